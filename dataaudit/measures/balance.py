@@ -1,0 +1,45 @@
+"""Label balance: counts and shares per label, imbalance ratio, normalised entropy, rare labels."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from scipy.stats import entropy
+
+from ..config import BalanceConfig
+from ..records import Dataset
+
+
+@dataclass
+class BalanceResult:
+    labels: int
+    labelled: int
+    counts: dict[str, int]
+    shares: dict[str, float]
+    imbalance_ratio: float  # largest / smallest count
+    normalized_entropy: float | None  # 1 = perfectly even; undefined for a single label
+    min_label_count: int
+    rare_labels: list[str]  # labels with fewer than min_label_count examples
+
+
+def measure_balance(dataset: Dataset, config: BalanceConfig) -> BalanceResult | None:
+    """None when the records carry no labels (e.g. free-form generation data)."""
+    labels = [r.label for r in dataset.records if r.label is not None]
+    if not labels:
+        return None
+    counts = Counter(labels)
+    ordered = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    total = len(labels)
+    values = list(ordered.values())
+    return BalanceResult(
+        labels=len(ordered),
+        labelled=total,
+        counts=ordered,
+        shares={k: round(v / total, 6) for k, v in ordered.items()},
+        imbalance_ratio=round(max(values) / min(values), 4),
+        normalized_entropy=round(float(entropy(values) / math.log(len(values))), 6) if len(values) > 1 else None,
+        min_label_count=config.min_label_count,
+        rare_labels=[k for k, v in ordered.items() if v < config.min_label_count],
+    )

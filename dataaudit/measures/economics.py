@@ -1,0 +1,122 @@
+"""The sufficient conditions: quality gap, cost crossover and latency of fine-tuning versus prompting.
+
+Token counts come from the audited data itself: a prompted approach carries instructions and a few
+worked examples in every call; a fine-tuned model needs only a short instruction and the input.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..config import EconomicsConfig
+
+LOW_VOLUME = 100_000  # calls/month under which prompting is almost always cheaper
+HIGH_VOLUME = 1_000_000
+
+
+@dataclass
+class QualityGap:
+    prompted_score: float
+    target_score: float
+    share_of_target: float
+    assessment: str  # near_target | sizeable_gap | far_below
+
+
+@dataclass
+class CostModel:
+    monthly_calls: float
+    prompted_prompt_tokens: float
+    finetuned_prompt_tokens: float
+    output_tokens: float
+    prompted_monthly_cost: float
+    finetuned_monthly_cost: float
+    monthly_saving: float
+    training_cost: float
+    break_even_month: int | None  # first month by whose end cumulative savings cover training; None if never
+    payoff_volume: float | None  # calls/month at which training pays back within payback_months
+    payback_months: int
+    message: str
+
+
+@dataclass
+class EconomicsResult:
+    quality_gap: QualityGap | None
+    cost: CostModel | None
+    latency_tokens_saved_share: float | None  # share of the prompted prompt no longer sent per call
+    missing: list[str]  # inputs that would complete the picture
+
+
+def quality_gap(prompted: float, target: float, config: EconomicsConfig) -> QualityGap:
+    share = prompted / target if target else 0.0
+    if share >= config.near_target_share:
+        assessment = "near_target"
+    elif share < config.far_target_share:
+        assessment = "far_below"
+    else:
+        assessment = "sizeable_gap"
+    return QualityGap(prompted, target, round(share, 4), assessment)
+
+
+def prompt_tokens(mean_input: float, mean_output: float, config: EconomicsConfig) -> tuple[float, float]:
+    """Tokens per call of the prompted and the fine-tuned approach."""
+    prompted = config.instruction_tokens + config.few_shot_examples * (mean_input + mean_output) + mean_input
+    finetuned = config.finetuned_instruction_tokens + mean_input
+    return prompted, finetuned
+
+
+def cost_model(mean_input: float, mean_output: float, training_tokens: float, config: EconomicsConfig) -> CostModel:
+    prompted_tokens, finetuned_tokens = prompt_tokens(mean_input, mean_output, config)
+    calls = float(config.monthly_calls)
+    per_call_prompted = (prompted_tokens * config.prompted_input_price_per_1k + mean_output * config.prompted_output_price_per_1k) / 1000
+    per_call_finetuned = (finetuned_tokens * config.finetuned_input_price_per_1k + mean_output * config.finetuned_output_price_per_1k) / 1000
+    if config.training_cost is not None:
+        training = float(config.training_cost)
+    else:
+        training = training_tokens * config.epochs * float(config.training_price_per_1k or 0) / 1000
+    saving_per_call = per_call_prompted - per_call_finetuned
+    monthly_saving = calls * saving_per_call
+    break_even = math.ceil(training / monthly_saving) if monthly_saving > 0 else None
+    if break_even == 0:
+        break_even = 1
+    payoff = training / (config.payback_months * saving_per_call) if saving_per_call > 0 else None
+    if saving_per_call <= 0:
+        message = "Fine-tuning never pays off: a call to the fine-tuned model costs as much as or more than a prompted call."
+    elif calls < LOW_VOLUME:
+        message = (f"At {calls:,.0f} calls/month prompting is almost always cheaper: training pays back only after "
+                   f"{break_even} months.")
+    elif calls > HIGH_VOLUME:
+        message = (f"At {calls:,.0f} calls/month fine-tuning saves {monthly_saving:,.2f} a month and breaks even in month "
+                   f"{break_even}; it pays back within {config.payback_months} months above {payoff:,.0f} calls/month.")
+    else:
+        message = (f"Fine-tuning breaks even in month {break_even}; it pays back within {config.payback_months} months "
+                   f"above {payoff:,.0f} calls/month.")
+    return CostModel(calls, round(prompted_tokens, 2), round(finetuned_tokens, 2), round(mean_output, 2),
+                     round(calls * per_call_prompted, 4), round(calls * per_call_finetuned, 4), round(monthly_saving, 4),
+                     round(training, 4), break_even, None if payoff is None else round(payoff, 2), config.payback_months, message)
+
+
+COST_KEYS = ("monthly_calls", "prompted_input_price_per_1k", "prompted_output_price_per_1k",
+             "finetuned_input_price_per_1k", "finetuned_output_price_per_1k")
+
+
+def measure_economics(config: EconomicsConfig, *, mean_input: float, mean_output: float, training_tokens: float,
+                      prompted_score: float | None) -> EconomicsResult:
+    missing = []
+    gap = None
+    prompted = config.prompted_score if config.prompted_score is not None else prompted_score
+    if prompted is not None and config.target_score:
+        gap = quality_gap(prompted, config.target_score, config)
+    else:
+        missing.append("economics.target_score" if prompted is not None else "economics.prompted_score (or a prompt log) and economics.target_score")
+    cost = None
+    absent = [k for k in COST_KEYS if getattr(config, k) is None]
+    if config.training_cost is None and config.training_price_per_1k is None:
+        absent.append("training_cost (or training_price_per_1k)")
+    if absent:
+        missing.extend(f"economics.{k}" for k in absent)
+    else:
+        cost = cost_model(mean_input, mean_output, training_tokens, config)
+    prompted_tokens, finetuned_tokens = prompt_tokens(mean_input, mean_output, config)
+    latency = round((prompted_tokens - finetuned_tokens) / prompted_tokens, 4) if prompted_tokens else None
+    return EconomicsResult(gap, cost, latency, missing)

@@ -1,0 +1,82 @@
+"""The prompt-engineering curve: has prompting hit its ceiling, shown by data?
+
+The plateau test looks at the best score so far, which ignores the noise of individual runs: prompting
+has converged when the best score improved by less than epsilon over the last N iterations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import PromptLogConfig
+from ..loading import InputError
+
+
+@dataclass
+class PromptLogResult:
+    path: str
+    sha256: str
+    iterations: int
+    scores: list[float]
+    best_so_far: list[float]
+    versions: list[str]
+    best_score: float | None
+    best_version: str | None
+    window: int
+    epsilon: float
+    recent_improvement: float | None  # best now minus best N iterations ago (in the better direction)
+    status: str  # converged | improving | too_short
+    higher_is_better: bool
+
+
+def read_prompt_log(path: str | Path, config: PromptLogConfig) -> pd.DataFrame:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read prompt log ({exc.strerror or exc})") from exc
+    try:
+        if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+            frame = pd.read_json(path, lines=True)
+        else:
+            frame = pd.read_csv(path)
+    except ValueError as exc:
+        raise InputError(f"{path}: cannot parse prompt log: {exc}") from exc
+    order_column = config.iteration_column if config.iteration_column in frame.columns else (
+        "timestamp" if "timestamp" in frame.columns else None)
+    for column in (config.score_column,):
+        if column not in frame.columns:
+            raise InputError(f"{path}: prompt log has no column {column!r} (columns: {', '.join(map(str, frame.columns))}); "
+                             "name it with [prompt_log] score_column")
+    if order_column is None:
+        raise InputError(f"{path}: prompt log needs an {config.iteration_column!r} or 'timestamp' column to order its rows")
+    scores = pd.to_numeric(frame[config.score_column], errors="coerce")
+    if scores.isna().any():
+        bad = int(scores.isna().idxmax()) + 2  # +1 for 1-based, +1 for the header row
+        raise InputError(f"{path}: line {bad}: field {config.score_column!r} is not a number")
+    frame = frame.assign(_score=scores, _order=frame[order_column]).sort_values("_order", kind="stable")
+    frame.attrs["sha256"] = hashlib.sha256(raw).hexdigest()
+    return frame
+
+
+def measure_prompt_log(frame: pd.DataFrame, path: str, config: PromptLogConfig) -> PromptLogResult:
+    scores = [float(s) for s in frame["_score"]]
+    versions = [str(v) for v in frame[config.version_column]] if config.version_column in frame.columns else [str(i) for i in range(1, len(scores) + 1)]
+    sign = 1.0 if config.higher_is_better else -1.0
+    best: list[float] = []
+    for score in scores:
+        best.append(score if not best else (max(best[-1], score) if sign > 0 else min(best[-1], score)))
+    window = config.plateau_iterations
+    improvement = None
+    status = "too_short"
+    if len(scores) > window:
+        improvement = round(sign * (best[-1] - best[-1 - window]), 6)
+        status = "converged" if improvement < config.plateau_epsilon else "improving"
+    best_index = max(range(len(scores)), key=lambda i: sign * scores[i]) if scores else None
+    return PromptLogResult(path, frame.attrs.get("sha256", ""), len(scores), scores, best, versions,
+                           best[-1] if best else None, versions[best_index] if best_index is not None else None,
+                           window, config.plateau_epsilon, improvement, status, config.higher_is_better)

@@ -1,0 +1,69 @@
+"""The loaded dataset: typed records that remember where they came from, and the input errors found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Annotation:
+    annotator: str
+    label: str
+    line: int  # where this label was read (for long layouts each label has its own row)
+
+
+@dataclass(frozen=True)
+class Record:
+    source: str  # input file path as given
+    line: int  # 1-based JSONL line, or CSV/Parquet data row number
+    format: str  # chat | prompt_completion | text_label | annotation_long | annotation_wide
+    input_text: str
+    target: str | None = None  # final assistant turn / completion
+    label: str | None = None  # class label (or the adjudicated label when several annotators exist)
+    record_id: str | None = None
+    annotations: tuple[Annotation, ...] = ()
+    gold: str | None = None
+    lines: tuple[int, ...] = ()  # every row that contributed (long layouts); defaults to (line,)
+
+    @property
+    def all_lines(self) -> tuple[int, ...]:
+        return self.lines or (self.line,)
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}:{self.line}"
+
+
+@dataclass(frozen=True)
+class RecordError:
+    source: str
+    line: int  # 0 when the problem is the whole file
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str
+    sha256: str
+    records: int  # records read (valid + invalid)
+
+
+@dataclass
+class Dataset:
+    """Valid records plus everything that could not be used, with its place in the input."""
+
+    name: str
+    files: list[InputFile]
+    records: list[Record]
+    errors: list[RecordError]
+    total: int  # rows read, valid or not (a long annotation layout has several rows per item)
+    invalid: int  # rows that could not be used, each with at least one error below
+    blank_lines: int = 0
+    notes: list[str] = field(default_factory=list)  # e.g. ties resolved when building labels
+
+    def labels(self) -> list[str | None]:
+        return [r.label for r in self.records]
+
+    def has_labels(self) -> bool:
+        return any(r.label is not None for r in self.records)
