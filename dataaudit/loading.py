@@ -94,8 +94,6 @@ def _table_rows(source: str, frame: pd.DataFrame) -> Iterator[_Row]:
         for column, value in zip(columns, values):
             if value is None or (isinstance(value, float) and pd.isna(value)):
                 continue
-            if isinstance(value, str) and value == "":
-                continue
             if column == "messages" and isinstance(value, str) and value.lstrip().startswith("["):
                 try:
                     value = json.loads(value)
@@ -254,8 +252,8 @@ class RecordParser:
         if not isinstance(obj, dict):
             raise _Invalid("(record)", f"expected a JSON object, got {_json_type(obj)}")
         f = self.fields
-        record_id = _scalar_text(obj[f.id], f.id) if obj.get(f.id) is not None else None
-        gold = _scalar_text(obj[f.gold], f.gold) if obj.get(f.gold) is not None else None
+        record_id = _scalar_text(obj[f.id], f.id) if obj.get(f.id) not in (None, "") else None
+        gold = _scalar_text(obj[f.gold], f.gold) if obj.get(f.gold) not in (None, "") else None
         label = _scalar_text(obj[f.label], f.label) if f.label in obj else None
         target = None
         explicit_text = bool(f.text) or (self.role == "production" and bool(f.production_text))

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+SHARED = ROOT.parent / "shared" / "datasets"
+
+
+def write_jsonl(path: Path, rows: list) -> Path:
+    """rows: dicts (dumped as JSON) or raw strings (written as they are, for malformed lines)."""
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def chat(user: str, assistant: str, system: str | None = "You are helpful.", **extra) -> dict:
+    messages = ([{"role": "system", "content": system}] if system else []) + [
+        {"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+    return {"messages": messages, **extra}
+
+
+def shared_dataset(name: str) -> Path:
+    path = SHARED / name
+    if not path.exists():
+        pytest.skip(f"../shared/datasets/{name} is not beside the project (real-data test)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("embedding-cache")
+
+
+@pytest.fixture(scope="session")
+def embedder(cache_dir):
+    """The real default model, loaded once for the session; its cache lives in a temporary folder."""
+    from dataaudit.embeddings import Embedder
+
+    return Embedder(cache_dir=cache_dir)

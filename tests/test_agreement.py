@@ -1,0 +1,170 @@
+"""Agreement against published reference values, fed through the loader in each annotation layout."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dataaudit.config import AgreementConfig, Config, FieldsConfig
+from dataaudit.loading import load_dataset
+from dataaudit.measures.agreement import measure_agreement
+from tests.conftest import SAMPLE
+
+# Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers x 12 units, "." missing.
+K2011 = {
+    "A": "1 2 3 3 2 1 4 1 2 . . .",
+    "B": "1 2 3 3 2 2 4 1 2 5 . 3",
+    "C": ". 3 3 3 2 3 4 2 2 5 1 .",
+    "D": "1 2 3 3 2 4 4 1 2 5 1 .",
+}
+K2011_ALPHA = {"nominal": 0.743, "ordinal": 0.815, "interval": 0.849, "ratio": 0.797}
+
+# Fleiss (1971) as reproduced on Wikipedia's "Fleiss' kappa" page: 10 subjects, 14 raters, counts per category.
+FLEISS = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
+          [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
+
+
+def k2011_cells():
+    return {a: row.split() for a, row in K2011.items()}
+
+
+def write_layout(tmp_path, layout):
+    cells = k2011_cells()
+    if layout == "nested":
+        path = tmp_path / "nested.jsonl"
+        rows = []
+        for j in range(12):
+            anns = [{"annotator": a, "label": int(cells[a][j])} for a in "ABCD" if cells[a][j] != "."]
+            rows.append(json.dumps({"id": f"u{j + 1}", "text": f"unit {j + 1}", "annotations": anns}))
+        path.write_text("\n".join(rows) + "\n")
+        return path, Config()
+    if layout == "long":
+        path = tmp_path / "long.csv"
+        lines = ["item_id,annotator,label,text"]
+        for j in range(12):
+            lines += [f"u{j + 1},{a},{cells[a][j]},unit {j + 1}" for a in "ABCD" if cells[a][j] != "."]
+        path.write_text("\n".join(lines) + "\n")
+        return path, Config(fields=FieldsConfig(annotator="annotator", id="item_id"))
+    path = tmp_path / "wide.csv"
+    lines = ["text,A,B,C,D"] + [f"unit {j + 1}," + ",".join("" if cells[a][j] == "." else cells[a][j] for a in "ABCD") for j in range(12)]
+    path.write_text("\n".join(lines) + "\n")
+    return path, Config(fields=FieldsConfig(annotator_columns=["A", "B", "C", "D"]))
+
+
+@pytest.mark.parametrize("layout", ["nested", "long", "wide"])
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_krippendorff_2011_reference_values_in_every_layout(tmp_path, layout, level):
+    path, config = write_layout(tmp_path, layout)
+    config.agreement = AgreementConfig(level=level, bootstrap_resamples=50)
+    result = measure_agreement(load_dataset(path, config), config.agreement)
+    assert round(result.krippendorff_alpha, 3) == K2011_ALPHA[level]
+    assert result.layout == layout and result.items == 12 and result.items_multi == 11
+
+
+def test_fleiss_1971_kappa_through_the_long_layout(tmp_path):
+    lines = ["item_id,annotator,label"]
+    for i, counts in enumerate(FLEISS, 1):
+        rater = 0
+        for category, n in enumerate(counts, 1):
+            for _ in range(n):
+                rater += 1
+                lines.append(f"s{i},r{rater},c{category}")
+    path = tmp_path / "fleiss.csv"
+    path.write_text("\n".join(lines) + "\n")
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"))
+    result = measure_agreement(load_dataset(path, config), AgreementConfig(bootstrap_resamples=0))
+    assert round(result.fleiss_kappa, 3) == 0.210
+    assert result.alpha_ci is None
+
+
+def test_gwet_ac1_and_percent_agreement_on_the_2011_data(tmp_path):
+    path, config = write_layout(tmp_path, "wide")
+    result = measure_agreement(load_dataset(path, config), AgreementConfig(bootstrap_resamples=0))
+    # irrCAC 0.4.4 (Gwet's own R package ported to Python), CAC(data).gwet(), gives 0.77544 on this data.
+    assert result.gwet_ac1 == pytest.approx(0.7754, abs=1e-4)
+    # Observed agreement: the share of agreeing pairable value pairs (Krippendorff's 1 - Do).
+    assert result.percent_agreement == pytest.approx(0.8182, abs=1e-4)
+    assert result.fleiss_kappa is None  # items carry 1 to 4 ratings: Fleiss' kappa is not defined
+
+
+def test_bootstrap_ci_is_seeded_and_brackets_alpha(tmp_path):
+    path, config = write_layout(tmp_path, "nested")
+    ds = load_dataset(path, config)
+    first = measure_agreement(ds, AgreementConfig(bootstrap_resamples=300, seed=3))
+    second = measure_agreement(ds, AgreementConfig(bootstrap_resamples=300, seed=3))
+    assert first.alpha_ci == second.alpha_ci
+    low, high = first.alpha_ci
+    assert low < first.krippendorff_alpha < high
+
+
+def _nested(tmp_path, items):
+    path = tmp_path / "n.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "text": f"t{i}", "annotations": [{"annotator": a, "label": l} for a, l in anns]}) + "\n"
+                            for i, anns in enumerate(items)))
+    return load_dataset(path, Config())
+
+
+def test_all_identical_ratings_give_undefined_alpha_not_a_crash(tmp_path):
+    ds = _nested(tmp_path, [[("a", "x"), ("b", "x")]] * 5)
+    result = measure_agreement(ds, AgreementConfig())
+    assert result.krippendorff_alpha is None and "same value" in result.note
+    assert result.percent_agreement == 1.0
+
+
+def test_single_annotator_and_single_ratings(tmp_path):
+    result = measure_agreement(_nested(tmp_path, [[("a", "x")], [("a", "y")]]), AgreementConfig())
+    assert result.krippendorff_alpha is None and result.note == "only one annotator labelled the data"
+    result = measure_agreement(_nested(tmp_path, [[("a", "x")], [("b", "y")]]), AgreementConfig())
+    assert result.krippendorff_alpha is None and result.note == "every item has a single annotation"
+    assert result.items_multi == 0
+
+
+def test_annotator_with_constant_label_is_marked_and_alpha_still_computed(tmp_path):
+    items = [[("a", l), ("b", l), ("c", "x")] for l in "xyxyzxyz"]
+    result = measure_agreement(_nested(tmp_path, items), AgreementConfig(bootstrap_resamples=0))
+    stats = {s.annotator: s for s in result.annotators}
+    assert stats["c"].constant_label and not stats["a"].constant_label
+    assert result.krippendorff_alpha is not None and result.krippendorff_alpha < 0.8
+    assert stats["c"].alpha_without == 1.0  # a and b agree perfectly
+
+
+def test_disputed_items_ties_and_label_figures(tmp_path):
+    items = [[("a", "x"), ("b", "x"), ("c", "x")], [("a", "x"), ("b", "y")], [("a", "x"), ("b", "y"), ("c", "z")]]
+    result = measure_agreement(_nested(tmp_path, items), AgreementConfig(bootstrap_resamples=0))
+    assert [d.item_id for d in result.disputed] == ["2", "1"]  # all three disagree first
+    assert result.disputed[0].labels == {"a": "x", "b": "y", "c": "z"}
+    assert result.ties == 2 and result.label_source == "majority"
+    x = next(l for l in result.labels if l.label == "x")
+    # ordered pairs with an 'x': 6 + 1 + 2; of them agreeing: 6 (all in the first item)
+    assert x.specific_agreement == pytest.approx(6 / 9, abs=1e-4)
+
+
+def test_sample_annotation_batch_flags_the_careless_annotator():
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"))
+    result = measure_agreement(load_dataset(SAMPLE / "annotation_batch.csv", config), AgreementConfig(bootstrap_resamples=200))
+    flagged = [a.annotator for a in result.annotators if a.flagged]
+    assert flagged == ["ann_d"]
+    by_name = {a.annotator: a for a in result.annotators}
+    assert by_name["ann_d"].alpha_without > result.krippendorff_alpha
+    assert by_name["ann_d"].agreement_with_others < 0.7 < min(by_name[a].agreement_with_others for a in ("ann_a", "ann_b", "ann_c"))
+    assert set(result.cohen_kappa) == {"ann_a", "ann_b", "ann_c", "ann_d"}
+
+
+def test_snow_2008_rte_real_crowd_labels():
+    from tests.conftest import shared_dataset
+
+    path = shared_dataset("snow2008_rte") / "rte.standardized.tsv"
+    config = Config(fields=FieldsConfig(annotator="!amt_worker_ids", id="orig_id", label="response", gold="gold"))
+    ds = load_dataset(path, config)
+    result = measure_agreement(ds, AgreementConfig(bootstrap_resamples=100))
+    assert result.items == 800 and result.ratings == 8000 and len(ds.errors) == 0
+    assert result.label_source == "gold"
+    # Crowd workers agree weakly item by item (alpha ~0.24: several near-random workers), yet the majority of
+    # ten recovers the gold label about 90% of the time, as Snow et al. (2008) report for RTE.
+    assert result.krippendorff_alpha == pytest.approx(0.2415, abs=0.005)
+    from dataaudit.loading import majority_label
+
+    accuracy = sum(majority_label(r.annotations) == r.gold for r in ds.records) / len(ds.records)
+    assert 0.85 < accuracy < 0.93
+    assert any(a.flagged for a in result.annotators)
