@@ -83,6 +83,7 @@ class EmbeddingConfig:
 class CoverageConfig:
     neighbours: int = 10  # k of the neighbourhood rule
     min_share_ratio: float = 0.5  # covered when training share of the k neighbours >= this x expected share
+    close_enough_cosine: float = 0.75  # ... or when the nearest training input is at least this similar
     min_covered_share: float = 0.90  # fail below
     max_uncovered_scenario_share: float = 0.05  # fail when an uncovered scenario holds more production
     scenario_uncovered_below: float = 0.5  # a scenario is uncovered when less of it than this is covered
