@@ -1,0 +1,159 @@
+"""The CLI end to end on sample_data/ and on small fixtures: exit codes, files written, the JSON contract."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+
+import pytest
+
+from dataaudit.cli import main
+from tests.conftest import SAMPLE, write_jsonl
+
+TICKETS = str(SAMPLE / "support_tickets.jsonl")
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory, cache_dir):
+    out = tmp_path_factory.mktemp("support")
+    code = main(["audit", TICKETS, "--production", str(SAMPLE / "production.jsonl"), "--eval", str(SAMPLE / "support_eval.jsonl"),
+                 "--out", str(out), "--format", "json,md", "--cache-dir", str(cache_dir)])
+    return code, out, json.loads((out / "report.json").read_text())
+
+
+def test_sample_audit_is_not_ready_and_exits_1(sample_report):
+    code, out, report = sample_report
+    assert code == 1 and report["verdict"]["status"] == "not_ready" and report["verdict"]["exit_code"] == 1
+    assert (out / "report.md").read_text().startswith("# Dataset readiness: support\\_tickets")  # _ escaped for Markdown
+
+
+def test_json_contract(sample_report):
+    _, _, report = sample_report
+    assert {"schema_version", "dataaudit_version", "inputs", "config", "verdict", "checks"} <= set(report)
+    assert report["schema_version"] == 1
+    train = next(i for i in report["inputs"] if i["role"] == "train")
+    assert train["sha256"] == hashlib.sha256((SAMPLE / "support_tickets.jsonl").read_bytes()).hexdigest() and train["records"] == 263
+    assert {"status", "conditions", "sentence", "not_judged", "actions"} <= set(report["verdict"])
+    for condition in report["verdict"]["conditions"]:
+        assert set(condition) >= {"id", "status", "summary", "evidence"} and condition["status"] in {"pass", "warn", "fail", "unknown"}
+    checks = report["checks"]
+    assert {"records", "valid", "invalid", "errors", "formats"} <= set(checks["format"])
+    assert {"usable", "input_tokens", "target_tokens", "tokenizer"} <= set(checks["size"])
+    assert {"counts", "shares", "imbalance_ratio", "normalized_entropy", "rare_labels"} <= set(checks["balance"])
+    assert {"exact_groups", "near_groups", "conflicts", "leakage", "duplicate_share", "usable"} <= set(checks["duplicates"])
+    assert {"model", "covered_share", "scenarios", "uncovered", "unused_training", "domain_auc", "embeddings"} <= set(checks["coverage"])
+    assert report["config"]["task_type"] == "classification"
+
+
+def test_sample_planted_problems_are_reported_with_their_lines(sample_report):
+    _, _, report = sample_report
+    fmt = report["checks"]["format"]
+    assert [e["line"] for e in fmt["errors"]] == [38, 113, 191, 231, 252]
+    assert fmt["invalid"] == 5 and fmt["valid"] == 258
+    dup = report["checks"]["duplicates"]
+    assert len(dup["conflicts"]) == 3
+    assert sorted(x["eval_line"] for x in dup["leakage"]) == [31, 32, 33]
+    assert report["checks"]["balance"]["rare_labels"] == ["warranty_claim"]
+    labels = " ".join(s["label"] for s in report["checks"]["coverage"]["uncovered"])
+    assert "gift" in labels and "data" in labels
+    statuses = {c["id"]: c["status"] for c in report["verdict"]["conditions"]}
+    assert statuses == {"format": "warn", "hygiene": "fail", "consistency": "unknown", "scale": "fail", "coverage": "fail"}
+
+
+def test_unreadable_input_and_bad_config_exit_2(tmp_path, capsys):
+    assert main(["audit", str(tmp_path / "missing.jsonl"), "--no-embeddings"]) == 2
+    assert "missing.jsonl: no such file" in capsys.readouterr().err
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[size]\nbogus = 1\n")
+    assert main(["audit", TICKETS, "--config", str(bad), "--no-embeddings"]) == 2
+    assert "unknown key size.'bogus'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        main(["audit", TICKETS, "--format", "pdf"])
+    assert usage.value.code == 2
+
+
+def _clean_dataset(tmp_path, n=120):
+    rng = random.Random(5)
+    words = [f"w{i}" for i in range(400)]
+    rows = [{"text": " ".join(rng.sample(words, 8)), "label": "ab"[i % 2]} for i in range(n)]
+    return write_jsonl(tmp_path / "clean.jsonl", rows)
+
+
+def test_nothing_fails_but_evidence_is_missing_exits_3(tmp_path):
+    out = tmp_path / "out"
+    code = main(["audit", str(_clean_dataset(tmp_path)), "--task-type", "format", "--no-embeddings", "--out", str(out), "--format", "json"])
+    report = json.loads((out / "report.json").read_text())
+    assert code == 3 and report["verdict"]["status"] == "insufficient_evidence"
+    assert {c["id"] for c in report["verdict"]["conditions"] if c["status"] == "unknown"} == {"consistency", "coverage"}
+
+
+def test_ready_dataset_exits_0_when_the_team_scopes_out_what_it_cannot_supply(tmp_path):
+    config = tmp_path / "dataaudit.toml"
+    config.write_text('task_type = "format"\n[conditions]\nskip = { consistency = "single annotator by design", coverage = "no production yet" }\n')
+    out = tmp_path / "out"
+    code = main(["audit", str(_clean_dataset(tmp_path)), "--config", str(config), "--no-embeddings", "--out", str(out), "--format", "json,md"])
+    report = json.loads((out / "report.json").read_text())
+    assert code == 0 and report["verdict"]["status"] == "ready"
+    assert {n["id"] for n in report["verdict"]["not_judged"]} >= {"consistency", "coverage"}
+    assert "single annotator by design" in (out / "report.md").read_text()
+
+
+def test_annotation_batch_names_the_careless_annotator(tmp_path):
+    out = tmp_path / "out"
+    code = main(["audit", str(SAMPLE / "annotation_batch.csv"), "--annotator-field", "annotator", "--id-field", "item_id",
+                 "--no-embeddings", "--out", str(out), "--format", "json"])
+    report = json.loads((out / "report.json").read_text())
+    agreement = report["checks"]["agreement"]
+    assert [a["annotator"] for a in agreement["annotators"] if a["flagged"]] == ["ann_d"]
+    consistency = next(c for c in report["verdict"]["conditions"] if c["id"] == "consistency")
+    assert "ann_d" in consistency["summary"] and consistency["status"] in ("warn", "fail")
+    assert code == 1
+    assert {"level", "krippendorff_alpha", "alpha_ci", "percent_agreement", "fleiss_kappa", "gwet_ac1", "cohen_kappa",
+            "annotators", "labels", "disputed"} <= set(agreement)
+    assert agreement["fleiss_kappa"] is not None  # every item has 4 ratings
+    assert all("lines" in d and "text" in d and "labels" in d for d in agreement["disputed"])
+
+
+def test_same_inputs_and_config_give_the_same_report(tmp_path, cache_dir):
+    reports = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        main(["audit", TICKETS, "--production", str(SAMPLE / "production.jsonl"), "--out", str(out), "--format", "json,md",
+              "--cache-dir", str(cache_dir)])
+        data = json.loads((out / "report.json").read_text())
+        data.pop("generated_at")
+        data["checks"]["coverage"].pop("embeddings")
+        data["checks"].pop("embeddings")
+        reports.append(data)
+    assert reports[0] == reports[1]
+
+
+def test_init_writes_a_commented_config_and_refuses_to_overwrite(tmp_path, capsys):
+    path = tmp_path / "dataaudit.toml"
+    assert main(["init", str(path)]) == 0
+    assert "reliable_alpha = 0.800" in path.read_text()
+    assert main(["init", str(path)]) == 2
+
+
+def test_dedup_writes_a_clean_copy_and_a_sidecar_and_leaves_the_input_alone(tmp_path, cache_dir, capsys):
+    before = (SAMPLE / "support_tickets.jsonl").read_bytes()
+    out = tmp_path / "clean.jsonl"
+    assert main(["dedup", TICKETS, "--out", str(out), "--cache-dir", str(cache_dir)]) == 0
+    assert (SAMPLE / "support_tickets.jsonl").read_bytes() == before
+    kept = out.read_text().splitlines()
+    dropped = [json.loads(line) for line in (tmp_path / "clean.jsonl.dropped.jsonl").read_text().splitlines()]
+    assert len(kept) + len(dropped) == 263
+    assert {d["line"] for d in dropped} >= {38, 113, 191, 231, 252}
+    again = tmp_path / "again"
+    main(["audit", str(out), "--out", str(again), "--format", "json", "--cache-dir", str(cache_dir)])
+    report = json.loads((again / "report.json").read_text())
+    assert report["checks"]["duplicates"]["exact_groups"] == [] and report["checks"]["format"]["invalid"] == 0
+    conflicts_dropped = tmp_path / "strict.jsonl"
+    main(["dedup", TICKETS, "--out", str(conflicts_dropped), "--drop-conflicts", "--cache-dir", str(cache_dir)])
+    assert len(conflicts_dropped.read_text().splitlines()) < len(kept)
+
+
+def test_dedup_refuses_to_overwrite_its_input(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "x", "label": "y"}])
+    assert main(["dedup", str(path), "--out", str(path), "--no-embeddings"]) == 2

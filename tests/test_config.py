@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pytest
+
+from dataaudit.config import Config, ConfigError, config_with_overrides, default_config_text, load_config
+
+
+def test_defaults_encode_the_field_figures():
+    config = Config()
+    assert (config.size.min_examples_format, config.size.min_examples_classification, config.size.min_examples_generation) == (100, 500, 1000)
+    assert (config.agreement.reliable_alpha, config.agreement.tentative_alpha) == (0.8, 0.667)
+    assert (config.coverage.min_covered_share, config.coverage.max_uncovered_scenario_share) == (0.9, 0.05)
+    assert (config.duplicates.near_cosine, config.hygiene.max_duplicate_share, config.hygiene.max_conflict_share) == (0.95, 0.1, 0.01)
+
+
+def test_unknown_key_names_the_key_and_file(tmp_path):
+    path = tmp_path / "dataaudit.toml"
+    path.write_text("[agreement]\nreliable_alpa = 0.9\n")
+    with pytest.raises(ConfigError, match=r"dataaudit.toml: unknown key agreement.'reliable_alpa'"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("task_type = 3", "task_type: expected a string"),
+    ("[size]\ncontext_limit = \"big\"", "size.context_limit: expected an integer"),
+    ("[duplicates]\nlexical = 1", "duplicates.lexical: expected true or false"),
+    ("[agreement]\nlevel = \"fuzzy\"", "agreement.level: 'fuzzy' is not one of"),
+    ("task_type = \"poetry\"", "task_type: 'poetry' is not one of"),
+    ("[conditions]\nskip = { vibes = \"no\" }", "conditions.skip: unknown condition 'vibes'"),
+    ("size = 3", "size: expected a table"),
+    ("[agreement]\nreliable_alpha = 0.5", "tentative_alpha <= reliable_alpha"),
+])
+def test_wrong_types_and_values_name_the_key(tmp_path, text, message):
+    path = tmp_path / "dataaudit.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        load_config(path)
+
+
+def test_pyproject_table_is_found_from_a_subfolder(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n[tool.dataaudit]\ntask_type = \"generation\"\n[tool.dataaudit.size]\ncontext_limit = 2048\n")
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    config = load_config(search_from=sub)
+    assert (config.task_type, config.size.context_limit) == ("generation", 2048)
+
+
+def test_dataaudit_toml_wins_and_no_file_means_defaults(tmp_path):
+    assert load_config(search_from=tmp_path).task_type == "classification"
+    (tmp_path / "dataaudit.toml").write_text('task_type = "format"\n')
+    assert load_config(search_from=tmp_path).min_examples() == 100
+
+
+def test_invalid_toml_names_the_file(tmp_path):
+    path = tmp_path / "dataaudit.toml"
+    path.write_text("task_type = \n")
+    with pytest.raises(ConfigError, match="dataaudit.toml: invalid TOML"):
+        load_config(path)
+
+
+def test_the_init_template_is_valid_and_equals_the_defaults(tmp_path):
+    path = tmp_path / "dataaudit.toml"
+    path.write_text(default_config_text())
+    assert load_config(path).to_dict() == Config().to_dict()
+
+
+def test_overrides_are_type_checked():
+    config = config_with_overrides(Config(), {"fields.label": "category", "agreement.level": "ordinal", "fields.text": None})
+    assert (config.fields.label, config.agreement.level, config.fields.text) == ("category", "ordinal", "")
+    with pytest.raises(ConfigError, match="agreement.level"):
+        config_with_overrides(Config(), {"agreement.level": "nope"})

@@ -1,0 +1,121 @@
+"""Embedding cache and model resolution (real default model, temporary cache folders)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+
+import numpy as np
+import pytest
+
+from dataaudit.embeddings import EmbeddingCache, Embedder, ModelNotFoundError, resolve_model, text_hash
+
+
+def test_vectors_are_unit_length_and_repeats_are_embedded_once(tmp_path):
+    embedder = Embedder(cache_dir=tmp_path)
+    vectors = embedder.embed(["where is my parcel", "reset my password", "where is my parcel"])
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert np.array_equal(vectors[0], vectors[2])
+    assert embedder.stats.computed == 2
+
+
+def test_second_run_embeds_nothing_and_does_not_load_the_model(tmp_path):
+    texts = ["refund my order", "the app crashes", "change my address"]
+    first = Embedder(cache_dir=tmp_path)
+    original = first.embed(texts)
+    second = Embedder(cache_dir=tmp_path)
+    again = second.embed(texts)
+    assert (second.stats.computed, second.stats.from_cache, second.stats.model_loaded) == (0, 3, False)
+    assert np.array_equal(original, again)
+
+
+def test_grown_dataset_embeds_only_the_new_texts(tmp_path):
+    Embedder(cache_dir=tmp_path).embed(["a first text", "a second text"])
+    grown = Embedder(cache_dir=tmp_path)
+    grown.embed(["a first text", "a second text", "a third, new text"])
+    assert (grown.stats.computed, grown.stats.from_cache) == (1, 2)
+
+
+def test_deleted_cache_is_recreated(tmp_path):
+    embedder = Embedder(cache_dir=tmp_path)
+    embedder.embed(["one text"])
+    (tmp_path / "embeddings.sqlite3").unlink()
+    again = Embedder(cache_dir=tmp_path)
+    again.embed(["one text"])
+    assert again.stats.computed == 1 and (tmp_path / "embeddings.sqlite3").exists()
+
+
+def test_unusable_cache_is_skipped_with_a_warning(tmp_path):
+    bad = tmp_path / "cache"
+    bad.mkdir()
+    (bad / "embeddings.sqlite3").write_bytes(b"this is not a database" * 100)
+    embedder = Embedder(cache_dir=bad)
+    with pytest.warns(UserWarning, match="unusable"):
+        vectors = embedder.embed(["still works"])
+    assert vectors.shape == (1, 384)
+
+
+def test_no_cache_option_writes_nothing(tmp_path):
+    embedder = Embedder(cache_dir=tmp_path, use_cache=False)
+    embedder.embed(["x"])
+    assert not (tmp_path / "embeddings.sqlite3").exists()
+
+
+def _writer(folder: str, offset: int) -> None:
+    cache = EmbeddingCache(folder)
+    for round_ in range(20):
+        items = [(text_hash(f"text {offset}-{round_}-{i}"), np.full(4, offset, dtype=np.float32)) for i in range(50)]
+        cache.put_many("m", items)
+
+
+def test_two_processes_writing_at_once_leave_a_complete_cache(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_writer, args=(str(tmp_path), n)) for n in (1, 2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    assert [w.exitcode for w in workers] == [0, 0]
+    with sqlite3.connect(tmp_path / "embeddings.sqlite3") as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert connection.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 2 * 20 * 50
+
+
+def _big_writer(folder: str) -> None:
+    EmbeddingCache(folder).put_many("m", [(text_hash(f"t{i}"), np.ones(96, dtype=np.float32)) for i in range(300_000)])
+
+
+def test_a_crash_mid_write_leaves_all_or_nothing(tmp_path):
+    import os
+    import signal
+    import time
+
+    EmbeddingCache(tmp_path).put_many("m", [(text_hash("kept"), np.ones(96, dtype=np.float32))])
+    process = multiprocessing.get_context("spawn").Process(target=_big_writer, args=(str(tmp_path),))
+    process.start()
+    time.sleep(2.5)  # spawn + building the batch; the kill lands during or after the transaction
+    os.kill(process.pid, signal.SIGKILL)
+    process.join(10)
+    with sqlite3.connect(tmp_path / "embeddings.sqlite3") as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        count = connection.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+    assert count in (1, 300_001)
+    assert text_hash("kept") in EmbeddingCache(tmp_path).get_many("m", [text_hash("kept")])
+
+
+def test_missing_model_is_a_clear_error_and_nothing_is_downloaded(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="never downloads"):
+        resolve_model("someone/not-a-local-model")
+    empty = tmp_path / "empty-model"
+    empty.mkdir()
+    with pytest.raises(ModelNotFoundError, match="not a sentence-transformers model folder"):
+        resolve_model(str(empty))
+
+
+def test_a_model_folder_path_works_and_keys_its_own_cache(tmp_path):
+    default = resolve_model("")
+    by_path = resolve_model(default.location)
+    assert by_path.identity != default.identity
+    vectors = Embedder(default.location, cache_dir=tmp_path).embed(["hello"])
+    assert vectors.shape == (1, 384)
