@@ -1,0 +1,106 @@
+"""Plots for the HTML report: matplotlib figures rendered to inline SVG strings (no files, no network).
+
+Text is kept as SVG text (small files, selectable) and matplotlib escapes it as XML. The SVG preamble
+(XML declaration, DOCTYPE with its DTD address) is removed so the page references nothing outside itself.
+A fixed hash salt and no date metadata keep the output byte-identical from run to run.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "dataaudit", "font.size": 9, "axes.spines.top": False,
+                     "axes.spines.right": False})
+COLOURS = {"train": "#7a8ca3", "production": "#2e7d32", "uncovered": "#c62828", "bar": "#3f6fb5", "accent": "#c62828"}
+MAX_BARS = 30
+
+
+def _svg(figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    plt.close(figure)
+    text = buffer.getvalue()
+    text = re.sub(r"<\?xml[^>]*\?>\s*", "", text)
+    text = re.sub(r"<!DOCTYPE[^>]*>\s*", "", text)
+    return text.strip()
+
+
+def label_distribution(counts: dict[str, int], rare: list[str]) -> str:
+    items = list(counts.items())[:MAX_BARS]
+    figure, axis = plt.subplots(figsize=(7, max(1.6, 0.28 * len(items) + 0.6)))
+    names = [k for k, _ in items][::-1]
+    values = [v for _, v in items][::-1]
+    axis.barh(names, values, color=[COLOURS["accent"] if n in rare else COLOURS["bar"] for n in names])
+    axis.set_xlabel("examples" + (f" (top {MAX_BARS} labels)" if len(counts) > MAX_BARS else "") + "; red: under the minimum count")
+    return _svg(figure)
+
+
+def token_histograms(input_counts: list[int], target_counts: list[int], context_limit: int) -> str:
+    panels = [("input tokens", input_counts)] + ([("target tokens", target_counts)] if target_counts else [])
+    figure, axes = plt.subplots(1, len(panels), figsize=(7, 2.4), squeeze=False)
+    for axis, (title, counts) in zip(axes[0], panels):
+        axis.hist(counts, bins=40, color=COLOURS["bar"])
+        axis.set_title(title)
+        if counts and max(counts) >= 0.5 * context_limit:
+            axis.axvline(context_limit, color=COLOURS["accent"], linestyle="--", label=f"context limit {context_limit}")
+            axis.legend(frameon=False)
+    return _svg(figure)
+
+
+def agreement_heatmap(matrix: dict[str, dict[str, float | None]]) -> str:
+    names = list(matrix)[:25]
+    values = np.array([[np.nan if matrix[a].get(b) is None else matrix[a][b] for b in names] for a in names], dtype=float)
+    figure, axis = plt.subplots(figsize=(1.6 + 0.45 * len(names), 1.2 + 0.45 * len(names)))
+    image = axis.imshow(values, vmin=-0.2, vmax=1, cmap="RdYlGn")
+    axis.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    axis.set_yticks(range(len(names)), names)
+    if len(names) <= 12:
+        for i in range(len(names)):
+            for j in range(len(names)):
+                if not np.isnan(values[i, j]):
+                    axis.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=7)
+    figure.colorbar(image, ax=axis, label="Cohen's kappa")
+    return _svg(figure)
+
+
+def annotator_bars(names: list[str], agreement: list[float], flagged: list[bool]) -> str:
+    figure, axis = plt.subplots(figsize=(7, max(1.6, 0.28 * len(names) + 0.6)))
+    axis.barh(names[::-1], agreement[::-1], color=[COLOURS["accent"] if f else COLOURS["bar"] for f in flagged[::-1]])
+    axis.set_xlim(0, 1)
+    axis.set_xlabel("agreement with the other annotators' majority (red: flagged)")
+    return _svg(figure)
+
+
+def coverage_map(train: list[list[float]], production: list[list[float]], uncovered: list[bool],
+                 labels: list[tuple[str, list[float]]]) -> str:
+    figure, axis = plt.subplots(figsize=(7, 5))
+    t = np.array(train).reshape(-1, 2)
+    p = np.array(production).reshape(-1, 2)
+    mask = np.array(uncovered, dtype=bool)
+    axis.scatter(t[:, 0], t[:, 1], s=6, c=COLOURS["train"], alpha=0.45, label="training", linewidths=0)
+    axis.scatter(p[~mask, 0], p[~mask, 1], s=9, c=COLOURS["production"], alpha=0.7, label="production (covered)", linewidths=0)
+    axis.scatter(p[mask, 0], p[mask, 1], s=16, c=COLOURS["uncovered"], marker="x", label="production (uncovered)", linewidths=1)
+    for text, (x, y) in labels[:8]:
+        axis.annotate(text, (x, y), fontsize=8, color=COLOURS["uncovered"], weight="bold",
+                      bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": COLOURS["uncovered"], "alpha": 0.85})
+    axis.set_xticks([])
+    axis.set_yticks([])
+    axis.legend(frameon=False, loc="best")
+    axis.set_title("training and production inputs (PCA of embeddings, seeded sample)")
+    return _svg(figure)
+
+
+def group_sizes(sizes: list[int]) -> str:
+    figure, axis = plt.subplots(figsize=(7, 2.2))
+    values, counts = np.unique(np.array(sizes), return_counts=True)
+    axis.bar([str(v) for v in values[:30]], counts[:30], color=COLOURS["bar"])
+    axis.set_xlabel("records in a duplicate group")
+    axis.set_ylabel("groups")
+    return _svg(figure)

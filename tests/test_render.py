@@ -1,0 +1,100 @@
+"""Renderers only render: structure, escaping of untrusted dataset text, and the HTML page in a real browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+from rich.console import Console
+
+from dataaudit.api import audit
+from dataaudit.config import Config
+from dataaudit.render.html import render_html
+from dataaudit.render.markdown import render_markdown
+from dataaudit.render.terminal import render_terminal
+from tests.conftest import SAMPLE, write_jsonl
+
+HOSTILE = '<script>alert("x")</script></table><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture(scope="module")
+def sample_report(embedder):
+    return audit(SAMPLE / "support_tickets.jsonl", Config(), production=SAMPLE / "production.jsonl",
+                 eval_path=SAMPLE / "support_eval.jsonl", embedder=embedder)
+
+
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    rows = [{"text": HOSTILE, "label": "</td><b>label</b>"}, {"text": HOSTILE, "label": "[bold red]markup[/]"}, '{"broken": ']
+    annotations = [{"text": f"item {i}", "annotations": [{"annotator": "<i>evil</i>", "label": "a"}, {"annotator": "b&c", "label": "a" if i % 2 else "b"}]}
+                   for i in range(6)]
+    return audit(write_jsonl(folder / "hostile.jsonl", rows + annotations), Config(), embed=False)
+
+
+def test_html_has_every_section_and_references_nothing_outside(sample_report):
+    page = render_html(sample_report)
+    for section in ("verdict", "actions", "format", "size", "duplicates", "coverage", "inputs"):
+        assert f"id='{section}'" in page
+    assert page.count("<svg") >= 4  # token lengths, labels, duplicate groups, coverage map
+    assert "<script" not in page and "<link" not in page and "@import" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert "url(http" not in page and "<!DOCTYPE svg" not in page
+    assert sample_report.verdict.sentence.split(":")[0] in page
+    assert len(page.encode()) < 3_000_000
+
+
+def test_hostile_dataset_strings_are_escaped_everywhere(hostile_report):
+    page = render_html(hostile_report)
+    assert "<script>" not in page and "onerror=alert(1)>" not in page and "<i>evil</i>" not in page
+    assert "&lt;script&gt;" in page and "&lt;i&gt;evil&lt;/i&gt;" in page
+    markdown = render_markdown(hostile_report)
+    assert "<script>" not in markdown and "</table>" not in markdown and "<i>evil</i>" not in markdown
+    console = Console(record=True, width=200)
+    render_terminal(hostile_report, console)
+    assert "[bold red]markup[/]" in console.export_text()
+
+
+def test_markdown_and_terminal_lead_with_the_verdict(sample_report):
+    markdown = render_markdown(sample_report)
+    assert markdown.splitlines()[2].startswith("**❌ not ready** — Not ready:")
+    console = Console(record=True, width=120)
+    render_terminal(sample_report, console)
+    text = console.export_text()
+    assert "NOT READY" in text and "hygiene" in text and "next actions" in text
+
+
+def test_html_is_deterministic(sample_report):
+    assert render_html(sample_report) == render_html(sample_report)
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip("Chromium is not installed and could not be installed here (.ci/run installs Debian's chromium where apt works)")
+
+
+def test_report_renders_in_headless_chromium(sample_report, tmp_path):
+    from dataaudit.render.outputs import write_reports
+
+    browser = _chromium()
+    (page,) = write_reports(sample_report, tmp_path, ["html"])
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
+             "--enable-logging=stderr", "--v=0"]
+    shot = tmp_path / "shot.png"
+    result = subprocess.run(flags + ["--window-size=1100,1600", f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert shot.exists(), result.stderr[-2000:]
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(shot)
+    assert pixels.shape[0] >= 1000 and pixels.std() > 0.05  # not a blank page
+    console_errors = [line for line in result.stderr.splitlines() if "CONSOLE" in line and "ERROR" in line.upper()]
+    assert console_errors == []
+    dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    assert "id=\"verdict-sentence\"" in dom and "Not ready:" in dom
