@@ -152,6 +152,16 @@ class EconomicsConfig:
 
 
 @dataclass
+class HistoryConfig:
+    # A run regresses against the previous run of the same dataset when ...
+    max_alpha_drop: float = 0.05  # ... Krippendorff's alpha fell by more than this
+    max_label_share_shift: float = 0.05  # ... a label's share moved by more than this (absolute)
+    max_covered_share_drop: float = 0.02  # ... production coverage fell by more than this
+    max_usable_drop: int = 0  # ... usable examples fell by more than this
+    # ... or any condition got worse (pass < warn < unknown < fail)
+
+
+@dataclass
 class ConditionsConfig:
     # condition id -> reason it is not judged (out of scope for this team, e.g. "no production sample yet")
     skip: dict[str, str] = field(default_factory=dict)
@@ -174,6 +184,7 @@ class Config:
     prompt_log: PromptLogConfig = field(default_factory=PromptLogConfig)
     maintenance: MaintenanceConfig | None = None
     economics: EconomicsConfig = field(default_factory=EconomicsConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     conditions: ConditionsConfig = field(default_factory=ConditionsConfig)
     source: str = ""  # where the config came from; not a setting
 

@@ -1,0 +1,67 @@
+"""Regressions between two runs: which key figures got worse by more than their bounds.
+
+Works on report JSON (dicts), so the history file, `dataaudit compare` and users' scripts share it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import HistoryConfig
+
+SEVERITY = {"pass": 0, "warn": 1, "unknown": 2, "fail": 3}
+
+
+def key_figures(report: dict[str, Any]) -> dict[str, Any]:
+    """The figures a run is compared on, from a report's JSON."""
+    checks = report.get("checks", {})
+    fmt = checks.get("format") or {}
+    duplicates = checks.get("duplicates") or {}
+    agreement = checks.get("agreement") or {}
+    coverage = checks.get("coverage") or {}
+    balance = checks.get("balance") or {}
+    embeddings = checks.get("embeddings") or {}
+    return {
+        "verdict": report.get("verdict", {}).get("status"),
+        "records": fmt.get("records"),
+        "invalid": fmt.get("invalid"),
+        "usable": duplicates.get("usable"),
+        "duplicate_share": duplicates.get("duplicate_share"),
+        "conflicts": len(duplicates.get("conflicts") or []),
+        "leaked": len(duplicates.get("leakage") or []),
+        "krippendorff_alpha": agreement.get("krippendorff_alpha"),
+        "covered_share": coverage.get("covered_share"),
+        "label_shares": balance.get("shares") or {},
+        "conditions": {c["id"]: c["status"] for c in report.get("verdict", {}).get("conditions", [])},
+        "embeddings_computed": embeddings.get("computed"),
+        "embeddings_from_cache": embeddings.get("from_cache"),
+    }
+
+
+def _regression(what: str, before: Any, now: Any, detail: str) -> dict[str, Any]:
+    return {"what": what, "before": before, "now": now, "detail": detail}
+
+
+def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: HistoryConfig) -> list[dict[str, Any]]:
+    """before/now: key_figures() of the previous and the current run."""
+    found = []
+    a0, a1 = before.get("krippendorff_alpha"), now.get("krippendorff_alpha")
+    if a0 is not None and a1 is not None and a0 - a1 > bounds.max_alpha_drop:
+        found.append(_regression("krippendorff_alpha", a0, a1, f"dropped by {a0 - a1:.3f} (bound {bounds.max_alpha_drop:g})"))
+    shares0, shares1 = before.get("label_shares") or {}, now.get("label_shares") or {}
+    for label in sorted(set(shares0) | set(shares1)):
+        s0, s1 = shares0.get(label, 0.0), shares1.get(label, 0.0)
+        if abs(s1 - s0) > bounds.max_label_share_shift:
+            found.append(_regression(f"label_share:{label}", round(s0, 4), round(s1, 4),
+                                     f"moved by {s1 - s0:+.1%} (bound {bounds.max_label_share_shift:.0%})"))
+    c0, c1 = before.get("covered_share"), now.get("covered_share")
+    if c0 is not None and c1 is not None and c0 - c1 > bounds.max_covered_share_drop:
+        found.append(_regression("covered_share", c0, c1, f"fell by {c0 - c1:.1%} (bound {bounds.max_covered_share_drop:.0%})"))
+    u0, u1 = before.get("usable"), now.get("usable")
+    if u0 is not None and u1 is not None and u0 - u1 > bounds.max_usable_drop:
+        found.append(_regression("usable", u0, u1, f"fell by {u0 - u1} (bound {bounds.max_usable_drop})"))
+    conditions0, conditions1 = before.get("conditions") or {}, now.get("conditions") or {}
+    for cid in sorted(set(conditions0) & set(conditions1)):
+        if SEVERITY.get(conditions1[cid], 0) > SEVERITY.get(conditions0[cid], 0):
+            found.append(_regression(f"condition:{cid}", conditions0[cid], conditions1[cid], "got worse"))
+    return found

@@ -1,0 +1,121 @@
+"""Scheduled checks: batches against one history file, regressions, the cache across runs, concurrency."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+from dataaudit.cli import main
+from dataaudit.compare import compare_reports
+from dataaudit.history import load_runs
+from tests.conftest import ROOT, write_jsonl
+
+LABELS = ["billing", "shipping", "returns"]
+VOCABULARY = ("apple river stone window garden pencil yellow thunder mirror basket candle forest silver engine harbour "
+              "meadow lantern violin pepper marble ladder cotton island rocket saddle tunnel wallet orchid falcon glacier "
+              "hammer jacket kettle lemon magnet needle oyster parrot quartz ribbon shovel tomato umbrella velvet walnut "
+              "anchor bridge cactus dolphin feather giraffe helmet igloo jungle koala lobster mango nickel onion pillow").split()
+TOPIC_WORDS = {"billing": "invoice charge refund price", "shipping": "parcel courier delivery tracking", "returns": "return exchange label size"}
+
+
+def batch(path, seed, noise, shares):
+    """60 items x 3 annotators; `noise` is each annotator's chance of a random wrong label."""
+    rng = random.Random(seed)
+    truths = [label for label, share in zip(LABELS, shares) for _ in range(round(60 * share / sum(shares)))]
+    rng.shuffle(truths)
+    rows = []
+    for i, truth in enumerate(truths):
+        text = " ".join(rng.sample(TOPIC_WORDS[truth].split(), 2) + rng.sample(VOCABULARY, 7))
+        annotations = [{"annotator": a, "label": truth if rng.random() > noise else rng.choice([x for x in LABELS if x != truth])}
+                       for a in ("a1", "a2", "a3")]
+        rows.append({"id": f"{seed}-{i}", "text": text, "annotations": annotations})
+    return write_jsonl(path, rows)
+
+
+def audit_batch(path, history, out, cache_dir, *extra):
+    config = out.parent / "dataaudit.toml"
+    config.write_text('task_type = "format"\ndataset_name = "tickets"\n[size]\nmin_examples_format = 50\n'
+                      '[conditions]\nskip = { coverage = "no production sample in this test" }\n')
+    return main(["audit", str(path), "--config", str(config), "--history", str(history), "--out", str(out), "--format", "json",
+                 "--cache-dir", str(cache_dir), *extra])
+
+
+def test_three_batches_report_exactly_the_planted_regressions(tmp_path, cache_dir):
+    history = tmp_path / "history.db"
+    even = [1, 1, 1]
+    one = batch(tmp_path / "b1.jsonl", 1, 0.02, even)
+    two = batch(tmp_path / "b2.jsonl", 2, 0.02, even)
+    three = batch(tmp_path / "b3.jsonl", 3, 0.07, [3, 1, 1])  # noisier labels, billing share up
+    codes = [audit_batch(p, history, tmp_path / f"r{i}", cache_dir, "--fail-on-regression") for i, p in enumerate((one, two, three), 1)]
+    reports = [json.loads((tmp_path / f"r{i}" / "report.json").read_text()) for i in (1, 2, 3)]
+    assert reports[0]["regressions"] == [] and reports[1]["regressions"] == []
+    found = {r["what"] for r in reports[2]["regressions"]}
+    assert "krippendorff_alpha" in found and "label_share:billing" in found
+    assert found == {"krippendorff_alpha", "label_share:billing", "label_share:shipping", "label_share:returns"}
+    alphas = [r["checks"]["agreement"]["krippendorff_alpha"] for r in reports]
+    assert alphas[0] - alphas[2] > 0.05 and abs(alphas[0] - alphas[1]) <= 0.05
+    assert codes[:2] == [0, 0] and codes[2] == 1
+    runs = load_runs(history, "tickets")
+    assert [len(r["regressions"]) > 0 for r in runs] == [False, False, True]
+
+
+def test_rerun_of_an_unchanged_batch_embeds_nothing(tmp_path):
+    path = batch(tmp_path / "b.jsonl", 7, 0.02, [1, 1, 1])
+    cache = tmp_path / "cache"
+    audit_batch(path, tmp_path / "h.db", tmp_path / "first", cache)
+    audit_batch(path, tmp_path / "h.db", tmp_path / "second", cache)
+    first = json.loads((tmp_path / "first" / "report.json").read_text())["checks"]["embeddings"]
+    second = json.loads((tmp_path / "second" / "report.json").read_text())["checks"]["embeddings"]
+    assert first["computed"] == 60 and (second["computed"], second["from_cache"]) == (0, 60)
+    assert json.loads((tmp_path / "second" / "report.json").read_text())["regressions"] == []
+
+
+def test_history_survives_two_audits_started_at_once(tmp_path):
+    history = tmp_path / "history.db"
+    paths = [batch(tmp_path / f"c{i}.jsonl", 10 + i, 0.02, [1, 1, 1]) for i in range(2)]
+    command = [sys.executable, "-m", "dataaudit", "audit", "--history", str(history), "--no-embeddings", "--format", "json",
+               "--dataset-name", "together"]
+    processes = [subprocess.Popen(command[:4] + [str(p)] + command[4:] + ["--out", str(tmp_path / f"o{i}")], cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for i, p in enumerate(paths)]
+    errors = [p.communicate(timeout=300)[1].decode() for p in processes]
+    assert all(p.returncode in (1, 3) for p in processes), errors
+    runs = load_runs(history, "together")
+    assert len(runs) == 2
+    assert {r["figures"]["records"] for r in runs} == {60}
+
+
+def test_multi_file_audit_breaks_figures_down_per_batch_and_finds_cross_batch_duplicates(tmp_path):
+    one = batch(tmp_path / "b1.jsonl", 1, 0.02, [1, 1, 1])
+    rows = [json.loads(line) for line in one.read_text().splitlines()][:5]
+    two = write_jsonl(tmp_path / "b2.jsonl", rows + [json.loads(line) for line in batch(tmp_path / "x.jsonl", 2, 0.02, [1, 1, 1]).read_text().splitlines()])
+    out = tmp_path / "out"
+    main(["audit", str(tmp_path / "b[12].jsonl"), "--no-embeddings", "--out", str(out), "--format", "json"])
+    report = json.loads((out / "report.json").read_text())
+    per_file = {p["file"].split("/")[-1]: p for p in report["per_file"]}
+    assert set(per_file) == {"b1.jsonl", "b2.jsonl"}
+    assert per_file["b2.jsonl"]["cross_batch_duplicates"] == 5 and per_file["b1.jsonl"]["cross_batch_duplicates"] == 0
+    assert per_file["b1.jsonl"]["krippendorff_alpha"] is not None
+    files = {g["files"][0].split("/")[-1] for g in report["checks"]["duplicates"]["exact_groups"]}
+    assert any(len(g["files"]) == 2 for g in report["checks"]["duplicates"]["exact_groups"]), files
+
+
+def test_history_and_compare_commands(tmp_path, cache_dir, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "220")
+    history = tmp_path / "history.db"
+    one = batch(tmp_path / "b1.jsonl", 1, 0.02, [1, 1, 1])
+    three = batch(tmp_path / "b3.jsonl", 3, 0.07, [3, 1, 1])
+    audit_batch(one, history, tmp_path / "r1", cache_dir)
+    audit_batch(three, history, tmp_path / "r3", cache_dir)
+    capsys.readouterr()
+    assert main(["history", str(history)]) == 0
+    table = capsys.readouterr().out
+    assert "tickets" in table and "krippendorff_alpha" in table
+    assert main(["compare", str(tmp_path / "r1" / "report.json"), str(tmp_path / "r3" / "report.json"), "--out", str(tmp_path / "cmp")]) == 0
+    result = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert {c["figure"] for c in result["changes"]} >= {"krippendorff_alpha", "label_share:billing"}
+    assert "krippendorff_alpha" in (tmp_path / "cmp" / "compare.md").read_text()
+    same = json.loads((tmp_path / "r1" / "report.json").read_text())
+    assert compare_reports(same, same)["changes"] == [] and compare_reports(same, same)["regressions"] == []
+    assert main(["history", str(tmp_path / "none.db")]) == 2
