@@ -41,7 +41,7 @@ def read_prompt_log(path: str | Path, config: PromptLogConfig) -> pd.DataFrame:
         raise InputError(f"{path}: cannot read prompt log ({exc.strerror or exc})") from exc
     try:
         if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-            frame = pd.read_json(path, lines=True)
+            frame = pd.read_json(path, lines=True, precise_float=True)
         else:
             frame = pd.read_csv(path)
     except ValueError as exc:
