@@ -168,3 +168,20 @@ def test_snow_2008_rte_real_crowd_labels():
     accuracy = sum(majority_label(r.annotations) == r.gold for r in ds.records) / len(ds.records)
     assert 0.85 < accuracy < 0.93
     assert any(a.flagged for a in result.annotators)
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_resampling_shortcut_reproduces_the_package_alpha(tmp_path, level):
+    """The bootstrap's weighted-coincidence alpha, with every unit weighted once, equals krippendorff's."""
+    import numpy as np
+
+    from dataaudit.measures.agreement import _alpha_from_weights, _build_table, _unit_coincidences
+
+    path, config = write_layout(tmp_path, "nested")
+    config.agreement = AgreementConfig(level=level)
+    ds = load_dataset(path, config)
+    table, numeric = _build_table(ds.records, config.agreement)
+    pairable = table.counts[table.counts.sum(axis=1) >= 2]
+    values = numeric if numeric is not None else np.arange(table.counts.shape[1], dtype=float)
+    alpha = _alpha_from_weights(_unit_coincidences(pairable), np.ones((1, len(pairable))), level, values)[0]
+    assert round(float(alpha), 3) == K2011_ALPHA[level]

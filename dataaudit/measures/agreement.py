@@ -159,19 +159,80 @@ def _alpha(counts: np.ndarray, level: str, numeric: np.ndarray | None) -> float 
     return None if value is None or math.isnan(value) else float(value)
 
 
+def _delta(level: str, values: np.ndarray, marginals: np.ndarray) -> np.ndarray:
+    """Krippendorff's squared difference function; marginals: (B, V) value frequencies (ordinal needs them)."""
+    if level == "nominal":
+        return np.broadcast_to(1.0 - np.eye(len(values)), (len(marginals), len(values), len(values)))
+    if level == "interval":
+        return np.broadcast_to(np.subtract.outer(values, values) ** 2, (len(marginals), len(values), len(values)))
+    if level == "ratio":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.nan_to_num((np.subtract.outer(values, values) / np.add.outer(values, values)) ** 2)
+        return np.broadcast_to(ratio, (len(marginals), len(values), len(values)))
+    cumulative = np.cumsum(marginals, axis=1)  # ordinal: ranks by the resample's own marginals
+    low = np.minimum.outer(np.arange(len(values)), np.arange(len(values)))
+    high = np.maximum.outer(np.arange(len(values)), np.arange(len(values)))
+    before_low = np.where(low > 0, cumulative[:, np.maximum(low - 1, 0)], 0.0)
+    between = cumulative[:, high] - before_low
+    return (between - (marginals[:, low] + marginals[:, high]) / 2) ** 2
+
+
+def _alpha_from_weights(per_unit, weights: np.ndarray, level: str, values: np.ndarray) -> np.ndarray:
+    """Alpha for each row of unit weights (B, units): the coincidence matrix is a weighted sum of the
+    units' own coincidences, so a resample costs one sparse product instead of a full recomputation."""
+    size = len(values)
+    coincidences = np.asarray(per_unit.T.dot(weights.T).T).reshape(len(weights), size, size)
+    marginals = coincidences.sum(axis=2)
+    total = marginals.sum(axis=1)
+    delta = _delta(level, values, marginals)
+    observed = (coincidences * delta).sum(axis=(1, 2))
+    expected = np.einsum("bc,bck,bk->b", marginals, delta, marginals) / np.maximum(total - 1, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 1.0 - observed / expected
+
+
+def _unit_coincidences(pairable: np.ndarray):
+    """Sparse (units, V*V) matrix of each unit's coincidences: (n_c n_k - [c = k] n_c) / (m - 1)."""
+    from scipy import sparse
+
+    units, size = pairable.shape
+    m = pairable.sum(axis=1)
+    rows, cols = np.nonzero(pairable)
+    by_unit = np.split(cols, np.searchsorted(rows, np.arange(1, units)))
+    r_idx, c_idx, data = [], [], []
+    for u, present in enumerate(by_unit):
+        n = pairable[u, present]
+        block = (np.outer(n, n) - np.diag(n)) / (m[u] - 1)
+        r_idx.append(np.full(len(present) ** 2, u))
+        c_idx.append((present[:, None] * size + present[None, :]).ravel())
+        data.append(block.ravel())
+    return sparse.csr_matrix((np.concatenate(data), (np.concatenate(r_idx), np.concatenate(c_idx))), shape=(units, size * size))
+
+
 def _bootstrap_ci(counts: np.ndarray, level: str, numeric: np.ndarray | None, resamples: int, seed: int) -> list[float] | None:
+    """Percentile 95% interval of alpha over items resampled with replacement (seeded).
+
+    The `krippendorff` package has no bootstrap, and calling it once per resample costs 33 s for 1,000
+    resamples of 100,000 items; resampling the units' coincidences gives the same alphas in seconds
+    (tests check it against the package on the full sample at every level).
+    """
     pairable = counts[counts.sum(axis=1) >= 2]
     if resamples <= 0 or len(pairable) < 2:
         return None
+    values = numeric if numeric is not None else np.arange(counts.shape[1], dtype=float)
+    per_unit = _unit_coincidences(pairable)
     rng = np.random.default_rng(seed)
+    units = len(pairable)
     estimates = []
-    for _ in range(resamples):
-        value = _alpha(pairable[rng.integers(0, len(pairable), len(pairable))], level, numeric)
-        if value is not None:
-            estimates.append(value)
-    if not estimates:
+    for start in range(0, resamples, 64):
+        chunk = min(64, resamples - start)
+        weights = np.stack([np.bincount(rng.integers(0, units, units), minlength=units) for _ in range(chunk)]).astype(float)
+        estimates.append(_alpha_from_weights(per_unit, weights, level, values))
+    alphas = np.concatenate(estimates)
+    alphas = alphas[np.isfinite(alphas)]
+    if not len(alphas):
         return None
-    low, high = np.percentile(estimates, [2.5, 97.5])
+    low, high = np.percentile(alphas, [2.5, 97.5])
     return [round(float(low), 4), round(float(high), 4)]
 
 
