@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings as _warnings
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,8 @@ def _distinct_in_order(*key_lists: list[str]) -> list[str]:
 def _vectors_for(keys: list[str], table: dict[str, np.ndarray]) -> np.ndarray:
     distinct = list(dict.fromkeys(k for k in keys if k))
     if not distinct:
-        return np.zeros((0, 384), dtype=np.float32)
+        dim = len(next(iter(table.values()))) if table else 0
+        return np.zeros((0, dim), dtype=np.float32)
     return np.stack([table[k] for k in distinct])
 
 
@@ -94,7 +96,10 @@ def audit(paths: PathArg | list[PathArg], config: Config | None = None, *, produ
                                         cache_dir=config.embeddings.cache_dir or None, use_cache=config.embeddings.cache, progress=progress)
         distinct = _distinct_in_order(train_keys, eval_keys, production_keys)
         before_computed, before_cached = embedder.stats.computed, embedder.stats.from_cache
-        vectors = embedder.embed(distinct)
+        with _warnings.catch_warnings(record=True) as caught:
+            _warnings.simplefilter("always")
+            vectors = embedder.embed(distinct)
+        warnings.extend(str(w.message) for w in caught)
         table = dict(zip(distinct, vectors))
         embedding_stats = {"computed": embedder.stats.computed - before_computed, "from_cache": embedder.stats.from_cache - before_cached}
 

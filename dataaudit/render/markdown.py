@@ -76,5 +76,6 @@ def render_markdown(report: Report) -> str:
     out += ["## Production coverage", "", *[f"- {cell(s, 600)}" for s in cov_summary], ""]
     out += _table(["uncovered scenario", "share of production", "covered", "examples"], uncovered)
     out += _details(f"training clusters no production input comes near ({len(unused)})", _table(["cluster", "share of training", "examples"], unused))
+    out += [f"> warning: {cell(w, 400)}" for w in report.warnings] + ([""] if report.warnings else [])
     out += ["---", f"dataaudit {report.dataaudit_version}, report schema {report.schema_version}, generated {report.generated_at}", ""]
     return "\n".join(out)

@@ -43,6 +43,8 @@ def render_terminal(report: Report, console: Console | None = None) -> None:
         console.print(Text(f"regressions against the previous run ({len(report.regressions)})", "bold red"))
         for r in report.regressions:
             console.print(Text(f"  {r['what']}: {r['before']} -> {r['now']} ({r['detail']})"))
+    for warning in report.warnings:
+        console.print(Text(f"warning: {warning}", "yellow"))
     if v.actions:
         console.print(Text("next actions", "bold underline"))
         for i, action in enumerate(v.actions, 1):

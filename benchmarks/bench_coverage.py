@@ -1,0 +1,79 @@
+"""Embedding versus the whole coverage measurement, cold and with a warm cache.
+
+100,000 training + 10,000 production short texts (see corpus.py) on this 2-core machine:
+- pure embedding (cold cache): every distinct text through the model;
+- the rest of the coverage measurement (neighbours, rule, scenarios, unused training, domain AUC);
+- a warm re-run: vectors from the cache plus the measurement again (goal: under a tenth of the cold run).
+
+    .venv/bin/python benchmarks/bench_coverage.py [--train N] [--production M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.corpus import base_queries, distinct_texts  # noqa: E402
+from dataaudit.config import CoverageConfig  # noqa: E402
+from dataaudit.embeddings import Embedder  # noqa: E402
+from dataaudit.measures.coverage import measure_coverage  # noqa: E402
+from dataaudit.records import Record  # noqa: E402
+
+
+def records(texts: list[str], source: str) -> list[Record]:
+    return [Record(source, i + 1, "text_label", t) for i, t in enumerate(texts)]
+
+
+def run(train: list[str], prod: list[str], cache: Path) -> tuple[float, float, float]:
+    embedder = Embedder(cache_dir=cache)
+    start = time.perf_counter()
+    train_vectors = embedder.embed(train)
+    prod_vectors = embedder.embed(prod)
+    embed_s = time.perf_counter() - start
+    start = time.perf_counter()
+    result = measure_coverage(records(train, "train"), train, train_vectors, records(prod, "prod"), prod, prod_vectors,
+                              CoverageConfig(), model=embedder.label, embeddings={})
+    rest_s = time.perf_counter() - start
+    print(f"  embedded {embedder.stats.computed:,} (from cache {embedder.stats.from_cache:,}) in {embed_s:.1f} s; "
+          f"coverage measurement {rest_s:.1f} s; covered {result.covered_share:.3f}, {len(result.scenarios)} scenarios, "
+          f"{len(result.uncovered)} uncovered, AUC {result.domain_auc}")
+    return embed_s, rest_s, embed_s + rest_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--train", type=int, default=100_000)
+    parser.add_argument("--production", type=int, default=10_000)
+    parser.add_argument("--keep-cache", help="embed into this folder and keep it (a later run with it is warm)")
+    args = parser.parse_args()
+    train_seeds, prod_seeds = base_queries()
+    train = list(dict.fromkeys(t.lower() for t in distinct_texts(train_seeds, args.train + 5000, seed=1)))[: args.train]
+    prod_set = set(train)
+    prod = list(dict.fromkeys(t.lower() for t in distinct_texts(prod_seeds, args.production * 2, seed=2) if t.lower() not in prod_set))[: args.production]
+    cache = Path(args.keep_cache) if args.keep_cache else Path(tempfile.mkdtemp(prefix="dataaudit-bench-"))
+    try:
+        print(f"{len(train):,} training + {len(prod):,} production texts; cache {cache}")
+        print("cold run:")
+        embed_s, rest_s, cold = run(train, prod, cache)
+        print("warm run (same texts, cache filled):")
+        warm_embed, warm_rest, warm = run(train, prod, cache)
+        print()
+        print(f"pure embedding (cold)           {embed_s:8.1f} s  ({(len(train) + len(prod)) / embed_s:,.0f} texts/s)")
+        print(f"rest of coverage measurement    {rest_s:8.1f} s  = {rest_s / embed_s:.1%} of embedding (goal <= 15%)")
+        print(f"whole coverage, cold            {cold:8.1f} s")
+        print(f"whole coverage, warm cache      {warm:8.1f} s  = {warm / cold:.1%} of cold (goal < 10%); cache read {warm_embed:.1f} s")
+    finally:
+        if not args.keep_cache:
+            shutil.rmtree(cache, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
