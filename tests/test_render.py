@@ -98,3 +98,9 @@ def test_report_renders_in_headless_chromium(sample_report, tmp_path):
     assert console_errors == []
     dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
     assert "id=\"verdict-sentence\"" in dom and "Not ready:" in dom
+    narrow = tmp_path / "narrow.png"
+    subprocess.run(flags + ["--window-size=390,844", f"--screenshot={narrow}", page.as_uri()], capture_output=True, timeout=120)
+    assert matplotlib.image.imread(narrow).std() > 0.05
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(flags + ["--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()], capture_output=True, timeout=120)
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
