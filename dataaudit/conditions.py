@@ -136,9 +136,11 @@ def hygiene_condition(duplicates: DuplicatesResult, config: Config) -> Condition
         actions.append(f"Remove the {leaked} leaked records from the eval set (or training) so the evaluation measures generalisation.")
     if duplicates.conflicts:
         c = duplicates.conflicts[0]
-        text = f"{len(duplicates.conflicts)} groups of identical inputs carry different labels (e.g. lines {', '.join(map(str, c.lines[:4]))}: {', '.join(c.labels[:4])})"
+        n = len(duplicates.conflicts)
+        text = (f"{n} {'group' if n == 1 else 'groups'} of duplicate inputs carry different labels "
+                f"(e.g. lines {', '.join(map(str, c.lines[:4]))}: {', '.join(c.labels[:4])})")
         (fails if conflict_share > h.max_conflict_share else warns if conflict_share > h.warn_conflict_share else []).append(text)
-        actions.append(f"Adjudicate the {len(duplicates.conflicts)} conflicting groups: one input, one label.")
+        actions.append(f"Adjudicate the {n} conflicting {'group' if n == 1 else 'groups'}: one input, one label.")
     share = duplicates.duplicate_share
     if share > h.warn_duplicate_share:
         text = f"{share:.1%} of records are duplicates ({len(duplicates.exact_groups)} exact and {len(duplicates.near_groups)} near groups)"

@@ -81,7 +81,7 @@ def duplicates_rows(report: Report) -> tuple[list[str], list[list[object]], list
     lines = [f"{d.duplicate_records} of {d.records} records are duplicates ({d.duplicate_share:.1%}): {d.exact_group_count} exact groups "
              f"({d.whole_record_groups} whole-record), {d.near_group_count} near groups (cosine >= {d.near_cosine:g}"
              + (f", or edit ratio >= {d.lexical_ratio:g}" if d.lexical_ratio is not None else "") + ")",
-             f"{len(d.conflicts)} groups of the same input with different labels/targets"]
+             f"{len(d.conflicts)} group(s) of duplicate inputs with different labels/targets"]
     if d.eval_records is not None:
         lines.append(f"{len(d.leakage)} of {d.eval_records} eval records leak from training")
     if d.production_overlap is not None:
