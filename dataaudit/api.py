@@ -17,6 +17,7 @@ import numpy as np
 from . import __version__
 from .conditions import coverage_condition, consistency_condition, format_condition, hygiene_condition, scale_condition
 from .config import Config, ConfigError, load_config
+from .decision import decision_conditions
 from .embeddings import Embedder
 from .loading import load_dataset
 from .measures.agreement import measure_agreement
@@ -30,7 +31,7 @@ from .normalize import normalize_text
 from .records import Dataset
 from .report import InputSummary, Report
 from .tokens import load_token_counter
-from .verdict import Condition, NotJudged, build_verdict
+from .verdict import Condition, build_verdict
 
 PathArg = str | Path
 
@@ -134,13 +135,9 @@ def audit(paths: PathArg | list[PathArg], config: Config | None = None, *, produ
         coverage_condition(checks["coverage"], config, coverage_missing),
         hygiene_condition(checks["duplicates"], config),
     ]
-    not_judged: list[NotJudged] = []
-    from .decision import decision_conditions
-
-    decision_checks, decision_conds, decision_not_judged = decision_conditions(config, prompt_log, dataset, checks)
+    decision_checks, decision_conds, not_judged = decision_conditions(config, prompt_log, dataset, checks)
     checks.update(decision_checks)
     conditions += decision_conds
-    not_judged += decision_not_judged
     verdict = build_verdict(conditions, config, not_judged)
 
     inputs = _inputs("train", dataset)

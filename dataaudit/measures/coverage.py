@@ -228,8 +228,8 @@ def measure_coverage(train_records: list[Record], train_keys: list[str], train_v
         return [NearestTraining(train_records[train_positions[train_distinct[int(j)]][0]].input_text[:MAX_TEXT_CHARS], round(float(s), 4))
                 for s, j in zip(nearest_sims[m], nearest_idx[m]) if j >= 0]
 
-    def scenarios_of(members_all: np.ndarray) -> list[Scenario]:
-        """Cluster the given production inputs into scenarios, largest first."""
+    def scenarios_of(members_all: np.ndarray) -> list[tuple[Scenario, np.ndarray]]:
+        """Cluster the given production inputs into scenarios, largest first, each with its centroid."""
         vectors = production_vectors[members_all]
         assignment, centroids = _cluster(vectors, _choose_k(vectors, config.max_scenarios, config.seed), config.seed)
         labels = _cluster_labels([original[m].input_text for m in members_all], assignment, len(centroids))
@@ -242,27 +242,26 @@ def measure_coverage(train_records: list[Record], train_keys: list[str], train_v
             size = float(weights[members].sum())
             ranked = [int(members_all[j]) for j in _central(vectors, local, centroids[c], len(local))]
             uncovered_members = [m for m in ranked if not covered[m]]
-            found.append(Scenario(
+            found.append((Scenario(
                 labels[c], int(size), round(size / total, 4), round(float((weights[members] * covered[members]).sum() / size), 4),
                 [original[m].input_text[:MAX_TEXT_CHARS] for m in ranked[:config.examples_per_scenario]],
                 [UncoveredExample(original[m].input_text[:MAX_TEXT_CHARS], original[m].source, original[m].line, nearest_of(m))
-                 for m in uncovered_members[:config.examples_per_scenario]],
-                None))
-        return sorted(found, key=lambda s: (-s.size, s.label))
+                 for m in uncovered_members[:config.examples_per_scenario]]), centroids[c]))
+        return sorted(found, key=lambda pair: (-pair[0].size, pair[0].label))
 
     everything = np.arange(len(prod_distinct))
-    scenarios = scenarios_of(everything)
+    scenarios = [scenario for scenario, _ in scenarios_of(everything)]
     # The uncovered inputs are grouped on their own: clusters of all production mix a missing topic with
     # neighbouring covered ones, which hides it; grouped alone, each missing topic gets its own name and examples.
     uncovered_members = everything[~covered]
-    uncovered = scenarios_of(uncovered_members) if len(uncovered_members) else []
+    uncovered_with_centroids = scenarios_of(uncovered_members) if len(uncovered_members) else []
+    uncovered = [scenario for scenario, _ in uncovered_with_centroids]
 
     unused = _unused_training(train_records, train_distinct, train_positions, train_vectors, nearest_idx[:, 0], config)
     points = _map_points(train_vectors, production_vectors, covered, config.seed)
     pca = points.pop("pca")
-    for scenario in uncovered:
-        members = [i for i, r in enumerate(original) if r.input_text[:MAX_TEXT_CHARS] in set(scenario.examples)]
-        scenario.centroid_2d = pca.transform(production_vectors[members].mean(axis=0, keepdims=True))[0].round(4).tolist() if members else None
+    for scenario, centroid in uncovered_with_centroids:
+        scenario.centroid_2d = pca.transform(centroid[None, :])[0].round(4).tolist()
     return CoverageResult(
         model=model, rule=(f"covered when >= {config.min_share_ratio:g} x the expected training share of its {config.neighbours} nearest "
                            f"neighbours in training + production are training inputs, or a training input is within cosine {config.close_enough_cosine:g}"),

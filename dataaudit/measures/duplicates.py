@@ -163,7 +163,7 @@ def _target_of(record: Record) -> tuple[str | None, str]:
     return record.target, "target"
 
 
-def _group(kind: str, members: list[Record], methods: list[str], min_sim: float | None, keys: list[str] | None = None) -> DuplicateGroup:
+def _group(kind: str, members: list[Record], methods: list[str], min_sim: float | None) -> DuplicateGroup:
     members = sorted(members, key=lambda r: (r.source, r.line))
     targets = {_target_of(r)[0] for r in members}
     return DuplicateGroup(
@@ -274,7 +274,7 @@ def _leakage(records: list[Record], distinct: list[str], by_key: dict[str, list[
              config: DuplicatesConfig, eval_set: tuple[Dataset, list[str], np.ndarray | None]) -> list[Leak]:
     eval_data, eval_keys, eval_vectors = eval_set
     first_train = {k: records[v[0]] for k, v in by_key.items()}
-    leaks: dict[int, Leak] = {}
+    leaks: list[Leak] = []
     eval_distinct = list(dict.fromkeys(k for k in eval_keys if k))
     eval_position = {k: i for i, k in enumerate(eval_distinct)}
     match: dict[str, tuple[str, str, float]] = {}  # eval key -> (train key, kind, similarity)
@@ -306,9 +306,9 @@ def _leakage(records: list[Record], distinct: list[str], by_key: dict[str, list[
         if key in match:
             train_key, kind, sim = match[key]
             train = first_train[train_key]
-            leaks[len(leaks)] = Leak(record.source, record.line, train.source, train.line, kind, round(sim, 4),
-                                     record.input_text[:MAX_TEXT_CHARS], train.input_text[:MAX_TEXT_CHARS])
-    return list(leaks.values())
+            leaks.append(Leak(record.source, record.line, train.source, train.line, kind, round(sim, 4),
+                              record.input_text[:MAX_TEXT_CHARS], train.input_text[:MAX_TEXT_CHARS]))
+    return leaks
 
 
 def _overlap(records: list[Record], by_key: dict[str, list[int]], production: tuple[Dataset, list[str]]) -> list[Overlap]:
