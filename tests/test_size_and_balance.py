@@ -1,0 +1,54 @@
+"""Size (tokens, context limit) and balance figures on small data with known answers."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from dataaudit.config import BalanceConfig, Config, SizeConfig
+from dataaudit.loading import load_dataset
+from dataaudit.measures.balance import measure_balance
+from dataaudit.measures.format import measure_format
+from dataaudit.measures.size import measure_size
+from dataaudit.tokens import TokenCounter, load_token_counter
+from tests.conftest import chat, write_jsonl
+
+WORDS = TokenCounter("words", lambda texts: [len(t.split()) for t in texts])
+
+
+def test_token_stats_and_context_limit(tmp_path):
+    rows = [chat("one two three", "a b"), chat("one", "a"), chat(" ".join(["w"] * 50), "a b c")]
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="generation"))
+    result = measure_size(ds, WORDS, SizeConfig(context_limit=40))
+    assert (result.input_tokens.min, result.input_tokens.median, result.input_tokens.max, result.input_tokens.total) == (1, 3, 50, 54)
+    assert (result.target_tokens.min, result.target_tokens.max, result.target_tokens.total) == (1, 3, 6)
+    assert result.over_context == 1 and result.over_context_examples[0].line == 3 and result.over_context_examples[0].tokens == 53
+
+
+def test_real_tokenizer_counts_wordpieces_offline():
+    counter = load_token_counter()
+    assert "WordPiece" in counter.name
+    assert counter.count(["hello world", "unbelievably"]) == [2, 5]  # un ##bel ##ie ##va ##bly
+
+
+def test_balance_figures(tmp_path):
+    rows = [{"text": f"t{i}", "label": label} for i, label in enumerate(["a"] * 6 + ["b"] * 3 + ["c"])]
+    result = measure_balance(load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config()), BalanceConfig(min_label_count=2))
+    assert result.counts == {"a": 6, "b": 3, "c": 1} and result.shares == {"a": 0.6, "b": 0.3, "c": 0.1}
+    assert result.imbalance_ratio == 6.0 and result.rare_labels == ["c"]
+    entropy = -(0.6 * math.log(0.6) + 0.3 * math.log(0.3) + 0.1 * math.log(0.1)) / math.log(3)
+    assert result.normalized_entropy == pytest.approx(entropy, abs=1e-6)
+
+
+def test_balance_is_absent_without_labels(tmp_path):
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", [chat("q", "a long free-form answer")]), Config(task_type="generation"))
+    assert measure_balance(ds, BalanceConfig()) is None
+
+
+def test_format_counts_formats_and_errors_by_field(tmp_path):
+    rows = [chat("q", "a"), {"prompt": "p", "completion": "c"}, {"text": "t", "label": "l"}, "{bad", {"text": "", "label": "x"}]
+    result = measure_format(load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config()))
+    assert result.formats == {"chat": 1, "prompt_completion": 1, "text_label": 1}
+    assert (result.records, result.valid, result.invalid) == (5, 3, 2) and result.invalid_share == 0.4
+    assert result.errors_by_field == {"(json)": 1, "text": 1}
