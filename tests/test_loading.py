@@ -160,3 +160,21 @@ def test_wide_layout_and_nested_annotations(tmp_path):
     ds = load_dataset(nested, Config())
     assert ds.records[0].label == "p"
     assert (ds.errors[0].line, ds.errors[0].field) == (2, "annotations[1].annotator")
+
+
+def test_openai_cookbook_chat_examples_with_their_deliberate_defects():
+    from dataaudit.measures.size import measure_size
+    from dataaudit.config import SizeConfig
+    from dataaudit.tokens import load_token_counter
+    from tests.conftest import shared_dataset
+
+    folder = shared_dataset("openai_chat_examples")
+    ds = load_dataset(folder / "toy_chat_fine_tuning.jsonl", Config(task_type="generation"))
+    # line 4 has no user message; line 2 has no system message (valid); line 5's reply runs to thousands of tokens
+    assert [(e.line, e.field) for e in ds.errors] == [(4, "messages[1].role")]
+    assert [r.line for r in ds.records] == [1, 2, 3, 5]
+    size = measure_size(ds, load_token_counter(), SizeConfig(context_limit=4096))
+    assert [o.line for o in size.over_context_examples] == [5]
+    drones = load_dataset(folder / "drone_training.jsonl", Config(task_type="generation"))
+    assert len(drones.records) == 103 and not drones.errors
+    assert '"name": "takeoff_drone"' in drones.records[0].target  # tool calls are the target
