@@ -127,22 +127,28 @@ def _minhashes(texts: list[str]):
     return [LeanMinHash(m) for m in MinHash.bulk([_shingles(t) for t in texts], num_perm=MINHASH_PERMUTATIONS, seed=1)]
 
 
-def _lexical_pairs(keys: list[str], ratio: float) -> list[tuple[int, int, float]]:
+def _lexical_pairs(keys: list[str], ratio: float, linked: _UnionFind | None = None) -> list[tuple[int, int, float]]:
+    """Confirmed lexical pairs. A candidate already connected to the query (through earlier confirmed
+    pairs, or `linked` from the semantic pass) is not verified again: groups are connected components, so
+    a templated family of g copies costs about g edit-distance checks instead of g squared."""
     from datasketch import MinHashLSH
     from rapidfuzz.fuzz import ratio as fuzz_ratio
 
+    components = linked or _UnionFind(len(keys))
     lsh = MinHashLSH(threshold=MINHASH_THRESHOLD, num_perm=MINHASH_PERMUTATIONS)
     hashes = _minhashes(keys)
     pairs = []
     with lsh.insertion_session() as session:
         for i, h in enumerate(hashes):
             session.insert(i, h, check_duplication=False)
+    cutoff = ratio * 100
     for i, h in enumerate(hashes):
-        for j in lsh.query(h):
-            if j > i:
-                score = fuzz_ratio(keys[i], keys[j]) / 100
-                if score >= ratio:
-                    pairs.append((i, j, score))
+        for j in sorted(lsh.query(h)):
+            if j > i and components.find(i) != components.find(j):
+                score = fuzz_ratio(keys[i], keys[j], score_cutoff=cutoff)
+                if score:
+                    components.union(i, j)
+                    pairs.append((i, j, score / 100))
     return pairs
 
 
@@ -209,16 +215,15 @@ def measure_duplicates(dataset: Dataset, keys: list[str], vectors: np.ndarray | 
             exact_conflict_records.update((records[i].source, records[i].line) for i in members)
 
     pair_methods: dict[tuple[int, int], tuple[set[str], float]] = {}
+    union = _UnionFind(len(distinct))
     if vectors is not None and len(distinct) > 1:
         for i, j, sim in _semantic_pairs(vectors, config.near_cosine, config.neighbours):
             pair_methods.setdefault((i, j), (set(), sim))[0].add("semantic")
+            union.union(i, j)
     if config.lexical and len(distinct) > 1:
-        for i, j, score in _lexical_pairs(distinct, config.lexical_ratio):
+        for i, j, score in _lexical_pairs(distinct, config.lexical_ratio, union):
             methods, sim = pair_methods.setdefault((i, j), (set(), score))
             methods.add("lexical")
-    union = _UnionFind(len(distinct))
-    for i, j in pair_methods:
-        union.union(i, j)
     components: dict[int, list[int]] = defaultdict(list)
     for i in range(len(distinct)):
         components[union.find(i)].append(i)
