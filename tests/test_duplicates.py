@@ -102,3 +102,11 @@ def test_production_overlap_is_information(tmp_path, embedder):
     report = audit(write_jsonl(tmp_path / "train.jsonl", TRAIN), Config(), production=prod, embedder=embedder)
     d = report.checks["duplicates"]
     assert d.production_overlap == 1 and d.production_overlap_examples[0].train_line == 1
+
+
+def test_typo_copy_in_the_eval_set_is_lexical_leakage(tmp_path):
+    train = write_jsonl(tmp_path / "train.jsonl", TRAIN)
+    eval_path = write_jsonl(tmp_path / "eval.jsonl", [{"text": "Where is my parcel? It was due on Mondey.", "label": "shipping"},
+                                                      {"text": "Which museums are open on Sunday?", "label": "travel"}])
+    leaks = audit(train, Config(), eval_path=eval_path, embed=False).checks["duplicates"].leakage
+    assert [(l.eval_line, l.kind) for l in leaks] == [(1, "lexical")] and leaks[0].train_line in (5, 6)

@@ -127,20 +127,27 @@ def _minhashes(texts: list[str]):
     return [LeanMinHash(m) for m in MinHash.bulk([_shingles(t) for t in texts], num_perm=MINHASH_PERMUTATIONS, seed=1)]
 
 
-def _lexical_pairs(keys: list[str], ratio: float, linked: _UnionFind | None = None) -> list[tuple[int, int, float]]:
-    """Confirmed lexical pairs. A candidate already connected to the query (through earlier confirmed
-    pairs, or `linked` from the semantic pass) is not verified again: groups are connected components, so
-    a templated family of g copies costs about g edit-distance checks instead of g squared."""
+def _lexical_index(keys: list[str]):
+    """MinHash LSH over the keys' character 3-grams, built once and shared by the duplicate and leakage passes."""
     from datasketch import MinHashLSH
-    from rapidfuzz.fuzz import ratio as fuzz_ratio
 
-    components = linked or _UnionFind(len(keys))
     lsh = MinHashLSH(threshold=MINHASH_THRESHOLD, num_perm=MINHASH_PERMUTATIONS)
     hashes = _minhashes(keys)
-    pairs = []
     with lsh.insertion_session() as session:
         for i, h in enumerate(hashes):
             session.insert(i, h, check_duplication=False)
+    return lsh, hashes
+
+
+def _lexical_pairs(keys: list[str], ratio: float, linked: _UnionFind | None = None, index=None) -> list[tuple[int, int, float]]:
+    """Confirmed lexical pairs. A candidate already connected to the query (through earlier confirmed
+    pairs, or `linked` from the semantic pass) is not verified again: groups are connected components, so
+    a templated family of g copies costs about g edit-distance checks instead of g squared."""
+    from rapidfuzz.fuzz import ratio as fuzz_ratio
+
+    components = linked or _UnionFind(len(keys))
+    lsh, hashes = index or _lexical_index(keys)
+    pairs = []
     cutoff = ratio * 100
     for i, h in enumerate(hashes):
         for j in sorted(lsh.query(h)):
@@ -220,8 +227,9 @@ def measure_duplicates(dataset: Dataset, keys: list[str], vectors: np.ndarray | 
         for i, j, sim in _semantic_pairs(vectors, config.near_cosine, config.neighbours):
             pair_methods.setdefault((i, j), (set(), sim))[0].add("semantic")
             union.union(i, j)
-    if config.lexical and len(distinct) > 1:
-        for i, j, score in _lexical_pairs(distinct, config.lexical_ratio, union):
+    lexical_index = _lexical_index(distinct) if config.lexical and distinct else None
+    if lexical_index is not None and len(distinct) > 1:
+        for i, j, score in _lexical_pairs(distinct, config.lexical_ratio, union, lexical_index):
             methods, sim = pair_methods.setdefault((i, j), (set(), score))
             methods.add("lexical")
     components: dict[int, list[int]] = defaultdict(list)
@@ -247,7 +255,7 @@ def measure_duplicates(dataset: Dataset, keys: list[str], vectors: np.ndarray | 
     usable = len(components)
     nonempty = sum(len(v) for v in by_key.values())
 
-    leakage = _leakage(records, distinct, by_key, vectors, config, eval_set) if eval_set else []
+    leakage = _leakage(records, distinct, by_key, vectors, config, eval_set, lexical_index) if eval_set else []
     overlap = _overlap(records, by_key, production) if production else []
 
     exact.sort(key=lambda g: (-len(g.lines), g.keep_file, g.keep))
@@ -276,7 +284,7 @@ def measure_duplicates(dataset: Dataset, keys: list[str], vectors: np.ndarray | 
 
 
 def _leakage(records: list[Record], distinct: list[str], by_key: dict[str, list[int]], vectors: np.ndarray | None,
-             config: DuplicatesConfig, eval_set: tuple[Dataset, list[str], np.ndarray | None]) -> list[Leak]:
+             config: DuplicatesConfig, eval_set: tuple[Dataset, list[str], np.ndarray | None], lexical_index) -> list[Leak]:
     eval_data, eval_keys, eval_vectors = eval_set
     first_train = {k: records[v[0]] for k, v in by_key.items()}
     leaks: list[Leak] = []
@@ -292,21 +300,16 @@ def _leakage(records: list[Record], distinct: list[str], by_key: dict[str, list[
             i = eval_position[key]
             if key not in match and sims[i, 0] >= config.near_cosine:
                 match[key] = (distinct[int(idx[i, 0])], "semantic", float(sims[i, 0]))
-    if config.lexical:
-        from datasketch import MinHashLSH
+    if lexical_index is not None:
         from rapidfuzz.fuzz import ratio as fuzz_ratio
 
+        lsh, _ = lexical_index
         pending = [k for k in eval_distinct if k not in match]
-        if pending and distinct:
-            lsh = MinHashLSH(threshold=MINHASH_THRESHOLD, num_perm=MINHASH_PERMUTATIONS)
-            with lsh.insertion_session() as session:
-                for i, h in enumerate(_minhashes(distinct)):
-                    session.insert(i, h, check_duplication=False)
-            for key, h in zip(pending, _minhashes(pending)):
-                scored = [(fuzz_ratio(key, distinct[j]) / 100, j) for j in lsh.query(h)]
-                best = max(scored, default=(0.0, -1))
-                if best[0] >= config.lexical_ratio:
-                    match[key] = (distinct[best[1]], "lexical", best[0])
+        for key, h in zip(pending, _minhashes(pending) if pending else []):
+            scored = [(fuzz_ratio(key, distinct[j]) / 100, j) for j in lsh.query(h)]
+            best = max(scored, default=(0.0, -1))
+            if best[0] >= config.lexical_ratio:
+                match[key] = (distinct[best[1]], "lexical", best[0])
     for record, key in zip(eval_data.records, eval_keys):
         if key in match:
             train_key, kind, sim = match[key]
