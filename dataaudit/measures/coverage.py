@@ -90,9 +90,10 @@ def _distinct(keys: list[str]) -> tuple[list[str], dict[str, list[int]]]:
 
 
 def covered_by_neighbourhood(train_vectors: np.ndarray, production_vectors: np.ndarray, k: int, min_share_ratio: float,
-                             close_enough: float | None = None) -> np.ndarray:
+                             close_enough: float | None = None, nearest_similarity: np.ndarray | None = None) -> np.ndarray:
     """Boolean per production vector: its k-neighbourhood in training + production holds enough training,
-    or (when close_enough is given) its nearest training input is at least that similar."""
+    or (when close_enough is given) its nearest training input is at least that similar.
+    nearest_similarity: each production vector's cosine to its nearest training vector, when already known."""
     n_train, n_prod = len(train_vectors), len(production_vectors)
     if n_prod == 0:
         return np.zeros(0, dtype=bool)
@@ -113,8 +114,9 @@ def covered_by_neighbourhood(train_vectors: np.ndarray, production_vectors: np.n
     expected = n_train / (n_train + n_prod - 1)
     covered = train_share >= min_share_ratio * expected
     if close_enough is not None:
-        nearest, _ = top_k(train_vectors, production_vectors, 1)
-        covered |= nearest[:, 0] >= close_enough
+        if nearest_similarity is None:
+            nearest_similarity = top_k(train_vectors, production_vectors, 1)[0][:, 0]
+        covered |= nearest_similarity >= close_enough
     return covered
 
 
@@ -194,7 +196,8 @@ def _domain_auc(train_vectors: np.ndarray, production_vectors: np.ndarray, seed:
 
 
 def _map_points(train_vectors: np.ndarray, production_vectors: np.ndarray, covered: np.ndarray, seed: int,
-                limit: int = 1500) -> dict[str, list]:
+                limit: int = 1500):
+    """Seeded 2-D PCA sample of both sides for the report's map, and the fitted PCA (to place centroids)."""
     from sklearn.decomposition import PCA
 
     rng = np.random.default_rng(seed)
@@ -203,8 +206,7 @@ def _map_points(train_vectors: np.ndarray, production_vectors: np.ndarray, cover
     pca = PCA(n_components=2, random_state=seed).fit(np.vstack([train_vectors[t_pick], production_vectors[p_pick]]))
     t2 = pca.transform(train_vectors[t_pick]).round(4).tolist()
     p2 = pca.transform(production_vectors[p_pick]).round(4).tolist()
-    return {"train": t2, "production": p2, "production_uncovered": [bool(not covered[i]) for i in p_pick],
-            "pca": pca}
+    return {"train": t2, "production": p2, "production_uncovered": [bool(not covered[i]) for i in p_pick]}, pca
 
 
 def measure_coverage(train_records: list[Record], train_keys: list[str], train_vectors: np.ndarray,
@@ -216,12 +218,12 @@ def measure_coverage(train_records: list[Record], train_keys: list[str], train_v
     if len(train_vectors) != len(train_distinct) or len(production_vectors) != len(prod_distinct):
         raise ValueError("coverage needs one vector per distinct non-empty key on each side")
     weights = np.array([len(prod_positions[k]) for k in prod_distinct], dtype=float)
+    nearest_sims, nearest_idx = top_k(train_vectors, production_vectors, 3)
     covered = covered_by_neighbourhood(train_vectors, production_vectors, config.neighbours, config.min_share_ratio,
-                                       config.close_enough_cosine)
+                                       config.close_enough_cosine, nearest_sims[:, 0])
     total = float(weights.sum())
     covered_share = round(float((weights * covered).sum() / total), 4) if total else 0.0
 
-    nearest_sims, nearest_idx = top_k(train_vectors, production_vectors, 3)
     original = [production_records[prod_positions[k][0]] for k in prod_distinct]
 
     def nearest_of(m: int) -> list[NearestTraining]:
@@ -258,8 +260,7 @@ def measure_coverage(train_records: list[Record], train_keys: list[str], train_v
     uncovered = [scenario for scenario, _ in uncovered_with_centroids]
 
     unused = _unused_training(train_records, train_distinct, train_positions, train_vectors, nearest_idx[:, 0], config)
-    points = _map_points(train_vectors, production_vectors, covered, config.seed)
-    pca = points.pop("pca")
+    points, pca = _map_points(train_vectors, production_vectors, covered, config.seed)
     for scenario, centroid in uncovered_with_centroids:
         scenario.centroid_2d = pca.transform(centroid[None, :])[0].round(4).tolist()
     return CoverageResult(
