@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,6 @@ class Record:
     @property
     def all_lines(self) -> tuple[int, ...]:
         return self.lines or (self.line,)
-
-    @property
-    def where(self) -> str:
-        return f"{self.source}:{self.line}"
 
 
 @dataclass(frozen=True)
@@ -60,10 +56,3 @@ class Dataset:
     total: int  # rows read, valid or not (a long annotation layout has several rows per item)
     invalid: int  # rows that could not be used, each with at least one error below
     blank_lines: int = 0
-    notes: list[str] = field(default_factory=list)  # e.g. ties resolved when building labels
-
-    def labels(self) -> list[str | None]:
-        return [r.label for r in self.records]
-
-    def has_labels(self) -> bool:
-        return any(r.label is not None for r in self.records)
