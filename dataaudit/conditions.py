@@ -47,6 +47,10 @@ def scale_condition(size: SizeResult, balance: BalanceResult | None, duplicates:
         evidence["rare_labels"] = {label: balance.counts[label] for label in balance.rare_labels}
         listed = ", ".join(f"'{label}' ({balance.counts[label]})" for label in balance.rare_labels[:5])
         problems.append(f"{len(balance.rare_labels)} label(s) under {balance.min_label_count} examples: {listed}")
+    if balance is not None and balance.imbalance_ratio > config.balance.warn_imbalance_ratio:
+        evidence["imbalance_ratio"] = balance.imbalance_ratio
+        problems.append(f"the largest label has {balance.imbalance_ratio:g}x the examples of the smallest "
+                        f"(warn above {config.balance.warn_imbalance_ratio:g})")
     if size.examples and size.over_context / size.examples > config.size.max_over_context_share:
         problems.append(f"{size.over_context} examples exceed the {size.context_limit}-token context limit")
     if problems:

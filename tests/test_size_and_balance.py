@@ -52,3 +52,18 @@ def test_format_counts_formats_and_errors_by_field(tmp_path):
     assert result.formats == {"chat": 1, "prompt_completion": 1, "text_label": 1}
     assert (result.records, result.valid, result.invalid) == (5, 3, 2) and result.invalid_share == 0.4
     assert result.errors_by_field == {"(json)": 1, "text": 1}
+
+
+def test_scale_warns_on_imbalance_over_the_configured_ratio(tmp_path):
+    from dataaudit.conditions import scale_condition
+
+    rows = [{"text": f"t{i}", "label": "a" if i < 96 else "b"} for i in range(100)]
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="format"))
+    config = Config(task_type="format")
+    config.balance.min_label_count = 1
+    balance = measure_balance(ds, config.balance)
+    size = measure_size(ds, WORDS, config.size)
+    condition = scale_condition(size, balance, None, config)
+    assert condition.status == "warn" and "24x" in condition.summary and condition.evidence["imbalance_ratio"] == 24.0
+    config.balance.warn_imbalance_ratio = 24.0
+    assert scale_condition(size, balance, None, config).status == "pass"
