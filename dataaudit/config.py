@@ -86,7 +86,6 @@ class CoverageConfig:
     close_enough_cosine: float = 0.75  # ... or when the nearest training input is at least this similar
     min_covered_share: float = 0.90  # fail below
     max_uncovered_scenario_share: float = 0.05  # fail when an uncovered scenario holds more production
-    scenario_uncovered_below: float = 0.5  # a scenario is uncovered when less of it than this is covered
     examples_per_scenario: int = 5
     max_scenarios: int = 40
     seed: int = 0
