@@ -15,8 +15,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dataaudit.config import AgreementConfig  # noqa: E402
-from dataaudit.measures.agreement import measure_agreement  # noqa: E402
-from dataaudit.records import Annotation, Dataset, Record  # noqa: E402
+from dataaudit.checks.agreement import measure_agreement  # noqa: E402
+from dataaudit.load.records import Annotation, Dataset, Record  # noqa: E402
 
 
 def build(items: int, seed: int = 0) -> Dataset:

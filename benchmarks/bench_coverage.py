@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.corpus import base_queries, distinct_texts  # noqa: E402
 from dataaudit.config import CoverageConfig  # noqa: E402
 from dataaudit.embeddings import Embedder  # noqa: E402
-from dataaudit.measures.coverage import measure_coverage  # noqa: E402
-from dataaudit.records import Record  # noqa: E402
+from dataaudit.checks.coverage import measure_coverage  # noqa: E402
+from dataaudit.load.records import Record  # noqa: E402
 
 
 def records(texts: list[str], source: str) -> list[Record]:

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.corpus import PREFIXES, SUFFIXES, base_queries  # noqa: E402
 from dataaudit.config import DuplicatesConfig  # noqa: E402
 from dataaudit.embeddings import Embedder  # noqa: E402
-from dataaudit.measures.duplicates import _lexical_pairs, _semantic_pairs, measure_duplicates  # noqa: E402
-from dataaudit.records import Dataset, Record  # noqa: E402
+from dataaudit.checks.duplicates import _lexical_pairs, _semantic_pairs, measure_duplicates  # noqa: E402
+from dataaudit.load.records import Dataset, Record  # noqa: E402
 
 
 def vectors_for(count: int, seeds: np.ndarray, rng: np.random.Generator) -> np.ndarray:

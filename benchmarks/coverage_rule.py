@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dataaudit.embeddings import Embedder  # noqa: E402
-from dataaudit.measures.coverage import covered_by_neighbourhood  # noqa: E402
+from dataaudit.checks.coverage import covered_by_neighbourhood  # noqa: E402
 from dataaudit.neighbours import top_k  # noqa: E402
 
 CLINC = ROOT.parent / "shared" / "datasets" / "clinc150"

@@ -20,7 +20,7 @@ def __getattr__(name: str):
 
         return getattr(config, name)
     if name == "load_dataset":
-        from .loading import load_dataset
+        from .load.dataset import load_dataset
 
         return load_dataset
     raise AttributeError(name)

@@ -15,23 +15,23 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .conditions import coverage_condition, consistency_condition, format_condition, hygiene_condition, scale_condition
+from .decide.conditions import coverage_condition, consistency_condition, format_condition, hygiene_condition, scale_condition
 from .config import Config, ConfigError, load_config
-from .decision import decision_conditions
+from .decide.decision import decision_conditions
 from .embeddings import Embedder
-from .loading import load_dataset
-from .measures.agreement import measure_agreement
-from .measures.balance import measure_balance
-from .measures.batches import measure_batches
-from .measures.coverage import measure_coverage
-from .measures.duplicates import measure_duplicates
-from .measures.format import measure_format
-from .measures.size import measure_size
+from .load.dataset import load_dataset
+from .checks.agreement import measure_agreement
+from .checks.balance import measure_balance
+from .checks.batches import measure_batches
+from .checks.coverage import measure_coverage
+from .checks.duplicates import measure_duplicates
+from .checks.format import measure_format
+from .checks.size import measure_size
 from .normalize import normalize_text
-from .records import Dataset
+from .load.records import Dataset
 from .report import InputSummary, Report
 from .tokens import load_token_counter
-from .verdict import Condition, build_verdict
+from .decide.verdict import Condition, build_verdict
 
 PathArg = str | Path
 

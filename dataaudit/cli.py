@@ -131,7 +131,7 @@ def _run_audit(args: argparse.Namespace) -> int:
                    embed=not args.no_embeddings, progress=sys.stderr.isatty())
     exit_code = report.exit_code
     if args.history:
-        from .history import record_run
+        from .history.store import record_run
 
         record_run(args.history, report)
         if args.fail_on_regression and report.regressions:
@@ -171,14 +171,14 @@ def _run_dedup(args: argparse.Namespace) -> int:
 
 
 def _run_history(args: argparse.Namespace) -> int:
-    from .history import print_history
+    from .history.store import print_history
 
     print_history(args.db, args.dataset_name, args.limit)
     return 0
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    from .compare import run_compare
+    from .history.compare import run_compare
 
     return run_compare(args.before, args.after, args.out)
 
@@ -186,7 +186,7 @@ def _run_compare(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     from .config import ConfigError
     from .embeddings import ModelNotFoundError
-    from .loading import InputError
+    from .load.dataset import InputError
 
     args = build_parser().parse_args(argv)
     handlers = {"audit": _run_audit, "init": _run_init, "dedup": _run_dedup, "history": _run_history, "compare": _run_compare}

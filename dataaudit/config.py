@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError
+
 TASK_TYPES = ("format", "classification", "extraction", "generation")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 CONDITION_IDS = ("scale", "format", "consistency", "coverage", "hygiene", "prompt_ceiling", "maintenance")
-
-
-class ConfigError(ValueError):
-    """A config file or value that cannot be used; the message names the file and key."""
 
 
 @dataclass

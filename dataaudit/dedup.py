@@ -17,7 +17,7 @@ import pandas as pd
 
 from .config import Config
 from .io import write_atomic
-from .loading import InputError
+from .errors import InputError
 
 
 @dataclass

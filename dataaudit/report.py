@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .verdict import Verdict
+from .decide.verdict import Verdict
 
 SCHEMA_VERSION = 1
 PLOT_ONLY_FIELDS = {"input_token_counts", "target_token_counts", "map_points", "group_sizes", "centroid_2d"}

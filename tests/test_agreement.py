@@ -7,8 +7,8 @@ import json
 import pytest
 
 from dataaudit.config import AgreementConfig, Config, FieldsConfig
-from dataaudit.loading import load_dataset
-from dataaudit.measures.agreement import measure_agreement
+from dataaudit.load.dataset import load_dataset
+from dataaudit.checks.agreement import measure_agreement
 from tests.conftest import SAMPLE
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers x 12 units, "." missing.
@@ -163,7 +163,7 @@ def test_snow_2008_rte_real_crowd_labels():
     # Crowd workers agree weakly item by item (alpha ~0.24: several near-random workers), yet the majority of
     # ten recovers the gold label about 90% of the time, as Snow et al. (2008) report for RTE.
     assert result.krippendorff_alpha == pytest.approx(0.2415, abs=0.005)
-    from dataaudit.loading import majority_label
+    from dataaudit.load.dataset import majority_label
 
     accuracy = sum(majority_label(r.annotations) == r.gold for r in ds.records) / len(ds.records)
     assert 0.85 < accuracy < 0.93
@@ -175,7 +175,7 @@ def test_resampling_shortcut_reproduces_the_package_alpha(tmp_path, level):
     """The bootstrap's weighted-coincidence alpha, with every unit weighted once, equals krippendorff's."""
     import numpy as np
 
-    from dataaudit.measures.agreement import _alpha_from_weights, _build_table, _unit_coincidences
+    from dataaudit.checks.agreement import _alpha_from_weights, _build_table, _unit_coincidences
 
     path, config = write_layout(tmp_path, "nested")
     config.agreement = AgreementConfig(level=level)

@@ -8,7 +8,7 @@ import numpy as np
 
 from dataaudit.api import audit
 from dataaudit.config import Config
-from dataaudit.measures.coverage import covered_by_neighbourhood
+from dataaudit.checks.coverage import covered_by_neighbourhood
 from tests.conftest import shared_dataset, write_jsonl
 
 WEATHER = ["What's the weather like today?", "Will it rain tomorrow in Berlin?", "How hot will it be this afternoon?",

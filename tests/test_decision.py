@@ -9,9 +9,9 @@ import pytest
 from dataaudit.api import audit
 from dataaudit.cli import main
 from dataaudit.config import Config, EconomicsConfig, MaintenanceConfig, PromptLogConfig, load_config
-from dataaudit.decision import maintenance_condition, prompt_ceiling_condition
-from dataaudit.measures.economics import cost_model, measure_economics, quality_gap
-from dataaudit.measures.prompt_log import measure_prompt_log, read_prompt_log
+from dataaudit.decide.decision import maintenance_condition, prompt_ceiling_condition
+from dataaudit.checks.economics import cost_model, measure_economics, quality_gap
+from dataaudit.checks.prompt_log import measure_prompt_log, read_prompt_log
 from tests.conftest import SAMPLE, write_jsonl
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataaudit.api import audit
 from dataaudit.config import Config
-from dataaudit.loading import load_dataset
-from dataaudit.measures.duplicates import measure_duplicates
+from dataaudit.load.dataset import load_dataset
+from dataaudit.checks.duplicates import measure_duplicates
 from dataaudit.normalize import normalize_text
 from tests.conftest import write_jsonl
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 from dataaudit.cli import main
-from dataaudit.compare import compare_reports
-from dataaudit.history import load_runs
+from dataaudit.history.compare import compare_reports
+from dataaudit.history.store import load_runs
 from tests.conftest import ROOT, write_jsonl
 
 LABELS = ["billing", "shipping", "returns"]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from dataaudit.config import Config, FieldsConfig
-from dataaudit.loading import InputError, load_dataset
+from dataaudit.load.dataset import InputError, load_dataset
 from tests.conftest import chat, write_jsonl
 
 
@@ -163,7 +163,7 @@ def test_wide_layout_and_nested_annotations(tmp_path):
 
 
 def test_openai_cookbook_chat_examples_with_their_deliberate_defects():
-    from dataaudit.measures.size import measure_size
+    from dataaudit.checks.size import measure_size
     from dataaudit.config import SizeConfig
     from dataaudit.tokens import load_token_counter
     from tests.conftest import shared_dataset

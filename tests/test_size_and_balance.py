@@ -7,10 +7,10 @@ import math
 import pytest
 
 from dataaudit.config import BalanceConfig, Config, SizeConfig
-from dataaudit.loading import load_dataset
-from dataaudit.measures.balance import measure_balance
-from dataaudit.measures.format import measure_format
-from dataaudit.measures.size import measure_size
+from dataaudit.load.dataset import load_dataset
+from dataaudit.checks.balance import measure_balance
+from dataaudit.checks.format import measure_format
+from dataaudit.checks.size import measure_size
 from dataaudit.tokens import TokenCounter, load_token_counter
 from tests.conftest import chat, write_jsonl
 
@@ -55,7 +55,7 @@ def test_format_counts_formats_and_errors_by_field(tmp_path):
 
 
 def test_scale_warns_on_imbalance_over_the_configured_ratio(tmp_path):
-    from dataaudit.conditions import scale_condition
+    from dataaudit.decide.conditions import scale_condition
 
     rows = [{"text": f"t{i}", "label": "a" if i < 96 else "b"} for i in range(100)]
     ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="format"))

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from dataaudit.config import Config
-from dataaudit.verdict import Condition, build_verdict, overall_status
+from dataaudit.decide.verdict import Condition, build_verdict, overall_status
 
 
 @pytest.mark.parametrize("statuses", list(itertools.product(["pass", "warn", "fail", "unknown"], repeat=3)))

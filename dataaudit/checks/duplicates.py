@@ -18,7 +18,7 @@ import numpy as np
 
 from ..config import DuplicatesConfig
 from ..neighbours import top_k
-from ..records import Dataset, Record
+from ..load.records import Dataset, Record
 
 MINHASH_PERMUTATIONS = 64
 MINHASH_THRESHOLD = 0.3  # candidate Jaccard on 3-grams; low because one typo in a short text removes 3 of few grams

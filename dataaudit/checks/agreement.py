@@ -26,7 +26,7 @@ import krippendorff
 import numpy as np
 
 from ..config import AgreementConfig
-from ..records import Dataset, Record
+from ..load.records import Dataset, Record
 
 MIN_ITEMS_TO_FLAG = 10  # an annotator with fewer shared items is not flagged: too little evidence
 MAX_ANNOTATORS_IN_MATRIX = 40  # Cohen's matrix and leave-one-annotator-out alphas for the most active ones

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from ..records import Dataset
+from ..load.records import Dataset
 
 MAX_ERRORS_LISTED = 1000  # the counts stay exact; the list is capped so a broken million-row file stays readable
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .config import Config
+from ..config import Config
 from .verdict import FAIL, PASS, UNKNOWN, WARN, Condition
 
 if TYPE_CHECKING:
-    from .measures.agreement import AgreementResult
-    from .measures.balance import BalanceResult
-    from .measures.coverage import CoverageResult
-    from .measures.duplicates import DuplicatesResult
-    from .measures.format import FormatResult
-    from .measures.size import SizeResult
+    from ..checks.agreement import AgreementResult
+    from ..checks.balance import BalanceResult
+    from ..checks.coverage import CoverageResult
+    from ..checks.duplicates import DuplicatesResult
+    from ..checks.format import FormatResult
+    from ..checks.size import SizeResult
 
 
 def format_condition(result: FormatResult, config: Config) -> Condition:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import SizeConfig
-from ..records import Dataset
+from ..load.records import Dataset
 from ..tokens import TokenCounter
 
 MAX_LINES_LISTED = 100

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import PromptLogConfig
-from ..loading import InputError
+from ..errors import InputError
 
 
 @dataclass

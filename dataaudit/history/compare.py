@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .config import config_from_dict
-from .io import write_atomic
-from .loading import InputError
+from ..config import config_from_dict
+from ..io import write_atomic
+from ..errors import InputError
 from .regressions import find_regressions, key_figures
 
 SCALARS = ("verdict", "records", "invalid", "usable", "duplicate_share", "conflicts", "leaked", "krippendorff_alpha", "covered_share")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .config import Config
-from .measures.economics import measure_economics
-from .measures.prompt_log import PromptLogResult, measure_prompt_log, read_prompt_log
-from .records import Dataset
+from ..config import Config
+from ..checks.economics import measure_economics
+from ..checks.prompt_log import PromptLogResult, measure_prompt_log, read_prompt_log
+from ..load.records import Dataset
 from .verdict import FAIL, PASS, UNKNOWN, Condition, NotJudged
 
 DATA_ONLY = "data-only audit: supply a prompt log (--prompt-log) or set conditions.full_decision = true to judge it"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import HistoryConfig
+from ..config import HistoryConfig
 
 SEVERITY = {"pass": 0, "warn": 1, "unknown": 2, "fail": 3}
 

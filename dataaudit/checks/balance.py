@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from scipy.stats import entropy
 
 from ..config import BalanceConfig
-from ..records import Dataset
+from ..load.records import Dataset
 
 
 @dataclass

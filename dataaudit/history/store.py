@@ -13,9 +13,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from .config import Config, config_from_dict
+from ..config import Config, config_from_dict
 from .regressions import find_regressions, key_figures
-from .report import Report
+from ..report import Report
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..config import CoverageConfig
 from ..neighbours import top_k
-from ..records import Record
+from ..load.records import Record
 
 MAX_AUC_SAMPLES = 5_000  # per side; the AUC is stable to about 0.01 well before this
 SILHOUETTE_SAMPLE = 3000  # k is chosen on a seeded sample of this size; the final clustering uses every input

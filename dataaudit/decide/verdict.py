@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Config
+from ..config import Config
 
 PASS, WARN, FAIL, UNKNOWN = "pass", "warn", "fail", "unknown"
 READY, NOT_READY, INSUFFICIENT = "ready", "not_ready", "insufficient_evidence"

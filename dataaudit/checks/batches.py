@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from ..config import AgreementConfig
-from ..records import Dataset
+from ..load.records import Dataset
 from .agreement import measure_agreement
 
 

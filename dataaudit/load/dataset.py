@@ -16,15 +16,12 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from .config import Config
+from ..config import Config
+from ..errors import InputError
 from .records import Annotation, Dataset, InputFile, Record, RecordError
 
 CHAT_ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 PREAMBLE_ROLES = {"system", "developer"}
-
-
-class InputError(Exception):
-    """An input that cannot be read at all (missing, a directory, unreadable): the audit cannot start."""
 
 
 @dataclass(frozen=True)

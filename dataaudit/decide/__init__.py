@@ -1,0 +1,1 @@
+"""Deciding: conditions from check results, and the verdict."""

@@ -1,0 +1,22 @@
+"""One error hierarchy: everything the user can fix is a DataAuditError, which the CLI turns into exit 2.
+
+Anything else that escapes is a bug in dataaudit and shows as one (in tests, and never under exit 1).
+"""
+
+from __future__ import annotations
+
+
+class DataAuditError(Exception):
+    """An input, config or usage problem the user can fix; the message names the file and what to do."""
+
+
+class InputError(DataAuditError):
+    """An input that cannot be read at all (missing, a directory, unreadable): the audit cannot start."""
+
+
+class ConfigError(DataAuditError, ValueError):
+    """A config file or value that cannot be used; the message names the file and key."""
+
+
+class ModelNotFoundError(DataAuditError):
+    """No usable sentence-transformers model on this machine; nothing is downloaded."""

@@ -1,0 +1,1 @@
+"""Scheduled checks: the run history, regressions between runs, and comparing two reports."""

@@ -1,1 +1,0 @@
-"""One module per measurement; each is a pure function from loaded data to a typed result."""
