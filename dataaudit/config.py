@@ -183,7 +183,18 @@ class Config:
     economics: EconomicsConfig = field(default_factory=EconomicsConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
     conditions: ConditionsConfig = field(default_factory=ConditionsConfig)
+    # Sections owned by checks (`Check.config_section`), by table name; read as attributes: config.pii
+    sections: dict[str, Any] = field(default_factory=lambda: {name: cls() for name, cls in _check_sections().items()})
     source: str = ""  # where the config came from; not a setting
+
+    def __getattr__(self, name: str) -> Any:
+        sections = self.__dict__.get("sections")
+        if sections is not None and name in sections:
+            return sections[name]
+        raise AttributeError(name)
+
+    def section(self, name: str) -> Any:
+        return self.sections[name]
 
     def min_examples(self) -> int:
         return getattr(self.size, f"min_examples_{self.task_type}")
@@ -207,7 +218,14 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data.pop("source")
+        data.update(data.pop("sections"))
         return data
+
+
+def _check_sections() -> dict[str, type]:
+    from .checks import config_sections  # late: check modules import this module for their types
+
+    return config_sections()
 
 
 def _check_type(value: Any, annotation: Any, key: str, where: str) -> Any:
@@ -248,11 +266,21 @@ def _check_type(value: Any, annotation: Any, key: str, where: str) -> Any:
 
 def _build(cls: type, data: dict[str, Any], prefix: str, where: str) -> Any:
     hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
-    unknown = sorted(set(data) - known)
+    known = {f.name for f in dataclasses.fields(cls) if f.name not in ("source", "sections")}
+    owned = _check_sections() if cls is Config else {}
+    unknown = sorted(set(data) - known - set(owned))
     if unknown:
-        raise ConfigError(f"{where}unknown key {prefix}{unknown[0]!r} (known here: {', '.join(sorted(known))})")
-    kwargs = {}
+        raise ConfigError(f"{where}unknown key {prefix}{unknown[0]!r} (known here: {', '.join(sorted(known | set(owned)))})")
+    kwargs: dict[str, Any] = {}
+    if owned:
+        sections = {}
+        for name, section_cls in owned.items():
+            value = data.get(name, {})
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}{name}: expected a table [{name}]")
+            sections[name] = _build(section_cls, value, f"{name}.", where)
+        kwargs["sections"] = sections
+        data = {k: v for k, v in data.items() if k not in owned}
     for name, value in data.items():
         annotation = hints[name]
         if value is None and type(None) in typing.get_args(annotation):

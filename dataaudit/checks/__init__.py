@@ -1,1 +1,34 @@
-"""Checks: one module per measurement."""
+"""The registry of checks: every module here that defines `CHECK` is a check, run in `CHECK.order`.
+
+Adding a check is adding a module (and its renderer section and tests); nothing else lists checks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from .base import AuditContext, Check, Finding, Need, RunStatus, Status
+
+__all__ = ["AuditContext", "Check", "Finding", "Need", "RunStatus", "Status", "all_checks", "config_sections"]
+
+
+@cache
+def all_checks() -> tuple[Check, ...]:
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_") or info.name == "base":
+            continue
+        check = getattr(importlib.import_module(f"{__name__}.{info.name}"), "CHECK", None)
+        if isinstance(check, Check):
+            found.append(check)
+    ids = [c.id for c in found]
+    if len(ids) != len(set(ids)):  # pragma: no cover - a programming error, caught by the registry test
+        raise RuntimeError(f"two checks share an id: {sorted(ids)}")
+    return tuple(sorted(found, key=lambda c: (c.order, c.id)))
+
+
+def config_sections() -> dict[str, type]:
+    """TOML table name -> dataclass, for the sections that checks own."""
+    return {c.config_section[0]: c.config_section[1] for c in all_checks() if c.config_section}

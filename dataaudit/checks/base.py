@@ -1,0 +1,95 @@
+"""What a check is: an id, what it needs, a pure measurement, and the findings it contributes to conditions.
+
+A check module defines `CHECK = Check(...)`; the registry (`checks/__init__.py`) finds every such module, so
+adding a check is one module (plus its renderer section and tests). `measure(ctx)` returns a typed, frozen
+result (or None when the data gives it nothing to measure); `judge(result, ctx)` turns it into Findings for
+one or more necessary conditions, reading thresholds from the check's own config section. Neither renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..index import TextIndex
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+class RunStatus(StrEnum):
+    RAN = "ran"
+    NOT_RUN = "not_run"  # a need was not met (no production sample, embeddings off, ...)
+    ERROR = "error"  # the check raised: isolated, reported, the rest of the audit goes on
+
+
+class Need(StrEnum):
+    PRODUCTION = "production"  # a production sample (--production)
+    EVAL = "eval"  # an eval set (--eval)
+    EMBEDDINGS = "embeddings"  # sentence embeddings (not --no-embeddings)
+    PROMPT_LOG = "prompt_log"  # a prompt-experiment log (--prompt-log)
+
+
+NEED_MISSING = {
+    Need.PRODUCTION: "no production sample was supplied (--production)",
+    Need.EVAL: "no eval set was supplied (--eval)",
+    Need.EMBEDDINGS: "embeddings were switched off (--no-embeddings)",
+    Need.PROMPT_LOG: "no prompt-experiment log was supplied (--prompt-log)",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check's contribution to one necessary condition; the verdict merges findings per condition."""
+
+    condition: str  # an id from decide.conditions.CONDITIONS
+    status: Status
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    action: str = ""  # what to do about it; empty when it passes
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Everything a check may read; built once by `audit()`. `results` holds the checks that ran before."""
+
+    config: Config
+    train: TextIndex
+    production: TextIndex | None = None
+    eval: TextIndex | None = None
+    prompt_log: Path | None = None
+    embedding_model: str = ""
+    embedding_stats: Mapping[str, int] = field(default_factory=dict)
+    results: Mapping[str, Any] = field(default_factory=dict)
+    not_run: Mapping[str, str] = field(default_factory=dict)  # check id -> why it did not run
+
+    def has(self, need: Need) -> bool:
+        if need is Need.PRODUCTION:
+            return self.production is not None
+        if need is Need.EVAL:
+            return self.eval is not None
+        if need is Need.EMBEDDINGS:
+            return self.train.embedded
+        return self.prompt_log is not None
+
+
+def _no_findings(result: Any, ctx: AuditContext) -> list[Finding]:
+    return []
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str  # key under report.json `checks`
+    order: int  # checks run in this order; a check may read the results of lower orders
+    measure: Callable[[AuditContext], Any]
+    judge: Callable[[Any, AuditContext], list[Finding]] = _no_findings  # called with None when not run
+    needs: frozenset[Need] = frozenset()
+    config_section: tuple[str, type] | None = None  # (TOML table name, dataclass) owned by this check

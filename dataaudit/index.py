@@ -1,0 +1,56 @@
+"""One TextIndex per role (train, production, eval), built once per audit and shared by every check.
+
+It holds what several checks need about the inputs: the records, each record's normalised key, the distinct
+keys in first-appearance order with the records that carry each, and one unit vector per distinct key when
+the audit embeds. Checks take the index, never parallel lists, so "distinct keys in order" exists once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .load.records import Dataset, Record
+
+
+@dataclass(frozen=True)
+class TextIndex:
+    role: str  # train | production | eval
+    dataset: Dataset
+    keys: list[str]  # normalised input key of each record ("" for an empty input)
+    distinct: list[str]  # distinct non-empty keys, first appearance first
+    positions: dict[str, list[int]]  # key -> positions of the records that carry it
+    key_ids: np.ndarray  # position in `distinct` of each record's key, -1 for an empty one
+    vectors: np.ndarray | None = field(default=None, repr=False)  # one unit vector per distinct key
+
+    @property
+    def records(self) -> list[Record]:
+        return self.dataset.records
+
+    @property
+    def embedded(self) -> bool:
+        return self.vectors is not None
+
+    def record_vectors(self) -> np.ndarray:
+        """One vector per record with a non-empty key (in record order); needs embeddings."""
+        if self.vectors is None:
+            raise ValueError(f"the {self.role} index was built without embeddings")
+        return self.vectors[self.key_ids[self.key_ids >= 0]]
+
+    def with_vectors(self, table: dict[str, np.ndarray], dim: int) -> TextIndex:
+        vectors = np.stack([table[k] for k in self.distinct]) if self.distinct else np.zeros((0, dim), dtype=np.float32)
+        return TextIndex(self.role, self.dataset, self.keys, self.distinct, self.positions, self.key_ids, vectors)
+
+
+def build_index(role: str, dataset: Dataset, normalize) -> TextIndex:
+    """normalize: str -> str, the configured key normalisation."""
+    keys = [normalize(r.input_text) for r in dataset.records]
+    positions: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        if key:
+            positions.setdefault(key, []).append(i)
+    distinct = list(positions)
+    slot = {k: i for i, k in enumerate(distinct)}
+    key_ids = np.fromiter((slot.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+    return TextIndex(role, dataset, keys, distinct, positions, key_ids)
