@@ -1,0 +1,68 @@
+"""The one function that turns dataset text into an excerpt any report may show.
+
+Text from datasets is hostile until proven otherwise. Every excerpt in every output (terminal, Markdown,
+HTML, JSON, history, compare, suspects files) comes from `excerpt()`: masked for personal data and secrets
+first (so truncation can never cut a value in half and leave its head visible), control characters shown as
+visible escapes, Markdown neutralised, then truncated. Each renderer still escapes for its own format.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Callable
+
+DEFAULT_LIMIT = 160
+ELLIPSIS = "…"
+
+# Markdown that can act when pasted into a PR: links, images, emphasis, code, headings, tables, HTML.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+_SPACE = re.compile(r"\s+")
+
+_maskers: list[Callable[[str], str]] = []
+
+
+def register_masker(masker: Callable[[str], str]) -> None:
+    """A function str -> str that replaces sensitive values (the PII check registers one)."""
+    if masker not in _maskers:
+        _maskers.append(masker)
+
+
+def mask(text: str) -> str:
+    for masker in _maskers:
+        text = masker(text)
+    return text
+
+
+def visible_controls(text: str) -> str:
+    """Control and format characters (ANSI escapes, bidi overrides, NUL, lone surrogates) as visible escapes."""
+    out = []
+    for ch in text:
+        if ch in "\n\t":
+            out.append(" ")
+            continue
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cf", "Cs", "Co", "Cn") and ch != " ":
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def neutralise_markdown(text: str) -> str:
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True) -> str:
+    """Safe, short, single-line text for reports. markdown=False keeps Markdown characters as they are
+    (for outputs that escape them on their own, such as CSV); control characters and masking always apply."""
+    if text is None:
+        return ""
+    value = str(text)
+    value = mask(value)
+    value = visible_controls(value)
+    value = _SPACE.sub(" ", value).strip()
+    if len(value) > limit:
+        value = value[: max(limit - 1, 0)].rstrip() + ELLIPSIS
+    return neutralise_markdown(value) if markdown else value
