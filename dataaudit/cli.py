@@ -1,31 +1,23 @@
 """Command line: a thin layer over the Python API.
 
 Exit codes (a contract for cron and CI): 0 ready, 1 not ready (a necessary condition fails, or a
-regression with --fail-on-regression), 2 usage error or unreadable input, 3 not enough evidence.
+regression with --fail-on-regression), 2 any input, config or usage error (one line on stderr naming the
+file and what to do), 3 not enough evidence. Nothing here measures or decides: it parses arguments, calls
+the API, and hands the Report to the renderers.
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
+from .errors import DataAuditError, InputError
 
 EXIT_USAGE = 2
 FORMATS = ("terminal", "json", "md", "html")
-
-
-def _expand(patterns: list[str]) -> list[str]:
-    """Globs are expanded here too, so quoted patterns work from cron (no shell) and on every platform."""
-    paths: list[str] = []
-    for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        if not matches:
-            raise FileNotFoundError(f"{pattern}: no file matches this pattern")
-        paths.extend(matches)
-    return list(dict.fromkeys(paths))
 
 
 def _formats(value: str) -> list[str]:
@@ -117,6 +109,11 @@ def _config_from_args(args: argparse.Namespace):
     return config_with_overrides(config, overrides)
 
 
+def _check_out_folder(out: str | None) -> None:
+    if out and Path(out).exists() and not Path(out).is_dir():
+        raise InputError(f"{out}: --out must be a folder for the reports, and this is a file; name a folder")
+
+
 def _run_audit(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -124,27 +121,24 @@ def _run_audit(args: argparse.Namespace) -> int:
     from .render.outputs import write_reports
 
     config = _config_from_args(args)
-    inputs = _expand(args.inputs)
-    production = _expand(args.production) if args.production else None
-    eval_path = _expand(args.eval_path) if args.eval_path else None
-    report = audit(inputs, config, production=production, eval_path=eval_path, prompt_log=args.prompt_log,
-                   embed=not args.no_embeddings, progress=sys.stderr.isatty())
-    exit_code = report.exit_code
-    if args.history:
-        from .history.store import record_run
-
-        record_run(args.history, report)
-        if args.fail_on_regression and report.regressions:
-            exit_code = 1
+    _check_out_folder(args.out)  # before the audit, so a bad --out leaves no run in the history
+    report = audit(args.inputs, config, production=args.production, eval_path=args.eval_path, prompt_log=args.prompt_log,
+                   embed=not args.no_embeddings, progress=sys.stderr.isatty(), history=args.history,
+                   fail_on_regression=args.fail_on_regression)
+    json_to_stdout = not args.out and "json" in args.format and args.format != list(FORMATS)
     if "terminal" in args.format:
         from .render.terminal import render_terminal
 
-        render_terminal(report, Console())
+        render_terminal(report, Console(stderr=json_to_stdout))
+    if json_to_stdout:
+        from .render.json_report import render_json
+
+        sys.stdout.write(render_json(report))
     if args.out:
         written = write_reports(report, args.out, [f for f in args.format if f != "terminal"])
         if "terminal" in args.format and written:
-            Console(stderr=True).print("reports: " + ", ".join(str(p) for p in written), highlight=False)
-    return exit_code
+            Console(stderr=True).print("reports: " + ", ".join(str(p) for p in written), highlight=False, markup=False)
+    return report.exit_code
 
 
 def _run_init(args: argparse.Namespace) -> int:
@@ -171,31 +165,64 @@ def _run_dedup(args: argparse.Namespace) -> int:
 
 
 def _run_history(args: argparse.Namespace) -> int:
-    from .history.store import print_history
+    from .history.store import load_runs
+    from .render.history import render_history
 
-    print_history(args.db, args.dataset_name, args.limit)
+    render_history(load_runs(args.db, args.dataset_name, args.limit), args.db)
     return 0
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    from .history.compare import run_compare
+    import json
 
-    return run_compare(args.before, args.after, args.out)
+    from .history.compare import compare_reports, read_report
+    from .io import write_atomic
+    from .render.compare import render_comparison_markdown, render_comparison_terminal
+
+    _check_out_folder(args.out)
+    result = compare_reports(read_report(args.before), read_report(args.after))
+    render_comparison_terminal(result, args.before, args.after)
+    if args.out:
+        write_atomic(Path(args.out) / "compare.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        write_atomic(Path(args.out) / "compare.md", render_comparison_markdown(result))
+    return 0
+
+
+def _quiet_libraries() -> None:
+    # Cron logs get the report, not library chatter: offline hub, no tokenizer fork warnings, no progress bars.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if not sys.stderr.isatty():
+        import warnings
+
+        warnings.simplefilter("ignore")
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .config import ConfigError
-    from .embeddings import ModelNotFoundError
-    from .load.dataset import InputError
-
     args = build_parser().parse_args(argv)
+    _quiet_libraries()
     handlers = {"audit": _run_audit, "init": _run_init, "dedup": _run_dedup, "history": _run_history, "compare": _run_compare}
     try:
         return handlers[args.command](args)
-    except (InputError, ConfigError, ModelNotFoundError, FileNotFoundError) as exc:
-        message = str(exc) if not isinstance(exc, FileNotFoundError) or exc.filename is None else f"{exc.filename}: {exc.strerror}"
-        print(f"dataaudit: error: {message}", file=sys.stderr)
+    except DataAuditError as exc:
+        print(f"dataaudit: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("dataaudit: interrupted", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception:  # a bug in dataaudit: show it, but never as exit 1, which means "not ready"
+        import traceback
+
+        traceback.print_exc()
+        print("dataaudit: internal error (a bug in dataaudit, not in your data): please report it with the traceback above",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .decide.conditions import CONDITION_IDS
 from .errors import ConfigError
 
 TASK_TYPES = ("format", "classification", "extraction", "generation")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
-CONDITION_IDS = ("scale", "format", "consistency", "coverage", "hygiene", "prompt_ceiling", "maintenance")
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The readiness report: what was audited, with which config, the verdict, and every check's result.
 
-`to_dict` is the JSON contract documented in the README (schema_version 1). Fields that only feed plots
-(per-record token counts, map coordinates) are left out of JSON to keep it small.
+`to_dict` is the JSON contract documented in the README (schema_version 1; extended, never renamed).
+Fields that only feed plots or per-line files are declared with `metadata={"json": False}` on the result
+dataclass and left out of JSON to keep it small.
 """
 
 from __future__ import annotations
@@ -9,17 +10,19 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from .checks.base import RunStatus
 from .decide.verdict import Verdict
 
 SCHEMA_VERSION = 1
-PLOT_ONLY_FIELDS = {"input_token_counts", "target_token_counts", "map_points", "group_sizes", "centroid_2d"}
+# Plot fields of results written before the `json` metadata flag; removed as those checks declare it.
+_LEGACY_PLOT_FIELDS = {"group_sizes", "map_points", "centroid_2d"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class InputSummary:
     role: str  # train | eval | production | prompt_log
     path: str
@@ -27,7 +30,33 @@ class InputSummary:
     records: int
 
 
-@dataclass
+@dataclass(frozen=True)
+class CheckRun:
+    status: RunStatus
+    reason: str = ""  # why it did not run, or the error it raised
+
+
+class CheckResults(Mapping[str, Any]):
+    """Check id -> typed result (None when not run or nothing to measure), with how each check ran."""
+
+    def __init__(self, results: dict[str, Any], runs: dict[str, CheckRun]):
+        self._results = dict(results)
+        self.runs: dict[str, CheckRun] = dict(runs)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._results[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._results)
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def __repr__(self) -> str:
+        return f"CheckResults({sorted(self._results)})"
+
+
+@dataclass(frozen=True)
 class Report:
     dataaudit_version: str
     generated_at: str
@@ -35,14 +64,17 @@ class Report:
     inputs: list[InputSummary]
     config: dict[str, Any]
     verdict: Verdict
-    checks: dict[str, Any]  # measurement name -> typed result (None when not measured)
-    per_file: list[dict[str, Any]] = field(default_factory=list)
+    checks: CheckResults
+    per_file: list[Any] = field(default_factory=list)
     regressions: list[dict[str, Any]] | None = None
+    fail_on_regression: bool = False
     warnings: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     @property
     def exit_code(self) -> int:
+        if self.fail_on_regression and self.regressions and self.verdict.exit_code == 0:
+            return 1
         return self.verdict.exit_code
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,6 +87,7 @@ class Report:
             "config": to_jsonable(self.config),
             "verdict": to_jsonable(self.verdict),
             "checks": {name: to_jsonable(result) for name, result in self.checks.items()},
+            "check_runs": {name: {"status": str(run.status), "reason": run.reason} for name, run in self.checks.runs.items()},
             "per_file": to_jsonable(self.per_file),
             "warnings": list(self.warnings),
         }
@@ -67,11 +100,13 @@ class Report:
 def to_jsonable(value: Any) -> Any:
     """Plain JSON types from dataclasses, numpy scalars and tuples; NaN becomes null."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in PLOT_ONLY_FIELDS}
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items() if k not in PLOT_ONLY_FIELDS}
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.metadata.get("json", True) and f.name not in _LEGACY_PLOT_FIELDS}
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):

@@ -9,9 +9,11 @@ import pytest
 from dataaudit.api import audit
 from dataaudit.cli import main
 from dataaudit.config import Config, EconomicsConfig, MaintenanceConfig, PromptLogConfig, load_config
-from dataaudit.decide.decision import maintenance_condition, prompt_ceiling_condition
+from dataaudit.checks.maintenance import maintenance_finding, measure_maintenance
+from dataaudit.checks.prompt_log import prompt_ceiling_condition
 from dataaudit.checks.economics import cost_model, measure_economics, quality_gap
 from dataaudit.checks.prompt_log import measure_prompt_log, read_prompt_log
+from dataaudit.render.sections.decision import cost_sentence
 from tests.conftest import SAMPLE, write_jsonl
 
 
@@ -65,7 +67,7 @@ def test_cost_model_hand_computed():
     assert cost.finetuned_monthly_cost == pytest.approx(28.8)
     assert cost.break_even_month == 3  # 4000 / 1661.2 = 2.41 months
     assert cost.payoff_volume == pytest.approx(4000 / (12 * (0.000845 - 0.0000144)), rel=1e-6)
-    assert "breaks even in month 3" in cost.message
+    assert cost.volume_band == "high_volume" and "breaks even in month 3" in cost_sentence(cost)
 
 
 def test_cost_model_low_volume_and_training_from_tokens():
@@ -73,14 +75,14 @@ def test_cost_model_low_volume_and_training_from_tokens():
                              finetuned_input_price_per_1k=0.0003, finetuned_output_price_per_1k=0.0012, training_price_per_1k=0.008, epochs=3)
     cost = cost_model(mean_input=20, mean_output=2, training_tokens=1_000_000, config=config)
     assert cost.training_cost == pytest.approx(24.0)  # 1M tokens x 3 epochs x 0.008 / 1k
-    assert "prompting is almost always cheaper" in cost.message
+    assert cost.volume_band == "low_volume" and "prompting is almost always cheaper" in cost_sentence(cost)
 
 
 def test_cost_model_that_never_pays_off():
     config = EconomicsConfig(monthly_calls=2_000_000, prompted_input_price_per_1k=0.0001, prompted_output_price_per_1k=0.0001,
                              finetuned_input_price_per_1k=0.01, finetuned_output_price_per_1k=0.01, training_cost=10.0)
     cost = cost_model(20, 2, 0, config)
-    assert cost.break_even_month is None and cost.payoff_volume is None and "never pays off" in cost.message
+    assert cost.break_even_month is None and cost.payoff_volume is None and "never pays off" in cost_sentence(cost)
 
 
 def test_quality_gap_bands():
@@ -95,12 +97,12 @@ def test_quality_gap_bands():
 
 def test_maintenance_names_each_missing_item(tmp_path):
     config = Config(maintenance=MaintenanceConfig(owner="Dana", eval_set="missing.jsonl"))
-    condition = maintenance_condition(config, tmp_path)
+    condition = maintenance_finding(measure_maintenance(config, tmp_path))
     assert condition.status == "fail" and condition.evidence["missing"] == ["retraining_cadence", "monitoring", "eval_set"]
     (tmp_path / "eval.jsonl").write_text('{"text": "x"}\n')
     full = Config(maintenance=MaintenanceConfig(owner="Dana", retraining_cadence="monthly", eval_set="eval.jsonl", monitoring="drift alerts"))
-    assert maintenance_condition(full, tmp_path).status == "pass"
-    assert maintenance_condition(Config(), tmp_path).status == "unknown"
+    assert maintenance_finding(measure_maintenance(full, tmp_path)).status == "pass"
+    assert maintenance_finding(measure_maintenance(Config(), tmp_path)).status == "unknown"
 
 
 def _small_ready_dataset(tmp_path):

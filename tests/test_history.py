@@ -115,7 +115,7 @@ def test_history_and_compare_commands(tmp_path, cache_dir, capsys, monkeypatch):
     assert main(["compare", str(tmp_path / "r1" / "report.json"), str(tmp_path / "r3" / "report.json"), "--out", str(tmp_path / "cmp")]) == 0
     result = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     assert {c["figure"] for c in result["changes"]} >= {"krippendorff_alpha", "label_share:billing"}
-    assert "krippendorff_alpha" in (tmp_path / "cmp" / "compare.md").read_text()
+    assert "krippendorff\\_alpha" in (tmp_path / "cmp" / "compare.md").read_text()  # Markdown-escaped
     same = json.loads((tmp_path / "r1" / "report.json").read_text())
     assert compare_reports(same, same)["changes"] == [] and compare_reports(same, same)["regressions"] == []
     assert main(["history", str(tmp_path / "none.db")]) == 2

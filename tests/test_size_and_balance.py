@@ -55,7 +55,7 @@ def test_format_counts_formats_and_errors_by_field(tmp_path):
 
 
 def test_scale_warns_on_imbalance_over_the_configured_ratio(tmp_path):
-    from dataaudit.decide.conditions import scale_condition
+    from dataaudit.checks.size import scale_finding as scale_condition
 
     rows = [{"text": f"t{i}", "label": "a" if i < 96 else "b"} for i in range(100)]
     ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="format"))

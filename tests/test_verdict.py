@@ -4,8 +4,9 @@ import itertools
 
 import pytest
 
-from dataaudit.config import Config
-from dataaudit.decide.verdict import Condition, build_verdict, overall_status
+from dataaudit.checks.base import Finding, Status
+from dataaudit.decide.conditions import CONDITION_IDS
+from dataaudit.decide.verdict import Condition, build_verdict, decide, merge_findings, overall_status
 
 
 @pytest.mark.parametrize("statuses", list(itertools.product(["pass", "warn", "fail", "unknown"], repeat=3)))
@@ -18,7 +19,7 @@ def test_exit_codes_and_sentence():
     conditions = [Condition("scale", "fail", "212 usable examples for a classification task that needs 500", action="Collect more."),
                   Condition("coverage", "unknown", "no production sample", action="Supply one."),
                   Condition("format", "pass", "all well-formed")]
-    verdict = build_verdict(conditions, Config())
+    verdict = build_verdict(conditions)
     assert verdict.status == "not_ready" and verdict.exit_code == 1
     assert verdict.sentence == "Not ready: 212 usable examples for a classification task that needs 500."
     assert verdict.actions == ["Collect more.", "Supply one."]
@@ -26,14 +27,49 @@ def test_exit_codes_and_sentence():
 
 
 def test_unknown_alone_is_insufficient_evidence_and_warnings_stay_ready():
-    assert build_verdict([Condition("coverage", "unknown", "no sample")], Config()).exit_code == 3
-    verdict = build_verdict([Condition("format", "warn", "2 malformed"), Condition("scale", "pass", "ok")], Config())
+    assert build_verdict([Condition("coverage", "unknown", "no sample")]).exit_code == 3
+    verdict = build_verdict([Condition("format", "warn", "2 malformed"), Condition("scale", "pass", "ok")])
     assert verdict.status == "ready" and verdict.exit_code == 0 and verdict.sentence == "Ready, with warnings: 2 malformed."
 
 
 def test_conditions_declared_out_of_scope_are_not_judged_and_say_why():
-    config = Config()
-    config.conditions.skip = {"coverage": "no production sample yet"}
-    verdict = build_verdict([Condition("coverage", "unknown", "no sample"), Condition("scale", "pass", "ok")], config)
+    verdict = build_verdict([Condition("coverage", "unknown", "no sample"), Condition("scale", "pass", "ok")],
+                            {"coverage": "no production sample yet"})
     assert verdict.status == "ready"
     assert [(n.id, n.reason) for n in verdict.not_judged] == [("coverage", "no production sample yet")]
+
+
+def test_a_skipped_condition_is_listed_once_even_when_also_absent():
+    # prompt_ceiling is both declared out of scope and absent from the findings: one entry, the team's reason.
+    verdict = decide([Finding("scale", Status.PASS, "ok")], {"prompt_ceiling": "decided by the product team"})
+    ids = [n.id for n in verdict.not_judged]
+    assert ids.count("prompt_ceiling") == 1
+    assert dict((n.id, n.reason) for n in verdict.not_judged)["prompt_ceiling"] == "decided by the product team"
+
+
+def test_nothing_on_the_data_judged_is_not_enough_evidence_not_ready():
+    skip_all = {cid: "out of scope" for cid in CONDITION_IDS}
+    verdict = decide([Finding(cid, Status.PASS, "ok") for cid in CONDITION_IDS], skip_all)
+    assert verdict.status == "insufficient_evidence" and verdict.exit_code == 3 and verdict.conditions == []
+    # Only conditions outside the data judged (a maintenance plan) still says nothing about the data.
+    only_outside = decide([Finding("maintenance", Status.PASS, "owned")], {})
+    assert only_outside.status == "insufficient_evidence"
+
+
+def test_merge_takes_the_worst_known_finding_and_ignores_unknown_beside_a_known_one():
+    merged = merge_findings("consistency", [Finding("consistency", Status.UNKNOWN, "no item has two annotations", {"a": 1}, "Collect."),
+                                            Finding("consistency", Status.WARN, "6% of labels look wrong", {"rate": 0.06}, "Re-check.")])
+    assert merged.status == "warn" and merged.summary == "6% of labels look wrong" and merged.action == "Re-check."
+    merged = merge_findings("hygiene", [Finding("hygiene", Status.PASS, "no leakage"), Finding("hygiene", Status.FAIL, "a secret", {}, "Remove it."),
+                                        Finding("hygiene", Status.WARN, "2% duplicates", {}, "Dedup.")])
+    assert merged.status == "fail" and merged.summary == "a secret; 2% duplicates" and merged.action == "Remove it. Dedup."
+    only_unknown = merge_findings("coverage", [Finding("coverage", Status.UNKNOWN, "no production sample", {}, "Supply one.")])
+    assert only_unknown.status == "unknown" and only_unknown.action == "Supply one."
+    all_pass = merge_findings("format", [Finding("format", Status.PASS, "all well-formed"), Finding("format", Status.PASS, "none over the limit")])
+    assert all_pass.status == "pass" and all_pass.summary == "all well-formed; none over the limit"
+
+
+def test_conditions_without_findings_are_not_judged_with_the_catalogue_reason():
+    verdict = decide([Finding("format", Status.PASS, "ok")], {})
+    reasons = {n.id: n.reason for n in verdict.not_judged}
+    assert "--prompt-log" in reasons["prompt_ceiling"] and "[maintenance]" in reasons["maintenance"]

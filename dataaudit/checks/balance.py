@@ -10,9 +10,10 @@ from scipy.stats import entropy
 
 from ..config import BalanceConfig
 from ..load.records import Dataset
+from .base import Check
 
 
-@dataclass
+@dataclass(frozen=True)
 class BalanceResult:
     labels: int
     labelled: int
@@ -43,3 +44,7 @@ def measure_balance(dataset: Dataset, config: BalanceConfig) -> BalanceResult | 
         min_label_count=config.min_label_count,
         rare_labels=[k for k, v in ordered.items() if v < config.min_label_count],
     )
+
+
+# Balance has no condition of its own: rare labels and imbalance are part of `scale` (see size.py).
+CHECK = Check(id="balance", order=30, measure=lambda ctx: measure_balance(ctx.train.dataset, ctx.config.balance))

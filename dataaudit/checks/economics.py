@@ -10,12 +10,13 @@ import math
 from dataclasses import dataclass
 
 from ..config import EconomicsConfig
+from .base import AuditContext, Check
 
 LOW_VOLUME = 100_000  # calls/month under which prompting is almost always cheaper
 HIGH_VOLUME = 1_000_000
 
 
-@dataclass
+@dataclass(frozen=True)
 class QualityGap:
     prompted_score: float
     target_score: float
@@ -23,7 +24,7 @@ class QualityGap:
     assessment: str  # near_target | sizeable_gap | far_below
 
 
-@dataclass
+@dataclass(frozen=True)
 class CostModel:
     monthly_calls: float
     prompted_prompt_tokens: float
@@ -36,10 +37,10 @@ class CostModel:
     break_even_month: int | None  # first month by whose end cumulative savings cover training; None if never
     payoff_volume: float | None  # calls/month at which training pays back within payback_months
     payback_months: int
-    message: str
+    volume_band: str  # never_pays | low_volume | middle | high_volume (render/sections/decision.py words it)
 
 
-@dataclass
+@dataclass(frozen=True)
 class EconomicsResult:
     quality_gap: QualityGap | None
     cost: CostModel | None
@@ -81,19 +82,16 @@ def cost_model(mean_input: float, mean_output: float, training_tokens: float, co
         break_even = 1
     payoff = training / (config.payback_months * saving_per_call) if saving_per_call > 0 else None
     if saving_per_call <= 0:
-        message = "Fine-tuning never pays off: a call to the fine-tuned model costs as much as or more than a prompted call."
+        band = "never_pays"
     elif calls < LOW_VOLUME:
-        message = (f"At {calls:,.0f} calls/month prompting is almost always cheaper: training pays back only after "
-                   f"{break_even} months.")
+        band = "low_volume"
     elif calls > HIGH_VOLUME:
-        message = (f"At {calls:,.0f} calls/month fine-tuning saves {monthly_saving:,.2f} a month and breaks even in month "
-                   f"{break_even}; it pays back within {config.payback_months} months above {payoff:,.0f} calls/month.")
+        band = "high_volume"
     else:
-        message = (f"Fine-tuning breaks even in month {break_even}; it pays back within {config.payback_months} months "
-                   f"above {payoff:,.0f} calls/month.")
+        band = "middle"
     return CostModel(calls, round(prompted_tokens, 2), round(finetuned_tokens, 2), round(mean_output, 2),
                      round(calls * per_call_prompted, 4), round(calls * per_call_finetuned, 4), round(monthly_saving, 4),
-                     round(training, 4), break_even, None if payoff is None else round(payoff, 2), config.payback_months, message)
+                     round(training, 4), break_even, None if payoff is None else round(payoff, 2), config.payback_months, band)
 
 
 COST_KEYS = ("monthly_calls", "prompted_input_price_per_1k", "prompted_output_price_per_1k",
@@ -120,3 +118,18 @@ def measure_economics(config: EconomicsConfig, *, mean_input: float, mean_output
     prompted_tokens, finetuned_tokens = prompt_tokens(mean_input, mean_output, config)
     latency = round((prompted_tokens - finetuned_tokens) / prompted_tokens, 4) if prompted_tokens else None
     return EconomicsResult(gap, cost, latency, missing)
+
+
+def _measure(ctx: AuditContext) -> EconomicsResult:
+    # Sufficient conditions: reported beside the verdict, never blocking it.
+    size = ctx.results.get("size")
+    mean_input = size.input_tokens.mean if size and size.input_tokens else 0.0
+    mean_output = size.target_tokens.mean if size and size.target_tokens else 1.0
+    training_tokens = ((size.input_tokens.total if size and size.input_tokens else 0)
+                       + (size.target_tokens.total if size and size.target_tokens else 0))
+    log = ctx.results.get("prompt_log")
+    return measure_economics(ctx.config.economics, mean_input=mean_input, mean_output=mean_output,
+                             training_tokens=training_tokens, prompted_score=log.best_score if log else None)
+
+
+CHECK = Check(id="economics", order=90, measure=_measure)

@@ -14,9 +14,10 @@ import pandas as pd
 
 from ..config import PromptLogConfig
 from ..errors import InputError
+from .base import AuditContext, Check, Finding, Need, Status
 
 
-@dataclass
+@dataclass(frozen=True)
 class PromptLogResult:
     path: str
     sha256: str
@@ -80,3 +81,36 @@ def measure_prompt_log(frame: pd.DataFrame, path: str, config: PromptLogConfig) 
     return PromptLogResult(path, frame.attrs.get("sha256", ""), len(scores), scores, best, versions,
                            best[-1] if best else None, versions[best_index] if best_index is not None else None,
                            window, config.plateau_epsilon, improvement, status, config.higher_is_better)
+
+
+def prompt_ceiling_condition(result: PromptLogResult | None) -> Finding:
+    if result is None:
+        return Finding("prompt_ceiling", Status.UNKNOWN, "no prompt-experiment log, so the prompt ceiling cannot be judged", {},
+                         "Log each prompt iteration's score on a fixed eval set and pass it with --prompt-log FILE.")
+    evidence = {"iterations": result.iterations, "best_score": result.best_score, "best_version": result.best_version,
+                "window": result.window, "epsilon": result.epsilon, "recent_improvement": result.recent_improvement}
+    if result.status == "too_short":
+        return Finding("prompt_ceiling", Status.UNKNOWN, f"the prompt log has {result.iterations} iterations, too few to tell "
+                         f"whether prompting has plateaued (needs more than {result.window})", evidence,
+                         f"Run at least {result.window + 1 - result.iterations} more prompt iterations and log their scores.")
+    if result.status == "converged":
+        return Finding("prompt_ceiling", Status.PASS, f"prompting has plateaued at {result.best_score:g} (best improved by "
+                         f"{result.recent_improvement:g} over the last {result.window} iterations, under {result.epsilon:g})", evidence)
+    return Finding("prompt_ceiling", Status.FAIL, f"prompting is still improving (best rose by {result.recent_improvement:g} over the "
+                     f"last {result.window} iterations): its ceiling is not reached", evidence,
+                     "Keep iterating on the prompt until the best score stops improving before paying for fine-tuning.")
+
+
+def _measure(ctx: AuditContext) -> PromptLogResult:
+    config = ctx.config.prompt_log
+    return measure_prompt_log(read_prompt_log(ctx.prompt_log, config), str(ctx.prompt_log), config)
+
+
+def _judge(result: PromptLogResult | None, ctx: AuditContext) -> list[Finding]:
+    # Without a log the condition is judged (as unknown) only when the team asked for the full decision.
+    if result is None and not ctx.config.conditions.full_decision:
+        return []
+    return [prompt_ceiling_condition(result)]
+
+
+CHECK = Check(id="prompt_log", order=80, measure=_measure, judge=_judge, needs=frozenset({Need.PROMPT_LOG}))

@@ -1,19 +1,26 @@
-"""Size: how many usable examples there are, and how long inputs and targets are in tokens."""
+"""Size: how many usable examples there are, and how long inputs and targets are in tokens.
+
+Owns the `scale` condition, which also reads the balance (rare labels) and duplicates (usable after
+de-duplication) results.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pathlib import Path
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..config import SizeConfig
+from ..config import Config, SizeConfig
 from ..load.records import Dataset
-from ..tokens import TokenCounter
+from ..tokens import TokenCounter, load_token_counter
+from .base import AuditContext, Check, Finding, Status
 
 MAX_LINES_LISTED = 100
 
 
-@dataclass
+@dataclass(frozen=True)
 class TokenStats:
     min: int
     median: float
@@ -23,14 +30,14 @@ class TokenStats:
     mean: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class OverContext:
     file: str
     line: int
     tokens: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class SizeResult:
     examples: int  # valid records (items)
     usable: int  # examples with a non-empty input; the duplicates check lowers this after de-duplication
@@ -40,8 +47,8 @@ class SizeResult:
     context_limit: int
     over_context: int
     over_context_examples: list[OverContext]
-    input_token_counts: list[int]  # kept for plots; not written to JSON
-    target_token_counts: list[int]
+    input_token_counts: list[int] = field(default_factory=list, metadata={"json": False})  # for plots
+    target_token_counts: list[int] = field(default_factory=list, metadata={"json": False})
 
 
 def _stats(counts: list[int]) -> TokenStats | None:
@@ -73,3 +80,42 @@ def measure_size(dataset: Dataset, tokens: TokenCounter, config: SizeConfig) -> 
         input_token_counts=input_counts,
         target_token_counts=target_counts,
     )
+
+
+def _measure(ctx: AuditContext) -> SizeResult:
+    model = ctx.config.embeddings.model
+    counter = load_token_counter(model if model and Path(model).is_dir() else None)
+    return measure_size(ctx.train.dataset, counter, ctx.config.size)
+
+
+def scale_finding(size: SizeResult, balance, duplicates, config: Config) -> Finding:
+    usable = duplicates.usable if duplicates is not None else size.usable
+    required = config.min_examples()
+    task = config.task_type
+    evidence = {"usable": usable, "required": required, "task_type": task,
+                "after_deduplication": duplicates is not None, "over_context": size.over_context}
+    if usable < required:
+        return Finding("scale", Status.FAIL, f"{usable} usable examples for a {task} task that needs {required}", evidence,
+                         f"Collect at least {required - usable} more distinct examples (the {task} threshold is {required}).")
+    problems = []
+    if balance is not None and balance.rare_labels:
+        evidence["rare_labels"] = {label: balance.counts[label] for label in balance.rare_labels}
+        listed = ", ".join(f"'{label}' ({balance.counts[label]})" for label in balance.rare_labels[:5])
+        problems.append(f"{len(balance.rare_labels)} label(s) under {balance.min_label_count} examples: {listed}")
+    if balance is not None and balance.imbalance_ratio > config.balance.warn_imbalance_ratio:
+        evidence["imbalance_ratio"] = balance.imbalance_ratio
+        problems.append(f"the largest label has {balance.imbalance_ratio:g}x the examples of the smallest "
+                        f"(warn above {config.balance.warn_imbalance_ratio:g})")
+    if size.examples and size.over_context / size.examples > config.size.max_over_context_share:
+        problems.append(f"{size.over_context} examples exceed the {size.context_limit}-token context limit")
+    if problems:
+        return Finding("scale", Status.WARN, f"{usable} usable examples (needs {required}), but " + "; ".join(problems), evidence,
+                         "Add examples for the rare labels (or merge them) and shorten or drop over-long examples.")
+    return Finding("scale", Status.PASS, f"{usable} usable examples for a {task} task (needs {required})", evidence)
+
+
+def _judge(result: SizeResult, ctx: AuditContext) -> list[Finding]:
+    return [scale_finding(result, ctx.results.get("balance"), ctx.results.get("duplicates"), ctx.config)]
+
+
+CHECK = Check(id="size", order=20, measure=_measure, judge=_judge)

@@ -1,158 +1,37 @@
-"""The necessary data conditions: each turns one or more check results into a Condition."""
+"""The necessary conditions, defined once: their ids, order of impact, and what absence of evidence means.
+
+Order of impact (used for the conditions table and the next actions): broken input first, then what makes
+evaluation lie or training learn noise, then quantity, then scope of the data, then the decision outside
+the data. Checks contribute Findings to these ids; `decide.verdict` merges them.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from ..config import Config
-from .verdict import FAIL, PASS, UNKNOWN, WARN, Condition
-
-if TYPE_CHECKING:
-    from ..checks.agreement import AgreementResult
-    from ..checks.balance import BalanceResult
-    from ..checks.coverage import CoverageResult
-    from ..checks.duplicates import DuplicatesResult
-    from ..checks.format import FormatResult
-    from ..checks.size import SizeResult
+from dataclasses import dataclass
 
 
-def format_condition(result: FormatResult, config: Config) -> Condition:
-    bound = config.format.max_invalid_share
-    first = [f"{e.file}:{e.line} {e.field}: {e.message}" for e in result.errors[:5]]
-    evidence = {"records": result.records, "valid": result.valid, "invalid": result.invalid,
-                "invalid_share": round(result.invalid_share, 4), "max_invalid_share": bound, "first_errors": first}
-    if result.valid == 0:
-        return Condition("format", FAIL, "no valid records could be read", evidence,
-                         "Fix the input: " + (first[0] if first else "the file holds no records") + ".")
-    share = f"{result.invalid} of {result.records} records are malformed ({result.invalid_share:.1%})"
-    action = f"Fix or remove the {result.invalid} malformed records listed under format errors (first: {first[0] if first else '-'})."
-    if result.invalid_share > bound:
-        return Condition("format", FAIL, f"{share}, over the {bound:.0%} bound", evidence, action)
-    if result.invalid_share > config.format.warn_invalid_share:
-        return Condition("format", WARN, share, evidence, action)
-    return Condition("format", PASS, f"all {result.records} records are well-formed", evidence)
+@dataclass(frozen=True)
+class ConditionSpec:
+    id: str
+    question: str  # what the condition asks of the data
+    data: bool  # a condition on the data itself (a verdict needs at least one of these judged)
+    when_absent: str  # why it is not judged when no check contributed a finding
 
 
-def scale_condition(size: SizeResult, balance: BalanceResult | None, duplicates: DuplicatesResult | None, config: Config) -> Condition:
-    usable = duplicates.usable if duplicates is not None else size.usable
-    required = config.min_examples()
-    task = config.task_type
-    evidence = {"usable": usable, "required": required, "task_type": task,
-                "after_deduplication": duplicates is not None, "over_context": size.over_context}
-    if usable < required:
-        return Condition("scale", FAIL, f"{usable} usable examples for a {task} task that needs {required}", evidence,
-                         f"Collect at least {required - usable} more distinct examples (the {task} threshold is {required}).")
-    problems = []
-    if balance is not None and balance.rare_labels:
-        evidence["rare_labels"] = {label: balance.counts[label] for label in balance.rare_labels}
-        listed = ", ".join(f"'{label}' ({balance.counts[label]})" for label in balance.rare_labels[:5])
-        problems.append(f"{len(balance.rare_labels)} label(s) under {balance.min_label_count} examples: {listed}")
-    if balance is not None and balance.imbalance_ratio > config.balance.warn_imbalance_ratio:
-        evidence["imbalance_ratio"] = balance.imbalance_ratio
-        problems.append(f"the largest label has {balance.imbalance_ratio:g}x the examples of the smallest "
-                        f"(warn above {config.balance.warn_imbalance_ratio:g})")
-    if size.examples and size.over_context / size.examples > config.size.max_over_context_share:
-        problems.append(f"{size.over_context} examples exceed the {size.context_limit}-token context limit")
-    if problems:
-        return Condition("scale", WARN, f"{usable} usable examples (needs {required}), but " + "; ".join(problems), evidence,
-                         "Add examples for the rare labels (or merge them) and shorten or drop over-long examples.")
-    return Condition("scale", PASS, f"{usable} usable examples for a {task} task (needs {required})", evidence)
-
-
-def consistency_condition(agreement: AgreementResult | None, config: Config) -> Condition:
-    reliable, tentative = config.agreement.reliable_alpha, config.agreement.tentative_alpha
-    need = ("have at least two annotators label an overlapping sample (10-20% of items, 200+ items) "
-            "and supply their labels (nested 'annotations', --annotator-field, or --annotator-columns)")
-    if agreement is None:
-        return Condition("consistency", UNKNOWN, "no item carries more than one annotation, so consistency cannot be judged",
-                         {"items_with_multiple_labels": 0}, f"To judge label consistency, {need}.")
-    alpha = agreement.krippendorff_alpha
-    evidence = {"krippendorff_alpha": alpha, "alpha_ci": agreement.alpha_ci, "level": agreement.level,
-                "items_with_multiple_labels": agreement.items_multi, "reliable": reliable, "tentative": tentative,
-                "flagged_annotators": [a.annotator for a in agreement.annotators if a.flagged]}
-    if alpha is None:
-        return Condition("consistency", UNKNOWN, f"agreement is undefined: {agreement.note}", evidence, f"To judge consistency, {need}.")
-    flagged = [a for a in agreement.annotators if a.flagged]
-    blame = ""
-    action = "Tighten the labelling guidelines on the most confused label pairs and adjudicate the disputed items."
-    if flagged:
-        worst = flagged[0]
-        blame = (f"; annotator {worst.annotator} disagrees with the others on "
-                 f"{1 - worst.agreement_with_others:.0%} of items")
-        action = (f"Review annotator {worst.annotator}'s labels (agreement with the others {worst.agreement_with_others:.0%}) "
-                  "and re-label or drop them; then adjudicate the disputed items.")
-    ci = f" (95% CI {agreement.alpha_ci[0]:.3f}-{agreement.alpha_ci[1]:.3f})" if agreement.alpha_ci else ""
-    if alpha >= reliable:
-        return Condition("consistency", PASS, f"Krippendorff's alpha {alpha:.3f}{ci} >= {reliable:.3f}{blame}", evidence,
-                         action if flagged else "")
-    if alpha >= tentative:
-        return Condition("consistency", WARN, f"Krippendorff's alpha {alpha:.3f}{ci} is only tentative (< {reliable:.3f}){blame}",
-                         evidence, action)
-    return Condition("consistency", FAIL, f"Krippendorff's alpha {alpha:.3f}{ci} is below {tentative:.3f}{blame}", evidence, action)
-
-
-def coverage_condition(coverage: CoverageResult | None, config: Config, reason_missing: str = "") -> Condition:
-    bound = config.coverage.min_covered_share
-    scenario_bound = config.coverage.max_uncovered_scenario_share
-    if coverage is None:
-        return Condition("coverage", UNKNOWN, reason_missing or "no production sample was supplied, so coverage cannot be judged",
-                         {}, "Supply a sample of real production inputs with --production FILE (a few hundred or more) "
-                             "so that uncovered scenarios can be named.")
-    uncovered = coverage.uncovered
-    evidence = {"covered_share": coverage.covered_share, "min_covered_share": bound,
-                "max_uncovered_scenario_share": scenario_bound, "production_inputs": coverage.production_inputs,
-                "uncovered_scenarios": [{"label": s.label, "share": s.share, "examples": s.examples[:3]} for s in uncovered[:10]]}
-    largest = uncovered[0] if uncovered else None
-    detail = ""
-    action = ""
-    if largest is not None:
-        detail = f"; the '{largest.label}' scenario, {largest.share:.0%} of production, is mostly uncovered (e.g. \"{_clip(largest.examples[0])}\")"
-        action = ("Collect training examples for the uncovered production scenarios, largest first: "
-                  + ", ".join(f"'{s.label}' ({s.share:.0%})" for s in uncovered[:5]) + ".")
-    summary = f"{coverage.covered_share:.0%} of production inputs are covered by training data{detail}"
-    if coverage.covered_share < bound or (largest is not None and largest.share > scenario_bound):
-        return Condition("coverage", FAIL, summary, evidence, action or "Collect training examples resembling the uncovered production inputs.")
-    if uncovered:
-        return Condition("coverage", WARN, summary, evidence, action)
-    return Condition("coverage", PASS, summary, evidence)
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def hygiene_condition(duplicates: DuplicatesResult, config: Config) -> Condition:
-    h = config.hygiene
-    records = max(duplicates.records, 1)
-    conflict_records = sum(len(c.lines) for c in duplicates.conflicts)
-    conflict_share = conflict_records / records
-    leaked = len(duplicates.leakage)
-    evidence = {"duplicate_share": duplicates.duplicate_share, "conflict_groups": len(duplicates.conflicts),
-                "conflict_records": conflict_records, "conflict_share": round(conflict_share, 4), "leaked_eval_records": leaked,
-                "exact_groups": len(duplicates.exact_groups), "near_groups": len(duplicates.near_groups),
-                "bounds": {"max_conflict_share": h.max_conflict_share, "max_leaked": h.max_leaked,
-                           "max_duplicate_share": h.max_duplicate_share}}
-    fails, warns, actions = [], [], []
-    if leaked > h.max_leaked:
-        first = duplicates.leakage[0]
-        fails.append(f"{leaked} eval records also appear in training (e.g. eval line {first.eval_line} = train line {first.train_line})")
-        actions.append(f"Remove the {leaked} leaked records from the eval set (or training) so the evaluation measures generalisation.")
-    if duplicates.conflicts:
-        c = duplicates.conflicts[0]
-        n = len(duplicates.conflicts)
-        text = (f"{n} {'group' if n == 1 else 'groups'} of duplicate inputs carry different labels "
-                f"(e.g. lines {', '.join(map(str, c.lines[:4]))}: {', '.join(c.labels[:4])})")
-        (fails if conflict_share > h.max_conflict_share else warns if conflict_share > h.warn_conflict_share else []).append(text)
-        actions.append(f"Adjudicate the {n} conflicting {'group' if n == 1 else 'groups'}: one input, one label.")
-    share = duplicates.duplicate_share
-    if share > h.warn_duplicate_share:
-        text = f"{share:.1%} of records are duplicates ({len(duplicates.exact_groups)} exact and {len(duplicates.near_groups)} near groups)"
-        (fails if share > h.max_duplicate_share else warns).append(text)
-        actions.append("De-duplicate with `dataaudit dedup` (keeps the first record of each group).")
-    action = " ".join(actions)
-    if fails:
-        return Condition("hygiene", FAIL, "; ".join(fails + warns), evidence, action)
-    if warns:
-        return Condition("hygiene", WARN, "; ".join(warns), evidence, action)
-    return Condition("hygiene", PASS, f"no leakage, no conflicting labels, {share:.1%} duplicates", evidence)
+CONDITIONS: tuple[ConditionSpec, ...] = (
+    ConditionSpec("format", "can every record be read and trained on as it is?", True,
+                  "no check judged the format"),
+    ConditionSpec("hygiene", "no leakage, no conflicting labels, few duplicates, no secrets or personal data?", True,
+                  "no check judged hygiene"),
+    ConditionSpec("consistency", "are the labels consistent enough that a model learns signal, not annotator noise?", True,
+                  "no check judged consistency"),
+    ConditionSpec("scale", "are there enough usable examples for the task?", True, "no check judged scale"),
+    ConditionSpec("coverage", "do the training inputs cover the scenarios seen in production?", True,
+                  "no check judged coverage"),
+    ConditionSpec("prompt_ceiling", "has prompting plateaued, so fine-tuning is worth paying for?", False,
+                  "data-only audit: supply a prompt log (--prompt-log) or set conditions.full_decision = true to judge it"),
+    ConditionSpec("maintenance", "is someone named to keep a fine-tuned model alive?", False,
+                  "data-only audit: add a [maintenance] section to the config to judge it"),
+)
+CONDITION_IDS: tuple[str, ...] = tuple(c.id for c in CONDITIONS)
+SPECS = {c.id: c for c in CONDITIONS}

@@ -1,42 +1,52 @@
-"""Deciding: turning measurement results into conditions (pass / warn / fail / unknown) and a verdict.
+"""Deciding: merging the checks' findings into conditions (pass / warn / fail / unknown) and a verdict.
 
-Nothing is measured here and nothing is rendered: every figure comes from a check's result, every
-threshold from the config, so a reviewer can trace each status to its evidence.
+Nothing is measured here and nothing is rendered: every figure comes from a check's finding, every
+threshold from the config, so a reviewer can trace each status to its evidence. A condition's status is
+the worst of its known findings; it is unknown only when no check could judge it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, Iterable
 
-from ..config import Config
+from ..checks.base import Finding, Status
+from .conditions import CONDITION_IDS, SPECS
 
-PASS, WARN, FAIL, UNKNOWN = "pass", "warn", "fail", "unknown"
-READY, NOT_READY, INSUFFICIENT = "ready", "not_ready", "insufficient_evidence"
+PASS, WARN, FAIL, UNKNOWN = Status.PASS, Status.WARN, Status.FAIL, Status.UNKNOWN
+
+
+class VerdictStatus(StrEnum):
+    READY = "ready"
+    NOT_READY = "not_ready"
+    INSUFFICIENT = "insufficient_evidence"
+
+
+READY, NOT_READY, INSUFFICIENT = VerdictStatus.READY, VerdictStatus.NOT_READY, VerdictStatus.INSUFFICIENT
 EXIT_CODES = {READY: 0, NOT_READY: 1, INSUFFICIENT: 3}
-# Order of impact for the next actions: broken input first, then what makes evaluation lie or training
-# learn noise, then quantity, then scope of the data, then the decision outside the data.
-CONDITION_ORDER = ("format", "hygiene", "consistency", "scale", "coverage", "prompt_ceiling", "maintenance")
+SEVERITY = {FAIL: 0, UNKNOWN: 1, WARN: 2, PASS: 3}  # most severe first, for summaries and actions
+RANK = {cid: i for i, cid in enumerate(CONDITION_IDS)}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Condition:
     id: str
-    status: str
+    status: Status
     summary: str
     evidence: dict[str, Any] = field(default_factory=dict)
     action: str = ""  # what to do about it; empty when it passes
 
 
-@dataclass
+@dataclass(frozen=True)
 class NotJudged:
     id: str
     reason: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Verdict:
-    status: str
+    status: VerdictStatus
     sentence: str
     conditions: list[Condition]
     not_judged: list[NotJudged]
@@ -47,39 +57,66 @@ class Verdict:
         return EXIT_CODES[self.status]
 
 
-def overall_status(statuses: list[str]) -> str:
+def overall_status(statuses: Iterable[str]) -> VerdictStatus:
+    statuses = list(statuses)
     if FAIL in statuses:
         return NOT_READY
-    if UNKNOWN in statuses:
+    if UNKNOWN in statuses or not statuses:
         return INSUFFICIENT
     return READY
 
 
-def _sentence(status: str, conditions: list[Condition]) -> str:
-    def join(selected: list[Condition]) -> str:
-        return "; ".join(c.summary.rstrip(".") for c in selected)
+def merge_findings(condition_id: str, findings: list[Finding]) -> Condition:
+    """One condition from every finding about it: the worst known status decides."""
+    known = [f for f in findings if f.status != UNKNOWN]
+    chosen = known or findings
+    status = min((f.status for f in chosen), key=SEVERITY.__getitem__)
+    ordered = sorted(chosen, key=lambda f: SEVERITY[f.status])
+    shown = [f for f in ordered if f.status != PASS] or ordered
+    evidence: dict[str, Any] = {}
+    for finding in ordered:
+        evidence.update(finding.evidence)
+    actions = " ".join(f.action for f in ordered if f.action and f.status != PASS)
+    return Condition(condition_id, status, "; ".join(f.summary.rstrip(".") for f in shown), evidence, actions)
 
-    fails = [c for c in conditions if c.status == FAIL]
-    unknowns = [c for c in conditions if c.status == UNKNOWN]
-    warns = [c for c in conditions if c.status == WARN]
+
+def _sentence(status: VerdictStatus, conditions: list[Condition]) -> str:
+    def join(wanted: Status) -> str:
+        return "; ".join(c.summary.rstrip(".") for c in conditions if c.status == wanted)
+
     if status == NOT_READY:
-        return f"Not ready: {join(fails)}."
+        return f"Not ready: {join(FAIL)}."
     if status == INSUFFICIENT:
-        return f"Not enough evidence: {join(unknowns)}."
-    if warns:
-        return f"Ready, with warnings: {join(warns)}."
+        unknown = join(UNKNOWN)
+        return f"Not enough evidence: {unknown}." if unknown else "Not enough evidence: no condition on the data was judged."
+    if any(c.status == WARN for c in conditions):
+        return f"Ready, with warnings: {join(WARN)}."
     return "Ready: every necessary condition that was judged passes."
 
 
-def build_verdict(conditions: list[Condition], config: Config, extra_not_judged: list[NotJudged] | None = None) -> Verdict:
-    """Drop the conditions the team declared out of scope, order the rest, and decide."""
-    skip = config.conditions.skip
-    judged = [c for c in conditions if c.id not in skip]
-    not_judged = [NotJudged(cid, reason) for cid, reason in skip.items()] + list(extra_not_judged or [])
-    rank = {cid: i for i, cid in enumerate(CONDITION_ORDER)}
-    judged.sort(key=lambda c: rank.get(c.id, len(rank)))
-    status = overall_status([c.status for c in judged])
-    severity = {FAIL: 0, UNKNOWN: 1, WARN: 2}
-    actions = [c.action for c in sorted(judged, key=lambda c: (severity.get(c.status, 3), rank.get(c.id, 99)))
+def build_verdict(conditions: list[Condition], skip: dict[str, str] | None = None,
+                  not_judged: list[NotJudged] | None = None) -> Verdict:
+    """Drop the conditions declared out of scope (config `conditions.skip`), order the rest, and decide.
+
+    With no condition on the data judged at all, the verdict is 'not enough evidence', never 'ready'.
+    """
+    skip = skip or {}
+    judged = sorted((c for c in conditions if c.id not in skip), key=lambda c: RANK.get(c.id, len(RANK)))
+    listed = [NotJudged(cid, reason) for cid, reason in skip.items()]
+    seen = {n.id for n in listed}
+    listed += [n for n in (not_judged or []) if n.id not in seen and not seen.add(n.id)]
+    data_judged = any(SPECS[c.id].data for c in judged if c.id in SPECS)
+    status = overall_status(c.status for c in judged) if data_judged else INSUFFICIENT
+    actions = [c.action for c in sorted(judged, key=lambda c: (SEVERITY[c.status], RANK.get(c.id, 99)))
                if c.status != PASS and c.action]
-    return Verdict(status, _sentence(status, judged), judged, not_judged, actions)
+    return Verdict(status, _sentence(status, judged), judged, listed, actions)
+
+
+def decide(findings: list[Finding], skip: dict[str, str]) -> Verdict:
+    """The verdict from every check's findings; conditions nobody judged are listed as not judged."""
+    by_condition: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_condition.setdefault(finding.condition, []).append(finding)
+    conditions = [merge_findings(cid, found) for cid, found in by_condition.items()]
+    absent = [NotJudged(cid, SPECS[cid].when_absent) for cid in CONDITION_IDS if cid not in by_condition]
+    return build_verdict(conditions, skip, absent)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from ..config import config_from_dict
-from ..io import write_atomic
 from ..errors import InputError
 from .regressions import find_regressions, key_figures
 
@@ -37,28 +36,9 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
             "regressions": find_regressions(f0, f1, bounds)}
 
 
-def render_comparison_markdown(result: dict[str, Any]) -> str:
-    lines = [f"# dataaudit compare: {result['before']} → {result['after']}", "", "| figure | before | after |", "|---|---|---|"]
-    lines += [f"| {c['figure']} | {c['before']} | {c['after']} |" for c in result["changes"]] or ["| (no change) | | |"]
-    lines += ["", "## Regressions", ""] + ([f"- {r['what']}: {r['before']} → {r['now']} ({r['detail']})" for r in result["regressions"]] or ["None."])
-    return "\n".join(lines) + "\n"
-
-
-def run_compare(before_path: str, after_path: str, out: str | None) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    result = compare_reports(_read(before_path), _read(after_path))
-    table = Table(title=f"{before_path} → {after_path}")
-    for column in ("figure", "before", "after"):
-        table.add_column(column)
-    for change in result["changes"]:
-        table.add_row(change["figure"], str(change["before"]), str(change["after"]))
-    console = Console()
-    console.print(table)
-    for regression in result["regressions"]:
-        console.print(f"[red]regression[/red] {regression['what']}: {regression['before']} -> {regression['now']} ({regression['detail']})", highlight=False)
-    if out:
-        write_atomic(Path(out) / "compare.json", json.dumps(result, indent=2) + "\n")
-        write_atomic(Path(out) / "compare.md", render_comparison_markdown(result))
-    return 0
+def read_report(path: str | Path) -> dict[str, Any]:
+    """A report.json as a dict; anything else is an InputError naming the file."""
+    data = _read(path)
+    if not isinstance(data, dict) or "checks" not in data or "verdict" not in data:
+        raise InputError(f"{path}: not a dataaudit report.json (expected an object with 'verdict' and 'checks')")
+    return data

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..config import HistoryConfig
 
+# Worse means: pass < warn < unknown < fail (a condition that lost its evidence got worse too).
 SEVERITY = {"pass": 0, "warn": 1, "unknown": 2, "fail": 3}
 
 

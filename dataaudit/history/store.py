@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, config_from_dict
+from ..errors import InputError
 from .regressions import find_regressions, key_figures
-from ..report import Report
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -31,17 +31,52 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+APPLICATION_ID = 0x44415544  # "DAUD": marks a SQLite file as a dataaudit history
+RUN_COLUMNS = ["id", "dataset", "generated_at", "inputs", "config_hash", "verdict", "figures", "regressions"]
+
+
+def _refuse(path: str | Path, why: str) -> InputError:
+    return InputError(f"{path}: {why}; point --history at a dataaudit history file or a new path")
+
+
 def _connect(path: str | Path) -> sqlite3.Connection:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, timeout=120, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute(SCHEMA)
+    """Open (or create) a history file, refusing any SQLite database that is not a dataaudit history:
+    creating tables inside someone else's database would be writing to a file we were not given to write.
+    The check and the creation happen in one IMMEDIATE transaction, so two audits creating the same new
+    history at once serialise instead of seeing each other's half-made file."""
+    path = Path(path)
+    if path.is_dir():
+        raise _refuse(path, "is a directory")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = None
+    try:
+        connection = sqlite3.connect(path, timeout=120, isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        app_id = connection.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if app_id != APPLICATION_ID and tables:
+            columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")] if "runs" in tables else []
+            if not (tables <= {"runs", "sqlite_sequence"} and columns == RUN_COLUMNS):  # else: written before the marker
+                connection.execute("ROLLBACK")
+                raise _refuse(path, "is a SQLite database but not a dataaudit history")
+        connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        connection.execute(SCHEMA)
+        connection.execute("COMMIT")
+        connection.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.DatabaseError as exc:
+        if connection is not None:
+            connection.close()
+        raise _refuse(path, f"is not a usable SQLite database ({exc})") from exc
+    except InputError:
+        connection.close()
+        raise
     return connection
 
 
-def record_run(path: str | Path, report: Report, config: Config | None = None) -> list[dict[str, Any]]:
-    """Store this run, compare it with the previous run of the same dataset, and set report.regressions."""
-    data = report.to_dict()
+def record_run(path: str | Path, data: dict[str, Any], config: Config | None = None) -> list[dict[str, Any]]:
+    """Store this run (a report's JSON dict) and return its regressions against the previous run of the
+    same dataset. One IMMEDIATE transaction reads the previous run and inserts this one."""
+    dataset = data["dataset"]
     figures = key_figures(data)
     bounds = (config or config_from_dict(data["config"])).history
     config_hash = hashlib.sha256(json.dumps(data["config"], sort_keys=True).encode()).hexdigest()[:16]
@@ -49,10 +84,10 @@ def record_run(path: str | Path, report: Report, config: Config | None = None) -
     connection = _connect(path)
     try:
         connection.execute("BEGIN IMMEDIATE")
-        row = connection.execute("SELECT figures FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT 1", (report.dataset,)).fetchone()
+        row = connection.execute("SELECT figures FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT 1", (dataset,)).fetchone()
         regressions = find_regressions(json.loads(row[0]), figures, bounds) if row else []
         connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (report.dataset, report.generated_at, inputs, config_hash, report.verdict.status, json.dumps(figures),
+                           (dataset, data["generated_at"], inputs, config_hash, data["verdict"]["status"], json.dumps(figures),
                             json.dumps(regressions)))
         connection.execute("COMMIT")
     except BaseException:
@@ -60,13 +95,12 @@ def record_run(path: str | Path, report: Report, config: Config | None = None) -
         raise
     finally:
         connection.close()
-    report.regressions = regressions
     return regressions
 
 
 def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-    if not Path(path).exists():
-        raise FileNotFoundError(2, "no such history file", str(path))
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such history file")
     connection = _connect(path)
     try:
         query = "SELECT id, dataset, generated_at, verdict, config_hash, figures, regressions FROM runs"
@@ -79,21 +113,3 @@ def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> 
         connection.close()
     return [{"id": r[0], "dataset": r[1], "generated_at": r[2], "verdict": r[3], "config_hash": r[4],
              "figures": json.loads(r[5]), "regressions": json.loads(r[6])} for r in reversed(rows)]
-
-
-def print_history(path: str | Path, dataset: str | None, limit: int) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    def fmt(value, pattern="{:.3f}"):
-        return "-" if value is None else pattern.format(value)
-
-    table = Table(title=f"dataaudit history: {path}")
-    for column in ("run", "time", "dataset", "verdict", "records", "usable", "alpha", "covered", "duplicates", "regressions"):
-        table.add_column(column)
-    for run in load_runs(path, dataset, limit):
-        f = run["figures"]
-        table.add_row(str(run["id"]), run["generated_at"], run["dataset"], run["verdict"], fmt(f.get("records"), "{}"),
-                      fmt(f.get("usable"), "{}"), fmt(f.get("krippendorff_alpha")), fmt(f.get("covered_share"), "{:.1%}"),
-                      fmt(f.get("duplicate_share"), "{:.1%}"), ", ".join(r["what"] for r in run["regressions"]) or "-")
-    Console().print(table)

@@ -11,8 +11,8 @@ import html
 import json
 
 from ..report import Report, to_jsonable
-from . import plots
-from .summary import agreement_rows, coverage_rows, duplicates_rows, economics_lines, format_rows, size_rows
+from ..excerpt import excerpt
+from .sections import all_sections
 
 MAX_ROWS = 200
 CSS = """
@@ -40,8 +40,9 @@ ul.lines li { margin: 2px 0; } pre { white-space: pre-wrap; font-size: .85em; ba
 """
 
 
-def esc(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+def esc(value: object, limit: int = 100_000) -> str:
+    """Inert HTML text: masked, control characters visible, then HTML-escaped (quotes too, for attributes)."""
+    return html.escape(excerpt(value, limit, markdown=False), quote=True)
 
 
 def _table(headers: list[str], rows: list[list[object]], total: int | None = None) -> str:
@@ -84,9 +85,9 @@ def _header(report: Report) -> str:
 
 def _decision(report: Report) -> str:
     parts = []
-    econ = economics_lines(report)
-    if econ:
-        parts.append(f"<section id='sufficient'><h2>Sufficient conditions (reported, not blocking)</h2>{_lines(econ)}</section>")
+    sufficient = next((s for s in all_sections() if s.id == "sufficient"), None)
+    if sufficient is not None:
+        parts.append(_section(sufficient, report))
     if report.verdict.actions:
         items = "".join(f"<li>{esc(a)}</li>" for a in report.verdict.actions)
         parts.append(f"<section id='actions'><h2>Next actions</h2><ol>{items}</ol></section>")
@@ -96,74 +97,15 @@ def _decision(report: Report) -> str:
     return "".join(parts)
 
 
-def _format_and_size(report: Report) -> str:
-    summary, errors = format_rows(report)
-    out = [f"<section id='format'><h2>Format</h2>{_lines(summary)}",
-           _details(f"Format errors ({report.checks['format'].invalid})", _table(["file", "line", "field", "message"], errors),
-                    open_=bool(errors) and len(errors) <= 20), "</section>"]
-    size = report.checks["size"]
-    out.append(f"<section id='size'><h2>Size and balance</h2>{_lines(size_rows(report))}")
-    if size.input_token_counts:
-        out.append(_figure(plots.token_histograms(size.input_token_counts, size.target_token_counts, size.context_limit),
-                           f"Token lengths ({size.tokenizer})"))
-    balance = report.checks.get("balance")
-    if balance is not None:
-        out.append(_figure(plots.label_distribution(balance.counts, balance.rare_labels), "Label distribution"))
-        out.append(_details(f"Label counts ({balance.labels})", _table(["label", "count", "share"],
-                                                                       [[k, n, f"{balance.shares[k]:.1%}"] for k, n in balance.counts.items()])))
-    out.append("</section>")
-    return "".join(out)
-
-
-def _agreement(report: Report) -> str:
-    agreement = report.checks.get("agreement")
-    lines, annotators, disputed = agreement_rows(report)
-    if agreement is None:
+def _section(section, report: Report) -> str:
+    content = section.build(report)
+    if content is None:
         return ""
-    out = [f"<section id='agreement'><h2>Agreement</h2>{_lines(lines)}"]
-    scored = [a for a in agreement.annotators if a.agreement_with_others is not None][:40]
-    if scored:
-        out.append(_figure(plots.annotator_bars([a.annotator for a in scored], [a.agreement_with_others for a in scored],
-                                                [a.flagged for a in scored]), "Per-annotator agreement"))
-    if len(agreement.cohen_kappa) > 1:
-        out.append(_figure(plots.agreement_heatmap(agreement.cohen_kappa), "Annotator x annotator agreement (Cohen's kappa)"))
-    out.append(_table(["annotator", "items", "agreement with others", "alpha without", "flag"], annotators))
-    out.append(_details(f"Disputed items ({len(disputed)})", _table(["item", "lines", "text", "labels"], disputed)))
-    out.append("</section>")
-    return "".join(out)
-
-
-def _duplicates(report: Report) -> str:
-    d = report.checks["duplicates"]
-    lines, groups, conflicts, leaks = duplicates_rows(report)
-    out = [f"<section id='duplicates'><h2>Duplicates, conflicts and leakage</h2>{_lines(lines)}"]
-    if d.group_sizes:
-        out.append(_figure(plots.group_sizes(d.group_sizes), "Duplicate group sizes"))
-    out.append(_details(f"Conflicting labels ({len(conflicts)})", _table(["lines", "labels", "text"], conflicts), open_=bool(conflicts)))
-    out.append(_details(f"Eval leakage ({len(leaks)})", _table(["eval record", "training record", "kind", "similarity", "text"], leaks), open_=bool(leaks)))
-    out.append(_details(f"Duplicate groups ({d.exact_group_count + d.near_group_count})", _table(["kind", "lines", "keep", "text"], groups),
-                        ))
-    out.append("</section>")
-    return "".join(out)
-
-
-def _coverage(report: Report) -> str:
-    c = report.checks.get("coverage")
-    lines, uncovered, unused = coverage_rows(report)
-    out = [f"<section id='coverage'><h2>Production coverage</h2>{_lines(lines)}"]
-    if c is not None:
-        if c.map_points:
-            labels = [(s.label, s.centroid_2d) for s in c.uncovered if s.centroid_2d]
-            out.append(_figure(plots.coverage_map(c.map_points["train"], c.map_points["production"], c.map_points["production_uncovered"], labels),
-                               "Uncovered production inputs are red crosses; labels name the largest uncovered scenarios"))
-        rows = [[s.label, f"{s.share:.1%}", s.size, " · ".join(s.examples[:3]),
-                 " · ".join(f"{e.text} → nearest training: {e.nearest_training[0].text} ({e.nearest_training[0].similarity:.2f})"
-                            for e in s.uncovered_examples[:2] if e.nearest_training)] for s in c.uncovered]
-        out.append("<h3>Uncovered scenarios</h3>" + (_table(["scenario", "share of production", "inputs", "examples", "nearest training"], rows)
-                                                      or "<p>None.</p>"))
-        out.append(_details(f"All production scenarios ({len(c.scenarios)})", _table(
-            ["scenario", "share", "covered", "examples"], [[s.label, f"{s.share:.1%}", f"{s.covered_share:.0%}", " · ".join(s.examples[:3])] for s in c.scenarios])))
-        out.append(_details(f"Training clusters no production input comes near ({len(unused)})", _table(["cluster", "share of training", "examples"], unused)))
+    out = [f"<section id='{esc(section.id)}'><h2>{esc(section.title)}</h2>{_lines(content.lines)}"]
+    out += [_figure(f.svg, f.caption) for f in section.figures(report)]
+    for table in content.tables:
+        body = _table(table.headers, table.rows, table.total)
+        out.append(_details(table.title, body) if table.collapsed else (f"<h3>{esc(table.title)}</h3>" + (body or "<p>None.</p>")))
     out.append("</section>")
     return "".join(out)
 
@@ -172,12 +114,12 @@ def _inputs(report: Report) -> str:
     rows = [[i.role, i.path, i.records, i.sha256] for i in report.inputs]
     config = json.dumps(to_jsonable(report.config), indent=2, ensure_ascii=False)
     return (f"<section id='inputs'><h2>Inputs and configuration</h2>{_table(['role', 'path', 'records', 'sha256'], rows)}"
-            f"{_details('Effective configuration', f'<pre>{esc(config)}</pre>')}</section>")
+            f"{_details('Effective configuration', f'<pre>{html.escape(config)}</pre>')}</section>")
 
 
 def render_html(report: Report) -> str:
-    body = "".join([_header(report), _decision(report), _format_and_size(report), _agreement(report), _duplicates(report),
-                    _coverage(report), _inputs(report)])
+    sections = "".join(_section(s, report) for s in all_sections() if s.id != "sufficient")
+    body = "".join([_header(report), _decision(report), sections, _inputs(report)])
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>dataaudit: {esc(report.dataset)} — {esc(report.verdict.status)}</title><style>{CSS}</style></head>"

@@ -1,24 +1,24 @@
 """report.md: the same content as report.json, readable on its own in a pull request.
 
-Dataset text is untrusted: GitHub renders inline HTML in Markdown, so cells are HTML-escaped and pipes,
-backticks and newlines neutralised.
+Dataset text is untrusted: GitHub renders inline HTML and live links in Markdown, so every cell is
+HTML-escaped and its Markdown characters (links, images, emphasis, code, pipes) neutralised.
 """
 
 from __future__ import annotations
 
 import html
 
+from ..excerpt import excerpt, neutralise_markdown
 from ..report import Report
-from .summary import (STATUS_MARK, agreement_rows, coverage_rows, duplicates_rows, economics_lines, format_rows,
-                      size_rows)
+from .sections import Table, all_sections
+
+STATUS_MARK = {"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔",
+               "ready": "✅", "not_ready": "❌", "insufficient_evidence": "❔"}
 
 
 def cell(value: object, limit: int = 160) -> str:
-    text = "" if value is None else str(value)
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return html.escape(text, quote=False).replace("|", "\\|").replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
+    """One inert Markdown cell or line: masked, single-line, truncated, HTML-escaped, Markdown neutralised."""
+    return neutralise_markdown(html.escape(excerpt(value, limit, markdown=False), quote=False))
 
 
 def _table(headers: list[str], rows: list[list[object]]) -> list[str]:
@@ -32,7 +32,14 @@ def _table(headers: list[str], rows: list[list[object]]) -> list[str]:
 def _details(summary: str, body: list[str]) -> list[str]:
     if not body:
         return []
-    return ["<details>", f"<summary>{html.escape(summary)}</summary>", "", *body, "</details>", ""]
+    return ["<details>", f"<summary>{cell(summary, 200)}</summary>", "", *body, "</details>", ""]
+
+
+def _section_table(table: Table) -> list[str]:
+    body = _table(table.headers, table.rows)
+    if table.total is not None and table.total > len(table.rows):
+        body += [f"_first {len(table.rows)} of {table.total} listed; all are in report.json and the per-line files_", ""]
+    return _details(table.title, body) if table.collapsed else ([f"**{cell(table.title, 200)}**", ""] + body if body else [])
 
 
 def render_markdown(report: Report) -> str:
@@ -44,38 +51,23 @@ def render_markdown(report: Report) -> str:
     out.append("")
     if v.not_judged:
         out += ["**Not judged:** " + "; ".join(f"`{n.id}` — {cell(n.reason, 300)}" for n in v.not_judged), ""]
-    econ = economics_lines(report)
-    if econ:
-        out += ["## Sufficient conditions (reported, not blocking)", ""] + [f"- {cell(line, 600)}" for line in econ] + [""]
+    sections = [(s, s.build(report)) for s in all_sections()]
+    for section, content in sections:
+        if section.id == "sufficient" and content is not None:
+            out += [f"## {section.title}", ""] + [f"- {cell(line, 600)}" for line in content.lines] + [""]
     if v.actions:
         out += ["## Next actions", ""] + [f"{i}. {cell(a, 600)}" for i, a in enumerate(v.actions, 1)] + [""]
     if report.regressions:
         out += ["## Regressions against the previous run", ""] + _table(["what", "before", "now", "detail"],
                                                                          [[r["what"], r["before"], r["now"], r["detail"]] for r in report.regressions])
-
     out += ["## Inputs", ""] + _table(["role", "path", "records", "sha256"],
                                       [[i.role, i.path, i.records, i.sha256[:16]] for i in report.inputs])
-    fmt_summary, fmt_errors = format_rows(report)
-    out += ["## Format", "", *[f"- {cell(s, 400)}" for s in fmt_summary], ""]
-    out += _details(f"{len(fmt_errors)} format errors listed", _table(["file", "line", "field", "message"], fmt_errors))
-    out += ["## Size and balance", "", *[f"- {cell(s, 400)}" for s in size_rows(report)], ""]
-    balance = report.checks.get("balance")
-    if balance is not None:
-        out += _table(["label", "count", "share"], [[k, n, f"{balance.shares[k]:.1%}"] for k, n in balance.counts.items()])
-    agreement_summary, annotators, disputed = agreement_rows(report)
-    if agreement_summary:
-        out += ["## Agreement", "", *[f"- {cell(s, 400)}" for s in agreement_summary], ""]
-        out += _table(["annotator", "items", "agreement with others", "alpha without", "flag"], annotators)
-        out += _details(f"{len(disputed)} most disputed items", _table(["item", "lines", "text", "labels"], disputed))
-    dup_summary, groups, conflicts, leaks = duplicates_rows(report)
-    out += ["## Duplicates and leakage", "", *[f"- {cell(s, 400)}" for s in dup_summary], ""]
-    out += _details(f"conflicting labels ({len(conflicts)} groups)", _table(["lines", "labels", "text"], conflicts))
-    out += _details(f"leakage ({len(leaks)} eval records)", _table(["eval line", "train line", "kind", "similarity", "text"], leaks))
-    out += _details(f"duplicate groups ({len(groups)} listed)", _table(["kind", "lines", "keep", "text"], groups))
-    cov_summary, uncovered, unused = coverage_rows(report)
-    out += ["## Production coverage", "", *[f"- {cell(s, 600)}" for s in cov_summary], ""]
-    out += _table(["uncovered scenario", "share of production", "covered", "examples"], uncovered)
-    out += _details(f"training clusters no production input comes near ({len(unused)})", _table(["cluster", "share of training", "examples"], unused))
+    for section, content in sections:
+        if section.id == "sufficient" or content is None:
+            continue
+        out += [f"## {section.title}", "", *[f"- {cell(line, 600)}" for line in content.lines], ""]
+        for table in content.tables:
+            out += _section_table(table)
     out += [f"> warning: {cell(w, 400)}" for w in report.warnings] + ([""] if report.warnings else [])
     out += ["---", f"dataaudit {report.dataaudit_version}, report schema {report.schema_version}, generated {report.generated_at}", ""]
     return "\n".join(out)

@@ -1,6 +1,7 @@
-"""The terminal summary (rich): the verdict, the conditions table with key figures, the next actions.
+"""The terminal summary (rich): the verdict, the conditions table, each section's key lines, next actions.
 
-Dataset text goes in as rich Text, never as markup, so '[bold]' in a record prints as itself.
+Dataset text goes in as rich Text, never as markup, so '[bold]' in a record prints as itself; control
+characters were made visible by the excerpt rules before they get here.
 """
 
 from __future__ import annotations
@@ -9,43 +10,50 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..excerpt import visible_controls
 from ..report import Report
-from .summary import agreement_rows, coverage_rows, duplicates_rows, economics_lines, format_rows, size_rows
+from .sections import all_sections
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "magenta",
          "ready": "bold green", "not_ready": "bold red", "insufficient_evidence": "bold magenta"}
 
 
+def plain(value: object, style: str = "") -> Text:
+    """Any string as inert terminal text: no markup, no escape sequences."""
+    return Text(visible_controls("" if value is None else str(value)), style=style)
+
+
 def render_terminal(report: Report, console: Console | None = None) -> None:
     console = console or Console()
     v = report.verdict
-    console.print(Text.assemble(("dataaudit ", "bold"), (f"{report.dataset}", "bold cyan"),
-                                f"  ({sum(i.records for i in report.inputs if i.role == 'train')} records)"))
-    console.print(Text.assemble((v.status.replace("_", " ").upper(), STYLE[v.status]), "  ", Text(v.sentence)))
+    records = sum(i.records for i in report.inputs if i.role == "train")
+    console.print(Text.assemble(("dataaudit ", "bold"), plain(report.dataset, "bold cyan"), f"  ({records} records)"))
+    console.print(Text.assemble((v.status.replace("_", " ").upper(), STYLE[v.status]), "  ", plain(v.sentence)))
     table = Table(show_header=True, header_style="bold", expand=False)
     table.add_column("condition")
     table.add_column("status")
     table.add_column("summary", overflow="fold")
     for c in v.conditions:
-        table.add_row(c.id, Text(c.status, STYLE[c.status]), Text(c.summary))
+        table.add_row(c.id, Text(c.status, STYLE[c.status]), plain(c.summary))
     for n in v.not_judged:
-        table.add_row(n.id, Text("not judged", "dim"), Text(n.reason, "dim"))
+        table.add_row(n.id, Text("not judged", "dim"), plain(n.reason, "dim"))
     console.print(table)
-    sections = [("format", format_rows(report)[0]), ("size", size_rows(report)), ("agreement", agreement_rows(report)[0]),
-                ("duplicates", duplicates_rows(report)[0]), ("coverage", coverage_rows(report)[0]),
-                ("decision", economics_lines(report))]
-    for title, lines in sections:
-        if lines:
-            console.print(Text(title, "bold underline"))
-            for line in lines:
-                console.print(Text("  " + line))
+    for section in all_sections():
+        if not section.terminal:
+            continue
+        content = section.build(report)
+        if content is None or not content.lines:
+            continue
+        console.print(Text(section.id if section.id != "sufficient" else "decision", "bold underline"))
+        for line in content.lines:
+            console.print(Text("  ") + plain(line))
     if report.regressions:
         console.print(Text(f"regressions against the previous run ({len(report.regressions)})", "bold red"))
         for r in report.regressions:
-            console.print(Text(f"  {r['what']}: {r['before']} -> {r['now']} ({r['detail']})"))
+            console.print(Text("  ") + plain(f"{r['what']}: {r['before']} -> {r['now']} ({r['detail']})"))
     for warning in report.warnings:
-        console.print(Text(f"warning: {warning}", "yellow"))
+        console.print(plain(f"warning: {warning}", "yellow"))
     if v.actions:
         console.print(Text("next actions", "bold underline"))
         for i, action in enumerate(v.actions, 1):
-            console.print(Text(f"  {i}. {action}"))
+            console.print(Text(f"  {i}. ") + plain(action))

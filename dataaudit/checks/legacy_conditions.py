@@ -1,0 +1,138 @@
+"""Condition logic of the checks not yet converted to the Check shape (format, agreement, duplicates, coverage).
+
+Each function returns a Finding; the module goes away as each check takes its judge into its own module.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..config import Config
+from .base import Finding as Condition
+from .base import Status
+
+PASS, WARN, FAIL, UNKNOWN = Status.PASS, Status.WARN, Status.FAIL, Status.UNKNOWN
+
+if TYPE_CHECKING:
+    from .agreement import AgreementResult
+    from .balance import BalanceResult
+    from .coverage import CoverageResult
+    from .duplicates import DuplicatesResult
+    from .format import FormatResult
+    from .size import SizeResult
+
+
+def format_condition(result: FormatResult, config: Config) -> Condition:
+    bound = config.format.max_invalid_share
+    first = [f"{e.file}:{e.line} {e.field}: {e.message}" for e in result.errors[:5]]
+    evidence = {"records": result.records, "valid": result.valid, "invalid": result.invalid,
+                "invalid_share": round(result.invalid_share, 4), "max_invalid_share": bound, "first_errors": first}
+    if result.valid == 0:
+        return Condition("format", FAIL, "no valid records could be read", evidence,
+                         "Fix the input: " + (first[0] if first else "the file holds no records") + ".")
+    share = f"{result.invalid} of {result.records} records are malformed ({result.invalid_share:.1%})"
+    action = f"Fix or remove the {result.invalid} malformed records listed under format errors (first: {first[0] if first else '-'})."
+    if result.invalid_share > bound:
+        return Condition("format", FAIL, f"{share}, over the {bound:.0%} bound", evidence, action)
+    if result.invalid_share > config.format.warn_invalid_share:
+        return Condition("format", WARN, share, evidence, action)
+    return Condition("format", PASS, f"all {result.records} records are well-formed", evidence)
+
+
+def consistency_condition(agreement: AgreementResult | None, config: Config) -> Condition:
+    reliable, tentative = config.agreement.reliable_alpha, config.agreement.tentative_alpha
+    need = ("have at least two annotators label an overlapping sample (10-20% of items, 200+ items) "
+            "and supply their labels (nested 'annotations', --annotator-field, or --annotator-columns)")
+    if agreement is None:
+        return Condition("consistency", UNKNOWN, "no item carries more than one annotation, so consistency cannot be judged",
+                         {"items_with_multiple_labels": 0}, f"To judge label consistency, {need}.")
+    alpha = agreement.krippendorff_alpha
+    evidence = {"krippendorff_alpha": alpha, "alpha_ci": agreement.alpha_ci, "level": agreement.level,
+                "items_with_multiple_labels": agreement.items_multi, "reliable": reliable, "tentative": tentative,
+                "flagged_annotators": [a.annotator for a in agreement.annotators if a.flagged]}
+    if alpha is None:
+        return Condition("consistency", UNKNOWN, f"agreement is undefined: {agreement.note}", evidence, f"To judge consistency, {need}.")
+    flagged = [a for a in agreement.annotators if a.flagged]
+    blame = ""
+    action = "Tighten the labelling guidelines on the most confused label pairs and adjudicate the disputed items."
+    if flagged:
+        worst = flagged[0]
+        blame = (f"; annotator {worst.annotator} disagrees with the others on "
+                 f"{1 - worst.agreement_with_others:.0%} of items")
+        action = (f"Review annotator {worst.annotator}'s labels (agreement with the others {worst.agreement_with_others:.0%}) "
+                  "and re-label or drop them; then adjudicate the disputed items.")
+    ci = f" (95% CI {agreement.alpha_ci[0]:.3f}-{agreement.alpha_ci[1]:.3f})" if agreement.alpha_ci else ""
+    if alpha >= reliable:
+        return Condition("consistency", PASS, f"Krippendorff's alpha {alpha:.3f}{ci} >= {reliable:.3f}{blame}", evidence,
+                         action if flagged else "")
+    if alpha >= tentative:
+        return Condition("consistency", WARN, f"Krippendorff's alpha {alpha:.3f}{ci} is only tentative (< {reliable:.3f}){blame}",
+                         evidence, action)
+    return Condition("consistency", FAIL, f"Krippendorff's alpha {alpha:.3f}{ci} is below {tentative:.3f}{blame}", evidence, action)
+
+
+def coverage_condition(coverage: CoverageResult | None, config: Config, reason_missing: str = "") -> Condition:
+    bound = config.coverage.min_covered_share
+    scenario_bound = config.coverage.max_uncovered_scenario_share
+    if coverage is None:
+        return Condition("coverage", UNKNOWN, reason_missing or "no production sample was supplied, so coverage cannot be judged",
+                         {}, "Supply a sample of real production inputs with --production FILE (a few hundred or more) "
+                             "so that uncovered scenarios can be named.")
+    uncovered = coverage.uncovered
+    evidence = {"covered_share": coverage.covered_share, "min_covered_share": bound,
+                "max_uncovered_scenario_share": scenario_bound, "production_inputs": coverage.production_inputs,
+                "uncovered_scenarios": [{"label": s.label, "share": s.share, "examples": s.examples[:3]} for s in uncovered[:10]]}
+    largest = uncovered[0] if uncovered else None
+    detail = ""
+    action = ""
+    if largest is not None:
+        detail = f"; the '{largest.label}' scenario, {largest.share:.0%} of production, is mostly uncovered (e.g. \"{_clip(largest.examples[0])}\")"
+        action = ("Collect training examples for the uncovered production scenarios, largest first: "
+                  + ", ".join(f"'{s.label}' ({s.share:.0%})" for s in uncovered[:5]) + ".")
+    summary = f"{coverage.covered_share:.0%} of production inputs are covered by training data{detail}"
+    if coverage.covered_share < bound or (largest is not None and largest.share > scenario_bound):
+        return Condition("coverage", FAIL, summary, evidence, action or "Collect training examples resembling the uncovered production inputs.")
+    if uncovered:
+        return Condition("coverage", WARN, summary, evidence, action)
+    return Condition("coverage", PASS, summary, evidence)
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def hygiene_condition(duplicates: DuplicatesResult, config: Config) -> Condition:
+    h = config.hygiene
+    records = max(duplicates.records, 1)
+    conflict_records = sum(len(c.lines) for c in duplicates.conflicts)
+    conflict_share = conflict_records / records
+    leaked = len(duplicates.leakage)
+    evidence = {"duplicate_share": duplicates.duplicate_share, "conflict_groups": len(duplicates.conflicts),
+                "conflict_records": conflict_records, "conflict_share": round(conflict_share, 4), "leaked_eval_records": leaked,
+                "exact_groups": len(duplicates.exact_groups), "near_groups": len(duplicates.near_groups),
+                "bounds": {"max_conflict_share": h.max_conflict_share, "max_leaked": h.max_leaked,
+                           "max_duplicate_share": h.max_duplicate_share}}
+    fails, warns, actions = [], [], []
+    if leaked > h.max_leaked:
+        first = duplicates.leakage[0]
+        fails.append(f"{leaked} eval records also appear in training (e.g. eval line {first.eval_line} = train line {first.train_line})")
+        actions.append(f"Remove the {leaked} leaked records from the eval set (or training) so the evaluation measures generalisation.")
+    if duplicates.conflicts:
+        c = duplicates.conflicts[0]
+        n = len(duplicates.conflicts)
+        text = (f"{n} {'group' if n == 1 else 'groups'} of duplicate inputs carry different labels "
+                f"(e.g. lines {', '.join(map(str, c.lines[:4]))}: {', '.join(c.labels[:4])})")
+        (fails if conflict_share > h.max_conflict_share else warns if conflict_share > h.warn_conflict_share else []).append(text)
+        actions.append(f"Adjudicate the {n} conflicting {'group' if n == 1 else 'groups'}: one input, one label.")
+    share = duplicates.duplicate_share
+    if share > h.warn_duplicate_share:
+        text = f"{share:.1%} of records are duplicates ({len(duplicates.exact_groups)} exact and {len(duplicates.near_groups)} near groups)"
+        (fails if share > h.max_duplicate_share else warns).append(text)
+        actions.append("De-duplicate with `dataaudit dedup` (keeps the first record of each group).")
+    action = " ".join(actions)
+    if fails:
+        return Condition("hygiene", FAIL, "; ".join(fails + warns), evidence, action)
+    if warns:
+        return Condition("hygiene", WARN, "; ".join(warns), evidence, action)
+    return Condition("hygiene", PASS, f"no leakage, no conflicting labels, {share:.1%} duplicates", evidence)

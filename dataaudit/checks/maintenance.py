@@ -1,0 +1,69 @@
+"""Maintenance: is someone named to keep a fine-tuned model alive (owner, cadence, eval set, monitoring)?
+
+A necessary condition outside the data, judged when the config has a [maintenance] section or asks for
+the full decision. The eval set named there is checked to exist and hold something.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Config
+from .base import AuditContext, Check, Finding, Status
+
+
+@dataclass(frozen=True)
+class MaintenanceResult:
+    owner: str
+    retraining_cadence: str
+    eval_set: str
+    monitoring: str
+    missing: list[str]
+    eval_note: str  # why the eval set counts as missing, when it is named but unusable
+
+
+def measure_maintenance(config: Config, base: Path) -> MaintenanceResult | None:
+    section = config.maintenance
+    if section is None:
+        return None
+    missing = [name for name in ("owner", "retraining_cadence", "monitoring") if not getattr(section, name).strip()]
+    eval_note = ""
+    if not section.eval_set.strip():
+        missing.append("eval_set")
+    else:
+        path = Path(section.eval_set)
+        path = path if path.is_absolute() else base / path
+        if not path.is_file():
+            missing.append("eval_set")
+            eval_note = f" ({section.eval_set} does not exist)"
+        elif path.stat().st_size == 0:
+            missing.append("eval_set")
+            eval_note = f" ({section.eval_set} is empty)"
+    return MaintenanceResult(section.owner, section.retraining_cadence, section.eval_set, section.monitoring, missing, eval_note)
+
+
+def maintenance_finding(result: MaintenanceResult | None) -> Finding:
+    if result is None:
+        return Finding("maintenance", Status.UNKNOWN, "no [maintenance] section: nobody is named to keep a fine-tuned model alive", {},
+                       "Add a [maintenance] section: owner, retraining_cadence, eval_set, monitoring.")
+    evidence = {"owner": result.owner, "retraining_cadence": result.retraining_cadence, "eval_set": result.eval_set,
+                "monitoring": result.monitoring, "missing": result.missing}
+    if result.missing:
+        return Finding("maintenance", Status.FAIL, f"maintenance plan incomplete: missing {', '.join(result.missing)}{result.eval_note}",
+                       evidence, "Complete the maintenance plan: " + ", ".join(result.missing) + ".")
+    return Finding("maintenance", Status.PASS, f"owned by {result.owner}, retrained {result.retraining_cadence}, monitored", evidence)
+
+
+def _measure(ctx: AuditContext) -> MaintenanceResult | None:
+    base = Path(ctx.config.source).parent if ctx.config.source else Path.cwd()
+    return measure_maintenance(ctx.config, base)
+
+
+def _judge(result: MaintenanceResult | None, ctx: AuditContext) -> list[Finding]:
+    if ctx.config.maintenance is None and not ctx.config.conditions.full_decision:
+        return []
+    return [maintenance_finding(result)]
+
+
+CHECK = Check(id="maintenance", order=85, measure=_measure, judge=_judge)

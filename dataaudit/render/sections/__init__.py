@@ -1,0 +1,29 @@
+"""Report sections, one module per check: what its part of every report shows.
+
+Every module here with a module-level `SECTION` is rendered by the terminal, Markdown and HTML renderers
+in `SECTION.order`; adding a check's section is adding a module. Sections build plain content (lines,
+tables, figures) from typed results; dataset text in it has been through `excerpt()`, and each renderer
+escapes for its own format on top.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from .base import Figure, Section, SectionContent, Table, text
+
+__all__ = ["Figure", "Section", "SectionContent", "Table", "all_sections", "text"]
+
+
+@cache
+def all_sections() -> tuple[Section, ...]:
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_") or info.name == "base":
+            continue
+        section = getattr(importlib.import_module(f"{__name__}.{info.name}"), "SECTION", None)
+        if isinstance(section, Section):
+            found.append(section)
+    return tuple(sorted(found, key=lambda s: (s.order, s.id)))

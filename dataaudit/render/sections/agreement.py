@@ -1,0 +1,57 @@
+"""Agreement: Krippendorff's alpha and friends, annotators, disputed items."""
+
+from __future__ import annotations
+
+from ...report import Report
+from .base import Figure, Section, SectionContent, Table, text
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _build(report: Report) -> SectionContent | None:
+    a = report.checks.get("agreement")
+    if a is None:
+        return None
+    ci = f" (95% CI {a.alpha_ci[0]:.3f}-{a.alpha_ci[1]:.3f})" if a.alpha_ci else ""
+    lines = [f"Krippendorff's alpha ({a.level}) {_fmt(a.krippendorff_alpha)}{ci}; percent agreement {_fmt(a.percent_agreement)}; "
+             f"Fleiss' kappa {_fmt(a.fleiss_kappa)}; Gwet's AC1 {_fmt(a.gwet_ac1)}",
+             f"{a.items} items, {a.items_multi} with two or more labels ({a.share_multi:.0%}), {len(a.annotators)} annotators, layout {a.layout}; "
+             f"training label: {a.label_source}" + (f", {a.ties} ties (resolved to the first label alphabetically)" if a.ties else "")]
+    if a.note:
+        lines.append(a.note)
+    for annotator in a.annotators:
+        if annotator.flagged:
+            lines.append(f"annotator {text(annotator.annotator, 40)} is far below the others: agrees with their majority on "
+                         f"{annotator.agreement_with_others:.0%} of {annotator.items} items"
+                         + (f"; alpha without them {annotator.alpha_without:.3f}" if annotator.alpha_without is not None else ""))
+    if a.confused_pairs:
+        lines.append("most confused labels: " + ", ".join(f"{text(p.labels[0], 30)} / {text(p.labels[1], 30)}" for p in a.confused_pairs[:3]))
+    annotators = [[text(s.annotator, 40), s.items, _fmt(s.agreement_with_others), _fmt(s.alpha_without),
+                   "careless?" if s.flagged else ("one label only" if s.constant_label else "")] for s in a.annotators]
+    disputed = [[text(d.item_id or "", 40), ", ".join(map(str, d.lines[:6])), text(d.text),
+                 ", ".join(f"{text(k, 30)}: {v}" for k, v in d.labels.items())] for d in a.disputed]
+    return SectionContent(lines, [Table("Annotators", ["annotator", "items", "agreement with others", "alpha without", "flag"], annotators,
+                                        collapsed=False),
+                                  Table(f"Most disputed items ({len(disputed)})", ["item", "lines", "text", "labels"], disputed)])
+
+
+def _figures(report: Report) -> list[Figure]:
+    from .. import plots
+
+    a = report.checks.get("agreement")
+    if a is None:
+        return []
+    figures = []
+    scored = [s for s in a.annotators if s.agreement_with_others is not None][:40]
+    if scored:
+        figures.append(Figure(plots.annotator_bars([text(s.annotator, 40) for s in scored], [s.agreement_with_others for s in scored],
+                                                   [s.flagged for s in scored]), "Per-annotator agreement"))
+    if len(a.cohen_kappa) > 1:
+        matrix = {text(k, 40): {text(k2, 40): v for k2, v in row.items()} for k, row in a.cohen_kappa.items()}
+        figures.append(Figure(plots.agreement_heatmap(matrix), "Annotator x annotator agreement (Cohen's kappa)"))
+    return figures
+
+
+SECTION = Section("agreement", "Agreement", 40, _build, _figures)

@@ -1,0 +1,48 @@
+"""The shape of a report section: lines, tables and (HTML only) figures built from one check's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+from ...excerpt import excerpt
+
+if TYPE_CHECKING:
+    from ...report import Report
+
+
+def text(value: object, limit: int = 120) -> str:
+    """Dataset text for a section: masked, control characters visible, truncated. Markdown characters are
+    left for the Markdown renderer to neutralise, so HTML and the terminal show them as typed."""
+    return excerpt(value, limit, markdown=False)
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    headers: list[str]
+    rows: list[list[object]]
+    total: int | None = None  # rows that exist, when `rows` is capped
+    collapsed: bool = True  # shown folded (Markdown/HTML details) unless it is the section's main table
+
+
+@dataclass(frozen=True)
+class Figure:
+    svg: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class SectionContent:
+    lines: list[str]
+    tables: list[Table] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str  # HTML anchor
+    title: str
+    order: int
+    build: Callable[[Report], SectionContent | None]  # None: nothing to show for this report
+    figures: Callable[[Report], list[Figure]] = lambda report: []  # HTML only; matplotlib is slow to import
+    terminal: bool = True  # shown in the terminal summary

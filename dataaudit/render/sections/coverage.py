@@ -1,0 +1,52 @@
+"""Production coverage: the covered share, uncovered scenarios named with examples, unused training."""
+
+from __future__ import annotations
+
+from ...report import Report
+from .base import Figure, Section, SectionContent, Table, text
+
+
+def _build(report: Report) -> SectionContent | None:
+    c = report.checks.get("coverage")
+    if c is None:
+        condition = next((x for x in report.verdict.conditions if x.id == "coverage"), None)
+        return SectionContent([condition.summary if condition else "coverage not measured"])
+    auc = "n/a" if c.domain_auc is None else f"{c.domain_auc:.2f}"
+    lines = [f"{c.covered_share:.1%} of {c.production_inputs} production inputs covered ({c.rule}); "
+             f"distribution shift (train vs production classifier ROC AUC, 0.5 = indistinguishable): {auc}",
+             f"{len(c.scenarios)} production scenarios, {len(c.uncovered)} uncovered; embeddings: {c.embeddings.get('computed', 0)} computed, "
+             f"{c.embeddings.get('from_cache', 0)} from cache ({c.model})"]
+    for s in c.uncovered[:5]:
+        example = s.uncovered_examples[0] if s.uncovered_examples else None
+        if example:
+            nearest = example.nearest_training[0] if example.nearest_training else None
+            lines.append(f"uncovered '{text(s.label, 60)}' ({s.share:.1%} of production, {s.covered_share:.0%} covered): "
+                         f"e.g. \"{text(example.text, 80)}\" (line {example.line})"
+                         + (f"; nearest training: \"{text(nearest.text, 60)}\" (cosine {nearest.similarity:.2f})" if nearest else ""))
+    uncovered = [[text(s.label, 60), f"{s.share:.1%}", s.size, " · ".join(text(e, 60) for e in s.examples[:3]),
+                  " · ".join(f"{text(e.text, 60)} → nearest training: {text(e.nearest_training[0].text, 60)} "
+                             f"({e.nearest_training[0].similarity:.2f})" for e in s.uncovered_examples[:2] if e.nearest_training)]
+                 for s in c.uncovered]
+    scenarios = [[text(s.label, 60), f"{s.share:.1%}", f"{s.covered_share:.0%}", " · ".join(text(e, 60) for e in s.examples[:3])]
+                 for s in c.scenarios]
+    unused = [[text(t.label, 60), f"{t.share:.1%}", " · ".join(text(e, 60) for e in t.examples[:3])] for t in c.unused_training]
+    return SectionContent(lines, [
+        Table("Uncovered scenarios", ["scenario", "share of production", "inputs", "examples", "nearest training"], uncovered, collapsed=False),
+        Table(f"All production scenarios ({len(c.scenarios)})", ["scenario", "share", "covered", "examples"], scenarios),
+        Table(f"Training clusters no production input comes near ({len(unused)})", ["cluster", "share of training", "examples"], unused),
+    ])
+
+
+def _figures(report: Report) -> list[Figure]:
+    from .. import plots
+
+    c = report.checks.get("coverage")
+    points = getattr(c, "map_points", None) if c is not None else None
+    if not points:
+        return []
+    labels = [(text(s.label, 40), s.centroid_2d) for s in c.uncovered if getattr(s, "centroid_2d", None)]
+    return [Figure(plots.coverage_map(points["train"], points["production"], points["production_uncovered"], labels),
+                   "Uncovered production inputs are red crosses; labels name the largest uncovered scenarios")]
+
+
+SECTION = Section("coverage", "Production coverage", 60, _build, _figures)

@@ -1,0 +1,48 @@
+"""Duplicates, conflicting labels and leakage."""
+
+from __future__ import annotations
+
+from ...report import Report
+from .base import Figure, Section, SectionContent, Table, text
+
+
+def _build(report: Report) -> SectionContent | None:
+    d = report.checks.get("duplicates")
+    if d is None:
+        return None
+    lines = [f"{d.duplicate_records} of {d.records} records are duplicates ({d.duplicate_share:.1%}): {d.exact_group_count} exact groups "
+             f"({d.whole_record_groups} whole-record), {d.near_group_count} near groups (cosine >= {d.near_cosine:g}"
+             + (f", or edit ratio >= {d.lexical_ratio:g}" if d.lexical_ratio is not None else "") + ")",
+             f"{len(d.conflicts)} group(s) of duplicate inputs with different labels/targets"]
+    if d.eval_records is not None:
+        lines.append(f"{len(d.leakage)} of {d.eval_records} eval records leak from training")
+    if d.production_overlap is not None:
+        lines.append(f"{d.production_overlap} production inputs appear verbatim in training (information)")
+    for c in d.conflicts[:3]:
+        lines.append(f"conflict, lines {', '.join(map(str, c.lines[:6]))}: \"{text(c.texts[0], 70)}\" labelled "
+                     + " vs ".join(text(x, 30) for x in c.labels[:4]))
+    for g in (d.exact_groups + d.near_groups)[:3]:
+        lines.append(f"{g.kind} group, lines {', '.join(map(str, g.lines[:6]))} (keep {g.keep}): \"{text(g.members[0].text, 70)}\"")
+    groups = [[g.kind + (f" ({'+'.join(g.methods)})" if g.methods else ""), ", ".join(map(str, g.lines[:8])), g.keep, text(g.members[0].text)]
+              for g in d.exact_groups + d.near_groups]
+    conflicts = [[", ".join(map(str, c.lines[:8])), " vs ".join(text(x, 40) for x in c.labels[:4]), text(c.texts[0])] for c in d.conflicts]
+    leaks = [[f"{x.eval_file}:{x.eval_line}", f"{x.train_file}:{x.train_line}", x.kind, f"{x.similarity:.3f}", text(x.eval_text)]
+             for x in d.leakage]
+    return SectionContent(lines, [
+        Table(f"Conflicting labels ({len(conflicts)} groups)", ["lines", "labels", "text"], conflicts, collapsed=not conflicts),
+        Table(f"Eval leakage ({len(leaks)} records)", ["eval record", "training record", "kind", "similarity", "text"], leaks,
+              collapsed=not leaks),
+        Table(f"Duplicate groups ({d.exact_group_count + d.near_group_count})", ["kind", "lines", "keep", "text"], groups,
+              total=d.exact_group_count + d.near_group_count),
+    ])
+
+
+def _figures(report: Report) -> list[Figure]:
+    from .. import plots
+
+    d = report.checks.get("duplicates")
+    sizes = getattr(d, "group_sizes", None) if d is not None else None
+    return [Figure(plots.group_sizes(sizes), "Duplicate group sizes")] if sizes else []
+
+
+SECTION = Section("duplicates", "Duplicates, conflicts and leakage", 50, _build, _figures)

@@ -1,0 +1,24 @@
+"""Format: records read, valid and invalid, formats seen, and every error with its place."""
+
+from __future__ import annotations
+
+from ...report import Report
+from .base import Section, SectionContent, Table, text
+
+
+def _build(report: Report) -> SectionContent | None:
+    f = report.checks.get("format")
+    if f is None:
+        return None
+    lines = [f"{f.records} records read: {f.valid} valid, {f.invalid} invalid ({f.invalid_share:.1%}); formats: "
+             + (", ".join(f"{k} {v}" for k, v in f.formats.items()) or "none")]
+    if f.blank_lines:
+        lines.append(f"{f.blank_lines} blank lines skipped")
+    if f.errors_listed < f.invalid:
+        lines.append(f"first {f.errors_listed} errors listed")
+    rows = [[e.file, e.line, e.field, text(e.message, 300)] for e in f.errors]
+    return SectionContent(lines, [Table(f"Format errors ({f.invalid})", ["file", "line", "field", "message"], rows,
+                                        total=f.invalid, collapsed=not rows or len(rows) > 20)])
+
+
+SECTION = Section("format", "Format", 10, _build)

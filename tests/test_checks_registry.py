@@ -1,0 +1,115 @@
+"""The check registry and the runner: discovery, needs, isolation of a failing check, one-module checks."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import pytest
+
+from dataaudit.api import run_checks
+from dataaudit.checks import Check, Finding, Need, RunStatus, Status, all_checks
+from dataaudit.checks.base import AuditContext
+from dataaudit.config import Config
+from dataaudit.decide.conditions import CONDITION_IDS
+from dataaudit.decide.verdict import decide
+from dataaudit.errors import ConfigError
+from dataaudit.index import build_index
+from dataaudit.load.records import Dataset, InputFile, Record
+
+
+def _context(texts: list[str], labels: list[str]) -> AuditContext:
+    records = [Record("t.jsonl", i + 1, "text_label", t, None, label) for i, (t, label) in enumerate(zip(texts, labels))]
+    dataset = Dataset("t", [InputFile("t.jsonl", "0" * 64, len(records))], records, [], len(records), 0)
+    return AuditContext(config=Config(), train=build_index("train", dataset, str.casefold))
+
+
+def test_registry_finds_every_check_once_in_order():
+    checks = all_checks()
+    ids = [c.id for c in checks]
+    assert len(ids) == len(set(ids))
+    assert {"format", "size", "balance", "agreement", "duplicates", "coverage", "prompt_log", "maintenance", "economics"} <= set(ids)
+    assert [c.order for c in checks] == sorted(c.order for c in checks)
+
+
+def test_every_finding_names_a_known_condition():
+    ctx = _context(["hello there", "Hello there", "good bye"], ["a", "b", "a"])
+    results, findings, warnings = run_checks(ctx)
+    assert warnings == []
+    assert findings and all(f.condition in CONDITION_IDS for f in findings)
+    assert results.runs["coverage"].status == RunStatus.NOT_RUN and "--production" in results.runs["coverage"].reason
+
+
+def test_a_check_that_raises_is_isolated_and_the_audit_goes_on():
+    def broken(ctx):
+        raise ZeroDivisionError("a bug in one check")
+
+    fine = Check(id="fine", order=1, measure=lambda ctx: len(ctx.train.records),
+                 judge=lambda result, ctx: [Finding("scale", Status.PASS, f"{result} records")])
+    failing = Check(id="failing", order=2, measure=broken, judge=lambda result, ctx: [Finding("scale", Status.FAIL, "never")])
+    later = Check(id="later", order=3, measure=lambda ctx: ctx.results["fine"] * 2)
+    results, findings, warnings = run_checks(_context(["a", "b"], ["x", "y"]), (fine, failing, later))
+    assert results["fine"] == 2 and results["later"] == 4 and results["failing"] is None
+    assert results.runs["failing"].status == RunStatus.ERROR and "ZeroDivisionError: a bug in one check" in results.runs["failing"].reason
+    assert [f.summary for f in findings] == ["2 records"]  # the failing check's judge is not called
+    assert len(warnings) == 1 and "'failing'" in warnings[0]
+    assert decide(findings, {}).status == "ready"  # judged on what the working checks found
+
+def test_user_errors_are_not_isolated():
+    def bad_config(ctx):
+        raise ConfigError("dataaudit.toml: tokens.target_model: unknown model 'gpt-9'")
+
+    with pytest.raises(ConfigError):
+        run_checks(_context(["a"], ["x"]), (Check(id="bad", order=1, measure=bad_config),))
+
+
+def test_a_new_check_is_one_module_with_its_own_config_section(tmp_path, monkeypatch):
+    """What the README's 'Adding a check' walks through: a module defining CHECK, nothing else touched."""
+    import sys
+
+    from dataaudit import checks as checks_package
+    from dataaudit.config import config_from_dict
+
+    module_dir = tmp_path / "plugin"
+    module_dir.mkdir()
+    (module_dir / "shouting.py").write_text('''
+from dataclasses import dataclass
+from dataaudit.checks.base import Check, Finding, Status
+
+@dataclass
+class ShoutingConfig:
+    max_share: float = 0.2
+
+@dataclass(frozen=True)
+class ShoutingResult:
+    shouted: int
+    share: float
+
+def measure(ctx):
+    n = sum(1 for r in ctx.train.records if r.input_text.isupper())
+    return ShoutingResult(n, n / max(len(ctx.train.records), 1))
+
+def judge(result, ctx):
+    bound = ctx.config.section("shouting").max_share
+    status = Status.WARN if result.share > bound else Status.PASS
+    return [Finding("format", status, f"{result.share:.0%} of inputs are in capitals", {"shouted": result.shouted})]
+
+CHECK = Check(id="shouting", order=15, measure=measure, judge=judge, config_section=("shouting", ShoutingConfig))
+''')
+    monkeypatch.setattr(checks_package, "__path__", [*checks_package.__path__, str(module_dir)])
+    monkeypatch.setitem(sys.modules, "dataaudit.checks.shouting", None)
+    sys.modules.pop("dataaudit.checks.shouting")
+    all_checks.cache_clear()
+    try:
+        assert "shouting" in [c.id for c in all_checks()]
+        config = config_from_dict({"shouting": {"max_share": 0.1}})
+        assert config.shouting.max_share == 0.1 and config.to_dict()["shouting"] == {"max_share": 0.1}
+        with pytest.raises(ConfigError, match="shouting"):
+            config_from_dict({"shouting": {"max_shares": 0.1}})
+        ctx = dataclasses.replace(_context(["HELLO", "hi", "ok"], ["a", "b", "a"]), config=config)
+        results, findings, _ = run_checks(ctx)
+        assert results["shouting"].shouted == 1
+        assert any(f.summary == "33% of inputs are in capitals" and f.status == "warn" for f in findings)
+    finally:
+        sys.modules.pop("dataaudit.checks.shouting", None)
+        all_checks.cache_clear()

@@ -1,0 +1,47 @@
+"""find_regressions: each figure against its bound, on report-shaped dicts."""
+
+from __future__ import annotations
+
+from dataaudit.config import HistoryConfig
+from dataaudit.history.regressions import find_regressions, key_figures
+
+
+def _report(alpha=0.85, covered=0.95, usable=600, shares=None, conditions=None, verdict="ready") -> dict:
+    return {"verdict": {"status": verdict, "conditions": [{"id": k, "status": v} for k, v in (conditions or {"scale": "pass"}).items()]},
+            "checks": {"agreement": {"krippendorff_alpha": alpha}, "coverage": {"covered_share": covered},
+                       "duplicates": {"usable": usable, "duplicate_share": 0.01, "conflicts": [], "leakage": []},
+                       "balance": {"shares": shares or {"a": 0.5, "b": 0.5}}, "format": {"records": usable, "invalid": 0}}}
+
+
+def test_no_change_no_regression():
+    figures = key_figures(_report())
+    assert find_regressions(figures, figures, HistoryConfig()) == []
+
+
+def test_each_bound_is_exclusive_and_each_regression_named():
+    bounds = HistoryConfig(max_alpha_drop=0.05, max_label_share_shift=0.05, max_covered_share_drop=0.02, max_usable_drop=0)
+    before = key_figures(_report())
+    at_bounds = key_figures(_report(alpha=0.80, covered=0.93, usable=600, shares={"a": 0.54, "b": 0.46}))
+    assert find_regressions(before, at_bounds, bounds) == []  # within or at each bound is not a regression
+    worse = key_figures(_report(alpha=0.79, covered=0.92, usable=599, shares={"a": 0.6, "b": 0.4},
+                                conditions={"scale": "warn"}))
+    found = {r["what"]: r for r in find_regressions(before, worse, bounds)}
+    assert set(found) == {"krippendorff_alpha", "covered_share", "usable", "label_share:a", "label_share:b", "condition:scale"}
+    assert found["krippendorff_alpha"]["before"] == 0.85 and found["krippendorff_alpha"]["now"] == 0.79
+    assert found["condition:scale"]["before"] == "pass" and found["condition:scale"]["now"] == "warn"
+
+
+def test_improvements_and_missing_figures_are_not_regressions():
+    before = key_figures(_report(alpha=0.7, covered=0.8, usable=100))
+    better = key_figures(_report(alpha=0.9, covered=0.99, usable=900))
+    assert find_regressions(before, better, HistoryConfig()) == []
+    no_alpha = key_figures(_report(alpha=None, covered=0.8, usable=100))
+    assert find_regressions(before, no_alpha, HistoryConfig()) == []
+    assert find_regressions(no_alpha, before, HistoryConfig()) == []
+
+
+def test_condition_severity_order_pass_warn_unknown_fail():
+    before = key_figures(_report(conditions={"coverage": "unknown", "hygiene": "warn"}))
+    after = key_figures(_report(conditions={"coverage": "warn", "hygiene": "fail"}))
+    found = [r["what"] for r in find_regressions(before, after, HistoryConfig())]
+    assert found == ["condition:hygiene"]  # unknown -> warn is an improvement in evidence, warn -> fail is worse
