@@ -8,6 +8,7 @@ threshold that silently falls back to its default is worse than no config at all
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -211,6 +212,7 @@ class Config:
             raise ConfigError(f"{self._where()}agreement: need 0 < tentative_alpha <= reliable_alpha <= 1")
         if self.coverage.neighbours < 1 or self.duplicates.neighbours < 1:
             raise ConfigError(f"{self._where()}neighbours must be >= 1")
+        _check_ranges(self, "", self._where())
 
     def _where(self) -> str:
         return f"{self.source}: " if self.source else ""
@@ -220,6 +222,42 @@ class Config:
         data.pop("source")
         data.update(data.pop("sections"))
         return data
+
+
+# Values that are shares, similarities or alphas live in [0, 1]; counts are never negative; these must be >= 1.
+_UNIT_INTERVAL_WORDS = ("share", "alpha", "cosine", "margin", "lexical_ratio", "min_share_ratio", "drop", "shift")
+_AT_LEAST_ONE = {"batch_size", "neighbours", "examples_per_scenario", "max_scenarios", "max_groups_listed", "disputed_limit",
+                 "plateau_iterations", "payback_months", "epochs", "min_label_count", "context_limit", "few_shot_examples"}
+_AT_LEAST_ONE_FLOAT = {"warn_imbalance_ratio"}
+
+
+def _check_ranges(node: Any, prefix: str, where: str) -> None:
+    """Every number in range, so a typo cannot disable a gate (NaN compares false with everything) or crash
+    a measure later (a negative count used as an index)."""
+    values = node.__dict__.items() if not isinstance(node, dict) else node.items()
+    for name, value in values:
+        key = f"{prefix}{name}"
+        if name in ("source",):
+            continue
+        if dataclasses.is_dataclass(value):
+            _check_ranges(value, f"{key}.", where)
+        elif isinstance(value, dict) and name == "sections":
+            for section, section_value in value.items():
+                _check_ranges(section_value, f"{section}.", where)
+        elif isinstance(value, float) and not isinstance(value, bool):
+            if math.isnan(value) or math.isinf(value):
+                raise ConfigError(f"{where}{key}: must be a finite number, got {value}")
+            if name in _AT_LEAST_ONE_FLOAT and value < 1:
+                raise ConfigError(f"{where}{key}: must be >= 1, got {value:g}")
+            if any(word in name for word in _UNIT_INTERVAL_WORDS) and not 0 <= value <= 1:
+                raise ConfigError(f"{where}{key}: must be between 0 and 1, got {value:g}")
+            if value < 0:
+                raise ConfigError(f"{where}{key}: must not be negative, got {value:g}")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if name in _AT_LEAST_ONE and value < 1:
+                raise ConfigError(f"{where}{key}: must be >= 1, got {value}")
+            if value < 0:
+                raise ConfigError(f"{where}{key}: must not be negative, got {value}")
 
 
 def _check_sections() -> dict[str, type]:
@@ -323,10 +361,16 @@ def find_config_file(start: Path | None = None) -> Path | None:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             try:
-                if "dataaudit" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}):
-                    return pyproject
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+                text = pyproject.read_text(encoding="utf-8")
+            except (UnicodeDecodeError, OSError):
                 continue
+            if "[tool.dataaudit" not in text and "tool.dataaudit" not in text:
+                continue
+            try:
+                tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:  # it holds our table but cannot be read: say so, never ignore it
+                raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file or pass --config") from exc
+            return pyproject
     return None
 
 
@@ -340,6 +384,8 @@ def load_config(path: str | Path | None = None, *, search_from: Path | None = No
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: config is not UTF-8 (byte {exc.start + 1}); save it as UTF-8") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from exc
     try:

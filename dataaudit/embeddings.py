@@ -89,7 +89,7 @@ class EmbeddingCache:
     def __init__(self, folder: Path):
         self.path = Path(folder) / "embeddings.sqlite3"
 
-    def _connect(self) -> sqlite3.Connection:
+    def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=120)
         connection.execute("PRAGMA journal_mode=WAL")
@@ -98,17 +98,39 @@ class EmbeddingCache:
                            "vector BLOB NOT NULL, PRIMARY KEY (model, text_hash)) WITHOUT ROWID")
         return connection
 
+    def _connect(self) -> sqlite3.Connection:
+        """A usable cache: a file that is not (or no longer) a database is moved aside and rebuilt, with a
+        warning, since every vector in it can be recomputed and the audit should not stop for it."""
+        try:
+            return self._open()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{os.getpid()}")
+            for suffix in ("", "-wal", "-shm"):
+                source = Path(str(self.path) + suffix)
+                if source.exists():
+                    os.replace(source, Path(str(aside) + suffix))
+            warnings.warn(f"embedding cache {self.path} was corrupt ({exc}); moved it to {aside.name} and started a new one",
+                          stacklevel=3)
+            return self._open()
+
     def get_many(self, model: str, hashes: list[bytes]) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}
-        with self._connect() as connection:
+        connection = self._connect()
+        try:
             for start in range(0, len(hashes), SQLITE_VARIABLES):
                 chunk = hashes[start:start + SQLITE_VARIABLES]
                 marks = ",".join("?" * len(chunk))
                 for text_hash, blob in connection.execute(
                         f"SELECT text_hash, vector FROM vectors WHERE model = ? AND text_hash IN ({marks})", (model, *chunk)):
-                    found[bytes(text_hash)] = np.frombuffer(blob, dtype=np.float32)
-        connection.close()
-        return found
+                    found[bytes(text_hash)] = blob
+        finally:
+            connection.close()
+        # A torn or foreign row (wrong length) counts as missing: it is re-embedded and overwritten.
+        lengths = [len(b) for b in found.values()]
+        usual = max(set(lengths), key=lengths.count) if lengths else 0
+        return {h: np.frombuffer(b, dtype=np.float32) for h, b in found.items() if len(b) == usual and usual % 4 == 0}
 
     def put_many(self, model: str, items: list[tuple[bytes, np.ndarray]]) -> None:
         connection = self._connect()

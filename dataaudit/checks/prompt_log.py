@@ -47,6 +47,8 @@ def read_prompt_log(path: str | Path, config: PromptLogConfig) -> pd.DataFrame:
             frame = pd.read_csv(path)
     except ValueError as exc:
         raise InputError(f"{path}: cannot parse prompt log: {exc}") from exc
+    if frame.empty:
+        raise InputError(f"{path}: prompt log has a header but no rows; log at least one iteration's score")
     order_column = config.iteration_column if config.iteration_column in frame.columns else (
         "timestamp" if "timestamp" in frame.columns else None)
     for column in (config.score_column,):

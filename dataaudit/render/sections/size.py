@@ -6,6 +6,11 @@ from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
 
 
+def number(value: float) -> str:
+    """Token figures as people read them: 5,242,880 not 5.24288e+06; one decimal only where it says something."""
+    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
+
+
 def _build(report: Report) -> SectionContent | None:
     s = report.checks.get("size")
     if s is None:
@@ -15,7 +20,8 @@ def _build(report: Report) -> SectionContent | None:
     lines = [f"{s.examples} examples, {usable} usable after de-duplication; tokens counted with {s.tokenizer}"]
     for name, stats in (("input", s.input_tokens), ("target", s.target_tokens)):
         if stats:
-            lines.append(f"{name} tokens: min {stats.min}, median {stats.median:g}, p95 {stats.p95:g}, max {stats.max}, total {stats.total}")
+            lines.append(f"{name} tokens: min {number(stats.min)}, median {number(stats.median)}, p95 {number(stats.p95)}, "
+                         f"max {number(stats.max)}, total {number(stats.total)}")
     if s.over_context:
         lines.append(f"{s.over_context} examples exceed the {s.context_limit}-token context limit (first: line "
                      + ", ".join(str(o.line) for o in s.over_context_examples[:5]) + ")")
