@@ -156,31 +156,38 @@ def _tool_definitions(obj: Mapping) -> list:
 class OpenAIExampleCounter:
     """Tokens of whole training examples in one of OpenAI's encodings."""
 
+    # Roles, names, system prompts, class labels and tool definitions repeat across a file: each short text is
+    # counted once (a dictionary lookup costs a small part of a count), up to this many distinct texts.
+    MAX_REMEMBERED = 500_000
+    REMEMBERED_LENGTH = 200
+
     def __init__(self, encoding: str):
         self.encoding = OpenAIEncoding(encoding)
         self.label = encoding
         self.tool_costs = TOOL_COSTS[encoding]
-        # Roles, names, system prompts and tool definitions repeat across a file: count each once.
-        self._repeated: dict[str, int] = {}
+        self._remembered: dict[str, int] = {}
 
-    def _count_repeated(self, text: str) -> int:
-        n = self._repeated.get(text)
+    def _count(self, text: str) -> int:
+        n = self._remembered.get(text)
         if n is None:
-            n = self._repeated[text] = self.encoding.count(text)
+            n = self.encoding.count(text)
+            if len(text) <= self.REMEMBERED_LENGTH and len(self._remembered) < self.MAX_REMEMBERED:
+                self._remembered[text] = n
         return n
 
     def message_tokens(self, message: Mapping) -> tuple[int, int]:
         """(tokens of the message, tokens of what it says: content and tool calls, without framing and role)."""
-        count = self.encoding.count
-        said = 0
+        count = self._count
         framing = TOKENS_PER_MESSAGE
-        repeated = message.get("role") in ("system", "developer")
+        said = 0
         for key, value in message.items():
-            if isinstance(value, str):
-                if key == "role" or key == "name":
-                    framing += self._count_repeated(value) + (TOKENS_PER_NAME if key == "name" else 0)
+            if value.__class__ is str:
+                if key == "role":
+                    framing += count(value)
+                elif key == "name":
+                    framing += count(value) + TOKENS_PER_NAME
                 else:  # content, and any other string field: the cookbook counts every string value
-                    said += self._count_repeated(value) if repeated else count(value)
+                    said += count(value)
             elif key == "content" and isinstance(value, list):
                 said += sum(count(text) for text in _part_texts(value))
         if "tool_calls" in message or "function_call" in message:
@@ -192,11 +199,11 @@ class OpenAIExampleCounter:
         if not tools:
             return 0
         key = json.dumps(tools, sort_keys=True, ensure_ascii=False)
-        cached = self._repeated.get(key)
+        cached = self._remembered.get(key)
         if cached is not None:
             return cached
         c = self.tool_costs
-        count = self.encoding.count
+        count = self._count
         n = 0
         for tool in tools:
             function = tool.get("function", tool) if isinstance(tool, Mapping) else {}
@@ -219,34 +226,37 @@ class OpenAIExampleCounter:
                     p_description = str(spec.get("description") or "").removesuffix(".")
                     n += count(f"{name}:{spec.get('type', '')}:{p_description}")
         n += c.func_end
-        self._repeated[key] = n
+        if len(self._remembered) < self.MAX_REMEMBERED:
+            self._remembered[key] = n
         return n
 
-    def chat_tokens(self, obj: Mapping) -> tuple[int, int]:
-        """(tokens of a chat example, tokens of its final assistant turn's content and tool calls)."""
+    def chat_tokens(self, obj: Mapping) -> tuple[int, int, int]:
+        """(tokens of a chat example; of the call that asks for its final assistant turn: everything before that
+        turn, tools and priming; of what that turn says: content and tool calls)."""
         total = REPLY_PRIMING
-        completion = 0
+        last_turn = said_last = 0
         for message in obj.get("messages") or ():
-            if not isinstance(message, Mapping):
+            if message.__class__ is not dict and not isinstance(message, Mapping):
                 continue
             n, said = self.message_tokens(message)
             total += n
             if message.get("role") == "assistant":
-                completion = said
-        return total + self.tool_tokens(_tool_definitions(obj)), completion
+                last_turn, said_last = n, said
+        total += self.tool_tokens(_tool_definitions(obj))
+        return total, total - last_turn, said_last
 
-    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray]:
-        totals = np.zeros(len(records), dtype=np.int64)
-        completions = np.zeros(len(records), dtype=np.int64)
-        count = self.encoding.count
+    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per record: (example tokens, prompt tokens, completion tokens)."""
+        counts = np.zeros((3, len(records)), dtype=np.int64)
+        count = self._count
         for i, record in enumerate(records):
             if record.raw is not None and "messages" in record.raw:
-                totals[i], completions[i] = self.chat_tokens(record.raw)
+                counts[:, i] = self.chat_tokens(record.raw)
             else:
                 answer = record.target if record.target is not None else record.label
-                completions[i] = count(answer) if answer else 0
-                totals[i] = count(record.input_text) + completions[i]
-        return totals, completions
+                prompt, completion = count(record.input_text), (count(answer) if answer else 0)
+                counts[:, i] = prompt + completion, prompt, completion
+        return counts[0], counts[1], counts[2]
 
 
 class HFExampleCounter:
@@ -268,10 +278,10 @@ class HFExampleCounter:
             raise ConfigError(f"{record.source}:{record.line}: the chat template of {self.tokenizer.path} rejects this "
                               f"conversation ({exc}); choose the tokenizer of the model you fine-tune") from exc
 
-    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray]:
+    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per record: (example tokens, prompt tokens, completion tokens)."""
         tok = self.tokenizer
-        totals = np.zeros(len(records), dtype=np.int64)
-        completions = np.zeros(len(records), dtype=np.int64)
+        totals, prompts_n, completions = (np.zeros(len(records), dtype=np.int64) for _ in range(3))
         chats = [i for i, r in enumerate(records) if r.raw is not None and isinstance(r.raw.get("messages"), list)]
         plain = [i for i, r in enumerate(records) if r.raw is None or not isinstance(r.raw.get("messages"), list)]
         if chats and tok.has_chat_template:
@@ -284,7 +294,7 @@ class HFExampleCounter:
             whole_counts = tok.count(whole)
             prompt_counts = tok.count(prompts)
             for i, n, p in zip(chats, whole_counts, prompt_counts):
-                totals[i], completions[i] = n, max(n - p, 0)
+                totals[i], prompts_n[i], completions[i] = n, min(p, n), max(n - p, 0)
         elif chats:
             for i in chats:
                 said = [[*(_part_texts(m["content"]) if isinstance(m.get("content"), list) else [_json_text(m.get("content"))]),
@@ -292,12 +302,13 @@ class HFExampleCounter:
                 counts = [sum(tok.count(texts)) for texts in said]
                 totals[i] = sum(counts)
                 completions[i] = counts[-1] if counts else 0
+                prompts_n[i] = totals[i] - completions[i]
         if plain:
             inputs = tok.count([records[i].input_text for i in plain], add_special_tokens=True)
             answers = tok.count([(records[i].target if records[i].target is not None else records[i].label) or "" for i in plain])
             for i, n, a in zip(plain, inputs, answers):
-                totals[i], completions[i] = n + a, a
-        return totals, completions
+                totals[i], prompts_n[i], completions[i] = n + a, n, a
+        return totals, prompts_n, completions
 
 
 def resolve_target(config: TokensConfig) -> TargetModel | None:
@@ -330,7 +341,7 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
     if not records:
         return None
     counter = counter or (HFExampleCounter(config.tokenizer) if config.tokenizer else OpenAIExampleCounter(target.encoding))
-    totals, completions = counter.count_records(records)
+    totals, prompts, completions = counter.count_records(records)
     limit = target.example_limit
     over = np.flatnonzero(totals > limit) if limit is not None else np.zeros(0, dtype=np.int64)
     billed_per_epoch = int(np.minimum(totals, limit).sum()) if limit is not None else int(totals.sum())
@@ -350,7 +361,7 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
         billed_tokens=billed,
         estimated_cost_usd=cost,
         price_date=target.price_date,
-        mean_prompt_tokens=round(float((totals - completions).mean()), 2),
+        mean_prompt_tokens=round(float(prompts.mean()), 2),
         mean_completion_tokens=round(float(completions.mean()), 2),
     )
 
