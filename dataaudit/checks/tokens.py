@@ -166,6 +166,7 @@ class OpenAIExampleCounter:
         self.label = encoding
         self.tool_costs = TOOL_COSTS[encoding]
         self._remembered: dict[str, int] = {}
+        self._tool_sets: dict[str, int] = {}  # tool definitions (as sorted JSON) -> their tokens
 
     def _count(self, text: str) -> int:
         n = self._remembered.get(text)
@@ -199,7 +200,7 @@ class OpenAIExampleCounter:
         if not tools:
             return 0
         key = json.dumps(tools, sort_keys=True, ensure_ascii=False)
-        cached = self._remembered.get(key)
+        cached = self._tool_sets.get(key)
         if cached is not None:
             return cached
         c = self.tool_costs
@@ -226,8 +227,8 @@ class OpenAIExampleCounter:
                     p_description = str(spec.get("description") or "").removesuffix(".")
                     n += count(f"{name}:{spec.get('type', '')}:{p_description}")
         n += c.func_end
-        if len(self._remembered) < self.MAX_REMEMBERED:
-            self._remembered[key] = n
+        if len(self._tool_sets) < self.MAX_REMEMBERED:
+            self._tool_sets[key] = n
         return n
 
     def chat_tokens(self, obj: Mapping) -> tuple[int, int, int]:
