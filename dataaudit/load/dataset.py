@@ -287,7 +287,8 @@ class RecordParser:
             label = gold if gold is not None else majority_label(annotations)
         if label is None and target is not None and self.target_is_label:
             label = target
-        return Record(source, line, fmt, text, target, label, record_id, tuple(annotations), gold)
+        return Record(source, line, fmt, text, target, label, record_id, tuple(annotations), gold,
+                      raw=obj if fmt == "chat" else None)
 
     def _annotations(self, obj: dict, line: int) -> list[Annotation]:
         if self.fields.annotator_columns:

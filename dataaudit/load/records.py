@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class Record:
     annotations: tuple[Annotation, ...] = ()
     gold: str | None = None
     lines: tuple[int, ...] = ()  # every row that contributed (long layouts); defaults to (line,)
+    # The parsed source object of a chat record (messages, tools, ...): token counting needs what the trainer
+    # sees, not only input_text/target. Not part of a record's identity.
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def all_lines(self) -> tuple[int, ...]:

