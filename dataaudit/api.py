@@ -125,6 +125,9 @@ def audit(paths: PathArg | list[PathArg], config: Config | None = None, *, produ
     """
     if config is None:
         config = load_config(config_path)
+    from .checks.tokens import resolve_target
+
+    resolve_target(config.section("tokens"))  # a misspelt target model fails now, not after embedding
     dataset = load_dataset(expand_paths(paths), config, role="train")
     production_data = load_dataset(expand_paths(production), config, role="production", name="production") if production else None
     eval_data = load_dataset(expand_paths(eval_path), config, role="eval", name="eval") if eval_path else None

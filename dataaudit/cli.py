@@ -44,6 +44,8 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     parser.add_argument("--cache-dir", help="embedding cache folder (default: the user's cache directory)")
     parser.add_argument("--no-embeddings", action="store_true", help="skip embeddings: no semantic near duplicates, coverage not judged")
+    parser.add_argument("--target-model", help="count tokens as this model's trainer does (e.g. gpt-4o-mini): limits, epochs, cost")
+    parser.add_argument("--tokenizer", help="Hugging Face tokenizer folder or tokenizer.json of an open target model")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,6 +107,8 @@ def _config_from_args(args: argparse.Namespace):
         "embeddings.device": args.device,
         "embeddings.cache_dir": args.cache_dir,
         "embeddings.cache": False if args.no_cache else None,
+        "tokens.target_model": args.target_model,
+        "tokens.tokenizer": args.tokenizer,
     }
     return config_with_overrides(config, overrides)
 

@@ -18,7 +18,7 @@ from dataaudit.checks import all_checks
 from dataaudit.checks.base import AuditContext, Status
 from dataaudit.checks.token_models import find_model, known_models
 from dataaudit.checks.tokens import (CHECK, OpenAIExampleCounter, TokensConfig, default_epochs, judge, measure,
-                                     measure_tokens, resolve_target, summary_lines)
+                                     measure_tokens, resolve_target)
 from dataaudit.config import config_from_dict
 from dataaudit.errors import ConfigError, DataAuditError
 from dataaudit.index import build_index
@@ -170,7 +170,11 @@ def test_within_the_limit_passes_and_table_price_applies(tmp_path):
     assert result.estimated_cost_usd == pytest.approx(result.billed_tokens * 3.00 / 1e6, abs=1e-4)
     assert result.price_date == "2025-06-24"
     assert [(f.condition, f.status) for f in judge(result, None)] == [("format", Status.PASS)]
-    lines = summary_lines(result)
+    from types import SimpleNamespace
+
+    from dataaudit.render.sections.tokens import SECTION
+
+    lines = SECTION.build(SimpleNamespace(checks={"tokens": result})).lines
     assert "none over it" in lines[0] and f"3 epoch(s) x {result.billed_tokens_per_epoch:,}" in lines[1]
 
 

@@ -6,6 +6,7 @@ worked examples in every call; a fine-tuned model needs only a short instruction
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -121,15 +122,25 @@ def measure_economics(config: EconomicsConfig, *, mean_input: float, mean_output
 
 
 def _measure(ctx: AuditContext) -> EconomicsResult:
-    # Sufficient conditions: reported beside the verdict, never blocking it.
+    # Sufficient conditions: reported beside the verdict, never blocking it. Token figures come from the
+    # target model's own count when the tokens check ran, else from the size check's WordPiece count.
+    log = ctx.results.get("prompt_log")
+    prompted = log.best_score if log else None
+    config = ctx.config.economics
+    tokens = ctx.results.get("tokens")
+    if tokens is not None:
+        config = dataclasses.replace(config, epochs=tokens.epochs)
+        if config.training_cost is None and config.training_price_per_1k is None and tokens.estimated_cost_usd is not None:
+            config = dataclasses.replace(config, training_cost=tokens.estimated_cost_usd)
+        return measure_economics(config, mean_input=tokens.mean_prompt_tokens, mean_output=tokens.mean_completion_tokens,
+                                 training_tokens=tokens.billed_tokens_per_epoch, prompted_score=prompted)
     size = ctx.results.get("size")
     mean_input = size.input_tokens.mean if size and size.input_tokens else 0.0
     mean_output = size.target_tokens.mean if size and size.target_tokens else 1.0
     training_tokens = ((size.input_tokens.total if size and size.input_tokens else 0)
                        + (size.target_tokens.total if size and size.target_tokens else 0))
-    log = ctx.results.get("prompt_log")
-    return measure_economics(ctx.config.economics, mean_input=mean_input, mean_output=mean_output,
-                             training_tokens=training_tokens, prompted_score=log.best_score if log else None)
+    return measure_economics(config, mean_input=mean_input, mean_output=mean_output,
+                             training_tokens=training_tokens, prompted_score=prompted)
 
 
 CHECK = Check(id="economics", order=90, measure=_measure)

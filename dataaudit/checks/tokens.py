@@ -395,20 +395,4 @@ def judge(result: TokensResult | None, ctx: AuditContext) -> list[Finding]:
                     f"every example fits {limit} (longest {result.per_example.max:,} tokens)", evidence)]
 
 
-def summary_lines(result: TokensResult) -> list[str]:
-    """Plain lines for the terminal and Markdown renderers' tokens section."""
-    s = result.per_example
-    limit = f"limit {result.example_limit:,}" if result.example_limit is not None else "no known limit"
-    over = (f"{result.over_limit_count:,} over it (first: {_where(result.over_limit[0])}, {result.over_limit[0].tokens:,} tokens)"
-            if result.over_limit_count else "none over it")
-    cost = (f", about ${result.estimated_cost_usd:,.2f} at the price of {result.price_date or 'an undated price'}"
-            if result.estimated_cost_usd is not None else " (no price known: set tokens.price_per_million)")
-    return [
-        f"Tokens as {result.target_model} counts them ({result.encoding}): {result.total:,} in all; per example min "
-        f"{s.min:,}, median {s.median:g}, p95 {s.p95:g}, max {s.max:,}; {limit}, {over}",
-        f"Training bills {result.epochs} epoch(s) x {result.billed_tokens_per_epoch:,} tokens = {result.billed_tokens:,} "
-        f"tokens{cost}",
-    ]
-
-
 CHECK = Check(id="tokens", order=25, measure=measure, judge=judge, config_section=("tokens", TokensConfig))

@@ -1,0 +1,28 @@
+"""Tokens as the target model counts them: per-example spread, the limit, epochs and what training bills."""
+
+from __future__ import annotations
+
+from ...report import Report
+from .base import Section, SectionContent, Table
+
+
+def _build(report: Report) -> SectionContent | None:
+    result = report.checks.get("tokens")
+    if result is None:
+        return None
+    s = result.per_example
+    limit = f"limit {result.example_limit:,}" if result.example_limit is not None else "no known limit"
+    first = result.over_limit[0] if result.over_limit else None
+    over = (f"{result.over_limit_count:,} over it (first: {first.file}:{first.line}, {first.tokens:,} tokens)"
+            if result.over_limit_count and first else "none over it")
+    cost = (f", about ${result.estimated_cost_usd:,.2f} at the price of {result.price_date or 'an undated price'}"
+            if result.estimated_cost_usd is not None else " (no price known: set tokens.price_per_million)")
+    lines = [f"Tokens as {result.target_model} counts them ({result.encoding}): {result.total:,} in all; per example min "
+             f"{s.min:,}, median {s.median:,.0f}, p95 {s.p95:,.0f}, max {s.max:,}; {limit}, {over}",
+             f"Training bills {result.epochs} epoch(s) x {result.billed_tokens_per_epoch:,} tokens = {result.billed_tokens:,} tokens{cost}"]
+    rows = [[o.file, o.line, f"{o.tokens:,}"] for o in result.over_limit]
+    return SectionContent(lines, [Table(f"Examples over the limit ({result.over_limit_count})", ["file", "line", "tokens"], rows,
+                                        total=result.over_limit_count, collapsed=len(rows) > 20)])
+
+
+SECTION = Section("tokens", "Tokens for the target model", 25, _build)
