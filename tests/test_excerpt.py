@@ -1,0 +1,60 @@
+"""excerpt(): the one function every report excerpt passes through. Property-based: whatever the text, the
+excerpt is bounded, has no control character, and once a renderer escapes it, no live Markdown or HTML."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dataaudit.excerpt import excerpt
+from dataaudit.render.markdown import cell
+
+HOSTILE_PIECES = ["[click](http://evil.example)", "![img](http://evil.example/x.png)", "<img src=x onerror=alert(1)>",
+                  "<script>alert(1)</script>", "\x1b[31m", "\x1b]8;;http://x\x07", "\u202e", "\x00", "`code`", "**bold**",
+                  "| pipe |", "[ref]: http://evil.example", "<https://evil.example>", "\ud800", "\r\n", "&lt;"]
+texts = st.lists(st.one_of(st.sampled_from(HOSTILE_PIECES), st.text(max_size=40)), max_size=12).map("".join)
+
+
+def _controls(value: str) -> list[str]:
+    return [ch for ch in value if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.integers(min_value=1, max_value=300))
+def test_excerpt_is_bounded_single_line_and_control_free(text, limit):
+    for markdown in (True, False):
+        value = excerpt(text, limit, markdown=markdown)
+        assert _controls(value) == [] and "\n" not in value
+        if not markdown:
+            assert len(value) <= limit
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_markdown_cells_have_no_live_link_image_or_html(text):
+    value = cell(text, 2000)
+    assert "<" not in value and ">" not in value  # HTML-escaped
+    assert not re.search(r"(?<!\\)!?\[[^\]]*(?<!\\)\]\((?!\s)", value)  # [x](...) or ![x](...) left live
+    assert not re.search(r"(?<!\\)`", value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts)
+def test_html_escaping_on_top_of_the_excerpt_leaves_no_tag(text):
+    from dataaudit.render.html import esc
+
+    value = esc(text)
+    assert "<" not in value and ">" not in value and _controls(value) == []
+    assert html.unescape(value) == excerpt(text, 100_000, markdown=False)
+
+
+def test_known_cases():
+    assert excerpt("a\x1b[31mb") == "a\\\\x1b\\[31mb"  # visible escape, then Markdown-neutralised
+    assert excerpt("a\x1b[31mb", markdown=False) == "a\\x1b[31mb"
+    assert excerpt("x" * 10, 5, markdown=False) == "xxxx…"
+    assert excerpt("line one\nline two\t end", markdown=False) == "line one line two end"
+    assert excerpt(None) == ""
