@@ -5,9 +5,9 @@ Adding a check is adding a module (and its renderer section and tests); nothing 
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
+
+from ..discovery import discover
 
 from .base import AuditContext, Check, Finding, Need, RunStatus, Status
 
@@ -16,13 +16,7 @@ __all__ = ["AuditContext", "Check", "Finding", "Need", "RunStatus", "Status", "a
 
 @cache
 def all_checks() -> tuple[Check, ...]:
-    found = []
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_") or info.name == "base":
-            continue
-        check = getattr(importlib.import_module(f"{__name__}.{info.name}"), "CHECK", None)
-        if isinstance(check, Check):
-            found.append(check)
+    found = discover(__name__, __path__, "CHECK", Check)
     ids = [c.id for c in found]
     if len(ids) != len(set(ids)):  # pragma: no cover - a programming error, caught by the registry test
         raise RuntimeError(f"two checks share an id: {sorted(ids)}")

@@ -8,9 +8,9 @@ escapes for its own format on top.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
+
+from ...discovery import discover
 
 from .base import Figure, Section, SectionContent, Table, text
 
@@ -19,11 +19,5 @@ __all__ = ["Figure", "Section", "SectionContent", "Table", "all_sections", "text
 
 @cache
 def all_sections() -> tuple[Section, ...]:
-    found = []
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_") or info.name == "base":
-            continue
-        section = getattr(importlib.import_module(f"{__name__}.{info.name}"), "SECTION", None)
-        if isinstance(section, Section):
-            found.append(section)
+    found = discover(__name__, __path__, "SECTION", Section)
     return tuple(sorted(found, key=lambda s: (s.order, s.id)))
