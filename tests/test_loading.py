@@ -15,14 +15,14 @@ def errors_by_line(dataset):
     return {e.line: (e.field, e.message) for e in dataset.errors}
 
 
-def test_chat_record_input_is_user_turns_and_target_is_final_assistant_turn(tmp_path):
+def test_chat_record_input_is_every_turn_before_the_target_and_target_is_final_assistant_turn(tmp_path):
     record = {"messages": [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"},
         {"role": "user", "content": "Where is my order?"}, {"role": "assistant", "content": "shipping"}]}
     ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", [record]), Config())
     (r,) = ds.records
-    assert (r.format, r.input_text, r.target, r.line) == ("chat", "Hi\nWhere is my order?", "shipping", 1)
+    assert (r.format, r.input_text, r.target, r.line) == ("chat", "Be brief.\nHi\nHello\nWhere is my order?", "shipping", 1)
     assert r.label == "shipping"  # classification: the target is the class
 
 
@@ -31,11 +31,11 @@ def test_chat_without_system_message_is_valid(tmp_path):
     assert len(ds.records) == 1 and ds.records[0].label is None and not ds.errors
 
 
-def test_prompt_completion_and_text_label_formats(tmp_path):
+def test_prompt_completion_and_text_formats(tmp_path):
     rows = [{"prompt": "2+2=", "completion": "4"}, {"text": "great product", "label": "pos"}, {"text": "meh", "label": 3}]
     ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config())
     assert [(r.format, r.input_text, r.target, r.label) for r in ds.records] == [
-        ("prompt_completion", "2+2=", "4", "4"), ("text_label", "great product", None, "pos"), ("text_label", "meh", None, "3")]
+        ("prompt_completion", "2+2=", "4", "4"), ("text", "great product", None, "pos"), ("text", "meh", None, "3")]
 
 
 def test_field_overrides(tmp_path):

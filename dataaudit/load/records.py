@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -16,14 +17,18 @@ class Annotation:
 class Record:
     source: str  # input file path as given
     line: int  # 1-based JSONL line, or CSV/Parquet data row number
-    format: str  # chat | prompt_completion | text_label | annotation_long | annotation_wide
-    input_text: str
-    target: str | None = None  # final assistant turn / completion
+    format: str  # a name from load.readers.FORMAT_NAMES, or annotation_long | annotation_wide
+    input_text: str  # everything the model sees before its target (see load.readers for how it is built)
+    target: str | None = None  # final assistant turn / completion / output; `chosen` for preference pairs
     label: str | None = None  # class label (or the adjudicated label when several annotators exist)
     record_id: str | None = None
     annotations: tuple[Annotation, ...] = ()
     gold: str | None = None
     lines: tuple[int, ...] = ()  # every row that contributed (long layouts); defaults to (line,)
+    rejected: str | None = None  # preference pairs: the rejected response
+    desirable: bool | None = None  # unpaired preference (KTO): whether the completion is desirable
+    truncated: bool = False  # input, target or rejected was cut to load.values.MAX_TEXT_CHARS
+    raw: Any = field(default=None, compare=False, hash=False, repr=False)  # the parsed source object
 
     @property
     def all_lines(self) -> tuple[int, ...]:
