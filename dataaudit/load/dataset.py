@@ -71,7 +71,8 @@ class RecordParser:
         target, cut_target = cap(parsed.target) if parsed.target is not None else (None, False)
         rejected, cut_rejected = cap(parsed.rejected) if parsed.rejected is not None else (None, False)
         return Record(source, line, fmt, input_text, target, label, record_id, tuple(annotations), gold, (),
-                      rejected, parsed.desirable, cut_input or cut_target or cut_rejected, obj)
+                      rejected, parsed.desirable, cut_input or cut_target or cut_rejected,
+                      min(len(parsed.preamble), len(input_text)), obj)
 
     def _annotations(self, obj: dict, line: int) -> list[Annotation]:
         if self.fields.annotator_columns:

@@ -74,7 +74,7 @@ class _Strict:
         try:
             obj, end = self.decoder.raw_decode(text, _skip_space(text, 0))
         except json.JSONDecodeError as exc:
-            return Row(line, None, RecordError(source, line, "(json)", f"invalid JSON: {exc.msg} at column {exc.colno}"))
+            return Row(line, None, RecordError(source, line, "(json)", f"invalid JSON: {_json_message(exc)} at column {exc.colno}"))
         except RecursionError:
             return Row(line, None, RecordError(source, line, "(json)", "JSON nested too deeply to read"))
         if text[end:].strip():
@@ -86,6 +86,10 @@ class _Strict:
             field, message = self.problems[0]
             return Row(line, None, RecordError(source, line, field, message))
         return Row(line, obj)
+
+
+def _json_message(exc: json.JSONDecodeError) -> str:
+    return exc.msg.removesuffix(" starting at")
 
 
 def _skip_space(text: str, start: int) -> int:
@@ -201,6 +205,8 @@ def read_rows(path: Path, counters: Counter) -> tuple[str, Iterator[Row]]:
     try:
         with _open_binary(path, compression) as handle:
             head = handle.read(4096)
+    except InputError:
+        raise
     except (OSError, EOFError, lzma.LZMAError) as exc:
         return digest, _file_error(source, "(file)", f"cannot decompress {compression} file: {exc}")
     except Exception as exc:  # zstandard raises its own error type for a corrupt frame
@@ -337,7 +343,7 @@ def _json_array_rows(source: str, handle: IO[bytes], counters: Counter) -> Itera
                 return
             raise _ArrayError(f"expected ',' or ']' after element {element}")
     except json.JSONDecodeError as exc:
-        yield Row(element, None, RecordError(source, element, "(json)", f"invalid JSON in element {element}: {exc.msg}; "
+        yield Row(element, None, RecordError(source, element, "(json)", f"invalid JSON in element {element}: {_json_message(exc)}; "
                                                                        "the elements after it were not read"))
     except _ArrayError as exc:
         yield Row(0, None, RecordError(source, 0, "(json)", str(exc)))
@@ -388,6 +394,8 @@ def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = 
                 yield Row(number, None, RecordError(source, number, "(csv)", f"row has {len(values)} fields but the header has {len(header)}"))
                 continue
             yield Row(number, {name: value for name, value in zip(header, values)})
+        if number == 0:
+            yield Row(0, None, RecordError(source, 0, "(file)", "file has a header but no records"))
     except UnicodeDecodeError as exc:
         yield Row(0, None, RecordError(source, 0, "(encoding)", f"file is not UTF-8 (invalid byte {exc.object[exc.start:exc.start + 1]!r}); "
                                                                 "re-export it as UTF-8; rows after it were not read"))

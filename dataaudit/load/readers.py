@@ -47,6 +47,7 @@ class Parsed:
     rejected: str | None = None
     desirable: bool | None = None
     target_is_class: bool = True  # in a classification task this target is the class label
+    preamble: str = ""  # the system prompt that starts input_text, as it appears there
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,16 @@ class Turn:
 
 def join(parts: list[str]) -> str:
     return "\n".join(p for p in parts if p and p.strip())
+
+
+def preamble(turns: list[Turn]) -> str:
+    """The leading system turns, joined as they start the input."""
+    lead = []
+    for turn in turns:
+        if turn.role != "system":
+            break
+        lead.append(turn.text)
+    return join(lead)
 
 
 def canonical_call(call: Any) -> Any:
@@ -153,7 +164,7 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
 def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: str, what: str) -> Parsed:
     """Input: every turn before the last trained assistant turn; target: that turn and assistant turns just before it."""
     if role != "train" and turns[-1].role != "assistant":
-        return Parsed(join([t.text for t in turns]))  # a production or eval conversation awaiting its reply
+        return Parsed(join([t.text for t in turns]), preamble=preamble(turns))  # production or eval, awaiting its reply
     if not any(t.role == "assistant" for t in turns):
         raise Invalid(field, f"no {what} turn: a training example needs the {what}'s reply as its target")
     if turns[-1].role != "assistant":
@@ -166,7 +177,8 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
     start = end
     while start > 0 and turns[start - 1].role == "assistant" and weights[start - 1]:
         start -= 1
-    return Parsed(join([t.text for t in turns[:start]]), join([t.text for t in turns[start:end + 1]]))
+    return Parsed(join([t.text for t in turns[:start]]), join([t.text for t in turns[start:end + 1]]),
+                  preamble=preamble(turns[:start]))
 
 
 def read_chat(obj: dict, f: FieldsConfig, role: str) -> Parsed:
@@ -265,6 +277,14 @@ def _side_text(value: Any, field: str, *, assistant_only: bool = False) -> str:
     return scalar_text(value, field)
 
 
+def _side_preamble(value: Any) -> str:
+    """The system turns that start a prompt given as a list of messages (already validated)."""
+    if not isinstance(value, list):
+        return ""
+    return preamble([Turn("system" if m.get("role") in PREAMBLE_ROLES else "other", _content_text(m.get("content"), "") or "")
+                     for m in value])
+
+
 def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
     """Message lists inside prompt / completion / chosen / rejected: roles and texts, no ordering rules."""
     turns: list[Turn] = []
@@ -292,11 +312,13 @@ def read_prompt_completion(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     if f.prompt not in obj:
         raise Invalid(f.prompt, "missing")
     prompt = _side_text(obj[f.prompt], f.prompt)
+    lead = _side_preamble(obj[f.prompt])
     if role == "production" and f.completion not in obj:
-        return Parsed(prompt)
+        return Parsed(prompt, preamble=lead)
     if f.completion not in obj:
         raise Invalid(f.completion, "missing")
-    return Parsed(prompt, _side_text(obj[f.completion], f.completion, assistant_only=isinstance(obj[f.completion], list)))
+    return Parsed(prompt, _side_text(obj[f.completion], f.completion, assistant_only=isinstance(obj[f.completion], list)),
+                  preamble=lead)
 
 
 def read_unpaired_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
@@ -304,7 +326,7 @@ def read_unpaired_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     desirable = obj.get(f.label)
     if not isinstance(desirable, bool):
         raise Invalid(f.label, f"expected true or false (desirable or not), got {json_type(desirable)}")
-    return Parsed(base.input_text, base.target, desirable=desirable, target_is_class=False)
+    return Parsed(base.input_text, base.target, desirable=desirable, target_is_class=False, preamble=base.preamble)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -344,6 +366,7 @@ def read_alpaca(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     parts: list[str] = []
     if not is_missing(obj.get(f.system)):
         parts.append(scalar_text(obj[f.system], f.system))
+    lead = join(parts)
     history = obj.get(f.history)
     if not is_missing(history):
         if not isinstance(history, list):
@@ -360,10 +383,10 @@ def read_alpaca(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         raise Invalid(f.instruction, "is empty (and so is the input)")
     parts += [instruction, extra]
     if role == "production" and f.output not in obj:
-        return Parsed(join(parts))
+        return Parsed(join(parts), preamble=lead)
     if f.output not in obj:
         raise Invalid(f.output, "missing")
-    return Parsed(join(parts), scalar_text(obj[f.output], f.output))
+    return Parsed(join(parts), scalar_text(obj[f.output], f.output), preamble=lead)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -389,7 +412,7 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     chosen, rejected = obj[f.chosen], obj[f.rejected]
     if not is_missing(obj.get(f.prompt)):
         return Parsed(_side_text(obj[f.prompt], f.prompt), _side_text(chosen, f.chosen), _side_text(rejected, f.rejected),
-                      target_is_class=False)
+                      target_is_class=False, preamble=_side_preamble(obj[f.prompt]))
     if isinstance(chosen, list) and isinstance(rejected, list):
         chosen_turns, chosen_raw = _loose_turns(chosen, f.chosen)
         rejected_turns, rejected_raw = _loose_turns(rejected, f.rejected)
@@ -399,7 +422,8 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         if shared == 0:
             raise Invalid(f.prompt, "missing, and chosen and rejected share no leading turns to take as the prompt")
         return Parsed(join([t.text for t in chosen_turns[:shared]]), join([t.text for t in chosen_turns[shared:]]),
-                      join([t.text for t in rejected_turns[shared:]]), target_is_class=False)
+                      join([t.text for t in rejected_turns[shared:]]), target_is_class=False,
+                      preamble=preamble(chosen_turns[:shared]))
     chosen_text, rejected_text = scalar_text(chosen, f.chosen), scalar_text(rejected, f.rejected)
     end = _shared_prefix(chosen_text, rejected_text)
     if end == 0 or not chosen_text[:end].strip():
@@ -430,7 +454,7 @@ def detect(obj: dict, f: FieldsConfig) -> str | None:
         if f.format not in READERS:
             raise ConfigError(f"fields.format: {f.format!r} is not one of {', '.join(FORMAT_NAMES)}")
         return f.format
-    if f.chosen in obj and f.rejected in obj:
+    if f.chosen in obj or f.rejected in obj:
         return "preference"
     if f.messages and f.messages in obj:
         return "sharegpt" if _looks_sharegpt(obj[f.messages], f) else "chat"

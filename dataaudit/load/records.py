@@ -28,7 +28,13 @@ class Record:
     rejected: str | None = None  # preference pairs: the rejected response
     desirable: bool | None = None  # unpaired preference (KTO): whether the completion is desirable
     truncated: bool = False  # input, target or rejected was cut to load.values.MAX_TEXT_CHARS
+    preamble_chars: int = 0  # length of the system prompt that starts input_text (0 when there is none)
     raw: Any = field(default=None, compare=False, hash=False, repr=False)  # the parsed source object
+
+    @property
+    def query_text(self) -> str:
+        """The input without its leading system prompt: what varies between records that share one preamble."""
+        return self.input_text[self.preamble_chars:].lstrip("\n") if self.preamble_chars else self.input_text
 
     @property
     def all_lines(self) -> tuple[int, ...]:
