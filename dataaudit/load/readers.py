@@ -122,10 +122,11 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
         here = f"{field}[{i}]"
         if not isinstance(message, dict):
             raise Invalid(here, f"expected an object, got {json_type(message)}")
-        message = {k: v for k, v in message.items() if v is not None}  # Parquet structs give absent keys as null
-        for key in message:
-            if key not in MESSAGE_KEYS:
-                raise Invalid(f"{here}.{key}", f"unknown message key {key!r} (known: {', '.join(sorted(MESSAGE_KEYS))})")
+        if None in message.values():  # Parquet structs give absent keys as null
+            message = {k: v for k, v in message.items() if v is not None}
+        if not message.keys() <= MESSAGE_KEYS:
+            key = next(k for k in message if k not in MESSAGE_KEYS)
+            raise Invalid(f"{here}.{key}", f"unknown message key {key!r} (known: {', '.join(sorted(MESSAGE_KEYS))})")
         if "role" not in message:
             raise Invalid(f"{here}.role", "missing")
         role = message["role"]

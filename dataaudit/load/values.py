@@ -21,6 +21,7 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+_LONGEST_NON_FINITE = 12  # with surrounding spaces allowed for
 
 
 class Invalid(Exception):
@@ -39,28 +40,29 @@ def json_type(value: Any) -> str:
 
 def check_text(value: str, field: str) -> str:
     """A string that can be shown and written anywhere: no lone surrogates, not a spelt-out NaN."""
-    match = _SURROGATE.search(value)
-    if match:
-        raise Invalid(field, f"contains a lone surrogate (\\u{ord(match.group()):04x} at character {match.start() + 1}); "
-                             "fix the export's encoding")
-    if value.strip().lower() in _NON_FINITE:
+    if not value.isascii():  # the common case skips the search
+        match = _SURROGATE.search(value)
+        if match:
+            raise Invalid(field, f"contains a lone surrogate (\\u{ord(match.group()):04x} at character {match.start() + 1}); "
+                                 "fix the export's encoding")
+    if len(value) <= _LONGEST_NON_FINITE and value.strip().lower() in _NON_FINITE:
         raise Invalid(field, f"is {value.strip()!r}, a missing or non-finite number written as text, not a value")
     return value
 
 
 def scalar_text(value: Any, field: str, *, allow_empty: bool = False) -> str:
     """A text field: strings as they are; numbers and booleans written out; anything else is invalid."""
+    if type(value) is str:
+        if not allow_empty and (not value or value.isspace()):
+            raise Invalid(field, "is empty")
+        return check_text(value, field) if value else value
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float) and not math.isfinite(value):
         raise Invalid(field, f"is {value}, not a value (NaN and Infinity are not accepted)")
     if isinstance(value, (int, float)):
         return repr(value)
-    if not isinstance(value, str):
-        raise Invalid(field, f"expected a string, got {json_type(value)}")
-    if not allow_empty and not value.strip():
-        raise Invalid(field, "is empty")
-    return check_text(value, field) if value else value
+    raise Invalid(field, f"expected a string, got {json_type(value)}")
 
 
 def normalise_label(value: str) -> str:
