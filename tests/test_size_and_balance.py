@@ -49,7 +49,7 @@ def test_balance_is_absent_without_labels(tmp_path):
 def test_format_counts_formats_and_errors_by_field(tmp_path):
     rows = [chat("q", "a"), {"prompt": "p", "completion": "c"}, {"text": "t", "label": "l"}, "{bad", {"text": "", "label": "x"}]
     result = measure_format(load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config()))
-    assert result.formats == {"chat": 1, "prompt_completion": 1, "text_label": 1}
+    assert result.formats == {"chat": 1, "prompt_completion": 1, "text": 1}
     assert (result.records, result.valid, result.invalid) == (5, 3, 2) and result.invalid_share == 0.4
     assert result.errors_by_field == {"(json)": 1, "text": 1}
 
