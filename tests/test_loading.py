@@ -303,3 +303,12 @@ def test_any_json_records_give_records_or_named_errors(tmp_path, rows, as_array,
     path.write_text(text, encoding="utf-8")
     ds = load_dataset(path, Config(task_type=task))
     assert ds.total == len(rows) and len(ds.records) + ds.invalid == len(rows)
+
+
+@pytest.mark.parametrize("raw, label", [("1", "1"), ("1.0", "1"), (" 1 ", "1"), ("2.50", "2.5"), ("1e3", "1000"), ("-0.0", "0"),
+                                        (" billing", "billing"), ("two  words ", "two words"), ("Billing", "Billing"),
+                                        ("1e5000", "1e5000"), ("0.1", "0.1"), ("1.2.3", "1.2.3")])
+def test_label_spellings_normalise_to_one_label(raw, label):
+    from dataaudit.load.values import normalise_label
+
+    assert normalise_label(raw) == label

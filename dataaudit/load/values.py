@@ -3,9 +3,10 @@
 A text is a non-empty string (numbers and booleans are written out), never NaN/Infinity, never holding a
 lone surrogate (it could not be written to any report), and is cut to MAX_TEXT_CHARS so that one huge line
 cannot make embedding and comparison take minutes and gigabytes; the record says it was cut.
-Labels are normalised so that `1`, `1.0`, `"1"` and `" 1 "` are one label: surrounding whitespace is
-stripped, inner whitespace runs become one space, a decimal number is written in its shortest exact form
-(`1.0` -> `1`, `2.50` -> `2.5`, `1e3` -> `1000`), booleans become `true` / `false`. Case is kept.
+A label spelt out as NaN / Infinity (an export's missing value) is invalid. Labels are normalised so that
+`1`, `1.0`, `"1"` and `" 1 "` are one label: surrounding whitespace is stripped, inner whitespace runs
+become one space, a decimal number is written in its shortest exact form (`1.0` -> `1`, `2.50` -> `2.5`,
+`1e3` -> `1000`), booleans become `true` / `false`. Case is kept.
 """
 
 from __future__ import annotations
@@ -39,14 +40,12 @@ def json_type(value: Any) -> str:
 
 
 def check_text(value: str, field: str) -> str:
-    """A string that can be shown and written anywhere: no lone surrogates, not a spelt-out NaN."""
+    """A string that can be shown and written anywhere: no lone surrogates."""
     if not value.isascii():  # the common case skips the search
         match = _SURROGATE.search(value)
         if match:
             raise Invalid(field, f"contains a lone surrogate (\\u{ord(match.group()):04x} at character {match.start() + 1}); "
                                  "fix the export's encoding")
-    if len(value) <= _LONGEST_NON_FINITE and value.strip().lower() in _NON_FINITE:
-        raise Invalid(field, f"is {value.strip()!r}, a missing or non-finite number written as text, not a value")
     return value
 
 
@@ -73,6 +72,8 @@ def normalise_label(value: str) -> str:
             number = Decimal(text)
         except InvalidOperation:  # pragma: no cover - the pattern only admits valid decimals
             return text
+        if abs(number.adjusted()) > 30:  # `1e5000` is kept as written rather than expanded to 5,000 digits
+            return text
         if number == number.to_integral_value():
             return str(int(number))
         return format(number.normalize(), "f")
@@ -80,7 +81,11 @@ def normalise_label(value: str) -> str:
 
 
 def label_text(value: Any, field: str) -> str:
-    return normalise_label(scalar_text(value, field))
+    """A normalised label; a label spelt NaN / Infinity is an export's missing value, not a class."""
+    text = scalar_text(value, field)
+    if len(text) <= _LONGEST_NON_FINITE and text.strip().lower() in _NON_FINITE:
+        raise Invalid(field, f"is {text.strip()!r}, a missing or non-finite number written as text, not a label")
+    return normalise_label(text)
 
 
 def is_missing(value: Any) -> bool:
