@@ -9,7 +9,7 @@ than rejected in most pairs, a trainer learns that longer wins. Lengths are in c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..excerpt import excerpt
 from ..normalize import normalize_text
@@ -35,7 +35,6 @@ class PreferenceResult:
     contradiction_records: int
     chosen_longer_share: float | None  # share of pairs whose chosen has more characters than rejected
     mean_length_ratio: float | None  # mean of len(chosen) / len(rejected) over pairs with a non-empty rejected
-    length_ratios: list[float] = field(default_factory=list, repr=False)  # for plots; not written to JSON
 
 
 def measure(ctx: AuditContext) -> PreferenceResult | None:
@@ -87,7 +86,6 @@ def measure(ctx: AuditContext) -> PreferenceResult | None:
         contradiction_records=sum(len(lines) for lines, _ in groups),
         chosen_longer_share=round(longer / compared, 4) if compared else None,
         mean_length_ratio=round(sum(ratios) / len(ratios), 4) if ratios else None,
-        length_ratios=ratios,
     )
 
 
