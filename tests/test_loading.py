@@ -210,6 +210,7 @@ HOSTILE_CASES = {
     "header_only.csv": (0, 0, [], {0: ("(file)", "file has a header but no records")}),
     "ragged.csv": (2, 1, ["greet"], {2: ("(csv)", "row has 3 fields but the header has 2")}),
     "truncated_array.json": (3, 1, ["x", "y"], {3: ("(json)", "invalid JSON in element 3: Unterminated string;")}),
+    "one_object.json": (0, 0, [], {0: ("(json)", "the file is one JSON object spread over several lines")}),
     "array_not_records.json": (3, 2, ["x"], {1: ("(record)", "expected a JSON object, got a number")}),
     "chat.jsonl.bz2": (2, 0, ["x", "x"], {}),
     "corrupt.jsonl.gz": (0, 0, [], {0: ("(file)", "cannot decompress gzip file")}),

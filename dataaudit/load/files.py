@@ -222,6 +222,9 @@ def read_rows(path: Path, counters: Counter) -> tuple[str, Iterator[Row]]:
     if reason:
         return digest, _file_error(source, "(encoding)", reason)
     suffix = _inner_suffix(path, compression)
+    if kind == "jsonl" and head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0].strip() == b"{":
+        return digest, _file_error(source, "(json)", "the file is one JSON object spread over several lines, not one record "
+                                                     "per line; give JSONL (one object per line) or a JSON array of records")
     readers = {"jsonl": _jsonl_rows, "json_array": _json_array_rows,
                "csv": partial(_csv_rows, default="\t" if suffix in (".tsv", ".tab") else ",")}
     return digest, _guarded(source, path, compression, readers[kind], counters)
