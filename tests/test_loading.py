@@ -288,11 +288,14 @@ def test_any_bytes_give_a_dataset_or_a_data_audit_error(tmp_path, data, suffix):
         (record.label or "").encode("utf-8")
 
 
-JSON_VALUES = st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                           max_leaves=20)
 RECORD_KEYS = st.sampled_from(["text", "label", "messages", "prompt", "completion", "chosen", "rejected", "instruction",
-                               "input", "output", "conversations", "role", "content", "from", "value", "weight", "tool_calls"])
+                               "input", "output", "conversations", "role", "content", "from", "value", "weight", "tool_calls",
+                               "history", "system", "annotations", "annotator", "id", "gold", "function", "arguments"])
+ROLE_NAMES = st.sampled_from(["user", "assistant", "system", "tool", "human", "gpt", "function_call", "observation"])
+KEYS = RECORD_KEYS | st.text(max_size=8)
+JSON_VALUES = st.recursive(ROLE_NAMES | st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+                           max_leaves=20)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

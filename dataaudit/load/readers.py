@@ -130,7 +130,7 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
         if "role" not in message:
             raise Invalid(f"{here}.role", "missing")
         role = message["role"]
-        if role not in CHAT_ROLES:
+        if not _known(role, CHAT_ROLES):
             raise Invalid(f"{here}.role", f"unknown role {role!r} (expected one of {', '.join(sorted(CHAT_ROLES))})")
         weight = message.get("weight", 1)
         if isinstance(weight, bool) or weight not in (0, 1):
@@ -162,14 +162,20 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
     return turns, weights
 
 
-def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: str, what: str) -> Parsed:
-    """Input: every turn before the last trained assistant turn; target: that turn and assistant turns just before it."""
+def _known(value: Any, names: set[str] | dict[str, str]) -> bool:
+    return isinstance(value, str) and value in names
+
+
+def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: str, what: str, added: int = 0) -> Parsed:
+    """Input: every turn before the last trained assistant turn; target: that turn and assistant turns just before it.
+
+    added: turns placed before the file's list (a top-level system prompt), left out of the places named."""
     if role != "train" and turns[-1].role != "assistant":
         return Parsed(join([t.text for t in turns]), preamble=preamble(turns))  # production or eval, awaiting its reply
     if not any(t.role == "assistant" for t in turns):
         raise Invalid(field, f"no {what} turn: a training example needs the {what}'s reply as its target")
     if turns[-1].role != "assistant":
-        raise Invalid(f"{field}[{len(turns) - 1}]", f"roles out of order: the conversation ends with {turns[-1].role!r}, "
+        raise Invalid(f"{field}[{len(turns) - 1 - added}]", f"roles out of order: the conversation ends with {turns[-1].role!r}, "
                                                      f"not the {what}'s reply")
     trained = [i for i, t in enumerate(turns) if t.role == "assistant" and weights[i]]
     if not trained:
@@ -245,7 +251,7 @@ def read_sharegpt(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         if not isinstance(item, dict):
             raise Invalid(here, f"expected an object, got {json_type(item)}")
         speaker = item.get(role_tag)
-        if speaker not in names:
+        if not _known(speaker, names):
             raise Invalid(f"{here}.{role_tag}", f"unknown speaker {speaker!r} (expected one of {', '.join(sorted(names))}; "
                                                 "map others with fields.user_tag / assistant_tag / ...)")
         if content_tag not in item:
@@ -263,7 +269,7 @@ def read_sharegpt(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         turns.append(Turn(kind, text))
     if not any(t.role == "user" for t in turns):
         raise Invalid(field, "no human turn")
-    return _split_at_target(turns, [1] * len(turns), field, role, "gpt")
+    return _split_at_target(turns, [1] * len(turns), field, role, "gpt", added=len(turns) - len(raw_turns))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -295,7 +301,7 @@ def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
             raise Invalid(here, f"expected an object, got {json_type(message)}")
         message = {k: v for k, v in message.items() if v is not None}
         role = message.get("role")
-        if role not in CHAT_ROLES:
+        if not _known(role, CHAT_ROLES):
             raise Invalid(f"{here}.role", "missing" if role is None else f"unknown role {role!r}")
         text = _content_text(message.get("content"), f"{here}.content")
         calls = message.get("tool_calls") or message.get("function_call")
