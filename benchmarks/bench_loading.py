@@ -23,7 +23,12 @@ import json, sys, time
 sys.path.insert(0, {root!r})
 kind, path = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
-if kind == "floor":
+if kind == "import":
+    from dataaudit.config import Config
+    from dataaudit.load import load_dataset
+    Config()
+    valid = 0
+elif kind == "floor":
     with open(path, "rb") as handle:
         n = sum(1 for line in handle if json.loads(line) is not None)
     valid = n
@@ -75,12 +80,12 @@ def main() -> None:
         size_mb = jsonl.stat().st_size / 1e6
         print(f"{args.rows:,} chat rows, JSONL {size_mb:.0f} MB; one line of {args.line_mb} MB")
         floor = run("floor", jsonl)
-        print(f"{'case':<34}{'seconds':>9}{'x floor':>9}{'peak MB':>9}{'valid':>9}")
-        print(f"{'json.loads per line (floor)':<34}{floor['seconds']:>9.2f}{1:>9.1f}{floor['peak_mb']:>9.0f}{floor['valid']:>9}")
-        for label, kind, path in (("load_dataset JSONL", "load", jsonl), ("load_dataset JSON array (streamed)", "load", array),
+        print(f"{'case':<38}{'seconds':>9}{'x floor':>9}{'peak MB':>9}{'valid':>9}")
+        print(f"{'json.loads per line (floor)':<38}{floor['seconds']:>9.2f}{1:>9.1f}{floor['peak_mb']:>9.0f}{floor['valid']:>9}")
+        for label, kind, path in (("import dataaudit, no data (baseline)", "import", jsonl), ("load_dataset JSONL", "load", jsonl), ("load_dataset JSON array (streamed)", "load", array),
                                   ("load_dataset JSONL.gz", "load", gz), (f"load_dataset one {args.line_mb} MB line", "load", huge)):
             result = run(kind, path)
-            print(f"{label:<34}{result['seconds']:>9.2f}{result['seconds'] / floor['seconds']:>9.1f}{result['peak_mb']:>9.0f}"
+            print(f"{label:<38}{result['seconds']:>9.2f}{result['seconds'] / floor['seconds']:>9.1f}{result['peak_mb']:>9.0f}"
                   f"{result['valid']:>9}")
 
 
