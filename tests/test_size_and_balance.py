@@ -18,7 +18,8 @@ WORDS = TokenCounter("words", lambda texts: [len(t.split()) for t in texts])
 
 
 def test_token_stats_and_context_limit(tmp_path):
-    rows = [chat("one two three", "a b"), chat("one", "a"), chat(" ".join(["w"] * 50), "a b c")]
+    # no system prompt: the input is every turn before the target, so a system prompt would count too
+    rows = [chat("one two three", "a b", system=None), chat("one", "a", system=None), chat(" ".join(["w"] * 50), "a b c", system=None)]
     ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="generation"))
     result = measure_size(ds, WORDS, SizeConfig(context_limit=40))
     assert (result.input_tokens.min, result.input_tokens.median, result.input_tokens.max, result.input_tokens.total) == (1, 3, 50, 54)
