@@ -30,7 +30,7 @@ def build(items: int, seed: int = 0) -> Dataset:
                 continue
             label = truth[j] if rng.random() > (0.1 if a < 4 else 0.5) else rng.integers(0, 4)
             annotations.append(Annotation(f"a{a}", f"l{label}", j + 1))
-        records.append(Record("bench", j + 1, "text_label", f"item {j}", annotations=tuple(annotations)))
+        records.append(Record("bench", j + 1, "text", f"item {j}", annotations=tuple(annotations)))
     return Dataset("bench", [], records, [], items, 0)
 
 

@@ -32,6 +32,27 @@ class FieldsConfig:
     annotator: str = ""  # set: long annotation layout, one row per (item, annotator, label)
     annotator_columns: list[str] = field(default_factory=list)  # set: wide layout, one column per annotator
     production_text: str = ""
+    # Which reader reads a record, and the field names each reader uses (as LLaMA-Factory's dataset_info
+    # maps columns and tags); the README's formats table lists what each format reads.
+    format: str = ""  # "" = detect per record; or one of chat, prompt_completion, text, alpaca, sharegpt, preference, unpaired_preference
+    text_pair: str = ""  # second input text of a pair task (premise + hypothesis); "" = detect the usual pairs
+    messages: str = ""  # the turn list of chat / sharegpt records; "" = messages, or conversations for sharegpt
+    role_tag: str = ""  # the key naming a turn's speaker; "" = role (chat) or from (sharegpt)
+    content_tag: str = ""  # the key holding a turn's text; "" = content (chat) or value (sharegpt)
+    user_tag: str = ""  # a file's own speaker names, read as user / assistant / system / tool output / tool call
+    assistant_tag: str = ""
+    system_tag: str = ""
+    observation_tag: str = ""
+    function_tag: str = ""
+    prompt: str = "prompt"
+    completion: str = "completion"
+    chosen: str = "chosen"
+    rejected: str = "rejected"
+    instruction: str = "instruction"
+    input: str = "input"
+    output: str = "output"
+    system: str = "system"
+    history: str = "history"
 
 
 @dataclass

@@ -15,14 +15,14 @@ def errors_by_line(dataset):
     return {e.line: (e.field, e.message) for e in dataset.errors}
 
 
-def test_chat_record_input_is_user_turns_and_target_is_final_assistant_turn(tmp_path):
+def test_chat_record_input_is_every_turn_before_the_target_and_target_is_final_assistant_turn(tmp_path):
     record = {"messages": [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"},
         {"role": "user", "content": "Where is my order?"}, {"role": "assistant", "content": "shipping"}]}
     ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", [record]), Config())
     (r,) = ds.records
-    assert (r.format, r.input_text, r.target, r.line) == ("chat", "Hi\nWhere is my order?", "shipping", 1)
+    assert (r.format, r.input_text, r.target, r.line) == ("chat", "Be brief.\nHi\nHello\nWhere is my order?", "shipping", 1)
     assert r.label == "shipping"  # classification: the target is the class
 
 
@@ -31,11 +31,11 @@ def test_chat_without_system_message_is_valid(tmp_path):
     assert len(ds.records) == 1 and ds.records[0].label is None and not ds.errors
 
 
-def test_prompt_completion_and_text_label_formats(tmp_path):
+def test_prompt_completion_and_text_formats(tmp_path):
     rows = [{"prompt": "2+2=", "completion": "4"}, {"text": "great product", "label": "pos"}, {"text": "meh", "label": 3}]
     ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config())
     assert [(r.format, r.input_text, r.target, r.label) for r in ds.records] == [
-        ("prompt_completion", "2+2=", "4", "4"), ("text_label", "great product", None, "pos"), ("text_label", "meh", None, "3")]
+        ("prompt_completion", "2+2=", "4", "4"), ("text", "great product", None, "pos"), ("text", "meh", None, "3")]
 
 
 def test_field_overrides(tmp_path):
@@ -178,3 +178,141 @@ def test_openai_cookbook_chat_examples_with_their_deliberate_defects():
     drones = load_dataset(folder / "drone_training.jsonl", Config(task_type="generation"))
     assert len(drones.records) == 103 and not drones.errors
     assert '"name": "takeoff_drone"' in drones.records[0].target  # tool calls are the target
+
+
+# ---------------------------------------------------------------------------------------------------
+# Hostile and odd inputs (tests/fixtures/hostile, written for this project by tests/fixtures/make_fixtures.py)
+
+from pathlib import Path  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from dataaudit.errors import DataAuditError  # noqa: E402
+
+HOSTILE = Path(__file__).resolve().parent / "fixtures" / "hostile"
+
+# file -> (rows read, invalid, labels of the valid records, {error line: (field, start of message)})
+HOSTILE_CASES = {
+    "deep_nesting.jsonl": (3, 1, ["x", "x"], {2: ("(json)", "JSON nested too deeply")}),
+    "lone_surrogate.jsonl": (3, 2, ["x"], {2: ("text", "contains a lone surrogate (\\ud800"),
+                                           3: ("label", "contains a lone surrogate (\\udfff")}),
+    "duplicate_keys.jsonl": (2, 1, ["x"], {2: ("label", "duplicate key 'label'")}),
+    "nan_infinity.jsonl": (5, 4, ["x"], {2: ("(json)", "NaN is not valid JSON"), 3: ("(json)", "Infinity is not valid JSON"),
+                                         4: ("label", "is 'NaN'"), 5: ("text", "is inf")}),
+    "labels_spelt_differently.jsonl": (6, 0, ["1", "1", "1", "billing", "billing", "true"], {}),
+    "semicolon.csv": (2, 0, ["greet", "farewell"], {}),
+    "ambiguous_delimiter.csv": (0, 0, [], {0: ("(csv)", "the header is one column 'text;label|source' that holds semicolon")}),
+    "crlf_bom.jsonl": (2, 0, ["x", "x"], {}),
+    "utf16.jsonl": (0, 0, [], {0: ("(encoding)", "file is not UTF-8 (it starts with a UTF-16 byte-order mark)")}),
+    "binary.jsonl": (5, 5, [], {1: ("(json)", "invalid JSON"), 2: ("(encoding)", "line is not valid UTF-8")}),
+    "empty.jsonl": (0, 0, [], {0: ("(file)", "file is empty")}),
+    "header_only.csv": (0, 0, [], {0: ("(file)", "file has a header but no records")}),
+    "ragged.csv": (2, 1, ["greet"], {2: ("(csv)", "row has 3 fields but the header has 2")}),
+    "truncated_array.json": (3, 1, ["x", "y"], {3: ("(json)", "invalid JSON in element 3: Unterminated string;")}),
+    "one_object.json": (0, 0, [], {0: ("(json)", "the file is one JSON object spread over several lines")}),
+    "array_not_records.json": (3, 2, ["x"], {1: ("(record)", "expected a JSON object, got a number")}),
+    "chat.jsonl.bz2": (2, 0, ["x", "x"], {}),
+    "corrupt.jsonl.gz": (0, 0, [], {0: ("(file)", "cannot decompress gzip file")}),
+    "fake.parquet": (0, 0, [], {0: ("(parquet)", "cannot read Parquet")}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_CASES))
+def test_hostile_input_gives_records_and_named_errors_never_a_crash(name):
+    rows, invalid, labels, errors = HOSTILE_CASES[name]
+    ds = load_dataset(HOSTILE / name, Config())
+    assert (ds.total, ds.invalid) == (rows, invalid)
+    assert [r.label for r in ds.records] == labels
+    found = {e.line: e for e in ds.errors}
+    for line, (field, start) in errors.items():
+        assert found[line].field == field and found[line].message.startswith(start), found[line]
+
+
+def test_every_hostile_fixture_has_a_case():
+    assert {p.name for p in HOSTILE.iterdir()} == set(HOSTILE_CASES) | {"data.jsonl.zst"}
+
+
+def test_zstd_without_the_library_is_a_clear_input_error():
+    pytest.importorskip("pytest")  # zstandard is not a dependency; with it installed the file is read instead
+    try:
+        import zstandard  # noqa: F401
+    except ImportError:
+        with pytest.raises(InputError, match="data.jsonl.zst: is zstd-compressed and the zstandard package is not installed"):
+            load_dataset(HOSTILE / "data.jsonl.zst", Config())
+    else:  # pragma: no cover - depends on the environment
+        pytest.skip("zstandard is installed here")
+
+
+def test_identical_tool_calls_with_different_ids_are_one_target(tmp_path):
+    def call(call_id, arguments):
+        return {"messages": [{"role": "user", "content": "book it"}, {"role": "assistant", "tool_calls": [
+            {"id": call_id, "type": "function", "function": {"name": "book", "arguments": arguments}}]}]}
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", [call("call_abc123", '{"a": 1, "b": 2}'), call("call_x", '{"b":2,"a":1}')]),
+                      Config(task_type="generation"))
+    first, second = ds.records
+    assert first.target == second.target and "call_abc123" not in first.target
+
+
+def test_gzip_is_read_transparently_whatever_the_name(tmp_path):
+    import gzip
+
+    path = tmp_path / "export.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}\n'))
+    renamed = tmp_path / "export.jsonl"
+    renamed.write_bytes(path.read_bytes())
+    assert [r.input_text for r in load_dataset(path, Config()).records] == ["a", "b"]
+    assert [r.input_text for r in load_dataset(renamed, Config()).records] == ["a", "b"]
+
+
+def test_a_datasets_dict_folder_asks_for_one_split(tmp_path):
+    (tmp_path / "train").mkdir()
+    (tmp_path / "test").mkdir()
+    (tmp_path / "dataset_dict.json").write_text('{"splits": ["train", "test"]}', encoding="utf-8")
+    with pytest.raises(InputError, match="is a DatasetDict with splits test, train; give one split's folder"):
+        load_dataset(tmp_path, Config())
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=400), suffix=st.sampled_from([".jsonl", ".csv", ".json", ".tsv"]))
+def test_any_bytes_give_a_dataset_or_a_data_audit_error(tmp_path, data, suffix):
+    path = tmp_path / f"fuzz{suffix}"
+    path.write_bytes(data)
+    try:
+        ds = load_dataset(path, Config())
+    except DataAuditError:
+        return
+    assert ds.total == len(ds.records) + ds.invalid
+    for record in ds.records:
+        record.input_text.encode("utf-8")  # never a lone surrogate
+        (record.label or "").encode("utf-8")
+
+
+RECORD_KEYS = st.sampled_from(["text", "label", "messages", "prompt", "completion", "chosen", "rejected", "instruction",
+                               "input", "output", "conversations", "role", "content", "from", "value", "weight", "tool_calls",
+                               "history", "system", "annotations", "annotator", "id", "gold", "function", "arguments"])
+ROLE_NAMES = st.sampled_from(["user", "assistant", "system", "tool", "human", "gpt", "function_call", "observation"])
+KEYS = RECORD_KEYS | st.text(max_size=8)
+JSON_VALUES = st.recursive(ROLE_NAMES | st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+                           max_leaves=20)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.dictionaries(RECORD_KEYS, JSON_VALUES, max_size=5), max_size=5),
+       as_array=st.booleans(), task=st.sampled_from(["classification", "generation"]))
+def test_any_json_records_give_records_or_named_errors(tmp_path, rows, as_array, task):
+    path = tmp_path / ("rows.json" if as_array else "rows.jsonl")
+    text = json.dumps(rows) if as_array else "".join(json.dumps(r) + "\n" for r in rows)
+    path.write_text(text, encoding="utf-8")
+    ds = load_dataset(path, Config(task_type=task))
+    assert ds.total == len(rows) and len(ds.records) + ds.invalid == len(rows)
+
+
+@pytest.mark.parametrize("raw, label", [("1", "1"), ("1.0", "1"), (" 1 ", "1"), ("2.50", "2.5"), ("1e3", "1000"), ("-0.0", "0"),
+                                        (" billing", "billing"), ("two  words ", "two words"), ("Billing", "Billing"),
+                                        ("1e5000", "1e5000"), ("0.1", "0.1"), ("1.2.3", "1.2.3")])
+def test_label_spellings_normalise_to_one_label(raw, label):
+    from dataaudit.load.values import normalise_label
+
+    assert normalise_label(raw) == label

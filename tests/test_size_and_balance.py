@@ -18,7 +18,8 @@ WORDS = TokenCounter("words", lambda texts: [len(t.split()) for t in texts])
 
 
 def test_token_stats_and_context_limit(tmp_path):
-    rows = [chat("one two three", "a b"), chat("one", "a"), chat(" ".join(["w"] * 50), "a b c")]
+    # no system prompt: the input is every turn before the target, so a system prompt would count too
+    rows = [chat("one two three", "a b", system=None), chat("one", "a", system=None), chat(" ".join(["w"] * 50), "a b c", system=None)]
     ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="generation"))
     result = measure_size(ds, WORDS, SizeConfig(context_limit=40))
     assert (result.input_tokens.min, result.input_tokens.median, result.input_tokens.max, result.input_tokens.total) == (1, 3, 50, 54)
@@ -49,7 +50,7 @@ def test_balance_is_absent_without_labels(tmp_path):
 def test_format_counts_formats_and_errors_by_field(tmp_path):
     rows = [chat("q", "a"), {"prompt": "p", "completion": "c"}, {"text": "t", "label": "l"}, "{bad", {"text": "", "label": "x"}]
     result = measure_format(load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config()))
-    assert result.formats == {"chat": 1, "prompt_completion": 1, "text_label": 1}
+    assert result.formats == {"chat": 1, "prompt_completion": 1, "text": 1}
     assert (result.records, result.valid, result.invalid) == (5, 3, 2) and result.invalid_share == 0.4
     assert result.errors_by_field == {"(json)": 1, "text": 1}
 

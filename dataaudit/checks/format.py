@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..load.records import Dataset
+from ..load.values import MAX_TEXT_CHARS
+from .base import AuditContext, Check, Finding, Status
 
 MAX_ERRORS_LISTED = 1000  # the counts stay exact; the list is capped so a broken million-row file stays readable
+MINORITY_LINES_LISTED = 20
 
 
-@dataclass
+@dataclass(frozen=True)
 class FormatErrorEntry:
     file: str
     line: int
@@ -18,7 +21,7 @@ class FormatErrorEntry:
     message: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class FormatResult:
     records: int  # rows read
     valid: int
@@ -26,17 +29,38 @@ class FormatResult:
     invalid_share: float
     items: int  # usable records after grouping annotation rows into items
     blank_lines: int
-    formats: dict[str, int]
+    formats: dict[str, int]  # format name -> valid records read as it
     errors: list[FormatErrorEntry]
     errors_listed: int
     errors_by_field: dict[str, int]
     file_errors: list[FormatErrorEntry]  # problems with a whole file (empty, not UTF-8, unparsable)
+    minority_format: str | None = None  # in a file mixing formats, the least common one (likely the stray rows)
+    minority_lines: list[tuple[str, int]] = field(default_factory=list)  # (file, line) of the first records in that format
+    truncated: int = 0  # records whose input or target was cut to load.values.MAX_TEXT_CHARS
+
+
+def _minority(dataset: Dataset) -> tuple[str | None, list[tuple[str, int]]]:
+    per_file: dict[str, Counter] = {}
+    for record in dataset.records:
+        per_file.setdefault(record.source, Counter())[record.format] += 1
+    mixed = {source: counts for source, counts in per_file.items() if len(counts) > 1}
+    if not mixed:
+        return None, []
+    # The least common format of the file that mixes them most evenly names the stray rows best: ties by name.
+    minority_counts = Counter()
+    for counts in mixed.values():
+        smallest = min(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        minority_counts[smallest[0]] += smallest[1]
+    name = min(minority_counts, key=lambda n: (minority_counts[n], n))
+    lines = [(r.source, r.line) for r in dataset.records if r.format == name and r.source in mixed]
+    return name, lines[:MINORITY_LINES_LISTED]
 
 
 def measure_format(dataset: Dataset) -> FormatResult:
     entries = [FormatErrorEntry(e.source, e.line, e.field, e.message) for e in dataset.errors]
     formats = Counter(r.format for r in dataset.records)
     valid = dataset.total - dataset.invalid
+    minority, minority_lines = _minority(dataset)
     return FormatResult(
         records=dataset.total,
         valid=valid,
@@ -49,4 +73,53 @@ def measure_format(dataset: Dataset) -> FormatResult:
         errors_listed=min(len(entries), MAX_ERRORS_LISTED),
         errors_by_field=dict(Counter(e.field for e in entries).most_common()),
         file_errors=[e for e in entries if e.line == 0],
+        minority_format=minority,
+        minority_lines=minority_lines,
+        truncated=sum(1 for r in dataset.records if r.truncated),
     )
+
+
+def measure(ctx: AuditContext) -> FormatResult:
+    return measure_format(ctx.train.dataset)
+
+
+def judge(result: FormatResult | None, ctx: AuditContext) -> list[Finding]:
+    if result is None:
+        return []
+    config = ctx.config.format
+    bound = config.max_invalid_share
+    first = [f"{e.file}:{e.line} {e.field}: {e.message}" if e.line else f"{e.file} {e.field}: {e.message}"
+             for e in result.errors[:5]]
+    evidence = {"records": result.records, "valid": result.valid, "invalid": result.invalid,
+                "invalid_share": round(result.invalid_share, 4), "max_invalid_share": bound, "first_errors": first,
+                "formats": result.formats}
+    notes = _notes(result)
+    if notes:
+        evidence["notes"] = notes
+    if result.valid == 0:
+        return [Finding("format", Status.FAIL, "no valid records could be read", evidence,
+                        "Fix the input: " + (first[0] if first else "the file holds no records") + ".")]
+    share = f"{result.invalid} of {result.records} records are malformed ({result.invalid_share:.1%})"
+    action = f"Fix or remove the {result.invalid} malformed records listed under format errors (first: {first[0] if first else '-'})."
+    if result.invalid_share > bound:
+        return [Finding("format", Status.FAIL, f"{share}, over the {bound:.0%} bound", evidence, action)]
+    if result.invalid_share > config.warn_invalid_share:
+        return [Finding("format", Status.WARN, share, evidence, action)]
+    if result.minority_format is not None:
+        file, line = result.minority_lines[0]
+        return [Finding("format", Status.WARN, f"all {result.records} records are well-formed, but formats are mixed: "
+                        f"{result.formats.get(result.minority_format, 0)} {result.minority_format} records "
+                        f"(first {file}:{line}) among {', '.join(f'{n} {k}' for k, n in result.formats.items() if k != result.minority_format)}",
+                        evidence, f"Check that the {result.minority_format} records belong in this file; a trainer reads one format per file.")]
+    return [Finding("format", Status.PASS, f"all {result.records} records are well-formed", evidence)]
+
+
+def _notes(result: FormatResult) -> list[str]:
+    notes = []
+    if result.truncated:
+        notes.append(f"{result.truncated} records have an input or target longer than {MAX_TEXT_CHARS:,} characters; "
+                     f"only their first {MAX_TEXT_CHARS:,} characters are embedded and compared")
+    return notes
+
+
+CHECK = Check(id="format", order=10, measure=measure, judge=judge)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -17,17 +17,24 @@ class Annotation:
 class Record:
     source: str  # input file path as given
     line: int  # 1-based JSONL line, or CSV/Parquet data row number
-    format: str  # chat | prompt_completion | text_label | annotation_long | annotation_wide
-    input_text: str
-    target: str | None = None  # final assistant turn / completion
+    format: str  # a name from load.readers.FORMAT_NAMES, or annotation_long | annotation_wide
+    input_text: str  # everything the model sees before its target (see load.readers for how it is built)
+    target: str | None = None  # final assistant turn / completion / output; `chosen` for preference pairs
     label: str | None = None  # class label (or the adjudicated label when several annotators exist)
     record_id: str | None = None
     annotations: tuple[Annotation, ...] = ()
     gold: str | None = None
     lines: tuple[int, ...] = ()  # every row that contributed (long layouts); defaults to (line,)
-    # The parsed source object of a chat record (messages, tools, ...): token counting needs what the trainer
-    # sees, not only input_text/target. Not part of a record's identity.
-    raw: Mapping[str, Any] | None = field(default=None, compare=False, hash=False, repr=False)
+    rejected: str | None = None  # preference pairs: the rejected response
+    desirable: bool | None = None  # unpaired preference (KTO): whether the completion is desirable
+    truncated: bool = False  # input, target or rejected was cut to load.values.MAX_TEXT_CHARS
+    preamble_chars: int = 0  # length of the system prompt that starts input_text (0 when there is none)
+    raw: Any = field(default=None, compare=False, hash=False, repr=False)  # the parsed source object
+
+    @property
+    def query_text(self) -> str:
+        """The input without its leading system prompt: what varies between records that share one preamble."""
+        return self.input_text[self.preamble_chars:].lstrip("\n") if self.preamble_chars else self.input_text
 
     @property
     def all_lines(self) -> tuple[int, ...]:

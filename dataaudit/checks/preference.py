@@ -1,0 +1,136 @@
+"""Preference data: pairs that carry no signal, pairs that contradict each other, and a bias to length.
+
+On `preference` records (prompt, chosen, rejected): a pair whose chosen and rejected are the same text after
+the duplicate check's normalisation teaches nothing; the same prompt with A over B in one row and B over A in
+another is a conflict, like one input with two labels (unpaired `unpaired_preference` records conflict the
+same way when one prompt + completion is marked both desirable and undesirable); and when chosen is longer
+than rejected in most pairs, a trainer learns that longer wins. Lengths are in characters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..excerpt import excerpt
+from ..normalize import normalize_text
+from .base import AuditContext, Check, Finding, Status
+
+MAX_LISTED = 200
+
+
+@dataclass
+class PreferenceConfig:
+    max_chosen_longer_share: float = 0.75  # warn above: chosen is longer than rejected in this share of pairs
+    min_pairs_for_length_bias: int = 20  # fewer pairs say too little about a bias to judge it
+
+
+@dataclass(frozen=True)
+class PreferenceResult:
+    pairs: int  # preference records (prompt, chosen, rejected)
+    unpaired: int  # unpaired_preference records (prompt, completion, desirable or not)
+    identical_pairs: list[int]  # lines whose chosen equals rejected after normalisation
+    identical_count: int
+    contradictions: list[list[int]]  # groups of lines: one prompt, A over B and B over A (or desirable and not)
+    contradiction_examples: list[str]  # each group's prompt, excerpted
+    contradiction_records: int
+    chosen_longer_share: float | None  # share of pairs whose chosen has more characters than rejected
+    mean_length_ratio: float | None  # mean of len(chosen) / len(rejected) over pairs with a non-empty rejected
+
+
+def measure(ctx: AuditContext) -> PreferenceResult | None:
+    index = ctx.train
+    paired = [i for i, r in enumerate(index.records) if r.format == "preference"]
+    unpaired = [i for i, r in enumerate(index.records) if r.format == "unpaired_preference"]
+    if not paired and not unpaired:
+        return None
+    norm = ctx.config.duplicates
+
+    def key(text: str | None) -> str:
+        return normalize_text(text or "", norm)
+
+    identical: list[int] = []
+    directed: dict[tuple[str, str, str], list[int]] = {}
+    longer = 0
+    ratios: list[float] = []
+    for i in paired:
+        record = index.records[i]
+        chosen, rejected = key(record.target), key(record.rejected)
+        if chosen == rejected:
+            identical.append(record.line)
+            continue
+        directed.setdefault((index.keys[i], chosen, rejected), []).append(record.line)
+        chosen_length, rejected_length = len(record.target or ""), len(record.rejected or "")
+        longer += chosen_length > rejected_length
+        if rejected_length:
+            ratios.append(chosen_length / rejected_length)
+    groups: list[tuple[list[int], str]] = []
+    for (prompt, chosen, rejected), lines in directed.items():
+        if chosen < rejected and (prompt, rejected, chosen) in directed:
+            groups.append((sorted(lines + directed[(prompt, rejected, chosen)]), prompt))
+    marked: dict[tuple[str, str], dict[bool, list[int]]] = {}
+    for i in unpaired:
+        record = index.records[i]
+        marked.setdefault((index.keys[i], key(record.target)), {}).setdefault(bool(record.desirable), []).append(record.line)
+    for (prompt, _), by_mark in marked.items():
+        if len(by_mark) == 2:
+            groups.append((sorted(by_mark[True] + by_mark[False]), prompt))
+    groups.sort(key=lambda g: g[0][0])
+    compared = len(paired) - len(identical)
+    return PreferenceResult(
+        pairs=len(paired),
+        unpaired=len(unpaired),
+        identical_pairs=identical[:MAX_LISTED],
+        identical_count=len(identical),
+        contradictions=[lines for lines, _ in groups[:MAX_LISTED]],
+        contradiction_examples=[excerpt(prompt) for _, prompt in groups[:MAX_LISTED]],
+        contradiction_records=sum(len(lines) for lines, _ in groups),
+        chosen_longer_share=round(longer / compared, 4) if compared else None,
+        mean_length_ratio=round(sum(ratios) / len(ratios), 4) if ratios else None,
+    )
+
+
+def judge(result: PreferenceResult | None, ctx: AuditContext) -> list[Finding]:
+    if result is None:
+        return []
+    config: PreferenceConfig = ctx.config.section("preference")
+    findings: list[Finding] = []
+    records = max(result.pairs + result.unpaired, 1)
+    if result.identical_count:
+        share = result.identical_count / max(result.pairs, 1)
+        bound = ctx.config.format.max_invalid_share
+        findings.append(Finding(
+            "hygiene", Status.FAIL if share > bound else Status.WARN,
+            f"{result.identical_count} of {result.pairs} preference pairs have chosen identical to rejected "
+            f"(e.g. line {result.identical_pairs[0]}): no signal to learn from",
+            {"identical_pairs": result.identical_count, "identical_share": round(share, 4), "max_invalid_share": bound,
+             "lines": result.identical_pairs[:20]},
+            f"Remove the {result.identical_count} pairs whose chosen and rejected are the same, or replace the rejected response."))
+    if result.contradictions:
+        h = ctx.config.hygiene
+        share = result.contradiction_records / records
+        status = Status.FAIL if share > h.max_conflict_share else Status.WARN if share > h.warn_conflict_share else Status.PASS
+        n = len(result.contradictions)
+        findings.append(Finding(
+            "hygiene", status,
+            f"{n} {'group' if n == 1 else 'groups'} of preference records contradict each other on the same prompt "
+            f"(e.g. lines {', '.join(map(str, result.contradictions[0][:4]))})",
+            {"contradiction_groups": n, "contradiction_records": result.contradiction_records,
+             "contradiction_share": round(share, 4), "max_conflict_share": h.max_conflict_share},
+            f"Adjudicate the {n} contradicting {'group' if n == 1 else 'groups'}: one prompt, one preferred response."))
+    share = result.chosen_longer_share
+    compared = result.pairs - result.identical_count
+    if share is not None and compared >= config.min_pairs_for_length_bias:
+        evidence = {"chosen_longer_share": share, "mean_length_ratio": result.mean_length_ratio,
+                    "max_chosen_longer_share": config.max_chosen_longer_share, "pairs": compared}
+        if share > config.max_chosen_longer_share:
+            findings.append(Finding(
+                "hygiene", Status.WARN,
+                f"chosen is longer than rejected in {share:.0%} of pairs (mean length ratio {result.mean_length_ratio:g}): "
+                f"a trainer can learn length instead of quality (warn above {config.max_chosen_longer_share:.0%})",
+                evidence, "Add pairs where the shorter response is preferred, or length-normalise the training objective."))
+        else:
+            findings.append(Finding("hygiene", Status.PASS, f"chosen is longer than rejected in {share:.0%} of pairs", evidence))
+    return findings
+
+
+CHECK = Check(id="preference", order=55, measure=measure, judge=judge, config_section=("preference", PreferenceConfig))

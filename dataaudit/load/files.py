@@ -1,0 +1,491 @@
+"""Reading files into rows: bytes, transparent decompression, JSONL, JSON arrays, CSV/TSV, Parquet, and
+Hugging Face `datasets` folders written by `save_to_disk`.
+
+Every reader streams: a file is read a line, an array element, a CSV row or a record batch at a time, so
+a file larger than memory is still read. A row is a parsed object or the error that stopped it (with its
+place); only an input that cannot be opened at all raises InputError. JSON is parsed strictly: duplicate
+keys in an object and the non-standard constants NaN / Infinity are errors naming the key or constant,
+and nesting too deep for the parser is an error of that record, not a crash.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import json
+import lzma
+from collections import Counter
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+from ..errors import InputError
+from .records import RecordError
+
+MAX_LINE_BYTES = 256 * 1024 * 1024  # a longer JSONL line is skipped with an error rather than held in memory
+_READ_CHUNK = 1 << 20
+_ARRAY_ELEMENT_LABEL = "element"
+
+_MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
+_COMPRESSED_SUFFIXES = {".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd"}
+_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int  # JSONL line, JSON array element, or CSV / Parquet / Arrow data row (1-based); 0 = whole file
+    data: Any  # the parsed object, or None when `error` is set
+    error: RecordError | None = None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Strict JSON
+
+
+class _Strict:
+    """A JSON decoder that notes duplicate keys and NaN/Infinity instead of accepting them silently."""
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+        self.decoder = json.JSONDecoder(object_pairs_hook=self._object, parse_constant=self._constant)
+
+    def _object(self, pairs: list[tuple[str, Any]]) -> dict:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    self.problems.append((key, f"duplicate key {key!r} in one JSON object; keep one"))
+                    break
+                seen.add(key)
+        return obj
+
+    def _constant(self, name: str) -> None:
+        self.problems.append(("(json)", f"{name} is not valid JSON (a number was written as {name}); write a value or null"))
+        return None
+
+    def parse(self, source: str, line: int, text: str) -> Row:
+        self.problems = []
+        try:
+            obj, end = self.decoder.raw_decode(text, _skip_space(text, 0))
+        except json.JSONDecodeError as exc:
+            return Row(line, None, RecordError(source, line, "(json)", f"invalid JSON: {_json_message(exc)} at column {exc.colno}"))
+        except RecursionError:
+            return Row(line, None, RecordError(source, line, "(json)", "JSON nested too deeply to read"))
+        if text[end:].strip():
+            return Row(line, None, RecordError(source, line, "(json)", f"invalid JSON: extra data at column {end + 1}"))
+        return self._checked(source, line, obj)
+
+    def _checked(self, source: str, line: int, obj: Any) -> Row:
+        if self.problems:
+            field, message = self.problems[0]
+            return Row(line, None, RecordError(source, line, field, message))
+        return Row(line, obj)
+
+
+def _json_message(exc: json.JSONDecodeError) -> str:
+    return exc.msg.removesuffix(" starting at")
+
+
+def _skip_space(text: str, start: int) -> int:
+    while start < len(text) and text[start] in " \t\r\n":
+        start += 1
+    return start
+
+
+# ---------------------------------------------------------------------------------------------------
+# Opening: files and folders, compressed or not
+
+
+def _open_error(path: Path, exc: OSError) -> InputError:
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{path}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{path}: is a directory, not a data file")
+    if isinstance(exc, PermissionError):
+        return InputError(f"{path}: permission denied")
+    return InputError(f"{path}: cannot read ({exc.strerror or exc})")
+
+
+def _compression(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(6)
+    except OSError as exc:
+        raise _open_error(path, exc) from exc
+    for magic, name in _MAGIC.items():
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def _open_binary(path: Path, compression: str | None) -> IO[bytes]:
+    if compression == "gzip":
+        return gzip.open(path, "rb")
+    if compression == "bz2":
+        return bz2.open(path, "rb")
+    if compression == "xz":
+        return lzma.open(path, "rb")
+    if compression == "zstd":
+        try:
+            import zstandard  # optional: read .zst only where the library is installed
+        except ImportError:
+            raise InputError(f"{path}: is zstd-compressed and the zstandard package is not installed; "
+                             "decompress it (zstd -d) or install zstandard") from None
+        return zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)
+    return path.open("rb")
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes, or of a dataset folder's data files in name order."""
+    digest = hashlib.sha256()
+    files = _arrow_files(path) if path.is_dir() else [path]
+    for file in files:
+        try:
+            with file.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(_READ_CHUNK), b""):
+                    digest.update(chunk)
+        except OSError as exc:
+            raise _open_error(file, exc) from exc
+    return digest.hexdigest()
+
+
+def _inner_suffix(path: Path, compression: str | None) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if compression and suffixes and suffixes[-1] in _COMPRESSED_SUFFIXES:
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def _file_kind(suffix: str, head: bytes) -> str:
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix in (".parquet", ".pq") or head.startswith(b"PAR1"):
+        return "parquet"
+    if suffix in (".arrow",):
+        return "arrow"
+    if suffix in (".csv", ".tsv", ".tab"):
+        return "csv"
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start == b"[":
+        return "json_array"
+    if suffix == ".json" or start == b"{":
+        return "jsonl"
+    return "csv"
+
+
+def _not_utf8_reason(head: bytes) -> str | None:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "file is not UTF-8 (it starts with a UTF-16 byte-order mark); re-export it as UTF-8"
+    if head[:4000].count(b"\x00") > 4:
+        return "file is not UTF-8 (it contains NUL bytes, as UTF-16 or binary files do); re-export it as UTF-8"
+    return None
+
+
+def _file_error(source: str, field: str, message: str) -> Iterator[Row]:
+    yield Row(0, None, RecordError(source, 0, field, message))
+
+
+def read_rows(path: Path, counters: Counter) -> tuple[str, Iterator[Row]]:
+    """sha256 of the input and its rows, each parsed or with the error that stopped it.
+
+    counters["blank"] counts blank lines skipped. Raises InputError when the input cannot be opened.
+    """
+    source = str(path)
+    if path.is_dir():
+        digest = file_digest(path)
+        return digest, _dataset_folder_rows(source, path)
+    digest = file_digest(path)
+    compression = _compression(path)
+    try:
+        with _open_binary(path, compression) as handle:
+            head = handle.read(4096)
+    except InputError:
+        raise
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        return digest, _file_error(source, "(file)", f"cannot decompress {compression} file: {exc}")
+    except Exception as exc:  # zstandard raises its own error type for a corrupt frame
+        return digest, _file_error(source, "(file)", f"cannot decompress {compression} file: {exc}")
+    if not head.strip():
+        return digest, _file_error(source, "(file)", "file is empty: no records")
+    kind = _file_kind(_inner_suffix(path, compression), head)
+    if kind in ("parquet", "arrow"):
+        if compression:
+            return digest, _file_error(source, "(file)", f"a {compression}-compressed {kind} file is not read; decompress it first")
+        return digest, (_parquet_rows(source, path) if kind == "parquet" else _arrow_file_rows(source, [path]))
+    reason = _not_utf8_reason(head)
+    if reason:
+        return digest, _file_error(source, "(encoding)", reason)
+    suffix = _inner_suffix(path, compression)
+    if kind == "jsonl" and head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0].strip() == b"{":
+        return digest, _file_error(source, "(json)", "the file is one JSON object spread over several lines, not one record "
+                                                     "per line; give JSONL (one object per line) or a JSON array of records")
+    readers = {"jsonl": _jsonl_rows, "json_array": _json_array_rows,
+               "csv": partial(_csv_rows, default="\t" if suffix in (".tsv", ".tab") else ",")}
+    return digest, _guarded(source, path, compression, readers[kind], counters)
+
+
+def _guarded(source: str, path: Path, compression: str | None, reader, counters: Counter) -> Iterator[Row]:
+    """Runs a text reader over the (decompressed) file; a stream that breaks mid-way ends with a file error."""
+    try:
+        with _open_binary(path, compression) as handle:
+            yield from reader(source, handle, counters)
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        yield Row(0, None, RecordError(source, 0, "(file)", f"file ends early or is corrupt ({exc}); rows after the break were not read"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# JSONL
+
+
+def _jsonl_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[Row]:
+    strict = _Strict()
+    number = 0
+    while True:
+        line_bytes = handle.readline(MAX_LINE_BYTES)
+        if not line_bytes:
+            return
+        number += 1
+        if number == 1 and line_bytes.startswith(b"\xef\xbb\xbf"):
+            line_bytes = line_bytes[3:]
+        if len(line_bytes) >= MAX_LINE_BYTES and not line_bytes.endswith(b"\n"):
+            while (rest := handle.readline(_READ_CHUNK)) and not rest.endswith(b"\n"):
+                pass
+            yield Row(number, None, RecordError(source, number, "(line)", f"line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB; "
+                                                                          "it was skipped"))
+            continue
+        if not line_bytes.strip():
+            counters["blank"] += 1
+            continue
+        try:
+            text = line_bytes.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Row(number, None, RecordError(source, number, "(encoding)", f"line is not valid UTF-8 (byte {exc.start + 1})"))
+            continue
+        yield strict.parse(source, number, text)
+
+
+# ---------------------------------------------------------------------------------------------------
+# JSON array, streamed: elements are decoded one at a time from a growing buffer
+
+
+def _json_array_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[Row]:
+    strict = _Strict()
+    reader = codecs.getincrementaldecoder("utf-8-sig")()
+    buffer = ""
+    position = 0
+    at_end = False
+    want = _READ_CHUNK
+
+    def fill(size: int) -> bool:
+        nonlocal buffer, position, at_end
+        if at_end:
+            return False
+        chunk = handle.read(size)
+        try:
+            text = reader.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            raise _ArrayError(f"file is not UTF-8 (invalid byte near byte {exc.start + 1} of a read block); re-export it as UTF-8")
+        at_end = not chunk
+        buffer = buffer[position:] + text
+        position = 0
+        return True
+
+    def skip_space() -> str:
+        nonlocal position
+        while True:
+            position = _skip_space(buffer, position)
+            if position < len(buffer):
+                return buffer[position]
+            if not fill(_READ_CHUNK):
+                return ""
+
+    element = 0
+    try:
+        if skip_space() != "[":
+            raise _ArrayError("expected a JSON array of records")
+        position += 1
+        if skip_space() == "]":
+            return
+        while True:
+            element += 1
+            strict.problems = []
+            while True:
+                try:
+                    obj, end = strict.decoder.raw_decode(buffer, position)
+                    # a value cut at the buffer's end (a number, `tru`) may decode short: confirm what follows
+                    if end < len(buffer) or at_end:
+                        break
+                except json.JSONDecodeError as exc:
+                    if at_end or not _maybe_cut(exc, buffer):
+                        raise
+                except RecursionError:
+                    raise _ArrayError(f"element {element} is nested too deeply to read; elements after it were not read")
+                if len(buffer) - position > MAX_LINE_BYTES:
+                    raise _ArrayError(f"element {element} is larger than {MAX_LINE_BYTES // (1024 * 1024)} MB; "
+                                      "it and the elements after it were not read")
+                fill(want)
+                want = min(want * 2, MAX_LINE_BYTES)  # a large element is re-scanned O(log n) times, not O(n)
+            want = _READ_CHUNK
+            position = end
+            yield strict._checked(source, element, obj)
+            following = skip_space()
+            if following == ",":
+                position += 1
+                skip_space()
+                continue
+            if following == "]":
+                position += 1
+                if skip_space():
+                    raise _ArrayError("extra data after the closing ]")
+                return
+            raise _ArrayError(f"expected ',' or ']' after element {element}")
+    except json.JSONDecodeError as exc:
+        yield Row(element, None, RecordError(source, element, "(json)", f"invalid JSON in element {element}: {_json_message(exc)}; "
+                                                                       "the elements after it were not read"))
+    except _ArrayError as exc:
+        yield Row(0, None, RecordError(source, 0, "(json)", str(exc)))
+
+
+class _ArrayError(Exception):
+    pass
+
+
+def _maybe_cut(exc: json.JSONDecodeError, buffer: str) -> bool:
+    """Whether a decode error may only mean the element runs past the buffer (read more and retry)."""
+    return exc.msg.startswith("Unterminated string") or exc.pos >= len(buffer) - 12
+
+
+# ---------------------------------------------------------------------------------------------------
+# CSV / TSV
+
+
+def _delimiter(header: str, suffix_default: str) -> str:
+    """The header's delimiter: the extension's default unless the header has none of it and one other."""
+    if suffix_default in header:
+        return suffix_default
+    others = [d for d in _DELIMITERS if d != suffix_default and d in header]
+    return others[0] if len(others) == 1 else suffix_default
+
+
+def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = ",") -> Iterator[Row]:
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+    csv.field_size_limit(MAX_LINE_BYTES)
+    try:
+        header_line = text.readline()
+        delimiter = _delimiter(header_line, default)
+        header = next(csv.reader([header_line], delimiter=delimiter), [])
+        if not [h for h in header if h.strip()]:
+            yield Row(0, None, RecordError(source, 0, "(csv)", "the first line is not a header of column names"))
+            return
+        hint = _one_column_hint(header, delimiter)
+        if hint:
+            yield Row(0, None, RecordError(source, 0, "(csv)", hint))
+            return
+        number = 0
+        for values in csv.reader(text, delimiter=delimiter):
+            if not values or (len(values) == 1 and not values[0].strip()):
+                counters["blank"] += 1
+                continue
+            number += 1
+            if len(values) > len(header):
+                yield Row(number, None, RecordError(source, number, "(csv)", f"row has {len(values)} fields but the header has {len(header)}"))
+                continue
+            yield Row(number, {name: value for name, value in zip(header, values)})
+        if number == 0:
+            yield Row(0, None, RecordError(source, 0, "(file)", "file has a header but no records"))
+    except UnicodeDecodeError as exc:
+        yield Row(0, None, RecordError(source, 0, "(encoding)", f"file is not UTF-8 (invalid byte {exc.object[exc.start:exc.start + 1]!r}); "
+                                                                "re-export it as UTF-8; rows after it were not read"))
+    except csv.Error as exc:
+        yield Row(0, None, RecordError(source, 0, "(csv)", f"cannot parse CSV: {exc}; rows after it were not read"))
+    finally:
+        text.detach()
+
+
+def _one_column_hint(header: list[str], delimiter: str) -> str | None:
+    if len(header) != 1:
+        return None
+    others = [name for d, name in _DELIMITERS.items() if d != delimiter and d in header[0]]
+    if others:
+        return (f"the header is one column {header[0][:60]!r} that holds {' and '.join(others)} characters: the file looks "
+                f"{others[0]}-separated; re-export it with {_DELIMITERS[delimiter]}s or as .tsv")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parquet, Arrow and Hugging Face `datasets` folders: record batches read as Python objects
+
+
+def _batches_rows(source: str, batches: Iterator[Any]) -> Iterator[Row]:
+    number = 0
+    for batch in batches:
+        for row in batch.to_pylist():  # lists of structs come back as lists of dicts
+            number += 1
+            yield Row(number, {str(k): v for k, v in row.items() if v is not None})
+
+
+def _parquet_rows(source: str, path: Path) -> Iterator[Row]:
+    import pyarrow.parquet as pq
+
+    try:
+        batches = pq.ParquetFile(path).iter_batches(batch_size=1024)
+        yield from _batches_rows(source, batches)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        yield Row(0, None, RecordError(source, 0, "(parquet)", f"cannot read Parquet: {exc}"))
+
+
+def _arrow_files(folder: Path) -> list[Path]:
+    state = folder / "state.json"
+    if state.is_file():
+        try:
+            names = [entry["filename"] for entry in json.loads(state.read_text(encoding="utf-8"))["_data_files"]]
+            return [folder / name for name in names]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{folder}/state.json: not a readable datasets state file ({exc}); re-save the dataset") from exc
+    if (folder / "dataset_dict.json").is_file():
+        splits = sorted(p.name for p in folder.iterdir() if p.is_dir())
+        raise InputError(f"{folder}: is a DatasetDict with splits {', '.join(splits) or '(none)'}; "
+                         f"give one split's folder, e.g. {folder / (splits[0] if splits else 'train')}")
+    arrow = sorted(folder.glob("*.arrow"))
+    if not arrow:
+        raise InputError(f"{folder}: is a directory, not a data file (nor a datasets save_to_disk folder)")
+    return arrow
+
+
+def _arrow_batches(mapped: Any) -> Iterator[Any]:
+    import pyarrow as pa
+
+    try:
+        yield from pa.ipc.open_stream(mapped)  # what save_to_disk writes
+    except pa.ArrowInvalid:
+        mapped.seek(0)
+        reader = pa.ipc.open_file(mapped)
+        for i in range(reader.num_record_batches):
+            yield reader.get_batch(i)
+
+
+def _arrow_file_rows(source: str, files: list[Path]) -> Iterator[Row]:
+    import pyarrow as pa
+
+    read = 0
+    for file in files:
+        try:
+            with pa.memory_map(str(file), "r") as mapped:
+                in_file = 0
+                for row in _batches_rows(source, _arrow_batches(mapped)):
+                    in_file = row.line
+                    yield Row(read + in_file, row.data)
+            read += in_file
+        except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+            yield Row(0, None, RecordError(source, 0, "(arrow)", f"cannot read {file.name}: {exc}"))
+            return
+
+
+def _dataset_folder_rows(source: str, folder: Path) -> Iterator[Row]:
+    return _arrow_file_rows(source, _arrow_files(folder))

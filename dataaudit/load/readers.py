@@ -1,0 +1,479 @@
+"""One reader per training format: each turns one parsed record into an input and a target, or names the
+field that stops it. The format is detected per record (or forced with `fields.format`).
+
+| format | fields | input | target |
+|---|---|---|---|
+| chat | `messages` (OpenAI) | every turn before the last assistant turn with weight 1 | that turn (with the assistant turns just before it) |
+| prompt_completion | `prompt` + `completion`, strings or message lists | prompt | completion |
+| text | `text` (+ a second text, + label) | text (+ second text) | label |
+| alpaca | `instruction`, `input`, `output`, `system`, `history` | system + history + instruction + input | output |
+| sharegpt | `conversations` of `{from, value}` | turns before the last gpt turn | last gpt turn |
+| preference | `chosen` + `rejected` (+ `prompt`, or the shared prefix) | prompt | chosen (and rejected) |
+| unpaired_preference | `prompt` + `completion` + boolean `label` (KTO) | prompt | completion (desirable or not) |
+
+How an input is built (it is the key that duplicates, leakage and coverage compare, so it is every field
+the model sees and is stable): the texts of its parts, in the order above (for conversations: each turn in
+order, system prompt first), blank parts left out, joined with one newline. Role names are not included.
+A tool call is written as canonical JSON: keys sorted, the call's `id` dropped (it differs between
+identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..config import Config, FieldsConfig
+from ..errors import ConfigError
+from .values import Invalid, check_text, is_missing, json_type, scalar_text
+
+FORMAT_NAMES = ("chat", "prompt_completion", "text", "alpaca", "sharegpt", "preference", "unpaired_preference")
+
+CHAT_ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
+PREAMBLE_ROLES = {"system", "developer"}
+MESSAGE_KEYS = {"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call", "refusal"}
+SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system",
+                  "function_call": "assistant", "observation": "tool", "tool": "tool"}
+# Pair tasks whose two texts are both input, tried in order when no `text_pair` is configured.
+KNOWN_PAIRS = (("premise", "hypothesis"), ("sentence1", "sentence2"), ("question1", "question2"),
+               ("text", "text_pair"), ("text", "hypothesis"))
+
+
+@dataclass(frozen=True)
+class Parsed:
+    input_text: str
+    target: str | None = None
+    rejected: str | None = None
+    desirable: bool | None = None
+    target_is_class: bool = True  # in a classification task this target is the class label
+    preamble: str = ""  # the system prompt that starts input_text, as it appears there
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str  # system | user | assistant | tool
+    text: str
+
+
+def join(parts: list[str]) -> str:
+    return "\n".join(p for p in parts if p and p.strip())
+
+
+def preamble(turns: list[Turn]) -> str:
+    """The leading system turns, joined as they start the input."""
+    lead = []
+    for turn in turns:
+        if turn.role != "system":
+            break
+        lead.append(turn.text)
+    return join(lead)
+
+
+def canonical_call(call: Any) -> Any:
+    """A tool / function call without its id, with JSON arguments in one spelling."""
+    if not isinstance(call, dict):
+        return call
+    out = {k: canonical_call(v) if k == "function" else v for k, v in call.items() if k != "id" and v is not None}
+    arguments = out.get("arguments")
+    if isinstance(arguments, str):
+        try:
+            out["arguments"] = json.dumps(json.loads(arguments), sort_keys=True, ensure_ascii=False)
+        except (ValueError, RecursionError):
+            pass
+    return out
+
+
+def calls_text(calls: Any, field: str) -> str:
+    if isinstance(calls, str):
+        return scalar_text(calls, field)
+    if isinstance(calls, list):
+        calls = [canonical_call(c) for c in calls]
+    else:
+        calls = canonical_call(calls)
+    return check_text(json.dumps(calls, sort_keys=True, ensure_ascii=False), field)
+
+
+def _content_text(content: Any, field: str) -> str | None:
+    if content is None:
+        return None
+    if isinstance(content, list):  # content parts: keep the text ones
+        parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
+        return "\n".join(scalar_text(t, f"{field}[].text", allow_empty=True) for t in parts if t is not None)
+    if not isinstance(content, str):
+        raise Invalid(field, f"expected a string, got {json_type(content)}")
+    return scalar_text(content, field, allow_empty=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# chat (OpenAI)
+
+
+def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
+    """Validated turns and each turn's weight (1 unless an assistant turn says 0)."""
+    if not isinstance(messages, list):
+        raise Invalid(field, f"expected a list of messages, got {json_type(messages)}")
+    if not messages:
+        raise Invalid(field, "is empty")
+    turns: list[Turn] = []
+    weights: list[float] = []
+    roles: list[str] = []
+    for i, message in enumerate(messages):
+        here = f"{field}[{i}]"
+        if not isinstance(message, dict):
+            raise Invalid(here, f"expected an object, got {json_type(message)}")
+        if None in message.values():  # Parquet structs give absent keys as null
+            message = {k: v for k, v in message.items() if v is not None}
+        if not message.keys() <= MESSAGE_KEYS:
+            key = next(k for k in message if k not in MESSAGE_KEYS)
+            raise Invalid(f"{here}.{key}", f"unknown message key {key!r} (known: {', '.join(sorted(MESSAGE_KEYS))})")
+        if "role" not in message:
+            raise Invalid(f"{here}.role", "missing")
+        role = message["role"]
+        if not _known(role, CHAT_ROLES):
+            raise Invalid(f"{here}.role", f"unknown role {role!r} (expected one of {', '.join(sorted(CHAT_ROLES))})")
+        weight = message.get("weight", 1)
+        if isinstance(weight, bool) or weight not in (0, 1):
+            raise Invalid(f"{here}.weight", f"weight must be 0 or 1, got {weight!r}")
+        if "weight" in message and role != "assistant":
+            raise Invalid(f"{here}.weight", f"weight is only read on assistant turns, not on {role!r}")
+        text = _content_text(message.get("content"), f"{here}.content")
+        calls = message.get("tool_calls") or message.get("function_call")
+        if text is None and not (role == "assistant" and calls):
+            raise Invalid(f"{here}.content", "missing")
+        if text is not None and not text.strip() and not calls and role != "tool":
+            raise Invalid(f"{here}.content", "is empty")
+        previous = roles[-1] if roles else None
+        if role in PREAMBLE_ROLES and any(r not in PREAMBLE_ROLES for r in roles):
+            raise Invalid(f"{here}.role", f"roles out of order: {role!r} after the conversation started")
+        if role == "assistant" and "user" not in roles:
+            raise Invalid(f"{here}.role", "roles out of order: assistant speaks before any user turn")
+        if role in ("tool", "function") and previous not in ("assistant", "tool", "function"):
+            raise Invalid(f"{here}.role", f"roles out of order: {role!r} does not follow an assistant tool call")
+        roles.append(role)
+        if calls:
+            key = "tool_calls" if message.get("tool_calls") else "function_call"
+            text = join([text or "", calls_text(calls, f"{here}.{key}")])
+        kind = "system" if role in PREAMBLE_ROLES else "tool" if role in ("tool", "function") else role
+        turns.append(Turn(kind, text or ""))
+        weights.append(weight)
+    if "user" not in roles:
+        raise Invalid(field, "no user turn")
+    return turns, weights
+
+
+def _known(value: Any, names: set[str] | dict[str, str]) -> bool:
+    return isinstance(value, str) and value in names
+
+
+def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: str, what: str, added: int = 0) -> Parsed:
+    """Input: every turn before the last trained assistant turn; target: that turn and assistant turns just before it.
+
+    added: turns placed before the file's list (a top-level system prompt), left out of the places named."""
+    if role != "train" and turns[-1].role != "assistant":
+        return Parsed(join([t.text for t in turns]), preamble=preamble(turns))  # production or eval, awaiting its reply
+    if not any(t.role == "assistant" for t in turns):
+        raise Invalid(field, f"no {what} turn: a training example needs the {what}'s reply as its target")
+    if turns[-1].role != "assistant":
+        raise Invalid(f"{field}[{len(turns) - 1 - added}]", f"roles out of order: the conversation ends with {turns[-1].role!r}, "
+                                                     f"not the {what}'s reply")
+    trained = [i for i, t in enumerate(turns) if t.role == "assistant" and weights[i]]
+    if not trained:
+        raise Invalid(field, "every assistant turn has weight 0: nothing to train on")
+    end = trained[-1]
+    start = end
+    while start > 0 and turns[start - 1].role == "assistant" and weights[start - 1]:
+        start -= 1
+    return Parsed(join([t.text for t in turns[:start]]), join([t.text for t in turns[start:end + 1]]),
+                  preamble=preamble(turns[:start]))
+
+
+def read_chat(obj: dict, f: FieldsConfig, role: str) -> Parsed:
+    field = f.messages or "messages"
+    if field not in obj:
+        raise Invalid(field, "missing")
+    turns, weights = _chat_turns(obj[field], field)
+    return _split_at_target(turns, weights, field, role, "assistant")
+
+
+# ---------------------------------------------------------------------------------------------------
+# sharegpt
+
+
+def _sharegpt_roles(f: FieldsConfig) -> dict[str, str]:
+    roles = dict(SHAREGPT_ROLES)
+    for tag, kind in ((f.user_tag, "user"), (f.assistant_tag, "assistant"), (f.system_tag, "system"),
+                      (f.observation_tag, "tool"), (f.function_tag, "assistant")):
+        if tag:
+            roles[tag] = kind
+    return roles
+
+
+def _sharegpt_field(obj: dict, f: FieldsConfig) -> str:
+    if f.messages:
+        return f.messages
+    return "conversations" if "conversations" in obj else "messages"
+
+
+def _turn_tags(turns: list, f: FieldsConfig) -> tuple[str, str]:
+    if f.role_tag or f.content_tag:
+        return f.role_tag or "from", f.content_tag or "value"
+    first = next((t for t in turns if isinstance(t, dict)), {})
+    return ("from", "value") if "from" in first or "value" in first else ("role", "content")
+
+
+def _json_or_text(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            return value
+    return value
+
+
+def read_sharegpt(obj: dict, f: FieldsConfig, role: str) -> Parsed:
+    field = _sharegpt_field(obj, f)
+    raw_turns = obj.get(field)
+    if raw_turns is None:
+        raise Invalid(field, "missing")
+    if not isinstance(raw_turns, list):
+        raise Invalid(field, f"expected a list of turns, got {json_type(raw_turns)}")
+    if not raw_turns:
+        raise Invalid(field, "is empty")
+    role_tag, content_tag = _turn_tags(raw_turns, f)
+    names = _sharegpt_roles(f)
+    turns: list[Turn] = []
+    system = obj.get(f.system)
+    if not is_missing(system):
+        turns.append(Turn("system", scalar_text(system, f.system)))
+    for i, item in enumerate(raw_turns):
+        here = f"{field}[{i}]"
+        if not isinstance(item, dict):
+            raise Invalid(here, f"expected an object, got {json_type(item)}")
+        speaker = item.get(role_tag)
+        if not _known(speaker, names):
+            raise Invalid(f"{here}.{role_tag}", f"unknown speaker {speaker!r} (expected one of {', '.join(sorted(names))}; "
+                                                "map others with fields.user_tag / assistant_tag / ...)")
+        if content_tag not in item:
+            raise Invalid(f"{here}.{content_tag}", "missing")
+        kind = names[speaker]
+        value = item[content_tag]
+        if speaker == (f.function_tag or "function_call"):
+            text = calls_text(_json_or_text(value), f"{here}.{content_tag}")
+        else:
+            text = scalar_text(value, f"{here}.{content_tag}", allow_empty=kind == "tool")
+        if kind == "system" and any(t.role != "system" for t in turns):
+            raise Invalid(f"{here}.{role_tag}", "roles out of order: system after the conversation started")
+        if kind == "assistant" and not any(t.role == "user" for t in turns):
+            raise Invalid(f"{here}.{role_tag}", "roles out of order: gpt speaks before any human turn")
+        turns.append(Turn(kind, text))
+    if not any(t.role == "user" for t in turns):
+        raise Invalid(field, "no human turn")
+    return _split_at_target(turns, [1] * len(turns), field, role, "gpt", added=len(turns) - len(raw_turns))
+
+
+# ---------------------------------------------------------------------------------------------------
+# prompt / completion, and the TRL conversational form (lists of messages)
+
+
+def _side_text(value: Any, field: str, *, assistant_only: bool = False) -> str:
+    """A prompt or response given as a string or as a list of messages."""
+    if isinstance(value, list):
+        turns, _ = _loose_turns(value, field)
+        return join([t.text for t in turns if t.role == "assistant" or not assistant_only])
+    return scalar_text(value, field)
+
+
+def _side_preamble(value: Any) -> str:
+    """The system turns that start a prompt given as a list of messages (already validated)."""
+    if not isinstance(value, list):
+        return ""
+    return preamble([Turn("system" if m.get("role") in PREAMBLE_ROLES else "other", _content_text(m.get("content"), "") or "")
+                     for m in value])
+
+
+def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
+    """Message lists inside prompt / completion / chosen / rejected: roles and texts, no ordering rules."""
+    turns: list[Turn] = []
+    for i, message in enumerate(value):
+        here = f"{field}[{i}]"
+        if not isinstance(message, dict):
+            raise Invalid(here, f"expected an object, got {json_type(message)}")
+        message = {k: v for k, v in message.items() if v is not None}
+        role = message.get("role")
+        if not _known(role, CHAT_ROLES):
+            raise Invalid(f"{here}.role", "missing" if role is None else f"unknown role {role!r}")
+        text = _content_text(message.get("content"), f"{here}.content")
+        calls = message.get("tool_calls") or message.get("function_call")
+        if calls:
+            text = join([text or "", calls_text(calls, f"{here}.tool_calls")])
+        if not text or not text.strip():
+            raise Invalid(f"{here}.content", "missing" if text is None else "is empty")
+        turns.append(Turn("system" if role in PREAMBLE_ROLES else role, text))
+    if not turns:
+        raise Invalid(field, "is empty")
+    return turns, value
+
+
+def read_prompt_completion(obj: dict, f: FieldsConfig, role: str) -> Parsed:
+    if f.prompt not in obj:
+        raise Invalid(f.prompt, "missing")
+    prompt = _side_text(obj[f.prompt], f.prompt)
+    lead = _side_preamble(obj[f.prompt])
+    if role == "production" and f.completion not in obj:
+        return Parsed(prompt, preamble=lead)
+    if f.completion not in obj:
+        raise Invalid(f.completion, "missing")
+    return Parsed(prompt, _side_text(obj[f.completion], f.completion, assistant_only=isinstance(obj[f.completion], list)),
+                  preamble=lead)
+
+
+def read_unpaired_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
+    base = read_prompt_completion(obj, f, role)
+    desirable = obj.get(f.label)
+    if not isinstance(desirable, bool):
+        raise Invalid(f.label, f"expected true or false (desirable or not), got {json_type(desirable)}")
+    return Parsed(base.input_text, base.target, desirable=desirable, target_is_class=False, preamble=base.preamble)
+
+
+# ---------------------------------------------------------------------------------------------------
+# text (+ a second text) + label
+
+
+def text_fields(obj: dict, f: FieldsConfig, text_field: str) -> tuple[str, str | None]:
+    if f.text_pair:
+        return text_field, f.text_pair
+    for first, second in KNOWN_PAIRS:
+        if first == text_field and first in obj and second in obj:
+            return first, second
+    if text_field not in obj:
+        for first, second in KNOWN_PAIRS:
+            if first in obj and second in obj:
+                return first, second
+    return text_field, None
+
+
+def read_text(obj: dict, f: FieldsConfig, role: str, text_field: str = "text") -> Parsed:
+    first, second = text_fields(obj, f, text_field)
+    if first not in obj:
+        raise Invalid(first, "missing")
+    parts = [scalar_text(obj[first], first)]
+    if second is not None:
+        if second not in obj:
+            raise Invalid(second, "missing (the second text of a pair)")
+        parts.append(scalar_text(obj[second], second))
+    return Parsed(join(parts))
+
+
+# ---------------------------------------------------------------------------------------------------
+# alpaca
+
+
+def read_alpaca(obj: dict, f: FieldsConfig, role: str) -> Parsed:
+    parts: list[str] = []
+    if not is_missing(obj.get(f.system)):
+        parts.append(scalar_text(obj[f.system], f.system))
+    lead = join(parts)
+    history = obj.get(f.history)
+    if not is_missing(history):
+        if not isinstance(history, list):
+            raise Invalid(f.history, f"expected a list of [instruction, response] pairs, got {json_type(history)}")
+        for i, pair in enumerate(history):
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise Invalid(f"{f.history}[{i}]", "expected an [instruction, response] pair")
+            parts += [scalar_text(pair[0], f"{f.history}[{i}][0]"), scalar_text(pair[1], f"{f.history}[{i}][1]")]
+    if f.instruction not in obj:
+        raise Invalid(f.instruction, "missing")
+    instruction = scalar_text(obj[f.instruction], f.instruction, allow_empty=True)
+    extra = scalar_text(obj[f.input], f.input, allow_empty=True) if not is_missing(obj.get(f.input)) else ""
+    if not instruction.strip() and not extra.strip():
+        raise Invalid(f.instruction, "is empty (and so is the input)")
+    parts += [instruction, extra]
+    if role == "production" and f.output not in obj:
+        return Parsed(join(parts), preamble=lead)
+    if f.output not in obj:
+        raise Invalid(f.output, "missing")
+    return Parsed(join(parts), scalar_text(obj[f.output], f.output), preamble=lead)
+
+
+# ---------------------------------------------------------------------------------------------------
+# preference pairs (DPO and its kin), explicit or implicit prompt
+
+
+def _shared_prefix(chosen: str, rejected: str) -> int:
+    """Where chosen and rejected part, backed off to a word boundary (as TRL's extract_prompt does)."""
+    end = 0
+    for a, b in zip(chosen, rejected):
+        if a != b:
+            break
+        end += 1
+    while end > 0 and not chosen[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
+    for key in (f.chosen, f.rejected):
+        if key not in obj:
+            raise Invalid(key, "missing")
+    chosen, rejected = obj[f.chosen], obj[f.rejected]
+    if not is_missing(obj.get(f.prompt)):
+        return Parsed(_side_text(obj[f.prompt], f.prompt), _side_text(chosen, f.chosen), _side_text(rejected, f.rejected),
+                      target_is_class=False, preamble=_side_preamble(obj[f.prompt]))
+    if isinstance(chosen, list) and isinstance(rejected, list):
+        chosen_turns, chosen_raw = _loose_turns(chosen, f.chosen)
+        rejected_turns, rejected_raw = _loose_turns(rejected, f.rejected)
+        shared = 0
+        while shared < min(len(chosen_raw), len(rejected_raw)) - 1 and chosen_raw[shared] == rejected_raw[shared]:
+            shared += 1
+        if shared == 0:
+            raise Invalid(f.prompt, "missing, and chosen and rejected share no leading turns to take as the prompt")
+        return Parsed(join([t.text for t in chosen_turns[:shared]]), join([t.text for t in chosen_turns[shared:]]),
+                      join([t.text for t in rejected_turns[shared:]]), target_is_class=False,
+                      preamble=preamble(chosen_turns[:shared]))
+    chosen_text, rejected_text = scalar_text(chosen, f.chosen), scalar_text(rejected, f.rejected)
+    end = _shared_prefix(chosen_text, rejected_text)
+    if end == 0 or not chosen_text[:end].strip():
+        raise Invalid(f.prompt, "missing, and chosen and rejected share no leading text to take as the prompt")
+    return Parsed(chosen_text[:end].strip(), chosen_text[end:], rejected_text[end:], target_is_class=False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# detection
+
+Reader = Callable[[dict, FieldsConfig, str], Parsed]
+READERS: dict[str, Reader] = {
+    "chat": read_chat, "prompt_completion": read_prompt_completion, "text": read_text, "alpaca": read_alpaca,
+    "sharegpt": read_sharegpt, "preference": read_preference, "unpaired_preference": read_unpaired_preference,
+}
+
+
+def _looks_sharegpt(turns: Any, f: FieldsConfig) -> bool:
+    if not isinstance(turns, list):
+        return False
+    first = next((t for t in turns if isinstance(t, dict)), None)
+    return first is not None and (f.role_tag or "from") in first
+
+
+def detect(obj: dict, f: FieldsConfig) -> str | None:
+    """The format of one record, from the fields it has; None when no reader knows it."""
+    if f.format:
+        if f.format not in READERS:
+            raise ConfigError(f"fields.format: {f.format!r} is not one of {', '.join(FORMAT_NAMES)}")
+        return f.format
+    if f.chosen in obj or f.rejected in obj:
+        return "preference"
+    if f.messages and f.messages in obj:
+        return "sharegpt" if _looks_sharegpt(obj[f.messages], f) else "chat"
+    if "conversations" in obj:
+        return "sharegpt"
+    if "messages" in obj:
+        return "sharegpt" if _looks_sharegpt(obj["messages"], f) else "chat"
+    if f.instruction in obj and (f.output in obj or f.input in obj):
+        return "alpaca"
+    if f.prompt in obj or f.completion in obj:
+        return "unpaired_preference" if isinstance(obj.get(f.label), bool) else "prompt_completion"
+    if "text" in obj or any(a in obj and b in obj for a, b in KNOWN_PAIRS):
+        return "text"
+    return None
+

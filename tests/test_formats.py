@@ -1,0 +1,186 @@
+"""Every format a trainer reads, in every file kind: exact counts and the input/target each record gets.
+
+The fixtures in tests/fixtures/formats were written for this project (see tests/fixtures/make_fixtures.py);
+each holds good records and planted bad ones.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dataaudit.checks import Status, all_checks
+from dataaudit.checks.base import AuditContext
+from dataaudit.checks.format import CHECK as FORMAT_CHECK
+from dataaudit.checks.format import measure_format
+from dataaudit.config import Config, FieldsConfig
+from dataaudit.errors import ConfigError
+from dataaudit.index import build_index
+from dataaudit.load import FORMAT_NAMES, load_dataset
+from dataaudit.load import files as load_files
+from dataaudit.load.values import MAX_TEXT_CHARS
+from dataaudit.normalize import normalize_text
+from tests.conftest import write_jsonl
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "formats"
+WEATHER_CALL = '[{"function": {"arguments": "{\\"city\\": \\"Paris\\", \\"unit\\": \\"c\\"}", "name": "get_weather"}, "type": "function"}]'
+
+CHAT = [(1, "You route tickets.\nMy card was charged twice", "billing"),
+        (2, "Hi\nHello, how can I help?\nWhere is my parcel?", "shipping"),
+        (3, "Reset my password", "account"),  # the last assistant turn has weight 0
+        (4, "Weather in Paris?", WEATHER_CALL), (5, "Weather in Paris?", WEATHER_CALL)]  # call ids differ
+CHAT_ERRORS = [(6, "messages[0].mood"), (7, "messages[1].weight"), (8, "messages")]
+ALPACA = [(1, "Summarise the text.\nThe cat sat on the mat all day.", "A cat rested."), (2, "Name a primary colour.", "Red"),
+          (3, "You teach art.\nName a primary colour.\nRed\nAnd another?", "Blue")]
+SHAREGPT = [(1, "What is 2+2?", "4"),
+            (2, 'You are a weather bot.\nWeather in Oslo?\n{"arguments": {"city": "Oslo"}, "name": "weather"}\n{"temp": -3}',
+             "It is -3 degrees in Oslo.")]
+TEXT = [(1, "Refund my order, please", None), (2, "Where is my parcel?", None), (4, "Card declined", None)]
+
+# file -> (format, rows read, invalid, [(line, input, target)], [(error line, error field)])
+CASES = {
+    "chat.jsonl": ("chat", 8, 3, CHAT, CHAT_ERRORS),
+    "chat.jsonl.gz": ("chat", 8, 3, CHAT, CHAT_ERRORS),
+    "chat.parquet": ("chat", 4, 1, CHAT[:2] + [(3, "Weather in Paris?", WEATHER_CALL)], [(4, "messages")]),
+    "prompt_completion.jsonl": ("prompt_completion", 3, 1, [(1, "Translate to French: cat", "chat"),
+                                                            (2, "Be terse.\nCapital of Peru?", "Lima")], [(3, "completion")]),
+    "alpaca.json": ("alpaca", 4, 1, ALPACA, [(4, "output")]),
+    "alpaca.jsonl": ("alpaca", 4, 1, ALPACA, [(4, "output")]),
+    "sharegpt.jsonl": ("sharegpt", 4, 2, SHAREGPT, [(3, "conversations[1].from"), (4, "conversations[2]")]),
+    "sharegpt_hf": ("sharegpt", 3, 1, SHAREGPT, [(3, "conversations[2]")]),
+    "preference.jsonl": ("preference", 4, 1, [(1, "Is the sky blue?", "Yes, on a clear day."), (2, "Say hi", "Hi there!"),
+                                              (3, "Question: capital of France? Answer:", "Paris")], [(4, "rejected")]),
+    "unpaired_preference.jsonl": ("unpaired_preference", 3, 1, [(1, "Tell me a joke", "Why did the chicken cross the road?"),
+                                                                (2, "Tell me a joke", "No.")], [(3, "completion")]),
+    "text.csv": ("text", 4, 1, TEXT, [(3, "text")]),
+    "text_semicolon.csv": ("text", 4, 1, TEXT, [(3, "text")]),
+    "text_pair.tsv": ("text", 3, 1, [(1, "A man plays a guitar.\nA person makes music.", None),
+                                     (2, "A dog sleeps.\nThe dog runs.", None)], [(3, "hypothesis")]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_format_and_file_kind_reads_with_exact_counts_inputs_and_targets(name):
+    fmt, rows, invalid, records, errors = CASES[name]
+    ds = load_dataset(FIXTURES / name, Config(task_type="generation"))
+    assert (ds.total, ds.invalid) == (rows, invalid)
+    assert {r.format for r in ds.records} == {fmt}
+    assert [(r.line, r.input_text, r.target) for r in ds.records] == records
+    assert [(e.line, e.field) for e in ds.errors] == errors
+    result = measure_format(ds)
+    assert result.formats == {fmt: rows - invalid} and result.minority_format is None
+
+
+def test_every_format_in_the_table_has_a_fixture():
+    assert {case[0] for case in CASES.values()} == set(FORMAT_NAMES)
+
+
+def test_openai_checks_name_unknown_keys_and_weights():
+    errors = {e.line: e for e in load_dataset(FIXTURES / "chat.jsonl", Config()).errors}
+    assert errors[6].message.startswith("unknown message key 'mood'")
+    assert errors[7].message == "weight must be 0 or 1, got 2"
+
+
+def test_preference_and_kto_keep_rejected_and_desirability_but_no_class_label():
+    pairs = load_dataset(FIXTURES / "preference.jsonl", Config()).records
+    assert [r.rejected for r in pairs] == ["No.", "Go away.", "Lyon"] and {r.label for r in pairs} == {None}
+    kto = load_dataset(FIXTURES / "unpaired_preference.jsonl", Config()).records
+    assert [r.desirable for r in kto] == [True, False] and {r.label for r in kto} == {None}
+
+
+def test_classification_takes_the_reply_as_the_class_and_labels_are_normalised():
+    records = load_dataset(FIXTURES / "text.csv", Config()).records
+    assert [r.label for r in records] == ["billing", "shipping", "1"]  # 1.0 in the file
+    chat = load_dataset(FIXTURES / "chat.jsonl", Config()).records
+    assert [r.label for r in chat[:3]] == ["billing", "shipping", "account"]
+
+
+def test_system_prompt_is_the_preamble_and_query_text_leaves_it_out():
+    first = load_dataset(FIXTURES / "chat.jsonl", Config()).records[0]
+    assert first.preamble_chars == len("You route tickets.") and first.query_text == "My card was charged twice"
+    alpaca = load_dataset(FIXTURES / "alpaca.json", Config()).records[2]
+    assert alpaca.query_text == "Name a primary colour.\nRed\nAnd another?"
+
+
+def test_field_names_are_mapped_in_config(tmp_path):
+    rows = [{"dialog": [{"speaker": "customer", "text": "Where is my refund?"}, {"speaker": "agent", "text": "billing"}]},
+            {"question": "Capital of Peru?", "answer": "Lima"}]
+    config = Config(fields=FieldsConfig(messages="dialog", role_tag="speaker", content_tag="text", user_tag="customer",
+                                        assistant_tag="agent", instruction="question", output="answer"))
+    ds = load_dataset(write_jsonl(tmp_path / "mapped.jsonl", rows), config)
+    assert [(r.format, r.input_text, r.target) for r in ds.records] == [
+        ("sharegpt", "Where is my refund?", "billing"), ("alpaca", "Capital of Peru?", "Lima")]
+
+
+def test_a_forced_format_reads_every_record_as_it_and_an_unknown_one_is_a_config_error(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"messages": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}]}])
+    (r,) = load_dataset(path, Config(fields=FieldsConfig(format="sharegpt"))).records
+    assert (r.format, r.input_text, r.target) == ("sharegpt", "q", "a")
+    with pytest.raises(ConfigError, match="fields.format: 'dpo'"):
+        load_dataset(path, Config(fields=FieldsConfig(format="dpo")))
+
+
+def test_plain_text_without_a_label_is_a_generation_example_only(tmp_path):
+    path = write_jsonl(tmp_path / "lm.jsonl", [{"text": "Once upon a time"}])
+    assert len(load_dataset(path, Config(task_type="generation")).records) == 1
+    assert load_dataset(path, Config()).errors[0].field == "label"
+
+
+def test_json_array_is_streamed_across_reads_of_any_size(tmp_path, monkeypatch):
+    rows = [{"text": f"row {i} " + "x" * (i % 7) * 10, "label": i} for i in range(200)]
+    rows[100]["text"] = "long " * 5000  # one element many times the read size
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    monkeypatch.setattr(load_files, "_READ_CHUNK", 64)  # elements, numbers and strings cut at every boundary
+    ds = load_dataset(path, Config())
+    assert not ds.errors and [r.label for r in ds.records] == [str(i) for i in range(200)]
+    assert ds.records[100].input_text == rows[100]["text"]
+
+
+def test_a_huge_line_is_capped_and_says_so(tmp_path):
+    path = write_jsonl(tmp_path / "huge.jsonl", [{"text": "word " * (MAX_TEXT_CHARS // 2), "label": "x"}, {"text": "ok", "label": "x"}])
+    ds = load_dataset(path, Config())
+    big, small = ds.records
+    assert len(big.input_text) == MAX_TEXT_CHARS and big.truncated and not small.truncated
+    assert measure_format(ds).truncated == 1
+
+
+def test_a_line_over_the_byte_limit_is_skipped_with_an_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(load_files, "MAX_LINE_BYTES", 1024)
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "y" * 5000, "label": "x"}, {"text": "ok", "label": "x"}])
+    ds = load_dataset(path, Config())
+    assert [r.line for r in ds.records] == [2] and [(e.line, e.field) for e in ds.errors] == [(1, "(line)")]
+
+
+def _context(ds, config=None) -> AuditContext:
+    config = config or Config()
+    return AuditContext(config=config, train=build_index("train", ds, lambda t: normalize_text(t, config.duplicates)))
+
+
+def test_format_is_a_registered_check_whose_judge_ports_the_format_condition():
+    assert FORMAT_CHECK in all_checks() and FORMAT_CHECK.order == 10
+    ds = load_dataset(FIXTURES / "chat.jsonl", Config())
+    ctx = _context(ds)
+    result = FORMAT_CHECK.measure(ctx)
+    (finding,) = FORMAT_CHECK.judge(result, ctx)
+    assert (finding.condition, finding.status) == ("format", Status.FAIL)  # 3 of 8 invalid, over 5%
+    assert finding.summary == "3 of 8 records are malformed (37.5%), over the 5% bound"
+    assert finding.evidence["first_errors"][0].endswith(":6 messages[0].mood: unknown message key 'mood' "
+                                                        "(known: content, function_call, name, refusal, role, tool_call_id, "
+                                                        "tool_calls, weight)")
+    (lenient,) = FORMAT_CHECK.judge(result, _context(ds, Config(format=type(Config().format)(max_invalid_share=0.5))))
+    assert lenient.status == Status.WARN
+
+
+def test_a_mixed_file_names_its_minority_format(tmp_path):
+    rows = [{"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": "a"}]} for i in range(5)]
+    rows.insert(3, {"prompt": "stray", "completion": "row"})
+    ds = load_dataset(write_jsonl(tmp_path / "mixed.jsonl", rows), Config(task_type="generation"))
+    ctx = _context(ds, Config(task_type="generation"))
+    result = FORMAT_CHECK.measure(ctx)
+    assert result.formats == {"chat": 5, "prompt_completion": 1}
+    assert result.minority_format == "prompt_completion" and result.minority_lines == [(str(tmp_path / "mixed.jsonl"), 4)]
+    (finding,) = FORMAT_CHECK.judge(result, ctx)
+    assert finding.status == Status.WARN and "1 prompt_completion records" in finding.summary
