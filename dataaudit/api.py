@@ -60,10 +60,11 @@ def _inputs(role: str, dataset: Dataset) -> list[InputSummary]:
 def _embed(indexes: list[TextIndex], embedder: Embedder) -> tuple[list[TextIndex], dict[str, int], list[str]]:
     """Every distinct key of every role embedded once (the cache skips what earlier runs embedded)."""
     distinct = list(dict.fromkeys(k for index in indexes for k in index.distinct))
+    text_of = {k: text for index in indexes for k, text in zip(index.distinct, index.embed_texts)}
     before = (embedder.stats.computed, embedder.stats.from_cache)
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
-        vectors = embedder.embed(distinct)
+        vectors = embedder.embed([text_of[k] for k in distinct])
     table = dict(zip(distinct, vectors))
     dim = vectors.shape[1] if len(distinct) else 0
     stats = {"computed": embedder.stats.computed - before[0], "from_cache": embedder.stats.from_cache - before[1]}

@@ -22,6 +22,7 @@ class TextIndex:
     distinct: list[str]  # distinct non-empty keys, first appearance first
     positions: dict[str, list[int]]  # key -> positions of the records that carry it
     key_ids: np.ndarray  # position in `distinct` of each record's key, -1 for an empty one
+    embed_texts: list[str]  # what is embedded for each distinct key: its first record's query text, normalised
     vectors: np.ndarray | None = field(default=None, repr=False)  # one unit vector per distinct key
 
     @property
@@ -40,7 +41,7 @@ class TextIndex:
 
     def with_vectors(self, table: dict[str, np.ndarray], dim: int) -> TextIndex:
         vectors = np.stack([table[k] for k in self.distinct]) if self.distinct else np.zeros((0, dim), dtype=np.float32)
-        return TextIndex(self.role, self.dataset, self.keys, self.distinct, self.positions, self.key_ids, vectors)
+        return TextIndex(self.role, self.dataset, self.keys, self.distinct, self.positions, self.key_ids, self.embed_texts, vectors)
 
 
 def build_index(role: str, dataset: Dataset, normalize) -> TextIndex:
@@ -53,4 +54,8 @@ def build_index(role: str, dataset: Dataset, normalize) -> TextIndex:
     distinct = list(positions)
     slot = {k: i for i, k in enumerate(distinct)}
     key_ids = np.fromiter((slot.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
-    return TextIndex(role, dataset, keys, distinct, positions, key_ids)
+    # The key is everything the model sees (a copy must match whole); the vector is of the query without a
+    # shared system prompt, which would otherwise pull every record's embedding towards the same point.
+    records = dataset.records
+    embed_texts = [normalize(records[positions[k][0]].query_text) or k for k in distinct]
+    return TextIndex(role, dataset, keys, distinct, positions, key_ids, embed_texts)

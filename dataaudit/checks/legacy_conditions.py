@@ -22,23 +22,6 @@ if TYPE_CHECKING:
     from .size import SizeResult
 
 
-def format_condition(result: FormatResult, config: Config) -> Condition:
-    bound = config.format.max_invalid_share
-    first = [f"{e.file}:{e.line} {e.field}: {e.message}" for e in result.errors[:5]]
-    evidence = {"records": result.records, "valid": result.valid, "invalid": result.invalid,
-                "invalid_share": round(result.invalid_share, 4), "max_invalid_share": bound, "first_errors": first}
-    if result.valid == 0:
-        return Condition("format", FAIL, "no valid records could be read", evidence,
-                         "Fix the input: " + (first[0] if first else "the file holds no records") + ".")
-    share = f"{result.invalid} of {result.records} records are malformed ({result.invalid_share:.1%})"
-    action = f"Fix or remove the {result.invalid} malformed records listed under format errors (first: {first[0] if first else '-'})."
-    if result.invalid_share > bound:
-        return Condition("format", FAIL, f"{share}, over the {bound:.0%} bound", evidence, action)
-    if result.invalid_share > config.format.warn_invalid_share:
-        return Condition("format", WARN, share, evidence, action)
-    return Condition("format", PASS, f"all {result.records} records are well-formed", evidence)
-
-
 def consistency_condition(agreement: AgreementResult | None, config: Config) -> Condition:
     reliable, tentative = config.agreement.reliable_alpha, config.agreement.tentative_alpha
     need = ("have at least two annotators label an overlapping sample (10-20% of items, 200+ items) "
