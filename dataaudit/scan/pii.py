@@ -100,8 +100,10 @@ _EMAIL = re.compile(r"(?<![\w.+%-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.([A-Za-z]{2,24})(?![\w-])")
 _FILE_EXTENSIONS = frozenset("png jpg jpeg gif svg webp bmp ico css js ts json pdf txt md html htm py zip gz".split())
 
-# 13-19 digits, plain or in groups split by one kind of separator, not part of a longer digit run.
-_CARD = re.compile(r"(?<![\w-])(?<!\d[ -])\d(?:[ -]?\d){12,18}(?![\w-])(?![ -]\d)")
+# A run of digit groups split by single spaces or dashes, not glued to letters; a card number is found
+# inside it as a window of whole groups (the run may go on into a quantity, a date or a second number).
+_DIGIT_RUN = re.compile(r"(?<![\w-])\d+(?:[ -]\d+)*(?![\w])")
+_GROUP = re.compile(r"\d+")
 # Issuer prefixes (IIN ranges) of the card networks that use 13-19 digit numbers; a Luhn-valid 16-digit
 # number has a one-in-ten chance by luck, and a network prefix rules most of those out.
 _CARD_BRANDS = (
@@ -175,23 +177,36 @@ def _card_brand(digits: str) -> str | None:
     return None
 
 
-def _card_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
-    for match in _CARD.finditer(text):
-        raw = match.group()
-        separators = set(re.findall(r"[ -]", raw))
+def _card_window(groups: list[re.Match], text: str) -> tuple[int, int, str] | None:
+    """(start, end, brand) of the card number that the groups form exactly, if they form one."""
+    lengths = [len(g.group()) for g in groups]
+    if len(groups) > 1:
+        separators = {text[a.end():b.start()] for a, b in zip(groups, groups[1:])}
         if len(separators) > 1:
-            continue
-        if separators:
-            groups = [len(g) for g in re.split(r"[ -]", raw)]
-            # 4-4-4-4(-1..3), Amex 4-6-5, Diners 4-6-4: anything else is another kind of number written in groups
-            if not (all(n == 4 for n in groups[:-1]) and 1 <= groups[-1] <= 4) and groups not in ([4, 6, 5], [4, 6, 4]):
-                continue
-        digits = re.sub(r"\D", "", raw)
-        if not 13 <= len(digits) <= 19 or not luhn.is_valid(digits):
-            continue
-        brand = _card_brand(digits)
-        if brand:
-            yield "credit_card", match.start(), match.end(), brand
+            return None
+        # 4-4-4-4(-1..3), Amex 4-6-5, Diners 4-6-4: other groupings are other kinds of numbers
+        if not (all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4) and lengths not in ([4, 6, 5], [4, 6, 4]):
+            return None
+    digits = "".join(g.group() for g in groups)
+    if not 13 <= len(digits) <= 19 or not luhn.is_valid(digits):
+        return None
+    brand = _card_brand(digits)
+    return (groups[0].start(), groups[-1].end(), brand) if brand else None
+
+
+def _card_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
+    for run in _DIGIT_RUN.finditer(text):
+        groups = list(_GROUP.finditer(text, run.start(), run.end()))
+        i = 0
+        while i < len(groups):
+            for j in range(min(len(groups), i + 5), i, -1):  # at most five groups; the longest window first
+                found = _card_window(groups[i:j], text)
+                if found:
+                    yield "credit_card", *found
+                    i = j
+                    break
+            else:
+                i += 1
 
 
 def _iban_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
@@ -219,7 +234,7 @@ def _ssn_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
 def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, int, int, str]]:
     seen: set[tuple[int, int]] = set()
     for region in regions:
-        for match in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
+        for match in PhoneNumberMatcher(text, region, leniency=Leniency.STRICT_GROUPING):
             span = (match.start, match.end)
             if span in seen:
                 continue
