@@ -9,6 +9,7 @@ replacement by line and field, masked. The input is never written.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Any
 
 from ..config import Config
 from ..io import write_atomic
-from ..scan.pii import KINDS, PiiFinding, ScanOptions, redact_text
+from ..scan.pii import KINDS, PLACEHOLDERS, PiiFinding, ScanOptions, redact_text, replace_findings, scan_text
 from .writers import check_target, rewrite
 
 
@@ -43,21 +44,30 @@ class _Redactor:
             self.by_kind[f.kind] += 1
             self.log.append({"file": str(self.source), "line": line, "field": field, "kind": f.kind, "detail": f.detail, "masked": f.masked})
 
-    def value(self, value: Any, line: int, field: str) -> Any:
+    def _scalar(self, text: str, line: int, field: str, key: str) -> str | None:
+        """text with its findings replaced, or None when it has none. The key is read as context, so that
+        {"phone": "4155552671"} and {"password": "..."} are found as a bare number or value never is."""
+        prefix = f"{key}: " if key else ""
+        findings = [f for f in scan_text(prefix + text, self.options) if f.start >= len(prefix)]
+        if not findings:
+            return None
+        shifted = [dataclasses.replace(f, start=f.start - len(prefix), end=f.end - len(prefix)) for f in findings]
+        self._note(line, field, shifted)
+        return replace_findings(text, shifted, lambda f: PLACEHOLDERS[f.kind])
+
+    def value(self, value: Any, line: int, field: str, key: str = "") -> Any:
         """The value with every finding replaced; the same object when nothing was found."""
         if isinstance(value, str):
-            new, findings = redact_text(value, self.options)
-            self._note(line, field, findings)
-            return new if findings else value
+            new = self._scalar(value, line, field, key)
+            return value if new is None else new
         if self.numbers and isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1_000_000:
-            new, findings = redact_text(str(value), self.options)  # a phone or card number stored as a number
-            self._note(line, field, findings)
-            return new if findings else value
+            new = self._scalar(str(value), line, field, key)  # a phone or card number stored as a number
+            return value if new is None else new
         if isinstance(value, dict):
-            items = {k: self.value(v, line, f"{field}.{k}" if field else str(k)) for k, v in value.items()}
+            items = {k: self.value(v, line, f"{field}.{k}" if field else str(k), str(k)) for k, v in value.items()}
             return items if any(items[k] is not value[k] for k in value) else value
         if isinstance(value, (list, tuple)):
-            items_list = [self.value(v, line, f"{field}[{i}]") for i, v in enumerate(value)]
+            items_list = [self.value(v, line, f"{field}[{i}]", key) for i, v in enumerate(value)]
             return items_list if any(a is not b for a, b in zip(items_list, value)) else value
         return value
 
