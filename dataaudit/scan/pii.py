@@ -5,8 +5,8 @@ Google's libphonenumber port (`phonenumbers`), card numbers by the Luhn check an
 security numbers by `python-stdnum`, IP addresses by the standard `ipaddress` module, credentials by Yelp's
 `detect-secrets` plugins. Patterns are hand-written only where no library has one (e-mail addresses in free
 text, Google API keys, the extent of a private-key block, high-entropy values after a key-like word), each
-with a test. Prefilters run first (an '@' for e-mail, seven digits for the number kinds, one combined
-regex for secrets) so a million short records scan in minutes.
+with a test. Prefilters run first (an "@" for e-mail, seven digits for the number kinds, a marker or a
+16-character token for secrets) so a million short records scan in minutes.
 
 Importing this module registers `mask_text` with `dataaudit.excerpt`, so every excerpt in every report is
 masked: a found value shows as its kind and at most its last four characters.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Iterable, Iterator
 
 import phonenumbers
@@ -131,6 +131,10 @@ _VERSION_WORD = re.compile(r"(?i)(?:\bv|\bver|\bversion|\bbuild|\brelease|\bfirm
 # bare digit runs are far more often order, invoice or account numbers.
 _PHONE_CONTEXT = re.compile(r"(?i)(?:phone|call|tel|mobile|cell|number|no\.|whatsapp|text me|sms|fax|ring|reach me)\W{0,12}$")
 _BARE_DIGITS = re.compile(r"\d+")
+# Cheap stand-in for the matcher's own candidate search: a run of at least seven digits that is not a bare
+# digit run without a phone word, nor a date. Only texts with such a run go to the (costly) matcher.
+_PHONE_RUN = re.compile(r"(?<!\w)[+(]?\d[\d \t\-.()/\u00a0]{5,24}\d(?!\w)")
+_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 
 # Google API keys: no detect-secrets plugin has them (hand-written from Google's documented 39-char form).
 _GOOGLE_API_KEY = re.compile(r"(?<![\w-])AIza[0-9A-Za-z_-]{35}(?![\w-])")
@@ -231,7 +235,20 @@ def _ssn_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
             yield "us_ssn", match.start(1), match.end(1), "US social security number"
 
 
+def _may_hold_phone(text: str) -> bool:
+    for run in _PHONE_RUN.finditer(text):
+        value = run.group()
+        if _digit_count(value) < 7 or _DATE.fullmatch(value):
+            continue
+        if _BARE_DIGITS.fullmatch(value) and not _PHONE_CONTEXT.search(text, max(0, run.start() - 30), run.start()):
+            continue
+        return True
+    return False
+
+
 def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, int, int, str]]:
+    if not _may_hold_phone(text):
+        return
     seen: set[tuple[int, int]] = set()
     for region in regions:
         for match in PhoneNumberMatcher(text, region, leniency=Leniency.STRICT_GROUPING):
@@ -282,23 +299,13 @@ class _Secrets:
                 MailchimpDetector(), AzureStorageKeyDetector(), SquareOAuthDetector(), BasicAuthDetector()]
 
     @cached_property
-    def prefilter(self) -> re.Pattern:
-        """One regex matching wherever any plugin, the Google key pattern or a key-like word could match."""
-        parts = [_GOOGLE_API_KEY.pattern, _SECRET_CONTEXT.pattern.removeprefix("(?i)").join(("(?i:", ")")), "PuTTY-User-Key"]
-        for plugin in self.plugins:
-            for pattern in plugin.denylist:
-                flags = ("i" if pattern.flags & re.IGNORECASE else "") + ("x" if pattern.flags & re.VERBOSE else "")
-                parts.append(f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})")
-        return re.compile("|".join(parts))
-
-    @cached_property
     def entropy(self):
         from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
 
         return Base64HighEntropyString(), HexHighEntropyString()
 
     def find(self, text: str, options: ScanOptions) -> Iterator[tuple[str, int, int, str]]:
-        if not self.prefilter.search(text):
+        if not (_long_token(min(16, options.secret_min_length)).search(text) or any(lit in text for lit in _SECRET_LITERALS)):
             return
         for plugin in self.plugins:
             for value in set(plugin.analyze_string(text)):
@@ -327,6 +334,16 @@ class _Secrets:
             plugin = hexadecimal if is_hex else base64
             if plugin.calculate_shannon_entropy(value) > limit and any(c.isdigit() for c in value):
                 yield "secret", match.start(2), match.start(2) + len(value), f"high-entropy value after '{match.group(1).lower()}'"
+
+
+# Prefilter: every plugin pattern, the Google key and a value after a key-like word hold a run of at least
+# 16 key characters (or secret_min_length, when lower), except the few whose markers are listed here.
+_SECRET_LITERALS = ("PRIVATE KEY", "PuTTY-User-Key", "xox", "://", "_authToken")
+
+
+@cache
+def _long_token(length: int) -> re.Pattern:
+    return re.compile(f"(?:[A-Za-z0-9_\\-+/=.]){{{length}}}")
 
 
 def _occurrences(text: str, value: str) -> Iterator[int]:
