@@ -210,7 +210,8 @@ def test_check_lists_each_finding_by_file_line_and_field_across_train_eval_and_p
     ]
     (finding,) = judge_pii(result, _ctx(config, train))
     assert finding.condition == "hygiene" and finding.status is Status.FAIL  # 4 of 203 records is above 1%
-    assert "train.jsonl lines 5, 10" in finding.action and "eval.jsonl line 1" in finding.action and "dataaudit redact" in finding.action
+    assert "train.jsonl lines 5, 10" in finding.action and "eval.jsonl line 1" in finding.action
+    assert "`dataaudit redact INPUT --out CLEAN` for each file" in finding.action
 
 
 def test_personal_data_warns_at_or_below_the_share_and_any_secret_fails(tmp_path):
@@ -220,7 +221,8 @@ def test_personal_data_warns_at_or_below_the_share_and_any_secret_fails(tmp_path
     assert finding.status is Status.WARN and "1 of 200 records (0.5%)" in finding.summary and "a.jsonl line 8" in finding.action
     a_key = write_jsonl(tmp_path / "b.jsonl", _tickets(200, {3: "key AKIAQX4BZ7RT2WKD5N3M"}))
     (finding,) = judge_pii(measure_pii(_ctx(config, a_key)), _ctx(config, a_key))
-    assert finding.status is Status.FAIL and "Revoke" in finding.action and "b.jsonl line 4" in finding.action
+    assert finding.status is Status.FAIL and "b.jsonl line 4" in finding.action
+    assert finding.action.startswith(f"Revoke the credentials, then remove or redact them (`dataaudit redact {a_key} --out CLEAN`)")
     clean = write_jsonl(tmp_path / "c.jsonl", _tickets(50, {}))
     (finding,) = judge_pii(measure_pii(_ctx(config, clean)), _ctx(config, clean))
     assert finding.status is Status.PASS
@@ -230,10 +232,13 @@ def test_personal_data_warns_at_or_below_the_share_and_any_secret_fails(tmp_path
 
 def test_listing_is_capped_and_the_counts_are_not(tmp_path):
     config = config_from_dict({"pii": {"max_listed": 3}})
+    nothing_listed = config_from_dict({"pii": {"max_listed": 0}})
     path = write_jsonl(tmp_path / "a.jsonl", _tickets(20, {i: f"user{i}@example.com" for i in range(10)}))
     result = measure_pii(_ctx(config, path))
     assert (result.findings_total, result.findings_listed, len(result.findings)) == (10, 3, 3)
     assert "first findings listed only" in judge_pii(result, _ctx(config, path))[0].action
+    unlisted = measure_pii(_ctx(nothing_listed, path))
+    assert unlisted.findings == [] and "`dataaudit redact INPUT --out CLEAN`" in judge_pii(unlisted, _ctx(nothing_listed, path))[0].action
 
 
 def test_prompt_completion_and_text_label_fields_are_named(tmp_path):

@@ -174,6 +174,12 @@ def _lines_named(result: PiiResult, kinds: set[str], limit: int = 10) -> str:
     return text
 
 
+def _redact_command(result: PiiResult) -> str:
+    files = list(dict.fromkeys(location.file for location in result.findings))
+    command = f"`dataaudit redact {files[0] if len(files) == 1 else 'INPUT'} --out CLEAN`"  # INPUT: several files, or none listed
+    return command + (" for each file" if len(files) > 1 else "")
+
+
 def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
     if result is None:
         return []
@@ -185,7 +191,7 @@ def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
             "hygiene", Status.FAIL,
             f"{result.secret_records} record(s) hold credentials ({result.by_kind.get('secret', 0)} secret(s): keys, tokens or private keys)",
             evidence,
-            f"Revoke the credentials, then remove or redact them (`dataaudit redact INPUT --out CLEAN`): {_lines_named(result, {'secret'})}."))
+            f"Revoke the credentials, then remove or redact them ({_redact_command(result)}): {_lines_named(result, {'secret'})}."))
     personal_share = result.personal_records / result.records if result.records else 0.0
     if result.personal_records and personal_share > config.warn_share:
         status = Status.FAIL if personal_share > config.max_share else Status.WARN
@@ -194,7 +200,7 @@ def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
             "hygiene", status,
             f"personal data in {result.personal_records} of {result.records} records ({personal_share:.1%}): {kinds}",
             {**evidence, "personal_share": personal_share, "max_share": config.max_share},
-            f"Redact before training (`dataaudit redact INPUT --out CLEAN` replaces each value with a placeholder): "
+            f"Redact before training ({_redact_command(result)} replaces each value with a placeholder): "
             f"{_lines_named(result, set(KINDS) - {'secret'})}."))
     if not findings:
         findings.append(Finding("hygiene", Status.PASS, f"no personal data or credentials found in {result.records} records", evidence))

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from ..errors import InputError
 from ..io import write_atomic
+from ..load.dataset import _read_bytes
 
 DROP = object()  # returned by an edit: leave the row out
 BOM = "\ufeff"
@@ -76,15 +77,7 @@ def check_target(source: Path, target: Path) -> FileFormat:
         raise InputError(f"{target}: is a directory; --out must name the file to write")
     if target.exists() and target.resolve() == source.resolve():
         raise InputError(f"{target}: the output would overwrite the input; choose another path")
-    try:
-        with source.open("rb") as handle:
-            head = handle.read(8)
-    except FileNotFoundError as exc:
-        raise InputError(f"{source}: no such file") from exc
-    except IsADirectoryError as exc:
-        raise InputError(f"{source}: is a directory, not a data file") from exc
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read ({exc.strerror or exc})") from exc
+    head = _read_bytes(source)[:8]  # the loader's reading, so a missing or unreadable input says the same
     fmt = file_format(source, head)
     promised = format_of_name(target)
     if promised is not None and promised != fmt:

@@ -152,26 +152,25 @@ _SECRET_CONTEXT = re.compile(
     r"passwd|pwd|secret|contraseña|contrasena|token|bearer)\b[\"'\]]{0,2}(?:\s*(?:is|was|=|:|:=|=>)\s*|\s+)[\"'`]?([A-Za-z0-9_\-+/=.]+)")
 
 
+def _public_address(match: re.Match, parse, label: str) -> tuple[str, int, int, str] | None:
+    try:
+        address = parse(match.group())
+    except ValueError:
+        return None
+    return ("ip_address", match.start(), match.end(), label) if address.is_global else None
+
+
 def _ip_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
+    found = []
     for match in _IPV4.finditer(text):
         if _VERSION_WORD.search(text, max(0, match.start() - 12), match.start()):
             continue
         if match.start() >= 2 and text[match.start() - 1] == "/" and text[match.start() - 2] != "/":
             continue  # "Chrome/120.0.0.0": a product version, not a URL host
-        try:
-            address = ipaddress.IPv4Address(match.group())
-        except ValueError:
-            continue
-        if address.is_global:
-            yield "ip_address", match.start(), match.end(), "public IPv4 address"
+        found.append(_public_address(match, ipaddress.IPv4Address, "public IPv4 address"))
     if text.count(":") >= 2:
-        for match in _IPV6.finditer(text):
-            try:
-                address6 = ipaddress.IPv6Address(match.group())
-            except ValueError:
-                continue
-            if address6.is_global:
-                yield "ip_address", match.start(), match.end(), "public IPv6 address"
+        found.extend(_public_address(match, ipaddress.IPv6Address, "public IPv6 address") for match in _IPV6.finditer(text))
+    return (f for f in found if f is not None)
 
 
 def _card_brand(digits: str) -> str | None:
