@@ -13,14 +13,15 @@ from rich.console import Console
 from stdnum import luhn
 
 from dataaudit.checks.base import AuditContext, Status
-from dataaudit.checks.pii import PiiConfig, judge_pii, measure_pii, message_texts
+from dataaudit.checks.pii import judge_pii, measure_pii, message_texts, record_texts
+from dataaudit.load.records import Record
 from dataaudit.config import Config, ConfigError, config_from_dict
 from dataaudit.excerpt import excerpt
 from dataaudit.index import build_index
 from dataaudit.load.dataset import load_dataset
 from dataaudit.scan.pii import KINDS, ScanOptions, mask_text, masked_form, redact_text, scan_text
 
-from conftest import SAMPLE, chat, write_jsonl
+from conftest import SAMPLE, chat, shared_dataset, write_jsonl
 
 # Each kind in several of the forms it takes in real tickets: (sentence, the value planted in it).
 PLANTED: dict[str, list[tuple[str, str]]] = {
@@ -122,6 +123,18 @@ def test_look_alikes_raise_no_alarm(text):
     assert _found(text) == []
 
 
+def test_no_alarm_on_real_news_sentences_and_banking_queries():
+    # RTE-1 news sentences are full of dates, amounts, counts and years; Banking77 queries talk about cards,
+    # PINs and passwords without holding any. Neither holds a real value of any kind.
+    import pandas as pd
+
+    rte = pd.read_csv(shared_dataset("snow2008_rte") / "rte1.tsv", sep="\t", dtype=str, keep_default_na=False)
+    banking = pd.read_csv(shared_dataset("banking77") / "test.csv", dtype=str, keep_default_na=False)
+    texts = set(rte["text"]) | set(rte["hypothesis"]) | set(banking["text"])
+    assert len(texts) > 4500
+    assert {t: _found(t) for t in texts if _found(t)} == {}
+
+
 def test_kinds_can_be_switched_off_and_regions_change_national_forms():
     assert _found("mail jane@example.com or call +44 20 7946 0958", ScanOptions(kinds=frozenset({"phone"}))) == [("phone", "+44 20 7946 0958")]
     assert _found("office 020 7946 0958", ScanOptions(phone_regions=("US",))) == []
@@ -170,6 +183,17 @@ def test_excerpt_never_shows_a_planted_email_or_card(prefix, value, suffix, limi
     assert value not in excerpt(text, limit=limit)
 
 
+def test_record_texts_reads_every_message_when_the_loader_keeps_the_parsed_source():
+    from types import SimpleNamespace
+
+    messages = [{"role": "system", "content": "escalate to ops@example.com"}, {"role": "user", "content": "hi"},
+                {"role": "assistant", "content": "earlier reply"}, {"role": "user", "content": "again"}, {"role": "assistant", "content": "billing"}]
+    record = SimpleNamespace(format="chat", raw={"messages": messages}, input_text="hi\nagain", target="billing", label="billing")
+    assert [f for f, _ in record_texts(record, "text", "label")] == [f"messages[{i}].content" for i in range(5)]
+    without_source = SimpleNamespace(format="chat", raw=None, input_text="hi\nagain", target="billing", label="billing")
+    assert list(record_texts(without_source, "text", "label")) == [("messages[user]", "hi\nagain"), ("messages[assistant]", "billing")]
+
+
 def test_message_texts_walks_every_message_and_content_part():
     messages = [{"role": "system", "content": "sys"}, {"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "image_url"}]},
                 {"role": "assistant", "content": None, "tool_calls": []}]
@@ -202,9 +226,11 @@ def test_check_lists_each_finding_by_file_line_and_field_across_train_eval_and_p
     assert result.by_kind == {"email": 1, "phone": 1, "credit_card": 1, "ip_address": 1}
     assert result.by_role == {"train": 2, "eval": 1, "production": 1}
     assert result.share == pytest.approx(4 / 203)
+    # The user turn is messages[1] when the loader keeps each chat record's parsed source (Record.raw).
+    user = "messages[1].content" if "raw" in Record.__dataclass_fields__ else "messages[user]"
     assert [(Path(f.file).name, f.line, f.field, f.kind, f.masked) for f in result.findings] == [
-        ("train.jsonl", 5, "messages[user]", "email", "<EMAIL ….com>"),
-        ("train.jsonl", 10, "messages[user]", "credit_card", "<CREDIT_CARD …1111>"),
+        ("train.jsonl", 5, user, "email", "<EMAIL ….com>"),
+        ("train.jsonl", 10, user, "credit_card", "<CREDIT_CARD …1111>"),
         ("eval.jsonl", 1, "text", "phone", "<PHONE …0958>"),
         ("prod.jsonl", 1, "text", "ip_address", "<IP_ADDRESS …42>"),
     ]
