@@ -159,7 +159,7 @@ def _run_init(args: argparse.Namespace) -> int:
 
 
 def _run_dedup(args: argparse.Namespace) -> int:
-    from .dedup import deduplicate
+    from .fix.dedup import deduplicate
 
     config = _config_from_args(args)
     summary = deduplicate(args.input, args.out, config, drop_conflicts=args.drop_conflicts, embed=not args.no_embeddings)

@@ -20,6 +20,7 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
 _SPACE = re.compile(r"\s+")
 
 _maskers: list[Callable[[str], str]] = []
+_scanners_loaded = False
 
 
 def register_masker(masker: Callable[[str], str]) -> None:
@@ -29,6 +30,11 @@ def register_masker(masker: Callable[[str], str]) -> None:
 
 
 def mask(text: str) -> str:
+    global _scanners_loaded
+    if not _scanners_loaded:  # late: the scanners import this module to register themselves
+        from .scan import pii  # noqa: F401  - registers the personal-data and secrets masker
+
+        _scanners_loaded = True
     for masker in _maskers:
         text = masker(text)
     return text

@@ -3,7 +3,8 @@
     python sample_data/make_sample.py
 
 support_tickets.jsonl  chat-format classification export: ~260 tickets, 6 labels, with planted problems:
-                       malformed lines, exact and case/whitespace duplicates, conflicting labels, a rare label
+                       malformed lines, exact and case/whitespace duplicates, conflicting labels, a rare label,
+                       an e-mail address, a phone number and an AWS access key id in three tickets
 support_eval.jsonl     eval set, 3 of whose tickets also sit in training (leakage)
 production.jsonl       production inputs: the training topics, plus two topics training lacks
                        (gift cards, personal-data requests)
@@ -148,6 +149,12 @@ def main() -> None:
     tickets = unique_tickets(rng, {"billing": 60, "shipping": 54, "returns": 46, "account": 44, "technical": 40, "warranty_claim": 4},
                              seen, train_templates, max_uses=5)
     lines = [json.dumps(chat(t, label, f"T{i:04d}"), ensure_ascii=False) for i, (t, label) in enumerate(tickets, 1)]
+    # Planted personal data and a credential, all fake (the phone number is in Ofcom's range for drama, the key is
+    # random), on tickets that carry no other planted problem.
+    for index, extra in ((10, " My login email is maria.lopez@example.org."), (118, " Call me on +44 20 7946 0958."),
+                         (199, " Our logs show this key in the failing request: AKIAQX4BZ7RT2WKD5N3M")):
+        text, label = tickets[index]
+        lines[index] = json.dumps(chat(text + extra, label, f"T{index + 1:04d}"), ensure_ascii=False)
 
     # Planted duplicates: exact copies and case/whitespace variants, placed later in the file.
     for source in (5, 17, 40, 88, 131):

@@ -1,0 +1,210 @@
+"""Personal data and credentials in the text a model would be trained on, evaluated with or compared against.
+
+A fine-tuned model memorises what its training text holds: e-mail addresses, phone and card numbers, IBANs,
+and worst, live credentials pasted into a ticket. Every text field of every record in the training, eval
+and production inputs is scanned (`dataaudit.scan.pii`); each finding is listed by file, line and field
+with its value masked. Any secret fails `hygiene`; personal data warns, and fails above a share of records.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import phonenumbers
+
+from ..errors import ConfigError
+from ..load.records import Record
+from ..scan.pii import KINDS, PiiFinding, ScanOptions, scan_text
+from .base import AuditContext, Check, Finding, Status
+
+
+@dataclass
+class PiiConfig:
+    kinds: list[str] = field(default_factory=lambda: list(KINDS))  # what to look for
+    phone_regions: list[str] = field(default_factory=lambda: ["US", "GB"])  # national number forms to recognise
+    warn_share: float = 0.0  # warn when personal data is in more than this share of records
+    max_share: float = 0.01  # fail above this share (any secret always fails)
+    secret_entropy: float = 3.5  # bits per character a value after "api key", "token", ... needs to be a secret
+    secret_min_length: int = 16
+    max_listed: int = 200  # findings listed in the report; the counts stay exact
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.kinds) - set(KINDS))
+        if unknown:
+            raise ConfigError(f"pii.kinds: unknown kind {unknown[0]!r} (known: {', '.join(KINDS)})")
+        regions = sorted(set(self.phone_regions) - phonenumbers.SUPPORTED_REGIONS)
+        if regions:
+            raise ConfigError(f"pii.phone_regions: {regions[0]!r} is not a region code libphonenumber knows (use ISO 3166 codes such as US, GB, DE)")
+        for name in ("warn_share", "max_share"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:  # also false for NaN
+                raise ConfigError(f"pii.{name}: {value!r} is not a share between 0 and 1")
+        if self.warn_share > self.max_share:
+            raise ConfigError("pii: warn_share must not exceed max_share")
+        if not 0.0 < self.secret_entropy <= 8.0:
+            raise ConfigError(f"pii.secret_entropy: {self.secret_entropy!r} is not between 0 and 8 bits per character")
+        if self.secret_min_length < 8:
+            raise ConfigError(f"pii.secret_min_length: {self.secret_min_length!r} is below 8; short values are words, not keys")
+        if self.max_listed < 0:
+            raise ConfigError(f"pii.max_listed: {self.max_listed!r} is negative")
+
+    def options(self) -> ScanOptions:
+        return ScanOptions(frozenset(self.kinds), tuple(self.phone_regions), self.secret_entropy, self.secret_min_length)
+
+
+@dataclass(frozen=True)
+class PiiLocation:
+    file: str
+    line: int
+    field: str  # which text of the record: messages[2].content, prompt, completion, text, label, ...
+    kind: str
+    detail: str
+    masked: str  # the kind and at most the last four characters; never the value
+
+
+@dataclass(frozen=True)
+class PiiResult:
+    records: int  # records scanned in all roles
+    records_with_findings: int
+    share: float  # records_with_findings / records
+    personal_records: int  # records with personal data (anything but a secret): the share that is judged
+    secret_records: int
+    by_kind: dict[str, int]  # findings per kind
+    by_role: dict[str, int]  # records with findings per role (train, eval, production)
+    findings: list[PiiLocation]  # the first max_listed
+    findings_total: int
+    findings_listed: int
+
+
+def record_texts(record: Record, text_field: str, label_field: str) -> Iterator[tuple[str, str]]:
+    """(field, text) for every text of a record that a trainer or a model sees.
+
+    A chat record's parsed source (`Record.raw`, where the loader keeps it) gives every message's content;
+    otherwise the record's input (all user turns) and target (the final assistant turn) stand for them.
+    """
+    raw = getattr(record, "raw", None)
+    if record.format == "chat" and isinstance(raw, dict) and isinstance(raw.get("messages"), list):
+        yield from message_texts(raw["messages"])
+    else:
+        names = {"chat": ("messages[user]", "messages[assistant]"), "prompt_completion": ("prompt", "completion")}
+        input_name, target_name = names.get(record.format, (text_field, "target"))
+        yield input_name, record.input_text
+        if record.target is not None:
+            yield target_name, record.target
+    if record.label is not None and record.label != record.target:
+        yield label_field, record.label
+
+
+def message_texts(messages: list) -> Iterator[tuple[str, str]]:
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            yield f"messages[{i}].content", content
+        elif isinstance(content, list):
+            for j, part in enumerate(content):
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    yield f"messages[{i}].content[{j}].text", part["text"]
+
+
+def measure_pii(ctx: AuditContext) -> PiiResult:
+    config: PiiConfig = ctx.config.section("pii")
+    options = config.options()
+    fields = ctx.config.fields
+    seen: dict[str, tuple[PiiFinding, ...]] = {}  # the same text (duplicates, shared system prompts) is scanned once
+    by_kind: Counter = Counter()
+    by_role: Counter = Counter()
+    listed: list[PiiLocation] = []
+    records = with_findings = personal = secret = total = 0
+    for index in (ctx.train, ctx.eval, ctx.production):
+        if index is None:
+            continue
+        text_field = (fields.production_text if index.role == "production" and fields.production_text else fields.text) or "text"
+        for record in index.records:
+            records += 1
+            kinds_here: set[str] = set()
+            for field_name, text in record_texts(record, text_field, fields.label):
+                found = seen.get(text)
+                if found is None:
+                    found = seen[text] = tuple(scan_text(text, options))
+                for finding in found:
+                    total += 1
+                    by_kind[finding.kind] += 1
+                    kinds_here.add(finding.kind)
+                    if len(listed) < config.max_listed:
+                        listed.append(PiiLocation(record.source, record.line, field_name, finding.kind, finding.detail, finding.masked))
+            if kinds_here:
+                with_findings += 1
+                by_role[index.role] += 1
+                personal += bool(kinds_here - {"secret"})
+                secret += "secret" in kinds_here
+    return PiiResult(
+        records=records,
+        records_with_findings=with_findings,
+        share=with_findings / records if records else 0.0,
+        personal_records=personal,
+        secret_records=secret,
+        by_kind={kind: by_kind[kind] for kind in KINDS if by_kind[kind]},
+        by_role=dict(by_role),
+        findings=listed,
+        findings_total=total,
+        findings_listed=len(listed),
+    )
+
+
+def _lines_named(result: PiiResult, kinds: set[str], limit: int = 10) -> str:
+    """'support.jsonl lines 3, 17, 45 and 12 more': where to look, from the listed findings."""
+    by_file: dict[str, list[int]] = {}
+    for location in result.findings:
+        if location.kind in kinds:
+            lines = by_file.setdefault(location.file, [])
+            if location.line not in lines:
+                lines.append(location.line)
+    parts = []
+    for file, lines in by_file.items():
+        shown = ", ".join(str(n) for n in lines[:limit])
+        more = f" and {len(lines) - limit} more" if len(lines) > limit else ""
+        parts.append(f"{file} line{'s' if len(lines) > 1 else ''} {shown}{more}")
+    text = "; ".join(parts)
+    if result.findings_listed < result.findings_total:
+        text += " (first findings listed only; see checks.pii.findings)"
+    return text
+
+
+def _redact_command(result: PiiResult) -> str:
+    files = list(dict.fromkeys(location.file for location in result.findings))
+    command = f"`dataaudit redact {files[0] if len(files) == 1 else 'INPUT'} --out CLEAN`"  # INPUT: several files, or none listed
+    return command + (" for each file" if len(files) > 1 else "")
+
+
+def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
+    if result is None:
+        return []
+    config: PiiConfig = ctx.config.section("pii")
+    evidence: dict[str, Any] = {"records_with_findings": result.records_with_findings, "share": result.share, "by_kind": result.by_kind}
+    findings = []
+    if result.secret_records:
+        findings.append(Finding(
+            "hygiene", Status.FAIL,
+            f"{result.secret_records} record(s) hold credentials ({result.by_kind.get('secret', 0)} secret(s): keys, tokens or private keys)",
+            evidence,
+            f"Revoke the credentials, then remove or redact them ({_redact_command(result)}): {_lines_named(result, {'secret'})}."))
+    personal_share = result.personal_records / result.records if result.records else 0.0
+    if result.personal_records and personal_share > config.warn_share:
+        status = Status.FAIL if personal_share > config.max_share else Status.WARN
+        kinds = ", ".join(f"{result.by_kind[k]} {k}" for k in KINDS if k != "secret" and k in result.by_kind)
+        findings.append(Finding(
+            "hygiene", status,
+            f"personal data in {result.personal_records} of {result.records} records ({personal_share:.1%}): {kinds}",
+            {**evidence, "personal_share": personal_share, "max_share": config.max_share},
+            f"Redact before training ({_redact_command(result)} replaces each value with a placeholder): "
+            f"{_lines_named(result, set(KINDS) - {'secret'})}."))
+    if not findings:
+        findings.append(Finding("hygiene", Status.PASS, f"no personal data or credentials found in {result.records} records", evidence))
+    return findings
+
+
+CHECK = Check(id="pii", order=35, measure=measure_pii, judge=judge_pii, config_section=("pii", PiiConfig))

@@ -1,0 +1,135 @@
+"""`dataaudit redact`: a copy of a dataset with every personal-data value and credential replaced by a placeholder.
+
+Every string in every row is scanned (`dataaudit.scan.pii`, the same detectors as the `pii` check), keys
+and structure untouched: `jane@example.com` becomes `<EMAIL>`, a card number `<CREDIT_CARD>`, an API key
+`<SECRET>`. The copy keeps every line and the input's format; a JSONL line without findings is written
+byte for byte, and one with findings changes only the strings that held them. A sidecar lists each
+replacement by line and field, masked. The input is never written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..io import write_atomic
+from ..scan.pii import KINDS, PLACEHOLDERS, PiiFinding, ScanOptions, redact_text, replace_findings, scan_text
+from .writers import check_target, rewrite
+
+
+@dataclass
+class RedactSummary:
+    rows: int  # data rows read (all written)
+    changed: int  # rows with at least one replacement
+    replaced: int  # values replaced
+    by_kind: dict[str, int]
+    sidecar: Path  # one JSON line per replacement: file, line, field, kind, detail, masked
+
+
+class _Redactor:
+    def __init__(self, source: Path, options: ScanOptions, *, numbers: bool):
+        self.source = source
+        self.numbers = numbers  # JSON numbers may become placeholder strings; typed Parquet columns may not
+        self.options = options
+        self.log: list[dict] = []
+        self.by_kind: Counter = Counter()
+
+    def _note(self, line: int, field: str, findings: list[PiiFinding]) -> None:
+        for f in findings:
+            self.by_kind[f.kind] += 1
+            self.log.append({"file": str(self.source), "line": line, "field": field, "kind": f.kind, "detail": f.detail, "masked": f.masked})
+
+    def _scalar(self, text: str, line: int, field: str, key: str) -> str | None:
+        """text with its findings replaced, or None when it has none. The key is read as context, so that
+        {"phone": "4155552671"} and {"password": "..."} are found as a bare number or value never is."""
+        prefix = f"{key}: " if key else ""
+        findings = [f for f in scan_text(prefix + text, self.options) if f.start >= len(prefix)]
+        if not findings:
+            return None
+        shifted = [dataclasses.replace(f, start=f.start - len(prefix), end=f.end - len(prefix)) for f in findings]
+        self._note(line, field, shifted)
+        return replace_findings(text, shifted, lambda f: PLACEHOLDERS[f.kind])
+
+    def value(self, value: Any, line: int, field: str, key: str = "") -> Any:
+        """The value with every finding replaced; the same object when nothing was found."""
+        if isinstance(value, str):
+            new = self._scalar(value, line, field, key)
+            return value if new is None else new
+        if self.numbers and isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1_000_000:
+            new = self._scalar(str(value), line, field, key)  # a phone or card number stored as a number
+            return value if new is None else new
+        if isinstance(value, dict):
+            items = {k: self.value(v, line, f"{field}.{k}" if field else str(k), str(k)) for k, v in value.items()}
+            return items if any(items[k] is not value[k] for k in value) else value
+        if isinstance(value, (list, tuple)):
+            items_list = [self.value(v, line, f"{field}[{i}]", key) for i, v in enumerate(value)]
+            return items_list if any(a is not b for a, b in zip(items_list, value)) else value
+        return value
+
+    def jsonl_line(self, number: int, line: str | bytes) -> str | bytes:
+        if isinstance(line, bytes):  # not UTF-8: nothing can be read from it, nor safely changed
+            return line
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            new, findings = redact_text(line, self.options)  # malformed JSON: redact the raw text all the same
+            self._note(number, "(line)", findings)
+            return new if findings else line
+        redacted = self.value(obj, number, "")
+        if redacted is obj:
+            return line
+        return _patched_line(line, obj, redacted)
+
+
+def _string_changes(old: Any, new: Any) -> list[tuple[Any, Any]]:
+    if old is new:
+        return []
+    if isinstance(old, dict):
+        return [c for k in old for c in _string_changes(old[k], new[k])]
+    if isinstance(old, list):
+        return [c for a, b in zip(old, new) for c in _string_changes(a, b)]
+    return [(old, new)]
+
+
+def _patched_line(line: str, old: Any, new: Any) -> str:
+    """The line with only the changed values rewritten, so its key order, spacing and escapes stay; the
+    whole object re-serialised when that cannot be done exactly."""
+    patched = line
+    for before, after in _string_changes(old, new):
+        for ascii_only in (False, True):
+            encoded = json.dumps(before, ensure_ascii=ascii_only)
+            if encoded in patched:
+                patched = patched.replace(encoded, json.dumps(after, ensure_ascii=ascii_only))
+                break
+    try:
+        if json.loads(patched) == new:
+            return patched
+    except json.JSONDecodeError:
+        pass
+    return json.dumps(new, ensure_ascii=False)
+
+
+def redact(input_path: str | Path, out_path: str | Path, config: Config) -> RedactSummary:
+    source, target = Path(input_path), Path(out_path)
+    fmt = check_target(source, target)
+    options = config.section("pii").options()
+    redactor = _Redactor(source, options, numbers=fmt.kind == "jsonl")
+    changed_rows: set[int] = set()
+
+    def edit(number: int, row: Any) -> Any:
+        before = len(redactor.log)
+        result = redactor.jsonl_line(number, row) if fmt.kind == "jsonl" else redactor.value(row, number, "")
+        if len(redactor.log) > before:
+            changed_rows.add(number)
+        return result
+
+    stats = rewrite(source, target, edit)
+    sidecar = target.with_name(target.name + ".redacted.jsonl")
+    write_atomic(sidecar, "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in redactor.log))
+    return RedactSummary(stats.rows, len(changed_rows), len(redactor.log),
+                         {k: redactor.by_kind[k] for k in KINDS if redactor.by_kind[k]}, sidecar)

@@ -1,0 +1,257 @@
+"""Writing a dataset back in the input file's own format, row by row, for the commands that fix a copy.
+
+`rewrite(source, target, edit)` reads the input in its format (JSONL, CSV, TSV, Parquet; JSONL and CSV
+may be gzip-compressed), calls `edit(number, row)` for every data row, numbered as the loader numbers them
+(JSONL: the physical line; CSV/TSV and Parquet: the data row), and writes the rows it keeps to the target in
+the same format. A row `edit` returns unchanged (the same object) is written byte for byte as it was in
+the input (text formats); `DROP` removes it; another value replaces it. The input is only ever read.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import InputError
+from ..io import write_atomic
+from ..load.dataset import _read_bytes
+
+DROP = object()  # returned by an edit: leave the row out
+BOM = "\ufeff"
+
+_KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    kind: str  # jsonl | csv | tsv | parquet
+    gzip: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.kind.upper() + (" (gzip)" if self.gzip else "")
+
+
+@dataclass(frozen=True)
+class RewriteStats:
+    rows: int  # data rows read
+    kept: int
+    changed: int  # kept rows written with new content
+
+
+def format_of_name(path: Path) -> FileFormat | None:
+    """The format a file name promises, or None when its suffix names none."""
+    suffixes = [s.lower() for s in path.suffixes]
+    compressed = bool(suffixes) and suffixes[-1] == ".gz"
+    if compressed:
+        suffixes = suffixes[:-1]
+    kind = _KINDS.get(suffixes[-1]) if suffixes else None
+    if kind is None:
+        return None
+    if compressed and kind == "parquet":
+        return None  # Parquet compresses inside the file; a .parquet.gz is not something pandas reads
+    return FileFormat(kind, compressed)
+
+
+def file_format(path: Path, head: bytes) -> FileFormat:
+    """The format of an existing file: its content decides compression, its name (or its first byte) the rest."""
+    compressed = head[:2] == b"\x1f\x8b"
+    named = format_of_name(path)
+    if head[:4] == b"PAR1":
+        return FileFormat("parquet")
+    if named is not None:
+        return FileFormat(named.kind, compressed)
+    if compressed:
+        raise InputError(f"{path}: gzip-compressed, but the name does not say what is inside; name it like data.jsonl.gz or data.csv.gz")
+    return FileFormat("jsonl" if head.lstrip()[:1] in (b"{", b"[") else "csv")
+
+
+def check_target(source: Path, target: Path) -> FileFormat:
+    """The input's format, after refusing an output that would overwrite the input, is a folder, or names
+    another format."""
+    if target.is_dir():
+        raise InputError(f"{target}: is a directory; --out must name the file to write")
+    if target.exists() and target.resolve() == source.resolve():
+        raise InputError(f"{target}: the output would overwrite the input; choose another path")
+    head = _read_bytes(source)[:8]  # the loader's reading, so a missing or unreadable input says the same
+    fmt = file_format(source, head)
+    promised = format_of_name(target)
+    if promised is not None and promised != fmt:
+        raise InputError(f"{target}: the output is written as {fmt.label} like its input {source.name}; "
+                         f"give it a name that says so (for example {_suggest(target, fmt)})")
+    return fmt
+
+
+def _suggest(target: Path, fmt: FileFormat) -> str:
+    stem = target.name.split(".")[0] or "clean"
+    return stem + {"jsonl": ".jsonl", "csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}[fmt.kind] + (".gz" if fmt.gzip else "")
+
+
+def read_plain(path: Path, fmt: FileFormat) -> bytes:
+    """The file's bytes, decompressed when it is gzip."""
+    raw = path.read_bytes()
+    if not fmt.gzip:
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{path}: cannot decompress gzip ({exc}); the file is damaged or truncated") from exc
+
+
+def _write(target: Path, fmt: FileFormat, payload: bytes) -> None:
+    write_atomic(target, gzip.compress(payload, mtime=0) if fmt.gzip else payload)
+
+
+def rewrite(source: str | Path, target: str | Path, edit: Callable[[int, Any], Any], *, drop_blank: bool = False) -> RewriteStats:
+    """edit(number, row) -> DROP | row (unchanged) | new row, where a row is the line text (str) for JSONL,
+    a {column: text} dict for CSV/TSV and a {column: value} dict for Parquet. Blank JSONL lines are kept
+    unless drop_blank."""
+    source, target = Path(source), Path(target)
+    fmt = check_target(source, target)
+    if fmt.kind == "parquet":
+        return _rewrite_parquet(source, target, edit)
+    data = read_plain(source, fmt)
+    if fmt.kind == "jsonl":
+        payload, stats = _rewrite_jsonl(data, edit, drop_blank)
+    else:
+        payload, stats = _rewrite_csv(data, "\t" if fmt.kind == "tsv" else ",", edit, source)
+    _write(target, fmt, payload)
+    return stats
+
+
+def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], drop_blank: bool) -> tuple[bytes, RewriteStats]:
+    bom = data.startswith(b"\xef\xbb\xbf")
+    lines = (data[3:] if bom else data).split(b"\n")
+    ends_with_newline = lines[-1] == b""
+    if ends_with_newline:
+        lines.pop()
+    out: list[bytes] = []
+    rows = kept = changed = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            if not drop_blank:
+                out.append(line)
+            continue
+        rows += 1
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None  # not UTF-8: the edit sees the bytes and may only keep or drop them
+        result = edit(number, text if text is not None else line)
+        if result is DROP:
+            continue
+        kept += 1
+        if result is text or result is line:
+            out.append(line)
+        else:
+            changed += 1
+            out.append(result.encode("utf-8") if isinstance(result, str) else result)
+    payload = b"\n".join(out) + (b"\n" if out and (ends_with_newline or drop_blank) else b"")
+    return (b"\xef\xbb\xbf" if bom else b"") + payload, RewriteStats(rows, kept, changed)
+
+
+class _LineTap:
+    """Hands lines to csv.reader and remembers them, so each parsed row's original text is known."""
+
+    def __init__(self, text: str):
+        self.lines = io.StringIO(text, newline="")
+        self.taken: list[str] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.taken.append(line)
+        return line
+
+    def take(self) -> str:
+        text = "".join(self.taken)
+        self.taken.clear()
+        return text
+
+
+def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source: Path) -> tuple[bytes, RewriteStats]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: file is not UTF-8 (invalid byte at offset {exc.start}); re-export it as UTF-8") from exc
+    bom = text.startswith(BOM)
+    tap = _LineTap(text[1:] if bom else text)
+    reader = csv.reader(tap, delimiter=sep)
+    out: list[str] = []
+    header: list[str] | None = None
+    rows = kept = changed = 0
+    try:
+        for values in reader:
+            raw = tap.take()
+            if not values:  # a blank line: pandas skips it, so it has no row number; keep it as it was
+                out.append(raw)
+                continue
+            if header is None:
+                header = values
+                out.append(raw)
+                continue
+            rows += 1
+            row = dict(zip(header, values + [""] * (len(header) - len(values))))
+            result = edit(rows, row)
+            if result is DROP:
+                continue
+            kept += 1
+            if result is row:
+                out.append(raw)
+                continue
+            changed += 1
+            buffer = io.StringIO()
+            ending = "\r\n" if raw.endswith("\r\n") else "\n" if raw.endswith(("\n", "\r")) else ""
+            csv.writer(buffer, delimiter=sep, lineterminator=ending).writerow([result.get(column, "") for column in header])
+            out.append(buffer.getvalue())
+    except csv.Error as exc:
+        raise InputError(f"{source}: cannot parse CSV at line {reader.line_num}: {exc}") from exc
+    # A kept row that was the file's last line (no newline) may now sit before another row: give it one.
+    for i in range(len(out) - 1):
+        if not out[i].endswith(("\n", "\r")):
+            out[i] += "\r\n" if out[i + 1].endswith("\r\n") else "\n"
+    return ((BOM if bom else "") + "".join(out)).encode("utf-8"), RewriteStats(rows, kept, changed)
+
+
+def _rewrite_parquet(source: Path, target: Path, edit: Callable[[int, Any], Any]) -> RewriteStats:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(source)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise InputError(f"{source}: cannot read Parquet: {exc}") from exc
+    original = table.to_pylist()
+    kept_rows: list[dict] = []
+    keep_mask: list[bool] = []
+    changed = 0
+    for number, row in enumerate(original, start=1):
+        result = edit(number, row)
+        keep_mask.append(result is not DROP)
+        if result is DROP:
+            continue
+        if result is not row:
+            changed += 1
+        kept_rows.append(result)
+    # Unchanged rows keep their exact Arrow values (filter); edited ones are rebuilt under the same schema.
+    out = pa.Table.from_pylist(kept_rows, schema=table.schema) if changed else table.filter(pa.array(keep_mask, type=pa.bool_()))
+    buffer = pa.BufferOutputStream()
+    pq.write_table(out, buffer, compression=_compression(source))
+    write_atomic(target, buffer.getvalue().to_pybytes())
+    return RewriteStats(len(original), len(kept_rows), changed)
+
+
+def _compression(source: Path) -> str:
+    import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(source).metadata
+    if metadata.num_row_groups and metadata.num_columns:
+        name = metadata.row_group(0).column(0).compression.lower()
+        return {"uncompressed": "none", "lz4_raw": "lz4"}.get(name, name)
+    return "snappy"

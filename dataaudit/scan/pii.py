@@ -1,0 +1,409 @@
+"""Personal data and credentials in text: pure detectors, text -> findings, and the masking every excerpt gets.
+
+Each kind is found by a cheap candidate pattern and confirmed by a maintained validator: phone numbers by
+Google's libphonenumber port (`phonenumbers`), card numbers by the Luhn check and IBANs and US social
+security numbers by `python-stdnum`, IP addresses by the standard `ipaddress` module, credentials by Yelp's
+`detect-secrets` plugins. Patterns are hand-written only where no library has one (e-mail addresses in free
+text, Google API keys, the extent of a private-key block, high-entropy values after a key-like word), each
+with a test. Prefilters run first (an "@" for e-mail, seven digits for the number kinds, a marker or a
+16-character token for secrets) so a million short records scan in minutes.
+
+Importing this module registers `mask_text` with `dataaudit.excerpt`, so every excerpt in every report is
+masked: a found value shows as its kind and at most its last four characters.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import Iterable, Iterator
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberMatcher
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
+from stdnum.us import ssn as stdnum_ssn
+
+from ..excerpt import register_masker
+
+KINDS = ("email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "secret")
+PLACEHOLDERS = {kind: f"<{kind.upper()}>" for kind in KINDS}
+# US covers the North American numbering plan's national forms (US, Canada, ...); GB covers UK national
+# forms and, because the UK dials abroad with 00 like most of Europe, Africa and Asia, "00 49 ..." numbers.
+# Written with + they are found whatever the regions.
+DEFAULT_PHONE_REGIONS = ("US", "GB")
+
+# When two findings overlap the more specific kind wins (a card number also parses as a phone number).
+_PRIORITY = {"secret": 0, "credit_card": 1, "iban": 2, "us_ssn": 3, "email": 4, "ip_address": 5, "phone": 6}
+
+
+@dataclass(frozen=True)
+class PiiFinding:
+    kind: str  # one of KINDS
+    start: int  # character offsets in the scanned text
+    end: int
+    detail: str  # what it is (card brand, IBAN country, secret type); never the value
+    masked: str  # the kind and at most the last four characters
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    kinds: frozenset[str] = frozenset(KINDS)
+    phone_regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS
+    secret_entropy: float = 3.5  # bits per character a value after a key-like word needs to count as a secret
+    secret_min_length: int = 16
+
+
+# ---------------------------------------------------------------------------------------------------
+# Masking
+
+
+def masked_form(kind: str, value: str) -> str:
+    """`<EMAIL …e.com>`: the kind and at most the last four characters, fewer for short values (a quarter)."""
+    if kind == "secret" and "PRIVATE KEY" in value:
+        return "<SECRET>"
+    shown = value.strip()[-min(4, len(value.strip()) // 4):] if len(value.strip()) >= 4 else ""
+    return f"<{kind.upper()} …{shown}>" if shown else f"<{kind.upper()}>"
+
+
+def replace_findings(text: str, findings: Iterable[PiiFinding], replacement) -> str:
+    """replacement: finding -> str. Findings must not overlap (scan_text guarantees it)."""
+    parts, position = [], 0
+    for finding in sorted(findings, key=lambda f: f.start):
+        parts.append(text[position:finding.start])
+        parts.append(replacement(finding))
+        position = finding.end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def mask_text(text: str) -> str:
+    """Every value found in text replaced by its masked form (registered as the excerpt masker)."""
+    findings = scan_text(text)
+    return replace_findings(text, findings, lambda f: f.masked) if findings else text
+
+
+def redact_text(text: str, options: ScanOptions | None = None) -> tuple[str, list[PiiFinding]]:
+    """text with every finding replaced by its placeholder (`<EMAIL>`, ...), and the findings."""
+    findings = scan_text(text, options)
+    return (replace_findings(text, findings, lambda f: PLACEHOLDERS[f.kind]) if findings else text), findings
+
+
+# ---------------------------------------------------------------------------------------------------
+# Candidates and validators, one per kind
+
+# RFC 5322 allows more, but this is what people type; a TLD of letters only, and not a file extension
+# ("logo@2x.png" is an image name).
+_EMAIL = re.compile(r"(?<![\w.+%-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.([A-Za-z]{2,24})(?![\w-])")
+_FILE_EXTENSIONS = frozenset("png jpg jpeg gif svg webp bmp ico css js ts json pdf txt md html htm py zip gz".split())
+
+# A run of digit groups split by single spaces or dashes, not glued to letters; a card number is found
+# inside it as a window of whole groups (the run may go on into a quantity, a date or a second number).
+_DIGIT_RUN = re.compile(r"(?<![\w-])\d+(?:[ -]\d+)*(?![\w])")
+_GROUP = re.compile(r"\d+")
+# Issuer prefixes (IIN ranges) of the card networks that use 13-19 digit numbers; a Luhn-valid 16-digit
+# number has a one-in-ten chance by luck, and a network prefix rules most of those out.
+_CARD_BRANDS = (
+    ("American Express", re.compile(r"3[47]\d{13}"), ),
+    ("Diners Club", re.compile(r"3(?:0[0-5]|[689]\d)\d{11,16}")),
+    ("JCB", re.compile(r"35(?:2[89]|[3-8]\d)\d{12,15}")),
+    ("Visa", re.compile(r"4\d{12}(?:\d{3}|\d{6})?")),
+    ("Mastercard", re.compile(r"(?:5[1-5]\d{2}|222[1-9]|22[3-9]\d|2[3-6]\d{2}|27[01]\d|2720)\d{12}")),
+    ("Discover", re.compile(r"(?:6011|64[4-9]\d|65\d{2})\d{12,15}")),
+    ("UnionPay", re.compile(r"62\d{14,17}")),
+    ("Maestro", re.compile(r"(?:50|5[6-9]|6\d)\d{11,17}")),
+)
+
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+
+_SSN = re.compile(r"(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])")
+_SSN_BARE = re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\W{1,4}(\d{9})\b")
+
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)(?!\w)")
+_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){2,7}:?[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}){0,6}(?![\w:])|"
+                   r"(?<![\w:])::(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4}(?![\w:])")
+_VERSION_WORD = re.compile(r"(?i)(?:\bv|\bver|\bversion|\bbuild|\brelease|\bfirmware|\bfw|\bos|\bios|\bandroid|\bchrome|\bsdk)\.?\s*$")
+
+# A phone number written as bare digits ("4155552671") is found only after a word that says it is one:
+# bare digit runs are far more often order, invoice or account numbers.
+_PHONE_CONTEXT = re.compile(r"(?i)(?:phone|call|tel|mobile|cell|number|no\.|whatsapp|text me|sms|fax|ring|reach me)\W{0,12}$")
+_BARE_DIGITS = re.compile(r"\d+")
+# Cheap stand-in for the matcher's own candidate search: a run of at least seven digits that is not a bare
+# digit run without a phone word, nor a date. Only texts with such a run go to the (costly) matcher.
+_PHONE_RUN = re.compile(r"(?<!\w)[+(]?\d[\d \t\-.()/\u00a0]{5,24}\d(?!\w)")
+_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+
+# Google API keys: no detect-secrets plugin has them (hand-written from Google's documented 39-char form).
+_GOOGLE_API_KEY = re.compile(r"(?<![\w-])AIza[0-9A-Za-z_-]{35}(?![\w-])")
+# detect-secrets finds the BEGIN line of a private key; the finding covers the whole block, or to the end
+# of the text when the block was cut off.
+_PRIVATE_KEY_BLOCK = re.compile(r"-*BEGIN[A-Z0-9 ]* PRIVATE KEY(?: BLOCK)?-*.*?(?:-+END[A-Z0-9 ]* PRIVATE KEY(?: BLOCK)?-+|\Z)", re.S)
+_PUTTY_BLOCK = re.compile(r"PuTTY-User-Key-File-\d.*?(?:Private-MAC: *[0-9a-f]+|\Z)", re.S)
+# A secret value extends over the token it starts (detect-secrets' JWT pattern stops before the signature).
+_TOKEN_TAIL = re.compile(r"[A-Za-z0-9_\-+/=.]*")
+# A long random-looking value right after a key-like word, in free text or in configuration syntax.
+# The words are detect-secrets' keyword list plus the ones tickets use ("token", "bearer", "api key").
+_SECRET_CONTEXT = re.compile(
+    r"(?i)\b(api[_ -]?key|auth[_ -]?key|service[_ -]?key|account[_ -]?key|db[_ -]?key|database[_ -]?key|priv[_ -]?key|private[_ -]?key|"
+    r"client[_ -]?key|client[_ -]?secret|db[_ -]?pass|database[_ -]?pass|key[_ -]?pass|access[_ -]?key|secret[_ -]?key|password|"
+    r"passwd|pwd|secret|contraseña|contrasena|token|bearer)\b[\"'\]]{0,2}(?:\s*(?:is|was|=|:|:=|=>)\s*|\s+)[\"'`]?([A-Za-z0-9_\-+/=.]+)")
+
+
+def _public_address(match: re.Match, parse, label: str) -> tuple[str, int, int, str] | None:
+    try:
+        address = parse(match.group())
+    except ValueError:
+        return None
+    return ("ip_address", match.start(), match.end(), label) if address.is_global else None
+
+
+def _ip_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
+    found = []
+    for match in _IPV4.finditer(text):
+        if _VERSION_WORD.search(text, max(0, match.start() - 12), match.start()):
+            continue
+        if match.start() >= 2 and text[match.start() - 1] == "/" and text[match.start() - 2] != "/":
+            continue  # "Chrome/120.0.0.0": a product version, not a URL host
+        found.append(_public_address(match, ipaddress.IPv4Address, "public IPv4 address"))
+    if text.count(":") >= 2:
+        found.extend(_public_address(match, ipaddress.IPv6Address, "public IPv6 address") for match in _IPV6.finditer(text))
+    return (f for f in found if f is not None)
+
+
+def _card_brand(digits: str) -> str | None:
+    for brand, pattern in _CARD_BRANDS:
+        if pattern.fullmatch(digits):
+            return brand
+    return None
+
+
+def _card_window(groups: list[re.Match], text: str) -> tuple[int, int, str] | None:
+    """(start, end, brand) of the card number that the groups form exactly, if they form one."""
+    lengths = [len(g.group()) for g in groups]
+    if len(groups) > 1:
+        separators = {text[a.end():b.start()] for a, b in zip(groups, groups[1:])}
+        if len(separators) > 1:
+            return None
+        # 4-4-4-4(-1..3), Amex 4-6-5, Diners 4-6-4: other groupings are other kinds of numbers
+        if not (all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4) and lengths not in ([4, 6, 5], [4, 6, 4]):
+            return None
+    digits = "".join(g.group() for g in groups)
+    if not 13 <= len(digits) <= 19 or not luhn.is_valid(digits):
+        return None
+    brand = _card_brand(digits)
+    return (groups[0].start(), groups[-1].end(), brand) if brand else None
+
+
+def _card_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
+    for run in _DIGIT_RUN.finditer(text):
+        groups = list(_GROUP.finditer(text, run.start(), run.end()))
+        i = 0
+        while i < len(groups):
+            for j in range(min(len(groups), i + 5), i, -1):  # at most five groups; the longest window first
+                found = _card_window(groups[i:j], text)
+                if found:
+                    yield "credit_card", *found
+                    i = j
+                    break
+            else:
+                i += 1
+
+
+def _iban_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _IBAN.finditer(text):
+        candidate = match.group()
+        # The candidate may run on into the next upper-case word ("... 32 AND"): drop trailing groups until valid.
+        while candidate:
+            if stdnum_iban.is_valid(candidate):
+                yield "iban", match.start(), match.start() + len(candidate), f"{candidate[:2]} IBAN"
+                break
+            if " " not in candidate:
+                break
+            candidate = candidate.rsplit(" ", 1)[0]
+
+
+def _ssn_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _SSN.finditer(text):
+        if stdnum_ssn.is_valid(match.group().replace(" ", "-")):
+            yield "us_ssn", match.start(), match.end(), "US social security number"
+    for match in _SSN_BARE.finditer(text):
+        if stdnum_ssn.is_valid(match.group(1)):
+            yield "us_ssn", match.start(1), match.end(1), "US social security number"
+
+
+def _may_hold_phone(text: str) -> bool:
+    for run in _PHONE_RUN.finditer(text):
+        value = run.group()
+        if _digit_count(value) < 7 or _DATE.fullmatch(value):
+            continue
+        if _BARE_DIGITS.fullmatch(value) and not _PHONE_CONTEXT.search(text, max(0, run.start() - 30), run.start()):
+            continue
+        return True
+    return False
+
+
+def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, int, int, str]]:
+    if not _may_hold_phone(text):
+        return
+    seen: set[tuple[int, int]] = set()
+    for region in regions:
+        for match in PhoneNumberMatcher(text, region, leniency=Leniency.STRICT_GROUPING):
+            span = (match.start, match.end)
+            if span in seen:
+                continue
+            seen.add(span)
+            if _BARE_DIGITS.fullmatch(match.raw_string) and not _PHONE_CONTEXT.search(text, max(0, match.start - 30), match.start):
+                continue
+            where = phonenumbers.region_code_for_number(match.number) or "international"
+            yield "phone", match.start, match.end, f"{where} phone number"
+
+
+def _email_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _EMAIL.finditer(text):
+        if match.group(1).lower() not in _FILE_EXTENSIONS:
+            yield "email", match.start(), match.end(), "e-mail address"
+
+
+class _Secrets:
+    """detect-secrets' regex plugins, called in-process through `analyze_string` (never `analyze_line`,
+    whose verification step may call the service's API over the network)."""
+
+    @cached_property
+    def plugins(self) -> list:
+        from detect_secrets.plugins.aws import AWSKeyDetector
+        from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
+        from detect_secrets.plugins.basic_auth import BasicAuthDetector
+        from detect_secrets.plugins.discord import DiscordBotTokenDetector
+        from detect_secrets.plugins.github_token import GitHubTokenDetector
+        from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+        from detect_secrets.plugins.jwt import JwtTokenDetector
+        from detect_secrets.plugins.mailchimp import MailchimpDetector
+        from detect_secrets.plugins.npm import NpmDetector
+        from detect_secrets.plugins.openai import OpenAIDetector
+        from detect_secrets.plugins.private_key import PrivateKeyDetector
+        from detect_secrets.plugins.pypi_token import PypiTokenDetector
+        from detect_secrets.plugins.sendgrid import SendGridDetector
+        from detect_secrets.plugins.slack import SlackDetector
+        from detect_secrets.plugins.square_oauth import SquareOAuthDetector
+        from detect_secrets.plugins.stripe import StripeDetector
+        from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
+        from detect_secrets.plugins.twilio import TwilioKeyDetector
+
+        return [AWSKeyDetector(), GitHubTokenDetector(), GitLabTokenDetector(), SlackDetector(), StripeDetector(),
+                OpenAIDetector(), JwtTokenDetector(), PrivateKeyDetector(), SendGridDetector(), TwilioKeyDetector(),
+                PypiTokenDetector(), NpmDetector(), DiscordBotTokenDetector(), TelegramBotTokenDetector(),
+                MailchimpDetector(), AzureStorageKeyDetector(), SquareOAuthDetector(), BasicAuthDetector()]
+
+    @cached_property
+    def entropy(self):
+        from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+
+        return Base64HighEntropyString(), HexHighEntropyString()
+
+    def find(self, text: str, options: ScanOptions) -> Iterator[tuple[str, int, int, str]]:
+        if not (_long_token(min(16, options.secret_min_length)).search(text) or any(lit in text for lit in _SECRET_LITERALS)):
+            return
+        for plugin in self.plugins:
+            for value in set(plugin.analyze_string(text)):
+                if not value:
+                    continue
+                for start in _occurrences(text, value):
+                    end = start + len(value)
+                    if plugin.secret_type == "Private Key":
+                        block = (_PUTTY_BLOCK if value.startswith("PuTTY") else _PRIVATE_KEY_BLOCK).match(text, _block_start(text, start))
+                        end = block.end() if block else end
+                        start = _block_start(text, start)
+                    elif plugin.secret_type == "Basic Auth Credentials":
+                        pass  # the value is the password between ':' and '@'; the user name may be a real name, but it is not a secret
+                    else:
+                        end = _TOKEN_TAIL.match(text, end).end()
+                    yield "secret", start, end, plugin.secret_type
+        for match in _GOOGLE_API_KEY.finditer(text):
+            yield "secret", match.start(), match.end(), "Google API Key"
+        base64, hexadecimal = self.entropy
+        for match in _SECRET_CONTEXT.finditer(text):
+            value = match.group(2).rstrip(".,;")
+            if len(value) < options.secret_min_length or value.count(".") > 2:
+                continue
+            is_hex = all(c in "0123456789abcdefABCDEF" for c in value)
+            limit = options.secret_entropy - 0.5 if is_hex else options.secret_entropy
+            plugin = hexadecimal if is_hex else base64
+            if plugin.calculate_shannon_entropy(value) > limit and any(c.isdigit() for c in value):
+                yield "secret", match.start(2), match.start(2) + len(value), f"high-entropy value after '{match.group(1).lower()}'"
+
+
+# Prefilter: every plugin pattern, the Google key and a value after a key-like word hold a run of at least
+# 16 key characters (or secret_min_length, when lower), except the few whose markers are listed here.
+_SECRET_LITERALS = ("PRIVATE KEY", "PuTTY-User-Key", "xox", "://", "_authToken")
+
+
+@cache
+def _long_token(length: int) -> re.Pattern:
+    return re.compile(f"(?:[A-Za-z0-9_\\-+/=.]){{{length}}}")
+
+
+def _occurrences(text: str, value: str) -> Iterator[int]:
+    start = text.find(value)
+    while start >= 0:
+        yield start
+        start = text.find(value, start + len(value))
+
+
+def _block_start(text: str, begin_at: int) -> int:
+    """The dashes before 'BEGIN ... PRIVATE KEY' belong to the block."""
+    start = begin_at
+    while start > 0 and text[start - 1] == "-":
+        start -= 1
+    return start
+
+
+_secrets = _Secrets()
+_DEFAULT = ScanOptions()
+
+
+def _digit_count(text: str) -> int:
+    return sum(map(text.count, "0123456789"))
+
+
+def scan_text(text: str, options: ScanOptions | None = None) -> list[PiiFinding]:
+    """Every value of the configured kinds in text, non-overlapping, in order of position."""
+    if not text:
+        return []
+    options = options or _DEFAULT
+    kinds = options.kinds
+    raw: list[tuple[str, int, int, str]] = []
+    if "email" in kinds and "@" in text:
+        raw.extend(_email_findings(text))
+    digits = _digit_count(text)
+    if digits >= 4 and "ip_address" in kinds and ("." in text or ":" in text):
+        raw.extend(_ip_findings(text))
+    if digits >= 7:
+        if "credit_card" in kinds and digits >= 13:
+            raw.extend(_card_findings(text))
+        if "iban" in kinds:
+            raw.extend(_iban_findings(text))
+        if "us_ssn" in kinds and digits >= 9:
+            raw.extend(_ssn_findings(text))
+        if "phone" in kinds:
+            raw.extend(_phone_findings(text, options.phone_regions))
+    if "secret" in kinds and len(text) >= 16:
+        raw.extend(_secrets.find(text, options))
+    if not raw:
+        return []
+    return _resolve_overlaps(text, raw)
+
+
+def _resolve_overlaps(text: str, raw: list[tuple[str, int, int, str]]) -> list[PiiFinding]:
+    # Most specific kind first, then the longer span; a later candidate that overlaps a chosen one is dropped.
+    chosen: list[tuple[str, int, int, str]] = []
+    for candidate in sorted(raw, key=lambda c: (_PRIORITY[c[0]], -(c[2] - c[1]), c[1])):
+        if all(candidate[2] <= c[1] or candidate[1] >= c[2] for c in chosen):
+            chosen.append(candidate)
+    chosen.sort(key=lambda c: c[1])
+    return [PiiFinding(kind, start, end, detail, masked_form(kind, text[start:end])) for kind, start, end, detail in chosen]
+
+
+register_masker(mask_text)

@@ -1,0 +1,66 @@
+"""`dedup` writes the input's own format: Parquet stays Parquet, gzip stays gzip, long annotation items go whole."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pandas as pd
+import pytest
+
+from dataaudit.config import Config, FieldsConfig
+from dataaudit.errors import InputError
+from dataaudit.fix.dedup import deduplicate
+
+from tests.conftest import chat
+
+TEXTS = ["Where is my parcel, it is a week late", "I was charged twice for one order", "How do I reset my password",
+         "Where is my parcel, it is a week late", "The app crashes on start", "I was charged twice for one order"]
+LABELS = ["shipping", "billing", "account", "shipping", "technical", "billing"]
+
+
+def _dropped(summary) -> list[int]:
+    return [json.loads(line)["line"] for line in summary.sidecar.read_text().splitlines()]
+
+
+def test_parquet_dedup_writes_parquet_that_pandas_reads_back_with_the_kept_rows(tmp_path):
+    source = tmp_path / "tickets.parquet"
+    pd.DataFrame({"text": TEXTS, "label": LABELS, "score": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}).to_parquet(source)
+    summary = deduplicate(source, tmp_path / "clean.parquet", Config(), embed=False)
+    back = pd.read_parquet(tmp_path / "clean.parquet")
+    assert list(back["text"]) == [TEXTS[i] for i in (0, 1, 2, 4)]
+    assert list(back["score"]) == [0.1, 0.2, 0.3, 0.5] and back["score"].dtype == "float64"
+    assert (summary.records, summary.kept, summary.dropped) == (6, 4, 2) and _dropped(summary) == [4, 6]
+
+
+def test_gzip_jsonl_dedup_stays_gzip_and_keeps_lines_byte_for_byte(tmp_path):
+    lines = [json.dumps(chat(t, label), ensure_ascii=False) for t, label in zip(TEXTS, LABELS)]
+    lines[2] = lines[2].replace('": "', '":"')  # an odd but valid spacing that must survive
+    source = tmp_path / "tickets.jsonl.gz"
+    source.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8")))
+    summary = deduplicate(source, tmp_path / "clean.jsonl.gz", Config(), embed=False)
+    kept = gzip.decompress((tmp_path / "clean.jsonl.gz").read_bytes()).decode("utf-8").splitlines()
+    assert kept == [lines[i] for i in (0, 1, 2, 4)]
+    assert _dropped(summary) == [4, 6]
+
+
+def test_gzip_output_must_be_named_as_gzip(tmp_path):
+    source = tmp_path / "tickets.jsonl.gz"
+    source.write_bytes(gzip.compress(b'{"text": "a", "label": "b"}\n'))
+    with pytest.raises(InputError, match=r"JSONL \(gzip\).*clean.jsonl.gz"):
+        deduplicate(source, tmp_path / "clean.jsonl", Config(), embed=False)
+
+
+def test_long_annotation_layout_keeps_or_drops_whole_items(tmp_path):
+    source = tmp_path / "batch.csv"
+    rows = ["item_id,annotator,label,text"]
+    for item, (text, label) in enumerate(zip(TEXTS, LABELS), start=1):
+        rows += [f'I{item},a,{label},"{text}"', f"I{item},b,{label},", f"I{item},c,{label},"]
+    source.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"))
+    summary = deduplicate(source, tmp_path / "clean.csv", config, embed=False)
+    back = pd.read_csv(tmp_path / "clean.csv", dtype=str, keep_default_na=False)
+    assert sorted(set(back["item_id"])) == ["I1", "I2", "I3", "I5"]
+    assert len(back) == 12 and (back.groupby("item_id").size() == 3).all()  # no orphan annotation rows
+    assert _dropped(summary) == [10, 11, 12, 16, 17, 18]
+    assert (tmp_path / "clean.csv").read_text().splitlines() == [rows[0]] + [rows[n] for n in range(1, 19) if n not in (10, 11, 12, 16, 17, 18)]

@@ -1,0 +1,343 @@
+"""Personal data and credentials: recall per kind on planted values, silence on look-alikes, masking everywhere."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+from stdnum import luhn
+
+from dataaudit.checks.base import AuditContext, Status
+from dataaudit.checks.pii import judge_pii, measure_pii, message_texts, record_texts
+from dataaudit.load.records import Record
+from dataaudit.config import Config, ConfigError, config_from_dict
+from dataaudit.excerpt import excerpt
+from dataaudit.index import build_index
+from dataaudit.load.dataset import load_dataset
+from dataaudit.scan.pii import KINDS, ScanOptions, mask_text, masked_form, redact_text, scan_text
+
+from conftest import SAMPLE, chat, shared_dataset, write_jsonl
+
+# Each kind in several of the forms it takes in real tickets: (sentence, the value planted in it).
+PLANTED: dict[str, list[tuple[str, str]]] = {
+    "email": [
+        ("Please write to jane.doe+billing@example.co.uk about it.", "jane.doe+billing@example.co.uk"),
+        ("From: JOHN_SMITH@Mail.Example.com", "JOHN_SMITH@Mail.Example.com"),
+        ("reply to <maria.lopez@example.org>, thanks", "maria.lopez@example.org"),
+        ("mailto:ops-team@sub.example-corp.io?subject=x", "ops-team@sub.example-corp.io"),
+    ],
+    "phone": [
+        ("Call me at (415) 555-2671 after 5pm", "(415) 555-2671"),
+        ("my UK number: +44 20 7946 0958.", "+44 20 7946 0958"),
+        ("from abroad dial 0044 20 7946 0958", "0044 20 7946 0958"),
+        ("office 020 7946 0958, ask for Sam", "020 7946 0958"),
+        ("cell 415.555.2671", "415.555.2671"),
+        ("+1-415-555-2671 is my work line", "+1-415-555-2671"),
+        ("Berlin office +49 30 901820", "+49 30 901820"),
+        ("phone 4155552671", "4155552671"),
+    ],
+    "credit_card": [
+        ("card 4111 1111 1111 1111 exp 12/26", "4111 1111 1111 1111"),
+        ("charged to 5500-0000-0000-0004 twice", "5500-0000-0000-0004"),
+        ("amex 378282246310005", "378282246310005"),
+        ("amex 3782 822463 10005 declined", "3782 822463 10005"),
+        ("Discover 6011111111111117.", "6011111111111117"),
+    ],
+    "iban": [
+        ("IBAN GB82 WEST 1234 5698 7654 32 AND the sort code", "GB82 WEST 1234 5698 7654 32"),
+        ("refund to DE89370400440532013000 please", "DE89370400440532013000"),
+        ("FR14 2004 1010 0505 0001 3M02 606 is my account", "FR14 2004 1010 0505 0001 3M02 606"),
+        ("NL91ABNA0417164300", "NL91ABNA0417164300"),
+    ],
+    "us_ssn": [
+        ("SSN 123-45-6789 on file", "123-45-6789"),
+        ("social 123 45 6789", "123 45 6789"),
+        ("ssn: 123456789", "123456789"),
+    ],
+    "ip_address": [
+        ("login from 81.2.69.142 yesterday", "81.2.69.142"),
+        ("resolver 8.8.8.8.", "8.8.8.8"),
+        ("http://81.2.69.142:8080/admin", "81.2.69.142"),
+        ("IPv6 2001:4860:4860::8888 blocked", "2001:4860:4860::8888"),
+    ],
+    "secret": [
+        ("my key AKIAQX4BZ7RT2WKD5N3M thanks", "AKIAQX4BZ7RT2WKD5N3M"),
+        ("token ghp_1234567890abcdefghijABCDEFGHIJ123456 ok", "ghp_1234567890abcdefghijABCDEFGHIJ123456"),
+        ("use glpat-Zx8Qp2Lm9Vt4Rk7Ws3Yb for CI", "glpat-Zx8Qp2Lm9Vt4Rk7Ws3Yb"),
+        ("bot xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx posts", "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"),
+        ("hook https://hooks.slack.com/services/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",
+         "https://hooks.slack.com/services/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"),
+        ("stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
+        ("OPENAI_API_KEY=sk-proj-abcdefghij1234567890T3BlbkFJabcdefghij1234567890",
+         "sk-proj-abcdefghij1234567890T3BlbkFJabcdefghij1234567890"),
+        ("maps key AIzaSyD-1234567890abcdefghijklmnopqrstu in the app", "AIzaSyD-1234567890abcdefghijklmnopqrstu"),
+        ("Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
+         "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+         "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
+         "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"),
+        ("here:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7bq98Zx\nQp2Lm9Vt4Rk7Ws3Yb==\n-----END RSA PRIVATE KEY-----\nbye",
+         "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7bq98Zx\nQp2Lm9Vt4Rk7Ws3Yb==\n-----END RSA PRIVATE KEY-----"),
+        ("my api key is 9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c", "9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c"),
+        ("config: api_key=Zx8Qp2Lm9Vt4Rk7Ws3Yb", "Zx8Qp2Lm9Vt4Rk7Ws3Yb"),
+        ("db url postgres://admin:Zx8Qp2Lm9V@db.example.com/prod", "Zx8Qp2Lm9V"),
+    ],
+}
+
+# Numbers and strings that look like the kinds above and are not.
+LOOK_ALIKES = [
+    "Order #1234567890 shipped", "order 1234567812345670 (16 digits, fails Luhn)", "card 4111 1111 1111 1112 fails Luhn",
+    "invoice INV-2024-001234 and invoice 2024001234", "ticket 55512345678",
+    "Dates 2024-03-15, 12/03/2024, 15.03.2024 and 2024-03-15T10:22:33Z at 10:22:33",
+    "Amount $1,234,567.89 and EUR 12 345 678,90 and 1.234.567,89 €",
+    "Tracking 1Z999AA10123456784, USPS 9400 1000 0000 0000 0000 00, FedEx 7489 1234 5678",
+    "Booking ref ABC123, PNR X7K9QZ, flight BA0117, seat 14C",
+    "version v2.3.14, build 20240315.1, version 1.2.3.4, Chrome/120.0.0.0",
+    "private network 192.168.1.20 and 10.0.0.1, localhost 127.0.0.1",
+    "uuid 123e4567-e89b-12d3-a456-426614174000, commit 3f786850e387550fdab836ed7e6dc881de23001b",
+    "see logo@2x.png, ping @support and user@localhost",
+    "password: I forgot it", "reset my password: correcthorsebatterystaple", "the token expired yesterday",
+    "my SSN is not something I will share", "SSN 078-05-1120 is the famous invalid one",
+    "ISBN 978-3-16-148410-0 and EAN 4006381333931",
+    "12:30:45 and 00:1A:2B:3C:4D:5E",
+]
+
+
+def _found(text: str, options: ScanOptions | None = None) -> list[tuple[str, str]]:
+    return [(f.kind, text[f.start:f.end]) for f in scan_text(text, options)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_planted_value_of_each_kind_is_found_with_its_exact_extent(kind):
+    missed = [value for text, value in PLANTED[kind] if (kind, value) not in _found(text)]
+    recall = 1 - len(missed) / len(PLANTED[kind])
+    assert recall == 1.0, f"{kind}: recall {recall:.2f}, missed {missed}"
+
+
+@pytest.mark.parametrize("text", LOOK_ALIKES)
+def test_look_alikes_raise_no_alarm(text):
+    assert _found(text) == []
+
+
+def test_no_alarm_on_real_news_sentences_and_banking_queries():
+    # RTE-1 news sentences are full of dates, amounts, counts and years; Banking77 queries talk about cards,
+    # PINs and passwords without holding any. Neither holds a real value of any kind.
+    import pandas as pd
+
+    rte = pd.read_csv(shared_dataset("snow2008_rte") / "rte1.tsv", sep="\t", dtype=str, keep_default_na=False)
+    banking = pd.read_csv(shared_dataset("banking77") / "test.csv", dtype=str, keep_default_na=False)
+    texts = set(rte["text"]) | set(rte["hypothesis"]) | set(banking["text"])
+    assert len(texts) > 4500
+    assert {t: _found(t) for t in texts if _found(t)} == {}
+
+
+def test_kinds_can_be_switched_off_and_regions_change_national_forms():
+    assert _found("mail jane@example.com or call +44 20 7946 0958", ScanOptions(kinds=frozenset({"phone"}))) == [("phone", "+44 20 7946 0958")]
+    assert _found("office 020 7946 0958", ScanOptions(phone_regions=("US",))) == []
+    assert _found("office 020 7946 0958", ScanOptions(phone_regions=("GB",))) == [("phone", "020 7946 0958")]
+
+
+def test_a_card_number_is_one_card_finding_not_also_a_phone():
+    assert _found("pay with 4111 1111 1111 1111 now") == [("credit_card", "4111 1111 1111 1111")]
+
+
+@pytest.mark.parametrize("kind,text,value", [(k, t, v) for k in KINDS for t, v in PLANTED[k]])
+def test_masked_form_names_the_kind_and_shows_at_most_the_last_four_characters(kind, text, value):
+    (finding,) = [f for f in scan_text(text) if f.kind == kind]
+    assert finding.masked.startswith(f"<{kind.upper()}")
+    shown = re.fullmatch(rf"<{kind.upper()}(?: …(.*))?>", finding.masked, re.S).group(1) or ""
+    assert len(shown) <= 4 and value.endswith(shown)
+    assert value not in mask_text(text) and value not in excerpt(text, limit=10_000, markdown=False)
+
+
+def test_masked_form_of_short_values_shows_a_quarter():
+    assert masked_form("ip_address", "8.8.8.8") == "<IP_ADDRESS …8>"
+    assert masked_form("secret", "-----BEGIN RSA PRIVATE KEY-----\nabc") == "<SECRET>"
+
+
+def test_redact_text_uses_placeholders():
+    text, findings = redact_text("mail jane@example.com, card 4111-1111-1111-1111, key AKIAQX4BZ7RT2WKD5N3M")
+    assert text == "mail <EMAIL>, card <CREDIT_CARD>, key <SECRET>"
+    assert [f.kind for f in findings] == ["email", "credit_card", "secret"]
+
+
+def _card(prefix: str, body: str) -> str:
+    partial = (prefix + body)[:15]
+    return partial + luhn.calc_check_digit(partial)
+
+
+emails = st.from_regex(r"[a-z][a-z0-9._]{0,15}[a-z0-9]@[a-z]{2,10}\.(com|org|net|de|io)", fullmatch=True)
+cards = st.builds(_card, st.sampled_from(["4", "51", "55", "2221", "6011"]), st.text("0123456789", min_size=15, max_size=15))
+
+
+@settings(max_examples=150, deadline=None)
+@given(prefix=st.text(max_size=40), value=st.one_of(emails, cards), suffix=st.text(max_size=40),
+       limit=st.integers(min_value=1, max_value=400))
+def test_excerpt_never_shows_a_planted_email_or_card(prefix, value, suffix, limit):
+    text = f"{prefix} {value} {suffix}"
+    assert value not in excerpt(text, limit=limit, markdown=False)
+    assert value not in excerpt(text, limit=limit)
+
+
+def test_record_texts_reads_every_message_when_the_loader_keeps_the_parsed_source():
+    from types import SimpleNamespace
+
+    messages = [{"role": "system", "content": "escalate to ops@example.com"}, {"role": "user", "content": "hi"},
+                {"role": "assistant", "content": "earlier reply"}, {"role": "user", "content": "again"}, {"role": "assistant", "content": "billing"}]
+    record = SimpleNamespace(format="chat", raw={"messages": messages}, input_text="hi\nagain", target="billing", label="billing")
+    assert [f for f, _ in record_texts(record, "text", "label")] == [f"messages[{i}].content" for i in range(5)]
+    without_source = SimpleNamespace(format="chat", raw=None, input_text="hi\nagain", target="billing", label="billing")
+    assert list(record_texts(without_source, "text", "label")) == [("messages[user]", "hi\nagain"), ("messages[assistant]", "billing")]
+
+
+def test_message_texts_walks_every_message_and_content_part():
+    messages = [{"role": "system", "content": "sys"}, {"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "image_url"}]},
+                {"role": "assistant", "content": None, "tool_calls": []}]
+    assert list(message_texts(messages)) == [("messages[0].content", "sys"), ("messages[1].content[0].text", "hi")]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The check
+
+
+def _ctx(config: Config, train: Path, eval_path: Path | None = None, production: Path | None = None) -> AuditContext:
+    def index(role, path):
+        return build_index(role, load_dataset(path, config, role=role, name=role), str.casefold) if path else None
+
+    return AuditContext(config=config, train=index("train", train), eval=index("eval", eval_path), production=index("production", production))
+
+
+def _tickets(n: int, planted: dict[int, str]) -> list[dict]:
+    return [chat(f"ticket number {i} about my order" + (f" {planted[i]}" if i in planted else ""), "billing" if i % 2 else "shipping")
+            for i in range(n)]
+
+
+def test_check_lists_each_finding_by_file_line_and_field_across_train_eval_and_production(tmp_path):
+    train = write_jsonl(tmp_path / "train.jsonl", _tickets(200, {4: "mail jane@example.com", 9: "card 4111 1111 1111 1111"}))
+    eval_path = write_jsonl(tmp_path / "eval.jsonl", [{"text": "call +44 20 7946 0958", "label": "x"}])
+    production = write_jsonl(tmp_path / "prod.jsonl", [{"text": "login from 81.2.69.142"}, {"text": "fine"}])
+    config = Config()
+    result = measure_pii(_ctx(config, train, eval_path, production))
+    assert (result.records, result.records_with_findings, result.personal_records, result.secret_records) == (203, 4, 4, 0)
+    assert result.by_kind == {"email": 1, "phone": 1, "credit_card": 1, "ip_address": 1}
+    assert result.by_role == {"train": 2, "eval": 1, "production": 1}
+    assert result.share == pytest.approx(4 / 203)
+    # The user turn is messages[1] when the loader keeps each chat record's parsed source (Record.raw).
+    user = "messages[1].content" if "raw" in Record.__dataclass_fields__ else "messages[user]"
+    assert [(Path(f.file).name, f.line, f.field, f.kind, f.masked) for f in result.findings] == [
+        ("train.jsonl", 5, user, "email", "<EMAIL ….com>"),
+        ("train.jsonl", 10, user, "credit_card", "<CREDIT_CARD …1111>"),
+        ("eval.jsonl", 1, "text", "phone", "<PHONE …0958>"),
+        ("prod.jsonl", 1, "text", "ip_address", "<IP_ADDRESS …42>"),
+    ]
+    (finding,) = judge_pii(result, _ctx(config, train))
+    assert finding.condition == "hygiene" and finding.status is Status.FAIL  # 4 of 203 records is above 1%
+    assert "train.jsonl lines 5, 10" in finding.action and "eval.jsonl line 1" in finding.action
+    assert "`dataaudit redact INPUT --out CLEAN` for each file" in finding.action
+
+
+def test_personal_data_warns_at_or_below_the_share_and_any_secret_fails(tmp_path):
+    config = Config()
+    one_email = write_jsonl(tmp_path / "a.jsonl", _tickets(200, {7: "jane@example.com"}))
+    (finding,) = judge_pii(measure_pii(_ctx(config, one_email)), _ctx(config, one_email))
+    assert finding.status is Status.WARN and "1 of 200 records (0.5%)" in finding.summary and "a.jsonl line 8" in finding.action
+    a_key = write_jsonl(tmp_path / "b.jsonl", _tickets(200, {3: "key AKIAQX4BZ7RT2WKD5N3M"}))
+    (finding,) = judge_pii(measure_pii(_ctx(config, a_key)), _ctx(config, a_key))
+    assert finding.status is Status.FAIL and "b.jsonl line 4" in finding.action
+    assert finding.action.startswith(f"Revoke the credentials, then remove or redact them (`dataaudit redact {a_key} --out CLEAN`)")
+    clean = write_jsonl(tmp_path / "c.jsonl", _tickets(50, {}))
+    (finding,) = judge_pii(measure_pii(_ctx(config, clean)), _ctx(config, clean))
+    assert finding.status is Status.PASS
+    lenient = config_from_dict({"pii": {"warn_share": 0.01, "max_share": 0.05}})
+    assert judge_pii(measure_pii(_ctx(lenient, one_email)), _ctx(lenient, one_email))[0].status is Status.PASS
+
+
+def test_listing_is_capped_and_the_counts_are_not(tmp_path):
+    config = config_from_dict({"pii": {"max_listed": 3}})
+    nothing_listed = config_from_dict({"pii": {"max_listed": 0}})
+    path = write_jsonl(tmp_path / "a.jsonl", _tickets(20, {i: f"user{i}@example.com" for i in range(10)}))
+    result = measure_pii(_ctx(config, path))
+    assert (result.findings_total, result.findings_listed, len(result.findings)) == (10, 3, 3)
+    assert "first findings listed only" in judge_pii(result, _ctx(config, path))[0].action
+    unlisted = measure_pii(_ctx(nothing_listed, path))
+    assert unlisted.findings == [] and "`dataaudit redact INPUT --out CLEAN`" in judge_pii(unlisted, _ctx(nothing_listed, path))[0].action
+
+
+def test_prompt_completion_and_text_label_fields_are_named(tmp_path):
+    path = write_jsonl(tmp_path / "pc.jsonl", [{"prompt": "hi", "completion": "write to jane@example.com"}])
+    (finding,) = measure_pii(_ctx(Config(task_type="generation"), path)).findings
+    assert (finding.field, finding.kind) == ("completion", "email")
+    path = write_jsonl(tmp_path / "tl.jsonl", [{"body": "hi", "cat": "jane@example.com"}])
+    config = config_from_dict({"fields": {"text": "body", "label": "cat"}})
+    (finding,) = measure_pii(_ctx(config, path)).findings
+    assert (finding.field, finding.kind) == ("cat", "email")
+
+
+@pytest.mark.parametrize("section,message", [
+    ({"kinds": ["email", "passport"]}, "unknown kind 'passport'"),
+    ({"phone_regions": ["UK"]}, "'UK' is not a region code"),
+    ({"max_share": 1.5}, "pii.max_share"),
+    ({"warn_share": 0.2, "max_share": 0.1}, "warn_share must not exceed"),
+    ({"secret_min_length": 4}, "secret_min_length"),
+])
+def test_bad_pii_config_is_a_config_error(section, message):
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict({"pii": section})
+
+
+def test_sample_data_holds_the_three_planted_findings():
+    config = Config()
+    result = measure_pii(_ctx(config, SAMPLE / "support_tickets.jsonl", SAMPLE / "support_eval.jsonl", SAMPLE / "production.jsonl"))
+    assert [(f.line, f.kind, f.masked) for f in result.findings] == [
+        (11, "email", "<EMAIL ….org>"), (121, "phone", "<PHONE …0958>"), (203, "secret", "<SECRET …5N3M>")]
+    assert result.by_kind == {"email": 1, "phone": 1, "secret": 1}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reports: no found value may appear unmasked in any output
+
+PLANTED_IN_REPORT = ["jane.doe@example.com", "4111 1111 1111 1111", "AKIAQX4BZ7RT2WKD5N3M"]
+
+
+@pytest.fixture(scope="module")
+def report_with_planted_values(tmp_path_factory):
+    from dataaudit.api import audit
+
+    folder = tmp_path_factory.mktemp("pii-report")
+    rows = [{"text": f"ticket {i} about refunds and {PLANTED_IN_REPORT[i % 3]}", "label": "billing" if i % 2 else "shipping"} for i in range(30)]
+    rows.append('{"text": "broken line from jane.doe@example.com')
+    path = write_jsonl(folder / "tickets.jsonl", rows)
+    config = Config()
+    report = audit(path, config, embed=False)
+    report.checks["pii"] = measure_pii(_ctx(config, path))  # the registry runs it once api.py does
+    return folder, report
+
+
+def test_the_pii_section_of_the_json_report_holds_only_masked_values(report_with_planted_values):
+    from dataaudit.report import to_jsonable
+
+    _, report = report_with_planted_values
+    section = json.dumps(to_jsonable(report.checks["pii"]), ensure_ascii=False)
+    assert report.checks["pii"].by_kind == {"email": 10, "credit_card": 10, "secret": 10}
+    assert not [v for v in PLANTED_IN_REPORT if v in section]
+    assert "<EMAIL ….com>" in section and "<CREDIT_CARD …1111>" in section and "<SECRET …5N3M>" in section
+
+
+@pytest.mark.xfail(strict=True, reason="the renderers and the duplicates result on this branch still carry raw texts "
+                                       "(checks.duplicates groups/conflicts `text`/`texts`, the terminal, Markdown and HTML duplicates "
+                                       "sections); passes once they go through excerpt()")
+def test_no_report_file_nor_the_terminal_shows_a_planted_value(report_with_planted_values):
+    from dataaudit.render.outputs import write_reports
+    from dataaudit.render.terminal import render_terminal
+
+    folder, report = report_with_planted_values
+    written = write_reports(report, folder / "out", ["json", "md", "html"])
+    console = Console(record=True, width=120)
+    render_terminal(report, console)
+    outputs = {p.name: p.read_text(encoding="utf-8") for p in written} | {"terminal": console.export_text()}
+    leaks = {name: [v for v in PLANTED_IN_REPORT if v in text] for name, text in outputs.items()}
+    assert leaks == {name: [] for name in outputs}

@@ -1,0 +1,118 @@
+"""`redact`: every finding replaced by its placeholder, every line and the format kept, the input untouched."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+
+import pandas as pd
+import pytest
+
+from dataaudit.config import Config, config_from_dict
+from dataaudit.errors import InputError
+from dataaudit.fix.redact import redact
+from dataaudit.scan.pii import scan_text
+
+from tests.conftest import chat
+
+CHAT_ROWS = [
+    chat("My card 4111 1111 1111 1111 was charged twice, mail me at jane.doe@example.com", "billing", system="Escalate to ops@example.com"),
+    chat("Where is my parcel?", "shipping"),
+    {"text": "call +44 20 7946 0958 — ünïcode stays", "label": "account", "meta": {"ip": "81.2.69.142"}},
+    {"text": "key AKIAQX4BZ7RT2WKD5N3M leaked", "label": "technical", "phone_number": 4155552671},
+]
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _jsonl_lines() -> list[str]:
+    # Lines written in the styles exports use: default, compact, ASCII-escaped, and a malformed one.
+    return [json.dumps(CHAT_ROWS[0]), json.dumps(CHAT_ROWS[1], separators=(",", ":")), json.dumps(CHAT_ROWS[2], ensure_ascii=True),
+            json.dumps(CHAT_ROWS[3], ensure_ascii=False), "", '{"text": "truncated line from jane.doe@example.com']
+
+
+def test_jsonl_copy_has_placeholders_every_line_and_untouched_clean_lines(tmp_path):
+    source = tmp_path / "tickets.jsonl"
+    source.write_text("\n".join(_jsonl_lines()) + "\n", encoding="utf-8")
+    before = _digest(source)
+    summary = redact(source, tmp_path / "clean.jsonl", Config())
+    assert _digest(source) == before
+    out = (tmp_path / "clean.jsonl").read_text(encoding="utf-8").split("\n")
+    original = _jsonl_lines()
+    assert len(out) == len(original) + 1 and out[-1] == ""
+    assert out[1] == original[1] and out[4] == ""  # a clean line and the blank line, byte for byte
+    first = json.loads(out[0])
+    assert first["messages"][0]["content"] == "Escalate to <EMAIL>"
+    assert first["messages"][1]["content"] == "My card <CREDIT_CARD> was charged twice, mail me at <EMAIL>"
+    assert out[0] == original[0].replace("4111 1111 1111 1111", "<CREDIT_CARD>").replace("jane.doe@example.com", "<EMAIL>").replace(
+        "ops@example.com", "<EMAIL>")  # only the values changed: key order, spacing and escapes stay
+    assert out[2] == original[2].replace("+44 20 7946 0958", "<PHONE>").replace("81.2.69.142", "<IP_ADDRESS>")
+    assert "\\u00fc" in out[2]  # the ASCII-escaped line stays ASCII-escaped
+    assert json.loads(out[3]) == {"text": "key <SECRET> leaked", "label": "technical", "phone_number": "<PHONE>"}
+    assert out[5] == '{"text": "truncated line from <EMAIL>'  # malformed lines are redacted as text
+    assert (summary.rows, summary.changed, summary.replaced) == (5, 4, 8)
+    assert summary.by_kind == {"email": 3, "phone": 2, "credit_card": 1, "ip_address": 1, "secret": 1}
+    sidecar = [json.loads(line) for line in summary.sidecar.read_text().splitlines()]
+    assert [(e["line"], e["field"], e["kind"]) for e in sidecar[:3]] == [
+        (1, "messages[0].content", "email"), (1, "messages[1].content", "credit_card"), (1, "messages[1].content", "email")]
+    assert all(e["masked"].startswith("<") for e in sidecar)
+    for value in ("4111 1111 1111 1111", "jane.doe@example.com", "AKIAQX4BZ7RT2WKD5N3M", "7946 0958"):
+        assert value not in summary.sidecar.read_text() and value not in "\n".join(out)
+    assert all(not scan_text(line) for line in out)
+
+
+def test_gzip_jsonl_stays_gzip(tmp_path):
+    source = tmp_path / "tickets.jsonl.gz"
+    source.write_bytes(gzip.compress(("\n".join(_jsonl_lines()) + "\n").encode("utf-8")))
+    redact(source, tmp_path / "clean.jsonl.gz", Config())
+    plain = gzip.decompress((tmp_path / "clean.jsonl.gz").read_bytes()).decode("utf-8")
+    assert "<CREDIT_CARD>" in plain and "4111" not in plain and len(plain.split("\n")) == len(_jsonl_lines()) + 1
+
+
+@pytest.mark.parametrize("suffix,sep", [(".csv", ","), (".tsv", "\t")])
+def test_csv_and_tsv_keep_clean_rows_byte_for_byte(tmp_path, suffix, sep):
+    source = tmp_path / f"tickets{suffix}"
+    header = sep.join(["text", "label"])
+    rows = [f'"multi-line{sep} quoted\r\nticket about ""refunds"""{sep}billing', f"mail jane@example.com{sep}account", f"plain{sep}x"]
+    source.write_bytes(("\ufeff" + header + "\r\n" + "\r\n".join(rows) + "\r\n").encode("utf-8"))
+    redact(source, tmp_path / f"clean{suffix}", Config())
+    out = (tmp_path / f"clean{suffix}").read_bytes().decode("utf-8")
+    assert out == "\ufeff" + header + "\r\n" + rows[0] + "\r\n" + f"mail <EMAIL>{sep}account\r\n" + rows[2] + "\r\n"
+    frame = pd.read_csv(tmp_path / f"clean{suffix}", sep=sep, dtype=str, keep_default_na=False)
+    assert list(frame["text"]) == ['multi-line' + sep + ' quoted\r\nticket about "refunds"', "mail <EMAIL>", "plain"]
+
+
+def test_parquet_keeps_schema_and_nested_messages(tmp_path):
+    source = tmp_path / "tickets.parquet"
+    frame = pd.DataFrame({"messages": [[{"role": "user", "content": "card 4111 1111 1111 1111"}, {"role": "assistant", "content": "billing"}],
+                                       [{"role": "user", "content": "hello"}, {"role": "assistant", "content": "other"}]],
+                          "n": [1, 2]})
+    frame.to_parquet(source)
+    summary = redact(source, tmp_path / "clean.parquet", Config())
+    import pyarrow.parquet as pq
+
+    assert pq.read_schema(tmp_path / "clean.parquet").remove_metadata() == pq.read_schema(source).remove_metadata()
+    back = pd.read_parquet(tmp_path / "clean.parquet")
+    assert back["messages"][0][0]["content"] == "card <CREDIT_CARD>" and list(back["n"]) == [1, 2]
+    assert summary.by_kind == {"credit_card": 1}
+
+
+def test_kinds_from_config_are_respected(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text(json.dumps({"text": "jane@example.com 4111 1111 1111 1111", "label": "x"}) + "\n")
+    redact(source, tmp_path / "b.jsonl", config_from_dict({"pii": {"kinds": ["credit_card"]}}))
+    assert json.loads((tmp_path / "b.jsonl").read_text())["text"] == "jane@example.com <CREDIT_CARD>"
+
+
+@pytest.mark.parametrize("target,message", [("same", "would overwrite the input"), ("dir", "is a directory"),
+                                            ("clean.csv", "written as JSONL")])
+def test_refuses_to_overwrite_the_input_write_into_a_folder_or_change_format(tmp_path, target, message):
+    source = tmp_path / "a.jsonl"
+    source.write_text(json.dumps({"text": "jane@example.com", "label": "x"}) + "\n")
+    out = {"same": source, "dir": tmp_path, "clean.csv": tmp_path / "clean.csv"}[target]
+    with pytest.raises(InputError, match=message):
+        redact(source, out, Config())
+    assert json.loads(source.read_text())["text"] == "jane@example.com"
