@@ -142,7 +142,7 @@ def _bootstrap_ci(labels: np.ndarray, probabilities: np.ndarray, n_labels: int, 
     if not rates:
         return None
     low, high = np.percentile(rates, [2.5, 97.5])
-    return [round(float(low), 4), round(float(high), 4)]
+    return [round(float(low), 4) + 0.0, round(float(high), 4) + 0.0]  # + 0.0: no -0.0 in reports
 
 
 def _unreliable_reason(cv_accuracy: float, baseline: float, excluded_share: float, config: LabelNoiseConfig) -> str:
