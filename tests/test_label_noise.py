@@ -218,3 +218,21 @@ def test_guard_when_the_embeddings_cannot_learn_the_labels(clinc):
     (finding,) = judge(result, ctx)
     assert finding.status is Status.UNKNOWN  # never fails the condition on an estimate it cannot trust
     assert "second annotation" in finding.action
+
+
+def test_sample_tickets_planted_wrong_labels_are_the_top_suspects(embedder):
+    from dataaudit.normalize import normalize_text
+
+    config = Config()
+    dataset = load_dataset(SAMPLE / "support_tickets.jsonl", config)
+    index = build_index("train", dataset, lambda s: normalize_text(s, config.duplicates))
+    ctx = AuditContext(config=config, train=index.with_vectors(dict(zip(index.distinct, embedder.embed(index.distinct))), 384))
+    result = measure(ctx)
+    assert result.reliable and result.excluded_labels == [{"label": "warranty_claim", "count": 5}]
+    flagged = {s["line"]: (s["label"], s["suggested"]) for s in result.all_suspects}
+    planted = {3: ("shipping", "technical"), 12: ("returns", "shipping"), 63: ("billing", "returns"),
+               150: ("shipping", "billing"), 208: ("shipping", "account")}  # sample_data/make_sample.py
+    assert {line: flagged.get(line) for line in planted} == planted
+    assert set(flagged) - set(planted) <= {261, 262}  # the planted conflicting copies (C0022, C0099)
+    (finding,) = judge(result, ctx)
+    assert finding.status is Status.PASS and 0.02 <= result.estimated_error_rate < 0.05
