@@ -90,6 +90,18 @@ def test_separable_vectors_flag_exactly_the_planted_lines():
     json.dumps(finding.evidence)
 
 
+def test_subsampled_bootstrap_interval_matches_the_full_one():
+    texts, truth, table = _separable(per_label=100)
+    noisy, _ = _flip(np.array([["billing", "shipping", "account"].index(t) for t in truth]), 3, 0.1, seed=4)
+    records = _records(texts, [["billing", "shipping", "account"][k] for k in noisy])
+    full = measure(_context(records, table, config_from_dict({"label_noise": {"bootstrap_resamples": 300}})))
+    sub = measure(_context(records, table, config_from_dict({"label_noise": {"bootstrap_resamples": 300, "bootstrap_max_rows": 100}})))
+    assert full.estimated_error_rate == sub.estimated_error_rate == pytest.approx(0.1, abs=0.02)
+    full_width, sub_width = full.error_rate_ci[1] - full.error_rate_ci[0], sub.error_rate_ci[1] - sub.error_rate_ci[0]
+    assert 0.6 < sub_width / full_width < 1.6
+    assert sub.error_rate_ci[0] <= sub.estimated_error_rate <= sub.error_rate_ci[1]
+
+
 def test_check_is_registered_after_agreement_and_reads_its_config():
     ids = [c.id for c in all_checks()]
     assert "label_noise" in ids

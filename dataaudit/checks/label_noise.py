@@ -44,6 +44,7 @@ class LabelNoiseConfig:
     folds: int = 0  # 0: 5 up to 20,000 examples, 3 above
     max_train_rows: int = 30_000  # rows each fold's classifier is fitted on (a stratified sample above it)
     bootstrap_resamples: int = 100  # for error_rate_ci; 0 = no interval
+    bootstrap_max_rows: int = 20_000  # rows per resample; above it the spread is rescaled to the full size
     suspects_limit: int = 100  # suspects listed in the report (the suspects file has them all)
     seed: int = 0
 
@@ -65,7 +66,7 @@ class LabelNoiseResult:
     reliable: bool
     reason: str  # why the estimate is not reliable, or ""
     estimated_error_rate: float | None
-    error_rate_ci: list[float] | None  # 95% percentile bootstrap over examples
+    error_rate_ci: list[float] | None  # 95% bootstrap interval over examples
     suspects: list[dict[str, Any]]  # {file, line, label, suggested, confidence}, most likely wrong first; capped
     suspects_total: int  # every line cleanlab flags (the suspects file lists them all)
     per_label: list[dict[str, Any]]  # {label, count, estimated_error_rate}, worst first
@@ -129,20 +130,30 @@ def _error_rate(labels: np.ndarray, probabilities: np.ndarray) -> tuple[float, n
     return float(1.0 - np.trace(joint)), joint
 
 
-def _bootstrap_ci(labels: np.ndarray, probabilities: np.ndarray, n_labels: int, config: LabelNoiseConfig) -> list[float] | None:
+def _bootstrap_ci(labels: np.ndarray, probabilities: np.ndarray, n_labels: int, rate: float,
+                  config: LabelNoiseConfig) -> list[float] | None:
+    """95% percentile interval over examples resampled with replacement (seeded).
+
+    Above `bootstrap_max_rows` examples each resample draws that many rows (an m-out-of-n bootstrap) and
+    the spread around the full estimate is scaled by sqrt(m / n): the estimate's spread shrinks as
+    1/sqrt(size), and a full-size resample at 100,000 x 100 labels costs about as much as a classifier fit.
+    """
     if config.bootstrap_resamples <= 0:
         return None
     rng = np.random.default_rng(config.seed)
+    n = len(labels)
+    size = min(n, config.bootstrap_max_rows)
     rates = []
     for _ in range(config.bootstrap_resamples):
-        sample = rng.integers(0, len(labels), len(labels))
+        sample = rng.integers(0, n, size)
         if len(np.unique(labels[sample])) < n_labels:  # estimate_joint needs every label present
             continue
         rates.append(_error_rate(labels[sample], probabilities[sample])[0])
     if not rates:
         return None
-    low, high = np.percentile(rates, [2.5, 97.5])
-    return [round(float(low), 4) + 0.0, round(float(high), 4) + 0.0]  # + 0.0: no -0.0 in reports
+    spread = (np.asarray(rates) - np.mean(rates)) * np.sqrt(size / n)
+    low, high = rate + np.percentile(spread, [2.5, 97.5]) if size < n else np.percentile(rates, [2.5, 97.5])
+    return [round(max(float(low), 0.0), 4) + 0.0, round(float(high), 4) + 0.0]  # + 0.0: no -0.0 in reports
 
 
 def _unreliable_reason(cv_accuracy: float, baseline: float, excluded_share: float, config: LabelNoiseConfig) -> str:
@@ -222,7 +233,7 @@ def measure(ctx: AuditContext) -> LabelNoiseResult | None:
         reliable=not reason,
         reason=reason,
         estimated_error_rate=round(rate, 4),
-        error_rate_ci=_bootstrap_ci(labels, probabilities, n_labels, config),
+        error_rate_ci=_bootstrap_ci(labels, probabilities, n_labels, rate, config),
         suspects=suspects[: config.suspects_limit],
         suspects_total=len(suspects),
         per_label=per_label,
