@@ -4,7 +4,8 @@
 
 support_tickets.jsonl  chat-format classification export: ~260 tickets, 6 labels, with planted problems:
                        malformed lines, exact and case/whitespace duplicates, conflicting labels, a rare label,
-                       an e-mail address, a phone number and an AWS access key id in three tickets
+                       an e-mail address, a phone number and an AWS access key id in three tickets;
+                       five wrong labels (label noise)
 support_eval.jsonl     eval set, 3 of whose tickets also sit in training (leakage)
 production.jsonl       production inputs: the training topics, plus two topics training lacks
                        (gift cards, personal-data requests)
@@ -155,6 +156,17 @@ def main() -> None:
                          (199, " Our logs show this key in the failing request: AKIAQX4BZ7RT2WKD5N3M")):
         text, label = tickets[index]
         lines[index] = json.dumps(chat(text + extra, label, f"T{index + 1:04d}"), ensure_ascii=False)
+
+    # Planted wrong labels: five tickets filed under another category (label noise). Their own generator, so
+    # every other planted problem stays as it was; tickets that are copied below (duplicates, conflicts,
+    # eval leakage) are left alone so a copy does not turn into a conflict.
+    noise_rng = random.Random(15)
+    copied = {3, 5, 17, 22, 40, 60, 77, 88, 99, 131, 140, 150, 201}
+    candidates = [i for i, (_, label) in enumerate(tickets) if i not in copied and label != "warranty_claim"]
+    for i in sorted(noise_rng.sample(candidates, 5)):
+        text, label = tickets[i]
+        wrong = noise_rng.choice([x for x in ("billing", "shipping", "returns", "account", "technical") if x != label])
+        lines[i] = json.dumps(chat(text, wrong, f"T{i + 1:04d}"), ensure_ascii=False)
 
     # Planted duplicates: exact copies and case/whitespace variants, placed later in the file.
     for source in (5, 17, 40, 88, 131):

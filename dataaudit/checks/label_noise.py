@@ -1,0 +1,302 @@
+"""Label noise from a single-annotator export, estimated by confident learning.
+
+Most exports carry one label per example, so agreement has nothing to compare. Confident learning
+(Northcutt et al., 2021) estimates from the data itself how many labels are wrong: a logistic regression on
+the cached sentence embeddings gives out-of-fold probabilities (stratified K-fold, seeded), and `cleanlab`
+counts the confident disagreements between those probabilities and the given labels (`estimate_joint` for
+the rate, `find_label_issues` for the lines). The statistics are cleanlab's, not re-implemented here.
+
+The estimate is only as good as the classifier, so an honesty guard marks it unreliable (and the
+condition unknown, never failed) when the embeddings cannot learn the task: cross-validated accuracy not
+clearly above the majority baseline (a sentence-pair task such as entailment, random labels), too few
+examples per label, or targets that are free text rather than a small set of labels. When several
+annotations per item exist, agreement is the primary evidence and this estimate is only shown beside it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+from .base import AuditContext, Check, Finding, Need, Status
+
+METHOD = "confident learning (cleanlab): estimate_joint off-diagonal mass; find_label_issues prune_by_noise_rate"
+CONFUSED_PAIRS_LISTED = 10
+WORST_LABELS_IN_EVIDENCE = 3
+LINES_IN_ACTION = 10
+SMALL_DATA_ROWS = 20_000  # up to this many examples: 5 folds; above: 3 (each fold costs a full fit)
+
+
+@dataclass
+class LabelNoiseConfig:
+    fail_error_rate: float = 0.10  # about what two annotators at alpha 0.8 disagree on
+    warn_error_rate: float = 0.05
+    max_labels: int = 200  # more distinct targets than this: free text, not a label set
+    max_label_chars: int = 64  # a target longer than this is free text, not a label
+    min_examples_per_label: int = 10  # rarer labels cannot be learned in K folds: left out and named
+    max_excluded_share: float = 0.10  # unreliable when the left-out labels hold more of the data than this
+    min_lift: float = 0.5  # CV accuracy must close this share of the gap from the majority baseline to 1
+    folds: int = 0  # 0: 5 up to 20,000 examples, 3 above
+    max_train_rows: int = 30_000  # rows each fold's classifier is fitted on (a stratified sample above it)
+    bootstrap_resamples: int = 100  # for error_rate_ci; 0 = no interval
+    bootstrap_max_rows: int = 20_000  # rows per resample; above it the spread is rescaled to the full size
+    suspects_limit: int = 100  # suspects listed in the report (the suspects file has them all)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.warn_error_rate <= self.fail_error_rate <= 1:
+            raise ConfigError("label_noise: need 0 < warn_error_rate <= fail_error_rate <= 1")
+        if self.folds == 1 or self.folds < 0:
+            raise ConfigError("label_noise.folds: use 0 (automatic) or at least 2")
+        if self.min_examples_per_label < 2 or self.max_labels < 2:
+            raise ConfigError("label_noise: min_examples_per_label and max_labels must be at least 2")
+
+
+@dataclass(frozen=True)
+class LabelNoiseResult:
+    method: str
+    classifier: str
+    cv_accuracy: float | None
+    baseline_accuracy: float | None  # share of the most frequent label
+    reliable: bool
+    reason: str  # why the estimate is not reliable, or ""
+    estimated_error_rate: float | None
+    error_rate_ci: list[float] | None  # 95% bootstrap interval over examples
+    suspects: list[dict[str, Any]]  # {file, line, label, suggested, confidence}, most likely wrong first; capped
+    suspects_total: int  # every line cleanlab flags (the suspects file lists them all)
+    per_label: list[dict[str, Any]]  # {label, count, estimated_error_rate}, worst first
+    confused_pairs: list[dict[str, Any]]  # {given, suggested, count} among the flagged lines, most first
+    examples: int  # records the classifier learned from
+    labels: int
+    folds: int
+    excluded_labels: list[dict[str, Any]] = field(default_factory=list)  # {label, count}: too rare to learn
+    all_suspects: list[dict[str, Any]] = field(default_factory=list, repr=False)  # for the suspects file only
+
+
+def _not_estimated(reason: str, *, examples: int = 0, labels: int = 0, excluded: list | None = None) -> LabelNoiseResult:
+    return LabelNoiseResult(METHOD, "", None, None, False, reason, None, None, [], 0, [], [], examples, labels, 0,
+                            excluded or [])
+
+
+def _target(record) -> str | None:
+    """The label when the record has one, else a chat/completion target (a label set if it passes the rule)."""
+    return record.label if record.label is not None else record.target
+
+
+def _folds_for(n: int, smallest: int, config: LabelNoiseConfig) -> int:
+    folds = config.folds or (5 if n <= SMALL_DATA_ROWS else 3)
+    return max(2, min(folds, smallest))
+
+
+def _training_rows(rows: np.ndarray, labels: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
+    """A stratified sample of a fold's training rows when there are more than `cap` (cost is linear in rows)."""
+    if len(rows) <= cap:
+        return rows
+    from sklearn.model_selection import train_test_split
+
+    kept, _ = train_test_split(rows, train_size=cap, stratify=labels[rows], random_state=int(rng.integers(2**31)))
+    return np.sort(kept)
+
+
+def _out_of_fold_probabilities(vectors: np.ndarray, labels: np.ndarray, n_labels: int, folds: int,
+                               config: LabelNoiseConfig) -> np.ndarray:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(config.seed)
+    probabilities = np.zeros((len(labels), n_labels))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
+    # One BLAS thread: on a shared 2-core machine, threaded BLAS on these small products was 30x slower.
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for train, held_out in splitter.split(vectors, labels):
+            train = _training_rows(train, labels, config.max_train_rows, rng)
+            model = LogisticRegression(C=1.0, max_iter=200).fit(vectors[train], labels[train])
+            probabilities[np.ix_(held_out, model.classes_)] = model.predict_proba(vectors[held_out])
+    return probabilities
+
+
+def _error_rate(labels: np.ndarray, probabilities: np.ndarray) -> tuple[float, np.ndarray]:
+    from cleanlab.count import estimate_joint
+
+    joint = estimate_joint(labels, probabilities)  # P(given = i, true = j), rows sum to the given shares
+    return float(1.0 - np.trace(joint)), joint
+
+
+def _bootstrap_ci(labels: np.ndarray, probabilities: np.ndarray, n_labels: int, rate: float,
+                  config: LabelNoiseConfig) -> list[float] | None:
+    """95% percentile interval over examples resampled with replacement (seeded).
+
+    Above `bootstrap_max_rows` examples each resample draws that many rows (an m-out-of-n bootstrap) and
+    the spread around the full estimate is scaled by sqrt(m / n): the estimate's spread shrinks as
+    1/sqrt(size), and a full-size resample at 100,000 x 100 labels costs about as much as a classifier fit.
+    """
+    if config.bootstrap_resamples <= 0:
+        return None
+    rng = np.random.default_rng(config.seed)
+    n = len(labels)
+    size = min(n, config.bootstrap_max_rows)
+    rates = []
+    for _ in range(config.bootstrap_resamples):
+        sample = rng.integers(0, n, size)
+        if len(np.unique(labels[sample])) < n_labels:  # estimate_joint needs every label present
+            continue
+        rates.append(_error_rate(labels[sample], probabilities[sample])[0])
+    if not rates:
+        return None
+    spread = (np.asarray(rates) - np.mean(rates)) * np.sqrt(size / n)
+    low, high = rate + np.percentile(spread, [2.5, 97.5]) if size < n else np.percentile(rates, [2.5, 97.5])
+    return [round(max(float(low), 0.0), 4) + 0.0, round(float(high), 4) + 0.0]  # + 0.0: no -0.0 in reports
+
+
+def _unreliable_reason(cv_accuracy: float, baseline: float, excluded_share: float, config: LabelNoiseConfig) -> str:
+    needed = baseline + config.min_lift * (1 - baseline)
+    if cv_accuracy < needed:
+        return (f"the classifier on sentence embeddings cannot learn these labels (cross-validated accuracy "
+                f"{cv_accuracy:.1%} against {baseline:.1%} for always guessing the most frequent label; needs "
+                f"{needed:.1%}), so its disagreements say nothing about the labels; a task that depends on more "
+                f"than one sentence's meaning (such as entailment between two texts) cannot be judged this way")
+    if excluded_share > config.max_excluded_share:
+        return (f"{excluded_share:.1%} of the examples carry labels with fewer than {config.min_examples_per_label} "
+                f"examples each, too few to learn")
+    return ""
+
+
+def measure(ctx: AuditContext) -> LabelNoiseResult | None:
+    config: LabelNoiseConfig = ctx.config.section("label_noise")
+    index = ctx.train
+    if index.vectors is None:
+        return None
+    rows = [(i, _target(r)) for i, r in enumerate(index.records) if index.key_ids[i] >= 0 and _target(r) is not None]
+    if not rows:
+        return None
+    counts = Counter(t for _, t in rows)
+    longest = max(counts, key=len)
+    if len(counts) > config.max_labels or len(longest) > config.max_label_chars:
+        why = (f"{len(counts)} distinct targets (more than {config.max_labels})" if len(counts) > config.max_labels
+               else f"a target of {len(longest)} characters (longer than {config.max_label_chars})")
+        return _not_estimated(f"the targets are free text, not a small set of labels ({why}); label noise is "
+                              f"estimated for classification labels only", examples=len(rows), labels=len(counts))
+    excluded = sorted(((label, n) for label, n in counts.items() if n < config.min_examples_per_label), key=lambda x: (x[1], x[0]))
+    excluded_list = [{"label": label, "count": n} for label, n in excluded]
+    kept_labels = sorted(label for label in counts if counts[label] >= config.min_examples_per_label)
+    if len(kept_labels) < 2:
+        return _not_estimated(f"fewer than two labels have {config.min_examples_per_label} or more examples, too few to learn",
+                              examples=len(rows), labels=len(counts), excluded=excluded_list)
+    code = {label: k for k, label in enumerate(kept_labels)}
+    used = [(i, t) for i, t in rows if t in code]
+    positions = np.array([i for i, _ in used])
+    labels = np.array([code[t] for _, t in used])
+    vectors = index.vectors[index.key_ids[positions]]
+    n, n_labels = len(labels), len(kept_labels)
+    folds = _folds_for(n, int(np.bincount(labels).min()), config)
+
+    probabilities = _out_of_fold_probabilities(vectors, labels, n_labels, folds, config)
+    predicted = probabilities.argmax(axis=1)
+    cv_accuracy = float((predicted == labels).mean())
+    baseline = float(np.bincount(labels).max() / n)
+    excluded_share = sum(n for _, n in excluded) / len(rows)
+    reason = _unreliable_reason(cv_accuracy, baseline, excluded_share, config)
+
+    from cleanlab.filter import find_label_issues
+
+    rate, joint = _error_rate(labels, probabilities)
+    flagged = find_label_issues(labels, probabilities, filter_by="prune_by_noise_rate",
+                                return_indices_ranked_by="self_confidence", n_jobs=1)
+    records = index.records
+    suspects = [{"file": records[positions[j]].source, "line": records[positions[j]].line,
+                 "label": kept_labels[labels[j]], "suggested": kept_labels[predicted[j]],
+                 "confidence": round(float(probabilities[j, predicted[j]]), 4)} for j in flagged]
+    given_counts = np.bincount(labels, minlength=n_labels)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_label_rate = 1.0 - np.diag(joint) / joint.sum(axis=1)
+    per_label = [{"label": kept_labels[k], "count": int(given_counts[k]), "estimated_error_rate": round(float(per_label_rate[k]), 4)}
+                 for k in range(n_labels)]
+    per_label.sort(key=lambda p: (-p["estimated_error_rate"], -p["count"], p["label"]))
+    pairs = Counter((s["label"], s["suggested"]) for s in suspects)
+    confused = [{"given": g, "suggested": s, "count": c}
+                for (g, s), c in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[:CONFUSED_PAIRS_LISTED]]
+    classifier = (f"scikit-learn LogisticRegression (lbfgs, C=1) on {vectors.shape[1]}-d sentence embeddings, "
+                  f"{folds}-fold stratified out-of-fold probabilities (seed {config.seed})")
+    return LabelNoiseResult(
+        method=METHOD,
+        classifier=classifier,
+        cv_accuracy=round(cv_accuracy, 4),
+        baseline_accuracy=round(baseline, 4),
+        reliable=not reason,
+        reason=reason,
+        estimated_error_rate=round(rate, 4),
+        error_rate_ci=_bootstrap_ci(labels, probabilities, n_labels, rate, config),
+        suspects=suspects[: config.suspects_limit],
+        suspects_total=len(suspects),
+        per_label=per_label,
+        confused_pairs=confused,
+        examples=n,
+        labels=n_labels,
+        folds=folds,
+        excluded_labels=excluded_list,
+        all_suspects=suspects,
+    )
+
+
+def agreement_is_primary(ctx: AuditContext) -> bool:
+    """Two or more annotations on some item: agreement judges consistency, label noise is shown beside it."""
+    agreement = ctx.results.get("agreement")
+    return agreement is not None and getattr(agreement, "items_multi", 0) > 0
+
+
+def _lines(suspects: list[dict[str, Any]], limit: int) -> str:
+    by_file: dict[str, list[str]] = {}
+    for s in suspects[:limit]:
+        by_file.setdefault(s["file"], []).append(str(s["line"]))
+    return "; ".join(f"{f} lines {', '.join(lines)}" for f, lines in by_file.items())
+
+
+def judge(result: LabelNoiseResult | None, ctx: AuditContext) -> list[Finding]:
+    if result is None or agreement_is_primary(ctx):
+        return []
+    config: LabelNoiseConfig = ctx.config.section("label_noise")
+    if not result.reliable:
+        action = ("collect a second annotation on a sample of items (at least 2 per item) so agreement can be measured"
+                  if result.cv_accuracy is not None or result.excluded_labels else "")
+        return [Finding("consistency", Status.UNKNOWN, f"label noise not estimated reliably: {result.reason}",
+                        {"cv_accuracy": result.cv_accuracy, "baseline_accuracy": result.baseline_accuracy,
+                         "reason": result.reason}, action)]
+    rate = result.estimated_error_rate
+    status = Status.FAIL if rate >= config.fail_error_rate else Status.WARN if rate >= config.warn_error_rate else Status.PASS
+    ci = f" (95% CI {result.error_rate_ci[0]:.1%}-{result.error_rate_ci[1]:.1%})" if result.error_rate_ci else ""
+    summary = (f"an estimated {rate:.1%} of labels are wrong{ci}, by confident learning on a classifier with "
+               f"{result.cv_accuracy:.1%} cross-validated accuracy; {result.suspects_total} lines flagged")
+    worst = [p for p in result.per_label if p["estimated_error_rate"] > 0][:WORST_LABELS_IN_EVIDENCE]
+    evidence = {
+        "estimated_error_rate": rate,
+        "error_rate_ci": result.error_rate_ci,
+        "cv_accuracy": result.cv_accuracy,
+        "baseline_accuracy": result.baseline_accuracy,
+        "worst_labels": worst,
+        "confused_pairs": result.confused_pairs[:WORST_LABELS_IN_EVIDENCE],
+        "suspects_total": result.suspects_total,
+    }
+    action = ""
+    if status is not Status.PASS and result.suspects:
+        action = (f"re-check the flagged labels, most likely wrong first: {_lines(result.suspects, LINES_IN_ACTION)}"
+                  + (f" (and {result.suspects_total - LINES_IN_ACTION} more in the suspects file)"
+                     if result.suspects_total > LINES_IN_ACTION else ""))
+    return [Finding("consistency", status, summary, evidence, action)]
+
+
+CHECK = Check(
+    id="label_noise",
+    order=45,
+    measure=measure,
+    judge=judge,
+    needs=frozenset({Need.EMBEDDINGS}),
+    config_section=("label_noise", LabelNoiseConfig),
+)

@@ -1,0 +1,35 @@
+"""The suspects file: every line confident learning flags as probably mislabelled, for a reviewer to re-check.
+
+One CSV row per suspect, most likely wrong first: file, line, text, given label, suggested label,
+confidence (the classifier's out-of-fold probability of the suggested label). The text goes through
+`excerpt()` (masked, control characters visible); the csv module does the quoting, so Markdown characters
+are kept as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Mapping
+
+from ..excerpt import excerpt
+from ..load.records import Record
+
+COLUMNS = ["file", "line", "text", "given_label", "suggested_label", "confidence"]
+
+
+def texts_by_line(records: list[Record]) -> dict[tuple[str, int], str]:
+    """(file, line) -> input text, the lookup `render_suspects_csv` takes."""
+    return {(r.source, r.line): r.input_text for r in records}
+
+
+def render_suspects_csv(result, texts_by_line: Mapping[tuple[str, int], str]) -> str:
+    """result: a LabelNoiseResult; every flagged line (not only the ones listed in the report)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for suspect in (result.all_suspects or result.suspects) if result is not None else []:
+        text = excerpt(texts_by_line.get((suspect["file"], suspect["line"]), ""), markdown=False)
+        writer.writerow([suspect["file"], suspect["line"], text, suspect["label"], suspect["suggested"],
+                         f"{suspect['confidence']:.4f}"])
+    return buffer.getvalue()
