@@ -31,6 +31,11 @@ class FieldsConfig:
     annotator: str = ""  # set: long annotation layout, one row per (item, annotator, label)
     annotator_columns: list[str] = field(default_factory=list)  # set: wide layout, one column per annotator
     production_text: str = ""
+    # Annotation-tool exports (Label Studio, Prodigy, Argilla): the question whose labels are the records'
+    # labels and the agreement headline ("" = the first classification question), and the task fields that
+    # make the input text, in order (empty = `text` when set, else every string field of the task)
+    question: str = ""
+    text_fields: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..config import Config
 from ..errors import InputError
+from .annotation_tools import detect_export, read_export
 from .records import Annotation, Dataset, InputFile, Record, RecordError
 
 CHAT_ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
@@ -371,6 +372,8 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
     path_list = [Path(p) for p in (paths if isinstance(paths, list) else [paths])]
     if not path_list:
         raise InputError("no input files given")
+    if detect_export(path_list[0]) is not None:  # an annotation tool's export: Label Studio, Prodigy, Argilla
+        return read_export(path_list, config, role=role, name=name)
     parser = RecordParser(config, role=role)
     files: list[InputFile] = []
     records: list[Record] = []
