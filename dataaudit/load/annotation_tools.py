@@ -42,7 +42,7 @@ JUDGED_LEVELS = {
     "rating": "ordinal",
     "number": "interval",
 }
-CLASSIFICATION_TYPES = ("choices", "choices-multiple", "taxonomy", "taxonomy-multiple", "answer")
+CLASSIFICATION_TYPES = ("choices", "choices-multiple", "taxonomy", "taxonomy-multiple", "answer")  # [::2]: single-valued
 SPAN_TYPES = ("labels", "hypertextlabels", "paragraphlabels", "timeserieslabels", "rectanglelabels", "polygonlabels",
               "keypointlabels", "brushlabels", "ellipselabels", "videorectangle", "rectangle", "polygon", "keypoint",
               "brush", "ellipse", "relation", "span")
@@ -393,15 +393,20 @@ def _flat_input_columns(rows: list[tuple[int, Any]], kind: str, config: Config) 
     by_task: dict[str, list[dict]] = {}
     for row in dicts:
         by_task.setdefault(str(row.get("id")), []).append(row)
+    shared = [rows_ for rows_ in by_task.values() if len(rows_) > 1]
     chosen = []
     for column in columns:
         if column.startswith("_data_"):
             chosen.append(column)
             continue
         values = [rows_[0].get(column) for rows_ in by_task.values()]
-        constant = all(len({r.get(column) for r in rows_}) == 1 for rows_ in by_task.values())
         plain = all(isinstance(v, str) and not v.lstrip().startswith(("{", "[")) for v in values if v is not None)
-        if constant and plain and len(set(values)) > len(by_task) / 2:
+        if not plain:
+            continue
+        if shared:  # several annotators per task: task data repeats in each row, answers differ somewhere
+            if all(len({r.get(column) for r in rows_}) == 1 for rows_ in shared):
+                chosen.append(column)
+        elif len(set(values)) > len(by_task) / 2:  # one row per task: only free text can tell itself apart
             chosen.append(column)
     return chosen
 
@@ -544,6 +549,7 @@ def _read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[_Item], 
                     string_values.setdefault(question, []).append(response["value"])
     guessed = {q: "choices" if len(set(v)) <= min(50, max(2, len(v) // 2)) else "textarea" for q, v in string_values.items()}
     items = []
+    set_aside: set[tuple[str, int, str]] = set()  # (status, record, user): one user's discarded record counts once
     for index, record in enumerate(records, start=1):
         try:
             if not isinstance(record, dict):
@@ -561,11 +567,8 @@ def _read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[_Item], 
                     if not isinstance(response, dict):
                         raise _Invalid(f"responses.{question}[{position}]", "expected an object")
                     status = response.get("status") or "submitted"
-                    if status == "discarded":
-                        counts.cancelled += 1
-                        continue
-                    if status == "draft":
-                        counts.drafts += 1
+                    if status in ("discarded", "draft"):
+                        set_aside.add((status, index, str(response.get("user_id"))))
                         continue
                     kind, value = _argilla_value(response.get("value"))
                     kind = declared.get(question) or (guessed.get(question, "choices") if kind == "string" else kind)
@@ -579,6 +582,8 @@ def _read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[_Item], 
             items.append(item)
         except _Invalid as exc:
             errors.append(RecordError(source, index, exc.field, exc.message))
+    counts.cancelled += sum(status == "discarded" for status, *_ in set_aside)
+    counts.drafts += sum(status == "draft" for status, *_ in set_aside)
     return items, errors, len(records), counts
 
 
@@ -619,9 +624,10 @@ def _headline(kinds: dict[str, str], config: Config) -> str | None:
             raise ConfigError(f"fields.question: {wanted!r} is not a question of this export "
                               f"(questions: {', '.join(kinds) or 'none'})")
         return wanted
-    for question, kind in kinds.items():
-        if kind in CLASSIFICATION_TYPES:
-            return question
+    for preferred in (CLASSIFICATION_TYPES[::2], CLASSIFICATION_TYPES):  # single-valued first, then sets
+        for question, kind in kinds.items():
+            if kind in preferred:
+                return question
     return next((q for q, k in kinds.items() if k in JUDGED_LEVELS), None)
 
 
