@@ -282,10 +282,9 @@ def _ls_items(tasks: Any, source: str, config: Config) -> tuple[list[_Item], lis
 def read_label_studio_tasks(tasks: Any, source: str, config: Config, *, sha256: str = "", role: str = "train", name: str = "",
                             since: datetime | None = None) -> Dataset:
     """A Label Studio full JSON export (the parsed array of tasks) as a Dataset; the server client reads
-    what it fetched through this, so a file and a fetch give the same records."""
+    what it fetched through this, so a file and a fetch give the same records. role: as in read_export."""
     items, errors, rows, counts = _ls_items(tasks, source, config)
-    return _build([(source, sha256, rows, items, errors)], config, "label_studio", "json", counts, role=role, name=name,
-                  since=since)
+    return _build([(source, sha256, rows, items, errors)], config, "label_studio", "json", counts, name=name, since=since)
 
 
 def _flat_value(value: Any, column: str) -> tuple[str, Any]:
@@ -648,7 +647,7 @@ def _record(source: str, tool: str, item: _Item, kinds: dict[str, str], headline
     everything = tuple(latest.values())
     headline_ratings = tuple(a for a in everything if a.question == headline and not a.is_gold)
     gold = next((a.label for a in everything if a.question == headline and a.is_gold), None)
-    from .dataset import majority_label  # late: dataset imports this module for its hook
+    from . import majority_label  # late: the loader imports this module for its hook
 
     label = gold if gold is not None else majority_label(headline_ratings)
     return Record(source, item.line, tool, item.text, target, label, item.item_id, headline_ratings, gold,
@@ -680,7 +679,7 @@ def _keep_since(items: list[_Item], since: datetime | None, counts: _Counts) -> 
 
 
 def _build(parts: list[tuple[str, str, int, list[_Item], list[RecordError]]], config: Config, tool: str, kind: str, counts: _Counts,
-           *, role: str, name: str, since: datetime | None, latest_only: bool = False) -> Dataset:
+           *, name: str, since: datetime | None, latest_only: bool = False) -> Dataset:
     all_items = [item for *_, items, _ in parts for item in items]
     kept_ids = {id(item) for item in _keep_since(all_items, since, counts)}
     kinds = _finalise_kinds([item for item in all_items if id(item) in kept_ids])
@@ -709,7 +708,8 @@ def _build(parts: list[tuple[str, str, int, list[_Item], list[RecordError]]], co
 def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "train", name: str = "",
                 since: datetime | None = None) -> Dataset:
     """Read one or more exports of the same kind (audited as one dataset). since: keep only annotations
-    created after it (the previous run of the same project), for auditing the new batch alone."""
+    created after it (the previous run of the same project), for auditing the new batch alone. role is taken
+    for the loader's signature: an export reads the same whatever its role."""
     path_list = [Path(p) for p in paths]
     kinds = {detect_export(p) for p in path_list}
     if None in kinds or len(kinds) != 1:
@@ -750,7 +750,7 @@ def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "tra
     tool, export_kind = {"label_studio_json": ("label_studio", "json"), "label_studio_min": ("label_studio", "json_min"),
                          "label_studio_csv": ("label_studio", "csv"), "prodigy": ("prodigy", "jsonl"),
                          "argilla": ("argilla", "records_json")}[kind]
-    return _build(parts, config, tool, export_kind, counts, role=role, name=name, since=since, latest_only=latest_only)
+    return _build(parts, config, tool, export_kind, counts, name=name, since=since, latest_only=latest_only)
 
 
 def _add_counts(total: _Counts, part: _Counts) -> None:
