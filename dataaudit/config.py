@@ -53,6 +53,11 @@ class FieldsConfig:
     output: str = "output"
     system: str = "system"
     history: str = "history"
+    # Annotation-tool exports (Label Studio, Prodigy, Argilla): the question whose labels are the records'
+    # labels and the agreement headline ("" = the first classification question), and the task fields that
+    # make the input text, in order (empty = `text` when set, else every string field of the task)
+    question: str = ""
+    text_fields: list[str] = field(default_factory=list)
 
 
 @dataclass

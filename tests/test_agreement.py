@@ -185,3 +185,110 @@ def test_resampling_shortcut_reproduces_the_package_alpha(tmp_path, level):
     values = numeric if numeric is not None else np.arange(table.counts.shape[1], dtype=float)
     alpha = _alpha_from_weights(_unit_coincidences(pairable), np.ones((1, len(pairable))), level, values)[0]
     assert round(float(alpha), 3) == K2011_ALPHA[level]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The check: measure(ctx) -> result or None, judge(result, ctx) -> consistency findings
+
+
+def _ctx(dataset, config=None):
+    from dataaudit.checks.base import AuditContext
+    from dataaudit.index import build_index
+
+    return AuditContext(config=config or Config(), train=build_index("train", dataset, lambda text: text))
+
+
+def test_check_is_registered_in_order_40():
+    from dataaudit.checks import all_checks
+    from dataaudit.checks.agreement import CHECK
+
+    assert CHECK in all_checks() and (CHECK.id, CHECK.order) == ("agreement", 40)
+
+
+def test_judge_ports_the_consistency_thresholds(tmp_path):
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.checks.base import Status
+
+    path, config = write_layout(tmp_path, "nested")  # alpha 0.743 nominal: tentative
+    config.agreement = AgreementConfig(bootstrap_resamples=0)
+    ctx = _ctx(load_dataset(path, config), config)
+    result = CHECK.measure(ctx)
+    [finding] = CHECK.judge(result, ctx)
+    assert (finding.condition, finding.status) == ("consistency", Status.WARN)
+    assert finding.summary == ("Krippendorff's alpha 0.743 is only tentative (< 0.800); "
+                               "annotator C disagrees with the others on 30% of items")
+    assert finding.action.startswith("Review annotator C's labels (agreement with the others 70%)")
+    assert round(finding.evidence["krippendorff_alpha"], 3) == 0.743 and finding.evidence["items_with_multiple_labels"] == 11
+    config.agreement = AgreementConfig(bootstrap_resamples=0, reliable_alpha=0.7, tentative_alpha=0.6)
+    [finding] = CHECK.judge(result, _ctx(ctx.train.dataset, config))
+    assert finding.status == Status.PASS and finding.action.startswith("Review annotator C")  # flagged even when alpha passes
+    config.agreement = AgreementConfig(bootstrap_resamples=0, reliable_alpha=0.9, tentative_alpha=0.8)
+    [finding] = CHECK.judge(result, _ctx(ctx.train.dataset, config))
+    assert finding.status == Status.FAIL and "below 0.800" in finding.summary
+
+
+def test_no_item_with_two_annotations_is_none_and_unknown(tmp_path):
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.checks.base import Status
+
+    ctx = _ctx(_nested(tmp_path, [[("a", "x")], [("b", "y")]]))
+    assert CHECK.measure(ctx) is None
+    [finding] = CHECK.judge(None, ctx)
+    assert finding.status == Status.UNKNOWN
+    assert finding.summary.startswith("no item carries more than one annotation")
+
+
+def test_latest_only_export_asks_for_the_full_export():
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.checks.base import Status
+    from tests.test_annotation_tools import FIXTURES
+
+    config = Config(fields=FieldsConfig(text_fields=["text"]))
+    ctx = _ctx(load_dataset(FIXTURES / "label_studio_latest.csv", config), config)
+    assert CHECK.measure(ctx) is None
+    [finding] = CHECK.judge(None, ctx)
+    assert finding.status == Status.UNKNOWN and "full JSON" in finding.summary
+    assert finding.action.startswith("Export the project as full JSON")
+
+
+def test_random_annotator_is_named_in_the_action_and_per_annotator_is_in_the_report():
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.checks.base import Status
+    from dataaudit.report import to_jsonable
+    from tests.test_annotation_tools import FIXTURES
+
+    config = Config()
+    config.agreement = AgreementConfig(bootstrap_resamples=100)
+    ctx = _ctx(load_dataset(FIXTURES / "label_studio.json", config), config)
+    result = CHECK.measure(ctx)
+    [finding] = CHECK.judge(result, ctx)
+    assert finding.status == Status.FAIL and finding.summary.startswith("question 'intent': Krippendorff's alpha 0.399")
+    assert "Review annotator 14's labels" in finding.action and "with gold 10%" in finding.action
+    assert finding.evidence["question"] == "intent" and finding.evidence["flagged_annotators"] == ["14"]
+    as_json = json.loads(json.dumps(to_jsonable(result)))
+    rows = as_json["per_annotator"]
+    assert set(rows[0]) == {"annotator", "items", "agreement", "gold_agreement", "median_seconds", "flagged"}
+    assert [r["annotator"] for r in rows if r["flagged"]] == ["14"]
+    assert [q["question"] for q in as_json["questions"]][:2] == ["intent", "tags"]
+    # headline weighted by items rated: the mean of per-annotator agreement weighted by their item counts
+    expected = sum(r["agreement"] * r["items"] for r in rows) / sum(r["items"] for r in rows)
+    assert as_json["annotator_agreement"] == pytest.approx(expected, abs=1e-4)
+    for key in ("layout", "level", "items", "items_multi", "krippendorff_alpha", "alpha_ci", "annotators", "disputed", "ties"):
+        assert key in as_json  # every key the report had before stays
+
+
+def test_flagging_weighs_annotators_by_items(tmp_path):
+    """A low scorer with few items does not lower the bar: the median of the others is weighted by items."""
+    items = []
+    for i in range(40):
+        truth = "xy"[i % 2]
+        other = "yx"[i % 2]
+        anns = [("a", truth), ("b", truth), ("c", truth if i % 10 else other)]
+        anns.append(("bad", other if i % 5 else truth))  # agrees 20% of the time, 40 items
+        if i < 10:
+            anns.append(("few", other))  # 10 items, always disagrees
+        items.append(anns)
+    result = measure_agreement(_nested(tmp_path, items), AgreementConfig(bootstrap_resamples=0))
+    flagged = sorted(a.annotator for a in result.per_annotator if a.flagged)
+    assert flagged == ["bad", "few"]
+    assert [a.annotator for a in result.annotators if a.flagged] == [a.annotator for a in result.per_annotator if a.flagged]

@@ -12,27 +12,40 @@ others return 1):
   Krippendorff's definition (they contribute no pairable values);
 - an annotator who gave one label to everything: alpha is computed as usual (their constant labels lower
   it); their Cohen's kappas are None where undefined, and they are marked `constant_label`.
+
+Annotation-tool exports ask several questions: each judged question gets its own alpha (`questions`), at
+the level its type implies (single choice nominal, several choices a set compared by Jaccard distance,
+rating ordinal, number interval); the headline figures are the headline question's (`fields.question`,
+else the first classification question). Per annotator (`per_annotator`): items rated, agreement with the
+others' majority, agreement with gold where there is gold, median seconds spent. An annotator is flagged
+when far below the items-weighted median of the others, so that a handful of items does not set the bar.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import statistics
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 import krippendorff
 import numpy as np
 
 from ..config import AgreementConfig
-from ..load.records import Dataset, Record
+from ..errors import ConfigError
+from ..excerpt import excerpt
+from ..load.annotation_tools import JUDGED_LEVELS, LATEST_ONLY_NOTE
+from ..load.records import AnnotationExport, Dataset, Record
+from .base import AuditContext, Check, Finding, Status
 
 MIN_ITEMS_TO_FLAG = 10  # an annotator with fewer shared items is not flagged: too little evidence
 MAX_ANNOTATORS_IN_MATRIX = 40  # Cohen's matrix and leave-one-annotator-out alphas for the most active ones
 
 
-@dataclass
+@dataclass(frozen=True)
 class AnnotatorStats:
     annotator: str
     items: int
@@ -42,20 +55,20 @@ class AnnotatorStats:
     flagged: bool
 
 
-@dataclass
+@dataclass(frozen=True)
 class LabelStats:
     label: str
     ratings: int
     specific_agreement: float | None  # when one annotator chose it, how often another did too
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConfusedPair:
     labels: tuple[str, str]
     count: float  # pairable disagreements between the two labels
 
 
-@dataclass
+@dataclass(frozen=True)
 class DisputedItem:
     item_id: str | None
     file: str
@@ -65,7 +78,7 @@ class DisputedItem:
     agreement: float  # pairwise agreement within the item
 
 
-@dataclass
+@dataclass(frozen=True)
 class TieItem:
     item_id: str | None
     file: str
@@ -73,9 +86,36 @@ class TieItem:
     labels: list[str]  # the tied labels
 
 
-@dataclass
+@dataclass(frozen=True)
+class AnnotatorSummary:
+    """One annotator on the headline question, as an annotation lead reads it."""
+
+    annotator: str
+    items: int  # items they labelled
+    agreement: float | None  # share of their items where they match the others' majority
+    gold_agreement: float | None  # share of their gold items where they match gold
+    median_seconds: float | None  # median time spent per annotation, where the tool records it
+    flagged: bool  # far below the others (agreement or gold agreement)
+
+
+@dataclass(frozen=True)
+class QuestionAgreement:
+    question: str
+    type: str  # choices | choices-multiple | taxonomy | rating | number | answer | textarea | labels | ...
+    level: str | None  # nominal | set | ordinal | interval; None when the type is not judged (free text, spans)
+    headline: bool
+    items: int  # items with at least one answer
+    items_multi: int  # items with two or more answers
+    ratings: int
+    annotators: int
+    krippendorff_alpha: float | None
+    percent_agreement: float | None
+    gold_items: int = 0
+
+
+@dataclass(frozen=True)
 class AgreementResult:
-    layout: str  # nested | long | wide
+    layout: str  # nested | long | wide | label_studio_json | label_studio_json_min | label_studio_csv | prodigy_jsonl | argilla_records_json
     level: str
     items: int
     items_multi: int  # items with >= 2 labels
@@ -97,9 +137,14 @@ class AgreementResult:
     tie_items: list[TieItem]
     note: str = ""
     notes: list[str] = field(default_factory=list)
+    question: str = "label"  # the headline question
+    questions: list[QuestionAgreement] = field(default_factory=list)
+    per_annotator: list[AnnotatorSummary] = field(default_factory=list)
+    annotator_agreement: float | None = None  # agreement with the others, averaged over annotators weighted by items
+    export: AnnotationExport | None = None  # what an annotation tool's export held besides (cancelled, predictions, ...)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Table:
     annotators: list[str]
     values: list[str]  # label of each value code, in code order
@@ -108,9 +153,23 @@ class _Table:
     items: list[Record]
 
 
-def _value_order(labels: set[str], config: AgreementConfig) -> tuple[list[str], np.ndarray | None]:
-    """Value labels in code order, and their numeric values for interval/ratio metrics."""
-    level = config.level
+def _jaccard_distances(values: list[str]) -> np.ndarray:
+    """Pairwise 1 - |A & B| / |A | B| between set values written as JSON arrays (two empty sets agree)."""
+    sets = [frozenset(json.loads(v)) for v in values]
+    size = len(sets)
+    distances = np.zeros((size, size))
+    for i, j in combinations(range(size), 2):
+        union = sets[i] | sets[j]
+        distances[i, j] = distances[j, i] = 1 - len(sets[i] & sets[j]) / len(union) if union else 0.0
+    return distances
+
+
+def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple[list[str], np.ndarray | None]:
+    """Value labels in code order, and their scale: numeric values for interval/ratio metrics, the distance
+    matrix for set values, None otherwise."""
+    if level == "set":
+        ordered = sorted(labels)
+        return ordered, _jaccard_distances(ordered)
     if level in ("interval", "ratio"):
         numeric = {}
         for label in labels:
@@ -133,9 +192,9 @@ def _value_order(labels: set[str], config: AgreementConfig) -> tuple[list[str], 
     return sorted(labels), None
 
 
-def _build_table(items: list[Record], config: AgreementConfig) -> tuple[_Table, np.ndarray | None]:
+def _build_table(items: list[Record], config: AgreementConfig, level: str | None = None) -> tuple[_Table, np.ndarray | None]:
     annotators = sorted({a.annotator for r in items for a in r.annotations})
-    values, numeric = _value_order({a.label for r in items for a in r.annotations}, config)
+    values, scale = _value_order({a.label for r in items for a in r.annotations}, level or config.level, config)
     a_index = {a: i for i, a in enumerate(annotators)}
     v_index = {v: i for i, v in enumerate(values)}
     codes = np.full((len(annotators), len(items)), np.nan)
@@ -145,22 +204,34 @@ def _build_table(items: list[Record], config: AgreementConfig) -> tuple[_Table, 
     counts = np.zeros((len(items), len(values)))
     rows, cols = np.nonzero(~np.isnan(codes))
     np.add.at(counts, (cols, codes[rows, cols].astype(int)), 1)
-    return _Table(annotators, values, codes, counts, items), numeric
+    return _Table(annotators, values, codes, counts, items), scale
 
 
-def _alpha(counts: np.ndarray, level: str, numeric: np.ndarray | None) -> float | None:
+def _set_metric(distances: np.ndarray):
+    """A `krippendorff` distance callable that looks set distances up by value index."""
+    def metric(v1, v2, i1, i2, n_v, dtype=np.float64):
+        return distances[i1, i2].astype(dtype)
+    return metric
+
+
+def _alpha(counts: np.ndarray, level: str, scale: np.ndarray | None) -> float | None:
     pairable = counts[counts.sum(axis=1) >= 2]
     if pairable.size == 0 or np.count_nonzero(pairable.sum(axis=0)) < 2:
         return None
-    domain = numeric if numeric is not None else np.arange(counts.shape[1])
+    if level == "set":
+        domain, metric = np.arange(counts.shape[1]), _set_metric(scale)
+    else:
+        domain, metric = (scale if scale is not None else np.arange(counts.shape[1])), level
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        value = krippendorff.alpha(value_counts=pairable, value_domain=domain, level_of_measurement=level)
+        value = krippendorff.alpha(value_counts=pairable, value_domain=domain, level_of_measurement=metric)
     return None if value is None or math.isnan(value) else float(value)
 
 
-def _delta(level: str, values: np.ndarray, marginals: np.ndarray) -> np.ndarray:
+def _delta(level: str, values: np.ndarray, marginals: np.ndarray, distances: np.ndarray | None = None) -> np.ndarray:
     """Krippendorff's squared difference function; marginals: (B, V) value frequencies (ordinal needs them)."""
+    if level == "set":
+        return np.broadcast_to(distances, (len(marginals), len(values), len(values)))
     if level == "nominal":
         return np.broadcast_to(1.0 - np.eye(len(values)), (len(marginals), len(values), len(values)))
     if level == "interval":
@@ -177,14 +248,14 @@ def _delta(level: str, values: np.ndarray, marginals: np.ndarray) -> np.ndarray:
     return (between - (marginals[:, low] + marginals[:, high]) / 2) ** 2
 
 
-def _alpha_from_weights(per_unit, weights: np.ndarray, level: str, values: np.ndarray) -> np.ndarray:
+def _alpha_from_weights(per_unit, weights: np.ndarray, level: str, values: np.ndarray, distances: np.ndarray | None = None) -> np.ndarray:
     """Alpha for each row of unit weights (B, units): the coincidence matrix is a weighted sum of the
     units' own coincidences, so a resample costs one sparse product instead of a full recomputation."""
     size = len(values)
     coincidences = np.asarray(per_unit.T.dot(weights.T).T).reshape(len(weights), size, size)
     marginals = coincidences.sum(axis=2)
     total = marginals.sum(axis=1)
-    delta = _delta(level, values, marginals)
+    delta = _delta(level, values, marginals, distances)
     observed = (coincidences * delta).sum(axis=(1, 2))
     expected = np.einsum("bc,bck,bk->b", marginals, delta, marginals) / np.maximum(total - 1, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -209,7 +280,7 @@ def _unit_coincidences(pairable: np.ndarray):
     return sparse.csr_matrix((np.concatenate(data), (np.concatenate(r_idx), np.concatenate(c_idx))), shape=(units, size * size))
 
 
-def _bootstrap_ci(counts: np.ndarray, level: str, numeric: np.ndarray | None, resamples: int, seed: int) -> list[float] | None:
+def _bootstrap_ci(counts: np.ndarray, level: str, scale: np.ndarray | None, resamples: int, seed: int) -> list[float] | None:
     """Percentile 95% interval of alpha over items resampled with replacement (seeded).
 
     The `krippendorff` package has no bootstrap, and calling it once per resample costs 33 s for 1,000
@@ -219,6 +290,7 @@ def _bootstrap_ci(counts: np.ndarray, level: str, numeric: np.ndarray | None, re
     pairable = counts[counts.sum(axis=1) >= 2]
     if resamples <= 0 or len(pairable) < 2:
         return None
+    numeric = scale if level in ("interval", "ratio") else None
     values = numeric if numeric is not None else np.arange(counts.shape[1], dtype=float)
     per_unit = _unit_coincidences(pairable)
     rng = np.random.default_rng(seed)
@@ -227,7 +299,7 @@ def _bootstrap_ci(counts: np.ndarray, level: str, numeric: np.ndarray | None, re
     for start in range(0, resamples, 64):
         chunk = min(64, resamples - start)
         weights = np.stack([np.bincount(rng.integers(0, units, units), minlength=units) for _ in range(chunk)]).astype(float)
-        estimates.append(_alpha_from_weights(per_unit, weights, level, values))
+        estimates.append(_alpha_from_weights(per_unit, weights, level, values, scale if level == "set" else None))
     alphas = np.concatenate(estimates)
     alphas = alphas[np.isfinite(alphas)]
     if not len(alphas):
@@ -272,7 +344,7 @@ def _fleiss_kappa(counts: np.ndarray) -> float | None:
 def _cohen_matrix(table: _Table, annotators: list[int], level: str) -> dict[str, dict[str, float | None]]:
     from sklearn.metrics import cohen_kappa_score
 
-    weights = {"nominal": None, "ordinal": "linear"}.get(level, "quadratic")
+    weights = {"nominal": None, "set": None, "ordinal": "linear"}.get(level, "quadratic")
     matrix: dict[str, dict[str, float | None]] = {table.annotators[a]: {} for a in annotators}
     for a in annotators:
         matrix[table.annotators[a]][table.annotators[a]] = 1.0
@@ -290,9 +362,44 @@ def _cohen_matrix(table: _Table, annotators: list[int], level: str) -> dict[str,
     return matrix
 
 
-def _annotator_stats(table: _Table, level: str, numeric: np.ndarray | None, margin: float,
-                     alpha_for: set[int]) -> list[AnnotatorStats]:
-    stats = []
+def _weighted_median(values: list[float], weights: list[int]) -> float:
+    """The lower weighted median: the first value, in sorted order, at which half the weight is reached."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    half = sum(weights) / 2
+    running = 0
+    for i in order:
+        running += weights[i]
+        if running >= half:
+            return values[i]
+    return values[order[-1]]
+
+
+def _far_below(scores: dict[str, tuple[float | None, int]], margin: float) -> set[str]:
+    """Names whose score is more than `margin` below the items-weighted median of the others' (at least two
+    others, and at least MIN_ITEMS_TO_FLAG items behind the score)."""
+    scored = {name: (score, n) for name, (score, n) in scores.items() if score is not None}
+    flagged = set()
+    for name, (score, n) in scored.items():
+        others = [(s, w) for other, (s, w) in scored.items() if other != name]
+        if n < MIN_ITEMS_TO_FLAG or len(others) < 2:
+            continue
+        if score < _weighted_median([s for s, _ in others], [w for _, w in others]) - margin:
+            flagged.add(name)
+    return flagged
+
+
+def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin: float,
+                     alpha_for: set[int]) -> tuple[list[AnnotatorStats], list[AnnotatorSummary]]:
+    per_annotator_extras: dict[str, tuple[int, int, list[float]]] = {}
+    for record in table.items:
+        for mine in record.annotations:
+            hits, gold_items, seconds = per_annotator_extras.get(mine.annotator, (0, 0, []))
+            if mine.lead_time is not None:
+                seconds.append(mine.lead_time)
+            if record.gold is not None:
+                hits, gold_items = hits + (mine.label == record.gold), gold_items + 1
+            per_annotator_extras[mine.annotator] = (hits, gold_items, seconds)
+    rows = []
     for a, name in enumerate(table.annotators):
         labelled = ~np.isnan(table.codes[a])
         items = int(labelled.sum())
@@ -309,17 +416,20 @@ def _annotator_stats(table: _Table, level: str, numeric: np.ndarray | None, marg
         if a in alpha_for and len(table.annotators) > 2:
             counts = table.counts.copy()
             counts[labelled, own] -= 1
-            value = _alpha(counts, level, numeric)
+            value = _alpha(counts, level, scale)
             alpha_without = None if value is None else round(value, 4)
-        stats.append(AnnotatorStats(name, items, agreement, alpha_without, len(set(own.tolist())) == 1 and items > 1, False))
-    scored = [s.agreement_with_others for s in stats if s.agreement_with_others is not None]
-    if len(scored) >= 3:
-        median = float(np.median(scored))
-        for s in stats:
-            if s.agreement_with_others is not None and s.items >= MIN_ITEMS_TO_FLAG and s.agreement_with_others < median - margin:
-                s.flagged = True
+        gold_hits, gold_items, seconds = per_annotator_extras.get(name, (0, 0, []))
+        gold = round(gold_hits / gold_items, 4) if gold_items else None
+        median_seconds = round(float(statistics.median(seconds)), 2) if seconds else None
+        rows.append((name, items, agreement, alpha_without, len(set(own.tolist())) == 1 and items > 1, gold, gold_items, median_seconds))
+    flagged = _far_below({r[0]: (r[2], r[1]) for r in rows}, margin) | _far_below({r[0]: (r[5], r[6]) for r in rows}, margin)
+    stats = [AnnotatorStats(name, items, agreement, alpha_without, constant, name in flagged)
+             for name, items, agreement, alpha_without, constant, *_ in rows]
     stats.sort(key=lambda s: (not s.flagged, s.agreement_with_others if s.agreement_with_others is not None else 2, s.annotator))
-    return stats
+    summaries = [AnnotatorSummary(name, items, agreement, gold, median_seconds, name in flagged)
+                 for name, items, agreement, _, _, gold, _, median_seconds in rows]
+    summaries.sort(key=lambda s: (not s.flagged, s.agreement if s.agreement is not None else 2, s.annotator))
+    return stats, summaries
 
 
 def _label_stats(table: _Table) -> tuple[list[LabelStats], list[ConfusedPair]]:
@@ -345,7 +455,7 @@ def _disputed(table: _Table, limit: int) -> list[DisputedItem]:
     result = []
     for j in order[:limit]:
         record = table.items[j]
-        result.append(DisputedItem(record.record_id, record.source, list(record.all_lines), record.input_text,
+        result.append(DisputedItem(record.record_id, record.source, list(record.all_lines), excerpt(record.input_text),
                                    {a.annotator: a.label for a in record.annotations}, round(float(per_item[j]), 4)))
     return result
 
@@ -364,6 +474,9 @@ def _ties(items: list[Record]) -> list[TieItem]:
 
 
 def layout_of(dataset: Dataset) -> str:
+    export = dataset.annotation_export
+    if export is not None:
+        return f"{export.tool}_{export.kind}"
     formats = {r.format for r in dataset.records if r.annotations}
     if "annotation_long" in formats:
         return "long"
@@ -372,17 +485,53 @@ def layout_of(dataset: Dataset) -> str:
     return "nested"
 
 
+def _question_level(kind: str, config: AgreementConfig) -> str:
+    """A tool's question type sets the level; a configured level other than nominal orders single choices
+    (a Likert scale asked as choices)."""
+    level = JUDGED_LEVELS[kind]
+    return config.level if kind == "choices" and config.level != "nominal" else level
+
+
+def _question_view(records: list[Record], question: str) -> list[Record]:
+    """The records as if `question` were their one label: its ratings and its gold."""
+    view = []
+    for record in records:
+        ratings = tuple(a for a in record.question_annotations if a.question == question and not a.is_gold)
+        gold = next((a.label for a in record.question_annotations if a.question == question and a.is_gold), None)
+        if ratings:
+            view.append(replace(record, annotations=ratings, gold=gold))
+    return view
+
+
+def _question_summary(question: str, kind: str, level: str | None, headline: bool, items: list[Record],
+                      config: AgreementConfig) -> QuestionAgreement:
+    if level is None or not items:
+        return QuestionAgreement(question, kind, level, headline, len(items), 0, 0, 0, None, None)
+    table, scale = _build_table(items, config, level)
+    ratings = table.counts.sum(axis=1)
+    multi = int((ratings >= 2).sum())
+    alpha = _alpha(table.counts, level, scale)
+    percent = float(np.nanmean(_pairwise_agreement_per_item(table.counts))) if multi else None
+    return QuestionAgreement(question, kind, level, headline, len(items), multi, int(ratings.sum()), len(table.annotators),
+                             _round(alpha), _round(percent), sum(r.gold is not None for r in items))
+
+
 def measure_agreement(dataset: Dataset, config: AgreementConfig) -> AgreementResult | None:
-    """None when no record carries annotations (one label per item: nothing to compare)."""
+    """None when no record carries annotations (one label per item: nothing to compare).
+
+    Raises ValueError when labels do not fit the configured level of measurement.
+    """
+    export = dataset.annotation_export
     items = [r for r in dataset.records if r.annotations]
     if not items:
         return None
-    table, numeric = _build_table(items, config)
-    level = config.level
+    question = export.headline if export is not None and export.headline else "label"
+    level = _question_level(export.questions[question], config) if export is not None and export.headline else config.level
+    table, scale = _build_table(items, config, level)
     per_item_ratings = table.counts.sum(axis=1)
     items_multi = int((per_item_ratings >= 2).sum())
-    notes = []
-    alpha = _alpha(table.counts, level, numeric)
+    notes = list(export.notes) if export is not None else []
+    alpha = _alpha(table.counts, level, scale)
     note = ""
     if len(table.annotators) < 2:
         note = "only one annotator labelled the data"
@@ -390,17 +539,26 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig) -> AgreementRes
         note = "every item has a single annotation"
     elif alpha is None:
         note = "every rating is the same value, so there is no variation to agree on (alpha is undefined; percent agreement is 1.0)"
-    ci = _bootstrap_ci(table.counts, level, numeric, config.bootstrap_resamples, config.seed) if alpha is not None else None
+    ci = _bootstrap_ci(table.counts, level, scale, config.bootstrap_resamples, config.seed) if alpha is not None else None
     per_item = _pairwise_agreement_per_item(table.counts)
     percent = float(np.nanmean(per_item)) if items_multi else None
     active = sorted(range(len(table.annotators)), key=lambda a: (-int((~np.isnan(table.codes[a])).sum()), table.annotators[a]))
     shown = sorted(active[:MAX_ANNOTATORS_IN_MATRIX])
     if len(active) > MAX_ANNOTATORS_IN_MATRIX:
         notes.append(f"Cohen's kappa matrix and alpha-without shown for the {MAX_ANNOTATORS_IN_MATRIX} most active of {len(active)} annotators")
-    annotators = _annotator_stats(table, level, numeric, config.careless_margin, set(shown))
+    annotators, per_annotator = _annotator_stats(table, level, scale, config.careless_margin, set(shown))
+    scored = [(s.agreement, s.items) for s in per_annotator if s.agreement is not None]
+    weighted = sum(a * n for a, n in scored) / sum(n for _, n in scored) if scored else None
     labels, confused = _label_stats(table)
     ties = _ties(items)
     nominal = level == "nominal"
+    if export is None:
+        questions = [QuestionAgreement(question, "label", level, True, len(items), items_multi, int(per_item_ratings.sum()),
+                                       len(table.annotators), _round(alpha), _round(percent), sum(r.gold is not None for r in items))]
+    else:
+        questions = [_question_summary(q, kind, None if kind not in JUDGED_LEVELS else _question_level(kind, config), q == question,
+                                       _question_view(dataset.records, q) if kind in JUDGED_LEVELS else [], config)
+                     for q, kind in export.questions.items()]
     return AgreementResult(
         layout=layout_of(dataset),
         level=level,
@@ -424,8 +582,99 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig) -> AgreementRes
         tie_items=ties[:50],
         note=note,
         notes=notes,
+        question=question,
+        questions=questions,
+        per_annotator=per_annotator,
+        annotator_agreement=_round(weighted),
+        export=export,
     )
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The check
+
+NEED_OVERLAP = ("have at least two annotators label an overlapping sample (10-20% of items, 200+ items) "
+                "and supply their labels (nested 'annotations', --annotator-field, --annotator-columns, or an "
+                "annotation tool's full export)")
+
+
+def measure(ctx: AuditContext) -> AgreementResult | None:
+    """None when no item carries two annotations on any question: there is nothing to agree on."""
+    try:
+        result = measure_agreement(ctx.train.dataset, ctx.config.agreement)
+    except ValueError as exc:  # labels that do not fit the configured level of measurement
+        raise ConfigError(f"agreement: {exc}") from exc
+    if result is None or (result.items_multi == 0 and not any(q.items_multi for q in result.questions)):
+        return None
+    return result
+
+
+def _review_action(flagged: list[AnnotatorStats], by_name: dict[str, AnnotatorSummary]) -> str:
+    def share(s: AnnotatorStats) -> str:
+        summary = by_name.get(s.annotator)
+        parts = []
+        if s.agreement_with_others is not None:
+            parts.append(f"agreement with the others {s.agreement_with_others:.0%}")
+        if summary is not None and summary.gold_agreement is not None:
+            parts.append(f"with gold {summary.gold_agreement:.0%}")
+        return ", ".join(parts)
+
+    if len(flagged) == 1:
+        worst = flagged[0]
+        return (f"Review annotator {worst.annotator}'s labels ({share(worst)}) "
+                "and re-label or drop them; then adjudicate the disputed items.")
+    listed = "; ".join(f"{s.annotator} ({share(s)})" for s in flagged[:5])
+    more = f" and {len(flagged) - 5} more" if len(flagged) > 5 else ""
+    return f"Review the labels of annotators {listed}{more}, and re-label or drop them; then adjudicate the disputed items."
+
+
+def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
+    config = ctx.config
+    reliable, tentative = config.agreement.reliable_alpha, config.agreement.tentative_alpha
+    if result is None:
+        export = ctx.train.dataset.annotation_export if ctx.train is not None else None
+        summary = "no item carries more than one annotation, so consistency cannot be judged"
+        action = f"To judge label consistency, {NEED_OVERLAP}."
+        if export is not None and export.latest_only:
+            summary += f" ({LATEST_ONLY_NOTE})"
+            action = ("Export the project as full JSON (or audit it with --label-studio URL --project ID), which keeps "
+                      "every annotator's answer; " + action[0].lower() + action[1:])
+        return [Finding("consistency", Status.UNKNOWN, summary, {"items_with_multiple_labels": 0}, action)]
+    alpha = result.krippendorff_alpha
+    evidence = {"krippendorff_alpha": alpha, "alpha_ci": result.alpha_ci, "level": result.level,
+                "items_with_multiple_labels": result.items_multi, "reliable": reliable, "tentative": tentative,
+                "flagged_annotators": [a.annotator for a in result.annotators if a.flagged]}
+    judged = [q for q in result.questions if q.level is not None]
+    if result.export is not None:
+        evidence["question"] = result.question
+        evidence["questions"] = {q.question: q.krippendorff_alpha for q in judged}
+    about = f"question '{result.question}': " if len(judged) > 1 else ""
+    if alpha is None:
+        return [Finding("consistency", Status.UNKNOWN, f"{about}agreement is undefined: {result.note}", evidence,
+                        f"To judge consistency, {NEED_OVERLAP}.")]
+    flagged = [a for a in result.annotators if a.flagged]
+    blame = ""
+    action = "Tighten the labelling guidelines on the most confused label pairs and adjudicate the disputed items."
+    if flagged:
+        worst = flagged[0]
+        if worst.agreement_with_others is not None:
+            blame = f"; annotator {worst.annotator} disagrees with the others on {1 - worst.agreement_with_others:.0%} of items"
+        if len(flagged) > 1:
+            blame += f" ({len(flagged) - 1} more annotator(s) flagged)"
+        action = _review_action(flagged, {s.annotator: s for s in result.per_annotator})
+    ci = f" (95% CI {result.alpha_ci[0]:.3f}-{result.alpha_ci[1]:.3f})" if result.alpha_ci else ""
+    if alpha >= reliable:
+        return [Finding("consistency", Status.PASS, f"{about}Krippendorff's alpha {alpha:.3f}{ci} >= {reliable:.3f}{blame}", evidence,
+                        action if flagged else "")]
+    if alpha >= tentative:
+        return [Finding("consistency", Status.WARN, f"{about}Krippendorff's alpha {alpha:.3f}{ci} is only tentative (< {reliable:.3f}){blame}",
+                        evidence, action)]
+    return [Finding("consistency", Status.FAIL, f"{about}Krippendorff's alpha {alpha:.3f}{ci} is below {tentative:.3f}{blame}",
+                    evidence, action)]
+
+
+CHECK = Check(id="agreement", order=40, measure=measure, judge=judge)

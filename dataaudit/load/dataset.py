@@ -15,6 +15,7 @@ from ..config import Config
 from ..errors import InputError
 from .files import Row, read_rows
 from .readers import READERS, Parsed, detect, read_text
+from .annotation_tools import detect_export, read_export
 from .records import Annotation, Dataset, InputFile, Record, RecordError
 from .values import Invalid, cap, is_missing, json_type, label_text, scalar_text
 
@@ -166,6 +167,8 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
     path_list = [Path(p) for p in (paths if isinstance(paths, list) else [paths])]
     if not path_list:
         raise InputError("no input files given")
+    if detect_export(path_list[0]) is not None:  # an annotation tool's export: Label Studio, Prodigy, Argilla
+        return read_export(path_list, config, role=role, name=name)
     parser = RecordParser(config, role=role)
     files: list[InputFile] = []
     records: list[Record] = []

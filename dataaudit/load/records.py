@@ -11,6 +11,10 @@ class Annotation:
     annotator: str
     label: str
     line: int  # where this label was read (for long layouts each label has its own row)
+    question: str = ""  # the question answered, in exports that ask several ("" = the dataset's one label)
+    lead_time: float | None = None  # seconds the annotator spent, where the tool records it
+    created_at: str = ""  # ISO 8601, where the tool records it
+    is_gold: bool = False  # a reference answer (Label Studio ground truth), not one annotator's rating
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,9 @@ class Record:
     def query_text(self) -> str:
         """The input without its leading system prompt: what varies between records that share one preamble."""
         return self.input_text[self.preamble_chars:].lstrip("\n") if self.preamble_chars else self.input_text
+    # Annotation-tool exports: every answer to every question (gold ones marked), while `annotations`
+    # and `gold` hold the headline question's, which is what single-label consumers read.
+    question_annotations: tuple[Annotation, ...] = ()
 
     @property
     def all_lines(self) -> tuple[int, ...]:
@@ -56,6 +63,25 @@ class InputFile:
     records: int  # records read (valid + invalid)
 
 
+@dataclass(frozen=True)
+class AnnotationExport:
+    """What an annotation tool's export held beyond the records: its questions and what was set aside."""
+
+    tool: str  # label_studio | prodigy | argilla
+    kind: str  # json | json_min | csv | jsonl | records_json
+    questions: dict[str, str]  # question -> its type as the tool names it (choices, rating, taxonomy, ...)
+    headline: str | None  # the question whose labels are the records' labels
+    cancelled: int = 0  # cancelled / skipped / ignored / discarded answers, skipped
+    drafts: int = 0  # unsubmitted answers, skipped
+    predictions: int = 0  # model pre-annotations or suggestions, never counted as an annotator
+    gold: int = 0  # reference (ground-truth) answers
+    spans: int = 0  # span / region answers, read and counted but not judged
+    latest_only: bool = False  # the export keeps one annotation per item: agreement needs the full export
+    since: str = ""  # only annotations created after this instant were kept
+    before_since: int = 0  # annotations left out because they were created earlier
+    notes: tuple[str, ...] = ()
+
+
 @dataclass
 class Dataset:
     """Valid records plus everything that could not be used, with its place in the input."""
@@ -67,3 +93,4 @@ class Dataset:
     total: int  # rows read, valid or not (a long annotation layout has several rows per item)
     invalid: int  # rows that could not be used, each with at least one error below
     blank_lines: int = 0
+    annotation_export: AnnotationExport | None = None  # set when read from an annotation tool's export
