@@ -22,38 +22,6 @@ if TYPE_CHECKING:
     from .size import SizeResult
 
 
-def consistency_condition(agreement: AgreementResult | None, config: Config) -> Condition:
-    reliable, tentative = config.agreement.reliable_alpha, config.agreement.tentative_alpha
-    need = ("have at least two annotators label an overlapping sample (10-20% of items, 200+ items) "
-            "and supply their labels (nested 'annotations', --annotator-field, or --annotator-columns)")
-    if agreement is None:
-        return Condition("consistency", UNKNOWN, "no item carries more than one annotation, so consistency cannot be judged",
-                         {"items_with_multiple_labels": 0}, f"To judge label consistency, {need}.")
-    alpha = agreement.krippendorff_alpha
-    evidence = {"krippendorff_alpha": alpha, "alpha_ci": agreement.alpha_ci, "level": agreement.level,
-                "items_with_multiple_labels": agreement.items_multi, "reliable": reliable, "tentative": tentative,
-                "flagged_annotators": [a.annotator for a in agreement.annotators if a.flagged]}
-    if alpha is None:
-        return Condition("consistency", UNKNOWN, f"agreement is undefined: {agreement.note}", evidence, f"To judge consistency, {need}.")
-    flagged = [a for a in agreement.annotators if a.flagged]
-    blame = ""
-    action = "Tighten the labelling guidelines on the most confused label pairs and adjudicate the disputed items."
-    if flagged:
-        worst = flagged[0]
-        blame = (f"; annotator {worst.annotator} disagrees with the others on "
-                 f"{1 - worst.agreement_with_others:.0%} of items")
-        action = (f"Review annotator {worst.annotator}'s labels (agreement with the others {worst.agreement_with_others:.0%}) "
-                  "and re-label or drop them; then adjudicate the disputed items.")
-    ci = f" (95% CI {agreement.alpha_ci[0]:.3f}-{agreement.alpha_ci[1]:.3f})" if agreement.alpha_ci else ""
-    if alpha >= reliable:
-        return Condition("consistency", PASS, f"Krippendorff's alpha {alpha:.3f}{ci} >= {reliable:.3f}{blame}", evidence,
-                         action if flagged else "")
-    if alpha >= tentative:
-        return Condition("consistency", WARN, f"Krippendorff's alpha {alpha:.3f}{ci} is only tentative (< {reliable:.3f}){blame}",
-                         evidence, action)
-    return Condition("consistency", FAIL, f"Krippendorff's alpha {alpha:.3f}{ci} is below {tentative:.3f}{blame}", evidence, action)
-
-
 def coverage_condition(coverage: CoverageResult | None, config: Config, reason_missing: str = "") -> Condition:
     bound = config.coverage.min_covered_share
     scenario_bound = config.coverage.max_uncovered_scenario_share

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from ..errors import InputError
 from ..io import write_atomic
-from ..load.dataset import _read_bytes
+from ..load.files import _open_error
 
 DROP = object()  # returned by an edit: leave the row out
 BOM = "\ufeff"
@@ -77,7 +77,11 @@ def check_target(source: Path, target: Path) -> FileFormat:
         raise InputError(f"{target}: is a directory; --out must name the file to write")
     if target.exists() and target.resolve() == source.resolve():
         raise InputError(f"{target}: the output would overwrite the input; choose another path")
-    head = _read_bytes(source)[:8]  # the loader's reading, so a missing or unreadable input says the same
+    try:  # the loader's wording, so a missing or unreadable input says the same
+        with open(source, "rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise _open_error(Path(source), exc) from exc
     fmt = file_format(source, head)
     promised = format_of_name(target)
     if promised is not None and promised != fmt:

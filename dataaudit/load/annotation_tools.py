@@ -651,7 +651,7 @@ def _record(source: str, tool: str, item: _Item, kinds: dict[str, str], headline
 
     label = gold if gold is not None else majority_label(headline_ratings)
     return Record(source, item.line, tool, item.text, target, label, item.item_id, headline_ratings, gold,
-                  tuple(item.lines), everything)
+                  tuple(item.lines), question_annotations=everything)
 
 
 def _keep_since(items: list[_Item], since: datetime | None, counts: _Counts) -> list[_Item]:
