@@ -238,7 +238,7 @@ def test_sample_tickets_planted_wrong_labels_are_the_top_suspects(embedder):
     config = Config()
     dataset = load_dataset(SAMPLE / "support_tickets.jsonl", config)
     index = build_index("train", dataset, lambda s: normalize_text(s, config.duplicates))
-    ctx = AuditContext(config=config, train=index.with_vectors(dict(zip(index.distinct, embedder.embed(index.distinct))), 384))
+    ctx = AuditContext(config=config, train=index.with_vectors(dict(zip(index.distinct, embedder.embed(index.embed_texts))), 384))
     result = measure(ctx)
     assert result.reliable and result.excluded_labels == [{"label": "warranty_claim", "count": 5}]
     flagged = {s["line"]: (s["label"], s["suggested"]) for s in result.all_suspects}
