@@ -1,13 +1,26 @@
-"""Text normalisation for exact-duplicate keys and embedding (each distinct normalised text once)."""
+"""Text normalisation: exact-duplicate keys, and the word-level rules that say whether two texts are copies.
+
+`normalize_text` makes the key of an input (each distinct key is embedded once). The rest decides near
+duplicates by what differs between two texts, not by one similarity score: an edit ratio of 0.90 calls
+"switch on the fan" and "switch off the fan" copies, and a sentence embedding calls "set a timer for 5
+minutes" and "... 10 minutes" copies. A copy may differ in case, punctuation, filler words (please, hi,
+um), one moved block of words, and typos; it may not differ in a number, a negation, an opposite
+(on/off, open/close, enable/disable, ...) or, for reworded copies, a slot value (another name, colour,
+place) in the same template.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
+from rapidfuzz.distance import OSA, Levenshtein
+
 from .config import DuplicatesConfig
 
 _SPACE = re.compile(r"\s+")
+# Numbers keep their decimal/time separators (3.5, 10:30) and words keep their apostrophes (don't).
+_TOKEN = re.compile(r"\d+(?:[.,:]\d+)+|\w+(?:['’]\w+)*")
 
 
 def normalize_text(text: str, config: DuplicatesConfig) -> str:
@@ -18,3 +31,180 @@ def normalize_text(text: str, config: DuplicatesConfig) -> str:
     if config.normalize_whitespace:
         text = _SPACE.sub(" ", text).strip()
     return text
+
+
+# Words and phrases that carry politeness or hesitation, not content: a copy may add or drop them.
+FILLER_WORDS = frozenset(
+    "please pls plz kindly hi hello hey heya hiya thanks thx ty um umm uh uhm hmm er erm ok okay so well "
+    "oh ah sorry just a an the asap".split())
+FILLER_PHRASES = tuple(tuple(p.split()) for p in (
+    "thank you", "thanks a lot", "excuse me", "if possible", "if you can", "for me", "right now", "quick question",
+    "please help", "help me", "can you", "could you", "would you", "can u", "could u", "i was wondering",
+    "i'd like to know", "i want to know", "tell me"))
+_PHRASE_FIRST = {p[0] for p in FILLER_PHRASES}
+
+NEGATIONS = frozenset("not no never nothing nobody none nor neither cannot without nowhere".split())
+NUMBER_WORDS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million "
+    "billion first second third fourth fifth half quarter double twice once".split())
+_OPPOSITE_PAIRS = (
+    "on off", "open close", "open closed", "opened closed", "start stop", "started stopped", "enable disable",
+    "enabled disabled", "lock unlock", "locked unlocked", "up down", "in out", "increase decrease", "raise lower",
+    "higher lower", "high low", "more less", "max min", "maximum minimum", "add remove", "added removed",
+    "buy sell", "bought sold", "yes no", "true false", "left right", "before after", "accept reject",
+    "accepted rejected", "allow deny", "allowed denied", "arm disarm", "connect disconnect", "mute unmute",
+    "show hide", "include exclude", "import export", "upload download", "push pull", "win lose", "always never",
+    "all none", "first last", "next previous", "hot cold", "warm cool", "light dark", "fast slow", "big small",
+    "large small", "long short", "early late", "old new", "in out", "inside outside", "above below",
+    "over under", "forward backward", "forwards backwards", "front back", "north south", "east west",
+    "pause resume", "play pause", "join leave", "login logout", "sign_in sign_out", "subscribe unsubscribe",
+    "activate deactivate", "activated deactivated", "install uninstall", "like dislike", "agree disagree",
+    "approve decline", "approved declined", "credit debit", "deposit withdraw", "income expense", "send receive",
+    "sent received", "incoming outgoing", "import export", "cheap expensive", "love hate", "good bad",
+    "better worse", "best worst", "positive negative", "plus minus", "add subtract", "earlier later",
+    "today tomorrow", "today yesterday", "yesterday tomorrow", "morning evening", "am pm", "day night",
+    "start end", "begin end", "entry exit", "arrive depart", "arrival departure", "to from", "with without",
+    "can can't", "will won't", "is isn't", "do don't", "does doesn't", "did didn't", "was wasn't",
+    "should shouldn't", "could couldn't", "would wouldn't", "have haven't", "has hasn't")
+OPPOSITES: dict[str, frozenset[str]] = {}
+for _pair in _OPPOSITE_PAIRS:
+    _a, _b = _pair.split()
+    OPPOSITES[_a] = OPPOSITES.get(_a, frozenset()) | {_b}
+    OPPOSITES[_b] = OPPOSITES.get(_b, frozenset()) | {_a}
+_OPPOSITE_PREFIXES = ("un", "dis", "non", "de", "in", "im", "ir", "il")
+
+# Function words: swapping one for another ("how do I" / "how can I") keeps a reworded copy a copy;
+# swapping a content word ("jazz" / "rock", "Paris" / "London") makes it another slot value.
+FUNCTION_WORDS = frozenset(
+    "a an the this that these those some any my your his her its our their me you him us them i we he she it they "
+    "is am are was were be been being do does did have has had can could will would shall should may might must "
+    "to of in on at by for with from into onto about as like than then so and or but if because while when where "
+    "what which who whom whose why how there here get got go going want wanna need would'd i'm i'd i'll you're "
+    "it's what's how's where's there's let's please just really very also too".split())
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.casefold())
+
+
+def is_negation(token: str) -> bool:
+    return token in NEGATIONS or token.endswith(("n't", "n’t")) or token in ("dont", "cant", "wont", "isnt", "doesnt",
+                                                                             "didnt", "wasnt", "shouldnt", "couldnt",
+                                                                             "wouldnt", "havent", "hasnt", "arent")
+
+
+def is_number(token: str) -> bool:
+    return token[0].isdigit() or token[-1].isdigit() or token in NUMBER_WORDS
+
+
+def skeleton(words: list[str]) -> tuple[str, ...]:
+    """The words that carry content: filler words and phrases dropped (punctuation and case are already gone)."""
+    out: list[str] = []
+    i, n = 0, len(words)
+    while i < n:
+        word = words[i]
+        if word in _PHRASE_FIRST:
+            for phrase in FILLER_PHRASES:
+                if tuple(words[i:i + len(phrase)]) == phrase:
+                    i += len(phrase)
+                    break
+            else:
+                if word not in FILLER_WORDS:
+                    out.append(word)
+                i += 1
+            continue
+        if word not in FILLER_WORDS:
+            out.append(word)
+        i += 1
+    return tuple(out)
+
+
+def _opposite(a: str, b: str) -> bool:
+    if b in OPPOSITES.get(a, ()):
+        return True
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    return len(shorter) >= 3 and any(longer == prefix + shorter for prefix in _OPPOSITE_PREFIXES)
+
+
+def protected_difference(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
+    """Why two token sequences are not copies whatever else they share: 'number', 'negation', 'opposite'."""
+    if sorted(t for t in a if is_number(t)) != sorted(t for t in b if is_number(t)):
+        return "number"
+    if sum(map(is_negation, a)) != sum(map(is_negation, b)):
+        return "negation"
+    only_a, only_b = set(a) - set(b), set(b) - set(a)
+    if any(_opposite(x, y) for x in only_a for y in only_b):
+        return "opposite"
+    return None
+
+
+def one_block_moved(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """b is a with one block of words moved (A B C D -> A C B D), e.g. 'today' moved to the end.
+    Two words swapped across a third ('from paris to london' / 'from london to paris') is not."""
+    if len(a) != len(b) or sorted(a) != sorted(b):
+        return False
+    start = 0
+    while start < len(a) and a[start] == b[start]:
+        start += 1
+    end = len(a)
+    while end > start and a[end - 1] == b[end - 1]:
+        end -= 1
+    middle_a, middle_b = a[start:end], b[start:end]
+    return any(middle_b == middle_a[k:] + middle_a[:k] for k in range(1, len(middle_a)))
+
+
+def _typo_like(span_a: tuple[str, ...], span_b: tuple[str, ...]) -> bool:
+    """One edited stretch of words is a typo: a few characters (spaces included) apart, not a new word."""
+    joined_a, joined_b = "".join(span_a), "".join(span_b)
+    longest = max(len(joined_a), len(joined_b))
+    if longest == 0:
+        return True
+    if not joined_a or not joined_b:  # a whole word added or dropped: a typo only when it is a mistyped filler word
+        word = joined_a or joined_b
+        return len(span_a) + len(span_b) == 1 and len(word) >= 4 and any(
+            OSA.distance(word, filler, score_cutoff=1) <= 1 for filler in FILLER_WORDS if len(filler) >= 3)
+    if longest <= 3:  # too short to tell a typo from another word (on/in, top/tip): only swapped letters
+        return sorted(joined_a) == sorted(joined_b)
+    allowed = 1 if longest <= 7 else 2
+    return OSA.distance(joined_a, joined_b, score_cutoff=allowed) <= allowed
+
+
+def copy_kind(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
+    """How skeleton b copies skeleton a: 'filler' (same words once filler, case and punctuation are gone),
+    'word order', 'typo'; None when they are not copies."""
+    if a == b:
+        return "filler"
+    if protected_difference(a, b):
+        return None
+    if one_block_moved(a, b):
+        return "word order"
+    ops = [op for op in Levenshtein.opcodes(a, b) if op.tag != "equal"]
+    if len(ops) > 1 + max(len(a), len(b)) // 6:
+        return None
+    if all(_typo_like(a[op.src_start:op.src_end], b[op.dest_start:op.dest_end]) for op in ops):
+        return "typo"
+    return None
+
+
+def slot_substitution(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Same template, another slot value: the texts share most words and every difference replaces a content
+    word by another (not a typo of it). Reworded copies insert, drop or swap function words instead."""
+    opcodes = Levenshtein.opcodes(a, b)
+    equal = sum(op.src_end - op.src_start for op in opcodes if op.tag == "equal")
+    changed = [op for op in opcodes if op.tag != "equal"]
+    if not changed or equal * 2 < max(len(a), len(b)):
+        return False
+    for op in changed:
+        span_a, span_b = a[op.src_start:op.src_end], b[op.dest_start:op.dest_end]
+        content_a = [w for w in span_a if w not in FUNCTION_WORDS]
+        content_b = [w for w in span_b if w not in FUNCTION_WORDS]
+        if op.tag != "replace" or not content_a or not content_b or _typo_like(span_a, span_b):
+            continue
+        return True
+    return False
+
+
+def reworded_copy(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """For pairs that sentence embeddings call near duplicates: no protected difference, no slot substitution."""
+    return protected_difference(a, b) is None and not slot_substitution(a, b)
