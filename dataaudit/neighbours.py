@@ -50,8 +50,8 @@ def top_k(indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray,
 # lists; converting a million rows back into an array costs more than NumPy's whole computation (measured
 # in benchmarks/bench_scale.py), and the banding below needs them as an array.
 
-MINHASH_BANDS = 10
-MINHASH_ROWS = 3  # a one-typo copy of a 12-character text (Jaccard 0.6) is a candidate with probability 0.91
+MINHASH_BANDS = 15
+MINHASH_ROWS = 2  # a one-typo copy of a 12-character text (3-gram Jaccard 0.5) is a candidate with probability 0.99
 CANDIDATE_WINDOW = 4  # per band, each text is paired with at most this many bucket neighbours on each side
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
@@ -93,9 +93,9 @@ def band_candidates(signatures: np.ndarray, bands: int = MINHASH_BANDS, rows: in
                     window: int = CANDIDATE_WINDOW) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs (i < j) that share all `rows` values of at least one band.
 
-    Per band, texts are sorted by (band, next band) and each is paired with its next `window` neighbours in
-    the same bucket: texts that agree on two bands sit side by side, and a bucket of thousands of templated
-    texts costs `window` pairs per text instead of its size squared."""
+    Per band, texts are sorted by (band, next band, the one after) and each is paired with its next `window`
+    neighbours in the same bucket: texts that agree on three bands sit side by side, and a bucket of thousands
+    of templated texts costs `window` pairs per text instead of its size squared."""
     n = len(signatures)
     if n < 2:
         empty = np.zeros(0, dtype=np.int64)
@@ -110,7 +110,7 @@ def band_candidates(signatures: np.ndarray, bands: int = MINHASH_BANDS, rows: in
             keys[b] = key
     first, second = [], []
     for b in range(bands):
-        order = np.lexsort((keys[(b + 1) % bands], keys[b]))
+        order = np.lexsort((keys[(b + 2) % bands], keys[(b + 1) % bands], keys[b]))
         sorted_keys = keys[b][order]
         for step in range(1, window + 1):
             same = sorted_keys[step:] == sorted_keys[:-step]
@@ -128,3 +128,20 @@ def estimated_jaccard(signatures: np.ndarray, i: np.ndarray, j: np.ndarray, chun
         stop = start + chunk
         out[start:stop] = (signatures[i[start:stop]] == signatures[j[start:stop]]).mean(axis=1)
     return out
+
+
+def one_edit_candidates(texts: list[str], max_chars: int, cap: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i < j) of texts of at most max_chars characters that share a one-character deletion (SymSpell's
+    key): every pair one substitution, insertion, deletion or swap apart shares one. At most `cap` pairs per key."""
+    by_key: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        if 0 < len(text) <= max_chars:
+            for key in {text} | {text[:p] + text[p + 1:] for p in range(len(text))}:
+                by_key.setdefault(key, []).append(i)
+    first, second = [], []
+    for members in by_key.values():
+        for a, b in zip(members[:cap], members[1:cap + 1]):
+            first.append(a)
+            second.append(b)
+    i, j = np.array(first, dtype=np.int64), np.array(second, dtype=np.int64)
+    return np.minimum(i, j), np.maximum(i, j)

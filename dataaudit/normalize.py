@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
 from rapidfuzz.distance import OSA, Levenshtein
 
@@ -40,8 +41,16 @@ FILLER_WORDS = frozenset(
 FILLER_PHRASES = tuple(tuple(p.split()) for p in (
     "thank you", "thanks a lot", "excuse me", "if possible", "if you can", "for me", "right now", "quick question",
     "please help", "help me", "can you", "could you", "would you", "can u", "could u", "i was wondering",
-    "i'd like to know", "i want to know", "tell me"))
+    "i'd like to know", "i want to know", "tell me", "please help me"))
+FILLER_PHRASES = tuple(sorted(FILLER_PHRASES, key=len, reverse=True))  # the longest match wins
 _PHRASE_FIRST = {p[0] for p in FILLER_PHRASES}
+_PHRASE_LAST = {p[-1] for p in FILLER_PHRASES}
+_PHRASE_SIZES = sorted({len(p) for p in FILLER_PHRASES}, reverse=True)
+_PHRASES_BY_EDGE: dict[tuple, tuple[tuple[str, ...], ...]] = {}
+for _phrase in FILLER_PHRASES:
+    _PHRASES_BY_EDGE[("first", _phrase[0])] = _PHRASES_BY_EDGE.get(("first", _phrase[0]), ()) + (_phrase,)
+    _PHRASES_BY_EDGE[(len(_phrase), _phrase[-1])] = _PHRASES_BY_EDGE.get((len(_phrase), _phrase[-1]), ()) + (_phrase,)
+_FILLER_JOINED = tuple({w for w in FILLER_WORDS if len(w) >= 3} | {"".join(p) for p in FILLER_PHRASES})
 
 NEGATIONS = frozenset("not no never nothing nobody none nor neither cannot without nowhere".split())
 NUMBER_WORDS = frozenset(
@@ -98,23 +107,51 @@ def is_number(token: str) -> bool:
     return token[0].isdigit() or token[-1].isdigit() or token in NUMBER_WORDS
 
 
-def skeleton(words: list[str]) -> tuple[str, ...]:
-    """The words that carry content: filler words and phrases dropped (punctuation and case are already gone)."""
+def mistyped_fillers(counts: Counter) -> frozenset[str]:
+    """Words of a corpus that are one edit from a filler word of 5+ letters (plese, thnaks), share its first
+    letter (so lease is not please) and are at most a twentieth as common: typos, dropped like the filler."""
+    from rapidfuzz import process
+
+    long_fillers = sorted(w for w in FILLER_WORDS if len(w) >= 5)
+    vocabulary = [w for w in counts if len(w) >= 5 and w not in FILLER_WORDS and w.isalpha()]
+    if not vocabulary:
+        return frozenset()
+    distance = process.cdist(vocabulary, long_fillers, scorer=OSA.distance, score_cutoff=1, workers=-1)
+    out = set()
+    for row, col in zip(*(distance <= 1).nonzero()):
+        word, filler = vocabulary[row], long_fillers[col]
+        if word[0] == filler[0] and counts[word] * 20 <= counts[filler]:
+            out.add(word)
+    return frozenset(out)
+
+
+def _phrase_at(words: list[str], i: int) -> int:
+    """Length of the filler phrase starting at words[i], matched exactly or with one typo (tll me); 0 if none."""
+    for phrase in _PHRASES_BY_EDGE.get(("first", words[i]), ()):
+        if tuple(words[i:i + len(phrase)]) == phrase:
+            return len(phrase)
+    for phrase in _PHRASES_BY_EDGE.get(("first", words[i]), ()) + tuple(
+            p for size in _PHRASE_SIZES if i + size <= len(words) for p in _PHRASES_BY_EDGE.get((size, words[i + size - 1]), ())):
+        joined = " ".join(words[i:i + len(phrase)])
+        target = " ".join(phrase)
+        if len(target) >= 6 and OSA.distance(joined, target, score_cutoff=1) <= 1:
+            return len(phrase)
+    return 0
+
+
+def skeleton(words: list[str], typos: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The words that carry content: filler words and phrases dropped (punctuation and case are already gone),
+    phrases also when one letter is mistyped, and `typos` (mistyped filler words, see mistyped_fillers)."""
     out: list[str] = []
     i, n = 0, len(words)
     while i < n:
         word = words[i]
-        if word in _PHRASE_FIRST:
-            for phrase in FILLER_PHRASES:
-                if tuple(words[i:i + len(phrase)]) == phrase:
-                    i += len(phrase)
-                    break
-            else:
-                if word not in FILLER_WORDS:
-                    out.append(word)
-                i += 1
-            continue
-        if word not in FILLER_WORDS:
+        if word in _PHRASE_FIRST or (i + 1 < n and words[i + 1] in _PHRASE_LAST):
+            size = _phrase_at(words, i)
+            if size:
+                i += size
+                continue
+        if word not in FILLER_WORDS and word not in typos:
             out.append(word)
         i += 1
     return tuple(out)
@@ -127,13 +164,28 @@ def _opposite(a: str, b: str) -> bool:
     return len(shorter) >= 3 and any(longer == prefix + shorter for prefix in _OPPOSITE_PREFIXES)
 
 
+def _numbers_match(only_a: Counter, only_b: Counter) -> bool:
+    """The numbers one side holds and the other does not are none, or spelled-out numbers mistyped on the
+    other side (eight / eiight); digits must match exactly (36 / 63 is another number, not a typo)."""
+    for mine, theirs in ((only_a, only_b), (only_b, only_a)):
+        for token in mine:
+            if not is_number(token):
+                continue
+            if token[0].isdigit() or token[-1].isdigit() or len(token) < 4:
+                return False
+            if not any(not is_number(other) and OSA.distance(token, other, score_cutoff=1) <= 1 for other in theirs):
+                return False
+    return True
+
+
 def protected_difference(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
     """Why two token sequences are not copies whatever else they share: 'number', 'negation', 'opposite'."""
-    if sorted(t for t in a if is_number(t)) != sorted(t for t in b if is_number(t)):
+    count_a, count_b = Counter(a), Counter(b)
+    only_a, only_b = count_a - count_b, count_b - count_a
+    if not _numbers_match(only_a, only_b):
         return "number"
     if sum(map(is_negation, a)) != sum(map(is_negation, b)):
         return "negation"
-    only_a, only_b = set(a) - set(b), set(b) - set(a)
     if any(_opposite(x, y) for x in only_a for y in only_b):
         return "opposite"
     return None
@@ -160,12 +212,11 @@ def _typo_like(span_a: tuple[str, ...], span_b: tuple[str, ...]) -> bool:
     longest = max(len(joined_a), len(joined_b))
     if longest == 0:
         return True
-    if not joined_a or not joined_b:  # a whole word added or dropped: a typo only when it is a mistyped filler word
+    if not joined_a or not joined_b:  # words added or dropped: a typo only when they are mistyped filler
         word = joined_a or joined_b
-        return len(span_a) + len(span_b) == 1 and len(word) >= 4 and any(
-            OSA.distance(word, filler, score_cutoff=1) <= 1 for filler in FILLER_WORDS if len(filler) >= 3)
-    if longest <= 3:  # too short to tell a typo from another word (on/in, top/tip): only swapped letters
-        return sorted(joined_a) == sorted(joined_b)
+        return len(word) >= 4 and any(OSA.distance(word, filler, score_cutoff=1) <= 1 for filler in _FILLER_JOINED)
+    if longest <= 5:  # too short to tell a typo from another word (on/in, huh/hush, time/timer): only swapped letters
+        return sorted(joined_a) == sorted(joined_b) and OSA.distance(joined_a, joined_b) <= 1
     allowed = 1 if longest <= 7 else 2
     return OSA.distance(joined_a, joined_b, score_cutoff=allowed) <= allowed
 

@@ -31,7 +31,7 @@ from ..config import Config, DuplicatesConfig
 from ..excerpt import excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
-from ..normalize import copy_kind, reworded_copy, skeleton, tokens
+from ..normalize import copy_kind, mistyped_fillers, reworded_copy, skeleton, tokens
 from .base import Check, Finding, Status
 
 if TYPE_CHECKING:
@@ -40,10 +40,13 @@ if TYPE_CHECKING:
 MAX_TEXT_CHARS = 300  # per excerpt of a group member, conflict or leak in the report
 MAX_MEMBERS_LISTED = 20  # members shown per listed group (its `lines` stay complete)
 MAX_OVERLAP_EXAMPLES = 50
+STRIP_AFFIXES = False  # measured: see benchmarks/bench_scale.py --compare-affixes
 AFFIX_SAMPLE = 50_000  # distinct texts sampled to find template affixes
 AFFIX_MIN_SHARE = 0.02  # a leading/trailing run of words this common is a template part, not content
 AFFIX_MAX_WORDS = 6
-MIN_JACCARD = 0.4  # estimated 3-gram Jaccard below which a MinHash candidate is not worth an edit distance
+MIN_JACCARD = 0.3  # estimated 3-gram Jaccard below which a MinHash candidate is not worth an edit distance
+MIN_CORE_CHARS = 12  # a core shorter than this (e.g. "you") is shared by too many texts: keep the affixes
+SHORT_TEXT_CHARS = 12  # 3-grams cannot find a typo in a text this short (joke / jkoe share none): one-edit keys do
 FREE_TEXT_MEDIAN_CHARS = 80  # targets longer than this (median) are replies, not labels
 FREE_TEXT_DISTINCT_SHARE = 0.5  # ... as are targets of which more than this share are distinct (20+ records)
 
@@ -188,6 +191,7 @@ def _template_affixes(skeletons: list[tuple[str, ...]], seed: int) -> tuple[set[
 
 
 def _core(words: tuple[str, ...], heads: set, tails: set) -> str:
+    """The words without template affixes; the whole when what is left is too short to tell texts apart."""
     start, end = 0, len(words)
     for k in range(min(AFFIX_MAX_WORDS, end - 1), 0, -1):
         if words[:k] in heads:
@@ -197,7 +201,8 @@ def _core(words: tuple[str, ...], heads: set, tails: set) -> str:
         if words[end - k:] in tails:
             end -= k
             break
-    return " ".join(words[start:end])
+    core = " ".join(words[start:end])
+    return core if end - start >= 2 and len(core) >= MIN_CORE_CHARS else " ".join(words)
 
 
 def _allowed_edits(length: np.ndarray, ratio: float) -> np.ndarray:
@@ -207,46 +212,55 @@ def _allowed_edits(length: np.ndarray, ratio: float) -> np.ndarray:
 
 
 def lexical_pairs(texts: list[str], ratio: float, seed: int = 0) -> _Pairs:
-    """Lexical copies among distinct texts (already normalised keys)."""
+    """Lexical copies among distinct texts (normalised keys). Texts with the same content words are linked
+    to the first of them; MinHash then runs once per distinct content-word sequence."""
     from rapidfuzz import fuzz, process
     from rapidfuzz.distance import OSA
 
     pairs = _Pairs()
-    n = len(texts)
-    if n < 2:
+    if len(texts) < 2:
         return pairs
-    words = [skeleton(tokens(t)) for t in texts]
-    # Same content words (filler, punctuation and case aside), and the same words in another order.
-    for bucket_key, kind in ((lambda w: w, "filler"), (lambda w: tuple(sorted(w)), "word order")):
-        buckets: dict[tuple[str, ...], list[int]] = {}
-        for i, w in enumerate(words):
-            if w:
-                buckets.setdefault(bucket_key(w), []).append(i)
-        for members in buckets.values():
-            for i, j in zip(members, members[1:]):
-                if kind == "filler" or words[i] != words[j]:
-                    found = copy_kind(words[i], words[j])
-                    if found:
-                        pairs.add(i, j, found, round(fuzz.ratio(texts[i], texts[j]) / 100, 4))
-    # Typo copies: MinHash candidates over the content words with template affixes stripped.
-    heads, tails = _template_affixes(words, seed)
-    joined = [" ".join(w) for w in words]
-    cores = [(_core(w, heads, tails) if heads or tails else j) or j for w, j in zip(words, joined)]
+    split = [tokens(t) for t in texts]
+    typos = mistyped_fillers(Counter(w for ws in split for w in ws))
+    words = [skeleton(ws, typos) for ws in split]
+    del split
+    # Same content words (filler, punctuation and case aside): linked to the first text that has them.
+    first_with: dict[tuple[str, ...], int] = {}
+    for i, w in enumerate(words):
+        if not w:
+            continue
+        rep = first_with.setdefault(w, i)
+        if rep != i:
+            pairs.add(rep, i, "filler", round(fuzz.ratio(texts[rep], texts[i]) / 100, 4))
+    reps = list(first_with.values())
+    # The same words with one block moved.
+    by_bag: dict[tuple[str, ...], list[int]] = {}
+    for i in reps:
+        by_bag.setdefault(tuple(sorted(words[i])), []).append(i)
+    for members in by_bag.values():
+        for k, i in enumerate(members):
+            for j in members[k + 1:]:
+                if copy_kind(words[i], words[j]) == "word order":
+                    pairs.add(i, j, "word order", round(fuzz.ratio(texts[i], texts[j]) / 100, 4))
+                    break
+    # Typo copies: MinHash candidates over the distinct content-word sequences, template affixes stripped.
+    distinct_words = [words[i] for i in reps]
+    heads, tails = _template_affixes(distinct_words, seed) if STRIP_AFFIXES else (set(), set())
+    joined = [" ".join(w) for w in distinct_words]
+    cores = [(_core(w, heads, tails) if heads or tails else j) or j for w, j in zip(distinct_words, joined)]
     signatures = neighbours.minhash_signatures(cores, seed=seed + 1)
     first, second = neighbours.band_candidates(signatures)
     close = neighbours.estimated_jaccard(signatures, first, second) >= MIN_JACCARD
-    first, second = first[close], second[close]
-    same = np.fromiter((words[i] == words[j] for i, j in zip(first.tolist(), second.tolist())), dtype=bool, count=len(first))
-    first, second = first[~same], second[~same]  # already linked above
+    short_first, short_second = neighbours.one_edit_candidates(joined, SHORT_TEXT_CHARS)
+    first, second = np.concatenate([first[close], short_first]), np.concatenate([second[close], short_second])
     if len(first):
         left = [joined[i] for i in first.tolist()]
         right = [joined[j] for j in second.tolist()]
         longest = np.maximum(np.fromiter(map(len, left), np.int64, len(left)), np.fromiter(map(len, right), np.int64, len(right)))
         allowed = _allowed_edits(longest, ratio)
         distance = process.cpdist(left, right, scorer=OSA.distance, score_cutoff=int(allowed.max()), workers=-1)
-        keep = np.nonzero(distance <= allowed)[0]
-        for p in keep.tolist():
-            i, j = int(first[p]), int(second[p])
+        for p in np.nonzero(distance <= allowed)[0].tolist():
+            i, j = reps[int(first[p])], reps[int(second[p])]
             if copy_kind(words[i], words[j]) == "typo":
                 pairs.add(i, j, "typo", round(1 - float(distance[p]) / max(int(longest[p]), 1), 4))
     return pairs
@@ -363,12 +377,22 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
                 if train.vectors is not None and n > 1 else _Pairs())
 
     within = _Pairs()
-    cross: list[tuple[int, int, str, float]] = []  # (eval-only position, train key, kind, similarity)
     for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
         if i < n and j < n:
             within.add(i, j, kind, sim)
-        elif (i < n) != (j < n):
-            cross.append((max(i, j) - n, min(i, j), "lexical", sim))
+    # An eval-only key leaks lexically when its copies (directly or through other eval keys) reach training.
+    cross: list[tuple[int, int, str, float]] = []  # (eval-only position, train key, kind, similarity)
+    if eval_only and lexical.first:
+        from rapidfuzz import fuzz
+
+        joint = _components(len(texts), [lexical])
+        first_train: dict[int, int] = {}
+        for key_id in range(n):
+            first_train.setdefault(int(joint[key_id]), key_id)
+        for e in range(len(eval_only)):
+            t = first_train.get(int(joint[n + e]))
+            if t is not None:
+                cross.append((e, t, "lexical", round(fuzz.ratio(eval_only[e], distinct[t]) / 100, 4)))
 
     component = _components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
     copy_component = _components(n, [within]) if n else np.zeros(0, dtype=np.int64)
