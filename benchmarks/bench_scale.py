@@ -135,9 +135,10 @@ def measure(path: Path, pairs_path: Path, semantic: bool, run_audit: bool) -> No
           f"{result.conflict_count:,} conflicts, duplicate share {result.duplicate_share:.1%}; near pairs by kind: {result.near_kinds}")
     group_of = {}
     for g, line in enumerate(duplicates_lines(result)):
-        if line["kind"] in ("exact", "near"):
+        if line["kind"] in ("exact", "near"):  # a near group holds every record of its keys: it wins
             for member in line["lines"]:
-                group_of.setdefault(member, g)
+                if line["kind"] == "near" or member not in group_of:
+                    group_of[member] = g
     pairs = json.loads(pairs_path.read_text())
     found = sum(1 for o, c in pairs if o in group_of and group_of.get(o) == group_of.get(c))
     print(f"planted one-typo copies found with their original: {found:,} of {len(pairs):,} ({found / len(pairs):.1%})")

@@ -216,9 +216,10 @@ def score(pairs: list[Pair], embedder=None) -> dict[str, tuple[int, int]]:
         index = index.with_vectors(dict(zip(index.distinct, embedder.embed(index.distinct))), 384)
     result = measure_index(index, config)
     group_of: dict[int, int] = {}
-    for g, group in enumerate(result.all_groups):
+    for g, group in enumerate(result.all_groups):  # a near group holds every record of its keys: it wins
         for _, line in group.members:
-            group_of.setdefault(line, g)
+            if group.kind == "near" or line not in group_of:
+                group_of[line] = g
     out: dict[str, list[int]] = {}
     for n, pair in enumerate(pairs):
         a, b = 2 * n + 1, 2 * n + 2

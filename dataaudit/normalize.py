@@ -163,6 +163,8 @@ def skeleton(words: list[str], typos: frozenset[str] = frozenset()) -> tuple[str
     mistyped_fillers). Exact filler goes in one regular-expression pass; the word-by-word pass for mistyped
     filler runs only when a word is not in the dictionary (a typo, a name, a code)."""
     kept = _FILLER_RE.sub(" ", " ".join(words)).split()
+    if not kept:  # nothing but filler ("hi", "thanks"): the words themselves are the content
+        return tuple(words)
     dictionary = dictionary_words()
     if dictionary and dictionary.issuperset(kept):
         return tuple(kept)
@@ -178,7 +180,7 @@ def skeleton(words: list[str], typos: frozenset[str] = frozenset()) -> tuple[str
         if word not in FILLER_WORDS and word not in typos:
             out.append(word)
         i += 1
-    return tuple(out)
+    return tuple(out) or tuple(words)
 
 
 def _opposite(a: str, b: str) -> bool:
