@@ -232,7 +232,10 @@ def one_block_moved(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return any(middle_b == middle_a[k:] + middle_a[:k] for k in range(1, len(middle_a)))
 
 
-def _typo_like(span_a: tuple[str, ...], span_b: tuple[str, ...]) -> bool:
+REAL_WORD_CONTEXT = 6  # content words from which one word one letter off (lost/lot) is taken for a typo of it
+
+
+def _typo_like(span_a: tuple[str, ...], span_b: tuple[str, ...], context: int = 0) -> bool:
     """One edited stretch of words is a typo: a few characters (spaces included) apart, not a new word."""
     joined_a, joined_b = "".join(span_a), "".join(span_b)
     longest = max(len(joined_a), len(joined_b))
@@ -246,8 +249,9 @@ def _typo_like(span_a: tuple[str, ...], span_b: tuple[str, ...]) -> bool:
         return True
     if longest <= 3:  # too short to tell a typo from another word (on/in, top/tip): only swapped letters
         return False
-    if len(span_a) == len(span_b) == 1 and joined_a in dictionary_words() and joined_b in dictionary_words():
-        return False  # another real word (time/timer, huh/hush), not a typo of it
+    if (len(span_a) == len(span_b) == 1 and context < REAL_WORD_CONTEXT
+            and joined_a in dictionary_words() and joined_b in dictionary_words()):
+        return False  # another real word (time/timer, huh/hush), not a typo of it, unless the rest is long
     allowed = 1 if longest <= 7 else 2
     return OSA.distance(joined_a, joined_b, score_cutoff=allowed) <= allowed
 
@@ -264,7 +268,8 @@ def copy_kind(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
     ops = [op for op in Levenshtein.opcodes(a, b) if op.tag != "equal"]
     if len(ops) > 1 + max(len(a), len(b)) // 6:
         return None
-    if all(_typo_like(a[op.src_start:op.src_end], b[op.dest_start:op.dest_end]) for op in ops):
+    context = min(len(a), len(b))
+    if all(_typo_like(a[op.src_start:op.src_end], b[op.dest_start:op.dest_end], context) for op in ops):
         return "typo"
     return None
 
