@@ -45,15 +45,9 @@ FILLER_PHRASES = tuple(tuple(p.split()) for p in (
     "please help", "help me", "can you", "could you", "would you", "can u", "could u", "i was wondering",
     "i'd like to know", "i want to know", "tell me", "please help me"))
 FILLER_PHRASES = tuple(sorted(FILLER_PHRASES, key=len, reverse=True))  # the longest match wins
-_PHRASE_FIRST = {p[0] for p in FILLER_PHRASES}
-_PHRASE_LAST = {p[-1] for p in FILLER_PHRASES}
 _FILLER_RE = re.compile(r"(?<!\S)(?:" + "|".join(
     re.escape(f) for f in sorted([" ".join(p) for p in FILLER_PHRASES] + list(FILLER_WORDS), key=len, reverse=True)) + r")(?!\S)")
-_PHRASE_SIZES = sorted({len(p) for p in FILLER_PHRASES}, reverse=True)
-_PHRASES_BY_EDGE: dict[tuple, tuple[tuple[str, ...], ...]] = {}
-for _phrase in FILLER_PHRASES:
-    _PHRASES_BY_EDGE[("first", _phrase[0])] = _PHRASES_BY_EDGE.get(("first", _phrase[0]), ()) + (_phrase,)
-    _PHRASES_BY_EDGE[(len(_phrase), _phrase[-1])] = _PHRASES_BY_EDGE.get((len(_phrase), _phrase[-1]), ()) + (_phrase,)
+_FUZZY_PHRASES = tuple((p, " ".join(p)) for p in FILLER_PHRASES if len(" ".join(p)) >= 7)  # for me, can u: too short
 _FILLER_JOINED = tuple({w for w in FILLER_WORDS if len(w) >= 3} | {"".join(p) for p in FILLER_PHRASES})
 
 NEGATIONS = frozenset("not no never nothing nobody none nor neither cannot without nowhere".split())
@@ -143,44 +137,41 @@ def mistyped_fillers(counts: Counter) -> frozenset[str]:
     return frozenset(out)
 
 
-def _phrase_at(words: list[str], i: int) -> int:
-    """Length of the filler phrase starting at words[i], matched exactly or with one typo (tll me); 0 if none."""
-    for phrase in _PHRASES_BY_EDGE.get(("first", words[i]), ()):
-        if tuple(words[i:i + len(phrase)]) == phrase:
-            return len(phrase)
-    for phrase in _PHRASES_BY_EDGE.get(("first", words[i]), ()) + tuple(
-            p for size in _PHRASE_SIZES if i + size <= len(words) for p in _PHRASES_BY_EDGE.get((size, words[i + size - 1]), ())):
-        joined = " ".join(words[i:i + len(phrase)])
-        target = " ".join(phrase)
-        if len(target) >= 7 and OSA.distance(joined, target, score_cutoff=1) <= 1:
-            return len(phrase)
-    return 0
+def _mistyped_phrase(kept: list[str], i: int) -> tuple[int, int] | None:
+    """The stretch of `kept` around position i that is a filler phrase with one typo (tll me), if any."""
+    for phrase, target in _FUZZY_PHRASES:
+        size = len(phrase)
+        for start in range(max(0, i - size + 1), min(i, len(kept) - size) + 1):
+            joined = " ".join(kept[start:start + size])
+            if abs(len(joined) - len(target)) <= 1 and OSA.distance(joined, target, score_cutoff=1) <= 1:
+                return start, start + size
+    return None
 
 
 def skeleton(words: list[str], typos: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """The words that carry content: filler words and phrases dropped (punctuation and case are already gone),
     phrases also when one letter is mistyped (tll me), and `typos` (mistyped filler words, see
-    mistyped_fillers). Exact filler goes in one regular-expression pass; the word-by-word pass for mistyped
-    filler runs only when a word is not in the dictionary (a typo, a name, a code)."""
+    mistyped_fillers). Exact filler goes in one regular-expression pass; mistyped filler is looked for only
+    around words that are not in the dictionary (a typo, a name, a code). A text of nothing but filler
+    ("hi", "thanks") keeps its words: they are its content."""
     kept = _FILLER_RE.sub(" ", " ".join(words)).split()
-    if not kept:  # nothing but filler ("hi", "thanks"): the words themselves are the content
+    if not kept:
         return tuple(words)
     dictionary = dictionary_words()
-    if dictionary and dictionary.issuperset(kept):
+    unknown = [i for i, w in enumerate(kept) if w not in dictionary] if dictionary else list(range(len(kept)))
+    if not unknown:
         return tuple(kept)
-    out: list[str] = []
-    i, n = 0, len(words)
-    while i < n:
-        word = words[i]
-        if word in _PHRASE_FIRST or (i + 1 < n and words[i + 1] in _PHRASE_LAST):
-            size = _phrase_at(words, i)
-            if size:
-                i += size
-                continue
-        if word not in FILLER_WORDS and word not in typos:
-            out.append(word)
-        i += 1
-    return tuple(out) or tuple(words)
+    dropped: set[int] = set()
+    for i in unknown:
+        if i in dropped:
+            continue
+        if kept[i] in typos:
+            dropped.add(i)
+            continue
+        span = _mistyped_phrase(kept, i)
+        if span:
+            dropped.update(range(*span))
+    return tuple(w for i, w in enumerate(kept) if i not in dropped) or tuple(words)
 
 
 def _opposite(a: str, b: str) -> bool:
