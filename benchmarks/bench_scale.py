@@ -29,36 +29,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.corpus import PREFIXES, SHARED, SUFFIXES  # noqa: E402
+from benchmarks.duplicates_validity import one_typo  # noqa: E402
 
 PLANTED_SHARE = 0.01
-KEYBOARD = "abcdefghijklmnopqrstuvwxyz"
 
 
 def clinc_queries() -> list[tuple[str, str]]:
     data = json.loads((SHARED / "clinc150" / "data_full.json").read_text())
     rows = data["train"] + data["val"] + data["test"]
     return list(dict.fromkeys((text, label) for text, label in rows))
-
-
-def one_typo(text: str, rng: random.Random) -> str:
-    words = text.split(" ")
-    candidates = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
-    if not candidates:
-        return text + "s"
-    i = rng.choice(candidates)
-    w = words[i]
-    p = rng.randrange(1, len(w) - 1)
-    edit = rng.randrange(4)
-    if edit == 0:
-        w = w[:p] + w[p + 1] + w[p] + w[p + 2:]  # swap two letters
-    elif edit == 1:
-        w = w[:p] + w[p + 1:]  # drop one
-    elif edit == 2:
-        w = w[:p] + w[p] + w[p:]  # double one
-    else:
-        w = w[:p] + rng.choice([c for c in KEYBOARD if c != w[p]]) + w[p + 1:]  # replace one
-    words[i] = w
-    return " ".join(words)
 
 
 def generate(path: Path, count: int, seed: int = 0) -> list[tuple[int, int]]:

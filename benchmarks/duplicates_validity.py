@@ -168,29 +168,18 @@ def build_pairs(per_kind: int, seed: int = 0, queries: list[str] | None = None) 
     rng.shuffle(pool)
     used: set[str] = set()
     pairs: list[Pair] = []
-    for kind in NEGATIVE_KINDS:
+    plan = [(kind, _negative, True) for kind in NEGATIVE_KINDS] + [(kind, _copy, False) for kind in COPY_KINDS[:-1]]
+    for kind, make, negative in plan:
         made = 0
         for text in pool:
             if made >= per_kind:
                 break
             if text in used:
                 continue
-            other = _negative(kind, text, rng)
-            if other and other != text and other not in used:
+            other = make(kind, text, rng)
+            if other and (negative or other is not None) and (other != text or not negative) and other not in used:
                 used.update((text, other))
-                pairs.append(Pair(kind, text, other, True))
-                made += 1
-    for kind in COPY_KINDS[:-1]:
-        made = 0
-        for text in pool:
-            if made >= per_kind:
-                break
-            if text in used:
-                continue
-            copy = _copy(kind, text, rng)
-            if copy is not None and copy not in used:
-                used.update((text, copy))
-                pairs.append(Pair(kind, text, copy, False))
+                pairs.append(Pair(kind, text, other, negative))
                 made += 1
     pairs += [Pair("paraphrase", a, b, False) for a, b in PARAPHRASES[:per_kind]]
     return pairs
