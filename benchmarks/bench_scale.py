@@ -122,7 +122,7 @@ def measure(path: Path, pairs_path: Path, semantic: bool, run_audit: bool) -> No
     found = sum(1 for o, c in pairs if o in group_of and group_of.get(o) == group_of.get(c))
     print(f"planted one-typo copies found with their original: {found:,} of {len(pairs):,} ({found / len(pairs):.1%})")
     if semantic:
-        time_semantic(index)
+        time_semantic(index, config, dup_s)
     if run_audit:
         from dataaudit.api import audit
 
@@ -133,30 +133,33 @@ def measure(path: Path, pairs_path: Path, semantic: bool, run_audit: bool) -> No
               f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024:.2f} GB")
 
 
-def time_semantic(index) -> None:
+def time_semantic(index, config, lexical_s: float) -> None:
+    import dataclasses
+
     import numpy as np
 
-    from dataaudit.checks.duplicates import semantic_pairs
+    from dataaudit.checks.duplicates import measure_index
     from dataaudit.embeddings import Embedder
-    from dataaudit.neighbours import EXACT_LIMIT
 
     queries = [q for q, _ in clinc_queries()]
     seeds = Embedder(cache_dir=Path(tempfile.gettempdir()) / "dataaudit-bench-seeds").embed([q.lower() for q in queries])
     slot = {q.lower(): i for i, q in enumerate(queries)}
     rng = np.random.default_rng(0)
     base = np.empty((len(index.distinct), seeds.shape[1]), dtype=np.float32)
+    prefixes = sorted(PREFIXES, key=len, reverse=True)
+    suffixes = sorted((s for s in SUFFIXES if s), key=len, reverse=True)
     for n, key in enumerate(index.distinct):
-        core = next((key[len(p):] for p in sorted(PREFIXES, key=len, reverse=True) if key.startswith(p)), key)
-        core = next((core[: len(core) - len(s)] for s in sorted(SUFFIXES, key=len, reverse=True) if s and core.endswith(s)), core)
+        core = next((key[len(p):] for p in prefixes if key.startswith(p)), key)
+        core = next((core[: len(core) - len(s)] for s in suffixes if core.endswith(s)), core)
         base[n] = seeds[slot.get(core, n % len(seeds))]
     noisy = base + rng.normal(0, 0.02, base.shape).astype(np.float32)
     vectors = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
     start = time.perf_counter()
-    pairs = semantic_pairs(index.distinct, vectors, 0.95, 10)
+    result = measure_index(dataclasses.replace(index, vectors=vectors), config)
     elapsed = time.perf_counter() - start
-    method = "faiss exact" if len(vectors) <= EXACT_LIMIT else "faiss HNSW"
-    print(f"semantic pass on {len(vectors):,} cached stand-in vectors ({method}, k = 10): {elapsed:.0f} s ({elapsed / 60:.1f} min), "
-          f"{len(pairs.first):,} reworded pairs kept")
+    print(f"with cached stand-in vectors for all {len(vectors):,} distinct inputs: duplicates {elapsed:.1f} s "
+          f"(lexical only {lexical_s:.1f} s; the semantic pass searches one input per group of lexical copies); "
+          f"near pairs by kind: {result.near_kinds}")
 
 
 def clinc_rerun() -> None:

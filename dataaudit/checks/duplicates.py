@@ -280,6 +280,21 @@ def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int) 
     return pairs
 
 
+def _semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_component: np.ndarray,
+                              dup: DuplicatesConfig) -> _Pairs:
+    """Reworded copies among one representative (the first key) per group of lexical copies: members of a
+    group are already one group, so a templated million with 50,000 groups searches 50,000 vectors."""
+    if len(distinct) < 2:
+        return _Pairs()
+    _, first = np.unique(copy_component, return_index=True)
+    reps = np.sort(first)
+    found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours)
+    out = _Pairs()
+    for i, j, kind, sim in zip(found.first, found.second, found.kind, found.similarity):
+        out.add(int(reps[i]), int(reps[j]), kind, sim)
+    return out
+
+
 def _components(n: int, pairs: list[_Pairs]) -> np.ndarray:
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -373,8 +388,6 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     eval_only = [k for k in (eval_index.distinct if eval_index is not None else []) if k not in train.positions]
     texts = distinct + eval_only
     lexical = lexical_pairs(texts, dup.lexical_ratio, dup_seed(config)) if dup.lexical and texts else _Pairs()
-    semantic = (semantic_pairs(distinct, train.vectors, dup.near_cosine, dup.neighbours)
-                if train.vectors is not None and n > 1 else _Pairs())
 
     within = _Pairs()
     for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
@@ -394,8 +407,9 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
             if t is not None:
                 cross.append((e, t, "lexical", round(fuzz.ratio(eval_only[e], distinct[t]) / 100, 4)))
 
-    component = _components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
     copy_component = _components(n, [within]) if n else np.zeros(0, dtype=np.int64)
+    semantic = _semantic_between_copies(distinct, train.vectors, copy_component, dup) if train.vectors is not None else _Pairs()
+    component = _components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
 
     # Exact groups and conflicts: records that share a key.
     exact_groups: list[tuple[list[int], bool]] = []
