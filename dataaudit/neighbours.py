@@ -40,3 +40,109 @@ def top_k(indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray,
         idx = np.hstack([idx, np.full((len(queries), pad), -1, dtype=np.int64)])
     sims[idx < 0] = -np.inf
     return sims, idx
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lexical candidates: MinHash over character 3-grams, banded, with a bounded number of candidates per text.
+#
+# Signatures are computed in NumPy over one flat buffer of 3-gram codes (no Python object per gram or per
+# text). rensa (Rust) computes the same kind of signature about 8x faster, but returns them only as Python
+# lists; converting a million rows back into an array costs more than NumPy's whole computation (about 14 s
+# against 8 s, measured once on a million templated CLINC150 queries), and the banding needs an array.
+
+MINHASH_BANDS = 15
+MINHASH_ROWS = 2  # a one-typo copy of a 12-character text (3-gram Jaccard 0.5) is a candidate with probability 0.99
+CANDIDATE_WINDOW = 4  # per band, each text is paired with at most this many bucket neighbours on each side
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def gram_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Hashed byte 3-grams of ' text ' for every text, flat, with row offsets (len(texts) + 1)."""
+    padded = [" " + t.replace("\x00", " ") + " " for t in texts]
+    encoded = [p.encode("utf-8") for p in padded]
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    data = np.frombuffer(b"\x00".join(encoded), dtype=np.uint8).astype(np.uint32)
+    codes = (data[:-2] << np.uint32(16)) | (data[1:-1] << np.uint32(8)) | data[2:]
+    keep = (data[:-2] != 0) & (data[1:-1] != 0) & (data[2:] != 0)  # grams that do not cross into the next text
+    counts = np.maximum(lengths - 2, 0)
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    hashed = codes[keep].astype(np.uint64) * _MIX
+    return (hashed >> np.uint64(32)).astype(np.uint32), offsets
+
+
+def minhash_signatures(texts: list[str], permutations: int = MINHASH_BANDS * MINHASH_ROWS, seed: int = 1) -> np.ndarray:
+    """(len(texts), permutations) uint32 MinHash signatures of the texts' character 3-grams."""
+    grams, offsets = gram_codes(texts)
+    signatures = np.zeros((len(texts), permutations), dtype=np.uint32)
+    if len(grams) == 0:
+        return signatures
+    rng = np.random.default_rng(seed)
+    multipliers = rng.integers(1, 2**32, size=permutations, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
+    increments = rng.integers(0, 2**32, size=permutations, dtype=np.uint64).astype(np.uint32)
+    starts = offsets[:-1]
+    nonempty = offsets[1:] > starts
+    with np.errstate(over="ignore"):
+        for k in range(permutations):
+            permuted = grams * multipliers[k] + increments[k]
+            signatures[nonempty, k] = np.minimum.reduceat(permuted, starts[nonempty])
+    return signatures
+
+
+def band_candidates(signatures: np.ndarray, bands: int = MINHASH_BANDS, rows: int = MINHASH_ROWS,
+                    window: int = CANDIDATE_WINDOW) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (i < j) that share all `rows` values of at least one band.
+
+    Per band, texts are sorted by (band, next band, the one after) and each is paired with its next `window`
+    neighbours in the same bucket: texts that agree on three bands sit side by side, and a bucket of thousands
+    of templated texts costs `window` pairs per text instead of its size squared."""
+    n = len(signatures)
+    if n < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    sig = signatures.astype(np.uint64)
+    keys = np.empty((bands, n), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for b in range(bands):
+            key = np.full(n, np.uint64(b + 1), dtype=np.uint64)
+            for r in range(rows):
+                key = (key * _MIX) ^ sig[:, b * rows + r]
+            keys[b] = key
+    first, second = [], []
+    for b in range(bands):
+        order = np.lexsort((keys[(b + 2) % bands], keys[(b + 1) % bands], keys[b]))
+        sorted_keys = keys[b][order]
+        for step in range(1, window + 1):
+            same = sorted_keys[step:] == sorted_keys[:-step]
+            first.append(order[:-step][same])
+            second.append(order[step:][same])
+    i, j = np.concatenate(first), np.concatenate(second)
+    low, high = np.minimum(i, j), np.maximum(i, j)
+    combined = np.sort(low * n + high)
+    unique = combined[np.concatenate(([True], combined[1:] != combined[:-1]))] if len(combined) else combined
+    return unique // n, unique % n
+
+
+def estimated_jaccard(signatures: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1_000_000) -> np.ndarray:
+    out = np.empty(len(i), dtype=np.float32)
+    for start in range(0, len(i), chunk):
+        stop = start + chunk
+        out[start:stop] = (signatures[i[start:stop]] == signatures[j[start:stop]]).mean(axis=1)
+    return out
+
+
+def one_edit_candidates(texts: list[str], max_chars: int, cap: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i < j) of texts of at most max_chars characters that share a one-character deletion (SymSpell's
+    key): every pair one substitution, insertion, deletion or swap apart shares one. At most `cap` pairs per key."""
+    by_key: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        if 0 < len(text) <= max_chars:
+            for key in {text} | {text[:p] + text[p + 1:] for p in range(len(text))}:
+                by_key.setdefault(key, []).append(i)
+    first, second = [], []
+    for members in by_key.values():
+        for a, b in zip(members[:cap], members[1:cap + 1]):
+            first.append(a)
+            second.append(b)
+    i, j = np.array(first, dtype=np.int64), np.array(second, dtype=np.int64)
+    return np.minimum(i, j), np.maximum(i, j)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from dataaudit.api import audit
+from dataaudit.checks.base import AuditContext, Status
+from dataaudit.checks.duplicates import CHECK, duplicates_lines, label_field, measure_index
 from dataaudit.config import Config
+from dataaudit.index import build_index
 from dataaudit.load.dataset import load_dataset
-from dataaudit.checks.duplicates import measure_duplicates
-from dataaudit.normalize import normalize_text
-from tests.conftest import write_jsonl
+from dataaudit.normalize import copy_kind, normalize_text, reworded_copy, skeleton, tokens
+from tests.conftest import chat, shared_dataset, write_jsonl
 
 TRAIN = [
     {"text": "How do I reset my password?", "label": "account"},               # 1
@@ -37,15 +43,28 @@ def groups_by_lines(groups):
     return {tuple(g.lines): g for g in groups}
 
 
+def index(path, config, role="train", embedder=None):
+    built = build_index(role, load_dataset(path, config, role=role), lambda t: normalize_text(t, config.duplicates))
+    if embedder is not None:
+        built = built.with_vectors(dict(zip(built.distinct, embedder.embed(built.distinct))), 384)
+    return built
+
+
 def run(tmp_path, embedder, config=None):
+    """Through the check's own entry point, as audit() calls it."""
     config = config or Config()
-    train = load_dataset(write_jsonl(tmp_path / "train.jsonl", TRAIN), config)
-    eval_data = load_dataset(write_jsonl(tmp_path / "eval.jsonl", EVAL), config, role="eval")
-    keys = [normalize_text(r.input_text, config.duplicates) for r in train.records]
-    eval_keys = [normalize_text(r.input_text, config.duplicates) for r in eval_data.records]
-    vectors = embedder.embed(list(dict.fromkeys(keys)))
-    eval_vectors = embedder.embed(list(dict.fromkeys(eval_keys)))
-    return measure_duplicates(train, keys, vectors, config.duplicates, eval_set=(eval_data, eval_keys, eval_vectors))
+    train = index(write_jsonl(tmp_path / "train.jsonl", TRAIN), config, embedder=embedder)
+    eval_index = index(write_jsonl(tmp_path / "eval.jsonl", EVAL), config, "eval", embedder)
+    return CHECK.measure(AuditContext(config, train, eval=eval_index))
+
+
+def rows(texts_and_labels):
+    return [{"text": t, "label": label} for t, label in texts_and_labels]
+
+
+def lexical(tmp_path, texts_and_labels, config=None, **kwargs):
+    config = config or Config()
+    return measure_index(index(write_jsonl(tmp_path / "data.jsonl", rows(texts_and_labels)), config), config, **kwargs)
 
 
 def test_planted_exact_case_whitespace_typo_and_paraphrase_copies_are_found(tmp_path, embedder):
@@ -69,6 +88,7 @@ def test_conflicting_labels_and_summary_figures(tmp_path, embedder):
     result = run(tmp_path, embedder)
     (conflict,) = result.conflicts
     assert conflict.lines == [7, 8] and sorted(conflict.labels) == ["account", "billing"] and conflict.kind == "exact"
+    assert (result.conflict_count, result.conflict_records, result.label_field) == (1, 2, "label")
     # Groups {1,2,4}, {7,8}, {5,6}, {9,10}: 9 records, 4 kept, 5 dropped.
     assert result.duplicate_records == 5 and result.usable == 9
     assert result.duplicate_share == round(5 / 14, 6)
@@ -110,3 +130,151 @@ def test_typo_copy_in_the_eval_set_is_lexical_leakage(tmp_path):
                                                       {"text": "Which museums are open on Sunday?", "label": "travel"}])
     leaks = audit(train, Config(), eval_path=eval_path, embed=False).checks["duplicates"].leakage
     assert [(l.eval_line, l.kind) for l in leaks] == [(1, "lexical")] and leaks[0].train_line in (5, 6)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Copies against hard negatives (issue 21)
+
+HARD_NEGATIVES = [  # same template, another slot value: never copies, never conflicts
+    ("turn on the kitchen light", "turn off the kitchen light"),
+    ("set a timer for 5 minutes", "set a timer for 15 minutes"),
+    ("set a timer for five minutes", "set a timer for six minutes"),
+    ("what is the weather in paris today", "what is the weather in london today"),
+    ("book a flight from boston to denver", "book a flight from denver to boston"),
+    ("call john on his mobile", "call mary on his mobile"),
+    ("i can log in to my account", "i can't log in to my account"),
+    ("lock the front door", "unlock the front door"),
+    ("enable notifications for this app", "disable notifications for this app"),
+    ("change the light to red", "change the light to yellow"),
+    ("transfer 100 dollars to savings", "transfer 1000 dollars to savings"),
+    ("what time is it", "what timer is it"),
+]
+COPIES = [  # (kind, original, copy)
+    ("typo", "where is my parcel? it was due on monday.", "where is my parcell? it was due on mondey."),
+    ("typo", "tell me a joke", "tell me a jkoe"),
+    ("typo", "what's ten times eight", "what's ten times eiight"),
+    ("filler", "book a table for two", "hi, can you book a table for two please"),
+    ("filler", "help me find a new insurance plan", "um, please help me find a new insurance plan, thanks"),
+    ("filler", "tell me about yourself", "hey, tll me about yourself"),
+    ("word order", "what is the weather in paris today", "today what is the weather in paris"),
+    ("filler", "how do i reset my password", "How do I reset my password?!"),
+]
+
+
+@pytest.mark.parametrize("a, b", HARD_NEGATIVES)
+def test_hard_negatives_are_neither_lexical_nor_reworded_copies(a, b):
+    wa, wb = skeleton(tokens(a)), skeleton(tokens(b))
+    assert copy_kind(wa, wb) is None
+    assert not reworded_copy(wa, wb)
+
+
+@pytest.mark.parametrize("kind, a, b", COPIES)
+def test_copies_are_recognised_with_their_kind(kind, a, b):
+    assert copy_kind(skeleton(tokens(normalize_text(a, Config().duplicates))), skeleton(tokens(normalize_text(b, Config().duplicates)))) == kind
+
+
+def test_contrast_pairs_with_other_labels_are_not_conflicts(tmp_path):
+    data = [(a, "x") for a, _ in HARD_NEGATIVES] + [(b, "y") for _, b in HARD_NEGATIVES]
+    result = lexical(tmp_path, data)
+    assert result.conflict_count == 0 and result.near_group_count == 0 and result.exact_group_count == 0
+
+
+def test_reworded_pairs_that_swap_a_slot_or_an_opposite_stay_apart_with_embeddings(tmp_path, embedder):
+    texts = [t for pair in HARD_NEGATIVES for t in pair]
+    config = Config()
+    train = index(write_jsonl(tmp_path / "t.jsonl", rows([(t, "a") for t in texts])), config, embedder=embedder)
+    result = measure_index(train, config)
+    assert result.near_group_count == 0
+
+
+def test_planted_typo_copies_conflict_but_template_siblings_do_not(tmp_path):
+    data = [("please cancel my subscription", "billing"), ("please cancel my subscripton", "account"),
+            ("turn on the fan in the kitchen", "fan_on"), ("turn off the fan in the kitchen", "fan_off"),
+            ("turn on the fan in the bedroom", "fan_on")]
+    result = lexical(tmp_path, data)
+    assert [(c.kind, c.lines) for c in result.conflicts] == [("near", [1, 2])]
+    assert [g.lines for g in result.near_groups] == [[1, 2]]
+
+
+def test_a_shared_premise_with_another_hypothesis_is_not_a_copy(tmp_path):
+    premise = "The cat sat on the mat in the kitchen while the dog slept by the fire all afternoon."
+    data = [(premise + "\nThe cat was in the kitchen.", "entailment"), (premise + "\nThe dog was awake.", "contradiction"),
+            (premise + "\nThe cat was in the kitchen!", "entailment")]
+    result = lexical(tmp_path, data)
+    assert result.conflict_count == 0 and [g.lines for g in result.near_groups] == [[1, 3]]
+
+
+def test_free_text_targets_are_not_labels(tmp_path):
+    config = Config()
+    replies = [chat("Summarise our refund policy", f"Reply {i}: refunds are possible within {i + 10} days of purchase, "
+                                                    "provided the item is unused and in its original packaging.") for i in range(3)]
+    data = load_dataset(write_jsonl(tmp_path / "chat.jsonl", replies), config)
+    assert label_field(data.records, config) is None
+    result = measure_index(index(tmp_path / "chat.jsonl", config), config)
+    assert result.exact_group_count == 1 and result.conflict_count == 0 and result.conflicts == []
+    (finding,) = CHECK.judge(result, AuditContext(config, index(tmp_path / "chat.jsonl", config)))
+    assert "free text" not in finding.summary or finding.status is Status.PASS
+    config.task_type = "generation"
+    short = load_dataset(write_jsonl(tmp_path / "short.jsonl", [chat("hi", "a"), chat("hi", "b")]), config)
+    assert label_field(short.records, config) is None
+
+
+def test_counts_are_uncapped_and_duplicates_lines_lists_everything(tmp_path):
+    config = Config()
+    config.duplicates.max_groups_listed = 1
+    data = [(f"order number {i} has not arrived", "late") for i in range(5)] * 2  # 5 exact pairs
+    data += [(f"refund request for item {i} please", "refund") for i in range(3)]
+    data += [(f"refund request for item {i}", "billing") for i in range(3)]  # 3 filler copies that conflict
+    path = write_jsonl(tmp_path / "data.jsonl", rows(data))
+    eval_path = write_jsonl(tmp_path / "eval.jsonl", rows([("order number 1 has not arrived", "late"),
+                                                          ("order numbr 2 has not arrived", "late")]))
+    result = measure_index(index(path, config), config, eval_index=index(eval_path, config, "eval"),
+                           production_index=index(eval_path, config, "production"))
+    assert (result.exact_group_count, result.near_group_count, result.conflict_count, result.leak_count) == (5, 3, 3, 2)
+    assert len(result.exact_groups) == len(result.near_groups) == len(result.conflicts) == len(result.leakage) == 1
+    lines = [json.loads(json.dumps(line)) for line in duplicates_lines(result)]
+    by_kind = {}
+    for line in lines:
+        by_kind.setdefault(line["kind"], []).append(line)
+    assert {k: len(v) for k, v in by_kind.items()} == {"exact": 5, "near": 3, "conflict": 3, "leak": 2, "production_overlap": 1}
+    assert sorted(tuple(g["lines"]) for g in by_kind["exact"]) == [(i, i + 5) for i in range(1, 6)]
+    for group in by_kind["exact"] + by_kind["near"]:
+        assert group["keep"] == {"file": group["files"][0], "line": group["lines"][0]} and len(group["files"]) == len(group["lines"])
+    assert sorted(tuple(c["lines"]) for c in by_kind["conflict"]) == [(11, 14), (12, 15), (13, 16)]
+    assert {c["match"] for c in by_kind["conflict"]} == {"near"} and sorted(by_kind["conflict"][0]["labels"]) == ["billing", "refund"]
+    assert sorted((l["match"], l["lines"][0]) for l in by_kind["leak"]) == [("exact", 1), ("lexical", 2)]
+    assert by_kind["production_overlap"][0]["lines"] == [1, 2]
+    (finding,) = CHECK.judge(result, AuditContext(config, index(path, config)))
+    assert finding.status is Status.FAIL and "3 groups of duplicate inputs" in finding.summary and "2 eval records" in finding.summary
+    assert finding.evidence["exact_groups"] == 5 and finding.evidence["near_groups"] == 3
+
+
+def test_judge_passes_clean_data(tmp_path):
+    config = Config()
+    result = lexical(tmp_path, [("where is my order", "a"), ("cancel my plan", "b")], config)
+    (finding,) = CHECK.judge(result, AuditContext(config, index(tmp_path / "data.jsonl", config)))
+    assert finding.condition == "hygiene" and finding.status is Status.PASS and CHECK.judge(None, None) == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# Per-kind recall and hard-negative precision on CLINC150 (the battery of benchmarks/duplicates_validity.py)
+
+
+@pytest.fixture(scope="module")
+def clinc_pairs():
+    from benchmarks.duplicates_validity import build_pairs
+
+    data = json.loads((shared_dataset("clinc150") / "data_full.json").read_text())
+    queries = list(dict.fromkeys(t for t, _ in data["test"] + data["val"]))
+    return build_pairs(40, seed=3, queries=queries)
+
+
+def test_clinc_hard_negatives_stay_apart_and_copies_are_found_per_kind(clinc_pairs):
+    from benchmarks.duplicates_validity import score
+
+    scores = score(clinc_pairs)
+    for kind in ("number", "name", "opposite"):
+        assert scores[kind][1] >= 20 and scores[kind][0] == 0, (kind, scores[kind])
+    recall = {kind: found / total for kind, (found, total) in scores.items()}
+    assert recall["exact"] == recall["case"] == recall["punctuation"] == recall["filler"] == 1.0, recall
+    assert recall["typo"] >= 0.85 and recall["word order"] >= 0.9, recall

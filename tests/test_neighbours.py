@@ -30,3 +30,28 @@ def test_hnsw_path_used_above_the_exact_limit_has_high_recall_on_clustered_vecto
     exact = np.argsort(-(data[:200] @ data.T), axis=1)[:, :10]
     recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approximate, exact)])
     assert recall >= 0.95
+
+
+def test_minhash_agreement_estimates_the_3gram_jaccard():
+    a = "where is my parcel, it was due on monday morning"
+    b = "where is my parcell, it was due on mondey morning"
+    grams = lambda t: {f" {t} "[i:i + 3] for i in range(len(t))}
+    truth = len(grams(a) & grams(b)) / len(grams(a) | grams(b))
+    signatures = neighbours.minhash_signatures([a, b], permutations=512)
+    assert abs(neighbours.estimated_jaccard(signatures, np.array([0]), np.array([1]))[0] - truth) < 0.06
+    assert (neighbours.minhash_signatures([a, b, ""], permutations=8)[2] == 0).all()
+
+
+def test_band_candidates_find_a_typo_copy_in_a_crowd_of_template_siblings_with_bounded_pairs():
+    texts = [f"please turn on the light in room {i} of the north building" for i in range(3000)]
+    texts.append("please turn on the light in room 1234 of the nrth building")
+    first, second = neighbours.band_candidates(neighbours.minhash_signatures(texts))
+    pairs = set(zip(first.tolist(), second.tolist()))
+    assert (1234, 3000) in pairs
+    assert len(pairs) <= neighbours.MINHASH_BANDS * neighbours.CANDIDATE_WINDOW * len(texts)  # not 3000 squared
+
+
+def test_one_edit_candidates_pair_short_texts_one_letter_apart():
+    first, second = neighbours.one_edit_candidates(["joke", "jkoe", "tell a joke", "poke", "a much longer text here"], 12)
+    pairs = set(zip(first.tolist(), second.tolist()))
+    assert (0, 1) in pairs and (0, 3) in pairs and all(4 not in p for p in pairs)

@@ -1,62 +1,92 @@
-"""Duplicates, conflicting labels and train/eval leakage.
+"""Duplicates, conflicting labels, train/eval leakage and production overlap.
 
-Three ways two inputs count as the same:
-- exact: the same normalised text (NFKC, case-folded, whitespace collapsed; configurable);
-- semantic near duplicates: cosine >= bound between sentence embeddings (paraphrases, reordered words);
-- lexical near duplicates: typos, punctuation and templated copies, which sentence embeddings miss (one
-  typo in a short query can drop MiniLM's cosine below 0.5). MinHash LSH over character 3-grams (datasketch)
-  proposes candidates in sub-quadratic time; a rapidfuzz edit-distance ratio confirms each one.
-Groups are the connected components of those pairs; the first record (by file, line) is the one to keep.
+Two inputs count as the same when:
+- exact: their normalised keys are equal (NFKC, case-folded, whitespace collapsed; configurable);
+- lexical copy: their content words (filler words, case and punctuation dropped) are equal, or equal but for
+  one moved block of words, or equal but for typos (`normalize.copy_kind`). Texts with equal content words
+  are linked without comparing them; typo candidates come from MinHash over character 3-grams, once per
+  distinct content-word sequence, banded with a bounded number of candidates per text (one-letter-deletion
+  keys for short texts); a character edit distance that grows with length (rapidfuzz, vectorised over all
+  candidate pairs) screens them before the word-level rule. Sentence embeddings miss these (one typo can
+  drop MiniLM's cosine below 0.5).
+- semantic (reworded) copy: cosine >= near_cosine between sentence embeddings of one input per group of
+  lexical copies, unless the two differ in a number, a negation, an opposite or one slot value of a shared
+  template (`normalize.reworded_copy`).
+Groups are connected components of those pairs over distinct keys; the first record (by file, line) is kept.
+A conflict is a true copy of the whole input (exact or lexical, never merely reworded) with different labels;
+free-text targets (generation replies) are not labels, so they never conflict.
+
+Every count comes from the full lists; the lists in the report are capped at `max_groups_listed` for reading,
+and `duplicates_lines()` yields every group, conflict, leak and overlap for the `duplicates.jsonl` file.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
-from ..config import DuplicatesConfig
-from ..neighbours import top_k
+from .. import neighbours
+from ..config import Config, DuplicatesConfig
+from ..excerpt import excerpt
+from ..index import TextIndex
 from ..load.records import Dataset, Record
+from ..normalize import copy_kind, mistyped_fillers, reworded_copy, skeleton, tokens
+from .base import Check, Finding, Status
 
-MINHASH_PERMUTATIONS = 64
-MINHASH_THRESHOLD = 0.3  # candidate Jaccard on 3-grams; low because one typo in a short text removes 3 of few grams
-MAX_TEXT_CHARS = 300  # texts shown per group member in the report
+if TYPE_CHECKING:
+    from .base import AuditContext
+
+MAX_TEXT_CHARS = 300  # per excerpt of a group member, conflict or leak in the report
+MAX_MEMBERS_LISTED = 20  # members shown per listed group (its `lines` stay complete)
+MAX_OVERLAP_EXAMPLES = 50
+# Off: stripping frequent leading/trailing words found no more planted typo copies at 100,000 templated
+# records (96.6% with, 96.7% without), because texts whose cores become identical crowd the bounded lists.
+STRIP_AFFIXES = False
+AFFIX_SAMPLE = 50_000  # distinct texts sampled to find template affixes
+AFFIX_MIN_SHARE = 0.02  # a leading/trailing run of words this common is a template part, not content
+AFFIX_MAX_WORDS = 6
+MIN_JACCARD = 0.3  # estimated 3-gram Jaccard below which a MinHash candidate is not worth an edit distance
+MIN_CORE_CHARS = 12  # a core shorter than this (e.g. "you") is shared by too many texts: keep the affixes
+SHORT_TEXT_CHARS = 12  # 3-grams cannot find a typo in a text this short (joke / jkoe share none): one-edit keys do
+FREE_TEXT_MEDIAN_CHARS = 80  # targets longer than this (median) are replies, not labels
+FREE_TEXT_DISTINCT_SHARE = 0.5  # ... as are targets of which more than this share are distinct (20+ records)
 
 
-@dataclass
+@dataclass(frozen=True)
 class GroupMember:
     file: str
     line: int
-    text: str
+    text: str  # excerpt
     label: str | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class DuplicateGroup:
     kind: str  # exact | near
     lines: list[int]
-    files: list[str]
+    files: list[str]  # distinct files of the members, sorted
     keep: int  # line of the record to keep
     keep_file: str
-    members: list[GroupMember]
+    members: list[GroupMember]  # the first MAX_MEMBERS_LISTED
     same_target: bool | None  # whole-record duplicate: every member has the same label/target
-    methods: list[str]  # for near groups: semantic and/or lexical
+    methods: list[str]  # near groups: semantic and/or lexical
     min_similarity: float | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Conflict:
-    kind: str  # exact | near
+    kind: str  # exact | near (a lexical copy)
     lines: list[int]
     files: list[str]
-    labels: list[str]  # distinct labels/targets, most frequent first
-    texts: list[str]
+    labels: list[str]  # distinct labels/targets, most frequent first (excerpts)
+    texts: list[str]  # distinct inputs (excerpts)
     field: str  # label | target
 
 
-@dataclass
+@dataclass(frozen=True)
 class Leak:
     eval_file: str
     eval_line: int
@@ -68,7 +98,7 @@ class Leak:
     train_text: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Overlap:
     production_file: str
     production_line: int
@@ -77,15 +107,39 @@ class Overlap:
     text: str
 
 
-@dataclass
+@dataclass(frozen=True)
+class GroupLines:
+    """One group, complete: every member as (file, line), first the one to keep."""
+
+    kind: str  # exact | near
+    members: tuple[tuple[str, int], ...]
+    methods: tuple[str, ...] = ()
+    same_target: bool | None = None
+
+
+@dataclass(frozen=True)
+class ConflictLines:
+    kind: str  # exact | near
+    members: tuple[tuple[str, int], ...]
+    labels: tuple[str | None, ...]  # per member
+
+
+# Fields the report's JSON leaves out: the complete lists, read by duplicates_lines() and `dataaudit dedup`.
+FULL = {"json": False}
+
+
+@dataclass(frozen=True)
 class DuplicatesResult:
     records: int
     exact_group_count: int
     near_group_count: int
     whole_record_groups: int
-    exact_groups: list[DuplicateGroup]
+    exact_groups: list[DuplicateGroup]  # the first max_groups_listed, largest first
     near_groups: list[DuplicateGroup]
+    conflict_count: int
+    conflict_records: int
     conflicts: list[Conflict]
+    leak_count: int
     leakage: list[Leak]
     eval_records: int | None
     production_overlap: int | None
@@ -94,236 +148,510 @@ class DuplicatesResult:
     duplicate_share: float
     usable: int
     near_cosine: float
-    lexical_ratio: float | None
+    lexical_ratio: float | None  # None when the lexical pass is off
+    label_field: str | None  # label | target | None (free-text targets: no conflicts judged)
+    near_kinds: dict[str, int]  # near pairs that joined groups, by how they copy: typo, filler, word order, semantic
     group_sizes: list[int]  # every group's size, for plots
+    all_groups: list[GroupLines] = field(default_factory=list, repr=False, metadata=FULL)
+    all_conflicts: list[ConflictLines] = field(default_factory=list, repr=False, metadata=FULL)
+    all_leaks: list[Leak] = field(default_factory=list, repr=False, metadata=FULL)
+    all_overlaps: list[Overlap] = field(default_factory=list, repr=False, metadata=FULL)
 
 
-class _UnionFind:
-    def __init__(self, n: int):
-        self.parent = list(range(n))
-
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+# ---------------------------------------------------------------------------------------------------
+# Pairs of distinct keys
 
 
-def _shingles(text: str) -> list[bytes]:
-    padded = f" {text} "
-    if len(padded) < 3:
-        return [padded.encode()]
-    return list({padded[i:i + 3].encode() for i in range(len(padded) - 2)})
+@dataclass
+class _Pairs:
+    """Confirmed near pairs over a list of distinct texts: endpoints, how they copy, similarity."""
+
+    first: list[int] = field(default_factory=list)
+    second: list[int] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    similarity: list[float] = field(default_factory=list)
+
+    def add(self, i: int, j: int, kind: str, similarity: float) -> None:
+        self.first.append(i)
+        self.second.append(j)
+        self.kind.append(kind)
+        self.similarity.append(similarity)
 
 
-def _minhashes(texts: list[str]):
-    from datasketch import LeanMinHash, MinHash
-
-    return [LeanMinHash(m) for m in MinHash.bulk([_shingles(t) for t in texts], num_perm=MINHASH_PERMUTATIONS, seed=1)]
-
-
-def _lexical_index(keys: list[str]):
-    """MinHash LSH over the keys' character 3-grams, built once and shared by the duplicate and leakage passes."""
-    from datasketch import MinHashLSH
-
-    lsh = MinHashLSH(threshold=MINHASH_THRESHOLD, num_perm=MINHASH_PERMUTATIONS)
-    hashes = _minhashes(keys)
-    with lsh.insertion_session() as session:
-        for i, h in enumerate(hashes):
-            session.insert(i, h, check_duplication=False)
-    return lsh, hashes
+def _template_affixes(skeletons: list[tuple[str, ...]], seed: int) -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
+    """Leading and trailing runs of words shared by at least AFFIX_MIN_SHARE of the texts (a sample)."""
+    if len(skeletons) < 50:
+        return set(), set()
+    rng = np.random.default_rng(seed)
+    sample = [skeletons[i] for i in rng.choice(len(skeletons), size=min(AFFIX_SAMPLE, len(skeletons)), replace=False)]
+    heads: Counter = Counter()
+    tails: Counter = Counter()
+    for words in sample:
+        for k in range(1, min(AFFIX_MAX_WORDS, len(words) - 1) + 1):
+            heads[words[:k]] += 1
+            tails[words[-k:]] += 1
+    bound = max(5, AFFIX_MIN_SHARE * len(sample))
+    return {a for a, c in heads.items() if c >= bound}, {a for a, c in tails.items() if c >= bound}
 
 
-def _lexical_pairs(keys: list[str], ratio: float, linked: _UnionFind | None = None, index=None) -> list[tuple[int, int, float]]:
-    """Confirmed lexical pairs. A candidate already connected to the query (through earlier confirmed
-    pairs, or `linked` from the semantic pass) is not verified again: groups are connected components, so
-    a templated family of g copies costs about g edit-distance checks instead of g squared."""
-    from rapidfuzz.fuzz import ratio as fuzz_ratio
+def _core(words: tuple[str, ...], heads: set, tails: set) -> str:
+    """The words without template affixes; the whole when what is left is too short to tell texts apart."""
+    start, end = 0, len(words)
+    for k in range(min(AFFIX_MAX_WORDS, end - 1), 0, -1):
+        if words[:k] in heads:
+            start = k
+            break
+    for k in range(min(AFFIX_MAX_WORDS, end - start - 1), 0, -1):
+        if words[end - k:] in tails:
+            end -= k
+            break
+    core = " ".join(words[start:end])
+    return core if end - start >= 2 and len(core) >= MIN_CORE_CHARS else " ".join(words)
 
-    components = linked or _UnionFind(len(keys))
-    lsh, hashes = index or _lexical_index(keys)
-    pairs = []
-    cutoff = ratio * 100
-    for i, h in enumerate(hashes):
-        for j in sorted(lsh.query(h)):
-            if j > i and components.find(i) != components.find(j):
-                score = fuzz_ratio(keys[i], keys[j], score_cutoff=cutoff)
-                if score:
-                    components.union(i, j)
-                    pairs.append((i, j, score / 100))
+
+def _allowed_edits(length: np.ndarray, ratio: float) -> np.ndarray:
+    """Character edits a copy may hold: one more per 20 characters (so the similarity bound grows with length,
+    from 0.90 on short texts towards 0.95), never more than (1 - lexical_ratio) of the length, at least one."""
+    return np.maximum(1, np.minimum(1 + length // 20, np.floor((1 - ratio) * length))).astype(np.int64)
+
+
+def lexical_pairs(texts: list[str], ratio: float, seed: int = 0) -> _Pairs:
+    """Lexical copies among distinct texts (normalised keys). Texts with the same content words are linked
+    to the first of them; MinHash then runs once per distinct content-word sequence."""
+    from rapidfuzz import fuzz, process
+    from rapidfuzz.distance import OSA
+
+    pairs = _Pairs()
+    if len(texts) < 2:
+        return pairs
+    split = [tokens(t) for t in texts]
+    typos = mistyped_fillers(Counter(w for ws in split for w in ws))
+    words = [skeleton(ws, typos) for ws in split]
+    del split
+    # Same content words (filler, punctuation and case aside): linked to the first text that has them.
+    first_with: dict[tuple[str, ...], int] = {}
+    for i, w in enumerate(words):
+        if not w:
+            continue
+        rep = first_with.setdefault(w, i)
+        if rep != i:
+            pairs.add(rep, i, "filler", round(fuzz.ratio(texts[rep], texts[i]) / 100, 4))
+    reps = list(first_with.values())
+    # The same words with one block moved.
+    by_bag: dict[tuple[str, ...], list[int]] = {}
+    for i in reps:
+        by_bag.setdefault(tuple(sorted(words[i])), []).append(i)
+    for members in by_bag.values():
+        for k, i in enumerate(members):
+            for j in members[k + 1:]:
+                if copy_kind(words[i], words[j]) == "word order":
+                    pairs.add(i, j, "word order", round(fuzz.ratio(texts[i], texts[j]) / 100, 4))
+                    break
+    # Typo copies: MinHash candidates over the distinct content-word sequences, template affixes stripped.
+    distinct_words = [words[i] for i in reps]
+    heads, tails = _template_affixes(distinct_words, seed) if STRIP_AFFIXES else (set(), set())
+    joined = [" ".join(w) for w in distinct_words]
+    cores = [(_core(w, heads, tails) if heads or tails else j) or j for w, j in zip(distinct_words, joined)]
+    signatures = neighbours.minhash_signatures(cores, seed=seed + 1)
+    first, second = neighbours.band_candidates(signatures)
+    close = neighbours.estimated_jaccard(signatures, first, second) >= MIN_JACCARD
+    short_first, short_second = neighbours.one_edit_candidates(joined, SHORT_TEXT_CHARS)
+    first, second = np.concatenate([first[close], short_first]), np.concatenate([second[close], short_second])
+    if len(first):
+        left = [joined[i] for i in first.tolist()]
+        right = [joined[j] for j in second.tolist()]
+        longest = np.maximum(np.fromiter(map(len, left), np.int64, len(left)), np.fromiter(map(len, right), np.int64, len(right)))
+        allowed = _allowed_edits(longest, ratio)
+        distance = process.cpdist(left, right, scorer=OSA.distance, score_cutoff=int(allowed.max()), workers=-1)
+        for p in np.nonzero(distance <= allowed)[0].tolist():
+            i, j = reps[int(first[p])], reps[int(second[p])]
+            if copy_kind(words[i], words[j]) == "typo":
+                pairs.add(i, j, "typo", round(1 - float(distance[p]) / max(int(longest[p]), 1), 4))
     return pairs
 
 
-def _semantic_pairs(vectors: np.ndarray, bound: float, k: int) -> list[tuple[int, int, float]]:
-    sims, idx = top_k(vectors, vectors, k + 1)
-    pairs = []
+def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int) -> _Pairs:
+    """Reworded copies: cosine >= bound among the k nearest, minus protected differences and slot substitutions."""
+    pairs = _Pairs()
+    if len(texts) < 2:
+        return pairs
+    sims, idx = neighbours.top_k(vectors, vectors, k + 1)
     rows, cols = np.nonzero(sims >= bound)
     for i, c in zip(rows.tolist(), cols.tolist()):
         j = int(idx[i, c])
-        if j > i:
-            pairs.append((i, j, float(sims[i, c])))
+        if j > i and reworded_copy(skeleton(tokens(texts[i])), skeleton(tokens(texts[j]))):
+            pairs.add(i, j, "semantic", round(float(sims[i, c]), 4))
     return pairs
 
 
-def _target_of(record: Record) -> tuple[str | None, str]:
-    if record.label is not None:
-        return record.label, "label"
-    return record.target, "target"
+def _semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_component: np.ndarray,
+                              dup: DuplicatesConfig) -> _Pairs:
+    """Reworded copies among one representative (the first key) per group of lexical copies: members of a
+    group are already one group, so a templated million with 50,000 groups searches 50,000 vectors."""
+    if len(distinct) < 2:
+        return _Pairs()
+    _, first = np.unique(copy_component, return_index=True)
+    reps = np.sort(first)
+    found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours)
+    out = _Pairs()
+    for i, j, kind, sim in zip(found.first, found.second, found.kind, found.similarity):
+        out.add(int(reps[i]), int(reps[j]), kind, sim)
+    return out
 
 
-def _group(kind: str, members: list[Record], methods: list[str], min_sim: float | None) -> DuplicateGroup:
-    members = sorted(members, key=lambda r: (r.source, r.line))
-    targets = {_target_of(r)[0] for r in members}
+def _components(n: int, pairs: list[_Pairs]) -> np.ndarray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    first = np.array([i for p in pairs for i in p.first], dtype=np.int64)
+    second = np.array([j for p in pairs for j in p.second], dtype=np.int64)
+    graph = coo_matrix((np.ones(len(first), dtype=np.int8), (first, second)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Labels
+
+
+def label_field(records: list[Record], config: Config) -> str | None:
+    """'label' or 'target' when the records carry class labels; None for free-text targets (replies)."""
+    if config.task_type == "generation":
+        return None
+    values = [r.label for r in records if r.label is not None]
+    name = "label"
+    if not values:
+        values, name = [r.target for r in records if r.target is not None], "target"
+    if not values:
+        return None
+    if float(np.median([len(v) for v in values])) > FREE_TEXT_MEDIAN_CHARS:
+        return None
+    if len(values) >= 20 and len(set(values)) > FREE_TEXT_DISTINCT_SHARE * len(values):
+        return None
+    return name
+
+
+def _value(record: Record, name: str | None) -> str | None:
+    if name is None:
+        return None
+    return record.label if name == "label" else record.target
+
+
+def _order(records: list[Record], positions) -> list[int]:
+    return sorted(positions, key=lambda p: (records[p].source, records[p].line))
+
+
+def _group(kind: str, records: list[Record], positions: list[int], methods: list[str], min_sim: float | None,
+           name: str | None) -> DuplicateGroup:
+    ordered = _order(records, positions)
+    members = [records[p] for p in ordered]
+    targets = {(r.label if r.label is not None else r.target) for r in members}
     return DuplicateGroup(
         kind=kind, lines=[r.line for r in members], files=sorted({r.source for r in members}),
         keep=members[0].line, keep_file=members[0].source,
-        members=[GroupMember(r.source, r.line, r.input_text[:MAX_TEXT_CHARS], _target_of(r)[0]) for r in members],
+        members=[GroupMember(r.source, r.line, excerpt(r.input_text, MAX_TEXT_CHARS), _shown_target(r))
+                 for r in members[:MAX_MEMBERS_LISTED]],
         same_target=len(targets) == 1, methods=methods, min_similarity=None if min_sim is None else round(min_sim, 4))
 
 
-def _conflict(kind: str, members: list[Record]) -> Conflict | None:
-    members = sorted(members, key=lambda r: (r.source, r.line))
-    values = [_target_of(r) for r in members]
-    distinct = [v for v, _ in values if v is not None]
-    if len(set(distinct)) < 2:
-        return None
-    counts: dict[str, int] = defaultdict(int)
-    for value in distinct:
-        counts[value] += 1
-    ordered = sorted(counts, key=lambda v: (-counts[v], v))
-    return Conflict(kind, [r.line for r in members], sorted({r.source for r in members}), [v[:MAX_TEXT_CHARS] for v in ordered],
-                    list(dict.fromkeys(r.input_text[:MAX_TEXT_CHARS] for r in members)), values[0][1])
+def _shown_target(record: Record) -> str | None:
+    value = record.label if record.label is not None else record.target
+    return None if value is None else excerpt(value, MAX_TEXT_CHARS)
+
+
+def _conflict(kind: str, records: list[Record], positions: list[int], name: str) -> Conflict:
+    ordered = _order(records, positions)
+    values = [_value(records[p], name) for p in ordered]
+    counts = Counter(v for v in values if v is not None)
+    labels = sorted(counts, key=lambda v: (-counts[v], v))
+    return Conflict(kind, [records[p].line for p in ordered], sorted({records[p].source for p in ordered}),
+                    [excerpt(v, MAX_TEXT_CHARS) for v in labels],
+                    [excerpt(t, MAX_TEXT_CHARS) for t in dict.fromkeys(records[p].input_text for p in ordered)], name)
+
+
+def _distinct_values(records: list[Record], positions, name: str) -> int:
+    return len({v for p in positions if (v := _value(records[p], name)) is not None})
+
+
+# ---------------------------------------------------------------------------------------------------
+# The measurement
+
+
+def measure(ctx: AuditContext) -> DuplicatesResult:
+    return measure_index(ctx.train, ctx.config, eval_index=ctx.eval, production_index=ctx.production)
+
+
+def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | None = None,
+                  production_index: TextIndex | None = None) -> DuplicatesResult:
+    dup = config.duplicates
+    records = train.records
+    distinct = train.distinct
+    n = len(distinct)
+    name = label_field(records, config)
+
+    # Eval keys not in training join the lexical pass so that typo copies of training records leak too.
+    eval_only = [k for k in (eval_index.distinct if eval_index is not None else []) if k not in train.positions]
+    texts = distinct + eval_only
+    lexical = lexical_pairs(texts, dup.lexical_ratio, dup_seed(config)) if dup.lexical and texts else _Pairs()
+
+    within = _Pairs()
+    for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
+        if i < n and j < n:
+            within.add(i, j, kind, sim)
+    # An eval-only key leaks lexically when its copies (directly or through other eval keys) reach training.
+    cross: list[tuple[int, int, str, float]] = []  # (eval-only position, train key, kind, similarity)
+    if eval_only and lexical.first:
+        from rapidfuzz import fuzz
+
+        joint = _components(len(texts), [lexical])
+        first_train: dict[int, int] = {}
+        for key_id in range(n):
+            first_train.setdefault(int(joint[key_id]), key_id)
+        for e in range(len(eval_only)):
+            t = first_train.get(int(joint[n + e]))
+            if t is not None:
+                cross.append((e, t, "lexical", round(fuzz.ratio(eval_only[e], distinct[t]) / 100, 4)))
+
+    copy_component = _components(n, [within]) if n else np.zeros(0, dtype=np.int64)
+    semantic = _semantic_between_copies(distinct, train.vectors, copy_component, dup) if train.vectors is not None else _Pairs()
+    component = _components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
+
+    # Exact groups and conflicts: records that share a key.
+    exact_groups: list[tuple[list[int], bool]] = []
+    exact_conflicts: list[list[int]] = []
+    for key, positions in train.positions.items():
+        if len(positions) > 1:
+            targets = {(records[p].label if records[p].label is not None else records[p].target) for p in positions}
+            exact_groups.append((positions, len(targets) == 1))
+            if name and _distinct_values(records, positions, name) > 1:
+                exact_conflicts.append(positions)
+    in_exact_conflict = {p for positions in exact_conflicts for p in positions}
+
+    # Near groups: components of two or more distinct keys.
+    key_members: dict[int, list[int]] = {}
+    for key_id, comp in enumerate(component.tolist()):
+        key_members.setdefault(comp, []).append(key_id)
+    near_keys = [keys for keys in key_members.values() if len(keys) > 1]
+    methods_of: dict[int, set[str]] = {}
+    min_sim_of: dict[int, float] = {}
+    near_kinds: Counter = Counter()
+    for pairs in (within, semantic):
+        for i, kind, sim in zip(pairs.first, pairs.kind, pairs.similarity):
+            comp = int(component[i])
+            methods_of.setdefault(comp, set()).add("semantic" if kind == "semantic" else "lexical")
+            min_sim_of[comp] = min(min_sim_of.get(comp, 1.0), sim)
+            near_kinds[kind] += 1
+
+    # Near conflicts: components of true copies (exact + lexical) whose labels differ beyond exact conflicts.
+    near_conflicts: list[list[int]] = []
+    if name:
+        copy_members: dict[int, list[int]] = {}
+        for key_id, comp in enumerate(copy_component.tolist()):
+            copy_members.setdefault(comp, []).append(key_id)
+        for keys in copy_members.values():
+            if len(keys) < 2:
+                continue
+            positions = [p for k in keys for p in train.positions[distinct[k]]]
+            outside = [p for p in positions if p not in in_exact_conflict]
+            if _distinct_values(records, outside, name) > 1:
+                near_conflicts.append(positions)
+
+    def size_order(positions: list[int]) -> tuple:
+        first = min(positions, key=lambda p: (records[p].source, records[p].line))
+        return (-len(positions), records[first].source, records[first].line)
+
+    limit = dup.max_groups_listed
+    exact_groups.sort(key=lambda g: size_order(g[0]))
+    near_rows = [([p for k in keys for p in train.positions[distinct[k]]], int(component[keys[0]])) for keys in near_keys]
+    near_rows.sort(key=lambda g: size_order(g[0]))
+    conflicts_all = [("exact", c) for c in exact_conflicts] + [("near", c) for c in near_conflicts]
+    conflicts_all.sort(key=lambda c: size_order(c[1]))
+
+    def lines_of(positions: list[int]) -> tuple[tuple[str, int], ...]:
+        return tuple((records[p].source, records[p].line) for p in _order(records, positions))
+
+    all_groups = [GroupLines("exact", lines_of(p), (), same) for p, same in exact_groups]
+    all_groups += [GroupLines("near", lines_of(p), tuple(sorted(methods_of.get(c, ()))), None) for p, c in near_rows]
+
+    leaks = _leaks(train, eval_index, eval_only, cross, config) if eval_index is not None else []
+    overlaps = _overlaps(train, production_index) if production_index is not None else []
+
+    usable = len(key_members)
+    nonempty = sum(len(v) for v in train.positions.values())
+    return DuplicatesResult(
+        records=len(records),
+        exact_group_count=len(exact_groups),
+        near_group_count=len(near_rows),
+        whole_record_groups=sum(1 for _, same in exact_groups if same),
+        exact_groups=[_group("exact", records, p, [], None, name) for p, _ in exact_groups[:limit]],
+        near_groups=[_group("near", records, p, sorted(methods_of.get(c, ())), min_sim_of.get(c), name) for p, c in near_rows[:limit]],
+        conflict_count=len(conflicts_all),
+        conflict_records=sum(len(c) for _, c in conflicts_all),
+        conflicts=[_conflict(kind, records, c, name) for kind, c in conflicts_all[:limit]] if name else [],
+        leak_count=len(leaks),
+        leakage=leaks[:limit],
+        eval_records=len(eval_index.records) if eval_index is not None else None,
+        production_overlap=len(overlaps) if production_index is not None else None,
+        production_overlap_examples=overlaps[:MAX_OVERLAP_EXAMPLES],
+        duplicate_records=nonempty - usable,
+        duplicate_share=round((nonempty - usable) / len(records), 6) if records else 0.0,
+        usable=usable,
+        near_cosine=dup.near_cosine,
+        lexical_ratio=dup.lexical_ratio if dup.lexical else None,
+        label_field=name,
+        near_kinds=dict(sorted(near_kinds.items())),
+        group_sizes=sorted((len(g.members) for g in all_groups), reverse=True),
+        all_groups=all_groups,
+        all_conflicts=[ConflictLines(kind, lines_of(c), tuple(_value(records[p], name) for p in _order(records, c)))
+                       for kind, c in conflicts_all],
+        all_leaks=leaks,
+        all_overlaps=overlaps,
+    )
+
+
+def dup_seed(config: Config) -> int:
+    return int(getattr(config.duplicates, "seed", 0))
+
+
+def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross: list[tuple[int, int, str, float]],
+           config: Config) -> list[Leak]:
+    records = train.records
+    distinct = train.distinct
+    match: dict[str, tuple[int, str, float]] = {}  # eval key -> (train key id, kind, similarity)
+    slot = {k: i for i, k in enumerate(distinct)}
+    for key in eval_index.distinct:
+        if key in slot:
+            match[key] = (slot[key], "exact", 1.0)
+    if eval_index.vectors is not None and train.vectors is not None and distinct:
+        k = min(3, len(distinct))
+        sims, idx = neighbours.top_k(train.vectors, eval_index.vectors, k)
+        for e, key in enumerate(eval_index.distinct):
+            if key in match:
+                continue
+            words = skeleton(tokens(key))
+            for c in range(k):
+                t = int(idx[e, c])
+                if t >= 0 and sims[e, c] >= config.duplicates.near_cosine and reworded_copy(words, skeleton(tokens(distinct[t]))):
+                    match[key] = (t, "semantic", round(float(sims[e, c]), 4))
+                    break
+    for e, t, kind, sim in sorted(cross, key=lambda c: -c[3]):
+        match.setdefault(eval_only[e], (t, kind, sim))
+    leaks = []
+    for record, key in zip(eval_index.records, eval_index.keys):
+        if key in match:
+            t, kind, sim = match[key]
+            first = records[train.positions[distinct[t]][0]]
+            leaks.append(Leak(record.source, record.line, first.source, first.line, kind, sim,
+                              excerpt(record.input_text, MAX_TEXT_CHARS), excerpt(first.input_text, MAX_TEXT_CHARS)))
+    return leaks
+
+
+def _overlaps(train: TextIndex, production: TextIndex) -> list[Overlap]:
+    records = train.records
+    out = []
+    for record, key in zip(production.records, production.keys):
+        positions = train.positions.get(key) if key else None
+        if positions:
+            first = records[positions[0]]
+            out.append(Overlap(record.source, record.line, first.source, first.line, excerpt(record.input_text, MAX_TEXT_CHARS)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Every group, conflict, leak and overlap, one JSON object each (duplicates.jsonl)
+
+
+def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
+    """Every group, conflict, leak and production overlap as one JSON-ready dict, `kind` saying which.
+
+    group:    {"kind": "exact"|"near", "lines", "files", "keep": {"file", "line"}, "methods", "same_target"}
+    conflict: {"kind": "conflict", "match": "exact"|"near", "lines", "files", "labels"}
+    leak:     {"kind": "leak", "match": "exact"|"semantic"|"lexical", "lines": [eval, train], "files": [eval, train], "similarity"}
+    overlap:  {"kind": "production_overlap", "lines": [production, train], "files": [production, train]}
+    `files[i]` is the file of `lines[i]`; members are in (file, line) order, so the one to keep comes first."""
+    for group in result.all_groups:
+        files, lines = zip(*group.members)
+        yield {"kind": group.kind, "lines": list(lines), "files": list(files), "keep": {"file": files[0], "line": lines[0]},
+               "methods": list(group.methods), "same_target": group.same_target}
+    for conflict in result.all_conflicts:
+        files, lines = zip(*conflict.members)
+        yield {"kind": "conflict", "match": conflict.kind, "lines": list(lines), "files": list(files),
+               "labels": [None if v is None else excerpt(v, MAX_TEXT_CHARS, markdown=False) for v in conflict.labels]}
+    for leak in result.all_leaks:
+        yield {"kind": "leak", "match": leak.kind, "lines": [leak.eval_line, leak.train_line],
+               "files": [leak.eval_file, leak.train_file], "similarity": leak.similarity}
+    for overlap in result.all_overlaps:
+        yield {"kind": "production_overlap", "lines": [overlap.production_line, overlap.train_line],
+               "files": [overlap.production_file, overlap.train_file]}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The hygiene finding
+
+
+def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
+    if result is None:
+        return []
+    h = ctx.config.hygiene
+    records = max(result.records, 1)
+    conflict_share = result.conflict_records / records
+    leaked = result.leak_count
+    evidence = {"duplicate_share": result.duplicate_share, "conflict_groups": result.conflict_count,
+                "conflict_records": result.conflict_records, "conflict_share": round(conflict_share, 4),
+                "leaked_eval_records": leaked, "exact_groups": result.exact_group_count, "near_groups": result.near_group_count,
+                "label_field": result.label_field,
+                "bounds": {"max_conflict_share": h.max_conflict_share, "max_leaked": h.max_leaked,
+                           "max_duplicate_share": h.max_duplicate_share}}
+    fails, warns, actions = [], [], []
+    if leaked > h.max_leaked:
+        first = result.leakage[0]
+        fails.append(f"{leaked} eval records also appear in training (e.g. eval line {first.eval_line} = train line {first.train_line})")
+        actions.append(f"Remove the {leaked} leaked records from the eval set (or training) so the evaluation measures generalisation.")
+    if result.conflict_count:
+        c = result.conflicts[0]
+        n = result.conflict_count
+        text = (f"{n} {'group' if n == 1 else 'groups'} of duplicate inputs carry different labels "
+                f"(e.g. lines {', '.join(map(str, c.lines[:4]))}: {', '.join(c.labels[:4])})")
+        (fails if conflict_share > h.max_conflict_share else warns if conflict_share > h.warn_conflict_share else []).append(text)
+        actions.append(f"Adjudicate the {n} conflicting {'group' if n == 1 else 'groups'}: one input, one label.")
+    share = result.duplicate_share
+    if share > h.warn_duplicate_share:
+        text = (f"{share:.1%} of records are duplicates ({result.exact_group_count} exact and "
+                f"{result.near_group_count} near groups)")
+        (fails if share > h.max_duplicate_share else warns).append(text)
+        actions.append("De-duplicate with `dataaudit dedup` (keeps the first record of each group).")
+    action = " ".join(actions)
+    if fails:
+        return [Finding("hygiene", Status.FAIL, "; ".join(fails + warns), evidence, action)]
+    if warns:
+        return [Finding("hygiene", Status.WARN, "; ".join(warns), evidence, action)]
+    conflicts = "no conflicting labels" if result.label_field else "targets are free text, so no label conflicts are judged"
+    return [Finding("hygiene", Status.PASS, f"no leakage, {conflicts}, {share:.1%} duplicates", evidence)]
+
+
+CHECK = Check(id="duplicates", order=50, measure=measure, judge=judge)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The old entry point, kept while api.py still calls it with parallel lists.
+
+
+def _index_from_keys(role: str, dataset: Dataset, keys: list[str], vectors: np.ndarray | None) -> TextIndex:
+    positions: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        if key:
+            positions.setdefault(key, []).append(i)
+    slot = {k: i for i, k in enumerate(positions)}
+    key_ids = np.fromiter((slot.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+    return TextIndex(role, dataset, keys, list(positions), positions, key_ids, vectors)
 
 
 def measure_duplicates(dataset: Dataset, keys: list[str], vectors: np.ndarray | None, config: DuplicatesConfig, *,
                        eval_set: tuple[Dataset, list[str], np.ndarray | None] | None = None,
-                       production: tuple[Dataset, list[str]] | None = None) -> DuplicatesResult:
-    """keys[i] is the normalised input of dataset.records[i]; vectors (optional) hold one unit vector per
-    distinct key, in order of first appearance. eval_set and production carry their own keys/vectors."""
-    records = dataset.records
-    by_key: dict[str, list[int]] = defaultdict(list)
-    for i, key in enumerate(keys):
-        if key:
-            by_key[key].append(i)
-    distinct = list(by_key)
+                       production: tuple[Dataset, list[str]] | None = None, full_config: Config | None = None) -> DuplicatesResult:
+    import dataclasses
 
-    exact = [_group("exact", [records[i] for i in members], [], None) for members in by_key.values() if len(members) > 1]
-    exact_conflicts = []
-    exact_conflict_records: set[tuple[str, int]] = set()
-    for members in by_key.values():
-        conflict = _conflict("exact", [records[i] for i in members]) if len(members) > 1 else None
-        if conflict is not None:
-            exact_conflicts.append(conflict)
-            exact_conflict_records.update((records[i].source, records[i].line) for i in members)
-
-    pair_methods: dict[tuple[int, int], tuple[set[str], float]] = {}
-    union = _UnionFind(len(distinct))
-    if vectors is not None and len(distinct) > 1:
-        for i, j, sim in _semantic_pairs(vectors, config.near_cosine, config.neighbours):
-            pair_methods.setdefault((i, j), (set(), sim))[0].add("semantic")
-            union.union(i, j)
-    lexical_index = _lexical_index(distinct) if config.lexical and distinct else None
-    if lexical_index is not None and len(distinct) > 1:
-        for i, j, score in _lexical_pairs(distinct, config.lexical_ratio, union, lexical_index):
-            methods, sim = pair_methods.setdefault((i, j), (set(), score))
-            methods.add("lexical")
-    components: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(distinct)):
-        components[union.find(i)].append(i)
-
-    links_by_root: dict[int, list[tuple[set[str], float]]] = defaultdict(list)
-    for (i, _), link in pair_methods.items():
-        links_by_root[union.find(i)].append(link)
-    near, near_conflicts = [], []
-    for root, members in components.items():
-        if len(members) < 2:
-            continue
-        links = links_by_root[root]
-        rows = [records[r] for key in members for r in by_key[distinct[key]]]
-        near.append(_group("near", rows, sorted({x for m, _ in links for x in m}), min(s for _, s in links)))
-        # A near conflict must hold beyond the exact conflicts already listed, or it would list them twice.
-        outside = [r for r in rows if (r.source, r.line) not in exact_conflict_records]
-        if _conflict("near", outside) is not None:
-            near_conflicts.append(_conflict("near", rows))
-
-    # One record kept per connected group of exact and near copies.
-    usable = len(components)
-    nonempty = sum(len(v) for v in by_key.values())
-
-    leakage = _leakage(records, distinct, by_key, vectors, config, eval_set, lexical_index) if eval_set else []
-    overlap = _overlap(records, by_key, production) if production else []
-
-    exact.sort(key=lambda g: (-len(g.lines), g.keep_file, g.keep))
-    near.sort(key=lambda g: (-len(g.lines), g.keep_file, g.keep))
-    conflicts = sorted(exact_conflicts + near_conflicts, key=lambda c: (-len(c.lines), c.files[0], c.lines[0]))
-    limit = config.max_groups_listed
-    return DuplicatesResult(
-        records=len(records),
-        exact_group_count=len(exact),
-        near_group_count=len(near),
-        whole_record_groups=sum(1 for g in exact if g.same_target),
-        exact_groups=exact[:limit],
-        near_groups=near[:limit],
-        conflicts=conflicts[:limit],
-        leakage=leakage,
-        eval_records=len(eval_set[0].records) if eval_set else None,
-        production_overlap=len(overlap) if production else None,
-        production_overlap_examples=overlap[:50],
-        duplicate_records=nonempty - usable,
-        duplicate_share=round((nonempty - usable) / len(records), 6) if records else 0.0,
-        usable=usable,
-        near_cosine=config.near_cosine,
-        lexical_ratio=config.lexical_ratio if config.lexical else None,
-        group_sizes=sorted((len(g.lines) for g in exact + near), reverse=True),
-    )
-
-
-def _leakage(records: list[Record], distinct: list[str], by_key: dict[str, list[int]], vectors: np.ndarray | None,
-             config: DuplicatesConfig, eval_set: tuple[Dataset, list[str], np.ndarray | None], lexical_index) -> list[Leak]:
-    eval_data, eval_keys, eval_vectors = eval_set
-    first_train = {k: records[v[0]] for k, v in by_key.items()}
-    leaks: list[Leak] = []
-    eval_distinct = list(dict.fromkeys(k for k in eval_keys if k))
-    eval_position = {k: i for i, k in enumerate(eval_distinct)}
-    match: dict[str, tuple[str, str, float]] = {}  # eval key -> (train key, kind, similarity)
-    for key in eval_distinct:
-        if key in first_train:
-            match[key] = (key, "exact", 1.0)
-    if eval_vectors is not None and vectors is not None and distinct:
-        sims, idx = top_k(vectors, eval_vectors, 1)
-        for key in eval_distinct:
-            i = eval_position[key]
-            if key not in match and sims[i, 0] >= config.near_cosine:
-                match[key] = (distinct[int(idx[i, 0])], "semantic", float(sims[i, 0]))
-    if lexical_index is not None:
-        from rapidfuzz.fuzz import ratio as fuzz_ratio
-
-        lsh, _ = lexical_index
-        pending = [k for k in eval_distinct if k not in match]
-        for key, h in zip(pending, _minhashes(pending) if pending else []):
-            scored = [(fuzz_ratio(key, distinct[j]) / 100, j) for j in lsh.query(h)]
-            best = max(scored, default=(0.0, -1))
-            if best[0] >= config.lexical_ratio:
-                match[key] = (distinct[best[1]], "lexical", best[0])
-    for record, key in zip(eval_data.records, eval_keys):
-        if key in match:
-            train_key, kind, sim = match[key]
-            train = first_train[train_key]
-            leaks.append(Leak(record.source, record.line, train.source, train.line, kind, round(sim, 4),
-                              record.input_text[:MAX_TEXT_CHARS], train.input_text[:MAX_TEXT_CHARS]))
-    return leaks
-
-
-def _overlap(records: list[Record], by_key: dict[str, list[int]], production: tuple[Dataset, list[str]]) -> list[Overlap]:
-    data, keys = production
-    result = []
-    for record, key in zip(data.records, keys):
-        if key in by_key:
-            train = records[by_key[key][0]]
-            result.append(Overlap(record.source, record.line, train.source, train.line, record.input_text[:MAX_TEXT_CHARS]))
-    return result
+    whole = dataclasses.replace(full_config or Config(), duplicates=config)
+    return measure_index(
+        _index_from_keys("train", dataset, keys, vectors), whole,
+        eval_index=_index_from_keys("eval", *eval_set) if eval_set else None,
+        production_index=_index_from_keys("production", production[0], production[1], None) if production else None)

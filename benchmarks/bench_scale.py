@@ -1,0 +1,219 @@
+"""A million templated text+label records without embeddings: load + duplicates against a bare json.loads pass.
+
+Records are CLINC150 queries (train, val and test, labelled by intent) with one of 10 prefixes and one of 10
+suffixes (corpus.PREFIXES / SUFFIXES: "hi, ", " please", " today", ...): templated copies, the hard case
+for a lexical pass. 1% of the records are planted one-typo copies of another record (a letter swapped,
+dropped, doubled or replaced in one word of the query), placed at random lines. Printed: the bare parse
+time, load, index (normalised keys) and duplicates times, their ratio to the bare parse, peak memory of the
+measuring process (ru_maxrss: it runs in a fresh subprocess, so file generation does not count), and the
+share of planted copies found in the same group as their original.
+
+--semantic also times the semantic near-duplicate pass on cached stand-in vectors (each query's real
+embedding plus noise, as in bench_duplicates.py): what a re-run with every embedding cached pays.
+
+    .venv/bin/python benchmarks/bench_scale.py [--records 1000000] [--semantic] [--audit]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.corpus import PREFIXES, SHARED, SUFFIXES  # noqa: E402
+from benchmarks.duplicates_validity import one_typo  # noqa: E402
+
+PLANTED_SHARE = 0.01
+
+
+def clinc_queries() -> list[tuple[str, str]]:
+    data = json.loads((SHARED / "clinc150" / "data_full.json").read_text())
+    rows = data["train"] + data["val"] + data["test"]
+    return list(dict.fromkeys((text, label) for text, label in rows))
+
+
+def generate(path: Path, count: int, seed: int = 0) -> list[tuple[int, int]]:
+    """Write the file; return (original line, planted copy line) pairs."""
+    rng = random.Random(seed)
+    queries = clinc_queries()
+    q = len(queries)
+    planted = int(count * PLANTED_SHARE)
+    base = count - planted
+    rows = []
+    for i in range(base):
+        text, label = queries[i % q]
+        rows.append((PREFIXES[(i // q) % 10] + text + SUFFIXES[(i // (q * 10)) % 10], label))
+    typable = [i for i in range(base) if any(len(w) >= 4 and w.isalpha() for w in rows[i][0].split(" "))]
+    originals = rng.sample(typable, planted)
+    copies = []
+    for o in originals:
+        text, label = rows[o]
+        prefix = next(p for p in sorted(PREFIXES, key=len, reverse=True) if text.startswith(p))
+        copies.append((prefix + one_typo(text[len(prefix):], rng), label, o))
+    # Planted copies go to random lines; keep track of where every row lands.
+    slots = sorted(rng.sample(range(count), planted))
+    order: list[tuple[str, str, int | None, int | None]] = []
+    it_rows, it_copies = iter(range(base)), iter(copies)
+    slot_set = set(slots)
+    for line in range(count):
+        if line in slot_set:
+            text, label, o = next(it_copies)
+            order.append((text, label, None, o))
+        else:
+            i = next(it_rows)
+            order.append((rows[i][0], rows[i][1], i, None))
+    line_of_row = {row: n + 1 for n, (_, _, row, _) in enumerate(order) if row is not None}
+    pairs = [(line_of_row[o], n + 1) for n, (_, _, _, o) in enumerate(order) if o is not None]
+    with path.open("w", encoding="utf-8") as handle:
+        for text, label, _, _ in order:
+            handle.write(json.dumps({"text": text, "label": label}) + "\n")
+    return pairs
+
+
+def bare_parse(path: Path) -> float:
+    start = time.perf_counter()
+    with path.open("rb") as handle:
+        rows = [json.loads(line) for line in handle]
+    elapsed = time.perf_counter() - start
+    del rows
+    return elapsed
+
+
+def measure(path: Path, pairs_path: Path, semantic: bool, run_audit: bool) -> None:
+    from dataaudit.checks.duplicates import duplicates_lines, measure_index, semantic_pairs
+    from dataaudit.config import Config
+    from dataaudit.index import build_index
+    from dataaudit.load.dataset import load_dataset
+    from dataaudit.normalize import normalize_text
+
+    config = Config()
+    bare = bare_parse(path)
+    print(f"bare json.loads pass: {bare:.1f} s")
+    start = time.perf_counter()
+    dataset = load_dataset([path], config, role="train")
+    load_s = time.perf_counter() - start
+    start = time.perf_counter()
+    index = build_index("train", dataset, lambda text: normalize_text(text, config.duplicates))
+    index_s = time.perf_counter() - start
+    start = time.perf_counter()
+    result = measure_index(index, config)
+    dup_s = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    total = load_s + index_s + dup_s
+    print(f"load {load_s:.1f} s, index {index_s:.1f} s, duplicates {dup_s:.1f} s: {total:.1f} s = {total / bare:.1f}x the bare parse")
+    print(f"peak memory (load + index + duplicates): {peak:.2f} GB")
+    print(f"{result.records:,} records, {result.exact_group_count:,} exact groups, {result.near_group_count:,} near groups, "
+          f"{result.conflict_count:,} conflicts, duplicate share {result.duplicate_share:.1%}; near pairs by kind: {result.near_kinds}")
+    group_of = {}
+    for g, line in enumerate(duplicates_lines(result)):
+        if line["kind"] in ("exact", "near"):  # a near group holds every record of its keys: it wins
+            for member in line["lines"]:
+                if line["kind"] == "near" or member not in group_of:
+                    group_of[member] = g
+    pairs = json.loads(pairs_path.read_text())
+    found = sum(1 for o, c in pairs if o in group_of and group_of.get(o) == group_of.get(c))
+    print(f"planted one-typo copies found with their original: {found:,} of {len(pairs):,} ({found / len(pairs):.1%})")
+    if semantic:
+        time_semantic(index, config, dup_s)
+    if run_audit:
+        from dataaudit.api import audit
+
+        start = time.perf_counter()
+        audit(path, config, embed=False)
+        audit_s = time.perf_counter() - start
+        print(f"dataaudit.api.audit(embed=False): {audit_s:.1f} s = {audit_s / bare:.1f}x the bare parse; "
+              f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024:.2f} GB")
+
+
+def time_semantic(index, config, lexical_s: float) -> None:
+    import dataclasses
+
+    import numpy as np
+
+    from dataaudit.checks.duplicates import measure_index
+    from dataaudit.embeddings import Embedder
+
+    queries = [q for q, _ in clinc_queries()]
+    seeds = Embedder(cache_dir=Path(tempfile.gettempdir()) / "dataaudit-bench-seeds").embed([q.lower() for q in queries])
+    slot = {q.lower(): i for i, q in enumerate(queries)}
+    rng = np.random.default_rng(0)
+    base = np.empty((len(index.distinct), seeds.shape[1]), dtype=np.float32)
+    prefixes = sorted(PREFIXES, key=len, reverse=True)
+    suffixes = sorted((s for s in SUFFIXES if s), key=len, reverse=True)
+    for n, key in enumerate(index.distinct):
+        core = next((key[len(p):] for p in prefixes if key.startswith(p)), key)
+        core = next((core[: len(core) - len(s)] for s in suffixes if core.endswith(s)), core)
+        base[n] = seeds[slot.get(core, n % len(seeds))]
+    noisy = base + rng.normal(0, 0.02, base.shape).astype(np.float32)
+    vectors = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+    start = time.perf_counter()
+    result = measure_index(dataclasses.replace(index, vectors=vectors), config)
+    elapsed = time.perf_counter() - start
+    print(f"with cached stand-in vectors for all {len(vectors):,} distinct inputs: duplicates {elapsed:.1f} s "
+          f"(lexical only {lexical_s:.1f} s; the semantic pass searches one input per group of lexical copies); "
+          f"near pairs by kind: {result.near_kinds}")
+
+
+def clinc_rerun() -> None:
+    """What a warm re-run pays for lexical duplicates on CLINC150's 15,000 train + 4,500 test queries (issue 18:
+    MinHash signatures recomputed every run cost about 4 s with datasketch)."""
+    from dataaudit import neighbours
+    from dataaudit.checks.duplicates import measure_index
+    from dataaudit.config import Config
+    from dataaudit.index import build_index
+    from dataaudit.load.records import Dataset, Record
+    from dataaudit.normalize import normalize_text
+
+    data = json.loads((SHARED / "clinc150" / "data_full.json").read_text())
+    config = Config()
+
+    def index(role, rows):
+        records = [Record(role, i + 1, "text_label", t, label=label) for i, (t, label) in enumerate(rows)]
+        return build_index(role, Dataset(role, [], records, [], len(records), 0), lambda t: normalize_text(t, config.duplicates))
+
+    train, test = index("train", data["train"]), index("eval", data["test"])
+    texts = train.distinct + test.distinct
+    start = time.perf_counter()
+    neighbours.minhash_signatures(texts)
+    signatures_s = time.perf_counter() - start
+    start = time.perf_counter()
+    measure_index(train, config, eval_index=test)
+    whole_s = time.perf_counter() - start
+    print(f"CLINC150 {len(train.records):,} train + {len(test.records):,} test queries: MinHash signatures {signatures_s:.2f} s, "
+          f"whole duplicates measurement with eval leakage {whole_s:.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--semantic", action="store_true", help="also time the semantic pass on cached stand-in vectors")
+    parser.add_argument("--audit", action="store_true", help="also run dataaudit.api.audit(embed=False)")
+    parser.add_argument("--measure", nargs=2, metavar=("FILE", "PAIRS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not args.measure:
+        clinc_rerun()
+    if args.measure:
+        measure(Path(args.measure[0]), Path(args.measure[1]), args.semantic, args.audit)
+        return
+    folder = Path(tempfile.gettempdir()) / "dataaudit-bench-scale"
+    folder.mkdir(exist_ok=True)
+    path, pairs_path = folder / f"templated_{args.records}.jsonl", folder / f"templated_{args.records}.planted.json"
+    if not path.exists() or not pairs_path.exists():
+        start = time.perf_counter()
+        pairs_path.write_text(json.dumps(generate(path, args.records)))
+        print(f"generated {args.records:,} records ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.0f} s")
+    print(f"{args.records:,} templated text+label records, {int(args.records * PLANTED_SHARE):,} planted one-typo copies")
+    command = [sys.executable, __file__, "--measure", str(path), str(pairs_path)] + ["--semantic"] * args.semantic + ["--audit"] * args.audit
+    subprocess.run(command, check=True)
+
+
+if __name__ == "__main__":
+    main()

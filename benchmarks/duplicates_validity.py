@@ -1,0 +1,283 @@
+"""How often the duplicates check is right, per kind of copy, and how often it calls a hard negative a copy.
+
+Built from CLINC150's test queries (../shared/datasets): each kind below takes its own sample of queries and
+makes one copy of each; a copy counts as found when it lands in the same group as its original.
+- exact, case (Title Case or UPPER), punctuation (a comma after the first word, a final ? or !, or none),
+  typo (one letter swapped, dropped, doubled or replaced in a word of 4+ letters), word order (the last one
+  or two words moved to the front), filler (hi / please / um / thanks / can you ... added);
+- paraphrase: 30 reworded pairs written for this project (PARAPHRASES), found only with embeddings.
+Hard negatives are the same template with another slot value, which must stay apart: a number changed, a
+city or person swapped for another, an opposite (on/off, up/down, lock/unlock, ...) swapped.
+For reference, the rule before issue 21 (rapidfuzz ratio >= 0.90 or cosine >= 0.95) is scored on the
+same pairs.
+
+    .venv/bin/python benchmarks/duplicates_validity.py [--per-kind 100] [--no-embeddings]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
+COPY_KINDS = ("exact", "case", "punctuation", "typo", "word order", "filler", "paraphrase")
+NEGATIVE_KINDS = ("number", "name", "opposite")
+FILLERS = (("hi, ", ""), ("", " please"), ("um, ", ""), ("", ", thanks"), ("can you ", ""), ("please ", ""), ("hey, ", " thanks"))
+CITIES = ("paris", "london", "tokyo", "chicago", "boston", "denver", "seattle", "miami", "dallas", "berlin", "rome", "madrid",
+          "atlanta", "phoenix", "houston", "austin", "toronto", "sydney", "dublin", "vienna", "new york", "los angeles",
+          "san francisco", "las vegas", "orlando", "portland", "detroit", "montreal", "mexico city", "beijing")
+NAMES = ("john", "mary", "james", "sarah", "michael", "linda", "david", "susan", "robert", "karen", "tom", "anna", "mom", "dad",
+         "jessica", "kevin", "emily", "daniel", "laura", "steve", "bob", "alice", "peter", "lisa", "mike", "jane", "chris")
+OPPOSITE_SWAPS = (("on", "off"), ("off", "on"), ("up", "down"), ("down", "up"), ("lock", "unlock"), ("unlock", "lock"),
+                  ("open", "close"), ("close", "open"), ("enable", "disable"), ("disable", "enable"), ("increase", "decrease"),
+                  ("decrease", "increase"), ("start", "stop"), ("stop", "start"), ("add", "remove"), ("remove", "add"),
+                  ("buy", "sell"), ("sell", "buy"), ("before", "after"), ("after", "before"), ("higher", "lower"),
+                  ("lower", "higher"), ("raise", "lower"), ("louder", "quieter"), ("in", "out"), ("yes", "no"))
+# Reworded copies written for this project: the same request in other words.
+PARAPHRASES = (
+    ("how do i reset my password", "what are the steps to reset my password"),
+    ("what is the weather like today", "how is the weather today"),
+    ("play some relaxing jazz music", "put on some relaxing jazz music"),
+    ("i lost my credit card", "my credit card is lost"),
+    ("cancel my subscription please", "i would like to cancel my subscription"),
+    ("what time is it right now", "what is the current time"),
+    ("how much money is in my checking account", "what is the balance of my checking account"),
+    ("set an alarm for tomorrow morning", "wake me up tomorrow morning with an alarm"),
+    ("tell me a joke", "say something funny to me"),
+    ("where is my package", "where is my parcel right now"),
+    ("i want to book a table for dinner", "i would like to reserve a table for dinner"),
+    ("what is the exchange rate for euros", "how many euros do i get for a dollar"),
+    ("how do i change my address", "i need to update my address"),
+    ("can i pay my bill online", "is it possible to pay my bill online"),
+    ("why was my card declined", "my card got declined, why"),
+    ("add milk to my shopping list", "put milk on my shopping list"),
+    ("how many calories are in a banana", "what is the calorie count of a banana"),
+    ("translate hello into spanish", "how do you say hello in spanish"),
+    ("what is my credit score", "tell me my credit score"),
+    ("remind me to call the dentist", "set a reminder to call the dentist"),
+    ("how long does shipping take", "how long will delivery take"),
+    ("i forgot my pin", "i cannot remember my pin"),
+    ("what's on my calendar today", "what do i have scheduled today"),
+    ("is my flight on time", "is my flight delayed or on time"),
+    ("how do i activate my new card", "how can i activate the card i just got"),
+    ("what is the meaning of life", "what is life's meaning"),
+    ("who made you", "who created you"),
+    ("give me directions to the airport", "how do i get to the airport"),
+    ("my transfer has not arrived yet", "the money i transferred still has not arrived"),
+    ("please speak more slowly", "can you talk slower"),
+)
+
+
+@dataclass(frozen=True)
+class Pair:
+    kind: str
+    original: str
+    copy: str
+    negative: bool  # a hard negative: must not be grouped
+
+
+def clinc_queries() -> list[str]:
+    data = json.loads((SHARED / "clinc150" / "data_full.json").read_text())
+    return list(dict.fromkeys(t for t, _ in data["test"] + data["val"] + data["train"]))
+
+
+def one_typo(text: str, rng: random.Random) -> str | None:
+    words = text.split(" ")
+    candidates = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
+    if not candidates:
+        return None
+    i = rng.choice(candidates)
+    w = words[i]
+    p = rng.randrange(1, len(w) - 1)
+    edit = rng.randrange(4)
+    if edit == 0:
+        w = w[:p] + w[p + 1] + w[p] + w[p + 2:]
+    elif edit == 1:
+        w = w[:p] + w[p + 1:]
+    elif edit == 2:
+        w = w[:p] + w[p] + w[p:]
+    else:
+        w = w[:p] + rng.choice([c for c in "abcdefghijklmnopqrstuvwxyz" if c != w[p]]) + w[p + 1:]
+    words[i] = w
+    return " ".join(words)
+
+
+def _copy(kind: str, text: str, rng: random.Random) -> str | None:
+    if kind == "exact":
+        return text
+    if kind == "case":
+        return text.upper() if rng.random() < 0.5 else text.title()
+    if kind == "punctuation":
+        words = text.rstrip("?!.").split(" ")
+        if len(words) < 2:
+            return None
+        return words[0] + ", " + " ".join(words[1:]) + rng.choice(["?", "!", ""])
+    if kind == "typo":
+        return one_typo(text, rng)
+    if kind == "word order":
+        words = text.split(" ")
+        if len(words) < 4:
+            return None
+        k = rng.choice([1, 2])
+        return " ".join(words[-k:] + words[:-k])
+    if kind == "filler":
+        before, after = rng.choice(FILLERS)
+        return before + text + after
+    raise ValueError(kind)
+
+
+def _negative(kind: str, text: str, rng: random.Random) -> str | None:
+    words = text.split(" ")
+    if kind == "number":
+        spots = [i for i, w in enumerate(words) if re.fullmatch(r"\d+", w)]
+        if not spots:
+            return None
+        i = rng.choice(spots)
+        words[i] = str(int(words[i]) + rng.choice([1, 2, 5, 10]))
+        return " ".join(words)
+    if kind == "name":
+        for pool in (CITIES, NAMES):
+            found = [v for v in pool if re.search(rf"\b{re.escape(v)}\b", text)]
+            if found:
+                old = rng.choice(found)
+                new = rng.choice([v for v in pool if v != old])
+                return re.sub(rf"\b{re.escape(old)}\b", new, text, count=1)
+        return None
+    if kind == "opposite":
+        spots = [(i, b) for i, w in enumerate(words) for a, b in OPPOSITE_SWAPS if w == a]
+        if not spots:
+            return None
+        i, new = rng.choice(spots)
+        words[i] = new
+        return " ".join(words)
+    raise ValueError(kind)
+
+
+def build_pairs(per_kind: int, seed: int = 0, queries: list[str] | None = None) -> list[Pair]:
+    """per_kind pairs of each copy kind (paraphrases: at most 30) and up to per_kind of each hard negative."""
+    rng = random.Random(seed)
+    pool = list(queries if queries is not None else clinc_queries())
+    rng.shuffle(pool)
+    used: set[str] = set()
+    pairs: list[Pair] = []
+    plan = [(kind, _negative, True) for kind in NEGATIVE_KINDS] + [(kind, _copy, False) for kind in COPY_KINDS[:-1]]
+    for kind, make, negative in plan:
+        made = 0
+        for text in pool:
+            if made >= per_kind:
+                break
+            if text in used:
+                continue
+            other = make(kind, text, rng)
+            if other and (negative or other is not None) and (other != text or not negative) and other not in used:
+                used.update((text, other))
+                pairs.append(Pair(kind, text, other, negative))
+                made += 1
+    pairs += [Pair("paraphrase", a, b, False) for a, b in PARAPHRASES[:per_kind]]
+    return pairs
+
+
+def score(pairs: list[Pair], embedder=None) -> dict[str, tuple[int, int]]:
+    """kind -> (pairs grouped together, pairs), running the duplicates check on one file of every text."""
+    from dataaudit.checks.duplicates import measure_index
+    from dataaudit.config import Config
+    from dataaudit.index import build_index
+    from dataaudit.load.dataset import load_dataset
+    from dataaudit.normalize import normalize_text
+
+    config = Config()
+    folder = Path(tempfile.mkdtemp(prefix="dataaudit-validity-"))
+    path = folder / "pairs.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for pair in pairs:
+            handle.write(json.dumps({"text": pair.original, "label": pair.kind}) + "\n")
+            handle.write(json.dumps({"text": pair.copy, "label": pair.kind}) + "\n")
+    index = build_index("train", load_dataset([path], config), lambda t: normalize_text(t, config.duplicates))
+    if embedder is not None:
+        index = index.with_vectors(dict(zip(index.distinct, embedder.embed(index.distinct))), 384)
+    result = measure_index(index, config)
+    group_of: dict[int, int] = {}
+    for g, group in enumerate(result.all_groups):  # a near group holds every record of its keys: it wins
+        for _, line in group.members:
+            if group.kind == "near" or line not in group_of:
+                group_of[line] = g
+    out: dict[str, list[int]] = {}
+    for n, pair in enumerate(pairs):
+        a, b = 2 * n + 1, 2 * n + 2
+        tally = out.setdefault(pair.kind, [0, 0])
+        tally[0] += int(a in group_of and group_of.get(a) == group_of.get(b))
+        tally[1] += 1
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def score_old_rule(pairs: list[Pair], embedder=None) -> dict[str, tuple[int, int]]:
+    """The rule before issue 21, pair by pair: same key, rapidfuzz ratio >= 0.90, or cosine >= 0.95."""
+    import numpy as np
+    from rapidfuzz.fuzz import ratio
+
+    from dataaudit.config import Config
+    from dataaudit.normalize import normalize_text
+
+    config = Config().duplicates
+    out: dict[str, list[int]] = {}
+    keys = [(normalize_text(p.original, config), normalize_text(p.copy, config)) for p in pairs]
+    cosines = None
+    if embedder is not None:
+        left = embedder.embed([a for a, _ in keys])
+        right = embedder.embed([b for _, b in keys])
+        cosines = np.sum(left * right, axis=1)
+    for n, (pair, (a, b)) in enumerate(zip(pairs, keys)):
+        same = a == b or ratio(a, b) >= 90 or (cosines is not None and cosines[n] >= 0.95)
+        tally = out.setdefault(pair.kind, [0, 0])
+        tally[0] += int(same)
+        tally[1] += 1
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def table(new: dict[str, tuple[int, int]], old: dict[str, tuple[int, int]], title: str) -> list[str]:
+    lines = [f"### {title}", "", "| pairs | kind | grouped, this rule | grouped, rule before issue 21 |", "|---|---|---|---|"]
+    for kind in COPY_KINDS + NEGATIVE_KINDS:
+        if kind in new:
+            (f, n), (fo, _) = new[kind], old[kind]
+            what = "hard negative (must stay apart)" if kind in NEGATIVE_KINDS else "copy (recall)"
+            lines.append(f"| {what} | {kind} | {f}/{n} ({f / n:.0%}) | {fo}/{n} ({fo / n:.0%}) |")
+    for label, scores in (("this rule", new), ("rule before issue 21", old)):
+        found = sum(scores[k][0] for k in COPY_KINDS if k in scores)
+        false = sum(scores[k][0] for k in NEGATIVE_KINDS if k in scores)
+        negatives = sum(scores[k][1] for k in NEGATIVE_KINDS if k in scores)
+        precision = found / (found + false) if found + false else float("nan")
+        lines.append(f"\n{label}: hard negatives kept apart {negatives - false}/{negatives} ({(negatives - false) / negatives:.0%}); "
+                     f"pair precision over the battery {precision:.3f} ({found} copies found, {false} hard negatives grouped)")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--per-kind", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-embeddings", action="store_true")
+    args = parser.parse_args()
+    if not SHARED.exists():
+        raise SystemExit("../shared/datasets is not beside the project")
+    pairs = build_pairs(args.per_kind, args.seed)
+    lines = table(score(pairs), score_old_rule(pairs), "Without embeddings (lexical rules only)")
+    if not args.no_embeddings:
+        from dataaudit.embeddings import Embedder
+
+        embedder = Embedder(cache_dir=Path(tempfile.gettempdir()) / "dataaudit-bench-seeds")
+        lines += [""] + table(score(pairs, embedder), score_old_rule(pairs, embedder),
+                              "With embeddings (all-MiniLM-L6-v2, cosine >= 0.95 plus the lexical rules)")
+    print(f"CLINC150 queries, seed {args.seed}, up to {args.per_kind} pairs per kind\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
