@@ -9,20 +9,17 @@ import numpy as np
 import pytest
 
 from benchmarks.coverage_validity import build_cases, run_case
-from dataaudit.checks.base import AuditContext, Status
-from dataaudit.checks.coverage import CHECK, CoverageConfig, coverage_lines, estimate_coverage
-from dataaudit.config import Config
+from dataaudit.checks.base import Status
+from dataaudit.checks.coverage import CoverageConfig, coverage_lines, estimate_coverage
 from dataaudit.report import to_jsonable
 from tests.conftest import shared_dataset
 
-TRAIN_PER_INTENT, TEST_PER_INTENT = 40, 12
-CASES = {
+TRAIN_PER_INTENT, TEST_PER_INTENT = 30, 10
+CASES = {  # case -> tolerance on the covered share at this size (the full battery's errors are in the README)
     "CLINC150, 3 domains absent, 25% (seed 1)": 0.05,
     "CLINC150 out-of-scope, 25%": 0.05,
-    "CLINC150, nothing absent": 0.05,
     "CLINC150, 25-intent mix only": 0.05,
     "Banking77, 10 intents absent (seed 0)": 0.07,
-    "Banking77, 20-intent mix only": 0.05,
     "Banking77, 25 production inputs": None,
 }
 
@@ -57,32 +54,23 @@ def test_a_gap_ranks_uncovered_lines_first_and_names_them(outcomes):
 
 
 def test_nothing_absent_or_a_mix_change_names_no_gap_and_reports_the_mix(outcomes):
-    for name in ("CLINC150, nothing absent", "CLINC150, 25-intent mix only", "Banking77, 20-intent mix only"):
-        assert outcomes[name]["false_named_lines"] == 0, outcomes[name]
-    assert outcomes["CLINC150, 25-intent mix only"]["mix_shift"] >= 0.6
-    assert outcomes["CLINC150, nothing absent"]["mix_shift"] <= 0.15
+    row = outcomes["CLINC150, 25-intent mix only"]
+    assert row["false_named_lines"] == 0 and not row["result"].uncovered, row
+    assert row["mix_shift"] >= 0.6
+    assert sum(row["result"].production_label_mix.values()) == pytest.approx(1, abs=0.01)
 
 
-def _context(case, embedder, config=None):
-    from benchmarks.coverage_validity import _index
-
-    return AuditContext(config=config or Config(), train=_index("train", case.train, True, embedder),
-                        production=_index("production", case.production, False, embedder), embedding_model=embedder.label)
-
-
-def test_below_the_minimum_sample_coverage_is_unknown_with_the_reason(battery, embedder):
-    ctx = _context(battery["Banking77, 25 production inputs"], embedder)
-    result = CHECK.measure(ctx)
+def test_below_the_minimum_sample_coverage_is_unknown_with_the_reason(outcomes):
+    row = outcomes["Banking77, 25 production inputs"]
+    result, finding = row["result"], row["finding"]
     assert result.covered_share is None and "production_inputs 25 < min_production_inputs 30" in result.not_measured
     assert list(coverage_lines(result)) == []
-    (finding,) = CHECK.judge(result, ctx)
     assert finding.status is Status.UNKNOWN and "production_inputs 25" in finding.summary
 
 
-def test_per_line_verdicts_point_at_their_scenario_and_nearest_training_input(battery, embedder):
+def test_per_line_verdicts_point_at_their_scenario_and_nearest_training_input(battery, outcomes):
     case = battery["Banking77, 10 intents absent (seed 0)"]
-    ctx = _context(case, embedder)
-    result = CHECK.measure(ctx)
+    result = outcomes[case.name]["result"]
     lines = list(coverage_lines(result))
     assert len(lines) == len(case.production)
     assert [line["line"] for line in lines] == list(range(1, len(case.production) + 1))
