@@ -621,18 +621,13 @@ def measure_coverage(train_records, train_keys, train_vectors, production_record
     """Transitional entry point for the pre-registry api.py (delete once api.py runs CHECK): builds the two
     TextIndexes from records, keys and vectors and runs `measure` with the default coverage settings."""
     from ..config import Config
-    from ..index import TextIndex
+    from ..index import build_index
     from ..load.records import Dataset
 
     def index(role, records, keys, vectors):
-        positions: dict[str, list[int]] = {}
-        for i, key in enumerate(keys):
-            if key:
-                positions.setdefault(key, []).append(i)
-        distinct = list(positions)
-        slot = {k: i for i, k in enumerate(distinct)}
-        key_ids = np.array([slot.get(k, -1) for k in keys], dtype=np.int64)
-        return TextIndex(role, Dataset(role, [], list(records), [], len(records), 0), list(keys), distinct, positions, key_ids, vectors)
+        key_of = dict(zip((r.input_text for r in records), keys))  # keys are the api's normalised inputs
+        built = build_index(role, Dataset(role, [], list(records), [], len(records), 0), key_of.__getitem__)
+        return built.with_vectors(dict(zip(built.distinct, vectors)), vectors.shape[1])
 
     ctx = AuditContext(config=Config(), train=index("train", train_records, train_keys, train_vectors),
                        production=index("production", production_records, production_keys, production_vectors),
