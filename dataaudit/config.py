@@ -105,18 +105,6 @@ class EmbeddingConfig:
 
 
 @dataclass
-class CoverageConfig:
-    neighbours: int = 10  # k of the neighbourhood rule
-    min_share_ratio: float = 0.5  # covered when training share of the k neighbours >= this x expected share
-    close_enough_cosine: float = 0.75  # ... or when the nearest training input is at least this similar
-    min_covered_share: float = 0.90  # fail below
-    max_uncovered_scenario_share: float = 0.05  # fail when an uncovered scenario holds more production
-    examples_per_scenario: int = 5
-    max_scenarios: int = 40
-    seed: int = 0
-
-
-@dataclass
 class DuplicatesConfig:
     normalize_nfkc: bool = True
     normalize_casefold: bool = True
@@ -202,7 +190,6 @@ class Config:
     balance: BalanceConfig = field(default_factory=BalanceConfig)
     agreement: AgreementConfig = field(default_factory=AgreementConfig)
     embeddings: EmbeddingConfig = field(default_factory=EmbeddingConfig)
-    coverage: CoverageConfig = field(default_factory=CoverageConfig)
     duplicates: DuplicatesConfig = field(default_factory=DuplicatesConfig)
     hygiene: HygieneConfig = field(default_factory=HygieneConfig)
     prompt_log: PromptLogConfig = field(default_factory=PromptLogConfig)
@@ -236,7 +223,7 @@ class Config:
                 raise ConfigError(f"{self._where()}conditions.skip: unknown condition {cid!r} (known: {', '.join(CONDITION_IDS)})")
         if not 0 < self.agreement.tentative_alpha <= self.agreement.reliable_alpha <= 1:
             raise ConfigError(f"{self._where()}agreement: need 0 < tentative_alpha <= reliable_alpha <= 1")
-        if self.coverage.neighbours < 1 or self.duplicates.neighbours < 1:
+        if self.duplicates.neighbours < 1:
             raise ConfigError(f"{self._where()}neighbours must be >= 1")
         _check_ranges(self, "", self._where())
 

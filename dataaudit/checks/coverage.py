@@ -136,7 +136,7 @@ class CoverageResult:
     mix_shift: float | None = None  # total variation distance between the two label mixes
     not_measured: str = ""  # why no estimate was made (sample too small); empty when measured
     map_points: dict[str, list] | None = None  # seeded 2-D PCA sample for the HTML report's map
-    line_verdicts: LineVerdicts | None = field(default=None, repr=False)  # coverage_lines() reads it; not in JSON
+    line_verdicts: LineVerdicts | None = field(default=None, repr=False, metadata={"json": False})  # coverage_lines() reads it; not in JSON
 
 
 RULE = ("covered share by best-bin mixture-proportion estimation on a score combining nearest-training cosine and "

@@ -75,7 +75,7 @@ class LabelNoiseResult:
     labels: int
     folds: int
     excluded_labels: list[dict[str, Any]] = field(default_factory=list)  # {label, count}: too rare to learn
-    all_suspects: list[dict[str, Any]] = field(default_factory=list, repr=False)  # for the suspects file only
+    all_suspects: list[dict[str, Any]] = field(default_factory=list, repr=False, metadata={"json": False})  # suspects file only
 
 
 def _not_estimated(reason: str, *, examples: int = 0, labels: int = 0, excluded: list | None = None) -> LabelNoiseResult:
