@@ -6,7 +6,8 @@
 - index: built on the driver from the keys the tasks computed (a dict lookup per record, no re-normalising).
 - embed: the embedding cache is read on the driver first; only the texts it lacks go to Ray Data
   `map_batches` on an actor pool that loads the model once per actor and takes `gpus_per_actor` GPUs each
-  when the cluster has GPUs. The vectors come back to the driver and fill the cache.
+  when the cluster has GPUs. The vectors come back to the driver and fill the cache. Ray Data restarts an
+  actor whose process died and retries its batch; an exception raised by the model fails the step.
 
 Ray is imported only here, and only when the engine is made. Ray retries a task whose worker died; when
 the cluster cannot finish a step, EngineError (exit 2) stops the audit before any report exists.
@@ -30,8 +31,7 @@ from .local import embed_indexes
 INSTALL = "pip install 'dataaudit[ray]'"
 CONNECT_TIMEOUT_S = 10
 EMBED_BLOCK_TEXTS = 4096  # texts per Ray Data block: big enough that scheduling is not the cost
-TASK_RETRIES = 3  # a task whose worker died runs again this many times before the audit gives up
-ACTOR_RESTARTS = 3
+TASK_RETRIES = 3  # a read task whose worker died runs again this many times before the audit gives up
 
 
 def _import_ray():
@@ -72,15 +72,20 @@ def _read_file(path: str, config, role: str) -> tuple[Any, dict[str, str]]:
     return dataset, keys
 
 
-class _EmbedActor:
-    """Holds one model for its lifetime; Ray Data hands it batches of texts."""
+def _embed_actor(embedder: Embedder) -> type:
+    """An actor class that holds one model for its lifetime; Ray Data hands it batches of texts. The embedder
+    travels inside the class (no constructor arguments in the object store, which a restarted actor would
+    need to find again)."""
 
-    def __init__(self, embedder: Embedder):
-        self.embedder = embedder
+    class EmbedActor:
+        def __init__(self):
+            self.embedder = embedder
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        vectors = self.embedder.embed([str(t) for t in batch["text"]])
-        return {"position": batch["position"], "vector": vectors}
+        def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            vectors = self.embedder.embed([str(t) for t in batch["text"]])
+            return {"position": batch["position"], "vector": vectors}
+
+    return EmbedActor
 
 
 class RayEngine:
@@ -102,6 +107,7 @@ class RayEngine:
                 where = f"at {address}" if address else "on this machine"
                 raise EngineError(f"cannot start or join the Ray cluster {where}: {' '.join(str(exc).split())[:300]}") from exc
             self._started = True
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # the report is the output, not executor chatter
         self.ray.data.DataContext.get_current().enable_progress_bars = False
 
     def _run(self, step: str, fn):
@@ -168,9 +174,9 @@ class RayEngine:
 
         def run():
             data = ray.data.from_pandas(blocks).map_batches(
-                _EmbedActor, fn_constructor_args=(shipped,), batch_size=max(embedder.batch_size * 8, 256), batch_format="numpy",
+                _embed_actor(shipped), batch_size=max(embedder.batch_size * 8, 256), batch_format="numpy",
                 compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=1 if not gpus_each else None,
-                num_gpus=gpus_each or None, max_restarts=ACTOR_RESTARTS, max_task_retries=TASK_RETRIES)
+                num_gpus=gpus_each or None)
             out = np.zeros((len(texts), 0), dtype=np.float32)
             for batch in data.iter_batches(batch_format="numpy", batch_size=None):
                 vectors = np.asarray(batch["vector"], dtype=np.float32)
