@@ -15,8 +15,10 @@ the cluster cannot finish a step, EngineError (exit 2) stops the audit before an
 
 from __future__ import annotations
 
+import copy
 import logging
 import socket
+import warnings
 from typing import Any
 
 import numpy as np
@@ -112,7 +114,9 @@ class RayEngine:
 
     def _run(self, step: str, fn):
         try:
-            return fn()
+            with warnings.catch_warnings():  # Ray's tuning and deprecation notes are not findings about the data
+                warnings.simplefilter("ignore")
+                return fn()
         except DataAuditError:
             raise
         except Exception as exc:  # a task or actor failed past its retries, or the cluster went away
@@ -164,13 +168,14 @@ class RayEngine:
 
         ray = self.ray
         actors, gpus_each = self._actors(ray.cluster_resources().get("GPU", 0.0))
-        shipped = Embedder.__new__(Embedder)
-        shipped.__dict__.update(embedder.__dict__)
+        block = max(1, min(EMBED_BLOCK_TEXTS, -(-len(texts) // actors)))  # every actor gets a block when texts are few
+        actors = min(actors, -(-len(texts) // block))
+        shipped = copy.copy(embedder)  # its own class: a configured or stand-in model travels as it is
         shipped.cache, shipped._model, shipped.progress = None, None, False  # the driver owns the cache
         if gpus_each:
             shipped.device = embedder.device or "cuda"
-        blocks = [pd.DataFrame({"position": np.arange(s, min(s + EMBED_BLOCK_TEXTS, len(texts))), "text": texts[s:s + EMBED_BLOCK_TEXTS]})
-                  for s in range(0, len(texts), EMBED_BLOCK_TEXTS)]
+        blocks = [pd.DataFrame({"position": np.arange(s, min(s + block, len(texts))), "text": texts[s:s + block]})
+                  for s in range(0, len(texts), block)]
 
         def run():
             data = ray.data.from_pandas(blocks).map_batches(
