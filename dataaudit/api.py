@@ -105,8 +105,8 @@ def audit(paths: PathArg | list[PathArg], config: Config | None = None, *, produ
     embeddings (no semantic near duplicates, coverage unknown); history: a SQLite run history, where this
     run is recorded and compared with the previous run of the same dataset (`report.regressions`);
     fail_on_regression: a regression makes the exit code 1; engine: what reads, indexes and embeds (an
-    engine object, or None for the one `config.engine` names: local by default, or Ray). Raises a DataAuditError (InputError,
-    ConfigError, ModelNotFoundError) when the audit cannot run at all.
+    engine object, or None for the one `config.engine` names: local by default, or Ray). Raises a
+    DataAuditError (InputError, ConfigError, ModelNotFoundError, EngineError) when the audit cannot run.
     """
     if config is None:
         config = load_config(config_path)
