@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import glob
-import warnings as _warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,10 @@ from .checks.base import NEED_MISSING
 from .checks.batches import measure_batches
 from .config import Config, load_config
 from .decide.verdict import decide
+from .engine import make_engine
 from .embeddings import Embedder
 from .errors import DataAuditError, InputError
-from .index import TextIndex, build_index
-from .load.dataset import load_dataset
 from .load.records import Dataset
-from .normalize import normalize_text
 from .report import CheckResults, CheckRun, InputSummary, Report
 
 PathArg = str | Path
@@ -55,20 +52,6 @@ def expand_paths(paths: PathArg | list[PathArg] | None) -> list[str]:
 
 def _inputs(role: str, dataset: Dataset) -> list[InputSummary]:
     return [InputSummary(role, f.path, f.sha256, f.records) for f in dataset.files]
-
-
-def _embed(indexes: list[TextIndex], embedder: Embedder) -> tuple[list[TextIndex], dict[str, int], list[str]]:
-    """Every distinct key of every role embedded once (the cache skips what earlier runs embedded)."""
-    distinct = list(dict.fromkeys(k for index in indexes for k in index.distinct))
-    text_of = {k: text for index in indexes for k, text in zip(index.distinct, index.embed_texts)}
-    before = (embedder.stats.computed, embedder.stats.from_cache)
-    with _warnings.catch_warnings(record=True) as caught:
-        _warnings.simplefilter("always")
-        vectors = embedder.embed([text_of[k] for k in distinct])
-    table = dict(zip(distinct, vectors))
-    dim = vectors.shape[1] if len(distinct) else 0
-    stats = {"computed": embedder.stats.computed - before[0], "from_cache": embedder.stats.from_cache - before[1]}
-    return [index.with_vectors(table, dim) for index in indexes], stats, [str(w.message) for w in caught]
 
 
 def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None) -> tuple[CheckResults, list[Finding], list[str]]:
@@ -114,40 +97,48 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None) -> tu
 def audit(paths: PathArg | list[PathArg], config: Config | None = None, *, production: PathArg | list[PathArg] | None = None,
           eval_path: PathArg | list[PathArg] | None = None, prompt_log: PathArg | None = None, embed: bool = True,
           embedder: Embedder | None = None, progress: bool = False, config_path: PathArg | None = None,
-          history: PathArg | None = None, fail_on_regression: bool = False) -> Report:
+          history: PathArg | None = None, fail_on_regression: bool = False, engine: Any = None) -> Report:
     """Audit one dataset (one or more files or globs audited together) and return the report.
 
     production: a sample of real production inputs (enables `coverage`); eval_path: the eval set, checked
     for leakage; prompt_log: prompt-experiment log for the `prompt_ceiling` condition; embed=False skips
     embeddings (no semantic near duplicates, coverage unknown); history: a SQLite run history, where this
     run is recorded and compared with the previous run of the same dataset (`report.regressions`);
-    fail_on_regression: a regression makes the exit code 1. Raises a DataAuditError (InputError,
-    ConfigError, ModelNotFoundError) when the audit cannot run at all.
+    fail_on_regression: a regression makes the exit code 1; engine: what reads, indexes and embeds (an
+    engine object, or None for the one `config.engine` names: local by default, or Ray). Raises a
+    DataAuditError (InputError, ConfigError, ModelNotFoundError, EngineError) when the audit cannot run.
     """
     if config is None:
         config = load_config(config_path)
     from .checks.tokens import resolve_target
 
     resolve_target(config.section("tokens"))  # a misspelt target model fails now, not after embedding
-    dataset = load_dataset(expand_paths(paths), config, role="train")
-    production_data = load_dataset(expand_paths(production), config, role="production", name="production") if production else None
-    eval_data = load_dataset(expand_paths(eval_path), config, role="eval", name="eval") if eval_path else None
+    owned = engine is None
+    engine = make_engine(config.engine) if owned else engine
+    try:
+        return _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history, fail_on_regression)
+    finally:
+        if owned:
+            engine.close()
 
-    def normalize(text: str) -> str:
-        return normalize_text(text, config.duplicates)
 
-    indexes = [build_index("train", dataset, normalize)]
+def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history, fail_on_regression) -> Report:
+    dataset = engine.read(paths, config, role="train")
+    production_data = engine.read(production, config, role="production", name="production") if production else None
+    eval_data = engine.read(eval_path, config, role="eval", name="eval") if eval_path else None
+
+    indexes = [engine.index("train", dataset, config)]
     if eval_data is not None:
-        indexes.append(build_index("eval", eval_data, normalize))
+        indexes.append(engine.index("eval", eval_data, config))
     if production_data is not None:
-        indexes.append(build_index("production", production_data, normalize))
+        indexes.append(engine.index("production", production_data, config))
     warnings: list[str] = []
     stats: dict[str, int] = {}
     model_label = ""
     if embed:
         embedder = embedder or Embedder(config.embeddings.model, device=config.embeddings.device, batch_size=config.embeddings.batch_size,
                                         cache_dir=config.embeddings.cache_dir or None, use_cache=config.embeddings.cache, progress=progress)
-        indexes, stats, caught = _embed(indexes, embedder)
+        indexes, stats, caught = engine.embed(indexes, embedder)
         warnings.extend(caught)
         model_label = embedder.label
     by_role = {index.role: index for index in indexes}
@@ -177,6 +168,7 @@ def audit(paths: PathArg | list[PathArg], config: Config | None = None, *, produ
         per_file=per_file,
         fail_on_regression=fail_on_regression,
         warnings=warnings,
+        engine=engine.info(),
     )
     if history:
         from .history.store import record_run

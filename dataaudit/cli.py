@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--dataset-name", help="name for history and reports (default: from the first file)")
     a.add_argument("--history", help="SQLite file of past runs: record this run and report regressions")
     a.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a regression against the previous run is found")
+    a.add_argument("--engine", choices=("local", "ray"), help="what executes the audit: local (default) or a Ray cluster (pip install 'dataaudit[ray]')")
+    a.add_argument("--ray-address", help="Ray cluster to join (HOST:PORT, ray://HOST:10001 or auto; implies --engine ray); default: start a local Ray")
     _add_data_options(a)
 
     i = sub.add_parser("init", help="write a commented default dataaudit.toml")
@@ -109,6 +111,8 @@ def _config_from_args(args: argparse.Namespace):
         "embeddings.cache": False if args.no_cache else None,
         "tokens.target_model": args.target_model,
         "tokens.tokenizer": args.tokenizer,
+        "engine.name": getattr(args, "engine", None) or ("ray" if getattr(args, "ray_address", None) else None),
+        "engine.address": getattr(args, "ray_address", None),
     }
     return config_with_overrides(config, overrides)
 

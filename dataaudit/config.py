@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .decide.conditions import CONDITION_IDS
+from .engine.config import EngineConfig
 from .errors import ConfigError
 
 TASK_TYPES = ("format", "classification", "extraction", "generation")
@@ -197,6 +198,7 @@ class Config:
     economics: EconomicsConfig = field(default_factory=EconomicsConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
     conditions: ConditionsConfig = field(default_factory=ConditionsConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)  # what executes the audit (local, or Ray)
     # Sections owned by checks (`Check.config_section`), by table name; read as attributes: config.pii
     sections: dict[str, Any] = field(default_factory=lambda: {name: cls() for name, cls in _check_sections().items()})
     source: str = ""  # where the config came from; not a setting

@@ -204,8 +204,11 @@ class Embedder:
             warnings.warn(f"embedding cache {self.cache.path} could not be written ({exc})", stacklevel=2)
             self.cache = None
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors for texts, one row each; texts are embedded once however often they repeat."""
+    def embed(self, texts: list[str], *, encode=None) -> np.ndarray:
+        """Unit vectors for texts, one row each; texts are embedded once however often they repeat.
+
+        encode: list[str] -> unit vectors, computing what the cache lacks elsewhere (an engine's actor pool);
+        None loads the model here. Either way the cache is read first and filled after."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         unique = list(dict.fromkeys(texts))
@@ -215,12 +218,14 @@ class Embedder:
         missing = [(h, t) for h, t in zip(hashes, unique) if h not in vectors]
         if missing:
             missing.sort(key=lambda ht: len(ht[1]))  # similar lengths batch together: less padding
-            model = self._load()
+            remote = np.asarray(encode([t for _, t in missing]), dtype=np.float32) if encode is not None else None
+            model = self._load() if remote is None else None
             with self._progress_bar(len(missing)) as advance:
                 for start in range(0, len(missing), WRITE_CHUNK):
                     chunk = missing[start:start + WRITE_CHUNK]
-                    encoded = model.encode([t for _, t in chunk], batch_size=self.batch_size, normalize_embeddings=True,
-                                           convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+                    encoded = remote[start:start + len(chunk)] if remote is not None else model.encode(
+                        [t for _, t in chunk], batch_size=self.batch_size, normalize_embeddings=True,
+                        convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
                     fresh = list(zip((h for h, _ in chunk), encoded))
                     vectors.update(fresh)
                     self._cache_put(fresh)

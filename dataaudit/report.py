@@ -70,6 +70,7 @@ class Report:
     fail_on_regression: bool = False
     warnings: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
+    engine: Any = None  # EngineInfo: which engine ran the audit, on how many nodes, CPUs and GPUs
 
     @property
     def exit_code(self) -> int:
@@ -93,6 +94,8 @@ class Report:
         }
         if self.regressions is not None:
             data["regressions"] = to_jsonable(self.regressions)
+        if self.engine is not None:
+            data["engine"] = to_jsonable(self.engine)
         data["verdict"]["exit_code"] = self.exit_code
         return data
 

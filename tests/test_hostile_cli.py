@@ -159,11 +159,11 @@ def test_text_from_the_data_never_acts_in_any_report(tmp_path, capsys):
 
 
 def test_an_error_is_never_exit_1(tmp_path, capsys, monkeypatch):
-    import dataaudit.api
+    import dataaudit.engine.local
 
     def explode(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(dataaudit.api, "load_dataset", explode)
+    monkeypatch.setattr(dataaudit.engine.local, "load_dataset", explode)  # the local engine loads
     assert main(["audit", str(_dataset(tmp_path / "t.jsonl")), "--no-embeddings"]) == 2
     assert "internal error" in capsys.readouterr().err

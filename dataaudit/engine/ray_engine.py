@@ -1,0 +1,207 @@
+"""The Ray engine: the audit's data-parallel steps on a Ray cluster, the checks unchanged on the driver.
+
+- read: one Ray task per input file parses and validates it (the loader's own `load_dataset`, so every
+  record keeps its file and line), and normalises its input keys; the driver merges the
+  per-file Datasets in file order.
+- index: built on the driver from the keys the tasks computed (a dict lookup per record, no re-normalising).
+- embed: the embedding cache is read on the driver first; only the texts it lacks go to Ray Data
+  `map_batches` on an actor pool that loads the model once per actor and takes `gpus_per_actor` GPUs each
+  when the cluster has GPUs. The vectors come back to the driver and fill the cache. Ray Data restarts an
+  actor whose process died and retries its batch; an exception raised by the model fails the step.
+
+Ray is imported only here, and only when the engine is made. Ray retries a task whose worker died; when
+the cluster cannot finish a step, EngineError (exit 2) stops the audit before any report exists.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import socket
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..embeddings import Embedder
+from ..errors import DataAuditError
+from ..index import TextIndex, build_index
+from ..load.records import Dataset
+from .base import EngineError, EngineInfo, dataset_name, expand_inputs, merge_datasets
+from .local import embed_indexes
+
+INSTALL = "pip install 'dataaudit[ray]'"
+CONNECT_TIMEOUT_S = 10
+EMBED_BLOCK_TEXTS = 4096  # texts per Ray Data block: big enough that scheduling is not the cost
+TASK_RETRIES = 3  # a read task whose worker died runs again this many times before the audit gives up
+
+
+def _import_ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401  the `data` extra, not only the core
+    except ImportError as exc:
+        raise EngineError(f"--engine ray needs Ray, which is not installed: install it with `{INSTALL}`") from exc
+    return ray
+
+
+def _probe(address: str) -> None:
+    """Fail fast, naming the address, when nothing listens there (ray.init alone can wait minutes)."""
+    if address in ("", "auto", "local"):
+        return
+    target = address.split("://", 1)[-1].rsplit("/", 1)[0]
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise EngineError(f"--ray-address {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise EngineError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}); start it with "
+                          "`ray start --head` there, or fix --ray-address / engine.address") from exc
+
+
+def _read_file(path: str, config, role: str) -> tuple[Any, dict[str, str]]:
+    """One file: its Dataset, and input text -> normalised key for its records. A DataAuditError
+    (unreadable file) is returned, not raised, so the driver re-raises it as itself, not wrapped by Ray."""
+    from ..load.dataset import load_dataset
+    from ..normalize import normalize_text
+
+    try:
+        dataset = load_dataset([path], config, role=role)
+    except DataAuditError as exc:
+        return exc, {}
+    keys = {text: normalize_text(text, config.duplicates) for text in dict.fromkeys(r.input_text for r in dataset.records)}
+    return dataset, keys
+
+
+def _embed_actor(embedder: Embedder) -> type:
+    """An actor class that holds one model for its lifetime; Ray Data hands it batches of texts. The embedder
+    travels inside the class (no constructor arguments in the object store, which a restarted actor would
+    need to find again)."""
+
+    class EmbedActor:
+        def __init__(self):
+            self.embedder = embedder
+
+        def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            vectors = self.embedder.embed([str(t) for t in batch["text"]])
+            return {"position": batch["position"], "vector": vectors}
+
+    return EmbedActor
+
+
+class RayEngine:
+    name = "ray"
+
+    def __init__(self, address: str = "", embed_actors: int = 0, gpus_per_actor: float = 1.0):
+        self.ray = _import_ray()
+        self.address = address
+        self.embed_actors = embed_actors
+        self.gpus_per_actor = gpus_per_actor
+        self._started = False
+        self._keys: dict[str, dict[str, str]] = {}
+        if not self.ray.is_initialized():
+            _probe(address)
+            try:
+                self.ray.init(address=address or None, logging_level=logging.ERROR, log_to_driver=False,
+                              include_dashboard=False, configure_logging=False)
+            except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError... for the same cause
+                where = f"at {address}" if address else "on this machine"
+                raise EngineError(f"cannot start or join the Ray cluster {where}: {' '.join(str(exc).split())[:300]}") from exc
+            self._started = True
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # the report is the output, not executor chatter
+        self.ray.data.DataContext.get_current().enable_progress_bars = False
+
+    def _run(self, step: str, fn):
+        try:
+            with warnings.catch_warnings():  # Ray's tuning and deprecation notes are not findings about the data
+                warnings.simplefilter("ignore")
+                return fn()
+        except DataAuditError:
+            raise
+        except Exception as exc:  # a task or actor failed past its retries, or the cluster went away
+            raise EngineError(f"the Ray cluster could not finish {step} ({type(exc).__name__}: "
+                              f"{' '.join(str(exc).split())[:300]}); no report was written") from exc
+
+    def read(self, paths, config, *, role: str = "train", name: str = "") -> Dataset:
+        files = expand_inputs(paths)
+        if not files:
+            from ..errors import InputError
+
+            raise InputError("no input files given")
+        task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_read_file)
+
+        def run():
+            config_ref = self.ray.put(config)
+            return self.ray.get([task.remote(f, config_ref, role) for f in files])
+
+        results = self._run(f"reading {len(files)} {role} file(s)", run)
+        parts: list[Dataset] = []
+        keys: dict[str, str] = {}
+        for dataset, file_keys in results:
+            if isinstance(dataset, DataAuditError):
+                raise dataset
+            parts.append(dataset)
+            keys.update(file_keys)
+        self._keys[role] = keys
+        return merge_datasets(parts, dataset_name(files, config, name))
+
+    def index(self, role: str, dataset: Dataset, config) -> TextIndex:
+        keys = self._keys.get(role)
+        if keys is None:  # a Dataset this engine did not read
+            from ..normalize import normalize_text
+
+            return build_index(role, dataset, lambda text: normalize_text(text, config.duplicates))
+        return build_index(role, dataset, keys.__getitem__)
+
+    def _actors(self, gpus: float) -> tuple[int, float]:
+        per_actor = self.gpus_per_actor if gpus >= 1 and self.gpus_per_actor > 0 else 0.0
+        if self.embed_actors:
+            return self.embed_actors, per_actor
+        if per_actor:
+            return max(1, int(gpus // per_actor)), per_actor
+        return max(1, len([n for n in self.ray.nodes() if n.get("Alive")])), 0.0
+
+    def encode(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
+        """Unit vectors for texts, computed by an actor pool; rows in the order of `texts`."""
+        import pandas as pd
+
+        ray = self.ray
+        actors, gpus_each = self._actors(ray.cluster_resources().get("GPU", 0.0))
+        block = max(1, min(EMBED_BLOCK_TEXTS, -(-len(texts) // actors)))  # every actor gets a block when texts are few
+        actors = min(actors, -(-len(texts) // block))
+        shipped = copy.copy(embedder)  # its own class: a configured or stand-in model travels as it is
+        shipped.cache, shipped._model, shipped.progress = None, None, False  # the driver owns the cache
+        if gpus_each:
+            shipped.device = embedder.device or "cuda"
+        blocks = [pd.DataFrame({"position": np.arange(s, min(s + block, len(texts))), "text": texts[s:s + block]})
+                  for s in range(0, len(texts), block)]
+
+        def run():
+            data = ray.data.from_pandas(blocks).map_batches(
+                _embed_actor(shipped), batch_size=max(embedder.batch_size * 8, 256), batch_format="numpy",
+                compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=1 if not gpus_each else None,
+                num_gpus=gpus_each or None)
+            out = np.zeros((len(texts), 0), dtype=np.float32)
+            for batch in data.iter_batches(batch_format="numpy", batch_size=None):
+                vectors = np.asarray(batch["vector"], dtype=np.float32)
+                if out.shape[1] == 0:
+                    out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+                out[np.asarray(batch["position"])] = vectors
+            return out
+
+        return self._run(f"embedding {len(texts)} texts on {actors} actor(s)", run)
+
+    def embed(self, indexes: list[TextIndex], embedder: Embedder):
+        return embed_indexes(indexes, embedder, encode=lambda texts: self.encode(embedder, texts))
+
+    def info(self) -> EngineInfo:
+        ray = self.ray
+        resources = ray.cluster_resources()
+        nodes = len([n for n in ray.nodes() if n.get("Alive")])
+        return EngineInfo(self.name, ray.__version__, nodes, float(resources.get("CPU", 0.0)), float(resources.get("GPU", 0.0)))
+
+    def close(self) -> None:
+        if self._started and self.ray.is_initialized():
+            self.ray.shutdown()
+        self._started = False

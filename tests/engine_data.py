@@ -1,0 +1,120 @@
+"""Shards built from CLINC150 for the engine tests: text+label training queries across JSONL, CSV and
+Parquet files with planted exact copies (some across files, one with a conflicting label) and malformed
+lines, and production queries (in-scope test queries plus out-of-scope ones) across two JSONL files."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dataaudit.embeddings import Embedder
+from tests.conftest import shared_dataset, write_jsonl
+
+
+@dataclass(frozen=True)
+class Shards:
+    train: Path  # a directory of train_0.jsonl, train_1.csv, train_2.parquet
+    production: Path  # a directory of prod_0.jsonl, prod_1.jsonl
+    train_rows: int  # data rows written (valid or not)
+    malformed: list[tuple[str, int]]  # (file name, line) of each planted malformed record
+    copies: list[tuple[str, str]]  # (copy text, original text) planted exact copies, after normalisation equal
+    conflict: str  # text of the copy planted with a different label
+    in_scope: int
+    out_of_scope: int
+
+
+def clinc_shards(folder: Path, *, intents: int = 12, per_intent: int = 12, production_per_intent: int = 4,
+                 out_of_scope: int = 12) -> Shards:
+    data = json.loads((shared_dataset("clinc150") / "data_full.json").read_text(encoding="utf-8"))
+    chosen = sorted({intent for _, intent in data["train"]})[:intents]
+    taken: dict[str, int] = {}
+    rows = []
+    for text, intent in data["train"]:
+        if intent in chosen and taken.get(intent, 0) < per_intent:
+            taken[intent] = taken.get(intent, 0) + 1
+            rows.append({"text": text, "label": intent})
+    third = len(rows) // 3
+    parts = [rows[:third], rows[third:2 * third], rows[2 * third:]]
+    # Copies: two inside a shard, two across shards (the copy in another file than its original, one of them
+    # re-cased and re-spaced so only normalisation finds it), one across shards with a conflicting label.
+    copies = [(parts[0][1]["text"], parts[0][1]["text"]), (parts[1][2]["text"], parts[1][2]["text"]),
+              ("  " + parts[0][3]["text"].upper() + " ", parts[0][3]["text"]), (parts[1][4]["text"], parts[1][4]["text"])]
+    parts[0].append(dict(parts[0][1]))
+    parts[1].append(dict(parts[1][2]))
+    parts[2].append({"text": copies[2][0], "label": parts[0][3]["label"]})
+    parts[2].append(dict(parts[1][4]))
+    other = next(i for i in chosen if i != parts[0][5]["label"])
+    conflict = parts[0][5]["text"]
+    parts[1].append({"text": conflict, "label": other})
+    folder.mkdir(parents=True, exist_ok=True)
+    train = folder / "train"
+    train.mkdir()
+    malformed_lines = ['{"text": "where is my card', "not json at all", json.dumps({"text": "a query with no label"})]
+    jsonl_rows: list = list(parts[0])
+    malformed = []
+    for offset, bad in zip((4, 9, 15), malformed_lines):
+        jsonl_rows.insert(offset, bad)
+        malformed.append(("train_0.jsonl", offset + 1))
+    write_jsonl(train / "train_0.jsonl", jsonl_rows)
+    pd.DataFrame(parts[1]).to_csv(train / "train_1.csv", index=False)
+    pd.DataFrame(parts[2]).to_parquet(train / "train_2.parquet", index=False)
+    (train / "README.md").write_text("not a shard: left out when the directory is read\n", encoding="utf-8")
+
+    seen: dict[str, int] = {}
+    production_rows = []
+    for text, intent in data["test"]:
+        if intent in chosen and seen.get(intent, 0) < production_per_intent:
+            seen[intent] = seen.get(intent, 0) + 1
+            production_rows.append({"text": text})
+    in_scope = len(production_rows)
+    production_rows += [{"text": text} for text, _ in data["oos_test"][:out_of_scope]]
+    production = folder / "production"
+    production.mkdir()
+    half = len(production_rows) // 2
+    write_jsonl(production / "prod_0.jsonl", production_rows[:half])
+    write_jsonl(production / "prod_1.jsonl", production_rows[half:])
+    return Shards(train, production, sum(len(p) for p in parts) + len(malformed_lines), malformed, copies, conflict,
+                  in_scope, out_of_scope)
+
+
+class _CharGramModel:
+    """Stands in for the sentence model where its speed matters more than its semantics: character 3-gram
+    counts hashed into 256 dimensions, unit length. Same `encode` signature as SentenceTransformer."""
+
+    def __init__(self, fail: str = "", marker: str = ""):
+        self.fail = fail
+        self.marker = marker
+
+    def encode(self, texts, **_):
+        import os
+
+        if self.fail == "raise":
+            raise RuntimeError("planted embedding failure")
+        if self.fail == "die_once" and not os.path.exists(self.marker):
+            open(self.marker, "w").close()
+            os._exit(1)  # the worker process dies, as when its node is lost
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        vectors = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 3), n_features=256, alternate_sign=False,
+                                    norm="l2").transform(list(texts)).toarray()
+        return vectors.astype(np.float32)
+
+
+class CharGramEmbedder(Embedder):
+    def __init__(self, fail: str = "", marker: str = ""):
+        super().__init__(use_cache=False)
+        self.fail = fail
+        self.marker = marker
+
+    @property
+    def label(self) -> str:
+        return "char-3-gram stand-in"
+
+    def _load(self):
+        if self._model is None:
+            self._model = _CharGramModel(self.fail, self.marker)
+        return self._model
