@@ -94,7 +94,7 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None) -> tu
     return CheckResults(results, runs), findings, warnings
 
 
-def audit(paths: PathArg | list[PathArg], config: Config | None = None, *, production: PathArg | list[PathArg] | None = None,
+def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None, *, production: PathArg | list[PathArg] | None = None,
           eval_path: PathArg | list[PathArg] | None = None, prompt_log: PathArg | None = None, embed: bool = True,
           embedder: Embedder | None = None, progress: bool = False, config_path: PathArg | None = None,
           history: PathArg | None = None, fail_on_regression: bool = False, engine: Any = None) -> Report:
@@ -123,7 +123,8 @@ def audit(paths: PathArg | list[PathArg], config: Config | None = None, *, produ
 
 
 def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history, fail_on_regression) -> Report:
-    dataset = engine.read(paths, config, role="train")
+    # A Dataset already loaded (a Label Studio project fetched from its server, a notebook's own) is audited as it is.
+    dataset = paths if isinstance(paths, Dataset) else engine.read(paths, config, role="train")
     production_data = engine.read(production, config, role="production", name="production") if production else None
     eval_data = engine.read(eval_path, config, role="eval", name="eval") if eval_path else None
 

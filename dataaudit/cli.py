@@ -55,7 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("audit", help="audit a dataset and write the readiness report",
                        description="Audit one dataset (several files or globs audit as one). Exit 0 ready, 1 not ready, 2 usage/input error, 3 not enough evidence.")
-    a.add_argument("inputs", nargs="+", help="JSONL / CSV / Parquet files or globs")
+    a.add_argument("inputs", nargs="*", help="JSONL / JSON / CSV / Parquet files, folders of them, or globs")
+    a.add_argument("--label-studio", metavar="URL", help="audit a Label Studio project fetched from this server (token: LABEL_STUDIO_API_KEY)")
+    a.add_argument("--project", type=int, help="the Label Studio project id (with --label-studio)")
+    a.add_argument("--since-last", action="store_true", help="with --label-studio and --history: only annotations made since the previous run")
+    a.add_argument("--question", help="annotation exports: the question whose labels are audited (default: the first classification question)")
+    a.add_argument("--suspects", metavar="FILE.csv", help="write the label-noise suspects (file, line, text, given, suggested, confidence)")
     a.add_argument("--out", help="folder for report.json, report.md, report.html")
     a.add_argument("--format", type=_formats, default=list(FORMATS), help="comma-separated: terminal,json,md,html (default: all)")
     a.add_argument("--production", nargs="+", help="sample of production inputs (enables coverage)")
@@ -78,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", required=True, help="the clean copy (same format as the input)")
     d.add_argument("--drop-conflicts", action="store_true", help="also drop every record of a group with conflicting labels")
     _add_data_options(d)
+
+    r = sub.add_parser("redact", help="write a copy with personal data and credentials replaced by placeholders (the input is never touched)")
+    r.add_argument("input")
+    r.add_argument("--out", required=True, help="the redacted copy (same format as the input)")
+    _add_data_options(r)
 
     h = sub.add_parser("history", help="table of past runs recorded in a history file")
     h.add_argument("db")
@@ -110,6 +120,7 @@ def _config_from_args(args: argparse.Namespace):
         "embeddings.cache_dir": args.cache_dir,
         "embeddings.cache": False if args.no_cache else None,
         "tokens.target_model": args.target_model,
+        "fields.question": getattr(args, "question", None),
         "tokens.tokenizer": args.tokenizer,
         "engine.name": getattr(args, "engine", None) or ("ray" if getattr(args, "ray_address", None) else None),
         "engine.address": getattr(args, "ray_address", None),
@@ -122,6 +133,32 @@ def _check_out_folder(out: str | None) -> None:
         raise InputError(f"{out}: --out must be a folder for the reports, and this is a file; name a folder")
 
 
+def _audit_source(args: argparse.Namespace, config):
+    """The files to audit, or a Label Studio project fetched from its server (a Dataset)."""
+    if args.label_studio:
+        if args.inputs:
+            raise InputError("give either input files or --label-studio, not both")
+        if args.project is None:
+            raise InputError("--label-studio needs --project ID (the number in the project's URL)")
+        if args.since_last and not args.history:
+            raise InputError("--since-last needs --history FILE, where the previous run of this project is recorded")
+        import datetime as dt
+
+        from .sources.label_studio import load_project
+
+        since = None
+        if args.since_last:
+            from .history.store import last_run_time
+
+            name = config.dataset_name or f"{args.label_studio.rstrip('/')}/projects/{args.project}"
+            previous = last_run_time(args.history, name)
+            since = dt.datetime.fromisoformat(previous) if previous else None
+        return load_project(args.label_studio, args.project, config, since=since)
+    if not args.inputs:
+        raise InputError("no input files: name the training export (or use --label-studio URL --project ID)")
+    return args.inputs
+
+
 def _run_audit(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -130,9 +167,16 @@ def _run_audit(args: argparse.Namespace) -> int:
 
     config = _config_from_args(args)
     _check_out_folder(args.out)  # before the audit, so a bad --out leaves no run in the history
-    report = audit(args.inputs, config, production=args.production, eval_path=args.eval_path, prompt_log=args.prompt_log,
+    source = _audit_source(args, config)
+    report = audit(source, config, production=args.production, eval_path=args.eval_path, prompt_log=args.prompt_log,
                    embed=not args.no_embeddings, progress=sys.stderr.isatty(), history=args.history,
                    fail_on_regression=args.fail_on_regression)
+    if args.suspects:
+        from .io import write_atomic
+        from .render.suspects import render_suspects_csv
+
+        noise = report.checks.get("label_noise")
+        write_atomic(args.suspects, render_suspects_csv(noise, noise.suspect_texts if noise is not None else {}))
     json_to_stdout = not args.out and "json" in args.format and args.format != list(FORMATS)
     if "terminal" in args.format:
         from .render.terminal import render_terminal
@@ -169,6 +213,14 @@ def _run_dedup(args: argparse.Namespace) -> int:
     summary = deduplicate(args.input, args.out, config, drop_conflicts=args.drop_conflicts, embed=not args.no_embeddings)
     print(f"kept {summary.kept} of {summary.records} records in {args.out}; dropped {summary.dropped} "
           f"(listed in {summary.sidecar})")
+    return 0
+
+
+def _run_redact(args: argparse.Namespace) -> int:
+    from .fix.redact import redact
+
+    s = redact(args.input, args.out, _config_from_args(args))
+    print(f"wrote {args.out}: {s.replaced} value(s) replaced in {s.changed} of {s.rows} rows (listed, masked, in {s.sidecar})")
     return 0
 
 
@@ -211,7 +263,7 @@ def _quiet_libraries() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_libraries()
-    handlers = {"audit": _run_audit, "init": _run_init, "dedup": _run_dedup, "history": _run_history, "compare": _run_compare}
+    handlers = {"audit": _run_audit, "init": _run_init, "dedup": _run_dedup, "redact": _run_redact, "history": _run_history, "compare": _run_compare}
     try:
         return handlers[args.command](args)
     except DataAuditError as exc:

@@ -76,6 +76,7 @@ class LabelNoiseResult:
     folds: int
     excluded_labels: list[dict[str, Any]] = field(default_factory=list)  # {label, count}: too rare to learn
     all_suspects: list[dict[str, Any]] = field(default_factory=list, repr=False, metadata={"json": False})  # suspects file only
+    suspect_texts: dict[tuple[str, int], str] = field(default_factory=dict, repr=False, metadata={"json": False})  # (file, line) -> input
 
 
 def _not_estimated(reason: str, *, examples: int = 0, labels: int = 0, excluded: list | None = None) -> LabelNoiseResult:
@@ -243,6 +244,7 @@ def measure(ctx: AuditContext) -> LabelNoiseResult | None:
         folds=folds,
         excluded_labels=excluded_list,
         all_suspects=suspects,
+        suspect_texts={(records[positions[j]].source, records[positions[j]].line): records[positions[j]].query_text for j in flagged},
     )
 
 

@@ -113,3 +113,15 @@ def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> 
         connection.close()
     return [{"id": r[0], "dataset": r[1], "generated_at": r[2], "verdict": r[3], "config_hash": r[4],
              "figures": json.loads(r[5]), "regressions": json.loads(r[6])} for r in reversed(rows)]
+
+
+def last_run_time(path: str | Path, dataset: str) -> str | None:
+    """When the previous run of this dataset was generated (ISO time), or None: the start of `--since-last`."""
+    if not Path(path).is_file():
+        return None
+    connection = _connect(path)
+    try:
+        row = connection.execute("SELECT generated_at FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT 1", (dataset,)).fetchone()
+    finally:
+        connection.close()
+    return row[0] if row else None

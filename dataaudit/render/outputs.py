@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..io import write_atomic
-from ..report import Report
+from ..report import Report, to_jsonable
 
 FILE_NAMES = {"json": "report.json", "md": "report.md", "html": "report.html"}
 
@@ -23,4 +23,25 @@ def write_reports(report: Report, folder: str | Path, formats: list[str]) -> lis
         else:
             continue
         written.append(write_atomic(folder / FILE_NAMES[fmt], render(report)))
+    if "json" in formats:
+        written += write_line_files(report, folder)
+    return written
+
+
+def write_line_files(report: Report, folder: Path) -> list[Path]:
+    """Every production line's coverage verdict and every duplicate group, conflict and leak, one JSON object
+    a line: report.json keeps counts and the first of each list for reading; scripts and dedup read these."""
+    import json
+
+    from ..checks.coverage import coverage_lines
+    from ..checks.duplicates import duplicates_lines
+    from .json_report import _safe
+
+    written = []
+    for name, result, lines in (("coverage.jsonl", report.checks.get("coverage"), coverage_lines),
+                                ("duplicates.jsonl", report.checks.get("duplicates"), duplicates_lines)):
+        if result is None:
+            continue
+        body = "".join(json.dumps(_safe(to_jsonable(item)), ensure_ascii=False) + "\n" for item in lines(result))
+        written.append(write_atomic(folder / name, body))
     return written

@@ -1,0 +1,28 @@
+"""Label noise: confident learning's estimate, how reliable it is, and the lines to re-check first."""
+
+from __future__ import annotations
+
+from ...report import Report
+from .base import Section, SectionContent, Table, text
+
+
+def _build(report: Report) -> SectionContent | None:
+    n = report.checks.get("label_noise")
+    if n is None:
+        return None
+    if n.estimated_error_rate is None:
+        return SectionContent([f"label noise not estimated: {n.reason}"])
+    ci = f" (95% CI {n.error_rate_ci[0]:.1%}-{n.error_rate_ci[1]:.1%})" if n.error_rate_ci else ""
+    lines = [f"an estimated {n.estimated_error_rate:.1%} of labels are wrong{ci}; classifier ({n.classifier}) cross-validated "
+             f"accuracy {n.cv_accuracy:.1%} against a majority baseline of {n.baseline_accuracy:.1%}"
+             + ("" if n.reliable else f"; not reliable: {n.reason}"),
+             f"{n.suspects_total} lines flagged" + (": " + ", ".join(str(s["line"]) for s in n.suspects[:10]) if n.suspects else "")]
+    if n.confused_pairs:
+        lines.append("most confused: " + ", ".join(f"{text(p['given'], 30)} -> {text(p['suggested'], 30)} ({p['count']})"
+                                                   for p in n.confused_pairs[:3]))
+    rows = [[s["file"], s["line"], text(s["label"], 40), text(s["suggested"], 40), f"{s['confidence']:.2f}"] for s in n.suspects]
+    return SectionContent(lines, [Table(f"Suspected wrong labels ({n.suspects_total})", ["file", "line", "label", "suggested", "confidence"],
+                                        rows, total=n.suspects_total)])
+
+
+SECTION = Section("label_noise", "Label noise", 45, _build)

@@ -1,0 +1,21 @@
+"""Personal data and credentials: counts by kind and role, and each finding's place, masked."""
+
+from __future__ import annotations
+
+from ...report import Report
+from .base import Section, SectionContent, Table, text
+
+
+def _build(report: Report) -> SectionContent | None:
+    p = report.checks.get("pii")
+    if p is None:
+        return None
+    kinds = ", ".join(f"{n} {k}" for k, n in p.by_kind.items()) or "none"
+    lines = [f"{p.records_with_findings} of {p.records} records hold personal data or credentials ({p.share:.1%}): {kinds}; "
+             f"{p.secret_records} with a secret"]
+    rows = [[f.file, f.line, text(f.field, 40), f.kind, text(f.masked, 60)] for f in p.findings]  # `masked` only, never the value
+    return SectionContent(lines, [Table(f"Findings ({p.findings_total})", ["file", "line", "field", "kind", "masked"], rows,
+                                        total=p.findings_total, collapsed=len(rows) > 20)])
+
+
+SECTION = Section("pii", "Personal data and credentials", 35, _build)
