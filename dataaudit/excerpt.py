@@ -72,3 +72,9 @@ def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True) 
     if len(value) > limit:
         value = value[: max(limit - 1, 0)].rstrip() + ELLIPSIS
     return neutralise_markdown(value) if markdown else value
+
+
+def plain_excerpt(text: object, limit: int = DEFAULT_LIMIT) -> str:
+    """The excerpt a result stores: masked, control-free, truncated, Markdown left as typed (each renderer
+    escapes for its own format, so a Markdown escape here would show as a stray backslash in the terminal)."""
+    return excerpt(text, limit, markdown=False)

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..config import AgreementConfig
 from ..errors import ConfigError
-from ..excerpt import excerpt
+from ..excerpt import plain_excerpt as excerpt
 from ..load.annotation_tools import JUDGED_LEVELS, LATEST_ONLY_NOTE
 from ..load.records import AnnotationExport, Dataset, Record
 from .base import AuditContext, Check, Finding, Status
@@ -455,7 +455,7 @@ def _disputed(table: _Table, limit: int) -> list[DisputedItem]:
     result = []
     for j in order[:limit]:
         record = table.items[j]
-        result.append(DisputedItem(record.record_id, record.source, list(record.all_lines), excerpt(record.input_text),
+        result.append(DisputedItem(record.record_id, record.source, list(record.all_lines), excerpt(record.query_text),
                                    {a.annotator: a.label for a in record.annotations}, round(float(per_item[j]), 4)))
     return result
 

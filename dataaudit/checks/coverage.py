@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
-from ..excerpt import excerpt
+from ..excerpt import plain_excerpt as excerpt
 from ..neighbours import top_k
 from .base import AuditContext, Check, Finding, Need, Status
 
@@ -435,7 +435,7 @@ def _unused_training(train: TextIndex, nearest_train: np.ndarray, config: Covera
     k = max(2, min(config.max_scenarios, int(np.sqrt(len(vectors) / 2))))
     assignment, centroids = _cluster(vectors, k, config.seed)
     hits = np.bincount(assignment[nearest_train[nearest_train >= 0]], minlength=len(centroids))
-    texts = [train.records[train.positions[key][0]].input_text for key in train.distinct]
+    texts = [train.records[train.positions[key][0]].query_text for key in train.distinct]
     labels = _cluster_labels(texts, assignment, len(centroids))
     result = []
     for c in np.where(hits == 0)[0]:
@@ -516,7 +516,7 @@ def _scenarios(ctx: AuditContext, config: CoverageConfig, result: Estimate, coun
     ones first) and each distinct production key's scenario id."""
     production, train = ctx.production, ctx.train
     vectors = production.vectors
-    texts = [production.records[production.positions[k][0]].input_text for k in production.distinct]
+    texts = [production.records[production.positions[k][0]].query_text for k in production.distinct]
     total = float(counts.sum())
 
     def nearest_of(m: int) -> list[NearestTraining]:
@@ -525,7 +525,7 @@ def _scenarios(ctx: AuditContext, config: CoverageConfig, result: Estimate, coun
             if j < 0:
                 continue
             record = train.records[train.positions[train.distinct[int(j)]][0]]
-            out.append(NearestTraining(excerpt(record.input_text), record.source, record.line, train_labels[int(j)], round(float(s), 4)))
+            out.append(NearestTraining(excerpt(record.query_text), record.source, record.line, train_labels[int(j)], round(float(s), 4)))
         return out
 
     groups: list[tuple[bool, np.ndarray, np.ndarray]] = []  # (uncovered, members, centroid)

@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import neighbours
 from ..config import Config, DuplicatesConfig
-from ..excerpt import excerpt
+from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
 from ..normalize import copy_kind, mistyped_fillers, reworded_copy, skeleton, tokens
@@ -348,7 +348,7 @@ def _group(kind: str, records: list[Record], positions: list[int], methods: list
     return DuplicateGroup(
         kind=kind, lines=[r.line for r in members], files=sorted({r.source for r in members}),
         keep=members[0].line, keep_file=members[0].source,
-        members=[GroupMember(r.source, r.line, excerpt(r.input_text, MAX_TEXT_CHARS), _shown_target(r))
+        members=[GroupMember(r.source, r.line, excerpt(r.query_text, MAX_TEXT_CHARS), _shown_target(r))
                  for r in members[:MAX_MEMBERS_LISTED]],
         same_target=len(targets) == 1, methods=methods, min_similarity=None if min_sim is None else round(min_sim, 4))
 
@@ -365,7 +365,7 @@ def _conflict(kind: str, records: list[Record], positions: list[int], name: str)
     labels = sorted(counts, key=lambda v: (-counts[v], v))
     return Conflict(kind, [records[p].line for p in ordered], sorted({records[p].source for p in ordered}),
                     [excerpt(v, MAX_TEXT_CHARS) for v in labels],
-                    [excerpt(t, MAX_TEXT_CHARS) for t in dict.fromkeys(records[p].input_text for p in ordered)], name)
+                    [excerpt(t, MAX_TEXT_CHARS) for t in dict.fromkeys(records[p].query_text for p in ordered)], name)
 
 
 def _distinct_values(records: list[Record], positions, name: str) -> int:
@@ -541,7 +541,7 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
             t, kind, sim = match[key]
             first = records[train.positions[distinct[t]][0]]
             leaks.append(Leak(record.source, record.line, first.source, first.line, kind, sim,
-                              excerpt(record.input_text, MAX_TEXT_CHARS), excerpt(first.input_text, MAX_TEXT_CHARS)))
+                              excerpt(record.query_text, MAX_TEXT_CHARS), excerpt(first.query_text, MAX_TEXT_CHARS)))
     return leaks
 
 
@@ -552,7 +552,7 @@ def _overlaps(train: TextIndex, production: TextIndex) -> list[Overlap]:
         positions = train.positions.get(key) if key else None
         if positions:
             first = records[positions[0]]
-            out.append(Overlap(record.source, record.line, first.source, first.line, excerpt(record.input_text, MAX_TEXT_CHARS)))
+            out.append(Overlap(record.source, record.line, first.source, first.line, excerpt(record.query_text, MAX_TEXT_CHARS)))
     return out
 
 
@@ -575,7 +575,7 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
     for conflict in result.all_conflicts:
         files, lines = zip(*conflict.members)
         yield {"kind": "conflict", "match": conflict.kind, "lines": list(lines), "files": list(files),
-               "labels": [None if v is None else excerpt(v, MAX_TEXT_CHARS, markdown=False) for v in conflict.labels]}
+               "labels": [None if v is None else excerpt(v, MAX_TEXT_CHARS) for v in conflict.labels]}
     for leak in result.all_leaks:
         yield {"kind": "leak", "match": leak.kind, "lines": [leak.eval_line, leak.train_line],
                "files": [leak.eval_file, leak.train_file], "similarity": leak.similarity}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..excerpt import excerpt
+from ..excerpt import plain_excerpt as excerpt
 from ..normalize import normalize_text
 from .base import AuditContext, Check, Finding, Status
 

@@ -11,11 +11,11 @@ def _build(report: Report) -> SectionContent | None:
     if d is None:
         return None
     lines = [f"{d.duplicate_records} of {d.records} records are duplicates ({d.duplicate_share:.1%}): {d.exact_group_count} exact groups "
-             f"({d.whole_record_groups} whole-record), {d.near_group_count} near groups (cosine >= {d.near_cosine:g}"
-             + (f", or edit ratio >= {d.lexical_ratio:g}" if d.lexical_ratio is not None else "") + ")",
-             f"{len(d.conflicts)} group(s) of duplicate inputs with different labels/targets"]
+             f"({d.whole_record_groups} whole-record), {d.near_group_count} near groups (cosine >= {d.near_cosine:g} without a "
+             "changed number, name, negation or opposite; or a lexical copy: case, punctuation, filler, word order, typos)",
+             f"{d.conflict_count} group(s) of duplicate inputs with different labels/targets"]
     if d.eval_records is not None:
-        lines.append(f"{len(d.leakage)} of {d.eval_records} eval records leak from training")
+        lines.append(f"{d.leak_count} of {d.eval_records} eval records leak from training")
     if d.production_overlap is not None:
         lines.append(f"{d.production_overlap} production inputs appear verbatim in training (information)")
     for c in d.conflicts[:3]:
@@ -29,9 +29,10 @@ def _build(report: Report) -> SectionContent | None:
     leaks = [[f"{x.eval_file}:{x.eval_line}", f"{x.train_file}:{x.train_line}", x.kind, f"{x.similarity:.3f}", text(x.eval_text)]
              for x in d.leakage]
     return SectionContent(lines, [
-        Table(f"Conflicting labels ({len(conflicts)} groups)", ["lines", "labels", "text"], conflicts, collapsed=not conflicts),
-        Table(f"Eval leakage ({len(leaks)} records)", ["eval record", "training record", "kind", "similarity", "text"], leaks,
-              collapsed=not leaks),
+        Table(f"Conflicting labels ({d.conflict_count} groups)", ["lines", "labels", "text"], conflicts, total=d.conflict_count,
+              collapsed=not conflicts),
+        Table(f"Eval leakage ({d.leak_count} records)", ["eval record", "training record", "kind", "similarity", "text"], leaks,
+              total=d.leak_count, collapsed=not leaks),
         Table(f"Duplicate groups ({d.exact_group_count + d.near_group_count})", ["kind", "lines", "keep", "text"], groups,
               total=d.exact_group_count + d.near_group_count),
     ])
