@@ -1,0 +1,60 @@
+"""Scheduled re-runs: a cold audit, a warm re-run of the same inputs, and a batch that adds 500 records.
+
+CLINC150: 15,000 training queries (train split) + 4,500 production queries (test split), audited through the
+CLI in fresh processes (imports included, as cron runs it), with an empty embedding cache for the cold run.
+Prints each wall time and the ratios to the cold audit; the goal (issue 18) is warm <= 0.10x cold.
+
+    .venv/bin/python benchmarks/bench_rerun.py
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLINC = ROOT.parent / "shared" / "datasets" / "clinc150" / "data_full.json"
+
+
+def _write(path: Path, rows: list[tuple[str, str]]) -> Path:
+    path.write_text("".join(json.dumps({"text": t, "label": label}) + "\n" for t, label in rows), encoding="utf-8")
+    return path
+
+
+def _audit(train: Path, production: Path, cache: Path, out: Path) -> float:
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "dataaudit", "audit", str(train), "--production", str(production),
+                             "--cache-dir", str(cache), "--out", str(out), "--format", "json"], capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode not in (0, 1, 3):
+        raise SystemExit(result.stderr[-2000:])
+    return elapsed
+
+
+def main() -> None:
+    if not CLINC.exists():
+        raise SystemExit(f"{CLINC} is not there: this benchmark needs ../shared/datasets")
+    data = json.loads(CLINC.read_text())
+    train_rows = [(t, label) for t, label in data["train"]]
+    production_rows = [(t, label) for t, label in data["test"]]
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        train = _write(work / "train.jsonl", train_rows)
+        production = _write(work / "production.jsonl", production_rows)
+        cache = work / "cache"
+        cold = _audit(train, production, cache, work / "r1")
+        warm = _audit(train, production, cache, work / "r2")
+        grown = _write(work / "train_plus.jsonl", train_rows + [(f"{t} please", label) for t, label in data["val"][:500]])
+        batch = _audit(grown, production, cache, work / "r3")
+    print(f"records: {len(train_rows):,} training + {len(production_rows):,} production (CLINC150)")
+    print(f"cold audit (empty embedding cache): {cold:7.1f} s")
+    print(f"warm re-run (every embedding cached): {warm:7.1f} s = {warm / cold:.2f}x cold (goal <= 0.10x)")
+    print(f"batch of 500 new records: {batch:7.1f} s = {batch / cold:.2f}x cold")
+
+
+if __name__ == "__main__":
+    main()
