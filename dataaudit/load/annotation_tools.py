@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..config import Config
 from ..errors import ConfigError, InputError
+from .values import Invalid
 from .records import AnnotationExport, Annotation, Dataset, InputFile, Record, RecordError
 
 # Question types, in one vocabulary for every tool, and the level of measurement of the judged ones.
@@ -146,11 +147,7 @@ def _text_of(data: dict, config: Config, prefix: str = "") -> str:
     return "\n".join(texts)
 
 
-class _Invalid(Exception):
-    def __init__(self, field_name: str, message: str):
-        super().__init__(message)
-        self.field = field_name
-        self.message = message
+_Invalid = Invalid  # one error type for every reader: a field of a record that cannot be used
 
 
 def _number_text(value: Any) -> str:
