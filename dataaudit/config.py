@@ -346,7 +346,13 @@ def _build(cls: type, data: dict[str, Any], prefix: str, where: str) -> Any:
             kwargs[name] = _build(nested, value, f"{prefix}{name}.", where)
         else:
             kwargs[name] = _check_type(value, annotation, f"{prefix}{name}", where)
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ConfigError as exc:  # a section's own validation (__post_init__): name the file too
+        message = str(exc)
+        raise ConfigError(message if where and message.startswith(where) else f"{where}{message}") from exc
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{where}{prefix.rstrip('.') or 'config'}: {exc}") from exc
 
 
 def _dataclass_of(annotation: Any) -> type | None:

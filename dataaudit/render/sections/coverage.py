@@ -11,6 +11,8 @@ def _build(report: Report) -> SectionContent | None:
     if c is None:
         condition = next((x for x in report.verdict.conditions if x.id == "coverage"), None)
         return SectionContent([condition.summary if condition else "coverage not measured"])
+    if c.covered_share is None:  # too small a sample to estimate: the result says why
+        return SectionContent([f"coverage not estimated: {getattr(c, 'not_measured', '') or 'too few inputs'}"])
     auc = "n/a" if c.domain_auc is None else f"{c.domain_auc:.2f}"
     lines = [f"{c.covered_share:.1%} of {c.production_inputs} production inputs covered ({c.rule}); "
              f"distribution shift (train vs production classifier ROC AUC, 0.5 = indistinguishable): {auc}",
