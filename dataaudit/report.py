@@ -18,8 +18,6 @@ from .checks.base import RunStatus
 from .decide.verdict import Verdict
 
 SCHEMA_VERSION = 1
-# Plot fields of results written before the `json` metadata flag; removed as those checks declare it.
-_LEGACY_PLOT_FIELDS = {"group_sizes", "map_points", "centroid_2d"}
 
 
 @dataclass(frozen=True)
@@ -103,7 +101,7 @@ class Report:
 def to_jsonable(value: Any) -> Any:
     """Plain JSON types from dataclasses, numpy scalars and tuples; NaN becomes null."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.metadata.get("json", True) and f.name not in _LEGACY_PLOT_FIELDS}
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.metadata.get("json", True)}
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -94,7 +94,7 @@ class Scenario:
     uncovered: bool  # named as a gap
     examples: list[str]  # most central inputs, excerpted
     uncovered_examples: list[UncoveredExample]
-    centroid_2d: list[float] | None = None
+    centroid_2d: list[float] | None = field(default=None, metadata={"json": False})  # for the map
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ class CoverageResult:
     production_label_mix: dict[str, float] | None = None  # EM estimate over the inputs that look covered
     mix_shift: float | None = None  # total variation distance between the two label mixes
     not_measured: str = ""  # why no estimate was made (sample too small); empty when measured
-    map_points: dict[str, list] | None = None  # seeded 2-D PCA sample for the HTML report's map
+    map_points: dict[str, list] | None = field(default=None, metadata={"json": False})  # seeded 2-D PCA sample for the map
     line_verdicts: LineVerdicts | None = field(default=None, repr=False, metadata={"json": False})  # coverage_lines() reads it; not in JSON
 
 
