@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import sqlite3
 import warnings
 from dataclasses import dataclass
@@ -92,28 +93,43 @@ class EmbeddingCache:
     def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=120)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, text_hash BLOB NOT NULL, "
-                           "vector BLOB NOT NULL, PRIMARY KEY (model, text_hash)) WITHOUT ROWID")
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, text_hash BLOB NOT NULL, "
+                               "vector BLOB NOT NULL, PRIMARY KEY (model, text_hash)) WITHOUT ROWID")
+        except sqlite3.DatabaseError:
+            connection.close()
+            raise
         return connection
 
     def _connect(self) -> sqlite3.Connection:
         """A usable cache: a file that is not (or no longer) a database is moved aside and rebuilt, with a
         warning, since every vector in it can be recomputed and the audit should not stop for it."""
-        try:
-            return self._open()
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                raise
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{os.getpid()}")
-            for suffix in ("", "-wal", "-shm"):
-                source = Path(str(self.path) + suffix)
-                if source.exists():
-                    os.replace(source, Path(str(aside) + suffix))
-            warnings.warn(f"embedding cache {self.path} was corrupt ({exc}); moved it to {aside.name} and started a new one",
-                          stacklevel=3)
-            return self._open()
+        for attempt in range(100):
+            try:
+                return self._open()
+            except sqlite3.OperationalError as exc:
+                # Switching a new file to WAL takes a lock that SQLite's busy timeout does not wait for, so two
+                # audits creating the same cache at once retry here instead of failing.
+                if "locked" not in str(exc):
+                    return self._rebuild(exc)
+                if attempt == 99:
+                    raise
+                time.sleep(0.05 + 0.01 * attempt)
+            except sqlite3.DatabaseError as exc:
+                return self._rebuild(exc)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _rebuild(self, exc: sqlite3.DatabaseError) -> sqlite3.Connection:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{os.getpid()}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(str(self.path) + suffix)
+            if source.exists():
+                os.replace(source, Path(str(aside) + suffix))
+        warnings.warn(f"embedding cache {self.path} was corrupt ({exc}); moved it to {aside.name} and started a new one",
+                      stacklevel=3)
+        return self._open()
 
     def get_many(self, model: str, hashes: list[bytes]) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}

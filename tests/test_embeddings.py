@@ -119,3 +119,13 @@ def test_a_model_folder_path_works_and_keys_its_own_cache(tmp_path):
     assert by_path.identity != default.identity
     vectors = Embedder(default.location, cache_dir=tmp_path).embed(["hello"])
     assert vectors.shape == (1, 384)
+
+
+def test_a_corrupt_cache_file_is_moved_aside_and_rebuilt_with_a_warning(tmp_path):
+    (tmp_path / "embeddings.sqlite3").write_bytes(b"this is not a database, it was truncated by a full disk" * 100)
+    cache = EmbeddingCache(tmp_path)
+    with pytest.warns(UserWarning, match="was corrupt"):
+        assert cache.get_many("m", [text_hash("a")]) == {}
+    assert list(tmp_path.glob("embeddings.sqlite3.corrupt-*"))
+    cache.put_many("m", [(text_hash("a"), np.ones(4, dtype=np.float32))])
+    assert list(cache.get_many("m", [text_hash("a")]).values())[0].tolist() == [1.0] * 4
