@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import glob
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from . import __version__
 from .checks import AuditContext, Check, Finding, RunStatus, all_checks
@@ -25,29 +23,11 @@ from .config import Config, load_config
 from .decide.verdict import decide
 from .engine import make_engine
 from .embeddings import Embedder
-from .errors import DataAuditError, InputError
+from .errors import DataAuditError
 from .load.records import Dataset
 from .report import CheckResults, CheckRun, InputSummary, Report
 
 PathArg = str | Path
-
-
-def expand_paths(paths: PathArg | list[PathArg] | None) -> list[str]:
-    """Files named or matched: an existing path is taken literally (`data[1].jsonl` is a file name), a
-    pattern only when no such file exists, so quoted globs work from cron (no shell) on every platform."""
-    if paths is None:
-        return []
-    found: list[str] = []
-    for item in (list(paths) if isinstance(paths, (list, tuple)) else [paths]):
-        pattern = str(item)
-        if Path(pattern).exists() or not glob.has_magic(pattern):
-            found.append(pattern)
-            continue
-        matches = sorted(glob.glob(pattern))
-        if not matches:
-            raise InputError(f"{pattern}: no file matches this pattern")
-        found.extend(matches)
-    return list(dict.fromkeys(found))
 
 
 def _inputs(role: str, dataset: Dataset) -> list[InputSummary]:

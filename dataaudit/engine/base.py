@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import glob
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,11 +27,27 @@ class EngineInfo:
     gpus: float
 
 
+def expand_paths(paths: str | Path | list | None) -> list[str]:
+    """Files named or matched: an existing path is taken literally (`data[1].jsonl` is a file name), a
+    pattern only when no such file exists, so quoted globs work from cron (no shell) on every platform."""
+    if paths is None:
+        return []
+    found: list[str] = []
+    for item in (list(paths) if isinstance(paths, (list, tuple)) else [paths]):
+        pattern = str(item)
+        if Path(pattern).exists() or not glob.has_magic(pattern):
+            found.append(pattern)
+            continue
+        matches = sorted(glob.glob(pattern))
+        if not matches:
+            raise InputError(f"{pattern}: no file matches this pattern")
+        found.extend(matches)
+    return list(dict.fromkeys(found))
+
+
 def expand_inputs(paths) -> list[str]:
     """Files named, matched by a glob, or inside a named directory (its data files, sorted by name; hidden
     files and other suffixes left out), in order, each once."""
-    from ..api import expand_paths
-
     found: list[str] = []
     for item in expand_paths(paths):
         folder = Path(item)

@@ -20,7 +20,6 @@ import hashlib
 import io
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path

@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..config import Config, FieldsConfig
+from ..config import FieldsConfig
 from ..errors import ConfigError
 from .values import Invalid, check_text, is_missing, json_type, scalar_text
 

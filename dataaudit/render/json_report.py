@@ -16,7 +16,8 @@ from .sections.decision import cost_sentence
 
 def _safe(value: Any) -> Any:
     if isinstance(value, str):
-        return visible_controls(mask(value)) if value.isprintable() is False or mask(value) != value else value
+        masked = mask(value)
+        return visible_controls(masked) if masked != value or not value.isprintable() else value
     if isinstance(value, dict):
         return {_safe(k): _safe(v) for k, v in value.items()}
     if isinstance(value, list):
