@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 from pathlib import Path
-from typing import Any
-
+from typing import Any, Mapping
 
 from . import __version__
 from .checks import AuditContext, Check, Finding, RunStatus, all_checks
@@ -22,10 +22,11 @@ from .checks.batches import measure_batches
 from .config import Config, load_config
 from .decide.verdict import decide
 from .engine import make_engine
-from .embeddings import Embedder
+from .embeddings import Embedder, default_cache_dir
 from .errors import DataAuditError
 from .load.records import Dataset
 from .report import CheckResults, CheckRun, InputSummary, Report
+from .result_cache import ResultCache, fingerprint, refresh_run_state
 
 PathArg = str | Path
 
@@ -34,20 +35,28 @@ def _inputs(role: str, dataset: Dataset) -> list[InputSummary]:
     return [InputSummary(role, f.path, f.sha256, f.records) for f in dataset.files]
 
 
-def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None) -> tuple[CheckResults, list[Finding], list[str]]:
+def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None,
+               reuse: Mapping[str, Any] | None = None) -> tuple[CheckResults, list[Finding], list[str]]:
     """Measure every check whose needs are met (in order, so later checks read earlier results), then judge.
 
     A check that raises anything but a DataAuditError is isolated: its status is `error`, the audit goes on,
     and a warning names it. A DataAuditError (bad input or config) stops the audit: it is the user's to fix.
+    reuse: check id -> a result an earlier run measured from the same inputs, config and code; such a check
+    is not measured again (only reusable checks are taken from it).
     """
     results: dict[str, Any] = {}
     runs: dict[str, CheckRun] = {}
     warnings: list[str] = []
+    run_state = {"embeddings": dict(ctx.embedding_stats)}
     for check in checks or all_checks():
         missing = [need for need in sorted(check.needs) if not ctx.has(need)]
         if missing:
             results[check.id] = None
             runs[check.id] = CheckRun(RunStatus.NOT_RUN, "; ".join(NEED_MISSING[n] for n in missing))
+            continue
+        if reuse and check.reusable and check.id in reuse:
+            results[check.id] = refresh_run_state(reuse[check.id], run_state)
+            runs[check.id] = CheckRun(RunStatus.RAN, reused=True)
             continue
         try:
             results[check.id] = check.measure(dataclasses.replace(ctx, results=results))
@@ -102,6 +111,21 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
             engine.close()
 
 
+def _result_cache(config: Config, dataset: Dataset, production: Dataset | None, eval_data: Dataset | None,
+                  prompt_log: PathArg | None, model: str) -> tuple[ResultCache | None, str]:
+    """Where earlier results of these exact inputs, config, model and code are kept (None: no caching)."""
+    if not config.embeddings.cache:
+        return None, ""
+    inputs = [(role, f.path, f.sha256, f.records) for role, data in (("train", dataset), ("production", production), ("eval", eval_data))
+              if data is not None for f in data.files]
+    extra = [hashlib.sha256(Path(prompt_log).read_bytes()).hexdigest()] if prompt_log and Path(prompt_log).is_file() else []
+    key = fingerprint(inputs=inputs, config=config.to_dict(), model=model, extra=extra)
+    if key is None:
+        return None, ""
+    folder = Path(config.embeddings.cache_dir) / "results" if config.embeddings.cache_dir else default_cache_dir().parent / "results"
+    return ResultCache(folder), key
+
+
 def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history, fail_on_regression) -> Report:
     # A Dataset already loaded (a Label Studio project fetched from its server, a notebook's own) is audited as it is.
     dataset = paths if isinstance(paths, Dataset) else engine.read(paths, config, role="train")
@@ -116,6 +140,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     warnings: list[str] = []
     stats: dict[str, int] = {}
     model_label = ""
+    embedder_given = embedder
     if embed:
         embedder = embedder or Embedder(config.embeddings.model, device=config.embeddings.device, batch_size=config.embeddings.batch_size,
                                         cache_dir=config.embeddings.cache_dir or None, use_cache=config.embeddings.cache, progress=progress)
@@ -125,8 +150,17 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     by_role = {index.role: index for index in indexes}
     ctx = AuditContext(config=config, train=by_role["train"], production=by_role.get("production"), eval=by_role.get("eval"),
                        prompt_log=Path(prompt_log) if prompt_log else None, embedding_model=model_label, embedding_stats=stats)
-    checks, findings, check_warnings = run_checks(ctx)
+    # Only inputs read from files here are keyed by their bytes; an embedder handed in by the caller has no
+    # identity we can key on. Either way nothing is reused.
+    cacheable = embedder_given is None and not isinstance(paths, Dataset)
+    cache, key = _result_cache(config, dataset, production_data, eval_data, prompt_log, model_label) if cacheable else (None, "")
+    reuse = cache.get(key) if cache else None
+    checks, findings, check_warnings = run_checks(ctx, reuse=reuse)
     warnings.extend(check_warnings)
+    if cache and reuse is None:
+        by_id = {check.id: check for check in all_checks()}
+        cache.put(key, {name: checks[name] for name, run in checks.runs.items()
+                        if run.status == RunStatus.RAN and by_id[name].reusable})
     verdict = decide(findings, config.conditions.skip)
     per_file = measure_batches(dataset, ctx.train.keys, config.agreement) if len(dataset.files) > 1 else []
 

@@ -32,6 +32,7 @@ class InputSummary:
 class CheckRun:
     status: RunStatus
     reason: str = ""  # why it did not run, or the error it raised
+    reused: bool = False  # read from the result cache: an earlier run measured the same inputs, config and code
 
 
 class CheckResults(Mapping[str, Any]):
@@ -86,7 +87,7 @@ class Report:
             "config": to_jsonable(self.config),
             "verdict": to_jsonable(self.verdict),
             "checks": {name: to_jsonable(result) for name, result in self.checks.items()},
-            "check_runs": {name: {"status": str(run.status), "reason": run.reason} for name, run in self.checks.runs.items()},
+            "check_runs": {name: {"status": str(run.status), "reason": run.reason, "reused": run.reused} for name, run in self.checks.runs.items()},
             "per_file": to_jsonable(self.per_file),
             "warnings": list(self.warnings),
         }

@@ -29,6 +29,22 @@ def shared_dataset(name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _user_cache_in_a_temporary_folder(tmp_path_factory):
+    """Audits that use the default cache folder (results, embeddings) write into a temporary one, never the
+    user's; CLI subprocesses inherit it."""
+    import os
+
+    folder = tmp_path_factory.mktemp("user-cache")
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("embedding-cache")

@@ -93,3 +93,6 @@ class Check:
     judge: Callable[[Any, AuditContext], list[Finding]] = _no_findings  # called with None when not run
     needs: frozenset[Need] = frozenset()
     config_section: tuple[str, type] | None = None  # (TOML table name, dataclass) owned by this check
+    # False when measure reads this run's own state (the embedding cache counts), so a result measured on the
+    # same inputs, config and code by an earlier run is not the same result (see result_cache.py).
+    reusable: bool = True

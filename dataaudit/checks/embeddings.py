@@ -19,4 +19,4 @@ def _measure(ctx: AuditContext) -> EmbeddingSummary:
                             int(ctx.embedding_stats.get("from_cache", 0)))
 
 
-CHECK = Check(id="embeddings", order=5, measure=_measure, needs=frozenset({Need.EMBEDDINGS}))
+CHECK = Check(id="embeddings", order=5, measure=_measure, needs=frozenset({Need.EMBEDDINGS}), reusable=False)

@@ -112,6 +112,9 @@ def _out_of_fold_probabilities(vectors: np.ndarray, labels: np.ndarray, n_labels
     from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(config.seed)
+    # Embeddings are float32; fitting in float32 reaches the same solution here (same iterations, same
+    # accuracy on CLINC150) about 30% faster than the float64 copy scikit-learn would otherwise make.
+    vectors = np.asarray(vectors, dtype=np.float32)
     probabilities = np.zeros((len(labels), n_labels))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
     # One BLAS thread: on a shared 2-core machine, threaded BLAS on these small products was 30x slower.

@@ -1,0 +1,119 @@
+"""Measured results reused when nothing they were measured from has changed.
+
+A scheduled audit often re-reads an export that did not change since the last run. The expensive checks
+(cross-validated label noise, the coverage estimate, the semantic duplicate search) are pure functions of
+the inputs, the config, the embedding model and the code, so their results are stored under a fingerprint
+of exactly those, and a later run with the same fingerprint reads them instead of measuring again. Any
+change (a byte of an input file, a config value, another model, an edited module of dataaudit, another
+version of a library that measures) gives another fingerprint, so a stale result is never reused.
+
+Entries are pickles in the user's own cache folder (as joblib.Memory stores its results); an entry that does
+not load is ignored and measured again. The newest `KEEP_ENTRIES` are kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import __version__
+
+KEEP_ENTRIES = 32
+# Libraries whose version can change a measured figure.
+MEASURING_LIBRARIES = ("numpy", "scipy", "scikit-learn", "cleanlab", "faiss-cpu", "rapidfuzz", "krippendorff", "bpe-openai",
+                       "phonenumbers", "python-stdnum", "detect-secrets", "pandas")
+
+
+@lru_cache(maxsize=1)
+def code_identity() -> str:
+    """A hash of dataaudit's own source and templates, and of the measuring libraries' versions."""
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".toml", ".json") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    for name in MEASURING_LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=absent".encode())
+    return digest.hexdigest()
+
+
+def fingerprint(*, inputs: Iterable[tuple[str, str, str, int]], config: dict[str, Any], model: str, extra: Iterable[str] = ()) -> str | None:
+    """The identity of what the checks measure: (role, path, sha256, records) per input file, the whole
+    config, the embedding model's identity. None when an input has no content hash (nothing to key on)."""
+    digest = hashlib.sha256(code_identity().encode())
+    for role, path, sha256, records in inputs:
+        if not sha256:
+            return None
+        digest.update(json.dumps([role, path, sha256, records]).encode())
+    digest.update(json.dumps(config, sort_keys=True, default=str).encode())
+    digest.update(model.encode())
+    for item in extra:
+        digest.update(item.encode())
+    return digest.hexdigest()
+
+
+class ResultCache:
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def _entry(self, key: str) -> Path:
+        return self.folder / f"{key}.pickle"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        path = self._entry(key)
+        try:
+            with path.open("rb") as handle:
+                results = pickle.load(handle)
+        except FileNotFoundError:
+            return None
+        except Exception:  # a truncated or foreign entry: measure again, it will be rewritten
+            return None
+        if not isinstance(results, dict):
+            return None
+        os.utime(path)  # keep recently used entries when pruning
+        return results
+
+    def put(self, key: str, results: dict[str, Any]) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".pickle")
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(results, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self._entry(key))
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            # A cache that cannot be written only costs the next run its speed-up.
+            try:
+                os.unlink(tmp)
+            except (OSError, UnboundLocalError):
+                pass
+            return
+        self._prune()
+
+    def _prune(self) -> None:
+        entries = sorted(self.folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in entries[KEEP_ENTRIES:]:
+            try:
+                stale.unlink()
+            except OSError:
+                pass
+
+
+def refresh_run_state(result: Any, run_state: dict[str, Any]) -> Any:
+    """A reused result with fields that describe this run (the embedding cache counts) gets this run's values."""
+    if not dataclasses.is_dataclass(result):
+        return result
+    names = {f.name for f in dataclasses.fields(result)}
+    changes = {name: value for name, value in run_state.items() if name in names}
+    return dataclasses.replace(result, **changes) if changes else result

@@ -1,0 +1,122 @@
+"""A re-run of unchanged inputs reuses measured results; any change to inputs, config or code measures again."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+
+from dataaudit.api import audit
+from dataaudit.config import load_config
+from dataaudit.result_cache import ResultCache, code_identity, fingerprint, refresh_run_state
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+EXPENSIVE = ("label_noise", "duplicates", "coverage", "agreement", "tokens")
+
+
+def _config(folder: Path, **embeddings):
+    config = load_config(None)
+    return dataclasses.replace(config, embeddings=dataclasses.replace(config.embeddings, cache_dir=str(folder), **embeddings))
+
+
+def _comparable(report) -> dict:
+    data = json.loads(json.dumps(report.to_dict()))
+    data.pop("generated_at")
+    data["checks"].pop("embeddings")
+    data["checks"]["coverage"].pop("embeddings")
+    for run in data["check_runs"].values():
+        run.pop("reused")
+    return data
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    config = _config(cache)
+    args = (SAMPLE / "support_tickets.jsonl", config)
+    first = audit(*args, production=SAMPLE / "production.jsonl")
+    second = audit(*args, production=SAMPLE / "production.jsonl")
+    return cache, config, first, second
+
+
+def test_unchanged_inputs_reuse_every_measured_result_and_give_the_same_report(two_runs):
+    cache, _, first, second = two_runs
+    assert not any(run.reused for run in first.checks.runs.values())
+    reused = {name for name, run in second.checks.runs.items() if run.reused}
+    assert set(EXPENSIVE) <= reused
+    assert "embeddings" not in reused  # its counts describe this run: everything came from the cache
+    assert second.checks["embeddings"].computed == 0 and second.checks["embeddings"].from_cache == first.checks["embeddings"].computed
+    assert second.checks["coverage"].embeddings["computed"] == 0  # a reused result shows this run's cache counts
+    assert _comparable(first) == _comparable(second)
+    assert second.to_dict()["check_runs"]["label_noise"]["reused"] is True
+    assert len(list((cache / "results").glob("*.pickle"))) == 1
+
+
+def test_a_changed_byte_or_config_value_measures_again(two_runs, tmp_path):
+    cache, config, first, _ = two_runs
+    changed = tmp_path / "support_tickets.jsonl"
+    changed.write_bytes((SAMPLE / "support_tickets.jsonl").read_bytes() + b"\n")  # one more (blank) byte
+    after_edit = audit(changed, config, production=SAMPLE / "production.jsonl")
+    assert not any(run.reused for run in after_edit.checks.runs.values())
+    stricter = dataclasses.replace(config, duplicates=dataclasses.replace(config.duplicates, near_cosine=0.80))
+    after_config = audit(SAMPLE / "support_tickets.jsonl", stricter, production=SAMPLE / "production.jsonl")
+    assert not any(run.reused for run in after_config.checks.runs.values())
+    assert after_config.checks["duplicates"] != first.checks["duplicates"]
+
+
+def test_no_cache_reads_and_writes_no_results(tmp_path):
+    config = _config(tmp_path / "cache", cache=False)
+    report = audit(SAMPLE / "support_tickets.jsonl", config, embed=False)
+    again = audit(SAMPLE / "support_tickets.jsonl", config, embed=False)
+    assert not any(run.reused for run in again.checks.runs.values())
+    assert not (tmp_path / "cache" / "results").exists()
+    assert report.verdict.status == again.verdict.status
+
+
+def test_a_corrupt_entry_is_measured_again_and_rewritten(tmp_path):
+    config = _config(tmp_path / "cache")
+    audit(SAMPLE / "support_tickets.jsonl", config, embed=False)
+    (entry,) = (tmp_path / "cache" / "results").glob("*.pickle")
+    entry.write_bytes(b"not a pickle")
+    again = audit(SAMPLE / "support_tickets.jsonl", config, embed=False)
+    assert not any(run.reused for run in again.checks.runs.values())
+    assert isinstance(pickle.loads(entry.read_bytes()), dict)
+    third = audit(SAMPLE / "support_tickets.jsonl", config, embed=False)
+    assert third.checks.runs["duplicates"].reused
+
+
+def test_fingerprint_changes_with_every_input_it_names():
+    base = dict(inputs=[("train", "a.jsonl", "ab" * 32, 10)], config={"x": 1}, model="m")
+    key = fingerprint(**base)
+    assert key == fingerprint(**base)
+    assert key != fingerprint(**{**base, "inputs": [("train", "a.jsonl", "cd" * 32, 10)]})
+    assert key != fingerprint(**{**base, "inputs": [("train", "b.jsonl", "ab" * 32, 10)]})
+    assert key != fingerprint(**{**base, "config": {"x": 2}})
+    assert key != fingerprint(**{**base, "model": "other"})
+    assert key != fingerprint(**base, extra=["prompt log sha"])
+    assert fingerprint(**{**base, "inputs": [("train", "a.jsonl", "", 10)]}) is None  # nothing to key on
+    assert len(code_identity()) == 64
+
+
+def test_cache_keeps_the_newest_entries(tmp_path, monkeypatch):
+    monkeypatch.setattr("dataaudit.result_cache.KEEP_ENTRIES", 3)
+    cache = ResultCache(tmp_path)
+    for k in range(5):
+        cache.put(f"k{k}", {"n": k})
+    assert sorted(p.stem for p in tmp_path.glob("*.pickle")) == ["k2", "k3", "k4"]
+    assert cache.get("k4") == {"n": 4} and cache.get("k0") is None
+
+
+def test_refresh_run_state_replaces_only_named_fields():
+    @dataclasses.dataclass(frozen=True)
+    class Result:
+        embeddings: dict
+        share: float
+
+    fresh = refresh_run_state(Result({"computed": 5}, 0.5), {"embeddings": {"computed": 0}})
+    assert fresh == Result({"computed": 0}, 0.5)
+    assert refresh_run_state(None, {"embeddings": {}}) is None
