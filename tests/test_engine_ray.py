@@ -201,3 +201,11 @@ def test_an_unreachable_address_exits_2_naming_it_within_a_minute(shards, tmp_pa
     assert f"127.0.0.1:{port}" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
     assert "ray" in sys.modules  # Ray was there: the failure is the address, not the install
+
+
+def test_ray_reads_uris_through_pyarrow_like_the_local_engine(cluster, shards):
+    uri = Path(shards.train).resolve().as_uri()
+    local = LocalEngine().read(uri, Config())
+    remote = RayEngineReader.read(uri)
+    assert remote.records == local.records and remote.errors == local.errors and remote.files == local.files
+    assert {r.source for r in remote.records} == {uri + "/train_0.jsonl", uri + "/train_1.csv", uri + "/train_2.parquet"}

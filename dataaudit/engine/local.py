@@ -12,7 +12,8 @@ from ..index import TextIndex, build_index
 from ..load.dataset import load_dataset
 from ..load.records import Dataset
 from ..normalize import normalize_text
-from .base import EngineInfo, expand_inputs
+from ..load.files import is_uri
+from .base import EngineInfo, dataset_name, expand_inputs, merge_datasets, read_file
 
 
 def embed_indexes(indexes: list[TextIndex], embedder: Embedder, encode=None) -> tuple[list[TextIndex], dict[str, int], list[str]]:
@@ -34,7 +35,10 @@ class LocalEngine:
     name = "local"
 
     def read(self, paths, config, *, role: str = "train", name: str = "") -> Dataset:
-        return load_dataset(expand_inputs(paths), config, role=role, name=name)
+        files = expand_inputs(paths)
+        if not any(is_uri(f) for f in files):
+            return load_dataset(files, config, role=role, name=name)
+        return merge_datasets([read_file(f, config, role) for f in files], dataset_name(files, config, name))
 
     def index(self, role: str, dataset: Dataset, config) -> TextIndex:
         return build_index(role, dataset, lambda text: normalize_text(text, config.duplicates))

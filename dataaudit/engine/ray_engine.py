@@ -1,8 +1,8 @@
 """The Ray engine: the audit's data-parallel steps on a Ray cluster, the checks unchanged on the driver.
 
-- read: one Ray task per input file parses and validates it (the loader's own `load_dataset`, so every
-  record keeps its file and line), and normalises its input keys; the driver merges the
-  per-file Datasets in file order.
+- read: one Ray task per input file (a path, or a URI read through its pyarrow filesystem) parses and
+  validates it (the loader's own `load_dataset`, so every record keeps its file and line), and normalises
+  its input keys; the driver merges the per-file Datasets in file order.
 - index: built on the driver from the keys the tasks computed (a dict lookup per record, no re-normalising).
 - embed: the embedding cache is read on the driver first; only the texts it lacks go to Ray Data
   `map_batches` on an actor pool that loads the model once per actor and takes `gpus_per_actor` GPUs each
@@ -27,7 +27,7 @@ from ..embeddings import Embedder
 from ..errors import DataAuditError
 from ..index import TextIndex, build_index
 from ..load.records import Dataset
-from .base import EngineError, EngineInfo, dataset_name, expand_inputs, merge_datasets
+from .base import EngineError, EngineInfo, dataset_name, expand_inputs, merge_datasets, read_file
 from .local import embed_indexes
 
 INSTALL = "pip install 'dataaudit[ray]'"
@@ -63,11 +63,10 @@ def _probe(address: str) -> None:
 def _read_file(path: str, config, role: str) -> tuple[Any, dict[str, str]]:
     """One file: its Dataset, and input text -> normalised key for its records. A DataAuditError
     (unreadable file) is returned, not raised, so the driver re-raises it as itself, not wrapped by Ray."""
-    from ..load.dataset import load_dataset
     from ..normalize import normalize_text
 
     try:
-        dataset = load_dataset([path], config, role=role)
+        dataset = read_file(path, config, role)
     except DataAuditError as exc:
         return exc, {}
     keys = {text: normalize_text(text, config.duplicates) for text in dict.fromkeys(r.input_text for r in dataset.records)}
