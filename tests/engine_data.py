@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dataaudit.embeddings import Embedder
+from dataaudit.embeddings import Embedder, ModelRef
 from tests.conftest import shared_dataset, write_jsonl
 
 
@@ -105,10 +105,26 @@ class _CharGramModel:
 
 
 class CharGramEmbedder(Embedder):
-    def __init__(self, fail: str = "", marker: str = ""):
-        super().__init__(use_cache=False)
+    """cache_dir: a cache of its own vectors (keyed apart from the real model's); writers: a folder where each
+    process that writes the cache leaves a file named by its node and pid, to show who wrote it."""
+
+    def __init__(self, fail: str = "", marker: str = "", cache_dir: str = "", writers: str = ""):
+        super().__init__(use_cache=bool(cache_dir), cache_dir=cache_dir or None)
+        self.ref = ModelRef(self.ref.location, "char-3-gram stand-in", "char-3-gram-stand-in:256")
         self.fail = fail
         self.marker = marker
+        self.writers = writers
+
+    def store(self, texts, vectors) -> bool:
+        stored = super().store(texts, vectors)
+        if stored and self.writers:
+            import os
+
+            import ray
+
+            node = ray.get_runtime_context().get_node_id() if ray.is_initialized() else "driver"
+            Path(self.writers, f"{node}-{os.getpid()}").write_text(str(len(texts)))
+        return stored
 
     @property
     def label(self) -> str:

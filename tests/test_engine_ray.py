@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import socket
 import sys
 import time
@@ -209,3 +210,42 @@ def test_ray_reads_uris_through_pyarrow_like_the_local_engine(cluster, shards):
     remote = RayEngineReader.read(uri)
     assert remote.records == local.records and remote.errors == local.errors and remote.files == local.files
     assert {r.source for r in remote.records} == {uri + "/train_0.jsonl", uri + "/train_1.csv", uri + "/train_2.parquet"}
+
+
+def test_workers_fill_a_shared_parquet_cache_and_a_second_run_embeds_nothing(cluster, shards, stand_in_pair, tmp_path):
+    local, _ = stand_in_pair
+    cache = (tmp_path / "cache").as_uri()  # a URI cache_dir is the Parquet cache, as s3://... would be
+    writers = tmp_path / "writers"
+    writers.mkdir()
+
+    def run():
+        engine = RayEngine(address=cluster.address)
+        try:
+            return audit(shards.train, Config(), production=shards.production, engine=engine,
+                         embedder=CharGramEmbedder(cache_dir=cache, writers=str(writers))).to_dict()
+        finally:
+            engine.close()
+
+    first = run()
+    computed = first["checks"]["embeddings"]["computed"]
+    assert computed > 0 and first["checks"]["embeddings"]["from_cache"] == 0
+    wrote = {p.name: int(p.read_text()) for p in writers.iterdir()}
+    assert wrote and all(not name.endswith(f"-{os.getpid()}") for name in wrote)  # the actors wrote it, not the driver
+    files = list((tmp_path / "cache").rglob("part-*.parquet"))
+    assert len(files) >= len(wrote) and sum(wrote.values()) == computed
+    second = run()
+    assert (second["checks"]["embeddings"]["computed"], second["checks"]["embeddings"]["from_cache"]) == (0, computed)
+    assert len(list((tmp_path / "cache").rglob("part-*.parquet"))) == len(files)  # nothing new was written
+    expected = without_embedding_counts(local.to_dict())
+    for report in (first, second):  # the same report as the local engine's, but for where the vectors came from
+        assert_same(expected, without_embedding_counts(report))
+
+
+def without_embedding_counts(value):
+    """A report with its `{computed, from_cache}` embedding counts (wherever a section repeats them) left out."""
+    if isinstance(value, dict):
+        return {k: without_embedding_counts(v) for k, v in value.items()
+                if not (k in ("computed", "from_cache") and {"computed", "from_cache"} <= set(value))}
+    if isinstance(value, list):
+        return [without_embedding_counts(v) for v in value]
+    return value

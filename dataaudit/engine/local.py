@@ -16,15 +16,17 @@ from ..load.files import is_uri
 from .base import EngineInfo, dataset_name, expand_inputs, merge_datasets, read_file
 
 
-def embed_indexes(indexes: list[TextIndex], embedder: Embedder, encode=None) -> tuple[list[TextIndex], dict[str, int], list[str]]:
+def embed_indexes(indexes: list[TextIndex], embedder: Embedder, encode=None,
+                  encode_fills_cache: bool = False) -> tuple[list[TextIndex], dict[str, int], list[str]]:
     """Every distinct key of every role embedded once (the cache first: it skips what earlier runs embedded).
-    encode: list[str] -> vectors for the texts the cache lacks (an engine's executor); None = this process."""
+    encode: list[str] -> vectors for the texts the cache lacks (an engine's executor); None = this process;
+    encode_fills_cache: the executor wrote the cache itself."""
     distinct = list(dict.fromkeys(k for index in indexes for k in index.distinct))
     text_of = {k: text for index in indexes for k, text in zip(index.distinct, index.embed_texts)}
     before = (embedder.stats.computed, embedder.stats.from_cache)
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
-        vectors = embedder.embed([text_of[k] for k in distinct], encode=encode)
+        vectors = embedder.embed([text_of[k] for k in distinct], encode=encode, encode_fills_cache=encode_fills_cache)
     table = dict(zip(distinct, vectors))
     dim = vectors.shape[1] if len(distinct) else 0
     stats = {"computed": embedder.stats.computed - before[0], "from_cache": embedder.stats.from_cache - before[1]}

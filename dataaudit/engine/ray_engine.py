@@ -6,8 +6,10 @@
 - index: built on the driver from the keys the tasks computed (a dict lookup per record, no re-normalising).
 - embed: the embedding cache is read on the driver first; only the texts it lacks go to Ray Data
   `map_batches` on an actor pool that loads the model once per actor and takes `gpus_per_actor` GPUs each
-  when the cluster has GPUs. The vectors come back to the driver and fill the cache. Ray Data restarts an
-  actor whose process died and retries its batch; an exception raised by the model fails the step.
+  when the cluster has GPUs. The vectors come back to the driver. A shared cache (a Parquet directory on
+  storage every node reaches) is written by the actors, one new file per batch; the driver's SQLite cache
+  is written by the driver. Ray Data restarts an actor whose process died and retries its batch; an
+  exception raised by the model fails the step.
 
 Ray is imported only here, and only when the engine is made. Ray retries a task whose worker died; when
 the cluster cannot finish a step, EngineError (exit 2) stops the audit before any report exists.
@@ -23,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..embeddings import Embedder
+from ..embeddings import WRITE_CHUNK, Embedder
 from ..errors import DataAuditError
 from ..index import TextIndex, build_index
 from ..load.records import Dataset
@@ -73,6 +75,11 @@ def _read_file(path: str, config, role: str) -> tuple[Any, dict[str, str]]:
     return dataset, keys
 
 
+def _shared(embedder: Embedder) -> bool:
+    """Whether the embedder's cache is one the workers can write themselves (a Parquet directory)."""
+    return getattr(embedder.cache, "shared", False)
+
+
 def _embed_actor(embedder: Embedder) -> type:
     """An actor class that holds one model for its lifetime; Ray Data hands it batches of texts. The embedder
     travels inside the class (no constructor arguments in the object store, which a restarted actor would
@@ -83,8 +90,12 @@ def _embed_actor(embedder: Embedder) -> type:
             self.embedder = embedder
 
         def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-            vectors = self.embedder.embed([str(t) for t in batch["text"]])
-            return {"position": batch["position"], "vector": vectors}
+            texts = [str(t) for t in batch["text"]]  # distinct already: the driver sends each text once
+            vectors = self.embedder.compute(texts)
+            # A shared (Parquet) cache is written here, one new file per batch; a batch the worker could not
+            # write is flagged and the driver writes it.
+            stored = self.embedder.store(texts, vectors)
+            return {"position": batch["position"], "vector": vectors, "stored": np.full(len(texts), stored)}
 
     return EmbedActor
 
@@ -170,29 +181,40 @@ class RayEngine:
         block = max(1, min(EMBED_BLOCK_TEXTS, -(-len(texts) // actors)))  # every actor gets a block when texts are few
         actors = min(actors, -(-len(texts) // block))
         shipped = copy.copy(embedder)  # its own class: a configured or stand-in model travels as it is
-        shipped.cache, shipped._model, shipped.progress = None, None, False  # the driver owns the cache
+        shipped._model, shipped.progress = None, False
+        if not _shared(embedder):  # a SQLite cache is the driver's file: the driver writes it
+            shipped.cache = None
         if gpus_each:
             shipped.device = embedder.device or "cuda"
         blocks = [pd.DataFrame({"position": np.arange(s, min(s + block, len(texts))), "text": texts[s:s + block]})
                   for s in range(0, len(texts), block)]
 
+        # With a shared cache every batch becomes one Parquet file: big batches keep the files few.
+        batch_size = max(embedder.batch_size * 8, 256, WRITE_CHUNK if _shared(embedder) else 0)
+
         def run():
             data = ray.data.from_pandas(blocks).map_batches(
-                _embed_actor(shipped), batch_size=max(embedder.batch_size * 8, 256), batch_format="numpy",
+                _embed_actor(shipped), batch_size=batch_size, batch_format="numpy",
                 compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=1 if not gpus_each else None,
                 num_gpus=gpus_each or None)
             out = np.zeros((len(texts), 0), dtype=np.float32)
+            unstored: list[np.ndarray] = []
             for batch in data.iter_batches(batch_format="numpy", batch_size=None):
                 vectors = np.asarray(batch["vector"], dtype=np.float32)
                 if out.shape[1] == 0:
                     out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
                 out[np.asarray(batch["position"])] = vectors
-            return out
+                unstored.append(np.asarray(batch["position"])[~np.asarray(batch["stored"], dtype=bool)])
+            return out, np.concatenate(unstored) if unstored else np.zeros(0, dtype=np.int64)
 
-        return self._run(f"embedding {len(texts)} texts on {actors} actor(s)", run)
+        vectors, unstored = self._run(f"embedding {len(texts)} texts on {actors} actor(s)", run)
+        if _shared(embedder) and len(unstored):
+            embedder.store([texts[i] for i in unstored], vectors[unstored])
+        return vectors
 
     def embed(self, indexes: list[TextIndex], embedder: Embedder):
-        return embed_indexes(indexes, embedder, encode=lambda texts: self.encode(embedder, texts))
+        return embed_indexes(indexes, embedder, encode=lambda texts: self.encode(embedder, texts),
+                             encode_fills_cache=_shared(embedder))
 
     def info(self) -> EngineInfo:
         ray = self.ray
