@@ -97,6 +97,15 @@ class _CharGramModel:
         if self.fail == "die_once" and not os.path.exists(self.marker):
             open(self.marker, "w").close()
             os._exit(1)  # the worker process dies, as when its node is lost
+        if self.fail == "stall_on_doomed_node":  # marker: a folder; its file `doomed` names the node to stall on
+            import time
+
+            import ray
+
+            node = ray.get_runtime_context().get_node_id()
+            Path(self.marker, f"embedding-on-{node}").touch()
+            if node == Path(self.marker, "doomed").read_text():
+                time.sleep(300)  # until the test removes this node
         from sklearn.feature_extraction.text import HashingVectorizer
 
         vectors = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 3), n_features=256, alternate_sign=False,

@@ -249,3 +249,52 @@ def without_embedding_counts(value):
     if isinstance(value, list):
         return [without_embedding_counts(v) for v in value]
     return value
+
+
+def test_a_node_lost_mid_embedding_is_survived_and_the_report_is_complete(cluster, shards, stand_in_pair, tmp_path):
+    """A third node joins while the first two are held busy, so the read tasks and the one embedding actor run
+    there; the actor stalls on its batch and the node is removed; once the other nodes are free Ray restarts
+    the actor there and resends the batch, and the report is the local one. Runs last: it changes the cluster."""
+    import threading
+
+    local, _ = stand_in_pair
+    ray.init(address=cluster.address, logging_level="ERROR", log_to_driver=False)
+
+    @ray.remote(num_cpus=1)
+    class Hold:
+        def node(self):
+            return ray.get_runtime_context().get_node_id()
+
+    holders = [Hold.remote() for _ in range(2)]
+    assert len(set(ray.get([h.node.remote() for h in holders]))) == 2  # one on each node: no CPU left there
+    doomed = cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    (tmp_path / "doomed").write_text(doomed.node_id)
+    engine = RayEngine(address=cluster.address, embed_actors=1)
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["report"] = audit(shards.train, Config(), production=shards.production, engine=engine,
+                                      embedder=CharGramEmbedder(fail="stall_on_doomed_node", marker=str(tmp_path)))
+        except BaseException as exc:  # noqa: BLE001  handed to the test thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    try:
+        thread.start()
+        deadline = time.monotonic() + 120
+        while not (tmp_path / f"embedding-on-{doomed.node_id}").exists():
+            assert time.monotonic() < deadline and thread.is_alive(), f"the batch did not reach the third node: {outcome}"
+            time.sleep(0.2)
+        cluster.remove_node(doomed, allow_graceful=False)
+        for holder in holders:
+            ray.kill(holder)
+        thread.join(180)
+        assert not thread.is_alive(), "the audit did not finish after the node was lost"
+    finally:
+        engine.close()
+        ray.shutdown()
+    assert "error" not in outcome, outcome.get("error")
+    assert len(list(tmp_path.glob("embedding-on-*"))) == 2  # the batch ran again, on a node that was left
+    assert_same(local.to_dict(), outcome["report"].to_dict())
