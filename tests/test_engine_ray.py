@@ -251,6 +251,24 @@ def without_embedding_counts(value):
     return value
 
 
+def test_chat_records_with_a_system_prompt_index_as_locally(cluster, tmp_path):
+    """The index embeds each chat's query without its system prompt: the read tasks normalise that text too."""
+    system = {"role": "system", "content": "You are the support assistant of a bank. Answer briefly."}
+    chats = [("Where is my card?", "It ships within a week."), ("Reset my PIN", "Use the app's security tab."),
+             ("  where is my CARD? ", "It ships within a week.")]
+    path = tmp_path / "chat.jsonl"
+    path.write_text("".join(json.dumps({"messages": [system, {"role": "user", "content": q}, {"role": "assistant", "content": a}]}) + "\n"
+                            for q, a in chats), encoding="utf-8")
+    local = LocalEngine().index("train", LocalEngine().read(path, Config()), Config())
+    engine = RayEngine(address=cluster.address)
+    try:
+        remote = engine.index("train", engine.read(path, Config()), Config())
+    finally:
+        engine.close()
+    assert remote.keys == local.keys and remote.positions == local.positions and remote.embed_texts == local.embed_texts
+    assert remote.embed_texts == ["where is my card?", "reset my pin"]  # the system prompt left out, the copy grouped
+
+
 def test_a_node_lost_mid_embedding_is_survived_and_the_report_is_complete(cluster, shards, stand_in_pair, tmp_path):
     """A third node joins while the first two are held busy, so the read tasks and the one embedding actor run
     there; the actor stalls on its batch and the node is removed; once the other nodes are free Ray restarts

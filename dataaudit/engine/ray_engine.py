@@ -63,7 +63,7 @@ def _probe(address: str) -> None:
 
 
 def _read_file(path: str, config, role: str) -> tuple[Any, dict[str, str]]:
-    """One file: its Dataset, and input text -> normalised key for its records. A DataAuditError
+    """One file: its Dataset, and input (and query) text -> normalised key for its records. A DataAuditError
     (unreadable file) is returned, not raised, so the driver re-raises it as itself, not wrapped by Ray."""
     from ..normalize import normalize_text
 
@@ -71,7 +71,9 @@ def _read_file(path: str, config, role: str) -> tuple[Any, dict[str, str]]:
         dataset = read_file(path, config, role)
     except DataAuditError as exc:
         return exc, {}
-    keys = {text: normalize_text(text, config.duplicates) for text in dict.fromkeys(r.input_text for r in dataset.records)}
+    # The index normalises each record's input and, for the text it embeds, the query without a system prompt.
+    texts = dict.fromkeys(t for r in dataset.records for t in ((r.input_text, r.query_text) if r.preamble_chars else (r.input_text,)))
+    keys = {text: normalize_text(text, config.duplicates) for text in texts}
     return dataset, keys
 
 
