@@ -143,3 +143,25 @@ class CharGramEmbedder(Embedder):
         if self._model is None:
             self._model = _CharGramModel(self.fail, self.marker)
         return self._model
+
+
+# Map functions for the engines' data-parallel steps (module level, so Ray tasks can run them).
+
+
+def normalised_input(record) -> str:
+    from dataaudit.config import Config
+    from dataaudit.normalize import normalize_text
+
+    return normalize_text(record.input_text, Config().duplicates)
+
+
+def label_counts(records):
+    from collections import Counter
+
+    return Counter(r.label for r in records if r.label is not None)
+
+
+def process_and_size(records) -> tuple[int, int]:
+    import os
+
+    return os.getpid(), len(records)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from dataaudit.engine.base import expand_inputs
 from dataaudit.engine.local import LocalEngine
 from dataaudit.errors import ConfigError, DataAuditError, InputError
 from dataaudit.load.dataset import load_dataset
-from tests.engine_data import clinc_shards
+from tests.engine_data import clinc_shards, label_counts, normalised_input, process_and_size
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +140,15 @@ def test_a_uri_glob_or_directory_with_nothing_to_read_is_an_input_error(shards, 
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(InputError, match="directory holds no data files"):
         expand_inputs(file_uri(tmp_path))
+
+
+def test_data_steps_group_by_key_and_count_give_the_index_and_whole_dataset_counts(shards):
+    engine = LocalEngine()
+    dataset = engine.read(shards.train, Config())
+    index = engine.index("train", dataset, Config())
+    groups = engine.group_by_key(dataset, normalised_input)
+    assert groups == index.positions and list(groups) == index.distinct  # positions and first-appearance order
+    assert sum(len(p) > 1 for p in groups.values()) == len(shards.copies) + 1  # the planted copies and the conflict
+    assert engine.count(dataset, label_counts) == Counter(r.label for r in dataset.records)
+    assert [n for _, n in engine.map_partitions(dataset, process_and_size)] == [49, 50, 50]  # one call per file
+    assert engine.map_merge(dataset, process_and_size, lambda a, b: (a[0], a[1] + b[1]))[1] == len(dataset.records)

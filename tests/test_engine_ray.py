@@ -27,7 +27,7 @@ from dataaudit.engine.base import EngineError  # noqa: E402
 from dataaudit.engine.local import LocalEngine  # noqa: E402
 from dataaudit.engine.ray_engine import RayEngine  # noqa: E402
 from dataaudit.render.outputs import write_reports  # noqa: E402
-from tests.engine_data import CharGramEmbedder, clinc_shards  # noqa: E402
+from tests.engine_data import CharGramEmbedder, clinc_shards, label_counts, normalised_input, process_and_size  # noqa: E402
 
 # Workers cannot import the tests package: the stand-in model travels by value.
 cloudpickle.register_pickle_by_value(engine_data)
@@ -267,6 +267,25 @@ def test_chat_records_with_a_system_prompt_index_as_locally(cluster, tmp_path):
         engine.close()
     assert remote.keys == local.keys and remote.positions == local.positions and remote.embed_texts == local.embed_texts
     assert remote.embed_texts == ["where is my card?", "reset my pin"]  # the system prompt left out, the copy grouped
+
+
+def test_data_steps_run_as_tasks_on_the_read_files_and_merge_to_the_local_results(cluster, shards):
+    local_engine = LocalEngine()
+    local = local_engine.read(shards.train, Config())
+    engine = RayEngine(address=cluster.address)
+    try:
+        dataset = engine.read(shards.train, Config())
+        groups = engine.group_by_key(dataset, normalised_input)
+        counts = engine.count(dataset, label_counts)
+        ran = engine.map_partitions(dataset, process_and_size)
+        shipped = engine.map_partitions(local, process_and_size)  # a Dataset read elsewhere goes out by file
+    finally:
+        engine.close()
+    assert groups == local_engine.group_by_key(local, normalised_input) == local_engine.index("train", local, Config()).positions
+    assert list(groups) == list(local_engine.group_by_key(local, normalised_input))
+    assert counts == local_engine.count(local, label_counts)
+    assert [n for _, n in ran] == [n for _, n in shipped] == [49, 50, 50]
+    assert os.getpid() not in {pid for pid, _ in ran + shipped}  # tasks in worker processes, not on the driver
 
 
 def test_a_node_lost_mid_embedding_is_survived_and_the_report_is_complete(cluster, shards, stand_in_pair, tmp_path):

@@ -8,16 +8,18 @@ by the URI of its file and its line there, as a local file's records are by path
 from __future__ import annotations
 
 import fnmatch
+import functools
 import glob
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import DataAuditError, InputError
 from ..load.files import is_uri, open_uri, uri_filesystem
-from ..load.records import Dataset
+from ..load.records import Dataset, Record
 
 SHARD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq")
 
@@ -34,6 +36,66 @@ class EngineInfo:
     nodes: int
     cpus: float
     gpus: float
+
+
+class DataSteps:
+    """The data-parallel steps a measurement can be written against once, whichever engine runs it. The unit
+    of work is one input file's records (a partition); `fn` is a module-level function of a list of Records
+    (and picklable arguments) returning a small partial result, so it can run where the file was read.
+
+    An engine supplies `map_partitions`; the rest is built on it and runs on the driver (the merges)."""
+
+    def map_partitions(self, dataset: Dataset, fn, *args) -> list:
+        """fn(records of one file, *args) for every input file of `dataset`, in file order."""
+        raise NotImplementedError
+
+    def map_merge(self, dataset: Dataset, fn, merge, *args):
+        """The partials of `map_partitions` folded left to right with merge(a, b) (None without records)."""
+        partials = self.map_partitions(dataset, fn, *args)
+        return functools.reduce(merge, partials) if partials else None
+
+    def count(self, dataset: Dataset, fn, *args) -> Counter:
+        """The sum of fn(records, *args) -> Counter over every file: per-record counts, merged."""
+        return self.map_merge(dataset, fn, _add_counters, *args) or Counter()
+
+    def group_by_key(self, dataset: Dataset, key_fn) -> dict[str, list[int]]:
+        """key -> positions (in dataset.records) of the records whose key_fn(record) is that non-empty key,
+        keys in order of first appearance: each file is grouped where it lies, the groups joined here."""
+        return merge_key_positions(self.map_partitions(dataset, key_positions, key_fn))
+
+
+def _add_counters(a: Counter, b: Counter) -> Counter:
+    a.update(b)
+    return a
+
+
+def file_partitions(dataset: Dataset) -> list[list[Record]]:
+    """The dataset's records split by the file they came from, in file order."""
+    parts: dict[str, list[Record]] = {f.path: [] for f in dataset.files}
+    for record in dataset.records:
+        parts.setdefault(record.source, []).append(record)
+    return list(parts.values())
+
+
+def key_positions(records: list[Record], key_fn) -> tuple[int, dict[str, list[int]]]:
+    """The map step of group_by_key: (records in this partition, key -> positions within it)."""
+    groups: dict[str, list[int]] = {}
+    for i, record in enumerate(records):
+        key = key_fn(record)
+        if key:
+            groups.setdefault(key, []).append(i)
+    return len(records), groups
+
+
+def merge_key_positions(partials: list[tuple[int, dict[str, list[int]]]]) -> dict[str, list[int]]:
+    """The merge step of group_by_key: partition positions shifted to dataset positions, in partition order."""
+    merged: dict[str, list[int]] = {}
+    offset = 0
+    for size, groups in partials:
+        for key, positions in groups.items():
+            merged.setdefault(key, []).extend(p + offset for p in positions)
+        offset += size
+    return merged
 
 
 def expand_paths(paths: str | Path | list | None) -> list[str]:

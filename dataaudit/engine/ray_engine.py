@@ -29,7 +29,7 @@ from ..embeddings import WRITE_CHUNK, Embedder
 from ..errors import DataAuditError
 from ..index import TextIndex, build_index
 from ..load.records import Dataset
-from .base import EngineError, EngineInfo, dataset_name, expand_inputs, merge_datasets, read_file
+from .base import DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_partitions, merge_datasets, read_file
 from .local import embed_indexes
 
 INSTALL = "pip install 'dataaudit[ray]'"
@@ -102,7 +102,11 @@ def _embed_actor(embedder: Embedder) -> type:
     return EmbedActor
 
 
-class RayEngine:
+def _map_partition(fn, part: Dataset, *args):
+    return fn(part.records, *args)
+
+
+class RayEngine(DataSteps):
     name = "ray"
 
     def __init__(self, address: str = "", embed_actors: int = 0, gpus_per_actor: float = 1.0):
@@ -112,6 +116,9 @@ class RayEngine:
         self.gpus_per_actor = gpus_per_actor
         self._started = False
         self._keys: dict[str, dict[str, str]] = {}
+        # Each Dataset this engine read -> the per-file Datasets its read tasks left in the object store, so a
+        # map step runs on them where they lie instead of shipping records from the driver again.
+        self._parts: dict[int, tuple[Dataset, list]] = {}
         if not self.ray.is_initialized():
             _probe(address)
             try:
@@ -145,18 +152,29 @@ class RayEngine:
 
         def run():
             config_ref = self.ray.put(config)
-            return self.ray.get([task.remote(f, config_ref, role) for f in files])
+            refs = [task.options(num_returns=2).remote(f, config_ref, role) for f in files]
+            return [d for d, _ in refs], self.ray.get([d for d, _ in refs]), self.ray.get([k for _, k in refs])
 
-        results = self._run(f"reading {len(files)} {role} file(s)", run)
-        parts: list[Dataset] = []
+        part_refs, parts, file_keys = self._run(f"reading {len(files)} {role} file(s)", run)
         keys: dict[str, str] = {}
-        for dataset, file_keys in results:
-            if isinstance(dataset, DataAuditError):
-                raise dataset
-            parts.append(dataset)
-            keys.update(file_keys)
+        for part, part_keys in zip(parts, file_keys):
+            if isinstance(part, DataAuditError):
+                raise part
+            keys.update(part_keys)
         self._keys[role] = keys
-        return merge_datasets(parts, dataset_name(files, config, name))
+        merged = merge_datasets(parts, dataset_name(files, config, name))
+        self._parts[id(merged)] = (merged, part_refs)
+        return merged
+
+    def map_partitions(self, dataset: Dataset, fn, *args) -> list:
+        """One Ray task per input file (retried like a read task), on the per-file Dataset its read task
+        left in the object store; a Dataset read elsewhere is split by file and shipped from here."""
+        read_here = self._parts.get(id(dataset))
+        refs = read_here[1] if read_here is not None and read_here[0] is dataset else [
+            self.ray.put(Dataset(dataset.name, [], records, [], len(records), 0)) for records in file_partitions(dataset)]
+        task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_map_partition)
+        name = getattr(fn, "__name__", "a map step")
+        return self._run(f"{name} over {len(refs)} file(s)", lambda: self.ray.get([task.remote(fn, ref, *args) for ref in refs]))
 
     def index(self, role: str, dataset: Dataset, config) -> TextIndex:
         keys = self._keys.get(role)
@@ -225,6 +243,7 @@ class RayEngine:
         return EngineInfo(self.name, ray.__version__, nodes, float(resources.get("CPU", 0.0)), float(resources.get("GPU", 0.0)))
 
     def close(self) -> None:
+        self._parts.clear()  # the per-file Datasets leave the object store
         if self._started and self.ray.is_initialized():
             self.ray.shutdown()
         self._started = False
