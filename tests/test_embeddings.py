@@ -64,21 +64,26 @@ def test_no_cache_option_writes_nothing(tmp_path):
     assert not (tmp_path / "embeddings.sqlite3").exists()
 
 
-def _writer(folder: str, offset: int) -> None:
-    cache = EmbeddingCache(folder)
-    for round_ in range(20):
+def _writer(folder: str, offset: int, backend: str = "sqlite", rounds: int = 20) -> None:
+    cache = EmbeddingCache(folder) if backend == "sqlite" else ParquetEmbeddingCache(folder)
+    for round_ in range(rounds):
         items = [(text_hash(f"text {offset}-{round_}-{i}"), np.full(4, offset, dtype=np.float32)) for i in range(50)]
         cache.put_many("m", items)
 
 
-def test_two_processes_writing_at_once_leave_a_complete_cache(tmp_path):
+def two_writers_at_once(folder, *args) -> None:
+    """Writers 1 and 2 in their own processes, at the same time; both must finish cleanly."""
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_writer, args=(str(tmp_path), n)) for n in (1, 2)]
+    workers = [context.Process(target=_writer, args=(str(folder), n, *args)) for n in (1, 2)]
     for w in workers:
         w.start()
     for w in workers:
         w.join(60)
     assert [w.exitcode for w in workers] == [0, 0]
+
+
+def test_two_processes_writing_at_once_leave_a_complete_cache(tmp_path):
+    two_writers_at_once(tmp_path)
     with sqlite3.connect(tmp_path / "embeddings.sqlite3") as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert connection.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 2 * 20 * 50
@@ -157,20 +162,8 @@ def test_parquet_cache_second_run_embeds_nothing_and_does_not_load_the_model(tmp
     assert not (tmp_path / "embeddings.sqlite3").exists() and len(list((tmp_path / "shared-cache").rglob("part-*.parquet"))) == 1
 
 
-def _parquet_writer(location: str, offset: int) -> None:
-    cache = ParquetEmbeddingCache(location)
-    for round_ in range(10):
-        cache.put_many("m", [(text_hash(f"text {offset}-{round_}-{i}"), np.full(4, offset, dtype=np.float32)) for i in range(50)])
-
-
 def test_parquet_writers_in_two_processes_each_add_files_and_a_reader_gets_every_vector(tmp_path):
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_parquet_writer, args=(str(tmp_path), n)) for n in (1, 2)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(60)
-    assert [w.exitcode for w in workers] == [0, 0]
+    two_writers_at_once(tmp_path, "parquet", 10)
     hashes = [text_hash(f"text {n}-{r}-{i}") for n in (1, 2) for r in range(10) for i in range(50)]
     found = ParquetEmbeddingCache(tmp_path).get_many("m", hashes + [text_hash("never written")])
     assert len(found) == 1000 and {float(v[0]) for v in found.values()} == {1.0, 2.0}
