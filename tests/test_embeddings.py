@@ -8,7 +8,9 @@ import sqlite3
 import numpy as np
 import pytest
 
-from dataaudit.embeddings import EmbeddingCache, Embedder, ModelNotFoundError, resolve_model, text_hash
+from dataaudit.embeddings import (EmbeddingCache, Embedder, ModelNotFoundError, ParquetEmbeddingCache, make_cache,
+                                  resolve_model, text_hash)
+from dataaudit.errors import ConfigError
 
 
 def test_vectors_are_unit_length_and_repeats_are_embedded_once(tmp_path):
@@ -62,21 +64,26 @@ def test_no_cache_option_writes_nothing(tmp_path):
     assert not (tmp_path / "embeddings.sqlite3").exists()
 
 
-def _writer(folder: str, offset: int) -> None:
-    cache = EmbeddingCache(folder)
-    for round_ in range(20):
+def _writer(folder: str, offset: int, backend: str = "sqlite", rounds: int = 20) -> None:
+    cache = EmbeddingCache(folder) if backend == "sqlite" else ParquetEmbeddingCache(folder)
+    for round_ in range(rounds):
         items = [(text_hash(f"text {offset}-{round_}-{i}"), np.full(4, offset, dtype=np.float32)) for i in range(50)]
         cache.put_many("m", items)
 
 
-def test_two_processes_writing_at_once_leave_a_complete_cache(tmp_path):
+def two_writers_at_once(folder, *args) -> None:
+    """Writers 1 and 2 in their own processes, at the same time; both must finish cleanly."""
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_writer, args=(str(tmp_path), n)) for n in (1, 2)]
+    workers = [context.Process(target=_writer, args=(str(folder), n, *args)) for n in (1, 2)]
     for w in workers:
         w.start()
     for w in workers:
         w.join(60)
     assert [w.exitcode for w in workers] == [0, 0]
+
+
+def test_two_processes_writing_at_once_leave_a_complete_cache(tmp_path):
+    two_writers_at_once(tmp_path)
     with sqlite3.connect(tmp_path / "embeddings.sqlite3") as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert connection.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 2 * 20 * 50
@@ -129,3 +136,52 @@ def test_a_corrupt_cache_file_is_moved_aside_and_rebuilt_with_a_warning(tmp_path
     assert list(tmp_path.glob("embeddings.sqlite3.corrupt-*"))
     cache.put_many("m", [(text_hash("a"), np.ones(4, dtype=np.float32))])
     assert list(cache.get_many("m", [text_hash("a")]).values())[0].tolist() == [1.0] * 4
+
+
+# The Parquet directory cache: what workers on many machines share.
+
+
+def test_a_uri_or_parquet_format_selects_the_parquet_cache_and_bad_settings_are_config_errors(tmp_path):
+    assert isinstance(make_cache(tmp_path.as_uri()), ParquetEmbeddingCache)
+    assert isinstance(make_cache(tmp_path, "parquet"), ParquetEmbeddingCache)
+    assert isinstance(make_cache(tmp_path), EmbeddingCache) and isinstance(make_cache(tmp_path, "sqlite"), EmbeddingCache)
+    with pytest.raises(ConfigError, match="cache_format: 'arrow'"):
+        make_cache(tmp_path, "arrow")
+    with pytest.raises(ConfigError, match="only the Parquet cache"):
+        make_cache("s3://bucket/cache", "sqlite")
+
+
+def test_parquet_cache_second_run_embeds_nothing_and_does_not_load_the_model(tmp_path):
+    cache = tmp_path.as_uri() + "/shared-cache"
+    texts = ["refund my order", "the app crashes", "refund my order"]
+    original = Embedder(cache_dir=cache).embed(texts)
+    second = Embedder(cache_dir=cache)
+    again = second.embed(texts)
+    assert (second.stats.computed, second.stats.from_cache, second.stats.model_loaded) == (0, 2, False)
+    assert np.array_equal(original, again)
+    assert not (tmp_path / "embeddings.sqlite3").exists() and len(list((tmp_path / "shared-cache").rglob("part-*.parquet"))) == 1
+
+
+def test_parquet_writers_in_two_processes_each_add_files_and_a_reader_gets_every_vector(tmp_path):
+    two_writers_at_once(tmp_path, "parquet", 10)
+    hashes = [text_hash(f"text {n}-{r}-{i}") for n in (1, 2) for r in range(10) for i in range(50)]
+    found = ParquetEmbeddingCache(tmp_path).get_many("m", hashes + [text_hash("never written")])
+    assert len(found) == 1000 and {float(v[0]) for v in found.values()} == {1.0, 2.0}
+    assert len(list(tmp_path.rglob("part-*.parquet"))) == 20 and not list(tmp_path.rglob(".*"))
+    assert ParquetEmbeddingCache(tmp_path).get_many("another model", hashes) == {}
+
+
+def test_a_torn_parquet_file_is_skipped_and_its_texts_count_as_missing(tmp_path):
+    cache = ParquetEmbeddingCache(tmp_path)
+    cache.put_many("m", [(text_hash("kept"), np.ones(4, dtype=np.float32))])
+    folder = next(tmp_path.glob("model=*"))
+    whole = next(folder.glob("part-*.parquet")).read_bytes()
+    (folder / "part-torn.parquet").write_bytes(whole[: len(whole) // 2])  # a writer died mid-file
+    assert list(cache.get_many("m", [text_hash("kept"), text_hash("lost")])) == [text_hash("kept")]
+
+
+def test_an_unreachable_parquet_cache_warns_and_embeds_without_it(tmp_path):
+    embedder = Embedder(cache_dir="nosuchscheme://bucket/cache")
+    with pytest.warns(UserWarning, match="nosuchscheme://bucket/cache is unusable"):
+        vectors = embedder.embed(["still works"])
+    assert vectors.shape == (1, 384) and embedder.cache is None

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from dataaudit.engine.base import expand_inputs
 from dataaudit.engine.local import LocalEngine
 from dataaudit.errors import ConfigError, DataAuditError, InputError
 from dataaudit.load.dataset import load_dataset
-from tests.engine_data import clinc_shards
+from tests.engine_data import clinc_shards, label_counts, normalised_input, process_and_size
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +82,74 @@ def test_ray_engine_without_ray_installed_exits_2_with_the_install_command(shard
     assert main(["audit", str(shards.train), "--engine", "ray", "--no-embeddings"]) == 2
     err = capsys.readouterr().err
     assert "pip install 'dataaudit[ray]'" in err and "Traceback" not in err
+
+
+def file_uri(path) -> str:
+    return Path(path).resolve().as_uri()
+
+
+def test_a_uri_directory_is_its_data_files_and_a_uri_glob_its_matches_on_that_filesystem(shards):
+    assert expand_inputs(file_uri(shards.train)) == [file_uri(p) for p in expand_inputs(shards.train)]
+    assert expand_inputs(file_uri(shards.production) + "/prod_*.jsonl") == [
+        file_uri(shards.production / "prod_0.jsonl"), file_uri(shards.production / "prod_1.jsonl")]
+    # A pattern over folders lists recursively and matches segment by segment.
+    assert expand_inputs(file_uri(shards.train.parent) + "/*/*_1.*") == [
+        file_uri(shards.production / "prod_1.jsonl"), file_uri(shards.train / "train_1.csv")]
+    one = file_uri(shards.train / "train_1.csv")
+    assert expand_inputs([one, file_uri(shards.train)])[0] == one and len(expand_inputs([one, file_uri(shards.train)])) == 3
+
+
+def test_both_engines_read_uris_through_pyarrow_and_name_every_record_by_uri_and_line(shards):
+    by_path = LocalEngine().read(shards.train, Config())
+    by_uri = LocalEngine().read(file_uri(shards.train), Config())
+    rename = {str(p): file_uri(p) for p in expand_inputs(shards.train)}
+    assert [(rename[r.source], r.line, r.input_text, r.label) for r in by_path.records] == [
+        (r.source, r.line, r.input_text, r.label) for r in by_uri.records]
+    assert [(Path(e.source).name, e.line) for e in by_uri.errors] == shards.malformed
+    assert all(e.source.startswith("file:///") for e in by_uri.errors)
+    assert [(rename[f.path], f.sha256, f.records) for f in by_path.files] == [(f.path, f.sha256, f.records) for f in by_uri.files]
+    assert (by_uri.name, by_uri.total, by_uri.invalid) == (by_path.name, by_path.total, by_path.invalid)
+
+
+def test_an_audit_of_uris_is_the_audit_of_the_paths_with_uris_for_names(shards, tmp_path):
+    out = tmp_path / "out"
+    code = main(["audit", file_uri(shards.train), "--production", file_uri(shards.production) + "/prod_*.jsonl",
+                 "--no-embeddings", "--format", "json", "--out", str(out)])
+    by_uri = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    by_path = audit(shards.train, Config(), production=shards.production, embed=False).to_dict()
+    assert code in (0, 1, 3) and by_uri["verdict"]["status"] == by_path["verdict"]["status"]
+    assert [i["path"] for i in by_uri["inputs"]] == [file_uri(i["path"]) for i in by_path["inputs"]]
+    groups = by_uri["checks"]["duplicates"]["exact_groups"]
+    assert len(groups) == len(by_path["checks"]["duplicates"]["exact_groups"]) > 0
+    assert all(m["file"].startswith("file:///") for g in groups for m in g["members"])
+
+
+@pytest.mark.parametrize("uri, message", [
+    ("foo://bucket/train.jsonl", "foo://bucket/train.jsonl: cannot open this URI (Unrecognized filesystem type"),
+    ("file:///no/such/folder/train.jsonl", "file:///no/such/folder/train.jsonl: no such file or directory"),
+    ("file:///no/such/folder/", "file:///no/such/folder/: no such file or directory"),
+])
+def test_a_bad_uri_exits_2_with_one_line_naming_it(uri, message, tmp_path, capsys):
+    assert main(["audit", uri, "--no-embeddings", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_a_uri_glob_or_directory_with_nothing_to_read_is_an_input_error(shards, tmp_path):
+    with pytest.raises(InputError, match="no file matches this pattern"):
+        expand_inputs(file_uri(shards.train) + "/*.xlsx")
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(InputError, match="directory holds no data files"):
+        expand_inputs(file_uri(tmp_path))
+
+
+def test_data_steps_group_by_key_and_count_give_the_index_and_whole_dataset_counts(shards):
+    engine = LocalEngine()
+    dataset = engine.read(shards.train, Config())
+    index = engine.index("train", dataset, Config())
+    groups = engine.group_by_key(dataset, normalised_input)
+    assert groups == index.positions and list(groups) == index.distinct  # positions and first-appearance order
+    assert sum(len(p) > 1 for p in groups.values()) == len(shards.copies) + 1  # the planted copies and the conflict
+    assert engine.count(dataset, label_counts) == Counter(r.label for r in dataset.records)
+    assert [n for _, n in engine.map_partitions(dataset, process_and_size)] == [49, 50, 50]  # one call per file
+    assert engine.map_merge(dataset, process_and_size, lambda a, b: (a[0], a[1] + b[1]))[1] == len(dataset.records)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import socket
 import sys
 import time
@@ -26,7 +27,7 @@ from dataaudit.engine.base import EngineError  # noqa: E402
 from dataaudit.engine.local import LocalEngine  # noqa: E402
 from dataaudit.engine.ray_engine import RayEngine  # noqa: E402
 from dataaudit.render.outputs import write_reports  # noqa: E402
-from tests.engine_data import CharGramEmbedder, clinc_shards  # noqa: E402
+from tests.engine_data import CharGramEmbedder, clinc_shards, label_counts, normalised_input, process_and_size  # noqa: E402
 
 # Workers cannot import the tests package: the stand-in model travels by value.
 cloudpickle.register_pickle_by_value(engine_data)
@@ -201,3 +202,136 @@ def test_an_unreachable_address_exits_2_naming_it_within_a_minute(shards, tmp_pa
     assert f"127.0.0.1:{port}" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
     assert "ray" in sys.modules  # Ray was there: the failure is the address, not the install
+
+
+def test_ray_reads_uris_through_pyarrow_like_the_local_engine(cluster, shards):
+    uri = Path(shards.train).resolve().as_uri()
+    local = LocalEngine().read(uri, Config())
+    remote = RayEngineReader.read(uri)
+    assert remote.records == local.records and remote.errors == local.errors and remote.files == local.files
+    assert {r.source for r in remote.records} == {uri + "/train_0.jsonl", uri + "/train_1.csv", uri + "/train_2.parquet"}
+
+
+def test_workers_fill_a_shared_parquet_cache_and_a_second_run_embeds_nothing(cluster, shards, stand_in_pair, tmp_path):
+    local, _ = stand_in_pair
+    cache = (tmp_path / "cache").as_uri()  # a URI cache_dir is the Parquet cache, as s3://... would be
+    writers = tmp_path / "writers"
+    writers.mkdir()
+
+    def run():
+        engine = RayEngine(address=cluster.address)
+        try:
+            return audit(shards.train, Config(), production=shards.production, engine=engine,
+                         embedder=CharGramEmbedder(cache_dir=cache, writers=str(writers))).to_dict()
+        finally:
+            engine.close()
+
+    first = run()
+    computed = first["checks"]["embeddings"]["computed"]
+    assert computed > 0 and first["checks"]["embeddings"]["from_cache"] == 0
+    wrote = {p.name: int(p.read_text()) for p in writers.iterdir()}
+    assert wrote and all(not name.endswith(f"-{os.getpid()}") for name in wrote)  # the actors wrote it, not the driver
+    files = list((tmp_path / "cache").rglob("part-*.parquet"))
+    assert len(files) >= len(wrote) and sum(wrote.values()) == computed
+    second = run()
+    assert (second["checks"]["embeddings"]["computed"], second["checks"]["embeddings"]["from_cache"]) == (0, computed)
+    assert len(list((tmp_path / "cache").rglob("part-*.parquet"))) == len(files)  # nothing new was written
+    expected = without_embedding_counts(local.to_dict())
+    for report in (first, second):  # the same report as the local engine's, but for where the vectors came from
+        assert_same(expected, without_embedding_counts(report))
+
+
+def without_embedding_counts(value):
+    """A report with its `{computed, from_cache}` embedding counts (wherever a section repeats them) left out."""
+    if isinstance(value, dict):
+        return {k: without_embedding_counts(v) for k, v in value.items()
+                if not (k in ("computed", "from_cache") and {"computed", "from_cache"} <= set(value))}
+    if isinstance(value, list):
+        return [without_embedding_counts(v) for v in value]
+    return value
+
+
+def test_chat_records_with_a_system_prompt_index_as_locally(cluster, tmp_path):
+    """The index embeds each chat's query without its system prompt: the read tasks normalise that text too."""
+    system = {"role": "system", "content": "You are the support assistant of a bank. Answer briefly."}
+    chats = [("Where is my card?", "It ships within a week."), ("Reset my PIN", "Use the app's security tab."),
+             ("  where is my CARD? ", "It ships within a week.")]
+    path = tmp_path / "chat.jsonl"
+    path.write_text("".join(json.dumps({"messages": [system, {"role": "user", "content": q}, {"role": "assistant", "content": a}]}) + "\n"
+                            for q, a in chats), encoding="utf-8")
+    local = LocalEngine().index("train", LocalEngine().read(path, Config()), Config())
+    engine = RayEngine(address=cluster.address)
+    try:
+        remote = engine.index("train", engine.read(path, Config()), Config())
+    finally:
+        engine.close()
+    assert remote.keys == local.keys and remote.positions == local.positions and remote.embed_texts == local.embed_texts
+    assert remote.embed_texts == ["where is my card?", "reset my pin"]  # the system prompt left out, the copy grouped
+
+
+def test_data_steps_run_as_tasks_on_the_read_files_and_merge_to_the_local_results(cluster, shards):
+    local_engine = LocalEngine()
+    local = local_engine.read(shards.train, Config())
+    engine = RayEngine(address=cluster.address)
+    try:
+        dataset = engine.read(shards.train, Config())
+        groups = engine.group_by_key(dataset, normalised_input)
+        counts = engine.count(dataset, label_counts)
+        ran = engine.map_partitions(dataset, process_and_size)
+        shipped = engine.map_partitions(local, process_and_size)  # a Dataset read elsewhere goes out by file
+    finally:
+        engine.close()
+    assert groups == local_engine.group_by_key(local, normalised_input) == local_engine.index("train", local, Config()).positions
+    assert list(groups) == list(local_engine.group_by_key(local, normalised_input))
+    assert counts == local_engine.count(local, label_counts)
+    assert [n for _, n in ran] == [n for _, n in shipped] == [49, 50, 50]
+    assert os.getpid() not in {pid for pid, _ in ran + shipped}  # tasks in worker processes, not on the driver
+
+
+def test_a_node_lost_mid_embedding_is_survived_and_the_report_is_complete(cluster, shards, stand_in_pair, tmp_path):
+    """A third node joins while the first two are held busy, so the read tasks and the one embedding actor run
+    there; the actor stalls on its batch and the node is removed; once the other nodes are free Ray restarts
+    the actor there and resends the batch, and the report is the local one. Runs last: it changes the cluster."""
+    import threading
+
+    local, _ = stand_in_pair
+    ray.init(address=cluster.address, logging_level="ERROR", log_to_driver=False)
+
+    @ray.remote(num_cpus=1)
+    class Hold:
+        def node(self):
+            return ray.get_runtime_context().get_node_id()
+
+    holders = [Hold.remote() for _ in range(2)]
+    assert len(set(ray.get([h.node.remote() for h in holders]))) == 2  # one on each node: no CPU left there
+    doomed = cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    (tmp_path / "doomed").write_text(doomed.node_id)
+    engine = RayEngine(address=cluster.address, embed_actors=1)
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["report"] = audit(shards.train, Config(), production=shards.production, engine=engine,
+                                      embedder=CharGramEmbedder(fail="stall_on_doomed_node", marker=str(tmp_path)))
+        except BaseException as exc:  # noqa: BLE001  handed to the test thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    try:
+        thread.start()
+        deadline = time.monotonic() + 120
+        while not (tmp_path / f"embedding-on-{doomed.node_id}").exists():
+            assert time.monotonic() < deadline and thread.is_alive(), f"the batch did not reach the third node: {outcome}"
+            time.sleep(0.2)
+        cluster.remove_node(doomed, allow_graceful=False)
+        for holder in holders:
+            ray.kill(holder)
+        thread.join(180)
+        assert not thread.is_alive(), "the audit did not finish after the node was lost"
+    finally:
+        engine.close()
+        ray.shutdown()
+    assert "error" not in outcome, outcome.get("error")
+    assert len(list(tmp_path.glob("embedding-on-*"))) == 2  # the batch ran again, on a node that was left
+    assert_same(local.to_dict(), outcome["report"].to_dict())

@@ -1,14 +1,25 @@
-"""What every engine shares: the input shards a path names, the merge of per-file Datasets, the
-`engine` entry of the report, and the error an engine raises when it cannot finish."""
+"""What every engine shares: the input shards a path or URI names, reading one of them, the merge of
+per-file Datasets, the `engine` entry of the report, and the error an engine raises when it cannot finish.
+
+A URI (`s3://bucket/export/`, `gs://...`, `file:///data/...`) is listed and read through its pyarrow
+filesystem, in both engines: a directory is its data files, a glob its matches, and every record is named
+by the URI of its file and its line there, as a local file's records are by path and line."""
 
 from __future__ import annotations
 
+import fnmatch
+import functools
 import glob
-from dataclasses import dataclass
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import DataAuditError, InputError
-from ..load.records import Dataset
+from ..load.files import is_uri, open_uri, uri_filesystem
+from ..load.records import Dataset, Record
 
 SHARD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq")
 
@@ -27,6 +38,66 @@ class EngineInfo:
     gpus: float
 
 
+class DataSteps:
+    """The data-parallel steps a measurement can be written against once, whichever engine runs it. The unit
+    of work is one input file's records (a partition); `fn` is a module-level function of a list of Records
+    (and picklable arguments) returning a small partial result, so it can run where the file was read.
+
+    An engine supplies `map_partitions`; the rest is built on it and runs on the driver (the merges)."""
+
+    def map_partitions(self, dataset: Dataset, fn, *args) -> list:
+        """fn(records of one file, *args) for every input file of `dataset`, in file order."""
+        raise NotImplementedError
+
+    def map_merge(self, dataset: Dataset, fn, merge, *args):
+        """The partials of `map_partitions` folded left to right with merge(a, b) (None without records)."""
+        partials = self.map_partitions(dataset, fn, *args)
+        return functools.reduce(merge, partials) if partials else None
+
+    def count(self, dataset: Dataset, fn, *args) -> Counter:
+        """The sum of fn(records, *args) -> Counter over every file: per-record counts, merged."""
+        return self.map_merge(dataset, fn, _add_counters, *args) or Counter()
+
+    def group_by_key(self, dataset: Dataset, key_fn) -> dict[str, list[int]]:
+        """key -> positions (in dataset.records) of the records whose key_fn(record) is that non-empty key,
+        keys in order of first appearance: each file is grouped where it lies, the groups joined here."""
+        return merge_key_positions(self.map_partitions(dataset, key_positions, key_fn))
+
+
+def _add_counters(a: Counter, b: Counter) -> Counter:
+    a.update(b)
+    return a
+
+
+def file_partitions(dataset: Dataset) -> list[list[Record]]:
+    """The dataset's records split by the file they came from, in file order."""
+    parts: dict[str, list[Record]] = {f.path: [] for f in dataset.files}
+    for record in dataset.records:
+        parts.setdefault(record.source, []).append(record)
+    return list(parts.values())
+
+
+def key_positions(records: list[Record], key_fn) -> tuple[int, dict[str, list[int]]]:
+    """The map step of group_by_key: (records in this partition, key -> positions within it)."""
+    groups: dict[str, list[int]] = {}
+    for i, record in enumerate(records):
+        key = key_fn(record)
+        if key:
+            groups.setdefault(key, []).append(i)
+    return len(records), groups
+
+
+def merge_key_positions(partials: list[tuple[int, dict[str, list[int]]]]) -> dict[str, list[int]]:
+    """The merge step of group_by_key: partition positions shifted to dataset positions, in partition order."""
+    merged: dict[str, list[int]] = {}
+    offset = 0
+    for size, groups in partials:
+        for key, positions in groups.items():
+            merged.setdefault(key, []).extend(p + offset for p in positions)
+        offset += size
+    return merged
+
+
 def expand_paths(paths: str | Path | list | None) -> list[str]:
     """Files named or matched: an existing path is taken literally (`data[1].jsonl` is a file name), a
     pattern only when no such file exists, so quoted globs work from cron (no shell) on every platform."""
@@ -35,6 +106,9 @@ def expand_paths(paths: str | Path | list | None) -> list[str]:
     found: list[str] = []
     for item in (list(paths) if isinstance(paths, (list, tuple)) else [paths]):
         pattern = str(item)
+        if is_uri(pattern):
+            found.extend(_expand_uri(pattern))
+            continue
         if Path(pattern).exists() or not glob.has_magic(pattern):
             found.append(pattern)
             continue
@@ -50,6 +124,9 @@ def expand_inputs(paths) -> list[str]:
     files and other suffixes left out), in order, each once."""
     found: list[str] = []
     for item in expand_paths(paths):
+        if is_uri(item):  # already expanded on its filesystem
+            found.append(item)
+            continue
         folder = Path(item)
         if folder.is_dir():
             shards = sorted(str(p) for p in folder.iterdir()
@@ -62,6 +139,90 @@ def expand_inputs(paths) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _is_shard(name: str) -> bool:
+    return not name.startswith(".") and Path(name).suffix.lower() in SHARD_SUFFIXES
+
+
+def _listing(uri: str, recursive: bool) -> list:
+    from pyarrow.fs import FileSelector, FileType
+
+    filesystem, path = uri_filesystem(uri)
+    try:
+        info = filesystem.get_file_info(path)
+        if info.type == FileType.NotFound:
+            raise InputError(f"{uri}: no such file or directory")
+        if info.type != FileType.Directory:
+            return [info]
+        return sorted((i for i in filesystem.get_file_info(FileSelector(path, recursive=recursive)) if i.type == FileType.File),
+                      key=lambda i: i.path)
+    except InputError:
+        raise
+    except Exception as exc:  # a missing bucket, refused credentials: one line naming the URI
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise InputError(f"{uri}: cannot list ({first})") from None
+
+
+def _expand_uri(uri: str) -> list[str]:
+    """The files a URI names on its filesystem: itself, a directory's data files (sorted, hidden ones and
+    other suffixes left out), or a glob's matches (the pattern in the path; `*` stays within one folder)."""
+    head, _, query = uri.partition("?")
+    query = f"?{query}" if query else ""
+    parts = urlsplit(head)
+    if glob.has_magic(parts.path):
+        # `?` starts a URI's query, so only `*` and `[...]` are patterns here
+        cut = head.rfind("/", 0, min(i for i in (head.find("*"), head.find("[")) if i >= 0))
+        folder, pattern = head[:cut], unquote(head[cut + 1:])
+        wanted = pattern.split("/")
+        entries = _listing(folder + query, recursive=len(wanted) > 1)
+        base = uri_filesystem(folder + query)[1].rstrip("/")
+        matches = []
+        for info in entries:
+            relative = info.path[len(base):].lstrip("/").split("/")
+            if len(relative) == len(wanted) and all(fnmatch.fnmatchcase(p, w) for p, w in zip(relative, wanted)):
+                matches.append(folder + "/" + quote("/".join(relative)) + query)
+        if not matches:
+            raise InputError(f"{uri}: no file matches this pattern")
+        return matches
+    entries = _listing(uri, recursive=False)
+    if len(entries) == 1 and entries[0].path.rstrip("/") == uri_filesystem(uri)[1].rstrip("/"):
+        return [uri]
+    shards = [head.rstrip("/") + "/" + quote(info.base_name) + query for info in entries if _is_shard(info.base_name)]
+    if not shards:
+        raise InputError(f"{uri}: directory holds no data files ({', '.join(SHARD_SUFFIXES)})")
+    return shards
+
+
+def read_file(location: str, config, role: str) -> Dataset:
+    """One input file as a Dataset. A URI's object is streamed to a local temporary file, read there by the
+    loader (so every format and compression reads as it does locally), and its records, errors and file
+    entry are renamed to the URI; the temporary copy is deleted as soon as it is read."""
+    from ..load.dataset import load_dataset
+
+    if not is_uri(location):
+        return load_dataset([location], config, role=role)
+    name = unquote(urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1]) or "input"
+    with tempfile.TemporaryDirectory(prefix="dataaudit-uri-") as folder:
+        local = Path(folder) / name
+        with open_uri(location) as stream, local.open("wb") as copy:
+            try:
+                shutil.copyfileobj(stream, copy, 1 << 20)
+            except OSError as exc:
+                raise InputError(f"{location}: cannot read ({exc.strerror or exc})") from None
+        try:
+            dataset = load_dataset([local], config, role=role)
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(local), location)) from None
+    return renamed(dataset, str(local), location)
+
+
+def renamed(dataset: Dataset, old: str, new: str) -> Dataset:
+    """The Dataset with every record, error and file entry that names `old` naming `new` instead."""
+    return replace(dataset,
+                   files=[replace(f, path=new) if f.path == old else f for f in dataset.files],
+                   records=[replace(r, source=new) if r.source == old else r for r in dataset.records],
+                   errors=[replace(e, source=new) if e.source == old else e for e in dataset.errors])
+
+
 def dataset_name(paths: list[str], config, name: str = "") -> str:
     first = Path(paths[0])
     return name or config.dataset_name or (first.stem if len(paths) == 1 else first.parent.name or first.stem)
@@ -72,4 +233,5 @@ def merge_datasets(parts: list[Dataset], name: str) -> Dataset:
     errors = [e for part in parts for e in part.errors]
     errors.sort(key=lambda e: (e.source, e.line))  # stable: equal keys keep their order within a file
     return Dataset(name, [f for part in parts for f in part.files], [r for part in parts for r in part.records], errors,
-                   sum(p.total for p in parts), sum(p.invalid for p in parts), sum(p.blank_lines for p in parts))
+                   sum(p.total for p in parts), sum(p.invalid for p in parts), sum(p.blank_lines for p in parts),
+                   parts[0].annotation_export if len(parts) == 1 else None)

@@ -12,29 +12,38 @@ from ..index import TextIndex, build_index
 from ..load.dataset import load_dataset
 from ..load.records import Dataset
 from ..normalize import normalize_text
-from .base import EngineInfo, expand_inputs
+from ..load.files import is_uri
+from .base import DataSteps, EngineInfo, dataset_name, expand_inputs, file_partitions, merge_datasets, read_file
 
 
-def embed_indexes(indexes: list[TextIndex], embedder: Embedder, encode=None) -> tuple[list[TextIndex], dict[str, int], list[str]]:
+def embed_indexes(indexes: list[TextIndex], embedder: Embedder, encode=None,
+                  encode_fills_cache: bool = False) -> tuple[list[TextIndex], dict[str, int], list[str]]:
     """Every distinct key of every role embedded once (the cache first: it skips what earlier runs embedded).
-    encode: list[str] -> vectors for the texts the cache lacks (an engine's executor); None = this process."""
+    encode: list[str] -> vectors for the texts the cache lacks (an engine's executor); None = this process;
+    encode_fills_cache: the executor wrote the cache itself."""
     distinct = list(dict.fromkeys(k for index in indexes for k in index.distinct))
     text_of = {k: text for index in indexes for k, text in zip(index.distinct, index.embed_texts)}
     before = (embedder.stats.computed, embedder.stats.from_cache)
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
-        vectors = embedder.embed([text_of[k] for k in distinct], encode=encode)
+        vectors = embedder.embed([text_of[k] for k in distinct], encode=encode, encode_fills_cache=encode_fills_cache)
     table = dict(zip(distinct, vectors))
     dim = vectors.shape[1] if len(distinct) else 0
     stats = {"computed": embedder.stats.computed - before[0], "from_cache": embedder.stats.from_cache - before[1]}
     return [index.with_vectors(table, dim) for index in indexes], stats, [str(w.message) for w in caught]
 
 
-class LocalEngine:
+class LocalEngine(DataSteps):
     name = "local"
 
+    def map_partitions(self, dataset: Dataset, fn, *args) -> list:
+        return [fn(records, *args) for records in file_partitions(dataset)]
+
     def read(self, paths, config, *, role: str = "train", name: str = "") -> Dataset:
-        return load_dataset(expand_inputs(paths), config, role=role, name=name)
+        files = expand_inputs(paths)
+        if not any(is_uri(f) for f in files):
+            return load_dataset(files, config, role=role, name=name)
+        return merge_datasets([read_file(f, config, role) for f in files], dataset_name(files, config, name))
 
     def index(self, role: str, dataset: Dataset, config) -> TextIndex:
         return build_index(role, dataset, lambda text: normalize_text(text, config.duplicates))

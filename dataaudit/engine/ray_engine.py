@@ -1,13 +1,15 @@
 """The Ray engine: the audit's data-parallel steps on a Ray cluster, the checks unchanged on the driver.
 
-- read: one Ray task per input file parses and validates it (the loader's own `load_dataset`, so every
-  record keeps its file and line), and normalises its input keys; the driver merges the
-  per-file Datasets in file order.
+- read: one Ray task per input file (a path, or a URI read through its pyarrow filesystem) parses and
+  validates it (the loader's own `load_dataset`, so every record keeps its file and line), and normalises
+  its input keys; the driver merges the per-file Datasets in file order.
 - index: built on the driver from the keys the tasks computed (a dict lookup per record, no re-normalising).
 - embed: the embedding cache is read on the driver first; only the texts it lacks go to Ray Data
   `map_batches` on an actor pool that loads the model once per actor and takes `gpus_per_actor` GPUs each
-  when the cluster has GPUs. The vectors come back to the driver and fill the cache. Ray Data restarts an
-  actor whose process died and retries its batch; an exception raised by the model fails the step.
+  when the cluster has GPUs. The vectors come back to the driver. A shared cache (a Parquet directory on
+  storage every node reaches) is written by the actors, one new file per batch; the driver's SQLite cache
+  is written by the driver. Ray Data restarts an actor whose process died and retries its batch; an
+  exception raised by the model fails the step.
 
 Ray is imported only here, and only when the engine is made. Ray retries a task whose worker died; when
 the cluster cannot finish a step, EngineError (exit 2) stops the audit before any report exists.
@@ -23,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from ..embeddings import Embedder
+from ..embeddings import WRITE_CHUNK, Embedder
 from ..errors import DataAuditError
 from ..index import TextIndex, build_index
 from ..load.records import Dataset
-from .base import EngineError, EngineInfo, dataset_name, expand_inputs, merge_datasets
+from .base import DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_partitions, merge_datasets, read_file
 from .local import embed_indexes
 
 INSTALL = "pip install 'dataaudit[ray]'"
@@ -61,17 +63,23 @@ def _probe(address: str) -> None:
 
 
 def _read_file(path: str, config, role: str) -> tuple[Any, dict[str, str]]:
-    """One file: its Dataset, and input text -> normalised key for its records. A DataAuditError
+    """One file: its Dataset, and input (and query) text -> normalised key for its records. A DataAuditError
     (unreadable file) is returned, not raised, so the driver re-raises it as itself, not wrapped by Ray."""
-    from ..load.dataset import load_dataset
     from ..normalize import normalize_text
 
     try:
-        dataset = load_dataset([path], config, role=role)
+        dataset = read_file(path, config, role)
     except DataAuditError as exc:
         return exc, {}
-    keys = {text: normalize_text(text, config.duplicates) for text in dict.fromkeys(r.input_text for r in dataset.records)}
+    # The index normalises each record's input and, for the text it embeds, the query without a system prompt.
+    texts = dict.fromkeys(t for r in dataset.records for t in ((r.input_text, r.query_text) if r.preamble_chars else (r.input_text,)))
+    keys = {text: normalize_text(text, config.duplicates) for text in texts}
     return dataset, keys
+
+
+def _shared(embedder: Embedder) -> bool:
+    """Whether the embedder's cache is one the workers can write themselves (a Parquet directory)."""
+    return getattr(embedder.cache, "shared", False)
 
 
 def _embed_actor(embedder: Embedder) -> type:
@@ -84,13 +92,21 @@ def _embed_actor(embedder: Embedder) -> type:
             self.embedder = embedder
 
         def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-            vectors = self.embedder.embed([str(t) for t in batch["text"]])
-            return {"position": batch["position"], "vector": vectors}
+            texts = [str(t) for t in batch["text"]]  # distinct already: the driver sends each text once
+            vectors = self.embedder.compute(texts)
+            # A shared (Parquet) cache is written here, one new file per batch; a batch the worker could not
+            # write is flagged and the driver writes it.
+            stored = self.embedder.store(texts, vectors)
+            return {"position": batch["position"], "vector": vectors, "stored": np.full(len(texts), stored)}
 
     return EmbedActor
 
 
-class RayEngine:
+def _map_partition(fn, part: Dataset, *args):
+    return fn(part.records, *args)
+
+
+class RayEngine(DataSteps):
     name = "ray"
 
     def __init__(self, address: str = "", embed_actors: int = 0, gpus_per_actor: float = 1.0):
@@ -100,6 +116,9 @@ class RayEngine:
         self.gpus_per_actor = gpus_per_actor
         self._started = False
         self._keys: dict[str, dict[str, str]] = {}
+        # Each Dataset this engine read -> the per-file Datasets its read tasks left in the object store, so a
+        # map step runs on them where they lie instead of shipping records from the driver again.
+        self._parts: dict[int, tuple[Dataset, list]] = {}
         if not self.ray.is_initialized():
             _probe(address)
             try:
@@ -133,18 +152,29 @@ class RayEngine:
 
         def run():
             config_ref = self.ray.put(config)
-            return self.ray.get([task.remote(f, config_ref, role) for f in files])
+            refs = [task.options(num_returns=2).remote(f, config_ref, role) for f in files]
+            return [d for d, _ in refs], self.ray.get([d for d, _ in refs]), self.ray.get([k for _, k in refs])
 
-        results = self._run(f"reading {len(files)} {role} file(s)", run)
-        parts: list[Dataset] = []
+        part_refs, parts, file_keys = self._run(f"reading {len(files)} {role} file(s)", run)
         keys: dict[str, str] = {}
-        for dataset, file_keys in results:
-            if isinstance(dataset, DataAuditError):
-                raise dataset
-            parts.append(dataset)
-            keys.update(file_keys)
+        for part, part_keys in zip(parts, file_keys):
+            if isinstance(part, DataAuditError):
+                raise part
+            keys.update(part_keys)
         self._keys[role] = keys
-        return merge_datasets(parts, dataset_name(files, config, name))
+        merged = merge_datasets(parts, dataset_name(files, config, name))
+        self._parts[id(merged)] = (merged, part_refs)
+        return merged
+
+    def map_partitions(self, dataset: Dataset, fn, *args) -> list:
+        """One Ray task per input file (retried like a read task), on the per-file Dataset its read task
+        left in the object store; a Dataset read elsewhere is split by file and shipped from here."""
+        read_here = self._parts.get(id(dataset))
+        refs = read_here[1] if read_here is not None and read_here[0] is dataset else [
+            self.ray.put(Dataset(dataset.name, [], records, [], len(records), 0)) for records in file_partitions(dataset)]
+        task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_map_partition)
+        name = getattr(fn, "__name__", "a map step")
+        return self._run(f"{name} over {len(refs)} file(s)", lambda: self.ray.get([task.remote(fn, ref, *args) for ref in refs]))
 
     def index(self, role: str, dataset: Dataset, config) -> TextIndex:
         keys = self._keys.get(role)
@@ -171,29 +201,40 @@ class RayEngine:
         block = max(1, min(EMBED_BLOCK_TEXTS, -(-len(texts) // actors)))  # every actor gets a block when texts are few
         actors = min(actors, -(-len(texts) // block))
         shipped = copy.copy(embedder)  # its own class: a configured or stand-in model travels as it is
-        shipped.cache, shipped._model, shipped.progress = None, None, False  # the driver owns the cache
+        shipped._model, shipped.progress = None, False
+        if not _shared(embedder):  # a SQLite cache is the driver's file: the driver writes it
+            shipped.cache = None
         if gpus_each:
             shipped.device = embedder.device or "cuda"
         blocks = [pd.DataFrame({"position": np.arange(s, min(s + block, len(texts))), "text": texts[s:s + block]})
                   for s in range(0, len(texts), block)]
 
+        # With a shared cache every batch becomes one Parquet file: big batches keep the files few.
+        batch_size = max(embedder.batch_size * 8, 256, WRITE_CHUNK if _shared(embedder) else 0)
+
         def run():
             data = ray.data.from_pandas(blocks).map_batches(
-                _embed_actor(shipped), batch_size=max(embedder.batch_size * 8, 256), batch_format="numpy",
+                _embed_actor(shipped), batch_size=batch_size, batch_format="numpy",
                 compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=1 if not gpus_each else None,
                 num_gpus=gpus_each or None)
             out = np.zeros((len(texts), 0), dtype=np.float32)
+            unstored: list[np.ndarray] = []
             for batch in data.iter_batches(batch_format="numpy", batch_size=None):
                 vectors = np.asarray(batch["vector"], dtype=np.float32)
                 if out.shape[1] == 0:
                     out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
                 out[np.asarray(batch["position"])] = vectors
-            return out
+                unstored.append(np.asarray(batch["position"])[~np.asarray(batch["stored"], dtype=bool)])
+            return out, np.concatenate(unstored) if unstored else np.zeros(0, dtype=np.int64)
 
-        return self._run(f"embedding {len(texts)} texts on {actors} actor(s)", run)
+        vectors, unstored = self._run(f"embedding {len(texts)} texts on {actors} actor(s)", run)
+        if _shared(embedder) and len(unstored):
+            embedder.store([texts[i] for i in unstored], vectors[unstored])
+        return vectors
 
     def embed(self, indexes: list[TextIndex], embedder: Embedder):
-        return embed_indexes(indexes, embedder, encode=lambda texts: self.encode(embedder, texts))
+        return embed_indexes(indexes, embedder, encode=lambda texts: self.encode(embedder, texts),
+                             encode_fills_cache=_shared(embedder))
 
     def info(self) -> EngineInfo:
         ray = self.ray
@@ -202,6 +243,7 @@ class RayEngine:
         return EngineInfo(self.name, ray.__version__, nodes, float(resources.get("CPU", 0.0)), float(resources.get("GPU", 0.0)))
 
     def close(self) -> None:
+        self._parts.clear()  # the per-file Datasets leave the object store
         if self._started and self.ray.is_initialized():
             self.ray.shutdown()
         self._started = False

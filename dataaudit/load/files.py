@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import lzma
+import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import partial
@@ -489,3 +490,42 @@ def _arrow_file_rows(source: str, files: list[Path]) -> Iterator[Row]:
 
 def _dataset_folder_rows(source: str, folder: Path) -> Iterator[Row]:
     return _arrow_file_rows(source, _arrow_files(folder))
+
+
+# ---------------------------------------------------------------------------------------------------
+# URIs: files on an object store or any other pyarrow filesystem (s3://, gs://, abfs://, hdfs://, file://)
+
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
+
+
+def is_uri(location: object) -> bool:
+    """Whether `location` names a file by URI (a scheme of two or more letters: `C:\\` stays a path)."""
+    return isinstance(location, str) and _URI.match(location) is not None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def uri_filesystem(uri: str) -> tuple[Any, str]:
+    """(pyarrow filesystem, path on it) for a URI; InputError naming the URI when pyarrow cannot serve it
+    (unknown scheme, malformed URI, a filesystem whose library is missing, credentials refused)."""
+    import pyarrow.fs
+
+    try:
+        return pyarrow.fs.FileSystem.from_uri(uri)
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for the same cause
+        raise InputError(f"{uri}: cannot open this URI ({_one_line(exc)}); give a local path or an s3://, gs://, "
+                         "abfs:// or file:// URI that pyarrow can read") from None
+
+
+def open_uri(uri: str) -> IO[bytes]:
+    """A binary stream over the file a URI names, read through its pyarrow filesystem."""
+    filesystem, path = uri_filesystem(uri)
+    try:
+        return filesystem.open_input_stream(path)
+    except FileNotFoundError:
+        raise InputError(f"{uri}: no such file") from None
+    except Exception as exc:  # a missing bucket, refused credentials, a directory: one line, no traceback
+        raise InputError(f"{uri}: cannot read ({_one_line(exc)})") from None
