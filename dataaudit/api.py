@@ -24,6 +24,7 @@ from .decide.verdict import decide
 from .engine import make_engine
 from .embeddings import Embedder, default_cache_dir
 from .errors import DataAuditError
+from .load.files import is_uri
 from .load.records import Dataset
 from .report import CheckResults, CheckRun, InputSummary, Report
 from .result_cache import ResultCache, fingerprint, refresh_run_state
@@ -122,7 +123,9 @@ def _result_cache(config: Config, dataset: Dataset, production: Dataset | None, 
     key = fingerprint(inputs=inputs, config=config.to_dict(), model=model, extra=extra)
     if key is None:
         return None, ""
-    folder = Path(config.embeddings.cache_dir) / "results" if config.embeddings.cache_dir else default_cache_dir().parent / "results"
+    # Results are kept on this machine even when the embedding cache is a shared URI: they are small and read once.
+    local = config.embeddings.cache_dir and not is_uri(config.embeddings.cache_dir)
+    folder = Path(config.embeddings.cache_dir) / "results" if local else default_cache_dir().parent / "results"
     return ResultCache(folder), key
 
 
@@ -143,7 +146,8 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     embedder_given = embedder
     if embed:
         embedder = embedder or Embedder(config.embeddings.model, device=config.embeddings.device, batch_size=config.embeddings.batch_size,
-                                        cache_dir=config.embeddings.cache_dir or None, use_cache=config.embeddings.cache, progress=progress)
+                                        cache_dir=config.embeddings.cache_dir or None, use_cache=config.embeddings.cache, progress=progress,
+                                        cache_format=config.embeddings.cache_format)
         indexes, stats, caught = engine.embed(indexes, embedder)
         warnings.extend(caught)
         model_label = embedder.label

@@ -102,7 +102,12 @@ class EmbeddingConfig:
     device: str = ""  # "" = cuda when available, else cpu
     batch_size: int = 32
     cache: bool = True
-    cache_dir: str = ""  # "" = the user's cache directory
+    cache_dir: str = ""  # "" = the user's cache directory; a URI (s3://, gs://, file://) is shared by a cluster
+    cache_format: str = "auto"  # auto | sqlite | parquet (a directory of Parquet files; auto: parquet for a URI)
+
+    def __post_init__(self) -> None:
+        if self.cache_format not in ("auto", "sqlite", "parquet"):
+            raise ConfigError(f"embeddings.cache_format: {self.cache_format!r} is not one of auto, sqlite, parquet")
 
 
 @dataclass

@@ -120,3 +120,13 @@ def test_refresh_run_state_replaces_only_named_fields():
     fresh = refresh_run_state(Result({"computed": 5}, 0.5), {"embeddings": {"computed": 0}})
     assert fresh == Result({"computed": 0}, 0.5)
     assert refresh_run_state(None, {"embeddings": {}}) is None
+
+
+def test_a_parquet_embedding_cache_keeps_results_beside_it_and_embeds_nothing_twice(tmp_path):
+    config = _config(tmp_path / "shared", cache_format="parquet")
+    first = audit(SAMPLE / "support_eval.jsonl", config)
+    assert list((tmp_path / "shared").glob("model=*/part-*.parquet"))
+    assert not (tmp_path / "shared" / "embeddings.sqlite3").exists()
+    again = audit(SAMPLE / "support_eval.jsonl", config)
+    assert (again.checks["embeddings"].computed, again.checks["embeddings"].from_cache) == (0, first.checks["embeddings"].computed)
+    assert again.checks.runs["duplicates"].reused and list((tmp_path / "shared" / "results").glob("*.pickle"))
