@@ -22,6 +22,7 @@ from .checks.batches import measure_batches
 from .config import Config, load_config
 from .decide.verdict import decide
 from .engine import make_engine
+from .engine.base import DataSteps, SerialSteps
 from .embeddings import Embedder, default_cache_dir
 from .errors import DataAuditError
 from .load.files import is_uri
@@ -153,7 +154,8 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         model_label = embedder.label
     by_role = {index.role: index for index in indexes}
     ctx = AuditContext(config=config, train=by_role["train"], production=by_role.get("production"), eval=by_role.get("eval"),
-                       prompt_log=Path(prompt_log) if prompt_log else None, embedding_model=model_label, embedding_stats=stats)
+                       prompt_log=Path(prompt_log) if prompt_log else None, embedding_model=model_label, embedding_stats=stats,
+                       steps=engine if isinstance(engine, DataSteps) else SerialSteps())
     # Only inputs read from files here are keyed by their bytes; an embedder handed in by the caller has no
     # identity we can key on. Either way nothing is reused.
     cacheable = embedder_given is None and not isinstance(paths, Dataset)

@@ -165,3 +165,16 @@ def process_and_size(records) -> tuple[int, int]:
     import os
 
     return os.getpid(), len(records)
+
+
+def process_and_line(records) -> list[tuple[int, str, int]]:
+    """A per-record map step: where it ran, and which record each value belongs to."""
+    import os
+
+    return [(os.getpid(), r.source, r.line) for r in records]
+
+
+def rejects_the_config(records):
+    from dataaudit.errors import ConfigError
+
+    raise ConfigError("tokens.tokenizer: rejected in a task")

@@ -153,3 +153,42 @@ def test_data_steps_group_by_key_and_count_give_the_index_and_whole_dataset_coun
     assert engine.count(dataset, label_counts) == Counter(r.label for r in dataset.records)
     assert [n for _, n in engine.map_partitions(dataset, process_and_size)] == [49, 50, 50]  # one call per file
     assert engine.map_merge(dataset, process_and_size, lambda a, b: (a[0], a[1] + b[1]))[1] == len(dataset.records)
+
+
+def test_map_records_gives_one_value_per_record_in_dataset_order_however_files_interleave():
+    from dataaudit.engine.base import SerialSteps
+    from dataaudit.load.records import Dataset, InputFile, Record
+
+    records = [Record("a.jsonl", 1, "text_label", "x"), Record("b.jsonl", 1, "text_label", "y"),
+               Record("a.jsonl", 2, "text_label", "z")]  # annotation items grouped across files interleave
+    dataset = Dataset("d", [InputFile("a.jsonl", "", 2), InputFile("b.jsonl", "", 1)], records, [], 3, 0)
+    assert SerialSteps().map_records(dataset, lambda part: [r.input_text for r in part]) == ["x", "y", "z"]
+    with pytest.raises(ValueError, match="returned 1 values for 2 records"):
+        SerialSteps().map_records(dataset, lambda part: part[:1])
+
+
+def test_the_checks_per_record_work_goes_through_the_engine_steps(tmp_path):
+    """Balance, tokens and PII run their per-file work through the steps the engine supplies (on Ray: tasks
+    where the files were read), and give what they give without an engine."""
+    from dataaudit.engine.base import SerialSteps
+
+    class Recording(SerialSteps):
+        def __init__(self):
+            self.ran: list[str] = []
+
+        def map_partitions(self, dataset, fn, *args):
+            self.ran.append(args[0].__name__ if fn.__name__ == "_per_record" else fn.__name__)
+            return super().map_partitions(dataset, fn, *args)
+
+    sample = Path(__file__).resolve().parent.parent / "sample_data"
+    steps = Recording()
+    engine = LocalEngine()
+    engine.map_partitions = steps.map_partitions
+    # No result reuse: the second audit must measure again.
+    config = config_from_dict({"tokens": {"target_model": "gpt-4o-mini-2024-07-18"}, "embeddings": {"cache": False}})
+    report = audit(sample / "support_tickets.jsonl", config, production=sample / "production.jsonl", embed=False, engine=engine)
+    plain = audit(sample / "support_tickets.jsonl", config, production=sample / "production.jsonl", embed=False)
+    assert {"label_counts", "token_counts", "scan_records"} <= set(steps.ran)
+    assert steps.ran.count("scan_records") == 2  # train and production
+    for check in ("balance", "tokens", "pii"):
+        assert report.checks[check] == plain.checks[check]

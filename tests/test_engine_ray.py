@@ -24,10 +24,12 @@ from dataaudit.api import audit  # noqa: E402
 from dataaudit.cli import main  # noqa: E402
 from dataaudit.config import Config  # noqa: E402
 from dataaudit.engine.base import EngineError  # noqa: E402
+from dataaudit.errors import ConfigError  # noqa: E402
 from dataaudit.engine.local import LocalEngine  # noqa: E402
 from dataaudit.engine.ray_engine import RayEngine  # noqa: E402
 from dataaudit.render.outputs import write_reports  # noqa: E402
-from tests.engine_data import CharGramEmbedder, clinc_shards, label_counts, normalised_input, process_and_size  # noqa: E402
+from tests.engine_data import (CharGramEmbedder, clinc_shards, label_counts, normalised_input, process_and_line,  # noqa: E402
+                               process_and_size, rejects_the_config)
 
 # Workers cannot import the tests package: the stand-in model travels by value.
 cloudpickle.register_pickle_by_value(engine_data)
@@ -279,8 +281,13 @@ def test_data_steps_run_as_tasks_on_the_read_files_and_merge_to_the_local_result
         counts = engine.count(dataset, label_counts)
         ran = engine.map_partitions(dataset, process_and_size)
         shipped = engine.map_partitions(local, process_and_size)  # a Dataset read elsewhere goes out by file
+        per_record = engine.map_records(dataset, process_and_line)
+        with pytest.raises(ConfigError, match="rejected in a task"):  # what a task raises about the input, not a cluster failure
+            engine.map_records(dataset, rejects_the_config)
     finally:
         engine.close()
+    assert [(source, line) for _, source, line in per_record] == [(r.source, r.line) for r in local.records]
+    assert os.getpid() not in {pid for pid, _, _ in per_record}
     assert groups == local_engine.group_by_key(local, normalised_input) == local_engine.index("train", local, Config()).positions
     assert list(groups) == list(local_engine.group_by_key(local, normalised_input))
     assert counts == local_engine.count(local, label_counts)

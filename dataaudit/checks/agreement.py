@@ -19,6 +19,10 @@ rating ordinal, number interval); the headline figures are the headline question
 else the first classification question). Per annotator (`per_annotator`): items rated, agreement with the
 others' majority, agreement with gold where there is gold, median seconds spent. An annotator is flagged
 when far below the items-weighted median of the others, so that a handful of items does not set the bar.
+
+On a cluster (docs/distributed.md) this runs on the driver from the items x categories count table, which
+per-file partial counts could build, except for items whose annotations span files (an item is whole only
+once every file is read); the table costs one row per item, a few bytes per category.
 """
 
 from __future__ import annotations

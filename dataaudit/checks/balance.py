@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from scipy.stats import entropy
 
 from ..config import BalanceConfig
-from ..load.records import Dataset
+from ..engine.base import DataSteps, SerialSteps
+from ..load.records import Dataset, Record
 from .base import Check
 
 
@@ -25,14 +26,18 @@ class BalanceResult:
     rare_labels: list[str]  # labels with fewer than min_label_count examples
 
 
-def measure_balance(dataset: Dataset, config: BalanceConfig) -> BalanceResult | None:
+def label_counts(records: list[Record]) -> Counter:
+    """The map step: one file's label counts (summed over files by the engine)."""
+    return Counter(r.label for r in records if r.label is not None)
+
+
+def measure_balance(dataset: Dataset, config: BalanceConfig, steps: DataSteps | None = None) -> BalanceResult | None:
     """None when the records carry no labels (e.g. free-form generation data)."""
-    labels = [r.label for r in dataset.records if r.label is not None]
-    if not labels:
+    counts = (steps or SerialSteps()).count(dataset, label_counts)
+    if not counts:
         return None
-    counts = Counter(labels)
     ordered = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    total = len(labels)
+    total = sum(ordered.values())
     values = list(ordered.values())
     return BalanceResult(
         labels=len(ordered),
@@ -47,4 +52,4 @@ def measure_balance(dataset: Dataset, config: BalanceConfig) -> BalanceResult | 
 
 
 # Balance has no condition of its own: rare labels and imbalance are part of `scale` (see size.py).
-CHECK = Check(id="balance", order=30, measure=lambda ctx: measure_balance(ctx.train.dataset, ctx.config.balance))
+CHECK = Check(id="balance", order=30, measure=lambda ctx: measure_balance(ctx.train.dataset, ctx.config.balance, ctx.steps))

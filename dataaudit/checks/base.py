@@ -13,6 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from ..engine.base import DataSteps, SerialSteps
+
 if TYPE_CHECKING:
     from ..config import Config
     from ..index import TextIndex
@@ -70,6 +72,9 @@ class AuditContext:
     embedding_stats: Mapping[str, int] = field(default_factory=dict)
     results: Mapping[str, Any] = field(default_factory=dict)
     not_run: Mapping[str, str] = field(default_factory=dict)  # check id -> why it did not run
+    # The executor of the data-parallel steps (per-file maps, merged here): the engine that read the inputs, so
+    # a check's per-record work runs where the records lie (Ray tasks, or this process one file at a time).
+    steps: DataSteps = field(default_factory=SerialSteps, repr=False)
 
     def has(self, need: Need) -> bool:
         if need is Need.PRODUCTION:

@@ -18,6 +18,12 @@ free-text targets (generation replies) are not labels, so they never conflict.
 
 Every count comes from the full lists; the lists in the report are capped at `max_groups_listed` for reading,
 and `duplicates_lines()` yields every group, conflict, leak and overlap for the `duplicates.jsonl` file.
+
+On a cluster (docs/distributed.md) this check runs on the driver. Exact groups are the index's key groups,
+which the engine's read tasks already computed per file; the lexical pass could map MinHash per file and
+group band keys, but it verifies candidates against one global candidate order, so it stays whole. The
+semantic pass cannot be split: a k-nearest-neighbour search needs every training vector at once, 1.5 KB per
+distinct text (384 float32) plus the faiss index (the same again; HNSW adds about 256 bytes per vector).
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ condition unknown, never failed) when the embeddings cannot learn the task: cros
 clearly above the majority baseline (a sentence-pair task such as entailment, random labels), too few
 examples per label, or targets that are free text rather than a small set of labels. When several
 annotations per item exist, agreement is the primary evidence and this estimate is only shown beside it.
+
+Cannot be split across machines (docs/distributed.md): one classifier is fit and cross-validated on every
+sampled training vector at once, on the driver; `max_train_rows` (30,000) caps that at 46 MB of float32
+vectors plus the fold models, whatever the dataset's size.
 """
 
 from __future__ import annotations

@@ -110,11 +110,26 @@ def message_texts(messages: list) -> Iterator[tuple[str, str]]:
                     yield f"messages[{i}].content[{j}].text", part["text"]
 
 
+def scan_records(records: list[Record], text_field: str, label_field: str,
+                 options: ScanOptions) -> list[tuple[tuple[str, PiiFinding], ...]]:
+    """The map step, run where a file's records lie: each record's findings as (field, finding) pairs."""
+    seen: dict[str, tuple[PiiFinding, ...]] = {}  # the same text (duplicates, shared system prompts) is scanned once
+    scanned = []
+    for record in records:
+        found_here = []
+        for field_name, text in record_texts(record, text_field, label_field):
+            found = seen.get(text)
+            if found is None:
+                found = seen[text] = tuple(scan_text(text, options))
+            found_here.extend((field_name, finding) for finding in found)
+        scanned.append(tuple(found_here))
+    return scanned
+
+
 def measure_pii(ctx: AuditContext) -> PiiResult:
     config: PiiConfig = ctx.config.section("pii")
     options = config.options()
     fields = ctx.config.fields
-    seen: dict[str, tuple[PiiFinding, ...]] = {}  # the same text (duplicates, shared system prompts) is scanned once
     by_kind: Counter = Counter()
     by_role: Counter = Counter()
     listed: list[PiiLocation] = []
@@ -123,19 +138,16 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
         if index is None:
             continue
         text_field = (fields.production_text if index.role == "production" and fields.production_text else fields.text) or "text"
-        for record in index.records:
+        scanned = ctx.steps.map_records(index.dataset, scan_records, text_field, fields.label, options)
+        for record, found_here in zip(index.records, scanned):
             records += 1
             kinds_here: set[str] = set()
-            for field_name, text in record_texts(record, text_field, fields.label):
-                found = seen.get(text)
-                if found is None:
-                    found = seen[text] = tuple(scan_text(text, options))
-                for finding in found:
-                    total += 1
-                    by_kind[finding.kind] += 1
-                    kinds_here.add(finding.kind)
-                    if len(listed) < config.max_listed:
-                        listed.append(PiiLocation(record.source, record.line, field_name, finding.kind, finding.detail, finding.masked))
+            for field_name, finding in found_here:
+                total += 1
+                by_kind[finding.kind] += 1
+                kinds_here.add(finding.kind)
+                if len(listed) < config.max_listed:
+                    listed.append(PiiLocation(record.source, record.line, field_name, finding.kind, finding.detail, finding.masked))
             if kinds_here:
                 with_findings += 1
                 by_role[index.role] += 1

@@ -10,6 +10,7 @@ counted with their own Hugging Face tokenizer, through their chat template when 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -337,12 +338,26 @@ def resolve_target(config: TokensConfig) -> TargetModel | None:
     return TargetModel(config.target_model, encoding, limit, price, date)
 
 
+@functools.lru_cache(maxsize=2)
+def example_counter(tokenizer: str, encoding: str) -> OpenAIExampleCounter | HFExampleCounter:
+    """One counter per process and target: loading a tokenizer costs more than counting a file's examples."""
+    return HFExampleCounter(tokenizer) if tokenizer else OpenAIExampleCounter(encoding)
+
+
+def token_counts(records: Sequence[Record], tokenizer: str, encoding: str) -> list[tuple[int, int, int]]:
+    """The map step, run where a file's records lie: (example, prompt, completion) tokens of each record."""
+    totals, prompts, completions = example_counter(tokenizer, encoding).count_records(records)
+    return list(zip(totals.tolist(), prompts.tolist(), completions.tolist()))
+
+
 def measure_tokens(records: Sequence[Record], target: TargetModel, config: TokensConfig,
-                   counter: OpenAIExampleCounter | HFExampleCounter | None = None) -> TokensResult | None:
+                   counter: OpenAIExampleCounter | HFExampleCounter | None = None,
+                   counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> TokensResult | None:
+    """counts: (example, prompt, completion) tokens per record when an engine already counted them."""
     if not records:
         return None
-    counter = counter or (HFExampleCounter(config.tokenizer) if config.tokenizer else OpenAIExampleCounter(target.encoding))
-    totals, prompts, completions = counter.count_records(records)
+    counter = counter or example_counter(config.tokenizer, target.encoding)
+    totals, prompts, completions = counts if counts is not None else counter.count_records(records)
     limit = target.example_limit
     over = np.flatnonzero(totals > limit) if limit is not None else np.zeros(0, dtype=np.int64)
     billed_per_epoch = int(np.minimum(totals, limit).sum()) if limit is not None else int(totals.sum())
@@ -370,9 +385,12 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
 def measure(ctx: AuditContext) -> TokensResult | None:
     config: TokensConfig = ctx.config.section("tokens")
     target = resolve_target(config)
-    if target is None:
+    if target is None or not ctx.train.records:
         return None
-    return measure_tokens(ctx.train.records, target, config)
+    example_counter(config.tokenizer, target.encoding)  # a bad tokenizer path is a config error, raised here
+    rows = ctx.steps.map_records(ctx.train.dataset, token_counts, config.tokenizer, target.encoding)
+    counts = np.asarray(rows, dtype=np.int64).reshape(-1, 3).T
+    return measure_tokens(ctx.train.records, target, config, counts=(counts[0], counts[1], counts[2]))
 
 
 def _where(item: OverLimit) -> str:

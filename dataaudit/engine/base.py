@@ -63,6 +63,36 @@ class DataSteps:
         keys in order of first appearance: each file is grouped where it lies, the groups joined here."""
         return merge_key_positions(self.map_partitions(dataset, key_positions, key_fn))
 
+    def map_records(self, dataset: Dataset, fn, *args) -> list:
+        """fn(records of one file, *args) -> one value per record, run per file; the values in the order of
+        dataset.records (a record's file names its partition, so the order holds however files were split)."""
+        values: dict[str, list] = {}
+        for source, partial in self.map_partitions(dataset, _per_record, fn, *args):
+            if source is not None:
+                values[source] = partial
+        cursor = dict.fromkeys(values, 0)
+        ordered = []
+        for record in dataset.records:
+            i = cursor[record.source]
+            ordered.append(values[record.source][i])
+            cursor[record.source] = i + 1
+        return ordered
+
+
+class SerialSteps(DataSteps):
+    """The steps in this process, one file after another: the local engine's executor, and what a check's
+    context uses when no engine supplied one (a notebook calling a measurement directly)."""
+
+    def map_partitions(self, dataset: Dataset, fn, *args) -> list:
+        return [fn(records, *args) for records in file_partitions(dataset)]
+
+
+def _per_record(records: list[Record], fn, *args) -> tuple[str | None, list]:
+    values = list(fn(records, *args))
+    if len(values) != len(records):
+        raise ValueError(f"{getattr(fn, '__name__', fn)} returned {len(values)} values for {len(records)} records")
+    return (records[0].source if records else None), values
+
 
 def _add_counters(a: Counter, b: Counter) -> Counter:
     a.update(b)

@@ -13,7 +13,7 @@ from ..load.dataset import load_dataset
 from ..load.records import Dataset
 from ..normalize import normalize_text
 from ..load.files import is_uri
-from .base import DataSteps, EngineInfo, dataset_name, expand_inputs, file_partitions, merge_datasets, read_file
+from .base import EngineInfo, SerialSteps, dataset_name, expand_inputs, merge_datasets, read_file
 
 
 def embed_indexes(indexes: list[TextIndex], embedder: Embedder, encode=None,
@@ -33,11 +33,8 @@ def embed_indexes(indexes: list[TextIndex], embedder: Embedder, encode=None,
     return [index.with_vectors(table, dim) for index in indexes], stats, [str(w.message) for w in caught]
 
 
-class LocalEngine(DataSteps):
+class LocalEngine(SerialSteps):
     name = "local"
-
-    def map_partitions(self, dataset: Dataset, fn, *args) -> list:
-        return [fn(records, *args) for records in file_partitions(dataset)]
 
     def read(self, paths, config, *, role: str = "train", name: str = "") -> Dataset:
         files = expand_inputs(paths)

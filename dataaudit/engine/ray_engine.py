@@ -139,6 +139,9 @@ class RayEngine(DataSteps):
         except DataAuditError:
             raise
         except Exception as exc:  # a task or actor failed past its retries, or the cluster went away
+            cause = getattr(exc, "cause", None)  # a RayTaskError carries what the task raised
+            if isinstance(cause, DataAuditError):  # bad input or config found in a task: the same error as locally
+                raise cause from None
             raise EngineError(f"the Ray cluster could not finish {step} ({type(exc).__name__}: "
                               f"{' '.join(str(exc).split())[:300]}); no report was written") from exc
 
