@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import pytest
 
 from dataaudit.api import run_checks
-from dataaudit.checks import Check, Finding, Need, RunStatus, Status, all_checks
+from dataaudit.checks import Check, Finding, RunStatus, Status, all_checks
 from dataaudit.checks.base import AuditContext
 from dataaudit.config import Config
 from dataaudit.decide.conditions import CONDITION_IDS

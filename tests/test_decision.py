@@ -14,7 +14,7 @@ from dataaudit.checks.prompt_log import prompt_ceiling_condition
 from dataaudit.checks.economics import cost_model, measure_economics, quality_gap
 from dataaudit.checks.prompt_log import measure_prompt_log, read_prompt_log
 from dataaudit.render.sections.decision import cost_sentence
-from tests.conftest import SAMPLE, write_jsonl
+from tests.conftest import SAMPLE
 
 
 def log(tmp_path, scores, name="log.csv"):

@@ -89,7 +89,7 @@ def test_history_survives_two_audits_started_at_once(tmp_path):
 def test_multi_file_audit_breaks_figures_down_per_batch_and_finds_cross_batch_duplicates(tmp_path):
     one = batch(tmp_path / "b1.jsonl", 1, 0.02, [1, 1, 1])
     rows = [json.loads(line) for line in one.read_text().splitlines()][:5]
-    two = write_jsonl(tmp_path / "b2.jsonl", rows + [json.loads(line) for line in batch(tmp_path / "x.jsonl", 2, 0.02, [1, 1, 1]).read_text().splitlines()])
+    write_jsonl(tmp_path / "b2.jsonl", rows + [json.loads(line) for line in batch(tmp_path / "x.jsonl", 2, 0.02, [1, 1, 1]).read_text().splitlines()])
     out = tmp_path / "out"
     main(["audit", str(tmp_path / "b[12].jsonl"), "--no-embeddings", "--out", str(out), "--format", "json"])
     report = json.loads((out / "report.json").read_text())

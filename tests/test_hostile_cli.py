@@ -9,7 +9,6 @@ import re
 import sqlite3
 
 import pytest
-from rich.console import Console
 
 from dataaudit.cli import main
 from tests.conftest import write_jsonl
