@@ -168,8 +168,8 @@ def test_map_records_gives_one_value_per_record_in_dataset_order_however_files_i
 
 
 def test_the_checks_per_record_work_goes_through_the_engine_steps(tmp_path):
-    """Balance, tokens and PII run their per-file work through the steps the engine supplies (on Ray: tasks
-    where the files were read), and give what they give without an engine."""
+    """Format, size, balance, tokens and PII run their per-file work through the steps the engine supplies (on
+    Ray: tasks where the files were read), and give what they give without an engine."""
     from dataaudit.engine.base import SerialSteps
 
     class Recording(SerialSteps):
@@ -188,7 +188,7 @@ def test_the_checks_per_record_work_goes_through_the_engine_steps(tmp_path):
     config = config_from_dict({"tokens": {"target_model": "gpt-4o-mini-2024-07-18"}, "embeddings": {"cache": False}})
     report = audit(sample / "support_tickets.jsonl", config, production=sample / "production.jsonl", embed=False, engine=engine)
     plain = audit(sample / "support_tickets.jsonl", config, production=sample / "production.jsonl", embed=False)
-    assert {"label_counts", "token_counts", "scan_records"} <= set(steps.ran)
+    assert {"file_formats", "file_token_lengths", "label_counts", "token_counts", "scan_records"} <= set(steps.ran)
     assert steps.ran.count("scan_records") == 2  # train and production
-    for check in ("balance", "tokens", "pii"):
+    for check in ("format", "size", "balance", "tokens", "pii"):
         assert report.checks[check] == plain.checks[check]

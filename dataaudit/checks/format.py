@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..load.records import Dataset
+from ..engine.base import DataSteps, SerialSteps
+from ..load.records import Dataset, Record
 from ..load.values import MAX_TEXT_CHARS
 from .base import AuditContext, Check, Finding, Status
 
@@ -39,10 +40,12 @@ class FormatResult:
     truncated: int = 0  # records whose input or target was cut to load.values.MAX_TEXT_CHARS
 
 
-def _minority(dataset: Dataset) -> tuple[str | None, list[tuple[str, int]]]:
-    per_file: dict[str, Counter] = {}
-    for record in dataset.records:
-        per_file.setdefault(record.source, Counter())[record.format] += 1
+def file_formats(records: list[Record]) -> tuple[str | None, Counter, int]:
+    """The map step, run where a file's records lie: (its file, records per format, records truncated)."""
+    return (records[0].source if records else None), Counter(r.format for r in records), sum(1 for r in records if r.truncated)
+
+
+def _minority(dataset: Dataset, per_file: dict[str, Counter]) -> tuple[str | None, list[tuple[str, int]]]:
     mixed = {source: counts for source, counts in per_file.items() if len(counts) > 1}
     if not mixed:
         return None, []
@@ -52,15 +55,26 @@ def _minority(dataset: Dataset) -> tuple[str | None, list[tuple[str, int]]]:
         smallest = min(counts.items(), key=lambda kv: (kv[1], kv[0]))
         minority_counts[smallest[0]] += smallest[1]
     name = min(minority_counts, key=lambda n: (minority_counts[n], n))
-    lines = [(r.source, r.line) for r in dataset.records if r.format == name and r.source in mixed]
-    return name, lines[:MINORITY_LINES_LISTED]
+    lines = []
+    for r in dataset.records:  # stops at the first few: the stray rows are named, not all of them
+        if r.format == name and r.source in mixed:
+            lines.append((r.source, r.line))
+            if len(lines) == MINORITY_LINES_LISTED:
+                break
+    return name, lines
 
 
-def measure_format(dataset: Dataset) -> FormatResult:
+def measure_format(dataset: Dataset, steps: DataSteps | None = None) -> FormatResult:
     entries = [FormatErrorEntry(e.source, e.line, e.field, e.message) for e in dataset.errors]
-    formats = Counter(r.format for r in dataset.records)
+    per_file: dict[str, Counter] = {}
+    truncated = 0
+    for source, counts, cut in (steps or SerialSteps()).map_partitions(dataset, file_formats):
+        if source is not None:
+            per_file[source] = counts
+        truncated += cut
+    formats = sum(per_file.values(), Counter())
     valid = dataset.total - dataset.invalid
-    minority, minority_lines = _minority(dataset)
+    minority, minority_lines = _minority(dataset, per_file)
     return FormatResult(
         records=dataset.total,
         valid=valid,
@@ -75,12 +89,12 @@ def measure_format(dataset: Dataset) -> FormatResult:
         file_errors=[e for e in entries if e.line == 0],
         minority_format=minority,
         minority_lines=minority_lines,
-        truncated=sum(1 for r in dataset.records if r.truncated),
+        truncated=truncated,
     )
 
 
 def measure(ctx: AuditContext) -> FormatResult:
-    return measure_format(ctx.train.dataset)
+    return measure_format(ctx.train.dataset, ctx.steps)
 
 
 def judge(result: FormatResult | None, ctx: AuditContext) -> list[Finding]:

@@ -6,14 +6,14 @@ de-duplication) results.
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ..config import Config, SizeConfig
-from ..load.records import Dataset
+from ..load.records import Dataset, Record
 from ..tokens import TokenCounter, load_token_counter
 from .base import AuditContext, Check, Finding, Status
 
@@ -59,14 +59,32 @@ def _stats(counts: list[int]) -> TokenStats | None:
                       int(values.max()), int(values.sum()), round(float(values.mean()), 2))
 
 
-def measure_size(dataset: Dataset, tokens: TokenCounter, config: SizeConfig) -> SizeResult:
-    records = dataset.records
+def token_lengths(records: list[Record], tokens: TokenCounter) -> list[tuple[int, int | None]]:
+    """(input tokens, target tokens or None without a target) of each record."""
     input_counts = tokens.count([r.input_text for r in records])
     with_target = [i for i, r in enumerate(records) if r.target is not None]
-    target_counts = tokens.count([records[i].target or "" for i in with_target])
-    per_record = list(input_counts)
-    for i, n in zip(with_target, target_counts):
-        per_record[i] += n
+    target_of = dict(zip(with_target, tokens.count([records[i].target or "" for i in with_target])))
+    return [(n, target_of.get(i)) for i, n in enumerate(input_counts)]
+
+
+@functools.lru_cache(maxsize=2)
+def _counter(model_path: str | None) -> TokenCounter:
+    return load_token_counter(model_path)
+
+
+def file_token_lengths(records: list[Record], model_path: str | None) -> list[tuple[int, int | None]]:
+    """The map step, run where a file's records lie (tokenising is this check's CPU cost)."""
+    return token_lengths(records, _counter(model_path))
+
+
+def measure_size(dataset: Dataset, tokens: TokenCounter, config: SizeConfig,
+                 lengths: list[tuple[int, int | None]] | None = None) -> SizeResult:
+    """lengths: token_lengths of every record when an engine already counted them."""
+    records = dataset.records
+    lengths = lengths if lengths is not None else token_lengths(records, tokens)
+    input_counts = [n for n, _ in lengths]
+    target_counts = [t for _, t in lengths if t is not None]
+    per_record = [n + (t or 0) for n, t in lengths]
     over = [OverContext(records[i].source, records[i].line, n) for i, n in enumerate(per_record) if n > config.context_limit]
     return SizeResult(
         examples=len(records),
@@ -84,8 +102,9 @@ def measure_size(dataset: Dataset, tokens: TokenCounter, config: SizeConfig) -> 
 
 def _measure(ctx: AuditContext) -> SizeResult:
     model = ctx.config.embeddings.model
-    counter = load_token_counter(model if model and Path(model).is_dir() else None)
-    return measure_size(ctx.train.dataset, counter, ctx.config.size)
+    model_path = model if model and Path(model).is_dir() else None
+    lengths = ctx.steps.map_records(ctx.train.dataset, file_token_lengths, model_path)
+    return measure_size(ctx.train.dataset, _counter(model_path), ctx.config.size, lengths)
 
 
 def scale_finding(size: SizeResult, balance, duplicates, config: Config) -> Finding:
