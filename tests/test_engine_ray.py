@@ -9,6 +9,7 @@ import os
 import socket
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -342,3 +343,23 @@ def test_a_node_lost_mid_embedding_is_survived_and_the_report_is_complete(cluste
     assert "error" not in outcome, outcome.get("error")
     assert len(list(tmp_path.glob("embedding-on-*"))) == 2  # the batch ran again, on a node that was left
     assert_same(local.to_dict(), outcome["report"].to_dict())
+
+
+def test_an_annotation_export_in_several_files_reads_as_locally(cluster, tmp_path):
+    """Its questions, headline and skipped answers are decided over every file, so Ray reads its files in one
+    task: the records, their annotations and the export's summary are the local engine's."""
+    tasks = json.loads((Path(__file__).parent / "fixtures" / "annotation_tools" / "label_studio.json").read_text())
+    half = len(tasks) // 2
+    for i, part in enumerate((tasks[:half], tasks[half:])):
+        (tmp_path / f"export_{i}.json").write_text(json.dumps(part), encoding="utf-8")
+    local = LocalEngine().read(tmp_path, Config())
+    engine = RayEngine(address=cluster.address)
+    try:
+        remote = engine.read(tmp_path, Config())
+        labels = engine.count(remote, label_counts)
+    finally:
+        engine.close()
+    assert local.annotation_export is not None and len(local.files) == 2
+    assert remote.annotation_export == local.annotation_export and remote.name == local.name
+    assert remote.records == local.records and remote.errors == local.errors and remote.files == local.files
+    assert labels == Counter(r.label for r in local.records if r.label is not None)

@@ -245,6 +245,14 @@ def read_file(location: str, config, role: str) -> Dataset:
     return renamed(dataset, str(local), location)
 
 
+def read_together(files: list[str]) -> bool:
+    """Whether local files are one annotation tool's export in several files: its questions, headline and
+    counts are decided over all of them, so they are read in one pass (a URI export is read file by file)."""
+    from ..load.annotation_tools import detect_export
+
+    return len(files) > 1 and not any(is_uri(f) for f in files) and detect_export(Path(files[0])) is not None
+
+
 def renamed(dataset: Dataset, old: str, new: str) -> Dataset:
     """The Dataset with every record, error and file entry that names `old` naming `new` instead."""
     return replace(dataset,

@@ -29,7 +29,8 @@ from ..embeddings import WRITE_CHUNK, Embedder
 from ..errors import DataAuditError
 from ..index import TextIndex, build_index
 from ..load.records import Dataset
-from .base import DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_partitions, merge_datasets, read_file
+from .base import (DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_partitions, merge_datasets, read_file,
+                   read_together)
 from .local import embed_indexes
 
 INSTALL = "pip install 'dataaudit[ray]'"
@@ -62,13 +63,15 @@ def _probe(address: str) -> None:
                           "`ray start --head` there, or fix --ray-address / engine.address") from exc
 
 
-def _read_file(path: str, config, role: str) -> tuple[Any, dict[str, str]]:
-    """One file: its Dataset, and input (and query) text -> normalised key for its records. A DataAuditError
-    (unreadable file) is returned, not raised, so the driver re-raises it as itself, not wrapped by Ray."""
+def _read_file(paths: list[str], config, role: str, name: str = "") -> tuple[Any, dict[str, str]]:
+    """One file (or the files of one annotation export, read together): its Dataset, and input (and query)
+    text -> normalised key for its records. A DataAuditError (unreadable file) is returned, not raised, so the
+    driver re-raises it as itself, not wrapped by Ray."""
+    from ..load.dataset import load_dataset
     from ..normalize import normalize_text
 
     try:
-        dataset = read_file(path, config, role)
+        dataset = read_file(paths[0], config, role) if len(paths) == 1 else load_dataset(paths, config, role=role, name=name)
     except DataAuditError as exc:
         return exc, {}
     # The index normalises each record's input and, for the text it embeds, the query without a system prompt.
@@ -153,9 +156,13 @@ class RayEngine(DataSteps):
             raise InputError("no input files given")
         task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_read_file)
 
+        # An annotation tool's export decides its questions and headline over all its files, so its files are
+        # read in one task, as the local engine reads them; any other input is one task per file.
+        groups = [files] if read_together(files) else [[f] for f in files]
+
         def run():
             config_ref = self.ray.put(config)
-            refs = [task.options(num_returns=2).remote(f, config_ref, role) for f in files]
+            refs = [task.options(num_returns=2).remote(group, config_ref, role, name) for group in groups]
             return [d for d, _ in refs], self.ray.get([d for d, _ in refs]), self.ray.get([k for _, k in refs])
 
         part_refs, parts, file_keys = self._run(f"reading {len(files)} {role} file(s)", run)
@@ -165,8 +172,11 @@ class RayEngine(DataSteps):
                 raise part
             keys.update(part_keys)
         self._keys[role] = keys
-        merged = merge_datasets(parts, dataset_name(files, config, name))
-        self._parts[id(merged)] = (merged, part_refs)
+        if len(groups) < len(files):  # the export read in one pass, named as the local engine names it
+            merged = parts[0]
+        else:
+            merged = merge_datasets(parts, dataset_name(files, config, name))
+            self._parts[id(merged)] = (merged, part_refs)  # map steps run per file where each was read
         return merged
 
     def map_partitions(self, dataset: Dataset, fn, *args) -> list:
