@@ -175,7 +175,8 @@ def test_resampling_shortcut_reproduces_the_package_alpha(tmp_path, level):
     """The bootstrap's weighted-coincidence alpha, with every unit weighted once, equals krippendorff's."""
     import numpy as np
 
-    from dataaudit.checks.agreement import _alpha_from_weights, _build_table, _unit_coincidences
+    from dataaudit.checks.agreement import _build_table
+    from dataaudit.checks.agreement_stats import alpha_from_weights, unit_coincidences
 
     path, config = write_layout(tmp_path, "nested")
     config.agreement = AgreementConfig(level=level)
@@ -183,7 +184,7 @@ def test_resampling_shortcut_reproduces_the_package_alpha(tmp_path, level):
     table, numeric = _build_table(ds.records, config.agreement)
     pairable = table.counts[table.counts.sum(axis=1) >= 2]
     values = numeric if numeric is not None else np.arange(table.counts.shape[1], dtype=float)
-    alpha = _alpha_from_weights(_unit_coincidences(pairable), np.ones((1, len(pairable))), level, values)[0]
+    alpha = alpha_from_weights(unit_coincidences(pairable), np.ones((1, len(pairable))), level, values)[0]
     assert round(float(alpha), 3) == K2011_ALPHA[level]
 
 

@@ -35,7 +35,6 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from itertools import combinations
 
-import krippendorff
 import numpy as np
 
 from ..config import AgreementConfig
@@ -43,6 +42,7 @@ from ..errors import ConfigError
 from ..excerpt import plain_excerpt as excerpt
 from ..load.annotation_tools import JUDGED_LEVELS, LATEST_ONLY_NOTE
 from ..load.records import AnnotationExport, Dataset, Record
+from .agreement_stats import alpha_bootstrap_ci, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
 from .base import AuditContext, Check, Finding, Status
 
 MIN_ITEMS_TO_FLAG = 10  # an annotator with fewer shared items is not flagged: too little evidence
@@ -211,140 +211,6 @@ def _build_table(items: list[Record], config: AgreementConfig, level: str | None
     return _Table(annotators, values, codes, counts, items), scale
 
 
-def _set_metric(distances: np.ndarray):
-    """A `krippendorff` distance callable that looks set distances up by value index."""
-    def metric(v1, v2, i1, i2, n_v, dtype=np.float64):
-        return distances[i1, i2].astype(dtype)
-    return metric
-
-
-def _alpha(counts: np.ndarray, level: str, scale: np.ndarray | None) -> float | None:
-    pairable = counts[counts.sum(axis=1) >= 2]
-    if pairable.size == 0 or np.count_nonzero(pairable.sum(axis=0)) < 2:
-        return None
-    if level == "set":
-        domain, metric = np.arange(counts.shape[1]), _set_metric(scale)
-    else:
-        domain, metric = (scale if scale is not None else np.arange(counts.shape[1])), level
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        value = krippendorff.alpha(value_counts=pairable, value_domain=domain, level_of_measurement=metric)
-    return None if value is None or math.isnan(value) else float(value)
-
-
-def _delta(level: str, values: np.ndarray, marginals: np.ndarray, distances: np.ndarray | None = None) -> np.ndarray:
-    """Krippendorff's squared difference function; marginals: (B, V) value frequencies (ordinal needs them)."""
-    if level == "set":
-        return np.broadcast_to(distances, (len(marginals), len(values), len(values)))
-    if level == "nominal":
-        return np.broadcast_to(1.0 - np.eye(len(values)), (len(marginals), len(values), len(values)))
-    if level == "interval":
-        return np.broadcast_to(np.subtract.outer(values, values) ** 2, (len(marginals), len(values), len(values)))
-    if level == "ratio":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.nan_to_num((np.subtract.outer(values, values) / np.add.outer(values, values)) ** 2)
-        return np.broadcast_to(ratio, (len(marginals), len(values), len(values)))
-    cumulative = np.cumsum(marginals, axis=1)  # ordinal: ranks by the resample's own marginals
-    low = np.minimum.outer(np.arange(len(values)), np.arange(len(values)))
-    high = np.maximum.outer(np.arange(len(values)), np.arange(len(values)))
-    before_low = np.where(low > 0, cumulative[:, np.maximum(low - 1, 0)], 0.0)
-    between = cumulative[:, high] - before_low
-    return (between - (marginals[:, low] + marginals[:, high]) / 2) ** 2
-
-
-def _alpha_from_weights(per_unit, weights: np.ndarray, level: str, values: np.ndarray, distances: np.ndarray | None = None) -> np.ndarray:
-    """Alpha for each row of unit weights (B, units): the coincidence matrix is a weighted sum of the
-    units' own coincidences, so a resample costs one sparse product instead of a full recomputation."""
-    size = len(values)
-    coincidences = np.asarray(per_unit.T.dot(weights.T).T).reshape(len(weights), size, size)
-    marginals = coincidences.sum(axis=2)
-    total = marginals.sum(axis=1)
-    delta = _delta(level, values, marginals, distances)
-    observed = (coincidences * delta).sum(axis=(1, 2))
-    expected = np.einsum("bc,bck,bk->b", marginals, delta, marginals) / np.maximum(total - 1, 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 1.0 - observed / expected
-
-
-def _unit_coincidences(pairable: np.ndarray):
-    """Sparse (units, V*V) matrix of each unit's coincidences: (n_c n_k - [c = k] n_c) / (m - 1)."""
-    from scipy import sparse
-
-    units, size = pairable.shape
-    m = pairable.sum(axis=1)
-    rows, cols = np.nonzero(pairable)
-    by_unit = np.split(cols, np.searchsorted(rows, np.arange(1, units)))
-    r_idx, c_idx, data = [], [], []
-    for u, present in enumerate(by_unit):
-        n = pairable[u, present]
-        block = (np.outer(n, n) - np.diag(n)) / (m[u] - 1)
-        r_idx.append(np.full(len(present) ** 2, u))
-        c_idx.append((present[:, None] * size + present[None, :]).ravel())
-        data.append(block.ravel())
-    return sparse.csr_matrix((np.concatenate(data), (np.concatenate(r_idx), np.concatenate(c_idx))), shape=(units, size * size))
-
-
-def _bootstrap_ci(counts: np.ndarray, level: str, scale: np.ndarray | None, resamples: int, seed: int) -> list[float] | None:
-    """Percentile 95% interval of alpha over items resampled with replacement (seeded).
-
-    The `krippendorff` package has no bootstrap, and calling it once per resample costs 33 s for 1,000
-    resamples of 100,000 items; resampling the units' coincidences gives the same alphas in seconds
-    (tests check it against the package on the full sample at every level).
-    """
-    pairable = counts[counts.sum(axis=1) >= 2]
-    if resamples <= 0 or len(pairable) < 2:
-        return None
-    numeric = scale if level in ("interval", "ratio") else None
-    values = numeric if numeric is not None else np.arange(counts.shape[1], dtype=float)
-    per_unit = _unit_coincidences(pairable)
-    rng = np.random.default_rng(seed)
-    units = len(pairable)
-    estimates = []
-    for start in range(0, resamples, 64):
-        chunk = min(64, resamples - start)
-        weights = np.stack([np.bincount(rng.integers(0, units, units), minlength=units) for _ in range(chunk)]).astype(float)
-        estimates.append(_alpha_from_weights(per_unit, weights, level, values, scale if level == "set" else None))
-    alphas = np.concatenate(estimates)
-    alphas = alphas[np.isfinite(alphas)]
-    if not len(alphas):
-        return None
-    low, high = np.percentile(alphas, [2.5, 97.5])
-    return [round(float(low), 4), round(float(high), 4)]
-
-
-def _pairwise_agreement_per_item(counts: np.ndarray) -> np.ndarray:
-    """Share of agreeing ordered rating pairs in each item (nan where fewer than 2 ratings)."""
-    r = counts.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(r >= 2, (counts * (counts - 1)).sum(axis=1) / (r * (r - 1)), np.nan)
-
-
-def _gwet_ac1(counts: np.ndarray) -> float | None:
-    """Gwet's AC1 for several raters with missing ratings (Gwet 2014, ch. 4, unweighted)."""
-    r = counts.sum(axis=1)
-    q = counts.shape[1]
-    multi = r >= 2
-    rated = r >= 1
-    if not multi.any() or q < 2:
-        return None
-    pa = float(((counts[multi] * (counts[multi] - 1)).sum(axis=1) / (r[multi] * (r[multi] - 1))).mean())
-    pi = (counts[rated] / r[rated, None]).mean(axis=0)
-    pe = float((pi * (1 - pi)).sum() / (q - 1))
-    return None if pe == 1 else (pa - pe) / (1 - pe)
-
-
-def _fleiss_kappa(counts: np.ndarray) -> float | None:
-    from statsmodels.stats.inter_rater import fleiss_kappa
-
-    rated = counts[counts.sum(axis=1) > 0]
-    per_item = rated.sum(axis=1)
-    if len(rated) == 0 or per_item.min() < 2 or per_item.min() != per_item.max() or np.count_nonzero(rated.sum(axis=0)) < 2:
-        return None
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = float(fleiss_kappa(rated, method="fleiss"))
-    return None if math.isnan(value) else value
-
-
 def _cohen_matrix(table: _Table, annotators: list[int], level: str) -> dict[str, dict[str, float | None]]:
     from sklearn.metrics import cohen_kappa_score
 
@@ -420,7 +286,7 @@ def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin
         if a in alpha_for and len(table.annotators) > 2:
             counts = table.counts.copy()
             counts[labelled, own] -= 1
-            value = _alpha(counts, level, scale)
+            value = krippendorff_alpha(counts, level, scale)
             alpha_without = None if value is None else round(value, 4)
         gold_hits, gold_items, seconds = per_annotator_extras.get(name, (0, 0, []))
         gold = round(gold_hits / gold_items, 4) if gold_items else None
@@ -453,7 +319,7 @@ def _label_stats(table: _Table) -> tuple[list[LabelStats], list[ConfusedPair]]:
 
 
 def _disputed(table: _Table, limit: int) -> list[DisputedItem]:
-    per_item = _pairwise_agreement_per_item(table.counts)
+    per_item = pairwise_agreement_per_item(table.counts)
     candidates = np.where(~np.isnan(per_item) & (per_item < 1))[0]
     order = sorted(candidates, key=lambda j: (per_item[j], -table.counts[j].sum(), table.items[j].source, table.items[j].line))
     result = []
@@ -514,8 +380,8 @@ def _question_summary(question: str, kind: str, level: str | None, headline: boo
     table, scale = _build_table(items, config, level)
     ratings = table.counts.sum(axis=1)
     multi = int((ratings >= 2).sum())
-    alpha = _alpha(table.counts, level, scale)
-    percent = float(np.nanmean(_pairwise_agreement_per_item(table.counts))) if multi else None
+    alpha = krippendorff_alpha(table.counts, level, scale)
+    percent = float(np.nanmean(pairwise_agreement_per_item(table.counts))) if multi else None
     return QuestionAgreement(question, kind, level, headline, len(items), multi, int(ratings.sum()), len(table.annotators),
                              _round(alpha), _round(percent), sum(r.gold is not None for r in items))
 
@@ -535,7 +401,7 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig) -> AgreementRes
     per_item_ratings = table.counts.sum(axis=1)
     items_multi = int((per_item_ratings >= 2).sum())
     notes = list(export.notes) if export is not None else []
-    alpha = _alpha(table.counts, level, scale)
+    alpha = krippendorff_alpha(table.counts, level, scale)
     note = ""
     if len(table.annotators) < 2:
         note = "only one annotator labelled the data"
@@ -543,8 +409,8 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig) -> AgreementRes
         note = "every item has a single annotation"
     elif alpha is None:
         note = "every rating is the same value, so there is no variation to agree on (alpha is undefined; percent agreement is 1.0)"
-    ci = _bootstrap_ci(table.counts, level, scale, config.bootstrap_resamples, config.seed) if alpha is not None else None
-    per_item = _pairwise_agreement_per_item(table.counts)
+    ci = alpha_bootstrap_ci(table.counts, level, scale, config.bootstrap_resamples, config.seed) if alpha is not None else None
+    per_item = pairwise_agreement_per_item(table.counts)
     percent = float(np.nanmean(per_item)) if items_multi else None
     active = sorted(range(len(table.annotators)), key=lambda a: (-int((~np.isnan(table.codes[a])).sum()), table.annotators[a]))
     shown = sorted(active[:MAX_ANNOTATORS_IN_MATRIX])
@@ -574,8 +440,8 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig) -> AgreementRes
         alpha_ci=ci,
         bootstrap_resamples=config.bootstrap_resamples,
         percent_agreement=None if percent is None else round(percent, 4),
-        fleiss_kappa=_round(_fleiss_kappa(table.counts)) if nominal else None,
-        gwet_ac1=_round(_gwet_ac1(table.counts)) if nominal else None,
+        fleiss_kappa=_round(fleiss_kappa(table.counts)) if nominal else None,
+        gwet_ac1=_round(gwet_ac1(table.counts)) if nominal else None,
         cohen_kappa=_cohen_matrix(table, shown, level),
         annotators=annotators,
         labels=labels,

@@ -1,0 +1,55 @@
+"""The reliability statistics on count tables, against published values (no records, no loader)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dataaudit.checks.agreement_stats import (alpha_bootstrap_ci, fleiss_kappa, gwet_ac1, krippendorff_alpha,
+                                              pairwise_agreement_per_item)
+from tests.test_agreement import FLEISS, K2011, K2011_ALPHA
+
+VALUES = np.arange(1, 6, dtype=float)  # the 2011 data rate on 1..5
+
+
+def k2011_counts() -> np.ndarray:
+    """Items x values (1..5): how many observers gave each value to each of the 12 units."""
+    counts = np.zeros((12, 5))
+    for row in K2011.values():
+        for unit, cell in enumerate(row.split()):
+            if cell != ".":
+                counts[unit, int(cell) - 1] += 1
+    return counts
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_alpha_on_krippendorff_2011_reliability_data(level):
+    scale = VALUES if level in ("interval", "ratio") else None
+    assert round(krippendorff_alpha(k2011_counts(), level, scale), 3) == K2011_ALPHA[level]
+
+
+def test_gwet_ac1_matches_irrcac_and_fleiss_needs_equal_ratings():
+    counts = k2011_counts()
+    assert gwet_ac1(counts) == pytest.approx(0.7754, abs=1e-4)  # irrCAC 0.4.4 CAC(data).gwet()
+    assert fleiss_kappa(counts) is None  # units carry 1 to 4 ratings
+    assert round(fleiss_kappa(np.array(FLEISS, dtype=float)), 3) == 0.210  # Fleiss (1971)
+
+
+def test_percent_agreement_per_item_is_nan_without_two_ratings():
+    per_item = pairwise_agreement_per_item(k2011_counts())
+    assert np.isnan(per_item[11])  # the last unit has one rating
+    assert per_item[0] == 1.0 and per_item[5] == pytest.approx(0.0)  # three 1s; then 1, 2, 3, 4: no pair agrees
+
+
+def test_undefined_cases_are_none_not_a_crash():
+    assert krippendorff_alpha(np.array([[3.0, 0.0], [2.0, 0.0]]), "nominal", None) is None  # one value used
+    assert krippendorff_alpha(np.array([[1.0, 0.0], [0.0, 1.0]]), "nominal", None) is None  # nothing pairable
+    assert gwet_ac1(np.array([[1.0, 0.0]])) is None
+
+
+def test_bootstrap_interval_is_seeded_and_brackets_the_estimate():
+    counts = np.tile(k2011_counts(), (20, 1))  # 240 units: enough for a stable interval
+    first = alpha_bootstrap_ci(counts, "nominal", None, 500, seed=0)
+    assert first == alpha_bootstrap_ci(counts, "nominal", None, 500, seed=0)
+    assert first[0] < krippendorff_alpha(counts, "nominal", None) < first[1]
+    assert alpha_bootstrap_ci(counts, "nominal", None, 0, seed=0) is None
