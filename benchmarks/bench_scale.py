@@ -1,25 +1,32 @@
-"""A million templated text+label records without embeddings: load + duplicates against a bare json.loads pass.
+"""A million templated text+label records without embeddings: the whole audit against a bare json.loads pass.
 
 Records are CLINC150 queries (train, val and test, labelled by intent) with one of 10 prefixes and one of 10
 suffixes (corpus.PREFIXES / SUFFIXES: "hi, ", " please", " today", ...): templated copies, the hard case
 for a lexical pass. 1% of the records are planted one-typo copies of another record (a letter swapped,
-dropped, doubled or replaced in one word of the query), placed at random lines. Printed: the bare parse
-time, load, index (normalised keys) and duplicates times, their ratio to the bare parse, peak memory of the
-measuring process (ru_maxrss: it runs in a fresh subprocess, so file generation does not count), and the
-share of planted copies found in the same group as their original.
+dropped, doubled or replaced in one word of the query), placed at random lines.
 
---semantic also times the semantic near-duplicate pass on cached stand-in vectors (each query's real
-embedding plus noise, as in bench_duplicates.py): what a re-run with every embedding cached pays.
+The audit runs as a user runs it: `dataaudit audit FILE --out DIR --no-embeddings --no-cache` in a fresh
+process (so file generation and the bare parse do not count), every check and every report file included.
+Printed: the bare parse time (median of 3), the whole audit's wall time and its ratio to the bare parse, the
+audit process's peak memory (ru_maxrss from wait4), where its time went (its --timings file: stages and
+checks), and the share of planted copies found in the same group as their original (read from the
+duplicates.jsonl the audit wrote).
 
-    .venv/bin/python benchmarks/bench_scale.py [--records 1000000] [--semantic] [--audit]
+--semantic instead loads and indexes in this process and times the duplicates measurement with and without
+cached stand-in vectors (each query's real embedding plus noise, as in bench_duplicates.py): what a re-run
+with every embedding cached pays.
+
+    .venv/bin/python benchmarks/bench_scale.py [--records 1000000] [--semantic]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,50 +94,71 @@ def bare_parse(path: Path) -> float:
     return elapsed
 
 
-def measure(path: Path, pairs_path: Path, semantic: bool, run_audit: bool) -> None:
-    from dataaudit.checks.duplicates import duplicates_lines, measure_index, semantic_pairs
+def planted_found(group_lines, pairs: list[tuple[int, int]]) -> int:
+    """Planted copies in the same group as their original; a near group holds every record of its keys, so
+    it wins over the exact group it contains."""
+    group_of: dict[int, int] = {}
+    for g, line in enumerate(group_lines):
+        if line["kind"] in ("exact", "near"):
+            for member in line["lines"]:
+                if line["kind"] == "near" or member not in group_of:
+                    group_of[member] = g
+    return sum(1 for o, c in pairs if o in group_of and group_of.get(o) == group_of.get(c))
+
+
+def run_audit(path: Path, pairs: list[tuple[int, int]], bare: float) -> None:
+    """The CLI in a fresh process, as a user runs it; its peak memory from wait4, its stages from --timings."""
+    root = Path(__file__).resolve().parent.parent
+    out = Path(tempfile.mkdtemp(prefix="dataaudit-bench-scale-out-"))
+    timings_path = out / "timings.json"
+    command = [sys.executable, "-m", "dataaudit", "audit", str(path), "--out", str(out), "--no-embeddings", "--no-cache",
+               "--timings", str(timings_path)]
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with (out / "terminal.txt").open("w") as terminal:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=terminal, stderr=subprocess.STDOUT, env=env, cwd=out)
+        _, status, usage = os.wait4(child.pid, 0)
+        audit_s = time.perf_counter() - start
+    exit_code = os.waitstatus_to_exitcode(status)
+    if exit_code not in (0, 1, 3):
+        sys.exit(f"the audit failed (exit {exit_code}); see {out / 'terminal.txt'}")
+    peak = usage.ru_maxrss / 1024 / 1024
+    print(f"whole audit (dataaudit audit --no-embeddings --no-cache, fresh process, exit {exit_code}): {audit_s:.1f} s = "
+          f"{audit_s / bare:.1f}x the bare parse; peak memory {peak:.2f} GB")
+    spent = json.loads(timings_path.read_text())
+    stages = spent["stages"]
+    accounted = sum(v for k, v in stages.items() if k != "checks") + stages.get("checks", 0.0)
+    print("stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+          + f"; imports and start-up {audit_s - accounted:.1f} s")
+    slowest = sorted(spent["checks"].items(), key=lambda kv: -kv[1])
+    print("checks: " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
+    report = json.loads((out / "report.json").read_text())
+    dup = report["checks"]["duplicates"]
+    print(f"{dup['records']:,} records, {dup['exact_group_count']:,} exact groups, {dup['near_group_count']:,} near groups, "
+          f"{dup['conflict_count']:,} conflicts, duplicate share {dup['duplicate_share']:.1%}; near pairs by kind: {dup['near_kinds']}")
+    with (out / "duplicates.jsonl").open(encoding="utf-8") as handle:
+        found = planted_found((json.loads(line) for line in handle), pairs)
+    print(f"planted one-typo copies found with their original: {found:,} of {len(pairs):,} ({found / len(pairs):.1%})")
+    print(f"verdict {report['verdict']['status']}; reports in {out}")
+
+
+def measure_semantic(path: Path) -> None:
+    """Load and index here, then the duplicates measurement without and with cached stand-in vectors."""
+    from dataaudit.checks.duplicates import measure_index
     from dataaudit.config import Config
     from dataaudit.index import build_index
     from dataaudit.load.dataset import load_dataset
     from dataaudit.normalize import normalize_text
 
     config = Config()
-    bare = bare_parse(path)
-    print(f"bare json.loads pass: {bare:.1f} s")
-    start = time.perf_counter()
     dataset = load_dataset([path], config, role="train")
-    load_s = time.perf_counter() - start
-    start = time.perf_counter()
     index = build_index("train", dataset, lambda text: normalize_text(text, config.duplicates))
-    index_s = time.perf_counter() - start
     start = time.perf_counter()
-    result = measure_index(index, config)
+    measure_index(index, config)
     dup_s = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-    total = load_s + index_s + dup_s
-    print(f"load {load_s:.1f} s, index {index_s:.1f} s, duplicates {dup_s:.1f} s: {total:.1f} s = {total / bare:.1f}x the bare parse")
-    print(f"peak memory (load + index + duplicates): {peak:.2f} GB")
-    print(f"{result.records:,} records, {result.exact_group_count:,} exact groups, {result.near_group_count:,} near groups, "
-          f"{result.conflict_count:,} conflicts, duplicate share {result.duplicate_share:.1%}; near pairs by kind: {result.near_kinds}")
-    group_of = {}
-    for g, line in enumerate(duplicates_lines(result)):
-        if line["kind"] in ("exact", "near"):  # a near group holds every record of its keys: it wins
-            for member in line["lines"]:
-                if line["kind"] == "near" or member not in group_of:
-                    group_of[member] = g
-    pairs = json.loads(pairs_path.read_text())
-    found = sum(1 for o, c in pairs if o in group_of and group_of.get(o) == group_of.get(c))
-    print(f"planted one-typo copies found with their original: {found:,} of {len(pairs):,} ({found / len(pairs):.1%})")
-    if semantic:
-        time_semantic(index, config, dup_s)
-    if run_audit:
-        from dataaudit.api import audit
-
-        start = time.perf_counter()
-        audit(path, config, embed=False)
-        audit_s = time.perf_counter() - start
-        print(f"dataaudit.api.audit(embed=False): {audit_s:.1f} s = {audit_s / bare:.1f}x the bare parse; "
-              f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024:.2f} GB")
+    print(f"duplicates measurement without vectors: {dup_s:.1f} s; "
+          f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024:.2f} GB")
+    time_semantic(index, config, dup_s)
 
 
 def time_semantic(index, config, lexical_s: float) -> None:
@@ -194,15 +222,13 @@ def clinc_rerun() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--semantic", action="store_true", help="also time the semantic pass on cached stand-in vectors")
-    parser.add_argument("--audit", action="store_true", help="also run dataaudit.api.audit(embed=False)")
-    parser.add_argument("--measure", nargs=2, metavar=("FILE", "PAIRS"), help=argparse.SUPPRESS)
+    parser.add_argument("--semantic", action="store_true", help="time the semantic pass on cached stand-in vectors instead")
+    parser.add_argument("--measure-semantic", metavar="FILE", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not args.measure:
-        clinc_rerun()
-    if args.measure:
-        measure(Path(args.measure[0]), Path(args.measure[1]), args.semantic, args.audit)
+    if args.measure_semantic:
+        measure_semantic(Path(args.measure_semantic))
         return
+    clinc_rerun()
     folder = Path(tempfile.gettempdir()) / "dataaudit-bench-scale"
     folder.mkdir(exist_ok=True)
     path, pairs_path = folder / f"templated_{args.records}.jsonl", folder / f"templated_{args.records}.planted.json"
@@ -211,8 +237,15 @@ def main() -> None:
         pairs_path.write_text(json.dumps(generate(path, args.records)))
         print(f"generated {args.records:,} records ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.0f} s")
     print(f"{args.records:,} templated text+label records, {int(args.records * PLANTED_SHARE):,} planted one-typo copies")
-    command = [sys.executable, __file__, "--measure", str(path), str(pairs_path)] + ["--semantic"] * args.semantic + ["--audit"] * args.audit
-    subprocess.run(command, check=True)
+    print(f"load average {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores before the run")
+    if args.semantic:
+        subprocess.run([sys.executable, __file__, "--measure-semantic", str(path)], check=True)
+        return
+    parses = [bare_parse(path) for _ in range(3)]
+    bare = statistics.median(parses)
+    print(f"bare json.loads pass: {bare:.1f} s (median of {', '.join(f'{p:.1f}' for p in parses)})")
+    run_audit(path, [tuple(p) for p in json.loads(pairs_path.read_text())], bare)
+    print(f"load average {os.getloadavg()[0]:.1f} (1 min) after the run")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import time
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -61,8 +62,9 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None,
             runs[check.id] = CheckRun(RunStatus.RAN, reused=True)
             continue
         try:
+            start = time.perf_counter()
             results[check.id] = check.measure(dataclasses.replace(ctx, results=results))
-            runs[check.id] = CheckRun(RunStatus.RAN)
+            runs[check.id] = CheckRun(RunStatus.RAN, seconds=time.perf_counter() - start)
         except DataAuditError:
             raise
         except Exception as exc:  # isolate a failing check, as cleanlab's Datalab isolates its issue managers
@@ -132,15 +134,20 @@ def _result_cache(config: Config, dataset: Dataset, production: Dataset | None, 
 
 def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history, fail_on_regression) -> Report:
     # A Dataset already loaded (a Label Studio project fetched from its server, a notebook's own) is audited as it is.
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
     dataset = paths if isinstance(paths, Dataset) else engine.read(paths, config, role="train")
     production_data = engine.read(production, config, role="production", name="production") if production else None
     eval_data = engine.read(eval_path, config, role="eval", name="eval") if eval_path else None
+    timings["read"] = time.perf_counter() - start
 
+    start = time.perf_counter()
     indexes = [engine.index("train", dataset, config)]
     if eval_data is not None:
         indexes.append(engine.index("eval", eval_data, config))
     if production_data is not None:
         indexes.append(engine.index("production", production_data, config))
+    timings["index"] = time.perf_counter() - start
     warnings: list[str] = []
     stats: dict[str, int] = {}
     model_label = ""
@@ -149,7 +156,9 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         embedder = embedder or Embedder(config.embeddings.model, device=config.embeddings.device, batch_size=config.embeddings.batch_size,
                                         cache_dir=config.embeddings.cache_dir or None, use_cache=config.embeddings.cache, progress=progress,
                                         cache_format=config.embeddings.cache_format)
+        start = time.perf_counter()
         indexes, stats, caught = engine.embed(indexes, embedder)
+        timings["embed"] = time.perf_counter() - start
         warnings.extend(caught)
         model_label = embedder.label
     by_role = {index.role: index for index in indexes}
@@ -161,12 +170,15 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     cacheable = embedder_given is None and not isinstance(paths, Dataset)
     cache, key = _result_cache(config, dataset, production_data, eval_data, prompt_log, model_label) if cacheable else (None, "")
     reuse = cache.get(key) if cache else None
+    start = time.perf_counter()
     checks, findings, check_warnings = run_checks(ctx, reuse=reuse)
+    timings["checks"] = time.perf_counter() - start
     warnings.extend(check_warnings)
     if cache and reuse is None:
         by_id = {check.id: check for check in all_checks()}
         cache.put(key, {name: checks[name] for name, run in checks.runs.items()
                         if run.status == RunStatus.RAN and by_id[name].reusable})
+    start = time.perf_counter()
     verdict = decide(findings, config.conditions.skip)
     per_file = measure_batches(dataset, ctx.train.keys, config.agreement) if len(dataset.files) > 1 else []
 
@@ -190,9 +202,11 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         fail_on_regression=fail_on_regression,
         warnings=warnings,
         engine=engine.info(),
+        timings=timings,
     )
     if history:
         from .history.store import record_run
 
         report = dataclasses.replace(report, regressions=record_run(history, report.to_dict(), config))
+    timings["decide"] = time.perf_counter() - start
     return report

@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--question", help="annotation exports: the question whose labels are audited (default: the first classification question)")
     a.add_argument("--suspects", metavar="FILE.csv", help="write the label-noise suspects (file, line, text, given, suggested, confidence)")
     a.add_argument("--out", help="folder for report.json, report.md, report.html")
+    a.add_argument("--timings", metavar="FILE.json", help="write where the time went: seconds per stage, per check and per report format")
     a.add_argument("--format", type=_formats, default=list(FORMATS), help="comma-separated: terminal,json,md,html (default: all)")
     a.add_argument("--production", nargs="+", help="sample of production inputs (enables coverage)")
     a.add_argument("--production-text-field", help="input text field of the production file")
@@ -160,6 +161,8 @@ def _audit_source(args: argparse.Namespace, config):
 
 
 def _run_audit(args: argparse.Namespace) -> int:
+    import time
+
     from rich.console import Console
 
     from .api import audit
@@ -178,18 +181,31 @@ def _run_audit(args: argparse.Namespace) -> int:
         noise = report.checks.get("label_noise")
         write_atomic(args.suspects, render_suspects_csv(noise, noise.suspect_texts if noise is not None else {}))
     json_to_stdout = not args.out and "json" in args.format and args.format != list(FORMATS)
+    rendering: dict[str, float] = {}
+    start = time.perf_counter()
     if "terminal" in args.format:
         from .render.terminal import render_terminal
 
         render_terminal(report, Console(stderr=json_to_stdout))
+        rendering["terminal"] = time.perf_counter() - start
     if json_to_stdout:
         from .render.json_report import render_json
 
         sys.stdout.write(render_json(report))
     if args.out:
+        start = time.perf_counter()
         written = write_reports(report, args.out, [f for f in args.format if f != "terminal"])
+        rendering["report files"] = time.perf_counter() - start
         if "terminal" in args.format and written:
             Console(stderr=True).print("reports: " + ", ".join(str(p) for p in written), highlight=False, markup=False)
+    if args.timings:
+        import json
+
+        from .io import write_atomic
+
+        spent = report.time_spent()
+        spent["stages"].update({k: round(v, 3) for k, v in rendering.items()})
+        write_atomic(args.timings, json.dumps(spent, indent=2) + "\n")
     return report.exit_code
 
 

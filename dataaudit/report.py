@@ -33,6 +33,7 @@ class CheckRun:
     status: RunStatus
     reason: str = ""  # why it did not run, or the error it raised
     reused: bool = False  # read from the result cache: an earlier run measured the same inputs, config and code
+    seconds: float = 0.0  # wall time of measure(); not in report.json, which stays the same for the same inputs
 
 
 class CheckResults(Mapping[str, Any]):
@@ -70,6 +71,13 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
     engine: Any = None  # EngineInfo: which engine ran the audit, on how many nodes, CPUs and GPUs
+    # Wall seconds per stage (read, index, embed, checks, decide); kept out of report.json like CheckRun.seconds.
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    def time_spent(self) -> dict[str, Any]:
+        """Where the time went: seconds per stage and per measured check (the CLI's --timings file)."""
+        checks = {name: round(run.seconds, 3) for name, run in self.checks.runs.items() if run.status == RunStatus.RAN}
+        return {"stages": {k: round(v, 3) for k, v in self.timings.items()}, "checks": checks}
 
     @property
     def exit_code(self) -> int:

@@ -93,6 +93,18 @@ def test_nothing_fails_but_evidence_is_missing_exits_3(tmp_path):
     assert {c["id"] for c in report["verdict"]["conditions"] if c["status"] == "unknown"} == {"consistency", "coverage"}
 
 
+def test_timings_file_says_where_the_time_went_and_the_report_keeps_no_time(tmp_path):
+    out, timings = tmp_path / "out", tmp_path / "timings.json"
+    main(["audit", str(_clean_dataset(tmp_path)), "--task-type", "format", "--no-embeddings", "--out", str(out), "--format", "json,md",
+          "--timings", str(timings)])
+    spent = json.loads(timings.read_text())
+    assert {"read", "index", "checks", "decide", "report files"} <= set(spent["stages"]) and "embed" not in spent["stages"]
+    report = json.loads((out / "report.json").read_text())
+    ran = {name for name, run in report["check_runs"].items() if run["status"] == "ran"}
+    assert set(spent["checks"]) == ran and all(seconds >= 0 for seconds in spent["checks"].values())
+    assert all("seconds" not in run for run in report["check_runs"].values())  # same inputs, same report.json
+
+
 def test_ready_dataset_exits_0_when_the_team_scopes_out_what_it_cannot_supply(tmp_path):
     config = tmp_path / "dataaudit.toml"
     config.write_text('task_type = "format"\n[conditions]\nskip = { consistency = "single annotator by design", coverage = "no production yet" }\n')
