@@ -64,7 +64,10 @@ def generate(path: Path, count: int, seed: int = 0) -> list[tuple[int, int]]:
     for o in originals:
         text, label = rows[o]
         prefix = next(p for p in sorted(PREFIXES, key=len, reverse=True) if text.startswith(p))
-        copies.append((prefix + one_typo(text[len(prefix):], rng), label, o))
+        typed = one_typo(text[len(prefix):], rng)
+        # The prefix's word may be the only one long enough to mistype (seen at 200,000 records, not at 1,000,000,
+        # whose file this keeps as it was).
+        copies.append((prefix + typed if typed is not None else one_typo(text, rng), label, o))
     # Planted copies go to random lines; keep track of where every row lands.
     slots = sorted(rng.sample(range(count), planted))
     order: list[tuple[str, str, int | None, int | None]] = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from rapidfuzz.distance import OSA, Levenshtein
@@ -137,15 +137,52 @@ def mistyped_fillers(counts: Counter) -> frozenset[str]:
     return frozenset(out)
 
 
+def _deletions(text: str) -> set[str]:
+    return {text[:p] + text[p + 1:] for p in range(len(text))}
+
+
+# Two strings at most one edit apart (OSA: a letter replaced, added, dropped or two swapped) share a key of
+# {s} | deletions(s) (SymSpell's observation), so looking a window's keys up here names every phrase it may
+# be a mistyped copy of, without measuring the distance to all of them.
+_FUZZY_KEYS: dict[str, list[int]] = {}
+for _n, (_, _target) in enumerate(_FUZZY_PHRASES):
+    for _key in _deletions(_target) | {_target}:
+        _FUZZY_KEYS.setdefault(_key, []).append(_n)
+_FUZZY_SIZES = tuple(sorted({len(p) for p, _ in _FUZZY_PHRASES}))
+_FUZZY_LENGTHS = {size: frozenset(len(t) + d for p, t in _FUZZY_PHRASES if len(p) == size for d in (-1, 0, 1))
+                  for size in _FUZZY_SIZES}
+
+
+@lru_cache(maxsize=1 << 16)
+def _phrases_one_edit_from(joined: str) -> tuple[int, ...]:
+    """Indices into _FUZZY_PHRASES of the phrases at most one edit from `joined` (a window of words): windows
+    repeat across a corpus (templated texts share every window), so each is looked up once."""
+    hits = {n for key in _deletions(joined) | {joined} for n in _FUZZY_KEYS.get(key, ())}
+    return tuple(sorted(n for n in hits if OSA.distance(joined, _FUZZY_PHRASES[n][1], score_cutoff=1) <= 1))
+
+
 def _mistyped_phrase(kept: list[str], i: int) -> tuple[int, int] | None:
-    """The stretch of `kept` around position i that is a filler phrase with one typo (tll me), if any."""
-    for phrase, target in _FUZZY_PHRASES:
-        size = len(phrase)
+    """The stretch of `kept` around position i that is a filler phrase with one typo (tll me), if any: of
+    several, the first phrase of _FUZZY_PHRASES (the longest), then the first start. Only the words within a
+    phrase's length of i matter, so the answer is cached on them (a template's texts share them)."""
+    low = max(0, i - _FUZZY_SIZES[-1] + 1)
+    span = _mistyped_phrase_near(tuple(kept[low:i + _FUZZY_SIZES[-1]]), i - low)
+    return (span[0] + low, span[1] + low) if span else None
+
+
+@lru_cache(maxsize=1 << 16)
+def _mistyped_phrase_near(kept: tuple[str, ...], i: int) -> tuple[int, int] | None:
+    best: tuple[int, int] | None = None  # (phrase index, start)
+    for size in _FUZZY_SIZES:
+        lengths = _FUZZY_LENGTHS[size]
         for start in range(max(0, i - size + 1), min(i, len(kept) - size) + 1):
-            joined = " ".join(kept[start:start + size])
-            if abs(len(joined) - len(target)) <= 1 and OSA.distance(joined, target, score_cutoff=1) <= 1:
-                return start, start + size
-    return None
+            window = kept[start:start + size]
+            if sum(map(len, window)) + size - 1 not in lengths:
+                continue
+            for n in _phrases_one_edit_from(" ".join(window)):
+                if len(_FUZZY_PHRASES[n][0]) == size and (best is None or (n, start) < best):
+                    best = (n, start)
+    return (best[1], best[1] + len(_FUZZY_PHRASES[best[0]][0])) if best else None
 
 
 def skeleton(words: list[str], typos: frozenset[str] = frozenset()) -> tuple[str, ...]:

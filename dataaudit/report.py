@@ -109,6 +109,13 @@ class Report:
 
 def to_jsonable(value: Any) -> Any:
     """Plain JSON types from dataclasses, numpy scalars and tuples; NaN becomes null."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values of a large report: return before the checks below
+        return value
+    if kind is list or kind is tuple:
+        return [to_jsonable(v) for v in value]
+    if kind is dict:
+        return {str(k): to_jsonable(v) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.metadata.get("json", True)}
     if isinstance(value, Mapping):

@@ -14,14 +14,21 @@ from ..report import Report
 from .sections.decision import cost_sentence
 
 
-def _safe(value: Any) -> Any:
+def _safe(value: Any, seen: dict[str, str] | None = None) -> Any:
+    """`value` with every string masked and control-free. `seen` (string -> its safe form) lets a caller
+    writing many lines mask each distinct string once: duplicates.jsonl names the same file in every member."""
     if isinstance(value, str):
+        if seen is not None:
+            done = seen.get(value)
+            if done is None:
+                done = seen[value] = _safe(value)
+            return done
         masked = mask(value)
         return visible_controls(masked) if masked != value or not value.isprintable() else value
     if isinstance(value, dict):
-        return {_safe(k): _safe(v) for k, v in value.items()}
+        return {_safe(k, seen): _safe(v, seen) for k, v in value.items()}
     if isinstance(value, list):
-        return [_safe(v) for v in value]
+        return [_safe(v, seen) for v in value]
     return value
 
 

@@ -42,6 +42,7 @@ def write_line_files(report: Report, folder: Path) -> list[Path]:
                                 ("duplicates.jsonl", report.checks.get("duplicates"), duplicates_lines)):
         if result is None:
             continue
-        body = "".join(json.dumps(_safe(to_jsonable(item)), ensure_ascii=False) + "\n" for item in lines(result))
+        seen: dict[str, str] = {}
+        body = "".join(json.dumps(_safe(to_jsonable(item), seen), ensure_ascii=False) + "\n" for item in lines(result))
         written.append(write_atomic(folder / name, body))
     return written
