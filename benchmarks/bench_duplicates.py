@@ -60,7 +60,7 @@ def time_parts(texts: list[str], vectors: np.ndarray, config: DuplicatesConfig, 
     start = time.perf_counter()
     semantic = _semantic_pairs(vectors, config.near_cosine, config.neighbours)
     semantic_s = time.perf_counter() - start
-    print(f"  semantic near pairs (faiss {'exact' if count <= 300_000 else 'HNSW'}, k={config.neighbours}): {semantic_s:7.1f} s, {len(semantic):,} pairs")
+    print(f"  semantic near pairs (faiss {'exact' if count <= 300_000 else 'IVF'}, k={config.neighbours}): {semantic_s:7.1f} s, {len(semantic):,} pairs")
     start = time.perf_counter()
     lexical = _lexical_pairs(texts, config.lexical_ratio)
     lexical_s = time.perf_counter() - start

@@ -146,8 +146,8 @@ def run_audit(path: Path, pairs: list[tuple[int, int]], bare: float) -> None:
 
 
 def measure_semantic(path: Path) -> None:
-    """Load and index here, then the duplicates measurement without and with cached stand-in vectors."""
-    from dataaudit.checks.duplicates import measure_index
+    """Load and index here, then the duplicates measurement with cached stand-in vectors, and the search
+    over every distinct input (the case without lexical copies)."""
     from dataaudit.config import Config
     from dataaudit.index import build_index
     from dataaudit.load.dataset import load_dataset
@@ -156,26 +156,20 @@ def measure_semantic(path: Path) -> None:
     config = Config()
     dataset = load_dataset([path], config, role="train")
     index = build_index("train", dataset, lambda text: normalize_text(text, config.duplicates))
-    start = time.perf_counter()
-    measure_index(index, config)
-    dup_s = time.perf_counter() - start
-    print(f"duplicates measurement without vectors: {dup_s:.1f} s; "
-          f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024:.2f} GB")
-    time_semantic(index, config, dup_s)
+    time_semantic(index, config)
 
 
-def time_semantic(index, config, lexical_s: float) -> None:
-    import dataclasses
-
+def stand_in_vectors(index, noise: float, seed: int = 0):
+    """Each distinct input's stand-in embedding: the real embedding of its CLINC150 query (prefix and suffix
+    stripped) plus Gaussian noise, renormalised; copies of one query make a cluster, as real embeddings do."""
     import numpy as np
 
-    from dataaudit.checks.duplicates import measure_index
     from dataaudit.embeddings import Embedder
 
     queries = [q for q, _ in clinc_queries()]
     seeds = Embedder(cache_dir=Path(tempfile.gettempdir()) / "dataaudit-bench-seeds").embed([q.lower() for q in queries])
     slot = {q.lower(): i for i, q in enumerate(queries)}
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     base = np.empty((len(index.distinct), seeds.shape[1]), dtype=np.float32)
     prefixes = sorted(PREFIXES, key=len, reverse=True)
     suffixes = sorted((s for s in SUFFIXES if s), key=len, reverse=True)
@@ -183,14 +177,75 @@ def time_semantic(index, config, lexical_s: float) -> None:
         core = next((key[len(p):] for p in prefixes if key.startswith(p)), key)
         core = next((core[: len(core) - len(s)] for s in suffixes if core.endswith(s)), core)
         base[n] = seeds[slot.get(core, n % len(seeds))]
-    noisy = base + rng.normal(0, 0.02, base.shape).astype(np.float32)
-    vectors = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+    base += rng.normal(0, noise, base.shape).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    return base
+
+
+def exact_top_k(vectors, queries, k: int, block: int = 50_000):
+    """Exact neighbours of a few queries, a block of indexed vectors at a time (no second copy of the set)."""
+    import numpy as np
+
+    best_sims = np.full((len(queries), 0), -np.inf, dtype=np.float32)
+    best_idx = np.zeros((len(queries), 0), dtype=np.int64)
+    for start in range(0, len(vectors), block):
+        sims = queries @ vectors[start:start + block].T
+        top = np.argpartition(-sims, min(k, sims.shape[1] - 1), axis=1)[:, :k]
+        best_sims = np.hstack([best_sims, np.take_along_axis(sims, top, axis=1)])
+        best_idx = np.hstack([best_idx, top + start])
+        keep = np.argsort(-best_sims, axis=1, kind="stable")[:, :k]
+        best_sims, best_idx = np.take_along_axis(best_sims, keep, axis=1), np.take_along_axis(best_idx, keep, axis=1)
+    return best_idx
+
+
+def search_recall(vectors, k: int, bound: float, queries: int = 1000, seed: int = 0) -> tuple[float, float | None, int]:
+    """Recall of neighbours.top_k against exact search on a seeded sample of self-queries: over all k
+    neighbours, and over the exact neighbours at cosine >= bound (what the duplicates check keeps; None when
+    there are none), with how many of those there were."""
+    import numpy as np
+
+    from dataaudit import neighbours
+
+    sample = np.sort(np.random.default_rng(seed).choice(len(vectors), size=min(queries, len(vectors)), replace=False))
+    _, found = neighbours.top_k(vectors, vectors[sample], k)
+    exact = exact_top_k(vectors, vectors[sample], k)
+    exact_sims = np.einsum("qd,qkd->qk", vectors[sample], vectors[exact])
+    overall = float(np.mean([len(set(a) & set(e)) / k for a, e in zip(found.tolist(), exact.tolist())]))
+    near = [(q, int(j)) for q, row in enumerate(exact) for j, sim in zip(row, exact_sims[q]) if sim >= bound and j != sample[q]]
+    found_sets = [set(row) for row in found.tolist()]
+    near_recall = sum(j in found_sets[q] for q, j in near) / len(near) if near else None
+    return overall, near_recall, len(near)
+
+
+def time_semantic(index, config) -> None:
+    import dataclasses
+
+    from dataaudit import neighbours
+    from dataaudit.checks.duplicates import measure_index
+
+    bound = config.duplicates.near_cosine
+    vectors = stand_in_vectors(index, 0.02)
     start = time.perf_counter()
     result = measure_index(dataclasses.replace(index, vectors=vectors), config)
     elapsed = time.perf_counter() - start
-    print(f"with cached stand-in vectors for all {len(vectors):,} distinct inputs: duplicates {elapsed:.1f} s "
-          f"(lexical only {lexical_s:.1f} s; the semantic pass searches one input per group of lexical copies); "
-          f"near pairs by kind: {result.near_kinds}")
+    print(f"with cached stand-in vectors (noise 0.02) for all {len(vectors):,} distinct inputs: duplicates {elapsed:.1f} s "
+          f"(the semantic pass searches one input per group of lexical copies); near pairs by kind: {result.near_kinds}", flush=True)
+    # The worst case: no lexical copies at all, so every distinct input is searched (what semantic_pairs asks).
+    k = config.duplicates.neighbours + 1
+    search = "exact" if len(vectors) <= neighbours.EXACT_LIMIT else f"inverted file, {neighbours.IVF_LISTS} lists, {neighbours.IVF_PROBES} probes"
+    start = time.perf_counter()
+    neighbours.top_k(vectors, vectors, k)
+    search_s = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    print(f"every one of the {len(vectors):,} distinct inputs searched ({search}, k={k}): {search_s:.1f} s "
+          f"(load average {os.getloadavg()[0]:.1f}); peak memory of this process {peak:.2f} GB", flush=True)
+    for noise in (0.02, 0.1, 0.005):
+        if noise != 0.02:
+            del vectors
+            vectors = stand_in_vectors(index, noise)
+        overall, near, pairs = search_recall(vectors, k, bound)
+        near_text = f"{near:.3f} of the {pairs:,} exact neighbours at cosine >= {bound}" if near is not None else f"no exact neighbours at cosine >= {bound}"
+        print(f"stand-ins with noise {noise}: recall@{k} against exact search, 1,000 seeded queries: {overall:.3f}; {near_text}", flush=True)
 
 
 def clinc_rerun() -> None:

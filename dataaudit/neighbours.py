@@ -2,8 +2,17 @@
 
 faiss is used because it is the fastest exact search measured on these 2-core machines (100k x 100k
 self-query: faiss IndexFlatIP 31 s, torch blocked 52 s, numpy 74-128 s, scikit-learn brute 181 s; see
-../shared/MEASUREMENTS.md and benchmarks/). Above EXACT_LIMIT indexed vectors an HNSW graph keeps a
-million-row self-query feasible; its recall on real sentence embeddings is measured in benchmarks/.
+../shared/MEASUREMENTS.md and benchmarks/). Above EXACT_LIMIT indexed vectors the search is an inverted
+file: the vectors are bucketed by their nearest of IVF_LISTS k-means centroids, and the queries of one
+bucket are searched exactly, in one matrix product, against the IVF_PROBES buckets nearest to its centroid.
+That is faiss's IndexIVFFlat search with the probes chosen per bucket instead of per query, so the work is a
+matrix product (BLAS) rather than a scan per query. Measured once while choosing (scratch runs, 400,000
+stand-in vectors: CLINC150 query embeddings plus noise 0.1, a loose cluster per query; load average 5-7 on
+2 cores): the whole self-query for 11 neighbours took 89 s at recall 0.760 with 8 probes, 156 s at 0.809
+with 16; IndexIVFFlat with the same 1,024 lists would take about 353 s at 0.815 (8 probes, extrapolated
+from 2,000 queries); an HNSW graph (M 32) had not finished building after 9 minutes. Near copies (cosine
+0.95 and up, all the duplicates check keeps) sit in the same or a neighbouring bucket, so their recall is
+higher than these averages over all 11 neighbours; benchmarks/bench_scale.py --semantic measures both at a million.
 """
 
 from __future__ import annotations
@@ -11,8 +20,63 @@ from __future__ import annotations
 import numpy as np
 
 EXACT_LIMIT = 300_000
-HNSW_M = 32
-HNSW_EF_SEARCH = 128
+# A million vectors in 1,024 buckets is about 1,000 a bucket; k-means on 39 sampled vectors per bucket
+# (faiss's floor) trains in seconds. The probes were chosen by recall against exact search (bench_scale.py).
+IVF_LISTS = 1024
+IVF_PROBES = 8
+IVF_TRAIN_PER_LIST = 39
+IVF_SEED = 1234
+
+
+def _centroids(indexed: np.ndarray) -> np.ndarray:
+    """Spherical k-means centroids of a seeded sample: the same vectors give the same buckets every run."""
+    import faiss
+
+    lists = min(IVF_LISTS, max(1, len(indexed) // IVF_TRAIN_PER_LIST))
+    rng = np.random.default_rng(IVF_SEED)
+    sample = np.sort(rng.choice(len(indexed), size=min(len(indexed), lists * IVF_TRAIN_PER_LIST), replace=False))
+    kmeans = faiss.Kmeans(indexed.shape[1], lists, niter=20, seed=IVF_SEED, spherical=True, verbose=False)
+    kmeans.train(np.ascontiguousarray(indexed[sample]))
+    return kmeans.centroids
+
+
+def _nearest_centroid(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    import faiss
+
+    return faiss.knn(vectors, centroids, 1, metric=faiss.METRIC_INNER_PRODUCT)[1][:, 0]
+
+
+def _bucket_bounds(bucket_of: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions sorted by bucket, and where each bucket starts in that order (buckets + 1 offsets)."""
+    order = np.argsort(bucket_of, kind="stable")
+    return order, np.searchsorted(bucket_of[order], np.arange(buckets + 1))
+
+
+def _inverted_file_top_k(indexed: np.ndarray, queries: np.ndarray, k: int, self_query: bool) -> tuple[np.ndarray, np.ndarray]:
+    import faiss
+
+    centroids = _centroids(indexed)
+    buckets = len(centroids)
+    home = _nearest_centroid(indexed, centroids)
+    query_home = home if self_query else _nearest_centroid(queries, centroids)
+    probes = min(IVF_PROBES, buckets)
+    probed = faiss.knn(centroids, centroids, probes, metric=faiss.METRIC_INNER_PRODUCT)[1]  # each bucket first probes itself
+    members, starts = _bucket_bounds(home, buckets)
+    asking, query_starts = _bucket_bounds(query_home, buckets)
+    sims = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    idx = np.full((len(queries), k), -1, dtype=np.int64)
+    for bucket in range(buckets):
+        mine = asking[query_starts[bucket]:query_starts[bucket + 1]]
+        if not len(mine):
+            continue
+        candidates = np.concatenate([members[starts[b]:starts[b + 1]] for b in probed[bucket] if b >= 0])
+        found = min(k, len(candidates))
+        if not found:
+            continue
+        block_sims, block_idx = faiss.knn(queries[mine], indexed[candidates], found, metric=faiss.METRIC_INNER_PRODUCT)
+        sims[mine, :found] = block_sims
+        idx[mine, :found] = candidates[block_idx]
+    return sims, idx
 
 
 def top_k(indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -22,18 +86,17 @@ def top_k(indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray,
     """
     import faiss
 
+    self_query = queries is indexed
     indexed = np.ascontiguousarray(indexed, dtype=np.float32)
-    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    queries = indexed if self_query else np.ascontiguousarray(queries, dtype=np.float32)
     if len(indexed) == 0 or len(queries) == 0 or k <= 0:
         return np.full((len(queries), max(k, 0)), -np.inf, dtype=np.float32), np.full((len(queries), max(k, 0)), -1, dtype=np.int64)
-    dim = indexed.shape[1]
-    if len(indexed) <= EXACT_LIMIT:
-        index = faiss.IndexFlatIP(dim)
+    if len(indexed) > EXACT_LIMIT:
+        sims, idx = _inverted_file_top_k(indexed, queries, min(k, len(indexed)), self_query)
     else:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efSearch = max(HNSW_EF_SEARCH, 2 * k)
-    index.add(indexed)
-    sims, idx = index.search(queries, min(k, len(indexed)))
+        index = faiss.IndexFlatIP(indexed.shape[1])
+        index.add(indexed)
+        sims, idx = index.search(queries, min(k, len(indexed)))
     if k > len(indexed):
         pad = k - len(indexed)
         sims = np.hstack([sims, np.full((len(queries), pad), -np.inf, dtype=np.float32)])

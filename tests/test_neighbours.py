@@ -21,15 +21,23 @@ def test_exact_search_matches_brute_force_and_pads_missing_neighbours():
     assert (idx[:, 3:] == -1).all() and np.isneginf(sims[:, 3:]).all()
 
 
-def test_hnsw_path_used_above_the_exact_limit_has_high_recall_on_clustered_vectors(monkeypatch):
+def test_inverted_file_path_above_the_exact_limit_has_high_recall_on_clustered_vectors_and_is_repeatable(monkeypatch):
     monkeypatch.setattr(neighbours, "EXACT_LIMIT", 100)
+    monkeypatch.setattr(neighbours, "IVF_LISTS", 16)
+    monkeypatch.setattr(neighbours, "IVF_PROBES", 4)
     rng = np.random.default_rng(1)
     centres = rng.normal(size=(40, 32))
     data = unit(np.repeat(centres, 50, axis=0) + 0.3 * rng.normal(size=(2000, 32)))
-    _, approximate = top_k(data, data[:200], 10)
+    sims, approximate = top_k(data, data[:200], 10)
     exact = np.argsort(-(data[:200] @ data.T), axis=1)[:, :10]
     recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approximate, exact)])
     assert recall >= 0.95
+    assert (approximate[:, 0] == np.arange(200)).all()  # every vector finds itself: it lies in the list it probes first
+    assert np.all(np.diff(sims, axis=1) <= 1e-6)  # best first
+    again_sims, again = top_k(data, data[:200], 10)
+    assert np.array_equal(again, approximate) and np.array_equal(again_sims, sims)  # seeded training: same lists each run
+    _, itself = top_k(data, data, 10)  # the self-query a duplicates pass makes buckets the vectors once
+    assert np.array_equal(itself[:200], approximate)
 
 
 def test_minhash_agreement_estimates_the_3gram_jaccard():

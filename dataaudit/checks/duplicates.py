@@ -23,7 +23,8 @@ On a cluster (docs/distributed.md) this check runs on the driver. Exact groups a
 which the engine's read tasks already computed per file; the lexical pass could map MinHash per file and
 group band keys, but it verifies candidates against one global candidate order, so it stays whole. The
 semantic pass cannot be split: a k-nearest-neighbour search needs every training vector at once, 1.5 KB per
-distinct text (384 float32) plus the faiss index (the same again; HNSW adds about 256 bytes per vector).
+distinct text (384 float32) plus the faiss index (the same again; above 300,000 vectors an inverted-file
+index adds 8 bytes of id per vector).
 """
 
 from __future__ import annotations
