@@ -1,0 +1,272 @@
+"""The covered share of production as a mixture-proportion estimate under label shift (pure numpy + faiss).
+
+The coverage check (coverage.py) calls `estimate_coverage` and builds scenarios and verdicts from it; the steps
+are described there. Every neighbour query of the estimate (nearest training, kNN label posteriors, kNN
+density, nearest training outside a row's own sitting) is served by one exact search over training +
+production: separate searches per question took most of the estimate's time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..neighbours import top_k
+
+if TYPE_CHECKING:
+    from .coverage import CoverageConfig
+
+SITTING_BLOCKS = 5  # a label's training rows, in file order, split in this many blocks ("written in one sitting")
+SITTING_EXTRA = 30  # extra neighbours fetched so that k remain once same-sitting rows are dropped
+NEAREST_KEPT = 3  # nearest training inputs kept per production input (shown beside uncovered examples)
+BBE_MIN_TRAIN_MASS = 0.2
+BBE_DELTA = 0.1
+BBE_GAMMA = 0.01
+POSTERIOR_BINS = 20
+LOG_FLOOR = 1e-3
+LABEL_PSEUDO_VOTE = 0.05
+
+
+@dataclass(frozen=True)
+class Estimate:
+    score: np.ndarray  # per production vector, higher = better covered
+    covered_probability: np.ndarray
+    covered: np.ndarray
+    covered_share: float
+    label_mix: np.ndarray | None  # production's, over training's label ids
+    training_mix: np.ndarray | None
+    nearest_similarity: np.ndarray | None = None  # (production, NEAREST_KEPT) cosines to the nearest training rows
+    nearest_index: np.ndarray | None = None  # their training rows, best first (-1 where training is smaller)
+
+
+@dataclass(frozen=True)
+class PooledNeighbours:
+    """Each query's nearest rows of the pool (training rows first, then production), best first."""
+
+    n_train: int
+    queries: np.ndarray  # pool row of each query: the reference training rows, then every production row
+    similarity: np.ndarray
+    index: np.ndarray  # -1 where the pool is smaller than k
+
+    def is_train(self) -> np.ndarray:
+        return (self.index >= 0) & (self.index < self.n_train)
+
+
+def pooled_search(train_vectors: np.ndarray, production_vectors: np.ndarray, reference: np.ndarray, k: int) -> PooledNeighbours:
+    pool = np.vstack([train_vectors, production_vectors]).astype(np.float32, copy=False)
+    queries = np.r_[reference, len(train_vectors) + np.arange(len(production_vectors))]
+    similarity, index = top_k(pool, pool[queries], min(k, len(pool)))
+    return PooledNeighbours(len(train_vectors), queries, similarity, index)
+
+
+def nearest_training(pooled: PooledNeighbours, train_vectors: np.ndarray, production_vectors: np.ndarray,
+                     count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each production input's `count` nearest training inputs: the training rows of its pooled neighbours in
+    order (the same as a training-only search), searched again for the few inputs whose pooled neighbours
+    hold fewer (a dense novel topic can fill them with production rows)."""
+    rows = slice(len(pooled.queries) - len(production_vectors), None)
+    index, similarity, is_train = pooled.index[rows], pooled.similarity[rows], pooled.is_train()[rows]
+    order = np.argsort(~is_train, axis=1, kind="stable")[:, :count]
+    valid = np.take_along_axis(is_train, order, axis=1)
+    picked_index = np.where(valid, np.take_along_axis(index, order, axis=1), -1)
+    picked_similarity = np.where(valid, np.take_along_axis(similarity, order, axis=1), -np.inf).astype(np.float32)
+    if picked_index.shape[1] < count:
+        pad = count - picked_index.shape[1]
+        picked_index = np.hstack([picked_index, np.full((len(index), pad), -1)])
+        picked_similarity = np.hstack([picked_similarity, np.full((len(index), pad), -np.inf, dtype=np.float32)])
+    short = np.where(is_train.sum(axis=1) < min(count, pooled.n_train))[0]
+    if len(short):
+        picked_similarity[short], picked_index[short] = top_k(train_vectors, production_vectors[short], count)
+    return picked_similarity, picked_index
+
+
+def knn_label_posteriors(neighbour_index: np.ndarray, label_ids: np.ndarray, n_labels: int, prior: np.ndarray) -> np.ndarray:
+    """p(label | x) under training's label mix: the label votes of the k nearest training inputs, plus a small
+    pseudo-vote spread by the training mix so that no label gets probability zero (a whole vote skews the EM
+    mix towards large labels: measured on separated synthetic clusters)."""
+    votes = np.zeros((len(neighbour_index), n_labels))
+    rows = np.repeat(np.arange(len(neighbour_index)), neighbour_index.shape[1])
+    valid = neighbour_index.ravel() >= 0
+    np.add.at(votes, (rows[valid], label_ids[neighbour_index.ravel()[valid]]), 1.0)
+    votes += LABEL_PSEUDO_VOTE * prior
+    return votes / votes.sum(axis=1, keepdims=True)
+
+
+def saerens_em(posteriors: np.ndarray, train_prior: np.ndarray, weights: np.ndarray, iterations: int = 200,
+               tol: float = 1e-7) -> np.ndarray:
+    """Production's label mix by EM re-estimation of the posteriors (Saerens, Latinne & Decaestecker 2002)."""
+    mix = train_prior.copy()
+    base = posteriors / train_prior
+    total = max(float(weights.sum()), 1e-12)
+    for _ in range(iterations):
+        adjusted = base * mix
+        adjusted /= adjusted.sum(axis=1, keepdims=True)
+        new = (weights[:, None] * adjusted).sum(axis=0) / total
+        done = np.abs(new - mix).max() < tol
+        mix = new
+        if done:
+            break
+    return mix
+
+
+def sitting_blocks(label_ids: np.ndarray, blocks: int = SITTING_BLOCKS) -> np.ndarray:
+    """Block of each training input among its label's inputs in file order."""
+    out = np.zeros(len(label_ids), dtype=np.int64)
+    for label in np.unique(label_ids):
+        members = np.where(label_ids == label)[0]
+        out[members] = np.arange(len(members)) * blocks // len(members)
+    return out
+
+
+def _same_sitting(pooled: PooledNeighbours, label_ids: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """Per pooled neighbour: the query itself, a missing neighbour, or (for a training query) a training row
+    of the query's own sitting."""
+    index, queries, n_train = pooled.index, pooled.queries, pooled.n_train
+    safe = np.clip(index, 0, n_train - 1)
+    query_train = queries < n_train
+    query_row = np.minimum(queries, n_train - 1)
+    sitting = (query_train[:, None] & pooled.is_train() & (label_ids[safe] == label_ids[query_row][:, None])
+               & (blocks[safe] == blocks[query_row][:, None]))
+    return (index == queries[:, None]) | (index < 0) | sitting
+
+
+def nearest_outside_sitting(pooled: PooledNeighbours, excluded: np.ndarray, train_vectors: np.ndarray, label_ids: np.ndarray,
+                            blocks: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Each reference training input's cosine to its nearest training input outside its own sitting: the
+    training reference for production's nearest-training cosine."""
+    rows = slice(0, len(reference))
+    candidate = pooled.is_train()[rows] & ~excluded[rows]
+    best = np.where(candidate, pooled.similarity[rows], -np.inf).max(axis=1)
+    missing = np.where(~np.isfinite(best))[0]
+    if len(missing):
+        sims, idx = top_k(train_vectors, train_vectors[reference[missing]], min(SITTING_EXTRA, len(train_vectors)))
+        safe = np.maximum(idx, 0)
+        own = reference[missing]
+        same = (idx == own[:, None]) | (idx < 0) | (
+            (label_ids[safe] == label_ids[own][:, None]) & (blocks[safe] == blocks[own][:, None]))
+        fallback = np.where(same, -np.inf, sims).max(axis=1)
+        best[missing] = np.where(np.isfinite(fallback), fallback, sims[:, -1])
+    return best
+
+
+def density_share(pooled: PooledNeighbours, excluded: np.ndarray, mass: np.ndarray, k: int) -> np.ndarray:
+    """Weighted training share of the k nearest pooled neighbours of each query, leaving out the `excluded`
+    ones (the query itself and, for a training query, its own sitting). `mass` is per pool row."""
+    keep = ~excluded & (np.cumsum(~excluded, axis=1) <= k)
+    weight = np.where(keep, mass[np.maximum(pooled.index, 0)], 0.0)
+    train_part = np.where(pooled.is_train(), weight, 0.0).sum(axis=1)
+    return train_part / np.maximum(weight.sum(axis=1), 1e-12)
+
+
+def weighted_percentile(reference: np.ndarray, weights: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Weighted share of the reference at or below each value."""
+    order = np.argsort(reference, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    cumulative /= cumulative[-1]
+    position = np.searchsorted(reference[order], values, side="right")
+    return np.where(position > 0, cumulative[np.maximum(position - 1, 0)], 0.0)
+
+
+def best_bin_share(train_scores: np.ndarray, train_weights: np.ndarray, production_scores: np.ndarray,
+                   production_weights: np.ndarray) -> float:
+    """Share of production drawn from the (weighted) training distribution, by best-bin estimation (Garg et al.
+    2021): over thresholds keeping at least BBE_MIN_TRAIN_MASS of training, the ratio of production to training
+    mass above the threshold whose upper confidence bound is smallest."""
+    train_mass = train_weights / train_weights.sum()
+    production_mass = production_weights / production_weights.sum()
+    penalty = (np.sqrt(np.log(4 / BBE_DELTA) / (2 * len(production_scores)))
+               + np.sqrt(np.log(4 / BBE_DELTA) / (2 * len(train_scores))))
+    best, best_bound = 1.0, np.inf
+    for threshold in np.quantile(train_scores, np.linspace(0, 1 - BBE_MIN_TRAIN_MASS, 60)):
+        above_train = train_mass[train_scores >= threshold].sum()
+        if above_train < BBE_MIN_TRAIN_MASS:
+            continue
+        above_production = production_mass[production_scores >= threshold].sum()
+        bound = (above_production + (1 + BBE_GAMMA) * penalty) / above_train
+        if bound < best_bound:
+            best_bound, best = bound, above_production / above_train
+    return float(min(best, 1.0))
+
+
+def covered_probability(train_scores: np.ndarray, train_weights: np.ndarray, production_scores: np.ndarray,
+                        production_weights: np.ndarray, covered_share: float) -> np.ndarray:
+    """P(covered | score) = covered share x training density / production density, in production-quantile bins,
+    made non-decreasing in the score."""
+    from sklearn.isotonic import IsotonicRegression
+
+    edges = np.unique(np.quantile(production_scores, np.linspace(0, 1, POSTERIOR_BINS + 1)))
+    if len(edges) < 2:
+        return np.full(len(production_scores), covered_share)
+    edges[0], edges[-1] = -np.inf, np.inf
+    bins = len(edges) - 1
+    train_bin = np.clip(np.searchsorted(edges, train_scores, side="right") - 1, 0, bins - 1)
+    production_bin = np.clip(np.searchsorted(edges, production_scores, side="right") - 1, 0, bins - 1)
+    train_mass = np.bincount(train_bin, weights=train_weights, minlength=bins) / train_weights.sum()
+    production_mass = np.bincount(production_bin, weights=production_weights, minlength=bins) / production_weights.sum()
+    ratio = np.minimum(1.0, covered_share * train_mass / np.maximum(production_mass, 1e-12))
+    occupied = production_mass > 0
+    centres = np.array([np.median(production_scores[production_bin == b]) for b in np.where(occupied)[0]])
+    model = IsotonicRegression(increasing=True, y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    model.fit(centres, ratio[occupied], sample_weight=production_mass[occupied])
+    return model.predict(production_scores)
+
+
+def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] | None, production_vectors: np.ndarray,
+                      production_counts: np.ndarray, config: CoverageConfig, train_counts: np.ndarray | None = None) -> Estimate:
+    """The covered share of production and a per-input score, probability and verdict. Vectors are unit rows;
+    counts say how many records each row stands for; train_labels None (or all None) means unlabelled."""
+    n_train = len(train_vectors)
+    train_counts = np.ones(n_train) if train_counts is None else np.asarray(train_counts, dtype=float)
+    production_counts = np.asarray(production_counts, dtype=float)
+    # The training reference is a seeded sample: its scores need every training input as neighbour, not as query.
+    reference = np.arange(n_train)
+    if n_train > config.reference_sample:
+        reference = np.sort(np.random.default_rng(config.seed).choice(n_train, config.reference_sample, replace=False))
+    pooled = pooled_search(train_vectors, production_vectors, reference,
+                           max(config.neighbours + 1 + SITTING_EXTRA, config.label_neighbours, NEAREST_KEPT))
+    kept_similarity, kept_index = nearest_training(pooled, train_vectors, production_vectors,
+                                                   max(NEAREST_KEPT, config.label_neighbours))
+    labelled = train_labels is not None and any(label is not None for label in train_labels)
+    if labelled:
+        names, label_ids = np.unique(np.array(["" if x is None else f"={x}" for x in train_labels]), return_inverse=True)
+        prior = np.bincount(label_ids, weights=train_counts, minlength=len(names)) / train_counts.sum()
+        posteriors = knn_label_posteriors(kept_index[:, :config.label_neighbours], label_ids, len(names), prior)
+    else:
+        label_ids, prior, posteriors = np.zeros(n_train, dtype=np.int64), None, None
+    blocks = sitting_blocks(label_ids)
+    excluded = _same_sitting(pooled, label_ids, blocks)
+    nearest_production = kept_similarity[:, 0]
+    nearest_train = nearest_outside_sitting(pooled, excluded, train_vectors, label_ids, blocks, reference)
+    em_weights = production_counts
+    mix = None
+    result = None
+    for _ in range(max(1, config.label_mix_passes if labelled else 1)):
+        if labelled:
+            mix = saerens_em(posteriors, prior, em_weights)
+            train_weights = train_counts * (mix / prior)[label_ids]
+        else:
+            train_weights = train_counts.copy()
+        train_weights *= production_counts.sum() / max(train_weights.sum(), 1e-12)
+        density = density_share(pooled, excluded, np.r_[train_weights, production_counts], config.neighbours)
+        density_train, density_production = density[:len(reference)], density[len(reference):]
+        reference_weights = train_weights[reference]
+        score_train = _combined(weighted_percentile(nearest_train, reference_weights, nearest_train),
+                                weighted_percentile(density_train, reference_weights, density_train))
+        score_production = _combined(weighted_percentile(nearest_train, reference_weights, nearest_production),
+                                     weighted_percentile(density_train, reference_weights, density_production))
+        share = best_bin_share(score_train, reference_weights, score_production, production_counts)
+        probability = covered_probability(score_train, reference_weights, score_production, production_counts, share)
+        covered = probability >= 0.5 if 1.0 - share >= config.min_gap_share else np.ones(len(production_vectors), dtype=bool)
+        result = Estimate(score_production, probability, covered, share, mix, prior,
+                          kept_similarity[:, :NEAREST_KEPT], kept_index[:, :NEAREST_KEPT])
+        em_weights = production_counts * covered
+        if em_weights.sum() <= 0:
+            break
+    assert result is not None
+    return result
+
+
+def _combined(nearest_percentile: np.ndarray, density_percentile: np.ndarray) -> np.ndarray:
+    return np.log(nearest_percentile + LOG_FLOOR) + np.log(density_percentile + LOG_FLOOR)
