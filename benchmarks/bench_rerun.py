@@ -2,7 +2,9 @@
 
 CLINC150: 15,000 training queries (train split) + 4,500 production queries (test split), audited through the
 CLI in fresh processes (imports included, as cron runs it), with an empty embedding cache for the cold run.
-Prints each wall time and the ratios to the cold audit; the goal (issue 18) is warm <= 0.10x cold.
+Prints each wall time and the ratios to the cold audit (the goal, issue 18: warm <= 0.10x cold, and a batch
+of 500 new records about the same), then where each run's time went (the CLI's --timings file: seconds per
+stage and per measured check; the rest of the wall time is the interpreter, imports and model load).
 
     .venv/bin/python benchmarks/bench_rerun.py
 """
@@ -10,6 +12,7 @@ Prints each wall time and the ratios to the cold audit; the goal (issue 18) is w
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -25,14 +28,25 @@ def _write(path: Path, rows: list[tuple[str, str]]) -> Path:
     return path
 
 
-def _audit(train: Path, production: Path, cache: Path, out: Path) -> float:
+def _audit(train: Path, production: Path, cache: Path, out: Path) -> tuple[float, dict]:
+    timings = out.with_suffix(".timings.json")
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "dataaudit", "audit", str(train), "--production", str(production),
-                             "--cache-dir", str(cache), "--out", str(out), "--format", "json"], capture_output=True, text=True)
+                             "--cache-dir", str(cache), "--out", str(out), "--format", "json", "--timings", str(timings)],
+                            capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode not in (0, 1, 3):
         raise SystemExit(result.stderr[-2000:])
-    return elapsed
+    return elapsed, json.loads(timings.read_text())
+
+
+def _where(elapsed: float, spent: dict) -> str:
+    stages = spent["stages"]
+    measured = sum(stages.values())
+    slowest = sorted(spent["checks"].items(), key=lambda item: -item[1])[:4]
+    return (", ".join(f"{name} {seconds:.1f}" for name, seconds in stages.items())
+            + f"; outside the audit (interpreter, imports, model load) {elapsed - measured:.1f}"
+            + "; slowest checks: " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in slowest))
 
 
 def main() -> None:
@@ -46,14 +60,17 @@ def main() -> None:
         train = _write(work / "train.jsonl", train_rows)
         production = _write(work / "production.jsonl", production_rows)
         cache = work / "cache"
-        cold = _audit(train, production, cache, work / "r1")
-        warm = _audit(train, production, cache, work / "r2")
+        (cold, cold_spent) = _audit(train, production, cache, work / "r1")
+        (warm, warm_spent) = _audit(train, production, cache, work / "r2")
         grown = _write(work / "train_plus.jsonl", train_rows + [(f"{t} please", label) for t, label in data["val"][:500]])
-        batch = _audit(grown, production, cache, work / "r3")
+        (batch, batch_spent) = _audit(grown, production, cache, work / "r3")
     print(f"records: {len(train_rows):,} training + {len(production_rows):,} production (CLINC150)")
     print(f"cold audit (empty embedding cache): {cold:7.1f} s")
     print(f"warm re-run (every embedding cached): {warm:7.1f} s = {warm / cold:.2f}x cold (goal <= 0.10x)")
     print(f"batch of 500 new records: {batch:7.1f} s = {batch / cold:.2f}x cold")
+    for name, elapsed, spent in (("cold", cold, cold_spent), ("warm", warm, warm_spent), ("batch", batch, batch_spent)):
+        print(f"  {name}: {_where(elapsed, spent)}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores; other jobs slow every figure)")
 
 
 if __name__ == "__main__":
