@@ -184,7 +184,8 @@ def nearest_outside_sitting(pooled: PooledNeighbours, excluded: np.ndarray, trai
     best = np.where(candidate, pooled.similarity[rows], -np.inf).max(axis=1)
     missing = np.where(~np.isfinite(best))[0]
     if len(missing):
-        sims, idx = top_k(train_vectors, train_vectors[reference[missing]], min(_extra(window), len(train_vectors)))
+        # a row's sitting and itself are at most 2 window - 1 rows, so 2 window neighbours reach outside it
+        sims, idx = top_k(train_vectors, train_vectors[reference[missing]], min(max(SITTING_EXTRA, 2 * window), len(train_vectors)))
         safe = np.maximum(idx, 0)
         own = reference[missing]
         same = (idx == own[:, None]) | (idx < 0) | (
