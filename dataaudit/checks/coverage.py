@@ -16,11 +16,15 @@ shift, chosen on the battery in benchmarks/coverage_validity.py (CLINC150, Banki
 4. Each input's probability of being covered from the binned ratio of training to production score density,
    made monotone; inputs below one half are uncovered unless the estimated gap is below `min_gap_share`.
 
-Training references are computed without the inputs written in the same sitting (same label, same block of
-its label's rows in file order): such rows resemble each other (measured on CLINC150), and counting them makes
-production look less covered than it is. Scenarios: the covered inputs and the uncovered inputs are each
-clustered on their own (seeded spherical k-means, k by silhouette on a sample), so every production input belongs to one scenario and
-every uncovered scenario holds only inputs judged uncovered.
+Training references are computed without the inputs written in the same sitting (same label, fewer rows
+apart in file order than a window measured on the training data: coverage_estimate.sitting_window): such rows
+resemble each other (CLINC150: a window of 19 rows; Banking77: 2), and counting them makes production look
+less covered than it is. The reference is a seeded sample of training drawn in production's first EM label
+mix, so a narrow mix is still scored on many rows.
+
+Scenarios: the covered inputs and the uncovered inputs are each clustered on their own (seeded spherical
+k-means, k by silhouette on a sample), so every production input belongs to one scenario and every
+uncovered scenario holds only inputs judged uncovered.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ class CoverageConfig:
     neighbours: int = 50  # k of the density signal; at k = 10 CLINC150's same-sitting rows bias it
     label_neighbours: int = 20  # k of the kNN label posteriors used to estimate production's label mix
     label_mix_passes: int = 2  # EM passes; from the second on, only inputs that look covered count
-    reference_sample: int = 4000  # training inputs scored as the reference (seeded sample); all are neighbours
+    reference_sample: int = 4000  # training inputs scored as the reference (seeded, in production's label mix); all are neighbours
     min_production_inputs: int = 30  # below this, coverage is unknown
     min_training_inputs: int = 30  # below this, coverage is unknown
     min_gap_share: float = 0.02  # an estimated gap below this names no uncovered scenario

@@ -18,8 +18,10 @@ from ..neighbours import top_k
 if TYPE_CHECKING:
     from .coverage import CoverageConfig
 
-SITTING_BLOCKS = 5  # a label's training rows, in file order, split in this many blocks ("written in one sitting")
-SITTING_EXTRA = 30  # extra neighbours fetched so that k remain once same-sitting rows are dropped
+SITTING_SE = 2.0  # a sitting ends at the first file-order distance whose excess similarity is within this many standard errors of none
+SITTING_MAX_WINDOW = 50  # the window is not measured further than this
+SITTING_MAX_LABEL_SHARE = 0.5  # nor may a sitting drop more of a typical label's rows than this
+SITTING_EXTRA = 30  # extra neighbours fetched (at least) so that k remain once same-sitting rows are dropped
 NEAREST_KEPT = 3  # nearest training inputs kept per production input (shown beside uncovered examples)
 BBE_MIN_TRAIN_MASS = 0.2
 BBE_DELTA = 0.1
@@ -54,11 +56,10 @@ class PooledNeighbours:
         return (self.index >= 0) & (self.index < self.n_train)
 
 
-def pooled_search(train_vectors: np.ndarray, production_vectors: np.ndarray, reference: np.ndarray, k: int) -> PooledNeighbours:
-    pool = np.vstack([train_vectors, production_vectors]).astype(np.float32, copy=False)
-    queries = np.r_[reference, len(train_vectors) + np.arange(len(production_vectors))]
+def pooled_search(pool: np.ndarray, n_train: int, queries: np.ndarray, k: int) -> PooledNeighbours:
+    """The k nearest pool rows (training rows first, then production) of the given pool rows."""
     similarity, index = top_k(pool, pool[queries], min(k, len(pool)))
-    return PooledNeighbours(len(train_vectors), queries, similarity, index)
+    return PooledNeighbours(n_train, queries, similarity, index)
 
 
 def nearest_training(pooled: PooledNeighbours, train_vectors: np.ndarray, production_vectors: np.ndarray,
@@ -111,16 +112,58 @@ def saerens_em(posteriors: np.ndarray, train_prior: np.ndarray, weights: np.ndar
     return mix
 
 
-def sitting_blocks(label_ids: np.ndarray, blocks: int = SITTING_BLOCKS) -> np.ndarray:
-    """Block of each training input among its label's inputs in file order."""
-    out = np.zeros(len(label_ids), dtype=np.int64)
-    for label in np.unique(label_ids):
-        members = np.where(label_ids == label)[0]
-        out[members] = np.arange(len(members)) * blocks // len(members)
-    return out
+def sitting_ranks(label_ids: np.ndarray) -> np.ndarray:
+    """Position of each training input among its label's inputs in file order."""
+    order = np.lexsort((np.arange(len(label_ids)), label_ids))
+    sorted_labels = label_ids[order]
+    starts = np.r_[0, np.flatnonzero(sorted_labels[1:] != sorted_labels[:-1]) + 1]
+    first = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    ranks = np.empty(len(label_ids), dtype=np.int64)
+    ranks[order] = np.arange(len(order)) - first
+    return ranks
 
 
-def _same_sitting(pooled: PooledNeighbours, label_ids: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+def sitting_window(train_vectors: np.ndarray, label_ids: np.ndarray) -> int:
+    """Rows of one label closer than this in file order were written in one sitting. Measured: at each distance
+    d, the mean cosine of same-label rows d apart, less their label's mean cosine between rows far apart
+    (beyond the distances examined); the window is the first d where that excess is within SITTING_SE
+    standard errors of zero (1: no sitting effect). Rows written together resemble each other beyond their
+    label (CLINC150), and counting them as neighbours makes production look less covered than it is; a fixed
+    split of each label would not fit another dataset."""
+    order = np.lexsort((np.arange(len(label_ids)), label_ids))
+    vectors = np.asarray(train_vectors, dtype=np.float64)[order]
+    labels = label_ids[order]
+    sizes = np.bincount(labels).astype(float)
+    typical = float(np.median(sizes[sizes > 0]))
+    examined = int(min(SITTING_MAX_WINDOW, max(1, typical // 2)))
+    # Rows written in one sitting throughout a small label (CLINC150's first 30 rows per intent) are still
+    # the label's only examples; dropping most of them would judge each row by other labels' rows.
+    longest = 1 + int(SITTING_MAX_LABEL_SHARE * typical / 2)
+    sums = np.zeros((len(sizes), vectors.shape[1]))
+    np.add.at(sums, labels, vectors)
+    pair_total = ((sums ** 2).sum(axis=1) - sizes) / 2  # sum of cosines over a label's pairs (unit rows)
+    pair_count = sizes * (sizes - 1) / 2
+    near_total, near_count, by_distance = np.zeros(len(sizes)), np.zeros(len(sizes)), []
+    for distance in range(1, examined + 1):
+        same = labels[:-distance] == labels[distance:]
+        cosine = np.einsum("ij,ij->i", vectors[:-distance][same], vectors[distance:][same])
+        owner = labels[:-distance][same]
+        near_total += np.bincount(owner, weights=cosine, minlength=len(sizes))
+        near_count += np.bincount(owner, minlength=len(sizes))
+        by_distance.append((cosine, owner))
+    far_count = pair_count - near_count
+    # a label too small to have rows far apart is compared with all its pairs
+    far_mean = np.where(far_count > 0, (pair_total - near_total) / np.maximum(far_count, 1), pair_total / np.maximum(pair_count, 1))
+    for distance, (cosine, owner) in enumerate(by_distance, start=1):
+        if len(cosine) < 2:
+            return min(distance, longest)
+        excess = cosine - far_mean[owner]
+        if excess.mean() <= SITTING_SE * excess.std(ddof=1) / np.sqrt(len(excess)):
+            return min(distance, longest)
+    return min(examined + 1, longest)
+
+
+def _same_sitting(pooled: PooledNeighbours, label_ids: np.ndarray, ranks: np.ndarray, window: int) -> np.ndarray:
     """Per pooled neighbour: the query itself, a missing neighbour, or (for a training query) a training row
     of the query's own sitting."""
     index, queries, n_train = pooled.index, pooled.queries, pooled.n_train
@@ -128,12 +171,12 @@ def _same_sitting(pooled: PooledNeighbours, label_ids: np.ndarray, blocks: np.nd
     query_train = queries < n_train
     query_row = np.minimum(queries, n_train - 1)
     sitting = (query_train[:, None] & pooled.is_train() & (label_ids[safe] == label_ids[query_row][:, None])
-               & (blocks[safe] == blocks[query_row][:, None]))
+               & (np.abs(ranks[safe] - ranks[query_row][:, None]) < window))
     return (index == queries[:, None]) | (index < 0) | sitting
 
 
 def nearest_outside_sitting(pooled: PooledNeighbours, excluded: np.ndarray, train_vectors: np.ndarray, label_ids: np.ndarray,
-                            blocks: np.ndarray, reference: np.ndarray) -> np.ndarray:
+                            ranks: np.ndarray, window: int, reference: np.ndarray) -> np.ndarray:
     """Each reference training input's cosine to its nearest training input outside its own sitting: the
     training reference for production's nearest-training cosine."""
     rows = slice(0, len(reference))
@@ -141,14 +184,20 @@ def nearest_outside_sitting(pooled: PooledNeighbours, excluded: np.ndarray, trai
     best = np.where(candidate, pooled.similarity[rows], -np.inf).max(axis=1)
     missing = np.where(~np.isfinite(best))[0]
     if len(missing):
-        sims, idx = top_k(train_vectors, train_vectors[reference[missing]], min(SITTING_EXTRA, len(train_vectors)))
+        # a row's sitting and itself are at most 2 window - 1 rows, so 2 window neighbours reach outside it
+        sims, idx = top_k(train_vectors, train_vectors[reference[missing]], min(max(SITTING_EXTRA, 2 * window), len(train_vectors)))
         safe = np.maximum(idx, 0)
         own = reference[missing]
         same = (idx == own[:, None]) | (idx < 0) | (
-            (label_ids[safe] == label_ids[own][:, None]) & (blocks[safe] == blocks[own][:, None]))
+            (label_ids[safe] == label_ids[own][:, None]) & (np.abs(ranks[safe] - ranks[own][:, None]) < window))
         fallback = np.where(same, -np.inf, sims).max(axis=1)
         best[missing] = np.where(np.isfinite(fallback), fallback, sims[:, -1])
     return best
+
+
+def _extra(window: int) -> int:
+    """Neighbours fetched beyond k: a row's sitting holds up to 2 (window - 1) rows that are dropped."""
+    return max(SITTING_EXTRA, 2 * (window - 1))
 
 
 def density_share(pooled: PooledNeighbours, excluded: np.ndarray, mass: np.ndarray, k: int) -> np.ndarray:
@@ -213,6 +262,29 @@ def covered_probability(train_scores: np.ndarray, train_weights: np.ndarray, pro
     return model.predict(production_scores)
 
 
+def reference_in_mix(label_ids: np.ndarray, train_counts: np.ndarray, mix: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """A seeded sample of training drawn in production's estimated label mix: about size x mix rows of each
+    label (at least one, at most all). A uniform sample reweighted to a narrow mix leaves few rows carrying
+    the weight (a 25-of-150-intent mix: a sixth), and the percentiles and best bin are then noisy."""
+    rng = np.random.default_rng(seed)
+    picked = []
+    for label in np.flatnonzero(np.bincount(label_ids, minlength=len(mix))):
+        members = np.flatnonzero(label_ids == label)
+        wanted = min(len(members), max(1, int(np.ceil(size * mix[label]))))
+        picked.append(members if wanted == len(members) else rng.choice(members, wanted, replace=False))
+    return np.sort(np.concatenate(picked))
+
+
+def _reference_weights(reference: np.ndarray, label_ids: np.ndarray, train_counts: np.ndarray, mix: np.ndarray | None) -> np.ndarray:
+    """Weights that make the reference rows training in the given label mix (within a label, by record count)."""
+    counts = train_counts[reference]
+    if mix is None:
+        return counts / counts.sum()
+    labels = label_ids[reference]
+    label_total = np.bincount(labels, weights=counts, minlength=len(mix))
+    return counts * mix[labels] / np.maximum(label_total[labels], 1e-12)
+
+
 def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] | None, production_vectors: np.ndarray,
                       production_counts: np.ndarray, config: CoverageConfig, train_counts: np.ndarray | None = None) -> Estimate:
     """The covered share of production and a per-input score, probability and verdict. Vectors are unit rows;
@@ -220,38 +292,52 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
     n_train = len(train_vectors)
     train_counts = np.ones(n_train) if train_counts is None else np.asarray(train_counts, dtype=float)
     production_counts = np.asarray(production_counts, dtype=float)
-    # The training reference is a seeded sample: its scores need every training input as neighbour, not as query.
-    reference = np.arange(n_train)
-    if n_train > config.reference_sample:
-        reference = np.sort(np.random.default_rng(config.seed).choice(n_train, config.reference_sample, replace=False))
-    pooled = pooled_search(train_vectors, production_vectors, reference,
-                           max(config.neighbours + 1 + SITTING_EXTRA, config.label_neighbours, NEAREST_KEPT))
-    kept_similarity, kept_index = nearest_training(pooled, train_vectors, production_vectors,
-                                                   max(NEAREST_KEPT, config.label_neighbours))
     labelled = train_labels is not None and any(label is not None for label in train_labels)
     if labelled:
         names, label_ids = np.unique(np.array(["" if x is None else f"={x}" for x in train_labels]), return_inverse=True)
         prior = np.bincount(label_ids, weights=train_counts, minlength=len(names)) / train_counts.sum()
-        posteriors = knn_label_posteriors(kept_index[:, :config.label_neighbours], label_ids, len(names), prior)
     else:
-        label_ids, prior, posteriors = np.zeros(n_train, dtype=np.int64), None, None
-    blocks = sitting_blocks(label_ids)
-    excluded = _same_sitting(pooled, label_ids, blocks)
+        label_ids, prior = np.zeros(n_train, dtype=np.int64), None
+    ranks = sitting_ranks(label_ids)
+    window = sitting_window(train_vectors, label_ids)
+    k = max(config.neighbours + 1 + _extra(window), config.label_neighbours, NEAREST_KEPT)
+    # One pooled index; production is queried first because the training reference is drawn in the label mix
+    # that production's neighbours give.
+    pool = np.vstack([train_vectors, production_vectors]).astype(np.float32, copy=False)
+    production_side = pooled_search(pool, n_train, n_train + np.arange(len(production_vectors)), k)
+    kept_similarity, kept_index = nearest_training(production_side, train_vectors, production_vectors,
+                                                   max(NEAREST_KEPT, config.label_neighbours))
+    posteriors = first_mix = None
+    if labelled:
+        posteriors = knn_label_posteriors(kept_index[:, :config.label_neighbours], label_ids, len(names), prior)
+        first_mix = saerens_em(posteriors, prior, production_counts)
+    # The training reference is a seeded sample: its scores need every training input as neighbour, not as query.
+    if n_train <= config.reference_sample:
+        reference = np.arange(n_train)
+    elif first_mix is not None:
+        reference = reference_in_mix(label_ids, train_counts, first_mix, config.reference_sample, config.seed)
+    else:
+        reference = np.sort(np.random.default_rng(config.seed).choice(n_train, config.reference_sample, replace=False))
+    reference_side = pooled_search(pool, n_train, reference, k)
+    pooled = PooledNeighbours(n_train, np.r_[reference, production_side.queries],
+                              np.vstack([reference_side.similarity, production_side.similarity]),
+                              np.vstack([reference_side.index, production_side.index]))
+    excluded = _same_sitting(pooled, label_ids, ranks, window)
     nearest_production = kept_similarity[:, 0]
-    nearest_train = nearest_outside_sitting(pooled, excluded, train_vectors, label_ids, blocks, reference)
+    nearest_train = nearest_outside_sitting(pooled, excluded, train_vectors, label_ids, ranks, window, reference)
     em_weights = production_counts
     mix = None
     result = None
     for _ in range(max(1, config.label_mix_passes if labelled else 1)):
         if labelled:
-            mix = saerens_em(posteriors, prior, em_weights)
+            mix = first_mix if mix is None else saerens_em(posteriors, prior, em_weights)
             train_weights = train_counts * (mix / prior)[label_ids]
         else:
             train_weights = train_counts.copy()
         train_weights *= production_counts.sum() / max(train_weights.sum(), 1e-12)
         density = density_share(pooled, excluded, np.r_[train_weights, production_counts], config.neighbours)
         density_train, density_production = density[:len(reference)], density[len(reference):]
-        reference_weights = train_weights[reference]
+        reference_weights = _reference_weights(reference, label_ids, train_counts, mix) * production_counts.sum()
         score_train = _combined(weighted_percentile(nearest_train, reference_weights, nearest_train),
                                 weighted_percentile(density_train, reference_weights, density_train))
         score_production = _combined(weighted_percentile(nearest_train, reference_weights, nearest_production),
