@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from ..excerpt import plain_excerpt as excerpt
+from ..neighbours import spherical_kmeans
 from .base import AuditContext, Check, Finding, Need, Status
 from .coverage_estimate import Estimate, estimate_coverage
 
@@ -171,27 +172,13 @@ def _choose_k(vectors: np.ndarray, max_k: int, seed: int) -> int:
 
 
 def _cluster(vectors: np.ndarray, k: int, seed: int, restarts: int = KMEANS_RESTARTS) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded spherical k-means (faiss): the inputs are unit vectors compared by cosine, and scikit-learn's
+    """Seeded spherical k-means: the inputs are unit vectors compared by cosine, and scikit-learn's
     k-means++ initialisation alone took most of the check's time (CLINC150, 15,000 + 4,500 inputs)."""
-    import faiss
-
     if k <= 1 or len(vectors) <= 1:
         return np.zeros(len(vectors), dtype=int), vectors.mean(axis=0, keepdims=True)
     points = np.ascontiguousarray(vectors, dtype=np.float32)
-    k = min(k, len(points))
-    # min_points_per_centroid=1: small scenario groups are expected, and faiss would warn on stderr about them.
-    model = faiss.Kmeans(points.shape[1], k, niter=KMEANS_ITERATIONS, nredo=restarts, seed=seed, spherical=True,
-                         min_points_per_centroid=1, verbose=False)
-    # One thread: the centroid sums then add up in one order on every machine, and on 2 cores it was also
-    # faster (15,000 inputs, k = 40: 0.9 s against 2.3 s with two threads).
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        model.train(points)
-        _, assignment = model.index.search(points, 1)
-    finally:
-        faiss.omp_set_num_threads(threads)
-    return assignment[:, 0].astype(int), model.centroids
+    centroids, assignment = spherical_kmeans(points, min(k, len(points)), seed, iterations=KMEANS_ITERATIONS, restarts=restarts)
+    return assignment, centroids
 
 
 def _cluster_labels(texts: list[str], assignment: np.ndarray, clusters: int) -> list[str]:
