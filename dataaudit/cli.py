@@ -134,6 +134,11 @@ def _check_out_folder(out: str | None) -> None:
         raise InputError(f"{out}: --out must be a folder for the reports, and this is a file; name a folder")
 
 
+def _check_out_file(flag: str, path: str | None) -> None:
+    if path and Path(path).is_dir():
+        raise InputError(f"{path}: {flag} names a file to write, and this is a folder; name a file in it")
+
+
 def _audit_source(args: argparse.Namespace, config):
     """The files to audit, or a Label Studio project fetched from its server (a Dataset)."""
     if args.label_studio:
@@ -170,6 +175,8 @@ def _run_audit(args: argparse.Namespace) -> int:
 
     config = _config_from_args(args)
     _check_out_folder(args.out)  # before the audit, so a bad --out leaves no run in the history
+    _check_out_file("--suspects", args.suspects)
+    _check_out_file("--timings", args.timings)
     source = _audit_source(args, config)
     report = audit(source, config, production=args.production, eval_path=args.eval_path, prompt_log=args.prompt_log,
                    embed=not args.no_embeddings, progress=sys.stderr.isatty(), history=args.history,

@@ -83,6 +83,16 @@ def test_out_that_is_a_file_exits_2_before_anything_is_recorded(tmp_path, capsys
     assert out.read_text() == "keep me" and not history.exists()
 
 
+@pytest.mark.parametrize("flag", ["--suspects", "--timings"])
+def test_an_output_file_that_is_a_folder_exits_2_before_anything_is_recorded(tmp_path, capsys, flag):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    history = tmp_path / "history.db"
+    assert main(["audit", str(_dataset(tmp_path / "t.jsonl")), "--no-embeddings", flag, str(folder), "--history", str(history)]) == 2
+    _one_error_line(capsys.readouterr().err, "reports", "folder")
+    assert not any(folder.iterdir()) and not history.exists()
+
+
 def test_compare_refuses_what_is_not_a_report(tmp_path, capsys):
     array = tmp_path / "array.json"
     array.write_text("[1, 2, 3]")
