@@ -138,8 +138,8 @@ def _out_of_fold_probabilities(vectors: np.ndarray, labels: np.ndarray, n_labels
         warnings.simplefilter("ignore", ConvergenceWarning)
         models = Parallel(n_jobs=min(len(splits), os.cpu_count() or 1), prefer="threads")(
             delayed(fit)(train) for train, _ in splits)
-    for model, (_, held_out) in zip(models, splits):
-        probabilities[np.ix_(held_out, model.classes_)] = model.predict_proba(vectors[held_out])
+        for model, (_, held_out) in zip(models, splits):
+            probabilities[np.ix_(held_out, model.classes_)] = model.predict_proba(vectors[held_out])
     return probabilities
 
 
