@@ -38,6 +38,14 @@ def test_prompt_completion_and_text_formats(tmp_path):
         ("prompt_completion", "2+2=", "4", "4"), ("text", "great product", None, "pos"), ("text", "meh", None, "3")]
 
 
+def test_only_chat_records_keep_their_parsed_row(tmp_path):
+    # The token and PII checks read a chat's messages from it; for other formats it only cost memory.
+    rows = [chat("q", "a"), {"prompt": "2+2=", "completion": "4"}, {"text": "great product", "label": "pos"}]
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config())
+    assert [r.raw is not None and r.raw["messages"] == rows[0]["messages"] for r in ds.records] == [True, False, False]
+    assert [r.raw for r in ds.records[1:]] == [None, None]
+
+
 def test_field_overrides(tmp_path):
     rows = [{"body": "refund please", "category": "billing", "uid": 7}]
     config = Config(fields=FieldsConfig(text="body", label="category", id="uid"))

@@ -73,7 +73,7 @@ class RecordParser:
         rejected, cut_rejected = cap(parsed.rejected) if parsed.rejected is not None else (None, False)
         return Record(source, line, fmt, input_text, target, label, record_id, tuple(annotations), gold, (),
                       rejected, parsed.desirable, cut_input or cut_target or cut_rejected,
-                      min(len(parsed.preamble), len(input_text)), obj)
+                      min(len(parsed.preamble), len(input_text)), obj if "messages" in obj else None)
 
     def _annotations(self, obj: dict, line: int) -> list[Annotation]:
         if self.fields.annotator_columns:

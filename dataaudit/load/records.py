@@ -33,7 +33,9 @@ class Record:
     desirable: bool | None = None  # unpaired preference (KTO): whether the completion is desirable
     truncated: bool = False  # input, target or rejected was cut to load.values.MAX_TEXT_CHARS
     preamble_chars: int = 0  # length of the system prompt that starts input_text (0 when there is none)
-    raw: Any = field(default=None, compare=False, hash=False, repr=False)  # the parsed source object
+    # The parsed source object of a chat record (its messages and tool definitions, which the token and PII
+    # checks read), None for other formats: kept for every record it was 36% of a short record's memory.
+    raw: Any = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def query_text(self) -> str:
