@@ -202,11 +202,9 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         fail_on_regression=fail_on_regression,
         warnings=warnings,
         engine=engine.info(),
-        timings=timings,
     )
     if history:
         from .history.store import record_run
 
         report = dataclasses.replace(report, regressions=record_run(history, report.to_dict(), config))
-    timings["decide"] = time.perf_counter() - start
-    return report
+    return dataclasses.replace(report, timings={**timings, "decide": time.perf_counter() - start})
