@@ -66,6 +66,14 @@ def test_markdown_and_terminal_lead_with_the_verdict(sample_report):
     assert "NOT READY" in text and "hygiene" in text and "next actions" in text
 
 
+def test_html_numbers_never_wrap_mid_number(sample_report):
+    # Cells may break anywhere (a long token must not widen the table); a number split over two lines misreads.
+    page = render_html(sample_report)
+    assert "<td class='num'>38</td>" in page  # the sample's malformed line 38, in the format errors table
+    assert re.search(r"td\.num \{[^}]*white-space: ?nowrap", page) and re.search(r"\bth \{[^}]*overflow-wrap: ?normal", page)
+    assert "<td class='num'>sample_data" not in page
+
+
 def test_html_is_deterministic(sample_report):
     assert render_html(sample_report) == render_html(sample_report)
 

@@ -29,8 +29,9 @@ h1 { font-size: 1.6em; margin: 0 0 4px; } h2 { font-size: 1.2em; margin-top: 2em
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: .92em; }
 th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid #e8eaed; overflow-wrap: anywhere; }
-th { background: #f1f3f5; }
+th { background: #f1f3f5; overflow-wrap: normal; }
 td:first-child, th:first-child { overflow-wrap: normal; white-space: nowrap; }
+td.num { overflow-wrap: normal; white-space: nowrap; }
 details { margin: 8px 0; } summary { cursor: pointer; font-weight: 600; }
 figure { margin: 12px 0; } figure svg { max-width: 100%; height: auto; }
 ul.lines li { margin: 2px 0; } pre { white-space: pre-wrap; font-size: .85em; background:#f6f8fa; padding: 10px; }
@@ -49,9 +50,16 @@ def _table(headers: list[str], rows: list[list[object]], total: int | None = Non
     if not rows:
         return ""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in rows[:MAX_ROWS])
+    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows[:MAX_ROWS])
     note = f"<p class='meta'>first {MAX_ROWS} of {total or len(rows)} shown; all are in report.json</p>" if (total or len(rows)) > MAX_ROWS else ""
     return f"<div class='table-wrap'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{note}"
+
+
+def _cell(value: object) -> str:
+    # Cells may break anywhere so that a long unbroken text cannot widen the table, but a line number or a
+    # count split over two lines ("11" above "3") reads as two numbers.
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return f"<td class='num'>{esc(value)}</td>" if numeric else f"<td>{esc(value)}</td>"
 
 
 def _details(summary: str, body: str, open_: bool = False) -> str:
