@@ -66,12 +66,13 @@ def test_markdown_and_terminal_lead_with_the_verdict(sample_report):
     assert "NOT READY" in text and "hygiene" in text and "next actions" in text
 
 
-def test_html_numbers_never_wrap_mid_number(sample_report):
+def test_html_numbers_and_short_words_never_wrap_mid_word(sample_report):
     # Cells may break anywhere (a long token must not widen the table); a number split over two lines misreads.
     page = render_html(sample_report)
-    assert "<td class='num'>38</td>" in page  # the sample's malformed line 38, in the format errors table
-    assert re.search(r"td\.num \{[^}]*white-space: ?nowrap", page) and re.search(r"\bth \{[^}]*overflow-wrap: ?normal", page)
-    assert "<td class='num'>sample_data" not in page
+    assert "<td class='nowrap'>38</td>" in page  # the sample's malformed line 38, in the format errors table
+    assert "<td class='nowrap'>exact</td>" in page  # the eval leakage table's kind
+    assert re.search(r"td\.nowrap \{[^}]*white-space: ?nowrap", page) and re.search(r"\bth \{[^}]*overflow-wrap: ?normal", page)
+    assert "<td class='nowrap'>sample_data" not in page  # long paths may still break
 
 
 def test_html_is_deterministic(sample_report):

@@ -15,6 +15,7 @@ from ..excerpt import excerpt
 from .sections import all_sections
 
 MAX_ROWS = 200
+SHORT_WORD = 16  # a table cell of one word up to this long is kept on one line
 CSS = """
 :root { --pass:#2e7d32; --warn:#b26a00; --fail:#c62828; --unknown:#6a1b9a; --muted:#5f6b7a; }
 * { box-sizing: border-box; }
@@ -31,7 +32,7 @@ table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: .
 th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid #e8eaed; overflow-wrap: anywhere; }
 th { background: #f1f3f5; overflow-wrap: normal; }
 td:first-child, th:first-child { overflow-wrap: normal; white-space: nowrap; }
-td.num { overflow-wrap: normal; white-space: nowrap; }
+td.nowrap { overflow-wrap: normal; white-space: nowrap; }
 details { margin: 8px 0; } summary { cursor: pointer; font-weight: 600; }
 figure { margin: 12px 0; } figure svg { max-width: 100%; height: auto; }
 ul.lines li { margin: 2px 0; } pre { white-space: pre-wrap; font-size: .85em; background:#f6f8fa; padding: 10px; }
@@ -57,9 +58,10 @@ def _table(headers: list[str], rows: list[list[object]], total: int | None = Non
 
 def _cell(value: object) -> str:
     # Cells may break anywhere so that a long unbroken text cannot widen the table, but a line number or a
-    # count split over two lines ("11" above "3") reads as two numbers.
+    # count split over two lines ("11" above "3") reads as two numbers, and a short word ("exac" over "t") as two.
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return f"<td class='num'>{esc(value)}</td>" if numeric else f"<td>{esc(value)}</td>"
+    word = isinstance(value, str) and len(value) <= SHORT_WORD and not any(c.isspace() for c in value)
+    return f"<td class='nowrap'>{esc(value)}</td>" if numeric or word else f"<td>{esc(value)}</td>"
 
 
 def _details(summary: str, body: str, open_: bool = False) -> str:
