@@ -112,3 +112,21 @@ def test_report_renders_in_headless_chromium(sample_report, tmp_path):
     pdf = tmp_path / "report.pdf"
     subprocess.run(flags + ["--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()], capture_output=True, timeout=120)
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
+
+
+def test_coverage_map_labels_of_nearby_scenarios_do_not_overlap():
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    from dataaudit.render import plots
+
+    figure, axis = plt.subplots(figsize=(7, 5))
+    axis.scatter([0, 1], [0, 1])
+    labels = [("billing / refund / late", [0.5, 0.5]), ("billing / refund / early", [0.5, 0.5]), ("card / lost", [0.51, 0.5])]
+    plots._place_labels(figure, axis, labels)
+    figure.canvas.draw()  # measured where they are drawn, not where the placing step thought they were
+    renderer = figure.canvas.get_renderer()
+    boxes = [Text.get_window_extent(note, renderer) for note in axis.texts]
+    plt.close(figure)
+    assert len(boxes) == 3
+    assert not any(boxes[i].overlaps(boxes[j]) for i in range(3) for j in range(i + 1, 3))

@@ -87,14 +87,41 @@ def coverage_map(train: list[list[float]], production: list[list[float]], uncove
     axis.scatter(t[:, 0], t[:, 1], s=6, c=COLOURS["train"], alpha=0.45, label="training", linewidths=0)
     axis.scatter(p[~mask, 0], p[~mask, 1], s=9, c=COLOURS["production"], alpha=0.7, label="production (covered)", linewidths=0)
     axis.scatter(p[mask, 0], p[mask, 1], s=16, c=COLOURS["uncovered"], marker="x", label="production (uncovered)", linewidths=1)
-    for text, (x, y) in labels[:8]:
-        axis.annotate(text, (x, y), fontsize=8, color=COLOURS["uncovered"], weight="bold",
-                      bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": COLOURS["uncovered"], "alpha": 0.85})
+    _place_labels(figure, axis, labels[:8])
     axis.set_xticks([])
     axis.set_yticks([])
     axis.legend(frameon=False, loc="best")
     axis.set_title("training and production inputs (PCA of embeddings, seeded sample)")
     return _svg(figure)
+
+
+# Vertical offsets (points) tried in turn for a scenario label until its box overlaps no label placed before it:
+# scenarios that lie close together on the map otherwise print their names over each other.
+LABEL_OFFSETS = (0, -13, 13, -26, 26, -39, 39, -52, 52)
+
+
+def _text_box(note, renderer):
+    """The label's text with room for its frame; an annotation's own extent also spans its leader line."""
+    from matplotlib.text import Text
+
+    note.update_positions(renderer)  # the text's place follows its offset only once this runs (or a draw)
+    return Text.get_window_extent(note, renderer).expanded(1.04, 1.5)
+
+
+def _place_labels(figure, axis, labels: list[tuple[str, list[float]]]) -> None:
+    figure.canvas.draw()  # fixes the axis limits, so the boxes measured below are where they will be drawn
+    renderer = figure.canvas.get_renderer()
+    placed = []
+    for text, (x, y) in labels:
+        note = axis.annotate(text, (x, y), xytext=(3, 0), textcoords="offset points", fontsize=8, color=COLOURS["uncovered"],
+                             weight="bold", bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": COLOURS["uncovered"], "alpha": 0.85},
+                             arrowprops={"arrowstyle": "-", "color": COLOURS["uncovered"], "lw": 0.6})
+        for offset in LABEL_OFFSETS:
+            note.set_position((3, offset))
+            box = _text_box(note, renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+        placed.append(box)
 
 
 def group_sizes(sizes: list[int]) -> str:
