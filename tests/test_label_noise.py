@@ -132,6 +132,24 @@ def test_suspects_csv_lists_every_flagged_line_with_excerpted_text():
     assert row[3:5] == ["shipping", "billing"]
 
 
+def test_an_unreliable_estimate_lists_no_suspects_in_the_csv_or_the_report_sections():
+    texts, _, table = _separable()
+    random_labels = np.random.default_rng(3).choice(["yes", "no"], len(texts)).tolist()  # nothing to learn
+    records = _records(texts, random_labels)
+    result = measure(_context(records, table))
+    assert not result.reliable and result.suspects_total > 0  # the classifier still disagrees with many labels
+    rows = list(csv.reader(io.StringIO(render_suspects_csv(result, texts_by_line(records)))))
+    assert rows == [["file", "line", "text", "given_label", "suggested_label", "confidence"]]
+    from dataaudit.render.sections.label_noise import _build
+
+    class _Report:
+        checks = {"label_noise": result}
+
+    content = _build(_Report())
+    assert content.tables == [] and content.lines[0].startswith("label noise not estimated reliably: ")
+    assert f"its {result.suspects_total} disagreements with the labels are not listed" in content.lines[1]
+
+
 def test_free_text_targets_are_not_estimated():
     rng = np.random.default_rng(0)
     texts = [f"question {i}" for i in range(60)]
@@ -216,6 +234,37 @@ def test_clinc150_flipped_labels_are_estimated_and_found(clinc, rate, status):
         for s in result.all_suspects:
             if s["line"] - 1 in flipped:
                 assert s["suggested"] == names[truth[s["line"] - 1]] or s["confidence"] < 0.5
+    (finding,) = judge(result, ctx)
+    assert finding.status is status
+
+
+def _flip_to_sibling(labels: np.ndarray, vectors: np.ndarray, rate: float, seed: int) -> tuple[np.ndarray, set[int]]:
+    """Wrong labels an annotator would give: each flipped query gets the intent whose centroid is nearest its own."""
+    centroids = np.stack([vectors[labels == k].mean(axis=0) for k in range(labels.max() + 1)])
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    similarity = centroids @ centroids.T
+    np.fill_diagonal(similarity, -np.inf)
+    flipped = np.random.default_rng(seed).choice(len(labels), int(round(rate * len(labels))), replace=False)
+    noisy = labels.copy()
+    noisy[flipped] = similarity.argmax(axis=1)[labels[flipped]]
+    return noisy, set(int(i) for i in flipped)
+
+
+# Measured (30 intents x 40 queries, flips to the nearest intent seeded 1): 7.5% -> estimated 6.9%, 15% -> 13.4%;
+# precision 0.97 and recall 0.83 at both. benchmarks/label_noise_validity.py runs this kind of error, and others,
+# on all of CLINC150's and Banking77's intents.
+@pytest.mark.parametrize("rate, status", [(0.075, Status.WARN), (0.15, Status.FAIL)])
+def test_clinc150_labels_swapped_with_a_sibling_intent_are_estimated_and_found(clinc, rate, status):
+    texts, truth, names, table = clinc
+    noisy, flipped = _flip_to_sibling(truth, np.stack([table[t] for t in texts]), rate, seed=1)
+    ctx = _context(_records(texts, [names[k] for k in noisy]), table)
+    result = measure(ctx)
+    found = {s["line"] - 1 for s in result.all_suspects}
+    true_positives = len(found & flipped)
+    assert result.reliable, result.reason
+    assert abs(result.estimated_error_rate - rate) <= 0.03
+    assert true_positives / len(found) >= 0.8  # precision
+    assert true_positives / len(flipped) >= 0.6  # recall
     (finding,) = judge(result, ctx)
     assert finding.status is status
 

@@ -24,11 +24,14 @@ def texts_by_line(records: list[Record]) -> dict[tuple[str, int], str]:
 
 
 def render_suspects_csv(result, texts_by_line: Mapping[tuple[str, int], str]) -> str:
-    """result: a LabelNoiseResult; every flagged line (not only the ones listed in the report)."""
+    """result: a LabelNoiseResult; every flagged line (not only the ones listed in the report). An estimate
+    marked not reliable gives the header alone: a classifier that cannot learn the labels disagrees with many
+    of them at random, and a re-labelling queue fed from this file would fill with lines nothing points at."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for suspect in (result.all_suspects or result.suspects) if result is not None else []:
+    trusted = result is not None and result.reliable
+    for suspect in (result.all_suspects or result.suspects) if trusted else []:
         text = excerpt(texts_by_line.get((suspect["file"], suspect["line"]), ""), markdown=False)
         writer.writerow([suspect["file"], suspect["line"], text, suspect["label"], suspect["suggested"],
                          f"{suspect['confidence']:.4f}"])

@@ -13,9 +13,15 @@ def _build(report: Report) -> SectionContent | None:
     if n.estimated_error_rate is None:
         return SectionContent([f"label noise not estimated: {n.reason}"])
     ci = f" (95% CI {n.error_rate_ci[0]:.1%}-{n.error_rate_ci[1]:.1%})" if n.error_rate_ci else ""
+    if not n.reliable:
+        # A classifier that cannot learn the labels disagrees with a large share of them at random: listed as
+        # suspects, those lines would send a reviewer to re-check data the estimate says nothing about.
+        return SectionContent([f"label noise not estimated reliably: {n.reason}",
+                               f"the classifier ({n.classifier}) reached {n.cv_accuracy:.1%} cross-validated accuracy against a "
+                               f"majority baseline of {n.baseline_accuracy:.1%}; its {n.suspects_total} disagreements with the labels "
+                               f"are not listed as suspects (report.json keeps them under checks.label_noise)"])
     lines = [f"an estimated {n.estimated_error_rate:.1%} of labels are wrong{ci}; classifier ({n.classifier}) cross-validated "
-             f"accuracy {n.cv_accuracy:.1%} against a majority baseline of {n.baseline_accuracy:.1%}"
-             + ("" if n.reliable else f"; not reliable: {n.reason}"),
+             f"accuracy {n.cv_accuracy:.1%} against a majority baseline of {n.baseline_accuracy:.1%}",
              f"{n.suspects_total} lines flagged" + (": " + ", ".join(str(s["line"]) for s in n.suspects[:10]) if n.suspects else "")]
     if n.confused_pairs:
         lines.append("most confused: " + ", ".join(f"{text(p['given'], 30)} -> {text(p['suggested'], 30)} ({p['count']})"
