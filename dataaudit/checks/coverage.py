@@ -11,10 +11,15 @@ shift, chosen on the battery in benchmarks/coverage_validity.py (CLINC150, Banki
    nearest training input (catches spread-out novel inputs) and the weighted training share of its k nearest
    neighbours in training + production (catches dense novel topics that sit beside a sibling). They are
    combined Fisher-style (sum of log percentiles) into `score`: higher is better covered.
-3. The covered share by best-bin estimation (Garg et al. 2021): the smallest upper-bounded ratio of production
-   to training mass above a score threshold that keeps at least a fifth of training.
+3. The covered share by best-bin estimation (Garg et al. 2021) on a training-only signal, the mean cosine to the
+   10 nearest training inputs: the smallest upper-bounded ratio of production to training mass above a
+   threshold that keeps at least half of training. Not on `score`: the density ratio's training reference
+   runs low (a reference row cannot count its own sitting), which read diffuse gaps such as out-of-scope
+   queries 0.04-0.06 too covered; and above training's median, covered production scores higher than
+   training itself (near-copies across the two), so higher thresholds read too little gap.
 4. Each input's probability of being covered from the binned ratio of training to production score density,
    made monotone; inputs below one half are uncovered unless the estimated gap is below `min_gap_share`.
+   A gap at or above `min_gap_share` warns even when no input is likely enough uncovered to be named.
 
 Training references are computed without the inputs written in the same sitting (same label, fewer rows
 apart in file order than a window measured on the training data: coverage_estimate.sitting_window): such rows
@@ -139,8 +144,9 @@ class CoverageResult:
     line_verdicts: LineVerdicts | None = field(default=None, repr=False, metadata={"json": False})  # coverage_lines() reads it; not in JSON
 
 
-RULE = ("covered share by best-bin mixture-proportion estimation on a score combining nearest-training cosine and "
-        "the kNN density ratio of production to training reweighted to production's EM-estimated label mix")
+RULE = ("covered share by best-bin mixture-proportion estimation on the mean cosine to the 10 nearest training inputs, "
+        "training reweighted to production's EM-estimated label mix; per-input score combining nearest-training cosine "
+        "and the kNN density ratio of production to training")
 
 
 # ---------------------------------------------------------------- scenarios, map, unused training
@@ -413,10 +419,17 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
         detail = f"; the '{largest.label}' scenario, {largest.share:.0%} of production, is uncovered (e.g. \"{excerpt(largest.examples[0], 80)}\")"
         action = ("Collect training examples for the uncovered production scenarios, largest first: "
                   + ", ".join(f"'{s.label}' ({s.share:.0%})" for s in sorted(uncovered, key=lambda s: -s.share)[:5]) + ".")
+    # A gap spread thinly over siblings of trained scenarios can be measured in aggregate though no input is
+    # likely enough uncovered to be named (CLINC150, 8 intents absent at 5%): it still warns.
+    unnamed_gap = not uncovered and 1.0 - result.covered_share >= config.min_gap_share
+    if unnamed_gap:
+        detail = "; no scenario stands out as the uncovered one"
+        action = ("Compare the production inputs with the lowest coverage scores (coverage.jsonl) with the training data: "
+                  "the gap is spread over inputs that resemble trained scenarios.")
     summary = f"an estimated {result.covered_share:.0%} of production inputs are covered by training data{detail}"
     if result.covered_share < config.min_covered_share or (largest is not None and largest.share > config.max_uncovered_scenario_share):
         return [Finding("coverage", Status.FAIL, summary, evidence, action or "Collect training examples resembling the uncovered production inputs.")]
-    if uncovered:
+    if uncovered or unnamed_gap:
         return [Finding("coverage", Status.WARN, summary, evidence, action)]
     return [Finding("coverage", Status.PASS, summary, evidence)]
 
