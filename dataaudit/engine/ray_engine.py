@@ -130,9 +130,10 @@ class RayEngine(DataSteps):
         # Each Dataset this engine read -> the per-file Datasets its read tasks left in the object store, so a
         # map step runs on them where they lie instead of shipping records from the driver again.
         self._parts: dict[int, tuple[Dataset, list, list, dict[str, str]]] = {}
-        # Each index built from such a Dataset's own keys -> (index, its files' Dataset refs, their key refs),
-        # so a map over keys runs where each file's keys were computed.
-        self._keyed: dict[int, tuple[TextIndex, list, list]] = {}
+        # The record keys of each index built from such a Dataset -> (those keys, the Dataset, its files'
+        # Dataset refs, their key refs), so a map over keys runs where each file's keys were computed. Held by
+        # the keys, which an index keeps when its vectors are added.
+        self._keyed: dict[int, tuple[list[str], Dataset, list, list]] = {}
         if not self.ray.is_initialized():
             _probe(address)
             try:
@@ -205,7 +206,7 @@ class RayEngine(DataSteps):
         read_here = self._parts.get(id(dataset))
         if read_here is not None and read_here[0] is dataset:
             index = build_index(role, dataset, read_here[3].__getitem__)
-            self._keyed[id(index)] = (index, read_here[1], read_here[2])
+            self._keyed[id(index.keys)] = (index.keys, dataset, read_here[1], read_here[2])
             return index
         keys = self._keys.get(role)
         if keys is None:  # a Dataset this engine did not read
@@ -217,11 +218,11 @@ class RayEngine(DataSteps):
     def map_keys(self, index: TextIndex, fn, *args) -> list:
         """One Ray task per input file, on the file's Dataset and the keys its read task computed, both still in
         the object store; an index built elsewhere has its keys split by file and shipped from here."""
-        keyed = self._keyed.get(id(index))
+        keyed = self._keyed.get(id(index.keys))
         name = getattr(fn, "__name__", "a map step")
-        if keyed is not None and keyed[0] is index:
+        if keyed is not None and keyed[0] is index.keys and keyed[1] is index.dataset:
             task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_map_file_keys)
-            pairs = list(zip(keyed[1], keyed[2]))
+            pairs = list(zip(keyed[2], keyed[3]))
             return self._run(f"{name} over {len(pairs)} file(s)",
                              lambda: self.ray.get([task.remote(fn, part, keys, *args) for part, keys in pairs]))
         refs = [self.ray.put(keys) for keys in file_key_lists(index)]
