@@ -19,9 +19,20 @@ free-text targets (generation replies) are not labels, so they never conflict.
 Every count comes from the full lists; the lists in the report are capped at `max_groups_listed` for reading,
 and `duplicates_lines()` yields every group, conflict, leak and overlap for the `duplicates.jsonl` file.
 
-On a cluster (docs/distributed.md) this check runs on the driver. Exact groups are the index's key groups,
-which the engine's read tasks already computed per file; the lexical pass could map MinHash per file and
-group band keys, but it verifies candidates against one global candidate order, so it stays whole. The
+Where it runs (both engines; docs/distributed.md). Exact groups are the index's key groups: the keys were
+computed by the engine's read tasks. The lexical pass's per-text work is a map step, `lexical_features`,
+run through the engine's `map_keys` (on Ray, one task per file, on the keys its read task left in the object
+store): each distinct key of the file to its tokens, content words and MinHash signature, and the few tokens
+that decide which words are mistyped fillers (the long filler words and their one-edit lookalikes). The
+driver joins the files' results by key (a key in several files is taken once), counts those tokens over the
+distinct keys of all files, and redoes the content words and signature of the texts that hold a word the
+counts make a mistyped filler (plese). The rest of the lexical pass stays on the driver, over every distinct
+key: linking equal content words and equal word bags (dicts), the LSH banding (each band is one sort of
+every signature, and a text's candidates are its nearest neighbours in that global order, a bounded window,
+so band keys grouped per file would give other candidates), the one-edit keys of short texts, and the
+verification (one vectorised edit distance over all candidate pairs, then the word rule). Its driver
+memory is what the one-piece pass held: per distinct text its content words and a 120-byte signature (about
+1.2 KB in all for a 40-character query; a file's result travels as about 220 bytes per distinct key). The
 semantic pass cannot be split: a k-nearest-neighbour search needs every training vector at once, 1.5 KB per
 distinct text (384 float32) plus the faiss index (the same again; above 300,000 vectors an inverted-file
 index adds 8 bytes of id per vector).
@@ -240,12 +251,13 @@ def lexical_features(keys: list[str], seed: int) -> LexicalPartial:
     content words are taken without them, and the driver redoes the few texts that hold one."""
     distinct = [k for k in dict.fromkeys(keys) if k]
     split = [tokens(k) for k in distinct]
-    counted = filler_count_words({w for ws in split for w in ws})
+    counted = filler_count_words(set().union(*split))
     filler_words = {i: tuple(w for w in ws if w in counted) for i, ws in enumerate(split) if not counted.isdisjoint(ws)}
     words = [skeleton(ws) for ws in split]
     row_of: dict[str, int] = {}
-    rows = np.fromiter((row_of.setdefault(" ".join(w), len(row_of)) for w in words), dtype=np.int64, count=len(words))
-    return LexicalPartial(distinct, words, filler_words, rows, neighbours.minhash_signatures(list(row_of), seed=seed + 1))
+    rows = np.array([row_of.setdefault(joined, len(row_of)) for joined in map(" ".join, words)], dtype=np.int64)
+    signatures = neighbours.minhash_signatures(list(row_of), seed=seed + 1)
+    return LexicalPartial(distinct, words, filler_words, rows, signatures)
 
 
 def _gathered(texts: list[str], partials: list[LexicalPartial],
@@ -253,22 +265,26 @@ def _gathered(texts: list[str], partials: list[LexicalPartial],
     """Each text's content words and MinHash signature, taken from a partial that holds the text (computed
     here for a text none holds), and the texts whose words were redone here because they hold one of the
     corpus's mistyped fillers (their signatures are stale)."""
-    held = {k for part in partials for k in part.keys}
-    missing = [t for t in texts if t not in held]
-    if missing:
-        partials = [*partials, lexical_features(missing, seed)]
-    # A key held by several files has the same features in each (they depend on the key alone): any will do.
     keys = [k for part in partials for k in part.keys]
-    slot = dict(zip(keys, range(len(keys))))
-    where = np.fromiter(map(slot.__getitem__, texts), dtype=np.int64, count=len(texts))
+    where = None  # texts in the partials' order, each once: the usual case of training keys alone
+    if keys != texts:  # eval keys, keys in several files, or keys the partials were not given
+        held = set(keys)
+        missing = [t for t in texts if t not in held]
+        if missing:
+            partials = [*partials, lexical_features(missing, seed)]
+            keys += partials[-1].keys
+        # A key held by several files has the same features in each (they depend on the key alone): any will do.
+        slot = dict(zip(keys, range(len(keys))))
+        where = np.fromiter(map(slot.__getitem__, texts), dtype=np.int64, count=len(texts))
     all_words = [w for part in partials for w in part.words]
-    words = [all_words[g] for g in where.tolist()]
+    words = all_words if where is None else [all_words[g] for g in where.tolist()]
     row_offsets = np.cumsum([0] + [len(part.signatures) for part in partials[:-1]])
     all_rows = np.concatenate([part.signature_rows + offset for part, offset in zip(partials, row_offsets)])
-    signatures = np.concatenate([part.signatures for part in partials])[all_rows[where]]
+    signatures = np.concatenate([part.signatures for part in partials])[all_rows if where is None else all_rows[where]]
     key_offsets = np.cumsum([0] + [len(part.keys) for part in partials[:-1]]).tolist()
     filler_words = {g + offset: found for part, offset in zip(partials, key_offsets) for g, found in part.filler_words.items()}
-    found_in = [(i, filler_words[g]) for i, g in enumerate(where.tolist()) if g in filler_words]
+    found_in = list(filler_words.items()) if where is None else [
+        (i, filler_words[g]) for i, g in enumerate(where.tolist()) if g in filler_words]
     typos = mistyped_fillers(Counter(w for _, found in found_in for w in found))
     redone = {i for i, found in found_in if not typos.isdisjoint(found)}
     for i in redone:
@@ -315,7 +331,7 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
     signatures = text_signatures[reps]
     # The partials hashed each text's content words as they found them: texts redone here, or cut to a core
     # without their template affixes, are hashed again.
-    stale = [k for k, i in enumerate(reps) if i in redone or cores[k] != joined[k]]
+    stale = [k for k, i in enumerate(reps) if i in redone or cores[k] != joined[k]] if redone or heads or tails else []
     if stale:
         signatures[stale] = neighbours.minhash_signatures([cores[k] for k in stale], seed=seed + 1)
     first, second = neighbours.band_candidates(signatures)
