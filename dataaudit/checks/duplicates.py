@@ -31,8 +31,9 @@ key: linking equal content words and equal word bags (dicts), the LSH banding (e
 every signature, and a text's candidates are its nearest neighbours in that global order, a bounded window,
 so band keys grouped per file would give other candidates), the one-edit keys of short texts, and the
 verification (one vectorised edit distance over all candidate pairs, then the word rule). Its driver
-memory is what the one-piece pass held: per distinct text its content words and a 120-byte signature (about
-1.2 KB in all for a 40-character query; a file's result travels as about 220 bytes per distinct key). The
+memory is what the one-piece pass held: per distinct text its content words and a 120-byte signature (for a
+40-character query about 0.6 KB as a task's result arrives, 220 bytes of it pickled; 1.2 KB when computed in
+the driver's own process, the local engine). The
 semantic pass cannot be split: a k-nearest-neighbour search needs every training vector at once, 1.5 KB per
 distinct text (384 float32) plus the faiss index (the same again; above 300,000 vectors an inverted-file
 index adds 8 bytes of id per vector).
@@ -304,6 +305,7 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
     if len(texts) < 2:
         return pairs
     words, text_signatures, redone = _gathered(texts, partials or [], seed)
+    partials = None  # joined: the files' results need not outlive the banding below
     # Same content words (filler, punctuation and case aside): linked to the first text that has them.
     first_with: dict[tuple[str, ...], int] = {}
     for i, w in enumerate(words):
@@ -477,12 +479,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     lexical = _Pairs()
     if dup.lexical and len(texts) > 1:
         seed = dup_seed(config)
-        partials = None
-        if steps is not None:
-            partials = steps.map_keys(train, lexical_features, seed)
-            if eval_only:
-                partials += steps.map_keys(eval_index, lexical_features, seed)
-        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, partials)
+        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, _mapped_features(steps, train, eval_index if eval_only else None, seed))
 
     within = _Pairs()
     for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
@@ -597,6 +594,14 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         all_leaks=leaks,
         all_overlaps=overlaps,
     )
+
+
+def _mapped_features(steps: DataSteps | None, train: TextIndex, eval_index: TextIndex | None,
+                     seed: int) -> list[LexicalPartial] | None:
+    """The lexical pass's per-file work on the engine's steps, training files then eval files (None: no engine)."""
+    if steps is None:
+        return None
+    return steps.map_keys(train, lexical_features, seed) + (steps.map_keys(eval_index, lexical_features, seed) if eval_index is not None else [])
 
 
 def dup_seed(config: Config) -> int:
