@@ -119,22 +119,32 @@ def is_number(token: str) -> bool:
     return token[0].isdigit() or token[-1].isdigit() or token in NUMBER_WORDS
 
 
+LONG_FILLERS = tuple(sorted(w for w in FILLER_WORDS if len(w) >= 5))
+
+
+def _filler_lookalike_pairs(words) -> list[tuple[str, str]]:
+    """(word, filler) for each of `words` one edit from a filler word of 5+ letters that shares its first letter."""
+    from rapidfuzz import process
+
+    vocabulary = [w for w in words if len(w) >= 5 and w not in FILLER_WORDS and w.isalpha()]
+    if not vocabulary:
+        return []
+    distance = process.cdist(vocabulary, LONG_FILLERS, scorer=OSA.distance, score_cutoff=1, workers=-1)
+    return [(vocabulary[row], LONG_FILLERS[col]) for row, col in zip(*(distance <= 1).nonzero())
+            if vocabulary[row][0] == LONG_FILLERS[col][0]]
+
+
 def mistyped_fillers(counts: Counter) -> frozenset[str]:
     """Words of a corpus that are one edit from a filler word of 5+ letters (plese, thnaks), share its first
     letter (so lease is not please) and are at most a twentieth as common: typos, dropped like the filler."""
-    from rapidfuzz import process
+    return frozenset(word for word, filler in _filler_lookalike_pairs(counts) if counts[word] * 20 <= counts[filler])
 
-    long_fillers = sorted(w for w in FILLER_WORDS if len(w) >= 5)
-    vocabulary = [w for w in counts if len(w) >= 5 and w not in FILLER_WORDS and w.isalpha()]
-    if not vocabulary:
-        return frozenset()
-    distance = process.cdist(vocabulary, long_fillers, scorer=OSA.distance, score_cutoff=1, workers=-1)
-    out = set()
-    for row, col in zip(*(distance <= 1).nonzero()):
-        word, filler = vocabulary[row], long_fillers[col]
-        if word[0] == filler[0] and counts[word] * 20 <= counts[filler]:
-            out.add(word)
-    return frozenset(out)
+
+def filler_count_words(words) -> frozenset[str]:
+    """The words among `words` whose counts mistyped_fillers reads: the long filler words and their one-edit
+    lookalikes. Counting only these, over the same texts, gives mistyped_fillers the same answer as counting
+    every word, so a count taken per file need not carry the whole vocabulary."""
+    return frozenset(LONG_FILLERS).union(word for word, _ in _filler_lookalike_pairs(words))
 
 
 def _deletions(text: str) -> set[str]:

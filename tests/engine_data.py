@@ -178,3 +178,32 @@ def rejects_the_config(records):
     from dataaudit.errors import ConfigError
 
     raise ConfigError("tokens.tokenizer: rejected in a task")
+
+
+def typo_shards(folder: Path, size: int = 160) -> Path:
+    """Three JSONL files of CLINC150 training queries (a folder) with copies the lexical pass must join across
+    files: typo copies (two letters swapped) of queries in other files, exact copies across files, and
+    queries behind a mistyped "plese" that is a typo only by the counts of all files together (the first
+    file holds the "please" queries, the last the "plese" ones)."""
+    data = json.loads((shared_dataset("clinc150") / "data_full.json").read_text(encoding="utf-8"))
+    texts = [(text, intent) for text, intent in data["train"][:size]]
+
+    def swapped(text: str) -> str:
+        i = len(text) // 2
+        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+
+    third = size // 3
+    parts = [texts[:third], texts[third:2 * third], texts[2 * third:]]
+    parts[0] += [("please " + t, i) for t, i in texts[third:third + 45]]
+    parts[1] += [(swapped(t), i) for t, i in texts[:third:4]] + texts[2 * third:2 * third + 2]
+    parts[2] += [(swapped(t), i) for t, i in texts[third + 1:2 * third:5]] + [("plese " + t, i) for t, i in texts[2:4]]
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, part in enumerate(parts):
+        write_jsonl(folder / f"typos_{n}.jsonl", [{"text": t, "label": i} for t, i in part])
+    return folder
+
+
+def keys_and_process(keys: list[str]) -> tuple[int, int]:
+    import os
+
+    return os.getpid(), len(keys)

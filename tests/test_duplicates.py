@@ -278,3 +278,28 @@ def test_clinc_hard_negatives_stay_apart_and_copies_are_found_per_kind(clinc_pai
     recall = {kind: found / total for kind, (found, total) in scores.items()}
     assert recall["exact"] == recall["case"] == recall["punctuation"] == recall["filler"] == 1.0, recall
     assert recall["typo"] >= 0.85 and recall["word order"] >= 0.9, recall
+
+
+def test_the_lexical_pass_mapped_per_file_gives_what_it_gives_in_one_piece(tmp_path):
+    """The per-text work runs per file through the engine's steps; the driver joins it. Same every group,
+    pair, conflict and leak, also where the texts repeat across files, and the mistyped "plese" is a typo by
+    the counts of all files together (its own file holds no "please")."""
+    from dataaudit.engine.local import LocalEngine
+    from tests.engine_data import typo_shards
+
+    folder = typo_shards(tmp_path / "train")
+    engine, config = LocalEngine(), Config()
+    train = engine.index("train", engine.read(folder, config), config)
+    first = train.distinct[0]
+    write_jsonl(tmp_path / "eval.jsonl", [{"text": first, "label": "x"}, {"text": first[:5] + first[6:], "label": "y"},
+                                          {"text": "tell me a joke about cats", "label": "z"}])
+    eval_index = engine.index("eval", engine.read(tmp_path / "eval.jsonl", config, role="eval"), config)
+    mapped = measure_index(train, config, eval_index=eval_index, steps=engine)
+    whole = measure_index(train, config, eval_index=eval_index)
+    assert list(duplicates_lines(mapped)) == list(duplicates_lines(whole))
+    assert mapped == whole
+    assert mapped.near_kinds["typo"] >= 5 and mapped.near_kinds["filler"] >= 40
+    assert [leak.kind for leak in mapped.all_leaks] == ["exact", "lexical"]
+    across = [g for g in mapped.all_groups if g.kind == "near" and len({file for file, _ in g.members}) > 1]
+    plese = [g for g in across if (str(folder / "typos_2.jsonl"), 66) in g.members]
+    assert plese and plese[0].members[0][0] == str(folder / "typos_0.jsonl")

@@ -15,7 +15,7 @@ from dataaudit.engine.base import expand_inputs
 from dataaudit.engine.local import LocalEngine
 from dataaudit.errors import ConfigError, DataAuditError, InputError
 from dataaudit.load.dataset import load_dataset
-from tests.engine_data import clinc_shards, label_counts, normalised_input, process_and_size
+from tests.engine_data import clinc_shards, keys_and_process, label_counts, normalised_input, process_and_size
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +153,8 @@ def test_data_steps_group_by_key_and_count_give_the_index_and_whole_dataset_coun
     assert engine.count(dataset, label_counts) == Counter(r.label for r in dataset.records)
     assert [n for _, n in engine.map_partitions(dataset, process_and_size)] == [49, 50, 50]  # one call per file
     assert engine.map_merge(dataset, process_and_size, lambda a, b: (a[0], a[1] + b[1]))[1] == len(dataset.records)
+    assert [k for keys in engine.map_keys(index, list) for k in keys] == index.keys  # each file's keys, in record order
+    assert [n for _, n in engine.map_keys(index, keys_and_process)] == [49, 50, 50]
 
 
 def test_map_records_gives_one_value_per_record_in_dataset_order_however_files_interleave():

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'dataaudit[ray]'); the Ray engine is not tested")
@@ -29,8 +30,8 @@ from dataaudit.errors import ConfigError  # noqa: E402
 from dataaudit.engine.local import LocalEngine  # noqa: E402
 from dataaudit.engine.ray_engine import RayEngine  # noqa: E402
 from dataaudit.render.outputs import write_reports  # noqa: E402
-from tests.engine_data import (CharGramEmbedder, clinc_shards, label_counts, normalised_input, process_and_line,  # noqa: E402
-                               process_and_size, rejects_the_config)
+from tests.engine_data import (CharGramEmbedder, clinc_shards, keys_and_process, label_counts, normalised_input,  # noqa: E402
+                               process_and_line, process_and_size, rejects_the_config, typo_shards)
 
 # Workers cannot import the tests package: the stand-in model travels by value.
 cloudpickle.register_pickle_by_value(engine_data)
@@ -294,6 +295,33 @@ def test_data_steps_run_as_tasks_on_the_read_files_and_merge_to_the_local_result
     assert counts == local_engine.count(local, label_counts)
     assert [n for _, n in ran] == [n for _, n in shipped] == [49, 50, 50]
     assert os.getpid() not in {pid for pid, _ in ran + shipped}  # tasks in worker processes, not on the driver
+
+
+def test_the_lexical_duplicates_pass_runs_in_tasks_and_finds_the_local_groups(cluster, tmp_path, monkeypatch):
+    """Typo copies across files, copies repeated across files, a filler typo known only from every file's
+    counts: the duplicates the Ray engine finds, its per-file lexical work done in tasks, are the local ones."""
+    from dataaudit.checks.duplicates import duplicates_lines, measure_index
+
+    folder = typo_shards(tmp_path / "typos")
+    config = Config()
+    local_engine = LocalEngine()
+    local_index = local_engine.index("train", local_engine.read(folder, config), config)
+    local = measure_index(local_index, config, steps=local_engine)
+    engine = RayEngine(address=cluster.address)
+    try:
+        index = engine.index("train", engine.read(folder, config), config)
+        # Each file's keys are already where its read task left them: nothing is shipped from the driver,
+        # also once the index holds vectors.
+        monkeypatch.setattr(engine.ray, "put", None)
+        remote = measure_index(index, config, steps=engine)
+        ran = engine.map_keys(index.with_vectors(dict.fromkeys(index.distinct, np.zeros(2)), 2), keys_and_process)
+        monkeypatch.undo()
+    finally:
+        engine.close()
+    assert list(duplicates_lines(remote)) == list(duplicates_lines(local))
+    assert remote == local and remote.near_kinds["typo"] >= 5
+    assert [n for _, n in ran] == [len(keys) for keys in local_engine.map_keys(local_index, list)]
+    assert os.getpid() not in {pid for pid, _ in ran}
 
 
 def test_a_node_lost_mid_embedding_is_survived_and_the_report_is_complete(cluster, shards, stand_in_pair, tmp_path):

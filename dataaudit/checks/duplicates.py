@@ -19,9 +19,21 @@ free-text targets (generation replies) are not labels, so they never conflict.
 Every count comes from the full lists; the lists in the report are capped at `max_groups_listed` for reading,
 and `duplicates_lines()` yields every group, conflict, leak and overlap for the `duplicates.jsonl` file.
 
-On a cluster (docs/distributed.md) this check runs on the driver. Exact groups are the index's key groups,
-which the engine's read tasks already computed per file; the lexical pass could map MinHash per file and
-group band keys, but it verifies candidates against one global candidate order, so it stays whole. The
+Where it runs (both engines; docs/distributed.md). Exact groups are the index's key groups: the keys were
+computed by the engine's read tasks. The lexical pass's per-text work is a map step, `lexical_features`,
+run through the engine's `map_keys` (on Ray, one task per file, on the keys its read task left in the object
+store): each distinct key of the file to its tokens, content words and MinHash signature, and the few tokens
+that decide which words are mistyped fillers (the long filler words and their one-edit lookalikes). The
+driver joins the files' results by key (a key in several files is taken once), counts those tokens over the
+distinct keys of all files, and redoes the content words and signature of the texts that hold a word the
+counts make a mistyped filler (plese). The rest of the lexical pass stays on the driver, over every distinct
+key: linking equal content words and equal word bags (dicts), the LSH banding (each band is one sort of
+every signature, and a text's candidates are its nearest neighbours in that global order, a bounded window,
+so band keys grouped per file would give other candidates), the one-edit keys of short texts, and the
+verification (one vectorised edit distance over all candidate pairs, then the word rule). Its driver
+memory is what the one-piece pass held: per distinct text its content words and a 120-byte signature (for a
+40-character query about 0.6 KB as a task's result arrives, 220 bytes of it pickled; 1.2 KB when computed in
+the driver's own process, the local engine). The
 semantic pass cannot be split: a k-nearest-neighbour search needs every training vector at once, 1.5 KB per
 distinct text (384 float32) plus the faiss index (the same again; above 300,000 vectors an inverted-file
 index adds 8 bytes of id per vector).
@@ -37,10 +49,11 @@ import numpy as np
 
 from .. import neighbours
 from ..config import Config, DuplicatesConfig
+from ..engine.base import DataSteps
 from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
-from ..normalize import copy_kind, mistyped_fillers, reworded_copy, skeleton, tokens
+from ..normalize import copy_kind, filler_count_words, mistyped_fillers, reworded_copy, skeleton, tokens
 from .base import Check, Finding, Status
 
 if TYPE_CHECKING:
@@ -222,19 +235,77 @@ def _allowed_edits(length: np.ndarray, ratio: float) -> np.ndarray:
     return np.maximum(1, np.minimum(1 + length // 20, np.floor((1 - ratio) * length))).astype(np.int64)
 
 
-def lexical_pairs(texts: list[str], ratio: float, seed: int = 0) -> _Pairs:
+@dataclass(frozen=True)
+class LexicalPartial:
+    """The per-text work of the lexical pass over one file's distinct keys, done where the file lies."""
+
+    keys: list[str]  # the file's distinct non-empty keys, first appearance first
+    words: list[tuple[str, ...]]  # each key's content words, before the corpus's mistyped fillers are known
+    filler_words: dict[int, tuple[str, ...]]  # key position -> its tokens that mistyped_fillers counts (most keys: none)
+    signature_rows: np.ndarray  # key position -> its row in `signatures`
+    signatures: np.ndarray  # MinHash of each distinct content-word sequence of the file
+
+
+def lexical_features(keys: list[str], seed: int) -> LexicalPartial:
+    """A map step of the lexical pass (module-level: it runs in the engine's tasks). Everything here depends
+    on one text alone; the word counts that decide which words are mistyped fillers span the corpus, so the
+    content words are taken without them, and the driver redoes the few texts that hold one."""
+    distinct = [k for k in dict.fromkeys(keys) if k]
+    split = [tokens(k) for k in distinct]
+    counted = filler_count_words(set().union(*split))
+    filler_words = {i: tuple(w for w in ws if w in counted) for i, ws in enumerate(split) if not counted.isdisjoint(ws)}
+    words = [skeleton(ws) for ws in split]
+    row_of: dict[str, int] = {}
+    rows = np.array([row_of.setdefault(joined, len(row_of)) for joined in map(" ".join, words)], dtype=np.int64)
+    signatures = neighbours.minhash_signatures(list(row_of), seed=seed + 1)
+    return LexicalPartial(distinct, words, filler_words, rows, signatures)
+
+
+def _gathered(texts: list[str], partials: list[LexicalPartial],
+              seed: int) -> tuple[list[tuple[str, ...]], np.ndarray, set[int]]:
+    """Each text's content words and MinHash signature, taken from a partial that holds the text (computed
+    here for a text none holds), and the texts whose words were redone here because they hold one of the
+    corpus's mistyped fillers (their signatures are stale)."""
+    keys = [k for part in partials for k in part.keys]
+    where = None  # texts in the partials' order, each once: the usual case of training keys alone
+    if keys != texts:  # eval keys, keys in several files, or keys the partials were not given
+        held = set(keys)
+        missing = [t for t in texts if t not in held]
+        if missing:
+            partials = [*partials, lexical_features(missing, seed)]
+            keys += partials[-1].keys
+        # A key held by several files has the same features in each (they depend on the key alone): any will do.
+        slot = dict(zip(keys, range(len(keys))))
+        where = np.fromiter(map(slot.__getitem__, texts), dtype=np.int64, count=len(texts))
+    all_words = [w for part in partials for w in part.words]
+    words = all_words if where is None else [all_words[g] for g in where.tolist()]
+    row_offsets = np.cumsum([0] + [len(part.signatures) for part in partials[:-1]])
+    all_rows = np.concatenate([part.signature_rows + offset for part, offset in zip(partials, row_offsets)])
+    signatures = np.concatenate([part.signatures for part in partials])[all_rows if where is None else all_rows[where]]
+    key_offsets = np.cumsum([0] + [len(part.keys) for part in partials[:-1]]).tolist()
+    filler_words = {g + offset: found for part, offset in zip(partials, key_offsets) for g, found in part.filler_words.items()}
+    found_in = list(filler_words.items()) if where is None else [
+        (i, filler_words[g]) for i, g in enumerate(where.tolist()) if g in filler_words]
+    typos = mistyped_fillers(Counter(w for _, found in found_in for w in found))
+    redone = {i for i, found in found_in if not typos.isdisjoint(found)}
+    for i in redone:
+        words[i] = skeleton(tokens(texts[i]), typos)
+    return words, signatures, redone
+
+
+def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[LexicalPartial] | None = None) -> _Pairs:
     """Lexical copies among distinct texts (normalised keys). Texts with the same content words are linked
-    to the first of them; MinHash then runs once per distinct content-word sequence."""
+    to the first of them; MinHash then runs once per distinct content-word sequence. partials: the per-file
+    map of `lexical_features` over these texts (None: computed here in one piece; a text no partial holds is
+    computed here too)."""
     from rapidfuzz import fuzz, process
     from rapidfuzz.distance import OSA
 
     pairs = _Pairs()
     if len(texts) < 2:
         return pairs
-    split = [tokens(t) for t in texts]
-    typos = mistyped_fillers(Counter(w for ws in split for w in ws))
-    words = [skeleton(ws, typos) for ws in split]
-    del split
+    words, text_signatures, redone = _gathered(texts, partials or [], seed)
+    partials = None  # joined: the files' results need not outlive the banding below
     # Same content words (filler, punctuation and case aside): linked to the first text that has them.
     first_with: dict[tuple[str, ...], int] = {}
     for i, w in enumerate(words):
@@ -259,7 +330,12 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0) -> _Pairs:
     heads, tails = _template_affixes(distinct_words, seed) if STRIP_AFFIXES else (set(), set())
     joined = [" ".join(w) for w in distinct_words]
     cores = [(_core(w, heads, tails) if heads or tails else j) or j for w, j in zip(distinct_words, joined)]
-    signatures = neighbours.minhash_signatures(cores, seed=seed + 1)
+    signatures = text_signatures[reps]
+    # The partials hashed each text's content words as they found them: texts redone here, or cut to a core
+    # without their template affixes, are hashed again.
+    stale = [k for k, i in enumerate(reps) if i in redone or cores[k] != joined[k]] if redone or heads or tails else []
+    if stale:
+        signatures[stale] = neighbours.minhash_signatures([cores[k] for k in stale], seed=seed + 1)
     first, second = neighbours.band_candidates(signatures)
     close = neighbours.estimated_jaccard(signatures, first, second) >= MIN_JACCARD
     short_first, short_second = neighbours.one_edit_candidates(joined, SHORT_TEXT_CHARS)
@@ -384,11 +460,13 @@ def _distinct_values(records: list[Record], positions, name: str) -> int:
 
 
 def measure(ctx: AuditContext) -> DuplicatesResult:
-    return measure_index(ctx.train, ctx.config, eval_index=ctx.eval, production_index=ctx.production)
+    return measure_index(ctx.train, ctx.config, eval_index=ctx.eval, production_index=ctx.production, steps=ctx.steps)
 
 
 def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | None = None,
-                  production_index: TextIndex | None = None) -> DuplicatesResult:
+                  production_index: TextIndex | None = None, steps: DataSteps | None = None) -> DuplicatesResult:
+    """steps: the engine whose tasks do the lexical pass's per-text work where each file lies; None does it
+    here in one piece (the same result)."""
     dup = config.duplicates
     records = train.records
     distinct = train.distinct
@@ -398,7 +476,10 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     # Eval keys not in training join the lexical pass so that typo copies of training records leak too.
     eval_only = [k for k in (eval_index.distinct if eval_index is not None else []) if k not in train.positions]
     texts = distinct + eval_only
-    lexical = lexical_pairs(texts, dup.lexical_ratio, dup_seed(config)) if dup.lexical and texts else _Pairs()
+    lexical = _Pairs()
+    if dup.lexical and len(texts) > 1:
+        seed = dup_seed(config)
+        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, _mapped_features(steps, train, eval_index if eval_only else None, seed))
 
     within = _Pairs()
     for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
@@ -513,6 +594,14 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         all_leaks=leaks,
         all_overlaps=overlaps,
     )
+
+
+def _mapped_features(steps: DataSteps | None, train: TextIndex, eval_index: TextIndex | None,
+                     seed: int) -> list[LexicalPartial] | None:
+    """The lexical pass's per-file work on the engine's steps, training files then eval files (None: no engine)."""
+    if steps is None:
+        return None
+    return steps.map_keys(train, lexical_features, seed) + (steps.map_keys(eval_index, lexical_features, seed) if eval_index is not None else [])
 
 
 def dup_seed(config: Config) -> int:

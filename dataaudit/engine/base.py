@@ -15,11 +15,15 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import DataAuditError, InputError
 from ..load.files import is_uri, open_uri, uri_filesystem
 from ..load.records import Dataset, Record
+
+if TYPE_CHECKING:
+    from ..index import TextIndex
 
 SHARD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq")
 
@@ -63,6 +67,12 @@ class DataSteps:
         keys in order of first appearance: each file is grouped where it lies, the groups joined here."""
         return merge_key_positions(self.map_partitions(dataset, key_positions, key_fn))
 
+    def map_keys(self, index: TextIndex, fn, *args) -> list:
+        """fn(the normalised keys of one input file's records, in record order, *args) for every input file
+        of the index's dataset, in file order. Here on the driver; an engine that kept each file's keys where
+        its read task computed them runs fn there instead."""
+        return [fn(keys, *args) for keys in file_key_lists(index)]
+
     def map_records(self, dataset: Dataset, fn, *args) -> list:
         """fn(records of one file, *args) -> one value per record, run per file; the values in the order of
         dataset.records (a record's file names its partition, so the order holds however files were split)."""
@@ -104,6 +114,15 @@ def file_partitions(dataset: Dataset) -> list[list[Record]]:
     parts: dict[str, list[Record]] = {f.path: [] for f in dataset.files}
     for record in dataset.records:
         parts.setdefault(record.source, []).append(record)
+    return list(parts.values())
+
+
+def file_key_lists(index: TextIndex) -> list[list[str]]:
+    """The index's record keys split by the file of their record, in file order (as file_partitions)."""
+    dataset = index.dataset
+    parts: dict[str, list[str]] = {f.path: [] for f in dataset.files}
+    for record, key in zip(dataset.records, index.keys):
+        parts.setdefault(record.source, []).append(key)
     return list(parts.values())
 
 

@@ -4,6 +4,8 @@
   validates it (the loader's own `load_dataset`, so every record keeps its file and line), and normalises
   its input keys; the driver merges the per-file Datasets in file order.
 - index: built on the driver from the keys the tasks computed (a dict lookup per record, no re-normalising).
+- map steps (`map_partitions`, and `map_keys` for work on the normalised keys): one Ray task per file, on
+  the Dataset and keys its read task left in the object store, so nothing is shipped or normalised again.
 - embed: the embedding cache is read on the driver first; only the texts it lacks go to Ray Data
   `map_batches` on an actor pool that loads the model once per actor and takes `gpus_per_actor` GPUs each
   when the cluster has GPUs. The vectors come back to the driver. A shared cache (a Parquet directory on
@@ -29,8 +31,8 @@ from ..embeddings import WRITE_CHUNK, Embedder
 from ..errors import DataAuditError
 from ..index import TextIndex, build_index
 from ..load.records import Dataset
-from .base import (DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_partitions, merge_datasets, read_file,
-                   read_together)
+from .base import (DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_key_lists, file_partitions, merge_datasets,
+                   read_file, read_together)
 from .local import embed_indexes
 
 INSTALL = "pip install 'dataaudit[ray]'"
@@ -80,6 +82,14 @@ def _read_file(paths: list[str], config, role: str, name: str = "") -> tuple[Any
     return dataset, keys
 
 
+def _map_file_keys(fn, part: Dataset, text_keys: dict[str, str], *args):
+    return fn([text_keys[r.input_text] for r in part.records], *args)
+
+
+def _map_key_list(fn, keys: list[str], *args):
+    return fn(keys, *args)
+
+
 def _shared(embedder: Embedder) -> bool:
     """Whether the embedder's cache is one the workers can write themselves (a Parquet directory)."""
     return getattr(embedder.cache, "shared", False)
@@ -121,7 +131,11 @@ class RayEngine(DataSteps):
         self._keys: dict[str, dict[str, str]] = {}
         # Each Dataset this engine read -> the per-file Datasets its read tasks left in the object store, so a
         # map step runs on them where they lie instead of shipping records from the driver again.
-        self._parts: dict[int, tuple[Dataset, list]] = {}
+        self._parts: dict[int, tuple[Dataset, list, list, dict[str, str]]] = {}
+        # The record keys of each index built from such a Dataset -> (those keys, the Dataset, its files'
+        # Dataset refs, their key refs), so a map over keys runs where each file's keys were computed. Held by
+        # the keys, which an index keeps when its vectors are added.
+        self._keyed: dict[int, tuple[list[str], Dataset, list, list]] = {}
         if not self.ray.is_initialized():
             _probe(address)
             try:
@@ -163,9 +177,10 @@ class RayEngine(DataSteps):
         def run():
             config_ref = self.ray.put(config)
             refs = [task.options(num_returns=2).remote(group, config_ref, role, name) for group in groups]
-            return [d for d, _ in refs], self.ray.get([d for d, _ in refs]), self.ray.get([k for _, k in refs])
+            return ([d for d, _ in refs], [k for _, k in refs], self.ray.get([d for d, _ in refs]),
+                    self.ray.get([k for _, k in refs]))
 
-        part_refs, parts, file_keys = self._run(f"reading {len(files)} {role} file(s)", run)
+        part_refs, key_refs, parts, file_keys = self._run(f"reading {len(files)} {role} file(s)", run)
         keys: dict[str, str] = {}
         for part, part_keys in zip(parts, file_keys):
             if isinstance(part, DataAuditError):
@@ -176,7 +191,7 @@ class RayEngine(DataSteps):
             merged = parts[0]
         else:
             merged = merge_datasets(parts, dataset_name(files, config, name))
-            self._parts[id(merged)] = (merged, part_refs)  # map steps run per file where each was read
+            self._parts[id(merged)] = (merged, part_refs, key_refs, keys)  # map steps run per file where each was read
         return merged
 
     def map_partitions(self, dataset: Dataset, fn, *args) -> list:
@@ -190,12 +205,31 @@ class RayEngine(DataSteps):
         return self._run(f"{name} over {len(refs)} file(s)", lambda: self.ray.get([task.remote(fn, ref, *args) for ref in refs]))
 
     def index(self, role: str, dataset: Dataset, config) -> TextIndex:
+        read_here = self._parts.get(id(dataset))
+        if read_here is not None and read_here[0] is dataset:
+            index = build_index(role, dataset, read_here[3].__getitem__)
+            self._keyed[id(index.keys)] = (index.keys, dataset, read_here[1], read_here[2])
+            return index
         keys = self._keys.get(role)
         if keys is None:  # a Dataset this engine did not read
             from ..normalize import normalize_text
 
             return build_index(role, dataset, lambda text: normalize_text(text, config.duplicates))
         return build_index(role, dataset, keys.__getitem__)
+
+    def map_keys(self, index: TextIndex, fn, *args) -> list:
+        """One Ray task per input file, on the file's Dataset and the keys its read task computed, both still in
+        the object store; an index built elsewhere has its keys split by file and shipped from here."""
+        keyed = self._keyed.get(id(index.keys))
+        name = getattr(fn, "__name__", "a map step")
+        if keyed is not None and keyed[0] is index.keys and keyed[1] is index.dataset:
+            task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_map_file_keys)
+            pairs = list(zip(keyed[2], keyed[3]))
+            return self._run(f"{name} over {len(pairs)} file(s)",
+                             lambda: self.ray.get([task.remote(fn, part, keys, *args) for part, keys in pairs]))
+        refs = [self.ray.put(keys) for keys in file_key_lists(index)]
+        task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_map_key_list)
+        return self._run(f"{name} over {len(refs)} file(s)", lambda: self.ray.get([task.remote(fn, ref, *args) for ref in refs]))
 
     def _actors(self, gpus: float) -> tuple[int, float]:
         per_actor = self.gpus_per_actor if gpus >= 1 and self.gpus_per_actor > 0 else 0.0
@@ -256,7 +290,8 @@ class RayEngine(DataSteps):
         return EngineInfo(self.name, ray.__version__, nodes, float(resources.get("CPU", 0.0)), float(resources.get("GPU", 0.0)))
 
     def close(self) -> None:
-        self._parts.clear()  # the per-file Datasets leave the object store
+        self._parts.clear()  # the per-file Datasets and keys leave the object store
+        self._keyed.clear()
         if self._started and self.ray.is_initialized():
             self.ray.shutdown()
         self._started = False
