@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.corpus import PREFIXES, SUFFIXES, base_queries  # noqa: E402
 from dataaudit.config import DuplicatesConfig  # noqa: E402
 from dataaudit.embeddings import Embedder  # noqa: E402
-from dataaudit.checks.duplicates import _lexical_pairs, _semantic_pairs, measure_duplicates  # noqa: E402
+from dataaudit.checks.duplicates import lexical_pairs, measure_duplicates, semantic_pairs  # noqa: E402
 from dataaudit.load.records import Dataset, Record  # noqa: E402
 
 
@@ -58,13 +58,13 @@ def bench(count: int, seeds: np.ndarray, seed_texts: list[str], parts: bool = Tr
 
 def time_parts(texts: list[str], vectors: np.ndarray, config: DuplicatesConfig, count: int) -> None:
     start = time.perf_counter()
-    semantic = _semantic_pairs(vectors, config.near_cosine, config.neighbours)
+    semantic = semantic_pairs(texts, vectors, config.near_cosine, config.neighbours)
     semantic_s = time.perf_counter() - start
-    print(f"  semantic near pairs (faiss {'exact' if count <= 300_000 else 'IVF'}, k={config.neighbours}): {semantic_s:7.1f} s, {len(semantic):,} pairs")
+    print(f"  semantic near pairs (faiss {'exact' if count <= 300_000 else 'IVF'}, k={config.neighbours}): {semantic_s:7.1f} s, {len(semantic.first):,} pairs")
     start = time.perf_counter()
-    lexical = _lexical_pairs(texts, config.lexical_ratio)
+    lexical = lexical_pairs(texts, config.lexical_ratio)
     lexical_s = time.perf_counter() - start
-    print(f"  lexical near pairs (MinHash LSH + rapidfuzz):          {lexical_s:7.1f} s, {len(lexical):,} pairs")
+    print(f"  lexical near pairs (MinHash LSH + rapidfuzz):          {lexical_s:7.1f} s, {len(lexical.first):,} pairs")
 
 
 def main() -> None:
