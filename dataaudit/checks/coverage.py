@@ -214,6 +214,7 @@ def _central(vectors: np.ndarray, members: np.ndarray, centroid: np.ndarray) -> 
 def _domain_auc(train_vectors: np.ndarray, production_vectors: np.ndarray, seed: int) -> float | None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from threadpoolctl import threadpool_limits
 
     if len(train_vectors) < 10 or len(production_vectors) < 10:
         return None
@@ -224,7 +225,9 @@ def _domain_auc(train_vectors: np.ndarray, production_vectors: np.ndarray, seed:
     target = np.r_[np.zeros(len(a)), np.ones(len(b))]
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
     model = LogisticRegression(max_iter=1000, class_weight="balanced")
-    return round(float(cross_val_score(model, features, target, cv=folds, scoring="roc_auc").mean()), 4)
+    # One BLAS thread: threaded BLAS on these small products took 0.65 s against 0.20 s (CLINC150, 2 cores), same AUC.
+    with threadpool_limits(1):
+        return round(float(cross_val_score(model, features, target, cv=folds, scoring="roc_auc").mean()), 4)
 
 
 def coverage_map_points(train_vectors: np.ndarray, production_vectors: np.ndarray, covered: np.ndarray, seed: int,
