@@ -151,7 +151,9 @@ def sitting_window(train_vectors: np.ndarray, label_ids: np.ndarray) -> int:
     near_total, near_count, by_distance = np.zeros(len(sizes)), np.zeros(len(sizes)), []
     for distance in range(1, examined + 1):
         same = labels[:-distance] == labels[distance:]
-        cosine = np.einsum("ij,ij->i", vectors[:-distance][same], vectors[distance:][same])
+        # On the two shifted views, then masked: rows are sorted by label, so nearly every pair is kept, and
+        # masking the matrices first copied them twice per distance (1.4 s of 1.5 on 15,500 rows).
+        cosine = np.einsum("ij,ij->i", vectors[:-distance], vectors[distance:])[same]
         owner = labels[:-distance][same]
         near_total += np.bincount(owner, weights=cosine, minlength=len(sizes))
         near_count += np.bincount(owner, minlength=len(sizes))
