@@ -109,12 +109,18 @@ def _training_rows(rows: np.ndarray, labels: np.ndarray, cap: int, rng: np.rando
     return np.sort(kept)
 
 
+def _side_by_side(fn, items: list) -> list:
+    """fn(item) for every item, in item order, one thread per core (the caller holds BLAS to one thread)."""
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=max(1, min(len(items), os.cpu_count() or 1)), prefer="threads")(delayed(fn)(item) for item in items)
+
+
 def _out_of_fold_probabilities(vectors: np.ndarray, labels: np.ndarray, n_labels: int, folds: int,
                                config: LabelNoiseConfig) -> np.ndarray:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
-    from joblib import Parallel, delayed
     from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(config.seed)
@@ -136,8 +142,7 @@ def _out_of_fold_probabilities(vectors: np.ndarray, labels: np.ndarray, n_labels
     # Warning filters are process-wide, so they are set once here, not inside each thread.
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        models = Parallel(n_jobs=min(len(splits), os.cpu_count() or 1), prefer="threads")(
-            delayed(fit)(train) for train, _ in splits)
+        models = _side_by_side(fit, [train for train, _ in splits])
         for model, (_, held_out) in zip(models, splits):
             probabilities[np.ix_(held_out, model.classes_)] = model.predict_proba(vectors[held_out])
     return probabilities
@@ -160,7 +165,6 @@ def _bootstrap_ci(labels: np.ndarray, probabilities: np.ndarray, n_labels: int, 
     """
     if config.bootstrap_resamples <= 0:
         return None
-    from joblib import Parallel, delayed
     from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(config.seed)
@@ -175,7 +179,7 @@ def _bootstrap_ci(labels: np.ndarray, probabilities: np.ndarray, n_labels: int, 
     # The resamples are drawn above, in order, so running them side by side (one per core, one BLAS thread
     # each) gives the same rates as one after another: 1.9x faster on 2 cores (100 resamples, 15,500 x 150).
     with threadpool_limits(1):
-        rates = Parallel(n_jobs=min(len(samples), os.cpu_count() or 1) or 1, prefer="threads")(delayed(rate_of)(s) for s in samples)
+        rates = _side_by_side(rate_of, samples)
     if not rates:
         return None
     spread = (np.asarray(rates) - np.mean(rates)) * np.sqrt(size / n)
