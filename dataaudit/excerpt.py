@@ -15,8 +15,10 @@ from typing import Callable
 DEFAULT_LIMIT = 160
 ELLIPSIS = "…"
 
-# Markdown that can act when pasted into a PR: links, images, emphasis, code, headings, tables, HTML.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+# Markdown that can act when pasted into a PR: links and images (an escaped bracket cannot open one, so
+# parentheses and "!" stay as typed: "record\(s\)" was noise in every report), emphasis, code, headings,
+# list markers, tables, strikethrough, HTML. tests/test_excerpt.py renders cells with a CommonMark parser.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#+|~])")
 _SPACE = re.compile(r"\s+")
 
 _maskers: list[Callable[[str], str]] = []

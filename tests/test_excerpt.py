@@ -42,6 +42,25 @@ def test_markdown_cells_have_no_live_link_image_or_html(text):
     assert not re.search(r"(?<!\\)`", value)
 
 
+LIVE_MARKUP = re.compile(r"<(a|img|code|em|strong|s|del|h[1-6]|ul|ol|li|blockquote|pre|hr|script)\\b")
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_a_commonmark_parser_finds_no_markup_in_a_table_cell(text):
+    """Rendered as a PR renders it (CommonMark with tables and strikethrough), a cell is one plain cell."""
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    rendered = parser.render(f"| a | b |\n|---|---|\n| {cell(text, 2000)} | x |\n")
+    assert not LIVE_MARKUP.search(rendered)
+    assert rendered.count("<td>") == 2  # no pipe split the row
+
+
+def test_parentheses_and_exclamation_marks_stay_as_typed():
+    assert cell("1 record(s) hold credentials! See [this](http://x)") == "1 record(s) hold credentials! See \\[this\\](http://x)"
+
+
 @settings(max_examples=200, deadline=None)
 @given(texts)
 def test_html_escaping_on_top_of_the_excerpt_leaves_no_tag(text):
