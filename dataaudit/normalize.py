@@ -123,10 +123,13 @@ LONG_FILLERS = tuple(sorted(w for w in FILLER_WORDS if len(w) >= 5))
 
 
 def _filler_lookalike_pairs(words) -> list[tuple[str, str]]:
-    """(word, filler) for each of `words` one edit from a filler word of 5+ letters that shares its first letter."""
+    """(word, filler) for each of `words` one edit from a filler word of 5+ letters that shares its first letter
+    and is not itself an English word: pleased and thinks are one edit from please and thanks, and rarer, but
+    dropping them as typos would call "I'm pleased with it" a copy of "I'm with it"."""
     from rapidfuzz import process
 
-    vocabulary = [w for w in words if len(w) >= 5 and w not in FILLER_WORDS and w.isalpha()]
+    known = dictionary_words()
+    vocabulary = [w for w in words if len(w) >= 5 and w not in FILLER_WORDS and w.isalpha() and w not in known]
     if not vocabulary:
         return []
     distance = process.cdist(vocabulary, LONG_FILLERS, scorer=OSA.distance, score_cutoff=1, workers=-1)
@@ -136,7 +139,8 @@ def _filler_lookalike_pairs(words) -> list[tuple[str, str]]:
 
 def mistyped_fillers(counts: Counter) -> frozenset[str]:
     """Words of a corpus that are one edit from a filler word of 5+ letters (plese, thnaks), share its first
-    letter (so lease is not please) and are at most a twentieth as common: typos, dropped like the filler."""
+    letter (so lease is not please), are no English word (pleased) and are at most a twentieth as common:
+    typos, dropped like the filler."""
     return frozenset(word for word, filler in _filler_lookalike_pairs(counts) if counts[word] * 20 <= counts[filler])
 
 

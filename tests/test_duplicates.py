@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 
@@ -12,7 +13,7 @@ from dataaudit.checks.duplicates import CHECK, duplicates_lines, label_field, me
 from dataaudit.config import Config
 from dataaudit.index import build_index
 from dataaudit.load.dataset import load_dataset
-from dataaudit.normalize import copy_kind, normalize_text, reworded_copy, skeleton, tokens
+from dataaudit.normalize import copy_kind, mistyped_fillers, normalize_text, reworded_copy, skeleton, tokens
 from tests.conftest import chat, shared_dataset, write_jsonl
 
 TRAIN = [
@@ -303,3 +304,9 @@ def test_the_lexical_pass_mapped_per_file_gives_what_it_gives_in_one_piece(tmp_p
     across = [g for g in mapped.all_groups if g.kind == "near" and len({file for file, _ in g.members}) > 1]
     plese = [g for g in across if (str(folder / "typos_2.jsonl"), 66) in g.members]
     assert plese and plese[0].members[0][0] == str(folder / "typos_0.jsonl")
+
+
+def test_a_rare_english_word_one_edit_from_a_filler_is_not_a_typo():
+    counts = Counter({"please": 400, "thanks": 300, "plese": 3, "thnaks": 2, "pleased": 4, "thinks": 5})
+    assert mistyped_fillers(counts) == {"plese", "thnaks"}
+
