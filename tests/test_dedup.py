@@ -51,6 +51,15 @@ def test_gzip_output_must_be_named_as_gzip(tmp_path):
         deduplicate(source, tmp_path / "clean.jsonl", Config(), embed=False)
 
 
+def test_an_object_store_uri_is_refused_by_name_before_anything_is_read(tmp_path):
+    with pytest.raises(InputError, match=r"^s3://bucket/tickets.jsonl: the input must be a local file .*aws s3 cp"):
+        deduplicate("s3://bucket/tickets.jsonl", tmp_path / "clean.jsonl", Config(), embed=False)
+    source = tmp_path / "tickets.jsonl"
+    source.write_text("".join(json.dumps({"text": t, "label": label}) + "\n" for t, label in zip(TEXTS, LABELS)))
+    with pytest.raises(InputError, match=r"^gs://bucket/clean.jsonl: the output must be a local file"):
+        deduplicate(source, "gs://bucket/clean.jsonl", Config(), embed=False)
+
+
 def test_long_annotation_layout_keeps_or_drops_whole_items(tmp_path):
     source = tmp_path / "batch.csv"
     rows = ["item_id,annotator,label,text"]

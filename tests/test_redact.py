@@ -116,3 +116,8 @@ def test_refuses_to_overwrite_the_input_write_into_a_folder_or_change_format(tmp
     with pytest.raises(InputError, match=message):
         redact(source, out, Config())
     assert json.loads(source.read_text())["text"] == "jane@example.com"
+
+
+def test_an_object_store_uri_is_refused_with_what_to_do(tmp_path):
+    with pytest.raises(InputError, match=r"^gs://bucket/a.jsonl: the input must be a local file .*gcloud storage cp"):
+        redact("gs://bucket/a.jsonl", tmp_path / "b.jsonl", Config())

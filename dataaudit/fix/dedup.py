@@ -18,7 +18,7 @@ from pathlib import Path
 from ..config import Config
 from ..errors import InputError
 from ..io import write_atomic
-from .writers import DROP, check_target, read_plain, rewrite
+from .writers import DROP, check_target, local_paths, read_plain, rewrite
 
 
 @dataclass
@@ -63,7 +63,7 @@ def deduplicate(input_path: str | Path, out_path: str | Path, config: Config, *,
                 embedder=None) -> DedupSummary:
     from ..api import audit
 
-    source, target = Path(input_path), Path(out_path)
+    source, target = local_paths(input_path, out_path)
     fmt = check_target(source, target)
     config = dataclasses.replace(config, duplicates=dataclasses.replace(config.duplicates, max_groups_listed=10**12))
     with tempfile.TemporaryDirectory(prefix="dataaudit-dedup-") as scratch:

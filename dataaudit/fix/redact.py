@@ -19,7 +19,7 @@ from typing import Any
 from ..config import Config
 from ..io import write_atomic
 from ..scan.pii import KINDS, PLACEHOLDERS, PiiFinding, ScanOptions, redact_text, replace_findings, scan_text
-from .writers import check_target, rewrite
+from .writers import check_target, local_paths, rewrite
 
 
 @dataclass
@@ -115,7 +115,7 @@ def _patched_line(line: str, old: Any, new: Any) -> str:
 
 
 def redact(input_path: str | Path, out_path: str | Path, config: Config) -> RedactSummary:
-    source, target = Path(input_path), Path(out_path)
+    source, target = local_paths(input_path, out_path)
     fmt = check_target(source, target)
     options = config.section("pii").options()
     redactor = _Redactor(source, options, numbers=fmt.kind == "jsonl")

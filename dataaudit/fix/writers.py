@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from ..errors import InputError
 from ..io import write_atomic
-from ..load.files import _open_error
+from ..load.files import _open_error, is_uri
 
 DROP = object()  # returned by an edit: leave the row out
 BOM = "\ufeff"
@@ -68,6 +68,17 @@ def file_format(path: Path, head: bytes) -> FileFormat:
     if compressed:
         raise InputError(f"{path}: gzip-compressed, but the name does not say what is inside; name it like data.jsonl.gz or data.csv.gz")
     return FileFormat("jsonl" if head.lstrip()[:1] in (b"{", b"[") else "csv")
+
+
+def local_paths(input_path: str | Path, out_path: str | Path) -> tuple[Path, Path]:
+    """The input and output as local paths: a rewrite reads and writes files on this machine (audit reads
+    URIs; a copy rewritten in place of an object would need a second, riskier contract)."""
+    if is_uri(input_path):
+        raise InputError(f"{input_path}: the input must be a local file (audit reads URIs, a rewrite does not); copy "
+                         "it to this machine first, for example with `aws s3 cp` or `gcloud storage cp`")
+    if is_uri(out_path):
+        raise InputError(f"{out_path}: the output must be a local file; write it here and copy it up afterwards")
+    return Path(input_path), Path(out_path)
 
 
 def check_target(source: Path, target: Path) -> FileFormat:
