@@ -88,7 +88,11 @@ def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("label-studio")
     port = _free_port()
     admin, password, admin_token = "admin@example.com", secrets.token_hex(8), secrets.token_hex(20)
-    env = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "DJANGO_DB": "sqlite"}
+    # One signing key for every Label Studio process: without it each process that finds none in the data
+    # folder's .env generates one and appends it, and a personal access token made by `label-studio shell`
+    # under one key was, once, refused by the server under another ("Token is invalid").
+    env = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "DJANGO_DB": "sqlite",
+           "SECRET_KEY": secrets.token_urlsafe(50)}
     log = (data_dir / "server.log").open("wb")
     process = subprocess.Popen([str(executable), "start", "--no-browser", "--port", str(port), "--username", admin,
                                 "--password", password, "--user-token", admin_token], env=env, stdout=log,
