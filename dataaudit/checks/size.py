@@ -60,11 +60,11 @@ def _stats(counts: list[int]) -> TokenStats | None:
 
 
 def token_lengths(records: list[Record], tokens: TokenCounter) -> list[tuple[int, int | None]]:
-    """(input tokens, target tokens or None without a target) of each record."""
-    input_counts = tokens.count([r.input_text for r in records])
-    with_target = [i for i, r in enumerate(records) if r.target is not None]
-    target_of = dict(zip(with_target, tokens.count([records[i].target or "" for i in with_target])))
-    return [(n, target_of.get(i)) for i, n in enumerate(input_counts)]
+    """(input tokens, target tokens or None without a target) of each record. Each distinct string is
+    tokenised once: a classification set's targets are a few labels repeated on every record."""
+    distinct = list(dict.fromkeys([r.input_text for r in records] + [r.target for r in records if r.target is not None]))
+    count_of = dict(zip(distinct, tokens.count(distinct)))
+    return [(count_of[r.input_text], None if r.target is None else count_of[r.target]) for r in records]
 
 
 @functools.lru_cache(maxsize=2)
