@@ -313,8 +313,13 @@ def _unused_training(train: TextIndex, nearest_train: np.ndarray, config: Covera
 def _distinct_labels(index: TextIndex) -> list[str | None]:
     """The most common label among the records that carry each distinct key (first seen wins a tie)."""
     labels = []
+    records = index.records
     for key in index.distinct:
-        found = [index.records[i].label for i in index.positions[key] if index.records[i].label is not None]
+        positions = index.positions[key]
+        if len(positions) == 1:  # most keys: a Counter per key took 0.24 s of 15,500 (CLINC150)
+            labels.append(records[positions[0]].label)
+            continue
+        found = [records[i].label for i in positions if records[i].label is not None]
         labels.append(Counter(found).most_common(1)[0][0] if found else None)
     return labels
 
