@@ -7,6 +7,10 @@ of exactly those, and a later run with the same fingerprint reads them instead o
 change (a byte of an input file, a config value, another model, an edited module of dataaudit, another
 version of a library that measures) gives another fingerprint, so a stale result is never reused.
 
+A step measured on arrays alone is keyed by those arrays' bytes instead (`array_fingerprint`), so a run whose
+other inputs changed still reuses it: the coverage check's clustering of production inputs into scenarios,
+which a batch of new training records leaves as it was.
+
 Entries are pickles in the user's own cache folder (as joblib.Memory stores its results); an entry that does
 not load is ignored and measured again. The newest `KEEP_ENTRIES` are kept.
 """
