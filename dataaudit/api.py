@@ -24,12 +24,11 @@ from .config import Config, load_config
 from .decide.verdict import decide
 from .engine import make_engine
 from .engine.base import DataSteps, SerialSteps
-from .embeddings import Embedder, default_cache_dir
+from .embeddings import Embedder
 from .errors import DataAuditError
-from .load.files import is_uri
 from .load.records import Dataset
 from .report import CheckResults, CheckRun, InputSummary, Report
-from .result_cache import ResultCache, fingerprint, refresh_run_state
+from .result_cache import ResultCache, fingerprint, refresh_run_state, results_folder
 
 PathArg = str | Path
 
@@ -124,11 +123,9 @@ def _result_cache(config: Config, dataset: Dataset, production: Dataset | None, 
               if data is not None for f in data.files]
     extra = [hashlib.sha256(Path(prompt_log).read_bytes()).hexdigest()] if prompt_log and Path(prompt_log).is_file() else []
     key = fingerprint(inputs=inputs, config=config.to_dict(), model=model, extra=extra)
-    if key is None:
+    folder = results_folder(config.embeddings)
+    if key is None or folder is None:
         return None, ""
-    # Results are kept on this machine even when the embedding cache is a shared URI: they are small and read once.
-    local = config.embeddings.cache_dir and not is_uri(config.embeddings.cache_dir)
-    folder = Path(config.embeddings.cache_dir) / "results" if local else default_cache_dir().parent / "results"
     return ResultCache(folder), key
 
 

@@ -7,6 +7,10 @@ of exactly those, and a later run with the same fingerprint reads them instead o
 change (a byte of an input file, a config value, another model, an edited module of dataaudit, another
 version of a library that measures) gives another fingerprint, so a stale result is never reused.
 
+A step measured on arrays alone is keyed by those arrays' bytes instead (`array_fingerprint`), so a run whose
+other inputs changed still reuses it: the coverage check's clustering of production inputs into scenarios,
+which a batch of new training records leaves as it was.
+
 Entries are pickles in the user's own cache folder (as joblib.Memory stores its results); an entry that does
 not load is ignored and measured again. The newest `KEEP_ENTRIES` are kept.
 """
@@ -61,6 +65,30 @@ def fingerprint(*, inputs: Iterable[tuple[str, str, str, int]], config: dict[str
     digest.update(model.encode())
     for item in extra:
         digest.update(item.encode())
+    return digest.hexdigest()
+
+
+def results_folder(embeddings) -> Path | None:
+    """Where results are kept under these embedding settings (config.embeddings); None when caching is off.
+    Kept on this machine even when the embedding cache is a shared URI: they are small and read once."""
+    from .embeddings import default_cache_dir
+    from .load.files import is_uri
+
+    if not embeddings.cache:
+        return None
+    local = embeddings.cache_dir and not is_uri(embeddings.cache_dir)
+    return Path(embeddings.cache_dir) / "results" if local else default_cache_dir().parent / "results"
+
+
+def array_fingerprint(purpose: str, arrays: Iterable[Any], settings: dict[str, Any]) -> str:
+    """The identity of a step measured on arrays alone: the code, the arrays' exact bytes, dtypes and shapes,
+    and the settings the step reads."""
+    digest = hashlib.sha256(code_identity().encode())
+    digest.update(purpose.encode())
+    for array in arrays:
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(memoryview(array).cast("B") if array.flags.c_contiguous else array.tobytes())
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
 

@@ -158,3 +158,43 @@ def test_a_gap_too_spread_to_name_still_warns(outcomes):
     row = outcomes["CLINC150, 8 intents absent, 5% (seed 0)"]
     assert row["got"] == "warn" and not row["result"].uncovered, row
     assert "no scenario stands out" in row["finding"].summary
+
+
+def test_the_label_mix_em_leaves_out_zero_weights_and_unit_products_exactly():
+    from dataaudit.checks.coverage_estimate import knn_label_posteriors, saerens_em
+
+    rng = np.random.default_rng(3)
+    prior = np.bincount(rng.integers(0, 12, 3000), minlength=12) / 3000
+    posteriors = knn_label_posteriors(rng.integers(0, 3000, (400, 20)), rng.integers(0, 12, 3000), 12, prior)
+
+    def weighted_in_full(weights):  # the EM as it was written, every row weighted
+        mix, base = prior.copy(), posteriors / prior
+        for _ in range(200):
+            adjusted = base * mix
+            adjusted /= adjusted.sum(axis=1, keepdims=True)
+            new = (weights[:, None] * adjusted).sum(axis=0) / max(float(weights.sum()), 1e-12)
+            done, mix = np.abs(new - mix).max() < 1e-7, new
+            if done:
+                break
+        return mix
+
+    for weights in (np.ones(400), (rng.random(400) > 0.2).astype(float), rng.integers(0, 3, 400).astype(float)):
+        assert saerens_em(posteriors, prior, weights).tobytes() == weighted_in_full(weights).tobytes()
+
+
+def test_scenario_clusters_are_reused_only_for_the_same_vectors(tmp_path):
+    from dataaudit.checks.coverage import _scenario_clusters
+    from dataaudit.result_cache import ResultCache
+
+    vectors, _ = _labelled_rows(None)
+    cache, config = ResultCache(tmp_path), CoverageConfig()
+    measured = _scenario_clusters(vectors, config, None)
+    first = _scenario_clusters(vectors, config, cache)
+    again = _scenario_clusters(vectors, config, cache)
+    assert len(list(tmp_path.glob("*.pickle"))) == 1
+    for got in (first, again):
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(measured, got))
+    moved = vectors.copy()
+    moved[0] = -moved[0]
+    _scenario_clusters(moved, config, cache)
+    assert len(list(tmp_path.glob("*.pickle"))) == 2

@@ -35,6 +35,7 @@ uncovered scenario holds only inputs judged uncovered.
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
@@ -42,6 +43,7 @@ import numpy as np
 
 from ..excerpt import plain_excerpt as excerpt
 from ..neighbours import spherical_kmeans
+from ..result_cache import ResultCache, array_fingerprint, results_folder
 from .base import AuditContext, Check, Finding, Need, Status
 from .coverage_estimate import Estimate, estimate_coverage
 
@@ -187,11 +189,34 @@ def _cluster(vectors: np.ndarray, k: int, seed: int, restarts: int = KMEANS_REST
     return assignment, centroids
 
 
+def _scenario_clusters(vectors: np.ndarray, config: CoverageConfig, cache: ResultCache | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each input's scenario and the scenarios' centroids: k by silhouette, then k-means on every input.
+    A function of the vectors and two settings only, so it is kept in the result cache: when every production
+    input looks covered (the usual case), a batch of new training records leaves these vectors as they were,
+    and the re-run reads the clustering (about 1.2 s of the check on CLINC150's 4,500 production inputs)
+    instead of measuring it again. The key holds the vectors' bytes and the code's identity (dataaudit's source
+    and the measuring libraries' versions: result_cache.code_identity), so a reused clustering is the one a
+    new measurement would give."""
+    settings = {"max_scenarios": config.max_scenarios, "seed": config.seed}
+    key = array_fingerprint("coverage.scenario_clusters", [vectors], settings) if cache is not None else ""
+    kept = cache.get(key) if cache is not None else None
+    if kept is not None and isinstance(kept.get("assignment"), np.ndarray) and isinstance(kept.get("centroids"), np.ndarray):
+        return kept["assignment"], kept["centroids"]
+    assignment, centroids = _cluster(vectors, _choose_k(vectors, config.max_scenarios, config.seed), config.seed)
+    if cache is not None:
+        cache.put(key, {"assignment": assignment, "centroids": centroids})
+    return assignment, centroids
+
+
 def _cluster_labels(texts: list[str], assignment: np.ndarray, clusters: int) -> list[str]:
     """The most distinctive terms of each cluster: TF-IDF over one document per cluster."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    documents = [" ".join(t for t, c in zip(texts, assignment) if c == i) for i in range(clusters)]
+    # One pass over the inputs: a scan of every input per cluster took 0.37 s (CLINC150 4,500 inputs, 40 clusters).
+    members: list[list[str]] = [[] for _ in range(clusters)]
+    for text, cluster in zip(texts, assignment.tolist()):
+        members[cluster].append(text)
+    documents = [" ".join(texts_of_cluster) for texts_of_cluster in members]
     try:
         vectorizer = TfidfVectorizer(stop_words="english", token_pattern=r"(?u)\b[^\W\d_]{2,}\b", sublinear_tf=True)
         matrix = vectorizer.fit_transform(documents)
@@ -245,16 +270,33 @@ def coverage_map_points(train_vectors: np.ndarray, production_vectors: np.ndarra
     return points, pca
 
 
-def _unused_training(train: TextIndex, nearest_train: np.ndarray, config: CoverageConfig) -> list[TrainingCluster]:
-    """Training clusters that are no production input's nearest training neighbour: possibly wasted data."""
+@dataclass(frozen=True)
+class _TrainingClusters:
+    assignment: np.ndarray
+    centroids: np.ndarray
+    texts: list[str]  # per distinct training key
+    labels: list[str]  # per cluster
+
+
+def _training_clusters(train: TextIndex, config: CoverageConfig) -> _TrainingClusters | None:
+    """Training's clusters and their names for `_unused_training` (None when training is too small to cluster)."""
     vectors = train.vectors
     if vectors is None or len(vectors) < 6:
-        return []
+        return None
     k = max(2, min(config.max_scenarios, int(np.sqrt(len(vectors) / 2))))
     assignment, centroids = _cluster(vectors, k, config.seed)
-    hits = np.bincount(assignment[nearest_train[nearest_train >= 0]], minlength=len(centroids))
     texts = [train.records[train.positions[key][0]].query_text for key in train.distinct]
-    labels = _cluster_labels(texts, assignment, len(centroids))
+    return _TrainingClusters(assignment, centroids, texts, _cluster_labels(texts, assignment, len(centroids)))
+
+
+def _unused_training(train: TextIndex, nearest_train: np.ndarray, config: CoverageConfig,
+                     clusters: _TrainingClusters | None) -> list[TrainingCluster]:
+    """Training clusters that are no production input's nearest training neighbour: possibly wasted data."""
+    if clusters is None:
+        return []
+    vectors, texts, labels = train.vectors, clusters.texts, clusters.labels
+    assignment, centroids = clusters.assignment, clusters.centroids
+    hits = np.bincount(assignment[nearest_train[nearest_train >= 0]], minlength=len(centroids))
     result = []
     for c in np.where(hits == 0)[0]:
         members = np.where(assignment == c)[0]
@@ -271,8 +313,13 @@ def _unused_training(train: TextIndex, nearest_train: np.ndarray, config: Covera
 def _distinct_labels(index: TextIndex) -> list[str | None]:
     """The most common label among the records that carry each distinct key (first seen wins a tie)."""
     labels = []
+    records = index.records
     for key in index.distinct:
-        found = [index.records[i].label for i in index.positions[key] if index.records[i].label is not None]
+        positions = index.positions[key]
+        if len(positions) == 1:  # most keys: a Counter per key took 0.24 s of 15,500 (CLINC150)
+            labels.append(records[positions[0]].label)
+            continue
+        found = [records[i].label for i in positions if records[i].label is not None]
         labels.append(Counter(found).most_common(1)[0][0] if found else None)
     return labels
 
@@ -300,6 +347,18 @@ def measure(ctx: AuditContext) -> CoverageResult | None:
         return CoverageResult(**base, covered_share=None, scenarios=[], uncovered=[], unused_training=[], domain_auc=None,
                               not_measured="; ".join(small))
 
+    # Training's clusters need nothing the estimate measures: their k-means (on one thread, as always) and
+    # names run in a thread of their own beside the estimate, whose EM and sitting window keep one core busy.
+    # Nothing in that thread changes a BLAS thread count (numpy's products differ in the last bits between
+    # one thread and two), so every figure is what the check measured one step after another.
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        training_clusters = beside.submit(_training_clusters, train, config)
+        return _measured(ctx, config, base, production_counts, train_counts, training_clusters)
+
+
+def _measured(ctx: AuditContext, config: CoverageConfig, base: dict, production_counts: np.ndarray, train_counts: np.ndarray,
+              training_clusters: Future) -> CoverageResult:
+    train, production = ctx.train, ctx.production
     labels = _distinct_labels(train)
     result = estimate_coverage(train.vectors, labels, production.vectors, production_counts, config, train_counts)
     nearest_sims, nearest_idx = result.nearest_similarity, result.nearest_index
@@ -321,7 +380,7 @@ def measure(ctx: AuditContext) -> CoverageResult | None:
                             [(r.source, r.line, int(row)) for r, row in zip(production.records, production.key_ids)])
     return CoverageResult(
         **base, covered_share=round(result.covered_share, 4), scenarios=scenarios,
-        uncovered=[s for s in scenarios if s.uncovered], unused_training=_unused_training(train, nearest_idx[:, 0], config),
+        uncovered=[s for s in scenarios if s.uncovered], unused_training=_unused_training(train, nearest_idx[:, 0], config, training_clusters.result()),
         domain_auc=_domain_auc(train.vectors, production.vectors, config.seed),
         training_label_mix=training_mix, production_label_mix=production_mix, mix_shift=shift,
         map_points=points, line_verdicts=verdicts)
@@ -334,6 +393,9 @@ def _scenarios(ctx: AuditContext, config: CoverageConfig, result: Estimate, coun
     ones first) and each distinct production key's scenario id."""
     production, train = ctx.production, ctx.train
     vectors = production.vectors
+    folder = results_folder(ctx.config.embeddings)
+    # In a folder of their own: they neither crowd out whole audits' results nor count among them.
+    cache = ResultCache(folder / "coverage") if folder is not None else None
     texts = [production.records[production.positions[k][0]].query_text for k in production.distinct]
     total = float(counts.sum())
 
@@ -352,7 +414,7 @@ def _scenarios(ctx: AuditContext, config: CoverageConfig, result: Estimate, coun
         members_all = np.where(result.covered != uncovered)[0]
         if len(members_all) == 0:
             continue
-        assignment, centroids = _cluster(vectors[members_all], _choose_k(vectors[members_all], config.max_scenarios, config.seed), config.seed)
+        assignment, centroids = _scenario_clusters(vectors[members_all], config, cache)
         names = _cluster_labels([texts[m] for m in members_all], assignment, len(centroids))
         for c in range(len(centroids)):
             local = np.where(assignment == c)[0]

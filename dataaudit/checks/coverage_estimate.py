@@ -104,12 +104,19 @@ def saerens_em(posteriors: np.ndarray, train_prior: np.ndarray, weights: np.ndar
                tol: float = 1e-7) -> np.ndarray:
     """Production's label mix by EM re-estimation of the posteriors (Saerens, Latinne & Decaestecker 2002)."""
     mix = train_prior.copy()
-    base = posteriors / train_prior
     total = max(float(weights.sum()), 1e-12)
+    # Inputs of weight zero add exact zeros to the column sums, and weight one leaves a row as it is, so they
+    # are left out and the product skipped: the same sums in the same row order (the second pass weighs the
+    # inputs that look covered by 0 or 1, and distinct inputs mostly count once). The weighting was a third
+    # of the EM's time (CLINC150 4,500 x 151, both runs: 2.6 s against 1.8 s with other jobs running).
+    weighted_rows = weights != 0 if np.any(weights != 0) else np.ones(len(weights), dtype=bool)
+    base = posteriors[weighted_rows] / train_prior
+    row_weights = weights[weighted_rows][:, None]
+    unit_weights = bool(np.all(row_weights == 1.0))
     for _ in range(iterations):
         adjusted = base * mix
         adjusted /= adjusted.sum(axis=1, keepdims=True)
-        new = (weights[:, None] * adjusted).sum(axis=0) / total
+        new = (adjusted if unit_weights else row_weights * adjusted).sum(axis=0) / total
         done = np.abs(new - mix).max() < tol
         mix = new
         if done:
@@ -357,7 +364,15 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
     result = None
     for _ in range(max(1, config.label_mix_passes if labelled else 1)):
         if labelled:
-            mix = first_mix if mix is None else saerens_em(posteriors, prior, em_weights)
+            if mix is not None and np.array_equal(em_weights, production_counts):
+                # Every input looks covered (the usual verdict): the EM would run again on the first one's
+                # weights and return the first mix, and after a pass on that mix this pass would repeat it
+                # exactly (CLINC150: the EM alone took 0.6 s with other jobs running).
+                if mix is first_mix:
+                    break
+                mix = first_mix
+            else:
+                mix = first_mix if mix is None else saerens_em(posteriors, prior, em_weights)
             train_weights = train_counts * (mix / prior)[label_ids]
         else:
             train_weights = train_counts.copy()
