@@ -356,7 +356,7 @@ def _bootstrap_ci(labels: np.ndarray, probabilities: np.ndarray, n_labels: int, 
     n = len(labels)
     size = min(n, config.bootstrap_max_rows)
     samples = [rng.integers(0, n, size) for _ in range(config.bootstrap_resamples)]
-    samples = [s for s in samples if len(np.unique(labels[s])) == n_labels]  # estimate_joint needs every label present
+    samples = [s for s in samples if np.bincount(labels[s], minlength=n_labels).all()]  # estimate_joint needs every label present
     if not samples:
         return None
     rates = _resampled_error_rates(labels, probabilities, samples)
@@ -383,7 +383,8 @@ def measure(ctx: AuditContext) -> LabelNoiseResult | None:
     index = ctx.train
     if index.vectors is None:
         return None
-    rows = [(i, _target(r)) for i, r in enumerate(index.records) if index.key_ids[i] >= 0 and _target(r) is not None]
+    embedded = np.asarray(index.key_ids).tolist()  # one conversion: a NumPy scalar per record took 0.2 s at 15,500
+    rows = [(i, _target(r)) for i, r in enumerate(index.records) if embedded[i] >= 0 and _target(r) is not None]
     if not rows:
         return None
     counts = Counter(t for _, t in rows)
