@@ -231,7 +231,10 @@ def _discriminant_probabilities(vectors: np.ndarray, labels: np.ndarray, n_label
         means = fold_sums / fold_counts[:, None]
         covariance = (all_gram - grams[fold] - fold_sums.T @ means) / (fold_counts.sum() - n_labels)
         shrunk = (1 - shrinkage) * covariance + shrinkage * np.trace(covariance) / dim * np.eye(dim)
-        coefficients = np.linalg.solve(shrunk, means.T)
+        try:
+            coefficients = np.linalg.solve(shrunk, means.T)
+        except np.linalg.LinAlgError:  # every row equals its class mean: no spread to model, nearest mean decides
+            coefficients = means.T.copy()
         held_out = np.flatnonzero(fold_of == fold)
         scores[held_out] = (vectors[held_out].astype(np.float64) @ coefficients - 0.5 * (means * coefficients.T).sum(axis=1)
                             + np.log(fold_counts / fold_counts.sum()))
