@@ -73,6 +73,9 @@ def test_html_numbers_and_short_words_never_wrap_mid_word(sample_report):
     assert "<td class='nowrap'>exact</td>" in page  # the eval leakage table's kind
     assert re.search(r"td\.nowrap \{[^}]*white-space: ?nowrap", page) and re.search(r"\bth \{[^}]*overflow-wrap: ?normal", page)
     assert "<td class='nowrap'>sample_data" not in page  # long paths may still break
+    # a field name or path breaks after its separators first ("messages[0].conte" over "nt" read as two words)
+    assert "<td>messages[0]<wbr>.<wbr>content</td>" in page
+    assert "<td>sample_<wbr>data/<wbr>support_<wbr>tickets.<wbr>jsonl</td>" in page
 
 
 def test_html_is_deterministic(sample_report):

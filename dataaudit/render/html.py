@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 from ..report import Report, to_jsonable
 from ..excerpt import excerpt
@@ -56,12 +57,21 @@ def _table(headers: list[str], rows: list[list[object]], total: int | None = Non
     return f"<div class='table-wrap'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{note}"
 
 
+_BREAK_AFTER = re.compile(r"([./\]_])(?=\S)")
+
+
 def _cell(value: object) -> str:
     # Cells may break anywhere so that a long unbroken text cannot widen the table, but a line number or a
     # count split over two lines ("11" above "3") reads as two numbers, and a short word ("exac" over "t") as two.
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     word = isinstance(value, str) and len(value) <= SHORT_WORD and not any(c.isspace() for c in value)
-    return f"<td class='nowrap'>{esc(value)}</td>" if numeric or word else f"<td>{esc(value)}</td>"
+    if numeric or word:
+        return f"<td class='nowrap'>{esc(value)}</td>"
+    text = esc(value)
+    if isinstance(value, str) and not any(c.isspace() for c in value):
+        # A path or field name ("messages[0].content") breaks after its separators first, not mid-name.
+        text = _BREAK_AFTER.sub(r"\1<wbr>", text)
+    return f"<td>{text}</td>"
 
 
 def _details(summary: str, body: str, open_: bool = False) -> str:
