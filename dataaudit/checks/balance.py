@@ -6,7 +6,6 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from scipy.stats import entropy
 
 from ..config import BalanceConfig
 from ..engine.base import DataSteps, SerialSteps
@@ -33,6 +32,8 @@ def label_counts(records: list[Record]) -> Counter:
 
 def measure_balance(dataset: Dataset, config: BalanceConfig, steps: DataSteps | None = None) -> BalanceResult | None:
     """None when the records carry no labels (e.g. free-form generation data)."""
+    from scipy.stats import entropy  # here, not at import: 1.2 s a re-run that reuses this result never needs
+
     counts = (steps or SerialSteps()).count(dataset, label_counts)
     if not counts:
         return None

@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..config import PromptLogConfig
 from ..errors import InputError
 from .base import AuditContext, Check, Finding, Need, Status
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class PromptLogResult:
 
 
 def read_prompt_log(path: str | Path, config: PromptLogConfig) -> pd.DataFrame:
+    import pandas as pd  # here, not at import: every audit imports the check registry, few read a prompt log
+
     path = Path(path)
     try:
         raw = path.read_bytes()

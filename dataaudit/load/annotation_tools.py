@@ -25,7 +25,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-import pandas as pd
 
 from ..config import Config
 from ..errors import ConfigError, InputError
@@ -329,6 +328,8 @@ def _read_label_studio_flat(path: Path, raw: bytes, kind: str, config: Config) -
             return [], errors, 0, counts, False
         numbered = list(enumerate(rows, start=1))
     else:
+        import pandas as pd  # here, not at import: every audit imports the loaders, few read a flat CSV export
+
         try:
             frame = pd.read_csv(io.StringIO(raw.decode("utf-8-sig")), dtype=str, keep_default_na=False,
                                 sep="\t" if source.lower().endswith(".tsv") else ",")
