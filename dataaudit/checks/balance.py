@@ -6,7 +6,6 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-
 from ..config import BalanceConfig
 from ..engine.base import DataSteps, SerialSteps
 from ..load.records import Dataset, Record

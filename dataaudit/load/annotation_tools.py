@@ -25,7 +25,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-
 from ..config import Config
 from ..errors import ConfigError, InputError
 from .values import Invalid
