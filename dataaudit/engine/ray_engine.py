@@ -248,7 +248,7 @@ class RayEngine(DataSteps):
         block = max(1, min(EMBED_BLOCK_TEXTS, -(-len(texts) // actors)))  # every actor gets a block when texts are few
         actors = min(actors, -(-len(texts) // block))
         shipped = copy.copy(embedder)  # its own class: a configured or stand-in model travels as it is
-        shipped._model, shipped.progress = None, False
+        shipped._model, shipped._traced, shipped.progress = None, None, False
         if not _shared(embedder):  # a SQLite cache is the driver's file: the driver writes it
             shipped.cache = None
         if gpus_each:
