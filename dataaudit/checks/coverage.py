@@ -9,8 +9,11 @@ shift, chosen on the battery in benchmarks/coverage_validity.py (CLINC150, Banki
    The EM is run again on the inputs that look covered, so new scenarios do not inflate their siblings.
 2. Two signals per input, each turned into its percentile among weighted training inputs: the cosine to the
    nearest training input (catches spread-out novel inputs) and the weighted training share of its k nearest
-   neighbours in training + production (catches dense novel topics that sit beside a sibling). They are
-   combined Fisher-style (sum of log percentiles) into `score`: higher is better covered.
+   neighbours in training + production (catches dense novel topics that sit beside a sibling), this one
+   twice, half weight each: training in the EM mix (k = `neighbours`) and in its own mix (k =
+   `own_mix_neighbours`), because the EM gives an absent intent's inputs to its trained siblings and so hides
+   it in the first (coverage_estimate._combined). They are combined Fisher-style (sum of log percentiles)
+   into `score`: higher is better covered.
 3. The covered share by best-bin estimation (Garg et al. 2021) on a training-only signal, the mean cosine to the
    10 nearest training inputs: the smallest upper-bounded ratio of production to training mass above a
    threshold that keeps at least half of training. Not on `score`: the density ratio's training reference
@@ -61,6 +64,7 @@ KMEANS_RESTARTS = 3
 @dataclass
 class CoverageConfig:
     neighbours: int = 50  # k of the density signal; at k = 10 CLINC150's same-sitting rows bias it
+    own_mix_neighbours: int = 150  # k of the second density signal, training in its own label mix (not the EM's)
     label_neighbours: int = 20  # k of the kNN label posteriors used to estimate production's label mix
     label_mix_passes: int = 2  # EM passes; from the second on, only inputs that look covered count
     reference_sample: int = 4000  # training inputs scored as the reference (seeded, in production's label mix); all are neighbours
@@ -148,7 +152,7 @@ class CoverageResult:
 
 RULE = ("covered share by best-bin mixture-proportion estimation on the mean cosine to the 10 nearest training inputs, "
         "training reweighted to production's EM-estimated label mix; per-input score combining nearest-training cosine "
-        "and the kNN density ratio of production to training")
+        "and the kNN density ratio of production to training (training in the EM mix and in its own)")
 
 
 # ---------------------------------------------------------------- scenarios, map, unused training
