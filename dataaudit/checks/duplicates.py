@@ -356,29 +356,39 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
     return pairs
 
 
-def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int) -> _Pairs:
-    """Reworded copies: cosine >= bound among the k nearest, minus protected differences and slot substitutions."""
+def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
+                   content_words: dict[str, tuple[str, ...]] | None = None) -> _Pairs:
+    """Reworded copies: cosine >= bound among the k nearest, minus protected differences and slot substitutions.
+    content_words: skeleton(tokens(text)) of texts the lexical pass already took apart (the rest are here)."""
     pairs = _Pairs()
     if len(texts) < 2:
         return pairs
+    words_of = dict(content_words or {})
+
+    def words(i: int) -> tuple[str, ...]:
+        found = words_of.get(texts[i])
+        if found is None:
+            found = words_of[texts[i]] = skeleton(tokens(texts[i]))
+        return found
+
     sims, idx = neighbours.top_k(vectors, vectors, k + 1)
     rows, cols = np.nonzero(sims >= bound)
     for i, c in zip(rows.tolist(), cols.tolist()):
         j = int(idx[i, c])
-        if j > i and reworded_copy(skeleton(tokens(texts[i])), skeleton(tokens(texts[j]))):
+        if j > i and reworded_copy(words(i), words(j)):
             pairs.add(i, j, "semantic", round(float(sims[i, c]), 4))
     return pairs
 
 
 def _semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_component: np.ndarray,
-                              dup: DuplicatesConfig) -> _Pairs:
+                              dup: DuplicatesConfig, content_words: dict[str, tuple[str, ...]] | None = None) -> _Pairs:
     """Reworded copies among one representative (the first key) per group of lexical copies: members of a
     group are already one group, so a templated million with 50,000 groups searches 50,000 vectors."""
     if len(distinct) < 2:
         return _Pairs()
     _, first = np.unique(copy_component, return_index=True)
     reps = np.sort(first)
-    found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours)
+    found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours, content_words)
     out = _Pairs()
     for i, j, kind, sim in zip(found.first, found.second, found.kind, found.similarity):
         out.add(int(reps[i]), int(reps[j]), kind, sim)
@@ -480,6 +490,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     eval_only = [k for k in (eval_index.distinct if eval_index is not None else []) if k not in train.positions]
     texts = distinct + eval_only
     lexical = _Pairs()
+    content_words: dict[str, tuple[str, ...]] = {}  # skeleton(tokens(text)) as the lexical pass found them
     if dup.lexical and len(texts) > 1:
         seed = dup_seed(config)
         memo = _FeatureMemo.open(config, seed)
@@ -491,6 +502,9 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         lexical = lexical_pairs(texts, dup.lexical_ratio, seed, partials)
         if memo is not None:
             memo.keep(texts, partials, seed)
+        # The reworded-copy rule compares the same content words: taken from here, not taken apart again (and
+        # with the features kept, the skeleton's lookups would otherwise be paid again from a cold start).
+        content_words = {key: words for part in partials or [] for key, words in zip(part.keys, part.words)}
 
     within = _Pairs()
     for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
@@ -511,7 +525,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
                 cross.append((e, t, "lexical", round(fuzz.ratio(eval_only[e], distinct[t]) / 100, 4)))
 
     copy_component = _components(n, [within]) if n else np.zeros(0, dtype=np.int64)
-    semantic = _semantic_between_copies(distinct, train.vectors, copy_component, dup) if train.vectors is not None else _Pairs()
+    semantic = _semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words) if train.vectors is not None else _Pairs()
     component = _components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
 
     # Exact groups and conflicts: records that share a key.
