@@ -43,6 +43,7 @@ index adds 8 bytes of id per vector).
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
@@ -55,7 +56,7 @@ from ..engine.base import DataSteps
 from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
-from ..normalize import copy_kind, filler_count_words, mistyped_fillers, reworded_copy, skeleton, tokens
+from ..normalize import copy_kind, dictionary_words, filler_count_words, mistyped_fillers, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from .base import Check, Finding, Status
 
@@ -626,8 +627,8 @@ class _FeatureMemo:
     measured them, kept in the result cache so that a re-run computes them only for texts it has not seen:
     a batch of 500 new records among 15,500 (CLINC150) recomputed all 15,500. `lexical_features` depends on
     each text alone (its per-file use relies on that too), so a kept value is the value a fresh computation
-    gives; the entry's key holds the code's identity and the seed (the MinHash permutations), so other code
-    or another seed never reads it. One entry holds the texts of the latest run only, so it does not grow."""
+    gives; the entry's key holds the code's identity, the seed (the MinHash permutations) and the dictionary,
+    so other code, another seed or another dictionary never reads it. One entry holds the texts of the latest run only, so it does not grow."""
 
     def __init__(self, cache: ResultCache, key: str):
         self.cache, self.key = cache, key
@@ -638,8 +639,12 @@ class _FeatureMemo:
         folder = results_folder(config.embeddings)
         if folder is None:
             return None
+        # The content words also depend on the dictionary (the embedding model's vocabulary, outside the code's
+        # identity): its words are part of the key.
+        dictionary = hashlib.sha256("\n".join(sorted(dictionary_words())).encode()).hexdigest()
         # A folder of its own, as coverage's clusterings: it neither crowds out whole audits' results nor counts among them.
-        return cls(ResultCache(folder / "duplicates"), array_fingerprint("duplicates.lexical_features", [], {"seed": seed}))
+        return cls(ResultCache(folder / "duplicates"),
+                   array_fingerprint("duplicates.lexical_features", [], {"seed": seed, "dictionary": dictionary}))
 
     def partials(self, texts: list[str], seed: int) -> list[LexicalPartial] | None:
         """One partial over `texts` in their order, from the kept features and those of the texts computed
