@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 
@@ -289,7 +290,9 @@ def test_the_lexical_pass_mapped_per_file_gives_what_it_gives_in_one_piece(tmp_p
     from tests.engine_data import typo_shards
 
     folder = typo_shards(tmp_path / "train")
-    engine, config = LocalEngine(), Config()
+    # No result cache: features kept by an earlier test's run would stand in for the per-file map.
+    engine = LocalEngine()
+    config = dataclasses.replace(Config(), embeddings=dataclasses.replace(Config().embeddings, cache=False))
     train = engine.index("train", engine.read(folder, config), config)
     first = train.distinct[0]
     write_jsonl(tmp_path / "eval.jsonl", [{"text": first, "label": "x"}, {"text": first[:5] + first[6:], "label": "y"},
@@ -304,6 +307,32 @@ def test_the_lexical_pass_mapped_per_file_gives_what_it_gives_in_one_piece(tmp_p
     across = [g for g in mapped.all_groups if g.kind == "near" and len({file for file, _ in g.members}) > 1]
     plese = [g for g in across if (str(folder / "typos_2.jsonl"), 66) in g.members]
     assert plese and plese[0].members[0][0] == str(folder / "typos_0.jsonl")
+
+
+def test_lexical_features_kept_by_an_earlier_run_give_what_a_fresh_run_gives(tmp_path, monkeypatch):
+    """A re-run that adds records computes the lexical features of its new texts only, the rest read from the
+    result cache, and finds every group, kind and similarity a run without the cache finds (the "plese" typo
+    too, decided by counts over all texts)."""
+    from dataaudit.checks import duplicates
+    from dataaudit.engine.local import LocalEngine
+    from tests.engine_data import typo_shards
+
+    folder = typo_shards(tmp_path / "train")
+    engine = LocalEngine()
+    cached = dataclasses.replace(Config(), embeddings=dataclasses.replace(Config().embeddings, cache_dir=str(tmp_path / "cache")))
+    uncached = dataclasses.replace(Config(), embeddings=dataclasses.replace(Config().embeddings, cache=False))
+    earlier = engine.index("train", engine.read([folder / "typos_0.jsonl", folder / "typos_1.jsonl"], cached), cached)
+    measure_index(earlier, cached, steps=engine)
+    train = engine.index("train", engine.read(folder, cached), cached)
+    fresh = measure_index(train, uncached, steps=engine)
+    computed: list[str] = []
+    features = duplicates.lexical_features
+    monkeypatch.setattr(duplicates, "lexical_features", lambda keys, seed: computed.extend(keys) or features(keys, seed))
+    again = measure_index(train, cached, steps=engine)
+    assert list(duplicates_lines(again)) == list(duplicates_lines(fresh))
+    assert again == fresh
+    assert sorted(computed) == sorted(set(train.distinct) - set(earlier.distinct))
+    assert again.near_kinds["typo"] >= 5 and again.near_kinds["filler"] >= 40
 
 
 def test_a_rare_english_word_one_edit_from_a_filler_is_not_a_typo():

@@ -23,7 +23,9 @@ Where it runs (both engines; docs/distributed.md). Exact groups are the index's 
 computed by the engine's read tasks. The lexical pass's per-text work is a map step, `lexical_features`,
 run through the engine's `map_keys` (on Ray, one task per file, on the keys its read task left in the object
 store): each distinct key of the file to its tokens, content words and MinHash signature, and the few tokens
-that decide which words are mistyped fillers (the long filler words and their one-edit lookalikes). The
+that decide which words are mistyped fillers (the long filler words and their one-edit lookalikes). With a
+result cache, a re-run reads these features for every text the previous run measured and computes them on the
+driver for the new texts only (`_FeatureMemo`; they depend on the text alone, so nothing changes). The
 driver joins the files' results by key (a key in several files is taken once), counts those tokens over the
 distinct keys of all files, and redoes the content words and signature of the texts that hold a word the
 counts make a mistyped filler (plese). The rest of the lexical pass stays on the driver, over every distinct
@@ -41,6 +43,7 @@ index adds 8 bytes of id per vector).
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
@@ -53,7 +56,8 @@ from ..engine.base import DataSteps
 from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
-from ..normalize import copy_kind, filler_count_words, mistyped_fillers, reworded_copy, skeleton, tokens
+from ..normalize import copy_kind, dictionary_words, filler_count_words, mistyped_fillers, reworded_copy, skeleton, tokens
+from ..result_cache import ResultCache, array_fingerprint, results_folder
 from .base import Check, Finding, Status
 
 if TYPE_CHECKING:
@@ -353,29 +357,39 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
     return pairs
 
 
-def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int) -> _Pairs:
-    """Reworded copies: cosine >= bound among the k nearest, minus protected differences and slot substitutions."""
+def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
+                   content_words: dict[str, tuple[str, ...]] | None = None) -> _Pairs:
+    """Reworded copies: cosine >= bound among the k nearest, minus protected differences and slot substitutions.
+    content_words: skeleton(tokens(text)) of texts the lexical pass already took apart (the rest are here)."""
     pairs = _Pairs()
     if len(texts) < 2:
         return pairs
+    words_of = dict(content_words or {})
+
+    def words(i: int) -> tuple[str, ...]:
+        found = words_of.get(texts[i])
+        if found is None:
+            found = words_of[texts[i]] = skeleton(tokens(texts[i]))
+        return found
+
     sims, idx = neighbours.top_k(vectors, vectors, k + 1)
     rows, cols = np.nonzero(sims >= bound)
     for i, c in zip(rows.tolist(), cols.tolist()):
         j = int(idx[i, c])
-        if j > i and reworded_copy(skeleton(tokens(texts[i])), skeleton(tokens(texts[j]))):
+        if j > i and reworded_copy(words(i), words(j)):
             pairs.add(i, j, "semantic", round(float(sims[i, c]), 4))
     return pairs
 
 
 def _semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_component: np.ndarray,
-                              dup: DuplicatesConfig) -> _Pairs:
+                              dup: DuplicatesConfig, content_words: dict[str, tuple[str, ...]] | None = None) -> _Pairs:
     """Reworded copies among one representative (the first key) per group of lexical copies: members of a
     group are already one group, so a templated million with 50,000 groups searches 50,000 vectors."""
     if len(distinct) < 2:
         return _Pairs()
     _, first = np.unique(copy_component, return_index=True)
     reps = np.sort(first)
-    found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours)
+    found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours, content_words)
     out = _Pairs()
     for i, j, kind, sim in zip(found.first, found.second, found.kind, found.similarity):
         out.add(int(reps[i]), int(reps[j]), kind, sim)
@@ -477,9 +491,21 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     eval_only = [k for k in (eval_index.distinct if eval_index is not None else []) if k not in train.positions]
     texts = distinct + eval_only
     lexical = _Pairs()
+    content_words: dict[str, tuple[str, ...]] = {}  # skeleton(tokens(text)) as the lexical pass found them
     if dup.lexical and len(texts) > 1:
         seed = dup_seed(config)
-        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, _mapped_features(steps, train, eval_index if eval_only else None, seed))
+        memo = _FeatureMemo.open(config, seed)
+        partials = memo.partials(texts, seed) if memo is not None else None
+        if partials is None:
+            partials = _mapped_features(steps, train, eval_index if eval_only else None, seed)
+        if partials is None and memo is not None:  # no engine: what lexical_pairs would compute, kept for the memo
+            partials = [lexical_features(texts, seed)]
+        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, partials)
+        if memo is not None:
+            memo.keep(texts, partials, seed)
+        # The reworded-copy rule compares the same content words: taken from here, not taken apart again (and
+        # with the features kept, the skeleton's lookups would otherwise be paid again from a cold start).
+        content_words = {key: words for part in partials or [] for key, words in zip(part.keys, part.words)}
 
     within = _Pairs()
     for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
@@ -500,7 +526,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
                 cross.append((e, t, "lexical", round(fuzz.ratio(eval_only[e], distinct[t]) / 100, 4)))
 
     copy_component = _components(n, [within]) if n else np.zeros(0, dtype=np.int64)
-    semantic = _semantic_between_copies(distinct, train.vectors, copy_component, dup) if train.vectors is not None else _Pairs()
+    semantic = _semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words) if train.vectors is not None else _Pairs()
     component = _components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
 
     # Exact groups and conflicts: records that share a key.
@@ -594,6 +620,79 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         all_leaks=leaks,
         all_overlaps=overlaps,
     )
+
+
+class _FeatureMemo:
+    """Each distinct text's lexical features (content words, filler tokens, MinHash signature) as the last run
+    measured them, kept in the result cache so that a re-run computes them only for texts it has not seen:
+    a batch of 500 new records among 15,500 (CLINC150) recomputed all 15,500. `lexical_features` depends on
+    each text alone (its per-file use relies on that too), so a kept value is the value a fresh computation
+    gives; the entry's key holds the code's identity, the seed (the MinHash permutations) and the dictionary,
+    so other code, another seed or another dictionary never reads it. One entry holds the texts of the latest run only, so it does not grow."""
+
+    def __init__(self, cache: ResultCache, key: str):
+        self.cache, self.key = cache, key
+        self.kept: dict | None = None
+
+    @classmethod
+    def open(cls, config: Config, seed: int) -> "_FeatureMemo | None":
+        folder = results_folder(config.embeddings)
+        if folder is None:
+            return None
+        # The content words also depend on the dictionary (the embedding model's vocabulary, outside the code's
+        # identity): its words are part of the key.
+        dictionary = hashlib.sha256("\n".join(sorted(dictionary_words())).encode()).hexdigest()
+        # A folder of its own, as coverage's clusterings: it neither crowds out whole audits' results nor counts among them.
+        return cls(ResultCache(folder / "duplicates"),
+                   array_fingerprint("duplicates.lexical_features", [], {"seed": seed, "dictionary": dictionary}))
+
+    def partials(self, texts: list[str], seed: int) -> list[LexicalPartial] | None:
+        """One partial over `texts` in their order, from the kept features and those of the texts computed
+        here; None when nothing is kept or most texts are new (the engine's map step computes them where
+        the files lie: on Ray, a large new export is not worked through on the driver)."""
+        kept = self.cache.get(self.key)
+        if not kept or not all(name in kept for name in ("texts", "words", "fillers", "signatures")):
+            return None
+        self.kept = kept
+        slot = dict(zip(kept["texts"], range(len(kept["texts"]))))
+        missing = [t for t in texts if t not in slot]
+        if len(missing) > len(texts) // 2:
+            return None
+        # The kept entry and the new texts' partial as one: kept rows first, the new texts' after them.
+        fresh = lexical_features(missing, seed) if missing else LexicalPartial([], [], {}, np.zeros(0, dtype=np.int64), kept["signatures"][:0])
+        offset = len(kept["texts"])
+        slot.update((text, offset + f) for f, text in enumerate(fresh.keys))
+        where = [slot[t] for t in texts]
+        all_words = kept["words"] + fresh.words
+        all_fillers = {**kept["fillers"], **{offset + f: found for f, found in fresh.filler_words.items()}}
+        signatures = np.concatenate([kept["signatures"], fresh.signatures[fresh.signature_rows]])
+        fillers = {i: all_fillers[g] for i, g in enumerate(where) if g in all_fillers}
+        return [LexicalPartial(list(texts), [all_words[g] for g in where], fillers, np.arange(len(texts), dtype=np.int64), signatures[where])]
+
+    def keep(self, texts: list[str], partials: list[LexicalPartial], seed: int) -> None:
+        """Keep the features of `texts` (taken from the partials; a text none holds was computed by
+        lexical_pairs itself and is computed here again) unless the entry already holds exactly them."""
+        kept = self.kept
+        if kept is not None and kept["texts"] == texts:
+            return
+        where: dict[str, tuple[int, int]] = {}
+        for p, part in enumerate(partials):
+            for g, key in enumerate(part.keys):
+                where.setdefault(key, (p, g))
+        missing = [t for t in texts if t not in where]
+        if missing:
+            partials = [*partials, lexical_features(missing, seed)]
+            where.update((key, (len(partials) - 1, g)) for g, key in enumerate(partials[-1].keys))
+        words, fillers = [], {}
+        signatures = np.empty((len(texts), partials[0].signatures.shape[1]), dtype=partials[0].signatures.dtype)
+        for i, text in enumerate(texts):
+            p, g = where[text]
+            part = partials[p]
+            words.append(part.words[g])
+            if g in part.filler_words:
+                fillers[i] = part.filler_words[g]
+            signatures[i] = part.signatures[part.signature_rows[g]]
+        self.cache.put(self.key, {"texts": list(texts), "words": words, "fillers": fillers, "signatures": signatures})
 
 
 def _mapped_features(steps: DataSteps | None, train: TextIndex, eval_index: TextIndex | None,

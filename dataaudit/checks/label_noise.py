@@ -258,10 +258,16 @@ def _bootstrap_ci(labels: np.ndarray, probabilities: np.ndarray, n_labels: int, 
     samples = [s for s in samples if np.bincount(labels[s], minlength=n_labels).all()]  # estimate_joint needs every label present
     if not samples:
         return None
+    from sklearn import config_context
     from threadpoolctl import threadpool_limits
 
     def rate_of(sample: np.ndarray) -> float:
-        return _error_rate(labels[sample], probabilities[sample])[0]
+        # Each resample holds rows of arrays that measure's full estimate_joint call already validated, so
+        # scikit-learn's input checks in cleanlab's confusion_matrix (finiteness, parameter types) have
+        # nothing left to find: skipped, they were 44% of each call (64 -> 36 ms at 15,500 x 150). The
+        # setting is per thread, hence here in the function each thread runs.
+        with config_context(assume_finite=True, skip_parameter_validation=True):
+            return _error_rate(labels[sample], probabilities[sample])[0]
 
     # The resamples are drawn above, in order, so running them side by side (one per core, one BLAS thread
     # each) gives the same rates as one after another: 1.9x faster on 2 cores (100 resamples, 15,500 x 150).
