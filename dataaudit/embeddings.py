@@ -369,7 +369,7 @@ class Embedder:
             return  # traced already, or marked unusable: tracing again would give the same answer
         from .traced_model import save_traced, verification_texts
 
-        save_traced(self._model, folder, verification_texts(embedded), self.batch_size)
+        save_traced(self._model, folder, verification_texts(embedded), self.batch_size, self.ref.identity)
 
     def compute(self, texts: list[str]) -> np.ndarray:
         """Unit vectors for texts from the model, neither reading nor writing the cache (an engine's worker)."""

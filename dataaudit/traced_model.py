@@ -166,10 +166,11 @@ def _quiet(logger_name: str):
         logger.setLevel(level)
 
 
-def save_traced(model, folder: Path, texts: list[str], batch_size: int) -> str:
+def save_traced(model, folder: Path, texts: list[str], batch_size: int, model_identity: str = "") -> str:
     """Trace model (a loaded SentenceTransformer on the CPU), verify it on texts and write it into folder,
-    atomically; a trace that does not reproduce the model is recorded as unusable. Returns why it is unusable,
-    or "" when the trace was written."""
+    atomically; a trace that does not reproduce the model is recorded as unusable. Traces of the same
+    model_identity left by other library versions are removed. Returns why the trace is unusable, or "" when
+    it was written."""
     import torch
 
     probe = _tensor_inputs(model, list(PROBE_TEXTS[2:4]))
@@ -192,7 +193,8 @@ def save_traced(model, folder: Path, texts: list[str], batch_size: int) -> str:
         if not reason:
             module.save(str(staging / "model.pt"))
             encoder.tokenizer.save(str(staging / "tokenizer.json"))
-        meta = {"usable": not reason, "reason": reason, "input_names": list(input_names), "format": TRACE_FORMAT}
+        meta = {"usable": not reason, "reason": reason, "input_names": list(input_names), "format": TRACE_FORMAT,
+                "model": model_identity}
         (staging / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         if folder.exists():
             shutil.rmtree(folder, ignore_errors=True)
@@ -201,4 +203,20 @@ def save_traced(model, folder: Path, texts: list[str], batch_size: int) -> str:
         pass  # another audit wrote the same trace first, or the folder is read-only: the next run retries
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if model_identity:
+        _remove_superseded(folder, model_identity)
     return reason
+
+
+def _remove_superseded(folder: Path, model_identity: str) -> None:
+    """Each upgrade of torch, transformers or sentence-transformers traces the model anew into another folder;
+    the old one (~90 MB) would never be read again."""
+    for sibling in folder.parent.iterdir():
+        if sibling == folder or sibling.name.startswith(".") or not sibling.is_dir():
+            continue
+        try:
+            superseded = json.loads((sibling / "meta.json").read_text(encoding="utf-8")).get("model") == model_identity
+        except (OSError, ValueError, AttributeError):
+            continue
+        if superseded:
+            shutil.rmtree(sibling, ignore_errors=True)

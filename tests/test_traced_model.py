@@ -50,6 +50,16 @@ def test_a_cold_run_leaves_a_trace_and_the_next_run_embeds_with_it_without_sente
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
 
 
+def test_a_new_trace_removes_the_same_models_traces_from_other_library_versions(tmp_path, model):
+    traced = tmp_path / "traced"
+    for name, identity in (("old-torch", "model-a"), ("other-model", "model-b")):
+        (traced / name).mkdir(parents=True)
+        (traced / name / "meta.json").write_text(json.dumps({"usable": True, "model": identity}))
+    assert save_traced(model, traced / "new", list(PROBE_TEXTS), batch_size=4, model_identity="model-a") == ""
+    assert sorted(p.name for p in traced.iterdir()) == ["new", "other-model"]
+    assert json.loads((traced / "new" / "meta.json").read_text())["model"] == "model-a"
+
+
 def test_a_run_below_the_minimum_leaves_no_trace(tmp_path):
     Embedder(cache_dir=tmp_path, trace_min_texts=len(FIRST) + 1).embed(FIRST)
     assert not (tmp_path / "traced").exists()
