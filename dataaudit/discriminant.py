@@ -6,8 +6,8 @@ towards a scaled identity by the Ledoit-Wolf rule (scikit-learn's `ledoit_wolf_s
 on their class means); probabilities are the softmax of the discriminant scores at one temperature fitted to
 the out-of-fold scores. Every fold's model comes from the statistics (class sums and counts, one x x' sum) of
 all learned rows minus the held-out fold's, so K fits cost one pass over the rows and K solves of a d x d
-system. Callers hold BLAS to one thread (on a shared 2-core machine threaded BLAS on these products was many
-times slower).
+system. The label-noise check holds BLAS to one thread around it (on a shared 2-core machine threaded BLAS on
+these products was many times slower); the coverage check does not (it clusters training in a thread beside).
 """
 
 from __future__ import annotations

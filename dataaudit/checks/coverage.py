@@ -156,6 +156,8 @@ class CoverageResult:
 RULE = ("covered share by best-bin mixture-proportion estimation on the mean cosine to the 10 nearest training inputs, "
         "training reweighted to production's EM-estimated label mix; per-input score combining nearest-training cosine "
         "and the kNN density ratio of production to training (training in the EM mix and in its own)")
+CLASSIFIER_RULE = ("; with labelled training, also the top label probability of a linear discriminant (shared "
+                   "Ledoit-Wolf shrunk covariance) against training's out-of-fold ones")
 
 
 # ---------------------------------------------------------------- scenarios, map, unused training
@@ -343,7 +345,7 @@ def measure(ctx: AuditContext) -> CoverageResult | None:
     production_counts = np.array([len(production.positions[k]) for k in production.distinct], dtype=float)
     train_counts = np.array([len(train.positions[k]) for k in train.distinct], dtype=float)
     n_production, n_train = int(production_counts.sum()), int(train_counts.sum())
-    base = dict(model=ctx.embedding_model, rule=RULE, neighbours=config.neighbours, production_inputs=n_production,
+    base = dict(model=ctx.embedding_model, rule=RULE + (CLASSIFIER_RULE if config.classifier_weight > 0 else ""), neighbours=config.neighbours, production_inputs=n_production,
                 training_inputs=n_train, embeddings=dict(ctx.embedding_stats))
     small = []
     if n_production < config.min_production_inputs:

@@ -321,16 +321,16 @@ def classifier_top_probability(train_vectors: np.ndarray, label_ids: np.ndarray,
     model of all training for each production input. A label with fewer than CLASSIFIER_FOLDS inputs is in every
     fold's model and its inputs get the all-training model's probability."""
     from scipy.special import softmax
-    from threadpoolctl import threadpool_limits
 
     sizes = np.bincount(label_ids, minlength=n_labels)
     fold_of = np.full(len(label_ids), -1, dtype=np.int64)
     held = sizes[label_ids] >= CLASSIFIER_FOLDS
     if np.unique(label_ids[held]).size >= 2:
         fold_of[held] = stratified_folds(label_ids[held], CLASSIFIER_FOLDS, seed)
-    with threadpool_limits(1):
-        train_scores, production_scores = discriminant_scores(train_vectors, label_ids, n_labels, CLASSIFIER_FOLDS, fold_of,
-                                                              np.arange(len(label_ids)), production_vectors)
+    # BLAS threads are left as they are: the check clusters training in a thread beside the estimate, and a
+    # thread limit set here (threadpoolctl's is process-wide) could change the last bits of its products.
+    train_scores, production_scores = discriminant_scores(train_vectors, label_ids, n_labels, CLASSIFIER_FOLDS, fold_of,
+                                                          np.arange(len(label_ids)), production_vectors)
     scale = temperature(train_scores, label_ids)
     return softmax(train_scores / scale, axis=1).max(axis=1), softmax(production_scores / scale, axis=1).max(axis=1)
 
