@@ -30,6 +30,7 @@ def test_unknown_key_names_the_key_and_file(tmp_path):
     ("size = 3", "size: expected a table"),
     ("[agreement]\nreliable_alpha = 0.5", "tentative_alpha <= reliable_alpha"),
     ("[embeddings]\ncache_format = \"zip\"", "embeddings.cache_format: 'zip' is not one of auto, sqlite, parquet"),
+    ("[coverage]\nclassifier_weight = -0.5", "coverage.classifier_weight: must not be negative"),
 ])
 def test_wrong_types_and_values_name_the_key(tmp_path, text, message):
     path = tmp_path / "dataaudit.toml"

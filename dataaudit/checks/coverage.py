@@ -13,7 +13,9 @@ shift, chosen on the battery in benchmarks/coverage_validity.py (CLINC150, Banki
    twice, half weight each: training in the EM mix (k = `neighbours`) and in its own mix (k =
    `own_mix_neighbours`), because the EM gives an absent intent's inputs to its trained siblings and so hides
    it in the first (coverage_estimate._combined). They are combined Fisher-style (sum of log percentiles)
-   into `score`: higher is better covered.
+   into `score`: higher is better covered. With labels, the percentile of the top label probability of the
+   label-noise check's linear discriminant (dataaudit/discriminant.py; production under the all-training
+   model, the reference out-of-fold) is added at `classifier_weight` (0.25, chosen on the battery).
 3. The covered share by best-bin estimation (Garg et al. 2021) on a training-only signal, the mean cosine to the
    10 nearest training inputs: the smallest upper-bounded ratio of production to training mass above a
    threshold that keeps at least half of training. Not on `score`: the density ratio's training reference
@@ -65,6 +67,7 @@ KMEANS_RESTARTS = 3
 class CoverageConfig:
     neighbours: int = 50  # k of the density signal; at k = 10 CLINC150's same-sitting rows bias it
     own_mix_neighbours: int = 150  # k of the second density signal, training in its own label mix (not the EM's)
+    classifier_weight: float = 0.25  # weight of the linear discriminant's top-probability percentile in the score (0: off)
     label_neighbours: int = 20  # k of the kNN label posteriors used to estimate production's label mix
     label_mix_passes: int = 2  # EM passes; from the second on, only inputs that look covered count
     reference_sample: int = 4000  # training inputs scored as the reference (seeded, in production's label mix); all are neighbours
@@ -153,6 +156,8 @@ class CoverageResult:
 RULE = ("covered share by best-bin mixture-proportion estimation on the mean cosine to the 10 nearest training inputs, "
         "training reweighted to production's EM-estimated label mix; per-input score combining nearest-training cosine "
         "and the kNN density ratio of production to training (training in the EM mix and in its own)")
+CLASSIFIER_RULE = ("; with labelled training, also the top label probability of a linear discriminant (shared "
+                   "Ledoit-Wolf shrunk covariance) against training's out-of-fold ones")
 
 
 # ---------------------------------------------------------------- scenarios, map, unused training
@@ -340,7 +345,7 @@ def measure(ctx: AuditContext) -> CoverageResult | None:
     production_counts = np.array([len(production.positions[k]) for k in production.distinct], dtype=float)
     train_counts = np.array([len(train.positions[k]) for k in train.distinct], dtype=float)
     n_production, n_train = int(production_counts.sum()), int(train_counts.sum())
-    base = dict(model=ctx.embedding_model, rule=RULE, neighbours=config.neighbours, production_inputs=n_production,
+    base = dict(model=ctx.embedding_model, rule=RULE + (CLASSIFIER_RULE if config.classifier_weight > 0 else ""), neighbours=config.neighbours, production_inputs=n_production,
                 training_inputs=n_train, embeddings=dict(ctx.embedding_stats))
     small = []
     if n_production < config.min_production_inputs:

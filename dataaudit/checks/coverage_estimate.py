@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..discriminant import discriminant_scores, stratified_folds, temperature
 from ..neighbours import top_k
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ POSTERIOR_BINS = 20
 LOG_FLOOR = 1e-3
 LABEL_PSEUDO_VOTE = 0.05
 SHARE_NEIGHBOURS = 10  # training neighbours whose mean cosine is the signal of the covered share
+CLASSIFIER_FOLDS = 5  # out-of-fold top probabilities of the training reference; smaller labels are in every fold's model
 
 
 @dataclass(frozen=True)
@@ -312,6 +314,27 @@ def _reference_weights(reference: np.ndarray, label_ids: np.ndarray, train_count
     return counts * mix[labels] / np.maximum(label_total[labels], 1e-12)
 
 
+def classifier_top_probability(train_vectors: np.ndarray, label_ids: np.ndarray, n_labels: int,
+                               production_vectors: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The top label probability of the label-noise check's linear discriminant (dataaudit/discriminant.py,
+    one distinct training input per row): out-of-fold (seeded, stratified) for each training input, under the
+    model of all training for each production input. A label with fewer than CLASSIFIER_FOLDS inputs is in every
+    fold's model and its inputs get the all-training model's probability."""
+    from scipy.special import softmax
+
+    sizes = np.bincount(label_ids, minlength=n_labels)
+    fold_of = np.full(len(label_ids), -1, dtype=np.int64)
+    held = sizes[label_ids] >= CLASSIFIER_FOLDS
+    if np.unique(label_ids[held]).size >= 2:
+        fold_of[held] = stratified_folds(label_ids[held], CLASSIFIER_FOLDS, seed)
+    # BLAS threads are left as they are: the check clusters training in a thread beside the estimate, and a
+    # thread limit set here (threadpoolctl's is process-wide) could change the last bits of its products.
+    train_scores, production_scores = discriminant_scores(train_vectors, label_ids, n_labels, CLASSIFIER_FOLDS, fold_of,
+                                                          np.arange(len(label_ids)), production_vectors)
+    scale = temperature(train_scores, label_ids)
+    return softmax(train_scores / scale, axis=1).max(axis=1), softmax(production_scores / scale, axis=1).max(axis=1)
+
+
 def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] | None, production_vectors: np.ndarray,
                       production_counts: np.ndarray, config: CoverageConfig, train_counts: np.ndarray | None = None) -> Estimate:
     """The covered share of production and a per-input score, probability and verdict. Vectors are unit rows;
@@ -365,6 +388,10 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
     own_mix = train_counts * production_counts.sum() / max(train_counts.sum(), 1e-12)
     own_density = density_share(pooled, excluded, np.r_[own_mix, production_counts], config.own_mix_neighbours)
     own_train, own_production = own_density[:len(reference)], own_density[len(reference):]
+    classifier = None
+    if labelled and len(names) >= 2 and config.classifier_weight > 0:
+        train_top, production_top = classifier_top_probability(train_vectors, label_ids, len(names), production_vectors, config.seed)
+        classifier = train_top[reference], production_top
     em_weights = production_counts
     mix = None
     result = None
@@ -392,6 +419,12 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
         score_production = _combined(weighted_percentile(nearest_train, reference_weights, nearest_production),
                                      weighted_percentile(density_train, reference_weights, density_production),
                                      weighted_percentile(own_train, reference_weights, own_production))
+        if classifier is not None:
+            top_train, top_production = classifier
+            score_train = score_train + config.classifier_weight * np.log(
+                weighted_percentile(top_train, reference_weights, top_train) + LOG_FLOOR)
+            score_production = score_production + config.classifier_weight * np.log(
+                weighted_percentile(top_train, reference_weights, top_production) + LOG_FLOOR)
         share = best_bin_share(share_train, reference_weights, share_production, production_counts)
         probability = covered_probability(score_train, reference_weights, score_production, production_counts, share)
         covered = probability >= 0.5 if 1.0 - share >= config.min_gap_share else np.ones(len(production_vectors), dtype=bool)

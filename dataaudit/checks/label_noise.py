@@ -9,7 +9,7 @@ the rate, `find_label_issues` for the lines). The statistics are cleanlab's, not
 The classifier is linear discriminant analysis with one covariance shared by the classes, shrunk towards a
 scaled identity by the Ledoit-Wolf rule (scikit-learn's `ledoit_wolf_shrinkage` on the rows centred on
 their class means), its probabilities the softmax of the discriminant scores at one temperature fitted to
-the out-of-fold scores. Every fold's model comes from sufficient statistics (class sums and counts, one
+the out-of-fold scores (dataaudit/discriminant.py, shared with the coverage check). Every fold's model comes from sufficient statistics (class sums and counts, one
 x x' sum) of all rows minus the held-out fold's, so the K fits cost one pass over the rows and K small
 solves. It replaced a logistic regression (lbfgs, C = 1) that took 10-12 s on 2 cores for CLINC150's 15,500
 training records x 150 labels, the dominant cost of a re-run adding a 500-record batch: with other jobs
@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from ..discriminant import discriminant_scores, stratified_folds, temperature
 from ..errors import ConfigError
 from .base import AuditContext, Check, Finding, Need, Status
 
@@ -129,52 +130,8 @@ def _side_by_side(fn, items: list) -> list:
     return Parallel(n_jobs=max(1, min(len(items), os.cpu_count() or 1)), prefer="threads")(delayed(fn)(item) for item in items)
 
 
-def _fold_of(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
-    """Each row's held-out fold: stratified, shuffled, seeded."""
-    from sklearn.model_selection import StratifiedKFold
-
-    fold_of = np.empty(len(labels), dtype=np.int64)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for fold, (_, held_out) in enumerate(splitter.split(np.zeros((len(labels), 1)), labels)):
-        fold_of[held_out] = fold
-    return fold_of
-
-
-def _temperature(scores: np.ndarray, labels: np.ndarray) -> float:
-    """The temperature whose softmax(scores / T) has the least log-loss on the given labels (Newton's method).
-
-    The loss is convex in 1/T, so the minimum is unique and the steps below reach it from any start; on
-    classes a linear rule separates perfectly there is none (the loss falls towards 0 as T shrinks), so the
-    steps stop once the loss no longer moves.
-    """
-    scores = scores - scores.max(axis=1, keepdims=True)
-    given = scores[np.arange(len(labels)), labels]
-
-    def loss_slope_curvature(inverse: float) -> tuple[float, float, float]:
-        weights = np.exp(inverse * scores)
-        total = weights.sum(axis=1)
-        weights *= scores
-        mean = weights.sum(axis=1) / total
-        weights *= scores
-        second = weights.sum(axis=1) / total
-        loss = float(np.mean(np.log(total) - inverse * given))
-        return loss, float(np.mean(mean - given)), float(np.mean(second - mean ** 2))
-
-    inverse = 1.0 / max(float(scores.std()), 1e-12)
-    loss, slope, curvature = loss_slope_curvature(inverse)
-    for _ in range(30):
-        step = -slope / curvature if curvature > 0 else inverse
-        step = float(np.clip(step, -0.75 * inverse, 3 * inverse))  # at most a factor 4 either way per step
-        while True:  # halve a step that overshoots (the loss went up)
-            new = loss_slope_curvature(inverse + step)
-            if new[0] <= loss or abs(step) < 1e-6 * inverse:
-                break
-            step /= 2
-        settled = abs(step) <= 1e-4 * inverse or loss - new[0] <= 1e-7
-        inverse, (loss, slope, curvature) = inverse + step, new
-        if settled:
-            break
-    return 1.0 / inverse
+_fold_of = stratified_folds  # each row's held-out fold: stratified, shuffled, seeded
+_temperature = temperature
 
 
 def _out_of_fold_probabilities(vectors: np.ndarray, labels: np.ndarray, n_labels: int, folds: int,
@@ -197,40 +154,13 @@ def _out_of_fold_probabilities(vectors: np.ndarray, labels: np.ndarray, n_labels
 def _discriminant_probabilities(vectors: np.ndarray, labels: np.ndarray, n_labels: int, folds: int,
                                 config: LabelNoiseConfig) -> np.ndarray:
     from scipy.special import softmax
-    from sklearn.covariance import ledoit_wolf_shrinkage
 
-    n, dim = vectors.shape
     fold_of = _fold_of(labels, folds, config.seed)
     # Each fold's model learns from at most max_train_rows rows: a stratified sample of all rows is drawn once
     # (a row outside it is held out of every model, so its probabilities are out of sample whichever fold's).
-    learned = _training_rows(np.arange(n), labels, config.max_train_rows * folds // (folds - 1),
+    learned = _training_rows(np.arange(len(vectors)), labels, config.max_train_rows * folds // (folds - 1),
                              np.random.default_rng(config.seed))
-    one_hot = np.zeros((len(learned), n_labels))
-    one_hot[np.arange(len(learned)), labels[learned]] = 1.0
-    # Every fold's model comes from the statistics of all rows minus those of its held-out fold.
-    sums, counts, grams = np.zeros((folds, n_labels, dim)), np.zeros((folds, n_labels)), np.zeros((folds, dim, dim))
-    for fold in range(folds):
-        mine = fold_of[learned] == fold
-        rows = vectors[learned[mine]].astype(np.float64)  # x x' sums lose digits in float32 at 10,000s of rows
-        sums[fold], counts[fold], grams[fold] = one_hot[mine].T @ rows, one_hot[mine].sum(axis=0), rows.T @ rows
-    all_sums, all_counts, all_gram = sums.sum(axis=0), counts.sum(axis=0), grams.sum(axis=0)
-    all_means = all_sums / all_counts[:, None]
-    # One shrinkage for every fold, from the rows centred on their class means: a scalar on d = 384 that K
-    # nearly equal estimates per fold would only blur.
-    shrinkage = float(ledoit_wolf_shrinkage(vectors[learned] - all_means[labels[learned]], assume_centered=True))
-    scores = np.empty((n, n_labels))
-    for fold in range(folds):
-        fold_sums, fold_counts = all_sums - sums[fold], all_counts - counts[fold]
-        means = fold_sums / fold_counts[:, None]
-        covariance = (all_gram - grams[fold] - fold_sums.T @ means) / (fold_counts.sum() - n_labels)
-        shrunk = (1 - shrinkage) * covariance + shrinkage * np.trace(covariance) / dim * np.eye(dim)
-        try:
-            coefficients = np.linalg.solve(shrunk, means.T)
-        except np.linalg.LinAlgError:  # every row equals its class mean: no spread to model, nearest mean decides
-            coefficients = means.T.copy()
-        held_out = np.flatnonzero(fold_of == fold)
-        scores[held_out] = (vectors[held_out].astype(np.float64) @ coefficients - 0.5 * (means * coefficients.T).sum(axis=1)
-                            + np.log(fold_counts / fold_counts.sum()))
+    scores, _ = discriminant_scores(vectors, labels, n_labels, folds, fold_of, learned)
     return softmax(scores / _temperature(scores, labels), axis=1)
 
 

@@ -1,0 +1,124 @@
+"""Linear discriminant analysis with one covariance shared by the classes, from sufficient statistics.
+
+Used by the label-noise check (out-of-fold probabilities for confident learning) and the coverage check (the
+top class probability of production inputs against the training's out-of-fold ones). The covariance is shrunk
+towards a scaled identity by the Ledoit-Wolf rule (scikit-learn's `ledoit_wolf_shrinkage` on the rows centred
+on their class means); probabilities are the softmax of the discriminant scores at one temperature fitted to
+the out-of-fold scores. Every fold's model comes from the statistics (class sums and counts, one x x' sum) of
+all learned rows minus the held-out fold's, so K fits cost one pass over the rows and K solves of a d x d
+system. The label-noise check holds BLAS to one thread around it (on a shared 2-core machine threaded BLAS on
+these products was many times slower); the coverage check does not (it clusters training in a thread beside).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def stratified_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Each row's held-out fold: stratified, shuffled, seeded."""
+    from sklearn.model_selection import StratifiedKFold
+
+    fold_of = np.empty(len(labels), dtype=np.int64)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fold, (_, held_out) in enumerate(splitter.split(np.zeros((len(labels), 1)), labels)):
+        fold_of[held_out] = fold
+    return fold_of
+
+
+def temperature(scores: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature whose softmax(scores / T) has the least log-loss on the given labels (Newton's method).
+
+    The loss is convex in 1/T, so the minimum is unique and the steps below reach it from any start; on
+    classes a linear rule separates perfectly there is none (the loss falls towards 0 as T shrinks), so the
+    steps stop once the loss no longer moves.
+    """
+    scores = scores - scores.max(axis=1, keepdims=True)
+    given = scores[np.arange(len(labels)), labels]
+
+    def loss_slope_curvature(inverse: float) -> tuple[float, float, float]:
+        weights = np.exp(inverse * scores)
+        total = weights.sum(axis=1)
+        weights *= scores
+        mean = weights.sum(axis=1) / total
+        weights *= scores
+        second = weights.sum(axis=1) / total
+        loss = float(np.mean(np.log(total) - inverse * given))
+        return loss, float(np.mean(mean - given)), float(np.mean(second - mean ** 2))
+
+    inverse = 1.0 / max(float(scores.std()), 1e-12)
+    loss, slope, curvature = loss_slope_curvature(inverse)
+    for _ in range(30):
+        step = -slope / curvature if curvature > 0 else inverse
+        step = float(np.clip(step, -0.75 * inverse, 3 * inverse))  # at most a factor 4 either way per step
+        while True:  # halve a step that overshoots (the loss went up)
+            new = loss_slope_curvature(inverse + step)
+            if new[0] <= loss or abs(step) < 1e-6 * inverse:
+                break
+            step /= 2
+        settled = abs(step) <= 1e-4 * inverse or loss - new[0] <= 1e-7
+        inverse, (loss, slope, curvature) = inverse + step, new
+        if settled:
+            break
+    return 1.0 / inverse
+
+
+def _fit(sums: np.ndarray, counts: np.ndarray, gram: np.ndarray, shrinkage: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Class means, coefficients and the model's shared covariance pieces from the statistics of its rows."""
+    n_labels, dim = sums.shape
+    means = sums / counts[:, None]
+    covariance = (gram - sums.T @ means) / (counts.sum() - n_labels)
+    shrunk = (1 - shrinkage) * covariance + shrinkage * np.trace(covariance) / dim * np.eye(dim)
+    try:
+        coefficients = np.linalg.solve(shrunk, means.T)
+    except np.linalg.LinAlgError:  # every row equals its class mean: no spread to model, nearest mean decides
+        coefficients = means.T.copy()
+    return means, coefficients, counts
+
+
+def _scores(vectors: np.ndarray, model: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    means, coefficients, counts = model
+    return (vectors.astype(np.float64) @ coefficients - 0.5 * (means * coefficients.T).sum(axis=1)
+            + np.log(counts / counts.sum()))
+
+
+def discriminant_scores(vectors: np.ndarray, labels: np.ndarray, n_labels: int, folds: int, fold_of: np.ndarray,
+                        learned: np.ndarray, new: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Out-of-fold discriminant scores of every row, and (when `new` is given) the scores of `new` under the
+    model of all learned rows. Each fold's model learns from the `learned` rows outside that fold; a row
+    outside `learned` is held out of every model, and a learned row of fold -1 is in every model and gets the
+    all-rows model's score (for classes too small to be held out). Every class must keep a row in every
+    fold's model."""
+    from sklearn.covariance import ledoit_wolf_shrinkage
+
+    n, dim = vectors.shape
+    one_hot = np.zeros((len(learned), n_labels))
+    one_hot[np.arange(len(learned)), labels[learned]] = 1.0
+    sums, counts, grams = np.zeros((folds, n_labels, dim)), np.zeros((folds, n_labels)), np.zeros((folds, dim, dim))
+    for fold in range(folds):
+        mine = fold_of[learned] == fold
+        rows = vectors[learned[mine]].astype(np.float64)  # x x' sums lose digits in float32 at 10,000s of rows
+        sums[fold], counts[fold], grams[fold] = one_hot[mine].T @ rows, one_hot[mine].sum(axis=0), rows.T @ rows
+    all_sums, all_counts, all_gram = sums.sum(axis=0), counts.sum(axis=0), grams.sum(axis=0)
+    always = fold_of[learned] < 0
+    if always.any():
+        rows = vectors[learned[always]].astype(np.float64)
+        all_sums = all_sums + one_hot[always].T @ rows
+        all_counts = all_counts + one_hot[always].sum(axis=0)
+        all_gram = all_gram + rows.T @ rows
+    all_means = all_sums / all_counts[:, None]
+    # One shrinkage for every fold, from the rows centred on their class means: a scalar on d = 384 that K
+    # nearly equal estimates per fold would only blur.
+    shrinkage = float(ledoit_wolf_shrinkage(vectors[learned] - all_means[labels[learned]], assume_centered=True))
+    scores = np.empty((n, n_labels))
+    for fold in range(folds):
+        model = _fit(all_sums - sums[fold], all_counts - counts[fold], all_gram - grams[fold], shrinkage)
+        held_out = np.flatnonzero(fold_of == fold)
+        scores[held_out] = _scores(vectors[held_out], model)
+    whole = None
+    if always.any() or new is not None:
+        whole = _fit(all_sums, all_counts, all_gram, shrinkage)
+    if always.any():
+        in_every = learned[always]
+        scores[in_every] = _scores(vectors[in_every], whole)
+    return scores, None if new is None else _scores(new, whole)
