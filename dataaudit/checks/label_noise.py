@@ -7,18 +7,20 @@ counts the confident disagreements between those probabilities and the given lab
 the rate, `find_label_issues` for the lines). The statistics are cleanlab's, not re-implemented here.
 
 The classifier is linear discriminant analysis with one covariance shared by the classes, shrunk towards a
-scaled identity by the Ledoit-Wolf rule (scikit-learn's `ledoit_wolf_shrinkage` on the rows centred on
-their class means), its probabilities the softmax of the discriminant scores at one temperature fitted to
-the out-of-fold scores (dataaudit/discriminant.py, shared with the coverage check). Every fold's model comes from sufficient statistics (class sums and counts, one
-x x' sum) of all rows minus the held-out fold's, so the K fits cost one pass over the rows and K small
-solves. It replaced a logistic regression (lbfgs, C = 1) that took 10-12 s on 2 cores for CLINC150's 15,500
-training records x 150 labels, the dominant cost of a re-run adding a 500-record batch: with other jobs
-holding the machine at load average 4-5, fit and out-of-fold probabilities now take 0.6-0.8 s there (the
-logistic regression 10.6-10.9 s); the bootstrap's 100 calls of cleanlab's estimate_joint take the rest of
-the check (2-3.5 s: a copy of cleanlab's counting that skipped copying each resample took 0.2 s, but was
-not kept). On the validity battery (benchmarks/results/label_noise_validity.md) it is as valid or better: excess within 0.02 of the planted rate in 41 of 42 planted cases (39 before), condition right in 45
-of 47 (44), recall 0.71-0.91 (0.64-0.87), random labels and RTE still `unknown`; the one place it reads lower
-is Banking77's uniform errors, up to 0.012 under the planted rate (0.003 before).
+scaled identity by the Ledoit-Wolf rule (scikit-learn's `ledoit_wolf_shrinkage` on the rows centred on their
+class means), its probabilities the softmax of the discriminant scores at one temperature fitted to the
+out-of-fold scores (dataaudit/discriminant.py, shared with the coverage check). Every fold's model comes from
+sufficient statistics (class sums and counts, one x x' sum) of all rows minus the held-out fold's, so the K
+fits cost one pass over the rows and K small solves. It replaced a logistic regression (lbfgs, C = 1) that
+took 10-12 s on 2 cores for CLINC150's 15,500 training records x 150 labels, the dominant cost of a re-run
+adding a 500-record batch: with other jobs holding the machine at load average 4-5, fit and out-of-fold
+probabilities now take 0.6-0.8 s there (the logistic regression 10.6-10.9 s); the bootstrap's 100 calls of
+cleanlab's estimate_joint take the rest of the check (2-3.5 s: a copy of cleanlab's counting that skipped
+copying each resample took 0.2 s, but was not kept). On the validity battery
+(benchmarks/results/label_noise_validity.md) it is as valid or better: excess within 0.02 of the planted rate
+in 41 of 42 planted cases (39 before), condition right in 45 of 47 (44), recall 0.71-0.91 (0.64-0.87), random
+labels and RTE still `unknown`; the one place it reads lower is Banking77's uniform errors, up to 0.012 under
+the planted rate (0.003 before).
 
 The estimate is only as good as the classifier, so an honesty guard marks it unreliable (and the
 condition unknown, never failed) when the embeddings cannot learn the task: cross-validated accuracy not
@@ -130,10 +132,6 @@ def _side_by_side(fn, items: list) -> list:
     return Parallel(n_jobs=max(1, min(len(items), os.cpu_count() or 1)), prefer="threads")(delayed(fn)(item) for item in items)
 
 
-_fold_of = stratified_folds  # each row's held-out fold: stratified, shuffled, seeded
-_temperature = temperature
-
-
 def _out_of_fold_probabilities(vectors: np.ndarray, labels: np.ndarray, n_labels: int, folds: int,
                                config: LabelNoiseConfig) -> np.ndarray:
     """Linear discriminant analysis with one shrunk covariance shared by the classes, softmax of its scores.
@@ -155,13 +153,13 @@ def _discriminant_probabilities(vectors: np.ndarray, labels: np.ndarray, n_label
                                 config: LabelNoiseConfig) -> np.ndarray:
     from scipy.special import softmax
 
-    fold_of = _fold_of(labels, folds, config.seed)
+    fold_of = stratified_folds(labels, folds, config.seed)
     # Each fold's model learns from at most max_train_rows rows: a stratified sample of all rows is drawn once
     # (a row outside it is held out of every model, so its probabilities are out of sample whichever fold's).
     learned = _training_rows(np.arange(len(vectors)), labels, config.max_train_rows * folds // (folds - 1),
                              np.random.default_rng(config.seed))
     scores, _ = discriminant_scores(vectors, labels, n_labels, folds, fold_of, learned)
-    return softmax(scores / _temperature(scores, labels), axis=1)
+    return softmax(scores / temperature(scores, labels), axis=1)
 
 
 def _error_rate(labels: np.ndarray, probabilities: np.ndarray) -> tuple[float, np.ndarray]:
