@@ -265,11 +265,10 @@ def lexical_features(keys: list[str], seed: int) -> LexicalPartial:
     return LexicalPartial(distinct, words, filler_words, rows, signatures)
 
 
-def _gathered(texts: list[str], partials: list[LexicalPartial],
-              seed: int) -> tuple[list[tuple[str, ...]], np.ndarray, set[int]]:
-    """Each text's content words and MinHash signature, taken from a partial that holds the text (computed
-    here for a text none holds), and the texts whose words were redone here because they hold one of the
-    corpus's mistyped fillers (their signatures are stale)."""
+def _joined(texts: list[str], partials: list[LexicalPartial], seed: int) -> LexicalPartial:
+    """One partial over exactly `texts`, in their order, one signature row each: each text's features taken
+    from a partial that holds it (they depend on the text alone, so a key held by several files may come from
+    any of them), computed here for a text none holds."""
     keys = [k for part in partials for k in part.keys]
     where = None  # texts in the partials' order, each once: the usual case of training keys alone
     if keys != texts:  # eval keys, keys in several files, or keys the partials were not given
@@ -278,7 +277,6 @@ def _gathered(texts: list[str], partials: list[LexicalPartial],
         if missing:
             partials = [*partials, lexical_features(missing, seed)]
             keys += partials[-1].keys
-        # A key held by several files has the same features in each (they depend on the key alone): any will do.
         slot = dict(zip(keys, range(len(keys))))
         where = np.fromiter(map(slot.__getitem__, texts), dtype=np.int64, count=len(texts))
     all_words = [w for part in partials for w in part.words]
@@ -288,13 +286,23 @@ def _gathered(texts: list[str], partials: list[LexicalPartial],
     signatures = np.concatenate([part.signatures for part in partials])[all_rows if where is None else all_rows[where]]
     key_offsets = np.cumsum([0] + [len(part.keys) for part in partials[:-1]]).tolist()
     filler_words = {g + offset: found for part, offset in zip(partials, key_offsets) for g, found in part.filler_words.items()}
-    found_in = list(filler_words.items()) if where is None else [
-        (i, filler_words[g]) for i, g in enumerate(where.tolist()) if g in filler_words]
+    if where is not None:
+        filler_words = {i: filler_words[g] for i, g in enumerate(where.tolist()) if g in filler_words}
+    return LexicalPartial(list(texts), words, filler_words, np.arange(len(texts), dtype=np.int64), signatures)
+
+
+def _gathered(texts: list[str], partials: list[LexicalPartial],
+              seed: int) -> tuple[list[tuple[str, ...]], np.ndarray, set[int]]:
+    """Each text's content words and MinHash signature (`_joined`), and the texts whose words were redone here
+    because they hold one of the corpus's mistyped fillers (their signatures are stale)."""
+    joined = _joined(texts, partials, seed)
+    words = list(joined.words)
+    found_in = list(joined.filler_words.items())
     typos = mistyped_fillers(Counter(w for _, found in found_in for w in found))
     redone = {i for i, found in found_in if not typos.isdisjoint(found)}
     for i in redone:
         words[i] = skeleton(tokens(texts[i]), typos)
-    return words, signatures, redone
+    return words, joined.signatures, redone
 
 
 def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[LexicalPartial] | None = None) -> _Pairs:
@@ -495,17 +503,15 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     if dup.lexical and len(texts) > 1:
         seed = dup_seed(config)
         memo = _FeatureMemo.open(config, seed)
-        partials = memo.partials(texts, seed) if memo is not None else None
-        if partials is None:
-            partials = _mapped_features(steps, train, eval_index if eval_only else None, seed)
-        if partials is None and memo is not None:  # no engine: what lexical_pairs would compute, kept for the memo
-            partials = [lexical_features(texts, seed)]
-        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, partials)
+        features = memo.features(texts, seed) if memo is not None else None
+        if features is None:
+            features = _joined(texts, _mapped_features(steps, train, eval_index if eval_only else None, seed) or [], seed)
         if memo is not None:
-            memo.keep(texts, partials, seed)
+            memo.keep(features)
+        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, [features])
         # The reworded-copy rule compares the same content words: taken from here, not taken apart again (and
         # with the features kept, the skeleton's lookups would otherwise be paid again from a cold start).
-        content_words = {key: words for part in partials or [] for key, words in zip(part.keys, part.words)}
+        content_words = dict(zip(features.keys, features.words))
 
     within = _Pairs()
     for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
@@ -628,7 +634,8 @@ class _FeatureMemo:
     a batch of 500 new records among 15,500 (CLINC150) recomputed all 15,500. `lexical_features` depends on
     each text alone (its per-file use relies on that too), so a kept value is the value a fresh computation
     gives; the entry's key holds the code's identity, the seed (the MinHash permutations) and the dictionary,
-    so other code, another seed or another dictionary never reads it. One entry holds the texts of the latest run only, so it does not grow."""
+    so other code, another seed or another dictionary never reads it. One entry holds the texts of the latest
+    run only, so it does not grow."""
 
     def __init__(self, cache: ResultCache, key: str):
         self.cache, self.key = cache, key
@@ -646,53 +653,27 @@ class _FeatureMemo:
         return cls(ResultCache(folder / "duplicates"),
                    array_fingerprint("duplicates.lexical_features", [], {"seed": seed, "dictionary": dictionary}))
 
-    def partials(self, texts: list[str], seed: int) -> list[LexicalPartial] | None:
-        """One partial over `texts` in their order, from the kept features and those of the texts computed
-        here; None when nothing is kept or most texts are new (the engine's map step computes them where
-        the files lie: on Ray, a large new export is not worked through on the driver)."""
+    def features(self, texts: list[str], seed: int) -> LexicalPartial | None:
+        """The features of `texts` in their order (`_joined`), from the kept ones and those of the texts
+        computed here; None when nothing is kept or most texts are new (the engine's map step computes them
+        where the files lie: on Ray, a large new export is not worked through on the driver)."""
         kept = self.cache.get(self.key)
         if not kept or not all(name in kept for name in ("texts", "words", "fillers", "signatures")):
             return None
         self.kept = kept
-        slot = dict(zip(kept["texts"], range(len(kept["texts"]))))
-        missing = [t for t in texts if t not in slot]
-        if len(missing) > len(texts) // 2:
+        known = set(kept["texts"])
+        if sum(t not in known for t in texts) > len(texts) // 2:
             return None
-        # The kept entry and the new texts' partial as one: kept rows first, the new texts' after them.
-        fresh = lexical_features(missing, seed) if missing else LexicalPartial([], [], {}, np.zeros(0, dtype=np.int64), kept["signatures"][:0])
-        offset = len(kept["texts"])
-        slot.update((text, offset + f) for f, text in enumerate(fresh.keys))
-        where = [slot[t] for t in texts]
-        all_words = kept["words"] + fresh.words
-        all_fillers = {**kept["fillers"], **{offset + f: found for f, found in fresh.filler_words.items()}}
-        signatures = np.concatenate([kept["signatures"], fresh.signatures[fresh.signature_rows]])
-        fillers = {i: all_fillers[g] for i, g in enumerate(where) if g in all_fillers}
-        return [LexicalPartial(list(texts), [all_words[g] for g in where], fillers, np.arange(len(texts), dtype=np.int64), signatures[where])]
+        held = LexicalPartial(kept["texts"], kept["words"], kept["fillers"],
+                              np.arange(len(kept["texts"]), dtype=np.int64), kept["signatures"])
+        return _joined(texts, [held], seed)
 
-    def keep(self, texts: list[str], partials: list[LexicalPartial], seed: int) -> None:
-        """Keep the features of `texts` (taken from the partials; a text none holds was computed by
-        lexical_pairs itself and is computed here again) unless the entry already holds exactly them."""
-        kept = self.kept
-        if kept is not None and kept["texts"] == texts:
+    def keep(self, features: LexicalPartial) -> None:
+        """Keep `features` (one partial over the run's texts, `_joined`) unless the entry holds exactly them."""
+        if self.kept is not None and self.kept["texts"] == features.keys:
             return
-        where: dict[str, tuple[int, int]] = {}
-        for p, part in enumerate(partials):
-            for g, key in enumerate(part.keys):
-                where.setdefault(key, (p, g))
-        missing = [t for t in texts if t not in where]
-        if missing:
-            partials = [*partials, lexical_features(missing, seed)]
-            where.update((key, (len(partials) - 1, g)) for g, key in enumerate(partials[-1].keys))
-        words, fillers = [], {}
-        signatures = np.empty((len(texts), partials[0].signatures.shape[1]), dtype=partials[0].signatures.dtype)
-        for i, text in enumerate(texts):
-            p, g = where[text]
-            part = partials[p]
-            words.append(part.words[g])
-            if g in part.filler_words:
-                fillers[i] = part.filler_words[g]
-            signatures[i] = part.signatures[part.signature_rows[g]]
-        self.cache.put(self.key, {"texts": list(texts), "words": words, "fillers": fillers, "signatures": signatures})
+        self.cache.put(self.key, {"texts": features.keys, "words": features.words, "fillers": features.filler_words,
+                                  "signatures": features.signatures})
 
 
 def _mapped_features(steps: DataSteps | None, train: TextIndex, eval_index: TextIndex | None,
