@@ -333,37 +333,44 @@ class Embedder:
             self.cache = None
 
     def _trace_folder(self) -> Path | None:
-        """Where this model's trace lives: beside a local cache, and only for the CPU (a trace is device-bound,
-        and on a GPU machine the import it saves matters less than the GPU)."""
+        """Where this model's trace lives: beside a local cache, and only when the model runs on the CPU (a
+        trace is device-bound, and on a GPU machine the import it saves matters less than the GPU)."""
         if not isinstance(self.cache, EmbeddingCache) or self.device not in ("", "cpu"):
             return None
+        if not self.device:  # the model goes where _load puts it: CUDA when there is one
+            import torch
+
+            if torch.cuda.is_available():
+                return None
         from .traced_model import trace_folder
 
         return trace_folder(self.cache.path.parent, self.ref.identity)
 
     def _load_traced(self):
+        """The trace a previous run left for this model, or False: none, marked unusable, damaged, or a GPU."""
         if self._traced is None:
-            self._traced = False
-            folder = self._trace_folder()
-            if folder is not None:
-                import torch
-
-                if self.device == "cpu" or not torch.cuda.is_available():
-                    from .traced_model import load_traced
-
-                    try:
-                        self._traced = load_traced(folder) or False
-                    except Exception as exc:  # a damaged trace: sentence-transformers embeds, and traces anew
-                        warnings.warn(f"traced model {folder} is unusable ({exc}); using sentence-transformers", stacklevel=2)
-                        self._trace_damaged = True
-                    if self._traced:
-                        self.stats.model_loaded = True
+            self._traced = self._read_trace() or False
+            if self._traced:
+                self.stats.model_loaded = True
         return self._traced
+
+    def _read_trace(self):
+        folder = self._trace_folder()
+        if folder is None:
+            return None
+        from .traced_model import load_traced
+
+        try:
+            return load_traced(folder)
+        except Exception as exc:  # a damaged trace: sentence-transformers embeds, and traces anew
+            warnings.warn(f"traced model {folder} is unusable ({exc}); using sentence-transformers", stacklevel=3)
+            self._trace_damaged = True
+            return None
 
     def _leave_trace(self, embedded: list[str]) -> None:
         """After sentence-transformers embedded on the CPU, trace it for the next run unless a trace is there."""
         folder = self._trace_folder()
-        if folder is None or str(self._model.device) != "cpu":
+        if folder is None:
             return
         if (folder / "meta.json").is_file() and not self._trace_damaged:
             return  # traced already, or marked unusable: tracing again would give the same answer
