@@ -58,14 +58,18 @@ class TracedEncoder:
     tokenizer: object  # tokenizers.Tokenizer, truncating and padding as sentence-transformers does
     input_names: tuple[str, ...]
 
+    def token_arrays(self, texts: list[str]) -> list[np.ndarray]:
+        """The model's inputs for texts, in `input_names` order, as int64 arrays (batch, padded length)."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        return [np.array([getattr(e, _ENCODING_FIELD[name]) for e in encodings], dtype=np.int64) for name in self.input_names]
+
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         import torch
 
         batches = []
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):
-                encodings = self.tokenizer.encode_batch(list(texts[start:start + batch_size]))
-                inputs = [torch.tensor([getattr(e, _ENCODING_FIELD[name]) for e in encodings]) for name in self.input_names]
+                inputs = [torch.from_numpy(array) for array in self.token_arrays(texts[start:start + batch_size])]
                 vectors = torch.nn.functional.normalize(self.module(*inputs), p=2, dim=1)
                 batches.append(vectors.float().numpy())
         return np.concatenate(batches) if batches else np.zeros((0, 0), dtype=np.float32)
@@ -134,9 +138,7 @@ def _forward_module(model, input_names: tuple[str, ...]):
 def _verify(encoder: TracedEncoder, model, texts: list[str], batch_size: int) -> str:
     """Why the trace does not reproduce sentence-transformers on texts, or "" when it does."""
     expected = _tensor_inputs(model, texts)
-    got = encoder.tokenizer.encode_batch(texts)
-    for name in encoder.input_names:
-        mine = np.array([getattr(e, _ENCODING_FIELD[name]) for e in got])
+    for name, mine in zip(encoder.input_names, encoder.token_arrays(texts)):
         if mine.shape != tuple(expected[name].shape) or not np.array_equal(mine, expected[name].cpu().numpy()):
             return f"its tokeniser's {name} differ from sentence-transformers'"
     reference = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
