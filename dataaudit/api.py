@@ -25,7 +25,7 @@ from .decide.verdict import decide
 from .engine import make_engine
 from .engine.base import DataSteps, SerialSteps
 from .embeddings import Embedder
-from .errors import DataAuditError
+from .errors import DataAuditError, InputError
 from .load.records import Dataset
 from .report import CheckResults, CheckRun, InputSummary, Report
 from .result_cache import ResultCache, fingerprint, refresh_run_state, results_folder
@@ -129,13 +129,27 @@ def _result_cache(config: Config, dataset: Dataset, production: Dataset | None, 
     return ResultCache(folder), key
 
 
+def require_rows(role: str, dataset: Dataset) -> Dataset:
+    """The dataset, or an InputError when its files held no row at all (empty, header-only, UTF-16, binary).
+
+    Nothing can be measured then, and a scheduled check must see a broken export (exit 2), not a verdict on
+    data (exit 1). A file that is unreadable beside readable ones stays a format error in the report.
+    """
+    if dataset.total:
+        return dataset
+    why = {error.source: error.message for error in dataset.errors if error.line == 0}
+    files = ", ".join(f"{file.path} ({why[file.path]})" if file.path in why else file.path for file in dataset.files)
+    raise InputError(f"{files or dataset.name}: nothing to audit, no {role} record could be read (fix or export it again)")
+
+
 def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history, fail_on_regression) -> Report:
-    # A Dataset already loaded (a Label Studio project fetched from its server, a notebook's own) is audited as it is.
+    # A Dataset already loaded (a Label Studio project fetched from its server, a notebook's own) is audited as it
+    # is, even empty: a scheduled pull with nothing new since the last run is not a broken export.
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    dataset = paths if isinstance(paths, Dataset) else engine.read(paths, config, role="train")
-    production_data = engine.read(production, config, role="production", name="production") if production else None
-    eval_data = engine.read(eval_path, config, role="eval", name="eval") if eval_path else None
+    dataset = paths if isinstance(paths, Dataset) else require_rows("training", engine.read(paths, config, role="train"))
+    production_data = require_rows("production", engine.read(production, config, role="production", name="production")) if production else None
+    eval_data = require_rows("eval", engine.read(eval_path, config, role="eval", name="eval")) if eval_path else None
     timings["read"] = time.perf_counter() - start
 
     start = time.perf_counter()

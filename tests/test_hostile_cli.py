@@ -176,3 +176,31 @@ def test_an_error_is_never_exit_1(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(dataaudit.engine.local, "load_dataset", explode)  # the local engine loads
     assert main(["audit", str(_dataset(tmp_path / "t.jsonl")), "--no-embeddings"]) == 2
     assert "internal error" in capsys.readouterr().err
+
+
+NO_ROWS = {
+    "empty file": ({"t.jsonl": b""}, "file is empty"),
+    "UTF-16 export": ({"t.jsonl": json.dumps({"text": "a", "label": "b"}).encode("utf-16")}, "UTF-16"),
+    "header-only CSV and an empty file": ({"t.csv": b"text,label\n", "u.jsonl": b""}, "u.jsonl"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NO_ROWS))
+def test_an_input_with_no_row_at_all_exits_2_naming_it(case, tmp_path, capsys, monkeypatch):
+    files, reason = NO_ROWS[case]
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    monkeypatch.chdir(tmp_path)
+    assert main(["audit", *files, "--no-embeddings", "--format", "terminal"]) == 2
+    _one_error_line(capsys.readouterr().err, sorted(files)[0], reason, "no training record could be read")
+
+
+def test_a_production_file_with_no_row_exits_2_and_an_empty_file_beside_records_is_a_format_error(tmp_path, capsys):
+    train, empty = _dataset(tmp_path / "t.jsonl"), tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert main(["audit", str(train), "--production", str(empty), "--no-embeddings", "--format", "terminal"]) == 2
+    _one_error_line(capsys.readouterr().err, str(empty), "no production record could be read")
+    out = tmp_path / "out"
+    assert main(["audit", str(train), str(empty), "--no-embeddings", "--format", "json", "--out", str(out)]) in (0, 1, 3)
+    file_errors = json.loads((out / "report.json").read_text())["checks"]["format"]["file_errors"]
+    assert [(error["file"], error["message"]) for error in file_errors] == [(str(empty), "file is empty: no records")]
