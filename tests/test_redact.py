@@ -121,3 +121,14 @@ def test_refuses_to_overwrite_the_input_write_into_a_folder_or_change_format(tmp
 def test_an_object_store_uri_is_refused_with_what_to_do(tmp_path):
     with pytest.raises(InputError, match=r"^gs://bucket/a.jsonl: the input must be a local file .*gcloud storage cp"):
         redact("gs://bucket/a.jsonl", tmp_path / "b.jsonl", Config())
+
+
+@pytest.mark.parametrize("encoding, why", [("latin-1", "is not UTF-8"), ("utf-16", "is not UTF-8"), ("utf-16-le", "holds NUL bytes")])
+def test_a_line_that_is_not_utf8_text_stops_the_copy_instead_of_passing_personal_data_on(tmp_path, encoding, why):
+    source = tmp_path / "tickets.jsonl"
+    accent = "" if encoding == "utf-16-le" else "caf\u00e9 "  # ASCII in UTF-16-LE decodes as UTF-8, NULs and all
+    rows = [{"text": f"{accent}order, mail jane.doe@example.com", "label": "billing"}, {"text": "call +44 20 7946 0958", "label": "x"}]
+    source.write_bytes("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode(encoding))
+    with pytest.raises(InputError, match=rf"tickets.jsonl, line 1: {why}.*no copy was written"):
+        redact(source, tmp_path / "clean.jsonl", Config())
+    assert not (tmp_path / "clean.jsonl").exists() and not (tmp_path / "clean.jsonl.redacted.jsonl").exists()

@@ -4,7 +4,8 @@ Every string in every row is scanned (`dataaudit.scan.pii`, the same detectors a
 and structure untouched: `jane@example.com` becomes `<EMAIL>`, a card number `<CREDIT_CARD>`, an API key
 `<SECRET>`. The copy keeps every line and the input's format; a JSONL line without findings is written
 byte for byte, and one with findings changes only the strings that held them. A sidecar lists each
-replacement by line and field, masked. The input is never written.
+replacement by line and field, masked. The input is never written. A line that is not UTF-8 text stops the
+copy (an InputError): it cannot be scanned, and passing it on unread would hand over personal data.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
+from ..errors import InputError
 from ..io import write_atomic
 from ..scan.pii import KINDS, PLACEHOLDERS, PiiFinding, ScanOptions, redact_text, replace_findings, scan_text
 from .writers import check_target, local_paths, rewrite
@@ -72,8 +74,14 @@ class _Redactor:
         return value
 
     def jsonl_line(self, number: int, line: str | bytes) -> str | bytes:
-        if isinstance(line, bytes):  # not UTF-8: nothing can be read from it, nor safely changed
-            return line
+        # A line that cannot be read as text cannot be scanned: copying it would hand over a "clean" file
+        # that may still hold personal data (a UTF-16 export, a Latin-1 line with an e-mail address). The
+        # CSV path refuses such a file for the same reason. A raw NUL is never valid JSON, and is what
+        # the ASCII parts of UTF-16 look like once the file is split on newlines.
+        if isinstance(line, bytes) or "\x00" in line:
+            why = "is not UTF-8" if isinstance(line, bytes) else "holds NUL bytes (UTF-16?)"
+            raise InputError(f"{self.source}, line {number}: {why}, so it cannot be scanned for personal data and "
+                             "no copy was written; re-export the file as UTF-8")
         try:
             obj = json.loads(line)
         except (json.JSONDecodeError, RecursionError):
