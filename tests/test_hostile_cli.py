@@ -204,3 +204,13 @@ def test_a_production_file_with_no_row_exits_2_and_an_empty_file_beside_records_
     assert main(["audit", str(train), str(empty), "--no-embeddings", "--format", "json", "--out", str(out)]) in (0, 1, 3)
     file_errors = json.loads((out / "report.json").read_text())["checks"]["format"]["file_errors"]
     assert [(error["file"], error["message"]) for error in file_errors] == [(str(empty), "file is empty: no records")]
+
+
+def test_a_dataset_handed_in_with_no_record_is_audited_not_refused():
+    # What a Label Studio pull with nothing new since the last run looks like: not a broken export.
+    from dataaudit import audit
+    from dataaudit.config import Config
+    from dataaudit.load.records import Dataset
+
+    report = audit(Dataset("project 7", [], [], [], total=0, invalid=0), Config(), embed=False)
+    assert report.verdict.status.value == "not_ready" and report.checks["format"].records == 0
