@@ -119,3 +119,25 @@ def test_history_and_compare_commands(tmp_path, cache_dir, capsys, monkeypatch):
     same = json.loads((tmp_path / "r1" / "report.json").read_text())
     assert compare_reports(same, same)["changes"] == [] and compare_reports(same, same)["regressions"] == []
     assert main(["history", str(tmp_path / "none.db")]) == 2
+
+
+def test_history_table_fits_80_columns_and_names_every_regression_under_it():
+    from rich.console import Console
+
+    from dataaudit.render.history import render_history
+
+    regressions = [{"what": f"label_share:intent_number_{i}"} for i in range(6)]
+    runs = [{"id": 1, "generated_at": "2026-12-06T21:54:00+00:00", "dataset": "nightly annotations", "verdict": "insufficient_evidence",
+             "figures": {"usable": 2842, "krippendorff_alpha": 0.71, "covered_share": 0.9, "duplicate_share": 0.05}, "regressions": []},
+            {"id": 2, "generated_at": "2026-12-07T21:54:00+00:00", "dataset": "nightly annotations", "verdict": "not_ready",
+             "figures": {"usable": 2842}, "regressions": regressions}]
+    console = Console(width=80, record=True, color_system=None)
+    render_history(runs, "h.sqlite", console)
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    header = next(line for line in lines if "run" in line and "verdict" in line)
+    assert header.split() == ["run", "time", "dataset", "verdict", "usable", "alpha", "covered", "dup", "regressions"]
+    row_two = next(line for line in lines if line.split()[:1] == ["2"])
+    assert row_two.split()[-1] == "6" and "0.71" in "\n".join(lines) and "evidence" in "\n".join(lines)
+    named = " ".join(lines[lines.index(next(line for line in lines if line.startswith("run 2 regressions:"))):])
+    assert all(r["what"] in named.replace(" \n", "") for r in regressions)

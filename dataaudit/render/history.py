@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from .terminal import plain
+
+
+VERDICT_WORDS = {"ready": "ready", "not_ready": "not ready", "insufficient_evidence": "not enough evidence"}
 
 
 def _fmt(value: Any, pattern: str = "{:.3f}") -> str:
@@ -16,16 +20,21 @@ def _fmt(value: Any, pattern: str = "{:.3f}") -> str:
 
 def render_history(runs: list[dict[str, Any]], source: str, console: Console | None = None) -> None:
     console = console or Console()
-    table = Table(title=plain(f"dataaudit history: {source}"), show_lines=False)
-    # Narrow terminals fold the long columns instead of cutting them to "…".
-    for column, kwargs in (("run", {"no_wrap": True}), ("time", {"no_wrap": True}), ("dataset", {"overflow": "fold"}),
-                           ("verdict", {"overflow": "fold"}), ("usable", {}), ("alpha", {}), ("covered", {}), ("dup", {}),
-                           ("regressions", {"overflow": "fold"})):
+    table = Table(title=plain(f"dataaudit history: {source}"), box=box.SIMPLE_HEAD, show_lines=False, pad_edge=False, collapse_padding=True)
+    # Narrow terminals fold the dataset and verdict instead of cutting them to "…". Regressions are counted
+    # in the table and named under it, where a long list wraps at the terminal's width instead of squeezing
+    # every other column (at 80 columns a list of figure names took the whole table).
+    for column, kwargs in (("run", {"no_wrap": True}), ("time", {"no_wrap": True}), ("dataset", {"overflow": "fold", "min_width": 7}),
+                           ("verdict", {"overflow": "fold", "min_width": 9}), ("usable", {}), ("alpha", {}), ("covered", {}),
+                           ("dup", {}), ("regressions", {"no_wrap": True})):
         table.add_column(column, **kwargs)
     for run in runs:
         f = run["figures"]
         table.add_row(str(run["id"]), plain(run["generated_at"][5:10] + " " + run["generated_at"][11:16]), plain(run["dataset"]),
-                      plain(run["verdict"]), _fmt(f.get("usable"), "{}"), _fmt(f.get("krippendorff_alpha"), "{:.2f}"),
+                      plain(VERDICT_WORDS.get(run["verdict"], run["verdict"])), _fmt(f.get("usable"), "{}"), _fmt(f.get("krippendorff_alpha"), "{:.2f}"),
                       _fmt(f.get("covered_share"), "{:.0%}"), _fmt(f.get("duplicate_share"), "{:.0%}"),
-                      plain(", ".join(r["what"] for r in run["regressions"]) or "-"))
+                      str(len(run["regressions"])) if run["regressions"] else "-")
     console.print(table)
+    for run in runs:
+        if run["regressions"]:
+            console.print(plain(f"run {run['id']} regressions: " + ", ".join(r["what"] for r in run["regressions"])), markup=False, highlight=False)
