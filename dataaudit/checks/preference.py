@@ -7,9 +7,10 @@ same way when one prompt + completion is marked both desirable and undesirable);
 than rejected in most pairs, a trainer learns that longer wins. Lengths are in characters.
 
 The per-record work (normalising each response, comparing, measuring) runs on the engine's steps, per input
-file where it lies (`map_records`); each normalised response comes back as a 16-byte digest. The driver
-joins the pairs on their prompt, the index's key (computed by the engine that built the index), so a
-conflict whose rows lie in different files is found as in one file; it holds one key and two digests per pair.
+file where it lies (`map_records`); a pair's two normalised responses come back as one 16-byte digest of
+the two in sorted order, and which of them was chosen. The driver joins the pairs on their prompt, the
+index's key (computed by the engine that built the index), so a conflict whose rows lie in different files
+is found as in one file; it holds one key and one digest per pair.
 """
 
 from __future__ import annotations
@@ -51,9 +52,8 @@ class PairFacts(NamedTuple):
     """A preference record's part of the figures: its responses as digests of their normalised text."""
 
     identical: bool  # chosen equals rejected after normalisation: the other fields are not read
-    chosen: bytes
-    rejected: bytes
-    chosen_first: bool  # normalised chosen sorts before rejected: of a conflict's two directions, the one that reports it
+    responses: bytes  # digest of the two normalised responses in sorted order: A over B and B over A share it
+    chosen_first: bool  # normalised chosen sorts before rejected: which direction this pair is
     chosen_longer: bool
     length_ratio: float | None  # len(chosen) / len(rejected), None when rejected is empty
 
@@ -69,6 +69,10 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
+def _pair_digest(first: str, second: str) -> bytes:
+    return _digest(f"{len(first)}:{first}{second}")  # the length keeps ("ab", "c") apart from ("a", "bc")
+
+
 def preference_facts(records: list[Record], norm: DuplicatesConfig) -> list[PairFacts | MarkedFacts | None]:
     """The map step, one value per record (None for other formats), run where its file lies."""
     facts: list[PairFacts | MarkedFacts | None] = []
@@ -81,11 +85,12 @@ def preference_facts(records: list[Record], norm: DuplicatesConfig) -> list[Pair
             continue
         chosen, rejected = normalize_text(record.target or "", norm), normalize_text(record.rejected or "", norm)
         if chosen == rejected:
-            facts.append(PairFacts(True, b"", b"", False, False, None))
+            facts.append(PairFacts(True, b"", False, False, None))
             continue
         chosen_length, rejected_length = len(record.target or ""), len(record.rejected or "")
-        facts.append(PairFacts(False, _digest(chosen), _digest(rejected), chosen < rejected, chosen_length > rejected_length,
-                               chosen_length / rejected_length if rejected_length else None))
+        chosen_first = chosen < rejected
+        facts.append(PairFacts(False, _pair_digest(chosen, rejected) if chosen_first else _pair_digest(rejected, chosen), chosen_first,
+                               chosen_length > rejected_length, chosen_length / rejected_length if rejected_length else None))
     return facts
 
 
@@ -97,7 +102,7 @@ def measure(ctx: AuditContext) -> PreferenceResult | None:
     facts = ctx.steps.map_records(index.dataset, preference_facts, ctx.config.duplicates)
     pairs = unpaired = 0
     identical: list[int] = []
-    directed: dict[tuple[str, bytes, bytes], tuple[bool, list[int]]] = {}  # (prompt, chosen, rejected) -> (chosen_first, lines)
+    directed: dict[tuple[str, bytes, bool], list[int]] = {}  # (prompt, responses, chosen_first) -> lines
     marked: dict[tuple[str, bytes], dict[bool, list[int]]] = {}
     longer = 0
     ratios: list[float] = []
@@ -113,14 +118,14 @@ def measure(ctx: AuditContext) -> PreferenceResult | None:
         if fact.identical:
             identical.append(line)
             continue
-        directed.setdefault((index.keys[i], fact.chosen, fact.rejected), (fact.chosen_first, []))[1].append(line)
+        directed.setdefault((index.keys[i], fact.responses, fact.chosen_first), []).append(line)
         longer += fact.chosen_longer
         if fact.length_ratio is not None:
             ratios.append(fact.length_ratio)
     groups: list[tuple[list[int], str]] = []
-    for (prompt, chosen, rejected), (chosen_first, lines) in directed.items():
-        if chosen_first and (prompt, rejected, chosen) in directed:
-            groups.append((sorted(lines + directed[(prompt, rejected, chosen)][1]), prompt))
+    for (prompt, responses, chosen_first), lines in directed.items():
+        if chosen_first and (prompt, responses, False) in directed:
+            groups.append((sorted(lines + directed[(prompt, responses, False)]), prompt))
     for (prompt, _), by_mark in marked.items():
         if len(by_mark) == 2:
             groups.append((sorted(by_mark[True] + by_mark[False]), prompt))
