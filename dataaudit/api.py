@@ -191,7 +191,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
                         if run.status == RunStatus.RAN and by_id[name].reusable})
     start = time.perf_counter()
     verdict = decide(findings, config.conditions.skip)
-    per_file = measure_batches(dataset, ctx.train.keys, config.agreement) if len(dataset.files) > 1 else []
+    per_file = measure_batches(ctx.train, config.agreement, ctx.steps) if len(dataset.files) > 1 else []
 
     inputs = _inputs("train", dataset)
     if production_data:

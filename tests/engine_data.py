@@ -207,3 +207,53 @@ def keys_and_process(keys: list[str]) -> tuple[int, int]:
     import os
 
     return os.getpid(), len(keys)
+
+
+def annotation_shards(folder: Path) -> Path:
+    """Three files of long-layout ratings (one row per item, annotator and label; config ANNOTATION_CONFIG):
+    items rated inside one file, items whose ratings are split between the first two files (the same item id
+    in both), gold on some items, ties, a careless annotator, and item texts repeated in another file."""
+    import random
+
+    rng = random.Random(23)
+    labels = ["billing", "account", "shipping"]
+
+    def rows(prefix: str, count: int, annotators: list[str], gold_every: int = 0) -> list[dict]:
+        out = []
+        for n in range(count):
+            truth = labels[n % 3]
+            for annotator in annotators:
+                careless = annotator == "ann_d"
+                label = rng.choice(labels) if careless or rng.random() < 0.15 else truth
+                row = {"item": f"{prefix}{n}", "annotator": annotator, "label": label, "text": f"ticket {prefix}{n} about {truth}"}
+                if gold_every and n % gold_every == 0:
+                    row["gold"] = truth
+                out.append(row)
+        return out
+
+    folder.mkdir(parents=True, exist_ok=True)
+    write_jsonl(folder / "ann_0.jsonl", rows("a", 40, ["ann_a", "ann_b", "ann_d"], gold_every=5) + rows("span", 15, ["ann_a", "ann_b"]))
+    write_jsonl(folder / "ann_1.jsonl", rows("span", 15, ["ann_c", "ann_d"]) + rows("b", 40, ["ann_b", "ann_c"]))
+    pd.DataFrame(rows("c", 30, ["ann_a", "ann_c", "ann_d"]) + rows("a", 6, ["ann_b", "ann_c"])).to_csv(folder / "ann_2.csv", index=False)
+    return folder
+
+
+# No result reuse (embeddings.cache): a second audit of the same files must measure again.
+ANNOTATION_CONFIG = {"fields": {"annotator": "annotator", "id": "item", "gold": "gold"}, "embeddings": {"cache": False}}
+PREFERENCE_CONFIG = {"embeddings": {"cache": False}}
+
+
+def preference_shards(folder: Path) -> Path:
+    """Preference records in four files: pairs whose reverse (B over A for the same prompt) sits in another
+    file, an identical pair, and unpaired completions marked desirable in one file and not in another."""
+    pairs = [{"prompt": f"Question {n}: what is {n} plus {n}?", "chosen": f"The answer is {2 * n}, because {n} plus {n} makes {2 * n}.",
+              "rejected": f"{2 * n}."} for n in range(30)]
+    reversed_pairs = [{"prompt": p["prompt"].upper(), "chosen": p["rejected"], "rejected": " " + p["chosen"]} for p in pairs[3:6]]
+    identical = {"prompt": "Pick a colour", "chosen": "Blue.", "rejected": "blue. "}
+    folder.mkdir(parents=True, exist_ok=True)
+    write_jsonl(folder / "pref_0.jsonl", pairs[:20] + [identical])
+    write_jsonl(folder / "pref_1.jsonl", pairs[20:] + reversed_pairs + [pairs[4]])
+    write_jsonl(folder / "pref_2.jsonl", [{"prompt": "Greet me", "completion": "Hello!", "label": True},
+                                          {"prompt": "Greet me", "completion": "Go away.", "label": False}])
+    write_jsonl(folder / "pref_3.jsonl", [{"prompt": "Greet me", "completion": "hello! ", "label": False}])
+    return folder

@@ -15,7 +15,8 @@ from dataaudit.engine.base import expand_inputs
 from dataaudit.engine.local import LocalEngine
 from dataaudit.errors import ConfigError, DataAuditError, InputError
 from dataaudit.load.dataset import load_dataset
-from tests.engine_data import clinc_shards, keys_and_process, label_counts, normalised_input, process_and_size
+from tests.engine_data import (ANNOTATION_CONFIG, annotation_shards, clinc_shards, keys_and_process, label_counts, normalised_input,
+                               PREFERENCE_CONFIG, preference_shards, process_and_size)
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +195,34 @@ def test_the_checks_per_record_work_goes_through_the_engine_steps(tmp_path):
     assert steps.ran.count("scan_records") == 2  # train and production
     for check in ("format", "size", "balance", "tokens", "pii"):
         assert report.checks[check] == plain.checks[check]
+
+
+def test_agreement_preference_and_batches_run_their_per_file_work_through_the_engine_steps(tmp_path):
+    """Their per-record work goes through the steps the engine supplies (on Ray: tasks where the files were
+    read), file by file, and gives what a measurement without an engine gives."""
+    from dataaudit.checks import preference
+    from dataaudit.checks.agreement import measure_agreement
+    from dataaudit.checks.base import AuditContext
+    from dataaudit.engine.base import SerialSteps
+
+    ran: list[str] = []
+
+    class Recording(LocalEngine):
+        def map_partitions(self, dataset, fn, *args):
+            ran.append(args[0].__name__ if fn.__name__ == "_per_record" else fn.__name__)
+            return super().map_partitions(dataset, fn, *args)
+
+    ratings = annotation_shards(tmp_path / "ratings")
+    config = config_from_dict(ANNOTATION_CONFIG)
+    report = audit(ratings, config, embed=False, engine=Recording())
+    dataset = load_dataset(sorted(str(p) for p in ratings.iterdir()), config)
+    assert report.checks["agreement"] == measure_agreement(dataset, config.agreement)
+    assert [f.file for f in report.per_file] == [f.path for f in dataset.files]
+    assert ran.count("rating_vocabulary") == ran.count("coded_items") == 1 and ran.count("file_batch") == 1
+
+    pairs = preference_shards(tmp_path / "pairs")
+    config = config_from_dict(PREFERENCE_CONFIG)
+    report = audit(pairs, config, embed=False, engine=Recording())
+    plain = AuditContext(config=config, train=LocalEngine().index("train", LocalEngine().read(pairs, config), config))
+    assert isinstance(plain.steps, SerialSteps) and report.checks["preference"] == preference.measure(plain)
+    assert "preference_facts" in ran

@@ -24,14 +24,15 @@ from ray.cluster_utils import Cluster  # noqa: E402
 import tests.engine_data as engine_data  # noqa: E402
 from dataaudit.api import audit  # noqa: E402
 from dataaudit.cli import main  # noqa: E402
-from dataaudit.config import Config  # noqa: E402
+from dataaudit.config import Config, config_from_dict  # noqa: E402
 from dataaudit.engine.base import EngineError  # noqa: E402
 from dataaudit.errors import ConfigError  # noqa: E402
 from dataaudit.engine.local import LocalEngine  # noqa: E402
 from dataaudit.engine.ray_engine import RayEngine  # noqa: E402
 from dataaudit.render.outputs import write_reports  # noqa: E402
-from tests.engine_data import (CharGramEmbedder, clinc_shards, keys_and_process, label_counts, normalised_input,  # noqa: E402
-                               process_and_line, process_and_size, rejects_the_config, typo_shards)
+from tests.engine_data import (ANNOTATION_CONFIG, CharGramEmbedder, annotation_shards, clinc_shards, keys_and_process,  # noqa: E402
+                               label_counts, normalised_input, PREFERENCE_CONFIG, preference_shards, process_and_line, process_and_size,
+                               rejects_the_config, typo_shards)
 
 # Workers cannot import the tests package: the stand-in model travels by value.
 cloudpickle.register_pickle_by_value(engine_data)
@@ -322,6 +323,71 @@ def test_the_lexical_duplicates_pass_runs_in_tasks_and_finds_the_local_groups(cl
     assert remote == local and remote.near_kinds["typo"] >= 5
     assert [n for _, n in ran] == [len(keys) for keys in local_engine.map_keys(local_index, list)]
     assert os.getpid() not in {pid for pid, _ in ran}
+
+
+class RecordingRayEngine(RayEngine):
+    """The Ray engine, noting the map step each of its per-file task rounds ran."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mapped: list[str] = []
+
+    def map_partitions(self, dataset, fn, *args):
+        self.mapped.append(args[0].__name__ if fn.__name__ == "_per_record" else fn.__name__)
+        return super().map_partitions(dataset, fn, *args)
+
+
+def audited_on_both_engines(cluster, monkeypatch, folder, config):
+    """(local report, Ray report, the map steps the Ray engine ran in tasks); while the Ray audit runs, a
+    per-file map on the driver (the serial steps) fails the test."""
+    from dataaudit.engine.base import SerialSteps
+
+    local = audit(folder, config, embed=False, engine=LocalEngine())
+    engine = RecordingRayEngine(address=cluster.address)
+
+    def on_the_driver(self, dataset, fn, *args):
+        raise AssertionError(f"{fn.__name__} ran on the driver")
+
+    try:
+        monkeypatch.setattr(SerialSteps, "map_partitions", on_the_driver)
+        remote = audit(folder, config, embed=False, engine=engine)
+    finally:
+        monkeypatch.undo()
+        engine.close()
+    return local, remote, engine.mapped
+
+
+def test_agreement_and_batches_run_their_per_file_work_in_tasks_and_give_the_local_results(cluster, tmp_path, monkeypatch):
+    """Long-layout ratings in three files, some items' ratings split between two files (the loader makes an
+    item of each file's rows, on both engines alike): the agreement result and the per-file breakdown equal
+    the local engine's, every figure, and their per-record work ran in Ray tasks."""
+    folder = annotation_shards(tmp_path / "ratings")
+    config = config_from_dict(ANNOTATION_CONFIG)
+    local, remote, mapped = audited_on_both_engines(cluster, monkeypatch, folder, config)
+    by_file = {p.name: {r["item"] for r in map(json.loads, p.read_text().splitlines())} for p in folder.glob("*.jsonl")}
+    assert by_file["ann_0.jsonl"] & by_file["ann_1.jsonl"]  # item ids rated in both files
+    assert remote.checks["agreement"] == local.checks["agreement"]
+    assert local.checks["agreement"].krippendorff_alpha is not None and local.checks["agreement"].ties > 0
+    assert [a.annotator for a in local.checks["agreement"].annotators if a.flagged] == ["ann_d"]
+    assert remote.per_file == local.per_file and len(local.per_file) == 3
+    assert all(f.krippendorff_alpha is not None for f in local.per_file)
+    assert sum(f.cross_batch_duplicates for f in local.per_file) > 0
+    assert_same(local.to_dict(), remote.to_dict())
+    assert {"rating_vocabulary", "coded_items", "file_batch"} <= set(mapped)
+
+
+def test_preference_conflicts_across_files_are_found_in_tasks_as_locally(cluster, tmp_path, monkeypatch):
+    """Pairs whose reverse sits in another file, an identical pair, an unpaired completion marked both ways in
+    two files: the preference result equals the local engine's, its pairs normalised and compared in tasks."""
+    folder = preference_shards(tmp_path / "pairs")
+    local, remote, mapped = audited_on_both_engines(cluster, monkeypatch, folder, config_from_dict(PREFERENCE_CONFIG))
+    result = local.checks["preference"]
+    assert remote.checks["preference"] == result
+    assert (result.pairs, result.unpaired, result.identical_count) == (35, 3, 1)
+    # Three pairs reversed in another file (one of them also copied there), one completion marked both ways across files.
+    assert len(result.contradictions) == 4 and result.contradiction_records == 9
+    assert_same(local.to_dict(), remote.to_dict())
+    assert "preference_facts" in mapped
 
 
 def test_a_node_lost_mid_embedding_is_survived_and_the_report_is_complete(cluster, shards, stand_in_pair, tmp_path):

@@ -20,9 +20,12 @@ else the first classification question). Per annotator (`per_annotator`): items 
 others' majority, agreement with gold where there is gold, median seconds spent. An annotator is flagged
 when far below the items-weighted median of the others, so that a handful of items does not set the bar.
 
-On a cluster (docs/distributed.md) this runs on the driver from the items x categories count table, which
-per-file partial counts could build, except for items whose annotations span files (an item is whole only
-once every file is read); the table costs one row per item, a few bytes per category.
+The per-record work runs on the engine's steps (docs/distributed.md), per input file where it lies: one pass
+gathers each file's annotators, values, gold hits and times, a second codes every item's ratings against the
+merged annotator and value order (and finds its tie). An item is one record, which lies in one file (the
+loader groups long-layout rows per file), so no item is split between passes. The statistics need the whole
+items x values table at once and run on the driver: one row per item, a few bytes per value, plus the
+annotators x items code matrix (8 bytes a cell).
 """
 
 from __future__ import annotations
@@ -31,17 +34,19 @@ import json
 import math
 import statistics
 import warnings
-from collections import Counter
-from dataclasses import dataclass, field, replace
-from itertools import combinations
+from dataclasses import dataclass, field
+from itertools import chain, combinations
+from operator import add
+from typing import NamedTuple
 
 import numpy as np
 
 from ..config import AgreementConfig
+from ..engine.base import DataSteps, SerialSteps
 from ..errors import ConfigError
 from ..excerpt import plain_excerpt as excerpt
 from ..load.annotation_tools import JUDGED_LEVELS, LATEST_ONLY_NOTE
-from ..load.records import AnnotationExport, Dataset, Record
+from ..load.records import Annotation, AnnotationExport, Dataset, Record
 from .agreement_stats import alpha_bootstrap_ci, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
 from .base import AuditContext, Check, Finding, Status
 
@@ -196,19 +201,122 @@ def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple
     return sorted(labels), None
 
 
-def _build_table(items: list[Record], config: AgreementConfig, level: str | None = None) -> tuple[_Table, np.ndarray | None]:
-    annotators = sorted({a.annotator for r in items for a in r.annotations})
-    values, scale = _value_order({a.label for r in items for a in r.annotations}, level or config.level, config)
-    a_index = {a: i for i, a in enumerate(annotators)}
-    v_index = {v: i for i, v in enumerate(values)}
-    codes = np.full((len(annotators), len(items)), np.nan)
-    for j, record in enumerate(items):
-        for ann in record.annotations:
-            codes[a_index[ann.annotator], j] = v_index[ann.label]
-    counts = np.zeros((len(items), len(values)))
+def _item_ratings(record: Record, question: str | None) -> tuple[tuple[Annotation, ...], str | None]:
+    """The ratings and gold a record holds on `question` of an export (None: its headline annotations and gold)."""
+    if question is None:
+        return record.annotations, record.gold
+    ratings = tuple(a for a in record.question_annotations if a.question == question and not a.is_gold)
+    gold = next((a.label for a in record.question_annotations if a.question == question and a.is_gold), None)
+    return ratings, gold
+
+
+@dataclass
+class RatingVocabulary:
+    """What the rated items of some files hold on one question: whatever the table's codes and the per-annotator
+    gold and time figures need, added up over files."""
+
+    annotators: set[str]
+    values: set[str]
+    items: int  # records with at least one rating
+    gold_items: int
+    formats: set[str]  # of the rated records: the layout is read from them
+    per_annotator: dict[str, tuple[int, int, list[float]]]  # annotator -> (gold hits, gold items rated, seconds spent)
+
+
+def rating_vocabulary(records: list[Record], question: str | None) -> RatingVocabulary:
+    """The first map step, run where a file's records lie."""
+    vocabulary = RatingVocabulary(set(), set(), 0, 0, set(), {})
+    for record in records:
+        ratings, gold = _item_ratings(record, question)
+        if not ratings:
+            continue
+        vocabulary.items += 1
+        vocabulary.gold_items += gold is not None
+        vocabulary.formats.add(record.format)
+        for mine in ratings:
+            vocabulary.annotators.add(mine.annotator)
+            vocabulary.values.add(mine.label)
+            hits, gold_items, seconds = vocabulary.per_annotator.get(mine.annotator, (0, 0, []))
+            if mine.lead_time is not None:
+                seconds.append(mine.lead_time)
+            if gold is not None:
+                hits, gold_items = hits + (mine.label == gold), gold_items + 1
+            vocabulary.per_annotator[mine.annotator] = (hits, gold_items, seconds)
+    return vocabulary
+
+
+def _merge_vocabularies(a: RatingVocabulary, b: RatingVocabulary) -> RatingVocabulary:
+    a.annotators |= b.annotators
+    a.values |= b.values
+    a.items += b.items
+    a.gold_items += b.gold_items
+    a.formats |= b.formats
+    for name, (hits, gold_items, seconds) in b.per_annotator.items():
+        had_hits, had_gold, had_seconds = a.per_annotator.get(name, (0, 0, []))
+        a.per_annotator[name] = (had_hits + hits, had_gold + gold_items, had_seconds + seconds)
+    return a
+
+
+class CodedItem(NamedTuple):
+    cells: tuple[int, ...]  # annotator code x number of values + value code, one per annotator (their last rating)
+    tie: TieItem | None  # its top labels when several share the most ratings and there is no gold
+
+
+def _tie(record: Record, ratings: tuple[Annotation, ...]) -> TieItem | None:
+    """The record's top labels when several share the most ratings (asked of items with no gold)."""
+    counts: dict[str, int] = {}
+    for rating in ratings:  # a dict, not a Counter: Counter's own checks cost more than the count, once per item
+        counts[rating.label] = counts.get(rating.label, 0) + 1
+    top = max(counts.values())
+    tied = sorted(label for label, n in counts.items() if n == top)
+    return TieItem(record.record_id, record.source, list(record.all_lines), tied) if len(tied) > 1 else None
+
+
+def coded_items(records: list[Record], question: str | None, annotator_codes: dict[str, int],
+                value_codes: dict[str, int]) -> list[CodedItem | None]:
+    """The second map step, one value per record (None: no rating on the question), run where its file lies."""
+    row_starts = {name: code * len(value_codes) for name, code in annotator_codes.items()}
+    coded: list[CodedItem | None] = []
+    for record in records:
+        ratings, gold = _item_ratings(record, question)
+        if not ratings:
+            coded.append(None)
+            continue
+        last = {row_starts[a.annotator]: value_codes[a.label] for a in ratings}
+        tie = _tie(record, ratings) if gold is None and len(ratings) > 1 else None
+        coded.append(CodedItem(tuple(map(add, last, last.values())), tie))
+    return coded
+
+
+def _rating_table(dataset: Dataset, config: AgreementConfig, level: str, question: str | None,
+                  steps: DataSteps) -> tuple[_Table, np.ndarray | None, RatingVocabulary, list[TieItem]] | None:
+    """The annotators x items codes and items x values counts of the records rated on `question`, their
+    vocabulary and ties, from the two per-file passes; None when no record is rated."""
+    vocabulary = steps.map_merge(dataset, rating_vocabulary, _merge_vocabularies, question)
+    if vocabulary is None or not vocabulary.items:
+        return None
+    annotators = sorted(vocabulary.annotators)
+    values, scale = _value_order(vocabulary.values, level, config)
+    coded = steps.map_records(dataset, coded_items, question, {a: i for i, a in enumerate(annotators)},
+                              {v: i for i, v in enumerate(values)})
+    items = [record for record, item in zip(dataset.records, coded) if item is not None]
+    rated = [item for item in coded if item is not None]
+    per_item = np.fromiter((len(item.cells) for item in rated), dtype=np.int64, count=len(rated))
+    cells = np.fromiter(chain.from_iterable(item.cells for item in rated), dtype=np.int64, count=int(per_item.sum()))
+    codes = np.full((len(annotators), len(rated)), np.nan)
+    codes[cells // len(values), np.repeat(np.arange(len(rated)), per_item)] = cells % len(values)
+    counts = np.zeros((len(rated), len(values)))
     rows, cols = np.nonzero(~np.isnan(codes))
     np.add.at(counts, (cols, codes[rows, cols].astype(int)), 1)
-    return _Table(annotators, values, codes, counts, items), scale
+    ties = [item.tie for item in rated if item.tie is not None]
+    return _Table(annotators, values, codes, counts, items), scale, vocabulary, ties
+
+
+def _build_table(items: list[Record], config: AgreementConfig, level: str | None = None) -> tuple[_Table, np.ndarray | None]:
+    """The table of a list of rated records, without an engine (what the bootstrap's tests read)."""
+    table, scale, _, _ = _rating_table(Dataset("items", [], list(items), [], len(items), 0), config, level or config.level,
+                                       None, SerialSteps())
+    return table, scale
 
 
 def _cohen_matrix(table: _Table, annotators: list[int], level: str) -> dict[str, dict[str, float | None]]:
@@ -258,17 +366,8 @@ def _far_below(scores: dict[str, tuple[float | None, int]], margin: float) -> se
     return flagged
 
 
-def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin: float,
-                     alpha_for: set[int]) -> tuple[list[AnnotatorStats], list[AnnotatorSummary]]:
-    per_annotator_extras: dict[str, tuple[int, int, list[float]]] = {}
-    for record in table.items:
-        for mine in record.annotations:
-            hits, gold_items, seconds = per_annotator_extras.get(mine.annotator, (0, 0, []))
-            if mine.lead_time is not None:
-                seconds.append(mine.lead_time)
-            if record.gold is not None:
-                hits, gold_items = hits + (mine.label == record.gold), gold_items + 1
-            per_annotator_extras[mine.annotator] = (hits, gold_items, seconds)
+def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin: float, alpha_for: set[int],
+                     per_annotator_extras: dict[str, tuple[int, int, list[float]]]) -> tuple[list[AnnotatorStats], list[AnnotatorSummary]]:
     rows = []
     for a, name in enumerate(table.annotators):
         labelled = ~np.isnan(table.codes[a])
@@ -330,24 +429,10 @@ def _disputed(table: _Table, limit: int) -> list[DisputedItem]:
     return result
 
 
-def _ties(items: list[Record]) -> list[TieItem]:
-    ties = []
-    for record in items:
-        if record.gold is not None or len(record.annotations) < 2:
-            continue
-        counts = Counter(a.label for a in record.annotations)
-        top = max(counts.values())
-        tied = sorted(label for label, n in counts.items() if n == top)
-        if len(tied) > 1:
-            ties.append(TieItem(record.record_id, record.source, list(record.all_lines), tied))
-    return ties
-
-
-def layout_of(dataset: Dataset) -> str:
-    export = dataset.annotation_export
+def _layout(export: AnnotationExport | None, formats: set[str]) -> str:
+    """formats: of the records that carry annotations."""
     if export is not None:
         return f"{export.tool}_{export.kind}"
-    formats = {r.format for r in dataset.records if r.annotations}
     if "annotation_long" in formats:
         return "long"
     if "annotation_wide" in formats:
@@ -362,42 +447,36 @@ def _question_level(kind: str, config: AgreementConfig) -> str:
     return config.level if kind == "choices" and config.level != "nominal" else level
 
 
-def _question_view(records: list[Record], question: str) -> list[Record]:
-    """The records as if `question` were their one label: its ratings and its gold."""
-    view = []
-    for record in records:
-        ratings = tuple(a for a in record.question_annotations if a.question == question and not a.is_gold)
-        gold = next((a.label for a in record.question_annotations if a.question == question and a.is_gold), None)
-        if ratings:
-            view.append(replace(record, annotations=ratings, gold=gold))
-    return view
-
-
-def _question_summary(question: str, kind: str, level: str | None, headline: bool, items: list[Record],
-                      config: AgreementConfig) -> QuestionAgreement:
-    if level is None or not items:
-        return QuestionAgreement(question, kind, level, headline, len(items), 0, 0, 0, None, None)
-    table, scale = _build_table(items, config, level)
+def _question_summary(question: str, kind: str, level: str | None, headline: bool, dataset: Dataset,
+                      config: AgreementConfig, steps: DataSteps) -> QuestionAgreement:
+    """level: None for a question that is not judged (free text, spans)."""
+    built = _rating_table(dataset, config, level, question, steps) if level is not None else None
+    if built is None:
+        return QuestionAgreement(question, kind, level, headline, 0, 0, 0, 0, None, None)
+    table, scale, vocabulary, _ = built
     ratings = table.counts.sum(axis=1)
     multi = int((ratings >= 2).sum())
     alpha = krippendorff_alpha(table.counts, level, scale)
     percent = float(np.nanmean(pairwise_agreement_per_item(table.counts))) if multi else None
-    return QuestionAgreement(question, kind, level, headline, len(items), multi, int(ratings.sum()), len(table.annotators),
-                             _round(alpha), _round(percent), sum(r.gold is not None for r in items))
+    return QuestionAgreement(question, kind, level, headline, vocabulary.items, multi, int(ratings.sum()), len(table.annotators),
+                             _round(alpha), _round(percent), vocabulary.gold_items)
 
 
-def measure_agreement(dataset: Dataset, config: AgreementConfig) -> AgreementResult | None:
-    """None when no record carries annotations (one label per item: nothing to compare).
+def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataSteps | None = None) -> AgreementResult | None:
+    """None when no record carries annotations (one label per item: nothing to compare). steps: the engine
+    whose tasks do the per-file passes where each file lies; None runs them here.
 
     Raises ValueError when labels do not fit the configured level of measurement.
     """
     export = dataset.annotation_export
-    items = [r for r in dataset.records if r.annotations]
-    if not items:
+    # A plain labelled dataset, the usual case, starts no per-file pass.
+    if not any(r.annotations for r in dataset.records):
         return None
+    steps = steps or SerialSteps()
     question = export.headline if export is not None and export.headline else "label"
     level = _question_level(export.questions[question], config) if export is not None and export.headline else config.level
-    table, scale = _build_table(items, config, level)
+    table, scale, vocabulary, ties = _rating_table(dataset, config, level, None, steps)
+    items = table.items
     per_item_ratings = table.counts.sum(axis=1)
     items_multi = int((per_item_ratings >= 2).sum())
     notes = list(export.notes) if export is not None else []
@@ -416,21 +495,20 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig) -> AgreementRes
     shown = sorted(active[:MAX_ANNOTATORS_IN_MATRIX])
     if len(active) > MAX_ANNOTATORS_IN_MATRIX:
         notes.append(f"Cohen's kappa matrix and alpha-without shown for the {MAX_ANNOTATORS_IN_MATRIX} most active of {len(active)} annotators")
-    annotators, per_annotator = _annotator_stats(table, level, scale, config.careless_margin, set(shown))
+    annotators, per_annotator = _annotator_stats(table, level, scale, config.careless_margin, set(shown), vocabulary.per_annotator)
     scored = [(s.agreement, s.items) for s in per_annotator if s.agreement is not None]
     weighted = sum(a * n for a, n in scored) / sum(n for _, n in scored) if scored else None
     labels, confused = _label_stats(table)
-    ties = _ties(items)
     nominal = level == "nominal"
     if export is None:
         questions = [QuestionAgreement(question, "label", level, True, len(items), items_multi, int(per_item_ratings.sum()),
-                                       len(table.annotators), _round(alpha), _round(percent), sum(r.gold is not None for r in items))]
+                                       len(table.annotators), _round(alpha), _round(percent), vocabulary.gold_items)]
     else:
         questions = [_question_summary(q, kind, None if kind not in JUDGED_LEVELS else _question_level(kind, config), q == question,
-                                       _question_view(dataset.records, q) if kind in JUDGED_LEVELS else [], config)
+                                       dataset, config, steps)
                      for q, kind in export.questions.items()]
     return AgreementResult(
-        layout=layout_of(dataset),
+        layout=_layout(export, vocabulary.formats),
         level=level,
         items=len(items),
         items_multi=items_multi,
@@ -447,7 +525,7 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig) -> AgreementRes
         labels=labels,
         confused_pairs=confused,
         disputed=_disputed(table, config.disputed_limit),
-        label_source="gold" if any(r.gold is not None for r in items) else "majority",
+        label_source="gold" if vocabulary.gold_items else "majority",
         ties=len(ties),
         tie_items=ties[:50],
         note=note,
@@ -475,7 +553,7 @@ NEED_OVERLAP = ("have at least two annotators label an overlapping sample (10-20
 def measure(ctx: AuditContext) -> AgreementResult | None:
     """None when no item carries two annotations on any question: there is nothing to agree on."""
     try:
-        result = measure_agreement(ctx.train.dataset, ctx.config.agreement)
+        result = measure_agreement(ctx.train.dataset, ctx.config.agreement, ctx.steps)
     except ValueError as exc:  # labels that do not fit the configured level of measurement
         raise ConfigError(f"agreement: {exc}") from exc
     if result is None or (result.items_multi == 0 and not any(q.items_multi for q in result.questions)):

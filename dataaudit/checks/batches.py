@@ -1,4 +1,10 @@
-"""Per-file (per-batch) breakdown when several files are audited as one dataset."""
+"""Per-file (per-batch) breakdown when several files are audited as one dataset.
+
+Per file by definition: each file's records, label shares and its own agreement are measured where the file
+lies (`map_partitions`, on Ray a task per file). Its repeats are read from the index's key groups (records
+in dataset order), which already join copies across files: the driver walks only the keys carried by
+several records.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from ..config import AgreementConfig
-from ..load.records import Dataset
+from ..engine.base import DataSteps, SerialSteps
+from ..index import TextIndex
+from ..load.records import Dataset, Record
 from .agreement import measure_agreement
 
 
@@ -22,32 +30,39 @@ class BatchSummary:
     cross_batch_duplicates: int  # of those, first seen in another file
 
 
-def measure_batches(dataset: Dataset, keys: list[str], agreement: AgreementConfig) -> list[BatchSummary]:
-    first_file: dict[str, str] = {}
+def file_batch(records: list[Record], agreement: AgreementConfig) -> tuple[str | None, int, Counter, float | None]:
+    """The map step, run where a file's records lie: its file, valid records, labels and its own alpha."""
+    labels = Counter(r.label for r in records if r.label is not None)
+    alpha = None
+    if any(r.annotations for r in records):
+        result = measure_agreement(Dataset(records[0].source, [], records, [], len(records), 0), agreement)
+        alpha = result.krippendorff_alpha if result else None
+    return (records[0].source if records else None), len(records), labels, alpha
+
+
+def measure_batches(index: TextIndex, agreement: AgreementConfig, steps: DataSteps | None = None) -> list[BatchSummary]:
+    dataset = index.dataset
     repeats: Counter = Counter()
     cross: Counter = Counter()
-    for record, key in zip(dataset.records, keys):
-        if not key:
-            continue
-        if key in first_file:
-            repeats[record.source] += 1
-            if first_file[key] != record.source:
-                cross[record.source] += 1
-        else:
-            first_file[key] = record.source
+    for positions in index.positions.values():
+        if len(positions) > 1:
+            first_file = dataset.records[positions[0]].source
+            for position in positions[1:]:
+                source = dataset.records[position].source
+                repeats[source] += 1
+                cross[source] += source != first_file
     invalid_by_file = Counter(e.source for e in dataset.errors if e.line > 0)
-    quick = replace(agreement, bootstrap_resamples=0)
+    per_file = {source: (valid, labels, alpha) for source, valid, labels, alpha
+                in (steps or SerialSteps()).map_partitions(dataset, file_batch, replace(agreement, bootstrap_resamples=0))
+                if source is not None}
     result = []
     for input_file in dataset.files:
-        records = [r for r in dataset.records if r.source == input_file.path]
-        labels = Counter(r.label for r in records if r.label is not None)
+        valid, labels, alpha = per_file.get(input_file.path, (0, Counter(), None))
         labelled = sum(labels.values())
-        sub = Dataset(dataset.name, [input_file], records, [], input_file.records, invalid_by_file[input_file.path])
-        agreement_result = measure_agreement(sub, quick) if any(r.annotations for r in records) else None
         result.append(BatchSummary(
-            file=input_file.path, records=input_file.records, valid=len(records), invalid=invalid_by_file[input_file.path],
-            krippendorff_alpha=agreement_result.krippendorff_alpha if agreement_result else None,
+            file=input_file.path, records=input_file.records, valid=valid, invalid=invalid_by_file[input_file.path],
+            krippendorff_alpha=alpha,
             label_shares={k: round(v / labelled, 4) for k, v in sorted(labels.items())} if labelled else {},
-            duplicate_share=round(repeats[input_file.path] / len(records), 4) if records else 0.0,
+            duplicate_share=round(repeats[input_file.path] / valid, 4) if valid else 0.0,
             cross_batch_duplicates=cross[input_file.path]))
     return result

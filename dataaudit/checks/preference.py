@@ -5,17 +5,28 @@ the duplicate check's normalisation teaches nothing; the same prompt with A over
 another is a conflict, like one input with two labels (unpaired `unpaired_preference` records conflict the
 same way when one prompt + completion is marked both desirable and undesirable); and when chosen is longer
 than rejected in most pairs, a trainer learns that longer wins. Lengths are in characters.
+
+The per-record work (normalising each response, comparing, measuring) runs on the engine's steps, per input
+file where it lies (`map_records`); a pair's two normalised responses come back as one 16-byte digest of
+the two in sorted order, and which of them was chosen. The driver joins the pairs on their prompt, the
+index's key (computed by the engine that built the index), so a conflict whose rows lie in different files
+is found as in one file; it holds one key and one digest per pair.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from ..config import DuplicatesConfig
 from ..excerpt import plain_excerpt as excerpt
+from ..load.records import Record
 from ..normalize import normalize_text
 from .base import AuditContext, Check, Finding, Status
 
 MAX_LISTED = 200
+PREFERENCE_FORMATS = ("preference", "unpaired_preference")
 
 
 @dataclass
@@ -37,48 +48,92 @@ class PreferenceResult:
     mean_length_ratio: float | None  # mean of len(chosen) / len(rejected) over pairs with a non-empty rejected
 
 
+class PairFacts(NamedTuple):
+    """A preference record's part of the figures: its responses as digests of their normalised text."""
+
+    identical: bool  # chosen equals rejected after normalisation: the other fields are not read
+    responses: bytes  # digest of the two normalised responses in sorted order: A over B and B over A share it
+    chosen_first: bool  # normalised chosen sorts before rejected: which direction this pair is
+    chosen_longer: bool
+    length_ratio: float | None  # len(chosen) / len(rejected), None when rejected is empty
+
+
+class MarkedFacts(NamedTuple):
+    """An unpaired preference record's part: its completion as a digest of its normalised text, and its mark."""
+
+    completion: bytes
+    desirable: bool
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _pair_digest(first: str, second: str) -> bytes:
+    return _digest(f"{len(first)}:{first}{second}")  # the length keeps ("ab", "c") apart from ("a", "bc")
+
+
+def preference_facts(records: list[Record], norm: DuplicatesConfig) -> list[PairFacts | MarkedFacts | None]:
+    """The map step, one value per record (None for other formats), run where its file lies."""
+    facts: list[PairFacts | MarkedFacts | None] = []
+    for record in records:
+        if record.format == "unpaired_preference":
+            facts.append(MarkedFacts(_digest(normalize_text(record.target or "", norm)), bool(record.desirable)))
+            continue
+        if record.format != "preference":
+            facts.append(None)
+            continue
+        chosen, rejected = normalize_text(record.target or "", norm), normalize_text(record.rejected or "", norm)
+        if chosen == rejected:
+            facts.append(PairFacts(True, b"", False, False, None))
+            continue
+        chosen_length, rejected_length = len(record.target or ""), len(record.rejected or "")
+        chosen_first = chosen < rejected
+        facts.append(PairFacts(False, _pair_digest(chosen, rejected) if chosen_first else _pair_digest(rejected, chosen), chosen_first,
+                               chosen_length > rejected_length, chosen_length / rejected_length if rejected_length else None))
+    return facts
+
+
 def measure(ctx: AuditContext) -> PreferenceResult | None:
     index = ctx.train
-    paired = [i for i, r in enumerate(index.records) if r.format == "preference"]
-    unpaired = [i for i, r in enumerate(index.records) if r.format == "unpaired_preference"]
-    if not paired and not unpaired:
+    # A dataset without preference records, the usual case, starts no per-file pass.
+    if not any(r.format in PREFERENCE_FORMATS for r in index.records):
         return None
-    norm = ctx.config.duplicates
-
-    def key(text: str | None) -> str:
-        return normalize_text(text or "", norm)
-
+    facts = ctx.steps.map_records(index.dataset, preference_facts, ctx.config.duplicates)
+    pairs = unpaired = 0
     identical: list[int] = []
-    directed: dict[tuple[str, str, str], list[int]] = {}
+    directed: dict[tuple[str, bytes, bool], list[int]] = {}  # (prompt, responses, chosen_first) -> lines
+    marked: dict[tuple[str, bytes], dict[bool, list[int]]] = {}
     longer = 0
     ratios: list[float] = []
-    for i in paired:
-        record = index.records[i]
-        chosen, rejected = key(record.target), key(record.rejected)
-        if chosen == rejected:
-            identical.append(record.line)
+    for i, fact in enumerate(facts):
+        if fact is None:
             continue
-        directed.setdefault((index.keys[i], chosen, rejected), []).append(record.line)
-        chosen_length, rejected_length = len(record.target or ""), len(record.rejected or "")
-        longer += chosen_length > rejected_length
-        if rejected_length:
-            ratios.append(chosen_length / rejected_length)
+        line = index.records[i].line
+        if isinstance(fact, MarkedFacts):
+            unpaired += 1
+            marked.setdefault((index.keys[i], fact.completion), {}).setdefault(fact.desirable, []).append(line)
+            continue
+        pairs += 1
+        if fact.identical:
+            identical.append(line)
+            continue
+        directed.setdefault((index.keys[i], fact.responses, fact.chosen_first), []).append(line)
+        longer += fact.chosen_longer
+        if fact.length_ratio is not None:
+            ratios.append(fact.length_ratio)
     groups: list[tuple[list[int], str]] = []
-    for (prompt, chosen, rejected), lines in directed.items():
-        if chosen < rejected and (prompt, rejected, chosen) in directed:
-            groups.append((sorted(lines + directed[(prompt, rejected, chosen)]), prompt))
-    marked: dict[tuple[str, str], dict[bool, list[int]]] = {}
-    for i in unpaired:
-        record = index.records[i]
-        marked.setdefault((index.keys[i], key(record.target)), {}).setdefault(bool(record.desirable), []).append(record.line)
+    for (prompt, responses, chosen_first), lines in directed.items():
+        if chosen_first and (prompt, responses, False) in directed:
+            groups.append((sorted(lines + directed[(prompt, responses, False)]), prompt))
     for (prompt, _), by_mark in marked.items():
         if len(by_mark) == 2:
             groups.append((sorted(by_mark[True] + by_mark[False]), prompt))
     groups.sort(key=lambda g: g[0][0])
-    compared = len(paired) - len(identical)
+    compared = pairs - len(identical)
     return PreferenceResult(
-        pairs=len(paired),
-        unpaired=len(unpaired),
+        pairs=pairs,
+        unpaired=unpaired,
         identical_pairs=identical[:MAX_LISTED],
         identical_count=len(identical),
         contradictions=[lines for lines, _ in groups[:MAX_LISTED]],
