@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from . import __version__
 from .checks import AuditContext, Check, Finding, RunStatus, all_checks
 from .checks.base import NEED_MISSING
-from .checks.batches import measure_batches
+from .checks.batches import items_span_files, measure_batches
 from .config import Config, load_config
 from .decide.verdict import decide
 from .engine import make_engine
@@ -191,7 +191,12 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
                         if run.status == RunStatus.RAN and by_id[name].reusable})
     start = time.perf_counter()
     verdict = decide(findings, config.conditions.skip)
-    per_file = measure_batches(ctx.train, config.agreement, ctx.steps) if len(dataset.files) > 1 else []
+    per_file = []
+    if len(dataset.files) > 1 and items_span_files(dataset):
+        warnings.append("no per-file breakdown: items are rated across files (one file per annotator?), so no file "
+                        "holds whole items; agreement is measured over all files together")
+    elif len(dataset.files) > 1:
+        per_file = measure_batches(ctx.train, config.agreement, ctx.steps)
 
     inputs = _inputs("train", dataset)
     if production_data:

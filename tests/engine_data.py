@@ -209,32 +209,37 @@ def keys_and_process(keys: list[str]) -> tuple[int, int]:
     return os.getpid(), len(keys)
 
 
-def annotation_shards(folder: Path) -> Path:
+def annotation_shards(folder: Path, spanning: bool = True) -> Path:
     """Three files of long-layout ratings (one row per item, annotator and label; config ANNOTATION_CONFIG):
-    items rated inside one file, items whose ratings are split between the first two files (the same item id
-    in both), gold on some items, ties, a careless annotator, and item texts repeated in another file."""
+    items rated inside one file, with `spanning` items whose ratings are split between the first two files
+    (the same item id in both: one item across files), gold on some items, ties, a careless annotator, and
+    item texts repeated in another file under other ids."""
     import random
 
     rng = random.Random(23)
     labels = ["billing", "account", "shipping"]
 
-    def rows(prefix: str, count: int, annotators: list[str], gold_every: int = 0) -> list[dict]:
+    def rows(prefix: str, count: int, annotators: list[str], gold_every: int = 0, text_prefix: str = "") -> list[dict]:
         out = []
         for n in range(count):
             truth = labels[n % 3]
             for annotator in annotators:
                 careless = annotator == "ann_d"
                 label = rng.choice(labels) if careless or rng.random() < 0.15 else truth
-                row = {"item": f"{prefix}{n}", "annotator": annotator, "label": label, "text": f"ticket {prefix}{n} about {truth}"}
+                row = {"item": f"{prefix}{n}", "annotator": annotator, "label": label,
+                       "text": f"ticket {text_prefix or prefix}{n} about {truth}"}
                 if gold_every and n % gold_every == 0:
                     row["gold"] = truth
                 out.append(row)
         return out
 
     folder.mkdir(parents=True, exist_ok=True)
-    write_jsonl(folder / "ann_0.jsonl", rows("a", 40, ["ann_a", "ann_b", "ann_d"], gold_every=5) + rows("span", 15, ["ann_a", "ann_b"]))
-    write_jsonl(folder / "ann_1.jsonl", rows("span", 15, ["ann_c", "ann_d"]) + rows("b", 40, ["ann_b", "ann_c"]))
-    pd.DataFrame(rows("c", 30, ["ann_a", "ann_c", "ann_d"]) + rows("a", 6, ["ann_b", "ann_c"])).to_csv(folder / "ann_2.csv", index=False)
+    first_half = rows("span", 15, ["ann_a", "ann_b"]) if spanning else []
+    second_half = rows("span", 15, ["ann_c", "ann_d"]) if spanning else []
+    write_jsonl(folder / "ann_0.jsonl", rows("a", 40, ["ann_a", "ann_b", "ann_d"], gold_every=5) + first_half)
+    write_jsonl(folder / "ann_1.jsonl", second_half + rows("b", 40, ["ann_b", "ann_c"]))
+    pd.DataFrame(rows("c", 30, ["ann_a", "ann_c", "ann_d"]) + rows("again", 6, ["ann_b", "ann_c"], text_prefix="a")).to_csv(
+        folder / "ann_2.csv", index=False)
     return folder
 
 

@@ -293,3 +293,33 @@ def test_flagging_weighs_annotators_by_items(tmp_path):
     flagged = sorted(a.annotator for a in result.per_annotator if a.flagged)
     assert flagged == ["bad", "few"]
     assert [a.annotator for a in result.annotators if a.flagged] == [a.annotator for a in result.per_annotator if a.flagged]
+
+
+def test_one_file_per_annotator_is_one_set_of_items_as_in_a_single_file(tmp_path):
+    # The long layout groups an item's rows across the files audited together: three annotators' files give
+    # the figures of the same rows in one file, not 3 x 40 one-rating items (and no "duplicates").
+    import csv
+    import random
+
+    rng = random.Random(5)
+    truth = {f"i{n}": "abc"[n % 3] for n in range(40)}
+    rows = {name: [(item, f"text {item}", name, label if rng.random() < 0.8 else rng.choice("abc")) for item, label in truth.items()]
+            for name in ("ann1", "ann2", "ann3")}
+    for name, own in [*rows.items(), ("all", [row for own in rows.values() for row in own])]:
+        with open(tmp_path / f"{name}.csv", "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows([("item_id", "text", "annotator", "label"), *own])
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"))
+    split = load_dataset([tmp_path / f"{name}.csv" for name in rows], config)
+    together = measure_agreement(load_dataset(tmp_path / "all.csv", config), config.agreement)
+    apart = measure_agreement(split, config.agreement)
+    assert (apart.items, apart.items_multi) == (40, 40) and apart.krippendorff_alpha == together.krippendorff_alpha
+    first = split.records[0]
+    assert (first.source, first.line, first.lines) == (str(tmp_path / "ann1.csv"), 1, (1,))
+    assert [(a.annotator, a.source, a.line) for a in first.annotations] == [
+        ("ann1", "", 1), ("ann2", str(tmp_path / "ann2.csv"), 1), ("ann3", str(tmp_path / "ann3.csv"), 1)]
+
+    with open(tmp_path / "again.csv", "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("item_id", "text", "annotator", "label"), ("i0", "text i0", "ann1", "b")])
+    twice = load_dataset([tmp_path / "ann1.csv", tmp_path / "again.csv"], config)
+    assert [(e.source, e.line, e.message) for e in twice.errors] == [
+        (str(tmp_path / "again.csv"), 1, f"annotator 'ann1' labelled item 'i0' twice ({tmp_path / 'ann1.csv'} line 1 and here)")]

@@ -212,7 +212,7 @@ def test_agreement_preference_and_batches_run_their_per_file_work_through_the_en
             ran.append(args[0].__name__ if fn.__name__ == "_per_record" else fn.__name__)
             return super().map_partitions(dataset, fn, *args)
 
-    ratings = annotation_shards(tmp_path / "ratings")
+    ratings = annotation_shards(tmp_path / "ratings", spanning=False)
     config = config_from_dict(ANNOTATION_CONFIG)
     report = audit(ratings, config, embed=False, engine=Recording())
     dataset = load_dataset(sorted(str(p) for p in ratings.iterdir()), config)

@@ -358,14 +358,12 @@ def audited_on_both_engines(cluster, monkeypatch, folder, config):
 
 
 def test_agreement_and_batches_run_their_per_file_work_in_tasks_and_give_the_local_results(cluster, tmp_path, monkeypatch):
-    """Long-layout ratings in three files, some items' ratings split between two files (the loader makes an
-    item of each file's rows, on both engines alike): the agreement result and the per-file breakdown equal
-    the local engine's, every figure, and their per-record work ran in Ray tasks."""
-    folder = annotation_shards(tmp_path / "ratings")
+    """Long-layout ratings in three files: the agreement result and the per-file breakdown equal the local
+    engine's, every figure, and their per-record work ran in Ray tasks. With some items' ratings split between
+    two files (one item across files, read in one task on both engines) the item is whole on both engines
+    and neither gives a per-file breakdown."""
     config = config_from_dict(ANNOTATION_CONFIG)
-    local, remote, mapped = audited_on_both_engines(cluster, monkeypatch, folder, config)
-    by_file = {p.name: {r["item"] for r in map(json.loads, p.read_text().splitlines())} for p in folder.glob("*.jsonl")}
-    assert by_file["ann_0.jsonl"] & by_file["ann_1.jsonl"]  # item ids rated in both files
+    local, remote, mapped = audited_on_both_engines(cluster, monkeypatch, annotation_shards(tmp_path / "whole", spanning=False), config)
     assert remote.checks["agreement"] == local.checks["agreement"]
     assert local.checks["agreement"].krippendorff_alpha is not None and local.checks["agreement"].ties > 0
     assert [a.annotator for a in local.checks["agreement"].annotators if a.flagged] == ["ann_d"]
@@ -374,6 +372,15 @@ def test_agreement_and_batches_run_their_per_file_work_in_tasks_and_give_the_loc
     assert sum(f.cross_batch_duplicates for f in local.per_file) > 0
     assert_same(local.to_dict(), remote.to_dict())
     assert {"rating_vocabulary", "coded_items", "file_batch"} <= set(mapped)
+
+    folder = annotation_shards(tmp_path / "spanning")
+    local, remote, _ = audited_on_both_engines(cluster, monkeypatch, folder, config)
+    by_file = {p.name: {r["item"] for r in map(json.loads, p.read_text().splitlines())} for p in folder.glob("*.jsonl")}
+    assert by_file["ann_0.jsonl"] & by_file["ann_1.jsonl"]  # item ids rated in both files
+    assert remote.checks["agreement"] == local.checks["agreement"]
+    assert local.checks["agreement"].items == 40 + 15 + 40 + 30 + 6  # each spanning item once
+    assert remote.per_file == local.per_file == [] and remote.warnings == local.warnings
+    assert_same(local.to_dict(), remote.to_dict())
 
 
 def test_preference_conflicts_across_files_are_found_in_tasks_as_locally(cluster, tmp_path, monkeypatch):

@@ -30,6 +30,12 @@ class BatchSummary:
     cross_batch_duplicates: int  # of those, first seen in another file
 
 
+def items_span_files(dataset: Dataset) -> bool:
+    """Whether some item holds ratings read from another file than its own (a long layout, one file per
+    annotator): per-file figures would then split items."""
+    return any(a.source for record in dataset.records for a in record.annotations)
+
+
 def file_batch(records: list[Record], agreement: AgreementConfig) -> tuple[str | None, int, Counter, float | None]:
     """The map step, run where a file's records lie: its file, valid records, labels and its own alpha."""
     labels = Counter(r.label for r in records if r.label is not None)

@@ -264,12 +264,15 @@ def read_file(location: str, config, role: str) -> Dataset:
     return renamed(dataset, str(local), location)
 
 
-def read_together(files: list[str]) -> bool:
-    """Whether local files are one annotation tool's export in several files: its questions, headline and
-    counts are decided over all of them, so they are read in one pass (a URI export is read file by file)."""
+def read_together(files: list[str], config, role: str) -> bool:
+    """Whether local files must be read in one pass: one annotation tool's export in several files (its
+    questions, headline and counts are decided over all of them), or a long annotation layout, whose items
+    are grouped by id across files (one file per annotator is common). A URI input is read file by file."""
+    if len(files) < 2 or any(is_uri(f) for f in files):
+        return False
     from ..load.annotation_tools import detect_export
 
-    return len(files) > 1 and not any(is_uri(f) for f in files) and detect_export(Path(files[0])) is not None
+    return detect_export(Path(files[0])) is not None or bool(config.fields.annotator and role == "train")
 
 
 def renamed(dataset: Dataset, old: str, new: str) -> Dataset:

@@ -170,9 +170,10 @@ class RayEngine(DataSteps):
             raise InputError("no input files given")
         task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_read_file)
 
-        # An annotation tool's export decides its questions and headline over all its files, so its files are
-        # read in one task, as the local engine reads them; any other input is one task per file.
-        groups = [files] if read_together(files) else [[f] for f in files]
+        # An annotation tool's export decides its questions and headline over all its files, and a long layout
+        # groups an item's rows across files, so such files are read in one task, as the local engine reads
+        # them; any other input is one task per file.
+        groups = [files] if read_together(files, config, role) else [[f] for f in files]
 
         def run():
             config_ref = self.ray.put(config)

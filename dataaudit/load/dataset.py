@@ -109,12 +109,14 @@ def majority_label(annotations: list[Annotation] | tuple[Annotation, ...]) -> st
     return sorted(label for label, n in counts.items() if n == top)[0]
 
 
-def _group_long_rows(source: str, rows: list[tuple[int, dict]], config: Config, errors: list[RecordError]) -> tuple[list[Record], int]:
-    """Long layout: one row per (item, annotator, label); rows sharing an item id make one Record."""
+def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: list[RecordError]) -> tuple[list[Record], int]:
+    """Long layout: one row per (item, annotator, label); rows sharing an item id make one Record, across the
+    files audited together (a common layout is one file per annotator). The Record is named by the item's
+    first row; each annotation keeps its own file and line."""
     f = config.fields
     items: dict[str, dict] = {}
     invalid = 0
-    for line, obj in rows:
+    for source, line, obj in rows:
         try:
             for key in (f.id, f.annotator, f.label):
                 if is_missing(obj.get(key)):
@@ -129,14 +131,17 @@ def _group_long_rows(source: str, rows: list[tuple[int, dict]], config: Config, 
             errors.append(RecordError(source, line, exc.field, exc.message))
             invalid += 1
             continue
-        item = items.setdefault(item_id, {"lines": [], "annotations": {}, "text": "", "gold": None})
+        item = items.setdefault(item_id, {"source": source, "lines": [], "annotations": {}, "text": "", "gold": None})
         if annotator in item["annotations"]:
-            first_line = item["annotations"][annotator].line
-            errors.append(RecordError(source, line, f.annotator, f"annotator {annotator!r} labelled item {item_id!r} twice (lines {first_line} and {line})"))
+            first = item["annotations"][annotator]
+            first_source = first.source or item["source"]
+            where = f"lines {first.line} and {line}" if first_source == source else f"{first_source} line {first.line} and here"
+            errors.append(RecordError(source, line, f.annotator, f"annotator {annotator!r} labelled item {item_id!r} twice ({where})"))
             invalid += 1
             continue
-        item["annotations"][annotator] = Annotation(annotator, label, line)
-        item["lines"].append(line)
+        item["annotations"][annotator] = Annotation(annotator, label, line, source="" if source == item["source"] else source)
+        if source == item["source"]:
+            item["lines"].append(line)
         if not item["text"] and text:
             item["text"] = text
         if gold is not None:
@@ -146,7 +151,7 @@ def _group_long_rows(source: str, rows: list[tuple[int, dict]], config: Config, 
         annotations = tuple(item["annotations"].values())
         label = item["gold"] if item["gold"] is not None else majority_label(annotations)
         text, cut = cap(item["text"])
-        records.append(Record(source, item["lines"][0], "annotation_long", text, None, label, item_id,
+        records.append(Record(item["source"], item["lines"][0], "annotation_long", text, None, label, item_id,
                               annotations, item["gold"], tuple(item["lines"]), truncated=cut))
     return records, invalid
 
@@ -174,12 +179,12 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
     records: list[Record] = []
     errors: list[RecordError] = []
     total = invalid = blank = 0
+    long_rows: list[tuple[str, int, dict]] = []
     for path in path_list:
         counters: Counter = Counter()
         digest, rows = read_rows(path, counters)
         source = str(path)
         file_rows = 0
-        long_rows: list[tuple[int, dict]] = []
         for row in rows:
             if row.error is not None:
                 errors.append(row.error)
@@ -190,7 +195,7 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
             file_rows += 1
             if config.fields.annotator and role == "train":
                 if isinstance(row.data, dict):
-                    long_rows.append((row.line, row.data))
+                    long_rows.append((source, row.line, row.data))
                 else:
                     errors.append(RecordError(source, row.line, "(record)", f"expected an object, got {json_type(row.data)}"))
                     invalid += 1
@@ -200,13 +205,13 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
             except Invalid as exc:
                 errors.append(RecordError(source, row.line, exc.field, exc.message))
                 invalid += 1
-        if long_rows:
-            grouped, bad = _group_long_rows(source, long_rows, config, errors)
-            records.extend(grouped)
-            invalid += bad
         total += file_rows
         blank += counters["blank"]
         files.append(InputFile(source, digest, file_rows))
+    if long_rows:
+        grouped, bad = _group_long_rows(long_rows, config, errors)
+        records.extend(grouped)
+        invalid += bad
     dataset_name = name or config.dataset_name or (path_list[0].stem if len(path_list) == 1 else path_list[0].parent.name or path_list[0].stem)
     errors.sort(key=lambda e: (e.source, e.line))
     return Dataset(dataset_name, files, records, errors, total, invalid, blank)

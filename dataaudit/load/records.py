@@ -15,6 +15,7 @@ class Annotation:
     lead_time: float | None = None  # seconds the annotator spent, where the tool records it
     created_at: str = ""  # ISO 8601, where the tool records it
     is_gold: bool = False  # a reference answer (Label Studio ground truth), not one annotator's rating
+    source: str = ""  # the file it was read from, where not its record's (a long layout's item rated across files)
 
 
 @dataclass(frozen=True)
