@@ -246,7 +246,7 @@ class Config:
 
 # Values that are shares, similarities or alphas live in [0, 1]; counts are never negative; these must be >= 1.
 _UNIT_INTERVAL_WORDS = ("share", "alpha", "cosine", "margin", "lexical_ratio", "min_share_ratio", "drop", "shift")
-_AT_LEAST_ONE = {"batch_size", "neighbours", "own_mix_neighbours", "examples_per_scenario", "max_scenarios", "max_groups_listed", "disputed_limit",
+_AT_LEAST_ONE = {"batch_size", "neighbours", "own_mix_neighbours", "own_mix_local_neighbours", "examples_per_scenario", "max_scenarios", "max_groups_listed", "disputed_limit",
                  "plateau_iterations", "payback_months", "epochs", "min_label_count", "context_limit", "few_shot_examples"}
 _AT_LEAST_ONE_FLOAT = {"warn_imbalance_ratio"}
 

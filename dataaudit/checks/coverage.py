@@ -16,6 +16,9 @@ shift, chosen on the battery in benchmarks/coverage_validity.py (CLINC150, Banki
    into `score`: higher is better covered. With labels, the percentile of the top label probability of the
    label-noise check's linear discriminant (dataaudit/discriminant.py; production under the all-training
    model, the reference out-of-fold) is added at `classifier_weight` (0.25, chosen on the battery).
+   The own-mix density ratio over few neighbours (`own_mix_local_neighbours`, 15) is added at
+   `own_mix_local_weight` (0.25, chosen on the battery): a rare new topic fills its own small
+   neighbourhood, while over 150 neighbours its trained sibling's rows outweigh it.
 3. The covered share by best-bin estimation (Garg et al. 2021) on a training-only signal, the mean cosine to the
    10 nearest training inputs: the smallest upper-bounded ratio of production to training mass above a
    threshold that keeps at least half of training. Not on `score`: the density ratio's training reference
@@ -68,6 +71,8 @@ class CoverageConfig:
     neighbours: int = 50  # k of the density signal; at k = 10 CLINC150's same-sitting rows bias it
     own_mix_neighbours: int = 150  # k of the second density signal, training in its own label mix (not the EM's)
     classifier_weight: float = 0.25  # weight of the linear discriminant's top-probability percentile in the score (0: off)
+    own_mix_local_neighbours: int = 15  # k of the third density signal, training in its own mix over few neighbours (rare new topics)
+    own_mix_local_weight: float = 0.25  # its weight in the score (0: off)
     label_neighbours: int = 20  # k of the kNN label posteriors used to estimate production's label mix
     label_mix_passes: int = 2  # EM passes; from the second on, only inputs that look covered count
     reference_sample: int = 4000  # training inputs scored as the reference (seeded, in production's label mix); all are neighbours
