@@ -428,18 +428,13 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
         score_production = _combined(weighted_percentile(nearest_train, reference_weights, nearest_production),
                                      weighted_percentile(density_train, reference_weights, density_production),
                                      weighted_percentile(own_train, reference_weights, own_production))
-        if classifier is not None:
-            top_train, top_production = classifier
-            score_train = score_train + config.classifier_weight * np.log(
-                weighted_percentile(top_train, reference_weights, top_train) + LOG_FLOOR)
-            score_production = score_production + config.classifier_weight * np.log(
-                weighted_percentile(top_train, reference_weights, top_production) + LOG_FLOOR)
-        if local is not None:
-            local_train, local_production = local
-            score_train = score_train + config.own_mix_local_weight * np.log(
-                weighted_percentile(local_train, reference_weights, local_train) + LOG_FLOOR)
-            score_production = score_production + config.own_mix_local_weight * np.log(
-                weighted_percentile(local_train, reference_weights, local_production) + LOG_FLOOR)
+        # The weighted terms, each its values' percentile among the reference's, in log as _combined's are.
+        for weight, term in ((config.classifier_weight, classifier), (config.own_mix_local_weight, local)):
+            if term is not None:
+                term_train, term_production = term
+                score_train = score_train + weight * np.log(weighted_percentile(term_train, reference_weights, term_train) + LOG_FLOOR)
+                score_production = score_production + weight * np.log(
+                    weighted_percentile(term_train, reference_weights, term_production) + LOG_FLOOR)
         share = best_bin_share(share_train, reference_weights, share_production, production_counts)
         probability = covered_probability(score_train, reference_weights, score_production, production_counts, share)
         covered = probability >= 0.5 if 1.0 - share >= config.min_gap_share else np.ones(len(production_vectors), dtype=bool)
