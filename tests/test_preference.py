@@ -82,3 +82,19 @@ def test_no_preference_records_means_no_result(tmp_path):
 
 def test_registered_after_duplicates():
     assert CHECK in all_checks() and CHECK.order == 55 and CHECK.config_section == ("preference", PreferenceConfig)
+
+
+def test_contradictions_across_files_name_each_lines_file(tmp_path):
+    from tests.engine_data import preference_shards
+
+    folder = preference_shards(tmp_path / "pairs")
+    files = sorted(str(p) for p in folder.iterdir())
+    config = Config(task_type="generation")
+    ds = load_dataset(files, config)
+    result = CHECK.measure(AuditContext(config=config, train=build_index("train", ds, lambda t: normalize_text(t, config.duplicates))))
+    places = [list(zip(f, lines)) for f, lines in zip(result.contradiction_files, result.contradictions)]
+    # pairs 3-5 of pref_0 are reversed on lines 11-13 of pref_1 (pair 4 also repeated as is on line 14); the
+    # unpaired "Greet me" / "Hello!" is desirable in pref_2 and not in pref_3.
+    assert places == [[(files[0], 4), (files[1], 11)], [(files[0], 5), (files[1], 12), (files[1], 14)],
+                      [(files[0], 6), (files[1], 13)], [(files[2], 1), (files[3], 1)]]
+    assert result.identical_files == [files[0]] and result.identical_pairs == [21]

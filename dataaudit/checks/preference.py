@@ -16,7 +16,7 @@ is found as in one file; it holds one key and one digest per pair.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..config import DuplicatesConfig
@@ -46,6 +46,9 @@ class PreferenceResult:
     contradiction_records: int
     chosen_longer_share: float | None  # share of pairs whose chosen has more characters than rejected
     mean_length_ratio: float | None  # mean of len(chosen) / len(rejected) over pairs with a non-empty rejected
+    # The file of each line above, in the same order: a group's records may lie in several files.
+    identical_files: list[str] = field(default_factory=list)
+    contradiction_files: list[list[str]] = field(default_factory=list)
 
 
 class PairFacts(NamedTuple):
@@ -101,24 +104,23 @@ def measure(ctx: AuditContext) -> PreferenceResult | None:
         return None
     facts = ctx.steps.map_records(index.dataset, preference_facts, ctx.config.duplicates)
     pairs = unpaired = 0
-    identical: list[int] = []
-    directed: dict[tuple[str, bytes, bool], list[int]] = {}  # (prompt, responses, chosen_first) -> lines
+    identical: list[int] = []  # record positions, in dataset order (file, then line), as every list below
+    directed: dict[tuple[str, bytes, bool], list[int]] = {}  # (prompt, responses, chosen_first) -> positions
     marked: dict[tuple[str, bytes], dict[bool, list[int]]] = {}
     longer = 0
     ratios: list[float] = []
     for i, fact in enumerate(facts):
         if fact is None:
             continue
-        line = index.records[i].line
         if isinstance(fact, MarkedFacts):
             unpaired += 1
-            marked.setdefault((index.keys[i], fact.completion), {}).setdefault(fact.desirable, []).append(line)
+            marked.setdefault((index.keys[i], fact.completion), {}).setdefault(fact.desirable, []).append(i)
             continue
         pairs += 1
         if fact.identical:
-            identical.append(line)
+            identical.append(i)
             continue
-        directed.setdefault((index.keys[i], fact.responses, fact.chosen_first), []).append(line)
+        directed.setdefault((index.keys[i], fact.responses, fact.chosen_first), []).append(i)
         longer += fact.chosen_longer
         if fact.length_ratio is not None:
             ratios.append(fact.length_ratio)
@@ -131,16 +133,19 @@ def measure(ctx: AuditContext) -> PreferenceResult | None:
             groups.append((sorted(by_mark[True] + by_mark[False]), prompt))
     groups.sort(key=lambda g: g[0][0])
     compared = pairs - len(identical)
+    records = index.records
     return PreferenceResult(
         pairs=pairs,
         unpaired=unpaired,
-        identical_pairs=identical[:MAX_LISTED],
+        identical_pairs=[records[i].line for i in identical[:MAX_LISTED]],
         identical_count=len(identical),
-        contradictions=[lines for lines, _ in groups[:MAX_LISTED]],
+        contradictions=[[records[i].line for i in group] for group, _ in groups[:MAX_LISTED]],
         contradiction_examples=[excerpt(prompt) for _, prompt in groups[:MAX_LISTED]],
         contradiction_records=sum(len(lines) for lines, _ in groups),
         chosen_longer_share=round(longer / compared, 4) if compared else None,
         mean_length_ratio=round(sum(ratios) / len(ratios), 4) if ratios else None,
+        identical_files=[records[i].source for i in identical[:MAX_LISTED]],
+        contradiction_files=[[records[i].source for i in group] for group, _ in groups[:MAX_LISTED]],
     )
 
 
