@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from importlib import import_module
 from typing import Callable
 
 DEFAULT_LIMIT = 160
@@ -34,7 +35,7 @@ def register_masker(masker: Callable[[str], str]) -> None:
 def mask(text: str) -> str:
     global _scanners_loaded
     if not _scanners_loaded:  # late: the scanners import this module to register themselves
-        from .scan import pii  # noqa: F401  - registers the personal-data and secrets masker
+        import_module(".scan.pii", __package__)  # imported for its effect: it registers the personal-data masker
 
         _scanners_loaded = True
     for masker in _maskers:
