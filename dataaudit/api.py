@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -130,16 +131,24 @@ def _result_cache(config: Config, dataset: Dataset, production: Dataset | None, 
 
 
 def require_rows(role: str, dataset: Dataset) -> Dataset:
-    """The dataset, or an InputError when its files held no row at all (empty, header-only, UTF-16, binary).
+    """The dataset, or an InputError when its files held no usable record: no row at all (empty, header-only,
+    UTF-16, binary), or rows of which none is valid (a misnamed --text-field, an export of the wrong kind).
 
-    Nothing can be measured then, and a scheduled check must see a broken export (exit 2), not a verdict on
-    data (exit 1). A file that is unreadable beside readable ones stays a format error in the report.
+    Nothing can be measured then, and a scheduled check must see a broken export or a wrong flag (exit 2),
+    not a verdict on data (exit 1). Unreadable files or rows beside usable ones stay format errors in the report.
     """
-    if dataset.total:
+    if dataset.records:
         return dataset
-    why = {error.source: error.message for error in dataset.errors if error.line == 0}
-    files = ", ".join(f"{file.path} ({why[file.path]})" if file.path in why else file.path for file in dataset.files)
-    raise InputError(f"{files or dataset.name}: nothing to audit, no {role} record could be read (fix or export it again)")
+    if not dataset.total:
+        why = {error.source: error.message for error in dataset.errors if error.line == 0}
+        files = ", ".join(f"{file.path} ({why[file.path]})" if file.path in why else file.path for file in dataset.files)
+        raise InputError(f"{files or dataset.name}: nothing to audit, no {role} record could be read (fix or export it again)")
+    reasons = Counter((error.field, error.message) for error in dataset.errors if error.line > 0)
+    first = next((error for error in dataset.errors if error.line > 0), None)
+    commonest = "; ".join(f"{count} x {field}: {message}" for (field, message), count in reasons.most_common(2)) or "no row made a record"
+    where = f"{first.source} line {first.line}" if first else ", ".join(f.path for f in dataset.files)
+    raise InputError(f"{where}: none of the {dataset.total} {role} records is valid ({commonest}); fix the export or name "
+                     "its fields (--text-field, --label-field, or [fields] in the config)")
 
 
 def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history, fail_on_regression) -> Report:

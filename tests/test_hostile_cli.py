@@ -214,3 +214,11 @@ def test_a_dataset_handed_in_with_no_record_is_audited_not_refused():
 
     report = audit(Dataset("project 7", [], [], [], total=0, invalid=0), Config(), embed=False)
     assert report.verdict.status.value == "not_ready" and report.checks["format"].records == 0
+
+
+def test_rows_of_which_none_is_valid_exit_2_with_the_commonest_reason_and_what_to_do(tmp_path, capsys):
+    path = write_jsonl(tmp_path / "t.jsonl", [{"body": f"order {i} arrived broken", "label": "returns"} for i in range(30)])
+    assert main(["audit", str(path), "--text-field", "text", "--no-embeddings", "--format", "terminal"]) == 2
+    _one_error_line(capsys.readouterr().err, f"{path} line 1", "none of the 30 training records is valid", "30 x text: missing",
+                    "--text-field")
+    assert main(["audit", str(path), "--text-field", "body", "--no-embeddings", "--format", "terminal"]) in (0, 1, 3)
