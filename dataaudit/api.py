@@ -130,13 +130,18 @@ def _result_cache(config: Config, dataset: Dataset, production: Dataset | None, 
     return ResultCache(folder), key
 
 
-def require_rows(role: str, dataset: Dataset) -> Dataset:
+def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> Dataset:
     """The dataset, or an InputError when its files held no usable record: no row at all (empty, header-only,
-    UTF-16, binary), or rows of which none is valid (a misnamed --text-field, an export of the wrong kind).
+    UTF-16, binary), or rows of which none is valid (a misnamed --text-field, an export of the wrong kind), or
+    annotator columns (config) of which none holds a label.
 
     Nothing can be measured then, and a scheduled check must see a broken export or a wrong flag (exit 2),
     not a verdict on data (exit 1). Unreadable files or rows beside usable ones stay format errors in the report.
     """
+    columns = config.fields.annotator_columns if config is not None and role == "training" else []
+    if columns and dataset.records and not any(record.annotations for record in dataset.records):
+        raise InputError(f"{', '.join(f.path for f in dataset.files)}: none of the annotator columns {', '.join(columns)} holds a "
+                         "label in any record; name them as the header spells them (--annotator-columns)")
     if dataset.records:
         return dataset
     if not dataset.total:
@@ -156,7 +161,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     # is, even empty: a scheduled pull with nothing new since the last run is not a broken export.
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    dataset = paths if isinstance(paths, Dataset) else require_rows("training", engine.read(paths, config, role="train"))
+    dataset = paths if isinstance(paths, Dataset) else require_rows("training", engine.read(paths, config, role="train"), config)
     production_data = require_rows("production", engine.read(production, config, role="production", name="production")) if production else None
     eval_data = require_rows("eval", engine.read(eval_path, config, role="eval", name="eval")) if eval_path else None
     timings["read"] = time.perf_counter() - start

@@ -160,6 +160,9 @@ def _audit_source(args: argparse.Namespace, config):
             previous = last_run_time(args.history, name)
             since = dt.datetime.fromisoformat(previous) if previous else None
         return load_project(args.label_studio, args.project, config, since=since)
+    if args.project is not None or args.since_last:
+        raise InputError(f"{'--project' if args.project is not None else '--since-last'} applies to a Label Studio project "
+                         "only: add --label-studio URL, or leave it out when auditing files")
     if not args.inputs:
         raise InputError("no input files: name the training export (or use --label-studio URL --project ID)")
     return args.inputs

@@ -222,3 +222,12 @@ def test_rows_of_which_none_is_valid_exit_2_with_the_commonest_reason_and_what_t
     _one_error_line(capsys.readouterr().err, f"{path} line 1", "none of the 30 training records is valid", "30 x text: missing",
                     "--text-field")
     assert main(["audit", str(path), "--text-field", "body", "--no-embeddings", "--format", "terminal"]) in (0, 1, 3)
+
+
+@pytest.mark.parametrize("flags, needle", [(["--since-last"], "--since-last applies to a Label Studio project only"),
+                                           (["--project", "3"], "--project applies to a Label Studio project only"),
+                                           (["--annotator-columns", "a1,a2"], "none of the annotator columns a1, a2 holds a label")])
+def test_flags_that_cannot_apply_to_these_files_exit_2_instead_of_being_ignored(flags, needle, tmp_path, capsys):
+    path = _dataset(tmp_path / "t.jsonl")
+    assert main(["audit", str(path), *flags, "--no-embeddings", "--format", "terminal"]) == 2
+    _one_error_line(capsys.readouterr().err, needle)
