@@ -239,6 +239,10 @@ def _run_dedup(args: argparse.Namespace) -> int:
     summary = deduplicate(args.input, args.out, config, drop_conflicts=args.drop_conflicts, embed=not args.no_embeddings)
     print(f"kept {summary.kept} of {summary.records} records in {args.out}; dropped {summary.dropped} "
           f"(listed in {summary.sidecar})")
+    if summary.conflicts_kept:
+        groups = "group" if summary.conflicts_kept == 1 else "groups"
+        print(f"{summary.conflicts_kept} {groups} of copies with conflicting labels kept the first record's label "
+              "(conflicting_labels in the list); adjudicate them, or drop them with --drop-conflicts")
     return 0
 
 

@@ -73,3 +73,21 @@ def test_long_annotation_layout_keeps_or_drops_whole_items(tmp_path):
     assert len(back) == 12 and (back.groupby("item_id").size() == 3).all()  # no orphan annotation rows
     assert _dropped(summary) == [10, 11, 12, 16, 17, 18]
     assert (tmp_path / "clean.csv").read_text().splitlines() == [rows[0]] + [rows[n] for n in range(1, 19) if n not in (10, 11, 12, 16, 17, 18)]
+
+
+def test_a_conflict_kept_without_drop_conflicts_is_counted_and_its_dropped_copies_name_the_labels(tmp_path, capsys):
+    from dataaudit.cli import main
+
+    rows = [{"text": "Where is my order?", "label": "shipping"}, {"text": "where is my order", "label": "shipping"},
+            {"text": "Where is my ordr?", "label": "returns"}, {"text": "Cancel my subscription", "label": "account"},
+            {"text": "cancel my subscription!", "label": "account"}]
+    source = tmp_path / "d.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    summary = deduplicate(source, tmp_path / "clean.jsonl", Config(), embed=False)
+    assert (summary.kept, summary.dropped, summary.conflicts_kept) == (2, 3, 1)
+    listed = {e["line"]: e for e in map(json.loads, summary.sidecar.read_text().splitlines())}
+    assert listed[2]["conflicting_labels"] == listed[3]["conflicting_labels"] == ["shipping", "returns"]
+    assert "conflicting_labels" not in listed[5]
+    assert deduplicate(source, tmp_path / "strict.jsonl", Config(), embed=False, drop_conflicts=True).conflicts_kept == 0
+    assert main(["dedup", str(source), "--out", str(tmp_path / "cli.jsonl"), "--no-embeddings"]) == 0
+    assert "1 group of copies with conflicting labels kept the first record's label" in capsys.readouterr().out

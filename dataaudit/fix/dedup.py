@@ -27,6 +27,7 @@ class DedupSummary:
     kept: int  # rows written
     dropped: int  # rows left out
     sidecar: Path
+    conflicts_kept: int = 0  # groups with conflicting labels of which one record was kept (without --drop-conflicts)
 
 
 def _drop_reasons(report, drop_conflicts: bool) -> dict[int, dict]:
@@ -36,10 +37,12 @@ def _drop_reasons(report, drop_conflicts: bool) -> dict[int, dict]:
         for line in group.lines:
             if line != group.keep and line not in reasons:
                 reasons[line] = {"line": line, "reason": f"{group.kind} duplicate", "kept_line": group.keep}
-    if drop_conflicts:
-        for conflict in duplicates.conflicts:
-            for line in conflict.lines:
+    for conflict in duplicates.conflicts:
+        for line in conflict.lines:
+            if drop_conflicts:
                 reasons[line] = {"line": line, "reason": "conflicting labels", "group_lines": conflict.lines, "labels": conflict.labels}
+            elif line in reasons:  # a copy dropped while the record kept carries another label: say so
+                reasons[line]["conflicting_labels"] = conflict.labels
     for error in report.checks["format"].errors:
         if error.line > 0:
             reasons.setdefault(error.line, {"line": error.line, "reason": f"invalid: {error.field}: {error.message}"})
@@ -80,4 +83,5 @@ def deduplicate(input_path: str | Path, out_path: str | Path, config: Config, *,
     stats = rewrite(source, target, lambda number, row: DROP if number in reasons else row, drop_blank=True)
     sidecar = target.with_name(target.name + ".dropped.jsonl")
     write_atomic(sidecar, "".join(json.dumps({"file": str(source), **reasons[line]}, ensure_ascii=False) + "\n" for line in sorted(reasons)))
-    return DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar)
+    conflicts_kept = 0 if drop_conflicts else len(report.checks["duplicates"].conflicts)
+    return DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, conflicts_kept)
