@@ -1,0 +1,131 @@
+"""Reading annotation tools' exports into a Dataset: Label Studio (JSON, JSON-MIN, CSV), Prodigy JSONL, Argilla 2.x.
+
+Each reader turns its export into items with answers (annotator, question, value), then one builder makes the
+Records: `annotations` and `gold` hold the headline question's answers (the question named by
+`fields.question`, else the first classification question), `question_annotations` every answer to every
+question. What the export holds besides (cancelled answers, drafts, model predictions, span regions) is
+counted in `Dataset.annotation_export`, never judged as an annotator.
+
+Label Studio JSON is the full export: one task per array element, each annotation one annotator's answer
+(`completed_by`), `was_cancelled` ones skipped, `ground_truth` ones gold, `predictions` never annotators.
+JSON-MIN and CSV flatten each (non-cancelled) annotation to a row: Label Studio 1.23 writes one row per
+annotation, older versions one row per task (the latest annotation); they drop cancelled annotations and the
+ground-truth mark, and CSV loses the question types, so agreement is only as good as what they keep.
+Lines: a JSON array's "line" is the element's 1-based position; JSONL and CSV lines are as elsewhere.
+
+One module per tool (`label_studio`, `prodigy`, `argilla`), each from its bytes to items; `common` holds what
+they share (the question-type vocabulary, items and answers, value helpers), `build` makes the Dataset; this
+module detects which export a file is and reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+from ...config import Config
+from ...errors import InputError
+from ..records import Dataset, RecordError
+from .common import EXPORT_KINDS, JUDGED_LEVELS, LATEST_ONLY_NOTE, Counts, json_document, read_bytes
+from .build import add_counts, build_dataset
+from .argilla import read_argilla
+from .label_studio import label_studio_items, read_label_studio_flat, read_label_studio_tasks
+from .prodigy import read_prodigy
+
+__all__ = ["EXPORT_KINDS", "JUDGED_LEVELS", "LATEST_ONLY_NOTE", "detect_export", "read_export", "read_label_studio_tasks"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Detection
+
+
+_LS_JSON = re.compile(rb'"(annotations|completions|predictions)"\s*:')
+_LS_MIN = re.compile(rb'"annotation_id"\s*:')
+_ARGILLA = re.compile(rb'"responses"\s*:')
+
+
+def detect_export(path: str | Path) -> str | None:
+    """The kind of annotation-tool export at `path` (one of EXPORT_KINDS), or None for any other file.
+
+    Looks at the first 64 KB only; a file that cannot be read is None here and reported by the loader.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return "argilla" if (path / "records.json").is_file() else None
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return None
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if head.startswith(b"["):
+        if _LS_JSON.search(head) and b'"data"' in head:
+            return "label_studio_json"
+        if _ARGILLA.search(head) and b'"fields"' in head:
+            return "argilla"
+        if _LS_MIN.search(head) and b'"annotator"' in head:
+            return "label_studio_min"
+        return None
+    if head.startswith(b"{"):
+        first = head.split(b"\n", 1)[0]
+        try:
+            obj = json.loads(first)
+        except ValueError:
+            return None
+        return "prodigy" if isinstance(obj, dict) and "_input_hash" in obj and "answer" in obj else None
+    header = set(re.split(r'[,\t]', head.split(b"\n", 1)[0].decode("utf-8", "replace").replace('"', "").strip()))
+    if {"annotation_id", "annotator", "lead_time"} <= header:
+        return "label_studio_csv"
+    return None
+
+
+def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "train", name: str = "",
+                since: datetime | None = None) -> Dataset:
+    """Read one or more exports of the same kind (audited as one dataset). since: keep only annotations
+    created after it (the previous run of the same project), for auditing the new batch alone. role is taken
+    for the loader's signature: an export reads the same whatever its role."""
+    path_list = [Path(p) for p in paths]
+    kinds = {detect_export(p) for p in path_list}
+    if None in kinds or len(kinds) != 1:
+        raise InputError(f"{path_list[0]}: an annotation-tool export cannot be audited together with files of another kind; "
+                         "audit them separately")
+    kind = kinds.pop()
+    counts = Counts()
+    parts = []
+    latest_only = True
+    for path in path_list:
+        file_path = path / "records.json" if path.is_dir() else path
+        raw = read_bytes(file_path)
+        digest = hashlib.sha256(raw).hexdigest()
+        source = str(file_path)
+        if kind == "label_studio_json":
+            json_errors: list[RecordError] = []
+            tasks = json_document(source, raw, json_errors)
+            items, errors, rows, file_counts = label_studio_items(tasks if tasks is not None else [], source, config)
+            add_counts(counts, file_counts)
+            latest_only = False
+            parts.append((source, digest, rows, items, json_errors + errors))
+        elif kind in ("label_studio_min", "label_studio_csv"):
+            items, errors, rows, file_counts, file_latest = read_label_studio_flat(
+                file_path, raw, "json_min" if kind == "label_studio_min" else "csv", config)
+            add_counts(counts, file_counts)
+            latest_only = latest_only and file_latest
+            parts.append((source, digest, rows, items, errors))
+        elif kind == "prodigy":
+            items, errors, rows, file_counts = read_prodigy(file_path, raw, config)
+            add_counts(counts, file_counts)
+            latest_only = False
+            parts.append((source, digest, rows, items, errors))
+        else:
+            items, errors, rows, file_counts = read_argilla(file_path, raw, config)
+            add_counts(counts, file_counts)
+            latest_only = False
+            parts.append((source, digest, rows, items, errors))
+    tool, export_kind = {"label_studio_json": ("label_studio", "json"), "label_studio_min": ("label_studio", "json_min"),
+                         "label_studio_csv": ("label_studio", "csv"), "prodigy": ("prodigy", "jsonl"),
+                         "argilla": ("argilla", "records_json")}[kind]
+    return build_dataset(parts, config, tool, export_kind, counts, name=name, since=since, latest_only=latest_only)

@@ -1,0 +1,134 @@
+"""From the items a tool's reader produced to a Dataset: the headline question, the Records, the export's counts."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ...config import Config
+from ...errors import ConfigError
+from ..records import AnnotationExport, Annotation, Dataset, InputFile, Record, RecordError
+from .common import CLASSIFICATION_TYPES, FLAT_EXPORT_NOTE, JUDGED_LEVELS, LATEST_ONLY_NOTE, Counts, Item, parse_time
+
+
+
+def _finalise_kinds(items: list[Item]) -> dict[str, str]:
+    """Each question's type, in order of first appearance; a choice question where anyone picked several
+    values is set-valued for everyone."""
+    kinds: dict[str, str] = {}
+    multiple: set[str] = set()
+    for item in items:
+        for answer in item.answers:
+            kinds.setdefault(answer.question, answer.kind)
+            if isinstance(answer.value, tuple) and len(answer.value) > 1:
+                multiple.add(answer.question)
+    for question in multiple:
+        if kinds[question] in ("choices", "taxonomy"):
+            kinds[question] += "-multiple"
+    return kinds
+
+
+def _label(value: Any, kind: str) -> str | None:
+    if value is None:
+        return None
+    if kind.endswith("-multiple"):  # the set as a canonical JSON array, so equal sets are equal labels
+        return json.dumps(sorted(set(value)), ensure_ascii=False)
+    if isinstance(value, tuple):
+        return value[0] if value else None
+    return str(value)
+
+
+def _headline(kinds: dict[str, str], config: Config) -> str | None:
+    wanted = config.fields.question
+    if wanted:
+        if wanted not in kinds:
+            raise ConfigError(f"fields.question: {wanted!r} is not a question of this export "
+                              f"(questions: {', '.join(kinds) or 'none'})")
+        return wanted
+    for preferred in (CLASSIFICATION_TYPES[::2], CLASSIFICATION_TYPES):  # single-valued first, then sets
+        for question, kind in kinds.items():
+            if kind in preferred:
+                return question
+    return next((q for q, k in kinds.items() if k in JUDGED_LEVELS), None)
+
+
+def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline: str | None) -> Record:
+    latest: dict[tuple[str, str, bool], Annotation] = {}
+    target = None
+    target_from_gold = False
+    for answer in item.answers:
+        kind = kinds[answer.question]
+        label = _label(answer.value, kind)
+        if kind == "textarea" and label and (target is None or (answer.is_gold and not target_from_gold)):
+            target, target_from_gold = label, answer.is_gold
+        if label is None or kind not in JUDGED_LEVELS:
+            continue
+        # one answer per annotator and question: a later annotation replaces an earlier one
+        latest[(answer.annotator, answer.question, answer.is_gold)] = Annotation(
+            answer.annotator, label, item.line, answer.question, answer.lead_time, answer.created_at, answer.is_gold)
+    everything = tuple(latest.values())
+    headline_ratings = tuple(a for a in everything if a.question == headline and not a.is_gold)
+    gold = next((a.label for a in everything if a.question == headline and a.is_gold), None)
+    from .. import majority_label  # late: the loader imports this module for its hook
+
+    label = gold if gold is not None else majority_label(headline_ratings)
+    return Record(source, item.line, tool, item.text, target, label, item.item_id, headline_ratings, gold,
+                  tuple(item.lines), question_annotations=everything)
+
+
+def _keep_since(items: list[Item], since: datetime | None, counts: Counts) -> list[Item]:
+    """Only answers created after `since` (gold answers stay: they are the reference, not the batch);
+    items left with no answer are not part of the batch."""
+    if since is None:
+        return items
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    kept = []
+    for item in items:
+        fresh = []
+        dropped: set[tuple[str, str]] = set()
+        for answer in item.answers:
+            created = parse_time(answer.created_at)
+            if answer.is_gold or (created is not None and created > since):
+                fresh.append(answer)
+            else:
+                dropped.add((answer.annotator, answer.created_at))
+        counts.before_since += len(dropped)
+        if any(not a.is_gold for a in fresh):
+            item.answers = fresh
+            kept.append(item)
+    return kept
+
+
+def build_dataset(parts: list[tuple[str, str, int, list[Item], list[RecordError]]], config: Config, tool: str, kind: str, counts: Counts,
+           *, name: str, since: datetime | None, latest_only: bool = False) -> Dataset:
+    all_items = [item for *_, items, _ in parts for item in items]
+    kept_ids = {id(item) for item in _keep_since(all_items, since, counts)}
+    kinds = _finalise_kinds([item for item in all_items if id(item) in kept_ids])
+    headline = _headline(kinds, config)
+    records, errors, files = [], [], []
+    total = invalid = 0
+    for source, digest, rows, items, file_errors in parts:
+        records += [_record(source, tool, item, kinds, headline) for item in items if id(item) in kept_ids]
+        errors += file_errors
+        invalid += len({e.line for e in file_errors if e.line > 0})
+        total += rows
+        files.append(InputFile(source, digest, rows))
+    notes = []
+    if kind in ("json_min", "csv"):
+        notes.append(FLAT_EXPORT_NOTE)
+    if latest_only:
+        notes.append(LATEST_ONLY_NOTE)
+    export = AnnotationExport(tool, kind, kinds, headline, counts.cancelled, counts.drafts, counts.predictions, counts.gold,
+                              counts.spans, latest_only, since.isoformat() if since else "", counts.before_since, tuple(notes))
+    first = Path(parts[0][0]) if parts else Path("export")
+    dataset_name = name or config.dataset_name or first.stem
+    errors.sort(key=lambda e: (e.source, e.line))
+    return Dataset(dataset_name, files, records, errors, total, invalid, 0, export)
+
+
+def add_counts(total: Counts, part: Counts) -> None:
+    for name in vars(part):
+        setattr(total, name, getattr(total, name) + getattr(part, name))

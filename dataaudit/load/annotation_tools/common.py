@@ -1,0 +1,136 @@
+"""What every tool's reader shares: the one vocabulary of question types, the items and answers a reader
+produces, the counts of what is not judged, and small value helpers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ...config import Config
+from ...errors import InputError
+from ..values import Invalid
+from ..records import RecordError
+
+
+# Question types, in one vocabulary for every tool, and the level of measurement of the judged ones.
+JUDGED_LEVELS = {
+    "choices": "nominal",
+    "choices-multiple": "set",  # several choices allowed: the chosen set is the value (Jaccard distance)
+    "taxonomy": "nominal",  # the chosen path
+    "taxonomy-multiple": "set",
+    "answer": "nominal",  # Prodigy accept / reject
+    "rating": "ordinal",
+    "number": "interval",
+}
+CLASSIFICATION_TYPES = ("choices", "choices-multiple", "taxonomy", "taxonomy-multiple", "answer")  # [::2]: single-valued
+SPAN_TYPES = ("labels", "hypertextlabels", "paragraphlabels", "timeserieslabels", "rectanglelabels", "polygonlabels",
+              "keypointlabels", "brushlabels", "ellipselabels", "videorectangle", "rectangle", "polygon", "keypoint",
+              "brush", "ellipse", "relation", "span")
+LS_META_COLUMNS = {"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time", "agreement"}
+LATEST_ONLY_NOTE = ("this export keeps one annotation per task, so agreement cannot be measured: export the project "
+                    "as full JSON (or use --label-studio) to judge consistency")
+FLAT_EXPORT_NOTE = ("JSON-MIN and CSV exports drop cancelled annotations and the ground-truth mark (a ground-truth "
+                    "annotation counts as its author's); the full JSON export keeps both")
+EXPORT_KINDS = ("label_studio_json", "label_studio_min", "label_studio_csv", "prodigy", "argilla")
+
+
+@dataclass
+class Answer:
+    annotator: str
+    question: str
+    kind: str  # a key of the question-type vocabulary above
+    value: Any  # tuple of strings (choices, taxonomy paths), str (scalar), or None (spans, not judged)
+    lead_time: float | None = None
+    created_at: str = ""
+    is_gold: bool = False
+
+
+@dataclass
+class Item:
+    line: int
+    item_id: str | None
+    text: str
+    answers: list[Answer] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Counts:
+    cancelled: int = 0
+    drafts: int = 0
+    predictions: int = 0
+    gold: int = 0
+    spans: int = 0
+    before_since: int = 0
+
+
+
+def text_of(data: dict, config: Config, prefix: str = "") -> str:
+    """The input text: the configured fields in order, else every string field in order."""
+    wanted = config.fields.text_fields or ([config.fields.text] if config.fields.text else [])
+    if wanted:
+        missing = [name for name in wanted if name not in data]
+        if missing:
+            raise Invalid(prefix + missing[0], "missing (named in fields.text_fields)")
+        return "\n".join(str(data[name]) for name in wanted if data[name] is not None)
+    texts = [value for value in data.values() if isinstance(value, str) and value.strip()]
+    if not texts:
+        raise Invalid(prefix.rstrip(".") or "(record)", "no text field (name the input fields with fields.text_fields)")
+    return "\n".join(texts)
+
+
+
+
+def number_text(value: Any) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def annotator_name(value: Any) -> str:
+    if isinstance(value, dict):  # some exports expand the user
+        value = value.get("email") or value.get("id")
+    if value is None or value == "":
+        return "(unknown)"
+    return str(value)
+
+
+def parse_time(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def float_or_none(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def json_document(source: str, raw: bytes, errors: list[RecordError]) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        errors.append(RecordError(source, 0, "(encoding)", "file is not UTF-8; re-export it as UTF-8"))
+    except json.JSONDecodeError as exc:
+        errors.append(RecordError(source, 0, "(json)", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"))
+    return None

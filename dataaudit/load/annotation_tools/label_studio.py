@@ -1,0 +1,234 @@
+"""Label Studio exports: the full JSON (tasks with annotations) and the flat JSON-MIN and CSV exports."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ...config import Config
+from ..values import Invalid
+from ..records import Dataset, RecordError
+from .common import (LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, float_or_none, json_document, number_text,
+                     text_of)
+from .build import build_dataset
+
+
+
+def _ls_result_answer(item: dict, annotator: str, meta: dict, counts: Counts) -> Answer | None:
+    kind = str(item.get("type", "")).lower()
+    question = item.get("from_name")
+    value = item.get("value")
+    if not isinstance(question, str) or not isinstance(value, dict):
+        raise Invalid("result", "a result item needs 'from_name' and a 'value' object")
+    if kind == "choices":
+        choices = value.get("choices") or []
+        return Answer(annotator, question, "choices", tuple(str(c) for c in choices), **meta)
+    if kind == "taxonomy":
+        paths = value.get("taxonomy") or []
+        return Answer(annotator, question, "taxonomy", tuple(" / ".join(map(str, p)) for p in paths), **meta)
+    if kind == "rating":
+        return Answer(annotator, question, "rating", number_text(value["rating"]), **meta)
+    if kind == "number":
+        return Answer(annotator, question, "number", number_text(value["number"]), **meta)
+    if kind == "textarea":
+        return Answer(annotator, question, "textarea", "\n".join(map(str, value.get("text") or [])), **meta)
+    if kind in SPAN_TYPES:
+        counts.spans += 1
+        return Answer(annotator, question, "labels", None, **meta)
+    return Answer(annotator, question, kind or "other", None, **meta)
+
+
+def _ls_task(task: Any, index: int, config: Config, counts: Counts) -> Item:
+    if not isinstance(task, dict):
+        raise Invalid("(task)", "expected a task object")
+    data = task.get("data")
+    if not isinstance(data, dict):
+        raise Invalid("data", "missing (a Label Studio task carries its input under 'data')")
+    item = Item(index, None if task.get("id") is None else str(task["id"]), text_of(data, config, "data."))
+    counts.predictions += len(task.get("predictions") or [])
+    annotations = task.get("annotations", task.get("completions")) or []
+    if not isinstance(annotations, list):
+        raise Invalid("annotations", "expected a list")
+    for position, annotation in enumerate(annotations):
+        if not isinstance(annotation, dict):
+            raise Invalid(f"annotations[{position}]", "expected an object")
+        if annotation.get("was_cancelled") or annotation.get("skipped"):
+            counts.cancelled += 1
+            continue
+        is_gold = bool(annotation.get("ground_truth"))
+        counts.gold += is_gold
+        annotator = annotator_name(annotation.get("completed_by"))
+        meta = {"lead_time": float_or_none(annotation.get("lead_time")), "created_at": str(annotation.get("created_at") or ""),
+                "is_gold": is_gold}
+        for result in annotation.get("result") or []:
+            try:
+                answer = _ls_result_answer(result, annotator, meta, counts)
+            except (Invalid, KeyError, TypeError, ValueError) as exc:
+                message = exc.message if isinstance(exc, Invalid) else f"unreadable value ({exc})"
+                raise Invalid(f"annotations[{position}].result", message) from exc
+            if answer is not None:
+                item.answers.append(answer)
+    return item
+
+
+def label_studio_items(tasks: Any, source: str, config: Config) -> tuple[list[Item], list[RecordError], int, Counts]:
+    errors: list[RecordError] = []
+    counts = Counts()
+    items: list[Item] = []
+    if not isinstance(tasks, list):
+        return items, [RecordError(source, 0, "(file)", "expected a JSON array of tasks")], 0, counts
+    for index, task in enumerate(tasks, start=1):
+        try:
+            items.append(_ls_task(task, index, config, counts))
+        except Invalid as exc:
+            errors.append(RecordError(source, index, exc.field, exc.message))
+    return items, errors, len(tasks), counts
+
+
+def read_label_studio_tasks(tasks: Any, source: str, config: Config, *, sha256: str = "", role: str = "train", name: str = "",
+                            since: datetime | None = None) -> Dataset:
+    """A Label Studio full JSON export (the parsed array of tasks) as a Dataset; the server client reads
+    what it fetched through this, so a file and a fetch give the same records. role: as in read_export."""
+    items, errors, rows, counts = label_studio_items(tasks, source, config)
+    return build_dataset([(source, sha256, rows, items, errors)], config, "label_studio", "json", counts, name=name, since=since)
+
+
+def _flat_value(value: Any, column: str) -> tuple[str, Any]:
+    """Kind and value of one JSON-MIN / CSV answer cell (a plain string is decided later: choice or free text)."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in ("{", "[") and stripped[-1:] in ("}", "]"):
+            try:
+                value = json.loads(stripped)
+            except ValueError:
+                return "string", value
+        else:
+            return "string", value
+    if isinstance(value, dict) and "choices" in value:
+        return "choices", tuple(str(c) for c in value["choices"])
+    if isinstance(value, dict) and "text" in value:
+        return "textarea", "\n".join(map(str, value["text"]))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "number", number_text(value)
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        first = value[0]
+        if "rating" in first:
+            return "rating", number_text(first["rating"])
+        if "number" in first:
+            return "number", number_text(first["number"])
+        if "taxonomy" in first:
+            return "taxonomy", tuple(" / ".join(map(str, p)) for p in first["taxonomy"])
+        if "choices" in first:  # per-region choices: not one answer per task
+            return "other", None
+        return "labels", None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "textarea", "\n".join(value)
+    raise Invalid(column, f"unrecognised answer value {json.dumps(value)[:60]}")
+
+
+def read_label_studio_flat(path: Path, raw: bytes, kind: str, config: Config) -> tuple[list[Item], list[RecordError], int, Counts, bool]:
+    source = str(path)
+    errors: list[RecordError] = []
+    counts = Counts()
+    if kind == "json_min":
+        rows = json_document(source, raw, errors)
+        if rows is None:
+            return [], errors, 0, counts, False
+        if not isinstance(rows, list):
+            errors.append(RecordError(source, 0, "(file)", "expected a JSON array of rows"))
+            return [], errors, 0, counts, False
+        numbered = list(enumerate(rows, start=1))
+    else:
+        import pandas as pd  # here, not at import: every audit imports the loaders, few read a flat CSV export
+
+        try:
+            frame = pd.read_csv(io.StringIO(raw.decode("utf-8-sig")), dtype=str, keep_default_na=False,
+                                sep="\t" if source.lower().endswith(".tsv") else ",")
+        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+            errors.append(RecordError(source, 0, "(csv)", f"cannot parse the CSV export: {exc}"))
+            return [], errors, 0, counts, False
+        numbered = [(i, {k: v for k, v in row.items() if v != ""}) for i, row in enumerate(frame.to_dict("records"), start=1)]
+    input_columns = _flat_input_columns(numbered, kind, config)
+    string_kinds = _string_column_kinds(numbered, input_columns)
+    items: dict[str, Item] = {}
+    for line, row in numbered:
+        try:
+            if not isinstance(row, dict):
+                raise Invalid("(row)", "expected an object")
+            if row.get("id") in (None, ""):
+                raise Invalid("id", "missing (the task id groups a task's annotations)")
+            task_id = str(row["id"])
+            data = {(c[len("_data_"):] if c.startswith("_data_") else c): row[c] for c in input_columns if c in row}
+            item = items.get(task_id)
+            if item is None:
+                item = items[task_id] = Item(line, task_id, text_of(data, config) if data else "")
+            item.lines.append(line)
+            if row.get("annotator") in (None, ""):
+                continue  # a task nobody annotated
+            annotator = annotator_name(row["annotator"])
+            meta = {"lead_time": float_or_none(row.get("lead_time")), "created_at": str(row.get("created_at") or "")}
+            for column, value in row.items():
+                if column in LS_META_COLUMNS or column in input_columns or value in (None, ""):
+                    continue
+                cell_kind, parsed = _flat_value(value, column)
+                if cell_kind == "string":
+                    cell_kind = string_kinds.get(column, "textarea")
+                    parsed = (parsed,) if cell_kind == "choices" else parsed
+                if cell_kind == "labels":
+                    counts.spans += 1
+                item.answers.append(Answer(annotator, column, cell_kind, parsed, **meta))
+        except Invalid as exc:
+            errors.append(RecordError(source, line, exc.field, exc.message))
+    latest_only = bool(items) and all(len({a.annotator for a in i.answers}) <= 1 for i in items.values())
+    return list(items.values()), errors, len(numbered), counts, latest_only
+
+
+def _flat_input_columns(rows: list[tuple[int, Any]], kind: str, config: Config) -> list[str]:
+    """The task-data columns of a flat export: named in config, else (JSON-MIN) the keys before 'id', else
+    (CSV, whose columns are sorted) the text columns that are the same in every row of a task and differ
+    between most tasks."""
+    wanted = config.fields.text_fields or ([config.fields.text] if config.fields.text else [])
+    dicts = [row for _, row in rows if isinstance(row, dict)]
+    if wanted:
+        return [c for c in wanted] + [f"_data_{c}" for c in wanted]
+    if not dicts:
+        return []
+    if kind == "json_min":
+        keys = list(dicts[0])
+        return keys[:keys.index("id")] if "id" in keys else []
+    columns = [c for c in dicts[0] if c not in LS_META_COLUMNS]
+    by_task: dict[str, list[dict]] = {}
+    for row in dicts:
+        by_task.setdefault(str(row.get("id")), []).append(row)
+    shared = [rows_ for rows_ in by_task.values() if len(rows_) > 1]
+    chosen = []
+    for column in columns:
+        if column.startswith("_data_"):
+            chosen.append(column)
+            continue
+        values = [rows_[0].get(column) for rows_ in by_task.values()]
+        plain = all(isinstance(v, str) and not v.lstrip().startswith(("{", "[")) for v in values if v is not None)
+        if not plain:
+            continue
+        if shared:  # several annotators per task: task data repeats in each row, answers differ somewhere
+            if all(len({r.get(column) for r in rows_}) == 1 for rows_ in shared):
+                chosen.append(column)
+        elif len(set(values)) > len(by_task) / 2:  # one row per task: only free text can tell itself apart
+            chosen.append(column)
+    return chosen
+
+
+def _string_column_kinds(rows: list[tuple[int, Any]], input_columns: list[str]) -> dict[str, str]:
+    """A plain-string answer column is a single choice when it repeats a few values, free text otherwise."""
+    values: dict[str, list[str]] = {}
+    for _, row in rows:
+        if not isinstance(row, dict):
+            continue
+        for column, value in row.items():
+            if column not in LS_META_COLUMNS and column not in input_columns and isinstance(value, str) \
+                    and value and not value.lstrip().startswith(("{", "[")):
+                values.setdefault(column, []).append(value)
+    return {column: "choices" if len(set(v)) <= min(50, max(2, len(v) // 2)) else "textarea" for column, v in values.items()}

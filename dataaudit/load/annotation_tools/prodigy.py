@@ -1,0 +1,74 @@
+"""Prodigy JSONL: one line per answer, `_input_hash` naming the item, `_annotator_id` (or the session) its annotator."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ...config import Config
+from ..values import Invalid
+from ..records import RecordError
+from .common import Answer, Counts, Item, annotator_name, text_of
+
+
+
+PRODIGY_ANSWER_KEYS = {"answer", "label", "accept", "options", "spans", "tokens", "meta", "html", "image"}
+
+
+def _prodigy_input(obj: dict, config: Config) -> dict:
+    """The task's input fields: all of them when fields are named in config, else 'text' when present, else
+    every field that is not Prodigy's own (underscored) or an answer."""
+    if config.fields.text_fields or config.fields.text or "text" not in obj:
+        return {k: v for k, v in obj.items() if not k.startswith("_") and k not in PRODIGY_ANSWER_KEYS}
+    return {"text": obj["text"]}
+
+
+def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], list[RecordError], int, Counts]:
+    source = str(path)
+    errors: list[RecordError] = []
+    counts = Counts()
+    items: dict[str, Item] = {}
+    rows = 0
+    text = raw.decode("utf-8-sig", errors="replace")
+    for line, line_text in enumerate(text.split("\n"), start=1):
+        if not line_text.strip():
+            continue
+        rows += 1
+        try:
+            try:
+                obj = json.loads(line_text)
+            except json.JSONDecodeError as exc:
+                raise Invalid("(json)", f"invalid JSON: {exc.msg} at column {exc.colno}") from exc
+            if not isinstance(obj, dict):
+                raise Invalid("(record)", "expected a JSON object")
+            answer = obj.get("answer")
+            if answer not in ("accept", "reject", "ignore"):
+                raise Invalid("answer", "expected accept, reject or ignore")
+            key = str(obj["_input_hash"]) if obj.get("_input_hash") is not None else None
+            if key is None:
+                raise Invalid("_input_hash", "missing (Prodigy's input hash identifies the item)")
+            item = items.get(key)
+            if item is None:
+                item = items[key] = Item(line, key, text_of(_prodigy_input(obj, config), config))
+            item.lines.append(line)
+            if answer == "ignore":
+                counts.cancelled += 1
+                continue
+            annotator = annotator_name(obj.get("_annotator_id") or obj.get("_session_id"))
+            stamp = obj.get("_timestamp")
+            created = datetime.fromtimestamp(stamp, timezone.utc).isoformat() if isinstance(stamp, (int, float)) else ""
+            if obj.get("spans"):
+                counts.spans += len(obj["spans"])
+            if isinstance(obj.get("accept"), list):
+                value = tuple(str(v) for v in obj["accept"]) if answer == "accept" else ("(rejected)",)
+                item.answers.append(Answer(annotator, "accept", "choices", value, created_at=created))
+            elif obj.get("label") not in (None, ""):
+                item.answers.append(Answer(annotator, str(obj["label"]), "answer", answer, created_at=created))
+            elif obj.get("spans"):
+                item.answers.append(Answer(annotator, "spans", "labels", None, created_at=created))
+            else:
+                item.answers.append(Answer(annotator, "answer", "answer", answer, created_at=created))
+        except Invalid as exc:
+            errors.append(RecordError(source, line, exc.field, exc.message))
+    return list(items.values()), errors, rows, counts
