@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.corpus import PREFIXES, SUFFIXES, base_queries  # noqa: E402
 from dataaudit.config import DuplicatesConfig  # noqa: E402
 from dataaudit.embeddings import Embedder  # noqa: E402
-from dataaudit.checks.duplicates import lexical_pairs, measure_duplicates, semantic_pairs  # noqa: E402
+from dataaudit.checks.duplicates import measure_duplicates  # noqa: E402
+from dataaudit.checks.near_pairs import lexical_pairs, semantic_pairs  # noqa: E402
 from dataaudit.load.records import Dataset, Record  # noqa: E402
 
 

@@ -313,7 +313,7 @@ def test_lexical_features_kept_by_an_earlier_run_give_what_a_fresh_run_gives(tmp
     """A re-run that adds records computes the lexical features of its new texts only, the rest read from the
     result cache, and finds every group, kind and similarity a run without the cache finds (the "plese" typo
     too, decided by counts over all texts)."""
-    from dataaudit.checks import duplicates
+    from dataaudit.checks import near_pairs
     from dataaudit.engine.local import LocalEngine
     from tests.engine_data import typo_shards
 
@@ -326,8 +326,8 @@ def test_lexical_features_kept_by_an_earlier_run_give_what_a_fresh_run_gives(tmp
     train = engine.index("train", engine.read(folder, cached), cached)
     fresh = measure_index(train, uncached, steps=engine)
     computed: list[str] = []
-    features = duplicates.lexical_features
-    monkeypatch.setattr(duplicates, "lexical_features", lambda keys, seed: computed.extend(keys) or features(keys, seed))
+    features = near_pairs.lexical_features
+    monkeypatch.setattr(near_pairs, "lexical_features", lambda keys, seed: computed.extend(keys) or features(keys, seed))
     again = measure_index(train, cached, steps=engine)
     assert list(duplicates_lines(again)) == list(duplicates_lines(fresh))
     assert again == fresh

@@ -12,7 +12,8 @@ Two inputs count as the same when:
 - semantic (reworded) copy: cosine >= near_cosine between sentence embeddings of one input per group of
   lexical copies, unless the two differ in a number, a negation, an opposite or one slot value of a shared
   template (`normalize.reworded_copy`).
-Groups are connected components of those pairs over distinct keys; the first record (by file, line) is kept.
+The pairs are found in near_pairs.py; here they become groups, the connected components of those pairs over
+distinct keys, and the first record (by file, line) of a group is kept.
 A conflict is a true copy of the whole input (exact or lexical, never merely reworded) with different labels;
 free-text targets (generation replies) are not labels, so they never conflict.
 
@@ -56,9 +57,11 @@ from ..engine.base import DataSteps
 from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
-from ..normalize import copy_kind, dictionary_words, filler_count_words, mistyped_fillers, reworded_copy, skeleton, tokens
+from ..normalize import dictionary_words, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from .base import Check, Finding, Status
+from .near_pairs import (LexicalPartial, NearPairs, components, joined_features, lexical_features, lexical_pairs,
+                         semantic_between_copies)
 
 if TYPE_CHECKING:
     from .base import AuditContext
@@ -68,13 +71,6 @@ MAX_MEMBERS_LISTED = 20  # members shown per listed group (its `lines` stay comp
 MAX_OVERLAP_EXAMPLES = 50
 # Off: stripping frequent leading/trailing words found no more planted typo copies at 100,000 templated
 # records (96.6% with, 96.7% without), because texts whose cores become identical crowd the bounded lists.
-STRIP_AFFIXES = False
-AFFIX_SAMPLE = 50_000  # distinct texts sampled to find template affixes
-AFFIX_MIN_SHARE = 0.02  # a leading/trailing run of words this common is a template part, not content
-AFFIX_MAX_WORDS = 6
-MIN_JACCARD = 0.3  # estimated 3-gram Jaccard below which a MinHash candidate is not worth an edit distance
-MIN_CORE_CHARS = 12  # a core shorter than this (e.g. "you") is shared by too many texts: keep the affixes
-SHORT_TEXT_CHARS = 12  # 3-grams cannot find a typo in a text this short (joke / jkoe share none): one-edit keys do
 FREE_TEXT_MEDIAN_CHARS = 80  # targets longer than this (median) are replies, not labels
 FREE_TEXT_DISTINCT_SHARE = 0.5  # ... as are targets of which more than this share are distinct (20+ records)
 
@@ -183,238 +179,6 @@ class DuplicatesResult:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Pairs of distinct keys
-
-
-@dataclass
-class _Pairs:
-    """Confirmed near pairs over a list of distinct texts: endpoints, how they copy, similarity."""
-
-    first: list[int] = field(default_factory=list)
-    second: list[int] = field(default_factory=list)
-    kind: list[str] = field(default_factory=list)
-    similarity: list[float] = field(default_factory=list)
-
-    def add(self, i: int, j: int, kind: str, similarity: float) -> None:
-        self.first.append(i)
-        self.second.append(j)
-        self.kind.append(kind)
-        self.similarity.append(similarity)
-
-
-def _template_affixes(skeletons: list[tuple[str, ...]], seed: int) -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
-    """Leading and trailing runs of words shared by at least AFFIX_MIN_SHARE of the texts (a sample)."""
-    if len(skeletons) < 50:
-        return set(), set()
-    rng = np.random.default_rng(seed)
-    sample = [skeletons[i] for i in rng.choice(len(skeletons), size=min(AFFIX_SAMPLE, len(skeletons)), replace=False)]
-    heads: Counter = Counter()
-    tails: Counter = Counter()
-    for words in sample:
-        for k in range(1, min(AFFIX_MAX_WORDS, len(words) - 1) + 1):
-            heads[words[:k]] += 1
-            tails[words[-k:]] += 1
-    bound = max(5, AFFIX_MIN_SHARE * len(sample))
-    return {a for a, c in heads.items() if c >= bound}, {a for a, c in tails.items() if c >= bound}
-
-
-def _core(words: tuple[str, ...], heads: set, tails: set) -> str:
-    """The words without template affixes; the whole when what is left is too short to tell texts apart."""
-    start, end = 0, len(words)
-    for k in range(min(AFFIX_MAX_WORDS, end - 1), 0, -1):
-        if words[:k] in heads:
-            start = k
-            break
-    for k in range(min(AFFIX_MAX_WORDS, end - start - 1), 0, -1):
-        if words[end - k:] in tails:
-            end -= k
-            break
-    core = " ".join(words[start:end])
-    return core if end - start >= 2 and len(core) >= MIN_CORE_CHARS else " ".join(words)
-
-
-def _allowed_edits(length: np.ndarray, ratio: float) -> np.ndarray:
-    """Character edits a copy may hold: one more per 20 characters (so the similarity bound grows with length,
-    from 0.90 on short texts towards 0.95), never more than (1 - lexical_ratio) of the length, at least one."""
-    return np.maximum(1, np.minimum(1 + length // 20, np.floor((1 - ratio) * length))).astype(np.int64)
-
-
-@dataclass(frozen=True)
-class LexicalPartial:
-    """The per-text work of the lexical pass over one file's distinct keys, done where the file lies."""
-
-    keys: list[str]  # the file's distinct non-empty keys, first appearance first
-    words: list[tuple[str, ...]]  # each key's content words, before the corpus's mistyped fillers are known
-    filler_words: dict[int, tuple[str, ...]]  # key position -> its tokens that mistyped_fillers counts (most keys: none)
-    signature_rows: np.ndarray  # key position -> its row in `signatures`
-    signatures: np.ndarray  # MinHash of each distinct content-word sequence of the file
-
-
-def lexical_features(keys: list[str], seed: int) -> LexicalPartial:
-    """A map step of the lexical pass (module-level: it runs in the engine's tasks). Everything here depends
-    on one text alone; the word counts that decide which words are mistyped fillers span the corpus, so the
-    content words are taken without them, and the driver redoes the few texts that hold one."""
-    distinct = [k for k in dict.fromkeys(keys) if k]
-    split = [tokens(k) for k in distinct]
-    counted = filler_count_words(set().union(*split))
-    filler_words = {i: tuple(w for w in ws if w in counted) for i, ws in enumerate(split) if not counted.isdisjoint(ws)}
-    words = [skeleton(ws) for ws in split]
-    row_of: dict[str, int] = {}
-    rows = np.array([row_of.setdefault(joined, len(row_of)) for joined in map(" ".join, words)], dtype=np.int64)
-    signatures = neighbours.minhash_signatures(list(row_of), seed=seed + 1)
-    return LexicalPartial(distinct, words, filler_words, rows, signatures)
-
-
-def _joined(texts: list[str], partials: list[LexicalPartial], seed: int) -> LexicalPartial:
-    """One partial over exactly `texts`, in their order, one signature row each: each text's features taken
-    from a partial that holds it (they depend on the text alone, so a key held by several files may come from
-    any of them), computed here for a text none holds."""
-    keys = [k for part in partials for k in part.keys]
-    where = None  # texts in the partials' order, each once: the usual case of training keys alone
-    if keys != texts:  # eval keys, keys in several files, or keys the partials were not given
-        held = set(keys)
-        missing = [t for t in texts if t not in held]
-        if missing:
-            partials = [*partials, lexical_features(missing, seed)]
-            keys += partials[-1].keys
-        slot = dict(zip(keys, range(len(keys))))
-        where = np.fromiter(map(slot.__getitem__, texts), dtype=np.int64, count=len(texts))
-    all_words = [w for part in partials for w in part.words]
-    words = all_words if where is None else [all_words[g] for g in where.tolist()]
-    row_offsets = np.cumsum([0] + [len(part.signatures) for part in partials[:-1]])
-    all_rows = np.concatenate([part.signature_rows + offset for part, offset in zip(partials, row_offsets)])
-    signatures = np.concatenate([part.signatures for part in partials])[all_rows if where is None else all_rows[where]]
-    key_offsets = np.cumsum([0] + [len(part.keys) for part in partials[:-1]]).tolist()
-    filler_words = {g + offset: found for part, offset in zip(partials, key_offsets) for g, found in part.filler_words.items()}
-    if where is not None:
-        filler_words = {i: filler_words[g] for i, g in enumerate(where.tolist()) if g in filler_words}
-    return LexicalPartial(list(texts), words, filler_words, np.arange(len(texts), dtype=np.int64), signatures)
-
-
-def _gathered(texts: list[str], partials: list[LexicalPartial],
-              seed: int) -> tuple[list[tuple[str, ...]], np.ndarray, set[int]]:
-    """Each text's content words and MinHash signature (`_joined`), and the texts whose words were redone here
-    because they hold one of the corpus's mistyped fillers (their signatures are stale)."""
-    joined = _joined(texts, partials, seed)
-    words = list(joined.words)
-    found_in = list(joined.filler_words.items())
-    typos = mistyped_fillers(Counter(w for _, found in found_in for w in found))
-    redone = {i for i, found in found_in if not typos.isdisjoint(found)}
-    for i in redone:
-        words[i] = skeleton(tokens(texts[i]), typos)
-    return words, joined.signatures, redone
-
-
-def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[LexicalPartial] | None = None) -> _Pairs:
-    """Lexical copies among distinct texts (normalised keys). Texts with the same content words are linked
-    to the first of them; MinHash then runs once per distinct content-word sequence. partials: the per-file
-    map of `lexical_features` over these texts (None: computed here in one piece; a text no partial holds is
-    computed here too)."""
-    from rapidfuzz import fuzz, process
-    from rapidfuzz.distance import OSA
-
-    pairs = _Pairs()
-    if len(texts) < 2:
-        return pairs
-    words, text_signatures, redone = _gathered(texts, partials or [], seed)
-    partials = None  # joined: the files' results need not outlive the banding below
-    # Same content words (filler, punctuation and case aside): linked to the first text that has them.
-    first_with: dict[tuple[str, ...], int] = {}
-    for i, w in enumerate(words):
-        if not w:
-            continue
-        rep = first_with.setdefault(w, i)
-        if rep != i:
-            pairs.add(rep, i, "filler", round(fuzz.ratio(texts[rep], texts[i]) / 100, 4))
-    reps = list(first_with.values())
-    # The same words with one block moved.
-    by_bag: dict[tuple[str, ...], list[int]] = {}
-    for i in reps:
-        by_bag.setdefault(tuple(sorted(words[i])), []).append(i)
-    for members in by_bag.values():
-        for k, i in enumerate(members):
-            for j in members[k + 1:]:
-                if copy_kind(words[i], words[j]) == "word order":
-                    pairs.add(i, j, "word order", round(fuzz.ratio(texts[i], texts[j]) / 100, 4))
-                    break
-    # Typo copies: MinHash candidates over the distinct content-word sequences, template affixes stripped.
-    distinct_words = [words[i] for i in reps]
-    heads, tails = _template_affixes(distinct_words, seed) if STRIP_AFFIXES else (set(), set())
-    joined = [" ".join(w) for w in distinct_words]
-    cores = [(_core(w, heads, tails) if heads or tails else j) or j for w, j in zip(distinct_words, joined)]
-    signatures = text_signatures[reps]
-    # The partials hashed each text's content words as they found them: texts redone here, or cut to a core
-    # without their template affixes, are hashed again.
-    stale = [k for k, i in enumerate(reps) if i in redone or cores[k] != joined[k]] if redone or heads or tails else []
-    if stale:
-        signatures[stale] = neighbours.minhash_signatures([cores[k] for k in stale], seed=seed + 1)
-    first, second = neighbours.band_candidates(signatures)
-    close = neighbours.estimated_jaccard(signatures, first, second) >= MIN_JACCARD
-    short_first, short_second = neighbours.one_edit_candidates(joined, SHORT_TEXT_CHARS)
-    first, second = np.concatenate([first[close], short_first]), np.concatenate([second[close], short_second])
-    if len(first):
-        left = [joined[i] for i in first.tolist()]
-        right = [joined[j] for j in second.tolist()]
-        longest = np.maximum(np.fromiter(map(len, left), np.int64, len(left)), np.fromiter(map(len, right), np.int64, len(right)))
-        allowed = _allowed_edits(longest, ratio)
-        distance = process.cpdist(left, right, scorer=OSA.distance, score_cutoff=int(allowed.max()), workers=-1)
-        for p in np.nonzero(distance <= allowed)[0].tolist():
-            i, j = reps[int(first[p])], reps[int(second[p])]
-            if copy_kind(words[i], words[j]) == "typo":
-                pairs.add(i, j, "typo", round(1 - float(distance[p]) / max(int(longest[p]), 1), 4))
-    return pairs
-
-
-def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
-                   content_words: dict[str, tuple[str, ...]] | None = None) -> _Pairs:
-    """Reworded copies: cosine >= bound among the k nearest, minus protected differences and slot substitutions.
-    content_words: skeleton(tokens(text)) of texts the lexical pass already took apart (the rest are here)."""
-    pairs = _Pairs()
-    if len(texts) < 2:
-        return pairs
-    words_of = dict(content_words or {})
-
-    def words(i: int) -> tuple[str, ...]:
-        found = words_of.get(texts[i])
-        if found is None:
-            found = words_of[texts[i]] = skeleton(tokens(texts[i]))
-        return found
-
-    sims, idx = neighbours.top_k(vectors, vectors, k + 1)
-    rows, cols = np.nonzero(sims >= bound)
-    for i, c in zip(rows.tolist(), cols.tolist()):
-        j = int(idx[i, c])
-        if j > i and reworded_copy(words(i), words(j)):
-            pairs.add(i, j, "semantic", round(float(sims[i, c]), 4))
-    return pairs
-
-
-def _semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_component: np.ndarray,
-                              dup: DuplicatesConfig, content_words: dict[str, tuple[str, ...]] | None = None) -> _Pairs:
-    """Reworded copies among one representative (the first key) per group of lexical copies: members of a
-    group are already one group, so a templated million with 50,000 groups searches 50,000 vectors."""
-    if len(distinct) < 2:
-        return _Pairs()
-    _, first = np.unique(copy_component, return_index=True)
-    reps = np.sort(first)
-    found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours, content_words)
-    out = _Pairs()
-    for i, j, kind, sim in zip(found.first, found.second, found.kind, found.similarity):
-        out.add(int(reps[i]), int(reps[j]), kind, sim)
-    return out
-
-
-def _components(n: int, pairs: list[_Pairs]) -> np.ndarray:
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    first = np.array([i for p in pairs for i in p.first], dtype=np.int64)
-    second = np.array([j for p in pairs for j in p.second], dtype=np.int64)
-    graph = coo_matrix((np.ones(len(first), dtype=np.int8), (first, second)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
-
-
-# ---------------------------------------------------------------------------------------------------
 # Labels
 
 
@@ -498,14 +262,14 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     # Eval keys not in training join the lexical pass so that typo copies of training records leak too.
     eval_only = [k for k in (eval_index.distinct if eval_index is not None else []) if k not in train.positions]
     texts = distinct + eval_only
-    lexical = _Pairs()
+    lexical = NearPairs()
     content_words: dict[str, tuple[str, ...]] = {}  # skeleton(tokens(text)) as the lexical pass found them
     if dup.lexical and len(texts) > 1:
         seed = dup_seed(config)
         memo = _FeatureMemo.open(config, seed)
         features = memo.features(texts, seed) if memo is not None else None
         if features is None:
-            features = _joined(texts, _mapped_features(steps, train, eval_index if eval_only else None, seed) or [], seed)
+            features = joined_features(texts, _mapped_features(steps, train, eval_index if eval_only else None, seed) or [], seed)
         if memo is not None:
             memo.keep(features)
         lexical = lexical_pairs(texts, dup.lexical_ratio, seed, [features])
@@ -513,7 +277,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         # with the features kept, the skeleton's lookups would otherwise be paid again from a cold start).
         content_words = dict(zip(features.keys, features.words))
 
-    within = _Pairs()
+    within = NearPairs()
     for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
         if i < n and j < n:
             within.add(i, j, kind, sim)
@@ -522,7 +286,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     if eval_only and lexical.first:
         from rapidfuzz import fuzz
 
-        joint = _components(len(texts), [lexical])
+        joint = components(len(texts), [lexical])
         first_train: dict[int, int] = {}
         for key_id in range(n):
             first_train.setdefault(int(joint[key_id]), key_id)
@@ -531,9 +295,9 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
             if t is not None:
                 cross.append((e, t, "lexical", round(fuzz.ratio(eval_only[e], distinct[t]) / 100, 4)))
 
-    copy_component = _components(n, [within]) if n else np.zeros(0, dtype=np.int64)
-    semantic = _semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words) if train.vectors is not None else _Pairs()
-    component = _components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
+    copy_component = components(n, [within]) if n else np.zeros(0, dtype=np.int64)
+    semantic = semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words) if train.vectors is not None else NearPairs()
+    component = components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
 
     # Exact groups and conflicts: records that share a key.
     exact_groups: list[tuple[list[int], bool]] = []
@@ -654,7 +418,7 @@ class _FeatureMemo:
                    array_fingerprint("duplicates.lexical_features", [], {"seed": seed, "dictionary": dictionary}))
 
     def features(self, texts: list[str], seed: int) -> LexicalPartial | None:
-        """The features of `texts` in their order (`_joined`), from the kept ones and those of the texts
+        """The features of `texts` in their order (`joined_features`), from the kept ones and those of the texts
         computed here; None when nothing is kept or most texts are new (the engine's map step computes them
         where the files lie: on Ray, a large new export is not worked through on the driver)."""
         kept = self.cache.get(self.key)
@@ -666,10 +430,10 @@ class _FeatureMemo:
             return None
         held = LexicalPartial(kept["texts"], kept["words"], kept["fillers"],
                               np.arange(len(kept["texts"]), dtype=np.int64), kept["signatures"])
-        return _joined(texts, [held], seed)
+        return joined_features(texts, [held], seed)
 
     def keep(self, features: LexicalPartial) -> None:
-        """Keep `features` (one partial over the run's texts, `_joined`) unless the entry holds exactly them."""
+        """Keep `features` (one partial over the run's texts, `joined_features`) unless the entry holds exactly them."""
         if self.kept is not None and self.kept["texts"] == features.keys:
             return
         self.cache.put(self.key, {"texts": features.keys, "words": features.words, "fillers": features.filler_words,
