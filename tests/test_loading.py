@@ -323,3 +323,12 @@ def test_label_spellings_normalise_to_one_label(raw, label):
     from dataaudit.load.values import normalise_label
 
     assert normalise_label(raw) == label
+
+
+def test_a_missing_text_field_names_the_fields_the_record_has(tmp_path):
+    path = write_jsonl(tmp_path / "t.jsonl", [{"body": "order 1 broken", "label": "a"},
+                                              {f"k{i}": i for i in range(10)} | {"label": "b"}])
+    ds = load_dataset(path, Config(fields=FieldsConfig(text="text")))
+    assert [(e.field, e.message) for e in ds.errors] == [
+        ("text", "missing (the record's fields: body, label)"),
+        ("text", "missing (the record's fields: k0, k1, k2, k3, k4, k5, k6, k7, ...)")]

@@ -356,7 +356,9 @@ def text_fields(obj: dict, f: FieldsConfig, text_field: str) -> tuple[str, str |
 def read_text(obj: dict, f: FieldsConfig, role: str, text_field: str = "text") -> Parsed:
     first, second = text_fields(obj, f, text_field)
     if first not in obj:
-        raise Invalid(first, "missing")
+        # Naming the fields the record has turns a misspelt --text-field (or a nested one) into a one-step fix.
+        shown = ", ".join(sorted(map(str, obj))[:8]) + (", ..." if len(obj) > 8 else "")
+        raise Invalid(first, f"missing (the record's fields: {shown or 'none'})")
     parts = [scalar_text(obj[first], first)]
     if second is not None:
         if second not in obj:
