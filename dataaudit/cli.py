@@ -17,6 +17,7 @@ from . import __version__
 from .errors import DataAuditError, InputError
 
 EXIT_USAGE = 2
+EXIT_REGRESSED = 1  # compare --fail-on-regression; the same code a regression gives `audit --fail-on-regression`
 FORMATS = ("terminal", "json", "md", "html")
 
 
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("before")
     c.add_argument("after")
     c.add_argument("--out", help="write the differences as JSON and Markdown into this folder")
+    c.add_argument("--fail-on-regression", action="store_true", help="exit 1 when the second report regressed against the first")
     return parser
 
 
@@ -275,7 +277,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     if args.out:
         write_atomic(Path(args.out) / "compare.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         write_atomic(Path(args.out) / "compare.md", render_comparison_markdown(result))
-    return 0
+    return EXIT_REGRESSED if args.fail_on_regression and result["regressions"] else 0
 
 
 def _quiet_libraries() -> None:

@@ -141,3 +141,26 @@ def test_history_table_fits_80_columns_and_names_every_regression_under_it():
     assert row_two.split()[-1] == "6" and "0.71" in "\n".join(lines) and "evidence" in "\n".join(lines)
     named = " ".join(lines[lines.index(next(line for line in lines if line.startswith("run 2 regressions:"))):])
     assert all(r["what"] in named.replace(" \n", "") for r in regressions)
+
+
+def test_compare_fails_on_regression_when_asked_and_says_when_the_datasets_differ(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def report(name: str, billing: int):
+        rows = [{"text": f"ticket {i} about {name}", "label": "billing" if i < billing else "returns"} for i in range(40)]
+        path = write_jsonl(tmp_path / f"{name}.jsonl", rows)
+        out = tmp_path / f"r_{name}_{billing}"
+        main(["audit", str(path), "--no-embeddings", "--format", "json", "--out", str(out)])
+        return out / "report.json"
+
+    before, after, other = report("tickets", 20), report("tickets", 35), report("orders", 20)
+    capsys.readouterr()
+    assert main(["compare", str(before), str(after)]) == 0
+    assert main(["compare", str(before), str(after), "--fail-on-regression"]) == 1
+    assert main(["compare", str(before), str(before), "--fail-on-regression"]) == 0
+    assert "different datasets" not in capsys.readouterr().out
+    assert main(["compare", str(before), str(other), "--out", str(tmp_path / "cmp")]) == 0
+    assert "note the reports are of different datasets (tickets, orders)" in " ".join(capsys.readouterr().out.split())
+    result = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert result["datasets"] == {"before": "tickets", "after": "orders"} and "different datasets" in result["note"]
+    assert "**Note:** the reports are of different datasets" in (tmp_path / "cmp" / "compare.md").read_text()

@@ -32,8 +32,12 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     changes += [{"figure": f"condition:{cid}", "before": f0["conditions"].get(cid), "after": f1["conditions"].get(cid)}
                 for cid in conditions if f0["conditions"].get(cid) != f1["conditions"].get(cid)]
     bounds = config_from_dict(after.get("config", {})).history
-    return {"before": before.get("generated_at"), "after": after.get("generated_at"), "changes": changes,
-            "regressions": find_regressions(f0, f1, bounds)}
+    datasets = {"before": before.get("dataset"), "after": after.get("dataset")}
+    # Two datasets' figures differ for reasons that are not regressions: said, never hidden, still listed.
+    note = (f"the reports are of different datasets ({datasets['before']}, {datasets['after']}): their differences are "
+            "not regressions of one dataset" if datasets["before"] != datasets["after"] else "")
+    return {"before": before.get("generated_at"), "after": after.get("generated_at"), "datasets": datasets, "note": note,
+            "changes": changes, "regressions": find_regressions(f0, f1, bounds)}
 
 
 def read_report(path: str | Path) -> dict[str, Any]:
