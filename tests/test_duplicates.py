@@ -339,3 +339,15 @@ def test_a_rare_english_word_one_edit_from_a_filler_is_not_a_typo():
     counts = Counter({"please": 400, "thanks": 300, "plese": 3, "thnaks": 2, "pleased": 4, "thinks": 5})
     assert mistyped_fillers(counts) == {"plese", "thnaks"}
 
+
+
+def test_a_conflict_across_files_is_summarised_with_each_lines_file(tmp_path):
+    from dataaudit.engine.local import LocalEngine
+
+    first = write_jsonl(tmp_path / "a.jsonl", [{"text": f"ticket {i} about a refund", "label": "billing"} for i in range(5)])
+    second = write_jsonl(tmp_path / "b.jsonl", [{"text": "ticket 3 about a refund", "label": "returns"}])
+    config = Config()
+    engine = LocalEngine()
+    ctx = AuditContext(config=config, train=engine.index("train", engine.read([first, second], config), config))
+    findings = CHECK.judge(CHECK.measure(ctx), ctx)
+    assert any(f"(e.g. {first}:4, {second}:1: billing, returns)" in f.summary for f in findings), [f.summary for f in findings]

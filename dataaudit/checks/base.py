@@ -86,6 +86,14 @@ class AuditContext:
         return self.prompt_log is not None
 
 
+def line_places(lines: list[int], files: list[str]) -> str:
+    """'lines 4, 11' where the lines lie in one file, 'a.jsonl:4, b.jsonl:11' where they lie in several (a
+    bare number would name a line of either)."""
+    if len(set(files)) > 1:
+        return ", ".join(f"{file}:{line}" for file, line in zip(files, lines))
+    return f"line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))}"
+
+
 def _no_findings(result: Any, ctx: AuditContext) -> list[Finding]:
     return []
 

@@ -59,7 +59,7 @@ from ..index import TextIndex
 from ..load.records import Dataset, Record
 from ..normalize import dictionary_words, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
-from .base import Check, Finding, Status
+from .base import Check, Finding, Status, line_places
 from .near_pairs import (LexicalPartial, NearPairs, components, joined_features, lexical_features, lexical_pairs,
                          semantic_between_copies)
 
@@ -550,7 +550,7 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
         c = result.conflicts[0]
         n = result.conflict_count
         text = (f"{n} {'group' if n == 1 else 'groups'} of duplicate inputs carry different labels "
-                f"(e.g. lines {', '.join(map(str, c.lines[:4]))}: {', '.join(c.labels[:4])})")
+                f"(e.g. {line_places(c.lines[:4], c.files[:4])}: {', '.join(c.labels[:4])})")
         (fails if conflict_share > h.max_conflict_share else warns if conflict_share > h.warn_conflict_share else []).append(text)
         actions.append(f"Adjudicate the {n} conflicting {'group' if n == 1 else 'groups'}: one input, one label.")
     share = result.duplicate_share

@@ -23,7 +23,7 @@ from ..config import DuplicatesConfig
 from ..excerpt import plain_excerpt as excerpt
 from ..load.records import Record
 from ..normalize import normalize_text
-from .base import AuditContext, Check, Finding, Status
+from .base import AuditContext, Check, Finding, Status, line_places
 
 MAX_LISTED = 200
 PREFERENCE_FORMATS = ("preference", "unpaired_preference")
@@ -161,7 +161,7 @@ def judge(result: PreferenceResult | None, ctx: AuditContext) -> list[Finding]:
         findings.append(Finding(
             "hygiene", Status.FAIL if share > bound else Status.WARN,
             f"{result.identical_count} of {result.pairs} preference pairs have chosen identical to rejected "
-            f"(e.g. line {result.identical_pairs[0]}): no signal to learn from",
+            f"(e.g. {line_places(result.identical_pairs[:1], result.identical_files[:1])}): no signal to learn from",
             {"identical_pairs": result.identical_count, "identical_share": round(share, 4), "max_invalid_share": bound,
              "lines": result.identical_pairs[:20]},
             f"Remove the {result.identical_count} pairs whose chosen and rejected are the same, or replace the rejected response."))
@@ -173,7 +173,7 @@ def judge(result: PreferenceResult | None, ctx: AuditContext) -> list[Finding]:
         findings.append(Finding(
             "hygiene", status,
             f"{n} {'group' if n == 1 else 'groups'} of preference records contradict each other on the same prompt "
-            f"(e.g. lines {', '.join(map(str, result.contradictions[0][:4]))})",
+            f"(e.g. {line_places(result.contradictions[0][:4], result.contradiction_files[0][:4])})",
             {"contradiction_groups": n, "contradiction_records": result.contradiction_records,
              "contradiction_share": round(share, 4), "max_conflict_share": h.max_conflict_share},
             f"Adjudicate the {n} contradicting {'group' if n == 1 else 'groups'}: one prompt, one preferred response."))
