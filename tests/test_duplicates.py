@@ -351,3 +351,17 @@ def test_a_conflict_across_files_is_summarised_with_each_lines_file(tmp_path):
     ctx = AuditContext(config=config, train=engine.index("train", engine.read([first, second], config), config))
     findings = CHECK.judge(CHECK.measure(ctx), ctx)
     assert any(f"(e.g. {first}:4, {second}:1: billing, returns)" in f.summary for f in findings), [f.summary for f in findings]
+
+
+def test_a_leak_from_sharded_training_names_the_training_file(tmp_path):
+    from dataaudit.engine.local import LocalEngine
+
+    shards = [write_jsonl(tmp_path / f"train_{n}.jsonl", [{"text": f"shard {n} ticket {i} about a refund", "label": "billing"}
+                                                          for i in range(4)]) for n in range(2)]
+    eval_path = write_jsonl(tmp_path / "eval.jsonl", [{"text": "shard 1 ticket 2 about a refund", "label": "billing"}])
+    config = Config()
+    engine = LocalEngine()
+    ctx = AuditContext(config=config, train=engine.index("train", engine.read(shards, config), config),
+                       eval=engine.index("eval", engine.read(eval_path, config, role="eval"), config))
+    findings = CHECK.judge(CHECK.measure(ctx), ctx)
+    assert any(f"(e.g. eval line 1 = train {shards[1]}:3)" in f.summary for f in findings), [f.summary for f in findings]

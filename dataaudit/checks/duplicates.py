@@ -544,7 +544,11 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
     fails, warns, actions = [], [], []
     if leaked > h.max_leaked:
         first = result.leakage[0]
-        fails.append(f"{leaked} eval records also appear in training (e.g. eval line {first.eval_line} = train line {first.train_line})")
+        # A role read from several files names the file too: a bare line number would name a line of any of them.
+        several_eval, several_train = ctx.eval is not None and len(ctx.eval.dataset.files) > 1, len(ctx.train.dataset.files) > 1
+        eval_place = f"{first.eval_file}:{first.eval_line}" if several_eval else f"line {first.eval_line}"
+        train_place = f"{first.train_file}:{first.train_line}" if several_train else f"line {first.train_line}"
+        fails.append(f"{leaked} eval records also appear in training (e.g. eval {eval_place} = train {train_place})")
         actions.append(f"Remove the {leaked} leaked records from the eval set (or training) so the evaluation measures generalisation.")
     if result.conflict_count:
         c = result.conflicts[0]
