@@ -206,11 +206,12 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     start = time.perf_counter()
     verdict = decide(findings, config.conditions.skip)
     per_file = []
-    if len(dataset.files) > 1 and items_span_files(dataset):
-        warnings.append("no per-file breakdown: items are rated across files (one file per annotator?), so no file "
-                        "holds whole items; agreement is measured over all files together")
-    elif len(dataset.files) > 1:
-        per_file = measure_batches(ctx.train, config.agreement, ctx.steps)
+    if len(dataset.files) > 1:
+        if items_span_files(dataset):
+            warnings.append("no per-file breakdown: items are rated across files (one file per annotator?), so no file "
+                            "holds whole items; agreement is measured over all files together")
+        else:
+            per_file = measure_batches(ctx.train, config.agreement, ctx.steps)
 
     inputs = _inputs("train", dataset)
     if production_data:

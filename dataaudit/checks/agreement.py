@@ -24,9 +24,8 @@ The per-record work runs on the engine's steps (docs/distributed.md), per input 
 gathers each file's annotators, values, gold hits and times, a second codes every item's ratings against the
 merged annotator and value order (and finds its tie). An item is one record, which lies in one partition
 (a long layout's files, whose items group rows across files, are read as one), so no item is split between
-passes. The statistics need the whole
-items x values table at once and run on the driver: one row per item, a few bytes per value, plus the
-annotators x items code matrix (8 bytes a cell).
+passes. The statistics need the whole items x values table at once and run on the driver: one row per item,
+a few bytes per value, plus the annotators x items code matrix (8 bytes a cell).
 """
 
 from __future__ import annotations

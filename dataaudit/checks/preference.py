@@ -16,7 +16,7 @@ is found as in one file; it holds one key and one digest per pair.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..config import DuplicatesConfig
@@ -47,8 +47,8 @@ class PreferenceResult:
     chosen_longer_share: float | None  # share of pairs whose chosen has more characters than rejected
     mean_length_ratio: float | None  # mean of len(chosen) / len(rejected) over pairs with a non-empty rejected
     # The file of each line above, in the same order: a group's records may lie in several files.
-    identical_files: list[str] = field(default_factory=list)
-    contradiction_files: list[list[str]] = field(default_factory=list)
+    identical_files: list[str]
+    contradiction_files: list[list[str]]
 
 
 class PairFacts(NamedTuple):

@@ -27,7 +27,7 @@ class DedupSummary:
     kept: int  # rows written
     dropped: int  # rows left out
     sidecar: Path
-    conflicts_kept: int = 0  # groups with conflicting labels of which one record was kept (without --drop-conflicts)
+    conflicts_kept: int  # groups with conflicting labels of which one record was kept (without --drop-conflicts)
 
 
 def _drop_reasons(report, drop_conflicts: bool) -> dict[int, dict]:

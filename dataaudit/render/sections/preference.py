@@ -16,7 +16,7 @@ def _build(report: Report) -> SectionContent | None:
              f"{len(p.contradictions)} contradicting groups; chosen longer in {longer} of pairs (mean length ratio {ratio})"]
     several_files = len({f for files in p.contradiction_files for f in files}) > 1
     rows = [[_places(group[:8], files[:8] if several_files else None), text(example, 100)]
-            for group, files, example in zip(p.contradictions, p.contradiction_files or [[]] * len(p.contradictions), p.contradiction_examples)]
+            for group, files, example in zip(p.contradictions, p.contradiction_files, p.contradiction_examples)]
     return SectionContent(lines, [Table(f"Contradictions ({len(p.contradictions)})", ["lines", "prompt"], rows)])
 
 
