@@ -314,7 +314,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    # Messages quote the data (field names, ids, labels): its control characters are shown as escapes, so an
+    # error line can never colour, retitle or hyperlink the terminal it is printed on.
+    from .excerpt import visible_controls
+
+    return " ".join(visible_controls(str(exc)).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

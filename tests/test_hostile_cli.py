@@ -231,3 +231,12 @@ def test_flags_that_cannot_apply_to_these_files_exit_2_instead_of_being_ignored(
     path = _dataset(tmp_path / "t.jsonl")
     assert main(["audit", str(path), *flags, "--no-embeddings", "--format", "terminal"]) == 2
     _one_error_line(capsys.readouterr().err, needle)
+
+
+def test_an_error_line_quoting_the_data_shows_its_control_characters_as_escapes(tmp_path, capsys):
+    hostile_key = "\x1b]8;;http://evil.example\x07click\x1b]8;;\x07\x1b[31m"
+    path = write_jsonl(tmp_path / "t.jsonl", [{hostile_key: "x", "label": "b"} for _ in range(3)])
+    assert main(["audit", str(path), "--text-field", "text", "--no-embeddings", "--format", "terminal"]) == 2
+    err = capsys.readouterr().err
+    _one_error_line(err, "none of the 3 training records is valid", "\\x1b]8;;http://evil.example\\x07click")
+    assert ESC not in err and "\x07" not in err
