@@ -232,6 +232,22 @@ class RayEngine(DataSteps):
         task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_map_key_list)
         return self._run(f"{name} over {len(refs)} file(s)", lambda: self.ray.get([task.remote(fn, ref, *args) for ref in refs]))
 
+    def map_blocks(self, fn, blocks: list, *shared) -> list:
+        """One Ray task per block (retried like a read task), `shared` put in the object store once and read
+        there by every task (a NumPy array without a copy on the task's node). A single block runs here: a
+        task would only add its round trip, so callers size blocks to be worth one (see MIN_BLOCK_* where
+        they are split)."""
+        if len(blocks) < 2:
+            return super().map_blocks(fn, blocks, *shared)
+        task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(fn)
+        name = getattr(fn, "__name__", "a map step")
+
+        def run():
+            shared_refs = [self.ray.put(value) for value in shared]
+            return self.ray.get([task.remote(block, *shared_refs) for block in blocks])
+
+        return self._run(f"{name} over {len(blocks)} block(s)", run)
+
     def _actors(self, gpus: float) -> tuple[int, float]:
         per_actor = self.gpus_per_actor if gpus >= 1 and self.gpus_per_actor > 0 else 0.0
         if self.embed_actors:
