@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine.base import SerialSteps
+from .engine.base import DataSteps, SerialSteps
 
 EXACT_LIMIT = 300_000
 # A million vectors in 1,024 buckets is about 1,000 a bucket; k-means on 39 sampled vectors per bucket
@@ -218,7 +218,7 @@ def band_blocks(bands: int, texts: int, min_keys: int) -> list[list[int]]:
 
 
 def band_candidates(signatures: np.ndarray, bands: int = MINHASH_BANDS, rows: int = MINHASH_ROWS,
-                    window: int = CANDIDATE_WINDOW, steps=None) -> tuple[np.ndarray, np.ndarray]:
+                    window: int = CANDIDATE_WINDOW, steps: DataSteps | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs (i < j) that share all `rows` values of at least one band.
 
     Per band, texts are sorted by (band, next band, the one after) and each is paired with its next `window`

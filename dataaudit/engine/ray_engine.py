@@ -6,6 +6,9 @@
 - index: built on the driver from the keys the tasks computed (a dict lookup per record, no re-normalising).
 - map steps (`map_partitions`, and `map_keys` for work on the normalised keys): one Ray task per file, on
   the Dataset and keys its read task left in the object store, so nothing is shipped or normalised again.
+- `map_blocks` (work split into blocks that belong to no file: the lexical pass's LSH bands and candidate
+  pairs): one Ray task per block, the values every block reads put in the object store once; one block
+  runs on the driver.
 - embed: the embedding cache is read on the driver first; only the texts it lacks go to Ray Data
   `map_batches` on an actor pool that loads the model once per actor and takes `gpus_per_actor` GPUs each
   when the cluster has GPUs. The vectors come back to the driver. A shared cache (a Parquet directory on
