@@ -267,7 +267,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
             features = joined_features(texts, _mapped_features(steps, train, eval_index if eval_only else None, seed) or [], seed)
         if memo is not None:
             memo.keep(features)
-        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, [features])
+        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, [features], steps)
         # The reworded-copy rule compares the same content words: taken from here, not taken apart again (and
         # with the features kept, the skeleton's lookups would otherwise be paid again from a cold start).
         content_words = dict(zip(features.keys, features.words))

@@ -6,6 +6,9 @@
 - index: built on the driver from the keys the tasks computed (a dict lookup per record, no re-normalising).
 - map steps (`map_partitions`, and `map_keys` for work on the normalised keys): one Ray task per file, on
   the Dataset and keys its read task left in the object store, so nothing is shipped or normalised again.
+- `map_blocks` (work split into blocks that belong to no file: the lexical pass's LSH bands and candidate
+  pairs): one Ray task per block, the values every block reads put in the object store once; one block
+  runs on the driver.
 - embed: the embedding cache is read on the driver first; only the texts it lacks go to Ray Data
   `map_batches` on an actor pool that loads the model once per actor and takes `gpus_per_actor` GPUs each
   when the cluster has GPUs. The vectors come back to the driver. A shared cache (a Parquet directory on
@@ -231,6 +234,22 @@ class RayEngine(DataSteps):
         refs = [self.ray.put(keys) for keys in file_key_lists(index)]
         task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_map_key_list)
         return self._run(f"{name} over {len(refs)} file(s)", lambda: self.ray.get([task.remote(fn, ref, *args) for ref in refs]))
+
+    def map_blocks(self, fn, blocks: list, *shared) -> list:
+        """One Ray task per block (retried like a read task), `shared` put in the object store once and read
+        there by every task (a NumPy array without a copy on the task's node). A single block runs here: a
+        task would only add its round trip, so callers size blocks to be worth one (see MIN_BLOCK_* where
+        they are split)."""
+        if len(blocks) < 2:
+            return super().map_blocks(fn, blocks, *shared)
+        task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(fn)
+        name = getattr(fn, "__name__", "a map step")
+
+        def run():
+            shared_refs = [self.ray.put(value) for value in shared]
+            return self.ray.get([task.remote(block, *shared_refs) for block in blocks])
+
+        return self._run(f"{name} over {len(blocks)} block(s)", run)
 
     def _actors(self, gpus: float) -> tuple[int, float]:
         per_actor = self.gpus_per_actor if gpus >= 1 and self.gpus_per_actor > 0 else 0.0
