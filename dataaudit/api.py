@@ -243,5 +243,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     if history:
         from .history.store import record_run
 
-        report = dataclasses.replace(report, regressions=record_run(history, report.to_dict(), config))
+        export = dataset.annotation_export
+        report = dataclasses.replace(report, regressions=record_run(history, report.to_dict(), config,
+                                                                    answers_until=export.newest_answer if export else ""))
     return dataclasses.replace(report, timings={**timings, "decide": time.perf_counter() - start})

@@ -157,10 +157,11 @@ def _audit_source(args: argparse.Namespace, config):
         since = None
         if args.since_last:
             from .history.store import last_run_time
+            from .load.annotation_tools.common import parse_time
 
             name = config.dataset_name or f"{args.label_studio.rstrip('/')}/projects/{args.project}"
             previous = last_run_time(args.history, name)
-            since = dt.datetime.fromisoformat(previous) if previous else None
+            since = parse_time(previous) if previous else None
         return load_project(args.label_studio, args.project, config, since=since)
     if args.project is not None or args.since_last:
         raise InputError(f"{'--project' if args.project is not None else '--since-last'} applies to a Label Studio project "

@@ -81,7 +81,9 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        if self.fail_on_regression and self.regressions and self.verdict.exit_code == 0:
+        # A regression fails the run whatever else held it back: "not enough evidence" (3) is an exit a CI
+        # recipe lets pass, and a regression must not pass with it.
+        if self.fail_on_regression and self.regressions and self.verdict.exit_code in (0, 3):
             return 1
         return self.verdict.exit_code
 

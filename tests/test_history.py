@@ -164,3 +164,114 @@ def test_compare_fails_on_regression_when_asked_and_says_when_the_datasets_diffe
     result = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     assert result["datasets"] == {"before": "tickets", "after": "orders"} and "different datasets" in result["note"]
     assert "**Note:** the reports are of different datasets" in (tmp_path / "cmp" / "compare.md").read_text()
+
+
+def test_a_regression_fails_the_run_even_when_the_verdict_is_not_enough_evidence(tmp_path, cache_dir):
+    history = tmp_path / "history.db"
+    config = tmp_path / "dataaudit.toml"
+    # Every condition that could fail is out of scope and coverage is unknown (no production sample), so the
+    # verdict is "not enough evidence" (3) however far alpha falls
+    config.write_text('task_type = "format"\ndataset_name = "tickets"\n'
+                      '[conditions]\nskip = { consistency = "-", hygiene = "-", scale = "-" }\n')
+    common = ["--config", str(config), "--history", str(history), "--format", "json", "--cache-dir", str(cache_dir), "--no-embeddings"]
+    careful = batch(tmp_path / "careful.jsonl", 1, 0.0, [1, 1, 1])
+    careless = batch(tmp_path / "careless.jsonl", 2, 0.6, [1, 1, 1])
+    assert main(["audit", str(careful), *common, "--out", str(tmp_path / "r1")]) == 3
+    assert main(["audit", str(careless), *common, "--out", str(tmp_path / "r2"), "--fail-on-regression"]) == 1
+    report = json.loads((tmp_path / "r2" / "report.json").read_text())
+    assert report["verdict"]["status"] == "insufficient_evidence" and report["verdict"]["exit_code"] == 1
+    assert any(r["what"] == "krippendorff_alpha" for r in report["regressions"])
+
+
+def test_history_counts_every_conflict_not_the_listed_ones():
+    from dataaudit.history.regressions import key_figures
+
+    report = {"checks": {"duplicates": {"conflict_count": 240, "conflicts": [{}] * 200, "leak_count": 7, "leakage": [{}] * 5}},
+              "verdict": {"conditions": []}}
+    assert (key_figures(report)["conflicts"], key_figures(report)["leaked"]) == (240, 7)
+    older = {"checks": {"duplicates": {"conflicts": [{}] * 3}}, "verdict": {}}  # a report from before the counts
+    assert key_figures(older)["conflicts"] == 3
+
+
+def test_a_run_that_held_no_records_is_no_baseline_and_moves_no_label_share(tmp_path):
+    from dataaudit.config import HistoryConfig
+    from dataaudit.history.regressions import find_regressions
+    from dataaudit.history.store import record_run
+
+    def run(examples: int, shares: dict, alpha) -> dict:
+        return {"dataset": "project", "generated_at": f"2026-12-0{examples % 9 + 1}T00:00:00+00:00", "config": {},
+                "inputs": [{"role": "train", "path": "ls/projects/7", "sha256": "x"}],
+                "checks": {"format": {"records": 534}, "size": {"examples": examples}, "balance": {"shares": shares} if shares else None,
+                           "agreement": {"krippendorff_alpha": alpha} if alpha is not None else None},
+                "verdict": {"status": "not_ready", "conditions": []}}
+
+    history = tmp_path / "history.db"
+    assert record_run(history, run(267, {"entail": 0.6, "no": 0.4}, 0.29)) == []
+    assert record_run(history, run(0, {}, None)) == []  # nothing new: no share "fell to 0"
+    regressions = record_run(history, run(266, {"entail": 0.58, "no": 0.42}, 0.05))
+    assert [r["what"] for r in regressions] == ["krippendorff_alpha"]  # compared with the batch that held records
+    shifted = find_regressions({"label_shares": {"a": 0.5}}, {"label_shares": {"a": 0.4496}}, HistoryConfig())
+    assert shifted[0]["detail"] == "moved by -5.04% (bound 5%)"
+
+
+def test_since_last_starts_where_the_previous_export_ended(tmp_path, monkeypatch):
+    """The window of --since-last starts at the newest answer the previous run's export held (the tool's clock),
+    not when that run's report was written: answers made while it ran belong to the next batch."""
+    from dataaudit.sources import label_studio
+
+    tasks = json.loads((ROOT / "tests" / "fixtures" / "annotation_tools" / "label_studio.json").read_text())
+    first_day = [t for t in tasks if all(a["created_at"] < "2026-11-02" for a in t["annotations"])]
+    exports = iter([first_day, tasks])
+
+    def fetch(url, project, **_):
+        body = next(exports)
+        return label_studio.Export(label_studio.project_source(url, project), body, f"sha-{len(body)}")
+
+    monkeypatch.setattr(label_studio, "fetch_export", fetch)
+    common = ["audit", "--label-studio", "http://ls.test", "--project", "7", "--since-last", "--history", str(tmp_path / "h.db"),
+              "--no-embeddings", "--format", "json"]
+    assert main([*common, "--out", str(tmp_path / "r1")]) in (0, 1, 3)
+    assert main([*common, "--out", str(tmp_path / "r2")]) in (0, 1, 3)
+    first = json.loads((tmp_path / "r1" / "report.json").read_text())
+    second = json.loads((tmp_path / "r2" / "report.json").read_text())
+    newest_first = max(a["created_at"] for t in first_day for a in t["annotations"])
+    later = [t for t in tasks if any(a["created_at"] > newest_first and not a["ground_truth"] and not a["was_cancelled"]
+                                     for a in t["annotations"])]
+    assert first["checks"]["size"]["examples"] == len(first_day) and len(later) > 0
+    assert second["checks"]["size"]["examples"] == len(later)  # the report of run 1 was written in December: all of them
+
+
+def test_since_last_with_nothing_new_is_not_enough_evidence(tmp_path, monkeypatch):
+    from dataaudit.sources import label_studio
+
+    tasks = json.loads((ROOT / "tests" / "fixtures" / "annotation_tools" / "label_studio.json").read_text())
+    monkeypatch.setattr(label_studio, "fetch_export",
+                        lambda url, project, **_: label_studio.Export(label_studio.project_source(url, project), tasks, "sha"))
+    common = ["audit", "--label-studio", "http://ls.test", "--project", "7", "--since-last", "--history", str(tmp_path / "h.db"),
+              "--no-embeddings", "--format", "json"]
+    main([*common, "--out", str(tmp_path / "r1")])
+    assert main([*common, "--out", str(tmp_path / "r2"), "--fail-on-regression"]) == 3
+    report = json.loads((tmp_path / "r2" / "report.json").read_text())
+    scale = next(c for c in report["verdict"]["conditions"] if c["id"] == "scale")
+    assert scale["status"] == "unknown" and scale["summary"].startswith("no records to judge")
+    assert report.get("regressions", []) == []
+
+
+def test_compare_refuses_what_is_not_a_report_in_one_line(tmp_path, capsys):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"checks": {"format": {"records": 3}}, "verdict": {"status": "ready", "conditions": []}}))
+    latin = tmp_path / "latin.json"
+    latin.write_bytes('{"dataset": "caf\xe9"}'.encode("latin-1"))
+    wrong_types = tmp_path / "types.json"
+    wrong_types.write_text('{"verdict": 1, "checks": []}')
+    odd_sections = tmp_path / "sections.json"
+    odd_sections.write_text('{"verdict": {"conditions": 5}, "checks": {"format": 3, "duplicates": []}}')
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + good.read_bytes())
+    for bad, needle in ((latin, "not UTF-8 text"), (wrong_types, "expected an object with 'verdict' and 'checks' objects")):
+        capsys.readouterr()
+        assert main(["compare", str(good), str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert needle in err and str(bad) in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert main(["compare", str(good), str(odd_sections)]) == 0  # hand-edited sections read as absent
+    assert main(["compare", str(good), str(bom)]) == 0

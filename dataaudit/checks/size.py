@@ -115,6 +115,12 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
                 "after_deduplication": duplicates is not None, "over_context": size.over_context}
     if task_type_reason:
         evidence["task_type_reason"] = task_type_reason
+    if size.examples == 0:
+        # Only a dataset handed in loaded can be empty (files without a record stop the audit, exit 2): a
+        # scheduled pull with nothing new. There is nothing to judge, which is not the same as too little.
+        return Finding("scale", Status.UNKNOWN, "no records to judge: the dataset is empty (with --since-last: nothing was "
+                       "annotated since the previous run)", evidence,
+                       "Nothing to do until new annotations arrive; audit the whole project (without --since-last) to judge all of it.")
     # Classification is what an audit assumed before it inferred anything; a task inferred otherwise says so
     # where the threshold is read, with how to name another.
     inferred = (f" (inferred: {task_type_reason}; name the task with task_type or --task-type)"

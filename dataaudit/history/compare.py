@@ -15,9 +15,11 @@ SCALARS = ("verdict", "records", "invalid", "usable", "duplicate_share", "confli
 
 def _read(path: str | Path) -> dict[str, Any]:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8-sig"))  # a BOM some editors add on saving is no error
     except OSError as exc:
         raise InputError(f"{path}: cannot read report ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a report.json (not UTF-8 text: byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not a report.json (line {exc.lineno}: {exc.msg})") from exc
 
@@ -43,6 +45,6 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
 def read_report(path: str | Path) -> dict[str, Any]:
     """A report.json as a dict; anything else is an InputError naming the file."""
     data = _read(path)
-    if not isinstance(data, dict) or "checks" not in data or "verdict" not in data:
-        raise InputError(f"{path}: not a dataaudit report.json (expected an object with 'verdict' and 'checks')")
+    if not isinstance(data, dict) or not isinstance(data.get("checks"), dict) or not isinstance(data.get("verdict"), dict):
+        raise InputError(f"{path}: not a dataaudit report.json (expected an object with 'verdict' and 'checks' objects)")
     return data

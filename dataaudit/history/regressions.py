@@ -13,30 +13,44 @@ from ..config import HistoryConfig
 SEVERITY = {"pass": 0, "warn": 1, "unknown": 2, "fail": 3}
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A report section as a dict; a section of another type (a report edited by hand) reads as absent."""
+    return value if isinstance(value, dict) else {}
+
+
 def key_figures(report: dict[str, Any]) -> dict[str, Any]:
     """The figures a run is compared on, from a report's JSON."""
-    checks = report.get("checks", {})
-    fmt = checks.get("format") or {}
-    duplicates = checks.get("duplicates") or {}
-    agreement = checks.get("agreement") or {}
-    coverage = checks.get("coverage") or {}
-    balance = checks.get("balance") or {}
-    embeddings = checks.get("embeddings") or {}
+    checks = _object(report.get("checks"))
+    fmt, size, duplicates, agreement, coverage, balance, embeddings = (
+        _object(checks.get(name)) for name in ("format", "size", "duplicates", "agreement", "coverage", "balance", "embeddings"))
+    verdict = _object(report.get("verdict"))
+    listed = verdict.get("conditions")
+    conditions = [c for c in listed if isinstance(c, dict) and "id" in c and "status" in c] if isinstance(listed, list) else []
     return {
-        "verdict": report.get("verdict", {}).get("status"),
+        "verdict": verdict.get("status"),
         "records": fmt.get("records"),
         "invalid": fmt.get("invalid"),
+        "examples": size.get("examples"),  # the records audited: 0 in a --since-last pull with nothing new
         "usable": duplicates.get("usable"),
         "duplicate_share": duplicates.get("duplicate_share"),
-        "conflicts": len(duplicates.get("conflicts") or []),
-        "leaked": len(duplicates.get("leakage") or []),
+        # The counts, not the lists: those stop at max_groups_listed (reports written before the counts
+        # existed have the lists alone).
+        "conflicts": duplicates.get("conflict_count", len(duplicates.get("conflicts") or [])),
+        "leaked": duplicates.get("leak_count", len(duplicates.get("leakage") or [])),
         "krippendorff_alpha": agreement.get("krippendorff_alpha"),
         "covered_share": coverage.get("covered_share"),
         "label_shares": balance.get("shares") or {},
-        "conditions": {c["id"]: c["status"] for c in report.get("verdict", {}).get("conditions", [])},
+        "conditions": {c["id"]: c["status"] for c in conditions},
         "embeddings_computed": embeddings.get("computed"),
         "embeddings_from_cache": embeddings.get("from_cache"),
     }
+
+
+def held_records(figures: dict[str, Any]) -> bool:
+    """Whether a run audited any record: a baseline worth comparing with (runs recorded before `examples`
+    was kept are judged by the rows they read)."""
+    examples = figures.get("examples")
+    return bool(examples) if examples is not None else bool(figures.get("records"))
 
 
 def _regression(what: str, before: Any, now: Any, detail: str) -> dict[str, Any]:
@@ -50,11 +64,12 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     if a0 is not None and a1 is not None and a0 - a1 > bounds.max_alpha_drop:
         found.append(_regression("krippendorff_alpha", a0, a1, f"dropped by {a0 - a1:.3f} (bound {bounds.max_alpha_drop:g})"))
     shares0, shares1 = before.get("label_shares") or {}, now.get("label_shares") or {}
-    for label in sorted(set(shares0) | set(shares1)):
+    # A label missing from one run's shares has share 0 there, but a run with no shares at all measured none.
+    for label in sorted(set(shares0) | set(shares1)) if shares0 and shares1 else []:
         s0, s1 = shares0.get(label, 0.0), shares1.get(label, 0.0)
         if abs(s1 - s0) > bounds.max_label_share_shift:
             found.append(_regression(f"label_share:{label}", round(s0, 4), round(s1, 4),
-                                     f"moved by {s1 - s0:+.1%} (bound {bounds.max_label_share_shift:.0%})"))
+                                     f"moved by {s1 - s0:+.2%} (bound {bounds.max_label_share_shift:.0%})"))
     c0, c1 = before.get("covered_share"), now.get("covered_share")
     if c0 is not None and c1 is not None and c0 - c1 > bounds.max_covered_share_drop:
         found.append(_regression("covered_share", c0, c1, f"fell by {c0 - c1:.1%} (bound {bounds.max_covered_share_drop:.0%})"))

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..config import Config, config_from_dict
 from ..errors import InputError
-from .regressions import find_regressions, key_figures
+from .regressions import find_regressions, held_records, key_figures
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -73,19 +73,33 @@ def _connect(path: str | Path) -> sqlite3.Connection:
     return connection
 
 
-def record_run(path: str | Path, data: dict[str, Any], config: Config | None = None) -> list[dict[str, Any]]:
-    """Store this run (a report's JSON dict) and return its regressions against the previous run of the
-    same dataset. One IMMEDIATE transaction reads the previous run and inserts this one."""
+# Runs read back to find the one a run is compared with: the latest that held records (a --since-last pull
+# with nothing new holds none, and every figure of the next batch would otherwise "regress" from its nothing).
+BASELINE_LOOKBACK = 50
+
+
+def record_run(path: str | Path, data: dict[str, Any], config: Config | None = None, *, answers_until: str = "") -> list[dict[str, Any]]:
+    """Store this run (a report's JSON dict) and return its regressions against the latest earlier run of
+    the same dataset that held records (none when this one held none). One IMMEDIATE transaction reads that run and inserts this one.
+    answers_until: the newest answer of an annotation tool's export this run read (where the next
+    `--since-last` window starts); "" when the run read files."""
     dataset = data["dataset"]
     figures = key_figures(data)
     bounds = (config or config_from_dict(data["config"])).history
     config_hash = hashlib.sha256(json.dumps(data["config"], sort_keys=True).encode()).hexdigest()[:16]
-    inputs = json.dumps([{"role": i["role"], "path": i["path"], "sha256": i["sha256"]} for i in data["inputs"]])
+    entries = [{"role": i["role"], "path": i["path"], "sha256": i["sha256"]} for i in data["inputs"]]
+    if answers_until:
+        for entry in entries:
+            if entry["role"] == "train":
+                entry["answers_until"] = answers_until
+    inputs = json.dumps(entries)
     connection = _connect(path)
     try:
         connection.execute("BEGIN IMMEDIATE")
-        row = connection.execute("SELECT figures FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT 1", (dataset,)).fetchone()
-        regressions = find_regressions(json.loads(row[0]), figures, bounds) if row else []
+        rows = connection.execute("SELECT figures FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT ?", (dataset, BASELINE_LOOKBACK)).fetchall()
+        baseline = next((f for f in (json.loads(r[0]) for r in rows) if held_records(f)), None)
+        # A run that audited nothing (a pull with nothing new) is not worse than the last batch: there is no batch.
+        regressions = find_regressions(baseline, figures, bounds) if baseline is not None and held_records(figures) else []
         connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            (dataset, data["generated_at"], inputs, config_hash, data["verdict"]["status"], json.dumps(figures),
                             json.dumps(regressions)))
@@ -116,12 +130,18 @@ def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> 
 
 
 def last_run_time(path: str | Path, dataset: str) -> str | None:
-    """When the previous run of this dataset was generated (ISO time), or None: the start of `--since-last`."""
+    """Where the previous run of this dataset left off (ISO time), or None: the start of `--since-last`.
+    That is the newest answer its export held, on the annotation tool's own clock, so an answer made while
+    that run was fetching or measuring is in this window; a run recorded before that was kept falls back to
+    when its report was generated."""
     if not Path(path).is_file():
         return None
     connection = _connect(path)
     try:
-        row = connection.execute("SELECT generated_at FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT 1", (dataset,)).fetchone()
+        row = connection.execute("SELECT generated_at, inputs FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT 1", (dataset,)).fetchone()
     finally:
         connection.close()
-    return row[0] if row else None
+    if row is None:
+        return None
+    marks = [entry.get("answers_until") for entry in json.loads(row[1]) if isinstance(entry, dict)]
+    return next((mark for mark in marks if mark), row[0])

@@ -82,6 +82,9 @@ class AnnotationExport:
     latest_only: bool = False  # the export keeps one annotation per item: agreement needs the full export
     since: str = ""  # only annotations created after this instant were kept
     before_since: int = 0  # annotations left out because they were created earlier
+    # The newest creation time of any answer the export held, kept or not (ISO, the tool's own clock): where
+    # the next `--since-last` window starts, so an answer made while this audit ran falls in the next one.
+    newest_answer: str = ""
     notes: tuple[str, ...] = ()
 
 

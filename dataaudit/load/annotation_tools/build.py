@@ -102,9 +102,17 @@ def _keep_since(items: list[Item], since: datetime | None, counts: Counts) -> li
     return kept
 
 
+def _newest_answer(items: list[Item]) -> str:
+    """The creation time (as the export writes it) of the newest answer of any item; "" when none has one."""
+    timed = [(created, answer.created_at) for item in items for answer in item.answers
+             if (created := parse_time(answer.created_at)) is not None]
+    return max(timed)[1] if timed else ""
+
+
 def build_dataset(parts: list[tuple[str, str, int, list[Item], list[RecordError]]], config: Config, tool: str, kind: str, counts: Counts,
            *, name: str, since: datetime | None, latest_only: bool = False) -> Dataset:
     all_items = [item for *_, items, _ in parts for item in items]
+    newest = _newest_answer(all_items)
     kept_ids = {id(item) for item in _keep_since(all_items, since, counts)}
     kinds = _finalise_kinds([item for item in all_items if id(item) in kept_ids])
     headline = _headline(kinds, config)
@@ -122,7 +130,8 @@ def build_dataset(parts: list[tuple[str, str, int, list[Item], list[RecordError]
     if latest_only:
         notes.append(LATEST_ONLY_NOTE)
     export = AnnotationExport(tool, kind, kinds, headline, counts.cancelled, counts.drafts, counts.predictions, counts.gold,
-                              counts.spans, latest_only, since.isoformat() if since else "", counts.before_since, tuple(notes))
+                              counts.spans, latest_only, since.isoformat() if since else "", counts.before_since, notes=tuple(notes),
+                              newest_answer=newest)
     first = Path(parts[0][0]) if parts else Path("export")
     dataset_name = name or config.dataset_name or first.stem
     errors.sort(key=lambda e: (e.source, e.line))
