@@ -150,8 +150,6 @@ def _audit_source(args: argparse.Namespace, config):
             raise InputError("--label-studio needs --project ID (the number in the project's URL)")
         if args.since_last and not args.history:
             raise InputError("--since-last needs --history FILE, where the previous run of this project is recorded")
-        import datetime as dt
-
         from .sources.label_studio import load_project
 
         since = None
