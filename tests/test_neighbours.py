@@ -63,3 +63,50 @@ def test_one_edit_candidates_pair_short_texts_one_letter_apart():
     first, second = neighbours.one_edit_candidates(["joke", "jkoe", "tell a joke", "poke", "a much longer text here"], 12)
     pairs = set(zip(first.tolist(), second.tolist()))
     assert (0, 1) in pairs and (0, 3) in pairs and all(4 not in p for p in pairs)
+
+
+def test_query_blocks_are_contiguous_near_equal_and_never_smaller_than_the_floor():
+    from dataaudit.engine.base import query_blocks
+
+    blocks = query_blocks(10_001, 4, 2_000)
+    assert [(b.start, b.stop) for b in blocks] == [(0, 2500), (2500, 5000), (5000, 7500), (7500, 10_001)]
+    assert [b.stop - b.start for b in query_blocks(5_999, 16, 2_000)] == [2999, 3000]  # two blocks of 2,000+, not three
+    assert query_blocks(1_999, 16, 2_000) == [slice(0, 1_999)]  # fewer than the floor: one block of them all
+    assert query_blocks(0, 4, 20) == [slice(0, 0)]
+    assert all(b.stop - b.start >= 20 for b in query_blocks(399, 64, 20))
+
+
+def blockwise(indexed: np.ndarray, queries: np.ndarray | None, k: int, cuts: list[int]):
+    """The search one block of queries at a time (queries None: the self-query, each block its rows of the index)."""
+    index = neighbours.search_index(indexed)
+    parts = [neighbours.query_index(index, slice(a, b) if queries is None else queries[a:b], k) for a, b in zip(cuts, cuts[1:])]
+    return np.concatenate([s for s, _ in parts]), np.concatenate([i for _, i in parts])
+
+
+def test_a_query_has_the_same_neighbours_whichever_block_it_is_searched_in(monkeypatch):
+    """Blocks of 20 or more queries (faiss's BLAS path) give the whole search's neighbours and similarities bit
+    for bit, exact and inverted-file alike, self-queries included."""
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(40, 32))
+    data = unit(np.repeat(centres, 30, axis=0) + 0.3 * rng.normal(size=(1200, 32)))
+    queries = unit(np.repeat(centres, 10, axis=0) + 0.3 * rng.normal(size=(400, 32)))
+    for limit in (neighbours.EXACT_LIMIT, 100):
+        monkeypatch.setattr(neighbours, "EXACT_LIMIT", limit)
+        monkeypatch.setattr(neighbours, "IVF_LISTS", 16)
+        for cuts in ([0, 200, 400], [0, 20, 41, 379, 400]):
+            for whole, blocks in ((top_k(data, queries, 12), blockwise(data, queries, 12, cuts)),
+                                  (top_k(data, data, 12), blockwise(data, None, 12, cuts + [1200]))):
+                rows = len(blocks[0])
+                assert np.array_equal(blocks[1], whole[1][:rows]) and np.array_equal(blocks[0], whole[0][:rows]), (limit, cuts)
+
+
+def test_a_built_index_pads_missing_neighbours_and_answers_empty_queries():
+    rng = np.random.default_rng(3)
+    index = neighbours.search_index(unit(rng.normal(size=(4, 8))))
+    sims, idx = neighbours.query_index(index, unit(rng.normal(size=(25, 8))), 6)
+    assert sims.shape == idx.shape == (25, 6) and (idx[:, 4:] == -1).all() and np.isneginf(sims[:, 4:]).all()
+    assert (np.sort(idx[:, :4], axis=1) == np.arange(4)).all()
+    sims, idx = neighbours.query_index(index, np.zeros((0, 8), dtype=np.float32), 6)
+    assert sims.shape == idx.shape == (0, 6)
+    sims, idx = top_k(index.vectors, np.zeros((0, 8), dtype=np.float32), 3)
+    assert sims.shape == idx.shape == (0, 3)

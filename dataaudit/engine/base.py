@@ -23,6 +23,8 @@ from ..load.files import is_uri, open_uri, uri_filesystem
 from ..load.records import Dataset, Record
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ..index import TextIndex
 
 SHARD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq")
@@ -88,6 +90,14 @@ class DataSteps:
             cursor[record.source] = i + 1
         return ordered
 
+    def search(self, indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """neighbours.top_k(indexed, queries, k): each query's k nearest indexed rows by cosine, best first
+        (`queries is indexed`: a self-query). Here on the driver; an engine with workers may search blocks of
+        the queries there instead, with the same results."""
+        from ..neighbours import top_k
+
+        return top_k(indexed, queries, k)
+
 
 class SerialSteps(DataSteps):
     """The steps in this process, one file after another: the local engine's executor, and what a check's
@@ -107,6 +117,14 @@ def _per_record(records: list[Record], fn, *args) -> tuple[str | None, list]:
 def _add_counters(a: Counter, b: Counter) -> Counter:
     a.update(b)
     return a
+
+
+def query_blocks(queries: int, workers: int, fewest: int) -> list[slice]:
+    """Contiguous blocks of `queries` rows, at most one per worker and none under `fewest` rows (unless
+    there are fewer queries than that: then one block of them all), their sizes within one of each other."""
+    count = max(1, min(workers, queries // max(fewest, 1)))
+    bounds = [queries * b // count for b in range(count + 1)]
+    return [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
 
 
 def file_partitions(dataset: Dataset) -> list[list[Record]]:

@@ -31,14 +31,19 @@ from ..embeddings import WRITE_CHUNK, Embedder
 from ..errors import DataAuditError
 from ..index import TextIndex, build_index
 from ..load.records import Dataset
+from ..neighbours import SearchIndex, query_index, search_index
 from .base import (DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_key_lists, file_partitions, merge_datasets,
-                   read_file, read_together)
+                   query_blocks, read_file, read_together)
 from .local import embed_indexes
 
 INSTALL = "pip install 'dataaudit[ray]'"
 CONNECT_TIMEOUT_S = 10
 EMBED_BLOCK_TEXTS = 4096  # texts per Ray Data block: big enough that scheduling is not the cost
 TASK_RETRIES = 3  # a read task whose worker died runs again this many times before the audit gives up
+SEARCH_BLOCK_QUERIES = 2_000  # fewest queries a search task takes: fewer would cost more in scheduling than they search
+# faiss searches fewer than 20 queries without BLAS, which can give other last bits: no block is ever smaller.
+FAISS_BLAS_MIN_QUERIES = 20
+SEARCH_ON_DRIVER_BELOW = 50_000_000  # queries x indexed rows under which a search runs on the driver (see search)
 
 
 def _import_ray():
@@ -117,6 +122,10 @@ def _embed_actor(embedder: Embedder) -> type:
 
 def _map_partition(fn, part: Dataset, *args):
     return fn(part.records, *args)
+
+
+def _search_block(index: SearchIndex, queries, k: int) -> tuple[np.ndarray, np.ndarray]:
+    return query_index(index, queries, k)
 
 
 class RayEngine(DataSteps):
@@ -231,6 +240,28 @@ class RayEngine(DataSteps):
         refs = [self.ray.put(keys) for keys in file_key_lists(index)]
         task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_map_key_list)
         return self._run(f"{name} over {len(refs)} file(s)", lambda: self.ray.get([task.remote(fn, ref, *args) for ref in refs]))
+
+    def search(self, indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """neighbours.top_k, its queries split into contiguous blocks (about one per CPU of the cluster), one
+        task per block; the index (the vectors and, above EXACT_LIMIT, the inverted file built here once) is
+        put in the object store once and read there by every task. A self-query ships no queries: each task
+        takes its rows of the index. A small search runs here: one block gains nothing from a task, and below
+        SEARCH_ON_DRIVER_BELOW products shipping the index costs more than the search."""
+        blocks = query_blocks(len(queries), int(self.ray.cluster_resources().get("CPU", 1)),
+                              max(SEARCH_BLOCK_QUERIES, FAISS_BLAS_MIN_QUERIES))
+        if len(blocks) < 2 or len(queries) * len(indexed) < SEARCH_ON_DRIVER_BELOW or k <= 0:
+            return super().search(indexed, queries, k)
+        self_query = queries is indexed
+        index = search_index(indexed)
+        queries = index.vectors if self_query else np.ascontiguousarray(queries, dtype=np.float32)
+        task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_search_block)
+
+        def run():
+            index_ref = self.ray.put(index)
+            found = self.ray.get([task.remote(index_ref, block if self_query else queries[block], k) for block in blocks])
+            return np.concatenate([sims for sims, _ in found]), np.concatenate([idx for _, idx in found])
+
+        return self._run(f"searching {len(queries)} queries in {len(blocks)} task(s)", run)
 
     def _actors(self, gpus: float) -> tuple[int, float]:
         per_actor = self.gpus_per_actor if gpus >= 1 and self.gpus_per_actor > 0 else 0.0
