@@ -65,15 +65,20 @@ def test_one_edit_candidates_pair_short_texts_one_letter_apart():
     assert (0, 1) in pairs and (0, 3) in pairs and all(4 not in p for p in pairs)
 
 
-def test_query_blocks_are_contiguous_near_equal_and_never_smaller_than_the_floor():
+def test_query_blocks_are_runs_of_whole_faiss_tiles_at_most_one_per_worker():
     from dataaudit.engine.base import query_blocks
 
-    blocks = query_blocks(10_001, 4, 2_000)
-    assert [(b.start, b.stop) for b in blocks] == [(0, 2500), (2500, 5000), (5000, 7500), (7500, 10_001)]
-    assert [b.stop - b.start for b in query_blocks(5_999, 16, 2_000)] == [2999, 3000]  # two blocks of 2,000+, not three
-    assert query_blocks(1_999, 16, 2_000) == [slice(0, 1_999)]  # fewer than the floor: one block of them all
-    assert query_blocks(0, 4, 20) == [slice(0, 0)]
-    assert all(b.stop - b.start >= 20 for b in query_blocks(399, 64, 20))
+    def sizes(*args):
+        blocks = query_blocks(*args)
+        assert blocks[0].start == 0 and all(a.stop == b.start for a, b in zip(blocks, blocks[1:])) and blocks[-1].stop == args[0]
+        return [b.stop - b.start for b in blocks]
+
+    assert sizes(20_000, 4, 2_000, 4096) == [4096, 4096, 4096, 7712]  # 5 tiles over 4 workers
+    assert sizes(5_500, 16, 2_000, 4096) == [4096, 1404]  # the last block is what is left
+    assert sizes(8_200, 16, 2_000, 4096) == [4096, 4104]  # a last tile under 20 queries joins the block before
+    assert sizes(1_999, 16, 2_000, 4096) == [1_999]  # fewer than the fewest: one block of them all
+    assert sizes(300, 2, 20, 20) == [140, 160]
+    assert sizes(0, 4, 20, 4096) == [0]
 
 
 def blockwise(indexed: np.ndarray, queries: np.ndarray | None, k: int, cuts: list[int]):
@@ -83,21 +88,28 @@ def blockwise(indexed: np.ndarray, queries: np.ndarray | None, k: int, cuts: lis
     return np.concatenate([s for s, _ in parts]), np.concatenate([i for _, i in parts])
 
 
-def test_a_query_has_the_same_neighbours_whichever_block_it_is_searched_in(monkeypatch):
-    """Blocks of 20 or more queries (faiss's BLAS path) give the whole search's neighbours and similarities bit
-    for bit, exact and inverted-file alike, self-queries included."""
-    rng = np.random.default_rng(2)
-    centres = rng.normal(size=(40, 32))
-    data = unit(np.repeat(centres, 30, axis=0) + 0.3 * rng.normal(size=(1200, 32)))
-    queries = unit(np.repeat(centres, 10, axis=0) + 0.3 * rng.normal(size=(400, 32)))
-    for limit in (neighbours.EXACT_LIMIT, 100):
-        monkeypatch.setattr(neighbours, "EXACT_LIMIT", limit)
-        monkeypatch.setattr(neighbours, "IVF_LISTS", 16)
-        for cuts in ([0, 200, 400], [0, 20, 41, 379, 400]):
-            for whole, blocks in ((top_k(data, queries, 12), blockwise(data, queries, 12, cuts)),
-                                  (top_k(data, data, 12), blockwise(data, None, 12, cuts + [1200]))):
-                rows = len(blocks[0])
-                assert np.array_equal(blocks[1], whole[1][:rows]) and np.array_equal(blocks[0], whole[0][:rows]), (limit, cuts)
+def test_blocks_cut_at_faiss_tiles_give_the_whole_search_bit_for_bit(monkeypatch):
+    """faiss multiplies queries in tiles (4,096 by default; 64 here): blocks made of whole tiles give the whole
+    search's neighbours and similarities bit for bit, exact and inverted-file alike, self-queries included."""
+    import faiss
+
+    tile = faiss.cvar.distance_compute_blas_query_bs
+    faiss.cvar.distance_compute_blas_query_bs = 64
+    try:
+        rng = np.random.default_rng(2)
+        centres = rng.normal(size=(40, 96))
+        data = unit(np.repeat(centres, 30, axis=0) + 0.3 * rng.normal(size=(1200, 96)))
+        queries = unit(np.repeat(centres, 10, axis=0) + 0.3 * rng.normal(size=(400, 96)))
+        for limit in (neighbours.EXACT_LIMIT, 100):
+            monkeypatch.setattr(neighbours, "EXACT_LIMIT", limit)
+            monkeypatch.setattr(neighbours, "IVF_LISTS", 16)
+            for cuts in ([0, 192, 400], [0, 64, 128, 384, 400]):
+                for whole, blocks in ((top_k(data, queries, 12), blockwise(data, queries, 12, cuts)),
+                                      (top_k(data, data, 12), blockwise(data, None, 12, cuts + [1200]))):
+                    rows = len(blocks[0])
+                    assert np.array_equal(blocks[1], whole[1][:rows]) and np.array_equal(blocks[0], whole[0][:rows]), (limit, cuts)
+    finally:
+        faiss.cvar.distance_compute_blas_query_bs = tile
 
 
 def test_a_built_index_pads_missing_neighbours_and_answers_empty_queries():

@@ -119,11 +119,21 @@ def _add_counters(a: Counter, b: Counter) -> Counter:
     return a
 
 
-def query_blocks(queries: int, workers: int, fewest: int) -> list[slice]:
-    """Contiguous blocks of `queries` rows, at most one per worker and none under `fewest` rows (unless
-    there are fewer queries than that: then one block of them all), their sizes within one of each other."""
-    count = max(1, min(workers, queries // max(fewest, 1)))
-    bounds = [queries * b // count for b in range(count + 1)]
+# faiss multiplies fewer than 20 queries without BLAS, which gives other last bits: no search block is smaller.
+FAISS_BLAS_MIN_QUERIES = 20
+
+
+def query_blocks(queries: int, workers: int, fewest: int, tile: int) -> list[slice]:
+    """Contiguous blocks of `queries` rows, at most one per worker and (but the last) none under `fewest` rows,
+    cut at multiples of `tile` rows: faiss multiplies the queries of one search in tiles of that many, so
+    a block's tiles are the whole search's and give its results bit for bit (measured: docs/distributed.md).
+    A last block of fewer than FAISS_BLAS_MIN_QUERIES rows joins the one before it; fewer queries than
+    `fewest` make one block of them all."""
+    tiles = -(-queries // tile)
+    count = max(1, min(workers, tiles, queries // max(fewest, 1)))
+    bounds = [min(queries, tile * (tiles * b // count)) for b in range(count + 1)]
+    if count > 1 and bounds[-1] - bounds[-2] < FAISS_BLAS_MIN_QUERIES:
+        del bounds[-2]
     return [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
 
 

@@ -41,8 +41,6 @@ CONNECT_TIMEOUT_S = 10
 EMBED_BLOCK_TEXTS = 4096  # texts per Ray Data block: big enough that scheduling is not the cost
 TASK_RETRIES = 3  # a read task whose worker died runs again this many times before the audit gives up
 SEARCH_BLOCK_QUERIES = 2_000  # fewest queries a search task takes: fewer would cost more in scheduling than they search
-# faiss searches fewer than 20 queries without BLAS, which can give other last bits: no block is ever smaller.
-FAISS_BLAS_MIN_QUERIES = 20
 SEARCH_ON_DRIVER_BELOW = 50_000_000  # queries x indexed rows under which a search runs on the driver (see search)
 
 
@@ -122,6 +120,13 @@ def _embed_actor(embedder: Embedder) -> type:
 
 def _map_partition(fn, part: Dataset, *args):
     return fn(part.records, *args)
+
+
+def _faiss_query_tile() -> int:
+    """How many queries faiss multiplies at once against the indexed vectors (4,096 by default)."""
+    import faiss
+
+    return int(faiss.cvar.distance_compute_blas_query_bs)
 
 
 def _search_block(index: SearchIndex, queries, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -242,13 +247,14 @@ class RayEngine(DataSteps):
         return self._run(f"{name} over {len(refs)} file(s)", lambda: self.ray.get([task.remote(fn, ref, *args) for ref in refs]))
 
     def search(self, indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """neighbours.top_k, its queries split into contiguous blocks (about one per CPU of the cluster), one
-        task per block; the index (the vectors and, above EXACT_LIMIT, the inverted file built here once) is
-        put in the object store once and read there by every task. A self-query ships no queries: each task
-        takes its rows of the index. A small search runs here: one block gains nothing from a task, and below
-        SEARCH_ON_DRIVER_BELOW products shipping the index costs more than the search."""
-        blocks = query_blocks(len(queries), int(self.ray.cluster_resources().get("CPU", 1)),
-                              max(SEARCH_BLOCK_QUERIES, FAISS_BLAS_MIN_QUERIES))
+        """neighbours.top_k, its queries split into contiguous blocks (about one per CPU of the cluster, cut
+        where faiss's own query tiles end: see query_blocks), one task per block. The index (the vectors and,
+        above EXACT_LIMIT, the inverted file built here once) is put in the object store once and read there
+        by every task; a self-query ships no queries: each task takes its rows of the index. A small search
+        runs here: one block gains nothing from a task, and below SEARCH_ON_DRIVER_BELOW products (queries x
+        indexed rows) shipping the index and scheduling the tasks cost more than the search."""
+        blocks = query_blocks(len(queries), int(self.ray.cluster_resources().get("CPU", 1)), SEARCH_BLOCK_QUERIES,
+                              _faiss_query_tile())
         if len(blocks) < 2 or len(queries) * len(indexed) < SEARCH_ON_DRIVER_BELOW or k <= 0:
             return super().search(indexed, queries, k)
         self_query = queries is indexed
