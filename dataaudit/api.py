@@ -24,10 +24,11 @@ from .checks.batches import items_span_files, measure_batches
 from .config import Config, load_config
 from .decide.verdict import decide
 from .engine import make_engine
-from .engine.base import DataSteps, SerialSteps
+from .engine.base import DataSteps, SerialSteps, expand_inputs
 from .embeddings import Embedder
 from .errors import DataAuditError, InputError
 from .load.records import Dataset
+from .load.targets import dataset_task_type, resolve_task_type, without_target_labels
 from .report import CheckResults, CheckRun, InputSummary, Report
 from .result_cache import ResultCache, fingerprint, refresh_run_state, results_folder
 
@@ -161,7 +162,12 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     # is, even empty: a scheduled pull with nothing new since the last run is not a broken export.
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    dataset = paths if isinstance(paths, Dataset) else require_rows("training", engine.read(paths, config, role="train"), config)
+    if isinstance(paths, Dataset):
+        config, task_type = dataset_task_type(config, paths)
+        dataset = without_target_labels(paths) if task_type.inferred and task_type.name == "generation" else paths
+    else:
+        config, task_type = resolve_task_type(config, expand_inputs(paths))
+        dataset = require_rows("training", engine.read(paths, config, role="train"), config)
     production_data = require_rows("production", engine.read(production, config, role="production", name="production")) if production else None
     eval_data = require_rows("eval", engine.read(eval_path, config, role="eval", name="eval")) if eval_path else None
     timings["read"] = time.perf_counter() - start
@@ -189,7 +195,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     by_role = {index.role: index for index in indexes}
     ctx = AuditContext(config=config, train=by_role["train"], production=by_role.get("production"), eval=by_role.get("eval"),
                        prompt_log=Path(prompt_log) if prompt_log else None, embedding_model=model_label, embedding_stats=stats,
-                       steps=engine if isinstance(engine, DataSteps) else SerialSteps())
+                       steps=engine if isinstance(engine, DataSteps) else SerialSteps(), task_type_reason=task_type.reason)
     # Only inputs read from files here are keyed by their bytes; an embedder handed in by the caller has no
     # identity we can key on. Either way nothing is reused.
     cacheable = embedder_given is None and not isinstance(paths, Dataset)

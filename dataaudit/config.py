@@ -188,7 +188,7 @@ class ConditionsConfig:
 
 @dataclass
 class Config:
-    task_type: str = "classification"
+    task_type: str = ""  # "" = inferred from the training data at audit time (load/targets.py)
     dataset_name: str = ""
     fields: FieldsConfig = field(default_factory=FieldsConfig)
     format: FormatConfig = field(default_factory=FormatConfig)
@@ -218,10 +218,10 @@ class Config:
         return self.sections[name]
 
     def min_examples(self) -> int:
-        return getattr(self.size, f"min_examples_{self.task_type}")
+        return getattr(self.size, f"min_examples_{self.task_type or 'classification'}")
 
     def validate(self) -> None:
-        if self.task_type not in TASK_TYPES:
+        if self.task_type and self.task_type not in TASK_TYPES:
             raise ConfigError(f"{self._where()}task_type: {self.task_type!r} is not one of {', '.join(TASK_TYPES)}")
         if self.agreement.level not in LEVELS:
             raise ConfigError(f"{self._where()}agreement.level: {self.agreement.level!r} is not one of {', '.join(LEVELS)}")

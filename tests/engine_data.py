@@ -209,6 +209,31 @@ def keys_and_process(keys: list[str]) -> tuple[int, int]:
     return os.getpid(), len(keys)
 
 
+def copies_and_templates(count: int = 600, seed: int = 5) -> list[str]:
+    """Distinct normalised-looking texts where the lexical pass has work: CLINC150 queries, seeded typo copies
+    of some (a letter dropped, two swapped, one doubled), and templated variants of others (the same
+    query behind several openings), so band buckets hold both true copies and crowds of template siblings."""
+    import random
+
+    rng = random.Random(seed)
+    data = json.loads((shared_dataset("clinc150") / "data_full.json").read_text(encoding="utf-8"))
+    queries = list(dict.fromkeys(text.lower() for text, _ in data["train"]))[:count]
+
+    def typo(text: str) -> str:
+        i = rng.randrange(1, len(text) - 2)
+        return rng.choice([text[:i] + text[i + 1:], text[:i] + text[i + 1] + text[i] + text[i + 2:], text[:i] + text[i] + text[i:]])
+
+    typos = [typo(q) for q in rng.sample(queries, count // 6) if len(q) > 8]
+    templated = [f"{opening} {q}" for q in queries[:count // 10] for opening in ("please tell me", "i need to know", "hey can you say")]
+    return list(dict.fromkeys(queries + typos + templated))
+
+
+def block_and_process(block, shared) -> tuple[int, object, object]:
+    import os
+
+    return os.getpid(), block, shared
+
+
 def annotation_shards(folder: Path, spanning: bool = True) -> Path:
     """Three files of long-layout ratings (one row per item, annotator and label; config ANNOTATION_CONFIG):
     items rated inside one file, with `spanning` items whose ratings are split between the first two files

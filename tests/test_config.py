@@ -48,7 +48,7 @@ def test_pyproject_table_is_found_from_a_subfolder(tmp_path):
 
 
 def test_dataaudit_toml_wins_and_no_file_means_defaults(tmp_path):
-    assert load_config(search_from=tmp_path).task_type == "classification"
+    assert load_config(search_from=tmp_path).task_type == ""  # unset: inferred from the data at audit time
     (tmp_path / "dataaudit.toml").write_text('task_type = "format"\n')
     assert load_config(search_from=tmp_path).min_examples() == 100
 

@@ -365,3 +365,26 @@ def test_a_leak_from_sharded_training_names_the_training_file(tmp_path):
                        eval=engine.index("eval", engine.read(eval_path, config, role="eval"), config))
     findings = CHECK.judge(CHECK.measure(ctx), ctx)
     assert any(f"(e.g. eval line 1 = train {shards[1]}:3)" in f.summary for f in findings), [f.summary for f in findings]
+
+
+def test_lexical_pairs_and_their_distances_are_the_same_however_the_work_is_split_into_blocks(monkeypatch):
+    """The banding and the verification are mapped as blocks (an engine's tasks); blocks of a few bands and a
+    few hundred pairs give the copies and similarities of the one-block pass, and the distances of one
+    vectorised edit distance over every pair."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    from dataaudit import neighbours
+    from dataaudit.checks import near_pairs
+    from tests.engine_data import copies_and_templates
+
+    texts = copies_and_templates()
+    whole = near_pairs.lexical_pairs(texts, Config().duplicates.lexical_ratio)
+    monkeypatch.setattr(neighbours, "MIN_BLOCK_BAND_KEYS", 2 * len(texts))
+    monkeypatch.setattr(near_pairs, "MIN_BLOCK_PAIRS", 300)
+    split = near_pairs.lexical_pairs(texts, Config().duplicates.lexical_ratio)
+    assert split == whole and whole.kind.count("typo") >= 50
+    left, right = texts[:-1] * 2, texts[1:] + texts[:-1][::-1]
+    distances = near_pairs.verified_distances(left, right, 4)
+    assert len(left) > 3 * near_pairs.MIN_BLOCK_PAIRS and distances.tolist() == process.cpdist(
+        left, right, scorer=OSA.distance, score_cutoff=4, workers=-1).tolist()

@@ -30,8 +30,8 @@ from dataaudit.errors import ConfigError  # noqa: E402
 from dataaudit.engine.local import LocalEngine  # noqa: E402
 from dataaudit.engine.ray_engine import RayEngine  # noqa: E402
 from dataaudit.render.outputs import write_reports  # noqa: E402
-from tests.engine_data import (ANNOTATION_CONFIG, CharGramEmbedder, annotation_shards, clinc_shards, keys_and_process,  # noqa: E402
-                               label_counts, normalised_input, PREFERENCE_CONFIG, preference_shards, process_and_line, process_and_size,
+from tests.engine_data import (ANNOTATION_CONFIG, CharGramEmbedder, annotation_shards, block_and_process, clinc_shards,  # noqa: E402
+                               copies_and_templates, keys_and_process, label_counts, normalised_input, PREFERENCE_CONFIG, preference_shards, process_and_line, process_and_size,
                                rejects_the_config, typo_shards)
 
 # Workers cannot import the tests package: the stand-in model travels by value.
@@ -105,7 +105,7 @@ class StepRecordingRayEngine(RayEngine):
 
 
 def searched_in_tasks(engine: StepRecordingRayEngine) -> list[str]:
-    return [step for step in engine.ran if step.startswith("searching")]
+    return [step for step in engine.ran if step.startswith("query_block")]
 
 
 def search_on_the_driver(*args):
@@ -189,9 +189,7 @@ def test_the_search_step_runs_its_blocks_in_tasks_and_gives_the_local_neighbours
     assert (found[2][1][:, 5:] == -1).all() and np.isneginf(found[2][0][:, 5:]).all()
     assert empty[0].shape == empty[1].shape == (0, 4)
     assert np.array_equal(small[1], neighbours.top_k(data, queries[:39], 3)[1])
-    assert searched_in_tasks(engine) == ["searching 300 queries in 2 task(s)", "searching 900 queries in 2 task(s)",
-                                         "searching 300 queries in 2 task(s)", "searching 300 queries in 2 task(s)",
-                                         "searching 900 queries in 2 task(s)"]
+    assert searched_in_tasks(engine) == ["query_block over 2 block(s)"] * 5
 
 
 def test_ray_finds_the_planted_problems_with_their_files_and_lines(stand_in_pair, shards):
@@ -405,6 +403,54 @@ def test_the_lexical_duplicates_pass_runs_in_tasks_and_finds_the_local_groups(cl
     assert remote == local and remote.near_kinds["typo"] >= 5
     assert [n for _, n in ran] == [len(keys) for keys in local_engine.map_keys(local_index, list)]
     assert os.getpid() not in {pid for pid, _ in ran}
+
+
+def test_blocks_run_as_tasks_in_order_with_the_shared_values_and_one_block_stays_on_the_driver(cluster):
+    engine = RayEngine(address=cluster.address)
+    try:
+        ran = engine.map_blocks(block_and_process, ["a", "b", "c"], np.arange(3))
+        alone = engine.map_blocks(block_and_process, ["a"], 7)
+    finally:
+        engine.close()
+    assert [block for _, block, _ in ran] == ["a", "b", "c"] and all(np.array_equal(s, np.arange(3)) for _, _, s in ran)
+    assert os.getpid() not in {pid for pid, _, _ in ran}  # tasks in worker processes
+    assert alone == [(os.getpid(), "a", 7)]  # a single block is not worth a task's round trip
+
+
+def test_lexical_banding_and_verification_run_in_tasks_and_give_the_serial_pairs(cluster, monkeypatch):
+    """Typo copies among templated texts: the LSH banding and the candidate verification, split into blocks
+    that run as Ray tasks (a block on the driver fails the test), give the serial candidates, distances and
+    copies."""
+    from dataaudit import neighbours
+    from dataaudit.checks import near_pairs
+    from dataaudit.engine.base import DataSteps
+
+    texts = copies_and_templates()
+    ratio = Config().duplicates.lexical_ratio
+    signatures = neighbours.minhash_signatures(texts)
+    serial_candidates = neighbours.band_candidates(signatures)
+    left, right = [texts[i] for i in serial_candidates[0].tolist()], [texts[j] for j in serial_candidates[1].tolist()]
+    serial_distances = near_pairs.verified_distances(left, right, 4)
+    serial_pairs = near_pairs.lexical_pairs(texts, ratio)
+    monkeypatch.setattr(neighbours, "MIN_BLOCK_BAND_KEYS", 4 * len(texts))
+    monkeypatch.setattr(near_pairs, "MIN_BLOCK_PAIRS", len(left) // 3 + 1)
+    engine = RayEngine(address=cluster.address)
+
+    def on_the_driver(self, fn, blocks, *shared):
+        raise AssertionError(f"{fn.__name__} ran on the driver")
+
+    try:
+        monkeypatch.setattr(DataSteps, "map_blocks", on_the_driver)  # Ray's one-block path, and the serial steps
+        candidates = neighbours.band_candidates(signatures, steps=engine)
+        distances = near_pairs.verified_distances(left, right, 4, engine)
+        monkeypatch.setattr(near_pairs, "MIN_BLOCK_PAIRS", 1000)  # lexical_pairs verifies far fewer pairs (6,400: 7 blocks)
+        pairs = near_pairs.lexical_pairs(texts, ratio, steps=engine)
+    finally:
+        monkeypatch.undo()
+        engine.close()
+    assert all(np.array_equal(a, b) for a, b in zip(candidates, serial_candidates)) and len(candidates[0]) > 1000
+    assert np.array_equal(distances, serial_distances) and len(distances) == len(left)
+    assert pairs == serial_pairs and pairs.kind.count("typo") >= 50
 
 
 class RecordingRayEngine(RayEngine):

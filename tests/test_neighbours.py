@@ -122,3 +122,19 @@ def test_a_built_index_pads_missing_neighbours_and_answers_empty_queries():
     assert sims.shape == idx.shape == (0, 6)
     sims, idx = top_k(index.vectors, np.zeros((0, 8), dtype=np.float32), 3)
     assert sims.shape == idx.shape == (0, 3)
+
+
+def test_band_candidates_are_the_same_pairs_however_the_bands_are_split_into_blocks(monkeypatch):
+    from tests.engine_data import copies_and_templates
+
+    signatures = neighbours.minhash_signatures(copies_and_templates())
+    n = len(signatures)
+    keys = neighbours.band_keys(signatures)
+    every_band = neighbours.band_pair_codes(list(range(neighbours.MINHASH_BANDS)), keys, neighbours.CANDIDATE_WINDOW)
+    expected = np.unique(every_band)  # one pass over every band, deduplicated: the unsplit banding
+    for min_keys in (1, 4 * n, 10**12):  # a block per band, blocks of 4 bands (the last of 3), one block
+        monkeypatch.setattr(neighbours, "MIN_BLOCK_BAND_KEYS", min_keys)
+        first, second = neighbours.band_candidates(signatures)
+        assert np.array_equal(first * n + second, expected) and (first < second).all()
+    assert neighbours.band_blocks(15, n, 4 * n) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14]]
+    assert neighbours.band_blocks(15, 20_000, neighbours.MIN_BLOCK_BAND_KEYS) == [list(range(15))]  # small: one block

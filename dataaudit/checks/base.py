@@ -75,6 +75,7 @@ class AuditContext:
     # The executor of the data-parallel steps (per-file maps, merged here): the engine that read the inputs, so
     # a check's per-record work runs where the records lie (Ray tasks, or this process one file at a time).
     steps: DataSteps = field(default_factory=SerialSteps, repr=False)
+    task_type_reason: str = ""  # why config.task_type was inferred from the data; "" = the config named it
 
     def has(self, need: Need) -> bool:
         if need is Need.PRODUCTION:

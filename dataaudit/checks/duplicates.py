@@ -56,6 +56,7 @@ from ..engine.base import DataSteps, SerialSteps
 from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
+from ..load.targets import free_text_reason
 from ..normalize import dictionary_words, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from .base import Check, Finding, Status, line_places
@@ -70,8 +71,6 @@ MAX_MEMBERS_LISTED = 20  # members shown per listed group (its `lines` stay comp
 MAX_OVERLAP_EXAMPLES = 50
 # Off: stripping frequent leading/trailing words found no more planted typo copies at 100,000 templated
 # records (96.6% with, 96.7% without), because texts whose cores become identical crowd the bounded lists.
-FREE_TEXT_MEDIAN_CHARS = 80  # targets longer than this (median) are replies, not labels
-FREE_TEXT_DISTINCT_SHARE = 0.5  # ... as are targets of which more than this share are distinct (20+ records)
 
 
 @dataclass(frozen=True)
@@ -189,11 +188,7 @@ def label_field(records: list[Record], config: Config) -> str | None:
     name = "label"
     if not values:
         values, name = [r.target for r in records if r.target is not None], "target"
-    if not values:
-        return None
-    if float(np.median([len(v) for v in values])) > FREE_TEXT_MEDIAN_CHARS:
-        return None
-    if len(values) >= 20 and len(set(values)) > FREE_TEXT_DISTINCT_SHARE * len(values):
+    if not values or free_text_reason(values):
         return None
     return name
 
@@ -271,7 +266,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
             features = joined_features(texts, _mapped_features(steps, train, eval_index if eval_only else None, seed) or [], seed)
         if memo is not None:
             memo.keep(features)
-        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, [features])
+        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, [features], steps)
         # The reworded-copy rule compares the same content words: taken from here, not taken apart again (and
         # with the features kept, the skeleton's lookups would otherwise be paid again from a cold start).
         content_words = dict(zip(features.keys, features.words))

@@ -105,9 +105,12 @@ def _not_estimated(reason: str, *, examples: int = 0, labels: int = 0, excluded:
                             excluded or [])
 
 
-def _target(record) -> str | None:
-    """The label when the record has one, else a chat/completion target (a label set if it passes the rule)."""
-    return record.label if record.label is not None else record.target
+def _target(record, task_type: str) -> str | None:
+    """The label when the record has one, else a chat/completion target (a label set if it passes the rule);
+    in a generation task the targets are replies, never labels."""
+    if record.label is not None or task_type == "generation":
+        return record.label
+    return record.target
 
 
 def _folds_for(n: int, smallest: int, config: LabelNoiseConfig) -> int:
@@ -225,7 +228,8 @@ def measure(ctx: AuditContext) -> LabelNoiseResult | None:
     if index.vectors is None:
         return None
     embedded = np.asarray(index.key_ids).tolist()  # one conversion: a NumPy scalar per record took 0.2 s at 15,500
-    rows = [(i, _target(r)) for i, r in enumerate(index.records) if embedded[i] >= 0 and _target(r) is not None]
+    task_type = ctx.config.task_type
+    rows = [(i, target) for i, r in enumerate(index.records) if embedded[i] >= 0 and (target := _target(r, task_type)) is not None]
     if not rows:
         return None
     counts = Counter(t for _, t in rows)

@@ -107,14 +107,20 @@ def _measure(ctx: AuditContext) -> SizeResult:
     return measure_size(ctx.train.dataset, _counter(model_path), ctx.config.size, lengths)
 
 
-def scale_finding(size: SizeResult, balance, duplicates, config: Config) -> Finding:
+def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_type_reason: str = "") -> Finding:
     usable = duplicates.usable if duplicates is not None else size.usable
     required = config.min_examples()
-    task = config.task_type
-    evidence = {"usable": usable, "required": required, "task_type": task,
+    task = config.task_type or "classification"
+    evidence = {"usable": usable, "required": required, "task_type": task, "task_type_inferred": bool(task_type_reason),
                 "after_deduplication": duplicates is not None, "over_context": size.over_context}
+    if task_type_reason:
+        evidence["task_type_reason"] = task_type_reason
+    # Classification is what an audit assumed before it inferred anything; a task inferred otherwise says so
+    # where the threshold is read, with how to name another.
+    inferred = (f" (inferred: {task_type_reason}; name the task with task_type or --task-type)"
+                if task_type_reason and task != "classification" else "")
     if usable < required:
-        return Finding("scale", Status.FAIL, f"{usable} usable examples for a {task} task that needs {required}", evidence,
+        return Finding("scale", Status.FAIL, f"{usable} usable examples for a {task} task that needs {required}{inferred}", evidence,
                          f"Collect at least {required - usable} more distinct examples (the {task} threshold is {required}).")
     problems = []
     if balance is not None and balance.rare_labels:
@@ -128,13 +134,13 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config) -> Find
     if size.examples and size.over_context / size.examples > config.size.max_over_context_share:
         problems.append(f"{size.over_context} examples exceed the {size.context_limit}-token context limit")
     if problems:
-        return Finding("scale", Status.WARN, f"{usable} usable examples (needs {required}), but " + "; ".join(problems), evidence,
+        return Finding("scale", Status.WARN, f"{usable} usable examples (needs {required}){inferred}, but " + "; ".join(problems), evidence,
                          "Add examples for the rare labels (or merge them) and shorten or drop over-long examples.")
-    return Finding("scale", Status.PASS, f"{usable} usable examples for a {task} task (needs {required})", evidence)
+    return Finding("scale", Status.PASS, f"{usable} usable examples for a {task} task (needs {required}){inferred}", evidence)
 
 
 def _judge(result: SizeResult, ctx: AuditContext) -> list[Finding]:
-    return [scale_finding(result, ctx.results.get("balance"), ctx.results.get("duplicates"), ctx.config)]
+    return [scale_finding(result, ctx.results.get("balance"), ctx.results.get("duplicates"), ctx.config, ctx.task_type_reason)]
 
 
 CHECK = Check(id="size", order=20, measure=_measure, judge=_judge)

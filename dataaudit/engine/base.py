@@ -75,6 +75,13 @@ class DataSteps:
         its read task computed them runs fn there instead."""
         return [fn(keys, *args) for keys in file_key_lists(index)]
 
+    def map_blocks(self, fn, blocks: list, *shared) -> list:
+        """fn(block, *shared) for every block, in order: work the caller already split into independent
+        blocks that belong to no input file (the bands of an LSH pass, chunks of candidate pairs). `shared`
+        holds what every block reads whole (an array of keys, a cutoff). Here one block after another; an
+        engine with workers runs a task per block and ships `shared` to them once."""
+        return [fn(block, *shared) for block in blocks]
+
     def map_records(self, dataset: Dataset, fn, *args) -> list:
         """fn(records of one file, *args) -> one value per record, run per file; the values in the order of
         dataset.records (a record's file names its partition, so the order holds however files were split)."""

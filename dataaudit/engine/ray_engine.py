@@ -6,6 +6,12 @@
 - index: built on the driver from the keys the tasks computed (a dict lookup per record, no re-normalising).
 - map steps (`map_partitions`, and `map_keys` for work on the normalised keys): one Ray task per file, on
   the Dataset and keys its read task left in the object store, so nothing is shipped or normalised again.
+- `map_blocks` (work split into blocks that belong to no file: the lexical pass's LSH bands and candidate
+  pairs): one Ray task per block, the values every block reads put in the object store once; one block
+  runs on the driver.
+- `search` (nearest neighbours: coverage's pooled searches, the duplicates' semantic search): the queries
+  in contiguous blocks through `map_blocks`, the index (and its inverted file, built once here) put in the
+  object store once; a small search runs on the driver.
 - embed: the embedding cache is read on the driver first; only the texts it lacks go to Ray Data
   `map_batches` on an actor pool that loads the model once per actor and takes `gpus_per_actor` GPUs each
   when the cluster has GPUs. The vectors come back to the driver. A shared cache (a Parquet directory on
@@ -129,7 +135,8 @@ def _faiss_query_tile() -> int:
     return int(faiss.cvar.distance_compute_blas_query_bs)
 
 
-def _search_block(index: SearchIndex, queries, k: int) -> tuple[np.ndarray, np.ndarray]:
+def query_block(queries, index: SearchIndex, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The map step of `search`: one block of queries (vectors, or a slice of the index's own rows)."""
     return query_index(index, queries, k)
 
 
@@ -246,28 +253,39 @@ class RayEngine(DataSteps):
         task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_map_key_list)
         return self._run(f"{name} over {len(refs)} file(s)", lambda: self.ray.get([task.remote(fn, ref, *args) for ref in refs]))
 
+    def map_blocks(self, fn, blocks: list, *shared) -> list:
+        """One Ray task per block (retried like a read task), `shared` put in the object store once and read
+        there by every task (a NumPy array without a copy on the task's node). A single block runs here: a
+        task would only add its round trip, so callers size blocks to be worth one (see MIN_BLOCK_* where
+        they are split)."""
+        if len(blocks) < 2:
+            return super().map_blocks(fn, blocks, *shared)
+        task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(fn)
+        name = getattr(fn, "__name__", "a map step")
+
+        def run():
+            shared_refs = [self.ray.put(value) for value in shared]
+            return self.ray.get([task.remote(block, *shared_refs) for block in blocks])
+
+        return self._run(f"{name} over {len(blocks)} block(s)", run)
+
     def search(self, indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """neighbours.top_k, its queries split into contiguous blocks (about one per CPU of the cluster, cut
-        where faiss's own query tiles end: see query_blocks), one task per block. The index (the vectors and,
-        above EXACT_LIMIT, the inverted file built here once) is put in the object store once and read there
-        by every task; a self-query ships no queries: each task takes its rows of the index. A small search
-        runs here: one block gains nothing from a task, and below SEARCH_ON_DRIVER_BELOW products (queries x
-        indexed rows) shipping the index and scheduling the tasks cost more than the search."""
+        where faiss's own query tiles end: see query_blocks), one task per block (`map_blocks`). The index (the
+        vectors and, above EXACT_LIMIT, the inverted file built here once) is put in the object store once and
+        read there by every task; a self-query ships no queries: each task takes its rows of the index. A
+        small search runs here: one block gains nothing from a task, and below SEARCH_ON_DRIVER_BELOW products
+        (queries x indexed rows) shipping the index and scheduling the tasks cost more than the search."""
         blocks = query_blocks(len(queries), int(self.ray.cluster_resources().get("CPU", 1)), SEARCH_BLOCK_QUERIES,
                               _faiss_query_tile())
         if len(blocks) < 2 or len(queries) * len(indexed) < SEARCH_ON_DRIVER_BELOW or k <= 0:
             return super().search(indexed, queries, k)
-        self_query = queries is indexed
         index = search_index(indexed)
-        queries = index.vectors if self_query else np.ascontiguousarray(queries, dtype=np.float32)
-        task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_search_block)
-
-        def run():
-            index_ref = self.ray.put(index)
-            found = self.ray.get([task.remote(index_ref, block if self_query else queries[block], k) for block in blocks])
-            return np.concatenate([sims for sims, _ in found]), np.concatenate([idx for _, idx in found])
-
-        return self._run(f"searching {len(queries)} queries in {len(blocks)} task(s)", run)
+        if queries is not indexed:
+            queries = np.ascontiguousarray(queries, dtype=np.float32)
+            blocks = [queries[block] for block in blocks]
+        found = self.map_blocks(query_block, blocks, index, k)
+        return np.concatenate([sims for sims, _ in found]), np.concatenate([idx for _, idx in found])
 
     def _actors(self, gpus: float) -> tuple[int, float]:
         per_actor = self.gpus_per_actor if gpus >= 1 and self.gpus_per_actor > 0 else 0.0

@@ -29,7 +29,7 @@ class RecordParser:
         self.fields = config.fields
         self.role = role  # train | eval | production
         # In a chat or prompt/completion classification export the target is the class itself.
-        self.target_is_label = config.task_type == "classification"
+        self.target_is_label = config.task_type in ("", "classification")  # "": not inferred yet, the default
         # Plain text without a label is a language-modelling example only in a generation task.
         self.text_needs_label = config.task_type != "generation"
 

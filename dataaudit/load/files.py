@@ -197,11 +197,15 @@ def read_rows(path: Path, counters: Counter) -> tuple[str, Iterator[Row]]:
 
     counters["blank"] counts blank lines skipped. Raises InputError when the input cannot be opened.
     """
+    return file_digest(path), rows_of(path, counters)
+
+
+def rows_of(path: Path, counters: Counter) -> Iterator[Row]:
+    """The input's rows, as `read_rows` gives them, without hashing the whole file first: a reader that stops
+    after the first rows reads only those."""
     source = str(path)
     if path.is_dir():
-        digest = file_digest(path)
-        return digest, _dataset_folder_rows(source, path)
-    digest = file_digest(path)
+        return _dataset_folder_rows(source, path)
     compression = _compression(path)
     try:
         with _open_binary(path, compression) as handle:
@@ -209,26 +213,26 @@ def read_rows(path: Path, counters: Counter) -> tuple[str, Iterator[Row]]:
     except InputError:
         raise
     except (OSError, EOFError, lzma.LZMAError) as exc:
-        return digest, _file_error(source, "(file)", f"cannot decompress {compression} file: {exc}")
+        return _file_error(source, "(file)", f"cannot decompress {compression} file: {exc}")
     except Exception as exc:  # zstandard raises its own error type for a corrupt frame
-        return digest, _file_error(source, "(file)", f"cannot decompress {compression} file: {exc}")
+        return _file_error(source, "(file)", f"cannot decompress {compression} file: {exc}")
     if not head.strip():
-        return digest, _file_error(source, "(file)", "file is empty: no records")
+        return _file_error(source, "(file)", "file is empty: no records")
     kind = _file_kind(_inner_suffix(path, compression), head)
     if kind in ("parquet", "arrow"):
         if compression:
-            return digest, _file_error(source, "(file)", f"a {compression}-compressed {kind} file is not read; decompress it first")
-        return digest, (_parquet_rows(source, path) if kind == "parquet" else _arrow_file_rows(source, [path]))
+            return _file_error(source, "(file)", f"a {compression}-compressed {kind} file is not read; decompress it first")
+        return _parquet_rows(source, path) if kind == "parquet" else _arrow_file_rows(source, [path])
     reason = _not_utf8_reason(head)
     if reason:
-        return digest, _file_error(source, "(encoding)", reason)
+        return _file_error(source, "(encoding)", reason)
     suffix = _inner_suffix(path, compression)
     if kind == "jsonl" and head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0].strip() == b"{":
-        return digest, _file_error(source, "(json)", "the file is one JSON object spread over several lines, not one record "
-                                                     "per line; give JSONL (one object per line) or a JSON array of records")
+        return _file_error(source, "(json)", "the file is one JSON object spread over several lines, not one record "
+                                             "per line; give JSONL (one object per line) or a JSON array of records")
     readers = {"jsonl": _jsonl_rows, "json_array": _json_array_rows,
                "csv": partial(_csv_rows, default="\t" if suffix in (".tsv", ".tab") else ",")}
-    return digest, _guarded(source, path, compression, readers[kind], counters)
+    return _guarded(source, path, compression, readers[kind], counters)
 
 
 def _guarded(source: str, path: Path, compression: str | None, reader, counters: Counter) -> Iterator[Row]:

@@ -1,0 +1,133 @@
+"""What the training targets are, class labels or free text (replies), and so which task the data is for
+when the config does not say.
+
+One rule, used wherever it matters: the duplicates check judges label conflicts on labels only, and an audit
+whose config names no `task_type` takes it from the rule. A chat export whose assistant turns name a
+category ("shipping") is classification, its replies the class labels; one whose assistant turns are
+replies or tool calls is generation, with generation's example threshold, and its replies never become
+labels (balance, coverage's label mix and label noise would treat each reply as a class of its own).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, replace
+from itertools import islice
+from pathlib import Path
+
+from ..config import Config, config_with_overrides
+from ..errors import InputError
+from .annotation_tools import detect_export
+from .files import is_uri, rows_of
+from .records import Dataset
+from .values import Invalid
+
+FREE_TEXT_MEDIAN_CHARS = 80  # targets longer than this (median) are replies, not labels
+FREE_TEXT_DISTINCT_SHARE = 0.5  # ... as are targets of which more than this share are distinct
+FREE_TEXT_MIN_VALUES = 20  # ... counted from this many targets on (a handful can all differ by chance)
+# The records the task type is inferred from: the first of the training inputs, in file order. A sample
+# keeps the inference off the full read (it must be known before the read: it decides what a record's
+# label is, in every engine's tasks), and free text is plain in any 2,000 replies.
+TASK_SAMPLE_RECORDS = 2000
+DEFAULT_TASK_TYPE = "classification"
+
+
+def free_text_reason(values: list[str]) -> str | None:
+    """Why these targets (or labels) are free text rather than class labels; None when they look like labels."""
+    if not values:
+        return None
+    median = statistics.median(len(v) for v in values)
+    if median > FREE_TEXT_MEDIAN_CHARS:
+        return f"median {median:g} characters, labels are at most {FREE_TEXT_MEDIAN_CHARS}"
+    distinct = len(set(values))
+    if len(values) >= FREE_TEXT_MIN_VALUES and distinct > FREE_TEXT_DISTINCT_SHARE * len(values):
+        return f"{distinct} of {len(values)} distinct, labels repeat (at most {FREE_TEXT_DISTINCT_SHARE:.0%} distinct)"
+    return None
+
+
+@dataclass(frozen=True)
+class TaskType:
+    name: str  # one of config.TASK_TYPES
+    inferred: bool  # False: the config or --task-type named it
+    reason: str  # why, when inferred
+
+
+def task_type_of_targets(targets: list[str], records: int) -> TaskType:
+    """The task type that `records` sampled records with these targets (chat replies, completions, chosen
+    responses; text records have none) are for."""
+    reason = free_text_reason(targets)
+    if reason:
+        return TaskType("generation", True, f"the first {records} training records' targets are free text ({reason})")
+    if targets:
+        return TaskType(DEFAULT_TASK_TYPE, True, f"the first {records} training records' targets are a small set of labels")
+    return TaskType(DEFAULT_TASK_TYPE, True, "the training records carry labels, not replies")
+
+
+def sampled_targets(files: list[str], config: Config, limit: int = TASK_SAMPLE_RECORDS) -> tuple[list[str], int] | None:
+    """The targets of the first `limit` valid training records of the local files, in order, and how many
+    records were read; None when none could be sampled (remote inputs only, or no valid record)."""
+    from .dataset import RecordParser
+
+    parser = RecordParser(config, role="train")
+    targets: list[str] = []
+    read = 0
+    for name in files:
+        if read >= limit:
+            break
+        if is_uri(name):
+            continue
+        try:
+            rows = rows_of(Path(name), Counter())
+        except InputError:
+            continue  # the read proper reports it
+        try:
+            for row in islice(rows, 4 * limit):  # a file of mostly bad rows is not read to its end here
+                if row.error is not None or row.data is None:
+                    continue
+                try:
+                    record = parser.parse(name, row.line, row.data)
+                except (Invalid, RecursionError):
+                    continue
+                read += 1
+                if record.target is not None:
+                    targets.append(record.target)
+                if read >= limit:
+                    break
+        finally:
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()  # the reader's file is closed now, not when the generator is collected
+    return (targets, read) if read else None
+
+
+def resolve_task_type(config: Config, files: list[str]) -> tuple[Config, TaskType]:
+    """The config with a task type: the one it names, or the one the training files' first records show."""
+    if config.task_type:
+        return config, TaskType(config.task_type, False, "")
+    fields = config.fields
+    if fields.annotator or fields.annotator_columns or (files and not is_uri(files[0]) and detect_export(files[0])):
+        task = TaskType(DEFAULT_TASK_TYPE, True, "annotators' labels (an annotation layout or tool export)")
+    else:
+        sample = sampled_targets(files, config_with_overrides(config, {"task_type": DEFAULT_TASK_TYPE}))
+        task = (task_type_of_targets(*sample) if sample is not None
+                else TaskType(DEFAULT_TASK_TYPE, True, "no training record could be sampled (remote or unreadable inputs)"))
+    return config_with_overrides(config, {"task_type": task.name}), task
+
+
+def dataset_task_type(config: Config, dataset: Dataset) -> tuple[Config, TaskType]:
+    """`resolve_task_type` for records loaded already (a notebook's Dataset, a pulled Label Studio project)."""
+    if config.task_type:
+        return config, TaskType(config.task_type, False, "")
+    sample = dataset.records[:TASK_SAMPLE_RECORDS]
+    task = (task_type_of_targets([r.target for r in sample if r.target is not None], len(sample)) if sample
+            else TaskType(DEFAULT_TASK_TYPE, True, "no training records"))
+    return config_with_overrides(config, {"task_type": task.name}), task
+
+
+def without_target_labels(dataset: Dataset) -> Dataset:
+    """The dataset with no record's reply taken for its class label: what the loader gives in a generation
+    task, for records loaded as classification."""
+    records = [replace(r, label=None) if r.label is not None and r.label == r.target and not r.annotations and r.gold is None else r
+               for r in dataset.records]
+    return replace(dataset, records=records)

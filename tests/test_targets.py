@@ -1,0 +1,101 @@
+"""The free-text rule and the task type inferred from the training records when the config names none."""
+
+from __future__ import annotations
+
+import json
+
+from dataaudit.api import audit
+from dataaudit.cli import main
+from dataaudit.config import Config
+from dataaudit.load.dataset import load_dataset
+from dataaudit.load.targets import free_text_reason, resolve_task_type, sampled_targets
+from tests.conftest import chat, shared_dataset, write_jsonl
+
+CATEGORIES = ["shipping", "billing", "returns", "account"]
+REPLIES = [f"Thanks for asking about order {i}: it left our warehouse on day {i % 28 + 1} and should arrive within a week."
+           for i in range(60)]
+
+
+def _category_chats(n: int = 60) -> list[dict]:
+    return [chat(f"question number {i} about my order", CATEGORIES[i % 4]) for i in range(n)]
+
+
+def _reply_chats(n: int = 60) -> list[dict]:
+    return [chat(f"where is order {i}?", REPLIES[i]) for i in range(n)]
+
+
+def test_free_text_rule():
+    assert free_text_reason(["shipping", "billing"] * 30) is None
+    assert free_text_reason(["x" * 81, "y" * 90, "short"]) == "median 81 characters, labels are at most 80"
+    distinct = [f"answer {i}" for i in range(20)]
+    assert free_text_reason(distinct) == "20 of 20 distinct, labels repeat (at most 50% distinct)"
+    assert free_text_reason(distinct[:19]) is None  # too few to tell labels from replies by repetition
+    assert free_text_reason([]) is None
+
+
+def test_category_replies_make_a_classification_task(tmp_path):
+    path = write_jsonl(tmp_path / "chats.jsonl", _category_chats())
+    config, task = resolve_task_type(Config(), [str(path)])
+    assert (config.task_type, task.inferred) == ("classification", True)
+    assert task.reason == "the first 60 training records' targets are a small set of labels"
+
+
+def test_free_text_replies_make_a_generation_task(tmp_path):
+    path = write_jsonl(tmp_path / "chats.jsonl", _reply_chats())
+    config, task = resolve_task_type(Config(), [str(path)])
+    assert (config.task_type, task.inferred) == ("generation", True)
+    assert task.reason.startswith("the first 60 training records' targets are free text (median ")
+
+
+def test_text_records_with_labels_and_preference_pairs(tmp_path):
+    labelled = write_jsonl(tmp_path / "text.jsonl", [{"text": f"t{i}", "label": "a" if i % 2 else "b"} for i in range(30)])
+    assert resolve_task_type(Config(), [str(labelled)])[1].reason == "the training records carry labels, not replies"
+    pairs = write_jsonl(tmp_path / "pairs.jsonl", [{"prompt": f"p{i}", "chosen": REPLIES[i], "rejected": "no."} for i in range(30)])
+    assert resolve_task_type(Config(), [str(pairs)])[0].task_type == "generation"
+
+
+def test_a_named_task_type_is_kept(tmp_path):
+    path = write_jsonl(tmp_path / "chats.jsonl", _reply_chats())
+    config, task = resolve_task_type(Config(task_type="classification"), [str(path)])
+    assert (config.task_type, task.inferred, task.reason) == ("classification", False, "")
+
+
+def test_only_the_first_records_are_sampled_across_files_in_order(tmp_path):
+    first = write_jsonl(tmp_path / "a.jsonl", ["{bad", *_category_chats(3)])
+    second = write_jsonl(tmp_path / "b.jsonl", _reply_chats(5))
+    targets, read = sampled_targets([str(first), str(second)], Config(), limit=5)
+    assert read == 5 and targets == ["shipping", "billing", "returns", REPLIES[0], REPLIES[1]]
+    assert sampled_targets([str(tmp_path / "missing.jsonl")], Config()) is None  # the read proper reports it
+
+
+def test_an_inferred_generation_task_takes_no_reply_for_a_label(tmp_path):
+    path = write_jsonl(tmp_path / "chats.jsonl", _reply_chats(40))
+    report = audit(path, Config(), embed=False).to_dict()
+    scale = next(c for c in report["verdict"]["conditions"] if c["id"] == "scale")
+    assert scale["evidence"]["task_type"] == "generation" and scale["evidence"]["task_type_inferred"] is True
+    assert scale["summary"].startswith("40 usable examples for a generation task that needs 1000 (inferred: the first 40")
+    assert report["config"]["task_type"] == "generation"
+    assert report["checks"]["balance"] is None  # 40 replies are not 40 classes
+    named = audit(path, Config(task_type="classification"), embed=False).to_dict()
+    assert named["checks"]["balance"]["labels"] == 40
+    assert next(c for c in named["verdict"]["conditions"] if c["id"] == "scale")["evidence"]["task_type_inferred"] is False
+
+
+def test_a_loaded_dataset_is_inferred_from_its_records(tmp_path):
+    loaded = load_dataset(write_jsonl(tmp_path / "chats.jsonl", _reply_chats(30)), Config())
+    assert all(r.label == r.target for r in loaded.records)  # loaded before anything was inferred
+    report = audit(loaded, Config(), embed=False).to_dict()
+    assert report["config"]["task_type"] == "generation" and report["checks"]["balance"] is None
+
+
+def test_cli_on_the_cookbook_drone_commands(tmp_path, capsys):
+    drones = shared_dataset("openai_chat_examples") / "drone_training.jsonl"
+    code = main(["audit", str(drones), "--no-embeddings", "--out", str(tmp_path), "--format", "json"])
+    assert code == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    scale = next(c for c in report["verdict"]["conditions"] if c["id"] == "scale")
+    # Tool calls, median 104 characters: a generation task, not 43 classes of JSON
+    assert scale["summary"] == ("103 usable examples for a generation task that needs 1000 (inferred: the first 103 training "
+                                "records' targets are free text (median 104 characters, labels are at most 80); name the task "
+                                "with task_type or --task-type)")
+    assert report["checks"]["balance"] is None
