@@ -17,6 +17,8 @@ higher than these averages over all 11 neighbours; benchmarks/bench_scale.py --s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .engine.base import DataSteps, SerialSteps
@@ -72,16 +74,33 @@ def _bucket_bounds(bucket_of: np.ndarray, buckets: int) -> tuple[np.ndarray, np.
     return order, np.searchsorted(bucket_of[order], np.arange(buckets + 1))
 
 
-def _inverted_file_top_k(indexed: np.ndarray, queries: np.ndarray, k: int, self_query: bool) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class InvertedFile:
+    """The buckets of an inverted-file search over one set of indexed vectors, built once however many
+    query blocks search them (an engine ships it to its workers beside the vectors)."""
+
+    centroids: np.ndarray
+    home: np.ndarray  # each indexed vector's bucket
+    probed: np.ndarray  # each bucket's IVF_PROBES nearest buckets, itself first
+    members: np.ndarray  # indexed positions sorted by bucket
+    starts: np.ndarray  # where each bucket starts in `members` (buckets + 1 offsets)
+
+
+def inverted_file(indexed: np.ndarray) -> InvertedFile:
     import faiss
 
     centroids = _centroids(indexed)
-    buckets = len(centroids)
     home = _nearest_centroid(indexed, centroids)
-    query_home = home if self_query else _nearest_centroid(queries, centroids)
-    probes = min(IVF_PROBES, buckets)
-    probed = faiss.knn(centroids, centroids, probes, metric=faiss.METRIC_INNER_PRODUCT)[1]  # each bucket first probes itself
-    members, starts = _bucket_bounds(home, buckets)
+    probed = faiss.knn(centroids, centroids, min(IVF_PROBES, len(centroids)), metric=faiss.METRIC_INNER_PRODUCT)[1]
+    members, starts = _bucket_bounds(home, len(centroids))
+    return InvertedFile(centroids, home, probed, members, starts)
+
+
+def _inverted_file_top_k(inverted: InvertedFile, indexed: np.ndarray, queries: np.ndarray, query_home: np.ndarray,
+                         k: int) -> tuple[np.ndarray, np.ndarray]:
+    import faiss
+
+    members, starts, buckets = inverted.members, inverted.starts, len(inverted.centroids)
     asking, query_starts = _bucket_bounds(query_home, buckets)
     sims = np.full((len(queries), k), -np.inf, dtype=np.float32)
     idx = np.full((len(queries), k), -1, dtype=np.int64)
@@ -89,7 +108,7 @@ def _inverted_file_top_k(indexed: np.ndarray, queries: np.ndarray, k: int, self_
         mine = asking[query_starts[bucket]:query_starts[bucket + 1]]
         if not len(mine):
             continue
-        candidates = np.concatenate([members[starts[b]:starts[b + 1]] for b in probed[bucket] if b >= 0])
+        candidates = np.concatenate([members[starts[b]:starts[b + 1]] for b in inverted.probed[bucket] if b >= 0])
         found = min(k, len(candidates))
         if not found:
             continue
@@ -99,30 +118,55 @@ def _inverted_file_top_k(indexed: np.ndarray, queries: np.ndarray, k: int, self_
     return sims, idx
 
 
-def top_k(indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cosine similarities and indices (into `indexed`) of each query's k nearest, best first.
+@dataclass(frozen=True)
+class SearchIndex:
+    """Indexed vectors ready to be searched by any number of query blocks: float32 rows, and above
+    EXACT_LIMIT their inverted file."""
 
-    Missing neighbours (k > len(indexed)) have index -1 and similarity -inf.
-    """
+    vectors: np.ndarray
+    inverted: InvertedFile | None
+
+
+def search_index(indexed: np.ndarray) -> SearchIndex:
+    vectors = np.ascontiguousarray(indexed, dtype=np.float32)
+    return SearchIndex(vectors, inverted_file(vectors) if len(vectors) > EXACT_LIMIT else None)
+
+
+def query_index(index: SearchIndex, queries: np.ndarray | slice, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """top_k over a built index. `queries` is either vectors or a slice of the indexed rows themselves (a
+    self-query, whose rows the inverted file finds in their own buckets, as the whole self-query does)."""
     import faiss
 
-    self_query = queries is indexed
-    indexed = np.ascontiguousarray(indexed, dtype=np.float32)
-    queries = indexed if self_query else np.ascontiguousarray(queries, dtype=np.float32)
+    indexed = index.vectors
+    rows = queries if isinstance(queries, slice) else None
+    queries = indexed[rows] if rows is not None else np.ascontiguousarray(queries, dtype=np.float32)
     if len(indexed) == 0 or len(queries) == 0 or k <= 0:
         return np.full((len(queries), max(k, 0)), -np.inf, dtype=np.float32), np.full((len(queries), max(k, 0)), -1, dtype=np.int64)
-    if len(indexed) > EXACT_LIMIT:
-        sims, idx = _inverted_file_top_k(indexed, queries, min(k, len(indexed)), self_query)
+    found = min(k, len(indexed))
+    if index.inverted is not None:
+        inverted = index.inverted
+        query_home = inverted.home[rows] if rows is not None else _nearest_centroid(queries, inverted.centroids)
+        sims, idx = _inverted_file_top_k(inverted, indexed, queries, query_home, found)
     else:
-        index = faiss.IndexFlatIP(indexed.shape[1])
-        index.add(indexed)
-        sims, idx = index.search(queries, min(k, len(indexed)))
+        # faiss.knn searches the vectors where they lie (an IndexFlatIP would copy them in; same results, bit for bit)
+        sims, idx = faiss.knn(queries, indexed, found, metric=faiss.METRIC_INNER_PRODUCT)
     if k > len(indexed):
         pad = k - len(indexed)
         sims = np.hstack([sims, np.full((len(queries), pad), -np.inf, dtype=np.float32)])
         idx = np.hstack([idx, np.full((len(queries), pad), -1, dtype=np.int64)])
     sims[idx < 0] = -np.inf
     return sims, idx
+
+
+def top_k(indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine similarities and indices (into `indexed`) of each query's k nearest, best first; `queries is
+    indexed` is a self-query.
+
+    Missing neighbours (k > len(indexed)) have index -1 and similarity -inf.
+    """
+    if len(queries) == 0 or k <= 0:  # nothing to search: no inverted file is built for it
+        return query_index(SearchIndex(np.zeros((0, 0), dtype=np.float32), None), queries, k)
+    return query_index(search_index(indexed), slice(None) if queries is indexed else queries, k)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -226,3 +226,41 @@ def test_agreement_preference_and_batches_run_their_per_file_work_through_the_en
     plain = AuditContext(config=config, train=LocalEngine().index("train", LocalEngine().read(pairs, config), config))
     assert isinstance(plain.steps, SerialSteps) and report.checks["preference"] == preference.measure(plain)
     assert "preference_facts" in ran
+
+
+def test_coverage_and_duplicates_search_their_neighbours_through_the_engine_steps(shards):
+    """Coverage's pooled searches and the duplicates' semantic search go through the steps the engine supplies
+    (on Ray: blocks of queries in tasks), with the results of a measurement without an engine."""
+    import numpy as np
+
+    from dataaudit.checks.coverage import estimate_coverage
+    from dataaudit.checks.duplicates import measure_index
+    from tests.engine_data import CharGramEmbedder
+
+    searched: list[tuple[int, int, bool]] = []  # (indexed rows, queries, a self-query)
+
+    class Recording(LocalEngine):
+        def search(self, indexed, queries, k):
+            searched.append((len(indexed), len(queries), queries is indexed))
+            return super().search(indexed, queries, k)
+
+    config = config_from_dict({"embeddings": {"cache": False}})
+    engine = Recording()
+    report = audit(shards.train, config, production=shards.production, embedder=CharGramEmbedder(), engine=engine)
+    train, production = report.checks["coverage"].training_inputs, report.checks["coverage"].production_inputs
+    assert train > 0 and production > 0
+    pooled = [(rows, queries) for rows, queries, itself in searched if not itself]
+    assert len(pooled) >= 2 and all(rows == pooled[0][0] for rows, _ in pooled[:2])  # production, then the reference
+    assert any(itself for _, _, itself in searched)  # the semantic duplicates search queries its own index
+
+    local = LocalEngine()
+    index = local.embed([local.index("train", local.read(shards.train, config), config)], CharGramEmbedder())[0][0]
+    searched.clear()
+    assert measure_index(index, config, steps=engine) == measure_index(index, config)
+    assert searched and searched[0][2]
+    searched.clear()
+    vectors, counts = index.vectors, np.ones(20)
+    stepped = estimate_coverage(vectors, None, vectors[:20], counts, config.section("coverage"), steps=engine)
+    plain = estimate_coverage(vectors, None, vectors[:20], counts, config.section("coverage"))
+    assert len(searched) >= 2 and stepped.covered_share == plain.covered_share
+    assert np.array_equal(stepped.score, plain.score) and np.array_equal(stepped.nearest_index, plain.nearest_index)

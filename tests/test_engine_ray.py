@@ -92,24 +92,104 @@ def assert_same_files(local: dict[str, str], remote: dict[str, str], local_repor
             assert local[name].replace(local_report.generated_at, "T") == remote[name].replace(remote_report.generated_at, "T"), name
 
 
+class StepRecordingRayEngine(RayEngine):
+    """The Ray engine, noting every step it ran on the cluster (its tasks, actors), by name."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ran: list[str] = []
+
+    def _run(self, step, fn):
+        self.ran.append(step)
+        return super()._run(step, fn)
+
+
+def searched_in_tasks(engine: StepRecordingRayEngine) -> list[str]:
+    return [step for step in engine.ran if step.startswith("query_block")]
+
+
+def search_on_the_driver(*args):
+    raise AssertionError("a search block ran on the driver")
+
+
+def small_search_blocks(monkeypatch):
+    """Searches of 40 queries or more split into blocks (of 20 or more, one per CPU), however small the index."""
+    from dataaudit.engine import ray_engine
+
+    monkeypatch.setattr(ray_engine, "SEARCH_BLOCK_QUERIES", 20)
+    monkeypatch.setattr(ray_engine, "_faiss_query_tile", lambda: 20)
+    monkeypatch.setattr(ray_engine, "SEARCH_ON_DRIVER_BELOW", 0)
+    # The driver's own block search is broken: a block that ran here, not in a worker, would fail the audit.
+    monkeypatch.setattr(ray_engine, "query_index", search_on_the_driver)
+
+
 @pytest.fixture(scope="module")
-def stand_in_pair(cluster, shards, tmp_path_factory):
-    """The shards audited locally and on the two-node cluster, with the stand-in embedder."""
+def stand_in_run(cluster, shards, tmp_path_factory):
+    """The shards audited locally and on the two-node cluster, with the stand-in embedder; on Ray every
+    neighbour search of 40 queries or more ran in blocks, as Ray tasks. (local, Ray, the Ray engine)"""
     config = Config()
     local = audit(shards.train, config, production=shards.production, embedder=CharGramEmbedder(), engine=LocalEngine())
-    engine = RayEngine(address=cluster.address)
+    engine = StepRecordingRayEngine(address=cluster.address)
     try:
-        remote = audit(shards.train, config, production=shards.production, embedder=CharGramEmbedder(), engine=engine)
+        with pytest.MonkeyPatch.context() as patch:
+            small_search_blocks(patch)
+            remote = audit(shards.train, config, production=shards.production, embedder=CharGramEmbedder(), engine=engine)
     finally:
         engine.close()
-    return local, remote
+    return local, remote, engine
 
 
-def test_ray_report_and_files_match_the_local_engine(stand_in_pair, tmp_path):
-    local, remote = stand_in_pair
+@pytest.fixture(scope="module")
+def stand_in_pair(stand_in_run):
+    return stand_in_run[:2]
+
+
+def test_ray_report_and_files_match_the_local_engine(stand_in_run, tmp_path):
+    local, remote, engine = stand_in_run
     assert_same_files(reports(local, tmp_path / "local"), reports(remote, tmp_path / "ray"), local, remote)
     assert remote.verdict.status == local.verdict.status
     assert remote.to_dict()["engine"] == {"name": "ray", "version": ray.__version__, "nodes": 2, "cpus": 2.0, "gpus": 0.0}
+    # coverage's two pooled searches (production, the training reference) and the duplicates' semantic search
+    assert len(searched_in_tasks(engine)) >= 3, engine.ran
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_the_search_step_runs_its_blocks_in_tasks_and_gives_the_local_neighbours(cluster, monkeypatch):
+    """Seeded clustered vectors: a query, a self-query, k beyond the indexed rows and the inverted-file path
+    (its exact limit lowered) give top_k's neighbours, every block searched in a worker; an empty or small
+    search is answered on the driver. Similarities within 1e-6: a worker's BLAS runs on one thread, the
+    driver's on every core, which can change the last bits (docs/distributed.md)."""
+    from dataaudit import neighbours
+
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(30, 24))
+    data = unit(np.repeat(centres, 30, axis=0) + 0.3 * rng.normal(size=(900, 24)))
+    queries = unit(np.repeat(centres, 10, axis=0) + 0.3 * rng.normal(size=(300, 24)))
+    few = data[:5]
+    searches = [(data, queries, 10), (data, data, 10), (few, queries, 8)]
+    expected = [neighbours.top_k(*search) for search in searches]
+    with monkeypatch.context() as inverted:
+        inverted.setattr(neighbours, "EXACT_LIMIT", 100)
+        expected += [neighbours.top_k(data, queries, 10), neighbours.top_k(data, data, 10)]
+    engine = StepRecordingRayEngine(address=cluster.address)
+    try:
+        small_search_blocks(monkeypatch)
+        found = [engine.search(*search) for search in searches]
+        monkeypatch.setattr(neighbours, "EXACT_LIMIT", 100)  # the inverted file is built on the driver, once
+        found += [engine.search(data, queries, 10), engine.search(data, data, 10)]
+        empty = engine.search(data, queries[:0], 4)
+        small = engine.search(data, queries[:39], 3)  # one block: searched here
+    finally:
+        engine.close()
+    for (sims, idx), (want_sims, want_idx) in zip(found, expected, strict=True):
+        assert np.array_equal(idx, want_idx) and np.allclose(sims, want_sims, rtol=0, atol=1e-6)
+    assert (found[2][1][:, 5:] == -1).all() and np.isneginf(found[2][0][:, 5:]).all()
+    assert empty[0].shape == empty[1].shape == (0, 4)
+    assert np.array_equal(small[1], neighbours.top_k(data, queries[:39], 3)[1])
+    assert searched_in_tasks(engine) == ["query_block over 2 block(s)"] * 5
 
 
 def test_ray_finds_the_planted_problems_with_their_files_and_lines(stand_in_pair, shards):

@@ -65,6 +65,65 @@ def test_one_edit_candidates_pair_short_texts_one_letter_apart():
     assert (0, 1) in pairs and (0, 3) in pairs and all(4 not in p for p in pairs)
 
 
+def test_query_blocks_are_runs_of_whole_faiss_tiles_at_most_one_per_worker():
+    from dataaudit.engine.base import query_blocks
+
+    def sizes(*args):
+        blocks = query_blocks(*args)
+        assert blocks[0].start == 0 and all(a.stop == b.start for a, b in zip(blocks, blocks[1:])) and blocks[-1].stop == args[0]
+        return [b.stop - b.start for b in blocks]
+
+    assert sizes(20_000, 4, 2_000, 4096) == [4096, 4096, 4096, 7712]  # 5 tiles over 4 workers
+    assert sizes(5_500, 16, 2_000, 4096) == [4096, 1404]  # the last block is what is left
+    assert sizes(8_200, 16, 2_000, 4096) == [4096, 4104]  # a last tile under 20 queries joins the block before
+    assert sizes(1_999, 16, 2_000, 4096) == [1_999]  # fewer than the fewest: one block of them all
+    assert sizes(300, 2, 20, 20) == [140, 160]
+    assert sizes(0, 4, 20, 4096) == [0]
+
+
+def blockwise(indexed: np.ndarray, queries: np.ndarray | None, k: int, cuts: list[int]):
+    """The search one block of queries at a time (queries None: the self-query, each block its rows of the index)."""
+    index = neighbours.search_index(indexed)
+    parts = [neighbours.query_index(index, slice(a, b) if queries is None else queries[a:b], k) for a, b in zip(cuts, cuts[1:])]
+    return np.concatenate([s for s, _ in parts]), np.concatenate([i for _, i in parts])
+
+
+def test_blocks_cut_at_faiss_tiles_give_the_whole_search_bit_for_bit(monkeypatch):
+    """faiss multiplies queries in tiles (4,096 by default; 64 here): blocks made of whole tiles give the whole
+    search's neighbours and similarities bit for bit, exact and inverted-file alike, self-queries included."""
+    import faiss
+
+    tile = faiss.cvar.distance_compute_blas_query_bs
+    faiss.cvar.distance_compute_blas_query_bs = 64
+    try:
+        rng = np.random.default_rng(2)
+        centres = rng.normal(size=(40, 96))
+        data = unit(np.repeat(centres, 30, axis=0) + 0.3 * rng.normal(size=(1200, 96)))
+        queries = unit(np.repeat(centres, 10, axis=0) + 0.3 * rng.normal(size=(400, 96)))
+        for limit in (neighbours.EXACT_LIMIT, 100):
+            monkeypatch.setattr(neighbours, "EXACT_LIMIT", limit)
+            monkeypatch.setattr(neighbours, "IVF_LISTS", 16)
+            for cuts in ([0, 192, 400], [0, 64, 128, 384, 400]):
+                for whole, blocks in ((top_k(data, queries, 12), blockwise(data, queries, 12, cuts)),
+                                      (top_k(data, data, 12), blockwise(data, None, 12, cuts + [1200]))):
+                    rows = len(blocks[0])
+                    assert np.array_equal(blocks[1], whole[1][:rows]) and np.array_equal(blocks[0], whole[0][:rows]), (limit, cuts)
+    finally:
+        faiss.cvar.distance_compute_blas_query_bs = tile
+
+
+def test_a_built_index_pads_missing_neighbours_and_answers_empty_queries():
+    rng = np.random.default_rng(3)
+    index = neighbours.search_index(unit(rng.normal(size=(4, 8))))
+    sims, idx = neighbours.query_index(index, unit(rng.normal(size=(25, 8))), 6)
+    assert sims.shape == idx.shape == (25, 6) and (idx[:, 4:] == -1).all() and np.isneginf(sims[:, 4:]).all()
+    assert (np.sort(idx[:, :4], axis=1) == np.arange(4)).all()
+    sims, idx = neighbours.query_index(index, np.zeros((0, 8), dtype=np.float32), 6)
+    assert sims.shape == idx.shape == (0, 6)
+    sims, idx = top_k(index.vectors, np.zeros((0, 8), dtype=np.float32), 3)
+    assert sims.shape == idx.shape == (0, 3)
+
+
 def test_band_candidates_are_the_same_pairs_however_the_bands_are_split_into_blocks(monkeypatch):
     from tests.engine_data import copies_and_templates
 

@@ -374,7 +374,7 @@ def _measured(ctx: AuditContext, config: CoverageConfig, base: dict, production_
               training_clusters: Future) -> CoverageResult:
     train, production = ctx.train, ctx.production
     labels = _distinct_labels(train)
-    result = estimate_coverage(train.vectors, labels, production.vectors, production_counts, config, train_counts)
+    result = estimate_coverage(train.vectors, labels, production.vectors, production_counts, config, train_counts, ctx.steps)
     nearest_sims, nearest_idx = result.nearest_similarity, result.nearest_index
     points, pca = coverage_map_points(train.vectors, production.vectors, result.covered, config.seed)
     scenarios, scenario_of = _scenarios(ctx, config, result, production_counts, nearest_sims, nearest_idx, train_labels=labels, pca=pca)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..discriminant import discriminant_scores, stratified_folds, temperature
-from ..neighbours import top_k
+from ..engine.base import DataSteps, SerialSteps
 
 if TYPE_CHECKING:
     from .coverage import CoverageConfig
@@ -63,14 +63,15 @@ class PooledNeighbours:
         return (self.index >= 0) & (self.index < self.n_train)
 
 
-def pooled_search(pool: np.ndarray, n_train: int, queries: np.ndarray, k: int) -> PooledNeighbours:
-    """The k nearest pool rows (training rows first, then production) of the given pool rows."""
-    similarity, index = top_k(pool, pool[queries], min(k, len(pool)))
+def pooled_search(pool: np.ndarray, n_train: int, queries: np.ndarray, k: int, steps: DataSteps) -> PooledNeighbours:
+    """The k nearest pool rows (training rows first, then production) of the given pool rows, searched on
+    the engine's steps (on Ray: the pool once in the object store, the queries in blocks, one task each)."""
+    similarity, index = steps.search(pool, pool[queries], min(k, len(pool)))
     return PooledNeighbours(n_train, queries, similarity, index)
 
 
 def nearest_training(pooled: PooledNeighbours, train_vectors: np.ndarray, production_vectors: np.ndarray,
-                     count: int) -> tuple[np.ndarray, np.ndarray]:
+                     count: int, steps: DataSteps) -> tuple[np.ndarray, np.ndarray]:
     """Each production input's `count` nearest training inputs: the training rows of its pooled neighbours in
     order (the same as a training-only search), searched again for the few inputs whose pooled neighbours
     hold fewer (a dense novel topic can fill them with production rows)."""
@@ -86,7 +87,7 @@ def nearest_training(pooled: PooledNeighbours, train_vectors: np.ndarray, produc
         picked_similarity = np.hstack([picked_similarity, np.full((len(index), pad), -np.inf, dtype=np.float32)])
     short = np.where(is_train.sum(axis=1) < min(count, pooled.n_train))[0]
     if len(short):
-        picked_similarity[short], picked_index[short] = top_k(train_vectors, production_vectors[short], count)
+        picked_similarity[short], picked_index[short] = steps.search(train_vectors, production_vectors[short], count)
     return picked_similarity, picked_index
 
 
@@ -194,7 +195,7 @@ def _same_sitting(pooled: PooledNeighbours, label_ids: np.ndarray, ranks: np.nda
 
 
 def nearest_outside_sitting(pooled: PooledNeighbours, excluded: np.ndarray, train_vectors: np.ndarray, label_ids: np.ndarray,
-                            ranks: np.ndarray, window: int, reference: np.ndarray) -> np.ndarray:
+                            ranks: np.ndarray, window: int, reference: np.ndarray, steps: DataSteps) -> np.ndarray:
     """Each reference training input's cosine to its nearest training input outside its own sitting: the
     training reference for production's nearest-training cosine."""
     rows = slice(0, len(reference))
@@ -203,7 +204,7 @@ def nearest_outside_sitting(pooled: PooledNeighbours, excluded: np.ndarray, trai
     missing = np.where(~np.isfinite(best))[0]
     if len(missing):
         # a row's sitting and itself are at most 2 window - 1 rows, so 2 window neighbours reach outside it
-        sims, idx = top_k(train_vectors, train_vectors[reference[missing]], min(max(SITTING_EXTRA, 2 * window), len(train_vectors)))
+        sims, idx = steps.search(train_vectors, train_vectors[reference[missing]], min(max(SITTING_EXTRA, 2 * window), len(train_vectors)))
         safe = np.maximum(idx, 0)
         own = reference[missing]
         same = (idx == own[:, None]) | (idx < 0) | (
@@ -336,9 +337,12 @@ def classifier_top_probability(train_vectors: np.ndarray, label_ids: np.ndarray,
 
 
 def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] | None, production_vectors: np.ndarray,
-                      production_counts: np.ndarray, config: CoverageConfig, train_counts: np.ndarray | None = None) -> Estimate:
+                      production_counts: np.ndarray, config: CoverageConfig, train_counts: np.ndarray | None = None,
+                      steps: DataSteps | None = None) -> Estimate:
     """The covered share of production and a per-input score, probability and verdict. Vectors are unit rows;
-    counts say how many records each row stands for; train_labels None (or all None) means unlabelled."""
+    counts say how many records each row stands for; train_labels None (or all None) means unlabelled.
+    steps: the engine whose steps run the neighbour searches (None: this process)."""
+    steps = steps or SerialSteps()
     n_train = len(train_vectors)
     train_counts = np.ones(n_train) if train_counts is None else np.asarray(train_counts, dtype=float)
     production_counts = np.asarray(production_counts, dtype=float)
@@ -355,9 +359,9 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
     # One pooled index; production is queried first because the training reference is drawn in the label mix
     # that production's neighbours give.
     pool = np.vstack([train_vectors, production_vectors]).astype(np.float32, copy=False)
-    production_side = pooled_search(pool, n_train, n_train + np.arange(len(production_vectors)), k)
+    production_side = pooled_search(pool, n_train, n_train + np.arange(len(production_vectors)), k, steps)
     kept_similarity, kept_index = nearest_training(production_side, train_vectors, production_vectors,
-                                                   max(NEAREST_KEPT, config.label_neighbours))
+                                                   max(NEAREST_KEPT, config.label_neighbours), steps)
     posteriors = first_mix = None
     if labelled:
         posteriors = knn_label_posteriors(kept_index[:, :config.label_neighbours], label_ids, len(names), prior)
@@ -369,13 +373,13 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
         reference = reference_in_mix(label_ids, train_counts, first_mix, config.reference_sample, config.seed)
     else:
         reference = np.sort(np.random.default_rng(config.seed).choice(n_train, config.reference_sample, replace=False))
-    reference_side = pooled_search(pool, n_train, reference, k)
+    reference_side = pooled_search(pool, n_train, reference, k, steps)
     pooled = PooledNeighbours(n_train, np.r_[reference, production_side.queries],
                               np.vstack([reference_side.similarity, production_side.similarity]),
                               np.vstack([reference_side.index, production_side.index]))
     excluded = _same_sitting(pooled, label_ids, ranks, window)
     nearest_production = kept_similarity[:, 0]
-    nearest_train = nearest_outside_sitting(pooled, excluded, train_vectors, label_ids, ranks, window, reference)
+    nearest_train = nearest_outside_sitting(pooled, excluded, train_vectors, label_ids, ranks, window, reference, steps)
     # The covered share's signal: a training-only score, calibrated against the reference in the same way as
     # the per-line score but without the density ratio, whose reference runs low when a row's own sitting is
     # left out (CLINC150, nothing absent: 28% more production than training mass above training's 40th

@@ -51,9 +51,8 @@ from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
-from .. import neighbours
 from ..config import Config, DuplicatesConfig
-from ..engine.base import DataSteps
+from ..engine.base import DataSteps, SerialSteps
 from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
@@ -246,8 +245,8 @@ def measure(ctx: AuditContext) -> DuplicatesResult:
 
 def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | None = None,
                   production_index: TextIndex | None = None, steps: DataSteps | None = None) -> DuplicatesResult:
-    """steps: the engine whose tasks do the lexical pass's per-text work where each file lies; None does it
-    here in one piece (the same result)."""
+    """steps: the engine whose tasks do the lexical pass's per-text work where each file lies and the semantic
+    searches; None does both here, the lexical pass in one piece (the same result)."""
     dup = config.duplicates
     records = train.records
     distinct = train.distinct
@@ -291,7 +290,8 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
                 cross.append((e, t, "lexical", round(fuzz.ratio(eval_only[e], distinct[t]) / 100, 4)))
 
     copy_component = components(n, [within]) if n else np.zeros(0, dtype=np.int64)
-    semantic = semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words) if train.vectors is not None else NearPairs()
+    searches = steps or SerialSteps()  # the nearest-neighbour searches run on the engine's steps, or here
+    semantic = semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words, searches) if train.vectors is not None else NearPairs()
     component = components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
 
     # Exact groups and conflicts: records that share a key.
@@ -351,7 +351,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     all_groups = [GroupLines("exact", lines_of(p), (), same) for p, same in exact_groups]
     all_groups += [GroupLines("near", lines_of(p), tuple(sorted(methods_of.get(c, ()))), None) for p, c in near_rows]
 
-    leaks = _leaks(train, eval_index, eval_only, cross, config) if eval_index is not None else []
+    leaks = _leaks(train, eval_index, eval_only, cross, config, searches) if eval_index is not None else []
     overlaps = _overlaps(train, production_index) if production_index is not None else []
 
     usable = len(key_members)
@@ -448,7 +448,7 @@ def dup_seed(config: Config) -> int:
 
 
 def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross: list[tuple[int, int, str, float]],
-           config: Config) -> list[Leak]:
+           config: Config, steps: DataSteps) -> list[Leak]:
     records = train.records
     distinct = train.distinct
     match: dict[str, tuple[int, str, float]] = {}  # eval key -> (train key id, kind, similarity)
@@ -458,7 +458,7 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
             match[key] = (slot[key], "exact", 1.0)
     if eval_index.vectors is not None and train.vectors is not None and distinct:
         k = min(3, len(distinct))
-        sims, idx = neighbours.top_k(train.vectors, eval_index.vectors, k)
+        sims, idx = steps.search(train.vectors, eval_index.vectors, k)
         for e, key in enumerate(eval_index.distinct):
             if key in match:
                 continue

@@ -244,9 +244,10 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
 
 
 def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
-                   content_words: dict[str, tuple[str, ...]] | None = None) -> NearPairs:
+                   content_words: dict[str, tuple[str, ...]] | None = None, steps: DataSteps | None = None) -> NearPairs:
     """Reworded copies: cosine >= bound among the k nearest, minus protected differences and slot substitutions.
-    content_words: skeleton(tokens(text)) of texts the lexical pass already took apart (the rest are here)."""
+    content_words: skeleton(tokens(text)) of texts the lexical pass already took apart (the rest are here);
+    steps: the engine whose steps run the neighbour search (None: this process)."""
     pairs = NearPairs()
     if len(texts) < 2:
         return pairs
@@ -258,7 +259,7 @@ def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
             found = words_of[texts[i]] = skeleton(tokens(texts[i]))
         return found
 
-    sims, idx = neighbours.top_k(vectors, vectors, k + 1)
+    sims, idx = (steps or SerialSteps()).search(vectors, vectors, k + 1)
     rows, cols = np.nonzero(sims >= bound)
     for i, c in zip(rows.tolist(), cols.tolist()):
         j = int(idx[i, c])
@@ -267,15 +268,15 @@ def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
     return pairs
 
 
-def semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_component: np.ndarray,
-                              dup: DuplicatesConfig, content_words: dict[str, tuple[str, ...]] | None = None) -> NearPairs:
+def semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_component: np.ndarray, dup: DuplicatesConfig,
+                            content_words: dict[str, tuple[str, ...]] | None = None, steps: DataSteps | None = None) -> NearPairs:
     """Reworded copies among one representative (the first key) per group of lexical copies: members of a
     group are already one group, so a templated million with 50,000 groups searches 50,000 vectors."""
     if len(distinct) < 2:
         return NearPairs()
     _, first = np.unique(copy_component, return_index=True)
     reps = np.sort(first)
-    found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours, content_words)
+    found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours, content_words, steps)
     out = NearPairs()
     for i, j, kind, sim in zip(found.first, found.second, found.kind, found.similarity):
         out.add(int(reps[i]), int(reps[j]), kind, sim)

@@ -23,6 +23,8 @@ from ..load.files import is_uri, open_uri, uri_filesystem
 from ..load.records import Dataset, Record
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ..index import TextIndex
 
 SHARD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq")
@@ -95,6 +97,15 @@ class DataSteps:
             cursor[record.source] = i + 1
         return ordered
 
+    def search(self, indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """neighbours.top_k(indexed, queries, k): each query's k nearest indexed rows by cosine, best first
+        (`queries is indexed`: a self-query). Here on the driver; an engine with workers may search blocks of
+        the queries there instead, with the same results but for the last bits that BLAS's thread count moves
+        (two near-equal neighbours can then swap places; docs/distributed.md)."""
+        from ..neighbours import top_k
+
+        return top_k(indexed, queries, k)
+
 
 class SerialSteps(DataSteps):
     """The steps in this process, one file after another: the local engine's executor, and what a check's
@@ -114,6 +125,24 @@ def _per_record(records: list[Record], fn, *args) -> tuple[str | None, list]:
 def _add_counters(a: Counter, b: Counter) -> Counter:
     a.update(b)
     return a
+
+
+# faiss multiplies fewer than 20 queries without BLAS, which gives other last bits: no search block is smaller.
+FAISS_BLAS_MIN_QUERIES = 20
+
+
+def query_blocks(queries: int, workers: int, fewest: int, tile: int) -> list[slice]:
+    """Contiguous blocks of `queries` rows, at most one per worker and (but the last) none under `fewest` rows,
+    cut at multiples of `tile` rows: faiss multiplies the queries of one search in tiles of that many, so
+    a block's tiles are the whole search's and give its results bit for bit (measured: docs/distributed.md).
+    A last block of fewer than FAISS_BLAS_MIN_QUERIES rows joins the one before it; fewer queries than
+    `fewest` make one block of them all."""
+    tiles = -(-queries // tile)
+    count = max(1, min(workers, tiles, queries // max(fewest, 1)))
+    bounds = [min(queries, tile * (tiles * b // count)) for b in range(count + 1)]
+    if count > 1 and bounds[-1] - bounds[-2] < FAISS_BLAS_MIN_QUERIES:
+        del bounds[-2]
+    return [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
 
 
 def file_partitions(dataset: Dataset) -> list[list[Record]]:

@@ -9,6 +9,9 @@
 - `map_blocks` (work split into blocks that belong to no file: the lexical pass's LSH bands and candidate
   pairs): one Ray task per block, the values every block reads put in the object store once; one block
   runs on the driver.
+- `search` (nearest neighbours: coverage's pooled searches, the duplicates' semantic search): the queries
+  in contiguous blocks through `map_blocks`, the index (and its inverted file, built once here) put in the
+  object store once; a small search runs on the driver.
 - embed: the embedding cache is read on the driver first; only the texts it lacks go to Ray Data
   `map_batches` on an actor pool that loads the model once per actor and takes `gpus_per_actor` GPUs each
   when the cluster has GPUs. The vectors come back to the driver. A shared cache (a Parquet directory on
@@ -34,14 +37,17 @@ from ..embeddings import WRITE_CHUNK, Embedder
 from ..errors import DataAuditError
 from ..index import TextIndex, build_index
 from ..load.records import Dataset
+from ..neighbours import SearchIndex, query_index, search_index
 from .base import (DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_key_lists, file_partitions, merge_datasets,
-                   read_file, read_together)
+                   query_blocks, read_file, read_together)
 from .local import embed_indexes
 
 INSTALL = "pip install 'dataaudit[ray]'"
 CONNECT_TIMEOUT_S = 10
 EMBED_BLOCK_TEXTS = 4096  # texts per Ray Data block: big enough that scheduling is not the cost
 TASK_RETRIES = 3  # a read task whose worker died runs again this many times before the audit gives up
+SEARCH_BLOCK_QUERIES = 2_000  # fewest queries a search task takes: fewer would cost more in scheduling than they search
+SEARCH_ON_DRIVER_BELOW = 50_000_000  # queries x indexed rows under which a search runs on the driver (see search)
 
 
 def _import_ray():
@@ -120,6 +126,18 @@ def _embed_actor(embedder: Embedder) -> type:
 
 def _map_partition(fn, part: Dataset, *args):
     return fn(part.records, *args)
+
+
+def _faiss_query_tile() -> int:
+    """How many queries faiss multiplies at once against the indexed vectors (4,096 by default)."""
+    import faiss
+
+    return int(faiss.cvar.distance_compute_blas_query_bs)
+
+
+def query_block(queries, index: SearchIndex, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The map step of `search`: one block of queries (vectors, or a slice of the index's own rows)."""
+    return query_index(index, queries, k)
 
 
 class RayEngine(DataSteps):
@@ -250,6 +268,24 @@ class RayEngine(DataSteps):
             return self.ray.get([task.remote(block, *shared_refs) for block in blocks])
 
         return self._run(f"{name} over {len(blocks)} block(s)", run)
+
+    def search(self, indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """neighbours.top_k, its queries split into contiguous blocks (about one per CPU of the cluster, cut
+        where faiss's own query tiles end: see query_blocks), one task per block (`map_blocks`). The index (the
+        vectors and, above EXACT_LIMIT, the inverted file built here once) is put in the object store once and
+        read there by every task; a self-query ships no queries: each task takes its rows of the index. A
+        small search runs here: one block gains nothing from a task, and below SEARCH_ON_DRIVER_BELOW products
+        (queries x indexed rows) shipping the index and scheduling the tasks cost more than the search."""
+        blocks = query_blocks(len(queries), int(self.ray.cluster_resources().get("CPU", 1)), SEARCH_BLOCK_QUERIES,
+                              _faiss_query_tile())
+        if len(blocks) < 2 or len(queries) * len(indexed) < SEARCH_ON_DRIVER_BELOW or k <= 0:
+            return super().search(indexed, queries, k)
+        index = search_index(indexed)
+        if queries is not indexed:
+            queries = np.ascontiguousarray(queries, dtype=np.float32)
+            blocks = [queries[block] for block in blocks]
+        found = self.map_blocks(query_block, blocks, index, k)
+        return np.concatenate([sims for sims, _ in found]), np.concatenate([idx for _, idx in found])
 
     def _actors(self, gpus: float) -> tuple[int, float]:
         per_actor = self.gpus_per_actor if gpus >= 1 and self.gpus_per_actor > 0 else 0.0
