@@ -244,6 +244,11 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         from .history.store import record_run
 
         export = dataset.annotation_export
-        report = dataclasses.replace(report, regressions=record_run(history, report.to_dict(), config,
-                                                                    answers_until=export.newest_answer if export else ""))
+        recorded = record_run(history, report.to_dict(), config, answers_until=export.newest_answer if export else "")
+        if recorded.compared_with is None and dataset.records:
+            # Said, because a dataset named after each batch's file never meets its previous batch.
+            report = dataclasses.replace(report, warnings=[*report.warnings, (
+                f"history {history}: no earlier run of dataset '{report.dataset}' that audited records, so nothing was "
+                "compared (the first run; or name the dataset with --dataset-name so that every batch is compared with the last)")])
+        report = dataclasses.replace(report, regressions=recorded.regressions)
     return dataclasses.replace(report, timings={**timings, "decide": time.perf_counter() - start})

@@ -206,10 +206,11 @@ def test_a_run_that_held_no_records_is_no_baseline_and_moves_no_label_share(tmp_
                 "verdict": {"status": "not_ready", "conditions": []}}
 
     history = tmp_path / "history.db"
-    assert record_run(history, run(267, {"entail": 0.6, "no": 0.4}, 0.29)) == []
-    assert record_run(history, run(0, {}, None)) == []  # nothing new: no share "fell to 0"
-    regressions = record_run(history, run(266, {"entail": 0.58, "no": 0.42}, 0.05))
-    assert [r["what"] for r in regressions] == ["krippendorff_alpha"]  # compared with the batch that held records
+    assert record_run(history, run(267, {"entail": 0.6, "no": 0.4}, 0.29)).compared_with is None  # the first run
+    assert record_run(history, run(0, {}, None)).regressions == []  # nothing new: no share "fell to 0"
+    recorded = record_run(history, run(266, {"entail": 0.58, "no": 0.42}, 0.05))
+    assert [r["what"] for r in recorded.regressions] == ["krippendorff_alpha"]  # compared with the batch that held records
+    assert recorded.compared_with == run(267, {}, None)["generated_at"]
     shifted = find_regressions({"label_shares": {"a": 0.5}}, {"label_shares": {"a": 0.4496}}, HistoryConfig())
     assert shifted[0]["detail"] == "moved by -5.04% (bound 5%)"
 
@@ -275,3 +276,17 @@ def test_compare_refuses_what_is_not_a_report_in_one_line(tmp_path, capsys):
         assert needle in err and str(bad) in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert main(["compare", str(good), str(odd_sections)]) == 0  # hand-edited sections read as absent
     assert main(["compare", str(good), str(bom)]) == 0
+
+
+def test_a_run_with_nothing_to_compare_says_so(tmp_path):
+    history = tmp_path / "history.db"
+    common = ["--history", str(history), "--format", "json", "--no-embeddings"]
+    first, second = batch(tmp_path / "2026-11-01.jsonl", 1, 0.0, [1, 1, 1]), batch(tmp_path / "2026-11-02.jsonl", 2, 0.5, [1, 1, 1])
+    for path, out in ((first, "r1"), (second, "r2")):  # each named after its file: two datasets
+        main(["audit", str(path), *common, "--out", str(tmp_path / out)])
+    warned = json.loads((tmp_path / "r2" / "report.json").read_text())["warnings"]
+    assert any("no earlier run of dataset '2026-11-02'" in w and "--dataset-name" in w for w in warned)
+    main(["audit", str(second), *common, "--dataset-name", "2026-11-01", "--out", str(tmp_path / "r3")])
+    report = json.loads((tmp_path / "r3" / "report.json").read_text())
+    assert not any("no earlier run" in w for w in report["warnings"])
+    assert any(r["what"] == "krippendorff_alpha" for r in report["regressions"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +79,15 @@ def _connect(path: str | Path) -> sqlite3.Connection:
 BASELINE_LOOKBACK = 50
 
 
-def record_run(path: str | Path, data: dict[str, Any], config: Config | None = None, *, answers_until: str = "") -> list[dict[str, Any]]:
-    """Store this run (a report's JSON dict) and return its regressions against the latest earlier run of
-    the same dataset that held records (none when this one held none). One IMMEDIATE transaction reads that run and inserts this one.
+@dataclass(frozen=True)
+class RecordedRun:
+    regressions: list[dict[str, Any]]
+    compared_with: str | None  # generated_at of the run this one was compared with; None: no such run
+
+
+def record_run(path: str | Path, data: dict[str, Any], config: Config | None = None, *, answers_until: str = "") -> RecordedRun:
+    """Store this run (a report's JSON dict) and compare it with the latest earlier run of the same dataset
+    that held records (no comparison when this one held none). One IMMEDIATE transaction reads that run and inserts this one.
     answers_until: the newest answer of an annotation tool's export this run read (where the next
     `--since-last` window starts); "" when the run read files."""
     dataset = data["dataset"]
@@ -96,10 +103,12 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
     connection = _connect(path)
     try:
         connection.execute("BEGIN IMMEDIATE")
-        rows = connection.execute("SELECT figures FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT ?", (dataset, BASELINE_LOOKBACK)).fetchall()
-        baseline = next((f for f in (json.loads(r[0]) for r in rows) if held_records(f)), None)
+        rows = connection.execute("SELECT figures, generated_at FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT ?",
+                                  (dataset, BASELINE_LOOKBACK)).fetchall()
+        baseline = next(((f, when) for f, when in ((json.loads(r[0]), r[1]) for r in rows) if held_records(f)), None)
         # A run that audited nothing (a pull with nothing new) is not worse than the last batch: there is no batch.
-        regressions = find_regressions(baseline, figures, bounds) if baseline is not None and held_records(figures) else []
+        compared = baseline is not None and held_records(figures)
+        regressions = find_regressions(baseline[0], figures, bounds) if compared else []
         connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            (dataset, data["generated_at"], inputs, config_hash, data["verdict"]["status"], json.dumps(figures),
                             json.dumps(regressions)))
@@ -109,7 +118,7 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
         raise
     finally:
         connection.close()
-    return regressions
+    return RecordedRun(regressions, baseline[1] if compared else None)
 
 
 def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
