@@ -31,6 +31,16 @@ def _formats(value: str) -> list[str]:
     return chosen
 
 
+def _at_least_one(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {number}")
+    return number
+
+
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="config file (default: dataaudit.toml or [tool.dataaudit] in pyproject.toml, searched upwards)")
     parser.add_argument("--task-type", choices=("format", "classification", "extraction", "generation"), help="sets the example threshold")
@@ -94,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     h = sub.add_parser("history", help="table of past runs recorded in a history file")
     h.add_argument("db")
     h.add_argument("--dataset-name", help="only this dataset")
-    h.add_argument("--limit", type=int, default=20)
+    h.add_argument("--limit", type=_at_least_one, default=20, help="the latest runs shown (default 20)")
 
     c = sub.add_parser("compare", help="differences between two report.json files")
     c.add_argument("before")

@@ -240,3 +240,10 @@ def test_an_error_line_quoting_the_data_shows_its_control_characters_as_escapes(
     err = capsys.readouterr().err
     _one_error_line(err, "none of the 3 training records is valid", "\\x1b]8;;http://evil.example\\x07click")
     assert ESC not in err and "\x07" not in err
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "ten"])
+def test_history_limit_must_be_a_positive_number(limit, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:  # argparse's usage error: exit 2 with one message line
+        main(["history", str(tmp_path / "h.db"), "--limit", limit])
+    assert stopped.value.code == 2 and "--limit" in capsys.readouterr().err
