@@ -68,3 +68,17 @@ def test_scale_warns_on_imbalance_over_the_configured_ratio(tmp_path):
     assert condition.status == "warn" and "24x" in condition.summary and condition.evidence["imbalance_ratio"] == 24.0
     config.balance.warn_imbalance_ratio = 24.0
     assert scale_condition(size, balance, None, config).status == "pass"
+
+
+def test_scale_says_when_no_example_has_an_input_text(tmp_path):
+    from dataaudit.api import audit
+
+    # An agreement export of item ids and labels only (Snow et al.'s RTE file is laid out like this)
+    rows = [{"item": f"i{i}", "worker": w, "response": str((i + (w == "c")) % 2)} for i in range(30) for w in "abc"]
+    path = write_jsonl(tmp_path / "labels.jsonl", rows)
+    config = Config()
+    config.fields.annotator, config.fields.id, config.fields.label = "worker", "item", "response"
+    scale = next(c for c in audit(path, config, embed=False).verdict.conditions if c.id == "scale")
+    assert scale.status.value == "fail"
+    assert scale.summary == "none of the 30 examples has an input text, so none is usable for a classification task (needs 500)"
+    assert "--text-field" in scale.action

@@ -125,6 +125,11 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
     # where the threshold is read, with how to name another.
     inferred = (f" (inferred: {task_type_reason}; name the task with task_type or --task-type)"
                 if task_type_reason and task != "classification" else "")
+    if size.usable == 0:
+        # Records without an input (an agreement export of item ids and labels): more examples would not help.
+        return Finding("scale", Status.FAIL, f"none of the {size.examples} examples has an input text, so none is usable "
+                       f"for a {task} task (needs {required})", evidence,
+                       "Include the input text in the export, or name its field (--text-field, or [fields] text in the config).")
     if usable < required:
         return Finding("scale", Status.FAIL, f"{usable} usable examples for a {task} task that needs {required}{inferred}", evidence,
                          f"Collect at least {required - usable} more distinct examples (the {task} threshold is {required}).")
