@@ -1,6 +1,6 @@
-"""Report sections, one module per check: what its part of every report shows.
+"""Report sections, one module per check (and per_file, the batches): what its part of every report shows.
 
-Every module here (one per check, and per_file for the batches) with a module-level `SECTION` is rendered by the terminal, Markdown and HTML renderers
+Every module here with a module-level `SECTION` is rendered by the terminal, Markdown and HTML renderers
 in `SECTION.order`; adding a check's section is adding a module. Sections build plain content (lines,
 tables, figures) from typed results; dataset text in it has been through `excerpt()`, and each renderer
 escapes for its own format on top.
