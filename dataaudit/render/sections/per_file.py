@@ -7,9 +7,13 @@ Which file is worst is the batches measurement's judgement (`alpha_grade`, `lowe
 from __future__ import annotations
 
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from ...report import Report
 from .base import Section, SectionContent, Table, text
+
+if TYPE_CHECKING:
+    from ...checks.batches import BatchSummary
 
 FILE_WIDTH = 32  # a file name longer than this keeps its end, where batch names differ
 LABELS_SHOWN = 3
@@ -25,7 +29,7 @@ def short_names(paths: list[str]) -> list[str]:
     return [str(PurePath(*PurePath(path).parts[shared:])) for path in paths]
 
 
-def _alpha(summary) -> str:
+def _alpha(summary: BatchSummary) -> str:
     """The file's alpha with the measured marks: its grade when below reliable, and whether it is the lowest."""
     if summary.krippendorff_alpha is None:
         return "-"
@@ -33,14 +37,14 @@ def _alpha(summary) -> str:
     return f"{summary.krippendorff_alpha:.3f}" + (f" ({', '.join(marks)})" if marks else "")
 
 
-def _examples(summary) -> str:
+def _examples(summary: BatchSummary) -> str:
     """Valid examples, with the invalid ones and, where they differ (a long layout's rows), the records read."""
     notes = ([f"{summary.invalid} invalid"] if summary.invalid else []) + \
         ([f"{summary.records} records"] if summary.records != summary.valid + summary.invalid else [])
     return f"{summary.valid}" + (f" ({', '.join(notes)})" if notes else "")
 
 
-def _duplicates(summary) -> str:
+def _duplicates(summary: BatchSummary) -> str:
     """The file's duplicate share, and how many of its duplicates repeat an input of an earlier file."""
     earlier = f", {summary.cross_batch_duplicates} from earlier files" if summary.cross_batch_duplicates else ""
     return f"{summary.duplicate_share:.1%}{earlier}"
@@ -58,9 +62,9 @@ def _build(report: Report) -> SectionContent | None:
     if len(files) < 2:
         return None
     names = [text(name, FILE_WIDTH, keep_end=True) for name in short_names([f.file for f in files])]
-    thresholds = report.config.get("agreement", {})
+    thresholds = report.config["agreement"]
     lines = [f"{len(files)} files audited together; each file's Krippendorff's alpha is read as reliable from "
-             f"{thresholds.get('reliable_alpha', 0.8):.3f}, tentative from {thresholds.get('tentative_alpha', 0.667):.3f}"]
+             f"{thresholds['reliable_alpha']:.3f}, tentative from {thresholds['tentative_alpha']:.3f}"]
     lowest = [(name, f) for name, f in zip(names, files) if f.lowest_alpha]
     if lowest:
         lines.append("lowest alpha: " + ", ".join(f"{name} {f.krippendorff_alpha:.3f} ({f.alpha_grade})" for name, f in lowest))
