@@ -63,9 +63,10 @@ def neutralise_markdown(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
-def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True) -> str:
+def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True, keep_end: bool = False) -> str:
     """Safe, short, single-line text for reports. markdown=False keeps Markdown characters as they are
-    (for outputs that escape them on their own, such as CSV); control characters and masking always apply."""
+    (for outputs that escape them on their own, such as CSV); control characters and masking always apply.
+    keep_end=True truncates at the start instead, for text whose end tells it apart (a file path's name)."""
     if text is None:
         return ""
     value = str(text)
@@ -73,7 +74,8 @@ def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True) 
     value = visible_controls(value)
     value = _SPACE.sub(" ", value).strip()
     if len(value) > limit:
-        value = value[: max(limit - 1, 0)].rstrip() + ELLIPSIS
+        kept = max(limit - 1, 0)
+        value = ELLIPSIS + value[len(value) - kept:].lstrip() if keep_end else value[:kept].rstrip() + ELLIPSIS
     return neutralise_markdown(value) if markdown else value
 
 

@@ -133,3 +133,85 @@ def test_coverage_map_labels_of_nearby_scenarios_do_not_overlap():
     plt.close(figure)
     assert len(boxes) == 3
     assert not any(boxes[i].overlaps(boxes[j]) for i in range(3) for j in range(i + 1, 3))
+
+
+HOSTILE_FILE = "<i>[a](j:x)|*b*\x1b[31m.jsonl"  # an HTML tag, a link, a pipe, emphasis, an escape sequence
+
+
+def _rated_items(prefix: str, agreeing: int, items: int = 8) -> list[dict]:
+    """Items rated by two annotators, who agree on the first `agreeing` of them; labels alternate a/b."""
+    rows = []
+    for i in range(items):
+        label = "a" if i % 2 else "b"
+        other = label if i < agreeing else ("b" if label == "a" else "a")
+        rows.append({"text": f"{prefix} item {i}", "annotations": [{"annotator": "x", "label": label}, {"annotator": "y", "label": other}]})
+    return rows
+
+
+@pytest.fixture(scope="module")
+def batches_report(tmp_path_factory):
+    """Three batches: full agreement, mostly agreeing, and a bad one (a hostile name) that repeats a first-batch item."""
+    folder = tmp_path_factory.mktemp("batches")
+    good = write_jsonl(folder / "batch1.jsonl", _rated_items("good", 8))
+    fair = write_jsonl(folder / "batch2.jsonl", _rated_items("fair", 7))
+    bad = write_jsonl(folder / HOSTILE_FILE, _rated_items("bad", 4) + [_rated_items("good", 8)[0]])
+    return audit([good, fair, bad], Config(), embed=False)
+
+
+def test_per_file_measures_grade_each_alpha_and_mark_the_lowest(batches_report):
+    good, fair, bad = batches_report.to_dict()["per_file"]
+    assert good["krippendorff_alpha"] == 1.0 and good["alpha_grade"] == "reliable" and not good["lowest_alpha"]
+    assert bad["krippendorff_alpha"] < fair["krippendorff_alpha"] < 0.8
+    assert bad["lowest_alpha"] and not fair["lowest_alpha"] and bad["alpha_grade"] == "unreliable"
+    assert bad["cross_batch_duplicates"] == 1 and bad["valid"] == 9
+
+
+def _per_file_figures(report) -> list[str]:
+    """Each file's alpha, duplicate share and largest label share as the reports print them."""
+    figures = []
+    for f in report.per_file:
+        figures += [f"{f.krippendorff_alpha:.3f}", f"{f.duplicate_share:.1%}", f"{max(f.label_shares.values()):.0%}"]
+    return figures
+
+
+def test_terminal_shows_the_per_file_table_within_80_columns(batches_report):
+    console = Console(record=True, width=80)
+    render_terminal(batches_report, console)
+    shown = console.export_text()
+    assert "per_file" in shown and "batch1.jsonl" in shown and "batch2.jsonl" in shown
+    assert all(figure in shown for figure in _per_file_figures(batches_report))
+    assert "LOWEST" in shown and "earlier" in shown and "1.000" in shown
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    assert "\x1b" not in shown and "\\x1b[31m" in shown  # the file name's escape sequence is shown, not obeyed
+
+
+def test_markdown_and_html_show_the_per_file_table_and_escape_file_names(batches_report):
+    markdown = render_markdown(batches_report)
+    section = markdown.split("## Per file")[1].split("\n## ")[0]
+    assert all(figure in section for figure in _per_file_figures(batches_report))
+    lowest_row = next(line for line in section.splitlines() if "LOWEST" in line)
+    assert r"| &lt;i&gt;\[a\](j:x)\|\*b\*\\x1b\[31m.jsonl |" in lowest_row  # HTML escaped, Markdown neutralised
+    assert "1 from earlier files" in lowest_row and "<i>" not in markdown and "\x1b" not in markdown
+    assert "[a](" not in markdown  # no link a renderer would follow
+    page = render_html(batches_report)
+    section = page.split("<section id='per_file'>")[1].split("</section>")[0]
+    assert all(figure in section for figure in _per_file_figures(batches_report))
+    assert "<i>" not in page and "\x1b" not in page and "&lt;i&gt;[a](j:x)|*b*\\x1b[31m.jsonl" in section
+    assert "(unreliable, LOWEST)" in section
+
+
+def test_a_one_file_report_has_no_per_file_section(hostile_report):
+    console = Console(record=True, width=120)
+    render_terminal(hostile_report, console)
+    assert "per_file" not in console.export_text()
+    assert "## Per file" not in render_markdown(hostile_report) and "id='per_file'" not in render_html(hostile_report)
+
+
+def test_file_names_lose_only_the_folders_they_share():
+    from dataaudit.render.sections.base import text
+    from dataaudit.render.sections.per_file import short_names
+
+    assert short_names(["/data/x/b1.jsonl", "/data/x/b2.jsonl"]) == ["b1.jsonl", "b2.jsonl"]
+    assert short_names(["/data/a/data.jsonl", "/data/b/data.jsonl"]) == ["a/data.jsonl", "b/data.jsonl"]
+    assert short_names(["b1.jsonl", "sub/b2.jsonl"]) == ["b1.jsonl", "sub/b2.jsonl"]
+    assert text("exports_2024_annotation_batch_17.jsonl", 20, keep_end=True) == "…tion_batch_17.jsonl"  # the end tells batches apart

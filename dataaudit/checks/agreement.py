@@ -580,6 +580,16 @@ def _review_action(flagged: list[AnnotatorStats], by_name: dict[str, AnnotatorSu
     return f"Review the labels of annotators {listed}{more}, and re-label or drop them; then adjudicate the disputed items."
 
 
+def alpha_grade(alpha: float | None, agreement: AgreementConfig) -> str | None:
+    """Krippendorff's reading of an alpha by the configured thresholds: what the consistency condition judges
+    and what the per-file breakdown marks each file with."""
+    if alpha is None:
+        return None
+    if alpha >= agreement.reliable_alpha:
+        return "reliable"
+    return "tentative" if alpha >= agreement.tentative_alpha else "unreliable"
+
+
 def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     config = ctx.config
     reliable, tentative = config.agreement.reliable_alpha, config.agreement.tentative_alpha
@@ -615,10 +625,11 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
             blame += f" ({len(flagged) - 1} more annotator(s) flagged)"
         action = _review_action(flagged, {s.annotator: s for s in result.per_annotator})
     ci = f" (95% CI {result.alpha_ci[0]:.3f}-{result.alpha_ci[1]:.3f})" if result.alpha_ci else ""
-    if alpha >= reliable:
+    grade = alpha_grade(alpha, config.agreement)
+    if grade == "reliable":
         return [Finding("consistency", Status.PASS, f"{about}Krippendorff's alpha {alpha:.3f}{ci} >= {reliable:.3f}{blame}", evidence,
                         action if flagged else "")]
-    if alpha >= tentative:
+    if grade == "tentative":
         return [Finding("consistency", Status.WARN, f"{about}Krippendorff's alpha {alpha:.3f}{ci} is only tentative (< {reliable:.3f}){blame}",
                         evidence, action)]
     return [Finding("consistency", Status.FAIL, f"{about}Krippendorff's alpha {alpha:.3f}{ci} is below {tentative:.3f}{blame}",

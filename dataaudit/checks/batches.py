@@ -15,7 +15,7 @@ from ..config import AgreementConfig
 from ..engine.base import DataSteps, SerialSteps
 from ..index import TextIndex
 from ..load.records import Dataset, Record
-from .agreement import measure_agreement
+from .agreement import alpha_grade, measure_agreement
 
 
 @dataclass
@@ -28,6 +28,10 @@ class BatchSummary:
     label_shares: dict[str, float]
     duplicate_share: float  # records whose normalised input already appeared earlier (this or an earlier file)
     cross_batch_duplicates: int  # of those, first seen in another file
+    # Judged here, not by the renderers: "reliable", "tentative" or "unreliable" by the agreement thresholds
+    # the consistency condition uses; None without an alpha.
+    alpha_grade: str | None = None
+    lowest_alpha: bool = False  # this file's alpha is the lowest of the files' (never when all are the same)
 
 
 def items_span_files(dataset: Dataset) -> bool:
@@ -44,6 +48,16 @@ def file_batch(records: list[Record], agreement: AgreementConfig) -> tuple[str |
         result = measure_agreement(Dataset(records[0].source, [], records, [], len(records), 0), agreement)
         alpha = result.krippendorff_alpha if result else None
     return (records[0].source if records else None), len(records), labels, alpha
+
+
+def lowest_alpha_files(summaries: list[BatchSummary]) -> set[str]:
+    """The file(s) with the lowest alpha, so a reviewer sees which batch to re-label first; none when the files
+    with an alpha all have the same one (one file alone included): none is worse than another."""
+    alphas = {s.file: s.krippendorff_alpha for s in summaries if s.krippendorff_alpha is not None}
+    if len(set(alphas.values())) < 2:
+        return set()
+    lowest = min(alphas.values())
+    return {file for file, alpha in alphas.items() if alpha == lowest}
 
 
 def measure_batches(index: TextIndex, agreement: AgreementConfig, steps: DataSteps | None = None) -> list[BatchSummary]:
@@ -70,5 +84,6 @@ def measure_batches(index: TextIndex, agreement: AgreementConfig, steps: DataSte
             krippendorff_alpha=alpha,
             label_shares={k: round(v / labelled, 4) for k, v in sorted(labels.items())} if labelled else {},
             duplicate_share=round(repeats[input_file.path] / valid, 4) if valid else 0.0,
-            cross_batch_duplicates=cross[input_file.path]))
-    return result
+            cross_batch_duplicates=cross[input_file.path], alpha_grade=alpha_grade(alpha, agreement)))
+    lowest = lowest_alpha_files(result)
+    return [replace(summary, lowest_alpha=summary.file in lowest) for summary in result]

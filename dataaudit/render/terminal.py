@@ -12,15 +12,32 @@ from rich.text import Text
 
 from ..excerpt import visible_controls
 from ..report import Report
-from .sections import all_sections
+from .sections import Table as SectionTable, all_sections
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "magenta",
          "ready": "bold green", "not_ready": "bold red", "insufficient_evidence": "bold magenta"}
+LONGEST_UNSPLIT = 20  # a section table's column of single words up to this long is never wrapped
 
 
 def plain(value: object, style: str = "") -> Text:
     """Any string as inert terminal text: no markup, no escape sequences."""
     return Text(visible_controls("" if value is None else str(value)), style=style)
+
+
+def one_word_each(texts: list[Text]) -> bool:
+    return all(len(t.plain.split()) <= 1 and len(t.plain) <= LONGEST_UNSPLIT for t in texts)
+
+
+def section_table(table: SectionTable) -> Table:
+    """A section's table for the console: every cell inert text, narrowed to the console's width. A column of
+    single words (a file name, a count) is never wrapped: a figure split over two lines reads as two figures."""
+    cells = [[plain(value) for value in row] for row in table.rows]
+    shown = Table(title=table.title, title_justify="left", show_header=True, header_style="bold", expand=False)
+    for column, header in enumerate(table.headers):
+        shown.add_column(header, overflow="fold", no_wrap=one_word_each([Text(header)] + [row[column] for row in cells]))
+    for row in cells:
+        shown.add_row(*row)
+    return shown
 
 
 def render_terminal(report: Report, console: Console | None = None) -> None:
@@ -47,6 +64,9 @@ def render_terminal(report: Report, console: Console | None = None) -> None:
         console.print(Text(section.id if section.id != "sufficient" else "decision", "bold underline"))
         for line in content.lines:
             console.print(Text("  ") + plain(line))
+        for table in content.tables:
+            if table.terminal:
+                console.print(section_table(table))
     if report.regressions:
         console.print(Text(f"regressions against the previous run ({len(report.regressions)})", "bold red"))
         for r in report.regressions:

@@ -1,4 +1,4 @@
-"""Report sections, one module per check: what its part of every report shows.
+"""Report sections, one module per check (and per_file, the batches): what its part of every report shows.
 
 Every module here with a module-level `SECTION` is rendered by the terminal, Markdown and HTML renderers
 in `SECTION.order`; adding a check's section is adding a module. Sections build plain content (lines,

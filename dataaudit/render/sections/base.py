@@ -11,10 +11,11 @@ if TYPE_CHECKING:
     from ...report import Report
 
 
-def text(value: object, limit: int = 120) -> str:
-    """Dataset text for a section: masked, control characters visible, truncated. Markdown characters are
-    left for the Markdown renderer to neutralise, so HTML and the terminal show them as typed."""
-    return excerpt(value, limit, markdown=False)
+def text(value: object, limit: int = 120, *, keep_end: bool = False) -> str:
+    """Dataset text for a section: masked, control characters visible, truncated (at the start with keep_end,
+    for file paths). Markdown characters are left for the Markdown renderer to neutralise, so HTML and the
+    terminal show them as typed."""
+    return excerpt(value, limit, markdown=False, keep_end=keep_end)
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Table:
     rows: list[list[object]]
     total: int | None = None  # rows that exist, when `rows` is capped
     collapsed: bool = True  # shown folded (Markdown/HTML details) unless it is the section's main table
+    terminal: bool = False  # also shown in the terminal summary, whose sections are otherwise lines only
 
 
 @dataclass(frozen=True)
