@@ -89,6 +89,14 @@ def test_every_malformed_case_is_listed_with_its_line_and_field(tmp_path):
     assert (ds.total, ds.invalid) == (13, 11)
 
 
+def test_json_errors_name_a_control_character_and_a_cut_line_plainly(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b'{"text": "tab\x01here", "label": "x"}\n{"text": "cut sho\n{"text": "ok", "label": "y"}\n')
+    found = errors_by_line(load_dataset(path, Config()))
+    assert found[1] == ("(json)", "invalid JSON: Invalid control character at column 14")
+    assert found[2] == ("(json)", "invalid JSON: Unterminated string at column 10")
+
+
 def test_blank_lines_are_counted_not_records(tmp_path):
     path = tmp_path / "a.jsonl"
     path.write_text(json.dumps(chat("a", "b")) + "\n\n   \n" + json.dumps(chat("c", "d")) + "\n", encoding="utf-8")
