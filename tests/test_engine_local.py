@@ -18,6 +18,8 @@ from dataaudit.load.dataset import load_dataset
 from tests.engine_data import (ANNOTATION_CONFIG, annotation_shards, clinc_shards, keys_and_process, label_counts, normalised_input,
                                PREFERENCE_CONFIG, preference_shards, process_and_size)
 
+ANNOTATION_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "annotation_tools"
+
 
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
@@ -30,6 +32,20 @@ def test_a_directory_is_its_data_files_sorted_and_a_glob_its_matches(shards):
     assert [Path(p).name for p in expand_inputs(str(shards.production / "prod_*.jsonl"))] == ["prod_0.jsonl", "prod_1.jsonl"]
     both = expand_inputs([shards.train, str(shards.train / "train_1.csv")])
     assert len(both) == 3  # a file named twice is read once
+
+
+def test_an_annotation_export_folder_is_one_input_and_other_folders_still_expand(tmp_path, shards):
+    # An Argilla 2.x folder (records.json beside settings.json) is one export: expanded into its JSON files it
+    # was refused as "an annotation-tool export ... together with files of another kind".
+    argilla = tmp_path / "argilla"
+    argilla.mkdir()
+    for name in ("records.json", "settings.json"):
+        (argilla / name).write_bytes((ANNOTATION_FIXTURES / "argilla" / name).read_bytes())
+    assert expand_inputs(argilla) == [str(argilla)]
+    assert [Path(p).name for p in expand_inputs([argilla, shards.train])] == ["argilla", "train_0.jsonl", "train_1.csv", "train_2.parquet"]
+    assert main(["audit", str(argilla), "--no-embeddings", "--out", str(tmp_path / "out")]) == 1  # audited: not ready
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["checks"]["format"]["formats"] == {"argilla": 30}
 
 
 def test_an_empty_directory_is_an_input_error(tmp_path):
