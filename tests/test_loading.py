@@ -158,6 +158,18 @@ def test_long_layout_groups_rows_by_item_and_rejects_double_labels(tmp_path):
     assert (error.line, error.field) == (4, "annotator") and "lines 1 and 4" in error.message
 
 
+def test_long_layout_items_read_both_texts_of_a_pair_as_a_text_record_does(tmp_path):
+    # Two hypotheses on one premise are two items: with the premise alone they read as duplicates in conflict.
+    rows = [{"item_id": 1, "annotator": "a", "text": "A man sleeps.", "hypothesis": "A man rests.", "label": "entailment"},
+            {"item_id": 1, "annotator": "b", "text": "", "hypothesis": "", "label": "entailment"},
+            {"item_id": 2, "annotator": "a", "text": "A man sleeps.", "hypothesis": "A man runs.", "label": "not_entailment"}]
+    long = load_dataset(write_jsonl(tmp_path / "long.jsonl", rows), Config(fields=FieldsConfig(annotator="annotator", id="item_id")))
+    plain = load_dataset(write_jsonl(tmp_path / "plain.jsonl", [rows[0], rows[2]]), Config())
+    assert [r.input_text for r in long.records] == [r.input_text for r in plain.records] == \
+        ["A man sleeps.\nA man rests.", "A man sleeps.\nA man runs."]
+    assert not long.errors
+
+
 def test_items_are_keyed_by_id_not_text(tmp_path):
     path = tmp_path / "long.csv"
     path.write_text("item_id,annotator,label,text\n1,a,x,same\n2,a,y,same\n", encoding="utf-8")
