@@ -196,12 +196,15 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
         digest, rows = read_rows(path, counters)
         source = str(path)
         file_rows = 0
+        file_error = False  # the reader named a whole-file problem (empty, not UTF-8, corrupt) at line 0
         for row in rows:
             if row.error is not None:
                 errors.append(row.error)
                 if row.line > 0:
                     file_rows += 1
                     invalid += 1
+                else:
+                    file_error = True
                 continue
             file_rows += 1
             if config.fields.annotator and role == "train":
@@ -216,6 +219,8 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
             except Invalid as exc:
                 errors.append(RecordError(source, row.line, exc.field, exc.message))
                 invalid += 1
+        if not file_rows and not file_error:  # an empty JSON array or Parquet table: no reader error says so
+            errors.append(RecordError(source, 0, "(file)", "file holds no records"))
         total += file_rows
         blank += counters["blank"]
         files.append(InputFile(source, digest, file_rows))
