@@ -43,6 +43,7 @@ def test_an_annotation_export_folder_is_one_input_and_other_folders_still_expand
     for name in ("records.json", "settings.json"):
         (argilla / name).write_bytes((ANNOTATION_FIXTURES / "argilla" / name).read_bytes())
     assert expand_inputs(argilla) == [str(argilla)]
+    assert LocalEngine().read([argilla], Config()).name == "argilla"  # the folder's name, as on Ray; not "records"
     assert [Path(p).name for p in expand_inputs([argilla, shards.train])] == ["argilla", "train_0.jsonl", "train_1.csv", "train_2.parquet"]
     assert main(["audit", str(argilla), "--no-embeddings", "--out", str(tmp_path / "out")]) == 1  # audited: not ready
     report = json.loads((tmp_path / "out" / "report.json").read_text())
