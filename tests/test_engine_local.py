@@ -9,14 +9,17 @@ import pytest
 
 from dataaudit.api import audit
 from dataaudit.cli import main
-from dataaudit.config import Config, config_from_dict
+from dataaudit.config import Config, FieldsConfig, config_from_dict
 from dataaudit.engine import EngineConfig, make_engine
 from dataaudit.engine.base import expand_inputs
 from dataaudit.engine.local import LocalEngine
 from dataaudit.errors import ConfigError, DataAuditError, InputError
 from dataaudit.load.dataset import load_dataset
+from tests.conftest import write_jsonl
 from tests.engine_data import (ANNOTATION_CONFIG, annotation_shards, clinc_shards, keys_and_process, label_counts, normalised_input,
                                PREFERENCE_CONFIG, preference_shards, process_and_size)
+
+ANNOTATION_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "annotation_tools"
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +33,21 @@ def test_a_directory_is_its_data_files_sorted_and_a_glob_its_matches(shards):
     assert [Path(p).name for p in expand_inputs(str(shards.production / "prod_*.jsonl"))] == ["prod_0.jsonl", "prod_1.jsonl"]
     both = expand_inputs([shards.train, str(shards.train / "train_1.csv")])
     assert len(both) == 3  # a file named twice is read once
+
+
+def test_an_annotation_export_folder_is_one_input_and_other_folders_still_expand(tmp_path, shards):
+    # An Argilla 2.x folder (records.json beside settings.json) is one export: expanded into its JSON files it
+    # was refused as "an annotation-tool export ... together with files of another kind".
+    argilla = tmp_path / "argilla"
+    argilla.mkdir()
+    for name in ("records.json", "settings.json"):
+        (argilla / name).write_bytes((ANNOTATION_FIXTURES / "argilla" / name).read_bytes())
+    assert expand_inputs(argilla) == [str(argilla)]
+    assert LocalEngine().read([argilla], Config()).name == "argilla"  # the folder's name, as on Ray; not "records"
+    assert [Path(p).name for p in expand_inputs([argilla, shards.train])] == ["argilla", "train_0.jsonl", "train_1.csv", "train_2.parquet"]
+    assert main(["audit", str(argilla), "--no-embeddings", "--out", str(tmp_path / "out")]) == 1  # audited: not ready
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["checks"]["format"]["formats"] == {"argilla": 30}
 
 
 def test_an_empty_directory_is_an_input_error(tmp_path):
@@ -195,6 +213,18 @@ def test_the_checks_per_record_work_goes_through_the_engine_steps(tmp_path):
     assert steps.ran.count("scan_records") == 2  # train and production
     for check in ("format", "size", "balance", "tokens", "pii"):
         assert report.checks[check] == plain.checks[check]
+
+
+def test_per_file_counts_rows_as_records_valid_and_invalid_and_items_apart(tmp_path):
+    # A long layout's row is one rating: valid counted the file's items (3) beside records and invalid in rows.
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"))
+    paths = []
+    for batch in (1, 2):
+        rows = [{"item_id": f"{batch}-{i}", "annotator": who, "text": f"batch {batch} item {i}", "label": "x"}
+                for i in range(3) for who in ("a", "b")]
+        paths.append(write_jsonl(tmp_path / f"b{batch}.jsonl", rows + ([{"item_id": "2-0", "annotator": "a", "label": "y"}] * (batch == 2))))
+    report = audit(paths, config, embed=False)
+    assert [(f.records, f.valid, f.invalid, f.items) for f in report.per_file] == [(6, 6, 0, 3), (7, 6, 1, 3)]
 
 
 def test_agreement_preference_and_batches_run_their_per_file_work_through_the_engine_steps(tmp_path):

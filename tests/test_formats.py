@@ -184,3 +184,23 @@ def test_a_mixed_file_names_its_minority_format(tmp_path):
     assert result.minority_format == "prompt_completion" and result.minority_lines == [(str(tmp_path / "mixed.jsonl"), 4)]
     (finding,) = FORMAT_CHECK.judge(result, ctx)
     assert finding.status == Status.WARN and "1 prompt_completion records" in finding.summary
+
+
+def test_a_file_that_gives_no_records_beside_others_makes_format_warn_naming_it(tmp_path):
+    # Every record read was well-formed, so no record count showed the lost batch: the format condition passed.
+    good = write_jsonl(tmp_path / "batch1.jsonl", [{"text": f"t{i}", "label": "x"} for i in range(3)])
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "none.json").write_text("[]\n", encoding="utf-8")  # no reader error names an empty array
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("text,label\n", encoding="utf-8")
+    ds = load_dataset([good, tmp_path / "empty.jsonl", tmp_path / "none.json", header_only], Config())
+    ctx = _context(ds)
+    result = FORMAT_CHECK.measure(ctx)
+    assert [(Path(e.file).name, e.message) for e in result.file_errors] == [
+        ("empty.jsonl", "file is empty: no records"), ("header.csv", "file has a header but no records"),
+        ("none.json", "file holds no records")]
+    (finding,) = FORMAT_CHECK.judge(result, ctx)
+    assert finding.status == Status.WARN
+    assert finding.summary.startswith("all 3 records read are well-formed, but 3 files could not be read as records (")
+    assert f"{tmp_path / 'empty.jsonl'}: file is empty: no records" in finding.summary
+    assert len(finding.evidence["file_errors"]) == 3

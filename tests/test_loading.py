@@ -89,6 +89,14 @@ def test_every_malformed_case_is_listed_with_its_line_and_field(tmp_path):
     assert (ds.total, ds.invalid) == (13, 11)
 
 
+def test_json_errors_name_a_control_character_and_a_cut_line_plainly(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b'{"text": "tab\x01here", "label": "x"}\n{"text": "cut sho\n{"text": "ok", "label": "y"}\n')
+    found = errors_by_line(load_dataset(path, Config()))
+    assert found[1] == ("(json)", "invalid JSON: Invalid control character at column 14")
+    assert found[2] == ("(json)", "invalid JSON: Unterminated string at column 10")
+
+
 def test_blank_lines_are_counted_not_records(tmp_path):
     path = tmp_path / "a.jsonl"
     path.write_text(json.dumps(chat("a", "b")) + "\n\n   \n" + json.dumps(chat("c", "d")) + "\n", encoding="utf-8")
@@ -148,6 +156,18 @@ def test_long_layout_groups_rows_by_item_and_rejects_double_labels(tmp_path):
     assert items["2"].label == "x"
     (error,) = ds.errors
     assert (error.line, error.field) == (4, "annotator") and "lines 1 and 4" in error.message
+
+
+def test_long_layout_items_read_both_texts_of_a_pair_as_a_text_record_does(tmp_path):
+    # Two hypotheses on one premise are two items: with the premise alone they read as duplicates in conflict.
+    rows = [{"item_id": 1, "annotator": "a", "text": "A man sleeps.", "hypothesis": "A man rests.", "label": "entailment"},
+            {"item_id": 1, "annotator": "b", "text": "", "hypothesis": "", "label": "entailment"},
+            {"item_id": 2, "annotator": "a", "text": "A man sleeps.", "hypothesis": "A man runs.", "label": "not_entailment"}]
+    long = load_dataset(write_jsonl(tmp_path / "long.jsonl", rows), Config(fields=FieldsConfig(annotator="annotator", id="item_id")))
+    plain = load_dataset(write_jsonl(tmp_path / "plain.jsonl", [rows[0], rows[2]]), Config())
+    assert [r.input_text for r in long.records] == [r.input_text for r in plain.records] == \
+        ["A man sleeps.\nA man rests.", "A man sleeps.\nA man runs."]
+    assert not long.errors
 
 
 def test_items_are_keyed_by_id_not_text(tmp_path):

@@ -20,13 +20,17 @@ from .agreement import alpha_grade, measure_agreement
 
 @dataclass
 class BatchSummary:
+    # records, valid and invalid count the file's rows (valid + invalid = records); items counts what its rows
+    # made. They differ where several rows make one item: a long annotation layout's or a flat tool export's
+    # row is one rating, so 2,670 rows can be 267 items.
     file: str
-    records: int
-    valid: int
-    invalid: int
+    records: int  # rows read
+    valid: int  # rows without an error
+    invalid: int  # rows with an error
+    items: int  # records made from the file's valid rows (one per row, or one per item when rows are ratings)
     krippendorff_alpha: float | None
-    label_shares: dict[str, float]
-    duplicate_share: float  # records whose normalised input already appeared earlier (this or an earlier file)
+    label_shares: dict[str, float]  # over items
+    duplicate_share: float  # items whose normalised input already appeared earlier (this or an earlier file)
     cross_batch_duplicates: int  # of those, first seen in another file
     # Judged here, not by the renderers: "reliable", "tentative" or "unreliable" by the agreement thresholds
     # the consistency condition uses; None without an alpha.
@@ -41,7 +45,7 @@ def items_span_files(dataset: Dataset) -> bool:
 
 
 def file_batch(records: list[Record], agreement: AgreementConfig) -> tuple[str | None, int, Counter, float | None]:
-    """The map step, run where a file's records lie: its file, valid records, labels and its own alpha."""
+    """The map step, run where a file's records lie: its file, items, labels and its own alpha."""
     labels = Counter(r.label for r in records if r.label is not None)
     alpha = None
     if any(r.annotations for r in records):
@@ -71,19 +75,21 @@ def measure_batches(index: TextIndex, agreement: AgreementConfig, steps: DataSte
                 source = dataset.records[position].source
                 repeats[source] += 1
                 cross[source] += source != first_file
-    invalid_by_file = Counter(e.source for e in dataset.errors if e.line > 0)
-    per_file = {source: (valid, labels, alpha) for source, valid, labels, alpha
+    # Rows, not errors: a tool export's row can carry several errors.
+    invalid_by_file = Counter(source for source, _ in {(e.source, e.line) for e in dataset.errors if e.line > 0})
+    per_file = {source: (items, labels, alpha) for source, items, labels, alpha
                 in (steps or SerialSteps()).map_partitions(dataset, file_batch, replace(agreement, bootstrap_resamples=0))
                 if source is not None}
     result = []
     for input_file in dataset.files:
-        valid, labels, alpha = per_file.get(input_file.path, (0, Counter(), None))
+        items, labels, alpha = per_file.get(input_file.path, (0, Counter(), None))
         labelled = sum(labels.values())
+        invalid = invalid_by_file[input_file.path]
         result.append(BatchSummary(
-            file=input_file.path, records=input_file.records, valid=valid, invalid=invalid_by_file[input_file.path],
+            file=input_file.path, records=input_file.records, valid=input_file.records - invalid, invalid=invalid, items=items,
             krippendorff_alpha=alpha,
             label_shares={k: round(v / labelled, 4) for k, v in sorted(labels.items())} if labelled else {},
-            duplicate_share=round(repeats[input_file.path] / valid, 4) if valid else 0.0,
+            duplicate_share=round(repeats[input_file.path] / items, 4) if items else 0.0,
             cross_batch_duplicates=cross[input_file.path], alpha_grade=alpha_grade(alpha, agreement)))
     lowest = lowest_alpha_files(result)
     return [replace(summary, lowest_alpha=summary.file in lowest) for summary in result]

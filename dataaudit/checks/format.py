@@ -12,6 +12,7 @@ from .base import AuditContext, Check, Finding, Status
 
 MAX_ERRORS_LISTED = 1000  # the counts stay exact; the list is capped so a broken million-row file stays readable
 MINORITY_LINES_LISTED = 20
+MAX_FILES_NAMED = 3  # in the format summary; the report's file_errors lists them all
 
 
 @dataclass(frozen=True)
@@ -110,15 +111,22 @@ def judge(result: FormatResult | None, ctx: AuditContext) -> list[Finding]:
     notes = _notes(result)
     if notes:
         evidence["notes"] = notes
+    if result.file_errors:
+        evidence["file_errors"] = [f"{e.file}: {e.message}" for e in result.file_errors]
     if result.valid == 0:
         return [Finding("format", Status.FAIL, "no valid records could be read", evidence,
                         "Fix the input: " + (first[0] if first else "the file holds no records") + ".")]
-    share = f"{result.invalid} of {result.records} records are malformed ({result.invalid_share:.1%})"
+    unread = _unread_files(result)
+    share = f"{result.invalid} of {result.records} records are malformed ({result.invalid_share:.1%})" + (f"; {unread}" if unread else "")
     action = f"Fix or remove the {result.invalid} malformed records listed under format errors (first: {first[0] if first else '-'})."
     if result.invalid_share > bound:
         return [Finding("format", Status.FAIL, f"{share}, over the {bound:.0%} bound", evidence, action)]
     if result.invalid_share > config.warn_invalid_share:
         return [Finding("format", Status.WARN, share, evidence, action)]
+    if unread:
+        # No record count shows a file that gave no records (or broke off): a batch lost on export would pass unseen.
+        return [Finding("format", Status.WARN, f"all {result.records} records read are well-formed, but {unread}", evidence,
+                        f"Export {result.file_errors[0].file} again or leave it out of the audit.")]
     if result.minority_format is not None:
         file, line = result.minority_lines[0]
         return [Finding("format", Status.WARN, f"all {result.records} records are well-formed, but formats are mixed: "
@@ -126,6 +134,17 @@ def judge(result: FormatResult | None, ctx: AuditContext) -> list[Finding]:
                         f"(first {file}:{line}) among {', '.join(f'{n} {k}' for k, n in result.formats.items() if k != result.minority_format)}",
                         evidence, f"Check that the {result.minority_format} records belong in this file; a trainer reads one format per file.")]
     return [Finding("format", Status.PASS, f"all {result.records} records are well-formed", evidence)]
+
+
+def _unread_files(result: FormatResult) -> str:
+    """The input files whose records could not be read, all of them or those after a break, and why; "" when
+    there are none."""
+    if not result.file_errors:
+        return ""
+    shown = "; ".join(f"{e.file}: {e.message}" for e in result.file_errors[:MAX_FILES_NAMED])
+    more = len(result.file_errors) - MAX_FILES_NAMED
+    noun = "file" if len(result.file_errors) == 1 else "files"
+    return f"{len(result.file_errors)} {noun} could not be read as records ({shown}" + (f"; and {more} more" if more > 0 else "") + ")"
 
 
 def _notes(result: FormatResult) -> list[str]:

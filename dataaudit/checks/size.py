@@ -40,7 +40,10 @@ class OverContext:
 @dataclass(frozen=True)
 class SizeResult:
     examples: int  # valid records (items)
-    usable: int  # examples with a non-empty input; the duplicates check lowers this after de-duplication
+    # Examples with a non-empty input, before de-duplication (this check never sees duplicates). The scale
+    # condition and every rendered "usable" read DuplicatesResult.usable (after de-duplication) when that check
+    # ran, this only when it did not; the report keeps both, as checks.size.usable and checks.duplicates.usable.
+    usable: int
     tokenizer: str
     input_tokens: TokenStats | None
     target_tokens: TokenStats | None
@@ -107,8 +110,14 @@ def _measure(ctx: AuditContext) -> SizeResult:
     return measure_size(ctx.train.dataset, _counter(model_path), ctx.config.size, lengths)
 
 
+def usable_examples(size: SizeResult, duplicates) -> int:
+    """The usable examples every output reports: after de-duplication when the duplicates check ran, else
+    (that check skipped) the examples with a non-empty input."""
+    return duplicates.usable if duplicates is not None else size.usable
+
+
 def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_type_reason: str = "") -> Finding:
-    usable = duplicates.usable if duplicates is not None else size.usable
+    usable = usable_examples(size, duplicates)
     required = config.min_examples()
     task = config.task_type or "classification"
     evidence = {"usable": usable, "required": required, "task_type": task, "task_type_inferred": bool(task_type_reason),

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import DataAuditError, InputError
+from ..load.annotation_tools import detect_export
 from ..load.files import is_uri, open_uri, uri_filesystem
 from ..load.records import Dataset, Record
 
@@ -206,14 +207,15 @@ def expand_paths(paths: str | Path | list | None) -> list[str]:
 
 def expand_inputs(paths) -> list[str]:
     """Files named, matched by a glob, or inside a named directory (its data files, sorted by name; hidden
-    files and other suffixes left out), in order, each once."""
+    files and other suffixes left out), in order, each once. A directory that is one annotation-tool export
+    (Argilla 2.x: records.json beside settings.json) stays one input: its files are not records alike."""
     found: list[str] = []
     for item in expand_paths(paths):
         if is_uri(item):  # already expanded on its filesystem
             found.append(item)
             continue
         folder = Path(item)
-        if folder.is_dir():
+        if folder.is_dir() and detect_export(folder) is None:
             shards = sorted(str(p) for p in folder.iterdir()
                             if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SHARD_SUFFIXES)
             if not shards:
@@ -306,8 +308,6 @@ def read_together(files: list[str], config, role: str) -> bool:
     are grouped by id across files (one file per annotator is common). A URI input is read file by file."""
     if len(files) < 2 or any(is_uri(f) for f in files):
         return False
-    from ..load.annotation_tools import detect_export
-
     return detect_export(Path(files[0])) is not None or bool(config.fields.annotator and role == "train")
 
 

@@ -11,10 +11,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..config import Config
+from ..config import Config, FieldsConfig
 from ..errors import InputError
 from .files import Row, read_rows
-from .readers import READERS, Parsed, detect, read_text
+from .readers import READERS, Parsed, detect, read_text, text_fields
 from .annotation_tools import detect_export, read_export
 from .records import Annotation, Dataset, InputFile, Record, RecordError
 from .values import Invalid, cap, is_missing, json_type, label_text, scalar_text
@@ -114,6 +114,7 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
     files audited together (a common layout is one file per annotator). The Record is named by the item's
     first row; each annotation keeps its own file and line."""
     f = config.fields
+    text_field = RecordParser(config, role="train").text_field()
     items: dict[str, dict] = {}
     invalid = 0
     for source, line, obj in rows:
@@ -124,8 +125,7 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
             item_id = scalar_text(obj[f.id], f.id)
             annotator = scalar_text(obj[f.annotator], f.annotator)
             label = label_text(obj[f.label], f.label)
-            text_key = f.text or "text"
-            text = scalar_text(obj[text_key], text_key, allow_empty=True) if isinstance(obj.get(text_key), str) else ""
+            text = _long_row_text(obj, f, text_field)
             gold = label_text(obj[f.gold], f.gold) if not is_missing(obj.get(f.gold)) else None
         except Invalid as exc:
             errors.append(RecordError(source, line, exc.field, exc.message))
@@ -154,6 +154,17 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
         records.append(Record(item["source"], item["lines"][0], "annotation_long", text, None, label, item_id,
                               annotations, item["gold"], tuple(item["lines"]), truncated=cut))
     return records, invalid
+
+
+def _long_row_text(obj: dict, f: FieldsConfig, text_field: str) -> str:
+    """A long-layout row's input text, built as a text record's is (a pair's second text, such as a
+    hypothesis, joined to the first: without it, items that share a premise read as duplicates); "" when the
+    row leaves its text out or empty, as an item's later rows often do (the item takes its first row's text)."""
+    first, _ = text_fields(obj, f, text_field)
+    value = obj.get(first)
+    if is_missing(value) or (isinstance(value, str) and value.isspace()):
+        return ""
+    return read_text(obj, f, "train", text_field).input_text
 
 
 def _parse_row(parser: RecordParser, source: str, row: Row) -> Record:
@@ -185,12 +196,15 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
         digest, rows = read_rows(path, counters)
         source = str(path)
         file_rows = 0
+        file_error = False  # the reader named a whole-file problem (empty, not UTF-8, corrupt) at line 0
         for row in rows:
             if row.error is not None:
                 errors.append(row.error)
                 if row.line > 0:
                     file_rows += 1
                     invalid += 1
+                else:
+                    file_error = True
                 continue
             file_rows += 1
             if config.fields.annotator and role == "train":
@@ -205,6 +219,8 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
             except Invalid as exc:
                 errors.append(RecordError(source, row.line, exc.field, exc.message))
                 invalid += 1
+        if not file_rows and not file_error:  # an empty JSON array or Parquet table: no reader error says so
+            errors.append(RecordError(source, 0, "(file)", "file holds no records"))
         total += file_rows
         blank += counters["blank"]
         files.append(InputFile(source, digest, file_rows))

@@ -90,7 +90,8 @@ class _Strict:
 
 
 def _json_message(exc: json.JSONDecodeError) -> str:
-    return exc.msg.removesuffix(" starting at")
+    """The decoder's message without its dangling position words: the caller adds "at column N" or the element."""
+    return exc.msg.removesuffix(" starting at").removesuffix(" at")
 
 
 def _skip_space(text: str, start: int) -> int:
@@ -272,7 +273,9 @@ def _jsonl_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[R
         except UnicodeDecodeError as exc:
             yield Row(number, None, RecordError(source, number, "(encoding)", f"line is not valid UTF-8 (byte {exc.start + 1})"))
             continue
-        yield strict.parse(source, number, text)
+        # Without its line break: a line cut inside a string would otherwise end in a raw newline, which the
+        # decoder reports as an invalid control character instead of an unterminated string.
+        yield strict.parse(source, number, text.rstrip("\r\n"))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -133,7 +133,9 @@ def build_dataset(parts: list[tuple[str, str, int, list[Item], list[RecordError]
                               counts.spans, latest_only, since.isoformat() if since else "", counts.before_since, notes=tuple(notes),
                               newest_answer=newest)
     first = Path(parts[0][0]) if parts else Path("export")
-    dataset_name = name or config.dataset_name or first.stem
+    # An Argilla export is a folder whose records.json says nothing of the data: the folder names it, as the
+    # Ray engine (which names an input by its path) does.
+    dataset_name = name or config.dataset_name or (first.parent.name if kind == "records_json" else first.stem)
     errors.sort(key=lambda e: (e.source, e.line))
     return Dataset(dataset_name, files, records, errors, total, invalid, 0, export)
 

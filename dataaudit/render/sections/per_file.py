@@ -38,10 +38,11 @@ def _alpha(summary: BatchSummary) -> str:
 
 
 def _examples(summary: BatchSummary) -> str:
-    """Valid examples, with the invalid ones and, where they differ (a long layout's rows), the records read."""
-    notes = ([f"{summary.invalid} invalid"] if summary.invalid else []) + \
-        ([f"{summary.records} records"] if summary.records != summary.valid + summary.invalid else [])
-    return f"{summary.valid}" + (f" ({', '.join(notes)})" if notes else "")
+    """The examples (items) the file made, with its invalid rows and, where they differ (a long layout's rows
+    are ratings), the rows read."""
+    notes = ([f"{summary.invalid} invalid rows"] if summary.invalid else []) + \
+        ([f"{summary.records} rows"] if summary.records != summary.items else [])
+    return f"{summary.items}" + (f" ({', '.join(notes)})" if notes else "")
 
 
 def _duplicates(summary: BatchSummary) -> str:

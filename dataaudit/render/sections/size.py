@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...checks.size import usable_examples
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
 
@@ -16,8 +17,8 @@ def _build(report: Report) -> SectionContent | None:
     if s is None:
         return None
     duplicates = report.checks.get("duplicates")
-    usable = duplicates.usable if duplicates is not None else s.usable
-    lines = [f"{s.examples} examples, {usable} usable after de-duplication; tokens counted with {s.tokenizer}"]
+    when = "after de-duplication" if duplicates is not None else "(not de-duplicated: the duplicates check did not run)"
+    lines = [f"{s.examples} examples, {usable_examples(s, duplicates)} usable {when}; tokens counted with {s.tokenizer}"]
     for name, stats in (("input", s.input_tokens), ("target", s.target_tokens)):
         if stats:
             lines.append(f"{name} tokens: min {number(stats.min)}, median {number(stats.median)}, p95 {number(stats.p95)}, "
