@@ -222,3 +222,21 @@ def test_classifier_term_handles_labels_smaller_than_its_folds_and_ranks_a_novel
     without_local = estimate_coverage(train.astype(np.float32), labels, prod.astype(np.float32), np.ones(len(prod)),
                                       CoverageConfig(neighbours=20, label_neighbours=10, own_mix_local_weight=0.0))
     assert not np.array_equal(without_local.score, estimate.score) and not without_local.covered[100:].any()
+
+
+def test_the_coverage_action_asks_for_what_the_run_lacked(tmp_path, embedder):
+    from dataaudit.api import audit
+    from dataaudit.config import Config
+    from tests.conftest import write_jsonl
+
+    train = write_jsonl(tmp_path / "train.jsonl", [{"text": f"where is my parcel number {i}", "label": "shipping"} for i in range(25)])
+    production = write_jsonl(tmp_path / "production.jsonl", [{"text": f"my parcel {i} has not arrived"} for i in range(40)])
+
+    def coverage(**kwargs):
+        return next(c for c in audit(train, Config(), production=production, **kwargs).verdict.conditions if c.id == "coverage")
+
+    switched_off = coverage(embed=False)
+    assert "--no-embeddings" in switched_off.action and "--production" not in switched_off.action
+    few_training = coverage(embedder=embedder)
+    assert "training_inputs 25 < min_training_inputs 30" in few_training.summary
+    assert few_training.action == "Coverage needs at least 30 training inputs to compare with: add training data."

@@ -475,17 +475,36 @@ def coverage_lines(result: CoverageResult) -> Iterator[dict]:
                "nearest": nearest, "scenario": verdicts.scenario[row]}
 
 
+def _missing_evidence_action(ctx: AuditContext) -> str:
+    """What to supply for coverage to be measured: what the run lacked, not a fixed request."""
+    steps = []
+    if not ctx.has(Need.PRODUCTION):
+        steps.append("Supply a sample of real production inputs with --production FILE (a few hundred or more) so that "
+                     "uncovered scenarios can be named.")
+    if ctx.production is not None and not ctx.has(Need.EMBEDDINGS):
+        steps.append("Run without --no-embeddings: coverage compares the embeddings of production and training inputs.")
+    return " ".join(steps) or "Fix what the reason names, then audit again."
+
+
+def _small_sample_action(result: CoverageResult, config: CoverageConfig) -> str:
+    steps = []
+    if result.production_inputs < config.min_production_inputs:
+        steps.append(f"Supply a larger production sample ({config.min_production_inputs} inputs or more; a few hundred is better).")
+    if result.training_inputs < config.min_training_inputs:
+        steps.append(f"Coverage needs at least {config.min_training_inputs} training inputs to compare with: add training data.")
+    return " ".join(steps)
+
+
 def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
     config: CoverageConfig = ctx.config.section("coverage")
     if result is None:
         reason = ctx.not_run.get("coverage") or "no production sample was supplied, so coverage cannot be judged"
-        return [Finding("coverage", Status.UNKNOWN, reason, {}, "Supply a sample of real production inputs with --production FILE "
-                                                                "(a few hundred or more) so that uncovered scenarios can be named.")]
+        return [Finding("coverage", Status.UNKNOWN, reason, {}, _missing_evidence_action(ctx))]
     if result.not_measured:
         return [Finding("coverage", Status.UNKNOWN, f"the sample is too small to estimate coverage ({result.not_measured})",
                         {"production_inputs": result.production_inputs, "training_inputs": result.training_inputs,
                          "min_production_inputs": config.min_production_inputs, "min_training_inputs": config.min_training_inputs},
-                        "Supply a larger production sample (a few hundred inputs or more).")]
+                        _small_sample_action(result, config))]
     uncovered = result.uncovered
     evidence = {"covered_share": result.covered_share, "min_covered_share": config.min_covered_share,
                 "max_uncovered_scenario_share": config.max_uncovered_scenario_share, "production_inputs": result.production_inputs,
