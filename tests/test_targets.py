@@ -63,8 +63,8 @@ def test_a_named_task_type_is_kept(tmp_path):
 def test_only_the_first_records_are_sampled_across_files_in_order(tmp_path):
     first = write_jsonl(tmp_path / "a.jsonl", ["{bad", *_category_chats(3)])
     second = write_jsonl(tmp_path / "b.jsonl", _reply_chats(5))
-    targets, read = sampled_targets([str(first), str(second)], Config(), limit=5)
-    assert read == 5 and targets == ["shipping", "billing", "returns", REPLIES[0], REPLIES[1]]
+    targets, read, pairs = sampled_targets([str(first), str(second)], Config(), limit=5)
+    assert read == 5 and pairs == 0 and targets == ["shipping", "billing", "returns", REPLIES[0], REPLIES[1]]
     assert sampled_targets([str(tmp_path / "missing.jsonl")], Config()) is None  # the read proper reports it
 
 
@@ -99,3 +99,24 @@ def test_cli_on_the_cookbook_drone_commands(tmp_path, capsys):
                                 "records' targets are free text (median 104 characters, labels are at most 80); name the task "
                                 "with task_type or --task-type)")
     assert report["checks"]["balance"] is None
+
+
+def test_preference_pairs_are_generation_however_often_a_chosen_reply_repeats(tmp_path):
+    """A canned chosen reply repeated is still a reply: inferred as labels, two chosen replies to one prompt
+    (ordinary DPO data) read as a label conflict and failed hygiene."""
+    canned = [{"prompt": f"help me with order {i}", "chosen": "I can help with that.", "rejected": "No."} for i in range(60)]
+    canned.append({"prompt": "help me with order 0", "chosen": "Sure thing.", "rejected": "No."})
+    path = write_jsonl(tmp_path / "pairs.jsonl", canned)
+    config, task = resolve_task_type(Config(), [str(path)])
+    assert config.task_type == "generation" and task.reason == "61 of the first 61 training records are preference pairs (chosen / rejected replies)"
+    duplicates = audit(path, Config(), embed=False).checks["duplicates"]
+    assert duplicates.conflict_count == 0 and duplicates.label_field is None
+
+
+def test_a_label_field_is_judged_for_conflicts_in_a_generation_task_too(tmp_path):
+    rows = [{**chat(f"where is order {i}?", REPLIES[i]), "label": CATEGORIES[i % 4]} for i in range(40)]
+    rows.append({**chat("where is order 0?", REPLIES[0]), "label": "account"})  # line 41 copies line 1, another label
+    report = audit(write_jsonl(tmp_path / "chats.jsonl", rows), Config(), embed=False)
+    assert report.config["task_type"] == "generation"
+    duplicates = report.checks["duplicates"]
+    assert duplicates.label_field == "label" and duplicates.conflict_count == 1 and duplicates.conflicts[0].lines == [1, 41]

@@ -56,7 +56,7 @@ from ..engine.base import DataSteps, SerialSteps
 from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
-from ..load.targets import free_text_reason
+from ..load.targets import class_targets, free_text_reason
 from ..normalize import dictionary_words, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from .base import Check, Finding, Status, line_places
@@ -181,16 +181,18 @@ class DuplicatesResult:
 
 
 def label_field(records: list[Record], config: Config) -> str | None:
-    """'label' or 'target' when the records carry class labels; None for free-text targets (replies)."""
+    """'label' when the records carry class labels: a label field or annotators' labels (always), or a
+    classification chat's replies taken for its classes when they look like labels; 'target' for replies
+    that look like labels but were not taken for them; None for free-text replies, a preference pair's
+    chosen reply, and every reply of a generation task."""
+    if any(r.label is not None and r.label != r.target for r in records):
+        return "label"  # named as labels by the export or the annotators: judged as such, whatever the task
     if config.task_type == "generation":
         return None
-    values = [r.label for r in records if r.label is not None]
-    name = "label"
-    if not values:
-        values, name = [r.target for r in records if r.target is not None], "target"
+    values = class_targets(records)
     if not values or free_text_reason(values):
         return None
-    return name
+    return "label" if any(r.label is not None for r in records) else "target"
 
 
 def _value(record: Record, name: str | None) -> str | None:

@@ -57,8 +57,8 @@ SMALL_DATA_ROWS = 20_000  # up to this many examples: 5 folds; above: 3 (each fo
 class LabelNoiseConfig:
     fail_error_rate: float = 0.10  # about what two annotators at alpha 0.8 disagree on
     warn_error_rate: float = 0.05
-    max_labels: int = 200  # more distinct targets than this: free text, not a label set
-    max_label_chars: int = 64  # a target longer than this is free text, not a label
+    max_labels: int = 200  # more distinct labels than this: not estimated (too many classes for the classifier)
+    max_label_chars: int = 64  # a label longer than this: not estimated (a reply, most likely)
     min_examples_per_label: int = 10  # rarer labels cannot be learned in K folds: left out and named
     max_excluded_share: float = 0.10  # unreliable when the left-out labels hold more of the data than this
     min_lift: float = 0.5  # CV accuracy must close this share of the gap from the majority baseline to 1
@@ -237,8 +237,10 @@ def measure(ctx: AuditContext) -> LabelNoiseResult | None:
     if len(counts) > config.max_labels or len(longest) > config.max_label_chars:
         why = (f"{len(counts)} distinct targets (more than {config.max_labels})" if len(counts) > config.max_labels
                else f"a target of {len(longest)} characters (longer than {config.max_label_chars})")
-        return _not_estimated(f"the targets are free text, not a small set of labels ({why}); label noise is "
-                              f"estimated for classification labels only", examples=len(rows), labels=len(counts))
+        # Not "free text": the task type (load/targets.py) decides what is a label; these labels are only more
+        # or longer than a classifier over them is asked to handle (max_labels, max_label_chars).
+        return _not_estimated(f"{why}: label noise is estimated for at most {config.max_labels} labels of at most "
+                              f"{config.max_label_chars} characters", examples=len(rows), labels=len(counts))
     excluded = sorted(((label, n) for label, n in counts.items() if n < config.min_examples_per_label), key=lambda x: (x[1], x[0]))
     excluded_list = [{"label": label, "count": n} for label, n in excluded]
     kept_labels = sorted(label for label in counts if counts[label] >= config.min_examples_per_label)

@@ -31,6 +31,14 @@ FREE_TEXT_MIN_VALUES = 20  # ... counted from this many targets on (a handful ca
 # label is, in every engine's tasks), and free text is plain in any 2,000 replies.
 TASK_SAMPLE_RECORDS = 2000
 DEFAULT_TASK_TYPE = "classification"
+# A preference pair's target is its chosen reply: what a generator learns to prefer, never a class, however
+# often one canned reply repeats.
+PREFERENCE_FORMATS = frozenset({"preference", "unpaired_preference"})
+
+
+def class_targets(records) -> list[str]:
+    """The targets that could be class labels: every record's but a preference pair's chosen reply."""
+    return [r.target for r in records if r.target is not None and r.format not in PREFERENCE_FORMATS]
 
 
 def free_text_reason(values: list[str]) -> str | None:
@@ -53,9 +61,12 @@ class TaskType:
     reason: str  # why, when inferred
 
 
-def task_type_of_targets(targets: list[str], records: int) -> TaskType:
-    """The task type that `records` sampled records with these targets (chat replies, completions, chosen
-    responses; text records have none) are for."""
+def task_type_of_targets(targets: list[str], records: int, preference_pairs: int = 0) -> TaskType:
+    """The task type that `records` sampled records with these targets (chat replies, completions; text
+    records have none) and `preference_pairs` of them preference pairs are for."""
+    if preference_pairs > records / 2:
+        return TaskType("generation", True, f"{preference_pairs} of the first {records} training records are preference "
+                                            "pairs (chosen / rejected replies)")
     reason = free_text_reason(targets)
     if reason:
         return TaskType("generation", True, f"the first {records} training records' targets are free text ({reason})")
@@ -64,14 +75,15 @@ def task_type_of_targets(targets: list[str], records: int) -> TaskType:
     return TaskType(DEFAULT_TASK_TYPE, True, "the training records carry labels, not replies")
 
 
-def sampled_targets(files: list[str], config: Config, limit: int = TASK_SAMPLE_RECORDS) -> tuple[list[str], int] | None:
-    """The targets of the first `limit` valid training records of the local files, in order, and how many
-    records were read; None when none could be sampled (remote inputs only, or no valid record)."""
+def sampled_targets(files: list[str], config: Config, limit: int = TASK_SAMPLE_RECORDS) -> tuple[list[str], int, int] | None:
+    """The class-like targets (`class_targets`) of the first `limit` valid training records of the local
+    files, in order, how many records were read and how many of them were preference pairs; None when none
+    could be sampled (remote inputs only, or no valid record)."""
     from .dataset import RecordParser
 
     parser = RecordParser(config, role="train")
     targets: list[str] = []
-    read = 0
+    read = pairs = 0
     for name in files:
         if read >= limit:
             break
@@ -90,15 +102,15 @@ def sampled_targets(files: list[str], config: Config, limit: int = TASK_SAMPLE_R
                 except (Invalid, RecursionError):
                     continue
                 read += 1
-                if record.target is not None:
-                    targets.append(record.target)
+                pairs += record.format in PREFERENCE_FORMATS
+                targets += class_targets([record])
                 if read >= limit:
                     break
         finally:
             close = getattr(rows, "close", None)
             if close is not None:
                 close()  # the reader's file is closed now, not when the generator is collected
-    return (targets, read) if read else None
+    return (targets, read, pairs) if read else None
 
 
 def resolve_task_type(config: Config, files: list[str]) -> tuple[Config, TaskType]:
@@ -120,7 +132,8 @@ def dataset_task_type(config: Config, dataset: Dataset) -> tuple[Config, TaskTyp
     if config.task_type:
         return config, TaskType(config.task_type, False, "")
     sample = dataset.records[:TASK_SAMPLE_RECORDS]
-    task = (task_type_of_targets([r.target for r in sample if r.target is not None], len(sample)) if sample
+    pairs = sum(r.format in PREFERENCE_FORMATS for r in sample)
+    task = (task_type_of_targets(class_targets(sample), len(sample), pairs) if sample
             else TaskType(DEFAULT_TASK_TYPE, True, "no training records"))
     return config_with_overrides(config, {"task_type": task.name}), task
 
