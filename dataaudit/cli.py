@@ -31,6 +31,14 @@ def _formats(value: str) -> list[str]:
     return chosen
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """A usage error is one line on stderr and exit 2, like every other error (argparse prints its whole usage
+    first, which a cron mail or a CI log then carries in full); --help still prints the usage."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _at_least_one(value: str) -> int:
     try:
         number = int(value)
@@ -60,7 +68,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dataaudit", description="Is this dataset ready for fine-tuning? Measures, evidence, verdict.")
+    parser = _OneLineErrors(prog="dataaudit", description="Is this dataset ready for fine-tuning? Measures, evidence, verdict.")
     parser.add_argument("--version", action="version", version=f"dataaudit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -247,3 +247,13 @@ def test_history_limit_must_be_a_positive_number(limit, tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:  # argparse's usage error: exit 2 with one message line
         main(["history", str(tmp_path / "h.db"), "--limit", limit])
     assert stopped.value.code == 2 and "--limit" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, needle", [(["audit", "x.jsonl", "--task-type", "foo"], "invalid choice: 'foo'"),
+                                          (["dedup", "x.jsonl"], "the following arguments are required: --out"),
+                                          (["audit", "x.jsonl", "--no-such-flag"], "unrecognized arguments: --no-such-flag")])
+def test_usage_errors_are_one_line(argv, needle, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and needle in err and len(err.strip().splitlines()) == 1 and "--help" in err
