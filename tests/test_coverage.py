@@ -240,3 +240,21 @@ def test_the_coverage_action_asks_for_what_the_run_lacked(tmp_path, embedder):
     few_training = coverage(embedder=embedder)
     assert "training_inputs 25 < min_training_inputs 30" in few_training.summary
     assert few_training.action == "Coverage needs at least 30 training inputs to compare with: add training data."
+
+
+def test_more_than_five_uncovered_scenarios_are_counted_not_cut():
+    from types import SimpleNamespace
+
+    from dataaudit.checks.coverage import CoverageResult, Scenario, judge
+    from dataaudit.config import Config
+    from dataaudit.render.sections.coverage import SECTION
+
+    gaps = [Scenario(f"s{i}", f"gap {i}", 10, 0.02 - i * 0.001, 0.1, True, [f"example {i}"], []) for i in range(7)]
+    result = CoverageResult("m", "rule", 10, 500, 1000, 0.86, gaps, gaps, [], None, {})
+    ctx = SimpleNamespace(config=Config(), not_run={})
+    (finding,) = judge(result, ctx)
+    assert finding.action.endswith("'gap 4' (2%), and 2 more (see the report).")
+    report = SimpleNamespace(checks={"coverage": result}, verdict=SimpleNamespace(conditions=[]))
+    content = SECTION.build(report)
+    assert "... and 2 more uncovered scenario(s)" in content.lines[-1]
+    assert len(content.tables[0].rows) == 7

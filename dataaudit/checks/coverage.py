@@ -515,8 +515,10 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
     action = ""
     if largest is not None:
         detail = f"; the '{largest.label}' scenario, {largest.share:.0%} of production, is uncovered (e.g. \"{excerpt(largest.examples[0], 80)}\")"
+        named = sorted(uncovered, key=lambda s: -s.share)
+        more = f", and {len(named) - 5} more (see the report)" if len(named) > 5 else ""
         action = ("Collect training examples for the uncovered production scenarios, largest first: "
-                  + ", ".join(f"'{s.label}' ({s.share:.0%})" for s in sorted(uncovered, key=lambda s: -s.share)[:5]) + ".")
+                  + ", ".join(f"'{s.label}' ({s.share:.0%})" for s in named[:5]) + more + ".")
     # A gap spread thinly over siblings of trained scenarios can be measured in aggregate though no input is
     # likely enough uncovered to be named (CLINC150, 8 intents absent at 5%): it still warns.
     unnamed_gap = not uncovered and 1.0 - result.covered_share >= config.min_gap_share

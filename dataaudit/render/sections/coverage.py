@@ -5,6 +5,8 @@ from __future__ import annotations
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
 
+UNCOVERED_SHOWN = 5  # named with an example in the summary lines; the table lists every one
+
 
 def _build(report: Report) -> SectionContent | None:
     c = report.checks.get("coverage")
@@ -18,13 +20,16 @@ def _build(report: Report) -> SectionContent | None:
              f"distribution shift (train vs production classifier ROC AUC, 0.5 = indistinguishable): {auc}",
              f"{len(c.scenarios)} production scenarios, {len(c.uncovered)} uncovered; embeddings: {c.embeddings.get('computed', 0)} computed, "
              f"{c.embeddings.get('from_cache', 0)} from cache ({c.model})"]
-    for s in c.uncovered[:5]:
+    for s in c.uncovered[:UNCOVERED_SHOWN]:
         example = s.uncovered_examples[0] if s.uncovered_examples else None
         if example:
             nearest = example.nearest_training[0] if example.nearest_training else None
             lines.append(f"uncovered '{text(s.label, 60)}' ({s.share:.1%} of production, {s.covered_share:.0%} covered): "
                          f"e.g. \"{text(example.text, 80)}\" (line {example.line})"
                          + (f"; nearest training: \"{text(nearest.text, 60)}\" (cosine {nearest.similarity:.2f})" if nearest else ""))
+    if len(c.uncovered) > UNCOVERED_SHOWN:
+        lines.append(f"... and {len(c.uncovered) - UNCOVERED_SHOWN} more uncovered scenario(s), listed in the 'Uncovered "
+                     "scenarios' table (report.md, report.html) and in report.json")
     uncovered = [[text(s.label, 60), f"{s.share:.1%}", s.size, " · ".join(text(e, 60) for e in s.examples[:3]),
                   " · ".join(f"{text(e.text, 60)} → nearest training: {text(e.nearest_training[0].text, 60)} "
                              f"({e.nearest_training[0].similarity:.2f})" for e in s.uncovered_examples[:2] if e.nearest_training)]
