@@ -256,7 +256,8 @@ def _run_dedup(args: argparse.Namespace) -> int:
 
     config = _config_from_args(args)
     summary = deduplicate(args.input, args.out, config, drop_conflicts=args.drop_conflicts, embed=not args.no_embeddings)
-    print(f"kept {summary.kept} of {summary.records} records in {args.out}; dropped {summary.dropped} "
+    why = f": {summary.dropped - summary.invalid} as copies, {summary.invalid} unreadable" if summary.invalid else ""
+    print(f"kept {summary.kept} of {summary.records} records in {args.out}; dropped {summary.dropped}{why} "
           f"(listed in {summary.sidecar})")
     if summary.conflicts_kept:
         groups = "group" if summary.conflicts_kept == 1 else "groups"

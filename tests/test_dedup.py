@@ -91,3 +91,15 @@ def test_a_conflict_kept_without_drop_conflicts_is_counted_and_its_dropped_copie
     assert deduplicate(source, tmp_path / "strict.jsonl", Config(), embed=False, drop_conflicts=True).conflicts_kept == 0
     assert main(["dedup", str(source), "--out", str(tmp_path / "cli.jsonl"), "--no-embeddings"]) == 0
     assert "1 group of copies with conflicting labels kept the first record's label" in capsys.readouterr().out
+
+
+def test_the_summary_tells_unreadable_rows_from_copies(tmp_path, capsys):
+    from dataaudit.cli import main
+
+    source = tmp_path / "d.jsonl"
+    source.write_text('{"text": "hello there", "label": "a"}\n{"text": "hello there", "label": "a"}\n{broken\n'
+                      '{"text": "", "label": "a"}\n{"text": "bye", "label": "b"}\n', encoding="utf-8")
+    summary = deduplicate(source, tmp_path / "clean.jsonl", Config(), embed=False)
+    assert (summary.kept, summary.dropped, summary.invalid) == (2, 3, 2)
+    assert main(["dedup", str(source), "--out", str(tmp_path / "cli.jsonl"), "--no-embeddings"]) == 0
+    assert "dropped 3: 1 as copies, 2 unreadable (listed in" in capsys.readouterr().out

@@ -21,6 +21,9 @@ from ..io import write_atomic
 from .writers import DROP, check_target, local_paths, read_plain, rewrite
 
 
+INVALID = "invalid"  # the reason a malformed row was dropped, as the sidecar names it
+
+
 @dataclass
 class DedupSummary:
     records: int
@@ -28,6 +31,7 @@ class DedupSummary:
     dropped: int  # rows left out
     sidecar: Path
     conflicts_kept: int  # groups with conflicting labels of which one record was kept (without --drop-conflicts)
+    invalid: int = 0  # of the dropped rows, those left out because they could not be read as records
 
 
 def _drop_reasons(report, drop_conflicts: bool) -> dict[int, dict]:
@@ -45,7 +49,7 @@ def _drop_reasons(report, drop_conflicts: bool) -> dict[int, dict]:
                 reasons[line]["conflicting_labels"] = conflict.labels
     for error in report.checks["format"].errors:
         if error.line > 0:
-            reasons.setdefault(error.line, {"line": error.line, "reason": f"invalid: {error.field}: {error.message}"})
+            reasons.setdefault(error.line, {"line": error.line, "reason": f"{INVALID}: {error.field}: {error.message}"})
     return reasons
 
 
@@ -84,4 +88,5 @@ def deduplicate(input_path: str | Path, out_path: str | Path, config: Config, *,
     sidecar = target.with_name(target.name + ".dropped.jsonl")
     write_atomic(sidecar, "".join(json.dumps({"file": str(source), **reasons[line]}, ensure_ascii=False) + "\n" for line in sorted(reasons)))
     conflicts_kept = 0 if drop_conflicts else len(report.checks["duplicates"].conflicts)
-    return DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, conflicts_kept)
+    invalid = sum(reason["reason"].startswith(INVALID) for reason in reasons.values())
+    return DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, conflicts_kept, invalid)
