@@ -75,7 +75,7 @@ def test_every_malformed_case_is_listed_with_its_line_and_field(tmp_path):
     found = errors_by_line(ds)
     assert sorted(found) == [2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13]
     assert found[2][0] == "(json)" and "invalid JSON" in found[2][1]
-    assert found[3] == ("label", "missing (a text record needs a label; use --label-field to name it)")
+    assert found[3] == ("label", "missing (a text record needs a label; use --label-field to name it, or --task-type generation for plain text)")
     assert found[4] == ("text", "is empty")
     assert found[5] == ("text", "expected a string, got a list")
     assert found[6][0] == "messages" and "no assistant turn" in found[6][1]

@@ -63,7 +63,8 @@ class RecordParser:
             label = label_text(obj[f.label], f.label)
         annotations = self._annotations(obj, line)
         if fmt == "text" and self.role == "train" and self.text_needs_label and label is None and not annotations:
-            raise Invalid(f.label, "missing (a text record needs a label; use --label-field to name it)")
+            raise Invalid(f.label, "missing (a text record needs a label; use --label-field to name it, or --task-type generation "
+                                   "for plain text)")
         if label is None and (annotations or gold is not None):
             label = gold if gold is not None else majority_label(annotations)
         if label is None and parsed.target is not None and parsed.target_is_class and self.target_is_label:
