@@ -76,6 +76,11 @@ class PiiResult:
     findings: list[PiiLocation]  # the first max_listed
     findings_total: int
     findings_listed: int
+    # What the share bounds judge: the training records (what the model learns from). A production sample
+    # or an eval set is scanned and listed too, but its size must not dilute the training share.
+    training_records: int = 0
+    training_personal_records: int = 0
+    training_by_kind: dict[str, int] = field(default_factory=dict)  # findings per kind in the training records
 
 
 def record_texts(record: Record, text_field: str, label_field: str) -> Iterator[tuple[str, str]]:
@@ -133,18 +138,22 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
     by_kind: Counter = Counter()
     by_role: Counter = Counter()
     listed: list[PiiLocation] = []
-    records = with_findings = personal = secret = total = 0
+    training_by_kind: Counter = Counter()
+    records = with_findings = personal = secret = total = training_records = training_personal = 0
     for index in (ctx.train, ctx.eval, ctx.production):
         if index is None:
             continue
         text_field = (fields.production_text if index.role == "production" and fields.production_text else fields.text) or "text"
         scanned = ctx.steps.map_records(index.dataset, scan_records, text_field, fields.label, options)
+        training = index.role == "train"
         for record, found_here in zip(index.records, scanned):
             records += 1
+            training_records += training
             kinds_here: set[str] = set()
             for field_name, finding in found_here:
                 total += 1
                 by_kind[finding.kind] += 1
+                training_by_kind[finding.kind] += training
                 kinds_here.add(finding.kind)
                 if len(listed) < config.max_listed:
                     listed.append(PiiLocation(record.source, record.line, field_name, finding.kind, finding.detail, finding.masked))
@@ -152,6 +161,7 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
                 with_findings += 1
                 by_role[index.role] += 1
                 personal += bool(kinds_here - {"secret"})
+                training_personal += training and bool(kinds_here - {"secret"})
                 secret += "secret" in kinds_here
     return PiiResult(
         records=records,
@@ -164,6 +174,9 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
         findings=listed,
         findings_total=total,
         findings_listed=len(listed),
+        training_records=training_records,
+        training_personal_records=training_personal,
+        training_by_kind={kind: training_by_kind[kind] for kind in KINDS if training_by_kind[kind]},
     )
 
 
@@ -204,16 +217,22 @@ def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
             f"{result.secret_records} record(s) hold credentials ({result.by_kind.get('secret', 0)} secret(s): keys, tokens or private keys)",
             evidence,
             f"Revoke the credentials, then remove or redact them ({_redact_command(result)}): {_lines_named(result, {'secret'})}."))
-    personal_share = result.personal_records / result.records if result.records else 0.0
-    if result.personal_records and personal_share > config.warn_share:
+    personal_share = result.training_personal_records / result.training_records if result.training_records else 0.0
+    elsewhere = result.personal_records - result.training_personal_records
+    if result.training_personal_records and personal_share > config.warn_share:
         status = Status.FAIL if personal_share > config.max_share else Status.WARN
-        kinds = ", ".join(f"{result.by_kind[k]} {k}" for k in KINDS if k != "secret" and k in result.by_kind)
+        kinds = ", ".join(f"{result.training_by_kind[k]} {k}" for k in KINDS if k != "secret" and k in result.training_by_kind)
+        also = f"; {elsewhere} more in the eval or production inputs" if elsewhere else ""
         findings.append(Finding(
             "hygiene", status,
-            f"personal data in {result.personal_records} of {result.records} records ({personal_share:.1%}): {kinds}",
+            f"personal data in {result.training_personal_records} of {result.training_records} training records "
+            f"({personal_share:.1%}): {kinds}{also}",
             {**evidence, "personal_share": personal_share, "max_share": config.max_share},
             f"Redact before training ({_redact_command(result)} replaces each value with a placeholder): "
             f"{_lines_named(result, set(KINDS) - {'secret'})}."))
+    if not findings and result.personal_records:  # only in the eval or production inputs: not trained on, still said
+        findings.append(Finding("hygiene", Status.PASS, f"no personal data or credentials in the {result.training_records} training "
+                                f"records; {elsewhere} eval or production record(s) hold personal data", evidence))
     if not findings:
         findings.append(Finding("hygiene", Status.PASS, f"no personal data or credentials found in {result.records} records", evidence))
     return findings
