@@ -132,3 +132,15 @@ def test_a_line_that_is_not_utf8_text_stops_the_copy_instead_of_passing_personal
     with pytest.raises(InputError, match=rf"tickets.jsonl, line 1: {why}.*no copy was written"):
         redact(source, tmp_path / "clean.jsonl", Config())
     assert not (tmp_path / "clean.jsonl").exists() and not (tmp_path / "clean.jsonl.redacted.jsonl").exists()
+
+
+def test_only_the_changed_value_is_rewritten_whatever_escapes_the_line_uses(tmp_path):
+    source = tmp_path / "esc.jsonl"
+    lines = ['{"label":"x","text":"mail me at jane.doe@example.com\\/now","note":"caf\\u00e9 \\/ bar"}',
+             '{"label": "y",  "text": "caf\\u00e9: call +44 20 7946 0958", "text2": "jane.doe@example.com"}']
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    redact(source, tmp_path / "clean.jsonl", Config())
+    out = (tmp_path / "clean.jsonl").read_text(encoding="utf-8").splitlines()
+    # spacing, key order and the other values' escapes are the line's own; the changed value is re-encoded
+    assert out[0] == '{"label":"x","text":"mail me at <EMAIL>/now","note":"caf\\u00e9 \\/ bar"}'
+    assert out[1] == '{"label": "y",  "text": "caf\\u00e9: call <PHONE>", "text2": "<EMAIL>"}'

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,18 +105,30 @@ def _string_changes(old: Any, new: Any) -> list[tuple[Any, Any]]:
     return [(old, new)]
 
 
+# A JSON string literal as it is written in the line, escapes and all.
+_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
 def _patched_line(line: str, old: Any, new: Any) -> str:
-    """The line with only the changed values rewritten, so its key order, spacing and escapes stay; the
-    whole object re-serialised when that cannot be done exactly."""
-    patched = line
-    for before, after in _string_changes(old, new):
-        for ascii_only in (False, True):
-            encoded = json.dumps(before, ensure_ascii=ascii_only)
-            if encoded in patched:
-                patched = patched.replace(encoded, json.dumps(after, ensure_ascii=ascii_only))
-                break
+    """The line with only the changed string values rewritten, so its key order, spacing and the escapes of
+    every other value stay: each value is found by what its literal decodes to (a literal written with `\\/` or
+    `\\u00e9` escapes is not what json.dumps writes for it). The whole object is re-serialised only when that
+    cannot be done exactly."""
+    pending = [(before, after) for before, after in _string_changes(old, new) if isinstance(before, str) and before != after]
+    pieces, written = [], 0
+    for literal in _STRING_LITERAL.finditer(line):
+        if not pending:
+            break
+        if line[literal.end():].lstrip().startswith(":"):
+            continue  # a key, not a value
+        before, after = pending[0]
+        if json.loads(literal.group()) == before:
+            pieces += [line[written:literal.start()], json.dumps(after, ensure_ascii="\\u" in literal.group())]
+            written = literal.end()
+            pending.pop(0)
+    patched = "".join(pieces) + line[written:]
     try:
-        if json.loads(patched) == new:
+        if not pending and json.loads(patched) == new:
             return patched
     except json.JSONDecodeError:
         pass
