@@ -24,7 +24,7 @@ def _build(report: Report) -> SectionContent | None:
         example = s.uncovered_examples[0] if s.uncovered_examples else None
         if example:
             nearest = example.nearest_training[0] if example.nearest_training else None
-            lines.append(f"uncovered '{text(s.label, 60)}' ({s.share:.1%} of production, {s.covered_share:.0%} covered): "
+            lines.append(f"uncovered '{text(s.label, 60)}' ({s.share:.1%} of production, mean P(covered) {s.covered_share:.0%}): "
                          f"e.g. \"{text(example.text, 80)}\" (line {example.line})"
                          + (f"; nearest training: \"{text(nearest.text, 60)}\" (cosine {nearest.similarity:.2f})" if nearest else ""))
     if len(c.uncovered) > UNCOVERED_SHOWN:
@@ -34,12 +34,15 @@ def _build(report: Report) -> SectionContent | None:
                   " · ".join(f"{text(e.text, 60)} → nearest training: {text(e.nearest_training[0].text, 60)} "
                              f"({e.nearest_training[0].similarity:.2f})" for e in s.uncovered_examples[:2] if e.nearest_training)]
                  for s in c.uncovered]
-    scenarios = [[text(s.label, 60), f"{s.share:.1%}", f"{s.covered_share:.0%}", " · ".join(text(e, 60) for e in s.examples[:3])]
-                 for s in c.scenarios]
+    # A scenario holds inputs of one verdict (covered inputs and uncovered ones are clustered apart), so the
+    # verdict is the scenario's; its inputs' mean probability of being covered is bounded by the estimated
+    # covered share, and read as "76% covered" it made a wholly covered scenario look a quarter uncovered.
+    scenarios = [[text(s.label, 60), f"{s.share:.1%}", "uncovered" if s.uncovered else "covered", f"{s.covered_share:.0%}",
+                  " · ".join(text(e, 60) for e in s.examples[:3])] for s in c.scenarios]
     unused = [[text(t.label, 60), f"{t.share:.1%}", " · ".join(text(e, 60) for e in t.examples[:3])] for t in c.unused_training]
     return SectionContent(lines, [
         Table("Uncovered scenarios", ["scenario", "share of production", "inputs", "examples", "nearest training"], uncovered, collapsed=False),
-        Table(f"All production scenarios ({len(c.scenarios)})", ["scenario", "share", "covered", "examples"], scenarios),
+        Table(f"All production scenarios ({len(c.scenarios)})", ["scenario", "share", "verdict", "mean P(covered)", "examples"], scenarios),
         Table(f"Training clusters no production input comes near ({len(unused)})", ["cluster", "share of training", "examples"], unused),
     ])
 
