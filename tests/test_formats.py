@@ -204,3 +204,101 @@ def test_a_file_that_gives_no_records_beside_others_makes_format_warn_naming_it(
     assert finding.summary.startswith("all 3 records read are well-formed, but 3 files could not be read as records (")
     assert f"{tmp_path / 'empty.jsonl'}: file is empty: no records" in finding.summary
     assert len(finding.evidence["file_errors"]) == 3
+
+
+def _roles_context(tmp_path, production_rows, eval_rows=None) -> AuditContext:
+    config = Config()
+    key = lambda t: normalize_text(t, config.duplicates)  # noqa: E731
+    train = load_dataset(write_jsonl(tmp_path / "train.jsonl", [{"text": f"train {i}", "label": "a"} for i in range(20)]), config)
+    production = load_dataset(write_jsonl(tmp_path / "production.jsonl", production_rows), config, role="production")
+    evaluation = load_dataset(write_jsonl(tmp_path / "eval.jsonl", eval_rows), config, role="eval") if eval_rows is not None else None
+    return AuditContext(config=config, train=build_index("train", train, key), production=build_index("production", production, key),
+                        eval=build_index("eval", evaluation, key) if evaluation is not None else None)
+
+
+PRODUCTION_ROWS = [{"text": f"production {i}"} for i in range(6)] + ['{"text": broken', {"nottext": "x"}] + [{"text": "late"}]
+EVAL_ROWS = [{"text": "eval 1", "label": "a"}, {"messages": [{"role": "customer", "content": "x"}]}, "not json at all"]
+
+
+def test_bad_production_and_eval_rows_are_counted_with_their_lines_and_fields_and_make_format_warn(tmp_path):
+    # Coverage and leakage read only the valid rows: the rows they lost were dropped without a trace.
+    ctx = _roles_context(tmp_path, PRODUCTION_ROWS, EVAL_ROWS)
+    result = FORMAT_CHECK.measure(ctx)
+    assert (result.records, result.invalid) == (20, 0)  # the training figures stay where they are
+    production, evaluation = result.other_inputs["production"], result.other_inputs["eval"]
+    assert (production.records, production.valid, production.invalid, production.errors_total) == (9, 7, 2, 2)
+    assert [(Path(e.file).name, e.line, e.field) for e in production.errors] == [("production.jsonl", 7, "(json)"),
+                                                                                ("production.jsonl", 8, "(record)")]
+    assert (evaluation.records, evaluation.invalid) == (3, 2) and [e.line for e in evaluation.errors] == [2, 3]
+    (train_finding, finding) = FORMAT_CHECK.judge(result, ctx)
+    assert train_finding.status == Status.PASS and finding.status == Status.WARN and finding.condition == "format"
+    assert finding.summary.startswith(f"2 of 9 production rows could not be read ({tmp_path / 'production.jsonl'} line 7: (json): ")
+    assert "; 2 of 3 eval rows could not be read (" in finding.summary
+    assert finding.action.startswith(f"Fix or remove the 2 malformed production rows in {tmp_path / 'production.jsonl'} (listed under "
+                                     "format errors): coverage was measured without them.")
+    assert f"the 2 malformed eval rows in {tmp_path / 'eval.jsonl'}" in finding.action
+    assert finding.evidence["other_inputs"]["production"]["invalid"] == 2
+
+
+def test_bad_production_rows_join_a_failing_training_finding_without_changing_it(tmp_path):
+    ctx = _roles_context(tmp_path, PRODUCTION_ROWS)
+    broken = load_dataset(FIXTURES / "chat.jsonl", Config())
+    ctx = AuditContext(config=ctx.config, train=build_index("train", broken, lambda t: normalize_text(t, ctx.config.duplicates)),
+                       production=ctx.production)
+    findings = FORMAT_CHECK.judge(FORMAT_CHECK.measure(ctx), ctx)
+    assert [f.status for f in findings] == [Status.FAIL, Status.WARN]
+    assert findings[0].summary == "3 of 8 records are malformed (37.5%), over the 5% bound"
+    assert "eval" not in FORMAT_CHECK.measure(ctx).other_inputs
+
+
+def test_a_clean_production_file_changes_nothing_in_the_format_condition(tmp_path):
+    ctx = _roles_context(tmp_path, [{"text": f"production {i}"} for i in range(5)], [{"text": "eval", "label": "a"}])
+    result = FORMAT_CHECK.measure(ctx)
+    assert result.other_inputs["production"].invalid == 0 and not result.other_inputs["production"].errors
+    (finding,) = FORMAT_CHECK.judge(result, ctx)
+    assert (finding.status, finding.summary) == (Status.PASS, "all 20 records are well-formed")
+    alone = _context(ctx.train.dataset)
+    assert FORMAT_CHECK.judge(FORMAT_CHECK.measure(alone), alone) == [finding]
+
+
+def test_bad_production_and_eval_rows_reach_report_json_and_every_renderer(tmp_path):
+    from rich.console import Console
+
+    from dataaudit.api import audit
+    from dataaudit.render.html import render_html
+    from dataaudit.render.json_report import report_json
+    from dataaudit.render.markdown import render_markdown
+    from dataaudit.render.terminal import render_terminal
+
+    train = write_jsonl(tmp_path / "train.jsonl", [{"text": f"train {i}", "label": "ab"[i % 2]} for i in range(20)])
+    report = audit(train, Config(), production=write_jsonl(tmp_path / "production.jsonl", PRODUCTION_ROWS),
+                   eval_path=write_jsonl(tmp_path / "eval.jsonl", EVAL_ROWS), embed=False)
+    data = report_json(report)["checks"]["format"]
+    assert (data["records"], data["invalid"], data["errors"]) == (20, 0, [])
+    production = data["other_inputs"]["production"]
+    assert {k: production[k] for k in ("records", "valid", "invalid", "errors_total")} == {"records": 9, "valid": 7, "invalid": 2, "errors_total": 2}
+    assert [(e["line"], e["field"]) for e in production["errors"]] == [(7, "(json)"), (8, "(record)")]
+    assert data["other_inputs"]["eval"]["invalid"] == 2
+    (condition,) = [c for c in report.verdict.conditions if c.id == "format"]
+    assert condition.status == Status.WARN and condition.summary.startswith("2 of 9 production rows could not be read")
+    markdown, page = render_markdown(report), render_html(report)
+    for rendered in (markdown, page):
+        assert "production: 9 rows read: 7 valid, 2 invalid" in rendered and "eval: 3 rows read: 1 valid, 2 invalid" in rendered
+        assert "Format errors, production (2)" in rendered and "Format errors, eval (2)" in rendered
+    console = Console(record=True, width=200)
+    render_terminal(report, console)
+    assert "production: 9 rows read: 7 valid, 2 invalid" in console.export_text()
+
+
+def test_an_empty_production_file_beside_a_good_one_is_named_in_the_format_condition(tmp_path):
+    config = Config()
+    key = lambda t: normalize_text(t, config.duplicates)  # noqa: E731
+    train = load_dataset(write_jsonl(tmp_path / "train.jsonl", [{"text": f"t{i}", "label": "a"} for i in range(3)]), config)
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    production = load_dataset([write_jsonl(tmp_path / "p.jsonl", [{"text": "p"}]), tmp_path / "empty.jsonl"], config, role="production")
+    ctx = AuditContext(config=config, train=build_index("train", train, key), production=build_index("production", production, key))
+    result = FORMAT_CHECK.measure(ctx)
+    assert [(Path(e.file).name, e.line) for e in result.other_inputs["production"].file_errors] == [("empty.jsonl", 0)]
+    (_, finding) = FORMAT_CHECK.judge(result, ctx)
+    assert finding.status == Status.WARN
+    assert finding.summary == f"1 production file could not be read as records ({tmp_path / 'empty.jsonl'}: (file): file is empty: no records)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -39,6 +40,25 @@ class FormatResult:
     minority_format: str | None = None  # in a file mixing formats, the least common one (likely the stray rows)
     minority_lines: list[tuple[str, int]] = field(default_factory=list)  # (file, line) of the first records in that format
     truncated: int = 0  # records whose input or target was cut to load.values.MAX_TEXT_CHARS
+    # The production and eval inputs, by role ("production", "eval"): the rows they lost are counted and listed
+    # here, because coverage and leakage were measured without them. Only the roles supplied appear.
+    other_inputs: dict[str, RoleFormat] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RoleFormat:
+    """The rows of a production or eval input: how many were read, how many could not be used, and where."""
+
+    records: int  # rows read
+    valid: int
+    invalid: int
+    errors: list[FormatErrorEntry]  # the first MAX_ERRORS_LISTED, file-level errors (line 0) among them
+    errors_total: int
+    file_errors: list[FormatErrorEntry] = field(default_factory=list)  # problems with a whole file
+
+    @property
+    def unread(self) -> bool:
+        return bool(self.invalid or self.file_errors)
 
 
 def file_formats(records: list[Record]) -> tuple[str | None, Counter, int]:
@@ -94,13 +114,57 @@ def measure_format(dataset: Dataset, steps: DataSteps | None = None) -> FormatRe
     )
 
 
+def measure_role(dataset: Dataset) -> RoleFormat:
+    """A production or eval input's counts and errors: read from the loaded dataset, no per-record work."""
+    entries = [FormatErrorEntry(e.source, e.line, e.field, e.message) for e in dataset.errors]
+    return RoleFormat(records=dataset.total, valid=dataset.total - dataset.invalid, invalid=dataset.invalid,
+                      errors=entries[:MAX_ERRORS_LISTED], errors_total=len(entries),
+                      file_errors=[e for e in entries if e.line == 0])
+
+
 def measure(ctx: AuditContext) -> FormatResult:
-    return measure_format(ctx.train.dataset, ctx.steps)
+    result = measure_format(ctx.train.dataset, ctx.steps)
+    others = {role: measure_role(index.dataset) for role, index in (("production", ctx.production), ("eval", ctx.eval))
+              if index is not None}
+    return dataclasses.replace(result, other_inputs=others) if others else result
 
 
 def judge(result: FormatResult | None, ctx: AuditContext) -> list[Finding]:
     if result is None:
         return []
+    return _judge_train(result, ctx) + _judge_other_inputs(result)
+
+
+def _place(e: FormatErrorEntry) -> str:
+    return f"{e.file} line {e.line}: {e.field}: {e.message}" if e.line else f"{e.file}: {e.field}: {e.message}"
+
+
+def _judge_other_inputs(result: FormatResult) -> list[Finding]:
+    """Rows of the production or eval input that could not be read: coverage and leakage were measured without
+    them, so the format condition warns at least, naming the role, the count and the first place."""
+    unread = {role: r for role, r in result.other_inputs.items() if r.unread}
+    if not unread:
+        return []
+    parts, actions, evidence = [], [], {}
+    for role, r in unread.items():
+        first = r.errors[0] if r.errors else None
+        if r.invalid:
+            part = f"{r.invalid} of {r.records} {role} rows could not be read"
+        else:
+            noun = "file" if len(r.file_errors) == 1 else "files"
+            part = f"{len(r.file_errors)} {role} {noun} could not be read as records"
+        parts.append(part + (f" ({_place(first)})" if first else ""))
+        files = sorted({e.file for e in r.errors})
+        what = f"the {r.invalid} malformed {role} rows" if r.invalid else f"the unreadable {role} input"
+        actions.append(f"Fix or remove {what} in {', '.join(files[:MAX_FILES_NAMED])}"
+                       f"{f' and {len(files) - MAX_FILES_NAMED} more' if len(files) > MAX_FILES_NAMED else ''} (listed under "
+                       f"format errors): {'coverage' if role == 'production' else 'leakage'} was measured without them.")
+        evidence[role] = {"records": r.records, "valid": r.valid, "invalid": r.invalid,
+                          "first_errors": [_place(e) for e in r.errors[:5]]}
+    return [Finding("format", Status.WARN, "; ".join(parts), {"other_inputs": evidence}, " ".join(actions))]
+
+
+def _judge_train(result: FormatResult, ctx: AuditContext) -> list[Finding]:
     config = ctx.config.format
     bound = config.max_invalid_share
     first = [f"{e.file}:{e.line} {e.field}: {e.message}" if e.line else f"{e.file} {e.field}: {e.message}"

@@ -17,8 +17,19 @@ def _build(report: Report) -> SectionContent | None:
     if f.errors_listed < f.invalid:
         lines.append(f"first {f.errors_listed} errors listed")
     rows = [[e.file, e.line, e.field, text(e.message, 300)] for e in f.errors]
-    return SectionContent(lines, [Table(f"Format errors ({f.invalid})", ["file", "line", "field", "message"], rows,
-                                        total=f.invalid, collapsed=not rows or len(rows) > 20)])
+    tables = [Table(f"Format errors ({f.invalid})", ["file", "line", "field", "message"], rows,
+                    total=f.invalid, collapsed=not rows or len(rows) > 20)]
+    # Production and eval rows that could not be read: shown only when there are some, so a clean input adds nothing.
+    for role, r in getattr(f, "other_inputs", {}).items():
+        if not r.unread:
+            continue
+        lines.append(f"{role}: {r.records} rows read: {r.valid} valid, {r.invalid} invalid"
+                     + (f"; {len(r.file_errors)} file{'s' if len(r.file_errors) != 1 else ''} gave no records" if r.file_errors else "")
+                     + (f"; first {len(r.errors)} errors listed" if len(r.errors) < r.errors_total else ""))
+        tables.append(Table(f"Format errors, {role} ({r.errors_total})", ["file", "line", "field", "message"],
+                            [[e.file, e.line, e.field, text(e.message, 300)] for e in r.errors],
+                            total=r.errors_total, collapsed=len(r.errors) > 20))
+    return SectionContent(lines, tables)
 
 
 SECTION = Section("format", "Format", 10, _build)
