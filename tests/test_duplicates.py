@@ -450,3 +450,12 @@ def test_several_training_files_name_the_file_of_each_line_in_the_duplicates_sec
     conflicts, _, groups = content.tables
     assert conflicts.rows[0][:2] == [f"{first}:4, {second}:1", f"billing at {first}:4 vs returns at {second}:1"]
     assert [f"{first}:5, {second}:2", f"{first}:5"] in [row[1:3] for row in groups.rows]
+
+
+def test_a_conflict_example_shows_every_label_however_many_lines_carry_the_first():
+    from dataaudit.checks.duplicates import labelled_lines
+
+    lines, files = [1, 2, 3, 4, 5, 9], ["a"] * 6
+    labels = ["billing"] * 5 + ["returns"]
+    assert labelled_lines(lines, files, labels, False) == "billing at lines 1, 2 and 3 more vs returns at line 9"
+    assert labelled_lines(lines[:2], ["a", "b"], ["x", None], True) == "x at a:1 vs no label at b:2"

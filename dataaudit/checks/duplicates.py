@@ -235,16 +235,22 @@ def _conflict(kind: str, records: list[Record], positions: list[int], name: str)
 
 def labelled_lines(lines: list[int], files: list[str], labels: list[str | None], several_files: bool, limit: int = 4,
                    shown=lambda label: label) -> str:
-    """Each label with the lines that carry it, in line order, of a conflict's first `limit` lines:
-    'shipping at line 101 vs billing at lines 262, 270'; with several training files each line is named with
-    its file ('billing at a.jsonl:41 vs returns at b.jsonl:41'). `shown` renders a label."""
+    """Each label of a conflict with the lines that carry it, in line order: 'shipping at line 101 vs billing at
+    lines 262, 270'; with several training files each line is named with its file ('billing at a.jsonl:41 vs
+    returns at b.jsonl:41'). Every label is shown (up to 4), with about `limit` lines in all: a label's
+    further lines are counted ('and 3 more'), never left out so that the labels seem to agree."""
     by_label: dict[str | None, list[tuple[str, int]]] = {}
-    for line, file, label in list(zip(lines, files, labels))[:limit]:
+    for line, file, label in zip(lines, files, labels):
         by_label.setdefault(label, []).append((file, line))
-    return " vs ".join(f"{'no label' if label is None else shown(label)} at "
-                       + (", ".join(f"{f}:{n}" for f, n in places) if several_files
-                          else f"line{'s' if len(places) > 1 else ''} {', '.join(str(n) for _, n in places)}")
-                       for label, places in by_label.items())
+    listed = list(by_label.items())[:4]
+    per_label = max(1, limit // len(listed)) if listed else 0
+    parts = []
+    for label, places in listed:
+        named = ", ".join(f"{f}:{n}" for f, n in places[:per_label]) if several_files else \
+            f"line{'s' if len(places) > 1 else ''} {', '.join(str(n) for _, n in places[:per_label])}"
+        more = f" and {len(places) - per_label} more" if len(places) > per_label else ""
+        parts.append(f"{'no label' if label is None else shown(label)} at {named}{more}")
+    return " vs ".join(parts)
 
 
 def _same_target(records: list[Record], positions) -> bool:
