@@ -435,6 +435,9 @@ def test_the_leak_example_is_an_exact_copy_when_there_is_one_and_a_near_one_is_n
     config.hygiene.max_leaked = 0
     (finding,) = CHECK.judge(near_only, AuditContext(config, train, eval=index(eval_path, config, "eval")))
     assert "(e.g. eval line 1 ≈ train line 2 (lexical copy))" in finding.summary
+    config.hygiene.max_leaked = 5  # leaks within the bound pass, and the summary says there are some
+    (finding,) = CHECK.judge(result, AuditContext(config, train, eval=index(eval_path, config, "eval")))
+    assert finding.status is Status.PASS and finding.summary.startswith("2 eval records also appear in training (within the bound of 5)")
 
 
 def test_several_training_files_name_the_file_of_each_line_in_the_duplicates_section(tmp_path):
