@@ -350,7 +350,7 @@ def test_a_conflict_across_files_is_summarised_with_each_lines_file(tmp_path):
     engine = LocalEngine()
     ctx = AuditContext(config=config, train=engine.index("train", engine.read([first, second], config), config))
     findings = CHECK.judge(CHECK.measure(ctx), ctx)
-    assert any(f"(e.g. {first}:4, {second}:1: billing, returns)" in f.summary for f in findings), [f.summary for f in findings]
+    assert any(f"(e.g. billing at {first}:4 vs returns at {second}:1)" in f.summary for f in findings), [f.summary for f in findings]
 
 
 def test_a_leak_from_sharded_training_names_the_training_file(tmp_path):
@@ -388,3 +388,77 @@ def test_lexical_pairs_and_their_distances_are_the_same_however_the_work_is_spli
     distances = near_pairs.verified_distances(left, right, 4)
     assert len(left) > 3 * near_pairs.MIN_BLOCK_PAIRS and distances.tolist() == process.cpdist(
         left, right, scorer=OSA.distance, score_cutoff=4, workers=-1).tolist()
+
+
+def test_without_an_eval_set_the_summary_says_leakage_was_not_checked(tmp_path):
+    config = Config()
+    result = lexical(tmp_path, [("where is my order", "a"), ("cancel my plan", "b")], config)
+    (finding,) = CHECK.judge(result, AuditContext(config, index(tmp_path / "data.jsonl", config)))
+    assert finding.status is Status.PASS and "no leakage" not in finding.summary
+    assert "no eval set supplied (--eval), so leakage was not checked" in finding.summary
+
+
+def test_each_conflicting_label_is_given_with_its_own_line(tmp_path, embedder):
+    # Lines 7 (billing) and 8 (account): the distinct labels, most frequent first then by name, are account, billing.
+    result = run(tmp_path, embedder)
+    (conflict,) = result.conflicts
+    assert conflict.labels == ["account", "billing"]
+    assert conflict.line_labels == ["billing", "account"] and conflict.line_files == [str(tmp_path / "train.jsonl")] * 2
+    jsonl = [line for line in duplicates_lines(result) if line["kind"] == "conflict"]
+    assert jsonl[0]["lines"] == conflict.lines and jsonl[0]["labels"] == conflict.line_labels
+    config = Config()
+    findings = CHECK.judge(result, AuditContext(config, index(tmp_path / "train.jsonl", config)))
+    assert any("(e.g. billing at line 7 vs account at line 8)" in f.summary for f in findings), [f.summary for f in findings]
+
+
+def test_near_groups_in_duplicates_jsonl_say_whether_the_targets_agree(tmp_path):
+    result = lexical(tmp_path, [("where is my parcel, it was due monday", "late"), ("where is my parcell, it was due monday", "late"),
+                                ("please cancel my subscription today", "billing"), ("cancel my subscription today", "account")])
+    report = {tuple(g.lines): g.same_target for g in result.near_groups}
+    assert report == {(1, 2): True, (3, 4): False}
+    jsonl = {tuple(line["lines"]): line["same_target"] for line in duplicates_lines(result) if line["kind"] == "near"}
+    assert jsonl == report
+
+
+def test_the_leak_example_is_an_exact_copy_when_there_is_one_and_a_near_one_is_not_written_as_equal(tmp_path):
+    config = Config()
+    path = write_jsonl(tmp_path / "train.jsonl", rows([("order number 1 has not arrived", "late"),
+                                                      ("order number 2 has not arrived", "late")]))
+    eval_path = write_jsonl(tmp_path / "eval.jsonl", rows([("order numbr 2 has not arrived", "late"),
+                                                          ("order number 1 has not arrived", "late")]))
+    train = index(path, config)
+    result = measure_index(train, config, eval_index=index(eval_path, config, "eval"))
+    assert [leak.kind for leak in result.leakage] == ["lexical", "exact"]
+    (finding,) = CHECK.judge(result, AuditContext(config, train, eval=index(eval_path, config, "eval")))
+    assert "(e.g. eval line 2 = train line 1)" in finding.summary
+    near_only = dataclasses.replace(result, leakage=result.leakage[:1], all_leaks=result.all_leaks[:1], leak_count=1)
+    config.hygiene.max_leaked = 0
+    (finding,) = CHECK.judge(near_only, AuditContext(config, train, eval=index(eval_path, config, "eval")))
+    assert "(e.g. eval line 1 ≈ train line 2 (lexical copy))" in finding.summary
+    config.hygiene.max_leaked = 5  # leaks within the bound pass, and the summary says there are some
+    (finding,) = CHECK.judge(result, AuditContext(config, train, eval=index(eval_path, config, "eval")))
+    assert finding.status is Status.PASS and finding.summary.startswith("2 eval records also appear in training (within the bound of 5)")
+
+
+def test_several_training_files_name_the_file_of_each_line_in_the_duplicates_section(tmp_path):
+    from dataaudit.render.sections.duplicates import SECTION
+
+    first = write_jsonl(tmp_path / "a.jsonl", [{"text": f"ticket {i} about a refund", "label": "billing"} for i in range(5)])
+    second = write_jsonl(tmp_path / "b.jsonl", [{"text": "ticket 3 about a refund", "label": "returns"},
+                                                {"text": "ticket 4 about a refund", "label": "billing"}])
+    content = SECTION.build(audit([first, second], Config(), embed=False))
+    lines = "\n".join(content.lines)
+    assert f'conflict: "ticket 3 about a refund" labelled billing at {first}:4 vs returns at {second}:1' in lines
+    assert f"exact group, {first}:5, {second}:2 (keep {first}:5)" in lines
+    conflicts, _, groups = content.tables
+    assert conflicts.rows[0][:2] == [f"{first}:4, {second}:1", f"billing at {first}:4 vs returns at {second}:1"]
+    assert [f"{first}:5, {second}:2", f"{first}:5"] in [row[1:3] for row in groups.rows]
+
+
+def test_a_conflict_example_shows_every_label_however_many_lines_carry_the_first():
+    from dataaudit.checks.duplicates import labelled_lines
+
+    lines, files = [1, 2, 3, 4, 5, 9], ["a"] * 6
+    labels = ["billing"] * 5 + ["returns"]
+    assert labelled_lines(lines, files, labels, False) == "billing at lines 1, 2 and 3 more vs returns at line 9"
+    assert labelled_lines(lines[:2], ["a", "b"], ["x", None], True) == "x at a:1 vs no label at b:2"

@@ -303,3 +303,40 @@ def test_sample_tickets_planted_wrong_labels_are_the_top_suspects(embedder):
     assert set(flagged) - set(planted) <= {261, 262, 263}  # the planted conflicting copies (C0022, C0099, C0201)
     (finding,) = judge(result, ctx)
     assert finding.status is Status.PASS and 0.02 <= result.estimated_error_rate < 0.05
+
+
+def _unreliable():
+    import dataclasses
+
+    from dataaudit.checks.label_noise import _not_estimated
+
+    return dataclasses.replace(_not_estimated("the classifier cannot learn the labels"), cv_accuracy=0.5, baseline_accuracy=0.5)
+
+
+def test_an_unreliable_estimate_asks_for_a_second_annotation_in_a_sentence_of_its_own_unless_agreement_asked():
+    (finding,) = judge(_unreliable(), AuditContext(config=Config(), train=None))
+    assert finding.action == "Collect a second annotation on a sample of items (at least 2 per item) so agreement can be measured."
+    # The agreement check ran and found no item with two annotations: its own action on this condition asks for
+    # them already, and the verdict joins both actions, so this one says nothing more.
+    (finding,) = judge(_unreliable(), AuditContext(config=Config(), train=None, results={"agreement": None}))
+    assert finding.action == ""
+
+
+def test_several_training_files_name_the_file_of_each_flagged_line():
+    import dataclasses
+
+    from dataaudit.render.sections.label_noise import _build
+    from dataaudit.report import InputSummary
+
+    suspects = [{"file": "b.jsonl", "line": 13, "label": "x", "suggested": "y", "confidence": 0.9},
+                {"file": "a.jsonl", "line": 4, "label": "y", "suggested": "x", "confidence": 0.8}]
+    result = dataclasses.replace(_unreliable(), reliable=True, reason="", estimated_error_rate=0.02, classifier="lda",
+                                 baseline_accuracy=0.4, cv_accuracy=0.9, suspects=suspects, suspects_total=2)
+
+    class _Report:
+        checks = {"label_noise": result}
+        inputs = [InputSummary("train", "a.jsonl", "", 10), InputSummary("train", "b.jsonl", "", 10)]
+
+    assert _build(_Report()).lines[1] == "2 lines flagged: b.jsonl:13, a.jsonl:4"
+    _Report.inputs = _Report.inputs[:1]
+    assert _build(_Report()).lines[1] == "2 lines flagged: 13, 4"

@@ -30,7 +30,8 @@ class BatchSummary:
     items: int  # records made from the file's valid rows (one per row, or one per item when rows are ratings)
     krippendorff_alpha: float | None
     label_shares: dict[str, float]  # over items
-    duplicate_share: float  # items whose normalised input already appeared earlier (this or an earlier file)
+    duplicate_share: float  # items whose normalised input already appeared earlier (this or an earlier file): exact and
+    # normalised copies only, not the near groups (lexical or reworded) of the duplicates check
     cross_batch_duplicates: int  # of those, first seen in another file
     # Judged here, not by the renderers: "reliable", "tentative" or "unreliable" by the agreement thresholds
     # the consistency condition uses; None without an alpha.

@@ -59,7 +59,7 @@ from ..load.records import Dataset, Record
 from ..load.targets import class_targets, free_text_reason
 from ..normalize import dictionary_words, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
-from .base import Check, Finding, Status, line_places
+from .base import Check, Finding, Status
 from .near_pairs import (LexicalPartial, NearPairs, components, joined_features, lexical_features, lexical_pairs,
                          semantic_between_copies)
 
@@ -102,6 +102,8 @@ class Conflict:
     labels: list[str]  # distinct labels/targets, most frequent first (excerpts)
     texts: list[str]  # distinct inputs (excerpts)
     field: str  # label | target
+    line_files: list[str] = field(default_factory=list)  # the file of each of `lines`
+    line_labels: list[str | None] = field(default_factory=list)  # the label/target of each of `lines` (excerpts)
 
 
 @dataclass(frozen=True)
@@ -209,13 +211,12 @@ def _group(kind: str, records: list[Record], positions: list[int], methods: list
            name: str | None) -> DuplicateGroup:
     ordered = _order(records, positions)
     members = [records[p] for p in ordered]
-    targets = {(r.label if r.label is not None else r.target) for r in members}
     return DuplicateGroup(
         kind=kind, lines=[r.line for r in members], files=sorted({r.source for r in members}),
         keep=members[0].line, keep_file=members[0].source,
         members=[GroupMember(r.source, r.line, excerpt(r.query_text, MAX_TEXT_CHARS), _shown_target(r))
                  for r in members[:MAX_MEMBERS_LISTED]],
-        same_target=len(targets) == 1, methods=methods, min_similarity=None if min_sim is None else round(min_sim, 4))
+        same_target=_same_target(records, positions), methods=methods, min_similarity=None if min_sim is None else round(min_sim, 4))
 
 
 def _shown_target(record: Record) -> str | None:
@@ -230,7 +231,32 @@ def _conflict(kind: str, records: list[Record], positions: list[int], name: str)
     labels = sorted(counts, key=lambda v: (-counts[v], v))
     return Conflict(kind, [records[p].line for p in ordered], sorted({records[p].source for p in ordered}),
                     [excerpt(v, MAX_TEXT_CHARS) for v in labels],
-                    [excerpt(t, MAX_TEXT_CHARS) for t in dict.fromkeys(records[p].query_text for p in ordered)], name)
+                    [excerpt(t, MAX_TEXT_CHARS) for t in dict.fromkeys(records[p].query_text for p in ordered)], name,
+                    [records[p].source for p in ordered], [None if v is None else excerpt(v, MAX_TEXT_CHARS) for v in values])
+
+
+def labelled_lines(lines: list[int], files: list[str], labels: list[str | None], several_files: bool, limit: int = 4,
+                   shown=lambda label: label) -> str:
+    """Each label of a conflict with the lines that carry it, in line order: 'shipping at line 101 vs billing at
+    lines 262, 270'; with several training files each line is named with its file ('billing at a.jsonl:41 vs
+    returns at b.jsonl:41'). Every label is shown (up to 4), with about `limit` lines in all: a label's
+    further lines are counted ('and 3 more'), never left out so that the labels seem to agree."""
+    by_label: dict[str | None, list[tuple[str, int]]] = {}
+    for line, file, label in zip(lines, files, labels):
+        by_label.setdefault(label, []).append((file, line))
+    listed = list(by_label.items())[:4]
+    per_label = max(1, limit // len(listed)) if listed else 0
+    parts = []
+    for label, places in listed:
+        named = ", ".join(f"{f}:{n}" for f, n in places[:per_label]) if several_files else \
+            f"line{'s' if len(places) > 1 else ''} {', '.join(str(n) for _, n in places[:per_label])}"
+        more = f" and {len(places) - per_label} more" if len(places) > per_label else ""
+        parts.append(f"{'no label' if label is None else shown(label)} at {named}{more}")
+    return " vs ".join(parts)
+
+
+def _same_target(records: list[Record], positions) -> bool:
+    return len({(records[p].label if records[p].label is not None else records[p].target) for p in positions}) == 1
 
 
 def _distinct_values(records: list[Record], positions, name: str) -> int:
@@ -301,8 +327,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     exact_conflicts: list[list[int]] = []
     for key, positions in train.positions.items():
         if len(positions) > 1:
-            targets = {(records[p].label if records[p].label is not None else records[p].target) for p in positions}
-            exact_groups.append((positions, len(targets) == 1))
+            exact_groups.append((positions, _same_target(records, positions)))
             if name and _distinct_values(records, positions, name) > 1:
                 exact_conflicts.append(positions)
     in_exact_conflict = {p for positions in exact_conflicts for p in positions}
@@ -351,7 +376,8 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         return tuple((records[p].source, records[p].line) for p in _order(records, positions))
 
     all_groups = [GroupLines("exact", lines_of(p), (), same) for p, same in exact_groups]
-    all_groups += [GroupLines("near", lines_of(p), tuple(sorted(methods_of.get(c, ()))), None) for p, c in near_rows]
+    all_groups += [GroupLines("near", lines_of(p), tuple(sorted(methods_of.get(c, ()))), _same_target(records, p))
+                   for p, c in near_rows]
 
     leaks = _leaks(train, eval_index, eval_only, cross, config, searches) if eval_index is not None else []
     overlaps = _overlaps(train, production_index) if production_index is not None else []
@@ -539,19 +565,24 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
                 "bounds": {"max_conflict_share": h.max_conflict_share, "max_leaked": h.max_leaked,
                            "max_duplicate_share": h.max_duplicate_share}}
     fails, warns, actions = [], [], []
+    # A role read from several files names the file too: a bare line number would name a line of any of them.
+    several_train = len(ctx.train.dataset.files) > 1
     if leaked > h.max_leaked:
-        first = result.leakage[0]
-        # A role read from several files names the file too: a bare line number would name a line of any of them.
-        several_eval, several_train = ctx.eval is not None and len(ctx.eval.dataset.files) > 1, len(ctx.train.dataset.files) > 1
+        leaks = result.all_leaks or result.leakage
+        # An exact copy is the plainest example; a near one is written as near, with how it matched.
+        first = next((x for x in leaks if x.kind == "exact"), leaks[0])
+        several_eval = ctx.eval is not None and len(ctx.eval.dataset.files) > 1
         eval_place = f"{first.eval_file}:{first.eval_line}" if several_eval else f"line {first.eval_line}"
         train_place = f"{first.train_file}:{first.train_line}" if several_train else f"line {first.train_line}"
-        fails.append(f"{leaked} eval records also appear in training (e.g. eval {eval_place} = train {train_place})")
+        match = ("=", "") if first.kind == "exact" else \
+            ("≈", f" (cosine {first.similarity:.3f})" if first.kind == "semantic" else " (lexical copy)")
+        fails.append(f"{leaked} eval records also appear in training (e.g. eval {eval_place} {match[0]} train {train_place}{match[1]})")
         actions.append(f"Remove the {leaked} leaked records from the eval set (or training) so the evaluation measures generalisation.")
     if result.conflict_count:
         c = result.conflicts[0]
         n = result.conflict_count
         text = (f"{n} {'group' if n == 1 else 'groups'} of duplicate inputs carry different labels "
-                f"(e.g. {line_places(c.lines[:4], c.files[:4])}: {', '.join(c.labels[:4])})")
+                f"(e.g. {labelled_lines(c.lines, c.line_files, c.line_labels, several_train)})")
         (fails if conflict_share > h.max_conflict_share else warns if conflict_share > h.warn_conflict_share else []).append(text)
         actions.append(f"Adjudicate the {n} conflicting {'group' if n == 1 else 'groups'}: one input, one label.")
     share = result.duplicate_share
@@ -566,7 +597,14 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
     if warns:
         return [Finding("hygiene", Status.WARN, "; ".join(warns), evidence, action)]
     conflicts = "no conflicting labels" if result.label_field else "targets are free text, so no label conflicts are judged"
-    return [Finding("hygiene", Status.PASS, f"no leakage, {conflicts}, {share:.1%} duplicates", evidence)]
+    if result.eval_records is None:  # nothing to compare with: no evidence of leakage either way
+        leakage = "no eval set supplied (--eval), so leakage was not checked"
+    elif leaked:
+        leakage = f"{leaked} eval records also appear in training (within the bound of {h.max_leaked})"
+    else:
+        leakage = "no leakage"
+    return [Finding("hygiene", Status.PASS, f"{conflicts}, {share:.1%} duplicates; {leakage}"
+                    if result.eval_records is None else f"{leakage}, {conflicts}, {share:.1%} duplicates", evidence)]
 
 
 CHECK = Check(id="duplicates", order=50, measure=measure, judge=judge)

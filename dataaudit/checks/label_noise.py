@@ -323,8 +323,11 @@ def judge(result: LabelNoiseResult | None, ctx: AuditContext) -> list[Finding]:
         return []
     config: LabelNoiseConfig = ctx.config.section("label_noise")
     if not result.reliable:
-        action = ("collect a second annotation on a sample of items (at least 2 per item) so agreement can be measured"
-                  if result.cv_accuracy is not None or result.excluded_labels else "")
+        # The agreement check, when it ran and found no item with two annotations, already asks for them in its
+        # own action on this condition: the verdict joins both, so this one would repeat it.
+        agreement_asks = "agreement" in ctx.results and ctx.results["agreement"] is None and "agreement" not in ctx.not_run
+        action = ("Collect a second annotation on a sample of items (at least 2 per item) so agreement can be measured."
+                  if (result.cv_accuracy is not None or result.excluded_labels) and not agreement_asks else "")
         return [Finding("consistency", Status.UNKNOWN, f"label noise not estimated reliably: {result.reason}",
                         {"cv_accuracy": result.cv_accuracy, "baseline_accuracy": result.baseline_accuracy,
                          "reason": result.reason}, action)]

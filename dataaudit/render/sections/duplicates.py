@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+from ...checks.duplicates import labelled_lines
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
+
+
+def several_training_files(report: Report) -> bool:
+    """More than one training file: a bare line number would name a line of any of them."""
+    return len({i.path for i in report.inputs if i.role == "train"}) > 1
+
+
+def _places(lines: list[int], files: list[str], several: bool) -> str:
+    return ", ".join(f"{f}:{n}" for f, n in zip(files, lines)) if several else ", ".join(map(str, lines))
+
+
+def _conflict_labels(c, several: bool, limit: int, width: int) -> str:
+    if not c.line_labels:  # a result without per-line labels: the distinct ones
+        return " vs ".join(text(x, width) for x in c.labels[:4])
+    return labelled_lines(c.lines, c.line_files, c.line_labels, several, limit, shown=lambda x: text(x, width))
 
 
 def _build(report: Report) -> SectionContent | None:
@@ -18,14 +34,19 @@ def _build(report: Report) -> SectionContent | None:
         lines.append(f"{d.leak_count} of {d.eval_records} eval records leak from training")
     if d.production_overlap is not None:
         lines.append(f"{d.production_overlap} production inputs appear verbatim in training (information)")
+    several = several_training_files(report)
     for c in d.conflicts[:3]:
-        lines.append(f"conflict, lines {', '.join(map(str, c.lines[:6]))}: \"{text(c.texts[0], 70)}\" labelled "
-                     + " vs ".join(text(x, 30) for x in c.labels[:4]))
+        lines.append(f"conflict: \"{text(c.texts[0], 70)}\" labelled {_conflict_labels(c, several, 6, 30)}")
     for g in (d.exact_groups + d.near_groups)[:3]:
-        lines.append(f"{g.kind} group, lines {', '.join(map(str, g.lines[:6]))} (keep {g.keep}): \"{text(g.members[0].text, 70)}\"")
-    groups = [[g.kind + (f" ({'+'.join(g.methods)})" if g.methods else ""), ", ".join(map(str, g.lines[:8])), g.keep, text(g.members[0].text)]
+        keep = f"{g.keep_file}:{g.keep}" if several else g.keep
+        lines.append(f"{g.kind} group, {'' if several else 'lines '}{_places(g.lines[:6], [m.file for m in g.members[:6]], several)} "
+                     f"(keep {keep}): \"{text(g.members[0].text, 70)}\"")
+    groups = [[g.kind + (f" ({'+'.join(g.methods)})" if g.methods else ""),
+               _places(g.lines[:8], [m.file for m in g.members[:8]], several), f"{g.keep_file}:{g.keep}" if several else g.keep,
+               text(g.members[0].text)]
               for g in d.exact_groups + d.near_groups]
-    conflicts = [[", ".join(map(str, c.lines[:8])), " vs ".join(text(x, 40) for x in c.labels[:4]), text(c.texts[0])] for c in d.conflicts]
+    conflicts = [[_places(c.lines[:8], c.line_files[:8], several), _conflict_labels(c, several, 8, 40), text(c.texts[0])]
+                 for c in d.conflicts]
     leaks = [[f"{x.eval_file}:{x.eval_line}", f"{x.train_file}:{x.train_line}", x.kind, f"{x.similarity:.3f}", text(x.eval_text)]
              for x in d.leakage]
     return SectionContent(lines, [

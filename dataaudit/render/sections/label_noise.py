@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...report import Report
 from .base import Section, SectionContent, Table, text
+from .duplicates import several_training_files
 
 
 def _build(report: Report) -> SectionContent | None:
@@ -20,9 +21,11 @@ def _build(report: Report) -> SectionContent | None:
                                f"the classifier ({n.classifier}) reached {n.cv_accuracy:.1%} cross-validated accuracy against a "
                                f"majority baseline of {n.baseline_accuracy:.1%}; its {n.suspects_total} disagreements with the labels "
                                f"are not listed as suspects (report.json keeps them under checks.label_noise)"])
+    several = several_training_files(report)  # a bare line number would name a line of any training file
     lines = [f"an estimated {n.estimated_error_rate:.1%} of labels are wrong{ci}; classifier ({n.classifier}) cross-validated "
              f"accuracy {n.cv_accuracy:.1%} against a majority baseline of {n.baseline_accuracy:.1%}",
-             f"{n.suspects_total} lines flagged" + (": " + ", ".join(str(s["line"]) for s in n.suspects[:10]) if n.suspects else "")]
+             f"{n.suspects_total} lines flagged" + (": " + ", ".join(f"{s['file']}:{s['line']}" if several else str(s["line"])
+                                                                 for s in n.suspects[:10]) if n.suspects else "")]
     if n.confused_pairs:
         lines.append("most confused: " + ", ".join(f"{text(p['given'], 30)} -> {text(p['suggested'], 30)} ({p['count']})"
                                                    for p in n.confused_pairs[:3]))
