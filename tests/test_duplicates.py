@@ -462,3 +462,26 @@ def test_a_conflict_example_shows_every_label_however_many_lines_carry_the_first
     labels = ["billing"] * 5 + ["returns"]
     assert labelled_lines(lines, files, labels, False) == "billing at lines 1, 2 and 3 more vs returns at line 9"
     assert labelled_lines(lines[:2], ["a", "b"], ["x", None], True) == "x at a:1 vs no label at b:2"
+
+
+def test_an_eval_or_production_query_without_the_system_prompt_is_still_a_verbatim_copy(tmp_path):
+    """A plain-text eval or production file beside a chat export with a system prompt holds the training queries
+    verbatim, yet no whole input matched: 0 leaks and 0 overlaps were reported for 4 and 3 planted copies."""
+    from dataaudit.api import audit
+
+    intents = ["balance", "transfer", "card"]
+    train = [chat(f"question {i} about my {intents[i % 3]} please", intents[i % 3], system="You route bank messages.")
+             for i in range(60)]
+    eval_rows = [{"text": f"eval question {i} of its own", "label": "card"} for i in range(20)]
+    eval_rows += [{"text": f"question {i} about my {intents[i % 3]} please", "label": intents[i % 3]} for i in (9, 19, 29, 39)]
+    production = [{"text": f"production question {i} unseen"} for i in range(30)]
+    production += [{"text": f"Question {i} about my {intents[i % 3]} please"} for i in (4, 14, 24)]
+    report = audit(write_jsonl(tmp_path / "train.jsonl", train), Config(), embed=False,
+                   eval_path=write_jsonl(tmp_path / "eval.jsonl", eval_rows),
+                   production=write_jsonl(tmp_path / "production.jsonl", production))
+    duplicates = report.checks["duplicates"]
+    assert [(leak.eval_line, leak.train_line, leak.kind) for leak in duplicates.leakage] == [
+        (21, 10, "query"), (22, 20, "query"), (23, 30, "query"), (24, 40, "query")]
+    assert [(o.production_line, o.train_line) for o in duplicates.production_overlap_examples] == [(31, 5), (32, 15), (33, 25)]
+    hygiene = next(c for c in report.verdict.conditions if c.id == "hygiene")
+    assert "e.g. eval line 21 = train line 10 (without its system prompt)" in hygiene.summary

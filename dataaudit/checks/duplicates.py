@@ -57,7 +57,7 @@ from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
 from ..load.targets import class_targets, free_text_reason
-from ..normalize import dictionary_words, reworded_copy, skeleton, tokens
+from ..normalize import dictionary_words, normalize_text, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from .base import Check, Finding, Status
 from .near_pairs import (LexicalPartial, NearPairs, components, joined_features, lexical_features, lexical_pairs,
@@ -380,7 +380,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
                    for p, c in near_rows]
 
     leaks = _leaks(train, eval_index, eval_only, cross, config, searches) if eval_index is not None else []
-    overlaps = _overlaps(train, production_index) if production_index is not None else []
+    overlaps = _overlaps(train, production_index, config) if production_index is not None else []
 
     usable = len(key_members)
     nonempty = sum(len(v) for v in train.positions.values())
@@ -484,6 +484,8 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
     for key in eval_index.distinct:
         if key in slot:
             match[key] = (slot[key], "exact", 1.0)
+    for key, t in _same_query(train, eval_index, config, set(match)).items():
+        match[key] = (t, "query", 1.0)
     if eval_index.vectors is not None and train.vectors is not None and distinct:
         k = min(3, len(distinct))
         sims, idx = steps.search(train.vectors, eval_index.vectors, k)
@@ -508,11 +510,34 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
     return leaks
 
 
-def _overlaps(train: TextIndex, production: TextIndex) -> list[Overlap]:
+def _same_query(train: TextIndex, other: TextIndex, config: Config, matched: set[str]) -> dict[str, int]:
+    """Keys of `other` (eval or production) not in `matched` whose input, without its system prompt, is a
+    training input's without its own -> that training key's id. A plain-text eval or production file beside
+    a chat export with a system prompt (or under another prompt) holds the same queries verbatim, yet no
+    whole key matches. Only worked out when a system prompt is there to set aside."""
+    if not any(r.preamble_chars for r in train.records) and not any(r.preamble_chars for r in other.records):
+        return {}
+    queries: dict[str, int] = {}
+    for record, key_id in zip(train.records, train.key_ids.tolist()):
+        if key_id >= 0:
+            queries.setdefault(normalize_text(record.query_text, config.duplicates), key_id)
+    found: dict[str, int] = {}
+    for record, key in zip(other.records, other.keys):
+        if key and key not in matched and key not in found:
+            query = normalize_text(record.query_text, config.duplicates)
+            if query and query in queries:
+                found[key] = queries[query]
+    return found
+
+
+def _overlaps(train: TextIndex, production: TextIndex, config: Config) -> list[Overlap]:
     records = train.records
+    by_query = _same_query(train, production, config, set(train.positions))
     out = []
     for record, key in zip(production.records, production.keys):
         positions = train.positions.get(key) if key else None
+        if not positions and key in by_query:
+            positions = train.positions[train.distinct[by_query[key]]]
         if positions:
             first = records[positions[0]]
             out.append(Overlap(record.source, record.line, first.source, first.line, excerpt(record.query_text, MAX_TEXT_CHARS)))
@@ -528,7 +553,7 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
 
     group:    {"kind": "exact"|"near", "lines", "files", "keep": {"file", "line"}, "methods", "same_target"}
     conflict: {"kind": "conflict", "match": "exact"|"near", "lines", "files", "labels"}
-    leak:     {"kind": "leak", "match": "exact"|"semantic"|"lexical", "lines": [eval, train], "files": [eval, train], "similarity"}
+    leak:     {"kind": "leak", "match": "exact"|"query"|"semantic"|"lexical", "lines": [eval, train], "files": [eval, train], "similarity"}
     overlap:  {"kind": "production_overlap", "lines": [production, train], "files": [production, train]}
     `files[i]` is the file of `lines[i]`; members are in (file, line) order, so the one to keep comes first."""
     for group in result.all_groups:
@@ -574,7 +599,7 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
         several_eval = ctx.eval is not None and len(ctx.eval.dataset.files) > 1
         eval_place = f"{first.eval_file}:{first.eval_line}" if several_eval else f"line {first.eval_line}"
         train_place = f"{first.train_file}:{first.train_line}" if several_train else f"line {first.train_line}"
-        match = ("=", "") if first.kind == "exact" else \
+        match = ("=", "") if first.kind == "exact" else ("=", " (without its system prompt)") if first.kind == "query" else \
             ("≈", f" (cosine {first.similarity:.3f})" if first.kind == "semantic" else " (lexical copy)")
         fails.append(f"{leaked} eval records also appear in training (e.g. eval {eval_place} {match[0]} train {train_place}{match[1]})")
         actions.append(f"Remove the {leaked} leaked records from the eval set (or training) so the evaluation measures generalisation.")
