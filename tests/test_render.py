@@ -215,3 +215,54 @@ def test_file_names_lose_only_the_folders_they_share():
     assert short_names(["/data/a/data.jsonl", "/data/b/data.jsonl"]) == ["a/data.jsonl", "b/data.jsonl"]
     assert short_names(["b1.jsonl", "sub/b2.jsonl"]) == ["b1.jsonl", "sub/b2.jsonl"]
     assert text("exports_2024_annotation_batch_17.jsonl", 20, keep_end=True) == "…tion_batch_17.jsonl"  # the end tells batches apart
+
+
+def test_machine_outputs_keep_file_paths_exactly_as_given(tmp_path):
+    """report.json and the per-line files name the user's own files: an e-mail-like folder, a newline or an RTL
+    override in a file name stay as given (scripts and `dataaudit dedup` open them); dataset text stays masked."""
+    import json
+    import os
+
+    from dataaudit.cli import main
+    from dataaudit.render.json_report import _safe
+
+    folder = tmp_path / "exports" / "dana.k@acme.com"
+    folder.mkdir(parents=True)
+    rows = [{"text": f"query number {i} about topic {i % 5}", "label": f"l{i % 5}"} for i in range(30)]
+    paths = [folder / "batch.jsonl", tmp_path / "exports" / "new\nline.jsonl", tmp_path / "exports" / "\u202eevil.jsonl"]
+    write_jsonl(paths[0], rows + [{"text": "write to carol.w@example.org please", "label": "l1"}])
+    write_jsonl(paths[1], rows[:10])
+    write_jsonl(paths[2], rows[:10])
+    out = tmp_path / "out"
+    main(["audit", *map(str, paths), "--no-embeddings", "--format", "json", "--out", str(out)])
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    given = {str(p) for p in paths}
+    assert {i["path"] for i in report["inputs"]} == given
+    assert all(os.path.exists(i["path"]) for i in report["inputs"])
+    groups = [json.loads(line) for line in (out / "duplicates.jsonl").read_text(encoding="utf-8").splitlines()]
+    named = {f for g in groups for f in g["files"]} | {g["keep"]["file"] for g in groups if "keep" in g}
+    assert named and named <= given and str(paths[0]) in named
+    # coverage.jsonl's lines (they need embeddings to be measured), as write_line_files writes them
+    line = _safe({"file": str(paths[1]), "nearest": {"file": str(paths[2]), "label": "dana.k@acme.com"}}, {})
+    assert line == {"file": str(paths[1]), "nearest": {"file": str(paths[2]), "label": line["nearest"]["label"]}}
+    assert "dana.k@acme.com" not in line["nearest"]["label"]
+    text = (out / "report.json").read_text(encoding="utf-8")
+    assert "carol.w@example.org" not in text
+
+
+def test_every_result_field_named_like_a_path_is_written_as_given():
+    import dataclasses
+    import importlib
+    import pkgutil
+
+    import dataaudit.checks
+    from dataaudit.render.json_report import PATH_KEYS
+
+    named = set()
+    for info in pkgutil.iter_modules(dataaudit.checks.__path__):
+        module = importlib.import_module(f"dataaudit.checks.{info.name}")
+        for obj in vars(module).values():
+            if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == module.__name__:
+                named |= {f.name for f in dataclasses.fields(obj)
+                          if re.fullmatch(r"(\w+_)?(file|files|path)", f.name) and "str" in str(f.type)}
+    assert named and named <= PATH_KEYS, named - PATH_KEYS
