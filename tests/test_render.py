@@ -266,3 +266,25 @@ def test_every_result_field_named_like_a_path_is_written_as_given():
                 named |= {f.name for f in dataclasses.fields(obj)
                           if re.fullmatch(r"(\w+_)?(file|files|path)", f.name) and "str" in str(f.type)}
     assert named and named <= PATH_KEYS, named - PATH_KEYS
+
+
+def test_a_capped_table_says_how_many_exist_and_only_where_its_section_says_all_are():
+    from dataaudit.render import html as html_render
+    from dataaudit.render.markdown import _section_table
+    from dataaudit.render.sections import Table
+
+    rows = [["a.jsonl", i, "x"] for i in range(100)]
+    told = Table("Suspected wrong labels (170)", ["file", "line", "label"], rows, total=170, full_list="--suspects FILE.csv writes all")
+    silent = Table("Findings (170)", ["file", "line", "label"], rows, total=170)
+    md = "\n".join(_section_table(told))
+    assert "first 100 of 170 listed; --suspects FILE.csv writes all" in md and "report.json" not in md
+    md = "\n".join(_section_table(silent))
+    assert "first 100 of 170 listed" in md and "report.json" not in md and "per-line" not in md
+    page = html_render._table(told.headers, told.rows, told)  # 100 rows, under the HTML cap: the note still shows
+    assert page.count("<tr>") == 101 and "first 100 of 170 listed; --suspects FILE.csv writes all" in page
+    many = Table("Duplicate groups (1177)", ["file", "line", "label"], rows * 3, total=1177, full_list="all are in duplicates.jsonl")
+    page = html_render._table(many.headers, many.rows, many)
+    assert page.count("<tr>") == html_render.MAX_ROWS + 1 and f"first {html_render.MAX_ROWS} of 1177 listed; all are in duplicates.jsonl" in page
+    full = Table("Label counts (3)", ["label"], [["a"], ["b"], ["c"]])
+    assert "listed" not in "\n".join(_section_table(full)) and "listed" not in html_render._table(full.headers, full.rows, full)
+
