@@ -288,3 +288,15 @@ def test_a_capped_table_says_how_many_exist_and_only_where_its_section_says_all_
     full = Table("Label counts (3)", ["label"], [["a"], ["b"], ["c"]])
     assert "listed" not in "\n".join(_section_table(full)) and "listed" not in html_render._table(full.headers, full.rows, full)
 
+
+
+def test_a_dollar_in_dataset_text_is_drawn_as_typed_not_as_math():
+    from dataaudit.render import plots
+
+    name = "price $5 to $10"
+    svgs = [plots.label_distribution({name: 3, "other": 2}, [name]),
+            plots.agreement_heatmap({name: {name: 1.0, "b": 0.5}, "b": {name: 0.5, "b": 1.0}}),
+            plots.annotator_bars([name, "b"], [0.9, 0.4], [False, True]),
+            plots.coverage_map([[0, 0], [1, 1]], [[0.5, 0.5], [2, 2]], [False, True], [(name, [2, 2])])]
+    for svg in svgs:  # one <text> as typed; math would be one <tspan> per glyph (the SVG comment keeps the source)
+        assert re.search(r">price \$5 to \$10</text>", svg), svg[svg.find("price") - 200:svg.find("price") + 400]
