@@ -337,3 +337,13 @@ def test_no_report_file_nor_the_terminal_shows_a_planted_value(report_with_plant
     outputs = {p.name: p.read_text(encoding="utf-8") for p in written} | {"terminal": console.export_text()}
     leaks = {name: [v for v in PLANTED_IN_REPORT if v in text] for name, text in outputs.items()}
     assert leaks == {name: [] for name in outputs}
+
+
+def test_the_suggested_redact_command_quotes_the_path_for_a_shell(tmp_path):
+    import shlex
+
+    config = Config()
+    hostile = write_jsonl(tmp_path / "host|ile `name` $(x).jsonl", _tickets(200, {3: "key AKIAQX4BZ7RT2WKD5N3M"}))
+    (finding,) = judge_pii(measure_pii(_ctx(config, hostile)), _ctx(config, hostile))
+    command = re.search(r"`(dataaudit redact .*--out CLEAN)`", finding.action).group(1)
+    assert shlex.split(command) == ["dataaudit", "redact", str(hostile), "--out", "CLEAN"]
