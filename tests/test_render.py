@@ -300,3 +300,25 @@ def test_a_dollar_in_dataset_text_is_drawn_as_typed_not_as_math():
             plots.coverage_map([[0, 0], [1, 1]], [[0.5, 0.5], [2, 2]], [False, True], [(name, [2, 2])])]
     for svg in svgs:  # one <text> as typed; math would be one <tspan> per glyph (the SVG comment keeps the source)
         assert re.search(r">price \$5 to \$10</text>", svg), svg[svg.find("price") - 200:svg.find("price") + 400]
+
+
+def test_printing_the_html_report_shows_the_collapsed_tables(hostile_report, tmp_path):
+    import html as html_module
+
+    browser = _chromium()
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    page = render_html(hostile_report)
+    closed = re.findall(r"<details><summary>(.*?)</summary>(.*?)</details>", page, re.S)
+    assert closed  # the effective configuration at least
+    path = tmp_path / "report.html"
+    path.write_text(page, encoding="utf-8")
+    pdf = tmp_path / "report.pdf"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", path.as_uri()], capture_output=True, timeout=120)
+    printed = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=60).stdout
+    assert "Effective configuration" in printed
+    # a line from inside the closed configuration <details>: printed with it, not only its heading
+    config_body = html_module.unescape(re.sub(r"<[^>]+>", "", dict(closed)["Effective configuration"]))
+    deep = [line.strip() for line in config_body.splitlines() if line.strip().startswith('"') and line.strip().endswith(",")]
+    assert deep and all(line in printed for line in deep[-3:]), printed[-1500:]

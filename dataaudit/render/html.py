@@ -1,6 +1,8 @@
 """report.html: one self-contained page a reviewer opens: verdict, conditions, plots, evidence tables.
 
-No JavaScript, no network: CSS and inline SVG only, so it reads the same offline, printed, or as a PDF.
+No JavaScript, no network: CSS and inline SVG only, so it reads the same offline, printed, or as a PDF (print
+opens every collapsed table: a closed <details> hides its content in a part only `::details-content` reaches;
+`details { display: block }` alone printed the headings with empty bodies).
 Everything a dataset contributes (texts, labels, annotator and field names) is escaped; tables are capped,
 so a 100,000-row audit stays a small page.
 """
@@ -39,6 +41,7 @@ figure { margin: 12px 0; } figure svg { max-width: 100%; height: auto; }
 ul.lines li { margin: 2px 0; } pre { white-space: pre-wrap; font-size: .85em; background:#f6f8fa; padding: 10px; }
 @media (max-width: 640px) { body { font-size: 14px; } main { padding: 12px; } }
 @media print { body { background: #fff; } main { max-width: none; padding: 0; } details { display: block; }
+  details::details-content { content-visibility: visible; display: contents; }
   details > summary { list-style: none; } h2 { break-after: avoid; } figure, tr { break-inside: avoid; } }
 """
 
