@@ -20,6 +20,10 @@ ELLIPSIS = "…"
 # parentheses and "!" stay as typed: "record\(s\)" was noise in every report), emphasis, code, headings,
 # list markers, tables, strikethrough, HTML. tests/test_excerpt.py renders cells with a CommonMark parser.
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#+|~])")
+# GitHub's Markdown (cmark-gfm) also links bare URLs: "https://…", "http://…", "ftp://…" and "www.…". A
+# backslash before the ':' of "://" and the '.' after "www" stops it, and the page still shows the text as typed.
+# (An e-mail address is linked too, but the personal-data masker has replaced it before this runs.)
+_AUTOLINK = re.compile(r":(?=//)|(?<=www)\.", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 
 _maskers: list[Callable[[str], str]] = []
@@ -60,7 +64,7 @@ def visible_controls(text: str) -> str:
 
 
 def neutralise_markdown(text: str) -> str:
-    return _MARKDOWN.sub(r"\\\1", text)
+    return _AUTOLINK.sub(lambda m: "\\" + m.group(0), _MARKDOWN.sub(r"\\\1", text))
 
 
 def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True, keep_end: bool = False) -> str:

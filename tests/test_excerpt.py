@@ -7,6 +7,7 @@ import html
 import re
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -58,7 +59,28 @@ def test_a_commonmark_parser_finds_no_markup_in_a_table_cell(text):
 
 
 def test_parentheses_and_exclamation_marks_stay_as_typed():
-    assert cell("1 record(s) hold credentials! See [this](http://x)") == "1 record(s) hold credentials! See \\[this\\](http://x)"
+    assert cell("1 record(s) hold credentials! See [this](http://x)") == "1 record(s) hold credentials! See \\[this\\](http\\://x)"
+
+
+BARE_URLS = "see https://evil.example/x, http://evil.example/t.png, ftp://f.example and www.evil.example or WWW.EVIL.EXAMPLE"
+
+
+def test_bare_urls_are_not_links_on_github():
+    """GitHub's Markdown links a bare "https://..." or "www...." (the autolink extension): a cell escapes the
+    ':' of "://" and the '.' after "www", which shows the text as typed and links nothing."""
+    value = cell(BARE_URLS, 400)
+    assert not re.search(r"(?<!\\)://|(?i:www)(?<!\\)\.", value), value
+    assert value.replace("\\", "") == BARE_URLS
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").render(value)
+    assert "<a" not in rendered and html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip() == BARE_URLS
+
+
+def test_bare_urls_are_not_links_in_cmark_gfm():
+    cmarkgfm = pytest.importorskip("cmarkgfm")  # GitHub's own renderer, where it is installed
+    rendered = cmarkgfm.github_flavored_markdown_to_html(f"| a |\n|---|\n| {cell(BARE_URLS, 400)} |\n")
+    assert "<a" not in rendered and BARE_URLS in html.unescape(rendered)
 
 
 @settings(max_examples=200, deadline=None)

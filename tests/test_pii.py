@@ -357,3 +357,13 @@ def test_the_share_is_judged_on_the_training_records_and_other_inputs_are_still_
     (finding,) = judge_pii(measure_pii(_ctx(config, clean, production=leaky)), _ctx(config, clean, production=leaky))
     assert finding.status is Status.PASS
     assert finding.summary == "no personal data or credentials in the 50 training records; 3 eval or production record(s) hold personal data"
+
+
+def test_the_suggested_redact_command_quotes_the_path_for_a_shell(tmp_path):
+    import shlex
+
+    config = Config()
+    hostile = write_jsonl(tmp_path / "host|ile `name` $(x).jsonl", _tickets(200, {3: "key AKIAQX4BZ7RT2WKD5N3M"}))
+    (finding,) = judge_pii(measure_pii(_ctx(config, hostile)), _ctx(config, hostile))
+    command = re.search(r"`(dataaudit redact .*--out CLEAN)`", finding.action).group(1)
+    assert shlex.split(command) == ["dataaudit", "redact", str(hostile), "--out", "CLEAN"]

@@ -215,3 +215,110 @@ def test_file_names_lose_only_the_folders_they_share():
     assert short_names(["/data/a/data.jsonl", "/data/b/data.jsonl"]) == ["a/data.jsonl", "b/data.jsonl"]
     assert short_names(["b1.jsonl", "sub/b2.jsonl"]) == ["b1.jsonl", "sub/b2.jsonl"]
     assert text("exports_2024_annotation_batch_17.jsonl", 20, keep_end=True) == "…tion_batch_17.jsonl"  # the end tells batches apart
+
+
+def test_machine_outputs_keep_file_paths_exactly_as_given(tmp_path):
+    """report.json and the per-line files name the user's own files: an e-mail-like folder, a newline or an RTL
+    override in a file name stay as given (scripts and `dataaudit dedup` open them); dataset text stays masked."""
+    import json
+    import os
+
+    from dataaudit.cli import main
+    from dataaudit.render.json_report import _safe
+
+    folder = tmp_path / "exports" / "dana.k@acme.com"
+    folder.mkdir(parents=True)
+    rows = [{"text": f"query number {i} about topic {i % 5}", "label": f"l{i % 5}"} for i in range(30)]
+    paths = [folder / "batch.jsonl", tmp_path / "exports" / "new\nline.jsonl", tmp_path / "exports" / "\u202eevil.jsonl"]
+    write_jsonl(paths[0], rows + [{"text": "write to carol.w@example.org please", "label": "l1"}])
+    write_jsonl(paths[1], rows[:10])
+    write_jsonl(paths[2], rows[:10])
+    out = tmp_path / "out"
+    main(["audit", *map(str, paths), "--no-embeddings", "--format", "json", "--out", str(out)])
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    given = {str(p) for p in paths}
+    assert {i["path"] for i in report["inputs"]} == given
+    assert all(os.path.exists(i["path"]) for i in report["inputs"])
+    groups = [json.loads(line) for line in (out / "duplicates.jsonl").read_text(encoding="utf-8").splitlines()]
+    named = {f for g in groups for f in g["files"]} | {g["keep"]["file"] for g in groups if "keep" in g}
+    assert named and named <= given and str(paths[0]) in named
+    # coverage.jsonl's lines (they need embeddings to be measured), as write_line_files writes them
+    line = _safe({"file": str(paths[1]), "nearest": {"file": str(paths[2]), "label": "dana.k@acme.com"}}, {})
+    assert line == {"file": str(paths[1]), "nearest": {"file": str(paths[2]), "label": line["nearest"]["label"]}}
+    assert "dana.k@acme.com" not in line["nearest"]["label"]
+    text = (out / "report.json").read_text(encoding="utf-8")
+    assert "carol.w@example.org" not in text
+
+
+def test_every_result_field_named_like_a_path_is_written_as_given():
+    import dataclasses
+    import importlib
+    import pkgutil
+
+    import dataaudit.checks
+    from dataaudit.render.json_report import PATH_KEYS
+
+    named = set()
+    for info in pkgutil.iter_modules(dataaudit.checks.__path__):
+        module = importlib.import_module(f"dataaudit.checks.{info.name}")
+        for obj in vars(module).values():
+            if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == module.__name__:
+                named |= {f.name for f in dataclasses.fields(obj)
+                          if re.fullmatch(r"(\w+_)?(file|files|path)", f.name) and "str" in str(f.type)}
+    assert named and named <= PATH_KEYS, named - PATH_KEYS
+
+
+def test_a_capped_table_says_how_many_exist_and_only_where_its_section_says_all_are():
+    from dataaudit.render import html as html_render
+    from dataaudit.render.markdown import _section_table
+    from dataaudit.render.sections import Table
+
+    rows = [["a.jsonl", i, "x"] for i in range(100)]
+    told = Table("Suspected wrong labels (170)", ["file", "line", "label"], rows, total=170, full_list="--suspects FILE.csv writes all")
+    silent = Table("Findings (170)", ["file", "line", "label"], rows, total=170)
+    md = "\n".join(_section_table(told))
+    assert "first 100 of 170 listed; --suspects FILE.csv writes all" in md and "report.json" not in md
+    md = "\n".join(_section_table(silent))
+    assert "first 100 of 170 listed" in md and "report.json" not in md and "per-line" not in md
+    page = html_render._table(told.headers, told.rows, told)  # 100 rows, under the HTML cap: the note still shows
+    assert page.count("<tr>") == 101 and "first 100 of 170 listed; --suspects FILE.csv writes all" in page
+    many = Table("Duplicate groups (1177)", ["file", "line", "label"], rows * 3, total=1177, full_list="all are in duplicates.jsonl")
+    page = html_render._table(many.headers, many.rows, many)
+    assert page.count("<tr>") == html_render.MAX_ROWS + 1 and f"first {html_render.MAX_ROWS} of 1177 listed; all are in duplicates.jsonl" in page
+    full = Table("Label counts (3)", ["label"], [["a"], ["b"], ["c"]])
+    assert "listed" not in "\n".join(_section_table(full)) and "listed" not in html_render._table(full.headers, full.rows, full)
+
+
+
+def test_a_dollar_in_dataset_text_is_drawn_as_typed_not_as_math():
+    from dataaudit.render import plots
+
+    name = "price $5 to $10"
+    svgs = [plots.label_distribution({name: 3, "other": 2}, [name]),
+            plots.agreement_heatmap({name: {name: 1.0, "b": 0.5}, "b": {name: 0.5, "b": 1.0}}),
+            plots.annotator_bars([name, "b"], [0.9, 0.4], [False, True]),
+            plots.coverage_map([[0, 0], [1, 1]], [[0.5, 0.5], [2, 2]], [False, True], [(name, [2, 2])])]
+    for svg in svgs:  # one <text> as typed; math would be one <tspan> per glyph (the SVG comment keeps the source)
+        assert re.search(r">price \$5 to \$10</text>", svg), svg[svg.find("price") - 200:svg.find("price") + 400]
+
+
+def test_printing_the_html_report_shows_the_collapsed_tables(hostile_report, tmp_path):
+    import html as html_module
+
+    browser = _chromium()
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    page = render_html(hostile_report)
+    closed = re.findall(r"<details><summary>(.*?)</summary>(.*?)</details>", page, re.S)
+    assert closed  # the effective configuration at least
+    path = tmp_path / "report.html"
+    path.write_text(page, encoding="utf-8")
+    pdf = tmp_path / "report.pdf"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", path.as_uri()], capture_output=True, timeout=120)
+    printed = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=60).stdout
+    assert "Effective configuration" in printed
+    # a line from inside the closed configuration <details>: printed with it, not only its heading
+    config_body = html_module.unescape(re.sub(r"<[^>]+>", "", dict(closed)["Effective configuration"]))
+    deep = [line.strip() for line in config_body.splitlines() if line.strip().startswith('"') and line.strip().endswith(",")]
+    assert deep and all(line in printed for line in deep[-3:]), printed[-1500:]

@@ -8,6 +8,7 @@ with its value masked. Any secret fails `hygiene`; personal data warns, and fail
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -201,7 +202,8 @@ def _lines_named(result: PiiResult, kinds: set[str], limit: int = 10) -> str:
 
 def _redact_command(result: PiiResult) -> str:
     files = list(dict.fromkeys(location.file for location in result.findings))
-    command = f"`dataaudit redact {files[0] if len(files) == 1 else 'INPUT'} --out CLEAN`"  # INPUT: several files, or none listed
+    # The path shell-quoted: pasted into a shell, "data/a|b `c`.jsonl" would otherwise pipe and run the backticks.
+    command = f"`dataaudit redact {shlex.quote(files[0]) if len(files) == 1 else 'INPUT'} --out CLEAN`"  # INPUT: several files, or none listed
     return command + (" for each file" if len(files) > 1 else "")
 
 

@@ -1,6 +1,8 @@
 """report.html: one self-contained page a reviewer opens: verdict, conditions, plots, evidence tables.
 
-No JavaScript, no network: CSS and inline SVG only, so it reads the same offline, printed, or as a PDF.
+No JavaScript, no network: CSS and inline SVG only, so it reads the same offline, printed, or as a PDF (print
+opens every collapsed table: a closed <details> hides its content in a part only `::details-content` reaches;
+`details { display: block }` alone printed the headings with empty bodies).
 Everything a dataset contributes (texts, labels, annotator and field names) is escaped; tables are capped,
 so a 100,000-row audit stays a small page.
 """
@@ -13,7 +15,7 @@ import re
 
 from ..report import Report, to_jsonable
 from ..excerpt import excerpt
-from .sections import all_sections
+from .sections import Table, all_sections, capped_note
 
 MAX_ROWS = 200
 SHORT_WORD = 16  # a table cell of one word up to this long is kept on one line
@@ -39,6 +41,7 @@ figure { margin: 12px 0; } figure svg { max-width: 100%; height: auto; }
 ul.lines li { margin: 2px 0; } pre { white-space: pre-wrap; font-size: .85em; background:#f6f8fa; padding: 10px; }
 @media (max-width: 640px) { body { font-size: 14px; } main { padding: 12px; } }
 @media print { body { background: #fff; } main { max-width: none; padding: 0; } details { display: block; }
+  details::details-content { content-visibility: visible; display: contents; }
   details > summary { list-style: none; } h2 { break-after: avoid; } figure, tr { break-inside: avoid; } }
 """
 
@@ -48,12 +51,17 @@ def esc(value: object, limit: int = 100_000) -> str:
     return html.escape(excerpt(value, limit, markdown=False), quote=True)
 
 
-def _table(headers: list[str], rows: list[list[object]], total: int | None = None) -> str:
+def _table(headers: list[str], rows: list[list[object]], table: Table | None = None) -> str:
+    """A capped table; a section's `table` says how many rows exist and where all of them are (the same
+    note as report.md's); a table of the report's own lists (inputs, regressions) has them all in report.json."""
     if not rows:
         return ""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows[:MAX_ROWS])
-    note = f"<p class='meta'>first {MAX_ROWS} of {total or len(rows)} shown; all are in report.json</p>" if (total or len(rows)) > MAX_ROWS else ""
+    shown = rows[:MAX_ROWS]
+    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in shown)
+    note = (capped_note(table, len(shown)) if table is not None
+            else f"first {len(shown)} of {len(rows)} listed; all are in report.json" if len(rows) > len(shown) else "")
+    note = f"<p class='meta'>{esc(note)}</p>" if note else ""
     return f"<div class='table-wrap'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{note}"
 
 
@@ -124,7 +132,7 @@ def _section(section, report: Report) -> str:
     out = [f"<section id='{esc(section.id)}'><h2>{esc(section.title)}</h2>{_lines(content.lines)}"]
     out += [_figure(f.svg, f.caption) for f in section.figures(report)]
     for table in content.tables:
-        body = _table(table.headers, table.rows, table.total)
+        body = _table(table.headers, table.rows, table)
         out.append(_details(table.title, body) if table.collapsed else (f"<h3>{esc(table.title)}</h3>" + (body or "<p>None.</p>")))
     out.append("</section>")
     return "".join(out)

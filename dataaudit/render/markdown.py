@@ -10,7 +10,7 @@ import html
 
 from ..excerpt import excerpt, neutralise_markdown
 from ..report import Report
-from .sections import Table, all_sections
+from .sections import Table, all_sections, capped_note
 
 STATUS_MARK = {"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔",
                "ready": "✅", "not_ready": "❌", "insufficient_evidence": "❔"}
@@ -37,8 +37,9 @@ def _details(summary: str, body: list[str]) -> list[str]:
 
 def _section_table(table: Table) -> list[str]:
     body = _table(table.headers, table.rows)
-    if table.total is not None and table.total > len(table.rows):
-        body += [f"_first {len(table.rows)} of {table.total} listed; all are in report.json and the per-line files_", ""]
+    note = capped_note(table, len(table.rows))
+    if body and note:
+        body += [f"_{cell(note, 400)}_", ""]
     return _details(table.title, body) if table.collapsed else ([f"**{cell(table.title, 200)}**", ""] + body if body else [])
 
 

@@ -16,8 +16,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+# text.parse_math off: labels, annotator and scenario names come from the dataset, and matplotlib would draw
+# "price $5 to $10" as math (an italic "price 5to10"); every text here is drawn as typed.
 plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "dataaudit", "font.size": 9, "axes.spines.top": False,
-                     "axes.spines.right": False})
+                     "axes.spines.right": False, "text.parse_math": False})
 COLOURS = {"train": "#7a8ca3", "production": "#2e7d32", "uncovered": "#c62828", "bar": "#3f6fb5", "accent": "#c62828"}
 MAX_BARS = 30
 

@@ -12,9 +12,9 @@ from functools import cache
 
 from ...discovery import discover
 
-from .base import Figure, Section, SectionContent, Table, text
+from .base import Figure, Section, SectionContent, Table, capped_note, text
 
-__all__ = ["Figure", "Section", "SectionContent", "Table", "all_sections", "text"]
+__all__ = ["Figure", "Section", "SectionContent", "Table", "all_sections", "capped_note", "text"]
 
 
 @cache

@@ -24,8 +24,18 @@ class Table:
     headers: list[str]
     rows: list[list[object]]
     total: int | None = None  # rows that exist, when `rows` is capped
+    full_list: str = ""  # where every row is when `rows` is capped ("all are in duplicates.jsonl ..."); "" when nowhere
     collapsed: bool = True  # shown folded (Markdown/HTML details) unless it is the section's main table
     terminal: bool = False  # also shown in the terminal summary, whose sections are otherwise lines only
+
+
+def capped_note(table: Table, shown: int) -> str:
+    """What a table showing its first `shown` rows says about the rest: how many exist and, only where the
+    section declares it, where all of them are; "" when nothing is left out."""
+    total = max(table.total if table.total is not None else 0, len(table.rows))
+    if shown >= total:
+        return ""
+    return f"first {shown} of {total} listed" + (f"; {table.full_list}" if table.full_list else "")
 
 
 @dataclass(frozen=True)

@@ -49,13 +49,14 @@ def _build(report: Report) -> SectionContent | None:
                  for c in d.conflicts]
     leaks = [[f"{x.eval_file}:{x.eval_line}", f"{x.train_file}:{x.train_line}", x.kind, f"{x.similarity:.3f}", text(x.eval_text)]
              for x in d.leakage]
+    every = "all are in duplicates.jsonl, written beside report.json with --out"
     return SectionContent(lines, [
         Table(f"Conflicting labels ({d.conflict_count} groups)", ["lines", "labels", "text"], conflicts, total=d.conflict_count,
-              collapsed=not conflicts),
+              full_list=every, collapsed=not conflicts),
         Table(f"Eval leakage ({d.leak_count} records)", ["eval record", "training record", "kind", "similarity", "text"], leaks,
-              total=d.leak_count, collapsed=not leaks),
+              total=d.leak_count, full_list=every, collapsed=not leaks),
         Table(f"Duplicate groups ({d.exact_group_count + d.near_group_count})", ["kind", "lines", "keep", "text"], groups,
-              total=d.exact_group_count + d.near_group_count),
+              total=d.exact_group_count + d.near_group_count, full_list=every),
     ])
 
 

@@ -31,7 +31,7 @@ def _build(report: Report) -> SectionContent | None:
                                                    for p in n.confused_pairs[:3]))
     rows = [[s["file"], s["line"], text(s["label"], 40), text(s["suggested"], 40), f"{s['confidence']:.2f}"] for s in n.suspects]
     return SectionContent(lines, [Table(f"Suspected wrong labels ({n.suspects_total})", ["file", "line", "label", "suggested", "confidence"],
-                                        rows, total=n.suspects_total)])
+                                        rows, total=n.suspects_total, full_list="--suspects FILE.csv writes all of them")])
 
 
 SECTION = Section("label_noise", "Label noise", 45, _build)

@@ -15,7 +15,8 @@ def _build(report: Report) -> SectionContent | None:
              f"{p.secret_records} with a secret"]
     rows = [[f.file, f.line, text(f.field, 40), f.kind, text(f.masked, 60)] for f in p.findings]  # `masked` only, never the value
     return SectionContent(lines, [Table(f"Findings ({p.findings_total})", ["file", "line", "field", "kind", "masked"], rows,
-                                        total=p.findings_total, collapsed=len(rows) > 20)])
+                                        total=p.findings_total, full_list="raise pii.max_listed to list more",
+                                        collapsed=len(rows) > 20)])
 
 
 SECTION = Section("pii", "Personal data and credentials", 35, _build)

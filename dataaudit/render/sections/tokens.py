@@ -22,7 +22,8 @@ def _build(report: Report) -> SectionContent | None:
              f"Training bills {result.epochs} epoch(s) x {result.billed_tokens_per_epoch:,} tokens = {result.billed_tokens:,} tokens{cost}"]
     rows = [[o.file, o.line, f"{o.tokens:,}"] for o in result.over_limit]
     return SectionContent(lines, [Table(f"Examples over the limit ({result.over_limit_count})", ["file", "line", "tokens"], rows,
-                                        total=result.over_limit_count, collapsed=len(rows) > 20)])
+                                        total=result.over_limit_count, full_list="raise tokens.max_listed to list more",
+                                        collapsed=len(rows) > 20)])
 
 
 SECTION = Section("tokens", "Tokens for the target model", 25, _build)
