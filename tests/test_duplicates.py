@@ -485,3 +485,19 @@ def test_an_eval_or_production_query_without_the_system_prompt_is_still_a_verbat
     assert [(o.production_line, o.train_line) for o in duplicates.production_overlap_examples] == [(31, 5), (32, 15), (33, 25)]
     hygiene = next(c for c in report.verdict.conditions if c.id == "hygiene")
     assert "e.g. eval line 21 = train line 10 (without its system prompt)" in hygiene.summary
+
+
+def test_an_exact_group_inside_a_near_group_keeps_the_record_dedup_keeps(tmp_path):
+    from dataaudit.checks.duplicates import duplicates_lines
+    from dataaudit.fix.dedup import deduplicate
+
+    data = [("Please cancel my subscripton today", "account"), ("Please cancel my subscription today", "account"),
+            ("Please cancel my subscription today", "account"), ("What is the weather tomorrow", "other")]
+    result = lexical(tmp_path, data)
+    (exact,), (near,) = result.exact_groups, result.near_groups
+    assert (exact.lines, near.lines) == ([2, 3], [1, 2, 3])
+    assert exact.keep == near.keep == 1  # it said 'keep 2', while dedup (following the near group) kept line 1
+    assert {line["kind"]: line["keep"]["line"] for line in duplicates_lines(result)} == {"exact": 1, "near": 1}
+    summary = deduplicate(tmp_path / "data.jsonl", tmp_path / "clean.jsonl", Config(), embed=False)
+    kept = [json.loads(line)["text"] for line in (tmp_path / "clean.jsonl").read_text().splitlines()]
+    assert summary.kept == 2 and kept[0] == data[0][0]

@@ -135,6 +135,7 @@ class GroupLines:
     members: tuple[tuple[str, int], ...]
     methods: tuple[str, ...] = ()
     same_target: bool | None = None
+    keep: tuple[str, int] | None = None  # (file, line) kept when it is not the first member (see _group)
 
 
 @dataclass(frozen=True)
@@ -207,13 +208,20 @@ def _order(records: list[Record], positions) -> list[int]:
     return sorted(positions, key=lambda p: (records[p].source, records[p].line))
 
 
+def _place(records: list[Record], position: int | None) -> tuple[str, int] | None:
+    return None if position is None else (records[position].source, records[position].line)
+
+
 def _group(kind: str, records: list[Record], positions: list[int], methods: list[str], min_sim: float | None,
-           name: str | None) -> DuplicateGroup:
+           name: str | None, keep: int | None = None) -> DuplicateGroup:
+    """keep: the position of the record to keep, when it is not the group's first (an exact group inside a near
+    group keeps the near group's first record, as `dataaudit dedup` does)."""
     ordered = _order(records, positions)
     members = [records[p] for p in ordered]
+    kept = records[keep] if keep is not None else members[0]
     return DuplicateGroup(
         kind=kind, lines=[r.line for r in members], files=sorted({r.source for r in members}),
-        keep=members[0].line, keep_file=members[0].source,
+        keep=kept.line, keep_file=kept.source,
         members=[GroupMember(r.source, r.line, excerpt(r.query_text, MAX_TEXT_CHARS), _shown_target(r))
                  for r in members[:MAX_MEMBERS_LISTED]],
         same_target=_same_target(records, positions), methods=methods, min_similarity=None if min_sim is None else round(min_sim, 4))
@@ -375,7 +383,14 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     def lines_of(positions: list[int]) -> tuple[tuple[str, int], ...]:
         return tuple((records[p].source, records[p].line) for p in _order(records, positions))
 
-    all_groups = [GroupLines("exact", lines_of(p), (), same) for p, same in exact_groups]
+    # One record of a near group is kept, its first: an exact group inside it keeps that record too, or the
+    # report said "keep 153" where dedup, following the near group, kept line 26.
+    component_first = {c: _order(records, p)[0] for p, c in near_rows}
+
+    def kept_of(positions: list[int]) -> int | None:
+        return component_first.get(int(component[train.key_ids[positions[0]]]))
+
+    all_groups = [GroupLines("exact", lines_of(p), (), same, _place(records, kept_of(p))) for p, same in exact_groups]
     all_groups += [GroupLines("near", lines_of(p), tuple(sorted(methods_of.get(c, ()))), _same_target(records, p))
                    for p, c in near_rows]
 
@@ -389,7 +404,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         exact_group_count=len(exact_groups),
         near_group_count=len(near_rows),
         whole_record_groups=sum(1 for _, same in exact_groups if same),
-        exact_groups=[_group("exact", records, p, [], None, name) for p, _ in exact_groups[:limit]],
+        exact_groups=[_group("exact", records, p, [], None, name, kept_of(p)) for p, _ in exact_groups[:limit]],
         near_groups=[_group("near", records, p, sorted(methods_of.get(c, ())), min_sim_of.get(c), name) for p, c in near_rows[:limit]],
         conflict_count=len(conflicts_all),
         conflict_records=sum(len(c) for _, c in conflicts_all),
@@ -555,10 +570,12 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
     conflict: {"kind": "conflict", "match": "exact"|"near", "lines", "files", "labels"}
     leak:     {"kind": "leak", "match": "exact"|"query"|"semantic"|"lexical", "lines": [eval, train], "files": [eval, train], "similarity"}
     overlap:  {"kind": "production_overlap", "lines": [production, train], "files": [production, train]}
-    `files[i]` is the file of `lines[i]`; members are in (file, line) order, so the one to keep comes first."""
+    `files[i]` is the file of `lines[i]`; members are in (file, line) order and the first is kept, except in an
+    exact group inside a near group, which keeps the near group's first (as `dataaudit dedup` does)."""
     for group in result.all_groups:
         files, lines = zip(*group.members)
-        yield {"kind": group.kind, "lines": list(lines), "files": list(files), "keep": {"file": files[0], "line": lines[0]},
+        kept_file, kept_line = group.keep or group.members[0]
+        yield {"kind": group.kind, "lines": list(lines), "files": list(files), "keep": {"file": kept_file, "line": kept_line},
                "methods": list(group.methods), "same_target": group.same_target}
     for conflict in result.all_conflicts:
         files, lines = zip(*conflict.members)
