@@ -290,3 +290,23 @@ def test_a_run_with_nothing_to_compare_says_so(tmp_path):
     report = json.loads((tmp_path / "r3" / "report.json").read_text())
     assert not any("no earlier run" in w for w in report["warnings"])
     assert any(r["what"] == "krippendorff_alpha" for r in report["regressions"])
+
+
+def test_a_new_batch_is_judged_on_its_own_alpha_not_only_the_cumulative_one(tmp_path):
+    """Ten careful batches and a careless eleventh: the cumulative alpha barely moves, the new file's falls."""
+    careful = [batch(tmp_path / f"b{i}.jsonl", i, 0.05, [1, 1, 1]) for i in range(1, 11)]
+    careless = batch(tmp_path / "b11.jsonl", 11, 0.25, [1, 1, 1])
+    history = tmp_path / "history.db"
+    config = tmp_path / "dataaudit.toml"
+    config.write_text('task_type = "format"\ndataset_name = "tickets"\n')
+    common = ["--config", str(config), "--history", str(history), "--format", "json", "--no-embeddings"]
+    main(["audit", *map(str, careful), *common, "--out", str(tmp_path / "r0")])
+    main(["audit", *map(str, careful + [careless]), *common, "--out", str(tmp_path / "r1")])
+    before = json.loads((tmp_path / "r0" / "report.json").read_text())["checks"]["agreement"]["krippendorff_alpha"]
+    report = json.loads((tmp_path / "r1" / "report.json").read_text())
+    after = report["checks"]["agreement"]["krippendorff_alpha"]
+    newest = next(f for f in report["per_file"] if f["file"] == str(careless))["krippendorff_alpha"]
+    assert before - after < 0.05 < before - newest  # the cumulative figure hides what the new file shows
+    (regression,) = [r for r in report["regressions"] if r["what"].startswith("krippendorff_alpha")]
+    assert regression == {"what": f"krippendorff_alpha:{careless}", "before": before, "now": newest,
+                          "detail": f"this new file's alpha is {before - newest:.3f} below the last run's (bound 0.05)"}

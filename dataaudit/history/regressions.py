@@ -18,6 +18,11 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The dicts of a report list (per_file, inputs); anything else reads as absent."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def key_figures(report: dict[str, Any]) -> dict[str, Any]:
     """The figures a run is compared on, from a report's JSON."""
     checks = _object(report.get("checks"))
@@ -41,6 +46,11 @@ def key_figures(report: dict[str, Any]) -> dict[str, Any]:
         "covered_share": coverage.get("covered_share"),
         "label_shares": balance.get("shares") or {},
         "conditions": {c["id"]: c["status"] for c in conditions},
+        # Each training file's alpha, and the files a run read: a batch new since the last run is judged on
+        # its own alpha too, which the cumulative alpha of many earlier batches hides.
+        "file_alphas": {f["file"]: f["krippendorff_alpha"] for f in _objects(report.get("per_file"))
+                        if f.get("krippendorff_alpha") is not None and "file" in f},
+        "train_files": [i["path"] for i in _objects(report.get("inputs")) if i.get("role") == "train" and "path" in i],
         "embeddings_computed": embeddings.get("computed"),
         "embeddings_from_cache": embeddings.get("from_cache"),
     }
@@ -63,6 +73,12 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     a0, a1 = before.get("krippendorff_alpha"), now.get("krippendorff_alpha")
     if a0 is not None and a1 is not None and a0 - a1 > bounds.max_alpha_drop:
         found.append(_regression("krippendorff_alpha", a0, a1, f"dropped by {a0 - a1:.3f} (bound {bounds.max_alpha_drop:g})"))
+    if a0 is not None:
+        earlier = set(before.get("train_files") or [])
+        for file, alpha in sorted((now.get("file_alphas") or {}).items()):
+            if earlier and file not in earlier and a0 - alpha > bounds.max_alpha_drop:
+                found.append(_regression(f"krippendorff_alpha:{file}", a0, alpha,
+                                         f"this new file's alpha is {a0 - alpha:.3f} below the last run's (bound {bounds.max_alpha_drop:g})"))
     shares0, shares1 = before.get("label_shares") or {}, now.get("label_shares") or {}
     # A label missing from one run's shares has share 0 there, but a run with no shares at all measured none.
     for label in sorted(set(shares0) | set(shares1)) if shares0 and shares1 else []:
