@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 from . import __version__
 from .checks import AuditContext, Check, Finding, RunStatus, all_checks
-from .checks.base import NEED_MISSING
+from .checks.base import NEED_MISSING, Status
 from .checks.batches import items_span_files, measure_batches
 from .config import Config, load_config
 from .decide.verdict import decide
@@ -85,7 +85,17 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None,
         except Exception as exc:
             runs[check.id] = CheckRun(RunStatus.ERROR, f"{type(exc).__name__}: {exc}")
             warnings.append(f"check {check.id!r} could not judge its result ({type(exc).__name__}: {exc})")
+    findings += [failed_check_finding(check, condition, runs[check.id].reason)
+                 for check in checks or all_checks() if runs[check.id].status == RunStatus.ERROR for condition in sorted(check.conditions)]
     return CheckResults(results, runs), findings, warnings
+
+
+def failed_check_finding(check: Check, condition: str, reason: str) -> Finding:
+    """What a failed check leaves its condition: unknown, unless another check fails it (decide.merge_findings),
+    so a verdict is never 'ready' on a condition whose evidence is missing."""
+    return Finding(condition, Status.UNKNOWN, f"the {check.id} check failed ({reason}), so {condition} is not fully judged",
+                   {"check_failed": check.id}, f"Report the {check.id} check's error (it is in the report's warnings); "
+                                               "the other checks' findings stand.")
 
 
 def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None, *, production: PathArg | list[PathArg] | None = None,
@@ -104,6 +114,11 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
     """
     if config is None:
         config = load_config(config_path)
+    elif not isinstance(config, Config):
+        raise TypeError(f"audit(config=...) takes a Config (from dataaudit.config), not a {type(config).__name__}; "
+                        "pass a config file's path as config_path=")
+    else:
+        config.validate()  # a Config built in code is checked as a file's is: a misspelt task type is an error, not a crash
     from .checks.tokens import resolve_target
 
     resolve_target(config.section("tokens"))  # a misspelt target model fails now, not after embedding

@@ -231,7 +231,7 @@ class Config:
         if not 0 < self.agreement.tentative_alpha <= self.agreement.reliable_alpha <= 1:
             raise ConfigError(f"{self._where()}agreement: need 0 < tentative_alpha <= reliable_alpha <= 1")
         if self.duplicates.neighbours < 1:
-            raise ConfigError(f"{self._where()}neighbours must be >= 1")
+            raise ConfigError(f"{self._where()}duplicates.neighbours must be >= 1")
         _check_ranges(self, "", self._where())
 
     def _where(self) -> str:

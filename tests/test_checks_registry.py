@@ -54,6 +54,44 @@ def test_a_check_that_raises_is_isolated_and_the_audit_goes_on():
     assert len(warnings) == 1 and "'failing'" in warnings[0]
     assert decide(findings, {}).status == "ready"  # judged on what the working checks found
 
+def test_a_condition_whose_check_failed_is_unknown_never_left_out():
+    """A failed size check left 'scale' out of the verdict, which then read 'ready' (exit 0) on the rest."""
+    def broken(ctx):
+        raise ZeroDivisionError("a bug in one check")
+
+    fine = Check(id="fine", order=1, measure=lambda ctx: 1, judge=lambda result, ctx: [Finding("format", Status.PASS, "well-formed")],
+                 conditions=frozenset({"format"}))
+    failing = Check(id="failing", order=2, measure=broken, conditions=frozenset({"scale"}))
+    results, findings, warnings = run_checks(_context(["a", "b"], ["x", "y"]), (fine, failing))
+    verdict = decide(findings, {})
+    scale = next(c for c in verdict.conditions if c.id == "scale")
+    assert scale.status == "unknown" and scale.evidence == {"check_failed": "failing"}
+    assert scale.summary == "the failing check failed (ZeroDivisionError: a bug in one check), so scale is not fully judged"
+    assert verdict.status == "insufficient_evidence" and verdict.exit_code == 3
+    other_fails = findings + [Finding("scale", Status.FAIL, "12 usable examples")]
+    assert next(c for c in decide(other_fails, {}).conditions if c.id == "scale").status == "fail"  # a failure still fails
+    passes = findings + [Finding("scale", Status.PASS, "600 usable examples")]
+    assert next(c for c in decide(passes, {}).conditions if c.id == "scale").status == "unknown"  # a pass would be a guess
+
+
+def test_every_check_that_judges_names_the_conditions_it_judges():
+    ctx = _context(["hello there", "Hello there", "good bye"], ["a", "b", "a"])
+    _, findings, _ = run_checks(ctx)
+    by_check = {c.id: c.conditions for c in all_checks()}
+    judged = {f.condition for f in findings}
+    assert judged <= set().union(*by_check.values())
+    assert by_check["size"] == {"scale"} and by_check["duplicates"] == {"hygiene"} and by_check["agreement"] == {"consistency"}
+
+
+def test_a_config_built_in_code_is_validated_like_a_file():
+    from dataaudit.api import audit
+
+    with pytest.raises(ConfigError, match="task_type: 'bogus' is not one of"):
+        audit("unused.jsonl", Config(task_type="bogus"), embed=False)
+    with pytest.raises(TypeError, match="takes a Config .* not a str; pass a config file's path as config_path="):
+        audit("unused.jsonl", "decision.toml", embed=False)
+
+
 def test_user_errors_are_not_isolated():
     def bad_config(ctx):
         raise ConfigError("dataaudit.toml: tokens.target_model: unknown model 'gpt-9'")

@@ -636,4 +636,4 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
                     evidence, action)]
 
 
-CHECK = Check(id="agreement", order=40, measure=measure, judge=judge)
+CHECK = Check(id="agreement", order=40, measure=measure, judge=judge, conditions=frozenset({"consistency"}))

@@ -52,4 +52,4 @@ def measure_balance(dataset: Dataset, config: BalanceConfig, steps: DataSteps | 
 
 
 # Balance has no condition of its own: rare labels and imbalance are part of `scale` (see size.py).
-CHECK = Check(id="balance", order=30, measure=lambda ctx: measure_balance(ctx.train.dataset, ctx.config.balance, ctx.steps))
+CHECK = Check(id="balance", order=30, measure=lambda ctx: measure_balance(ctx.train.dataset, ctx.config.balance, ctx.steps), conditions=frozenset({"scale"}))

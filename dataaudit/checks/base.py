@@ -110,3 +110,6 @@ class Check:
     # False when measure reads this run's own state (the embedding cache counts), so a result measured on the
     # same inputs, config and code by an earlier run is not the same result (see result_cache.py).
     reusable: bool = True
+    # The conditions its findings judge: when the check fails (an error, not a missing need), they cannot be
+    # judged in full and are unknown at best, never silently left out of the verdict.
+    conditions: frozenset[str] = frozenset()

@@ -535,7 +535,7 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
 
 
 CHECK = Check(id="coverage", order=60, needs=frozenset({Need.PRODUCTION, Need.EMBEDDINGS}), measure=measure, judge=judge,
-              config_section=("coverage", CoverageConfig))
+              config_section=("coverage", CoverageConfig), conditions=frozenset({"coverage"}))
 
 
 def measure_coverage(train_records, train_keys, train_vectors, production_records, production_keys, production_vectors,

@@ -653,7 +653,7 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
                     if result.eval_records is None else f"{leakage}, {conflicts}, {share:.1%} duplicates", evidence)]
 
 
-CHECK = Check(id="duplicates", order=50, measure=measure, judge=judge)
+CHECK = Check(id="duplicates", order=50, measure=measure, judge=judge, conditions=frozenset({"hygiene"}))
 
 
 # ---------------------------------------------------------------------------------------------------

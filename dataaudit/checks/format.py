@@ -219,4 +219,4 @@ def _notes(result: FormatResult) -> list[str]:
     return notes
 
 
-CHECK = Check(id="format", order=10, measure=measure, judge=judge)
+CHECK = Check(id="format", order=10, measure=measure, judge=judge, conditions=frozenset({"format"}))

@@ -361,4 +361,5 @@ CHECK = Check(
     judge=judge,
     needs=frozenset({Need.EMBEDDINGS}),
     config_section=("label_noise", LabelNoiseConfig),
+    conditions=frozenset({"consistency"}),
 )

@@ -66,4 +66,4 @@ def _judge(result: MaintenanceResult | None, ctx: AuditContext) -> list[Finding]
     return [maintenance_finding(result)]
 
 
-CHECK = Check(id="maintenance", order=85, measure=_measure, judge=_judge)
+CHECK = Check(id="maintenance", order=85, measure=_measure, judge=_judge, conditions=frozenset({"maintenance"}))

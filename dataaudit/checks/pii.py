@@ -240,4 +240,4 @@ def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
     return findings
 
 
-CHECK = Check(id="pii", order=35, measure=measure_pii, judge=judge_pii, config_section=("pii", PiiConfig))
+CHECK = Check(id="pii", order=35, measure=measure_pii, judge=judge_pii, config_section=("pii", PiiConfig), conditions=frozenset({"hygiene"}))

@@ -193,4 +193,4 @@ def judge(result: PreferenceResult | None, ctx: AuditContext) -> list[Finding]:
     return findings
 
 
-CHECK = Check(id="preference", order=55, measure=measure, judge=judge, config_section=("preference", PreferenceConfig))
+CHECK = Check(id="preference", order=55, measure=measure, judge=judge, config_section=("preference", PreferenceConfig), conditions=frozenset({"hygiene"}))

@@ -119,4 +119,4 @@ def _judge(result: PromptLogResult | None, ctx: AuditContext) -> list[Finding]:
     return [prompt_ceiling_condition(result)]
 
 
-CHECK = Check(id="prompt_log", order=80, measure=_measure, judge=_judge, needs=frozenset({Need.PROMPT_LOG}))
+CHECK = Check(id="prompt_log", order=80, measure=_measure, judge=_judge, needs=frozenset({Need.PROMPT_LOG}), conditions=frozenset({"prompt_ceiling"}))

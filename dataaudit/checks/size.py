@@ -163,4 +163,4 @@ def _judge(result: SizeResult, ctx: AuditContext) -> list[Finding]:
     return [scale_finding(result, ctx.results.get("balance"), ctx.results.get("duplicates"), ctx.config, ctx.task_type_reason)]
 
 
-CHECK = Check(id="size", order=20, measure=_measure, judge=_judge)
+CHECK = Check(id="size", order=20, measure=_measure, judge=_judge, conditions=frozenset({"scale"}))

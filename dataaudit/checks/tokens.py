@@ -413,4 +413,4 @@ def judge(result: TokensResult | None, ctx: AuditContext) -> list[Finding]:
                     f"every example fits {limit} (longest {result.per_example.max:,} tokens)", evidence)]
 
 
-CHECK = Check(id="tokens", order=25, measure=measure, judge=judge, config_section=("tokens", TokensConfig))
+CHECK = Check(id="tokens", order=25, measure=measure, judge=judge, config_section=("tokens", TokensConfig), conditions=frozenset({"format"}))

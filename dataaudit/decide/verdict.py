@@ -67,10 +67,14 @@ def overall_status(statuses: Iterable[str]) -> VerdictStatus:
 
 
 def merge_findings(condition_id: str, findings: list[Finding]) -> Condition:
-    """One condition from every finding about it: the worst known status decides."""
+    """One condition from every finding about it: the worst known status decides; but a check that failed
+    leaves it unknown unless another fails it (its evidence is missing, so a pass would be a guess)."""
     known = [f for f in findings if f.status != UNKNOWN]
+    failed = [f for f in findings if f.evidence.get("check_failed")]
     chosen = known or findings
     status = min((f.status for f in chosen), key=SEVERITY.__getitem__)
+    if failed and status != FAIL:
+        status, chosen = UNKNOWN, failed + [f for f in known if f.status != PASS]
     ordered = sorted(chosen, key=lambda f: SEVERITY[f.status])
     shown = [f for f in ordered if f.status != PASS] or ordered
     evidence: dict[str, Any] = {}
