@@ -75,7 +75,11 @@ def test_cost_model_low_volume_and_training_from_tokens():
                              finetuned_input_price_per_1k=0.0003, finetuned_output_price_per_1k=0.0012, training_price_per_1k=0.008, epochs=3)
     cost = cost_model(mean_input=20, mean_output=2, training_tokens=1_000_000, config=config)
     assert cost.training_cost == pytest.approx(24.0)  # 1M tokens x 3 epochs x 0.008 / 1k
-    assert cost.volume_band == "low_volume" and "prompting is almost always cheaper" in cost_sentence(cost)
+    # a low volume that still pays back at once: said as computed (it read "prompting is almost always cheaper")
+    assert cost.volume_band == "low_volume" and cost.break_even_month == 1 and cost.payoff_volume < 50_000
+    assert cost_sentence(cost).startswith("At 50,000 calls/month, a low volume, fine-tuning still saves ")
+    never = cost_model(20, 2, 1_000_000, EconomicsConfig(**{**config.__dict__, "monthly_calls": 0}))
+    assert cost_sentence(never) == "At 0 calls/month prompting is cheaper: training never pays back at this volume."
 
 
 def test_cost_model_that_never_pays_off():
@@ -158,3 +162,37 @@ def test_sample_full_decision(tmp_path, cache_dir):
     assert economics["quality_gap"]["share_of_target"] == pytest.approx(0.812 / 0.9, abs=1e-4)
     assert economics["cost"]["break_even_month"] == 1
     assert "Sufficient conditions" in (out / "report.md").read_text()
+
+
+def test_a_loss_target_is_reached_by_going_below_it():
+    config = EconomicsConfig()
+    loss = quality_gap(0.44, 0.3, config, higher_is_better=False)  # read as "147% of the target, near it"
+    assert loss.share_of_target == pytest.approx(0.3 / 0.44, abs=1e-4) and loss.assessment == "sizeable_gap"
+    assert quality_gap(0.28, 0.3, config, higher_is_better=False).assessment == "near_target"
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("iteration,score\n1,0.5\n2,inf\n3,0.6\n", "line 3: field 'score' is not a finite number"),
+    ("iteration,score\nit1,0.5\nit2,0.6\n", "line 2: field 'iteration' is not a number"),
+])
+def test_prompt_log_scores_must_be_finite_and_iterations_numbers(tmp_path, rows, message):
+    from dataaudit.errors import InputError
+
+    path = tmp_path / "log.csv"
+    path.write_text(rows)
+    with pytest.raises(InputError, match=message):
+        read_prompt_log(path, PromptLogConfig())
+
+
+def test_prompt_log_iterations_sort_as_numbers_and_jsonl_lines_count_from_one(tmp_path):
+    scores = [0.5, 0.51, 0.515, 0.517, 0.518, 0.519, 0.52, 0.521, 0.522, 0.9]  # the tenth iteration jumps
+    path = tmp_path / "log.csv"
+    path.write_text("iteration,score\n" + "".join(f"{i},{s}\n" for i, s in enumerate(scores, 1)))
+    result = measure_prompt_log(read_prompt_log(path, PromptLogConfig()), str(path), PromptLogConfig())
+    assert result.status == "improving"  # as text, 10 sorted before 2 and the jump read as a plateau
+    bad = tmp_path / "log.jsonl"
+    bad.write_text(json.dumps({"iteration": 1, "score": "high"}) + "\n")
+    from dataaudit.errors import InputError
+
+    with pytest.raises(InputError, match="line 1: field 'score'"):
+        read_prompt_log(bad, PromptLogConfig())

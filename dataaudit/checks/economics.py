@@ -49,8 +49,13 @@ class EconomicsResult:
     missing: list[str]  # inputs that would complete the picture
 
 
-def quality_gap(prompted: float, target: float, config: EconomicsConfig) -> QualityGap:
-    share = prompted / target if target else 0.0
+def quality_gap(prompted: float, target: float, config: EconomicsConfig, higher_is_better: bool = True) -> QualityGap:
+    """How close prompting comes to the target, as a share of it: prompted / target for a score, target /
+    prompted for a loss (the prompt log's higher_is_better), so 1 or more means the target is reached either way."""
+    if higher_is_better:
+        share = prompted / target if target else 0.0
+    else:
+        share = target / prompted if prompted > 0 else 1.0
     if share >= config.near_target_share:
         assessment = "near_target"
     elif share < config.far_target_share:
@@ -100,12 +105,12 @@ COST_KEYS = ("monthly_calls", "prompted_input_price_per_1k", "prompted_output_pr
 
 
 def measure_economics(config: EconomicsConfig, *, mean_input: float, mean_output: float, training_tokens: float,
-                      prompted_score: float | None) -> EconomicsResult:
+                      prompted_score: float | None, higher_is_better: bool = True) -> EconomicsResult:
     missing = []
     gap = None
     prompted = config.prompted_score if config.prompted_score is not None else prompted_score
     if prompted is not None and config.target_score:
-        gap = quality_gap(prompted, config.target_score, config)
+        gap = quality_gap(prompted, config.target_score, config, higher_is_better)
     else:
         missing.append("economics.target_score" if prompted is not None else "economics.prompted_score (or a prompt log) and economics.target_score")
     cost = None
@@ -126,6 +131,7 @@ def _measure(ctx: AuditContext) -> EconomicsResult:
     # target model's own count when the tokens check ran, else from the size check's WordPiece count.
     log = ctx.results.get("prompt_log")
     prompted = log.best_score if log else None
+    direction = ctx.config.prompt_log.higher_is_better  # the prompt log's score: a score, or a loss
     config = ctx.config.economics
     tokens = ctx.results.get("tokens")
     if tokens is not None:
@@ -133,14 +139,14 @@ def _measure(ctx: AuditContext) -> EconomicsResult:
         if config.training_cost is None and config.training_price_per_1k is None and tokens.estimated_cost_usd is not None:
             config = dataclasses.replace(config, training_cost=tokens.estimated_cost_usd)
         return measure_economics(config, mean_input=tokens.mean_prompt_tokens, mean_output=tokens.mean_completion_tokens,
-                                 training_tokens=tokens.billed_tokens_per_epoch, prompted_score=prompted)
+                                 training_tokens=tokens.billed_tokens_per_epoch, prompted_score=prompted, higher_is_better=direction)
     size = ctx.results.get("size")
     mean_input = size.input_tokens.mean if size and size.input_tokens else 0.0
     mean_output = size.target_tokens.mean if size and size.target_tokens else 1.0
     training_tokens = ((size.input_tokens.total if size and size.input_tokens else 0)
                        + (size.target_tokens.total if size and size.target_tokens else 0))
     return measure_economics(config, mean_input=mean_input, mean_output=mean_output,
-                             training_tokens=training_tokens, prompted_score=prompted)
+                             training_tokens=training_tokens, prompted_score=prompted, higher_is_better=direction)
 
 
 CHECK = Check(id="economics", order=90, measure=_measure)

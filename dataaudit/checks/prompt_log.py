@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..config import PromptLogConfig
 from ..errors import InputError
 from .base import AuditContext, Check, Finding, Need, Status
@@ -61,11 +63,21 @@ def read_prompt_log(path: str | Path, config: PromptLogConfig) -> pd.DataFrame:
                              "name it with [prompt_log] score_column")
     if order_column is None:
         raise InputError(f"{path}: prompt log needs an {config.iteration_column!r} or 'timestamp' column to order its rows")
+    header_lines = 0 if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else 1  # a JSONL log's row 0 is line 1
     scores = pd.to_numeric(frame[config.score_column], errors="coerce")
-    if scores.isna().any():
-        bad = int(scores.isna().idxmax()) + 2  # +1 for 1-based, +1 for the header row
-        raise InputError(f"{path}: line {bad}: field {config.score_column!r} is not a number")
-    frame = frame.assign(_score=scores, _order=frame[order_column]).sort_values("_order", kind="stable")
+    bad_scores = scores.isna() | ~np.isfinite(scores.fillna(0.0))  # inf would decide the plateau as "best inf"
+    if bad_scores.any():
+        bad = int(bad_scores.idxmax()) + 1 + header_lines
+        raise InputError(f"{path}: line {bad}: field {config.score_column!r} is not a finite number")
+    order = frame[order_column]
+    if order_column == config.iteration_column:
+        # Iterations sort as numbers: as text, it10 came before it2 and a late jump read as a plateau.
+        order = pd.to_numeric(order, errors="coerce")
+        if order.isna().any():
+            bad = int(order.isna().idxmax()) + 1 + header_lines
+            raise InputError(f"{path}: line {bad}: field {config.iteration_column!r} is not a number; number the iterations "
+                             "(1, 2, 3, ...) or give a 'timestamp' column instead")
+    frame = frame.assign(_score=scores, _order=order).sort_values("_order", kind="stable")
     frame.attrs["sha256"] = hashlib.sha256(raw).hexdigest()
     return frame
 

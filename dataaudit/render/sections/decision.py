@@ -16,8 +16,14 @@ def cost_sentence(cost) -> str:
     if band == "never_pays":
         return "Fine-tuning never pays off: a call to the fine-tuned model costs as much as or more than a prompted call."
     if band == "low_volume":
-        return (f"At {calls:,.0f} calls/month prompting is almost always cheaper: training pays back only after "
-                f"{cost.break_even_month} months.")
+        # Low volume is a band, not a result: the sentence says what the cost model computed for these calls.
+        if cost.break_even_month is None:
+            return f"At {calls:,.0f} calls/month prompting is cheaper: training never pays back at this volume."
+        if cost.payoff_volume is not None and calls >= cost.payoff_volume:
+            return (f"At {calls:,.0f} calls/month, a low volume, fine-tuning still saves {cost.monthly_saving:,.2f} a month and "
+                    f"breaks even in month {cost.break_even_month}.")
+        return (f"At {calls:,.0f} calls/month prompting is cheaper over {cost.payback_months} months: training pays back only "
+                f"in month {cost.break_even_month} (within {cost.payback_months} months above {cost.payoff_volume:,.0f} calls/month).")
     if band == "high_volume":
         return (f"At {calls:,.0f} calls/month fine-tuning saves {cost.monthly_saving:,.2f} a month and breaks even in month "
                 f"{cost.break_even_month}; it pays back within {cost.payback_months} months above {cost.payoff_volume:,.0f} calls/month.")
