@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -26,7 +27,7 @@ from .decide.verdict import decide
 from .engine import make_engine
 from .engine.base import DataSteps, SerialSteps, expand_inputs
 from .embeddings import Embedder
-from .errors import DataAuditError, InputError
+from .errors import ConfigError, DataAuditError, InputError
 from .load.records import Dataset
 from .load.targets import dataset_task_type, resolve_task_type, without_target_labels
 from .report import CheckResults, CheckRun, InputSummary, Report
@@ -121,14 +122,26 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
         config.validate()  # a Config built in code is checked as a file's is: a misspelt task type is an error, not a crash
     from .checks.tokens import resolve_target
 
-    resolve_target(config.section("tokens"))  # a misspelt target model fails now, not after embedding
     owned = engine is None
-    engine = make_engine(config.engine) if owned else engine
+    with _naming_the_config_file(config):
+        resolve_target(config.section("tokens"))  # a misspelt target model fails now, not after embedding
+        engine = make_engine(config.engine) if owned else engine
     try:
         return _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history, fail_on_regression)
     finally:
         if owned:
             engine.close()
+
+
+@contextmanager
+def _naming_the_config_file(config: Config):
+    """A setting found wrong only when it is used (a target model's name, an engine's) names the file it is in."""
+    try:
+        yield
+    except ConfigError as exc:
+        if config.source and config.source not in str(exc):
+            raise ConfigError(f"{config.source}: {exc}") from exc
+        raise
 
 
 def _result_cache(config: Config, dataset: Dataset, production: Dataset | None, eval_data: Dataset | None,

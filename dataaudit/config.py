@@ -387,11 +387,16 @@ def find_config_file(start: Path | None = None) -> Path | None:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             try:
-                text = pyproject.read_text(encoding="utf-8")
-            except (UnicodeDecodeError, OSError):
+                raw = pyproject.read_bytes()
+            except OSError:
                 continue
-            if "[tool.dataaudit" not in text and "tool.dataaudit" not in text:
+            if b"tool.dataaudit" not in raw:
                 continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:  # it holds our table: skipping it would run a parent folder's config
+                raise ConfigError(f"{pyproject}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8, save it as such "
+                                  "or pass --config") from exc
             try:
                 tomllib.loads(text)
             except tomllib.TOMLDecodeError as exc:  # it holds our table but cannot be read: say so, never ignore it

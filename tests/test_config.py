@@ -47,6 +47,18 @@ def test_pyproject_table_is_found_from_a_subfolder(tmp_path):
     assert (config.task_type, config.size.context_limit) == ("generation", 2048)
 
 
+def test_a_pyproject_table_that_is_not_utf8_is_an_error_not_skipped(tmp_path):
+    """Skipped, the parent folder's config ran instead, silently."""
+    (tmp_path / "pyproject.toml").write_text('[tool.dataaudit]\ndataset_name = "from-parent"\n')
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "pyproject.toml").write_bytes('[tool.dataaudit]\ndataset_name = "caf\xe9"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="sub/pyproject.toml: not UTF-8 text"):
+        load_config(search_from=sub)
+    (sub / "pyproject.toml").write_bytes('[project]\nname = "caf\xe9"\n'.encode("latin-1"))  # no table of ours: skipped
+    assert load_config(search_from=sub).dataset_name == "from-parent"
+
+
 def test_dataaudit_toml_wins_and_no_file_means_defaults(tmp_path):
     assert load_config(search_from=tmp_path).task_type == ""  # unset: inferred from the data at audit time
     (tmp_path / "dataaudit.toml").write_text('task_type = "format"\n')
@@ -71,3 +83,15 @@ def test_overrides_are_type_checked():
     assert (config.fields.label, config.agreement.level, config.fields.text) == ("category", "ordinal", "")
     with pytest.raises(ConfigError, match="agreement.level"):
         config_with_overrides(Config(), {"agreement.level": "nope"})
+
+
+@pytest.mark.parametrize("text, message", [('[tokens]\ntarget_model = "gpt-9"\n', "tokens.target_model: unknown model 'gpt-9'"),
+                                           ('[engine]\nname = "spark"\n', "engine.name: 'spark' is not one of local, ray")])
+def test_settings_found_wrong_when_used_name_their_file(tmp_path, text, message):
+    from dataaudit.api import audit
+
+    path = tmp_path / "dataaudit.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        audit(tmp_path / "unused.jsonl", config_path=path, embed=False)
+    assert str(raised.value).startswith(f"{path}: ") and message in str(raised.value)
