@@ -510,3 +510,14 @@ def test_the_dedup_advice_for_several_files_says_it_reads_one_at_a_time(tmp_path
     second = write_jsonl(tmp_path / "b.jsonl", rows([(f"ticket {i} about my parcel", "shipping") for i in range(10)]))
     hygiene = next(c for c in audit([first, second], Config(), embed=False).verdict.conditions if c.id == "hygiene")
     assert "De-duplicate each file with `dataaudit dedup FILE --out CLEAN` (one file at a time" in hygiene.action
+
+
+def test_a_pass_under_a_loosened_conflict_bound_counts_the_conflicts(tmp_path):
+    from dataaudit.config import config_from_dict
+
+    config = config_from_dict({"hygiene": {"warn_conflict_share": 0.5, "max_conflict_share": 0.6, "warn_duplicate_share": 0.9,
+                                           "max_duplicate_share": 0.95}})
+    data = [("Where is my order?", "shipping"), ("Where is my order?", "returns")] + [(f"question {i}", "other") for i in range(8)]
+    result = lexical(tmp_path, data, config)
+    (finding,) = CHECK.judge(result, AuditContext(config, index(tmp_path / "data.jsonl", config)))
+    assert finding.status is Status.PASS and "1 conflicting label group(s) (within the bound of 50.0% of records)" in finding.summary

@@ -302,3 +302,13 @@ def test_an_empty_production_file_beside_a_good_one_is_named_in_the_format_condi
     (_, finding) = FORMAT_CHECK.judge(result, ctx)
     assert finding.status == Status.WARN
     assert finding.summary == f"1 production file could not be read as records ({tmp_path / 'empty.jsonl'}: (file): file is empty: no records)"
+
+
+def test_a_pass_under_a_loosened_bound_does_not_say_all_records_are_well_formed(tmp_path):
+    from dataaudit.api import audit
+    from dataaudit.config import config_from_dict
+
+    rows = [{"text": f"ticket {i}", "label": "a" if i % 2 else "b"} for i in range(99)] + ["{broken"]
+    config = config_from_dict({"format": {"warn_invalid_share": 0.05, "max_invalid_share": 0.1}})
+    fmt = next(c for c in audit(write_jsonl(tmp_path / "t.jsonl", rows), config, embed=False).verdict.conditions if c.id == "format")
+    assert fmt.status == "pass" and fmt.summary == "99 of 100 records (1 malformed, 1.0%, within the 5% bound) are well-formed"

@@ -367,3 +367,11 @@ def test_the_suggested_redact_command_quotes_the_path_for_a_shell(tmp_path):
     (finding,) = judge_pii(measure_pii(_ctx(config, hostile)), _ctx(config, hostile))
     command = re.search(r"`(dataaudit redact .*--out CLEAN)`", finding.action).group(1)
     assert shlex.split(command) == ["dataaudit", "redact", str(hostile), "--out", "CLEAN"]
+
+
+def test_a_pass_under_a_loosened_bound_says_what_was_found(tmp_path):
+    lenient = config_from_dict({"pii": {"warn_share": 0.01, "max_share": 0.05}})
+    one_email = write_jsonl(tmp_path / "a.jsonl", _tickets(200, {7: "jane@example.com"}))
+    (finding,) = judge_pii(measure_pii(_ctx(lenient, one_email)), _ctx(lenient, one_email))
+    assert finding.status is Status.PASS  # it read "no personal data or credentials in the 200 training records"
+    assert finding.summary == "personal data in 1 of 200 training records (0.5%, within the 1.0% bound)"

@@ -187,17 +187,21 @@ def _judge_train(result: FormatResult, ctx: AuditContext) -> list[Finding]:
         return [Finding("format", Status.FAIL, f"{share}, over the {bound:.0%} bound", evidence, action)]
     if result.invalid_share > config.warn_invalid_share:
         return [Finding("format", Status.WARN, share, evidence, action)]
+    # Under a loosened bound some records may be malformed and still pass: the summary says how many, never "all".
+    well_formed = (f"all {result.records} records" if not result.invalid else
+                   f"{result.valid} of {result.records} records ({result.invalid} malformed, {result.invalid_share:.1%}, within "
+                   f"the {config.warn_invalid_share:.0%} bound)")
     if unread:
         # No record count shows a file that gave no records (or broke off): a batch lost on export would pass unseen.
-        return [Finding("format", Status.WARN, f"all {result.records} records read are well-formed, but {unread}", evidence,
-                        f"Export {result.file_errors[0].file} again or leave it out of the audit.")]
+        return [Finding("format", Status.WARN, f"{well_formed.replace(' records', ' records read', 1)} are well-formed, but {unread}",
+                        evidence, f"Export {result.file_errors[0].file} again or leave it out of the audit.")]
     if result.minority_format is not None:
         file, line = result.minority_lines[0]
-        return [Finding("format", Status.WARN, f"all {result.records} records are well-formed, but formats are mixed: "
+        return [Finding("format", Status.WARN, f"{well_formed} are well-formed, but formats are mixed: "
                         f"{result.formats.get(result.minority_format, 0)} {result.minority_format} records "
                         f"(first {file}:{line}) among {', '.join(f'{n} {k}' for k, n in result.formats.items() if k != result.minority_format)}",
                         evidence, f"Check that the {result.minority_format} records belong in this file; a trainer reads one format per file.")]
-    return [Finding("format", Status.PASS, f"all {result.records} records are well-formed", evidence)]
+    return [Finding("format", Status.PASS, f"{well_formed} are well-formed", evidence)]
 
 
 def _unread_files(result: FormatResult) -> str:

@@ -232,9 +232,12 @@ def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
             {**evidence, "personal_share": personal_share, "max_share": config.max_share},
             f"Redact before training ({_redact_command(result)} replaces each value with a placeholder): "
             f"{_lines_named(result, set(KINDS) - {'secret'})}."))
-    if not findings and result.personal_records:  # only in the eval or production inputs: not trained on, still said
-        findings.append(Finding("hygiene", Status.PASS, f"no personal data or credentials in the {result.training_records} training "
-                                f"records; {elsewhere} eval or production record(s) hold personal data", evidence))
+    if not findings and result.personal_records:  # under the bound, or only in eval / production: passes, still said
+        inside = (f"personal data in {result.training_personal_records} of {result.training_records} training records "
+                  f"({personal_share:.1%}, within the {config.warn_share:.1%} bound)" if result.training_personal_records
+                  else f"no personal data or credentials in the {result.training_records} training records")
+        outside = f"; {elsewhere} eval or production record(s) hold personal data" if elsewhere else ""
+        findings.append(Finding("hygiene", Status.PASS, inside + outside, evidence))
     if not findings:
         findings.append(Finding("hygiene", Status.PASS, f"no personal data or credentials found in {result.records} records", evidence))
     return findings
