@@ -95,3 +95,31 @@ def test_settings_found_wrong_when_used_name_their_file(tmp_path, text, message)
     with pytest.raises(ConfigError) as raised:
         audit(tmp_path / "unused.jsonl", config_path=path, embed=False)
     assert str(raised.value).startswith(f"{path}: ") and message in str(raised.value)
+
+
+def test_the_init_template_names_every_key():
+    """README: `dataaudit init` writes every key at its default (22 were missing: the reader fields, training_price_per_1k)."""
+    import re
+
+    from dataaudit.config import default_config_text
+
+    text = default_config_text()
+    written, section = set(), ""
+    for line in text.splitlines():
+        header = re.match(r"\s*#?\s*\[([a-z_.]+)\]", line)
+        if header:
+            section = header.group(1)
+            continue
+        key = re.match(r"\s*#?\s*([a-z_0-9]+)\s*=", line)
+        if key:
+            written.add(f"{section}.{key.group(1)}" if section else key.group(1))
+
+    def keys(node, prefix=""):
+        for name, value in node.items():
+            if isinstance(value, dict) and value and name not in ("models", "skip", "engine_overrides"):
+                yield from keys(value, f"{prefix}{name}.")
+            else:
+                yield f"{prefix}{name}"
+
+    expected = {k for k in keys(Config().to_dict()) if not k.startswith("maintenance")}
+    assert expected - written == set()
