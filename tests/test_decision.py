@@ -46,6 +46,7 @@ def test_plateau_too_short_to_tell_is_unknown(tmp_path):
     assert result.status == "too_short"
     condition = prompt_ceiling_condition(result)
     assert condition.status == "unknown" and "1 more" in condition.action
+    assert log(tmp_path, [0.6]).iterations == 1 and "has 1 iteration, too few" in prompt_ceiling_condition(log(tmp_path, [0.6])).summary
 
 
 def test_lower_is_better_logs(tmp_path):
@@ -107,6 +108,8 @@ def test_maintenance_names_each_missing_item(tmp_path):
     full = Config(maintenance=MaintenanceConfig(owner="Dana", retraining_cadence="monthly", eval_set="eval.jsonl", monitoring="drift alerts"))
     assert maintenance_finding(measure_maintenance(full, tmp_path)).status == "pass"
     assert maintenance_finding(measure_maintenance(Config(), tmp_path)).status == "unknown"
+    folder = Config(maintenance=MaintenanceConfig(owner="Dana", retraining_cadence="monthly", eval_set=".", monitoring="drift alerts"))
+    assert "(. is a folder, not the eval file)" in maintenance_finding(measure_maintenance(folder, tmp_path)).summary
 
 
 def _small_ready_dataset(tmp_path):

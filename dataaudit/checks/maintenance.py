@@ -36,7 +36,7 @@ def measure_maintenance(config: Config, base: Path) -> MaintenanceResult | None:
         path = path if path.is_absolute() else base / path
         if not path.is_file():
             missing.append("eval_set")
-            eval_note = f" ({section.eval_set} does not exist)"
+            eval_note = f" ({section.eval_set} is a folder, not the eval file)" if path.is_dir() else f" ({section.eval_set} does not exist)"
         elif path.stat().st_size == 0:
             missing.append("eval_set")
             eval_note = f" ({section.eval_set} is empty)"

@@ -108,7 +108,8 @@ def prompt_ceiling_condition(result: PromptLogResult | None) -> Finding:
     evidence = {"iterations": result.iterations, "best_score": result.best_score, "best_version": result.best_version,
                 "window": result.window, "epsilon": result.epsilon, "recent_improvement": result.recent_improvement}
     if result.status == "too_short":
-        return Finding("prompt_ceiling", Status.UNKNOWN, f"the prompt log has {result.iterations} iterations, too few to tell "
+        counted = f"{result.iterations} iteration{'' if result.iterations == 1 else 's'}"
+        return Finding("prompt_ceiling", Status.UNKNOWN, f"the prompt log has {counted}, too few to tell "
                          f"whether prompting has plateaued (needs more than {result.window})", evidence,
                          f"Run at least {result.window + 1 - result.iterations} more prompt iterations and log their scores.")
     if result.status == "converged":
