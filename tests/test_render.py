@@ -46,6 +46,15 @@ def test_html_has_every_section_and_references_nothing_outside(sample_report):
     assert len(page.encode()) < 3_000_000
 
 
+def test_html_actions_show_commands_as_code_never_as_markup(tmp_path):
+    from dataaudit.render.html import _code_spans, esc
+
+    action = "Revoke them (`dataaudit redact 'a <b>.jsonl' --out CLEAN`): a.jsonl line 3."
+    assert _code_spans(esc(action)) == ("Revoke them (<code>dataaudit redact &#x27;a &lt;b&gt;.jsonl&#x27; --out CLEAN</code>): "
+                                        "a.jsonl line 3.")
+    assert _code_spans(esc("a ` stray backtick")) == "a ` stray backtick"
+
+
 def test_hostile_dataset_strings_are_escaped_everywhere(hostile_report):
     page = render_html(hostile_report)
     assert "<script>" not in page and "onerror=alert(1)>" not in page and "<i>evil</i>" not in page

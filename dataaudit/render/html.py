@@ -46,6 +46,12 @@ ul.lines li { margin: 2px 0; } pre { white-space: pre-wrap; font-size: .85em; ba
 """
 
 
+def _code_spans(escaped: str) -> str:
+    """The `commands` an action names as code, as Markdown shows them (they read as literal backticks here).
+    Applied to text already escaped, so a span holds only escaped text."""
+    return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", escaped)
+
+
 def esc(value: object, limit: int = 100_000) -> str:
     """Inert HTML text: masked, control characters visible, then HTML-escaped (quotes too, for attributes)."""
     return html.escape(excerpt(value, limit, markdown=False), quote=True)
@@ -117,7 +123,7 @@ def _decision(report: Report) -> str:
     if sufficient is not None:
         parts.append(_section(sufficient, report))
     if report.verdict.actions:
-        items = "".join(f"<li>{esc(a)}</li>" for a in report.verdict.actions)
+        items = "".join(f"<li>{_code_spans(esc(a))}</li>" for a in report.verdict.actions)
         parts.append(f"<section id='actions'><h2>Next actions</h2><ol>{items}</ol></section>")
     if report.regressions:
         parts.append("<section id='regressions'><h2>Regressions against the previous run</h2>"
