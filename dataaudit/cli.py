@@ -99,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     d = sub.add_parser("dedup", help="write a de-duplicated copy of a dataset (the input is never touched)")
-    d.add_argument("input")
-    d.add_argument("--out", required=True, help="the clean copy (same format as the input)")
+    d.add_argument("input", nargs="+", help="one file, or several (files, globs, a folder) audited together")
+    d.add_argument("--out", required=True, help="the clean copy (same format as the input); with several inputs, the folder for "
+                                                "their copies, each under its own name")
     d.add_argument("--drop-conflicts", action="store_true", help="also drop every record of a group with conflicting labels")
     _add_data_options(d)
 
@@ -252,16 +253,26 @@ def _run_init(args: argparse.Namespace) -> int:
 
 
 def _run_dedup(args: argparse.Namespace) -> int:
-    from .fix.dedup import deduplicate
+    from .engine.base import expand_inputs
+    from .fix.dedup import deduplicate, deduplicate_files
 
     config = _config_from_args(args)
-    summary = deduplicate(args.input, args.out, config, drop_conflicts=args.drop_conflicts, embed=not args.no_embeddings)
-    why = f": {summary.dropped - summary.invalid} as copies, {summary.invalid} unreadable" if summary.invalid else ""
-    print(f"kept {summary.kept} of {summary.records} records in {args.out}; dropped {summary.dropped}{why} "
-          f"(listed in {summary.sidecar})")
-    if summary.conflicts_kept:
-        groups = "group" if summary.conflicts_kept == 1 else "groups"
-        print(f"{summary.conflicts_kept} {groups} of copies with conflicting labels kept the first record's label "
+    files = expand_inputs(args.input)
+    embed = not args.no_embeddings
+    if len(files) == 1 and len(args.input) == 1 and not Path(args.input[0]).is_dir():
+        summaries = [deduplicate(files[0], args.out, config, drop_conflicts=args.drop_conflicts, embed=embed)]
+        written = [args.out]
+    else:  # several files: audited together, so a group that spans two files keeps one record in all
+        summaries = deduplicate_files(files, args.out, config, drop_conflicts=args.drop_conflicts, embed=embed)
+        written = [str(Path(args.out) / Path(f).name) for f in files]
+    for summary, out in zip(summaries, written):
+        why = f": {summary.dropped - summary.invalid} as copies, {summary.invalid} unreadable" if summary.invalid else ""
+        print(f"kept {summary.kept} of {summary.records} records in {out}; dropped {summary.dropped}{why} "
+              f"(listed in {summary.sidecar})")
+    conflicts_kept = summaries[0].conflicts_kept
+    if conflicts_kept:
+        groups = "group" if conflicts_kept == 1 else "groups"
+        print(f"{conflicts_kept} {groups} of copies with conflicting labels kept the first record's label "
               "(conflicting_labels in the list); adjudicate them, or drop them with --drop-conflicts")
     return 0
 

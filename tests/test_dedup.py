@@ -103,3 +103,29 @@ def test_the_summary_tells_unreadable_rows_from_copies(tmp_path, capsys):
     assert (summary.kept, summary.dropped, summary.invalid) == (2, 3, 2)
     assert main(["dedup", str(source), "--out", str(tmp_path / "cli.jsonl"), "--no-embeddings"]) == 0
     assert "dropped 3: 1 as copies, 2 unreadable (listed in" in capsys.readouterr().out
+
+
+def test_several_files_are_deduplicated_together_into_a_folder(tmp_path, capsys):
+    """A group that spans two batch files keeps one record in all (file by file, each copy kept its own)."""
+    from dataaudit.cli import main
+
+    batches = tmp_path / "batches"
+    batches.mkdir()
+    first = [{"text": "Where is my parcel?", "label": "shipping"}, {"text": "Reset my password", "label": "account"},
+             {"text": "Reset my password", "label": "account"}]
+    second = [{"text": "where is my parcel", "label": "shipping"}, {"text": "Cancel my order", "label": "returns"}, "{broken"]
+    for name, rows in (("a.jsonl", first), ("b.jsonl", second)):
+        (batches / name).write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    before = {name: (batches / name).read_bytes() for name in ("a.jsonl", "b.jsonl")}
+    out = tmp_path / "clean"
+    assert main(["dedup", str(batches), "--out", str(out), "--no-embeddings"]) == 0
+    kept = {name: [json.loads(line)["text"] for line in (out / name).read_text().splitlines()] for name in ("a.jsonl", "b.jsonl")}
+    assert kept == {"a.jsonl": ["Where is my parcel?", "Reset my password"], "b.jsonl": ["Cancel my order"]}
+    dropped = [json.loads(line) for line in (out / "b.jsonl.dropped.jsonl").read_text().splitlines()]
+    assert [(d["line"], d["reason"].split(":")[0], d.get("kept_file"), d.get("kept_line")) for d in dropped] == [
+        (1, "near duplicate", str(batches / "a.jsonl"), 1), (3, "invalid", None, None)]
+    printed = capsys.readouterr().out
+    assert f"kept 2 of 3 records in {out / 'a.jsonl'}; dropped 1" in printed and f"kept 1 of 3 records in {out / 'b.jsonl'}" in printed
+    assert {name: (batches / name).read_bytes() for name in before} == before  # inputs untouched
+    (tmp_path / "taken").write_text("x")
+    assert main(["dedup", str(batches / "a.jsonl"), str(batches / "b.jsonl"), "--out", str(tmp_path / "taken"), "--no-embeddings"]) == 2

@@ -503,13 +503,13 @@ def test_an_exact_group_inside_a_near_group_keeps_the_record_dedup_keeps(tmp_pat
     assert summary.kept == 2 and kept[0] == data[0][0]
 
 
-def test_the_dedup_advice_for_several_files_says_it_reads_one_at_a_time(tmp_path):
+def test_the_dedup_advice_for_several_files_takes_them_together(tmp_path):
     from dataaudit.api import audit
 
     first = write_jsonl(tmp_path / "a.jsonl", rows([(f"ticket {i} about my parcel", "shipping") for i in range(10)]))
     second = write_jsonl(tmp_path / "b.jsonl", rows([(f"ticket {i} about my parcel", "shipping") for i in range(10)]))
     hygiene = next(c for c in audit([first, second], Config(), embed=False).verdict.conditions if c.id == "hygiene")
-    assert "De-duplicate each file with `dataaudit dedup FILE --out CLEAN` (one file at a time" in hygiene.action
+    assert "De-duplicate the files together with `dataaudit dedup FILES... --out FOLDER`" in hygiene.action
 
 
 def test_a_pass_under_a_loosened_conflict_bound_counts_the_conflicts(tmp_path):

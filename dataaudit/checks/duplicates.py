@@ -632,11 +632,11 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
         text = (f"{share:.1%} of records are duplicates ({result.exact_group_count} exact and "
                 f"{result.near_group_count} near groups)")
         (fails if share > h.max_duplicate_share else warns).append(text)
-        # dedup rewrites one file: with several, the groups that span files are for the user to resolve.
+        # With several files dedup takes them all at once, so a group that spans files keeps one record in all.
         actions.append("De-duplicate with `dataaudit dedup` (keeps the first record of each group)."
                        if not several_train else
-                       "De-duplicate each file with `dataaudit dedup FILE --out CLEAN` (one file at a time: groups that span "
-                       "files are listed in duplicates.jsonl, each with the record to keep).")
+                       "De-duplicate the files together with `dataaudit dedup FILES... --out FOLDER` (keeps the first record "
+                       "of each group, across files; each file's copy is written under its own name).")
     action = " ".join(actions)
     if fails:
         return [Finding("hygiene", Status.FAIL, "; ".join(fails + warns), evidence, action)]

@@ -34,59 +34,110 @@ class DedupSummary:
     invalid: int = 0  # of the dropped rows, those left out because they could not be read as records
 
 
-def _drop_reasons(report, drop_conflicts: bool) -> dict[int, dict]:
+Place = tuple[str, int]  # (file as audited, line)
+
+
+def _drop_reasons(report, drop_conflicts: bool) -> dict[Place, dict]:
+    """Why each dropped row goes, keyed by its (file, line): groups and conflicts may span the files of a
+    multi-file audit, whose line numbers repeat from file to file."""
     duplicates = report.checks["duplicates"]
-    reasons: dict[int, dict] = {}
-    for group in duplicates.exact_groups + duplicates.near_groups:
-        for line in group.lines:
-            if line != group.keep and line not in reasons:
-                reasons[line] = {"line": line, "reason": f"{group.kind} duplicate", "kept_line": group.keep}
+    reasons: dict[Place, dict] = {}
+    for group in duplicates.all_groups:
+        keep = group.keep or group.members[0]
+        for member in group.members:
+            if member != keep and member not in reasons:
+                reasons[member] = {"line": member[1], "reason": f"{group.kind} duplicate", "kept_line": keep[1]}
+                if keep[0] != member[0]:
+                    reasons[member]["kept_file"] = keep[0]
     for conflict in duplicates.conflicts:
-        for line in conflict.lines:
+        for member in zip(conflict.line_files, conflict.lines):
             if drop_conflicts:
-                reasons[line] = {"line": line, "reason": "conflicting labels", "group_lines": conflict.lines, "labels": conflict.labels}
-            elif line in reasons:  # a copy dropped while the record kept carries another label: say so
-                reasons[line]["conflicting_labels"] = conflict.labels
+                reasons[member] = {"line": member[1], "reason": "conflicting labels", "group_lines": conflict.lines,
+                                   "labels": conflict.labels}
+            elif member in reasons:  # a copy dropped while the record kept carries another label: say so
+                reasons[member]["conflicting_labels"] = conflict.labels
     for error in report.checks["format"].errors:
         if error.line > 0:
-            reasons.setdefault(error.line, {"line": error.line, "reason": f"{INVALID}: {error.field}: {error.message}"})
+            reasons.setdefault((error.file, error.line), {"line": error.line, "reason": f"{INVALID}: {error.field}: {error.message}"})
     return reasons
 
 
-def _whole_items(reasons: dict[int, dict], source: Path, config: Config) -> dict[int, dict]:
+def _whole_items(reasons: dict[Place, dict], source: Path, config: Config) -> dict[Place, dict]:
     """Long annotation layout: a record is named by its first row; every row of a dropped item goes too."""
     from ..load.dataset import load_dataset
 
+    name = str(source)
     rows_of = {r.line: r.all_lines for r in load_dataset(source, config, role="train").records}
     expanded = dict(reasons)
-    for line, reason in reasons.items():
-        for row in rows_of.get(line, ()):
+    for (file, line), reason in reasons.items():
+        for row in rows_of.get(line, ()) if file == name else ():
             if row != line:
-                expanded.setdefault(row, {**reason, "line": row, "item_first_line": line})
+                expanded.setdefault((file, row), {**reason, "line": row, "item_first_line": line})
     return expanded
 
 
 def deduplicate(input_path: str | Path, out_path: str | Path, config: Config, *, drop_conflicts: bool = False, embed: bool = True,
                 embedder=None) -> DedupSummary:
+    """A de-duplicated copy of one file at out_path, and its sidecar of dropped lines."""
+    source, target = local_paths(input_path, out_path)
+    return _deduplicate([(source, target)], config, drop_conflicts=drop_conflicts, embed=embed, embedder=embedder)[0]
+
+
+def deduplicate_files(inputs: list[str | Path], out_folder: str | Path, config: Config, *, drop_conflicts: bool = False,
+                      embed: bool = True, embedder=None) -> list[DedupSummary]:
+    """The files audited together (groups and conflicts that span them included), each written de-duplicated
+    under its own name into out_folder, with its sidecar; one summary per file, in input order."""
+    folder = Path(out_folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: is a file; with several inputs --out names the folder to write their copies into")
+    if config.fields.annotator and len(inputs) > 1:
+        raise InputError("dedup rewrites a long annotation layout one file at a time (an item's rows are kept or dropped "
+                         "together); give one file")
+    pairs = [local_paths(item, folder / Path(str(item)).name) for item in inputs]
+    names = [target.name for _, target in pairs]
+    clash = next((name for name in names if names.count(name) > 1), None)
+    if clash:
+        raise InputError(f"{clash}: two inputs share this name, and their copies would overwrite each other in {folder}; "
+                         "rename one or dedup them apart")
+    folder.mkdir(parents=True, exist_ok=True)
+    return _deduplicate(pairs, config, drop_conflicts=drop_conflicts, embed=embed, embedder=embedder)
+
+
+def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflicts: bool, embed: bool, embedder) -> list[DedupSummary]:
     from ..api import audit
 
-    source, target = local_paths(input_path, out_path)
-    fmt = check_target(source, target)
+    formats = [check_target(source, target) for source, target in pairs]
     config = dataclasses.replace(config, duplicates=dataclasses.replace(config.duplicates, max_groups_listed=10**12))
     with tempfile.TemporaryDirectory(prefix="dataaudit-dedup-") as scratch:
-        audited = source
-        if fmt.gzip:  # audit the decompressed rows; the line numbers are the same
-            audited = Path(scratch) / source.name.removesuffix(source.suffix)
-            audited.write_bytes(read_plain(source, fmt))
-        report = audit(audited, config, embed=embed, embedder=embedder)
+        audited = []
+        for (source, _), fmt in zip(pairs, formats):
+            if fmt.gzip:  # audit the decompressed rows; the line numbers are the same
+                plain = Path(scratch) / str(len(audited)) / source.name.removesuffix(source.suffix)
+                plain.parent.mkdir()
+                plain.write_bytes(read_plain(source, fmt))
+                audited.append(plain)
+            else:
+                audited.append(source)
+        report = audit(audited if len(audited) > 1 else audited[0], config, embed=embed, embedder=embedder)
         if report.checks["format"].errors_listed < report.checks["format"].invalid:
-            raise InputError(f"{source}: too many malformed lines to list; fix the file first")
+            raise InputError(f"{', '.join(str(s) for s, _ in pairs)}: too many malformed lines to list; fix the file first")
         reasons = _drop_reasons(report, drop_conflicts)
         if config.fields.annotator:
-            reasons = _whole_items(reasons, audited, config)
-    stats = rewrite(source, target, lambda number, row: DROP if number in reasons else row, drop_blank=True)
-    sidecar = target.with_name(target.name + ".dropped.jsonl")
-    write_atomic(sidecar, "".join(json.dumps({"file": str(source), **reasons[line]}, ensure_ascii=False) + "\n" for line in sorted(reasons)))
+            reasons = _whole_items(reasons, audited[0], config)
     conflicts_kept = 0 if drop_conflicts else len(report.checks["duplicates"].conflicts)
-    invalid = sum(reason["reason"].startswith(INVALID) for reason in reasons.values())
-    return DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, conflicts_kept, invalid)
+    summaries = []
+    for (source, target), read_as in zip(pairs, audited):
+        name = str(read_as)
+        mine = {line: {**reason, **({"kept_file": _source_of(reason["kept_file"], pairs, audited)} if "kept_file" in reason else {})}
+                for (file, line), reason in reasons.items() if file == name}
+        stats = rewrite(source, target, lambda number, row: DROP if number in mine else row, drop_blank=True)
+        sidecar = target.with_name(target.name + ".dropped.jsonl")
+        write_atomic(sidecar, "".join(json.dumps({"file": str(source), **mine[line]}, ensure_ascii=False) + "\n" for line in sorted(mine)))
+        invalid = sum(reason["reason"].startswith(INVALID) for reason in mine.values())
+        summaries.append(DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, conflicts_kept, invalid))
+    return summaries
+
+
+def _source_of(audited_name: str, pairs: list[tuple[Path, Path]], audited: list[Path]) -> str:
+    """The input path a file was audited under (a gzip input is audited decompressed in a scratch folder)."""
+    return next((str(source) for (source, _), read_as in zip(pairs, audited) if str(read_as) == audited_name), audited_name)
