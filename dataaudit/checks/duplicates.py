@@ -47,7 +47,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Container, Iterator
 
 import numpy as np
 
@@ -57,7 +57,7 @@ from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
 from ..load.targets import class_targets, free_text_reason
-from ..normalize import dictionary_words, normalize_text, reworded_copy, skeleton, tokens
+from ..normalize import dictionary_words, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from .base import Check, Finding, Status
 from .near_pairs import (LexicalPartial, NearPairs, components, joined_features, lexical_features, lexical_pairs,
@@ -395,7 +395,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
                    for p, c in near_rows]
 
     leaks = _leaks(train, eval_index, eval_only, cross, config, searches) if eval_index is not None else []
-    overlaps = _overlaps(train, production_index, config) if production_index is not None else []
+    overlaps = _overlaps(train, production_index) if production_index is not None else []
 
     usable = len(key_members)
     nonempty = sum(len(v) for v in train.positions.values())
@@ -499,7 +499,7 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
     for key in eval_index.distinct:
         if key in slot:
             match[key] = (slot[key], "exact", 1.0)
-    for key, t in _same_query(train, eval_index, config, set(match)).items():
+    for key, t in _same_query(train, eval_index, match).items():
         match[key] = (t, "query", 1.0)
     if eval_index.vectors is not None and train.vectors is not None and distinct:
         k = min(3, len(distinct))
@@ -525,29 +525,27 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
     return leaks
 
 
-def _same_query(train: TextIndex, other: TextIndex, config: Config, matched: set[str]) -> dict[str, int]:
+def _same_query(train: TextIndex, other: TextIndex, matched: Container[str]) -> dict[str, int]:
     """Keys of `other` (eval or production) not in `matched` whose input, without its system prompt, is a
     training input's without its own -> that training key's id. A plain-text eval or production file beside
     a chat export with a system prompt (or under another prompt) holds the same queries verbatim, yet no
-    whole key matches. Only worked out when a system prompt is there to set aside."""
+    whole key matches. The normalised query of each key is the index's own (`embed_texts`, what is embedded);
+    only worked out when a system prompt is there to set aside."""
     if not any(r.preamble_chars for r in train.records) and not any(r.preamble_chars for r in other.records):
         return {}
     queries: dict[str, int] = {}
-    for record, key_id in zip(train.records, train.key_ids.tolist()):
-        if key_id >= 0:
-            queries.setdefault(normalize_text(record.query_text, config.duplicates), key_id)
+    for key_id, query in enumerate(train.embed_texts):
+        queries.setdefault(query, key_id)
     found: dict[str, int] = {}
-    for record, key in zip(other.records, other.keys):
-        if key and key not in matched and key not in found:
-            query = normalize_text(record.query_text, config.duplicates)
-            if query and query in queries:
-                found[key] = queries[query]
+    for key, query in zip(other.distinct, other.embed_texts):
+        if key not in matched and query in queries:
+            found[key] = queries[query]
     return found
 
 
-def _overlaps(train: TextIndex, production: TextIndex, config: Config) -> list[Overlap]:
+def _overlaps(train: TextIndex, production: TextIndex) -> list[Overlap]:
     records = train.records
-    by_query = _same_query(train, production, config, set(train.positions))
+    by_query = _same_query(train, production, train.positions)
     out = []
     for record, key in zip(production.records, production.keys):
         positions = train.positions.get(key) if key else None
