@@ -8,7 +8,7 @@ from dataaudit.api import audit
 from dataaudit.cli import main
 from dataaudit.config import Config
 from dataaudit.load.dataset import load_dataset
-from dataaudit.load.targets import free_text_reason, resolve_task_type, sampled_targets
+from dataaudit.load.targets import PREFERENCE_FORMATS, class_targets, free_text_reason, resolve_task_type, sampled_records
 from tests.conftest import chat, shared_dataset, write_jsonl
 
 CATEGORIES = ["shipping", "billing", "returns", "account"]
@@ -63,9 +63,10 @@ def test_a_named_task_type_is_kept(tmp_path):
 def test_only_the_first_records_are_sampled_across_files_in_order(tmp_path):
     first = write_jsonl(tmp_path / "a.jsonl", ["{bad", *_category_chats(3)])
     second = write_jsonl(tmp_path / "b.jsonl", _reply_chats(5))
-    targets, read, pairs = sampled_targets([str(first), str(second)], Config(), limit=5)
-    assert read == 5 and pairs == 0 and targets == ["shipping", "billing", "returns", REPLIES[0], REPLIES[1]]
-    assert sampled_targets([str(tmp_path / "missing.jsonl")], Config()) is None  # the read proper reports it
+    records = sampled_records([str(first), str(second)], Config(), limit=5)
+    pairs = sum(r.format in PREFERENCE_FORMATS for r in records)
+    assert len(records) == 5 and pairs == 0 and class_targets(records) == ["shipping", "billing", "returns", REPLIES[0], REPLIES[1]]
+    assert sampled_records([str(tmp_path / "missing.jsonl")], Config()) == []  # the read proper reports it
 
 
 def test_an_inferred_generation_task_takes_no_reply_for_a_label(tmp_path):

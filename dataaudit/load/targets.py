@@ -20,7 +20,7 @@ from ..config import Config, config_with_overrides
 from ..errors import InputError
 from .annotation_tools import detect_export
 from .files import is_uri, rows_of
-from .records import Dataset
+from .records import Dataset, Record
 from .values import Invalid
 
 FREE_TEXT_MEDIAN_CHARS = 80  # targets longer than this (median) are replies, not labels
@@ -61,31 +61,31 @@ class TaskType:
     reason: str  # why, when inferred
 
 
-def task_type_of_targets(targets: list[str], records: int, preference_pairs: int = 0) -> TaskType:
-    """The task type that `records` sampled records with these targets (chat replies, completions; text
-    records have none) and `preference_pairs` of them preference pairs are for."""
-    if preference_pairs > records / 2:
-        return TaskType("generation", True, f"{preference_pairs} of the first {records} training records are preference "
+def task_type_of(records: list[Record]) -> TaskType:
+    """The task type the first training records (read from files or loaded already; at least one) are for:
+    preference pairs, or free-text targets (chat replies, completions; text records have none), make it generation."""
+    pairs = sum(r.format in PREFERENCE_FORMATS for r in records)
+    if pairs > len(records) / 2:
+        return TaskType("generation", True, f"{pairs} of the first {len(records)} training records are preference "
                                             "pairs (chosen / rejected replies)")
+    targets = class_targets(records)
     reason = free_text_reason(targets)
     if reason:
-        return TaskType("generation", True, f"the first {records} training records' targets are free text ({reason})")
+        return TaskType("generation", True, f"the first {len(records)} training records' targets are free text ({reason})")
     if targets:
-        return TaskType(DEFAULT_TASK_TYPE, True, f"the first {records} training records' targets are a small set of labels")
+        return TaskType(DEFAULT_TASK_TYPE, True, f"the first {len(records)} training records' targets are a small set of labels")
     return TaskType(DEFAULT_TASK_TYPE, True, "the training records carry labels, not replies")
 
 
-def sampled_targets(files: list[str], config: Config, limit: int = TASK_SAMPLE_RECORDS) -> tuple[list[str], int, int] | None:
-    """The class-like targets (`class_targets`) of the first `limit` valid training records of the local
-    files, in order, how many records were read and how many of them were preference pairs; None when none
-    could be sampled (remote inputs only, or no valid record)."""
+def sampled_records(files: list[str], config: Config, limit: int = TASK_SAMPLE_RECORDS) -> list[Record]:
+    """The first `limit` valid training records of the local files, in order (remote inputs are left to the
+    read proper), parsed as an unnamed task type reads them."""
     from .dataset import RecordParser
 
     parser = RecordParser(config, role="train")
-    targets: list[str] = []
-    read = pairs = 0
+    records: list[Record] = []
     for name in files:
-        if read >= limit:
+        if len(records) >= limit:
             break
         if is_uri(name):
             continue
@@ -98,19 +98,16 @@ def sampled_targets(files: list[str], config: Config, limit: int = TASK_SAMPLE_R
                 if row.error is not None or row.data is None:
                     continue
                 try:
-                    record = parser.parse(name, row.line, row.data)
+                    records.append(parser.parse(name, row.line, row.data))
                 except (Invalid, RecursionError):
                     continue
-                read += 1
-                pairs += record.format in PREFERENCE_FORMATS
-                targets += class_targets([record])
-                if read >= limit:
+                if len(records) >= limit:
                     break
         finally:
             close = getattr(rows, "close", None)
             if close is not None:
                 close()  # the reader's file is closed now, not when the generator is collected
-    return (targets, read, pairs) if read else None
+    return records
 
 
 def resolve_task_type(config: Config, files: list[str]) -> tuple[Config, TaskType]:
@@ -121,8 +118,8 @@ def resolve_task_type(config: Config, files: list[str]) -> tuple[Config, TaskTyp
     if fields.annotator or fields.annotator_columns or (files and not is_uri(files[0]) and detect_export(files[0])):
         task = TaskType(DEFAULT_TASK_TYPE, True, "annotators' labels (an annotation layout or tool export)")
     else:
-        sample = sampled_targets(files, config_with_overrides(config, {"task_type": DEFAULT_TASK_TYPE}))
-        task = (task_type_of_targets(*sample) if sample is not None
+        sample = sampled_records(files, config)  # an unnamed task type parses as classification does
+        task = (task_type_of(sample) if sample
                 else TaskType(DEFAULT_TASK_TYPE, True, "no training record could be sampled (remote or unreadable inputs)"))
     return config_with_overrides(config, {"task_type": task.name}), task
 
@@ -132,9 +129,7 @@ def dataset_task_type(config: Config, dataset: Dataset) -> tuple[Config, TaskTyp
     if config.task_type:
         return config, TaskType(config.task_type, False, "")
     sample = dataset.records[:TASK_SAMPLE_RECORDS]
-    pairs = sum(r.format in PREFERENCE_FORMATS for r in sample)
-    task = (task_type_of_targets(class_targets(sample), len(sample), pairs) if sample
-            else TaskType(DEFAULT_TASK_TYPE, True, "no training records"))
+    task = task_type_of(sample) if sample else TaskType(DEFAULT_TASK_TYPE, True, "no training records")
     return config_with_overrides(config, {"task_type": task.name}), task
 
 
