@@ -28,6 +28,7 @@ from .engine import make_engine
 from .engine.base import DataSteps, SerialSteps, expand_inputs
 from .embeddings import Embedder
 from .errors import ConfigError, DataAuditError, InputError
+from .load.files import is_uri
 from .load.records import Dataset
 from .load.targets import dataset_task_type, resolve_task_type, without_target_labels
 from .report import CheckResults, CheckRun, InputSummary, Report
@@ -133,6 +134,13 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
             engine.close()
 
 
+def _local_files_first(paths) -> list[str]:
+    """The inputs with local folders and globs expanded and URIs as given: the task type is sampled from local
+    files only, and listing an object store here would be done again by the read (a network round trip each)."""
+    items = [str(item) for item in (paths if isinstance(paths, (list, tuple)) else [paths])]
+    return list(dict.fromkeys(f for item in items for f in ([item] if is_uri(item) else expand_inputs(item))))
+
+
 @contextmanager
 def _naming_the_config_file(config: Config):
     """A setting found wrong only when it is used (a target model's name, an engine's) names the file it is in."""
@@ -194,7 +202,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         config, task_type = dataset_task_type(config, paths)
         dataset = without_target_labels(paths) if task_type.inferred and task_type.name == "generation" else paths
     else:
-        config, task_type = resolve_task_type(config, expand_inputs(paths))
+        config, task_type = resolve_task_type(config, _local_files_first(paths))
         dataset = require_rows("training", engine.read(paths, config, role="train"), config)
     production_data = require_rows("production", engine.read(production, config, role="production", name="production")) if production else None
     eval_data = require_rows("eval", engine.read(eval_path, config, role="eval", name="eval")) if eval_path else None
