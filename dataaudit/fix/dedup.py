@@ -125,10 +125,12 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         if config.fields.annotator:
             reasons = _whole_items(reasons, audited[0], config)
     conflicts_kept = 0 if drop_conflicts else len(report.checks["duplicates"].conflicts)
+    # A gzip input is audited decompressed in the scratch folder: its lines are named by the input path.
+    source_of = {str(read_as): str(source) for (source, _), read_as in zip(pairs, audited)}
     summaries = []
     for (source, target), read_as in zip(pairs, audited):
         name = str(read_as)
-        mine = {line: {**reason, **({"kept_file": _source_of(reason["kept_file"], pairs, audited)} if "kept_file" in reason else {})}
+        mine = {line: {**reason, **({"kept_file": source_of[reason["kept_file"]]} if "kept_file" in reason else {})}
                 for (file, line), reason in reasons.items() if file == name}
         stats = rewrite(source, target, lambda number, row: DROP if number in mine else row, drop_blank=True)
         sidecar = target.with_name(target.name + ".dropped.jsonl")
@@ -137,7 +139,3 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         summaries.append(DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, conflicts_kept, invalid))
     return summaries
 
-
-def _source_of(audited_name: str, pairs: list[tuple[Path, Path]], audited: list[Path]) -> str:
-    """The input path a file was audited under (a gzip input is audited decompressed in a scratch folder)."""
-    return next((str(source) for (source, _), read_as in zip(pairs, audited) if str(read_as) == audited_name), audited_name)
