@@ -475,6 +475,9 @@ def coverage_lines(result: CoverageResult) -> Iterator[dict]:
                "nearest": nearest, "scenario": verdicts.scenario[row]}
 
 
+ACTION_SCENARIOS = 5  # uncovered scenarios an action names, largest first; the rest are counted
+
+
 def _missing_evidence_action(ctx: AuditContext) -> str:
     """What to supply for coverage to be measured: what the run lacked, not a fixed request."""
     steps = []
@@ -516,9 +519,9 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
     if largest is not None:
         detail = f"; the '{largest.label}' scenario, {largest.share:.0%} of production, is uncovered (e.g. \"{excerpt(largest.examples[0], 80)}\")"
         named = sorted(uncovered, key=lambda s: -s.share)
-        more = f", and {len(named) - 5} more (see the report)" if len(named) > 5 else ""
+        more = f", and {len(named) - ACTION_SCENARIOS} more (see the report)" if len(named) > ACTION_SCENARIOS else ""
         action = ("Collect training examples for the uncovered production scenarios, largest first: "
-                  + ", ".join(f"'{s.label}' ({s.share:.0%})" for s in named[:5]) + more + ".")
+                  + ", ".join(f"'{s.label}' ({s.share:.0%})" for s in named[:ACTION_SCENARIOS]) + more + ".")
     # A gap spread thinly over siblings of trained scenarios can be measured in aggregate though no input is
     # likely enough uncovered to be named (CLINC150, 8 intents absent at 5%): it still warns.
     unnamed_gap = not uncovered and 1.0 - result.covered_share >= config.min_gap_share
