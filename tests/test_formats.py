@@ -232,7 +232,7 @@ def test_bad_production_and_eval_rows_are_counted_with_their_lines_and_fields_an
     assert (evaluation.records, evaluation.invalid) == (3, 2) and [e.line for e in evaluation.errors] == [2, 3]
     (train_finding, finding) = FORMAT_CHECK.judge(result, ctx)
     assert train_finding.status == Status.PASS and finding.status == Status.WARN and finding.condition == "format"
-    assert finding.summary.startswith(f"2 of 9 production rows could not be read ({tmp_path / 'production.jsonl'} line 7: (json): ")
+    assert finding.summary.startswith(f"2 of 9 production rows could not be read ({tmp_path / 'production.jsonl'}:7 (json): ")
     assert "; 2 of 3 eval rows could not be read (" in finding.summary
     assert finding.action.startswith(f"Fix or remove the 2 malformed production rows in {tmp_path / 'production.jsonl'} (listed under "
                                      "format errors): coverage was measured without them.")
@@ -301,7 +301,7 @@ def test_an_empty_production_file_beside_a_good_one_is_named_in_the_format_condi
     assert [(Path(e.file).name, e.line) for e in result.other_inputs["production"].file_errors] == [("empty.jsonl", 0)]
     (_, finding) = FORMAT_CHECK.judge(result, ctx)
     assert finding.status == Status.WARN
-    assert finding.summary == f"1 production file could not be read as records ({tmp_path / 'empty.jsonl'}: (file): file is empty: no records)"
+    assert finding.summary == f"1 production file could not be read as records ({tmp_path / 'empty.jsonl'} (file): file is empty: no records)"
 
 
 def test_a_pass_under_a_loosened_bound_does_not_say_all_records_are_well_formed(tmp_path):

@@ -136,7 +136,8 @@ def judge(result: FormatResult | None, ctx: AuditContext) -> list[Finding]:
 
 
 def _place(e: FormatErrorEntry) -> str:
-    return f"{e.file} line {e.line}: {e.field}: {e.message}" if e.line else f"{e.file}: {e.field}: {e.message}"
+    """One way to name where an error is, for every role: file:line (an editor opens it there), field, message."""
+    return f"{e.file}:{e.line} {e.field}: {e.message}" if e.line else f"{e.file} {e.field}: {e.message}"
 
 
 def _judge_other_inputs(result: FormatResult) -> list[Finding]:
@@ -167,8 +168,7 @@ def _judge_other_inputs(result: FormatResult) -> list[Finding]:
 def _judge_train(result: FormatResult, ctx: AuditContext) -> list[Finding]:
     config = ctx.config.format
     bound = config.max_invalid_share
-    first = [f"{e.file}:{e.line} {e.field}: {e.message}" if e.line else f"{e.file} {e.field}: {e.message}"
-             for e in result.errors[:5]]
+    first = [_place(e) for e in result.errors[:5]]
     evidence = {"records": result.records, "valid": result.valid, "invalid": result.invalid,
                 "invalid_share": round(result.invalid_share, 4), "max_invalid_share": bound, "first_errors": first,
                 "formats": result.formats}
@@ -188,20 +188,21 @@ def _judge_train(result: FormatResult, ctx: AuditContext) -> list[Finding]:
     if result.invalid_share > config.warn_invalid_share:
         return [Finding("format", Status.WARN, share, evidence, action)]
     # Under a loosened bound some records may be malformed and still pass: the summary says how many, never "all".
-    well_formed = (f"all {result.records} records" if not result.invalid else
-                   f"{result.valid} of {result.records} records ({result.invalid} malformed, {result.invalid_share:.1%}, within "
-                   f"the {config.warn_invalid_share:.0%} bound)")
+    def well_formed(records: str = "records") -> str:
+        return (f"all {result.records} {records}" if not result.invalid else
+                f"{result.valid} of {result.records} {records} ({result.invalid} malformed, {result.invalid_share:.1%}, "
+                f"within the {config.warn_invalid_share:.0%} bound)")
     if unread:
         # No record count shows a file that gave no records (or broke off): a batch lost on export would pass unseen.
-        return [Finding("format", Status.WARN, f"{well_formed.replace(' records', ' records read', 1)} are well-formed, but {unread}",
+        return [Finding("format", Status.WARN, f"{well_formed('records read')} are well-formed, but {unread}",
                         evidence, f"Export {result.file_errors[0].file} again or leave it out of the audit.")]
     if result.minority_format is not None:
         file, line = result.minority_lines[0]
-        return [Finding("format", Status.WARN, f"{well_formed} are well-formed, but formats are mixed: "
+        return [Finding("format", Status.WARN, f"{well_formed()} are well-formed, but formats are mixed: "
                         f"{result.formats.get(result.minority_format, 0)} {result.minority_format} records "
                         f"(first {file}:{line}) among {', '.join(f'{n} {k}' for k, n in result.formats.items() if k != result.minority_format)}",
                         evidence, f"Check that the {result.minority_format} records belong in this file; a trainer reads one format per file.")]
-    return [Finding("format", Status.PASS, f"{well_formed} are well-formed", evidence)]
+    return [Finding("format", Status.PASS, f"{well_formed()} are well-formed", evidence)]
 
 
 def _unread_files(result: FormatResult) -> str:
