@@ -9,7 +9,7 @@ from typing import Any
 from ...config import Config
 from ..values import Invalid
 from ..records import RecordError
-from .common import Answer, Counts, Item, annotator_name, json_document, number_text, text_of
+from .common import Answer, Counts, Item, annotator_name, json_document, new_item, number_text
 
 
 
@@ -72,13 +72,8 @@ def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
     set_aside: set[tuple[str, int, str]] = set()  # (status, record, user): one user's discarded record counts once
     for index, record in enumerate(records, start=1):
         try:
-            if not isinstance(record, dict):
-                raise Invalid("(record)", "expected an object")
-            fields = record.get("fields")
-            if not isinstance(fields, dict):
-                raise Invalid("fields", "missing (an Argilla record carries its input under 'fields')")
-            item = Item(index, None if record.get("id") is None else str(record["id"]), text_of(fields, config, "fields."))
-            counts.predictions += len(record.get("suggestions") or {})
+            item = new_item(record, index, config, counts, what="record", input_key="fields",
+                            predictions_key="suggestions", tool="Argilla")
             responses = record.get("responses") or {}
             if not isinstance(responses, dict):
                 raise Invalid("responses", "expected an object of question -> responses")

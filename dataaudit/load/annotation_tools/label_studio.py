@@ -11,8 +11,8 @@ from typing import Any
 from ...config import Config
 from ..values import Invalid
 from ..records import Dataset, RecordError
-from .common import (LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, float_or_none, json_document, number_text,
-                     text_of)
+from .common import (LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, float_or_none, json_document, new_item,
+                     number_text, text_of)
 from .build import build_dataset
 
 
@@ -42,13 +42,8 @@ def _ls_result_answer(item: dict, annotator: str, meta: dict, counts: Counts) ->
 
 
 def _ls_task(task: Any, index: int, config: Config, counts: Counts) -> Item:
-    if not isinstance(task, dict):
-        raise Invalid("(task)", "expected a task object")
-    data = task.get("data")
-    if not isinstance(data, dict):
-        raise Invalid("data", "missing (a Label Studio task carries its input under 'data')")
-    item = Item(index, None if task.get("id") is None else str(task["id"]), text_of(data, config, "data."))
-    counts.predictions += len(task.get("predictions") or [])
+    item = new_item(task, index, config, counts, what="task", input_key="data", predictions_key="predictions",
+                    tool="Label Studio")
     annotations = task.get("annotations", task.get("completions")) or []
     if not isinstance(annotations, list):
         raise Invalid("annotations", "expected a list")
