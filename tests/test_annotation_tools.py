@@ -241,3 +241,15 @@ def test_malformed_tasks_become_record_errors(tmp_path):
     dataset = load_dataset(path, Config())
     assert [(e.line, e.field) for e in dataset.errors] == [(2, "annotations"), (3, "data")]
     assert dataset.total == 3 and dataset.invalid == 2 and len(dataset.records) == 1
+
+
+def test_argilla_records_without_fields_become_record_errors_naming_the_key(tmp_path):
+    records = json.loads((FIXTURES / "argilla" / "records.json").read_text())
+    broken = [records[0], {"id": "x", "responses": {}}, "not a record"]
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps(broken))
+    dataset = load_dataset(path, Config())
+    assert [(e.line, e.field, e.message) for e in dataset.errors] == [
+        (2, "fields", "missing (an Argilla record carries its input under 'fields')"),
+        (3, "(record)", "expected a record object")]
+    assert dataset.invalid == 2

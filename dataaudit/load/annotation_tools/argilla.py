@@ -73,7 +73,7 @@ def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
     for index, record in enumerate(records, start=1):
         try:
             item = new_item(record, index, config, counts, what="record", input_key="fields",
-                            predictions_key="suggestions", tool="Argilla")
+                            predictions_key="suggestions", carrier="an Argilla record")
             responses = record.get("responses") or {}
             if not isinstance(responses, dict):
                 raise Invalid("responses", "expected an object of question -> responses")

@@ -84,14 +84,14 @@ def text_of(data: dict, config: Config, prefix: str = "") -> str:
 
 
 def new_item(record: Any, index: int, config: Config, counts: Counts, *, what: str, input_key: str,
-             predictions_key: str, tool: str) -> Item:
+             predictions_key: str, carrier: str) -> Item:
     """An item from one exported record: the tools differ in where they keep the input and the model's
     suggestions, not in how a missing one is reported."""
     if not isinstance(record, dict):
         raise Invalid(f"({what})", f"expected a {what} object")
     data = record.get(input_key)
     if not isinstance(data, dict):
-        raise Invalid(input_key, f"missing (a {tool} {what} carries its input under '{input_key}')")
+        raise Invalid(input_key, f"missing ({carrier} carries its input under '{input_key}')")
     counts.predictions += len(record.get(predictions_key) or {})
     return Item(index, None if record.get("id") is None else str(record["id"]), text_of(data, config, f"{input_key}."))
 

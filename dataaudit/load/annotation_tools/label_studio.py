@@ -43,7 +43,7 @@ def _ls_result_answer(item: dict, annotator: str, meta: dict, counts: Counts) ->
 
 def _ls_task(task: Any, index: int, config: Config, counts: Counts) -> Item:
     item = new_item(task, index, config, counts, what="task", input_key="data", predictions_key="predictions",
-                    tool="Label Studio")
+                    carrier="a Label Studio task")
     annotations = task.get("annotations", task.get("completions")) or []
     if not isinstance(annotations, list):
         raise Invalid("annotations", "expected a list")
