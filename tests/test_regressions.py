@@ -45,3 +45,37 @@ def test_condition_severity_order_pass_warn_unknown_fail():
     after = key_figures(_report(conditions={"coverage": "warn", "hygiene": "fail"}))
     found = [r["what"] for r in find_regressions(before, after, HistoryConfig())]
     assert found == ["condition:hygiene"]  # unknown -> warn is an improvement in evidence, warn -> fail is worse
+
+
+def _with_files(report: dict, files: dict[str, tuple[int, dict[str, float]]]) -> dict:
+    """The report with per-file rows (file -> (labelled items, label shares)) and those files as its inputs."""
+    report["per_file"] = [{"file": f, "labelled": n, "label_shares": shares} for f, (n, shares) in files.items()]
+    report["inputs"] = [{"path": f, "role": "train"} for f in files]
+    return report
+
+
+def test_a_new_file_is_judged_on_its_own_label_mix_when_the_shift_is_not_chance():
+    """Ten batches at 50/50 and an eleventh at 75/25: the cumulative shares move 2.3 points (under the 5-point
+    bound), the new file's 25 points on 400 items (binomial p ~ 1e-23)."""
+    old = {f"b{i}.jsonl": (400, {"a": 0.5, "b": 0.5}) for i in range(10)}
+    before = key_figures(_with_files(_report(shares={"a": 0.5, "b": 0.5}), old))
+    skewed = key_figures(_with_files(_report(shares={"a": 0.5227, "b": 0.4773}), {**old, "b10.jsonl": (400, {"a": 0.75, "b": 0.25})}))
+    found = {r["what"]: r for r in find_regressions(before, skewed, HistoryConfig())}
+    assert set(found) == {"label_share:a:b10.jsonl", "label_share:b:b10.jsonl"}
+    assert (found["label_share:a:b10.jsonl"]["before"], found["label_share:a:b10.jsonl"]["now"]) == (0.5, 0.75)
+    assert found["label_share:a:b10.jsonl"]["detail"].startswith("this new file's share is +25.00% off the last run's (400 labelled items, p = ")
+
+
+def test_a_small_new_batch_off_by_chance_and_an_old_file_are_not_label_regressions():
+    old = {f"b{i}.jsonl": (400, {"a": 0.5, "b": 0.5}) for i in range(10)}
+    before = key_figures(_with_files(_report(shares={"a": 0.5, "b": 0.5}), old))
+    # 40 items at 60/40: ten points off, but 24 of 40 from a fair coin has p = 0.27.
+    small = key_figures(_with_files(_report(shares={"a": 0.502, "b": 0.498}), {**old, "b10.jsonl": (40, {"a": 0.6, "b": 0.4})}))
+    assert find_regressions(before, small, HistoryConfig()) == []
+    # A file the last run already read is part of the cumulative shares, not a new batch.
+    again = key_figures(_with_files(_report(shares={"a": 0.5, "b": 0.5}), {**old, "b0.jsonl": (400, {"a": 0.75, "b": 0.25})}))
+    assert find_regressions(before, again, HistoryConfig()) == []
+    # A label the last run never saw, in a fifth of the new batch, is a shift from 0.
+    novel = key_figures(_with_files(_report(shares={"a": 0.49, "b": 0.49, "c": 0.02}),
+                                    {**old, "b10.jsonl": (100, {"a": 0.4, "b": 0.4, "c": 0.2})}))
+    assert [r["what"] for r in find_regressions(before, novel, HistoryConfig())] == ["label_share:c:b10.jsonl"]

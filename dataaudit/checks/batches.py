@@ -29,7 +29,7 @@ class BatchSummary:
     invalid: int  # rows with an error
     items: int  # records made from the file's valid rows (one per row, or one per item when rows are ratings)
     krippendorff_alpha: float | None
-    label_shares: dict[str, float]  # over items
+    label_shares: dict[str, float]  # over the labelled items
     duplicate_share: float  # items whose normalised input already appeared earlier (this or an earlier file): exact and
     # normalised copies only, not the near groups (lexical or reworded) of the duplicates check
     cross_batch_duplicates: int  # of those, first seen in another file
@@ -37,6 +37,7 @@ class BatchSummary:
     # the consistency condition uses; None without an alpha.
     alpha_grade: str | None = None
     lowest_alpha: bool = False  # this file's alpha is the lowest of the files' (never when all are the same)
+    labelled: int = 0  # items with a label: the sample size of label_shares
 
 
 def items_span_files(dataset: Dataset) -> bool:
@@ -91,6 +92,6 @@ def measure_batches(index: TextIndex, agreement: AgreementConfig, steps: DataSte
             krippendorff_alpha=alpha,
             label_shares={k: round(v / labelled, 4) for k, v in sorted(labels.items())} if labelled else {},
             duplicate_share=round(repeats[input_file.path] / items, 4) if items else 0.0,
-            cross_batch_duplicates=cross[input_file.path], alpha_grade=alpha_grade(alpha, agreement)))
+            cross_batch_duplicates=cross[input_file.path], alpha_grade=alpha_grade(alpha, agreement), labelled=labelled))
     lowest = lowest_alpha_files(result)
     return [replace(summary, lowest_alpha=summary.file in lowest) for summary in result]

@@ -11,6 +11,11 @@ from ..config import HistoryConfig
 
 # Worse means: pass < warn < unknown < fail (a condition that lost its evidence got worse too).
 SEVERITY = {"pass": 0, "warn": 1, "unknown": 2, "fail": 3}
+# A new batch is a sample: a 200-item batch moves a 20% label by 5 points by chance one time in ten, so its
+# shift must also be unlikely under the last run's share (exact binomial test). Below this p-value, per label
+# and file, a batch of labels drawn from the last run's mix raises a false regression about once in a
+# hundred batches of ten labels.
+BATCH_SHIFT_P_VALUE = 0.001
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -50,6 +55,8 @@ def key_figures(report: dict[str, Any]) -> dict[str, Any]:
         # its own alpha too, which the cumulative alpha of many earlier batches hides.
         "file_alphas": {f["file"]: f["krippendorff_alpha"] for f in _objects(report.get("per_file"))
                         if f.get("krippendorff_alpha") is not None and "file" in f},
+        "file_label_shares": {f["file"]: {"labelled": f.get("labelled") or 0, "shares": f.get("label_shares") or {}}
+                              for f in _objects(report.get("per_file")) if "file" in f},
         "train_files": [i["path"] for i in _objects(report.get("inputs")) if i.get("role") == "train" and "path" in i],
         "embeddings_computed": embeddings.get("computed"),
         "embeddings_from_cache": embeddings.get("from_cache"),
@@ -86,6 +93,8 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
         if abs(s1 - s0) > bounds.max_label_share_shift:
             found.append(_regression(f"label_share:{label}", round(s0, 4), round(s1, 4),
                                      f"moved by {s1 - s0:+.2%} (bound {bounds.max_label_share_shift:.0%})"))
+    if shares0:
+        found += _new_file_label_shifts(shares0, set(before.get("train_files") or []), now, bounds)
     c0, c1 = before.get("covered_share"), now.get("covered_share")
     if c0 is not None and c1 is not None and c0 - c1 > bounds.max_covered_share_drop:
         found.append(_regression("covered_share", c0, c1, f"fell by {c0 - c1:.1%} (bound {bounds.max_covered_share_drop:.0%})"))
@@ -96,4 +105,27 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     for cid in sorted(set(conditions0) & set(conditions1)):
         if SEVERITY.get(conditions1[cid], 0) > SEVERITY.get(conditions0[cid], 0):
             found.append(_regression(f"condition:{cid}", conditions0[cid], conditions1[cid], "got worse"))
+    return found
+
+
+def _new_file_label_shifts(shares0: dict[str, float], earlier: set[str], now: dict[str, Any],
+                           bounds: HistoryConfig) -> list[dict[str, Any]]:
+    """A training file new since the last run is judged on its own label mix too: one batch labelled
+    carelessly (everything "other") barely moves the cumulative shares of many batches."""
+    found = []
+    for file, figures in sorted((now.get("file_label_shares") or {}).items()):
+        labelled, shares1 = figures.get("labelled") or 0, figures.get("shares") or {}
+        if not earlier or file in earlier or not labelled or not shares1:
+            continue
+        for label in sorted(set(shares0) | set(shares1)):
+            s0, s1 = shares0.get(label, 0.0), shares1.get(label, 0.0)
+            if abs(s1 - s0) <= bounds.max_label_share_shift:
+                continue
+            from scipy.stats import binomtest  # only where a shift is large enough to test
+            p_value = binomtest(round(s1 * labelled), labelled, min(max(s0, 0.0), 1.0)).pvalue
+            if p_value < BATCH_SHIFT_P_VALUE:
+                found.append(_regression(f"label_share:{label}:{file}", round(s0, 4), round(s1, 4),
+                                         f"this new file's share is {s1 - s0:+.2%} off the last run's "
+                                         f"({labelled} labelled items, p = {p_value:.1g}; bound "
+                                         f"{bounds.max_label_share_shift:.0%})"))
     return found
