@@ -151,8 +151,19 @@ def _config_from_args(args: argparse.Namespace):
 
 
 def _check_out_folder(out: str | None) -> None:
-    if out and Path(out).exists() and not Path(out).is_dir():
+    """The --out folder exists and takes files, made here if need be: a report that cannot be written is found
+    before the audit runs and is recorded in the history, not after."""
+    if not out:
+        return
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
         raise InputError(f"{out}: --out must be a folder for the reports, and this is a file; name a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{out}: --out cannot be made ({e.strerror or e}); name a folder you can write to") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{out}: --out is not writable; name a folder you can write to")
 
 
 def _check_out_file(flag: str, path: str | None) -> None:

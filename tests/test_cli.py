@@ -78,6 +78,17 @@ def test_unreadable_input_and_bad_config_exit_2(tmp_path, capsys):
     assert usage.value.code == 2
 
 
+def test_an_out_folder_that_cannot_be_made_exits_2_before_the_run_is_recorded(tmp_path, capsys):
+    blocker = tmp_path / "one.jsonl"
+    blocker.write_text("{}\n")
+    history = tmp_path / "history.db"
+    code = main(["audit", TICKETS, "--no-embeddings", "--history", str(history), "--out", str(blocker / "sub")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert f"{blocker / 'sub'}: --out cannot be made" in err[0] and "Traceback" not in err[0]
+    assert not history.exists()  # refused before the audit: no run recorded
+
+
 def _clean_dataset(tmp_path, n=120):
     rng = random.Random(5)
     words = [f"w{i}" for i in range(400)]
