@@ -256,10 +256,10 @@ def _run_init(args: argparse.Namespace) -> int:
 
     path = Path(args.path)
     if path.exists() and not args.force:
-        print(f"dataaudit: error: {path} exists (use --force to overwrite)", file=sys.stderr)
+        print(f"dataaudit: error: {_shown(path)} exists (use --force to overwrite)", file=sys.stderr)
         return EXIT_USAGE
     write_atomic(path, default_config_text())
-    print(f"wrote {path}")
+    print(f"wrote {_shown(path)}")
     return 0
 
 
@@ -278,8 +278,8 @@ def _run_dedup(args: argparse.Namespace) -> int:
         written = [str(Path(args.out) / Path(f).name) for f in files]
     for summary, out in zip(summaries, written):
         why = f": {summary.dropped - summary.invalid} as copies, {summary.invalid} unreadable" if summary.invalid else ""
-        print(f"kept {summary.kept} of {summary.records} records in {out}; dropped {summary.dropped}{why} "
-              f"(listed in {summary.sidecar})")
+        print(f"kept {summary.kept} of {summary.records} records in {_shown(out)}; dropped {summary.dropped}{why} "
+              f"(listed in {_shown(summary.sidecar)})")
     conflicts_kept = summaries[0].conflicts_kept
     if conflicts_kept:
         groups = "group" if conflicts_kept == 1 else "groups"
@@ -292,7 +292,8 @@ def _run_redact(args: argparse.Namespace) -> int:
     from .fix.redact import redact
 
     s = redact(args.input, args.out, _config_from_args(args))
-    print(f"wrote {args.out}: {s.replaced} value(s) replaced in {s.changed} of {s.rows} rows (listed, masked, in {s.sidecar})")
+    print(f"wrote {_shown(args.out)}: {s.replaced} value(s) replaced in {s.changed} of {s.rows} rows "
+          f"(listed, masked, in {_shown(s.sidecar)})")
     return 0
 
 
@@ -351,6 +352,14 @@ def main(argv: list[str] | None = None) -> int:
         print("dataaudit: internal error (a bug in dataaudit, not in your data): please report it with the traceback above",
               file=sys.stderr)
         return EXIT_USAGE
+
+
+def _shown(path: object) -> str:
+    """A path printed for the user: as given (they must find the file), but its control characters as escapes,
+    so a file name cannot colour or rewrite the terminal."""
+    from .excerpt import visible_controls
+
+    return visible_controls(str(path))
 
 
 def _one_line(exc: BaseException) -> str:

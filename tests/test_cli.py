@@ -205,3 +205,17 @@ def test_per_line_files_hold_every_production_line_and_every_group(sample_report
     assert len([x for x in duplicates if x["kind"] == "leak"]) == 3 and leaks
     groups = [x for x in duplicates if x["kind"] in ("exact", "near")]
     assert len(groups) == report["checks"]["duplicates"]["exact_group_count"] + report["checks"]["duplicates"]["near_group_count"]
+
+
+def test_hostile_file_and_field_names_reach_the_terminal_escaped_and_masked(tmp_path, capsys):
+    """A field name is data (masked in the error naming the record's fields); a file name is the user's own
+    (printed as given so they can find it) but its control characters never reach the terminal raw."""
+    keyed = write_jsonl(tmp_path / "keys.jsonl", [{"contact alice.smith@example.com": "x", "label": "a"}] * 3)
+    assert main(["audit", str(keyed), "--no-embeddings", "--text-field", "nothere"]) == 2
+    err = capsys.readouterr().err
+    assert "alice.smith@example.com" not in err and "<EMAIL" in err
+    source = write_jsonl(tmp_path / "t.jsonl", [{"text": f"row {i % 3}", "label": "a"} for i in range(6)])
+    out = tmp_path / "clean\x1b[31mRED.jsonl"
+    assert main(["dedup", str(source), "--out", str(out), "--no-embeddings"]) == 0
+    printed = capsys.readouterr().out
+    assert "\x1b" not in printed and "kept 3 of 6 records in" in printed and "clean\\x1b[31mRED.jsonl" in printed

@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 from ..config import FieldsConfig
 from ..errors import ConfigError
+from ..excerpt import mask
 from .values import Invalid, check_text, is_missing, json_type, scalar_text
 
 FORMAT_NAMES = ("chat", "prompt_completion", "text", "alpaca", "sharegpt", "preference", "unpaired_preference")
@@ -357,7 +358,8 @@ def read_text(obj: dict, f: FieldsConfig, role: str, text_field: str = "text") -
     first, second = text_fields(obj, f, text_field)
     if first not in obj:
         # Naming the fields the record has turns a misspelt --text-field (or a nested one) into a one-step fix.
-        shown = ", ".join(sorted(map(str, obj))[:8]) + (", ..." if len(obj) > 8 else "")
+        # The field names are data too: masked like any excerpt (a key can hold an e-mail or a token).
+        shown = ", ".join(mask(name) for name in sorted(map(str, obj))[:8]) + (", ..." if len(obj) > 8 else "")
         raise Invalid(first, f"missing (the record's fields: {shown or 'none'})")
     parts = [scalar_text(obj[first], first)]
     if second is not None:
