@@ -352,3 +352,16 @@ def test_a_missing_text_field_names_the_fields_the_record_has(tmp_path):
     assert [(e.field, e.message) for e in ds.errors] == [
         ("text", "missing (the record's fields: body, label)"),
         ("text", "missing (the record's fields: k0, k1, k2, k3, k4, k5, k6, k7, ...)")]
+
+
+def test_a_csv_header_naming_a_column_twice_is_a_file_error_not_a_silent_pick(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("text,label,label\nrefund please,refund,other\nwhere is it,shipping,other\n", encoding="utf-8")
+    ds = load_dataset(path, Config())
+    assert ds.records == [] and ds.total == 0
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [
+        (0, "(csv)", "the header names column 'label' twice (columns 2 and 3); which one holds 'label' is a guess, "
+                     "so no row was read; rename or drop one of them")]
+    unnamed = tmp_path / "unnamed.csv"  # unnamed columns (a trailing comma) are never asked for: still read
+    unnamed.write_text("text,label,,\nrefund please,refund,,\n", encoding="utf-8")
+    assert [(r.input_text, r.label) for r in load_dataset(unnamed, Config()).records] == [("refund please", "refund")]

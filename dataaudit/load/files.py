@@ -391,7 +391,7 @@ def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = 
         if not [h for h in header if h.strip()]:
             yield Row(0, None, RecordError(source, 0, "(csv)", "the first line is not a header of column names"))
             return
-        hint = _one_column_hint(header, delimiter)
+        hint = _one_column_hint(header, delimiter) or _duplicate_column_hint(header)
         if hint:
             yield Row(0, None, RecordError(source, 0, "(csv)", hint))
             return
@@ -414,6 +414,20 @@ def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = 
         yield Row(0, None, RecordError(source, 0, "(csv)", f"cannot parse CSV: {exc}; rows after it were not read"))
     finally:
         text.detach()
+
+
+def _duplicate_column_hint(header: list[str]) -> str | None:
+    """A header naming one column twice: which of the two holds the field is a guess, so no row is read
+    (a duplicate key in a JSON object is a record error for the same reason)."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        if not name.strip():
+            continue  # unnamed columns are never asked for by name
+        if name in seen:
+            return (f"the header names column {name!r} twice (columns {seen[name]} and {position}); which one holds "
+                    f"{name!r} is a guess, so no row was read; rename or drop one of them")
+        seen[name] = position
+    return None
 
 
 def _one_column_hint(header: list[str], delimiter: str) -> str | None:
