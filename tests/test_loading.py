@@ -365,3 +365,14 @@ def test_a_csv_header_naming_a_column_twice_is_a_file_error_not_a_silent_pick(tm
     unnamed = tmp_path / "unnamed.csv"  # unnamed columns (a trailing comma) are never asked for: still read
     unnamed.write_text("text,label,,\nrefund please,refund,,\n", encoding="utf-8")
     assert [(r.input_text, r.label) for r in load_dataset(unnamed, Config()).records] == [("refund please", "refund")]
+
+
+def test_a_null_or_empty_label_is_named_as_such_not_as_missing(tmp_path):
+    path = write_jsonl(tmp_path / "l.jsonl", [{"text": "refund please", "label": None}, {"text": "where is it", "label": ""},
+                                              {"text": "card declined"}, {"text": "hello", "label": "greet"}])
+    ds = load_dataset(path, Config())
+    assert [(r.line, r.label) for r in ds.records] == [(4, "greet")]
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [
+        (1, "label", "is null (a text record needs a label)"),
+        (2, "label", "is empty (a text record needs a label)"),
+        (3, "label", "missing (a text record needs a label; use --label-field to name it, or --task-type generation for plain text)")]
