@@ -376,3 +376,19 @@ def test_a_null_or_empty_label_is_named_as_such_not_as_missing(tmp_path):
         (1, "label", "is null (a text record needs a label)"),
         (2, "label", "is empty (a text record needs a label)"),
         (3, "label", "missing (a text record needs a label; use --label-field to name it, or --task-type generation for plain text)")]
+
+
+def test_pretty_printed_jsonl_says_how_many_objects_are_spread_over_lines(tmp_path):
+    fix = "not one record per line; write one object per line (JSONL, e.g. `jq -c . FILE`) or a JSON array of records"
+    pretty = tmp_path / "pretty.jsonl"
+    pretty.write_text("".join(json.dumps({"text": f"t{i}", "label": "a"}, indent=2) + "\n" for i in range(100)), encoding="utf-8")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(json.dumps({"text": "t", "label": "a"}, indent=2) * 3 + "\n{oops\n", encoding="utf-8")  # lines 1-10, then 11
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps({"text": "t", "label": "a"}, indent=2), encoding="utf-8")
+    ds = load_dataset([pretty, broken, one], Config())
+    assert {e.source.split("/")[-1]: (e.line, e.field, e.message) for e in ds.errors} == {
+        "pretty.jsonl": (0, "(json)", f"the file holds 100 JSON objects, each spread over several lines (pretty-printed); {fix}"),
+        "broken.jsonl": (0, "(json)", "the file holds 3 JSON objects, each spread over several lines (pretty-printed), "
+                                      f"then invalid JSON at line 11; {fix}"),
+        "one.json": (0, "(json)", f"the file is one JSON object spread over several lines, {fix}")}

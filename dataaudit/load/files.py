@@ -229,11 +229,44 @@ def rows_of(path: Path, counters: Counter) -> Iterator[Row]:
         return _file_error(source, "(encoding)", reason)
     suffix = _inner_suffix(path, compression)
     if kind == "jsonl" and head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0].strip() == b"{":
-        return _file_error(source, "(json)", "the file is one JSON object spread over several lines, not one record "
-                                             "per line; give JSONL (one object per line) or a JSON array of records")
+        return _file_error(source, "(json)", _spread_message(path, compression))
     readers = {"jsonl": _jsonl_rows, "json_array": _json_array_rows,
                "csv": partial(_csv_rows, default="\t" if suffix in (".tsv", ".tab") else ",")}
     return _guarded(source, path, compression, readers[kind], counters)
+
+
+_SPREAD_SCAN_BYTES = 64 * 1024 * 1024  # how much of a pretty-printed file is decoded to count its objects
+
+
+def _spread_message(path: Path, compression: str | None) -> str:
+    """What a file whose first line is a lone `{` holds: one object, or many objects each written over several
+    lines (pretty-printed JSONL), counted over its first _SPREAD_SCAN_BYTES."""
+    fix = "write one object per line (JSONL, e.g. `jq -c . FILE`) or a JSON array of records"
+    try:
+        with _open_binary(path, compression) as handle:
+            data = handle.read(_SPREAD_SCAN_BYTES + 1)
+        text = data[:_SPREAD_SCAN_BYTES].decode("utf-8-sig", errors="replace")
+    except (OSError, EOFError, lzma.LZMAError):
+        text = ""
+    decoder = json.JSONDecoder()
+    count, position, stopped = 0, _skip_space(text, 0), ""
+    try:
+        while position < len(text):
+            _, position = decoder.raw_decode(text, position)
+            count += 1
+            position = _skip_space(text, position)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        if len(data) > _SPREAD_SCAN_BYTES:
+            stopped = f" in its first {_SPREAD_SCAN_BYTES // (1024 * 1024)} MB"
+        else:
+            stopped = f", then invalid JSON at line {text.count(chr(10), 0, getattr(exc, 'pos', position)) + 1}"
+    if count <= 1 and not stopped:
+        return f"the file is one JSON object spread over several lines, not one record per line; {fix}"
+    if count == 0:
+        return f"the file starts with a JSON object spread over several lines{stopped}, not one record per line; {fix}"
+    within, then = (stopped, "") if stopped.startswith(" in") else ("", stopped)
+    return (f"the file holds {count} JSON objects{within}, each spread over several lines (pretty-printed){then}; "
+            f"not one record per line; {fix}")
 
 
 def _guarded(source: str, path: Path, compression: str | None, reader, counters: Counter) -> Iterator[Row]:
