@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -185,12 +186,47 @@ def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> D
         why = {error.source: error.message for error in dataset.errors if error.line == 0}
         files = ", ".join(f"{file.path} ({why[file.path]})" if file.path in why else file.path for file in dataset.files)
         raise InputError(f"{files or dataset.name}: nothing to audit, no {role} record could be read (fix or export it again)")
-    reasons = Counter((error.field, error.message) for error in dataset.errors if error.line > 0)
-    first = next((error for error in dataset.errors if error.line > 0), None)
-    commonest = "; ".join(f"{count} x {field}: {message}" for (field, message), count in reasons.most_common(2)) or "no row made a record"
+    row_errors = [error for error in dataset.errors if error.line > 0]
+    kinds: dict[tuple[str, str], list] = {}
+    for error in row_errors:
+        kinds.setdefault(_error_kind(error.field, error.message), []).append(error)
+    ranked = sorted(kinds.values(), key=len, reverse=True)
+    commonest = "; ".join(_kind_summary(group) for group in ranked[:2]) or "no row made a record"
+    rest = sum(len(group) for group in ranked[2:])
+    if rest:
+        commonest += f"; {rest} more of {len(ranked) - 2} other kind{'s' if len(ranked) > 3 else ''}"
+    first = row_errors[0] if row_errors else None
     where = f"{first.source} line {first.line}" if first else ", ".join(f.path for f in dataset.files)
-    raise InputError(f"{where}: none of the {dataset.total} {role} records is valid ({commonest}); fix the export or name "
-                     "its fields (--text-field, --label-field, or [fields] in the config)")
+    fix = _KIND_FIX.get(ranked[0][0].field if ranked else "", "fix the export or name its fields (--text-field, --label-field, "
+                                                                 "or [fields] in the config)")
+    raise InputError(f"{where}: none of the {dataset.total} {role} records is valid ({commonest}); {fix}")
+
+
+# What to do when every row fails the same way, by the field that names the kind of error.
+_KIND_FIX = {
+    "(encoding)": "re-export the file as UTF-8",
+    "(json)": "fix the JSON: one object per line (JSONL) or a JSON array of records",
+    "(csv)": "fix the CSV: a header line of column names, then rows with no more fields than it",
+    "(line)": "fix the export (split or shorten its lines)",
+}
+_PLACE = re.compile(r"\d+")
+_QUOTED = re.compile(r"'[^']*'")
+
+
+def _error_kind(field: str, message: str) -> tuple[str, str]:
+    """An error without what varies from row to row (offsets, positions, indexes, quoted values): rows that
+    fail for one reason count as one kind, whatever byte or column each stopped at."""
+    return _PLACE.sub("#", field), _PLACE.sub("#", _QUOTED.sub("'…'", message))
+
+
+def _kind_summary(group: list) -> str:
+    """`N x field: message` for one kind; when its rows differ in place or value, the first row's message, marked so."""
+    first = group[0]
+    fields = {error.field for error in group}
+    field = first.field if len(fields) == 1 else _error_kind(first.field, "")[0].replace("[#]", "[]")
+    if all(error.message == first.message for error in group):
+        return f"{len(group)} x {field}: {first.message}"
+    return f"{len(group)} x {field}: {first.message} (the first of them; the others differ in place or value)"
 
 
 def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history, fail_on_regression) -> Report:

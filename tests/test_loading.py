@@ -392,3 +392,26 @@ def test_pretty_printed_jsonl_says_how_many_objects_are_spread_over_lines(tmp_pa
         "broken.jsonl": (0, "(json)", "the file holds 3 JSON objects, each spread over several lines (pretty-printed), "
                                       f"then invalid JSON at line 11; {fix}"),
         "one.json": (0, "(json)", f"the file is one JSON object spread over several lines, {fix}")}
+
+
+def test_none_valid_summary_counts_rows_by_kind_of_error_and_suggests_the_fix_for_that_kind(tmp_path):
+    from dataaudit.api import require_rows
+
+    latin = tmp_path / "latin.jsonl"  # the bad byte sits at a different offset on each line
+    latin.write_bytes(b"".join(json.dumps({"text": "x" * (i % 3) + "caf\u00e9", "label": "a"}, ensure_ascii=False)
+                               .encode("latin-1") + b"\n" for i in range(10)))
+    with pytest.raises(InputError) as caught:
+        require_rows("training", load_dataset(latin, Config()))
+    assert str(caught.value) == (f"{latin} line 1: none of the 10 training records is valid (10 x (encoding): line is not valid "
+                                 "UTF-8 (byte 14) (the first of them; the others differ in place or value)); re-export the file as UTF-8")
+    mixed = write_jsonl(tmp_path / "mixed.jsonl", [{"messages": [{"role": "user", "content": ""}, {"role": "assistant", "content": "a"}]},
+                                                   {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": " "}]},
+                                                   {"body": "x", "label": "a"}, "{bad", "[1]"])
+    with pytest.raises(InputError) as caught:
+        require_rows("training", load_dataset(mixed, Config()))
+    assert str(caught.value) == (f"{mixed} line 1: none of the 5 training records is valid (2 x messages[].content: is empty; "
+                                 "1 x (record): unrecognised record: expected "
+                                 "'messages', 'conversations', 'prompt' + 'completion', 'chosen' + 'rejected', 'instruction' + 'output', "
+                                 "or 'text' (+ 'label'); name other fields in the [fields] config or with --text-field / --label-field; "
+                                 "2 more of 2 other kinds); fix the export or name its fields (--text-field, --label-field, or [fields] "
+                                 "in the config)")
