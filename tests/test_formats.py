@@ -312,3 +312,26 @@ def test_a_pass_under_a_loosened_bound_does_not_say_all_records_are_well_formed(
     config = config_from_dict({"format": {"warn_invalid_share": 0.05, "max_invalid_share": 0.1}})
     fmt = next(c for c in audit(write_jsonl(tmp_path / "t.jsonl", rows), config, embed=False).verdict.conditions if c.id == "format")
     assert fmt.status == "pass" and fmt.summary == "99 of 100 records (1 malformed, 1.0%, within the 5% bound) are well-formed"
+
+
+def test_openai_content_parts_image_only_turns_and_refusals_are_valid_and_tools_must_be_a_list(tmp_path):
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "low"}}
+    other = {"type": "image_url", "image_url": {"url": "https://example.com/b.png"}}
+    digest = lambda url: __import__("hashlib").sha256(url.encode()).hexdigest()[:12]  # noqa: E731
+    path = write_jsonl(tmp_path / "parts.jsonl", [
+        {"messages": [{"role": "user", "content": [image]}, {"role": "assistant", "content": "a cat"}]},
+        {"messages": [{"role": "user", "content": [{"type": "text", "text": "What is it?"}, other]},
+                      {"role": "assistant", "content": [{"type": "refusal", "refusal": "I can't help with that."}]}]},
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": None, "refusal": "No."}]},
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x"}], "tools": "notalist"},
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x"}], "tools": ["route"]},
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x"}],
+         "tools": [{"type": "function", "function": {"name": "route"}}]}])
+    ds = load_dataset(path, Config())
+    assert [(r.line, r.input_text, r.target) for r in ds.records] == [
+        (1, f"[image {digest('https://example.com/a.png')}]", "a cat"),
+        (2, f"What is it?\n[image {digest('https://example.com/b.png')}]", "I can't help with that."),
+        (3, "hi", "No."), (6, "hi", "x")]
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [
+        (4, "tools", "expected a list of tool definitions, got a string"),
+        (5, "tools[0]", "expected a tool definition (an object), got a string")]

@@ -20,6 +20,7 @@ identical calls) and its `arguments` string re-serialised with sorted keys when 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -95,12 +96,39 @@ def calls_text(calls: Any, field: str) -> str:
     return check_text(json.dumps(calls, sort_keys=True, ensure_ascii=False), field)
 
 
+# Content parts that carry no text, and the key whose value tells one such part from another.
+MEDIA_PARTS = {"image_url": ("image", "url"), "input_audio": ("audio", "data"), "file": ("file", "file_id")}
+
+
+def _media_placeholder(part: dict) -> str:
+    """`[image 1a2b3c4d5e6f]`: a part with no text stands in the input as its kind and a digest of what it points
+    to, so two turns with different images are not duplicates and the same image twice is."""
+    kind, key = MEDIA_PARTS[part["type"]]
+    body = part.get(part["type"])
+    if isinstance(body, dict):
+        body = body.get(key) or body.get("file_data") or body.get("filename") or body
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body, sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(str(body).encode("utf-8", "surrogatepass")).hexdigest()[:12] if body is not None else ""
+    return f"[{kind} {digest}]" if digest else f"[{kind}]"
+
+
 def _content_text(content: Any, field: str) -> str | None:
+    """A message's text: a string, or content parts (OpenAI): `text` parts' text, a `refusal` part's refusal
+    (the reply), an image / audio / file part as a placeholder (see _media_placeholder); other parts are left out."""
     if content is None:
         return None
-    if isinstance(content, list):  # content parts: keep the text ones
-        parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
-        return "\n".join(scalar_text(t, f"{field}[].text", allow_empty=True) for t in parts if t is not None)
+    if isinstance(content, list):
+        texts = []
+        for i, part in enumerate(content):
+            if not isinstance(part, dict):
+                continue
+            kind = part.get("type")
+            if kind in ("text", "refusal") and part.get(kind) is not None:
+                texts.append(scalar_text(part[kind], f"{field}[{i}].{kind}", allow_empty=True))
+            elif kind in MEDIA_PARTS:
+                texts.append(_media_placeholder(part))
+        return "\n".join(texts)
     if not isinstance(content, str):
         raise Invalid(field, f"expected a string, got {json_type(content)}")
     return scalar_text(content, field, allow_empty=True)
@@ -139,6 +167,8 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
         if "weight" in message and role != "assistant":
             raise Invalid(f"{here}.weight", f"weight is only read on assistant turns, not on {role!r}")
         text = _content_text(message.get("content"), f"{here}.content")
+        if not (text or "").strip() and role == "assistant" and "refusal" in message:  # the model declined: that is its reply
+            text = scalar_text(message["refusal"], f"{here}.refusal")
         calls = message.get("tool_calls") or message.get("function_call")
         if text is None and not (role == "assistant" and calls):
             raise Invalid(f"{here}.content", "missing")
@@ -189,10 +219,22 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
                   preamble=preamble(turns[:start]))
 
 
+def check_tools(value: Any, field: str) -> None:
+    """`tools` beside the messages (OpenAI): absent, null or a list of tool definitions (objects)."""
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise Invalid(field, f"expected a list of tool definitions, got {json_type(value)}")
+    for i, tool in enumerate(value):
+        if not isinstance(tool, dict):
+            raise Invalid(f"{field}[{i}]", f"expected a tool definition (an object), got {json_type(tool)}")
+
+
 def read_chat(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     field = f.messages or "messages"
     if field not in obj:
         raise Invalid(field, "missing")
+    check_tools(obj.get("tools"), "tools")
     turns, weights = _chat_turns(obj[field], field)
     return _split_at_target(turns, weights, field, role, "assistant")
 
