@@ -335,3 +335,31 @@ def test_openai_content_parts_image_only_turns_and_refusals_are_valid_and_tools_
     assert [(e.line, e.field, e.message) for e in ds.errors] == [
         (4, "tools", "expected a list of tool definitions, got a string"),
         (5, "tools[0]", "expected a tool definition (an object), got a string")]
+
+
+def test_openai_dpo_lines_are_preference_pairs_prompt_from_input_messages(tmp_path):
+    def line(prompt, preferred, non_preferred, **extra):
+        return {"input": {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": prompt}],
+                          "tools": [], "parallel_tool_calls": True},
+                "preferred_output": [{"role": "assistant", "content": preferred}],
+                "non_preferred_output": [{"role": "assistant", "content": non_preferred}], **extra}
+
+    path = write_jsonl(tmp_path / "dpo.jsonl", [
+        line("How cold is Paris?", "About 5 C today.", "I don't know."),
+        line("Say hi", "Hi!", "Hi!"),
+        {"input": {"messages": [{"role": "user", "content": "q"}]}, "preferred_output": [{"role": "assistant", "content": "a"}]},
+        line("q", "a", "b") | {"input": {"messages": [{"role": "user", "content": "q"}], "tools": "notalist"}},
+        {"input": "q", "preferred_output": [{"role": "assistant", "content": "a"}], "non_preferred_output": []},
+        {"input": {"messages": [{"role": "user", "content": "q"}]}, "preferred_output": [{"role": "tool", "content": "a"}],
+         "non_preferred_output": [{"role": "assistant", "content": "b"}]}])
+    ds = load_dataset(path, Config())
+    assert [(r.line, r.format, r.input_text, r.target, r.rejected, r.label, r.preamble_chars) for r in ds.records] == [
+        (1, "preference", "Be brief.\nHow cold is Paris?", "About 5 C today.", "I don't know.", None, len("Be brief.")),
+        (2, "preference", "Be brief.\nSay hi", "Hi!", "Hi!", None, len("Be brief."))]
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [
+        (3, "non_preferred_output", "missing"), (4, "input.tools", "expected a list of tool definitions, got a string"),
+        (5, "input", "expected an object holding messages, got a string"), (6, "preferred_output", "holds no assistant message")]
+    from dataaudit.checks.preference import preference_facts
+    from dataaudit.config import DuplicatesConfig
+
+    assert [f.identical for f in preference_facts(ds.records, DuplicatesConfig())] == [False, True]  # the check sees the pairs

@@ -8,7 +8,7 @@ field that stops it. The format is detected per record (or forced with `fields.f
 | text | `text` (+ a second text, + label) | text (+ second text) | label |
 | alpaca | `instruction`, `input`, `output`, `system`, `history` | system + history + instruction + input | output |
 | sharegpt | `conversations` of `{from, value}` | turns before the last gpt turn | last gpt turn |
-| preference | `chosen` + `rejected` (+ `prompt`, or the shared prefix) | prompt | chosen (and rejected) |
+| preference | `chosen` + `rejected` (+ `prompt`, or the shared prefix); or OpenAI's `input.messages` + `preferred_output` + `non_preferred_output` | prompt | chosen (and rejected) |
 | unpaired_preference | `prompt` + `completion` + boolean `label` (KTO) | prompt | completion (desirable or not) |
 
 How an input is built (it is the key that duplicates, leakage and coverage compare, so it is every field
@@ -458,7 +458,43 @@ def _shared_prefix(chosen: str, rejected: str) -> int:
     return end
 
 
+OPENAI_PREFERENCE_KEYS = ("preferred_output", "non_preferred_output")
+
+
+def _is_openai_preference(obj: dict, f: FieldsConfig) -> bool:
+    return f.chosen not in obj and f.rejected not in obj and any(key in obj for key in OPENAI_PREFERENCE_KEYS)
+
+
+def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
+    """OpenAI's DPO lines: `input` {`messages`, optional `tools`, `parallel_tool_calls`} is the prompt (read as a
+    chat's turns are), and the assistant messages of `preferred_output` / `non_preferred_output` are chosen /
+    rejected."""
+    given = obj.get("input")
+    if not isinstance(given, dict):
+        raise Invalid("input", "missing" if given is None else f"expected an object holding messages, got {json_type(given)}")
+    if "messages" not in given:
+        raise Invalid("input.messages", "missing")
+    check_tools(given.get("tools"), "input.tools")
+    turns, _ = _chat_turns(given["messages"], "input.messages")
+    sides = []
+    for key in OPENAI_PREFERENCE_KEYS:
+        value = obj.get(key)
+        if value is None:
+            raise Invalid(key, "missing")
+        if not isinstance(value, list):
+            raise Invalid(key, f"expected a list of assistant messages, got {json_type(value)}")
+        if not value:
+            raise Invalid(key, "is empty")
+        output, _ = _loose_turns(value, key)
+        if not any(t.role == "assistant" for t in output):
+            raise Invalid(key, "holds no assistant message")
+        sides.append(join([t.text for t in output if t.role == "assistant"]))
+    return Parsed(join([t.text for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns))
+
+
 def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
+    if _is_openai_preference(obj, f):
+        return read_openai_preference(obj, f, role)
     for key in (f.chosen, f.rejected):
         if key not in obj:
             raise Invalid(key, "missing")
@@ -507,7 +543,7 @@ def detect(obj: dict, f: FieldsConfig) -> str | None:
         if f.format not in READERS:
             raise ConfigError(f"fields.format: {f.format!r} is not one of {', '.join(FORMAT_NAMES)}")
         return f.format
-    if f.chosen in obj or f.rejected in obj:
+    if f.chosen in obj or f.rejected in obj or _is_openai_preference(obj, f):
         return "preference"
     if f.messages and f.messages in obj:
         return "sharegpt" if _looks_sharegpt(obj[f.messages], f) else "chat"
