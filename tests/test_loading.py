@@ -415,3 +415,25 @@ def test_none_valid_summary_counts_rows_by_kind_of_error_and_suggests_the_fix_fo
                                  "or 'text' (+ 'label'); name other fields in the [fields] config or with --text-field / --label-field; "
                                  "2 more of 2 other kinds); fix the export or name its fields (--text-field, --label-field, or [fields] "
                                  "in the config)")
+
+
+def test_dotted_field_names_reach_nested_fields_and_a_literal_dotted_key_wins(tmp_path):
+    path = write_jsonl(tmp_path / "n.jsonl", [
+        {"data": {"utterance": "refund please"}, "meta": {"intent": "refund", "tags": ["urgent"]}},
+        {"data": {"utterance": "where is it"}, "meta": {"intent": "shipping"}, "meta.intent": "literal"},
+        {"data": {"utterance": "hello"}, "meta": {"intnt": "greet"}},
+        {"data": {"utterance": "card declined"}, "meta": "card"}])
+    ds = load_dataset(path, Config(fields=FieldsConfig(text="data.utterance", label="meta.intent")))
+    assert [(r.line, r.input_text, r.label) for r in ds.records] == [(1, "refund please", "refund"), (2, "where is it", "literal")]
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [
+        (3, "meta.intent", "missing: meta has no key 'intent' (its keys: intnt)"),
+        (4, "meta.intent", "missing: meta is a string, not an object to look 'intent' up in")]
+    listed = write_jsonl(tmp_path / "l.jsonl", [{"text": "a", "labels": ["x", "y"]}])
+    assert [r.label for r in load_dataset(listed, Config(fields=FieldsConfig(label="labels.0"))).records] == ["x"]
+    parquet = tmp_path / "n.parquet"
+    pd.DataFrame({"text": ["a", "b"], "meta": [{"intent": "x", "n": 1}, {"intent": "y", "n": 2}]}).to_parquet(parquet)
+    assert [(r.input_text, r.label) for r in load_dataset(parquet, Config(fields=FieldsConfig(label="meta.intent"))).records] == [
+        ("a", "x"), ("b", "y")]
+    chat_rows = write_jsonl(tmp_path / "c.jsonl", [chat("q", "a") | {"meta": {"intent": "billing"}}])
+    record = load_dataset(chat_rows, Config(fields=FieldsConfig(label="meta.intent"))).records[0]
+    assert record.label == "billing" and "meta.intent" not in record.raw  # the record's own object is kept as read

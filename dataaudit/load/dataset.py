@@ -7,6 +7,7 @@ the valid records go on to be measured. Input files are only ever opened for rea
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from .files import Row, read_rows
 from .readers import READERS, Parsed, detect, read_text, text_fields
 from .annotation_tools import detect_export, read_export
 from .records import Annotation, Dataset, InputFile, Record, RecordError
-from .values import Invalid, cap, is_missing, json_type, label_text, scalar_text
+from .values import Invalid, cap, dotted_fields, is_missing, json_type, label_text, scalar_text, with_paths
 
 __all__ = ["InputError", "RecordParser", "load_dataset", "majority_label", "read_rows"]
 
@@ -32,6 +33,18 @@ class RecordParser:
         self.target_is_label = config.task_type in ("", "classification")  # "": not inferred yet, the default
         # Plain text without a label is a language-modelling example only in a generation task.
         self.text_needs_label = config.task_type != "generation"
+        # Field names with dots are paths into nested objects (`meta.intent`), unless a record has the dotted key itself.
+        self.paths = dotted_fields([getattr(self.fields, f.name) for f in dataclasses.fields(self.fields)
+                                    if isinstance(getattr(self.fields, f.name), str)] + list(self.fields.annotator_columns))
+        self.why_missing: dict[str, str] = {}
+
+    def resolve(self, obj: Any) -> Any:
+        """The record with its nested fields reachable by their dotted names (see values.with_paths)."""
+        if not self.paths or not isinstance(obj, dict):
+            self.why_missing = {}
+            return obj
+        obj, self.why_missing = with_paths(obj, self.paths)
+        return obj
 
     def text_field(self) -> str:
         if self.role == "production" and self.fields.production_text:
@@ -41,6 +54,16 @@ class RecordParser:
     def parse(self, source: str, line: int, obj: Any) -> Record:
         if not isinstance(obj, dict):
             raise Invalid("(record)", f"expected a JSON object, got {json_type(obj)}")
+        raw = obj
+        try:
+            obj = self.resolve(obj)
+            return self._parse(source, line, obj, raw)
+        except Invalid as exc:
+            if exc.message.startswith("missing") and exc.field in self.why_missing:
+                raise Invalid(exc.field, f"missing: {self.why_missing[exc.field]}") from None
+            raise
+
+    def _parse(self, source: str, line: int, obj: dict, raw: dict) -> Record:
         f = self.fields
         record_id = scalar_text(obj[f.id], f.id) if not is_missing(obj.get(f.id)) else None
         gold = label_text(obj[f.gold], f.gold) if not is_missing(obj.get(f.gold)) else None
@@ -76,7 +99,7 @@ class RecordParser:
         rejected, cut_rejected = cap(parsed.rejected) if parsed.rejected is not None else (None, False)
         return Record(source, line, fmt, input_text, target, label, record_id, tuple(annotations), gold, (),
                       rejected, parsed.desirable, cut_input or cut_target or cut_rejected,
-                      min(len(parsed.preamble), len(input_text)), obj if "messages" in obj else None)
+                      min(len(parsed.preamble), len(input_text)), raw if "messages" in raw else None)
 
     def _annotations(self, obj: dict, line: int) -> list[Annotation]:
         if self.fields.annotator_columns:
@@ -212,7 +235,7 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
             file_rows += 1
             if config.fields.annotator and role == "train":
                 if isinstance(row.data, dict):
-                    long_rows.append((source, row.line, row.data))
+                    long_rows.append((source, row.line, parser.resolve(row.data)))
                 else:
                     errors.append(RecordError(source, row.line, "(record)", f"expected an object, got {json_type(row.data)}"))
                     invalid += 1

@@ -97,3 +97,48 @@ def cap(text: str) -> tuple[str, bool]:
     if len(text) > MAX_TEXT_CHARS:
         return text[:MAX_TEXT_CHARS], True
     return text, False
+
+
+def dotted_fields(names: list[str]) -> list[str]:
+    """The configured field names that are paths into nested objects (`meta.intent`)."""
+    return sorted({name for name in names if isinstance(name, str) and "." in name.strip(".")})
+
+
+def resolve_path(obj: dict, path: str) -> tuple[bool, Any, str]:
+    """(found, value, why not) for a dotted path: `meta.intent` is obj["meta"]["intent"], a number step indexes a
+    list (`labels.0`). A key that holds the dot itself is the caller's to prefer (it is looked up first)."""
+    value: Any = obj
+    walked: list[str] = []
+    for step in path.split("."):
+        where = ".".join(walked) or "the record"
+        if isinstance(value, dict):
+            if step not in value:
+                from ..excerpt import mask  # the keys are data: masked like any excerpt
+
+                keys = ", ".join(mask(k) for k in sorted(map(str, value))[:8]) + (", ..." if len(value) > 8 else "")
+                return False, None, f"{where} has no key {step!r} (its keys: {keys or 'none'})"
+            value = value[step]
+        elif isinstance(value, list) and step.isdigit():
+            if int(step) >= len(value):
+                return False, None, f"{where} has {len(value)} items, no item {step}"
+            value = value[int(step)]
+        else:
+            return False, None, f"{where} is {json_type(value)}, not an object to look {step!r} up in"
+        walked.append(step)
+    return True, value, ""
+
+
+def with_paths(obj: dict, paths: list[str]) -> tuple[dict, dict[str, str]]:
+    """The record with each dotted path that is not a literal key of it added as a key holding the nested value,
+    and why each path that could not be followed was not found (for the 'missing' message)."""
+    added: dict[str, Any] = {}
+    why: dict[str, str] = {}
+    for path in paths:
+        if path in obj:
+            continue
+        found, value, reason = resolve_path(obj, path)
+        if found:
+            added[path] = value
+        else:
+            why[path] = reason
+    return ({**obj, **added} if added else obj), why
