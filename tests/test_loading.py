@@ -437,3 +437,24 @@ def test_dotted_field_names_reach_nested_fields_and_a_literal_dotted_key_wins(tm
     chat_rows = write_jsonl(tmp_path / "c.jsonl", [chat("q", "a") | {"meta": {"intent": "billing"}}])
     record = load_dataset(chat_rows, Config(fields=FieldsConfig(label="meta.intent"))).records[0]
     assert record.label == "billing" and "meta.intent" not in record.raw  # the record's own object is kept as read
+
+
+def test_a_glob_skips_files_of_unknown_kind_as_a_folder_scan_does_and_says_how_many(tmp_path):
+    from dataaudit.engine.base import expand_inputs
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    write_jsonl(folder / "a.jsonl", [{"text": "refund please", "label": "refund"}])
+    (folder / "b.csv").write_text("text,label\nwhere is it,shipping\n", encoding="utf-8")
+    write_jsonl(folder / "c.jsonl.gz", [])
+    (folder / "README.md").write_text("# dataset card\n", encoding="utf-8")
+    (folder / "notes.txt").write_text("hello\n", encoding="utf-8")
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    with pytest.warns(UserWarning, match=r"mixed/\*: skipped 2 matched files that are not data files \(README.md, notes.txt\)"):
+        matched = [Path(p).name for p in expand_inputs(str(folder / "*"))]
+    assert matched == ["a.jsonl", "b.csv", "c.jsonl.gz"]
+    assert [Path(p).name for p in expand_inputs(str(folder))] == matched  # the folder scan takes the same files
+    assert [Path(p).name for p in expand_inputs(str(folder / "*.txt"))] == ["notes.txt"]  # the pattern chose the suffix
+    assert expand_inputs(str(folder / "notes.txt")) == [str(folder / "notes.txt")]  # a file named is still read
+    with pytest.raises(InputError, match=r"\*.m\*: matches 1 file and none is a data file \(README.md\)"):
+        expand_inputs(str(folder / "*.m*"))

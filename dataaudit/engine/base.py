@@ -12,6 +12,7 @@ import functools
 import glob
 import shutil
 import tempfile
+import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import DataAuditError, InputError
 from ..load.annotation_tools import detect_export
-from ..load.files import is_uri, open_uri, uri_filesystem
+from ..load.files import DATA_SUFFIXES, is_uri, named_as_data, open_uri, uri_filesystem
 from ..load.records import Dataset, Record
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
     from ..index import TextIndex
 
-SHARD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq")
 
 
 class EngineError(DataAuditError):
@@ -201,8 +201,29 @@ def expand_paths(paths: str | Path | list | None) -> list[str]:
         matches = sorted(glob.glob(pattern))
         if not matches:
             raise InputError(f"{pattern}: no file matches this pattern")
-        found.extend(matches)
+        found.extend(_data_matches(pattern, matches))
     return list(dict.fromkeys(found))
+
+
+def _data_matches(pattern: str, matches: list[str]) -> list[str]:
+    """A glob's matches that are data: folders, and files named as data (see files.named_as_data), as a folder's
+    scan takes them; a pattern that spells its own suffix (`*.txt`) chose its files and keeps them all. The
+    others are skipped with a warning saying how many; none left is an InputError."""
+    suffix = Path(pattern).suffix
+    if suffix and not glob.has_magic(suffix):
+        return matches
+    kept = [m for m in matches if Path(m).is_dir() or named_as_data(m)]
+    skipped = [Path(m).name for m in matches if m not in kept]
+    if not kept:
+        raise InputError(f"{pattern}: matches {len(matches)} file{'s' if len(matches) != 1 else ''} and none is a data file "
+                         f"({', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''}); data files end in "
+                         f"{', '.join(DATA_SUFFIXES)} (compressed or not); name a file to have it read whatever its name")
+    if skipped:
+        warnings.warn(f"{pattern}: skipped {len(skipped)} matched file{'s' if len(skipped) != 1 else ''} that "
+                      f"{'are not data files' if len(skipped) != 1 else 'is not a data file'} "
+                      f"({', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''}), as a folder's scan does; "
+                      "name a file to have it read", stacklevel=3)
+    return kept
 
 
 def expand_inputs(paths) -> list[str]:
@@ -216,10 +237,9 @@ def expand_inputs(paths) -> list[str]:
             continue
         folder = Path(item)
         if folder.is_dir() and detect_export(folder) is None:
-            shards = sorted(str(p) for p in folder.iterdir()
-                            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SHARD_SUFFIXES)
+            shards = sorted(str(p) for p in folder.iterdir() if p.is_file() and named_as_data(p.name))
             if not shards:
-                raise InputError(f"{item}: directory holds no data files ({', '.join(SHARD_SUFFIXES)})")
+                raise InputError(f"{item}: directory holds no data files ({', '.join(DATA_SUFFIXES)}, compressed or not)")
             found.extend(shards)
         else:
             found.append(item)
@@ -227,7 +247,7 @@ def expand_inputs(paths) -> list[str]:
 
 
 def _is_shard(name: str) -> bool:
-    return not name.startswith(".") and Path(name).suffix.lower() in SHARD_SUFFIXES
+    return named_as_data(name)
 
 
 def _listing(uri: str, recursive: bool) -> list:
@@ -275,7 +295,7 @@ def _expand_uri(uri: str) -> list[str]:
         return [uri]
     shards = [head.rstrip("/") + "/" + quote(info.base_name) + query for info in entries if _is_shard(info.base_name)]
     if not shards:
-        raise InputError(f"{uri}: directory holds no data files ({', '.join(SHARD_SUFFIXES)})")
+        raise InputError(f"{uri}: directory holds no data files ({', '.join(DATA_SUFFIXES)}, compressed or not)")
     return shards
 
 

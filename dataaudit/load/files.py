@@ -164,6 +164,18 @@ def _inner_suffix(path: Path, compression: str | None) -> str:
     return suffixes[-1] if suffixes else ""
 
 
+DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".tab", ".parquet", ".pq")  # .arrow: a datasets folder's
+
+
+def named_as_data(name: str) -> bool:
+    """Whether a file's name says it holds records (a data suffix, compressed or not: `a.jsonl.gz`). A glob's other
+    matches (README.md, notes.txt) are skipped, as a folder's are; a file named on its own is read whatever its name."""
+    suffixes = [s.lower() for s in Path(name).suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED_SUFFIXES:
+        suffixes = suffixes[:-1]
+    return not Path(name).name.startswith(".") and bool(suffixes) and suffixes[-1] in DATA_SUFFIXES
+
+
 def _file_kind(suffix: str, head: bytes) -> str:
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
