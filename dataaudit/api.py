@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import re
 import time
-from collections import Counter
+import warnings as _warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Mapping
@@ -234,14 +234,18 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     # is, even empty: a scheduled pull with nothing new since the last run is not a broken export.
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    if isinstance(paths, Dataset):
-        config, task_type = dataset_task_type(config, paths)
-        dataset = without_target_labels(paths) if task_type.inferred and task_type.name == "generation" else paths
-    else:
-        config, task_type = resolve_task_type(config, _local_files_first(paths))
-        dataset = require_rows("training", engine.read(paths, config, role="train"), config)
-    production_data = require_rows("production", engine.read(production, config, role="production", name="production")) if production else None
-    eval_data = require_rows("eval", engine.read(eval_path, config, role="eval", name="eval")) if eval_path else None
+    # What reading says on the way (a glob's matches skipped as not data) belongs in the report, which a
+    # scheduled run's reader sees, not on a stderr nobody reads.
+    with _warnings.catch_warnings(record=True) as read_notes:
+        _warnings.simplefilter("always")
+        if isinstance(paths, Dataset):
+            config, task_type = dataset_task_type(config, paths)
+            dataset = without_target_labels(paths) if task_type.inferred and task_type.name == "generation" else paths
+        else:
+            config, task_type = resolve_task_type(config, _local_files_first(paths))
+            dataset = require_rows("training", engine.read(paths, config, role="train"), config)
+        production_data = require_rows("production", engine.read(production, config, role="production", name="production")) if production else None
+        eval_data = require_rows("eval", engine.read(eval_path, config, role="eval", name="eval")) if eval_path else None
     timings["read"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -251,7 +255,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     if production_data is not None:
         indexes.append(engine.index("production", production_data, config))
     timings["index"] = time.perf_counter() - start
-    warnings: list[str] = []
+    warnings: list[str] = list(dict.fromkeys(str(note.message) for note in read_notes))  # a glob expands twice
     stats: dict[str, int] = {}
     model_label = ""
     embedder_given = embedder

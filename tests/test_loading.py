@@ -6,6 +6,7 @@ import json
 import pandas as pd
 import pytest
 
+from dataaudit.api import audit
 from dataaudit.config import Config, FieldsConfig
 from dataaudit.load.dataset import InputError, load_dataset
 from tests.conftest import chat, write_jsonl
@@ -458,3 +459,6 @@ def test_a_glob_skips_files_of_unknown_kind_as_a_folder_scan_does_and_says_how_m
     assert expand_inputs(str(folder / "notes.txt")) == [str(folder / "notes.txt")]  # a file named is still read
     with pytest.raises(InputError, match=r"\*.m\*: matches 1 file and none is a data file \(README.md\)"):
         expand_inputs(str(folder / "*.m*"))
+    report = audit(str(folder / "*"), Config(task_type="format"), embed=False)
+    assert report.warnings.count(f"{folder / '*'}: skipped 2 matched files that are not data files (README.md, notes.txt), "
+                                 "as a folder's scan does; name a file to have it read") == 1  # said once, in the report
