@@ -15,7 +15,7 @@ def __getattr__(name: str):
         from .api import audit
 
         return audit
-    if name in ("load_config", "Config"):
+    if name in ("load_config", "Config", "config_with_overrides"):
         from . import config
 
         return getattr(config, name)
@@ -26,4 +26,9 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["audit", "load_config", "Config", "load_dataset", "__version__"]
+__all__ = ["audit", "load_config", "Config", "config_with_overrides", "load_dataset", "__version__"]
+
+
+def __dir__() -> list[str]:
+    # The lazy exports above are not module attributes until first used: list them for dir() and help().
+    return sorted(set(globals()) | set(__all__))

@@ -121,7 +121,9 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
         raise TypeError(f"audit(config=...) takes a Config (from dataaudit.config), not a {type(config).__name__}; "
                         "pass a config file's path as config_path=")
     else:
+        _check_sections(config)
         config.validate()  # a Config built in code is checked as a file's is: a misspelt task type is an error, not a crash
+    _check_path_args(paths, production=production, eval_path=eval_path, prompt_log=prompt_log)
     from .checks.tokens import resolve_target
 
     owned = engine is None
@@ -133,6 +135,40 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
     finally:
         if owned:
             engine.close()
+
+
+_ACCEPTED = "a path (str or pathlib.Path), a list of paths, or a dataaudit Dataset"
+
+
+def _check_path_args(paths, **others) -> None:
+    """Inputs are paths (or a loaded Dataset for the training data): a DataFrame or a list of records would
+    otherwise be turned into a file name by str() and fail as a missing or over-long file."""
+    def bad(value, allow_dataset: bool) -> str | None:
+        if isinstance(value, (str, Path)) or (allow_dataset and isinstance(value, Dataset)):
+            return None
+        if isinstance(value, (list, tuple)):
+            return next((type(v).__name__ for v in value if not isinstance(v, (str, Path))), None)
+        return type(value).__name__
+
+    wrong = bad(paths, True)
+    if wrong:
+        raise TypeError(f"audit() takes {_ACCEPTED} as its inputs, not a {wrong}; write the records to a JSONL, CSV or "
+                        "Parquet file first (a DataFrame: df.to_json('train.jsonl', orient='records', lines=True))")
+    for name, value in others.items():
+        if value is not None and bad(value, False):
+            raise TypeError(f"audit({name}=...) takes a path (str or pathlib.Path) or a list of paths, not a {bad(value, False)}")
+
+
+def _check_sections(config: Config) -> None:
+    """A Config built in code with a section of the wrong type (fields={"text": "x"}) is a ConfigError naming it,
+    not an AttributeError from deep inside a check."""
+    for spec in dataclasses.fields(config):
+        value = getattr(config, spec.name)
+        expected = spec.default_factory if spec.default_factory is not dataclasses.MISSING else None
+        if isinstance(expected, type) and dataclasses.is_dataclass(expected) and not isinstance(value, expected):
+            raise ConfigError(f"Config({spec.name}=...) takes a {expected.__name__} (from dataaudit.config), not a "
+                              f"{type(value).__name__}; for example Config({spec.name}={expected.__name__}(...)), or "
+                              "config_with_overrides(config, {...}) to set single keys")
 
 
 def _local_files_first(paths) -> list[str]:

@@ -17,6 +17,7 @@ from . import __version__
 from .errors import DataAuditError, InputError
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C: the shell's convention for SIGINT (128 + 2), not a usage error
 EXIT_REGRESSED = 1  # compare --fail-on-regression; the same code a regression gives `audit --fail-on-regression`
 FORMATS = ("terminal", "json", "md", "html")
 
@@ -49,8 +50,12 @@ def _at_least_one(value: str) -> int:
     return number
 
 
-def _add_data_options(parser: argparse.ArgumentParser) -> None:
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="config file (default: dataaudit.toml or [tool.dataaudit] in pyproject.toml, searched upwards)")
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    _add_config_option(parser)
     parser.add_argument("--task-type", choices=("format", "classification", "extraction", "generation"), help="sets the example threshold")
     parser.add_argument("--text-field", help="input text field of text records")
     parser.add_argument("--label-field", help="label field")
@@ -108,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("redact", help="write a copy with personal data and credentials replaced by placeholders (the input is never touched)")
     r.add_argument("input")
     r.add_argument("--out", required=True, help="the redacted copy (same format as the input)")
-    _add_data_options(r)
+    _add_config_option(r)  # redact reads only the [pii] section: no fields, model or task options to ignore
 
     h = sub.add_parser("history", help="table of past runs recorded in a history file")
     h.add_argument("db")
@@ -127,43 +132,108 @@ def _config_from_args(args: argparse.Namespace):
     from .config import config_with_overrides, load_config
 
     config = load_config(args.config)
+    def given(name: str):
+        return getattr(args, name, None)
+
+    annotator_columns = given("annotator_columns")
     overrides = {
         "task_type": getattr(args, "task_type", None),
         "dataset_name": getattr(args, "dataset_name", None),
-        "fields.text": args.text_field,
-        "fields.label": args.label_field,
-        "fields.id": args.id_field,
-        "fields.annotator": args.annotator_field,
-        "fields.annotator_columns": [c.strip() for c in args.annotator_columns.split(",") if c.strip()] if args.annotator_columns else None,
+        "fields.text": given("text_field"),
+        "fields.label": given("label_field"),
+        "fields.id": given("id_field"),
+        "fields.annotator": given("annotator_field"),
+        "fields.annotator_columns": [c.strip() for c in annotator_columns.split(",") if c.strip()] if annotator_columns else None,
         "fields.production_text": getattr(args, "production_text_field", None),
-        "agreement.level": args.level,
-        "embeddings.model": args.model,
-        "embeddings.device": args.device,
-        "embeddings.cache_dir": args.cache_dir,
-        "embeddings.cache": False if args.no_cache else None,
-        "tokens.target_model": args.target_model,
+        "agreement.level": given("level"),
+        "embeddings.model": given("model"),
+        "embeddings.device": given("device"),
+        "embeddings.cache_dir": given("cache_dir"),
+        "embeddings.cache": False if given("no_cache") else None,
+        "tokens.target_model": given("target_model"),
         "fields.question": getattr(args, "question", None),
-        "tokens.tokenizer": args.tokenizer,
+        "tokens.tokenizer": given("tokenizer"),
         "engine.name": getattr(args, "engine", None) or ("ray" if getattr(args, "ray_address", None) else None),
         "engine.address": getattr(args, "ray_address", None),
     }
     return config_with_overrides(config, overrides)
 
 
-def _check_out_folder(out: str | None) -> None:
+def _check_out_folder(out: str | None) -> list[Path]:
     """The --out folder exists and takes files, made here if need be: a report that cannot be written is found
-    before the audit runs and is recorded in the history, not after."""
+    before the audit runs and is recorded in the history, not after. Returns the folders made here, deepest
+    first, so that a run that fails before writing anything can take them away again."""
     if not out:
-        return
+        return []
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{out}: --out must be a folder for the reports, and this is a file; name a folder")
+    made = [p for p in [folder, *folder.parents] if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
+        _remove_empty(made)
         raise InputError(f"{out}: --out cannot be made ({e.strerror or e}); name a folder you can write to") from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"{out}: --out is not writable; name a folder you can write to")
+    return made
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Take away folders this run made (deepest first) that are still empty: a failed run leaves none behind."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or not ours to remove any more): leave it and its parents
+
+
+def _local_inputs(items) -> list[Path]:
+    """The local files an argument names (folders and globs expanded), for comparing with the outputs; a name
+    that does not expand is left for the audit to refuse in its own words."""
+    from .engine.base import expand_inputs
+    from .load.files import is_uri
+
+    found: list[Path] = []
+    for item in items if isinstance(items, (list, tuple)) else [items]:
+        if not item or is_uri(str(item)):
+            continue
+        try:
+            found += [Path(f) for f in expand_inputs(str(item))]
+        except DataAuditError:
+            continue
+    return found
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist: writing it cannot overwrite the other
+        return False
+
+
+def _refuse_outputs_over_inputs(args: argparse.Namespace) -> None:
+    """No file the audit writes may be one it reads (report files, line files, --suspects, --timings): refused
+    before the audit runs, so an input is never replaced by a report. An --out folder that is also an input
+    folder is refused too: the next run would read this run's reports as training data."""
+    from .render.outputs import FILE_NAMES, LINE_FILES
+
+    outputs = [(f"--out ({name})", Path(args.out) / name) for name in [*FILE_NAMES.values(), *LINE_FILES]] if args.out else []
+    outputs += [(flag, Path(path)) for flag, path in (("--suspects", args.suspects), ("--timings", args.timings)) if path]
+    if not outputs:
+        return
+    if args.out and Path(args.out).is_dir():
+        for item in args.inputs or []:
+            if Path(item).is_dir() and _same_file(Path(item), Path(args.out)):
+                raise InputError(f"{args.out}: --out is also an input folder, so the next audit of it would read this run's "
+                                 "reports as training data; name another folder for --out")
+    inputs = _local_inputs(args.inputs or []) + _local_inputs(args.production or []) + _local_inputs(args.eval_path or [])
+    inputs += [Path(p) for p in (args.prompt_log, args.config, args.history) if p]
+    for flag, output in outputs:
+        for source in inputs:
+            if _same_file(output, source):
+                raise InputError(f"{output}: {flag} would overwrite this input; name another "
+                                 f"{'folder' if flag.startswith('--out') else 'file'} for it")
 
 
 def _check_out_file(flag: str, path: str | None) -> None:
@@ -202,52 +272,98 @@ def _audit_source(args: argparse.Namespace, config):
 def _run_audit(args: argparse.Namespace) -> int:
     import time
 
-    from rich.console import Console
-
     from .api import audit
-    from .render.outputs import write_reports
+    from .io import write_atomic
+    from .render.outputs import FILE_NAMES, write_reports
 
     config = _config_from_args(args)
-    _check_out_folder(args.out)  # before the audit, so a bad --out leaves no run in the history
+    formats = set(args.format)
+    every_format = formats == set(FORMATS)  # the default (or "all"): without --out the files are not asked for
+    unwritable = sorted(formats & {"md", "html"}) if not args.out and not every_format else []
+    if unwritable:
+        names = " and ".join(FILE_NAMES[f] for f in unwritable)
+        raise InputError(f"--format {','.join(unwritable)} writes {names}, and there is no --out folder to write into; "
+                         "add --out FOLDER (only json can be printed, to stdout)")
+    _refuse_outputs_over_inputs(args)  # before the audit, and before --out is made
     _check_out_file("--suspects", args.suspects)
     _check_out_file("--timings", args.timings)
-    source = _audit_source(args, config)
-    report = audit(source, config, production=args.production, eval_path=args.eval_path, prompt_log=args.prompt_log,
-                   embed=not args.no_embeddings, progress=sys.stderr.isatty(), history=args.history,
-                   fail_on_regression=args.fail_on_regression)
+    made = _check_out_folder(args.out)  # before the audit, so a bad --out leaves no run in the history
+    try:
+        source = _audit_source(args, config)
+        report = audit(source, config, production=args.production, eval_path=args.eval_path, prompt_log=args.prompt_log,
+                       embed=not args.no_embeddings, progress=sys.stderr.isatty(), history=args.history,
+                       fail_on_regression=args.fail_on_regression)
+    except BaseException:
+        _remove_empty(made)
+        raise
+    # The files first, then the terminal: a closed stdout (`| head -1`) or a broken terminal must not cost the reports.
     if args.suspects:
-        from .io import write_atomic
         from .render.suspects import render_suspects_csv
 
         noise = report.checks.get("label_noise")
         write_atomic(args.suspects, render_suspects_csv(noise, noise.suspect_texts if noise is not None else {}))
-    json_to_stdout = not args.out and "json" in args.format and args.format != list(FORMATS)
+    json_to_stdout = not args.out and "json" in formats and not every_format
     rendering: dict[str, float] = {}
-    start = time.perf_counter()
-    if "terminal" in args.format:
-        from .render.terminal import render_terminal
-
-        render_terminal(report, Console(stderr=json_to_stdout))
-        rendering["terminal"] = time.perf_counter() - start
-    if json_to_stdout:
-        from .render.json_report import render_json
-
-        sys.stdout.write(render_json(report))
+    written: list[Path] = []
     if args.out:
         start = time.perf_counter()
-        written = write_reports(report, args.out, [f for f in args.format if f != "terminal"])
+        written = write_reports(report, args.out, [f for f in FORMATS if f in formats and f != "terminal"])
         rendering["report files"] = time.perf_counter() - start
-        if "terminal" in args.format and written:
-            Console(stderr=True).print("reports: " + ", ".join(str(p) for p in written), highlight=False, markup=False)
+    try:
+        start = time.perf_counter()
+        if "terminal" in formats:
+            from .render.terminal import render_terminal
+
+            render_terminal(report, _Console(stderr=json_to_stdout))
+            rendering["terminal"] = time.perf_counter() - start
+        if json_to_stdout:
+            from .render.json_report import render_json
+
+            sys.stdout.write(render_json(report))
+            sys.stdout.flush()
+        if "terminal" in formats and written:
+            _Console(stderr=True).print("reports: " + ", ".join(str(p) for p in written), highlight=False, markup=False)
+    except BrokenPipeError:
+        # Nobody reads the rest (`| head -1`): the files are written, and the verdict's exit code stands.
+        _closed_streams_to_devnull()
     if args.timings:
         import json
-
-        from .io import write_atomic
 
         spent = report.time_spent()
         spent["stages"].update({k: round(v, 3) for k, v in rendering.items()})
         write_atomic(args.timings, json.dumps(spent, indent=2) + "\n")
     return report.exit_code
+
+
+def _Console(stderr: bool = False):
+    """A rich Console whose broken pipe is a BrokenPipeError: rich's own turns it into SystemExit(1), which is
+    exit 1, "not ready", for the caller to finish with the verdict's exit code instead."""
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(32, "Broken pipe")
+
+    return PipeConsole(stderr=stderr)
+
+
+def _closed_streams_to_devnull() -> None:
+    """The standard recipe (docs.python.org, library/signal, note on SIGPIPE): Python flushes stdout at exit,
+    which would raise BrokenPipeError again; a closed stream (stdout always, in the recipe) goes to devnull."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is sys.stdout:
+                raise BrokenPipeError
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            try:
+                os.dup2(devnull, stream.fileno())
+            except (OSError, ValueError):
+                pass
+        except OSError:
+            pass
 
 
 def _run_init(args: argparse.Namespace) -> int:
@@ -344,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("dataaudit: interrupted", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_INTERRUPTED
     except Exception:  # a bug in dataaudit: show it, but never as exit 1, which means "not ready"
         import traceback
 

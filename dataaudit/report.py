@@ -74,6 +74,13 @@ class Report:
     # Wall seconds per stage (read, index, embed, checks, decide); kept out of report.json like CheckRun.seconds.
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
+    def __repr__(self) -> str:
+        # Short whatever the data's size (a notebook cell shows it): the full report is report.to_dict().
+        status = getattr(self.verdict, "status", self.verdict)
+        return (f"Report(dataset={self.dataset!r}, verdict={str(status)!r}, exit_code={self.exit_code}, "
+                f"records={sum(i.records for i in self.inputs if i.role == 'train')}, checks={sorted(self.checks)}, "
+                f"warnings={len(self.warnings)})")
+
     def time_spent(self) -> dict[str, Any]:
         """Where the time went: seconds per stage and per measured check (the CLI's --timings file)."""
         checks = {name: round(run.seconds, 3) for name, run in self.checks.runs.items() if run.status == RunStatus.RAN}

@@ -219,3 +219,184 @@ def test_hostile_file_and_field_names_reach_the_terminal_escaped_and_masked(tmp_
     assert main(["dedup", str(source), "--out", str(out), "--no-embeddings"]) == 0
     printed = capsys.readouterr().out
     assert "\x1b" not in printed and "kept 3 of 6 records in" in printed and "clean\\x1b[31mRED.jsonl" in printed
+
+
+# --- outputs never replace inputs; a closed pipe or a failed write is not a verdict (QA pass on the CLI) ---
+
+def test_report_files_that_would_replace_inputs_are_refused_before_the_audit(tmp_path, capsys):
+    same = tmp_path / "same"
+    same.mkdir()
+    training, production = same / "duplicates.jsonl", same / "coverage.jsonl"
+    training.write_bytes((SAMPLE / "support_tickets.jsonl").read_bytes())
+    production.write_bytes((SAMPLE / "production.jsonl").read_bytes())
+    history = tmp_path / "h.db"
+    code = main(["audit", str(training), "--production", str(production), "--out", str(same), "--no-embeddings",
+                 "--history", str(history)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "would overwrite this input" in err[0] and "coverage.jsonl" in err[0]
+    assert training.read_bytes() == (SAMPLE / "support_tickets.jsonl").read_bytes()
+    assert production.read_bytes() == (SAMPLE / "production.jsonl").read_bytes()
+    assert sorted(p.name for p in same.iterdir()) == ["coverage.jsonl", "duplicates.jsonl"] and not history.exists()
+    assert main(["audit", str(training), "--no-embeddings", "--suspects", str(training)]) == 2
+    assert "--suspects would overwrite this input" in capsys.readouterr().err
+    assert training.read_bytes() == (SAMPLE / "support_tickets.jsonl").read_bytes()
+
+
+def test_an_out_folder_that_is_also_the_input_folder_is_refused(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    _clean_dataset(data)
+    assert main(["audit", str(data), "--out", str(data), "--no-embeddings", "--task-type", "format"]) == 2
+    err = capsys.readouterr().err
+    assert "--out is also an input folder" in err and sorted(p.name for p in data.iterdir()) == ["clean.jsonl"]
+    assert main(["audit", str(data), "--out", str(tmp_path / "reports"), "--no-embeddings", "--task-type", "format",
+                 "--format", "json"]) == 3
+
+
+def _ready_config(tmp_path):
+    config = tmp_path / "dataaudit.toml"
+    config.write_text('task_type = "format"\n[conditions]\nskip = { consistency = "by design", coverage = "none yet" }\n')
+    return config
+
+
+def test_a_closed_stdout_keeps_the_verdicts_exit_code_and_the_reports(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    out, history = tmp_path / "out", tmp_path / "h.db"
+    command = [sys.executable, "-m", "dataaudit", "audit", str(_clean_dataset(tmp_path)), "--config", str(_ready_config(tmp_path)),
+               "--no-embeddings", "--out", str(out), "--history", str(history)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                               env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    process.stdout.close()  # `| head -0`: nobody reads the summary
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0, err  # ready, as the verdict says: not rich's SystemExit(1)
+    assert "Traceback" not in err
+    assert json.loads((out / "report.json").read_text())["verdict"]["status"] == "ready"
+    assert {"report.md", "report.html"} <= {p.name for p in out.iterdir()}
+
+
+def test_a_full_disk_while_writing_reports_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    import errno
+    import os
+
+    def full(*_):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    out = tmp_path / "out"
+    code = main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--task-type", "format", "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "Traceback" not in err[0] and "internal error" not in err[0]
+    assert f"{out / 'report.json'}: cannot be written (No space left on device); free some space" in err[0]
+    assert [p.name for p in out.iterdir()] == []  # no temporary file left behind
+
+
+def test_init_onto_a_folder_or_an_unwritable_place_is_one_line_exit_2(tmp_path, capsys):
+    folder = tmp_path / "dd"
+    folder.mkdir()
+    assert main(["init", str(folder), "--force"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0] == f"dataaudit: error: {folder}: cannot be written (is a folder); name a place you can write to"
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["init", str(blocker / "dataaudit.toml")]) == 2
+    assert "cannot be written" in capsys.readouterr().err
+
+
+def test_stale_line_files_of_an_earlier_run_are_removed_with_the_report_set(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "coverage.jsonl").write_text('{"stale": true}\n')
+    (out / "report.html").write_text("earlier run")
+    (out / "notes.txt").write_text("mine")
+    assert main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--task-type", "format", "--out", str(out),
+                 "--format", "json"]) == 3
+    # coverage did not run (no embeddings): its earlier file goes; a file the tool does not name stays
+    assert sorted(p.name for p in out.iterdir()) == ["duplicates.jsonl", "notes.txt", "report.json"]
+
+
+def test_format_order_does_not_matter_and_a_file_format_without_out_is_refused(tmp_path, capsys):
+    data = str(_clean_dataset(tmp_path))
+    printed = []
+    for formats in ("json,terminal,md,html", "terminal,json,md,html", "all"):
+        assert main(["audit", data, "--no-embeddings", "--task-type", "format", "--format", formats]) == 3
+        printed.append(capsys.readouterr().out.lstrip().startswith("{"))
+    assert printed == [False, False, False]  # every format: the summary on stdout, no JSON mixed in
+    assert main(["audit", data, "--no-embeddings", "--task-type", "format", "--format", "md"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--format md writes report.md" in err[0] and "add --out FOLDER" in err[0]
+
+
+def test_ctrl_c_exits_130_and_a_failed_audit_removes_the_out_folder_it_made(tmp_path, capsys, monkeypatch):
+    import dataaudit.api
+
+    def interrupted(*_, **__):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dataaudit.api, "audit", interrupted)
+    out = tmp_path / "new" / "out"
+    assert main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--out", str(out)]) == 130
+    assert "interrupted" in capsys.readouterr().err and not (tmp_path / "new").exists()
+    monkeypatch.undo()
+    assert main(["audit", str(tmp_path / "missing.jsonl"), "--no-embeddings", "--out", str(out)]) == 2
+    assert not (tmp_path / "new").exists()
+
+
+def test_redact_takes_only_the_options_it_uses(capsys):
+    with pytest.raises(SystemExit) as usage:
+        main(["redact", TICKETS, "--out", "x.jsonl", "--no-embeddings"])
+    assert usage.value.code == 2 and "unrecognized arguments: --no-embeddings" in capsys.readouterr().err
+    from dataaudit.cli import build_parser
+
+    redact = build_parser()._subparsers._group_actions[0].choices["redact"]
+    assert sorted(o for a in redact._actions for o in a.option_strings) == ["--config", "--help", "--out", "-h"]
+
+
+def test_multi_file_dedup_refuses_a_file_without_valid_records_and_writes_nothing(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    write_jsonl(data / "a.jsonl", [{"text": f"row {i % 4}", "label": "ab"[i % 2]} for i in range(8)])
+    write_jsonl(data / "b.jsonl", [{"foo": i} for i in range(5)])
+    out = tmp_path / "dd" / "glob"
+    assert main(["dedup", str(data / "*.jsonl"), "--out", str(out), "--no-embeddings"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{data / 'b.jsonl'}: none of its 5 rows is a valid training record" in err[0]
+    assert not out.exists()
+
+
+def test_dedup_and_redact_refuse_a_sidecar_that_would_replace_the_input(tmp_path, capsys):
+    source = tmp_path / "y.jsonl.dropped.jsonl"
+    source.write_bytes((SAMPLE / "support_tickets.jsonl").read_bytes())
+    assert main(["dedup", str(source), "--out", str(tmp_path / "y.jsonl"), "--no-embeddings"]) == 2
+    assert "the list written beside the output would overwrite the input" in capsys.readouterr().err
+    assert source.read_bytes() == (SAMPLE / "support_tickets.jsonl").read_bytes() and not (tmp_path / "y.jsonl").exists()
+    source = tmp_path / "x.jsonl.redacted.jsonl"
+    source.write_bytes((SAMPLE / "support_tickets.jsonl").read_bytes())
+    assert main(["redact", str(source), "--out", str(tmp_path / "x.jsonl")]) == 2
+    assert "the list written beside the output would overwrite the input" in capsys.readouterr().err
+    assert source.read_bytes() == (SAMPLE / "support_tickets.jsonl").read_bytes() and not (tmp_path / "x.jsonl").exists()
+
+
+def test_the_api_rejects_what_is_not_a_path_and_a_config_section_of_the_wrong_type(tmp_path):
+    import pandas as pd
+
+    import dataaudit
+    from dataaudit import audit
+    from dataaudit.config import Config
+    from dataaudit.errors import ConfigError
+
+    with pytest.raises(TypeError, match="not a DataFrame; write the records to a JSONL"):
+        audit(pd.DataFrame({"text": ["a"], "label": ["b"]}), embed=False)
+    with pytest.raises(TypeError, match="not a dict"):
+        audit([{"text": "a"}], embed=False)
+    with pytest.raises(TypeError, match=r"audit\(production=...\) takes a path"):
+        audit(TICKETS, production=pd.DataFrame({"text": ["a"]}), embed=False)
+    with pytest.raises(ConfigError, match=r"Config\(fields=...\) takes a FieldsConfig"):
+        audit(TICKETS, Config(fields={"text": "x"}), embed=False)
+    assert {"audit", "Config", "load_config", "config_with_overrides", "load_dataset"} <= set(dir(dataaudit))
+    report = audit(TICKETS, embed=False)
+    assert repr(report).startswith("Report(dataset='support_tickets', verdict='not_ready', exit_code=1, records=263")
+    assert len(repr(report)) < 400

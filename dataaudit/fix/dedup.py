@@ -18,10 +18,11 @@ from pathlib import Path
 from ..config import Config
 from ..errors import InputError
 from ..io import write_atomic
-from .writers import DROP, check_target, local_paths, read_plain, rewrite
+from .writers import DROP, check_target, local_paths, read_plain, rewrite, sidecar_path
 
 
 INVALID = "invalid"  # the reason a malformed row was dropped, as the sidecar names it
+SIDECAR = ".dropped.jsonl"  # the list of dropped rows, named after the copy
 
 
 @dataclass
@@ -99,14 +100,30 @@ def deduplicate_files(inputs: list[str | Path], out_folder: str | Path, config: 
     if clash:
         raise InputError(f"{clash}: two inputs share this name, and their copies would overwrite each other in {folder}; "
                          "rename one or dedup them apart")
-    folder.mkdir(parents=True, exist_ok=True)
-    return _deduplicate(pairs, config, drop_conflicts=drop_conflicts, embed=embed, embedder=embedder)
+    return _deduplicate(  # the folder is made by the first write, once every file is known to have records
+pairs, config, drop_conflicts=drop_conflicts, embed=embed, embedder=embedder)
+
+
+def _refuse_files_without_records(report, pairs: list[tuple[Path, Path]], audited: list[Path]) -> None:
+    """A file of a multi-file dedup none of whose rows is a valid record is refused as a single file is (the
+    audit refuses that one): an empty copy would pass for a de-duplicated file. Nothing is written then."""
+    rows = {summary.path: summary.records for summary in report.inputs if summary.role == "train"}
+    invalid: dict[str, set[int]] = {}
+    for error in report.checks["format"].errors:
+        invalid.setdefault(error.file, set()).add(error.line)
+    for (source, _), read_as in zip(pairs, audited):
+        total = rows.get(str(read_as), 0)
+        bad = {line for line in invalid.get(str(read_as), set()) if line > 0}
+        if total == 0 or len(bad) >= total or 0 in invalid.get(str(read_as), set()):
+            raise InputError(f"{source}: none of its {total} rows is a valid training record, so no copy of any file was "
+                             "written; fix or leave out that file, or name its fields (--text-field, --label-field)")
 
 
 def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflicts: bool, embed: bool, embedder) -> list[DedupSummary]:
     from ..api import audit
 
-    formats = [check_target(source, target) for source, target in pairs]
+    sources = [source for source, _ in pairs]
+    formats = [check_target(source, target, sidecar=SIDECAR, inputs=sources) for source, target in pairs]
     config = dataclasses.replace(config, duplicates=dataclasses.replace(config.duplicates, max_groups_listed=10**12))
     with tempfile.TemporaryDirectory(prefix="dataaudit-dedup-") as scratch:
         audited = []
@@ -121,6 +138,7 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         report = audit(audited if len(audited) > 1 else audited[0], config, embed=embed, embedder=embedder)
         if report.checks["format"].errors_listed < report.checks["format"].invalid:
             raise InputError(f"{', '.join(str(s) for s, _ in pairs)}: too many malformed lines to list; fix the file first")
+        _refuse_files_without_records(report, pairs, audited)
         reasons = _drop_reasons(report, drop_conflicts)
         if config.fields.annotator:
             reasons = _whole_items(reasons, audited[0], config)
@@ -133,7 +151,7 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         mine = {line: {**reason, **({"kept_file": source_of[reason["kept_file"]]} if "kept_file" in reason else {})}
                 for (file, line), reason in reasons.items() if file == name}
         stats = rewrite(source, target, lambda number, row: DROP if number in mine else row, drop_blank=True)
-        sidecar = target.with_name(target.name + ".dropped.jsonl")
+        sidecar = sidecar_path(target, SIDECAR)
         write_atomic(sidecar, "".join(json.dumps({"file": str(source), **mine[line]}, ensure_ascii=False) + "\n" for line in sorted(mine)))
         invalid = sum(reason["reason"].startswith(INVALID) for reason in mine.values())
         summaries.append(DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, conflicts_kept, invalid))

@@ -137,7 +137,7 @@ def _patched_line(line: str, old: Any, new: Any) -> str:
 
 def redact(input_path: str | Path, out_path: str | Path, config: Config) -> RedactSummary:
     source, target = local_paths(input_path, out_path)
-    fmt = check_target(source, target)
+    fmt = check_target(source, target, sidecar=".redacted.jsonl")  # the copy and its list: neither may be the input
     options = config.section("pii").options()
     redactor = _Redactor(source, options, numbers=fmt.kind == "jsonl")
     changed_rows: set[int] = set()

@@ -81,13 +81,29 @@ def local_paths(input_path: str | Path, out_path: str | Path) -> tuple[Path, Pat
     return Path(input_path), Path(out_path)
 
 
-def check_target(source: Path, target: Path) -> FileFormat:
+def sidecar_path(target: Path, suffix: str) -> Path:
+    """The list written beside a copy: its name plus the suffix (clean.jsonl -> clean.jsonl.dropped.jsonl)."""
+    return target.with_name(target.name + suffix)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def check_target(source: Path, target: Path, *, sidecar: str | None = None, inputs: tuple[Path, ...] | list[Path] = ()) -> FileFormat:
     """The input's format, after refusing an output that would overwrite the input, is a folder, or names
-    another format."""
+    another format. sidecar: the suffix of the list written beside the copy, which must not overwrite an input
+    either; inputs: the other inputs read with this one (a multi-file dedup)."""
     if target.is_dir():
         raise InputError(f"{target}: is a directory; --out must name the file to write")
-    if target.exists() and target.resolve() == source.resolve():
-        raise InputError(f"{target}: the output would overwrite the input; choose another path")
+    read = [source, *[Path(p) for p in inputs]]
+    for written, what in [(target, "the output"), *([(sidecar_path(target, sidecar), "the list written beside the output")] if sidecar else [])]:
+        hit = next((p for p in read if written.exists() and _same_file(written, p)), None)
+        if hit is not None:
+            raise InputError(f"{written}: {what} would overwrite the input {hit}; choose another --out path")
     try:  # the loader's wording, so a missing or unreadable input says the same
         with open(source, "rb") as handle:
             head = handle.read(8)

@@ -1,18 +1,24 @@
-"""Writing the report files: each rendered in full, then written atomically."""
+"""Writing the report files: each rendered in full, then written atomically.
+
+The files in --out are replaced as a set: a report file or line file this run does not write (another
+format, a check that did not run) is removed, so no file of an earlier run is left beside the new report.
+Only the names below are ever written or removed there.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..io import write_atomic
+from ..io import remove_quietly, write_atomic
 from ..report import Report, to_jsonable
 
 FILE_NAMES = {"json": "report.json", "md": "report.md", "html": "report.html"}
+LINE_FILES = ("coverage.jsonl", "duplicates.jsonl")
 
 
 def write_reports(report: Report, folder: str | Path, formats: list[str]) -> list[Path]:
     folder = Path(folder)
-    written = []
+    rendered = []
     for fmt in formats:
         if fmt == "json":
             from .json_report import render_json as render
@@ -22,9 +28,13 @@ def write_reports(report: Report, folder: str | Path, formats: list[str]) -> lis
             from .html import render_html as render
         else:
             continue
-        written.append(write_atomic(folder / FILE_NAMES[fmt], render(report)))
+        rendered.append((folder / FILE_NAMES[fmt], render(report)))
+    written = [write_atomic(path, body) for path, body in rendered]
     if "json" in formats:
         written += write_line_files(report, folder)
+    for name in [*FILE_NAMES.values(), *LINE_FILES]:
+        if folder / name not in written:
+            remove_quietly(folder / name)  # an earlier run's, which would be read as this run's
     return written
 
 
