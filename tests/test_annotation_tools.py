@@ -429,3 +429,13 @@ def test_prodigy_choice_reject_is_neither_a_rating_nor_a_label(tmp_path):
     assert any(n.startswith(f"{rejected} Prodigy choice answers rejected") for n in dataset.annotation_export.notes)
     labelled = next(r for r in dataset.records if r.record_id == str(item))  # its URGENT answers still label it
     assert all(a.question == "URGENT" for a in labelled.question_annotations)
+
+
+def test_a_task_in_the_second_and_third_file_counts_its_files(tmp_path):
+    tasks = json.loads((FIXTURES / "label_studio.json").read_text())
+    for name, part in (("a.json", tasks[:10]), ("b.json", tasks[10:25]), ("c.json", tasks[20:])):
+        (tmp_path / name).write_text(json.dumps(part))
+    dataset = read_export([tmp_path / n for n in ("a.json", "b.json", "c.json")], Config())
+    assert len(dataset.records) == 30 and "5 task ids found in more than one file (up to 2 files): each read as one task, " \
+        "its answers joined" in dataset.annotation_export.notes
+    assert round(alpha_of(dataset, "intent"), 4) == round(reference_alpha(ls_json_answers("intent"), "nominal"), 4)

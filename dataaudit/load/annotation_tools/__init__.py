@@ -30,7 +30,7 @@ from typing import Iterable
 from ...config import Config
 from ...errors import InputError
 from ..records import Dataset, RecordError
-from .common import EXPORT_KINDS, JUDGED_LEVELS, LATEST_ONLY_NOTE, Counts, json_document, read_bytes
+from .common import EXPORT_KINDS, JUDGED_LEVELS, LATEST_ONLY_NOTE, Counts, Item, json_document, read_bytes
 from .build import add_counts, build_dataset
 from .argilla import read_argilla
 from .label_studio import label_studio_items, read_label_studio_flat, read_label_studio_tasks
@@ -192,19 +192,19 @@ def _join_tasks(parts: list) -> list[str]:
     """One Label Studio task (its id is the server's, unique in an instance) in several files of one export is
     one item: its answers join the first file's task (a repeated answer, as in a copied file, stays one:
     the builder keeps one answer per annotator and question), so it is neither counted nor judged twice."""
-    first: dict[str, object] = {}
+    first: dict[str, tuple[str, Item]] = {}
     spread: dict[str, set[str]] = {}
     for index, (source, digest, rows, items, errors) in enumerate(parts):
         kept = []
         for item in items:
             owner = first.get(item.item_id) if item.item_id is not None else None
-            if owner is None:
-                if item.item_id is not None:
-                    first[item.item_id] = item
+            if owner is None or owner[0] == source:  # within one file, ids are the server's and do not repeat
+                if item.item_id is not None and owner is None:
+                    first[item.item_id] = (source, item)
                 kept.append(item)
                 continue
-            owner.answers.extend(item.answers)  # type: ignore[attr-defined]
-            spread.setdefault(item.item_id, {parts[0][0]}).add(source)
+            owner[1].answers.extend(item.answers)
+            spread.setdefault(item.item_id, {owner[0]}).add(source)
         parts[index] = (source, digest, rows, kept, errors)
     if not spread:
         return []
