@@ -439,3 +439,28 @@ def test_a_task_in_the_second_and_third_file_counts_its_files(tmp_path):
     assert len(dataset.records) == 30 and "5 task ids found in more than one file (up to 2 files): each read as one task, " \
         "its answers joined" in dataset.annotation_export.notes
     assert round(alpha_of(dataset, "intent"), 4) == round(reference_alpha(ls_json_answers("intent"), "nominal"), 4)
+
+
+def test_prodigy_files_one_per_annotator_join_on_the_input_hash(tmp_path):
+    rows = [json.loads(line) for line in (FIXTURES / "prodigy.jsonl").read_text().splitlines()]
+    paths = []
+    for annotator in sorted({r["_annotator_id"] for r in rows}):
+        paths.append(tmp_path / f"{annotator}.jsonl")
+        paths[-1].write_text("\n".join(json.dumps(r) for r in rows if r["_annotator_id"] == annotator))
+    dataset = read_export(paths, Config())
+    whole = load_dataset(FIXTURES / "prodigy.jsonl", Config())
+    assert len(dataset.records) == len(whole.records) == 30
+    assert alpha_of(dataset, "accept") == alpha_of(whole, "accept")
+    assert "30 item ids found in more than one file (up to 4 files): each read as one item, its answers joined" in \
+        dataset.annotation_export.notes
+
+
+def test_an_id_shared_by_different_inputs_in_two_files_is_not_joined(tmp_path):
+    records = json.loads((FIXTURES / "argilla" / "records.json").read_text())
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "records.json").write_text(json.dumps(records[:15]))
+    renamed = [{**r, "id": records[i]["id"]} for i, r in enumerate(records[15:])]  # ids rec-0.. again, other texts
+    (tmp_path / "b" / "records.json").write_text(json.dumps(renamed))
+    dataset = read_export([tmp_path / "a", tmp_path / "b"], Config())
+    assert len(dataset.records) == 30 and not any("found in more than one file" in n for n in dataset.annotation_export.notes)

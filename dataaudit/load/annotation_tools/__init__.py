@@ -178,8 +178,8 @@ def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "tra
             add_counts(counts, file_counts)
             latest_only = False
             parts.append((source, digest, rows, items, errors))
-    if kind == "label_studio_json" and len(parts) > 1:
-        notes += _join_tasks(parts)
+    if len(parts) > 1:
+        notes += _join_tasks(parts, "task" if kind.startswith("label_studio") else "item")
     notes += _question_sets(parts)
     tool, export_kind = {"label_studio_json": ("label_studio", "json"), "label_studio_min": ("label_studio", "json_min"),
                          "label_studio_csv": ("label_studio", "csv"), "prodigy": ("prodigy", "jsonl"),
@@ -188,17 +188,20 @@ def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "tra
                          notes=notes)
 
 
-def _join_tasks(parts: list) -> list[str]:
-    """One Label Studio task (its id is the server's, unique in an instance) in several files of one export is
-    one item: its answers join the first file's task (a repeated answer, as in a copied file, stays one:
-    the builder keeps one answer per annotator and question), so it is neither counted nor judged twice."""
+def _join_tasks(parts: list, word: str) -> list[str]:
+    """One item in several files of one export (a Label Studio task id is the server's, unique in an instance;
+    a Prodigy `_input_hash` is the input's; an Argilla record id the dataset's) is one item: its answers join
+    the first file's (a repeated answer, as in a copied file, stays one: the builder keeps one answer per
+    annotator and question), so it is neither counted nor judged twice, as the long layout joins its rows."""
     first: dict[str, tuple[str, Item]] = {}
     spread: dict[str, set[str]] = {}
     for index, (source, digest, rows, items, errors) in enumerate(parts):
         kept = []
         for item in items:
             owner = first.get(item.item_id) if item.item_id is not None else None
-            if owner is None or owner[0] == source:  # within one file, ids are the server's and do not repeat
+            # within one file ids do not repeat; an id shared with different input text (two projects' own
+            # ids, "0", "1", ...) is not the same item
+            if owner is None or owner[0] == source or owner[1].text != item.text:
                 if item.item_id is not None and owner is None:
                     first[item.item_id] = (source, item)
                 kept.append(item)
@@ -209,8 +212,8 @@ def _join_tasks(parts: list) -> list[str]:
     if not spread:
         return []
     most = max(len(files) for files in spread.values())
-    return [f"{len(spread)} task id{'s' if len(spread) != 1 else ''} found in more than one file (up to {most} files): "
-            "each read as one task, its answers joined"]
+    return [f"{len(spread)} {word} id{'s' if len(spread) != 1 else ''} found in more than one file (up to {most} files): "
+            f"each read as one {word}, its answers joined"]
 
 
 def _question_sets(parts: list) -> list[str]:
