@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from dataaudit.checks.agreement import measure_agreement
+from dataaudit.checks.batches import items_span_files
 from dataaudit.config import Config, FieldsConfig
 from dataaudit.errors import ConfigError, InputError
 from dataaudit.load import load_dataset
@@ -451,6 +452,8 @@ def test_prodigy_files_one_per_annotator_join_on_the_input_hash(tmp_path):
     whole = load_dataset(FIXTURES / "prodigy.jsonl", Config())
     assert len(dataset.records) == len(whole.records) == 30
     assert alpha_of(dataset, "accept") == alpha_of(whole, "accept")
+    assert items_span_files(dataset)  # so no per-file breakdown splits the joined items
+    assert {a.source for r in dataset.records for a in r.annotations} == {""} | {str(p) for p in paths[1:]}
     assert "30 item ids found in more than one file (up to 4 files): each read as one item, its answers joined" in \
         dataset.annotation_export.notes
 

@@ -206,6 +206,8 @@ def _join_tasks(parts: list, word: str) -> list[str]:
                     first[item.item_id] = (source, item)
                 kept.append(item)
                 continue
+            for answer in item.answers:  # each keeps its file: per-file figures would split this item
+                answer.source = source
             owner[1].answers.extend(item.answers)
             spread.setdefault(item.item_id, {owner[0]}).add(source)
         parts[index] = (source, digest, rows, kept, errors)

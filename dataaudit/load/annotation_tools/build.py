@@ -67,7 +67,8 @@ def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline:
             continue
         # one answer per annotator and question: a later annotation replaces an earlier one
         latest[(answer.annotator, answer.question, answer.is_gold)] = Annotation(
-            answer.annotator, label, item.line, answer.question, answer.lead_time, answer.created_at, answer.is_gold)
+            answer.annotator, label, item.line, answer.question, answer.lead_time, answer.created_at, answer.is_gold,
+            answer.source if answer.source != source else "")
     everything = tuple(latest.values())
     headline_ratings = tuple(a for a in everything if a.question == headline and not a.is_gold)
     gold = next((a.label for a in everything if a.question == headline and a.is_gold), None)

@@ -47,6 +47,7 @@ class Answer:
     lead_time: float | None = None
     created_at: str = ""
     is_gold: bool = False
+    source: str = ""  # the file it was read from, where not its item's (an item joined across files)
 
 
 @dataclass
