@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from dataaudit.checks.agreement import measure_agreement
+from dataaudit.checks.batches import items_span_files
 from dataaudit.config import Config, FieldsConfig
 from dataaudit.errors import ConfigError, InputError
 from dataaudit.load import load_dataset
@@ -235,7 +236,8 @@ def test_detection_leaves_other_files_to_the_ordinary_loader(tmp_path):
 
 def test_malformed_tasks_become_record_errors(tmp_path):
     path = tmp_path / "export.json"
-    path.write_text(json.dumps([{"id": 1, "annotations": [], "data": {"text": "fine"}},
+    answered = [{"completed_by": 1, "result": [{"from_name": "intent", "type": "choices", "value": {"choices": ["billing"]}}]}]
+    path.write_text(json.dumps([{"id": 1, "annotations": answered, "data": {"text": "fine"}},
                                 {"id": 2, "annotations": "oops", "data": {"text": "x"}},
                                 {"id": 3, "annotations": []}]))
     dataset = load_dataset(path, Config())
@@ -253,3 +255,215 @@ def test_argilla_records_without_fields_become_record_errors_naming_the_key(tmp_
         (2, "fields", "missing (an Argilla record carries its input under 'fields')"),
         (3, "(record)", "expected a record object")]
     assert dataset.invalid == 2
+
+
+# ---------------------------------------------------------------------------------------------------
+# QA pass: shapes and edge cases of real exports
+
+
+def argilla_answers(records: list[dict], question: str) -> dict:
+    """{(record, user): value} of the submitted (or status-less) answers that carry a value."""
+    answers = {}
+    for record in records:
+        for response in record["responses"].get(question, []):
+            if response.get("status", "submitted") == "submitted" and response["value"] is not None:
+                value = response["value"]
+                answers[(record["id"], response["user_id"])] = frozenset(value) if question == "tags" else value
+    return answers
+
+
+def test_argilla_v1_responses_list_reads_as_the_same_answers(tmp_path):
+    records = json.loads((FIXTURES / "argilla" / "records.json").read_text())
+    v1 = []
+    for record in records:
+        by_user: dict[str, dict] = {}
+        for question, responses in record["responses"].items():
+            for response in responses:
+                entry = by_user.setdefault(response["user_id"], {"user_id": response["user_id"], "values": {},
+                                                                 "status": response["status"]})
+                entry["values"][question] = {"value": response["value"]}
+        v1.append({"external_id": record["id"], "fields": record["fields"], "metadata": {}, "suggestions": [],
+                   "responses": list(by_user.values())})
+    (tmp_path / "v1.json").write_text(json.dumps(v1))
+    assert detect_export(tmp_path / "v1.json") == "argilla"
+    dataset = load_dataset(tmp_path / "v1.json", Config())
+    assert not dataset.errors and len(dataset.records) == 30 and dataset.records[0].record_id == "rec-0"
+    assert round(alpha_of(dataset, "intent"), 4) == round(reference_alpha(argilla_answers(records, "intent"), "nominal"), 4)
+    assert round(alpha_of(dataset, "tags"), 4) == round(reference_alpha(argilla_answers(records, "tags"), "set"), 4)
+    # a responses value of neither shape is one record error naming the line and the key, not a traceback
+    (tmp_path / "bad.json").write_text(json.dumps([v1[0], {**v1[1], "responses": "oops"}, {**v1[2], "responses": [3]}]))
+    bad = load_dataset(tmp_path / "bad.json", Config())
+    assert [(e.line, e.field) for e in bad.errors] == [(2, "responses"), (3, "responses[0]")] and len(bad.records) == 1
+
+
+def test_argilla_null_value_is_skipped_and_counted(tmp_path):
+    records = json.loads((FIXTURES / "argilla" / "records.json").read_text())
+    for record in records[:5]:
+        record["responses"]["intent"][0] = {"value": None, "user_id": record["responses"]["intent"][0]["user_id"]}
+    (tmp_path / "records.json").write_text(json.dumps(records))
+    dataset = load_dataset(tmp_path / "records.json", Config())
+    assert all(a.label != "None" for r in dataset.records for a in r.question_annotations)
+    assert round(alpha_of(dataset, "intent"), 4) == round(reference_alpha(argilla_answers(records, "intent"), "nominal"), 4)
+    assert any(n.startswith("5 responses with no value (null) skipped") for n in dataset.annotation_export.notes)
+
+
+def test_argilla_settings_in_dot_argilla_and_responses_without_status(tmp_path):
+    """Argilla 2.x `Dataset.to_disk` writes records.json and .argilla/settings.json; its responses may carry
+    only value and user_id. A label question with many distinct labels is told apart from free text only by
+    the settings."""
+    labels = [f"topic {n}" for n in range(12)]
+    records = [{"id": f"r{i}", "fields": {"text": f"message {i}"},
+                "responses": {"topic": [{"value": labels[i], "user_id": "u1"}, {"value": labels[i + 6 * (i % 2)], "user_id": "u2"}]}}
+               for i in range(6)]
+    (tmp_path / "records.json").write_text(json.dumps(records))
+    (tmp_path / ".argilla").mkdir()
+    (tmp_path / ".argilla" / "settings.json").write_text(json.dumps(
+        {"questions": [{"name": "topic", "settings": {"type": "label_selection", "options": [{"value": v} for v in labels]}}]}))
+    dataset = load_dataset(tmp_path, Config())
+    assert dataset.annotation_export.questions == {"topic": "choices"}  # without the settings: 'textarea', not judged
+    assert sum(len(r.annotations) for r in dataset.records) == 12  # no status: submitted
+    assert round(alpha_of(dataset, "topic"), 4) == round(reference_alpha(argilla_answers(records, "topic"), "nominal"), 4)
+
+
+def test_prodigy_detected_past_a_bad_first_line_and_non_utf8_lines_are_errors(tmp_path):
+    lines = (FIXTURES / "prodigy.jsonl").read_bytes().split(b"\n")
+    cut = tmp_path / "cut.jsonl"
+    cut.write_bytes(b"\n".join([lines[0][:40]] + lines[1:]))
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b"\n".join([lines[0].replace(b"my card", b"caf\xe9 card")] + lines[1:4]
+                                 + [lines[4].replace(b"my card", b"caf\xe9 card")] + lines[5:]))
+    for path in (cut, latin):
+        assert detect_export(path) == "prodigy", path
+        dataset = load_dataset(path, Config())
+        assert dataset.annotation_export.tool == "prodigy" and len(dataset.records) == 30
+        assert all("\ufffd" not in r.input_text for r in dataset.records)
+    assert [(e.line, e.field) for e in load_dataset(cut, Config()).errors] == [(1, "(json)")]
+    assert [(e.line, e.field, e.message) for e in load_dataset(latin, Config()).errors] == [
+        (1, "(encoding)", "line is not valid UTF-8 (byte 14)"), (5, "(encoding)", "line is not valid UTF-8 (byte 14)")]
+
+
+def test_label_studio_json_with_a_first_task_past_64_kb_is_recognised(tmp_path):
+    tasks = json.loads((FIXTURES / "label_studio.json").read_text())
+    tasks[0] = {"data": {"text": "x" * 90_000, **{k: v for k, v in tasks[0]["data"].items() if k != "text"}},
+                **{k: v for k, v in tasks[0].items() if k != "data"}}
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(tasks, indent=1))
+    assert detect_export(path) == "label_studio_json"
+    dataset = load_dataset(path, Config())
+    assert len(dataset.records) == 30 and not dataset.errors
+    assert round(alpha_of(dataset, "intent"), 4) == round(reference_alpha(ls_json_answers("intent"), "nominal"), 4)
+
+
+def test_prodigy_without_annotator_ids_keeps_every_answer_and_says_so(tmp_path):
+    rows = [json.loads(line) for line in (FIXTURES / "prodigy.jsonl").read_text().splitlines()]
+    anonymous = tmp_path / "anonymous.jsonl"
+    anonymous.write_text("\n".join(json.dumps({k: v for k, v in row.items() if k not in ("_annotator_id", "_session_id")})
+                                   for row in rows))
+    answers = {}  # the k-th answer of an item as its k-th coder: alpha depends only on the values per item
+    for row in rows:
+        if "accept" in row and row["answer"] == "accept":
+            coder = sum(1 for item, _ in answers if item == row["_input_hash"])
+            answers[(row["_input_hash"], coder)] = row["accept"][0]
+    dataset = load_dataset(anonymous, Config())
+    named = load_dataset(FIXTURES / "prodigy.jsonl", Config())
+    assert round(alpha_of(dataset, "accept"), 4) == round(reference_alpha(answers, "nominal"), 4) == round(alpha_of(named, "accept"), 4)
+    assert sum(len(r.annotations) for r in dataset.records) == 117
+    assert any(n.startswith(f"{anonymous}: 237 answers carry neither _annotator_id nor _session_id") and "?session=" in n
+               for n in dataset.annotation_export.notes)
+
+
+def test_items_nobody_labelled_are_not_records_and_are_counted(tmp_path):
+    tasks = json.loads((FIXTURES / "label_studio.json").read_text())
+    cancelled = {**tasks[0], "id": 9001, "annotations": [{**tasks[0]["annotations"][0], "was_cancelled": True}]}
+    tasks += [{"id": 9000, "data": {"text": "nobody looked at me"}, "annotations": [], "predictions": []}, cancelled]
+    (tmp_path / "ls.json").write_text(json.dumps(tasks))
+    dataset = load_dataset(tmp_path / "ls.json", Config())
+    assert len(dataset.records) == 30 and dataset.total == 32 and not dataset.errors
+    assert any(n.startswith("2 items nobody labelled") for n in dataset.annotation_export.notes)
+    rows = (FIXTURES / "prodigy.jsonl").read_text().splitlines()
+    ignored = json.loads(rows[0]) | {"_input_hash": 777, "text": "ignored by all", "answer": "ignore"}
+    (tmp_path / "p.jsonl").write_text("\n".join(rows + [json.dumps(ignored), json.dumps(ignored | {"_annotator_id": "x"})]))
+    prodigy = load_dataset(tmp_path / "p.jsonl", Config())
+    assert len(prodigy.records) == 30 and any(n.startswith("1 item nobody labelled") for n in prodigy.annotation_export.notes)
+    records = json.loads((FIXTURES / "argilla" / "records.json").read_text())
+    discarded = {**records[0], "id": "gone", "responses": {q: [{**r, "status": "discarded"} for r in rs]
+                                                         for q, rs in records[0]["responses"].items()}}
+    (tmp_path / "records.json").write_text(json.dumps(records + [discarded]))
+    argilla = load_dataset(tmp_path / "records.json", Config())
+    assert len(argilla.records) == 30 and any(n.startswith("1 item nobody labelled") for n in argilla.annotation_export.notes)
+
+
+def test_label_studio_task_in_two_files_is_one_item_and_different_questions_are_said(tmp_path):
+    tasks = json.loads((FIXTURES / "label_studio.json").read_text())
+    (tmp_path / "a.json").write_text(json.dumps(tasks[:20]))
+    (tmp_path / "b.json").write_text(json.dumps(tasks[10:]))  # tasks 11-20 in both files (an overlapping re-export)
+    dataset = read_export([tmp_path / "a.json", tmp_path / "b.json"], Config())
+    assert len(dataset.records) == 30
+    assert round(alpha_of(dataset, "intent"), 4) == round(reference_alpha(ls_json_answers("intent"), "nominal"), 4)
+    assert "10 task ids found in more than one file (up to 2 files): each read as one task, its answers joined" in \
+        dataset.annotation_export.notes
+    other = [{**t, "id": t["id"] + 1000, "annotations": [{**a, "result": [{**r, "from_name": "sentiment"} if r["from_name"] == "intent" else r
+                                                                         for r in a["result"]]} for a in t["annotations"]]}
+             for t in tasks[:10]]
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    merged = read_export([tmp_path / "a.json", tmp_path / "other.json"], Config())
+    note = next(n for n in merged.annotation_export.notes if n.startswith("the files ask different questions"))
+    assert f"{tmp_path / 'a.json'}: intent" in note and f"{tmp_path / 'other.json'}: sentiment" in note
+
+
+def test_prodigy_choice_reject_is_neither_a_rating_nor_a_label(tmp_path):
+    rows = [json.loads(line) for line in (FIXTURES / "prodigy.jsonl").read_text().splitlines()]
+    choice = [i for i, row in enumerate(rows) if "accept" in row and row["answer"] == "accept"]
+    for i in choice[:12:3]:
+        rows[i]["answer"] = "reject"
+    item = rows[choice[0]]["_input_hash"]
+    for row in rows:  # every answer on one item rejected: nobody gave it a class
+        if row["_input_hash"] == item and "accept" in row and row["answer"] == "accept":
+            row["answer"] = "reject"
+    (tmp_path / "p.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    answers = {(r["_input_hash"], r["_annotator_id"]): r["accept"][0] for r in rows if "accept" in r and r["answer"] == "accept"}
+    dataset = load_dataset(tmp_path / "p.jsonl", Config())
+    assert all("(rejected)" not in (a.label or "") for r in dataset.records for a in r.question_annotations)
+    assert all(r.label != "(rejected)" for r in dataset.records)
+    assert round(alpha_of(dataset, "accept"), 4) == round(reference_alpha(answers, "nominal"), 4)
+    rejected = sum("accept" in r and r["answer"] == "reject" for r in rows)
+    assert any(n.startswith(f"{rejected} Prodigy choice answers rejected") for n in dataset.annotation_export.notes)
+    labelled = next(r for r in dataset.records if r.record_id == str(item))  # its URGENT answers still label it
+    assert all(a.question == "URGENT" for a in labelled.question_annotations)
+
+
+def test_a_task_in_the_second_and_third_file_counts_its_files(tmp_path):
+    tasks = json.loads((FIXTURES / "label_studio.json").read_text())
+    for name, part in (("a.json", tasks[:10]), ("b.json", tasks[10:25]), ("c.json", tasks[20:])):
+        (tmp_path / name).write_text(json.dumps(part))
+    dataset = read_export([tmp_path / n for n in ("a.json", "b.json", "c.json")], Config())
+    assert len(dataset.records) == 30 and "5 task ids found in more than one file (up to 2 files): each read as one task, " \
+        "its answers joined" in dataset.annotation_export.notes
+    assert round(alpha_of(dataset, "intent"), 4) == round(reference_alpha(ls_json_answers("intent"), "nominal"), 4)
+
+
+def test_prodigy_files_one_per_annotator_join_on_the_input_hash(tmp_path):
+    rows = [json.loads(line) for line in (FIXTURES / "prodigy.jsonl").read_text().splitlines()]
+    paths = []
+    for annotator in sorted({r["_annotator_id"] for r in rows}):
+        paths.append(tmp_path / f"{annotator}.jsonl")
+        paths[-1].write_text("\n".join(json.dumps(r) for r in rows if r["_annotator_id"] == annotator))
+    dataset = read_export(paths, Config())
+    whole = load_dataset(FIXTURES / "prodigy.jsonl", Config())
+    assert len(dataset.records) == len(whole.records) == 30
+    assert alpha_of(dataset, "accept") == alpha_of(whole, "accept")
+    assert items_span_files(dataset)  # so no per-file breakdown splits the joined items
+    assert {a.source for r in dataset.records for a in r.annotations} == {""} | {str(p) for p in paths[1:]}
+    assert "30 item ids found in more than one file (up to 4 files): each read as one item, its answers joined" in \
+        dataset.annotation_export.notes
+
+
+def test_an_id_shared_by_different_inputs_in_two_files_is_not_joined(tmp_path):
+    records = json.loads((FIXTURES / "argilla" / "records.json").read_text())
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "records.json").write_text(json.dumps(records[:15]))
+    renamed = [{**r, "id": records[i]["id"]} for i, r in enumerate(records[15:])]  # ids rec-0.. again, other texts
+    (tmp_path / "b" / "records.json").write_text(json.dumps(renamed))
+    dataset = read_export([tmp_path / "a", tmp_path / "b"], Config())
+    assert len(dataset.records) == 30 and not any("found in more than one file" in n for n in dataset.annotation_export.notes)

@@ -30,7 +30,7 @@ from typing import Iterable
 from ...config import Config
 from ...errors import InputError
 from ..records import Dataset, RecordError
-from .common import EXPORT_KINDS, JUDGED_LEVELS, LATEST_ONLY_NOTE, Counts, json_document, read_bytes
+from .common import EXPORT_KINDS, JUDGED_LEVELS, LATEST_ONLY_NOTE, Counts, Item, json_document, read_bytes
 from .build import add_counts, build_dataset
 from .argilla import read_argilla
 from .label_studio import label_studio_items, read_label_studio_flat, read_label_studio_tasks
@@ -48,35 +48,82 @@ _LS_MIN = re.compile(rb'"annotation_id"\s*:')
 _ARGILLA = re.compile(rb'"responses"\s*:')
 
 
+_PRODIGY_LINES = 20  # the first this many parseable lines decide a JSONL file (a bad first line is one record error)
+_HEAD = 65536
+
+
+def _array_kind(head: bytes) -> str | None:
+    if _LS_JSON.search(head) and b'"data"' in head:
+        return "label_studio_json"
+    if _ARGILLA.search(head) and b'"fields"' in head:
+        return "argilla"
+    if _LS_MIN.search(head) and b'"annotator"' in head:
+        return "label_studio_min"
+    return None
+
+
+def _first_element(handle, head: bytes) -> bytes | None:
+    """The bytes of a JSON array's first element, reading on from `head` (the file's first bytes) until it
+    closes: a first task with 84 KB of text is still recognised, and no more than that task is read."""
+    decoder = json.JSONDecoder()
+    buffer = head
+    while True:
+        text = buffer.decode("utf-8", "ignore").removeprefix("\ufeff").lstrip()[1:].lstrip()
+        try:
+            _, end = decoder.raw_decode(text)
+        except ValueError:
+            more = handle.read(max(len(buffer), _HEAD))  # doubling: the first element is parsed O(log n) times
+            if not more:
+                return None
+            buffer += more
+            continue
+        return text[:end].encode("utf-8")
+
+
+def _prodigy_lines(handle, head: bytes) -> str | None:
+    """Prodigy when the first parseable lines (up to _PRODIGY_LINES) are Prodigy answers: a first line cut
+    short or not UTF-8 is listed by the reader as that line's error, and no longer hides the whole export."""
+    seen = 0
+    lines = (head + handle.read(_HEAD * 4)).split(b"\n")
+    for line in lines[:-1] if len(lines) > 1 else lines:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError is a ValueError
+            continue
+        if not (isinstance(obj, dict) and "_input_hash" in obj and "answer" in obj):
+            return None
+        seen += 1
+        if seen >= _PRODIGY_LINES:
+            break
+    return "prodigy" if seen else None
+
+
 def detect_export(path: str | Path) -> str | None:
     """The kind of annotation-tool export at `path` (one of EXPORT_KINDS), or None for any other file.
 
-    Looks at the first 64 KB only; a file that cannot be read is None here and reported by the loader.
+    Looks at the first 64 KB, and for a JSON array on to the end of its first element; for JSONL at the first
+    parseable lines. A file that cannot be read is None here and reported by the loader.
     """
     path = Path(path)
     if path.is_dir():
         return "argilla" if (path / "records.json").is_file() else None
     try:
         with path.open("rb") as handle:
-            head = handle.read(65536)
+            raw_head = handle.read(_HEAD)
+            head = raw_head.removeprefix(b"\xef\xbb\xbf").lstrip()
+            if head.startswith(b"["):
+                kind = _array_kind(head)
+                if kind is None and len(raw_head) == _HEAD:  # the first element may run past the head
+                    first = _first_element(handle, raw_head)
+                    kind = _array_kind(first) if first is not None else None
+                return kind
+            if head.startswith(b"{"):
+                return _prodigy_lines(handle, head)
     except OSError:
         return None
-    head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-    if head.startswith(b"["):
-        if _LS_JSON.search(head) and b'"data"' in head:
-            return "label_studio_json"
-        if _ARGILLA.search(head) and b'"fields"' in head:
-            return "argilla"
-        if _LS_MIN.search(head) and b'"annotator"' in head:
-            return "label_studio_min"
-        return None
-    if head.startswith(b"{"):
-        first = head.split(b"\n", 1)[0]
-        try:
-            obj = json.loads(first)
-        except ValueError:
-            return None
-        return "prodigy" if isinstance(obj, dict) and "_input_hash" in obj and "answer" in obj else None
     header = set(re.split(r'[,\t]', head.split(b"\n", 1)[0].decode("utf-8", "replace").replace('"', "").strip()))
     if {"annotation_id", "annotator", "lead_time"} <= header:
         return "label_studio_csv"
@@ -96,6 +143,7 @@ def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "tra
     kind = kinds.pop()
     counts = Counts()
     parts = []
+    notes: list[str] = []
     latest_only = True
     for path in path_list:
         file_path = path / "records.json" if path.is_dir() else path
@@ -118,6 +166,11 @@ def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "tra
         elif kind == "prodigy":
             items, errors, rows, file_counts = read_prodigy(file_path, raw, config)
             add_counts(counts, file_counts)
+            if file_counts.anonymous:
+                notes.append(f"{source}: {file_counts.anonymous} answers carry neither _annotator_id nor _session_id, so "
+                             "each is read as its own anonymous annotator ('(unknown #n)'): alpha counts every answer, "
+                             "per-annotator figures mean nothing; export from named sessions (?session=NAME) so answers "
+                             "carry _annotator_id")
             latest_only = False
             parts.append((source, digest, rows, items, errors))
         else:
@@ -125,7 +178,52 @@ def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "tra
             add_counts(counts, file_counts)
             latest_only = False
             parts.append((source, digest, rows, items, errors))
+    if len(parts) > 1:
+        notes += _join_tasks(parts, "task" if kind.startswith("label_studio") else "item")
+    notes += _question_sets(parts)
     tool, export_kind = {"label_studio_json": ("label_studio", "json"), "label_studio_min": ("label_studio", "json_min"),
                          "label_studio_csv": ("label_studio", "csv"), "prodigy": ("prodigy", "jsonl"),
                          "argilla": ("argilla", "records_json")}[kind]
-    return build_dataset(parts, config, tool, export_kind, counts, name=name, since=since, latest_only=latest_only)
+    return build_dataset(parts, config, tool, export_kind, counts, name=name, since=since, latest_only=latest_only,
+                         notes=notes)
+
+
+def _join_tasks(parts: list, word: str) -> list[str]:
+    """One item in several files of one export (a Label Studio task id is the server's, unique in an instance;
+    a Prodigy `_input_hash` is the input's; an Argilla record id the dataset's) is one item: its answers join
+    the first file's (a repeated answer, as in a copied file, stays one: the builder keeps one answer per
+    annotator and question), so it is neither counted nor judged twice, as the long layout joins its rows."""
+    first: dict[str, tuple[str, Item]] = {}
+    spread: dict[str, set[str]] = {}
+    for index, (source, digest, rows, items, errors) in enumerate(parts):
+        kept = []
+        for item in items:
+            owner = first.get(item.item_id) if item.item_id is not None else None
+            # within one file ids do not repeat; an id shared with different input text (two projects' own
+            # ids, "0", "1", ...) is not the same item
+            if owner is None or owner[0] == source or owner[1].text != item.text:
+                if item.item_id is not None and owner is None:
+                    first[item.item_id] = (source, item)
+                kept.append(item)
+                continue
+            for answer in item.answers:  # each keeps its file: per-file figures would split this item
+                answer.source = source
+            owner[1].answers.extend(item.answers)
+            spread.setdefault(item.item_id, {owner[0]}).add(source)
+        parts[index] = (source, digest, rows, kept, errors)
+    if not spread:
+        return []
+    most = max(len(files) for files in spread.values())
+    return [f"{len(spread)} {word} id{'s' if len(spread) != 1 else ''} found in more than one file (up to {most} files): "
+            f"each read as one {word}, its answers joined"]
+
+
+def _question_sets(parts: list) -> list[str]:
+    """Files of one audit asking different questions (two projects merged?) are said, not silently averaged."""
+    asked = {source: {a.question for item in items for a in item.answers} for source, _, _, items, _ in parts}
+    distinct = {frozenset(q) for q in asked.values() if q}
+    if len(distinct) <= 1:
+        return []
+    every = set.intersection(*(q for q in asked.values() if q))
+    listed = "; ".join(f"{source}: {', '.join(sorted(q - every)) or '(only the shared ones)'}" for source, q in asked.items() if q)
+    return [f"the files ask different questions (two projects merged?): besides {', '.join(sorted(every)) or 'none in common'}, {listed}"]

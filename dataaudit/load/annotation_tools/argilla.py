@@ -1,4 +1,6 @@
-"""Argilla 2.x: a dataset folder's records.json, with question types from its settings where present."""
+"""Argilla: a 2.x dataset folder's records.json (responses by question), with question types from its settings
+where present (`.argilla/settings.json`, as `Dataset.to_disk` writes it, or a settings.json beside the records);
+and a 1.x FeedbackDataset export (responses a list of {user_id, values: {question: {value}}, status})."""
 
 from __future__ import annotations
 
@@ -18,12 +20,18 @@ ARGILLA_TYPES = {"label_selection": "choices", "multi_label_selection": "choices
 
 
 def _argilla_question_types(folder: Path | None) -> dict[str, str]:
-    """Question types from the settings.json that `Dataset.to_disk` writes beside records.json."""
-    if folder is None or not (folder / "settings.json").is_file():
+    """Question types from the settings that `Dataset.to_disk` writes (`.argilla/settings.json`; a
+    settings.json beside records.json is read too)."""
+    if folder is None:
+        return {}
+    found = next((p for p in (folder / ".argilla" / "settings.json", folder / "settings.json") if p.is_file()), None)
+    if found is None:
         return {}
     try:
-        settings = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
+        settings = json.loads(found.read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return {}
+    if not isinstance(settings, dict):
         return {}
     types = {}
     for question in settings.get("questions") or []:
@@ -50,6 +58,31 @@ def _argilla_value(value: Any) -> tuple[str, Any]:
     return "labels", None
 
 
+def _responses(record: dict) -> dict[str, list]:
+    """A record's responses by question: Argilla 2.x writes {question: [{value, user_id, status}]}; 1.x
+    (FeedbackDataset) a list of {user_id, values: {question: {value}}, status}, read here as the same answers."""
+    responses = record.get("responses") or {}
+    if isinstance(responses, dict):
+        for question, answers in responses.items():
+            if answers is not None and not isinstance(answers, list):
+                raise Invalid(f"responses.{question}", "expected a list of responses")
+        return responses
+    if not isinstance(responses, list):
+        raise Invalid("responses", "expected an object of question -> responses (Argilla 2.x) or a list of responses (1.x)")
+    by_question: dict[str, list] = {}
+    for position, response in enumerate(responses):
+        values = response.get("values") if isinstance(response, dict) else None
+        if not isinstance(values, dict):
+            raise Invalid(f"responses[{position}]", "expected an object with 'values' (an Argilla 1.x response)")
+        for question, value in values.items():
+            by_question.setdefault(str(question), []).append(
+                {"value": value.get("value") if isinstance(value, dict) else value,
+                 "user_id": response.get("user_id"), "status": response.get("status")})
+        if not values and response.get("status") in ("discarded", "draft"):  # a discarded record answers nothing
+            by_question.setdefault("", []).append({"value": None, "user_id": response.get("user_id"), "status": response["status"]})
+    return by_question
+
+
 def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], list[RecordError], int, Counts]:
     source = str(path)
     errors: list[RecordError] = []
@@ -63,7 +96,11 @@ def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
     declared = _argilla_question_types(path.parent)
     string_values: dict[str, list[str]] = {}
     for record in records:
-        for question, responses in ((record or {}).get("responses") or {}).items() if isinstance(record, dict) else ():
+        try:
+            by_question = _responses(record) if isinstance(record, dict) else {}
+        except Invalid:
+            continue  # listed when the record is read below
+        for question, responses in by_question.items():
             for response in responses or []:
                 if isinstance(response, dict) and isinstance(response.get("value"), str):
                     string_values.setdefault(question, []).append(response["value"])
@@ -74,16 +111,18 @@ def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
         try:
             item = new_item(record, index, config, counts, what="record", input_key="fields",
                             predictions_key="suggestions", carrier="an Argilla record")
-            responses = record.get("responses") or {}
-            if not isinstance(responses, dict):
-                raise Invalid("responses", "expected an object of question -> responses")
-            for question, answers in responses.items():
+            if item.item_id is None and record.get("external_id") is not None:  # Argilla 1.x names records so
+                item.item_id = str(record["external_id"])
+            for question, answers in _responses(record).items():
                 for position, response in enumerate(answers or []):
                     if not isinstance(response, dict):
                         raise Invalid(f"responses.{question}[{position}]", "expected an object")
                     status = response.get("status") or "submitted"
                     if status in ("discarded", "draft"):
                         set_aside.add((status, index, str(response.get("user_id"))))
+                        continue
+                    if response.get("value") is None:  # no answer given (the question left blank): not a label
+                        counts.unanswered += 1
                         continue
                     kind, value = _argilla_value(response.get("value"))
                     kind = declared.get(question) or (guessed.get(question, "choices") if kind == "string" else kind)

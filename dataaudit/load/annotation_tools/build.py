@@ -67,7 +67,8 @@ def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline:
             continue
         # one answer per annotator and question: a later annotation replaces an earlier one
         latest[(answer.annotator, answer.question, answer.is_gold)] = Annotation(
-            answer.annotator, label, item.line, answer.question, answer.lead_time, answer.created_at, answer.is_gold)
+            answer.annotator, label, item.line, answer.question, answer.lead_time, answer.created_at, answer.is_gold,
+            answer.source if answer.source != source else "")
     everything = tuple(latest.values())
     headline_ratings = tuple(a for a in everything if a.question == headline and not a.is_gold)
     gold = next((a.label for a in everything if a.question == headline and a.is_gold), None)
@@ -109,10 +110,37 @@ def _newest_answer(items: list[Item]) -> str:
     return max(timed)[1] if timed else ""
 
 
+def _drop_unlabelled(parts: list[tuple[str, str, int, list[Item], list[RecordError]]]) -> tuple[list, int]:
+    """Items nobody answered (no annotation, or only cancelled, skipped, ignored, discarded, draft or
+    rejected ones) are not training examples: they leave the records, counted, so they neither count toward
+    scale nor pass as labelled."""
+    kept, dropped = [], 0
+    for source, digest, rows, items, errors in parts:
+        answered = [item for item in items if item.answers]
+        dropped += len(items) - len(answered)
+        kept.append((source, digest, rows, answered, errors))
+    return kept, dropped
+
+
+def _count_notes(counts: Counts, unlabelled: int) -> list[str]:
+    notes = []
+    if unlabelled:
+        notes.append(f"{unlabelled} item{'s' if unlabelled != 1 else ''} nobody labelled (no submitted answer: none, or only "
+                     "cancelled, skipped, ignored, discarded or rejected ones) left out of the records: not training examples")
+    if counts.unanswered:
+        notes.append(f"{counts.unanswered} response{'s' if counts.unanswered != 1 else ''} with no value (null) skipped: "
+                     "not an answer")
+    if counts.rejected:
+        notes.append(f"{counts.rejected} Prodigy choice answer{'s' if counts.rejected != 1 else ''} rejected (none of the "
+                     "options fits, or the example is wrong): neither a rating nor a label")
+    return notes
+
+
 def build_dataset(parts: list[tuple[str, str, int, list[Item], list[RecordError]]], config: Config, tool: str, kind: str, counts: Counts,
-           *, name: str, since: datetime | None, latest_only: bool = False) -> Dataset:
+           *, name: str, since: datetime | None, latest_only: bool = False, notes: list[str] | tuple[str, ...] = ()) -> Dataset:
+    newest = _newest_answer([item for *_, items, _ in parts for item in items])
+    parts, unlabelled = _drop_unlabelled(parts)
     all_items = [item for *_, items, _ in parts for item in items]
-    newest = _newest_answer(all_items)
     kept_ids = {id(item) for item in _keep_since(all_items, since, counts)}
     kinds = _finalise_kinds([item for item in all_items if id(item) in kept_ids])
     headline = _headline(kinds, config)
@@ -124,7 +152,7 @@ def build_dataset(parts: list[tuple[str, str, int, list[Item], list[RecordError]
         invalid += len({e.line for e in file_errors if e.line > 0})
         total += rows
         files.append(InputFile(source, digest, rows))
-    notes = []
+    notes = list(notes) + _count_notes(counts, unlabelled)
     if kind in ("json_min", "csv"):
         notes.append(FLAT_EXPORT_NOTE)
     if latest_only:

@@ -47,6 +47,7 @@ class Answer:
     lead_time: float | None = None
     created_at: str = ""
     is_gold: bool = False
+    source: str = ""  # the file it was read from, where not its item's (an item joined across files)
 
 
 @dataclass
@@ -66,6 +67,9 @@ class Counts:
     gold: int = 0
     spans: int = 0
     before_since: int = 0
+    unanswered: int = 0  # responses with no value (Argilla `value: null`), skipped
+    rejected: int = 0  # Prodigy choice-interface rejects: "none of these options / the example is wrong", not a label
+    anonymous: int = 0  # Prodigy answers with neither _annotator_id nor _session_id
 
 
 

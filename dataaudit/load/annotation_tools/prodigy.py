@@ -30,12 +30,15 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
     counts = Counts()
     items: dict[str, Item] = {}
     rows = 0
-    text = raw.decode("utf-8-sig", errors="replace")
-    for line, line_text in enumerate(text.split("\n"), start=1):
-        if not line_text.strip():
+    for line, line_bytes in enumerate(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"), start=1):
+        if not line_bytes.strip():
             continue
         rows += 1
         try:
+            try:
+                line_text = line_bytes.decode("utf-8")
+            except UnicodeDecodeError as exc:  # listed, as the JSONL reader lists it, never read as U+FFFD
+                raise Invalid("(encoding)", f"line is not valid UTF-8 (byte {exc.start + 1})") from exc
             try:
                 obj = json.loads(line_text)
             except json.JSONDecodeError as exc:
@@ -55,20 +58,33 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
             if answer == "ignore":
                 counts.cancelled += 1
                 continue
-            annotator = annotator_name(obj.get("_annotator_id") or obj.get("_session_id"))
+            named = obj.get("_annotator_id") or obj.get("_session_id")
             stamp = obj.get("_timestamp")
             created = datetime.fromtimestamp(stamp, timezone.utc).isoformat() if isinstance(stamp, (int, float)) else ""
             if obj.get("spans"):
                 counts.spans += len(obj["spans"])
             if isinstance(obj.get("accept"), list):
-                value = tuple(str(v) for v in obj["accept"]) if answer == "accept" else ("(rejected)",)
-                item.answers.append(Answer(annotator, "accept", "choices", value, created_at=created))
+                if answer == "reject":
+                    # A reject in a choice interface says "none of these options / the example is wrong": not a
+                    # class (it would become a training label), so neither a rating nor a label; counted.
+                    counts.rejected += 1
+                    continue
+                question, kind, value = "accept", "choices", tuple(str(v) for v in obj["accept"])
             elif obj.get("label") not in (None, ""):
-                item.answers.append(Answer(annotator, str(obj["label"]), "answer", answer, created_at=created))
+                question, kind, value = str(obj["label"]), "answer", answer
             elif obj.get("spans"):
-                item.answers.append(Answer(annotator, "spans", "labels", None, created_at=created))
+                question, kind, value = "spans", "labels", None
             else:
-                item.answers.append(Answer(annotator, "answer", "answer", answer, created_at=created))
+                question, kind, value = "answer", "answer", answer
+            if named:
+                annotator = annotator_name(named)
+            else:
+                # No annotator known: each answer is its own anonymous rater, so the item's answers all count
+                # (alpha needs only the values per item) instead of collapsing into one "(unknown)" answer.
+                counts.anonymous += 1
+                taken = sum(a.question == question and a.annotator.startswith("(unknown") for a in item.answers)
+                annotator = f"(unknown #{taken + 1})"
+            item.answers.append(Answer(annotator, question, kind, value, created_at=created))
         except Invalid as exc:
             errors.append(RecordError(source, line, exc.field, exc.message))
     return list(items.values()), errors, rows, counts
