@@ -467,3 +467,21 @@ def test_an_id_shared_by_different_inputs_in_two_files_is_not_joined(tmp_path):
     (tmp_path / "b" / "records.json").write_text(json.dumps(renamed))
     dataset = read_export([tmp_path / "a", tmp_path / "b"], Config())
     assert len(dataset.records) == 30 and not any("found in more than one file" in n for n in dataset.annotation_export.notes)
+
+
+def test_anonymous_raters_are_never_flagged_and_the_reading_notes_reach_the_report(tmp_path):
+    """'(unknown #2)' is every item's second answer, not a person: flagging it would send a lead to review nobody."""
+    from dataaudit.api import audit
+    from dataaudit.render.markdown import render_markdown
+
+    rows = [json.loads(line) for line in (FIXTURES / "prodigy.jsonl").read_text().splitlines()]
+    anonymous = tmp_path / "anonymous.jsonl"
+    anonymous.write_text("\n".join(json.dumps({k: v for k, v in row.items() if k not in ("_annotator_id", "_session_id")})
+                                   for row in rows))
+    report = audit(anonymous, Config(task_type="format"), embed=False)
+    agreement = report.checks["agreement"]
+    assert {a.annotator for a in agreement.annotators} >= {"(unknown #1)", "(unknown #2)"}
+    assert not any(a.flagged for a in agreement.annotators)
+    markdown = render_markdown(report)
+    assert "237 answers carry neither \\_annotator\\_id nor \\_session\\_id" in markdown or \
+        "237 answers carry neither _annotator_id nor _session_id" in markdown

@@ -50,6 +50,7 @@ from ..load.records import Annotation, AnnotationExport, Dataset, Record
 from .agreement_stats import alpha_bootstrap_ci, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
 from .base import AuditContext, Check, Finding, Status
 
+ANONYMOUS = "(unknown"  # the reader's name for an answer whose annotator the export does not say
 MIN_ITEMS_TO_FLAG = 10  # an annotator with fewer shared items is not flagged: too little evidence
 MAX_ANNOTATORS_IN_MATRIX = 40  # Cohen's matrix and leave-one-annotator-out alphas for the most active ones
 
@@ -392,6 +393,9 @@ def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin
         median_seconds = round(float(statistics.median(seconds)), 2) if seconds else None
         rows.append((name, items, agreement, alpha_without, len(set(own.tolist())) == 1 and items > 1, gold, gold_items, median_seconds))
     flagged = _far_below({r[0]: (r[2], r[1]) for r in rows}, margin) | _far_below({r[0]: (r[5], r[6]) for r in rows}, margin)
+    # An export without annotator ids reads "(unknown #n)", the n-th answer to each item: not a person, so
+    # nobody's labels to review.
+    flagged = {name for name in flagged if not name.startswith(ANONYMOUS)}
     stats = [AnnotatorStats(name, items, agreement, alpha_without, constant, name in flagged)
              for name, items, agreement, alpha_without, constant, *_ in rows]
     stats.sort(key=lambda s: (not s.flagged, s.agreement_with_others if s.agreement_with_others is not None else 2, s.annotator))

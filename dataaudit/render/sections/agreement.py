@@ -21,6 +21,9 @@ def _build(report: Report) -> SectionContent | None:
              f"training label: {a.label_source}" + (f", {a.ties} ties (resolved to the first label alphabetically)" if a.ties else "")]
     if a.note:
         lines.append(a.note)
+    # What the reading set aside or joined (unlabelled items, rejects, missing annotator ids, one task in two
+    # files): the figures above are over what is left, so the reviewer reads how they were made.
+    lines.extend(text(note, 400) for note in a.notes)
     for annotator in a.annotators:
         if annotator.flagged:
             lines.append(f"annotator {text(annotator.annotator, 40)} is far below the others: agrees with their majority on "
