@@ -378,3 +378,18 @@ def test_html_effective_configuration_is_the_masked_configuration_report_json_wr
     assert shown["dataset_name"] == "team <EMAIL ….com> <CREDIT_CARD …1111>"
     assert "alice.smith" not in page and "4111 1111" not in page
 
+
+def test_terminal_summary_masks_the_dataset_name_and_a_hostile_key_in_the_next_actions(tmp_path):
+    from dataaudit.config import config_from_dict
+
+    rows = [{"text": f"query number {i} about topic {i % 5}", "label": f"l{i % 5}"} for i in range(30)]
+    rows.append({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x", "bob.jones@example.org\x1b[31m": "k"}]})
+    config = config_from_dict({"dataset_name": "team alice.smith@example.com 4111 1111 1111 1111"})
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), config, embed=False)
+    console = Console(width=400, record=True, color_system=None)
+    render_terminal(report, console)
+    shown = console.export_text()
+    assert shown.splitlines()[0] == "dataaudit team <EMAIL ….com> <CREDIT_CARD …1111>  (31 records)"
+    assert "bob.jones" not in shown and "alice.smith" not in shown and "4111 1111" not in shown and "\x1b" not in shown
+    actions = shown[shown.index("next actions"):]
+    assert "<EMAIL ….org>\\x1b[31m" in actions
