@@ -19,8 +19,10 @@ ELLIPSIS = "…"
 
 # Markdown that can act when pasted into a PR: links and images (an escaped bracket cannot open one, so
 # parentheses and "!" stay as typed: "record\(s\)" was noise in every report), emphasis, code, headings,
-# list markers, tables, strikethrough, HTML. tests/test_excerpt.py renders cells with a CommonMark parser.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#+|~])")
+# list markers, tables, strikethrough, HTML; and GitHub's math ("$...$", "$$...$$") and @mentions (a report
+# posted as a PR comment would typeset "$\\color{red}{...}$" or notify @octocat): a backslash before '$' and '@'
+# shows them as typed. tests/test_excerpt.py renders cells with a CommonMark parser and with cmark-gfm.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#+|~$@])")
 # GitHub's Markdown (cmark-gfm) also links bare URLs: "https://…", "http://…", "ftp://…" and "www.…". A
 # backslash before the ':' of "://" and the '.' after "www" stops it, and the page still shows the text as typed.
 # (An e-mail address is linked too, but the personal-data masker has replaced it before this runs.)

@@ -393,3 +393,19 @@ def test_terminal_summary_masks_the_dataset_name_and_a_hostile_key_in_the_next_a
     assert "bob.jones" not in shown and "alice.smith" not in shown and "4111 1111" not in shown and "\x1b" not in shown
     actions = shown[shown.index("next actions"):]
     assert "<EMAIL ….org>\\x1b[31m" in actions
+
+
+def test_report_md_shows_math_and_mentions_from_the_dataset_as_typed_in_cmark_gfm(tmp_path):
+    cmarkgfm = pytest.importorskip("cmarkgfm")
+    label = "$\\color{red}{READY}$ @octocat"
+    rows = [{"text": f"query number {i} about topic {i % 5}", "label": label if i % 5 == 0 else f"l{i % 5}"} for i in range(30)]
+    md = render_markdown(audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(), embed=False))
+    assert "\\$\\\\color\\{red\\}\\{READY\\}\\$ \\@octocat" in md and not re.search(r"(?<!\\)@octocat", md)
+    shown = html_module_text(cmarkgfm.github_flavored_markdown_to_html(md))
+    assert label in shown and "\\$" not in shown and "\\@" not in shown
+
+
+def html_module_text(rendered: str) -> str:
+    import html as html_module
+
+    return html_module.unescape(re.sub(r"<[^>]+>", "", rendered))
