@@ -2,8 +2,9 @@
 
 Text from datasets is hostile until proven otherwise. Every excerpt in every output (terminal, Markdown,
 HTML, JSON, history, compare, suspects files) comes from `excerpt()`: masked for personal data and secrets
-first (so truncation can never cut a value in half and leave its head visible), control characters shown as
-visible escapes, Markdown neutralised, then truncated. Each renderer still escapes for its own format.
+first (so truncation can never cut a value in half and leave its head visible; looked for in the text with its
+control characters taken out, so an escape sequence cannot hide a value), control characters shown as visible
+escapes, then truncated, Markdown neutralised. Each renderer still escapes for its own format.
 """
 
 from __future__ import annotations
@@ -11,40 +12,96 @@ from __future__ import annotations
 import re
 import unicodedata
 from importlib import import_module
-from typing import Callable
+from typing import Callable, Iterable
 
 DEFAULT_LIMIT = 160
 ELLIPSIS = "…"
 
 # Markdown that can act when pasted into a PR: links and images (an escaped bracket cannot open one, so
 # parentheses and "!" stay as typed: "record\(s\)" was noise in every report), emphasis, code, headings,
-# list markers, tables, strikethrough, HTML. tests/test_excerpt.py renders cells with a CommonMark parser.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#+|~])")
+# list markers, tables, strikethrough, HTML; and GitHub's math ("$...$", "$$...$$") and @mentions (a report
+# posted as a PR comment would typeset "$\\color{red}{...}$" or notify @octocat): a backslash before '$' and '@'
+# shows them as typed. tests/test_excerpt.py renders cells with a CommonMark parser and with cmark-gfm.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#+|~$@])")
 # GitHub's Markdown (cmark-gfm) also links bare URLs: "https://…", "http://…", "ftp://…" and "www.…". A
 # backslash before the ':' of "://" and the '.' after "www" stops it, and the page still shows the text as typed.
 # (An e-mail address is linked too, but the personal-data masker has replaced it before this runs.)
 _AUTOLINK = re.compile(r":(?=//)|(?<=www)\.", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 
-_maskers: list[Callable[[str], str]] = []
+# ANSI escape sequences as whole units (CSI "ESC [ ... m", OSC "ESC ] ... BEL", two-character escapes, the
+# 8-bit CSI), so that "alice@exam\x1b[0mple.com" reads as the address it shows on a terminal.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+_HIDDEN = ("Cc", "Cf", "Cs", "Co", "Cn")
+
+Span = tuple[int, int, str]  # start, end, what replaces text[start:end]
+_maskers: list[Callable[[str], Iterable[Span]]] = []
 _scanners_loaded = False
 
 
-def register_masker(masker: Callable[[str], str]) -> None:
-    """A function str -> str that replaces sensitive values (the PII check registers one)."""
+def register_masker(masker: Callable[[str], Iterable[Span]]) -> None:
+    """A function text -> non-overlapping (start, end, replacement) spans of sensitive values (the PII check
+    registers one)."""
     if masker not in _maskers:
         _maskers.append(masker)
 
 
-def mask(text: str) -> str:
+def _spans(text: str) -> list[Span]:
     global _scanners_loaded
     if not _scanners_loaded:  # late: the scanners import this module to register themselves
         import_module(".scan.pii", __package__)  # imported for its effect: it registers the personal-data masker
 
         _scanners_loaded = True
+    found: list[Span] = []
     for masker in _maskers:
-        text = masker(text)
-    return text
+        found.extend(s for s in masker(text) if all(s[1] <= f[0] or s[0] >= f[1] for f in found))
+    return sorted(found)
+
+
+def _replace(text: str, spans: list[Span], outside: Callable[[str], str]) -> str:
+    parts, position = [], 0
+    for start, end, replacement in spans:
+        parts.append(outside(text[position:start]))
+        parts.append(replacement)
+        position = end
+    parts.append(outside(text[position:]))
+    return "".join(parts)
+
+
+def _hidden_runs(text: str) -> list[tuple[int, int]]:
+    """Spans a terminal would not show as characters: ANSI sequences and single control or format characters
+    (newline and tab are whitespace and stay)."""
+    runs = [(m.start(), m.end()) for m in _ANSI.finditer(text)] if "\x1b" in text or "\x9b" in text else []
+    covered = {i for a, b in runs for i in range(a, b)}
+    runs += [(i, i + 1) for i, ch in enumerate(text)
+             if i not in covered and ch not in "\n\t" and unicodedata.category(ch) in _HIDDEN]
+    return sorted(runs)
+
+
+def sanitise(text: str) -> str:
+    """text with every sensitive value masked and every control or format character shown as a visible escape,
+    untruncated. Values are looked for in the text as a terminal would show it (ANSI sequences, zero-width and
+    other control characters taken out), so a control character cannot hide an address from the masker; a
+    control inside a masked value goes with it, any other is shown as its escape."""
+    if text.isprintable():
+        return _replace(text, _spans(text), str)
+    hidden = _hidden_runs(text)
+    if not hidden:
+        return _replace(text, _spans(text), visible_controls)
+    origin, position = [], 0  # origin[i]: where the shown text's i-th character is in text
+    for start, end in hidden:
+        origin.extend(range(position, start))
+        position = end
+    origin.extend(range(position, len(text)))
+    shown = "".join(text[i] for i in origin)
+    spans = [(origin[start], origin[end - 1] + 1, replacement) for start, end, replacement in _spans(shown)]
+    return _replace(text, spans, visible_controls)
+
+
+def mask(text: str) -> str:
+    """text with every sensitive value replaced by its masked form (control characters left as they are)."""
+    spans = _spans(text)
+    return _replace(text, spans, str) if spans else text
 
 
 def visible_controls(text: str) -> str:
@@ -55,7 +112,7 @@ def visible_controls(text: str) -> str:
             out.append(" ")
             continue
         category = unicodedata.category(ch)
-        if category in ("Cc", "Cf", "Cs", "Co", "Cn") and ch != " ":
+        if category in _HIDDEN and ch != " ":
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
         else:
@@ -73,9 +130,7 @@ def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True, 
     keep_end=True truncates at the start instead, for text whose end tells it apart (a file path's name)."""
     if text is None:
         return ""
-    value = str(text)
-    value = mask(value)
-    value = visible_controls(value)
+    value = sanitise(str(text))
     value = _SPACE.sub(" ", value).strip()
     if len(value) > limit:
         kept = max(limit - 1, 0)

@@ -99,3 +99,24 @@ def test_known_cases():
     assert excerpt("x" * 10, 5, markdown=False) == "xxxx…"
     assert excerpt("line one\nline two\t end", markdown=False) == "line one line two end"
     assert excerpt(None) == ""
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("mail alice.smith@exam\x1b[0mple.com please", "mail <EMAIL ….com> please"),  # an ANSI reset inside the address
+    ("mail alice\u200b.smith@example.com please", "mail <EMAIL ….com> please"),  # a zero-width space inside it
+    ("\x1b[31mRED\x1b[0m bob@evil.example.com\u202e", "\\x1b[31mRED\\x1b[0m <EMAIL ….com>\\u202e"),  # controls outside stay visible
+])
+def test_control_characters_cannot_hide_a_value_from_the_masker(text, shown):
+    assert excerpt(text, markdown=False) == shown
+
+
+MATH_AND_MENTIONS = "total $\\color{red}{HACKED}$ and $$x^2$$, cc @octocat and team@ (price $5)"
+
+
+def test_github_math_and_mentions_are_shown_as_typed():
+    value = cell(MATH_AND_MENTIONS, 400)
+    assert value == "total \\$\\\\color\\{red\\}\\{HACKED\\}\\$ and \\$\\$x^2\\$\\$, cc \\@octocat and team\\@ (price \\$5)"
+    assert not re.search(r"(?<!\\)[$@]", value)
+    cmarkgfm = pytest.importorskip("cmarkgfm")  # GitHub's own renderer, where it is installed
+    rendered = cmarkgfm.github_flavored_markdown_to_html(f"| a |\n|---|\n| {value} |\n")
+    assert html.unescape(re.sub(r"<[^>]+>", "", rendered)).split() == ["a", *MATH_AND_MENTIONS.split()]

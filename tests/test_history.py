@@ -310,3 +310,23 @@ def test_a_new_batch_is_judged_on_its_own_alpha_not_only_the_cumulative_one(tmp_
     (regression,) = [r for r in report["regressions"] if r["what"].startswith("krippendorff_alpha")]
     assert regression == {"what": f"krippendorff_alpha:{careless}", "before": before, "now": newest,
                           "detail": f"this new file's alpha is {before - newest:.3f} below the last run's (bound 0.05)"}
+
+
+def test_history_and_compare_terminal_output_mask_personal_data_in_dataset_names():
+    from rich.console import Console
+
+    from dataaudit.render.compare import render_comparison_terminal
+    from dataaudit.render.history import render_history
+
+    name = "team alice.smith@example.com 4111 1111 1111 1111\x1b[2J"
+    runs = [{"id": 1, "generated_at": "2026-12-06T21:54:00+00:00", "dataset": name, "verdict": "ready", "figures": {},
+             "regressions": [{"what": "label_share:bob@evil-label.com"}]}]
+    console = Console(width=200, record=True, color_system=None)
+    render_history(runs, "h.sqlite", console)
+    result = compare_reports({"dataset": name, "generated_at": "a"}, {"dataset": "other", "generated_at": "b"})
+    render_comparison_terminal(result, "a", "b", console)
+    shown = console.export_text()
+    assert "alice.smith" not in shown and "4111 1111" not in shown and "bob@evil" not in shown and "\x1b" not in shown
+    assert "team <EMAIL ….com> <CREDIT_CARD …1111>\\x1b[2J" in shown  # the history row
+    assert "(team <EMAIL ….com> <CREDIT_CARD …1111>\\x1b[2J, other)" in shown.replace("\n", "")  # the compare note
+    assert "run 1 regressions: label_share:<EMAIL ….com>" in shown

@@ -340,3 +340,17 @@ def test_several_training_files_name_the_file_of_each_flagged_line():
     assert _build(_Report()).lines[1] == "2 lines flagged: b.jsonl:13, a.jsonl:4"
     _Report.inputs = _Report.inputs[:1]
     assert _build(_Report()).lines[1] == "2 lines flagged: 13, 4"
+
+
+def test_suspects_csv_sanitises_every_cell_and_neutralises_spreadsheet_formulas():
+    import dataclasses
+
+    suspects = [{"file": "=HYPERLINK(\"http://evil.test\")\x1b[31m.jsonl", "line": 3, "label": "bob@evil-label.com\u202e",
+                 "suggested": "+cmd|' /C calc'!A0", "confidence": 0.9},
+                {"file": "a.jsonl", "line": 4, "label": "@SUM(1+1)", "suggested": "-2+3", "confidence": 0.8}]
+    result = dataclasses.replace(_unreliable(), reliable=True, suspects=suspects, all_suspects=suspects, suspects_total=2)
+    lookup = {(suspects[0]["file"], 3): "=1+1 call alice.smith@example.com", ("a.jsonl", 4): "\tplain"}
+    rows = list(csv.reader(io.StringIO(render_suspects_csv(result, lookup))))
+    assert rows[1] == ["'=HYPERLINK(\"http://evil.test\")\\x1b[31m.jsonl", "3", "'=1+1 call <EMAIL ….com>",
+                       "<EMAIL ….com>\\u202e", "'+cmd|' /C calc'!A0", "0.9000"]
+    assert rows[2] == ["a.jsonl", "4", "plain", "'@SUM(1+1)", "'-2+3", "0.8000"]

@@ -375,3 +375,40 @@ def test_a_pass_under_a_loosened_bound_says_what_was_found(tmp_path):
     (finding,) = judge_pii(measure_pii(_ctx(lenient, one_email)), _ctx(lenient, one_email))
     assert finding.status is Status.PASS  # it read "no personal data or credentials in the 200 training records"
     assert finding.summary == "personal data in 1 of 200 training records (0.5%, within the 1.0% bound)"
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("*_alice.smith@example.com_* emphasised", "*_<EMAIL ….com>_* emphasised"),  # Markdown emphasis
+    ("mail alice.smith@example.com2024 please", "mail <EMAIL ….com>2024 please"),  # glued to a year
+    ("report_alice.smith@example.com_2024.jsonl", "<EMAIL ….com>_2024.jsonl"),  # a file name
+    ("emb_alice.smith@example.com_<b>", "<EMAIL ….com>_<b>"),
+    ("--bob.jones@example.org-", "--<EMAIL ….org>-"),
+])
+def test_an_address_touching_underscores_dashes_or_digits_is_found(text, kept):
+    (finding,) = scan_text(text)
+    assert finding.kind == "email" and mask_text(text) == kept
+
+
+def test_an_address_inside_a_word_or_a_file_name_with_an_at_is_not_an_address():
+    assert scan_text("logo@2x.png and icon@3x.png2") == []
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("key sk-ant-api03-" + "a1B2" * 23 + "AA please", "key <SECRET …B2AA> please"),
+    ("token hf_abcdefghijklmnopqrstuvwxyzABCDEFGH please", "token <SECRET …EFGH> please"),
+])
+def test_anthropic_and_hugging_face_keys_are_secrets(text, kept):
+    (finding,) = scan_text(text)
+    assert finding.kind == "secret" and finding.detail in ("Anthropic API Key", "Hugging Face Token")
+    assert mask_text(text) == kept
+
+
+def test_hugging_face_words_are_not_tokens():
+    assert scan_text("from huggingface_hub import hf_hub_download; hf_model_name_for_the_classifier") == []
+
+
+def test_a_phone_number_followed_by_a_card_number_is_masked_as_both_whole():
+    text = "call +1 415-555-2671 4111 1111 1111 1111 thanks"
+    assert [(f.kind, text[f.start:f.end]) for f in scan_text(text)] == [("phone", "+1 415-555-2671"),
+                                                                         ("credit_card", "4111 1111 1111 1111")]
+    assert mask_text(text) == "call <PHONE …671> <CREDIT_CARD …1111> thanks"

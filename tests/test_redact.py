@@ -144,3 +144,21 @@ def test_only_the_changed_value_is_rewritten_whatever_escapes_the_line_uses(tmp_
     # spacing, key order and the other values' escapes are the line's own; the changed value is re-encoded
     assert out[0] == '{"label":"x","text":"mail me at <EMAIL>/now","note":"caf\\u00e9 \\/ bar"}'
     assert out[1] == '{"label": "y",  "text": "caf\\u00e9: call <PHONE>", "text2": "<EMAIL>"}'
+
+
+def test_personal_data_in_json_keys_is_redacted_and_two_keys_that_would_collide_stay_apart(tmp_path):
+    source = tmp_path / "keys.jsonl"
+    lines = ['{"<img src=x>alice.smith@example.com": "weird field", "label": "x"}',
+             '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x", "<svg>bob@evil.example.com": "k"}]}',
+             '{"a@example.com": 1, "b@example.com": 2, "<EMAIL>": 3, "text": "ok"}']
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = redact(source, tmp_path / "clean.jsonl", Config())
+    out = (tmp_path / "clean.jsonl").read_text(encoding="utf-8").splitlines()
+    assert out[0] == '{"<img src=x><EMAIL>": "weird field", "label": "x"}'
+    assert out[1] == ('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x", "<svg><EMAIL>": "k"}]}')
+    assert json.loads(out[2]) == {"<EMAIL> (2)": 1, "<EMAIL> (3)": 2, "<EMAIL>": 3, "text": "ok"}
+    assert out[2] == '{"<EMAIL> (2)": 1, "<EMAIL> (3)": 2, "<EMAIL>": 3, "text": "ok"}'
+    assert summary.by_kind == {"email": 4} and summary.changed == 3
+    sidecar = summary.sidecar.read_text(encoding="utf-8")
+    assert "alice.smith" not in sidecar and "bob@evil" not in sidecar and '"field": "(key)"' in sidecar
+    assert '"field": "messages[1].(key)"' in sidecar

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -252,7 +253,7 @@ def test_machine_outputs_keep_file_paths_exactly_as_given(tmp_path):
     named = {f for g in groups for f in g["files"]} | {g["keep"]["file"] for g in groups if "keep" in g}
     assert named and named <= given and str(paths[0]) in named
     # coverage.jsonl's lines (they need embeddings to be measured), as write_line_files writes them
-    line = _safe({"file": str(paths[1]), "nearest": {"file": str(paths[2]), "label": "dana.k@acme.com"}}, {})
+    line = _safe({"file": str(paths[1]), "nearest": {"file": str(paths[2]), "label": "dana.k@acme.com"}}, {}, given)
     assert line == {"file": str(paths[1]), "nearest": {"file": str(paths[2]), "label": line["nearest"]["label"]}}
     assert "dana.k@acme.com" not in line["nearest"]["label"]
     text = (out / "report.json").read_text(encoding="utf-8")
@@ -331,3 +332,80 @@ def test_printing_the_html_report_shows_the_collapsed_tables(hostile_report, tmp
     config_body = html_module.unescape(re.sub(r"<[^>]+>", "", dict(closed)["Effective configuration"]))
     deep = [line.strip() for line in config_body.splitlines() if line.strip().startswith('"') and line.strip().endswith(",")]
     assert deep and all(line in printed for line in deep[-3:]), printed[-1500:]
+
+
+def test_report_json_masks_data_keyed_dicts_whose_keys_look_like_path_keys(tmp_path):
+    """An annotator literally named "file" keys its label in checks.agreement.disputed[].labels: that label is
+    dataset text, masked and control-free, not a path written as given."""
+    import json
+
+    from dataaudit.cli import main
+
+    rows = [{"text": f"item {i} about topic {i % 3}", "annotations": [
+        {"annotator": "file", "label": "bob@evil-label.com\x1b[31m" if i % 2 else "a"},
+        {"annotator": "path", "label": "a"}, {"annotator": "carol", "label": "a"}]} for i in range(12)]
+    out = tmp_path / "out"
+    main(["audit", str(write_jsonl(tmp_path / "annotated.jsonl", rows)), "--no-embeddings", "--format", "json", "--out", str(out)])
+    text = (out / "report.json").read_text(encoding="utf-8")
+    assert "bob@evil-label.com" not in text and "\x1b" not in text and "\\u001b" not in text
+    disputed = json.loads(text)["checks"]["agreement"]["disputed"]
+    assert disputed and disputed[0]["labels"]["file"] == "<EMAIL ….com>\\x1b[31m"
+
+
+def test_json_outputs_write_control_characters_in_paths_as_escapes_that_decode_to_the_path(tmp_path):
+    from dataaudit.render.json_report import dumps
+
+    path = str(tmp_path / "a\u202eb\x85c\x1bd.jsonl")
+    written = dumps({"path": path})
+    assert written == '{"path": "' + str(tmp_path) + '/a\\u202eb\\u0085c\\u001bd.jsonl"}'
+    assert json.loads(written)["path"] == path
+
+
+def test_html_effective_configuration_is_the_masked_configuration_report_json_writes(tmp_path):
+    import html as html_module
+    import json
+
+    from dataaudit.config import config_from_dict
+    from dataaudit.render.json_report import report_json
+
+    rows = [{"text": f"query number {i} about topic {i % 5}", "label": f"l{i % 5}"} for i in range(30)]
+    config = config_from_dict({"dataset_name": "team alice.smith@example.com 4111 1111 1111 1111"})
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), config, embed=False)
+    page = render_html(report)
+    start = page.index("Effective configuration")
+    shown = json.loads(html_module.unescape(page[page.index("<pre>", start) + 5:page.index("</pre>", start)]))
+    assert shown == report_json(report)["config"]
+    assert shown["dataset_name"] == "team <EMAIL ….com> <CREDIT_CARD …1111>"
+    assert "alice.smith" not in page and "4111 1111" not in page
+
+
+def test_terminal_summary_masks_the_dataset_name_and_a_hostile_key_in_the_next_actions(tmp_path):
+    from dataaudit.config import config_from_dict
+
+    rows = [{"text": f"query number {i} about topic {i % 5}", "label": f"l{i % 5}"} for i in range(30)]
+    rows.append({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x", "bob.jones@example.org\x1b[31m": "k"}]})
+    config = config_from_dict({"dataset_name": "team alice.smith@example.com 4111 1111 1111 1111"})
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), config, embed=False)
+    console = Console(width=400, record=True, color_system=None)
+    render_terminal(report, console)
+    shown = console.export_text()
+    assert shown.splitlines()[0] == "dataaudit team <EMAIL ….com> <CREDIT_CARD …1111>  (31 records)"
+    assert "bob.jones" not in shown and "alice.smith" not in shown and "4111 1111" not in shown and "\x1b" not in shown
+    actions = shown[shown.index("next actions"):]
+    assert "<EMAIL ….org>\\x1b[31m" in actions
+
+
+def test_report_md_shows_math_and_mentions_from_the_dataset_as_typed_in_cmark_gfm(tmp_path):
+    cmarkgfm = pytest.importorskip("cmarkgfm")
+    label = "$\\color{red}{READY}$ @octocat"
+    rows = [{"text": f"query number {i} about topic {i % 5}", "label": label if i % 5 == 0 else f"l{i % 5}"} for i in range(30)]
+    md = render_markdown(audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(), embed=False))
+    assert "\\$\\\\color\\{red\\}\\{READY\\}\\$ \\@octocat" in md and not re.search(r"(?<!\\)@octocat", md)
+    shown = html_module_text(cmarkgfm.github_flavored_markdown_to_html(md))
+    assert label in shown and "\\$" not in shown and "\\@" not in shown
+
+
+def html_module_text(rendered: str) -> str:
+    import html as html_module
+
+    return html_module.unescape(re.sub(r"<[^>]+>", "", rendered))

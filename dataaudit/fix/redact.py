@@ -1,8 +1,10 @@
 """`dataaudit redact`: a copy of a dataset with every personal-data value and credential replaced by a placeholder.
 
-Every string in every row is scanned (`dataaudit.scan.pii`, the same detectors as the `pii` check), keys
-and structure untouched: `jane@example.com` becomes `<EMAIL>`, a card number `<CREDIT_CARD>`, an API key
-`<SECRET>`. The copy keeps every line and the input's format; a JSONL line without findings is written
+Every string in every row is scanned (`dataaudit.scan.pii`, the same detectors as the `pii` check), structure
+untouched: `jane@example.com` becomes `<EMAIL>`, a card number `<CREDIT_CARD>`, an API key `<SECRET>`. The keys
+of JSON objects are scanned too (a field or message key can hold an address); two keys that would become the
+same are kept apart with a number (`<EMAIL>`, `<EMAIL> (2)`), so no value is dropped. CSV and Parquet column
+names are the file's schema and stay. The copy keeps every line and the input's format; a JSONL line without findings is written
 byte for byte, and one with findings changes only the strings that held them. A sidecar lists each
 replacement by line and field, masked. The input is never written. A line that is not UTF-8 text stops the
 copy (an InputError): it cannot be scanned, and passing it on unread would hand over personal data.
@@ -35,9 +37,10 @@ class RedactSummary:
 
 
 class _Redactor:
-    def __init__(self, source: Path, options: ScanOptions, *, numbers: bool):
+    def __init__(self, source: Path, options: ScanOptions, *, numbers: bool, keys: bool = False):
         self.source = source
         self.numbers = numbers  # JSON numbers may become placeholder strings; typed Parquet columns may not
+        self.keys = keys  # JSON object keys are scanned too; a CSV or Parquet row's keys are its column names
         self.options = options
         self.log: list[dict] = []
         self.by_kind: Counter = Counter()
@@ -67,12 +70,31 @@ class _Redactor:
             new = self._scalar(str(value), line, field, key)  # a phone or card number stored as a number
             return value if new is None else new
         if isinstance(value, dict):
-            items = {k: self.value(v, line, f"{field}.{k}" if field else str(k), str(k)) for k, v in value.items()}
-            return items if any(items[k] is not value[k] for k in value) else value
+            names = self._keys(value, line, field) if self.keys else {k: k for k in value}
+            items = {names[k]: self.value(v, line, f"{field}.{names[k]}" if field else str(names[k]), str(k)) for k, v in value.items()}
+            return items if any(names[k] != k or items[names[k]] is not value[k] for k in value) else value
         if isinstance(value, (list, tuple)):
             items_list = [self.value(v, line, f"{field}[{i}]", key) for i, v in enumerate(value)]
             return items_list if any(a is not b for a, b in zip(items_list, value)) else value
         return value
+
+    def _keys(self, value: dict, line: int, field: str) -> dict:
+        """Each key -> the key with its findings replaced; a redacted key that would equal another key gets
+        ' (2)', ' (3)', ... so that two values never collapse into one."""
+        names: dict = {}
+        taken = set(value)
+        for k in value:
+            new = self._scalar(k, line, f"{field}.(key)" if field else "(key)", "") if isinstance(k, str) else None
+            if new is None:
+                names[k] = k
+                continue
+            unique, n = new, 1
+            while unique in taken:
+                n += 1
+                unique = f"{new} ({n})"
+            taken.add(unique)
+            names[k] = unique
+        return names
 
     def jsonl_line(self, number: int, line: str | bytes) -> str | bytes:
         # A line that cannot be read as text cannot be scanned: copying it would hand over a "clean" file
@@ -95,14 +117,21 @@ class _Redactor:
         return _patched_line(line, obj, redacted)
 
 
-def _string_changes(old: Any, new: Any) -> list[tuple[Any, Any]]:
+def _string_changes(old: Any, new: Any) -> list[tuple[Any, Any, bool]]:
+    """(before, after, is_key) of every changed string, in the order the line writes them (a key before its
+    value). `new` is built from `old` key by key, so their items pair up in order."""
     if old is new:
         return []
     if isinstance(old, dict):
-        return [c for k in old for c in _string_changes(old[k], new[k])]
+        changes = []
+        for (k, v), (new_k, new_v) in zip(old.items(), new.items()):
+            if k != new_k:
+                changes.append((k, new_k, True))
+            changes += _string_changes(v, new_v)
+        return changes
     if isinstance(old, list):
         return [c for a, b in zip(old, new) for c in _string_changes(a, b)]
-    return [(old, new)]
+    return [(old, new, False)]
 
 
 # A JSON string literal as it is written in the line, escapes and all.
@@ -114,14 +143,14 @@ def _patched_line(line: str, old: Any, new: Any) -> str:
     every other value stay: each value is found by what its literal decodes to (a literal written with `\\/` or
     `\\u00e9` escapes is not what json.dumps writes for it). The whole object is re-serialised only when that
     cannot be done exactly."""
-    pending = [(before, after) for before, after in _string_changes(old, new) if isinstance(before, str) and before != after]
+    pending = [c for c in _string_changes(old, new) if isinstance(c[0], str) and c[0] != c[1]]
     pieces, written = [], 0
     for literal in _STRING_LITERAL.finditer(line):
         if not pending:
             break
-        if line[literal.end():].lstrip().startswith(":"):
-            continue  # a key, not a value
-        before, after = pending[0]
+        before, after, is_key = pending[0]
+        if line[literal.end():].lstrip().startswith(":") != is_key:
+            continue  # a key when a value is next to change, or the other way round
         if json.loads(literal.group()) == before:
             pieces += [line[written:literal.start()], json.dumps(after, ensure_ascii="\\u" in literal.group())]
             written = literal.end()
@@ -139,7 +168,7 @@ def redact(input_path: str | Path, out_path: str | Path, config: Config) -> Reda
     source, target = local_paths(input_path, out_path)
     fmt = check_target(source, target, sidecar=".redacted.jsonl")  # the copy and its list: neither may be the input
     options = config.section("pii").options()
-    redactor = _Redactor(source, options, numbers=fmt.kind == "jsonl")
+    redactor = _Redactor(source, options, numbers=fmt.kind == "jsonl", keys=fmt.kind == "jsonl")
     changed_rows: set[int] = set()
 
     def edit(number: int, row: Any) -> Any:

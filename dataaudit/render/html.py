@@ -10,11 +10,11 @@ so a 100,000-row audit stays a small page.
 from __future__ import annotations
 
 import html
-import json
 import re
 
-from ..report import Report, to_jsonable
+from ..report import Report
 from ..excerpt import excerpt
+from .json_report import dumps, safe_config
 from .sections import Table, all_sections, capped_note
 
 MAX_ROWS = 200
@@ -146,7 +146,7 @@ def _section(section, report: Report) -> str:
 
 def _inputs(report: Report) -> str:
     rows = [[i.role, i.path, i.records, i.sha256] for i in report.inputs]
-    config = json.dumps(to_jsonable(report.config), indent=2, ensure_ascii=False)
+    config = dumps(safe_config(report), indent=2)  # the configuration report.json writes: masked, controls escaped
     return (f"<section id='inputs'><h2>Inputs and configuration</h2>{_table(['role', 'path', 'records', 'sha256'], rows)}"
             f"{_details('Effective configuration', f'<pre>{html.escape(config)}</pre>')}</section>")
 

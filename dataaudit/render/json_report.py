@@ -6,15 +6,24 @@ exception: a file path (the value of a key in PATH_KEYS) is written exactly as g
 `dataaudit dedup` can open it. A path names the user's own file; masking an e-mail-like folder name or turning
 a newline in a file name into a space made it name a file that does not exist. (A path that cannot be written
 as UTF-8, a lone surrogate from a non-UTF-8 file name, keeps the visible form: it cannot be written exactly.)
+
+The exemption needs both a path key and a path: the value must name one of the audited inputs, a file under
+one, or a path the configuration names (`paths`). A key is only a schema key in the report's own structure;
+a dict keyed by dataset names (an annotator or a label literally called "file") holds dataset text under the
+same key, and that text is masked like any other. Control and format characters (C0, C1, bidi overrides,
+zero-width) in a path stay in the value but are written as JSON `\\uXXXX` escapes (`dumps`), so the file shows
+no live escape sequence and still decodes to the exact path.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import os
+import re
+from typing import Any, Collection
 
-from ..excerpt import mask, visible_controls
-from ..report import Report
+from ..excerpt import sanitise
+from ..report import Report, to_jsonable
 from .sections.decision import cost_sentence
 
 
@@ -27,35 +36,79 @@ PATH_KEYS = frozenset({"path", "file", "files", "source", "keep_file", "eval_fil
                        "identical_files", "contradiction_files", "models_file", "eval_set", "line_files"})
 
 
-def _as_given(value: Any) -> Any:
-    """A path value exactly as given (a string, or lists of them); anything else as `_safe` would write it."""
+def _is_path(value: str, paths: Collection[str]) -> bool:
+    if value in paths:
+        return True
+    return any(value.startswith(root.rstrip("/" + os.sep) + sep) for root in paths if root for sep in {"/", os.sep})
+
+
+def _as_given(value: Any, paths: Collection[str], seen: dict[str, str] | None) -> Any:
+    """A path value exactly as given (a string, or lists of them) when it names a known path; anything else
+    as `_safe` writes it."""
     if isinstance(value, str):
+        if not _is_path(value, paths):
+            return _safe(value, seen, paths)
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return _safe(value)
+            return _safe(value, seen, paths)
         return value
     if isinstance(value, list):
-        return [_as_given(v) for v in value]
-    return _safe(value)
+        return [_as_given(v, paths, seen) for v in value]
+    return _safe(value, seen, paths)
 
 
-def _safe(value: Any, seen: dict[str, str] | None = None) -> Any:
-    """`value` with every string masked and control-free, file paths (PATH_KEYS) as given. `seen` (string -> its safe form) lets a caller
-    writing many lines mask each distinct string once: duplicates.jsonl names the same file in every member."""
+def _safe(value: Any, seen: dict[str, str] | None = None, paths: Collection[str] = ()) -> Any:
+    """`value` with every string masked and control-free, file paths (PATH_KEYS naming one of `paths`) as given.
+    `seen` (string -> its safe form) lets a caller writing many lines mask each distinct string once:
+    duplicates.jsonl names the same file in every member."""
     if isinstance(value, str):
         if seen is not None:
             done = seen.get(value)
             if done is None:
                 done = seen[value] = _safe(value)
             return done
-        masked = mask(value)
-        return visible_controls(masked) if masked != value or not value.isprintable() else value
+        return sanitise(value)
     if isinstance(value, dict):
-        return {_safe(k, seen): (_as_given(v) if k in PATH_KEYS else _safe(v, seen)) for k, v in value.items()}
+        return {_safe(k, seen): (_as_given(v, paths, seen) if k in PATH_KEYS and paths else _safe(v, seen, paths))
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [_safe(v, seen) for v in value]
+        return [_safe(v, seen, paths) for v in value]
     return value
+
+
+def known_paths(report: Report) -> frozenset[str]:
+    """The paths report.json may write as given: the audited inputs (and files under them) and the paths
+    the configuration names (the user's own settings, not dataset text)."""
+    found = {i.path for i in report.inputs}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if key in PATH_KEYS and isinstance(item, str) and item:
+                    found.add(item)
+                else:
+                    walk(item)
+
+    walk(to_jsonable(report.config))
+    return frozenset(found)
+
+
+# Characters a terminal or editor would act on (C0 and C1 controls, bidi overrides, zero-width and other
+# format characters, line/paragraph separators), as JSON escapes. json.dumps(ensure_ascii=False) escapes C0
+# itself (the newlines of indent= are structure and stay); outside strings JSON text is ASCII, so every match
+# is inside a string and the escape decodes back.
+_LIVE = re.compile("[\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def dumps(value: Any, **kwargs: Any) -> str:
+    """json.dumps with ensure_ascii=False, and every live control or format character as a \\uXXXX escape."""
+    return _LIVE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False, **kwargs))
+
+
+def safe_config(report: Report) -> Any:
+    """The configuration as report.json writes it (masked; its own paths as given)."""
+    return _safe(to_jsonable(report.config), paths=known_paths(report))
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -63,8 +116,8 @@ def report_json(report: Report) -> dict[str, Any]:
     economics = report.checks.get("economics")
     if economics is not None and economics.cost is not None:
         data["checks"]["economics"]["cost"]["message"] = cost_sentence(economics.cost)
-    return _safe(data)
+    return _safe(data, paths=known_paths(report))
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report_json(report), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return dumps(report_json(report), indent=2, sort_keys=False) + "\n"

@@ -41,11 +41,9 @@ def write_reports(report: Report, folder: str | Path, formats: list[str]) -> lis
 def write_line_files(report: Report, folder: Path) -> list[Path]:
     """Every production line's coverage verdict and every duplicate group, conflict and leak, one JSON object
     a line: report.json keeps counts and the first of each list for reading; scripts and dedup read these."""
-    import json
-
     from ..checks.coverage import coverage_lines
     from ..checks.duplicates import duplicates_lines
-    from .json_report import _safe
+    from .json_report import _safe, dumps, known_paths
 
     written = []
     for name, result, lines in (("coverage.jsonl", report.checks.get("coverage"), coverage_lines),
@@ -53,6 +51,7 @@ def write_line_files(report: Report, folder: Path) -> list[Path]:
         if result is None:
             continue
         seen: dict[str, str] = {}
-        body = "".join(json.dumps(_safe(to_jsonable(item), seen), ensure_ascii=False) + "\n" for item in lines(result))
+        paths = known_paths(report)
+        body = "".join(dumps(_safe(to_jsonable(item), seen, paths)) + "\n" for item in lines(result))
         written.append(write_atomic(folder / name, body))
     return written

@@ -1,9 +1,11 @@
 """The suspects file: every line confident learning flags as probably mislabelled, for a reviewer to re-check.
 
 One CSV row per suspect, most likely wrong first: file, line, text, given label, suggested label,
-confidence (the classifier's out-of-fold probability of the suggested label). The text goes through
-`excerpt()` (masked, control characters visible); the csv module does the quoting, so Markdown characters
-are kept as they are.
+confidence (the classifier's out-of-fold probability of the suggested label). Every cell goes through
+`excerpt()` (masked, control characters visible: labels and file names come from the dataset too); the csv
+module does the quoting, so Markdown characters are kept as they are. A cell that a spreadsheet would read
+as a formula (starting with = + - @, tab or carriage return) gets a leading single quote (OWASP's CSV
+injection advice), so opening the file in Excel or LibreOffice runs nothing.
 """
 
 from __future__ import annotations
@@ -12,10 +14,19 @@ import csv
 import io
 from typing import Mapping
 
-from ..excerpt import excerpt
+from ..excerpt import DEFAULT_LIMIT, excerpt
 from ..load.records import Record
 
 COLUMNS = ["file", "line", "text", "given_label", "suggested_label", "confidence"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CELL_LIMIT = 1000  # labels and file names are shown whole up to this length (the text keeps the excerpt's)
+
+
+def cell(value: object, limit: int = CELL_LIMIT) -> str:
+    """One CSV cell of dataset-made text: excerpted (masked, controls visible, Markdown kept), and a cell a
+    spreadsheet would evaluate as a formula prefixed with a single quote."""
+    text = excerpt(value, limit, markdown=False)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def texts_by_line(records: list[Record]) -> dict[tuple[str, int], str]:
@@ -32,7 +43,7 @@ def render_suspects_csv(result, texts_by_line: Mapping[tuple[str, int], str]) ->
     writer.writerow(COLUMNS)
     trusted = result is not None and result.reliable
     for suspect in (result.all_suspects or result.suspects) if trusted else []:
-        text = excerpt(texts_by_line.get((suspect["file"], suspect["line"]), ""), markdown=False)
-        writer.writerow([suspect["file"], suspect["line"], text, suspect["label"], suspect["suggested"],
+        text = cell(texts_by_line.get((suspect["file"], suspect["line"]), ""), DEFAULT_LIMIT)
+        writer.writerow([cell(suspect["file"]), suspect["line"], text, cell(suspect["label"]), cell(suspect["suggested"]),
                          f"{suspect['confidence']:.4f}"])
     return buffer.getvalue()

@@ -1,7 +1,8 @@
 """The terminal summary (rich): the verdict, the conditions table, each section's key lines, next actions.
 
-Dataset text goes in as rich Text, never as markup, so '[bold]' in a record prints as itself; control
-characters were made visible by the excerpt rules before they get here.
+Dataset text goes in as rich Text, never as markup, so '[bold]' in a record prints as itself; every string
+passes the excerpt sanitiser (`plain`): masked, control characters visible. The history table and the compare
+note print through `plain` too.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..excerpt import visible_controls
+from ..excerpt import sanitise
 from ..report import Report
 from .sections import Table as SectionTable, all_sections
 
@@ -20,8 +21,9 @@ LONGEST_UNSPLIT = 20  # a section table's column of single words up to this long
 
 
 def plain(value: object, style: str = "") -> Text:
-    """Any string as inert terminal text: no markup, no escape sequences."""
-    return Text(visible_controls("" if value is None else str(value)), style=style)
+    """Any string as inert terminal text: personal data masked (a dataset name, a hostile key named in an
+    action, a history row), no markup, no escape sequences."""
+    return Text(sanitise("" if value is None else str(value)), style=style)
 
 
 def one_word_each(texts: list[Text]) -> bool:

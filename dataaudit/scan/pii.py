@@ -4,7 +4,7 @@ Each kind is found by a cheap candidate pattern and confirmed by a maintained va
 Google's libphonenumber port (`phonenumbers`), card numbers by the Luhn check and IBANs and US social
 security numbers by `python-stdnum`, IP addresses by the standard `ipaddress` module, credentials by Yelp's
 `detect-secrets` plugins. Patterns are hand-written only where no library has one (e-mail addresses in free
-text, Google API keys, the extent of a private-key block, high-entropy values after a key-like word), each
+text, Google, Anthropic and Hugging Face keys, the extent of a private-key block, high-entropy values after a key-like word), each
 with a test. Prefilters run first (an "@" for e-mail, seven digits for the number kinds, a marker or a
 16-character token for secrets) so a million short records scan in minutes.
 
@@ -80,7 +80,7 @@ def replace_findings(text: str, findings: Iterable[PiiFinding], replacement) -> 
 
 
 def mask_text(text: str) -> str:
-    """Every value found in text replaced by its masked form (registered as the excerpt masker)."""
+    """Every value found in text replaced by its masked form."""
     findings = scan_text(text)
     return replace_findings(text, findings, lambda f: f.masked) if findings else text
 
@@ -95,9 +95,13 @@ def redact_text(text: str, options: ScanOptions | None = None) -> tuple[str, lis
 # Candidates and validators, one per kind
 
 # RFC 5322 allows more, but this is what people type; a TLD of letters only, and not a file extension
-# ("logo@2x.png" is an image name).
-_EMAIL = re.compile(r"(?<![\w.+%-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.([A-Za-z]{2,24})(?![\w-])")
+# ("logo@2x.png" is an image name). No library finds addresses in free text (email-validator and the like
+# check a whole string), so the boundaries are hand-written: an address may touch '_', '-' or digits on
+# either side, as it does in Markdown emphasis ("_alice@example.com_"), a file name
+# ("report_alice@example.com_2024.jsonl") or glued to a year ("alice@example.com2024"). It may not start
+# inside a word (a letter or digit just before it) nor end inside one (a letter just after its TLD).
+_EMAIL = re.compile(r"(?<![^\W_])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.([A-Za-z]{2,24})(?![^\W\d_])")
 _FILE_EXTENSIONS = frozenset("png jpg jpeg gif svg webp bmp ico css js ts json pdf txt md html htm py zip gz".split())
 
 # A run of digit groups split by single spaces or dashes, not glued to letters; a card number is found
@@ -138,6 +142,13 @@ _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,
 
 # Google API keys: no detect-secrets plugin has them (hand-written from Google's documented 39-char form).
 _GOOGLE_API_KEY = re.compile(r"(?<![\w-])AIza[0-9A-Za-z_-]{35}(?![\w-])")
+# Nor Anthropic keys ("sk-ant-api03-" or "sk-ant-admin01-", then about 95 key characters) nor Hugging Face
+# access tokens ("hf_" and 34 letters and digits; the older "api_org_" organisation tokens too), hand-written
+# from the documented prefixes, with a lower bound on the length so a word like "hf_model" is not one.
+_VENDOR_KEYS = (
+    ("Anthropic API Key", re.compile(r"(?<![\w-])sk-ant-[a-z]+\d{2}-[A-Za-z0-9_-]{32,}(?![\w-])")),
+    ("Hugging Face Token", re.compile(r"(?<![\w-])(?:hf|api_org)_[A-Za-z0-9]{30,}(?![\w-])")),
+)
 # detect-secrets finds the BEGIN line of a private key; the finding covers the whole block, or to the end
 # of the text when the block was cut off.
 _PRIVATE_KEY_BLOCK = re.compile(r"-*BEGIN[A-Z0-9 ]* PRIVATE KEY(?: BLOCK)?-*.*?(?:-+END[A-Z0-9 ]* PRIVATE KEY(?: BLOCK)?-+|\Z)", re.S)
@@ -198,18 +209,17 @@ def _card_window(groups: list[re.Match], text: str) -> tuple[int, int, str] | No
 
 
 def _card_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
+    """The longest card window starting at each group. Windows may overlap ("555-2671 4111 1111 1111 1111"
+    holds two Luhn-valid 4-4-4-4 windows): overlaps are resolved with the other kinds' findings, so the window
+    that leaves a phone number before it whole is the one kept."""
     for run in _DIGIT_RUN.finditer(text):
         groups = list(_GROUP.finditer(text, run.start(), run.end()))
-        i = 0
-        while i < len(groups):
+        for i in range(len(groups)):
             for j in range(min(len(groups), i + 5), i, -1):  # at most five groups; the longest window first
                 found = _card_window(groups[i:j], text)
                 if found:
                     yield "credit_card", *found
-                    i = j
                     break
-            else:
-                i += 1
 
 
 def _iban_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
@@ -258,7 +268,11 @@ def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, 
             if _BARE_DIGITS.fullmatch(match.raw_string) and not _PHONE_CONTEXT.search(text, max(0, match.start - 30), match.start):
                 continue
             where = phonenumbers.region_code_for_number(match.number) or "international"
-            yield "phone", match.start, match.end, f"{where} phone number"
+            # The matcher gives up on "+1 415-555-2671 4111 ..." (a card runs on after it) and retries without
+            # the "+1": the country code in front belongs to the number.
+            prefix = re.search(rf"\+{match.number.country_code}[ .-]?$", text[max(0, match.start - 6):match.start])
+            start = match.start - len(prefix.group()) if prefix else match.start
+            yield "phone", start, match.end, f"{where} phone number"
 
 
 def _email_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
@@ -323,6 +337,9 @@ class _Secrets:
                     yield "secret", start, end, plugin.secret_type
         for match in _GOOGLE_API_KEY.finditer(text):
             yield "secret", match.start(), match.end(), "Google API Key"
+        for name, pattern in _VENDOR_KEYS:
+            for match in pattern.finditer(text):
+                yield "secret", match.start(), match.end(), name
         base64, hexadecimal = self.entropy
         for match in _SECRET_CONTEXT.finditer(text):
             value = match.group(2).rstrip(".,;")
@@ -397,13 +414,23 @@ def scan_text(text: str, options: ScanOptions | None = None) -> list[PiiFinding]
 
 
 def _resolve_overlaps(text: str, raw: list[tuple[str, int, int, str]]) -> list[PiiFinding]:
-    # Most specific kind first, then the longer span; a later candidate that overlaps a chosen one is dropped.
+    # Most specific kind first, then the longer span, then the span that overlaps fewer findings of other kinds
+    # (of two equally long card windows, the one that leaves a phone number next to it whole); a later
+    # candidate that overlaps a chosen one is dropped.
+    def others(c: tuple[str, int, int, str]) -> int:
+        return sum(1 for o in raw if o[0] != c[0] and o[1] < c[2] and c[1] < o[2])
+
     chosen: list[tuple[str, int, int, str]] = []
-    for candidate in sorted(raw, key=lambda c: (_PRIORITY[c[0]], -(c[2] - c[1]), c[1])):
+    for candidate in sorted(raw, key=lambda c: (_PRIORITY[c[0]], -(c[2] - c[1]), others(c), c[1])):
         if all(candidate[2] <= c[1] or candidate[1] >= c[2] for c in chosen):
             chosen.append(candidate)
     chosen.sort(key=lambda c: c[1])
     return [PiiFinding(kind, start, end, detail, masked_form(kind, text[start:end])) for kind, start, end, detail in chosen]
 
 
-register_masker(mask_text)
+def mask_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, masked form) of every value found in text (registered as the excerpt masker)."""
+    return [(f.start, f.end, f.masked) for f in scan_text(text)]
+
+
+register_masker(mask_spans)
