@@ -34,6 +34,7 @@ from .load.records import Dataset
 from .load.targets import dataset_task_type, resolve_task_type, without_target_labels
 from .report import CheckResults, CheckRun, InputSummary, Report
 from .result_cache import ResultCache, fingerprint, refresh_run_state, results_folder
+from .scan.pii import masking_phone_regions
 
 PathArg = str | Path
 
@@ -131,7 +132,10 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
         resolve_target(config.section("tokens"))  # a misspelt target model fails now, not after embedding
         engine = make_engine(config.engine) if owned else engine
     try:
-        return _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history, fail_on_regression)
+        # Excerpts made while auditing mask phone numbers of the configured regions too, as the pii check finds them.
+        with masking_phone_regions(config.section("pii").phone_regions):
+            return _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history,
+                          fail_on_regression)
     finally:
         if owned:
             engine.close()

@@ -300,8 +300,11 @@ def _run_audit(args: argparse.Namespace) -> int:
     if args.suspects:
         from .render.suspects import render_suspects_csv
 
+        from .scan.pii import masking_phone_regions
+
         noise = report.checks.get("label_noise")
-        write_atomic(args.suspects, render_suspects_csv(noise, noise.suspect_texts if noise is not None else {}))
+        with masking_phone_regions(config.section("pii").phone_regions):
+            write_atomic(args.suspects, render_suspects_csv(noise, noise.suspect_texts if noise is not None else {}))
     json_to_stdout = not args.out and "json" in formats and not every_format
     rendering: dict[str, float] = {}
     written: list[Path] = []

@@ -412,3 +412,26 @@ def test_a_phone_number_followed_by_a_card_number_is_masked_as_both_whole():
     assert [(f.kind, text[f.start:f.end]) for f in scan_text(text)] == [("phone", "+1 415-555-2671"),
                                                                          ("credit_card", "4111 1111 1111 1111")]
     assert mask_text(text) == "call <PHONE …671> <CREDIT_CARD …1111> thanks"
+
+
+def test_phone_regions_configured_for_the_check_mask_every_excerpt_of_that_run_only(tmp_path):
+    """A German number found under phone_regions = ["DE"] is masked in the conflict excerpts of every report;
+    a run with the defaults in the same process (a notebook) shows the same text as a fresh run would."""
+    from dataaudit.api import audit
+    from dataaudit.config import config_with_overrides
+    from dataaudit.render.json_report import render_json
+    from dataaudit.render.markdown import render_markdown
+    from dataaudit.render.terminal import render_terminal
+
+    rows = [{"text": f"please reset the password for order {i} today", "label": "ab"[i % 2]} for i in range(60)]
+    rows += [{"text": "call me at 030 23125678 about my order", "label": label} for label in ("a", "b")]
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    german = config_with_overrides(Config(task_type="format"), {"pii.phone_regions": ["DE"]})
+    for config, shown in ((german, False), (Config(task_type="format"), True)):
+        report = audit(path, config, embed=False)
+        assert report.checks["duplicates"].conflict_count == 1
+        console = Console(record=True, width=200)
+        render_terminal(report, console)
+        for output in (render_markdown(report), render_json(report), console.export_text()):
+            assert ("23125678" in output) is shown

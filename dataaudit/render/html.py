@@ -14,6 +14,7 @@ import re
 
 from ..report import Report
 from ..excerpt import excerpt
+from ..scan.pii import masked_as_configured
 from .json_report import dumps, safe_config
 from .sections import Table, all_sections, capped_note
 
@@ -151,6 +152,7 @@ def _inputs(report: Report) -> str:
             f"{_details('Effective configuration', f'<pre>{html.escape(config)}</pre>')}</section>")
 
 
+@masked_as_configured
 def render_html(report: Report) -> str:
     sections = "".join(_section(s, report) for s in all_sections() if s.id != "sufficient")
     body = "".join([_header(report), _decision(report), sections, _inputs(report)])

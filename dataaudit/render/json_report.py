@@ -24,6 +24,7 @@ from typing import Any, Collection
 
 from ..excerpt import sanitise
 from ..report import Report, to_jsonable
+from ..scan.pii import masked_as_configured
 from .sections.decision import cost_sentence
 
 
@@ -119,5 +120,6 @@ def report_json(report: Report) -> dict[str, Any]:
     return _safe(data, paths=known_paths(report))
 
 
+@masked_as_configured
 def render_json(report: Report) -> str:
     return dumps(report_json(report), indent=2, sort_keys=False) + "\n"

@@ -10,6 +10,7 @@ import html
 
 from ..excerpt import excerpt, neutralise_markdown
 from ..report import Report
+from ..scan.pii import masked_as_configured
 from .sections import Table, all_sections, capped_note
 
 STATUS_MARK = {"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔",
@@ -43,6 +44,7 @@ def _section_table(table: Table) -> list[str]:
     return _details(table.title, body) if table.collapsed else ([f"**{cell(table.title, 200)}**", ""] + body if body else [])
 
 
+@masked_as_configured
 def render_markdown(report: Report) -> str:
     v = report.verdict
     out = [f"# Dataset readiness: {cell(report.dataset)}", "",

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from ..excerpt import sanitise
 from ..report import Report
+from ..scan.pii import masked_as_configured
 from .sections import Table as SectionTable, all_sections
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "magenta",
@@ -42,6 +43,7 @@ def section_table(table: SectionTable) -> Table:
     return shown
 
 
+@masked_as_configured
 def render_terminal(report: Report, console: Console | None = None) -> None:
     console = console or Console()
     v = report.verdict

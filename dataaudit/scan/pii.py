@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
-from functools import cache, cached_property
-from typing import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from functools import cache, cached_property, wraps
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
@@ -27,6 +29,8 @@ from stdnum import luhn
 from stdnum.us import ssn as stdnum_ssn
 
 from ..excerpt import register_masker
+
+T = TypeVar("T")
 
 KINDS = ("email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "secret")
 PLACEHOLDERS = {kind: f"<{kind.upper()}>" for kind in KINDS}
@@ -428,9 +432,41 @@ def _resolve_overlaps(text: str, raw: list[tuple[str, int, int, str]]) -> list[P
     return [PiiFinding(kind, start, end, detail, masked_form(kind, text[start:end])) for kind, start, end, detail in chosen]
 
 
+# The phone regions a run's [pii] config adds to the defaults, for the excerpts made while it runs and renders:
+# a number found by the pii check under `phone_regions = ["DE"]` must be masked in every excerpt too. Scoped to
+# a context (not a process-wide setting), so one notebook's runs mask the same whatever ran before them.
+_mask_regions: ContextVar[tuple[str, ...]] = ContextVar("mask_phone_regions", default=DEFAULT_PHONE_REGIONS)
+
+
+@contextmanager
+def masking_phone_regions(regions: Iterable[str]) -> Iterator[None]:
+    """Within the block, excerpts mask phone numbers of these regions as well as of the defaults (and of any
+    enclosing block): masking only ever widens."""
+    token = _mask_regions.set(tuple(dict.fromkeys((*_mask_regions.get(), *(r.upper() for r in regions)))))
+    try:
+        yield
+    finally:
+        _mask_regions.reset(token)
+
+
+def masked_as_configured(render: Callable[..., T]) -> Callable[..., T]:
+    """A renderer of a Report that masks its excerpts with the phone regions the report's own config named."""
+    @wraps(render)
+    def rendering(report, *args, **kwargs):
+        regions = ((report.config or {}).get("pii") or {}).get("phone_regions") or ()
+        with masking_phone_regions(regions):
+            return render(report, *args, **kwargs)
+    return rendering
+
+
+@cache
+def _masking_options(regions: tuple[str, ...]) -> ScanOptions:
+    return replace(_DEFAULT, phone_regions=regions)
+
+
 def mask_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, masked form) of every value found in text (registered as the excerpt masker)."""
-    return [(f.start, f.end, f.masked) for f in scan_text(text)]
+    return [(f.start, f.end, f.masked) for f in scan_text(text, _masking_options(_mask_regions.get()))]
 
 
 register_masker(mask_spans)
