@@ -102,9 +102,9 @@ def test_known_cases():
 
 
 @pytest.mark.parametrize("text, shown", [
-    ("mail alice.smith@exam\x1b[0mple.com please", "mail <EMAIL ….com> please"),  # an ANSI reset inside the address
-    ("mail alice\u200b.smith@example.com please", "mail <EMAIL ….com> please"),  # a zero-width space inside it
-    ("\x1b[31mRED\x1b[0m bob@evil.example.com\u202e", "\\x1b[31mRED\\x1b[0m <EMAIL ….com>\\u202e"),  # controls outside stay visible
+    ("mail alice.smith@exam\x1b[0mple.com please", "mail <EMAIL ….com #7dcd> please"),  # an ANSI reset inside the address
+    ("mail alice\u200b.smith@example.com please", "mail <EMAIL ….com #7dcd> please"),  # a zero-width space inside it
+    ("\x1b[31mRED\x1b[0m bob@evil.example.com\u202e", "\\x1b[31mRED\\x1b[0m <EMAIL ….com #a191>\\u202e"),  # controls outside stay visible
 ])
 def test_control_characters_cannot_hide_a_value_from_the_masker(text, shown):
     assert excerpt(text, markdown=False) == shown

@@ -327,6 +327,6 @@ def test_history_and_compare_terminal_output_mask_personal_data_in_dataset_names
     render_comparison_terminal(result, "a", "b", console)
     shown = console.export_text()
     assert "alice.smith" not in shown and "4111 1111" not in shown and "bob@evil" not in shown and "\x1b" not in shown
-    assert "team <EMAIL ….com> <CREDIT_CARD …1111>\\x1b[2J" in shown  # the history row
-    assert "(team <EMAIL ….com> <CREDIT_CARD …1111>\\x1b[2J, other)" in shown.replace("\n", "")  # the compare note
-    assert "run 1 regressions: label_share:<EMAIL ….com>" in shown
+    assert "team <EMAIL ….com #7dcd> <CREDIT_CARD …1111>\\x1b[2J" in shown  # the history row
+    assert "(team <EMAIL ….com #7dcd> <CREDIT_CARD …1111>\\x1b[2J, other)" in shown.replace("\n", "")  # the compare note
+    assert "run 1 regressions: label_share:<EMAIL ….com #a97a>" in shown

@@ -351,6 +351,6 @@ def test_suspects_csv_sanitises_every_cell_and_neutralises_spreadsheet_formulas(
     result = dataclasses.replace(_unreliable(), reliable=True, suspects=suspects, all_suspects=suspects, suspects_total=2)
     lookup = {(suspects[0]["file"], 3): "=1+1 call alice.smith@example.com", ("a.jsonl", 4): "\tplain"}
     rows = list(csv.reader(io.StringIO(render_suspects_csv(result, lookup))))
-    assert rows[1] == ["'=HYPERLINK(\"http://evil.test\")\\x1b[31m.jsonl", "3", "'=1+1 call <EMAIL ….com>",
-                       "<EMAIL ….com>\\u202e", "'+cmd|' /C calc'!A0", "0.9000"]
+    assert rows[1] == ["'=HYPERLINK(\"http://evil.test\")\\x1b[31m.jsonl", "3", "'=1+1 call <EMAIL ….com #7dcd>",
+                       "<EMAIL ….com #a97a>\\u202e", "'+cmd|' /C calc'!A0", "0.9000"]
     assert rows[2] == ["a.jsonl", "4", "plain", "'@SUM(1+1)", "'-2+3", "0.8000"]

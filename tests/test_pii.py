@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -149,8 +150,10 @@ def test_a_card_number_is_one_card_finding_not_also_a_phone():
 def test_masked_form_names_the_kind_and_shows_at_most_the_last_four_characters(kind, text, value):
     (finding,) = [f for f in scan_text(text) if f.kind == kind]
     assert finding.masked.startswith(f"<{kind.upper()}")
-    shown = re.fullmatch(rf"<{kind.upper()}(?: …(.*))?>", finding.masked, re.S).group(1) or ""
-    assert len(shown) <= 4 and value.endswith(shown)
+    shown, tag = re.fullmatch(rf"<{kind.upper()}(?: …(.*?))?(?: #([0-9a-f]{{4}}))?>", finding.masked, re.S).groups()
+    assert len(shown or "") <= 4 and value.endswith(shown or "")
+    # An address is also tagged by its digest, case-blind (an address's case does not make another mailbox).
+    assert tag == (hashlib.sha256(value.lower().encode()).hexdigest()[:4] if kind == "email" else None)
     assert value not in mask_text(text) and value not in excerpt(text, limit=10_000, markdown=False)
 
 
@@ -229,7 +232,7 @@ def test_check_lists_each_finding_by_file_line_and_field_across_train_eval_and_p
     # The user turn is messages[1] when the loader keeps each chat record's parsed source (Record.raw).
     user = "messages[1].content" if "raw" in Record.__dataclass_fields__ else "messages[user]"
     assert [(Path(f.file).name, f.line, f.field, f.kind, f.masked) for f in result.findings] == [
-        ("train.jsonl", 5, user, "email", "<EMAIL ….com>"),
+        ("train.jsonl", 5, user, "email", "<EMAIL ….com #8c87>"),
         ("train.jsonl", 10, user, "credit_card", "<CREDIT_CARD …1111>"),
         ("eval.jsonl", 1, "text", "phone", "<PHONE …0958>"),
         ("prod.jsonl", 1, "text", "ip_address", "<IP_ADDRESS …42>"),
@@ -296,7 +299,7 @@ def test_sample_data_holds_the_three_planted_findings():
     config = Config()
     result = measure_pii(_ctx(config, SAMPLE / "support_tickets.jsonl", SAMPLE / "support_eval.jsonl", SAMPLE / "production.jsonl"))
     assert [(f.line, f.kind, f.masked) for f in result.findings] == [
-        (11, "email", "<EMAIL ….org>"), (121, "phone", "<PHONE …0958>"), (203, "secret", "<SECRET …5N3M>")]
+        (11, "email", "<EMAIL ….org #0552>"), (121, "phone", "<PHONE …0958>"), (203, "secret", "<SECRET …5N3M>")]
     assert result.by_kind == {"email": 1, "phone": 1, "secret": 1}
 
 
@@ -326,7 +329,7 @@ def test_the_pii_section_of_the_json_report_holds_only_masked_values(report_with
     section = json.dumps(to_jsonable(report.checks["pii"]), ensure_ascii=False)
     assert report.checks["pii"].by_kind == {"email": 10, "credit_card": 10, "secret": 10}
     assert not [v for v in PLANTED_IN_REPORT if v in section]
-    assert "<EMAIL ….com>" in section and "<CREDIT_CARD …1111>" in section and "<SECRET …5N3M>" in section
+    assert "<EMAIL ….com #86e0>" in section and "<CREDIT_CARD …1111>" in section and "<SECRET …5N3M>" in section
 
 
 def test_no_report_file_nor_the_terminal_shows_a_planted_value(report_with_planted_values):
@@ -378,11 +381,11 @@ def test_a_pass_under_a_loosened_bound_says_what_was_found(tmp_path):
 
 
 @pytest.mark.parametrize("text, kept", [
-    ("*_alice.smith@example.com_* emphasised", "*_<EMAIL ….com>_* emphasised"),  # Markdown emphasis
-    ("mail alice.smith@example.com2024 please", "mail <EMAIL ….com>2024 please"),  # glued to a year
-    ("report_alice.smith@example.com_2024.jsonl", "<EMAIL ….com>_2024.jsonl"),  # a file name
-    ("emb_alice.smith@example.com_<b>", "<EMAIL ….com>_<b>"),
-    ("--bob.jones@example.org-", "--<EMAIL ….org>-"),
+    ("*_alice.smith@example.com_* emphasised", "*_<EMAIL ….com #7dcd>_* emphasised"),  # Markdown emphasis
+    ("mail alice.smith@example.com2024 please", "mail <EMAIL ….com #7dcd>2024 please"),  # glued to a year
+    ("report_alice.smith@example.com_2024.jsonl", "<EMAIL ….com #2967>_2024.jsonl"),  # a file name
+    ("emb_alice.smith@example.com_<b>", "<EMAIL ….com #97af>_<b>"),
+    ("--bob.jones@example.org-", "--<EMAIL ….org #030b>-"),
 ])
 def test_an_address_touching_underscores_dashes_or_digits_is_found(text, kept):
     (finding,) = scan_text(text)
@@ -435,3 +438,13 @@ def test_phone_regions_configured_for_the_check_mask_every_excerpt_of_that_run_o
         render_terminal(report, console)
         for output in (render_markdown(report), render_json(report), console.export_text()):
             assert ("23125678" in output) is shown
+
+
+def test_annotators_known_by_address_at_one_domain_stay_told_apart_when_masked():
+    """Label Studio names annotators by e-mail, all at the team's domain: "….com" alone would make the flagged
+    annotator in the agreement section anyone."""
+    team = ["ann.lee@labelco.com", "bo.chen@labelco.com", "cy.diaz@labelco.com", "Ann.Lee@labelco.com"]
+    shown = [excerpt(address, markdown=False) for address in team]
+    assert len(set(shown[:3])) == 3 and all(s.startswith("<EMAIL ….com #") for s in shown)
+    assert shown[3] == shown[0]  # one mailbox, however its case is typed
+    assert not any("labelco" in s or "lee" in s for s in shown)

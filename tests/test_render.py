@@ -349,7 +349,7 @@ def test_report_json_masks_data_keyed_dicts_whose_keys_look_like_path_keys(tmp_p
     text = (out / "report.json").read_text(encoding="utf-8")
     assert "bob@evil-label.com" not in text and "\x1b" not in text and "\\u001b" not in text
     disputed = json.loads(text)["checks"]["agreement"]["disputed"]
-    assert disputed and disputed[0]["labels"]["file"] == "<EMAIL ….com>\\x1b[31m"
+    assert disputed and disputed[0]["labels"]["file"] == "<EMAIL ….com #a97a>\\x1b[31m"
 
 
 def test_json_outputs_write_control_characters_in_paths_as_escapes_that_decode_to_the_path(tmp_path):
@@ -375,7 +375,7 @@ def test_html_effective_configuration_is_the_masked_configuration_report_json_wr
     start = page.index("Effective configuration")
     shown = json.loads(html_module.unescape(page[page.index("<pre>", start) + 5:page.index("</pre>", start)]))
     assert shown == report_json(report)["config"]
-    assert shown["dataset_name"] == "team <EMAIL ….com> <CREDIT_CARD …1111>"
+    assert shown["dataset_name"] == "team <EMAIL ….com #7dcd> <CREDIT_CARD …1111>"
     assert "alice.smith" not in page and "4111 1111" not in page
 
 
@@ -389,10 +389,10 @@ def test_terminal_summary_masks_the_dataset_name_and_a_hostile_key_in_the_next_a
     console = Console(width=400, record=True, color_system=None)
     render_terminal(report, console)
     shown = console.export_text()
-    assert shown.splitlines()[0] == "dataaudit team <EMAIL ….com> <CREDIT_CARD …1111>  (31 records)"
+    assert shown.splitlines()[0] == "dataaudit team <EMAIL ….com #7dcd> <CREDIT_CARD …1111>  (31 records)"
     assert "bob.jones" not in shown and "alice.smith" not in shown and "4111 1111" not in shown and "\x1b" not in shown
     actions = shown[shown.index("next actions"):]
-    assert "<EMAIL ….org>\\x1b[31m" in actions
+    assert "<EMAIL ….org #030b>\\x1b[31m" in actions
 
 
 def test_report_md_shows_math_and_mentions_from_the_dataset_as_typed_in_cmark_gfm(tmp_path):
