@@ -297,21 +297,27 @@ def _run_audit(args: argparse.Namespace) -> int:
         _remove_empty(made)
         raise
     # The files first, then the terminal: a closed stdout (`| head -1`) or a broken terminal must not cost the reports.
-    if args.suspects:
-        from .render.suspects import render_suspects_csv
-
-        from .scan.pii import masking_phone_regions
-
-        noise = report.checks.get("label_noise")
-        with masking_phone_regions(config.section("pii").phone_regions):
-            write_atomic(args.suspects, render_suspects_csv(noise, noise.suspect_texts if noise is not None else {}))
-    json_to_stdout = not args.out and "json" in formats and not every_format
     rendering: dict[str, float] = {}
     written: list[Path] = []
-    if args.out:
-        start = time.perf_counter()
-        written = write_reports(report, args.out, [f for f in FORMATS if f in formats and f != "terminal"])
-        rendering["report files"] = time.perf_counter() - start
+    try:
+        if args.suspects:
+            from .render.suspects import render_suspects_csv
+            from .scan.pii import masking_phone_regions
+
+            noise = report.checks.get("label_noise")
+            with masking_phone_regions(config.section("pii").phone_regions):
+                write_atomic(args.suspects, render_suspects_csv(noise, noise.suspect_texts if noise is not None else {}))
+        if args.out:
+            start = time.perf_counter()
+            written = write_reports(report, args.out, [f for f in FORMATS if f in formats and f != "terminal"])
+            rendering["report files"] = time.perf_counter() - start
+    except BaseException:
+        if args.history and report.history_run_id is not None:
+            from .history.store import forget_run
+
+            forget_run(args.history, report.history_run_id)  # no run without its reports: the next compares with the last whole one
+        raise
+    json_to_stdout = not args.out and "json" in formats and not every_format
     try:
         start = time.perf_counter()
         if "terminal" in formats:

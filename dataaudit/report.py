@@ -73,6 +73,8 @@ class Report:
     engine: Any = None  # EngineInfo: which engine ran the audit, on how many nodes, CPUs and GPUs
     # Wall seconds per stage (read, index, embed, checks, decide); kept out of report.json like CheckRun.seconds.
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    # The row --history recorded this run as (not in report.json): the CLI takes it back if the reports fail.
+    history_run_id: int | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:
         # Short whatever the data's size (a notebook cell shows it): the full report is report.to_dict().

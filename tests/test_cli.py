@@ -286,12 +286,16 @@ def test_a_full_disk_while_writing_reports_is_one_line_exit_2(tmp_path, capsys, 
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full)
-    out = tmp_path / "out"
-    code = main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--task-type", "format", "--out", str(out)])
+    from dataaudit.history.store import load_runs
+
+    out, history = tmp_path / "out", tmp_path / "history.db"
+    code = main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--task-type", "format", "--out", str(out),
+                 "--history", str(history)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "Traceback" not in err[0] and "internal error" not in err[0]
     assert f"{out / 'report.json'}: cannot be written (No space left on device); free some space" in err[0]
     assert [p.name for p in out.iterdir()] == []  # no temporary file left behind
+    assert load_runs(history) == []  # a run whose reports could not be written is no baseline for the next
 
 
 def test_init_onto_a_folder_or_an_unwritable_place_is_one_line_exit_2(tmp_path, capsys):

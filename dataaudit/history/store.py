@@ -83,6 +83,7 @@ BASELINE_LOOKBACK = 50
 class RecordedRun:
     regressions: list[dict[str, Any]]
     compared_with: str | None  # generated_at of the run this one was compared with; None: no such run
+    run_id: int | None = None  # this run's row: forget_run() takes it back when its reports cannot be written
 
 
 def record_run(path: str | Path, data: dict[str, Any], config: Config | None = None, *, answers_until: str = "") -> RecordedRun:
@@ -109,16 +110,28 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
         # A run that audited nothing (a pull with nothing new) is not worse than the last batch: there is no batch.
         compared = baseline is not None and held_records(figures)
         regressions = find_regressions(baseline[0], figures, bounds) if compared else []
-        connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (dataset, data["generated_at"], inputs, config_hash, data["verdict"]["status"], json.dumps(figures),
-                            json.dumps(regressions)))
+        inserted = connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                      (dataset, data["generated_at"], inputs, config_hash, data["verdict"]["status"],
+                                       json.dumps(figures), json.dumps(regressions)))
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")
         raise
     finally:
         connection.close()
-    return RecordedRun(regressions, baseline[1] if compared else None)
+    return RecordedRun(regressions, baseline[1] if compared else None, inserted.lastrowid)
+
+
+def forget_run(path: str | Path, run_id: int) -> None:
+    """Take back a recorded run whose reports could not be written (a full disk): the next run must be compared
+    with the last run whose reports exist, not with one nobody could read."""
+    connection = _connect(path)
+    try:
+        with connection:
+            connection.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+    finally:
+        connection.close()
 
 
 def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
