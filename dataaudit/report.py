@@ -2,7 +2,8 @@
 
 `to_dict` is the JSON contract documented in the README (schema_version 1; extended, never renamed).
 Fields that only feed plots or per-line files are declared with `metadata={"json": False}` on the result
-dataclass and left out of JSON to keep it small.
+dataclass and left out of JSON to keep it small; they are `repr=False` too, so a notebook cell showing a
+result does not print a value per production line.
 """
 
 from __future__ import annotations

@@ -409,3 +409,16 @@ def html_module_text(rendered: str) -> str:
     import html as html_module
 
     return html_module.unescape(re.sub(r"<[^>]+>", "", rendered))
+
+
+def test_a_check_result_shown_in_a_notebook_does_not_print_a_value_per_line(sample_report):
+    """Plot and per-line data (metadata json False) stay out of repr: 180 production lines gave a 46 KB repr."""
+    import dataclasses
+
+    report = sample_report
+    for name, result in report.checks.items():
+        if not dataclasses.is_dataclass(result):
+            continue
+        hidden = [f.name for f in dataclasses.fields(result) if f.metadata.get("json") is False]
+        assert not any(f"{field}=" in repr(result) for field in hidden), name
+    assert "map_points=" not in repr(report.checks["coverage"]) and "line_verdicts=" not in repr(report.checks["coverage"])

@@ -113,7 +113,7 @@ class Scenario:
     uncovered: bool  # named as a gap
     examples: list[str]  # most central inputs, excerpted
     uncovered_examples: list[UncoveredExample]
-    centroid_2d: list[float] | None = field(default=None, metadata={"json": False})  # for the map
+    centroid_2d: list[float] | None = field(default=None, repr=False, metadata={"json": False})  # for the map
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class CoverageResult:
     production_label_mix: dict[str, float] | None = None  # EM estimate over the inputs that look covered
     mix_shift: float | None = None  # total variation distance between the two label mixes
     not_measured: str = ""  # why no estimate was made (sample too small); empty when measured
-    map_points: dict[str, list] | None = field(default=None, metadata={"json": False})  # seeded 2-D PCA sample for the map
+    map_points: dict[str, list] | None = field(default=None, repr=False, metadata={"json": False})  # seeded 2-D PCA sample for the map
     line_verdicts: LineVerdicts | None = field(default=None, repr=False, metadata={"json": False})  # coverage_lines() reads it; not in JSON
 
 

@@ -172,7 +172,7 @@ class DuplicatesResult:
     lexical_ratio: float | None  # None when the lexical pass is off
     label_field: str | None  # label | target | None (free-text targets: no conflicts judged)
     near_kinds: dict[str, int]  # near pairs that joined groups, by how they copy: typo, filler, word order, semantic
-    group_sizes: list[int] = field(default_factory=list, metadata={"json": False})  # every group's size, for plots
+    group_sizes: list[int] = field(default_factory=list, repr=False, metadata={"json": False})  # every group's size, for plots
     all_groups: list[GroupLines] = field(default_factory=list, repr=False, metadata=FULL)
     all_conflicts: list[ConflictLines] = field(default_factory=list, repr=False, metadata=FULL)
     all_leaks: list[Leak] = field(default_factory=list, repr=False, metadata=FULL)

@@ -50,8 +50,8 @@ class SizeResult:
     context_limit: int
     over_context: int
     over_context_examples: list[OverContext]
-    input_token_counts: list[int] = field(default_factory=list, metadata={"json": False})  # for plots
-    target_token_counts: list[int] = field(default_factory=list, metadata={"json": False})
+    input_token_counts: list[int] = field(default_factory=list, repr=False, metadata={"json": False})  # for plots
+    target_token_counts: list[int] = field(default_factory=list, repr=False, metadata={"json": False})
 
 
 def _stats(counts: list[int]) -> TokenStats | None:
