@@ -340,3 +340,24 @@ def test_several_training_files_name_the_file_of_each_flagged_line():
     assert _build(_Report()).lines[1] == "2 lines flagged: b.jsonl:13, a.jsonl:4"
     _Report.inputs = _Report.inputs[:1]
     assert _build(_Report()).lines[1] == "2 lines flagged: 13, 4"
+
+
+@pytest.mark.parametrize("size", [3000, 1200])
+def test_resample_error_rates_are_cleanlabs_to_the_last_bit(size):
+    # The bootstrap counts each resample without copying its rows: every rate must equal cleanlab's
+    # estimate_joint on the copied resample exactly, not approximately (reports are compared byte for byte).
+    from scipy.special import softmax
+
+    from dataaudit.checks.label_noise import _error_rate, resample_error_rates
+
+    rng = np.random.default_rng(3)
+    n, n_labels = 3000, 12
+    truth = rng.integers(0, n_labels, n)
+    labels, _ = _flip(truth, n_labels, 0.15, 4)
+    scores = rng.normal(size=(n, n_labels)) + 3.0 * np.eye(n_labels)[truth]
+    probabilities = softmax(scores / rng.uniform(0.5, 2.0), axis=1)
+    samples = [rng.integers(0, n, size) for _ in range(25)]
+    samples = [s for s in samples if np.bincount(labels[s], minlength=n_labels).all()]
+    assert samples
+    expected = [_error_rate(labels[s], probabilities[s])[0] for s in samples]
+    assert resample_error_rates(labels, probabilities, n_labels, samples) == expected
