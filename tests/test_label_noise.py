@@ -361,3 +361,29 @@ def test_resample_error_rates_are_cleanlabs_to_the_last_bit(size):
     assert samples
     expected = [_error_rate(labels[s], probabilities[s])[0] for s in samples]
     assert resample_error_rates(labels, probabilities, n_labels, samples) == expected
+
+
+def test_a_reused_discriminant_fit_is_a_fresh_fit():
+    # Coverage reads label noise's out-of-fold fit when the inputs are equal: the scores (and a new set's
+    # scores under the all-rows model) must be those a fresh fit gives, and other inputs must not read it.
+    from threadpoolctl import threadpool_limits
+
+    from dataaudit import discriminant
+    from dataaudit.discriminant import discriminant_scores, stratified_folds, temperature
+
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 6, 600)
+    vectors = (rng.normal(size=(600, 16)) + 2.0 * np.eye(6, 16)[labels]).astype(np.float32)
+    new = rng.normal(size=(40, 16)).astype(np.float32)
+    fold_of = stratified_folds(labels, 5, 0)
+    with threadpool_limits(1):
+        first, _ = discriminant_scores(vectors, labels, 6, 5, fold_of, np.arange(600))
+        scale = temperature(first, labels)
+        again, on_new = discriminant_scores(vectors.copy(), labels.copy(), 6, 5, fold_of.copy(), np.arange(600), new)
+        assert again is first and temperature(again, labels.copy()) == scale
+        discriminant._LAST_FIT.clear()
+        discriminant._LAST_TEMPERATURE.clear()
+        fresh, fresh_new = discriminant_scores(vectors, labels, 6, 5, fold_of, np.arange(600), new)
+        assert np.array_equal(fresh, first) and np.array_equal(fresh_new, on_new) and temperature(fresh, labels) == scale
+        other, _ = discriminant_scores(vectors[::-1].copy(), labels[::-1].copy(), 6, 5, fold_of, np.arange(600))
+        assert other is not fresh
