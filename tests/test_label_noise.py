@@ -354,3 +354,50 @@ def test_suspects_csv_sanitises_every_cell_and_neutralises_spreadsheet_formulas(
     assert rows[1] == ["'=HYPERLINK(\"http://evil.test\")\\x1b[31m.jsonl", "3", "'=1+1 call <EMAIL ….com #7dcd>",
                        "<EMAIL ….com #a97a>\\u202e", "'+cmd|' /C calc'!A0", "0.9000"]
     assert rows[2] == ["a.jsonl", "4", "plain", "'@SUM(1+1)", "'-2+3", "0.8000"]
+
+
+@pytest.mark.parametrize("size", [3000, 1200])
+def test_resample_error_rates_are_cleanlabs_to_the_last_bit(size):
+    # The bootstrap counts each resample without copying its rows: every rate must equal cleanlab's
+    # estimate_joint on the copied resample exactly, not approximately (reports are compared byte for byte).
+    from scipy.special import softmax
+
+    from dataaudit.checks.label_noise import _error_rate, resample_error_rates
+
+    rng = np.random.default_rng(3)
+    n, n_labels = 3000, 12
+    truth = rng.integers(0, n_labels, n)
+    labels, _ = _flip(truth, n_labels, 0.15, 4)
+    scores = rng.normal(size=(n, n_labels)) + 3.0 * np.eye(n_labels)[truth]
+    probabilities = softmax(scores / rng.uniform(0.5, 2.0), axis=1)
+    samples = [rng.integers(0, n, size) for _ in range(25)]
+    samples = [s for s in samples if np.bincount(labels[s], minlength=n_labels).all()]
+    assert samples
+    expected = [_error_rate(labels[s], probabilities[s])[0] for s in samples]
+    assert resample_error_rates(labels, probabilities, n_labels, samples) == expected
+
+
+def test_a_reused_discriminant_fit_is_a_fresh_fit():
+    # Coverage reads label noise's out-of-fold fit when the inputs are equal: the scores (and a new set's
+    # scores under the all-rows model) must be those a fresh fit gives, and other inputs must not read it.
+    from threadpoolctl import threadpool_limits
+
+    from dataaudit import discriminant
+    from dataaudit.discriminant import discriminant_scores, stratified_folds, temperature
+
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 6, 600)
+    vectors = (rng.normal(size=(600, 16)) + 2.0 * np.eye(6, 16)[labels]).astype(np.float32)
+    new = rng.normal(size=(40, 16)).astype(np.float32)
+    fold_of = stratified_folds(labels, 5, 0)
+    with threadpool_limits(1):
+        first, _ = discriminant_scores(vectors, labels, 6, 5, fold_of, np.arange(600))
+        scale = temperature(first, labels)
+        again, on_new = discriminant_scores(vectors.copy(), labels.copy(), 6, 5, fold_of.copy(), np.arange(600), new)
+        assert again is first and temperature(again, labels.copy()) == scale
+        discriminant._LAST_FIT.clear()
+        discriminant._LAST_TEMPERATURE.clear()
+        fresh, fresh_new = discriminant_scores(vectors, labels, 6, 5, fold_of, np.arange(600), new)
+        assert np.array_equal(fresh, first) and np.array_equal(fresh_new, on_new) and temperature(fresh, labels) == scale
+        other, _ = discriminant_scores(vectors[::-1].copy(), labels[::-1].copy(), 6, 5, fold_of, np.arange(600))
+        assert other is not fresh

@@ -53,7 +53,7 @@ from ..excerpt import plain_excerpt as excerpt
 from ..neighbours import spherical_kmeans
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from .base import AuditContext, Check, Finding, Need, Status
-from .coverage_estimate import Estimate, estimate_coverage
+from .coverage_estimate import Estimate, classifier_terms, estimate_coverage
 
 __all__ = ["CHECK", "CoverageConfig", "CoverageResult", "Estimate", "coverage_lines", "estimate_coverage", "measure"]
 
@@ -361,20 +361,28 @@ def measure(ctx: AuditContext) -> CoverageResult | None:
         return CoverageResult(**base, covered_share=None, scenarios=[], uncovered=[], unused_training=[], domain_auc=None,
                               not_measured="; ".join(small))
 
+    labels = _distinct_labels(train)
+    # The classifier's term first, at one BLAS thread and before the thread beside starts (threadpoolctl's limit
+    # is process-wide): the label-noise check fits the same model at one thread, and when every labelled record
+    # is its own distinct input (CLINC150) the fit is read from there (discriminant.py), bit for bit the same.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        classifier = classifier_terms(train.vectors, labels, production.vectors, config)
     # Training's clusters need nothing the estimate measures: their k-means (on one thread, as always) and
     # names run in a thread of their own beside the estimate, whose EM and sitting window keep one core busy.
     # Nothing in that thread changes a BLAS thread count (numpy's products differ in the last bits between
     # one thread and two), so every figure is what the check measured one step after another.
     with ThreadPoolExecutor(max_workers=1) as beside:
         training_clusters = beside.submit(_training_clusters, train, config)
-        return _measured(ctx, config, base, production_counts, train_counts, training_clusters)
+        return _measured(ctx, config, base, production_counts, train_counts, training_clusters, labels, classifier)
 
 
 def _measured(ctx: AuditContext, config: CoverageConfig, base: dict, production_counts: np.ndarray, train_counts: np.ndarray,
-              training_clusters: Future) -> CoverageResult:
+              training_clusters: Future, labels: list[str | None], classifier) -> CoverageResult:
     train, production = ctx.train, ctx.production
-    labels = _distinct_labels(train)
-    result = estimate_coverage(train.vectors, labels, production.vectors, production_counts, config, train_counts, ctx.steps)
+    result = estimate_coverage(train.vectors, labels, production.vectors, production_counts, config, train_counts, ctx.steps,
+                               classifier)
     nearest_sims, nearest_idx = result.nearest_similarity, result.nearest_index
     points, pca = coverage_map_points(train.vectors, production.vectors, result.covered, config.seed)
     scenarios, scenario_of = _scenarios(ctx, config, result, production_counts, nearest_sims, nearest_idx, train_labels=labels, pca=pca)

@@ -328,27 +328,45 @@ def classifier_top_probability(train_vectors: np.ndarray, label_ids: np.ndarray,
     held = sizes[label_ids] >= CLASSIFIER_FOLDS
     if np.unique(label_ids[held]).size >= 2:
         fold_of[held] = stratified_folds(label_ids[held], CLASSIFIER_FOLDS, seed)
-    # BLAS threads are left as they are: the check clusters training in a thread beside the estimate, and a
-    # thread limit set here (threadpoolctl's is process-wide) could change the last bits of its products.
+    # BLAS threads are left as the caller set them: threadpoolctl's limit is process-wide, and the coverage check
+    # measures this at one thread before it starts clustering training in a thread beside the estimate.
     train_scores, production_scores = discriminant_scores(train_vectors, label_ids, n_labels, CLASSIFIER_FOLDS, fold_of,
                                                           np.arange(len(label_ids)), production_vectors)
     scale = temperature(train_scores, label_ids)
     return softmax(train_scores / scale, axis=1).max(axis=1), softmax(production_scores / scale, axis=1).max(axis=1)
 
 
+def label_codes(train_labels: list[str | None] | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The label names (sorted, "" for no label, "=" before each label) and each row's code; None when unlabelled."""
+    if train_labels is None or all(label is None for label in train_labels):
+        return None
+    return np.unique(np.array(["" if x is None else f"={x}" for x in train_labels]), return_inverse=True)
+
+
+def classifier_terms(train_vectors: np.ndarray, train_labels: list[str | None] | None, production_vectors: np.ndarray,
+                     config: CoverageConfig) -> tuple[np.ndarray, np.ndarray] | None:
+    """`classifier_top_probability` for `estimate_coverage(classifier=...)`, or None where it adds no term."""
+    codes = label_codes(train_labels)
+    if codes is None or len(codes[0]) < 2 or config.classifier_weight <= 0:
+        return None
+    return classifier_top_probability(train_vectors, codes[1], len(codes[0]), production_vectors, config.seed)
+
+
 def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] | None, production_vectors: np.ndarray,
                       production_counts: np.ndarray, config: CoverageConfig, train_counts: np.ndarray | None = None,
-                      steps: DataSteps | None = None) -> Estimate:
+                      steps: DataSteps | None = None, classifier: tuple[np.ndarray, np.ndarray] | None = None) -> Estimate:
     """The covered share of production and a per-input score, probability and verdict. Vectors are unit rows;
     counts say how many records each row stands for; train_labels None (or all None) means unlabelled.
-    steps: the engine whose steps run the neighbour searches (None: this process)."""
+    steps: the engine whose steps run the neighbour searches (None: this process). classifier: the
+    classifier's top probabilities as `classifier_terms` gives them, measured already (None: measured here)."""
     steps = steps or SerialSteps()
     n_train = len(train_vectors)
     train_counts = np.ones(n_train) if train_counts is None else np.asarray(train_counts, dtype=float)
     production_counts = np.asarray(production_counts, dtype=float)
-    labelled = train_labels is not None and any(label is not None for label in train_labels)
+    codes = label_codes(train_labels)
+    labelled = codes is not None
     if labelled:
-        names, label_ids = np.unique(np.array(["" if x is None else f"={x}" for x in train_labels]), return_inverse=True)
+        names, label_ids = codes
         prior = np.bincount(label_ids, weights=train_counts, minlength=len(names)) / train_counts.sum()
     else:
         label_ids, prior = np.zeros(n_train, dtype=np.int64), None
@@ -401,9 +419,10 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
     if config.own_mix_local_weight > 0:
         local_density = density_share(pooled, excluded, np.r_[own_mix, production_counts], config.own_mix_local_neighbours)
         local = local_density[:len(reference)], local_density[len(reference):]
-    classifier = None
-    if labelled and len(names) >= 2 and config.classifier_weight > 0:
-        train_top, production_top = classifier_top_probability(train_vectors, label_ids, len(names), production_vectors, config.seed)
+    if classifier is None and labelled and len(names) >= 2 and config.classifier_weight > 0:
+        classifier = classifier_top_probability(train_vectors, label_ids, len(names), production_vectors, config.seed)
+    if classifier is not None:
+        train_top, production_top = classifier
         classifier = train_top[reference], production_top
     em_weights = production_counts
     mix = None
