@@ -28,6 +28,11 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#+|~$@])")
 # (An e-mail address is linked too, but the personal-data masker has replaced it before this runs.)
 _AUTOLINK = re.compile(r":(?=//)|(?<=www)\.", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
+# GitHub links "@name" to a user (and notifies them) and "#123" to an issue (and leaves a backlink there) after
+# the Markdown is rendered, so a backslash does not stop it: an invisible word joiner between the sign and the
+# name does, and the page still reads "@name" / "#123".
+WORD_JOINER = "\u2060"
+_REFERENCE = re.compile(r"(?<=[@#])(?=\w)")
 
 # ANSI escape sequences as whole units (CSI "ESC [ ... m", OSC "ESC ] ... BEL", two-character escapes, the
 # 8-bit CSI), so that "alice@exam\x1b[0mple.com" reads as the address it shows on a terminal.
@@ -121,7 +126,8 @@ def visible_controls(text: str) -> str:
 
 
 def neutralise_markdown(text: str) -> str:
-    return _AUTOLINK.sub(lambda m: "\\" + m.group(0), _MARKDOWN.sub(r"\\\1", text))
+    escaped = _AUTOLINK.sub(lambda m: "\\" + m.group(0), _MARKDOWN.sub(r"\\\1", text))
+    return _REFERENCE.sub(WORD_JOINER, escaped)
 
 
 def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True, keep_end: bool = False) -> str:

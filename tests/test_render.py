@@ -400,9 +400,9 @@ def test_report_md_shows_math_and_mentions_from_the_dataset_as_typed_in_cmark_gf
     label = "$\\color{red}{READY}$ @octocat"
     rows = [{"text": f"query number {i} about topic {i % 5}", "label": label if i % 5 == 0 else f"l{i % 5}"} for i in range(30)]
     md = render_markdown(audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(), embed=False))
-    assert "\\$\\\\color\\{red\\}\\{READY\\}\\$ \\@octocat" in md and not re.search(r"(?<!\\)@octocat", md)
+    assert "\\$\\\\color\\{red\\}\\{READY\\}\\$ \\@\u2060octocat" in md and not re.search(r"@octocat", md)
     shown = html_module_text(cmarkgfm.github_flavored_markdown_to_html(md))
-    assert label in shown and "\\$" not in shown and "\\@" not in shown
+    assert label in shown.replace("\u2060", "") and "\\$" not in shown and "\\@" not in shown
 
 
 def html_module_text(rendered: str) -> str:
