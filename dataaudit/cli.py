@@ -222,18 +222,20 @@ def _refuse_outputs_over_inputs(args: argparse.Namespace) -> None:
     outputs += [(flag, Path(path)) for flag, path in (("--suspects", args.suspects), ("--timings", args.timings)) if path]
     if not outputs:
         return
-    if args.out and Path(args.out).is_dir():
-        for item in args.inputs or []:
-            if Path(item).is_dir() and _same_file(Path(item), Path(args.out)):
-                raise InputError(f"{args.out}: --out is also an input folder, so the next audit of it would read this run's "
-                                 "reports as training data; name another folder for --out")
-    inputs = _local_inputs(args.inputs or []) + _local_inputs(args.production or []) + _local_inputs(args.eval_path or [])
-    inputs += [Path(p) for p in (args.prompt_log, args.config, args.history) if p]
+    data = _local_inputs(args.inputs or []) + _local_inputs(args.production or []) + _local_inputs(args.eval_path or [])
+    inputs = data + [Path(p) for p in (args.prompt_log, args.config, args.history) if p]
     for flag, output in outputs:
         for source in inputs:
             if _same_file(output, source):
                 raise InputError(f"{output}: {flag} would overwrite this input; name another "
                                  f"{'folder' if flag.startswith('--out') else 'file'} for it")
+    if args.out and Path(args.out).is_dir():
+        # A folder holding inputs (named as a folder, a glob or a file in it): an audit of that folder, or the
+        # same glob, would read this run's reports (duplicates.jsonl, report.json) as data.
+        folders = [Path(item) for item in args.inputs or [] if Path(item).is_dir()] + [source.parent for source in data]
+        if any(_same_file(folder, Path(args.out)) for folder in folders):
+            raise InputError(f"{args.out}: --out is also an input folder, so the next audit of it would read this run's "
+                             "reports as training data; name another folder for --out")
 
 
 def _check_out_file(flag: str, path: str | None) -> None:
@@ -316,6 +318,7 @@ def _run_audit(args: argparse.Namespace) -> int:
             from .history.store import forget_run
 
             forget_run(args.history, report.history_run_id)  # no run without its reports: the next compares with the last whole one
+        _remove_empty(made)  # a folder this run made and could not fill (a full disk, Ctrl-C) is not left behind
         raise
     json_to_stdout = not args.out and "json" in formats and not every_format
     try:

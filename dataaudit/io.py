@@ -21,27 +21,46 @@ def _default_mode() -> int:
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    path = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = None
+    return write_atomic_set([(path, data)])[0]
+
+
+def write_atomic_set(files: list[tuple[str | Path, str | bytes]]) -> list[Path]:
+    """Several files replaced together: each is written whole to a temporary file beside it first, and only
+    when every one is on disk are they renamed into place. A full disk half-way leaves the old set as it was,
+    not new files beside old ones."""
+    staged: list[tuple[Path, str]] = []
+    path = Path(files[0][0]) if files else Path()
     try:
-        if path.is_dir():
-            raise IsADirectoryError(21, "is a folder")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        for name, data in files:
+            path = Path(name)
+            staged.append((path, _stage(path, data.encode("utf-8") if isinstance(data, str) else data)))
+        for path, tmp in staged:
+            os.replace(tmp, path)
+    except BaseException as exc:
+        for _, tmp in staged:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise _write_error(path, exc, "cannot be written") from exc
+        raise
+    return [path for path, _ in staged]
+
+
+def _stage(path: Path, payload: bytes) -> str:
+    """The payload in a synced temporary file beside path (removed again if writing it fails)."""
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, _default_mode())  # mkstemp creates 0600; a report is an ordinary file
-        os.replace(tmp, path)
-    except BaseException as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
-            raise _write_error(path, exc, "cannot be written") from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+    return tmp
 
 
 def _write_error(path: Path | str, exc: OSError, what: str) -> WriteError:

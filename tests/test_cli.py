@@ -251,6 +251,11 @@ def test_an_out_folder_that_is_also_the_input_folder_is_refused(tmp_path, capsys
     assert "--out is also an input folder" in err and sorted(p.name for p in data.iterdir()) == ["clean.jsonl"]
     assert main(["audit", str(data), "--out", str(tmp_path / "reports"), "--no-embeddings", "--task-type", "format",
                  "--format", "json"]) == 3
+    # A file or a glob in that folder writes the same reports into it, which the next audit of the folder reads.
+    for named in (str(data / "clean.jsonl"), str(data / "*.jsonl")):
+        assert main(["audit", named, "--out", str(data), "--no-embeddings", "--task-type", "format"]) == 2
+        assert "--out is also an input folder" in capsys.readouterr().err
+    assert sorted(p.name for p in data.iterdir()) == ["clean.jsonl"]
 
 
 def _ready_config(tmp_path):
@@ -294,7 +299,7 @@ def test_a_full_disk_while_writing_reports_is_one_line_exit_2(tmp_path, capsys, 
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "Traceback" not in err[0] and "internal error" not in err[0]
     assert f"{out / 'report.json'}: cannot be written (No space left on device); free some space" in err[0]
-    assert [p.name for p in out.iterdir()] == []  # no temporary file left behind
+    assert not out.exists()  # the folder this run made, and no temporary file in it, is not left behind
     assert load_runs(history) == []  # a run whose reports could not be written is no baseline for the next
 
 
@@ -404,3 +409,28 @@ def test_the_api_rejects_what_is_not_a_path_and_a_config_section_of_the_wrong_ty
     report = audit(TICKETS, embed=False)
     assert repr(report).startswith("Report(dataset='support_tickets', verdict='not_ready', exit_code=1, records=263")
     assert len(repr(report)) < 400
+
+
+def test_a_disk_that_fills_while_the_set_is_written_leaves_the_earlier_set_whole(tmp_path, monkeypatch, capsys):
+    import errno
+    import os
+
+    out = tmp_path / "out"
+    data = _clean_dataset(tmp_path)
+    assert main(["audit", str(data), "--no-embeddings", "--task-type", "format", "--out", str(out)]) == 3
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(before) == {"report.json", "report.md", "report.html", "duplicates.jsonl"}
+    calls = {"n": 0}
+    real_fsync = os.fsync
+
+    def fills_at_the_third(fd):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fills_at_the_third)
+    other = write_jsonl(tmp_path / "other.jsonl", [{"text": f"other text {i}", "label": "xy"[i % 2]} for i in range(120)])
+    assert main(["audit", str(other), "--no-embeddings", "--task-type", "format", "--out", str(out)]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no new file beside old ones, no temporary left

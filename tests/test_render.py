@@ -252,7 +252,7 @@ def test_machine_outputs_keep_file_paths_exactly_as_given(tmp_path):
     groups = [json.loads(line) for line in (out / "duplicates.jsonl").read_text(encoding="utf-8").splitlines()]
     named = {f for g in groups for f in g["files"]} | {g["keep"]["file"] for g in groups if "keep" in g}
     assert named and named <= given and str(paths[0]) in named
-    # coverage.jsonl's lines (they need embeddings to be measured), as write_line_files writes them
+    # coverage.jsonl's lines (they need embeddings to be measured), as line_files renders them
     line = _safe({"file": str(paths[1]), "nearest": {"file": str(paths[2]), "label": "dana.k@acme.com"}}, {}, given)
     assert line == {"file": str(paths[1]), "nearest": {"file": str(paths[2]), "label": line["nearest"]["label"]}}
     assert "dana.k@acme.com" not in line["nearest"]["label"]
