@@ -448,3 +448,10 @@ def test_annotators_known_by_address_at_one_domain_stay_told_apart_when_masked()
     assert len(set(shown[:3])) == 3 and all(s.startswith("<EMAIL ….com #") for s in shown)
     assert shown[3] == shown[0]  # one mailbox, however its case is typed
     assert not any("labelco" in s or "lee" in s for s in shown)
+
+
+def test_one_address_gets_one_tag_however_invisible_characters_split_it():
+    """The pii table (raw text) and the excerpts (text as read) name the same address the same way."""
+    plain = masked_form("email", "alice.smith@example.com")
+    assert masked_form("email", "alice\u200b.smith@example.com") == plain
+    assert masked_form("email", "alice.smith@exam\x1b[0mple.com") == plain

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+import unicodedata
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -29,7 +30,7 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn
 from stdnum.us import ssn as stdnum_ssn
 
-from ..excerpt import register_masker
+from ..excerpt import ANSI_SEQUENCE, HIDDEN_CATEGORIES, register_masker
 
 T = TypeVar("T")
 
@@ -74,8 +75,14 @@ def masked_form(kind: str, value: str) -> str:
         return "<SECRET>"
     value = value.strip()
     shown = value[-min(4, len(value) // 4):] if len(value) >= 4 else ""
-    tag = f" #{hashlib.sha256(value.lower().encode()).hexdigest()[:4]}" if kind == "email" else ""
+    tag = f" #{hashlib.sha256(_as_read(value).lower().encode()).hexdigest()[:4]}" if kind == "email" else ""
     return f"<{kind.upper()} …{shown}{tag}>" if shown else f"<{kind.upper()}{tag}>"
+
+
+def _as_read(value: str) -> str:
+    """The value as a reader sees it: escape sequences and invisible characters (a zero-width space, a bidi
+    mark) taken out, so one address gets one tag however it was typed."""
+    return "".join(ch for ch in ANSI_SEQUENCE.sub("", value) if unicodedata.category(ch) not in HIDDEN_CATEGORIES)
 
 
 def replace_findings(text: str, findings: Iterable[PiiFinding], replacement) -> str:
