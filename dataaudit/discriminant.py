@@ -34,12 +34,11 @@ def temperature(scores: np.ndarray, labels: np.ndarray) -> float:
     classes a linear rule separates perfectly there is none (the loss falls towards 0 as T shrinks), so the
     steps stop once the loss no longer moves.
     """
-    if _LAST_TEMPERATURE and _LAST_TEMPERATURE[0][0] is scores and _equal(_LAST_TEMPERATURE[0][1], labels):
-        return _LAST_TEMPERATURE[0][2]  # the same read-only scores (a reused fit) and equal labels
+    last = next(iter(_LAST_TEMPERATURE), None)  # read once: another thread may replace the entry meanwhile
+    if last is not None and last[0] is scores and _equal(last[1], labels):
+        return last[2]  # the same read-only scores (a reused fit) and equal labels
     value = _temperature(scores, labels)
-    _LAST_TEMPERATURE.clear()
-    if not scores.flags.writeable:
-        _LAST_TEMPERATURE.append((scores, np.array(labels, copy=True), value))
+    _LAST_TEMPERATURE[:] = [(scores, np.array(labels, copy=True), value)] if not scores.flags.writeable else []
     return value
 
 
@@ -96,7 +95,8 @@ def _scores(vectors: np.ndarray, model: tuple[np.ndarray, np.ndarray, np.ndarray
 # The last out-of-fold fit and temperature, reused by a later call whose inputs are equal (compared value by value,
 # not by identity): the label-noise check and the coverage check's classifier fit the same model when every
 # labelled record is its own distinct input (CLINC150: 15,500 of 15,500), each at one BLAS thread, so a reused
-# fit is the one a new fit would give, bit for bit. One entry: it never holds more than one fit's inputs.
+# fit is the one a new fit would give, bit for bit. One entry: it never holds more than one fit's inputs; it
+# is read once and replaced whole, so audits in two threads at most miss a reuse.
 _LAST_FIT: list = []
 _LAST_TEMPERATURE: list = []
 
@@ -113,13 +113,13 @@ def discriminant_scores(vectors: np.ndarray, labels: np.ndarray, n_labels: int, 
     all-rows model's score (for classes too small to be held out). Every class must keep a row in every
     fold's model. The out-of-fold scores are read-only: a later call with equal inputs returns them again."""
     inputs = (vectors, labels, fold_of, learned)
-    if _LAST_FIT and _LAST_FIT[0][0] == (n_labels, folds) and all(_equal(a, b) for a, b in zip(_LAST_FIT[0][1], inputs)):
-        scores, statistics, whole = _LAST_FIT[0][2]
+    last = next(iter(_LAST_FIT), None)  # read once: another thread may replace the entry meanwhile
+    if last is not None and last[0] == (n_labels, folds) and all(_equal(a, b) for a, b in zip(last[1], inputs)):
+        scores, statistics, whole = last[2]
     else:
-        _LAST_FIT.clear()
         scores, statistics, whole = _out_of_fold(vectors, labels, n_labels, folds, fold_of, learned)
         scores.flags.writeable = False
-        _LAST_FIT.append(((n_labels, folds), tuple(np.array(a, copy=True) for a in inputs), (scores, statistics, whole)))
+        _LAST_FIT[:] = [((n_labels, folds), tuple(np.array(a, copy=True) for a in inputs), (scores, statistics, whole))]
     if new is None:
         return scores, None
     return scores, _scores(new, whole if whole is not None else _fit(*statistics))
