@@ -455,3 +455,11 @@ def test_one_address_gets_one_tag_however_invisible_characters_split_it():
     plain = masked_form("email", "alice.smith@example.com")
     assert masked_form("email", "alice\u200b.smith@example.com") == plain
     assert masked_form("email", "alice.smith@exam\x1b[0mple.com") == plain
+
+
+def test_the_check_and_redact_find_what_an_invisible_character_splits_as_the_excerpts_do():
+    """The excerpts read text as shown; the pii counts and redact's clean copy must see the same values."""
+    for text in ("mail alice\u200b.smith@example.com please", "mail alice.smith@exam\x1b[0mple.com please"):
+        (finding,) = scan_text(text)
+        assert finding.kind == "email" and finding.masked == masked_form("email", "alice.smith@example.com")
+        assert redact_text(text)[0] == "mail <EMAIL> please"  # the hidden character inside goes with the value

@@ -30,7 +30,7 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn
 from stdnum.us import ssn as stdnum_ssn
 
-from ..excerpt import ANSI_SEQUENCE, HIDDEN_CATEGORIES, register_masker
+from ..excerpt import ANSI_SEQUENCE, HIDDEN_CATEGORIES, reading_view, register_masker
 
 T = TypeVar("T")
 
@@ -403,9 +403,19 @@ def _digit_count(text: str) -> int:
 
 
 def scan_text(text: str, options: ScanOptions | None = None) -> list[PiiFinding]:
-    """Every value of the configured kinds in text, non-overlapping, in order of position."""
+    """Every value of the configured kinds in text, non-overlapping, in order of position. Looked for in the
+    text as it reads (excerpt.reading_view): an address split by a zero-width space or an escape sequence is
+    found, and its span in text covers the hidden characters inside it, so redact replaces all of it."""
     if not text:
         return []
+    view = reading_view(text)
+    if view is None:
+        return _scan_shown(text, options)
+    shown, origin = view
+    return [PiiFinding(f.kind, origin[f.start], origin[f.end - 1] + 1, f.detail, f.masked) for f in _scan_shown(shown, options)]
+
+
+def _scan_shown(text: str, options: ScanOptions | None) -> list[PiiFinding]:
     options = options or _DEFAULT
     kinds = options.kinds
     raw: list[tuple[str, int, int, str]] = []
