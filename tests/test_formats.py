@@ -357,7 +357,7 @@ def test_openai_dpo_lines_are_preference_pairs_prompt_from_input_messages(tmp_pa
         (1, "preference", "Be brief.\nHow cold is Paris?", "About 5 C today.", "I don't know.", None, len("Be brief.")),
         (2, "preference", "Be brief.\nSay hi", "Hi!", "Hi!", None, len("Be brief."))]
     assert [(e.line, e.field, e.message) for e in ds.errors] == [
-        (3, "non_preferred_output", "missing"), (4, "input.tools", "expected a list of tool definitions, got a string"),
+        (3, "non_preferred_output", "missing (or null)"), (4, "input.tools", "expected a list of tool definitions, got a string"),
         (5, "input", "expected an object holding messages, got a string"), (6, "preferred_output", "holds no assistant message")]
     from dataaudit.checks.preference import preference_facts
     from dataaudit.config import DuplicatesConfig

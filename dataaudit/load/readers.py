@@ -134,16 +134,24 @@ def _content_text(content: Any, field: str) -> str | None:
     return scalar_text(content, field, allow_empty=True)
 
 
+def nonempty_list(value: Any, field: str, of: str) -> list:
+    """value, a list with something in it, or the record error naming field and what it should hold."""
+    if value is None:
+        raise Invalid(field, "missing (or null)")
+    if not isinstance(value, list):
+        raise Invalid(field, f"expected a list of {of}, got {json_type(value)}")
+    if not value:
+        raise Invalid(field, "is empty")
+    return value
+
+
 # ---------------------------------------------------------------------------------------------------
 # chat (OpenAI)
 
 
 def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
     """Validated turns and each turn's weight (1 unless an assistant turn says 0)."""
-    if not isinstance(messages, list):
-        raise Invalid(field, f"expected a list of messages, got {json_type(messages)}")
-    if not messages:
-        raise Invalid(field, "is empty")
+    messages = nonempty_list(messages, field, "messages")
     turns: list[Turn] = []
     weights: list[float] = []
     roles: list[str] = []
@@ -276,13 +284,7 @@ def _json_or_text(value: Any) -> Any:
 
 def read_sharegpt(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     field = _sharegpt_field(obj, f)
-    raw_turns = obj.get(field)
-    if raw_turns is None:
-        raise Invalid(field, "missing")
-    if not isinstance(raw_turns, list):
-        raise Invalid(field, f"expected a list of turns, got {json_type(raw_turns)}")
-    if not raw_turns:
-        raise Invalid(field, "is empty")
+    raw_turns = nonempty_list(obj.get(field), field, "turns")
     role_tag, content_tag = _turn_tags(raw_turns, f)
     names = _sharegpt_roles(f)
     turns: list[Turn] = []
@@ -478,14 +480,7 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     turns, _ = _chat_turns(given["messages"], "input.messages")
     sides = []
     for key in OPENAI_PREFERENCE_KEYS:
-        value = obj.get(key)
-        if value is None:
-            raise Invalid(key, "missing")
-        if not isinstance(value, list):
-            raise Invalid(key, f"expected a list of assistant messages, got {json_type(value)}")
-        if not value:
-            raise Invalid(key, "is empty")
-        output, _ = _loose_turns(value, key)
+        output, _ = _loose_turns(nonempty_list(obj.get(key), key, "assistant messages"), key)
         if not any(t.role == "assistant" for t in output):
             raise Invalid(key, "holds no assistant message")
         sides.append(join([t.text for t in output if t.role == "assistant"]))
