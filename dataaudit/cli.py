@@ -159,88 +159,12 @@ def _config_from_args(args: argparse.Namespace):
     return config_with_overrides(config, overrides)
 
 
-def _check_out_folder(out: str | None) -> list[Path]:
-    """The --out folder exists and takes files, made here if need be: a report that cannot be written is found
-    before the audit runs and is recorded in the history, not after. Returns the folders made here, deepest
-    first, so that a run that fails before writing anything can take them away again."""
-    if not out:
-        return []
-    folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise InputError(f"{out}: --out must be a folder for the reports, and this is a file; name a folder")
-    made = [p for p in [folder, *folder.parents] if not p.exists()]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        _remove_empty(made)
-        raise InputError(f"{out}: --out cannot be made ({e.strerror or e}); name a folder you can write to") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"{out}: --out is not writable; name a folder you can write to")
-    return made
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    """Take away folders this run made (deepest first) that are still empty: a failed run leaves none behind."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            return  # not empty (or not ours to remove any more): leave it and its parents
-
-
-def _local_inputs(items) -> list[Path]:
-    """The local files an argument names (folders and globs expanded), for comparing with the outputs; a name
-    that does not expand is left for the audit to refuse in its own words."""
-    from .engine.base import expand_inputs
-    from .load.files import is_uri
-
-    found: list[Path] = []
-    for item in items if isinstance(items, (list, tuple)) else [items]:
-        if not item or is_uri(str(item)):
-            continue
-        try:
-            found += [Path(f) for f in expand_inputs(str(item))]
-        except DataAuditError:
-            continue
-    return found
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist: writing it cannot overwrite the other
-        return False
-
-
 def _refuse_outputs_over_inputs(args: argparse.Namespace) -> None:
-    """No file the audit writes may be one it reads (report files, line files, --suspects, --timings): refused
-    before the audit runs, so an input is never replaced by a report. An --out folder that is also an input
-    folder is refused too: the next run would read this run's reports as training data."""
-    from .render.outputs import FILE_NAMES, LINE_FILES
+    from .output_places import refuse_outputs_over_inputs
 
-    outputs = [(f"--out ({name})", Path(args.out) / name) for name in [*FILE_NAMES.values(), *LINE_FILES]] if args.out else []
-    outputs += [(flag, Path(path)) for flag, path in (("--suspects", args.suspects), ("--timings", args.timings)) if path]
-    if not outputs:
-        return
-    data = _local_inputs(args.inputs or []) + _local_inputs(args.production or []) + _local_inputs(args.eval_path or [])
-    inputs = data + [Path(p) for p in (args.prompt_log, args.config, args.history) if p]
-    for flag, output in outputs:
-        for source in inputs:
-            if _same_file(output, source):
-                raise InputError(f"{output}: {flag} would overwrite this input; name another "
-                                 f"{'folder' if flag.startswith('--out') else 'file'} for it")
-    if args.out and Path(args.out).is_dir():
-        # A folder holding inputs (named as a folder, a glob or a file in it): an audit of that folder, or the
-        # same glob, would read this run's reports (duplicates.jsonl, report.json) as data.
-        folders = [Path(item) for item in args.inputs or [] if Path(item).is_dir()] + [source.parent for source in data]
-        if any(_same_file(folder, Path(args.out)) for folder in folders):
-            raise InputError(f"{args.out}: --out is also an input folder, so the next audit of it would read this run's "
-                             "reports as training data; name another folder for --out")
-
-
-def _check_out_file(flag: str, path: str | None) -> None:
-    if path and Path(path).is_dir():
-        raise InputError(f"{path}: {flag} names a file to write, and this is a folder; name a file in it")
+    refuse_outputs_over_inputs(args.out, {"--suspects": args.suspects, "--timings": args.timings},
+                               data_inputs=[*(args.inputs or []), *(args.production or []), *(args.eval_path or [])],
+                               other_inputs=[p for p in (args.prompt_log, args.config, args.history) if p])
 
 
 def _audit_source(args: argparse.Namespace, config):
@@ -276,6 +200,7 @@ def _run_audit(args: argparse.Namespace) -> int:
 
     from .api import audit
     from .io import write_atomic
+    from .output_places import prepare_out_folder, refuse_file_as_folder, remove_empty
     from .render.outputs import FILE_NAMES, write_reports
 
     config = _config_from_args(args)
@@ -287,16 +212,16 @@ def _run_audit(args: argparse.Namespace) -> int:
         raise InputError(f"--format {','.join(unwritable)} writes {names}, and there is no --out folder to write into; "
                          "add --out FOLDER (only json can be printed, to stdout)")
     _refuse_outputs_over_inputs(args)  # before the audit, and before --out is made
-    _check_out_file("--suspects", args.suspects)
-    _check_out_file("--timings", args.timings)
-    made = _check_out_folder(args.out)  # before the audit, so a bad --out leaves no run in the history
+    refuse_file_as_folder("--suspects", args.suspects)
+    refuse_file_as_folder("--timings", args.timings)
+    made = prepare_out_folder(args.out)  # before the audit, so a bad --out leaves no run in the history
     try:
         source = _audit_source(args, config)
         report = audit(source, config, production=args.production, eval_path=args.eval_path, prompt_log=args.prompt_log,
                        embed=not args.no_embeddings, progress=sys.stderr.isatty(), history=args.history,
                        fail_on_regression=args.fail_on_regression)
     except BaseException:
-        _remove_empty(made)
+        remove_empty(made)
         raise
     # The files first, then the terminal: a closed stdout (`| head -1`) or a broken terminal must not cost the reports.
     rendering: dict[str, float] = {}
@@ -318,7 +243,7 @@ def _run_audit(args: argparse.Namespace) -> int:
             from .history.store import forget_run
 
             forget_run(args.history, report.history_run_id)  # no run without its reports: the next compares with the last whole one
-        _remove_empty(made)  # a folder this run made and could not fill (a full disk, Ctrl-C) is not left behind
+        remove_empty(made)  # a folder this run made and could not fill (a full disk, Ctrl-C) is not left behind
         raise
     json_to_stdout = not args.out and "json" in formats and not every_format
     try:
@@ -438,9 +363,10 @@ def _run_compare(args: argparse.Namespace) -> int:
 
     from .history.compare import compare_reports, read_report
     from .io import write_atomic
+    from .output_places import prepare_out_folder
     from .render.compare import render_comparison_markdown, render_comparison_terminal
 
-    _check_out_folder(args.out)
+    prepare_out_folder(args.out)
     result = compare_reports(read_report(args.before), read_report(args.after))
     render_comparison_terminal(result, args.before, args.after)
     if args.out:

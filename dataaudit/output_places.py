@@ -1,0 +1,98 @@
+"""Where the audit writes, checked before it runs: the --out folder made (or refused), no output over an input,
+no report folder that is also a data folder; and a folder the run made taken away again when it fails.
+
+Kept apart from the CLI's argument handling so that the rules read in one place; each takes plain paths.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+from .errors import DataAuditError, InputError
+
+
+def prepare_out_folder(out: str | None) -> list[Path]:
+    """The --out folder exists and takes files, made here if need be: a report that cannot be written is found
+    before the audit runs and is recorded in the history, not after. Returns the folders made here, deepest
+    first, so that a run that fails before writing anything can take them away again (remove_empty)."""
+    if not out:
+        return []
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{out}: --out must be a folder for the reports, and this is a file; name a folder")
+    made = [p for p in [folder, *folder.parents] if not p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        remove_empty(made)
+        raise InputError(f"{out}: --out cannot be made ({e.strerror or e}); name a folder you can write to") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{out}: --out is not writable; name a folder you can write to")
+    return made
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Take away folders this run made (deepest first) that are still empty: a failed run leaves none behind."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or not ours to remove any more): leave it and its parents
+
+
+def refuse_file_as_folder(flag: str, path: str | None) -> None:
+    if path and Path(path).is_dir():
+        raise InputError(f"{path}: {flag} names a file to write, and this is a folder; name a file in it")
+
+
+def refuse_outputs_over_inputs(out: str | None, output_files: dict[str, str | None], *, data_inputs: Iterable,
+                               other_inputs: Iterable) -> None:
+    """No file the audit writes may be one it reads (report files and line files in `out`, the files named in
+    output_files by their flag): refused before the audit runs, so an input is never replaced by a report.
+    An `out` folder that holds data inputs (named as a folder, a glob or a file in it) is refused too: an
+    audit of that folder, or the same glob, would read this run's reports as training data."""
+    from .render.outputs import FILE_NAMES, LINE_FILES
+
+    outputs = [(f"--out ({name})", Path(out) / name) for name in [*FILE_NAMES.values(), *LINE_FILES]] if out else []
+    outputs += [(flag, Path(path)) for flag, path in output_files.items() if path]
+    if not outputs:
+        return
+    named = [str(item) for item in data_inputs if item]
+    data = _local_files(named)
+    inputs = data + [Path(p) for p in other_inputs]
+    for flag, output in outputs:
+        for source in inputs:
+            if _same_file(output, source):
+                raise InputError(f"{output}: {flag} would overwrite this input; name another "
+                                 f"{'folder' if flag.startswith('--out') else 'file'} for it")
+    if out and Path(out).is_dir():
+        folders = [Path(item) for item in named if Path(item).is_dir()] + [source.parent for source in data]
+        if any(_same_file(folder, Path(out)) for folder in folders):
+            raise InputError(f"{out}: --out is also an input folder, so the next audit of it would read this run's "
+                             "reports as training data; name another folder for --out")
+
+
+def _local_files(items: list[str]) -> list[Path]:
+    """The local files the inputs name (folders and globs expanded); a name that does not expand is left for
+    the audit to refuse in its own words."""
+    from .engine.base import expand_inputs
+    from .load.files import is_uri
+
+    found: list[Path] = []
+    for item in items:
+        if is_uri(item):
+            continue
+        try:
+            found += [Path(f) for f in expand_inputs(item)]
+        except DataAuditError:
+            continue
+    return found
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist: writing it cannot overwrite the other
+        return False

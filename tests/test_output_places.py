@@ -1,0 +1,44 @@
+"""output_places: where the audit writes, checked before it runs (the CLI's end-to-end cases are in test_cli)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dataaudit.errors import InputError
+from dataaudit.output_places import prepare_out_folder, refuse_outputs_over_inputs, remove_empty
+
+
+def test_the_folders_made_are_returned_deepest_first_and_taken_away_only_while_empty(tmp_path):
+    made = prepare_out_folder(str(tmp_path / "a" / "b" / "c"))
+    assert made == [tmp_path / "a" / "b" / "c", tmp_path / "a" / "b", tmp_path / "a"]
+    (tmp_path / "a" / "keep.txt").write_text("x")
+    remove_empty(made)
+    assert not (tmp_path / "a" / "b").exists() and (tmp_path / "a" / "keep.txt").exists()  # stops at a folder in use
+    assert prepare_out_folder(str(tmp_path / "a")) == []  # there already: nothing of this run's to take away
+
+
+def test_an_out_folder_under_a_file_is_refused_and_nothing_is_left(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(InputError, match="--out cannot be made"):
+        prepare_out_folder(str(tmp_path / "f" / "out"))
+    with pytest.raises(InputError, match="this is a file"):
+        prepare_out_folder(str(tmp_path / "f"))
+
+
+def test_outputs_over_inputs_and_report_folders_holding_data_are_refused(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "duplicates.jsonl").write_text("{}\n")
+    with pytest.raises(InputError, match=r"--out \(duplicates.jsonl\) would overwrite this input"):
+        refuse_outputs_over_inputs(str(data), {}, data_inputs=[str(data / "duplicates.jsonl")], other_inputs=[])
+    (data / "duplicates.jsonl").unlink()
+    (data / "train.jsonl").write_text("{}\n")
+    for named in (data, data / "train.jsonl", data / "*.jsonl"):
+        with pytest.raises(InputError, match="--out is also an input folder"):
+            refuse_outputs_over_inputs(str(data), {}, data_inputs=[str(named)], other_inputs=[])
+    config = tmp_path / "dataaudit.toml"
+    config.write_text("")
+    with pytest.raises(InputError, match="--timings would overwrite this input"):
+        refuse_outputs_over_inputs(None, {"--timings": str(config)}, data_inputs=[], other_inputs=[str(config)])
+    # A config or history beside the reports is no data folder; another folder for the reports is fine.
+    refuse_outputs_over_inputs(str(tmp_path), {}, data_inputs=[str(data / "train.jsonl")], other_inputs=[str(config)])
