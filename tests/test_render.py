@@ -422,3 +422,22 @@ def test_a_check_result_shown_in_a_notebook_does_not_print_a_value_per_line(samp
         hidden = [f.name for f in dataclasses.fields(result) if f.metadata.get("json") is False]
         assert not any(f"{field}=" in repr(result) for field in hidden), name
     assert "map_points=" not in repr(report.checks["coverage"]) and "line_verdicts=" not in repr(report.checks["coverage"])
+
+
+def test_every_output_says_the_reports_warnings_html_too(tmp_path):
+    """A per-file table left out (items rated across files) said why in the terminal and report.md only, so the
+    HTML reader saw a table missing and nothing else."""
+    import dataclasses
+
+    report = audit(write_jsonl(tmp_path / "d.jsonl", [{"text": f"query {i}", "label": "ab"[i % 2]} for i in range(40)]),
+                   Config(task_type="format"), embed=False)
+    report = dataclasses.replace(report, warnings=["no per-file breakdown: items are rated across files <b>x</b>",
+                                                   "mail alice.smith@example.com"])
+    page = render_html(report)
+    assert "<h2>Warnings (2)</h2>" in page
+    assert "no per-file breakdown: items are rated across files &lt;b&gt;x&lt;/b&gt;" in page  # escaped
+    assert "alice.smith" not in page and "&lt;EMAIL ….com #7dcd&gt;" in page  # masked like any excerpt
+    console = Console(record=True, width=200)
+    render_terminal(report, console)
+    for output in (render_markdown(report), console.export_text()):
+        assert "no per-file breakdown" in output and "alice.smith" not in output

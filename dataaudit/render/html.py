@@ -27,6 +27,7 @@ body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; 
 main { max-width: 1060px; margin: 0 auto; padding: 24px 20px 60px; background:#fff; }
 h1 { font-size: 1.6em; margin: 0 0 4px; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #e3e6ea; padding-bottom: 4px; }
 .meta { color: var(--muted); font-size: .9em; }
+ul.warnings li { color: var(--warn); }
 .verdict { border-left: 6px solid; padding: 10px 14px; margin: 16px 0; background: #fafbfc; font-size: 1.05em; }
 .verdict.ready { border-color: var(--pass); } .verdict.not_ready { border-color: var(--fail); } .verdict.insufficient_evidence { border-color: var(--unknown); }
 .badge { display:inline-block; padding: 1px 8px; border-radius: 10px; color:#fff; font-size:.85em; font-weight:600; white-space:nowrap; }
@@ -126,6 +127,11 @@ def _decision(report: Report) -> str:
     if report.verdict.actions:
         items = "".join(f"<li>{_code_spans(esc(a))}</li>" for a in report.verdict.actions)
         parts.append(f"<section id='actions'><h2>Next actions</h2><ol>{items}</ol></section>")
+    if report.warnings:
+        # What the run could not do or set aside (a per-file table left out, a check that failed, a broken
+        # cache): said here too, as in the terminal and report.md, or a missing table reads as nothing to show.
+        items = "".join(f"<li>{esc(w, 400)}</li>" for w in report.warnings)
+        parts.append(f"<section id='warnings'><h2>Warnings ({len(report.warnings)})</h2><ul class='warnings'>{items}</ul></section>")
     if report.regressions:
         parts.append("<section id='regressions'><h2>Regressions against the previous run</h2>"
                      + _table(["what", "before", "now", "detail"], [[r["what"], r["before"], r["now"], r["detail"]] for r in report.regressions]) + "</section>")
