@@ -441,3 +441,12 @@ def test_every_output_says_the_reports_warnings_html_too(tmp_path):
     render_terminal(report, console)
     for output in (render_markdown(report), console.export_text()):
         assert "no per-file breakdown" in output and "alice.smith" not in output
+
+
+def test_the_near_duplicate_rule_named_is_the_one_that_ran(sample_report, tmp_path):
+    without = audit(SAMPLE / "support_tickets.jsonl", Config(), embed=False)
+    shown = {name: next(line for line in render_markdown(r).splitlines() if "near groups (" in line)
+             for name, r in (("with", sample_report), ("without", without))}
+    assert "cosine &gt;= 0.95 without a changed number" in shown["with"]  # ">" escaped for Markdown
+    assert "near groups (lexical copies only, embeddings off: case, punctuation" in shown["without"]
+    assert "cosine" not in shown["without"]

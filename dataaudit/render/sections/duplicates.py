@@ -26,9 +26,12 @@ def _build(report: Report) -> SectionContent | None:
     d = report.checks.get("duplicates")
     if d is None:
         return None
+    # The semantic rule ran only with embeddings; without them the near groups are the lexical rules' alone.
+    lexical = "case, punctuation, filler, word order, typos"
+    rule = (f"cosine >= {d.near_cosine:g} without a changed number, name, negation or opposite; or a lexical copy: {lexical}"
+            if report.checks.get("embeddings") is not None else f"lexical copies only, embeddings off: {lexical}")
     lines = [f"{d.duplicate_records} of {d.records} records are duplicates ({d.duplicate_share:.1%}): {d.exact_group_count} exact groups "
-             f"({d.whole_record_groups} whole-record), {d.near_group_count} near groups (cosine >= {d.near_cosine:g} without a "
-             "changed number, name, negation or opposite; or a lexical copy: case, punctuation, filler, word order, typos)",
+             f"({d.whole_record_groups} whole-record), {d.near_group_count} near groups ({rule})",
              f"{d.conflict_count} group(s) of duplicate inputs with different labels/targets"]
     if d.eval_records is not None:
         lines.append(f"{d.leak_count} of {d.eval_records} eval records leak from training")
