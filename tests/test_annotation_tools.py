@@ -480,8 +480,24 @@ def test_anonymous_raters_are_never_flagged_and_the_reading_notes_reach_the_repo
                                    for row in rows))
     report = audit(anonymous, Config(task_type="format"), embed=False)
     agreement = report.checks["agreement"]
-    assert {a.annotator for a in agreement.annotators} >= {"(unknown #1)", "(unknown #2)"}
-    assert not any(a.flagged for a in agreement.annotators)
+    named = audit(FIXTURES / "prodigy.jsonl", Config(task_type="format"), embed=False).checks["agreement"]
+    assert agreement.krippendorff_alpha == named.krippendorff_alpha and agreement.items == named.items
+    # No per-annotator figures for answers nobody is named for: no table, no kappa, no one flagged.
+    assert agreement.annotators == [] and agreement.per_annotator == [] and agreement.cohen_kappa == {}
+    assert not agreement.annotators_named and named.annotators_named and len(named.annotators) >= 2
+    assert any(n.startswith("the export names no annotator, so no per-annotator figures") for n in agreement.notes)
     markdown = render_markdown(report)
+    assert "annotators not named in the export" in markdown
     assert "237 answers carry neither \\_annotator\\_id nor \\_session\\_id" in markdown or \
         "237 answers carry neither _annotator_id nor _session_id" in markdown
+
+
+def test_a_gold_label_on_some_items_is_said_as_such_not_as_gold_for_all():
+    from dataaudit.api import audit
+    from dataaudit.render.markdown import render_markdown
+
+    report = audit(FIXTURES / "label_studio.json", Config(task_type="format"), embed=False)
+    agreement = report.checks["agreement"]
+    gold = sum(1 for r in load_dataset(FIXTURES / "label_studio.json", Config()).records if r.gold is not None)
+    assert (agreement.label_source, agreement.gold_items, agreement.items) == ("gold", gold, 30) and 0 < gold < 30
+    assert f"training label: gold on {gold} of 30 items, the majority on the rest" in render_markdown(report)

@@ -152,6 +152,8 @@ class AgreementResult:
     per_annotator: list[AnnotatorSummary] = field(default_factory=list)
     annotator_agreement: float | None = None  # agreement with the others, averaged over annotators weighted by items
     export: AnnotationExport | None = None  # what an annotation tool's export held besides (cancelled, predictions, ...)
+    gold_items: int = 0  # items whose training label is their gold answer (label_source "gold": the others take the majority)
+    annotators_named: bool = True  # False: the export names no annotator, so `annotators` is empty
 
 
 @dataclass(frozen=True)
@@ -500,6 +502,13 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
     if len(active) > MAX_ANNOTATORS_IN_MATRIX:
         notes.append(f"Cohen's kappa matrix and alpha-without shown for the {MAX_ANNOTATORS_IN_MATRIX} most active of {len(active)} annotators")
     annotators, per_annotator = _annotator_stats(table, level, scale, config.careless_margin, set(shown), vocabulary.per_annotator)
+    named = not table.annotators or not all(name.startswith(ANONYMOUS) for name in table.annotators)
+    if not named:
+        # "(unknown #2)" is every item's second answer, not a person: alpha and the item figures hold, figures
+        # per annotator (agreement with the others, kappa between two of them) would describe no one.
+        annotators, per_annotator, shown = [], [], []
+        notes.append("the export names no annotator, so no per-annotator figures (agreement with the others, Cohen's "
+                     "kappa) are given; alpha and the item figures count every answer")
     scored = [(s.agreement, s.items) for s in per_annotator if s.agreement is not None]
     weighted = sum(a * n for a, n in scored) / sum(n for _, n in scored) if scored else None
     labels, confused = _label_stats(table)
@@ -530,6 +539,8 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         confused_pairs=confused,
         disputed=_disputed(table, config.disputed_limit),
         label_source="gold" if vocabulary.gold_items else "majority",
+        gold_items=vocabulary.gold_items,
+        annotators_named=named,
         ties=len(ties),
         tie_items=ties[:50],
         note=note,

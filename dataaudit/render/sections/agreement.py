@@ -15,10 +15,14 @@ def _build(report: Report) -> SectionContent | None:
     if a is None:
         return None
     ci = f" (95% CI {a.alpha_ci[0]:.3f}-{a.alpha_ci[1]:.3f})" if a.alpha_ci else ""
+    annotators = f"{len(a.annotators)} annotators" if a.annotators_named else "annotators not named in the export"
+    source = a.label_source
+    if a.label_source == "gold" and 0 < a.gold_items < a.items:
+        source = f"gold on {a.gold_items} of {a.items} items, the majority on the rest"
     lines = [f"Krippendorff's alpha ({a.level}) {_fmt(a.krippendorff_alpha)}{ci}; percent agreement {_fmt(a.percent_agreement)}; "
              f"Fleiss' kappa {_fmt(a.fleiss_kappa)}; Gwet's AC1 {_fmt(a.gwet_ac1)}",
-             f"{a.items} items, {a.items_multi} with two or more labels ({a.share_multi:.0%}), {len(a.annotators)} annotators, layout {a.layout}; "
-             f"training label: {a.label_source}" + (f", {a.ties} ties (resolved to the first label alphabetically)" if a.ties else "")]
+             f"{a.items} items, {a.items_multi} with two or more labels ({a.share_multi:.0%}), {annotators}, layout {a.layout}; "
+             f"training label: {source}" + (f", {a.ties} ties (resolved to the first label alphabetically)" if a.ties else "")]
     if a.note:
         lines.append(a.note)
     # What the reading set aside or joined (unlabelled items, rejects, missing annotator ids, one task in two
