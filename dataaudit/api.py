@@ -327,11 +327,17 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
                         if run.status == RunStatus.RAN and by_id[name].reusable})
     start = time.perf_counter()
     verdict = decide(findings, config.conditions.skip)
+    export = dataset.annotation_export
+    if export is not None and export.notes and checks.get("agreement") is None:
+        # The export's notes (items nobody labelled, answers set aside) live in the agreement section, which a
+        # dataset with no item rated twice does not have: said here, or 61 rows read as 60 examples unexplained.
+        warnings.extend(note for note in export.notes if note not in warnings)
     per_file = []
     if len(dataset.files) > 1:
         if items_span_files(dataset):
-            warnings.append("no per-file breakdown: items are rated across files (one file per annotator?), so no file "
-                            "holds whole items; agreement is measured over all files together")
+            warnings.append("no per-file breakdown: some items are rated in several files (one file per annotator? one "
+                            "export split in two?), so a file's figures would count parts of items; agreement is measured "
+                            "over all files together")
         else:
             per_file = measure_batches(ctx.train, config.agreement, ctx.steps)
 
@@ -359,7 +365,6 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     if history:
         from .history.store import record_run
 
-        export = dataset.annotation_export
         recorded = record_run(history, report.to_dict(), config, answers_until=export.newest_answer if export else "")
         if recorded.compared_with is None and dataset.records:
             # Said, because a dataset named after each batch's file never meets its previous batch.

@@ -501,3 +501,18 @@ def test_a_gold_label_on_some_items_is_said_as_such_not_as_gold_for_all():
     gold = sum(1 for r in load_dataset(FIXTURES / "label_studio.json", Config()).records if r.gold is not None)
     assert (agreement.label_source, agreement.gold_items, agreement.items) == ("gold", gold, 30) and 0 < gold < 30
     assert f"training label: gold on {gold} of 30 items, the majority on the rest" in render_markdown(report)
+
+
+def test_the_exports_notes_reach_the_report_when_no_item_is_rated_twice(tmp_path):
+    """With one answer per task there is no agreement section to hold the notes: 31 rows read as 30 examples
+    must still say why."""
+    from dataaudit.api import audit
+
+    tasks = json.loads((FIXTURES / "label_studio.json").read_text())
+    single = [{**t, "annotations": [a for a in t["annotations"] if not a.get("was_cancelled")][:1]} for t in tasks]
+    single.append({"id": 9000, "data": {"text": "nobody looked at me"}, "annotations": [], "predictions": []})
+    path = tmp_path / "ls.json"
+    path.write_text(json.dumps(single))
+    report = audit(path, Config(task_type="format"), embed=False)
+    assert report.checks.get("agreement") is None and report.checks["size"].examples == 30
+    assert [w for w in report.warnings if w.startswith("1 item nobody labelled")]
