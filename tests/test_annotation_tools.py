@@ -485,3 +485,25 @@ def test_anonymous_raters_are_never_flagged_and_the_reading_notes_reach_the_repo
     markdown = render_markdown(report)
     assert "237 answers carry neither \\_annotator\\_id nor \\_session\\_id" in markdown or \
         "237 answers carry neither _annotator_id nor _session_id" in markdown
+
+
+def test_a_task_split_across_files_counts_its_predictions_cancelled_and_gold_once(tmp_path):
+    tasks = json.loads((FIXTURES / "label_studio.json").read_text())
+    whole = read_export([FIXTURES / "label_studio.json"], Config()).annotation_export
+    assert (whole.cancelled, whole.gold, whole.predictions) == (3, 10, 30)
+    # one export split by annotation: every task (and its predictions) in both files, each annotation in one
+    (tmp_path / "a.json").write_text(json.dumps([{**t, "annotations": t["annotations"][:1]} for t in tasks]))
+    (tmp_path / "b.json").write_text(json.dumps([{**t, "annotations": t["annotations"][1:]} for t in tasks]))
+    split = read_export([tmp_path / "a.json", tmp_path / "b.json"], Config())
+    assert len(split.records) == 30
+    assert (split.annotation_export.cancelled, split.annotation_export.gold, split.annotation_export.predictions) == (3, 10, 30)
+    # an overlapping re-export: tasks 11-20 (their annotations and predictions) in both files
+    (tmp_path / "c.json").write_text(json.dumps(tasks[:20]))
+    (tmp_path / "d.json").write_text(json.dumps(tasks[10:]))
+    overlap = read_export([tmp_path / "c.json", tmp_path / "d.json"], Config()).annotation_export
+    assert (overlap.cancelled, overlap.gold, overlap.predictions) == (3, 10, 30)
+    # two different predictions of one task, one per file, are two
+    extra = [{**tasks[0], "predictions": [{"id": 99, "model_version": "v2", "result": []}]}]
+    (tmp_path / "e.json").write_text(json.dumps(extra))
+    both = read_export([FIXTURES / "label_studio.json", tmp_path / "e.json"], Config()).annotation_export
+    assert both.predictions == 31
