@@ -507,3 +507,22 @@ def test_a_task_split_across_files_counts_its_predictions_cancelled_and_gold_onc
     (tmp_path / "e.json").write_text(json.dumps(extra))
     both = read_export([FIXTURES / "label_studio.json", tmp_path / "e.json"], Config()).annotation_export
     assert both.predictions == 31
+
+
+def test_the_notes_name_what_each_tool_set_aside_and_what_cancelled_counts(tmp_path):
+    records = json.loads((FIXTURES / "argilla" / "records.json").read_text())
+    draft = {**records[0], "id": "draft-only", "responses": {q: [{**r, "status": "draft"} for r in rs]
+                                                           for q, rs in records[0]["responses"].items()}}
+    (tmp_path / "records.json").write_text(json.dumps(records + [draft]))
+    argilla = load_dataset(tmp_path / "records.json", Config()).annotation_export
+    users = len({r["user_id"] for rs in records[0]["responses"].values() for r in rs})
+    assert argilla.drafts == 2 + users and argilla.cancelled == 3  # the fixture's 2 drafts and 3 discarded, and this record's
+    assert "1 item nobody labelled (no submitted answer: none, or only discarded or draft responses) left out of the " \
+           "records: not training examples" in argilla.notes
+    assert (f"export counts: cancelled = 3 discarded responses (one per record and user); drafts = {2 + users} draft "
+            "(unsubmitted) responses (one per record and user); skipped, never read as labels") in argilla.notes
+    prodigy = load_dataset(FIXTURES / "prodigy.jsonl", Config()).annotation_export
+    assert "export counts: cancelled = 3 'ignore' answers; skipped, never read as labels" in prodigy.notes
+    ls = load_dataset(FIXTURES / "label_studio.json", Config()).annotation_export
+    assert "export counts: cancelled = 3 cancelled or skipped annotations (was_cancelled / skipped); skipped, never read " \
+           "as labels" in ls.notes
