@@ -509,6 +509,32 @@ def test_a_task_split_across_files_counts_its_predictions_cancelled_and_gold_onc
     assert both.predictions == 31
 
 
+def test_an_export_with_every_item_set_aside_says_so_not_that_its_fields_are_misnamed(tmp_path):
+    from dataaudit.api import require_rows
+
+    tasks = json.loads((FIXTURES / "label_studio.json").read_text())
+    cancelled = [{**t, "annotations": [{**a, "was_cancelled": True} for a in t["annotations"]]} for t in tasks]
+    (tmp_path / "ls.json").write_text(json.dumps(cancelled))
+    dataset = load_dataset(tmp_path / "ls.json", Config())
+    assert not dataset.records and dataset.total == 30
+    with pytest.raises(InputError) as caught:
+        require_rows("training", dataset, Config())
+    assert str(caught.value) == (f"{tmp_path / 'ls.json'}: all 30 tasks have no submitted answer (none, or only cancelled or "
+                                 "skipped annotations); nothing labelled to audit (label them, or export after labelling)")
+    assert "--text-field" not in str(caught.value)
+    # beside rows that are broken, the broken rows lead and the set-aside ones are counted
+    (tmp_path / "mixed.json").write_text(json.dumps(cancelled[:29] + [{"id": 1, "annotations": []}]))
+    with pytest.raises(InputError) as caught:
+        require_rows("training", load_dataset(tmp_path / "mixed.json", Config()), Config())
+    assert "none of the 30 training records is valid (1 x data: missing" in str(caught.value)
+    assert "; 29 more nobody labelled (only cancelled or skipped annotations))" in str(caught.value)
+    rows = [json.loads(line) | {"answer": "ignore"} for line in (FIXTURES / "prodigy.jsonl").read_text().splitlines()]
+    (tmp_path / "p.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    with pytest.raises(InputError, match=r": all 30 items have no submitted answer \(none, or only 'ignore' answers or rejected "
+                                         r"choice answers\); nothing labelled to audit"):
+        require_rows("training", load_dataset(tmp_path / "p.jsonl", Config()), Config())
+
+
 def test_the_notes_name_what_each_tool_set_aside_and_what_cancelled_counts(tmp_path):
     records = json.loads((FIXTURES / "argilla" / "records.json").read_text())
     draft = {**records[0], "id": "draft-only", "responses": {q: [{**r, "status": "draft"} for r in rs]
