@@ -227,6 +227,16 @@ def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> D
         files = ", ".join(f"{file.path} ({why[file.path]})" if file.path in why else file.path for file in dataset.files)
         raise InputError(f"{files or dataset.name}: nothing to audit, no {role} record could be read (fix or export it again)")
     row_errors = [error for error in dataset.errors if error.line > 0]
+    from .load.annotation_tools.build import SET_ASIDE, SET_ASIDE_ANY, unlabelled_items  # late: only an export's failure needs it
+
+    export = dataset.annotation_export
+    unlabelled = unlabelled_items(export)
+    if unlabelled and not row_errors:  # an export whose every item was set aside: nothing wrong with its fields
+        word = {"label_studio": "task", "argilla": "record"}.get(export.tool, "item")
+        every = f"all {unlabelled} {word}s have" if unlabelled != 1 else f"its one {word} has"
+        raise InputError(f"{', '.join(f.path for f in dataset.files) or dataset.name}: {every} no submitted answer (none, or only "
+                         f"{SET_ASIDE.get(export.tool, SET_ASIDE_ANY)}); nothing labelled to audit (label them, or export "
+                         "after labelling)")
     kinds: dict[tuple[str, str], list] = {}
     for error in row_errors:
         kinds.setdefault(_error_kind(error.field, error.message), []).append(error)
@@ -239,7 +249,8 @@ def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> D
     where = f"{first.source} line {first.line}" if first else ", ".join(f.path for f in dataset.files)
     fix = _KIND_FIX.get(ranked[0][0].field if ranked else "", "fix the export or name its fields (--text-field, --label-field, "
                                                                  "or [fields] in the config)")
-    raise InputError(f"{where}: none of the {dataset.total} {role} records is valid ({commonest}); {fix}")
+    besides = f"; {unlabelled} more nobody labelled (only {SET_ASIDE.get(export.tool, SET_ASIDE_ANY)})" if unlabelled else ""
+    raise InputError(f"{where}: none of the {dataset.total} {role} records is valid ({commonest}{besides}); {fix}")
 
 
 # What to do when every row fails the same way, by the field that names the kind of error.

@@ -516,3 +516,70 @@ def test_the_exports_notes_reach_the_report_when_no_item_is_rated_twice(tmp_path
     report = audit(path, Config(task_type="format"), embed=False)
     assert report.checks.get("agreement") is None and report.checks["size"].examples == 30
     assert [w for w in report.warnings if w.startswith("1 item nobody labelled")]
+
+
+def test_a_task_split_across_files_counts_its_predictions_cancelled_and_gold_once(tmp_path):
+    tasks = json.loads((FIXTURES / "label_studio.json").read_text())
+    whole = read_export([FIXTURES / "label_studio.json"], Config()).annotation_export
+    assert (whole.cancelled, whole.gold, whole.predictions) == (3, 10, 30)
+    # one export split by annotation: every task (and its predictions) in both files, each annotation in one
+    (tmp_path / "a.json").write_text(json.dumps([{**t, "annotations": t["annotations"][:1]} for t in tasks]))
+    (tmp_path / "b.json").write_text(json.dumps([{**t, "annotations": t["annotations"][1:]} for t in tasks]))
+    split = read_export([tmp_path / "a.json", tmp_path / "b.json"], Config())
+    assert len(split.records) == 30
+    assert (split.annotation_export.cancelled, split.annotation_export.gold, split.annotation_export.predictions) == (3, 10, 30)
+    # an overlapping re-export: tasks 11-20 (their annotations and predictions) in both files
+    (tmp_path / "c.json").write_text(json.dumps(tasks[:20]))
+    (tmp_path / "d.json").write_text(json.dumps(tasks[10:]))
+    overlap = read_export([tmp_path / "c.json", tmp_path / "d.json"], Config()).annotation_export
+    assert (overlap.cancelled, overlap.gold, overlap.predictions) == (3, 10, 30)
+    # two different predictions of one task, one per file, are two
+    extra = [{**tasks[0], "predictions": [{"id": 99, "model_version": "v2", "result": []}]}]
+    (tmp_path / "e.json").write_text(json.dumps(extra))
+    both = read_export([FIXTURES / "label_studio.json", tmp_path / "e.json"], Config()).annotation_export
+    assert both.predictions == 31
+
+
+def test_an_export_with_every_item_set_aside_says_so_not_that_its_fields_are_misnamed(tmp_path):
+    from dataaudit.api import require_rows
+
+    tasks = json.loads((FIXTURES / "label_studio.json").read_text())
+    cancelled = [{**t, "annotations": [{**a, "was_cancelled": True} for a in t["annotations"]]} for t in tasks]
+    (tmp_path / "ls.json").write_text(json.dumps(cancelled))
+    dataset = load_dataset(tmp_path / "ls.json", Config())
+    assert not dataset.records and dataset.total == 30
+    with pytest.raises(InputError) as caught:
+        require_rows("training", dataset, Config())
+    assert str(caught.value) == (f"{tmp_path / 'ls.json'}: all 30 tasks have no submitted answer (none, or only cancelled or "
+                                 "skipped annotations); nothing labelled to audit (label them, or export after labelling)")
+    assert "--text-field" not in str(caught.value)
+    # beside rows that are broken, the broken rows lead and the set-aside ones are counted
+    (tmp_path / "mixed.json").write_text(json.dumps(cancelled[:29] + [{"id": 1, "annotations": []}]))
+    with pytest.raises(InputError) as caught:
+        require_rows("training", load_dataset(tmp_path / "mixed.json", Config()), Config())
+    assert "none of the 30 training records is valid (1 x data: missing" in str(caught.value)
+    assert "; 29 more nobody labelled (only cancelled or skipped annotations))" in str(caught.value)
+    rows = [json.loads(line) | {"answer": "ignore"} for line in (FIXTURES / "prodigy.jsonl").read_text().splitlines()]
+    (tmp_path / "p.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    with pytest.raises(InputError, match=r": all 30 items have no submitted answer \(none, or only 'ignore' answers or rejected "
+                                         r"choice answers\); nothing labelled to audit"):
+        require_rows("training", load_dataset(tmp_path / "p.jsonl", Config()), Config())
+
+
+def test_the_notes_name_what_each_tool_set_aside_and_what_cancelled_counts(tmp_path):
+    records = json.loads((FIXTURES / "argilla" / "records.json").read_text())
+    draft = {**records[0], "id": "draft-only", "responses": {q: [{**r, "status": "draft"} for r in rs]
+                                                           for q, rs in records[0]["responses"].items()}}
+    (tmp_path / "records.json").write_text(json.dumps(records + [draft]))
+    argilla = load_dataset(tmp_path / "records.json", Config()).annotation_export
+    users = len({r["user_id"] for rs in records[0]["responses"].values() for r in rs})
+    assert argilla.drafts == 2 + users and argilla.cancelled == 3  # the fixture's 2 drafts and 3 discarded, and this record's
+    assert "1 item nobody labelled (no submitted answer: none, or only discarded or draft responses) left out of the " \
+           "records: not training examples" in argilla.notes
+    assert (f"export counts: cancelled = 3 discarded responses (one per record and user); drafts = {2 + users} draft "
+            "(unsubmitted) responses (one per record and user); skipped, never read as labels") in argilla.notes
+    prodigy = load_dataset(FIXTURES / "prodigy.jsonl", Config()).annotation_export
+    assert "export counts: cancelled = 3 'ignore' answers; skipped, never read as labels" in prodigy.notes
+    ls = load_dataset(FIXTURES / "label_studio.json", Config()).annotation_export
+    assert "export counts: cancelled = 3 cancelled or skipped annotations (was_cancelled / skipped); skipped, never read " \
+           "as labels" in ls.notes

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable
@@ -179,7 +180,7 @@ def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "tra
             latest_only = False
             parts.append((source, digest, rows, items, errors))
     if len(parts) > 1:
-        notes += _join_tasks(parts, "task" if kind.startswith("label_studio") else "item")
+        notes += _join_tasks(parts, "task" if kind.startswith("label_studio") else "item", counts)
     notes += _question_sets(parts)
     tool, export_kind = {"label_studio_json": ("label_studio", "json"), "label_studio_min": ("label_studio", "json_min"),
                          "label_studio_csv": ("label_studio", "csv"), "prodigy": ("prodigy", "jsonl"),
@@ -188,11 +189,13 @@ def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "tra
                          notes=notes)
 
 
-def _join_tasks(parts: list, word: str) -> list[str]:
+def _join_tasks(parts: list, word: str, counts: Counts) -> list[str]:
     """One item in several files of one export (a Label Studio task id is the server's, unique in an instance;
     a Prodigy `_input_hash` is the input's; an Argilla record id the dataset's) is one item: its answers join
     the first file's (a repeated answer, as in a copied file, stays one: the builder keeps one answer per
-    annotator and question), so it is neither counted nor judged twice, as the long layout joins its rows."""
+    annotator and question), so it is neither counted nor judged twice, as the long layout joins its rows.
+    Likewise what the item's files both hold of its predictions, cancelled and gold annotations (a task's
+    predictions are copied into every file of a split export) is taken off `counts` again: counted once."""
     first: dict[str, tuple[str, Item]] = {}
     spread: dict[str, set[str]] = {}
     for index, (source, digest, rows, items, errors) in enumerate(parts):
@@ -209,6 +212,10 @@ def _join_tasks(parts: list, word: str) -> list[str]:
             for answer in item.answers:  # each keeps its file: per-file figures would split this item
                 answer.source = source
             owner[1].answers.extend(item.answers)
+            for name, entries in item.counted.items():
+                held = owner[1].counted.setdefault(name, Counter())
+                setattr(counts, name, getattr(counts, name) - sum((held & entries).values()))
+                held |= entries
             spread.setdefault(item.item_id, {owner[0]}).add(source)
         parts[index] = (source, digest, rows, kept, errors)
     if not spread:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -122,11 +123,41 @@ def _drop_unlabelled(parts: list[tuple[str, str, int, list[Item], list[RecordErr
     return kept, dropped
 
 
-def _count_notes(counts: Counts, unlabelled: int) -> list[str]:
+# What each tool sets aside instead of answering, as the "nobody labelled" note names it, and what the export's
+# `cancelled` and `drafts` counts hold for it (the keys are kept for every tool; what they count differs).
+SET_ASIDE = {
+    "label_studio": "cancelled or skipped annotations",
+    "prodigy": "'ignore' answers or rejected choice answers",
+    "argilla": "discarded or draft responses",
+}
+SET_ASIDE_ANY = "cancelled, skipped, ignored, discarded, draft or rejected answers"
+COUNTED_AS_CANCELLED = {
+    "label_studio": "cancelled or skipped annotations (was_cancelled / skipped)",
+    "prodigy": "'ignore' answers",
+    "argilla": "discarded responses (one per record and user)",
+}
+NOBODY_LABELLED = re.compile(r"^(\d+) items? nobody labelled ")
+
+
+def unlabelled_items(export: AnnotationExport | None) -> int:
+    """How many items the export held that nobody labelled (left out of the records), as its note says; 0 when
+    it says none or the dataset is not an annotation export."""
+    for note in export.notes if export is not None else ():
+        if match := NOBODY_LABELLED.match(note):
+            return int(match.group(1))
+    return 0
+
+
+def _count_notes(counts: Counts, unlabelled: int, tool: str) -> list[str]:
     notes = []
     if unlabelled:
         notes.append(f"{unlabelled} item{'s' if unlabelled != 1 else ''} nobody labelled (no submitted answer: none, or only "
-                     "cancelled, skipped, ignored, discarded or rejected ones) left out of the records: not training examples")
+                     f"{SET_ASIDE.get(tool, SET_ASIDE_ANY)}) left out of the records: not training examples")
+    if counts.cancelled or counts.drafts:
+        counted = [f"cancelled = {counts.cancelled} {COUNTED_AS_CANCELLED.get(tool, 'answers set aside')}"] if counts.cancelled else []
+        if counts.drafts:
+            counted.append(f"drafts = {counts.drafts} draft (unsubmitted) response{'s' if counts.drafts != 1 else ''} (one per record and user)")
+        notes.append(f"export counts: {'; '.join(counted)}; skipped, never read as labels")
     if counts.unanswered:
         notes.append(f"{counts.unanswered} response{'s' if counts.unanswered != 1 else ''} with no value (null) skipped: "
                      "not an answer")
@@ -152,7 +183,7 @@ def build_dataset(parts: list[tuple[str, str, int, list[Item], list[RecordError]
         invalid += len({e.line for e in file_errors if e.line > 0})
         total += rows
         files.append(InputFile(source, digest, rows))
-    notes = list(notes) + _count_notes(counts, unlabelled)
+    notes = list(notes) + _count_notes(counts, unlabelled, tool)
     if kind in ("json_min", "csv"):
         notes.append(FLAT_EXPORT_NOTE)
     if latest_only:

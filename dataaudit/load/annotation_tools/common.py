@@ -5,6 +5,7 @@ produces, the counts of what is not judged, and small value helpers.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -57,6 +58,9 @@ class Item:
     text: str
     answers: list[Answer] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
+    # What this item added to the export's Counts, by count name (predictions, cancelled, gold): each entry's
+    # identity, so an item joined from several files of one export counts a repeated entry once (see count_on)
+    counted: dict[str, Counter] = field(default_factory=dict)
 
 
 @dataclass
@@ -71,6 +75,21 @@ class Counts:
     rejected: int = 0  # Prodigy choice-interface rejects: "none of these options / the example is wrong", not a label
     anonymous: int = 0  # Prodigy answers with neither _annotator_id nor _session_id
 
+
+
+def count_on(item: Item, counts: Counts, name: str, key: Any) -> None:
+    """Count one entry (a prediction, a cancelled or gold annotation) under `name`, remembering on its item
+    which entry it was: when the item is joined with the same item from another file, entries both files hold
+    are taken off again (a multiset: two equal entries in one file still count twice)."""
+    item.counted.setdefault(name, Counter())[key] += 1
+    setattr(counts, name, getattr(counts, name) + 1)
+
+
+def entry_key(entry: Any) -> str:
+    """An exported entry's identity: its id where it has one, else its whole content."""
+    if isinstance(entry, dict) and entry.get("id") is not None:
+        return f"id:{entry['id']}"
+    return json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def text_of(data: dict, config: Config, prefix: str = "") -> str:
@@ -96,8 +115,12 @@ def new_item(record: Any, index: int, config: Config, counts: Counts, *, what: s
     data = record.get(input_key)
     if not isinstance(data, dict):
         raise Invalid(input_key, f"missing ({carrier} carries its input under '{input_key}')")
-    counts.predictions += len(record.get(predictions_key) or {})
-    return Item(index, None if record.get("id") is None else str(record["id"]), text_of(data, config, f"{input_key}."))
+    item = Item(index, None if record.get("id") is None else str(record["id"]), text_of(data, config, f"{input_key}."))
+    predictions = record.get(predictions_key) or {}
+    # a list (Label Studio predictions) or {question: suggestion} (Argilla 2.x): one count per entry
+    for entry in (predictions.items() if isinstance(predictions, dict) else predictions):
+        count_on(item, counts, "predictions", entry_key(list(entry) if isinstance(predictions, dict) else entry))
+    return item
 
 
 def number_text(value: Any) -> str:

@@ -11,8 +11,8 @@ from typing import Any
 from ...config import Config
 from ..values import Invalid
 from ..records import Dataset, RecordError
-from .common import (LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, float_or_none, json_document, new_item,
-                     number_text, text_of)
+from .common import (LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, count_on, entry_key, float_or_none,
+                     json_document, new_item, number_text, text_of)
 from .build import build_dataset
 
 
@@ -51,10 +51,11 @@ def _ls_task(task: Any, index: int, config: Config, counts: Counts) -> Item:
         if not isinstance(annotation, dict):
             raise Invalid(f"annotations[{position}]", "expected an object")
         if annotation.get("was_cancelled") or annotation.get("skipped"):
-            counts.cancelled += 1
+            count_on(item, counts, "cancelled", entry_key(annotation))
             continue
         is_gold = bool(annotation.get("ground_truth"))
-        counts.gold += is_gold
+        if is_gold:
+            count_on(item, counts, "gold", entry_key(annotation))
         annotator = annotator_name(annotation.get("completed_by"))
         meta = {"lead_time": float_or_none(annotation.get("lead_time")), "created_at": str(annotation.get("created_at") or ""),
                 "is_gold": is_gold}
