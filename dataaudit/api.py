@@ -227,10 +227,10 @@ def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> D
         files = ", ".join(f"{file.path} ({why[file.path]})" if file.path in why else file.path for file in dataset.files)
         raise InputError(f"{files or dataset.name}: nothing to audit, no {role} record could be read (fix or export it again)")
     row_errors = [error for error in dataset.errors if error.line > 0]
-    from .load.annotation_tools.build import SET_ASIDE, SET_ASIDE_ANY, unlabelled_items  # late: only an export's failure needs it
+    from .load.annotation_tools.build import SET_ASIDE, SET_ASIDE_ANY  # late: only an export's failure needs it
 
     export = dataset.annotation_export
-    unlabelled = unlabelled_items(export)
+    unlabelled = export.unlabelled if export is not None else 0
     if unlabelled and not row_errors:  # an export whose every item was set aside: nothing wrong with its fields
         word = {"label_studio": "task", "argilla": "record"}.get(export.tool, "item")
         every = f"all {unlabelled} {word}s have" if unlabelled != 1 else f"its one {word} has"

@@ -86,6 +86,7 @@ class AnnotationExport:
     # the next `--since-last` window starts, so an answer made while this audit ran falls in the next one.
     newest_answer: str = ""
     notes: tuple[str, ...] = ()
+    unlabelled: int = 0  # items nobody answered (none, or only set-aside answers): left out of the records
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -136,18 +135,6 @@ COUNTED_AS_CANCELLED = {
     "prodigy": "'ignore' answers",
     "argilla": "discarded responses (one per record and user)",
 }
-NOBODY_LABELLED = re.compile(r"^(\d+) items? nobody labelled ")
-
-
-def unlabelled_items(export: AnnotationExport | None) -> int:
-    """How many items the export held that nobody labelled (left out of the records), as its note says; 0 when
-    it says none or the dataset is not an annotation export."""
-    for note in export.notes if export is not None else ():
-        if match := NOBODY_LABELLED.match(note):
-            return int(match.group(1))
-    return 0
-
-
 def _count_notes(counts: Counts, unlabelled: int, tool: str) -> list[str]:
     notes = []
     if unlabelled:
@@ -190,7 +177,7 @@ def build_dataset(parts: list[tuple[str, str, int, list[Item], list[RecordError]
         notes.append(LATEST_ONLY_NOTE)
     export = AnnotationExport(tool, kind, kinds, headline, counts.cancelled, counts.drafts, counts.predictions, counts.gold,
                               counts.spans, latest_only, since.isoformat() if since else "", counts.before_since, notes=tuple(notes),
-                              newest_answer=newest)
+                              newest_answer=newest, unlabelled=unlabelled)
     first = Path(parts[0][0]) if parts else Path("export")
     # An Argilla export is a folder whose records.json says nothing of the data: the folder names it, as the
     # Ray engine (which names an input by its path) does.
