@@ -9,6 +9,11 @@ judges and reports them.
 - Semantic (reworded) copies: cosine >= a bound among each text's nearest neighbours (sentence embeddings),
   unless `normalize.reworded_copy` finds a number, a negation, an opposite or a slot value that differs.
 
+Inputs of several fields (a premise and its hypothesis, joined by a newline in `Record.input_text`) are
+compared field by field wherever a rule would ignore order across the whole text: two of them are word-order
+copies only when each field copies the same field of the other (`fields_agree`), so a pair and its swap (another
+input of an entailment task) are never one group.
+
 `lexical_features` is the per-text half of the lexical pass, the map step the engines run where each file lies
 (docs/distributed.md); `joined_features` lines its results up with the texts of a run.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -182,13 +188,37 @@ def verified_distances(left: list[str], right: list[str], cutoff: int, steps: Da
     return np.concatenate(found) if found else np.zeros(0, dtype=np.uint32)
 
 
+Fields = tuple[tuple[str, ...], ...]  # content words of each field of an input, in the order the model sees them
+FieldsOf = Callable[[int], "Fields | None"]  # text position -> its fields (None: an input of one field)
+
+
+def input_fields(text: str) -> Fields | None:
+    """The content words of each field of an input whose fields are joined by newlines (Record.input_text: a
+    premise and its hypothesis, sentence1 and sentence2, a system prompt and its query); None for one field."""
+    parts = [p for p in text.split("\n") if p.strip()]
+    return tuple(skeleton(tokens(p)) for p in parts) if len(parts) > 1 else None
+
+
+def fields_agree(a: Fields | None, b: Fields | None) -> bool:
+    """Whether two inputs are copies field by field: each field equal to (filler aside) or a word-order copy
+    of the same field of the other. Inputs of one field agree (their whole texts were compared); a pair and
+    its swap, a word moved from one field into another, or fields split in another place do not."""
+    if a is None and b is None:
+        return True
+    if a is None or b is None or len(a) != len(b):
+        return False
+    return all(copy_kind(x, y) in ("filler", "word order") for x, y in zip(a, b))
+
+
 def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[LexicalPartial] | None = None,
-                  steps: DataSteps | None = None) -> NearPairs:
+                  steps: DataSteps | None = None, fields_of: FieldsOf | None = None) -> NearPairs:
     """Lexical copies among distinct texts (normalised keys). Texts with the same content words are linked
     to the first of them; MinHash then runs once per distinct content-word sequence. partials: the per-file
     map of `lexical_features` over these texts (None: computed here in one piece; a text no partial holds is
     computed here too). steps: the engine that runs the LSH banding and the candidate verification as blocks
-    of independent work (None: this process); the pairs are the same either way."""
+    of independent work (None: this process); the pairs are the same either way. fields_of: the fields of the
+    input behind each text (`input_fields`; texts are whitespace-normalised keys that lost the newlines between
+    fields), for the word-order rule (None: every text is one field)."""
     from rapidfuzz import fuzz
 
     pairs = NearPairs()
@@ -212,7 +242,8 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
     for members in by_bag.values():
         for k, i in enumerate(members):
             for j in members[k + 1:]:
-                if copy_kind(words[i], words[j]) == "word order":
+                if copy_kind(words[i], words[j]) == "word order" and (
+                        fields_of is None or fields_agree(fields_of(i), fields_of(j))):
                     pairs.add(i, j, "word order", round(fuzz.ratio(texts[i], texts[j]) / 100, 4))
                     break
     # Typo copies: MinHash candidates over the distinct content-word sequences, template affixes stripped.
