@@ -11,6 +11,7 @@ import pytest
 from dataaudit.api import audit
 from dataaudit.checks.base import AuditContext, Status
 from dataaudit.checks.duplicates import CHECK, duplicates_lines, label_field, measure_index
+from dataaudit.checks.near_pairs import fields_agree, fields_swapped, input_fields
 from dataaudit.config import Config
 from dataaudit.index import build_index
 from dataaudit.load.dataset import load_dataset
@@ -521,3 +522,57 @@ def test_a_pass_under_a_loosened_conflict_bound_counts_the_conflicts(tmp_path):
     result = lexical(tmp_path, data, config)
     (finding,) = CHECK.judge(result, AuditContext(config, index(tmp_path / "data.jsonl", config)))
     assert finding.status is Status.PASS and "1 conflicting label group(s) (within the bound of 50.0% of records)" in finding.summary
+
+
+def test_a_premise_hypothesis_pair_and_its_swap_are_not_word_order_copies(tmp_path):
+    """RTE items 2149 and 2148: the same two sentences, premise and hypothesis swapped, are two inputs of an
+    entailment task, not copies (nor a conflict); two words swapped inside the hypothesis still are."""
+    premise = "Some neighbors said they were forced to break windows to enter the supermarket"
+    hypothesis = "Many survivors said they were unable to open locked doors"
+    rows = [
+        {"premise": premise, "hypothesis": hypothesis, "label": "yes"},                          # 1
+        {"premise": hypothesis, "hypothesis": premise, "label": "no"},                           # 2 swap of 1
+        {"premise": "The bank raised interest rates on Tuesday", "hypothesis": "Rates went up quickly", "label": "yes"},  # 3
+        {"premise": "The bank raised interest rates on Tuesday", "hypothesis": "Rates went quickly up", "label": "yes"},  # 4 two words swapped
+    ]
+    config = Config()
+    train = index(write_jsonl(tmp_path / "rte.jsonl", rows), config)
+    assert train.records[0].input_text == premise + "\n" + hypothesis
+    result = measure_index(train, config)
+    assert [(g.lines, g.methods) for g in result.near_groups] == [([3, 4], ["lexical"])]
+    assert result.conflicts == []
+    # Joined without the fields, the swap is one moved block: the rule a single text gets.
+    assert copy_kind(skeleton(tokens(premise + " " + hypothesis)), skeleton(tokens(hypothesis + " " + premise))) == "word order"
+    assert fields_agree(input_fields(premise + "\n" + hypothesis), input_fields(hypothesis + "\n" + premise)) is False
+    assert fields_agree(input_fields("a b c\nrates went up quickly"), input_fields("a b c\nrates went quickly up")) is True
+    assert input_fields("one field only") is None
+
+
+def test_one_vector_of_a_whole_pair_does_not_join_it_to_its_swap(tmp_path):
+    """Sentence embeddings of the whole input read a pair and its swap as the same text (cosine 1 here): they
+    stay two inputs, in training and as an eval leak, while a reworded pair with its fields in place is joined
+    (and the swap is not joined to that reworded copy either)."""
+    import numpy as np
+
+    first, second = "The minister resigned after the vote", "A minister left office"
+    rows = [{"premise": first, "hypothesis": second, "label": "yes"},
+            {"premise": second, "hypothesis": first, "label": "no"},
+            {"premise": first, "hypothesis": "A minister has left office", "label": "yes"}]
+    config = Config()
+    train = index(write_jsonl(tmp_path / "rte.jsonl", rows), config)
+    same = np.ones(4, dtype=np.float32) / 2
+    train = train.with_vectors({k: same for k in train.distinct}, 4)
+    result = measure_index(train, config)
+    assert [(g.lines, g.methods) for g in result.near_groups] == [([1, 3], ["semantic"])]
+    assert fields_swapped(input_fields(first + "\n" + second), input_fields(second + "\n" + first)) is True
+    assert fields_swapped(input_fields(first + "\n" + second), input_fields(first + "\nA minister has left office")) is False
+    assert fields_swapped(input_fields(second + "\n" + first), input_fields(first + "\nA minister has left office")) is True
+    # Only the swap: no group; as an eval record, no leak.
+    alone = index(write_jsonl(tmp_path / "two.jsonl", rows[:2]), config)
+    alone = alone.with_vectors({k: same for k in alone.distinct}, 4)
+    assert measure_index(alone, config).near_groups == []
+    train_only = index(write_jsonl(tmp_path / "one.jsonl", rows[:1]), config)
+    train_only = train_only.with_vectors({k: same for k in train_only.distinct}, 4)
+    swapped = index(write_jsonl(tmp_path / "eval.jsonl", rows[1:2]), config, "eval")
+    swapped = swapped.with_vectors({k: same for k in swapped.distinct}, 4)
+    assert measure_index(train_only, config, eval_index=swapped).leakage == []

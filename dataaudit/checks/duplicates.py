@@ -60,8 +60,8 @@ from ..load.targets import class_targets, free_text_reason
 from ..normalize import dictionary_words, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from .base import Check, Finding, Status
-from .near_pairs import (LexicalPartial, NearPairs, components, joined_features, lexical_features, lexical_pairs,
-                         semantic_between_copies)
+from .near_pairs import (LexicalPartial, NearPairs, components, fields_swapped, input_fields, joined_features,
+                         lexical_features, lexical_pairs, semantic_between_copies)
 
 if TYPE_CHECKING:
     from .base import AuditContext
@@ -302,7 +302,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
             features = joined_features(texts, _mapped_features(steps, train, eval_index if eval_only else None, seed) or [], seed)
         if memo is not None:
             memo.keep(features)
-        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, [features], steps)
+        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, [features], steps, _fields_of(train, eval_index, eval_only))
         # The reworded-copy rule compares the same content words: taken from here, not taken apart again (and
         # with the features kept, the skeleton's lookups would otherwise be paid again from a cold start).
         content_words = dict(zip(features.keys, features.words))
@@ -327,7 +327,9 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
 
     copy_component = components(n, [within]) if n else np.zeros(0, dtype=np.int64)
     searches = steps or SerialSteps()  # the nearest-neighbour searches run on the engine's steps, or here
-    semantic = semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words, searches) if train.vectors is not None else NearPairs()
+    semantic = (semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words, searches,
+                                        _fields_of(train, None, []))
+                if train.vectors is not None else NearPairs())
     component = components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
 
     # Exact groups and conflicts: records that share a key.
@@ -486,6 +488,18 @@ def _mapped_features(steps: DataSteps | None, train: TextIndex, eval_index: Text
     return steps.map_keys(train, lexical_features, seed) + (steps.map_keys(eval_index, lexical_features, seed) if eval_index is not None else [])
 
 
+def _fields_of(train: TextIndex, eval_index: TextIndex | None, eval_only: list[str]):
+    """Text position of the lexical pass (training keys, then eval-only keys) -> the fields of the input
+    behind it (`near_pairs.input_fields`, read from the first record with that key), asked only of the few
+    texts a field-blind rule pairs."""
+    n = len(train.distinct)
+
+    def fields_of(i: int):
+        index, key = (train, train.distinct[i]) if i < n else (eval_index, eval_only[i - n])
+        return input_fields(index.records[index.positions[key][0]].input_text)
+    return fields_of
+
+
 def dup_seed(config: Config) -> int:
     return int(getattr(config.duplicates, "seed", 0))
 
@@ -503,6 +517,7 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
         match[key] = (t, "query", 1.0)
     if eval_index.vectors is not None and train.vectors is not None and distinct:
         k = min(3, len(distinct))
+        eval_fields, train_fields = _fields_of(eval_index, None, []), _fields_of(train, None, [])
         sims, idx = steps.search(train.vectors, eval_index.vectors, k)
         for e, key in enumerate(eval_index.distinct):
             if key in match:
@@ -510,7 +525,8 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
             words = skeleton(tokens(key))
             for c in range(k):
                 t = int(idx[e, c])
-                if t >= 0 and sims[e, c] >= config.duplicates.near_cosine and reworded_copy(words, skeleton(tokens(distinct[t]))):
+                if (t >= 0 and sims[e, c] >= config.duplicates.near_cosine and reworded_copy(words, skeleton(tokens(distinct[t])))
+                        and not fields_swapped(eval_fields(e), train_fields(t))):
                     match[key] = (t, "semantic", round(float(sims[e, c]), 4))
                     break
     for e, t, kind, sim in sorted(cross, key=lambda c: -c[3]):

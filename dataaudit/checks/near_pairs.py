@@ -9,6 +9,12 @@ judges and reports them.
 - Semantic (reworded) copies: cosine >= a bound among each text's nearest neighbours (sentence embeddings),
   unless `normalize.reworded_copy` finds a number, a negation, an opposite or a slot value that differs.
 
+Inputs of several fields (a premise and its hypothesis, joined by a newline in `Record.input_text`) are
+compared field by field wherever a rule would ignore order across the whole text: two of them are word-order
+copies only when each field copies the same field of the other (`fields_agree`), and sentence embeddings of
+the whole input do not make a reworded copy of the same fields in another order (`fields_swapped`), so a pair
+and its swap (another input of an entailment task) are never one group.
+
 `lexical_features` is the per-text half of the lexical pass, the map step the engines run where each file lies
 (docs/distributed.md); `joined_features` lines its results up with the texts of a run.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -182,13 +189,52 @@ def verified_distances(left: list[str], right: list[str], cutoff: int, steps: Da
     return np.concatenate(found) if found else np.zeros(0, dtype=np.uint32)
 
 
+Fields = tuple[tuple[str, ...], ...]  # content words of each field of an input, in the order the model sees them
+FieldsOf = Callable[[int], "Fields | None"]  # text position -> its fields (None: an input of one field)
+
+
+def input_fields(text: str) -> Fields | None:
+    """The content words of each field of an input whose fields are joined by newlines (Record.input_text: a
+    premise and its hypothesis, sentence1 and sentence2, a system prompt and its query); None for one field."""
+    parts = [p for p in text.split("\n") if p.strip()]
+    return tuple(skeleton(tokens(p)) for p in parts) if len(parts) > 1 else None
+
+
+def fields_agree(a: Fields | None, b: Fields | None) -> bool:
+    """Whether two inputs are copies field by field: each field equal to (filler aside) or a word-order copy
+    of the same field of the other. Inputs of one field agree (their whole texts were compared); a pair and
+    its swap, a word moved from one field into another, or fields split in another place do not."""
+    if a is None and b is None:
+        return True
+    if a is None or b is None or len(a) != len(b):
+        return False
+    return all(copy_kind(x, y) in ("filler", "word order") for x, y in zip(a, b))
+
+
+def fields_swapped(a: Fields | None, b: Fields | None) -> bool:
+    """Whether two inputs of as many fields read closer with their fields in another order than in place (a
+    premise and hypothesis swapped, reworded or not): the content words of the fields, matched one to one to
+    share the most (Jaccard), are not matched in place. They are two inputs, however close their whole texts
+    read to a rule blind to the fields."""
+    if a is None or b is None or len(a) != len(b):
+        return False
+    from scipy.optimize import linear_sum_assignment
+
+    sets_a, sets_b = [set(x) for x in a], [set(y) for y in b]
+    share = np.array([[len(x & y) / max(len(x | y), 1) for y in sets_b] for x in sets_a])
+    rows, cols = linear_sum_assignment(share, maximize=True)
+    return bool(share[rows, cols].sum() > np.trace(share) + 1e-9)
+
+
 def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[LexicalPartial] | None = None,
-                  steps: DataSteps | None = None) -> NearPairs:
+                  steps: DataSteps | None = None, fields_of: FieldsOf | None = None) -> NearPairs:
     """Lexical copies among distinct texts (normalised keys). Texts with the same content words are linked
     to the first of them; MinHash then runs once per distinct content-word sequence. partials: the per-file
     map of `lexical_features` over these texts (None: computed here in one piece; a text no partial holds is
     computed here too). steps: the engine that runs the LSH banding and the candidate verification as blocks
-    of independent work (None: this process); the pairs are the same either way."""
+    of independent work (None: this process); the pairs are the same either way. fields_of: the fields of the
+    input behind each text (`input_fields`; texts are whitespace-normalised keys that lost the newlines between
+    fields), for the word-order rule (None: every text is one field)."""
     from rapidfuzz import fuzz
 
     pairs = NearPairs()
@@ -212,7 +258,8 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
     for members in by_bag.values():
         for k, i in enumerate(members):
             for j in members[k + 1:]:
-                if copy_kind(words[i], words[j]) == "word order":
+                if copy_kind(words[i], words[j]) == "word order" and (
+                        fields_of is None or fields_agree(fields_of(i), fields_of(j))):
                     pairs.add(i, j, "word order", round(fuzz.ratio(texts[i], texts[j]) / 100, 4))
                     break
     # Typo copies: MinHash candidates over the distinct content-word sequences, template affixes stripped.
@@ -244,10 +291,12 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
 
 
 def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
-                   content_words: dict[str, tuple[str, ...]] | None = None, steps: DataSteps | None = None) -> NearPairs:
+                   content_words: dict[str, tuple[str, ...]] | None = None, steps: DataSteps | None = None,
+                   fields_of: FieldsOf | None = None) -> NearPairs:
     """Reworded copies: cosine >= bound among the k nearest, minus protected differences and slot substitutions.
     content_words: skeleton(tokens(text)) of texts the lexical pass already took apart (the rest are here);
-    steps: the engine whose steps run the neighbour search (None: this process)."""
+    steps: the engine whose steps run the neighbour search (None: this process); fields_of: the fields of
+    each text's input (`input_fields`), so that one vector of a whole pair does not join it to its swap."""
     pairs = NearPairs()
     if len(texts) < 2:
         return pairs
@@ -263,20 +312,23 @@ def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
     rows, cols = np.nonzero(sims >= bound)
     for i, c in zip(rows.tolist(), cols.tolist()):
         j = int(idx[i, c])
-        if j > i and reworded_copy(words(i), words(j)):
+        if j > i and reworded_copy(words(i), words(j)) and (fields_of is None or not fields_swapped(fields_of(i), fields_of(j))):
             pairs.add(i, j, "semantic", round(float(sims[i, c]), 4))
     return pairs
 
 
 def semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_component: np.ndarray, dup: DuplicatesConfig,
-                            content_words: dict[str, tuple[str, ...]] | None = None, steps: DataSteps | None = None) -> NearPairs:
+                            content_words: dict[str, tuple[str, ...]] | None = None, steps: DataSteps | None = None,
+                            fields_of: FieldsOf | None = None) -> NearPairs:
     """Reworded copies among one representative (the first key) per group of lexical copies: members of a
     group are already one group, so a templated million with 50,000 groups searches 50,000 vectors."""
     if len(distinct) < 2:
         return NearPairs()
     _, first = np.unique(copy_component, return_index=True)
     reps = np.sort(first)
-    found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours, content_words, steps)
+    rep_fields = None if fields_of is None else (lambda r: fields_of(int(reps[r])))
+    found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours, content_words, steps,
+                           rep_fields)
     out = NearPairs()
     for i, j, kind, sim in zip(found.first, found.second, found.kind, found.similarity):
         out.add(int(reps[i]), int(reps[j]), kind, sim)
