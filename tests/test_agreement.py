@@ -268,7 +268,7 @@ def test_random_annotator_is_named_in_the_action_and_per_annotator_is_in_the_rep
     assert finding.evidence["question"] == "intent" and finding.evidence["flagged_annotators"] == ["14"]
     as_json = json.loads(json.dumps(to_jsonable(result)))
     rows = as_json["per_annotator"]
-    assert set(rows[0]) == {"annotator", "items", "agreement", "gold_agreement", "median_seconds", "flagged"}
+    assert set(rows[0]) == {"annotator", "items", "agreement", "gold_agreement", "median_seconds", "flagged", "gold_items"}
     assert [r["annotator"] for r in rows if r["flagged"]] == ["14"]
     assert [q["question"] for q in as_json["questions"]][:2] == ["intent", "tags"]
     # headline weighted by items rated: the mean of per-annotator agreement weighted by their item counts

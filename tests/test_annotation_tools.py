@@ -583,3 +583,17 @@ def test_the_notes_name_what_each_tool_set_aside_and_what_cancelled_counts(tmp_p
     ls = load_dataset(FIXTURES / "label_studio.json", Config()).annotation_export
     assert "export counts: cancelled = 3 cancelled or skipped annotations (was_cancelled / skipped); skipped, never read " \
            "as labels" in ls.notes
+
+
+def test_each_annotators_agreement_with_gold_is_shown_with_its_sample_size():
+    """0.0 against gold reads differently on 1 item and on 40: the table gives both, from per_annotator."""
+    from dataaudit.api import audit
+    from dataaudit.render.markdown import render_markdown
+
+    report = audit(FIXTURES / "label_studio.json", Config(task_type="format"), embed=False)
+    summaries = {s.annotator: s for s in report.checks["agreement"].per_annotator}
+    assert all(s.gold_items > 0 for s in summaries.values())
+    markdown = render_markdown(report)
+    assert "| annotator | items | agreement with others | alpha without | agreement with gold | flag |" in markdown
+    for name, s in summaries.items():
+        assert f"| {s.gold_agreement:.3f} of {s.gold_items} |" in markdown

@@ -106,6 +106,7 @@ class AnnotatorSummary:
     gold_agreement: float | None  # share of their gold items where they match gold
     median_seconds: float | None  # median time spent per annotation, where the tool records it
     flagged: bool  # far below the others (agreement or gold agreement)
+    gold_items: int = 0  # their items that carry a gold answer: the sample gold_agreement is over
 
 
 @dataclass(frozen=True)
@@ -401,8 +402,8 @@ def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin
     stats = [AnnotatorStats(name, items, agreement, alpha_without, constant, name in flagged)
              for name, items, agreement, alpha_without, constant, *_ in rows]
     stats.sort(key=lambda s: (not s.flagged, s.agreement_with_others if s.agreement_with_others is not None else 2, s.annotator))
-    summaries = [AnnotatorSummary(name, items, agreement, gold, median_seconds, name in flagged)
-                 for name, items, agreement, _, _, gold, _, median_seconds in rows]
+    summaries = [AnnotatorSummary(name, items, agreement, gold, median_seconds, name in flagged, gold_items)
+                 for name, items, agreement, _, _, gold, gold_items, median_seconds in rows]
     summaries.sort(key=lambda s: (not s.flagged, s.agreement if s.agreement is not None else 2, s.annotator))
     return stats, summaries
 

@@ -37,10 +37,16 @@ def _build(report: Report) -> SectionContent | None:
         lines.append("most confused labels: " + ", ".join(f"{text(p.labels[0], 30)} / {text(p.labels[1], 30)}" for p in a.confused_pairs[:3]))
     annotators = [[text(s.annotator, 40), s.items, _fmt(s.agreement_with_others), _fmt(s.alpha_without),
                    "careless?" if s.flagged else ("one label only" if s.constant_label else "")] for s in a.annotators]
+    headers = ["annotator", "items", "agreement with others", "alpha without", "flag"]
+    gold_of = {s.annotator: s for s in a.per_annotator if s.gold_items}
+    if gold_of:  # with gold answers in the export: each annotator against them, and on how many items
+        headers.insert(4, "agreement with gold")
+        for row, s in zip(annotators, a.annotators):
+            g = gold_of.get(s.annotator)
+            row.insert(4, f"{_fmt(g.gold_agreement)} of {g.gold_items}" if g is not None else "-")
     disputed = [[text(d.item_id or "", 40), ", ".join(map(str, d.lines[:6])), text(d.text),
                  ", ".join(f"{text(k, 30)}: {v}" for k, v in d.labels.items())] for d in a.disputed]
-    return SectionContent(lines, [Table("Annotators", ["annotator", "items", "agreement with others", "alpha without", "flag"], annotators,
-                                        collapsed=False),
+    return SectionContent(lines, [Table("Annotators", headers, annotators, collapsed=False),
                                   Table(f"Most disputed items ({len(disputed)})", ["item", "lines", "text", "labels"], disputed)])
 
 
