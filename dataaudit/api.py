@@ -10,6 +10,7 @@ It renders nothing and prints nothing; the CLI and notebooks render the Report i
 from __future__ import annotations
 
 import dataclasses
+import glob
 import datetime as dt
 import hashlib
 import re
@@ -182,6 +183,20 @@ def _local_files_first(paths) -> list[str]:
     return list(dict.fromkeys(f for item in items for f in ([item] if is_uri(item) else expand_inputs(item))))
 
 
+def _named_folder(paths, config: Config) -> str:
+    """The dataset's default name when the input is one glob or one folder: that folder's name, however many
+    files it matches tonight. A scheduled `audit 'batches/2026-11-*.jsonl' --history ...` matched one file the
+    first night (named after it) and two the next (named after the folder), so the second run met no earlier run
+    to compare with. "" leaves the name to the reader: the file's own for one file."""
+    items = paths if isinstance(paths, (list, tuple)) else [paths]
+    if config.dataset_name or len(items) != 1 or is_uri(str(items[0])):  # a name given wins
+        return ""
+    given = Path(str(items[0]))
+    if glob.has_magic(str(given)):
+        return given.parent.name
+    return given.name if given.is_dir() else ""
+
+
 @contextmanager
 def _naming_the_config_file(config: Config):
     """A setting found wrong only when it is used (a target model's name, an engine's) names the file it is in."""
@@ -294,7 +309,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
             dataset = without_target_labels(paths) if task_type.inferred and task_type.name == "generation" else paths
         else:
             config, task_type = resolve_task_type(config, _local_files_first(paths))
-            dataset = require_rows("training", engine.read(paths, config, role="train"), config)
+            dataset = require_rows("training", engine.read(paths, config, role="train", name=_named_folder(paths, config)), config)
         production_data = require_rows("production", engine.read(production, config, role="production", name="production")) if production else None
         eval_data = require_rows("eval", engine.read(eval_path, config, role="eval", name="eval")) if eval_path else None
     timings["read"] = time.perf_counter() - start

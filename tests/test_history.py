@@ -330,3 +330,25 @@ def test_history_and_compare_terminal_output_mask_personal_data_in_dataset_names
     assert "team <EMAIL ….com #7dcd> <CREDIT_CARD …1111>\\x1b[2J" in shown  # the history row
     assert "(team <EMAIL ….com #7dcd> <CREDIT_CARD …1111>\\x1b[2J, other)" in shown.replace("\n", "")  # the compare note
     assert "run 1 regressions: label_share:<EMAIL ….com #a97a>" in shown
+
+
+def test_a_nightly_glob_keeps_one_dataset_name_however_many_files_it_matches(tmp_path):
+    """The README's cron line: night 1 matches one batch, night 2 two; both are the folder's dataset, so night 2
+    is compared with night 1 (named after the one file, night 1 met nothing the next night)."""
+    folder = tmp_path / "batches"
+    folder.mkdir()
+    history = tmp_path / "history.db"
+    pattern = str(folder / "2026-11-*.jsonl")
+    common = ["--history", str(history), "--format", "json", "--no-embeddings", "--task-type", "format"]
+    batch(folder / "2026-11-01.jsonl", 1, 0.05, [1, 1, 1])
+    main(["audit", pattern, *common, "--out", str(tmp_path / "r1")])
+    batch(folder / "2026-11-02.jsonl", 2, 0.05, [1, 1, 1])
+    main(["audit", pattern, *common, "--out", str(tmp_path / "r2")])
+    first, second = (json.loads((tmp_path / r / "report.json").read_text()) for r in ("r1", "r2"))
+    assert first["dataset"] == second["dataset"] == "batches"
+    assert not any("no earlier run" in w for w in second["warnings"])  # compared with night 1
+    assert [run["dataset"] for run in load_runs(history)] == ["batches", "batches"]
+    # A name given still wins; one file named on its own is still named after itself.
+    main(["audit", pattern, *common, "--dataset-name", "tickets", "--out", str(tmp_path / "r3")])
+    main(["audit", str(folder / "2026-11-01.jsonl"), *common, "--out", str(tmp_path / "r4")])
+    assert [json.loads((tmp_path / r / "report.json").read_text())["dataset"] for r in ("r3", "r4")] == ["tickets", "2026-11-01"]
