@@ -277,6 +277,15 @@ def one_block_moved(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 REAL_WORD_CONTEXT = 6  # content words from which one word one letter off (lost/lot) is taken for a typo of it
 
 
+MEANING_PREFIXES = ("re", "un", "de", "dis", "non", "pre", "mis", "in", "im", "il", "ir", "anti", "over", "under")
+
+
+def _prefixed(a: str, b: str) -> bool:
+    """One word is the other with a prefix that changes its meaning in front (reactivate / activate)."""
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 4 and long_.endswith(short) and long_[:len(long_) - len(short)] in MEANING_PREFIXES
+
+
 def _typo_like(span_a: tuple[str, ...], span_b: tuple[str, ...], context: int = 0) -> bool:
     """One edited stretch of words is a typo: a few characters (spaces included) apart, not a new word."""
     joined_a, joined_b = "".join(span_a), "".join(span_b)
@@ -291,10 +300,16 @@ def _typo_like(span_a: tuple[str, ...], span_b: tuple[str, ...], context: int = 
         return True
     if longest <= 3:  # too short to tell a typo from another word (on/in, top/tip): only swapped letters
         return False
-    if (len(span_a) == len(span_b) == 1 and context < REAL_WORD_CONTEXT
-            and joined_a in dictionary_words() and joined_b in dictionary_words()):
-        return False  # another real word (time/timer, huh/hush), not a typo of it, unless the rest is long
     allowed = 1 if longest <= 7 else 2
+    if len(span_a) == len(span_b) == 1 and _prefixed(joined_a, joined_b):
+        return False  # reactivate/activate, unlock/lock, disable/able: a prefix changes the meaning, no slip of keys
+    if len(span_a) == len(span_b) == 1 and joined_a in dictionary_words() and joined_b in dictionary_words():
+        # Another real word (time/timer, huh/hush) is not a typo of it, unless the rest is long; and even then
+        # only one letter off (lost/lot, form/from): two letters make another word with another meaning
+        # (reverted/rejected, reactivate/activate), which labels follow.
+        if context < REAL_WORD_CONTEXT:
+            return False
+        allowed = 1
     return OSA.distance(joined_a, joined_b, score_cutoff=allowed) <= allowed
 
 

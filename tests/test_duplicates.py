@@ -140,6 +140,10 @@ def test_typo_copy_in_the_eval_set_is_lexical_leakage(tmp_path):
 
 HARD_NEGATIVES = [  # same template, another slot value: never copies, never conflicts
     ("turn on the kitchen light", "turn off the kitchen light"),
+    # Another real word two letters off, or a prefix, is another meaning (Banking77: top_up_reverted vs
+    # top_up_failed, card_linking vs activate_my_card), however long the sentence.
+    ("why was my top up reverted", "why was my top up rejected"),
+    ("how do i reactivate my card", "how do i activate my card"),
     ("set a timer for 5 minutes", "set a timer for 15 minutes"),
     ("set a timer for five minutes", "set a timer for six minutes"),
     ("what is the weather in paris today", "what is the weather in london today"),
@@ -160,6 +164,8 @@ COPIES = [  # (kind, original, copy)
     ("filler", "help me find a new insurance plan", "um, please help me find a new insurance plan, thanks"),
     ("filler", "tell me about yourself", "hey, tll me about yourself"),
     ("word order", "what is the weather in paris today", "today what is the weather in paris"),
+    ("typo", "i have lost my card and need a new one today", "i have lot my card and need a new one today"),
+    ("typo", "how do i activate my new card", "how do i actvate my new card"),
     ("filler", "how do i reset my password", "How do I reset my password?!"),
 ]
 
