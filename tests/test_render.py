@@ -450,3 +450,14 @@ def test_the_near_duplicate_rule_named_is_the_one_that_ran(sample_report, tmp_pa
     assert "cosine &gt;= 0.95 without a changed number" in shown["with"]  # ">" escaped for Markdown
     assert "near groups (lexical copies only, embeddings off: case, punctuation" in shown["without"]
     assert "cosine" not in shown["without"]
+
+
+def test_a_conflict_shows_each_wording_so_a_reviewer_can_judge_it(tmp_path):
+    rows = [{"text": f"unrelated query number {i} about topic {i % 7}", "label": "ab"[i % 2]} for i in range(40)]
+    rows += [{"text": "please help me reset my password today", "label": "a"},
+             {"text": "Please, help me reset my password today!", "label": "b"}]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(task_type="format"), embed=False)
+    (conflict,) = report.checks["duplicates"].conflicts
+    assert len(conflict.texts) == 2
+    line = next(x for x in render_markdown(report).splitlines() if x.startswith("- conflict: "))
+    assert '"please help me reset my password today" / "Please, help me reset my password today!"' in line

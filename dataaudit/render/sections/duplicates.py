@@ -16,6 +16,13 @@ def _places(lines: list[int], files: list[str], several: bool) -> str:
     return ", ".join(f"{f}:{n}" for f, n in zip(files, lines)) if several else ", ".join(map(str, lines))
 
 
+def _wordings(c, width: int) -> str:
+    """The group's distinct inputs: a lexical copy's members differ (a typo, a moved word), and a reviewer
+    judging whether the labels really conflict must see each wording, not the first member's alone."""
+    shown = " / ".join(f'"{text(t, width)}"' for t in c.texts[:2])
+    return shown + (f" (+{len(c.texts) - 2} more wordings)" if len(c.texts) > 2 else "")
+
+
 def _conflict_labels(c, several: bool, limit: int, width: int) -> str:
     if not c.line_labels:  # a result without per-line labels: the distinct ones
         return " vs ".join(text(x, width) for x in c.labels[:4])
@@ -39,7 +46,7 @@ def _build(report: Report) -> SectionContent | None:
         lines.append(f"{d.production_overlap} production inputs appear verbatim in training (information)")
     several = several_training_files(report)
     for c in d.conflicts[:3]:
-        lines.append(f"conflict: \"{text(c.texts[0], 70)}\" labelled {_conflict_labels(c, several, 6, 30)}")
+        lines.append(f"conflict: {_wordings(c, 70)} labelled {_conflict_labels(c, several, 6, 30)}")
     for g in (d.exact_groups + d.near_groups)[:3]:
         keep = f"{g.keep_file}:{g.keep}" if several else g.keep
         lines.append(f"{g.kind} group, {'' if several else 'lines '}{_places(g.lines[:6], [m.file for m in g.members[:6]], several)} "
@@ -48,7 +55,7 @@ def _build(report: Report) -> SectionContent | None:
                _places(g.lines[:8], [m.file for m in g.members[:8]], several), f"{g.keep_file}:{g.keep}" if several else g.keep,
                text(g.members[0].text)]
               for g in d.exact_groups + d.near_groups]
-    conflicts = [[_places(c.lines[:8], c.line_files[:8], several), _conflict_labels(c, several, 8, 40), text(c.texts[0])]
+    conflicts = [[_places(c.lines[:8], c.line_files[:8], several), _conflict_labels(c, several, 8, 40), _wordings(c, 120)]
                  for c in d.conflicts]
     leaks = [[f"{x.eval_file}:{x.eval_line}", f"{x.train_file}:{x.train_line}", x.kind, f"{x.similarity:.3f}", text(x.eval_text)]
              for x in d.leakage]
