@@ -352,3 +352,24 @@ def test_a_nightly_glob_keeps_one_dataset_name_however_many_files_it_matches(tmp
     main(["audit", pattern, *common, "--dataset-name", "tickets", "--out", str(tmp_path / "r3")])
     main(["audit", str(folder / "2026-11-01.jsonl"), *common, "--out", str(tmp_path / "r4")])
     assert [json.loads((tmp_path / r / "report.json").read_text())["dataset"] for r in ("r3", "r4")] == ["tickets", "2026-11-01"]
+
+
+def test_compare_judges_by_the_baselines_bounds_and_a_skipped_condition(tmp_path, capsys):
+    """A pull request's own config can neither loosen the bounds it is judged by nor skip a failing condition."""
+    rows = [{"text": f"ticket {i} about billing", "label": "billing" if i % 2 else "returns"} for i in range(60)]
+    data = write_jsonl(tmp_path / "t.jsonl", rows)
+    fewer = write_jsonl(tmp_path / "pr.jsonl", rows[:40])
+    loose = tmp_path / "loose.toml"
+    loose.write_text("[history]\nmax_usable_drop = 100000\n[conditions]\nskip = { scale = \"later\" }\n")
+    common = ["--no-embeddings", "--task-type", "format", "--format", "json"]
+    main(["audit", str(data), *common, "--out", str(tmp_path / "base")])
+    main(["audit", str(fewer), *common, "--config", str(loose), "--dataset-name", "t", "--out", str(tmp_path / "pr")])
+    capsys.readouterr()
+    code = main(["compare", str(tmp_path / "base" / "report.json"), str(tmp_path / "pr" / "report.json"),
+                 "--fail-on-regression", "--out", str(tmp_path / "cmp")])
+    result = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert code == 1
+    found = {r["what"]: r for r in result["regressions"]}
+    assert found["usable"]["before"] > found["usable"]["now"]  # judged by the baseline's bound (0), not 100000
+    assert found["condition:scale"]["now"] == "not judged"
+    assert "the two reports' [history] bounds differ: the first report's are applied" in result["note"]

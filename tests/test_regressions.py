@@ -79,3 +79,14 @@ def test_a_small_new_batch_off_by_chance_and_an_old_file_are_not_label_regressio
     novel = key_figures(_with_files(_report(shares={"a": 0.49, "b": 0.49, "c": 0.02}),
                                     {**old, "b10.jsonl": (100, {"a": 0.4, "b": 0.4, "c": 0.2})}))
     assert [r["what"] for r in find_regressions(before, novel, HistoryConfig())] == ["label_share:c:b10.jsonl"]
+
+
+def test_a_condition_judged_before_and_skipped_now_is_a_regression():
+    """A pull request that skips 'hygiene' in its own config must not pass a gate that failed on it."""
+    before = key_figures(_report(conditions={"hygiene": "fail", "scale": "pass"}, verdict="not_ready"))
+    skipped = key_figures(_report(conditions={"scale": "pass"}, verdict="ready"))
+    assert find_regressions(before, skipped, HistoryConfig()) == [
+        {"what": "condition:hygiene", "before": "fail", "now": "not judged",
+         "detail": "was judged by the previous run and is not judged now (skipped in the config?)"}]
+    # A condition judged now that the baseline did not judge is no regression (a new check, a new input).
+    assert find_regressions(skipped, before, HistoryConfig()) == []

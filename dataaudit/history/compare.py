@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..config import config_from_dict
-from ..errors import InputError
+from ..config import HistoryConfig, config_from_dict
+from ..errors import DataAuditError, InputError
 from .regressions import find_regressions, key_figures
 
 SCALARS = ("verdict", "records", "invalid", "usable", "duplicate_share", "conflicts", "leaked", "krippendorff_alpha", "covered_share")
@@ -33,13 +33,33 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     conditions = sorted(set(f0["conditions"]) | set(f1["conditions"]))
     changes += [{"figure": f"condition:{cid}", "before": f0["conditions"].get(cid), "after": f1["conditions"].get(cid)}
                 for cid in conditions if f0["conditions"].get(cid) != f1["conditions"].get(cid)]
-    bounds = config_from_dict(after.get("config", {})).history
+    # The baseline's bounds: the report under review (a pull request's) cannot loosen the gate it is judged by.
+    bounds, unread = _history_bounds(before)
     datasets = {"before": before.get("dataset"), "after": after.get("dataset")}
+    notes = []
     # Two datasets' figures differ for reasons that are not regressions: said, never hidden, still listed.
-    note = (f"the reports are of different datasets ({datasets['before']}, {datasets['after']}): their differences are "
-            "not regressions of one dataset" if datasets["before"] != datasets["after"] else "")
+    if datasets["before"] != datasets["after"]:
+        notes.append(f"the reports are of different datasets ({datasets['before']}, {datasets['after']}): their differences "
+                     "are not regressions of one dataset")
+    if (before.get("config") or {}).get("history") != (after.get("config") or {}).get("history"):
+        notes.append("the two reports' [history] bounds differ: the first report's are applied")
+    if unread:
+        notes.append(f"the first report's config could not be read ({unread}): the default bounds are applied")
+    if before.get("schema_version") != after.get("schema_version"):
+        notes.append(f"report schema versions differ ({before.get('schema_version')}, {after.get('schema_version')}): a "
+                     "figure one of them lacks shows as blank, not as a change to judge")
+    note = "; ".join(notes)
     return {"before": before.get("generated_at"), "after": after.get("generated_at"), "datasets": datasets, "note": note,
             "changes": changes, "regressions": find_regressions(f0, f1, bounds)}
+
+
+def _history_bounds(report: dict[str, Any]) -> tuple[HistoryConfig, str]:
+    """The [history] bounds a report was made with, and "" ; or the defaults and why its config could not be
+    read (a key another version of dataaudit writes)."""
+    try:
+        return config_from_dict(report.get("config") or {}).history, ""
+    except DataAuditError as exc:
+        return HistoryConfig(), str(exc)
 
 
 def read_report(path: str | Path) -> dict[str, Any]:

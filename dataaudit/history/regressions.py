@@ -102,8 +102,13 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     if u0 is not None and u1 is not None and u0 - u1 > bounds.max_usable_drop:
         found.append(_regression("usable", u0, u1, f"fell by {u0 - u1} (bound {bounds.max_usable_drop})"))
     conditions0, conditions1 = before.get("conditions") or {}, now.get("conditions") or {}
-    for cid in sorted(set(conditions0) & set(conditions1)):
-        if SEVERITY.get(conditions1[cid], 0) > SEVERITY.get(conditions0[cid], 0):
+    for cid in sorted(conditions0):
+        if cid not in conditions1:
+            # Judged before and not now (skipped in the config, or no longer produced): a gate that a pull
+            # request's own config could switch off is a regression until the baseline skips it too.
+            found.append(_regression(f"condition:{cid}", conditions0[cid], "not judged",
+                                     "was judged by the previous run and is not judged now (skipped in the config?)"))
+        elif SEVERITY.get(conditions1[cid], 0) > SEVERITY.get(conditions0[cid], 0):
             found.append(_regression(f"condition:{cid}", conditions0[cid], conditions1[cid], "got worse"))
     return found
 
