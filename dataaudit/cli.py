@@ -204,6 +204,10 @@ def _run_audit(args: argparse.Namespace) -> int:
     from .render.outputs import FILE_NAMES, write_reports
 
     config = _config_from_args(args)
+    if args.fail_on_regression and not args.history:
+        # Without a history there is no previous run to regress from: the gate would silently pass every time.
+        raise InputError("--fail-on-regression needs --history FILE (the runs to compare with); to compare two "
+                         "report.json files use `dataaudit compare BEFORE AFTER --fail-on-regression`")
     formats = set(args.format)
     every_format = formats == set(FORMATS)  # the default (or "all"): without --out the files are not asked for
     unwritable = sorted(formats & {"md", "html"}) if not args.out and not every_format else []
@@ -362,16 +366,20 @@ def _run_compare(args: argparse.Namespace) -> int:
     import json
 
     from .history.compare import compare_reports, read_report
-    from .io import write_atomic
-    from .output_places import prepare_out_folder
+    from .io import write_atomic_set
+    from .output_places import prepare_out_folder, remove_empty
     from .render.compare import render_comparison_markdown, render_comparison_terminal
 
-    prepare_out_folder(args.out)
-    result = compare_reports(read_report(args.before), read_report(args.after))
+    made = prepare_out_folder(args.out)
+    try:
+        result = compare_reports(read_report(args.before), read_report(args.after))
+        if args.out:
+            write_atomic_set([(Path(args.out) / "compare.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n"),
+                              (Path(args.out) / "compare.md", render_comparison_markdown(result))])
+    except BaseException:
+        remove_empty(made)  # a failed compare leaves no empty folder of its own behind
+        raise
     render_comparison_terminal(result, args.before, args.after)
-    if args.out:
-        write_atomic(Path(args.out) / "compare.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-        write_atomic(Path(args.out) / "compare.md", render_comparison_markdown(result))
     return EXIT_REGRESSED if args.fail_on_regression and result["regressions"] else 0
 
 

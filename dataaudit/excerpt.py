@@ -28,11 +28,11 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#+|~$@])")
 # (An e-mail address is linked too, but the personal-data masker has replaced it before this runs.)
 _AUTOLINK = re.compile(r":(?=//)|(?<=www)\.", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-# GitHub links "@name" to a user (and notifies them) and "#123" to an issue (and leaves a backlink there) after
+# GitHub links "@name" to a user (and notifies them) and "#123" or "GH-123" to an issue (and leaves a backlink there) after
 # the Markdown is rendered, so a backslash does not stop it: an invisible word joiner between the sign and the
 # name does, and the page still reads "@name" / "#123".
 WORD_JOINER = "\u2060"
-_REFERENCE = re.compile(r"(?<=[@#])(?=\w)")
+_REFERENCE = re.compile(r"(?<=[@#])(?=\w)|(?<=\bGH)(?=-\d)", re.IGNORECASE)  # "GH-45" links an issue too
 
 # ANSI escape sequences as whole units (CSI "ESC [ ... m", OSC "ESC ] ... BEL", two-character escapes, the
 # 8-bit CSI), so that "alice@exam\x1b[0mple.com" reads as the address it shows on a terminal.

@@ -434,3 +434,11 @@ def test_a_disk_that_fills_while_the_set_is_written_leaves_the_earlier_set_whole
     assert main(["audit", str(other), "--no-embeddings", "--task-type", "format", "--out", str(out)]) == 2
     assert "No space left on device" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no new file beside old ones, no temporary left
+
+
+def test_a_regression_gate_without_a_history_is_a_usage_error_and_a_failed_compare_leaves_no_folder(tmp_path, capsys):
+    assert main(["audit", TICKETS, "--no-embeddings", "--fail-on-regression"]) == 2
+    assert "--fail-on-regression needs --history FILE" in capsys.readouterr().err
+    out = tmp_path / "cmp"
+    assert main(["compare", str(tmp_path / "missing.json"), str(tmp_path / "missing.json"), "--out", str(out)]) == 2
+    assert not out.exists()

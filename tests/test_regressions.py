@@ -90,3 +90,13 @@ def test_a_condition_judged_before_and_skipped_now_is_a_regression():
          "detail": "was judged by the previous run and is not judged now (skipped in the config?)"}]
     # A condition judged now that the baseline did not judge is no regression (a new check, a new input).
     assert find_regressions(skipped, before, HistoryConfig()) == []
+
+
+def test_a_figure_of_the_wrong_type_reads_as_missing_not_as_a_crash():
+    edited = _report()
+    edited["checks"]["duplicates"]["usable"] = "600"
+    edited["checks"]["balance"]["shares"] = {"a": "0.5", "b": 0.5}
+    figures = key_figures(edited)
+    assert figures["usable"] is None and figures["label_shares"] == {"b": 0.5}
+    assert find_regressions(key_figures(_report()), figures, HistoryConfig()) == [
+        {"what": "label_share:a", "before": 0.5, "now": 0.0, "detail": "moved by -50.00% (bound 5%)"}]

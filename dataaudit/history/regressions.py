@@ -28,6 +28,12 @@ def _objects(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
+def _number(value: Any) -> int | float | None:
+    """A figure as a number, or None: a report edited by hand ("232" for 232) reads as the figure missing, not as
+    a traceback in the comparison."""
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def key_figures(report: dict[str, Any]) -> dict[str, Any]:
     """The figures a run is compared on, from a report's JSON."""
     checks = _object(report.get("checks"))
@@ -38,24 +44,25 @@ def key_figures(report: dict[str, Any]) -> dict[str, Any]:
     conditions = [c for c in listed if isinstance(c, dict) and "id" in c and "status" in c] if isinstance(listed, list) else []
     return {
         "verdict": verdict.get("status"),
-        "records": fmt.get("records"),
-        "invalid": fmt.get("invalid"),
-        "examples": size.get("examples"),  # the records audited: 0 in a --since-last pull with nothing new
-        "usable": duplicates.get("usable"),
-        "duplicate_share": duplicates.get("duplicate_share"),
+        "records": _number(fmt.get("records")),
+        "invalid": _number(fmt.get("invalid")),
+        "examples": _number(size.get("examples")),  # the records audited: 0 in a --since-last pull with nothing new
+        "usable": _number(duplicates.get("usable")),
+        "duplicate_share": _number(duplicates.get("duplicate_share")),
         # The counts, not the lists: those stop at max_groups_listed (reports written before the counts
         # existed have the lists alone).
         "conflicts": duplicates.get("conflict_count", len(duplicates.get("conflicts") or [])),
         "leaked": duplicates.get("leak_count", len(duplicates.get("leakage") or [])),
-        "krippendorff_alpha": agreement.get("krippendorff_alpha"),
-        "covered_share": coverage.get("covered_share"),
-        "label_shares": balance.get("shares") or {},
+        "krippendorff_alpha": _number(agreement.get("krippendorff_alpha")),
+        "covered_share": _number(coverage.get("covered_share")),
+        "label_shares": {k: v for k, v in _object(balance.get("shares")).items() if _number(v) is not None},
         "conditions": {c["id"]: c["status"] for c in conditions},
         # Each training file's alpha, and the files a run read: a batch new since the last run is judged on
         # its own alpha too, which the cumulative alpha of many earlier batches hides.
         "file_alphas": {f["file"]: f["krippendorff_alpha"] for f in _objects(report.get("per_file"))
-                        if f.get("krippendorff_alpha") is not None and "file" in f},
-        "file_label_shares": {f["file"]: {"labelled": f.get("labelled") or 0, "shares": f.get("label_shares") or {}}
+                        if _number(f.get("krippendorff_alpha")) is not None and "file" in f},
+        "file_label_shares": {f["file"]: {"labelled": int(_number(f.get("labelled")) or 0),
+                                          "shares": {k: v for k, v in _object(f.get("label_shares")).items() if _number(v) is not None}}
                               for f in _objects(report.get("per_file")) if "file" in f},
         "train_files": [i["path"] for i in _objects(report.get("inputs")) if i.get("role") == "train" and "path" in i],
         "embeddings_computed": embeddings.get("computed"),
