@@ -582,3 +582,15 @@ def test_one_vector_of_a_whole_pair_does_not_join_it_to_its_swap(tmp_path):
     swapped = index(write_jsonl(tmp_path / "eval.jsonl", rows[1:2]), config, "eval")
     swapped = swapped.with_vectors({k: same for k in swapped.distinct}, 4)
     assert measure_index(train_only, config, eval_index=swapped).leakage == []
+
+
+def test_the_leak_finding_says_how_many_are_verbatim_and_how_many_near_copies(tmp_path):
+    train = [{"text": f"query number {i} about topic {i % 7} and more words", "label": "ab"[i % 2]} for i in range(60)]
+    eval_rows = [{"text": "query number 3 about topic 3 and more words", "label": "b"},   # verbatim
+                 {"text": "and more words query number 5 about topic 5", "label": "b"},   # one block moved: a lexical copy
+                 {"text": "something else entirely, nothing like training", "label": "a"}]
+    report = audit(write_jsonl(tmp_path / "t.jsonl", train), Config(task_type="format"),
+                   eval_path=write_jsonl(tmp_path / "e.jsonl", eval_rows), embed=False)
+    assert sorted(leak.kind for leak in report.checks["duplicates"].all_leaks) == ["exact", "lexical"]
+    hygiene = next(c for c in report.verdict.conditions if c.id == "hygiene")
+    assert "2 eval records also appear in training (1 verbatim, 1 near copies) (e.g. eval line 1 = train line 4)" in hygiene.summary
