@@ -461,3 +461,14 @@ def test_a_conflict_shows_each_wording_so_a_reviewer_can_judge_it(tmp_path):
     assert len(conflict.texts) == 2
     line = next(x for x in render_markdown(report).splitlines() if x.startswith("- conflict: "))
     assert '"please help me reset my password today" / "Please, help me reset my password today!"' in line
+
+
+def test_an_exact_group_inside_a_near_group_says_whose_record_dedup_keeps(tmp_path):
+    rows = [{"text": f"unrelated query number {i} about topic {i % 7}", "label": "ab"[i % 2]} for i in range(40)]
+    rows += [{"text": "please help me reset my password today", "label": "a"},      # line 41: the near group's first
+             {"text": "help me reset my password today", "label": "a"},             # line 42: an exact pair with 43
+             {"text": "help me reset my password today", "label": "a"}]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(task_type="format"), embed=False)
+    (exact,) = report.checks["duplicates"].exact_groups
+    assert exact.lines == [42, 43] and exact.keep == 41
+    assert "- exact group, lines 42, 43 (keep 41, of the near group it lies in)" in render_markdown(report)
