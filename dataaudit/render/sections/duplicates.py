@@ -16,12 +16,12 @@ def _places(lines: list[int], files: list[str], several: bool) -> str:
     return ", ".join(f"{f}:{n}" for f, n in zip(files, lines)) if several else ", ".join(map(str, lines))
 
 
-def _keep(g, several: bool) -> str:
+def _kept(g, several: bool) -> str:
     """The record dedup keeps: an exact group inside a near group keeps the near group's record, which is not one
     of its own lines, so that is said ("keep 4562" beside "lines 4595, 4596" read as a mistake)."""
     keep = f"{g.keep_file}:{g.keep}" if several else str(g.keep)
     inside = any(m.line == g.keep and m.file == g.keep_file for m in g.members) or (g.keep in g.lines and not several)
-    return f"keep {keep}" if inside else f"keep {keep}, of the near group it lies in"
+    return keep if inside else f"{keep}, of the near group it lies in"
 
 
 def _wordings(c, width: int) -> str:
@@ -57,9 +57,9 @@ def _build(report: Report) -> SectionContent | None:
         lines.append(f"conflict: {_wordings(c, 70)} labelled {_conflict_labels(c, several, 6, 30)}")
     for g in (d.exact_groups + d.near_groups)[:3]:
         lines.append(f"{g.kind} group, {'' if several else 'lines '}{_places(g.lines[:6], [m.file for m in g.members[:6]], several)} "
-                     f"({_keep(g, several)}): \"{text(g.members[0].text, 70)}\"")
+                     f"(keep {_kept(g, several)}): \"{text(g.members[0].text, 70)}\"")
     groups = [[g.kind + (f" ({'+'.join(g.methods)})" if g.methods else ""),
-               _places(g.lines[:8], [m.file for m in g.members[:8]], several), _keep(g, several),
+               _places(g.lines[:8], [m.file for m in g.members[:8]], several), _kept(g, several),
                text(g.members[0].text)]
               for g in d.exact_groups + d.near_groups]
     conflicts = [[_places(c.lines[:8], c.line_files[:8], several), _conflict_labels(c, several, 8, 40), _wordings(c, 120)]
