@@ -36,8 +36,8 @@ _REFERENCE = re.compile(r"(?<=[@#])(?=\w)|(?<=\bGH)(?=-\d)", re.IGNORECASE)  # "
 
 # ANSI escape sequences as whole units (CSI "ESC [ ... m", OSC "ESC ] ... BEL", two-character escapes, the
 # 8-bit CSI), so that "alice@exam\x1b[0mple.com" reads as the address it shows on a terminal.
-ANSI_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
-HIDDEN_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn")
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+_HIDDEN = ("Cc", "Cf", "Cs", "Co", "Cn")
 
 Span = tuple[int, int, str]  # start, end, what replaces text[start:end]
 _maskers: list[Callable[[str], Iterable[Span]]] = []
@@ -76,10 +76,10 @@ def _replace(text: str, spans: list[Span], outside: Callable[[str], str]) -> str
 def _hidden_runs(text: str) -> list[tuple[int, int]]:
     """Spans a terminal would not show as characters: ANSI sequences and single control or format characters
     (newline and tab are whitespace and stay)."""
-    runs = [(m.start(), m.end()) for m in ANSI_SEQUENCE.finditer(text)] if "\x1b" in text or "\x9b" in text else []
+    runs = [(m.start(), m.end()) for m in _ANSI.finditer(text)] if "\x1b" in text or "\x9b" in text else []
     covered = {i for a, b in runs for i in range(a, b)}
     runs += [(i, i + 1) for i, ch in enumerate(text)
-             if i not in covered and ch not in "\n\t" and unicodedata.category(ch) in HIDDEN_CATEGORIES]
+             if i not in covered and ch not in "\n\t" and unicodedata.category(ch) in _HIDDEN]
     return sorted(runs)
 
 
@@ -126,7 +126,7 @@ def visible_controls(text: str) -> str:
             out.append(" ")
             continue
         category = unicodedata.category(ch)
-        if category in HIDDEN_CATEGORIES and ch != " ":
+        if category in _HIDDEN and ch != " ":
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
         else:

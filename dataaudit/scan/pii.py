@@ -8,7 +8,7 @@ text, Google, Anthropic and Hugging Face keys, the extent of a private-key block
 with a test. Prefilters run first (an "@" for e-mail, seven digits for the number kinds, a marker or a
 16-character token for secrets) so a million short records scan in minutes.
 
-Importing this module registers `mask_text` with `dataaudit.excerpt`, so every excerpt in every report is
+Importing this module registers `mask_spans` with `dataaudit.excerpt`, so every excerpt in every report is
 masked: a found value shows as its kind and at most its last four characters.
 """
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-import unicodedata
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -30,7 +29,7 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn
 from stdnum.us import ssn as stdnum_ssn
 
-from ..excerpt import ANSI_SEQUENCE, HIDDEN_CATEGORIES, reading_view, register_masker
+from ..excerpt import reading_view, register_masker
 
 T = TypeVar("T")
 
@@ -80,9 +79,10 @@ def masked_form(kind: str, value: str) -> str:
 
 
 def _as_read(value: str) -> str:
-    """The value as a reader sees it: escape sequences and invisible characters (a zero-width space, a bidi
-    mark) taken out, so one address gets one tag however it was typed."""
-    return "".join(ch for ch in ANSI_SEQUENCE.sub("", value) if unicodedata.category(ch) not in HIDDEN_CATEGORIES)
+    """The value as a reader sees it (excerpt.reading_view: escape sequences and invisible characters taken
+    out), so one address gets one tag however it was typed."""
+    view = reading_view(value)
+    return value if view is None else view[0]
 
 
 def replace_findings(text: str, findings: Iterable[PiiFinding], replacement) -> str:
