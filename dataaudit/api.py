@@ -10,8 +10,8 @@ It renders nothing and prints nothing; the CLI and notebooks render the Report i
 from __future__ import annotations
 
 import dataclasses
-import glob
 import datetime as dt
+import glob
 import hashlib
 import re
 import time
@@ -29,7 +29,7 @@ from .decide.verdict import decide
 from .engine import make_engine
 from .engine.base import DataSteps, SerialSteps, expand_inputs
 from .embeddings import Embedder
-from .errors import ConfigError, DataAuditError, InputError
+from .errors import ConfigError, DataAuditError, InputError, InputWarning
 from .load.files import is_uri
 from .load.records import Dataset
 from .load.targets import dataset_task_type, resolve_task_type, without_target_labels
@@ -302,8 +302,8 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     start = time.perf_counter()
     # What reading says on the way (a glob's matches skipped as not data) belongs in the report, which a
     # scheduled run's reader sees, not on a stderr nobody reads.
-    with _warnings.catch_warnings(record=True) as read_notes:
-        _warnings.simplefilter("always")
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always", InputWarning)
         if isinstance(paths, Dataset):
             config, task_type = dataset_task_type(config, paths)
             dataset = without_target_labels(paths) if task_type.inferred and task_type.name == "generation" else paths
@@ -313,6 +313,12 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         production_data = require_rows("production", engine.read(production, config, role="production", name="production")) if production else None
         eval_data = require_rows("eval", engine.read(eval_path, config, role="eval", name="eval")) if eval_path else None
     timings["read"] = time.perf_counter() - start
+    read_notes = []
+    for note in caught:  # ours go in the report; a library's warning is shown as it would have been
+        if issubclass(note.category, InputWarning):
+            read_notes.append(str(note.message))
+        else:
+            _warnings.warn_explicit(note.message, note.category, note.filename, note.lineno, source=note.source)
 
     start = time.perf_counter()
     indexes = [engine.index("train", dataset, config)]
@@ -321,7 +327,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     if production_data is not None:
         indexes.append(engine.index("production", production_data, config))
     timings["index"] = time.perf_counter() - start
-    warnings: list[str] = list(dict.fromkeys(str(note.message) for note in read_notes))  # a glob expands twice
+    warnings: list[str] = list(dict.fromkeys(read_notes))  # a glob expands twice
     stats: dict[str, int] = {}
     model_label = ""
     embedder_given = embedder

@@ -20,3 +20,8 @@ class ConfigError(DataAuditError, ValueError):
 
 class ModelNotFoundError(DataAuditError):
     """No usable sentence-transformers model on this machine; nothing is downloaded."""
+
+
+class InputWarning(UserWarning):
+    """Something reading set aside that the report should say (a glob's matches that are not data files):
+    audit() puts these in the report's warnings; other libraries' warnings are left to Python's filters."""

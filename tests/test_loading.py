@@ -217,7 +217,7 @@ from pathlib import Path  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from dataaudit.errors import DataAuditError  # noqa: E402
+from dataaudit.errors import DataAuditError, InputWarning  # noqa: E402
 
 HOSTILE = Path(__file__).resolve().parent / "fixtures" / "hostile"
 
@@ -451,7 +451,7 @@ def test_a_glob_skips_files_of_unknown_kind_as_a_folder_scan_does_and_says_how_m
     (folder / "README.md").write_text("# dataset card\n", encoding="utf-8")
     (folder / "notes.txt").write_text("hello\n", encoding="utf-8")
     (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
-    with pytest.warns(UserWarning, match=r"mixed/\*: skipped 2 matched files that are not data files \(README.md, notes.txt\)"):
+    with pytest.warns(InputWarning, match=r"mixed/\*: skipped 2 matched files that are not data files \(README.md, notes.txt\)"):
         matched = [Path(p).name for p in expand_inputs(str(folder / "*"))]
     assert matched == ["a.jsonl", "b.csv", "c.jsonl.gz"]
     assert [Path(p).name for p in expand_inputs(str(folder))] == matched  # the folder scan takes the same files
@@ -462,3 +462,21 @@ def test_a_glob_skips_files_of_unknown_kind_as_a_folder_scan_does_and_says_how_m
     report = audit(str(folder / "*"), Config(task_type="format"), embed=False)
     assert report.warnings.count(f"{folder / '*'}: skipped 2 matched files that are not data files (README.md, notes.txt), "
                                  "as a folder's scan does; name a file to have it read") == 1  # said once, in the report
+
+
+def test_a_librarys_warning_while_reading_stays_a_warning_and_stays_out_of_the_report(tmp_path, monkeypatch):
+    import warnings
+
+    import dataaudit.engine.local as local
+
+    original = local.load_dataset
+
+    def noisy(*args, **kwargs):
+        warnings.warn("some library changed a default", FutureWarning)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(local, "load_dataset", noisy)
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"query {i}", "label": "ab"[i % 2]} for i in range(20)])
+    with pytest.warns(FutureWarning, match="some library changed a default"):
+        report = audit(data, Config(task_type="format"), embed=False)
+    assert report.warnings == []

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
-from ..errors import DataAuditError, InputError
+from ..errors import DataAuditError, InputError, InputWarning
 from ..load.annotation_tools import detect_export
 from ..load.files import DATA_SUFFIXES, is_uri, named_as_data, open_uri, uri_filesystem
 from ..load.records import Dataset, Record
@@ -222,7 +222,7 @@ def _data_matches(pattern: str, matches: list[str]) -> list[str]:
         warnings.warn(f"{pattern}: skipped {len(skipped)} matched file{'s' if len(skipped) != 1 else ''} that "
                       f"{'are not data files' if len(skipped) != 1 else 'is not a data file'} "
                       f"({', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''}), as a folder's scan does; "
-                      "name a file to have it read", stacklevel=3)
+                      "name a file to have it read", InputWarning, stacklevel=3)
     return kept
 
 
