@@ -132,29 +132,30 @@ def _config_from_args(args: argparse.Namespace):
     from .config import config_with_overrides, load_config
 
     config = load_config(args.config)
-    def given(name: str):
+
+    def given(name: str):  # a subcommand without the option (redact has --config alone) gives None
         return getattr(args, name, None)
 
     annotator_columns = given("annotator_columns")
     overrides = {
-        "task_type": getattr(args, "task_type", None),
-        "dataset_name": getattr(args, "dataset_name", None),
+        "task_type": given("task_type"),
+        "dataset_name": given("dataset_name"),
         "fields.text": given("text_field"),
         "fields.label": given("label_field"),
         "fields.id": given("id_field"),
         "fields.annotator": given("annotator_field"),
         "fields.annotator_columns": [c.strip() for c in annotator_columns.split(",") if c.strip()] if annotator_columns else None,
-        "fields.production_text": getattr(args, "production_text_field", None),
+        "fields.production_text": given("production_text_field"),
         "agreement.level": given("level"),
         "embeddings.model": given("model"),
         "embeddings.device": given("device"),
         "embeddings.cache_dir": given("cache_dir"),
         "embeddings.cache": False if given("no_cache") else None,
         "tokens.target_model": given("target_model"),
-        "fields.question": getattr(args, "question", None),
+        "fields.question": given("question"),
         "tokens.tokenizer": given("tokenizer"),
-        "engine.name": getattr(args, "engine", None) or ("ray" if getattr(args, "ray_address", None) else None),
-        "engine.address": getattr(args, "ray_address", None),
+        "engine.name": given("engine") or ("ray" if given("ray_address") else None),
+        "engine.address": given("ray_address"),
     }
     return config_with_overrides(config, overrides)
 
@@ -293,18 +294,20 @@ def _closed_streams_to_devnull() -> None:
     """The standard recipe (docs.python.org, library/signal, note on SIGPIPE): Python flushes stdout at exit,
     which would raise BrokenPipeError again; a closed stream (stdout always, in the recipe) goes to devnull."""
     devnull = os.open(os.devnull, os.O_WRONLY)
-    for stream in (sys.stdout, sys.stderr):
+
+    def to_devnull(stream) -> None:
         try:
-            if stream is sys.stdout:
-                raise BrokenPipeError
-            stream.flush()
-        except (BrokenPipeError, ValueError):
-            try:
-                os.dup2(devnull, stream.fileno())
-            except (OSError, ValueError):
-                pass
-        except OSError:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
             pass
+
+    to_devnull(sys.stdout)
+    try:
+        sys.stderr.flush()  # stderr may be the closed one (the summary goes there beside --format json)
+    except (BrokenPipeError, ValueError):
+        to_devnull(sys.stderr)
+    except OSError:
+        pass
 
 
 def _run_init(args: argparse.Namespace) -> int:
