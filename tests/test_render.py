@@ -472,3 +472,31 @@ def test_an_exact_group_inside_a_near_group_says_whose_record_dedup_keeps(tmp_pa
     (exact,) = report.checks["duplicates"].exact_groups
     assert exact.lines == [42, 43] and exact.keep == 41
     assert "- exact group, lines 42, 43 (keep 41, of the near group it lies in)" in render_markdown(report)
+
+
+def test_compare_shows_shares_as_percentages_with_a_signed_change_and_names_each_side():
+    from dataaudit.render.compare import render_comparison_markdown, render_comparison_terminal
+
+    result = {"before": "2026-12-01T02:00:00+00:00", "after": "2026-12-02T02:00:00+00:00",
+              "datasets": {"before": "tickets", "after": "tickets"}, "note": "",
+              "changes": [{"figure": "usable", "before": 1200, "after": 1185},
+                          {"figure": "duplicate_share", "before": 0.021, "after": 0.0345},
+                          {"figure": "krippendorff_alpha", "before": 0.81234, "after": 0.7},
+                          {"figure": "covered_share", "before": None, "after": 0.9},
+                          {"figure": "condition:agreement", "before": "pass", "after": "warn"}],
+              "regressions": []}
+    markdown = render_comparison_markdown(result)
+    assert markdown.splitlines()[0] == ("# dataaudit compare: tickets (2026-12-01T02:00:00\\+00:00) → "
+                                        "tickets (2026-12-02T02:00:00\\+00:00)")
+    rows = [line for line in markdown.splitlines() if line.startswith("| ")][1:]
+    assert rows == ["| usable | 1,200 | 1,185 | -15 |", "| duplicate\\_share | 2.1% | 3.5% | \\+1.4 pt |",
+                    "| krippendorff\\_alpha | 0.812 | 0.700 | -0.112 |", "| covered\\_share | - | 90.0% |  |",
+                    "| condition:agreement | pass | warn |  |"]
+    console = Console(width=100, record=True, color_system=None)
+    render_comparison_terminal(result, "r1/report.json", "r2/report.json", console)
+    text = console.export_text()
+    assert "2.1% │  3.5% │ +1.4 pt" in text and "0.812" in text
+    console = Console(width=100, record=True, color_system=None)
+    render_comparison_terminal({**result, "changes": []}, "r1/report.json", "r1/report.json", console)
+    assert console.export_text().strip() == "r1/report.json → r1/report.json: no compared figure changed"
+    assert "| (no compared figure changed) | | | |" in render_comparison_markdown({**result, "changes": []})

@@ -1,4 +1,7 @@
-"""`dataaudit compare`: the differences between two reports, as a terminal table and as Markdown."""
+"""`dataaudit compare`: the differences between two reports, as a terminal table and as Markdown.
+
+compare.json keeps the raw figures for scripts; here a reviewer reads them: shares as percentages, a change
+column (percentage points for shares), and each side named by its dataset and the time it was audited."""
 
 from __future__ import annotations
 
@@ -11,15 +14,58 @@ from rich.text import Text
 from .markdown import cell
 from .terminal import plain
 
+NO_CHANGE = "no compared figure changed"
+
+
+def _is_share(figure: str) -> bool:
+    return figure.endswith("_share") or figure.startswith("label_share:")
+
+
+def shown_value(figure: str, value: Any) -> str:
+    """A figure as a reviewer reads it: a share as a percentage, alpha to three places, a missing figure as '-'."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if _is_share(figure):
+        return f"{value:.1%}"
+    return f"{value:.3f}" if isinstance(value, float) else f"{value:,}"
+
+
+def shown_change(figure: str, before: Any, after: Any) -> str:
+    """after - before, signed: percentage points for a share; blank where either side is missing or not a number."""
+    numbers = [v for v in (before, after) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if len(numbers) != 2:
+        return ""
+    delta = after - before
+    if _is_share(figure):
+        return f"{delta * 100:+.1f} pt"
+    return f"{delta:+.3f}" if isinstance(delta, float) else f"{delta:+,}"
+
+
+def _side(result: dict[str, Any], which: str) -> str:
+    dataset = (result.get("datasets") or {}).get(which)
+    when = result.get(which) or "?"
+    return f"{dataset} ({when})" if dataset else str(when)
+
+
+def _rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    return [(c["figure"], shown_value(c["figure"], c["before"]), shown_value(c["figure"], c["after"]),
+             shown_change(c["figure"], c["before"], c["after"])) for c in result["changes"]]
+
 
 def render_comparison_terminal(result: dict[str, Any], before: str, after: str, console: Console | None = None) -> None:
     console = console or Console()
-    table = Table(title=plain(f"{before} → {after}"))
-    for column in ("figure", "before", "after"):
-        table.add_column(column, overflow="fold")
-    for change in result["changes"]:
-        table.add_row(plain(change["figure"]), plain(change["before"]), plain(change["after"]))
-    console.print(table)
+    rows = _rows(result)
+    if rows:
+        table = Table(title=plain(f"{before} → {after}"))
+        for column in ("figure", "before", "after", "change"):
+            table.add_column(column, overflow="fold", justify="left" if column == "figure" else "right")
+        for row in rows:
+            table.add_row(*(plain(value) for value in row))
+        console.print(table)
+    else:
+        console.print(plain(f"{before} → {after}: {NO_CHANGE}"))
     if result.get("note"):
         console.print(Text("note ", "yellow") + plain(result["note"]))
     for r in result["regressions"]:
@@ -27,11 +73,11 @@ def render_comparison_terminal(result: dict[str, Any], before: str, after: str, 
 
 
 def render_comparison_markdown(result: dict[str, Any]) -> str:
-    lines = [f"# dataaudit compare: {cell(result['before'])} → {cell(result['after'])}", ""]
+    lines = [f"# dataaudit compare: {cell(_side(result, 'before'))} → {cell(_side(result, 'after'))}", ""]
     if result.get("note"):
         lines += [f"> **Note:** {cell(result['note'], 300)}", ""]
-    lines += ["| figure | before | after |", "|---|---|---|"]
-    lines += [f"| {cell(c['figure'])} | {cell(c['before'])} | {cell(c['after'])} |" for c in result["changes"]] or ["| (no change) | | |"]
+    lines += ["| figure | before | after | change |", "|---|--:|--:|--:|"]
+    lines += [f"| {' | '.join(cell(v) for v in row)} |" for row in _rows(result)] or [f"| ({NO_CHANGE}) | | | |"]
     lines += ["", "## Regressions", ""] + ([f"- {cell(r['what'])}: {cell(r['before'])} → {cell(r['now'])} ({cell(r['detail'], 300)})"
                                             for r in result["regressions"]] or ["None."])
     return "\n".join(lines) + "\n"
