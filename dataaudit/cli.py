@@ -396,6 +396,29 @@ def _quiet_libraries() -> None:
         import warnings
 
         warnings.simplefilter("ignore")
+    _say_input_warnings()
+
+
+def _say_input_warnings() -> None:
+    """dataaudit's own notes on the inputs (a file named twice, a glob's non-data matches) as one line on stderr,
+    tty or not: `audit` puts them in its report; `dedup` and `redact` have only stderr to say them on."""
+    import warnings
+
+    from .errors import InputWarning
+
+    warnings.simplefilter("always", InputWarning)
+    if getattr(warnings.showwarning, "says_input_warnings", False):  # main() called again in one process
+        return
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, InputWarning):
+            print(f"dataaudit: note: {_one_line(message)}", file=sys.stderr)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    show.says_input_warnings = True
+    warnings.showwarning = show
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,6 +35,23 @@ def test_a_directory_is_its_data_files_sorted_and_a_glob_its_matches(shards):
     assert len(both) == 3  # a file named twice is read once
 
 
+def test_one_file_under_two_names_is_read_once_with_a_note_and_a_copy_stays_an_input(tmp_path, capsys):
+    rows = [{"text": f"ticket {i}", "label": "a" if i % 2 else "b"} for i in range(40)]
+    first = write_jsonl(tmp_path / "t.jsonl", rows)
+    (tmp_path / "link.jsonl").symlink_to(first)
+    (tmp_path / "copy.jsonl").write_bytes(first.read_bytes())
+    with pytest.warns(Warning, match="link.jsonl: the same file as .*t.jsonl, named twice: read once"):
+        assert expand_inputs([first, tmp_path / "link.jsonl", str(tmp_path / "." / "t.jsonl")]) == [str(first)]
+    report = audit([first, tmp_path / "link.jsonl", tmp_path / "copy.jsonl"], Config(), embed=False).to_dict()
+    assert [Path(i["path"]).name for i in report["inputs"]] == ["t.jsonl", "copy.jsonl"]
+    assert report["warnings"] == [f"{tmp_path / 'link.jsonl'}: the same file as {first}, named twice: read once"]
+    assert report["checks"]["duplicates"]["exact_group_count"] == 40  # each record of the copy copies one of the first file's
+    capsys.readouterr()
+    assert main(["dedup", str(first), str(tmp_path / "link.jsonl"), "--no-embeddings", "--out", str(tmp_path / "clean")]) == 0
+    assert "dataaudit: note: " in capsys.readouterr().err
+    assert sum(1 for _ in (tmp_path / "clean" / "t.jsonl").open()) == 40
+
+
 def test_an_annotation_export_folder_is_one_input_and_other_folders_still_expand(tmp_path, shards):
     # An Argilla 2.x folder (records.json beside settings.json) is one export: expanded into its JSON files it
     # was refused as "an annotation-tool export ... together with files of another kind".

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import glob
+import os
 import shutil
 import tempfile
 import warnings
@@ -243,7 +244,23 @@ def expand_inputs(paths) -> list[str]:
             found.extend(shards)
         else:
             found.append(item)
-    return list(dict.fromkeys(found))
+    return _each_file_once(list(dict.fromkeys(found)))
+
+
+def _each_file_once(found: list[str]) -> list[str]:
+    """The inputs with a local file named twice (`a.jsonl ./a.jsonl`, a link to it, a glob and a name) kept once,
+    under its first name, and a warning: read twice, every record would be its own exact duplicate. Two files
+    with the same content stay two inputs: that is a finding, not a naming accident."""
+    first_name: dict[str, str] = {}
+    kept = []
+    for item in found:
+        real = item if is_uri(item) else os.path.normcase(os.path.realpath(item))
+        if real in first_name:
+            warnings.warn(f"{item}: the same file as {first_name[real]}, named twice: read once", InputWarning, stacklevel=4)
+            continue
+        first_name[real] = item
+        kept.append(item)
+    return kept
 
 
 def _is_shard(name: str) -> bool:
