@@ -370,6 +370,11 @@ def test_the_suggested_redact_command_quotes_the_path_for_a_shell(tmp_path):
     (finding,) = judge_pii(measure_pii(_ctx(config, hostile)), _ctx(config, hostile))
     command = re.search(r"`(dataaudit redact .*--out CLEAN)`", finding.action).group(1)
     assert shlex.split(command) == ["dataaudit", "redact", str(hostile), "--out", "CLEAN"]
+    # A folder named after an address would print masked, a command naming no file: INPUT says so instead.
+    (tmp_path / "ops@acme.com").mkdir()
+    addressed = write_jsonl(tmp_path / "ops@acme.com" / "a.jsonl", _tickets(200, {3: "key AKIAQX4BZ7RT2WKD5N3M"}))
+    (finding,) = judge_pii(measure_pii(_ctx(config, addressed)), _ctx(config, addressed))
+    assert "`dataaudit redact INPUT --out CLEAN`" in finding.action
 
 
 def test_a_pass_under_a_loosened_bound_says_what_was_found(tmp_path):

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 import phonenumbers
 
 from ..errors import ConfigError
+from ..excerpt import mask
 from ..load.records import Record
 from ..scan.pii import KINDS, PiiFinding, ScanOptions, scan_text
 from .base import AuditContext, Check, Finding, Status
@@ -203,7 +204,10 @@ def _lines_named(result: PiiResult, kinds: set[str], limit: int = 10) -> str:
 def _redact_command(result: PiiResult) -> str:
     files = list(dict.fromkeys(location.file for location in result.findings))
     # The path shell-quoted: pasted into a shell, "data/a|b `c`.jsonl" would otherwise pipe and run the backticks.
-    command = f"`dataaudit redact {shlex.quote(files[0]) if len(files) == 1 else 'INPUT'} --out CLEAN`"  # INPUT: several files, or none listed
+    # INPUT: several files, none listed, or a path the report would mask (a folder named after an address) and so
+    # print as a command that names no file.
+    named = len(files) == 1 and mask(files[0]) == files[0]
+    command = f"`dataaudit redact {shlex.quote(files[0]) if named else 'INPUT'} --out CLEAN`"
     return command + (" for each file" if len(files) > 1 else "")
 
 
