@@ -79,7 +79,9 @@ def test_separable_vectors_flag_exactly_the_planted_lines():
     assert result.suspects_total == 4
     for s in result.suspects:
         assert s["suggested"] == truth[s["line"] - 1] and s["label"] == planted[s["line"] - 1]
-        assert s["file"] == "train.jsonl" and 0.5 < s["confidence"] <= 1
+        assert s["file"] == "train.jsonl" and 0.5 < s["confidence"] <= 1 and 0 <= s["label_quality"] < s["confidence"]
+    qualities = [s["label_quality"] for s in result.suspects]
+    assert qualities == sorted(qualities)  # least believed given label first: the order a re-labelling queue takes
     assert sum(p["count"] for p in result.confused_pairs) == 4
     assert {(p["given"], p["suggested"]) for p in result.confused_pairs} == {
         ("shipping", "billing"), ("account", "shipping"), ("billing", "account"), ("shipping", "account")}
@@ -129,11 +131,12 @@ def test_suspects_csv_lists_every_flagged_line_with_excerpted_text():
     lookup = texts_by_line(records)
     lookup[("train.jsonl", 6)] = "billing 5 \x1b[31m *x*, \"quoted\""  # hostile text, as a file might hold it
     rows = list(csv.reader(io.StringIO(render_suspects_csv(result, lookup))))
-    assert rows[0] == ["file", "line", "text", "given_label", "suggested_label", "confidence"]
+    assert rows[0] == ["file", "line", "text", "given_label", "suggested_label", "confidence", "label_quality"]
     assert sorted(r[1] for r in rows[1:]) == ["6", "71"]
     row = next(r for r in rows[1:] if r[1] == "6")
     assert row[2] == 'billing 5 \\x1b[31m *x*, "quoted"'  # control visible, Markdown kept, CSV-quoted
     assert row[3:5] == ["shipping", "billing"]
+    assert float(row[6]) < float(row[5])  # the given label believed less than the suggestion
 
 
 def test_an_unreliable_estimate_lists_no_suspects_in_the_csv_or_the_report_sections():
@@ -143,7 +146,7 @@ def test_an_unreliable_estimate_lists_no_suspects_in_the_csv_or_the_report_secti
     result = measure(_context(records, table))
     assert not result.reliable and result.suspects_total > 0  # the classifier still disagrees with many labels
     rows = list(csv.reader(io.StringIO(render_suspects_csv(result, texts_by_line(records)))))
-    assert rows == [["file", "line", "text", "given_label", "suggested_label", "confidence"]]
+    assert rows == [["file", "line", "text", "given_label", "suggested_label", "confidence", "label_quality"]]
     from dataaudit.render.sections.label_noise import _build
 
     class _Report:
@@ -346,14 +349,14 @@ def test_suspects_csv_sanitises_every_cell_and_neutralises_spreadsheet_formulas(
     import dataclasses
 
     suspects = [{"file": "=HYPERLINK(\"http://evil.test\")\x1b[31m.jsonl", "line": 3, "label": "bob@evil-label.com\u202e",
-                 "suggested": "+cmd|' /C calc'!A0", "confidence": 0.9},
-                {"file": "a.jsonl", "line": 4, "label": "@SUM(1+1)", "suggested": "-2+3", "confidence": 0.8}]
+                 "suggested": "+cmd|' /C calc'!A0", "confidence": 0.9, "label_quality": 0.05},
+                {"file": "a.jsonl", "line": 4, "label": "@SUM(1+1)", "suggested": "-2+3", "confidence": 0.8}]  # as an older cache holds it
     result = dataclasses.replace(_unreliable(), reliable=True, suspects=suspects, all_suspects=suspects, suspects_total=2)
     lookup = {(suspects[0]["file"], 3): "=1+1 call alice.smith@example.com", ("a.jsonl", 4): "\tplain"}
     rows = list(csv.reader(io.StringIO(render_suspects_csv(result, lookup))))
     assert rows[1] == ["'=HYPERLINK(\"http://evil.test\")\\x1b[31m.jsonl", "3", "'=1+1 call <EMAIL ….com #7dcd>",
-                       "<EMAIL ….com #a97a>\\u202e", "'+cmd|' /C calc'!A0", "0.9000"]
-    assert rows[2] == ["a.jsonl", "4", "plain", "'@SUM(1+1)", "'-2+3", "0.8000"]
+                       "<EMAIL ….com #a97a>\\u202e", "'+cmd|' /C calc'!A0", "0.9000", "0.0500"]
+    assert rows[2] == ["a.jsonl", "4", "plain", "'@SUM(1+1)", "'-2+3", "0.8000", ""]
 
 
 @pytest.mark.parametrize("size", [3000, 1200])

@@ -88,7 +88,8 @@ class LabelNoiseResult:
     reason: str  # why the estimate is not reliable, or ""
     estimated_error_rate: float | None
     error_rate_ci: list[float] | None  # 95% bootstrap interval over examples
-    suspects: list[dict[str, Any]]  # {file, line, label, suggested, confidence}, most likely wrong first; capped
+    # {file, line, label, suggested, confidence, label_quality}, lowest label_quality (most likely wrong) first; capped
+    suspects: list[dict[str, Any]]
     suspects_total: int  # every line cleanlab flags (the suspects file lists them all)
     per_label: list[dict[str, Any]]  # {label, count, estimated_error_rate}, worst first
     confused_pairs: list[dict[str, Any]]  # {given, suggested, count} among the flagged lines, most first
@@ -298,7 +299,8 @@ def measure(ctx: AuditContext) -> LabelNoiseResult | None:
     records = index.records
     suspects = [{"file": records[positions[j]].source, "line": records[positions[j]].line,
                  "label": kept_labels[labels[j]], "suggested": kept_labels[predicted[j]],
-                 "confidence": round(float(probabilities[j, predicted[j]]), 4)} for j in flagged]
+                 "confidence": round(float(probabilities[j, predicted[j]]), 4),
+                 "label_quality": round(float(probabilities[j, labels[j]]), 4)} for j in flagged]
     given_counts = np.bincount(labels, minlength=n_labels)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_label_rate = 1.0 - np.diag(joint) / joint.sum(axis=1)

@@ -29,8 +29,10 @@ def _build(report: Report) -> SectionContent | None:
     if n.confused_pairs:
         lines.append("most confused: " + ", ".join(f"{text(p['given'], 30)} -> {text(p['suggested'], 30)} ({p['count']})"
                                                    for p in n.confused_pairs[:3]))
-    rows = [[s["file"], s["line"], text(s["label"], 40), text(s["suggested"], 40), f"{s['confidence']:.2f}"] for s in n.suspects]
-    return SectionContent(lines, [Table(f"Suspected wrong labels ({n.suspects_total})", ["file", "line", "label", "suggested", "confidence"],
+    rows = [[s["file"], s["line"], text(s["label"], 40), f"{s['label_quality']:.2f}" if s.get("label_quality") is not None else "-",
+             text(s["suggested"], 40), f"{s['confidence']:.2f}"] for s in n.suspects]
+    return SectionContent(lines, [Table(f"Suspected wrong labels ({n.suspects_total}, least believed label first)",
+                                        ["file", "line", "label", "p(label)", "suggested", "p(suggested)"],
                                         rows, total=n.suspects_total, full_list="--suspects FILE.csv writes all of them")])
 
 
