@@ -468,3 +468,110 @@ def test_the_check_and_redact_find_what_an_invisible_character_splits_as_the_exc
         (finding,) = scan_text(text)
         assert finding.kind == "email" and finding.masked == masked_form("email", "alice.smith@example.com")
         assert redact_text(text)[0] == "mail <EMAIL> please"  # the hidden character inside goes with the value
+
+
+# Values as typed in Japanese, Chinese, Arabic and Hindi text: full-width forms (what a CJK input method types),
+# other scripts' digits, Unicode e-mail addresses. (text, the value as typed, kind)
+INTERNATIONAL = [
+    ("０９０－１２３４－５６７８に電話してください", "０９０－１２３４－５６７８", "phone"),
+    ("電話：090-1234-5678までご連絡ください", "090-1234-5678", "phone"),  # Japanese text: JP national forms
+    ("電話番号は09012345678です", "09012345678", "phone"),  # a bare run after a Japanese phone word
+    ("هاتفي ٠٥٠١٢٣٤٥٦٧ من فضلك", "٠٥٠١٢٣٤٥٦٧", "phone"),  # Arabic-Indic digits
+    ("هاتفي 0501234567 من فضلك", "0501234567", "phone"),
+    ("my phone is +٩٦٦٥٠١٢٣٤٥٦٧", "+٩٦٦٥٠١٢٣٤٥٦٧", "phone"),  # + numbers for every country, in any digits
+    ("شماره +۹۸ ۹۱۲ ۳۴۵ ۶۷۸۹ است", "+۹۸ ۹۱۲ ۳۴۵ ۶۷۸۹", "phone"),  # Extended Arabic-Indic (Persian) digits
+    ("मेरा फ़ोन नंबर ९८७६५४३२१० है", "९८७६५४३२१०", "phone"),  # Devanagari digits
+    ("मेरा फ़ोन नंबर 9876543210 है", "9876543210", "phone"),
+    ("전화번호는 010-1234-5678 입니다", "010-1234-5678", "phone"),
+    ("卡号 ４１１１ １１１１ １１１１ １１１１", "４１１１ １１１１ １１１１ １１１１", "credit_card"),
+    ("IBAN ＤＥ８９ ３７０４ ００４４ ０５３２ ０１３０ ００", "ＤＥ８９ ３７０４ ００４４ ０５３２ ０１３０ ００", "iban"),
+    ("メール：ｙａｍａｄａ＠ｅｘａｍｐｌｅ．ｃｏ．ｊｐ", "ｙａｍａｄａ＠ｅｘａｍｐｌｅ．ｃｏ．ｊｐ", "email"),
+    ("이메일: user@例え.jp 로 보내주세요", "user@例え.jp", "email"),
+    ("邮箱：张三@公司.中国，谢谢", "张三@公司.中国", "email"),
+    ("邮箱：张三@公司.中国谢谢", "张三@公司.中国", "email"),  # no space after it: the TLD in use ends it
+    ("user@example.com으로 보내 주세요", "user@example.com", "email"),
+    ("contact: jürgen.müller@bücher.de", "jürgen.müller@bücher.de", "email"),
+    ("लिखें राम@डाकघर.भारत पर", "राम@डाकघर.भारत", "email"),  # vowel signs and viramas inside the words
+    ("my ip is １.２.３.４", "１.２.３.４", "ip_address"),
+]
+
+
+@pytest.mark.parametrize("text, value, kind", INTERNATIONAL)
+def test_values_in_other_scripts_and_full_width_forms_are_found_and_replaced_as_typed(text, value, kind):
+    assert _found(text) == [(kind, value)]
+    redacted, _ = redact_text(text)
+    assert redacted == text.replace(value, f"<{kind.upper()}>")
+    shown = excerpt(text, markdown=False)
+    assert value not in shown and f"<{kind.upper()}" in shown
+
+
+def test_a_folded_value_is_masked_and_tagged_as_its_ascii_form():
+    (wide,) = scan_text("ｙａｍａｄａ＠ｅｘａｍｐｌｅ．ｃｏ．ｊｐ")
+    assert wide.masked == masked_form("email", "yamada@example.co.jp")
+    (card,) = scan_text("卡号 ４１１１ １１１１ １１１１ １１１１")
+    assert card.masked == "<CREDIT_CARD …1111>"
+
+
+def test_a_character_that_folds_to_several_maps_back_whole():
+    # "㍿" folds to four characters and "ﬃ" to three: spans after them, and a span ending inside one, map to
+    # the characters as typed.
+    text = "㍿ﬃ 連絡 oﬃce@example.com と ０９０－１２３４－５６７８に電話"
+    found = _found(text)
+    assert found == [("email", "oﬃce@example.com"), ("phone", "０９０－１２３４－５６７８")]
+    assert scan_text(text)[0].masked == masked_form("email", "office@example.com")
+    assert redact_text(text)[0] == "㍿ﬃ 連絡 <EMAIL> と <PHONE>に電話"
+
+
+def test_folding_composes_with_the_reading_view_of_invisible_characters():
+    text = "電話 ０９０\u200b－１２３４－５６７８ まで"
+    assert _found(text) == [("phone", "０９０\u200b－１２３４－５６７８")]
+    assert redact_text(text)[0] == "電話 <PHONE> まで"
+    assert "５６７８" not in excerpt(text)
+
+
+@pytest.mark.parametrize("text", [
+    "単価@100円.次は来週",  # a price, not an address
+    "注文番号は09012345678です",  # an order number: no phone word before it
+    "ping @サポート and user@localhost",
+    "数量 ２０２４-０３-１５ に発送、注文 ＩＮＶ-２０２４００１２３４",
+    "商品コード ４００６３８１３３３９３１",  # an EAN in full-width digits
+    "रकम ₹१,२३४.५० और तारीख १५-०३-२०२४",  # Devanagari amount and date
+])
+def test_international_look_alikes_raise_no_alarm(text):
+    assert _found(text) == []
+
+
+def test_the_script_of_the_text_names_a_number_valid_in_several_regions():
+    """050-234-5678 is a valid mobile number in Israel and in Saudi Arabia: Hebrew text says which."""
+    options = ScanOptions(phone_regions=("US", "GB", "SA", "IL"))
+    (hebrew,) = scan_text("מספר הטלפון שלי 050-234-5678", options)
+    (arabic,) = scan_text("رقم هاتفي 050-234-5678", options)
+    (english,) = scan_text("call me on 050-234-5678", options)
+    assert (hebrew.detail, arabic.detail, english.detail) == ("IL phone number", "SA phone number", "SA or IL phone number")
+
+
+def test_a_phone_word_of_another_language_lets_a_bare_run_count():
+    de = ScanOptions(phone_regions=("US", "GB", "DE"))
+    assert _found("Telefonnummer: 03023125678", de) == [("phone", "03023125678")]
+    assert _found("téléphone 0612345678", ScanOptions(phone_regions=("FR",))) == [("phone", "0612345678")]
+    assert _found("Bestellnummer 03023125678", de) == []
+
+
+def test_a_long_run_of_letters_with_an_at_sign_scans_in_linear_time():
+    import time
+
+    text = ("क\u093e" * 3000) + "@" + ("ब\u093f" * 3000) + " " + ("张" * 5000) + "@" + ("公" * 5000) + "." + "x"
+    start = time.perf_counter()
+    scan_text(text)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_a_record_with_folded_and_ascii_values_counts_once(tmp_path):
+    path = write_jsonl(tmp_path / "t.jsonl", [
+        {"text": "電話 ０９０－１２３４－５６７８ と mail yamada@example.co.jp", "label": "a"},
+        {"text": "nothing here", "label": "b"},
+    ])
+    config = Config(task_type="classification")
+    index = build_index("train", load_dataset(path, config), lambda text: "")
+    result = measure_pii(AuditContext(config=config, train=index))
+    assert (result.records_with_findings, result.findings_total, result.by_kind) == (1, 2, {"email": 1, "phone": 1})

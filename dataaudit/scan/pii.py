@@ -8,6 +8,10 @@ text, Google, Anthropic and Hugging Face keys, the extent of a private-key block
 with a test. Prefilters run first (an "@" for e-mail, seven digits for the number kinds, a marker or a
 16-character token for secrets) so a million short records scan in minutes.
 
+Text is read as a person reads it: with invisible characters taken out (excerpt.reading_view) and, where it
+is not ASCII, with compatibility forms folded (NFKC: full-width "０９０－１２３４", "＠") and every script's digits
+read as ASCII digits ("٠٥٠١٢٣٤٥٦٧", "९८७६५४३२१०"); spans map back to the characters as typed.
+
 Importing this module registers `mask_spans` with `dataaudit.excerpt`, so every excerpt in every report is
 masked: a found value shows as its kind and at most its last four characters.
 """
@@ -17,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+import string
+import unicodedata
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -111,19 +117,68 @@ def redact_text(text: str, options: ScanOptions | None = None) -> tuple[str, lis
 # ---------------------------------------------------------------------------------------------------
 # Candidates and validators, one per kind
 
+
+def _combining_marks() -> str:
+    """A character class of the combining marks (vowel signs, viramas, accents, harakat) of the scripts that write
+    words with them. No mark is a regex word character (\\w), so the class and [^\\W_] never match the same
+    character: an alternation of the two cannot backtrack exponentially on a long run of letters."""
+    blocks = ((0x0300, 0x036F), (0x0483, 0x0489), (0x0591, 0x05C7), (0x0610, 0x061A), (0x064B, 0x065F), (0x0670, 0x0670),
+              (0x06D6, 0x06ED), (0x0900, 0x0DFF), (0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3099, 0x309A))
+    marks = [c for a, b in blocks for c in range(a, b + 1) if unicodedata.category(chr(c)).startswith("M")]
+    ranges, start = [], marks[0]
+    for previous, current in zip(marks, marks[1:] + [None]):
+        if current != previous + 1:
+            ranges.append(f"{chr(start)}-{chr(previous)}" if previous > start else chr(start))
+            start = current
+    return "[" + "".join(ranges) + "]"
+
+
 # RFC 5322 allows more, but this is what people type; a TLD of letters only, and not a file extension
 # ("logo@2x.png" is an image name). No library finds addresses in free text (email-validator and the like
 # check a whole string), so the boundaries are hand-written: an address may touch '_', '-' or digits on
 # either side, as it does in Markdown emphasis ("_alice@example.com_"), a file name
 # ("report_alice@example.com_2024.jsonl") or glued to a year ("alice@example.com2024"). It may not start
 # inside a word (a letter or digit just before it) nor end inside one (a letter just after its TLD).
-_EMAIL = re.compile(r"(?<![^\W_])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.([A-Za-z]{2,24})(?![^\W\d_])")
+# Letters and digits are those of any script (RFC 6531 local parts and IDNA domains: "jürgen@bücher.de",
+# "张三@公司.中国"), with the combining marks Indic and Thai words are spelled with; the text was folded first
+# (NFKC, see _folded_view), so a full-width address reads as ASCII. A TLD is letters or a punycode label.
+_MARK = _combining_marks()
+
+
+def _email_pattern(mark: str) -> re.Pattern:
+    letter = f"(?:[^\\W_]|{mark})" if mark else "[^\\W_]"
+    tld_letter = f"(?:[^\\W\\d_]|{mark})" if mark else "[^\\W\\d_]"
+    local = rf"(?<!{mark})[^\W_](?:[\w.%+-]|{mark})*" if mark else r"[^\W_][\w.%+-]*"
+    label = rf"[^\W_](?:(?:{letter}|-)*{letter})?"
+    return re.compile(rf"(?<![^\W_]){local}@{label}(?:\.{label})*\.({tld_letter}{{2,24}}|xn--[A-Za-z0-9-]{{2,59}})(?![^\W\d_])")
+
+
+# Marks only where the text has any: the alternation costs time on every letter.
+_EMAIL = _email_pattern("")
+_EMAIL_MARKED = _email_pattern(_MARK)
+_HAS_MARK = re.compile(_MARK)
+# A TLD outside ASCII must be one in use (IANA's IDN country codes and the common IDN generic TLDs): "単価@100円.次は"
+# is a price, not an address, and Japanese and Chinese text separates sentences with "。", rarely ".".
+_IDN_TLDS = frozenset("""
+    中国 中國 香港 台湾 台灣 澳門 澳门 新加坡 рф бел укр қаз срб мкд мон ею ευ ελ бг հայ გე 한국 ไทย ලංකා இலங்கை சிங்கப்பூர்
+    مصر السعودية امارات الاردن المغرب الجزائر تونس سورية عمان قطر البحرين فلسطين ایران پاکستان عراق سودان ليبيا مليسيا بھارت
+    موريتانيا اليمن ڀارت ישראל भारत भारतम् भारोत ভারত ভাৰত বাংলা ਭਾਰਤ ભારત ଭାରତ இந்தியா భారత్ ಭಾರತ ഭാരതം
+    公司 网络 網絡 网址 中文网 在线 商城 我爱你 移动 集团 游戏 企业 娱乐 网店 手机 信息 时尚 机构 政务 公益 商标 网站 广东 佛山 慈善 嘉里
+    みんな コム クラウド ストア ポイント セール ファッション 世界 グーグル 닷컴 닷넷 삼성
+    онлайн сайт орг ком дети москва католик рус شبكة موقع بيتك عرب كوم ابوظبي همراه कॉम नेट संगठन
+""".split())
 _FILE_EXTENSIONS = frozenset("png jpg jpeg gif svg webp bmp ico css js ts json pdf txt md html htm py zip gz".split())
+
+# Scripts written without spaces between words, or with particles glued to a number ("090-1234-5678までご連絡",
+# "010-1234-5678로"): a number or address may touch their letters where it may not touch Latin ones.
+_NO_SPACE = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_NO_SPACE_SCRIPT = re.compile(f"[{_NO_SPACE}]")
+_LETTER_BEFORE = f"(?<![^\\W{_NO_SPACE}])"  # not right after a letter or digit, unless one of those scripts
+_LETTER_AFTER = f"(?![^\\W{_NO_SPACE}])"
 
 # A run of digit groups split by single spaces or dashes, not glued to letters; a card number is found
 # inside it as a window of whole groups (the run may go on into a quantity, a date or a second number).
-_DIGIT_RUN = re.compile(r"(?<![\w-])\d+(?:[ -]\d+)*(?![\w])")
+_DIGIT_RUN = re.compile(rf"(?<!-){_LETTER_BEFORE}\d+(?:[ -]\d+)*{_LETTER_AFTER}")
 _GROUP = re.compile(r"\d+")
 # Issuer prefixes (IIN ranges) of the card networks that use 13-19 digit numbers; a Luhn-valid 16-digit
 # number has a one-in-ten chance by luck, and a network prefix rules most of those out.
@@ -140,21 +195,28 @@ _CARD_BRANDS = (
 
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
 
-_SSN = re.compile(r"(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])")
+_SSN = re.compile(rf"(?<!-){_LETTER_BEFORE}\d{{3}}([- ])\d{{2}}\1\d{{4}}(?!-){_LETTER_AFTER}")
 _SSN_BARE = re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\W{1,4}(\d{9})\b")
 
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)(?!\w)")
+_IPV4 = re.compile(rf"(?<!\.){_LETTER_BEFORE}(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?!\.?\d){_LETTER_AFTER}")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){2,7}:?[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}){0,6}(?![\w:])|"
                    r"(?<![\w:])::(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4}(?![\w:])")
 _VERSION_WORD = re.compile(r"(?i)(?:\bv|\bver|\bversion|\bbuild|\brelease|\bfirmware|\bfw|\bos|\bios|\bandroid|\bchrome|\bsdk)\.?\s*$")
 
 # A phone number written as bare digits ("4155552671") is found only after a word that says it is one:
 # bare digit runs are far more often order, invoice or account numbers.
-_PHONE_CONTEXT = re.compile(r"(?i)(?:phone|call|tel|mobile|cell|number|no\.|whatsapp|text me|sms|fax|ring|reach me)\W{0,12}$")
+# The words of other languages may take a suffix or a second word before the number ("電話番号は", "هاتفي",
+# "फ़ोन नंबर", "Telefonnummer", "전화번호는"): up to twelve characters that are not digits may follow them.
+_PHONE_CONTEXT = re.compile(
+    r"(?i)(?:(?:phone|call|tel|mobile|cell|number|no\.|whatsapp|text me|sms|fax|ring|reach me)\W{0,12}|"
+    r"(?:電話|携帯|連絡先|ケータイ|电话|手机|手機|联系|聯絡|聯繫|전화|연락처|휴대폰|핸드폰|هاتف|جوال|جوّال|موبايل|تلفون|اتصل|"
+    r"טלפון|נייד|פלאפון|סלולרי|फ़ोन|फोन|मोबाइल|संपर्क|телефон|тел\.|моб|звони|telefon|telefoon|telepon|téléphone|tél|"
+    r"teléfono|telefone|telefono|telemóvel|handy|mobil|móvil|movil|celular|cellulare|portable|anruf|appel|llam|ligar|"
+    r"chiam|komórk|điện thoại|โทร|เบอร์)[^\d\n]{0,12})$")
 _BARE_DIGITS = re.compile(r"\d+")
 # Cheap stand-in for the matcher's own candidate search: a run of at least seven digits that is not a bare
 # digit run without a phone word, nor a date. Only texts with such a run go to the (costly) matcher.
-_PHONE_RUN = re.compile(r"(?<!\w)[+(]?\d[\d \t\-.()/\u00a0]{5,24}\d(?!\w)")
+_PHONE_RUN = re.compile(rf"{_LETTER_BEFORE}[+(]?\d[\d \t\-.()/\u00a0]{{5,24}}\d{_LETTER_AFTER}")
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 
 # Google API keys: no detect-secrets plugin has them (hand-written from Google's documented 39-char form).
@@ -272,16 +334,40 @@ def _may_hold_phone(text: str) -> bool:
     return False
 
 
+# National forms of the regions a text's script points to are read as well as the configured ones: a number
+# in Japanese text written "090-1234-5678" is Japanese. Arabic is written from Morocco to Iraq: the Gulf's
+# largest numbering plans and Egypt's stand for it.
+_SCRIPT_REGIONS = (
+    (re.compile("[\u3040-\u30ff]"), ("JP",)),
+    (re.compile("[\uac00-\ud7af\u1100-\u11ff]"), ("KR",)),
+    (re.compile("[\u4e00-\u9fff]"), ("CN", "TW", "HK")),  # after kana: Japanese writes kanji too
+    (re.compile("[\u0590-\u05ff]"), ("IL",)),
+    (re.compile("[\u0600-\u06ff]"), ("SA", "AE", "EG")),
+    (re.compile("[\u0900-\u097f]"), ("IN",)),
+    (re.compile("[\u0e00-\u0e7f]"), ("TH",)),
+    (re.compile("[\u0400-\u04ff]"), ("RU", "UA")),
+    (re.compile("[\u0370-\u03ff]"), ("GR",)),
+)
+
+
+def _script_regions(text: str) -> tuple[str, ...]:
+    if text.isascii():
+        return ()
+    for pattern, regions in _SCRIPT_REGIONS:
+        if pattern.search(text):
+            return regions
+    return ()
+
+
 def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, int, int, str]]:
     if not _may_hold_phone(text):
         return
-    seen: set[tuple[int, int]] = set()
-    for region in regions:
+    hinted = _script_regions(text)
+    # A national number valid in several regions (050-123-4567 is a mobile number in Israel and in Saudi
+    # Arabia) is labelled by the text's script when it points to one of them, else by every region it fits.
+    found: dict[tuple[int, int], tuple[int, list[str]]] = {}
+    for region in dict.fromkeys((*hinted, *regions)):
         for match in PhoneNumberMatcher(text, region, leniency=Leniency.STRICT_GROUPING):
-            span = (match.start, match.end)
-            if span in seen:
-                continue
-            seen.add(span)
             if _BARE_DIGITS.fullmatch(match.raw_string) and not _PHONE_CONTEXT.search(text, max(0, match.start - 30), match.start):
                 continue
             where = phonenumbers.region_code_for_number(match.number) or "international"
@@ -289,13 +375,27 @@ def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, 
             # the "+1": the country code in front belongs to the number.
             prefix = re.search(rf"\+{match.number.country_code}[ .-]?$", text[max(0, match.start - 6):match.start])
             start = match.start - len(prefix.group()) if prefix else match.start
-            yield "phone", start, match.end, f"{where} phone number"
+            end, wheres = found.setdefault((match.start, match.end), (start, []))
+            if where not in wheres:
+                wheres.append(where)
+    for (_, end), (start, wheres) in found.items():
+        named = next((w for w in wheres if w in hinted), None)
+        yield "phone", start, end, f"{named or ' or '.join(wheres)} phone number"
 
 
 def _email_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
-    for match in _EMAIL.finditer(text):
-        if match.group(1).lower() not in _FILE_EXTENSIONS:
-            yield "email", match.start(), match.end(), "e-mail address"
+    for match in (_EMAIL_MARKED if not text.isascii() and _HAS_MARK.search(text) else _EMAIL).finditer(text):
+        tld = match.group(1)
+        if not tld.isascii():
+            # Chinese, Japanese, Korean and Thai put no space after an address ("张三@公司.中国谢谢",
+            # "user@example.com으로"): the TLD ends where such a script's letters start.
+            ascii_head = len(tld) - len(tld.lstrip(string.ascii_letters))
+            cut = ascii_head if ascii_head else next((k for k in range(len(tld), 1, -1) if tld[:k] in _IDN_TLDS), 0)
+            if cut < 2 or (cut < len(tld) and not _NO_SPACE_SCRIPT.match(tld, cut)) or (not ascii_head and tld[:cut] not in _IDN_TLDS):
+                continue
+            tld = tld[:cut]
+        if tld.lower() not in _FILE_EXTENSIONS:
+            yield "email", match.start(), match.start(1) + len(tld), "e-mail address"
 
 
 class _Secrets:
@@ -405,14 +505,47 @@ def _digit_count(text: str) -> int:
 def scan_text(text: str, options: ScanOptions | None = None) -> list[PiiFinding]:
     """Every value of the configured kinds in text, non-overlapping, in order of position. Looked for in the
     text as it reads (excerpt.reading_view): an address split by a zero-width space or an escape sequence is
-    found, and its span in text covers the hidden characters inside it, so redact replaces all of it."""
+    found, and its span in text covers the hidden characters inside it, so redact replaces all of it. That
+    view is then folded (_folded_view), so "０９０－１２３４－５６７８" and "٠٥٠١٢٣٤٥٦٧" are found as the numbers they
+    are, and their spans, too, are of the characters as typed."""
     if not text:
         return []
     view = reading_view(text)
-    if view is None:
-        return _scan_shown(text, options)
-    shown, origin = view
-    return [PiiFinding(f.kind, origin[f.start], origin[f.end - 1] + 1, f.detail, f.masked) for f in _scan_shown(shown, options)]
+    shown, origin = view if view is not None else (text, None)
+    folded = _folded_view(shown)
+    if folded is not None:
+        shown, folded_origin = folded
+        origin = folded_origin if origin is None else [origin[i] for i in folded_origin]
+    if origin is None:
+        return _scan_shown(shown, options)
+    return [replace(f, start=origin[f.start], end=origin[f.end - 1] + 1) for f in _scan_shown(shown, options)]
+
+
+# A decimal digit of another script: Arabic-Indic, Extended Arabic-Indic (Persian, Urdu), Devanagari, Bengali,
+# Thai, ... (a str pattern's \d is any Unicode decimal digit).
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+
+
+def _folded_view(text: str) -> tuple[str, list[int]] | None:
+    """text as the patterns and validators read it, and where each of its characters is in text; None when
+    that is text itself (ASCII text, the most common, is never walked). Compatibility forms are folded
+    (NFKC: full-width digits, letters, '＠' and '．', ligatures, circled digits) and every decimal digit reads as
+    its ASCII digit. One character may fold to several ("㍿" to "株式会社"): each of them maps to it, so a span
+    of the view maps to whole characters of text."""
+    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and not _OTHER_DIGIT.search(text)):
+        return None
+    parts: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        if ch < "\x80":
+            parts.append(ch)
+            origin.append(i)
+            continue
+        digit = unicodedata.decimal(ch, None)
+        folded = str(digit) if digit is not None else unicodedata.normalize("NFKC", ch)
+        parts.append(folded)
+        origin.extend([i] * len(folded))
+    return "".join(parts), origin
 
 
 def _scan_shown(text: str, options: ScanOptions | None) -> list[PiiFinding]:
