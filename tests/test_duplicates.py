@@ -594,3 +594,19 @@ def test_the_leak_finding_says_how_many_are_verbatim_and_how_many_near_copies(tm
     assert sorted(leak.kind for leak in report.checks["duplicates"].all_leaks) == ["exact", "lexical"]
     hygiene = next(c for c in report.verdict.conditions if c.id == "hygiene")
     assert "2 eval records also appear in training (1 verbatim, 1 near copies) (e.g. eval line 1 = train line 4)" in hygiene.summary
+
+
+def test_the_first_copy_in_the_order_the_files_are_given_is_kept(tmp_path):
+    from dataaudit.fix.dedup import deduplicate_files
+
+    z = write_jsonl(tmp_path / "z.jsonl", [{"text": "reset my password please now", "label": "a"},
+                                           {"text": "first file only", "label": "b"}])
+    a = write_jsonl(tmp_path / "a.jsonl", [{"text": "something else entirely", "label": "b"},
+                                           {"text": "reset my password please now", "label": "a"}])
+    d = audit([z, a], Config(), embed=False).checks["duplicates"]
+    (group,) = d.exact_groups
+    assert (group.keep_file, group.keep) == (str(z), 1)  # was a.jsonl:2, the path sorting first
+    assert [(m.file, m.line) for m in group.members] == [(str(z), 1), (str(a), 2)]
+    deduplicate_files([z, a], tmp_path / "out", Config(), embed=False)
+    assert len((tmp_path / "out" / "z.jsonl").read_text().splitlines()) == 2
+    assert len((tmp_path / "out" / "a.jsonl").read_text().splitlines()) == 1
