@@ -1,7 +1,8 @@
 """Duplicates, conflicting labels, train/eval leakage and production overlap.
 
 Two inputs count as the same when:
-- exact: their normalised keys are equal (NFKC, case-folded, whitespace collapsed; configurable);
+- exact: their normalised keys are equal (`normalize.normalize_text`: NFKC, case-folded, Arabic vowel marks
+  and invisible format characters dropped, whitespace collapsed; configurable);
 - lexical copy: their content words (filler words, case and punctuation dropped) are equal, or equal but for
   one moved block of words, or equal but for typos (`normalize.copy_kind`). Texts with equal content words
   are linked without comparing them; typo candidates come from MinHash over character 3-grams, once per
