@@ -199,8 +199,12 @@ def dictionary_words() -> frozenset[str]:
     return frozenset(w for w in vocabulary.read_text(encoding="utf-8").split("\n") if len(w) >= 2 and w.isalpha())
 
 
+_ASCII_TOKEN = re.compile(r"\d+(?:[.,:]\d+)+|\w+(?:['’]\w+)*")  # _TOKEN on ASCII text, without its costly classes
+
+
 def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.casefold())
+    text = text.casefold()
+    return (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
 
 
 def is_negation(token: str) -> bool:
