@@ -678,3 +678,10 @@ def test_the_first_copy_in_the_order_the_files_are_given_is_kept(tmp_path):
     deduplicate_files([z, a], tmp_path / "out", Config(), embed=False)
     assert len((tmp_path / "out" / "z.jsonl").read_text().splitlines()) == 2
     assert len((tmp_path / "out" / "a.jsonl").read_text().splitlines()) == 1
+
+
+def test_the_other_scripts_battery_groups_every_copy_and_no_hard_negative():
+    from benchmarks.duplicates_validity import INTL_PAIRS, Pair, score
+
+    scores = score([Pair(("not " if negative else "") + kind, a, b, negative) for kind, a, b, negative in INTL_PAIRS])
+    assert {k: f for k, (f, n) in scores.items() if f != (0 if k.startswith("not ") else n)} == {}
