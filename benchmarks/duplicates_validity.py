@@ -8,6 +8,9 @@ makes one copy of each; a copy counts as found when it lands in the same group a
 - paraphrase: 30 reworded pairs written for this project (PARAPHRASES), found only with embeddings.
 Hard negatives are the same template with another slot value, which must stay apart: a number changed, a
 city or person swapped for another, an opposite (on/off, up/down, lock/unlock, ...) swapped.
+Other scripts: a small hand-written battery (INTL_PAIRS) of copies (full-width, punctuation, case, an invisible
+mark, Arabic vowel marks, a moved block of Chinese, a Cyrillic typo) and hard negatives one character or
+syllable apart in Chinese, Japanese, Thai, Korean and Hindi (raise/lower, 8/9 o'clock, cancel/do not cancel).
 For reference, the rule before issue 21 (rapidfuzz ratio >= 0.90 or cosine >= 0.95) is scored on the
 same pairs.
 
@@ -73,6 +76,28 @@ PARAPHRASES = (
     ("give me directions to the airport", "how do i get to the airport"),
     ("my transfer has not arrived yet", "the money i transferred still has not arrived"),
     ("please speak more slowly", "can you talk slower"),
+)
+
+# (kind, original, other, hard negative): copies in other scripts, and pairs one character or syllable apart
+# that mean something else (in Chinese or Japanese one character is a word).
+INTL_PAIRS = (
+    ("width", "ＷｉＦｉを切って", "WiFiを切って", False), ("width", "ｶﾀｶﾅで注文を確認", "カタカナで注文を確認", False),
+    ("punctuation", "把空调温度调高一点", "把空调温度调高一点。", False), ("punctuation", "我要取消订单！", "我要取消订单", False),
+    ("case", "ПОКАЖИ МОЙ БАЛАНС", "покажи мой баланс", False), ("case", "İSTANBUL uçuşumu iptal et", "istanbul uçuşumu iptal et", False),
+    ("invisible mark", "\u200fمرحبا، أريد إلغاء طلبي", "مرحبا، أريد إلغاء طلبي", False),
+    ("vowel marks", "كَتَبْتُ رِسَالَةً إِلَى الدَّعْمِ", "كتبت رسالة إلى الدعم", False),
+    ("word order", "明天北京天气怎么样", "北京明天天气怎么样", False),
+    ("typo", "покажи мой баланс на карте", "покажи мой баланс на карет", False),
+    ("opposite", "把空调温度调高一点", "把空调温度调低一点", True), ("opposite", "音量を上げてください", "音量を下げてください", True),
+    ("negation", "我要取消订单", "我不取消订单", True), ("number", "明天早上八点叫醒我", "明天早上九点叫醒我", True),
+    ("number", "タイマーを5分にセットして", "タイマーを6分にセットして", True), ("another word", "查询余额", "查询余票", True),
+    ("place", "我想订一张去北京的机票", "我想订一张去上海的机票", True), ("number", "三个苹果", "五个苹果", True),
+    ("opposite", "เปิดไฟในห้องนอน", "ปิดไฟในห้องนอน", True), ("opposite", "전원을 켜 주세요", "전원을 꺼 주세요", True),
+    ("another word", "मेरा दिन अच्छा था", "मेरा दान अच्छा था", True), ("another word", "ดูยอดเงินในบัญชี", "โอนเงินในบัญชี", True),
+    ("negation", "予約をキャンセルします", "予約をキャンセルしません", True), ("negation", "电脑可以开机", "电脑无法开机", True),
+    ("opposite", "帮我把灯打开", "帮我把灯关掉", True), ("opposite", "我要买入股票", "我要卖出股票", True),
+    ("opposite", "今天的天气", "明天的天气", True), ("negation", "결제를 취소해 주세요", "결제를 취소하지 마세요", True),
+    ("another word", "故事很长", "事故很长", True),
 )
 
 
@@ -259,6 +284,21 @@ def table(new: dict[str, tuple[int, int]], old: dict[str, tuple[int, int]], titl
     return lines
 
 
+def intl_table(scores: dict[str, tuple[int, int]]) -> list[str]:
+    """The INTL_PAIRS battery, kinds as scored (a negative's kind prefixed with 'not ')."""
+    lines = ["### Other scripts (INTL_PAIRS, written for this project; lexical rules only)", "",
+             "| pairs | kind | grouped |", "|---|---|---|"]
+    for kind, (f, n) in scores.items():
+        what = "hard negative (must stay apart)" if kind.startswith("not ") else "copy (recall)"
+        lines.append(f"| {what} | {kind.removeprefix('not ')} | {f}/{n} |")
+    found = sum(f for k, (f, _) in scores.items() if not k.startswith("not "))
+    copies = sum(n for k, (_, n) in scores.items() if not k.startswith("not "))
+    false = sum(f for k, (f, _) in scores.items() if k.startswith("not "))
+    negatives = sum(n for k, (_, n) in scores.items() if k.startswith("not "))
+    lines.append(f"\ncopies found {found}/{copies}; hard negatives kept apart {negatives - false}/{negatives}")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-kind", type=int, default=100)
@@ -269,6 +309,8 @@ def main() -> None:
         raise SystemExit("../shared/datasets is not beside the project")
     pairs = build_pairs(args.per_kind, args.seed)
     lines = table(score(pairs), score_old_rule(pairs), "Without embeddings (lexical rules only)")
+    lines += [""] + intl_table(score([Pair(("not " if negative else "") + kind, a, b, negative)
+                                      for kind, a, b, negative in INTL_PAIRS]))
     if not args.no_embeddings:
         from dataaudit.embeddings import Embedder
 

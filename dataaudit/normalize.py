@@ -7,6 +7,9 @@ minutes" and "... 10 minutes" copies. A copy may differ in case, punctuation, fi
 um), one moved block of words, and typos; it may not differ in a number, a negation, an opposite
 (on/off, open/close, enable/disable, ...) or, for reworded copies, a slot value (another name, colour,
 place) in the same template.
+
+Tokens are words, but in scripts written without spaces (Chinese, Japanese, Thai, ...) each character is a
+token: there one character is a word, and a character changed is another word, never a typo.
 """
 
 from __future__ import annotations
@@ -22,17 +25,66 @@ from rapidfuzz.distance import OSA, Levenshtein
 from .config import DuplicatesConfig
 
 _SPACE = re.compile(r"\s+")
+
+
+def _class(codes) -> str:
+    """A regular-expression character class body of the code points `codes` (sorted), as ranges."""
+    out, start, prev = [], None, None
+    for c in codes:
+        if start is not None and c == prev + 1:
+            prev = c
+            continue
+        if start is not None:
+            out.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+        start = prev = c
+    if start is not None:
+        out.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+    return "".join(out)
+
+
+# Every combining mark (Mn, Mc, Me) and format character (Cf) lies in these blocks (checked against the whole
+# of Unicode 15); one pass over them at import, about 20 ms.
+_MARK_BLOCKS = ((0, 0x30FF), (0xA600, 0xABFF), (0xFB00, 0xFFFF), (0x10000, 0x1EFFF), (0xE0000, 0xE01EF))
+_CATEGORY = {c: cat for low, high in _MARK_BLOCKS for c in range(low, high + 1)
+             if (cat := unicodedata.category(chr(c)))[0] == "M" or cat == "Cf"}
+# Combining marks: the stdlib's \w matches none of them, so a Devanagari or Thai word was cut at each vowel
+# sign (मेरा दिन -> म र द न, the same letters as मेरा दान).
+_MARKS = _class(sorted(c for c, cat in _CATEGORY.items() if cat[0] == "M"))
+# Scripts written without spaces between words: a run of them was one \w+ "word" (a whole Chinese sentence),
+# so one character changed read as a one-letter typo (调高/调低, raise/lower). Each character (with its
+# marks) is a token instead, as CJK search engines segment by character: one character is a word there.
+UNSPACED_RANGES = (
+    (0x0E00, 0x0E7F), (0x0E80, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x19E0, 0x19FF),  # Thai Lao Myanmar Khmer
+    (0x2E80, 0x2FDF), (0x3005, 0x3007), (0x3021, 0x3029), (0x3038, 0x303B), (0x3040, 0x30FF),  # Han radicals, kana
+    (0x3100, 0x312F), (0x31A0, 0x31BF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),  # Bopomofo, Han
+    (0xF900, 0xFAFF), (0xFF66, 0xFF9F), (0x20000, 0x2FA1F), (0x30000, 0x3134F))  # Han, half-width kana, Han
+_UNSPACED = "".join(re.escape(chr(a)) + "-" + re.escape(chr(b)) for a, b in UNSPACED_RANGES)
+# Hangul is written with spaces, so its words stay whole, but a syllable is a consonant and a vowel or more:
+# one syllable changed (켜/꺼, on/off) is no slip of a key either.
+_SYLLABIC = _UNSPACED + "\u1100-\u11FF\u3130-\u318F\uA960-\uA97F\uAC00-\uD7FF"
+_NO_TYPO = re.compile(f"[{_SYLLABIC}]")
+_WORD = f"(?:[^\\W{_UNSPACED}]+[{_MARKS}]*)+"
 # Numbers keep their decimal/time separators (3.5, 10:30) and words keep their apostrophes (don't).
-_TOKEN = re.compile(r"\d+(?:[.,:]\d+)+|\w+(?:['’]\w+)*")
+_TOKEN = re.compile(f"\\d+(?:[.,:]\\d+)+|[{_UNSPACED}][{_MARKS}]*|{_WORD}(?:['’]{_WORD})*|[{_MARKS}]+")
+
+# Characters no reader sees (format characters: RLM/LRM, zero-width space and joiners, BOM, bidi controls),
+# taken out of the key: an Arabic text with a leading RLM is the same text. ZWNJ shapes Persian words, but a
+# copy with and without it is still the same text to a reader.
+_FORMAT = dict.fromkeys(c for c, cat in _CATEGORY.items() if cat == "Cf")
+# Arabic vowel marks (harakat, the superscript alef) and the tatweel that stretches a line: a text with and
+# without them reads the same, and most Arabic text omits them.
+_ARABIC_OPTIONAL = dict.fromkeys([*range(0x064B, 0x0660), 0x0670, 0x0640])
+_DOTTED_I = re.compile("i\u0307")  # casefold("İ") is i + a combining dot: istanbul and İSTANBUL are one word
 
 
 def normalize_text(text: str, config: DuplicatesConfig) -> str:
+    """The key of exact duplicates (and of leakage, production overlap and the embedding cache)."""
     if config.normalize_nfkc:
         text = unicodedata.normalize("NFKC", text)
     if config.normalize_casefold:
-        text = text.casefold()
+        text = _DOTTED_I.sub("i", text.casefold()).translate(_ARABIC_OPTIONAL)
     if config.normalize_whitespace:
-        text = _SPACE.sub(" ", text).strip()
+        text = _SPACE.sub(" ", text.translate(_FORMAT)).strip()
     return text
 
 
@@ -50,11 +102,31 @@ _FILLER_RE = re.compile(r"(?<!\S)(?:" + "|".join(
 _FUZZY_PHRASES = tuple((p, " ".join(p)) for p in FILLER_PHRASES if len(" ".join(p)) >= 7)  # for me, can u: too short
 _FILLER_JOINED = tuple({w for w in FILLER_WORDS if len(w) >= 3} | {"".join(p) for p in FILLER_PHRASES})
 
-NEGATIONS = frozenset("not no never nothing nobody none nor neither cannot without nowhere".split())
+NEGATIONS = frozenset(
+    "not no never nothing nobody none nor neither cannot without nowhere "
+    # The major languages' plain negations: a copy may not drop one (es fr de it pt nl sv pl ru uk el tr id vi hi
+    # ar fa he). Articles and pronouns that only look like one elsewhere are left out (tak is Polish for yes).
+    "nunca jamás tampoco ni sin ne pas jamais rien aucun aucune sans nicht kein keine keinen keinem keiner nie "
+    "niemals ohne non mai senza nessun nessuno não nem sem niet geen nooit zonder inte ej aldrig nie не нет ни "
+    "никогда без ні δεν μην όχι değil yok hayır tidak bukan jangan belum không chưa chẳng đừng नहीं न मत ना لا "
+    "لم لن ليس ليست غير نه نمی לא אין "
+    # Chinese and Japanese negations are characters, tokens of their own (see UNSPACED_RANGES); Korean's are
+    # words (안, 못) or parts of one (않, 없: NEGATION_PARTS).
+    "不 没 沒 無 无 非 別 别 未 莫 勿 否 甭 안 못 마세요 마십시오 말고".split())
+# Negations written inside a word or across the characters of an unspaced script: counted in the joined text.
+NEGATION_PARTS = ("ない", "なかった", "ません", "않", "없", "ไม่", "ບໍ່")
 NUMBER_WORDS = frozenset(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million "
-    "billion first second third fourth fifth half quarter double twice once".split())
+    "billion first second third fourth fifth half quarter double twice once "
+    # Two to ten in the major European languages, but for words English uses otherwise (due) and one (un, uno
+    # and ein are also articles).
+    "dos tres cuatro cinco seis siete ocho nueve diez deux trois quatre cinq six sept huit neuf dix zwei drei "
+    "vier fünf sechs sieben acht neun zehn tre quattro cinque sei sette otto nove dieci dois duas três quatro "
+    "sete oito dez два три четыре пять шесть семь восемь девять десять".split())
+# Chinese and Japanese numerals, each a token of its own (一 is also "a", as in 一点: a difference in it is
+# still kept apart, the safe side).
+CJK_NUMERALS = frozenset("〇零一二三四五六七八九十百千万萬亿億兩两半壹贰貳叁參肆伍陆陸柒捌玖拾佰仟")
 _OPPOSITE_PAIRS = (
     "on off", "open close", "open closed", "opened closed", "start stop", "started stopped", "enable disable",
     "enabled disabled", "lock unlock", "locked unlocked", "up down", "in out", "increase decrease", "raise lower",
@@ -74,12 +146,34 @@ _OPPOSITE_PAIRS = (
     "start end", "begin end", "entry exit", "arrive depart", "arrival departure", "to from", "with without",
     "can can't", "will won't", "is isn't", "do don't", "does doesn't", "did didn't", "was wasn't",
     "should shouldn't", "could couldn't", "would wouldn't", "have haven't", "has hasn't")
+# Other languages: the common forms of the opposites above (on/off, open/close, up/down, more/less, buy/sell,
+# yes/no, enable/disable); Chinese and Japanese ones are single characters (tokens of their own there).
+_OPPOSITE_PAIRS += (
+    "encender apagar", "enciende apaga", "encienda apague", "abrir cerrar", "abre cierra", "subir bajar", "sube baja",
+    "más menos", "arriba abajo", "comprar vender", "activar desactivar", "sí no", "allumer éteindre",
+    "allume éteins", "ouvrir fermer", "ouvre ferme", "monter descendre", "plus moins", "haut bas", "acheter vendre",
+    "activer désactiver", "avant après", "oui non", "einschalten ausschalten", "an aus", "ein aus", "öffnen schließen",
+    "öffne schließe", "auf zu", "hoch runter", "mehr weniger", "lauter leiser", "kaufen verkaufen", "ja nein",
+    "heute morgen", "gestern morgen", "ligar desligar", "liga desliga", "fechar abrir", "abra feche", "descer subir",
+    "mais menos", "sim não", "accendere spegnere", "accendi spegni", "aprire chiudere", "apri chiudi", "più meno",
+    "comprare vendere", "включить выключить", "включи выключи", "открыть закрыть", "открой закрой",
+    "больше меньше", "выше ниже", "купить продать", "да нет", "сегодня завтра", "켜 꺼", "켜줘 꺼줘", "켜 끄",
+    "켜다 끄다", "올려 내려", "열어 닫아", "사다 팔다", "चालू बंद", "खोलो बंद", "ऊपर नीचे", "ज़्यादा कम", "हाँ नहीं",
+    "आज कल", "高 低", "上 下", "开 关", "開 關", "開 閉", "大 小", "多 少", "进 出", "進 出", "入 出", "买 卖", "買 賣",
+    "来 去", "來 去", "左 右", "前 后", "前 後", "早 晚", "冷 热", "冷 熱", "长 短", "長 短", "快 慢", "新 旧",
+    "新 舊", "男 女", "今 明", "今 昨", "明 昨", "加 减", "加 減", "增 减", "增 減", "收 发", "收 發", "正 负",
+    "正 負", "真 假", "升 降", "涨 跌", "漲 跌", "内 外", "內 外", "东 西", "東 西", "南 北", "强 弱", "強 弱",
+    "轻 重", "輕 重", "远 近", "遠 近", "借 还", "借 還", "推 拉", "入 切", "点 灭", "點 滅", "有 无", "有 無",
+    "是 否", "赢 输", "贏 輸", "胜 负", "勝 負", "停 启", "停 啟", "暖 涼", "暖 凉", "明 暗")
+# Opposites spelled over several characters of an unspaced script (Thai, kana), counted in the joined text.
+OPPOSITE_PARTS = (("เปิด", "ปิด"), ("ขึ้น", "ลง"), ("ซื้อ", "ขาย"), ("มาก", "น้อย"), ("オン", "オフ"), ("つけ", "消し"),
+                  ("開け", "閉め"), ("入れ", "切っ"), ("入れ", "切り"))
 OPPOSITES: dict[str, frozenset[str]] = {}
 for _pair in _OPPOSITE_PAIRS:
     _a, _b = _pair.split()
     OPPOSITES[_a] = OPPOSITES.get(_a, frozenset()) | {_b}
     OPPOSITES[_b] = OPPOSITES.get(_b, frozenset()) | {_a}
-_OPPOSITE_PREFIXES = ("un", "dis", "non", "de", "in", "im", "ir", "il")
+_OPPOSITE_PREFIXES = ("un", "dis", "non", "de", "in", "im", "ir", "il", "des", "dés")  # desactivar, désactiver
 
 # Function words: swapping one for another ("how do I" / "how can I") keeps a reworded copy a copy;
 # swapping a content word ("jazz" / "rock", "Paris" / "London") makes it another slot value.
@@ -105,18 +199,46 @@ def dictionary_words() -> frozenset[str]:
     return frozenset(w for w in vocabulary.read_text(encoding="utf-8").split("\n") if len(w) >= 2 and w.isalpha())
 
 
+_ASCII_TOKEN = re.compile(r"\d+(?:[.,:]\d+)+|\w+(?:['’]\w+)*")  # _TOKEN on ASCII text, without its costly classes
+
+
 def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.casefold())
+    text = text.casefold()
+    return (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
 
 
 def is_negation(token: str) -> bool:
-    return token in NEGATIONS or token.endswith(("n't", "n’t")) or token in ("dont", "cant", "wont", "isnt", "doesnt",
-                                                                             "didnt", "wasnt", "shouldnt", "couldnt",
-                                                                             "wouldnt", "havent", "hasnt", "arent")
+    return token in NEGATIONS or token.endswith(("n't", "n’t")) or token.startswith(("n'", "n’")) or token in (
+        "dont", "cant", "wont", "isnt", "doesnt", "didnt", "wasnt", "shouldnt", "couldnt", "wouldnt", "havent",
+        "hasnt", "arent")  # n'est, n'ai: French
+
+
+def _has_digit(token: str) -> bool:
+    """A digit of any script anywhere in the token (5分, ٣, १०, ５, covid19x)."""
+    return any(c.isdigit() for c in token)
 
 
 def is_number(token: str) -> bool:
-    return token[0].isdigit() or token[-1].isdigit() or token in NUMBER_WORDS
+    return _has_digit(token) or token in NUMBER_WORDS or token in CJK_NUMERALS
+
+
+_NEGATION_PARTS = re.compile("|".join(map(re.escape, sorted(NEGATION_PARTS, key=len, reverse=True))))
+_OPPOSITE_PARTS = re.compile("|".join(map(re.escape, sorted({w for p in OPPOSITE_PARTS for w in p}, key=len, reverse=True))))
+
+
+def _negations(words: tuple[str, ...]) -> int:
+    joined = "".join(words)  # the characters of an unspaced script are tokens of their own: ません is ま せ ん
+    return sum(map(is_negation, words)) + (len(_NEGATION_PARTS.findall(joined)) if not joined.isascii() else 0)
+
+
+def _opposite_parts(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """One text holds more of a multi-character opposite (เปิด, open) and the other more of its match (ปิด,
+    close); one pass that takes the longest at each place, so ปิด inside เปิด is not counted."""
+    joined_a, joined_b = "".join(a), "".join(b)
+    if joined_a.isascii() or joined_b.isascii():
+        return False
+    count_a, count_b = Counter(_OPPOSITE_PARTS.findall(joined_a)), Counter(_OPPOSITE_PARTS.findall(joined_b))
+    return any((count_a[x] - count_b[x]) * (count_a[y] - count_b[y]) < 0 for x, y in OPPOSITE_PARTS)
 
 
 LONG_FILLERS = tuple(sorted(w for w in FILLER_WORDS if len(w) >= 5))
@@ -239,7 +361,7 @@ def _numbers_match(only_a: Counter, only_b: Counter) -> bool:
         for token in mine:
             if not is_number(token):
                 continue
-            if token[0].isdigit() or token[-1].isdigit() or len(token) < 4:
+            if _has_digit(token) or len(token) < 4:
                 return False
             if not any(not is_number(other) and OSA.distance(token, other, score_cutoff=1) <= 1 for other in theirs):
                 return False
@@ -252,9 +374,9 @@ def protected_difference(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
     only_a, only_b = count_a - count_b, count_b - count_a
     if not _numbers_match(only_a, only_b):
         return "number"
-    if sum(map(is_negation, a)) != sum(map(is_negation, b)):
+    if _negations(a) != _negations(b):
         return "negation"
-    if any(_opposite(x, y) for x in only_a for y in only_b):
+    if any(_opposite(x, y) for x in only_a for y in only_b) or _opposite_parts(a, b):
         return "opposite"
     return None
 
@@ -271,7 +393,12 @@ def one_block_moved(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     while end > start and a[end - 1] == b[end - 1]:
         end -= 1
     middle_a, middle_b = a[start:end], b[start:end]
-    return any(middle_b == middle_a[k:] + middle_a[:k] for k in range(1, len(middle_a)))
+    for k in range(1, len(middle_a)):
+        if middle_b == middle_a[k:] + middle_a[:k]:
+            # In an unspaced script a token is a character, and two characters swapped make another word
+            # (故事/事故, story/accident; 蜂蜜/蜜蜂, honey/bee): each moved part must be two tokens or a word.
+            return all(len(part) >= 2 or not _NO_TYPO.search("".join(part)) for part in (middle_a[:k], middle_a[k:]))
+    return False
 
 
 REAL_WORD_CONTEXT = 6  # content words from which one word one letter off (lost/lot) is taken for a typo of it
@@ -292,6 +419,10 @@ def _typo_like(span_a: tuple[str, ...], span_b: tuple[str, ...], context: int = 
     longest = max(len(joined_a), len(joined_b))
     if longest == 0:
         return True
+    if _NO_TYPO.search(joined_a) or _NO_TYPO.search(joined_b):
+        # A character of Chinese, Japanese, Thai... is a word or a syllable, and a Hangul block a syllable: one
+        # of them changed (高/低, 八/九, 켜/꺼) is another word, never taken for a slip of a key.
+        return False
     if not joined_a or not joined_b:  # words added or dropped: a typo only when they are mistyped filler
         word = joined_a or joined_b
         return len(word) >= 4 and any(OSA.distance(word, filler, score_cutoff=1) <= 1 for filler in _FILLER_JOINED)

@@ -15,7 +15,7 @@ from dataaudit.checks.near_pairs import fields_agree, fields_swapped, input_fiel
 from dataaudit.config import Config
 from dataaudit.index import build_index
 from dataaudit.load.dataset import load_dataset
-from dataaudit.normalize import copy_kind, mistyped_fillers, normalize_text, reworded_copy, skeleton, tokens
+from dataaudit.normalize import copy_kind, mistyped_fillers, normalize_text, protected_difference, reworded_copy, skeleton, tokens
 from tests.conftest import chat, shared_dataset, write_jsonl
 
 TRAIN = [
@@ -594,3 +594,94 @@ def test_the_leak_finding_says_how_many_are_verbatim_and_how_many_near_copies(tm
     assert sorted(leak.kind for leak in report.checks["duplicates"].all_leaks) == ["exact", "lexical"]
     hygiene = next(c for c in report.verdict.conditions if c.id == "hygiene")
     assert "2 eval records also appear in training (1 verbatim, 1 near copies) (e.g. eval line 1 = train line 4)" in hygiene.summary
+
+
+# Pairs in scripts written without spaces (and Korean, Hindi) that differ in one character or syllable and
+# mean something else: a whole Chinese sentence was one \w+ "word", so one character read as a typo.
+INTL_HARD_NEGATIVES = [
+    ("把空调温度调高一点", "把空调温度调低一点"),  # raise / lower the temperature
+    ("音量を上げてください", "音量を下げてください"),  # volume up / down
+    ("我要取消订单", "我不取消订单"),  # cancel / do not cancel
+    ("明天早上八点叫醒我", "明天早上九点叫醒我"),  # 8 / 9 o'clock
+    ("タイマーを5分にセットして", "タイマーを6分にセットして"),  # a digit inside a run of kana
+    ("查询余额", "查询余票"),  # balance / remaining tickets
+    ("我想订一张去北京的机票", "我想订一张去上海的机票"),
+    ("三个苹果", "五个苹果"),
+    ("เปิดไฟในห้องนอน", "ปิดไฟในห้องนอน"),  # Thai: light on / off
+    ("전원을 켜 주세요", "전원을 꺼 주세요"),  # Korean: power on / off
+    ("मेरा दिन अच्छा था", "मेरा दान अच्छा था"),  # Hindi: day / donation, a vowel sign apart
+    ("予約をキャンセルします", "予約をキャンセルしません"),
+    ("电脑可以开机", "电脑无法开机"),
+    ("帮我把灯打开", "帮我把灯关掉"),
+    ("我要买入股票", "我要卖出股票"),
+    ("今天的天气", "明天的天气"),
+    ("결제를 취소해 주세요", "결제를 취소하지 마세요"),
+    ("故事很长", "事故很长"),  # story / accident: two characters swapped are another word
+]
+
+
+@pytest.mark.parametrize("a, b", INTL_HARD_NEGATIVES)
+def test_a_character_of_an_unspaced_script_changed_is_no_typo(a, b):
+    key = lambda t: skeleton(tokens(normalize_text(t, Config().duplicates)))  # noqa: E731
+    assert copy_kind(key(a), key(b)) is None
+    if sorted(a) != sorted(b):  # the same characters reordered are left to the embeddings' judgement
+        assert not reworded_copy(key(a), key(b))
+
+
+@pytest.mark.parametrize("a, b, why", [
+    ("把空调温度调高一点", "把空调温度调低一点", "opposite"), ("我要取消订单", "我不取消订单", "negation"),
+    ("明天早上八点叫醒我", "明天早上九点叫醒我", "number"), ("タイマーを5分にセット", "タイマーを6分にセット", "number"),
+    ("予約をキャンセルします", "予約をキャンセルしません", "negation"), ("เปิดไฟ", "ปิดไฟ", "opposite"),
+    ("今天的天气", "明天的天气", "opposite"), ("٣ تفاحات", "٤ تفاحات", "number"), ("cinco minutos", "seis minutos", "number"),
+    ("je veux annuler", "je ne veux pas annuler", "negation"), ("licht einschalten", "licht ausschalten", "opposite"),
+])
+def test_numbers_negations_and_opposites_are_known_beyond_english(a, b, why):
+    assert protected_difference(skeleton(tokens(a)), skeleton(tokens(b))) == why
+
+
+def test_words_keep_their_vowel_signs_and_unspaced_scripts_are_split_by_character():
+    assert tokens("मेरा दिन अच्छा था") == ["मेरा", "दिन", "अच्छा", "था"]
+    assert tokens("มาก") == ["ม", "า", "ก"] and tokens("ปิด") == ["ปิ", "ด"]  # a vowel sign stays on its letter
+    assert tokens("タイマーを5分") == ["タ", "イ", "マ", "ー", "を", "5", "分"]
+    assert tokens("帮我打开wifi, don't") == ["帮", "我", "打", "开", "wifi", "don't"]
+
+
+def test_unspaced_scripts_still_have_exact_width_and_punctuation_copies(tmp_path):
+    data = [("把空调温度调高一点", "up"), ("把空调温度调高一点。", "up"), ("ｶﾀｶﾅで注文を確認", "kana"), ("カタカナで注文を確認", "kana"),
+            ("把空调温度调低一点", "down"), ("牛奶和面包都买了", "a"), ("面包和牛奶都买了", "a")]
+    result = lexical(tmp_path, data)
+    assert [g.lines for g in result.exact_groups] == [[3, 4]]
+    assert sorted(g.lines for g in result.near_groups) == [[1, 2]]
+    assert result.conflict_count == 0
+
+
+def test_the_key_drops_invisible_characters_arabic_vowel_marks_and_the_dot_of_a_folded_capital_i():
+    key = lambda t: normalize_text(t, Config().duplicates)  # noqa: E731
+    assert key("\u200fمرحبا، أريد إلغاء طلبي") == key("مرحبا، أريد إلغاء طلبي")
+    assert key("reset\u200b my pass\u00adword\ufeff") == key("reset my password")
+    assert key("İSTANBUL uçuşumu iptal et") == key("istanbul uçuşumu iptal et")
+    assert key("كَتَبْتُ رِسَالَةً إِلَى الدَّعْمِ") == key("كتبت رسالة إلى الدعم")
+    assert key("ısparta") != key("isparta")  # the dotless ı is another letter
+
+
+def test_the_first_copy_in_the_order_the_files_are_given_is_kept(tmp_path):
+    from dataaudit.fix.dedup import deduplicate_files
+
+    z = write_jsonl(tmp_path / "z.jsonl", [{"text": "reset my password please now", "label": "a"},
+                                           {"text": "first file only", "label": "b"}])
+    a = write_jsonl(tmp_path / "a.jsonl", [{"text": "something else entirely", "label": "b"},
+                                           {"text": "reset my password please now", "label": "a"}])
+    d = audit([z, a], Config(), embed=False).checks["duplicates"]
+    (group,) = d.exact_groups
+    assert (group.keep_file, group.keep) == (str(z), 1)  # was a.jsonl:2, the path sorting first
+    assert [(m.file, m.line) for m in group.members] == [(str(z), 1), (str(a), 2)]
+    deduplicate_files([z, a], tmp_path / "out", Config(), embed=False)
+    assert len((tmp_path / "out" / "z.jsonl").read_text().splitlines()) == 2
+    assert len((tmp_path / "out" / "a.jsonl").read_text().splitlines()) == 1
+
+
+def test_the_other_scripts_battery_groups_every_copy_and_no_hard_negative():
+    from benchmarks.duplicates_validity import INTL_PAIRS, Pair, score
+
+    scores = score([Pair(("not " if negative else "") + kind, a, b, negative) for kind, a, b, negative in INTL_PAIRS])
+    assert {k: f for k, (f, n) in scores.items() if f != (0 if k.startswith("not ") else n)} == {}

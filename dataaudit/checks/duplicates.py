@@ -1,7 +1,8 @@
 """Duplicates, conflicting labels, train/eval leakage and production overlap.
 
 Two inputs count as the same when:
-- exact: their normalised keys are equal (NFKC, case-folded, whitespace collapsed; configurable);
+- exact: their normalised keys are equal (`normalize.normalize_text`: NFKC, case-folded, Arabic vowel marks
+  and invisible format characters dropped, whitespace collapsed; configurable);
 - lexical copy: their content words (filler words, case and punctuation dropped) are equal, or equal but for
   one moved block of words, or equal but for typos (`normalize.copy_kind`). Texts with equal content words
   are linked without comparing them; typo candidates come from MinHash over character 3-grams, once per
@@ -13,7 +14,7 @@ Two inputs count as the same when:
   lexical copies, unless the two differ in a number, a negation, an opposite or one slot value of a shared
   template (`normalize.reworded_copy`).
 The pairs are found in near_pairs.py; here they become groups, the connected components of those pairs over
-distinct keys, and the first record (by file, line) of a group is kept.
+distinct keys, and the first record of a group in input order (files in the order given, then line) is kept.
 A conflict is a true copy of the whole input (exact or lexical, never merely reworded) with different labels;
 free-text targets (generation replies) are not labels, so they never conflict.
 
@@ -205,7 +206,10 @@ def _value(record: Record, name: str | None) -> str | None:
 
 
 def _order(records: list[Record], positions) -> list[int]:
-    return sorted(positions, key=lambda p: (records[p].source, records[p].line))
+    """In the order the records were read: files in the order given, then line. Sorting by path put a.jsonl
+    before z.jsonl given first, so the report and dedup kept a.jsonl's copy while the per-file table (and
+    whoever named the files) took z.jsonl's for the original."""
+    return sorted(positions)  # positions index the records, read file by file in the order given (load_dataset)
 
 
 def _place(records: list[Record], position: int | None) -> tuple[str, int] | None:
@@ -372,8 +376,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
                 near_conflicts.append(positions)
 
     def size_order(positions: list[int]) -> tuple:
-        first = min(positions, key=lambda p: (records[p].source, records[p].line))
-        return (-len(positions), records[first].source, records[first].line)
+        return (-len(positions), min(positions))
 
     limit = dup.max_groups_listed
     exact_groups.sort(key=lambda g: size_order(g[0]))
@@ -584,7 +587,8 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
     conflict: {"kind": "conflict", "match": "exact"|"near", "lines", "files", "labels"}
     leak:     {"kind": "leak", "match": "exact"|"query"|"semantic"|"lexical", "lines": [eval, train], "files": [eval, train], "similarity"}
     overlap:  {"kind": "production_overlap", "lines": [production, train], "files": [production, train]}
-    `files[i]` is the file of `lines[i]`; members are in (file, line) order and the first is kept, except in an
+    `files[i]` is the file of `lines[i]`; members are in input order (files in the order given, then line) and
+    the first is kept, except in an
     exact group inside a near group, which keeps the near group's first (as `dataaudit dedup` does)."""
     for group in result.all_groups:
         files, lines = zip(*group.members)
