@@ -507,3 +507,26 @@ def test_a_librarys_warning_while_reading_stays_a_warning_and_stays_out_of_the_r
     with pytest.warns(FutureWarning, match="some library changed a default"):
         report = audit(data, Config(task_type="format"), embed=False)
     assert report.warnings == []
+
+
+INVISIBLE = ["\u200b", "\u3164", "\ufeff", "\u2060", "\u115f", "\u1160", "\uffa0", "\u2800", "\u00a0", "\u3000",
+             " \u200b\u200d\n\u3164 "]
+
+
+@pytest.mark.parametrize("blank", INVISIBLE)
+def test_a_text_that_shows_nothing_is_empty(tmp_path, blank):
+    """Zero-width and format characters and the Hangul / braille fillers draw nothing: a reply or a text made of
+    them is as empty as "", with the same error (only NBSP and U+3000, whitespace, used to be caught)."""
+    rows = [chat("hello", blank, system=None), {"prompt": "2+2=", "completion": blank}, {"text": blank, "label": "a"},
+            {"text": "hi", "label": blank}, chat("hello", f"ok{blank}", system=None)]
+    ds = load_dataset(write_jsonl(tmp_path / "blank.jsonl", rows), Config(task_type="classification"))
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [
+        (1, "messages[1].content", "is empty"), (2, "completion", "is empty"), (3, "text", "is empty"),
+        (4, "label", "is empty")]
+    assert [r.line for r in ds.records] == [5]  # visible text beside them is a reply
+
+
+def test_only_blank_instruction_and_input_is_empty(tmp_path):
+    rows = [{"instruction": "\u200b", "input": "\u3164", "output": "x"}]
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="generation"))
+    assert [(e.field, e.message) for e in ds.errors] == [("instruction", "is empty (and so is the input)")]

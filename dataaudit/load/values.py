@@ -46,6 +46,23 @@ def json_type(value: Any) -> str:
             int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
+# Characters that are drawn as nothing: a text made only of them (and whitespace) is as empty as "". Format
+# characters (zero-width space, word joiner, BOM, bidi marks) and the fillers that are letters or symbols by
+# category but blank by design: Hangul choseong / jungseong / compatibility / half-width fillers, braille blank.
+# An assistant turn of one U+200B or U+3164 is a reply with nothing in it, and a model trained on it learns to
+# answer with nothing.
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def is_blank(value: str) -> bool:
+    """Whether a text shows nothing: empty, or only whitespace, format characters and blank fillers."""
+    if not value or value.isspace():
+        return True
+    if value.isascii():
+        return False
+    return all(ch.isspace() or ch in _FILLERS or unicodedata.category(ch) == "Cf" for ch in value)
+
+
 def check_text(value: str, field: str) -> str:
     """A string that can be shown and written anywhere: no lone surrogates."""
     if not value.isascii():  # the common case skips the search
@@ -59,7 +76,7 @@ def check_text(value: str, field: str) -> str:
 def scalar_text(value: Any, field: str, *, allow_empty: bool = False) -> str:
     """A text field: strings as they are; numbers and booleans written out; anything else is invalid."""
     if type(value) is str:
-        if not allow_empty and (not value or value.isspace()):
+        if not allow_empty and is_blank(value):
             raise Invalid(field, "is empty")
         return check_text(value, field) if value else value
     if isinstance(value, bool):
