@@ -509,6 +509,7 @@ def test_html_isolates_right_to_left_dataset_text_from_the_reports_own_words(tmp
 
     assert inline("\u0625\u0644\u063a\u0627\u0621 (5), n\u00e9gatif (6)") == "<bdi>\u0625\u0644\u063a\u0627\u0621</bdi> (5), n\u00e9gatif (6)"
     assert inline("\u05e9\u05dc\u05d5\u05dd 3 \u05e2\u05d5\u05dc\u05dd at line 12") == "<bdi>\u05e9\u05dc\u05d5\u05dd 3 \u05e2\u05d5\u05dc\u05dd</bdi> at line 12"
+    assert inline("\u05d1 (1), \u05d2 (2)") == "<bdi>\u05d1</bdi> (1), <bdi>\u05d2</bdi> (2)"  # a label list
     assert inline("<b>\u05e9</b>") == "&lt;b&gt;<bdi>\u05e9</bdi>&lt;/b&gt;"  # escaped first: a run holds no markup
     rows = [{"text": f"\u0646\u0635 \u0639\u0631\u0628\u064a {i}", "label": "\u0625\u0644\u063a\u0627\u0621" if i % 3 else "\u05d1\u05d9\u05d8\u05d5\u05dc"}
             for i in range(12)]

@@ -64,6 +64,7 @@ def esc(value: object, limit: int = 100_000) -> str:
 _RTL = frozenset(("R", "AL"))
 _RTL_END = frozenset(("R", "AL", "AN"))
 _RTL_TAIL = frozenset(("NSM", "BN"))  # marks and joiners that belong to the letter before them
+_COUNT = re.compile(r" \(\d[\d,.]*%?\)")  # how the report writes a count after a label
 
 
 def inline(value: object, limit: int = 100_000, piece: Callable[[str], str] = str) -> str:
@@ -79,6 +80,8 @@ def inline(value: object, limit: int = 100_000, piece: Callable[[str], str] = st
         return piece(html.escape(shown, quote=True))
     out, position, i, n = [], 0, 0, len(shown)
     kinds = [unicodedata.bidirectional(ch) for ch in shown]
+    for match in _COUNT.finditer(shown):  # "ביטול (1), إلغاء (1)": each label its own run, its count outside
+        kinds[match.start():match.end()] = ["L"] * (match.end() - match.start())
     while i < n:
         if kinds[i] not in _RTL:
             i += 1
