@@ -118,15 +118,80 @@ def mask(text: str) -> str:
     return _replace(text, spans, str) if spans else text
 
 
+ZWNJ, ZWJ = "\u200c", "\u200d"
+# Format characters that hide nothing and that scripts need, shown as themselves where they do their job; anywhere
+# else they are escaped like every other format character. A security reviewer's test: the character changes only
+# how its neighbours are drawn, not which characters a reader believes are there or in what order.
+# - ZWJ / ZWNJ between two letters (or marks) of a script that joins or forms conjuncts: Persian "mi<ZWNJ>khaham"
+#   ("I want") is spelt with a ZWNJ, Devanagari half forms with a ZWJ. Between Latin letters they have no such use and are
+#   escaped, as they are splitting a word or an address.
+# - ZWJ between two emoji: a family or a profession emoji is drawn from its parts.
+# - the tag characters of the three subdivision flags every platform draws (England, Scotland, Wales). Tags are
+#   invisible ASCII ("ASCII smuggling" hides instructions in them), so any other tag run is escaped, even
+#   a well-formed but unsupported flag, which shows as a bare black flag with its tags hidden.
+# - LRM / RLM / ALM next to right-to-left text (or Arabic digits), where they settle the order of neutral
+#   characters around a right-to-left word. They are strong characters, not embeddings: they open no level and
+#   reach no further than the neutrals and numbers beside them, but in Latin text an RLM can still draw "1<RLM>-2"
+#   as "2-1", so away from right-to-left text, where they have no use, they are escaped.
+# Zero-width space, word joiner, soft hyphen and a BOM stay escaped wherever they are: they split words and
+# addresses ("pay<SHY>pal.com" reads as paypal.com) and no script needs them to be drawn right in a one-line excerpt.
+# Variation selectors and emoji skin tones are marks and symbols, not format characters: always shown as themselves.
+_JOINING_SCRIPTS = ((0x0600, 0x08FF),  # Arabic, Syriac, Thaana, N'Ko, Samaritan, Mandaic, Arabic Extended
+                    (0x0900, 0x0DFF),  # Devanagari to Sinhala
+                    (0x0F00, 0x109F),  # Tibetan, Myanmar
+                    (0x1780, 0x18AF),  # Khmer, Mongolian
+                    (0xA8E0, 0xA8FF), (0xA9E0, 0xA9FF), (0xAA60, 0xAA7F),  # Devanagari Extended, Myanmar Extended
+                    (0xFB50, 0xFDFF), (0xFE70, 0xFEFC))  # Arabic presentation forms
+_DIRECTION_MARKS = frozenset("\u200e\u200f\u061c")
+_RTL_CLASSES = frozenset(("R", "AL", "AN"))
+_SUBDIVISION_FLAG = re.compile("\U0001f3f4(?:\U000e0067\U000e0062(?:\U000e0065\U000e006e\U000e0067|"
+                               "\U000e0073\U000e0063\U000e0074|\U000e0077\U000e006c\U000e0073))\U000e007f")
+_EMOJI_MODIFIERS = range(0x1F3FB, 0x1F400)
+
+
+def _joining_letter(ch: str) -> bool:
+    code = ord(ch)
+    return unicodedata.category(ch)[0] in "LM" and any(a <= code <= b for a, b in _JOINING_SCRIPTS)
+
+
+def _pictographic(ch: str) -> bool:
+    """An emoji that a ZWJ may join (close to Unicode's Extended_Pictographic, which unicodedata does not give)."""
+    code = ord(ch)
+    return (unicodedata.category(ch) == "So" and (0x2000 <= code < 0x3300 or 0x1F000 <= code < 0x20000)) or code in (0xA9, 0xAE)
+
+
+def _emoji_before(text: str, i: int) -> bool:
+    j = i - 1
+    while j >= 0 and (text[j] == "\ufe0f" or ord(text[j]) in _EMOJI_MODIFIERS):  # the rainbow flag's white flag + VS16, a skin-toned person
+        j -= 1
+    return j >= 0 and _pictographic(text[j])
+
+
+def _shown_as_itself(text: str, i: int) -> bool:
+    ch = text[i]
+    before = text[i - 1] if i > 0 else ""
+    after = text[i + 1] if i + 1 < len(text) else ""
+    if ch in (ZWJ, ZWNJ):
+        if before and after and _joining_letter(before) and _joining_letter(after):
+            return True
+        return ch == ZWJ and bool(after) and _pictographic(after) and _emoji_before(text, i)
+    if ch in _DIRECTION_MARKS:
+        return any(c and unicodedata.bidirectional(c) in _RTL_CLASSES for c in (before, after))
+    return False
+
+
 def visible_controls(text: str) -> str:
-    """Control and format characters (ANSI escapes, bidi overrides, NUL, lone surrogates) as visible escapes."""
+    """Control and format characters (ANSI escapes, bidi overrides, NUL, lone surrogates, zero-width spaces) as
+    visible escapes; the few that scripts and emoji need are shown as themselves where they do that job (above)."""
+    flags = ({i for m in _SUBDIVISION_FLAG.finditer(text) for i in range(m.start() + 1, m.end())}
+             if "\U0001f3f4" in text else set())
     out = []
-    for ch in text:
+    for i, ch in enumerate(text):
         if ch in "\n\t":
             out.append(" ")
             continue
         category = unicodedata.category(ch)
-        if category in _HIDDEN and ch != " ":
+        if category in _HIDDEN and ch != " " and i not in flags and not (category == "Cf" and _shown_as_itself(text, i)):
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
         else:
@@ -139,6 +204,45 @@ def neutralise_markdown(text: str) -> str:
     return _REFERENCE.sub(WORD_JOINER, escaped)
 
 
+# A control character's escape, as visible_controls writes it: cut in half it would end an excerpt in a dangling
+# backslash or a string of hex digits that reads as text.
+_ESCAPE = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+_LONGEST_ESCAPE = 10
+
+
+def _boundary(text: str, i: int) -> bool:
+    """Whether an excerpt may be cut between text[i - 1] and text[i]: not inside an escape, nor inside a grapheme
+    cluster as a reader sees one (UAX #29's rules that matter here; the stdlib has no segmentation and `regex`
+    is not a dependency): a letter and its combining marks, an emoji and its skin tone or variation selector,
+    a ZWJ or ZWNJ and what it joins, a regional-indicator pair (a flag), an Indic virama and the consonant it
+    joins (Hindi "ksha"), Hangul jamo, a flag's tag characters, a direction mark and the text it sets."""
+    if i <= 0 or i >= len(text):
+        return True
+    if "\\" in text[max(i - _LONGEST_ESCAPE + 1, 0):i]:
+        for match in _ESCAPE.finditer(text, max(i - _LONGEST_ESCAPE + 1, 0), i + _LONGEST_ESCAPE):
+            if match.start() < i < match.end():
+                return False
+    before, after = text[i - 1], text[i]
+    code = ord(after)
+    if (unicodedata.category(after) in ("Mn", "Me", "Mc") or after in (ZWJ, ZWNJ) or code in _EMOJI_MODIFIERS
+            or 0xE0020 <= code <= 0xE007F or 0x1160 <= code <= 0x11FF or 0xD7B0 <= code <= 0xD7FF):
+        return False
+    if before in (ZWJ, ZWNJ) or before in _DIRECTION_MARKS:
+        return False
+    if unicodedata.combining(before) == 9 and unicodedata.category(after).startswith("L"):  # virama + consonant
+        return False
+    if _regional_indicator(after):
+        run = 0
+        while i - 1 - run >= 0 and _regional_indicator(text[i - 1 - run]):
+            run += 1
+        return run % 2 == 0  # flags pair up from the start of the run
+    return True
+
+
+def _regional_indicator(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
 def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True, keep_end: bool = False) -> str:
     """Safe, short, single-line text for reports. markdown=False keeps Markdown characters as they are
     (for outputs that escape them on their own, such as CSV); control characters and masking always apply.
@@ -149,7 +253,16 @@ def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True, 
     value = _SPACE.sub(" ", value).strip()
     if len(value) > limit:
         kept = max(limit - 1, 0)
-        value = ELLIPSIS + value[len(value) - kept:].lstrip() if keep_end else value[:kept].rstrip() + ELLIPSIS
+        if keep_end:
+            start = len(value) - kept
+            while start < len(value) and not _boundary(value, start):
+                start += 1
+            value = ELLIPSIS + value[start:].lstrip()
+        else:
+            end = kept
+            while end > 0 and not _boundary(value, end):
+                end -= 1
+            value = value[:end].rstrip() + ELLIPSIS
     return neutralise_markdown(value) if markdown else value
 
 

@@ -14,14 +14,24 @@ from hypothesis import strategies as st
 from dataaudit.excerpt import excerpt
 from dataaudit.render.markdown import cell
 
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # man ZWJ woman ZWJ girl ZWJ boy
+ENGLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"  # black flag, tags "gbeng", cancel
+PERSIAN = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # "I want", spelt with a ZWNJ
+INTL_PIECES = [FAMILY, ENGLAND, PERSIAN, "\U0001f44d\U0001f3fd", "\U0001f1ef\U0001f1f5", "e\u0301", "\u0915\u094d\u0937",
+               "\u05e9\u05dc\u05d5\u05dd\u200f", "\u200d", "\u200c", "\u200f", "\U000e0067", "\\u200b"]
 HOSTILE_PIECES = ["[click](http://evil.example)", "![img](http://evil.example/x.png)", "<img src=x onerror=alert(1)>",
                   "<script>alert(1)</script>", "\x1b[31m", "\x1b]8;;http://x\x07", "\u202e", "\x00", "`code`", "**bold**",
                   "| pipe |", "[ref]: http://evil.example", "<https://evil.example>", "\ud800", "\r\n", "&lt;"]
-texts = st.lists(st.one_of(st.sampled_from(HOSTILE_PIECES), st.text(max_size=40)), max_size=12).map("".join)
+texts = st.lists(st.one_of(st.sampled_from(HOSTILE_PIECES + INTL_PIECES), st.text(max_size=40)), max_size=12).map("".join)
+
+
+# Format characters an excerpt may show as themselves, in the contexts excerpt.visible_controls allows (joiners,
+# direction marks, a subdivision flag's tags): none of them reorders text beyond itself or hides characters.
+_SHOWN_FORMAT = set("\u200c\u200d\u200e\u200f\u061c") | {chr(c) for c in range(0xE0020, 0xE0080)}
 
 
 def _controls(value: str) -> list[str]:
-    return [ch for ch in value if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn")]
+    return [ch for ch in value if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") and ch not in _SHOWN_FORMAT]
 
 
 @settings(max_examples=300, deadline=None)
@@ -133,3 +143,51 @@ def test_issue_references_and_mentions_cannot_link_on_github():
         "see order \\#\u206042 and ask \\@\u2060ops-team, total 5 \\# items"
     assert excerpt("see order #42", markdown=False) == "see order #42"  # only Markdown output is touched
     assert excerpt("stuck, see GH-45 (not ghost-1)") == "stuck, see GH\u2060-45 (not ghost-1)"
+
+
+@pytest.mark.parametrize("text", [FAMILY, ENGLAND, PERSIAN, "\u0915\u094d\u200d\u0937",  # Devanagari half form
+                                  "\U0001f3f3\ufe0f\u200d\U0001f308",  # rainbow flag: white flag, VS16, ZWJ, rainbow
+                                  "\U0001f44d\U0001f3fd", "\u05e9\u05dc\u05d5\u05dd\u200f!", "(\u200f\u05e9\u05dc\u05d5\u05dd)"])
+def test_script_and_emoji_joiners_are_shown_as_themselves(text):
+    """ZWJ emoji, a Persian ZWNJ, a subdivision flag, an RLM next to Hebrew: what the text needs to be drawn right."""
+    assert excerpt(text, markdown=False) == text
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("a\u200db", "a\\u200db"),  # a ZWJ between Latin letters joins nothing: it splits a word
+    ("pay\u200cpal", "pay\\u200cpal"),
+    ("\U0001f468\u200d", "\U0001f468\\u200d"),  # a ZWJ that joins no second emoji
+    ("1\u200f-2", "1\\u200f-2"),  # an RLM in Latin text would draw "2-1"
+    ("\U0001f3f4\U000e0041\U000e0042\U000e0043\U000e007f", "\U0001f3f4\\U000e0041\\U000e0042\\U000e0043\\U000e007f"),  # smuggled ASCII
+    ("\u05e9\u202e\u05dc", "\u05e9\\u202e\u05dc"),  # an override stays visible even in Hebrew text
+    ("soft\xadhyphen", "soft\\xadhyphen"),
+    ("\u0645\u06cc\u200b\u062e", "\u0645\u06cc\\u200b\u062e"),  # a zero-width space splits even Persian
+])
+def test_joiners_and_marks_elsewhere_stay_escaped(text, shown):
+    assert excerpt(text, markdown=False) == shown
+
+
+def test_a_zero_width_joiner_cannot_hide_an_address_from_the_masker():
+    for joiner in ("\u200d", "\u200c", "\u200f"):
+        assert excerpt(f"mail alice{joiner}.smith@example.com please", markdown=False) == "mail <EMAIL ….com #7dcd> please"
+
+
+@pytest.mark.parametrize("text, limit, shown", [
+    ("ab" + FAMILY + "cd", 10, "ab" + FAMILY + "…"),
+    ("ab" + FAMILY + "cd", 6, "ab…"),  # never "ab👨\u200d…"
+    ("ab\u200bcd", 4, "ab…"),  # never "ab\\u…": the escape is whole or absent
+    ("ab\u200bcdef", 10, "ab\\u200bc…"),
+    ("thumbs \U0001f44d\U0001f3fd up", 9, "thumbs…"),  # never the thumb without its skin tone
+    ("flag \U0001f1ef\U0001f1f5\U0001f1ef\U0001f1f5", 8, "flag \U0001f1ef\U0001f1f5…"),  # never a lone regional indicator
+    ("cafe\u0301 au lait", 5, "caf…"),  # the accent stays on its letter
+    ("\u0915\u094d\u0937\u0915\u0915", 3, "…"),  # Hindi "ksha" is one cluster
+    ("\u0915\u094d\u0937\u0915\u0915", 4, "\u0915\u094d\u0937…"),
+    ("x " + ENGLAND + " y", 6, "x…"),
+])
+def test_truncation_never_cuts_an_escape_or_a_grapheme_cluster(text, limit, shown):
+    assert excerpt(text, limit, markdown=False) == shown
+
+
+def test_truncation_from_the_start_keeps_whole_clusters():
+    assert excerpt("data/\U0001f44d\U0001f3fd.jsonl", 8, markdown=False, keep_end=True) == "….jsonl"
+    assert excerpt("data/x\u200by.jsonl", 12, markdown=False, keep_end=True) == "…y.jsonl"

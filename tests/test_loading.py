@@ -339,11 +339,38 @@ def test_any_json_records_give_records_or_named_errors(tmp_path, rows, as_array,
 
 @pytest.mark.parametrize("raw, label", [("1", "1"), ("1.0", "1"), (" 1 ", "1"), ("2.50", "2.5"), ("1e3", "1000"), ("-0.0", "0"),
                                         (" billing", "billing"), ("two  words ", "two words"), ("Billing", "Billing"),
-                                        ("1e5000", "1e5000"), ("0.1", "0.1"), ("1.2.3", "1.2.3")])
+                                        ("1e5000", "1e5000"), ("0.1", "0.1"), ("1.2.3", "1.2.3"),
+                                        # NFKC: a combining accent, half-width kana, full-width Latin and digits, a ligature
+                                        ("ne\u0301gatif", "n\u00e9gatif"), ("\uff8e\uff9f\uff7c\uff9e\uff83\uff68\uff8c\uff9e", "\u30dd\u30b8\u30c6\u30a3\u30d6"),
+                                        ("\uff30\uff2f\uff33", "POS"), ("\uff11.\uff10", "1"), ("\ufb01nance", "finance")])
 def test_label_spellings_normalise_to_one_label(raw, label):
     from dataaudit.load.values import normalise_label
 
     assert normalise_label(raw) == label
+
+
+def test_labels_a_reader_sees_as_one_are_one_label_for_every_check(tmp_path):
+    """NFC and NFD "négatif", full- and half-width "ポジティブ": one label each, in labels, gold labels and
+    annotators' labels alike (balance once reported four labels here while duplicates called two of them the same)."""
+    nfc, nfd = "n\u00e9gatif", "ne\u0301gatif"
+    full, half = "\u30dd\u30b8\u30c6\u30a3\u30d6", "\uff8e\uff9f\uff7c\uff9e\uff83\uff68\uff8c\uff9e"
+    rows = [{"prompt": "p1", "completion": f" {nfc}"}, {"prompt": "p2", "completion": f" {nfd}"},
+            {"prompt": "p3", "completion": full}, {"prompt": "p4", "completion": half},
+            {"text": "t5", "label": nfd, "annotations": [{"annotator": "a", "label": half}]}]
+    ds = load_dataset(write_jsonl(tmp_path / "pc.jsonl", rows), Config(task_type="classification"))
+    assert [r.label for r in ds.records] == [nfc, nfc, full, full, nfc]
+    assert ds.records[-1].annotations[0].label == full
+    bad = load_dataset(write_jsonl(tmp_path / "nan.jsonl", [{"text": "t", "label": "\uff2e\uff41\uff2e"}]), Config())
+    assert [(e.field, e.message) for e in bad.errors] == [
+        ("label", "is 'NaN', a missing or non-finite number written as text, not a label")]
+
+
+def test_a_reply_taken_for_its_label_is_recognised_however_it_was_spelt(tmp_path):
+    from dataaudit.load.targets import without_target_labels
+
+    rows = [{"prompt": "p1", "completion": " ne\u0301gatif"}, {"prompt": "p2", "completion": "ok"}]
+    ds = load_dataset(write_jsonl(tmp_path / "pc.jsonl", rows), Config(task_type="classification"))
+    assert [r.label for r in without_target_labels(ds).records] == [None, None]
 
 
 def test_a_missing_text_field_names_the_fields_the_record_has(tmp_path):
@@ -480,3 +507,26 @@ def test_a_librarys_warning_while_reading_stays_a_warning_and_stays_out_of_the_r
     with pytest.warns(FutureWarning, match="some library changed a default"):
         report = audit(data, Config(task_type="format"), embed=False)
     assert report.warnings == []
+
+
+INVISIBLE = ["\u200b", "\u3164", "\ufeff", "\u2060", "\u115f", "\u1160", "\uffa0", "\u2800", "\u00a0", "\u3000",
+             " \u200b\u200d\n\u3164 "]
+
+
+@pytest.mark.parametrize("blank", INVISIBLE)
+def test_a_text_that_shows_nothing_is_empty(tmp_path, blank):
+    """Zero-width and format characters and the Hangul / braille fillers draw nothing: a reply or a text made of
+    them is as empty as "", with the same error (only NBSP and U+3000, whitespace, used to be caught)."""
+    rows = [chat("hello", blank, system=None), {"prompt": "2+2=", "completion": blank}, {"text": blank, "label": "a"},
+            {"text": "hi", "label": blank}, chat("hello", f"ok{blank}", system=None)]
+    ds = load_dataset(write_jsonl(tmp_path / "blank.jsonl", rows), Config(task_type="classification"))
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [
+        (1, "messages[1].content", "is empty"), (2, "completion", "is empty"), (3, "text", "is empty"),
+        (4, "label", "is empty")]
+    assert [r.line for r in ds.records] == [5]  # visible text beside them is a reply
+
+
+def test_only_blank_instruction_and_input_is_empty(tmp_path):
+    rows = [{"instruction": "\u200b", "input": "\u3164", "output": "x"}]
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="generation"))
+    assert [(e.field, e.message) for e in ds.errors] == [("instruction", "is empty (and so is the input)")]

@@ -500,3 +500,22 @@ def test_compare_shows_shares_as_percentages_with_a_signed_change_and_names_each
     render_comparison_terminal({**result, "changes": []}, "r1/report.json", "r1/report.json", console)
     assert console.export_text().strip() == "r1/report.json → r1/report.json: no compared figure changed"
     assert "| (no compared figure changed) | | | |" in render_comparison_markdown({**result, "changes": []})
+
+
+def test_html_isolates_right_to_left_dataset_text_from_the_reports_own_words(tmp_path):
+    """An Arabic label or a Hebrew excerpt beside "(5)" or "at line 3": the browser's bidi algorithm would draw the
+    number on the far side of the right-to-left run; each run is in <bdi>, so the report's words keep their order."""
+    from dataaudit.render.html import inline
+
+    assert inline("\u0625\u0644\u063a\u0627\u0621 (5), n\u00e9gatif (6)") == "<bdi>\u0625\u0644\u063a\u0627\u0621</bdi> (5), n\u00e9gatif (6)"
+    assert inline("\u05e9\u05dc\u05d5\u05dd 3 \u05e2\u05d5\u05dc\u05dd at line 12") == "<bdi>\u05e9\u05dc\u05d5\u05dd 3 \u05e2\u05d5\u05dc\u05dd</bdi> at line 12"
+    assert inline("\u05d1 (1), \u05d2 (2)") == "<bdi>\u05d1</bdi> (1), <bdi>\u05d2</bdi> (2)"  # a label list
+    assert inline("<b>\u05e9</b>") == "&lt;b&gt;<bdi>\u05e9</bdi>&lt;/b&gt;"  # escaped first: a run holds no markup
+    rows = [{"text": f"\u0646\u0635 \u0639\u0631\u0628\u064a {i}", "label": "\u0625\u0644\u063a\u0627\u0621" if i % 3 else "\u05d1\u05d9\u05d8\u05d5\u05dc"}
+            for i in range(12)]
+    page = render_html(audit(write_jsonl(tmp_path / "\u05e7\u05d5\u05d1\u05e5.jsonl", rows), Config(), embed=False))
+    assert "<bdi>\u0625\u0644\u063a\u0627\u0621</bdi>" in page and "<bdi>\u05d1\u05d9\u05d8\u05d5\u05dc</bdi>" in page
+    assert "<bdi>\u05e7\u05d5\u05d1\u05e5</bdi>.jsonl" in page  # the file name in the heading
+    head = page.split("<body>")[0]
+    assert "<bdi>" not in head  # <title> is text: a tag there would show
+    assert not re.search(r"=['\"][^'\"]*<bdi>", page)  # nor in any attribute

@@ -28,7 +28,7 @@ from typing import Any, Callable
 from ..config import FieldsConfig
 from ..errors import ConfigError
 from ..excerpt import mask
-from .values import Invalid, check_text, is_missing, json_type, scalar_text
+from .values import Invalid, check_text, is_blank, is_missing, json_type, scalar_text
 
 FORMAT_NAMES = ("chat", "prompt_completion", "text", "alpaca", "sharegpt", "preference", "unpaired_preference")
 
@@ -59,7 +59,7 @@ class Turn:
 
 
 def join(parts: list[str]) -> str:
-    return "\n".join(p for p in parts if p and p.strip())
+    return "\n".join(p for p in parts if not is_blank(p))
 
 
 def preamble(turns: list[Turn]) -> str:
@@ -175,12 +175,12 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
         if "weight" in message and role != "assistant":
             raise Invalid(f"{here}.weight", f"weight is only read on assistant turns, not on {role!r}")
         text = _content_text(message.get("content"), f"{here}.content")
-        if not (text or "").strip() and role == "assistant" and "refusal" in message:  # the model declined: that is its reply
+        if is_blank(text or "") and role == "assistant" and "refusal" in message:  # the model declined: that is its reply
             text = scalar_text(message["refusal"], f"{here}.refusal")
         calls = message.get("tool_calls") or message.get("function_call")
         if text is None and not (role == "assistant" and calls):
             raise Invalid(f"{here}.content", "missing")
-        if text is not None and not text.strip() and not calls and role != "tool":
+        if text is not None and is_blank(text) and not calls and role != "tool":
             raise Invalid(f"{here}.content", "is empty")
         previous = roles[-1] if roles else None
         if role in PREAMBLE_ROLES and any(r not in PREAMBLE_ROLES for r in roles):
@@ -352,7 +352,7 @@ def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
         calls = message.get("tool_calls") or message.get("function_call")
         if calls:
             text = join([text or "", calls_text(calls, f"{here}.tool_calls")])
-        if not text or not text.strip():
+        if not text or is_blank(text):
             raise Invalid(f"{here}.content", "missing" if text is None else "is empty")
         turns.append(Turn("system" if role in PREAMBLE_ROLES else role, text))
     if not turns:
@@ -434,7 +434,7 @@ def read_alpaca(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         raise Invalid(f.instruction, "missing")
     instruction = scalar_text(obj[f.instruction], f.instruction, allow_empty=True)
     extra = scalar_text(obj[f.input], f.input, allow_empty=True) if not is_missing(obj.get(f.input)) else ""
-    if not instruction.strip() and not extra.strip():
+    if is_blank(instruction) and is_blank(extra):
         raise Invalid(f.instruction, "is empty (and so is the input)")
     parts += [instruction, extra]
     if role == "production" and f.output not in obj:
@@ -510,7 +510,7 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
                       preamble=preamble(chosen_turns[:shared]))
     chosen_text, rejected_text = scalar_text(chosen, f.chosen), scalar_text(rejected, f.rejected)
     end = _shared_prefix(chosen_text, rejected_text)
-    if end == 0 or not chosen_text[:end].strip():
+    if end == 0 or is_blank(chosen_text[:end]):
         raise Invalid(f.prompt, "missing, and chosen and rejected share no leading text to take as the prompt")
     return Parsed(chosen_text[:end].strip(), chosen_text[end:], rejected_text[end:], target_is_class=False)
 

@@ -21,7 +21,7 @@ from ..errors import InputError
 from .annotation_tools import detect_export
 from .files import is_uri, rows_of
 from .records import Dataset, Record
-from .values import Invalid
+from .values import Invalid, normalise_label
 
 FREE_TEXT_MEDIAN_CHARS = 80  # targets longer than this (median) are replies, not labels
 FREE_TEXT_DISTINCT_SHARE = 0.5  # ... as are targets of which more than this share are distinct
@@ -136,6 +136,7 @@ def dataset_task_type(config: Config, dataset: Dataset) -> tuple[Config, TaskTyp
 def without_target_labels(dataset: Dataset) -> Dataset:
     """The dataset with no record's reply taken for its class label: what the loader gives in a generation
     task, for records loaded as classification."""
-    records = [replace(r, label=None) if r.label is not None and r.label == r.target and not r.annotations and r.gold is None else r
+    records = [replace(r, label=None) if r.label is not None and r.target is not None and not r.annotations and r.gold is None
+               and r.label in (r.target, normalise_label(r.target)) else r  # the label is the reply, normalised
                for r in dataset.records]
     return replace(dataset, records=records)

@@ -7,12 +7,19 @@ A label spelt out as NaN / Infinity (an export's missing value) is invalid. Labe
 `1`, `1.0`, `"1"` and `" 1 "` are one label: surrounding whitespace is stripped, inner whitespace runs
 become one space, a decimal number is written in its shortest exact form (`1.0` -> `1`, `2.50` -> `2.5`,
 `1e3` -> `1000`), booleans become `true` / `false`. Case is kept.
+A label is first brought to Unicode's NFKC form, once, here, so that every check (balance, conflicts, label noise,
+agreement, coverage) counts one label where a reader sees one: `négatif` typed precomposed and with a combining
+accent (NFC would do that much), and also half-width `ﾎﾟｼﾞﾃｨﾌﾞ` and full-width `ポジティブ`, full-width `ＰＯＳ`
+or `１`, a ligature `ﬁ`. Those compatibility forms are the same class name to whoever reads the report; NFKC
+folding them is what the duplicates check already does to texts. What it also folds (superscripts, `½`, `㎏`)
+is no way to name two different classes.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -22,7 +29,7 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
-_LONGEST_NON_FINITE = 12  # with surrounding spaces allowed for
+_LONGEST_NON_FINITE = 9  # "+infinity"
 
 
 class Invalid(Exception):
@@ -39,6 +46,23 @@ def json_type(value: Any) -> str:
             int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
+# Characters that are drawn as nothing: a text made only of them (and whitespace) is as empty as "". Format
+# characters (zero-width space, word joiner, BOM, bidi marks) and the fillers that are letters or symbols by
+# category but blank by design: Hangul choseong / jungseong / compatibility / half-width fillers, braille blank.
+# An assistant turn of one U+200B or U+3164 is a reply with nothing in it, and a model trained on it learns to
+# answer with nothing.
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def is_blank(value: str) -> bool:
+    """Whether a text shows nothing: empty, or only whitespace, format characters and blank fillers."""
+    if not value or value.isspace():
+        return True
+    if value.isascii():
+        return False
+    return all(ch.isspace() or ch in _FILLERS or unicodedata.category(ch) == "Cf" for ch in value)
+
+
 def check_text(value: str, field: str) -> str:
     """A string that can be shown and written anywhere: no lone surrogates."""
     if not value.isascii():  # the common case skips the search
@@ -52,7 +76,7 @@ def check_text(value: str, field: str) -> str:
 def scalar_text(value: Any, field: str, *, allow_empty: bool = False) -> str:
     """A text field: strings as they are; numbers and booleans written out; anything else is invalid."""
     if type(value) is str:
-        if not allow_empty and (not value or value.isspace()):
+        if not allow_empty and is_blank(value):
             raise Invalid(field, "is empty")
         return check_text(value, field) if value else value
     if isinstance(value, bool):
@@ -66,6 +90,8 @@ def scalar_text(value: Any, field: str, *, allow_empty: bool = False) -> str:
 
 def normalise_label(value: str) -> str:
     """One spelling per label (see the module docstring for the rules)."""
+    if not value.isascii():
+        value = unicodedata.normalize("NFKC", value)
     text = _SPACE.sub(" ", value).strip()
     if _NUMBER.fullmatch(text):
         try:
@@ -82,10 +108,10 @@ def normalise_label(value: str) -> str:
 
 def label_text(value: Any, field: str) -> str:
     """A normalised label; a label spelt NaN / Infinity is an export's missing value, not a class."""
-    text = scalar_text(value, field)
-    if len(text) <= _LONGEST_NON_FINITE and text.strip().lower() in _NON_FINITE:
-        raise Invalid(field, f"is {text.strip()!r}, a missing or non-finite number written as text, not a label")
-    return normalise_label(text)
+    label = normalise_label(scalar_text(value, field))
+    if len(label) <= _LONGEST_NON_FINITE and label.lower() in _NON_FINITE:  # after NFKC: full-width "ＮａＮ" too
+        raise Invalid(field, f"is {label!r}, a missing or non-finite number written as text, not a label")
+    return label
 
 
 def is_missing(value: Any) -> bool:

@@ -3,14 +3,16 @@
 No JavaScript, no network: CSS and inline SVG only, so it reads the same offline, printed, or as a PDF (print
 opens every collapsed table: a closed <details> hides its content in a part only `::details-content` reaches;
 `details { display: block }` alone printed the headings with empty bodies).
-Everything a dataset contributes (texts, labels, annotator and field names) is escaped; tables are capped,
-so a 100,000-row audit stays a small page.
+Everything a dataset contributes (texts, labels, annotator and field names) is escaped, and its right-to-left
+runs isolated in <bdi> (see `inline`); tables are capped, so a 100,000-row audit stays a small page.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
+from typing import Callable
 
 from ..report import Report
 from ..excerpt import excerpt
@@ -59,6 +61,46 @@ def esc(value: object, limit: int = 100_000) -> str:
     return html.escape(excerpt(value, limit, markdown=False), quote=True)
 
 
+_RTL = frozenset(("R", "AL"))
+_RTL_END = frozenset(("R", "AL", "AN"))
+_RTL_TAIL = frozenset(("NSM", "BN"))  # marks and joiners that belong to the letter before them
+_COUNT = re.compile(r" \(\d[\d,.]*%?\)")  # how the report writes a count after a label
+
+
+def inline(value: object, limit: int = 100_000, piece: Callable[[str], str] = str) -> str:
+    """esc() for element content, with each right-to-left run in <bdi>. Lines and cells mix dataset text (an
+    Arabic label, a Hebrew excerpt) with the report's own words and numbers: without isolation the browser's bidi
+    algorithm lets "إلغاء (5)" or an excerpt before "at line 3" pull the count or line number into the
+    right-to-left run and draw them on its other side. A run starts at a right-to-left letter and ends at the last
+    right-to-left letter or Arabic digit before the next left-to-right letter, so the report's text around it
+    keeps its order. piece: what is done to each escaped piece (line breaks for paths). Never for attributes or
+    <title>, where a tag would be text."""
+    shown = excerpt(value, limit, markdown=False)
+    if shown.isascii():
+        return piece(html.escape(shown, quote=True))
+    out, position, i, n = [], 0, 0, len(shown)
+    kinds = [unicodedata.bidirectional(ch) for ch in shown]
+    for match in _COUNT.finditer(shown):  # "ביטול (1), إلغاء (1)": each label its own run, its count outside
+        kinds[match.start():match.end()] = ["L"] * (match.end() - match.start())
+    while i < n:
+        if kinds[i] not in _RTL:
+            i += 1
+            continue
+        last = j = i
+        while j < n and kinds[j] != "L":
+            if kinds[j] in _RTL_END:
+                last = j
+            j += 1
+        end = last + 1
+        while end < n and kinds[end] in _RTL_TAIL:
+            end += 1
+        out.append(piece(html.escape(shown[position:i], quote=True)))
+        out.append(f"<bdi>{piece(html.escape(shown[i:end], quote=True))}</bdi>")
+        position = i = end
+    out.append(piece(html.escape(shown[position:], quote=True)))
+    return "".join(out)
+
+
 def _table(headers: list[str], rows: list[list[object]], table: Table | None = None) -> str:
     """A capped table; a section's `table` says how many rows exist and where all of them are (the same
     note as report.md's); a table of the report's own lists (inputs, regressions) has them all in report.json."""
@@ -69,11 +111,15 @@ def _table(headers: list[str], rows: list[list[object]], table: Table | None = N
     body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in shown)
     note = (capped_note(table, len(shown)) if table is not None
             else f"first {len(shown)} of {len(rows)} listed; all are in report.json" if len(rows) > len(shown) else "")
-    note = f"<p class='meta'>{esc(note)}</p>" if note else ""
+    note = f"<p class='meta'>{inline(note)}</p>" if note else ""
     return f"<div class='table-wrap'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{note}"
 
 
 _BREAK_AFTER = re.compile(r"([./\]_])(?=\S)")
+
+
+def _break_after(escaped: str) -> str:
+    return _BREAK_AFTER.sub(r"\1<wbr>", escaped)
 
 
 def _cell(value: object) -> str:
@@ -82,40 +128,39 @@ def _cell(value: object) -> str:
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     word = isinstance(value, str) and len(value) <= SHORT_WORD and not any(c.isspace() for c in value)
     if numeric or word:
-        return f"<td class='nowrap'>{esc(value)}</td>"
-    text = esc(value)
+        return f"<td class='nowrap'>{inline(value)}</td>"
     if isinstance(value, str) and not any(c.isspace() for c in value):
         # A path or field name ("messages[0].content") breaks after its separators first, not mid-name.
-        text = _BREAK_AFTER.sub(r"\1<wbr>", text)
-    return f"<td>{text}</td>"
+        return f"<td>{inline(value, piece=_break_after)}</td>"
+    return f"<td>{inline(value)}</td>"
 
 
 def _details(summary: str, body: str, open_: bool = False) -> str:
     if not body:
         return ""
-    return f"<details{' open' if open_ else ''}><summary>{esc(summary)}</summary>{body}</details>"
+    return f"<details{' open' if open_ else ''}><summary>{inline(summary)}</summary>{body}</details>"
 
 
 def _lines(lines: list[str]) -> str:
-    return "<ul class='lines'>" + "".join(f"<li>{esc(line)}</li>" for line in lines) + "</ul>" if lines else ""
+    return "<ul class='lines'>" + "".join(f"<li>{inline(line)}</li>" for line in lines) + "</ul>" if lines else ""
 
 
 def _figure(svg: str, caption: str) -> str:
-    return f"<figure>{svg}<figcaption class='meta'>{esc(caption)}</figcaption></figure>"
+    return f"<figure>{svg}<figcaption class='meta'>{inline(caption)}</figcaption></figure>"
 
 
 def _header(report: Report) -> str:
     v = report.verdict
     train = [i for i in report.inputs if i.role == "train"]
     hashes = ", ".join(f"{i.path} (sha256 {i.sha256[:12]}…)" for i in train)
-    rows = "".join(f"<tr><td>{esc(c.id)}</td><td><span class='badge {esc(c.status)}'>{esc(c.status)}</span></td><td>{esc(c.summary)}</td></tr>"
+    rows = "".join(f"<tr><td>{esc(c.id)}</td><td><span class='badge {esc(c.status)}'>{esc(c.status)}</span></td><td>{inline(c.summary)}</td></tr>"
                    for c in v.conditions)
-    rows += "".join(f"<tr><td>{esc(n.id)}</td><td><span class='badge skipped'>not judged</span></td><td>{esc(n.reason)}</td></tr>"
+    rows += "".join(f"<tr><td>{esc(n.id)}</td><td><span class='badge skipped'>not judged</span></td><td>{inline(n.reason)}</td></tr>"
                     for n in v.not_judged)
-    return (f"<header><h1>Dataset readiness: {esc(report.dataset)}</h1>"
-            f"<p class='meta'>{esc(hashes)} · generated {esc(report.generated_at)} · dataaudit {esc(report.dataaudit_version)}</p></header>"
+    return (f"<header><h1>Dataset readiness: {inline(report.dataset)}</h1>"
+            f"<p class='meta'>{inline(hashes)} · generated {esc(report.generated_at)} · dataaudit {esc(report.dataaudit_version)}</p></header>"
             f"<section id='verdict'><div class='verdict {esc(v.status)}' data-status='{esc(v.status)}'><strong>{esc(v.status.replace('_', ' ').upper())}</strong> — "
-            f"<span id='verdict-sentence'>{esc(v.sentence)}</span></div>"
+            f"<span id='verdict-sentence'>{inline(v.sentence)}</span></div>"
             f"<div class='table-wrap'><table><thead><tr><th>condition</th><th>status</th><th>summary</th></tr></thead><tbody>{rows}</tbody></table></div></section>")
 
 
@@ -125,12 +170,12 @@ def _decision(report: Report) -> str:
     if sufficient is not None:
         parts.append(_section(sufficient, report))
     if report.verdict.actions:
-        items = "".join(f"<li>{_code_spans(esc(a))}</li>" for a in report.verdict.actions)
+        items = "".join(f"<li>{inline(a, piece=_code_spans)}</li>" for a in report.verdict.actions)
         parts.append(f"<section id='actions'><h2>Next actions</h2><ol>{items}</ol></section>")
     if report.warnings:
         # What the run could not do or set aside (a per-file table left out, a check that failed, a broken
         # cache): said here too, as in the terminal and report.md, or a missing table reads as nothing to show.
-        items = "".join(f"<li>{esc(w, 400)}</li>" for w in report.warnings)
+        items = "".join(f"<li>{inline(w, 400)}</li>" for w in report.warnings)
         parts.append(f"<section id='warnings'><h2>Warnings ({len(report.warnings)})</h2><ul class='warnings'>{items}</ul></section>")
     if report.regressions:
         parts.append("<section id='regressions'><h2>Regressions against the previous run</h2>"
@@ -146,7 +191,7 @@ def _section(section, report: Report) -> str:
     out += [_figure(f.svg, f.caption) for f in section.figures(report)]
     for table in content.tables:
         body = _table(table.headers, table.rows, table)
-        out.append(_details(table.title, body) if table.collapsed else (f"<h3>{esc(table.title)}</h3>" + (body or "<p>None.</p>")))
+        out.append(_details(table.title, body) if table.collapsed else (f"<h3>{inline(table.title)}</h3>" + (body or "<p>None.</p>")))
     out.append("</section>")
     return "".join(out)
 
