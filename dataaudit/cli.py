@@ -19,6 +19,12 @@ from .errors import DataAuditError, InputError
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # Ctrl-C: the shell's convention for SIGINT (128 + 2), not a usage error
 EXIT_REGRESSED = 1  # compare --fail-on-regression; the same code a regression gives `audit --fail-on-regression`
+EXIT_TERMINATED = 143  # SIGTERM (timeout, systemd, a CI runner's cancel): 128 + 15, as a shell reports it
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the process is, so a run stops as Ctrl-C stops it: a history row taken back, an empty
+    folder of its own removed. A BaseException, like KeyboardInterrupt: no `except Exception` swallows it."""
 FORMATS = ("terminal", "json", "md", "html")
 
 
@@ -392,6 +398,10 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    import logging
+
+    # With an unwritable HOME, matplotlib says at every run that it made a temporary config folder; it works all the same.
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     if not sys.stderr.isatty():
         import warnings
 
@@ -421,18 +431,63 @@ def _say_input_warnings() -> None:
     warnings.showwarning = show
 
 
+def _usable_streams() -> None:
+    """A cron line with `2>&-` or `>&-` starts Python with that stream None; every print would raise, and before
+    main's handlers run, as exit 1 ("not ready"). A closed stream goes to devnull. A locale that cannot encode
+    the data (LC_ALL=C without UTF-8 mode, PYTHONIOENCODING=ascii) shows what it cannot encode as escapes
+    instead of failing after the reports are written."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+        elif hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    _usable_streams()
     args = build_parser().parse_args(argv)
     _quiet_libraries()
     handlers = {"audit": _run_audit, "init": _run_init, "dedup": _run_dedup, "redact": _run_redact, "history": _run_history, "compare": _run_compare}
+    import signal
+
     try:
-        return handlers[args.command](args)
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (main() called from a worker thread): SIGTERM keeps its handler
+        previous = None
+    try:
+        return _handled(handlers[args.command], args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _handled(handler, args: argparse.Namespace) -> int:
+    try:
+        return handler(args)
     except DataAuditError as exc:
         print(f"dataaudit: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("dataaudit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:
+        print("dataaudit: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+    except OSError as exc:
+        # Files are read and written through InputError / WriteError: an OSError that gets here is the standard
+        # output failing (`> /dev/full`, a disk filling up under a redirected log), not a bug.
+        _closed_streams_to_devnull()
+        print(f"dataaudit: error: cannot write to standard output ({exc.strerror or exc}); the reports written to --out, "
+              "if any, are complete", file=sys.stderr)
+        return EXIT_USAGE
     except Exception:  # a bug in dataaudit: show it, but never as exit 1, which means "not ready"
         import traceback
 

@@ -128,13 +128,24 @@ class EmbeddingCache:
                 # Switching a new file to WAL takes a lock that SQLite's busy timeout does not wait for, so two
                 # audits creating the same cache at once retry here instead of failing.
                 if "locked" not in str(exc):
-                    return self._rebuild(exc)
+                    if self._damaged(exc):
+                        return self._rebuild(exc)
+                    raise  # a full disk, an I/O error, no permission: the cache is sound; this run goes without it
                 if attempt == 99:
                     raise
                 time.sleep(0.05 + 0.01 * attempt)
             except sqlite3.DatabaseError as exc:
                 return self._rebuild(exc)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _damaged(self, exc: sqlite3.OperationalError) -> bool:
+        """Whether an error opening the cache is the file's fault (something else where the file should be, a
+        file SQLite cannot read as a database) rather than the machine's: moving aside a good cache because the
+        disk was full threw away every vector and left a full-size copy behind at each such run."""
+        if self.path.exists() and not self.path.is_file():
+            return True
+        message = str(exc).lower()
+        return not any(word in message for word in ("full", "i/o", "readonly", "read-only", "permission", "unable to open"))
 
     def _rebuild(self, exc: sqlite3.DatabaseError) -> sqlite3.Connection:
         aside = self.path.with_name(f"{self.path.name}.corrupt-{os.getpid()}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 
 import pytest
@@ -352,6 +353,47 @@ def test_ctrl_c_exits_130_and_a_failed_audit_removes_the_out_folder_it_made(tmp_
     monkeypatch.undo()
     assert main(["audit", str(tmp_path / "missing.jsonl"), "--no-embeddings", "--out", str(out)]) == 2
     assert not (tmp_path / "new").exists()
+
+
+def test_sigterm_stops_the_run_as_ctrl_c_does_and_takes_its_history_row_back(tmp_path, capsys, monkeypatch):
+    # `timeout`, systemd and CI runners stop a job with SIGTERM: a run recorded in the history and then killed
+    # before its reports were written was the next night's baseline, a run nobody could read.
+    import os
+    import signal
+
+    import dataaudit.render.outputs
+
+    def killed(*_, **__):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(dataaudit.render.outputs, "write_reports", killed)
+    history, out = tmp_path / "history.db", tmp_path / "out"
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--history", str(history), "--out", str(out)]) == 143
+    assert capsys.readouterr().err.strip().endswith("dataaudit: terminated") and not out.exists()
+    from dataaudit.history.store import load_runs
+
+    assert load_runs(history, None, 10) == []
+    assert signal.getsignal(signal.SIGTERM) is before  # main() leaves the caller's handler as it found it
+
+
+def test_closed_or_full_standard_streams_never_exit_1(tmp_path):
+    import subprocess
+    import sys
+
+    missing = tmp_path / "missing.jsonl"
+    closed_stderr = subprocess.run(f"{sys.executable} -m dataaudit audit {missing} --no-embeddings 2>&-", shell=True)
+    assert closed_stderr.returncode == 2  # was 1: sys.stderr is None under `2>&-`, and main raised before its handlers
+    if os.path.exists("/dev/full"):
+        full = subprocess.run(f"{sys.executable} -m dataaudit audit {SAMPLE / 'support_tickets.jsonl'} --no-embeddings "
+                              f"--out {tmp_path / 'out'} > /dev/full", shell=True, capture_output=False, stderr=subprocess.PIPE, text=True)
+        assert full.returncode == 2 and full.stderr.strip().splitlines()[-1].startswith(
+            "dataaudit: error: cannot write to standard output (No space left on device)")
+        assert (tmp_path / "out" / "report.json").exists()
+    ascii_only = subprocess.run([sys.executable, "-m", "dataaudit", "audit", str(write_jsonl(tmp_path / "u.jsonl", [
+        {"text": f"caf\u00e9 r\u00e9servation {i}", "label": "a" if i % 2 else "b"} for i in range(40)])), "--no-embeddings",
+        "--task-type", "format"], capture_output=True, env={**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0"})
+    assert ascii_only.returncode in (0, 1, 3) and b"Traceback" not in ascii_only.stderr
 
 
 def test_redact_takes_only_the_options_it_uses(capsys):

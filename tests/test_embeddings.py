@@ -128,6 +128,28 @@ def test_a_model_folder_path_works_and_keys_its_own_cache(tmp_path):
     assert vectors.shape == (1, 384)
 
 
+def test_a_full_disk_or_io_error_leaves_a_sound_cache_in_place_and_only_this_run_goes_without_it(tmp_path, monkeypatch):
+    import sqlite3
+
+    cache = EmbeddingCache(tmp_path)
+    cache.put_many("m", [(text_hash("a"), np.ones(4, dtype=np.float32))])
+    sound = cache.path.read_bytes()
+    for message in ("database or disk is full", "disk I/O error", "attempt to write a readonly database"):
+        def failing(self, message=message):
+            raise sqlite3.OperationalError(message)
+
+        monkeypatch.setattr(EmbeddingCache, "_open", failing)
+        with pytest.raises(sqlite3.OperationalError):
+            cache.get_many("m", [text_hash("a")])
+        monkeypatch.undo()
+        assert not list(tmp_path.glob("embeddings.sqlite3.corrupt-*")) and cache.path.read_bytes() == sound
+    assert list(cache.get_many("m", [text_hash("a")]).values())[0].tolist() == [1.0] * 4
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "embeddings.sqlite3").mkdir()  # a folder where the file should be: that is the file's fault
+    with pytest.warns(UserWarning, match="was corrupt"):
+        assert EmbeddingCache(tmp_path / "other").get_many("m", [text_hash("a")]) == {}
+
+
 def test_a_corrupt_cache_file_is_moved_aside_and_rebuilt_with_a_warning(tmp_path):
     (tmp_path / "embeddings.sqlite3").write_bytes(b"this is not a database, it was truncated by a full disk" * 100)
     cache = EmbeddingCache(tmp_path)
