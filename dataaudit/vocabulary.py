@@ -35,6 +35,7 @@ import numpy as np
 
 UNREADABLE_SHARE = 0.3  # texts with at least this share of their characters unknown to the model
 EXAMPLES = 3
+WARNING_START = "the embedding model "
 SCRIPTS_FROM = 1000  # unreadable texts whose unknown characters are named by script (enough to name them)
 
 
@@ -249,7 +250,7 @@ def warning(unreadable: Unreadable | None, model_label: str, ran: set[str]) -> s
     unreliable = (f"; {' and '.join(figures).replace('_', ' ')} {'use' if len(figures) > 1 else 'uses'} the same vectors, "
                   "so its figures for these texts are unreliable".replace("its", "their" if len(figures) > 1 else "its")
                   if figures else "")
-    return (f"the embedding model {model_label} cannot read {' and '.join(where)}{scripts_named}: at least "
+    return (f"{WARNING_START}{model_label} cannot read {' and '.join(where)}{scripts_named}: at least "
             f"{UNREADABLE_SHARE:.0%} of their characters are its unknown token, so different texts get nearly the same "
             f"vector. They were kept out of semantic near duplicates and leaks (exact and lexical copies still count)"
             f"{unreliable}{shown}. Use a multilingual sentence-transformers model (--model PATH, or [embeddings] model), "
@@ -309,3 +310,14 @@ def vocabulary_warnings(checks, ctx) -> list[str]:
                        f"that the size check's token counts, its context limit{' and the economics figures' if 'economics' in ran and not targeted else ''} "
                        f"rest on for them.{target}")
     return out
+
+
+def say_unreadable(warnings: list[str]) -> None:
+    """The unreadable-text warning as an InputWarning, which `dedup` shows as a `dataaudit: note:` line."""
+    import warnings as _warnings
+
+    from .errors import InputWarning
+
+    for said in warnings:
+        if said.startswith(WARNING_START) and " cannot read " in said:
+            _warnings.warn(said, InputWarning, stacklevel=2)

@@ -88,3 +88,13 @@ def test_undercounted_texts_are_named_in_a_warning_without_embeddings(tmp_path):
     assert len(said) == 1 and said[0].startswith(f"{len(THAI)} distinct training texts") and "--target-model" in said[0]
     assert report.checks["size"].input_tokens.max > 5
     assert np.isclose(report.checks["size"].input_tokens.min, 4)  # 'where is my parcel'
+
+
+def test_dedup_keeps_different_thai_intents_and_says_why(tmp_path, cache_dir, capsys):
+    from dataaudit.cli import main
+
+    path = write_jsonl(tmp_path / "thai.jsonl", [{"text": t, "label": label} for t, label in THAI])
+    out = tmp_path / "clean.jsonl"
+    assert main(["dedup", str(path), "--out", str(out), "--cache-dir", str(cache_dir)]) == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == len(THAI)
+    assert "dataaudit: note: the embedding model" in capsys.readouterr().err
