@@ -341,7 +341,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         timings["embed"] = time.perf_counter() - start
         warnings.extend(caught)
         model_label = embedder.label
-        indexes = mark_unreadable(indexes, config.embeddings.model)
+        indexes = mark_unreadable(indexes, embedder.ref.location)  # the model that embedded, handed in or configured
     by_role = {index.role: index for index in indexes}
     ctx = AuditContext(config=config, train=by_role["train"], production=by_role.get("production"), eval=by_role.get("eval"),
                        prompt_log=Path(prompt_log) if prompt_log else None, embedding_model=model_label, embedding_stats=stats,

@@ -246,10 +246,8 @@ def warning(unreadable: Unreadable | None, model_label: str, ran: set[str]) -> s
     where += [f"{n} {role} inputs" for role, n in unreadable.roles.items() if role != "train" and n]
     scripts_named = f" (mostly {', '.join(unreadable.scripts)} characters)" if unreadable.scripts else ""
     shown = f"; e.g. {' | '.join(unreadable.examples)}" if unreadable.examples else ""
-    figures = [name for name in ("coverage", "label_noise") if name in ran]
-    unreliable = (f"; {' and '.join(figures).replace('_', ' ')} {'use' if len(figures) > 1 else 'uses'} the same vectors, "
-                  "so its figures for these texts are unreliable".replace("its", "their" if len(figures) > 1 else "its")
-                  if figures else "")
+    unreliable = ("; label noise left them out of its classifier" if "label_noise" in ran else "")
+    unreliable += ("; coverage reads the same vectors, so its figures for these texts are unreliable" if "coverage" in ran else "")
     return (f"{WARNING_START}{model_label} cannot read {' and '.join(where)}{scripts_named}: at least "
             f"{UNREADABLE_SHARE:.0%} of their characters are its unknown token, so different texts get nearly the same "
             f"vector. They were kept out of semantic near duplicates and leaks (exact and lexical copies still count)"

@@ -98,3 +98,14 @@ def test_dedup_keeps_different_thai_intents_and_says_why(tmp_path, cache_dir, ca
     assert main(["dedup", str(path), "--out", str(out), "--cache-dir", str(cache_dir)]) == 0
     assert len(out.read_text(encoding="utf-8").splitlines()) == len(THAI)
     assert "dataaudit: note: the embedding model" in capsys.readouterr().err
+
+
+def test_label_noise_leaves_unreadable_inputs_out_of_its_classifier(tmp_path, embedder):
+    # Ten Thai texts per label: one vector for all, so a classifier would call half their labels wrong.
+    thai = [f"{t}{'ครับ' * k}" for t, _ in THAI[:2] for k in range(10)]
+    rows = [{"text": t, "label": "light" if n < 10 else "other"} for n, t in enumerate(thai)]
+    report = audit(write_jsonl(tmp_path / "train.jsonl", rows), Config(), embedder=embedder)
+    noise = report.checks["label_noise"]
+    assert noise.estimated_error_rate is None and "cannot read the 20 labelled inputs" in noise.reason
+    assert noise.suspects == []
+    assert any("label noise left them out" in w for w in report.warnings)
