@@ -36,6 +36,7 @@ from .load.targets import dataset_task_type, resolve_task_type, without_target_l
 from .report import CheckResults, CheckRun, InputSummary, Report
 from .result_cache import ResultCache, fingerprint, refresh_run_state, results_folder
 from .scan.pii import masking_phone_regions
+from .vocabulary import mark_unreadable, vocabulary_warnings
 
 PathArg = str | Path
 
@@ -340,6 +341,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         timings["embed"] = time.perf_counter() - start
         warnings.extend(caught)
         model_label = embedder.label
+        indexes = mark_unreadable(indexes, embedder.ref.location)  # the model that embedded, handed in or configured
     by_role = {index.role: index for index in indexes}
     ctx = AuditContext(config=config, train=by_role["train"], production=by_role.get("production"), eval=by_role.get("eval"),
                        prompt_log=Path(prompt_log) if prompt_log else None, embedding_model=model_label, embedding_stats=stats,
@@ -353,6 +355,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     checks, findings, check_warnings = run_checks(ctx, reuse=reuse)
     timings["checks"] = time.perf_counter() - start
     warnings.extend(check_warnings)
+    warnings.extend(vocabulary_warnings(checks, ctx))
     if cache and reuse is None:
         by_id = {check.id: check for check in all_checks()}
         cache.put(key, {name: checks[name] for name, run in checks.runs.items()

@@ -24,6 +24,8 @@ class TextIndex:
     key_ids: np.ndarray  # position in `distinct` of each record's key, -1 for an empty one
     embed_texts: list[str]  # what is embedded for each distinct key: its first record's query text, normalised
     vectors: np.ndarray | None = field(default=None, repr=False)  # one unit vector per distinct key
+    # Distinct keys the embedding model reads mostly as its unknown token (vocabulary.py); None = not measured.
+    unreadable: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def records(self) -> list[Record]:

@@ -67,6 +67,12 @@ def load_token_counter(model_path: str | None = None) -> TokenCounter:
     except Exception:  # any failure to read a tokenizer offline: fall back, and the report says so
         return _whitespace_counter()
     label = "all-MiniLM-L6-v2 WordPiece" if model_path is None else f"tokenizer of {model_path}"
+    from .vocabulary import probe_of_file, recount_unreadable
+
+    # A text with words the vocabulary lacks (Thai, emoji) is counted with o200k_base: WordPiece makes one token of each such word.
+    probe = probe_of_file(path / "tokenizer.json")
+    if probe is not None:
+        return TokenCounter(label, lambda texts: recount_unreadable(probe, list(texts), _batch_lengths(tokenizer, texts, add_special_tokens=False)))
     return TokenCounter(label, lambda texts: _batch_lengths(tokenizer, texts, add_special_tokens=False))
 
 

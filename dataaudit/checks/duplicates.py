@@ -332,7 +332,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     copy_component = components(n, [within]) if n else np.zeros(0, dtype=np.int64)
     searches = steps or SerialSteps()  # the nearest-neighbour searches run on the engine's steps, or here
     semantic = (semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words, searches,
-                                        _fields_of(train, None, []))
+                                        _fields_of(train, None, []), train.unreadable)
                 if train.vectors is not None else NearPairs())
     component = components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
 
@@ -523,12 +523,13 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
         eval_fields, train_fields = _fields_of(eval_index, None, []), _fields_of(train, None, [])
         sims, idx = steps.search(train.vectors, eval_index.vectors, k)
         for e, key in enumerate(eval_index.distinct):
-            if key in match:
+            if key in match or (eval_index.unreadable is not None and eval_index.unreadable[e]):
                 continue
             words = skeleton(tokens(key))
             for c in range(k):
                 t = int(idx[e, c])
-                if (t >= 0 and sims[e, c] >= config.duplicates.near_cosine and reworded_copy(words, skeleton(tokens(distinct[t])))
+                if (t >= 0 and sims[e, c] >= config.duplicates.near_cosine and not (train.unreadable is not None and train.unreadable[t])
+                        and reworded_copy(words, skeleton(tokens(distinct[t])))
                         and not fields_swapped(eval_fields(e), train_fields(t))):
                     match[key] = (t, "semantic", round(float(sims[e, c]), 4))
                     break

@@ -261,6 +261,11 @@ def measure(ctx: AuditContext) -> LabelNoiseResult | None:
     rows = [(i, target) for i, r in enumerate(index.records) if embedded[i] >= 0 and (target := _target(r, task_type)) is not None]
     if not rows:
         return None
+    if index.unreadable is not None:  # one vector whatever their label: their labels would read as noise (vocabulary.py)
+        readable = [(i, t) for i, t in rows if not index.unreadable[embedded[i]]]
+        if not readable:
+            return _not_estimated(f"the embedding model cannot read the {len(rows)} labelled inputs (see the warnings)", examples=len(rows))
+        rows = readable
     counts = Counter(t for _, t in rows)
     longest = max(counts, key=len)
     if len(counts) > config.max_labels or len(longest) > config.max_label_chars:

@@ -319,13 +319,16 @@ def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
 
 def semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_component: np.ndarray, dup: DuplicatesConfig,
                             content_words: dict[str, tuple[str, ...]] | None = None, steps: DataSteps | None = None,
-                            fields_of: FieldsOf | None = None) -> NearPairs:
+                            fields_of: FieldsOf | None = None, unreadable: np.ndarray | None = None) -> NearPairs:
     """Reworded copies among one representative (the first key) per group of lexical copies: members of a
-    group are already one group, so a templated million with 50,000 groups searches 50,000 vectors."""
+    group are already one group, so a templated million with 50,000 groups searches 50,000 vectors.
+    unreadable: keys the model reads mostly as its unknown token, whose vectors say nothing (vocabulary.py)."""
     if len(distinct) < 2:
         return NearPairs()
     _, first = np.unique(copy_component, return_index=True)
     reps = np.sort(first)
+    if unreadable is not None:
+        reps = reps[~unreadable[reps]]
     rep_fields = None if fields_of is None else (lambda r: fields_of(int(reps[r])))
     found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours, content_words, steps,
                            rep_fields)

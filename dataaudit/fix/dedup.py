@@ -136,6 +136,9 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
             else:
                 audited.append(source)
         report = audit(audited if len(audited) > 1 else audited[0], config, embed=embed, embedder=embedder)
+        from ..vocabulary import say_unreadable
+
+        say_unreadable(report.warnings)  # why texts that look alike to the model were not dropped: said on stderr
         if report.checks["format"].errors_listed < report.checks["format"].invalid:
             raise InputError(f"{', '.join(str(s) for s, _ in pairs)}: too many malformed lines to list; fix the file first")
         _refuse_files_without_records(report, pairs, audited)
