@@ -351,6 +351,11 @@ def _run_dedup(args: argparse.Namespace) -> int:
         groups = "group" if conflicts_kept == 1 else "groups"
         print(f"{conflicts_kept} {groups} of copies with conflicting labels kept the first record's label "
               "(conflicting_labels in the list); adjudicate them, or drop them with --drop-conflicts")
+    contradictions_kept = summaries[0].contradictions_kept
+    if contradictions_kept:
+        groups = "group" if contradictions_kept == 1 else "groups"
+        print(f"{contradictions_kept} contradicting preference {groups} (one prompt, opposite preferences) kept every "
+              "record; adjudicate them, or drop them with --drop-conflicts")
     return 0
 
 

@@ -129,3 +129,34 @@ def test_several_files_are_deduplicated_together_into_a_folder(tmp_path, capsys)
     assert {name: (batches / name).read_bytes() for name in before} == before  # inputs untouched
     (tmp_path / "taken").write_text("x")
     assert main(["dedup", str(batches / "a.jsonl"), str(batches / "b.jsonl"), "--out", str(tmp_path / "taken"), "--no-embeddings"]) == 2
+
+
+PAIRS = [{"prompt": "Explain lists.", "chosen": "Lists hold items in order.", "rejected": "No idea."},        # 1
+         {"prompt": "Explain lists.", "chosen": "A list is an ordered sequence.", "rejected": "Dunno."},   # 2 another pair, same prompt
+         {"prompt": "Explain sets.", "chosen": "Sets hold unique items.", "rejected": "Sets are lists."},  # 3
+         {"prompt": "Explain lists.", "chosen": "Lists hold items in order.", "rejected": "No idea."},    # 4 copy of 1
+         {"prompt": "explain  sets.", "chosen": "Sets are lists.", "rejected": "Sets hold unique items."},  # 5 contradicts 3
+         {"prompt": "Say hi.", "completion": "Hi!", "label": True},                                      # 6
+         {"prompt": "Say hi.", "completion": "Hi!", "label": False}]                                     # 7 contradicts 6
+
+
+def _write_pairs(tmp_path):
+    source = tmp_path / "pairs.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in PAIRS))
+    return source
+
+
+def test_dedup_keeps_every_pair_of_a_prompt_and_every_record_of_a_contradiction(tmp_path):
+    summary = deduplicate(_write_pairs(tmp_path), tmp_path / "clean.jsonl", Config(task_type="generation"), embed=False)
+    reasons = {json.loads(line)["line"]: json.loads(line) for line in summary.sidecar.read_text().splitlines()}
+    assert list(reasons) == [4] and reasons[4]["reason"] == "exact duplicate" and reasons[4]["kept_line"] == 1
+    assert (summary.kept, summary.contradictions_kept) == (6, 2)  # no silent winner for 3 vs 5, nor 6 vs 7
+
+
+def test_drop_conflicts_drops_every_record_of_a_preference_contradiction(tmp_path):
+    summary = deduplicate(_write_pairs(tmp_path), tmp_path / "clean.jsonl", Config(task_type="generation"), embed=False,
+                          drop_conflicts=True)
+    reasons = {json.loads(line)["line"]: json.loads(line)["reason"] for line in summary.sidecar.read_text().splitlines()}
+    assert reasons == {3: "contradicting preferences", 4: "exact duplicate", 5: "contradicting preferences",
+                       6: "contradicting preferences", 7: "contradicting preferences"}
+    assert (summary.kept, summary.contradictions_kept) == (2, 0)

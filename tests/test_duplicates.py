@@ -685,3 +685,45 @@ def test_the_other_scripts_battery_groups_every_copy_and_no_hard_negative():
 
     scores = score([Pair(("not " if negative else "") + kind, a, b, negative) for kind, a, b, negative in INTL_PAIRS])
     assert {k: f for k, (f, n) in scores.items() if f != (0 if k.startswith("not ") else n)} == {}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Preference records: a duplicate is the same prompt with the same replies
+
+
+def test_several_pairs_for_one_prompt_are_not_duplicates_but_a_repeated_pair_is(tmp_path):
+    q = "Explain python lists to a beginner."
+    rows = [{"prompt": q, "chosen": f"Lists hold items in order, example {i}.", "rejected": f"No idea, sorry {i}."} for i in range(3)]
+    rows += [dict(rows[0]),                                                                    # 4 exact copy of 1
+             {"prompt": "Explain python lists to a beginer.", "chosen": rows[1]["chosen"], "rejected": rows[1]["rejected"]},  # 5 typo prompt, pair 2
+             {"prompt": q, "chosen": "Lists hold itmes in order, example 2.", "rejected": "No idea, sorry 2."},  # 6 typo in chosen of 3
+             {"prompt": "Explain python lists to a beginer.", "chosen": "Tuples are fixed.", "rejected": "Dunno."},  # 7 near prompt, other pair
+             {"prompt": "Say hi.", "completion": "Hi!", "label": True},                        # 8
+             {"prompt": "Say hi.", "completion": "Hi!", "label": False},                       # 9 the mark differs: not the same record
+             {"prompt": "Say hi.", "completion": "Hi!", "label": True}]                        # 10 copy of 8
+    config = Config(task_type="generation")
+    train = index(write_jsonl(tmp_path / "train.jsonl", rows), config)
+    eval_index = index(write_jsonl(tmp_path / "eval.jsonl", [{"prompt": q, "chosen": "Anything else.", "rejected": "Nope."}]),
+                       config, "eval")
+    result = measure_index(train, config, eval_index=eval_index)
+    assert sorted(tuple(g.lines) for g in result.exact_groups) == [(1, 4), (8, 10)]
+    assert result.whole_record_groups == 2
+    assert sorted(tuple(g.lines) for g in result.near_groups) == [(2, 5), (3, 6)]
+    assert result.usable == 6 and result.duplicate_records == 4
+    # Leakage stays keyed on the prompt: an eval prompt seen in training is a leak whatever its replies.
+    assert result.leak_count == 1
+
+
+def test_a_prompt_repeated_with_the_opposite_kto_mark_is_no_whole_record_group(tmp_path):
+    rows = [{"prompt": "Say hi.", "completion": "Hi!", "label": True}, {"prompt": "Say hi.", "completion": "Hi!", "label": False}]
+    config = Config(task_type="generation")
+    result = measure_index(index(write_jsonl(tmp_path / "train.jsonl", rows), config), config)
+    assert (result.exact_group_count, result.whole_record_groups, result.usable) == (0, 0, 2)
+
+
+def test_a_pair_whose_chosen_equals_rejected_is_no_usable_example(tmp_path):
+    rows = [{"prompt": f"Question {i}?", "chosen": f"Answer {i}.", "rejected": f"Not sure {i}."} for i in range(3)]
+    rows += [{"prompt": "Question 9?", "chosen": "Same.", "rejected": "  same. "}] * 2
+    config = Config(task_type="generation")
+    result = measure_index(index(write_jsonl(tmp_path / "train.jsonl", rows), config), config)
+    assert (result.usable, result.no_signal, result.duplicate_records) == (3, 1, 1)

@@ -363,3 +363,44 @@ def test_openai_dpo_lines_are_preference_pairs_prompt_from_input_messages(tmp_pa
     from dataaudit.config import DuplicatesConfig
 
     assert [f.identical for f in preference_facts(ds.records, DuplicatesConfig())] == [False, True]  # the check sees the pairs
+
+
+def test_a_preference_reply_holds_the_assistant_turns_only_and_both_sides_answer_one_conversation(tmp_path):
+    def m(role, content):
+        return {"role": role, "content": content}
+
+    path = write_jsonl(tmp_path / "pairs.jsonl", [
+        # 1 a shared system prompt, then two different questions: no common conversation to compare replies to
+        {"chosen": [m("system", "Be kind."), m("user", "What is a list?"), m("assistant", "An ordered sequence.")],
+         "rejected": [m("system", "Be kind."), m("user", "Tell me a joke."), m("assistant", "No.")]},
+        # 2 explicit prompt, and a user turn inside chosen
+        {"prompt": [m("user", "Hi")], "chosen": [m("assistant", "Hello!"), m("user", "and?"), m("assistant", "More.")],
+         "rejected": [m("assistant", "Go away.")]},
+        # 3 chosen carries the conversation on past the reply rejected gives
+        {"chosen": [m("user", "Hi"), m("assistant", "Hello!"), m("user", "and?"), m("assistant", "More.")],
+         "rejected": [m("user", "Hi"), m("assistant", "Go away.")]},
+        # 4 valid: a tool call and its result before the answer, and a shared multi-turn conversation
+        {"prompt": [m("user", "Weather?")], "rejected": [m("assistant", "Sunny, surely.")],
+         "chosen": [{"role": "assistant", "content": None, "tool_calls": [{"type": "function", "function": {"name": "w", "arguments": "{}"}}]},
+                    m("tool", "12 C, rain"), m("assistant", "12 C and rain.")]},
+        {"chosen": [m("user", "Hi"), m("assistant", "Hello!"), m("user", "and?"), m("assistant", "More.")],
+         "rejected": [m("user", "Hi"), m("assistant", "Hello!"), m("user", "and?"), m("assistant", "Nothing.")]},
+        # 6, 7 OpenAI: two assistant messages in one output; a user message inside one
+        {"input": {"messages": [m("user", "x")]}, "preferred_output": [m("assistant", "a"), m("assistant", "a2")],
+         "non_preferred_output": [m("assistant", "b")]},
+        {"input": {"messages": [m("user", "x")]}, "preferred_output": [m("user", "sneaky"), m("assistant", "a")],
+         "non_preferred_output": [m("assistant", "b")]},
+        # 8 OpenAI: an input that ends with an assistant turn is read as it is (the outputs continue that reply)
+        {"input": {"messages": [m("user", "x"), m("assistant", "y")]}, "preferred_output": [m("assistant", "a")],
+         "non_preferred_output": [m("assistant", "b")]}])
+    ds = load_dataset(path, Config(task_type="generation"))
+    assert [(r.line, r.input_text, r.target, r.rejected) for r in ds.records] == [
+        (4, "Weather?", '[{"function": {"arguments": "{}", "name": "w"}, "type": "function"}]\n12 C, rain\n12 C and rain.',
+         "Sunny, surely."),
+        (5, "Hi\nHello!\nand?", "More.", "Nothing."), (8, "x\ny", "a", "b")]
+    assert [(e.line, e.field, e.message.split(":")[0]) for e in ds.errors] == [
+        (1, "chosen[1]", "chosen and rejected differ before the final assistant reply (from turn 1)"),
+        (2, "chosen[1].role", "a 'user' turn inside the reply"),
+        (3, "chosen[2]", "chosen and rejected differ before the final assistant reply (from turn 1)"),
+        (6, "preferred_output", "holds 2 assistant messages"),
+        (7, "preferred_output[0].role", "a 'user' message")]

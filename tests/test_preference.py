@@ -98,3 +98,58 @@ def test_contradictions_across_files_name_each_lines_file(tmp_path):
     assert places == [[(files[0], 4), (files[1], 11)], [(files[0], 5), (files[1], 12), (files[1], 14)],
                       [(files[0], 6), (files[1], 13)], [(files[2], 1), (files[3], 1)]]
     assert result.identical_files == [files[0]] and result.identical_pairs == [21]
+
+
+def test_contradictions_show_the_prompt_as_written_and_both_replies(tmp_path):
+    rows = [{"prompt": "Explain SETS, please.", "chosen": "Sets hold unique items.", "rejected": "Sets are lists."},
+            {"prompt": "explain  sets, please.", "chosen": "Sets are lists.", "rejected": "Sets hold unique items."}]
+    result = CHECK.measure(context(write_jsonl(tmp_path / "a.jsonl", rows)))
+    assert result.contradiction_examples == ["Explain SETS, please."]
+    assert [(m["line"], m["chosen"], m["rejected"]) for m in result.contradiction_replies[0]] == [
+        (1, "Sets hold unique items.", "Sets are lists."), (2, "Sets are lists.", "Sets hold unique items.")]
+    assert result.all_contradictions == [((str(tmp_path / "a.jsonl"), 1), (str(tmp_path / "a.jsonl"), 2))]
+
+
+def _pairs(n: int, chosen, rejected) -> list[dict]:
+    return [{"prompt": f"Question {i}?", "chosen": chosen(i), "rejected": rejected(i)} for i in range(n)]
+
+
+def test_a_bias_to_the_shorter_reply_warns_as_one_to_the_longer_does(tmp_path):
+    rows = _pairs(30, lambda i: f"Short {i}.", lambda i: f"A much longer rejected reply, number {i}, with padding.")
+    ctx = context(write_jsonl(tmp_path / "a.jsonl", rows))
+    result = CHECK.measure(ctx)
+    length = [f for f in CHECK.judge(result, ctx) if "chosen_longer_share" in f.evidence][0]
+    assert length.status == Status.WARN and length.summary.startswith("chosen is shorter than rejected in 100% of pairs")
+    assert length.evidence["min_chosen_longer_share"] == 0.25
+    assert f"mean length ratio {result.mean_length_ratio:.2f})" in length.summary  # rounded as the report section does
+
+
+def test_a_reply_that_is_a_truncated_copy_of_the_other_is_counted(tmp_path):
+    rows = _pairs(30, lambda i: f"The full answer {i} with every detail spelled out.", lambda i: f"The full answer {i} with ev")
+    rows[0]["rejected"] = "Something else entirely."
+    ctx = context(write_jsonl(tmp_path / "a.jsonl", rows))
+    result = CHECK.measure(ctx)
+    assert (result.prefix_pairs, result.rejected_prefix_pairs, result.prefix_lines[:2]) == (29, 29, [2, 3])
+    prefix = [f for f in CHECK.judge(result, ctx) if "prefix_pairs" in f.evidence][0]
+    assert prefix.status == Status.WARN and "rejected is a truncated copy of chosen" in prefix.summary
+
+
+def test_several_pairs_for_one_prompt_are_a_note(tmp_path):
+    rows = [{"prompt": "Explain lists.", "chosen": f"Lists, take {i}.", "rejected": f"No idea {i}."} for i in range(3)]
+    ctx = context(write_jsonl(tmp_path / "a.jsonl", rows))
+    result = CHECK.measure(ctx)
+    assert result.prompts_with_several_pairs == 1
+    note = [f for f in CHECK.judge(result, ctx) if "prompts_with_several_pairs" in f.evidence][0]
+    assert note.status == Status.PASS
+
+
+def test_the_report_section_says_there_are_no_pairs_and_shows_both_replies(tmp_path):
+    from types import SimpleNamespace
+
+    from dataaudit.render.sections.preference import SECTION
+
+    rows = [{"prompt": "Say hi.", "completion": "Hi!", "label": True}, {"prompt": "Say hi.", "completion": "Hi!", "label": False}]
+    result = CHECK.measure(context(write_jsonl(tmp_path / "a.jsonl", rows)))
+    content = SECTION.build(SimpleNamespace(checks={"preference": result}))
+    assert "no pairs to compare lengths" in content.lines[0] and "n/a" not in content.lines[0]
+    assert content.tables[0].rows[0][2] == "line 1: Hi! (desirable); line 2: Hi! (undesirable)"

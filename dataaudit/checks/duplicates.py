@@ -58,7 +58,7 @@ from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
 from ..load.targets import class_targets, free_text_reason
-from ..normalize import dictionary_words, reworded_copy, skeleton, tokens
+from ..normalize import copy_kind, dictionary_words, normalize_text, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from .base import Check, Finding, Status
 from .near_pairs import (LexicalPartial, NearPairs, components, fields_swapped, input_fields, joined_features,
@@ -173,6 +173,9 @@ class DuplicatesResult:
     lexical_ratio: float | None  # None when the lexical pass is off
     label_field: str | None  # label | target | None (free-text targets: no conflicts judged)
     near_kinds: dict[str, int]  # near pairs that joined groups, by how they copy: typo, filler, word order, semantic
+    # Preference pairs whose chosen equals rejected (normalised), after de-duplication: left out of `usable`
+    # (no signal to learn from; checks.preference lists them).
+    no_signal: int = 0
     group_sizes: list[int] = field(default_factory=list, repr=False, metadata={"json": False})  # every group's size, for plots
     all_groups: list[GroupLines] = field(default_factory=list, repr=False, metadata=FULL)
     all_conflicts: list[ConflictLines] = field(default_factory=list, repr=False, metadata=FULL)
@@ -268,7 +271,10 @@ def labelled_lines(lines: list[int], files: list[str], labels: list[str | None],
 
 
 def _same_target(records: list[Record], positions) -> bool:
-    return len({(records[p].label if records[p].label is not None else records[p].target) for p in positions}) == 1
+    # A whole preference record is its replies and its mark too: a KTO completion marked desirable in one row and
+    # undesirable in another is not the same record twice.
+    return len({(records[p].label if records[p].label is not None else records[p].target, records[p].rejected,
+                 records[p].desirable) for p in positions}) == 1
 
 
 def _distinct_values(records: list[Record], positions, name: str) -> int:
@@ -277,6 +283,105 @@ def _distinct_values(records: list[Record], positions, name: str) -> int:
 
 # ---------------------------------------------------------------------------------------------------
 # The measurement
+
+
+PREFERENCE_FORMATS = ("preference", "unpaired_preference")
+MAX_UNITS_COMPARED = 64  # units of one key component whose replies are compared pairwise; beyond, equal replies only
+
+
+def _reply_digest(record: Record, dup: DuplicatesConfig) -> bytes | None:
+    """A preference record's replies (chosen and rejected, or a KTO completion and its mark), normalised as keys
+    are, as one digest; None for other formats, whose key alone says what they are."""
+    if record.format == "preference":
+        chosen, rejected = normalize_text(record.target or "", dup), normalize_text(record.rejected or "", dup)
+        text = f"P{len(chosen)}:{chosen}{rejected}"  # the length keeps ("ab", "c") apart from ("a", "bc")
+    elif record.format == "unpaired_preference":
+        text = f"U{int(bool(record.desirable))}{normalize_text(record.target or '', dup)}"
+    else:
+        return None
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _reply_skeletons(record: Record, dup: DuplicatesConfig) -> tuple:
+    words = lambda text: skeleton(tokens(normalize_text(text or "", dup)))  # noqa: E731
+    return (record.format, record.desirable, words(record.target), words(record.rejected))
+
+
+def _replies_copy(a: tuple, b: tuple) -> str | None:
+    """How one preference record's replies copy another's (copy_kind on each reply), None when they are not copies:
+    both replies must be copies, of the same kind of record with the same mark."""
+    if a[:2] != b[:2]:
+        return None
+    kinds = [copy_kind(x, y) for x, y in zip(a[2:], b[2:]) if x or y]
+    return None if None in kinds else next((k for k in kinds if k != "filler"), "filler")
+
+
+def preference_units(train: TextIndex, component: np.ndarray, dup: DuplicatesConfig
+                     ) -> tuple[list[list[int]], list[int], list[int], dict[int, str], set[int]]:
+    """The units that copy one another, the key of each, the group (cluster) of each, the units joined only
+    by a copy of their replies (unit -> how they copy) and the units of pairs whose chosen equals rejected.
+
+    A record's key is its input, for a preference record the prompt alone. Several pairs for one prompt are normal
+    DPO data (UltraFeedback has four completions per prompt, so up to six pairs): a preference record is a duplicate
+    only of a record with the same prompt and the same replies, so a unit is a key's records with one set of
+    replies, and two units are near copies when their prompts are (the same key component) and their replies are
+    equal or lexical copies (copy_kind on each reply), never merely because their prompts are. Leakage stays keyed
+    on the prompt: an eval prompt seen in training is a leak whatever its replies. Without preference records a
+    unit is a key and its cluster the key's component."""
+    records = train.records
+    distinct = train.distinct
+    if not any(r.format in PREFERENCE_FORMATS for r in records):
+        return [train.positions[k] for k in distinct], list(range(len(distinct))), component.tolist(), {}, set()
+    units: list[list[int]] = []
+    unit_key: list[int] = []
+    digests: list[bytes | None] = []
+    silent: set[int] = set()
+    for key_id, key in enumerate(distinct):
+        by_reply: dict[bytes | None, list[int]] = {}
+        for p in train.positions[key]:
+            by_reply.setdefault(_reply_digest(records[p], dup), []).append(p)
+        for digest, positions in by_reply.items():
+            first = records[positions[0]]
+            if first.format == "preference" and \
+                    normalize_text(first.target or "", dup) == normalize_text(first.rejected or "", dup):
+                silent.add(len(units))
+            units.append(positions)
+            unit_key.append(key_id)
+            digests.append(digest)
+    parent = list(range(len(units)))
+
+    def find(u: int) -> int:
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+
+    by_component: dict[int, list[int]] = {}
+    for unit, key_id in enumerate(unit_key):
+        by_component.setdefault(int(component[key_id]), []).append(unit)
+    reply_linked: dict[int, str] = {}
+    for members in by_component.values():
+        if len(members) < 2:
+            continue
+        first_of: dict[bytes | None, int] = {}
+        for unit in members:  # equal replies (or no replies: another format) under near prompts
+            root = first_of.setdefault(digests[unit], unit)
+            parent[find(unit)] = find(root)
+        if len(members) > MAX_UNITS_COMPARED:
+            continue
+        shapes = {u: _reply_skeletons(records[units[u][0]], dup) for u in members if digests[u] is not None}
+        compared = list(shapes)
+        for i, a in enumerate(compared):
+            for b in compared[i + 1:]:
+                if find(a) == find(b):
+                    continue
+                kind = _replies_copy(shapes[a], shapes[b])
+                if kind is not None:
+                    parent[find(b)] = find(a)
+                    reply_linked.setdefault(b, kind)
+    roots = [find(u) for u in range(len(units))]
+    return units, unit_key, roots, reply_linked, silent
+
 
 
 def measure(ctx: AuditContext) -> DuplicatesResult:
@@ -336,30 +441,40 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
                 if train.vectors is not None else NearPairs())
     component = components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
 
-    # Exact groups and conflicts: records that share a key.
-    exact_groups: list[tuple[list[int], bool]] = []
+    # The units that copy one another: a key's records, or for preference records a key's records with the same
+    # replies (see preference_units), and the groups those units join into (near copies of one another).
+    units, unit_key, cluster, reply_linked, silent = preference_units(train, component, config.duplicates)
+
+    # Exact groups and conflicts: records that share a key (and, for preference records, their replies).
+    exact_groups: list[tuple[list[int], bool]] = [(positions, _same_target(records, positions)) for positions in units
+                                                  if len(positions) > 1]
     exact_conflicts: list[list[int]] = []
-    for key, positions in train.positions.items():
-        if len(positions) > 1:
-            exact_groups.append((positions, _same_target(records, positions)))
-            if name and _distinct_values(records, positions, name) > 1:
+    if name:
+        for key, positions in train.positions.items():
+            if len(positions) > 1 and _distinct_values(records, positions, name) > 1:
                 exact_conflicts.append(positions)
     in_exact_conflict = {p for positions in exact_conflicts for p in positions}
 
-    # Near groups: components of two or more distinct keys.
-    key_members: dict[int, list[int]] = {}
-    for key_id, comp in enumerate(component.tolist()):
-        key_members.setdefault(comp, []).append(key_id)
-    near_keys = [keys for keys in key_members.values() if len(keys) > 1]
+    # Near groups: clusters of two or more distinct units.
+    cluster_members: dict[int, list[int]] = {}
+    for unit, comp in enumerate(cluster):
+        cluster_members.setdefault(comp, []).append(unit)
+    near_units = [members for members in cluster_members.values() if len(members) > 1]
+    # A near group's methods and closest similarity are those of the key component it lies in.
+    grouped_components = {int(component[unit_key[members[0]]]) for members in near_units}
     methods_of: dict[int, set[str]] = {}
     min_sim_of: dict[int, float] = {}
     near_kinds: Counter = Counter()
     for pairs in (within, semantic):
         for i, kind, sim in zip(pairs.first, pairs.kind, pairs.similarity):
             comp = int(component[i])
+            if comp not in grouped_components:  # near prompts whose pairs differ: no group, no copy to count
+                continue
             methods_of.setdefault(comp, set()).add("semantic" if kind == "semantic" else "lexical")
             min_sim_of[comp] = min(min_sim_of.get(comp, 1.0), sim)
             near_kinds[kind] += 1
+    for kind in reply_linked.values():
+        near_kinds[kind] += 1
 
     # Near conflicts: components of true copies (exact + lexical) whose labels differ beyond exact conflicts.
     near_conflicts: list[list[int]] = []
@@ -380,8 +495,17 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
 
     limit = dup.max_groups_listed
     exact_groups.sort(key=lambda g: size_order(g[0]))
-    near_rows = [([p for k in keys for p in train.positions[distinct[k]]], int(component[keys[0]])) for keys in near_keys]
+
+    def methods(members: list[int]) -> set[str]:
+        found = set(methods_of.get(int(component[unit_key[members[0]]]), ()))
+        return found | {"lexical"} if any(u in reply_linked for u in members) else found
+
+    near_rows = [([p for u in members for p in units[u]], cluster[members[0]]) for members in near_units]
     near_rows.sort(key=lambda g: size_order(g[0]))
+    methods_of_cluster = {cluster[members[0]]: sorted(methods(members)) for members in near_units}
+    min_sim_of_cluster = {cluster[members[0]]: min_sim_of.get(int(component[unit_key[members[0]]]))
+                          for members in near_units
+                          if len({unit_key[u] for u in members}) > 1}  # replies alone differ: no similarity measured
     conflicts_all = [("exact", c) for c in exact_conflicts] + [("near", c) for c in near_conflicts]
     conflicts_all.sort(key=lambda c: size_order(c[1]))
 
@@ -392,17 +516,22 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     # report said "keep 153" where dedup, following the near group, kept line 26.
     component_first = {c: _order(records, p)[0] for p, c in near_rows}
 
+    unit_of = {p: u for u, positions in enumerate(units) if len(positions) > 1 for p in positions}
+
     def kept_of(positions: list[int]) -> int | None:
-        return component_first.get(int(component[train.key_ids[positions[0]]]))
+        return component_first.get(cluster[unit_of[positions[0]]])
 
     all_groups = [GroupLines("exact", lines_of(p), (), same, _place(records, kept_of(p))) for p, same in exact_groups]
-    all_groups += [GroupLines("near", lines_of(p), tuple(sorted(methods_of.get(c, ()))), _same_target(records, p))
+    all_groups += [GroupLines("near", lines_of(p), tuple(methods_of_cluster[c]), _same_target(records, p))
                    for p, c in near_rows]
 
     leaks = _leaks(train, eval_index, eval_only, cross, config, searches) if eval_index is not None else []
     overlaps = _overlaps(train, production_index) if production_index is not None else []
 
-    usable = len(key_members)
+    # A pair whose chosen equals its rejected teaches nothing (the README calls it invalid for training): it is
+    # no usable example, though it is no duplicate either. Its group is left out of usable, not of the count.
+    no_signal = sum(1 for members in cluster_members.values() if all(u in silent for u in members))
+    usable = len(cluster_members) - no_signal
     nonempty = sum(len(v) for v in train.positions.values())
     return DuplicatesResult(
         records=len(records),
@@ -410,7 +539,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         near_group_count=len(near_rows),
         whole_record_groups=sum(1 for _, same in exact_groups if same),
         exact_groups=[_group("exact", records, p, [], None, name, kept_of(p)) for p, _ in exact_groups[:limit]],
-        near_groups=[_group("near", records, p, sorted(methods_of.get(c, ())), min_sim_of.get(c), name) for p, c in near_rows[:limit]],
+        near_groups=[_group("near", records, p, methods_of_cluster[c], min_sim_of_cluster.get(c), name) for p, c in near_rows[:limit]],
         conflict_count=len(conflicts_all),
         conflict_records=sum(len(c) for _, c in conflicts_all),
         conflicts=[_conflict(kind, records, c, name) for kind, c in conflicts_all[:limit]] if name else [],
@@ -419,13 +548,14 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         eval_records=len(eval_index.records) if eval_index is not None else None,
         production_overlap=len(overlaps) if production_index is not None else None,
         production_overlap_examples=overlaps[:MAX_OVERLAP_EXAMPLES],
-        duplicate_records=nonempty - usable,
-        duplicate_share=round((nonempty - usable) / len(records), 6) if records else 0.0,
+        duplicate_records=nonempty - len(cluster_members),
+        duplicate_share=round((nonempty - len(cluster_members)) / len(records), 6) if records else 0.0,
         usable=usable,
         near_cosine=dup.near_cosine,
         lexical_ratio=dup.lexical_ratio if dup.lexical else None,
         label_field=name,
         near_kinds=dict(sorted(near_kinds.items())),
+        no_signal=no_signal,
         group_sizes=sorted((len(g.members) for g in all_groups), reverse=True),
         all_groups=all_groups,
         all_conflicts=[ConflictLines(kind, lines_of(c), tuple(_value(records[p], name) for p in _order(records, c)))

@@ -16,7 +16,7 @@ is found as in one file; it holds one key and one digest per pair.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..config import DuplicatesConfig
@@ -26,12 +26,16 @@ from ..normalize import normalize_text
 from .base import AuditContext, Check, Finding, Status, line_places
 
 MAX_LISTED = 200
+MAX_REPLIES_SHOWN = 4  # members of a contradiction shown with their replies
 PREFERENCE_FORMATS = ("preference", "unpaired_preference")
 
 
 @dataclass
 class PreferenceConfig:
-    max_chosen_longer_share: float = 0.75  # warn above: chosen is longer than rejected in this share of pairs
+    # warn above: chosen is longer than rejected in this share of pairs; and at or below 1 minus it, where the
+    # shorter reply wins as reliably (a shortcut as learnable as longer-wins)
+    max_chosen_longer_share: float = 0.75
+    max_prefix_share: float = 0.1  # warn above: one reply is a truncated copy (a prefix) of the other in this share
     min_pairs_for_length_bias: int = 20  # fewer pairs say too little about a bias to judge it
 
 
@@ -49,6 +53,16 @@ class PreferenceResult:
     # The file of each line above, in the same order: a group's records may lie in several files.
     identical_files: list[str]
     contradiction_files: list[list[str]]
+    # Each listed group's members (up to MAX_REPLIES_SHOWN) with their replies: {file, line, chosen, rejected} for
+    # a pair, {file, line, completion, desirable} for an unpaired record; excerpts.
+    contradiction_replies: list[list[dict]] = field(default_factory=list)
+    prompts_with_several_pairs: int = 0  # prompts that carry more than one distinct pair (normal DPO data: a note)
+    prefix_pairs: int = 0  # pairs where one reply (normalised) is a truncated copy of the other: starts it, shorter
+    prefix_lines: list[int] = field(default_factory=list)
+    prefix_files: list[str] = field(default_factory=list)
+    rejected_prefix_pairs: int = 0  # of prefix_pairs, those whose rejected is the truncated one
+    # Every group, complete, as (file, line) members: what `dataaudit dedup` drops with --drop-conflicts.
+    all_contradictions: list[tuple[tuple[str, int], ...]] = field(default_factory=list, repr=False, metadata={"json": False})
 
 
 class PairFacts(NamedTuple):
@@ -59,6 +73,7 @@ class PairFacts(NamedTuple):
     chosen_first: bool  # normalised chosen sorts before rejected: which direction this pair is
     chosen_longer: bool
     length_ratio: float | None  # len(chosen) / len(rejected), None when rejected is empty
+    prefix: int = 0  # 1: rejected is a truncated copy of chosen (starts it, shorter); 2: chosen of rejected; 0: neither
 
 
 class MarkedFacts(NamedTuple):
@@ -92,8 +107,12 @@ def preference_facts(records: list[Record], norm: DuplicatesConfig) -> list[Pair
             continue
         chosen_length, rejected_length = len(record.target or ""), len(record.rejected or "")
         chosen_first = chosen < rejected
+        # A cut-off copy of the other reply ("...with e", or HH's "Answer" vs "Answer is long") lets a trainer learn
+        # "the complete one wins" without reading either.
+        prefix = 1 if rejected and chosen.startswith(rejected) else 2 if chosen and rejected.startswith(chosen) else 0
         facts.append(PairFacts(False, _pair_digest(chosen, rejected) if chosen_first else _pair_digest(rejected, chosen), chosen_first,
-                               chosen_length > rejected_length, chosen_length / rejected_length if rejected_length else None))
+                               chosen_length > rejected_length, chosen_length / rejected_length if rejected_length else None,
+                               prefix))
     return facts
 
 
@@ -109,6 +128,9 @@ def measure(ctx: AuditContext) -> PreferenceResult | None:
     marked: dict[tuple[str, bytes], dict[bool, list[int]]] = {}
     longer = 0
     ratios: list[float] = []
+    prefixed: list[int] = []
+    rejected_prefixed = 0
+    pairs_of_prompt: dict[str, set[bytes]] = {}
     for i, fact in enumerate(facts):
         if fact is None:
             continue
@@ -121,7 +143,11 @@ def measure(ctx: AuditContext) -> PreferenceResult | None:
             identical.append(i)
             continue
         directed.setdefault((index.keys[i], fact.responses, fact.chosen_first), []).append(i)
+        pairs_of_prompt.setdefault(index.keys[i], set()).add(fact.responses)  # A over B and B over A: one pair, contradicted
         longer += fact.chosen_longer
+        if fact.prefix:
+            prefixed.append(i)
+            rejected_prefixed += fact.prefix == 1
         if fact.length_ratio is not None:
             ratios.append(fact.length_ratio)
     groups: list[tuple[list[int], str]] = []
@@ -134,19 +160,45 @@ def measure(ctx: AuditContext) -> PreferenceResult | None:
     groups.sort(key=lambda g: g[0][0])
     compared = pairs - len(identical)
     records = index.records
+
+    def replies(i: int) -> dict:
+        r = records[i]
+        if r.format == "unpaired_preference":
+            return {"file": r.source, "line": r.line, "completion": excerpt(r.target or ""), "desirable": r.desirable}
+        return {"file": r.source, "line": r.line, "chosen": excerpt(r.target or ""), "rejected": excerpt(r.rejected or "")}
+
     return PreferenceResult(
         pairs=pairs,
         unpaired=unpaired,
         identical_pairs=[records[i].line for i in identical[:MAX_LISTED]],
         identical_count=len(identical),
         contradictions=[[records[i].line for i in group] for group, _ in groups[:MAX_LISTED]],
-        contradiction_examples=[excerpt(prompt) for _, prompt in groups[:MAX_LISTED]],
+        # The prompt as its first record wrote it, not the lowercased key the records were joined on.
+        contradiction_examples=[excerpt(records[group[0]].input_text) for group, _ in groups[:MAX_LISTED]],
         contradiction_records=sum(len(lines) for lines, _ in groups),
         chosen_longer_share=round(longer / compared, 4) if compared else None,
         mean_length_ratio=round(sum(ratios) / len(ratios), 4) if ratios else None,
         identical_files=[records[i].source for i in identical[:MAX_LISTED]],
         contradiction_files=[[records[i].source for i in group] for group, _ in groups[:MAX_LISTED]],
+        contradiction_replies=[[replies(i) for i in _one_per_reply(group, records)[:MAX_REPLIES_SHOWN]]
+                               for group, _ in groups[:MAX_LISTED]],
+        prompts_with_several_pairs=sum(1 for seen in pairs_of_prompt.values() if len(seen) > 1),
+        prefix_pairs=len(prefixed),
+        prefix_lines=[records[i].line for i in prefixed[:MAX_LISTED]],
+        prefix_files=[records[i].source for i in prefixed[:MAX_LISTED]],
+        rejected_prefix_pairs=rejected_prefixed,
+        all_contradictions=[tuple((records[i].source, records[i].line) for i in group) for group, _ in groups],
     )
+
+
+def _one_per_reply(group: list[int], records: list[Record]) -> list[int]:
+    """The group's members with the first of each direction first: both sides of a contradiction are shown even
+    when one side repeats."""
+    seen: dict[tuple, int] = {}
+    for i in group:
+        seen.setdefault((records[i].target, records[i].rejected, records[i].desirable), i)
+    firsts = list(seen.values())
+    return firsts + [i for i in group if i not in firsts]
 
 
 def judge(result: PreferenceResult | None, ctx: AuditContext) -> list[Finding]:
@@ -176,20 +228,52 @@ def judge(result: PreferenceResult | None, ctx: AuditContext) -> list[Finding]:
             f"(e.g. {line_places(result.contradictions[0][:4], result.contradiction_files[0][:4])})",
             {"contradiction_groups": n, "contradiction_records": result.contradiction_records,
              "contradiction_share": round(share, 4), "max_conflict_share": h.max_conflict_share},
-            f"Adjudicate the {n} contradicting {'group' if n == 1 else 'groups'}: one prompt, one preferred response."))
+            f"Adjudicate the {n} contradicting {'group' if n == 1 else 'groups'}: one prompt, one preferred response "
+            f"(`dataaudit dedup` keeps every record of a contradiction; --drop-conflicts drops them all)."))
+    if result.prefix_pairs:
+        share = result.prefix_pairs / max(result.pairs - result.identical_count, 1)
+        which = ("rejected is a truncated copy of chosen" if result.rejected_prefix_pairs == result.prefix_pairs else
+                 "chosen is a truncated copy of rejected" if not result.rejected_prefix_pairs else
+                 "one reply is a truncated copy of the other")
+        findings.append(Finding(
+            "hygiene", Status.WARN if share > config.max_prefix_share else Status.PASS,
+            f"in {result.prefix_pairs} {'pair' if result.prefix_pairs == 1 else 'pairs'} {which} "
+            f"(e.g. {line_places(result.prefix_lines[:1], result.prefix_files[:1])}): a trainer can learn that the "
+            f"complete reply wins without reading either" + ("" if share > config.max_prefix_share else
+                                                                f" (within the bound of {config.max_prefix_share:.0%})"),
+            {"prefix_pairs": result.prefix_pairs, "rejected_prefix_pairs": result.rejected_prefix_pairs,
+             "prefix_share": round(share, 4), "max_prefix_share": config.max_prefix_share, "lines": result.prefix_lines[:20]},
+            "Replace the truncated replies with complete ones that are worse for another reason."
+            if share > config.max_prefix_share else ""))
     share = result.chosen_longer_share
     compared = result.pairs - result.identical_count
     if share is not None and compared >= config.min_pairs_for_length_bias:
+        bound = config.max_chosen_longer_share
+        low = round(1 - bound, 4)
         evidence = {"chosen_longer_share": share, "mean_length_ratio": result.mean_length_ratio,
-                    "max_chosen_longer_share": config.max_chosen_longer_share, "pairs": compared}
-        if share > config.max_chosen_longer_share:
+                    "max_chosen_longer_share": bound, "min_chosen_longer_share": low, "pairs": compared}
+        ratio = "n/a" if result.mean_length_ratio is None else f"{result.mean_length_ratio:.2f}"
+        if share > bound:
             findings.append(Finding(
                 "hygiene", Status.WARN,
-                f"chosen is longer than rejected in {share:.0%} of pairs (mean length ratio {result.mean_length_ratio:g}): "
-                f"a trainer can learn length instead of quality (warn above {config.max_chosen_longer_share:.0%})",
+                f"chosen is longer than rejected in {share:.0%} of pairs (mean length ratio {ratio}): "
+                f"a trainer can learn length instead of quality (warn above {bound:.0%})",
                 evidence, "Add pairs where the shorter response is preferred, or length-normalise the training objective."))
+        elif share <= low:  # shorter-wins is as learnable a shortcut as longer-wins
+            findings.append(Finding(
+                "hygiene", Status.WARN,
+                f"chosen is shorter than rejected in {1 - share:.0%} of pairs (chosen longer in {share:.0%}, mean length "
+                f"ratio {ratio}): a trainer can learn brevity instead of quality (warn at or below {low:.0%} chosen longer)",
+                evidence, "Add pairs where the longer response is preferred, or length-normalise the training objective."))
         else:
             findings.append(Finding("hygiene", Status.PASS, f"chosen is longer than rejected in {share:.0%} of pairs", evidence))
+    if result.prompts_with_several_pairs:
+        n = result.prompts_with_several_pairs
+        findings.append(Finding(
+            "hygiene", Status.PASS,
+            f"{n} {'prompt carries' if n == 1 else 'prompts carry'} several distinct pairs (normal for DPO data; "
+            f"each pair is its own example, and a duplicate only when prompt, chosen and rejected all repeat)",
+            {"prompts_with_several_pairs": n}))
     return findings
 
 

@@ -1,7 +1,9 @@
 """`dataaudit dedup`: a de-duplicated copy of a dataset, and a sidecar naming every dropped line and why.
 
 The first record of each duplicate group is kept (the one the report names as `keep`); conflicting
-groups are dropped whole only when asked. Malformed lines are dropped and listed too. The copy is written
+groups are dropped whole only when asked. A preference contradiction (one prompt with A over B and B over A, or a
+KTO completion marked desirable and undesirable) is never settled by keeping its first line: every record of it
+is kept, and counted, unless --drop-conflicts drops them all. Malformed lines are dropped and listed too. The copy is written
 in the input's own format (JSONL, gzip JSONL, CSV, TSV, Parquet) with every kept row as it was; in a long
 annotation layout (one row per annotator) an item is kept or dropped with all its rows. The input file is
 read, never written: the output must be another path.
@@ -33,6 +35,7 @@ class DedupSummary:
     sidecar: Path
     conflicts_kept: int  # groups with conflicting labels of which one record was kept (without --drop-conflicts)
     invalid: int = 0  # of the dropped rows, those left out because they could not be read as records
+    contradictions_kept: int = 0  # preference contradictions every record of which was kept (without --drop-conflicts)
 
 
 Place = tuple[str, int]  # (file as audited, line)
@@ -57,6 +60,11 @@ def _drop_reasons(report, drop_conflicts: bool) -> dict[Place, dict]:
                                    "labels": conflict.labels}
             elif member in reasons:  # a copy dropped while the record kept carries another label: say so
                 reasons[member]["conflicting_labels"] = conflict.labels
+    preference = report.checks.get("preference")
+    for group in preference.all_contradictions if preference is not None and drop_conflicts else ():
+        lines = [line for _, line in group]
+        for member in group:
+            reasons[member] = {"line": member[1], "reason": "contradicting preferences", "group_lines": lines}
     for error in report.checks["format"].errors:
         if error.line > 0:
             reasons.setdefault((error.file, error.line), {"line": error.line, "reason": f"{INVALID}: {error.field}: {error.message}"})
@@ -146,6 +154,8 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         if config.fields.annotator:
             reasons = _whole_items(reasons, audited[0], config)
     conflicts_kept = 0 if drop_conflicts else len(report.checks["duplicates"].conflicts)
+    preference = report.checks.get("preference")
+    contradictions_kept = 0 if drop_conflicts or preference is None else len(preference.all_contradictions)
     # A gzip input is audited decompressed in the scratch folder: its lines are named by the input path.
     source_of = {str(read_as): str(source) for (source, _), read_as in zip(pairs, audited)}
     summaries = []
@@ -157,6 +167,7 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         sidecar = sidecar_path(target, SIDECAR)
         write_atomic(sidecar, "".join(json.dumps({"file": str(source), **mine[line]}, ensure_ascii=False) + "\n" for line in sorted(mine)))
         invalid = sum(reason["reason"].startswith(INVALID) for reason in mine.values())
-        summaries.append(DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, conflicts_kept, invalid))
+        summaries.append(DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, conflicts_kept, invalid,
+                                      contradictions_kept))
     return summaries
 

@@ -483,8 +483,41 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         output, _ = _loose_turns(nonempty_list(obj.get(key), key, "assistant messages"), key)
         if not any(t.role == "assistant" for t in output):
             raise Invalid(key, "holds no assistant message")
-        sides.append(join([t.text for t in output if t.role == "assistant"]))
+        # OpenAI's (and Together's) DPO format takes one assistant message per output, its tool calls inside it: a
+        # user turn here was once dropped silently, its record kept as if the output were the assistant's alone.
+        other = next((i for i, t in enumerate(output) if t.role != "assistant"), None)
+        if other is not None:
+            raise Invalid(f"{key}[{other}].role", f"a {output[other].role!r} message: an output holds the assistant's "
+                                                  "reply only (the conversation before it belongs in input.messages)")
+        if len(output) > 1:
+            raise Invalid(key, f"holds {len(output)} assistant messages: an output is exactly one assistant message")
+        sides.append(output[0].text)
     return Parsed(join([t.text for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns))
+
+
+REPLY_ROLES = ("assistant", "tool", "function")  # the turns a chosen or rejected reply may hold
+
+
+def _reply_turns(turns: list[Turn], field: str, start: int = 0) -> None:
+    """A chosen or rejected reply given as messages (from turn `start` of its list): the model's turns only,
+    tool results between its calls allowed, ending with the assistant's answer. A user turn inside it would be
+    trained as the model's own words, and a pair whose conversations part before the last reply compares
+    replies to two different conversations."""
+    for i, turn in enumerate(turns[start:], start):
+        if turn.role not in REPLY_ROLES:
+            raise Invalid(f"{field}[{i}].role", f"a {turn.role!r} turn inside the reply: chosen and rejected hold the "
+                                                "assistant's reply only (the conversation before it is the prompt)")
+    if turns[-1].role != "assistant":
+        raise Invalid(f"{field}[{len(turns) - 1}].role", f"the reply ends with a {turns[-1].role!r} turn, not the "
+                                                         "assistant's answer")
+
+
+def _reply_text(value: Any, field: str) -> str:
+    if isinstance(value, list):
+        turns, _ = _loose_turns(value, field)
+        _reply_turns(turns, field)
+        return join([t.text for t in turns])
+    return scalar_text(value, field)
 
 
 def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
@@ -495,7 +528,7 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             raise Invalid(key, "missing")
     chosen, rejected = obj[f.chosen], obj[f.rejected]
     if not is_missing(obj.get(f.prompt)):
-        return Parsed(_side_text(obj[f.prompt], f.prompt), _side_text(chosen, f.chosen), _side_text(rejected, f.rejected),
+        return Parsed(_side_text(obj[f.prompt], f.prompt), _reply_text(chosen, f.chosen), _reply_text(rejected, f.rejected),
                       target_is_class=False, preamble=_side_preamble(obj[f.prompt]))
     if isinstance(chosen, list) and isinstance(rejected, list):
         chosen_turns, chosen_raw = _loose_turns(chosen, f.chosen)
@@ -505,6 +538,12 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             shared += 1
         if shared == 0:
             raise Invalid(f.prompt, "missing, and chosen and rejected share no leading turns to take as the prompt")
+        for turns, key in ((chosen_turns, f.chosen), (rejected_turns, f.rejected)):
+            parted = next((i for i in range(shared, len(turns)) if turns[i].role not in REPLY_ROLES), None)
+            if parted is not None:  # e.g. one system prompt shared, then two different user questions
+                raise Invalid(f"{key}[{parted}]", f"chosen and rejected differ before the final assistant reply (from "
+                                                  f"turn {shared}): a pair compares two replies to one conversation")
+            _reply_turns(turns, key, shared)
         return Parsed(join([t.text for t in chosen_turns[:shared]]), join([t.text for t in chosen_turns[shared:]]),
                       join([t.text for t in rejected_turns[shared:]]), target_is_class=False,
                       preamble=preamble(chosen_turns[:shared]))

@@ -34,7 +34,7 @@ from .sections.decision import cost_sentence
 # `keep.file`, `nearest.file`) and the config's `source`. tests/test_render.py checks every result field named
 # like a path is here.
 PATH_KEYS = frozenset({"path", "file", "files", "source", "keep_file", "eval_file", "train_file", "production_file",
-                       "identical_files", "contradiction_files", "models_file", "eval_set", "line_files"})
+                       "identical_files", "contradiction_files", "prefix_files", "models_file", "eval_set", "line_files"})
 
 
 def _is_path(value: str, paths: Collection[str]) -> bool:

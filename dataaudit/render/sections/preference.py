@@ -1,4 +1,4 @@
-"""Preference pairs: identical pairs, contradictions, and length bias."""
+"""Preference pairs: identical pairs, contradictions, truncated copies, and length bias."""
 
 from __future__ import annotations
 
@@ -10,14 +10,33 @@ def _build(report: Report) -> SectionContent | None:
     p = report.checks.get("preference")
     if p is None:
         return None
-    longer = "n/a" if p.chosen_longer_share is None else f"{p.chosen_longer_share:.0%}"
-    ratio = "n/a" if p.mean_length_ratio is None else f"{p.mean_length_ratio:.2f}"
+    compared = p.pairs - p.identical_count
+    if p.chosen_longer_share is None:  # only unpaired (KTO) records, or every pair identical: no lengths to compare
+        length = "no pairs to compare lengths" if not compared else "no pair with a non-empty rejected"
+    else:
+        ratio = "n/a" if p.mean_length_ratio is None else f"{p.mean_length_ratio:.2f}"  # as the finding rounds it
+        length = f"chosen longer in {p.chosen_longer_share:.0%} of pairs (mean length ratio {ratio})"
+    several = p.prompts_with_several_pairs
     lines = [f"{p.pairs} pairs, {p.unpaired} unpaired; {p.identical_count} with chosen = rejected; "
-             f"{len(p.contradictions)} contradicting groups; chosen longer in {longer} of pairs (mean length ratio {ratio})"]
+             f"{len(p.contradictions)} contradicting groups; {p.prefix_pairs} with one reply a truncated "
+             f"copy of the other; {length}" + (f"; {several} prompts with several distinct pairs" if several else "")]
     several_files = len({f for files in p.contradiction_files for f in files}) > 1
-    rows = [[_places(group[:8], files[:8] if several_files else None), text(example, 100)]
-            for group, files, example in zip(p.contradictions, p.contradiction_files, p.contradiction_examples)]
-    return SectionContent(lines, [Table(f"Contradictions ({len(p.contradictions)})", ["lines", "prompt"], rows)])
+    replies = p.contradiction_replies
+    rows = [[_places(group[:8], files[:8] if several_files else None), text(example, 100), _replies(shown, several_files)]
+            for group, files, example, shown in zip(p.contradictions, p.contradiction_files, p.contradiction_examples, replies)]
+    return SectionContent(lines, [Table(f"Contradictions ({len(p.contradictions)})", ["lines", "prompt", "replies"], rows)])
+
+
+def _replies(members: list[dict], several_files: bool) -> str:
+    """Each shown member's replies with its line: 'line 1: A > B; line 61: B > A'."""
+    parts = []
+    for m in members:
+        place = f"{text(m['file'], 60)}:{m['line']}" if several_files else f"line {m['line']}"
+        if "completion" in m:
+            parts.append(f"{place}: {text(m['completion'], 60)} ({'desirable' if m['desirable'] else 'undesirable'})")
+        else:
+            parts.append(f"{place}: {text(m['chosen'], 60)} > {text(m['rejected'], 60)}")
+    return "; ".join(parts)
 
 
 def _places(lines: list[int], files: list[str] | None) -> str:
