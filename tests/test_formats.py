@@ -363,3 +363,14 @@ def test_openai_dpo_lines_are_preference_pairs_prompt_from_input_messages(tmp_pa
     from dataaudit.config import DuplicatesConfig
 
     assert [f.identical for f in preference_facts(ds.records, DuplicatesConfig())] == [False, True]  # the check sees the pairs
+
+
+def test_content_given_as_a_list_of_plain_strings_names_the_parts_it_should_hold(tmp_path):
+    path = write_jsonl(tmp_path / "strings.jsonl", [
+        {"messages": [{"role": "system", "content": ["not", "parts"]}, {"role": "user", "content": "q"},
+                      {"role": "assistant", "content": "a"}]},
+        {"messages": [{"role": "user", "content": [{"type": "text", "text": "q"}]}, {"role": "assistant", "content": "a"}]}])
+    ds = load_dataset(path, Config())
+    assert [r.line for r in ds.records] == [2]
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [
+        (1, "messages[0].content", 'a list must hold content parts ({"type": "text", "text": ...}), not plain strings')]
