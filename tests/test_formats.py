@@ -404,3 +404,14 @@ def test_a_preference_reply_holds_the_assistant_turns_only_and_both_sides_answer
         (3, "chosen[2]", "chosen and rejected differ before the final assistant reply (from turn 1)"),
         (6, "preferred_output", "holds 2 assistant messages"),
         (7, "preferred_output[0].role", "a 'user' message")]
+
+
+def test_content_given_as_a_list_of_plain_strings_names_the_parts_it_should_hold(tmp_path):
+    path = write_jsonl(tmp_path / "strings.jsonl", [
+        {"messages": [{"role": "system", "content": ["not", "parts"]}, {"role": "user", "content": "q"},
+                      {"role": "assistant", "content": "a"}]},
+        {"messages": [{"role": "user", "content": [{"type": "text", "text": "q"}]}, {"role": "assistant", "content": "a"}]}])
+    ds = load_dataset(path, Config())
+    assert [r.line for r in ds.records] == [2]
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [
+        (1, "messages[0].content", 'a list must hold content parts ({"type": "text", "text": ...}), not plain strings')]

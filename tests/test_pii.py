@@ -575,3 +575,16 @@ def test_a_record_with_folded_and_ascii_values_counts_once(tmp_path):
     index = build_index("train", load_dataset(path, config), lambda text: "")
     result = measure_pii(AuditContext(config=config, train=index))
     assert (result.records_with_findings, result.findings_total, result.by_kind) == (1, 2, {"email": 1, "phone": 1})
+
+
+def test_a_preference_pairs_rejected_reply_is_scanned_and_its_fields_are_named_prompt_chosen_rejected(tmp_path):
+    path = write_jsonl(tmp_path / "pref.jsonl", [
+        {"prompt": "Explain lists.", "chosen": "Lists hold items in order.",
+         "rejected": "Contact me at jane.doe@example.org or +1 415 555 0134."},
+        {"prompt": "Explain sets.", "chosen": "Write to sam.lee@example.com for more.", "rejected": "No."}])
+    ds = load_dataset(path, Config())
+    assert [[f for f, _ in record_texts(r, "text", "label")] for r in ds.records] == [["prompt", "chosen", "rejected"]] * 2
+    result = measure_pii(_ctx(Config(), path))
+    assert sorted((p.line, p.field, p.kind) for p in result.findings) == [
+        (1, "rejected", "email"), (1, "rejected", "phone"), (2, "chosen", "email")]
+    assert result.training_personal_records == 2

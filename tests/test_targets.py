@@ -121,3 +121,18 @@ def test_a_label_field_is_judged_for_conflicts_in_a_generation_task_too(tmp_path
     assert report.config["task_type"] == "generation"
     duplicates = report.checks["duplicates"]
     assert duplicates.label_field == "label" and duplicates.conflict_count == 1 and duplicates.conflicts[0].lines == [1, 41]
+
+
+def test_one_canned_reply_in_most_rows_does_not_make_the_other_replies_labels(tmp_path):
+    canned = "I'm sorry, I can't help with that."
+    values = [canned] * 55 + REPLIES[:45]
+    assert free_text_reason(values) == "apart from one target given 55 times (55%), median 98 characters, labels are at most 80"
+    short = [canned] * 55 + [f"answer {i}" for i in range(45)]
+    assert free_text_reason(short) == "apart from one target given 55 times (55%), 45 of the other 45 occur once, labels repeat"
+    # a majority class with the others repeating is still a set of labels, however unbalanced
+    assert free_text_reason(["negative"] * 80 + ["positive"] * 15 + ["neutral"] * 5) is None
+    assert free_text_reason(["other"] * 60 + [f"intent_{i % 15}" for i in range(40)]) is None
+    path = write_jsonl(tmp_path / "chats.jsonl", [chat(f"request {i}", canned) for i in range(55)]
+                       + [chat(f"where is order {i}?", REPLIES[i]) for i in range(45)])
+    config, task = resolve_task_type(Config(), [str(path)])
+    assert config.task_type == "generation" and "apart from one target given 55 times" in task.reason

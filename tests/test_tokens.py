@@ -351,3 +351,50 @@ def test_wordpiece_counter_counts_as_transformers_did_without_importing_it():
     assert [c for c, u in zip(counts, unread) if not u] == [n for n, u in zip(expected, unread) if not u]
     assert all(c >= n for c, n, u in zip(counts, expected, unread) if u) and counts != expected
     assert counter.count(["word " * 700])[0] == 700  # no truncation at the model's 128/512 tokens
+
+
+def test_a_text_the_loader_cut_is_counted_whole(tmp_path):
+    # 24,000 tokens in 120,000 characters: cut to MAX_TEXT_CHARS it would count 20,000 and fit a 21,000 limit.
+    long_reply = "word" + " word" * 23_999
+    ds = _records(tmp_path, [{"prompt": "Write an essay", "completion": long_reply},
+                             {"prompt": "Write a line", "completion": "A line."}])
+    assert ds.records[0].truncated and ds.records[1].uncut is None
+    enc = OpenAIEncoding("o200k_base")
+    config = TokensConfig(target_model="gpt-4o-mini", example_limit=21_000)
+    result = measure_tokens(ds.records, resolve_target(config), config)
+    whole = enc.count("Write an essay") + 24_000
+    assert [(o.line, o.tokens) for o in result.over_limit] == [(1, whole)]
+    assert result.per_example.max == whole and result.total == whole + enc.count("Write a line") + enc.count("A line.")
+
+
+def test_a_preference_pair_is_two_sequences_each_held_to_the_limit_both_billed(tmp_path):
+    enc = OpenAIEncoding("o200k_base")
+    long_reply = "word" + " word" * 59  # 60 tokens
+    ds = _records(tmp_path, [{"prompt": "Write an essay", "chosen": "Good essay.", "rejected": long_reply},
+                             {"prompt": "Write an essay", "chosen": "Good essay.", "rejected": "Bad."}])
+    p, c = enc.count("Write an essay"), enc.count("Good essay.")
+    config = TokensConfig(target_model="gpt-4o-mini", example_limit=50, price_per_million=2.0)
+    result = measure_tokens(ds.records, resolve_target(config), config)
+    assert [(o.line, o.tokens) for o in result.over_limit] == [(1, p + 60)]  # the rejected reply is over, not the chosen
+    assert result.total == (p + c) + (p + 60) + (p + c) + (p + enc.count("Bad."))
+    assert result.billed_tokens_per_epoch == (p + c) + 50 + (p + c) + (p + enc.count("Bad."))
+    assert result.per_example.max == p + 60 and result.pair_sequences == 2
+    assert (result.mean_prompt_tokens, result.mean_completion_tokens) == (p, c)  # a call sends the prompt, gets the chosen
+
+
+def test_an_openai_dpo_line_counts_its_input_messages_and_tools_as_a_chat(tmp_path):
+    enc = OpenAIEncoding("o200k_base")
+    long_reply = "word" + " word" * 59
+    line = {"input": {"messages": COOKBOOK_TOOL_MESSAGES, "tools": COOKBOOK_TOOLS},
+            "preferred_output": [{"role": "assistant", "content": long_reply}],
+            "non_preferred_output": [{"role": "assistant", "content": "No."}]}
+    ds = _records(tmp_path, [line])
+    assert ds.records[0].format == "preference" and ds.records[0].raw == line
+    prompt = 101  # the cookbook's count of these messages and tool with the reply primed, checked against the API
+    chosen, rejected = 3 + 1 + 60, 3 + 1 + enc.count("No.")
+    config = TokensConfig(target_model="gpt-4o-mini", example_limit=prompt + 50)
+    result = measure_tokens(ds.records, resolve_target(config), config)
+    assert [(o.line, o.tokens) for o in result.over_limit] == [(1, prompt + chosen)]
+    assert result.total == 2 * prompt + chosen + rejected
+    assert result.billed_tokens_per_epoch == prompt + 50 + prompt + rejected
+    assert (result.mean_prompt_tokens, result.mean_completion_tokens) == (prompt, 60)

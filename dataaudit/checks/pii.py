@@ -89,17 +89,23 @@ def record_texts(record: Record, text_field: str, label_field: str) -> Iterator[
     """(field, text) for every text of a record that a trainer or a model sees.
 
     A chat record's parsed source (`Record.raw`, where the loader keeps it) gives every message's content;
-    otherwise the record's input (all user turns) and target (the final assistant turn) stand for them.
+    otherwise the record's input (all user turns) and target (the final assistant turn) stand for them. A
+    preference pair's rejected reply is text the trainer reads too (DPO computes its likelihood on every step),
+    and `redact` rewrites it: the audit scans it so that the two agree on what holds personal data.
     """
     raw = getattr(record, "raw", None)
     if record.format == "chat" and isinstance(raw, dict) and isinstance(raw.get("messages"), list):
         yield from message_texts(raw["messages"])
     else:
-        names = {"chat": ("messages[user]", "messages[assistant]"), "prompt_completion": ("prompt", "completion")}
+        names = {"chat": ("messages[user]", "messages[assistant]"), "prompt_completion": ("prompt", "completion"),
+                 "preference": ("prompt", "chosen"), "unpaired_preference": ("prompt", "completion")}
         input_name, target_name = names.get(record.format, (text_field, "target"))
         yield input_name, record.input_text
         if record.target is not None:
             yield target_name, record.target
+    rejected = getattr(record, "rejected", None)
+    if rejected is not None:
+        yield "rejected", rejected
     if record.label is not None and record.label != record.target:
         yield label_field, record.label
 

@@ -90,8 +90,8 @@ class TokensResult:
     target_model: str
     encoding: str  # the OpenAI encoding, or the tokenizer that counted
     example_limit: int | None
-    total: int  # tokens of every example, uncut
-    per_example: TokenSpread
+    total: int  # tokens of every example, uncut (a preference pair's two sequences both)
+    per_example: TokenSpread  # of each example's longest sequence (a pair's longer one): what the limit is held to
     over_limit: list[OverLimit]  # the first `max_listed`
     over_limit_count: int  # all of them
     epochs: int
@@ -102,6 +102,8 @@ class TokensResult:
     # For the economics section: what one call sends (prompt) and gets back (completion), in this encoding
     mean_prompt_tokens: float
     mean_completion_tokens: float
+    # Preference pairs counted as two sequences (prompt + chosen, prompt + rejected), both in total and billing
+    pair_sequences: int = 0
 
 
 def default_epochs(n_examples: int) -> int:
@@ -247,18 +249,55 @@ class OpenAIExampleCounter:
         total += self.tool_tokens(_tool_definitions(obj))
         return total, total - last_turn, said_last
 
-    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per record: (example tokens, prompt tokens, completion tokens)."""
-        counts = np.zeros((3, len(records)), dtype=np.int64)
+    def output_tokens(self, messages: Any) -> tuple[int, int]:
+        """(tokens, said tokens) of an OpenAI DPO output: its messages, each framed as a chat's are."""
+        total = said = 0
+        for message in messages if isinstance(messages, list) else ():
+            if isinstance(message, Mapping):
+                n, s = self.message_tokens(message)
+                total, said = total + n, said + (s if message.get("role") == "assistant" else 0)
+        return total, said
+
+    def openai_preference_tokens(self, obj: Mapping) -> tuple[int, int, int, int]:
+        """(prompt + preferred, prompt, what the preferred reply says, prompt + non-preferred) of an OpenAI DPO
+        line. Its `input` is counted as a chat's turns before the reply are (messages, tools, reply priming)."""
+        given = obj.get("input") if isinstance(obj.get("input"), Mapping) else {}
+        prompt = REPLY_PRIMING + self.tool_tokens(_tool_definitions(given))
+        for message in given.get("messages") or ():
+            if isinstance(message, Mapping):
+                prompt += self.message_tokens(message)[0]
+        chosen, said = self.output_tokens(obj.get("preferred_output"))
+        rejected, _ = self.output_tokens(obj.get("non_preferred_output"))
+        return prompt + chosen, prompt, said, prompt + rejected
+
+    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per record: (tokens of its sequence, prompt tokens, completion tokens, tokens of its second sequence).
+
+        A preference pair is two sequences to a DPO trainer, prompt + chosen and prompt + rejected: it runs the
+        model (and the reference model) over both, and each is held to the context length, so the first is
+        prompt + chosen and the second prompt + rejected. OpenAI's DPO guide
+        (https://developers.openai.com/api/docs/guides/direct-preference-optimization) gives a line as `input`
+        plus `preferred_output` and `non_preferred_output`; both outputs are trained on, so both sequences are
+        billed. Every other record has one sequence, and 0 for the second.
+        Texts the loader cut to MAX_TEXT_CHARS are counted whole (`Record.full_texts`); each part is counted on
+        its own and the parts added, so no joined copy of a huge text is made.
+        """
+        counts = np.zeros((4, len(records)), dtype=np.int64)
         count = self._count
         for i, record in enumerate(records):
-            if record.raw is not None and "messages" in record.raw:
-                counts[:, i] = self.chat_tokens(record.raw)
+            raw = record.raw
+            if raw is not None and "messages" in raw:
+                counts[:3, i] = self.chat_tokens(raw)
+            elif raw is not None and record.format == "preference" and isinstance(raw.get("input"), Mapping):
+                counts[:, i] = self.openai_preference_tokens(raw)
             else:
-                answer = record.target if record.target is not None else record.label
-                prompt, completion = count(record.input_text), (count(answer) if answer else 0)
-                counts[:, i] = prompt + completion, prompt, completion
-        return counts[0], counts[1], counts[2]
+                text, target, rejected = record.full_texts
+                answer = target if target is not None else record.label
+                prompt, completion = count(text), (count(answer) if answer else 0)
+                counts[:3, i] = prompt + completion, prompt, completion
+                if rejected is not None:
+                    counts[3, i] = prompt + count(rejected)
+        return counts[0], counts[1], counts[2], counts[3]
 
 
 class HFExampleCounter:
@@ -344,23 +383,33 @@ def example_counter(tokenizer: str, encoding: str) -> OpenAIExampleCounter | HFE
     return HFExampleCounter(tokenizer) if tokenizer else OpenAIExampleCounter(encoding)
 
 
-def token_counts(records: Sequence[Record], tokenizer: str, encoding: str) -> list[tuple[int, int, int]]:
-    """The map step, run where a file's records lie: (example, prompt, completion) tokens of each record."""
-    totals, prompts, completions = example_counter(tokenizer, encoding).count_records(records)
-    return list(zip(totals.tolist(), prompts.tolist(), completions.tolist()))
+def _four(counted: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A counter's counts with a second sequence per record (0 where the counter gives none)."""
+    return counted if len(counted) == 4 else (*counted, np.zeros_like(counted[0]))
+
+
+def token_counts(records: Sequence[Record], tokenizer: str, encoding: str) -> list[tuple[int, int, int, int]]:
+    """The map step, run where a file's records lie: (sequence, prompt, completion, second sequence) tokens of
+    each record (see OpenAIExampleCounter.count_records)."""
+    first, prompts, completions, second = _four(example_counter(tokenizer, encoding).count_records(records))
+    return list(zip(first.tolist(), prompts.tolist(), completions.tolist(), second.tolist()))
 
 
 def measure_tokens(records: Sequence[Record], target: TargetModel, config: TokensConfig,
                    counter: OpenAIExampleCounter | HFExampleCounter | None = None,
-                   counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> TokensResult | None:
-    """counts: (example, prompt, completion) tokens per record when an engine already counted them."""
+                   counts: tuple[np.ndarray, ...] | None = None) -> TokensResult | None:
+    """counts: (sequence, prompt, completion[, second sequence]) tokens per record when an engine already
+    counted them."""
     if not records:
         return None
     counter = counter or example_counter(config.tokenizer, target.encoding)
-    totals, prompts, completions = counts if counts is not None else counter.count_records(records)
+    first, prompts, completions, second = _four(counts if counts is not None else counter.count_records(records))
+    # A pair's two sequences are each held to the limit, so the longer decides whether it fits; both are billed.
+    totals = np.maximum(first, second)
     limit = target.example_limit
     over = np.flatnonzero(totals > limit) if limit is not None else np.zeros(0, dtype=np.int64)
-    billed_per_epoch = int(np.minimum(totals, limit).sum()) if limit is not None else int(totals.sum())
+    billed_per_epoch = (int(np.minimum(first, limit).sum() + np.minimum(second, limit).sum()) if limit is not None
+                        else int(first.sum() + second.sum()))
     epochs = config.epochs if config.epochs is not None else default_epochs(len(records))
     billed = billed_per_epoch * epochs
     cost = None if target.price_per_million is None else round(billed * target.price_per_million / 1_000_000, 4)
@@ -368,7 +417,7 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
         target_model=target.name,
         encoding=counter.label,
         example_limit=limit,
-        total=int(totals.sum()),
+        total=int(first.sum() + second.sum()),
         per_example=TokenSpread(int(totals.min()), float(np.median(totals)), float(np.percentile(totals, 95)), int(totals.max())),
         over_limit=[OverLimit(records[i].source, records[i].line, int(totals[i])) for i in over[:config.max_listed]],
         over_limit_count=int(over.size),
@@ -379,6 +428,7 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
         price_date=target.price_date,
         mean_prompt_tokens=round(float(prompts.mean()), 2),
         mean_completion_tokens=round(float(completions.mean()), 2),
+        pair_sequences=int(np.count_nonzero(second)),
     )
 
 
@@ -389,8 +439,8 @@ def measure(ctx: AuditContext) -> TokensResult | None:
         return None
     example_counter(config.tokenizer, target.encoding)  # a bad tokenizer path is a config error, raised here
     rows = ctx.steps.map_records(ctx.train.dataset, token_counts, config.tokenizer, target.encoding)
-    counts = np.asarray(rows, dtype=np.int64).reshape(-1, 3).T
-    return measure_tokens(ctx.train.records, target, config, counts=(counts[0], counts[1], counts[2]))
+    counts = np.asarray(rows, dtype=np.int64).reshape(-1, 4).T
+    return measure_tokens(ctx.train.records, target, config, counts=(counts[0], counts[1], counts[2], counts[3]))
 
 
 def _where(item: OverLimit) -> str:

@@ -97,9 +97,12 @@ class RecordParser:
         input_text, cut_input = cap(parsed.input_text)
         target, cut_target = cap(parsed.target) if parsed.target is not None else (None, False)
         rejected, cut_rejected = cap(parsed.rejected) if parsed.rejected is not None else (None, False)
+        # An OpenAI DPO line keeps its source as a chat does: the token count reads its messages and tools.
+        kept = raw if "messages" in raw or (fmt == "preference" and isinstance(raw.get("input"), dict)) else None
+        cut = cut_input or cut_target or cut_rejected
+        uncut = (parsed.input_text, parsed.target, parsed.rejected) if cut and kept is None else None
         return Record(source, line, fmt, input_text, target, label, record_id, tuple(annotations), gold, (),
-                      rejected, parsed.desirable, cut_input or cut_target or cut_rejected,
-                      min(len(parsed.preamble), len(input_text)), raw if "messages" in raw else None)
+                      rejected, parsed.desirable, cut, min(len(parsed.preamble), len(input_text)), kept, uncut=uncut)
 
     def _annotations(self, obj: dict, line: int) -> list[Annotation]:
         if self.fields.annotator_columns:

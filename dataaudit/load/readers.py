@@ -121,6 +121,9 @@ def _content_text(content: Any, field: str) -> str | None:
     if isinstance(content, list):
         texts = []
         for i, part in enumerate(content):
+            if isinstance(part, str):
+                # Skipping it would leave the turn looking empty and blame the wrong thing ("is empty").
+                raise Invalid(field, 'a list must hold content parts ({"type": "text", "text": ...}), not plain strings')
             if not isinstance(part, dict):
                 continue
             kind = part.get("type")

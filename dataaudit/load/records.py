@@ -45,6 +45,15 @@ class Record:
     # Annotation-tool exports: every answer to every question (gold ones marked), while `annotations`
     # and `gold` hold the headline question's, which is what single-label consumers read.
     question_annotations: tuple[Annotation, ...] = ()
+    # A cut record's (input, target, rejected) as read, for what must measure the whole text: a trainer does not
+    # stop at MAX_TEXT_CHARS, so the token count reads these. None for a record that was not cut, and for one
+    # whose `raw` is kept (it holds the whole text already).
+    uncut: tuple[str, str | None, str | None] | None = field(default=None, compare=False, hash=False, repr=False)
+
+    @property
+    def full_texts(self) -> tuple[str, str | None, str | None]:
+        """(input, target, rejected), uncut."""
+        return self.uncut or (self.input_text, self.target, self.rejected)
 
     @property
     def all_lines(self) -> tuple[int, ...]:

@@ -48,9 +48,23 @@ def free_text_reason(values: list[str]) -> str | None:
     median = statistics.median(len(v) for v in values)
     if median > FREE_TEXT_MEDIAN_CHARS:
         return f"median {median:g} characters, labels are at most {FREE_TEXT_MEDIAN_CHARS}"
-    distinct = len(set(values))
+    counts = Counter(values)
+    distinct = len(counts)
     if len(values) >= FREE_TEXT_MIN_VALUES and distinct > FREE_TEXT_DISTINCT_SHARE * len(values):
         return f"{distinct} of {len(values)} distinct, labels repeat (at most {FREE_TEXT_DISTINCT_SHARE:.0%} distinct)"
+    # One canned reply ("I'm sorry, I can't help with that.") in most rows pulls the median under the bound and
+    # the distinct share under half, though every other reply is long and written once: judged without it,
+    # replies still look like replies. Labels do not: without the largest class the others still repeat.
+    top, top_count = counts.most_common(1)[0]
+    rest = [v for v in values if v != top]
+    if len(rest) >= FREE_TEXT_MIN_VALUES:
+        rest_median = statistics.median(len(v) for v in rest)
+        once = sum(1 for v in rest if counts[v] == 1)
+        apart = f"apart from one target given {top_count} times ({top_count / len(values):.0%})"
+        if rest_median > FREE_TEXT_MEDIAN_CHARS:
+            return f"{apart}, median {rest_median:g} characters, labels are at most {FREE_TEXT_MEDIAN_CHARS}"
+        if once > FREE_TEXT_DISTINCT_SHARE * len(rest):
+            return f"{apart}, {once} of the other {len(rest)} occur once, labels repeat"
     return None
 
 
