@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections import Counter
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -530,3 +533,48 @@ def test_only_blank_instruction_and_input_is_empty(tmp_path):
     rows = [{"instruction": "\u200b", "input": "\u3164", "output": "x"}]
     ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="generation"))
     assert [(e.field, e.message) for e in ds.errors] == [("instruction", "is empty (and so is the input)")]
+
+
+def _cli_in_time(*args: str, timeout: float = 60):
+    """The CLI as a cron job runs it, killed after `timeout` s: a run that would block on a pipe fails the test."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    return subprocess.run([sys.executable, "-m", "dataaudit", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_input_is_refused_in_one_line_without_being_opened(tmp_path):
+    fifo = tmp_path / "in.jsonl"
+    os.mkfifo(fifo)  # no writer: any open for reading would block until the timeout
+    result = _cli_in_time("audit", str(fifo), "--no-embeddings", "--no-cache", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith(
+        f"{fifo}: not a regular file (a device, FIFO or socket): write the data to a file first")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_an_endless_device_input_is_refused_not_hashed_forever(tmp_path):
+    import threading
+
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            load_dataset("/dev/zero", Config())
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)  # a read that never ends fails the test, not the suite
+    reader.start()
+    reader.join(30)
+    assert outcome, "/dev/zero was still being read after 30 s"
+    assert isinstance(outcome[0], InputError)
+    assert str(outcome[0]) == "/dev/zero: not a regular file (a device, FIFO or socket): write the data to a file first"
+    from dataaudit.load.files import rows_of
+
+    with pytest.raises(InputError, match="not a regular file"):
+        rows_of(Path("/dev/zero"), Counter())  # the task-type sample reads through this too
