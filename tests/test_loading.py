@@ -578,3 +578,21 @@ def test_an_endless_device_input_is_refused_not_hashed_forever(tmp_path):
 
     with pytest.raises(InputError, match="not a regular file"):
         rows_of(Path("/dev/zero"), Counter())  # the task-type sample reads through this too
+
+
+def test_an_input_appended_to_while_it_is_read_is_an_error_not_a_report_under_the_wrong_hash(tmp_path):
+    from dataaudit.load.files import read_rows
+
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": f"t{i}", "label": "a"} for i in range(50)])
+    digest, rows = read_rows(path, Counter())
+    next(rows)  # hashed already; the writer appends while the rows are read
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"text": "late", "label": "b"}) + "\n")
+    with pytest.raises(InputError, match=r"a\.jsonl: changed while being read"):
+        list(rows)
+
+
+def test_an_unchanged_input_keeps_the_plain_sha256_of_its_bytes(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "t", "label": "a"}])
+    dataset = load_dataset(path, Config())
+    assert dataset.files[0].sha256 == hashlib.sha256(path.read_bytes()).hexdigest()  # histories and caches key on it

@@ -230,9 +230,37 @@ def _file_error(source: str, field: str, message: str) -> Iterator[Row]:
 def read_rows(path: Path, counters: Counter) -> tuple[str, Iterator[Row]]:
     """sha256 of the input and its rows, each parsed or with the error that stopped it.
 
-    counters["blank"] counts blank lines skipped. Raises InputError when the input cannot be opened.
+    counters["blank"] counts blank lines skipped. Raises InputError when the input cannot be opened, and at the
+    end of the rows when the input changed while it was hashed or read.
     """
-    return file_digest(path), rows_of(path, counters)
+    before = _signature(path)
+    return file_digest(path), _unchanged(path, before, rows_of(path, counters))
+
+
+def _signature(path: Path) -> list[tuple[str, int, int, int]]:
+    """Name, size, mtime and inode of the input's files: what an append, a rewrite or a replacement changes."""
+    files = _arrow_files(path) if _is_folder(path) else [path]
+    signature = []
+    for file in files:
+        info = _regular(file)
+        signature.append((str(file), info.st_size, info.st_mtime_ns, info.st_ino))
+    return signature
+
+
+def _unchanged(path: Path, before: list, rows: Iterator[Row]) -> Iterator[Row]:
+    """The rows, then a check that the input is still the one hashed before them. The digest is read in its
+    own pass (so a file's sha256 is the same as `sha256sum` and as every earlier history and result cache
+    says), so a file written to during the run would be reported under the hash of other bytes than those
+    audited; comparing size and mtime before and after costs two stats, where hashing in the reading pass
+    would have to thread a hash through every decompressor and reader."""
+    yield from rows
+    try:
+        after = _signature(path)
+    except InputError:
+        after = []  # removed or replaced by something unreadable: changed too
+    if after != before:
+        raise InputError(f"{path}: changed while being read (written to during the audit); audit a copy nothing "
+                         "writes to, or run when the writer has finished")
 
 
 def rows_of(path: Path, counters: Counter) -> Iterator[Row]:
