@@ -377,7 +377,7 @@ def test_compare_judges_by_the_baselines_bounds_and_a_skipped_condition(tmp_path
     assert "the two reports' [history] bounds differ: the first report's are applied" in result["note"]
 
 
-def _history_of_one_run(folder) -> "Path":
+def _history_of_one_run(folder):
     from tests.conftest import SAMPLE
 
     history = folder / "h.sqlite"

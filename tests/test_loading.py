@@ -215,7 +215,6 @@ def test_openai_cookbook_chat_examples_with_their_deliberate_defects():
 # ---------------------------------------------------------------------------------------------------
 # Hostile and odd inputs (tests/fixtures/hostile, written for this project by tests/fixtures/make_fixtures.py)
 
-from pathlib import Path  # noqa: E402
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
