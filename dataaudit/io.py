@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Iterator
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; two runs on one --out there can still interleave their renames
+    fcntl = None
 
 from .errors import InputError
 
@@ -24,18 +31,28 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     return write_atomic_set([(path, data)])[0]
 
 
-def write_atomic_set(files: list[tuple[str | Path, str | bytes]]) -> list[Path]:
+def write_atomic_set(files: list[tuple[str | Path, str | bytes]], remove: list[str | Path] = ()) -> list[Path]:
     """Several files replaced together: each is written whole to a temporary file beside it first, and only
     when every one is on disk are they renamed into place. A full disk half-way leaves the old set as it was,
-    not new files beside old ones."""
+    not new files beside old ones. `remove`: files of an earlier set that this one does not replace, removed
+    with the renames.
+
+    The renames and removals hold an exclusive lock on each folder written to, so two runs with the same --out
+    (cron overlapping a manual run) leave one run's whole set, never one's report.json beside the other's
+    report.html. The lock waits rather than fails: the other run's renames take milliseconds."""
     staged: list[tuple[Path, str]] = []
     path = Path(files[0][0]) if files else Path()
     try:
         for name, data in files:
             path = Path(name)
             staged.append((path, _stage(path, data.encode("utf-8") if isinstance(data, str) else data)))
-        for path, tmp in staged:
-            os.replace(tmp, path)
+        folders = {p.parent for p, _ in staged} | {Path(r).parent for r in remove}
+        with _folders_locked(folders if len(staged) + len(remove) > 1 else set()):
+            for path, tmp in staged:
+                os.replace(tmp, path)
+            for name in remove:
+                if Path(name) not in {p for p, _ in staged}:
+                    remove_quietly(name)
     except BaseException as exc:
         for _, tmp in staged:
             Path(tmp).unlink(missing_ok=True)
@@ -43,6 +60,26 @@ def write_atomic_set(files: list[tuple[str | Path, str | bytes]]) -> list[Path]:
             raise _write_error(path, exc, "cannot be written") from exc
         raise
     return [path for path, _ in staged]
+
+
+@contextmanager
+def _folders_locked(folders: set[Path]) -> Iterator[None]:
+    """flock on the folders themselves (opened read-only), in one order so that two runs cannot deadlock: a lock
+    file would be left in --out beside the reports, where a listing or a later audit of the folder sees it.
+    A folder that cannot be opened or locked (a filesystem without flock) is written unlocked, as before."""
+    with ExitStack() as stack:
+        for folder in sorted(folders, key=str) if fcntl is not None else ():
+            try:
+                fd = os.open(folder, os.O_RDONLY)
+            except OSError:
+                continue
+            stack.callback(os.close, fd)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:
+                continue
+            stack.callback(fcntl.flock, fd, fcntl.LOCK_UN)
+        yield
 
 
 def _stage(path: Path, payload: bytes) -> str:

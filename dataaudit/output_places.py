@@ -21,6 +21,11 @@ def prepare_out_folder(out: str | None) -> list[Path]:
     if not out:
         return []
     folder = Path(out)
+    for place in [folder, *folder.parents]:
+        if place.is_symlink() and not place.exists():  # mkdir would say only "File exists"
+            where = "" if place == folder else f" ({place} in it)"
+            raise InputError(f"{out}: --out{where} is a symlink to {os.readlink(place)}, which does not exist; make that "
+                             "folder or name another")
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{out}: --out must be a folder for the reports, and this is a file; name a folder")
     made = [p for p in [folder, *folder.parents] if not p.exists()]

@@ -7,6 +7,8 @@ import random
 import subprocess
 import sys
 
+import pytest
+
 from dataaudit.cli import main
 from dataaudit.history.compare import compare_reports
 from dataaudit.history.store import load_runs
@@ -373,3 +375,108 @@ def test_compare_judges_by_the_baselines_bounds_and_a_skipped_condition(tmp_path
     assert found["usable"]["before"] > found["usable"]["now"]  # judged by the baseline's bound (0), not 100000
     assert found["condition:scale"]["now"] == "not judged"
     assert "the two reports' [history] bounds differ: the first report's are applied" in result["note"]
+
+
+def _history_of_one_run(folder):
+    from tests.conftest import SAMPLE
+
+    history = folder / "h.sqlite"
+    assert main(["audit", str(SAMPLE / "support_tickets.jsonl"), "--no-embeddings", "--no-cache", "--format", "json",
+                 "--history", str(history), "--out", str(folder / "out")]) in (0, 1, 3)
+    return history
+
+
+def test_listing_a_history_never_writes_to_it(tmp_path):
+    import sqlite3
+
+    history = _history_of_one_run(tmp_path)
+    with sqlite3.connect(history) as connection:  # as a history written before the marker was: listing once added it
+        connection.execute("PRAGMA journal_mode=DELETE")
+        connection.execute("PRAGMA application_id = 0")
+    before = history.read_bytes()
+    runs = load_runs(history)
+    assert len(runs) == 1 and history.read_bytes() == before
+
+
+def _as_another_user(tmp_path):
+    """(command prefix, folder): as root, which every permission lets through, the command runs as nobody (setpriv)
+    in a folder that account can reach; otherwise as the user, in tmp_path."""
+    import os
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0:
+        return [], tmp_path
+    if shutil.which("setpriv") is None:
+        pytest.skip("run as root and no setpriv to drop to another account")
+    folder = tempfile.mkdtemp(prefix="dataaudit-perm-")
+    os.chmod(folder, 0o755)
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], __import__("pathlib").Path(folder)
+
+
+def test_a_history_the_user_may_read_but_not_write_is_listed_and_recording_to_it_says_so(tmp_path):
+    import os
+    import shutil
+
+    from tests.conftest import SAMPLE
+
+    prefix, place = _as_another_user(tmp_path)
+    try:
+        folder = place / "ro"
+        folder.mkdir()
+        history = _history_of_one_run(folder)  # a WAL history: a reader needs a -shm file it cannot make here
+        shutil.rmtree(folder / "out")
+        if prefix:
+            os.chown(folder, 65534, 65534)
+            os.chown(history, 65534, 65534)
+        history.chmod(0o444)
+        folder.chmod(0o555)
+        env = {**os.environ, "HOME": str(place), "XDG_CACHE_HOME": str(place / "cache"), "COLUMNS": "160"}
+        listed = subprocess.run([*prefix, sys.executable, "-m", "dataaudit", "history", str(history)], capture_output=True,
+                                text=True, cwd=ROOT, env=env, timeout=120)
+        assert listed.returncode == 0, listed.stderr
+        assert "support_tickets" in listed.stdout
+        recorded = subprocess.run([*prefix, sys.executable, "-m", "dataaudit", "audit", str(SAMPLE / "support_tickets.jsonl"),
+                                   "--no-embeddings", "--no-cache", "--format", "json", "--history", str(history)],
+                                  capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+        assert recorded.returncode == 2
+        assert recorded.stderr.strip().splitlines()[-1] == (
+            f"dataaudit: error: cannot write to history {history} (permission denied); give --history a file you can write to")
+    finally:
+        folder.chmod(0o755)
+        if place != tmp_path:
+            shutil.rmtree(place)
+
+
+def test_a_history_on_a_full_disk_is_named_as_such_and_a_new_one_is_not_left_empty(tmp_path):
+    import resource
+
+    from tests.conftest import SAMPLE
+
+    def tiny_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))  # as `ulimit -f 1`: a write past 1 KB fails (EFBIG)
+
+    existing = _history_of_one_run(tmp_path)
+    for history in (tmp_path / "new.sqlite", existing):
+        result = subprocess.run([sys.executable, "-m", "dataaudit", "audit", str(SAMPLE / "support_tickets.jsonl"), "--no-embeddings",
+                                 "--no-cache", "--format", "json", "--history", str(history)],
+                                capture_output=True, text=True, cwd=ROOT, preexec_fn=tiny_files, timeout=120)
+        assert result.returncode == 2
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"dataaudit: error: cannot write to history {history} (disk I/O error") and "--history at" not in last
+    assert not (tmp_path / "new.sqlite").exists() and len(load_runs(existing)) == 1
+
+
+def test_a_history_that_is_a_device_is_refused_as_one_not_as_a_full_disk(tmp_path, capsys):
+    import os
+
+    if not os.path.exists("/dev/null"):
+        pytest.skip("needs /dev/null")
+    history = tmp_path / "h.sqlite"
+    history.symlink_to("/dev/null")
+    from tests.conftest import SAMPLE
+
+    assert main(["audit", str(SAMPLE / "support_tickets.jsonl"), "--no-embeddings", "--no-cache", "--format", "json",
+                 "--history", str(history)]) == 2
+    assert f"{history}: is not a regular file (a device, FIFO or socket)" in capsys.readouterr().err
+    assert os.path.exists("/dev/null")

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections import Counter
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -212,7 +215,6 @@ def test_openai_cookbook_chat_examples_with_their_deliberate_defects():
 # ---------------------------------------------------------------------------------------------------
 # Hostile and odd inputs (tests/fixtures/hostile, written for this project by tests/fixtures/make_fixtures.py)
 
-from pathlib import Path  # noqa: E402
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -530,3 +532,66 @@ def test_only_blank_instruction_and_input_is_empty(tmp_path):
     rows = [{"instruction": "\u200b", "input": "\u3164", "output": "x"}]
     ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="generation"))
     assert [(e.field, e.message) for e in ds.errors] == [("instruction", "is empty (and so is the input)")]
+
+
+def _cli_in_time(*args: str, timeout: float = 60):
+    """The CLI as a cron job runs it, killed after `timeout` s: a run that would block on a pipe fails the test."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    return subprocess.run([sys.executable, "-m", "dataaudit", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_input_is_refused_in_one_line_without_being_opened(tmp_path):
+    fifo = tmp_path / "in.jsonl"
+    os.mkfifo(fifo)  # no writer: any open for reading would block until the timeout
+    result = _cli_in_time("audit", str(fifo), "--no-embeddings", "--no-cache", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith(
+        f"{fifo}: not a regular file (a device, FIFO or socket): write the data to a file first")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_an_endless_device_input_is_refused_not_hashed_forever(tmp_path):
+    import threading
+
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            load_dataset("/dev/zero", Config())
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)  # a read that never ends fails the test, not the suite
+    reader.start()
+    reader.join(30)
+    assert outcome, "/dev/zero was still being read after 30 s"
+    assert isinstance(outcome[0], InputError)
+    assert str(outcome[0]) == "/dev/zero: not a regular file (a device, FIFO or socket): write the data to a file first"
+    from dataaudit.load.files import rows_of
+
+    with pytest.raises(InputError, match="not a regular file"):
+        rows_of(Path("/dev/zero"), Counter())  # the task-type sample reads through this too
+
+
+def test_an_input_appended_to_while_it_is_read_is_an_error_not_a_report_under_the_wrong_hash(tmp_path):
+    from dataaudit.load.files import read_rows
+
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": f"t{i}", "label": "a"} for i in range(50)])
+    digest, rows = read_rows(path, Counter())
+    next(rows)  # hashed already; the writer appends while the rows are read
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"text": "late", "label": "b"}) + "\n")
+    with pytest.raises(InputError, match=r"a\.jsonl: changed while being read"):
+        list(rows)
+
+
+def test_an_unchanged_input_keeps_the_plain_sha256_of_its_bytes(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "t", "label": "a"}])
+    dataset = load_dataset(path, Config())
+    assert dataset.files[0].sha256 == hashlib.sha256(path.read_bytes()).hexdigest()  # histories and caches key on it

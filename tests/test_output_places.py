@@ -42,3 +42,15 @@ def test_outputs_over_inputs_and_report_folders_holding_data_are_refused(tmp_pat
         refuse_outputs_over_inputs(None, {"--timings": str(config)}, data_inputs=[], other_inputs=[str(config)])
     # A config or history beside the reports is no data folder; another folder for the reports is fine.
     refuse_outputs_over_inputs(str(tmp_path), {}, data_inputs=[str(data / "train.jsonl")], other_inputs=[str(config)])
+
+
+def test_a_dangling_out_symlink_is_named_as_one(tmp_path):
+    link = tmp_path / "out"
+    link.symlink_to(tmp_path / "gone")
+    with pytest.raises(InputError) as raised:
+        prepare_out_folder(str(link))
+    assert str(raised.value) == (f"{link}: --out is a symlink to {tmp_path / 'gone'}, which does not exist; make that folder "
+                                 "or name another")
+    with pytest.raises(InputError, match=rf"--out \({link} in it\) is a symlink to .*gone, which does not exist"):
+        prepare_out_folder(str(link / "reports"))
+    assert not (tmp_path / "gone").exists()

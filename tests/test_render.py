@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 
 import pytest
 from rich.console import Console
@@ -519,3 +520,48 @@ def test_html_isolates_right_to_left_dataset_text_from_the_reports_own_words(tmp
     head = page.split("<body>")[0]
     assert "<bdi>" not in head  # <title> is text: a tag there would show
     assert not re.search(r"=['\"][^'\"]*<bdi>", page)  # nor in any attribute
+
+
+@pytest.mark.skipif(__import__("sys").platform == "win32", reason="the folder lock is POSIX flock")
+def test_two_runs_writing_one_out_folder_leave_one_runs_whole_set(tmp_path, monkeypatch):
+    """Run A renames slowly (a loaded machine); run B starts renaming while A is half-way. Unlocked, the folder
+    kept B's report.json beside A's report.md and report.html."""
+    import os
+    import threading
+
+    import dataaudit.io as io_module
+
+    names = ["report.json", "report.md", "report.html"]
+    a_started = threading.Event()
+    real_replace = os.replace
+
+    def slow_replace(src, dst):
+        real_replace(src, dst)
+        if threading.current_thread().name == "A":
+            a_started.set()
+            time.sleep(0.3)
+
+    monkeypatch.setattr(io_module.os, "replace", slow_replace)
+
+    def run(which: str) -> None:
+        if which == "B":
+            a_started.wait(5)
+        io_module.write_atomic_set([(tmp_path / name, which) for name in names])
+
+    threads = [threading.Thread(target=run, args=(w,), name=w) for w in "AB"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    contents = {(tmp_path / name).read_text() for name in names}
+    assert len(contents) == 1, f"a mixed set: {[(n, (tmp_path / n).read_text()) for n in names]}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)  # no lock file or temporary left beside them
+
+
+def test_a_report_set_removes_an_earlier_runs_other_formats_and_keeps_its_own(tmp_path):
+    from dataaudit.render.outputs import write_reports
+
+    report = audit(SAMPLE / "support_tickets.jsonl", Config(), embed=False)
+    write_reports(report, tmp_path, ["json", "md", "html"])
+    written = write_reports(report, tmp_path, ["md"])
+    assert [p.name for p in written] == ["report.md"] and sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]

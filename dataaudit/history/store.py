@@ -40,6 +40,35 @@ def _refuse(path: str | Path, why: str) -> InputError:
     return InputError(f"{path}: {why}; point --history at a dataaudit history file or a new path")
 
 
+# SQLite's answers that say the file could not be written, not that it is no history: (reason, what to do)
+_WRITE_FAILURES = {
+    "SQLITE_FULL": ("database or disk is full", "free some space on that disk"),
+    "SQLITE_IOERR": ("disk I/O error: a full disk or a file size limit (ulimit -f)", "free some space or raise the limit"),
+    "SQLITE_READONLY": ("permission denied", "give --history a file you can write to"),
+    "SQLITE_CANTOPEN": ("permission denied", "give --history a file you can write to"),
+    "SQLITE_PERM": ("permission denied", "give --history a file you can write to"),
+}
+
+
+def _write_failure(path: Path, exc: sqlite3.DatabaseError) -> InputError | None:
+    """A write that failed for the disk's or the permissions' sake, in those words (suggesting another history
+    file would be wrong), or None for a file that is not a usable database."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    for prefix, (why, fix) in _WRITE_FAILURES.items():
+        if name == prefix or name.startswith(prefix + "_"):
+            if prefix == "SQLITE_CANTOPEN" and not _unwritable(path):
+                return None  # cannot open for another reason (a dangling link, a special file): not a usable database
+            return InputError(f"cannot write to history {path} ({why}); {fix}")
+    return None
+
+
+def _unwritable(path: Path) -> bool:
+    import os
+
+    return not os.access(path if path.exists() else path.parent, os.W_OK) or (
+        path.exists() and not os.access(path.parent, os.W_OK | os.X_OK))
+
+
 def _connect(path: str | Path) -> sqlite3.Connection:
     """Open (or create) a history file, refusing any SQLite database that is not a dataaudit history:
     creating tables inside someone else's database would be writing to a file we were not given to write.
@@ -48,7 +77,10 @@ def _connect(path: str | Path) -> sqlite3.Connection:
     path = Path(path)
     if path.is_dir():
         raise _refuse(path, "is a directory")
+    if path.exists() and not path.is_file():  # /dev/null would read as a full disk below
+        raise _refuse(path, "is not a regular file (a device, FIFO or socket)")
     path.parent.mkdir(parents=True, exist_ok=True)
+    created = not path.exists() and not path.is_symlink()
     connection = None
     try:
         connection = sqlite3.connect(path, timeout=120, isolation_level=None)
@@ -67,10 +99,63 @@ def _connect(path: str | Path) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         if connection is not None:
             connection.close()
-        raise _refuse(path, f"is not a usable SQLite database ({exc})") from exc
+        if created:
+            _remove_unmade(path)
+        raise (_write_failure(path, exc) or _refuse(path, f"is not a usable SQLite database ({exc})")) from exc
     except InputError:
         connection.close()
         raise
+    return connection
+
+
+def _remove_unmade(path: Path) -> None:
+    """A history this run created and could not initialise (a full disk, a size limit) is taken away again:
+    a 0-byte file left behind reads as a history with nothing in it, and the next run's error would blame it."""
+    for leftover in (path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm"))):
+        try:
+            leftover.unlink()
+        except OSError:
+            pass
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection | None:
+    """A history opened for reading only (listing it, finding where --since-last starts): a history the user
+    may read but not write (another account's, a read-only mount) is listed, where _connect would try to write
+    its marker and fail. None for an empty file, which holds no runs yet. Refuses what _connect refuses."""
+    import os
+
+    if not os.access(path, os.R_OK):
+        raise InputError(f"cannot read history {path} (permission denied); give a history file you can read")
+    uri = path.absolute().as_uri() + "?mode=ro"  # as_uri quotes '?', '#' and '%' in the path
+    connection = None
+    try:
+        try:
+            connection = sqlite3.connect(uri, uri=True, timeout=120)
+            app_id = connection.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if not (getattr(exc, "sqlite_errorname", "") or "").startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY")):
+                raise
+            # A WAL history in a folder we cannot write: SQLite cannot make the -shm file a reader needs.
+            # Read it as it is on disk; a writer running at this moment could make the listing one run behind.
+            if connection is not None:
+                connection.close()
+            connection = sqlite3.connect(path.absolute().as_uri() + "?immutable=1", uri=True, timeout=120)
+            app_id = connection.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            connection.close()
+            return None
+        columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")] if "runs" in tables else []
+        if app_id != APPLICATION_ID and not (tables <= {"runs", "sqlite_sequence"} and columns == RUN_COLUMNS):
+            connection.close()
+            raise _refuse(path, "is a SQLite database but not a dataaudit history")
+        if "runs" not in tables:
+            connection.close()
+            return None
+    except sqlite3.DatabaseError as exc:
+        if connection is not None:
+            connection.close()
+        raise _refuse(path, f"is not a usable SQLite database ({exc})") from exc
     return connection
 
 
@@ -115,8 +200,11 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
                                       (dataset, data["generated_at"], inputs, config_hash, data["verdict"]["status"],
                                        json.dumps(figures), json.dumps(regressions)))
         connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
+    except BaseException as exc:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.DatabaseError):  # the disk filled between opening the history and this insert
+            raise (_write_failure(Path(path), exc) or _refuse(path, f"is not a usable SQLite database ({exc})")) from exc
         raise
     finally:
         connection.close()
@@ -137,7 +225,9 @@ def forget_run(path: str | Path, run_id: int) -> None:
 def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     if not Path(path).is_file():
         raise InputError(f"{path}: no such history file")
-    connection = _connect(path)
+    connection = _connect_readonly(Path(path))
+    if connection is None:
+        return []
     try:
         query = "SELECT id, dataset, generated_at, verdict, config_hash, figures, regressions FROM runs"
         args: tuple = ()
@@ -158,7 +248,9 @@ def last_run_time(path: str | Path, dataset: str) -> str | None:
     when its report was generated."""
     if not Path(path).is_file():
         return None
-    connection = _connect(path)
+    connection = _connect_readonly(Path(path))
+    if connection is None:
+        return None
     try:
         row = connection.execute("SELECT generated_at, inputs FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT 1", (dataset,)).fetchone()
     finally:

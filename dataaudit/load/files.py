@@ -18,7 +18,9 @@ import hashlib
 import io
 import json
 import lzma
+import os
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass
 from functools import partial
@@ -114,6 +116,21 @@ def _open_error(path: Path, exc: OSError) -> InputError:
     return InputError(f"{path}: cannot read ({exc.strerror or exc})")
 
 
+def _regular(path: Path) -> os.stat_result:
+    """The input's stat, refusing anything that is neither a regular file nor a folder. A device or a pipe
+    (/dev/zero, a FIFO, `<(zcat x.gz)`) cannot be read more than once, and the reader opens a file several
+    times (compression, digest, head, rows): /dev/zero would be hashed forever and a pipe's data used up by
+    the first open. Spooling a pipe to a temporary file was the alternative; refusing is bounded and says
+    what to do, where a spool of an endless device would fill the disk."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise _open_error(path, exc) from exc
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        raise InputError(f"{path}: not a regular file (a device, FIFO or socket): write the data to a file first")
+    return info
+
+
 def _compression(path: Path) -> str | None:
     try:
         with path.open("rb") as handle:
@@ -143,11 +160,16 @@ def _open_binary(path: Path, compression: str | None) -> IO[bytes]:
     return path.open("rb")
 
 
+def _is_folder(path: Path) -> bool:
+    return stat.S_ISDIR(_regular(path).st_mode)
+
+
 def file_digest(path: Path) -> str:
     """sha256 of a file's bytes, or of a dataset folder's data files in name order."""
     digest = hashlib.sha256()
-    files = _arrow_files(path) if path.is_dir() else [path]
+    files = _arrow_files(path) if _is_folder(path) else [path]
     for file in files:
+        _regular(file)
         try:
             with file.open("rb") as handle:
                 for chunk in iter(lambda: handle.read(_READ_CHUNK), b""):
@@ -208,16 +230,44 @@ def _file_error(source: str, field: str, message: str) -> Iterator[Row]:
 def read_rows(path: Path, counters: Counter) -> tuple[str, Iterator[Row]]:
     """sha256 of the input and its rows, each parsed or with the error that stopped it.
 
-    counters["blank"] counts blank lines skipped. Raises InputError when the input cannot be opened.
+    counters["blank"] counts blank lines skipped. Raises InputError when the input cannot be opened, and at the
+    end of the rows when the input changed while it was hashed or read.
     """
-    return file_digest(path), rows_of(path, counters)
+    before = _signature(path)
+    return file_digest(path), _unchanged(path, before, rows_of(path, counters))
+
+
+def _signature(path: Path) -> list[tuple[str, int, int, int]]:
+    """Name, size, mtime and inode of the input's files: what an append, a rewrite or a replacement changes."""
+    files = _arrow_files(path) if _is_folder(path) else [path]
+    signature = []
+    for file in files:
+        info = _regular(file)
+        signature.append((str(file), info.st_size, info.st_mtime_ns, info.st_ino))
+    return signature
+
+
+def _unchanged(path: Path, before: list, rows: Iterator[Row]) -> Iterator[Row]:
+    """The rows, then a check that the input is still the one hashed before them. The digest is read in its
+    own pass (so a file's sha256 is the same as `sha256sum` and as every earlier history and result cache
+    says), so a file written to during the run would be reported under the hash of other bytes than those
+    audited; comparing size and mtime before and after costs two stats, where hashing in the reading pass
+    would have to thread a hash through every decompressor and reader."""
+    yield from rows
+    try:
+        after = _signature(path)
+    except InputError:
+        after = []  # removed or replaced by something unreadable: changed too
+    if after != before:
+        raise InputError(f"{path}: changed while being read (written to during the audit); audit a copy nothing "
+                         "writes to, or run when the writer has finished")
 
 
 def rows_of(path: Path, counters: Counter) -> Iterator[Row]:
     """The input's rows, as `read_rows` gives them, without hashing the whole file first: a reader that stops
     after the first rows reads only those."""
     source = str(path)
-    if path.is_dir():
+    if _is_folder(path):
         return _dataset_folder_rows(source, path)
     compression = _compression(path)
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..io import remove_quietly, write_atomic_set
+from ..io import write_atomic_set
 from ..report import Report, to_jsonable
 
 FILE_NAMES = {"json": "report.json", "md": "report.md", "html": "report.html"}
@@ -32,10 +32,9 @@ def write_reports(report: Report, folder: str | Path, formats: list[str]) -> lis
         rendered.append((folder / FILE_NAMES[fmt], render(report)))
     if "json" in formats:
         rendered += line_files(report, folder)
-    written = write_atomic_set(rendered)
-    for name in [*FILE_NAMES.values(), *LINE_FILES]:
-        if folder / name not in written:
-            remove_quietly(folder / name)  # an earlier run's, which would be read as this run's
+    # an earlier run's files this one does not write would be read as this run's: removed with the renames,
+    # under the same lock, so a run writing fewer formats cannot take away another run's fresh file
+    written = write_atomic_set(rendered, remove=[folder / name for name in [*FILE_NAMES.values(), *LINE_FILES]])
     return written
 
 

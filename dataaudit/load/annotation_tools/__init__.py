@@ -111,6 +111,8 @@ def detect_export(path: str | Path) -> str | None:
     path = Path(path)
     if path.is_dir():
         return "argilla" if (path / "records.json").is_file() else None
+    if path.exists() and not path.is_file():
+        return None  # a device or pipe: opening it here would use up a pipe's data; the loader refuses it
     try:
         with path.open("rb") as handle:
             raw_head = handle.read(_HEAD)
