@@ -423,6 +423,14 @@ def _say_input_warnings() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if argv is None and args.command == "audit":  # the command line: a Ray driver runs in a child (see engine/driver.py)
+        from .engine.driver import run_audit_command
+
+        return run_audit_command(args, _main, lambda: _config_from_args(args))
+    return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     _quiet_libraries()
     handlers = {"audit": _run_audit, "init": _run_init, "dedup": _run_dedup, "redact": _run_redact, "history": _run_history, "compare": _run_compare}
     try:
