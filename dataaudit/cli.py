@@ -155,7 +155,8 @@ def _config_from_args(args: argparse.Namespace):
         "fields.question": given("question"),
         "tokens.tokenizer": given("tokenizer"),
         "engine.name": given("engine") or ("ray" if given("ray_address") else None),
-        "engine.address": given("ray_address"),
+        # --engine local runs here even when the config names a cluster; with --ray-address too it is refused.
+        "engine.address": given("ray_address") or ("" if given("engine") == "local" else None),
     }
     return config_with_overrides(config, overrides)
 

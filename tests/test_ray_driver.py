@@ -143,3 +143,76 @@ def test_the_local_engine_runs_in_its_own_process(tmp_path):
     result = run_cli("audit", str(data), "--no-embeddings", "--no-cache", "--format", "json", "--out", str(tmp_path / "out"))
     assert result.returncode in (0, 1, 3), result.stderr
     assert (tmp_path / "out" / "report.json").exists()
+
+
+# The address the Ray engine joins, and the errors on the way there: no cluster needed.
+
+def test_no_address_starts_a_local_ray_and_never_joins_another_cluster_on_the_machine(monkeypatch):
+    from dataaudit.engine.ray_engine import effective_address
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert effective_address("") == ("local", "")  # Ray's None would join the cluster `ray start` made here
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.5:6379")
+    assert effective_address("") == ("10.0.0.5:6379", "RAY_ADDRESS")
+    assert effective_address("10.0.0.9:6379") == ("10.0.0.9:6379", "--ray-address / engine.address")  # the flag wins
+    assert effective_address("auto")[0] == "10.0.0.5:6379"  # what Ray itself reads for "auto"
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_ray_address_from_the_environment_exits_2_naming_it(tmp_path):
+    pytest.importorskip("ray.data", reason="Ray is not installed")
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "a", "label": "x"}\n', encoding="utf-8")
+    port = closed_port()
+    started = time.monotonic()
+    result = run_cli("audit", str(data), "--engine", "ray", "--no-embeddings", "--no-cache", "--out", str(tmp_path / "out"),
+                     env={"RAY_ADDRESS": f"127.0.0.1:{port}"})
+    assert result.returncode == 2 and time.monotonic() - started < 60
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line, said by the child itself
+    assert f"127.0.0.1:{port} (from RAY_ADDRESS" in result.stderr and "unset RAY_ADDRESS" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_ray_client_address_without_the_client_package_names_the_install(monkeypatch):
+    from dataaudit.engine.base import EngineError
+    from dataaudit.engine.ray_engine import _check_client
+
+    monkeypatch.setitem(sys.modules, "grpc", None)  # import grpc raises ImportError, as when it is absent
+    with pytest.raises(EngineError, match=r"ray://h:10001: a ray:// address needs Ray Client.*pip install 'ray\[client\]==2.60.0'"):
+        _check_client("ray://h:10001", "--ray-address / engine.address", "2.60.0")
+    _check_client("h:6379", "--ray-address / engine.address", "2.60.0")  # not a client address: nothing asked
+
+
+def test_ray_messages_lose_their_terminal_colours_in_the_error_line():
+    from dataaudit.engine.ray_engine import _plain
+
+    message = RuntimeError("RayTaskError(OwnerDiedError): \x1b[36mray::_read_file()\x1b[39m (pid=7)\n  owner died")
+    assert _plain(message) == "RayTaskError(OwnerDiedError): ray::_read_file() (pid=7) owner died"
+
+
+def test_an_address_with_the_local_engine_is_a_config_error_naming_the_file_and_key(tmp_path):
+    from dataaudit.config import load_config
+    from dataaudit.errors import ConfigError
+
+    path = tmp_path / "dataaudit.toml"
+    path.write_text('[engine]\nname = "local"\naddress = "127.0.0.1:1"\n')
+    with pytest.raises(ConfigError, match=rf"^{path}: engine.address: '127.0.0.1:1' names a Ray cluster, but engine.name is \"local\""):
+        load_config(path)
+
+
+def test_engine_local_on_the_command_line_runs_here_despite_a_configured_cluster(tmp_path):
+    config = tmp_path / "dataaudit.toml"
+    config.write_text('[engine]\nname = "ray"\naddress = "127.0.0.1:1"\n')
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "a", "label": "x"}\n', encoding="utf-8")
+    common = ("audit", str(data), "--config", str(config), "--no-embeddings", "--no-cache", "--format", "json")
+    assert run_cli(*common, "--engine", "local", "--out", str(tmp_path / "out")).returncode in (0, 1, 3)
+    refused = run_cli(*common, "--engine", "local", "--ray-address", "127.0.0.1:1", "--out", str(tmp_path / "o2"))
+    assert refused.returncode == 2 and "engine.address" in refused.stderr
