@@ -161,7 +161,8 @@ def _config_from_args(args: argparse.Namespace):
         "fields.question": given("question"),
         "tokens.tokenizer": given("tokenizer"),
         "engine.name": given("engine") or ("ray" if given("ray_address") else None),
-        "engine.address": given("ray_address"),
+        # --engine local runs here even when the config names a cluster; with --ray-address too it is refused.
+        "engine.address": given("ray_address") or ("" if given("engine") == "local" else None),
     }
     return config_with_overrides(config, overrides)
 
@@ -459,6 +460,14 @@ def _terminate(signum, frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     _usable_streams()
     args = build_parser().parse_args(argv)
+    if argv is None and args.command == "audit":  # the command line: a Ray driver runs in a child (see engine/driver.py)
+        from .engine.driver import run_audit_command
+
+        return run_audit_command(args, _main, lambda: _config_from_args(args))
+    return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     _quiet_libraries()
     handlers = {"audit": _run_audit, "init": _run_init, "dedup": _run_dedup, "redact": _run_redact, "history": _run_history, "compare": _run_compare}
     import signal

@@ -25,9 +25,14 @@ the cluster cannot finish a step, EngineError (exit 2) stops the audit before an
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
+import os
+import re
 import socket
+import sys
+import tempfile
 import warnings
 from typing import Any
 
@@ -59,19 +64,70 @@ def _import_ray():
     return ray
 
 
-def _probe(address: str) -> None:
+def effective_address(address: str) -> tuple[str, str]:
+    """The address ray.init gets, and how the user named it (for errors). --ray-address / engine.address wins;
+    else RAY_ADDRESS (set by `ray job submit` and KubeRay for the driver they start); else "local", a new Ray on
+    this machine: Ray's own default (None) would join the cluster `ray start` last started here instead."""
+    env = os.environ.get("RAY_ADDRESS", "").strip()
+    if address == "auto" and env:  # Ray reads RAY_ADDRESS for "auto" itself: probe what it will join
+        return env, "RAY_ADDRESS, read for engine.address = auto"
+    if address:
+        return address, "--ray-address / engine.address"
+    if env:
+        return env, "RAY_ADDRESS"
+    return "local", ""
+
+
+def _probe(address: str, named: str) -> None:
     """Fail fast, naming the address, when nothing listens there (ray.init alone can wait minutes)."""
     if address in ("", "auto", "local"):
         return
     target = address.split("://", 1)[-1].rsplit("/", 1)[0]
     host, _, port = target.rpartition(":")
     if not host or not port.isdigit():
-        raise EngineError(f"--ray-address {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
+        raise EngineError(f"{named} {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
+    fix = "fix or unset RAY_ADDRESS" if named.startswith("RAY_ADDRESS") else f"fix {named}"
     try:
-        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as exc:
-        raise EngineError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}); start it with "
-                          "`ray start --head` there, or fix --ray-address / engine.address") from exc
+        raise EngineError(f"cannot reach the Ray cluster at {address} (from {named}: {exc.strerror or exc}); start it "
+                          f"with `ray start --head` there, or {fix}") from exc
+
+
+def _check_client(address: str, named: str, version: str) -> None:
+    """A ray:// address goes through Ray Client, which needs the `client` extra (grpcio)."""
+    if not address.startswith("ray://"):
+        return
+    try:
+        import grpc  # noqa: F401
+    except ImportError:
+        raise EngineError(f"{named} {address}: a ray:// address needs Ray Client, which is not installed: install it with "
+                          f"`pip install 'ray[client]=={version}'` (or `{INSTALL}`), or give the cluster's HOST:6379 "
+                          "from a node of the cluster") from None
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
+
+
+def _plain(exc: BaseException) -> str:
+    """Ray's message on one line: its terminal colours (ESC[36m ... ESC[39m around `ray::_read_file()`) removed, not
+    shown as escapes in the error line."""
+    return " ".join(_ANSI.sub("", str(exc)).split())[:300]
+
+
+@contextlib.contextmanager
+def _stderr_to(sink):
+    """File descriptor 2 into `sink` while Ray's C++ core connects: its retry warnings go there, not to the
+    user, whom the one-line error tells what failed."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        os.dup2(sink.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _read_file(paths: list[str], config, role: str, name: str = "") -> tuple[Any, dict[str, str]]:
@@ -106,8 +162,11 @@ def _shared(embedder: Embedder) -> bool:
 
 def _embed_actor(embedder: Embedder) -> type:
     """An actor class that holds one model for its lifetime; Ray Data hands it batches of texts. The embedder
-    travels inside the class (no constructor arguments in the object store, which a restarted actor would
-    need to find again)."""
+    travels inside the class, which takes no arguments. Ray Data itself puts the class (in its map transformer)
+    in the object store and hands that to each of its MapWorker actors, so Ray's core worker logs, once per
+    pool, that the actor has "constructor arguments in the object store" and a restart could fail: the driver
+    owns that object for the whole embedding step, so a restarted actor finds it (the node-loss test shows a
+    restart succeeding). The line is Ray's, written by its C++ core to this process's stderr."""
 
     class EmbedActor:
         def __init__(self):
@@ -158,16 +217,28 @@ class RayEngine(DataSteps):
         # the keys, which an index keeps when its vectors are added.
         self._keyed: dict[int, tuple[list[str], Dataset, list, list]] = {}
         if not self.ray.is_initialized():
-            _probe(address)
-            try:
-                self.ray.init(address=address or None, logging_level=logging.ERROR, log_to_driver=False,
-                              include_dashboard=False, configure_logging=False)
-            except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError... for the same cause
-                where = f"at {address}" if address else "on this machine"
-                raise EngineError(f"cannot start or join the Ray cluster {where}: {' '.join(str(exc).split())[:300]}") from exc
-            self._started = True
+            self._init()
         logging.getLogger("ray.data").setLevel(logging.ERROR)  # the report is the output, not executor chatter
         self.ray.data.DataContext.get_current().enable_progress_bars = False
+
+    def _init(self) -> None:
+        address, named = effective_address(self.address)
+        _check_client(address, named, self.ray.__version__)
+        _probe(address, named)
+        # A routine notice on every run (a new local Ray makes a token), not a finding about the data.
+        logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
+        with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as said:
+            try:
+                # Only when joining: a Ray started here would hand the redirected fd on to its daemons for good.
+                with _stderr_to(said) if address != "local" else contextlib.nullcontext():
+                    self.ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False,
+                                  include_dashboard=False, configure_logging=False)
+            except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError... for the same cause
+                where = f"at {address} (from {named})" if named else "on this machine"
+                raise EngineError(f"cannot start or join the Ray cluster {where}: {_plain(exc)}") from exc
+            said.seek(0)
+            sys.stderr.write(said.read())  # joined: whatever Ray said on the way is the user's to see
+        self._started = True
 
     def _run(self, step: str, fn):
         try:
@@ -180,8 +251,8 @@ class RayEngine(DataSteps):
             cause = getattr(exc, "cause", None)  # a RayTaskError carries what the task raised
             if isinstance(cause, DataAuditError):  # bad input or config found in a task: the same error as locally
                 raise cause from None
-            raise EngineError(f"the Ray cluster could not finish {step} ({type(exc).__name__}: "
-                              f"{' '.join(str(exc).split())[:300]}); no report was written") from exc
+            raise EngineError(f"the Ray cluster could not finish {step} ({type(exc).__name__}: {_plain(exc)}); "
+                              "no report was written") from exc
 
     def read(self, paths, config, *, role: str = "train", name: str = "") -> Dataset:
         files = expand_inputs(paths)
