@@ -98,12 +98,12 @@ def _check_client(address: str, named: str, version: str) -> None:
     """A ray:// address goes through Ray Client, which needs the `client` extra (grpcio)."""
     if not address.startswith("ray://"):
         return
-    try:
-        import grpc  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("grpc") is None:
         raise EngineError(f"{named} {address}: a ray:// address needs Ray Client, which is not installed: install it with "
                           f"`pip install 'ray[client]=={version}'` (or `{INSTALL}`), or give the cluster's HOST:6379 "
-                          "from a node of the cluster") from None
+                          "from a node of the cluster")
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
