@@ -240,12 +240,17 @@ def summarize(train, production=None, eval_index=None, model: str = "") -> Unrea
                       {"train": count, **other})
 
 
+def _script_word(name: str) -> str:
+    """A script as a sentence names it: THAI (its Unicode name's first word) as Thai; CJK stays CJK."""
+    return name if name in ("CJK",) else name.capitalize()
+
+
 def warning(unreadable: Unreadable | None, model_label: str, ran: set[str]) -> str | None:
     if unreadable is None or not any(unreadable.roles.values()):
         return None
     where = [f"{unreadable.count} distinct training inputs ({unreadable.share:.1%})"]
     where += [f"{n} {role} inputs" for role, n in unreadable.roles.items() if role != "train" and n]
-    scripts_named = f" (mostly {', '.join(unreadable.scripts)} characters)" if unreadable.scripts else ""
+    scripts_named = f" (mostly {', '.join(_script_word(s) for s in unreadable.scripts)} characters)" if unreadable.scripts else ""
     shown = f"; e.g. {' | '.join(unreadable.examples)}" if unreadable.examples else ""
     unreliable = ("; label noise left them out of its classifier" if "label_noise" in ran else "")
     unreliable += ("; coverage reads the same vectors, so its figures for these texts are unreliable" if "coverage" in ran else "")
@@ -296,18 +301,15 @@ def vocabulary_warnings(checks, ctx) -> list[str]:
     if said:
         out.append(said)
     size = checks.get("size")
-    if size is not None and ("WordPiece" in size.tokenizer or size.tokenizer.startswith("tokenizer of")):
-        model = ctx.config.embeddings.model
-        records = ctx.train.records
-        n = undercounted([r.input_text for r in records] + [r.target for r in records if r.target is not None],
-                         model if model and Path(model).is_dir() else None)
+    n = getattr(size, "recounted", 0) if size is not None else 0
+    if n:
         targeted = checks.get("tokens") is not None  # the tokens check measures only for a target model
-        if n:
-            target = "" if targeted else " Set --target-model (or [tokens] target_model) to count with the model you will tune."
-            out.append(f"{n} distinct training texts have words the {size.tokenizer} tokenizer cannot read (it would count a "
-                       f"whole Thai clause or a row of emoji as one token): they were counted with o200k_base instead, an estimate "
-                       f"that the size check's token counts, its context limit{' and the economics figures' if 'economics' in ran and not targeted else ''} "
-                       f"rest on for them.{target}")
+        resting = "the size check's token counts and its context limit"
+        resting += " and the economics figures" if "economics" in ran and not targeted else ""
+        target = "" if targeted else " Set --target-model (or [tokens] target_model) to count with the model you will tune."
+        out.append(f"{n} distinct training texts have words the {size.tokenizer} tokenizer cannot read (it would count a "
+                   f"whole Thai clause or a row of emoji as one token): they were counted with o200k_base instead, so "
+                   f"{resting} rest on that estimate for them.{target}")
     return out
 
 

@@ -109,3 +109,19 @@ def test_label_noise_leaves_unreadable_inputs_out_of_its_classifier(tmp_path, em
     assert noise.estimated_error_rate is None and "cannot read the 20 labelled inputs" in noise.reason
     assert noise.suspects == []
     assert any("label noise left them out" in w for w in report.warnings)
+
+
+def test_text_the_wordpiece_counter_cannot_read_is_counted_with_o200k_and_every_place_says_so(tmp_path):
+    from dataaudit.api import audit
+    from dataaudit.config import Config
+    from dataaudit.render.markdown import render_markdown
+
+    rows = [{"text": f"{t} {i}", "label": label} for i in range(3) for t, label in THAI]
+    report = audit(write_jsonl(tmp_path / "thai.jsonl", rows), Config(), embed=False)
+    size = report.checks["size"]
+    assert size.recounted == len(rows) and size.input_tokens.min > 5  # WordPiece alone: 1-3 tokens a text
+    (said,) = [w for w in report.warnings if "o200k_base" in w]
+    assert "they were counted with o200k_base instead, so the size check's token counts and its context limit" in said
+    assert said.endswith("rest on that estimate for them. Set --target-model (or [tokens] target_model) to count with the "
+                         "model you will tune.")
+    assert f"tokens counted with all-MiniLM-L6-v2 WordPiece (o200k\\_base for {len(rows)} texts it cannot read)" in render_markdown(report)

@@ -7,7 +7,7 @@ de-duplication) results.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +50,8 @@ class SizeResult:
     context_limit: int
     over_context: int
     over_context_examples: list[OverContext]
+    # distinct texts with words the WordPiece counter cannot read (Thai, emoji), counted with o200k_base instead
+    recounted: int = 0
     input_token_counts: list[int] = field(default_factory=list, repr=False, metadata={"json": False})  # for plots
     target_token_counts: list[int] = field(default_factory=list, repr=False, metadata={"json": False})
 
@@ -107,7 +109,14 @@ def _measure(ctx: AuditContext) -> SizeResult:
     model = ctx.config.embeddings.model
     model_path = model if model and Path(model).is_dir() else None
     lengths = ctx.steps.map_records(ctx.train.dataset, file_token_lengths, model_path)
-    return measure_size(ctx.train.dataset, _counter(model_path), ctx.config.size, lengths)
+    result = measure_size(ctx.train.dataset, _counter(model_path), ctx.config.size, lengths)
+    if "WordPiece" in result.tokenizer or result.tokenizer.startswith("tokenizer of"):
+        from ..vocabulary import undercounted
+
+        records = ctx.train.records
+        result = replace(result, recounted=undercounted([r.input_text for r in records] + [r.target for r in records if r.target is not None],
+                                                        model_path))
+    return result
 
 
 def usable_examples(size: SizeResult, duplicates) -> int:

@@ -18,7 +18,8 @@ def _build(report: Report) -> SectionContent | None:
         return None
     duplicates = report.checks.get("duplicates")
     when = "after de-duplication" if duplicates is not None else "(not de-duplicated: the duplicates check did not run)"
-    lines = [f"{s.examples} examples, {usable_examples(s, duplicates)} usable {when}; tokens counted with {s.tokenizer}"]
+    lines = [f"{s.examples} examples, {usable_examples(s, duplicates)} usable {when}; tokens counted with {s.tokenizer}"
+             + (f" (o200k_base for {s.recounted} texts it cannot read)" if getattr(s, "recounted", 0) else "")]
     for name, stats in (("input", s.input_tokens), ("target", s.target_tokens)):
         if stats:
             lines.append(f"{name} tokens: min {number(stats.min)}, median {number(stats.median)}, p95 {number(stats.p95)}, "
