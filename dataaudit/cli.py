@@ -499,8 +499,8 @@ def _handled(handler, args: argparse.Namespace) -> int:
         # Files are read and written through InputError / WriteError: an OSError that gets here is the standard
         # output failing (`> /dev/full`, a disk filling up under a redirected log), not a bug.
         _closed_streams_to_devnull()
-        print(f"dataaudit: error: cannot write to standard output ({exc.strerror or exc}); the reports written to --out, "
-              "if any, are complete", file=sys.stderr)
+        written = "; the reports in --out were written first and are complete" if getattr(args, "out", None) and args.command == "audit" else ""
+        print(f"dataaudit: error: cannot write to standard output ({exc.strerror or exc}){written}", file=sys.stderr)
         return EXIT_USAGE
     except Exception:  # a bug in dataaudit: show it, but never as exit 1, which means "not ready"
         import traceback

@@ -388,7 +388,13 @@ def test_closed_or_full_standard_streams_never_exit_1(tmp_path):
         full = subprocess.run(f"{sys.executable} -m dataaudit audit {SAMPLE / 'support_tickets.jsonl'} --no-embeddings "
                               f"--out {tmp_path / 'out'} > /dev/full", shell=True, capture_output=False, stderr=subprocess.PIPE, text=True)
         assert full.returncode == 2 and full.stderr.strip().splitlines()[-1].startswith(
-            "dataaudit: error: cannot write to standard output (No space left on device)")
+            "dataaudit: error: cannot write to standard output (No space left on device); the reports in --out were written first")
+        assert main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--history", str(tmp_path / "h.db"),
+                     "--format", "json", "--out", str(tmp_path / "o2")]) in (0, 1, 3)
+        history = subprocess.run(f"{sys.executable} -m dataaudit history {tmp_path / 'h.db'} > /dev/full", shell=True,
+                                 stderr=subprocess.PIPE, text=True)
+        assert history.returncode == 2 and history.stderr.strip() == (
+            "dataaudit: error: cannot write to standard output (No space left on device)")  # no --out to speak of
         assert (tmp_path / "out" / "report.json").exists()
     ascii_only = subprocess.run([sys.executable, "-m", "dataaudit", "audit", str(write_jsonl(tmp_path / "u.jsonl", [
         {"text": f"caf\u00e9 r\u00e9servation {i}", "label": "a" if i % 2 else "b"} for i in range(40)])), "--no-embeddings",

@@ -675,6 +675,7 @@ def test_the_first_copy_in_the_order_the_files_are_given_is_kept(tmp_path):
     (group,) = d.exact_groups
     assert (group.keep_file, group.keep) == (str(z), 1)  # was a.jsonl:2, the path sorting first
     assert [(m.file, m.line) for m in group.members] == [(str(z), 1), (str(a), 2)]
+    assert group.files == [str(z), str(a)]  # in input order too: sorted, [a, z] beside lines [1, 2] named a.jsonl:1
     deduplicate_files([z, a], tmp_path / "out", Config(), embed=False)
     assert len((tmp_path / "out" / "z.jsonl").read_text().splitlines()) == 2
     assert len((tmp_path / "out" / "a.jsonl").read_text().splitlines()) == 1

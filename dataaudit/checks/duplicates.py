@@ -86,7 +86,7 @@ class GroupMember:
 class DuplicateGroup:
     kind: str  # exact | near
     lines: list[int]
-    files: list[str]  # distinct files of the members, sorted
+    files: list[str]  # distinct files of the members, in input order (members' `file` names each line's)
     keep: int  # line of the record to keep
     keep_file: str
     members: list[GroupMember]  # the first MAX_MEMBERS_LISTED
@@ -227,7 +227,7 @@ def _group(kind: str, records: list[Record], positions: list[int], methods: list
     members = [records[p] for p in ordered]
     kept = records[keep] if keep is not None else members[0]
     return DuplicateGroup(
-        kind=kind, lines=[r.line for r in members], files=sorted({r.source for r in members}),
+        kind=kind, lines=[r.line for r in members], files=list(dict.fromkeys(r.source for r in members)),
         keep=kept.line, keep_file=kept.source,
         members=[GroupMember(r.source, r.line, excerpt(r.query_text, MAX_TEXT_CHARS), _shown_target(r))
                  for r in members[:MAX_MEMBERS_LISTED]],
