@@ -263,8 +263,11 @@ def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> D
         commonest += f"; {rest} more of {len(ranked) - 2} other kind{'s' if len(ranked) > 3 else ''}"
     first = row_errors[0] if row_errors else None
     where = f"{first.source} line {first.line}" if first else ", ".join(f.path for f in dataset.files)
-    fix = _KIND_FIX.get(ranked[0][0].field if ranked else "", "fix the export or name its fields (--text-field, --label-field, "
-                                                                 "or [fields] in the config)")
+    commonest_error = ranked[0][0] if ranked else None
+    fix = _KIND_FIX.get(commonest_error.field if commonest_error else "", "fix the export or name its fields (--text-field, "
+                                                                           "--label-field, or [fields] in the config)")
+    if row_errors and all("[" in e.field and "missing" not in e.message for e in row_errors):
+        fix = "fix those records in the export"  # empty turns, broken pairs: naming other fields cannot mend them
     besides = f"; {unlabelled} more nobody labelled (only {SET_ASIDE.get(export.tool, SET_ASIDE_ANY)})" if unlabelled else ""
     raise InputError(f"{where}: none of the {dataset.total} {role} records is valid ({commonest}{besides}); {fix}")
 

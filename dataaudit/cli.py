@@ -349,14 +349,14 @@ def _run_dedup(args: argparse.Namespace) -> int:
               f"(listed in {_shown(summary.sidecar)})")
     conflicts_kept = summaries[0].conflicts_kept
     if conflicts_kept:
-        groups = "group" if conflicts_kept == 1 else "groups"
+        groups, them = ("group", "it") if conflicts_kept == 1 else ("groups", "them")
         print(f"{conflicts_kept} {groups} of copies with conflicting labels kept the first record's label "
-              "(conflicting_labels in the list); adjudicate them, or drop them with --drop-conflicts")
+              f"(conflicting_labels in the list); adjudicate {them}, or drop {them} with --drop-conflicts")
     contradictions_kept = summaries[0].contradictions_kept
     if contradictions_kept:
-        groups = "group" if contradictions_kept == 1 else "groups"
+        groups, them = ("group", "it") if contradictions_kept == 1 else ("groups", "them")
         print(f"{contradictions_kept} contradicting preference {groups} (one prompt, opposite preferences) kept every "
-              "record; adjudicate them, or drop them with --drop-conflicts")
+              f"record; adjudicate {them}, or drop {them} with --drop-conflicts")
     return 0
 
 

@@ -445,6 +445,10 @@ def test_none_valid_summary_counts_rows_by_kind_of_error_and_suggests_the_fix_fo
                                  "or 'text' (+ 'label'); name other fields in the [fields] config or with --text-field / --label-field; "
                                  "2 more of 2 other kinds); fix the export or name its fields (--text-field, --label-field, or [fields] "
                                  "in the config)")
+    blank = write_jsonl(tmp_path / "blank.jsonl", [{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "\u200b"}]}] * 3)
+    with pytest.raises(InputError) as caught:
+        require_rows("training", load_dataset(blank, Config()))
+    assert str(caught.value).endswith("(3 x messages[1].content: is empty); fix those records in the export")  # no field to name
 
 
 def test_dotted_field_names_reach_nested_fields_and_a_literal_dotted_key_wins(tmp_path):

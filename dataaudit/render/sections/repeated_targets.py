@@ -11,7 +11,7 @@ def _build(report: Report) -> SectionContent | None:
     if r is None:
         return None
     lines = [f"{r.repeated_records} of {r.records} targets ({r.share:.1%}) are a reply given by at least {r.min_copies} records "
-             f"({r.repeated_targets} such replies); warns from {r.warn_share:.0%}"]
+             f"({r.repeated_targets} such {'reply' if r.repeated_targets == 1 else 'replies'}); warns from {r.warn_share:.0%}"]
     rows = [[text(t.excerpt, 80), t.count, f"{t.share:.1%}", t.file, t.line] for t in r.top]  # excerpts are masked already
     tables = [Table(f"Repeated targets ({r.repeated_targets})", ["target", "records", "share", "first file", "line"], rows,
                     total=r.repeated_targets, full_list="raise repeated_targets.max_listed to list more", collapsed=False)] if rows else []
