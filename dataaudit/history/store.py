@@ -58,7 +58,7 @@ def _write_failure(path: Path, exc: sqlite3.DatabaseError) -> InputError | None:
         if name == prefix or name.startswith(prefix + "_"):
             if prefix == "SQLITE_CANTOPEN" and not _unwritable(path):
                 return None  # cannot open for another reason (a dangling link, a special file): not a usable database
-            return InputError(f"cannot write to history {path} ({why}); {fix}")
+            return InputError(f"cannot write to history {path} ({why}), so no report was written; {fix}")
     return None
 
 
