@@ -107,14 +107,17 @@ def failed_check_finding(check: Check, condition: str, reason: str) -> Finding:
 def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None, *, production: PathArg | list[PathArg] | None = None,
           eval_path: PathArg | list[PathArg] | None = None, prompt_log: PathArg | None = None, embed: bool = True,
           embedder: Embedder | None = None, progress: bool = False, config_path: PathArg | None = None,
-          history: PathArg | None = None, fail_on_regression: bool = False, engine: Any = None) -> Report:
+          history: PathArg | None = None, fail_on_regression: bool = False, engine: Any = None,
+          history_unfinished: bool = False) -> Report:
     """Audit one dataset (one or more files or globs audited together) and return the report.
 
     production: a sample of real production inputs (enables `coverage`); eval_path: the eval set, checked
     for leakage; prompt_log: prompt-experiment log for the `prompt_ceiling` condition; embed=False skips
     embeddings (no semantic near duplicates, coverage unknown); history: a SQLite run history, where this
     run is recorded and compared with the previous run of the same dataset (`report.regressions`);
-    fail_on_regression: a regression makes the exit code 1; engine: what reads, indexes and embeds (an
+    fail_on_regression: a regression makes the exit code 1; history_unfinished: the run is recorded as unfinished,
+    no baseline and not listed until `dataaudit.history.store.confirm_run(history, report.history_run_id)` (for a
+    caller that writes reports after: the CLI); engine: what reads, indexes and embeds (an
     engine object, or None for the one `config.engine` names: local by default, or Ray). Raises a
     DataAuditError (InputError, ConfigError, ModelNotFoundError, EngineError) when the audit cannot run.
     """
@@ -137,7 +140,7 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
         # Excerpts made while auditing mask phone numbers of the configured regions too, as the pii check finds them.
         with masking_phone_regions(config.section("pii").phone_regions):
             return _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history,
-                          fail_on_regression)
+                          fail_on_regression, history_unfinished)
     finally:
         if owned:
             engine.close()
@@ -299,7 +302,8 @@ def _kind_summary(group: list) -> str:
     return f"{len(group)} x {field}: {first.message} (the first of them; the others differ in place or value)"
 
 
-def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history, fail_on_regression) -> Report:
+def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history, fail_on_regression,
+           history_unfinished=False) -> Report:
     # A Dataset already loaded (a Label Studio project fetched from its server, a notebook's own) is audited as it
     # is, even empty: a scheduled pull with nothing new since the last run is not a broken export.
     timings: dict[str, float] = {}
@@ -403,7 +407,8 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     if history:
         from .history.store import record_run
 
-        recorded = record_run(history, report.to_dict(), config, answers_until=export.newest_answer if export else "")
+        recorded = record_run(history, report.to_dict(), config, answers_until=export.newest_answer if export else "",
+                              unfinished=history_unfinished)
         if recorded.compared_with is None and dataset.records:
             # Said, because a dataset named after each batch's file never meets its previous batch.
             report = dataclasses.replace(report, warnings=[*report.warnings, (

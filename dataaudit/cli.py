@@ -231,7 +231,7 @@ def _run_audit(args: argparse.Namespace) -> int:
         source = _audit_source(args, config)
         report = audit(source, config, production=args.production, eval_path=args.eval_path, prompt_log=args.prompt_log,
                        embed=not args.no_embeddings, progress=sys.stderr.isatty(), history=args.history,
-                       fail_on_regression=args.fail_on_regression)
+                       fail_on_regression=args.fail_on_regression, history_unfinished=True)
     except BaseException:
         remove_empty(made)
         raise
@@ -250,6 +250,10 @@ def _run_audit(args: argparse.Namespace) -> int:
             start = time.perf_counter()
             written = write_reports(report, args.out, [f for f in FORMATS if f in formats and f != "terminal"])
             rendering["report files"] = time.perf_counter() - start
+        if args.history and report.history_run_id is not None:
+            from .history.store import confirm_run
+
+            confirm_run(args.history, report.history_run_id)  # a baseline from now on: its reports exist
     except BaseException:
         if args.history and report.history_run_id is not None:
             from .history.store import forget_run

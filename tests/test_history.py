@@ -480,3 +480,45 @@ def test_a_history_that_is_a_device_is_refused_as_one_not_as_a_full_disk(tmp_pat
                  "--history", str(history)]) == 2
     assert f"{history}: is not a regular file (a device, FIFO or socket)" in capsys.readouterr().err
     assert os.path.exists("/dev/null")
+
+
+def test_an_unfinished_run_is_no_baseline_and_not_listed_until_confirmed_and_old_histories_gain_the_column(tmp_path):
+    # The CLI records a run before it writes the reports; killed in between (SIGKILL, the OOM killer) the run
+    # was the next night's baseline though nobody could read its reports.
+    import sqlite3
+
+    from dataaudit.history.store import confirm_run, last_run_time, record_run
+
+    def run(when: str, alpha: float) -> dict:
+        return {"dataset": "tickets", "generated_at": when, "config": {},
+                "inputs": [{"role": "train", "path": "t.jsonl", "sha256": "x"}],
+                "checks": {"format": {"records": 300}, "size": {"examples": 300}, "agreement": {"krippendorff_alpha": alpha}},
+                "verdict": {"status": "ready", "conditions": []}}
+
+    history = tmp_path / "history.db"
+    first = record_run(history, run("2026-12-01T00:00:00+00:00", 0.85))
+    killed = record_run(history, run("2026-12-02T00:00:00+00:00", 0.30), unfinished=True)
+    assert [r["generated_at"] for r in load_runs(history)] == ["2026-12-01T00:00:00+00:00"]
+    assert last_run_time(history, "tickets") == "2026-12-01T00:00:00+00:00"
+    third = record_run(history, run("2026-12-03T00:00:00+00:00", 0.84), unfinished=True)
+    assert third.compared_with == "2026-12-01T00:00:00+00:00" and third.regressions == []  # not the killed run's 0.30
+    confirm_run(history, third.run_id)
+    assert [r["id"] for r in load_runs(history)] == [first.run_id, third.run_id] and killed.run_id not in {first.run_id, third.run_id}
+
+    old = tmp_path / "old.db"  # a history written before runs could be unfinished
+    record_run(old, run("2026-12-01T00:00:00+00:00", 0.85))
+    with sqlite3.connect(old) as connection:
+        connection.execute("ALTER TABLE runs DROP COLUMN complete")
+    assert len(load_runs(old)) == 1  # read as it is, every run finished
+    assert record_run(old, run("2026-12-02T00:00:00+00:00", 0.84)).compared_with == "2026-12-01T00:00:00+00:00"
+    assert len(load_runs(old)) == 2
+
+
+def test_the_cli_confirms_its_run_once_the_reports_are_written(tmp_path, capsys):
+    import sqlite3
+
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"ticket about item {i}", "label": "a" if i % 2 else "b"} for i in range(40)])
+    history = tmp_path / "history.db"
+    assert main(["audit", str(data), "--no-embeddings", "--history", str(history), "--out", str(tmp_path / "out")]) in (0, 1, 3)
+    with sqlite3.connect(history) as connection:
+        assert connection.execute("SELECT complete FROM runs").fetchall() == [(1,)]

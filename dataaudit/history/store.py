@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS runs (
 
 APPLICATION_ID = 0x44415544  # "DAUD": marks a SQLite file as a dataaudit history
 RUN_COLUMNS = ["id", "dataset", "generated_at", "inputs", "config_hash", "verdict", "figures", "regressions"]
+HISTORY_COLUMNS = (RUN_COLUMNS, [*RUN_COLUMNS, "complete"])  # a history's runs table, before and since unfinished runs
 
 
 def _refuse(path: str | Path, why: str) -> InputError:
@@ -89,11 +90,14 @@ def _connect(path: str | Path) -> sqlite3.Connection:
         tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if app_id != APPLICATION_ID and tables:
             columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")] if "runs" in tables else []
-            if not (tables <= {"runs", "sqlite_sequence"} and columns == RUN_COLUMNS):  # else: written before the marker
+            if not (tables <= {"runs", "sqlite_sequence"} and columns in HISTORY_COLUMNS):  # else: written before the marker
                 connection.execute("ROLLBACK")
                 raise _refuse(path, "is a SQLite database but not a dataaudit history")
         connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         connection.execute(SCHEMA)
+        if "complete" not in [r[1] for r in connection.execute("PRAGMA table_info(runs)")]:
+            # Histories made before runs could be unfinished: every run in them was finished.
+            connection.execute("ALTER TABLE runs ADD COLUMN complete INTEGER NOT NULL DEFAULT 1")
         connection.execute("COMMIT")
         connection.execute("PRAGMA journal_mode=WAL")
     except sqlite3.DatabaseError as exc:
@@ -146,7 +150,7 @@ def _connect_readonly(path: Path) -> sqlite3.Connection | None:
             connection.close()
             return None
         columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")] if "runs" in tables else []
-        if app_id != APPLICATION_ID and not (tables <= {"runs", "sqlite_sequence"} and columns == RUN_COLUMNS):
+        if app_id != APPLICATION_ID and not (tables <= {"runs", "sqlite_sequence"} and columns in HISTORY_COLUMNS):
             connection.close()
             raise _refuse(path, "is a SQLite database but not a dataaudit history")
         if "runs" not in tables:
@@ -171,11 +175,20 @@ class RecordedRun:
     run_id: int | None = None  # this run's row: forget_run() takes it back when its reports cannot be written
 
 
-def record_run(path: str | Path, data: dict[str, Any], config: Config | None = None, *, answers_until: str = "") -> RecordedRun:
-    """Store this run (a report's JSON dict) and compare it with the latest earlier run of the same dataset
-    that held records (no comparison when this one held none). One IMMEDIATE transaction reads that run and inserts this one.
-    answers_until: the newest answer of an annotation tool's export this run read (where the next
-    `--since-last` window starts); "" when the run read files."""
+def _finished(connection: sqlite3.Connection) -> str:
+    """The condition a run must meet to be read back: finished (its reports written), where the history says."""
+    columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")]
+    return "complete = 1" if "complete" in columns else "1"  # a read-only history from before the column: all finished
+
+
+def record_run(path: str | Path, data: dict[str, Any], config: Config | None = None, *, answers_until: str = "",
+               unfinished: bool = False) -> RecordedRun:
+    """Store this run (a report's JSON dict) and compare it with the latest earlier finished run of the same
+    dataset that held records (no comparison when this one held none). One IMMEDIATE transaction reads that run
+    and inserts this one. answers_until: the newest answer of an annotation tool's export this run read (where
+    the next `--since-last` window starts); "" when the run read files. unfinished: the run is stored but read
+    back by nothing (no baseline, not listed) until confirm_run(): the CLI writes its reports in between, and a
+    run killed there (SIGKILL, the OOM killer, a power cut) leaves no run nobody can read."""
     dataset = data["dataset"]
     figures = key_figures(data)
     bounds = (config or config_from_dict(data["config"])).history
@@ -189,16 +202,16 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
     connection = _connect(path)
     try:
         connection.execute("BEGIN IMMEDIATE")
-        rows = connection.execute("SELECT figures, generated_at FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT ?",
+        rows = connection.execute("SELECT figures, generated_at FROM runs WHERE dataset = ? AND complete = 1 ORDER BY id DESC LIMIT ?",
                                   (dataset, BASELINE_LOOKBACK)).fetchall()
         baseline = next(((f, when) for f, when in ((json.loads(r[0]), r[1]) for r in rows) if held_records(f)), None)
         # A run that audited nothing (a pull with nothing new) is not worse than the last batch: there is no batch.
         compared = baseline is not None and held_records(figures)
         regressions = find_regressions(baseline[0], figures, bounds) if compared else []
-        inserted = connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions) "
-                                      "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        inserted = connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions, "
+                                      "complete) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                       (dataset, data["generated_at"], inputs, config_hash, data["verdict"]["status"],
-                                       json.dumps(figures), json.dumps(regressions)))
+                                       json.dumps(figures), json.dumps(regressions), 0 if unfinished else 1))
         connection.execute("COMMIT")
     except BaseException as exc:
         if connection.in_transaction:
@@ -209,6 +222,18 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
     finally:
         connection.close()
     return RecordedRun(regressions, baseline[1] if compared else None, inserted.lastrowid)
+
+
+def confirm_run(path: str | Path, run_id: int) -> None:
+    """Mark a run recorded `unfinished` as finished: its reports are written, so it is a baseline and listed."""
+    connection = _connect(path)
+    try:
+        with connection:
+            connection.execute("UPDATE runs SET complete = 1 WHERE id = ?", (run_id,))
+    except sqlite3.DatabaseError as exc:
+        raise (_write_failure(Path(path), exc) or _refuse(path, f"is not a usable SQLite database ({exc})")) from exc
+    finally:
+        connection.close()
 
 
 def forget_run(path: str | Path, run_id: int) -> None:
@@ -229,10 +254,10 @@ def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> 
     if connection is None:
         return []
     try:
-        query = "SELECT id, dataset, generated_at, verdict, config_hash, figures, regressions FROM runs"
+        query = f"SELECT id, dataset, generated_at, verdict, config_hash, figures, regressions FROM runs WHERE {_finished(connection)}"
         args: tuple = ()
         if dataset:
-            query += " WHERE dataset = ?"
+            query += " AND dataset = ?"
             args = (dataset,)
         rows = connection.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
     finally:
@@ -252,7 +277,8 @@ def last_run_time(path: str | Path, dataset: str) -> str | None:
     if connection is None:
         return None
     try:
-        row = connection.execute("SELECT generated_at, inputs FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT 1", (dataset,)).fetchone()
+        row = connection.execute(f"SELECT generated_at, inputs FROM runs WHERE dataset = ? AND {_finished(connection)} "
+                                 "ORDER BY id DESC LIMIT 1", (dataset,)).fetchone()
     finally:
         connection.close()
     if row is None:
