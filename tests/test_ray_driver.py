@@ -216,3 +216,40 @@ def test_engine_local_on_the_command_line_runs_here_despite_a_configured_cluster
     assert run_cli(*common, "--engine", "local", "--out", str(tmp_path / "out")).returncode in (0, 1, 3)
     refused = run_cli(*common, "--engine", "local", "--ray-address", "127.0.0.1:1", "--out", str(tmp_path / "o2"))
     assert refused.returncode == 2 and "engine.address" in refused.stderr
+
+
+def test_an_address_that_accepts_but_does_not_speak_grpc_is_refused_in_seconds_and_a_grpc_peer_passes(monkeypatch):
+    # A port held open by something else (another service, a proxy) kept ray.init retrying for minutes.
+    import socket
+    import threading
+    import time
+
+    from dataaudit.engine.base import EngineError
+    from dataaudit.engine.ray_engine import _probe
+
+    def listener(reply: bytes):
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+
+        def serve():
+            peer, _ = server.accept()
+            peer.recv(64)
+            if reply:
+                peer.sendall(reply)
+            time.sleep(8)
+            peer.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"127.0.0.1:{server.getsockname()[1]}", server
+
+    monkeypatch.delenv("RAY_USE_TLS", raising=False)
+    silent, held = listener(b"")
+    start = time.monotonic()
+    with pytest.raises(EngineError, match="accepts connections but does not answer as a Ray cluster"):
+        _probe(silent, "--ray-address")
+    assert time.monotonic() - start < 8
+    grpc_like, held_too = listener(b"\x00\x00\x06\x04\x00\x00\x00\x00\x00" + b"\x00\x03\x00\x00\x00\x64")  # a SETTINGS frame
+    _probe(grpc_like, "--ray-address")
+    held.close()
+    held_too.close()

@@ -88,10 +88,39 @@ def _probe(address: str, named: str) -> None:
         raise EngineError(f"{named} {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
     fix = "fix or unset RAY_ADDRESS" if named.startswith("RAY_ADDRESS") else f"fix {named}"
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+        connection = socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S)
     except OSError as exc:
         raise EngineError(f"cannot reach the Ray cluster at {address} (from {named}: {exc.strerror or exc}); start it "
                           f"with `ray start --head` there, or {fix}") from exc
+    with connection:
+        # Something that accepts the connection but is no Ray head (another service on the port, a proxy that
+        # holds it open) kept ray.init retrying for minutes. Ray's GCS and its client server speak gRPC, which
+        # answers the HTTP/2 preface with a SETTINGS frame at once, before any authentication; with TLS
+        # (RAY_USE_TLS) the preface is not theirs to answer, so only the connection is checked.
+        if os.environ.get("RAY_USE_TLS", "0").lower() in ("0", "", "false") and not _answers_grpc(connection):
+            raise EngineError(f"{address} (from {named}) accepts connections but does not answer as a Ray cluster (no gRPC "
+                              f"reply within {GRPC_REPLY_TIMEOUT_S:.0f} s): name the head's GCS port (6379 unless `ray start "
+                              f"--head --port` set another; `ray status` on the head prints it), or {fix}")
+
+
+GRPC_REPLY_TIMEOUT_S = 5.0
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"  # and an empty SETTINGS frame
+
+
+def _answers_grpc(connection: socket.socket) -> bool:
+    """Whether the peer replies to the HTTP/2 preface with a frame whose type is SETTINGS (RFC 9113, 3.4)."""
+    try:
+        connection.settimeout(GRPC_REPLY_TIMEOUT_S)
+        connection.sendall(HTTP2_PREFACE)
+        head = b""
+        while len(head) < 9:
+            chunk = connection.recv(9 - len(head))
+            if not chunk:
+                return False
+            head += chunk
+    except OSError:
+        return False
+    return head[3] == 4
 
 
 def _check_client(address: str, named: str, version: str) -> None:
