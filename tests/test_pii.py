@@ -588,3 +588,11 @@ def test_a_preference_pairs_rejected_reply_is_scanned_and_its_fields_are_named_p
     assert sorted((p.line, p.field, p.kind) for p in result.findings) == [
         (1, "rejected", "email"), (1, "rejected", "phone"), (2, "chosen", "email")]
     assert result.training_personal_records == 2
+
+
+def test_numbers_glued_to_cjk_text_are_no_ssn_or_ip_address():
+    from dataaudit.scan.pii import scan_text
+
+    for text in ("バージョン8.8.8.8にしました", "版本号1.2.3.4已发布", "部屋番号は123-45-6789です", "在庫数123 45 6789個"):
+        assert [f.kind for f in scan_text(text)] == [], text
+    assert [f.kind for f in scan_text("my SSN is 123-45-6789, server 8.8.8.8")] == ["us_ssn", "ip_address"]

@@ -153,3 +153,12 @@ def test_the_report_section_says_there_are_no_pairs_and_shows_both_replies(tmp_p
     content = SECTION.build(SimpleNamespace(checks={"preference": result}))
     assert "no pairs to compare lengths" in content.lines[0] and "n/a" not in content.lines[0]
     assert content.tables[0].rows[0][2] == "line 1: Hi! (desirable); line 2: Hi! (undesirable)"
+
+
+def test_a_reply_that_only_shares_its_first_letters_is_no_cut_off_copy():
+    from dataaudit.checks.preference import _cut_copy
+
+    assert not _cut_copy("nothing bad happens if you are careful.", "no")  # letters, not text
+    assert _cut_copy("answer is long", "answer") and _cut_copy("no, that is wrong.", "no")  # cut where a word ends
+    assert _cut_copy("the function returns a list of items", "the function returns a li")  # cut mid-word, three words on
+    assert not _cut_copy("a", "") and not _cut_copy("yes", "no")

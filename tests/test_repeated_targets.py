@@ -28,7 +28,7 @@ def test_a_canned_reply_in_30_percent_of_sft_rows_warns_hygiene_with_its_count(t
     assert (result["records"], result["repeated_records"], result["repeated_targets"]) == (101, 31, 1)  # normalised as duplicates are
     assert result["top"] == [{"excerpt": CANNED, "count": 31, "share": pytest.approx(31 / 101), "file": str(path), "line": 1}]
     status, summary = _hygiene(report)[0]
-    assert status == "warn" and "31 of 101 training targets (30.7%) are a reply given by at least 5 records" in summary
+    assert status == "warn" and "31 of 101 training targets (30.7%) are a reply given by at least 5 records to different prompts" in summary
     assert f'"{CANNED}" x31' in summary
 
 
@@ -57,3 +57,18 @@ def test_labels_are_not_judged_and_an_undesirable_completion_is_not_taught(tmp_p
            for i in range(40)]
     report = audit(write_jsonl(tmp_path / "kto.jsonl", kto), Config(task_type="generation"), embed=False).to_dict()
     assert report["checks"]["repeated_targets"]["records"] == 20 and report["checks"]["repeated_targets"]["repeated_records"] == 0
+
+
+def test_one_prompts_several_pairs_sharing_their_best_reply_are_no_canned_reply(tmp_path):
+    # UltraFeedback's layout: each prompt's best reply against several rejected ones. Each reply answers one
+    # prompt; counted by records it read as "100% of targets a reply given by at least 5 records".
+    rows = [{"prompt": f"Question {p} about subject {p}?", "chosen": f"A careful answer to question {p}, with detail {p}.",
+             "rejected": f"A weaker answer {r} to question {p}."} for p in range(40) for r in range(5)]
+    report = audit(write_jsonl(tmp_path / "uf.jsonl", rows), Config(task_type="generation"), embed=False).to_dict()
+    assert report["checks"]["repeated_targets"]["repeated_records"] == 0
+    hygiene = next(c for c in report["verdict"]["conditions"] if c["id"] == "hygiene")
+    assert "reply given by at least" not in hygiene["summary"]
+    # and the condition's evidence keeps this check's figures apart from the pii check's records/share
+    canned = audit(write_jsonl(tmp_path / "sft.jsonl", _rows(30)), Config(task_type="generation"), embed=False).to_dict()
+    evidence = next(c for c in canned["verdict"]["conditions"] if c["id"] == "hygiene")["evidence"]
+    assert evidence["repeated_target_share"] == pytest.approx(0.3) and evidence["targets_judged"] == 100

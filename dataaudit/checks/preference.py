@@ -109,11 +109,19 @@ def preference_facts(records: list[Record], norm: DuplicatesConfig) -> list[Pair
         chosen_first = chosen < rejected
         # A cut-off copy of the other reply ("...with e", or HH's "Answer" vs "Answer is long") lets a trainer learn
         # "the complete one wins" without reading either.
-        prefix = 1 if rejected and chosen.startswith(rejected) else 2 if chosen and rejected.startswith(chosen) else 0
+        prefix = 1 if _cut_copy(chosen, rejected) else 2 if _cut_copy(rejected, chosen) else 0
         facts.append(PairFacts(False, _pair_digest(chosen, rejected) if chosen_first else _pair_digest(rejected, chosen), chosen_first,
                                chosen_length > rejected_length, chosen_length / rejected_length if rejected_length else None,
                                prefix))
     return facts
+
+
+def _cut_copy(whole: str, part: str) -> bool:
+    """Whether `part` is `whole` cut off: its start, ending where a word ends, or mid-word once it is three words
+    long (a cut by characters or tokens). A one-word "No" against "Nothing bad happens..." shares letters, not text."""
+    if not part or not whole.startswith(part):
+        return False
+    return len(whole) == len(part) or not whole[len(part)].isalnum() or len(part.split()) >= 3
 
 
 def measure(ctx: AuditContext) -> PreferenceResult | None:

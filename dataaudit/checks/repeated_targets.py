@@ -8,7 +8,8 @@ task replies are not classes).
 
 For a generation task, each record's target (the reply; a preference pair's chosen; an unpaired completion
 marked desirable) is normalised as the duplicates check normalises texts, and a target is *repeated* when at
-least `min_copies` records give it. The share of records whose target is repeated warns `hygiene` from
+least `min_copies` records give it to at least `min_copies` different prompts (one prompt's several preference
+pairs sharing their best reply repeat nothing the model could learn as a habit). The share of records whose target is repeated warns `hygiene` from
 `warn_share` on (default 10%: beyond one row in ten, the reply is a large part of what the model is taught).
 It never fails: a short fixed answer ("Done.") can be intended, and only the dataset's owner can say so.
 
@@ -31,7 +32,7 @@ from .base import AuditContext, Check, Finding, Status
 
 @dataclass
 class RepeatedTargetsConfig:
-    min_copies: int = 5  # a target given by at least this many records (after normalisation) is repeated
+    min_copies: int = 5  # a target given to at least this many different prompts (after normalisation) is repeated
     warn_share: float = 0.10  # warn hygiene when repeated targets are this share of the records or more
     max_listed: int = 10  # repeated targets listed in the report, most frequent first (the counts stay exact)
 
@@ -68,9 +69,11 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def target_digests(records: list[Record], norm: DuplicatesConfig) -> list[bytes | None]:
-    """The map step, one value per record: its normalised target's digest, None where it has none to judge."""
-    return [None if record.target is None or record.desirable is False else _digest(normalize_text(record.target, norm))
+def target_digests(records: list[Record], norm: DuplicatesConfig) -> list[tuple[bytes, bytes] | None]:
+    """The map step, one value per record: the digests of its normalised target and input, None where it has no
+    target to judge."""
+    return [None if record.target is None or record.desirable is False
+            else (_digest(normalize_text(record.target, norm)), _digest(normalize_text(record.input_text, norm)))
             for record in records]
 
 
@@ -81,10 +84,17 @@ def measure(ctx: AuditContext) -> RepeatedTargetsResult | None:
     index = ctx.train
     if not any(r.target is not None for r in index.records):
         return None
-    digests = ctx.steps.map_records(index.dataset, target_digests, ctx.config.duplicates)
+    pairs = ctx.steps.map_records(index.dataset, target_digests, ctx.config.duplicates)
+    digests = [None if pair is None else pair[0] for pair in pairs]
     counts = Counter(d for d in digests if d is not None)
     judged = sum(counts.values())
-    repeated = {d: n for d, n in counts.items() if n >= config.min_copies}
+    # A reply is canned when it answers many different prompts: one prompt's several preference pairs sharing
+    # their best reply (UltraFeedback's layout) repeat the reply, not a habit.
+    prompts: dict[bytes, set[bytes]] = {}
+    for pair in pairs:
+        if pair is not None and counts[pair[0]] >= config.min_copies:
+            prompts.setdefault(pair[0], set()).add(pair[1])
+    repeated = {d: counts[d] for d, inputs in prompts.items() if len(inputs) >= config.min_copies}
     first: dict[bytes, int] = {}
     for i, d in enumerate(digests):
         if d in repeated and d not in first:
@@ -101,12 +111,14 @@ def measure(ctx: AuditContext) -> RepeatedTargetsResult | None:
 def judge(result: RepeatedTargetsResult | None, ctx: AuditContext) -> list[Finding]:
     if result is None or not result.repeated_records:
         return []
-    evidence = {"repeated_records": result.repeated_records, "records": result.records, "share": result.share,
-                "repeated_targets": result.repeated_targets, "min_copies": result.min_copies, "warn_share": result.warn_share}
-    named = "; ".join(f'"{t.excerpt}" x{t.count:,} ({t.share:.0%})' for t in result.top[:3])
+    # Named for this check: the hygiene condition's evidence merges every check's, and pii's "records"/"share" are others.
+    evidence = {"repeated_target_records": result.repeated_records, "targets_judged": result.records,
+                "repeated_target_share": result.share, "repeated_targets": result.repeated_targets,
+                "repeated_target_min_copies": result.min_copies, "repeated_target_warn_share": result.warn_share}
+    named = "; ".join(f'"{t.excerpt}" x{t.count:,} ({t.share:.1%})' for t in result.top[:3])
     more = f" and {result.repeated_targets - 3:,} more" if result.repeated_targets > 3 else ""
     said = (f"{result.repeated_records:,} of {result.records:,} training targets ({result.share:.1%}) are a reply given "
-            f"by at least {result.min_copies} records: {named}{more}")
+            f"by at least {result.min_copies} records to different prompts: {named}{more}")
     if result.share >= result.warn_share:
         return [Finding("hygiene", Status.WARN, said + "; a model trained on them learns to give that reply whatever it is asked",
                         evidence, "Check that these replies are wanted this often (a refusal or placeholder in many rows "

@@ -195,10 +195,12 @@ _CARD_BRANDS = (
 
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
 
-_SSN = re.compile(rf"(?<!-){_LETTER_BEFORE}\d{{3}}([- ])\d{{2}}\1\d{{4}}(?!-){_LETTER_AFTER}")
+# An SSN or IPv4 address glued to CJK text is a room or stock number, a version ("バージョン8.8.8.8", "版本号1.2.3.4"):
+# unlike phone and card numbers, these keep the Latin rule (no letter of any script touching them).
+_SSN = re.compile(r"(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])")
 _SSN_BARE = re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\W{1,4}(\d{9})\b")
 
-_IPV4 = re.compile(rf"(?<!\.){_LETTER_BEFORE}(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?!\.?\d){_LETTER_AFTER}")
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)(?!\w)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){2,7}:?[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}){0,6}(?![\w:])|"
                    r"(?<![\w:])::(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4}(?![\w:])")
 _VERSION_WORD = re.compile(r"(?i)(?:\bv|\bver|\bversion|\bbuild|\brelease|\bfirmware|\bfw|\bos|\bios|\bandroid|\bchrome|\bsdk)\.?\s*$")
