@@ -79,6 +79,10 @@ _DOTTED_I = re.compile("i\u0307")  # casefold("İ") is i + a combining dot: ista
 
 def normalize_text(text: str, config: DuplicatesConfig) -> str:
     """The key of exact duplicates (and of leakage, production overlap and the embedding cache)."""
+    if text.isascii():  # most texts: NFKC, the dotted-i and harakat passes and the format characters do nothing here
+        if config.normalize_casefold:
+            text = text.lower()  # casefold of ASCII
+        return _SPACE.sub(" ", text).strip() if config.normalize_whitespace else text
     if config.normalize_nfkc:
         text = unicodedata.normalize("NFKC", text)
     if config.normalize_casefold:
