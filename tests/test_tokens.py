@@ -398,3 +398,18 @@ def test_an_openai_dpo_line_counts_its_input_messages_and_tools_as_a_chat(tmp_pa
     assert result.total == 2 * prompt + chosen + rejected
     assert result.billed_tokens_per_epoch == prompt + 50 + prompt + rejected
     assert (result.mean_prompt_tokens, result.mean_completion_tokens) == (prompt, 60)
+
+
+def test_an_open_models_tokenizer_counts_a_pairs_rejected_reply_and_a_cut_text_whole(tmp_path):
+    # The open-model counter read the cut input and no rejected reply: an 80,000-token rejected reply was nowhere.
+    folder = _minilm_folder()
+    long_reply = "word " * 120_000  # 600,000 characters: past the loader's cut at 100,000
+    path = write_jsonl(tmp_path / "pairs.jsonl", [
+        {"prompt": "Say hello", "chosen": "Hello there", "rejected": long_reply},
+        {"prompt": long_reply, "chosen": "ok", "rejected": "no"}])
+    ds = load_dataset(path, config_from_dict({"task_type": "generation"}))
+    config = TokensConfig(target_model="minilm", tokenizer=str(folder / "tokenizer.json"), example_limit=512)
+    result = measure_tokens(ds.records, resolve_target(config), config)
+    # [CLS] say hello [SEP] = 4, + 120,000 for the rejected reply; [CLS] word x 120,000 [SEP] + "ok" / "no"
+    assert [o.tokens for o in result.over_limit] == [4 + 120_000, 120_002 + 1]
+    assert result.total == (4 + 2) + (4 + 120_000) + (120_002 + 1) + (120_002 + 1)  # both sequences of each pair

@@ -319,10 +319,11 @@ class HFExampleCounter:
             raise ConfigError(f"{record.source}:{record.line}: the chat template of {self.tokenizer.path} rejects this "
                               f"conversation ({exc}); choose the tokenizer of the model you fine-tune") from exc
 
-    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per record: (example tokens, prompt tokens, completion tokens)."""
+    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per record: (example tokens, prompt tokens, completion tokens, tokens of its second sequence), as
+        OpenAIExampleCounter.count_records: a text record's uncut texts, a preference pair's prompt + rejected."""
         tok = self.tokenizer
-        totals, prompts_n, completions = (np.zeros(len(records), dtype=np.int64) for _ in range(3))
+        totals, prompts_n, completions, second = (np.zeros(len(records), dtype=np.int64) for _ in range(4))
         chats = [i for i, r in enumerate(records) if r.raw is not None and isinstance(r.raw.get("messages"), list)]
         plain = [i for i, r in enumerate(records) if r.raw is None or not isinstance(r.raw.get("messages"), list)]
         if chats and tok.has_chat_template:
@@ -345,11 +346,15 @@ class HFExampleCounter:
                 completions[i] = counts[-1] if counts else 0
                 prompts_n[i] = totals[i] - completions[i]
         if plain:
-            inputs = tok.count([records[i].input_text for i in plain], add_special_tokens=True)
-            answers = tok.count([(records[i].target if records[i].target is not None else records[i].label) or "" for i in plain])
+            full = [records[i].full_texts for i in plain]
+            inputs = tok.count([text for text, _, _ in full], add_special_tokens=True)
+            answers = tok.count([(target if target is not None else records[i].label) or "" for i, (_, target, _) in zip(plain, full)])
             for i, n, a in zip(plain, inputs, answers):
                 totals[i], prompts_n[i], completions[i] = n + a, n, a
-        return totals, prompts_n, completions
+            paired = [(i, n, rejected) for i, n, (_, _, rejected) in zip(plain, inputs, full) if rejected is not None]
+            for (i, n, _), r in zip(paired, tok.count([rejected for _, _, rejected in paired]) if paired else []):
+                second[i] = n + r
+        return totals, prompts_n, completions, second
 
 
 def resolve_target(config: TokensConfig) -> TargetModel | None:
