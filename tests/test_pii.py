@@ -596,3 +596,13 @@ def test_numbers_glued_to_cjk_text_are_no_ssn_or_ip_address():
     for text in ("バージョン8.8.8.8にしました", "版本号1.2.3.4已发布", "部屋番号は123-45-6789です", "在庫数123 45 6789個"):
         assert [f.kind for f in scan_text(text)] == [], text
     assert [f.kind for f in scan_text("my SSN is 123-45-6789, server 8.8.8.8")] == ["us_ssn", "ip_address"]
+
+
+def test_personal_data_past_the_loaders_cut_is_found(tmp_path):
+    from dataaudit.checks.pii import measure_pii
+
+    config = Config()
+    path = write_jsonl(tmp_path / "long.jsonl", [{"text": "word " * 30_000 + "write to jane.doe@example.com", "label": "a"}]
+                       + [{"text": f"ticket {i}", "label": "b"} for i in range(30)])
+    result = measure_pii(_ctx(config, path))
+    assert result.records_with_findings == 1 and result.by_kind == {"email": 1}  # 150,000 characters in: past the cut

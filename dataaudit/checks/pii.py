@@ -100,10 +100,13 @@ def record_texts(record: Record, text_field: str, label_field: str) -> Iterator[
         names = {"chat": ("messages[user]", "messages[assistant]"), "prompt_completion": ("prompt", "completion"),
                  "preference": ("prompt", "chosen"), "unpaired_preference": ("prompt", "completion")}
         input_name, target_name = names.get(record.format, (text_field, "target"))
-        yield input_name, record.input_text
-        if record.target is not None:
-            yield target_name, record.target
-    rejected = getattr(record, "rejected", None)
+        # Uncut: the loader cuts a text at 100,000 characters for embedding and comparison, but a trainer reads
+        # all of it, and an address past the cut is as much in the data (scanning costs ~2 us a character).
+        text, target, _ = record.full_texts
+        yield input_name, text
+        if target is not None:
+            yield target_name, target
+    rejected = record.full_texts[2]
     if rejected is not None:
         yield "rejected", rejected
     if record.label is not None and record.label != record.target:
