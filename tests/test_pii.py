@@ -187,13 +187,11 @@ def test_excerpt_never_shows_a_planted_email_or_card(prefix, value, suffix, limi
 
 
 def test_record_texts_reads_every_message_when_the_loader_keeps_the_parsed_source():
-    from types import SimpleNamespace
-
     messages = [{"role": "system", "content": "escalate to ops@example.com"}, {"role": "user", "content": "hi"},
                 {"role": "assistant", "content": "earlier reply"}, {"role": "user", "content": "again"}, {"role": "assistant", "content": "billing"}]
-    record = SimpleNamespace(format="chat", raw={"messages": messages}, input_text="hi\nagain", target="billing", label="billing")
+    record = Record("t.jsonl", 1, "chat", "hi\nagain", target="billing", label="billing", raw={"messages": messages})
     assert [f for f, _ in record_texts(record, "text", "label")] == [f"messages[{i}].content" for i in range(5)]
-    without_source = SimpleNamespace(format="chat", raw=None, input_text="hi\nagain", target="billing", label="billing")
+    without_source = Record("t.jsonl", 1, "chat", "hi\nagain", target="billing", label="billing")
     assert list(record_texts(without_source, "text", "label")) == [("messages[user]", "hi\nagain"), ("messages[assistant]", "billing")]
 
 
