@@ -160,3 +160,12 @@ def test_drop_conflicts_drops_every_record_of_a_preference_contradiction(tmp_pat
     assert reasons == {3: "contradicting preferences", 4: "exact duplicate", 5: "contradicting preferences",
                        6: "contradicting preferences", 7: "contradicting preferences"}
     assert (summary.kept, summary.contradictions_kept) == (2, 0)
+
+
+def test_dedup_drops_a_pair_whose_chosen_is_its_rejected(tmp_path):
+    source = tmp_path / "pairs.jsonl"
+    rows = PAIRS[:3] + [{"prompt": "Explain maps.", "chosen": "Maps pair keys with values.", "rejected": "maps pair keys  with values."}]
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    summary = deduplicate(source, tmp_path / "clean.jsonl", Config(task_type="generation"), embed=False)
+    reasons = {json.loads(line)["line"]: json.loads(line)["reason"] for line in summary.sidecar.read_text().splitlines()}
+    assert reasons == {4: "chosen identical to rejected"} and summary.kept == 3  # nothing to prefer: no signal

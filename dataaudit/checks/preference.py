@@ -63,6 +63,8 @@ class PreferenceResult:
     rejected_prefix_pairs: int = 0  # of prefix_pairs, those whose rejected is the truncated one
     # Every group, complete, as (file, line) members: what `dataaudit dedup` drops with --drop-conflicts.
     all_contradictions: list[tuple[tuple[str, int], ...]] = field(default_factory=list, repr=False, metadata={"json": False})
+    # every (file, line) whose chosen equals its rejected, uncapped: `dataaudit dedup` drops them
+    all_identical: list[tuple[str, int]] = field(default_factory=list, repr=False, metadata={"json": False})
 
 
 class PairFacts(NamedTuple):
@@ -196,6 +198,7 @@ def measure(ctx: AuditContext) -> PreferenceResult | None:
         prefix_files=[records[i].source for i in prefixed[:MAX_LISTED]],
         rejected_prefix_pairs=rejected_prefixed,
         all_contradictions=[tuple((records[i].source, records[i].line) for i in group) for group, _ in groups],
+        all_identical=[(records[i].source, records[i].line) for i in identical],
     )
 
 

@@ -65,6 +65,9 @@ def _drop_reasons(report, drop_conflicts: bool) -> dict[Place, dict]:
         lines = [line for _, line in group]
         for member in group:
             reasons[member] = {"line": member[1], "reason": "contradicting preferences", "group_lines": lines}
+    for member in preference.all_identical if preference is not None else ():
+        # chosen = rejected: nothing to prefer, no signal for a trainer (the audit's hygiene finding says so too)
+        reasons.setdefault(member, {"line": member[1], "reason": "chosen identical to rejected"})
     for error in report.checks["format"].errors:
         if error.line > 0:
             reasons.setdefault((error.file, error.line), {"line": error.line, "reason": f"{INVALID}: {error.field}: {error.message}"})
