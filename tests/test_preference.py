@@ -162,3 +162,19 @@ def test_a_reply_that_only_shares_its_first_letters_is_no_cut_off_copy():
     assert _cut_copy("answer is long", "answer") and _cut_copy("no, that is wrong.", "no")  # cut where a word ends
     assert _cut_copy("the function returns a list of items", "the function returns a li")  # cut mid-word, three words on
     assert not _cut_copy("a", "") and not _cut_copy("yes", "no")
+
+
+def test_report_md_shows_both_replies_of_both_sides_of_a_contradiction(tmp_path):
+    from dataaudit.api import audit
+    from dataaudit.render.markdown import render_markdown
+    from tests.conftest import write_jsonl
+
+    long_a = "Python lists are ordered, mutable sequences that hold items of any type, and they grow as needed."
+    long_b = "I don't know much about python, sorry, maybe try reading the official tutorial on lists instead."
+    rows = [{"prompt": "Explain python lists to a beginner", "chosen": long_a, "rejected": long_b},
+            {"prompt": "Explain python lists to a beginner", "chosen": long_b, "rejected": long_a}]
+    rows += [{"prompt": f"Question {i}", "chosen": f"A good answer {i}", "rejected": f"Bad {i}"} for i in range(20)]
+    report = audit(write_jsonl(tmp_path / "p.jsonl", rows), Config(task_type="generation"), embed=False)
+    row = next(line for line in render_markdown(report).splitlines() if line.startswith("| 1, 2 |"))
+    replies = row.split(" | ")[-1]
+    assert replies.count(" &gt; ") == 2 and "line 2: I don" in replies and replies.rstrip(" |").endswith("Python lists are ordered, mut…")

@@ -27,15 +27,19 @@ def _build(report: Report) -> SectionContent | None:
     return SectionContent(lines, [Table(f"Contradictions ({len(p.contradictions)})", ["lines", "prompt", "replies"], rows)])
 
 
+# Two members' replies must fit a table cell (report.md cuts a cell at 160 characters): both sides of each shown.
+REPLY_CHARS = 30
+
+
 def _replies(members: list[dict], several_files: bool) -> str:
     """Each shown member's replies with its line: 'line 1: A > B; line 61: B > A'."""
     parts = []
     for m in members:
         place = f"{text(m['file'], 60)}:{m['line']}" if several_files else f"line {m['line']}"
         if "completion" in m:
-            parts.append(f"{place}: {text(m['completion'], 60)} ({'desirable' if m['desirable'] else 'undesirable'})")
+            parts.append(f"{place}: {text(m['completion'], 2 * REPLY_CHARS)} ({'desirable' if m['desirable'] else 'undesirable'})")
         else:
-            parts.append(f"{place}: {text(m['chosen'], 60)} > {text(m['rejected'], 60)}")
+            parts.append(f"{place}: {text(m['chosen'], REPLY_CHARS)} > {text(m['rejected'], REPLY_CHARS)}")
     return "; ".join(parts)
 
 
