@@ -250,10 +250,6 @@ def _run_audit(args: argparse.Namespace) -> int:
             start = time.perf_counter()
             written = write_reports(report, args.out, [f for f in FORMATS if f in formats and f != "terminal"])
             rendering["report files"] = time.perf_counter() - start
-        if args.history and report.history_run_id is not None:
-            from .history.store import confirm_run
-
-            confirm_run(args.history, report.history_run_id)  # a baseline from now on: its reports exist
     except BaseException:
         if args.history and report.history_run_id is not None:
             from .history.store import forget_run
@@ -285,6 +281,12 @@ def _run_audit(args: argparse.Namespace) -> int:
         spent = report.time_spent()
         spent["stages"].update({k: round(v, 3) for k, v in rendering.items()})
         write_atomic(args.timings, json.dumps(spent, indent=2) + "\n")
+    if args.history and report.history_run_id is not None:
+        from .history.store import confirm_run
+
+        # Last: a run stopped anywhere before (SIGTERM while the summary is drawn, a failed --timings) stays
+        # unfinished, no baseline, as its exit code says it did not finish.
+        confirm_run(args.history, report.history_run_id)
     return report.exit_code
 
 

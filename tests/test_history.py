@@ -522,3 +522,43 @@ def test_the_cli_confirms_its_run_once_the_reports_are_written(tmp_path, capsys)
     assert main(["audit", str(data), "--no-embeddings", "--history", str(history), "--out", str(tmp_path / "out")]) in (0, 1, 3)
     with sqlite3.connect(history) as connection:
         assert connection.execute("SELECT complete FROM runs").fetchall() == [(1,)]
+
+
+def test_listing_leaves_no_log_files_beside_the_history(tmp_path):
+    # mode=ro on a WAL history made -wal and -shm files owned by whoever listed it: in a shared folder another
+    # account's listing then broke the owner's nightly audits ("permission denied") until someone removed them.
+    from dataaudit.history.store import record_run
+
+    history = tmp_path / "h.db"
+    record_run(history, {"dataset": "d", "generated_at": "2026-12-01T00:00:00+00:00", "config": {},
+                         "inputs": [{"role": "train", "path": "t.jsonl", "sha256": "x"}],
+                         "checks": {"format": {"records": 3}, "size": {"examples": 3}}, "verdict": {"status": "ready", "conditions": []}})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.db"]
+    assert len(load_runs(history)) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.db"]
+
+
+def test_a_run_stopped_after_its_reports_while_the_summary_is_drawn_is_no_baseline(tmp_path, capsys, monkeypatch):
+    import os
+    import signal
+
+    import dataaudit.render.terminal
+
+    def killed(*_, **__):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(dataaudit.render.terminal, "render_terminal", killed)
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"ticket about item {i}", "label": "a" if i % 2 else "b"} for i in range(40)])
+    history = tmp_path / "history.db"
+    assert main(["audit", str(data), "--no-embeddings", "--history", str(history), "--out", str(tmp_path / "out")]) == 143
+    assert load_runs(history) == []  # exit 143 says it did not finish: no baseline for the next night
+
+
+def test_compare_reads_a_label_one_side_lacks_as_0_percent_there():
+    def report(shares: dict) -> dict:
+        return {"dataset": "d", "generated_at": "2026-12-01T00:00:00+00:00", "config": {}, "inputs": [],
+                "checks": {"format": {"records": 100}, "size": {"examples": 100}, "balance": {"shares": shares}},
+                "verdict": {"status": "ready", "conditions": []}}
+
+    result = compare_reports(report({"yes": 0.6, "no": 0.4}), report({"yes": 0.55, "no": 0.4, "unsure": 0.05}))
+    assert {"figure": "label_share:unsure", "before": 0.0, "after": 0.05} in result["changes"]

@@ -28,8 +28,12 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     f0, f1 = key_figures(before), key_figures(after)
     changes = [{"figure": name, "before": f0.get(name), "after": f1.get(name)} for name in SCALARS if f0.get(name) != f1.get(name)]
     labels = sorted(set(f0["label_shares"]) | set(f1["label_shares"]))
-    changes += [{"figure": f"label_share:{label}", "before": f0["label_shares"].get(label), "after": f1["label_shares"].get(label)}
-                for label in labels if f0["label_shares"].get(label) != f1["label_shares"].get(label)]
+
+    def share(figures: dict, label: str) -> float | None:  # a label one side's labels lack is 0% there, not unknown
+        return figures["label_shares"].get(label, 0.0 if figures["label_shares"] else None)
+
+    changes += [{"figure": f"label_share:{label}", "before": share(f0, label), "after": share(f1, label)}
+                for label in labels if share(f0, label) != share(f1, label)]
     conditions = sorted(set(f0["conditions"]) | set(f1["conditions"]))
     changes += [{"figure": f"condition:{cid}", "before": f0["conditions"].get(cid), "after": f1["conditions"].get(cid)}
                 for cid in conditions if f0["conditions"].get(cid) != f1["conditions"].get(cid)]

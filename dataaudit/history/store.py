@@ -130,7 +130,11 @@ def _connect_readonly(path: Path) -> sqlite3.Connection | None:
 
     if not os.access(path, os.R_OK):
         raise InputError(f"cannot read history {path} (permission denied); give a history file you can read")
-    uri = path.absolute().as_uri() + "?mode=ro"  # as_uri quotes '?', '#' and '%' in the path
+    # With no write-ahead log beside it the file is all there is: read it as immutable, which makes no -wal or
+    # -shm file (mode=ro on a WAL history makes both, owned by whoever lists it; in a shared folder the owner's
+    # next audit could then not write its own history). With a log (a run writing now), mode=ro reads it too.
+    wal = Path(str(path) + "-wal").exists()
+    uri = path.absolute().as_uri() + ("?mode=ro" if wal else "?immutable=1")  # as_uri quotes '?', '#' and '%'
     connection = None
     try:
         try:
@@ -226,14 +230,18 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
 
 def confirm_run(path: str | Path, run_id: int) -> None:
     """Mark a run recorded `unfinished` as finished: its reports are written, so it is a baseline and listed."""
-    connection = _connect(path)
     try:
-        with connection:
-            connection.execute("UPDATE runs SET complete = 1 WHERE id = ?", (run_id,))
-    except sqlite3.DatabaseError as exc:
-        raise (_write_failure(Path(path), exc) or _refuse(path, f"is not a usable SQLite database ({exc})")) from exc
-    finally:
-        connection.close()
+        connection = _connect(path)
+        try:
+            with connection:
+                connection.execute("UPDATE runs SET complete = 1 WHERE id = ?", (run_id,))
+        finally:
+            connection.close()
+    except (InputError, sqlite3.DatabaseError) as exc:
+        # The reports are written by now: the error must not say otherwise (a disk that filled, a chmod, meanwhile).
+        why = str(exc).split(" (", 1)[-1].split(")", 1)[0] if isinstance(exc, InputError) else str(exc)
+        raise InputError(f"cannot write to history {path} ({why}): the reports were written, but this run is not "
+                         "recorded (it is no baseline for the next run); fix the history file and run again") from exc
 
 
 def forget_run(path: str | Path, run_id: int) -> None:

@@ -58,14 +58,14 @@ def render_comparison_terminal(result: dict[str, Any], before: str, after: str, 
     console = console or Console()
     rows = _rows(result)
     if rows:
-        table = Table(title=plain(f"{before} → {after}"))
+        table = Table(title=plain(f"{_side(result, 'before')} → {_side(result, 'after')}"))
         for column in ("figure", "before", "after", "change"):
             table.add_column(column, overflow="fold", justify="left" if column == "figure" else "right")
         for row in rows:
             table.add_row(*(plain(value) for value in row))
         console.print(table)
     else:
-        console.print(plain(f"{before} → {after}: {NO_CHANGE}"))
+        console.print(plain(f"{_side(result, 'before')} → {_side(result, 'after')}: {NO_CHANGE}"))
     if result.get("note"):
         console.print(Text("note ", "yellow") + plain(result["note"]))
     for r in result["regressions"]:
