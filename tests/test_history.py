@@ -562,3 +562,31 @@ def test_compare_reads_a_label_one_side_lacks_as_0_percent_there():
 
     result = compare_reports(report({"yes": 0.6, "no": 0.4}), report({"yes": 0.55, "no": 0.4, "unsure": 0.05}))
     assert {"figure": "label_share:unsure", "before": 0.0, "after": 0.05} in result["changes"]
+
+
+def test_a_history_that_cannot_be_written_when_the_run_is_marked_finished_says_the_reports_exist(tmp_path, monkeypatch):
+    import sqlite3
+
+    from dataaudit.errors import InputError
+    from dataaudit.history import store
+
+    class FullDisk:  # the connection opened; the disk filled before the update
+        def __enter__(self):
+            error = sqlite3.OperationalError("database or disk is full")
+            error.sqlite_errorname = "SQLITE_FULL"
+            raise error
+
+        def __exit__(self, *exc):
+            return False
+
+        def close(self):
+            pass
+
+    history = tmp_path / "h.db"
+    run = store.record_run(history, {"dataset": "d", "generated_at": "2026-12-01T00:00:00+00:00", "config": {},
+                                     "inputs": [{"role": "train", "path": "t.jsonl", "sha256": "x"}],
+                                     "checks": {"format": {"records": 3}, "size": {"examples": 3}},
+                                     "verdict": {"status": "ready", "conditions": []}}, unfinished=True)
+    monkeypatch.setattr(store, "_connect", lambda path, **_: FullDisk())
+    with pytest.raises(InputError, match=r"\(database or disk is full\): the reports were written, but this run is not recorded"):
+        store.confirm_run(history, run.run_id)

@@ -51,7 +51,7 @@ _WRITE_FAILURES = {
 }
 
 
-def _write_failure(path: Path, exc: sqlite3.DatabaseError) -> InputError | None:
+def _write_failure(path: Path, exc: sqlite3.DatabaseError, *, reports_written: bool = False) -> InputError | None:
     """A write that failed for the disk's or the permissions' sake, in those words (suggesting another history
     file would be wrong), or None for a file that is not a usable database."""
     name = getattr(exc, "sqlite_errorname", "") or ""
@@ -59,6 +59,9 @@ def _write_failure(path: Path, exc: sqlite3.DatabaseError) -> InputError | None:
         if name == prefix or name.startswith(prefix + "_"):
             if prefix == "SQLITE_CANTOPEN" and not _unwritable(path):
                 return None  # cannot open for another reason (a dangling link, a special file): not a usable database
+            if reports_written:  # marking a finished run: the reports exist by then, and must not be disowned
+                return InputError(f"cannot write to history {path} ({why}): the reports were written, but this run is not "
+                                  f"recorded (it is no baseline for the next run); {fix}")
             return InputError(f"cannot write to history {path} ({why}), so no report was written; {fix}")
     return None
 
@@ -70,7 +73,7 @@ def _unwritable(path: Path) -> bool:
         path.exists() and not os.access(path.parent, os.W_OK | os.X_OK))
 
 
-def _connect(path: str | Path) -> sqlite3.Connection:
+def _connect(path: str | Path, *, reports_written: bool = False) -> sqlite3.Connection:
     """Open (or create) a history file, refusing any SQLite database that is not a dataaudit history:
     creating tables inside someone else's database would be writing to a file we were not given to write.
     The check and the creation happen in one IMMEDIATE transaction, so two audits creating the same new
@@ -105,7 +108,8 @@ def _connect(path: str | Path) -> sqlite3.Connection:
             connection.close()
         if created:
             _remove_unmade(path)
-        raise (_write_failure(path, exc) or _refuse(path, f"is not a usable SQLite database ({exc})")) from exc
+        raise (_write_failure(path, exc, reports_written=reports_written)
+               or _refuse(path, f"is not a usable SQLite database ({exc})")) from exc
     except InputError:
         connection.close()
         raise
@@ -230,18 +234,16 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
 
 def confirm_run(path: str | Path, run_id: int) -> None:
     """Mark a run recorded `unfinished` as finished: its reports are written, so it is a baseline and listed."""
+    # The reports are written by now: a failure here (a disk that filled, a chmod, meanwhile) must not say otherwise.
+    connection = _connect(path, reports_written=True)
     try:
-        connection = _connect(path)
-        try:
-            with connection:
-                connection.execute("UPDATE runs SET complete = 1 WHERE id = ?", (run_id,))
-        finally:
-            connection.close()
-    except (InputError, sqlite3.DatabaseError) as exc:
-        # The reports are written by now: the error must not say otherwise (a disk that filled, a chmod, meanwhile).
-        why = str(exc).split(" (", 1)[-1].split(")", 1)[0] if isinstance(exc, InputError) else str(exc)
-        raise InputError(f"cannot write to history {path} ({why}): the reports were written, but this run is not "
-                         "recorded (it is no baseline for the next run); fix the history file and run again") from exc
+        with connection:
+            connection.execute("UPDATE runs SET complete = 1 WHERE id = ?", (run_id,))
+    except sqlite3.DatabaseError as exc:
+        raise (_write_failure(Path(path), exc, reports_written=True)
+               or _refuse(path, f"is not a usable SQLite database ({exc})")) from exc
+    finally:
+        connection.close()
 
 
 def forget_run(path: str | Path, run_id: int) -> None:
