@@ -214,7 +214,7 @@ def test_a_run_that_held_no_records_is_no_baseline_and_moves_no_label_share(tmp_
     assert [r["what"] for r in recorded.regressions] == ["krippendorff_alpha"]  # compared with the batch that held records
     assert recorded.compared_with == run(267, {}, None)["generated_at"]
     shifted = find_regressions({"label_shares": {"a": 0.5}}, {"label_shares": {"a": 0.4496}}, HistoryConfig())
-    assert shifted[0]["detail"] == "moved by -5.04% (bound 5%)"
+    assert shifted[0]["detail"] == "moved by -5.04 points (bound 5.00 points)"
 
 
 def test_since_last_starts_where_the_previous_export_ended(tmp_path, monkeypatch):

@@ -63,7 +63,7 @@ def test_a_new_file_is_judged_on_its_own_label_mix_when_the_shift_is_not_chance(
     found = {r["what"]: r for r in find_regressions(before, skewed, HistoryConfig())}
     assert set(found) == {"label_share:a:b10.jsonl", "label_share:b:b10.jsonl"}
     assert (found["label_share:a:b10.jsonl"]["before"], found["label_share:a:b10.jsonl"]["now"]) == (0.5, 0.75)
-    assert found["label_share:a:b10.jsonl"]["detail"].startswith("this new file's share is +25.00% off the last run's (400 labelled items, p = ")
+    assert found["label_share:a:b10.jsonl"]["detail"].startswith("this new file's share is +25.00 points off the last run's (400 labelled items, p = ")
 
 
 def test_a_small_new_batch_off_by_chance_and_an_old_file_are_not_label_regressions():
@@ -99,4 +99,4 @@ def test_a_figure_of_the_wrong_type_reads_as_missing_not_as_a_crash():
     figures = key_figures(edited)
     assert figures["usable"] is None and figures["label_shares"] == {"b": 0.5}
     assert find_regressions(key_figures(_report()), figures, HistoryConfig()) == [
-        {"what": "label_share:a", "before": 0.5, "now": 0.0, "detail": "moved by -50.00% (bound 5%)"}]
+        {"what": "label_share:a", "before": 0.5, "now": 0.0, "detail": "moved by -50.00 points (bound 5.00 points)"}]

@@ -77,6 +77,12 @@ def held_records(figures: dict[str, Any]) -> bool:
     return bool(examples) if examples is not None else bool(figures.get("records"))
 
 
+def _points(share_difference: float, *, sign: bool = True) -> str:
+    """A difference of two shares in percentage points, as `compare` shows it: 0.0504 -> '+5.04 points'
+    (a share moving from 10% to 15% moved 5 points, not 5%)."""
+    return f"{share_difference * 100:{'+' if sign else ''}.2f} points"
+
+
 def _regression(what: str, before: Any, now: Any, detail: str) -> dict[str, Any]:
     return {"what": what, "before": before, "now": now, "detail": detail}
 
@@ -99,12 +105,13 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
         s0, s1 = shares0.get(label, 0.0), shares1.get(label, 0.0)
         if abs(s1 - s0) > bounds.max_label_share_shift:
             found.append(_regression(f"label_share:{label}", round(s0, 4), round(s1, 4),
-                                     f"moved by {s1 - s0:+.2%} (bound {bounds.max_label_share_shift:.0%})"))
+                                     f"moved by {_points(s1 - s0)} (bound {_points(bounds.max_label_share_shift, sign=False)})"))
     if shares0:
         found += _new_file_label_shifts(shares0, set(before.get("train_files") or []), now, bounds)
     c0, c1 = before.get("covered_share"), now.get("covered_share")
     if c0 is not None and c1 is not None and c0 - c1 > bounds.max_covered_share_drop:
-        found.append(_regression("covered_share", c0, c1, f"fell by {c0 - c1:.1%} (bound {bounds.max_covered_share_drop:.0%})"))
+        found.append(_regression("covered_share", c0, c1, f"fell by {_points(c0 - c1, sign=False)} "
+                                                          f"(bound {_points(bounds.max_covered_share_drop, sign=False)})"))
     u0, u1 = before.get("usable"), now.get("usable")
     if u0 is not None and u1 is not None and u0 - u1 > bounds.max_usable_drop:
         found.append(_regression("usable", u0, u1, f"fell by {u0 - u1} (bound {bounds.max_usable_drop})"))
@@ -137,7 +144,7 @@ def _new_file_label_shifts(shares0: dict[str, float], earlier: set[str], now: di
             p_value = binomtest(round(s1 * labelled), labelled, min(max(s0, 0.0), 1.0)).pvalue
             if p_value < BATCH_SHIFT_P_VALUE:
                 found.append(_regression(f"label_share:{label}:{file}", round(s0, 4), round(s1, 4),
-                                         f"this new file's share is {s1 - s0:+.2%} off the last run's "
+                                         f"this new file's share is {_points(s1 - s0)} off the last run's "
                                          f"({labelled} labelled items, p = {p_value:.1g}; bound "
-                                         f"{bounds.max_label_share_shift:.0%})"))
+                                         f"{_points(bounds.max_label_share_shift, sign=False)})"))
     return found

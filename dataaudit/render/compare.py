@@ -11,36 +11,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .figures import regression_line, shown_change, shown_value
 from .markdown import cell
 from .terminal import plain
 
 NO_CHANGE = "no compared figure changed"
-
-
-def _is_share(figure: str) -> bool:
-    return figure.endswith("_share") or figure.startswith("label_share:")
-
-
-def shown_value(figure: str, value: Any) -> str:
-    """A figure as a reviewer reads it: a share as a percentage, alpha to three places, a missing figure as '-'."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if _is_share(figure):
-        return f"{value:.1%}"
-    return f"{value:.3f}" if isinstance(value, float) else f"{value:,}"
-
-
-def shown_change(figure: str, before: Any, after: Any) -> str:
-    """after - before, signed: percentage points for a share; blank where either side is missing or not a number."""
-    numbers = [v for v in (before, after) if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if len(numbers) != 2:
-        return ""
-    delta = after - before
-    if _is_share(figure):
-        return f"{delta * 100:+.1f} pt"
-    return f"{delta:+.3f}" if isinstance(delta, float) else f"{delta:+,}"
 
 
 def _side(result: dict[str, Any], which: str) -> str:
@@ -69,7 +44,7 @@ def render_comparison_terminal(result: dict[str, Any], before: str, after: str, 
     if result.get("note"):
         console.print(Text("note ", "yellow") + plain(result["note"]))
     for r in result["regressions"]:
-        console.print(Text("regression ", "red") + plain(f"{r['what']}: {r['before']} -> {r['now']} ({r['detail']})"))
+        console.print(Text("regression ", "red") + plain(regression_line(r)))
 
 
 def render_comparison_markdown(result: dict[str, Any]) -> str:
@@ -78,6 +53,7 @@ def render_comparison_markdown(result: dict[str, Any]) -> str:
         lines += [f"> **Note:** {cell(result['note'], 300)}", ""]
     lines += ["| figure | before | after | change |", "|---|--:|--:|--:|"]
     lines += [f"| {' | '.join(cell(v) for v in row)} |" for row in _rows(result)] or [f"| ({NO_CHANGE}) | | | |"]
-    lines += ["", "## Regressions", ""] + ([f"- {cell(r['what'])}: {cell(r['before'])} → {cell(r['now'])} ({cell(r['detail'], 300)})"
+    lines += ["", "## Regressions", ""] + ([f"- {cell(r['what'])}: {cell(shown_value(r['what'], r['before']))} → "
+                                            f"{cell(shown_value(r['what'], r['now']))} ({cell(r['detail'], 300)})"
                                             for r in result["regressions"]] or ["None."])
     return "\n".join(lines) + "\n"

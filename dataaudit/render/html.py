@@ -18,6 +18,7 @@ from ..report import Report
 from ..excerpt import excerpt
 from ..scan.pii import masked_as_configured
 from .json_report import dumps, safe_config
+from .figures import shown_value
 from .sections import Table, all_sections, capped_note
 
 MAX_ROWS = 200
@@ -179,7 +180,7 @@ def _decision(report: Report) -> str:
         parts.append(f"<section id='warnings'><h2>Warnings ({len(report.warnings)})</h2><ul class='warnings'>{items}</ul></section>")
     if report.regressions:
         parts.append("<section id='regressions'><h2>Regressions against the previous run</h2>"
-                     + _table(["what", "before", "now", "detail"], [[r["what"], r["before"], r["now"], r["detail"]] for r in report.regressions]) + "</section>")
+                     + _table(["what", "before", "now", "detail"], [[r["what"], shown_value(r["what"], r["before"]), shown_value(r["what"], r["now"]), r["detail"]] for r in report.regressions]) + "</section>")
     return "".join(parts)
 
 

@@ -14,6 +14,7 @@ from rich.text import Text
 from ..excerpt import sanitise
 from ..report import Report
 from ..scan.pii import masked_as_configured
+from .figures import regression_line
 from .sections import Table as SectionTable, all_sections
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "magenta",
@@ -74,7 +75,7 @@ def render_terminal(report: Report, console: Console | None = None) -> None:
     if report.regressions:
         console.print(Text(f"regressions against the previous run ({len(report.regressions)})", "bold red"))
         for r in report.regressions:
-            console.print(Text("  ") + plain(f"{r['what']}: {r['before']} -> {r['now']} ({r['detail']})"))
+            console.print(Text("  ") + plain(regression_line(r)))
     for warning in report.warnings:
         console.print(plain(f"warning: {warning}", "yellow"))
     if v.actions:
