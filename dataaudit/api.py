@@ -414,5 +414,6 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
             report = dataclasses.replace(report, warnings=[*report.warnings, (
                 f"history {history}: no earlier run of dataset '{report.dataset}' that audited records, so nothing was "
                 "compared (the first run; or name the dataset with --dataset-name so that every batch is compared with the last)")])
-        report = dataclasses.replace(report, regressions=recorded.regressions, history_run_id=recorded.run_id)
+        report = dataclasses.replace(report, regressions=recorded.regressions, compared_with=recorded.compared_with,
+                                     history_run_id=recorded.run_id)
     return dataclasses.replace(report, timings={**timings, "decide": time.perf_counter() - start})

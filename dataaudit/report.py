@@ -68,6 +68,8 @@ class Report:
     checks: CheckResults
     per_file: list[Any] = field(default_factory=list)
     regressions: list[dict[str, Any]] | None = None
+    # with --history: generated_at of the earlier finished run these regressions were judged against (None: none)
+    compared_with: str | None = None
     fail_on_regression: bool = False
     warnings: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
@@ -113,6 +115,7 @@ class Report:
         }
         if self.regressions is not None:
             data["regressions"] = to_jsonable(self.regressions)
+            data["compared_with"] = self.compared_with
         if self.engine is not None:
             data["engine"] = to_jsonable(self.engine)
         data["verdict"]["exit_code"] = self.exit_code

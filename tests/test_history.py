@@ -590,3 +590,15 @@ def test_a_history_that_cannot_be_written_when_the_run_is_marked_finished_says_t
     monkeypatch.setattr(store, "_connect", lambda path, **_: FullDisk())
     with pytest.raises(InputError, match=r"\(database or disk is full\): the reports were written, but this run is not recorded"):
         store.confirm_run(history, run.run_id)
+
+
+def test_the_report_names_the_run_its_regressions_were_judged_against(tmp_path, capsys):
+    history = tmp_path / "history.db"
+    first = write_jsonl(tmp_path / "b1.jsonl", [{"text": f"ticket about item {i}", "label": "a" if i % 2 else "b"} for i in range(60)])
+    second = write_jsonl(tmp_path / "b2.jsonl", [{"text": f"ticket about item {i}", "label": "a" if i % 5 else "b"} for i in range(60)])
+    for path, out in ((first, "r1"), (second, "r2")):
+        main(["audit", str(path), "--no-embeddings", "--history", str(history), "--dataset-name", "nightly",
+              "--format", "json,md", "--out", str(tmp_path / out)])
+    one, two = (json.loads((tmp_path / out / "report.json").read_text()) for out in ("r1", "r2"))
+    assert one["compared_with"] is None and two["compared_with"] == one["generated_at"]
+    assert two["regressions"] and "Compared with the run of " + one["generated_at"].replace("+", "\\+") in (tmp_path / "r2" / "report.md").read_text()

@@ -180,6 +180,7 @@ def _decision(report: Report) -> str:
         parts.append(f"<section id='warnings'><h2>Warnings ({len(report.warnings)})</h2><ul class='warnings'>{items}</ul></section>")
     if report.regressions:
         parts.append("<section id='regressions'><h2>Regressions against the previous run</h2>"
+                     f"<p>Compared with the run of {inline(report.compared_with or '?', 60)}.</p>"
                      + _table(["what", "before", "now", "detail"], [[r["what"], shown_value(r["what"], r["before"]), shown_value(r["what"], r["now"]), r["detail"]] for r in report.regressions]) + "</section>")
     return "".join(parts)
 

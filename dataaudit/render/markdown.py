@@ -62,7 +62,7 @@ def render_markdown(report: Report) -> str:
     if v.actions:
         out += ["## Next actions", ""] + [f"{i}. {cell(a, 600)}" for i, a in enumerate(v.actions, 1)] + [""]
     if report.regressions:
-        out += ["## Regressions against the previous run", ""] + _table(["what", "before", "now", "detail"],
+        out += ["## Regressions against the previous run", "", f"Compared with the run of {cell(report.compared_with or '?')}.", ""] + _table(["what", "before", "now", "detail"],
                                                                          [[r["what"], shown_value(r["what"], r["before"]), shown_value(r["what"], r["now"]), r["detail"]] for r in report.regressions])
     out += ["## Inputs", ""] + _table(["role", "path", "records", "sha256"],
                                       [[i.role, i.path, i.records, i.sha256[:16]] for i in report.inputs])

@@ -73,7 +73,7 @@ def render_terminal(report: Report, console: Console | None = None) -> None:
             if table.terminal:
                 console.print(section_table(table))
     if report.regressions:
-        console.print(Text(f"regressions against the previous run ({len(report.regressions)})", "bold red"))
+        console.print(Text(f"regressions against the run of {report.compared_with or 'the previous run'} ({len(report.regressions)})", "bold red"))
         for r in report.regressions:
             console.print(Text("  ") + plain(regression_line(r)))
     for warning in report.warnings:
