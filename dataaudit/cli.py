@@ -400,7 +400,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     except BaseException:
         remove_empty(made)  # a failed compare leaves no empty folder of its own behind
         raise
-    render_comparison_terminal(result, args.before, args.after)
+    render_comparison_terminal(result)
     return EXIT_REGRESSED if args.fail_on_regression and result["regressions"] else 0
 
 

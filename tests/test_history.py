@@ -326,7 +326,7 @@ def test_history_and_compare_terminal_output_mask_personal_data_in_dataset_names
     console = Console(width=200, record=True, color_system=None)
     render_history(runs, "h.sqlite", console)
     result = compare_reports({"dataset": name, "generated_at": "a"}, {"dataset": "other", "generated_at": "b"})
-    render_comparison_terminal(result, "a", "b", console)
+    render_comparison_terminal(result, console)
     shown = console.export_text()
     assert "alice.smith" not in shown and "4111 1111" not in shown and "bob@evil" not in shown and "\x1b" not in shown
     assert "team <EMAIL ….com #7dcd> <CREDIT_CARD …1111>\\x1b[2J" in shown  # the history row
@@ -602,3 +602,8 @@ def test_the_report_names_the_run_its_regressions_were_judged_against(tmp_path, 
     one, two = (json.loads((tmp_path / out / "report.json").read_text()) for out in ("r1", "r2"))
     assert one["compared_with"] is None and two["compared_with"] == one["generated_at"]
     assert two["regressions"] and "Compared with the run of " + one["generated_at"].replace("+", "\\+") in (tmp_path / "r2" / "report.md").read_text()
+
+
+def test_history_on_a_folder_says_it_is_one(tmp_path, capsys):
+    assert main(["history", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == f"dataaudit: error: {tmp_path}: is a directory, not a history file"

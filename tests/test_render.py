@@ -494,12 +494,12 @@ def test_compare_shows_shares_as_percentages_with_a_signed_change_and_names_each
                     "| krippendorff\\_alpha | 0.812 | 0.700 | -0.112 |", "| covered\\_share | - | 90.0% |  |",
                     "| condition:agreement | pass | warn |  |"]
     console = Console(width=100, record=True, color_system=None)
-    render_comparison_terminal(result, "r1/report.json", "r2/report.json", console)
+    render_comparison_terminal(result, console)
     text = console.export_text()
     assert "2.1% │  3.5% │ +1.4 pt" in text and "0.812" in text
     assert "tickets (2026-12-01T02:00:00+00:00) → tickets (2026-12-02T02:00:00+00:00)" in " ".join(text.split())  # not the paths
     console = Console(width=100, record=True, color_system=None)
-    render_comparison_terminal({**result, "changes": []}, "r1/report.json", "r1/report.json", console)
+    render_comparison_terminal({**result, "changes": []}, console)
     assert " ".join(console.export_text().split()) == ("tickets (2026-12-01T02:00:00+00:00) → tickets "
                                                        "(2026-12-02T02:00:00+00:00): no compared figure changed")
     assert "| (no compared figure changed) | | | |" in render_comparison_markdown({**result, "changes": []})

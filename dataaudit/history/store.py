@@ -259,7 +259,7 @@ def forget_run(path: str | Path, run_id: int) -> None:
 
 def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     if not Path(path).is_file():
-        raise InputError(f"{path}: no such history file")
+        raise InputError(f"{path}: is a directory, not a history file" if Path(path).is_dir() else f"{path}: no such history file")
     connection = _connect_readonly(Path(path))
     if connection is None:
         return []

@@ -29,7 +29,7 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
              shown_change(c["figure"], c["before"], c["after"])) for c in result["changes"]]
 
 
-def render_comparison_terminal(result: dict[str, Any], before: str, after: str, console: Console | None = None) -> None:
+def render_comparison_terminal(result: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     rows = _rows(result)
     if rows:
