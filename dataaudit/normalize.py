@@ -22,24 +22,10 @@ from pathlib import Path
 
 from rapidfuzz.distance import OSA, Levenshtein
 
+from .charclass import char_class
 from .config import DuplicatesConfig
 
 _SPACE = re.compile(r"\s+")
-
-
-def _class(codes) -> str:
-    """A regular-expression character class body of the code points `codes` (sorted), as ranges."""
-    out, start, prev = [], None, None
-    for c in codes:
-        if start is not None and c == prev + 1:
-            prev = c
-            continue
-        if start is not None:
-            out.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
-        start = prev = c
-    if start is not None:
-        out.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
-    return "".join(out)
 
 
 # Every combining mark (Mn, Mc, Me) and format character (Cf) lies in these blocks (checked against the whole
@@ -49,7 +35,7 @@ _CATEGORY = {c: cat for low, high in _MARK_BLOCKS for c in range(low, high + 1)
              if (cat := unicodedata.category(chr(c)))[0] == "M" or cat == "Cf"}
 # Combining marks: the stdlib's \w matches none of them, so a Devanagari or Thai word was cut at each vowel
 # sign (मेरा दिन -> म र द न, the same letters as मेरा दान).
-_MARKS = _class(sorted(c for c, cat in _CATEGORY.items() if cat[0] == "M"))
+_MARKS = char_class(sorted(c for c, cat in _CATEGORY.items() if cat[0] == "M"))
 # Scripts written without spaces between words: a run of them was one \w+ "word" (a whole Chinese sentence),
 # so one character changed read as a one-letter typo (调高/调低, raise/lower). Each character (with its
 # marks) is a token instead, as CJK search engines segment by character: one character is a word there.
@@ -230,15 +216,14 @@ _NEGATION_PARTS = re.compile("|".join(map(re.escape, sorted(NEGATION_PARTS, key=
 _OPPOSITE_PARTS = re.compile("|".join(map(re.escape, sorted({w for p in OPPOSITE_PARTS for w in p}, key=len, reverse=True))))
 
 
-def _negations(words: tuple[str, ...]) -> int:
-    joined = "".join(words)  # the characters of an unspaced script are tokens of their own: ません is ま せ ん
+def _negations(words: tuple[str, ...], joined: str) -> int:
+    """joined: "".join(words); the characters of an unspaced script are tokens of their own: ません is ま せ ん."""
     return sum(map(is_negation, words)) + (len(_NEGATION_PARTS.findall(joined)) if not joined.isascii() else 0)
 
 
-def _opposite_parts(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+def _opposite_parts(joined_a: str, joined_b: str) -> bool:
     """One text holds more of a multi-character opposite (เปิด, open) and the other more of its match (ปิด,
     close); one pass that takes the longest at each place, so ปิด inside เปิด is not counted."""
-    joined_a, joined_b = "".join(a), "".join(b)
     if joined_a.isascii() or joined_b.isascii():
         return False
     count_a, count_b = Counter(_OPPOSITE_PARTS.findall(joined_a)), Counter(_OPPOSITE_PARTS.findall(joined_b))
@@ -378,9 +363,10 @@ def protected_difference(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
     only_a, only_b = count_a - count_b, count_b - count_a
     if not _numbers_match(only_a, only_b):
         return "number"
-    if _negations(a) != _negations(b):
+    joined_a, joined_b = "".join(a), "".join(b)  # once per pair: both tests below read them
+    if _negations(a, joined_a) != _negations(b, joined_b):
         return "negation"
-    if any(_opposite(x, y) for x in only_a for y in only_b) or _opposite_parts(a, b):
+    if any(_opposite(x, y) for x in only_a for y in only_b) or _opposite_parts(joined_a, joined_b):
         return "opposite"
     return None
 

@@ -501,12 +501,17 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
 REPLY_ROLES = ("assistant", "tool", "function")  # the turns a chosen or rejected reply may hold
 
 
-def _reply_turns(turns: list[Turn], field: str, start: int = 0) -> None:
+def _reply_turns(turns: list[Turn], field: str, start: int = 0, *, parted: bool = False) -> None:
     """A chosen or rejected reply given as messages (from turn `start` of its list): the model's turns only,
     tool results between its calls allowed, ending with the assistant's answer. A user turn inside it would be
     trained as the model's own words, and a pair whose conversations part before the last reply compares
-    replies to two different conversations."""
+    replies to two different conversations. parted: `start` is where the two whole conversations of a pair
+    part, so a turn there that is not the model's means they parted before the reply (one system prompt
+    shared, then two different user questions)."""
     for i, turn in enumerate(turns[start:], start):
+        if turn.role not in REPLY_ROLES and parted:
+            raise Invalid(f"{field}[{i}]", f"chosen and rejected differ before the final assistant reply (from "
+                                           f"turn {start}): a pair compares two replies to one conversation")
         if turn.role not in REPLY_ROLES:
             raise Invalid(f"{field}[{i}].role", f"a {turn.role!r} turn inside the reply: chosen and rejected hold the "
                                                 "assistant's reply only (the conversation before it is the prompt)")
@@ -542,11 +547,7 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         if shared == 0:
             raise Invalid(f.prompt, "missing, and chosen and rejected share no leading turns to take as the prompt")
         for turns, key in ((chosen_turns, f.chosen), (rejected_turns, f.rejected)):
-            parted = next((i for i in range(shared, len(turns)) if turns[i].role not in REPLY_ROLES), None)
-            if parted is not None:  # e.g. one system prompt shared, then two different user questions
-                raise Invalid(f"{key}[{parted}]", f"chosen and rejected differ before the final assistant reply (from "
-                                                  f"turn {shared}): a pair compares two replies to one conversation")
-            _reply_turns(turns, key, shared)
+            _reply_turns(turns, key, shared, parted=True)
         return Parsed(join([t.text for t in chosen_turns[:shared]]), join([t.text for t in chosen_turns[shared:]]),
                       join([t.text for t in rejected_turns[shared:]]), target_is_class=False,
                       preamble=preamble(chosen_turns[:shared]))

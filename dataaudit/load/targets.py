@@ -151,6 +151,6 @@ def without_target_labels(dataset: Dataset) -> Dataset:
     """The dataset with no record's reply taken for its class label: what the loader gives in a generation
     task, for records loaded as classification."""
     records = [replace(r, label=None) if r.label is not None and r.target is not None and not r.annotations and r.gold is None
-               and r.label in (r.target, normalise_label(r.target)) else r  # the label is the reply, normalised
+               and (r.label == r.target or r.label == normalise_label(r.target)) else r  # the reply, normalised or not
                for r in dataset.records]
     return replace(dataset, records=records)

@@ -35,6 +35,7 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn
 from stdnum.us import ssn as stdnum_ssn
 
+from ..charclass import char_class
 from ..excerpt import reading_view, register_masker
 
 T = TypeVar("T")
@@ -124,13 +125,7 @@ def _combining_marks() -> str:
     character: an alternation of the two cannot backtrack exponentially on a long run of letters."""
     blocks = ((0x0300, 0x036F), (0x0483, 0x0489), (0x0591, 0x05C7), (0x0610, 0x061A), (0x064B, 0x065F), (0x0670, 0x0670),
               (0x06D6, 0x06ED), (0x0900, 0x0DFF), (0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3099, 0x309A))
-    marks = [c for a, b in blocks for c in range(a, b + 1) if unicodedata.category(chr(c)).startswith("M")]
-    ranges, start = [], marks[0]
-    for previous, current in zip(marks, marks[1:] + [None]):
-        if current != previous + 1:
-            ranges.append(f"{chr(start)}-{chr(previous)}" if previous > start else chr(start))
-            start = current
-    return "[" + "".join(ranges) + "]"
+    return "[" + char_class(c for a, b in blocks for c in range(a, b + 1) if unicodedata.category(chr(c)).startswith("M")) + "]"
 
 
 # RFC 5322 allows more, but this is what people type; a TLD of letters only, and not a file extension
@@ -377,7 +372,7 @@ def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, 
             # the "+1": the country code in front belongs to the number.
             prefix = re.search(rf"\+{match.number.country_code}[ .-]?$", text[max(0, match.start - 6):match.start])
             start = match.start - len(prefix.group()) if prefix else match.start
-            end, wheres = found.setdefault((match.start, match.end), (start, []))
+            _, wheres = found.setdefault((match.start, match.end), (start, []))
             if where not in wheres:
                 wheres.append(where)
     for (_, end), (start, wheres) in found.items():
