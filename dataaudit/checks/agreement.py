@@ -502,9 +502,10 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
     shown = sorted(active[:MAX_ANNOTATORS_IN_MATRIX])
     if len(active) > MAX_ANNOTATORS_IN_MATRIX:
         notes.append(f"Cohen's kappa matrix and alpha-without shown for the {MAX_ANNOTATORS_IN_MATRIX} most active of {len(active)} annotators")
-    annotators, per_annotator = _annotator_stats(table, level, scale, config.careless_margin, set(shown), vocabulary.per_annotator)
     named = not table.annotators or not all(name.startswith(ANONYMOUS) for name in table.annotators)
-    if not named:
+    if named:
+        annotators, per_annotator = _annotator_stats(table, level, scale, config.careless_margin, set(shown), vocabulary.per_annotator)
+    else:
         # "(unknown #2)" is every item's second answer, not a person: alpha and the item figures hold, figures
         # per annotator (agreement with the others, kappa between two of them) would describe no one.
         annotators, per_annotator, shown = [], [], []

@@ -57,7 +57,7 @@ from ..engine.base import DataSteps, SerialSteps
 from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
-from ..load.targets import class_targets, free_text_reason
+from ..load.targets import PREFERENCE_FORMATS, class_targets, free_text_reason
 from ..normalize import copy_kind, dictionary_words, normalize_text, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from .base import Check, Finding, Status
@@ -208,7 +208,7 @@ def _value(record: Record, name: str | None) -> str | None:
     return record.label if name == "label" else record.target
 
 
-def _order(records: list[Record], positions) -> list[int]:
+def _order(positions) -> list[int]:
     """In the order the records were read: files in the order given, then line. Sorting by path put a.jsonl
     before z.jsonl given first, so the report and dedup kept a.jsonl's copy while the per-file table (and
     whoever named the files) took z.jsonl's for the original."""
@@ -223,7 +223,7 @@ def _group(kind: str, records: list[Record], positions: list[int], methods: list
            name: str | None, keep: int | None = None) -> DuplicateGroup:
     """keep: the position of the record to keep, when it is not the group's first (an exact group inside a near
     group keeps the near group's first record, as `dataaudit dedup` does)."""
-    ordered = _order(records, positions)
+    ordered = _order(positions)
     members = [records[p] for p in ordered]
     kept = records[keep] if keep is not None else members[0]
     return DuplicateGroup(
@@ -240,7 +240,7 @@ def _shown_target(record: Record) -> str | None:
 
 
 def _conflict(kind: str, records: list[Record], positions: list[int], name: str) -> Conflict:
-    ordered = _order(records, positions)
+    ordered = _order(positions)
     values = [_value(records[p], name) for p in ordered]
     counts = Counter(v for v in values if v is not None)
     labels = sorted(counts, key=lambda v: (-counts[v], v))
@@ -285,7 +285,6 @@ def _distinct_values(records: list[Record], positions, name: str) -> int:
 # The measurement
 
 
-PREFERENCE_FORMATS = ("preference", "unpaired_preference")
 MAX_UNITS_COMPARED = 64  # units of one key component whose replies are compared pairwise; beyond, equal replies only
 
 
@@ -510,11 +509,11 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     conflicts_all.sort(key=lambda c: size_order(c[1]))
 
     def lines_of(positions: list[int]) -> tuple[tuple[str, int], ...]:
-        return tuple((records[p].source, records[p].line) for p in _order(records, positions))
+        return tuple((records[p].source, records[p].line) for p in _order(positions))
 
     # One record of a near group is kept, its first: an exact group inside it keeps that record too, or the
     # report said "keep 153" where dedup, following the near group, kept line 26.
-    component_first = {c: _order(records, p)[0] for p, c in near_rows}
+    component_first = {c: _order(p)[0] for p, c in near_rows}
 
     unit_of = {p: u for u, positions in enumerate(units) if len(positions) > 1 for p in positions}
 
@@ -558,7 +557,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         no_signal=no_signal,
         group_sizes=sorted((len(g.members) for g in all_groups), reverse=True),
         all_groups=all_groups,
-        all_conflicts=[ConflictLines(kind, lines_of(c), tuple(_value(records[p], name) for p in _order(records, c)))
+        all_conflicts=[ConflictLines(kind, lines_of(c), tuple(_value(records[p], name) for p in _order(c)))
                        for kind, c in conflicts_all],
         all_leaks=leaks,
         all_overlaps=overlaps,

@@ -18,7 +18,6 @@ The per-record work runs on the engine's steps where each file lies; a target co
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from ..excerpt import plain_excerpt as excerpt
 from ..load.records import Record
 from ..normalize import normalize_text
 from .base import AuditContext, Check, Finding, Status
+from .preference import _digest
 
 
 @dataclass
@@ -65,15 +65,9 @@ class RepeatedTargetsResult:
     top: list[RepeatedTarget]  # the first max_listed, most frequent first
 
 
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def target_digests(records: list[Record], norm: DuplicatesConfig) -> list[tuple[bytes, bytes] | None]:
-    """The map step, one value per record: the digests of its normalised target and input, None where it has no
-    target to judge."""
-    return [None if record.target is None or record.desirable is False
-            else (_digest(normalize_text(record.target, norm)), _digest(normalize_text(record.input_text, norm)))
+def target_digests(records: list[Record], norm: DuplicatesConfig) -> list[bytes | None]:
+    """The map step, one value per record: its normalised target's digest, None where it has none to judge."""
+    return [None if record.target is None or record.desirable is False else _digest(normalize_text(record.target, norm))
             for record in records]
 
 
@@ -84,16 +78,16 @@ def measure(ctx: AuditContext) -> RepeatedTargetsResult | None:
     index = ctx.train
     if not any(r.target is not None for r in index.records):
         return None
-    pairs = ctx.steps.map_records(index.dataset, target_digests, ctx.config.duplicates)
-    digests = [None if pair is None else pair[0] for pair in pairs]
+    digests = ctx.steps.map_records(index.dataset, target_digests, ctx.config.duplicates)
     counts = Counter(d for d in digests if d is not None)
     judged = sum(counts.values())
     # A reply is canned when it answers many different prompts: one prompt's several preference pairs sharing
-    # their best reply (UltraFeedback's layout) repeat the reply, not a habit.
-    prompts: dict[bytes, set[bytes]] = {}
-    for pair in pairs:
-        if pair is not None and counts[pair[0]] >= config.min_copies:
-            prompts.setdefault(pair[0], set()).add(pair[1])
+    # their best reply (UltraFeedback's layout) repeat the reply, not a habit. A prompt is its index key: the
+    # input normalised as duplicates are (key id -1 for every empty one).
+    prompts: dict[bytes, set[int]] = {}
+    for d, key_id in zip(digests, index.key_ids.tolist()):
+        if d is not None and counts[d] >= config.min_copies:
+            prompts.setdefault(d, set()).add(key_id)
     repeated = {d: counts[d] for d, inputs in prompts.items() if len(inputs) >= config.min_copies}
     first: dict[bytes, int] = {}
     for i, d in enumerate(digests):

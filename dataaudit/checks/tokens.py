@@ -388,27 +388,22 @@ def example_counter(tokenizer: str, encoding: str) -> OpenAIExampleCounter | HFE
     return HFExampleCounter(tokenizer) if tokenizer else OpenAIExampleCounter(encoding)
 
 
-def _four(counted: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A counter's counts with a second sequence per record (0 where the counter gives none)."""
-    return counted if len(counted) == 4 else (*counted, np.zeros_like(counted[0]))
-
-
 def token_counts(records: Sequence[Record], tokenizer: str, encoding: str) -> list[tuple[int, int, int, int]]:
     """The map step, run where a file's records lie: (sequence, prompt, completion, second sequence) tokens of
     each record (see OpenAIExampleCounter.count_records)."""
-    first, prompts, completions, second = _four(example_counter(tokenizer, encoding).count_records(records))
+    first, prompts, completions, second = example_counter(tokenizer, encoding).count_records(records)
     return list(zip(first.tolist(), prompts.tolist(), completions.tolist(), second.tolist()))
 
 
 def measure_tokens(records: Sequence[Record], target: TargetModel, config: TokensConfig,
                    counter: OpenAIExampleCounter | HFExampleCounter | None = None,
                    counts: tuple[np.ndarray, ...] | None = None) -> TokensResult | None:
-    """counts: (sequence, prompt, completion[, second sequence]) tokens per record when an engine already
+    """counts: (sequence, prompt, completion, second sequence) tokens per record when an engine already
     counted them."""
     if not records:
         return None
     counter = counter or example_counter(config.tokenizer, target.encoding)
-    first, prompts, completions, second = _four(counts if counts is not None else counter.count_records(records))
+    first, prompts, completions, second = counts if counts is not None else counter.count_records(records)
     # A pair's two sequences are each held to the limit, so the longer decides whether it fits; both are billed.
     totals = np.maximum(first, second)
     limit = target.example_limit
