@@ -25,9 +25,9 @@ import sys
 import time
 from pathlib import Path
 
+from ..cli import EXIT_INTERRUPTED, EXIT_USAGE  # the exit codes are the CLI's contract, stated once
+
 CHILD_ENV = "DATAAUDIT_RAY_DRIVER_FD"  # set in the child only: the pipe it writes its exit code on
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 _SI_KERNEL = 0x80  # siginfo.si_code of a signal the kernel sent, as a terminal's Ctrl-C is (kill() gives SI_USER)
 _FORWARDED = (signal.SIGINT, signal.SIGTERM)
 

@@ -66,6 +66,12 @@ def _write_failure(path: Path, exc: sqlite3.DatabaseError, *, reports_written: b
     return None
 
 
+def _history_error(path: str | Path, exc: sqlite3.DatabaseError, *, reports_written: bool = False) -> InputError:
+    """A failed write in the disk's or the permissions' words, else the file is no usable database."""
+    return (_write_failure(Path(path), exc, reports_written=reports_written)
+            or _refuse(path, f"is not a usable SQLite database ({exc})"))
+
+
 def _unwritable(path: Path) -> bool:
     import os
 
@@ -108,8 +114,7 @@ def _connect(path: str | Path, *, reports_written: bool = False) -> sqlite3.Conn
             connection.close()
         if created:
             _remove_unmade(path)
-        raise (_write_failure(path, exc, reports_written=reports_written)
-               or _refuse(path, f"is not a usable SQLite database ({exc})")) from exc
+        raise _history_error(path, exc, reports_written=reports_written) from exc
     except InputError:
         connection.close()
         raise
@@ -225,7 +230,7 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         if isinstance(exc, sqlite3.DatabaseError):  # the disk filled between opening the history and this insert
-            raise (_write_failure(Path(path), exc) or _refuse(path, f"is not a usable SQLite database ({exc})")) from exc
+            raise _history_error(path, exc) from exc
         raise
     finally:
         connection.close()
@@ -240,8 +245,7 @@ def confirm_run(path: str | Path, run_id: int) -> None:
         with connection:
             connection.execute("UPDATE runs SET complete = 1 WHERE id = ?", (run_id,))
     except sqlite3.DatabaseError as exc:
-        raise (_write_failure(Path(path), exc, reports_written=True)
-               or _refuse(path, f"is not a usable SQLite database ({exc})")) from exc
+        raise _history_error(path, exc, reports_written=True) from exc
     finally:
         connection.close()
 

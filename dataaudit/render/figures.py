@@ -32,6 +32,11 @@ def shown_change(figure: str, before: Any, after: Any) -> str:
     return f"{delta:+.3f}" if isinstance(delta, float) else f"{delta:+,}"
 
 
+def regression_cells(r: dict[str, Any]) -> list[str]:
+    """A regression as table cells: what, before, now, detail."""
+    return [r["what"], shown_value(r["what"], r["before"]), shown_value(r["what"], r["now"]), r["detail"]]
+
+
 def regression_line(r: dict[str, Any]) -> str:
     """'label_share:yes: 74.4% -> 66.3% (moved by -8.13 points ...)': a regression in the units the tables use."""
     return f"{r['what']}: {shown_value(r['what'], r['before'])} -> {shown_value(r['what'], r['now'])} ({r['detail']})"

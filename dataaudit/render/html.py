@@ -18,7 +18,7 @@ from ..report import Report
 from ..excerpt import excerpt
 from ..scan.pii import masked_as_configured
 from .json_report import dumps, safe_config
-from .figures import shown_value
+from .figures import regression_cells
 from .sections import Table, all_sections, capped_note
 
 MAX_ROWS = 200
@@ -181,7 +181,7 @@ def _decision(report: Report) -> str:
     if report.regressions:
         parts.append("<section id='regressions'><h2>Regressions against the previous run</h2>"
                      f"<p>Compared with the run of {inline(report.compared_with or '?', 60)}.</p>"
-                     + _table(["what", "before", "now", "detail"], [[r["what"], shown_value(r["what"], r["before"]), shown_value(r["what"], r["now"]), r["detail"]] for r in report.regressions]) + "</section>")
+                     + _table(["what", "before", "now", "detail"], [regression_cells(r) for r in report.regressions]) + "</section>")
     return "".join(parts)
 
 

@@ -11,7 +11,7 @@ import html
 from ..excerpt import excerpt, neutralise_markdown
 from ..report import Report
 from ..scan.pii import masked_as_configured
-from .figures import shown_value
+from .figures import regression_cells
 from .sections import Table, all_sections, capped_note
 
 STATUS_MARK = {"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔",
@@ -63,7 +63,7 @@ def render_markdown(report: Report) -> str:
         out += ["## Next actions", ""] + [f"{i}. {cell(a, 600)}" for i, a in enumerate(v.actions, 1)] + [""]
     if report.regressions:
         out += ["## Regressions against the previous run", "", f"Compared with the run of {cell(report.compared_with or '?')}.", ""] + _table(["what", "before", "now", "detail"],
-                                                                         [[r["what"], shown_value(r["what"], r["before"]), shown_value(r["what"], r["now"]), r["detail"]] for r in report.regressions])
+                                                                         [regression_cells(r) for r in report.regressions])
     out += ["## Inputs", ""] + _table(["role", "path", "records", "sha256"],
                                       [[i.role, i.path, i.records, i.sha256[:16]] for i in report.inputs])
     for section, content in sections:
