@@ -52,6 +52,7 @@ import numpy as np
 from ..excerpt import plain_excerpt as excerpt
 from ..neighbours import spherical_kmeans
 from ..result_cache import ResultCache, array_fingerprint, results_folder
+from ..search_memo import remembering
 from .base import AuditContext, Check, Finding, Need, Status
 from .coverage_estimate import Estimate, classifier_terms, estimate_coverage
 
@@ -382,7 +383,7 @@ def _measured(ctx: AuditContext, config: CoverageConfig, base: dict, production_
               training_clusters: Future, labels: list[str | None], classifier) -> CoverageResult:
     train, production = ctx.train, ctx.production
     result = estimate_coverage(train.vectors, labels, production.vectors, production_counts, config, train_counts, ctx.steps,
-                               classifier)
+                               classifier, remember=lambda steps, purpose: remembering(steps, ctx.config, purpose))
     nearest_sims, nearest_idx = result.nearest_similarity, result.nearest_index
     points, pca = coverage_map_points(train.vectors, production.vectors, result.covered, config.seed)
     scenarios, scenario_of = _scenarios(ctx, config, result, production_counts, nearest_sims, nearest_idx, train_labels=labels, pca=pca)

@@ -9,7 +9,7 @@ production: separate searches per question took most of the estimate's time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -354,12 +354,16 @@ def classifier_terms(train_vectors: np.ndarray, train_labels: list[str | None] |
 
 def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] | None, production_vectors: np.ndarray,
                       production_counts: np.ndarray, config: CoverageConfig, train_counts: np.ndarray | None = None,
-                      steps: DataSteps | None = None, classifier: tuple[np.ndarray, np.ndarray] | None = None) -> Estimate:
+                      steps: DataSteps | None = None, classifier: tuple[np.ndarray, np.ndarray] | None = None,
+                      remember: Callable[[DataSteps, str], DataSteps] | None = None) -> Estimate:
     """The covered share of production and a per-input score, probability and verdict. Vectors are unit rows;
     counts say how many records each row stands for; train_labels None (or all None) means unlabelled.
     steps: the engine whose steps run the neighbour searches (None: this process). classifier: the
-    classifier's top probabilities as `classifier_terms` gives them, measured already (None: measured here)."""
+    classifier's top probabilities as `classifier_terms` gives them, measured already (None: measured here).
+    remember: gives the steps that run a named pooled search and keep it for the next run
+    (`search_memo.remembering`; None: the searches are not kept)."""
     steps = steps or SerialSteps()
+    remember = remember or (lambda plain, purpose: plain)
     n_train = len(train_vectors)
     train_counts = np.ones(n_train) if train_counts is None else np.asarray(train_counts, dtype=float)
     production_counts = np.asarray(production_counts, dtype=float)
@@ -377,7 +381,8 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
     # One pooled index; production is queried first because the training reference is drawn in the label mix
     # that production's neighbours give.
     pool = np.vstack([train_vectors, production_vectors]).astype(np.float32, copy=False)
-    production_side = pooled_search(pool, n_train, n_train + np.arange(len(production_vectors)), k, steps)
+    production_side = pooled_search(pool, n_train, n_train + np.arange(len(production_vectors)), k,
+                                    remember(steps, "coverage.production"))
     kept_similarity, kept_index = nearest_training(production_side, train_vectors, production_vectors,
                                                    max(NEAREST_KEPT, config.label_neighbours), steps)
     posteriors = first_mix = None
@@ -391,7 +396,7 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
         reference = reference_in_mix(label_ids, train_counts, first_mix, config.reference_sample, config.seed)
     else:
         reference = np.sort(np.random.default_rng(config.seed).choice(n_train, config.reference_sample, replace=False))
-    reference_side = pooled_search(pool, n_train, reference, k, steps)
+    reference_side = pooled_search(pool, n_train, reference, k, remember(steps, "coverage.reference"))
     pooled = PooledNeighbours(n_train, np.r_[reference, production_side.queries],
                               np.vstack([reference_side.similarity, production_side.similarity]),
                               np.vstack([reference_side.index, production_side.index]))

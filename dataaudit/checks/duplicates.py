@@ -60,6 +60,7 @@ from ..load.records import Dataset, Record
 from ..load.targets import PREFERENCE_FORMATS, class_targets, free_text_reason
 from ..normalize import copy_kind, dictionary_words, normalize_text, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
+from ..search_memo import remembering
 from .base import Check, Finding, Status
 from .near_pairs import (LexicalPartial, NearPairs, components, fields_swapped, input_fields, joined_features,
                          lexical_features, lexical_pairs, semantic_between_copies)
@@ -435,7 +436,8 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
 
     copy_component = components(n, [within]) if n else np.zeros(0, dtype=np.int64)
     searches = steps or SerialSteps()  # the nearest-neighbour searches run on the engine's steps, or here
-    semantic = (semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words, searches,
+    semantic = (semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words,
+                                        remembering(searches, config, "duplicates.semantic"),
                                         _fields_of(train, None, []), train.unreadable)
                 if train.vectors is not None else NearPairs())
     component = components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
@@ -524,7 +526,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     all_groups += [GroupLines("near", lines_of(p), tuple(methods_of_cluster[c]), _same_target(records, p))
                    for p, c in near_rows]
 
-    leaks = _leaks(train, eval_index, eval_only, cross, config, searches) if eval_index is not None else []
+    leaks = _leaks(train, eval_index, eval_only, cross, config, remembering(searches, config, "duplicates.eval_leaks")) if eval_index is not None else []
     overlaps = _overlaps(train, production_index) if production_index is not None else []
 
     # A pair whose chosen equals its rejected teaches nothing (the README calls it invalid for training): it is

@@ -1,0 +1,97 @@
+"""A kept search extended by a re-run gives the whole search's neighbours (search_memo.py)."""
+
+import numpy as np
+import pytest
+
+from dataaudit.engine.base import SerialSteps
+from dataaudit.result_cache import ResultCache
+from dataaudit.search_memo import SLOTS, SearchMemo, row_hashes
+
+
+def _unit(n: int, seed: int, dim: int = 32) -> np.ndarray:
+    rows = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def _same(found, whole) -> None:
+    np.testing.assert_array_equal(found[1], whole[1])
+    np.testing.assert_allclose(found[0], whole[0], atol=1e-6)
+
+
+@pytest.fixture
+def memo(tmp_path):
+    return SearchMemo(ResultCache(tmp_path), "test")
+
+
+def test_a_self_query_grown_by_new_rows_is_extended_not_repeated(memo):
+    steps = SerialSteps()
+    old = _unit(600, 1)
+    memo.search(steps, old, old, 9)
+    assert memo.reused == 0  # nothing kept yet
+    grown = np.vstack([old[:300], _unit(40, 2), old[300:]])  # new rows in the middle: positions move
+    found = memo.search(steps, grown, grown, 9)
+    assert memo.reused == 600  # every old query extended; the 40 new ones searched whole
+    _same(found, steps.search(grown, grown, 9))
+
+
+def test_queries_against_another_set_and_rows_that_are_gone(memo):
+    steps = SerialSteps()
+    indexed, queries = _unit(500, 3), _unit(200, 4)
+    first = memo.search(steps, indexed, queries, 7)
+    gone = int(first[1][0, 0])  # the first query's nearest row leaves; its list must be searched again
+    kept = np.delete(indexed, gone, axis=0)
+    found = memo.search(steps, np.vstack([kept, _unit(10, 5)]), queries, 7)
+    lost = int((first[1] == gone).any(axis=1).sum())
+    assert lost >= 1 and memo.reused == 200 - lost
+    _same(found, steps.search(np.vstack([kept, _unit(10, 5)]), queries, 7))
+
+
+def test_equal_vectors_map_to_each_other_in_order(memo):
+    steps = SerialSteps()
+    base = _unit(300, 6)
+    twice = np.vstack([base, base[:50]])  # 50 rows the model read alike
+    memo.search(steps, twice, twice, 5)
+    grown = np.vstack([twice, _unit(20, 7)])
+    found = memo.search(steps, grown, grown, 5)
+    assert memo.reused == 350
+    whole = steps.search(grown, grown, 5)
+    np.testing.assert_allclose(found[0], whole[0], atol=1e-6)
+    # equal vectors tie: either copy may come first, but each list holds the same rows
+    assert all(set(a) == set(b) for a, b in zip(found[1].tolist(), whole[1].tolist()))
+
+
+def test_another_dataset_gets_its_own_slot_and_a_mostly_new_set_is_searched_whole(memo):
+    steps = SerialSteps()
+    a, b = _unit(400, 8), _unit(400, 9)
+    memo.search(steps, a, a, 5)
+    memo.search(steps, b, b, 5)  # another dataset: a slot of its own, a's entry stays
+    memo.search(steps, np.vstack([a, _unit(5, 10)]), np.vstack([a, _unit(5, 10)]), 5)
+    assert memo.reused == 400
+    mostly_new = np.vstack([a[:100], _unit(400, 11)])
+    _same(memo.search(steps, mostly_new, mostly_new, 5), steps.search(mostly_new, mostly_new, 5))
+    assert memo.reused == 0
+    for seed in range(12, 12 + SLOTS + 1):  # more datasets than slots: the least alike is replaced
+        other = _unit(100, seed)
+        memo.search(steps, other, other, 5)
+    assert len(memo.cache.get(memo.directory_key)["slots"]) == SLOTS
+
+
+def test_another_k_or_a_damaged_entry_is_a_whole_search(memo, tmp_path):
+    steps = SerialSteps()
+    rows = _unit(300, 20)
+    memo.search(steps, rows, rows, 5)
+    _same(memo.search(steps, rows, rows, 6), steps.search(rows, rows, 6))
+    assert memo.reused == 0
+    for entry in tmp_path.glob("*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    _same(memo.search(steps, rows, rows, 6), steps.search(rows, rows, 6))
+
+
+def test_row_hashes_tell_rows_apart_and_equal_rows_alike():
+    rows = _unit(1000, 30, dim=384)
+    hashes = row_hashes(rows)
+    assert len({tuple(h) for h in hashes.tolist()}) == 1000
+    nudged = rows.copy()
+    nudged[0, 0] = np.nextafter(nudged[0, 0], np.float32(2))  # one bit of one value
+    assert (row_hashes(nudged)[1:] == hashes[1:]).all() and (row_hashes(nudged)[0] != hashes[0]).any()
+    assert (row_hashes(_unit(3, 31, dim=7)) != 0).any()  # an odd width is padded
