@@ -17,13 +17,20 @@ import numpy as np
 
 
 def stratified_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
-    """Each row's held-out fold: stratified, shuffled, seeded."""
+    """Each row's held-out fold: stratified, shuffled, seeded. Read-only: the label-noise check and the
+    coverage check's classifier ask for the folds of the same labels, and scikit-learn's splitter took 0.3 s
+    each time on CLINC150's 15,500 rows x 150 labels, so the last answer is given again for equal labels."""
+    last = next(iter(_LAST_FOLDS), None)  # read once: another thread may replace the entry meanwhile
+    if last is not None and last[0] == (folds, seed) and _equal(last[1], labels):
+        return last[2]
     from sklearn.model_selection import StratifiedKFold
 
     fold_of = np.empty(len(labels), dtype=np.int64)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fold, (_, held_out) in enumerate(splitter.split(np.zeros((len(labels), 1)), labels)):
         fold_of[held_out] = fold
+    fold_of.flags.writeable = False
+    _LAST_FOLDS[:] = [((folds, seed), np.array(labels, copy=True), fold_of)]
     return fold_of
 
 
@@ -98,6 +105,7 @@ def _scores(vectors: np.ndarray, model: tuple[np.ndarray, np.ndarray, np.ndarray
 # fit is the one a new fit would give, bit for bit. One entry: it never holds more than one fit's inputs; it
 # is read once and replaced whole, so audits in two threads at most miss a reuse.
 _LAST_FIT: list = []
+_LAST_FOLDS: list = []
 _LAST_TEMPERATURE: list = []
 
 
