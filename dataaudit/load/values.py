@@ -1,6 +1,6 @@
 """Field values: texts and labels checked and normalised the same way by every reader.
 
-A text is a non-empty string (numbers and booleans are written out), never NaN/Infinity, never holding a
+A text is a non-empty string (a number or boolean in its place is a wrongly typed field), never NaN/Infinity, never holding a
 lone surrogate (it could not be written to any report), and is cut to MAX_TEXT_CHARS so that one huge line
 cannot make embedding and comparison take minutes and gigabytes; the record says it was cut.
 A label spelt out as NaN / Infinity (an export's missing value) is invalid. Labels are normalised so that
@@ -77,11 +77,22 @@ def check_text(value: str, field: str) -> str:
 
 
 def scalar_text(value: Any, field: str, *, allow_empty: bool = False) -> str:
-    """A text field: strings as they are; numbers and booleans written out; anything else is invalid."""
+    """A text field: a string, as it is. A number or boolean where a text belongs is a wrongly typed field, as
+    a chat turn's `content: 5` is; every format says so the same way (a CSV cell is always a string)."""
     if type(value) is str:
         if not allow_empty and is_blank(value):
             raise Invalid(field, "is empty")
         return check_text(value, field) if value else value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Invalid(field, f"is {value}, not a value (NaN and Infinity are not accepted)")
+    raise Invalid(field, f"expected a string, got {json_type(value)}")
+
+
+def scalar_value(value: Any, field: str) -> str:
+    """A label, id or annotator name: a string as it is, a number or boolean written out (`7` is the label
+    `"7"`, an id 12 the id `"12"`); anything else is invalid."""
+    if type(value) is str:
+        return scalar_text(value, field)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float) and not math.isfinite(value):
@@ -111,7 +122,7 @@ def normalise_label(value: str) -> str:
 
 def label_text(value: Any, field: str) -> str:
     """A normalised label; a label spelt NaN / Infinity is an export's missing value, not a class."""
-    label = normalise_label(scalar_text(value, field))
+    label = normalise_label(scalar_value(value, field))
     if len(label) <= _LONGEST_NON_FINITE and label.lower() in _NON_FINITE:  # after NFKC: full-width "ＮａＮ" too
         raise Invalid(field, f"is {label!r}, a missing or non-finite number written as text, not a label")
     return label
