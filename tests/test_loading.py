@@ -609,3 +609,30 @@ def test_an_unchanged_input_keeps_the_plain_sha256_of_its_bytes(tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", [{"text": "t", "label": "a"}])
     dataset = load_dataset(path, Config())
     assert dataset.files[0].sha256 == hashlib.sha256(path.read_bytes()).hexdigest()  # histories and caches key on it
+
+
+def test_a_byte_order_mark_inside_a_jsonl_file_is_named_as_one(tmp_path):
+    path = tmp_path / "joined.jsonl"
+    first, second = json.dumps({"text": "a", "label": "x"}), json.dumps({"text": "b", "label": "y"})
+    path.write_bytes(("\ufeff" + first + "\n" + "\ufeff" + second + "\n").encode("utf-8"))  # two BOM files joined
+    ds = load_dataset(path, Config())
+    assert [r.input_text for r in ds.records] == ["a"]
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [
+        (2, "(json)", "invalid JSON: the line starts with a byte-order mark (U+FEFF), as where files that each start "
+                      "with one were joined (cat a.jsonl b.jsonl); remove it")]
+
+
+def test_a_null_parquet_cell_is_named_as_the_same_null_in_jsonl_is(tmp_path):
+    rows = [{"text": "fine", "label": "x"}, {"text": None, "label": "x"}, {"text": "no label", "label": None},
+            {"text": None, "label": None}]
+    pd.DataFrame(rows).to_parquet(tmp_path / "t.parquet")
+    from_parquet = load_dataset(tmp_path / "t.parquet", Config())
+    from_jsonl = load_dataset(write_jsonl(tmp_path / "t.jsonl", rows), Config())
+    named = [(e.line, e.field, e.message) for e in from_parquet.errors]
+    assert named == [(e.line, e.field, e.message) for e in from_jsonl.errors]
+    assert named == [(2, "text", "expected a string, got null"), (3, "label", "is null (a text record needs a label)"),
+                     (4, "text", "expected a string, got null")]
+    mixed = pd.DataFrame([{"text": "t", "label": "x", "prompt": None, "completion": None},
+                          {"text": None, "label": None, "prompt": "p", "completion": "c"}])
+    mixed.to_parquet(tmp_path / "mixed.parquet")  # a column a row does not use is still no error
+    assert [r.format for r in load_dataset(tmp_path / "mixed.parquet", Config()).records] == ["text", "prompt_completion"]

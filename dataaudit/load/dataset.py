@@ -54,6 +54,16 @@ class RecordParser:
     def parse(self, source: str, line: int, obj: Any) -> Record:
         if not isinstance(obj, dict):
             raise Invalid("(record)", f"expected a JSON object, got {json_type(obj)}")
+        try:
+            return self._parse_resolved(source, line, obj)
+        except Invalid as exc:
+            nulls = getattr(obj, "nulls", ())  # a Parquet / Arrow row's null cells, left out of obj
+            if nulls and (exc.field == "(record)" or _top_key(exc.field) in nulls):
+                # Left out, the null made the row unreadable: name it as the same null in JSONL is named.
+                self._parse_resolved(source, line, {**obj, **dict.fromkeys(nulls)})
+            raise
+
+    def _parse_resolved(self, source: str, line: int, obj: dict) -> Record:
         raw = obj
         try:
             obj = self.resolve(obj)
@@ -127,6 +137,11 @@ class RecordParser:
             seen.add(annotator)
             result.append(Annotation(annotator, label_text(item["label"], f"annotations[{i}].label"), line))
         return result
+
+
+def _top_key(field: str) -> str:
+    """The record key a field name starts at: `messages` for `messages[0].content`."""
+    return field.split("[", 1)[0].split(".", 1)[0]
 
 
 def majority_label(annotations: list[Annotation] | tuple[Annotation, ...]) -> str | None:
