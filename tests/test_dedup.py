@@ -169,3 +169,41 @@ def test_dedup_drops_a_pair_whose_chosen_is_its_rejected(tmp_path):
     summary = deduplicate(source, tmp_path / "clean.jsonl", Config(task_type="generation"), embed=False)
     reasons = {json.loads(line)["line"]: json.loads(line)["reason"] for line in summary.sidecar.read_text().splitlines()}
     assert reasons == {4: "chosen identical to rejected"} and summary.kept == 3  # nothing to prefer: no signal
+
+
+@pytest.mark.parametrize("indent", [1, None], ids=["pretty", "one-line"])
+def test_a_json_array_is_deduplicated_by_element_into_an_array_of_the_same_layout(tmp_path, indent):
+    records = [{"text": t, "label": label} for t, label in zip(TEXTS, LABELS)]
+    source = tmp_path / "tickets.json"
+    source.write_text(json.dumps(records, indent=indent, ensure_ascii=False) + "\n", encoding="utf-8")
+    summary = deduplicate(source, tmp_path / "clean.json", Config(), embed=False)
+    kept = [records[i] for i in (0, 1, 2, 4)]
+    assert (tmp_path / "clean.json").read_text(encoding="utf-8") == json.dumps(kept, indent=indent, ensure_ascii=False) + "\n"
+    assert (summary.records, summary.kept, summary.dropped) == (6, 4, 2) and _dropped(summary) == [4, 6]
+
+
+def test_a_gzip_json_array_whose_first_element_goes_keeps_the_space_after_its_bracket(tmp_path):
+    records = [{"text": "", "label": "x"}] + [{"text": t, "label": label} for t, label in zip(TEXTS, LABELS)]  # 1 is invalid
+    source = tmp_path / "tickets.json.gz"
+    source.write_bytes(gzip.compress(("[\n  " + ",\n  ".join(json.dumps(r) for r in records) + "\n]").encode("utf-8")))
+    summary = deduplicate(source, tmp_path / "clean.json.gz", Config(), embed=False)
+    out = gzip.decompress((tmp_path / "clean.json.gz").read_bytes()).decode("utf-8")
+    assert out == "[\n  " + ",\n  ".join(json.dumps(records[i]) for i in (1, 2, 3, 5)) + "\n]"
+    assert _dropped(summary) == [1, 5, 7]
+
+
+def test_a_jsonl_output_name_for_a_json_array_is_refused_with_the_name_to_use(tmp_path):
+    source = tmp_path / "tickets.json"
+    source.write_text(json.dumps([{"text": t, "label": label} for t, label in zip(TEXTS, LABELS)]))
+    with pytest.raises(InputError, match=r"written as JSON array .*clean.json\)"):
+        deduplicate(source, tmp_path / "clean.jsonl", Config(), embed=False)
+
+
+def test_a_csv_line_of_spaces_has_no_row_number_in_the_copy_either(tmp_path):
+    source = tmp_path / "tickets.csv"
+    lines = ["text,label", *[f'"{t}",{label}' for t, label in zip(TEXTS[:3], LABELS[:3])], "   ",
+             *[f'"{t}",{label}' for t, label in zip(TEXTS[3:], LABELS[3:])]]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = deduplicate(source, tmp_path / "clean.csv", Config(), embed=False)
+    assert _dropped(summary) == [4, 6]  # data rows, the blank line skipped as the loader skips it
+    assert (tmp_path / "clean.csv").read_text(encoding="utf-8").splitlines() == lines[:5] + [lines[6]]

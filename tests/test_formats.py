@@ -415,3 +415,19 @@ def test_content_given_as_a_list_of_plain_strings_names_the_parts_it_should_hold
     assert [r.line for r in ds.records] == [2]
     assert [(e.line, e.field, e.message) for e in ds.errors] == [
         (1, "messages[0].content", 'a list must hold content parts ({"type": "text", "text": ...}), not plain strings')]
+
+
+def test_a_number_or_boolean_where_a_text_belongs_is_invalid_in_every_format_and_a_csv_digit_is_a_text(tmp_path):
+    rows = [{"text": 5, "label": "x"}, {"text": True, "label": "x"}, {"text": 1.5e3, "label": "x"},
+            {"prompt": 7, "completion": "x"}, {"messages": [{"role": "user", "content": 5}, {"role": "assistant", "content": "x"}]},
+            {"instruction": "do", "output": 3}, {"prompt": "p", "chosen": 1, "rejected": "r"}]
+    ds = load_dataset(write_jsonl(tmp_path / "t.jsonl", rows), Config())
+    assert ds.records == [] and [(e.line, e.field, e.message) for e in ds.errors] == [
+        (1, "text", "expected a string, got a number"), (2, "text", "expected a string, got a boolean"),
+        (3, "text", "expected a string, got a number"), (4, "prompt", "expected a string, got a number"),
+        (5, "messages[0].content", "expected a string, got a number"), (6, "output", "expected a string, got a number"),
+        (7, "chosen", "expected a string, got a number")]
+    labels = load_dataset(write_jsonl(tmp_path / "l.jsonl", [{"text": "t", "label": 7, "id": 12}]), Config(fields=FieldsConfig(id="id")))
+    assert [(r.input_text, r.label, r.record_id) for r in labels.records] == [("t", "7", "12")]  # a label or id may be a number
+    (tmp_path / "d.csv").write_text("text,label\n5,x\ntrue,y\n", encoding="utf-8")
+    assert [r.input_text for r in load_dataset(tmp_path / "d.csv", Config()).records] == ["5", "true"]

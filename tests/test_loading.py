@@ -341,7 +341,10 @@ def test_any_json_records_give_records_or_named_errors(tmp_path, rows, as_array,
 
 @pytest.mark.parametrize("raw, label", [("1", "1"), ("1.0", "1"), (" 1 ", "1"), ("2.50", "2.5"), ("1e3", "1000"), ("-0.0", "0"),
                                         (" billing", "billing"), ("two  words ", "two words"), ("Billing", "Billing"),
-                                        ("1e5000", "1e5000"), ("0.1", "0.1"), ("1.2.3", "1.2.3"),
+                                        ("1e5000", "1e5000"), ("0.1", "0.1"), ("1.2.3", "1.2.3"), ("0", "0"), ("0.50", "0.5"),
+                                        # a leading zero makes a code, and only ASCII digits are numbers
+                                        ("007", "007"), (" 007 ", "007"), ("-007", "-007"), ("00.5", "00.5"),
+                                        ("\u0663", "\u0663"), ("\u0967\u0966", "\u0967\u0966"), ("1e\u0663", "1e\u0663"),
                                         # NFKC: a combining accent, half-width kana, full-width Latin and digits, a ligature
                                         ("ne\u0301gatif", "n\u00e9gatif"), ("\uff8e\uff9f\uff7c\uff9e\uff83\uff68\uff8c\uff9e", "\u30dd\u30b8\u30c6\u30a3\u30d6"),
                                         ("\uff30\uff2f\uff33", "POS"), ("\uff11.\uff10", "1"), ("\ufb01nance", "finance")])
@@ -365,6 +368,13 @@ def test_labels_a_reader_sees_as_one_are_one_label_for_every_check(tmp_path):
     bad = load_dataset(write_jsonl(tmp_path / "nan.jsonl", [{"text": "t", "label": "\uff2e\uff41\uff2e"}]), Config())
     assert [(e.field, e.message) for e in bad.errors] == [
         ("label", "is 'NaN', a missing or non-finite number written as text, not a label")]
+
+
+def test_a_number_label_and_its_string_are_one_label_but_a_code_with_a_leading_zero_is_its_own(tmp_path):
+    rows = [{"text": "t1", "label": 7}, {"text": "t2", "label": "7"}, {"text": "t3", "label": "007"},
+            {"text": "t4", "label": 7.0}, {"text": "t5", "label": "\u0667"}]
+    ds = load_dataset(write_jsonl(tmp_path / "n.jsonl", rows), Config(task_type="classification"))
+    assert [r.label for r in ds.records] == ["7", "7", "007", "7", "\u0667"]
 
 
 def test_a_reply_taken_for_its_label_is_recognised_however_it_was_spelt(tmp_path):
@@ -599,3 +609,30 @@ def test_an_unchanged_input_keeps_the_plain_sha256_of_its_bytes(tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", [{"text": "t", "label": "a"}])
     dataset = load_dataset(path, Config())
     assert dataset.files[0].sha256 == hashlib.sha256(path.read_bytes()).hexdigest()  # histories and caches key on it
+
+
+def test_a_byte_order_mark_inside_a_jsonl_file_is_named_as_one(tmp_path):
+    path = tmp_path / "joined.jsonl"
+    first, second = json.dumps({"text": "a", "label": "x"}), json.dumps({"text": "b", "label": "y"})
+    path.write_bytes(("\ufeff" + first + "\n" + "\ufeff" + second + "\n").encode("utf-8"))  # two BOM files joined
+    ds = load_dataset(path, Config())
+    assert [r.input_text for r in ds.records] == ["a"]
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [
+        (2, "(json)", "invalid JSON: the line starts with a byte-order mark (U+FEFF), as where files that each start "
+                      "with one were joined (cat a.jsonl b.jsonl); remove it")]
+
+
+def test_a_null_parquet_cell_is_named_as_the_same_null_in_jsonl_is(tmp_path):
+    rows = [{"text": "fine", "label": "x"}, {"text": None, "label": "x"}, {"text": "no label", "label": None},
+            {"text": None, "label": None}]
+    pd.DataFrame(rows).to_parquet(tmp_path / "t.parquet")
+    from_parquet = load_dataset(tmp_path / "t.parquet", Config())
+    from_jsonl = load_dataset(write_jsonl(tmp_path / "t.jsonl", rows), Config())
+    named = [(e.line, e.field, e.message) for e in from_parquet.errors]
+    assert named == [(e.line, e.field, e.message) for e in from_jsonl.errors]
+    assert named == [(2, "text", "expected a string, got null"), (3, "label", "is null (a text record needs a label)"),
+                     (4, "text", "expected a string, got null")]
+    mixed = pd.DataFrame([{"text": "t", "label": "x", "prompt": None, "completion": None},
+                          {"text": None, "label": None, "prompt": "p", "completion": "c"}])
+    mixed.to_parquet(tmp_path / "mixed.parquet")  # a column a row does not use is still no error
+    assert [r.format for r in load_dataset(tmp_path / "mixed.parquet", Config()).records] == ["text", "prompt_completion"]

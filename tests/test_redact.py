@@ -162,3 +162,39 @@ def test_personal_data_in_json_keys_is_redacted_and_two_keys_that_would_collide_
     sidecar = summary.sidecar.read_text(encoding="utf-8")
     assert "alice.smith" not in sidecar and "bob@evil" not in sidecar and '"field": "(key)"' in sidecar
     assert '"field": "messages[1].(key)"' in sidecar
+
+
+@pytest.mark.parametrize("indent", [2, None], ids=["pretty", "one-line"])
+def test_a_json_array_is_redacted_by_element_and_keeps_its_layout(tmp_path, indent):
+    records = [{"text": "Where is my parcel?", "label": "shipping"}, {"text": "mail me: jane.doe@example.org", "label": "account"},
+               {"text": "plain", "label": "x"}]
+    source = tmp_path / "tickets.json"
+    source.write_text(json.dumps(records, indent=indent), encoding="utf-8")
+    summary = redact(source, tmp_path / "clean.json", Config())
+    records[1]["text"] = "mail me: <EMAIL>"
+    assert (tmp_path / "clean.json").read_text(encoding="utf-8") == json.dumps(records, indent=indent)
+    assert (summary.rows, summary.changed) == (3, 1)
+    entry = json.loads(summary.sidecar.read_text())
+    assert (entry["line"], entry["field"]) == (2, "text")  # the element, as the audit numbers it
+
+
+def test_a_semicolon_csv_is_rewritten_with_semicolons_as_the_loader_reads_it(tmp_path):
+    source = tmp_path / "tickets.csv"
+    source.write_text('text;label\n"hi, mail jane@example.com";account\nplain;x\n', encoding="utf-8")
+    summary = redact(source, tmp_path / "clean.csv", Config())
+    assert (tmp_path / "clean.csv").read_text(encoding="utf-8") == 'text;label\nhi, mail <EMAIL>;account\nplain;x\n'
+    assert json.loads(summary.sidecar.read_text())["field"] == "text"
+
+
+def test_a_json_array_broken_mid_way_or_a_bz2_file_writes_no_copy(tmp_path):
+    broken = tmp_path / "tickets.json"
+    broken.write_text('[{"text": "jane@example.com", "label": "x"}, {"text": "cut', encoding="utf-8")
+    with pytest.raises(InputError, match=r"tickets.json: invalid JSON in element 2 .*no copy was written"):
+        redact(broken, tmp_path / "clean.json", Config())
+    import bz2
+
+    packed = tmp_path / "tickets.jsonl.bz2"
+    packed.write_bytes(bz2.compress(b'{"text": "jane@example.com", "label": "x"}\n'))
+    with pytest.raises(InputError, match=r"tickets.jsonl.bz2: is bz2-compressed; .*decompress it first"):
+        redact(packed, tmp_path / "clean.jsonl", Config())
+    assert not (tmp_path / "clean.json").exists() and not (tmp_path / "clean.jsonl").exists()

@@ -63,18 +63,19 @@ def read_prompt_log(path: str | Path, config: PromptLogConfig) -> pd.DataFrame:
                              "name it with [prompt_log] score_column")
     if order_column is None:
         raise InputError(f"{path}: prompt log needs an {config.iteration_column!r} or 'timestamp' column to order its rows")
-    header_lines = 0 if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else 1  # a JSONL log's row 0 is line 1
+    # A row is named as the training loader names it: a JSONL line, or a CSV data row (1 = the first row after
+    # the header), so one file's "line 2" is the same row whether it is audited as data or read as a log.
     scores = pd.to_numeric(frame[config.score_column], errors="coerce")
     bad_scores = scores.isna() | ~np.isfinite(scores.fillna(0.0))  # inf would decide the plateau as "best inf"
     if bad_scores.any():
-        bad = int(bad_scores.idxmax()) + 1 + header_lines
+        bad = int(bad_scores.idxmax()) + 1
         raise InputError(f"{path}: line {bad}: field {config.score_column!r} is not a finite number")
     order = frame[order_column]
     if order_column == config.iteration_column:
         # Iterations sort as numbers: as text, it10 came before it2 and a late jump read as a plateau.
         order = pd.to_numeric(order, errors="coerce")
         if order.isna().any():
-            bad = int(order.isna().idxmax()) + 1 + header_lines
+            bad = int(order.isna().idxmax()) + 1
             raise InputError(f"{path}: line {bad}: field {config.iteration_column!r} is not a number; number the iterations "
                              "(1, 2, 3, ...) or give a 'timestamp' column instead")
     frame = frame.assign(_score=scores, _order=order).sort_values("_order", kind="stable")

@@ -4,7 +4,7 @@ The first record of each duplicate group is kept (the one the report names as `k
 groups are dropped whole only when asked. A preference contradiction (one prompt with A over B and B over A, or a
 KTO completion marked desirable and undesirable) is never settled by keeping its first line: every record of it
 is kept, and counted, unless --drop-conflicts drops them all. Malformed lines are dropped and listed too. The copy is written
-in the input's own format (JSONL, gzip JSONL, CSV, TSV, Parquet) with every kept row as it was; in a long
+in the input's own format (JSONL, a JSON array, gzip-compressed or not, CSV, TSV, Parquet) with every kept row as it was; in a long
 annotation layout (one row per annotator) an item is kept or dropped with all its rows. The input file is
 read, never written: the output must be another path.
 """

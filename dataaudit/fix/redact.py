@@ -6,7 +6,7 @@ of JSON objects are scanned too (a field or message key can hold an address); tw
 same are kept apart with a number (`<EMAIL>`, `<EMAIL> (2)`), so no value is dropped. CSV and Parquet column
 names are the file's schema and stay. The copy keeps every line and the input's format; a JSONL line without findings is written
 byte for byte, and one with findings changes only the strings that held them. A sidecar lists each
-replacement by line and field, masked. The input is never written. A line that is not UTF-8 text stops the
+replacement by line and field, masked (a JSON array's line is its element, as the audit numbers it). The input is never written. A line that is not UTF-8 text stops the
 copy (an InputError): it cannot be scanned, and passing it on unread would hand over personal data.
 """
 
@@ -168,12 +168,13 @@ def redact(input_path: str | Path, out_path: str | Path, config: Config) -> Reda
     source, target = local_paths(input_path, out_path)
     fmt = check_target(source, target, sidecar=".redacted.jsonl")  # the copy and its list: neither may be the input
     options = config.section("pii").options()
-    redactor = _Redactor(source, options, numbers=fmt.kind == "jsonl", keys=fmt.kind == "jsonl")
+    as_json = fmt.kind in ("jsonl", "json")  # a row is JSON text: a JSONL line or one element of an array
+    redactor = _Redactor(source, options, numbers=as_json, keys=as_json)
     changed_rows: set[int] = set()
 
     def edit(number: int, row: Any) -> Any:
         before = len(redactor.log)
-        result = redactor.jsonl_line(number, row) if fmt.kind == "jsonl" else redactor.value(row, number, "")
+        result = redactor.jsonl_line(number, row) if as_json else redactor.value(row, number, "")
         if len(redactor.log) > before:
             changed_rows.add(number)
         return result

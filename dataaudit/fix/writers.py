@@ -1,9 +1,10 @@
 """Writing a dataset back in the input file's own format, row by row, for the commands that fix a copy.
 
-`rewrite(source, target, edit)` reads the input in its format (JSONL, CSV, TSV, Parquet; JSONL and CSV
-may be gzip-compressed), calls `edit(number, row)` for every data row, numbered as the loader numbers them
-(JSONL: the physical line; CSV/TSV and Parquet: the data row), and writes the rows it keeps to the target in
-the same format. A row `edit` returns unchanged (the same object) is written byte for byte as it was in
+`rewrite(source, target, edit)` reads the input in its format (JSONL, a JSON array, CSV, TSV, Parquet; the
+text formats may be gzip-compressed), calls `edit(number, row)` for every data row, numbered as the loader
+numbers them (JSONL: the physical line; a JSON array: the element; CSV/TSV and Parquet: the data row), and
+writes the rows it keeps to the target in the same format, decided as the loader decides it (a `.json` file
+that starts with `[` is an array, one that starts with `{` is JSONL; a CSV's delimiter is read from its header). A row `edit` returns unchanged (the same object) is written byte for byte as it was in
 the input (text formats); `DROP` removes it; another value replaces it. The input is only ever read.
 """
 
@@ -12,28 +13,39 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InputError
 from ..io import write_atomic
-from ..load.files import _open_error, is_uri
+from ..load.files import _MAGIC, _delimiter, _file_kind, _inner_suffix, _open_error, is_uri
 
 DROP = object()  # returned by an edit: leave the row out
 BOM = "\ufeff"
 
-_KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+_KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv",
+          ".parquet": "parquet", ".pq": "parquet"}
+_HEAD_BYTES = 4096  # what the loader reads to tell a file's kind
 
 
 @dataclass(frozen=True)
 class FileFormat:
-    kind: str  # jsonl | csv | tsv | parquet
+    kind: str  # jsonl | json (an array of records) | csv | tsv | parquet
     gzip: bool = False
 
     @property
     def label(self) -> str:
-        return self.kind.upper() + (" (gzip)" if self.gzip else "")
+        return ("JSON array" if self.kind == "json" else self.kind.upper()) + (" (gzip)" if self.gzip else "")
+
+    def named_by(self, promised: "FileFormat") -> bool:
+        """Whether a file name promising `promised` fits this format: a `.json` name is the loader's for an array
+        and for one object per line alike."""
+        if promised.kind == "json" and self.kind == "jsonl":
+            return promised.gzip == self.gzip
+        return promised == self
 
 
 @dataclass(frozen=True)
@@ -58,16 +70,31 @@ def format_of_name(path: Path) -> FileFormat | None:
 
 
 def file_format(path: Path, head: bytes) -> FileFormat:
-    """The format of an existing file: its content decides compression, its name (or its first byte) the rest."""
+    """The format of an existing file, decided as the loader decides it (its content decides compression and,
+    where the name leaves it open, JSONL or JSON array or CSV). head: the file's first bytes."""
     compressed = head[:2] == b"\x1f\x8b"
-    named = format_of_name(path)
-    if head[:4] == b"PAR1":
-        return FileFormat("parquet")
-    if named is not None:
-        return FileFormat(named.kind, compressed)
+    other = next((name for magic, name in _MAGIC.items() if name != "gzip" and head.startswith(magic)), None)
+    if other:
+        raise InputError(f"{path}: is {other}-compressed; a copy is written uncompressed or as gzip only, so decompress "
+                         "it first (or recompress it with gzip)")
     if compressed:
-        raise InputError(f"{path}: gzip-compressed, but the name does not say what is inside; name it like data.jsonl.gz or data.csv.gz")
-    return FileFormat("jsonl" if head.lstrip()[:1] in (b"{", b"[") else "csv")
+        try:
+            head = zlib.decompressobj(wbits=31).decompress(head, _HEAD_BYTES)
+        except zlib.error as exc:
+            raise InputError(f"{path}: cannot decompress gzip ({exc}); the file is damaged or truncated") from exc
+    kind = _file_kind(_inner_suffix(path, "gzip" if compressed else None), head)
+    if kind == "parquet":
+        if compressed:
+            raise InputError(f"{path}: a gzip-compressed Parquet file is not read; decompress it first")
+        return FileFormat("parquet")
+    if kind == "json_array":
+        return FileFormat("json", compressed)
+    if kind == "csv":
+        named = format_of_name(path)
+        return FileFormat("tsv" if named is not None and named.kind == "tsv" else "csv", compressed)
+    if kind != "jsonl":
+        raise InputError(f"{path}: a {kind} file is read by the audit but not rewritten; convert it to JSONL or Parquet first")
+    return FileFormat("jsonl", compressed)
 
 
 def local_paths(input_path: str | Path, out_path: str | Path) -> tuple[Path, Path]:
@@ -106,12 +133,12 @@ def check_target(source: Path, target: Path, *, sidecar: str | None = None, inpu
             raise InputError(f"{written}: {what} would overwrite the input {hit}; choose another --out path")
     try:  # the loader's wording, so a missing or unreadable input says the same
         with open(source, "rb") as handle:
-            head = handle.read(8)
+            head = handle.read(_HEAD_BYTES)
     except OSError as exc:
         raise _open_error(Path(source), exc) from exc
     fmt = file_format(source, head)
     promised = format_of_name(target)
-    if promised is not None and promised != fmt:
+    if promised is not None and not fmt.named_by(promised):
         raise InputError(f"{target}: the output is written as {fmt.label} like its input {source.name}; "
                          f"give it a name that says so (for example {_suggest(target, fmt)})")
     return fmt
@@ -119,7 +146,7 @@ def check_target(source: Path, target: Path, *, sidecar: str | None = None, inpu
 
 def _suggest(target: Path, fmt: FileFormat) -> str:
     stem = target.name.split(".")[0] or "clean"
-    return stem + {"jsonl": ".jsonl", "csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}[fmt.kind] + (".gz" if fmt.gzip else "")
+    return stem + {"jsonl": ".jsonl", "json": ".json", "csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}[fmt.kind] + (".gz" if fmt.gzip else "")
 
 
 def read_plain(path: Path, fmt: FileFormat) -> bytes:
@@ -148,6 +175,8 @@ def rewrite(source: str | Path, target: str | Path, edit: Callable[[int, Any], A
     data = read_plain(source, fmt)
     if fmt.kind == "jsonl":
         payload, stats = _rewrite_jsonl(data, edit, drop_blank)
+    elif fmt.kind == "json":
+        payload, stats = _rewrite_json_array(data, edit, source)
     else:
         payload, stats = _rewrite_csv(data, "\t" if fmt.kind == "tsv" else ",", edit, source)
     _write(target, fmt, payload)
@@ -185,6 +214,78 @@ def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], drop_blank: boo
     return (b"\xef\xbb\xbf" if bom else b"") + payload, RewriteStats(rows, kept, changed)
 
 
+def _array_elements(text: str, source: Path) -> tuple[int, list[tuple[int, int]], int]:
+    """(index just after `[`, each element's (start, end) in the text, index of the closing `]`). Parsed
+    leniently (duplicate keys, NaN): the loader numbered such an element and reported it, so it is kept
+    or dropped by its number like any other. An array the loader could not read to its end has no
+    element numbers past the break, so no copy is written."""
+    decoder = json.JSONDecoder()
+
+    def skip(at: int) -> int:
+        while at < len(text) and text[at] in " \t\r\n":
+            at += 1
+        return at
+
+    def broken(why: str) -> InputError:
+        return InputError(f"{source}: {why}; the loader stops there, so no copy was written; fix the file first")
+
+    position = skip(0)
+    if text[position:position + 1] != "[":
+        raise broken("expected a JSON array of records")
+    opened = position + 1
+    spans: list[tuple[int, int]] = []
+    position = skip(opened)
+    if text[position:position + 1] == "]":
+        return opened, spans, position
+    while True:
+        try:
+            _, end = decoder.raw_decode(text, position)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise broken(f"invalid JSON in element {len(spans) + 1} ({exc.__class__.__name__})") from exc
+        spans.append((position, end))
+        position = skip(end)
+        following = text[position:position + 1]
+        if following == "]":
+            if text[skip(position + 1):].strip():
+                raise broken("extra data after the closing ]")
+            return opened, spans, position
+        if following != ",":
+            raise broken(f"expected ',' or ']' after element {len(spans)}")
+        position = skip(position + 1)
+
+
+def _rewrite_json_array(data: bytes, edit: Callable[[int, Any], Any], source: Path) -> tuple[bytes, RewriteStats]:
+    """The array with its layout kept (pretty-printed or on one line): a kept element is written as it was,
+    with the separator that came before it in the input, and `[`, the space after it and the space before `]`
+    stay as they were."""
+    bom = data.startswith(b"\xef\xbb\xbf")
+    try:
+        text = data[3 if bom else 0:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: file is not UTF-8 (invalid byte at offset {exc.start}); re-export it as UTF-8") from exc
+    opened, spans, closing = _array_elements(text, source)
+    pieces = [text[:opened]]
+    kept = changed = 0
+    previous_end = opened
+    for number, (start, end) in enumerate(spans, start=1):
+        element = text[start:end]
+        result = edit(number, element)
+        gap = text[previous_end:start]
+        previous_end = end
+        if result is DROP:
+            continue
+        if kept == 0:
+            gap = text[opened:spans[0][0]]  # the first element written follows `[` as the input's first did
+        kept += 1
+        if result is not element:
+            changed += 1
+            element = result
+        pieces += [gap, element]
+    pieces.append(text[spans[-1][1]:closing] if kept else "")
+    pieces.append(text[closing:])
+    return (b"\xef\xbb\xbf" if bom else b"") + "".join(pieces).encode("utf-8"), RewriteStats(len(spans), kept, changed)
+
+
 class _LineTap:
     """Hands lines to csv.reader and remembers them, so each parsed row's original text is known."""
 
@@ -212,7 +313,9 @@ def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source:
     except UnicodeDecodeError as exc:
         raise InputError(f"{source}: file is not UTF-8 (invalid byte at offset {exc.start}); re-export it as UTF-8") from exc
     bom = text.startswith(BOM)
-    tap = _LineTap(text[1:] if bom else text)
+    body = text[1:] if bom else text
+    sep = _delimiter(io.StringIO(body, newline="").readline(), sep)  # the loader reads `a;b` headers as `;`-separated
+    tap = _LineTap(body)
     reader = csv.reader(tap, delimiter=sep)
     out: list[str] = []
     header: list[str] | None = None
@@ -220,7 +323,7 @@ def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source:
     try:
         for values in reader:
             raw = tap.take()
-            if not values:  # a blank line: pandas skips it, so it has no row number; keep it as it was
+            if not values or (len(values) == 1 and not values[0].strip()):  # blank: the loader gives it no row number
                 out.append(raw)
                 continue
             if header is None:

@@ -18,7 +18,7 @@ from .files import Row, read_rows
 from .readers import READERS, Parsed, detect, read_text, text_fields
 from .annotation_tools import detect_export, read_export
 from .records import Annotation, Dataset, InputFile, Record, RecordError
-from .values import Invalid, cap, dotted_fields, is_missing, json_type, label_text, scalar_text, with_paths
+from .values import Invalid, cap, dotted_fields, is_missing, json_type, label_text, scalar_text, scalar_value, with_paths
 
 __all__ = ["InputError", "RecordParser", "load_dataset", "majority_label", "read_rows"]
 
@@ -54,6 +54,16 @@ class RecordParser:
     def parse(self, source: str, line: int, obj: Any) -> Record:
         if not isinstance(obj, dict):
             raise Invalid("(record)", f"expected a JSON object, got {json_type(obj)}")
+        try:
+            return self._parse_resolved(source, line, obj)
+        except Invalid as exc:
+            nulls = getattr(obj, "nulls", ())  # a Parquet / Arrow row's null cells, left out of obj
+            if nulls and (exc.field == "(record)" or _top_key(exc.field) in nulls):
+                # Left out, the null made the row unreadable: name it as the same null in JSONL is named.
+                self._parse_resolved(source, line, {**obj, **dict.fromkeys(nulls)})
+            raise
+
+    def _parse_resolved(self, source: str, line: int, obj: dict) -> Record:
         raw = obj
         try:
             obj = self.resolve(obj)
@@ -65,7 +75,7 @@ class RecordParser:
 
     def _parse(self, source: str, line: int, obj: dict, raw: dict) -> Record:
         f = self.fields
-        record_id = scalar_text(obj[f.id], f.id) if not is_missing(obj.get(f.id)) else None
+        record_id = scalar_value(obj[f.id], f.id) if not is_missing(obj.get(f.id)) else None
         gold = label_text(obj[f.gold], f.gold) if not is_missing(obj.get(f.gold)) else None
         explicit_text = bool(f.text) or (self.role == "production" and bool(f.production_text))
         if f.annotator_columns:
@@ -121,12 +131,17 @@ class RecordParser:
             for key in ("annotator", "label"):
                 if item.get(key) is None:
                     raise Invalid(f"annotations[{i}].{key}", "missing")
-            annotator = scalar_text(item["annotator"], f"annotations[{i}].annotator")
+            annotator = scalar_value(item["annotator"], f"annotations[{i}].annotator")
             if annotator in seen:
                 raise Invalid(f"annotations[{i}].annotator", f"annotator {annotator!r} labelled this item twice")
             seen.add(annotator)
             result.append(Annotation(annotator, label_text(item["label"], f"annotations[{i}].label"), line))
         return result
+
+
+def _top_key(field: str) -> str:
+    """The record key a field name starts at: `messages` for `messages[0].content`."""
+    return field.split("[", 1)[0].split(".", 1)[0]
 
 
 def majority_label(annotations: list[Annotation] | tuple[Annotation, ...]) -> str | None:
@@ -151,8 +166,8 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
             for key in (f.id, f.annotator, f.label):
                 if is_missing(obj.get(key)):
                     raise Invalid(key, "missing")
-            item_id = scalar_text(obj[f.id], f.id)
-            annotator = scalar_text(obj[f.annotator], f.annotator)
+            item_id = scalar_value(obj[f.id], f.id)
+            annotator = scalar_value(obj[f.annotator], f.annotator)
             label = label_text(obj[f.label], f.label)
             text = _long_row_text(obj, f, text_field)
             gold = label_text(obj[f.gold], f.gold) if not is_missing(obj.get(f.gold)) else None

@@ -368,6 +368,11 @@ def _jsonl_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[R
         except UnicodeDecodeError as exc:
             yield Row(number, None, RecordError(source, number, "(encoding)", f"line is not valid UTF-8 (byte {exc.start + 1})"))
             continue
+        if text.startswith("\ufeff"):  # line 1's was taken off above: this one is where two files were joined
+            yield Row(number, None, RecordError(source, number, "(json)", "invalid JSON: the line starts with a byte-order "
+                                                "mark (U+FEFF), as where files that each start with one were joined "
+                                                "(cat a.jsonl b.jsonl); remove it"))
+            continue
         # Without its line break: a line cut inside a string would otherwise end in a raw newline, which the
         # decoder reports as an invalid control character instead of an unterminated string.
         yield strict.parse(source, number, text.rstrip("\r\n"))
@@ -539,12 +544,22 @@ def _one_column_hint(header: list[str], delimiter: str) -> str | None:
 # Parquet, Arrow and Hugging Face `datasets` folders: record batches read as Python objects
 
 
+class TableRow(dict):
+    """A Parquet or Arrow row without its null cells, which read as a key a JSONL line leaves out (a table's
+    columns are the union of every row's fields). `nulls` names them, so that a row left unreadable by a null
+    can be named by that null, as the same null in JSONL is."""
+
+    nulls: tuple[str, ...] = ()
+
+
 def _batches_rows(source: str, batches: Iterator[Any]) -> Iterator[Row]:
     number = 0
     for batch in batches:
         for row in batch.to_pylist():  # lists of structs come back as lists of dicts
             number += 1
-            yield Row(number, {str(k): v for k, v in row.items() if v is not None})
+            data = TableRow((str(k), v) for k, v in row.items() if v is not None)
+            data.nulls = tuple(str(k) for k, v in row.items() if v is None)
+            yield Row(number, data)
 
 
 def _parquet_rows(source: str, path: Path) -> Iterator[Row]:

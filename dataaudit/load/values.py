@@ -1,12 +1,13 @@
 """Field values: texts and labels checked and normalised the same way by every reader.
 
-A text is a non-empty string (numbers and booleans are written out), never NaN/Infinity, never holding a
+A text is a non-empty string (a number or boolean in its place is a wrongly typed field), never NaN/Infinity, never holding a
 lone surrogate (it could not be written to any report), and is cut to MAX_TEXT_CHARS so that one huge line
 cannot make embedding and comparison take minutes and gigabytes; the record says it was cut.
 A label spelt out as NaN / Infinity (an export's missing value) is invalid. Labels are normalised so that
 `1`, `1.0`, `"1"` and `" 1 "` are one label: surrounding whitespace is stripped, inner whitespace runs
 become one space, a decimal number is written in its shortest exact form (`1.0` -> `1`, `2.50` -> `2.5`,
-`1e3` -> `1000`), booleans become `true` / `false`. Case is kept.
+`1e3` -> `1000`), booleans become `true` / `false`. Case is kept. Only ASCII digits without a leading zero
+are read as a number: `"007"` is a code, not `7`, and `"٣"` stays itself.
 A label is first brought to Unicode's NFKC form, once, here, so that every check (balance, conflicts, label noise,
 agreement, coverage) counts one label where a reader sees one: `négatif` typed precomposed and with a combining
 accent (NFC would do that much), and also half-width `ﾎﾟｼﾞﾃｨﾌﾞ` and full-width `ポジティブ`, full-width `ＰＯＳ`
@@ -27,7 +28,9 @@ MAX_TEXT_CHARS = 100_000  # characters of one input / target kept for embedding 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# A decimal number in ASCII digits whose whole part has no leading zero: `007` is a code and `٣` (Arabic-Indic)
+# a script's digit, each a label of its own, not 7 and 3. (NFKC has already made full-width `１` ASCII.)
+_NUMBER = re.compile(r"[+-]?(([1-9][0-9]*|0)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 _LONGEST_NON_FINITE = 9  # "+infinity"
 
@@ -74,11 +77,22 @@ def check_text(value: str, field: str) -> str:
 
 
 def scalar_text(value: Any, field: str, *, allow_empty: bool = False) -> str:
-    """A text field: strings as they are; numbers and booleans written out; anything else is invalid."""
+    """A text field: a string, as it is. A number or boolean where a text belongs is a wrongly typed field, as
+    a chat turn's `content: 5` is; every format says so the same way (a CSV cell is always a string)."""
     if type(value) is str:
         if not allow_empty and is_blank(value):
             raise Invalid(field, "is empty")
         return check_text(value, field) if value else value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Invalid(field, f"is {value}, not a value (NaN and Infinity are not accepted)")
+    raise Invalid(field, f"expected a string, got {json_type(value)}")
+
+
+def scalar_value(value: Any, field: str) -> str:
+    """A label, id or annotator name: a string as it is, a number or boolean written out (`7` is the label
+    `"7"`, an id 12 the id `"12"`); anything else is invalid."""
+    if type(value) is str:
+        return scalar_text(value, field)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float) and not math.isfinite(value):
@@ -108,7 +122,7 @@ def normalise_label(value: str) -> str:
 
 def label_text(value: Any, field: str) -> str:
     """A normalised label; a label spelt NaN / Infinity is an export's missing value, not a class."""
-    label = normalise_label(scalar_text(value, field))
+    label = normalise_label(scalar_value(value, field))
     if len(label) <= _LONGEST_NON_FINITE and label.lower() in _NON_FINITE:  # after NFKC: full-width "ＮａＮ" too
         raise Invalid(field, f"is {label!r}, a missing or non-finite number written as text, not a label")
     return label
