@@ -175,8 +175,8 @@ def test_a_loss_target_is_reached_by_going_below_it():
 
 
 @pytest.mark.parametrize("rows, message", [
-    ("iteration,score\n1,0.5\n2,inf\n3,0.6\n", "line 3: field 'score' is not a finite number"),
-    ("iteration,score\nit1,0.5\nit2,0.6\n", "line 2: field 'iteration' is not a number"),
+    ("iteration,score\n1,0.5\n2,inf\n3,0.6\n", "line 2: field 'score' is not a finite number"),
+    ("iteration,score\nit1,0.5\nit2,0.6\n", "line 1: field 'iteration' is not a number"),
 ])
 def test_prompt_log_scores_must_be_finite_and_iterations_numbers(tmp_path, rows, message):
     from dataaudit.errors import InputError
