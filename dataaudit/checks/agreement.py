@@ -166,9 +166,23 @@ class _Table:
     items: list[Record]
 
 
+def _chosen_set(value: str) -> frozenset[str]:
+    """The choices a set-valued answer holds: several are a JSON array of names; one is its plain name (the
+    loader writes a single choice so, to keep a question's labels one spelling whether or not anyone chose two)."""
+    if value.startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list) and all(isinstance(v, str) for v in parsed):
+            return frozenset(parsed)
+    return frozenset([value])
+
+
 def _jaccard_distances(values: list[str]) -> np.ndarray:
-    """Pairwise 1 - |A & B| / |A | B| between set values written as JSON arrays (two empty sets agree)."""
-    sets = [frozenset(json.loads(v)) for v in values]
+    """Pairwise 1 - |A & B| / |A | B| between set values (two empty sets agree): between two single choices
+    this is the nominal distance, so only answers of several choices are compared partially."""
+    sets = [_chosen_set(v) for v in values]
     size = len(sets)
     distances = np.zeros((size, size))
     for i, j in combinations(range(size), 2):
