@@ -7,6 +7,7 @@ export), so a reader that drops, invents or mislabels an answer shows as a diffe
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -594,7 +595,7 @@ def test_each_annotators_agreement_with_gold_is_shown_with_its_sample_size():
     summaries = {s.annotator: s for s in report.checks["agreement"].per_annotator}
     assert all(s.gold_items > 0 for s in summaries.values())
     markdown = render_markdown(report)
-    assert "| annotator | items | agreement with others | alpha without | agreement with gold | flag |" in markdown
+    assert "| annotator | items | shared with others | agreement with others | alpha without | agreement with gold | flag |" in markdown
     for name, s in summaries.items():
         assert f"| {s.gold_agreement:.3f} of {s.gold_items} |" in markdown
 
@@ -716,3 +717,29 @@ def test_submitted_answers_with_nothing_chosen_are_counted(tmp_path):
     prodigy = load_dataset(tmp_path / "p.jsonl", Config())
     assert any(n.startswith("1 submitted answer with nothing chosen") for n in prodigy.annotation_export.notes)
     assert [a.annotator for a in prodigy.records[0].annotations] == ["a2"]
+
+
+def test_annotators_known_only_by_e_mail_are_masked_apart_in_every_report_and_derivable(tmp_path):
+    from dataaudit.api import audit
+    from dataaudit.render.html import render_html
+    from dataaudit.render.json_report import render_json
+    from dataaudit.render.markdown import render_markdown
+    from dataaudit.scan.pii import masked_form
+
+    rows = json.loads((FIXTURES / "label_studio_min.json").read_text())
+    for row in rows:
+        row["annotator"] = f"Reviewer{row['annotator']}@Example.com"
+    (tmp_path / "min.json").write_text(json.dumps(rows))
+    report = audit(tmp_path / "min.json", Config(task_type="format"), embed=False)
+    rendered = {"json": render_json(report), "md": render_markdown(report), "html": render_html(report)}
+    for form, text in rendered.items():
+        assert "@example.com" not in text.lower(), form
+    names = sorted({row["annotator"] for row in rows})
+    pseudonyms = {masked_form("email", name) for name in names}
+    assert len(pseudonyms) == len(names)  # told apart
+    # what a lead computes locally from an address is what the report names
+    tag = hashlib.sha256(f"reviewer{RANDOM_LS}@example.com".encode()).hexdigest()[:4]
+    flagged_names = json.loads(rendered["json"])["checks"]["agreement"]["annotators"]
+    assert [a["annotator"] for a in flagged_names if a["flagged"]] == [f"<EMAIL ….com #{tag}>"]
+    review = next(line for line in rendered["md"].splitlines() if line.startswith("1. Review annotator"))
+    assert tag in review and "EMAIL" in review  # Markdown escapes the brackets; the pseudonym is the same
