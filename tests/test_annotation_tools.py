@@ -743,3 +743,15 @@ def test_annotators_known_only_by_e_mail_are_masked_apart_in_every_report_and_de
     assert [a["annotator"] for a in flagged_names if a["flagged"]] == [f"<EMAIL ….com #{tag}>"]
     review = next(line for line in rendered["md"].splitlines() if line.startswith("1. Review annotator"))
     assert tag in review and "EMAIL" in review  # Markdown escapes the brackets; the pseudonym is the same
+
+
+def test_one_annotation_in_an_old_and_a_new_export_reads_as_its_last_saved_version(tmp_path):
+    new = [ls_task(i, f"text {i}", [(1, ["A"], 10 * i, "2026-12-03T09:00:00Z"), (2, ["A"], 10 * i + 1, "2026-12-01T10:00:00Z")])
+           for i in range(3)]
+    old = [ls_task(i, f"text {i}", [(1, ["B"], 10 * i, "2026-12-01T10:00:00Z"), (2, ["A"], 10 * i + 1, "2026-12-01T10:00:00Z")])
+           for i in range(3)]
+    (tmp_path / "a-old.json").write_text(json.dumps(old))  # the old backup first in file order
+    (tmp_path / "b-new.json").write_text(json.dumps(new))
+    dataset = read_export([tmp_path / "a-old.json", tmp_path / "b-new.json"], Config())
+    assert [sorted((a.annotator, a.label) for a in r.annotations) for r in dataset.records] == [[("1", "A"), ("2", "A")]] * 3
+    assert not any("replaced" in n for n in dataset.annotation_export.notes)  # an edit of one annotation, not a second answer

@@ -90,6 +90,10 @@ def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline:
         key = (answer.annotator, answer.question, answer.is_gold)
         kept = latest.get(key)
         if kept is not None and _same_answer(answer, kept[0], label, kept[1]):
+            # one annotation in two files (an older export beside a newer one): its last-saved version, not a redo
+            mine, theirs = parse_time(answer.answered_at), parse_time(kept[0].answered_at)
+            if mine is not None and theirs is not None and mine > theirs:
+                latest[key] = (answer, label)
             continue
         if kept is not None:
             counts.superseded += 1
