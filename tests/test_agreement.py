@@ -217,7 +217,7 @@ def test_judge_ports_the_consistency_thresholds(tmp_path):
     [finding] = CHECK.judge(result, ctx)
     assert (finding.condition, finding.status) == ("consistency", Status.WARN)
     assert finding.summary == ("Krippendorff's alpha 0.743 is only tentative (< 0.800); "
-                               "annotator C disagrees with the others on 30% of items")
+                               "annotator C disagrees with the others on 30% of the 10 items they share with them")
     assert finding.action.startswith("Review annotator C's labels (agreement with the others 70%)")
     assert round(finding.evidence["krippendorff_alpha"], 3) == 0.743 and finding.evidence["items_with_multiple_labels"] == 11
     config.agreement = AgreementConfig(bootstrap_resamples=0, reliable_alpha=0.7, tentative_alpha=0.6)
@@ -268,11 +268,11 @@ def test_random_annotator_is_named_in_the_action_and_per_annotator_is_in_the_rep
     assert finding.evidence["question"] == "intent" and finding.evidence["flagged_annotators"] == ["14"]
     as_json = json.loads(json.dumps(to_jsonable(result)))
     rows = as_json["per_annotator"]
-    assert set(rows[0]) == {"annotator", "items", "agreement", "gold_agreement", "median_seconds", "flagged", "gold_items"}
+    assert set(rows[0]) == {"annotator", "items", "agreement", "gold_agreement", "median_seconds", "flagged", "gold_items", "items_compared"}
     assert [r["annotator"] for r in rows if r["flagged"]] == ["14"]
     assert [q["question"] for q in as_json["questions"]][:2] == ["intent", "tags"]
-    # headline weighted by items rated: the mean of per-annotator agreement weighted by their item counts
-    expected = sum(r["agreement"] * r["items"] for r in rows) / sum(r["items"] for r in rows)
+    # headline weighted by items compared: the mean of per-annotator agreement weighted by the items they share
+    expected = sum(r["agreement"] * r["items_compared"] for r in rows) / sum(r["items_compared"] for r in rows)
     assert as_json["annotator_agreement"] == pytest.approx(expected, abs=1e-4)
     for key in ("layout", "level", "items", "items_multi", "krippendorff_alpha", "alpha_ci", "annotators", "disputed", "ties"):
         assert key in as_json  # every key the report had before stays
@@ -323,3 +323,71 @@ def test_one_file_per_annotator_is_one_set_of_items_as_in_a_single_file(tmp_path
     twice = load_dataset([tmp_path / "ann1.csv", tmp_path / "again.csv"], config)
     assert [(e.source, e.line, e.message) for e in twice.errors] == [
         (str(tmp_path / "again.csv"), 1, f"annotator 'ann1' labelled item 'i0' twice ({tmp_path / 'ann1.csv'} line 1 and here)")]
+
+
+def test_an_annotator_is_flagged_on_the_items_they_share_not_the_items_they_labelled(tmp_path):
+    """54 items labelled, 4 shared with anyone (3 against the others): too little evidence to flag, and the
+    headline agreement weighs them by the 4 items compared, not the 54 labelled."""
+    items = []
+    for i in range(40):
+        truth, other = "xy"[i % 2], "yx"[i % 2]
+        anns = [("a", truth), ("b", truth if i % 7 else other), ("c", truth)]
+        if i < 4:
+            anns.append(("solo", other if i < 3 else truth))
+        items.append(anns)
+    items += [[("solo", "xy"[i % 2])] for i in range(50)]
+    result = measure_agreement(_nested(tmp_path, items), AgreementConfig(bootstrap_resamples=0))
+    solo = next(s for s in result.per_annotator if s.annotator == "solo")
+    assert (solo.items, solo.items_compared, solo.agreement, solo.flagged) == (54, 4, 0.25, False)
+    by_name = {s.annotator: s for s in result.per_annotator}
+    expected = sum(s.agreement * s.items_compared for s in by_name.values()) / sum(s.items_compared for s in by_name.values())
+    assert result.annotator_agreement == pytest.approx(expected, abs=1e-4)
+    assert result.annotator_agreement != pytest.approx(
+        sum(s.agreement * s.items for s in by_name.values()) / sum(s.items for s in by_name.values()), abs=1e-3)
+
+
+def test_thresholds_are_compared_with_alpha_unrounded_and_the_text_agrees(tmp_path):
+    from dataaudit.checks.agreement import CHECK, against
+    from dataaudit.checks.base import Status
+
+    path, config = write_layout(tmp_path, "nested")
+    config.agreement = AgreementConfig(bootstrap_resamples=0)
+    ctx = _ctx(load_dataset(path, config), config)
+    result = CHECK.measure(ctx)
+    exact = result.krippendorff_alpha_unrounded
+    cells = k2011_cells()
+    import krippendorff
+    import numpy as np
+    data = np.array([[np.nan if v == "." else float(v) for v in cells[a]] for a in "ABCD"])
+    assert exact == pytest.approx(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"), abs=1e-12)
+    # a bound a hair above alpha but equal to its 4-place rounding: short of it
+    bound = round(exact, 4) if round(exact, 4) > exact else round(exact, 4) + 0.0001
+    config.agreement = AgreementConfig(bootstrap_resamples=0, reliable_alpha=bound, tentative_alpha=0.5)
+    [finding] = CHECK.judge(result, _ctx(ctx.train.dataset, config))
+    shown, bound_text = against(exact, bound)
+    assert finding.status == Status.WARN and f"alpha {shown} is only tentative (< {bound_text})" in finding.summary
+    assert float(shown) < float(bound_text)
+    # a bound a hair below alpha (0.7434211) but above its 4-place rounding (0.7434): reliable, and the text
+    # shows alpha with the places that make it so
+    config.agreement = AgreementConfig(bootstrap_resamples=0, reliable_alpha=0.74342, tentative_alpha=0.5)
+    [finding] = CHECK.judge(result, _ctx(ctx.train.dataset, config))
+    assert round(exact, 4) < 0.74342 < exact
+    assert finding.status == Status.PASS and finding.summary.startswith("Krippendorff's alpha 0.74342 >= 0.74342;")
+    assert against(0.79996, 0.8) == ("0.79996", "0.800") and against(0.266237, 0.26623) == ("0.26624", "0.26623")
+    assert against(0.743, 0.8) == ("0.743", "0.800")
+
+
+def test_flagged_annotators_are_ranked_by_how_many_labels_they_cost(tmp_path):
+    """A careless annotator with 200 items comes before one slightly worse on 12 items."""
+    items = []
+    for i in range(200):
+        truth, other = "xy"[i % 2], "yx"[i % 2]
+        anns = [("a", truth), ("b", truth), ("c", truth if i % 9 else other), ("big", other if i % 3 else truth)]
+        if i < 12:
+            anns.append(("small", other if i % 6 else truth))
+        items.append(anns)
+    result = measure_agreement(_nested(tmp_path, items), AgreementConfig(bootstrap_resamples=0))
+    flagged = [s for s in result.annotators if s.flagged]
+    assert [s.annotator for s in flagged] == ["big", "small"]
+    assert flagged[0].agreement_with_others > flagged[1].agreement_with_others  # agreement alone would rank them the other way
+    assert [s.annotator for s in result.per_annotator if s.flagged] == ["big", "small"]

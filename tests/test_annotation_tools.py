@@ -7,6 +7,7 @@ export), so a reader that drops, invents or mislabels an answer shows as a diffe
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -594,6 +595,163 @@ def test_each_annotators_agreement_with_gold_is_shown_with_its_sample_size():
     summaries = {s.annotator: s for s in report.checks["agreement"].per_annotator}
     assert all(s.gold_items > 0 for s in summaries.values())
     markdown = render_markdown(report)
-    assert "| annotator | items | agreement with others | alpha without | agreement with gold | flag |" in markdown
+    assert "| annotator | items | shared with others | agreement with others | alpha without | agreement with gold | flag |" in markdown
     for name, s in summaries.items():
         assert f"| {s.gold_agreement:.3f} of {s.gold_items} |" in markdown
+
+
+def ls_task(task_id: int, text: str, answers: list[tuple], *, question: str = "label") -> dict:
+    """A Label Studio task; answers: (completed_by, choices, annotation id, updated_at) with choices a list."""
+    return {"id": task_id, "data": {"text": text}, "predictions": [], "annotations": [
+        {"id": ann_id, "completed_by": user, "was_cancelled": False, "ground_truth": False,
+         "created_at": "2026-12-01T10:00:00Z", "updated_at": updated,
+         "result": [] if choices is None else [{"from_name": question, "to_name": "text", "type": "choices",
+                                                "value": {"choices": choices}}]}
+        for user, choices, ann_id, updated in answers]}
+
+
+def nominal_answers(tasks: list[dict]) -> dict:
+    return {(str(t["id"]), str(a["completed_by"])): a["result"][0]["value"]["choices"][0].strip()
+            for t in tasks for a in t["annotations"] if a["result"]}
+
+
+def test_spaces_around_labels_are_stripped_in_every_tool_as_in_the_long_layout(tmp_path):
+    import random
+    rng = random.Random(3)
+    tasks = []
+    for i in range(40):
+        truth = rng.choice(["Entailment", "Not entailment"])
+        answers = []
+        for user in (1, 2, 3):
+            label = truth if rng.random() < 0.8 else ("Not entailment" if truth == "Entailment" else "Entailment")
+            answers.append((user, [label + " " if user == 2 else label], i * 10 + user, "2026-12-01T10:00:00Z"))
+        tasks.append(ls_task(i, f"premise {i}", answers))
+    (tmp_path / "ws.json").write_text(json.dumps(tasks))
+    dataset = read_export([tmp_path / "ws.json"], Config())
+    assert {a.label for r in dataset.records for a in r.annotations} == {"Entailment", "Not entailment"}
+    assert alpha_of(dataset, "label") == pytest.approx(reference_alpha(nominal_answers(tasks), "nominal"), abs=1e-4)
+    assert flagged(dataset) == []
+    rows = [{"text": t["data"]["text"], "_input_hash": t["id"], "_annotator_id": f"ann{a['completed_by']}",
+             "label": "ENTAILMENT " if a["completed_by"] == 2 else "ENTAILMENT",
+             "answer": "accept" if a["result"][0]["value"]["choices"][0].strip() == "Entailment" else "reject"}
+            for t in tasks for a in t["annotations"]]
+    (tmp_path / "b.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    binary = load_dataset(tmp_path / "b.jsonl", Config())
+    assert binary.annotation_export.questions == {"ENTAILMENT": "answer"}
+    assert sum(len(r.annotations) for r in binary.records) == 120  # the spaced label's answers stay on the headline
+
+
+def test_one_multi_choice_answer_leaves_single_choices_their_plain_names(tmp_path):
+    tasks = [ls_task(i, f"text {i}", [(1, ["Entailment"], 2 * i, ""), (2, ["Entailment" if i % 3 else "Not entailment"], 2 * i + 1, "")])
+             for i in range(12)]
+    (tmp_path / "single.json").write_text(json.dumps(tasks))
+    single = read_export([tmp_path / "single.json"], Config())
+    tasks[0]["annotations"][0]["result"][0]["value"]["choices"] = ["Not entailment", "Entailment"]
+    tasks[1]["annotations"][0]["result"][0]["value"]["choices"] = ["Entailment"]
+    (tmp_path / "multi.json").write_text(json.dumps(tasks))
+    multi = read_export([tmp_path / "multi.json"], Config())
+    assert multi.annotation_export.questions == {"label": "choices-multiple"}
+    labels = [a.label for r in multi.records for a in r.annotations]
+    assert labels.count('["Entailment", "Not entailment"]') == 1
+    assert set(labels) == {"Entailment", "Not entailment", '["Entailment", "Not entailment"]'}
+    assert [r.label for r in multi.records][1:] == [r.label for r in single.records][1:]
+    # the set answer against a single choice is a partial (Jaccard) disagreement; single choices compare nominally
+    answers = {(str(t["id"]), str(a["completed_by"])): frozenset(a["result"][0]["value"]["choices"])
+               for t in tasks for a in t["annotations"]}
+    assert alpha_of(multi, "label") == pytest.approx(reference_alpha(answers, "set"), abs=1e-4)
+
+
+def test_prodigy_choice_style_multiple_makes_a_set_question_even_when_each_picked_one(tmp_path):
+    rows = [{"text": f"t{i}", "_input_hash": i, "_annotator_id": f"a{k}", "answer": "accept", "accept": ["X" if (i + k) % 4 else "Y"],
+             "config": {"choice_style": "multiple"}} for i in range(6) for k in range(2)]
+    (tmp_path / "p.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    dataset = load_dataset(tmp_path / "p.jsonl", Config())
+    assert dataset.annotation_export.questions == {"accept": "choices-multiple"}
+    assert {a.label for r in dataset.records for a in r.annotations} == {"X", "Y"}
+
+
+def test_the_newest_answer_wins_by_its_time_not_its_place_and_is_counted(tmp_path):
+    tasks = [ls_task(i, f"text {i}", [(1, ["A"], 10 * i, "2026-12-02T10:00:00Z"), (2, ["A"], 10 * i + 1, "2026-12-01T10:00:00Z")])
+             for i in range(4)]
+    older = [ls_task(i, f"text {i}", [(1, ["B"], 10 * i + 5, "2026-12-01T09:00:00Z")]) for i in range(2)]
+    (tmp_path / "latest.json").write_text(json.dumps(tasks))
+    (tmp_path / "old-backup.json").write_text(json.dumps(older))
+    dataset = read_export([tmp_path / "latest.json", tmp_path / "old-backup.json"], Config())
+    assert [sorted((a.annotator, a.label) for a in r.annotations) for r in dataset.records][:2] == [[("1", "A"), ("2", "A")]] * 2
+    assert "2 earlier answers replaced by the same annotator's newer answer to the same question of an item (the later " \
+           "updated_at / _timestamp where both carry one, else the later in file order): only the newest counts" in \
+        dataset.annotation_export.notes
+    redo = [{"text": "t", "_input_hash": 1, "_annotator_id": "a1", "answer": "accept", "accept": ["NEW"], "_timestamp": 200},
+            {"text": "t", "_input_hash": 1, "_annotator_id": "a1", "answer": "accept", "accept": ["OLD"], "_timestamp": 100},
+            {"text": "t", "_input_hash": 1, "_annotator_id": "a2", "answer": "accept", "accept": ["NEW"], "_timestamp": 150}]
+    (tmp_path / "redo.jsonl").write_text("\n".join(json.dumps(r) for r in redo))
+    prodigy = load_dataset(tmp_path / "redo.jsonl", Config())
+    assert sorted((a.annotator, a.label) for a in prodigy.records[0].annotations) == [("a1", "NEW"), ("a2", "NEW")]
+    assert any(n.startswith("1 earlier answer replaced") for n in prodigy.annotation_export.notes)
+
+
+def test_a_user_written_as_an_id_or_expanded_is_one_annotator_and_one_annotation_id_is_one_answer(tmp_path):
+    plain = [ls_task(i, f"text {i}", [(1, ["A"], 10 * i, "2026-12-01T10:00:00Z"), (2, ["B" if i % 2 else "A"], 10 * i + 1, "2026-12-01T10:00:00Z")])
+             for i in range(4)]
+    expanded = json.loads(json.dumps(plain))
+    for task in expanded:
+        for annotation in task["annotations"]:
+            annotation["completed_by"] = {"id": annotation["completed_by"], "email": f"user{annotation['completed_by']}@example.com"}
+    (tmp_path / "a.json").write_text(json.dumps(plain))
+    (tmp_path / "b.json").write_text(json.dumps(expanded))
+    dataset = read_export([tmp_path / "a.json", tmp_path / "b.json"], Config())
+    assert sorted({a.annotator for r in dataset.records for a in r.annotations}) == ["1", "2"]
+    assert all(len(r.annotations) == 2 for r in dataset.records)
+    assert not any("replaced" in n for n in dataset.annotation_export.notes)
+
+
+def test_submitted_answers_with_nothing_chosen_are_counted(tmp_path):
+    tasks = [ls_task(i, f"text {i}", [(1, ["A"], 10 * i, ""), (2, None if i < 3 else ["A"], 10 * i + 1, "")]) for i in range(5)]
+    (tmp_path / "e.json").write_text(json.dumps(tasks))
+    dataset = read_export([tmp_path / "e.json"], Config())
+    assert "3 submitted answers with nothing chosen (Label Studio `result: []`, Prodigy `accept: []`, an empty Argilla " \
+           "selection) skipped: not an answer" in dataset.annotation_export.notes
+    rows = [{"text": "t", "_input_hash": 1, "_annotator_id": "a1", "answer": "accept", "accept": []},
+            {"text": "t", "_input_hash": 1, "_annotator_id": "a2", "answer": "accept", "accept": ["X"]}]
+    (tmp_path / "p.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    prodigy = load_dataset(tmp_path / "p.jsonl", Config())
+    assert any(n.startswith("1 submitted answer with nothing chosen") for n in prodigy.annotation_export.notes)
+    assert [a.annotator for a in prodigy.records[0].annotations] == ["a2"]
+
+
+def test_annotators_known_only_by_e_mail_are_masked_apart_in_every_report_and_derivable(tmp_path):
+    from dataaudit.api import audit
+    from dataaudit.render.html import render_html
+    from dataaudit.render.json_report import render_json
+    from dataaudit.render.markdown import render_markdown
+    from dataaudit.scan.pii import masked_form
+
+    rows = json.loads((FIXTURES / "label_studio_min.json").read_text())
+    for row in rows:
+        row["annotator"] = f"Reviewer{row['annotator']}@Example.com"
+    (tmp_path / "min.json").write_text(json.dumps(rows))
+    report = audit(tmp_path / "min.json", Config(task_type="format"), embed=False)
+    rendered = {"json": render_json(report), "md": render_markdown(report), "html": render_html(report)}
+    for form, text in rendered.items():
+        assert "@example.com" not in text.lower(), form
+    names = sorted({row["annotator"] for row in rows})
+    pseudonyms = {masked_form("email", name) for name in names}
+    assert len(pseudonyms) == len(names)  # told apart
+    # what a lead computes locally from an address is what the report names
+    tag = hashlib.sha256(f"reviewer{RANDOM_LS}@example.com".encode()).hexdigest()[:4]
+    flagged_names = json.loads(rendered["json"])["checks"]["agreement"]["annotators"]
+    assert [a["annotator"] for a in flagged_names if a["flagged"]] == [f"<EMAIL ….com #{tag}>"]
+    review = next(line for line in rendered["md"].splitlines() if line.startswith("1. Review annotator"))
+    assert tag in review and "EMAIL" in review  # Markdown escapes the brackets; the pseudonym is the same
+
+
+def test_one_annotation_in_an_old_and_a_new_export_reads_as_its_last_saved_version(tmp_path):
+    new = [ls_task(i, f"text {i}", [(1, ["A"], 10 * i, "2026-12-03T09:00:00Z"), (2, ["A"], 10 * i + 1, "2026-12-01T10:00:00Z")])
+           for i in range(3)]
+    old = [ls_task(i, f"text {i}", [(1, ["B"], 10 * i, "2026-12-01T10:00:00Z"), (2, ["A"], 10 * i + 1, "2026-12-01T10:00:00Z")])
+           for i in range(3)]
+    (tmp_path / "a-old.json").write_text(json.dumps(old))  # the old backup first in file order
+    (tmp_path / "b-new.json").write_text(json.dumps(new))
+    dataset = read_export([tmp_path / "a-old.json", tmp_path / "b-new.json"], Config())
+    assert [sorted((a.annotator, a.label) for a in r.annotations) for r in dataset.records] == [[("1", "A"), ("2", "A")]] * 3
+    assert not any("replaced" in n for n in dataset.annotation_export.notes)  # an edit of one annotation, not a second answer

@@ -63,6 +63,7 @@ class AnnotatorStats:
     alpha_without: float | None  # alpha with this annotator left out: higher than overall -> they pull it down
     constant_label: bool
     flagged: bool
+    items_compared: int = 0  # of `items`, those someone else labelled too: what agreement_with_others is over
 
 
 @dataclass(frozen=True)
@@ -102,11 +103,12 @@ class AnnotatorSummary:
 
     annotator: str
     items: int  # items they labelled
-    agreement: float | None  # share of their items where they match the others' majority
+    agreement: float | None  # share of their items shared with others where they match the others' majority
     gold_agreement: float | None  # share of their gold items where they match gold
     median_seconds: float | None  # median time spent per annotation, where the tool records it
     flagged: bool  # far below the others (agreement or gold agreement)
     gold_items: int = 0  # their items that carry a gold answer: the sample gold_agreement is over
+    items_compared: int = 0  # their items someone else labelled too: the sample agreement is over
 
 
 @dataclass(frozen=True)
@@ -151,10 +153,13 @@ class AgreementResult:
     question: str = "label"  # the headline question
     questions: list[QuestionAgreement] = field(default_factory=list)
     per_annotator: list[AnnotatorSummary] = field(default_factory=list)
-    annotator_agreement: float | None = None  # agreement with the others, averaged over annotators weighted by items
+    annotator_agreement: float | None = None  # agreement with the others, averaged over annotators weighted by items compared
     export: AnnotationExport | None = None  # what an annotation tool's export held besides (cancelled, predictions, ...)
     gold_items: int = 0  # items whose training label is their gold answer (label_source "gold": the others take the majority)
     annotators_named: bool = True  # False: the export names no annotator, so `annotators` is empty
+    # alpha as computed: what the thresholds are compared with (krippendorff_alpha is it rounded to 4 places,
+    # and 0.79996 rounds to 0.8 while falling short of 0.800)
+    krippendorff_alpha_unrounded: float | None = None
 
 
 @dataclass(frozen=True)
@@ -166,9 +171,23 @@ class _Table:
     items: list[Record]
 
 
+def _chosen_set(value: str) -> frozenset[str]:
+    """The choices a set-valued answer holds: several are a JSON array of names; one is its plain name (the
+    loader writes a single choice so, to keep a question's labels one spelling whether or not anyone chose two)."""
+    if value.startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list) and all(isinstance(v, str) for v in parsed):
+            return frozenset(parsed)
+    return frozenset([value])
+
+
 def _jaccard_distances(values: list[str]) -> np.ndarray:
-    """Pairwise 1 - |A & B| / |A | B| between set values written as JSON arrays (two empty sets agree)."""
-    sets = [frozenset(json.loads(v)) for v in values]
+    """Pairwise 1 - |A & B| / |A | B| between set values (two empty sets agree): between two single choices
+    this is the nominal distance, so only answers of several choices are compared partially."""
+    sets = [_chosen_set(v) for v in values]
     size = len(sets)
     distances = np.zeros((size, size))
     for i, j in combinations(range(size), 2):
@@ -380,31 +399,44 @@ def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin
         others = table.counts[labelled].copy()
         others[np.arange(len(own)), own] -= 1
         has_others = others.sum(axis=1) > 0
+        compared = int(has_others.sum())  # items someone else labelled too: the only ones agreement speaks of
         agreement = None
-        if has_others.any():
+        if compared:
             top = others[has_others].max(axis=1)
-            agree = others[has_others][np.arange(int(has_others.sum())), own[has_others]] == top
-            agreement = round(float(agree.mean()), 4)
+            agree = others[has_others][np.arange(compared), own[has_others]] == top
+            agreement = float(agree.mean())
         alpha_without = None
         if a in alpha_for and len(table.annotators) > 2:
             counts = table.counts.copy()
             counts[labelled, own] -= 1
-            value = krippendorff_alpha(counts, level, scale)
-            alpha_without = None if value is None else round(value, 4)
+            alpha_without = krippendorff_alpha(counts, level, scale)
         gold_hits, gold_items, seconds = per_annotator_extras.get(name, (0, 0, []))
-        gold = round(gold_hits / gold_items, 4) if gold_items else None
+        gold = gold_hits / gold_items if gold_items else None
         median_seconds = round(float(statistics.median(seconds)), 2) if seconds else None
-        rows.append((name, items, agreement, alpha_without, len(set(own.tolist())) == 1 and items > 1, gold, gold_items, median_seconds))
-    flagged = _far_below({r[0]: (r[2], r[1]) for r in rows}, margin) | _far_below({r[0]: (r[5], r[6]) for r in rows}, margin)
+        # how many of their labels go against the others' majority or gold: what re-labelling them would touch
+        disagreements = (compared * (1 - agreement) if agreement is not None else 0) + (gold_items - gold_hits)
+        rows.append((name, items, compared, agreement, alpha_without, len(set(own.tolist())) == 1 and items > 1, gold,
+                     gold_items, median_seconds, disagreements))
+    # compared unrounded, each on the items it is measured over: the shared items, the gold items
+    flagged = _far_below({r[0]: (r[3], r[2]) for r in rows}, margin) | _far_below({r[0]: (r[6], r[7]) for r in rows}, margin)
     # An export without annotator ids reads "(unknown #n)", the n-th answer to each item: not a person, so
     # nobody's labels to review.
     flagged = {name for name in flagged if not name.startswith(ANONYMOUS)}
-    stats = [AnnotatorStats(name, items, agreement, alpha_without, constant, name in flagged)
-             for name, items, agreement, alpha_without, constant, *_ in rows]
-    stats.sort(key=lambda s: (not s.flagged, s.agreement_with_others if s.agreement_with_others is not None else 2, s.annotator))
-    summaries = [AnnotatorSummary(name, items, agreement, gold, median_seconds, name in flagged, gold_items)
-                 for name, items, agreement, _, _, gold, gold_items, median_seconds in rows]
-    summaries.sort(key=lambda s: (not s.flagged, s.agreement if s.agreement is not None else 2, s.annotator))
+    # The flagged first, the one whose labels cost the most first (most labels against the others or gold, then
+    # the highest alpha without them), so that a few careless labels do not hide hundreds; then the others by agreement.
+    impact = {r[0]: (-r[9], -(r[4] if r[4] is not None else -2.0)) for r in rows}
+
+    def order(name: str, agreement: float | None) -> tuple:
+        if name in flagged:
+            return (0, *impact[name], name)
+        return (1, agreement if agreement is not None else 2, 0.0, name)
+
+    stats = [AnnotatorStats(name, items, _round(agreement), _round(alpha_without), constant, name in flagged, compared)
+             for name, items, compared, agreement, alpha_without, constant, *_ in rows]
+    stats.sort(key=lambda s: order(s.annotator, s.agreement_with_others))
+    summaries = [AnnotatorSummary(name, items, _round(agreement), _round(gold), median_seconds, name in flagged, gold_items, compared)
+                 for name, items, compared, agreement, _, _, gold, gold_items, median_seconds, _ in rows]
+    summaries.sort(key=lambda s: order(s.annotator, s.agreement))
     return stats, summaries
 
 
@@ -511,7 +543,7 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         annotators, per_annotator, shown = [], [], []
         notes.append("the export names no annotator, so no per-annotator figures (agreement with the others, Cohen's "
                      "kappa) are given; alpha and the item figures count every answer")
-    scored = [(s.agreement, s.items) for s in per_annotator if s.agreement is not None]
+    scored = [(s.agreement, s.items_compared) for s in per_annotator if s.agreement is not None and s.items_compared]
     weighted = sum(a * n for a, n in scored) / sum(n for _, n in scored) if scored else None
     labels, confused = _label_stats(table)
     nominal = level == "nominal"
@@ -530,6 +562,7 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         share_multi=round(items_multi / len(items), 4),
         ratings=int(per_item_ratings.sum()),
         krippendorff_alpha=None if alpha is None else round(alpha, 4),
+        krippendorff_alpha_unrounded=alpha,
         alpha_ci=ci,
         bootstrap_resamples=config.bootstrap_resamples,
         percent_agreement=None if percent is None else round(percent, 4),
@@ -607,6 +640,22 @@ def alpha_grade(alpha: float | None, agreement: AgreementConfig) -> str | None:
     return "tentative" if alpha >= agreement.tentative_alpha else "unreliable"
 
 
+def against(value: float, bound: float) -> tuple[str, str]:
+    """`value` and `bound` written with enough decimals (three at least) that the text says what the unrounded
+    comparison decided: 0.79996 against 0.800 reads "0.79996 < 0.800", 0.266237 against 0.26623 "0.26624 >= 0.26623"."""
+    bound_places = 3
+    while bound_places < 10 and float(f"{bound:.{bound_places}f}") != bound:
+        bound_places += 1
+    bound_text = f"{bound:.{bound_places}f}"
+    places = 3
+    while places < 12:
+        shown = float(f"{value:.{places}f}")
+        if (shown >= bound) == (value >= bound):
+            break
+        places += 1
+    return f"{value:.{places}f}", bound_text
+
+
 def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     config = ctx.config
     reliable, tentative = config.agreement.reliable_alpha, config.agreement.tentative_alpha
@@ -619,8 +668,9 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
             action = ("Export the project as full JSON (or audit it with --label-studio URL --project ID), which keeps "
                       "every annotator's answer; " + action[0].lower() + action[1:])
         return [Finding("consistency", Status.UNKNOWN, summary, {"items_with_multiple_labels": 0}, action)]
-    alpha = result.krippendorff_alpha
-    evidence = {"krippendorff_alpha": alpha, "alpha_ci": result.alpha_ci, "level": result.level,
+    # judged on alpha as computed, never on its rounding (older results carry only the rounded one)
+    alpha = result.krippendorff_alpha_unrounded if result.krippendorff_alpha_unrounded is not None else result.krippendorff_alpha
+    evidence = {"krippendorff_alpha": result.krippendorff_alpha, "alpha_ci": result.alpha_ci, "level": result.level,
                 "items_with_multiple_labels": result.items_multi, "reliable": reliable, "tentative": tentative,
                 "flagged_annotators": [a.annotator for a in result.annotators if a.flagged]}
     judged = [q for q in result.questions if q.level is not None]
@@ -637,19 +687,23 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     if flagged:
         worst = flagged[0]
         if worst.agreement_with_others is not None:
-            blame = f"; annotator {worst.annotator} disagrees with the others on {1 - worst.agreement_with_others:.0%} of items"
+            blame = (f"; annotator {worst.annotator} disagrees with the others on {1 - worst.agreement_with_others:.0%} "
+                     f"of the {worst.items_compared} items they share with them")
         if len(flagged) > 1:
             blame += f" ({len(flagged) - 1} more annotator(s) flagged)"
         action = _review_action(flagged, {s.annotator: s for s in result.per_annotator})
     ci = f" (95% CI {result.alpha_ci[0]:.3f}-{result.alpha_ci[1]:.3f})" if result.alpha_ci else ""
     grade = alpha_grade(alpha, config.agreement)
     if grade == "reliable":
-        return [Finding("consistency", Status.PASS, f"{about}Krippendorff's alpha {alpha:.3f}{ci} >= {reliable:.3f}{blame}", evidence,
+        shown, bound = against(alpha, reliable)
+        return [Finding("consistency", Status.PASS, f"{about}Krippendorff's alpha {shown}{ci} >= {bound}{blame}", evidence,
                         action if flagged else "")]
     if grade == "tentative":
-        return [Finding("consistency", Status.WARN, f"{about}Krippendorff's alpha {alpha:.3f}{ci} is only tentative (< {reliable:.3f}){blame}",
+        shown, bound = against(alpha, reliable)
+        return [Finding("consistency", Status.WARN, f"{about}Krippendorff's alpha {shown}{ci} is only tentative (< {bound}){blame}",
                         evidence, action)]
-    return [Finding("consistency", Status.FAIL, f"{about}Krippendorff's alpha {alpha:.3f}{ci} is below {tentative:.3f}{blame}",
+    shown, bound = against(alpha, tentative)
+    return [Finding("consistency", Status.FAIL, f"{about}Krippendorff's alpha {shown}{ci} is below {bound}{blame}",
                     evidence, action)]
 
 

@@ -128,6 +128,9 @@ def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
                     kind = declared.get(question) or (guessed.get(question, "choices") if kind == "string" else kind)
                     if kind == "choices" and not isinstance(value, tuple):
                         value = (str(value),)
+                    if kind in ("choices", "choices-multiple") and value == ():  # submitted with nothing chosen
+                        counts.empty += 1
+                        continue
                     if kind == "labels":
                         counts.spans += len(response.get("value") or [])
                     if kind in ("labels", "ranking"):

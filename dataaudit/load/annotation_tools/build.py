@@ -10,19 +10,20 @@ from typing import Any
 from ...config import Config
 from ...errors import ConfigError
 from ..records import AnnotationExport, Annotation, Dataset, InputFile, Record, RecordError
-from .common import CLASSIFICATION_TYPES, FLAT_EXPORT_NOTE, JUDGED_LEVELS, LATEST_ONLY_NOTE, Counts, Item, parse_time
+from ..values import normalise_label
+from .common import CLASSIFICATION_TYPES, FLAT_EXPORT_NOTE, JUDGED_LEVELS, LATEST_ONLY_NOTE, Answer, Counts, Item, parse_time
 
 
 
 def _finalise_kinds(items: list[Item]) -> dict[str, str]:
-    """Each question's type, in order of first appearance; a choice question where anyone picked several
-    values is set-valued for everyone."""
+    """Each question's type, in order of first appearance; a choice question is set-valued when the tool says
+    several choices are allowed (the reader's "-multiple" kind) or someone picked several values."""
     kinds: dict[str, str] = {}
     multiple: set[str] = set()
     for item in items:
         for answer in item.answers:
-            kinds.setdefault(answer.question, answer.kind)
-            if isinstance(answer.value, tuple) and len(answer.value) > 1:
+            kinds.setdefault(answer.question, answer.kind.removesuffix("-multiple"))
+            if answer.kind.endswith("-multiple") or (isinstance(answer.value, tuple) and len(answer.value) > 1):
                 multiple.add(answer.question)
     for question in multiple:
         if kinds[question] in ("choices", "taxonomy"):
@@ -31,13 +32,20 @@ def _finalise_kinds(items: list[Item]) -> dict[str, str]:
 
 
 def _label(value: Any, kind: str) -> str | None:
+    """The label an answer gives, spelt as the long layout spells it (values.normalise_label: spaces around and
+    inside collapsed, numbers in one form). A choice answer of one value is that value's plain name, whether
+    or not the question allows several, so a question's labels do not change spelling when someone somewhere
+    picks two; an answer of several values is the set as a canonical JSON array (equal sets, equal labels)."""
     if value is None:
         return None
-    if kind.endswith("-multiple"):  # the set as a canonical JSON array, so equal sets are equal labels
-        return json.dumps(sorted(set(value)), ensure_ascii=False)
     if isinstance(value, tuple):
-        return value[0] if value else None
-    return str(value)
+        chosen = sorted({normalise_label(str(v)) for v in value} - {""})
+        if not chosen:
+            return None
+        return chosen[0] if len(chosen) == 1 else json.dumps(chosen, ensure_ascii=False)
+    if kind == "textarea":  # free text is a target, kept as written
+        return str(value)
+    return normalise_label(str(value)) or None
 
 
 def _headline(kinds: dict[str, str], config: Config) -> str | None:
@@ -54,8 +62,21 @@ def _headline(kinds: dict[str, str], config: Config) -> str | None:
     return next((q for q, k in kinds.items() if k in JUDGED_LEVELS), None)
 
 
-def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline: str | None) -> Record:
-    latest: dict[tuple[str, str, bool], Annotation] = {}
+def _same_answer(answer: Answer, kept: Answer, label: str, kept_label: str) -> bool:
+    """One annotation read twice (a task in two files of one export, a copied file), not a second answer."""
+    if answer.answer_id and kept.answer_id:
+        return answer.answer_id == kept.answer_id
+    return label == kept_label and answer.answered_at == kept.answered_at
+
+
+def _newer(answer: Answer, kept: Answer) -> bool:
+    """Whether `answer` replaces `kept`: the later save where both carry a time, else the later in file order."""
+    mine, theirs = parse_time(answer.answered_at), parse_time(kept.answered_at)
+    return mine >= theirs if mine is not None and theirs is not None else True
+
+
+def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline: str | None, counts: Counts) -> Record:
+    latest: dict[tuple[str, str, bool], tuple[Answer, str]] = {}
     target = None
     target_from_gold = False
     for answer in item.answers:
@@ -65,11 +86,23 @@ def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline:
             target, target_from_gold = label, answer.is_gold
         if label is None or kind not in JUDGED_LEVELS:
             continue
-        # one answer per annotator and question: a later annotation replaces an earlier one
-        latest[(answer.annotator, answer.question, answer.is_gold)] = Annotation(
-            answer.annotator, label, item.line, answer.question, answer.lead_time, answer.created_at, answer.is_gold,
-            answer.source if answer.source != source else "")
-    everything = tuple(latest.values())
+        # one answer per annotator and question: the newest replaces the others, which are counted
+        key = (answer.annotator, answer.question, answer.is_gold)
+        kept = latest.get(key)
+        if kept is not None and _same_answer(answer, kept[0], label, kept[1]):
+            # one annotation in two files (an older export beside a newer one): its last-saved version, not a redo
+            mine, theirs = parse_time(answer.answered_at), parse_time(kept[0].answered_at)
+            if mine is not None and theirs is not None and mine > theirs:
+                latest[key] = (answer, label)
+            continue
+        if kept is not None:
+            counts.superseded += 1
+            if not _newer(answer, kept[0]):
+                continue
+        latest[key] = (answer, label)
+    everything = tuple(Annotation(answer.annotator, label, item.line, answer.question, answer.lead_time, answer.created_at,
+                                  answer.is_gold, answer.source if answer.source != source else "")
+                       for answer, label in latest.values())
     headline_ratings = tuple(a for a in everything if a.question == headline and not a.is_gold)
     gold = next((a.label for a in everything if a.question == headline and a.is_gold), None)
     from .. import majority_label  # late: the loader imports this module for its hook
@@ -148,6 +181,13 @@ def _count_notes(counts: Counts, unlabelled: int, tool: str) -> list[str]:
     if counts.unanswered:
         notes.append(f"{counts.unanswered} response{'s' if counts.unanswered != 1 else ''} with no value (null) skipped: "
                      "not an answer")
+    if counts.empty:
+        notes.append(f"{counts.empty} submitted answer{'s' if counts.empty != 1 else ''} with nothing chosen (Label Studio "
+                     "`result: []`, Prodigy `accept: []`, an empty Argilla selection) skipped: not an answer")
+    if counts.superseded:
+        notes.append(f"{counts.superseded} earlier answer{'s' if counts.superseded != 1 else ''} replaced by the same "
+                     "annotator's newer answer to the same question of an item (the later updated_at / _timestamp where "
+                     "both carry one, else the later in file order): only the newest counts")
     if counts.rejected:
         notes.append(f"{counts.rejected} Prodigy choice answer{'s' if counts.rejected != 1 else ''} rejected (none of the "
                      "options fits, or the example is wrong): neither a rating nor a label")
@@ -165,7 +205,7 @@ def build_dataset(parts: list[tuple[str, str, int, list[Item], list[RecordError]
     records, errors, files = [], [], []
     total = invalid = 0
     for source, digest, rows, items, file_errors in parts:
-        records += [_record(source, tool, item, kinds, headline) for item in items if id(item) in kept_ids]
+        records += [_record(source, tool, item, kinds, headline, counts) for item in items if id(item) in kept_ids]
         errors += file_errors
         invalid += len({e.line for e in file_errors if e.line > 0})
         total += rows

@@ -49,6 +49,10 @@ class Answer:
     created_at: str = ""
     is_gold: bool = False
     source: str = ""  # the file it was read from, where not its item's (an item joined across files)
+    # When the answer was last saved (Label Studio updated_at, else created_at; Prodigy _timestamp): an annotator
+    # answering an item twice keeps the newer answer, whatever order the files or lines come in
+    answered_at: str = ""
+    answer_id: str = ""  # the tool's id of the annotation, where it has one: one id in two files is one answer
 
 
 @dataclass
@@ -74,6 +78,8 @@ class Counts:
     unanswered: int = 0  # responses with no value (Argilla `value: null`), skipped
     rejected: int = 0  # Prodigy choice-interface rejects: "none of these options / the example is wrong", not a label
     anonymous: int = 0  # Prodigy answers with neither _annotator_id nor _session_id
+    empty: int = 0  # submitted answers holding no value (Label Studio `result: []`, Prodigy `accept: []`)
+    superseded: int = 0  # earlier answers of an annotator who answered the same question of an item again
 
 
 
@@ -129,8 +135,11 @@ def number_text(value: Any) -> str:
 
 
 def annotator_name(value: Any) -> str:
+    """The tool's numeric user id where the export has one (one user reads the same whether a file writes
+    `completed_by: 1` or expands it to `{"id": 1, "email": ...}`, and a report can name them without their
+    address); an e-mail only where it is all there is (reports mask it)."""
     if isinstance(value, dict):  # some exports expand the user
-        value = value.get("email") or value.get("id")
+        value = value.get("id") if value.get("id") not in (None, "") else value.get("email")
     if value is None or value == "":
         return "(unknown)"
     return str(value)

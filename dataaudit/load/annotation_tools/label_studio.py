@@ -57,8 +57,12 @@ def _ls_task(task: Any, index: int, config: Config, counts: Counts) -> Item:
         if is_gold:
             count_on(item, counts, "gold", entry_key(annotation))
         annotator = annotator_name(annotation.get("completed_by"))
-        meta = {"lead_time": float_or_none(annotation.get("lead_time")), "created_at": str(annotation.get("created_at") or ""),
-                "is_gold": is_gold}
+        created = str(annotation.get("created_at") or "")
+        meta = {"lead_time": float_or_none(annotation.get("lead_time")), "created_at": created, "is_gold": is_gold,
+                "answered_at": str(annotation.get("updated_at") or created),
+                "answer_id": "" if annotation.get("id") is None else str(annotation["id"])}
+        if not annotation.get("result"):  # submitted with nothing chosen: not an answer, but counted
+            count_on(item, counts, "empty", entry_key(annotation))
         for result in annotation.get("result") or []:
             try:
                 answer = _ls_result_answer(result, annotator, meta, counts)
@@ -165,7 +169,10 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str, config: Config) ->
             if row.get("annotator") in (None, ""):
                 continue  # a task nobody annotated
             annotator = annotator_name(row["annotator"])
-            meta = {"lead_time": float_or_none(row.get("lead_time")), "created_at": str(row.get("created_at") or "")}
+            created = str(row.get("created_at") or "")
+            meta = {"lead_time": float_or_none(row.get("lead_time")), "created_at": created,
+                    "answered_at": str(row.get("updated_at") or created),
+                    "answer_id": "" if row.get("annotation_id") in (None, "") else str(row["annotation_id"])}
             for column, value in row.items():
                 if column in LS_META_COLUMNS or column in input_columns or value in (None, ""):
                     continue

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ...config import Config
-from ..values import Invalid
+from ..values import Invalid, normalise_label
 from ..records import RecordError
 from .common import Answer, Counts, Item, annotator_name, text_of
 
@@ -69,9 +69,15 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
                     # class (it would become a training label), so neither a rating nor a label; counted.
                     counts.rejected += 1
                     continue
-                question, kind, value = "accept", "choices", tuple(str(v) for v in obj["accept"])
-            elif obj.get("label") not in (None, ""):
-                question, kind, value = str(obj["label"]), "answer", answer
+                if not obj["accept"]:  # accepted with nothing chosen: not an answer, but counted
+                    counts.empty += 1
+                    continue
+                # the recipe's choice_style says whether several options may be chosen
+                several = isinstance(obj.get("config"), dict) and obj["config"].get("choice_style") == "multiple"
+                question, kind, value = "accept", "choices-multiple" if several else "choices", tuple(str(v) for v in obj["accept"])
+            elif obj.get("label") not in (None, "") and normalise_label(str(obj["label"])):
+                # the label names the question: "ENTAILMENT " is the question "ENTAILMENT", as the label would be
+                question, kind, value = normalise_label(str(obj["label"])), "answer", answer
             elif obj.get("spans"):
                 question, kind, value = "spans", "labels", None
             else:
@@ -84,7 +90,7 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
                 counts.anonymous += 1
                 taken = sum(a.question == question and a.annotator.startswith("(unknown") for a in item.answers)
                 annotator = f"(unknown #{taken + 1})"
-            item.answers.append(Answer(annotator, question, kind, value, created_at=created))
+            item.answers.append(Answer(annotator, question, kind, value, created_at=created, answered_at=created))
         except Invalid as exc:
             errors.append(RecordError(source, line, exc.field, exc.message))
     return list(items.values()), errors, rows, counts

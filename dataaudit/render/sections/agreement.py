@@ -31,19 +31,20 @@ def _build(report: Report) -> SectionContent | None:
     for annotator in a.annotators:
         if annotator.flagged:
             lines.append(f"annotator {text(annotator.annotator, 40)} is far below the others: agrees with their majority on "
-                         f"{annotator.agreement_with_others:.0%} of {annotator.items} items"
+                         f"{annotator.agreement_with_others:.0%} of the {annotator.items_compared} items they share with them "
+                         f"({annotator.items} labelled)"
                          + (f"; alpha without them {annotator.alpha_without:.3f}" if annotator.alpha_without is not None else ""))
     if a.confused_pairs:
         lines.append("most confused labels: " + ", ".join(f"{text(p.labels[0], 30)} / {text(p.labels[1], 30)}" for p in a.confused_pairs[:3]))
-    annotators = [[text(s.annotator, 40), s.items, _fmt(s.agreement_with_others), _fmt(s.alpha_without),
+    annotators = [[text(s.annotator, 40), s.items, s.items_compared, _fmt(s.agreement_with_others), _fmt(s.alpha_without),
                    "careless?" if s.flagged else ("one label only" if s.constant_label else "")] for s in a.annotators]
-    headers = ["annotator", "items", "agreement with others", "alpha without", "flag"]
+    headers = ["annotator", "items", "shared with others", "agreement with others", "alpha without", "flag"]
     gold_of = {s.annotator: s for s in a.per_annotator if s.gold_items}
     if gold_of:  # with gold answers in the export: each annotator against them, and on how many items
-        headers.insert(4, "agreement with gold")
+        headers.insert(5, "agreement with gold")
         for row, s in zip(annotators, a.annotators):
             g = gold_of.get(s.annotator)
-            row.insert(4, f"{_fmt(g.gold_agreement)} of {g.gold_items}" if g is not None else "-")
+            row.insert(5, f"{_fmt(g.gold_agreement)} of {g.gold_items}" if g is not None else "-")
     disputed = [[text(d.item_id or "", 40), ", ".join(map(str, d.lines[:6])), text(d.text),
                  ", ".join(f"{text(k, 30)}: {v}" for k, v in d.labels.items())] for d in a.disputed]
     return SectionContent(lines, [Table("Annotators", headers, annotators, collapsed=False),
