@@ -103,3 +103,17 @@ def test_every_output_says_usable_after_de_duplication_and_size_keeps_the_count_
     no_duplicates = CheckResults({k: v for k, v in report.checks.items() if k != "duplicates"}, report.checks.runs)
     lines = SECTION.build(replace(report, checks=no_duplicates)).lines
     assert lines[0].startswith("6 examples, 6 usable (not de-duplicated: the duplicates check did not run)")
+
+
+def test_a_word_wordpiece_cannot_read_counts_against_the_context_limit_and_is_said_recounted(tmp_path):
+    # A 40,000-character hex dump is one [UNK] to WordPiece: the size check counted it as a few tokens and
+    # passed the context limit while the tokens check counted 22,000+ for the same text.
+    from dataaudit.api import audit
+    from dataaudit.tokens import OpenAIEncoding
+
+    hex_dump = "attached dump: " + "5f7a3afc00231f4bc4177ca2c8b19acf" * 1250
+    rows = [{"text": f"where is my card number {i}", "label": "card"} for i in range(20)] + [{"text": hex_dump, "label": "card"}]
+    size = audit(write_jsonl(tmp_path / "a.jsonl", rows), Config(), embed=False).checks["size"]
+    assert size.input_tokens.max == OpenAIEncoding("o200k_base").count(hex_dump) > 20_000
+    assert size.over_context == 1 and size.over_context_examples[0].line == 21
+    assert size.recounted == 1

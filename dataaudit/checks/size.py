@@ -50,7 +50,8 @@ class SizeResult:
     context_limit: int
     over_context: int
     over_context_examples: list[OverContext]
-    # distinct texts with words the WordPiece counter cannot read (Thai, emoji), counted with o200k_base instead
+    # distinct texts with words the WordPiece counter cannot read (Thai, emoji, a word over its 100-character
+    # limit), counted with o200k_base instead
     recounted: int = 0
     input_token_counts: list[int] = field(default_factory=list, repr=False, metadata={"json": False})  # for plots
     target_token_counts: list[int] = field(default_factory=list, repr=False, metadata={"json": False})
@@ -109,13 +110,12 @@ def _measure(ctx: AuditContext) -> SizeResult:
     model = ctx.config.embeddings.model
     model_path = model if model and Path(model).is_dir() else None
     lengths = ctx.steps.map_records(ctx.train.dataset, file_token_lengths, model_path)
-    result = measure_size(ctx.train.dataset, _counter(model_path), ctx.config.size, lengths)
-    if "WordPiece" in result.tokenizer or result.tokenizer.startswith("tokenizer of"):
-        from ..vocabulary import undercounted
-
+    counter = _counter(model_path)
+    result = measure_size(ctx.train.dataset, counter, ctx.config.size, lengths)
+    if counter.recounts is not None:
         records = ctx.train.records
-        result = replace(result, recounted=undercounted([r.input_text for r in records] + [r.target for r in records if r.target is not None],
-                                                        model_path))
+        distinct = list(dict.fromkeys([r.input_text for r in records] + [r.target for r in records if r.target is not None]))
+        result = replace(result, recounted=sum(counter.recounts(distinct)))
     return result
 
 
