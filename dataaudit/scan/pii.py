@@ -232,11 +232,31 @@ _PUTTY_BLOCK = re.compile(r"PuTTY-User-Key-File-\d.*?(?:Private-MAC: *[0-9a-f]+|
 # A secret value extends over the token it starts (detect-secrets' JWT pattern stops before the signature).
 _TOKEN_TAIL = re.compile(r"[A-Za-z0-9_\-+/=.]*")
 # A long random-looking value right after a key-like word, in free text or in configuration syntax.
-# The words are detect-secrets' keyword list plus the ones tickets use ("token", "bearer", "api key").
+# The words are detect-secrets' keyword list plus the ones tickets and .env files use ("token", "bearer",
+# "api key", "passphrase"). In configuration a word is usually one part of a longer name ("OPENAI_API_KEY",
+# "DB_PASSWORD", "aws_secret_access_key", "githubToken"): it may follow '_', '-', '.' or a lower-case letter
+# before its capital, and be followed by more '_'/'-' parts or capitalised parts; a letter glued on in lower
+# case ("tokens", "secretary", "passwordless") makes another word. detect-secrets' own KeywordDetector is not
+# used: its value runs to the end of the line, which in a ticket is the rest of the sentence.
+_KEY_WORDS = (r"api[_ -]?key|auth[_ -]?key|service[_ -]?key|account[_ -]?key|db[_ -]?key|database[_ -]?key|priv[_ -]?key|"
+              r"private[_ -]?key|client[_ -]?key|client[_ -]?secret|db[_ -]?pass|database[_ -]?pass|key[_ -]?pass|"
+              r"access[_ -]?key|secret[_ -]?key|password|passwd|passphrase|pwd|secret|contraseña|contrasena|token|bearer")
+# Possessive and bounded: the parts of a name split one way only and a name is read at most a few parts past
+# its key word, so neither a failed value after a long name nor a run of "Token_Token_..." costs more than linear time.
+_NAME_PARTS = r"(?:[_-][A-Za-z0-9]{1,24}|(?-i:[A-Z][a-z0-9]{0,24})){0,6}+"
 _SECRET_CONTEXT = re.compile(
-    r"(?i)\b(api[_ -]?key|auth[_ -]?key|service[_ -]?key|account[_ -]?key|db[_ -]?key|database[_ -]?key|priv[_ -]?key|private[_ -]?key|"
-    r"client[_ -]?key|client[_ -]?secret|db[_ -]?pass|database[_ -]?pass|key[_ -]?pass|access[_ -]?key|secret[_ -]?key|password|"
-    r"passwd|pwd|secret|contraseña|contrasena|token|bearer)\b[\"'\]]{0,2}(?:\s*(?:is|was|=|:|:=|=>)\s*|\s+)[\"'`]?([A-Za-z0-9_\-+/=.]+)")
+    rf"(?i)(?:(?<![^\W_])|(?-i:(?<=[a-z0-9])(?=[A-Z])))((?:{_KEY_WORDS}){_NAME_PARTS})(?![^\W_])"
+    r"[\"'\]]{0,2}(?:\s*(?:is|was|=|:|:=|=>)\s*|\s+)[\"'`]?([A-Za-z0-9_\-+/=.]+)")
+_NAME_HEAD = re.compile(r"[A-Za-z0-9_.-]{1,40}$")
+# A value spelt as words and numbers joined by '_', '-' or '.' is a name in code ("token_type_ids = input_ids_by_1"),
+# not a key: a random key mixes letters and digits within its parts, or capitals, or has no separators at all.
+_WORDY_VALUE = re.compile(r"(?:[a-z]+|\d+)(?:[_.-](?:[a-z]+|\d+))+")
+
+
+def _key_name(text: str, match: re.Match) -> str:
+    """The whole name the key word is part of ("openai_api_key"), for the finding's detail."""
+    head = _NAME_HEAD.search(text, max(0, match.start(1) - 40), match.start(1))
+    return ((head.group().lstrip("_.-") if head else "") + match.group(1)).lower()
 
 
 def _public_address(match: re.Match, parse, label: str) -> tuple[str, int, int, str] | None:
@@ -457,13 +477,13 @@ class _Secrets:
         base64, hexadecimal = self.entropy
         for match in _SECRET_CONTEXT.finditer(text):
             value = match.group(2).rstrip(".,;")
-            if len(value) < options.secret_min_length or value.count(".") > 2:
+            if len(value) < options.secret_min_length or value.count(".") > 2 or _WORDY_VALUE.fullmatch(value):
                 continue
             is_hex = all(c in "0123456789abcdefABCDEF" for c in value)
             limit = options.secret_entropy - 0.5 if is_hex else options.secret_entropy
             plugin = hexadecimal if is_hex else base64
             if plugin.calculate_shannon_entropy(value) > limit and any(c.isdigit() for c in value):
-                yield "secret", match.start(2), match.start(2) + len(value), f"high-entropy value after '{match.group(1).lower()}'"
+                yield "secret", match.start(2), match.start(2) + len(value), f"high-entropy value after '{_key_name(text, match)}'"
 
 
 # Prefilter: every plugin pattern, the Google key and a value after a key-like word hold a run of at least
