@@ -24,6 +24,7 @@ import time
 import sqlite3
 import uuid
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -277,6 +278,27 @@ def make_cache(cache_dir: str | Path | None, cache_format: str = "auto"):
     return EmbeddingCache(Path(location))
 
 
+@contextmanager
+def _library_progress_bars_off():
+    """transformers draws a "Loading weights" bar on stderr as the model loads; the API promises to print nothing
+    (progress=True shows our own embedding bar only). Switched off for the load and restored after, so a
+    notebook's own use of transformers keeps its bars; the environment is left as it was."""
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+    from transformers.utils import logging as transformers_logging
+
+    transformers_was_on = transformers_logging.is_progress_bar_enabled()
+    hub_was_on = not are_progress_bars_disabled()
+    transformers_logging.disable_progress_bar()
+    disable_progress_bars()
+    try:
+        yield
+    finally:
+        if transformers_was_on:
+            transformers_logging.enable_progress_bar()
+        if hub_was_on:
+            enable_progress_bars()
+
+
 def text_hash(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()[:20]
 
@@ -318,7 +340,8 @@ class Embedder:
 
             device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
             try:
-                self._model = SentenceTransformer(self.ref.location, device=device, local_files_only=True)
+                with _library_progress_bars_off():
+                    self._model = SentenceTransformer(self.ref.location, device=device, local_files_only=True)
             except Exception as exc:
                 raise ModelNotFoundError(f"cannot load embedding model {self.ref.location}: {exc}") from exc
             self.stats.model_loaded = True
