@@ -24,7 +24,7 @@ from . import __version__
 from .checks import AuditContext, Check, Finding, RunStatus, all_checks
 from .checks.base import NEED_MISSING, Status
 from .checks.batches import items_span_files, measure_batches
-from .config import Config, load_config
+from .config import Config, load_config, where_set
 from .decide.verdict import decide
 from .engine import make_engine
 from .engine.base import DataSteps, SerialSteps, expand_inputs
@@ -118,9 +118,14 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
     fail_on_regression: a regression makes the exit code 1; history_unfinished: the run is recorded as unfinished,
     no baseline and not listed until `dataaudit.history.store.confirm_run(history, report.history_run_id)` (for a
     caller that writes reports after: the CLI); engine: what reads, indexes and embeds (an
-    engine object, or None for the one `config.engine` names: local by default, or Ray). Raises a
+    engine object, or None for the one `config.engine` names: local by default, or Ray). config (a Config) or
+    config_path (its file; neither: the nearest dataaudit.toml), not both: both are a TypeError. Raises a
     DataAuditError (InputError, ConfigError, ModelNotFoundError, EngineError) when the audit cannot run.
     """
+    if config is not None and config_path is not None:
+        # Either would be ignored in silence, the file perhaps invalid: the caller meant one of them.
+        raise TypeError("audit() takes a Config (config=) or a config file's path (config_path=), not both; to change "
+                        "a file's values in code use config_with_overrides(load_config(path), {...})")
     if config is None:
         config = load_config(config_path)
     elif not isinstance(config, Config):
@@ -138,7 +143,7 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
         engine = make_engine(config.engine) if owned else engine
     try:
         # Excerpts made while auditing mask phone numbers of the configured regions too, as the pii check finds them.
-        with masking_phone_regions(config.section("pii").phone_regions):
+        with masking_phone_regions(config.section("pii").phone_regions), _naming_the_config_file(config, keyed_only=True):
             return _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history,
                           fail_on_regression, history_unfinished)
     finally:
@@ -202,13 +207,17 @@ def _named_folder(paths, config: Config) -> str:
 
 
 @contextmanager
-def _naming_the_config_file(config: Config):
-    """A setting found wrong only when it is used (a target model's name, an engine's) names the file it is in."""
+def _naming_the_config_file(config: Config, keyed_only: bool = False):
+    """A setting found wrong only when it is used (a target model's name, labels outside agreement.ordinal_order)
+    names where it was set: the file it is in, or the flag or override that set it (config.set_by).
+    keyed_only: only errors that start with a config key are the config's (a check's error about a data file's
+    line is left as it is)."""
     try:
         yield
     except ConfigError as exc:
-        if config.source and config.source not in str(exc):
-            raise ConfigError(f"{config.source}: {exc}") from exc
+        named = where_set(config, str(exc), keyed_only=keyed_only)
+        if named != str(exc):
+            raise ConfigError(named) from exc
         raise
 
 

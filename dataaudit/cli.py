@@ -143,28 +143,34 @@ def _config_from_args(args: argparse.Namespace):
         return getattr(args, name, None)
 
     annotator_columns = given("annotator_columns")
-    overrides = {
-        "task_type": given("task_type"),
-        "dataset_name": given("dataset_name"),
-        "fields.text": given("text_field"),
-        "fields.label": given("label_field"),
-        "fields.id": given("id_field"),
-        "fields.annotator": given("annotator_field"),
-        "fields.annotator_columns": [c.strip() for c in annotator_columns.split(",") if c.strip()] if annotator_columns else None,
-        "fields.production_text": given("production_text_field"),
-        "agreement.level": given("level"),
-        "embeddings.model": given("model"),
-        "embeddings.device": given("device"),
-        "embeddings.cache_dir": given("cache_dir"),
-        "embeddings.cache": False if given("no_cache") else None,
-        "tokens.target_model": given("target_model"),
-        "fields.question": given("question"),
-        "tokens.tokenizer": given("tokenizer"),
-        "engine.name": given("engine") or ("ray" if given("ray_address") else None),
+    engine = given("engine")
+    # config key -> (the flag that sets it, its value; None: not given, the config's value stands)
+    flags = {
+        "task_type": ("--task-type", given("task_type")),
+        "dataset_name": ("--dataset-name", given("dataset_name")),
+        "fields.text": ("--text-field", given("text_field")),
+        "fields.label": ("--label-field", given("label_field")),
+        "fields.id": ("--id-field", given("id_field")),
+        "fields.annotator": ("--annotator-field", given("annotator_field")),
+        "fields.annotator_columns": ("--annotator-columns",
+                                     [c.strip() for c in annotator_columns.split(",") if c.strip()] if annotator_columns else None),
+        "fields.production_text": ("--production-text-field", given("production_text_field")),
+        "agreement.level": ("--level", given("level")),
+        "embeddings.model": ("--model", given("model")),
+        "embeddings.device": ("--device", given("device")),
+        "embeddings.cache_dir": ("--cache-dir", given("cache_dir")),
+        "embeddings.cache": ("--no-cache", False if given("no_cache") else None),
+        "tokens.target_model": ("--target-model", given("target_model")),
+        "fields.question": ("--question", given("question")),
+        "tokens.tokenizer": ("--tokenizer", given("tokenizer")),
+        "engine.name": ("--ray-address" if given("ray_address") and not engine else "--engine",
+                        engine or ("ray" if given("ray_address") else None)),
         # --engine local runs here even when the config names a cluster; with --ray-address too it is refused.
-        "engine.address": given("ray_address") or ("" if given("engine") == "local" else None),
+        "engine.address": ("--ray-address" if given("ray_address") else "--engine",
+                           given("ray_address") or ("" if engine == "local" else None)),
     }
-    return config_with_overrides(config, overrides)
+    overrides = {key: value for key, (_, value) in flags.items() if value is not None}
+    return config_with_overrides(config, overrides, names={key: flag for key, (flag, _) in flags.items()})
 
 
 def _refuse_outputs_over_inputs(args: argparse.Namespace) -> None:

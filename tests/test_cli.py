@@ -490,3 +490,29 @@ def test_a_regression_gate_without_a_history_is_a_usage_error_and_a_failed_compa
     out = tmp_path / "cmp"
     assert main(["compare", str(tmp_path / "missing.json"), str(tmp_path / "missing.json"), "--out", str(out)]) == 2
     assert not out.exists()
+
+
+def test_a_wrong_flag_value_names_the_flag_and_a_wrong_file_value_the_file(tmp_path, capsys):
+    """--target-model and --tokenizer were blamed on the config file, which holds neither; a value checked only
+    when its feature ran (a device, with --no-embeddings never) now fails at load, naming file and key."""
+    config = tmp_path / "dataaudit.toml"
+    config.write_text("[size]\ncontext_limit = 2048\n")
+    assert main(["audit", TICKETS, "--no-embeddings", "--config", str(config), "--target-model", "nope-model"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dataaudit: error: --target-model: unknown model 'nope-model'") and str(config) not in err[0]
+    assert main(["audit", TICKETS, "--no-embeddings", "--config", str(config), "--target-model", "gpt-4o-mini",
+                 "--tokenizer", str(tmp_path / "nonexist")]) == 2
+    assert capsys.readouterr().err.startswith(f"dataaudit: error: --tokenizer: {tmp_path / 'nonexist'}: no such file or folder")
+    config.write_text('[embeddings]\ndevice = "tpu"\n')
+    assert main(["audit", TICKETS, "--no-embeddings", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.startswith(f"dataaudit: error: {config}: embeddings.device: 'tpu' is not one of")
+
+
+def test_labels_outside_the_configured_ordinal_order_name_the_config_file(tmp_path, capsys):
+    config = tmp_path / "ord.toml"
+    config.write_text('[agreement]\nlevel = "ordinal"\nordinal_order = ["low", "high"]\n')
+    code = main(["audit", str(SAMPLE / "annotation_batch.csv"), "--annotator-field", "annotator", "--id-field", "item_id",
+                 "--no-embeddings", "--config", str(config), "--format", "json"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith(f"dataaudit: error: {config}: agreement: labels [") and "are not in agreement.ordinal_order" in err[0]
