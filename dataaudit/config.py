@@ -19,7 +19,7 @@ from typing import Any
 
 from .decide.conditions import CONDITION_IDS
 from .engine.config import EngineConfig
-from .errors import ConfigError
+from .errors import ConfigError, said
 
 NOT_SETTINGS = ("source", "sections", "set_by")  # Config fields no file or override sets
 TASK_TYPES = ("format", "classification", "extraction", "generation")
@@ -436,11 +436,11 @@ def find_config_file(start: Path | None = None) -> Path | None:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:  # it holds our table: skipping it would run a parent folder's config
                 raise ConfigError(f"{pyproject}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8, save it as such "
-                                  "or pass --config") from exc
+                                  f"or {said('pass --config', 'pass config_path=')}") from exc
             try:
                 tomllib.loads(text)
             except tomllib.TOMLDecodeError as exc:  # it holds our table but cannot be read: say so, never ignore it
-                raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file or pass --config") from exc
+                raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file or {said('pass --config', 'pass config_path=')}") from exc
             return pyproject
     return None
 

