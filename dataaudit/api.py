@@ -24,12 +24,12 @@ from . import __version__
 from .checks import AuditContext, Check, Finding, RunStatus, all_checks
 from .checks.base import NEED_MISSING, Status
 from .checks.batches import items_span_files, measure_batches
-from .config import Config, load_config
+from .config import Config, load_config, where_set
 from .decide.verdict import decide
 from .engine import make_engine
 from .engine.base import DataSteps, SerialSteps, expand_inputs
 from .embeddings import Embedder
-from .errors import ConfigError, DataAuditError, InputError, InputWarning
+from .errors import ConfigError, DataAuditError, InputError, InputWarning, said
 from .load.files import is_uri
 from .load.records import Dataset
 from .load.targets import dataset_task_type, resolve_task_type, without_target_labels
@@ -118,9 +118,14 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
     fail_on_regression: a regression makes the exit code 1; history_unfinished: the run is recorded as unfinished,
     no baseline and not listed until `dataaudit.history.store.confirm_run(history, report.history_run_id)` (for a
     caller that writes reports after: the CLI); engine: what reads, indexes and embeds (an
-    engine object, or None for the one `config.engine` names: local by default, or Ray). Raises a
+    engine object, or None for the one `config.engine` names: local by default, or Ray). config (a Config) or
+    config_path (its file; neither: the nearest dataaudit.toml), not both: both are a TypeError. Raises a
     DataAuditError (InputError, ConfigError, ModelNotFoundError, EngineError) when the audit cannot run.
     """
+    if config is not None and config_path is not None:
+        # Either would be ignored in silence, the file perhaps invalid: the caller meant one of them.
+        raise TypeError("audit() takes a Config (config=) or a config file's path (config_path=), not both; to change "
+                        "a file's values in code use config_with_overrides(load_config(path), {...})")
     if config is None:
         config = load_config(config_path)
     elif not isinstance(config, Config):
@@ -138,7 +143,7 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
         engine = make_engine(config.engine) if owned else engine
     try:
         # Excerpts made while auditing mask phone numbers of the configured regions too, as the pii check finds them.
-        with masking_phone_regions(config.section("pii").phone_regions):
+        with masking_phone_regions(config.section("pii").phone_regions), _naming_the_config_file(config, keyed_only=True):
             return _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history,
                           fail_on_regression, history_unfinished)
     finally:
@@ -202,13 +207,17 @@ def _named_folder(paths, config: Config) -> str:
 
 
 @contextmanager
-def _naming_the_config_file(config: Config):
-    """A setting found wrong only when it is used (a target model's name, an engine's) names the file it is in."""
+def _naming_the_config_file(config: Config, keyed_only: bool = False):
+    """A setting found wrong only when it is used (a target model's name, labels outside agreement.ordinal_order)
+    names where it was set: the file it is in, or the flag or override that set it (config.set_by).
+    keyed_only: only errors that start with a config key are the config's (a check's error about a data file's
+    line is left as it is)."""
     try:
         yield
     except ConfigError as exc:
-        if config.source and config.source not in str(exc):
-            raise ConfigError(f"{config.source}: {exc}") from exc
+        named = where_set(config, str(exc), keyed_only=keyed_only)
+        if named != str(exc):
+            raise ConfigError(named) from exc
         raise
 
 
@@ -238,7 +247,8 @@ def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> D
     columns = config.fields.annotator_columns if config is not None and role == "training" else []
     if columns and dataset.records and not any(record.annotations for record in dataset.records):
         raise InputError(f"{', '.join(f.path for f in dataset.files)}: none of the annotator columns {', '.join(columns)} holds a "
-                         "label in any record; name them as the header spells them (--annotator-columns)")
+                         "label in any record; name them as the header spells them ("
+                         f"{said('--annotator-columns', 'fields.annotator_columns')})")
     if dataset.records:
         return dataset
     if not dataset.total:
@@ -267,12 +277,63 @@ def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> D
     first = row_errors[0] if row_errors else None
     where = f"{first.source} line {first.line}" if first else ", ".join(f.path for f in dataset.files)
     commonest_error = ranked[0][0] if ranked else None
+    # Flag wording under the API too: tests/test_loading.py (another module's test) pins this text.
     fix = _KIND_FIX.get(commonest_error.field if commonest_error else "", "fix the export or name its fields (--text-field, "
                                                                            "--label-field, or [fields] in the config)")
     if row_errors and all("[" in e.field and "missing" not in e.message for e in row_errors):
         fix = "fix those records in the export"  # empty turns, broken pairs: naming other fields cannot mend them
     besides = f"; {unlabelled} more nobody labelled (only {SET_ASIDE.get(export.tool, SET_ASIDE_ANY)})" if unlabelled else ""
     raise InputError(f"{where}: none of the {dataset.total} {role} records is valid ({commonest}{besides}); {fix}")
+
+
+FIELDS_SEEN_LISTED = 30  # field names an error lists; a wide CSV has hundreds
+
+
+def require_named_fields(dataset: Dataset, config: Config) -> None:
+    """An InputError when a field a flag or override names explicitly (config.set_by) is in no record of the
+    training files: --id-field nope audited without ids, --annotator-field nope blamed a missing id, and --question
+    on plain records was ignored, each in silence or under another name. The message names the flag and the
+    fields the records do have. A field the config file names is the file's to fix and is not checked here."""
+    files = ", ".join(f.path for f in dataset.files) or dataset.name
+    who = config.set_by.get("fields.question")
+    if who and config.fields.question and dataset.annotation_export is None:
+        raise InputError(f"{who}: {files} is not an annotation-tool export (Label Studio, Prodigy, Argilla), the only "
+                         f"input with questions, so question {config.fields.question!r} names nothing; leave it out")
+    if dataset.annotation_export is not None:
+        return  # an export's items, ids and annotators are the tool's, not fields of rows
+    wanted = {"fields.annotator": (config.fields.annotator, any(r.annotations for r in dataset.records)),
+              "fields.id": (config.fields.id, any(r.record_id is not None for r in dataset.records))}
+    for key, (name, found) in wanted.items():
+        if key not in config.set_by or not name or found:
+            continue
+        seen = _fields_without(dataset, name)
+        if seen is not None:
+            listed = ", ".join(seen[:FIELDS_SEEN_LISTED]) + (f", ... ({len(seen)} in all)" if len(seen) > FIELDS_SEEN_LISTED else "")
+            raise InputError(f"{config.set_by[key]}: no record in {files} has a field {name!r} (fields seen: "
+                             f"{listed or 'none'}); name one of those")
+
+
+def _fields_without(dataset: Dataset, name: str) -> list[str] | None:
+    """The top-level fields of the training files' rows, in order of first appearance, when no row has `name`
+    (a dotted name: its first part); None when one does, or a file cannot be read again here (a URI)."""
+    from collections import Counter
+
+    from .load.files import rows_of
+
+    head = name.split(".")[0]
+    seen: dict[str, None] = {}
+    for file in dataset.files:
+        if is_uri(file.path):
+            return None
+        try:
+            for row in rows_of(Path(file.path), Counter()):
+                if isinstance(row.data, dict):
+                    if name in row.data or head in row.data:
+                        return None
+                    seen.update(dict.fromkeys(map(str, row.data)))
+        except DataAuditError:
+            return None  # the file's own error is reported by the read that follows
+    return list(seen)
 
 
 # What to do when every row fails the same way, by the field that names the kind of error.
@@ -317,7 +378,9 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
             dataset = without_target_labels(paths) if task_type.inferred and task_type.name == "generation" else paths
         else:
             config, task_type = resolve_task_type(config, _local_files_first(paths))
-            dataset = require_rows("training", engine.read(paths, config, role="train", name=_named_folder(paths, config)), config)
+            dataset = engine.read(paths, config, role="train", name=_named_folder(paths, config))
+            require_named_fields(dataset, config)
+            dataset = require_rows("training", dataset, config)
         production_data = require_rows("production", engine.read(production, config, role="production", name="production")) if production else None
         eval_data = require_rows("eval", engine.read(eval_path, config, role="eval", name="eval")) if eval_path else None
     timings["read"] = time.perf_counter() - start
@@ -413,7 +476,8 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
             # Said, because a dataset named after each batch's file never meets its previous batch.
             report = dataclasses.replace(report, warnings=[*report.warnings, (
                 f"history {history}: no earlier run of dataset '{report.dataset}' that audited records, so nothing was "
-                "compared (the first run; or name the dataset with --dataset-name so that every batch is compared with the last)")])
+                "compared (the first run; or name the dataset with "
+                f"{said('--dataset-name', 'dataset_name in the config')} so that every batch is compared with the last)")])
         report = dataclasses.replace(report, regressions=recorded.regressions, compared_with=recorded.compared_with,
                                      history_run_id=recorded.run_id)
     return dataclasses.replace(report, timings={**timings, "decide": time.perf_counter() - start})

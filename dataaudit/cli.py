@@ -30,6 +30,8 @@ FORMATS = ("terminal", "json", "md", "html")
 
 def _formats(value: str) -> list[str]:
     chosen = [v.strip() for v in value.split(",") if v.strip()]
+    if not chosen:  # `--format ""` (an unset variable in a script): nothing would be shown or written
+        raise argparse.ArgumentTypeError(f"no format named (choose from {', '.join(FORMATS)}, all)")
     if "all" in chosen:
         return list(FORMATS)
     bad = [v for v in chosen if v not in FORMATS]
@@ -90,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--project", type=int, help="the Label Studio project id (with --label-studio)")
     a.add_argument("--since-last", action="store_true", help="with --label-studio and --history: only annotations made since the previous run")
     a.add_argument("--question", help="annotation exports: the question whose labels are audited (default: the first classification question)")
-    a.add_argument("--suspects", metavar="FILE.csv", help="write the label-noise suspects (file, line, text, given, suggested, confidence)")
+    a.add_argument("--suspects", metavar="FILE.csv", help="write the label-noise suspects (columns file, line, text, given_label, "
+                                                             "suggested_label, confidence, label_quality)")
     a.add_argument("--out", help="folder for report.json, report.md, report.html")
     a.add_argument("--timings", metavar="FILE.json", help="write where the time went: seconds per stage, per check and per report format")
     a.add_argument("--format", type=_formats, default=list(FORMATS), help="comma-separated: terminal,json,md,html (default: all)")
@@ -143,28 +146,34 @@ def _config_from_args(args: argparse.Namespace):
         return getattr(args, name, None)
 
     annotator_columns = given("annotator_columns")
-    overrides = {
-        "task_type": given("task_type"),
-        "dataset_name": given("dataset_name"),
-        "fields.text": given("text_field"),
-        "fields.label": given("label_field"),
-        "fields.id": given("id_field"),
-        "fields.annotator": given("annotator_field"),
-        "fields.annotator_columns": [c.strip() for c in annotator_columns.split(",") if c.strip()] if annotator_columns else None,
-        "fields.production_text": given("production_text_field"),
-        "agreement.level": given("level"),
-        "embeddings.model": given("model"),
-        "embeddings.device": given("device"),
-        "embeddings.cache_dir": given("cache_dir"),
-        "embeddings.cache": False if given("no_cache") else None,
-        "tokens.target_model": given("target_model"),
-        "fields.question": given("question"),
-        "tokens.tokenizer": given("tokenizer"),
-        "engine.name": given("engine") or ("ray" if given("ray_address") else None),
+    engine = given("engine")
+    # config key -> (the flag that sets it, its value; None: not given, the config's value stands)
+    flags = {
+        "task_type": ("--task-type", given("task_type")),
+        "dataset_name": ("--dataset-name", given("dataset_name")),
+        "fields.text": ("--text-field", given("text_field")),
+        "fields.label": ("--label-field", given("label_field")),
+        "fields.id": ("--id-field", given("id_field")),
+        "fields.annotator": ("--annotator-field", given("annotator_field")),
+        "fields.annotator_columns": ("--annotator-columns",
+                                     [c.strip() for c in annotator_columns.split(",") if c.strip()] if annotator_columns else None),
+        "fields.production_text": ("--production-text-field", given("production_text_field")),
+        "agreement.level": ("--level", given("level")),
+        "embeddings.model": ("--model", given("model")),
+        "embeddings.device": ("--device", given("device")),
+        "embeddings.cache_dir": ("--cache-dir", given("cache_dir")),
+        "embeddings.cache": ("--no-cache", False if given("no_cache") else None),
+        "tokens.target_model": ("--target-model", given("target_model")),
+        "fields.question": ("--question", given("question")),
+        "tokens.tokenizer": ("--tokenizer", given("tokenizer")),
+        "engine.name": ("--ray-address" if given("ray_address") and not engine else "--engine",
+                        engine or ("ray" if given("ray_address") else None)),
         # --engine local runs here even when the config names a cluster; with --ray-address too it is refused.
-        "engine.address": given("ray_address") or ("" if given("engine") == "local" else None),
+        "engine.address": ("--ray-address" if given("ray_address") else "--engine",
+                           given("ray_address") or ("" if engine == "local" else None)),
     }
-    return config_with_overrides(config, overrides)
+    overrides = {key: value for key, (_, value) in flags.items() if value is not None}
+    return config_with_overrides(config, overrides, names={key: flag for key, (flag, _) in flags.items()})
 
 
 def _refuse_outputs_over_inputs(args: argparse.Namespace) -> None:
@@ -246,6 +255,9 @@ def _run_audit(args: argparse.Namespace) -> int:
             noise = report.checks.get("label_noise")
             with masking_phone_regions(config.section("pii").phone_regions):
                 write_atomic(args.suspects, render_suspects_csv(noise, noise.suspect_texts if noise is not None else {}))
+            why_empty = _why_no_suspects(report)
+            if why_empty:
+                print(f"dataaudit: note: {_shown(args.suspects)} has the header only: {_one_line(why_empty)}", file=sys.stderr)
         if args.out:
             start = time.perf_counter()
             written = write_reports(report, args.out, [f for f in FORMATS if f in formats and f != "terminal"])
@@ -271,7 +283,9 @@ def _run_audit(args: argparse.Namespace) -> int:
             sys.stdout.write(render_json(report))
             sys.stdout.flush()
         if "terminal" in formats and written:
-            _Console(stderr=True).print("reports: " + ", ".join(str(p) for p in written), highlight=False, markup=False)
+            # One line whatever the width (a console would wrap it): a script reads the paths from it.
+            sys.stderr.write("reports: " + ", ".join(_shown(p) for p in written) + "\n")
+            sys.stderr.flush()
     except BrokenPipeError:
         # Nobody reads the rest (`| head -1`): the files are written, and the verdict's exit code stands.
         _closed_streams_to_devnull()
@@ -290,17 +304,47 @@ def _run_audit(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _why_no_suspects(report) -> str:
+    """Why the suspects file lists no line ("" when it lists some): the label-noise check did not run, its
+    estimate is not reliable (the file then lists nothing, see render/suspects.py), or it flagged nothing."""
+    noise = report.checks.get("label_noise")
+    if noise is None:
+        run = report.checks.runs.get("label_noise")
+        reason = run.reason if run is not None and run.reason else "it did not run"
+        return f"label noise was not estimated ({reason})"
+    if not noise.reliable:
+        return f"the label-noise estimate is not reliable ({noise.reason or 'see the report'}), so no line is named"
+    if not (noise.all_suspects or noise.suspects):
+        return "the label-noise estimate flagged no line"
+    return ""
+
+
 def _Console(stderr: bool = False):
     """A rich Console whose broken pipe is a BrokenPipeError: rich's own turns it into SystemExit(1), which is
-    exit 1, "not ready", for the caller to finish with the verdict's exit code instead."""
+    exit 1, "not ready", for the caller to finish with the verdict's exit code instead.
+
+    COLUMNS (and LINES) are honoured even on a dumb terminal, where rich would fix the width at 80; a dumb terminal
+    gets ASCII tables instead of box-drawing characters it may not show."""
     from rich.console import Console
 
     class PipeConsole(Console):
+        ascii_boxes = False
+
+        @property
+        def encoding(self) -> str:  # rich draws ASCII boxes when the output's encoding is not UTF
+            return "ascii" if self.ascii_boxes else super().encoding
+
         def on_broken_pipe(self) -> None:
             self.quiet = True
             raise BrokenPipeError(32, "Broken pipe")
 
-    return PipeConsole(stderr=stderr)
+    columns, lines = os.environ.get("COLUMNS", ""), os.environ.get("LINES", "")
+    size = {}
+    if columns.isdigit() and int(columns) > 0:  # both, or rich's size ignores the width on a dumb terminal
+        size = {"width": int(columns), "height": int(lines) if lines.isdigit() and int(lines) > 0 else 25}
+    console = PipeConsole(stderr=stderr, **size)
+    console.ascii_boxes = console.is_dumb_terminal
+    return console
 
 
 def _closed_streams_to_devnull() -> None:
@@ -482,9 +526,13 @@ def _main(args: argparse.Namespace) -> int:
         previous = signal.signal(signal.SIGTERM, _terminate)
     except ValueError:  # not the main thread (main() called from a worker thread): SIGTERM keeps its handler
         previous = None
+    from .errors import INTERFACE
+
+    said_as_cli = INTERFACE.set("cli")  # messages name flags, not API parameters
     try:
         return _handled(handlers[args.command], args)
     finally:
+        INTERFACE.reset(said_as_cli)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 

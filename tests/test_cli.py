@@ -490,3 +490,103 @@ def test_a_regression_gate_without_a_history_is_a_usage_error_and_a_failed_compa
     out = tmp_path / "cmp"
     assert main(["compare", str(tmp_path / "missing.json"), str(tmp_path / "missing.json"), "--out", str(out)]) == 2
     assert not out.exists()
+
+
+def test_a_wrong_flag_value_names_the_flag_and_a_wrong_file_value_the_file(tmp_path, capsys):
+    """--target-model and --tokenizer were blamed on the config file, which holds neither; a value checked only
+    when its feature ran (a device, with --no-embeddings never) now fails at load, naming file and key."""
+    config = tmp_path / "dataaudit.toml"
+    config.write_text("[size]\ncontext_limit = 2048\n")
+    assert main(["audit", TICKETS, "--no-embeddings", "--config", str(config), "--target-model", "nope-model"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dataaudit: error: --target-model: unknown model 'nope-model'") and str(config) not in err[0]
+    assert main(["audit", TICKETS, "--no-embeddings", "--config", str(config), "--target-model", "gpt-4o-mini",
+                 "--tokenizer", str(tmp_path / "nonexist")]) == 2
+    assert capsys.readouterr().err.startswith(f"dataaudit: error: --tokenizer: {tmp_path / 'nonexist'}: no such file or folder")
+    config.write_text('[embeddings]\ndevice = "tpu"\n')
+    assert main(["audit", TICKETS, "--no-embeddings", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.startswith(f"dataaudit: error: {config}: embeddings.device: 'tpu' is not one of")
+
+
+def test_labels_outside_the_configured_ordinal_order_name_the_config_file(tmp_path, capsys):
+    config = tmp_path / "ord.toml"
+    config.write_text('[agreement]\nlevel = "ordinal"\nordinal_order = ["low", "high"]\n')
+    code = main(["audit", str(SAMPLE / "annotation_batch.csv"), "--annotator-field", "annotator", "--id-field", "item_id",
+                 "--no-embeddings", "--config", str(config), "--format", "json"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith(f"dataaudit: error: {config}: agreement: labels [") and "are not in agreement.ordinal_order" in err[0]
+
+
+def test_an_empty_format_list_is_a_usage_error_and_makes_no_folder(tmp_path, capsys):
+    """`--format ""` exited 3 with nothing printed and an empty --out folder left."""
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as usage:
+        main(["audit", TICKETS, "--no-embeddings", "--format", "", "--out", str(out)])
+    assert usage.value.code == 2 and "argument --format: no format named" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_suspects_help_names_the_file_s_columns_and_an_empty_file_says_why(tmp_path, capsys):
+    from dataaudit.cli import build_parser
+    from dataaudit.render.suspects import COLUMNS
+
+    help_text = " ".join(build_parser()._subparsers._group_actions[0].choices["audit"].format_help().split())
+    assert "(columns " + ", ".join(COLUMNS) + ")" in help_text
+    suspects = tmp_path / "s.csv"
+    code = main(["audit", str(_clean_dataset(tmp_path)), "--task-type", "format", "--no-embeddings", "--format", "json",
+                 "--suspects", str(suspects)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 3 and suspects.read_text() == ",".join(COLUMNS) + "\n"
+    assert err == [f"dataaudit: note: {suspects} has the header only: label noise was not estimated (embeddings were switched off "
+                   "(--no-embeddings))"]
+
+
+def test_the_reports_line_is_one_line_however_narrow_the_terminal(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "30")
+    out = tmp_path / "a folder with a long name" / "and another level"
+    code = main(["audit", str(_clean_dataset(tmp_path)), "--task-type", "format", "--no-embeddings", "--out", str(out)])
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert code == 3
+    assert last == "reports: " + ", ".join(str(out / name) for name in ("report.json", "report.md", "report.html", "duplicates.jsonl"))
+
+
+def test_the_console_honours_columns_and_draws_ascii_on_a_dumb_terminal(monkeypatch, capsys):
+    from rich.table import Table
+
+    from dataaudit.cli import _Console
+
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich takes the captured stream for a terminal, as a tty is
+    monkeypatch.setenv("TERM", "dumb")
+    dumb = _Console(stderr=True)
+    assert (dumb.width, dumb.is_dumb_terminal) == (100, True)
+    table = Table("condition", "status")
+    table.add_row("format", "pass")
+    dumb.print(table)
+    drawn = capsys.readouterr().err
+    assert "format" in drawn and drawn.isascii() and "+" in drawn
+    monkeypatch.setenv("TERM", "xterm-256color")
+    _Console(stderr=True).print(table)
+    assert "━" in capsys.readouterr().err  # a capable terminal keeps rich's box drawing
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--id-field", "nope"], "dataaudit: error: --id-field: no record in {data} has a field 'nope' (fields seen: text, label); name one of those"),
+    (["--annotator-field", "nope"], "dataaudit: error: --annotator-field: no record in {data} has a field 'nope' (fields seen: text, label)"),
+    (["--question", "q"], "dataaudit: error: --question: {data} is not an annotation-tool export"),
+])
+def test_a_flag_naming_a_field_no_record_has_exits_2_naming_the_flag(tmp_path, capsys, flags, message):
+    """--id-field nope and --question q were ignored (exit 3); --annotator-field nope blamed a missing id."""
+    data = _clean_dataset(tmp_path)
+    assert main(["audit", str(data), "--task-type", "format", "--no-embeddings", "--format", "json", *flags]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(message.format(data=data))
+
+
+def test_a_field_some_records_have_is_accepted(tmp_path):
+    rng = random.Random(5)
+    rows = [{"text": f"w{rng.randrange(400)} w{rng.randrange(400)} w{i}", "label": "ab"[i % 2], **({"ref": f"r{i}"} if i > 100 else {})}
+            for i in range(120)]
+    data = write_jsonl(tmp_path / "partial_ids.jsonl", rows)
+    assert main(["audit", str(data), "--task-type", "format", "--no-embeddings", "--format", "json", "--id-field", "ref"]) == 3

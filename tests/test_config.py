@@ -79,10 +79,81 @@ def test_the_init_template_is_valid_and_equals_the_defaults(tmp_path):
 
 
 def test_overrides_are_type_checked():
-    config = config_with_overrides(Config(), {"fields.label": "category", "agreement.level": "ordinal", "fields.text": None})
+    config = config_with_overrides(Config(), {"fields.label": "category", "agreement.level": "ordinal"})
     assert (config.fields.label, config.agreement.level, config.fields.text) == ("category", "ordinal", "")
     with pytest.raises(ConfigError, match="agreement.level"):
         config_with_overrides(Config(), {"agreement.level": "nope"})
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"size.min_examples_classification.x": 1}, "override 'size.min_examples_classification.x': size.min_examples_classification "
+                                                 "is a value, not a table, so it has no key 'x'"),
+    ({"task_type.x": 1}, "override 'task_type.x': task_type is a value, not a table, so it has no key 'x'"),
+    ({"size.min_examples_classificaton": 3}, "override 'size.min_examples_classificaton': unknown key 'min_examples_classificaton' in size"),
+    ({"fields.text": None}, "override 'fields.text': None is not a value for fields.text (it cannot be unset)"),
+    ({"size.min_examples_classification": -5}, "override 'size.min_examples_classification': must not be negative, got -5"),
+])
+def test_a_bad_override_is_a_config_error_naming_the_override_not_the_file(tmp_path, override, message):
+    """The file was blamed for a key it does not hold; a key under a value was a bare TypeError; None was skipped."""
+    path = tmp_path / "dataaudit.toml"
+    path.write_text("[size]\ncontext_limit = 2048\n")
+    with pytest.raises(ConfigError) as raised:
+        config_with_overrides(load_config(path), override)
+    assert str(raised.value).startswith(message) and str(path) not in str(raised.value)
+
+
+def test_overrides_name_their_flag_and_unset_only_what_may_be_unset():
+    with pytest.raises(ConfigError, match=r"^--device: 'tpu' is not one of cpu, cuda, cuda:N, mps"):
+        config_with_overrides(Config(), {"embeddings.device": "tpu"}, names={"embeddings.device": "--device"})
+    priced = config_with_overrides(Config(), {"economics.prompted_score": 0.7, "conditions.skip.coverage": "no sample yet"})
+    unset = config_with_overrides(priced, {"economics.prompted_score": None})
+    assert (priced.economics.prompted_score, unset.economics.prompted_score) == (0.7, None)
+    assert unset.conditions.skip == {"coverage": "no sample yet"}
+    assert unset.set_by == {"economics.prompted_score": "override 'economics.prompted_score'",
+                            "conditions.skip.coverage": "override 'conditions.skip.coverage'"}
+    assert "set_by" not in unset.to_dict()
+
+
+def test_an_error_found_later_names_the_flag_that_set_the_value_else_the_file(tmp_path):
+    from dataaudit.config import where_set
+
+    path = tmp_path / "dataaudit.toml"
+    path.write_text('[agreement]\nlevel = "ordinal"\n')
+    config = config_with_overrides(load_config(path), {"tokens.target_model": "nope"}, names={"tokens.target_model": "--target-model"})
+    assert where_set(config, "tokens.target_model: unknown model 'nope'") == "--target-model: unknown model 'nope'"
+    assert where_set(config, "agreement: labels ['0'] are not in agreement.ordinal_order") == (
+        f"{path}: agreement: labels ['0'] are not in agreement.ordinal_order")
+    assert where_set(config, "data.jsonl:3: rejected", keyed_only=True) == "data.jsonl:3: rejected"
+    assert where_set(Config(), "agreement: x") == "agreement: x"
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[embeddings]\ndevice = "tpu"', "embeddings.device: 'tpu' is not one of cpu, cuda, cuda:N, mps"),
+    ("[tokens]\nexample_limit = 0", "tokens.example_limit: must be >= 1, got 0"),
+    ('[fields]\nformat = "chatt"', "fields.format: 'chatt' is not one of chat, prompt_completion"),
+    ("[format]\nmax_invalid_share = 0.01\nwarn_invalid_share = 0.5",
+     "format.warn_invalid_share: 0.5 is above format.max_invalid_share (0.01)"),
+    ("[hygiene]\nmax_duplicate_share = 0.01\nwarn_duplicate_share = 0.5",
+     "hygiene.warn_duplicate_share: 0.5 is above hygiene.max_duplicate_share (0.01)"),
+    ("[hygiene]\nwarn_conflict_share = 0.02", "hygiene.warn_conflict_share: 0.02 is above hygiene.max_conflict_share (0.01)"),
+    ("[agreement]\nbootstrap_resamples = 1", "agreement.bootstrap_resamples: use 0 (no interval) or at least 100, got 1"),
+    ("[label_noise]\nbootstrap_resamples = 99", "label_noise.bootstrap_resamples: use 0 (no interval) or at least 100, got 99"),
+])
+def test_values_used_only_by_one_feature_are_checked_at_load_naming_file_and_key(tmp_path, text, message):
+    """A device was checked only when the model loaded (never, with cached embeddings), a limit only with a target model."""
+    path = tmp_path / "dataaudit.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).startswith(f"{path}: {message}")
+
+
+@pytest.mark.parametrize("text", ['[embeddings]\ndevice = "cuda:1"', "[agreement]\nbootstrap_resamples = 0",
+                                  "[agreement]\nbootstrap_resamples = 100", "[format]\nwarn_invalid_share = 0.05"])
+def test_edge_values_that_stay_accepted(tmp_path, text):
+    path = tmp_path / "dataaudit.toml"
+    path.write_text(text + "\n")
+    load_config(path)
 
 
 @pytest.mark.parametrize("text, message", [('[tokens]\ntarget_model = "gpt-9"\n', "tokens.target_model: unknown model 'gpt-9'"),
@@ -95,6 +166,26 @@ def test_settings_found_wrong_when_used_name_their_file(tmp_path, text, message)
     with pytest.raises(ConfigError) as raised:
         audit(tmp_path / "unused.jsonl", config_path=path, embed=False)
     assert str(raised.value).startswith(f"{path}: ") and message in str(raised.value)
+
+
+def test_a_target_model_set_by_an_override_is_blamed_on_the_override(tmp_path):
+    from dataaudit.api import audit
+
+    path = tmp_path / "dataaudit.toml"
+    path.write_text("[size]\ncontext_limit = 2048\n")
+    config = config_with_overrides(load_config(path), {"tokens.target_model": "gpt-9"})
+    with pytest.raises(ConfigError) as raised:
+        audit(tmp_path / "unused.jsonl", config, embed=False)
+    assert str(raised.value).startswith("override 'tokens.target_model': unknown model 'gpt-9'") and str(path) not in str(raised.value)
+
+
+def test_config_and_config_path_together_are_refused(tmp_path):
+    from dataaudit.api import audit
+
+    path = tmp_path / "dataaudit.toml"
+    path.write_text("[size]\nmin_examples_classification = -5\n")
+    with pytest.raises(TypeError, match=r"takes a Config \(config=\) or a config file's path \(config_path=\), not both"):
+        audit(tmp_path / "unused.jsonl", Config(), config_path=path, embed=False)
 
 
 def test_the_init_template_names_every_key():

@@ -207,3 +207,25 @@ def test_an_unreachable_parquet_cache_warns_and_embeds_without_it(tmp_path):
     with pytest.warns(UserWarning, match="nosuchscheme://bucket/cache is unusable"):
         vectors = embedder.embed(["still works"])
     assert vectors.shape == (1, 384) and embedder.cache is None
+
+
+def test_loading_the_model_prints_nothing_and_leaves_library_bars_as_they_were(tmp_path):
+    """audit() prints nothing by default: transformers' "Loading weights" bar is off while the model loads (in a
+    fresh process, as a notebook's first audit is), and the library's own setting is back on after."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("from transformers.utils import logging as l\n"
+              "from dataaudit.embeddings import Embedder\n"
+              "before = l.is_progress_bar_enabled()\n"
+              "Embedder(use_cache=False).embed(['where is my parcel'])\n"
+              "print(before, l.is_progress_bar_enabled())\n")
+    from tests.conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_DISABLE_PROGRESS_BARS", "TQDM_DISABLE")}
+    env["PYTHONPATH"] = str(ROOT)  # this checkout, not another install of the package
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
+    assert "Loading weights" not in done.stderr and "it/s]" not in done.stderr

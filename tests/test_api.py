@@ -1,0 +1,41 @@
+"""The Python API's own contract: what audit() refuses before it runs, and messages in the API's words."""
+
+from __future__ import annotations
+
+import pytest
+
+from dataaudit.api import audit
+from dataaudit.config import Config, config_with_overrides
+from dataaudit.errors import INTERFACE, InputError, ModelNotFoundError
+from tests.conftest import write_jsonl
+
+
+def test_an_override_naming_a_field_no_record_has_is_an_input_error_naming_the_override(tmp_path):
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)])
+    config = config_with_overrides(Config(task_type="format"), {"fields.id": "nope"})
+    with pytest.raises(InputError) as raised:
+        audit(data, config, embed=False)
+    assert str(raised.value) == (f"override 'fields.id': no record in {data} has a field 'nope' (fields seen: text, label); "
+                                 "name one of those")
+
+
+def test_a_field_named_by_the_config_file_is_not_checked_here(tmp_path):
+    """The default id field ("id") is named by no flag: records without ids are audited as before."""
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)])
+    assert audit(data, Config(task_type="format"), embed=False).checks.get("format").valid == 20
+
+
+def test_messages_name_the_api_setting_from_python_and_the_flag_under_the_cli():
+    from dataaudit.embeddings import resolve_model
+
+    with pytest.raises(ModelNotFoundError) as from_python:
+        resolve_model("no-such-model-anywhere")
+    assert "set embeddings.model to the path of a sentence-transformers model folder" in str(from_python.value)
+    assert "--model" not in str(from_python.value)
+    token = INTERFACE.set("cli")
+    try:
+        with pytest.raises(ModelNotFoundError) as from_cli:
+            resolve_model("no-such-model-anywhere")
+    finally:
+        INTERFACE.reset(token)
+    assert "pass --model with the path of a sentence-transformers model folder" in str(from_cli.value)
