@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 from . import __version__
 from .checks import AuditContext, Check, Finding, RunStatus, all_checks
-from .checks.base import NEED_MISSING, Status
+from .checks.base import Status, need_missing
 from .checks.batches import items_span_files, measure_batches
 from .config import Config, load_config, where_set
 from .decide.verdict import decide
@@ -62,7 +62,7 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None,
         missing = [need for need in sorted(check.needs) if not ctx.has(need)]
         if missing:
             results[check.id] = None
-            runs[check.id] = CheckRun(RunStatus.NOT_RUN, "; ".join(NEED_MISSING[n] for n in missing))
+            runs[check.id] = CheckRun(RunStatus.NOT_RUN, "; ".join(need_missing(n) for n in missing))
             continue
         if reuse and check.reusable and check.id in reuse:
             results[check.id] = refresh_run_state(reuse[check.id], run_state)

@@ -441,7 +441,7 @@ def test_a_history_the_user_may_read_but_not_write_is_listed_and_recording_to_it
                                   capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
         assert recorded.returncode == 2
         assert recorded.stderr.strip().splitlines()[-1] == (
-            f"dataaudit: error: cannot write to history {history} (permission denied), so no report was written; give --history a file you can write to")
+            f"dataaudit: error: cannot write to history {history} (permission denied), so no report was written; use a history file you can write to")
     finally:
         folder.chmod(0o755)
         if place != tmp_path:

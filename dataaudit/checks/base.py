@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..engine.base import DataSteps, SerialSteps
+from ..errors import said
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -40,12 +41,14 @@ class Need(StrEnum):
     PROMPT_LOG = "prompt_log"  # a prompt-experiment log (--prompt-log)
 
 
-NEED_MISSING = {
-    Need.PRODUCTION: "no production sample was supplied (--production)",
-    Need.EVAL: "no eval set was supplied (--eval)",
-    Need.EMBEDDINGS: "embeddings were switched off (--no-embeddings)",
-    Need.PROMPT_LOG: "no prompt-experiment log was supplied (--prompt-log)",
-}
+def need_missing(need: Need) -> str:
+    """Why a check that needs `need` did not run, naming the flag (command line) or parameter (Python API)."""
+    return {
+        Need.PRODUCTION: f"no production sample was supplied ({said('--production', 'production=')})",
+        Need.EVAL: f"no eval set was supplied ({said('--eval', 'eval_path=')})",
+        Need.EMBEDDINGS: f"embeddings were switched off ({said('--no-embeddings', 'embed=False')})",
+        Need.PROMPT_LOG: f"no prompt-experiment log was supplied ({said('--prompt-log', 'prompt_log=')})",
+    }[need]
 
 
 @dataclass(frozen=True)

@@ -38,16 +38,16 @@ HISTORY_COLUMNS = (RUN_COLUMNS, [*RUN_COLUMNS, "complete"])  # a history's runs 
 
 
 def _refuse(path: str | Path, why: str) -> InputError:
-    return InputError(f"{path}: {why}; point --history at a dataaudit history file or a new path")
+    return InputError(f"{path}: {why}; name a dataaudit history file or a new path instead")
 
 
 # SQLite's answers that say the file could not be written, not that it is no history: (reason, what to do)
 _WRITE_FAILURES = {
     "SQLITE_FULL": ("database or disk is full", "free some space on that disk"),
     "SQLITE_IOERR": ("disk I/O error: a full disk or a file size limit (ulimit -f)", "free some space or raise the limit"),
-    "SQLITE_READONLY": ("permission denied", "give --history a file you can write to"),
-    "SQLITE_CANTOPEN": ("permission denied", "give --history a file you can write to"),
-    "SQLITE_PERM": ("permission denied", "give --history a file you can write to"),
+    "SQLITE_READONLY": ("permission denied", "use a history file you can write to"),
+    "SQLITE_CANTOPEN": ("permission denied", "use a history file you can write to"),
+    "SQLITE_PERM": ("permission denied", "use a history file you can write to"),
 }
 
 
