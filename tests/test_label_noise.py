@@ -427,7 +427,7 @@ def test_a_pass_over_a_minority_of_the_labels_is_a_warning_that_says_how_many_we
     (finding,) = judge(_reliable(excluded_labels=_rare(27)), AuditContext(config=Config(), train=None))
     assert finding.status is Status.WARN
     assert finding.summary.endswith("1 line flagged; estimated over 6 of 33 labels (613 of 640 examples): 27 labels with "
-                                    "fewer than 10 examples each (27 examples) left out, most of the labels")
+                                    "fewer than 10 examples each (27 examples) left out (the estimate covers a minority of the labels)")
     assert finding.action.startswith("Collect at least 10 examples for each left-out label")
     assert "rare0 (1), rare1 (1), rare2 (1), rare3 (1), rare4 (1) and 22 more." in finding.action
     assert (finding.evidence["labels_estimated"], finding.evidence["labels_left_out"], finding.evidence["examples_left_out"]) == (6, 27, 27)

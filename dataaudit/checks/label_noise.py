@@ -414,7 +414,7 @@ def judge(result: LabelNoiseResult | None, ctx: AuditContext) -> list[Finding]:
     if len(result.excluded_labels) > result.labels:
         if status is Status.PASS:
             status = Status.WARN
-            summary += ", most of the labels"
+            summary += " (the estimate covers a minority of the labels)"
         fewest = ", ".join(f"{e['label']} ({e['count']})" for e in result.excluded_labels[:5])
         more = len(result.excluded_labels) - 5
         actions.append(f"Collect at least {config.min_examples_per_label} examples for each left-out label (or merge rare "
