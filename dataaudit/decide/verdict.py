@@ -78,7 +78,9 @@ def merge_findings(condition_id: str, findings: list[Finding]) -> Condition:
     ordered = sorted(chosen, key=lambda f: SEVERITY[f.status])
     shown = [f for f in ordered if f.status != PASS] or ordered
     spec = SPECS.get(condition_id)
-    evidence: dict[str, Any] = dict.fromkeys(spec.evidence_keys if spec else ())
+    # Left unknown by a failed check, a condition holds the failure alone: none of its other figures was measured.
+    by_failure = bool(failed) and status == UNKNOWN
+    evidence: dict[str, Any] = dict.fromkeys(spec.evidence_keys if spec and not by_failure else ())
     for finding in ordered:
         evidence.update(finding.evidence)
     evidence = {key: rounded(value) for key, value in evidence.items()}
