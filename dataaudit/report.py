@@ -87,17 +87,41 @@ class Report:
                 f"warnings={len(self.warnings)})")
 
     def time_spent(self) -> dict[str, Any]:
-        """Where the time went: seconds per stage and per measured check (the CLI's --timings file)."""
-        checks = {name: round(run.seconds, 3) for name, run in self.checks.runs.items() if run.status == RunStatus.RAN}
+        """Where the time went: seconds per stage and per check that measured something (the CLI's --timings
+        file; the checks report.json says "ran" for)."""
+        checks = {name: round(run.seconds, 3) for name, run in self.checks.runs.items() if run_status(run, self.checks.get(name)) == "ran"}
         return {"stages": {k: round(v, 3) for k, v in self.timings.items()}, "checks": checks}
+
+    @property
+    def failing_regressions(self) -> int:
+        """How many regressions fail this run (--fail-on-regression); 0 without the flag or without regressions."""
+        return len(self.regressions) if self.fail_on_regression and self.regressions else 0
 
     @property
     def exit_code(self) -> int:
         # A regression fails the run whatever else held it back: "not enough evidence" (3) is an exit a CI
         # recipe lets pass, and a regression must not pass with it.
-        if self.fail_on_regression and self.regressions and self.verdict.exit_code in (0, 3):
+        if self.failing_regressions and self.verdict.exit_code in (0, 3):
             return 1
         return self.verdict.exit_code
+
+    @property
+    def headline(self) -> str:
+        """The verdict as every renderer's headline words ("ready", "not ready", ...), with the regressions that
+        fail the run: a READY over an exit code of 1 reads as a pass to whoever looks at the headline only."""
+        words = self.verdict.status.replace("_", " ")
+        count = self.failing_regressions
+        return f"{words}, run fails on {count} regression{'s' if count != 1 else ''}" if count else words
+
+    @property
+    def sentence(self) -> str:
+        """The verdict's sentence, and what fails the run beside it (report.json's verdict.sentence too)."""
+        count = self.failing_regressions
+        if not count:
+            return self.verdict.sentence
+        against = self.compared_with or "the previous run"
+        return (f"{self.verdict.sentence} The run fails (exit 1) on {count} regression{'s' if count != 1 else ''} "
+                f"against the run of {against} (--fail-on-regression).")
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -109,7 +133,7 @@ class Report:
             "config": to_jsonable(self.config),
             "verdict": to_jsonable(self.verdict),
             "checks": {name: to_jsonable(result) for name, result in self.checks.items()},
-            "check_runs": {name: {"status": str(run.status), "reason": run.reason, "reused": run.reused} for name, run in self.checks.runs.items()},
+            "check_runs": {name: run_entry(run, self.checks.get(name)) for name, run in self.checks.runs.items()},
             "per_file": to_jsonable(self.per_file),
             "warnings": list(self.warnings),
         }
@@ -119,7 +143,27 @@ class Report:
         if self.engine is not None:
             data["engine"] = to_jsonable(self.engine)
         data["verdict"]["exit_code"] = self.exit_code
+        data["verdict"]["sentence"] = self.sentence
+        data["verdict"]["failing_regressions"] = self.failing_regressions
         return data
+
+
+NOT_APPLICABLE = "not_applicable"
+NOTHING_TO_MEASURE = "nothing to measure in these inputs"
+
+
+def run_status(run: CheckRun, result: Any) -> str:
+    """check_runs.<id>.status: "ran" only for a check with a result; one that ran and had nothing to measure
+    (no annotations for agreement, no --target-model for tokens) is "not_applicable", so a null result never
+    sits beside "ran"."""
+    if run.status == RunStatus.RAN and result is None:
+        return NOT_APPLICABLE
+    return str(run.status)
+
+
+def run_entry(run: CheckRun, result: Any) -> dict[str, Any]:
+    status = run_status(run, result)
+    return {"status": status, "reason": run.reason or (NOTHING_TO_MEASURE if status == NOT_APPLICABLE else ""), "reused": run.reused}
 
 
 def to_jsonable(value: Any) -> Any:

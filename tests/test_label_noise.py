@@ -404,3 +404,76 @@ def test_a_reused_discriminant_fit_is_a_fresh_fit():
         assert np.array_equal(fresh, first) and np.array_equal(fresh_new, on_new) and temperature(fresh, labels) == scale
         other, _ = discriminant_scores(vectors[::-1].copy(), labels[::-1].copy(), 6, 5, fold_of, np.arange(600))
         assert other is not fresh
+
+
+# Wording: what the summary and the section say about the labels the estimate left out.
+
+def _reliable(**changes):
+    import dataclasses
+
+    base = dict(reliable=True, reason="", estimated_error_rate=0.0016, error_rate_ci=[0.0, 0.0065], classifier="lda",
+                baseline_accuracy=0.27, cv_accuracy=0.985, suspects=[{"file": "t.jsonl", "line": 9, "label": "a", "suggested": "b",
+                                                                       "confidence": 0.9, "label_quality": 0.1}],
+                suspects_total=1, examples=613, labels=6, per_label=[], confused_pairs=[])
+    return dataclasses.replace(_unreliable(), **{**base, **changes})
+
+
+def _rare(count: int) -> list[dict]:
+    return [{"label": f"rare{i}", "count": 1} for i in range(count)]
+
+
+def test_a_pass_over_a_minority_of_the_labels_is_a_warning_that_says_how_many_were_left_out():
+    # hostile/out: 6 labels estimated, 27 left out with one example each; 0.2% alone would pass
+    (finding,) = judge(_reliable(excluded_labels=_rare(27)), AuditContext(config=Config(), train=None))
+    assert finding.status is Status.WARN
+    assert finding.summary.endswith("1 line flagged; estimated over 6 of 33 labels (613 of 640 examples): 27 labels with "
+                                    "fewer than 10 examples each (27 examples) left out (the estimate covers a minority of the labels)")
+    assert finding.action.startswith("Collect at least 10 examples for each left-out label")
+    assert "rare0 (1), rare1 (1), rare2 (1), rare3 (1), rare4 (1) and 22 more." in finding.action
+    assert (finding.evidence["labels_estimated"], finding.evidence["labels_left_out"], finding.evidence["examples_left_out"]) == (6, 27, 27)
+
+
+def test_a_pass_over_most_labels_still_passes_and_names_the_few_left_out():
+    (finding,) = judge(_reliable(excluded_labels=_rare(2), suspects_total=3), AuditContext(config=Config(), train=None))
+    assert finding.status is Status.PASS and finding.action == ""
+    assert "3 lines flagged; estimated over 6 of 8 labels (613 of 615 examples): 2 labels with fewer than 10" in finding.summary
+    (whole,) = judge(_reliable(), AuditContext(config=Config(), train=None))
+    assert "estimated over" not in whole.summary and whole.evidence["labels_left_out"] == 0
+
+
+def test_reliable_and_unreliable_findings_carry_the_same_evidence_keys():
+    (reliable,) = judge(_reliable(), AuditContext(config=Config(), train=None))
+    (unreliable,) = judge(_unreliable(), AuditContext(config=Config(), train=None))
+    assert set(reliable.evidence) == set(unreliable.evidence)
+    assert unreliable.evidence["estimated_error_rate"] is None and reliable.evidence["estimated_error_rate"] == 0.0016
+
+
+def test_the_section_says_one_line_flagged_and_what_was_left_out():
+    from dataaudit.render.sections.label_noise import _build
+
+    class _Report:
+        checks = {"label_noise": _reliable(excluded_labels=_rare(27))}
+        inputs = []
+        config = {"label_noise": {"min_examples_per_label": 10}}
+
+    lines = _build(_Report()).lines
+    assert lines[1] == "1 line flagged: 9"
+    assert lines[2] == "estimated over 6 of 33 labels (613 of 640 examples): 27 labels with fewer than 10 examples each (27 examples) left out"
+
+
+def test_an_unreliable_estimate_with_no_disagreement_does_not_speak_of_its_0_disagreements():
+    # hostile2/out: the left-out labels made it unreliable; the classifier learnt the other 3 perfectly
+    result = _reliable(reliable=False, reason="90.7% of the examples carry labels with fewer than 10 examples each, too few to learn",
+                       cv_accuracy=1.0, baseline_accuracy=0.42, estimated_error_rate=0.0, suspects=[], suspects_total=0,
+                       examples=38, labels=3, excluded_labels=_rare(4))
+    from dataaudit.render.sections.label_noise import _build
+
+    class _Report:
+        checks = {"label_noise": result}
+        inputs = []
+
+    lines = _build(_Report()).lines
+    assert lines[0].startswith("label noise not estimated reliably: 90.7%")
+    assert lines[1] == ("over the labels it could learn, the classifier (lda) reached 100.0% cross-validated accuracy against a "
+                        "majority baseline of 42.0%; it disagreed with none of their labels")
+    assert "0 disagreements" not in " ".join(lines) and lines[2].startswith("estimated over 3 of 7 labels")

@@ -567,3 +567,125 @@ def test_a_report_set_removes_an_earlier_runs_other_formats_and_keeps_its_own(tm
     write_reports(report, tmp_path, ["json", "md", "html"])
     written = write_reports(report, tmp_path, ["md"])
     assert [p.name for p in written] == ["report.md"] and sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
+
+
+def test_html_holds_no_address_at_all_not_even_svg_metadata(sample_report):
+    page = render_html(sample_report)
+    assert "<svg" in page and not re.search(r"https?://", page)  # creativecommons.org, purl.org, w3.org namespaces
+    assert "<rdf:RDF" not in page and "<metadata" not in page
+
+
+def test_html_title_says_the_verdict_in_words():
+    import dataclasses
+
+    from dataaudit.decide.verdict import Condition, build_verdict
+
+    report = dataclasses.replace(_tiny_report(), verdict=build_verdict([Condition("format", "fail", "3 malformed")]))
+    assert "<title>dataaudit: tiny — not ready</title>" in render_html(report)
+
+
+def test_report_md_shows_the_commands_of_an_action_as_code_and_the_rest_inert(sample_report):
+    from dataaudit.render.markdown import action_line
+
+    markdown = render_markdown(sample_report)
+    assert "(`dataaudit redact " in markdown and "\\`dataaudit" not in markdown
+    # a file name with a backtick stays inside the command (shell-quoted); dataset text around it stays escaped
+    assert (action_line("Redact (`dataaudit redact 'a`b.jsonl' --out CLEAN`) near [x](http://e.com) `code`")
+            == "Redact (``dataaudit redact 'a`b.jsonl' --out CLEAN``) near \\[x\\](http\\://e.com) \\`code\\`")
+    assert action_line("a `dataaudit never closed") == "a \\`dataaudit never closed"
+
+
+def _tiny_report(**changes):
+    """A report built by hand: the renderers' wording about the verdict, without running an audit."""
+    from dataaudit.checks.base import RunStatus
+    from dataaudit.decide.verdict import Condition, build_verdict
+    from dataaudit.report import CheckResults, CheckRun, InputSummary, Report
+
+    fields = dict(dataaudit_version="0", generated_at="2026-01-02T00:00:00", dataset="tiny",
+                  inputs=[InputSummary("train", "tiny.jsonl", "0" * 64, 3)], config={},
+                  verdict=build_verdict([Condition("format", "pass", "all 3 records are well-formed")]),
+                  checks=CheckResults({"format": None, "tokens": None}, {"format": CheckRun(RunStatus.RAN), "tokens": CheckRun(RunStatus.RAN)}))
+    return Report(**{**fields, **changes})
+
+
+def _regressed(**changes):
+    regression = {"what": "label_share:yes", "before": 0.744, "now": 0.663, "detail": "moved by -8.1 points"}
+    return _tiny_report(regressions=[regression], compared_with="2026-01-01T00:00:00", fail_on_regression=True, **changes)
+
+
+def test_a_ready_verdict_failed_by_a_regression_says_so_in_every_headline_and_in_report_json():
+    report = _regressed()
+    assert report.verdict.status == "ready" and report.exit_code == 1
+    data = report.to_dict()["verdict"]
+    assert data["status"] == "ready" and data["exit_code"] == 1 and data["failing_regressions"] == 1
+    assert data["sentence"] == ("Ready: every necessary condition that was judged passes. The run fails (exit 1) on 1 regression "
+                                "against the run of 2026-01-01T00:00:00 (--fail-on-regression).")
+    assert render_markdown(report).splitlines()[2].startswith("**❌ ready, run fails on 1 regression** — Ready: ")
+    page = render_html(report)
+    assert "<title>dataaudit: tiny — ready, run fails on 1 regression</title>" in page
+    assert "<strong>READY, RUN FAILS ON 1 REGRESSION</strong>" in page and "The run fails (exit 1) on 1 regression" in page
+    console = Console(record=True, width=200)
+    render_terminal(report, console)
+    assert console.export_text().splitlines()[1].startswith("READY, RUN FAILS ON 1 REGRESSION  Ready: ")
+    # without --fail-on-regression the regressions are listed, and the headline is the verdict's alone
+    shown = _tiny_report(regressions=report.regressions, compared_with=report.compared_with)
+    assert shown.exit_code == 0 and shown.headline == "ready" and shown.to_dict()["verdict"]["failing_regressions"] == 0
+
+
+def test_check_runs_say_not_applicable_for_a_check_that_ran_with_nothing_to_measure():
+    from dataaudit.checks.base import RunStatus
+    from dataaudit.report import CheckResults, CheckRun
+
+    report = _tiny_report(checks=CheckResults({"format": object(), "tokens": None},
+                                              {"format": CheckRun(RunStatus.RAN, seconds=0.5), "tokens": CheckRun(RunStatus.RAN, seconds=0.1)}))
+    runs = report.to_dict()["check_runs"]
+    assert runs["format"] == {"status": "ran", "reason": "", "reused": False}
+    assert runs["tokens"] == {"status": "not_applicable", "reason": "nothing to measure in these inputs", "reused": False}
+    assert report.time_spent()["checks"] == {"format": 0.5}  # the --timings file's checks are report.json's "ran"
+
+
+def test_a_narrow_terminal_stacks_the_tables_as_text_and_splits_no_word(sample_report):
+    console = Console(record=True, width=40)
+    render_terminal(sample_report, console)
+    text = console.export_text()
+    assert "┃" not in text and "│" not in text
+    assert all(len(line) <= 40 for line in text.splitlines())
+    assert "hygiene: fail" in text and "credentials" in text.replace("\n", " ")
+    for condition in sample_report.verdict.conditions:  # every word of every summary whole on some line
+        words = {w for w in condition.summary.split() if len(w) <= 30 and w.isalpha()}
+        assert words <= set(text.split()), words - set(text.split())
+
+
+def test_a_dumb_terminal_gets_ascii_rules():
+    console = Console(record=True, width=120, force_terminal=True, _environ={"TERM": "dumb"})
+    render_terminal(_tiny_report(), console)
+    text = console.export_text()
+    assert "+--" in text and not any(ch in text for ch in "┏┃│─━")
+
+
+def test_the_terminal_shows_the_first_format_errors_the_format_action_points_to(hostile_report):
+    console = Console(record=True, width=160)
+    render_terminal(hostile_report, console)
+    text = console.export_text()
+    assert "listed under format errors" in text
+    errors = hostile_report.checks["format"].errors
+    assert "Format errors (1)" in text and re.search(rf"hostile\.jsonl\s+│\s+{errors[0].line}\s+│", text)
+    narrow = Console(record=True, width=50)
+    render_terminal(hostile_report, narrow)
+    stacked = narrow.export_text()
+    assert f"-{errors[0].file}:{errors[0].line} field: (json)" in re.sub(r"\n +", "", stacked)  # a file:line item, wrapped
+
+
+def test_the_terminal_names_a_report_file_as_unwritten_only_when_told_it_is_not_written():
+    report = _tiny_report(warnings=["the per-file table is left out of report.md (see report.json)"])
+
+    def note(files):
+        console = Console(record=True, width=200)
+        render_terminal(report, console, files=files)
+        return [line for line in console.export_text().splitlines() if line.startswith("note:")]
+
+    assert note([]) == ["note: report.json, report.md, named above, are not written by this run: add --out FOLDER "
+                        "(with --format json,md,html) to have the full lists"]
+    assert note(["out/report.json"]) == ["note: report.md, named above, is not written by this run: add --out FOLDER "
+                                         "(with --format json,md,html) to have the full lists"]
+    assert note(["out/report.json", "out/report.md"]) == [] and note(None) == []

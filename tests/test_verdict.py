@@ -73,3 +73,20 @@ def test_conditions_without_findings_are_not_judged_with_the_catalogue_reason():
     verdict = decide([Finding("format", Status.PASS, "ok")], {})
     reasons = {n.id: n.reason for n in verdict.not_judged}
     assert "--prompt-log" in reasons["prompt_ceiling"] and "[maintenance]" in reasons["maintenance"]
+
+
+def test_evidence_keys_a_check_adds_on_some_runs_only_are_always_there_null_when_not_given():
+    # pii says personal_share only over its bound; size says rare_labels only when some label is rare
+    clean = merge_findings("hygiene", [Finding("hygiene", Status.PASS, "no personal data", {"share": 0.0})])
+    assert clean.evidence == {"personal_share": None, "max_share": None, "share": 0.0}
+    found = merge_findings("hygiene", [Finding("hygiene", Status.WARN, "personal data", {"share": 0.1, "personal_share": 0.1, "max_share": 0.2})])
+    assert set(found.evidence) == set(clean.evidence)
+    scale = merge_findings("scale", [Finding("scale", Status.PASS, "enough", {"usable": 600})])
+    assert scale.evidence["rare_labels"] is None and scale.evidence["imbalance_ratio"] is None and scale.evidence["usable"] == 600
+
+
+def test_evidence_figures_are_rounded_to_one_precision_whichever_check_gave_them():
+    condition = merge_findings("format", [Finding("format", Status.WARN, "5 malformed",
+                                                  {"invalid_share": 0.019011406844106463, "bounds": [0.0500001, 1], "by": {"a": 1 / 3}})])
+    assert condition.evidence["invalid_share"] == 0.019
+    assert condition.evidence["bounds"] == [0.05, 1] and condition.evidence["by"] == {"a": 0.3333}

@@ -353,40 +353,74 @@ def _lines(suspects: list[dict[str, Any]], limit: int) -> str:
     return "; ".join(f"{f} lines {', '.join(lines)}" for f, lines in by_file.items())
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def left_out(result: LabelNoiseResult, min_examples: int | None = None) -> str:
+    """What the estimate did not cover, in words ("" when it covered every label): a rate over 6 labels of 33
+    reads as a rate over all 33 unless the sentence says so."""
+    if not result.excluded_labels:
+        return ""
+    labels = len(result.excluded_labels)
+    examples = sum(e["count"] for e in result.excluded_labels)
+    rare = f"with fewer than {min_examples} examples each" if min_examples else "too rare to learn"
+    return (f"estimated over {result.labels} of {result.labels + labels} labels ({result.examples} of "
+            f"{result.examples + examples} examples): {plural(labels, 'label')} {rare} ({plural(examples, 'example')}) left out")
+
+
 def judge(result: LabelNoiseResult | None, ctx: AuditContext) -> list[Finding]:
     if result is None or agreement_is_primary(ctx):
         return []
     config: LabelNoiseConfig = ctx.config.section("label_noise")
+    excluded_examples = sum(e["count"] for e in result.excluded_labels)
+    # Every key in both branches (null where it has no value), so a script reads the same keys from every run.
+    evidence = {
+        "estimated_error_rate": None, "error_rate_ci": None, "cv_accuracy": result.cv_accuracy,
+        "baseline_accuracy": result.baseline_accuracy, "worst_labels": None, "confused_pairs": None, "suspects_total": None,
+        "reason": result.reason or None, "labels_estimated": result.labels, "labels_left_out": len(result.excluded_labels),
+        "examples_left_out": excluded_examples,
+    }
     if not result.reliable:
         # The agreement check, when it ran and found no item with two annotations, already asks for them in its
         # own action on this condition: the verdict joins both, so this one would repeat it.
         agreement_asks = "agreement" in ctx.results and ctx.results["agreement"] is None and "agreement" not in ctx.not_run
         action = ("Collect a second annotation on a sample of items (at least 2 per item) so agreement can be measured."
                   if (result.cv_accuracy is not None or result.excluded_labels) and not agreement_asks else "")
-        return [Finding("consistency", Status.UNKNOWN, f"label noise not estimated reliably: {result.reason}",
-                        {"cv_accuracy": result.cv_accuracy, "baseline_accuracy": result.baseline_accuracy,
-                         "reason": result.reason}, action)]
+        return [Finding("consistency", Status.UNKNOWN, f"label noise not estimated reliably: {result.reason}", evidence, action)]
     rate = result.estimated_error_rate
     status = Status.FAIL if rate >= config.fail_error_rate else Status.WARN if rate >= config.warn_error_rate else Status.PASS
     ci = f" (95% CI {result.error_rate_ci[0]:.1%}-{result.error_rate_ci[1]:.1%})" if result.error_rate_ci else ""
+    scope = left_out(result, config.min_examples_per_label)
     summary = (f"an estimated {rate:.1%} of labels are wrong{ci}, by confident learning on a classifier with "
-               f"{result.cv_accuracy:.1%} cross-validated accuracy; {result.suspects_total} lines flagged")
+               f"{result.cv_accuracy:.1%} cross-validated accuracy; {plural(result.suspects_total, 'line')} flagged"
+               + (f"; {scope}" if scope else ""))
     worst = [p for p in result.per_label if p["estimated_error_rate"] > 0][:WORST_LABELS_IN_EVIDENCE]
-    evidence = {
+    evidence.update({
         "estimated_error_rate": rate,
         "error_rate_ci": result.error_rate_ci,
-        "cv_accuracy": result.cv_accuracy,
-        "baseline_accuracy": result.baseline_accuracy,
         "worst_labels": worst,
         "confused_pairs": result.confused_pairs[:WORST_LABELS_IN_EVIDENCE],
         "suspects_total": result.suspects_total,
-    }
-    action = ""
+    })
+    actions = []
     if status is not Status.PASS and result.suspects:
-        action = (f"re-check the flagged labels, most likely wrong first: {_lines(result.suspects, LINES_IN_ACTION)}"
-                  + (f" (and {result.suspects_total - LINES_IN_ACTION} more in the suspects file)"
-                     if result.suspects_total > LINES_IN_ACTION else ""))
-    return [Finding("consistency", status, summary, evidence, action)]
+        actions.append(f"re-check the flagged labels, most likely wrong first: {_lines(result.suspects, LINES_IN_ACTION)}"
+                       + (f" (and {result.suspects_total - LINES_IN_ACTION} more in the suspects file)"
+                          if result.suspects_total > LINES_IN_ACTION else ""))
+    # A pass is a statement about the labels; with most labels left out it is one about a minority of them
+    # (6 of 33), and the left-out ones are the rare labels nobody checked. Such a pass is a warning instead: the
+    # left-out examples' share (max_excluded_share) cannot see it when every left-out label is tiny.
+    if len(result.excluded_labels) > result.labels:
+        if status is Status.PASS:
+            status = Status.WARN
+            summary += " (the estimate covers a minority of the labels)"
+        fewest = ", ".join(f"{e['label']} ({e['count']})" for e in result.excluded_labels[:5])
+        more = len(result.excluded_labels) - 5
+        actions.append(f"Collect at least {config.min_examples_per_label} examples for each left-out label (or merge rare "
+                       f"labels into related ones) so their labels can be checked too; fewest first: {fewest}"
+                       + (f" and {more} more." if more > 0 else "."))
+    return [Finding("consistency", status, summary, evidence, " ".join(a if a.endswith(".") else a + "." for a in actions))]
 
 
 CHECK = Check(

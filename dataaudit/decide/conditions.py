@@ -16,16 +16,20 @@ class ConditionSpec:
     question: str  # what the condition asks of the data
     data: bool  # a condition on the data itself (a verdict needs at least one of these judged)
     when_absent: str  # why it is not judged when no check contributed a finding
+    # Evidence keys a check adds on some runs only (a share said only when over its bound, rare labels only when
+    # some are rare): always present, null when no finding gave one, so a script never meets a missing key.
+    evidence_keys: tuple[str, ...] = ()
 
 
 CONDITIONS: tuple[ConditionSpec, ...] = (
     ConditionSpec("format", "can every record be read and trained on as it is?", True,
-                  "no check judged the format"),
+                  "no check judged the format", ("notes", "file_errors")),
     ConditionSpec("hygiene", "no leakage, no conflicting labels, few duplicates, no secrets or personal data?", True,
-                  "no check judged hygiene"),
+                  "no check judged hygiene", ("personal_share", "max_share")),
     ConditionSpec("consistency", "are the labels consistent enough that a model learns signal, not annotator noise?", True,
-                  "no check judged consistency"),
-    ConditionSpec("scale", "are there enough usable examples for the task?", True, "no check judged scale"),
+                  "no check judged consistency", ("question", "questions")),
+    ConditionSpec("scale", "are there enough usable examples for the task?", True, "no check judged scale",
+                  ("task_type_reason", "rare_labels", "imbalance_ratio")),
     ConditionSpec("coverage", "do the training inputs cover the scenarios seen in production?", True,
                   "no check judged coverage"),
     ConditionSpec("prompt_ceiling", "has prompting plateaued, so fine-tuning is worth paying for?", False,

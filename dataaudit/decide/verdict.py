@@ -77,11 +77,30 @@ def merge_findings(condition_id: str, findings: list[Finding]) -> Condition:
         status, chosen = UNKNOWN, failed + [f for f in known if f.status != PASS]
     ordered = sorted(chosen, key=lambda f: SEVERITY[f.status])
     shown = [f for f in ordered if f.status != PASS] or ordered
-    evidence: dict[str, Any] = {}
+    spec = SPECS.get(condition_id)
+    # Left unknown by a failed check, a condition holds the failure alone: none of its other figures was measured.
+    by_failure = bool(failed) and status == UNKNOWN
+    evidence: dict[str, Any] = dict.fromkeys(spec.evidence_keys if spec and not by_failure else ())
     for finding in ordered:
         evidence.update(finding.evidence)
+    evidence = {key: rounded(value) for key, value in evidence.items()}
     actions = " ".join(f.action for f in ordered if f.action and f.status != PASS)
     return Condition(condition_id, status, "; ".join(f.summary.rstrip(".") for f in shown), evidence, actions)
+
+
+EVIDENCE_DECIMALS = 4
+
+
+def rounded(value: Any) -> Any:
+    """An evidence figure at one precision (4 decimal places) whichever check gave it; checks.<id> in report.json
+    keeps the full value. Lists and dicts rounded item by item."""
+    if isinstance(value, float):
+        return round(value, EVIDENCE_DECIMALS)
+    if isinstance(value, dict):
+        return {key: rounded(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(item) for item in value]
+    return value
 
 
 def _sentence(status: VerdictStatus, conditions: list[Condition]) -> str:

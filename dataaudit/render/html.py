@@ -160,8 +160,8 @@ def _header(report: Report) -> str:
                     for n in v.not_judged)
     return (f"<header><h1>Dataset readiness: {inline(report.dataset)}</h1>"
             f"<p class='meta'>{inline(hashes)} · generated {esc(report.generated_at)} · dataaudit {esc(report.dataaudit_version)}</p></header>"
-            f"<section id='verdict'><div class='verdict {esc(v.status)}' data-status='{esc(v.status)}'><strong>{esc(v.status.replace('_', ' ').upper())}</strong> — "
-            f"<span id='verdict-sentence'>{inline(v.sentence)}</span></div>"
+            f"<section id='verdict'><div class='verdict {esc(v.status)}' data-status='{esc(v.status)}'><strong>{esc(report.headline.upper())}</strong> — "
+            f"<span id='verdict-sentence'>{inline(report.sentence)}</span></div>"
             f"<div class='table-wrap'><table><thead><tr><th>condition</th><th>status</th><th>summary</th></tr></thead><tbody>{rows}</tbody></table></div></section>")
 
 
@@ -211,5 +211,5 @@ def render_html(report: Report) -> str:
     body = "".join([_header(report), _decision(report), sections, _inputs(report)])
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>dataaudit: {esc(report.dataset)} — {esc(report.verdict.status)}</title><style>{CSS}</style></head>"
+            f"<title>dataaudit: {esc(report.dataset)} — {esc(report.headline)}</title><style>{CSS}</style></head>"
             f"<body><main>{body}<footer class='meta'>dataaudit {esc(report.dataaudit_version)} · report schema {report.schema_version}</footer></main></body></html>\n")

@@ -7,6 +7,7 @@ HTML-escaped and its Markdown characters (links, images, emphasis, code, pipes) 
 from __future__ import annotations
 
 import html
+import re
 
 from ..excerpt import excerpt, neutralise_markdown
 from ..report import Report
@@ -21,6 +22,56 @@ STATUS_MARK = {"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔",
 def cell(value: object, limit: int = 160) -> str:
     """One inert Markdown cell or line: masked, single-line, truncated, HTML-escaped, Markdown neutralised."""
     return neutralise_markdown(html.escape(excerpt(value, limit, markdown=False), quote=False))
+
+
+COMMAND_START = "`dataaudit "
+
+
+def _command_end(text: str, start: int) -> int:
+    """Index of the backtick closing the command span opened at `start`, or -1. The command's file names are
+    shell-quoted (shlex.quote: single quotes, a quote inside as '"'"'), so a backtick inside quotes is part of
+    a path, not the end."""
+    i = start + 1
+    while i < len(text):
+        char = text[i]
+        if char in "'\"":
+            close = text.find(char, i + 1)
+            if close < 0:
+                return -1
+            i = close
+        elif char == "`":
+            return i
+        i += 1
+    return -1
+
+
+def code_span(command: str) -> str:
+    """A Markdown code span showing `command` exactly: fenced by more backticks than any run inside it, padded
+    where it starts or ends with one. Inside a code span nothing is a link, emphasis or HTML."""
+    longest = max((len(run) for run in re.findall("`+", command)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if command.startswith(("`", " ")) or command.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{command}{pad}{fence}"
+
+
+def action_line(action: str, limit: int = 600) -> str:
+    """A next action for report.md: the dataaudit commands the report names (`dataaudit redact ...`) as code, as
+    report.html shows them; everything else, dataset excerpts included, as inert text (`cell`). Only a span
+    opening with "`dataaudit " is taken as a command; its text has been masked like the rest."""
+    shown = excerpt(action, limit, markdown=False)
+    out, position = [], 0
+    while (start := shown.find(COMMAND_START, position)) >= 0:
+        end = _command_end(shown, start)
+        if end < 0:
+            break
+        out.append(_inert(shown[position:start]) + code_span(shown[start + 1:end]))
+        position = end + 1
+    out.append(_inert(shown[position:]))
+    return "".join(out)
+
+
+def _inert(shown: str) -> str:
+    return neutralise_markdown(html.escape(shown, quote=False))
 
 
 def _table(headers: list[str], rows: list[list[object]]) -> list[str]:
@@ -49,7 +100,8 @@ def _section_table(table: Table) -> list[str]:
 def render_markdown(report: Report) -> str:
     v = report.verdict
     out = [f"# Dataset readiness: {cell(report.dataset)}", "",
-           f"**{STATUS_MARK[v.status]} {v.status.replace('_', ' ')}** — {cell(v.sentence, 2000)}", ""]
+           f"**{STATUS_MARK['not_ready' if report.failing_regressions else v.status]} {cell(report.headline)}** — "
+           f"{cell(report.sentence, 2000)}", ""]
     out += ["| condition | status | summary |", "|---|---|---|"]
     out += [f"| {c.id} | {STATUS_MARK[c.status]} {c.status} | {cell(c.summary, 400)} |" for c in v.conditions]
     out.append("")
@@ -60,7 +112,7 @@ def render_markdown(report: Report) -> str:
         if section.id == "sufficient" and content is not None:
             out += [f"## {section.title}", ""] + [f"- {cell(line, 600)}" for line in content.lines] + [""]
     if v.actions:
-        out += ["## Next actions", ""] + [f"{i}. {cell(a, 600)}" for i, a in enumerate(v.actions, 1)] + [""]
+        out += ["## Next actions", ""] + [f"{i}. {action_line(a)}" for i, a in enumerate(v.actions, 1)] + [""]
     if report.regressions:
         out += ["## Regressions against the previous run", "", f"Compared with the run of {cell(report.compared_with or '?')}.", ""] + _table(["what", "before", "now", "detail"],
                                                                          [regression_cells(r) for r in report.regressions])

@@ -1,7 +1,8 @@
 """Plots for the HTML report: matplotlib figures rendered to inline SVG strings (no files, no network).
 
 Text is kept as SVG text (small files, selectable) and matplotlib escapes it as XML. The SVG preamble
-(XML declaration, DOCTYPE with its DTD address) is removed so the page references nothing outside itself.
+(XML declaration, DOCTYPE with its DTD address), the namespace declarations and matplotlib's RDF metadata
+(Creative Commons and Dublin Core addresses) are left out, so the page holds no address outside itself.
 A fixed hash salt and no date metadata keep the output byte-identical from run to run.
 """
 
@@ -22,15 +23,21 @@ plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "dataaudit", "font.
                      "axes.spines.right": False, "text.parse_math": False})
 COLOURS = {"train": "#7a8ca3", "production": "#2e7d32", "uncovered": "#c62828", "bar": "#3f6fb5", "accent": "#c62828"}
 MAX_BARS = 30
+# Every key matplotlib's SVG writer fills by default set to None: with any left, it writes an RDF block naming
+# the Creative Commons and Dublin Core schemas by URL, and the page must hold no external address at all.
+NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 
 def _svg(figure) -> str:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata=NO_METADATA)
     plt.close(figure)
     text = buffer.getvalue()
     text = re.sub(r"<\?xml[^>]*\?>\s*", "", text)
     text = re.sub(r"<!DOCTYPE[^>]*>\s*", "", text)
+    # The namespace declarations are addresses too, and an HTML page needs none: its parser puts <svg> in the
+    # SVG namespace and reads xlink:href (the markers' <use>) as XLink by itself.
+    text = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", text)
     return text.strip()
 
 

@@ -7,6 +7,10 @@ note print through `plain` too.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+from typing import Collection
+
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -15,11 +19,12 @@ from ..excerpt import sanitise
 from ..report import Report
 from ..scan.pii import masked_as_configured
 from .figures import regression_line
-from .sections import Table as SectionTable, all_sections
+from .sections import Table as SectionTable, all_sections, capped_note
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "magenta",
          "ready": "bold green", "not_ready": "bold red", "insufficient_evidence": "bold magenta"}
 LONGEST_UNSPLIT = 20  # a section table's column of single words up to this long is never wrapped
+NARROW = 60  # columns: below this the tables are printed as stacked lines (a 10-column summary splits words)
 
 
 def plain(value: object, style: str = "") -> Text:
@@ -32,11 +37,17 @@ def one_word_each(texts: list[Text]) -> bool:
     return all(len(t.plain.split()) <= 1 and len(t.plain) <= LONGEST_UNSPLIT for t in texts)
 
 
-def section_table(table: SectionTable) -> Table:
+def _box(console: Console):
+    """ASCII rules on a terminal that declares it cannot draw (TERM=dumb): its box characters print as junk."""
+    return box.ASCII if console.is_dumb_terminal else box.HEAVY_HEAD
+
+
+def section_table(table: SectionTable, console: Console | None = None) -> Table:
     """A section's table for the console: every cell inert text, narrowed to the console's width. A column of
     single words (a file name, a count) is never wrapped: a figure split over two lines reads as two figures."""
-    cells = [[plain(value) for value in row] for row in table.rows]
-    shown = Table(title=table.title, title_justify="left", show_header=True, header_style="bold", expand=False)
+    cells = [[plain(value) for value in row] for row in _shown_rows(table)]
+    shown = Table(title=table.title, title_justify="left", show_header=True, header_style="bold", expand=False,
+                  box=_box(console) if console is not None else box.HEAVY_HEAD, caption=_capped(table), caption_justify="left")
     for column, header in enumerate(table.headers):
         shown.add_column(header, overflow="fold", no_wrap=one_word_each([Text(header)] + [row[column] for row in cells]))
     for row in cells:
@@ -44,22 +55,85 @@ def section_table(table: SectionTable) -> Table:
     return shown
 
 
+def _shown_rows(table: SectionTable) -> list[list[object]]:
+    return table.rows if table.terminal_rows is None else table.rows[:table.terminal_rows]
+
+
+def _capped(table: SectionTable) -> str | None:
+    return capped_note(table, len(_shown_rows(table))) or None
+
+
+class _Indented:
+    """Text wrapped at word boundaries (a word longer than a line folded) with every line indented, the
+    continuation lines too, and no padding after the last word."""
+
+    def __init__(self, text: Text, indent: int = 2):
+        self.text, self.indent = text, indent
+
+    def __rich_console__(self, console: Console, options):
+        width = max(options.max_width - self.indent, 16)
+        for line in self.text.wrap(console, width, overflow="fold"):
+            line.rstrip()
+            yield Text(" " * self.indent) + line
+
+
+def _indented(text: Text, indent: int = 2) -> _Indented:
+    return _Indented(text, indent)
+
+
+def _stacked_table(table: SectionTable, console: Console) -> None:
+    """A table as lines on a narrow terminal: a row per item, each cell named by its header. A table squeezed
+    into 40 columns splits words ("credential" over "s") and spends a screen on a few rows."""
+    console.print(_indented(plain(table.title, "bold")))
+    for row in _shown_rows(table):
+        cells = list(zip(table.headers, row))
+        place = ""
+        if table.headers[:2] == ["file", "line"]:  # file:line, as an editor or grep takes it
+            place, cells = f"{row[0]}:{row[1]} ", cells[2:]
+        console.print(_indented(Text("- ") + plain(place + "; ".join(f"{h}: {v}" for h, v in cells)), 4))
+    if note := _capped(table):
+        console.print(_indented(plain(note, "dim"), 4))
+
+
+REPORT_FILES = ("report.json", "report.md", "report.html", "coverage.jsonl", "duplicates.jsonl")
+
+
 @masked_as_configured
-def render_terminal(report: Report, console: Console | None = None) -> None:
+def render_terminal(report: Report, console: Console | None = None, files: Collection[str | PurePath] | None = None) -> None:
+    """The summary. files: the report files this run writes (None: not known, as for a caller that writes them
+    itself); with it, a file the summary names that is not among them is said to be unwritten."""
     console = console or Console()
+    narrow = console.width < NARROW
     v = report.verdict
+    printed: list[str] = []  # what the summary says, to find the files it names
+
+    def say(renderable, words: str = "") -> None:
+        printed.append(words)
+        console.print(renderable)
+
     records = sum(i.records for i in report.inputs if i.role == "train")
     console.print(Text.assemble(("dataaudit ", "bold"), plain(report.dataset, "bold cyan"), f"  ({records} records)"))
-    console.print(Text.assemble((v.status.replace("_", " ").upper(), STYLE[v.status]), "  ", plain(v.sentence)))
-    table = Table(show_header=True, header_style="bold", expand=False)
-    table.add_column("condition")
-    table.add_column("status")
-    table.add_column("summary", overflow="fold")
-    for c in v.conditions:
-        table.add_row(c.id, Text(c.status, STYLE[c.status]), plain(c.summary))
-    for n in v.not_judged:
-        table.add_row(n.id, Text("not judged", "dim"), plain(n.reason, "dim"))
-    console.print(table)
+    style = STYLE["not_ready"] if report.failing_regressions else STYLE[v.status]
+    say(Text.assemble((report.headline.upper(), style), "  ", plain(report.sentence)), report.sentence)
+    if narrow:
+        for c in v.conditions:
+            say(Text.assemble((c.id, "bold"), ": ", (c.status, STYLE[c.status])))
+            say(_indented(plain(c.summary)), c.summary)
+        for n in v.not_judged:
+            say(Text.assemble((n.id, "bold"), ": ", ("not judged", "dim")))
+            say(_indented(plain(n.reason, "dim")), n.reason)
+    else:
+        table = Table(show_header=True, header_style="bold", expand=False, box=_box(console))
+        table.add_column("condition")
+        table.add_column("status")
+        table.add_column("summary", overflow="fold")
+        for c in v.conditions:
+            table.add_row(c.id, Text(c.status, STYLE[c.status]), plain(c.summary))
+            printed.append(c.summary)
+        for n in v.not_judged:
+            table.add_row(n.id, Text("not judged", "dim"), plain(n.reason, "dim"))
+            printed.append(n.reason)
+        console.print(table)
     for section in all_sections():
         if not section.terminal:
             continue
@@ -68,17 +142,28 @@ def render_terminal(report: Report, console: Console | None = None) -> None:
             continue
         console.print(Text(section.id if section.id != "sufficient" else "decision", "bold underline"))
         for line in content.lines:
-            console.print(Text("  ") + plain(line))
+            say(_indented(plain(line)), line)
         for table in content.tables:
             if table.terminal:
-                console.print(section_table(table))
+                printed.append(_capped(table) or "")
+                if narrow:
+                    _stacked_table(table, console)
+                else:
+                    console.print(section_table(table, console))
     if report.regressions:
         console.print(Text(f"regressions against the run of {report.compared_with or 'the previous run'} ({len(report.regressions)})", "bold red"))
         for r in report.regressions:
-            console.print(Text("  ") + plain(regression_line(r)))
+            console.print(_indented(plain(regression_line(r))))
     for warning in report.warnings:
-        console.print(plain(f"warning: {warning}", "yellow"))
+        say(plain(f"warning: {warning}", "yellow"), warning)
     if v.actions:
         console.print(Text("next actions", "bold underline"))
         for i, action in enumerate(v.actions, 1):
-            console.print(Text(f"  {i}. ") + plain(action))
+            say(_indented(Text(f"{i}. ") + plain(action)), action)
+    if files is not None:
+        written = {PurePath(f).name for f in files}
+        said = " ".join(printed)
+        unwritten = [name for name in REPORT_FILES if name in said and name not in written]
+        if unwritten:
+            console.print(plain(f"note: {', '.join(unwritten)}, named above, {'is' if len(unwritten) == 1 else 'are'} not written "
+                                f"by this run: add --out FOLDER (with --format json,md,html) to have the full lists", "dim"))

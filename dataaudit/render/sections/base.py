@@ -27,6 +27,7 @@ class Table:
     full_list: str = ""  # where every row is when `rows` is capped ("all are in duplicates.jsonl ..."); "" when nowhere
     collapsed: bool = True  # shown folded (Markdown/HTML details) unless it is the section's main table
     terminal: bool = False  # also shown in the terminal summary, whose sections are otherwise lines only
+    terminal_rows: int | None = None  # the terminal shows only the first this many rows (None: all)
 
 
 def capped_note(table: Table, shown: int) -> str:

@@ -6,6 +6,9 @@ from ...report import Report
 from .base import Section, SectionContent, Table, text
 
 
+TERMINAL_ROWS = 5
+
+
 def _build(report: Report) -> SectionContent | None:
     f = report.checks.get("format")
     if f is None:
@@ -17,8 +20,9 @@ def _build(report: Report) -> SectionContent | None:
     if f.errors_listed < f.invalid:
         lines.append(f"first {f.errors_listed} errors listed")
     rows = [[e.file, e.line, e.field, text(e.message, 300)] for e in f.errors]
+    # In the terminal too (its first few): the format action sends the reader to this list.
     tables = [Table(f"Format errors ({f.invalid})", ["file", "line", "field", "message"], rows,
-                    total=f.invalid, collapsed=not rows or len(rows) > 20)]
+                    total=f.invalid, collapsed=not rows or len(rows) > 20, terminal=bool(rows), terminal_rows=TERMINAL_ROWS)]
     # Production and eval rows that could not be read: shown only when there are some, so a clean input adds nothing.
     for role, r in getattr(f, "other_inputs", {}).items():
         if not r.unread:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...checks.label_noise import left_out, plural
 from ...report import Report
 from .base import Section, SectionContent, Table, text
 from .duplicates import several_training_files
@@ -14,18 +15,27 @@ def _build(report: Report) -> SectionContent | None:
     if n.estimated_error_rate is None:
         return SectionContent([f"label noise not estimated: {n.reason}"])
     ci = f" (95% CI {n.error_rate_ci[0]:.1%}-{n.error_rate_ci[1]:.1%})" if n.error_rate_ci else ""
+    minimum = ((getattr(report, "config", None) or {}).get("label_noise") or {}).get("min_examples_per_label")
+    scope = left_out(n, minimum)
     if not n.reliable:
         # A classifier that cannot learn the labels disagrees with a large share of them at random: listed as
-        # suspects, those lines would send a reviewer to re-check data the estimate says nothing about.
-        return SectionContent([f"label noise not estimated reliably: {n.reason}",
-                               f"the classifier ({n.classifier}) reached {n.cv_accuracy:.1%} cross-validated accuracy against a "
-                               f"majority baseline of {n.baseline_accuracy:.1%}; its {n.suspects_total} disagreements with the labels "
-                               f"are not listed as suspects (report.json keeps them under checks.label_noise)"])
+        # suspects, those lines would send a reviewer to re-check data the estimate says nothing about. The
+        # accuracy is said as a figure, not as the cause: the reason may be the left-out labels, with a
+        # classifier that learnt the rest perfectly.
+        lines = [f"label noise not estimated reliably: {n.reason}"]
+        if n.cv_accuracy is not None:
+            lines.append(("over the labels it could learn, " if scope else "") + f"the classifier ({n.classifier}) reached {n.cv_accuracy:.1%} "
+                         f"cross-validated accuracy against a majority baseline of {n.baseline_accuracy:.1%}"
+                         + (f"; its {n.suspects_total} disagreements with the labels are not listed as suspects"
+                            if n.suspects_total else "; it disagreed with none of their labels"))
+        return SectionContent(lines + ([scope] if scope else []))
     several = several_training_files(report)  # a bare line number would name a line of any training file
     lines = [f"an estimated {n.estimated_error_rate:.1%} of labels are wrong{ci}; classifier ({n.classifier}) cross-validated "
              f"accuracy {n.cv_accuracy:.1%} against a majority baseline of {n.baseline_accuracy:.1%}",
-             f"{n.suspects_total} lines flagged" + (": " + ", ".join(f"{s['file']}:{s['line']}" if several else str(s["line"])
-                                                                 for s in n.suspects[:10]) if n.suspects else "")]
+             f"{plural(n.suspects_total, 'line')} flagged" + (": " + ", ".join(f"{s['file']}:{s['line']}" if several else str(s["line"])
+                                                                            for s in n.suspects[:10]) if n.suspects else "")]
+    if scope:
+        lines.append(scope)
     if n.confused_pairs:
         lines.append("most confused: " + ", ".join(f"{text(p['given'], 30)} -> {text(p['suggested'], 30)} ({p['count']})"
                                                    for p in n.confused_pairs[:3]))
