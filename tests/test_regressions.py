@@ -100,3 +100,19 @@ def test_a_figure_of_the_wrong_type_reads_as_missing_not_as_a_crash():
     assert figures["usable"] is None and figures["label_shares"] == {"b": 0.5}
     assert find_regressions(key_figures(_report()), figures, HistoryConfig()) == [
         {"what": "label_share:a", "before": 0.5, "now": 0.0, "detail": "moved by -50.00 points (bound 5.00 points)"}]
+
+
+def test_alpha_drop_is_judged_unrounded_and_shown_with_the_digits_that_differ_from_the_bound():
+    def report(unrounded: float) -> dict:
+        shaped = _report(alpha=round(unrounded, 4))
+        shaped["checks"]["agreement"]["krippendorff_alpha_unrounded"] = unrounded
+        return shaped
+
+    bounds = HistoryConfig(max_alpha_drop=0.1)
+    before = key_figures(report(0.9))
+    assert find_regressions(before, key_figures(report(0.80004)), bounds) == []  # a drop of 0.09996: within, though both round to 0.1
+    (found,) = find_regressions(before, key_figures(report(0.79996)), bounds)
+    assert found["what"] == "krippendorff_alpha" and found["now"] == 0.8
+    assert found["detail"] == "dropped by 0.10004 (bound 0.1)"
+    # a report written before the unrounded alpha existed is read by its rounded one
+    assert key_figures(_report(alpha=0.8))["krippendorff_alpha"] == 0.8

@@ -53,7 +53,8 @@ def key_figures(report: dict[str, Any]) -> dict[str, Any]:
         # existed have the lists alone).
         "conflicts": duplicates.get("conflict_count", len(duplicates.get("conflicts") or [])),
         "leaked": duplicates.get("leak_count", len(duplicates.get("leakage") or [])),
-        "krippendorff_alpha": _number(agreement.get("krippendorff_alpha")),
+        # Unrounded where the report has it: the drop is compared with its bound, and 0.80004 is not 0.8.
+        "krippendorff_alpha": _number(agreement.get("krippendorff_alpha_unrounded", agreement.get("krippendorff_alpha"))),
         "covered_share": _number(coverage.get("covered_share")),
         "label_shares": {k: v for k, v in _object(balance.get("shares")).items() if _number(v) is not None},
         "conditions": {c["id"]: c["status"] for c in conditions},
@@ -83,6 +84,15 @@ def _points(share_difference: float, *, sign: bool = True) -> str:
     return f"{share_difference * 100:{'+' if sign else ''}.2f} points"
 
 
+def _beyond(difference: float, bound: float) -> str:
+    """The difference with enough decimals to differ from the bound it exceeds ('0.1000' read as 'above 0.1'
+    would contradict the comparison)."""
+    for digits in range(3, 9):
+        if f"{difference:.{digits}f}" != f"{bound:.{digits}f}":
+            return f"{difference:.{digits}f}"
+    return repr(difference)
+
+
 def _regression(what: str, before: Any, now: Any, detail: str) -> dict[str, Any]:
     return {"what": what, "before": before, "now": now, "detail": detail}
 
@@ -92,13 +102,13 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     found = []
     a0, a1 = before.get("krippendorff_alpha"), now.get("krippendorff_alpha")
     if a0 is not None and a1 is not None and a0 - a1 > bounds.max_alpha_drop:
-        found.append(_regression("krippendorff_alpha", a0, a1, f"dropped by {a0 - a1:.3f} (bound {bounds.max_alpha_drop:g})"))
+        found.append(_regression("krippendorff_alpha", round(a0, 4), round(a1, 4), f"dropped by {_beyond(a0 - a1, bounds.max_alpha_drop)} (bound {bounds.max_alpha_drop:g})"))
     if a0 is not None:
         earlier = set(before.get("train_files") or [])
         for file, alpha in sorted((now.get("file_alphas") or {}).items()):
             if earlier and file not in earlier and a0 - alpha > bounds.max_alpha_drop:
-                found.append(_regression(f"krippendorff_alpha:{file}", a0, alpha,
-                                         f"this new file's alpha is {a0 - alpha:.3f} below the last run's (bound {bounds.max_alpha_drop:g})"))
+                found.append(_regression(f"krippendorff_alpha:{file}", round(a0, 4), alpha,
+                                         f"this new file's alpha is {_beyond(a0 - alpha, bounds.max_alpha_drop)} below the last run's (bound {bounds.max_alpha_drop:g})"))
     shares0, shares1 = before.get("label_shares") or {}, now.get("label_shares") or {}
     # A label missing from one run's shares has share 0 there, but a run with no shares at all measured none.
     for label in sorted(set(shares0) | set(shares1)) if shares0 and shares1 else []:
