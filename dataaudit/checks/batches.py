@@ -52,7 +52,7 @@ def file_batch(records: list[Record], agreement: AgreementConfig) -> tuple[str |
     alpha = None
     if any(r.annotations for r in records):
         result = measure_agreement(Dataset(records[0].source, [], records, [], len(records), 0), agreement)
-        alpha = result.krippendorff_alpha if result else None
+        alpha = result.krippendorff_alpha_unrounded if result else None  # graded unrounded, shown rounded
     return (records[0].source if records else None), len(records), labels, alpha
 
 
@@ -89,7 +89,7 @@ def measure_batches(index: TextIndex, agreement: AgreementConfig, steps: DataSte
         invalid = invalid_by_file[input_file.path]
         result.append(BatchSummary(
             file=input_file.path, records=input_file.records, valid=input_file.records - invalid, invalid=invalid, items=items,
-            krippendorff_alpha=alpha,
+            krippendorff_alpha=round(alpha, 4) if alpha is not None else None,
             label_shares={k: round(v / labelled, 4) for k, v in sorted(labels.items())} if labelled else {},
             duplicate_share=round(repeats[input_file.path] / items, 4) if items else 0.0,
             cross_batch_duplicates=cross[input_file.path], alpha_grade=alpha_grade(alpha, agreement), labelled=labelled))
