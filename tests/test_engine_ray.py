@@ -23,6 +23,7 @@ from ray.cluster_utils import Cluster  # noqa: E402
 
 import tests.engine_data as engine_data  # noqa: E402
 from dataaudit.api import audit  # noqa: E402
+from dataaudit import search_memo  # noqa: E402
 from dataaudit.cli import main  # noqa: E402
 from dataaudit.config import Config, config_from_dict  # noqa: E402
 from dataaudit.engine.base import EngineError  # noqa: E402
@@ -133,6 +134,8 @@ def stand_in_run(cluster, shards, tmp_path_factory):
     try:
         with pytest.MonkeyPatch.context() as patch:
             small_search_blocks(patch)
+            # Every search whole, in tasks: the local run's kept lists (search_memo.py) would leave nothing to search.
+            patch.setattr(search_memo.SearchMemo, "open", classmethod(lambda cls, config, purpose: None))
             remote = audit(shards.train, config, production=shards.production, embedder=CharGramEmbedder(), engine=engine)
     finally:
         engine.close()
