@@ -411,10 +411,20 @@ def protected_difference(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
     return None
 
 
+# Words that move about a sentence without changing what it asks: particles and adverbs of time ("rates went
+# up quickly" / "rates went quickly up", "play jazz now" / "play now jazz").
+MOVABLE_WORDS = frozenset("up down in out on off over back away around now today tonight tomorrow yesterday again "
+                          "still also too".split())
+
+
+def _movable(word: str) -> bool:
+    return word in FUNCTION_WORDS or word in MOVABLE_WORDS or (len(word) > 4 and word.endswith("ly"))
+
+
 def one_block_moved(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """b is a with one block of words moved (A B C D -> A C B D), e.g. 'today' moved to the end.
     Two words swapped across a third ('from paris to london' / 'from london to paris') is not, nor are two
-    adjacent content words swapped ('milk chocolate' / 'chocolate milk')."""
+    adjacent content words swapped ('milk chocolate' / 'chocolate milk'; an adverb or particle may move)."""
     if len(a) != len(b) or sorted(a) != sorted(b):
         return False
     start = 0
@@ -424,9 +434,9 @@ def one_block_moved(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     while end > start and a[end - 1] == b[end - 1]:
         end -= 1
     middle_a, middle_b = a[start:end], b[start:end]
-    if len(middle_a) == 2 and not FUNCTION_WORDS.intersection(middle_a):
+    if len(middle_a) == 2 and not any(map(_movable, middle_a)):
         # Two adjacent content words swapped make another compound (milk chocolate / chocolate milk, house
-        # boat / boat house); a moved function word or a block of several words is still the same request.
+        # boat / boat house); a moved function word, adverb or block of several words is still the same request.
         return False
     for k in range(1, len(middle_a)):
         if middle_b == middle_a[k:] + middle_a[:k]:

@@ -806,3 +806,33 @@ def test_the_ascii_key_is_the_full_keys(text):
 
     full = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
     assert normalize_text(text, DuplicatesConfig()) == full
+
+
+def test_reworded_pairs_read_the_query_words_and_need_the_same_system_prompt():
+    """The vector is of the query alone; its words were read with the system prompt, whose shared words made the
+    same two queries a slot substitution in a chat export and a reworded copy in plain text."""
+    import numpy as np
+
+    from dataaudit.checks.near_pairs import semantic_pairs
+
+    queries = ["jazz music", "rock songs"]
+    system = "you are a music assistant that plays whatever the user asks for in the living room"
+    same = np.ones((2, 4), dtype=np.float32) / 2  # cosine 1: the rules alone decide
+    plain = semantic_pairs(queries, same, 0.95, 1)
+    in_chat = semantic_pairs([f"{system} {q}" for q in queries], same, 0.95, 1, queries=queries)
+    assert list(zip(plain.first, plain.second)) == list(zip(in_chat.first, in_chat.second)) == [(0, 1)]
+    other_prompts = semantic_pairs([f"{system} {queries[0]}", f"you answer in french {queries[1]}"], same, 0.95, 1,
+                                   queries=queries)
+    assert other_prompts.first == []
+
+
+def test_a_system_prompt_does_not_let_more_typos_through_than_the_query_alone_allows(tmp_path):
+    """The typo rule allows one edited stretch per six words: a query's words beside a long shared system prompt
+    let two stretches through in a chat export that plain text holds apart, and the pair became a conflict."""
+    queries = [("wher is my parcell", "shipping"), ("where is my parcel", "billing"), ("what is my balance", "billing")]
+    system = "You are the support assistant of an online shop. Answer with one intent name and nothing else."
+    config = Config()
+    text = measure_index(index(write_jsonl(tmp_path / "text.jsonl", rows(queries)), config), config)
+    in_chat = measure_index(index(write_jsonl(tmp_path / "chat.jsonl", [chat(q, label, system=system) for q, label in queries]),
+                                  config), config)
+    assert (text.near_group_count, text.conflict_count) == (in_chat.near_group_count, in_chat.conflict_count) == (0, 0)

@@ -438,7 +438,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     searches = steps or SerialSteps()  # the nearest-neighbour searches run on the engine's steps, or here
     semantic = (semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words,
                                         remembering(searches, config, "duplicates.semantic"),
-                                        _fields_of(train, None, []), train.unreadable)
+                                        _fields_of(train, None, []), train.unreadable, train.embed_texts)
                 if train.vectors is not None else NearPairs())
     component = components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
 
@@ -656,11 +656,13 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
         for e, key in enumerate(eval_index.distinct):
             if key in match or (eval_index.unreadable is not None and eval_index.unreadable[e]):
                 continue
-            words = skeleton(tokens(key))
+            # The query's words, as its vector (embed_texts): a system prompt is set aside here as the query
+            # match (_same_query) sets it aside.
+            words = skeleton(tokens(eval_index.embed_texts[e]))
             for c in range(k):
                 t = int(idx[e, c])
                 if (t >= 0 and sims[e, c] >= config.duplicates.near_cosine and not (train.unreadable is not None and train.unreadable[t])
-                        and reworded_copy(words, skeleton(tokens(distinct[t])))
+                        and reworded_copy(words, skeleton(tokens(train.embed_texts[t])))
                         and not fields_swapped(eval_fields(e), train_fields(t))):
                     match[key] = (t, "semantic", round(float(sims[e, c]), 4))
                     break
