@@ -323,6 +323,16 @@ def _mistyped_phrase_near(kept: tuple[str, ...], i: int) -> tuple[int, int] | No
     return (best[1], best[1] + len(_FUZZY_PHRASES[best[0]][0])) if best else None
 
 
+# A greeting or thanks one or two words after these is the word talked about, not politeness: "how do you
+# say please in french" and "how do you say hi in french" (CLINC150's train and test splits) are two questions.
+MENTION_WORDS = frozenset("say says saying said word words spell spelled spelling translate translated mean means "
+                          "meaning pronounce write type".split())
+
+
+def _mentioned(joined: str, start: int) -> bool:
+    return not MENTION_WORDS.isdisjoint(joined[max(0, start - 30):start].split()[-2:])  # say please, word for thanks
+
+
 def _social_phrase(window: str) -> bool:
     """A window of words one edit from a greeting or thanks of several words (thnak you)."""
     return any(" " in phrase and OSA.distance(window, phrase, score_cutoff=1) <= 1 for phrase in SOCIAL_FILLERS)
@@ -341,6 +351,8 @@ def skeleton(words: list[str], typos: frozenset[str] = frozenset()) -> tuple[str
     def drop(match: re.Match) -> str:
         nonlocal social
         if match.group(0) in SOCIAL_FILLERS:
+            if _mentioned(joined, match.start()):
+                return match.group(0)
             social += match.group(0).count(" ") + 1
         return " "
 

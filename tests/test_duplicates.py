@@ -201,6 +201,8 @@ def test_reworded_pairs_that_swap_a_slot_or_an_opposite_stay_apart_with_embeddin
 # Found on data the rules were not tuned on (CLINC150's greeting / thank_you / yes intents, hand-made pairs):
 # each pair means something else, and each was a copy or a reworded copy before.
 UNTUNED_HARD_NEGATIVES = [
+    ("how do you say please in french", "how do you say hi in french"),  # CLINC150 train / test: a word talked about
+    ("what is the word for thanks in german", "what is the word for hello in german"),
     ("why hello", "why thank you"), ("hello again", "thanks again"), ("yes please", "yes thanks"),
     ("hey, good morning", "thanks, good morning"), ("hello, that's all", "thanks, that's all"),
     ("add a bar of milk chocolate to my grocery order", "add a bar of chocolate milk to my grocery order"),
@@ -221,7 +223,7 @@ def test_meaningful_fillers_compounds_real_words_and_directions_are_no_lexical_c
     assert copy_kind(key(a), key(b)) is None
 
 
-@pytest.mark.parametrize("a, b", UNTUNED_HARD_NEGATIVES[5:])
+@pytest.mark.parametrize("a, b", UNTUNED_HARD_NEGATIVES[7:])
 def test_swapped_compounds_directions_and_arguments_are_no_reworded_copies(a, b):
     # The short greeting / thanks pairs are left to the embeddings (next test): two words share too little
     # for a slot rule to judge.
@@ -826,10 +828,12 @@ def test_reworded_pairs_read_the_query_words_and_need_the_same_system_prompt():
     assert other_prompts.first == []
 
 
-def test_a_system_prompt_does_not_let_more_typos_through_than_the_query_alone_allows(tmp_path):
-    """The typo rule allows one edited stretch per six words: a query's words beside a long shared system prompt
-    let two stretches through in a chat export that plain text holds apart, and the pair became a conflict."""
-    queries = [("wher is my parcell", "shipping"), ("where is my parcel", "billing"), ("what is my balance", "billing")]
+def test_a_system_prompt_does_not_let_more_typos_or_fillers_through_than_the_query_alone_allows(tmp_path):
+    """The typo rule allows one edited stretch per six words, and a greeting or thanks is dropped beside three
+    other words: a query's words beside a long shared system prompt let two typo stretches through, and "why
+    hello" / "why thank you" become copies, in a chat export that plain text holds apart (conflicts)."""
+    queries = [("wher is my parcell", "shipping"), ("where is my parcel", "billing"), ("what is my balance", "billing"),
+               ("why hello", "greeting"), ("why thank you", "thank_you"), ("yes please", "yes"), ("yes thanks", "thank_you")]
     system = "You are the support assistant of an online shop. Answer with one intent name and nothing else."
     config = Config()
     text = measure_index(index(write_jsonl(tmp_path / "text.jsonl", rows(queries)), config), config)

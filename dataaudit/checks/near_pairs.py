@@ -22,6 +22,7 @@ and its swap (another input of an entailment task) are never one group.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
@@ -31,7 +32,8 @@ import numpy as np
 from .. import neighbours
 from ..config import DuplicatesConfig
 from ..engine.base import DataSteps, SerialSteps
-from ..normalize import copy_kind, filler_count_words, mistyped_fillers, reworded_copy, skeleton, tokens
+from ..normalize import (SOCIAL_FILLERS, copy_kind, filler_count_words, mistyped_fillers, reworded_copy, skeleton,
+                         tokens)
 
 STRIP_AFFIXES = False
 AFFIX_SAMPLE = 50_000  # distinct texts sampled to find template affixes
@@ -211,15 +213,31 @@ def fields_agree(a: Fields | None, b: Fields | None) -> bool:
     return all(copy_kind(x, y) in ("filler", "word order") for x, y in zip(a, b))
 
 
-def fields_copy(a: Fields | None, b: Fields | None) -> bool:
-    """Whether two inputs are lexical copies field by field (copy_kind of each field and the same field of the
-    other). A typo copy is judged on the query as it is in plain text, not on the query and its system prompt
-    as one text, whose shared words let more edits through (the rule allows one edit per six words)."""
+_SOCIAL = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(SOCIAL_FILLERS, key=len, reverse=True))) + r")\b")
+
+
+def _social(*texts: str) -> bool:
+    """Whether any of the texts holds a greeting, thanks or please (a cheap test before the fields are read)."""
+    return any(_SOCIAL.search(t) for t in texts)
+
+
+def fields_copy(a: Fields | None, b: Fields | None, ratio: float) -> bool:
+    """Whether two inputs are lexical copies field by field: copy_kind of each field and the same field of the
+    other, within the character edits a text of that field's length may hold (_allowed_edits). A typo copy is
+    judged on the query as it is in plain text, not on the query and its system prompt as one text, whose
+    shared words let more edits through (one edited stretch per six words, one character per twenty)."""
+    from rapidfuzz.distance import OSA
+
     if a is None and b is None:
         return True
     if a is None or b is None or len(a) != len(b):
         return False
-    return all(copy_kind(x, y) is not None for x, y in zip(a, b))
+    for x, y in zip(a, b):
+        left, right = " ".join(x), " ".join(y)
+        allowed = int(_allowed_edits(np.array([max(len(left), len(right))]), ratio)[0])
+        if copy_kind(x, y) is None or OSA.distance(left, right, score_cutoff=allowed) > allowed:
+            return False
+    return True
 
 
 def fields_swapped(a: Fields | None, b: Fields | None) -> bool:
@@ -255,13 +273,19 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
     partials = None  # joined: the files' results need not outlive the banding below
     # Same content words (filler, punctuation and case aside): linked to the first text that has them.
     first_with: dict[tuple[str, ...], int] = {}
+    apart: list[int] = []  # same content words as a whole, not field by field: texts of their own
     for i, w in enumerate(words):
         if not w:
             continue
         rep = first_with.setdefault(w, i)
         if rep != i:
+            # A greeting or thanks is dropped beside enough other words (normalize.SOCIAL_FILLERS), and a system
+            # prompt's words count: "why hello" and "why thank you" under one prompt are judged as each query.
+            if fields_of is not None and _social(texts[i], texts[rep]) and not fields_agree(fields_of(rep), fields_of(i)):
+                apart.append(i)
+                continue
             pairs.add(rep, i, "filler", round(fuzz.ratio(texts[rep], texts[i]) / 100, 4))
-    reps = list(first_with.values())
+    reps = sorted([*first_with.values(), *apart])
     # The same words with one block moved.
     by_bag: dict[tuple[str, ...], list[int]] = {}
     for i in reps:
@@ -296,7 +320,7 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
         distance = verified_distances(left, right, int(allowed.max()), steps)
         for p in np.nonzero(distance <= allowed)[0].tolist():
             i, j = reps[int(first[p])], reps[int(second[p])]
-            if copy_kind(words[i], words[j]) == "typo" and (fields_of is None or fields_copy(fields_of(i), fields_of(j))):
+            if copy_kind(words[i], words[j]) == "typo" and (fields_of is None or fields_copy(fields_of(i), fields_of(j), ratio)):
                 pairs.add(i, j, "typo", round(1 - float(distance[p]) / max(int(longest[p]), 1), 4))
     return pairs
 
