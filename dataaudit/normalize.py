@@ -99,6 +99,12 @@ _FUZZY_PHRASES = tuple((p, " ".join(p)) for p in FILLER_PHRASES if len(" ".join(
 # the 100 ("hi, i want to know my reminders": two content words).
 SOCIAL_FILLERS = frozenset("please pls plz kindly hi hello hey heya hiya thanks thx ty sorry ok okay".split()) | {
     "thank you", "thanks a lot", "excuse me"}
+# Where they are kept, each stands for what it says: "vacation request please" / "... kindly" are one request,
+# "hello again" / "hi again" one greeting (the planted rewordings of benchmarks/duplicates_validity.py).
+SOCIAL_MEANING = {**dict.fromkeys(("please", "pls", "plz", "kindly"), "please"),
+                  **dict.fromkeys(("hi", "hello", "hey", "heya", "hiya"), "hi"),
+                  **dict.fromkeys(("thanks", "thx", "ty", "thank you", "thanks a lot"), "thanks"),
+                  **dict.fromkeys(("sorry", "excuse me"), "sorry"), **dict.fromkeys(("ok", "okay"), "ok")}
 SOCIAL_CONTEXT = 3
 _FILLER_JOINED = tuple({w for w in FILLER_WORDS if len(w) >= 3} | {"".join(p) for p in FILLER_PHRASES})
 
@@ -352,24 +358,40 @@ def skeleton(words: list[str], typos: frozenset[str] = frozenset()) -> tuple[str
         nonlocal social
         if match.group(0) in SOCIAL_FILLERS:
             if _mentioned(joined, match.start()):
-                return match.group(0)
+                return f" {match.group(0)} "
             social += match.group(0).count(" ") + 1
         return " "
 
     kept = _FILLER_RE.sub(drop, joined).split()
+    if not kept:
+        return tuple(words)
     content, mistyped_social = _without_mistyped(kept, typos, drop_social=True)
     if (social or mistyped_social) and len(words) - social - mistyped_social < SOCIAL_CONTEXT:
-        kept = _FILLER_RE.sub(lambda m: m.group(0) if m.group(0) in SOCIAL_FILLERS else " ", joined).split()
+
+        def meaning(match: re.Match) -> str:
+            word = match.group(0)
+            if word not in SOCIAL_FILLERS:
+                return " "
+            return f" {word} " if _mentioned(joined, match.start()) else f" {SOCIAL_MEANING[word]} "
+
+        kept = _FILLER_RE.sub(meaning, joined).split()
         content, _ = _without_mistyped(kept, typos, drop_social=False)
     return tuple(content) or tuple(words)
 
 
+def _nearest_meaning(window: str) -> str:
+    """What a mistyped greeting, thanks or please stands for (helo: hi, thnak you: thanks)."""
+    return next((SOCIAL_MEANING[f] for f in sorted(SOCIAL_FILLERS) if OSA.distance(window, f, score_cutoff=1) <= 1), window)
+
+
 def _without_mistyped(kept: list[str], typos: frozenset[str], drop_social: bool) -> tuple[list[str], int]:
     """`kept` without its mistyped filler (see skeleton), and how many of its words are mistyped greetings or
-    thanks (every word of `typos` is: they are the long filler words mistyped); drop_social=False keeps those."""
+    thanks (every word of `typos` is: they are the long filler words mistyped); drop_social=False puts what
+    those stand for in their place (SOCIAL_MEANING)."""
     dictionary = dictionary_words()
     unknown = [i for i, w in enumerate(kept) if w not in dictionary] if dictionary else list(range(len(kept)))
     dropped: set[int] = set()
+    meant: dict[int, str] = {}
     social = 0
     for i in unknown:
         if i in dropped:
@@ -378,14 +400,19 @@ def _without_mistyped(kept: list[str], typos: frozenset[str], drop_social: bool)
             social += 1
             if drop_social:
                 dropped.add(i)
+            else:
+                meant[i] = _nearest_meaning(kept[i])
             continue
         span = _mistyped_phrase(kept, i)
         if span:
-            is_social = _social_phrase(" ".join(kept[span[0]:span[1]]))
+            window = " ".join(kept[span[0]:span[1]])
+            is_social = _social_phrase(window)
             social += is_social * (span[1] - span[0])
-            if drop_social or not is_social:
-                dropped.update(range(*span))
-    return [w for i, w in enumerate(kept) if i not in dropped], social
+            dropped.update(range(*span))
+            if is_social and not drop_social:
+                dropped.discard(span[0])
+                meant[span[0]] = _nearest_meaning(window)
+    return [meant.get(i, w) for i, w in enumerate(kept) if i not in dropped], social
 
 
 def _opposite(a: str, b: str) -> bool:

@@ -239,9 +239,12 @@ def test_untuned_hard_negatives_stay_apart_with_embeddings(tmp_path, embedder):
 
 def test_a_greeting_or_thanks_is_dropped_beside_a_request_but_kept_as_the_message():
     assert skeleton(tokens("hi, what is the balance of my account")) == skeleton(tokens("what is the balance of my account"))
-    assert skeleton(tokens("why hello")) == ("why", "hello")
+    assert skeleton(tokens("why hello")) == ("why", "hi")  # kept, as what it stands for
     assert skeleton(tokens("yes please")) == ("yes", "please")
     assert skeleton(tokens("thanks, good morning")) == ("thanks", "good", "morning")
+    # the same greeting, thanks or please in other words is still a copy
+    assert copy_kind(skeleton(tokens("vacation request please")), skeleton(tokens("vacation request kindly"))) == "filler"
+    assert copy_kind(skeleton(tokens("hello again")), skeleton(tokens("hi again"))) == "filler"
 
 
 def test_a_moved_block_is_still_a_word_order_copy_but_a_swapped_compound_is_not():
