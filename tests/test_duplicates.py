@@ -831,6 +831,40 @@ def test_reworded_pairs_read_the_query_words_and_need_the_same_system_prompt():
     assert other_prompts.first == []
 
 
+def _judged(result, eval_records: int):
+    from types import SimpleNamespace
+
+    config = Config()
+    dataset = SimpleNamespace(files=["t.jsonl"])
+    ctx = SimpleNamespace(config=config, train=SimpleNamespace(dataset=dataset), eval=SimpleNamespace(dataset=dataset))
+    finding = CHECK.judge(dataclasses.replace(result, eval_records=eval_records), ctx)[0]
+    return finding.status, finding.summary
+
+
+def test_reworded_leaks_warn_below_the_share_clean_splits_reach_and_fail_above_it(tmp_path):
+    from dataaudit.checks.duplicates import MAX_SEMANTIC_LEAK_SHARE, Leak
+
+    base = lexical(tmp_path, [(f"clean request number {i} about {w}", "ab"[i % 2]) for i, w in enumerate("abcdefghij")])
+    reworded = Leak("e.jsonl", 3, "t.jsonl", 7, "semantic", 0.961, "where can my card be used", "where can i use my card")
+    copied = dataclasses.replace(reworded, kind="exact", similarity=1.0)
+
+    def with_leaks(leaks):
+        return dataclasses.replace(base, leak_count=len(leaks), semantic_leak_count=sum(x.kind == "semantic" for x in leaks),
+                                   all_leaks=leaks, leakage=leaks)
+
+    # 10% reworded (the clean test splits of CLINC150 and Banking77 reach 12% and 26%): a warning with its example
+    status, summary = _judged(with_leaks([reworded] * 10), 100)
+    assert status == Status.WARN and "10 eval records (10.0%) are reworded copies" in summary
+    assert "eval line 3 ≈ train line 7 (cosine 0.961)" in summary
+    # above the bound: a failure
+    over = int(MAX_SEMANTIC_LEAK_SHARE * 100) + 1
+    status, summary = _judged(with_leaks([reworded] * over), 100)
+    assert status == Status.FAIL and f"{over} eval records also appear in training" in summary
+    # one verbatim copy fails whatever the reworded share
+    status, summary = _judged(with_leaks([copied] + [reworded] * 5), 100)
+    assert status == Status.FAIL and "eval line 3 = train line 7" in summary
+
+
 def test_a_system_prompt_does_not_let_more_typos_or_fillers_through_than_the_query_alone_allows(tmp_path):
     """The typo rule allows one edited stretch per six words, and a greeting or thanks is dropped beside three
     other words: a query's words beside a long shared system prompt let two typo stretches through, and "why
