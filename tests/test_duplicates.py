@@ -102,7 +102,7 @@ def test_conflicting_labels_and_summary_figures(tmp_path, embedder):
 def test_eval_leakage_names_both_lines(tmp_path, embedder):
     result = run(tmp_path, embedder)
     leaks = {(l.eval_line, l.train_line, l.kind) for l in result.leakage}
-    assert leaks == {(1, 3, "exact"), (3, 10, "semantic")}
+    assert leaks == {(1, 3, "exact"), (3, 10, "lexical")}  # "...please!" / "...please": a copy, whatever its cosine
     assert result.eval_records == 4
 
 
@@ -852,7 +852,7 @@ def test_reworded_leaks_warn_below_the_share_clean_splits_reach_and_fail_above_i
         return dataclasses.replace(base, leak_count=len(leaks), semantic_leak_count=sum(x.kind == "semantic" for x in leaks),
                                    all_leaks=leaks, leakage=leaks)
 
-    # 10% reworded (the clean test splits of CLINC150 and Banking77 reach 12% and 26%): a warning with its example
+    # 10% reworded (the clean test splits of CLINC150 and Banking77 reach 9% and 23%): a warning with its example
     status, summary = _judged(with_leaks([reworded] * 10), 100)
     assert status == Status.WARN and "10 eval records (10.0%) are reworded copies" in summary
     assert "eval line 3 ≈ train line 7 (cosine 0.961)" in summary
@@ -877,3 +877,18 @@ def test_a_system_prompt_does_not_let_more_typos_or_fillers_through_than_the_que
     in_chat = measure_index(index(write_jsonl(tmp_path / "chat.jsonl", [chat(q, label, system=system) for q, label in queries]),
                                   config), config)
     assert (text.near_group_count, text.conflict_count) == (in_chat.near_group_count, in_chat.conflict_count) == (0, 0)
+
+
+def test_an_eval_record_that_is_a_lexical_copy_is_a_lexical_leak_even_when_its_vector_is_close(tmp_path):
+    """The semantic search ran first and took the match: a filler copy read as a reworded leak, which only
+    warns, where a copy fails hygiene."""
+    import numpy as np
+
+    config = Config()
+    train = index(write_jsonl(tmp_path / "t.jsonl", rows([("cancel my reservation for 5 at red robin", "cancel"),
+                                                          ("what is the weather in paris today", "weather")])), config)
+    held_out = index(write_jsonl(tmp_path / "e.jsonl", rows([("could you please cancel my reservation for 5 at red robin",
+                                                               "cancel")])), config, role="eval")
+    same = lambda built: built.with_vectors({k: np.ones(4, dtype=np.float32) / 2 for k in built.distinct}, 4)  # noqa: E731
+    result = measure_index(same(train), config, eval_index=same(held_out))
+    assert [(leak.kind, leak.train_line) for leak in result.all_leaks] == [("lexical", 1)]

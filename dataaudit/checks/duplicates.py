@@ -651,6 +651,10 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
             match[key] = (slot[key], "exact", 1.0)
     for key, t in _same_query(train, eval_index, match).items():
         match[key] = (t, "query", 1.0)
+    # A lexical copy before a reworded one: it is the stronger match (and a copy fails hygiene where a reworded
+    # leak warns), so a filler copy that also reads close to its vector is not written as merely reworded.
+    for e, t, kind, sim in sorted(cross, key=lambda c: -c[3]):
+        match.setdefault(eval_only[e], (t, kind, sim))
     if eval_index.vectors is not None and train.vectors is not None and distinct:
         k = min(3, len(distinct))
         eval_fields, train_fields = _fields_of(eval_index, None, []), _fields_of(train, None, [])
@@ -668,8 +672,6 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
                         and not fields_swapped(eval_fields(e), train_fields(t))):
                     match[key] = (t, "semantic", round(float(sims[e, c]), 4))
                     break
-    for e, t, kind, sim in sorted(cross, key=lambda c: -c[3]):
-        match.setdefault(eval_only[e], (t, kind, sim))
     leaks = []
     for record, key in zip(eval_index.records, eval_index.keys):
         if key in match:
@@ -748,11 +750,11 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
 
 
 # Reworded (semantic) leaks: independent paraphrases of one intent across clean, published splits read as
-# reworded copies too (cosine >= near_cosine): 12.0% of CLINC150's test split against its train split, 25.8%
+# reworded copies too (cosine >= near_cosine): 9.2% of CLINC150's test split against its train split, 23.4%
 # of Banking77's (benchmarks/duplicates_validity.py), so a share of them says little below that. Copies
 # (exact, query, lexical) fail above hygiene.max_leaked; reworded ones warn, and fail only when more than
 # half the eval set is reworded copies, about twice the most measured on a clean split.
-CLEAN_SPLIT_REWORDED = 0.26
+CLEAN_SPLIT_REWORDED = 0.24
 MAX_SEMANTIC_LEAK_SHARE = 0.5
 
 
