@@ -783,7 +783,7 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
 
     def example(kinds: tuple[str, ...]) -> str:
         # An exact copy is the plainest example; a near one is written as near, with how it matched.
-        first = next((x for x in leaks if x.kind == "exact"), None) or next(x for x in leaks if x.kind in kinds)
+        first = next((x for x in leaks if x.kind == "exact"), None) or next((x for x in leaks if x.kind in kinds), leaks[0])
         several_eval = ctx.eval is not None and len(ctx.eval.dataset.files) > 1
         eval_place = f"{first.eval_file}:{first.eval_line}" if several_eval else f"line {first.eval_line}"
         train_place = f"{first.train_file}:{first.train_line}" if several_train else f"line {first.train_line}"
