@@ -102,7 +102,7 @@ def test_conflicting_labels_and_summary_figures(tmp_path, embedder):
 def test_eval_leakage_names_both_lines(tmp_path, embedder):
     result = run(tmp_path, embedder)
     leaks = {(l.eval_line, l.train_line, l.kind) for l in result.leakage}
-    assert leaks == {(1, 3, "exact"), (3, 10, "semantic")}
+    assert leaks == {(1, 3, "exact"), (3, 10, "lexical")}  # "...please!" / "...please": a copy, whatever its cosine
     assert result.eval_records == 4
 
 
@@ -166,7 +166,7 @@ COPIES = [  # (kind, original, copy)
     ("filler", "help me find a new insurance plan", "um, please help me find a new insurance plan, thanks"),
     ("filler", "tell me about yourself", "hey, tll me about yourself"),
     ("word order", "what is the weather in paris today", "today what is the weather in paris"),
-    ("typo", "i have lost my card and need a new one today", "i have lot my card and need a new one today"),
+    ("typo", "i have lost my card and need a new one today", "i have lsot my card and need a new one today"),
     ("typo", "how do i activate my new card", "how do i actvate my new card"),
     ("filler", "how do i reset my password", "How do I reset my password?!"),
 ]
@@ -196,6 +196,71 @@ def test_reworded_pairs_that_swap_a_slot_or_an_opposite_stay_apart_with_embeddin
     train = index(write_jsonl(tmp_path / "t.jsonl", rows([(t, "a") for t in texts])), config, embedder=embedder)
     result = measure_index(train, config)
     assert result.near_group_count == 0
+
+
+# Found on data the rules were not tuned on (CLINC150's greeting / thank_you / yes intents, hand-made pairs):
+# each pair means something else, and each was a copy or a reworded copy before.
+UNTUNED_HARD_NEGATIVES = [
+    ("how do you say please in french", "how do you say hi in french"),  # CLINC150 train / test: a word talked about
+    ("what is the word for thanks in german", "what is the word for hello in german"),
+    ("why hello", "why thank you"), ("hello again", "thanks again"), ("yes please", "yes thanks"),
+    ("hey, good morning", "thanks, good morning"), ("hello, that's all", "thanks, that's all"),
+    ("add a bar of milk chocolate to my grocery order", "add a bar of chocolate milk to my grocery order"),
+    ("i want to buy a house boat for the summer", "i want to buy a boat house for the summer"),
+    ("i want to hire a car at the airport when i land in lisbon on my business trip",
+     "i want to fire a car at the airport when i land in lisbon on my business trip"),
+    ("my card payment at the hotel restaurant in barcelona was declined even though my balance is fine",
+     "my card payment at the hostel restaurant in barcelona was declined even though my balance is fine"),
+    ("i need a well-rated hotel in vegas", "i need a well-rated motel in vegas"),
+    ("change out of whisper mode", "change into whisper mode"), ("get me out of driving mode", "put me into driving mode"),
+    ("convert 50 us dollars into euros please", "convert 50 euros into us dollars please"),
+]
+
+
+@pytest.mark.parametrize("a, b", UNTUNED_HARD_NEGATIVES)
+def test_meaningful_fillers_compounds_real_words_and_directions_are_no_lexical_copies(a, b):
+    key = lambda t: skeleton(tokens(normalize_text(t, Config().duplicates)))  # noqa: E731
+    assert copy_kind(key(a), key(b)) is None
+
+
+@pytest.mark.parametrize("a, b", UNTUNED_HARD_NEGATIVES[7:])
+def test_swapped_compounds_directions_and_arguments_are_no_reworded_copies(a, b):
+    # The short greeting / thanks pairs are left to the embeddings (next test): two words share too little
+    # for a slot rule to judge.
+    assert not reworded_copy(skeleton(tokens(a)), skeleton(tokens(b)))
+
+
+def test_untuned_hard_negatives_stay_apart_with_embeddings(tmp_path, embedder):
+    config = Config()
+    texts = [(t, str(n)) for n, pair in enumerate(UNTUNED_HARD_NEGATIVES) for t in pair]
+    train = index(write_jsonl(tmp_path / "t.jsonl", rows(texts)), config, embedder=embedder)
+    assert measure_index(train, config).near_group_count == 0
+
+
+def test_a_greeting_or_thanks_is_dropped_beside_a_request_but_kept_as_the_message():
+    assert skeleton(tokens("hi, what is the balance of my account")) == skeleton(tokens("what is the balance of my account"))
+    assert skeleton(tokens("why hello")) == ("why", "hi")  # kept, as what it stands for
+    assert skeleton(tokens("yes please")) == ("yes", "please")
+    assert skeleton(tokens("thanks, good morning")) == ("thanks", "good", "morning")
+    # the same greeting, thanks or please in other words is still a copy
+    assert copy_kind(skeleton(tokens("vacation request please")), skeleton(tokens("vacation request kindly"))) == "filler"
+    assert copy_kind(skeleton(tokens("hello again")), skeleton(tokens("hi again"))) == "filler"
+
+
+def test_a_moved_block_is_still_a_word_order_copy_but_a_swapped_compound_is_not():
+    assert copy_kind(("what", "weather", "paris", "today"), ("today", "what", "weather", "paris")) == "word order"
+    assert copy_kind(("buy", "house", "boat"), ("buy", "boat", "house")) is None
+    assert copy_kind(("play", "song", "for", "me"), ("play", "for", "song", "me")) == "word order"  # a function word moved
+
+
+def test_greetings_thanks_and_swapped_compounds_with_other_labels_are_no_conflicts_or_leaks(tmp_path):
+    data = [(a, "x") for a, _ in UNTUNED_HARD_NEGATIVES]
+    result = lexical(tmp_path, data + [(b, "y") for _, b in UNTUNED_HARD_NEGATIVES])
+    assert result.conflict_count == 0 and result.near_group_count == 0
+    config = Config()
+    train = index(write_jsonl(tmp_path / "tr.jsonl", rows(data)), config)
+    held_out = index(write_jsonl(tmp_path / "ev.jsonl", rows([(b, "y") for _, b in UNTUNED_HARD_NEGATIVES])), config, role="eval")
+    assert measure_index(train, config, eval_index=held_out).leak_count == 0
 
 
 def test_planted_typo_copies_conflict_but_template_siblings_do_not(tmp_path):
@@ -746,3 +811,84 @@ def test_the_ascii_key_is_the_full_keys(text):
 
     full = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
     assert normalize_text(text, DuplicatesConfig()) == full
+
+
+def test_reworded_pairs_read_the_query_words_and_need_the_same_system_prompt():
+    """The vector is of the query alone; its words were read with the system prompt, whose shared words made the
+    same two queries a slot substitution in a chat export and a reworded copy in plain text."""
+    import numpy as np
+
+    from dataaudit.checks.near_pairs import semantic_pairs
+
+    queries = ["jazz music", "rock songs"]
+    system = "you are a music assistant that plays whatever the user asks for in the living room"
+    same = np.ones((2, 4), dtype=np.float32) / 2  # cosine 1: the rules alone decide
+    plain = semantic_pairs(queries, same, 0.95, 1)
+    in_chat = semantic_pairs([f"{system} {q}" for q in queries], same, 0.95, 1, queries=queries)
+    assert list(zip(plain.first, plain.second)) == list(zip(in_chat.first, in_chat.second)) == [(0, 1)]
+    other_prompts = semantic_pairs([f"{system} {queries[0]}", f"you answer in french {queries[1]}"], same, 0.95, 1,
+                                   queries=queries)
+    assert other_prompts.first == []
+
+
+def _judged(result, eval_records: int):
+    from types import SimpleNamespace
+
+    config = Config()
+    dataset = SimpleNamespace(files=["t.jsonl"])
+    ctx = SimpleNamespace(config=config, train=SimpleNamespace(dataset=dataset), eval=SimpleNamespace(dataset=dataset))
+    finding = CHECK.judge(dataclasses.replace(result, eval_records=eval_records), ctx)[0]
+    return finding.status, finding.summary
+
+
+def test_reworded_leaks_warn_below_the_share_clean_splits_reach_and_fail_above_it(tmp_path):
+    from dataaudit.checks.duplicates import MAX_SEMANTIC_LEAK_SHARE, Leak
+
+    base = lexical(tmp_path, [(f"clean request number {i} about {w}", "ab"[i % 2]) for i, w in enumerate("abcdefghij")])
+    reworded = Leak("e.jsonl", 3, "t.jsonl", 7, "semantic", 0.961, "where can my card be used", "where can i use my card")
+    copied = dataclasses.replace(reworded, kind="exact", similarity=1.0)
+
+    def with_leaks(leaks):
+        return dataclasses.replace(base, leak_count=len(leaks), semantic_leak_count=sum(x.kind == "semantic" for x in leaks),
+                                   all_leaks=leaks, leakage=leaks)
+
+    # 10% reworded (the clean test splits of CLINC150 and Banking77 reach 9% and 23%): a warning with its example
+    status, summary = _judged(with_leaks([reworded] * 10), 100)
+    assert status == Status.WARN and "10 eval records (10.0%) are reworded copies" in summary
+    assert "eval line 3 ≈ train line 7 (cosine 0.961)" in summary
+    # above the bound: a failure
+    over = int(MAX_SEMANTIC_LEAK_SHARE * 100) + 1
+    status, summary = _judged(with_leaks([reworded] * over), 100)
+    assert status == Status.FAIL and f"{over} eval records also appear in training" in summary
+    # one verbatim copy fails whatever the reworded share
+    status, summary = _judged(with_leaks([copied] + [reworded] * 5), 100)
+    assert status == Status.FAIL and "eval line 3 = train line 7" in summary
+
+
+def test_a_system_prompt_does_not_let_more_typos_or_fillers_through_than_the_query_alone_allows(tmp_path):
+    """The typo rule allows one edited stretch per six words, and a greeting or thanks is dropped beside three
+    other words: a query's words beside a long shared system prompt let two typo stretches through, and "why
+    hello" / "why thank you" become copies, in a chat export that plain text holds apart (conflicts)."""
+    queries = [("wher is my parcell", "shipping"), ("where is my parcel", "billing"), ("what is my balance", "billing"),
+               ("why hello", "greeting"), ("why thank you", "thank_you"), ("yes please", "yes"), ("yes thanks", "thank_you")]
+    system = "You are the support assistant of an online shop. Answer with one intent name and nothing else."
+    config = Config()
+    text = measure_index(index(write_jsonl(tmp_path / "text.jsonl", rows(queries)), config), config)
+    in_chat = measure_index(index(write_jsonl(tmp_path / "chat.jsonl", [chat(q, label, system=system) for q, label in queries]),
+                                  config), config)
+    assert (text.near_group_count, text.conflict_count) == (in_chat.near_group_count, in_chat.conflict_count) == (0, 0)
+
+
+def test_an_eval_record_that_is_a_lexical_copy_is_a_lexical_leak_even_when_its_vector_is_close(tmp_path):
+    """The semantic search ran first and took the match: a filler copy read as a reworded leak, which only
+    warns, where a copy fails hygiene."""
+    import numpy as np
+
+    config = Config()
+    train = index(write_jsonl(tmp_path / "t.jsonl", rows([("cancel my reservation for 5 at red robin", "cancel"),
+                                                          ("what is the weather in paris today", "weather")])), config)
+    held_out = index(write_jsonl(tmp_path / "e.jsonl", rows([("could you please cancel my reservation for 5 at red robin",
+                                                               "cancel")])), config, role="eval")
+    same = lambda built: built.with_vectors({k: np.ones(4, dtype=np.float32) / 2 for k in built.distinct}, 4)  # noqa: E731
+    result = measure_index(same(train), config, eval_index=same(held_out))
+    assert [(leak.kind, leak.train_line) for leak in result.all_leaks] == [("lexical", 1)]

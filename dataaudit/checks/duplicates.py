@@ -162,7 +162,7 @@ class DuplicatesResult:
     conflict_count: int
     conflict_records: int
     conflicts: list[Conflict]
-    leak_count: int
+    leak_count: int  # every leaked eval record: copies (exact, query, lexical) and reworded (semantic)
     leakage: list[Leak]
     eval_records: int | None
     production_overlap: int | None
@@ -177,6 +177,7 @@ class DuplicatesResult:
     # Preference pairs whose chosen equals rejected (normalised), after de-duplication: left out of `usable`
     # (no signal to learn from; checks.preference lists them).
     no_signal: int = 0
+    semantic_leak_count: int = 0  # of leak_count, the eval records that are only reworded copies (judge: MAX_SEMANTIC_LEAK_SHARE)
     group_sizes: list[int] = field(default_factory=list, repr=False, metadata={"json": False})  # every group's size, for plots
     all_groups: list[GroupLines] = field(default_factory=list, repr=False, metadata=FULL)
     all_conflicts: list[ConflictLines] = field(default_factory=list, repr=False, metadata=FULL)
@@ -438,7 +439,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     searches = steps or SerialSteps()  # the nearest-neighbour searches run on the engine's steps, or here
     semantic = (semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words,
                                         remembering(searches, config, "duplicates.semantic"),
-                                        _fields_of(train, None, []), train.unreadable)
+                                        _fields_of(train, None, []), train.unreadable, train.embed_texts)
                 if train.vectors is not None else NearPairs())
     component = components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
 
@@ -545,6 +546,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         conflict_records=sum(len(c) for _, c in conflicts_all),
         conflicts=[_conflict(kind, records, c, name) for kind, c in conflicts_all[:limit]] if name else [],
         leak_count=len(leaks),
+        semantic_leak_count=sum(x.kind == "semantic" for x in leaks),
         leakage=leaks[:limit],
         eval_records=len(eval_index.records) if eval_index is not None else None,
         production_overlap=len(overlaps) if production_index is not None else None,
@@ -649,6 +651,10 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
             match[key] = (slot[key], "exact", 1.0)
     for key, t in _same_query(train, eval_index, match).items():
         match[key] = (t, "query", 1.0)
+    # A lexical copy before a reworded one: it is the stronger match (and a copy fails hygiene where a reworded
+    # leak warns), so a filler copy that also reads close to its vector is not written as merely reworded.
+    for e, t, kind, sim in sorted(cross, key=lambda c: -c[3]):
+        match.setdefault(eval_only[e], (t, kind, sim))
     if eval_index.vectors is not None and train.vectors is not None and distinct:
         k = min(3, len(distinct))
         eval_fields, train_fields = _fields_of(eval_index, None, []), _fields_of(train, None, [])
@@ -656,16 +662,16 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
         for e, key in enumerate(eval_index.distinct):
             if key in match or (eval_index.unreadable is not None and eval_index.unreadable[e]):
                 continue
-            words = skeleton(tokens(key))
+            # The query's words, as its vector (embed_texts): a system prompt is set aside here as the query
+            # match (_same_query) sets it aside.
+            words = skeleton(tokens(eval_index.embed_texts[e]))
             for c in range(k):
                 t = int(idx[e, c])
                 if (t >= 0 and sims[e, c] >= config.duplicates.near_cosine and not (train.unreadable is not None and train.unreadable[t])
-                        and reworded_copy(words, skeleton(tokens(distinct[t])))
+                        and reworded_copy(words, skeleton(tokens(train.embed_texts[t])))
                         and not fields_swapped(eval_fields(e), train_fields(t))):
                     match[key] = (t, "semantic", round(float(sims[e, c]), 4))
                     break
-    for e, t, kind, sim in sorted(cross, key=lambda c: -c[3]):
-        match.setdefault(eval_only[e], (t, kind, sim))
     leaks = []
     for record, key in zip(eval_index.records, eval_index.keys):
         if key in match:
@@ -743,6 +749,15 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
 # The hygiene finding
 
 
+# Reworded (semantic) leaks: independent paraphrases of one intent across clean, published splits read as
+# reworded copies too (cosine >= near_cosine): 9.2% of CLINC150's test split against its train split, 23.4%
+# of Banking77's (benchmarks/duplicates_validity.py), so a share of them says little below that. Copies
+# (exact, query, lexical) fail above hygiene.max_leaked; reworded ones warn, and fail only when more than
+# half the eval set is reworded copies, about twice the most measured on a clean split.
+CLEAN_SPLIT_REWORDED = 0.24
+MAX_SEMANTIC_LEAK_SHARE = 0.5
+
+
 def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
     if result is None:
         return []
@@ -759,23 +774,43 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
     fails, warns, actions = [], [], []
     # A role read from several files names the file too: a bare line number would name a line of any of them.
     several_train = len(ctx.train.dataset.files) > 1
-    if leaked > h.max_leaked:
-        leaks = result.all_leaks or result.leakage
+    reworded = result.semantic_leak_count
+    copied = leaked - reworded
+    reworded_share = reworded / max(result.eval_records or 0, 1)
+    evidence.update(copied_eval_records=copied, reworded_eval_records=reworded, reworded_share=round(reworded_share, 4),
+                    max_reworded_leak_share=MAX_SEMANTIC_LEAK_SHARE)
+    leaks = result.all_leaks or result.leakage
+
+    def example(kinds: tuple[str, ...]) -> str:
         # An exact copy is the plainest example; a near one is written as near, with how it matched.
-        first = next((x for x in leaks if x.kind == "exact"), leaks[0])
+        first = next((x for x in leaks if x.kind == "exact"), None) or next((x for x in leaks if x.kind in kinds), leaks[0])
         several_eval = ctx.eval is not None and len(ctx.eval.dataset.files) > 1
         eval_place = f"{first.eval_file}:{first.eval_line}" if several_eval else f"line {first.eval_line}"
         train_place = f"{first.train_file}:{first.train_line}" if several_train else f"line {first.train_line}"
         match = ("=", "") if first.kind == "exact" else ("=", " (without its system prompt)") if first.kind == "query" else \
             ("≈", f" (cosine {first.similarity:.3f})" if first.kind == "semantic" else " (lexical copy)")
+        return f"eval {eval_place} {match[0]} train {train_place}{match[1]}"
+
+    fail_copies = copied > h.max_leaked
+    fail_reworded = reworded_share > MAX_SEMANTIC_LEAK_SHARE
+    if fail_copies or fail_reworded:
         # How many are verbatim and how many near copies: on paraphrase data (Banking77's test split) 138 of 140
         # are near copies, which "appear in training" alone would read as 140 verbatim copies.
         kinds = Counter("verbatim" if x.kind in ("exact", "query") else "near" for x in leaks)
         split = (f" ({kinds['verbatim']} verbatim, {kinds['near']} near copies)"
                  if kinds["near"] and len(leaks) == leaked else "")
-        fails.append(f"{leaked} eval records also appear in training{split} (e.g. eval {eval_place} {match[0]} train "
-                     f"{train_place}{match[1]})")
+        fails.append(f"{leaked} eval records also appear in training{split} (e.g. "
+                     f"{example(('exact', 'query', 'lexical') if fail_copies else ('semantic',))})"
+                     + ("" if fail_copies else f": {reworded_share:.1%} of the eval set are reworded copies, above "
+                        f"{MAX_SEMANTIC_LEAK_SHARE:.0%} (independent paraphrases across clean standard splits reach "
+                        f"{CLEAN_SPLIT_REWORDED:.0%})"))
         actions.append(f"Remove the {leaked} leaked records from the eval set (or training) so the evaluation measures generalisation.")
+    elif reworded:
+        warns.append(f"{reworded} eval records ({reworded_share:.1%}) are reworded copies of training inputs (e.g. "
+                     f"{example(('semantic',))}); clean standard splits have as many (up to {CLEAN_SPLIT_REWORDED:.0%}: "
+                     "independent crowd paraphrases), so read a few before trusting the eval set")
+        actions.append(f"Read the {reworded} reworded eval records (duplicates.jsonl, match semantic) and drop any that "
+                       "were made from a training record.")
     if result.conflict_count:
         c = result.conflicts[0]
         n = result.conflict_count
