@@ -265,13 +265,6 @@ def warning(unreadable: Unreadable | None, model_label: str, ran: set[str]) -> s
 # Token counts of text the WordPiece counter cannot read
 
 
-@functools.lru_cache(maxsize=1)
-def _o200k():
-    from .tokens import OpenAIEncoding
-
-    return OpenAIEncoding("o200k_base")
-
-
 def recount_unreadable(probe: Probe, texts: Sequence[str], lengths: list[int]) -> list[int]:
     """WordPiece counts one token for a whole unspaced Thai clause (3 for a 77-character text, o200k_base 31)
     and 1 for a string of emoji: a text with any unknown token is counted with o200k_base instead, the
@@ -279,17 +272,9 @@ def recount_unreadable(probe: Probe, texts: Sequence[str], lengths: list[int]) -
     flagged = probe.has_unknown(texts)
     if not any(flagged):
         return lengths
-    encoding = _o200k()
-    return [max(n, encoding.count(t)) if bad else n for t, n, bad in zip(texts, lengths, flagged)]
+    from .tokens import _recount
 
-
-def undercounted(texts: Sequence[str], model_path: str | None) -> int:
-    """How many distinct texts the size check's WordPiece counter recounted (see recount_unreadable)."""
-    from .embeddings import bundled_model_path
-
-    folder = Path(model_path) if model_path else bundled_model_path()
-    probe = probe_of_file(folder / "tokenizer.json") if folder is not None and (folder / "tokenizer.json").is_file() else None
-    return sum(probe.has_unknown(list(dict.fromkeys(texts)))) if probe is not None else 0
+    return _recount(texts, lengths, flagged)
 
 
 def vocabulary_warnings(checks, ctx) -> list[str]:
