@@ -119,13 +119,17 @@ def test_label_mix_em_recovers_a_known_mix_without_novel_inputs():
     assert estimate.covered_share >= 0.97 and estimate.covered.all()
 
 
-def _labelled_rows(sitting_rows: int | None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _labelled_rows(sitting_rows: int | None, seed: int = 0, sitting_seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """20 labels x 100 unit rows in file order; with sitting_rows, each run of that many rows of a label shares
-    a direction of its own besides the label's."""
+    a direction of its own besides the label's. The label centres come from `seed`, the sittings and rows
+    from `sitting_seed` (default: the same generator), so another sitting_seed writes new rows of the same labels."""
     rng = np.random.default_rng(seed)
+    centres = [rng.standard_normal(32) for _ in range(20)]
+    if sitting_seed is not None:
+        rng = np.random.default_rng(sitting_seed)
     rows, labels = [], []
     for label in range(20):
-        centre = rng.standard_normal(32)
+        centre = centres[label]
         for start in range(0, 100, sitting_rows or 100):
             sitting = rng.standard_normal(32) if sitting_rows else np.zeros(32)
             block = min(sitting_rows or 100, 100 - start)
@@ -135,13 +139,36 @@ def _labelled_rows(sitting_rows: int | None, seed: int = 0) -> tuple[np.ndarray,
     return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32), np.array(labels)
 
 
-def test_the_sitting_window_is_measured_from_file_order():
-    from dataaudit.checks.coverage_estimate import sitting_window
-
+def test_near_copies_are_left_out_whatever_the_file_order():
+    # Training written in sittings of 10 rows per label; production is new sittings of the same labels, so
+    # nothing is absent. The same rows shuffled must give the same estimate (file order once set a window).
     vectors, labels = _labelled_rows(10)
-    assert 9 <= sitting_window(vectors, labels) <= 11  # measured: 10
-    vectors, labels = _labelled_rows(None)
-    assert sitting_window(vectors, labels) <= 2
+    production, _ = _labelled_rows(10, seed=0, sitting_seed=1)
+    config = CoverageConfig(neighbours=20, label_neighbours=10, classifier_weight=0.0)
+    names = [str(x) for x in labels]
+    in_order = estimate_coverage(vectors, names, production, np.ones(len(production)), config)
+    order = np.random.default_rng(5).permutation(len(labels))
+    shuffled = estimate_coverage(vectors[order], [names[i] for i in order], production, np.ones(len(production)), config)
+    assert shuffled.covered_share == pytest.approx(in_order.covered_share, abs=1e-9)
+    assert in_order.covered_share >= 0.97, in_order.covered_share
+
+
+def test_near_copy_count_is_what_brings_training_down_to_production():
+    from dataaudit.checks.coverage_estimate import PooledNeighbours, near_copy_count, same_label_ranks
+
+    # two training queries (rows 0, 1) of label 0; neighbours: itself, two same-label rows, then other labels
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    index = np.array([[0, 2, 3, 4, 5], [1, 3, 2, 4, 5]])
+    similarity = np.array([[1.0, 0.95, 0.9, 0.6, 0.6], [1.0, 0.95, 0.9, 0.6, 0.6]])
+    pooled = PooledNeighbours(6, np.array([0, 1]), similarity, index)
+    ranks = same_label_ranks(pooled, labels)
+    assert ranks.tolist() == [[0, 1, 2, 0, 0], [0, 1, 2, 0, 0]]
+    weights = np.ones(2)
+    # mean of the 2 nearest kept: 0.925 with none left out, 0.75 with one, 0.6 with two
+    assert near_copy_count(pooled, ranks, 2, weights, np.array([0.93]), np.ones(1), 2, 5) == 0
+    assert near_copy_count(pooled, ranks, 2, weights, np.array([0.8]), np.ones(1), 2, 5) == 1
+    assert near_copy_count(pooled, ranks, 2, weights, np.array([0.7]), np.ones(1), 2, 5) == 2
+    assert near_copy_count(pooled, ranks, 2, weights, np.array([0.7]), np.ones(1), 2, 1) == 1  # at most `most`
 
 
 def test_the_training_reference_is_drawn_in_the_estimated_label_mix():
