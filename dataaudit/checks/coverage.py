@@ -22,17 +22,19 @@ shift, chosen on the battery in benchmarks/coverage_validity.py (CLINC150, Banki
 3. The covered share by best-bin estimation (Garg et al. 2021) on a training-only signal, the mean cosine to the
    10 nearest training inputs: the smallest upper-bounded ratio of production to training mass above a
    threshold that keeps at least half of training. Not on `score`: the density ratio's training reference
-   runs low (a reference row cannot count its own sitting), which read diffuse gaps such as out-of-scope
+   runs low (a reference row cannot count its near-copies), which read diffuse gaps such as out-of-scope
    queries 0.04-0.06 too covered; and above training's median, covered production scores higher than
    training itself (near-copies across the two), so higher thresholds read too little gap.
 4. Each input's probability of being covered from the binned ratio of training to production score density,
    made monotone; inputs below one half are uncovered unless the estimated gap is below `min_gap_share`.
    A gap at or above `min_gap_share` warns even when no input is likely enough uncovered to be named.
 
-Training references are computed without the inputs written in the same sitting (same label, fewer rows
-apart in file order than a window measured on the training data: coverage_estimate.sitting_window): such rows
-resemble each other (CLINC150: a window of 19 rows; Banking77: 2), and counting them makes production look
-less covered than it is. The reference is a seeded sample of training drawn in production's first EM label
+Training references are computed without each row's near-copies: its nearest same-label rows, as many as
+bring the reference's median nearest-training cosine down to production's (coverage_estimate.near_copy_count;
+CLINC150: 2-6, Banking77: none). Rows written in one sitting resemble each other beyond their label, and
+counting them makes production look less covered than it is; file order is not used (a shuffled file lost it).
+Uncovered clusters whose inputs share their most common nearest-training label are one scenario, so one absent
+intent is not split below `max_uncovered_scenario_share`. The reference is a seeded sample of training drawn in production's first EM label
 mix, so a narrow mix is still scored on many rows.
 
 Scenarios: the covered inputs and the uncovered inputs are each clustered on their own (seeded spherical
@@ -374,7 +376,7 @@ def measure(ctx: AuditContext) -> CoverageResult | None:
     with threadpool_limits(1):
         classifier = classifier_terms(train.vectors, labels, production.vectors, config)
     # Training's clusters need nothing the estimate measures: their k-means (on one thread, as always) and
-    # names run in a thread of their own beside the estimate, whose EM and sitting window keep one core busy.
+    # names run in a thread of their own beside the estimate, whose EM and near-copy count keep one core busy.
     # Nothing in that thread changes a BLAS thread count (numpy's products differ in the last bits between
     # one thread and two), so every figure is what the check measured one step after another.
     with ThreadPoolExecutor(max_workers=1) as beside:

@@ -2,7 +2,7 @@
 
 The coverage check (coverage.py) calls `estimate_coverage` and builds scenarios and verdicts from it; the steps
 are described there. Every neighbour query of the estimate (nearest training, kNN label posteriors, kNN
-density, nearest training outside a row's own sitting) is served by one exact search over training +
+density, nearest training other than a row's near-copies) is served by one exact search over training +
 production: separate searches per question took most of the estimate's time.
 """
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .coverage import CoverageConfig
 
 NEAR_COPY_QUANTILE = 0.5  # where the reference's similarity is matched to production's (near_copy_count)
+NEAR_COPY_MIN = 2  # fewer near-copies than this are none
 NEAR_COPY_MAX = 30  # at most this many same-label rows are left out per training row, and extra neighbours fetched
 NEAR_COPY_MAX_LABEL_SHARE = 0.5  # nor more than this share of a typical label's other rows
 NEAREST_KEPT = 3  # nearest training inputs kept per production input (shown beside uncovered examples)
@@ -143,7 +144,8 @@ def near_copy_count(pooled: PooledNeighbours, ranks: np.ndarray, reference_rows:
                     production_similarity: np.ndarray, production_weights: np.ndarray, count: int, most: int) -> int:
     """How many of each training row's nearest same-label rows are near-copies, left out of its neighbours: the
     fewest whose removal brings the reference's mean cosine to its `count` nearest training rows down to
-    production's at the NEAR_COPY_QUANTILE (the well-covered end, which a gap moves little). Rows written
+    production's at the NEAR_COPY_QUANTILE (its median: at the top quantiles near-duplicate queries across
+    training and production decide, and CLINC150's sittings went unseen). Rows written
     together resemble each other beyond their label (CLINC150's crowd sittings), which production's inputs do
     not; this was measured from file order, which a shuffled file loses (CLINC150 shuffled read 0.73 covered
     with nothing absent)."""
@@ -182,7 +184,7 @@ def nearest_kept(pooled: PooledNeighbours, excluded: np.ndarray, rows: int) -> n
 def mean_training_similarity(pooled: PooledNeighbours, excluded: np.ndarray, rows: int, count: int,
                               fallback: np.ndarray) -> np.ndarray:
     """Mean cosine of each of the first `rows` queries (reference training rows) to its `count` nearest training
-    rows outside its own sitting; `fallback` where none of its pooled neighbours is one."""
+    rows other than its near-copies; `fallback` where none of its pooled neighbours is one."""
     candidate = pooled.is_train()[:rows] & ~excluded[:rows]
     keep = candidate & (np.cumsum(candidate, axis=1) <= count)
     found = keep.sum(axis=1)
@@ -192,7 +194,7 @@ def mean_training_similarity(pooled: PooledNeighbours, excluded: np.ndarray, row
 
 def density_share(pooled: PooledNeighbours, excluded: np.ndarray, mass: np.ndarray, k: int) -> np.ndarray:
     """Weighted training share of the k nearest pooled neighbours of each query, leaving out the `excluded`
-    ones (the query itself and, for a training query, its own sitting). `mass` is per pool row."""
+    ones (the query itself and, for a training query, its near-copies). `mass` is per pool row."""
     keep = ~excluded & (np.cumsum(~excluded, axis=1) <= k)
     weight = np.where(keep, mass[np.maximum(pooled.index, 0)], 0.0)
     train_part = np.where(pooled.is_train(), weight, 0.0).sum(axis=1)
@@ -364,13 +366,18 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
     kept = kept_similarity[:, :share_count]
     share_production = np.where(np.isfinite(kept), kept, 0.0).sum(axis=1) / np.maximum(np.isfinite(kept).sum(axis=1), 1)
     ranks = same_label_ranks(pooled, label_ids)
+    # Matched on the nearest training row's cosine: near-copies are a row's very nearest. One row is what a
+    # gap's inputs alone pull the median by (Banking77, 10 intents absent, no sittings: 1, and 0.05-0.08 too
+    # covered with it left out), so a single near-copy counts as none; CLINC150's sittings give 2-6.
     copies = near_copy_count(pooled, ranks, len(reference), _reference_weights(reference, label_ids, train_counts, first_mix),
-                             share_production, production_counts, share_count, most_copies)
+                             kept_similarity[:, 0], production_counts, 1, most_copies)
+    if copies < NEAR_COPY_MIN:
+        copies = 0
     excluded = _left_out(pooled, ranks, copies)
     nearest_production = kept_similarity[:, 0]
     nearest_train = nearest_kept(pooled, excluded, len(reference))
     # The covered share's signal: a training-only score, calibrated against the reference in the same way as
-    # the per-line score but without the density ratio, whose reference runs low when a row's own sitting is
+    # the per-line score but without the density ratio, whose reference runs low when a row's near-copies are
     # left out (CLINC150, nothing absent: 28% more production than training mass above training's 40th
     # percentile), so a best bin on the combined score read diffuse gaps (out-of-scope queries) 0.04-0.06
     # too covered.
