@@ -220,6 +220,21 @@ def test_thresholds_compare_the_unrounded_share_and_the_summary_never_shows_the_
     assert _percent(0.9, 0.9) == "90.0%" and _percent(0.953, 0.9) == "95.3%"
 
 
+def test_uncovered_scenarios_fail_together_when_each_is_under_the_limit():
+    from types import SimpleNamespace
+
+    from dataaudit.checks.coverage import CoverageResult, Scenario, judge
+    from dataaudit.config import Config
+
+    ctx = SimpleNamespace(config=Config(), not_run={})
+    split = [Scenario("s1", "age / limit", 45, 0.045, 0.1, True, ["how old must i be"], []),
+             Scenario("s2", "open / children", 30, 0.030, 0.1, True, ["can my child open one"], [])]
+    (finding,) = judge(CoverageResult("m", "rule", 10, 1000, 1000, 0.93, split, split, [], None, {}), ctx)
+    assert finding.status is Status.FAIL and "2 uncovered scenarios hold 7.5% of production" in finding.summary
+    (finding,) = judge(CoverageResult("m", "rule", 10, 1000, 1000, 0.96, split[1:], split[1:], [], None, {}), ctx)
+    assert finding.status is Status.WARN
+
+
 def test_uncovered_clusters_with_one_nearest_training_label_become_one():
     from dataaudit.checks.coverage import _merged_by_nearest_label
 

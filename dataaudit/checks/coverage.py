@@ -83,7 +83,7 @@ class CoverageConfig:
     min_training_inputs: int = 30  # below this, coverage is unknown
     min_gap_share: float = 0.02  # an estimated gap below this names no uncovered scenario
     min_covered_share: float = 0.90  # fail below
-    max_uncovered_scenario_share: float = 0.05  # fail when one uncovered scenario holds more of production
+    max_uncovered_scenario_share: float = 0.05  # fail when the uncovered scenarios together hold more of production
     examples_per_scenario: int = 5
     max_scenarios: int = 40
     seed: int = 0
@@ -592,8 +592,14 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
         detail = "; no scenario stands out as the uncovered one"
         action = ("Compare the production inputs with the lowest coverage scores (coverage.jsonl) with the training data: "
                   "the gap is spread over inputs that resemble trained scenarios.")
+    # The named scenarios together, not the largest alone: clustering split one absent intent (Banking77's
+    # age_limit, 7.4% of production) into 4.5% + 3.0%, and the fail rule never fired.
+    named_share = sum(s.share for s in uncovered)
+    evidence["uncovered_share"] = named_share
+    if len(uncovered) > 1:
+        detail += f"; {len(uncovered)} uncovered scenarios hold {_percent(named_share, config.max_uncovered_scenario_share)} of production"
     summary = f"an estimated {_percent(result.covered_share, config.min_covered_share)} of production inputs are covered by training data{detail}"
-    if result.covered_share < config.min_covered_share or (largest is not None and largest.share > config.max_uncovered_scenario_share):
+    if result.covered_share < config.min_covered_share or named_share > config.max_uncovered_scenario_share:
         return [Finding("coverage", Status.FAIL, summary, evidence, action or "Collect training examples resembling the uncovered production inputs.")]
     if uncovered or unnamed_gap:
         return [Finding("coverage", Status.WARN, summary, evidence, action)]
