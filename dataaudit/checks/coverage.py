@@ -22,17 +22,19 @@ shift, chosen on the battery in benchmarks/coverage_validity.py (CLINC150, Banki
 3. The covered share by best-bin estimation (Garg et al. 2021) on a training-only signal, the mean cosine to the
    10 nearest training inputs: the smallest upper-bounded ratio of production to training mass above a
    threshold that keeps at least half of training. Not on `score`: the density ratio's training reference
-   runs low (a reference row cannot count its own sitting), which read diffuse gaps such as out-of-scope
+   runs low (a reference row cannot count its near-copies), which read diffuse gaps such as out-of-scope
    queries 0.04-0.06 too covered; and above training's median, covered production scores higher than
    training itself (near-copies across the two), so higher thresholds read too little gap.
 4. Each input's probability of being covered from the binned ratio of training to production score density,
    made monotone; inputs below one half are uncovered unless the estimated gap is below `min_gap_share`.
    A gap at or above `min_gap_share` warns even when no input is likely enough uncovered to be named.
 
-Training references are computed without the inputs written in the same sitting (same label, fewer rows
-apart in file order than a window measured on the training data: coverage_estimate.sitting_window): such rows
-resemble each other (CLINC150: a window of 19 rows; Banking77: 2), and counting them makes production look
-less covered than it is. The reference is a seeded sample of training drawn in production's first EM label
+Training references are computed without each row's near-copies: its nearest same-label rows, as many as
+bring the reference's median nearest-training cosine down to production's (coverage_estimate.near_copy_count;
+CLINC150: 2-6, Banking77: none). Rows written in one sitting resemble each other beyond their label, and
+counting them makes production look less covered than it is; file order is not used (a shuffled file lost it).
+Uncovered clusters whose inputs share their most common nearest-training label are one scenario, so one absent
+intent is not split below `max_uncovered_scenario_share`. The reference is a seeded sample of training drawn in production's first EM label
 mix, so a narrow mix is still scored on many rows.
 
 Scenarios: the covered inputs and the uncovered inputs are each clustered on their own (seeded spherical
@@ -81,7 +83,7 @@ class CoverageConfig:
     min_training_inputs: int = 30  # below this, coverage is unknown
     min_gap_share: float = 0.02  # an estimated gap below this names no uncovered scenario
     min_covered_share: float = 0.90  # fail below
-    max_uncovered_scenario_share: float = 0.05  # fail when one uncovered scenario holds more of production
+    max_uncovered_scenario_share: float = 0.05  # fail when the uncovered scenarios together hold more of production
     examples_per_scenario: int = 5
     max_scenarios: int = 40
     seed: int = 0
@@ -155,6 +157,9 @@ class CoverageResult:
     production_label_mix: dict[str, float] | None = None  # EM estimate over the inputs that look covered
     mix_shift: float | None = None  # total variation distance between the two label mixes
     not_measured: str = ""  # why no estimate was made (sample too small); empty when measured
+    # Production records coverage.jsonl marks covered (each input's P(covered) >= 0.5). Not the covered share:
+    # that is estimated for the sample as a whole, and lines near one half are counted whole on either side.
+    covered_lines: int | None = None
     map_points: dict[str, list] | None = field(default=None, repr=False, metadata={"json": False})  # seeded 2-D PCA sample for the map
     line_verdicts: LineVerdicts | None = field(default=None, repr=False, metadata={"json": False})  # coverage_lines() reads it; not in JSON
 
@@ -371,7 +376,7 @@ def measure(ctx: AuditContext) -> CoverageResult | None:
     with threadpool_limits(1):
         classifier = classifier_terms(train.vectors, labels, production.vectors, config)
     # Training's clusters need nothing the estimate measures: their k-means (on one thread, as always) and
-    # names run in a thread of their own beside the estimate, whose EM and sitting window keep one core busy.
+    # names run in a thread of their own beside the estimate, whose EM and near-copy count keep one core busy.
     # Nothing in that thread changes a BLAS thread count (numpy's products differ in the last bits between
     # one thread and two), so every figure is what the check measured one step after another.
     with ThreadPoolExecutor(max_workers=1) as beside:
@@ -402,11 +407,13 @@ def _measured(ctx: AuditContext, config: CoverageConfig, base: dict, production_
     verdicts = LineVerdicts(result.covered, result.score, result.covered_probability, nearest_sims[:, 0], nearest, scenario_of,
                             [(r.source, r.line, int(row)) for r, row in zip(production.records, production.key_ids)])
     return CoverageResult(
-        **base, covered_share=round(result.covered_share, 4), scenarios=scenarios,
+        # Unrounded: the thresholds compare this very value (0.89996 rounded to 0.9 passed min_covered_share).
+        **base, covered_share=float(result.covered_share), scenarios=scenarios,
         uncovered=[s for s in scenarios if s.uncovered], unused_training=_unused_training(train, nearest_idx[:, 0], config, training_clusters.result()),
         domain_auc=_domain_auc(train.vectors, production.vectors, config.seed),
         training_label_mix=training_mix, production_label_mix=production_mix, mix_shift=shift,
-        map_points=points, line_verdicts=verdicts)
+        map_points=points, line_verdicts=verdicts,
+        covered_lines=int(sum(bool(result.covered[row]) for _, _, row in verdicts.records if row >= 0)))
 
 
 def _scenarios(ctx: AuditContext, config: CoverageConfig, result: Estimate, counts: np.ndarray, nearest_sims: np.ndarray,
@@ -439,6 +446,9 @@ def _scenarios(ctx: AuditContext, config: CoverageConfig, result: Estimate, coun
             continue
         assignment, centroids = _scenario_clusters(vectors[members_all], config, cache)
         names = _cluster_labels([texts[m] for m in members_all], assignment, len(centroids))
+        if uncovered:
+            assignment, centroids = _merged_by_nearest_label(assignment, centroids, vectors[members_all], counts[members_all],
+                                                             nearest_idx[members_all, 0], train_labels)
         for c in range(len(centroids)):
             local = np.where(assignment == c)[0]
             if len(local):
@@ -455,7 +465,7 @@ def _scenarios(ctx: AuditContext, config: CoverageConfig, result: Estimate, coun
         size = float(counts[members].sum())
         ranked = _central(vectors, members, centroid)
         scenarios.append(Scenario(
-            id=scenario_id, label=labels[g], size=int(size), share=round(size / total, 4),
+            id=scenario_id, label=labels[g], size=int(size), share=size / total,
             covered_share=round(float((counts[members] * result.covered_probability[members]).sum() / size), 4),
             uncovered=uncovered, examples=[excerpt(texts[m]) for m in ranked[:config.examples_per_scenario]],
             uncovered_examples=[UncoveredExample(excerpt(texts[m]), production.records[production.positions[production.distinct[m]][0]].source,
@@ -463,6 +473,39 @@ def _scenarios(ctx: AuditContext, config: CoverageConfig, result: Estimate, coun
                                 for m in ranked[:config.examples_per_scenario]] if uncovered else [],
             centroid_2d=pca.transform(centroid[None, :])[0].round(4).tolist() if uncovered else None))
     return scenarios, scenario_of
+
+
+def _merged_by_nearest_label(assignment: np.ndarray, centroids: np.ndarray, vectors: np.ndarray, counts: np.ndarray,
+                             nearest: np.ndarray, train_labels: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Uncovered clusters whose inputs' most common nearest-training label is the same become one (the largest
+    cluster's number and name): k-means split one absent intent into parts each under
+    max_uncovered_scenario_share, so the fail rule never fired (Banking77, age_limit absent at 7.4% of
+    production: 4.5% + 3.0%). Unlabelled training, or a cluster whose nearest rows have no label, merges nothing."""
+    keys: dict[int, str | None] = {}
+    sizes = np.bincount(assignment, weights=counts, minlength=len(centroids))
+    for c in range(len(centroids)):
+        local = np.flatnonzero(assignment == c)
+        votes: dict[str, float] = {}
+        for m in local:
+            label = train_labels[int(nearest[m])] if nearest[m] >= 0 else None
+            if label is not None:
+                votes[label] = votes.get(label, 0.0) + float(counts[m])
+        keys[c] = min(votes, key=lambda x: (-votes[x], x)) if votes else None
+    target = np.arange(len(centroids))
+    largest: dict[str, int] = {}
+    for c in sorted(range(len(centroids)), key=lambda c: (-sizes[c], c)):
+        if keys[c] is None or sizes[c] == 0:
+            continue
+        target[c] = largest.setdefault(keys[c], c)
+    if np.array_equal(target, np.arange(len(centroids))):
+        return assignment, centroids
+    merged = target[assignment]
+    centroids = centroids.copy()
+    for c in np.unique(target):
+        total = (vectors[merged == c] * counts[merged == c][:, None]).sum(axis=0)
+        if np.linalg.norm(total) > 0:
+            centroids[c] = total / np.linalg.norm(total)
+    return merged, centroids
 
 
 def coverage_lines(result: CoverageResult) -> Iterator[dict]:
@@ -507,6 +550,16 @@ def _small_sample_action(result: CoverageResult, config: CoverageConfig) -> str:
     return " ".join(steps)
 
 
+def _percent(value: float, threshold: float) -> str:
+    """A share as a percent with one decimal, or more where fewer would show a value on the other side of its
+    threshold as the threshold itself (whole percents read 0.896, failing against 0.90, as "90%")."""
+    for digits in range(1, 5):
+        shown = f"{value:.{digits}%}"
+        if value == threshold or round(value, digits + 2) != round(threshold, digits + 2):
+            return shown
+    return shown
+
+
 def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
     config: CoverageConfig = ctx.config.section("coverage")
     if result is None:
@@ -526,11 +579,12 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
     detail = ""
     action = ""
     if largest is not None:
-        detail = f"; the '{largest.label}' scenario, {largest.share:.0%} of production, is uncovered (e.g. \"{excerpt(largest.examples[0], 80)}\")"
+        detail = f"; the '{largest.label}' scenario, {_percent(largest.share, config.max_uncovered_scenario_share)} of production, is uncovered (e.g. \"{excerpt(largest.examples[0], 80)}\")"
         named = sorted(uncovered, key=lambda s: -s.share)
-        more = f", and {len(named) - ACTION_SCENARIOS} more (see the report)" if len(named) > ACTION_SCENARIOS else ""
+        # The check cannot know which report files the run writes, so it names none.
+        more = f", and {len(named) - ACTION_SCENARIOS} more" if len(named) > ACTION_SCENARIOS else ""
         action = ("Collect training examples for the uncovered production scenarios, largest first: "
-                  + ", ".join(f"'{s.label}' ({s.share:.0%})" for s in named[:ACTION_SCENARIOS]) + more + ".")
+                  + ", ".join(f"'{s.label}' ({_percent(s.share, config.max_uncovered_scenario_share)})" for s in named[:ACTION_SCENARIOS]) + more + ".")
     # A gap spread thinly over siblings of trained scenarios can be measured in aggregate though no input is
     # likely enough uncovered to be named (CLINC150, 8 intents absent at 5%): it still warns.
     unnamed_gap = not uncovered and 1.0 - result.covered_share >= config.min_gap_share
@@ -538,8 +592,14 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
         detail = "; no scenario stands out as the uncovered one"
         action = ("Compare the production inputs with the lowest coverage scores (coverage.jsonl) with the training data: "
                   "the gap is spread over inputs that resemble trained scenarios.")
-    summary = f"an estimated {result.covered_share:.0%} of production inputs are covered by training data{detail}"
-    if result.covered_share < config.min_covered_share or (largest is not None and largest.share > config.max_uncovered_scenario_share):
+    # The named scenarios together, not the largest alone: clustering split one absent intent (Banking77's
+    # age_limit, 7.4% of production) into 4.5% + 3.0%, and the fail rule never fired.
+    named_share = sum(s.share for s in uncovered)
+    evidence["uncovered_share"] = named_share
+    if len(uncovered) > 1:
+        detail += f"; {len(uncovered)} uncovered scenarios hold {_percent(named_share, config.max_uncovered_scenario_share)} of production"
+    summary = f"an estimated {_percent(result.covered_share, config.min_covered_share)} of production inputs are covered by training data{detail}"
+    if result.covered_share < config.min_covered_share or named_share > config.max_uncovered_scenario_share:
         return [Finding("coverage", Status.FAIL, summary, evidence, action or "Collect training examples resembling the uncovered production inputs.")]
     if uncovered or unnamed_gap:
         return [Finding("coverage", Status.WARN, summary, evidence, action)]

@@ -20,6 +20,9 @@ def _build(report: Report) -> SectionContent | None:
              f"distribution shift (train vs production classifier ROC AUC, 0.5 = indistinguishable): {auc}",
              f"{len(c.scenarios)} production scenarios, {len(c.uncovered)} uncovered; embeddings: {c.embeddings.get('computed', 0)} computed, "
              f"{c.embeddings.get('from_cache', 0)} from cache ({c.model})"]
+    if getattr(c, "covered_lines", None) is not None:
+        lines.append(f"the per-line verdicts mark {c.covered_lines} of {c.production_inputs} lines covered (each line's "
+                     f"P(covered) >= 0.5); the covered share is estimated for the sample as a whole, not counted from them")
     for s in c.uncovered[:UNCOVERED_SHOWN]:
         example = s.uncovered_examples[0] if s.uncovered_examples else None
         if example:
@@ -28,8 +31,8 @@ def _build(report: Report) -> SectionContent | None:
                          f"e.g. \"{text(example.text, 80)}\" (line {example.line})"
                          + (f"; nearest training: \"{text(nearest.text, 60)}\" (cosine {nearest.similarity:.2f})" if nearest else ""))
     if len(c.uncovered) > UNCOVERED_SHOWN:
-        lines.append(f"... and {len(c.uncovered) - UNCOVERED_SHOWN} more uncovered scenario(s), listed in the 'Uncovered "
-                     "scenarios' table (report.md, report.html) and in report.json")
+        # This section cannot know which report files the run writes, so it names none.
+        lines.append(f"... and {len(c.uncovered) - UNCOVERED_SHOWN} more uncovered scenario(s)")
     uncovered = [[text(s.label, 60), f"{s.share:.1%}", s.size, " · ".join(text(e, 60) for e in s.examples[:3]),
                   " · ".join(f"{text(e.text, 60)} → nearest training: {text(e.nearest_training[0].text, 60)} "
                              f"({e.nearest_training[0].similarity:.2f})" for e in s.uncovered_examples[:2] if e.nearest_training)]
