@@ -11,7 +11,7 @@ city or person swapped for another, an opposite (on/off, up/down, lock/unlock, .
 Other scripts: a small hand-written battery (INTL_PAIRS) of copies (full-width, punctuation, case, an invisible
 mark, Arabic vowel marks, a moved block of Chinese, a Cyrillic typo) and hard negatives one character or
 syllable apart in Chinese, Japanese, Thai, Korean and Hindi (raise/lower, 8/9 o'clock, cancel/do not cancel).
-Hard negatives from data the rules were not tuned on (UNTUNED_PAIRS): a greeting or thanks that is the
+Hard negatives a QA probe found, the rules then changed for them (PROBE_PAIRS): a greeting or thanks that is the
 whole message, two adjacent content words swapped, a one-letter change to another real word, a direction
 (out of / into), swapped arguments.
 For reference, the rule before issue 21 (rapidfuzz ratio >= 0.90 or cosine >= 0.95) is scored on the
@@ -108,10 +108,10 @@ INTL_PAIRS = (
     ("another word", "故事很长", "事故很长", True),
 )
 
-# (kind, original, other): hard negatives found on data the rules were not tuned on (a skeptical reviewer's
-# probes on CLINC150 and Banking77-like requests): a greeting or thanks that is the message, two adjacent
+# (kind, original, other): hard negatives a skeptical reviewer's probes found on data the rules had not been tuned
+# on (CLINC150 and Banking77-like requests; the rules were then changed to keep them apart): a greeting or thanks that is the message, two adjacent
 # content words swapped, a one-letter change to another real word, a direction, swapped arguments.
-UNTUNED_PAIRS = (
+PROBE_PAIRS = (
     ("greeting / thanks", "why hello", "why thank you"), ("greeting / thanks", "hello again", "thanks again"),
     ("greeting / thanks", "oh hi there", "oh thanks there"), ("greeting / thanks", "well hello", "well thanks"),
     ("greeting / thanks", "yes please", "yes thanks"), ("greeting / thanks", "hey, good morning", "thanks, good morning"),
@@ -345,8 +345,8 @@ def intl_table(scores: dict[str, tuple[int, int]],
     return lines
 
 
-def untuned_pairs() -> list[Pair]:
-    return [Pair("not " + kind, a, b, True) for kind, a, b in UNTUNED_PAIRS]
+def probe_pairs() -> list[Pair]:
+    return [Pair("not " + kind, a, b, True) for kind, a, b in PROBE_PAIRS]
 
 
 def leak_counts(train_rows: list[tuple[str, str]], eval_rows: list[tuple[str, str]], embedder) -> tuple[Counter, int]:
@@ -428,16 +428,16 @@ def main() -> None:
     lines = table(score(pairs), score_old_rule(pairs), "Without embeddings (lexical rules only)")
     lines += [""] + intl_table(score([Pair(("not " if negative else "") + kind, a, b, negative)
                                       for kind, a, b, negative in INTL_PAIRS]))
-    lines += [""] + intl_table(score(untuned_pairs()), "Hard negatives from data the rules were not tuned on "
-                               "(UNTUNED_PAIRS; lexical rules only)")
+    lines += [""] + intl_table(score(probe_pairs()), "Hard negatives a QA probe found, the rules then changed for them "
+                               "(PROBE_PAIRS; lexical rules only)")
     if not args.no_embeddings:
         from dataaudit.embeddings import Embedder
 
         embedder = Embedder(cache_dir=args.cache_dir)
         lines += [""] + table(score(pairs, embedder), score_old_rule(pairs, embedder),
                               "With embeddings (all-MiniLM-L6-v2, cosine >= 0.95 plus the lexical rules)")
-        lines += [""] + intl_table(score(untuned_pairs(), embedder), "Hard negatives from data the rules were not tuned "
-                                   "on (UNTUNED_PAIRS; with embeddings)")
+        lines += [""] + intl_table(score(probe_pairs(), embedder), "Hard negatives a QA probe found, the rules then changed "
+                                   "for them (PROBE_PAIRS; with embeddings)")
         lines += [""] + leak_table(embedder)
     print(f"CLINC150 queries, seed {args.seed}, up to {args.per_kind} pairs per kind\n")
     print("\n".join(lines))
