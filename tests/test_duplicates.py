@@ -200,7 +200,7 @@ def test_reworded_pairs_that_swap_a_slot_or_an_opposite_stay_apart_with_embeddin
 
 # Found on data the rules were not tuned on (CLINC150's greeting / thank_you / yes intents, hand-made pairs):
 # each pair means something else, and each was a copy or a reworded copy before.
-UNTUNED_HARD_NEGATIVES = [
+PROBE_HARD_NEGATIVES = [
     ("how do you say please in french", "how do you say hi in french"),  # CLINC150 train / test: a word talked about
     ("what is the word for thanks in german", "what is the word for hello in german"),
     ("why hello", "why thank you"), ("hello again", "thanks again"), ("yes please", "yes thanks"),
@@ -217,13 +217,13 @@ UNTUNED_HARD_NEGATIVES = [
 ]
 
 
-@pytest.mark.parametrize("a, b", UNTUNED_HARD_NEGATIVES)
+@pytest.mark.parametrize("a, b", PROBE_HARD_NEGATIVES)
 def test_meaningful_fillers_compounds_real_words_and_directions_are_no_lexical_copies(a, b):
     key = lambda t: skeleton(tokens(normalize_text(t, Config().duplicates)))  # noqa: E731
     assert copy_kind(key(a), key(b)) is None
 
 
-@pytest.mark.parametrize("a, b", UNTUNED_HARD_NEGATIVES[7:])
+@pytest.mark.parametrize("a, b", PROBE_HARD_NEGATIVES[7:])
 def test_swapped_compounds_directions_and_arguments_are_no_reworded_copies(a, b):
     # The short greeting / thanks pairs are left to the embeddings (next test): two words share too little
     # for a slot rule to judge.
@@ -232,7 +232,7 @@ def test_swapped_compounds_directions_and_arguments_are_no_reworded_copies(a, b)
 
 def test_untuned_hard_negatives_stay_apart_with_embeddings(tmp_path, embedder):
     config = Config()
-    texts = [(t, str(n)) for n, pair in enumerate(UNTUNED_HARD_NEGATIVES) for t in pair]
+    texts = [(t, str(n)) for n, pair in enumerate(PROBE_HARD_NEGATIVES) for t in pair]
     train = index(write_jsonl(tmp_path / "t.jsonl", rows(texts)), config, embedder=embedder)
     assert measure_index(train, config).near_group_count == 0
 
@@ -254,12 +254,12 @@ def test_a_moved_block_is_still_a_word_order_copy_but_a_swapped_compound_is_not(
 
 
 def test_greetings_thanks_and_swapped_compounds_with_other_labels_are_no_conflicts_or_leaks(tmp_path):
-    data = [(a, "x") for a, _ in UNTUNED_HARD_NEGATIVES]
-    result = lexical(tmp_path, data + [(b, "y") for _, b in UNTUNED_HARD_NEGATIVES])
+    data = [(a, "x") for a, _ in PROBE_HARD_NEGATIVES]
+    result = lexical(tmp_path, data + [(b, "y") for _, b in PROBE_HARD_NEGATIVES])
     assert result.conflict_count == 0 and result.near_group_count == 0
     config = Config()
     train = index(write_jsonl(tmp_path / "tr.jsonl", rows(data)), config)
-    held_out = index(write_jsonl(tmp_path / "ev.jsonl", rows([(b, "y") for _, b in UNTUNED_HARD_NEGATIVES])), config, role="eval")
+    held_out = index(write_jsonl(tmp_path / "ev.jsonl", rows([(b, "y") for _, b in PROBE_HARD_NEGATIVES])), config, role="eval")
     assert measure_index(train, config, eval_index=held_out).leak_count == 0
 
 
