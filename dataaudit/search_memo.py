@@ -103,11 +103,14 @@ class SearchMemo:
         directory = self.cache.get(self.directory_key) or {}
         slots = directory.get("slots", {})
         best = max(slots, key=lambda s: (_resemblance(slots[s], sketch), -s), default=None)
-        kept = self.cache.get(self._slot_key(best, k)) if best is not None and _resemblance(slots[best], sketch) >= MIN_REUSED else None
+        alike = best is not None and _resemblance(slots[best], sketch) >= MIN_REUSED
+        kept = self.cache.get(self._slot_key(best, k)) if alike else None
         found = self._extended(steps, indexed, queries, k, indexed_hashes, query_hashes, kept) if kept else None
         if found is None:
             found = steps.search(indexed, queries, k)
-        slot = best if kept else min(set(range(SLOTS)) - set(slots), default=None)
+        # This dataset's slot whether or not it held lists of this k (a k that grows with the labels' sizes
+        # must not take a second slot, and push out another dataset's, at each change).
+        slot = best if alike else min(set(range(SLOTS)) - set(slots), default=None)
         if slot is None:  # every slot taken by other data: replace the least like this run's
             slot = min(slots, key=lambda s: (_resemblance(slots[s], sketch), s))
         self.cache.put(self._slot_key(slot, k), {"indexed": indexed_hashes, "queries": query_hashes,
@@ -120,8 +123,6 @@ class SearchMemo:
         try:
             old_indexed, old_queries, old_sims, old_idx = kept["indexed"], kept["queries"], kept["similarity"], kept["index"]
         except (KeyError, TypeError):
-            return None
-        if old_sims.shape[1] != k:
             return None
         new_position = {key: p for p, key in enumerate(_occurrence_keys(indexed_hashes))}
         moved = np.array([new_position.get(key, -1) for key in _occurrence_keys(old_indexed)] + [-1], dtype=np.int64)

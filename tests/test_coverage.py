@@ -214,10 +214,11 @@ def test_thresholds_compare_the_unrounded_share_and_the_summary_never_shows_the_
     assert finding.status is Status.FAIL and "an estimated 89.996% of production" in finding.summary
     (finding,) = judge(CoverageResult("m", "rule", 10, 500, 1000, 0.896, [], [], [], None, {}), ctx)
     assert "an estimated 89.6% of production" in finding.summary
-    gap = Scenario("s1", "gap", 10, 0.05004, 0.1, True, ["example"], [])
-    (finding,) = judge(CoverageResult("m", "rule", 10, 500, 1000, 0.95, [gap], [gap], [], None, {}), ctx)
+    gap = Scenario("s1", "gap", 1251, 0.05004, 0.1, True, ["example"], [])
+    (finding,) = judge(CoverageResult("m", "rule", 10, 25000, 1000, 0.95, [gap], [gap], [], None, {}), ctx)
     assert finding.status is Status.FAIL and "5.004% of production" in finding.summary
     assert _percent(0.9, 0.9) == "90.0%" and _percent(0.953, 0.9) == "95.3%"
+    assert _percent(0.8999999, 0.9) == "89.99999%" and _percent(0.9 - 1e-12, 0.9) == "just under 90.0%"
 
 
 def test_uncovered_scenarios_fail_together_when_each_is_under_the_limit():
@@ -233,6 +234,11 @@ def test_uncovered_scenarios_fail_together_when_each_is_under_the_limit():
     assert finding.status is Status.FAIL and "2 uncovered scenarios hold 7.5% of production" in finding.summary
     (finding,) = judge(CoverageResult("m", "rule", 10, 1000, 1000, 0.96, split[1:], split[1:], [], None, {}), ctx)
     assert finding.status is Status.WARN
+    # Shares rounded for the report sum past the limit (0.0143 + 0.0471 + 0.0143 = 0.05000000000000001): the sizes decide.
+    exact = [Scenario(f"s{i}", f"gap {i}", n, n / 700, 0.1, True, ["x"], []) for i, n in enumerate((1, 33, 1))]
+    assert sum(s.share for s in exact) > 0.05
+    (finding,) = judge(CoverageResult("m", "rule", 10, 700, 1000, 0.96, exact, exact, [], None, {}), ctx)
+    assert finding.status is Status.WARN and "3 uncovered scenarios hold 5.0% of production" in finding.summary
 
 
 def test_uncovered_clusters_with_one_nearest_training_label_become_one():

@@ -85,6 +85,18 @@ def test_another_k_or_a_damaged_entry_is_a_whole_search(memo, tmp_path):
     for entry in tmp_path.glob("*.pickle"):
         entry.write_bytes(b"not a pickle")
     _same(memo.search(steps, rows, rows, 6), steps.search(rows, rows, 6))
+    assert memo.reused == 0
+
+
+def test_a_changing_k_keeps_one_slot_and_leaves_other_datasets_theirs(memo):
+    steps = SerialSteps()
+    other, rows = _unit(200, 40), _unit(300, 41)
+    memo.search(steps, other, other, 5)
+    for k in (5, 6, 5, 6):  # coverage's k grows with the labels' sizes as batches come in
+        memo.search(steps, rows, rows, k)
+    assert len(memo.cache.get(memo.directory_key)["slots"]) == 2
+    memo.search(steps, np.vstack([other, _unit(3, 42)]), np.vstack([other, _unit(3, 42)]), 5)
+    assert memo.reused == 200  # the other dataset's lists are still there
 
 
 def test_row_hashes_tell_rows_apart_and_equal_rows_alike():

@@ -147,7 +147,7 @@ class CoverageResult:
     neighbours: int
     production_inputs: int
     training_inputs: int
-    covered_share: float | None
+    covered_share: float | None  # rounded to 4 places, as report.json shows it
     scenarios: list[Scenario]
     uncovered: list[Scenario]
     unused_training: list[TrainingCluster]
@@ -157,6 +157,8 @@ class CoverageResult:
     production_label_mix: dict[str, float] | None = None  # EM estimate over the inputs that look covered
     mix_shift: float | None = None  # total variation distance between the two label mixes
     not_measured: str = ""  # why no estimate was made (sample too small); empty when measured
+    # What the thresholds compare (0.89996 rounded to 0.9 passed min_covered_share), as agreement keeps its alpha.
+    covered_share_unrounded: float | None = None
     # Production records coverage.jsonl marks covered (each input's P(covered) >= 0.5). Not the covered share:
     # that is estimated for the sample as a whole, and lines near one half are counted whole on either side.
     covered_lines: int | None = None
@@ -407,8 +409,8 @@ def _measured(ctx: AuditContext, config: CoverageConfig, base: dict, production_
     verdicts = LineVerdicts(result.covered, result.score, result.covered_probability, nearest_sims[:, 0], nearest, scenario_of,
                             [(r.source, r.line, int(row)) for r, row in zip(production.records, production.key_ids)])
     return CoverageResult(
-        # Unrounded: the thresholds compare this very value (0.89996 rounded to 0.9 passed min_covered_share).
-        **base, covered_share=float(result.covered_share), scenarios=scenarios,
+        **base, covered_share=round(float(result.covered_share), 4), covered_share_unrounded=float(result.covered_share),
+        scenarios=scenarios,
         uncovered=[s for s in scenarios if s.uncovered], unused_training=_unused_training(train, nearest_idx[:, 0], config, training_clusters.result()),
         domain_auc=_domain_auc(train.vectors, production.vectors, config.seed),
         training_label_mix=training_mix, production_label_mix=production_mix, mix_shift=shift,
@@ -465,7 +467,7 @@ def _scenarios(ctx: AuditContext, config: CoverageConfig, result: Estimate, coun
         size = float(counts[members].sum())
         ranked = _central(vectors, members, centroid)
         scenarios.append(Scenario(
-            id=scenario_id, label=labels[g], size=int(size), share=size / total,
+            id=scenario_id, label=labels[g], size=int(size), share=round(size / total, 4),
             covered_share=round(float((counts[members] * result.covered_probability[members]).sum() / size), 4),
             uncovered=uncovered, examples=[excerpt(texts[m]) for m in ranked[:config.examples_per_scenario]],
             uncovered_examples=[UncoveredExample(excerpt(texts[m]), production.records[production.positions[production.distinct[m]][0]].source,
@@ -551,13 +553,13 @@ def _small_sample_action(result: CoverageResult, config: CoverageConfig) -> str:
 
 
 def _percent(value: float, threshold: float) -> str:
-    """A share as a percent with one decimal, or more where fewer would show a value on the other side of its
-    threshold as the threshold itself (whole percents read 0.896, failing against 0.90, as "90%")."""
-    for digits in range(1, 5):
+    """A share as a percent with one decimal, or as many more as it takes not to show a value on the other side
+    of its threshold as the threshold itself (whole percents read 0.896, failing against 0.90, as "90%")."""
+    for digits in range(1, 7):
         shown = f"{value:.{digits}%}"
-        if value == threshold or round(value, digits + 2) != round(threshold, digits + 2):
+        if value == threshold or shown != f"{threshold:.{digits}%}":
             return shown
-    return shown
+    return f"just {'under' if value < threshold else 'over'} {threshold:.1%}"
 
 
 def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
@@ -571,7 +573,8 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
                          "min_production_inputs": config.min_production_inputs, "min_training_inputs": config.min_training_inputs},
                         _small_sample_action(result, config))]
     uncovered = result.uncovered
-    evidence = {"covered_share": result.covered_share, "min_covered_share": config.min_covered_share,
+    covered = result.covered_share_unrounded if result.covered_share_unrounded is not None else result.covered_share
+    evidence = {"covered_share": result.covered_share, "covered_share_unrounded": covered, "min_covered_share": config.min_covered_share,
                 "max_uncovered_scenario_share": config.max_uncovered_scenario_share, "production_inputs": result.production_inputs,
                 "mix_shift": result.mix_shift,
                 "uncovered_scenarios": [{"id": s.id, "label": s.label, "share": s.share, "examples": s.examples[:3]} for s in uncovered[:10]]}
@@ -587,19 +590,20 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
                   + ", ".join(f"'{s.label}' ({_percent(s.share, config.max_uncovered_scenario_share)})" for s in named[:ACTION_SCENARIOS]) + more + ".")
     # A gap spread thinly over siblings of trained scenarios can be measured in aggregate though no input is
     # likely enough uncovered to be named (CLINC150, 8 intents absent at 5%): it still warns.
-    unnamed_gap = not uncovered and 1.0 - result.covered_share >= config.min_gap_share
+    unnamed_gap = not uncovered and 1.0 - covered >= config.min_gap_share
     if unnamed_gap:
         detail = "; no scenario stands out as the uncovered one"
         action = ("Compare the production inputs with the lowest coverage scores (coverage.jsonl) with the training data: "
                   "the gap is spread over inputs that resemble trained scenarios.")
     # The named scenarios together, not the largest alone: clustering split one absent intent (Banking77's
     # age_limit, 7.4% of production) into 4.5% + 3.0%, and the fail rule never fired.
-    named_share = sum(s.share for s in uncovered)
-    evidence["uncovered_share"] = named_share
+    # From the sizes, not the rounded shares: 0.0143 + 0.0471 + 0.0143 summed 0.05000000000000001, over 5%.
+    named_share = sum(s.size for s in uncovered) / max(result.production_inputs, 1)
+    evidence["uncovered_share"] = round(named_share, 4)
     if len(uncovered) > 1:
         detail += f"; {len(uncovered)} uncovered scenarios hold {_percent(named_share, config.max_uncovered_scenario_share)} of production"
-    summary = f"an estimated {_percent(result.covered_share, config.min_covered_share)} of production inputs are covered by training data{detail}"
-    if result.covered_share < config.min_covered_share or named_share > config.max_uncovered_scenario_share:
+    summary = f"an estimated {_percent(covered, config.min_covered_share)} of production inputs are covered by training data{detail}"
+    if covered < config.min_covered_share or named_share > config.max_uncovered_scenario_share:
         return [Finding("coverage", Status.FAIL, summary, evidence, action or "Collect training examples resembling the uncovered production inputs.")]
     if uncovered or unnamed_gap:
         return [Finding("coverage", Status.WARN, summary, evidence, action)]
