@@ -106,6 +106,11 @@ class Report:
         return self.verdict.exit_code
 
     @property
+    def headline_status(self) -> str:
+        """The status the renderers style the headline by: not_ready when regressions fail the run."""
+        return "not_ready" if self.failing_regressions else self.verdict.status
+
+    @property
     def headline(self) -> str:
         """The verdict as every renderer's headline words ("ready", "not ready", ...), with the regressions that
         fail the run: a READY over an exit code of 1 reads as a pass to whoever looks at the headline only."""

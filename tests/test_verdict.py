@@ -88,5 +88,9 @@ def test_evidence_keys_a_check_adds_on_some_runs_only_are_always_there_null_when
 def test_evidence_figures_are_rounded_to_one_precision_whichever_check_gave_them():
     condition = merge_findings("format", [Finding("format", Status.WARN, "5 malformed",
                                                   {"invalid_share": 0.019011406844106463, "bounds": [0.0500001, 1], "by": {"a": 1 / 3}})])
-    assert condition.evidence["invalid_share"] == 0.019
-    assert condition.evidence["bounds"] == [0.05, 1] and condition.evidence["by"] == {"a": 0.3333}
+    assert condition.evidence["invalid_share"] == 0.0190114
+    assert condition.evidence["bounds"] == [0.0500001, 1] and condition.evidence["by"] == {"a": 0.333333}
+    # Significant digits: a figure beside its threshold keeps what separates them (0.89996 is not 0.9 beside a fail
+    # against 0.9), and a small share does not read 0.0 beside a warn.
+    failed = merge_findings("coverage", [Finding("coverage", Status.FAIL, "short", {"covered_share": 0.8999612, "tiny": 1 / 30000})])
+    assert failed.evidence["covered_share"] == 0.899961 and failed.evidence["tiny"] == 3.33333e-05

@@ -7,6 +7,8 @@ the worst of its known findings; it is unknown only when no check could judge it
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Iterable
@@ -88,14 +90,15 @@ def merge_findings(condition_id: str, findings: list[Finding]) -> Condition:
     return Condition(condition_id, status, "; ".join(f.summary.rstrip(".") for f in shown), evidence, actions)
 
 
-EVIDENCE_DECIMALS = 4
+EVIDENCE_DIGITS = 6
 
 
 def rounded(value: Any) -> Any:
-    """An evidence figure at one precision (4 decimal places) whichever check gave it; checks.<id> in report.json
-    keeps the full value. Lists and dicts rounded item by item."""
+    """An evidence figure at one precision (6 significant digits) whichever check gave it; checks.<id> in
+    report.json keeps the full value. Significant digits, not decimal places: 0.89996 beside a fail against 0.9,
+    or a share of 1 in 30,000 beside a warn, must not read 0.9 and 0.0. Lists and dicts rounded item by item."""
     if isinstance(value, float):
-        return round(value, EVIDENCE_DECIMALS)
+        return float(f"{value:.{EVIDENCE_DIGITS}g}") if math.isfinite(value) else value
     if isinstance(value, dict):
         return {key: rounded(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

@@ -160,7 +160,7 @@ def _header(report: Report) -> str:
                     for n in v.not_judged)
     return (f"<header><h1>Dataset readiness: {inline(report.dataset)}</h1>"
             f"<p class='meta'>{inline(hashes)} · generated {esc(report.generated_at)} · dataaudit {esc(report.dataaudit_version)}</p></header>"
-            f"<section id='verdict'><div class='verdict {esc(v.status)}' data-status='{esc(v.status)}'><strong>{esc(report.headline.upper())}</strong> — "
+            f"<section id='verdict'><div class='verdict {esc(report.headline_status)}' data-status='{esc(report.headline_status)}'><strong>{esc(report.headline.upper())}</strong> — "
             f"<span id='verdict-sentence'>{inline(report.sentence)}</span></div>"
             f"<div class='table-wrap'><table><thead><tr><th>condition</th><th>status</th><th>summary</th></tr></thead><tbody>{rows}</tbody></table></div></section>")
 

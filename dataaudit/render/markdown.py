@@ -100,7 +100,7 @@ def _section_table(table: Table) -> list[str]:
 def render_markdown(report: Report) -> str:
     v = report.verdict
     out = [f"# Dataset readiness: {cell(report.dataset)}", "",
-           f"**{STATUS_MARK['not_ready' if report.failing_regressions else v.status]} {cell(report.headline)}** — "
+           f"**{STATUS_MARK[report.headline_status]} {cell(report.headline)}** — "
            f"{cell(report.sentence, 2000)}", ""]
     out += ["| condition | status | summary |", "|---|---|---|"]
     out += [f"| {c.id} | {STATUS_MARK[c.status]} {c.status} | {cell(c.summary, 400)} |" for c in v.conditions]

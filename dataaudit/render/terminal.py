@@ -113,7 +113,7 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
 
     records = sum(i.records for i in report.inputs if i.role == "train")
     console.print(Text.assemble(("dataaudit ", "bold"), plain(report.dataset, "bold cyan"), f"  ({records} records)"))
-    style = STYLE["not_ready"] if report.failing_regressions else STYLE[v.status]
+    style = STYLE[report.headline_status]
     say(Text.assemble((report.headline.upper(), style), "  ", plain(report.sentence)), report.sentence)
     if narrow:
         for c in v.conditions:
