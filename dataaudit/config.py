@@ -250,8 +250,8 @@ class Config:
         if self.fields.format and self.fields.format not in FORMAT_NAMES:
             raise ConfigError(f"{where}fields.format: {self.fields.format!r} is not one of {', '.join(FORMAT_NAMES)}")
         if not _DEVICE.fullmatch(self.embeddings.device):
-            raise ConfigError(f"{where}embeddings.device: {self.embeddings.device!r} is not one of cpu, cuda, cuda:N, mps "
-                              "(or \"\" for cuda when available, else cpu)")
+            raise ConfigError(f"{where}embeddings.device: {self.embeddings.device!r} is not a torch device (cpu, cuda, cuda:N, mps, "
+                              "xpu, npu, hpu, ...; or \"\" for cuda when available, else cpu)")
         if self.engine.name not in ENGINE_NAMES:
             raise ConfigError(f"{where}engine.name: {self.engine.name!r} is not one of {', '.join(ENGINE_NAMES)}")
         # A warn bound above its fail bound is never reached: the gate fails before it warns (label_noise and pii
@@ -283,7 +283,8 @@ _AT_LEAST_ONE_FLOAT = {"warn_imbalance_ratio"}
 # draws (1 gives an "interval" of one point that need not contain the estimate).
 MIN_BOOTSTRAP_RESAMPLES = 100
 _ZERO_OR_AT_LEAST = {"bootstrap_resamples": MIN_BOOTSTRAP_RESAMPLES}
-_DEVICE = re.compile(r"|cpu|mps|cuda(:\d+)?")
+# torch's device types (an index allowed): checked without importing torch, which takes seconds.
+_DEVICE = re.compile(r"|(cpu|cuda|mps|xpu|xla|hpu|npu|hip|ipu|mtia|meta|privateuseone)(:\d+)?")
 _WARN_BELOW_FAIL = (("format", "warn_invalid_share", "max_invalid_share"),
                     ("hygiene", "warn_conflict_share", "max_conflict_share"),
                     ("hygiene", "warn_duplicate_share", "max_duplicate_share"))

@@ -105,13 +105,16 @@ def _long_word_test(tokenizer) -> Callable[[str], bool] | None:
     if not limit:
         return None
     run = re.compile(rf"\S{{{limit + 1},}}")
+    # Characters a regular expression reads as spaces that BERT's normaliser deletes (controls): "a" * 60 + "\x1c"
+    # + "a" * 60 is one 120-character word to WordPiece.
+    deleted_spaces = re.compile(r"[\x0b\x0c\x1c-\x1f\x85]")
     normalize = tokenizer.normalizer.normalize_str if tokenizer.normalizer is not None else str
     split = tokenizer.pre_tokenizer.pre_tokenize_str if tokenizer.pre_tokenizer is not None else (lambda t: [(w, None) for w in t.split()])
 
     def has_long_word(text: str) -> bool:
         # Most texts have no run of that many non-space characters; one that has (a URL, a path) may still be
         # many words to WordPiece, which splits at punctuation: the tokenizer's own split decides.
-        if len(text) <= limit or run.search(text) is None:
+        if len(text) <= limit or (run.search(text) is None and deleted_spaces.search(text) is None):
             return False
         return any(len(word) > limit for word, _ in split(normalize(text)))
 

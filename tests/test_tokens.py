@@ -430,3 +430,11 @@ def test_a_word_longer_than_wordpiece_reads_is_counted_with_o200k():
     assert counts[:2] == [o200k.count(hex_dump), o200k.count(shouting)] and counts[0] > 20_000 and counts[1] > 500
     assert counts[2:] == wordpiece[2:]
     assert counter.recounts(texts) == [True, True, False, False]
+
+
+def test_a_long_word_split_only_by_a_control_character_the_normaliser_deletes_is_recounted():
+    # A regular expression reads \x1c as a space; BERT's normaliser deletes it, so WordPiece sees one 121-letter word.
+    glued = "a" * 60 + "\x1c" + "a" * 61
+    counter = load_token_counter()
+    assert counter.recounts([glued, "a" * 60 + " " + "a" * 61]) == [True, False]
+    assert counter.count([glued])[0] == OpenAIEncoding("o200k_base").count(glued) > 1

@@ -378,7 +378,9 @@ def judge(result: LabelNoiseResult | None, ctx: AuditContext) -> list[Finding]:
     evidence = {
         "estimated_error_rate": None, "error_rate_ci": None, "cv_accuracy": result.cv_accuracy,
         "baseline_accuracy": result.baseline_accuracy, "worst_labels": None, "confused_pairs": None, "suspects_total": None,
-        "reason": result.reason or None, "labels_estimated": result.labels, "labels_left_out": len(result.excluded_labels),
+        "reason": result.reason or None,
+        # A result not estimated counts every label it saw; none of them was estimated.
+        "labels_estimated": result.labels if result.estimated_error_rate is not None else 0, "labels_left_out": len(result.excluded_labels),
         "examples_left_out": excluded_examples,
     }
     if not result.reliable:
