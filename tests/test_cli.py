@@ -505,7 +505,7 @@ def test_a_wrong_flag_value_names_the_flag_and_a_wrong_file_value_the_file(tmp_p
     assert capsys.readouterr().err.startswith(f"dataaudit: error: --tokenizer: {tmp_path / 'nonexist'}: no such file or folder")
     config.write_text('[embeddings]\ndevice = "tpu"\n')
     assert main(["audit", TICKETS, "--no-embeddings", "--config", str(config)]) == 2
-    assert capsys.readouterr().err.startswith(f"dataaudit: error: {config}: embeddings.device: 'tpu' is not one of")
+    assert capsys.readouterr().err.startswith(f"dataaudit: error: {config}: embeddings.device: 'tpu' is not a torch device")
 
 
 def test_labels_outside_the_configured_ordinal_order_name_the_config_file(tmp_path, capsys):
