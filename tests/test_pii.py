@@ -628,3 +628,10 @@ def test_personal_data_past_the_loaders_cut_is_found(tmp_path):
                        + [{"text": f"ticket {i}", "label": "b"} for i in range(30)])
     result = measure_pii(_ctx(config, path))
     assert result.records_with_findings == 1 and result.by_kind == {"email": 1}  # 150,000 characters in: past the cut
+
+
+def test_a_count_of_findings_reads_in_the_plural_past_one():
+    from dataaudit.scan.pii import kind_count
+
+    assert [kind_count(1, "secret"), kind_count(4, "secret"), kind_count(2, "ip_address"), kind_count(0, "email")] == \
+        ["1 secret", "4 secrets", "2 ip_addresses", "0 emails"]

@@ -18,7 +18,7 @@ import phonenumbers
 from ..errors import ConfigError
 from ..excerpt import mask
 from ..load.records import Record
-from ..scan.pii import KINDS, PiiFinding, ScanOptions, scan_text
+from ..scan.pii import KINDS, PiiFinding, ScanOptions, kind_count, scan_text
 from .base import AuditContext, Check, Finding, Status
 
 
@@ -236,7 +236,7 @@ def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
     elsewhere = result.personal_records - result.training_personal_records
     if result.training_personal_records and personal_share > config.warn_share:
         status = Status.FAIL if personal_share > config.max_share else Status.WARN
-        kinds = ", ".join(f"{result.training_by_kind[k]} {k}" for k in KINDS if k != "secret" and k in result.training_by_kind)
+        kinds = ", ".join(kind_count(result.training_by_kind[k], k) for k in KINDS if k != "secret" and k in result.training_by_kind)
         also = f"; {elsewhere} more in the eval or production inputs" if elsewhere else ""
         findings.append(Finding(
             "hygiene", status,

@@ -42,6 +42,11 @@ T = TypeVar("T")
 
 KINDS = ("email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "secret")
 PLACEHOLDERS = {kind: f"<{kind.upper()}>" for kind in KINDS}
+
+
+def kind_count(count: int, kind: str) -> str:
+    """'1 email', '4 secrets', '2 ip_addresses': a count of findings of one kind, as reports write it."""
+    return f"{count} {kind}" if count == 1 else f"{count} {kind}{'es' if kind.endswith('s') else 's'}"
 # US covers the North American numbering plan's national forms (US, Canada, ...); GB covers UK national
 # forms and, because the UK dials abroad with 00 like most of Europe, Africa and Asia, "00 49 ..." numbers.
 # Written with + they are found whatever the regions.

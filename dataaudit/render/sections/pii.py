@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...report import Report
+from ...scan.pii import kind_count
 from .base import Section, SectionContent, Table, text
 
 
@@ -10,7 +11,7 @@ def _build(report: Report) -> SectionContent | None:
     p = report.checks.get("pii")
     if p is None:
         return None
-    kinds = ", ".join(f"{n} {k}" for k, n in p.by_kind.items()) or "none"
+    kinds = ", ".join(kind_count(n, k) for k, n in p.by_kind.items()) or "none"
     lines = [f"{p.records_with_findings} of {p.records} records hold personal data or credentials ({p.share:.1%}): {kinds}; "
              f"{p.secret_records} with a secret"]
     rows = [[f.file, f.line, text(f.field, 40), f.kind, text(f.masked, 60)] for f in p.findings]  # `masked` only, never the value

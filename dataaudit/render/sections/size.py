@@ -25,7 +25,7 @@ def _build(report: Report) -> SectionContent | None:
             lines.append(f"{name} tokens: min {number(stats.min)}, median {number(stats.median)}, p95 {number(stats.p95)}, "
                          f"max {number(stats.max)}, total {number(stats.total)}")
     if s.over_context:
-        lines.append(f"{s.over_context} examples exceed the {s.context_limit}-token context limit (first: line "
+        lines.append(f"{s.over_context} example{' exceeds' if s.over_context == 1 else 's exceed'} the {s.context_limit}-token context limit (first: line "
                      + ", ".join(str(o.line) for o in s.over_context_examples[:5]) + ")")
     tables = []
     b = report.checks.get("balance")
