@@ -363,7 +363,7 @@ def test_the_share_is_judged_on_the_training_records_and_other_inputs_are_still_
     (alone,) = judge_pii(measure_pii(_ctx(config, train)), _ctx(config, train))
     (beside,) = judge_pii(measure_pii(_ctx(config, train, production=production)), _ctx(config, train, production=production))
     assert alone.status is beside.status is Status.FAIL
-    assert beside.summary == "personal data in 8 of 600 training records (1.3%): 8 email"
+    assert beside.summary == "personal data in 8 of 600 training records (1.3%): 8 emails"
     leaky = write_jsonl(tmp_path / "leaky.jsonl", [{"text": f"call me on +44 20 7946 0{i:03d}"} for i in range(3)])
     clean = write_jsonl(tmp_path / "clean.jsonl", _tickets(50, {}))
     (finding,) = judge_pii(measure_pii(_ctx(config, clean, production=leaky)), _ctx(config, clean, production=leaky))
