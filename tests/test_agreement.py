@@ -391,3 +391,39 @@ def test_flagged_annotators_are_ranked_by_how_many_labels_they_cost(tmp_path):
     assert [s.annotator for s in flagged] == ["big", "small"]
     assert flagged[0].agreement_with_others > flagged[1].agreement_with_others  # agreement alone would rank them the other way
     assert [s.annotator for s in result.per_annotator if s.flagged] == ["big", "small"]
+
+
+def _nested_with_gold(tmp_path, items):
+    path = tmp_path / "g.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "text": f"t{i}", "gold": gold,
+                                        "annotations": [{"annotator": a, "label": l} for a, l in anns]}) + "\n"
+                            for i, (gold, anns) in enumerate(items)))
+    config = Config(fields=FieldsConfig(gold="gold"))
+    return load_dataset(path, config), config
+
+
+def test_an_annotator_flagged_against_gold_is_shown_by_their_gold_figure(tmp_path):
+    """'solo' labels 12 items nobody else did, all against gold (no agreement with others to print); 'echo' agrees
+    with the others on every item they share and with gold on none: both flagged against gold, and read so."""
+    from types import SimpleNamespace
+
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.render.sections.agreement import SECTION
+
+    items = [("x" if i % 2 else "y", [(a, "x" if i % 2 else "y") for a in "abc"]) for i in range(30)]
+    items += [("y", [("a", "x"), ("b", "x"), ("echo", "x")]) for _ in range(20)]
+    items += [("y", [("solo", "x")]) for _ in range(12)]
+    dataset, config = _nested_with_gold(tmp_path, items)
+    config.agreement = AgreementConfig(bootstrap_resamples=0)
+    result = measure_agreement(dataset, config.agreement)
+    by_name = {s.annotator: s for s in result.annotators}
+    assert (by_name["solo"].flagged_by, by_name["solo"].agreement_with_others, by_name["solo"].gold_items) == (("gold",), None, 12)
+    assert (by_name["echo"].flagged_by, by_name["echo"].agreement_with_others, by_name["echo"].gold_agreement) == (("gold",), 1.0, 0.0)
+    lines = SECTION.build(SimpleNamespace(checks={"agreement": result})).lines
+    flagged_lines = [line for line in lines if line.startswith("annotator ")]
+    assert flagged_lines == ["annotator echo is far below the others: agrees with gold on 0% of 20 gold items (20 labelled); alpha without them 1.000",
+                             "annotator solo is far below the others: agrees with gold on 0% of 12 gold items (12 labelled); alpha without them 1.000"]
+    [finding] = CHECK.judge(result, _ctx(dataset, config))
+    worst = result.annotators[0].annotator
+    assert worst == "echo" and finding.summary.endswith(
+        "; annotator echo agrees with gold on 0% of 20 gold items (1 more annotator(s) flagged)")
