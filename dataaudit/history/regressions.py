@@ -60,8 +60,9 @@ def key_figures(report: dict[str, Any]) -> dict[str, Any]:
         "conditions": {c["id"]: c["status"] for c in conditions},
         # Each training file's alpha, and the files a run read: a batch new since the last run is judged on
         # its own alpha too, which the cumulative alpha of many earlier batches hides.
-        "file_alphas": {f["file"]: f["krippendorff_alpha"] for f in _objects(report.get("per_file"))
-                        if _number(f.get("krippendorff_alpha")) is not None and "file" in f},
+        "file_alphas": {f["file"]: _number(f.get("krippendorff_alpha_unrounded", f.get("krippendorff_alpha")))
+                        for f in _objects(report.get("per_file"))
+                        if _number(f.get("krippendorff_alpha_unrounded", f.get("krippendorff_alpha"))) is not None and "file" in f},
         "file_label_shares": {f["file"]: {"labelled": int(_number(f.get("labelled")) or 0),
                                           "shares": {k: v for k, v in _object(f.get("label_shares")).items() if _number(v) is not None}}
                               for f in _objects(report.get("per_file")) if "file" in f},
@@ -107,7 +108,7 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
         earlier = set(before.get("train_files") or [])
         for file, alpha in sorted((now.get("file_alphas") or {}).items()):
             if earlier and file not in earlier and a0 - alpha > bounds.max_alpha_drop:
-                found.append(_regression(f"krippendorff_alpha:{file}", round(a0, 4), alpha,
+                found.append(_regression(f"krippendorff_alpha:{file}", round(a0, 4), round(alpha, 4),
                                          f"this new file's alpha is {_beyond(a0 - alpha, bounds.max_alpha_drop)} below the last run's (bound {bounds.max_alpha_drop:g})"))
     shares0, shares1 = before.get("label_shares") or {}, now.get("label_shares") or {}
     # A label missing from one run's shares has share 0 there, but a run with no shares at all measured none.
