@@ -372,9 +372,7 @@ def test_thresholds_are_compared_with_alpha_unrounded_and_the_text_agrees(tmp_pa
     config.agreement = AgreementConfig(bootstrap_resamples=0, reliable_alpha=0.74342, tentative_alpha=0.5)
     [finding] = CHECK.judge(result, _ctx(ctx.train.dataset, config))
     assert round(exact, 4) < 0.74342 < exact
-    assert finding.status == Status.PASS and finding.summary.startswith("Krippendorff's alpha 0.74342 >= 0.74342;")
-    assert against(0.79996, 0.8) == ("0.79996", "0.800") and against(0.266237, 0.26623) == ("0.26624", "0.26623")
-    assert against(0.743, 0.8) == ("0.743", "0.800")
+    assert finding.status == Status.PASS and finding.summary.startswith("Krippendorff's alpha 0.743421 >= 0.74342;")
 
 
 def test_flagged_annotators_are_ranked_by_how_many_labels_they_cost(tmp_path):

@@ -42,6 +42,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..config import AgreementConfig
+from ..digits import against
 from ..engine.base import DataSteps, SerialSteps
 from ..errors import ConfigError
 from ..excerpt import plain_excerpt as excerpt
@@ -661,22 +662,6 @@ def alpha_grade(alpha: float | None, agreement: AgreementConfig) -> str | None:
     if alpha >= agreement.reliable_alpha:
         return "reliable"
     return "tentative" if alpha >= agreement.tentative_alpha else "unreliable"
-
-
-def against(value: float, bound: float) -> tuple[str, str]:
-    """`value` and `bound` written with enough decimals (three at least) that the text says what the unrounded
-    comparison decided: 0.79996 against 0.800 reads "0.79996 < 0.800", 0.266237 against 0.26623 "0.26624 >= 0.26623"."""
-    bound_places = 3
-    while bound_places < 10 and float(f"{bound:.{bound_places}f}") != bound:
-        bound_places += 1
-    bound_text = f"{bound:.{bound_places}f}"
-    places = 3
-    while places < 12:
-        shown = float(f"{value:.{places}f}")
-        if (shown >= bound) == (value >= bound):
-            break
-        places += 1
-    return f"{value:.{places}f}", bound_text
 
 
 def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:

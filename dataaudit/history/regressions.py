@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import HistoryConfig
+from ..digits import value_text
 
 # Worse means: pass < warn < unknown < fail (a condition that lost its evidence got worse too).
 SEVERITY = {"pass": 0, "warn": 1, "unknown": 2, "fail": 3}
@@ -89,12 +90,9 @@ def _points(share_difference: float, *, sign: bool = True) -> str:
 
 
 def _beyond(difference: float, bound: float) -> str:
-    """The difference with enough decimals to differ from the bound it exceeds ('0.1000' read as 'above 0.1'
-    would contradict the comparison)."""
-    for digits in range(3, 9):
-        if f"{difference:.{digits}f}" != f"{bound:.{digits}f}":
-            return f"{difference:.{digits}f}"
-    return repr(difference)
+    """The difference with the places that keep it above the bound it exceeds ('0.1000' read as 'above 0.1'
+    would contradict the comparison): the rule the consistency condition writes alpha by."""
+    return value_text(difference, bound)
 
 
 def _unrounded_alpha(figures: dict[str, Any]) -> float | None:
