@@ -366,6 +366,8 @@ def test_thresholds_are_compared_with_alpha_unrounded_and_the_text_agrees(tmp_pa
     [finding] = CHECK.judge(result, _ctx(ctx.train.dataset, config))
     shown, bound_text = against(exact, bound)
     assert finding.status == Status.WARN and f"alpha {shown} is only tentative (< {bound_text})" in finding.summary
+    # the evidence holds the alpha that was judged, next to the rounded one shown
+    assert (finding.evidence["krippendorff_alpha"], finding.evidence["krippendorff_alpha_unrounded"]) == (round(exact, 4), exact)
     assert float(shown) < float(bound_text)
     # a bound a hair below alpha (0.7434211) but above its 4-place rounding (0.7434): reliable, and the text
     # shows alpha with the places that make it so

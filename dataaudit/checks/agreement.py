@@ -678,7 +678,9 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
         return [Finding("consistency", Status.UNKNOWN, summary, {"items_with_multiple_labels": 0}, action)]
     # judged on alpha as computed, never on its rounding (older results carry only the rounded one)
     alpha = result.krippendorff_alpha_unrounded if result.krippendorff_alpha_unrounded is not None else result.krippendorff_alpha
-    evidence = {"krippendorff_alpha": result.krippendorff_alpha, "alpha_ci": result.alpha_ci, "level": result.level,
+    # the alpha judged next to the rounded one: 0.8 shown, WARN at 0.79996 must be readable from the evidence
+    evidence = {"krippendorff_alpha": result.krippendorff_alpha, "krippendorff_alpha_unrounded": alpha,
+                "alpha_ci": result.alpha_ci, "level": result.level,
                 "items_with_multiple_labels": result.items_multi, "reliable": reliable, "tentative": tentative,
                 "flagged_annotators": [a.annotator for a in result.annotators if a.flagged]}
     judged = [q for q in result.questions if q.level is not None]
