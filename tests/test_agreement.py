@@ -347,7 +347,7 @@ def test_an_annotator_is_flagged_on_the_items_they_share_not_the_items_they_labe
 
 
 def test_thresholds_are_compared_with_alpha_unrounded_and_the_text_agrees(tmp_path):
-    from dataaudit.checks.agreement import CHECK, against
+    from dataaudit.checks.agreement import CHECK
     from dataaudit.checks.base import Status
 
     path, config = write_layout(tmp_path, "nested")
@@ -360,15 +360,19 @@ def test_thresholds_are_compared_with_alpha_unrounded_and_the_text_agrees(tmp_pa
     import numpy as np
     data = np.array([[np.nan if v == "." else float(v) for v in cells[a]] for a in "ABCD"])
     assert exact == pytest.approx(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"), abs=1e-12)
-    # a bound a hair above alpha but equal to its 4-place rounding: short of it
-    bound = round(exact, 4) if round(exact, 4) > exact else round(exact, 4) + 0.0001
-    config.agreement = AgreementConfig(bootstrap_resamples=0, reliable_alpha=bound, tentative_alpha=0.5)
-    [finding] = CHECK.judge(result, _ctx(ctx.train.dataset, config))
-    shown, bound_text = against(exact, bound)
-    assert finding.status == Status.WARN and f"alpha {shown} is only tentative (< {bound_text})" in finding.summary
-    # the evidence holds the alpha that was judged, next to the rounded one shown
-    assert (finding.evidence["krippendorff_alpha"], finding.evidence["krippendorff_alpha_unrounded"]) == (round(exact, 4), exact)
-    assert float(shown) < float(bound_text)
+    # A bound a hair above alpha and equal to its 4-place rounding: short of it, which only the unrounded alpha
+    # says (the rounded one meets the bound). Two annotators on 20 items, 3 apart: Krippendorff's nominal alpha
+    # 1 - (40 - 1) * 6 / (2 * 21 * 19) = 0.7067669..., which rounds up to 0.7068.
+    items = [[("a", "xy"[i % 2]), ("b", "xy"[i % 2] if i >= 3 else "yx"[i % 2])] for i in range(20)]
+    rounding_up = CHECK.measure(_ctx(_nested(tmp_path, items), Config(agreement=AgreementConfig(bootstrap_resamples=0))))
+    assert rounding_up.krippendorff_alpha_unrounded == pytest.approx(1 - 39 * 6 / (2 * 21 * 19), abs=1e-12)
+    assert rounding_up.krippendorff_alpha == 0.7068
+    config.agreement = AgreementConfig(bootstrap_resamples=0, reliable_alpha=0.7068, tentative_alpha=0.5)
+    [finding] = CHECK.judge(rounding_up, _ctx(_nested(tmp_path, items), config))
+    assert finding.status == Status.WARN and finding.summary == "Krippendorff's alpha 0.70677 is only tentative (< 0.7068)"
+    # the evidence holds the alpha that was judged, next to the rounded one that equals the bound
+    assert (finding.evidence["krippendorff_alpha"], finding.evidence["krippendorff_alpha_unrounded"]) == (
+        0.7068, rounding_up.krippendorff_alpha_unrounded)
     # a bound a hair below alpha (0.7434211) but above its 4-place rounding (0.7434): reliable, and the text
     # shows alpha with the places that make it so
     config.agreement = AgreementConfig(bootstrap_resamples=0, reliable_alpha=0.74342, tentative_alpha=0.5)
