@@ -755,3 +755,36 @@ def test_one_annotation_in_an_old_and_a_new_export_reads_as_its_last_saved_versi
     dataset = read_export([tmp_path / "a-old.json", tmp_path / "b-new.json"], Config())
     assert [sorted((a.annotator, a.label) for a in r.annotations) for r in dataset.records] == [[("1", "A"), ("2", "A")]] * 3
     assert not any("replaced" in n for n in dataset.annotation_export.notes)  # an edit of one annotation, not a second answer
+
+
+def test_nothing_chosen_on_a_multi_label_question_is_the_answer_none_apply(tmp_path):
+    """Where several labels may be chosen (someone chose two), an empty selection says "none apply": a label,
+    [], not an empty answer; where one is asked for it is no answer, counted."""
+    tasks = [ls_task(i, f"text {i}", [(1, ["A", "B"] if i == 0 else ["A"], 10 * i, ""), (2, None if i < 2 else ["A"], 10 * i + 1, "")])
+             for i in range(4)]
+    (tmp_path / "m.json").write_text(json.dumps(tasks))
+    dataset = read_export([tmp_path / "m.json"], Config())
+    assert dataset.annotation_export.questions == {"label": "choices-multiple"}
+    assert [sorted((a.annotator, a.label) for a in r.annotations) for r in dataset.records][:2] == [
+        [("1", '["A", "B"]'), ("2", "[]")], [("1", "A"), ("2", "[]")]]
+    assert not any("nothing chosen" in n for n in dataset.annotation_export.notes)
+    rows = [{"text": "t", "_input_hash": 1, "_annotator_id": f"a{k}", "answer": "accept", "accept": [] if k == 1 else ["X"],
+             "config": {"choice_style": "multiple"}} for k in (1, 2)]
+    (tmp_path / "p.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    prodigy = load_dataset(tmp_path / "p.jsonl", Config())
+    assert sorted((a.annotator, a.label) for a in prodigy.records[0].annotations) == [("a1", "[]"), ("a2", "X")]
+    assert not any("nothing chosen" in n for n in prodigy.annotation_export.notes)
+
+
+def test_a_label_studio_ner_annotation_with_no_entities_is_not_nothing_chosen(tmp_path):
+    def ner(task_id: int, entities: list[list]) -> dict:
+        return {"id": task_id, "data": {"text": f"text {task_id}"}, "annotations": [
+            {"id": 10 * task_id + user, "completed_by": user, "result": [
+                {"from_name": "ner", "to_name": "text", "type": "labels", "value": {"start": s, "end": e, "labels": ["PER"]}}
+                for s, e in spans]} for user, spans in enumerate(entities, start=1)]}
+
+    tasks = [ner(0, [[(0, 4)], []]), ner(1, [[], []]), ner(2, [[(0, 4)], [(0, 4)]])]
+    (tmp_path / "ner.json").write_text(json.dumps(tasks))
+    dataset = read_export([tmp_path / "ner.json"], Config(task_type="format"))
+    assert dataset.annotation_export.questions == {"ner": "labels"}
+    assert not any("nothing chosen" in n for n in dataset.annotation_export.notes)

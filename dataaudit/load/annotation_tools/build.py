@@ -41,7 +41,9 @@ def _label(value: Any, kind: str) -> str | None:
     if isinstance(value, tuple):
         chosen = sorted({normalise_label(str(v)) for v in value} - {""})
         if not chosen:
-            return None
+            # where several choices are allowed, choosing none says "none apply": a label; where one is asked
+            # for, nothing chosen is no answer (the readers count it as empty)
+            return "[]" if kind.endswith("-multiple") else None
         return chosen[0] if len(chosen) == 1 else json.dumps(chosen, ensure_ascii=False)
     if kind == "textarea":  # free text is a target, kept as written
         return str(value)
