@@ -788,3 +788,22 @@ def test_a_label_studio_ner_annotation_with_no_entities_is_not_nothing_chosen(tm
     dataset = read_export([tmp_path / "ner.json"], Config(task_type="format"))
     assert dataset.annotation_export.questions == {"ner": "labels"}
     assert not any("nothing chosen" in n for n in dataset.annotation_export.notes)
+
+
+def test_a_copied_file_counts_each_redo_and_each_empty_answer_once(tmp_path):
+    """Three tasks each answered twice by annotator 1 (a redo), read from a file and its copy: 3 answers replaced,
+    not 6; a Prodigy line with nothing chosen, in a file and its copy: 1 empty answer, not 2."""
+    tasks = [ls_task(i, f"text {i}", [(1, ["B"], 10 * i, "2026-12-01T10:00:00Z"), (1, ["A"], 10 * i + 1, "2026-12-02T10:00:00Z"),
+                                      (2, ["A"], 10 * i + 2, "2026-12-01T10:00:00Z")]) for i in range(3)]
+    for name in ("a.json", "copy.json"):
+        (tmp_path / name).write_text(json.dumps(tasks))
+    dataset = read_export([tmp_path / "a.json", tmp_path / "copy.json"], Config())
+    assert [sorted((a.annotator, a.label) for a in r.annotations) for r in dataset.records] == [[("1", "A"), ("2", "A")]] * 3
+    assert [n.split(" earlier")[0] for n in dataset.annotation_export.notes if "earlier answer" in n] == ["3"]
+    rows = [{"text": "t", "_input_hash": 1, "_annotator_id": "a1", "answer": "accept", "accept": []},
+            {"text": "t", "_input_hash": 1, "_annotator_id": "a2", "answer": "accept", "accept": ["X"]},
+            {"text": "t", "_input_hash": 1, "_annotator_id": "a3", "answer": "accept", "accept": ["X"]}]
+    for name in ("p.jsonl", "p-copy.jsonl"):
+        (tmp_path / name).write_text("\n".join(json.dumps(r) for r in rows))
+    prodigy = read_export([tmp_path / "p.jsonl", tmp_path / "p-copy.jsonl"], Config())
+    assert [n.split(" submitted")[0] for n in prodigy.annotation_export.notes if "nothing chosen" in n] == ["1"]
