@@ -807,3 +807,16 @@ def test_a_copied_file_counts_each_redo_and_each_empty_answer_once(tmp_path):
         (tmp_path / name).write_text("\n".join(json.dumps(r) for r in rows))
     prodigy = read_export([tmp_path / "p.jsonl", tmp_path / "p-copy.jsonl"], Config())
     assert [n.split(" submitted")[0] for n in prodigy.annotation_export.notes if "nothing chosen" in n] == ["1"]
+
+
+def test_the_question_asked_for_is_spelt_as_the_question_names_are(tmp_path):
+    """Prodigy names a binary question by its label, normalised: --question "CONTRADICTION " asks for it."""
+    rows = [{"text": f"t{i}", "_input_hash": i, "_annotator_id": f"a{k}", "answer": "accept" if (i + k) % 3 else "reject",
+             "label": label} for i in range(4) for k in range(2) for label in ("ENTAILMENT", "CONTRADICTION ")]
+    (tmp_path / "p.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    dataset = load_dataset(tmp_path / "p.jsonl", Config(fields=FieldsConfig(question="CONTRADICTION ")))
+    assert dataset.annotation_export.questions == {"ENTAILMENT": "answer", "CONTRADICTION": "answer"}
+    assert dataset.annotation_export.headline == "CONTRADICTION"
+    assert {a.question for r in dataset.records for a in r.annotations} == {"CONTRADICTION"}
+    with pytest.raises(ConfigError, match="'NEUTRAL' is not a question of this export"):
+        load_dataset(tmp_path / "p.jsonl", Config(fields=FieldsConfig(question="NEUTRAL")))

@@ -54,6 +54,11 @@ def _headline(kinds: dict[str, str], config: Config) -> str | None:
     wanted = config.fields.question
     if wanted:
         if wanted not in kinds:
+            # spelt as the question names are (a Prodigy label names its question normalised): "ENTAILMENT "
+            # asks for the question "ENTAILMENT"
+            spelt = {normalise_label(question): question for question in kinds}
+            wanted = spelt.get(normalise_label(wanted), wanted)
+        if wanted not in kinds:
             raise ConfigError(f"fields.question: {wanted!r} is not a question of this export "
                               f"(questions: {', '.join(kinds) or 'none'})")
         return wanted

@@ -78,9 +78,9 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
                     count_on(item, counts, "empty", entry_key(obj))
                     continue
                 question, kind, value = "accept", "choices-multiple" if several else "choices", tuple(str(v) for v in obj["accept"])
-            elif obj.get("label") not in (None, "") and normalise_label(str(obj["label"])):
+            elif obj.get("label") not in (None, "") and (label_question := normalise_label(str(obj["label"]))):
                 # the label names the question: "ENTAILMENT " is the question "ENTAILMENT", as the label would be
-                question, kind, value = normalise_label(str(obj["label"])), "answer", answer
+                question, kind, value = label_question, "answer", answer
             elif obj.get("spans"):
                 question, kind, value = "spans", "labels", None
             else:
