@@ -347,7 +347,7 @@ def test_an_annotator_is_flagged_on_the_items_they_share_not_the_items_they_labe
 
 
 def test_thresholds_are_compared_with_alpha_unrounded_and_the_text_agrees(tmp_path):
-    from dataaudit.checks.agreement import CHECK, against
+    from dataaudit.checks.agreement import CHECK
     from dataaudit.checks.base import Status
 
     path, config = write_layout(tmp_path, "nested")
@@ -360,21 +360,25 @@ def test_thresholds_are_compared_with_alpha_unrounded_and_the_text_agrees(tmp_pa
     import numpy as np
     data = np.array([[np.nan if v == "." else float(v) for v in cells[a]] for a in "ABCD"])
     assert exact == pytest.approx(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"), abs=1e-12)
-    # a bound a hair above alpha but equal to its 4-place rounding: short of it
-    bound = round(exact, 4) if round(exact, 4) > exact else round(exact, 4) + 0.0001
-    config.agreement = AgreementConfig(bootstrap_resamples=0, reliable_alpha=bound, tentative_alpha=0.5)
-    [finding] = CHECK.judge(result, _ctx(ctx.train.dataset, config))
-    shown, bound_text = against(exact, bound)
-    assert finding.status == Status.WARN and f"alpha {shown} is only tentative (< {bound_text})" in finding.summary
-    assert float(shown) < float(bound_text)
+    # A bound a hair above alpha and equal to its 4-place rounding: short of it, which only the unrounded alpha
+    # says (the rounded one meets the bound). Two annotators on 20 items, 3 apart: Krippendorff's nominal alpha
+    # 1 - (40 - 1) * 6 / (2 * 21 * 19) = 0.7067669..., which rounds up to 0.7068.
+    items = [[("a", "xy"[i % 2]), ("b", "xy"[i % 2] if i >= 3 else "yx"[i % 2])] for i in range(20)]
+    rounding_up = CHECK.measure(_ctx(_nested(tmp_path, items), Config(agreement=AgreementConfig(bootstrap_resamples=0))))
+    assert rounding_up.krippendorff_alpha_unrounded == pytest.approx(1 - 39 * 6 / (2 * 21 * 19), abs=1e-12)
+    assert rounding_up.krippendorff_alpha == 0.7068
+    config.agreement = AgreementConfig(bootstrap_resamples=0, reliable_alpha=0.7068, tentative_alpha=0.5)
+    [finding] = CHECK.judge(rounding_up, _ctx(_nested(tmp_path, items), config))
+    assert finding.status == Status.WARN and finding.summary == "Krippendorff's alpha 0.70677 is only tentative (< 0.7068)"
+    # the evidence holds the alpha that was judged, next to the rounded one that equals the bound
+    assert (finding.evidence["krippendorff_alpha"], finding.evidence["krippendorff_alpha_unrounded"]) == (
+        0.7068, rounding_up.krippendorff_alpha_unrounded)
     # a bound a hair below alpha (0.7434211) but above its 4-place rounding (0.7434): reliable, and the text
     # shows alpha with the places that make it so
     config.agreement = AgreementConfig(bootstrap_resamples=0, reliable_alpha=0.74342, tentative_alpha=0.5)
     [finding] = CHECK.judge(result, _ctx(ctx.train.dataset, config))
     assert round(exact, 4) < 0.74342 < exact
-    assert finding.status == Status.PASS and finding.summary.startswith("Krippendorff's alpha 0.74342 >= 0.74342;")
-    assert against(0.79996, 0.8) == ("0.79996", "0.800") and against(0.266237, 0.26623) == ("0.26624", "0.26623")
-    assert against(0.743, 0.8) == ("0.743", "0.800")
+    assert finding.status == Status.PASS and finding.summary.startswith("Krippendorff's alpha 0.743421 >= 0.74342;")
 
 
 def test_flagged_annotators_are_ranked_by_how_many_labels_they_cost(tmp_path):
@@ -391,3 +395,39 @@ def test_flagged_annotators_are_ranked_by_how_many_labels_they_cost(tmp_path):
     assert [s.annotator for s in flagged] == ["big", "small"]
     assert flagged[0].agreement_with_others > flagged[1].agreement_with_others  # agreement alone would rank them the other way
     assert [s.annotator for s in result.per_annotator if s.flagged] == ["big", "small"]
+
+
+def _nested_with_gold(tmp_path, items):
+    path = tmp_path / "g.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "text": f"t{i}", "gold": gold,
+                                        "annotations": [{"annotator": a, "label": l} for a, l in anns]}) + "\n"
+                            for i, (gold, anns) in enumerate(items)))
+    config = Config(fields=FieldsConfig(gold="gold"))
+    return load_dataset(path, config), config
+
+
+def test_an_annotator_flagged_against_gold_is_shown_by_their_gold_figure(tmp_path):
+    """'solo' labels 12 items nobody else did, all against gold (no agreement with others to print); 'echo' agrees
+    with the others on every item they share and with gold on none: both flagged against gold, and read so."""
+    from types import SimpleNamespace
+
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.render.sections.agreement import SECTION
+
+    items = [("x" if i % 2 else "y", [(a, "x" if i % 2 else "y") for a in "abc"]) for i in range(30)]
+    items += [("y", [("a", "x"), ("b", "x"), ("echo", "x")]) for _ in range(20)]
+    items += [("y", [("solo", "x")]) for _ in range(12)]
+    dataset, config = _nested_with_gold(tmp_path, items)
+    config.agreement = AgreementConfig(bootstrap_resamples=0)
+    result = measure_agreement(dataset, config.agreement)
+    by_name = {s.annotator: s for s in result.annotators}
+    assert (by_name["solo"].flagged_by, by_name["solo"].agreement_with_others, by_name["solo"].gold_items) == (("gold",), None, 12)
+    assert (by_name["echo"].flagged_by, by_name["echo"].agreement_with_others, by_name["echo"].gold_agreement) == (("gold",), 1.0, 0.0)
+    lines = SECTION.build(SimpleNamespace(checks={"agreement": result})).lines
+    flagged_lines = [line for line in lines if line.startswith("annotator ")]
+    assert flagged_lines == ["annotator echo is far below the others: agrees with gold on 0% of 20 gold items (20 labelled); alpha without them 1.000",
+                             "annotator solo is far below the others: agrees with gold on 0% of 12 gold items (12 labelled); alpha without them 1.000"]
+    [finding] = CHECK.judge(result, _ctx(dataset, config))
+    worst = result.annotators[0].annotator
+    assert worst == "echo" and finding.summary.endswith(
+        "; annotator echo agrees with gold on 0% of 20 gold items (1 more annotator(s) flagged)")

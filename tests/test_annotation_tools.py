@@ -755,3 +755,68 @@ def test_one_annotation_in_an_old_and_a_new_export_reads_as_its_last_saved_versi
     dataset = read_export([tmp_path / "a-old.json", tmp_path / "b-new.json"], Config())
     assert [sorted((a.annotator, a.label) for a in r.annotations) for r in dataset.records] == [[("1", "A"), ("2", "A")]] * 3
     assert not any("replaced" in n for n in dataset.annotation_export.notes)  # an edit of one annotation, not a second answer
+
+
+def test_nothing_chosen_on_a_multi_label_question_is_the_answer_none_apply(tmp_path):
+    """Where several labels may be chosen (someone chose two), an empty selection says "none apply": a label,
+    [], not an empty answer; where one is asked for it is no answer, counted."""
+    tasks = [ls_task(i, f"text {i}", [(1, ["A", "B"] if i == 0 else ["A"], 10 * i, ""), (2, None if i < 2 else ["A"], 10 * i + 1, "")])
+             for i in range(4)]
+    (tmp_path / "m.json").write_text(json.dumps(tasks))
+    dataset = read_export([tmp_path / "m.json"], Config())
+    assert dataset.annotation_export.questions == {"label": "choices-multiple"}
+    assert [sorted((a.annotator, a.label) for a in r.annotations) for r in dataset.records][:2] == [
+        [("1", '["A", "B"]'), ("2", "[]")], [("1", "A"), ("2", "[]")]]
+    assert not any("nothing chosen" in n for n in dataset.annotation_export.notes)
+    rows = [{"text": "t", "_input_hash": 1, "_annotator_id": f"a{k}", "answer": "accept", "accept": [] if k == 1 else ["X"],
+             "config": {"choice_style": "multiple"}} for k in (1, 2)]
+    (tmp_path / "p.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    prodigy = load_dataset(tmp_path / "p.jsonl", Config())
+    assert sorted((a.annotator, a.label) for a in prodigy.records[0].annotations) == [("a1", "[]"), ("a2", "X")]
+    assert not any("nothing chosen" in n for n in prodigy.annotation_export.notes)
+
+
+def test_a_label_studio_ner_annotation_with_no_entities_is_not_nothing_chosen(tmp_path):
+    def ner(task_id: int, entities: list[list]) -> dict:
+        return {"id": task_id, "data": {"text": f"text {task_id}"}, "annotations": [
+            {"id": 10 * task_id + user, "completed_by": user, "result": [
+                {"from_name": "ner", "to_name": "text", "type": "labels", "value": {"start": s, "end": e, "labels": ["PER"]}}
+                for s, e in spans]} for user, spans in enumerate(entities, start=1)]}
+
+    tasks = [ner(0, [[(0, 4)], []]), ner(1, [[], []]), ner(2, [[(0, 4)], [(0, 4)]])]
+    (tmp_path / "ner.json").write_text(json.dumps(tasks))
+    dataset = read_export([tmp_path / "ner.json"], Config(task_type="format"))
+    assert dataset.annotation_export.questions == {"ner": "labels"}
+    assert not any("nothing chosen" in n for n in dataset.annotation_export.notes)
+
+
+def test_a_copied_file_counts_each_redo_and_each_empty_answer_once(tmp_path):
+    """Three tasks each answered twice by annotator 1 (a redo), read from a file and its copy: 3 answers replaced,
+    not 6; a Prodigy line with nothing chosen, in a file and its copy: 1 empty answer, not 2."""
+    tasks = [ls_task(i, f"text {i}", [(1, ["B"], 10 * i, "2026-12-01T10:00:00Z"), (1, ["A"], 10 * i + 1, "2026-12-02T10:00:00Z"),
+                                      (2, ["A"], 10 * i + 2, "2026-12-01T10:00:00Z")]) for i in range(3)]
+    for name in ("a.json", "copy.json"):
+        (tmp_path / name).write_text(json.dumps(tasks))
+    dataset = read_export([tmp_path / "a.json", tmp_path / "copy.json"], Config())
+    assert [sorted((a.annotator, a.label) for a in r.annotations) for r in dataset.records] == [[("1", "A"), ("2", "A")]] * 3
+    assert [n.split(" earlier")[0] for n in dataset.annotation_export.notes if "earlier answer" in n] == ["3"]
+    rows = [{"text": "t", "_input_hash": 1, "_annotator_id": "a1", "answer": "accept", "accept": []},
+            {"text": "t", "_input_hash": 1, "_annotator_id": "a2", "answer": "accept", "accept": ["X"]},
+            {"text": "t", "_input_hash": 1, "_annotator_id": "a3", "answer": "accept", "accept": ["X"]}]
+    for name in ("p.jsonl", "p-copy.jsonl"):
+        (tmp_path / name).write_text("\n".join(json.dumps(r) for r in rows))
+    prodigy = read_export([tmp_path / "p.jsonl", tmp_path / "p-copy.jsonl"], Config())
+    assert [n.split(" submitted")[0] for n in prodigy.annotation_export.notes if "nothing chosen" in n] == ["1"]
+
+
+def test_the_question_asked_for_is_spelt_as_the_question_names_are(tmp_path):
+    """Prodigy names a binary question by its label, normalised: --question "CONTRADICTION " asks for it."""
+    rows = [{"text": f"t{i}", "_input_hash": i, "_annotator_id": f"a{k}", "answer": "accept" if (i + k) % 3 else "reject",
+             "label": label} for i in range(4) for k in range(2) for label in ("ENTAILMENT", "CONTRADICTION ")]
+    (tmp_path / "p.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    dataset = load_dataset(tmp_path / "p.jsonl", Config(fields=FieldsConfig(question="CONTRADICTION ")))
+    assert dataset.annotation_export.questions == {"ENTAILMENT": "answer", "CONTRADICTION": "answer"}
+    assert dataset.annotation_export.headline == "CONTRADICTION"
+    assert {a.question for r in dataset.records for a in r.annotations} == {"CONTRADICTION"}
+    with pytest.raises(ConfigError, match="'NEUTRAL' is not a question of this export"):
+        load_dataset(tmp_path / "p.jsonl", Config(fields=FieldsConfig(question="NEUTRAL")))

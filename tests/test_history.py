@@ -10,7 +10,9 @@ import sys
 import pytest
 
 from dataaudit.cli import main
+from dataaudit.config import HistoryConfig
 from dataaudit.history.compare import compare_reports
+from dataaudit.history.regressions import find_regressions, key_figures
 from dataaudit.history.store import load_runs
 from tests.conftest import ROOT, write_jsonl
 
@@ -607,3 +609,19 @@ def test_the_report_names_the_run_its_regressions_were_judged_against(tmp_path, 
 def test_history_on_a_folder_says_it_is_one(tmp_path, capsys):
     assert main(["history", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == f"dataaudit: error: {tmp_path}: is a directory, not a history file"
+
+
+def test_compare_and_the_history_keep_alpha_as_the_report_shows_it():
+    """Two runs whose alphas (0.74342, 0.74338) both read 0.7434: no change to list, no 16-digit float stored; the
+    unrounded alphas are kept apart, for the regression check alone."""
+    def report(unrounded: float) -> dict:
+        return {"generated_at": "t", "verdict": {"status": "ready", "conditions": []},
+                "checks": {"agreement": {"krippendorff_alpha": round(unrounded, 4), "krippendorff_alpha_unrounded": unrounded}}}
+
+    result = compare_reports(report(0.74342), report(0.74338))
+    assert [c["figure"] for c in result["changes"]] == [] and result["regressions"] == []
+    figures = key_figures(report(0.7434211))
+    assert (figures["krippendorff_alpha"], figures["krippendorff_alpha_unrounded"]) == (0.7434, 0.7434211)
+    # figures recorded before the unrounded alpha was kept are judged by the rounded one
+    old = {k: v for k, v in figures.items() if k != "krippendorff_alpha_unrounded"}
+    assert find_regressions(old, key_figures(report(0.6)), HistoryConfig())[0]["detail"] == "dropped by 0.143 (bound 0.05)"

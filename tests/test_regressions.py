@@ -116,3 +116,23 @@ def test_alpha_drop_is_judged_unrounded_and_shown_with_the_digits_that_differ_fr
     assert found["detail"] == "dropped by 0.10004 (bound 0.1)"
     # a report written before the unrounded alpha existed is read by its rounded one
     assert key_figures(_report(alpha=0.8))["krippendorff_alpha"] == 0.8
+
+
+def test_a_new_file_alpha_is_compared_unrounded_with_the_last_runs_unrounded_alpha():
+    """The last run's alpha 0.90004 and a new file's 0.80004 are 0.1 apart, at the bound: the file's rounded 0.8
+    would put them 0.10004 apart, a false regression."""
+    def report(alpha: float, files: dict[str, float]) -> dict:
+        shaped = _with_files(_report(alpha=round(alpha, 4)), {f: (10, {"a": 0.5, "b": 0.5}) for f in files})
+        shaped["checks"]["agreement"]["krippendorff_alpha_unrounded"] = alpha
+        for row in shaped["per_file"]:
+            row["krippendorff_alpha"], row["krippendorff_alpha_unrounded"] = round(files[row["file"]], 4), files[row["file"]]
+        return shaped
+
+    bounds = HistoryConfig(max_alpha_drop=0.1)
+    before = key_figures(report(0.90004, {"b0.jsonl": 0.90004}))
+    within = key_figures(report(0.9, {"b0.jsonl": 0.90004, "b1.jsonl": 0.80004}))
+    assert find_regressions(before, within, bounds) == []
+    beyond = key_figures(report(0.9, {"b0.jsonl": 0.90004, "b1.jsonl": 0.79996}))
+    assert find_regressions(before, beyond, bounds) == [
+        {"what": "krippendorff_alpha:b1.jsonl", "before": 0.9, "now": 0.8,
+         "detail": "this new file's alpha is 0.1001 below the last run's (bound 0.1)"}]

@@ -42,6 +42,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..config import AgreementConfig
+from ..digits import against
 from ..engine.base import DataSteps, SerialSteps
 from ..errors import ConfigError
 from ..excerpt import plain_excerpt as excerpt
@@ -64,6 +65,11 @@ class AnnotatorStats:
     constant_label: bool
     flagged: bool
     items_compared: int = 0  # of `items`, those someone else labelled too: what agreement_with_others is over
+    # What set them far below: "others" (agreement with the others' majority), "gold" (agreement with gold), or
+    # both; the texts name the figure that did, not a figure that may be high or missing.
+    flagged_by: tuple[str, ...] = ()
+    gold_agreement: float | None = None  # share of their gold items where they match gold
+    gold_items: int = 0
 
 
 @dataclass(frozen=True)
@@ -418,10 +424,13 @@ def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin
         rows.append((name, items, compared, agreement, alpha_without, len(set(own.tolist())) == 1 and items > 1, gold,
                      gold_items, median_seconds, disagreements))
     # compared unrounded, each on the items it is measured over: the shared items, the gold items
-    flagged = _far_below({r[0]: (r[3], r[2]) for r in rows}, margin) | _far_below({r[0]: (r[6], r[7]) for r in rows}, margin)
+    below_others = _far_below({r[0]: (r[3], r[2]) for r in rows}, margin)
+    below_gold = _far_below({r[0]: (r[6], r[7]) for r in rows}, margin)
     # An export without annotator ids reads "(unknown #n)", the n-th answer to each item: not a person, so
     # nobody's labels to review.
-    flagged = {name for name in flagged if not name.startswith(ANONYMOUS)}
+    flagged = {name for name in below_others | below_gold if not name.startswith(ANONYMOUS)}
+    flagged_by = {name: tuple(by for by, names in (("others", below_others), ("gold", below_gold)) if name in names)
+                  for name in flagged}
     # The flagged first, the one whose labels cost the most first (most labels against the others or gold, then
     # the highest alpha without them), so that a few careless labels do not hide hundreds; then the others by agreement.
     impact = {r[0]: (-r[9], -(r[4] if r[4] is not None else -2.0)) for r in rows}
@@ -431,8 +440,9 @@ def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin
             return (0, *impact[name], name)
         return (1, agreement if agreement is not None else 2, 0.0, name)
 
-    stats = [AnnotatorStats(name, items, _round(agreement), _round(alpha_without), constant, name in flagged, compared)
-             for name, items, compared, agreement, alpha_without, constant, *_ in rows]
+    stats = [AnnotatorStats(name, items, _round(agreement), _round(alpha_without), constant, name in flagged, compared,
+                            flagged_by.get(name, ()), _round(gold), gold_items)
+             for name, items, compared, agreement, alpha_without, constant, gold, gold_items, *_ in rows]
     stats.sort(key=lambda s: order(s.annotator, s.agreement_with_others))
     summaries = [AnnotatorSummary(name, items, _round(agreement), _round(gold), median_seconds, name in flagged, gold_items, compared)
                  for name, items, compared, agreement, _, _, gold, gold_items, median_seconds, _ in rows]
@@ -630,6 +640,20 @@ def _review_action(flagged: list[AnnotatorStats], by_name: dict[str, AnnotatorSu
     return f"Review the labels of annotators {listed}{more}, and re-label or drop them; then adjudicate the disputed items."
 
 
+def flagged_by_others(s: AnnotatorStats) -> bool:
+    """Whether agreement with the others' majority set them far below (results without `flagged_by` say it by
+    having that figure)."""
+    return s.agreement_with_others is not None and ("others" in s.flagged_by or not s.flagged_by)
+
+
+def flagged_by_gold(s: AnnotatorStats) -> bool:
+    return s.gold_agreement is not None and "gold" in s.flagged_by
+
+
+def gold_figure(s: AnnotatorStats) -> str:
+    return f"agrees with gold on {s.gold_agreement:.0%} of {s.gold_items} gold items"
+
+
 def alpha_grade(alpha: float | None, agreement: AgreementConfig) -> str | None:
     """Krippendorff's reading of an alpha by the configured thresholds: what the consistency condition judges
     and what the per-file breakdown marks each file with."""
@@ -638,22 +662,6 @@ def alpha_grade(alpha: float | None, agreement: AgreementConfig) -> str | None:
     if alpha >= agreement.reliable_alpha:
         return "reliable"
     return "tentative" if alpha >= agreement.tentative_alpha else "unreliable"
-
-
-def against(value: float, bound: float) -> tuple[str, str]:
-    """`value` and `bound` written with enough decimals (three at least) that the text says what the unrounded
-    comparison decided: 0.79996 against 0.800 reads "0.79996 < 0.800", 0.266237 against 0.26623 "0.26624 >= 0.26623"."""
-    bound_places = 3
-    while bound_places < 10 and float(f"{bound:.{bound_places}f}") != bound:
-        bound_places += 1
-    bound_text = f"{bound:.{bound_places}f}"
-    places = 3
-    while places < 12:
-        shown = float(f"{value:.{places}f}")
-        if (shown >= bound) == (value >= bound):
-            break
-        places += 1
-    return f"{value:.{places}f}", bound_text
 
 
 def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
@@ -670,7 +678,9 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
         return [Finding("consistency", Status.UNKNOWN, summary, {"items_with_multiple_labels": 0}, action)]
     # judged on alpha as computed, never on its rounding (older results carry only the rounded one)
     alpha = result.krippendorff_alpha_unrounded if result.krippendorff_alpha_unrounded is not None else result.krippendorff_alpha
-    evidence = {"krippendorff_alpha": result.krippendorff_alpha, "alpha_ci": result.alpha_ci, "level": result.level,
+    # the alpha judged next to the rounded one: 0.8 shown, WARN at 0.79996 must be readable from the evidence
+    evidence = {"krippendorff_alpha": result.krippendorff_alpha, "krippendorff_alpha_unrounded": alpha,
+                "alpha_ci": result.alpha_ci, "level": result.level,
                 "items_with_multiple_labels": result.items_multi, "reliable": reliable, "tentative": tentative,
                 "flagged_annotators": [a.annotator for a in result.annotators if a.flagged]}
     judged = [q for q in result.questions if q.level is not None]
@@ -686,9 +696,13 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     action = "Tighten the labelling guidelines on the most confused label pairs and adjudicate the disputed items."
     if flagged:
         worst = flagged[0]
-        if worst.agreement_with_others is not None:
-            blame = (f"; annotator {worst.annotator} disagrees with the others on {1 - worst.agreement_with_others:.0%} "
-                     f"of the {worst.items_compared} items they share with them")
+        figures = []
+        if flagged_by_others(worst):
+            figures.append(f"disagrees with the others on {1 - worst.agreement_with_others:.0%} "
+                           f"of the {worst.items_compared} items they share with them")
+        if flagged_by_gold(worst):
+            figures.append(gold_figure(worst))
+        blame = f"; annotator {worst.annotator} " + (" and ".join(figures) or "is far below the others")
         if len(flagged) > 1:
             blame += f" ({len(flagged) - 1} more annotator(s) flagged)"
         action = _review_action(flagged, {s.annotator: s for s in result.per_annotator})

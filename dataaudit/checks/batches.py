@@ -38,6 +38,13 @@ class BatchSummary:
     alpha_grade: str | None = None
     lowest_alpha: bool = False  # this file's alpha is the lowest of the files' (never when all are the same)
     labelled: int = 0  # items with a label: the sample size of label_shares
+    # alpha as computed, as AgreementResult keeps it: graded, ranked and compared with the last run unrounded
+    # (0.79996 is tentative though it rounds to 0.8); older summaries carry only the rounded one
+    krippendorff_alpha_unrounded: float | None = None
+
+    @property
+    def alpha_exact(self) -> float | None:
+        return self.krippendorff_alpha_unrounded if self.krippendorff_alpha_unrounded is not None else self.krippendorff_alpha
 
 
 def items_span_files(dataset: Dataset) -> bool:
@@ -59,7 +66,7 @@ def file_batch(records: list[Record], agreement: AgreementConfig) -> tuple[str |
 def lowest_alpha_files(summaries: list[BatchSummary]) -> set[str]:
     """The file(s) with the lowest alpha, so a reviewer sees which batch to re-label first; none when the files
     with an alpha all have the same one (one file alone included): none is worse than another."""
-    alphas = {s.file: s.krippendorff_alpha for s in summaries if s.krippendorff_alpha is not None}
+    alphas = {s.file: s.alpha_exact for s in summaries if s.alpha_exact is not None}
     if len(set(alphas.values())) < 2:
         return set()
     lowest = min(alphas.values())
@@ -89,7 +96,7 @@ def measure_batches(index: TextIndex, agreement: AgreementConfig, steps: DataSte
         invalid = invalid_by_file[input_file.path]
         result.append(BatchSummary(
             file=input_file.path, records=input_file.records, valid=input_file.records - invalid, invalid=invalid, items=items,
-            krippendorff_alpha=round(alpha, 4) if alpha is not None else None,
+            krippendorff_alpha=round(alpha, 4) if alpha is not None else None, krippendorff_alpha_unrounded=alpha,
             label_shares={k: round(v / labelled, 4) for k, v in sorted(labels.items())} if labelled else {},
             duplicate_share=round(repeats[input_file.path] / items, 4) if items else 0.0,
             cross_batch_duplicates=cross[input_file.path], alpha_grade=alpha_grade(alpha, agreement), labelled=labelled))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import HistoryConfig
+from ..digits import value_text
 
 # Worse means: pass < warn < unknown < fail (a condition that lost its evidence got worse too).
 SEVERITY = {"pass": 0, "warn": 1, "unknown": 2, "fail": 3}
@@ -53,8 +54,10 @@ def key_figures(report: dict[str, Any]) -> dict[str, Any]:
         # existed have the lists alone).
         "conflicts": duplicates.get("conflict_count", len(duplicates.get("conflicts") or [])),
         "leaked": duplicates.get("leak_count", len(duplicates.get("leakage") or [])),
-        # Unrounded where the report has it: the drop is compared with its bound, and 0.80004 is not 0.8.
-        "krippendorff_alpha": _number(agreement.get("krippendorff_alpha_unrounded", agreement.get("krippendorff_alpha"))),
+        # Shown (compare, the history) as the report shows it; the drop is compared with its bound on the
+        # unrounded one where the report has it, since 0.80004 is not 0.8.
+        "krippendorff_alpha": _number(agreement.get("krippendorff_alpha")),
+        "krippendorff_alpha_unrounded": _number(agreement.get("krippendorff_alpha_unrounded")),
         "covered_share": _number(coverage.get("covered_share")),
         "label_shares": {k: v for k, v in _object(balance.get("shares")).items() if _number(v) is not None},
         "conditions": {c["id"]: c["status"] for c in conditions},
@@ -62,6 +65,8 @@ def key_figures(report: dict[str, Any]) -> dict[str, Any]:
         # its own alpha too, which the cumulative alpha of many earlier batches hides.
         "file_alphas": {f["file"]: f["krippendorff_alpha"] for f in _objects(report.get("per_file"))
                         if _number(f.get("krippendorff_alpha")) is not None and "file" in f},
+        "file_alphas_unrounded": {f["file"]: f["krippendorff_alpha_unrounded"] for f in _objects(report.get("per_file"))
+                                  if _number(f.get("krippendorff_alpha_unrounded")) is not None and "file" in f},
         "file_label_shares": {f["file"]: {"labelled": int(_number(f.get("labelled")) or 0),
                                           "shares": {k: v for k, v in _object(f.get("label_shares")).items() if _number(v) is not None}}
                               for f in _objects(report.get("per_file")) if "file" in f},
@@ -85,12 +90,15 @@ def _points(share_difference: float, *, sign: bool = True) -> str:
 
 
 def _beyond(difference: float, bound: float) -> str:
-    """The difference with enough decimals to differ from the bound it exceeds ('0.1000' read as 'above 0.1'
-    would contradict the comparison)."""
-    for digits in range(3, 9):
-        if f"{difference:.{digits}f}" != f"{bound:.{digits}f}":
-            return f"{difference:.{digits}f}"
-    return repr(difference)
+    """The difference with the places that keep it above the bound it exceeds ('0.1000' read as 'above 0.1'
+    would contradict the comparison): the rule the consistency condition writes alpha by."""
+    return value_text(difference, bound)
+
+
+def _unrounded_alpha(figures: dict[str, Any]) -> float | None:
+    """The alpha a drop is judged on: unrounded, or the rounded one in figures recorded before it was kept."""
+    unrounded = figures.get("krippendorff_alpha_unrounded")
+    return unrounded if unrounded is not None else figures.get("krippendorff_alpha")
 
 
 def _regression(what: str, before: Any, now: Any, detail: str) -> dict[str, Any]:
@@ -100,14 +108,16 @@ def _regression(what: str, before: Any, now: Any, detail: str) -> dict[str, Any]
 def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: HistoryConfig) -> list[dict[str, Any]]:
     """before/now: key_figures() of the previous and the current run."""
     found = []
-    a0, a1 = before.get("krippendorff_alpha"), now.get("krippendorff_alpha")
+    a0, a1 = _unrounded_alpha(before), _unrounded_alpha(now)
     if a0 is not None and a1 is not None and a0 - a1 > bounds.max_alpha_drop:
         found.append(_regression("krippendorff_alpha", round(a0, 4), round(a1, 4), f"dropped by {_beyond(a0 - a1, bounds.max_alpha_drop)} (bound {bounds.max_alpha_drop:g})"))
     if a0 is not None:
         earlier = set(before.get("train_files") or [])
-        for file, alpha in sorted((now.get("file_alphas") or {}).items()):
+        # each file's unrounded alpha, its rounded one where the run kept no other (histories written before)
+        file_alphas = {**(now.get("file_alphas") or {}), **(now.get("file_alphas_unrounded") or {})}
+        for file, alpha in sorted(file_alphas.items()):
             if earlier and file not in earlier and a0 - alpha > bounds.max_alpha_drop:
-                found.append(_regression(f"krippendorff_alpha:{file}", round(a0, 4), alpha,
+                found.append(_regression(f"krippendorff_alpha:{file}", round(a0, 4), round(alpha, 4),
                                          f"this new file's alpha is {_beyond(a0 - alpha, bounds.max_alpha_drop)} below the last run's (bound {bounds.max_alpha_drop:g})"))
     shares0, shares1 = before.get("label_shares") or {}, now.get("label_shares") or {}
     # A label missing from one run's shares has share 0 there, but a run with no shares at all measured none.

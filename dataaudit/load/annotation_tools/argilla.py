@@ -11,7 +11,7 @@ from typing import Any
 from ...config import Config
 from ..values import Invalid
 from ..records import RecordError
-from .common import Answer, Counts, Item, annotator_name, json_document, new_item, number_text
+from .common import Answer, Counts, Item, annotator_name, count_on, entry_key, json_document, new_item, number_text
 
 
 
@@ -128,8 +128,9 @@ def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
                     kind = declared.get(question) or (guessed.get(question, "choices") if kind == "string" else kind)
                     if kind == "choices" and not isinstance(value, tuple):
                         value = (str(value),)
-                    if kind in ("choices", "choices-multiple") and value == ():  # submitted with nothing chosen
-                        counts.empty += 1
+                    # nothing chosen: no answer to a single choice (counted), "none apply" to a multi-label one (kept)
+                    if kind == "choices" and value == ():
+                        count_on(item, counts, "empty", entry_key([question, response]))
                         continue
                     if kind == "labels":
                         counts.spans += len(response.get("value") or [])

@@ -41,7 +41,9 @@ def _label(value: Any, kind: str) -> str | None:
     if isinstance(value, tuple):
         chosen = sorted({normalise_label(str(v)) for v in value} - {""})
         if not chosen:
-            return None
+            # where several choices are allowed, choosing none says "none apply": a label; where one is asked
+            # for, nothing chosen is no answer (the readers count it as empty)
+            return "[]" if kind.endswith("-multiple") else None
         return chosen[0] if len(chosen) == 1 else json.dumps(chosen, ensure_ascii=False)
     if kind == "textarea":  # free text is a target, kept as written
         return str(value)
@@ -51,6 +53,11 @@ def _label(value: Any, kind: str) -> str | None:
 def _headline(kinds: dict[str, str], config: Config) -> str | None:
     wanted = config.fields.question
     if wanted:
+        if wanted not in kinds:
+            # spelt as the question names are (a Prodigy label names its question normalised): "ENTAILMENT "
+            # asks for the question "ENTAILMENT"
+            spelt = {normalise_label(question): question for question in kinds}
+            wanted = spelt.get(normalise_label(wanted), wanted)
         if wanted not in kinds:
             raise ConfigError(f"fields.question: {wanted!r} is not a question of this export "
                               f"(questions: {', '.join(kinds) or 'none'})")
@@ -77,6 +84,9 @@ def _newer(answer: Answer, kept: Answer) -> bool:
 
 def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline: str | None, counts: Counts) -> Record:
     latest: dict[tuple[str, str, bool], tuple[Answer, str]] = {}
+    # per annotator and question, the answers already met: one met again (a copied file, a task in two files of
+    # one export) is the same answer read twice, never another redo to count
+    seen: dict[tuple[str, str, bool], set[tuple]] = {}
     target = None
     target_from_gold = False
     for answer in item.answers:
@@ -89,16 +99,19 @@ def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline:
         # one answer per annotator and question: the newest replaces the others, which are counted
         key = (answer.annotator, answer.question, answer.is_gold)
         kept = latest.get(key)
-        if kept is not None and _same_answer(answer, kept[0], label, kept[1]):
+        identity = ("id", answer.answer_id) if answer.answer_id else ("value", label, answer.answered_at)
+        met = seen.setdefault(key, set())
+        if identity in met or (kept is not None and _same_answer(answer, kept[0], label, kept[1])):
             # one annotation in two files (an older export beside a newer one): its last-saved version, not a redo
-            mine, theirs = parse_time(answer.answered_at), parse_time(kept[0].answered_at)
-            if mine is not None and theirs is not None and mine > theirs:
+            if kept is not None and _same_answer(answer, kept[0], label, kept[1]) and _newer(answer, kept[0]):
                 latest[key] = (answer, label)
+            met.add(identity)
             continue
-        if kept is not None:
+        if met:
             counts.superseded += 1
-            if not _newer(answer, kept[0]):
-                continue
+        met.add(identity)
+        if kept is not None and not _newer(answer, kept[0]):
+            continue
         latest[key] = (answer, label)
     everything = tuple(Annotation(answer.annotator, label, item.line, answer.question, answer.lead_time, answer.created_at,
                                   answer.is_gold, answer.source if answer.source != source else "")

@@ -11,7 +11,7 @@ from typing import Any
 from ...config import Config
 from ..values import Invalid
 from ..records import Dataset, RecordError
-from .common import (LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, count_on, entry_key, float_or_none,
+from .common import (JUDGED_LEVELS, LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, count_on, entry_key, float_or_none,
                      json_document, new_item, number_text, text_of)
 from .build import build_dataset
 
@@ -41,7 +41,38 @@ def _ls_result_answer(item: dict, annotator: str, meta: dict, counts: Counts) ->
     return Answer(annotator, question, kind or "other", None, **meta)
 
 
-def _ls_task(task: Any, index: int, config: Config, counts: Counts) -> Item:
+def _questions(tasks: list) -> dict[str, str]:
+    """Each question the file's annotations answer, by kind ("-multiple" where someone chose several), so that an
+    annotation with an empty result can be read by what it was asked: no choice, no entity, or "none apply"."""
+    kinds: dict[str, str] = {}
+    for task in tasks:
+        annotations = (task.get("annotations", task.get("completions")) or []) if isinstance(task, dict) else []
+        for annotation in annotations if isinstance(annotations, list) else []:
+            for result in (annotation.get("result") or []) if isinstance(annotation, dict) else []:
+                if not isinstance(result, dict) or not isinstance(result.get("from_name"), str):
+                    continue
+                kind = str(result.get("type", "")).lower()
+                kind = "labels" if kind in SPAN_TYPES else kind
+                value = result.get("value") if isinstance(result.get("value"), dict) else {}
+                several = len(value.get(kind) or []) > 1 if kind in ("choices", "taxonomy") else False
+                question = result["from_name"]
+                if several or not kinds.get(question, "").endswith("-multiple"):
+                    kinds[question] = kind + ("-multiple" if several else "")
+    return kinds
+
+
+def _empty_result(item: Item, annotation: dict, annotator: str, meta: dict, questions: dict[str, str], counts: Counts) -> None:
+    """A submitted annotation with an empty result. To a multi-label question it says "none apply": that
+    answer ([]); to a single-choice question it is nothing chosen, no answer: counted; to a span question (NER)
+    it says "no entities", which is an answer, not judged and not counted as empty."""
+    for question, kind in questions.items():
+        if kind.endswith("-multiple"):
+            item.answers.append(Answer(annotator, question, kind, (), **meta))
+    if not questions or any(kind in JUDGED_LEVELS and not kind.endswith("-multiple") for kind in questions.values()):
+        count_on(item, counts, "empty", entry_key(annotation))
+
+
+def _ls_task(task: Any, index: int, config: Config, counts: Counts, questions: dict[str, str] | None = None) -> Item:
     item = new_item(task, index, config, counts, what="task", input_key="data", predictions_key="predictions",
                     carrier="a Label Studio task")
     annotations = task.get("annotations", task.get("completions")) or []
@@ -61,8 +92,8 @@ def _ls_task(task: Any, index: int, config: Config, counts: Counts) -> Item:
         meta = {"lead_time": float_or_none(annotation.get("lead_time")), "created_at": created, "is_gold": is_gold,
                 "answered_at": str(annotation.get("updated_at") or created),
                 "answer_id": "" if annotation.get("id") is None else str(annotation["id"])}
-        if not annotation.get("result"):  # submitted with nothing chosen: not an answer, but counted
-            count_on(item, counts, "empty", entry_key(annotation))
+        if not annotation.get("result"):
+            _empty_result(item, annotation, annotator, meta, questions or {}, counts)
         for result in annotation.get("result") or []:
             try:
                 answer = _ls_result_answer(result, annotator, meta, counts)
@@ -80,9 +111,10 @@ def label_studio_items(tasks: Any, source: str, config: Config) -> tuple[list[It
     items: list[Item] = []
     if not isinstance(tasks, list):
         return items, [RecordError(source, 0, "(file)", "expected a JSON array of tasks")], 0, counts
+    questions = _questions(tasks)
     for index, task in enumerate(tasks, start=1):
         try:
-            items.append(_ls_task(task, index, config, counts))
+            items.append(_ls_task(task, index, config, counts, questions))
         except Invalid as exc:
             errors.append(RecordError(source, index, exc.field, exc.message))
     return items, errors, len(tasks), counts

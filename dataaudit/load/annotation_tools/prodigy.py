@@ -9,7 +9,7 @@ from pathlib import Path
 from ...config import Config
 from ..values import Invalid, normalise_label
 from ..records import RecordError
-from .common import Answer, Counts, Item, annotator_name, text_of
+from .common import Answer, Counts, Item, annotator_name, count_on, entry_key, text_of
 
 
 
@@ -69,15 +69,18 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
                     # class (it would become a training label), so neither a rating nor a label; counted.
                     counts.rejected += 1
                     continue
-                if not obj["accept"]:  # accepted with nothing chosen: not an answer, but counted
-                    counts.empty += 1
-                    continue
                 # the recipe's choice_style says whether several options may be chosen
                 several = isinstance(obj.get("config"), dict) and obj["config"].get("choice_style") == "multiple"
+                if not obj["accept"] and not several:
+                    # accepted with nothing chosen where one option is asked for: not an answer, but counted (on
+                    # the item, so that a line read twice, in a copied file, counts once); where several may be
+                    # chosen, none chosen says "none apply", an answer
+                    count_on(item, counts, "empty", entry_key(obj))
+                    continue
                 question, kind, value = "accept", "choices-multiple" if several else "choices", tuple(str(v) for v in obj["accept"])
-            elif obj.get("label") not in (None, "") and normalise_label(str(obj["label"])):
+            elif obj.get("label") not in (None, "") and (label_question := normalise_label(str(obj["label"]))):
                 # the label names the question: "ENTAILMENT " is the question "ENTAILMENT", as the label would be
-                question, kind, value = normalise_label(str(obj["label"])), "answer", answer
+                question, kind, value = label_question, "answer", answer
             elif obj.get("spans"):
                 question, kind, value = "spans", "labels", None
             else:
