@@ -37,8 +37,9 @@ RUN_COLUMNS = ["id", "dataset", "generated_at", "inputs", "config_hash", "verdic
 HISTORY_COLUMNS = (RUN_COLUMNS, [*RUN_COLUMNS, "complete"])  # a history's runs table, before and since unfinished runs
 
 
-def _refuse(path: str | Path, why: str) -> InputError:
-    return InputError(f"{path}: {why}; name a dataaudit history file or a new path instead")
+def _refuse(path: str | Path, why: str, *, reading: bool = False) -> InputError:
+    # A run writes its history and may start a new one; a listing only reads one that exists.
+    return InputError(f"{path}: {why}; name a dataaudit history file{'' if reading else ' or a new path'} instead")
 
 
 # SQLite's answers that say the file could not be written, not that it is no history: (reason, what to do)
@@ -165,14 +166,14 @@ def _connect_readonly(path: Path) -> sqlite3.Connection | None:
         columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")] if "runs" in tables else []
         if app_id != APPLICATION_ID and not (tables <= {"runs", "sqlite_sequence"} and columns in HISTORY_COLUMNS):
             connection.close()
-            raise _refuse(path, "is a SQLite database but not a dataaudit history")
+            raise _refuse(path, "is a SQLite database but not a dataaudit history", reading=True)
         if "runs" not in tables:
             connection.close()
             return None
     except sqlite3.DatabaseError as exc:
         if connection is not None:
             connection.close()
-        raise _refuse(path, f"is not a usable SQLite database ({exc})") from exc
+        raise _refuse(path, f"is not a usable SQLite database ({exc})", reading=True) from exc
     return connection
 
 
