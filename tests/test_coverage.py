@@ -159,8 +159,8 @@ def test_near_copies_are_left_out_whatever_the_file_order():
     with pytest.MonkeyPatch.context() as patch:  # the same with no near-copy left out
         patch.setattr(estimate_module, "NEAR_COPY_MAX", 0)
         kept_all = estimate_coverage(vectors, names, production, np.ones(len(production)), config)
-    # measured: 0.84 against 0.75; leaving out near-copies lifts a clean sample, though not to 1 here
-    assert in_order.covered_share >= kept_all.covered_share + 0.05, (in_order.covered_share, kept_all.covered_share)
+    # measured: 0.990 against 0.273: with its sittings counted, clean production reads mostly uncovered
+    assert in_order.covered_share >= 0.95 and kept_all.covered_share <= 0.5, (in_order.covered_share, kept_all.covered_share)
 
 
 def test_near_copy_count_is_what_brings_training_down_to_production():
@@ -192,7 +192,7 @@ def test_the_training_reference_is_drawn_in_the_estimated_label_mix():
 
 def test_a_gap_too_spread_to_name_still_warns(outcomes):
     row = outcomes["CLINC150, 8 intents absent, 5% (seed 0)"]
-    assert row["got"] == "warn", row
+    assert row["got"] == "warn" and not row["result"].uncovered, row
     from types import SimpleNamespace
 
     from dataaudit.checks.coverage import CoverageResult, judge
