@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from collections import Counter
 
@@ -261,6 +262,31 @@ def test_greetings_thanks_and_swapped_compounds_with_other_labels_are_no_conflic
     train = index(write_jsonl(tmp_path / "tr.jsonl", rows(data)), config)
     held_out = index(write_jsonl(tmp_path / "ev.jsonl", rows([(b, "y") for _, b in PROBE_HARD_NEGATIVES])), config, role="eval")
     assert measure_index(train, config, eval_index=held_out).leak_count == 0
+
+
+def near_lines(tmp_path, texts, system=None):
+    """Near groups (line numbers) of texts, each its own label, as plain text or as chat under `system`."""
+    data = [chat(t, str(n), system=system) for n, t in enumerate(texts)] if system else rows([(t, str(n)) for n, t in enumerate(texts)])
+    config = Config()
+    return [g.lines for g in measure_index(index(write_jsonl(tmp_path / "d.jsonl", data), config), config).near_groups]
+
+
+POLITE_PROMPT = "Please answer with one intent name."  # a please that is no part of any query
+
+
+@pytest.mark.parametrize("query", ["plese cancel my order", "hi plese cancel my order"])
+def test_a_mistyped_filler_copy_is_one_group_under_a_polite_system_prompt_as_in_plain_text(tmp_path, query):
+    # 40 texts that spell please right make plese one of the corpus's mistyped fillers
+    texts = [query, "cancel my order", *(f"cancel my order number {i} please" for i in range(40))]
+    assert near_lines(tmp_path, texts) == [[1, 2]]
+    assert near_lines(tmp_path, texts, POLITE_PROMPT) == [[1, 2]]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(["why thank you", "why hello", "why hi"])))
+def test_greetings_under_one_system_prompt_group_as_in_plain_text_in_any_order(tmp_path, order):
+    hello_and_hi = sorted(order.index(t) + 1 for t in ("why hello", "why hi"))
+    assert near_lines(tmp_path, list(order)) == [hello_and_hi]
+    assert near_lines(tmp_path, list(order), POLITE_PROMPT) == [hello_and_hi]
 
 
 def test_planted_typo_copies_conflict_but_template_siblings_do_not(tmp_path):
