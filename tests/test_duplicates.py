@@ -240,7 +240,7 @@ def test_untuned_hard_negatives_stay_apart_with_embeddings(tmp_path, embedder):
 
 def test_a_greeting_or_thanks_is_dropped_beside_a_request_but_kept_as_the_message():
     assert skeleton(tokens("hi, what is the balance of my account")) == skeleton(tokens("what is the balance of my account"))
-    assert skeleton(tokens("why hello")) == ("why", "hi")  # kept, as what it stands for
+    assert skeleton(tokens("why hi")) == ("why", "hello")  # kept, as what it stands for
     assert skeleton(tokens("yes please")) == ("yes", "please")
     assert skeleton(tokens("thanks, good morning")) == ("thanks", "good", "morning")
     # the same greeting, thanks or please in other words is still a copy
@@ -248,10 +248,33 @@ def test_a_greeting_or_thanks_is_dropped_beside_a_request_but_kept_as_the_messag
     assert copy_kind(skeleton(tokens("hello again")), skeleton(tokens("hi again"))) == "filler"
 
 
+@pytest.mark.parametrize("a, b", [("hello", "hi"), ("thank you", "thanks"), ("Hello!", "hey"), ("thank you!", "thx")])
+def test_a_text_of_nothing_but_a_greeting_or_thanks_copies_another_that_says_the_same(a, b):
+    key = lambda t: skeleton(tokens(normalize_text(t, Config().duplicates)))  # noqa: E731
+    assert copy_kind(key(a), key(b)) == "filler"
+    assert copy_kind(key("hello"), key("thanks")) is None
+    # a typo of the one word is still a typo copy (as "ok" or "hi" it would be too short to be one)
+    assert copy_kind(key("okay"), key("onay")) == copy_kind(key("hello"), key("helo")) == "typo"
+
+
+def test_a_mistyped_filler_counts_as_a_greeting_only_when_it_is_one_mistyped(monkeypatch):
+    from dataaudit import normalize
+
+    # Every long filler today is a greeting, thanks or please; a mistyped other one (anyway) is dropped as
+    # filler, and does not make the rest of a short text read as a greeting's context.
+    monkeypatch.setattr(normalize, "LONG_FILLERS", tuple(sorted((*normalize.LONG_FILLERS, "anyway"))))
+    assert skeleton(tokens("anywya good morning"), frozenset({"anywya"})) == ("good", "morning")
+    assert skeleton(tokens("helo good morning"), frozenset({"helo"})) == ("hello", "good", "morning")
+
+
 def test_a_moved_block_is_still_a_word_order_copy_but_a_swapped_compound_is_not():
     assert copy_kind(("what", "weather", "paris", "today"), ("today", "what", "weather", "paris")) == "word order"
     assert copy_kind(("buy", "house", "boat"), ("buy", "boat", "house")) is None
     assert copy_kind(("play", "song", "for", "me"), ("play", "for", "song", "me")) == "word order"  # a function word moved
+    assert copy_kind(("rates", "went", "up", "quickly"), ("rates", "went", "quickly", "up")) == "word order"  # an adverb
+    # words that only end like an adverb are content words: two of them swapped are a swapped compound
+    assert copy_kind(("book", "hotel", "italy", "family"), ("book", "hotel", "family", "italy")) is None
+    assert copy_kind(("order", "supply", "assembly"), ("order", "assembly", "supply")) is None
 
 
 def test_greetings_thanks_and_swapped_compounds_with_other_labels_are_no_conflicts_or_leaks(tmp_path):
