@@ -100,11 +100,13 @@ _FUZZY_PHRASES = tuple((p, " ".join(p)) for p in FILLER_PHRASES if len(" ".join(
 SOCIAL_FILLERS = frozenset("please pls plz kindly hi hello hey heya hiya thanks thx ty sorry ok okay".split()) | {
     "thank you", "thanks a lot", "excuse me"}
 # Where they are kept, each stands for what it says: "vacation request please" / "... kindly" are one request,
-# "hello again" / "hi again" one greeting (the planted rewordings of benchmarks/duplicates_validity.py).
+# "hello again" / "hi again" one greeting (the planted rewordings of benchmarks/duplicates_validity.py). Each
+# stands as its longest one-word spelling, so that a typo of it is still seen: okay / onay, hello / helo
+# (as "ok" and "hi", too short for a typo, they were no copies of those).
 SOCIAL_MEANING = {**dict.fromkeys(("please", "pls", "plz", "kindly"), "please"),
-                  **dict.fromkeys(("hi", "hello", "hey", "heya", "hiya"), "hi"),
+                  **dict.fromkeys(("hi", "hello", "hey", "heya", "hiya"), "hello"),
                   **dict.fromkeys(("thanks", "thx", "ty", "thank you", "thanks a lot"), "thanks"),
-                  **dict.fromkeys(("sorry", "excuse me"), "sorry"), **dict.fromkeys(("ok", "okay"), "ok")}
+                  **dict.fromkeys(("sorry", "excuse me"), "sorry"), **dict.fromkeys(("ok", "okay"), "okay")}
 SOCIAL_CONTEXT = 3
 _FILLER_JOINED = tuple({w for w in FILLER_WORDS if len(w) >= 3} | {"".join(p) for p in FILLER_PHRASES})
 
@@ -349,8 +351,9 @@ def skeleton(words: list[str], typos: frozenset[str] = frozenset()) -> tuple[str
     phrases also when one letter is mistyped (tll me), and `typos` (mistyped filler words, see
     mistyped_fillers). Exact filler goes in one regular-expression pass; mistyped filler is looked for only
     around words that are not in the dictionary (a typo, a name, a code). Greetings, thanks and please
-    (SOCIAL_FILLERS, mistyped or not) are dropped only in a text of SOCIAL_CONTEXT other words; a text of nothing
-    but filler ("hi", "thanks") keeps its words: they are its content."""
+    (SOCIAL_FILLERS, mistyped or not) are dropped only in a text of SOCIAL_CONTEXT other words; elsewhere, and in
+    a text of nothing but filler ("hi", "thank you"), they are its content, each put as what it stands for
+    (SOCIAL_MEANING)."""
     joined = " ".join(words)
     social = 0
 
@@ -363,31 +366,41 @@ def skeleton(words: list[str], typos: frozenset[str] = frozenset()) -> tuple[str
         return " "
 
     kept = _FILLER_RE.sub(drop, joined).split()
-    if not kept:
-        return tuple(words)
+    if not kept:  # nothing but filler ("hello", "thank you"): its greetings and thanks are what it says
+        return tuple(_social_meanings(joined)) or tuple(words)
     content, mistyped_social = _without_mistyped(kept, typos, drop_social=True)
     if (social or mistyped_social) and len(words) - social - mistyped_social < SOCIAL_CONTEXT:
-
-        def meaning(match: re.Match) -> str:
-            word = match.group(0)
-            if word not in SOCIAL_FILLERS:
-                return " "
-            return f" {word} " if _mentioned(joined, match.start()) else f" {SOCIAL_MEANING[word]} "
-
-        kept = _FILLER_RE.sub(meaning, joined).split()
-        content, _ = _without_mistyped(kept, typos, drop_social=False)
+        content, _ = _without_mistyped(_social_meanings(joined), typos, drop_social=False)
     return tuple(content) or tuple(words)
 
 
+def _social_meanings(joined: str) -> list[str]:
+    """The words of `joined` without their filler, but for greetings, thanks and please, each put as what it
+    stands for (SOCIAL_MEANING: hello and hi are both hello), or kept as it is where it is the word talked about."""
+
+    def meaning(match: re.Match) -> str:
+        word = match.group(0)
+        if word not in SOCIAL_FILLERS:
+            return " "
+        return f" {word} " if _mentioned(joined, match.start()) else f" {SOCIAL_MEANING[word]} "
+
+    return _FILLER_RE.sub(meaning, joined).split()
+
+
+def _nearest_long_filler(word: str) -> str | None:
+    """The filler word of LONG_FILLERS that a mistyped filler (see mistyped_fillers) is one edit from."""
+    return next((f for f in LONG_FILLERS if f[0] == word[:1] and OSA.distance(word, f, score_cutoff=1) <= 1), None)
+
+
 def _nearest_meaning(window: str) -> str:
-    """What a mistyped greeting, thanks or please stands for (helo: hi, thnak you: thanks)."""
+    """What a mistyped greeting, thanks or please stands for (helo: hello, thnak you: thanks)."""
     return next((SOCIAL_MEANING[f] for f in sorted(SOCIAL_FILLERS) if OSA.distance(window, f, score_cutoff=1) <= 1), window)
 
 
 def _without_mistyped(kept: list[str], typos: frozenset[str], drop_social: bool) -> tuple[list[str], int]:
     """`kept` without its mistyped filler (see skeleton), and how many of its words are mistyped greetings or
-    thanks (every word of `typos` is: they are the long filler words mistyped); drop_social=False puts what
-    those stand for in their place (SOCIAL_MEANING)."""
+    thanks (a word of `typos` when the filler it is one edit from is one); drop_social=False puts what those
+    stand for in their place (SOCIAL_MEANING)."""
     dictionary = dictionary_words()
     unknown = [i for i, w in enumerate(kept) if w not in dictionary] if dictionary else list(range(len(kept)))
     dropped: set[int] = set()
@@ -397,8 +410,9 @@ def _without_mistyped(kept: list[str], typos: frozenset[str], drop_social: bool)
         if i in dropped:
             continue
         if kept[i] in typos:
-            social += 1
-            if drop_social:
+            is_social = _nearest_long_filler(kept[i]) in SOCIAL_FILLERS
+            social += is_social
+            if drop_social or not is_social:
                 dropped.add(i)
             else:
                 meant[i] = _nearest_meaning(kept[i])
@@ -452,12 +466,16 @@ def protected_difference(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
 
 # Words that move about a sentence without changing what it asks: particles and adverbs of time ("rates went
 # up quickly" / "rates went quickly up", "play jazz now" / "play now jazz").
+# Adverbs are listed, not found by their -ly: family, italy, supply and assembly end in it too.
 MOVABLE_WORDS = frozenset("up down in out on off over back away around now today tonight tomorrow yesterday again "
-                          "still also too".split())
+                          "still also too soon later quickly slowly immediately instantly currently usually normally "
+                          "generally recently lately finally actually probably possibly definitely certainly exactly "
+                          "nearly almost already daily weekly monthly yearly annually hourly automatically manually "
+                          "quietly loudly properly correctly directly urgently regularly".split())
 
 
 def _movable(word: str) -> bool:
-    return word in FUNCTION_WORDS or word in MOVABLE_WORDS or (len(word) > 4 and word.endswith("ly"))
+    return word in FUNCTION_WORDS or word in MOVABLE_WORDS
 
 
 def one_block_moved(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

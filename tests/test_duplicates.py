@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from collections import Counter
 
@@ -198,13 +199,15 @@ def test_reworded_pairs_that_swap_a_slot_or_an_opposite_stay_apart_with_embeddin
     assert result.near_group_count == 0
 
 
-# Found on data the rules were not tuned on (CLINC150's greeting / thank_you / yes intents, hand-made pairs):
-# each pair means something else, and each was a copy or a reworded copy before.
-PROBE_HARD_NEGATIVES = [
+# Found by a QA probe (CLINC150's greeting / thank_you / yes intents, hand-made pairs), and the rules were then
+# changed for them: each pair means something else, and each was a copy or a reworded copy before.
+PROBE_GREETINGS = [
     ("how do you say please in french", "how do you say hi in french"),  # CLINC150 train / test: a word talked about
     ("what is the word for thanks in german", "what is the word for hello in german"),
     ("why hello", "why thank you"), ("hello again", "thanks again"), ("yes please", "yes thanks"),
     ("hey, good morning", "thanks, good morning"), ("hello, that's all", "thanks, that's all"),
+]
+PROBE_OTHERS = [
     ("add a bar of milk chocolate to my grocery order", "add a bar of chocolate milk to my grocery order"),
     ("i want to buy a house boat for the summer", "i want to buy a boat house for the summer"),
     ("i want to hire a car at the airport when i land in lisbon on my business trip",
@@ -215,6 +218,7 @@ PROBE_HARD_NEGATIVES = [
     ("change out of whisper mode", "change into whisper mode"), ("get me out of driving mode", "put me into driving mode"),
     ("convert 50 us dollars into euros please", "convert 50 euros into us dollars please"),
 ]
+PROBE_HARD_NEGATIVES = PROBE_GREETINGS + PROBE_OTHERS
 
 
 @pytest.mark.parametrize("a, b", PROBE_HARD_NEGATIVES)
@@ -223,14 +227,14 @@ def test_meaningful_fillers_compounds_real_words_and_directions_are_no_lexical_c
     assert copy_kind(key(a), key(b)) is None
 
 
-@pytest.mark.parametrize("a, b", PROBE_HARD_NEGATIVES[7:])
+@pytest.mark.parametrize("a, b", PROBE_OTHERS)
 def test_swapped_compounds_directions_and_arguments_are_no_reworded_copies(a, b):
     # The short greeting / thanks pairs are left to the embeddings (next test): two words share too little
     # for a slot rule to judge.
     assert not reworded_copy(skeleton(tokens(a)), skeleton(tokens(b)))
 
 
-def test_untuned_hard_negatives_stay_apart_with_embeddings(tmp_path, embedder):
+def test_probe_hard_negatives_stay_apart_with_embeddings(tmp_path, embedder):
     config = Config()
     texts = [(t, str(n)) for n, pair in enumerate(PROBE_HARD_NEGATIVES) for t in pair]
     train = index(write_jsonl(tmp_path / "t.jsonl", rows(texts)), config, embedder=embedder)
@@ -239,7 +243,7 @@ def test_untuned_hard_negatives_stay_apart_with_embeddings(tmp_path, embedder):
 
 def test_a_greeting_or_thanks_is_dropped_beside_a_request_but_kept_as_the_message():
     assert skeleton(tokens("hi, what is the balance of my account")) == skeleton(tokens("what is the balance of my account"))
-    assert skeleton(tokens("why hello")) == ("why", "hi")  # kept, as what it stands for
+    assert skeleton(tokens("why hi")) == ("why", "hello")  # kept, as what it stands for
     assert skeleton(tokens("yes please")) == ("yes", "please")
     assert skeleton(tokens("thanks, good morning")) == ("thanks", "good", "morning")
     # the same greeting, thanks or please in other words is still a copy
@@ -247,10 +251,33 @@ def test_a_greeting_or_thanks_is_dropped_beside_a_request_but_kept_as_the_messag
     assert copy_kind(skeleton(tokens("hello again")), skeleton(tokens("hi again"))) == "filler"
 
 
+@pytest.mark.parametrize("a, b", [("hello", "hi"), ("thank you", "thanks"), ("Hello!", "hey"), ("thank you!", "thx")])
+def test_a_text_of_nothing_but_a_greeting_or_thanks_copies_another_that_says_the_same(a, b):
+    key = lambda t: skeleton(tokens(normalize_text(t, Config().duplicates)))  # noqa: E731
+    assert copy_kind(key(a), key(b)) == "filler"
+    assert copy_kind(key("hello"), key("thanks")) is None
+    # a typo of the one word is still a typo copy (as "ok" or "hi" it would be too short to be one)
+    assert copy_kind(key("okay"), key("onay")) == copy_kind(key("hello"), key("helo")) == "typo"
+
+
+def test_a_mistyped_filler_counts_as_a_greeting_only_when_it_is_one_mistyped(monkeypatch):
+    from dataaudit import normalize
+
+    # Every long filler today is a greeting, thanks or please; a mistyped other one (anyway) is dropped as
+    # filler, and does not make the rest of a short text read as a greeting's context.
+    monkeypatch.setattr(normalize, "LONG_FILLERS", tuple(sorted((*normalize.LONG_FILLERS, "anyway"))))
+    assert skeleton(tokens("anywya good morning"), frozenset({"anywya"})) == ("good", "morning")
+    assert skeleton(tokens("helo good morning"), frozenset({"helo"})) == ("hello", "good", "morning")
+
+
 def test_a_moved_block_is_still_a_word_order_copy_but_a_swapped_compound_is_not():
     assert copy_kind(("what", "weather", "paris", "today"), ("today", "what", "weather", "paris")) == "word order"
     assert copy_kind(("buy", "house", "boat"), ("buy", "boat", "house")) is None
     assert copy_kind(("play", "song", "for", "me"), ("play", "for", "song", "me")) == "word order"  # a function word moved
+    assert copy_kind(("rates", "went", "up", "quickly"), ("rates", "went", "quickly", "up")) == "word order"  # an adverb
+    # words that only end like an adverb are content words: two of them swapped are a swapped compound
+    assert copy_kind(("book", "hotel", "italy", "family"), ("book", "hotel", "family", "italy")) is None
+    assert copy_kind(("order", "supply", "assembly"), ("order", "assembly", "supply")) is None
 
 
 def test_greetings_thanks_and_swapped_compounds_with_other_labels_are_no_conflicts_or_leaks(tmp_path):
@@ -261,6 +288,31 @@ def test_greetings_thanks_and_swapped_compounds_with_other_labels_are_no_conflic
     train = index(write_jsonl(tmp_path / "tr.jsonl", rows(data)), config)
     held_out = index(write_jsonl(tmp_path / "ev.jsonl", rows([(b, "y") for _, b in PROBE_HARD_NEGATIVES])), config, role="eval")
     assert measure_index(train, config, eval_index=held_out).leak_count == 0
+
+
+def near_lines(tmp_path, texts, system=None):
+    """Near groups (line numbers) of texts, each its own label, as plain text or as chat under `system`."""
+    data = [chat(t, str(n), system=system) for n, t in enumerate(texts)] if system else rows([(t, str(n)) for n, t in enumerate(texts)])
+    config = Config()
+    return [g.lines for g in measure_index(index(write_jsonl(tmp_path / "d.jsonl", data), config), config).near_groups]
+
+
+POLITE_PROMPT = "Please answer with one intent name."  # a please that is no part of any query
+
+
+@pytest.mark.parametrize("query", ["plese cancel my order", "hi plese cancel my order"])
+def test_a_mistyped_filler_copy_is_one_group_under_a_polite_system_prompt_as_in_plain_text(tmp_path, query):
+    # 40 texts that spell please right make plese one of the corpus's mistyped fillers
+    texts = [query, "cancel my order", *(f"cancel my order number {i} please" for i in range(40))]
+    assert near_lines(tmp_path, texts) == [[1, 2]]
+    assert near_lines(tmp_path, texts, POLITE_PROMPT) == [[1, 2]]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(["why thank you", "why hello", "why hi"])))
+def test_greetings_under_one_system_prompt_group_as_in_plain_text_in_any_order(tmp_path, order):
+    hello_and_hi = sorted(order.index(t) + 1 for t in ("why hello", "why hi"))
+    assert near_lines(tmp_path, list(order)) == [hello_and_hi]
+    assert near_lines(tmp_path, list(order), POLITE_PROMPT) == [hello_and_hi]
 
 
 def test_planted_typo_copies_conflict_but_template_siblings_do_not(tmp_path):

@@ -412,7 +412,8 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
             features = joined_features(texts, _mapped_features(steps, train, eval_index if eval_only else None, seed) or [], seed)
         if memo is not None:
             memo.keep(features)
-        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, [features], steps, _fields_of(train, eval_index, eval_only))
+        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, [features], steps, _fields_of(train, eval_index, eval_only),
+                                _queries(train, eval_index, eval_only))
         # The reworded-copy rule compares the same content words: taken from here, not taken apart again (and
         # with the features kept, the skeleton's lookups would otherwise be paid again from a cold start).
         content_words = dict(zip(features.keys, features.words))
@@ -630,10 +631,19 @@ def _fields_of(train: TextIndex, eval_index: TextIndex | None, eval_only: list[s
     texts a field-blind rule pairs."""
     n = len(train.distinct)
 
-    def fields_of(i: int):
+    def fields_of(i: int, typos: frozenset[str] = frozenset()):
         index, key = (train, train.distinct[i]) if i < n else (eval_index, eval_only[i - n])
-        return input_fields(index.records[index.positions[key][0]].input_text)
+        return input_fields(index.records[index.positions[key][0]].input_text, typos)
     return fields_of
+
+
+def _queries(train: TextIndex, eval_index: TextIndex | None, eval_only: list[str]) -> list[str]:
+    """What was embedded for each text of the lexical pass (training keys, then eval-only keys): its input
+    without the system prompt, normalised as keys are."""
+    if not eval_only:
+        return list(train.embed_texts)
+    slot = {k: i for i, k in enumerate(eval_index.distinct)}
+    return [*train.embed_texts, *(eval_index.embed_texts[slot[k]] for k in eval_only)]
 
 
 def dup_seed(config: Config) -> int:

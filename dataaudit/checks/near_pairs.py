@@ -25,7 +25,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Protocol
 
 import numpy as np
 
@@ -156,9 +156,9 @@ def joined_features(texts: list[str], partials: list[LexicalPartial], seed: int)
 
 
 def _gathered(texts: list[str], partials: list[LexicalPartial],
-              seed: int) -> tuple[list[tuple[str, ...]], np.ndarray, set[int]]:
-    """Each text's content words and MinHash signature (`joined_features`), and the texts whose words were redone here
-    because they hold one of the corpus's mistyped fillers (their signatures are stale)."""
+              seed: int) -> tuple[list[tuple[str, ...]], np.ndarray, set[int], frozenset[str]]:
+    """Each text's content words and MinHash signature (`joined_features`), the texts whose words were redone here
+    because they hold one of the corpus's mistyped fillers (their signatures are stale), and those fillers."""
     joined = joined_features(texts, partials, seed)
     words = list(joined.words)
     found_in = list(joined.filler_words.items())
@@ -166,7 +166,7 @@ def _gathered(texts: list[str], partials: list[LexicalPartial],
     redone = {i for i, found in found_in if not typos.isdisjoint(found)}
     for i in redone:
         words[i] = skeleton(tokens(texts[i]), typos)
-    return words, joined.signatures, redone
+    return words, joined.signatures, redone, typos
 
 
 def osa_distances(block: tuple[list[str], list[str]], cutoff: int) -> np.ndarray:
@@ -192,14 +192,20 @@ def verified_distances(left: list[str], right: list[str], cutoff: int, steps: Da
 
 
 Fields = tuple[tuple[str, ...], ...]  # content words of each field of an input, in the order the model sees them
-FieldsOf = Callable[[int], "Fields | None"]  # text position -> its fields (None: an input of one field)
 
 
-def input_fields(text: str) -> Fields | None:
+class FieldsOf(Protocol):
+    """Text position -> the fields of its input (None: an input of one field), read without the corpus's
+    mistyped fillers (`typos`, normalize.mistyped_fillers) as the whole text's content words are."""
+
+    def __call__(self, i: int, typos: frozenset[str] = frozenset()) -> Fields | None: ...
+
+
+def input_fields(text: str, typos: frozenset[str] = frozenset()) -> Fields | None:
     """The content words of each field of an input whose fields are joined by newlines (Record.input_text: a
     premise and its hypothesis, sentence1 and sentence2, a system prompt and its query); None for one field."""
     parts = [p for p in text.split("\n") if p.strip()]
-    return tuple(skeleton(tokens(p)) for p in parts) if len(parts) > 1 else None
+    return tuple(skeleton(tokens(p), typos) for p in parts) if len(parts) > 1 else None
 
 
 def fields_agree(a: Fields | None, b: Fields | None) -> bool:
@@ -256,36 +262,54 @@ def fields_swapped(a: Fields | None, b: Fields | None) -> bool:
 
 
 def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[LexicalPartial] | None = None,
-                  steps: DataSteps | None = None, fields_of: FieldsOf | None = None) -> NearPairs:
+                  steps: DataSteps | None = None, fields_of: FieldsOf | None = None,
+                  queries: list[str] | None = None) -> NearPairs:
     """Lexical copies among distinct texts (normalised keys). Texts with the same content words are linked
     to the first of them; MinHash then runs once per distinct content-word sequence. partials: the per-file
     map of `lexical_features` over these texts (None: computed here in one piece; a text no partial holds is
     computed here too). steps: the engine that runs the LSH banding and the candidate verification as blocks
     of independent work (None: this process); the pairs are the same either way. fields_of: the fields of the
     input behind each text (`input_fields`; texts are whitespace-normalised keys that lost the newlines between
-    fields), for the word-order rule (None: every text is one field)."""
+    fields), for the word-order rule (None: every text is one field). queries: each text's input without its
+    system prompt, normalised as keys are (`TextIndex.embed_texts`; None: the whole text), where a greeting or
+    thanks is looked for: one in the system prompt says nothing about how two queries differ."""
     from rapidfuzz import fuzz
 
     pairs = NearPairs()
     if len(texts) < 2:
         return pairs
-    words, text_signatures, redone = _gathered(texts, partials or [], seed)
+    words, text_signatures, redone, typos = _gathered(texts, partials or [], seed)
     partials = None  # joined: the files' results need not outlive the banding below
-    # Same content words (filler, punctuation and case aside): linked to the first text that has them.
-    first_with: dict[tuple[str, ...], int] = {}
-    apart: list[int] = []  # same content words as a whole, not field by field: texts of their own
+    # Same content words (filler, punctuation and case aside): linked to the first text that has them, unless a
+    # query holds a greeting or thanks (below).
+    with_words: dict[tuple[str, ...], list[int]] = {}
     for i, w in enumerate(words):
-        if not w:
+        if w:
+            with_words.setdefault(w, []).append(i)
+    reps = []
+    for members in with_words.values():
+        rep = members[0]
+        if fields_of is None or len(members) == 1 or not any(_social(queries[i] if queries else texts[i]) for i in members):
+            reps.append(rep)
+            for i in members[1:]:
+                pairs.add(rep, i, "filler", round(fuzz.ratio(texts[rep], texts[i]) / 100, 4))
             continue
-        rep = first_with.setdefault(w, i)
-        if rep != i:
-            # A greeting or thanks is dropped beside enough other words (normalize.SOCIAL_FILLERS), and a system
-            # prompt's words count: "why hello" and "why thank you" under one prompt are judged as each query.
-            if fields_of is not None and _social(texts[i], texts[rep]) and not fields_agree(fields_of(rep), fields_of(i)):
-                apart.append(i)
-                continue
-            pairs.add(rep, i, "filler", round(fuzz.ratio(texts[rep], texts[i]) / 100, 4))
-    reps = sorted([*first_with.values(), *apart])
+        # A greeting or thanks is dropped beside enough other words (normalize.SOCIAL_FILLERS), and a system
+        # prompt's words count, so "why hello" and "why thank you" under one prompt have the same content words:
+        # they are judged field by field instead. Texts of equal fields are linked to the first of them, and the
+        # first of each fields to every other first whose fields agree, so the groups do not depend on the order.
+        first_with: dict[Fields | None, int] = {}
+        for i in members:
+            rep = first_with.setdefault(fields_of(i, typos), i)
+            if rep != i:
+                pairs.add(rep, i, "filler", round(fuzz.ratio(texts[rep], texts[i]) / 100, 4))
+        firsts = list(first_with.items())
+        reps += [i for _, i in firsts]
+        for k, (fields_i, i) in enumerate(firsts):
+            for fields_j, j in firsts[k + 1:]:
+                if fields_agree(fields_i, fields_j):
+                    pairs.add(i, j, "filler", round(fuzz.ratio(texts[i], texts[j]) / 100, 4))
+    reps.sort()
     # The same words with one block moved.
     by_bag: dict[tuple[str, ...], list[int]] = {}
     for i in reps:
@@ -294,7 +318,7 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
         for k, i in enumerate(members):
             for j in members[k + 1:]:
                 if copy_kind(words[i], words[j]) == "word order" and (
-                        fields_of is None or fields_agree(fields_of(i), fields_of(j))):
+                        fields_of is None or fields_agree(fields_of(i, typos), fields_of(j, typos))):
                     pairs.add(i, j, "word order", round(fuzz.ratio(texts[i], texts[j]) / 100, 4))
                     break
     # Typo copies: MinHash candidates over the distinct content-word sequences, template affixes stripped.
@@ -320,7 +344,7 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
         distance = verified_distances(left, right, int(allowed.max()), steps)
         for p in np.nonzero(distance <= allowed)[0].tolist():
             i, j = reps[int(first[p])], reps[int(second[p])]
-            if copy_kind(words[i], words[j]) == "typo" and (fields_of is None or fields_copy(fields_of(i), fields_of(j), ratio)):
+            if copy_kind(words[i], words[j]) == "typo" and (fields_of is None or fields_copy(fields_of(i, typos), fields_of(j, typos), ratio)):
                 pairs.add(i, j, "typo", round(1 - float(distance[p]) / max(int(longest[p]), 1), 4))
     return pairs
 
@@ -381,7 +405,7 @@ def semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_compo
     reps = np.sort(first)
     if unreadable is not None:
         reps = reps[~unreadable[reps]]
-    rep_fields = None if fields_of is None else (lambda r: fields_of(int(reps[r])))
+    rep_fields = None if fields_of is None else (lambda r, typos=frozenset(): fields_of(int(reps[r]), typos))
     found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours, content_words, steps,
                            rep_fields, None if queries is None else [queries[i] for i in reps.tolist()])
     out = NearPairs()
