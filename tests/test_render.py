@@ -49,12 +49,28 @@ def test_html_has_every_section_and_references_nothing_outside(sample_report):
 
 
 def test_html_actions_show_commands_as_code_never_as_markup(tmp_path):
-    from dataaudit.render.html import _code_spans, esc
+    from dataaudit.render.html import action_item
 
     action = "Revoke them (`dataaudit redact 'a <b>.jsonl' --out CLEAN`): a.jsonl line 3."
-    assert _code_spans(esc(action)) == ("Revoke them (<code>dataaudit redact &#x27;a &lt;b&gt;.jsonl&#x27; --out CLEAN</code>): "
-                                        "a.jsonl line 3.")
-    assert _code_spans(esc("a ` stray backtick")) == "a ` stray backtick"
+    assert action_item(action) == ("Revoke them (<code>dataaudit redact &#x27;a &lt;b&gt;.jsonl&#x27; --out CLEAN</code>): "
+                                   "a.jsonl line 3.")
+    assert action_item("a ` stray backtick") == "a ` stray backtick"
+
+
+def test_html_and_markdown_take_the_same_spans_of_an_action_for_commands():
+    # HTML made code of any backtick span and ended a command at a backtick inside a shell-quoted path; report.md
+    # took only `dataaudit ...` spans, quote-aware. One rule now, and dataset text stays escaped in both.
+    from dataaudit.render.html import action_item
+    from dataaudit.render.markdown import action_line
+
+    action = "Redact (`dataaudit redact 'a`b <i>.jsonl' --out CLEAN`) near `<script>` and `code`."
+    assert action_item(action) == ("Redact (<code>dataaudit redact &#x27;a`b &lt;i&gt;.jsonl&#x27; --out CLEAN</code>) "
+                                   "near `&lt;script&gt;` and `code`.")
+    # inside a Markdown code span nothing is markup: the path is shown as typed
+    assert action_line(action) == ("Redact (``dataaudit redact 'a`b <i>.jsonl' --out CLEAN``) "
+                                   "near \\`&lt;script&gt;\\` and \\`code\\`.")
+    unclosed = "a `dataaudit never closed <b>"
+    assert action_item(unclosed) == "a `dataaudit never closed &lt;b&gt;"
 
 
 def test_hostile_dataset_strings_are_escaped_everywhere(hostile_report):
