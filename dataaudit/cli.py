@@ -275,7 +275,7 @@ def _run_audit(args: argparse.Namespace) -> int:
         if "terminal" in formats:
             from .render.terminal import render_terminal
 
-            render_terminal(report, _Console(stderr=json_to_stdout), files=written)
+            render_terminal(report, _Console(stderr=json_to_stdout), files=written, out_given=bool(args.out))
             rendering["terminal"] = time.perf_counter() - start
         if json_to_stdout:
             from .render.json_report import render_json

@@ -705,3 +705,18 @@ def test_the_terminal_names_a_report_file_as_unwritten_only_when_told_it_is_not_
     assert note(["out/report.json"]) == ["note: report.md, named above, is not written by this run: add --out FOLDER "
                                          "(with --format json,md,html) to have the full lists"]
     assert note(["out/report.json", "out/report.md"]) == [] and note(None) == []
+
+
+def test_with_an_out_folder_the_unwritten_file_note_names_the_format_to_add():
+    # With --out given and json not in --format, "add --out FOLDER" sent the user to add what they had.
+    report = _tiny_report(warnings=["the per-file table is left out of report.md (see report.json and duplicates.jsonl)"])
+
+    def note(files):
+        console = Console(record=True, width=200)
+        render_terminal(report, console, files=files, out_given=True)
+        return [line for line in console.export_text().splitlines() if line.startswith("note:")]
+
+    assert note(["out/report.md"]) == ["note: report.json, duplicates.jsonl, named above, are not written by this run: "
+                                       "add json to --format to have the full lists"]
+    assert note([]) == ["note: report.json, report.md, duplicates.jsonl, named above, are not written by this run: "
+                        "add json,md to --format to have the full lists"]

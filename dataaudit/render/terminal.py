@@ -19,6 +19,7 @@ from ..excerpt import sanitise
 from ..report import Report
 from ..scan.pii import masked_as_configured
 from .figures import regression_line
+from .outputs import FILE_NAMES, LINE_FILES
 from .sections import Table as SectionTable, all_sections, capped_note
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "magenta",
@@ -95,13 +96,16 @@ def _stacked_table(table: SectionTable, console: Console) -> None:
         console.print(_indented(plain(note, "dim"), 4))
 
 
-REPORT_FILES = ("report.json", "report.md", "report.html", "coverage.jsonl", "duplicates.jsonl")
+# Each file the summary may name, and the --format that writes it (the line files come with json).
+FORMAT_OF_FILE = {**{name: fmt for fmt, name in FILE_NAMES.items()}, **dict.fromkeys(LINE_FILES, "json")}
 
 
 @masked_as_configured
-def render_terminal(report: Report, console: Console | None = None, files: Collection[str | PurePath] | None = None) -> None:
+def render_terminal(report: Report, console: Console | None = None, files: Collection[str | PurePath] | None = None,
+                    out_given: bool = False) -> None:
     """The summary. files: the report files this run writes (None: not known, as for a caller that writes them
-    itself); with it, a file the summary names that is not among them is said to be unwritten."""
+    itself); with it, a file the summary names that is not among them is said to be unwritten. out_given: the run
+    has a folder for report files (--out), so what is missing for an unwritten one is its format in --format."""
     console = console or Console()
     narrow = console.width < NARROW
     v = report.verdict
@@ -163,7 +167,10 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
     if files is not None:
         written = {PurePath(f).name for f in files}
         said = " ".join(printed)
-        unwritten = [name for name in REPORT_FILES if name in said and name not in written]
+        unwritten = [name for name in FORMAT_OF_FILE if name in said and name not in written]
         if unwritten:
+            formats = [fmt for fmt in FILE_NAMES if fmt in {FORMAT_OF_FILE[name] for name in unwritten}]
+            fix = (f"add {','.join(formats)} to --format" if out_given
+                   else "add --out FOLDER (with --format json,md,html)")
             console.print(plain(f"note: {', '.join(unwritten)}, named above, {'is' if len(unwritten) == 1 else 'are'} not written "
-                                f"by this run: add --out FOLDER (with --format json,md,html) to have the full lists", "dim"))
+                                f"by this run: {fix} to have the full lists", "dim"))
