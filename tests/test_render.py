@@ -679,6 +679,25 @@ def test_a_dumb_terminal_gets_ascii_rules():
     assert "+--" in text and not any(ch in text for ch in "┏┃│─━")
 
 
+def test_a_dumb_terminal_gets_ascii_truncation_marks_in_tables_and_lines():
+    # A TERM=dumb run printed one "…": a label the per-file table had cut short.
+    from dataaudit.excerpt import excerpt
+    from dataaudit.render.sections import Table as SectionTable
+    from dataaudit.render.terminal import section_table
+
+    label = excerpt("a_very_long_label_name", 16, markdown=False)
+    assert label == "a_very_long_lab…"
+    table = SectionTable("Files (2)", ["file", "labels"], [["a.jsonl", f"{label} 60%"]], terminal=True)
+    dumb = Console(record=True, width=120, force_terminal=True, _environ={"TERM": "dumb"})
+    dumb.print(section_table(table, dumb))
+    render_terminal(_tiny_report(warnings=[f"label {label} is rare"]), dumb)
+    text = dumb.export_text()
+    assert text.isascii() and "a_very_long_lab... 60%" in text and "warning: label a_very_long_lab... is rare" in text
+    capable = Console(record=True, width=120, force_terminal=True, _environ={"TERM": "xterm-256color"})
+    capable.print(section_table(table, capable))
+    assert "a_very_long_lab… 60%" in capable.export_text()  # a terminal that draws keeps the one-character mark
+
+
 def test_the_terminal_shows_the_first_format_errors_the_format_action_points_to(hostile_report):
     console = Console(record=True, width=160)
     render_terminal(hostile_report, console)
