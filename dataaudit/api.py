@@ -277,9 +277,8 @@ def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> D
     first = row_errors[0] if row_errors else None
     where = f"{first.source} line {first.line}" if first else ", ".join(f.path for f in dataset.files)
     commonest_error = ranked[0][0] if ranked else None
-    # Flag wording under the API too: tests/test_loading.py (another module's test) pins this text.
-    fix = _KIND_FIX.get(commonest_error.field if commonest_error else "", "fix the export or name its fields (--text-field, "
-                                                                           "--label-field, or [fields] in the config)")
+    fields = said("--text-field, --label-field, or [fields] in the config", "fields.text, fields.label in the config")
+    fix = _KIND_FIX.get(commonest_error.field if commonest_error else "", f"fix the export or name its fields ({fields})")
     if row_errors and all("[" in e.field and "missing" not in e.message for e in row_errors):
         fix = "fix those records in the export"  # empty turns, broken pairs: naming other fields cannot mend them
     besides = f"; {unlabelled} more nobody labelled (only {SET_ASIDE.get(export.tool, SET_ASIDE_ANY)})" if unlabelled else ""

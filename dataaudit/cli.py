@@ -275,7 +275,7 @@ def _run_audit(args: argparse.Namespace) -> int:
         if "terminal" in formats:
             from .render.terminal import render_terminal
 
-            render_terminal(report, _Console(stderr=json_to_stdout), files=written)
+            render_terminal(report, _Console(stderr=json_to_stdout), files=written, out_given=bool(args.out))
             rendering["terminal"] = time.perf_counter() - start
         if json_to_stdout:
             from .render.json_report import render_json
@@ -323,17 +323,11 @@ def _Console(stderr: bool = False):
     """A rich Console whose broken pipe is a BrokenPipeError: rich's own turns it into SystemExit(1), which is
     exit 1, "not ready", for the caller to finish with the verdict's exit code instead.
 
-    COLUMNS (and LINES) are honoured even on a dumb terminal, where rich would fix the width at 80; a dumb terminal
-    gets ASCII tables instead of box-drawing characters it may not show."""
+    COLUMNS (and LINES) are honoured even on a dumb terminal, where rich would fix the width at 80 (what a dumb
+    terminal can draw is the renderer's to decide: render.terminal.ascii_only)."""
     from rich.console import Console
 
     class PipeConsole(Console):
-        ascii_boxes = False
-
-        @property
-        def encoding(self) -> str:  # rich draws ASCII boxes when the output's encoding is not UTF
-            return "ascii" if self.ascii_boxes else super().encoding
-
         def on_broken_pipe(self) -> None:
             self.quiet = True
             raise BrokenPipeError(32, "Broken pipe")
@@ -342,9 +336,7 @@ def _Console(stderr: bool = False):
     size = {}
     if columns.isdigit() and int(columns) > 0:  # both, or rich's size ignores the width on a dumb terminal
         size = {"width": int(columns), "height": int(lines) if lines.isdigit() and int(lines) > 0 else 25}
-    console = PipeConsole(stderr=stderr, **size)
-    console.ascii_boxes = console.is_dumb_terminal
-    return console
+    return PipeConsole(stderr=stderr, **size)
 
 
 def _closed_streams_to_devnull() -> None:

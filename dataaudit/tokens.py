@@ -72,25 +72,23 @@ def load_token_counter(model_path: str | None = None) -> TokenCounter:
     except Exception:  # any failure to read a tokenizer offline: fall back, and the report says so
         return _whitespace_counter()
     label = "all-MiniLM-L6-v2 WordPiece" if model_path is None else f"tokenizer of {model_path}"
-    from .vocabulary import probe_of_file, recount_unreadable
+    from .vocabulary import probe_of_file
 
-    # A text with words the vocabulary lacks (Thai, emoji) is counted with o200k_base: WordPiece makes one token of each such word.
+    # WordPiece counts one token for a whole unspaced Thai clause (3 for a 77-character text, o200k_base 31), 1 for
+    # a string of emoji, and one [UNK] for an overlong word: a text with any unknown token or such a word is
+    # counted with o200k_base instead, where that counts more.
     probe = probe_of_file(path / "tokenizer.json")
     long_word = _long_word_test(tokenizer)
-
-    def count(texts: list[str]) -> list[int]:
-        texts = list(texts)
-        lengths = _batch_lengths(tokenizer, texts, add_special_tokens=False)
-        if probe is not None:
-            lengths = recount_unreadable(probe, texts, lengths)
-        if long_word is not None:
-            lengths = _recount(texts, lengths, map(long_word, texts))
-        return lengths
 
     def recounts(texts: list[str]) -> list[bool]:
         texts = list(texts)
         unknown = probe.has_unknown(texts) if probe is not None else [False] * len(texts)
         return [bad or (long_word is not None and long_word(t)) for t, bad in zip(texts, unknown)]
+
+    def count(texts: list[str]) -> list[int]:
+        texts = list(texts)
+        lengths = _batch_lengths(tokenizer, texts, add_special_tokens=False)
+        return _recount(texts, lengths, recounts(texts))
 
     return TokenCounter(label, count, recounts if probe is not None or long_word is not None else None)
 

@@ -261,22 +261,6 @@ def warning(unreadable: Unreadable | None, model_label: str, ran: set[str]) -> s
             "e.g. paraphrase-multilingual-MiniLM-L12-v2")
 
 
-# ---------------------------------------------------------------------------------------------------
-# Token counts of text the WordPiece counter cannot read
-
-
-def recount_unreadable(probe: Probe, texts: Sequence[str], lengths: list[int]) -> list[int]:
-    """WordPiece counts one token for a whole unspaced Thai clause (3 for a 77-character text, o200k_base 31)
-    and 1 for a string of emoji: a text with any unknown token is counted with o200k_base instead, the
-    encoding of current GPT models (the larger of the two). Texts without one keep their count."""
-    flagged = probe.has_unknown(texts)
-    if not any(flagged):
-        return lengths
-    from .tokens import _recount
-
-    return _recount(texts, lengths, flagged)
-
-
 def vocabulary_warnings(checks, ctx) -> list[str]:
     """The report's warnings about text the embedding model's tokenizer cannot read (api.py adds them)."""
     out = []

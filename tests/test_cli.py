@@ -551,24 +551,24 @@ def test_the_reports_line_is_one_line_however_narrow_the_terminal(tmp_path, caps
     assert last == "reports: " + ", ".join(str(out / name) for name in ("report.json", "report.md", "report.html", "duplicates.jsonl"))
 
 
-def test_the_console_honours_columns_and_draws_ascii_on_a_dumb_terminal(monkeypatch, capsys):
-    from rich.table import Table
-
+def test_the_console_honours_columns_and_the_summary_is_ascii_on_a_dumb_terminal(monkeypatch, capsys):
     from dataaudit.cli import _Console
+    from dataaudit.render.terminal import render_terminal
+    from tests.test_render import _tiny_report
 
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich takes the captured stream for a terminal, as a tty is
     monkeypatch.setenv("TERM", "dumb")
     dumb = _Console(stderr=True)
     assert (dumb.width, dumb.is_dumb_terminal) == (100, True)
-    table = Table("condition", "status")
-    table.add_row("format", "pass")
-    dumb.print(table)
+    report = _tiny_report(warnings=["a label cut short: " + "\u2026".join(["abc", ""])])
+    render_terminal(report, dumb)
     drawn = capsys.readouterr().err
-    assert "format" in drawn and drawn.isascii() and "+" in drawn
+    assert "+--" in drawn and drawn.isascii() and "a label cut short: abc..." in drawn
     monkeypatch.setenv("TERM", "xterm-256color")
-    _Console(stderr=True).print(table)
-    assert "━" in capsys.readouterr().err  # a capable terminal keeps rich's box drawing
+    render_terminal(report, _Console(stderr=True))
+    drawn = capsys.readouterr().err
+    assert "━" in drawn and "abc\u2026" in drawn  # a capable terminal keeps rich's box drawing and the mark
 
 
 @pytest.mark.parametrize("flags, message", [

@@ -453,8 +453,16 @@ def test_none_valid_summary_counts_rows_by_kind_of_error_and_suggests_the_fix_fo
                                  "1 x (record): unrecognised record: expected "
                                  "'messages', 'conversations', 'prompt' + 'completion', 'chosen' + 'rejected', 'instruction' + 'output', "
                                  "or 'text' (+ 'label'); name other fields in the [fields] config or with --text-field / --label-field; "
-                                 "2 more of 2 other kinds); fix the export or name its fields (--text-field, --label-field, or [fields] "
-                                 "in the config)")
+                                 "2 more of 2 other kinds); fix the export or name its fields (fields.text, fields.label in the config)")
+    from dataaudit.errors import INTERFACE
+
+    token = INTERFACE.set("cli")  # the command line names its flags instead
+    try:
+        with pytest.raises(InputError) as caught:
+            require_rows("training", load_dataset(mixed, Config()))
+    finally:
+        INTERFACE.reset(token)
+    assert str(caught.value).endswith("; fix the export or name its fields (--text-field, --label-field, or [fields] in the config)")
     blank = write_jsonl(tmp_path / "blank.jsonl", [{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "\u200b"}]}] * 3)
     with pytest.raises(InputError) as caught:
         require_rows("training", load_dataset(blank, Config()))

@@ -49,12 +49,28 @@ def test_html_has_every_section_and_references_nothing_outside(sample_report):
 
 
 def test_html_actions_show_commands_as_code_never_as_markup(tmp_path):
-    from dataaudit.render.html import _code_spans, esc
+    from dataaudit.render.html import action_item
 
     action = "Revoke them (`dataaudit redact 'a <b>.jsonl' --out CLEAN`): a.jsonl line 3."
-    assert _code_spans(esc(action)) == ("Revoke them (<code>dataaudit redact &#x27;a &lt;b&gt;.jsonl&#x27; --out CLEAN</code>): "
-                                        "a.jsonl line 3.")
-    assert _code_spans(esc("a ` stray backtick")) == "a ` stray backtick"
+    assert action_item(action) == ("Revoke them (<code>dataaudit redact &#x27;a &lt;b&gt;.jsonl&#x27; --out CLEAN</code>): "
+                                   "a.jsonl line 3.")
+    assert action_item("a ` stray backtick") == "a ` stray backtick"
+
+
+def test_html_and_markdown_take_the_same_spans_of_an_action_for_commands():
+    # HTML made code of any backtick span and ended a command at a backtick inside a shell-quoted path; report.md
+    # took only `dataaudit ...` spans, quote-aware. One rule now, and dataset text stays escaped in both.
+    from dataaudit.render.html import action_item
+    from dataaudit.render.markdown import action_line
+
+    action = "Redact (`dataaudit redact 'a`b <i>.jsonl' --out CLEAN`) near `<script>` and `code`."
+    assert action_item(action) == ("Redact (<code>dataaudit redact &#x27;a`b &lt;i&gt;.jsonl&#x27; --out CLEAN</code>) "
+                                   "near `&lt;script&gt;` and `code`.")
+    # inside a Markdown code span nothing is markup: the path is shown as typed
+    assert action_line(action) == ("Redact (``dataaudit redact 'a`b <i>.jsonl' --out CLEAN``) "
+                                   "near \\`&lt;script&gt;\\` and \\`code\\`.")
+    unclosed = "a `dataaudit never closed <b>"
+    assert action_item(unclosed) == "a `dataaudit never closed &lt;b&gt;"
 
 
 def test_hostile_dataset_strings_are_escaped_everywhere(hostile_report):
@@ -663,6 +679,25 @@ def test_a_dumb_terminal_gets_ascii_rules():
     assert "+--" in text and not any(ch in text for ch in "┏┃│─━")
 
 
+def test_a_dumb_terminal_gets_ascii_truncation_marks_in_tables_and_lines():
+    # A TERM=dumb run printed one "…": a label the per-file table had cut short.
+    from dataaudit.excerpt import excerpt
+    from dataaudit.render.sections import Table as SectionTable
+    from dataaudit.render.terminal import section_table
+
+    label = excerpt("a_very_long_label_name", 16, markdown=False)
+    assert label == "a_very_long_lab…"
+    table = SectionTable("Files (2)", ["file", "labels"], [["a.jsonl", f"{label} 60%"]], terminal=True)
+    dumb = Console(record=True, width=120, force_terminal=True, _environ={"TERM": "dumb"})
+    dumb.print(section_table(table, dumb))
+    render_terminal(_tiny_report(warnings=[f"label {label} is rare"]), dumb)
+    text = dumb.export_text()
+    assert text.isascii() and "a_very_long_lab... 60%" in text and "warning: label a_very_long_lab... is rare" in text
+    capable = Console(record=True, width=120, force_terminal=True, _environ={"TERM": "xterm-256color"})
+    capable.print(section_table(table, capable))
+    assert "a_very_long_lab… 60%" in capable.export_text()  # a terminal that draws keeps the one-character mark
+
+
 def test_the_terminal_shows_the_first_format_errors_the_format_action_points_to(hostile_report):
     console = Console(record=True, width=160)
     render_terminal(hostile_report, console)
@@ -689,3 +724,18 @@ def test_the_terminal_names_a_report_file_as_unwritten_only_when_told_it_is_not_
     assert note(["out/report.json"]) == ["note: report.md, named above, is not written by this run: add --out FOLDER "
                                          "(with --format json,md,html) to have the full lists"]
     assert note(["out/report.json", "out/report.md"]) == [] and note(None) == []
+
+
+def test_with_an_out_folder_the_unwritten_file_note_names_the_format_to_add():
+    # With --out given and json not in --format, "add --out FOLDER" sent the user to add what they had.
+    report = _tiny_report(warnings=["the per-file table is left out of report.md (see report.json and duplicates.jsonl)"])
+
+    def note(files):
+        console = Console(record=True, width=200)
+        render_terminal(report, console, files=files, out_given=True)
+        return [line for line in console.export_text().splitlines() if line.startswith("note:")]
+
+    assert note(["out/report.md"]) == ["note: report.json, duplicates.jsonl, named above, are not written by this run: "
+                                       "add json to --format to have the full lists"]
+    assert note([]) == ["note: report.json, report.md, duplicates.jsonl, named above, are not written by this run: "
+                        "add json,md to --format to have the full lists"]

@@ -136,3 +136,16 @@ def test_one_canned_reply_in_most_rows_does_not_make_the_other_replies_labels(tm
                        + [chat(f"where is order {i}?", REPLIES[i]) for i in range(45)])
     config, task = resolve_task_type(Config(), [str(path)])
     assert config.task_type == "generation" and "apart from one target given 55 times" in task.reason
+
+
+def test_an_inferred_task_type_is_not_said_set_by_an_override(tmp_path):
+    # where_set named "override 'task_type'" for a task type nobody set: the inferred value was recorded as one.
+    from dataaudit.config import config_with_overrides, where_set
+
+    path = write_jsonl(tmp_path / "chats.jsonl", _reply_chats())
+    given = config_with_overrides(Config(source="audit.toml"), {"size.context_limit": 2048}, names={"size.context_limit": "--context-limit"})
+    config, task = resolve_task_type(given, [str(path)])
+    assert (config.task_type, task.inferred) == ("generation", True)
+    assert config.set_by == {"size.context_limit": "--context-limit"} and config.source == "audit.toml"
+    assert where_set(config, "task_type: no threshold for it") == "audit.toml: task_type: no threshold for it"
+    assert given.task_type == "" and given.set_by == {"size.context_limit": "--context-limit"}

@@ -438,3 +438,22 @@ def test_a_long_word_split_only_by_a_control_character_the_normaliser_deletes_is
     counter = load_token_counter()
     assert counter.recounts([glued, "a" * 60 + " " + "a" * 61]) == [True, False]
     assert counter.count([glued])[0] == OpenAIEncoding("o200k_base").count(glued) > 1
+
+
+def test_a_text_both_unreadable_and_overlong_is_counted_with_o200k_once(monkeypatch):
+    # A long run of emoji is flagged by both tests (unknown token, word over 100 characters): one recount, not two.
+    import dataaudit.tokens as tokens
+
+    real = OpenAIEncoding("o200k_base")
+    counted: list[str] = []
+
+    class Recording:
+        def count(self, text: str) -> int:
+            counted.append(text)
+            return real.count(text)
+
+    monkeypatch.setattr(tokens, "_o200k", lambda: Recording())
+    emoji_run = "🎉" * 150
+    counter = load_token_counter()
+    assert counter.count([emoji_run, "plain words"]) == [real.count(emoji_run), 2]
+    assert counted == [emoji_run]

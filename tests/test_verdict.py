@@ -94,3 +94,15 @@ def test_evidence_figures_are_rounded_to_one_precision_whichever_check_gave_them
     # against 0.9), and a small share does not read 0.0 beside a warn.
     failed = merge_findings("coverage", [Finding("coverage", Status.FAIL, "short", {"covered_share": 0.8999612, "tiny": 1 / 30000})])
     assert failed.evidence["covered_share"] == 0.899961 and failed.evidence["tiny"] == 3.33333e-05
+
+
+def test_a_failed_check_beside_a_warning_keeps_the_declared_evidence_keys():
+    # The warning's evidence is shown beside the failure, so the condition's declared keys are there, null when
+    # not given, exactly as when no check failed; the failure with nothing else to show holds it alone.
+    crashed = Finding("hygiene", Status.UNKNOWN, "the pii check failed", {"check_failed": "pii"})
+    warned = Finding("hygiene", Status.WARN, "2% duplicates", {"duplicate_share": 0.02}, "Dedup.")
+    merged = merge_findings("hygiene", [crashed, warned])
+    assert merged.status == "unknown"
+    assert merged.evidence == {"personal_share": None, "max_share": None, "check_failed": "pii", "duplicate_share": 0.02}
+    alone = merge_findings("hygiene", [crashed, Finding("hygiene", Status.PASS, "no leakage", {"leaked": 0})])
+    assert alone.status == "unknown" and alone.evidence == {"check_failed": "pii"}

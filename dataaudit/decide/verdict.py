@@ -80,9 +80,11 @@ def merge_findings(condition_id: str, findings: list[Finding]) -> Condition:
     ordered = sorted(chosen, key=lambda f: SEVERITY[f.status])
     shown = [f for f in ordered if f.status != PASS] or ordered
     spec = SPECS.get(condition_id)
-    # Left unknown by a failed check, a condition holds the failure alone: none of its other figures was measured.
-    by_failure = bool(failed) and status == UNKNOWN
-    evidence: dict[str, Any] = dict.fromkeys(spec.evidence_keys if spec and not by_failure else ())
+    # Left unknown with nothing but failed checks to show, a condition holds the failures alone: none of its
+    # figures was measured. Once another finding's evidence is shown beside them (a warning), the declared keys
+    # are seeded as on any other run, so a key never appears or vanishes with what else was found.
+    failures_alone = all(f in failed for f in chosen)
+    evidence: dict[str, Any] = dict.fromkeys(spec.evidence_keys if spec and not failures_alone else ())
     for finding in ordered:
         evidence.update(finding.evidence)
     evidence = {key: rounded(value) for key, value in evidence.items()}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 
-from ..config import Config, config_with_overrides
+from ..config import Config
 from ..errors import InputError
 from .annotation_tools import detect_export
 from .files import is_uri, rows_of
@@ -135,7 +135,13 @@ def resolve_task_type(config: Config, files: list[str]) -> tuple[Config, TaskTyp
         sample = sampled_records(files, config)  # an unnamed task type parses as classification does
         task = (task_type_of(sample) if sample
                 else TaskType(DEFAULT_TASK_TYPE, True, "no training record could be sampled (remote or unreadable inputs)"))
-    return config_with_overrides(config, {"task_type": task.name}), task
+    return _with_inferred(config, task), task
+
+
+def _with_inferred(config: Config, task: TaskType) -> Config:
+    # Not config_with_overrides: that records the key in set_by, and an error about it would then name an
+    # "override 'task_type'" the user never gave. An inferred name is one of TASK_TYPES, so it needs no validation.
+    return replace(config, task_type=task.name, set_by=dict(config.set_by))
 
 
 def dataset_task_type(config: Config, dataset: Dataset) -> tuple[Config, TaskType]:
@@ -144,7 +150,7 @@ def dataset_task_type(config: Config, dataset: Dataset) -> tuple[Config, TaskTyp
         return config, TaskType(config.task_type, False, "")
     sample = dataset.records[:TASK_SAMPLE_RECORDS]
     task = task_type_of(sample) if sample else TaskType(DEFAULT_TASK_TYPE, True, "no training records")
-    return config_with_overrides(config, {"task_type": task.name}), task
+    return _with_inferred(config, task), task
 
 
 def without_target_labels(dataset: Dataset) -> Dataset:

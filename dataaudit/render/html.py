@@ -19,6 +19,7 @@ from ..excerpt import excerpt
 from ..scan.pii import masked_as_configured
 from .json_report import dumps, safe_config
 from .figures import regression_cells
+from .markdown import command_pieces
 from .sections import Table, all_sections, capped_note
 
 MAX_ROWS = 200
@@ -51,12 +52,6 @@ ul.lines li { margin: 2px 0; } pre { white-space: pre-wrap; font-size: .85em; ba
 """
 
 
-def _code_spans(escaped: str) -> str:
-    """The `commands` an action names as code, as Markdown shows them (they read as literal backticks here).
-    Applied to text already escaped, so a span holds only escaped text."""
-    return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", escaped)
-
-
 def esc(value: object, limit: int = 100_000) -> str:
     """Inert HTML text: masked, control characters visible, then HTML-escaped (quotes too, for attributes)."""
     return html.escape(excerpt(value, limit, markdown=False), quote=True)
@@ -76,7 +71,11 @@ def inline(value: object, limit: int = 100_000, piece: Callable[[str], str] = st
     right-to-left letter or Arabic digit before the next left-to-right letter, so the report's text around it
     keeps its order. piece: what is done to each escaped piece (line breaks for paths). Never for attributes or
     <title>, where a tag would be text."""
-    shown = excerpt(value, limit, markdown=False)
+    return _isolated(excerpt(value, limit, markdown=False), piece)
+
+
+def _isolated(shown: str, piece: Callable[[str], str] = str) -> str:
+    """inline() of text excerpted already."""
     if shown.isascii():
         return piece(html.escape(shown, quote=True))
     out, position, i, n = [], 0, 0, len(shown)
@@ -100,6 +99,13 @@ def inline(value: object, limit: int = 100_000, piece: Callable[[str], str] = st
         position = i = end
     out.append(piece(html.escape(shown[position:], quote=True)))
     return "".join(out)
+
+
+def action_item(action: str) -> str:
+    """A next action: the dataaudit commands it names as <code> (read as literal backticks otherwise), by the
+    rule report.md uses (`command_pieces`); the rest, dataset excerpts included, escaped as any text."""
+    pieces = command_pieces(excerpt(action, 100_000, markdown=False))
+    return "".join(f"<code>{_isolated(text)}</code>" if command else _isolated(text) for text, command in pieces)
 
 
 def _table(headers: list[str], rows: list[list[object]], table: Table | None = None) -> str:
@@ -171,7 +177,7 @@ def _decision(report: Report) -> str:
     if sufficient is not None:
         parts.append(_section(sufficient, report))
     if report.verdict.actions:
-        items = "".join(f"<li>{inline(a, piece=_code_spans)}</li>" for a in report.verdict.actions)
+        items = "".join(f"<li>{action_item(a)}</li>" for a in report.verdict.actions)
         parts.append(f"<section id='actions'><h2>Next actions</h2><ol>{items}</ol></section>")
     if report.warnings:
         # What the run could not do or set aside (a per-file table left out, a check that failed, a broken

@@ -27,6 +27,21 @@ def cell(value: object, limit: int = 160) -> str:
 COMMAND_START = "`dataaudit "
 
 
+def command_pieces(shown: str) -> list[tuple[str, bool]]:
+    """An action's text (excerpted already) cut into (text, is_command) pieces: the dataaudit commands it names
+    (`dataaudit redact ...`), without their backticks, and the text between them. The one rule report.md and
+    report.html both show commands by: only a span opening with "`dataaudit " is a command (dataset text never
+    becomes code), and it ends at the first backtick outside shell quotes (see `_command_end`)."""
+    pieces, position = [], 0
+    while (start := shown.find(COMMAND_START, position)) >= 0:
+        end = _command_end(shown, start)
+        if end < 0:
+            break
+        pieces += [(shown[position:start], False), (shown[start + 1:end], True)]
+        position = end + 1
+    return pieces + [(shown[position:], False)]
+
+
 def _command_end(text: str, start: int) -> int:
     """Index of the backtick closing the command span opened at `start`, or -1. The command's file names are
     shell-quoted (shlex.quote: single quotes, a quote inside as '"'"'), so a backtick inside quotes is part of
@@ -56,18 +71,10 @@ def code_span(command: str) -> str:
 
 def action_line(action: str, limit: int = 600) -> str:
     """A next action for report.md: the dataaudit commands the report names (`dataaudit redact ...`) as code, as
-    report.html shows them; everything else, dataset excerpts included, as inert text (`cell`). Only a span
-    opening with "`dataaudit " is taken as a command; its text has been masked like the rest."""
-    shown = excerpt(action, limit, markdown=False)
-    out, position = [], 0
-    while (start := shown.find(COMMAND_START, position)) >= 0:
-        end = _command_end(shown, start)
-        if end < 0:
-            break
-        out.append(_inert(shown[position:start]) + code_span(shown[start + 1:end]))
-        position = end + 1
-    out.append(_inert(shown[position:]))
-    return "".join(out)
+    report.html shows them (`command_pieces`); everything else, dataset excerpts included, as inert text (`cell`).
+    A command's text has been masked like the rest."""
+    pieces = command_pieces(excerpt(action, limit, markdown=False))
+    return "".join(code_span(text) if command else _inert(text) for text, command in pieces)
 
 
 def _inert(shown: str) -> str:

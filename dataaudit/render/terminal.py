@@ -15,10 +15,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..excerpt import sanitise
+from ..excerpt import ELLIPSIS, sanitise
 from ..report import Report
 from ..scan.pii import masked_as_configured
 from .figures import regression_line
+from .outputs import FILE_NAMES, LINE_FILES
 from .sections import Table as SectionTable, all_sections, capped_note
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "magenta",
@@ -27,25 +28,33 @@ LONGEST_UNSPLIT = 20  # a section table's column of single words up to this long
 NARROW = 60  # columns: below this the tables are printed as stacked lines (a 10-column summary splits words)
 
 
-def plain(value: object, style: str = "") -> Text:
+def plain(value: object, style: str = "", *, ascii_marks: bool = False) -> Text:
     """Any string as inert terminal text: personal data masked (a dataset name, a hostile key named in an
-    action, a history row), no markup, no escape sequences."""
-    return Text(sanitise("" if value is None else str(value)), style=style)
+    action, a history row), no markup, no escape sequences. ascii_marks: an excerpt's truncation mark as "...",
+    for a console that shows ASCII only (`ascii_only`)."""
+    shown = sanitise("" if value is None else str(value))
+    return Text(shown.replace(ELLIPSIS, "...") if ascii_marks else shown, style=style)
 
 
 def one_word_each(texts: list[Text]) -> bool:
     return all(len(t.plain.split()) <= 1 and len(t.plain) <= LONGEST_UNSPLIT for t in texts)
 
 
+def ascii_only(console: Console) -> bool:
+    """Whether the console shows ASCII only: a terminal that declares it cannot draw (TERM=dumb), whose box
+    characters and "…" print as junk, or an output encoding that is not UTF."""
+    return console.is_dumb_terminal or console.options.ascii_only
+
+
 def _box(console: Console):
-    """ASCII rules on a terminal that declares it cannot draw (TERM=dumb): its box characters print as junk."""
-    return box.ASCII if console.is_dumb_terminal else box.HEAVY_HEAD
+    return box.ASCII if ascii_only(console) else box.HEAVY_HEAD
 
 
 def section_table(table: SectionTable, console: Console | None = None) -> Table:
     """A section's table for the console: every cell inert text, narrowed to the console's width. A column of
     single words (a file name, a count) is never wrapped: a figure split over two lines reads as two figures."""
-    cells = [[plain(value) for value in row] for row in _shown_rows(table)]
+    ascii_marks = console is not None and ascii_only(console)
+    cells = [[plain(value, ascii_marks=ascii_marks) for value in row] for row in _shown_rows(table)]
     shown = Table(title=table.title, title_justify="left", show_header=True, header_style="bold", expand=False,
                   box=_box(console) if console is not None else box.HEAVY_HEAD, caption=_capped(table), caption_justify="left")
     for column, header in enumerate(table.headers):
@@ -84,25 +93,30 @@ def _indented(text: Text, indent: int = 2) -> _Indented:
 def _stacked_table(table: SectionTable, console: Console) -> None:
     """A table as lines on a narrow terminal: a row per item, each cell named by its header. A table squeezed
     into 40 columns splits words ("credential" over "s") and spends a screen on a few rows."""
-    console.print(_indented(plain(table.title, "bold")))
+    ascii_marks = ascii_only(console)
+    console.print(_indented(plain(table.title, "bold", ascii_marks=ascii_marks)))
     for row in _shown_rows(table):
         cells = list(zip(table.headers, row))
         place = ""
         if table.headers[:2] == ["file", "line"]:  # file:line, as an editor or grep takes it
             place, cells = f"{row[0]}:{row[1]} ", cells[2:]
-        console.print(_indented(Text("- ") + plain(place + "; ".join(f"{h}: {v}" for h, v in cells)), 4))
+        console.print(_indented(Text("- ") + plain(place + "; ".join(f"{h}: {v}" for h, v in cells), ascii_marks=ascii_marks), 4))
     if note := _capped(table):
-        console.print(_indented(plain(note, "dim"), 4))
+        console.print(_indented(plain(note, "dim", ascii_marks=ascii_marks), 4))
 
 
-REPORT_FILES = ("report.json", "report.md", "report.html", "coverage.jsonl", "duplicates.jsonl")
+# Each file the summary may name, and the --format that writes it (the line files come with json).
+FORMAT_OF_FILE = {**{name: fmt for fmt, name in FILE_NAMES.items()}, **dict.fromkeys(LINE_FILES, "json")}
 
 
 @masked_as_configured
-def render_terminal(report: Report, console: Console | None = None, files: Collection[str | PurePath] | None = None) -> None:
+def render_terminal(report: Report, console: Console | None = None, files: Collection[str | PurePath] | None = None,
+                    out_given: bool = False) -> None:
     """The summary. files: the report files this run writes (None: not known, as for a caller that writes them
-    itself); with it, a file the summary names that is not among them is said to be unwritten."""
+    itself); with it, a file the summary names that is not among them is said to be unwritten. out_given: the run
+    has a folder for report files (--out), so what is missing for an unwritten one is its format in --format."""
     console = console or Console()
+    ascii_marks = ascii_only(console)
     narrow = console.width < NARROW
     v = report.verdict
     printed: list[str] = []  # what the summary says, to find the files it names
@@ -112,26 +126,26 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
         console.print(renderable)
 
     records = sum(i.records for i in report.inputs if i.role == "train")
-    console.print(Text.assemble(("dataaudit ", "bold"), plain(report.dataset, "bold cyan"), f"  ({records} records)"))
+    console.print(Text.assemble(("dataaudit ", "bold"), plain(report.dataset, "bold cyan", ascii_marks=ascii_marks), f"  ({records} records)"))
     style = STYLE[report.headline_status]
-    say(Text.assemble((report.headline.upper(), style), "  ", plain(report.sentence)), report.sentence)
+    say(Text.assemble((report.headline.upper(), style), "  ", plain(report.sentence, ascii_marks=ascii_marks)), report.sentence)
     if narrow:
         for c in v.conditions:
             say(Text.assemble((c.id, "bold"), ": ", (c.status, STYLE[c.status])))
-            say(_indented(plain(c.summary)), c.summary)
+            say(_indented(plain(c.summary, ascii_marks=ascii_marks)), c.summary)
         for n in v.not_judged:
             say(Text.assemble((n.id, "bold"), ": ", ("not judged", "dim")))
-            say(_indented(plain(n.reason, "dim")), n.reason)
+            say(_indented(plain(n.reason, "dim", ascii_marks=ascii_marks)), n.reason)
     else:
         table = Table(show_header=True, header_style="bold", expand=False, box=_box(console))
         table.add_column("condition")
         table.add_column("status")
         table.add_column("summary", overflow="fold")
         for c in v.conditions:
-            table.add_row(c.id, Text(c.status, STYLE[c.status]), plain(c.summary))
+            table.add_row(c.id, Text(c.status, STYLE[c.status]), plain(c.summary, ascii_marks=ascii_marks))
             printed.append(c.summary)
         for n in v.not_judged:
-            table.add_row(n.id, Text("not judged", "dim"), plain(n.reason, "dim"))
+            table.add_row(n.id, Text("not judged", "dim"), plain(n.reason, "dim", ascii_marks=ascii_marks))
             printed.append(n.reason)
         console.print(table)
     for section in all_sections():
@@ -142,7 +156,7 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
             continue
         console.print(Text(section.id if section.id != "sufficient" else "decision", "bold underline"))
         for line in content.lines:
-            say(_indented(plain(line)), line)
+            say(_indented(plain(line, ascii_marks=ascii_marks)), line)
         for table in content.tables:
             if table.terminal:
                 printed.append(_capped(table) or "")
@@ -153,17 +167,20 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
     if report.regressions:
         console.print(Text(f"regressions against the run of {report.compared_with or 'the previous run'} ({len(report.regressions)})", "bold red"))
         for r in report.regressions:
-            console.print(_indented(plain(regression_line(r))))
+            console.print(_indented(plain(regression_line(r), ascii_marks=ascii_marks)))
     for warning in report.warnings:
-        say(plain(f"warning: {warning}", "yellow"), warning)
+        say(plain(f"warning: {warning}", "yellow", ascii_marks=ascii_marks), warning)
     if v.actions:
         console.print(Text("next actions", "bold underline"))
         for i, action in enumerate(v.actions, 1):
-            say(_indented(Text(f"{i}. ") + plain(action)), action)
+            say(_indented(Text(f"{i}. ") + plain(action, ascii_marks=ascii_marks)), action)
     if files is not None:
         written = {PurePath(f).name for f in files}
         said = " ".join(printed)
-        unwritten = [name for name in REPORT_FILES if name in said and name not in written]
+        unwritten = [name for name in FORMAT_OF_FILE if name in said and name not in written]
         if unwritten:
+            formats = [fmt for fmt in FILE_NAMES if fmt in {FORMAT_OF_FILE[name] for name in unwritten}]
+            fix = (f"add {','.join(formats)} to --format" if out_given
+                   else "add --out FOLDER (with --format json,md,html)")
             console.print(plain(f"note: {', '.join(unwritten)}, named above, {'is' if len(unwritten) == 1 else 'are'} not written "
-                                f"by this run: add --out FOLDER (with --format json,md,html) to have the full lists", "dim"))
+                                f"by this run: {fix} to have the full lists", "dim", ascii_marks=ascii_marks))
