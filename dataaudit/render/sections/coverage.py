@@ -21,7 +21,7 @@ def _build(report: Report) -> SectionContent | None:
              f"{len(c.scenarios)} production scenarios, {len(c.uncovered)} uncovered; embeddings: {c.embeddings.get('computed', 0)} computed, "
              f"{c.embeddings.get('from_cache', 0)} from cache ({c.model})"]
     if getattr(c, "covered_lines", None) is not None:
-        lines.append(f"the per-line verdicts mark {c.covered_lines} of {c.production_inputs} lines covered (each line's "
+        lines.append(f"the per-line verdicts mark {c.covered_lines} of {c.production_inputs} non-empty lines covered (each line's "
                      f"P(covered) >= 0.5); the covered share is estimated for the sample as a whole, not counted from them")
     for s in c.uncovered[:UNCOVERED_SHOWN]:
         example = s.uncovered_examples[0] if s.uncovered_examples else None
