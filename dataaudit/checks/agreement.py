@@ -654,6 +654,19 @@ def gold_figure(s: AnnotatorStats) -> str:
     return f"agrees with gold on {s.gold_agreement:.0%} of {s.gold_items} gold items"
 
 
+def flag_figures(s: AnnotatorStats, *, as_disagreement: bool = False) -> list[str]:
+    """The figure(s) that flagged an annotator: a gold-flagged one may share no item, or agree with the others.
+    as_disagreement: the share with the others written as disagreement (the verdict's wording)."""
+    figures = []
+    if flagged_by_others(s):
+        share = 1 - s.agreement_with_others if as_disagreement else s.agreement_with_others
+        verb = "disagrees with the others" if as_disagreement else "agrees with their majority"
+        figures.append(f"{verb} on {share:.0%} of the {s.items_compared} items they share with them")
+    if flagged_by_gold(s):
+        figures.append(gold_figure(s))
+    return figures
+
+
 def alpha_grade(alpha: float | None, agreement: AgreementConfig) -> str | None:
     """Krippendorff's reading of an alpha by the configured thresholds: what the consistency condition judges
     and what the per-file breakdown marks each file with."""
@@ -696,13 +709,8 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     action = "Tighten the labelling guidelines on the most confused label pairs and adjudicate the disputed items."
     if flagged:
         worst = flagged[0]
-        figures = []
-        if flagged_by_others(worst):
-            figures.append(f"disagrees with the others on {1 - worst.agreement_with_others:.0%} "
-                           f"of the {worst.items_compared} items they share with them")
-        if flagged_by_gold(worst):
-            figures.append(gold_figure(worst))
-        blame = f"; annotator {worst.annotator} " + (" and ".join(figures) or "is far below the others")
+        blame = f"; annotator {worst.annotator} " + (" and ".join(flag_figures(worst, as_disagreement=True))
+                                                     or "is far below the others")
         if len(flagged) > 1:
             blame += f" ({len(flagged) - 1} more annotator(s) flagged)"
         action = _review_action(flagged, {s.annotator: s for s in result.per_annotator})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...checks.agreement import flagged_by_gold, flagged_by_others, gold_figure
+from ...checks.agreement import flag_figures
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
 
@@ -31,13 +31,7 @@ def _build(report: Report) -> SectionContent | None:
     lines.extend(text(note, 400) for note in a.notes)
     for annotator in a.annotators:
         if annotator.flagged:
-            # the figure(s) that flagged them: a gold-flagged annotator may share no item, or agree with the others
-            figures = []
-            if flagged_by_others(annotator):
-                figures.append(f"agrees with their majority on {annotator.agreement_with_others:.0%} of the "
-                               f"{annotator.items_compared} items they share with them")
-            if flagged_by_gold(annotator):
-                figures.append(gold_figure(annotator))
+            figures = flag_figures(annotator)
             lines.append(f"annotator {text(annotator.annotator, 40)} is far below the others"
                          + (": " + "; ".join(figures) if figures else "") + f" ({annotator.items} labelled)"
                          + (f"; alpha without them {annotator.alpha_without:.3f}" if annotator.alpha_without is not None else ""))
