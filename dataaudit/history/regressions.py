@@ -89,12 +89,6 @@ def _points(share_difference: float, *, sign: bool = True) -> str:
     return f"{share_difference * 100:{'+' if sign else ''}.2f} points"
 
 
-def _beyond(difference: float, bound: float) -> str:
-    """The difference with the places that keep it above the bound it exceeds ('0.1000' read as 'above 0.1'
-    would contradict the comparison): the rule the consistency condition writes alpha by."""
-    return value_text(difference, bound)
-
-
 def _unrounded_alpha(figures: dict[str, Any]) -> float | None:
     """The alpha a drop is judged on: unrounded, or the rounded one in figures recorded before it was kept."""
     unrounded = figures.get("krippendorff_alpha_unrounded")
@@ -110,7 +104,7 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     found = []
     a0, a1 = _unrounded_alpha(before), _unrounded_alpha(now)
     if a0 is not None and a1 is not None and a0 - a1 > bounds.max_alpha_drop:
-        found.append(_regression("krippendorff_alpha", round(a0, 4), round(a1, 4), f"dropped by {_beyond(a0 - a1, bounds.max_alpha_drop)} (bound {bounds.max_alpha_drop:g})"))
+        found.append(_regression("krippendorff_alpha", round(a0, 4), round(a1, 4), f"dropped by {value_text(a0 - a1, bounds.max_alpha_drop)} (bound {bounds.max_alpha_drop:g})"))
     if a0 is not None:
         earlier = set(before.get("train_files") or [])
         # each file's unrounded alpha, its rounded one where the run kept no other (histories written before)
@@ -118,7 +112,7 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
         for file, alpha in sorted(file_alphas.items()):
             if earlier and file not in earlier and a0 - alpha > bounds.max_alpha_drop:
                 found.append(_regression(f"krippendorff_alpha:{file}", round(a0, 4), round(alpha, 4),
-                                         f"this new file's alpha is {_beyond(a0 - alpha, bounds.max_alpha_drop)} below the last run's (bound {bounds.max_alpha_drop:g})"))
+                                         f"this new file's alpha is {value_text(a0 - alpha, bounds.max_alpha_drop)} below the last run's (bound {bounds.max_alpha_drop:g})"))
     shares0, shares1 = before.get("label_shares") or {}, now.get("label_shares") or {}
     # A label missing from one run's shares has share 0 there, but a run with no shares at all measured none.
     for label in sorted(set(shares0) | set(shares1)) if shares0 and shares1 else []:
