@@ -13,6 +13,8 @@ thread beside), so when their inputs are equal the second reads the first's fit 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -20,9 +22,9 @@ def stratified_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
     """Each row's held-out fold: stratified, shuffled, seeded. Read-only: the label-noise check and the
     coverage check's classifier ask for the folds of the same labels, and scikit-learn's splitter took 0.3 s
     each time on CLINC150's 15,500 rows x 150 labels, so the last answer is given again for equal labels."""
-    last = next(iter(_LAST_FOLDS), None)  # read once: another thread may replace the entry meanwhile
-    if last is not None and last[0] == (folds, seed) and _equal(last[1], labels):
-        return last[2]
+    kept = _recall(_LAST_FOLDS, (folds, seed), (labels,))
+    if kept is not None:
+        return kept
     from sklearn.model_selection import StratifiedKFold
 
     fold_of = np.empty(len(labels), dtype=np.int64)
@@ -30,7 +32,7 @@ def stratified_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
     for fold, (_, held_out) in enumerate(splitter.split(np.zeros((len(labels), 1)), labels)):
         fold_of[held_out] = fold
     fold_of.flags.writeable = False
-    _LAST_FOLDS[:] = [((folds, seed), np.array(labels, copy=True), fold_of)]
+    _keep(_LAST_FOLDS, (folds, seed), (labels,), fold_of)
     return fold_of
 
 
@@ -113,6 +115,20 @@ def _equal(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
 
 
+def _recall(memo: list, key: tuple, arrays: tuple) -> Any:
+    """What a one-entry memo keeps for `key` and arrays equal (value by value) to `arrays`; None otherwise. The
+    entry is read once: another thread may replace it meanwhile."""
+    last = next(iter(memo), None)
+    if last is not None and last[0] == key and len(last[1]) == len(arrays) and all(_equal(a, b) for a, b in zip(last[1], arrays)):
+        return last[2]
+    return None
+
+
+def _keep(memo: list, key: tuple, arrays: tuple, value: Any) -> None:
+    """Replace the memo's entry whole (copies of the arrays: a caller may change its own afterwards)."""
+    memo[:] = [(key, tuple(np.array(a, copy=True) for a in arrays), value)]
+
+
 def discriminant_scores(vectors: np.ndarray, labels: np.ndarray, n_labels: int, folds: int, fold_of: np.ndarray,
                         learned: np.ndarray, new: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Out-of-fold discriminant scores of every row, and (when `new` is given) the scores of `new` under the
@@ -121,13 +137,13 @@ def discriminant_scores(vectors: np.ndarray, labels: np.ndarray, n_labels: int, 
     all-rows model's score (for classes too small to be held out). Every class must keep a row in every
     fold's model. The out-of-fold scores are read-only: a later call with equal inputs returns them again."""
     inputs = (vectors, labels, fold_of, learned)
-    last = next(iter(_LAST_FIT), None)  # read once: another thread may replace the entry meanwhile
-    if last is not None and last[0] == (n_labels, folds) and all(_equal(a, b) for a, b in zip(last[1], inputs)):
-        scores, statistics, whole = last[2]
+    kept = _recall(_LAST_FIT, (n_labels, folds), inputs)
+    if kept is not None:
+        scores, statistics, whole = kept
     else:
         scores, statistics, whole = _out_of_fold(vectors, labels, n_labels, folds, fold_of, learned)
         scores.flags.writeable = False
-        _LAST_FIT[:] = [((n_labels, folds), tuple(np.array(a, copy=True) for a in inputs), (scores, statistics, whole))]
+        _keep(_LAST_FIT, (n_labels, folds), inputs, (scores, statistics, whole))
     if new is None:
         return scores, None
     return scores, _scores(new, whole if whole is not None else _fit(*statistics))

@@ -159,6 +159,12 @@ def near_copy_count(pooled: PooledNeighbours, ranks: np.ndarray, reference_rows:
     return most
 
 
+def _finite_row_mean(similarity: np.ndarray) -> np.ndarray:
+    """Each row's mean over its found neighbours (a missing one is -inf); 0 for a row with none."""
+    found = np.isfinite(similarity)
+    return np.where(found, similarity, 0.0).sum(axis=1) / np.maximum(found.sum(axis=1), 1)
+
+
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, quantile: float) -> float:
     order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(weights[order])
@@ -365,7 +371,7 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
                               np.vstack([reference_side.index, production_side.index]))
     share_count = min(SHARE_NEIGHBOURS, kept_similarity.shape[1])
     kept = kept_similarity[:, :share_count]
-    share_production = np.where(np.isfinite(kept), kept, 0.0).sum(axis=1) / np.maximum(np.isfinite(kept).sum(axis=1), 1)
+    share_production = _finite_row_mean(kept)
     ranks = same_label_ranks(pooled, label_ids)
     # Matched on the mean cosine to the 3 nearest training rows: near-copies are a row's very nearest (on the 10
     # of the share signal, a Banking77 gap alone pulled the median by 2 rows, 0.07-0.10 too covered; on the
@@ -373,7 +379,7 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
     # One row is what a gap's inputs alone pull the median by (Banking77, 10 intents absent, no sittings), so a
     # single near-copy counts as none.
     near = kept_similarity[:, :NEAR_COPY_NEIGHBOURS]
-    near_production = np.where(np.isfinite(near), near, 0.0).sum(axis=1) / np.maximum(np.isfinite(near).sum(axis=1), 1)
+    near_production = _finite_row_mean(near)
     copies = near_copy_count(pooled, ranks, len(reference), _reference_weights(reference, label_ids, train_counts, first_mix),
                              near_production, production_counts, NEAR_COPY_NEIGHBOURS, most_copies)
     if copies < NEAR_COPY_MIN:
