@@ -80,7 +80,7 @@ class SearchMemo:
     def __init__(self, cache: ResultCache, purpose: str):
         self.cache, self.purpose = cache, purpose
         self.directory_key = array_fingerprint(f"search-memo:{purpose}:directory", [], {})
-        self.reused = 0  # queries whose kept list was extended by the last search (tests and --timings read it)
+        self.reused = 0  # queries whose kept list was extended by the last search (the tests read it)
 
     @classmethod
     def open(cls, config, purpose: str) -> "SearchMemo | None":
