@@ -1,8 +1,8 @@
 """One TextIndex per role (train, production, eval), built once per audit and shared by every check.
 
 It holds what several checks need about the inputs: the records, each record's normalised key, the distinct
-keys in first-appearance order with the records that carry each, and one unit vector per distinct key when
-the audit embeds. Checks take the index, never parallel lists, so "distinct keys in order" exists once.
+keys in first-appearance order with the records that carry each, each key's system prompt and query apart
+(normalised as keys are), and one unit vector per distinct key when the audit embeds. Checks take the index, never parallel lists, so "distinct keys in order" exists once.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ class TextIndex:
     positions: dict[str, list[int]]  # key -> positions of the records that carry it
     key_ids: np.ndarray  # position in `distinct` of each record's key, -1 for an empty one
     embed_texts: list[str]  # what is embedded for each distinct key: its first record's query text, normalised
+    # Each distinct key's system prompt (its first record's, Record.preamble_chars long), normalised; "" for none.
+    # A key is prompt and query together; near-copy rules compare the prompts as a unit and the queries' words.
+    prompts: list[str] = field(default_factory=list)
     vectors: np.ndarray | None = field(default=None, repr=False)  # one unit vector per distinct key
     # Distinct keys the embedding model reads mostly as its unknown token (vocabulary.py); None = not measured.
     unreadable: np.ndarray | None = field(default=None, repr=False)
@@ -43,7 +46,8 @@ class TextIndex:
 
     def with_vectors(self, table: dict[str, np.ndarray], dim: int) -> TextIndex:
         vectors = np.stack([table[k] for k in self.distinct]) if self.distinct else np.zeros((0, dim), dtype=np.float32)
-        return TextIndex(self.role, self.dataset, self.keys, self.distinct, self.positions, self.key_ids, self.embed_texts, vectors)
+        return TextIndex(self.role, self.dataset, self.keys, self.distinct, self.positions, self.key_ids, self.embed_texts,
+                         self.prompts, vectors)
 
 
 def build_index(role: str, dataset: Dataset, normalize) -> TextIndex:
@@ -60,4 +64,18 @@ def build_index(role: str, dataset: Dataset, normalize) -> TextIndex:
     # shared system prompt, which would otherwise pull every record's embedding towards the same point.
     records = dataset.records
     embed_texts = [normalize(records[positions[k][0]].query_text) or k for k in distinct]
-    return TextIndex(role, dataset, keys, distinct, positions, key_ids, embed_texts)
+    prompts = [_prompt(records[positions[k][0]], k, query, normalize) for k, query in zip(distinct, embed_texts)]
+    return TextIndex(role, dataset, keys, distinct, positions, key_ids, embed_texts, prompts)
+
+
+def _prompt(record: Record, key: str, query: str, normalize) -> str:
+    """The record's system prompt (the first preamble_chars of its input), normalised."""
+    if not record.preamble_chars:
+        return ""
+    try:
+        return normalize(record.input_text[:record.preamble_chars])
+    except KeyError:
+        # The Ray engine normalises in its read tasks and hands over a lookup of the texts it normalised there:
+        # each input and query, not the prompt. Inputs are joined by a newline, which every normalisation keeps
+        # or turns into one space, so the key is the prompt's normalised text, that separator, then the query's.
+        return key[:len(key) - len(query)].rstrip() if key.endswith(query) and key != query else key
