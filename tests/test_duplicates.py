@@ -870,16 +870,16 @@ def test_reworded_pairs_read_the_query_words_and_need_the_same_system_prompt():
     same two queries a slot substitution in a chat export and a reworded copy in plain text."""
     import numpy as np
 
-    from dataaudit.checks.near_pairs import semantic_pairs
+    from dataaudit.checks.near_pairs import prompt_classes, semantic_pairs
 
     queries = ["jazz music", "rock songs"]
     system = "you are a music assistant that plays whatever the user asks for in the living room"
     same = np.ones((2, 4), dtype=np.float32) / 2  # cosine 1: the rules alone decide
     plain = semantic_pairs(queries, same, 0.95, 1)
-    in_chat = semantic_pairs([f"{system} {q}" for q in queries], same, 0.95, 1, queries=queries)
+    ratio = Config().duplicates.lexical_ratio
+    in_chat = semantic_pairs(queries, same, 0.95, 1, prompts=prompt_classes([system, system], ratio))
     assert list(zip(plain.first, plain.second)) == list(zip(in_chat.first, in_chat.second)) == [(0, 1)]
-    other_prompts = semantic_pairs([f"{system} {queries[0]}", f"you answer in french {queries[1]}"], same, 0.95, 1,
-                                   queries=queries)
+    other_prompts = semantic_pairs(queries, same, 0.95, 1, prompts=prompt_classes([system, "you answer in french"], ratio))
     assert other_prompts.first == []
 
 
@@ -945,3 +945,92 @@ def test_an_eval_record_that_is_a_lexical_copy_is_a_lexical_leak_even_when_its_v
     same = lambda built: built.with_vectors({k: np.ones(4, dtype=np.float32) / 2 for k in built.distinct}, 4)  # noqa: E731
     result = measure_index(same(train), config, eval_index=same(held_out))
     assert [(leak.kind, leak.train_line) for leak in result.all_leaks] == [("lexical", 1)]
+
+
+BANKING_PROMPT = "You are a helpful banking assistant. Answer with one intent name. Please be concise."
+# Planted copies (exact, typo, filler, a moved block) and hard negatives (on/off, a number, a name, a greeting,
+# two typo stretches in four words), each line its own label.
+BANKING_QUERIES = [
+    "what is my balance", "what is my balance",                                          # 1-2 exact
+    "why was my card declined", "why was my card delcined",                              # 3-4 typo
+    "freeze my debit card", "please freeze my debit card thanks",                        # 5-6 filler
+    "show my transactions today", "today show my transactions",                          # 7-8 word order
+    "turn on the card lock", "turn off the card lock",                                   # 9-10 opposite
+    "send 50 dollars to my savings account", "send 500 dollars to my savings account",   # 11-12 number
+    "transfer money to john", "transfer money to mary",                                  # 13-14 name
+    "why hello", "why thank you",                                                        # 15-16 greeting / thanks
+    "wher is my parcell", "where is my parcel",                                          # 17-18 two typos in four words
+]
+
+
+def test_a_long_shared_system_prompt_groups_the_queries_as_plain_text_does(tmp_path):
+    config = Config()
+
+    def measured(name, data):
+        return measure_index(index(write_jsonl(tmp_path / name, data), config), config)
+
+    text = measured("text.jsonl", rows([(q, str(n)) for n, q in enumerate(BANKING_QUERIES)]))
+    in_chat = measured("chat.jsonl", [chat(q, str(n), system=BANKING_PROMPT) for n, q in enumerate(BANKING_QUERIES)])
+    expected = [("exact", [1, 2]), ("near", [3, 4]), ("near", [5, 6]), ("near", [7, 8])]
+    for result in (text, in_chat):
+        assert sorted((g.kind, g.lines) for g in result.exact_groups + result.near_groups) == expected
+        assert sorted((c.kind, c.lines) for c in result.conflicts) == [("exact", [1, 2]), ("near", [3, 4]), ("near", [5, 6]),
+                                                                      ("near", [7, 8])]
+    assert in_chat.near_kinds == text.near_kinds == {"filler": 1, "typo": 1, "word order": 1}
+
+
+def test_the_same_query_under_another_system_prompt_is_no_copy_unless_the_prompts_are_copies(tmp_path):
+    config = Config()
+    query = "why was my card declined"
+    data = [chat(query, "declined", system=BANKING_PROMPT),
+            chat(query, "card_declined", system="You are a travel agent. Answer in French."),  # another prompt
+            chat(query, "declined", system=BANKING_PROMPT.lower().replace("banking", "bankng")),  # a typo of the prompt
+            chat(query, "declined", system=BANKING_PROMPT)]
+    result = measure_index(index(write_jsonl(tmp_path / "chat.jsonl", data), config), config)
+    assert [(g.kind, g.lines) for g in result.exact_groups] == [("exact", [1, 4])]  # a key is prompt and query
+    assert [(g.kind, g.lines) for g in result.near_groups] == [("near", [1, 3, 4])]
+    assert result.conflict_count == 0  # line 2's other label is under another prompt: another input
+
+
+def test_prompt_classes_join_prompts_that_are_copies_and_keep_no_prompt_apart():
+    from dataaudit.checks.near_pairs import prompt_classes
+
+    ratio = Config().duplicates.lexical_ratio
+    prompts = ["you are a helpful banking assistant.", "", "you are a helpfull banking assistant",
+               "you are a helpful travel assistant.", "", "you are a helpful banking assistant."]
+    classes = prompt_classes(prompts, ratio)
+    assert classes[0] == classes[2] == classes[5] and classes[1] == classes[4]
+    assert len({classes[0], classes[1], classes[3]}) == 3
+    assert prompt_classes(["", ""], ratio) == [0, 0]
+
+
+def test_planted_typo_copies_among_real_queries_are_found_under_a_long_system_prompt_as_in_plain_text(tmp_path):
+    """The prompt's words made every key alike to MinHash, so the bounded candidates of each text were crowded
+    by the others: of 186 typo copies planted among 500 CLINC150 queries, plain text found 179 and the same
+    queries under one system prompt 175, in other groups."""
+    import random
+
+    clinc = json.loads((shared_dataset("clinc150") / "data_full.json").read_text())
+    queries = list(dict.fromkeys(t for t, _ in clinc["train"]))
+    random.Random(0).shuffle(queries)
+    queries = queries[:500]
+    planted = []
+    for n, query in enumerate(queries[:200]):
+        words = query.split()
+        k = max(range(len(words)), key=lambda i: len(words[i]))
+        if len(words[k]) >= 5:  # two letters swapped in the longest word
+            p = 1 + n % (len(words[k]) - 2)
+            words[k] = words[k][:p] + words[k][p + 1] + words[k][p] + words[k][p + 2:]
+            planted.append((n + 1, len(queries) + len(planted) + 1, " ".join(words)))
+    texts = queries + [copy for _, _, copy in planted]
+    config = Config()
+
+    def groups(name, data):
+        result = measure_index(index(write_jsonl(tmp_path / name, data), config), config)
+        return {frozenset(line for _, line in g.members) for g in result.all_groups}
+
+    text = groups("text.jsonl", rows([(t, str(n)) for n, t in enumerate(texts)]))
+    in_chat = groups("chat.jsonl", [chat(t, str(n), system=BANKING_PROMPT) for n, t in enumerate(texts)])
+    assert in_chat == text
+    found = sum(any({a, b} <= g for g in in_chat) for a, b, _ in planted)
+    assert (found, len(planted)) == (179, 186)

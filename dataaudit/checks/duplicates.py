@@ -63,7 +63,7 @@ from ..result_cache import ResultCache, array_fingerprint, results_folder
 from ..search_memo import remembering
 from .base import Check, Finding, Status
 from .near_pairs import (LexicalPartial, NearPairs, components, fields_swapped, input_fields, joined_features,
-                         lexical_features, lexical_pairs, semantic_between_copies)
+                         lexical_features, lexical_pairs, prompt_classes, semantic_between_copies)
 
 if TYPE_CHECKING:
     from .base import AuditContext
@@ -402,18 +402,24 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     # Eval keys not in training join the lexical pass so that typo copies of training records leak too.
     eval_only = [k for k in (eval_index.distinct if eval_index is not None else []) if k not in train.positions]
     texts = distinct + eval_only
+    # The near-copy rules compare each key's query under its prompt class (near_pairs.prompt_classes): the same
+    # texts as the keys where no record has a system prompt.
+    queries = _queries(train, eval_index, eval_only)
+    seed = dup_seed(config)
+    prompts = _prompt_classes(train, eval_index, eval_only, dup.lexical_ratio, seed)
     lexical = NearPairs()
-    content_words: dict[str, tuple[str, ...]] = {}  # skeleton(tokens(text)) as the lexical pass found them
+    content_words: dict[str, tuple[str, ...]] = {}  # skeleton(tokens(query)) as the lexical pass found them
     if dup.lexical and len(texts) > 1:
-        seed = dup_seed(config)
         memo = _FeatureMemo.open(config, seed)
-        features = memo.features(texts, seed) if memo is not None else None
+        features = memo.features(queries, seed) if memo is not None else None
         if features is None:
-            features = joined_features(texts, _mapped_features(steps, train, eval_index if eval_only else None, seed) or [], seed)
+            # The engine's map step reads each file's keys: of use only where the queries are the keys.
+            mapped = _mapped_features(steps, train, eval_index if eval_only else None, seed) if prompts is None else None
+            features = joined_features(queries, mapped or [], seed)
         if memo is not None:
             memo.keep(features)
-        lexical = lexical_pairs(texts, dup.lexical_ratio, seed, [features], steps, _fields_of(train, eval_index, eval_only),
-                                _queries(train, eval_index, eval_only))
+        lexical = lexical_pairs(queries, dup.lexical_ratio, seed, [features], steps, _fields_of(train, eval_index, eval_only),
+                                prompts)
         # The reworded-copy rule compares the same content words: taken from here, not taken apart again (and
         # with the features kept, the skeleton's lookups would otherwise be paid again from a cold start).
         content_words = dict(zip(features.keys, features.words))
@@ -434,13 +440,13 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         for e in range(len(eval_only)):
             t = first_train.get(int(joint[n + e]))
             if t is not None:
-                cross.append((e, t, "lexical", round(fuzz.ratio(eval_only[e], distinct[t]) / 100, 4)))
+                cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))
 
     copy_component = components(n, [within]) if n else np.zeros(0, dtype=np.int64)
     searches = steps or SerialSteps()  # the nearest-neighbour searches run on the engine's steps, or here
-    semantic = (semantic_between_copies(distinct, train.vectors, copy_component, dup, content_words,
+    semantic = (semantic_between_copies(train.embed_texts, train.vectors, copy_component, dup, content_words,
                                         remembering(searches, config, "duplicates.semantic"),
-                                        _fields_of(train, None, []), train.unreadable, train.embed_texts)
+                                        _fields_of(train, None, []), train.unreadable, None if prompts is None else prompts[:n])
                 if train.vectors is not None else NearPairs())
     component = components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
 
@@ -626,14 +632,14 @@ def _mapped_features(steps: DataSteps | None, train: TextIndex, eval_index: Text
 
 
 def _fields_of(train: TextIndex, eval_index: TextIndex | None, eval_only: list[str]):
-    """Text position of the lexical pass (training keys, then eval-only keys) -> the fields of the input
-    behind it (`near_pairs.input_fields`, read from the first record with that key), asked only of the few
-    texts a field-blind rule pairs."""
+    """Text position of the lexical pass (training keys, then eval-only keys) -> the fields of the query
+    behind it (`near_pairs.input_fields`, read from the first record with that key; the system prompt is
+    compared as a unit, see _prompt_classes), asked only of the few texts a field-blind rule pairs."""
     n = len(train.distinct)
 
     def fields_of(i: int, typos: frozenset[str] = frozenset()):
         index, key = (train, train.distinct[i]) if i < n else (eval_index, eval_only[i - n])
-        return input_fields(index.records[index.positions[key][0]].input_text, typos)
+        return input_fields(index.records[index.positions[key][0]].query_text, typos)
     return fields_of
 
 
@@ -644,6 +650,20 @@ def _queries(train: TextIndex, eval_index: TextIndex | None, eval_only: list[str
         return list(train.embed_texts)
     slot = {k: i for i, k in enumerate(eval_index.distinct)}
     return [*train.embed_texts, *(eval_index.embed_texts[slot[k]] for k in eval_only)]
+
+
+def _prompt_classes(train: TextIndex, eval_index: TextIndex | None, eval_only: list[str], ratio: float,
+                    seed: int) -> list[int] | None:
+    """The prompt class of each text of the lexical pass (near_pairs.prompt_classes over the index's normalised
+    system prompts); None where no key has a prompt (one class for all)."""
+    def of(index: TextIndex) -> list[str]:  # an index made without its prompts has none set apart
+        return index.prompts or [""] * len(index.distinct)
+
+    prompts = list(of(train))
+    if eval_only:
+        slot = {k: i for i, k in enumerate(eval_index.distinct)}
+        prompts += [of(eval_index)[slot[k]] for k in eval_only]
+    return prompt_classes(prompts, ratio, seed) if any(prompts) else None
 
 
 def dup_seed(config: Config) -> int:
@@ -875,7 +895,9 @@ def _index_from_keys(role: str, dataset: Dataset, keys: list[str], vectors: np.n
             positions.setdefault(key, []).append(i)
     slot = {k: i for i, k in enumerate(positions)}
     key_ids = np.fromiter((slot.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
-    return TextIndex(role, dataset, keys, list(positions), positions, key_ids, vectors)
+    # Keys given without the normalisation that made them: each is its own query, no system prompt set apart.
+    distinct = list(positions)
+    return TextIndex(role, dataset, keys, distinct, positions, key_ids, distinct, [""] * len(distinct), vectors)
 
 
 def measure_duplicates(dataset: Dataset, keys: list[str], vectors: np.ndarray | None, config: DuplicatesConfig, *,

@@ -9,6 +9,11 @@ judges and reports them.
 - Semantic (reworded) copies: cosine >= a bound among each text's nearest neighbours (sentence embeddings),
   unless `normalize.reworded_copy` finds a number, a negation, an opposite or a slot value that differs.
 
+A system prompt is compared as a unit (`prompt_classes`): records under prompts that are not copies of one
+another are never copies, and under one prompt (or copies of it) only the queries' words are compared, so a
+query pairs under a shared prompt as it does in plain text. The texts these functions compare are the queries
+(`TextIndex.embed_texts`), each with its prompt's class.
+
 Inputs of several fields (a premise and its hypothesis, joined by a newline in `Record.input_text`) are
 compared field by field wherever a rule would ignore order across the whole text: two of them are word-order
 copies only when each field copies the same field of the other (`fields_agree`), and sentence embeddings of
@@ -229,9 +234,9 @@ def _social(*texts: str) -> bool:
 
 def fields_copy(a: Fields | None, b: Fields | None, ratio: float) -> bool:
     """Whether two inputs are lexical copies field by field: copy_kind of each field and the same field of the
-    other, within the character edits a text of that field's length may hold (_allowed_edits). A typo copy is
-    judged on the query as it is in plain text, not on the query and its system prompt as one text, whose
-    shared words let more edits through (one edited stretch per six words, one character per twenty)."""
+    other, within the character edits a text of that field's length may hold (_allowed_edits). A typo copy of
+    a hypothesis is judged on the hypothesis, not on it and its premise as one text, whose shared words let
+    more edits through (one edited stretch per six words, one character per twenty)."""
     from rapidfuzz.distance import OSA
 
     if a is None and b is None:
@@ -261,18 +266,31 @@ def fields_swapped(a: Fields | None, b: Fields | None) -> bool:
     return bool(share[rows, cols].sum() > np.trace(share) + 1e-9)
 
 
+def prompt_classes(prompts: list[str], ratio: float, seed: int = 0) -> list[int]:
+    """One class per text of the lexical and semantic passes, from its system prompt (normalised; "" for none):
+    prompts that are equal or lexical copies of one another (typos, filler, one moved block: `lexical_pairs`
+    over the distinct prompts) share a class; texts without a prompt have one of their own."""
+    distinct = [p for p in dict.fromkeys(prompts) if p]
+    if not distinct:
+        return [0] * len(prompts)
+    copies = lexical_pairs(distinct, ratio, seed) if len(distinct) > 1 else NearPairs()
+    component = components(len(distinct), [copies]).tolist()
+    class_of = {p: component[i] + 1 for i, p in enumerate(distinct)}
+    return [class_of.get(p, 0) for p in prompts]
+
+
 def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[LexicalPartial] | None = None,
                   steps: DataSteps | None = None, fields_of: FieldsOf | None = None,
-                  queries: list[str] | None = None) -> NearPairs:
-    """Lexical copies among distinct texts (normalised keys). Texts with the same content words are linked
-    to the first of them; MinHash then runs once per distinct content-word sequence. partials: the per-file
+                  prompts: list[int] | None = None) -> NearPairs:
+    """Lexical copies among texts: the queries of distinct keys (a text may recur under other prompts).
+    Texts with the same content words are linked to the first of them; MinHash then runs once per distinct
+    content-word sequence. partials: the per-file
     map of `lexical_features` over these texts (None: computed here in one piece; a text no partial holds is
     computed here too). steps: the engine that runs the LSH banding and the candidate verification as blocks
     of independent work (None: this process); the pairs are the same either way. fields_of: the fields of the
-    input behind each text (`input_fields`; texts are whitespace-normalised keys that lost the newlines between
-    fields), for the word-order rule (None: every text is one field). queries: each text's input without its
-    system prompt, normalised as keys are (`TextIndex.embed_texts`; None: the whole text), where a greeting or
-    thanks is looked for: one in the system prompt says nothing about how two queries differ."""
+    query behind each text (`input_fields`; texts are whitespace-normalised and lost the newlines between
+    fields), for the word-order rule (None: every text is one field). prompts: each text's prompt class
+    (`prompt_classes`; None: one for all): texts of two classes are never paired."""
     from rapidfuzz import fuzz
 
     pairs = NearPairs()
@@ -280,22 +298,23 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
         return pairs
     words, text_signatures, redone, typos = _gathered(texts, partials or [], seed)
     partials = None  # joined: the files' results need not outlive the banding below
-    # Same content words (filler, punctuation and case aside): linked to the first text that has them, unless a
-    # query holds a greeting or thanks (below).
-    with_words: dict[tuple[str, ...], list[int]] = {}
+    classes = prompts or [0] * len(texts)
+    # Same content words (filler, punctuation and case aside) under one prompt class: linked to the first text
+    # that has them, unless an input of several fields holds a greeting or thanks (below).
+    with_words: dict[tuple[int, tuple[str, ...]], list[int]] = {}
     for i, w in enumerate(words):
         if w:
-            with_words.setdefault(w, []).append(i)
+            with_words.setdefault((classes[i], w), []).append(i)
     reps = []
     for members in with_words.values():
         rep = members[0]
-        if fields_of is None or len(members) == 1 or not any(_social(queries[i] if queries else texts[i]) for i in members):
+        if fields_of is None or len(members) == 1 or not any(_social(texts[i]) for i in members):
             reps.append(rep)
             for i in members[1:]:
                 pairs.add(rep, i, "filler", round(fuzz.ratio(texts[rep], texts[i]) / 100, 4))
             continue
-        # A greeting or thanks is dropped beside enough other words (normalize.SOCIAL_FILLERS), and a system
-        # prompt's words count, so "why hello" and "why thank you" under one prompt have the same content words:
+        # A greeting or thanks is dropped beside enough other words (normalize.SOCIAL_FILLERS), and the other
+        # fields' words count, so "why hello" and "why thank you" after one premise have the same content words:
         # they are judged field by field instead. Texts of equal fields are linked to the first of them, and the
         # first of each fields to every other first whose fields agree, so the groups do not depend on the order.
         first_with: dict[Fields | None, int] = {}
@@ -311,9 +330,9 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
                     pairs.add(i, j, "filler", round(fuzz.ratio(texts[i], texts[j]) / 100, 4))
     reps.sort()
     # The same words with one block moved.
-    by_bag: dict[tuple[str, ...], list[int]] = {}
+    by_bag: dict[tuple[int, tuple[str, ...]], list[int]] = {}
     for i in reps:
-        by_bag.setdefault(tuple(sorted(words[i])), []).append(i)
+        by_bag.setdefault((classes[i], tuple(sorted(words[i]))), []).append(i)
     for members in by_bag.values():
         for k, i in enumerate(members):
             for j in members[k + 1:]:
@@ -336,6 +355,10 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
     close = neighbours.estimated_jaccard(signatures, first, second) >= MIN_JACCARD
     short_first, short_second = neighbours.one_edit_candidates(joined, SHORT_TEXT_CHARS)
     first, second = np.concatenate([first[close], short_first]), np.concatenate([second[close], short_second])
+    if prompts:
+        rep_class = np.array([classes[i] for i in reps], dtype=np.int64)
+        same = rep_class[first] == rep_class[second]
+        first, second = first[same], second[same]
     if len(first):
         left = [joined[i] for i in first.tolist()]
         right = [joined[j] for j in second.tolist()]
@@ -349,43 +372,34 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
     return pairs
 
 
-def split_query(key: str, query: str | None) -> tuple[str, str]:
-    """(system prompt, query) of a key: the query is what was embedded for it (`TextIndex.embed_texts`, the
-    input without its system prompt, normalised as keys are), the system prompt the rest of the key before it.
-    A key that does not end in its query (another normalisation) is all query."""
-    if query is None or query == key or not key.endswith(query):
-        return "", key
-    return key[:len(key) - len(query)].strip(), query
-
-
 def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
                    content_words: dict[str, tuple[str, ...]] | None = None, steps: DataSteps | None = None,
-                   fields_of: FieldsOf | None = None, queries: list[str] | None = None) -> NearPairs:
+                   fields_of: FieldsOf | None = None, prompts: list[int] | None = None) -> NearPairs:
     """Reworded copies: cosine >= bound among the k nearest, minus protected differences and slot substitutions.
     content_words: skeleton(tokens(text)) of texts the lexical pass already took apart (the rest are here);
     steps: the engine whose steps run the neighbour search (None: this process); fields_of: the fields of
-    each text's input (`input_fields`), so that one vector of a whole pair does not join it to its swap.
-    queries: what was embedded for each text (its input without a system prompt): the rules read the query's
-    words, as the vector does, and the system prompts must be equal. A shared system prompt read as words
-    made the same queries pair otherwise in a chat export than in plain text (62 groups against 63 on CLINC150)."""
+    each text's query (`input_fields`), so that one vector of a whole pair does not join it to its swap.
+    texts are what was embedded (queries without their system prompt), and the rules read their words as the
+    vector does; prompts: each text's prompt class (`prompt_classes`; None: one for all), which must be equal.
+    A shared system prompt read as words made the same queries pair otherwise in a chat export than in plain
+    text (62 groups against 63 on CLINC150)."""
     pairs = NearPairs()
     if len(texts) < 2:
         return pairs
     words_of = dict(content_words or {})
-    parts = [split_query(t, queries[i] if queries is not None else None) for i, t in enumerate(texts)]
+    classes = prompts or [0] * len(texts)
 
     def words(i: int) -> tuple[str, ...]:
-        query = parts[i][1]
-        found = words_of.get(query)
+        found = words_of.get(texts[i])
         if found is None:
-            found = words_of[query] = skeleton(tokens(query))
+            found = words_of[texts[i]] = skeleton(tokens(texts[i]))
         return found
 
     sims, idx = (steps or SerialSteps()).search(vectors, vectors, k + 1)
     rows, cols = np.nonzero(sims >= bound)
     for i, c in zip(rows.tolist(), cols.tolist()):
         j = int(idx[i, c])
-        if j > i and parts[i][0] == parts[j][0] and reworded_copy(words(i), words(j)) and (
+        if j > i and classes[i] == classes[j] and reworded_copy(words(i), words(j)) and (
                 fields_of is None or not fields_swapped(fields_of(i), fields_of(j))):
             pairs.add(i, j, "semantic", round(float(sims[i, c]), 4))
     return pairs
@@ -394,11 +408,11 @@ def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
 def semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_component: np.ndarray, dup: DuplicatesConfig,
                             content_words: dict[str, tuple[str, ...]] | None = None, steps: DataSteps | None = None,
                             fields_of: FieldsOf | None = None, unreadable: np.ndarray | None = None,
-                            queries: list[str] | None = None) -> NearPairs:
+                            prompts: list[int] | None = None) -> NearPairs:
     """Reworded copies among one representative (the first key) per group of lexical copies: members of a
     group are already one group, so a templated million with 50,000 groups searches 50,000 vectors.
-    unreadable: keys the model reads mostly as its unknown token, whose vectors say nothing (vocabulary.py);
-    queries: what was embedded for each key (see semantic_pairs)."""
+    distinct: what was embedded for each distinct key (its query); unreadable: keys the model reads mostly as
+    its unknown token, whose vectors say nothing (vocabulary.py); prompts: each key's prompt class."""
     if len(distinct) < 2:
         return NearPairs()
     _, first = np.unique(copy_component, return_index=True)
@@ -407,7 +421,7 @@ def semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_compo
         reps = reps[~unreadable[reps]]
     rep_fields = None if fields_of is None else (lambda r, typos=frozenset(): fields_of(int(reps[r]), typos))
     found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours, content_words, steps,
-                           rep_fields, None if queries is None else [queries[i] for i in reps.tolist()])
+                           rep_fields, None if prompts is None else [prompts[i] for i in reps.tolist()])
     out = NearPairs()
     for i, j, kind, sim in zip(found.first, found.second, found.kind, found.similarity):
         out.add(int(reps[i]), int(reps[j]), kind, sim)
