@@ -2,7 +2,8 @@
 
 It holds what several checks need about the inputs: the records, each record's normalised key, the distinct
 keys in first-appearance order with the records that carry each, each key's system prompt and query apart
-(normalised as keys are), and one unit vector per distinct key when the audit embeds. Checks take the index, never parallel lists, so "distinct keys in order" exists once.
+(normalised as keys are), and one unit vector per distinct key when the audit embeds. Checks take the index,
+never parallel lists, so "distinct keys in order" exists once.
 """
 
 from __future__ import annotations

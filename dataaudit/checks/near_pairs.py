@@ -284,9 +284,8 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
                   prompts: list[int] | None = None) -> NearPairs:
     """Lexical copies among texts: the queries of distinct keys (a text may recur under other prompts).
     Texts with the same content words are linked to the first of them; MinHash then runs once per distinct
-    content-word sequence. partials: the per-file
-    map of `lexical_features` over these texts (None: computed here in one piece; a text no partial holds is
-    computed here too). steps: the engine that runs the LSH banding and the candidate verification as blocks
+    content-word sequence. partials: the per-file map of `lexical_features` over these texts (None: computed
+    here in one piece; a text no partial holds is computed here too). steps: the engine that runs the LSH banding and the candidate verification as blocks
     of independent work (None: this process); the pairs are the same either way. fields_of: the fields of the
     query behind each text (`input_fields`; texts are whitespace-normalised and lost the newlines between
     fields), for the word-order rule (None: every text is one field). prompts: each text's prompt class
