@@ -65,18 +65,10 @@ def build_index(role: str, dataset: Dataset, normalize) -> TextIndex:
     # shared system prompt, which would otherwise pull every record's embedding towards the same point.
     records = dataset.records
     embed_texts = [normalize(records[positions[k][0]].query_text) or k for k in distinct]
-    prompts = [_prompt(records[positions[k][0]], k, query, normalize) for k, query in zip(distinct, embed_texts)]
+    prompts = [_prompt(records[positions[k][0]], normalize) for k in distinct]
     return TextIndex(role, dataset, keys, distinct, positions, key_ids, embed_texts, prompts)
 
 
-def _prompt(record: Record, key: str, query: str, normalize) -> str:
+def _prompt(record: Record, normalize) -> str:
     """The record's system prompt (the first preamble_chars of its input), normalised."""
-    if not record.preamble_chars:
-        return ""
-    try:
-        return normalize(record.input_text[:record.preamble_chars])
-    except KeyError:
-        # The Ray engine normalises in its read tasks and hands over a lookup of the texts it normalised there:
-        # each input and query, not the prompt. Inputs are joined by a newline, which every normalisation keeps
-        # or turns into one space, so the key is the prompt's normalised text, that separator, then the query's.
-        return key[:len(key) - len(query)].rstrip() if key.endswith(query) and key != query else key
+    return normalize(record.input_text[:record.preamble_chars]) if record.preamble_chars else ""

@@ -31,11 +31,14 @@ def test_each_key_keeps_its_normalised_system_prompt_and_query_apart(tmp_path):
     assert built.embed_texts == ["why was my card declined?", "why was my card declined?", "hi hello freeze my card"]
 
 
-def test_a_lookup_of_the_normalised_inputs_and_queries_alone_gives_the_same_prompts(tmp_path):
-    """The Ray engine's read tasks hand the index a lookup of the inputs and queries they normalised."""
+def test_the_ray_read_tasks_lookup_gives_the_same_index_as_normalising_here(tmp_path):
+    """The Ray engine's read tasks normalise each file's texts and hand the index that lookup (a text it lacks
+    would raise KeyError): the prompts, queries and keys must be the ones normalising on the driver gives."""
+    from dataaudit.engine.ray_engine import _read_file
+
     dataset, config = _dataset(tmp_path)
-    lookup = {t: normalize_text(t, config.duplicates) for r in dataset.records for t in (r.input_text, r.query_text)}
-    by_lookup = build_index("train", dataset, lookup.__getitem__)
+    read, lookup = _read_file([str(tmp_path / "chat.jsonl")], config, "train")
+    by_lookup = build_index("train", read, lookup.__getitem__)
     direct = build_index("train", dataset, lambda text: normalize_text(text, config.duplicates))
-    assert by_lookup.prompts == direct.prompts and by_lookup.embed_texts == direct.embed_texts
+    assert (by_lookup.distinct, by_lookup.prompts, by_lookup.embed_texts) == (direct.distinct, direct.prompts, direct.embed_texts)
     assert by_lookup.with_vectors(dict.fromkeys(by_lookup.distinct, [1.0]), 1).prompts == direct.prompts
