@@ -184,12 +184,39 @@ def test_near_copy_count_is_what_brings_training_down_to_production():
 
 
 def test_the_training_reference_is_drawn_in_the_estimated_label_mix():
-    from dataaudit.checks.coverage_estimate import reference_in_mix
+    from dataaudit.checks.coverage_estimate import reference_in_mix, sample_priority
 
     labels = np.repeat(np.arange(4), 500)
-    reference = reference_in_mix(labels, np.ones(len(labels)), np.array([0.7, 0.2, 0.1, 0.0]), 400, seed=0)
+    keys = [f"query {i}" for i in range(len(labels))]
+    reference = reference_in_mix(labels, np.ones(len(labels)), np.array([0.7, 0.2, 0.1, 0.0]), 400,
+                                 sample_priority(np.zeros((len(keys), 4), dtype=np.float32), keys, seed=0))
     assert np.bincount(labels[reference], minlength=4).tolist() == [280, 80, 40, 1]
     assert len(set(reference.tolist())) == len(reference)
+
+
+def test_the_training_reference_keeps_its_rows_when_a_batch_adds_rows():
+    """The reference is the rows of lowest seeded rank per label, a rank that belongs to the row: a batch that adds
+    500 rows to 2,000 keeps every reference row whose rank no new row undercuts, so the kept neighbour lists of
+    the last run serve again (a draw by position gave a new sample: search_memo then searched it whole)."""
+    from dataaudit.checks.coverage_estimate import reference_in_mix, sample_priority
+
+    rng = np.random.default_rng(3)
+    keys = [f"query {i}" for i in range(2500)]
+    labels = rng.integers(0, 5, 2500)
+    vectors = rng.normal(size=(2500, 8)).astype(np.float32)
+    mix = np.full(5, 0.2)
+
+    def drawn(n: int, by_keys: bool, seed: int = 0) -> set[str]:
+        priority = sample_priority(vectors[:n], keys[:n] if by_keys else None, seed)
+        return {keys[i] for i in reference_in_mix(labels[:n], np.ones(n), mix, 400, priority).tolist()}
+
+    for by_keys in (True, False):
+        before, after = drawn(2000, by_keys), drawn(2500, by_keys)
+        assert len(before) == len(after) == 400
+        # Each label keeps its 80 rows but for new rows that rank below them: about a fifth here (500 of 2,500).
+        assert 280 <= len(before & after) < 400, len(before & after)
+        assert drawn(2000, by_keys) == before  # the same rows, the same sample
+        assert len(drawn(2000, by_keys, seed=1) & before) < 120  # another seed, another sample (about 80 alike by chance)
 
 
 def test_a_gap_too_spread_to_name_still_warns(outcomes):

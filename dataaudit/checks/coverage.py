@@ -390,7 +390,8 @@ def _measured(ctx: AuditContext, config: CoverageConfig, base: dict, production_
               training_clusters: Future, labels: list[str | None], classifier) -> CoverageResult:
     train, production = ctx.train, ctx.production
     result = estimate_coverage(train.vectors, labels, production.vectors, production_counts, config, train_counts, ctx.steps,
-                               classifier, remember=lambda steps, purpose: remembering(steps, ctx.config, purpose))
+                               classifier, remember=lambda steps, purpose: remembering(steps, ctx.config, purpose),
+                               train_keys=train.distinct)
     nearest_sims, nearest_idx = result.nearest_similarity, result.nearest_index
     points, pca = coverage_map_points(train.vectors, production.vectors, result.covered, config.seed)
     scenarios, scenario_of = _scenarios(ctx, config, result, production_counts, nearest_sims, nearest_idx, train_labels=labels, pca=pca)
