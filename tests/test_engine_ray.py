@@ -26,7 +26,7 @@ from dataaudit.api import audit  # noqa: E402
 from dataaudit import search_memo  # noqa: E402
 from dataaudit.cli import main  # noqa: E402
 from dataaudit.config import Config, config_from_dict  # noqa: E402
-from dataaudit.engine.base import EngineError  # noqa: E402
+from dataaudit.engine.base import EngineError, SerialSteps  # noqa: E402
 from dataaudit.errors import ConfigError  # noqa: E402
 from dataaudit.engine.local import LocalEngine  # noqa: E402
 from dataaudit.engine.ray_engine import RayEngine  # noqa: E402
@@ -193,6 +193,30 @@ def test_the_search_step_runs_its_blocks_in_tasks_and_gives_the_local_neighbours
     assert empty[0].shape == empty[1].shape == (0, 4)
     assert np.array_equal(small[1], neighbours.top_k(data, queries[:39], 3)[1])
     assert searched_in_tasks(engine) == ["query_block over 2 block(s)"] * 5
+
+
+def test_a_kept_search_is_extended_in_ray_tasks_as_locally(cluster, monkeypatch, tmp_path):
+    """search_memo on the Ray engine's steps: a batch's added rows and new queries are searched in blocks, as
+    tasks, and the merged lists are the whole search's (the audits above run without kept searches)."""
+    from dataaudit.result_cache import ResultCache
+
+    rng = np.random.default_rng(11)
+    old = unit(rng.normal(size=(600, 24)))
+    grown = np.vstack([old[:300], unit(rng.normal(size=(60, 24))), old[300:]])
+    memo = search_memo.SearchMemo(ResultCache(tmp_path), "ray-test")
+    engine = StepRecordingRayEngine(address=cluster.address)
+    try:
+        small_search_blocks(monkeypatch)
+        memo.search(engine, old, old, 9)
+        before = len(searched_in_tasks(engine))
+        found = memo.search(engine, grown, grown, 9)
+    finally:
+        engine.close()
+    assert memo.reused == 600 and before == 1
+    # the 600 old queries against the 60 added rows, and the 60 new queries against every row: both in blocks
+    assert searched_in_tasks(engine)[before:] == ["query_block over 2 block(s)"] * 2, engine.ran
+    whole = SerialSteps().search(grown, grown, 9)
+    assert np.array_equal(found[1], whole[1]) and np.allclose(found[0], whole[0], rtol=0, atol=1e-6)
 
 
 def test_ray_finds_the_planted_problems_with_their_files_and_lines(stand_in_pair, shards):
