@@ -39,3 +39,18 @@ def test_messages_name_the_api_setting_from_python_and_the_flag_under_the_cli():
     finally:
         INTERFACE.reset(token)
     assert "pass --model with the path of a sentence-transformers model folder" in str(from_cli.value)
+
+
+@pytest.mark.parametrize("kwargs, named", [({"paths": ""}, "paths"), ({"paths": ["DATA", ""]}, "paths"),
+                                           ({"production": ""}, "production"), ({"eval_path": [""]}, "eval_path"),
+                                           ({"prompt_log": ""}, "prompt_log")])
+def test_an_empty_path_is_the_input_error_naming_the_argument_not_the_current_folder(tmp_path, monkeypatch, kwargs, named):
+    (tmp_path / "data").mkdir()
+    data = write_jsonl(tmp_path / "data" / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)])
+    write_jsonl(tmp_path / "some.jsonl", [{"text": f"x{i}", "label": "a"} for i in range(20)])
+    monkeypatch.chdir(tmp_path)
+    paths = kwargs.pop("paths", str(data))
+    paths = [str(data) if p == "DATA" else p for p in paths] if isinstance(paths, list) else paths
+    with pytest.raises(InputError) as raised:
+        audit(paths, Config(task_type="format"), embed=False, **kwargs)
+    assert str(raised.value).startswith(f'the input path is empty: {named}= is ""'), str(raised.value)
