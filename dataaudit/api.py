@@ -211,14 +211,15 @@ def _named_folder(paths, config: Config) -> str:
     """The dataset's default name when the input is one glob or one folder: that folder's name, however many
     files it matches tonight. A scheduled `audit 'batches/2026-11-*.jsonl' --history ...` matched one file the
     first night (named after it) and two the next (named after the folder), so the second run met no earlier run
-    to compare with. "" leaves the name to the reader: the file's own for one file."""
+    to compare with. "" leaves the name to the reader: the file's own for one file (an existing file whose name
+    holds glob characters, `data[1].jsonl`, included)."""
     items = paths if isinstance(paths, (list, tuple)) else [paths]
     if config.dataset_name or len(items) != 1 or is_uri(str(items[0])):  # a name given wins
         return ""
     given = Path(str(items[0]))
-    if glob.has_magic(str(given)):
-        return given.parent.name
-    return given.name if given.is_dir() else ""
+    if given.exists():  # an existing name is taken literally, as expand_paths reads it: `data[1].jsonl` is one file
+        return given.name if given.is_dir() else ""
+    return given.parent.name if glob.has_magic(str(given)) else ""
 
 
 @contextmanager

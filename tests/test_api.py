@@ -54,3 +54,15 @@ def test_an_empty_path_is_the_input_error_naming_the_argument_not_the_current_fo
     with pytest.raises(InputError) as raised:
         audit(paths, Config(task_type="format"), embed=False, **kwargs)
     assert str(raised.value).startswith(f'the input path is empty: {named}= is ""'), str(raised.value)
+
+
+def test_a_file_whose_name_has_glob_characters_is_named_after_itself_not_its_folder(tmp_path):
+    """README: glob characters in an existing name are taken literally, and one file gets its own name; two
+    such files in one folder were both named after the folder and shared one history name."""
+    (tmp_path / "d19").mkdir()
+    rows = [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)]
+    first = write_jsonl(tmp_path / "d19" / "data[1].jsonl", rows)
+    second = write_jsonl(tmp_path / "d19" / "data[2].jsonl", rows)
+    assert [audit(str(path), Config(task_type="format"), embed=False).dataset for path in (first, second)] == ["data[1]", "data[2]"]
+    # a pattern that matches them (no file has its name) is still named after the folder
+    assert audit(str(tmp_path / "d19" / "data[[]*.jsonl"), Config(task_type="format"), embed=False).dataset == "d19"
