@@ -446,7 +446,8 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         cache.put(key, {name: checks[name] for name, run in checks.runs.items()
                         if run.status == RunStatus.RAN and by_id[name].reusable})
     start = time.perf_counter()
-    verdict = decide(findings, config.conditions.skip)
+    audited = [f.path for data in (dataset, production_data, eval_data) if data is not None for f in data.files]
+    verdict = decide(findings, config.conditions.skip, paths=audited + ([str(prompt_log)] if prompt_log else []))
     export = dataset.annotation_export
     if export is not None and export.notes and checks.get("agreement") is None:
         # The export's notes (items nobody labelled, answers set aside) live in the agreement section, which a

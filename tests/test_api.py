@@ -66,3 +66,17 @@ def test_a_file_whose_name_has_glob_characters_is_named_after_itself_not_its_fol
     assert [audit(str(path), Config(task_type="format"), embed=False).dataset for path in (first, second)] == ["data[1]", "data[2]"]
     # a pattern that matches them (no file has its name) is still named after the folder
     assert audit(str(tmp_path / "d19" / "data[[]*.jsonl"), Config(task_type="format"), embed=False).dataset == "d19"
+
+
+def test_report_json_lists_the_files_a_condition_names_as_given_beside_its_masked_sentence(tmp_path):
+    from dataaudit.render.json_report import report_json
+
+    (tmp_path / "d18").mkdir()
+    rows = [{"text": f"please check account {i}", "label": "ab"[i % 2]} for i in range(40)]
+    rows += [{"text": f"write to frank{i}@example.com about it", "label": "a"} for i in range(10)]
+    data = str(write_jsonl(tmp_path / "d18" / "frank.path@example.com.jsonl", rows))
+    report = report_json(audit(data, Config(task_type="format"), embed=False))
+    hygiene = next(c for c in report["verdict"]["conditions"] if c["id"] == "hygiene")
+    assert "frank.path@example.com" not in hygiene["action"] and "lines 41, 42" in hygiene["action"]  # a sentence: masked
+    assert hygiene["files"] == [data]  # the file it names, exactly as given
+    assert report["inputs"][0]["path"] == data

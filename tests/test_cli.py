@@ -611,3 +611,13 @@ def test_an_empty_input_path_is_one_line_exit_2_and_reads_nothing_of_the_current
     assert len(err) == 1 and err[0].startswith("dataaudit: error: the input path is empty: "), err
     flag = next((a for a in extra if a.startswith("--")), "an input argument")
     assert f"{flag} is \"\"" in err[0]
+
+
+def test_an_error_line_names_the_file_as_given_with_its_control_characters_as_escapes(tmp_path, capsys):
+    """The one-line error must name a file the user can find: an e-mail-like name is not masked there (the
+    report's sentences mask it; report.json lists it as given in verdict.conditions[].files)."""
+    missing = tmp_path / "d6" / "nobody carol.x@example.org\x1b]0;T\x07.jsonl"
+    assert main(["audit", str(missing), "--no-embeddings", "--format", "terminal"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(tmp_path / "d6" / "nobody carol.x@example.org\\x1b]0;T\\x07.jsonl") in err[0], err
+    assert "\x1b" not in err[0]
