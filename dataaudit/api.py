@@ -135,6 +135,7 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
         _check_sections(config)
         config.validate()  # a Config built in code is checked as a file's is: a misspelt task type is an error, not a crash
     _check_path_args(paths, production=production, eval_path=eval_path, prompt_log=prompt_log)
+    _refuse_empty_paths(paths=paths, production=production, eval_path=eval_path, prompt_log=prompt_log)
     from .checks.tokens import resolve_target
 
     owned = engine is None
@@ -173,6 +174,20 @@ def _check_path_args(paths, **others) -> None:
             raise TypeError(f"audit({name}=...) takes a path (str or pathlib.Path) or a list of paths, not a {bad(value, False)}")
 
 
+_EMPTY_NAMED = {"paths": ("an input argument", "paths="), "production": ("--production", "production="),
+                "eval_path": ("--eval", "eval_path="), "prompt_log": ("--prompt-log", "prompt_log=")}
+
+
+def _refuse_empty_paths(**given) -> None:
+    """An InputError for a path given as "": Path("") is the current folder, so an unset variable in a script
+    (`audit "$DATA"`, `--production "$PROD"`) audited whatever lay there, and an empty --prompt-log was ignored."""
+    for name, value in given.items():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(item, str) and item == "" for item in items):
+            raise InputError(f'the input path is empty: {said(*_EMPTY_NAMED[name])} is "" (an unset variable?); '
+                             "name a file, a folder or a glob")
+
+
 def _check_sections(config: Config) -> None:
     """A Config built in code with a section of the wrong type (fields={"text": "x"}) is a ConfigError naming it,
     not an AttributeError from deep inside a check."""
@@ -196,14 +211,15 @@ def _named_folder(paths, config: Config) -> str:
     """The dataset's default name when the input is one glob or one folder: that folder's name, however many
     files it matches tonight. A scheduled `audit 'batches/2026-11-*.jsonl' --history ...` matched one file the
     first night (named after it) and two the next (named after the folder), so the second run met no earlier run
-    to compare with. "" leaves the name to the reader: the file's own for one file."""
+    to compare with. "" leaves the name to the reader: the file's own for one file (an existing file whose name
+    holds glob characters, `data[1].jsonl`, included)."""
     items = paths if isinstance(paths, (list, tuple)) else [paths]
     if config.dataset_name or len(items) != 1 or is_uri(str(items[0])):  # a name given wins
         return ""
     given = Path(str(items[0]))
-    if glob.has_magic(str(given)):
-        return given.parent.name
-    return given.name if given.is_dir() else ""
+    if given.exists():  # an existing name is taken literally, as expand_paths reads it: `data[1].jsonl` is one file
+        return given.name if given.is_dir() else ""
+    return given.parent.name if glob.has_magic(str(given)) else ""
 
 
 @contextmanager
@@ -430,7 +446,8 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         cache.put(key, {name: checks[name] for name, run in checks.runs.items()
                         if run.status == RunStatus.RAN and by_id[name].reusable})
     start = time.perf_counter()
-    verdict = decide(findings, config.conditions.skip)
+    audited = [f.path for data in (dataset, production_data, eval_data) if data is not None for f in data.files]
+    verdict = decide(findings, config.conditions.skip, paths=audited + ([str(prompt_log)] if prompt_log else []))
     export = dataset.annotation_export
     if export is not None and export.notes and checks.get("agreement") is None:
         # The export's notes (items nobody labelled, answers set aside) live in the agreement section, which a

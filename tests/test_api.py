@@ -39,3 +39,44 @@ def test_messages_name_the_api_setting_from_python_and_the_flag_under_the_cli():
     finally:
         INTERFACE.reset(token)
     assert "pass --model with the path of a sentence-transformers model folder" in str(from_cli.value)
+
+
+@pytest.mark.parametrize("kwargs, named", [({"paths": ""}, "paths"), ({"paths": ["DATA", ""]}, "paths"),
+                                           ({"production": ""}, "production"), ({"eval_path": [""]}, "eval_path"),
+                                           ({"prompt_log": ""}, "prompt_log")])
+def test_an_empty_path_is_the_input_error_naming_the_argument_not_the_current_folder(tmp_path, monkeypatch, kwargs, named):
+    (tmp_path / "data").mkdir()
+    data = write_jsonl(tmp_path / "data" / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)])
+    write_jsonl(tmp_path / "some.jsonl", [{"text": f"x{i}", "label": "a"} for i in range(20)])
+    monkeypatch.chdir(tmp_path)
+    paths = kwargs.pop("paths", str(data))
+    paths = [str(data) if p == "DATA" else p for p in paths] if isinstance(paths, list) else paths
+    with pytest.raises(InputError) as raised:
+        audit(paths, Config(task_type="format"), embed=False, **kwargs)
+    assert str(raised.value).startswith(f'the input path is empty: {named}= is ""'), str(raised.value)
+
+
+def test_a_file_whose_name_has_glob_characters_is_named_after_itself_not_its_folder(tmp_path):
+    """README: glob characters in an existing name are taken literally, and one file gets its own name; two
+    such files in one folder were both named after the folder and shared one history name."""
+    (tmp_path / "d19").mkdir()
+    rows = [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)]
+    first = write_jsonl(tmp_path / "d19" / "data[1].jsonl", rows)
+    second = write_jsonl(tmp_path / "d19" / "data[2].jsonl", rows)
+    assert [audit(str(path), Config(task_type="format"), embed=False).dataset for path in (first, second)] == ["data[1]", "data[2]"]
+    # a pattern that matches them (no file has its name) is still named after the folder
+    assert audit(str(tmp_path / "d19" / "data[[]*.jsonl"), Config(task_type="format"), embed=False).dataset == "d19"
+
+
+def test_report_json_lists_the_files_a_condition_names_as_given_beside_its_masked_sentence(tmp_path):
+    from dataaudit.render.json_report import report_json
+
+    (tmp_path / "d18").mkdir()
+    rows = [{"text": f"please check account {i}", "label": "ab"[i % 2]} for i in range(40)]
+    rows += [{"text": f"write to frank{i}@example.com about it", "label": "a"} for i in range(10)]
+    data = str(write_jsonl(tmp_path / "d18" / "frank.path@example.com.jsonl", rows))
+    report = report_json(audit(data, Config(task_type="format"), embed=False))
+    hygiene = next(c for c in report["verdict"]["conditions"] if c["id"] == "hygiene")
+    assert "frank.path@example.com" not in hygiene["action"] and "lines 41, 42" in hygiene["action"]  # a sentence: masked
+    assert hygiene["files"] == [data]  # the file it names, exactly as given
+    assert report["inputs"][0]["path"] == data

@@ -590,3 +590,34 @@ def test_a_field_some_records_have_is_accepted(tmp_path):
             for i in range(120)]
     data = write_jsonl(tmp_path / "partial_ids.jsonl", rows)
     assert main(["audit", str(data), "--task-type", "format", "--no-embeddings", "--format", "json", "--id-field", "ref"]) == 3
+
+
+def _rows(n: int = 40) -> list[dict]:
+    return [{"text": f"how do I check item {i}", "label": "ab"[i % 2]} for i in range(n)]
+
+
+@pytest.mark.parametrize("extra", [[""], ["DATA", ""], ["DATA", "--production", ""], ["DATA", "--eval", ""],
+                                   ["DATA", "--prompt-log", ""]])
+def test_an_empty_input_path_is_one_line_exit_2_and_reads_nothing_of_the_current_folder(tmp_path, capsys, monkeypatch, extra):
+    """`audit "$DATA"` with DATA unset: "" named the current folder, which was audited (exit 1, the shell's
+    redirect target read as data)."""
+    write_jsonl(tmp_path / "some.jsonl", _rows())
+    (tmp_path / "data").mkdir()
+    data = write_jsonl(tmp_path / "data" / "t.jsonl", _rows())
+    monkeypatch.chdir(tmp_path)
+    code = main(["audit", *[str(data) if arg == "DATA" else arg for arg in extra], "--no-embeddings", "--format", "terminal"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith("dataaudit: error: the input path is empty: "), err
+    flag = next((a for a in extra if a.startswith("--")), "an input argument")
+    assert f"{flag} is \"\"" in err[0]
+
+
+def test_an_error_line_names_the_file_as_given_with_its_control_characters_as_escapes(tmp_path, capsys):
+    """The one-line error must name a file the user can find: an e-mail-like name is not masked there (the
+    report's sentences mask it; report.json lists it as given in verdict.conditions[].files)."""
+    missing = tmp_path / "d6" / "nobody carol.x@example.org\x1b]0;T\x07.jsonl"
+    assert main(["audit", str(missing), "--no-embeddings", "--format", "terminal"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(tmp_path / "d6" / "nobody carol.x@example.org\\x1b]0;T\\x07.jsonl") in err[0], err
+    assert "\x1b" not in err[0]

@@ -67,6 +67,14 @@ def test_an_annotation_export_folder_is_one_input_and_other_folders_still_expand
     assert report["checks"]["format"]["formats"] == {"argilla": 30}
 
 
+def test_an_empty_path_is_an_input_error_not_the_current_folder(tmp_path, monkeypatch):
+    write_jsonl(tmp_path / "some.jsonl", [{"text": "x", "label": "a"}])
+    monkeypatch.chdir(tmp_path)
+    for given in ("", [str(tmp_path / "some.jsonl"), ""]):
+        with pytest.raises(InputError, match="^the input path is empty: "):
+            expand_inputs(given)
+
+
 def test_an_empty_directory_is_an_input_error(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(InputError, match="no data files"):

@@ -106,3 +106,17 @@ def test_a_failed_check_beside_a_warning_keeps_the_declared_evidence_keys():
     assert merged.evidence == {"personal_share": None, "max_share": None, "check_failed": "pii", "duplicate_share": 0.02}
     alone = merge_findings("hygiene", [crashed, Finding("hygiene", Status.PASS, "no leakage", {"leaked": 0})])
     assert alone.status == "unknown" and alone.evidence == {"check_failed": "pii"}
+
+
+def test_a_condition_names_the_input_files_its_sentences_name_as_given_longest_first():
+    """report.json masks a sentence as text ("d18/<EMAIL …sonl #1e16> line 301"); the files it names are listed
+    beside it, exactly as given, so a script can tell which file is meant."""
+    paths = ["d18/frank.path@example.com.jsonl", "a.jsonl", "a.jsonl.gz", "b.jsonl", "eval.jsonl"]
+    findings = [Finding("hygiene", Status.WARN, "personal data in 2 of 300 training records", {},
+                        "Redact before training: d18/frank.path@example.com.jsonl line 301, a.jsonl.gz line 4."),
+                Finding("format", Status.WARN, "1 file could not be read as records (b.jsonl: file is empty)", {}, "Fix it."),
+                Finding("scale", Status.FAIL, "277 usable examples (data.jsonl is not an input; xa.jsonl neither)", {}, "Collect.")]
+    verdict = decide(findings, {}, paths=paths)
+    files = {c.id: c.files for c in verdict.conditions}
+    assert files == {"format": ["b.jsonl"], "hygiene": ["d18/frank.path@example.com.jsonl", "a.jsonl.gz"], "scale": []}
+    assert decide(findings, {}).conditions[0].files == []  # no inputs named: nothing to find

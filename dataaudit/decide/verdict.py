@@ -8,8 +8,9 @@ the worst of its known findings; it is unknown only when no check could judge it
 from __future__ import annotations
 
 import math
+import re
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Iterable
 
@@ -38,6 +39,9 @@ class Condition:
     summary: str
     evidence: dict[str, Any] = field(default_factory=dict)
     action: str = ""  # what to do about it; empty when it passes
+    # The input files the summary or action names, as given: report.json masks a sentence as text (a path like an
+    # e-mail address with it), and a script must still tell which file is meant.
+    files: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -140,11 +144,24 @@ def build_verdict(conditions: list[Condition], skip: dict[str, str] | None = Non
     return Verdict(status, _sentence(status, judged), judged, listed, actions)
 
 
-def decide(findings: list[Finding], skip: dict[str, str]) -> Verdict:
-    """The verdict from every check's findings; conditions nobody judged are listed as not judged."""
+def named_files(text: str, paths: Iterable[str]) -> list[str]:
+    """The paths `text` names, in order of first mention, each once. A path counts only as a whole token
+    (`a.jsonl` is not named by `xa.jsonl` or `a.jsonl.gz`), and where two paths start at one place the longer wins."""
+    mentioned = sorted({path for path in paths if path and path in text}, key=len, reverse=True)
+    if not mentioned:
+        return []
+    token = re.compile(r"(?<![\w./\\-])(?:" + "|".join(map(re.escape, mentioned)) + r")(?![\w/\\-]|\.\w)")
+    return list(dict.fromkeys(match.group() for match in token.finditer(text)))
+
+
+def decide(findings: list[Finding], skip: dict[str, str], paths: Iterable[str] = ()) -> Verdict:
+    """The verdict from every check's findings; conditions nobody judged are listed as not judged.
+    paths: the audited input files, which each condition lists (Condition.files) where its sentences name them."""
     by_condition: dict[str, list[Finding]] = {}
     for finding in findings:
         by_condition.setdefault(finding.condition, []).append(finding)
+    paths = list(paths)
     conditions = [merge_findings(cid, found) for cid, found in by_condition.items()]
+    conditions = [replace(c, files=named_files(f"{c.summary}\n{c.action}", paths)) for c in conditions]
     absent = [NotJudged(cid, SPECS[cid].when_absent) for cid in CONDITION_IDS if cid not in by_condition]
     return build_verdict(conditions, skip, absent)

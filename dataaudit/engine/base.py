@@ -193,6 +193,9 @@ def expand_paths(paths: str | Path | list | None) -> list[str]:
     found: list[str] = []
     for item in (list(paths) if isinstance(paths, (list, tuple)) else [paths]):
         pattern = str(item)
+        if pattern == "":
+            # Path("") is the current folder: an unset variable (`audit "$DATA"`) would audit whatever lies there.
+            raise InputError('the input path is empty: "" names no file (an unset variable?); name a file, a folder or a glob')
         if is_uri(pattern):
             found.extend(_expand_uri(pattern))
             continue
