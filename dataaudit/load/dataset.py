@@ -111,8 +111,12 @@ class RecordParser:
         kept = raw if "messages" in raw or (fmt == "preference" and isinstance(raw.get("input"), dict)) else None
         cut = cut_input or cut_target or cut_rejected
         uncut = (parsed.input_text, parsed.target, parsed.rejected) if cut and kept is None else None
+        preamble_chars = min(len(parsed.preamble), len(input_text))
+        query = cap(parsed.query)[0] if parsed.query is not None else None
+        if query == (input_text[preamble_chars:].lstrip("\n") if preamble_chars else input_text):
+            query = None  # the default reading already gives it; a record keeps no second copy
         return Record(source, line, fmt, input_text, target, label, record_id, tuple(annotations), gold, (),
-                      rejected, parsed.desirable, cut, min(len(parsed.preamble), len(input_text)), kept, uncut=uncut)
+                      rejected, parsed.desirable, cut, preamble_chars, kept, uncut=uncut, query=query)
 
     def _annotations(self, obj: dict, line: int) -> list[Annotation]:
         if self.fields.annotator_columns:

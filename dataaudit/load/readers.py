@@ -16,6 +16,12 @@ the model sees and is stable): the texts of its parts, in the order above (for c
 order, system prompt first), blank parts left out, joined with one newline. Role names are not included.
 A tool call is written as canonical JSON: keys sorted, the call's `id` dropped (it differs between
 identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON.
+
+A conversation's query (`Record.query_text`) is what the user asks: its user turns, joined the same way (a
+content part that is no text stands as its placeholder). Tool calls, tool results, earlier assistant replies
+and the system prompt are in the input, not the query. The query is what coverage, production overlap, an
+eval leak by query and the embedding compare; the input (everything the model sees) is the key of exact
+duplicates and conflicts.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ class Parsed:
     desirable: bool | None = None
     target_is_class: bool = True  # in a classification task this target is the class label
     preamble: str = ""  # the system prompt that starts input_text, as it appears there
+    query: str | None = None  # what the user asks, where it is not input_text without its preamble (Record.query_text)
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,13 @@ class Turn:
 
 def join(parts: list[str]) -> str:
     return "\n".join(p for p in parts if not is_blank(p))
+
+
+def user_query(turns: list[Turn]) -> str:
+    """What the user asks in a conversation: its user turns, joined. Tool calls, tool results, earlier
+    assistant replies and the system prompt are what the model sees, not what is asked: they stay in the
+    input (the key) but a production question copied from a training user turn must match that turn."""
+    return join([t.text for t in turns if t.role == "user"])
 
 
 def preamble(turns: list[Turn]) -> str:
@@ -213,7 +227,7 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
 
     added: turns placed before the file's list (a top-level system prompt), left out of the places named."""
     if role != "train" and turns[-1].role != "assistant":
-        return Parsed(join([t.text for t in turns]), preamble=preamble(turns))  # production or eval, awaiting its reply
+        return Parsed(join([t.text for t in turns]), preamble=preamble(turns), query=user_query(turns))  # awaiting its reply
     if not any(t.role == "assistant" for t in turns):
         raise Invalid(field, f"no {what} turn: a training example needs the {what}'s reply as its target")
     if turns[-1].role != "assistant":
@@ -227,7 +241,7 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
     while start > 0 and turns[start - 1].role == "assistant" and weights[start - 1]:
         start -= 1
     return Parsed(join([t.text for t in turns[:start]]), join([t.text for t in turns[start:end + 1]]),
-                  preamble=preamble(turns[:start]))
+                  preamble=preamble(turns[:start]), query=user_query(turns[:start]))
 
 
 def check_tools(value: Any, field: str) -> None:
@@ -332,6 +346,14 @@ def _side_text(value: Any, field: str, *, assistant_only: bool = False) -> str:
     return scalar_text(value, field)
 
 
+def _side_query(value: Any, field: str) -> str | None:
+    """A prompt given as messages: its user turns (user_query); None for a string prompt."""
+    if not isinstance(value, list):
+        return None
+    turns, _ = _loose_turns(value, field)
+    return user_query(turns)
+
+
 def _side_preamble(value: Any) -> str:
     """The system turns that start a prompt given as a list of messages (already validated)."""
     if not isinstance(value, list):
@@ -368,12 +390,13 @@ def read_prompt_completion(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         raise Invalid(f.prompt, "missing")
     prompt = _side_text(obj[f.prompt], f.prompt)
     lead = _side_preamble(obj[f.prompt])
+    query = _side_query(obj[f.prompt], f.prompt)
     if role == "production" and f.completion not in obj:
-        return Parsed(prompt, preamble=lead)
+        return Parsed(prompt, preamble=lead, query=query)
     if f.completion not in obj:
         raise Invalid(f.completion, "missing")
     return Parsed(prompt, _side_text(obj[f.completion], f.completion, assistant_only=isinstance(obj[f.completion], list)),
-                  preamble=lead)
+                  preamble=lead, query=query)
 
 
 def read_unpaired_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
@@ -381,7 +404,8 @@ def read_unpaired_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     desirable = obj.get(f.label)
     if not isinstance(desirable, bool):
         raise Invalid(f.label, f"expected true or false (desirable or not), got {json_type(desirable)}")
-    return Parsed(base.input_text, base.target, desirable=desirable, target_is_class=False, preamble=base.preamble)
+    return Parsed(base.input_text, base.target, desirable=desirable, target_is_class=False, preamble=base.preamble,
+                  query=base.query)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -495,7 +519,8 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         if len(output) > 1:
             raise Invalid(key, f"holds {len(output)} assistant messages: an output is exactly one assistant message")
         sides.append(output[0].text)
-    return Parsed(join([t.text for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns))
+    return Parsed(join([t.text for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns),
+                  query=user_query(turns))
 
 
 REPLY_ROLES = ("assistant", "tool", "function")  # the turns a chosen or rejected reply may hold
@@ -537,7 +562,7 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     chosen, rejected = obj[f.chosen], obj[f.rejected]
     if not is_missing(obj.get(f.prompt)):
         return Parsed(_side_text(obj[f.prompt], f.prompt), _reply_text(chosen, f.chosen), _reply_text(rejected, f.rejected),
-                      target_is_class=False, preamble=_side_preamble(obj[f.prompt]))
+                      target_is_class=False, preamble=_side_preamble(obj[f.prompt]), query=_side_query(obj[f.prompt], f.prompt))
     if isinstance(chosen, list) and isinstance(rejected, list):
         chosen_turns, chosen_raw = _loose_turns(chosen, f.chosen)
         rejected_turns, rejected_raw = _loose_turns(rejected, f.rejected)
@@ -550,7 +575,7 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             _reply_turns(turns, key, shared, parted=True)
         return Parsed(join([t.text for t in chosen_turns[:shared]]), join([t.text for t in chosen_turns[shared:]]),
                       join([t.text for t in rejected_turns[shared:]]), target_is_class=False,
-                      preamble=preamble(chosen_turns[:shared]))
+                      preamble=preamble(chosen_turns[:shared]), query=user_query(chosen_turns[:shared]))
     chosen_text, rejected_text = scalar_text(chosen, f.chosen), scalar_text(rejected, f.rejected)
     end = _shared_prefix(chosen_text, rejected_text)
     if end == 0 or is_blank(chosen_text[:end]):
