@@ -100,6 +100,40 @@ def canonical_call(call: Any) -> Any:
     return out
 
 
+def _check_function(function: Any, field: str) -> None:
+    """A called function as OpenAI's trainer takes it: a name, and arguments as a string of JSON (the text the
+    model learns to write; an object there is not what it will be asked to produce)."""
+    if not isinstance(function, dict):
+        raise Invalid(field, "missing" if function is None else f"expected an object with name and arguments, got {json_type(function)}")
+    name = function.get("name")
+    if not isinstance(name, str) or is_blank(name):
+        raise Invalid(f"{field}.name", "missing" if name is None else "is empty" if isinstance(name, str) else
+                      f"expected the function's name as a string, got {json_type(name)}")
+    arguments = function.get("arguments")
+    if not isinstance(arguments, str):
+        raise Invalid(f"{field}.arguments", "missing" if arguments is None else
+                      f"expected a string holding JSON, got {json_type(arguments)} (serialise it with json.dumps)")
+    try:
+        json.loads(arguments)
+    except (ValueError, RecursionError) as exc:
+        raise Invalid(f"{field}.arguments", f"is not valid JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else 'too deeply nested'})") from None
+
+
+def check_calls(message: dict, field: str) -> None:
+    """An assistant message's `tool_calls` (a list of {type, function: {name, arguments}}) or legacy
+    `function_call` ({name, arguments}), each named as OpenAI's fine-tuning format requires."""
+    calls = message.get("tool_calls")
+    if calls is not None:
+        if not isinstance(calls, list):
+            raise Invalid(f"{field}.tool_calls", f"expected a list of tool calls, got {json_type(calls)}")
+        for i, call in enumerate(calls):
+            if not isinstance(call, dict):
+                raise Invalid(f"{field}.tool_calls[{i}]", f"expected a tool call (an object), got {json_type(call)}")
+            _check_function(call.get("function"), f"{field}.tool_calls[{i}].function")
+    if message.get("function_call") is not None:
+        _check_function(message["function_call"], f"{field}.function_call")
+
+
 def calls_text(calls: Any, field: str) -> str:
     if isinstance(calls, str):
         return scalar_text(calls, field)
@@ -206,6 +240,11 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
             raise Invalid(f"{here}.role", "roles out of order: assistant speaks before any user turn")
         if role in ("tool", "function") and previous not in ("assistant", "tool", "function"):
             raise Invalid(f"{here}.role", f"roles out of order: {role!r} does not follow an assistant tool call")
+        if role == "tool" and not isinstance(message.get("tool_call_id"), str):
+            raise Invalid(f"{here}.tool_call_id", "missing: a tool message names the call it answers" if "tool_call_id" not in message
+                          else f"expected the id of the call it answers (a string), got {json_type(message['tool_call_id'])}")
+        if role == "assistant":
+            check_calls(message, here)
         roles.append(role)
         if calls:
             key = "tool_calls" if message.get("tool_calls") else "function_call"
@@ -237,6 +276,9 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
     if not trained:
         raise Invalid(field, "every assistant turn has weight 0: nothing to train on")
     end = trained[-1]
+    if end != len(turns) - 1:  # as a trailing user turn is: what follows the last trained reply is never learned
+        raise Invalid(f"{field}[{len(turns) - 1 - added}].weight", "the conversation ends with an assistant turn of weight 0, "
+                                                                   "after the last reply trained on; drop it or give it weight 1")
     start = end
     while start > 0 and turns[start - 1].role == "assistant" and weights[start - 1]:
         start -= 1
@@ -255,11 +297,17 @@ def check_tools(value: Any, field: str) -> None:
             raise Invalid(f"{field}[{i}]", f"expected a tool definition (an object), got {json_type(tool)}")
 
 
+def check_parallel_tool_calls(value: Any, field: str) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise Invalid(field, f"expected true or false, got {json_type(value)}")
+
+
 def read_chat(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     field = f.messages or "messages"
     if field not in obj:
         raise Invalid(field, "missing")
     check_tools(obj.get("tools"), "tools")
+    check_parallel_tool_calls(obj.get("parallel_tool_calls"), "parallel_tool_calls")
     turns, weights = _chat_turns(obj[field], field)
     return _split_at_target(turns, weights, field, role, "assistant")
 
@@ -375,6 +423,8 @@ def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
             raise Invalid(f"{here}.role", "missing" if role is None else f"unknown role {role!r}")
         text = _content_text(message.get("content"), f"{here}.content")
         calls = message.get("tool_calls") or message.get("function_call")
+        if role == "assistant":
+            check_calls(message, here)
         if calls:
             text = join([text or "", calls_text(calls, f"{here}.tool_calls")])
         if not text or is_blank(text):
@@ -504,6 +554,7 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     if "messages" not in given:
         raise Invalid("input.messages", "missing")
     check_tools(given.get("tools"), "input.tools")
+    check_parallel_tool_calls(given.get("parallel_tool_calls"), "input.parallel_tool_calls")
     turns, _ = _chat_turns(given["messages"], "input.messages")
     sides = []
     for key in OPENAI_PREFERENCE_KEYS:
