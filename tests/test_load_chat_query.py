@@ -36,7 +36,9 @@ def test_a_tool_using_conversation_queries_its_user_turns_and_keys_everything_th
     path = write_jsonl(tmp_path / "t.jsonl", [_tool_chat(0), _tool_chat(1, system=None)])
     first, second = load_dataset(path, Config(task_type="generation")).records
     assert first.query_text == "Can you check my refund on order 10000?"
-    assert second.query_text == "Can you check a password reset on order 10001?"
+    # Without a system prompt the query is still the whole input: the Ray read task and the query match read a
+    # separate query only beside a prompt (see load.dataset, RecordParser._parse).
+    assert second.query_text == second.input_text and second.query is None
     # The input still holds the call and the tool's output: they tell two conversations apart as duplicates.
     assert '"name": "lookup_order"' in first.input_text and '"updated": "2026-11-15"' in first.input_text
     assert first.target == "I checked order 10000: it is being handled."
@@ -44,7 +46,8 @@ def test_a_tool_using_conversation_queries_its_user_turns_and_keys_everything_th
 
 def test_a_multi_turn_query_is_every_user_turn_and_a_plain_chat_keeps_no_second_copy(tmp_path):
     path = write_jsonl(tmp_path / "t.jsonl", [
-        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello, how can I help?"},
+        {"messages": [{"role": "system", "content": "Route tickets."},
+                      {"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello, how can I help?"},
                       {"role": "user", "content": [{"type": "text", "text": "my card"}, {"type": "text", "text": "was charged twice"}]},
                       {"role": "assistant", "content": "billing"}]},
         {"messages": [{"role": "system", "content": "Route tickets."}, {"role": "user", "content": "parcel late"},

@@ -18,7 +18,8 @@ A tool call is written as canonical JSON: keys sorted, the call's `id` dropped (
 identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON.
 
 A conversation's query (`Record.query_text`) is what the user asks: its user turns, joined the same way (a
-content part that is no text stands as its placeholder). Tool calls, tool results, earlier assistant replies
+content part that is no text stands as its placeholder); kept for now only beside a system prompt (see
+load.dataset). Tool calls, tool results, earlier assistant replies
 and the system prompt are in the input, not the query. The query is what coverage, production overlap, an
 eval leak by query and the embedding compare; the input (everything the model sees) is the key of exact
 duplicates and conflicts.
