@@ -29,9 +29,9 @@ WEATHER_CALL = '[{"function": {"arguments": "{\\"city\\": \\"Paris\\", \\"unit\\
 
 CHAT = [(1, "You route tickets.\nMy card was charged twice", "billing"),
         (2, "Hi\nHello, how can I help?\nWhere is my parcel?", "shipping"),
-        (3, "Reset my password", "account"),  # the last assistant turn has weight 0
         (4, "Weather in Paris?", WEATHER_CALL), (5, "Weather in Paris?", WEATHER_CALL)]  # call ids differ
-CHAT_ERRORS = [(6, "messages[0].mood"), (7, "messages[1].weight"), (8, "messages")]
+# line 3 ends with an assistant turn of weight 0 after the trained reply: never learned, as a trailing user turn is not
+CHAT_ERRORS = [(3, "messages[3].weight"), (6, "messages[0].mood"), (7, "messages[1].weight"), (8, "messages")]
 ALPACA = [(1, "Summarise the text.\nThe cat sat on the mat all day.", "A cat rested."), (2, "Name a primary colour.", "Red"),
           (3, "You teach art.\nName a primary colour.\nRed\nAnd another?", "Blue")]
 SHAREGPT = [(1, "What is 2+2?", "4"),
@@ -41,8 +41,8 @@ TEXT = [(1, "Refund my order, please", None), (2, "Where is my parcel?", None), 
 
 # file -> (format, rows read, invalid, [(line, input, target)], [(error line, error field)])
 CASES = {
-    "chat.jsonl": ("chat", 8, 3, CHAT, CHAT_ERRORS),
-    "chat.jsonl.gz": ("chat", 8, 3, CHAT, CHAT_ERRORS),
+    "chat.jsonl": ("chat", 8, 4, CHAT, CHAT_ERRORS),
+    "chat.jsonl.gz": ("chat", 8, 4, CHAT, CHAT_ERRORS),
     "chat.parquet": ("chat", 4, 1, CHAT[:2] + [(3, "Weather in Paris?", WEATHER_CALL)], [(4, "messages")]),
     "prompt_completion.jsonl": ("prompt_completion", 3, 1, [(1, "Translate to French: cat", "chat"),
                                                             (2, "Be terse.\nCapital of Peru?", "Lima")], [(3, "completion")]),
@@ -94,7 +94,7 @@ def test_classification_takes_the_reply_as_the_class_and_labels_are_normalised()
     records = load_dataset(FIXTURES / "text.csv", Config()).records
     assert [r.label for r in records] == ["billing", "shipping", "1"]  # 1.0 in the file
     chat = load_dataset(FIXTURES / "chat.jsonl", Config()).records
-    assert [r.label for r in chat[:3]] == ["billing", "shipping", "account"]
+    assert [r.label for r in chat[:2]] == ["billing", "shipping"]
 
 
 def test_system_prompt_is_the_preamble_and_query_text_leaves_it_out():
@@ -165,9 +165,9 @@ def test_format_is_a_registered_check_whose_judge_ports_the_format_condition():
     ctx = _context(ds)
     result = FORMAT_CHECK.measure(ctx)
     (finding,) = FORMAT_CHECK.judge(result, ctx)
-    assert (finding.condition, finding.status) == ("format", Status.FAIL)  # 3 of 8 invalid, over 5%
-    assert finding.summary == "3 of 8 records are malformed (37.5%), over the 5% bound"
-    assert finding.evidence["first_errors"][0].endswith(":6 messages[0].mood: unknown message key 'mood' "
+    assert (finding.condition, finding.status) == ("format", Status.FAIL)  # 4 of 8 invalid, over 5%
+    assert finding.summary == "4 of 8 records are malformed (50.0%), over the 5% bound"
+    assert finding.evidence["first_errors"][1].endswith(":6 messages[0].mood: unknown message key 'mood' "
                                                         "(known: content, function_call, name, refusal, role, tool_call_id, "
                                                         "tool_calls, weight)")
     (lenient,) = FORMAT_CHECK.judge(result, _context(ds, Config(format=type(Config().format)(max_invalid_share=0.5))))
@@ -247,7 +247,7 @@ def test_bad_production_rows_join_a_failing_training_finding_without_changing_it
                        production=ctx.production)
     findings = FORMAT_CHECK.judge(FORMAT_CHECK.measure(ctx), ctx)
     assert [f.status for f in findings] == [Status.FAIL, Status.WARN]
-    assert findings[0].summary == "3 of 8 records are malformed (37.5%), over the 5% bound"
+    assert findings[0].summary == "4 of 8 records are malformed (50.0%), over the 5% bound"
     assert "eval" not in FORMAT_CHECK.measure(ctx).other_inputs
 
 

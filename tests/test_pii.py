@@ -14,7 +14,7 @@ from rich.console import Console
 from stdnum import luhn
 
 from dataaudit.checks.base import AuditContext, Status
-from dataaudit.checks.pii import judge_pii, measure_pii, message_texts, record_texts
+from dataaudit.checks.pii import judge_pii, measure_pii, record_texts
 from dataaudit.load.records import Record
 from dataaudit.config import Config, ConfigError, config_from_dict
 from dataaudit.excerpt import excerpt
@@ -197,19 +197,49 @@ def test_excerpt_never_shows_a_planted_email_or_card(prefix, value, suffix, limi
     assert value not in excerpt(text, limit=limit)
 
 
-def test_record_texts_reads_every_message_when_the_loader_keeps_the_parsed_source():
-    messages = [{"role": "system", "content": "escalate to ops@example.com"}, {"role": "user", "content": "hi"},
-                {"role": "assistant", "content": "earlier reply"}, {"role": "user", "content": "again"}, {"role": "assistant", "content": "billing"}]
-    record = Record("t.jsonl", 1, "chat", "hi\nagain", target="billing", label="billing", raw={"messages": messages})
-    assert [f for f, _ in record_texts(record, "text", "label")] == [f"messages[{i}].content" for i in range(5)]
+def test_record_texts_reads_the_input_and_target_of_a_record_without_its_parsed_source():
     without_source = Record("t.jsonl", 1, "chat", "hi\nagain", target="billing", label="billing")
     assert list(record_texts(without_source, "text", "label")) == [("messages[user]", "hi\nagain"), ("messages[assistant]", "billing")]
 
 
-def test_message_texts_walks_every_message_and_content_part():
-    messages = [{"role": "system", "content": "sys"}, {"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "image_url"}]},
-                {"role": "assistant", "content": None, "tool_calls": []}]
-    assert list(message_texts(messages)) == [("messages[0].content", "sys"), ("messages[1].content[0].text", "hi")]
+# A chat line whose personal data sits outside message content: a tool call's arguments (text the model is
+# trained to write), a message's name, a refusal.
+TOOL_LINES = [
+    {"messages": [{"role": "system", "content": "escalate to ops@example.com"}, {"role": "user", "content": "open a ticket"},
+                  {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {
+                      "name": "open_ticket", "arguments": json.dumps({"email": "maria.lopez@examplecorp.com", "aws": "AKIAIOSFODNN7EXAMPLF"})}}]},
+                  {"role": "tool", "tool_call_id": "c1", "content": "done"}, {"role": "assistant", "content": "Ticket opened."}]},
+    {"messages": [{"role": "user", "content": "where is my order?", "name": "john.smith@corp.com"},
+                  {"role": "assistant", "content": "", "refusal": "I cannot share that with +44 20 7946 0958."}]},
+    {"messages": [{"role": "user", "content": "hello"}, {"role": "assistant", "content": "hi"}]},
+]
+
+
+def test_tool_call_arguments_names_and_refusals_are_scanned_and_a_key_in_arguments_fails_hygiene(tmp_path):
+    path = write_jsonl(tmp_path / "tools.jsonl", TOOL_LINES)
+    result = measure_pii(_ctx(Config(), path))
+    assert sorted((f.line, f.field, f.kind) for f in result.findings) == [
+        (1, "messages[0].content", "email"),
+        (1, "messages[2].tool_calls[0].function.arguments", "email"),
+        (1, "messages[2].tool_calls[0].function.arguments", "secret"),
+        (2, "messages[0].name", "email"),
+        (2, "messages[1].refusal", "phone"),
+    ]
+    assert (result.records, result.records_with_findings, result.personal_records, result.secret_records) == (3, 2, 2, 1)
+    statuses = [f.status for f in judge_pii(result, _ctx(Config(), path))]
+    assert Status.FAIL in statuses
+
+
+def test_the_check_finds_what_redact_replaces_in_a_chat_line(tmp_path):
+    from dataaudit.fix.redact import redact
+
+    path = write_jsonl(tmp_path / "tools.jsonl", TOOL_LINES)
+    summary = redact(path, tmp_path / "clean.jsonl", Config())
+    replaced = [json.loads(line) for line in summary.sidecar.read_text().splitlines()]
+    result = measure_pii(_ctx(Config(), path))
+    assert sorted((f.line, f.field, f.kind, f.masked) for f in result.findings) == sorted(
+        (r["line"], r["field"], r["kind"], r["masked"]) for r in replaced)
+    assert summary.replaced == result.findings_total == 5
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from dataaudit.api import audit
 from dataaudit.cli import main
 from dataaudit.config import Config
 from dataaudit.load.dataset import load_dataset
-from dataaudit.load.targets import PREFERENCE_FORMATS, class_targets, free_text_reason, resolve_task_type, sampled_records
+from dataaudit.load.targets import PREFERENCE_FORMATS, class_targets, free_text_reason, resolve_task_type, sampled_records, task_type_of
 from tests.conftest import chat, shared_dataset, write_jsonl
 
 CATEGORIES = ["shipping", "billing", "returns", "account"]
@@ -29,8 +29,20 @@ def test_free_text_rule():
     assert free_text_reason(["x" * 81, "y" * 90, "short"]) == "median 81 characters, labels are at most 80"
     distinct = [f"answer {i}" for i in range(20)]
     assert free_text_reason(distinct) == "20 of 20 distinct, labels repeat (at most 50% distinct)"
-    assert free_text_reason(distinct[:19]) is None  # too few to tell labels from replies by repetition
+    # Under 20 the share rules do not apply, but no repeat at all, or one target longer than any label, is a reply.
+    assert free_text_reason(distinct[:19]) == "all 19 distinct, labels repeat"
+    assert free_text_reason(["billing", "shipping", "billing"]) is None
+    assert free_text_reason(["billing", "shipping", "billing", "y" * 81]) == "a target of 81 characters, labels are at most 80"
+    assert free_text_reason(["billing"]) is None
     assert free_text_reason([]) is None
+
+
+def test_the_cookbook_toy_chat_is_generation_though_it_holds_only_4_records():
+    records = sampled_records([str(shared_dataset("openai_chat_examples") / "toy_chat_fine_tuning.jsonl")], Config())
+    assert [len(r.target) for r in records] == [49, 19, 45, 26000]
+    task = task_type_of(records)
+    assert (task.name, task.reason) == ("generation", "the first 4 training records' targets are free text "
+                                                      "(a target of 26,000 characters, labels are at most 80)")
 
 
 def test_category_replies_make_a_classification_task(tmp_path):

@@ -2,13 +2,15 @@
 
 A fine-tuned model memorises what its training text holds: e-mail addresses, phone and card numbers, IBANs,
 and worst, live credentials pasted into a ticket. Every text field of every record in the training, eval
-and production inputs is scanned (`dataaudit.scan.pii`); each finding is listed by file, line and field
+and production inputs is scanned (`dataaudit.scan.pii`), a chat line's tool calls, names and refusals too,
+walked as `dataaudit redact` walks it; each finding is listed by file, line and field
 with its value masked. Any secret fails `hygiene`; personal data warns, and fails above a share of records.
 """
 
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -17,6 +19,7 @@ import phonenumbers
 
 from ..errors import ConfigError
 from ..excerpt import mask
+from ..fix.redact import _Redactor
 from ..load.records import Record
 from ..scan.pii import KINDS, PiiFinding, ScanOptions, kind_count, scan_text
 from .base import AuditContext, Check, Finding, Status
@@ -86,60 +89,77 @@ class PiiResult:
 
 
 def record_texts(record: Record, text_field: str, label_field: str) -> Iterator[tuple[str, str]]:
-    """(field, text) for every text of a record that a trainer or a model sees.
+    """(field, text) for every text of a record the loader keeps no parsed source of (see `record_findings`).
 
-    A chat record's parsed source (`Record.raw`, where the loader keeps it) gives every message's content;
-    otherwise the record's input (all user turns) and target (the final assistant turn) stand for them. A
-    preference pair's rejected reply is text the trainer reads too (DPO computes its likelihood on every step),
-    and `redact` rewrites it: the audit scans it so that the two agree on what holds personal data.
+    The record's input and target stand for its fields. A preference pair's rejected reply is text the trainer
+    reads too (DPO computes its likelihood on every step), and `redact` rewrites it: the audit scans it so that
+    the two agree on what holds personal data.
     """
-    raw = getattr(record, "raw", None)
-    if record.format == "chat" and isinstance(raw, dict) and isinstance(raw.get("messages"), list):
-        yield from message_texts(raw["messages"])
-    else:
-        names = {"chat": ("messages[user]", "messages[assistant]"), "prompt_completion": ("prompt", "completion"),
-                 "preference": ("prompt", "chosen"), "unpaired_preference": ("prompt", "completion")}
-        input_name, target_name = names.get(record.format, (text_field, "target"))
-        # Uncut: the loader cuts a text at 100,000 characters for embedding and comparison, but a trainer reads
-        # all of it, and an address past the cut is as much in the data (scanning costs ~2 us a character).
-        text, target, _ = record.full_texts
-        yield input_name, text
-        if target is not None:
-            yield target_name, target
-    rejected = record.full_texts[2]
+    names = {"chat": ("messages[user]", "messages[assistant]"), "prompt_completion": ("prompt", "completion"),
+             "preference": ("prompt", "chosen"), "unpaired_preference": ("prompt", "completion")}
+    input_name, target_name = names.get(record.format, (text_field, "target"))
+    # Uncut: the loader cuts a text at 100,000 characters for embedding and comparison, but a trainer reads
+    # all of it, and an address past the cut is as much in the data (scanning costs ~2 us a character).
+    text, target, rejected = record.full_texts
+    yield input_name, text
+    if target is not None:
+        yield target_name, target
     if rejected is not None:
         yield "rejected", rejected
     if record.label is not None and record.label != record.target:
         yield label_field, record.label
 
 
-def message_texts(messages: list) -> Iterator[tuple[str, str]]:
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict):
-            continue
-        content = message.get("content")
-        if isinstance(content, str):
-            yield f"messages[{i}].content", content
-        elif isinstance(content, list):
-            for j, part in enumerate(content):
-                if isinstance(part, dict) and isinstance(part.get("text"), str):
-                    yield f"messages[{i}].content[{j}].text", part["text"]
+class _SourceWalk(_Redactor):
+    """`dataaudit redact`'s walk over a parsed line, reading only: every string of it (tool-call arguments, a
+    message's `name` and `refusal`, tool definitions, object keys), each scanned with its key as context, so
+    the check counts exactly the values redact replaces. A text seen before (a shared system prompt) is not
+    scanned again."""
+
+    def __init__(self, options: ScanOptions, seen: dict):
+        super().__init__(Path(""), options, numbers=True, keys=True)
+        self.seen = seen  # (key, text) -> findings, shared across the records of one map step
+        self.found: list[tuple[str, PiiFinding]] = []
+        self._caught: list[PiiFinding] = []
+
+    def _note(self, line: int, field: str, findings: list[PiiFinding]) -> None:
+        self._caught.extend(findings)
+
+    def _scalar(self, text: str, line: int, field: str, key: str) -> str | None:
+        found = self.seen.get((key, text))
+        if found is None:
+            self._caught = []
+            super()._scalar(text, line, field, key)
+            found = self.seen[(key, text)] = tuple(self._caught)
+        self.found.extend((field, finding) for finding in found)
+        return None  # nothing is replaced: the walk only reads
+
+
+def record_findings(record: Record, text_field: str, label_field: str, options: ScanOptions,
+                    seen: dict) -> list[tuple[str, PiiFinding]]:
+    """(field, finding) for every value in the text a trainer or a model sees of one record.
+
+    A record whose parsed source the loader keeps (`Record.raw`: chat and OpenAI DPO lines) is walked whole,
+    as `redact` walks it: a tool call's arguments are text the model is trained to write, and a message's
+    `name` or `refusal` is read by the trainer too. Other records are read field by field (`record_texts`)."""
+    if isinstance(record.raw, dict):
+        walk = _SourceWalk(options, seen)
+        walk.value(record.raw, record.line, "")
+        return walk.found
+    found_here = []
+    for field_name, text in record_texts(record, text_field, label_field):
+        found = seen.get(("", text))
+        if found is None:
+            found = seen[("", text)] = tuple(scan_text(text, options))
+        found_here.extend((field_name, finding) for finding in found)
+    return found_here
 
 
 def scan_records(records: list[Record], text_field: str, label_field: str,
                  options: ScanOptions) -> list[tuple[tuple[str, PiiFinding], ...]]:
     """The map step, run where a file's records lie: each record's findings as (field, finding) pairs."""
-    seen: dict[str, tuple[PiiFinding, ...]] = {}  # the same text (duplicates, shared system prompts) is scanned once
-    scanned = []
-    for record in records:
-        found_here = []
-        for field_name, text in record_texts(record, text_field, label_field):
-            found = seen.get(text)
-            if found is None:
-                found = seen[text] = tuple(scan_text(text, options))
-            found_here.extend((field_name, finding) for finding in found)
-        scanned.append(tuple(found_here))
-    return scanned
+    seen: dict = {}  # the same text (duplicates, shared system prompts) is scanned once
+    return [tuple(record_findings(record, text_field, label_field, options, seen)) for record in records]
 
 
 def measure_pii(ctx: AuditContext) -> PiiResult:

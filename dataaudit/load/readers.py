@@ -16,6 +16,13 @@ the model sees and is stable): the texts of its parts, in the order above (for c
 order, system prompt first), blank parts left out, joined with one newline. Role names are not included.
 A tool call is written as canonical JSON: keys sorted, the call's `id` dropped (it differs between
 identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON.
+
+A conversation's query (`Record.query_text`) is what the user asks: its user turns, joined the same way (a
+content part that is no text stands as its placeholder); kept for now only beside a system prompt (see
+load.dataset). Tool calls, tool results, earlier assistant replies
+and the system prompt are in the input, not the query. The query is what coverage, production overlap, an
+eval leak by query and the embedding compare; the input (everything the model sees) is the key of exact
+duplicates and conflicts.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ class Parsed:
     desirable: bool | None = None
     target_is_class: bool = True  # in a classification task this target is the class label
     preamble: str = ""  # the system prompt that starts input_text, as it appears there
+    query: str | None = None  # what the user asks, where it is not input_text without its preamble (Record.query_text)
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,13 @@ class Turn:
 
 def join(parts: list[str]) -> str:
     return "\n".join(p for p in parts if not is_blank(p))
+
+
+def user_query(turns: list[Turn]) -> str:
+    """What the user asks in a conversation: its user turns, joined. Tool calls, tool results, earlier
+    assistant replies and the system prompt are what the model sees, not what is asked: they stay in the
+    input (the key) but a production question copied from a training user turn must match that turn."""
+    return join([t.text for t in turns if t.role == "user"])
 
 
 def preamble(turns: list[Turn]) -> str:
@@ -84,6 +99,40 @@ def canonical_call(call: Any) -> Any:
         except (ValueError, RecursionError):
             pass
     return out
+
+
+def _check_function(function: Any, field: str) -> None:
+    """A called function as OpenAI's trainer takes it: a name, and arguments as a string of JSON (the text the
+    model learns to write; an object there is not what it will be asked to produce)."""
+    if not isinstance(function, dict):
+        raise Invalid(field, "missing" if function is None else f"expected an object with name and arguments, got {json_type(function)}")
+    name = function.get("name")
+    if not isinstance(name, str) or is_blank(name):
+        raise Invalid(f"{field}.name", "missing" if name is None else "is empty" if isinstance(name, str) else
+                      f"expected the function's name as a string, got {json_type(name)}")
+    arguments = function.get("arguments")
+    if not isinstance(arguments, str):
+        raise Invalid(f"{field}.arguments", "missing" if arguments is None else
+                      f"expected a string holding JSON, got {json_type(arguments)} (serialise it with json.dumps)")
+    try:
+        json.loads(arguments)
+    except (ValueError, RecursionError) as exc:
+        raise Invalid(f"{field}.arguments", f"is not valid JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else 'too deeply nested'})") from None
+
+
+def check_calls(message: dict, field: str) -> None:
+    """An assistant message's `tool_calls` (a list of {type, function: {name, arguments}}) or legacy
+    `function_call` ({name, arguments}), each named as OpenAI's fine-tuning format requires."""
+    calls = message.get("tool_calls")
+    if calls is not None:
+        if not isinstance(calls, list):
+            raise Invalid(f"{field}.tool_calls", f"expected a list of tool calls, got {json_type(calls)}")
+        for i, call in enumerate(calls):
+            if not isinstance(call, dict):
+                raise Invalid(f"{field}.tool_calls[{i}]", f"expected a tool call (an object), got {json_type(call)}")
+            _check_function(call.get("function"), f"{field}.tool_calls[{i}].function")
+    if message.get("function_call") is not None:
+        _check_function(message["function_call"], f"{field}.function_call")
 
 
 def calls_text(calls: Any, field: str) -> str:
@@ -192,6 +241,11 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
             raise Invalid(f"{here}.role", "roles out of order: assistant speaks before any user turn")
         if role in ("tool", "function") and previous not in ("assistant", "tool", "function"):
             raise Invalid(f"{here}.role", f"roles out of order: {role!r} does not follow an assistant tool call")
+        if role == "tool" and not isinstance(message.get("tool_call_id"), str):
+            raise Invalid(f"{here}.tool_call_id", "missing: a tool message names the call it answers" if "tool_call_id" not in message
+                          else f"expected the id of the call it answers (a string), got {json_type(message['tool_call_id'])}")
+        if role == "assistant":
+            check_calls(message, here)
         roles.append(role)
         if calls:
             key = "tool_calls" if message.get("tool_calls") else "function_call"
@@ -213,7 +267,7 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
 
     added: turns placed before the file's list (a top-level system prompt), left out of the places named."""
     if role != "train" and turns[-1].role != "assistant":
-        return Parsed(join([t.text for t in turns]), preamble=preamble(turns))  # production or eval, awaiting its reply
+        return Parsed(join([t.text for t in turns]), preamble=preamble(turns), query=user_query(turns))  # awaiting its reply
     if not any(t.role == "assistant" for t in turns):
         raise Invalid(field, f"no {what} turn: a training example needs the {what}'s reply as its target")
     if turns[-1].role != "assistant":
@@ -223,11 +277,14 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
     if not trained:
         raise Invalid(field, "every assistant turn has weight 0: nothing to train on")
     end = trained[-1]
+    if end != len(turns) - 1:  # as a trailing user turn is: what follows the last trained reply is never learned
+        raise Invalid(f"{field}[{len(turns) - 1 - added}].weight", "the conversation ends with an assistant turn of weight 0, "
+                                                                   "after the last reply trained on; drop it or give it weight 1")
     start = end
     while start > 0 and turns[start - 1].role == "assistant" and weights[start - 1]:
         start -= 1
     return Parsed(join([t.text for t in turns[:start]]), join([t.text for t in turns[start:end + 1]]),
-                  preamble=preamble(turns[:start]))
+                  preamble=preamble(turns[:start]), query=user_query(turns[:start]))
 
 
 def check_tools(value: Any, field: str) -> None:
@@ -241,11 +298,17 @@ def check_tools(value: Any, field: str) -> None:
             raise Invalid(f"{field}[{i}]", f"expected a tool definition (an object), got {json_type(tool)}")
 
 
+def check_parallel_tool_calls(value: Any, field: str) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise Invalid(field, f"expected true or false, got {json_type(value)}")
+
+
 def read_chat(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     field = f.messages or "messages"
     if field not in obj:
         raise Invalid(field, "missing")
     check_tools(obj.get("tools"), "tools")
+    check_parallel_tool_calls(obj.get("parallel_tool_calls"), "parallel_tool_calls")
     turns, weights = _chat_turns(obj[field], field)
     return _split_at_target(turns, weights, field, role, "assistant")
 
@@ -332,6 +395,14 @@ def _side_text(value: Any, field: str, *, assistant_only: bool = False) -> str:
     return scalar_text(value, field)
 
 
+def _side_query(value: Any, field: str) -> str | None:
+    """A prompt given as messages: its user turns (user_query); None for a string prompt."""
+    if not isinstance(value, list):
+        return None
+    turns, _ = _loose_turns(value, field)
+    return user_query(turns)
+
+
 def _side_preamble(value: Any) -> str:
     """The system turns that start a prompt given as a list of messages (already validated)."""
     if not isinstance(value, list):
@@ -353,6 +424,8 @@ def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
             raise Invalid(f"{here}.role", "missing" if role is None else f"unknown role {role!r}")
         text = _content_text(message.get("content"), f"{here}.content")
         calls = message.get("tool_calls") or message.get("function_call")
+        if role == "assistant":
+            check_calls(message, here)
         if calls:
             text = join([text or "", calls_text(calls, f"{here}.tool_calls")])
         if not text or is_blank(text):
@@ -368,12 +441,13 @@ def read_prompt_completion(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         raise Invalid(f.prompt, "missing")
     prompt = _side_text(obj[f.prompt], f.prompt)
     lead = _side_preamble(obj[f.prompt])
+    query = _side_query(obj[f.prompt], f.prompt)
     if role == "production" and f.completion not in obj:
-        return Parsed(prompt, preamble=lead)
+        return Parsed(prompt, preamble=lead, query=query)
     if f.completion not in obj:
         raise Invalid(f.completion, "missing")
     return Parsed(prompt, _side_text(obj[f.completion], f.completion, assistant_only=isinstance(obj[f.completion], list)),
-                  preamble=lead)
+                  preamble=lead, query=query)
 
 
 def read_unpaired_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
@@ -381,7 +455,8 @@ def read_unpaired_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     desirable = obj.get(f.label)
     if not isinstance(desirable, bool):
         raise Invalid(f.label, f"expected true or false (desirable or not), got {json_type(desirable)}")
-    return Parsed(base.input_text, base.target, desirable=desirable, target_is_class=False, preamble=base.preamble)
+    return Parsed(base.input_text, base.target, desirable=desirable, target_is_class=False, preamble=base.preamble,
+                  query=base.query)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -480,6 +555,7 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     if "messages" not in given:
         raise Invalid("input.messages", "missing")
     check_tools(given.get("tools"), "input.tools")
+    check_parallel_tool_calls(given.get("parallel_tool_calls"), "input.parallel_tool_calls")
     turns, _ = _chat_turns(given["messages"], "input.messages")
     sides = []
     for key in OPENAI_PREFERENCE_KEYS:
@@ -495,7 +571,8 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         if len(output) > 1:
             raise Invalid(key, f"holds {len(output)} assistant messages: an output is exactly one assistant message")
         sides.append(output[0].text)
-    return Parsed(join([t.text for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns))
+    return Parsed(join([t.text for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns),
+                  query=user_query(turns))
 
 
 REPLY_ROLES = ("assistant", "tool", "function")  # the turns a chosen or rejected reply may hold
@@ -537,7 +614,7 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     chosen, rejected = obj[f.chosen], obj[f.rejected]
     if not is_missing(obj.get(f.prompt)):
         return Parsed(_side_text(obj[f.prompt], f.prompt), _reply_text(chosen, f.chosen), _reply_text(rejected, f.rejected),
-                      target_is_class=False, preamble=_side_preamble(obj[f.prompt]))
+                      target_is_class=False, preamble=_side_preamble(obj[f.prompt]), query=_side_query(obj[f.prompt], f.prompt))
     if isinstance(chosen, list) and isinstance(rejected, list):
         chosen_turns, chosen_raw = _loose_turns(chosen, f.chosen)
         rejected_turns, rejected_raw = _loose_turns(rejected, f.rejected)
@@ -550,7 +627,7 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             _reply_turns(turns, key, shared, parted=True)
         return Parsed(join([t.text for t in chosen_turns[:shared]]), join([t.text for t in chosen_turns[shared:]]),
                       join([t.text for t in rejected_turns[shared:]]), target_is_class=False,
-                      preamble=preamble(chosen_turns[:shared]))
+                      preamble=preamble(chosen_turns[:shared]), query=user_query(chosen_turns[:shared]))
     chosen_text, rejected_text = scalar_text(chosen, f.chosen), scalar_text(rejected, f.rejected)
     end = _shared_prefix(chosen_text, rejected_text)
     if end == 0 or is_blank(chosen_text[:end]):

@@ -40,7 +40,10 @@ class Record:
 
     @property
     def query_text(self) -> str:
-        """The input without its leading system prompt: what varies between records that share one preamble."""
+        """What is asked: a conversation's user turns (load.readers.user_query); for other formats the input
+        without its leading system prompt, what varies between records that share one preamble."""
+        if self.query is not None:
+            return self.query
         return self.input_text[self.preamble_chars:].lstrip("\n") if self.preamble_chars else self.input_text
     # Annotation-tool exports: every answer to every question (gold ones marked), while `annotations`
     # and `gold` hold the headline question's, which is what single-label consumers read.
@@ -49,6 +52,9 @@ class Record:
     # stop at MAX_TEXT_CHARS, so the token count reads these. None for a record that was not cut, and for one
     # whose `raw` is kept (it holds the whole text already).
     uncut: tuple[str, str | None, str | None] | None = field(default=None, compare=False, hash=False, repr=False)
+    # A conversation's user turns where they are not the input without its system prompt (tool calls, tool
+    # results or assistant turns in it); None: query_text is that input.
+    query: str | None = None
 
     @property
     def full_texts(self) -> tuple[str, str | None, str | None]:

@@ -52,6 +52,15 @@ def free_text_reason(values: list[str]) -> str | None:
     distinct = len(counts)
     if len(values) >= FREE_TEXT_MIN_VALUES and distinct > FREE_TEXT_DISTINCT_SHARE * len(values):
         return f"{distinct} of {len(values)} distinct, labels repeat (at most {FREE_TEXT_DISTINCT_SHARE:.0%} distinct)"
+    if len(values) < FREE_TEXT_MIN_VALUES:
+        # Too few for the share rules, yet a handful is enough to see replies: a class set names each class in
+        # a few words, and a set in which no target repeats teaches no class (the cookbook's toy chat: 4 replies,
+        # one of 26,000 characters, were once "a small set of labels").
+        longest = max(len(v) for v in values)
+        if longest > FREE_TEXT_MEDIAN_CHARS:
+            return f"a target of {longest:,} characters, labels are at most {FREE_TEXT_MEDIAN_CHARS}"
+        if len(values) > 1 and distinct == len(values):
+            return f"all {len(values)} distinct, labels repeat"
     # One canned reply ("I'm sorry, I can't help with that.") in most rows pulls the median under the bound and
     # the distinct share under half, though every other reply is long and written once: judged without it,
     # replies still look like replies. Labels do not: without the largest class the others still repeat.

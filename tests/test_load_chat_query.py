@@ -1,0 +1,77 @@
+"""A conversation's query (Record.query_text) is what the user asks: tool calls and tool results stay in the
+input (the key) but out of the query that coverage, production overlap and the eval leak by query compare."""
+
+from __future__ import annotations
+
+import json
+
+from dataaudit.checks.duplicates import measure_index
+from dataaudit.config import Config
+from dataaudit.index import build_index
+from dataaudit.load.dataset import load_dataset
+from dataaudit.normalize import normalize_text
+from tests.conftest import write_jsonl
+
+SYSTEM = "You are Acme's support agent."
+TOPICS = ["my refund", "a password reset", "my parcel", "my subscription", "a damaged item"]
+
+
+def _tool_chat(i: int, updated: str = "2026-11-15", system: str | None = SYSTEM) -> dict:
+    """A support conversation: the user asks, the assistant calls a tool, the tool answers, the assistant replies."""
+    question = f"Can you check {TOPICS[i % 5]} on order {10000 + i}?"
+    arguments = json.dumps({"order_id": 10000 + i, "topic": TOPICS[i % 5]})
+    messages = ([{"role": "system", "content": system}] if system else []) + [
+        {"role": "user", "content": question},
+        {"role": "assistant", "tool_calls": [{"id": f"c{i}", "type": "function", "function": {"name": "lookup_order", "arguments": arguments}}]},
+        {"role": "tool", "tool_call_id": f"c{i}", "content": json.dumps({"status": "open", "updated": updated, "ref": 500000 + i})},
+        {"role": "assistant", "content": f"I checked order {10000 + i}: it is being handled."}]
+    return {"messages": messages}
+
+
+def _index(role: str, path, config: Config):
+    return build_index(role, load_dataset(path, config, role=role, name=role), lambda text: normalize_text(text, config.duplicates))
+
+
+def test_a_tool_using_conversation_queries_its_user_turns_and_keys_everything_the_model_sees(tmp_path):
+    path = write_jsonl(tmp_path / "t.jsonl", [_tool_chat(0), _tool_chat(1, system=None)])
+    first, second = load_dataset(path, Config(task_type="generation")).records
+    assert first.query_text == "Can you check my refund on order 10000?"
+    # Without a system prompt the query is still the whole input: the Ray read task and the query match read a
+    # separate query only beside a prompt (see load.dataset, RecordParser._parse).
+    assert second.query_text == second.input_text and second.query is None
+    # The input still holds the call and the tool's output: they tell two conversations apart as duplicates.
+    assert '"name": "lookup_order"' in first.input_text and '"updated": "2026-11-15"' in first.input_text
+    assert first.target == "I checked order 10000: it is being handled."
+
+
+def test_a_multi_turn_query_is_every_user_turn_and_a_plain_chat_keeps_no_second_copy(tmp_path):
+    path = write_jsonl(tmp_path / "t.jsonl", [
+        {"messages": [{"role": "system", "content": "Route tickets."},
+                      {"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello, how can I help?"},
+                      {"role": "user", "content": [{"type": "text", "text": "my card"}, {"type": "text", "text": "was charged twice"}]},
+                      {"role": "assistant", "content": "billing"}]},
+        {"messages": [{"role": "system", "content": "Route tickets."}, {"role": "user", "content": "parcel late"},
+                      {"role": "assistant", "content": "shipping"}]}])
+    multi, plain = load_dataset(path, Config()).records
+    assert multi.query_text == "hi\nmy card\nwas charged twice"
+    assert plain.query_text == "parcel late" and plain.query is None
+
+
+def test_production_questions_copied_from_tool_conversations_are_verbatim_overlaps(tmp_path):
+    config = Config(task_type="generation")
+    train = write_jsonl(tmp_path / "train.jsonl", [_tool_chat(i) for i in range(30)])
+    production = write_jsonl(tmp_path / "prod.jsonl", [{"text": f"Can you check {TOPICS[i % 5]} on order {10000 + i}?"} for i in range(12)]
+                             + [{"text": "How do I change my delivery address?"}])
+    result = measure_index(_index("train", train, config), config, production_index=_index("production", production, config))
+    assert result.production_overlap == 12
+    assert [(o.production_line, o.train_line) for o in result.all_overlaps] == [(i + 1, i + 1) for i in range(12)]
+
+
+def test_an_eval_conversation_differing_from_training_only_in_its_tool_output_is_a_leak(tmp_path):
+    config = Config(task_type="generation")
+    train = write_jsonl(tmp_path / "train.jsonl", [_tool_chat(i) for i in range(30)])
+    eval_path = write_jsonl(tmp_path / "eval.jsonl", [_tool_chat(i, updated="2026-12-01") for i in range(5)]
+                            + [_tool_chat(40)])
+    result = measure_index(_index("train", train, config), config, eval_index=_index("eval", eval_path, config))
+    assert sorted((leak.eval_line, leak.train_line, leak.kind) for leak in result.all_leaks) == [
+        (i + 1, i + 1, "query") for i in range(5)]

@@ -1,0 +1,62 @@
+"""Chat lines OpenAI's fine-tuning format refuses are record errors naming file, line and field; the rest of
+the file is still read."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dataaudit.config import Config
+from dataaudit.load.dataset import load_dataset
+from tests.conftest import write_jsonl
+
+
+def _call(function: dict) -> dict:
+    return {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": function}]}
+
+
+USER = {"role": "user", "content": "weather in Paris?"}
+REPLY = {"role": "assistant", "content": "It is 21 degrees in Paris."}
+GOOD_CALL = _call({"name": "get_weather", "arguments": json.dumps({"city": "Paris"})})
+RESULT = {"role": "tool", "tool_call_id": "c1", "content": "{\"temp\": 21}"}
+
+REFUSED = [  # (line, the field named, what the message says)
+    ({"messages": [USER, _call({"name": "get_weather", "arguments": {"city": "Paris"}})]},
+     "messages[1].tool_calls[0].function.arguments", "expected a string holding JSON, got an object"),
+    ({"messages": [USER, _call({"name": "get_weather", "arguments": "{not json"})]},
+     "messages[1].tool_calls[0].function.arguments", "is not valid JSON"),
+    ({"messages": [USER, _call({"arguments": "{}"})]}, "messages[1].tool_calls[0].function.name", "missing"),
+    ({"messages": [USER, _call({"name": "", "arguments": "{}"})]}, "messages[1].tool_calls[0].function.name", "is empty"),
+    ({"messages": [USER, {"role": "assistant", "content": None, "function_call": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+     "messages[1].function_call.arguments", "expected a string holding JSON"),
+    ({"messages": [USER, GOOD_CALL, {"role": "tool", "content": "{\"temp\": 21}"}, REPLY]}, "messages[2].tool_call_id", "missing"),
+    ({"messages": [USER, REPLY], "parallel_tool_calls": "yes"}, "parallel_tool_calls", "expected true or false, got a string"),
+    ({"messages": [USER, REPLY, {"role": "assistant", "content": "draft", "weight": 0}]}, "messages[2].weight",
+     "ends with an assistant turn of weight 0"),
+]
+
+
+@pytest.mark.parametrize("line, field, message", REFUSED, ids=[f for _, f, _ in REFUSED])
+def test_a_line_openai_refuses_is_a_record_error_naming_its_field_and_the_file_reads_on(tmp_path, line, field, message):
+    good = {"messages": [USER, GOOD_CALL, RESULT, REPLY], "parallel_tool_calls": False}
+    path = write_jsonl(tmp_path / "chat.jsonl", [line, good])
+    ds = load_dataset(path, Config(task_type="generation"))
+    assert [(e.source, e.line, e.field) for e in ds.errors] == [(str(path), 1, field)]
+    assert message in ds.errors[0].message
+    assert [(r.line, r.target) for r in ds.records] == [(2, "It is 21 degrees in Paris.")]
+
+
+def test_an_openai_preference_output_with_an_object_as_arguments_is_refused(tmp_path):
+    line = {"input": {"messages": [USER], "parallel_tool_calls": True},
+            "preferred_output": [_call({"name": "get_weather", "arguments": {"city": "Paris"}})],
+            "non_preferred_output": [{"role": "assistant", "content": "No idea."}]}
+    ds = load_dataset(write_jsonl(tmp_path / "dpo.jsonl", [line]), Config(task_type="generation"))
+    assert [(e.line, e.field) for e in ds.errors] == [(1, "preferred_output[0].tool_calls[0].function.arguments")]
+
+
+def test_a_weight_0_turn_before_the_trained_reply_and_well_formed_calls_are_accepted(tmp_path):
+    rows = [{"messages": [USER, {"role": "assistant", "content": "draft", "weight": 0}, {"role": "assistant", "content": "final", "weight": 1}]},
+            {"messages": [USER, GOOD_CALL, RESULT, REPLY], "tools": [], "parallel_tool_calls": True}]
+    ds = load_dataset(write_jsonl(tmp_path / "chat.jsonl", rows), Config(task_type="generation"))
+    assert ds.errors == [] and [r.target for r in ds.records] == ["final", "It is 21 degrees in Paris."]
