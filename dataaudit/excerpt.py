@@ -84,9 +84,10 @@ def _hidden_runs(text: str) -> list[tuple[int, int]]:
 
 
 def reading_view(text: str) -> tuple[str, list[int]] | None:
-    """The text as a terminal shows it (ANSI sequences, zero-width and other control characters taken out), and
-    where each of its characters is in text; None when nothing is hidden. Values are looked for in this view,
-    so a control character cannot hide an address from the masker, the pii check or redact."""
+    """The text as a terminal shows it (ANSI sequences, zero-width and other control characters taken out, and the
+    selectors and fillers that do no job where they stand, `_idle_invisible`), and where each of its characters is
+    in text; None when nothing is hidden. Values are looked for in this view, so a control character cannot hide an
+    address from the masker, the pii check or redact."""
     if ((text.isprintable() or text.replace("\n", " ").replace("\t", " ").isprintable())  # C-speed: most texts
             and not _INVISIBLE.search(text)):
         return None
@@ -259,8 +260,9 @@ def _idle_invisible(text: str, i: int) -> bool:
 
 
 def visible_controls(text: str) -> str:
-    """Control and format characters (ANSI escapes, bidi overrides, NUL, lone surrogates, zero-width spaces) as
-    visible escapes; the few that scripts and emoji need are shown as themselves where they do that job (above)."""
+    """Control and format characters (ANSI escapes, bidi overrides, NUL, lone surrogates, zero-width spaces), and
+    variation selectors and blank fillers that do no job, as visible escapes; the few that scripts and emoji need
+    are shown as themselves where they do that job (above)."""
     flags = ({i for m in _SUBDIVISION_FLAG.finditer(text) for i in range(m.start() + 1, m.end())}
              if "\U0001f3f4" in text else set())
     out = []

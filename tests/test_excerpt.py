@@ -214,9 +214,10 @@ def _escaped(ch: str) -> str:
     "x\u3164y", "x\uffa0y", "x\u115fy", "x\u1160y",
     "ok\u034f\u034f\u034fok",  # combining grapheme joiners that join no marks
     "pass\u2800word",  # a braille blank outside braille text
+    "a\u180b", "\u1780\u17b4",  # a Mongolian selector after a Latin letter; a deprecated Khmer inherent vowel
 ])
 def test_selectors_and_fillers_that_do_no_job_are_escaped(text):
-    hidden = {ch for ch in text if ord(ch) in (0x34F, 0x115F, 0x1160, 0x2800, 0x3164, 0xFFA0)
+    hidden = {ch for ch in text if ord(ch) in (0x34F, 0x115F, 0x1160, 0x17B4, 0x180B, 0x2800, 0x3164, 0xFFA0)
               or 0xFE00 <= ord(ch) <= 0xFE0F or 0xE0100 <= ord(ch) <= 0xE01EF}
     shown = excerpt(text, 400, markdown=False)
     assert not hidden & set(shown)
@@ -235,6 +236,7 @@ def test_selectors_and_fillers_that_do_no_job_are_escaped(text):
     "u\u034f\u0308",  # German trema vs umlaut, told apart by a CGJ
     "\u2813\u2811\u2807\u2807\u2815\u2800\u283a\u2815\u2817\u2807\u2819",  # "hello world" in braille
     "\u314b\u3164",  # a Hangul filler beside Hangul
+    "\u1820\u180b",  # a Mongolian free variation selector on a Mongolian letter
     "\U0001f3f3\ufe0f\u200d\U0001f308",  # rainbow flag
 ])
 def test_selectors_and_fillers_doing_their_job_are_shown_as_themselves(text):
