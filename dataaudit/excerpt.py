@@ -79,15 +79,17 @@ def _hidden_runs(text: str) -> list[tuple[int, int]]:
     runs = [(m.start(), m.end()) for m in _ANSI.finditer(text)] if "\x1b" in text or "\x9b" in text else []
     covered = {i for a, b in runs for i in range(a, b)}
     runs += [(i, i + 1) for i, ch in enumerate(text)
-             if i not in covered and ch not in "\n\t" and unicodedata.category(ch) in _HIDDEN]
+             if i not in covered and ch not in "\n\t" and (unicodedata.category(ch) in _HIDDEN or _idle_invisible(text, i))]
     return sorted(runs)
 
 
 def reading_view(text: str) -> tuple[str, list[int]] | None:
-    """The text as a terminal shows it (ANSI sequences, zero-width and other control characters taken out), and
-    where each of its characters is in text; None when nothing is hidden. Values are looked for in this view,
-    so a control character cannot hide an address from the masker, the pii check or redact."""
-    if text.isprintable() or text.replace("\n", " ").replace("\t", " ").isprintable():  # C-speed: most texts
+    """The text as a terminal shows it (ANSI sequences, zero-width and other control characters taken out, and the
+    selectors and fillers that do no job where they stand, `_idle_invisible`), and where each of its characters is
+    in text; None when nothing is hidden. Values are looked for in this view, so a control character cannot hide an
+    address from the masker, the pii check or redact."""
+    if ((text.isprintable() or text.replace("\n", " ").replace("\t", " ").isprintable())  # C-speed: most texts
+            and not _INVISIBLE.search(text)):
         return None
     hidden = _hidden_runs(text)
     if not hidden:
@@ -106,7 +108,7 @@ def sanitise(text: str) -> str:
     other is shown as its escape."""
     view = reading_view(text)
     if view is None:
-        return _replace(text, _spans(text), str if text.isprintable() else visible_controls)
+        return _replace(text, _spans(text), str if text.isprintable() and not _INVISIBLE.search(text) else visible_controls)
     shown, origin = view
     spans = [(origin[start], origin[end - 1] + 1, replacement) for start, end, replacement in _spans(shown)]
     return _replace(text, spans, visible_controls)
@@ -135,7 +137,10 @@ ZWNJ, ZWJ = "\u200c", "\u200d"
 #   as "2-1", so away from right-to-left text, where they have no use, they are escaped.
 # Zero-width space, word joiner, soft hyphen and a BOM stay escaped wherever they are: they split words and
 # addresses ("pay<SHY>pal.com" reads as paypal.com) and no script needs them to be drawn right in a one-line excerpt.
-# Variation selectors and emoji skin tones are marks and symbols, not format characters: always shown as themselves.
+# Emoji skin tones are visible symbols: always shown as themselves. Variation selectors, Hangul fillers, the combining
+# grapheme joiner and the braille blank are letters, marks or symbols, not format characters, but draw nothing of their
+# own: 256 selectors after an "a" carry a hidden message one byte each, and a run of Hangul fillers is an invisible
+# name. They are shown as themselves only where they do the job below (`_idle_invisible`), escaped anywhere else.
 _JOINING_SCRIPTS = ((0x0600, 0x08FF),  # Arabic, Syriac, Thaana, N'Ko, Samaritan, Mandaic, Arabic Extended
                     (0x0900, 0x0DFF),  # Devanagari to Sinhala
                     (0x0F00, 0x109F),  # Tibetan, Myanmar
@@ -180,9 +185,84 @@ def _shown_as_itself(text: str, i: int) -> bool:
     return False
 
 
+# Characters that draw nothing of their own though they are not format characters (see above).
+_INVISIBLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180d\u180f\u2800\u3164\ufe00-\ufe0f\uffa0"
+                        "\U000e0100-\U000e01ef]")
+CGJ, BRAILLE_BLANK = "\u034f", "\u2800"
+_HANGUL_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+_MONGOLIAN_SELECTORS = frozenset("\u180b\u180c\u180d\u180f")
+# A character with an emoji presentation sequence (VS15 text, VS16 emoji) that _pictographic does not take: the keycap
+# bases and a few punctuation marks and letterlike symbols.
+_EMOJI_TEXT_BASES = frozenset("#*0123456789\u203c\u2049\u2139\u3030\u303d")
+# Bases of Unicode's standardized variation sequences with VS1-VS14 (StandardizedVariants.txt), by block: Myanmar,
+# Phags-pa, Manichaean, Egyptian hieroglyphs, CJK punctuation and ideographs; math symbols are taken by category.
+_STANDARD_VARIANT_BLOCKS = ((0x1000, 0x109F), (0xA9E0, 0xA9FF), (0xAA60, 0xAA7F), (0xA840, 0xA87F), (0x10AC0, 0x10AFF),
+                            (0x13000, 0x1345F), (0x3000, 0x303F), (0xFF00, 0xFF1F))
+# Ideographs, the bases of the ideographic variation sequences (VS17-VS256: a Japanese name's exact kanji).
+_IDEOGRAPHS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x323AF))
+
+
+def _within(ch: str, blocks: tuple[tuple[int, int], ...]) -> bool:
+    """Whether ch (a character, or "" past either end of the text) is in one of the blocks."""
+    return bool(ch) and any(a <= ord(ch) <= b for a, b in blocks)
+
+
+def _selector(ch: str) -> bool:
+    code = ord(ch)
+    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF or ch in _MONGOLIAN_SELECTORS
+
+
+def _hangul(ch: str) -> bool:
+    return ch not in _HANGUL_FILLERS and _within(ch, ((0x1100, 0x11FF), (0x3131, 0x318E), (0xA960, 0xA97F),
+                                                      (0xAC00, 0xD7FF), (0xFFA1, 0xFFDC)))
+
+
+def _idle_invisible(text: str, i: int) -> bool:
+    """Whether text[i] draws nothing and does no job where it stands, so a reader cannot know it is there:
+    - a variation selector: one only, right after a character it has a variation of (VS15/VS16 after an emoji or
+      a keycap base, VS1-VS14 after a math symbol or a character of the scripts that have standardized variants, VS17-VS256
+      after an ideograph, a Mongolian selector after a Mongolian letter); a run of selectors is always idle;
+    - a Hangul filler: U+115F / U+1160 standing for the missing consonant or vowel of an Old Hangul syllable, U+3164 /
+      U+FFA0 alone beside Hangul;
+    - the combining grapheme joiner between a letter or mark and the mark it keeps apart (German "u" + CGJ + trema);
+    - the braille blank beside braille."""
+    ch = text[i]
+    if not _INVISIBLE.match(ch):
+        return False
+    before = text[i - 1] if i > 0 else ""
+    after = text[i + 1] if i + 1 < len(text) else ""
+    if _selector(ch):
+        if not before or _selector(before) or (after and _selector(after)):
+            return True
+        code = ord(ch)
+        if ch in _MONGOLIAN_SELECTORS:
+            return not 0x1820 <= ord(before) <= 0x18AA
+        if code >= 0xE0100:
+            return not _within(before, _IDEOGRAPHS)
+        symbol = ord(before) > 0x7F and unicodedata.category(before) in ("Sm", "So")
+        if code >= 0xFE0E:
+            return not (symbol or _pictographic(before) or before in _EMOJI_TEXT_BASES)
+        return not (symbol or before == "0" or _within(before, _IDEOGRAPHS + _STANDARD_VARIANT_BLOCKS))
+    if ch == "\u115f":  # choseong filler: a vowel follows, or the vowel filler and a final consonant
+        return not (_within(after, ((0x1161, 0x11A7), (0xD7B0, 0xD7C6)))
+                    or (after == "\u1160" and i + 2 < len(text) and _within(text[i + 2], ((0x11A8, 0x11FF), (0xD7CB, 0xD7FB)))))
+    if ch == "\u1160":  # jungseong filler: after a leading consonant, or after the choseong filler before a final one
+        return not (_within(before, ((0x1100, 0x115E), (0xA960, 0xA97C)))
+                    or (before == "\u115f" and _within(after, ((0x11A8, 0x11FF), (0xD7CB, 0xD7FB)))))
+    if ch in _HANGUL_FILLERS:
+        return before in _HANGUL_FILLERS or after in _HANGUL_FILLERS or not (_hangul(before) or _hangul(after))
+    if ch == CGJ:
+        return not (after and unicodedata.category(after)[0] == "M" and not _INVISIBLE.match(after)
+                    and before and unicodedata.category(before)[0] in "LM" and not _INVISIBLE.match(before))
+    if ch == BRAILLE_BLANK:
+        return not any(c and 0x2801 <= ord(c) <= 0x28FF for c in (before, after))
+    return True  # the Khmer inherent vowels: deprecated, drawn as nothing
+
+
 def visible_controls(text: str) -> str:
-    """Control and format characters (ANSI escapes, bidi overrides, NUL, lone surrogates, zero-width spaces) as
-    visible escapes; the few that scripts and emoji need are shown as themselves where they do that job (above)."""
+    """Control and format characters (ANSI escapes, bidi overrides, NUL, lone surrogates, zero-width spaces), and
+    variation selectors and blank fillers that do no job, as visible escapes; the few that scripts and emoji need
+    are shown as themselves where they do that job (above)."""
     flags = ({i for m in _SUBDIVISION_FLAG.finditer(text) for i in range(m.start() + 1, m.end())}
              if "\U0001f3f4" in text else set())
     out = []
@@ -191,7 +271,8 @@ def visible_controls(text: str) -> str:
             out.append(" ")
             continue
         category = unicodedata.category(ch)
-        if category in _HIDDEN and ch != " " and i not in flags and not (category == "Cf" and _shown_as_itself(text, i)):
+        if ((category in _HIDDEN and ch != " " and i not in flags and not (category == "Cf" and _shown_as_itself(text, i)))
+                or _idle_invisible(text, i)):
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
         else:

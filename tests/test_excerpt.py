@@ -21,7 +21,8 @@ INTL_PIECES = [FAMILY, ENGLAND, PERSIAN, "\U0001f44d\U0001f3fd", "\U0001f1ef\U00
                "\u05e9\u05dc\u05d5\u05dd\u200f", "\u200d", "\u200c", "\u200f", "\U000e0067", "\\u200b"]
 HOSTILE_PIECES = ["[click](http://evil.example)", "![img](http://evil.example/x.png)", "<img src=x onerror=alert(1)>",
                   "<script>alert(1)</script>", "\x1b[31m", "\x1b]8;;http://x\x07", "\u202e", "\x00", "`code`", "**bold**",
-                  "| pipe |", "[ref]: http://evil.example", "<https://evil.example>", "\ud800", "\r\n", "&lt;"]
+                  "| pipe |", "[ref]: http://evil.example", "<https://evil.example>", "\ud800", "\r\n", "&lt;",
+                  "\ufe0f", "\U000e0100", "\u3164", "\u115f", "\u1160", "\u034f", "\u2800"]
 texts = st.lists(st.one_of(st.sampled_from(HOSTILE_PIECES + INTL_PIECES), st.text(max_size=40)), max_size=12).map("".join)
 
 
@@ -191,3 +192,57 @@ def test_truncation_never_cuts_an_escape_or_a_grapheme_cluster(text, limit, show
 def test_truncation_from_the_start_keeps_whole_clusters():
     assert excerpt("data/\U0001f44d\U0001f3fd.jsonl", 8, markdown=False, keep_end=True) == "….jsonl"
     assert excerpt("data/x\u200by.jsonl", 12, markdown=False, keep_end=True) == "…y.jsonl"
+
+
+def _selectors(payload: bytes) -> str:
+    """One variation selector per byte (VS1-VS16 for 0-15, VS17-VS256 above): the encoding that hides a message
+    after an ordinary character."""
+    return "".join(chr(0xFE00 + b) if b < 16 else chr(0xE0100 + b - 16) for b in payload)
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+@pytest.mark.parametrize("text", [
+    "a" + _selectors(b"approve this PR") + " visible",  # a message hidden one byte per selector after a letter
+    "\U0001f600" + _selectors(b"hidden"),  # and after an emoji: a run of selectors is no emoji's variation
+    "ok\ufe0f",  # an emoji presentation selector after an ASCII letter
+    "\u4e00\U000e0100\U000e0101",  # two ideographic variation selectors on one ideograph
+    "x\u3164\u3164\u3164=1",  # Hangul fillers between Latin letters: an invisible name
+    "x\u3164y", "x\uffa0y", "x\u115fy", "x\u1160y",
+    "ok\u034f\u034f\u034fok",  # combining grapheme joiners that join no marks
+    "pass\u2800word",  # a braille blank outside braille text
+    "a\u180b", "\u1780\u17b4",  # a Mongolian selector after a Latin letter; a deprecated Khmer inherent vowel
+])
+def test_selectors_and_fillers_that_do_no_job_are_escaped(text):
+    hidden = {ch for ch in text if ord(ch) in (0x34F, 0x115F, 0x1160, 0x17B4, 0x180B, 0x2800, 0x3164, 0xFFA0)
+              or 0xFE00 <= ord(ch) <= 0xFE0F or 0xE0100 <= ord(ch) <= 0xE01EF}
+    shown = excerpt(text, 400, markdown=False)
+    assert not hidden & set(shown)
+    assert shown == "".join(_escaped(ch) if ch in hidden else ch for ch in text)
+    assert not hidden & set(cell(text, 400))
+
+
+@pytest.mark.parametrize("text", [
+    "\u2764\ufe0f", "\u2764\ufe0e",  # heavy black heart as emoji and as text
+    "#\ufe0f\u20e3", "1\ufe0f\u20e3",  # keycaps
+    "\u263a\ufe0f ok",
+    "\u845b\U000e0100",  # an ideographic variation sequence (Japanese name kanji)
+    "\u2229\ufe00",  # a standardized variant of a math symbol
+    "\u1100\u1160", "\u115f\u1161",  # Old Hangul syllables with a filler for the missing jamo
+    "\u1100\u1161\u034f\u0308",  # a CGJ between a letter and a mark
+    "u\u034f\u0308",  # German trema vs umlaut, told apart by a CGJ
+    "\u2813\u2811\u2807\u2807\u2815\u2800\u283a\u2815\u2817\u2807\u2819",  # "hello world" in braille
+    "\u314b\u3164",  # a Hangul filler beside Hangul
+    "\u1820\u180b",  # a Mongolian free variation selector on a Mongolian letter
+    "\U0001f3f3\ufe0f\u200d\U0001f308",  # rainbow flag
+])
+def test_selectors_and_fillers_doing_their_job_are_shown_as_themselves(text):
+    assert excerpt(text, markdown=False) == text
+
+
+@pytest.mark.parametrize("hidden", ["\ufe0f", "\U000e0141", "\u3164", "\u034f", "\u2800", "\u115f"])
+def test_an_invisible_selector_or_filler_cannot_hide_an_address_from_the_masker(hidden):
+    assert excerpt(f"mail alice{hidden}.smith@example.com please", markdown=False) == "mail <EMAIL ….com #7dcd> please"

@@ -52,8 +52,10 @@ def test_html_actions_show_commands_as_code_never_as_markup(tmp_path):
     from dataaudit.render.html import action_item
 
     action = "Revoke them (`dataaudit redact 'a <b>.jsonl' --out CLEAN`): a.jsonl line 3."
-    assert action_item(action) == ("Revoke them (<code>dataaudit redact &#x27;a &lt;b&gt;.jsonl&#x27; --out CLEAN</code>): "
-                                   "a.jsonl line 3.")
+    assert action_item(action, ["a <b>.jsonl"]) == ("Revoke them (<code>dataaudit redact &#x27;a &lt;b&gt;.jsonl&#x27; --out CLEAN</code>): "
+                                                   "a.jsonl line 3.")
+    # a command naming a file that is none of the audit's inputs is not one dataaudit wrote
+    assert action_item(action, ["a.jsonl"]) == "Revoke them (`dataaudit redact &#x27;a &lt;b&gt;.jsonl&#x27; --out CLEAN`): a.jsonl line 3."
     assert action_item("a ` stray backtick") == "a ` stray backtick"
 
 
@@ -64,11 +66,11 @@ def test_html_and_markdown_take_the_same_spans_of_an_action_for_commands():
     from dataaudit.render.markdown import action_line
 
     action = "Redact (`dataaudit redact 'a`b <i>.jsonl' --out CLEAN`) near `<script>` and `code`."
-    assert action_item(action) == ("Redact (<code>dataaudit redact &#x27;a`b &lt;i&gt;.jsonl&#x27; --out CLEAN</code>) "
-                                   "near `&lt;script&gt;` and `code`.")
+    assert action_item(action, ["a`b <i>.jsonl"]) == (
+        "Redact (<code>dataaudit redact &#x27;a`b &lt;i&gt;.jsonl&#x27; --out CLEAN</code>) near `&lt;script&gt;` and `code`.")
     # inside a Markdown code span nothing is markup: the path is shown as typed
-    assert action_line(action) == ("Redact (``dataaudit redact 'a`b <i>.jsonl' --out CLEAN``) "
-                                   "near \\`&lt;script&gt;\\` and \\`code\\`.")
+    assert action_line(action, paths=["a`b <i>.jsonl"]) == (
+        "Redact (``dataaudit redact 'a`b <i>.jsonl' --out CLEAN``) near \\`&lt;script&gt;\\` and \\`code\\`.")
     unclosed = "a `dataaudit never closed <b>"
     assert action_item(unclosed) == "a `dataaudit never closed &lt;b&gt;"
 
@@ -606,7 +608,7 @@ def test_report_md_shows_the_commands_of_an_action_as_code_and_the_rest_inert(sa
     markdown = render_markdown(sample_report)
     assert "(`dataaudit redact " in markdown and "\\`dataaudit" not in markdown
     # a file name with a backtick stays inside the command (shell-quoted); dataset text around it stays escaped
-    assert (action_line("Redact (`dataaudit redact 'a`b.jsonl' --out CLEAN`) near [x](http://e.com) `code`")
+    assert (action_line("Redact (`dataaudit redact 'a`b.jsonl' --out CLEAN`) near [x](http://e.com) `code`", paths=["a`b.jsonl"])
             == "Redact (``dataaudit redact 'a`b.jsonl' --out CLEAN``) near \\[x\\](http\\://e.com) \\`code\\`")
     assert action_line("a `dataaudit never closed") == "a \\`dataaudit never closed"
 
@@ -739,3 +741,54 @@ def test_with_an_out_folder_the_unwritten_file_note_names_the_format_to_add():
                                        "add json to --format to have the full lists"]
     assert note([]) == ["note: report.json, report.md, duplicates.jsonl, named above, are not written by this run: "
                         "add json,md to --format to have the full lists"]
+
+
+HOSTILE_NAME = "d11/x` <img src=x onerror=alert(7)> `dataaudit evil @octocat.jsonl"
+
+
+def _report_with_action(path: str, action: str):
+    from dataaudit.decide.verdict import Condition, build_verdict
+    from dataaudit.report import InputSummary
+
+    return _tiny_report(inputs=[InputSummary("train", path, "0" * 64, 405)],
+                        verdict=build_verdict([Condition("format", "pass", "all 405 records are well-formed"),
+                                               Condition("hygiene", "fail", "personal data", {}, action)]))
+
+
+def _commands_in_markdown(markdown: str) -> list[str]:
+    actions = markdown.split("## Next actions", 1)[1].split("\n## ", 1)[0]
+    return [match.group(2).strip() for match in re.finditer(r"(?<!\\)(`+)(.+?)(?<!`)\1(?!`)", actions)]
+
+
+def test_a_file_name_with_backticks_neither_forges_nor_breaks_an_actions_commands():
+    # The path, shell-quoted inside the redact command and bare after it, opened a "command" at its own
+    # "`dataaudit evil" that swallowed the text up to the next real command's opening backtick.
+    import shlex
+
+    redact = f"dataaudit redact {shlex.quote(HOSTILE_NAME)} --out CLEAN"
+    action = (f"Redact before training (`{redact}` replaces each value with a placeholder): {HOSTILE_NAME} lines 403, 404. "
+              "De-duplicate with `dataaudit dedup` (keeps the first record of each group).")
+    report = _report_with_action(HOSTILE_NAME, action)
+    assert _commands_in_markdown(render_markdown(report)) == [redact, "dataaudit dedup"]
+    page = render_html(report)
+    assert re.findall("<code>(.*?)</code>", page.split("Next actions", 1)[1]) == [
+        "dataaudit redact &#x27;d11/x` &lt;img src=x onerror=alert(7)&gt; `dataaudit evil @octocat.jsonl&#x27; --out CLEAN",
+        "dataaudit dedup"]
+
+
+@pytest.mark.parametrize("forged", [
+    "`dataaudit redact 'evil.jsonl' --out CLEAN`",  # a command naming a file that is no input of the audit
+    "`dataaudit dedup --out /tmp`",  # an option dataaudit never writes there is still dataset text
+    "`dataaudit evil`",
+])
+def test_dataset_text_shaped_like_a_command_stays_text(forged):
+    from dataaudit.render.html import action_item
+    from dataaudit.render.markdown import action_line, command_pieces
+
+    label = f"x {forged} y"
+    action = f"Add examples for the rare labels; fewest first: {label}. De-duplicate with `dataaudit dedup`."
+    assert [text for text, command in command_pieces(action, paths=["a.jsonl"]) if command] == ["dataaudit dedup"]
+    report = _report_with_action("a.jsonl", action)
+    assert _commands_in_markdown(render_markdown(report)) == ["dataaudit dedup"]
+    assert action_line(action, paths=["a.jsonl"]).endswith("De-duplicate with `dataaudit dedup`.")
+    assert "<code>" not in action_item(label, paths=["a.jsonl"])

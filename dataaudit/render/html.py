@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from typing import Callable
+from typing import Callable, Iterable
 
 from ..report import Report
 from ..excerpt import excerpt
@@ -101,10 +101,11 @@ def _isolated(shown: str, piece: Callable[[str], str] = str) -> str:
     return "".join(out)
 
 
-def action_item(action: str) -> str:
+def action_item(action: str, paths: Iterable[str] = ()) -> str:
     """A next action: the dataaudit commands it names as <code> (read as literal backticks otherwise), by the
-    rule report.md uses (`command_pieces`); the rest, dataset excerpts included, escaped as any text."""
-    pieces = command_pieces(excerpt(action, 100_000, markdown=False))
+    rule report.md uses (`command_pieces`, `paths` the audit's inputs); the rest, dataset excerpts included,
+    escaped as any text."""
+    pieces = command_pieces(excerpt(action, 100_000, markdown=False), paths)
     return "".join(f"<code>{_isolated(text)}</code>" if command else _isolated(text) for text, command in pieces)
 
 
@@ -177,7 +178,8 @@ def _decision(report: Report) -> str:
     if sufficient is not None:
         parts.append(_section(sufficient, report))
     if report.verdict.actions:
-        items = "".join(f"<li>{action_item(a)}</li>" for a in report.verdict.actions)
+        paths = [i.path for i in report.inputs]
+        items = "".join(f"<li>{action_item(a, paths)}</li>" for a in report.verdict.actions)
         parts.append(f"<section id='actions'><h2>Next actions</h2><ol>{items}</ol></section>")
     if report.warnings:
         # What the run could not do or set aside (a per-file table left out, a check that failed, a broken

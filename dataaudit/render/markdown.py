@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import html
 import re
+import shlex
+from typing import Iterable
 
-from ..excerpt import excerpt, neutralise_markdown
+from ..excerpt import excerpt, neutralise_markdown, sanitise
 from ..report import Report
 from ..scan.pii import masked_as_configured
 from .figures import regression_cells
@@ -25,21 +27,53 @@ def cell(value: object, limit: int = 160) -> str:
 
 
 COMMAND_START = "`dataaudit "
+# What a command an action names may hold (checks write `dataaudit redact 'data/x.jsonl' --out CLEAN`, `dataaudit
+# dedup FILES... --out FOLDER`): a subcommand of the CLI, options, upper-case placeholders, and the audit's own input
+# paths, shell-quoted. Actions are single strings that also carry dataset text (a path, a label), so a span shaped
+# like a command may be dataset text; held to this grammar, the most such a span can show as code is a command
+# dataaudit could have written for this audit, never a file, URL or markup of the dataset's choosing.
+SUBCOMMANDS = frozenset(("audit", "init", "dedup", "redact", "history", "compare"))
+_OPTION = re.compile(r"--[a-z][a-z-]*")
+_PLACEHOLDER = re.compile(r"[A-Z][A-Z_]*(?:\.\.\.)?")
+_SPACES = re.compile(r"\s+")
 
 
-def command_pieces(shown: str) -> list[tuple[str, bool]]:
+def command_pieces(shown: str, paths: Iterable[str] = ()) -> list[tuple[str, bool]]:
     """An action's text (excerpted already) cut into (text, is_command) pieces: the dataaudit commands it names
     (`dataaudit redact ...`), without their backticks, and the text between them. The one rule report.md and
-    report.html both show commands by: only a span opening with "`dataaudit " is a command (dataset text never
-    becomes code), and it ends at the first backtick outside shell quotes (see `_command_end`)."""
-    pieces, position = [], 0
-    while (start := shown.find(COMMAND_START, position)) >= 0:
+    report.html both show commands by: a span opening with "`dataaudit ", ending at the first backtick outside
+    shell quotes (see `_command_end`), is a command only when it is written as the checks write one (`_written_command`:
+    every file it names is one of `paths`, the audit's inputs); any other backtick is text."""
+    known = _as_shown(paths)
+    pieces, position, search = [], 0, 0
+    while (start := shown.find(COMMAND_START, search)) >= 0:
         end = _command_end(shown, start)
-        if end < 0:
-            break
+        if end < 0 or not _written_command(shown[start + 1:end], known):
+            search = start + 1
+            continue
         pieces += [(shown[position:start], False), (shown[start + 1:end], True)]
-        position = end + 1
+        position = search = end + 1
     return pieces + [(shown[position:], False)]
+
+
+def _as_shown(paths: Iterable[str]) -> frozenset[str]:
+    """Each path as it reads inside an excerpted action: masked and control characters escaped (sanitise), its
+    whitespace collapsed as excerpt() collapses the action's."""
+    return frozenset(_SPACES.sub(" ", sanitise(str(path))) for path in paths)
+
+
+def _written_command(command: str, paths: frozenset[str]) -> bool:
+    """Whether `command` (a span's text, without its backticks) is a dataaudit command line as dataaudit writes one:
+    shell-quoted exactly as shlex.quote quotes each word, naming no file but the audit's inputs."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return False
+    if len(words) < 2 or words[0] != "dataaudit" or words[1] not in SUBCOMMANDS:
+        return False
+    if " ".join(shlex.quote(word) for word in words) != command:
+        return False
+    return all(word in paths or _OPTION.fullmatch(word) or _PLACEHOLDER.fullmatch(word) for word in words[2:])
 
 
 def _command_end(text: str, start: int) -> int:
@@ -69,11 +103,12 @@ def code_span(command: str) -> str:
     return f"{fence}{pad}{command}{pad}{fence}"
 
 
-def action_line(action: str, limit: int = 600) -> str:
+def action_line(action: str, limit: int = 600, paths: Iterable[str] = ()) -> str:
     """A next action for report.md: the dataaudit commands the report names (`dataaudit redact ...`) as code, as
-    report.html shows them (`command_pieces`); everything else, dataset excerpts included, as inert text (`cell`).
-    A command's text has been masked like the rest."""
-    pieces = command_pieces(excerpt(action, limit, markdown=False))
+    report.html shows them (`command_pieces`; `paths` are the audit's input paths, the only files a command may
+    name); everything else, dataset excerpts included, as inert text (`cell`). A command's text has been masked
+    like the rest."""
+    pieces = command_pieces(excerpt(action, limit, markdown=False), paths)
     return "".join(code_span(text) if command else _inert(text) for text, command in pieces)
 
 
@@ -119,7 +154,8 @@ def render_markdown(report: Report) -> str:
         if section.id == "sufficient" and content is not None:
             out += [f"## {section.title}", ""] + [f"- {cell(line, 600)}" for line in content.lines] + [""]
     if v.actions:
-        out += ["## Next actions", ""] + [f"{i}. {action_line(a)}" for i, a in enumerate(v.actions, 1)] + [""]
+        paths = [i.path for i in report.inputs]
+        out += ["## Next actions", ""] + [f"{n}. {action_line(a, paths=paths)}" for n, a in enumerate(v.actions, 1)] + [""]
     if report.regressions:
         out += ["## Regressions against the previous run", "", f"Compared with the run of {cell(report.compared_with or '?')}.", ""] + _table(["what", "before", "now", "detail"],
                                                                          [regression_cells(r) for r in report.regressions])
