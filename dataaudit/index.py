@@ -24,8 +24,9 @@ class TextIndex:
     positions: dict[str, list[int]]  # key -> positions of the records that carry it
     key_ids: np.ndarray  # position in `distinct` of each record's key, -1 for an empty one
     embed_texts: list[str]  # what is embedded for each distinct key: its first record's query text, normalised
-    # Each distinct key's system prompt (its first record's, Record.preamble_chars long), normalised; "" for none.
-    # A key is prompt and query together; near-copy rules compare the prompts as a unit and the queries' words.
+    # What near-copy rules compare as a unit beside each distinct key's query (see _prompt): its system prompt
+    # (its first record's, Record.preamble_chars long), normalised, "" for none; a conversation whose query is
+    # its user turns alone, its whole key.
     prompts: list[str] = field(default_factory=list)
     vectors: np.ndarray | None = field(default=None, repr=False)  # one unit vector per distinct key
     # Distinct keys the embedding model reads mostly as its unknown token (vocabulary.py); None = not measured.
@@ -65,10 +66,15 @@ def build_index(role: str, dataset: Dataset, normalize) -> TextIndex:
     # shared system prompt, which would otherwise pull every record's embedding towards the same point.
     records = dataset.records
     embed_texts = [normalize(records[positions[k][0]].query_text) or k for k in distinct]
-    prompts = [_prompt(records[positions[k][0]], normalize) for k in distinct]
+    prompts = [_prompt(records[positions[k][0]], k, normalize) for k in distinct]
     return TextIndex(role, dataset, keys, distinct, positions, key_ids, embed_texts, prompts)
 
 
-def _prompt(record: Record, normalize) -> str:
-    """The record's system prompt (the first preamble_chars of its input), normalised."""
+def _prompt(record: Record, key: str, normalize) -> str:
+    """What the near-copy rules compare as a unit, beside the query: the record's system prompt (the first
+    preamble_chars of its input), normalised. A conversation whose query is its user turns alone (tool calls,
+    tool results, earlier replies apart) compares its whole key as that unit: two conversations that ask the
+    same under other tool outputs are not copies unless the whole conversations are."""
+    if record.query is not None:
+        return key
     return normalize(record.input_text[:record.preamble_chars]) if record.preamble_chars else ""

@@ -26,9 +26,10 @@ def test_each_key_keeps_its_normalised_system_prompt_and_query_apart(tmp_path):
     built = build_index("train", dataset, lambda text: normalize_text(text, config.duplicates))
     assert built.distinct == ["you are a helpful banking assistant. answer with one intent name. why was my card declined?",
                               "why was my card declined?", "be brief. use english. hi hello freeze my card"]
+    # A multi-turn conversation asks its user turns; its whole key is what near-copy rules compare as a unit.
     assert built.prompts == ["you are a helpful banking assistant. answer with one intent name.", "",
-                             "be brief. use english."]
-    assert built.embed_texts == ["why was my card declined?", "why was my card declined?", "hi hello freeze my card"]
+                             "be brief. use english. hi hello freeze my card"]
+    assert built.embed_texts == ["why was my card declined?", "why was my card declined?", "hi freeze my card"]
 
 
 def test_the_ray_read_tasks_lookup_gives_the_same_index_as_normalising_here(tmp_path):

@@ -36,9 +36,8 @@ def test_a_tool_using_conversation_queries_its_user_turns_and_keys_everything_th
     path = write_jsonl(tmp_path / "t.jsonl", [_tool_chat(0), _tool_chat(1, system=None)])
     first, second = load_dataset(path, Config(task_type="generation")).records
     assert first.query_text == "Can you check my refund on order 10000?"
-    # Without a system prompt the query is still the whole input: the Ray read task and the query match read a
-    # separate query only beside a prompt (see load.dataset, RecordParser._parse).
-    assert second.query_text == second.input_text and second.query is None
+    # Without a system prompt too: what is asked, apart from the call and the tool's output.
+    assert second.query_text == "Can you check a password reset on order 10001?" and second.input_text.startswith(second.query_text + "\n")
     # The input still holds the call and the tool's output: they tell two conversations apart as duplicates.
     assert '"name": "lookup_order"' in first.input_text and '"updated": "2026-11-15"' in first.input_text
     assert first.target == "I checked order 10000: it is being handled."
@@ -75,3 +74,19 @@ def test_an_eval_conversation_differing_from_training_only_in_its_tool_output_is
     result = measure_index(_index("train", train, config), config, eval_index=_index("eval", eval_path, config))
     assert sorted((leak.eval_line, leak.train_line, leak.kind) for leak in result.all_leaks) == [
         (i + 1, i + 1, "query") for i in range(5)]
+
+
+def test_the_same_question_under_other_tool_outputs_is_not_a_near_copy_but_still_leaks(tmp_path):
+    """Near copies compare a tool conversation whole (index._prompt): the same question answered from other tool
+    outputs is two examples, not one to drop; the eval leak by query still finds it, with or without a prompt."""
+    for system in (SYSTEM, None):
+        train = [_tool_chat(i, system=system) for i in range(5)]
+        train += [_tool_chat(0, updated="2026-12-01", system=system)]  # the same question, another tool output
+        folder = tmp_path / str(bool(system))
+        folder.mkdir()
+        config = Config(task_type="generation")
+        train_path = write_jsonl(folder / "train.jsonl", train)
+        eval_path = write_jsonl(folder / "eval.jsonl", [_tool_chat(2, updated="2027-01-01", system=system)])
+        result = measure_index(_index("train", train_path, config), config, eval_index=_index("eval", eval_path, config))
+        assert result.near_groups == [] and result.exact_groups == [], system
+        assert [(leak.eval_line, leak.train_line) for leak in result.all_leaks] == [(1, 3)], system

@@ -199,7 +199,9 @@ def label_field(records: list[Record], config: Config) -> str | None:
     if config.task_type == "generation":
         return None
     values = class_targets(records)
-    if not values or free_text_reason(values):
+    # Said to be classification, replies are its classes however few and varied (inference would call 18
+    # replies that never repeat free text).
+    if not values or (config.task_type != "classification" and free_text_reason(values)):
         return None
     return "label" if any(r.label is not None for r in records) else "target"
 
@@ -717,8 +719,8 @@ def _same_query(train: TextIndex, other: TextIndex, matched: Container[str]) -> 
     training input's without its own -> that training key's id. A plain-text eval or production file beside
     a chat export with a system prompt (or under another prompt) holds the same queries verbatim, yet no
     whole key matches. The normalised query of each key is the index's own (`embed_texts`, what is embedded);
-    only worked out when a system prompt is there to set aside."""
-    if not any(r.preamble_chars for r in train.records) and not any(r.preamble_chars for r in other.records):
+    only worked out where some record's query is not its input (a system prompt, tool calls and results)."""
+    if not any(r.preamble_chars or r.query is not None for records in (train.records, other.records) for r in records):
         return {}
     queries: dict[str, int] = {}
     for key_id, query in enumerate(train.embed_texts):

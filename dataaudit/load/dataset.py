@@ -112,10 +112,7 @@ class RecordParser:
         cut = cut_input or cut_target or cut_rejected
         uncut = (parsed.input_text, parsed.target, parsed.rejected) if cut and kept is None else None
         preamble_chars = min(len(parsed.preamble), len(input_text))
-        # Only beside a system prompt for now: the Ray read task normalises a record's query only where it has
-        # one (engine.ray_engine._read_file), and duplicates._same_query compares queries only then; a query
-        # apart from the input of a prompt-less record would be a KeyError there and never compared here.
-        query = cap(parsed.query)[0] if parsed.query is not None and preamble_chars else None
+        query = cap(parsed.query)[0] if parsed.query is not None else None
         if query == (input_text[preamble_chars:].lstrip("\n") if preamble_chars else input_text):
             query = None  # the default reading already gives it; a record keeps no second copy
         return Record(source, line, fmt, input_text, target, label, record_id, tuple(annotations), gold, (),
