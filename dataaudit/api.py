@@ -135,7 +135,7 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
         _check_sections(config)
         config.validate()  # a Config built in code is checked as a file's is: a misspelt task type is an error, not a crash
     _check_path_args(paths, production=production, eval_path=eval_path, prompt_log=prompt_log)
-    _refuse_empty_paths(paths=paths, production=production, eval_path=eval_path, prompt_log=prompt_log)
+    _refuse_empty_paths(paths=paths, production=production, eval_path=eval_path, prompt_log=prompt_log, history=history)
     from .checks.tokens import resolve_target
 
     owned = engine is None
@@ -175,12 +175,13 @@ def _check_path_args(paths, **others) -> None:
 
 
 _EMPTY_NAMED = {"paths": ("an input argument", "paths="), "production": ("--production", "production="),
-                "eval_path": ("--eval", "eval_path="), "prompt_log": ("--prompt-log", "prompt_log=")}
+                "eval_path": ("--eval", "eval_path="), "prompt_log": ("--prompt-log", "prompt_log="),
+                "history": ("--history", "history=")}
 
 
 def _refuse_empty_paths(**given) -> None:
     """An InputError for a path given as "": Path("") is the current folder, so an unset variable in a script
-    (`audit "$DATA"`, `--production "$PROD"`) audited whatever lay there, and an empty --prompt-log was ignored."""
+    (`audit "$DATA"`, `--production "$PROD"`) audited whatever lay there, and an empty --prompt-log or history was ignored."""
     for name, value in given.items():
         items = value if isinstance(value, (list, tuple)) else [value]
         if any(isinstance(item, str) and item == "" for item in items):

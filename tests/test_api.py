@@ -43,7 +43,7 @@ def test_messages_name_the_api_setting_from_python_and_the_flag_under_the_cli():
 
 @pytest.mark.parametrize("kwargs, named", [({"paths": ""}, "paths"), ({"paths": ["DATA", ""]}, "paths"),
                                            ({"production": ""}, "production"), ({"eval_path": [""]}, "eval_path"),
-                                           ({"prompt_log": ""}, "prompt_log")])
+                                           ({"prompt_log": ""}, "prompt_log"), ({"history": ""}, "history")])
 def test_an_empty_path_is_the_input_error_naming_the_argument_not_the_current_folder(tmp_path, monkeypatch, kwargs, named):
     (tmp_path / "data").mkdir()
     data = write_jsonl(tmp_path / "data" / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)])
