@@ -25,6 +25,7 @@ from .checks import AuditContext, Check, Finding, RunStatus, all_checks
 from .checks.base import Status, need_missing
 from .checks.batches import items_span_files, measure_batches
 from .config import Config, load_config, where_set
+from .decide.conditions import not_applicable
 from .decide.verdict import decide
 from .engine import make_engine
 from .engine.base import DataSteps, SerialSteps, expand_inputs
@@ -448,7 +449,9 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
                         if run.status == RunStatus.RAN and by_id[name].reusable})
     start = time.perf_counter()
     audited = [f.path for data in (dataset, production_data, eval_data) if data is not None for f in data.files]
-    verdict = decide(findings, config.conditions.skip, paths=audited + ([str(prompt_log)] if prompt_log else []))
+    labelled = any(r.label is not None or r.annotations for r in dataset.records)
+    verdict = decide(findings, config.conditions.skip, paths=audited + ([str(prompt_log)] if prompt_log else []),
+                     not_applicable=not_applicable(task_type.name, labelled))
     export = dataset.annotation_export
     if export is not None and export.notes and checks.get("agreement") is None:
         # The export's notes (items nobody labelled, answers set aside) live in the agreement section, which a

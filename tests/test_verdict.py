@@ -150,3 +150,22 @@ def test_a_quoted_file_path_and_unquoted_wording_are_left_whole():
     verdict = decide([finding], {}, [path])
     assert verdict.conditions[0].summary == f"1 malformed record in '{path}' ({reason})"
     assert verdict.conditions[0].files == [path]
+
+
+def test_consistency_does_not_apply_to_free_text_targets_without_labels():
+    from dataaudit.decide.conditions import not_applicable
+
+    (reason,) = not_applicable("generation", labelled=False).values()
+    assert list(not_applicable("generation", labelled=False)) == ["consistency"]
+    assert reason.startswith("not applicable: the targets are free text (a generation task), not labels")
+    assert not_applicable("generation", labelled=True) == {}  # a label field or several annotators' labels: judged
+    assert not_applicable("classification", labelled=False) == {}
+    findings = [Finding("format", Status.PASS, "all 1100 records are well-formed"),
+                Finding("consistency", Status.UNKNOWN, "no item carries more than one annotation", {}, "Have two annotators label."),
+                Finding("scale", Status.PASS, "1100 usable examples for a generation task (needs 1000)")]
+    verdict = decide(findings, {"coverage": "no production sample yet"}, not_applicable=not_applicable("generation", labelled=False))
+    assert verdict.status == "ready" and verdict.exit_code == 0 and "annotator" not in " ".join(verdict.actions)
+    assert [(n.id, n.reason) for n in verdict.not_judged][:2] == [("coverage", "no production sample yet"), ("consistency", reason)]
+    # the team's own reason for skipping it is kept
+    skipped = decide(findings, {"consistency": "one annotator by design"}, not_applicable=not_applicable("generation", labelled=False))
+    assert [(n.id, n.reason) for n in skipped.not_judged][0] == ("consistency", "one annotator by design")

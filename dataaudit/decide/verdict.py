@@ -193,9 +193,13 @@ def named_files(text: str, paths: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(match.group() for match in token.finditer(text)))
 
 
-def decide(findings: list[Finding], skip: dict[str, str], paths: Iterable[str] = ()) -> Verdict:
+def decide(findings: list[Finding], skip: dict[str, str], paths: Iterable[str] = (),
+           not_applicable: dict[str, str] | None = None) -> Verdict:
     """The verdict from every check's findings; conditions nobody judged are listed as not judged.
-    paths: the audited input files, which each condition lists (Condition.files) where its sentences name them."""
+    paths: the audited input files, which each condition lists (Condition.files) where its sentences name them.
+    not_applicable: conditions that do not apply to this task (conditions.not_applicable), dropped as a skipped
+    one is, with their reason; a team's own reason in skip comes first."""
+    skip = {**skip, **{cid: reason for cid, reason in (not_applicable or {}).items() if cid not in skip}}
     by_condition: dict[str, list[Finding]] = {}
     for finding in findings:
         by_condition.setdefault(finding.condition, []).append(finding)
