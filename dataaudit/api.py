@@ -25,6 +25,7 @@ from .checks import AuditContext, Check, Finding, RunStatus, all_checks
 from .checks.base import Status, need_missing
 from .checks.batches import items_span_files, measure_batches
 from .config import Config, load_config, where_set
+from .decide.conditions import not_applicable
 from .decide.verdict import decide
 from .engine import make_engine
 from .engine.base import DataSteps, SerialSteps, expand_inputs
@@ -135,7 +136,7 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
         _check_sections(config)
         config.validate()  # a Config built in code is checked as a file's is: a misspelt task type is an error, not a crash
     _check_path_args(paths, production=production, eval_path=eval_path, prompt_log=prompt_log)
-    _refuse_empty_paths(paths=paths, production=production, eval_path=eval_path, prompt_log=prompt_log)
+    _refuse_empty_paths(paths=paths, production=production, eval_path=eval_path, prompt_log=prompt_log, history=history)
     from .checks.tokens import resolve_target
 
     owned = engine is None
@@ -175,12 +176,13 @@ def _check_path_args(paths, **others) -> None:
 
 
 _EMPTY_NAMED = {"paths": ("an input argument", "paths="), "production": ("--production", "production="),
-                "eval_path": ("--eval", "eval_path="), "prompt_log": ("--prompt-log", "prompt_log=")}
+                "eval_path": ("--eval", "eval_path="), "prompt_log": ("--prompt-log", "prompt_log="),
+                "history": ("--history", "history=")}
 
 
 def _refuse_empty_paths(**given) -> None:
     """An InputError for a path given as "": Path("") is the current folder, so an unset variable in a script
-    (`audit "$DATA"`, `--production "$PROD"`) audited whatever lay there, and an empty --prompt-log was ignored."""
+    (`audit "$DATA"`, `--production "$PROD"`) audited whatever lay there, and an empty --prompt-log or history was ignored."""
     for name, value in given.items():
         items = value if isinstance(value, (list, tuple)) else [value]
         if any(isinstance(item, str) and item == "" for item in items):
@@ -447,7 +449,9 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
                         if run.status == RunStatus.RAN and by_id[name].reusable})
     start = time.perf_counter()
     audited = [f.path for data in (dataset, production_data, eval_data) if data is not None for f in data.files]
-    verdict = decide(findings, config.conditions.skip, paths=audited + ([str(prompt_log)] if prompt_log else []))
+    labelled = any(r.label is not None or r.annotations for r in dataset.records)
+    verdict = decide(findings, config.conditions.skip, paths=audited + ([str(prompt_log)] if prompt_log else []),
+                     not_applicable=not_applicable(task_type.name, labelled))
     export = dataset.annotation_export
     if export is not None and export.notes and checks.get("agreement") is None:
         # The export's notes (items nobody labelled, answers set aside) live in the agreement section, which a

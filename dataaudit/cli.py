@@ -529,32 +529,67 @@ def _main(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+# Options naming a path, each with what it names: "" (an unset variable in `--out "$OUT"`) was read as no option
+# (nothing written, no run recorded: exit 1 as if all went well) or, for --config, as the current folder.
+_PATH_OPTIONS = {"out": ("--out", "a folder or a file"), "history": ("--history", "a history file"),
+                 "config": ("--config", "a config file"), "suspects": ("--suspects", "a CSV file"),
+                 "timings": ("--timings", "a JSON file")}
+
+
+def _refuse_empty_option_paths(args: argparse.Namespace) -> None:
+    for name, (flag, names) in _PATH_OPTIONS.items():
+        if getattr(args, name, None) == "":
+            raise InputError(f'the path is empty: {flag} is "" (an unset variable?); name {names}, or leave {flag} out')
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is behind exc: Ctrl-C while a C extension initialises (scipy) surfaces as
+    `ImportError: initialization failed` raised while the interrupt was handled, and is still the user's Ctrl-C."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def _handled(handler, args: argparse.Namespace) -> int:
     try:
+        _refuse_empty_option_paths(args)
         return handler(args)
-    except DataAuditError as exc:
-        print(f"dataaudit: error: {_one_line(exc)}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         print("dataaudit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Terminated:
         print("dataaudit: terminated", file=sys.stderr)
         return EXIT_TERMINATED
-    except OSError as exc:
+    except Exception as exc:
+        return _failed(exc, args)
+
+
+def _failed(exc: Exception, args: argparse.Namespace) -> int:
+    """The exit code and the line on stderr for an exception that ended a command."""
+    if _interrupted(exc):  # whatever Ctrl-C turned into on its way up, it exits 130, never 2
+        print("dataaudit: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if isinstance(exc, DataAuditError):
+        print(f"dataaudit: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(exc, OSError):
         # Files are read and written through InputError / WriteError: an OSError that gets here is the standard
         # output failing (`> /dev/full`, a disk filling up under a redirected log), not a bug.
         _closed_streams_to_devnull()
         written = "; the reports in --out were written first and are complete" if getattr(args, "out", None) and args.command == "audit" else ""
         print(f"dataaudit: error: cannot write to standard output ({exc.strerror or exc}){written}", file=sys.stderr)
         return EXIT_USAGE
-    except Exception:  # a bug in dataaudit: show it, but never as exit 1, which means "not ready"
-        import traceback
+    # A bug in dataaudit: show it, but never as exit 1, which means "not ready".
+    import traceback
 
-        traceback.print_exc()
-        print("dataaudit: internal error (a bug in dataaudit, not in your data): please report it with the traceback above",
-              file=sys.stderr)
-        return EXIT_USAGE
+    traceback.print_exception(exc)
+    print("dataaudit: internal error (a bug in dataaudit, not in your data): please report it with the traceback above",
+          file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _shown(path: object) -> str:

@@ -43,7 +43,7 @@ def test_messages_name_the_api_setting_from_python_and_the_flag_under_the_cli():
 
 @pytest.mark.parametrize("kwargs, named", [({"paths": ""}, "paths"), ({"paths": ["DATA", ""]}, "paths"),
                                            ({"production": ""}, "production"), ({"eval_path": [""]}, "eval_path"),
-                                           ({"prompt_log": ""}, "prompt_log")])
+                                           ({"prompt_log": ""}, "prompt_log"), ({"history": ""}, "history")])
 def test_an_empty_path_is_the_input_error_naming_the_argument_not_the_current_folder(tmp_path, monkeypatch, kwargs, named):
     (tmp_path / "data").mkdir()
     data = write_jsonl(tmp_path / "data" / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)])
@@ -80,3 +80,24 @@ def test_report_json_lists_the_files_a_condition_names_as_given_beside_its_maske
     assert "frank.path@example.com" not in hygiene["action"] and "lines 41, 42" in hygiene["action"]  # a sentence: masked
     assert hygiene["files"] == [data]  # the file it names, exactly as given
     assert report["inputs"][0]["path"] == data
+
+
+def test_a_clean_generation_set_can_be_ready(tmp_path):
+    """1,100 clean distinct chat examples with coverage scoped out exited 3: "no item carries more than one
+    annotation", with the action to have two annotators label free-text replies."""
+    import random
+
+    from dataaudit.config import config_from_dict
+
+    rng = random.Random(7)
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima",
+             "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "xray", "yankee"]
+    rows = [{"messages": [{"role": "user", "content": f"Summarise item {i}: " + " ".join(rng.sample(words, 8))},
+                          {"role": "assistant", "content": f"Summary {i}: " + " ".join(rng.sample(words, 14)) + " and more detail."}]}
+            for i in range(1100)]
+    data = write_jsonl(tmp_path / "gen.jsonl", rows)
+    report = audit(str(data), config_from_dict({"conditions": {"skip": {"coverage": "no production sample yet"}}}), embed=False)
+    assert report.verdict.status == "ready" and report.exit_code == 0, report.verdict.sentence
+    reasons = {n.id: n.reason for n in report.verdict.not_judged}
+    assert reasons["consistency"].startswith("not applicable: the targets are free text (a generation task)")
+    assert "consistency" not in [c.id for c in report.verdict.conditions]

@@ -621,3 +621,55 @@ def test_an_error_line_names_the_file_as_given_with_its_control_characters_as_es
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(tmp_path / "d6" / "nobody carol.x@example.org\\x1b]0;T\\x07.jsonl") in err[0], err
     assert "\x1b" not in err[0]
+
+
+def test_ctrl_c_during_an_import_is_an_interrupt_not_an_internal_error(tmp_path, capsys, monkeypatch):
+    """A SIGINT while scipy initialises surfaces as `ImportError: initialization failed` raised while handling the
+    KeyboardInterrupt: it printed a traceback and "internal error", exit 2, where Ctrl-C exits 130."""
+    import dataaudit.api
+
+    def interrupted_import(*_, **__):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed")
+
+    monkeypatch.setattr(dataaudit.api, "audit", interrupted_import)
+    assert main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--format", "terminal"]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "dataaudit: interrupted" and "Traceback" not in err
+
+    def explicit_cause(*_, **__):
+        raise RuntimeError("worker failed") from KeyboardInterrupt()
+
+    monkeypatch.setattr(dataaudit.api, "audit", explicit_cause)
+    assert main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--format", "terminal"]) == 130
+
+    def a_bug(*_, **__):
+        raise ImportError("initialization failed")  # no interrupt behind it: still a bug, exit 2
+
+    monkeypatch.setattr(dataaudit.api, "audit", a_bug)
+    assert main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--format", "terminal"]) == 2
+    assert "internal error" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["audit", "DATA", "--out", ""], "--out"),
+    (["audit", "DATA", "--history", ""], "--history"),
+    (["audit", "DATA", "--config", ""], "--config"),
+    (["audit", "DATA", "--suspects", ""], "--suspects"),
+    (["audit", "DATA", "--timings", ""], "--timings"),
+    (["dedup", "DATA", "--out", ""], "--out"),
+    (["redact", "DATA", "--out", "x.jsonl", "--config", ""], "--config"),
+    (["compare", "DATA", "DATA", "--out", ""], "--out"),
+])
+def test_an_empty_option_path_is_one_line_exit_2(tmp_path, capsys, monkeypatch, argv, flag):
+    """`--history "$DB"` or `--out "$OUT"` with the variable unset was silently ignored (exit 1, nothing recorded
+    or written); `--config ""` read the current folder ("Is a directory")."""
+    data = write_jsonl(tmp_path / "t.jsonl", _rows())
+    monkeypatch.chdir(tmp_path)
+    code = main([str(data) if arg == "DATA" else arg for arg in argv] + (["--no-embeddings"] if argv[0] in ("audit", "dedup") else []))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith(f'dataaudit: error: the path is empty: {flag} is "" (an unset variable?)'), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]

@@ -120,3 +120,52 @@ def test_a_condition_names_the_input_files_its_sentences_name_as_given_longest_f
     files = {c.id: c.files for c in verdict.conditions}
     assert files == {"format": ["b.jsonl"], "hygiene": ["d18/frank.path@example.com.jsonl", "a.jsonl.gz"], "scale": []}
     assert decide(findings, {}).conditions[0].files == []  # no inputs named: nothing to find
+
+
+def test_dataset_text_a_summary_quotes_is_shown_as_its_truncated_excerpt():
+    """A 26,000-character reply taken as a label was printed whole in the verdict sentence and the scale row: a
+    label (or other dataset text from a finding's evidence) quoted in a sentence goes through excerpt()."""
+    from dataaudit.excerpt import plain_excerpt
+    from dataaudit.decide.verdict import QUOTE_LIMIT
+
+    label = "Eat a banana! " * 2000
+    mailed = "ask bob.smith@example.com"
+    summary = f"4 usable examples for a classification task that needs 500; 2 label(s) under 10 examples: '{label}' (1), '{mailed}' (1)"
+    finding = Finding("scale", Status.FAIL, summary, {"rare_labels": {label: 1, mailed: 1}, "usable": 4}, "Collect more.")
+    condition = merge_findings("scale", [finding])
+    assert condition.summary == ("4 usable examples for a classification task that needs 500; 2 label(s) under 10 examples: "
+                                 f"'{plain_excerpt(label, QUOTE_LIMIT)}' (1), '{plain_excerpt(mailed, QUOTE_LIMIT)}' (1)")
+    assert len(plain_excerpt(label, QUOTE_LIMIT)) == QUOTE_LIMIT and "bob.smith@example.com" not in condition.summary
+    assert condition.evidence["rare_labels"] == {label: 1, mailed: 1}  # the figures are evidence, kept whole
+    verdict = decide([finding], {})
+    assert verdict.sentence == f"Not ready: {condition.summary}." and len(verdict.sentence) < 300
+
+
+def test_a_quoted_file_path_and_unquoted_wording_are_left_whole():
+    """Only quoted dataset text is cut: a long input path stays whole (the user must find the file, and
+    Condition.files lists it), and a check's own wording from its evidence is not dataset text."""
+    path = "/data/" + "nested/" * 30 + "train.jsonl"
+    reason = "every record is a chat whose assistant reply is free text, " * 3
+    finding = Finding("format", Status.FAIL, f"1 malformed record in '{path}' ({reason})", {"file": path, "task_type_reason": reason})
+    verdict = decide([finding], {}, [path])
+    assert verdict.conditions[0].summary == f"1 malformed record in '{path}' ({reason})"
+    assert verdict.conditions[0].files == [path]
+
+
+def test_consistency_does_not_apply_to_free_text_targets_without_labels():
+    from dataaudit.decide.conditions import not_applicable
+
+    (reason,) = not_applicable("generation", labelled=False).values()
+    assert list(not_applicable("generation", labelled=False)) == ["consistency"]
+    assert reason.startswith("not applicable: the targets are free text (a generation task), not labels")
+    assert not_applicable("generation", labelled=True) == {}  # a label field or several annotators' labels: judged
+    assert not_applicable("classification", labelled=False) == {}
+    findings = [Finding("format", Status.PASS, "all 1100 records are well-formed"),
+                Finding("consistency", Status.UNKNOWN, "no item carries more than one annotation", {}, "Have two annotators label."),
+                Finding("scale", Status.PASS, "1100 usable examples for a generation task (needs 1000)")]
+    verdict = decide(findings, {"coverage": "no production sample yet"}, not_applicable=not_applicable("generation", labelled=False))
+    assert verdict.status == "ready" and verdict.exit_code == 0 and "annotator" not in " ".join(verdict.actions)
+    assert [(n.id, n.reason) for n in verdict.not_judged][:2] == [("coverage", "no production sample yet"), ("consistency", reason)]
+    # the team's own reason for skipping it is kept
+    skipped = decide(findings, {"consistency": "one annotator by design"}, not_applicable=not_applicable("generation", labelled=False))
+    assert [(n.id, n.reason) for n in skipped.not_judged][0] == ("consistency", "one annotator by design")

@@ -181,12 +181,15 @@ def _judge_train(result: FormatResult, ctx: AuditContext) -> list[Finding]:
         return [Finding("format", Status.FAIL, "no valid records could be read", evidence,
                         "Fix the input: " + (first[0] if first else "the file holds no records") + ".")]
     unread = _unread_files(result)
+    # Every problem is said with its remedy: malformed rows beside a stray format must not hide the stray format.
+    mixed, mixed_action = _mixed_formats(result)
     share = f"{result.invalid} of {result.records} records are malformed ({result.invalid_share:.1%})" + (f"; {unread}" if unread else "")
     action = f"Fix or remove the {result.invalid} malformed records listed under format errors (first: {first[0] if first else '-'})."
+    also = (f"; {mixed}" if mixed else "", f" {mixed_action}" if mixed else "")
     if result.invalid_share > bound:
-        return [Finding("format", Status.FAIL, f"{share}, over the {bound:.0%} bound", evidence, action)]
+        return [Finding("format", Status.FAIL, f"{share}, over the {bound:.0%} bound{also[0]}", evidence, action + also[1])]
     if result.invalid_share > config.warn_invalid_share:
-        return [Finding("format", Status.WARN, share, evidence, action)]
+        return [Finding("format", Status.WARN, share + also[0], evidence, action + also[1])]
     # Under a loosened bound some records may be malformed and still pass: the summary says how many, never "all".
     def well_formed(records: str = "records") -> str:
         return (f"all {result.records} {records}" if not result.invalid else
@@ -194,15 +197,22 @@ def _judge_train(result: FormatResult, ctx: AuditContext) -> list[Finding]:
                 f"within the {config.warn_invalid_share:.0%} bound)")
     if unread:
         # No record count shows a file that gave no records (or broke off): a batch lost on export would pass unseen.
-        return [Finding("format", Status.WARN, f"{well_formed('records read')} are well-formed, but {unread}",
-                        evidence, f"Export {result.file_errors[0].file} again or leave it out of the audit.")]
-    if result.minority_format is not None:
-        file, line = result.minority_lines[0]
-        return [Finding("format", Status.WARN, f"{well_formed()} are well-formed, but formats are mixed: "
-                        f"{result.formats.get(result.minority_format, 0)} {result.minority_format} records "
-                        f"(first {file}:{line}) among {', '.join(f'{n} {k}' for k, n in result.formats.items() if k != result.minority_format)}",
-                        evidence, f"Check that the {result.minority_format} records belong in this file; a trainer reads one format per file.")]
+        return [Finding("format", Status.WARN, f"{well_formed('records read')} are well-formed, but {unread}{also[0]}",
+                        evidence, f"Export {result.file_errors[0].file} again or leave it out of the audit.{also[1]}")]
+    if mixed:
+        return [Finding("format", Status.WARN, f"{well_formed()} are well-formed, but {mixed}", evidence, mixed_action)]
     return [Finding("format", Status.PASS, f"{well_formed()} are well-formed", evidence)]
+
+
+def _mixed_formats(result: FormatResult) -> tuple[str, str]:
+    """The clause and the remedy for a file mixing formats; ("", "") when none does."""
+    if result.minority_format is None:
+        return "", ""
+    file, line = result.minority_lines[0]
+    others = ", ".join(f"{n} {k}" for k, n in result.formats.items() if k != result.minority_format)
+    return (f"formats are mixed: {result.formats.get(result.minority_format, 0)} {result.minority_format} records "
+            f"(first {file}:{line}) among {others}",
+            f"Check that the {result.minority_format} records belong in this file; a trainer reads one format per file.")
 
 
 def _unread_files(result: FormatResult) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -104,6 +105,10 @@ class TokensResult:
     mean_completion_tokens: float
     # Preference pairs counted as two sequences (prompt + chosen, prompt + rejected), both in total and billing
     pair_sequences: int = 0
+    limit_set_in_config: bool = False  # [tokens] example_limit, not the model table, gave example_limit
+    records: int = 0
+    # Records in a format OpenAI's fine-tuning does not take for this chat model, per format (empty for an open model)
+    formats_not_accepted: dict[str, int] = field(default_factory=dict)
 
 
 def default_epochs(n_examples: int) -> int:
@@ -395,6 +400,21 @@ def token_counts(records: Sequence[Record], tokenizer: str, encoding: str) -> li
     return list(zip(first.tolist(), prompts.tolist(), completions.tolist(), second.tolist()))
 
 
+# OpenAI fine-tunes its chat models on chat lines ({"messages": [...]}) and, for preference tuning, on
+# {"input", "preferred_output", "non_preferred_output"} lines (read as "preference"); only the legacy completion
+# models take prompt/completion. An open model's trainer (its own tokenizer) reads the other formats too.
+CHAT_MODEL_FORMATS = frozenset({"chat", "preference"})
+COMPLETION_MODELS = frozenset({"babbage-002", "davinci-002"})
+
+
+def formats_not_accepted(records: Sequence[Record], target: TargetModel) -> dict[str, int]:
+    """Records per format that an OpenAI chat model cannot be fine-tuned on; {} for an open model."""
+    if not target.encoding or target.name.removeprefix("ft:").split(":")[0] in COMPLETION_MODELS:
+        return {}
+    counts = Counter(r.format for r in records if r.format not in CHAT_MODEL_FORMATS)
+    return dict(sorted(counts.items()))
+
+
 def measure_tokens(records: Sequence[Record], target: TargetModel, config: TokensConfig,
                    counter: OpenAIExampleCounter | HFExampleCounter | None = None,
                    counts: tuple[np.ndarray, ...] | None = None) -> TokensResult | None:
@@ -429,6 +449,9 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
         mean_prompt_tokens=round(float(prompts.mean()), 2),
         mean_completion_tokens=round(float(completions.mean()), 2),
         pair_sequences=int(np.count_nonzero(second)),
+        limit_set_in_config=config.example_limit is not None,
+        records=len(records),
+        formats_not_accepted=formats_not_accepted(records, target),
     )
 
 
@@ -448,11 +471,19 @@ def _where(item: OverLimit) -> str:
 
 
 def judge(result: TokensResult | None, ctx: AuditContext) -> list[Finding]:
-    if result is None or result.example_limit is None:
+    if result is None:
+        return []
+    return _limit_findings(result) + _format_findings(result)
+
+
+def _limit_findings(result: TokensResult) -> list[Finding]:
+    if result.example_limit is None:
         return []
     evidence = {"target_model": result.target_model, "example_limit": result.example_limit,
                 "over_limit": result.over_limit_count, "longest": result.per_example.max}
-    limit = f"{result.target_model}'s {result.example_limit:,}-token training limit"
+    # An override is the user's figure, not one the model's publisher gave: the sentence says whose it is.
+    limit = (f"the {result.example_limit:,}-token limit set in [tokens] example_limit" if result.limit_set_in_config
+             else f"{result.target_model}'s {result.example_limit:,}-token training limit")
     if result.over_limit_count:
         named = ", ".join(f"{_where(o)} ({o.tokens:,} tokens)" for o in result.over_limit[:MAX_LINES_NAMED])
         more = f" and {result.over_limit_count - MAX_LINES_NAMED:,} more" if result.over_limit_count > MAX_LINES_NAMED else ""
@@ -461,6 +492,22 @@ def judge(result: TokensResult | None, ctx: AuditContext) -> list[Finding]:
                         evidence, "Shorten, split or drop the examples over the limit (listed under checks.tokens.over_limit).")]
     return [Finding("format", Status.PASS,
                     f"every example fits {limit} (longest {result.per_example.max:,} tokens)", evidence)]
+
+
+def _format_findings(result: TokensResult) -> list[Finding]:
+    """A warning where records are in a format the target chat model is not fine-tuned on: they were counted
+    and priced as if it were, and the upload would be refused."""
+    if not result.formats_not_accepted:
+        return []
+    count = sum(result.formats_not_accepted.values())
+    formats = ", ".join(result.formats_not_accepted)
+    model = result.target_model
+    return [Finding("format", Status.WARN,
+                    f"{count:,} of {result.records:,} records are {formats}, but {model} is fine-tuned on the chat format "
+                    'only ({"messages": [...]} per line)',
+                    {"target_model": model, "formats_not_accepted": result.formats_not_accepted},
+                    f"Convert the {formats} records to chat lines (the prompt as the user message, the completion as the "
+                    f"assistant reply) before fine-tuning {model}, or name an open model's tokenizer (--tokenizer).")]
 
 
 CHECK = Check(id="tokens", order=25, measure=measure, judge=judge, config_section=("tokens", TokensConfig), conditions=frozenset({"format"}))

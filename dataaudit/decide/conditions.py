@@ -39,3 +39,17 @@ CONDITIONS: tuple[ConditionSpec, ...] = (
 )
 CONDITION_IDS: tuple[str, ...] = tuple(c.id for c in CONDITIONS)
 SPECS = {c.id: c for c in CONDITIONS}
+
+# Free-text targets are not labels (load/targets.py never takes a generation reply for a class): there is nothing
+# annotators could disagree on, so asking two of them to label an overlapping sample is no remedy.
+NO_LABELS_TO_AGREE_ON = ("not applicable: the targets are free text (a generation task), not labels annotators could "
+                         "disagree on; it is judged when the records carry labels (a label field) or several annotators' "
+                         "labels (nested 'annotations', --annotator-field, --annotator-columns, or an annotation tool's export)")
+
+
+def not_applicable(task_type: str, labelled: bool) -> dict[str, str]:
+    """The conditions that do not apply to this task as its data stands, each with why (listed as not judged).
+    labelled: some training record carries a label or an annotation."""
+    if task_type == "generation" and not labelled:
+        return {"consistency": NO_LABELS_TO_AGREE_ON}
+    return {}

@@ -12,9 +12,10 @@ import re
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from ..checks.base import Finding, Status
+from ..excerpt import plain_excerpt
 from .conditions import CONDITION_IDS, SPECS
 
 PASS, WARN, FAIL, UNKNOWN = Status.PASS, Status.WARN, Status.FAIL, Status.UNKNOWN
@@ -72,9 +73,47 @@ def overall_status(statuses: Iterable[str]) -> VerdictStatus:
     return READY
 
 
-def merge_findings(condition_id: str, findings: list[Finding]) -> Condition:
+# The longest a piece of dataset text quoted in a condition's sentence is shown (a label, a scenario's name): the
+# sentence is read in one breath, and a reply taken as a label once put 26,000 characters into it.
+QUOTE_LIMIT = 80
+_QUOTES = ("'", '"')
+
+
+def _texts(value: Any) -> Iterator[str]:
+    """Every string in a finding's evidence, dict keys included (rare labels are keys, their counts values)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(key)
+            yield from _texts(item)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            yield from _texts(item)
+
+
+def quoted_as_excerpts(sentence: str, evidence: dict[str, Any], paths: Iterable[str] = ()) -> str:
+    """sentence with each text of its evidence that it quotes ('...' or "...") shown as its excerpt: masked,
+    control-free and at most QUOTE_LIMIT characters, whichever check wrote the sentence. Input paths are left
+    whole: a user must find the file, and Condition.files names it."""
+    keep = set(paths)
+    quoted = {text for text in _texts(evidence) if text and text not in keep
+              and any(f"{q}{text}{q}" in sentence for q in _QUOTES)}
+    for text in sorted(quoted, key=len, reverse=True):  # a label that holds a shorter one is replaced first
+        shown = plain_excerpt(text, QUOTE_LIMIT)
+        if shown != text:
+            for q in _QUOTES:
+                sentence = sentence.replace(f"{q}{text}{q}", f"{q}{shown}{q}")
+    return sentence
+
+
+def merge_findings(condition_id: str, findings: list[Finding], paths: Iterable[str] = ()) -> Condition:
     """One condition from every finding about it: the worst known status decides; but a check that failed
-    leaves it unknown unless another fails it (its evidence is missing, so a pass would be a guess)."""
+    leaves it unknown unless another fails it (its evidence is missing, so a pass would be a guess).
+    Dataset text a finding's sentence quotes is shown as its excerpt (quoted_as_excerpts); paths: the input files."""
+    paths = list(paths)
+    findings = [replace(f, summary=quoted_as_excerpts(f.summary, f.evidence, paths),
+                        action=quoted_as_excerpts(f.action, f.evidence, paths)) for f in findings]
     known = [f for f in findings if f.status != UNKNOWN]
     failed = [f for f in findings if f.evidence.get("check_failed")]
     chosen = known or findings
@@ -154,14 +193,18 @@ def named_files(text: str, paths: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(match.group() for match in token.finditer(text)))
 
 
-def decide(findings: list[Finding], skip: dict[str, str], paths: Iterable[str] = ()) -> Verdict:
+def decide(findings: list[Finding], skip: dict[str, str], paths: Iterable[str] = (),
+           not_applicable: dict[str, str] | None = None) -> Verdict:
     """The verdict from every check's findings; conditions nobody judged are listed as not judged.
-    paths: the audited input files, which each condition lists (Condition.files) where its sentences name them."""
+    paths: the audited input files, which each condition lists (Condition.files) where its sentences name them.
+    not_applicable: conditions that do not apply to this task (conditions.not_applicable), dropped as a skipped
+    one is, with their reason; a team's own reason in skip comes first."""
+    skip = {**skip, **{cid: reason for cid, reason in (not_applicable or {}).items() if cid not in skip}}
     by_condition: dict[str, list[Finding]] = {}
     for finding in findings:
         by_condition.setdefault(finding.condition, []).append(finding)
     paths = list(paths)
-    conditions = [merge_findings(cid, found) for cid, found in by_condition.items()]
+    conditions = [merge_findings(cid, found, paths) for cid, found in by_condition.items()]
     conditions = [replace(c, files=named_files(f"{c.summary}\n{c.action}", paths)) for c in conditions]
     absent = [NotJudged(cid, SPECS[cid].when_absent) for cid in CONDITION_IDS if cid not in by_condition]
     return build_verdict(conditions, skip, absent)
