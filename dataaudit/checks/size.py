@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Config, SizeConfig
+from ..excerpt import plain_excerpt
 from ..load.records import Dataset, Record
 from ..tokens import TokenCounter, load_token_counter
 from .base import AuditContext, Check, Finding, Status
@@ -157,7 +158,7 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
         remedies.append(f"collect at least {required - usable} more distinct examples (the {task} threshold is {required})")
     if balance is not None and balance.rare_labels:
         evidence["rare_labels"] = {label: balance.counts[label] for label in balance.rare_labels}
-        listed = ", ".join(f"'{label}' ({balance.counts[label]})" for label in balance.rare_labels[:5])
+        listed = ", ".join(f"'{plain_excerpt(label, 40)}' ({balance.counts[label]})" for label in balance.rare_labels[:5])
         more = f" and {len(balance.rare_labels) - 5} more" if len(balance.rare_labels) > 5 else ""
         problems.append(f"{len(balance.rare_labels)} label(s) under {balance.min_label_count} examples: {listed}{more}")
         remedies.append("add examples for the rare labels (or merge them)")
