@@ -1034,3 +1034,60 @@ def test_planted_typo_copies_among_real_queries_are_found_under_a_long_system_pr
     assert in_chat == text
     found = sum(any({a, b} <= g for g in in_chat) for a, b, _ in planted)
     assert (found, len(planted)) == (179, 186)
+
+
+def test_a_chain_of_typo_copies_is_no_group_beyond_the_copies_of_the_kept_record(tmp_path):
+    from dataaudit.fix.dedup import deduplicate
+
+    # password ~ pasword ~ paswrd: each next one is a copy of the one before, the third is no copy of the first
+    data = [("please reset my password", "account"), ("please reset my pasword", "account"),
+            ("please reset my paswrd", "account"), ("what is the weather tomorrow", "other")]
+    result = lexical(tmp_path, data)
+    assert [g.lines for g in result.near_groups] == [[1, 2]]
+    assert (result.near_group_count, result.duplicate_records) == (1, 1)
+    assert [(line["lines"], line["keep"]["line"]) for line in duplicates_lines(result)] == [([1, 2], 1)]
+    summary = deduplicate(tmp_path / "data.jsonl", tmp_path / "clean.jsonl", Config(), embed=False)
+    kept = [json.loads(line)["text"] for line in (tmp_path / "clean.jsonl").read_text().splitlines()]
+    assert summary.kept == 3 and kept == [data[0][0], data[2][0], data[3][0]]
+
+
+def _at_angle(degrees: float):
+    import numpy as np
+
+    vector = np.zeros(384, dtype=np.float32)
+    vector[0], vector[1] = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
+    return vector
+
+
+def _with_vectors(tmp_path, texts_and_angles):
+    config = Config()
+    built = index(write_jsonl(tmp_path / "data.jsonl", rows([(t, "cards") for t, _ in texts_and_angles])), config)
+    angle_of = {normalize_text(t, config.duplicates): a for t, a in texts_and_angles}
+    return measure_index(built.with_vectors({k: _at_angle(angle_of[k]) for k in built.distinct}, 384), config)
+
+
+def test_reworded_copies_join_the_group_of_the_earliest_kept_record_they_copy_not_a_chain(tmp_path):
+    # 16 degrees apart: cosine 0.961, a reworded copy; 32 apart: 0.848, not one (the chain Banking77 made).
+    result = _with_vectors(tmp_path, [("how do i activate my card", 0), ("help me get my new card working", 16),
+                                      ("what must be done to start using the card", 32),
+                                      ("the card i was sent needs setting up", 48)])
+    # line 2 copies line 1 (kept); line 3 copies line 2 alone, so it is kept and line 4 copies it
+    assert [(g.lines, g.keep, g.min_similarity, g.methods) for g in result.near_groups] == \
+        [([1, 2], 1, 0.9613, ["semantic"]), ([3, 4], 3, 0.9613, ["semantic"])]
+    assert result.near_kinds == {"semantic": 2} and result.duplicate_records == 2
+
+
+def test_a_reworded_copy_of_two_kept_records_joins_the_earlier_one(tmp_path):
+    result = _with_vectors(tmp_path, [("how do i activate my card", 0), ("what must be done to start using the card", 30),
+                                      ("help me get my new card working", 15)])
+    # line 3 is 15 degrees from both: it copies lines 1 and 2, which are no copies of each other
+    assert [(g.lines, g.keep) for g in result.near_groups] == [([1, 3], 1)]
+
+
+def test_a_group_says_how_many_of_its_lines_have_no_member_listed(tmp_path):
+    from dataaudit.checks.duplicates import MAX_MEMBERS_LISTED
+
+    data = [("reset my password" + "!" * k, "account") for k in range(MAX_MEMBERS_LISTED + 2)]
+    (group,) = lexical(tmp_path, data).near_groups
+    assert (len(group.lines), len(group.members), group.members_not_listed) == (22, 20, 2)
+    assert [m.line for m in group.members] == group.lines[:20]
