@@ -1091,3 +1091,24 @@ def test_a_group_says_how_many_of_its_lines_have_no_member_listed(tmp_path):
     (group,) = lexical(tmp_path, data).near_groups
     assert (len(group.lines), len(group.members), group.members_not_listed) == (22, 20, 2)
     assert [m.line for m in group.members] == group.lines[:20]
+
+
+def test_preference_pairs_under_a_chain_of_typo_prompts_group_only_with_a_copy_of_the_kept_prompt(tmp_path):
+    replies = {"chosen": "Open settings and choose reset.", "rejected": "I cannot help."}
+    rows = [{"prompt": p, **replies} for p in ("please reset my password", "please reset my pasword", "please reset my paswrd")]
+    rows.append({"prompt": "please reset my paswrd", "chosen": "Open settings and choose resett.", "rejected": "I cannot help."})
+    config = Config(task_type="generation")
+    result = measure_index(index(write_jsonl(tmp_path / "train.jsonl", rows), config), config)
+    # line 3's prompt copies line 2's alone; line 4 (same prompt, a typo in the chosen reply) copies line 3
+    assert sorted(g.lines for g in result.near_groups) == [[1, 2], [3, 4]]
+    assert result.near_kinds == {"typo": 2} and result.duplicate_records == 2
+
+
+def test_leader_groups_place_texts_in_the_order_their_records_were_read():
+    from dataaudit.checks.near_pairs import NearPairs, leader_groups
+
+    pairs = NearPairs([0, 1, 2], [1, 2, 3], ["typo"] * 3, [0.9] * 3)  # a chain 0~1~2~3
+    assert leader_groups(4, [pairs]).tolist() == [0, 0, 2, 2]
+    # text 3 read first, then 2, 1, 0: the chain is kept from its other end
+    assert leader_groups(4, [pairs], first_seen=[9, 5, 3, 1]).tolist() == [1, 1, 3, 3]
+    assert leader_groups(3, [NearPairs()]).tolist() == [0, 1, 2]
