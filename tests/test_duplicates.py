@@ -1112,3 +1112,23 @@ def test_leader_groups_place_texts_in_the_order_their_records_were_read():
     # text 3 read first, then 2, 1, 0: the chain is kept from its other end
     assert leader_groups(4, [pairs], first_seen=[9, 5, 3, 1]).tolist() == [1, 1, 3, 3]
     assert leader_groups(3, [NearPairs()]).tolist() == [0, 1, 2]
+
+
+def test_every_two_orderings_of_one_bag_of_words_are_compared():
+    from dataaudit.checks.near_pairs import lexical_pairs
+
+    found = lexical_pairs(["please roll the dice, ai", "ai, please roll the dice", "dice ai, please roll the"], 0.9)
+    # the third was linked to the second alone, so a group around the first (leader_groups) lost it
+    assert sorted(zip(found.first, found.second, found.kind)) == [(0, 1, "word order"), (0, 2, "word order"),
+                                                                   (1, 2, "word order")]
+
+
+@pytest.mark.parametrize("angle, lines", [(12, [[1, 2, 3]]), (25, [[1, 2]])])
+def test_a_filler_copy_of_a_reworded_copy_joins_the_kept_record_only_when_it_is_a_copy_of_it(tmp_path, angle, lines):
+    # line 3 is a filler copy of line 2 (never searched for reworded copies itself), line 2 a reworded copy of
+    # line 1; cosine of line 3 to line 1: 0.978 at 12 degrees (a copy), 0.906 at 25 (none)
+    result = _with_vectors(tmp_path, [("tell me how to make a vacation request", 0),
+                                      ("i need to know how to make a vacation request", 10),
+                                      ("can you i need to know how to make a vacation request", angle)])
+    assert [g.lines for g in result.near_groups] == lines
+    assert result.near_kinds == ({"semantic": 2} if angle == 12 else {"semantic": 1})

@@ -456,9 +456,11 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
                                         _fields_of(train, None, []), train.unreadable, None if prompts is None else prompts[:n])
                 if train.vectors is not None else NearPairs())
     # Each key's group, named by its kept key, of which every other key is a found pair (leader_groups).
-    component = leader_groups(n, [within, semantic], first_seen)
+    confirmed = NearPairs()
+    confirm = _direct_copy(train, queries, prompts, content_words, dup, seed, confirmed)
+    component = leader_groups(n, [within, semantic], first_seen, confirm)
     pair_of: dict[tuple[int, int], tuple[str, float]] = {}
-    for pairs in (within, semantic):
+    for pairs in (within, semantic, confirmed):
         for i, j, kind, sim in zip(pairs.first, pairs.second, pairs.kind, pairs.similarity):
             pair_of.setdefault((min(i, j), max(i, j)), (kind, sim))
 
@@ -630,6 +632,39 @@ class _FeatureMemo:
             return
         self.cache.put(self.key, {"texts": features.keys, "words": features.words, "fillers": features.filler_words,
                                   "signatures": features.signatures})
+
+
+def _direct_copy(train: TextIndex, queries: list[str], prompts: list[int] | None, content_words: dict[str, tuple[str, ...]],
+                 dup: DuplicatesConfig, seed: int, found: NearPairs):
+    """(kept key, key) -> whether the key is a copy of the kept key by the rules of the passes, compared directly
+    (each found pair is added to `found`): asked of a key whose pairs are all with members of other groups. The
+    reworded-copy search reads one key per group of lexical copies, so a filler copy of a key that is itself a
+    reworded copy of an earlier kept key was never compared with that key (CLINC150: "can you i need to know how
+    to make a vacation request", cosine 0.98 to the kept "tell me how to make a vacation request")."""
+    fields_of = _fields_of(train, None, [])
+
+    def words(i: int) -> tuple[str, ...]:
+        return content_words.get(queries[i]) or skeleton(tokens(queries[i]))
+
+    def confirm(kept: int, key: int) -> bool:
+        if prompts is not None and prompts[kept] != prompts[key]:
+            return False
+        if dup.lexical:
+            lexical = lexical_pairs([queries[kept], queries[key]], dup.lexical_ratio, seed,
+                                    fields_of=lambda i, typos=frozenset(): fields_of((kept, key)[i], typos))
+            if lexical.first:
+                found.add(kept, key, lexical.kind[0], lexical.similarity[0])
+                return True
+        vectors, unreadable = train.vectors, train.unreadable
+        if vectors is None or (unreadable is not None and (unreadable[kept] or unreadable[key])):
+            return False
+        similarity = float(vectors[kept] @ vectors[key])
+        if similarity >= dup.near_cosine and reworded_copy(words(kept), words(key)) and \
+                not fields_swapped(fields_of(kept), fields_of(key)):
+            found.add(kept, key, "semantic", round(similarity, 4))
+            return True
+        return False
+    return confirm
 
 
 def _mapped_features(steps: DataSteps | None, train: TextIndex, eval_index: TextIndex | None,

@@ -30,7 +30,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -46,6 +46,7 @@ AFFIX_MIN_SHARE = 0.02  # a leading/trailing run of words this common is a templ
 AFFIX_MAX_WORDS = 6
 MIN_JACCARD = 0.3  # estimated 3-gram Jaccard below which a MinHash candidate is not worth an edit distance
 MIN_CORE_CHARS = 12  # a core shorter than this (e.g. "you") is shared by too many texts: keep the affixes
+MAX_BAG_COMPARED = 64  # orderings of one bag of words compared pairwise (a bag rarely holds more than a few)
 SHORT_TEXT_CHARS = 12  # 3-grams cannot find a typo in a text this short (joke / jkoe share none): one-edit keys do
 # Candidate pairs per block of the verification step: about 0.2 s of one core (40-character texts), ten times
 # a Ray task's round trip, so fewer pairs stay in one block, which the Ray engine runs on the driver. Shipping
@@ -328,17 +329,22 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
                 if fields_agree(fields_i, fields_j):
                     pairs.add(i, j, "filler", round(fuzz.ratio(texts[i], texts[j]) / 100, 4))
     reps.sort()
-    # The same words with one block moved.
+    # The same words with one block moved. Every two texts of a bag are compared: a group holds copies of its
+    # kept text only (leader_groups), and linking each text to the next copy alone made a chain, so a third
+    # ordering never met the first (CLINC150: "please roll the dice, ai" / "ai, please roll the dice" / "dice ai,
+    # please roll the"). A bag of more than MAX_BAG_COMPARED orderings links each to the next copy only.
     by_bag: dict[tuple[int, tuple[str, ...]], list[int]] = {}
     for i in reps:
         by_bag.setdefault((classes[i], tuple(sorted(words[i]))), []).append(i)
     for members in by_bag.values():
+        every = len(members) <= MAX_BAG_COMPARED
         for k, i in enumerate(members):
             for j in members[k + 1:]:
                 if copy_kind(words[i], words[j]) == "word order" and (
                         fields_of is None or fields_agree(fields_of(i, typos), fields_of(j, typos))):
                     pairs.add(i, j, "word order", round(fuzz.ratio(texts[i], texts[j]) / 100, 4))
-                    break
+                    if not every:
+                        break
     # Typo copies: MinHash candidates over the distinct content-word sequences, template affixes stripped.
     distinct_words = [words[i] for i in reps]
     heads, tails = _template_affixes(distinct_words, seed) if STRIP_AFFIXES else (set(), set())
@@ -437,7 +443,8 @@ def components(n: int, pairs: list[NearPairs]) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def leader_groups(n: int, pairs: list[NearPairs], first_seen: np.ndarray | None = None) -> np.ndarray:
+def leader_groups(n: int, pairs: list[NearPairs], first_seen: np.ndarray | None = None,
+                  confirm: Callable[[int, int], bool] | None = None) -> np.ndarray:
     """Each text's group, named by its kept text (the leader), so that every member is a found pair of the
     kept one: in the texts' order (the distinct keys in the order their first records were read: files in
     the order given, then line), a text joins the group of the earliest leader it is paired with, else leads
@@ -445,7 +452,10 @@ def leader_groups(n: int, pairs: list[NearPairs], first_seen: np.ndarray | None 
     no copies: 22 Banking77 questions at cosines down to 0.834 kept one line), and dedup then dropped real
     paraphrases. Each text is placed once, from its pairs with earlier texts alone, so the order matters only
     where a text copies two leaders, or a chain makes a text that copies a member a leader of its own.
-    first_seen: each text's place in that order (its first record's position), where the texts are not in it."""
+    first_seen: each text's place in that order (its first record's position), where the texts are not in it.
+    confirm(leader, text): for a text paired with members of groups alone, whether it is a copy of their kept
+    text all the same, a pair the search did not look for (only one text per group of lexical copies is
+    searched for reworded copies); the earliest such leader is joined."""
     first = np.array([i for p in pairs for i in p.first], dtype=np.int64)
     second = np.array([j for p in pairs for j in p.second], dtype=np.int64)
     if first_seen is not None and np.any(np.diff(first_seen) < 0):
@@ -453,7 +463,8 @@ def leader_groups(n: int, pairs: list[NearPairs], first_seen: np.ndarray | None 
         rank = np.empty(n, dtype=np.int64)
         rank[by_place] = np.arange(n)
         ranked = NearPairs(rank[first].tolist(), rank[second].tolist(), [""] * len(first), [0.0] * len(first))
-        return by_place[leader_groups(n, [ranked])[rank]]
+        by_rank = None if confirm is None else (lambda a, b: confirm(int(by_place[a]), int(by_place[b])))
+        return by_place[leader_groups(n, [ranked], confirm=by_rank)[rank]]
     later, earlier = np.maximum(first, second), np.minimum(first, second)
     keep = later != earlier
     later, earlier = later[keep], earlier[keep]
@@ -476,6 +487,10 @@ def leader_groups(n: int, pairs: list[NearPairs], first_seen: np.ndarray | None 
         led = partners[leader[partners]]
         if len(led):
             group[j] = led[0]
-        else:
+            continue
+        kept = next((g for g in sorted(set(group[partners].tolist())) if confirm is not None and confirm(g, j)), None)
+        if kept is None:
             leader[j] = True
+        else:
+            group[j] = kept
     return group
