@@ -13,8 +13,10 @@ Two inputs count as the same when:
 - semantic (reworded) copy: cosine >= near_cosine between sentence embeddings of one input per group of
   lexical copies, unless the two differ in a number, a negation, an opposite or one slot value of a shared
   template (`normalize.reworded_copy`).
-The pairs are found in near_pairs.py; here they become groups, the connected components of those pairs over
-distinct keys, and the first record of a group in input order (files in the order given, then line) is kept.
+The pairs are found in near_pairs.py; here they become groups over distinct keys (`near_pairs.leader_groups`):
+in input order (files in the order given, then line) a key joins the group of the earliest kept key it is a
+pair of, else it is kept, so every member is a copy of the group's kept record, its first, never of another
+member alone (connected components chained paraphrases: A~B~C made A and C one group).
 A conflict is a true copy of the whole input (exact or lexical, never merely reworded) with different labels;
 free-text targets (generation replies) are not labels, so they never conflict.
 
