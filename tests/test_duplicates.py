@@ -1132,3 +1132,28 @@ def test_a_filler_copy_of_a_reworded_copy_joins_the_kept_record_only_when_it_is_
                                       ("can you i need to know how to make a vacation request", angle)])
     assert [g.lines for g in result.near_groups] == lines
     assert result.near_kinds == ({"semantic": 2} if angle == 12 else {"semantic": 1})
+
+
+@pytest.mark.parametrize("a, b, kind", [
+    ("please reset my password now", "please reset my pasword now", "typo"),
+    ("please roll the dice, ai", "dice ai, please roll the", "word order"),
+    ("hi reset my password", "reset my password thanks", "filler"),
+    ("please flip coin ai", "ai, please flip a coni", None),  # a moved word and a typo: two steps, no copy
+    ("switch on the fan", "switch off the fan", None),
+])
+def test_a_direct_lexical_comparison_follows_the_rules_of_the_lexical_pass(a, b, kind):
+    from dataaudit.checks.near_pairs import lexical_copy, lexical_pairs
+
+    found = lexical_copy((a, b), (skeleton(tokens(a)), skeleton(tokens(b))), 0.9)
+    assert (found and found[0]) == kind
+    pairs = lexical_pairs([a, b], 0.9)
+    assert (pairs.kind[0] if pairs.kind else None) == kind and (found is None or found[1] == pairs.similarity[0])
+
+
+def test_a_premise_and_its_swap_are_no_direct_lexical_copy():
+    from dataaudit.checks.near_pairs import lexical_copy
+
+    a, b = "the weather in paris today\nit will rain tomorrow", "it will rain tomorrow\nthe weather in paris today"
+    words = (skeleton(tokens(a.replace("\n", " "))), skeleton(tokens(b.replace("\n", " "))))
+    assert lexical_copy((a, b), words, 0.9) == ("word order", 0.5417)  # read as one field: one block moved
+    assert lexical_copy((a, b), words, 0.9, (input_fields(a), input_fields(b))) is None

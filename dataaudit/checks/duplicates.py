@@ -65,7 +65,8 @@ from ..result_cache import ResultCache, array_fingerprint, results_folder
 from ..search_memo import remembering
 from .base import Check, Finding, Status
 from .near_pairs import (LexicalPartial, NearPairs, components, fields_swapped, input_fields, joined_features,
-                         leader_groups, lexical_features, lexical_pairs, prompt_classes, semantic_between_copies)
+                         leader_groups, lexical_copy, lexical_features, lexical_pairs, prompt_classes,
+                         semantic_between_copies)
 
 if TYPE_CHECKING:
     from .base import AuditContext
@@ -459,7 +460,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
                 if train.vectors is not None else NearPairs())
     # Each key's group, named by its kept key, of which every other key is a found pair (leader_groups).
     confirmed = NearPairs()
-    confirm = _direct_copy(train, queries, prompts, content_words, dup, seed, confirmed)
+    confirm = _direct_copy(train, queries, prompts, content_words, dup, confirmed)
     component = leader_groups(n, [within, semantic], first_seen, confirm)
     pair_of: dict[tuple[int, int], tuple[str, float]] = {}
     for pairs in (within, semantic, confirmed):
@@ -637,7 +638,7 @@ class _FeatureMemo:
 
 
 def _direct_copy(train: TextIndex, queries: list[str], prompts: list[int] | None, content_words: dict[str, tuple[str, ...]],
-                 dup: DuplicatesConfig, seed: int, found: NearPairs):
+                 dup: DuplicatesConfig, found: NearPairs):
     """(kept key, key) -> whether the key is a copy of the kept key by the rules of the passes, compared directly
     (each found pair is added to `found`): asked of a key whose pairs are all with members of other groups. The
     reworded-copy search reads one key per group of lexical copies, so a filler copy of a key that is itself a
@@ -652,10 +653,10 @@ def _direct_copy(train: TextIndex, queries: list[str], prompts: list[int] | None
         if prompts is not None and prompts[kept] != prompts[key]:
             return False
         if dup.lexical:
-            lexical = lexical_pairs([queries[kept], queries[key]], dup.lexical_ratio, seed,
-                                    fields_of=lambda i, typos=frozenset(): fields_of((kept, key)[i], typos))
-            if lexical.first:
-                found.add(kept, key, lexical.kind[0], lexical.similarity[0])
+            copy = lexical_copy((queries[kept], queries[key]), (words(kept), words(key)), dup.lexical_ratio,
+                                (fields_of(kept), fields_of(key)))
+            if copy is not None:
+                found.add(kept, key, *copy)
                 return True
         vectors, unreadable = train.vectors, train.unreadable
         if vectors is None or (unreadable is not None and (unreadable[kept] or unreadable[key])):
