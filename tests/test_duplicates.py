@@ -1035,3 +1035,126 @@ def test_planted_typo_copies_among_real_queries_are_found_under_a_long_system_pr
     assert in_chat == text
     found = sum(any({a, b} <= g for g in in_chat) for a, b, _ in planted)
     assert (found, len(planted)) == (179, 186)
+
+
+def test_a_chain_of_typo_copies_is_no_group_beyond_the_copies_of_the_kept_record(tmp_path):
+    from dataaudit.fix.dedup import deduplicate
+
+    # password ~ pasword ~ paswrd: each next one is a copy of the one before, the third is no copy of the first
+    data = [("please reset my password", "account"), ("please reset my pasword", "account"),
+            ("please reset my paswrd", "account"), ("what is the weather tomorrow", "other")]
+    result = lexical(tmp_path, data)
+    assert [g.lines for g in result.near_groups] == [[1, 2]]
+    assert (result.near_group_count, result.duplicate_records) == (1, 1)
+    assert [(line["lines"], line["keep"]["line"]) for line in duplicates_lines(result)] == [([1, 2], 1)]
+    summary = deduplicate(tmp_path / "data.jsonl", tmp_path / "clean.jsonl", Config(), embed=False)
+    kept = [json.loads(line)["text"] for line in (tmp_path / "clean.jsonl").read_text().splitlines()]
+    assert summary.kept == 3 and kept == [data[0][0], data[2][0], data[3][0]]
+
+
+def _at_angle(degrees: float):
+    import numpy as np
+
+    vector = np.zeros(384, dtype=np.float32)
+    vector[0], vector[1] = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
+    return vector
+
+
+def _with_vectors(tmp_path, texts_and_angles):
+    config = Config()
+    built = index(write_jsonl(tmp_path / "data.jsonl", rows([(t, "cards") for t, _ in texts_and_angles])), config)
+    angle_of = {normalize_text(t, config.duplicates): a for t, a in texts_and_angles}
+    return measure_index(built.with_vectors({k: _at_angle(angle_of[k]) for k in built.distinct}, 384), config)
+
+
+def test_reworded_copies_join_the_group_of_the_earliest_kept_record_they_copy_not_a_chain(tmp_path):
+    # 16 degrees apart: cosine 0.961, a reworded copy; 32 apart: 0.848, not one (the chain Banking77 made).
+    result = _with_vectors(tmp_path, [("how do i activate my card", 0), ("help me get my new card working", 16),
+                                      ("what must be done to start using the card", 32),
+                                      ("the card i was sent needs setting up", 48)])
+    # line 2 copies line 1 (kept); line 3 copies line 2 alone, so it is kept and line 4 copies it
+    assert [(g.lines, g.keep, g.min_similarity, g.methods) for g in result.near_groups] == \
+        [([1, 2], 1, 0.9613, ["semantic"]), ([3, 4], 3, 0.9613, ["semantic"])]
+    assert result.near_kinds == {"semantic": 2} and result.duplicate_records == 2
+
+
+def test_a_reworded_copy_of_two_kept_records_joins_the_earlier_one(tmp_path):
+    result = _with_vectors(tmp_path, [("how do i activate my card", 0), ("what must be done to start using the card", 30),
+                                      ("help me get my new card working", 15)])
+    # line 3 is 15 degrees from both: it copies lines 1 and 2, which are no copies of each other
+    assert [(g.lines, g.keep) for g in result.near_groups] == [([1, 3], 1)]
+
+
+def test_a_group_says_how_many_of_its_lines_have_no_member_listed(tmp_path):
+    from dataaudit.checks.duplicates import MAX_MEMBERS_LISTED
+
+    data = [("reset my password" + "!" * k, "account") for k in range(MAX_MEMBERS_LISTED + 2)]
+    (group,) = lexical(tmp_path, data).near_groups
+    assert (len(group.lines), len(group.members), group.members_not_listed) == (22, 20, 2)
+    assert [m.line for m in group.members] == group.lines[:20]
+
+
+def test_preference_pairs_under_a_chain_of_typo_prompts_group_only_with_a_copy_of_the_kept_prompt(tmp_path):
+    replies = {"chosen": "Open settings and choose reset.", "rejected": "I cannot help."}
+    rows = [{"prompt": p, **replies} for p in ("please reset my password", "please reset my pasword", "please reset my paswrd")]
+    rows.append({"prompt": "please reset my paswrd", "chosen": "Open settings and choose resett.", "rejected": "I cannot help."})
+    config = Config(task_type="generation")
+    result = measure_index(index(write_jsonl(tmp_path / "train.jsonl", rows), config), config)
+    # line 3's prompt copies line 2's alone; line 4 (same prompt, a typo in the chosen reply) copies line 3
+    assert sorted(g.lines for g in result.near_groups) == [[1, 2], [3, 4]]
+    assert result.near_kinds == {"typo": 2} and result.duplicate_records == 2
+
+
+def test_leader_groups_place_texts_in_the_order_their_records_were_read():
+    from dataaudit.checks.near_pairs import NearPairs, leader_groups
+
+    pairs = NearPairs([0, 1, 2], [1, 2, 3], ["typo"] * 3, [0.9] * 3)  # a chain 0~1~2~3
+    assert leader_groups(4, [pairs]).tolist() == [0, 0, 2, 2]
+    # text 3 read first, then 2, 1, 0: the chain is kept from its other end
+    assert leader_groups(4, [pairs], first_seen=[9, 5, 3, 1]).tolist() == [1, 1, 3, 3]
+    assert leader_groups(3, [NearPairs()]).tolist() == [0, 1, 2]
+
+
+def test_every_two_orderings_of_one_bag_of_words_are_compared():
+    from dataaudit.checks.near_pairs import lexical_pairs
+
+    found = lexical_pairs(["please roll the dice, ai", "ai, please roll the dice", "dice ai, please roll the"], 0.9)
+    # the third was linked to the second alone, so a group around the first (leader_groups) lost it
+    assert sorted(zip(found.first, found.second, found.kind)) == [(0, 1, "word order"), (0, 2, "word order"),
+                                                                   (1, 2, "word order")]
+
+
+@pytest.mark.parametrize("angle, lines", [(12, [[1, 2, 3]]), (25, [[1, 2]])])
+def test_a_filler_copy_of_a_reworded_copy_joins_the_kept_record_only_when_it_is_a_copy_of_it(tmp_path, angle, lines):
+    # line 3 is a filler copy of line 2 (never searched for reworded copies itself), line 2 a reworded copy of
+    # line 1; cosine of line 3 to line 1: 0.978 at 12 degrees (a copy), 0.906 at 25 (none)
+    result = _with_vectors(tmp_path, [("tell me how to make a vacation request", 0),
+                                      ("i need to know how to make a vacation request", 10),
+                                      ("can you i need to know how to make a vacation request", angle)])
+    assert [g.lines for g in result.near_groups] == lines
+    assert result.near_kinds == ({"semantic": 2} if angle == 12 else {"semantic": 1})
+
+
+@pytest.mark.parametrize("a, b, kind", [
+    ("please reset my password now", "please reset my pasword now", "typo"),
+    ("please roll the dice, ai", "dice ai, please roll the", "word order"),
+    ("hi reset my password", "reset my password thanks", "filler"),
+    ("please flip coin ai", "ai, please flip a coni", None),  # a moved word and a typo: two steps, no copy
+    ("switch on the fan", "switch off the fan", None),
+])
+def test_a_direct_lexical_comparison_follows_the_rules_of_the_lexical_pass(a, b, kind):
+    from dataaudit.checks.near_pairs import lexical_copy, lexical_pairs
+
+    found = lexical_copy((a, b), (skeleton(tokens(a)), skeleton(tokens(b))), 0.9)
+    assert (found and found[0]) == kind
+    pairs = lexical_pairs([a, b], 0.9)
+    assert (pairs.kind[0] if pairs.kind else None) == kind and (found is None or found[1] == pairs.similarity[0])
+
+
+def test_a_premise_and_its_swap_are_no_direct_lexical_copy():
+    from dataaudit.checks.near_pairs import lexical_copy
+
+    a, b = "the weather in paris today\nit will rain tomorrow", "it will rain tomorrow\nthe weather in paris today"
+    words = (skeleton(tokens(a.replace("\n", " "))), skeleton(tokens(b.replace("\n", " "))))
+    assert lexical_copy((a, b), words, 0.9) == ("word order", 0.5417)  # read as one field: one block moved
+    assert lexical_copy((a, b), words, 0.9, (input_fields(a), input_fields(b))) is None

@@ -13,8 +13,10 @@ Two inputs count as the same when:
 - semantic (reworded) copy: cosine >= near_cosine between sentence embeddings of one input per group of
   lexical copies, unless the two differ in a number, a negation, an opposite or one slot value of a shared
   template (`normalize.reworded_copy`).
-The pairs are found in near_pairs.py; here they become groups, the connected components of those pairs over
-distinct keys, and the first record of a group in input order (files in the order given, then line) is kept.
+The pairs are found in near_pairs.py; here they become groups over distinct keys (`near_pairs.leader_groups`):
+in input order (files in the order given, then line) a key joins the group of the earliest kept key it is a
+pair of, else it is kept, so every member is a copy of the group's kept record, its first, never of another
+member alone (connected components chained paraphrases: A~B~C made A and C one group).
 A conflict is a true copy of the whole input (exact or lexical, never merely reworded) with different labels;
 free-text targets (generation replies) are not labels, so they never conflict.
 
@@ -48,7 +50,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Container, Iterator
+from typing import TYPE_CHECKING, Callable, Container, Iterator
 
 import numpy as np
 
@@ -63,7 +65,8 @@ from ..result_cache import ResultCache, array_fingerprint, results_folder
 from ..search_memo import remembering
 from .base import Check, Finding, Status
 from .near_pairs import (LexicalPartial, NearPairs, components, fields_swapped, input_fields, joined_features,
-                         lexical_features, lexical_pairs, prompt_classes, semantic_between_copies)
+                         leader_groups, lexical_copy, lexical_features, lexical_pairs, prompt_classes,
+                         semantic_between_copies)
 
 if TYPE_CHECKING:
     from .base import AuditContext
@@ -93,7 +96,10 @@ class DuplicateGroup:
     members: list[GroupMember]  # the first MAX_MEMBERS_LISTED
     same_target: bool | None  # whole-record duplicate: every member has the same label/target
     methods: list[str]  # near groups: semantic and/or lexical
-    min_similarity: float | None
+    min_similarity: float | None  # near groups: the lowest similarity of a member to the kept record
+    # Of `lines`, those past the first MAX_MEMBERS_LISTED, which `members` does not show (report.json listed 22
+    # lines and 20 members, with nothing to say the two were meant to differ).
+    members_not_listed: int = 0
 
 
 @dataclass(frozen=True)
@@ -235,7 +241,8 @@ def _group(kind: str, records: list[Record], positions: list[int], methods: list
         keep=kept.line, keep_file=kept.source,
         members=[GroupMember(r.source, r.line, excerpt(r.query_text, MAX_TEXT_CHARS), _shown_target(r))
                  for r in members[:MAX_MEMBERS_LISTED]],
-        same_target=_same_target(records, positions), methods=methods, min_similarity=None if min_sim is None else round(min_sim, 4))
+        same_target=_same_target(records, positions), methods=methods, min_similarity=None if min_sim is None else round(min_sim, 4),
+        members_not_listed=max(0, len(members) - MAX_MEMBERS_LISTED))
 
 
 def _shown_target(record: Record) -> str | None:
@@ -319,18 +326,22 @@ def _replies_copy(a: tuple, b: tuple) -> str | None:
     return None if None in kinds else next((k for k in kinds if k != "filler"), "filler")
 
 
-def preference_units(train: TextIndex, component: np.ndarray, dup: DuplicatesConfig
+def preference_units(train: TextIndex, component: np.ndarray, dup: DuplicatesConfig,
+                     paired: Callable[[int, int], bool] = lambda a, b: True
                      ) -> tuple[list[list[int]], list[int], list[int], dict[int, str], set[int]]:
     """The units that copy one another, the key of each, the group (cluster) of each, the units joined only
     by a copy of their replies (unit -> how they copy) and the units of pairs whose chosen equals rejected.
+    component: each key's group (near_pairs.leader_groups); paired(a, b): whether keys a and b are a found pair.
 
     A record's key is its input, for a preference record the prompt alone. Several pairs for one prompt are normal
     DPO data (UltraFeedback has four completions per prompt, so up to six pairs): a preference record is a duplicate
     only of a record with the same prompt and the same replies, so a unit is a key's records with one set of
-    replies, and two units are near copies when their prompts are (the same key component) and their replies are
-    equal or lexical copies (copy_kind on each reply), never merely because their prompts are. Leakage stays keyed
-    on the prompt: an eval prompt seen in training is a leak whatever its replies. Without preference records a
-    unit is a key and its cluster the key's component."""
+    replies, and two units are near copies when their prompts are (the same key or a found pair of keys) and their
+    replies are equal or lexical copies (copy_kind on each reply), never merely because their prompts are. Leakage
+    stays keyed on the prompt: an eval prompt seen in training is a leak whatever its replies. Without preference
+    records a unit is a key and its cluster the key's group. As keys are (leader_groups), units are grouped around
+    a kept one, in input order: a unit joins the earliest kept unit of its key's group that it copies, else it is
+    kept itself, so every unit of a group copies the kept one."""
     records = train.records
     distinct = train.distinct
     if not any(r.format in PREFERENCE_FORMATS for r in records):
@@ -351,39 +362,34 @@ def preference_units(train: TextIndex, component: np.ndarray, dup: DuplicatesCon
             units.append(positions)
             unit_key.append(key_id)
             digests.append(digest)
-    parent = list(range(len(units)))
-
-    def find(u: int) -> int:
-        while parent[u] != u:
-            parent[u] = parent[parent[u]]
-            u = parent[u]
-        return u
-
     by_component: dict[int, list[int]] = {}
-    for unit, key_id in enumerate(unit_key):
-        by_component.setdefault(int(component[key_id]), []).append(unit)
+    for unit in sorted(range(len(units)), key=lambda u: units[u][0]):
+        by_component.setdefault(int(component[unit_key[unit]]), []).append(unit)
+    cluster = list(range(len(units)))
     reply_linked: dict[int, str] = {}
     for members in by_component.values():
         if len(members) < 2:
             continue
-        first_of: dict[bytes | None, int] = {}
-        for unit in members:  # equal replies (or no replies: another format) under near prompts
-            root = first_of.setdefault(digests[unit], unit)
-            parent[find(unit)] = find(root)
-        if len(members) > MAX_UNITS_COMPARED:
-            continue
-        shapes = {u: _reply_skeletons(records[units[u][0]], dup) for u in members if digests[u] is not None}
-        compared = list(shapes)
-        for i, a in enumerate(compared):
-            for b in compared[i + 1:]:
-                if find(a) == find(b):
+        compared = len(members) <= MAX_UNITS_COMPARED
+        shapes = {u: _reply_skeletons(records[units[u][0]], dup) for u in members if digests[u] is not None} if compared else {}
+        kept: list[int] = []
+        kept_by_digest: dict[bytes | None, list[int]] = {}
+        for unit in members:
+            for leader in kept if compared else kept_by_digest.get(digests[unit], []):
+                if unit_key[unit] != unit_key[leader] and not paired(unit_key[unit], unit_key[leader]):
                     continue
-                kind = _replies_copy(shapes[a], shapes[b])
-                if kind is not None:
-                    parent[find(b)] = find(a)
-                    reply_linked.setdefault(b, kind)
-    roots = [find(u) for u in range(len(units))]
-    return units, unit_key, roots, reply_linked, silent
+                # equal replies (or no replies: another format) under near prompts, else copies of the replies
+                kind = None if digests[unit] == digests[leader] else \
+                    _replies_copy(shapes[leader], shapes[unit]) if unit in shapes and leader in shapes else None
+                if digests[unit] == digests[leader] or kind is not None:
+                    cluster[unit] = leader
+                    if kind is not None:
+                        reply_linked[unit] = kind
+                    break
+            else:
+                kept.append(unit)
+                kept_by_digest.setdefault(digests[unit], []).append(unit)
+    return units, unit_key, cluster, reply_linked, silent
 
 
 
@@ -445,16 +451,28 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
                 cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))
 
     copy_component = components(n, [within]) if n else np.zeros(0, dtype=np.int64)
+    first_seen = np.fromiter((train.positions[k][0] for k in distinct), dtype=np.int64, count=n)
+    # The reworded-copy search reads one text per group of lexical copies, its kept text: a text that copies
+    # only a member of a chain is kept, so it is searched too.
+    copy_group = leader_groups(n, [within], first_seen)
     searches = steps or SerialSteps()  # the nearest-neighbour searches run on the engine's steps, or here
-    semantic = (semantic_between_copies(train.embed_texts, train.vectors, copy_component, dup, content_words,
+    semantic = (semantic_between_copies(train.embed_texts, train.vectors, copy_group, dup, content_words,
                                         remembering(searches, config, "duplicates.semantic"),
                                         _fields_of(train, None, []), train.unreadable, None if prompts is None else prompts[:n])
                 if train.vectors is not None else NearPairs())
-    component = components(n, [within, semantic]) if n else np.zeros(0, dtype=np.int64)
+    # Each key's group, named by its kept key, of which every other key is a found pair (leader_groups).
+    confirmed = NearPairs()
+    confirm = _direct_copy(train, queries, prompts, content_words, dup, confirmed)
+    component = leader_groups(n, [within, semantic], first_seen, confirm)
+    pair_of: dict[tuple[int, int], tuple[str, float]] = {}
+    for pairs in (within, semantic, confirmed):
+        for i, j, kind, sim in zip(pairs.first, pairs.second, pairs.kind, pairs.similarity):
+            pair_of.setdefault((min(i, j), max(i, j)), (kind, sim))
 
     # The units that copy one another: a key's records, or for preference records a key's records with the same
     # replies (see preference_units), and the groups those units join into (near copies of one another).
-    units, unit_key, cluster, reply_linked, silent = preference_units(train, component, config.duplicates)
+    units, unit_key, cluster, reply_linked, silent = preference_units(train, component, config.duplicates,
+                                                                      lambda a, b: (min(a, b), max(a, b)) in pair_of)
 
     # Exact groups and conflicts: records that share a key (and, for preference records, their replies).
     exact_groups: list[tuple[list[int], bool]] = [(positions, _same_target(records, positions)) for positions in units
@@ -466,24 +484,20 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
                 exact_conflicts.append(positions)
     in_exact_conflict = {p for positions in exact_conflicts for p in positions}
 
-    # Near groups: clusters of two or more distinct units.
+    # Near groups: clusters of two or more distinct units, the kept unit first.
     cluster_members: dict[int, list[int]] = {}
-    for unit, comp in enumerate(cluster):
-        cluster_members.setdefault(comp, []).append(unit)
+    for unit in sorted(range(len(units)), key=lambda u: units[u][0]):
+        cluster_members.setdefault(cluster[unit], []).append(unit)
     near_units = [members for members in cluster_members.values() if len(members) > 1]
-    # A near group's methods and closest similarity are those of the key component it lies in.
-    grouped_components = {int(component[unit_key[members[0]]]) for members in near_units}
-    methods_of: dict[int, set[str]] = {}
-    min_sim_of: dict[int, float] = {}
+    # A near group's methods and closest similarity are those of the pairs that joined its keys to the kept key.
+    joins_of: dict[int, list[tuple[str, float]]] = {}
     near_kinds: Counter = Counter()
-    for pairs in (within, semantic):
-        for i, kind, sim in zip(pairs.first, pairs.kind, pairs.similarity):
-            comp = int(component[i])
-            if comp not in grouped_components:  # near prompts whose pairs differ: no group, no copy to count
-                continue
-            methods_of.setdefault(comp, set()).add("semantic" if kind == "semantic" else "lexical")
-            min_sim_of[comp] = min(min_sim_of.get(comp, 1.0), sim)
-            near_kinds[kind] += 1
+    for members in near_units:
+        kept_key = unit_key[members[0]]
+        joins = [pair_of[min(kept_key, k), max(kept_key, k)] for k in dict.fromkeys(unit_key[u] for u in members)
+                 if k != kept_key]
+        joins_of[cluster[members[0]]] = joins
+        near_kinds.update(kind for kind, _ in joins)
     for kind in reply_linked.values():
         near_kinds[kind] += 1
 
@@ -508,13 +522,13 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     exact_groups.sort(key=lambda g: size_order(g[0]))
 
     def methods(members: list[int]) -> set[str]:
-        found = set(methods_of.get(int(component[unit_key[members[0]]]), ()))
+        found = {"semantic" if kind == "semantic" else "lexical" for kind, _ in joins_of[cluster[members[0]]]}
         return found | {"lexical"} if any(u in reply_linked for u in members) else found
 
     near_rows = [([p for u in members for p in units[u]], cluster[members[0]]) for members in near_units]
     near_rows.sort(key=lambda g: size_order(g[0]))
     methods_of_cluster = {cluster[members[0]]: sorted(methods(members)) for members in near_units}
-    min_sim_of_cluster = {cluster[members[0]]: min_sim_of.get(int(component[unit_key[members[0]]]))
+    min_sim_of_cluster = {cluster[members[0]]: min(sim for _, sim in joins_of[cluster[members[0]]])
                           for members in near_units
                           if len({unit_key[u] for u in members}) > 1}  # replies alone differ: no similarity measured
     conflicts_all = [("exact", c) for c in exact_conflicts] + [("near", c) for c in near_conflicts]
@@ -623,6 +637,39 @@ class _FeatureMemo:
             return
         self.cache.put(self.key, {"texts": features.keys, "words": features.words, "fillers": features.filler_words,
                                   "signatures": features.signatures})
+
+
+def _direct_copy(train: TextIndex, queries: list[str], prompts: list[int] | None, content_words: dict[str, tuple[str, ...]],
+                 dup: DuplicatesConfig, found: NearPairs):
+    """(kept key, key) -> whether the key is a copy of the kept key by the rules of the passes, compared directly
+    (each found pair is added to `found`): asked of a key whose pairs are all with members of other groups. The
+    reworded-copy search reads one key per group of lexical copies, so a filler copy of a key that is itself a
+    reworded copy of an earlier kept key was never compared with that key (CLINC150: "can you i need to know how
+    to make a vacation request", cosine 0.98 to the kept "tell me how to make a vacation request")."""
+    fields_of = _fields_of(train, None, [])
+
+    def words(i: int) -> tuple[str, ...]:
+        return content_words.get(queries[i]) or skeleton(tokens(queries[i]))
+
+    def confirm(kept: int, key: int) -> bool:
+        if prompts is not None and prompts[kept] != prompts[key]:
+            return False
+        if dup.lexical:
+            copy = lexical_copy((queries[kept], queries[key]), (words(kept), words(key)), dup.lexical_ratio,
+                                (fields_of(kept), fields_of(key)))
+            if copy is not None:
+                found.add(kept, key, *copy)
+                return True
+        vectors, unreadable = train.vectors, train.unreadable
+        if vectors is None or (unreadable is not None and (unreadable[kept] or unreadable[key])):
+            return False
+        similarity = float(vectors[kept] @ vectors[key])
+        if similarity >= dup.near_cosine and reworded_copy(words(kept), words(key)) and \
+                not fields_swapped(fields_of(kept), fields_of(key)):
+            found.add(kept, key, "semantic", round(similarity, 4))
+            return True
+        return False
+    return confirm
 
 
 def _mapped_features(steps: DataSteps | None, train: TextIndex, eval_index: TextIndex | None,
