@@ -506,7 +506,8 @@ def test_measure_keeps_the_unrounded_rate_beside_the_rounded_one():
 
 @pytest.mark.parametrize("value, bounds, text", [(0.0016, (0.05, 0.1), "0.2%"), (0.049996, (0.05,), "4.9996%"),
                                                  (0.1, (0.1,), "10.0%"), (0.75005, (0.75,), "75.005%"), (1.0, (0.5,), "100.0%"),
-                                                 (0.0, (0.5,), "0.0%"), (-0.00026, (0.0,), "-0.03%")])
+                                                 (0.0, (0.5,), "0.0%"), (-0.00026, (0.0,), "-0.03%"),
+                                                 (1 / 3, (1 / 3,), "33.3%")])
 def test_a_percent_is_written_with_the_places_that_separate_it_from_its_bounds(value, bounds, text):
     from dataaudit.checks.label_noise import percent_text
 
