@@ -44,7 +44,7 @@ import numpy as np
 from ..config import AgreementConfig
 from ..digits import against
 from ..engine.base import DataSteps, SerialSteps
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError, said
 from ..excerpt import plain_excerpt as excerpt
 from ..load.annotation_tools import JUDGED_LEVELS, LATEST_ONLY_NOTE
 from ..load.records import Annotation, AnnotationExport, Dataset, Record
@@ -202,6 +202,14 @@ def _jaccard_distances(values: list[str]) -> np.ndarray:
     return distances
 
 
+class LevelMismatch(ValueError):
+    """A label that the level of measurement cannot take; `label` finds the record that holds it."""
+
+    def __init__(self, label: str, reason: str):
+        super().__init__(reason)
+        self.label = label
+
+
 def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple[list[str], np.ndarray | None]:
     """Value labels in code order, and their scale: numeric values for interval/ratio metrics, the distance
     matrix for set values, None otherwise."""
@@ -216,6 +224,10 @@ def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple
             except ValueError as exc:
                 raise ValueError(f"label {label!r} is not a number, but agreement.level is {level!r}") from exc
         ordered = sorted(labels, key=lambda s: numeric[s])
+        if level == "ratio" and numeric[ordered[0]] < 0:
+            # the ratio metric divides by c + k, which is 0 for -1 against 1: no distance means anything there
+            raise LevelMismatch(ordered[0], "ratio data cannot be negative (a ratio scale starts at a true zero); for values "
+                                "that can be negative use " + said("--level interval", "agreement.level = 'interval'"))
         return ordered, np.array([numeric[s] for s in ordered])
     if level == "ordinal":
         if config.ordinal_order:
@@ -223,11 +235,32 @@ def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple
             if missing:
                 raise ValueError(f"labels {missing} are not in agreement.ordinal_order")
             return [s for s in config.ordinal_order if s in labels], None
-        try:
-            return sorted(labels, key=float), None
-        except ValueError as exc:
-            raise ValueError("ordinal text labels need their order in agreement.ordinal_order") from exc
+        text = sorted(label for label in labels if not _is_number(label))
+        if text:
+            raise LevelMismatch(text[0], "ordinal text labels need their order: set [agreement] ordinal_order in "
+                                "dataaudit.toml or pass --config")
+        return sorted(labels, key=float), None
     return sorted(labels), None
+
+
+def _is_number(label: str) -> bool:
+    try:
+        float(label)
+    except ValueError:
+        return False
+    return True
+
+
+def _where_label(dataset: Dataset, label: str, fields) -> str:
+    """'FILE: line N: field F holds LABEL' for the first rating of `label`, as a data error names its place."""
+    for record in dataset.records:
+        for rating in chain(record.annotations, record.question_annotations):
+            if rating.label != label:
+                continue
+            field = (rating.question or (rating.annotator if rating.annotator in fields.annotator_columns else
+                                         fields.label if record.format == "annotation_long" else "annotations"))
+            return f"{rating.source or record.source}: line {rating.line}: field {field!r} holds {label!r}"
+    return f"label {label!r}"
 
 
 def _item_ratings(record: Record, question: str | None) -> tuple[tuple[Annotation, ...], str | None]:
@@ -614,6 +647,8 @@ def measure(ctx: AuditContext) -> AgreementResult | None:
     """None when no item carries two annotations on any question: there is nothing to agree on."""
     try:
         result = measure_agreement(ctx.train.dataset, ctx.config.agreement, ctx.steps)
+    except LevelMismatch as exc:  # a data file's label the level cannot take: named where it is, as a data error
+        raise InputError(f"{_where_label(ctx.train.dataset, exc.label, ctx.config.fields)}, but {exc}") from exc
     except ValueError as exc:  # labels that do not fit the configured level of measurement
         raise ConfigError(f"agreement: {exc}") from exc
     if result is None or (result.items_multi == 0 and not any(q.items_multi for q in result.questions)):

@@ -21,7 +21,14 @@ def _set_metric(distances: np.ndarray):
     return metric
 
 
+def _check_ratio(level: str, scale: np.ndarray | None) -> None:
+    """The ratio metric (c - k)^2 / (c + k)^2 is a distance only on values >= 0: -1 against 1 would divide by 0."""
+    if level == "ratio" and scale is not None and len(scale) and float(np.min(scale)) < 0:
+        raise ValueError("ratio data cannot be negative; use the interval level for values that can be")
+
+
 def krippendorff_alpha(counts: np.ndarray, level: str, scale: np.ndarray | None) -> float | None:
+    _check_ratio(level, scale)
     pairable = counts[counts.sum(axis=1) >= 2]
     if pairable.size == 0 or np.count_nonzero(pairable.sum(axis=0)) < 2:
         return None
@@ -44,8 +51,9 @@ def _delta(level: str, values: np.ndarray, marginals: np.ndarray, distances: np.
     if level == "interval":
         return np.broadcast_to(np.subtract.outer(values, values) ** 2, (len(marginals), len(values), len(values)))
     if level == "ratio":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.nan_to_num((np.subtract.outer(values, values) / np.add.outer(values, values)) ** 2)
+        # c + k is 0 only for 0 against 0 (no negative values reach here): distance 0, as the package has it
+        sums = np.add.outer(values, values)
+        ratio = np.divide(np.subtract.outer(values, values), sums, out=np.zeros_like(sums), where=sums != 0) ** 2
         return np.broadcast_to(ratio, (len(marginals), len(values), len(values)))
     cumulative = np.cumsum(marginals, axis=1)  # ordinal: ranks by the resample's own marginals
     low = np.minimum.outer(np.arange(len(values)), np.arange(len(values)))
@@ -94,6 +102,7 @@ def alpha_bootstrap_ci(counts: np.ndarray, level: str, scale: np.ndarray | None,
     resamples of 100,000 items; resampling the units' coincidences gives the same alphas in seconds
     (tests check it against the package on the full sample at every level).
     """
+    _check_ratio(level, scale)
     pairable = counts[counts.sum(axis=1) >= 2]
     if resamples <= 0 or len(pairable) < 2:
         return None
