@@ -487,3 +487,29 @@ def test_ordinal_text_labels_without_an_order_name_the_input_and_where_to_set_it
         measure(_ctx(load_dataset(path, config), config))
     assert str(raised.value) == (f"{path}: line 2: field 'label' holds 'high', but ordinal text labels need their order: "
                                  "set [agreement] ordinal_order in dataaudit.toml or pass --config")
+
+
+@pytest.mark.parametrize("level", ["interval", "ratio"])
+def test_cohen_kappa_at_interval_and_ratio_level_weighs_disagreements_by_value_not_rank(tmp_path, level):
+    # values 0, 1, 10: A says 0 1 10 0, B says 0 10 10 1. Confusion (A rows, B columns, in value order)
+    # [[1, 1, 0], [0, 0, 1], [0, 0, 1]]; margins A 2 1 1, B 1 1 2; weights (v_i - v_j)^2: 1, 100, 81.
+    # observed 1 + 81 = 82; expected (2*1*1 + 2*2*100 + 1*1*1 + 1*2*81 + 1*1*100 + 1*1*81) / 4 = 186.5
+    # (weighted by rank position, 1 4 1, it read 1 - 2 / 6.5 = 0.6923)
+    path = tmp_path / "nested.jsonl"
+    pairs = [(0, 0), (1, 10), (10, 10), (0, 1)]
+    path.write_text("".join(json.dumps({"id": f"u{j}", "text": f"unit {j}", "annotations": [
+        {"annotator": "A", "label": a}, {"annotator": "B", "label": b}]}) + "\n" for j, (a, b) in enumerate(pairs)))
+    config = Config(agreement=AgreementConfig(level=level))
+    result = measure_agreement(load_dataset(path, config), config.agreement)
+    assert result.cohen_kappa["A"]["B"] == round(1 - 82 / 186.5, 4) == 0.5603
+
+
+def test_value_weighted_kappa_on_evenly_spaced_values_is_sklearns_quadratic_kappa():
+    from sklearn.metrics import cohen_kappa_score
+
+    from dataaudit.checks.agreement import value_weighted_kappa
+
+    rng = np.random.default_rng(3)
+    x, y = rng.integers(0, 4, 50), rng.integers(0, 4, 50)
+    assert value_weighted_kappa(x, y, np.array([1.0, 2.0, 3.0, 4.0])) == pytest.approx(cohen_kappa_score(x, y, weights="quadratic"), abs=1e-12)
+    assert np.isnan(value_weighted_kappa(np.zeros(5), np.zeros(5), np.array([0.0, 1.0])))  # one value only: undefined

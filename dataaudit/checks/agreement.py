@@ -381,10 +381,23 @@ def _build_table(items: list[Record], config: AgreementConfig, level: str | None
     return table, scale
 
 
-def _cohen_matrix(table: _Table, annotators: list[int], level: str) -> dict[str, dict[str, float | None]]:
+def value_weighted_kappa(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> float:
+    """Cohen's kappa weighted by the squared difference of the values themselves, from the confusion matrix of
+    two annotators' value codes: interval alpha's metric. scikit-learn's quadratic weights are on code order, so
+    values 0, 1, 10 would count 0 against 10 as twice 0 against 1, not a hundred times (nan where undefined)."""
+    size = len(values)
+    confusion = np.bincount(x.astype(int) * size + y.astype(int), minlength=size * size).reshape(size, size).astype(float)
+    expected = np.outer(confusion.sum(axis=1), confusion.sum(axis=0)) / confusion.sum()
+    weights = np.subtract.outer(values, values) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(1.0 - (weights * confusion).sum() / (weights * expected).sum())
+
+
+def _cohen_matrix(table: _Table, annotators: list[int], level: str, scale: np.ndarray | None = None) -> dict[str, dict[str, float | None]]:
     from sklearn.metrics import cohen_kappa_score
 
     weights = {"nominal": None, "set": None, "ordinal": "linear"}.get(level, "quadratic")
+    by_value = level in ("interval", "ratio") and scale is not None
     matrix: dict[str, dict[str, float | None]] = {table.annotators[a]: {} for a in annotators}
     for a in annotators:
         matrix[table.annotators[a]][table.annotators[a]] = 1.0
@@ -395,7 +408,8 @@ def _cohen_matrix(table: _Table, annotators: list[int], level: str) -> dict[str,
             x, y = table.codes[a, both], table.codes[b, both]
             with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
                 warnings.simplefilter("ignore")
-                kappa = float(cohen_kappa_score(x, y, weights=weights, labels=np.arange(len(table.values))))
+                kappa = (value_weighted_kappa(x, y, scale) if by_value else
+                         float(cohen_kappa_score(x, y, weights=weights, labels=np.arange(len(table.values)))))
             value = None if math.isnan(kappa) else round(kappa, 4)
         matrix[table.annotators[a]][table.annotators[b]] = value
         matrix[table.annotators[b]][table.annotators[a]] = value
@@ -611,7 +625,7 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         percent_agreement=None if percent is None else round(percent, 4),
         fleiss_kappa=_round(fleiss_kappa(table.counts)) if nominal else None,
         gwet_ac1=_round(gwet_ac1(table.counts)) if nominal else None,
-        cohen_kappa=_cohen_matrix(table, shown, level),
+        cohen_kappa=_cohen_matrix(table, shown, level, scale),
         annotators=annotators,
         labels=labels,
         confused_pairs=confused,
