@@ -513,3 +513,24 @@ def test_value_weighted_kappa_on_evenly_spaced_values_is_sklearns_quadratic_kapp
     x, y = rng.integers(0, 4, 50), rng.integers(0, 4, 50)
     assert value_weighted_kappa(x, y, np.array([1.0, 2.0, 3.0, 4.0])) == pytest.approx(cohen_kappa_score(x, y, weights="quadratic"), abs=1e-12)
     assert np.isnan(value_weighted_kappa(np.zeros(5), np.zeros(5), np.array([0.0, 1.0])))  # one value only: undefined
+
+
+def test_a_ci_below_zero_reads_low_to_high_and_resamples_left_out_are_counted_and_said(tmp_path):
+    from dataaudit.checks.agreement import judge, measure
+
+    # 40 items, two annotators; they agree on 'a' everywhere but on 2 items where B says 'b', the only 'b's. A
+    # resample that draws neither has no variation and no alpha: (38/40)^40 = 12.9% of them
+    rows = [(i, a, "b" if i < 2 and a == "B" else "a") for i in range(40) for a in "AB"]
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"))
+    result = measure(_ctx(load_dataset(_long_csv(tmp_path, rows), config), config))
+    assert result.alpha_ci[0] < 0 and result.bootstrap_resamples == 1000
+    undefined = result.bootstrap_undefined
+    assert 0.10 < undefined / 1000 < 0.16
+    (finding,) = judge(result, _ctx(load_dataset(_long_csv(tmp_path, rows), config), config))
+    low, high = result.alpha_ci
+    assert f"(95% CI {low:.3f} to {high:.3f}; {undefined} of 1,000 resamples left out, with no variation to give an alpha)" in finding.summary
+    assert finding.evidence["bootstrap_resamples_undefined"] == undefined and finding.evidence["bootstrap_resamples"] == 1000
+    import dataclasses
+
+    (few,) = judge(dataclasses.replace(result, bootstrap_undefined=50), _ctx(load_dataset(_long_csv(tmp_path, rows), config), config))
+    assert f"(95% CI {low:.3f} to {high:.3f}) is below" in few.summary  # 5% left out: not said

@@ -48,11 +48,12 @@ from ..errors import ConfigError, InputError, said
 from ..excerpt import plain_excerpt as excerpt
 from ..load.annotation_tools import JUDGED_LEVELS, LATEST_ONLY_NOTE
 from ..load.records import Annotation, AnnotationExport, Dataset, Record
-from .agreement_stats import alpha_bootstrap_ci, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
+from .agreement_stats import alpha_bootstrap, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
 from .base import AuditContext, Check, Finding, Status
 
 ANONYMOUS = "(unknown"  # the reader's name for an answer whose annotator the export does not say
 MIN_ITEMS_TO_FLAG = 10  # an annotator with fewer shared items is not flagged: too little evidence
+UNDEFINED_RESAMPLES_SAID = 0.05  # above this share of the bootstrap's resamples, the verdict says they were left out
 MAX_ANNOTATORS_IN_MATRIX = 40  # Cohen's matrix and leave-one-annotator-out alphas for the most active ones
 
 
@@ -166,6 +167,8 @@ class AgreementResult:
     # alpha as computed: what the thresholds are compared with (krippendorff_alpha is it rounded to 4 places,
     # and 0.79996 rounds to 0.8 while falling short of 0.800)
     krippendorff_alpha_unrounded: float | None = None
+    # bootstrap resamples with no alpha (no variation left in them), left out of alpha_ci
+    bootstrap_undefined: int = 0
 
 
 @dataclass(frozen=True)
@@ -584,7 +587,7 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         note = "every item has a single annotation"
     elif alpha is None:
         note = "every rating is the same value, so there is no variation to agree on (alpha is undefined; percent agreement is 1.0)"
-    ci = alpha_bootstrap_ci(table.counts, level, scale, config.bootstrap_resamples, config.seed) if alpha is not None else None
+    ci, undefined = alpha_bootstrap(table.counts, level, scale, config.bootstrap_resamples, config.seed) if alpha is not None else (None, 0)
     per_item = pairwise_agreement_per_item(table.counts)
     percent = float(np.nanmean(per_item)) if items_multi else None
     active = sorted(range(len(table.annotators)), key=lambda a: (-int((~np.isnan(table.codes[a])).sum()), table.annotators[a]))
@@ -622,6 +625,7 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         krippendorff_alpha_unrounded=alpha,
         alpha_ci=ci,
         bootstrap_resamples=config.bootstrap_resamples,
+        bootstrap_undefined=undefined,
         percent_agreement=None if percent is None else round(percent, 4),
         fleiss_kappa=_round(fleiss_kappa(table.counts)) if nominal else None,
         gwet_ac1=_round(gwet_ac1(table.counts)) if nominal else None,
@@ -716,6 +720,20 @@ def flag_figures(s: AnnotatorStats, *, as_disagreement: bool = False) -> list[st
     return figures
 
 
+def ci_text(ci: list[float]) -> str:
+    """An interval as "low to high": "-0.026-1.000" read as a range from 0.026, or a subtraction."""
+    return f"{ci[0]:.3f} to {ci[1]:.3f}"
+
+
+def undefined_text(result: AgreementResult) -> str:
+    """The resamples left out of the interval, when they are more than UNDEFINED_RESAMPLES_SAID of them: the
+    interval then speaks only of resamples that kept every value's variation."""
+    if not result.bootstrap_resamples or result.bootstrap_undefined <= UNDEFINED_RESAMPLES_SAID * result.bootstrap_resamples:
+        return ""
+    return (f"; {result.bootstrap_undefined:,} of {result.bootstrap_resamples:,} resamples left out, with no variation "
+            "to give an alpha")
+
+
 def alpha_grade(alpha: float | None, agreement: AgreementConfig) -> str | None:
     """Krippendorff's reading of an alpha by the configured thresholds: what the consistency condition judges
     and what the per-file breakdown marks each file with."""
@@ -742,7 +760,8 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     alpha = result.krippendorff_alpha_unrounded if result.krippendorff_alpha_unrounded is not None else result.krippendorff_alpha
     # the alpha judged next to the rounded one: 0.8 shown, WARN at 0.79996 must be readable from the evidence
     evidence = {"krippendorff_alpha": result.krippendorff_alpha, "krippendorff_alpha_unrounded": alpha,
-                "alpha_ci": result.alpha_ci, "level": result.level,
+                "alpha_ci": result.alpha_ci, "bootstrap_resamples": result.bootstrap_resamples,
+                "bootstrap_resamples_undefined": result.bootstrap_undefined, "level": result.level,
                 "items_with_multiple_labels": result.items_multi, "reliable": reliable, "tentative": tentative,
                 "flagged_annotators": [a.annotator for a in result.annotators if a.flagged]}
     judged = [q for q in result.questions if q.level is not None]
@@ -763,7 +782,7 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
         if len(flagged) > 1:
             blame += f" ({len(flagged) - 1} more annotator(s) flagged)"
         action = _review_action(flagged, {s.annotator: s for s in result.per_annotator})
-    ci = f" (95% CI {result.alpha_ci[0]:.3f}-{result.alpha_ci[1]:.3f})" if result.alpha_ci else ""
+    ci = f" (95% CI {ci_text(result.alpha_ci)}{undefined_text(result)})" if result.alpha_ci else ""
     grade = alpha_grade(alpha, config.agreement)
     if grade == "reliable":
         shown, bound = against(alpha, reliable)

@@ -96,7 +96,15 @@ def unit_coincidences(pairable: np.ndarray):
 
 
 def alpha_bootstrap_ci(counts: np.ndarray, level: str, scale: np.ndarray | None, resamples: int, seed: int) -> list[float] | None:
-    """Percentile 95% interval of alpha over items resampled with replacement (seeded).
+    """Percentile 95% interval of alpha over items resampled with replacement (seeded); see alpha_bootstrap."""
+    return alpha_bootstrap(counts, level, scale, resamples, seed)[0]
+
+
+def alpha_bootstrap(counts: np.ndarray, level: str, scale: np.ndarray | None, resamples: int,
+                    seed: int) -> tuple[list[float] | None, int]:
+    """Percentile 95% interval of alpha over items resampled with replacement (seeded), and how many resamples
+    had no alpha (every pairable rating one value: no variation) and were left out of it: with rare values
+    that is many (13% on the probe's rare.csv), and the interval is then over the resamples that kept them.
 
     The `krippendorff` package has no bootstrap, and calling it once per resample costs 33 s for 1,000
     resamples of 100,000 items; resampling the units' coincidences gives the same alphas in seconds
@@ -105,7 +113,7 @@ def alpha_bootstrap_ci(counts: np.ndarray, level: str, scale: np.ndarray | None,
     _check_ratio(level, scale)
     pairable = counts[counts.sum(axis=1) >= 2]
     if resamples <= 0 or len(pairable) < 2:
-        return None
+        return None, 0
     numeric = scale if level in ("interval", "ratio") else None
     values = numeric if numeric is not None else np.arange(counts.shape[1], dtype=float)
     per_unit = unit_coincidences(pairable)
@@ -117,11 +125,12 @@ def alpha_bootstrap_ci(counts: np.ndarray, level: str, scale: np.ndarray | None,
         weights = np.stack([np.bincount(rng.integers(0, units, units), minlength=units) for _ in range(chunk)]).astype(float)
         estimates.append(alpha_from_weights(per_unit, weights, level, values, scale if level == "set" else None))
     alphas = np.concatenate(estimates)
-    alphas = alphas[np.isfinite(alphas)]
-    if not len(alphas):
-        return None
-    low, high = np.percentile(alphas, [2.5, 97.5])
-    return [round(float(low), 4), round(float(high), 4)]
+    defined = alphas[np.isfinite(alphas)]
+    undefined = len(alphas) - len(defined)
+    if not len(defined):
+        return None, undefined
+    low, high = np.percentile(defined, [2.5, 97.5])
+    return [round(float(low), 4), round(float(high), 4)], undefined
 
 
 def pairwise_agreement_per_item(counts: np.ndarray) -> np.ndarray:

@@ -413,7 +413,7 @@ def judge(result: LabelNoiseResult | None, ctx: AuditContext) -> list[Finding]:
     rate = (result.estimated_error_rate_unrounded if result.estimated_error_rate_unrounded is not None
             else result.estimated_error_rate)
     status = Status.FAIL if rate >= config.fail_error_rate else Status.WARN if rate >= config.warn_error_rate else Status.PASS
-    ci = f" (95% CI {result.error_rate_ci[0]:.1%} to {result.error_rate_ci[1]:.1%})" if result.error_rate_ci else ""
+    ci = f" (95% CI {result.error_rate_ci[0]:.1%}-{result.error_rate_ci[1]:.1%})" if result.error_rate_ci else ""
     scope = left_out(result, config.min_examples_per_label)
     shown = percent_text(rate, config.warn_error_rate, config.fail_error_rate)
     summary = (f"an estimated {shown} of labels are wrong{ci}, by confident learning on a classifier with "
