@@ -396,7 +396,8 @@ def value_weighted_kappa(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> fl
         return float(1.0 - (weights * confusion).sum() / (weights * expected).sum())
 
 
-def _cohen_matrix(table: _Table, annotators: list[int], level: str, scale: np.ndarray | None = None) -> dict[str, dict[str, float | None]]:
+def _cohen_matrix(table: _Table, annotators: list[int], level: str,
+                  scale: np.ndarray | None = None) -> dict[str, dict[str, float | None]]:
     from sklearn.metrics import cohen_kappa_score
 
     weights = {"nominal": None, "set": None, "ordinal": "linear"}.get(level, "quadratic")
@@ -587,7 +588,8 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         note = "every item has a single annotation"
     elif alpha is None:
         note = "every rating is the same value, so there is no variation to agree on (alpha is undefined; percent agreement is 1.0)"
-    ci, undefined = alpha_bootstrap(table.counts, level, scale, config.bootstrap_resamples, config.seed) if alpha is not None else (None, 0)
+    ci, undefined = (alpha_bootstrap(table.counts, level, scale, config.bootstrap_resamples, config.seed)
+                     if alpha is not None else (None, 0))
     per_item = pairwise_agreement_per_item(table.counts)
     percent = float(np.nanmean(per_item)) if items_multi else None
     active = sorted(range(len(table.annotators)), key=lambda a: (-int((~np.isnan(table.codes[a])).sum()), table.annotators[a]))

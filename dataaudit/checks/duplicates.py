@@ -797,7 +797,8 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
     conflict_share = result.conflict_records / records
     leaked = result.leak_count
     duplicate_share = result.duplicate_records / result.records if result.records else 0.0
-    evidence = {"duplicate_share": result.duplicate_share, "duplicate_share_unrounded": duplicate_share, "conflict_groups": result.conflict_count,
+    evidence = {"duplicate_share": result.duplicate_share, "duplicate_share_unrounded": duplicate_share,
+                "conflict_groups": result.conflict_count,
                 "conflict_records": result.conflict_records, "conflict_share": round(conflict_share, 4),
                 "leaked_eval_records": leaked, "exact_groups": result.exact_group_count, "near_groups": result.near_group_count,
                 "label_field": result.label_field,
@@ -857,7 +858,8 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
         actions.append(f"Adjudicate the {n} conflicting {'group' if n == 1 else 'groups'}: one input, one label.")
     share = duplicate_share  # from the counts: the rounded key says 0.1 for 30,001 of 300,009, above max 0.10
     if share > h.warn_duplicate_share:
-        text = (f"{percent_text(share, h.warn_duplicate_share, h.max_duplicate_share)} of records are duplicates ({result.exact_group_count} exact and "
+        shown = percent_text(share, h.warn_duplicate_share, h.max_duplicate_share)
+        text = (f"{shown} of records are duplicates ({result.exact_group_count} exact and "
                 f"{result.near_group_count} near groups)")
         (fails if share > h.max_duplicate_share else warns).append(text)
         # With several files dedup takes them all at once, so a group that spans files keeps one record in all.

@@ -395,7 +395,8 @@ def judge(result: LabelNoiseResult | None, ctx: AuditContext) -> list[Finding]:
     excluded_examples = sum(e["count"] for e in result.excluded_labels)
     # Every key in both branches (null where it has no value), so a script reads the same keys from every run.
     evidence = {
-        "estimated_error_rate": None, "estimated_error_rate_unrounded": None, "error_rate_ci": None, "cv_accuracy": result.cv_accuracy,
+        "estimated_error_rate": None, "estimated_error_rate_unrounded": None, "error_rate_ci": None,
+        "cv_accuracy": result.cv_accuracy,
         "baseline_accuracy": result.baseline_accuracy, "worst_labels": None, "confused_pairs": None, "suspects_total": None,
         "reason": result.reason or None,
         # A result not estimated counts every label it saw; none of them was estimated.

@@ -120,7 +120,8 @@ def prompt_ceiling_condition(result: PromptLogResult | None) -> Finding:
     if result is None:
         return Finding("prompt_ceiling", Status.UNKNOWN, "no prompt-experiment log, so the prompt ceiling cannot be judged", {},
                          "Log each prompt iteration's score on a fixed eval set and pass it with --prompt-log FILE.")
-    unrounded = result.recent_improvement_unrounded if result.recent_improvement_unrounded is not None else result.recent_improvement
+    unrounded = (result.recent_improvement_unrounded if result.recent_improvement_unrounded is not None
+                 else result.recent_improvement)
     evidence = {"iterations": result.iterations, "best_score": result.best_score, "best_version": result.best_version,
                 "window": result.window, "epsilon": result.epsilon, "recent_improvement": result.recent_improvement,
                 "recent_improvement_unrounded": unrounded}
