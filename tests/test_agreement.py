@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from dataaudit.config import AgreementConfig, Config, FieldsConfig
@@ -431,3 +432,105 @@ def test_an_annotator_flagged_against_gold_is_shown_by_their_gold_figure(tmp_pat
     worst = result.annotators[0].annotator
     assert worst == "echo" and finding.summary.endswith(
         "; annotator echo agrees with gold on 0% of 20 gold items (1 more annotator(s) flagged)")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Labels that do not fit the level: an input error naming the file, line and field, never a number
+
+
+def _long_csv(tmp_path, rows, name="long.csv"):
+    path = tmp_path / name
+    path.write_text("item_id,annotator,label,text\n" + "".join(f"u{i},{a},{v},unit {i}\n" for i, a, v in rows), encoding="utf-8")
+    return path
+
+
+def test_negative_ratio_data_is_an_input_error_naming_the_file_line_and_field(tmp_path):
+    from dataaudit.checks.agreement import measure
+    from dataaudit.errors import InputError
+
+    # the CI came out [1.0, 1.0] around 0.8054: -1 vs 1 sums to 0, and 0/0 became 1.8e308 in the bootstrap
+    rows = [(i, a, v) for i in range(6) for a, v in zip("ABC", (i % 3, i % 3, (i + 1) % 3))] + [(6, "A", 1), (6, "B", -1)]
+    path = _long_csv(tmp_path, rows)
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"), agreement=AgreementConfig(level="ratio"))
+    with pytest.raises(InputError) as raised:
+        measure(_ctx(load_dataset(path, config), config))
+    assert str(raised.value) == (f"{path}: line 20: field 'label' holds '-1', but ratio data cannot be negative (a ratio "
+                                 "scale starts at a true zero); for values that can be negative use agreement.level = 'interval'")
+    config.agreement = AgreementConfig(level="interval")
+    assert measure(_ctx(load_dataset(path, config), config)).krippendorff_alpha is not None
+
+
+def test_ratio_data_with_zeros_keeps_zero_against_zero_at_distance_zero(tmp_path):
+    from dataaudit.checks.agreement_stats import alpha_bootstrap_ci, krippendorff_alpha
+
+    counts = np.array([[2, 0, 0], [0, 2, 0], [0, 0, 2], [1, 1, 0], [2, 0, 0], [0, 1, 1]], dtype=float)
+    scale = np.array([0.0, 1.0, 2.0])
+    alpha = krippendorff_alpha(counts, "ratio", scale)
+    # by hand: coincidences o(0,0)=4, o(1,1)=2, o(2,2)=2, o(0,1)=o(1,0)=1, o(1,2)=o(2,1)=1; n_c = 5, 4, 3; n = 12;
+    # ratio delta (c-k)^2/(c+k)^2: d(0,1) = d(0,2) = 1, d(1,2) = 1/9, d(0,0) = 0
+    observed = 2 * 1 * 1 + 2 * 1 * (1 / 9)
+    expected = (2 * 5 * 4 * 1 + 2 * 5 * 3 * 1 + 2 * 4 * 3 * (1 / 9)) / 11
+    assert alpha == pytest.approx(1 - observed / expected, abs=1e-12)
+    low, high = alpha_bootstrap_ci(counts, "ratio", scale, 200, 0)
+    assert low <= round(alpha, 4) <= high and high <= 1.0 and low < high
+    with pytest.raises(ValueError, match="ratio data cannot be negative"):
+        alpha_bootstrap_ci(counts, "ratio", np.array([-1.0, 0.0, 1.0]), 200, 0)
+
+
+def test_ordinal_text_labels_without_an_order_name_the_input_and_where_to_set_it(tmp_path):
+    from dataaudit.checks.agreement import measure
+    from dataaudit.errors import InputError
+
+    path = _long_csv(tmp_path, [(1, "A", "low"), (1, "B", "high"), (2, "A", "high"), (2, "B", "high")])
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"), agreement=AgreementConfig(level="ordinal"))
+    with pytest.raises(InputError) as raised:
+        measure(_ctx(load_dataset(path, config), config))
+    assert str(raised.value) == (f"{path}: line 2: field 'label' holds 'high', but ordinal text labels need their order: "
+                                 "set [agreement] ordinal_order in dataaudit.toml or pass --config")
+
+
+@pytest.mark.parametrize("level", ["interval", "ratio"])
+def test_cohen_kappa_at_interval_and_ratio_level_weighs_disagreements_by_value_not_rank(tmp_path, level):
+    # values 0, 1, 10: A says 0 1 10 0, B says 0 10 10 1. Confusion (A rows, B columns, in value order)
+    # [[1, 1, 0], [0, 0, 1], [0, 0, 1]]; margins A 2 1 1, B 1 1 2; weights (v_i - v_j)^2: 1, 100, 81.
+    # observed 1 + 81 = 82; expected (2*1*1 + 2*2*100 + 1*1*1 + 1*2*81 + 1*1*100 + 1*1*81) / 4 = 186.5
+    # (weighted by rank position, 1 4 1, it read 1 - 2 / 6.5 = 0.6923)
+    path = tmp_path / "nested.jsonl"
+    pairs = [(0, 0), (1, 10), (10, 10), (0, 1)]
+    path.write_text("".join(json.dumps({"id": f"u{j}", "text": f"unit {j}", "annotations": [
+        {"annotator": "A", "label": a}, {"annotator": "B", "label": b}]}) + "\n" for j, (a, b) in enumerate(pairs)))
+    config = Config(agreement=AgreementConfig(level=level))
+    result = measure_agreement(load_dataset(path, config), config.agreement)
+    assert result.cohen_kappa["A"]["B"] == round(1 - 82 / 186.5, 4) == 0.5603
+
+
+def test_value_weighted_kappa_on_evenly_spaced_values_is_sklearns_quadratic_kappa():
+    from sklearn.metrics import cohen_kappa_score
+
+    from dataaudit.checks.agreement import value_weighted_kappa
+
+    rng = np.random.default_rng(3)
+    x, y = rng.integers(0, 4, 50), rng.integers(0, 4, 50)
+    assert value_weighted_kappa(x, y, np.array([1.0, 2.0, 3.0, 4.0])) == pytest.approx(cohen_kappa_score(x, y, weights="quadratic"), abs=1e-12)
+    assert np.isnan(value_weighted_kappa(np.zeros(5), np.zeros(5), np.array([0.0, 1.0])))  # one value only: undefined
+
+
+def test_a_ci_below_zero_reads_low_to_high_and_resamples_left_out_are_counted_and_said(tmp_path):
+    from dataaudit.checks.agreement import judge, measure
+
+    # 40 items, two annotators; they agree on 'a' everywhere but on 2 items where B says 'b', the only 'b's. A
+    # resample that draws neither has no variation and no alpha: (38/40)^40 = 12.9% of them
+    rows = [(i, a, "b" if i < 2 and a == "B" else "a") for i in range(40) for a in "AB"]
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"))
+    result = measure(_ctx(load_dataset(_long_csv(tmp_path, rows), config), config))
+    assert result.alpha_ci[0] < 0 and result.bootstrap_resamples == 1000
+    undefined = result.bootstrap_undefined
+    assert 0.10 < undefined / 1000 < 0.16
+    (finding,) = judge(result, _ctx(load_dataset(_long_csv(tmp_path, rows), config), config))
+    low, high = result.alpha_ci
+    assert f"(95% CI {low:.3f} to {high:.3f}; {undefined} of 1,000 resamples left out, with no variation to give an alpha)" in finding.summary
+    assert finding.evidence["bootstrap_resamples_undefined"] == undefined and finding.evidence["bootstrap_resamples"] == 1000
+    import dataclasses
+
+    (few,) = judge(dataclasses.replace(result, bootstrap_undefined=50), _ctx(load_dataset(_long_csv(tmp_path, rows), config), config))
+    assert f"(95% CI {low:.3f} to {high:.3f}) is below" in few.summary  # 5% left out: not said

@@ -1158,3 +1158,22 @@ def test_a_premise_and_its_swap_are_no_direct_lexical_copy():
     words = (skeleton(tokens(a.replace("\n", " "))), skeleton(tokens(b.replace("\n", " "))))
     assert lexical_copy((a, b), words, 0.9) == ("word order", 0.5417)  # read as one field: one block moved
     assert lexical_copy((a, b), words, 0.9, (input_fields(a), input_fields(b))) is None
+
+
+def test_the_duplicate_share_is_judged_from_the_counts_not_its_six_place_rounding(tmp_path):
+    # 30,001 of 300,009 records = 0.10000033, stored as 0.1 (6 places): judged rounded it only warned at max 0.10
+    config = Config()
+    small = lexical(tmp_path, [("where is my order", "a"), ("where is my order", "a"), ("cancel my plan", "b")], config)
+    assert (small.duplicate_records, small.records, small.duplicate_share) == (1, 3, 0.333333)
+    ctx = AuditContext(config, index(tmp_path / "data.jsonl", config))
+    large = dataclasses.replace(small, records=300_009, duplicate_records=30_001, duplicate_share=round(30_001 / 300_009, 6))
+    (finding,) = CHECK.judge(large, ctx)
+    assert large.duplicate_share == 0.1 and finding.status is Status.FAIL
+    assert finding.evidence["duplicate_share"] == 0.1 and finding.evidence["duplicate_share_unrounded"] == 30_001 / 300_009
+    assert "10.00003% of records are duplicates" in finding.summary
+    at_bound = dataclasses.replace(small, records=300_000, duplicate_records=30_000, duplicate_share=0.1)
+    (finding,) = CHECK.judge(at_bound, ctx)
+    assert finding.status is Status.WARN and "10.0% of records are duplicates" in finding.summary
+    config.hygiene.max_duplicate_share = 1 / 3  # exactly the share: not above it, whatever its rounding says
+    (finding,) = CHECK.judge(small, ctx)
+    assert finding.status is Status.WARN and "33.3% of records are duplicates" in finding.summary

@@ -477,3 +477,38 @@ def test_an_unreliable_estimate_with_no_disagreement_does_not_speak_of_its_0_dis
     assert lines[1] == ("over the labels it could learn, the classifier (lda) reached 100.0% cross-validated accuracy against a "
                         "majority baseline of 42.0%; it disagreed with none of their labels")
     assert "0 disagreements" not in " ".join(lines) and lines[2].startswith("estimated over 3 of 7 labels")
+
+
+# Thresholds: judged on the rate as estimated, never on its rounding.
+
+@pytest.mark.parametrize("unrounded, status, shown", [(0.049996, Status.PASS, "4.9996% "), (0.05, Status.WARN, "5.0% "),
+                                                      (0.09996, Status.WARN, "9.996% "), (0.1000004, Status.FAIL, "10.00004% ")])
+def test_the_rate_is_judged_unrounded_and_worded_apart_from_its_bound(unrounded, status, shown):
+    # 0.049996 is stored as 0.05 (4 places): judging that would warn at warn_error_rate 0.05
+    result = _reliable(estimated_error_rate=round(unrounded, 4), estimated_error_rate_unrounded=unrounded)
+    (finding,) = judge(result, AuditContext(config=Config(), train=None))
+    assert finding.status is status
+    assert finding.evidence["estimated_error_rate"] == round(unrounded, 4)
+    assert finding.evidence["estimated_error_rate_unrounded"] == unrounded
+    assert finding.summary.startswith(f"an estimated {shown}of labels are wrong")
+
+
+def test_measure_keeps_the_unrounded_rate_beside_the_rounded_one():
+    texts, truth, table = _separable()
+    labels = list(truth)
+    labels[5], labels[70] = "shipping", "account"
+    result = measure(_context(_records(texts, labels), table))
+    assert result.estimated_error_rate_unrounded is not None
+    assert result.estimated_error_rate == round(result.estimated_error_rate_unrounded, 4)
+    (unreliable,) = judge(_unreliable(), AuditContext(config=Config(), train=None))
+    assert unreliable.evidence["estimated_error_rate_unrounded"] is None
+
+
+@pytest.mark.parametrize("value, bounds, text", [(0.0016, (0.05, 0.1), "0.2%"), (0.049996, (0.05,), "4.9996%"),
+                                                 (0.1, (0.1,), "10.0%"), (0.75005, (0.75,), "75.005%"), (1.0, (0.5,), "100.0%"),
+                                                 (0.0, (0.5,), "0.0%"), (-0.00026, (0.0,), "-0.03%"),
+                                                 (1 / 3, (1 / 3,), "33.3%")])
+def test_a_percent_is_written_with_the_places_that_separate_it_from_its_bounds(value, bounds, text):
+    from dataaudit.checks.label_noise import percent_text
+
+    assert percent_text(value, *bounds) == text

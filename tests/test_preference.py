@@ -55,7 +55,7 @@ def test_judge_turns_each_problem_into_a_hygiene_finding(pairs):
     assert CHECK.judge(result, AuditContext(config=strict, train=ctx.train))[0].status == Status.FAIL
     assert identical.summary.startswith("2 of 40 preference pairs have chosen identical to rejected (e.g. line 12)")
     assert contradiction.evidence["contradiction_share"] == 0.05  # over hygiene.max_conflict_share 0.01
-    assert "87% of pairs" in length.summary
+    assert "86.8% of pairs" in length.summary
 
 
 def test_length_bias_bound_and_minimum_come_from_the_preference_section(pairs):
@@ -119,7 +119,7 @@ def test_a_bias_to_the_shorter_reply_warns_as_one_to_the_longer_does(tmp_path):
     ctx = context(write_jsonl(tmp_path / "a.jsonl", rows))
     result = CHECK.measure(ctx)
     length = [f for f in CHECK.judge(result, ctx) if "chosen_longer_share" in f.evidence][0]
-    assert length.status == Status.WARN and length.summary.startswith("chosen is shorter than rejected in 100% of pairs")
+    assert length.status == Status.WARN and length.summary.startswith("chosen is shorter than rejected in 100.0% of pairs")
     assert length.evidence["min_chosen_longer_share"] == 0.25
     assert f"mean length ratio {result.mean_length_ratio:.2f})" in length.summary  # rounded as the report section does
 
@@ -178,3 +178,23 @@ def test_report_md_shows_both_replies_of_both_sides_of_a_contradiction(tmp_path)
     row = next(line for line in render_markdown(report).splitlines() if line.startswith("| 1, 2 |"))
     replies = row.split(" | ")[-1]
     assert replies.count(" &gt; ") == 2 and "line 2: I don" in replies and replies.rstrip(" |").endswith("Python lists are ordered, mut…")
+
+
+def test_the_length_bias_is_judged_on_the_counts_not_the_four_place_share(pairs):
+    import dataclasses
+
+    ctx, result = pairs
+    assert (result.chosen_longer_pairs, result.chosen_longer_share_unrounded) == (33, 33 / 38)
+    # 3,751 of 5,001 = 0.75005, stored as 0.75 (4 places): judged rounded it passed at max_chosen_longer_share 0.75
+    over = dataclasses.replace(result, pairs=5001, identical_count=0, chosen_longer_pairs=3751, chosen_longer_share=0.75,
+                               chosen_longer_share_unrounded=3751 / 5001)
+    length = [f for f in CHECK.judge(over, ctx) if "chosen_longer_share" in f.evidence][0]
+    assert length.status == Status.WARN and length.summary.startswith("chosen is longer than rejected in 75.005% of pairs")
+    assert length.evidence["chosen_longer_share"] == 0.75 and length.evidence["chosen_longer_share_unrounded"] == 3751 / 5001
+    at = dataclasses.replace(over, pairs=4000, chosen_longer_pairs=3000, chosen_longer_share_unrounded=0.75)
+    length = [f for f in CHECK.judge(at, ctx) if "chosen_longer_share" in f.evidence][0]
+    assert length.status == Status.PASS and length.summary == "chosen is longer than rejected in 75.0% of pairs"
+    # 1,249 of 5,001 = 0.24975 is at or below 1 - 0.75 however it rounds (0.2498)
+    short = dataclasses.replace(over, chosen_longer_pairs=1249, chosen_longer_share=0.2498, chosen_longer_share_unrounded=1249 / 5001)
+    length = [f for f in CHECK.judge(short, ctx) if "chosen_longer_share" in f.evidence][0]
+    assert length.status == Status.WARN and "(chosen longer in 24.98%" in length.summary

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from dataaudit.checks.base import Status
+from dataaudit.checks.prompt_log import measure_prompt_log, prompt_ceiling_condition
 from dataaudit.config import Config, PromptLogConfig
 from dataaudit.errors import InputError
 from dataaudit.checks.prompt_log import read_prompt_log
@@ -30,3 +32,30 @@ def test_a_bad_iteration_is_named_by_its_data_row_and_a_jsonl_line_by_its_line(t
     jsonl.write_text("".join(json.dumps({"iteration": i, "score": s}) + "\n" for i, s in [(1, 0.5), (2, 0.6), (3, "high")]))
     with pytest.raises(InputError, match=r"line 3: field 'score'"):
         read_prompt_log(jsonl, PromptLogConfig())
+
+
+def _log(tmp_path, scores):
+    path = tmp_path / "log.csv"
+    path.write_text("iteration,score\n" + "".join(f"{i},{s!r}\n" for i, s in enumerate(scores, 1)), encoding="utf-8")
+    config = PromptLogConfig()
+    return measure_prompt_log(read_prompt_log(path, config), str(path), config)
+
+
+def test_an_improvement_just_under_epsilon_is_a_plateau_whatever_its_rounding(tmp_path):
+    # best rose 0.8 -> 0.8099996 over the window: 0.0099996, which round(..., 6) made 0.01, not under epsilon 0.01
+    result = _log(tmp_path, [0.5, 0.7, 0.8, 0.805, 0.807, 0.8099996])
+    assert result.window == 3 and result.epsilon == 0.01
+    assert result.status == "converged" and result.recent_improvement == 0.01
+    assert result.recent_improvement_unrounded == pytest.approx(0.0099996, abs=1e-12)
+    finding = prompt_ceiling_condition(result)
+    assert finding.status is Status.PASS and "(best improved by 0.0099996 over the last 3 iterations, under 0.010)" in finding.summary
+    assert finding.evidence["recent_improvement_unrounded"] == result.recent_improvement_unrounded
+
+
+@pytest.mark.parametrize("before, after", [(0.70, 0.71), (0.69, 0.70), (0.3, 0.31)])
+def test_an_improvement_of_epsilon_up_to_float_noise_is_still_improving(tmp_path, before, after):
+    # 0.70 - 0.69 is 0.009999999999999898 as floats: a rise of exactly 0.01, so not under epsilon
+    result = _log(tmp_path, [0.1, before, before, before, after])
+    assert result.status == "improving"
+    finding = prompt_ceiling_condition(result)
+    assert finding.status is Status.FAIL and "best rose by 0.010 over the last 3 iterations" in finding.summary

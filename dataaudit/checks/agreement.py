@@ -44,15 +44,16 @@ import numpy as np
 from ..config import AgreementConfig
 from ..digits import against
 from ..engine.base import DataSteps, SerialSteps
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError, said
 from ..excerpt import plain_excerpt as excerpt
 from ..load.annotation_tools import JUDGED_LEVELS, LATEST_ONLY_NOTE
 from ..load.records import Annotation, AnnotationExport, Dataset, Record
-from .agreement_stats import alpha_bootstrap_ci, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
+from .agreement_stats import alpha_bootstrap, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
 from .base import AuditContext, Check, Finding, Status
 
 ANONYMOUS = "(unknown"  # the reader's name for an answer whose annotator the export does not say
 MIN_ITEMS_TO_FLAG = 10  # an annotator with fewer shared items is not flagged: too little evidence
+UNDEFINED_RESAMPLES_SAID = 0.05  # above this share of the bootstrap's resamples, the verdict says they were left out
 MAX_ANNOTATORS_IN_MATRIX = 40  # Cohen's matrix and leave-one-annotator-out alphas for the most active ones
 
 
@@ -166,6 +167,8 @@ class AgreementResult:
     # alpha as computed: what the thresholds are compared with (krippendorff_alpha is it rounded to 4 places,
     # and 0.79996 rounds to 0.8 while falling short of 0.800)
     krippendorff_alpha_unrounded: float | None = None
+    # bootstrap resamples with no alpha (no variation left in them), left out of alpha_ci
+    bootstrap_undefined: int = 0
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,14 @@ def _jaccard_distances(values: list[str]) -> np.ndarray:
     return distances
 
 
+class LevelMismatch(ValueError):
+    """A label that the level of measurement cannot take; `label` finds the record that holds it."""
+
+    def __init__(self, label: str, reason: str):
+        super().__init__(reason)
+        self.label = label
+
+
 def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple[list[str], np.ndarray | None]:
     """Value labels in code order, and their scale: numeric values for interval/ratio metrics, the distance
     matrix for set values, None otherwise."""
@@ -216,6 +227,10 @@ def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple
             except ValueError as exc:
                 raise ValueError(f"label {label!r} is not a number, but agreement.level is {level!r}") from exc
         ordered = sorted(labels, key=lambda s: numeric[s])
+        if level == "ratio" and numeric[ordered[0]] < 0:
+            # the ratio metric divides by c + k, which is 0 for -1 against 1: no distance means anything there
+            raise LevelMismatch(ordered[0], "ratio data cannot be negative (a ratio scale starts at a true zero); for values "
+                                "that can be negative use " + said("--level interval", "agreement.level = 'interval'"))
         return ordered, np.array([numeric[s] for s in ordered])
     if level == "ordinal":
         if config.ordinal_order:
@@ -223,11 +238,32 @@ def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple
             if missing:
                 raise ValueError(f"labels {missing} are not in agreement.ordinal_order")
             return [s for s in config.ordinal_order if s in labels], None
-        try:
-            return sorted(labels, key=float), None
-        except ValueError as exc:
-            raise ValueError("ordinal text labels need their order in agreement.ordinal_order") from exc
+        text = sorted(label for label in labels if not _is_number(label))
+        if text:
+            raise LevelMismatch(text[0], "ordinal text labels need their order: set [agreement] ordinal_order in "
+                                "dataaudit.toml or pass --config")
+        return sorted(labels, key=float), None
     return sorted(labels), None
+
+
+def _is_number(label: str) -> bool:
+    try:
+        float(label)
+    except ValueError:
+        return False
+    return True
+
+
+def _where_label(dataset: Dataset, label: str, fields) -> str:
+    """'FILE: line N: field F holds LABEL' for the first rating of `label`, as a data error names its place."""
+    for record in dataset.records:
+        for rating in chain(record.annotations, record.question_annotations):
+            if rating.label != label:
+                continue
+            field = (rating.question or (rating.annotator if rating.annotator in fields.annotator_columns else
+                                         fields.label if record.format == "annotation_long" else "annotations"))
+            return f"{rating.source or record.source}: line {rating.line}: field {field!r} holds {label!r}"
+    return f"label {label!r}"
 
 
 def _item_ratings(record: Record, question: str | None) -> tuple[tuple[Annotation, ...], str | None]:
@@ -348,10 +384,24 @@ def _build_table(items: list[Record], config: AgreementConfig, level: str | None
     return table, scale
 
 
-def _cohen_matrix(table: _Table, annotators: list[int], level: str) -> dict[str, dict[str, float | None]]:
+def value_weighted_kappa(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> float:
+    """Cohen's kappa weighted by the squared difference of the values themselves, from the confusion matrix of
+    two annotators' value codes: interval alpha's metric. scikit-learn's quadratic weights are on code order, so
+    values 0, 1, 10 would count 0 against 10 as twice 0 against 1, not a hundred times (nan where undefined)."""
+    size = len(values)
+    confusion = np.bincount(x.astype(int) * size + y.astype(int), minlength=size * size).reshape(size, size).astype(float)
+    expected = np.outer(confusion.sum(axis=1), confusion.sum(axis=0)) / confusion.sum()
+    weights = np.subtract.outer(values, values) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(1.0 - (weights * confusion).sum() / (weights * expected).sum())
+
+
+def _cohen_matrix(table: _Table, annotators: list[int], level: str,
+                  scale: np.ndarray | None = None) -> dict[str, dict[str, float | None]]:
     from sklearn.metrics import cohen_kappa_score
 
     weights = {"nominal": None, "set": None, "ordinal": "linear"}.get(level, "quadratic")
+    by_value = level in ("interval", "ratio") and scale is not None
     matrix: dict[str, dict[str, float | None]] = {table.annotators[a]: {} for a in annotators}
     for a in annotators:
         matrix[table.annotators[a]][table.annotators[a]] = 1.0
@@ -362,7 +412,8 @@ def _cohen_matrix(table: _Table, annotators: list[int], level: str) -> dict[str,
             x, y = table.codes[a, both], table.codes[b, both]
             with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
                 warnings.simplefilter("ignore")
-                kappa = float(cohen_kappa_score(x, y, weights=weights, labels=np.arange(len(table.values))))
+                kappa = (value_weighted_kappa(x, y, scale) if by_value else
+                         float(cohen_kappa_score(x, y, weights=weights, labels=np.arange(len(table.values)))))
             value = None if math.isnan(kappa) else round(kappa, 4)
         matrix[table.annotators[a]][table.annotators[b]] = value
         matrix[table.annotators[b]][table.annotators[a]] = value
@@ -537,7 +588,8 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         note = "every item has a single annotation"
     elif alpha is None:
         note = "every rating is the same value, so there is no variation to agree on (alpha is undefined; percent agreement is 1.0)"
-    ci = alpha_bootstrap_ci(table.counts, level, scale, config.bootstrap_resamples, config.seed) if alpha is not None else None
+    ci, undefined = (alpha_bootstrap(table.counts, level, scale, config.bootstrap_resamples, config.seed)
+                     if alpha is not None else (None, 0))
     per_item = pairwise_agreement_per_item(table.counts)
     percent = float(np.nanmean(per_item)) if items_multi else None
     active = sorted(range(len(table.annotators)), key=lambda a: (-int((~np.isnan(table.codes[a])).sum()), table.annotators[a]))
@@ -575,10 +627,11 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         krippendorff_alpha_unrounded=alpha,
         alpha_ci=ci,
         bootstrap_resamples=config.bootstrap_resamples,
+        bootstrap_undefined=undefined,
         percent_agreement=None if percent is None else round(percent, 4),
         fleiss_kappa=_round(fleiss_kappa(table.counts)) if nominal else None,
         gwet_ac1=_round(gwet_ac1(table.counts)) if nominal else None,
-        cohen_kappa=_cohen_matrix(table, shown, level),
+        cohen_kappa=_cohen_matrix(table, shown, level, scale),
         annotators=annotators,
         labels=labels,
         confused_pairs=confused,
@@ -614,6 +667,8 @@ def measure(ctx: AuditContext) -> AgreementResult | None:
     """None when no item carries two annotations on any question: there is nothing to agree on."""
     try:
         result = measure_agreement(ctx.train.dataset, ctx.config.agreement, ctx.steps)
+    except LevelMismatch as exc:  # a data file's label the level cannot take: named where it is, as a data error
+        raise InputError(f"{_where_label(ctx.train.dataset, exc.label, ctx.config.fields)}, but {exc}") from exc
     except ValueError as exc:  # labels that do not fit the configured level of measurement
         raise ConfigError(f"agreement: {exc}") from exc
     if result is None or (result.items_multi == 0 and not any(q.items_multi for q in result.questions)):
@@ -667,6 +722,20 @@ def flag_figures(s: AnnotatorStats, *, as_disagreement: bool = False) -> list[st
     return figures
 
 
+def ci_text(ci: list[float]) -> str:
+    """An interval as "low to high": "-0.026-1.000" read as a range from 0.026, or a subtraction."""
+    return f"{ci[0]:.3f} to {ci[1]:.3f}"
+
+
+def undefined_text(result: AgreementResult) -> str:
+    """The resamples left out of the interval, when they are more than UNDEFINED_RESAMPLES_SAID of them: the
+    interval then speaks only of resamples that kept every value's variation."""
+    if not result.bootstrap_resamples or result.bootstrap_undefined <= UNDEFINED_RESAMPLES_SAID * result.bootstrap_resamples:
+        return ""
+    return (f"; {result.bootstrap_undefined:,} of {result.bootstrap_resamples:,} resamples left out, with no variation "
+            "to give an alpha")
+
+
 def alpha_grade(alpha: float | None, agreement: AgreementConfig) -> str | None:
     """Krippendorff's reading of an alpha by the configured thresholds: what the consistency condition judges
     and what the per-file breakdown marks each file with."""
@@ -693,7 +762,8 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     alpha = result.krippendorff_alpha_unrounded if result.krippendorff_alpha_unrounded is not None else result.krippendorff_alpha
     # the alpha judged next to the rounded one: 0.8 shown, WARN at 0.79996 must be readable from the evidence
     evidence = {"krippendorff_alpha": result.krippendorff_alpha, "krippendorff_alpha_unrounded": alpha,
-                "alpha_ci": result.alpha_ci, "level": result.level,
+                "alpha_ci": result.alpha_ci, "bootstrap_resamples": result.bootstrap_resamples,
+                "bootstrap_resamples_undefined": result.bootstrap_undefined, "level": result.level,
                 "items_with_multiple_labels": result.items_multi, "reliable": reliable, "tentative": tentative,
                 "flagged_annotators": [a.annotator for a in result.annotators if a.flagged]}
     judged = [q for q in result.questions if q.level is not None]
@@ -714,7 +784,7 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
         if len(flagged) > 1:
             blame += f" ({len(flagged) - 1} more annotator(s) flagged)"
         action = _review_action(flagged, {s.annotator: s for s in result.per_annotator})
-    ci = f" (95% CI {result.alpha_ci[0]:.3f}-{result.alpha_ci[1]:.3f})" if result.alpha_ci else ""
+    ci = f" (95% CI {ci_text(result.alpha_ci)}{undefined_text(result)})" if result.alpha_ci else ""
     grade = alpha_grade(alpha, config.agreement)
     if grade == "reliable":
         shown, bound = against(alpha, reliable)

@@ -20,8 +20,9 @@ class BalanceResult:
     shares: dict[str, float]
     imbalance_ratio: float  # largest / smallest count
     normalized_entropy: float | None  # 1 = perfectly even; undefined for a single label
-    min_label_count: int
+    min_label_count: int  # the configured bound (balance.min_label_count), not a count of this data
     rare_labels: list[str]  # labels with fewer than min_label_count examples
+    smallest_label_count: int | None = None  # examples of the least frequent label
 
 
 def label_counts(records: list[Record]) -> Counter:
@@ -48,6 +49,7 @@ def measure_balance(dataset: Dataset, config: BalanceConfig, steps: DataSteps | 
         normalized_entropy=round(float(entropy(values) / math.log(len(values))), 6) if len(values) > 1 else None,
         min_label_count=config.min_label_count,
         rare_labels=[k for k, v in ordered.items() if v < config.min_label_count],
+        smallest_label_count=min(values),
     )
 
 

@@ -64,6 +64,7 @@ from ..normalize import copy_kind, dictionary_words, normalize_text, reworded_co
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from ..search_memo import remembering
 from .base import Check, Finding, Status
+from .label_noise import percent_text  # one rule for percents beside their bounds
 from .near_pairs import (LexicalPartial, NearPairs, components, fields_swapped, input_fields, joined_features,
                          leader_groups, lexical_copy, lexical_features, lexical_pairs, prompt_classes,
                          semantic_between_copies)
@@ -844,7 +845,9 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
     records = max(result.records, 1)
     conflict_share = result.conflict_records / records
     leaked = result.leak_count
-    evidence = {"duplicate_share": result.duplicate_share, "conflict_groups": result.conflict_count,
+    duplicate_share = result.duplicate_records / result.records if result.records else 0.0
+    evidence = {"duplicate_share": result.duplicate_share, "duplicate_share_unrounded": duplicate_share,
+                "conflict_groups": result.conflict_count,
                 "conflict_records": result.conflict_records, "conflict_share": round(conflict_share, 4),
                 "leaked_eval_records": leaked, "exact_groups": result.exact_group_count, "near_groups": result.near_group_count,
                 "label_field": result.label_field,
@@ -902,9 +905,10 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
                 f"(e.g. {labelled_lines(c.lines, c.line_files, c.line_labels, several_train)})")
         (fails if conflict_share > h.max_conflict_share else warns if conflict_share > h.warn_conflict_share else []).append(text)
         actions.append(f"Adjudicate the {n} conflicting {'group' if n == 1 else 'groups'}: one input, one label.")
-    share = result.duplicate_share
+    share = duplicate_share  # from the counts: the rounded key says 0.1 for 30,001 of 300,009, above max 0.10
     if share > h.warn_duplicate_share:
-        text = (f"{share:.1%} of records are duplicates ({result.exact_group_count} exact and "
+        shown = percent_text(share, h.warn_duplicate_share, h.max_duplicate_share)
+        text = (f"{shown} of records are duplicates ({result.exact_group_count} exact and "
                 f"{result.near_group_count} near groups)")
         (fails if share > h.max_duplicate_share else warns).append(text)
         # With several files dedup takes them all at once, so a group that spans files keeps one record in all.

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..digits import MAX_PLACES, value_text
 from ..discriminant import discriminant_scores, stratified_folds, temperature
 from ..errors import ConfigError
 from .base import AuditContext, Check, Finding, Need, Status
@@ -97,6 +98,9 @@ class LabelNoiseResult:
     labels: int
     folds: int
     excluded_labels: list[dict[str, Any]] = field(default_factory=list)  # {label, count}: too rare to learn
+    # the rate as estimated: what the thresholds are compared with (estimated_error_rate is it rounded to 4 places,
+    # and 0.049996 rounds to 0.05 while falling short of warn_error_rate 0.05)
+    estimated_error_rate_unrounded: float | None = None
     all_suspects: list[dict[str, Any]] = field(default_factory=list, repr=False, metadata={"json": False})  # suspects file only
     suspect_texts: dict[tuple[str, int], str] = field(default_factory=dict, repr=False, metadata={"json": False})  # (file, line) -> input
 
@@ -326,6 +330,7 @@ def measure(ctx: AuditContext) -> LabelNoiseResult | None:
         reliable=not reason,
         reason=reason,
         estimated_error_rate=round(rate, 4),
+        estimated_error_rate_unrounded=rate,
         error_rate_ci=_bootstrap_ci(labels, probabilities, n_labels, rate, config),
         suspects=suspects[: config.suspects_limit],
         suspects_total=len(suspects),
@@ -353,6 +358,20 @@ def _lines(suspects: list[dict[str, Any]], limit: int) -> str:
     return "; ".join(f"{f} lines {', '.join(lines)}" for f, lines in by_file.items())
 
 
+def percent_text(value: float, *bounds: float) -> str:
+    """`value` as a percent with the places (one at least) that put it on the same side of every bound as the
+    unrounded value: digits.value_text's figure with the point moved two places, so 0.049996 against 0.05 reads
+    "4.9996%", never "5.0%", and 0.0016 reads "0.2%" as "{:.1%}" would."""
+    text = value_text(value, *bounds)
+    if "e" in text or "." not in text or len(text.split(".")[1]) > MAX_PLACES:  # repr(): no place count separates it
+        # a value equal to a bound no decimal writes (1/3) reads as the bound would; any other needs every digit
+        return f"{value:.1%}" if value in bounds else f"{value * 100!r}%"
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, places = text.split(".")
+    places = places.ljust(3, "0")
+    return f"{sign}{int(whole + places[:2])}.{places[2:]}%"
+
+
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -376,7 +395,8 @@ def judge(result: LabelNoiseResult | None, ctx: AuditContext) -> list[Finding]:
     excluded_examples = sum(e["count"] for e in result.excluded_labels)
     # Every key in both branches (null where it has no value), so a script reads the same keys from every run.
     evidence = {
-        "estimated_error_rate": None, "error_rate_ci": None, "cv_accuracy": result.cv_accuracy,
+        "estimated_error_rate": None, "estimated_error_rate_unrounded": None, "error_rate_ci": None,
+        "cv_accuracy": result.cv_accuracy,
         "baseline_accuracy": result.baseline_accuracy, "worst_labels": None, "confused_pairs": None, "suspects_total": None,
         "reason": result.reason or None,
         # A result not estimated counts every label it saw; none of them was estimated.
@@ -390,16 +410,20 @@ def judge(result: LabelNoiseResult | None, ctx: AuditContext) -> list[Finding]:
         action = ("Collect a second annotation on a sample of items (at least 2 per item) so agreement can be measured."
                   if (result.cv_accuracy is not None or result.excluded_labels) and not agreement_asks else "")
         return [Finding("consistency", Status.UNKNOWN, f"label noise not estimated reliably: {result.reason}", evidence, action)]
-    rate = result.estimated_error_rate
+    # judged on the rate as estimated, never on its rounding (older results carry only the rounded one)
+    rate = (result.estimated_error_rate_unrounded if result.estimated_error_rate_unrounded is not None
+            else result.estimated_error_rate)
     status = Status.FAIL if rate >= config.fail_error_rate else Status.WARN if rate >= config.warn_error_rate else Status.PASS
     ci = f" (95% CI {result.error_rate_ci[0]:.1%}-{result.error_rate_ci[1]:.1%})" if result.error_rate_ci else ""
     scope = left_out(result, config.min_examples_per_label)
-    summary = (f"an estimated {rate:.1%} of labels are wrong{ci}, by confident learning on a classifier with "
+    shown = percent_text(rate, config.warn_error_rate, config.fail_error_rate)
+    summary = (f"an estimated {shown} of labels are wrong{ci}, by confident learning on a classifier with "
                f"{result.cv_accuracy:.1%} cross-validated accuracy; {plural(result.suspects_total, 'line')} flagged"
                + (f"; {scope}" if scope else ""))
     worst = [p for p in result.per_label if p["estimated_error_rate"] > 0][:WORST_LABELS_IN_EVIDENCE]
     evidence.update({
-        "estimated_error_rate": rate,
+        "estimated_error_rate": result.estimated_error_rate,
+        "estimated_error_rate_unrounded": rate,
         "error_rate_ci": result.error_rate_ci,
         "worst_labels": worst,
         "confused_pairs": result.confused_pairs[:WORST_LABELS_IN_EVIDENCE],

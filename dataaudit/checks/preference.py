@@ -24,6 +24,7 @@ from ..excerpt import plain_excerpt as excerpt
 from ..load.records import Record
 from ..normalize import normalize_text
 from .base import AuditContext, Check, Finding, Status, line_places
+from .label_noise import percent_text  # one rule for percents beside their bounds
 
 MAX_LISTED = 200
 MAX_REPLIES_SHOWN = 4  # members of a contradiction shown with their replies
@@ -57,6 +58,9 @@ class PreferenceResult:
     # a pair, {file, line, completion, desirable} for an unpaired record; excerpts.
     contradiction_replies: list[list[dict]] = field(default_factory=list)
     prompts_with_several_pairs: int = 0  # prompts that carry more than one distinct pair (normal DPO data: a note)
+    # the counts chosen_longer_share is rounded from: what the length bias is judged on (0.75005 rounds to 0.75)
+    chosen_longer_pairs: int | None = None
+    chosen_longer_share_unrounded: float | None = None
     prefix_pairs: int = 0  # pairs where one reply (normalised) is a truncated copy of the other: starts it, shorter
     prefix_lines: list[int] = field(default_factory=list)
     prefix_files: list[str] = field(default_factory=list)
@@ -187,6 +191,8 @@ def measure(ctx: AuditContext) -> PreferenceResult | None:
         contradiction_examples=[excerpt(records[group[0]].input_text) for group, _ in groups[:MAX_LISTED]],
         contradiction_records=sum(len(lines) for lines, _ in groups),
         chosen_longer_share=round(longer / compared, 4) if compared else None,
+        chosen_longer_pairs=longer,
+        chosen_longer_share_unrounded=longer / compared if compared else None,
         mean_length_ratio=round(sum(ratios) / len(ratios), 4) if ratios else None,
         identical_files=[records[i].source for i in identical[:MAX_LISTED]],
         contradiction_files=[[records[i].source for i in group] for group, _ in groups[:MAX_LISTED]],
@@ -256,28 +262,33 @@ def judge(result: PreferenceResult | None, ctx: AuditContext) -> list[Finding]:
              "prefix_share": round(share, 4), "max_prefix_share": config.max_prefix_share, "lines": result.prefix_lines[:20]},
             "Replace the truncated replies with complete ones that are worse for another reason."
             if share > config.max_prefix_share else ""))
-    share = result.chosen_longer_share
     compared = result.pairs - result.identical_count
+    # judged on the counts, never on the 4-place share (older results carry only that)
+    share = (result.chosen_longer_pairs / compared if result.chosen_longer_pairs is not None and compared > 0
+             else result.chosen_longer_share)
     if share is not None and compared >= config.min_pairs_for_length_bias:
         bound = config.max_chosen_longer_share
-        low = round(1 - bound, 4)
-        evidence = {"chosen_longer_share": share, "mean_length_ratio": result.mean_length_ratio,
+        low = round(1 - bound, 12)  # 1 - 0.7 is 0.30000000000000004: 3 of 10 pairs are at it, not above
+        evidence = {"chosen_longer_share": result.chosen_longer_share, "chosen_longer_share_unrounded": share,
+                    "mean_length_ratio": result.mean_length_ratio,
                     "max_chosen_longer_share": bound, "min_chosen_longer_share": low, "pairs": compared}
         ratio = "n/a" if result.mean_length_ratio is None else f"{result.mean_length_ratio:.2f}"
+        longer = percent_text(share, bound, low)
         if share > bound:
             findings.append(Finding(
                 "hygiene", Status.WARN,
-                f"chosen is longer than rejected in {share:.0%} of pairs (mean length ratio {ratio}): "
+                f"chosen is longer than rejected in {longer} of pairs (mean length ratio {ratio}): "
                 f"a trainer can learn length instead of quality (warn above {bound:.0%})",
                 evidence, "Add pairs where the shorter response is preferred, or length-normalise the training objective."))
         elif share <= low:  # shorter-wins is as learnable a shortcut as longer-wins
             findings.append(Finding(
                 "hygiene", Status.WARN,
-                f"chosen is shorter than rejected in {1 - share:.0%} of pairs (chosen longer in {share:.0%}, mean length "
-                f"ratio {ratio}): a trainer can learn brevity instead of quality (warn at or below {low:.0%} chosen longer)",
+                f"chosen is shorter than rejected in {percent_text(1 - share, bound, 1 - low)} of pairs (chosen longer in "
+                f"{longer}, mean length ratio {ratio}): a trainer can learn brevity instead of quality (warn at or below "
+                f"{low:.0%} chosen longer)",
                 evidence, "Add pairs where the longer response is preferred, or length-normalise the training objective."))
         else:
-            findings.append(Finding("hygiene", Status.PASS, f"chosen is longer than rejected in {share:.0%} of pairs", evidence))
+            findings.append(Finding("hygiene", Status.PASS, f"chosen is longer than rejected in {longer} of pairs", evidence))
     if result.prompts_with_several_pairs:
         n = result.prompts_with_several_pairs
         findings.append(Finding(

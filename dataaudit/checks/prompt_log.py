@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import PromptLogConfig
+from ..digits import against
 from ..errors import InputError
 from .base import AuditContext, Check, Finding, Need, Status
+
+FLOAT_NOISE = 1e-9  # far below any score's logged precision, far above a float subtraction's error
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,6 +39,9 @@ class PromptLogResult:
     recent_improvement: float | None  # best now minus best N iterations ago (in the better direction)
     status: str  # converged | improving | too_short
     higher_is_better: bool
+    # the improvement as computed: recent_improvement is it rounded to 6 places, and 0.0099996 rounds to 0.01
+    # while falling short of epsilon 0.01
+    recent_improvement_unrounded: float | None = None
 
 
 def read_prompt_log(path: str | Path, config: PromptLogConfig) -> pd.DataFrame:
@@ -94,29 +100,41 @@ def measure_prompt_log(frame: pd.DataFrame, path: str, config: PromptLogConfig) 
     improvement = None
     status = "too_short"
     if len(scores) > window:
-        improvement = round(sign * (best[-1] - best[-1 - window]), 6)
-        status = "converged" if improvement < config.plateau_epsilon else "improving"
+        improvement = sign * (best[-1] - best[-1 - window])
+        status = "converged" if judged_improvement(improvement, config.plateau_epsilon) < config.plateau_epsilon else "improving"
     best_index = max(range(len(scores)), key=lambda i: sign * scores[i]) if scores else None
     return PromptLogResult(path, frame.attrs.get("sha256", ""), len(scores), scores, best, versions,
                            best[-1] if best else None, versions[best_index] if best_index is not None else None,
-                           window, config.plateau_epsilon, improvement, status, config.higher_is_better)
+                           window, config.plateau_epsilon, None if improvement is None else round(improvement, 6), status,
+                           config.higher_is_better, improvement)
+
+
+def judged_improvement(improvement: float, epsilon: float) -> float:
+    """The improvement the plateau is judged on: epsilon itself when within FLOAT_NOISE of it, since scores logged
+    to two places rise by 0.71 - 0.70 = 0.010000000000000009 or 0.70 - 0.69 = 0.009999999999999898, both a rise of
+    exactly 0.01; any other value unrounded (0.0099996 is under 0.01)."""
+    return epsilon if abs(improvement - epsilon) <= FLOAT_NOISE else improvement
 
 
 def prompt_ceiling_condition(result: PromptLogResult | None) -> Finding:
     if result is None:
         return Finding("prompt_ceiling", Status.UNKNOWN, "no prompt-experiment log, so the prompt ceiling cannot be judged", {},
                          "Log each prompt iteration's score on a fixed eval set and pass it with --prompt-log FILE.")
+    unrounded = (result.recent_improvement_unrounded if result.recent_improvement_unrounded is not None
+                 else result.recent_improvement)
     evidence = {"iterations": result.iterations, "best_score": result.best_score, "best_version": result.best_version,
-                "window": result.window, "epsilon": result.epsilon, "recent_improvement": result.recent_improvement}
+                "window": result.window, "epsilon": result.epsilon, "recent_improvement": result.recent_improvement,
+                "recent_improvement_unrounded": unrounded}
     if result.status == "too_short":
         counted = f"{result.iterations} iteration{'' if result.iterations == 1 else 's'}"
         return Finding("prompt_ceiling", Status.UNKNOWN, f"the prompt log has {counted}, too few to tell "
                          f"whether prompting has plateaued (needs more than {result.window})", evidence,
                          f"Run at least {result.window + 1 - result.iterations} more prompt iterations and log their scores.")
+    improvement, epsilon = against(judged_improvement(unrounded, result.epsilon), result.epsilon)
     if result.status == "converged":
         return Finding("prompt_ceiling", Status.PASS, f"prompting has plateaued at {result.best_score:g} (best improved by "
-                         f"{result.recent_improvement:g} over the last {result.window} iterations, under {result.epsilon:g})", evidence)
-    return Finding("prompt_ceiling", Status.FAIL, f"prompting is still improving (best rose by {result.recent_improvement:g} over the "
+                         f"{improvement} over the last {result.window} iterations, under {epsilon})", evidence)
+    return Finding("prompt_ceiling", Status.FAIL, f"prompting is still improving (best rose by {improvement} over the "
                      f"last {result.window} iterations): its ceiling is not reached", evidence,
                      "Keep iterating on the prompt until the best score stops improving before paying for fine-tuning.")
 

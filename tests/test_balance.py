@@ -1,0 +1,21 @@
+"""Label balance: what each count in the result holds."""
+
+from __future__ import annotations
+
+from dataaudit.checks.balance import measure_balance
+from dataaudit.config import BalanceConfig
+from dataaudit.load.records import Dataset, Record
+
+
+def _dataset(labels: list[str]) -> Dataset:
+    records = [Record("train.jsonl", i + 1, "text_label", f"text {i}", None, label) for i, label in enumerate(labels)]
+    return Dataset("t", [], records, [], len(records), 0)
+
+
+def test_the_smallest_class_is_kept_beside_the_threshold_it_is_compared_with():
+    # min_label_count is the configured bound (10), never the smallest class (3): both are in the result
+    result = measure_balance(_dataset(["a"] * 12 + ["b"] * 3 + ["c"] * 5), BalanceConfig(min_label_count=10))
+    assert (result.min_label_count, result.smallest_label_count) == (10, 3)
+    assert result.rare_labels == ["c", "b"] and result.imbalance_ratio == 4.0
+    assert result.counts == {"a": 12, "c": 5, "b": 3}
+    assert measure_balance(_dataset(["a", "b", "b"]), BalanceConfig(min_label_count=1)).smallest_label_count == 1
