@@ -33,3 +33,17 @@ def value_text(value: float, *bounds: float) -> str:
 def against(value: float, bound: float) -> tuple[str, str]:
     """(value, bound) as text that compares the way the numbers do: against(0.79996, 0.8) == ("0.79996", "0.800")."""
     return value_text(value, bound), bound_text(bound)
+
+
+def percent_text(value: float, *bounds: float) -> str:
+    """`value` as a percent with the places (one at least) that put it on the same side of every bound as the
+    unrounded value: digits.value_text's figure with the point moved two places, so 0.049996 against 0.05 reads
+    "4.9996%", never "5.0%", and 0.0016 reads "0.2%" as "{:.1%}" would."""
+    text = value_text(value, *bounds)
+    if "e" in text or "." not in text or len(text.split(".")[1]) > MAX_PLACES:  # repr(): no place count separates it
+        # a value equal to a bound no decimal writes (1/3) reads as the bound would; any other needs every digit
+        return f"{value:.1%}" if value in bounds else f"{value * 100!r}%"
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, places = text.split(".")
+    places = places.ljust(3, "0")
+    return f"{sign}{int(whole + places[:2])}.{places[2:]}%"

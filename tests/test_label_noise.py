@@ -509,6 +509,6 @@ def test_measure_keeps_the_unrounded_rate_beside_the_rounded_one():
                                                  (0.0, (0.5,), "0.0%"), (-0.00026, (0.0,), "-0.03%"),
                                                  (1 / 3, (1 / 3,), "33.3%")])
 def test_a_percent_is_written_with_the_places_that_separate_it_from_its_bounds(value, bounds, text):
-    from dataaudit.checks.label_noise import percent_text
+    from dataaudit.digits import percent_text
 
     assert percent_text(value, *bounds) == text

@@ -64,7 +64,7 @@ from ..normalize import copy_kind, dictionary_words, normalize_text, reworded_co
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from ..search_memo import remembering
 from .base import Check, Finding, Status
-from .label_noise import percent_text  # one rule for percents beside their bounds
+from ..digits import percent_text
 from .near_pairs import (LexicalPartial, NearPairs, components, fields_swapped, input_fields, joined_features,
                          leader_groups, lexical_copy, lexical_features, lexical_pairs, prompt_classes,
                          semantic_between_copies)

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ..digits import MAX_PLACES, value_text
+from ..digits import percent_text
 from ..discriminant import discriminant_scores, stratified_folds, temperature
 from ..errors import ConfigError
 from .base import AuditContext, Check, Finding, Need, Status
@@ -356,20 +356,6 @@ def _lines(suspects: list[dict[str, Any]], limit: int) -> str:
     for s in suspects[:limit]:
         by_file.setdefault(s["file"], []).append(str(s["line"]))
     return "; ".join(f"{f} lines {', '.join(lines)}" for f, lines in by_file.items())
-
-
-def percent_text(value: float, *bounds: float) -> str:
-    """`value` as a percent with the places (one at least) that put it on the same side of every bound as the
-    unrounded value: digits.value_text's figure with the point moved two places, so 0.049996 against 0.05 reads
-    "4.9996%", never "5.0%", and 0.0016 reads "0.2%" as "{:.1%}" would."""
-    text = value_text(value, *bounds)
-    if "e" in text or "." not in text or len(text.split(".")[1]) > MAX_PLACES:  # repr(): no place count separates it
-        # a value equal to a bound no decimal writes (1/3) reads as the bound would; any other needs every digit
-        return f"{value:.1%}" if value in bounds else f"{value * 100!r}%"
-    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
-    whole, places = text.split(".")
-    places = places.ljust(3, "0")
-    return f"{sign}{int(whole + places[:2])}.{places[2:]}%"
 
 
 def plural(count: int, word: str) -> str:

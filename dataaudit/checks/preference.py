@@ -24,7 +24,7 @@ from ..excerpt import plain_excerpt as excerpt
 from ..load.records import Record
 from ..normalize import normalize_text
 from .base import AuditContext, Check, Finding, Status, line_places
-from .label_noise import percent_text  # one rule for percents beside their bounds
+from ..digits import percent_text
 
 MAX_LISTED = 200
 MAX_REPLIES_SHOWN = 4  # members of a contradiction shown with their replies

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...checks.agreement import flag_figures
+from ...checks.agreement import ci_text, flag_figures, undefined_text
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
 
@@ -15,7 +15,7 @@ def _build(report: Report) -> SectionContent | None:
     a = report.checks.get("agreement")
     if a is None:
         return None
-    ci = f" (95% CI {a.alpha_ci[0]:.3f}-{a.alpha_ci[1]:.3f})" if a.alpha_ci else ""
+    ci = f" (95% CI {ci_text(a.alpha_ci)}{undefined_text(a)})" if a.alpha_ci else ""
     annotators = f"{len(a.annotators)} annotators" if a.annotators_named else "annotators not named in the export"
     source = a.label_source
     if a.label_source == "gold" and 0 < a.gold_items < a.items:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...checks.label_noise import left_out, plural
+from ...digits import percent_text
 from ...report import Report
 from .base import Section, SectionContent, Table, text
 from .duplicates import several_training_files
@@ -15,7 +16,8 @@ def _build(report: Report) -> SectionContent | None:
     if n.estimated_error_rate is None:
         return SectionContent([f"label noise not estimated: {n.reason}"])
     ci = f" (95% CI {n.error_rate_ci[0]:.1%}-{n.error_rate_ci[1]:.1%})" if n.error_rate_ci else ""
-    minimum = ((getattr(report, "config", None) or {}).get("label_noise") or {}).get("min_examples_per_label")
+    settings = (getattr(report, "config", None) or {}).get("label_noise") or {}
+    minimum = settings.get("min_examples_per_label")
     scope = left_out(n, minimum)
     if not n.reliable:
         # A classifier that cannot learn the labels disagrees with a large share of them at random: listed as
@@ -30,7 +32,10 @@ def _build(report: Report) -> SectionContent | None:
                             if n.suspects_total else "; it disagreed with none of their labels"))
         return SectionContent(lines + ([scope] if scope else []))
     several = several_training_files(report)  # a bare line number would name a line of any training file
-    lines = [f"an estimated {n.estimated_error_rate:.1%} of labels are wrong{ci}; classifier ({n.classifier}) cross-validated "
+    bounds = [b for b in (settings.get("warn_error_rate"), settings.get("fail_error_rate")) if isinstance(b, (int, float))]
+    rate = n.estimated_error_rate_unrounded if n.estimated_error_rate_unrounded is not None else n.estimated_error_rate
+    # Written as the verdict writes it: with the places that put it on its side of the bounds (4.9996%, not 5.0%).
+    lines = [f"an estimated {percent_text(rate, *bounds)} of labels are wrong{ci}; classifier ({n.classifier}) cross-validated "
              f"accuracy {n.cv_accuracy:.1%} against a majority baseline of {n.baseline_accuracy:.1%}",
              f"{plural(n.suspects_total, 'line')} flagged" + (": " + ", ".join(f"{s['file']}:{s['line']}" if several else str(s["line"])
                                                                             for s in n.suspects[:10]) if n.suspects else "")]
