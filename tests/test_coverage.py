@@ -385,3 +385,32 @@ def test_more_than_five_uncovered_scenarios_are_counted_not_cut():
     content = SECTION.build(report)
     assert content.lines[-1] == "... and 2 more uncovered scenario(s)"
     assert len(content.tables[0].rows) == 7
+
+
+def test_scenario_names_are_built_from_masked_text():
+    from dataaudit.checks.coverage import _cluster_labels
+
+    domains = ["gmail.com", "yahoo.com", "outlook.com", "proton.me"]
+    personal = [f"write to zebediah.quarshie@{domains[i % 4]} today" for i in range(12)]
+    personal += [f"ring me on +44 20 7946 09{i:02d} please" for i in range(12)]
+    personal += [f"pay into GB82WEST12345698765432 or 4111 1111 1111 1111 {'soon' if i % 2 else 'now'}" for i in range(12)]
+    ordinary = [f"what is the weather in {city} tomorrow" for city in ("paris", "rome", "oslo", "lima")] * 3
+    texts = personal + ordinary
+    assignment = np.array([0] * 12 + [1] * 12 + [2] * 12 + [3] * 12)
+    names = _cluster_labels(texts, assignment, 4)
+    words = {w for name in names for w in name.split(" / ")}
+    leaked = {"zebediah", "quarshie", "gmail", "yahoo", "outlook", "proton", "west"} & words
+    placeholder = {"email", "phone", "iban", "credit", "card", "com", "me"} & words
+    assert not leaked and not placeholder, names
+    assert set(names[0].split(" / ")) == {"write", "today"}  # what is left of the text still names it
+    assert set(names[1].split(" / ")) == {"ring"}  # "me" and "on" are stop words
+    assert set(names[2].split(" / ")) == {"pay", "soon"}  # "now" is a stop word
+    assert "weather" in names[3] and "tomorrow" in names[3]
+
+
+def test_a_scenario_of_nothing_but_sensitive_values_gets_a_number_not_their_parts():
+    from dataaudit.checks.coverage import _cluster_labels
+
+    texts = [f"alice.{i}@example.org" for i in range(5)] + ["cancel my order please", "cancel the order"]
+    names = _cluster_labels(texts, np.array([0] * 5 + [1] * 2), 2)
+    assert names == ["scenario 1", "cancel / order"]

@@ -625,3 +625,50 @@ def test_compare_and_the_history_keep_alpha_as_the_report_shows_it():
     # figures recorded before the unrounded alpha was kept are judged by the rounded one
     old = {k: v for k, v in figures.items() if k != "krippendorff_alpha_unrounded"}
     assert find_regressions(old, key_figures(report(0.6)), HistoryConfig())[0]["detail"] == "dropped by 0.143 (bound 0.05)"
+
+
+HOSTILE_LABEL = "\x1b]0;REGLABEL\x07<svg onload=alert(1)> dave.reg@example.net"
+
+
+def _run_with_labels(when: str, shares: dict[str, float]) -> dict:
+    return {"dataset": "tickets", "generated_at": when, "config": {},
+            "inputs": [{"role": "train", "path": "t.jsonl", "sha256": "x"}],
+            "checks": {"format": {"records": 300}, "size": {"examples": 300}, "balance": {"shares": shares}},
+            "per_file": [{"file": "t.jsonl", "labelled": 300, "label_shares": shares}],
+            "verdict": {"status": "ready", "conditions": []}}
+
+
+def test_the_history_keeps_label_names_masked_as_report_json_does_and_still_matches_them_run_to_run(tmp_path):
+    from dataaudit.history.store import record_run
+    from dataaudit.render.json_report import _safe
+
+    history = tmp_path / "history.db"
+    record_run(history, _run_with_labels("2026-12-01T00:00:00+00:00", {"billing": 1.0}))
+    grown = record_run(history, _run_with_labels("2026-12-02T00:00:00+00:00", {"billing": 0.8, HOSTILE_LABEL: 0.2}))
+    steady = record_run(history, _run_with_labels("2026-12-03T00:00:00+00:00", {"billing": 0.79, HOSTILE_LABEL: 0.21}))
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("history.db*"))  # the write-ahead log too
+    for raw in (b"dave.reg", b"example.net", b"REGLABEL\x07", b"\x1b]0;"):
+        assert raw not in stored
+    shown_as = _safe({HOSTILE_LABEL: 0})  # the key report.json's checks.balance.shares has
+    (masked,) = shown_as
+    assert masked == "\\x1b]0;REGLABEL\\x07<svg onload=alert(1)> <EMAIL ….net #7830>"
+    assert [r["what"] for r in grown.regressions] == [f"label_share:{masked}", "label_share:billing"]
+    assert steady.regressions == []  # the masked key of this run matches the last run's
+    (last,) = load_runs(history)[-1:]
+    assert last["figures"]["label_shares"] == {"billing": 0.79, masked: 0.21}
+    assert last["figures"]["file_label_shares"]["t.jsonl"]["shares"] == {"billing": 0.79, masked: 0.21}
+
+
+def test_a_history_written_with_raw_label_names_is_still_the_baseline_of_a_masked_run(tmp_path):
+    import sqlite3
+
+    from dataaudit.history.store import record_run
+
+    history = tmp_path / "history.db"
+    record_run(history, _run_with_labels("2026-12-01T00:00:00+00:00", {"billing": 0.8, HOSTILE_LABEL: 0.2}))
+    with sqlite3.connect(history) as connection:  # as histories before masking kept it
+        masked_row = connection.execute("SELECT figures FROM runs").fetchone()[0]
+        figures = json.loads(masked_row)
+        figures["label_shares"] = {"billing": 0.8, HOSTILE_LABEL: 0.2}
+        connection.execute("UPDATE runs SET figures = ?", (json.dumps(figures),))
+    assert record_run(history, _run_with_labels("2026-12-02T00:00:00+00:00", {"billing": 0.8, HOSTILE_LABEL: 0.2})).regressions == []

@@ -4,7 +4,7 @@ Every string in every row is scanned (`dataaudit.scan.pii`, the same detectors a
 untouched: `jane@example.com` becomes `<EMAIL>`, a card number `<CREDIT_CARD>`, an API key `<SECRET>`. The keys
 of JSON objects are scanned too (a field or message key can hold an address); two keys that would become the
 same are kept apart with a number (`<EMAIL>`, `<EMAIL> (2)`), so no value is dropped. CSV and Parquet column
-names are the file's schema and stay. The copy keeps every line and the input's format; a JSONL line without findings is written
+names are the file's schema and stay (the list names them masked). The copy keeps every line and the input's format; a JSONL line without findings is written
 byte for byte, and one with findings changes only the strings that held them. A sidecar lists each
 replacement by line and field, masked (a JSON array's line is its element, as the audit numbers it). The input is never written. A line that is not UTF-8 text stops the
 copy (an InputError): it cannot be scanned, and passing it on unread would hand over personal data.
@@ -44,6 +44,7 @@ class _Redactor:
         self.options = options
         self.log: list[dict] = []
         self.by_kind: Counter = Counter()
+        self._names: dict[Any, str] = {}  # column name -> as the list shows it
 
     def _note(self, line: int, field: str, findings: list[PiiFinding]) -> None:
         for f in findings:
@@ -71,12 +72,22 @@ class _Redactor:
             return value if new is None else new
         if isinstance(value, dict):
             names = self._keys(value, line, field) if self.keys else {k: k for k in value}
-            items = {names[k]: self.value(v, line, f"{field}.{names[k]}" if field else str(names[k]), str(k)) for k, v in value.items()}
+            listed = names if self.keys else {k: self._listed_name(k) for k in value}
+            items = {names[k]: self.value(v, line, f"{field}.{listed[k]}" if field else str(listed[k]), str(k)) for k, v in value.items()}
             return items if any(names[k] != k or items[names[k]] is not value[k] for k in value) else value
         if isinstance(value, (list, tuple)):
             items_list = [self.value(v, line, f"{field}[{i}]", key) for i, v in enumerate(value)]
             return items_list if any(a is not b for a, b in zip(items_list, value)) else value
         return value
+
+    def _listed_name(self, key: Any) -> str:
+        """A key the copy keeps (a CSV or Parquet column name) as the list names it: masked, as a redacted
+        JSON key is, so the list never shows an address the copy's header holds. Each column once per file."""
+        name = self._names.get(key)
+        if name is None:
+            text = str(key)
+            name = self._names[key] = replace_findings(text, scan_text(text, self.options), lambda f: f.masked)
+        return name
 
     def _keys(self, value: dict, line: int, field: str) -> dict:
         """Each key -> the key with its findings replaced; a redacted key that would equal another key gets

@@ -9,6 +9,8 @@ from typing import Any
 
 from ..config import HistoryConfig
 from ..digits import value_text
+from ..excerpt import sanitise
+from ..scan.pii import masking_phone_regions
 
 # Worse means: pass < warn < unknown < fail (a condition that lost its evidence got worse too).
 SEVERITY = {"pass": 0, "warn": 1, "unknown": 2, "fail": 3}
@@ -35,8 +37,36 @@ def _number(value: Any) -> int | float | None:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def _masked_shares(shares: dict[str, Any]) -> dict[str, Any]:
+    """Label shares keyed by the label as report.json writes it (masked, control characters visible): the
+    history is a file kept for good and must not hold what every report masks. Two labels that mask alike
+    (two phone numbers ending alike) count as one, as they read."""
+    masked: dict[str, Any] = {}
+    for label, share in shares.items():
+        key = sanitise(str(label))
+        masked[key] = round(masked[key] + share, 6) if key in masked else share
+    return masked
+
+
+def masked_labels(figures: dict[str, Any]) -> dict[str, Any]:
+    """figures with every label name masked; a history written before names were masked is compared by
+    the same names as a run now."""
+    files = figures.get("file_label_shares")
+    return {**figures, "label_shares": _masked_shares(_object(figures.get("label_shares"))),
+            **({"file_label_shares": {file: {**entry, "shares": _masked_shares(_object(entry.get("shares")))}
+                                      for file, entry in files.items() if isinstance(entry, dict)}}
+               if isinstance(files, dict) else {})}
+
+
 def key_figures(report: dict[str, Any]) -> dict[str, Any]:
-    """The figures a run is compared on, from a report's JSON."""
+    """The figures a run is compared on, from a report's JSON, label names masked with the phone regions the
+    report was made with (as its report.json)."""
+    regions = _object(_object(report.get("config")).get("pii")).get("phone_regions") or ()
+    with masking_phone_regions([r for r in regions if isinstance(r, str)] if isinstance(regions, list) else ()):
+        return masked_labels(_raw_key_figures(report))
+
+
+def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:
     checks = _object(report.get("checks"))
     fmt, size, duplicates, agreement, coverage, balance, embeddings = (
         _object(checks.get(name)) for name in ("format", "size", "duplicates", "agreement", "coverage", "balance", "embeddings"))

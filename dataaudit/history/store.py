@@ -16,7 +16,7 @@ from typing import Any
 
 from ..config import Config, config_from_dict
 from ..errors import InputError
-from .regressions import find_regressions, held_records, key_figures
+from .regressions import find_regressions, held_records, key_figures, masked_labels
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -221,7 +221,7 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
         baseline = next(((f, when) for f, when in ((json.loads(r[0]), r[1]) for r in rows) if held_records(f)), None)
         # A run that audited nothing (a pull with nothing new) is not worse than the last batch: there is no batch.
         compared = baseline is not None and held_records(figures)
-        regressions = find_regressions(baseline[0], figures, bounds) if compared else []
+        regressions = find_regressions(masked_labels(baseline[0]), figures, bounds) if compared else []
         inserted = connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions, "
                                       "complete) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                       (dataset, data["generated_at"], inputs, config_hash, data["verdict"]["status"],
