@@ -45,3 +45,54 @@ def test_a_truncated_gzip_uri_is_a_file_error_of_that_input_and_the_others_are_r
     assert by_uri.errors and by_uri.errors[-1].source == file_uri(cut)
     assert by_uri.errors[-1].message == by_path.errors[-1].message and "file ends early" in by_uri.errors[-1].message
     assert len(by_uri.records) == len(by_path.records) >= 30
+
+
+def shards_with_subfolders(root: Path) -> Path:
+    folder = root / "shards"
+    (folder / "a").mkdir(parents=True)
+    (folder / "b").mkdir()
+    (folder / "f.jsonl").write_text(records_text(20))
+    (folder / "c.json").write_text(records_text(10, start=20))
+    (folder / "a" / "part.jsonl").write_text(records_text(15, start=30))
+    (folder / "a" / "notes.txt").write_text("about part a\n")
+    (folder / "b" / "part.jsonl").write_text(records_text(5, start=45))
+    (folder / "README.md").write_text("# card\n")
+    (folder / ".hidden.jsonl").write_text(records_text(3, start=90))
+    return folder
+
+
+def expanded(given) -> tuple[list[str], list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        files = expand_inputs(given)
+    return files, [str(w.message) for w in caught if issubclass(w.category, InputWarning)]
+
+
+@pytest.mark.parametrize("as_uri", [False, True])
+def test_a_folder_and_its_glob_take_the_same_files_subfolders_included_and_name_every_skipped_file(tmp_path, as_uri):
+    folder = shards_with_subfolders(tmp_path)
+    name = file_uri if as_uri else str
+    by_folder, folder_warnings = expanded(name(folder))
+    by_glob, glob_warnings = expanded(name(folder) + "/*")
+    relative = [str(Path(f.removeprefix("file://")).relative_to(folder)) for f in by_folder]
+    assert relative == ["a/part.jsonl", "b/part.jsonl", "c.json", "f.jsonl"]
+    assert by_glob == by_folder
+    assert folder_warnings == [f"{name(folder)}: skipped 2 files in the folder that are not data files "
+                               "(README.md, a/notes.txt); name a file to have it read"]
+    # the glob names README.md (its own match) and the matched folder a names its notes.txt: each once
+    assert sorted(glob_warnings) == sorted([
+        f"{name(folder)}/*: skipped 1 matched file that is not a data file (README.md), as a folder's scan does; "
+        "name a file to have it read",
+        f"{name(folder / 'a')}: skipped 1 file in the folder that is not a data file (notes.txt); name a file to have it read"])
+    assert len(LocalEngine().read(name(folder), Config()).records) == 50
+
+
+def test_one_file_named_as_a_path_and_as_a_file_uri_is_read_once_under_its_first_name(tmp_path):
+    data = tmp_path / "f.jsonl"
+    data.write_text(records_text(25))
+    files, said = expanded([str(data), file_uri(data)])
+    assert files == [str(data)]
+    assert said == [f"{file_uri(data)}: the same file as {data}, named twice: read once"]
+    files, said = expanded([file_uri(data), str(tmp_path / "." / "f.jsonl")])
+    assert files == [file_uri(data)] and len(said) == 1
+    assert len(LocalEngine().read([str(data), file_uri(data)], Config()).records) == 25
