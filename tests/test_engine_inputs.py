@@ -96,3 +96,22 @@ def test_one_file_named_as_a_path_and_as_a_file_uri_is_read_once_under_its_first
     files, said = expanded([file_uri(data), str(tmp_path / "." / "f.jsonl")])
     assert files == [file_uri(data)] and len(said) == 1
     assert len(LocalEngine().read([str(data), file_uri(data)], Config()).records) == 25
+
+
+def test_long_layout_ratings_given_as_uris_are_grouped_by_item_across_files_as_local_paths_are(tmp_path):
+    from dataaudit.api import audit
+    from dataaudit.config import config_from_dict
+    from tests.engine_data import ANNOTATION_CONFIG, annotation_shards
+
+    folder = annotation_shards(tmp_path / "ann")
+    config = config_from_dict(ANNOTATION_CONFIG)
+    by_path = LocalEngine().read(str(folder), config)
+    by_uri = LocalEngine().read(file_uri(folder), config)
+    assert len(by_uri.records) == len(by_path.records) == 40 + 15 + 40 + 30 + 6  # a spanning item is one record
+    assert [(r.line, r.label) for r in by_uri.records] == [(r.line, r.label) for r in by_path.records]
+    assert [f.path for f in by_uri.files] == [file_uri(f.path) for f in by_path.files]
+    assert by_uri.name == by_path.name == "ann"
+    local = audit(str(folder), config, embed=False).to_dict()["checks"]["agreement"]
+    remote = audit(file_uri(folder), config, embed=False).to_dict()["checks"]["agreement"]
+    assert [remote[k] for k in ("items", "ratings", "krippendorff_alpha", "ties")] == [local[k] for k in ("items", "ratings", "krippendorff_alpha", "ties")]
+    assert local["items"] == 131

@@ -420,35 +420,55 @@ def _expand_uri(uri: str) -> list[str]:
 
 
 def read_file(location: str, config, role: str) -> Dataset:
-    """One input file as a Dataset. A URI's object is streamed to a local temporary file, read there by the
-    loader (so every format and compression reads as it does locally), and its records, errors and file
-    entry are renamed to the URI; the temporary copy is deleted as soon as it is read."""
+    """One input file as a Dataset (read_files of that one file)."""
+    return read_files([location], config, role)
+
+
+def read_files(locations: list[str], config, role: str, name: str = "") -> Dataset:
+    """Input files read in one pass as one Dataset. A URI's object is streamed to a local temporary file, read
+    there by the loader with the other files (so every format and compression reads as it does locally, and a
+    long layout groups items across URI files as across local ones), and its records, errors and file entry
+    are renamed to the URI; the temporary copies are deleted as soon as they are read."""
     from ..load.dataset import load_dataset
 
-    if not is_uri(location):
-        return load_dataset([location], config, role=role)
-    name = unquote(urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1]) or "input"
+    if not any(is_uri(location) for location in locations):
+        return load_dataset(list(locations), config, role=role, name=name)
     with tempfile.TemporaryDirectory(prefix="dataaudit-uri-") as folder:
-        local = Path(folder) / name
-        with open_uri(location) as stream, local.open("wb") as copy:
-            try:
-                shutil.copyfileobj(stream, copy, 1 << 20)
-            except OSError as exc:
-                raise InputError(f"{location}: cannot read ({exc.strerror or exc})") from None
+        local_of: dict[str, str] = {}
+        for n, location in enumerate(locations):
+            if not is_uri(location):
+                continue
+            base = unquote(urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1]) or "input"
+            local = Path(folder) / str(n) / base  # its own folder: two URIs may end in the same name
+            local.parent.mkdir()
+            with open_uri(location) as stream, local.open("wb") as copy:
+                try:
+                    shutil.copyfileobj(stream, copy, 1 << 20)
+                except OSError as exc:
+                    raise InputError(f"{location}: cannot read ({exc.strerror or exc})") from None
+            local_of[location] = str(local)
         try:
-            dataset = load_dataset([local], config, role=role)
+            dataset = load_dataset([local_of.get(location, location) for location in locations], config, role=role,
+                                   name=dataset_name(locations, config, name) if len(locations) > 1 else name)
         except InputError as exc:
-            raise InputError(str(exc).replace(str(local), location)) from None
-    return renamed(dataset, str(local), location)
+            message = str(exc)
+            for location, local in local_of.items():
+                message = message.replace(local, location)
+            raise InputError(message) from None
+    for location, local in local_of.items():
+        dataset = renamed(dataset, local, location)
+    return dataset
 
 
 def read_together(files: list[str], config, role: str) -> bool:
-    """Whether local files must be read in one pass: one annotation tool's export in several files (its
+    """Whether files must be read in one pass: one annotation tool's export in several local files (its
     questions, headline and counts are decided over all of them), or a long annotation layout, whose items
-    are grouped by id across files (one file per annotator is common). A URI input is read file by file."""
-    if len(files) < 2 or any(is_uri(f) for f in files):
+    are grouped by id across files (one file per annotator is common), local or URI."""
+    if len(files) < 2:
         return False
-    return detect_export(Path(files[0])) is not None or bool(config.fields.annotator and role == "train")
+    if not is_uri(files[0]) and detect_export(Path(files[0])) is not None:
+        return True
+    return bool(config.fields.annotator and role == "train")
 
 
 def renamed(dataset: Dataset, old: str, new: str) -> Dataset:

@@ -44,7 +44,7 @@ from ..index import TextIndex, build_index
 from ..load.records import Dataset
 from ..neighbours import SearchIndex, query_index, search_index
 from .base import (DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_key_lists, file_partitions, merge_datasets,
-                   query_blocks, read_file, read_together)
+                   query_blocks, read_file, read_files, read_together)
 from .local import embed_indexes
 
 INSTALL = "pip install 'dataaudit[ray]'"
@@ -163,11 +163,10 @@ def _read_file(paths: list[str], config, role: str, name: str = "") -> tuple[Any
     """One file (or the files of one annotation export, read together): its Dataset, and input (and query)
     text -> normalised key for its records. A DataAuditError (unreadable file) is returned, not raised, so the
     driver re-raises it as itself, not wrapped by Ray."""
-    from ..load.dataset import load_dataset
     from ..normalize import normalize_text
 
     try:
-        dataset = read_file(paths[0], config, role) if len(paths) == 1 else load_dataset(paths, config, role=role, name=name)
+        dataset = read_file(paths[0], config, role) if len(paths) == 1 else read_files(paths, config, role, name)
     except DataAuditError as exc:
         return exc, {}
     # The index normalises each record's input, the query it embeds where that is not the input (a system prompt
