@@ -144,6 +144,24 @@ def _plain(exc: BaseException) -> str:
     return " ".join(_ANSI.sub("", str(exc)).split())[:300]
 
 
+_LOG_PREFIX = re.compile(r"^\[[^\]]*\]\s*(?:\([^)]*\)\s*)?(?:[\w.\-]+\.(?:cc|h|py):\d+:\s*)?")
+# Ray's connect retries repeat "Failed to connect ..." lines: words naming a cause rank above them
+_CAUSE_WORDS = (re.compile(r"error|invalid|exception|denied|refused|unauthori|mismatch", re.IGNORECASE),
+                re.compile(r"token|version|fail", re.IGNORECASE))
+
+
+def _cause_in(said: str, message: str) -> str:
+    """The last line of Ray's stderr that says something the exception message does not (an error-like line
+    first, else the last line), its log prefix (time, level, pid, source file) and colours removed."""
+    lines = [_LOG_PREFIX.sub("", " ".join(_ANSI.sub("", line).split())) for line in said.splitlines()]
+    lines = [line for line in lines if line and line not in message and not line.startswith(("Traceback", "File \""))]
+    for words in _CAUSE_WORDS:
+        for line in reversed(lines):
+            if words.search(line):
+                return line[:300]
+    return lines[-1][:300] if lines else ""
+
+
 @contextlib.contextmanager
 def _stderr_to(sink):
     """File descriptor 2 into `sink` while Ray's C++ core connects: its retry warnings go there, not to the
@@ -267,7 +285,12 @@ class RayEngine(DataSteps):
                                   include_dashboard=False, configure_logging=False)
             except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError... for the same cause
                 where = f"at {address} (from {named})" if named else "on this machine"
-                raise EngineError(f"cannot start or join the Ray cluster {where}: {_plain(exc)}") from exc
+                said.seek(0)
+                # Ray's exception is often only "Failed to connect"; the cause (a refused auth token, a version
+                # mismatch) is in what its core wrote to stderr while it retried
+                cause = _cause_in(said.read(), _plain(exc))
+                raise EngineError(f"cannot start or join the Ray cluster {where}: {_plain(exc)}"
+                                  + (f" (Ray said: {cause})" if cause else "")) from exc
             said.seek(0)
             sys.stderr.write(said.read())  # joined: whatever Ray said on the way is the user's to see
         self._started = True

@@ -1,0 +1,60 @@
+"""RayEngine._init's error line when Ray cannot join: Ray's own cause, read from what its core wrote to stderr.
+Ray itself is faked (no cluster is started): ray.init writes to file descriptor 2 and raises as Ray does."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytest.importorskip("ray")
+
+from dataaudit.engine import ray_engine  # noqa: E402
+from dataaudit.engine.base import EngineError  # noqa: E402
+
+AUTH_LINES = (
+    "[2026-12-07 10:00:01,101 W 4242 4242] gcs_rpc_client.h:151: Failed to connect to GCS at address 192.0.2.2:6390 within 5 seconds.\n"
+    "[2026-12-07 10:00:06,202 E 4242 4243] gcs_client.cc:88: InvalidAuthToken: Authentication token is missing or incorrect\n"
+    "[2026-12-07 10:00:11,303 W 4242 4242] gcs_rpc_client.h:151: Failed to connect to GCS at address 192.0.2.2:6390 within 5 seconds.\n"
+)
+
+
+class FakeRay:
+    __version__ = "0.0-fake"
+
+    def __init__(self, stderr_text: str):
+        self.stderr_text = stderr_text
+
+    def init(self, **kwargs):
+        os.write(2, self.stderr_text.encode())
+        raise ConnectionError("Failed to connect to Ray cluster at 192.0.2.2:6390")
+
+
+def joined_error(monkeypatch, stderr_text: str) -> str:
+    monkeypatch.setattr(ray_engine, "_probe", lambda address, named: None)
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address = FakeRay(stderr_text), "192.0.2.2:6390"
+    with pytest.raises(EngineError) as caught:
+        engine._init()
+    return str(caught.value)
+
+
+def test_a_refused_join_names_rays_own_cause_from_its_stderr(monkeypatch):
+    message = joined_error(monkeypatch, AUTH_LINES)
+    assert message == ("cannot start or join the Ray cluster at 192.0.2.2:6390 (from --ray-address / engine.address): "
+                       "Failed to connect to Ray cluster at 192.0.2.2:6390 "
+                       "(Ray said: InvalidAuthToken: Authentication token is missing or incorrect)")
+
+
+def test_a_refused_join_with_nothing_on_stderr_is_rays_message_alone(monkeypatch):
+    message = joined_error(monkeypatch, "")
+    assert message.endswith("engine.address): Failed to connect to Ray cluster at 192.0.2.2:6390")
+
+
+def test_the_cause_is_the_last_error_like_line_without_its_log_prefix():
+    said = ("[2026-12-07 10:00:00,000 I 1 1] (raylet) node_manager.cc:10: Starting\n"
+            "\x1b[31mRuntimeError: Version mismatch: the cluster runs Ray 2.9.0, this is 2.40.0\x1b[0m\n"
+            "connecting again...\n")
+    assert ray_engine._cause_in(said, "Failed") == "RuntimeError: Version mismatch: the cluster runs Ray 2.9.0, this is 2.40.0"
+    assert ray_engine._cause_in("only this line\n", "Failed") == "only this line"
+    assert ray_engine._cause_in("Failed to connect\n", "Failed to connect to Ray cluster") == ""
