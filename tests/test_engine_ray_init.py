@@ -58,3 +58,35 @@ def test_the_cause_is_the_last_error_like_line_without_its_log_prefix():
     assert ray_engine._cause_in(said, "Failed") == "RuntimeError: Version mismatch: the cluster runs Ray 2.9.0, this is 2.40.0"
     assert ray_engine._cause_in("only this line\n", "Failed") == "only this line"
     assert ray_engine._cause_in("Failed to connect\n", "Failed to connect to Ray cluster") == ""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_auto_is_the_head_ray_start_noted_and_a_dead_one_is_refused_at_once(tmp_path, monkeypatch):
+    pointer = tmp_path / "ray_current_cluster"
+    port = free_port()
+    pointer.write_text(f"127.0.0.1:{port}\n")
+    monkeypatch.setattr(ray_engine, "_ray_address_file", lambda: str(pointer))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    address, named = ray_engine.resolve_auto(*ray_engine.effective_address("auto"))
+    assert address == f"127.0.0.1:{port}"
+    with pytest.raises(EngineError) as caught:
+        ray_engine._probe(address, named)
+    assert str(caught.value).startswith(
+        f"cannot reach the Ray cluster at 127.0.0.1:{port} (from --ray-address / engine.address, which names the head the "
+        f"last `ray start` here noted in {pointer}: Connection refused); start it with `ray start --head` there, or start "
+        "that head again")
+    monkeypatch.setenv("RAY_ADDRESS", "auto")
+    assert ray_engine.resolve_auto(*ray_engine.effective_address(""))[0] == f"127.0.0.1:{port}"
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.9:6379")  # an address in RAY_ADDRESS wins over the note, as in Ray
+    assert ray_engine.resolve_auto(*ray_engine.effective_address("auto")) == (
+        "10.0.0.9:6379", "RAY_ADDRESS, read for engine.address = auto")
+    monkeypatch.delenv("RAY_ADDRESS")
+    pointer.unlink()
+    assert ray_engine.resolve_auto(*ray_engine.effective_address("auto")) == ("auto", "--ray-address / engine.address")

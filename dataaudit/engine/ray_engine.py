@@ -78,6 +78,31 @@ def effective_address(address: str) -> tuple[str, str]:
     return "local", ""
 
 
+def _ray_address_file() -> str:
+    """Where `ray start` notes the cluster it started last, which Ray joins for "auto" (its own lookup)."""
+    try:
+        from ray._common.utils import get_ray_address_file
+    except ImportError:  # an older Ray kept it in ray._private.utils
+        from ray._private.utils import get_ray_address_file
+    return get_ray_address_file(None)
+
+
+def resolve_auto(address: str, named: str, pointer: str | None = None) -> tuple[str, str]:
+    """"auto" as the address Ray would join for it, so it is probed like one: the head `ray start` last noted
+    in its address file (read, never written). A head killed without `ray stop` leaves that file behind,
+    and ray.init then retried the dead address for minutes. Without the file "auto" stays Ray's to resolve
+    (a running head found another way, or Ray's own "could not find any running Ray instance")."""
+    if address != "auto":
+        return address, named
+    pointer = pointer or _ray_address_file()
+    try:
+        with open(pointer, encoding="utf-8") as noted:
+            found = noted.read().strip()
+    except OSError:
+        return address, named
+    return (found, f"{named}, which names the head the last `ray start` here noted in {pointer}") if found else (address, named)
+
+
 def _probe(address: str, named: str) -> None:
     """Fail fast, naming the address, when nothing listens there (ray.init alone can wait minutes)."""
     if address in ("", "auto", "local"):
@@ -86,7 +111,8 @@ def _probe(address: str, named: str) -> None:
     host, _, port = target.rpartition(":")
     if not host or not port.isdigit():
         raise EngineError(f"{named} {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
-    fix = "fix or unset RAY_ADDRESS" if named.startswith("RAY_ADDRESS") else f"fix {named}"
+    fix = ("start that head again, or name a running one (a head stopped without `ray stop` leaves the note behind)"
+           if "`ray start` here noted" in named else "fix or unset RAY_ADDRESS" if named.startswith("RAY_ADDRESS") else f"fix {named}")
     try:
         connection = socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S)
     except OSError as exc:
@@ -272,7 +298,7 @@ class RayEngine(DataSteps):
         self.ray.data.DataContext.get_current().enable_progress_bars = False
 
     def _init(self) -> None:
-        address, named = effective_address(self.address)
+        address, named = resolve_auto(*effective_address(self.address))
         _check_client(address, named, self.ray.__version__)
         _probe(address, named)
         # A routine notice on every run (a new local Ray makes a token), not a finding about the data.
