@@ -41,7 +41,7 @@ def joined_error(monkeypatch, stderr_text: str) -> str:
 
 def test_a_refused_join_names_rays_own_cause_from_its_stderr(monkeypatch):
     message = joined_error(monkeypatch, AUTH_LINES)
-    assert message == ("cannot start or join the Ray cluster at 192.0.2.2:6390 (from --ray-address / engine.address): "
+    assert message == ("cannot start or join the Ray cluster at 192.0.2.2:6390 (from engine.address): "
                        "Failed to connect to Ray cluster at 192.0.2.2:6390 "
                        "(Ray said: InvalidAuthToken: Authentication token is missing or incorrect)")
 
@@ -90,3 +90,39 @@ def test_auto_is_the_head_ray_start_noted_and_a_dead_one_is_refused_at_once(tmp_
     monkeypatch.delenv("RAY_ADDRESS")
     pointer.unlink()
     assert ray_engine.resolve_auto(*ray_engine.effective_address("auto")) == ("auto", "--ray-address / engine.address")
+
+
+@pytest.mark.parametrize("address, problem", [
+    ("127.0.0.1:99999", "has port 99999, outside 1-65535"),
+    ("127.0.0.1:0", "has port 0, outside 1-65535"),
+    ("head.internal", "is not an address: expected HOST:PORT, ray://HOST:PORT or auto"),
+])
+def test_a_config_files_malformed_address_is_a_config_error_naming_the_file_and_key(tmp_path, address, problem):
+    from dataaudit.config import load_config
+    from dataaudit.errors import ConfigError
+
+    path = tmp_path / "r1.toml"
+    path.write_text(f'[engine]\nname = "ray"\naddress = "{address}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: engine.address: {address!r} {problem}")
+
+
+def test_a_malformed_address_flag_is_named_as_the_flag(tmp_path, capsys):
+    from dataaudit.cli import main
+
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"prompt": "a", "completion": "b"}\n')
+    assert main(["audit", str(data), "--no-embeddings", "--ray-address", "127.0.0.1:99999"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("dataaudit: error: --ray-address: '127.0.0.1:99999' has port 99999, outside 1-65535")
+    assert len(err.splitlines()) == 1
+
+
+def test_called_from_python_the_error_names_the_config_key_not_the_flag(monkeypatch):
+    monkeypatch.setattr(ray_engine, "_probe", lambda address, named: None)
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address = FakeRay(""), "192.0.2.2:6390"
+    with pytest.raises(EngineError) as caught:
+        engine._init()
+    assert "(from engine.address)" in str(caught.value) and "--ray-address" not in str(caught.value)

@@ -39,12 +39,13 @@ from typing import Any
 import numpy as np
 
 from ..embeddings import WRITE_CHUNK, Embedder
-from ..errors import DataAuditError
+from ..errors import DataAuditError, said
 from ..index import TextIndex, build_index
 from ..load.records import Dataset
 from ..neighbours import SearchIndex, query_index, search_index
 from .base import (DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_key_lists, file_partitions, merge_datasets,
                    query_blocks, read_file, read_files, read_together)
+from .config import address_problem
 from .local import embed_indexes
 
 INSTALL = "pip install 'dataaudit[ray]'"
@@ -60,7 +61,8 @@ def _import_ray():
         import ray
         import ray.data  # noqa: F401  the `data` extra, not only the core
     except ImportError as exc:
-        raise EngineError(f"--engine ray needs Ray, which is not installed: install it with `{INSTALL}`") from exc
+        wanted = said("--engine ray", 'engine.name = "ray"')
+        raise EngineError(f"{wanted} needs Ray, which is not installed: install it with `{INSTALL}`") from exc
     return ray
 
 
@@ -107,10 +109,11 @@ def _probe(address: str, named: str) -> None:
     """Fail fast, naming the address, when nothing listens there (ray.init alone can wait minutes)."""
     if address in ("", "auto", "local"):
         return
+    problem = address_problem(address)
+    if problem:  # RAY_ADDRESS: a config's and a flag's address were checked where they were read
+        raise EngineError(f"{named} {address!r} {problem}")
     target = address.split("://", 1)[-1].rsplit("/", 1)[0]
     host, _, port = target.rpartition(":")
-    if not host or not port.isdigit():
-        raise EngineError(f"{named} {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
     fix = ("start that head again, or name a running one (a head stopped without `ray stop` leaves the note behind)"
            if "`ray start` here noted" in named else "fix or unset RAY_ADDRESS" if named.startswith("RAY_ADDRESS") else f"fix {named}")
     try:
@@ -176,10 +179,10 @@ _CAUSE_WORDS = (re.compile(r"error|invalid|exception|denied|refused|unauthori|mi
                 re.compile(r"token|version|fail", re.IGNORECASE))
 
 
-def _cause_in(said: str, message: str) -> str:
+def _cause_in(stderr_text: str, message: str) -> str:
     """The last line of Ray's stderr that says something the exception message does not (an error-like line
     first, else the last line), its log prefix (time, level, pid, source file) and colours removed."""
-    lines = [_LOG_PREFIX.sub("", " ".join(_ANSI.sub("", line).split())) for line in said.splitlines()]
+    lines = [_LOG_PREFIX.sub("", " ".join(_ANSI.sub("", line).split())) for line in stderr_text.splitlines()]
     lines = [line for line in lines if line and line not in message and not line.startswith(("Traceback", "File \""))]
     for words in _CAUSE_WORDS:
         for line in reversed(lines):
@@ -299,26 +302,28 @@ class RayEngine(DataSteps):
 
     def _init(self) -> None:
         address, named = resolve_auto(*effective_address(self.address))
+        # a Python caller set engine.address (or RayEngine's address), never the flag
+        named = named.replace("--ray-address / engine.address", said("--ray-address / engine.address", "engine.address"))
         _check_client(address, named, self.ray.__version__)
         _probe(address, named)
         # A routine notice on every run (a new local Ray makes a token), not a finding about the data.
         logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
-        with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as said:
+        with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as ray_stderr:
             try:
                 # Only when joining: a Ray started here would hand the redirected fd on to its daemons for good.
-                with _stderr_to(said) if address != "local" else contextlib.nullcontext():
+                with _stderr_to(ray_stderr) if address != "local" else contextlib.nullcontext():
                     self.ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False,
                                   include_dashboard=False, configure_logging=False)
             except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError... for the same cause
                 where = f"at {address} (from {named})" if named else "on this machine"
-                said.seek(0)
+                ray_stderr.seek(0)
                 # Ray's exception is often only "Failed to connect"; the cause (a refused auth token, a version
                 # mismatch) is in what its core wrote to stderr while it retried
-                cause = _cause_in(said.read(), _plain(exc))
+                cause = _cause_in(ray_stderr.read(), _plain(exc))
                 raise EngineError(f"cannot start or join the Ray cluster {where}: {_plain(exc)}"
                                   + (f" (Ray said: {cause})" if cause else "")) from exc
-            said.seek(0)
-            sys.stderr.write(said.read())  # joined: whatever Ray said on the way is the user's to see
+            ray_stderr.seek(0)
+            sys.stderr.write(ray_stderr.read())  # joined: whatever Ray said on the way is the user's to see
         self._started = True
 
     def _run(self, step: str, fn):
