@@ -115,3 +115,14 @@ def test_long_layout_ratings_given_as_uris_are_grouped_by_item_across_files_as_l
     remote = audit(file_uri(folder), config, embed=False).to_dict()["checks"]["agreement"]
     assert [remote[k] for k in ("items", "ratings", "krippendorff_alpha", "ties")] == [local[k] for k in ("items", "ratings", "krippendorff_alpha", "ties")]
     assert local["items"] == 131
+
+
+def test_the_local_engines_version_is_dataaudits_as_the_readme_says(tmp_path):
+    import dataaudit
+    from dataaudit.api import audit
+
+    data = tmp_path / "d.jsonl"
+    data.write_text(records_text(30))
+    report = audit(str(data), Config(), embed=False).to_dict()
+    assert report["engine"]["name"] == "local"
+    assert report["engine"]["version"] == report["dataaudit_version"] == dataaudit.__version__
