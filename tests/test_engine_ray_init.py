@@ -126,3 +126,13 @@ def test_called_from_python_the_error_names_the_config_key_not_the_flag(monkeypa
     with pytest.raises(EngineError) as caught:
         engine._init()
     assert "(from engine.address)" in str(caught.value) and "--ray-address" not in str(caught.value)
+
+
+def test_the_embedding_step_drops_rays_constructor_argument_line_and_passes_every_other(capfd):
+    noise = (b"[2026-12-07 09:42:04,585 E 17867 17867] core_worker.cc:2465: Actor with class name: "
+             b"'MapWorker(MapBatches(EmbedActor))' and ID: '690e' has constructor arguments in the object store and "
+             b"max_restarts > 0. If the arguments ...\n")
+    with ray_engine._stderr_without(ray_engine.RAY_NOISE):
+        os.write(2, b"first line from Ray\n" + noise + b"[E core_worker.cc:1] a real error\n")
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "first line from Ray\n[E core_worker.cc:1] a real error\nafter\n"

@@ -191,6 +191,40 @@ def _cause_in(stderr_text: str, message: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
+# Ray's core worker logs this at error level once per embedding pool (see _embed_actor): a known, harmless state
+# of Ray Data's own actors, not a finding, so it is kept off the user's terminal; every other line passes.
+RAY_NOISE = (b"has constructor arguments in the object store and max_restarts > 0",)
+
+
+@contextlib.contextmanager
+def _stderr_without(noise: tuple[bytes, ...]):
+    """File descriptor 2 through a filter that drops lines containing any of `noise` (Ray's C++ core writes to
+    the descriptor, past Python's sys.stderr); what is left reaches the real stderr line by line."""
+    import threading
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    read_end, write_end = os.pipe()
+
+    def forward() -> None:
+        with os.fdopen(read_end, "rb") as lines:
+            for line in lines:
+                if not any(n in line for n in noise):
+                    os.write(saved, line)
+
+    forwarder = threading.Thread(target=forward, name="dataaudit-stderr-filter", daemon=True)
+    forwarder.start()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # the pipe's last write end closes: the forwarder reads to its end and stops
+        forwarder.join(timeout=5)  # a process started meanwhile may hold the pipe: not waited for beyond this
+        os.close(saved)
+
+
 @contextlib.contextmanager
 def _stderr_to(sink):
     """File descriptor 2 into `sink` while Ray's C++ core connects: its retry warnings go there, not to the
@@ -278,6 +312,19 @@ def query_block(queries, index: SearchIndex, k: int) -> tuple[np.ndarray, np.nda
     return query_index(index, queries, k)
 
 
+def _python_handles_sigterm() -> None:
+    """SIGTERM back to the handler ray.init set from Python (sys.exit), over the failure-signal handler Ray's
+    C++ core installs as it connects: that one printed a stack dump (twice: raw and through Ray's log) for a
+    plain `kill`, which is a request to stop, not a crash. Crashes (SIGSEGV, SIGABRT, ...) keep Ray's dump."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    handler = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, handler if handler is not None else signal.SIG_DFL)
+
+
 class RayEngine(DataSteps):
     name = "ray"
 
@@ -324,6 +371,7 @@ class RayEngine(DataSteps):
                                   + (f" (Ray said: {cause})" if cause else "")) from exc
             ray_stderr.seek(0)
             sys.stderr.write(ray_stderr.read())  # joined: whatever Ray said on the way is the user's to see
+        _python_handles_sigterm()
         self._started = True
 
     def _run(self, step: str, fn):
@@ -487,7 +535,8 @@ class RayEngine(DataSteps):
                 unstored.append(np.asarray(batch["position"])[~np.asarray(batch["stored"], dtype=bool)])
             return out, np.concatenate(unstored) if unstored else np.zeros(0, dtype=np.int64)
 
-        vectors, unstored = self._run(f"embedding {len(texts)} texts on {actors} actor(s)", run)
+        with _stderr_without(RAY_NOISE):
+            vectors, unstored = self._run(f"embedding {len(texts)} texts on {actors} actor(s)", run)
         if _shared(embedder) and len(unstored):
             embedder.store([texts[i] for i in unstored], vectors[unstored])
         return vectors
