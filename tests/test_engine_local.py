@@ -102,6 +102,10 @@ def test_audit_of_a_directory_equals_audit_of_its_files_and_names_the_engine(sha
     by_files = audit(expand_inputs(shards.train), config, embed=False).to_dict()
     for report in (by_folder, by_files):
         report.pop("generated_at")
+    # the folder's skipped README.md is said; the files named have nothing to skip
+    assert by_folder.pop("warnings") == [f"{shards.train}: skipped 1 file in the folder that is not a data file (README.md); "
+                                         "name a file to have it read"]
+    assert by_files.pop("warnings") == []
     assert by_folder == by_files
     engine = by_folder["engine"]
     assert (engine["name"], engine["nodes"]) == ("local", 1) and engine["cpus"] >= 1

@@ -619,3 +619,40 @@ def test_an_annotation_export_in_several_files_reads_as_locally(cluster, tmp_pat
     assert remote.annotation_export == local.annotation_export and remote.name == local.name
     assert remote.records == local.records and remote.errors == local.errors and remote.files == local.files
     assert labels == Counter(r.label for r in local.records if r.label is not None)
+
+
+def test_long_layout_ratings_given_as_uris_are_grouped_across_files_in_one_task_as_locally(cluster, tmp_path):
+    folder = annotation_shards(tmp_path / "ann")
+    config = config_from_dict(ANNOTATION_CONFIG)
+    local = LocalEngine().read(str(folder), config)
+    engine = RayEngine(address=cluster.address)
+    try:
+        remote = engine.read(folder.resolve().as_uri(), config)
+    finally:
+        engine.close()
+    assert len(remote.records) == len(local.records) == 40 + 15 + 40 + 30 + 6  # a spanning item is one record
+    assert [(r.line, r.label, r.input_text) for r in remote.records] == [(r.line, r.label, r.input_text) for r in local.records]
+    assert [f.path for f in remote.files] == [Path(f.path).resolve().as_uri() for f in local.files]
+
+
+def _handler_address(signum: int) -> int:
+    """The handler the kernel runs for `signum` (struct sigaction's first field), read with sigaction(2)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    action = ctypes.create_string_buffer(256)  # larger than struct sigaction on every Linux ABI
+    assert libc.sigaction(signum, None, action) == 0
+    return ctypes.c_void_p.from_buffer(action).value or 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads struct sigaction as Linux lays it out")
+def test_after_joining_python_handles_sigterm_not_rays_stack_dumping_failure_handler(cluster):
+    import signal
+
+    engine = RayEngine(address=cluster.address)
+    try:
+        # Python's own C handler serves every signal it handles (SIGINT from the start): SIGTERM is handled there
+        assert _handler_address(signal.SIGTERM) == _handler_address(signal.SIGINT) != 0
+        assert _handler_address(signal.SIGSEGV) != _handler_address(signal.SIGINT)  # a crash keeps Ray's dump
+    finally:
+        engine.close()

@@ -209,15 +209,15 @@ def expand_paths(paths: str | Path | list | None) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _data_matches(pattern: str, matches: list[str]) -> list[str]:
+def _data_matches(pattern: str, matches: list[str], is_folder=lambda m: Path(m).is_dir()) -> list[str]:
     """A glob's matches that are data: folders, and files named as data (see files.named_as_data), as a folder's
     scan takes them; a pattern that spells its own suffix (`*.txt`) chose its files and keeps them all. The
-    others are skipped with a warning saying how many; none left is an InputError."""
+    others are skipped with a warning naming them; none left is an InputError."""
     suffix = Path(pattern).suffix
     if suffix and not glob.has_magic(suffix):
         return matches
-    kept = [m for m in matches if Path(m).is_dir() or named_as_data(m)]
-    skipped = [Path(m).name for m in matches if m not in kept]
+    kept = [m for m in matches if is_folder(m) or named_as_data(m)]
+    skipped = [_base_name(m) for m in matches if m not in kept]
     if not kept:
         raise InputError(f"{pattern}: matches {len(matches)} file{'s' if len(matches) != 1 else ''} and none is a data file "
                          f"({', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''}); data files end in "
@@ -225,15 +225,68 @@ def _data_matches(pattern: str, matches: list[str]) -> list[str]:
     if skipped:
         warnings.warn(f"{pattern}: skipped {len(skipped)} matched file{'s' if len(skipped) != 1 else ''} that "
                       f"{'are not data files' if len(skipped) != 1 else 'is not a data file'} "
-                      f"({', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''}), as a folder's scan does; "
-                      "name a file to have it read", InputWarning, stacklevel=3)
+                      f"({_names(skipped)}), as a folder's scan does; name a file to have it read", InputWarning, stacklevel=3)
     return kept
 
 
+_NAMED_SKIPS = 20  # a warning names this many skipped files, then counts the rest: a folder of images stays one line
+
+
+def _names(skipped: list[str]) -> str:
+    more = len(skipped) - _NAMED_SKIPS
+    return ", ".join(skipped[:_NAMED_SKIPS]) + (f" and {more} more" if more > 0 else "")
+
+
+def _base_name(location: str) -> str:
+    return unquote(location.rstrip("/").rsplit("/", 1)[-1]) if is_uri(location) else Path(location).name
+
+
+def _skipped_warning(folder: str, skipped: list[str]) -> None:
+    if skipped:
+        warnings.warn(f"{folder}: skipped {len(skipped)} file{'s' if len(skipped) != 1 else ''} in the folder that "
+                      f"{'are not data files' if len(skipped) != 1 else 'is not a data file'} ({_names(skipped)}); "
+                      "name a file to have it read", InputWarning, stacklevel=4)
+
+
+def _folder_shards(folder: Path) -> list[str]:
+    """A folder's data files, its subfolders' in their place (entries in name order, so a folder and its glob
+    `folder/*` take the same files in the same order); hidden entries are left out as `*` leaves them out, an
+    annotation-tool export folder inside stays one input, and every other file is named in one warning."""
+    found: list[str] = []
+    skipped: list[str] = []
+    seen: set[str] = set()
+
+    def walk(current: Path) -> None:
+        real = os.path.realpath(current)
+        if real in seen:  # a link back up the tree
+            return
+        seen.add(real)
+        for entry in sorted(current.iterdir(), key=lambda p: p.name):
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                if detect_export(entry) is not None:
+                    found.append(str(entry))
+                else:
+                    walk(entry)
+            elif entry.is_file() and named_as_data(entry.name):
+                found.append(str(entry))
+            else:
+                skipped.append(str(entry.relative_to(folder)))
+
+    walk(folder)
+    if not found:
+        raise InputError(f"{folder}: directory holds no data files ({', '.join(DATA_SUFFIXES)}, compressed or not), "
+                         "in it or in its subfolders")
+    _skipped_warning(str(folder), skipped)
+    return found
+
+
 def expand_inputs(paths) -> list[str]:
-    """Files named, matched by a glob, or inside a named directory (its data files, sorted by name; hidden
-    files and other suffixes left out), in order, each once. A directory that is one annotation-tool export
-    (Argilla 2.x: records.json beside settings.json) stays one input: its files are not records alike."""
+    """Files named, matched by a glob, or inside a named directory (its data files and its subfolders', sorted by
+    name; hidden files left out, other suffixes skipped with a warning), in order, each once. A directory that is
+    one annotation-tool export (Argilla 2.x: records.json beside settings.json) stays one input: its files are
+    not records alike."""
     found: list[str] = []
     for item in expand_paths(paths):
         if is_uri(item):  # already expanded on its filesystem
@@ -241,10 +294,7 @@ def expand_inputs(paths) -> list[str]:
             continue
         folder = Path(item)
         if folder.is_dir() and detect_export(folder) is None:
-            shards = sorted(str(p) for p in folder.iterdir() if p.is_file() and named_as_data(p.name))
-            if not shards:
-                raise InputError(f"{item}: directory holds no data files ({', '.join(DATA_SUFFIXES)}, compressed or not)")
-            found.extend(shards)
+            found.extend(_folder_shards(folder))
         else:
             found.append(item)
     return _each_file_once(list(dict.fromkeys(found)))
@@ -257,7 +307,7 @@ def _each_file_once(found: list[str]) -> list[str]:
     first_name: dict[str, str] = {}
     kept = []
     for item in found:
-        real = item if is_uri(item) else os.path.normcase(os.path.realpath(item))
+        real = _same_file_key(item)
         if real in first_name:
             warnings.warn(f"{item}: the same file as {first_name[real]}, named twice: read once", InputWarning, stacklevel=4)
             continue
@@ -266,11 +316,23 @@ def _each_file_once(found: list[str]) -> list[str]:
     return kept
 
 
+def _same_file_key(location: str) -> str:
+    """What names one file however it is written: a local path's real path, a file:// URI's too (the same file
+    as a path and as a URI is one file), any other URI its text."""
+    if is_uri(location):
+        parts = urlsplit(location)
+        if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost") or parts.query:
+            return location
+        location = unquote(parts.path)
+    return os.path.normcase(os.path.realpath(location))
+
+
 def _is_shard(name: str) -> bool:
     return named_as_data(name)
 
 
 def _listing(uri: str, recursive: bool) -> list:
+    """The files and folders under a URI's folder (sorted by path), or the one file it names."""
     from pyarrow.fs import FileSelector, FileType
 
     filesystem, path = uri_filesystem(uri)
@@ -280,8 +342,8 @@ def _listing(uri: str, recursive: bool) -> list:
             raise InputError(f"{uri}: no such file or directory")
         if info.type != FileType.Directory:
             return [info]
-        return sorted((i for i in filesystem.get_file_info(FileSelector(path, recursive=recursive)) if i.type == FileType.File),
-                      key=lambda i: i.path)
+        return sorted((i for i in filesystem.get_file_info(FileSelector(path, recursive=recursive))
+                       if i.type in (FileType.File, FileType.Directory)), key=lambda i: i.path)
     except InputError:
         raise
     except Exception as exc:  # a missing bucket, refused credentials: one line naming the URI
@@ -289,9 +351,44 @@ def _listing(uri: str, recursive: bool) -> list:
         raise InputError(f"{uri}: cannot list ({first})") from None
 
 
+def _is_listed_folder(info) -> bool:
+    from pyarrow.fs import FileType
+
+    return info.type == FileType.Directory
+
+
+def _uri_folder_shards(uri: str, *, top: bool = True) -> tuple[list[str], list[str]]:
+    """(data files, other files' names) of a URI folder and its subfolders, as _folder_shards takes a local
+    folder's: entries in name order, hidden ones left out."""
+    head, _, query = uri.partition("?")
+    query = f"?{query}" if query else ""
+    found: list[str] = []
+    skipped: list[str] = []
+    for info in sorted(_listing(uri, recursive=False), key=lambda i: i.base_name):
+        if info.base_name.startswith("."):
+            continue
+        child = head.rstrip("/") + "/" + quote(info.base_name)
+        if _is_listed_folder(info):
+            files, others = _uri_folder_shards(child + query, top=False)
+            found += files
+            skipped += [f"{info.base_name}/{name}" for name in others]
+        elif _is_shard(info.base_name):
+            found.append(child + query)
+        else:
+            skipped.append(info.base_name)
+    if top:
+        if not found:
+            raise InputError(f"{uri}: directory holds no data files ({', '.join(DATA_SUFFIXES)}, compressed or not), "
+                             "in it or in its subfolders")
+        _skipped_warning(uri, skipped)
+    return found, skipped
+
+
 def _expand_uri(uri: str) -> list[str]:
-    """The files a URI names on its filesystem: itself, a directory's data files (sorted, hidden ones and
-    other suffixes left out), or a glob's matches (the pattern in the path; `*` stays within one folder)."""
+    """The files a URI names on its filesystem: itself, a directory's data files (as a local folder's: its
+    subfolders' too, others named in a warning), or a glob's matches (the pattern in the path; `*` stays within
+    one folder; a matched folder is read as a named one, matched files not named as data are skipped with a
+    warning as a local glob's are)."""
     head, _, query = uri.partition("?")
     query = f"?{query}" if query else ""
     parts = urlsplit(head)
@@ -302,53 +399,76 @@ def _expand_uri(uri: str) -> list[str]:
         wanted = pattern.split("/")
         entries = _listing(folder + query, recursive=len(wanted) > 1)
         base = uri_filesystem(folder + query)[1].rstrip("/")
-        matches = []
+        matches, folders = [], set()
         for info in entries:
             relative = info.path[len(base):].lstrip("/").split("/")
-            if len(relative) == len(wanted) and all(fnmatch.fnmatchcase(p, w) for p, w in zip(relative, wanted)):
+            if (len(relative) == len(wanted) and all(fnmatch.fnmatchcase(p, w) for p, w in zip(relative, wanted))
+                    and not any(p.startswith(".") and not w.startswith(".") for p, w in zip(relative, wanted))):
                 matches.append(folder + "/" + quote("/".join(relative)) + query)
+                if _is_listed_folder(info):
+                    folders.add(matches[-1])
         if not matches:
             raise InputError(f"{uri}: no file matches this pattern")
-        return matches
+        found = []
+        for match in _data_matches(uri, matches, is_folder=folders.__contains__):
+            found += _uri_folder_shards(match)[0] if match in folders else [match]
+        return found
     entries = _listing(uri, recursive=False)
     if len(entries) == 1 and entries[0].path.rstrip("/") == uri_filesystem(uri)[1].rstrip("/"):
         return [uri]
-    shards = [head.rstrip("/") + "/" + quote(info.base_name) + query for info in entries if _is_shard(info.base_name)]
-    if not shards:
-        raise InputError(f"{uri}: directory holds no data files ({', '.join(DATA_SUFFIXES)}, compressed or not)")
-    return shards
+    return _uri_folder_shards(uri)[0]
 
 
 def read_file(location: str, config, role: str) -> Dataset:
-    """One input file as a Dataset. A URI's object is streamed to a local temporary file, read there by the
-    loader (so every format and compression reads as it does locally), and its records, errors and file
-    entry are renamed to the URI; the temporary copy is deleted as soon as it is read."""
+    """One input file as a Dataset (read_files of that one file)."""
+    return read_files([location], config, role)
+
+
+def read_files(locations: list[str], config, role: str, name: str = "") -> Dataset:
+    """Input files read in one pass as one Dataset. A URI's object is streamed to a local temporary file, read
+    there by the loader with the other files (so every format and compression reads as it does locally, and a
+    long layout groups items across URI files as across local ones), and its records, errors and file entry
+    are renamed to the URI; the temporary copies are deleted as soon as they are read."""
     from ..load.dataset import load_dataset
 
-    if not is_uri(location):
-        return load_dataset([location], config, role=role)
-    name = unquote(urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1]) or "input"
+    if not any(is_uri(location) for location in locations):
+        return load_dataset(list(locations), config, role=role, name=name)
     with tempfile.TemporaryDirectory(prefix="dataaudit-uri-") as folder:
-        local = Path(folder) / name
-        with open_uri(location) as stream, local.open("wb") as copy:
-            try:
-                shutil.copyfileobj(stream, copy, 1 << 20)
-            except OSError as exc:
-                raise InputError(f"{location}: cannot read ({exc.strerror or exc})") from None
+        local_of: dict[str, str] = {}
+        for n, location in enumerate(locations):
+            if not is_uri(location):
+                continue
+            base = unquote(urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1]) or "input"
+            local = Path(folder) / str(n) / base  # its own folder: two URIs may end in the same name
+            local.parent.mkdir()
+            with open_uri(location) as stream, local.open("wb") as copy:
+                try:
+                    shutil.copyfileobj(stream, copy, 1 << 20)
+                except OSError as exc:
+                    raise InputError(f"{location}: cannot read ({exc.strerror or exc})") from None
+            local_of[location] = str(local)
         try:
-            dataset = load_dataset([local], config, role=role)
+            dataset = load_dataset([local_of.get(location, location) for location in locations], config, role=role,
+                                   name=dataset_name(locations, config, name) if len(locations) > 1 else name)
         except InputError as exc:
-            raise InputError(str(exc).replace(str(local), location)) from None
-    return renamed(dataset, str(local), location)
+            message = str(exc)
+            for location, local in local_of.items():
+                message = message.replace(local, location)
+            raise InputError(message) from None
+    for location, local in local_of.items():
+        dataset = renamed(dataset, local, location)
+    return dataset
 
 
 def read_together(files: list[str], config, role: str) -> bool:
-    """Whether local files must be read in one pass: one annotation tool's export in several files (its
+    """Whether files must be read in one pass: one annotation tool's export in several local files (its
     questions, headline and counts are decided over all of them), or a long annotation layout, whose items
-    are grouped by id across files (one file per annotator is common). A URI input is read file by file."""
-    if len(files) < 2 or any(is_uri(f) for f in files):
+    are grouped by id across files (one file per annotator is common), local or URI."""
+    if len(files) < 2:
         return False
-    return detect_export(Path(files[0])) is not None or bool(config.fields.annotator and role == "train")
+    if not is_uri(files[0]) and detect_export(Path(files[0])) is not None:
+        return True
+    return bool(config.fields.annotator and role == "train")
 
 
 def renamed(dataset: Dataset, old: str, new: str) -> Dataset:

@@ -15,6 +15,11 @@ class EngineConfig:
     gpus_per_actor: float = 1.0  # Ray only: GPUs each embedding actor takes when the cluster has GPUs; 0 = CPUs only
 
     def __post_init__(self) -> None:
+        problem = address_problem(self.address)
+        if problem:
+            from ..errors import ConfigError
+
+            raise ConfigError(f"engine.address: {self.address!r} {problem}")
         # An address with the local engine would be ignored, and the audit would run here while its author
         # believes it ran on the cluster: refused rather than guessed either way.
         if self.name == "local" and self.address:
@@ -22,3 +27,17 @@ class EngineConfig:
 
             raise ConfigError(f"engine.address: {self.address!r} names a Ray cluster, but engine.name is \"local\": "
                               "set name = \"ray\" (or pass --engine ray) to run there, or remove the address")
+
+
+def address_problem(address: str) -> str:
+    """What is wrong with a Ray address's form ("" when nothing): checked where it is read, so a config file's
+    bad address is an error naming that file and key, not a connection refused minutes later."""
+    if address in ("", "auto", "local"):
+        return ""
+    target = address.split("://", 1)[-1].rsplit("/", 1)[0]
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        return "is not an address: expected HOST:PORT, ray://HOST:PORT or auto"
+    if not 0 < int(port) < 65536:
+        return f"has port {int(port)}, outside 1-65535: give the head's GCS port (6379 unless `ray start --head --port` set another)"
+    return ""

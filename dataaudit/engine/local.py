@@ -13,7 +13,7 @@ from ..load.dataset import load_dataset
 from ..load.records import Dataset
 from ..normalize import normalize_text
 from ..load.files import is_uri
-from .base import EngineInfo, SerialSteps, dataset_name, expand_inputs, merge_datasets, read_file
+from .base import EngineInfo, SerialSteps, dataset_name, expand_inputs, merge_datasets, read_file, read_files, read_together
 
 
 def embed_indexes(indexes: list[TextIndex], embedder: Embedder, encode=None,
@@ -40,6 +40,8 @@ class LocalEngine(SerialSteps):
         files = expand_inputs(paths)
         if not any(is_uri(f) for f in files):
             return load_dataset(files, config, role=role, name=name)
+        if read_together(files, config, role):
+            return read_files(files, config, role, name)
         return merge_datasets([read_file(f, config, role) for f in files], dataset_name(files, config, name))
 
     def index(self, role: str, dataset: Dataset, config) -> TextIndex:

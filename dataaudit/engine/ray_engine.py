@@ -39,12 +39,13 @@ from typing import Any
 import numpy as np
 
 from ..embeddings import WRITE_CHUNK, Embedder
-from ..errors import DataAuditError
+from ..errors import DataAuditError, said
 from ..index import TextIndex, build_index
 from ..load.records import Dataset
 from ..neighbours import SearchIndex, query_index, search_index
 from .base import (DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_key_lists, file_partitions, merge_datasets,
-                   query_blocks, read_file, read_together)
+                   query_blocks, read_file, read_files, read_together)
+from .config import address_problem
 from .local import embed_indexes
 
 INSTALL = "pip install 'dataaudit[ray]'"
@@ -60,7 +61,8 @@ def _import_ray():
         import ray
         import ray.data  # noqa: F401  the `data` extra, not only the core
     except ImportError as exc:
-        raise EngineError(f"--engine ray needs Ray, which is not installed: install it with `{INSTALL}`") from exc
+        wanted = said("--engine ray", 'engine.name = "ray"')
+        raise EngineError(f"{wanted} needs Ray, which is not installed: install it with `{INSTALL}`") from exc
     return ray
 
 
@@ -78,15 +80,42 @@ def effective_address(address: str) -> tuple[str, str]:
     return "local", ""
 
 
+def _ray_address_file() -> str:
+    """Where `ray start` notes the cluster it started last, which Ray joins for "auto" (its own lookup)."""
+    try:
+        from ray._common.utils import get_ray_address_file
+    except ImportError:  # an older Ray kept it in ray._private.utils
+        from ray._private.utils import get_ray_address_file
+    return get_ray_address_file(None)
+
+
+def resolve_auto(address: str, named: str, pointer: str | None = None) -> tuple[str, str]:
+    """"auto" as the address Ray would join for it, so it is probed like one: the head `ray start` last noted
+    in its address file (read, never written). A head killed without `ray stop` leaves that file behind,
+    and ray.init then retried the dead address for minutes. Without the file "auto" stays Ray's to resolve
+    (a running head found another way, or Ray's own "could not find any running Ray instance")."""
+    if address != "auto":
+        return address, named
+    pointer = pointer or _ray_address_file()
+    try:
+        with open(pointer, encoding="utf-8") as noted:
+            found = noted.read().strip()
+    except OSError:
+        return address, named
+    return (found, f"{named}, which names the head the last `ray start` here noted in {pointer}") if found else (address, named)
+
+
 def _probe(address: str, named: str) -> None:
     """Fail fast, naming the address, when nothing listens there (ray.init alone can wait minutes)."""
     if address in ("", "auto", "local"):
         return
+    problem = address_problem(address)
+    if problem:  # RAY_ADDRESS: a config's and a flag's address were checked where they were read
+        raise EngineError(f"{named} {address!r} {problem}")
     target = address.split("://", 1)[-1].rsplit("/", 1)[0]
     host, _, port = target.rpartition(":")
-    if not host or not port.isdigit():
-        raise EngineError(f"{named} {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
-    fix = "fix or unset RAY_ADDRESS" if named.startswith("RAY_ADDRESS") else f"fix {named}"
+    fix = ("start that head again, or name a running one (a head stopped without `ray stop` leaves the note behind)"
+           if "`ray start` here noted" in named else "fix or unset RAY_ADDRESS" if named.startswith("RAY_ADDRESS") else f"fix {named}")
     try:
         connection = socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S)
     except OSError as exc:
@@ -144,6 +173,58 @@ def _plain(exc: BaseException) -> str:
     return " ".join(_ANSI.sub("", str(exc)).split())[:300]
 
 
+_LOG_PREFIX = re.compile(r"^\[[^\]]*\]\s*(?:\([^)]*\)\s*)?(?:[\w.\-]+\.(?:cc|h|py):\d+:\s*)?")
+# Ray's connect retries repeat "Failed to connect ..." lines: words naming a cause rank above them
+_CAUSE_WORDS = (re.compile(r"error|invalid|exception|denied|refused|unauthori|mismatch", re.IGNORECASE),
+                re.compile(r"token|version|fail", re.IGNORECASE))
+
+
+def _cause_in(stderr_text: str, message: str) -> str:
+    """The last line of Ray's stderr that says something the exception message does not (an error-like line
+    first, else the last line), its log prefix (time, level, pid, source file) and colours removed."""
+    lines = [_LOG_PREFIX.sub("", " ".join(_ANSI.sub("", line).split())) for line in stderr_text.splitlines()]
+    lines = [line for line in lines if line and line not in message and not line.startswith(("Traceback", "File \""))]
+    for words in _CAUSE_WORDS:
+        for line in reversed(lines):
+            if words.search(line):
+                return line[:300]
+    return lines[-1][:300] if lines else ""
+
+
+# Ray's core worker logs this at error level once per embedding pool (see _embed_actor): a known, harmless state
+# of Ray Data's own actors, not a finding, so it is kept off the user's terminal; every other line passes.
+RAY_NOISE = (b"has constructor arguments in the object store and max_restarts > 0",)
+
+
+@contextlib.contextmanager
+def _stderr_without(noise: tuple[bytes, ...]):
+    """File descriptor 2 through a filter that drops lines containing any of `noise` (Ray's C++ core writes to
+    the descriptor, past Python's sys.stderr); what is left reaches the real stderr line by line."""
+    import threading
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    read_end, write_end = os.pipe()
+
+    def forward() -> None:
+        with os.fdopen(read_end, "rb") as lines:
+            for line in lines:
+                if not any(n in line for n in noise):
+                    os.write(saved, line)
+
+    forwarder = threading.Thread(target=forward, name="dataaudit-stderr-filter", daemon=True)
+    forwarder.start()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # the pipe's last write end closes: the forwarder reads to its end and stops
+        forwarder.join(timeout=5)  # a process started meanwhile may hold the pipe: not waited for beyond this
+        os.close(saved)
+
+
 @contextlib.contextmanager
 def _stderr_to(sink):
     """File descriptor 2 into `sink` while Ray's C++ core connects: its retry warnings go there, not to the
@@ -163,11 +244,10 @@ def _read_file(paths: list[str], config, role: str, name: str = "") -> tuple[Any
     """One file (or the files of one annotation export, read together): its Dataset, and input (and query)
     text -> normalised key for its records. A DataAuditError (unreadable file) is returned, not raised, so the
     driver re-raises it as itself, not wrapped by Ray."""
-    from ..load.dataset import load_dataset
     from ..normalize import normalize_text
 
     try:
-        dataset = read_file(paths[0], config, role) if len(paths) == 1 else load_dataset(paths, config, role=role, name=name)
+        dataset = read_file(paths[0], config, role) if len(paths) == 1 else read_files(paths, config, role, name)
     except DataAuditError as exc:
         return exc, {}
     # The index normalises each record's input, the query it embeds where that is not the input (a system prompt
@@ -232,6 +312,19 @@ def query_block(queries, index: SearchIndex, k: int) -> tuple[np.ndarray, np.nda
     return query_index(index, queries, k)
 
 
+def _python_handles_sigterm() -> None:
+    """SIGTERM back to the handler ray.init set from Python (sys.exit), over the failure-signal handler Ray's
+    C++ core installs as it connects: that one printed a stack dump (twice: raw and through Ray's log) for a
+    plain `kill`, which is a request to stop, not a crash. Crashes (SIGSEGV, SIGABRT, ...) keep Ray's dump."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    handler = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, handler if handler is not None else signal.SIG_DFL)
+
+
 class RayEngine(DataSteps):
     name = "ray"
 
@@ -255,22 +348,30 @@ class RayEngine(DataSteps):
         self.ray.data.DataContext.get_current().enable_progress_bars = False
 
     def _init(self) -> None:
-        address, named = effective_address(self.address)
+        address, named = resolve_auto(*effective_address(self.address))
+        # a Python caller set engine.address (or RayEngine's address), never the flag
+        named = named.replace("--ray-address / engine.address", said("--ray-address / engine.address", "engine.address"))
         _check_client(address, named, self.ray.__version__)
         _probe(address, named)
         # A routine notice on every run (a new local Ray makes a token), not a finding about the data.
         logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
-        with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as said:
+        with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as ray_stderr:
             try:
                 # Only when joining: a Ray started here would hand the redirected fd on to its daemons for good.
-                with _stderr_to(said) if address != "local" else contextlib.nullcontext():
+                with _stderr_to(ray_stderr) if address != "local" else contextlib.nullcontext():
                     self.ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False,
                                   include_dashboard=False, configure_logging=False)
             except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError... for the same cause
                 where = f"at {address} (from {named})" if named else "on this machine"
-                raise EngineError(f"cannot start or join the Ray cluster {where}: {_plain(exc)}") from exc
-            said.seek(0)
-            sys.stderr.write(said.read())  # joined: whatever Ray said on the way is the user's to see
+                ray_stderr.seek(0)
+                # Ray's exception is often only "Failed to connect"; the cause (a refused auth token, a version
+                # mismatch) is in what its core wrote to stderr while it retried
+                cause = _cause_in(ray_stderr.read(), _plain(exc))
+                raise EngineError(f"cannot start or join the Ray cluster {where}: {_plain(exc)}"
+                                  + (f" (Ray said: {cause})" if cause else "")) from exc
+            ray_stderr.seek(0)
+            sys.stderr.write(ray_stderr.read())  # joined: whatever Ray said on the way is the user's to see
+        _python_handles_sigterm()
         self._started = True
 
     def _run(self, step: str, fn):
@@ -434,7 +535,8 @@ class RayEngine(DataSteps):
                 unstored.append(np.asarray(batch["position"])[~np.asarray(batch["stored"], dtype=bool)])
             return out, np.concatenate(unstored) if unstored else np.zeros(0, dtype=np.int64)
 
-        vectors, unstored = self._run(f"embedding {len(texts)} texts on {actors} actor(s)", run)
+        with _stderr_without(RAY_NOISE):
+            vectors, unstored = self._run(f"embedding {len(texts)} texts on {actors} actor(s)", run)
         if _shared(embedder) and len(unstored):
             embedder.store([texts[i] for i in unstored], vectors[unstored])
         return vectors

@@ -652,10 +652,12 @@ def uri_filesystem(uri: str) -> tuple[Any, str]:
 
 
 def open_uri(uri: str) -> IO[bytes]:
-    """A binary stream over the file a URI names, read through its pyarrow filesystem."""
+    """A binary stream over the raw bytes of the file a URI names, read through its pyarrow filesystem."""
     filesystem, path = uri_filesystem(uri)
     try:
-        return filesystem.open_input_stream(path)
+        # pyarrow would decompress by suffix ("detect"): the loader decompresses, so a truncated .gz is an
+        # error of that file, the sha256 is of the bytes stored, and .zst reads only where zstandard does locally
+        return filesystem.open_input_stream(path, compression=None)
     except FileNotFoundError:
         raise InputError(f"{uri}: no such file") from None
     except Exception as exc:  # a missing bucket, refused credentials, a directory: one line, no traceback

@@ -1,0 +1,128 @@
+"""Inputs named by path, folder, glob and file:// URI: the same files, read the same way, each once."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+from dataaudit.config import Config
+from dataaudit.engine.base import expand_inputs
+from dataaudit.engine.local import LocalEngine
+from dataaudit.errors import InputWarning
+
+
+def file_uri(path) -> str:
+    return Path(path).resolve().as_uri()
+
+
+def records_text(count: int, start: int = 0) -> str:
+    return "".join(json.dumps({"prompt": f"question number {i} about topic {i % 7}", "completion": f"answer {i}"}) + "\n"
+                   for i in range(start, start + count))
+
+
+def test_a_gzip_uri_is_hashed_and_decompressed_as_the_local_path_is(tmp_path):
+    whole = tmp_path / "whole.jsonl.gz"
+    whole.write_bytes(gzip.compress(records_text(40).encode()))
+    by_path = LocalEngine().read(str(whole), Config())
+    by_uri = LocalEngine().read(file_uri(whole), Config())
+    assert by_uri.files[0].sha256 == by_path.files[0].sha256 == hashlib.sha256(whole.read_bytes()).hexdigest()
+    assert len(by_uri.records) == len(by_path.records) == 40
+
+
+def test_a_truncated_gzip_uri_is_a_file_error_of_that_input_and_the_others_are_read(tmp_path):
+    good = tmp_path / "good.jsonl"
+    good.write_text(records_text(30))
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(gzip.compress(records_text(400, start=100).encode())[:1500])
+    by_path = LocalEngine().read([str(good), str(cut)], Config())
+    by_uri = LocalEngine().read([str(good), file_uri(cut)], Config())
+    assert [(e.line, e.field) for e in by_uri.errors] == [(e.line, e.field) for e in by_path.errors]
+    assert by_uri.errors and by_uri.errors[-1].source == file_uri(cut)
+    assert by_uri.errors[-1].message == by_path.errors[-1].message and "file ends early" in by_uri.errors[-1].message
+    assert len(by_uri.records) == len(by_path.records) >= 30
+
+
+def shards_with_subfolders(root: Path) -> Path:
+    folder = root / "shards"
+    (folder / "a").mkdir(parents=True)
+    (folder / "b").mkdir()
+    (folder / "f.jsonl").write_text(records_text(20))
+    (folder / "c.json").write_text(records_text(10, start=20))
+    (folder / "a" / "part.jsonl").write_text(records_text(15, start=30))
+    (folder / "a" / "notes.txt").write_text("about part a\n")
+    (folder / "b" / "part.jsonl").write_text(records_text(5, start=45))
+    (folder / "README.md").write_text("# card\n")
+    (folder / ".hidden.jsonl").write_text(records_text(3, start=90))
+    return folder
+
+
+def expanded(given) -> tuple[list[str], list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        files = expand_inputs(given)
+    return files, [str(w.message) for w in caught if issubclass(w.category, InputWarning)]
+
+
+@pytest.mark.parametrize("as_uri", [False, True])
+def test_a_folder_and_its_glob_take_the_same_files_subfolders_included_and_name_every_skipped_file(tmp_path, as_uri):
+    folder = shards_with_subfolders(tmp_path)
+    name = file_uri if as_uri else str
+    by_folder, folder_warnings = expanded(name(folder))
+    by_glob, glob_warnings = expanded(name(folder) + "/*")
+    relative = [str(Path(f.removeprefix("file://")).relative_to(folder)) for f in by_folder]
+    assert relative == ["a/part.jsonl", "b/part.jsonl", "c.json", "f.jsonl"]
+    assert by_glob == by_folder
+    assert folder_warnings == [f"{name(folder)}: skipped 2 files in the folder that are not data files "
+                               "(README.md, a/notes.txt); name a file to have it read"]
+    # the glob names README.md (its own match) and the matched folder a names its notes.txt: each once
+    assert sorted(glob_warnings) == sorted([
+        f"{name(folder)}/*: skipped 1 matched file that is not a data file (README.md), as a folder's scan does; "
+        "name a file to have it read",
+        f"{name(folder / 'a')}: skipped 1 file in the folder that is not a data file (notes.txt); name a file to have it read"])
+    assert len(LocalEngine().read(name(folder), Config()).records) == 50
+
+
+def test_one_file_named_as_a_path_and_as_a_file_uri_is_read_once_under_its_first_name(tmp_path):
+    data = tmp_path / "f.jsonl"
+    data.write_text(records_text(25))
+    files, said = expanded([str(data), file_uri(data)])
+    assert files == [str(data)]
+    assert said == [f"{file_uri(data)}: the same file as {data}, named twice: read once"]
+    files, said = expanded([file_uri(data), str(tmp_path / "." / "f.jsonl")])
+    assert files == [file_uri(data)] and len(said) == 1
+    assert len(LocalEngine().read([str(data), file_uri(data)], Config()).records) == 25
+
+
+def test_long_layout_ratings_given_as_uris_are_grouped_by_item_across_files_as_local_paths_are(tmp_path):
+    from dataaudit.api import audit
+    from dataaudit.config import config_from_dict
+    from tests.engine_data import ANNOTATION_CONFIG, annotation_shards
+
+    folder = annotation_shards(tmp_path / "ann")
+    config = config_from_dict(ANNOTATION_CONFIG)
+    by_path = LocalEngine().read(str(folder), config)
+    by_uri = LocalEngine().read(file_uri(folder), config)
+    assert len(by_uri.records) == len(by_path.records) == 40 + 15 + 40 + 30 + 6  # a spanning item is one record
+    assert [(r.line, r.label) for r in by_uri.records] == [(r.line, r.label) for r in by_path.records]
+    assert [f.path for f in by_uri.files] == [file_uri(f.path) for f in by_path.files]
+    assert by_uri.name == by_path.name == "ann"
+    local = audit(str(folder), config, embed=False).to_dict()["checks"]["agreement"]
+    remote = audit(file_uri(folder), config, embed=False).to_dict()["checks"]["agreement"]
+    assert [remote[k] for k in ("items", "ratings", "krippendorff_alpha", "ties")] == [local[k] for k in ("items", "ratings", "krippendorff_alpha", "ties")]
+    assert local["items"] == 131
+
+
+def test_the_local_engines_version_is_dataaudits_as_the_readme_says(tmp_path):
+    import dataaudit
+    from dataaudit.api import audit
+
+    data = tmp_path / "d.jsonl"
+    data.write_text(records_text(30))
+    report = audit(str(data), Config(), embed=False).to_dict()
+    assert report["engine"]["name"] == "local"
+    assert report["engine"]["version"] == report["dataaudit_version"] == dataaudit.__version__

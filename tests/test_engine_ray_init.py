@@ -1,0 +1,138 @@
+"""RayEngine._init's error line when Ray cannot join: Ray's own cause, read from what its core wrote to stderr.
+Ray itself is faked (no cluster is started): ray.init writes to file descriptor 2 and raises as Ray does."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytest.importorskip("ray")
+
+from dataaudit.engine import ray_engine  # noqa: E402
+from dataaudit.engine.base import EngineError  # noqa: E402
+
+AUTH_LINES = (
+    "[2026-12-07 10:00:01,101 W 4242 4242] gcs_rpc_client.h:151: Failed to connect to GCS at address 192.0.2.2:6390 within 5 seconds.\n"
+    "[2026-12-07 10:00:06,202 E 4242 4243] gcs_client.cc:88: InvalidAuthToken: Authentication token is missing or incorrect\n"
+    "[2026-12-07 10:00:11,303 W 4242 4242] gcs_rpc_client.h:151: Failed to connect to GCS at address 192.0.2.2:6390 within 5 seconds.\n"
+)
+
+
+class FakeRay:
+    __version__ = "0.0-fake"
+
+    def __init__(self, stderr_text: str):
+        self.stderr_text = stderr_text
+
+    def init(self, **kwargs):
+        os.write(2, self.stderr_text.encode())
+        raise ConnectionError("Failed to connect to Ray cluster at 192.0.2.2:6390")
+
+
+def joined_error(monkeypatch, stderr_text: str) -> str:
+    monkeypatch.setattr(ray_engine, "_probe", lambda address, named: None)
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address = FakeRay(stderr_text), "192.0.2.2:6390"
+    with pytest.raises(EngineError) as caught:
+        engine._init()
+    return str(caught.value)
+
+
+def test_a_refused_join_names_rays_own_cause_from_its_stderr(monkeypatch):
+    message = joined_error(monkeypatch, AUTH_LINES)
+    assert message == ("cannot start or join the Ray cluster at 192.0.2.2:6390 (from engine.address): "
+                       "Failed to connect to Ray cluster at 192.0.2.2:6390 "
+                       "(Ray said: InvalidAuthToken: Authentication token is missing or incorrect)")
+
+
+def test_a_refused_join_with_nothing_on_stderr_is_rays_message_alone(monkeypatch):
+    message = joined_error(monkeypatch, "")
+    assert message.endswith("engine.address): Failed to connect to Ray cluster at 192.0.2.2:6390")
+
+
+def test_the_cause_is_the_last_error_like_line_without_its_log_prefix():
+    said = ("[2026-12-07 10:00:00,000 I 1 1] (raylet) node_manager.cc:10: Starting\n"
+            "\x1b[31mRuntimeError: Version mismatch: the cluster runs Ray 2.9.0, this is 2.40.0\x1b[0m\n"
+            "connecting again...\n")
+    assert ray_engine._cause_in(said, "Failed") == "RuntimeError: Version mismatch: the cluster runs Ray 2.9.0, this is 2.40.0"
+    assert ray_engine._cause_in("only this line\n", "Failed") == "only this line"
+    assert ray_engine._cause_in("Failed to connect\n", "Failed to connect to Ray cluster") == ""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_auto_is_the_head_ray_start_noted_and_a_dead_one_is_refused_at_once(tmp_path, monkeypatch):
+    pointer = tmp_path / "ray_current_cluster"
+    port = free_port()
+    pointer.write_text(f"127.0.0.1:{port}\n")
+    monkeypatch.setattr(ray_engine, "_ray_address_file", lambda: str(pointer))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    address, named = ray_engine.resolve_auto(*ray_engine.effective_address("auto"))
+    assert address == f"127.0.0.1:{port}"
+    with pytest.raises(EngineError) as caught:
+        ray_engine._probe(address, named)
+    assert str(caught.value).startswith(
+        f"cannot reach the Ray cluster at 127.0.0.1:{port} (from --ray-address / engine.address, which names the head the "
+        f"last `ray start` here noted in {pointer}: Connection refused); start it with `ray start --head` there, or start "
+        "that head again")
+    monkeypatch.setenv("RAY_ADDRESS", "auto")
+    assert ray_engine.resolve_auto(*ray_engine.effective_address(""))[0] == f"127.0.0.1:{port}"
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.9:6379")  # an address in RAY_ADDRESS wins over the note, as in Ray
+    assert ray_engine.resolve_auto(*ray_engine.effective_address("auto")) == (
+        "10.0.0.9:6379", "RAY_ADDRESS, read for engine.address = auto")
+    monkeypatch.delenv("RAY_ADDRESS")
+    pointer.unlink()
+    assert ray_engine.resolve_auto(*ray_engine.effective_address("auto")) == ("auto", "--ray-address / engine.address")
+
+
+@pytest.mark.parametrize("address, problem", [
+    ("127.0.0.1:99999", "has port 99999, outside 1-65535"),
+    ("127.0.0.1:0", "has port 0, outside 1-65535"),
+    ("head.internal", "is not an address: expected HOST:PORT, ray://HOST:PORT or auto"),
+])
+def test_a_config_files_malformed_address_is_a_config_error_naming_the_file_and_key(tmp_path, address, problem):
+    from dataaudit.config import load_config
+    from dataaudit.errors import ConfigError
+
+    path = tmp_path / "r1.toml"
+    path.write_text(f'[engine]\nname = "ray"\naddress = "{address}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: engine.address: {address!r} {problem}")
+
+
+def test_a_malformed_address_flag_is_named_as_the_flag(tmp_path, capsys):
+    from dataaudit.cli import main
+
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"prompt": "a", "completion": "b"}\n')
+    assert main(["audit", str(data), "--no-embeddings", "--ray-address", "127.0.0.1:99999"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("dataaudit: error: --ray-address: '127.0.0.1:99999' has port 99999, outside 1-65535")
+    assert len(err.splitlines()) == 1
+
+
+def test_called_from_python_the_error_names_the_config_key_not_the_flag(monkeypatch):
+    monkeypatch.setattr(ray_engine, "_probe", lambda address, named: None)
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address = FakeRay(""), "192.0.2.2:6390"
+    with pytest.raises(EngineError) as caught:
+        engine._init()
+    assert "(from engine.address)" in str(caught.value) and "--ray-address" not in str(caught.value)
+
+
+def test_the_embedding_step_drops_rays_constructor_argument_line_and_passes_every_other(capfd):
+    noise = (b"[2026-12-07 09:42:04,585 E 17867 17867] core_worker.cc:2465: Actor with class name: "
+             b"'MapWorker(MapBatches(EmbedActor))' and ID: '690e' has constructor arguments in the object store and "
+             b"max_restarts > 0. If the arguments ...\n")
+    with ray_engine._stderr_without(ray_engine.RAY_NOISE):
+        os.write(2, b"first line from Ray\n" + noise + b"[E core_worker.cc:1] a real error\n")
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "first line from Ray\n[E core_worker.cc:1] a real error\nafter\n"
