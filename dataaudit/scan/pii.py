@@ -572,6 +572,26 @@ def _folded_view(text: str) -> tuple[str, list[int]] | None:
 
 def _scan_shown(text: str, options: ScanOptions | None) -> list[PiiFinding]:
     options = options or _DEFAULT
+    raw = _candidates(text, options)
+    if not raw:
+        return []
+    chosen = _resolve_overlaps(text, raw)
+    # A value can hide the one beside it: libphonenumber's matcher reads "+44 20 7946 0958 4111 1111 1111 1111"
+    # or "+1 415-555-2671 020 7946 0958" as one candidate and finds at most its first number, and an address
+    # glued to a card ("... 1111-jane@example.com") is first read as "1111-jane@..." and loses to the card. Once
+    # the chosen values are masked, what they hid reads as itself: the text is read again with them blanked
+    # until nothing new turns up, so one pass masks what masking twice would (an excerpt is masked once).
+    while True:
+        known = set(raw)
+        more = [c for c in _candidates(_blanked(text, chosen), options) if c not in known]
+        if not more:
+            return chosen
+        raw = raw + more
+        chosen = _resolve_overlaps(text, raw)
+
+
+def _candidates(text: str, options: ScanOptions) -> list[tuple[str, int, int, str]]:
+    """(kind, start, end, detail) of every value each detector finds; they may overlap."""
     kinds = options.kinds
     raw: list[tuple[str, int, int, str]] = []
     if "email" in kinds and "@" in text:
@@ -590,9 +610,18 @@ def _scan_shown(text: str, options: ScanOptions | None) -> list[PiiFinding]:
             raw.extend(_phone_findings(text, options.phone_regions))
     if "secret" in kinds and len(text) >= 16:
         raw.extend(_secrets.find(text, options))
-    if not raw:
-        return []
-    return _resolve_overlaps(text, raw)
+    return raw
+
+
+def _blanked(text: str, findings: list[PiiFinding]) -> str:
+    """text with each finding's characters replaced by '<   >' of the same length, as a masked value reads:
+    a bracket no detector reads as part of a value, so the offsets of what is found in it are those of text."""
+    parts, position = [], 0
+    for f in findings:
+        width = f.end - f.start
+        parts += [text[position:f.start], "<" + " " * (width - 2) + ">" if width >= 2 else "<"]
+        position = f.end
+    return "".join(parts) + text[position:]
 
 
 def _resolve_overlaps(text: str, raw: list[tuple[str, int, int, str]]) -> list[PiiFinding]:
