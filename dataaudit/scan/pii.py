@@ -226,7 +226,12 @@ _GOOGLE_API_KEY = re.compile(r"(?<![\w-])AIza[0-9A-Za-z_-]{35}(?![\w-])")
 # Nor Anthropic keys ("sk-ant-api03-" or "sk-ant-admin01-", then about 95 key characters) nor Hugging Face
 # access tokens ("hf_" and 34 letters and digits; the older "api_org_" organisation tokens too), hand-written
 # from the documented prefixes, with a lower bound on the length so a word like "hf_model" is not one.
+# OpenAI's project, service-account and admin keys ("sk-proj-", 74 base64url characters, the "T3BlbkFJ" marker,
+# 74 more; gitleaks' rule) are detect-secrets' too, but its pattern wants 20 letters or digits on each side of
+# the marker, and a '-' or '_' sits there in about half of real keys. No OpenAI key lacks the marker: an
+# "sk-" value without it (the documentation's "sk-abc...xyz123") is a secret only after a key word.
 _VENDOR_KEYS = (
+    ("OpenAI Token", re.compile(r"(?<![\w-])sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}(?![\w-])")),
     ("Anthropic API Key", re.compile(r"(?<![\w-])sk-ant-[a-z]+\d{2}-[A-Za-z0-9_-]{32,}(?![\w-])")),
     ("Hugging Face Token", re.compile(r"(?<![\w-])(?:hf|api_org)_[A-Za-z0-9]{30,}(?![\w-])")),
 )
