@@ -253,8 +253,8 @@ VALUE_PIECES = ["+44 20 7946 0958", "(415) 555-2671", "+1 415-555-2671", "020 79
                 "5500-0000-0000-0004", "378282246310005", "jane.doe@example.com", "GB82 WEST 1234 5698 7654 32",
                 "DE89370400440532013000", "call", "card"]
 SEPARATORS = [" ", ", ", "-", "\n", "", " and ", "/", ": ", "  ", "\t"]
-value_texts = st.lists(st.tuples(st.sampled_from(VALUE_PIECES), st.sampled_from(SEPARATORS)), min_size=1, max_size=6).map(
-    lambda parts: "".join(piece + separator for piece, separator in parts))
+value_texts = st.lists(st.tuples(st.sampled_from(VALUE_PIECES), st.sampled_from(SEPARATORS)), min_size=1,
+                       max_size=6).map(lambda parts: "".join(piece + separator for piece, separator in parts))
 
 
 @settings(max_examples=300, deadline=None)

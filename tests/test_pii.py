@@ -693,3 +693,15 @@ def test_an_openai_shaped_placeholder_without_the_marker_is_no_secret_unless_a_k
     placeholder = "sk-abcdefghijklmnopqrstuvwxyz123456"
     assert scan_text(f"set it to {placeholder} in the client") == []
     assert _found(f"OPENAI_API_KEY={placeholder}") == [("secret", placeholder)]
+
+
+def test_a_value_under_a_key_holding_an_address_is_named_as_redact_names_it_never_by_the_address(tmp_path):
+    from dataaudit.fix.redact import redact
+
+    lines = [chat("hi", "x") | {"jo@example.com": {"tel": "call +44 20 7946 0958"}}]
+    path = write_jsonl(tmp_path / "keyed.jsonl", lines)
+    summary = redact(path, tmp_path / "clean.jsonl", Config())
+    replaced = [json.loads(line) for line in summary.sidecar.read_text().splitlines()]
+    result = measure_pii(_ctx(Config(), path))
+    assert [(f.field, f.kind) for f in result.findings] == [("(key)", "email"), ("<EMAIL>.tel", "phone")]
+    assert [(f.field, f.kind, f.masked) for f in result.findings] == [(r["field"], r["kind"], r["masked"]) for r in replaced]

@@ -231,7 +231,8 @@ _GOOGLE_API_KEY = re.compile(r"(?<![\w-])AIza[0-9A-Za-z_-]{35}(?![\w-])")
 # the marker, and a '-' or '_' sits there in about half of real keys. No OpenAI key lacks the marker: an
 # "sk-" value without it (the documentation's "sk-abc...xyz123") is a secret only after a key word.
 _VENDOR_KEYS = (
-    ("OpenAI Token", re.compile(r"(?<![\w-])sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}(?![\w-])")),
+    ("OpenAI Token",
+     re.compile(r"(?<![\w-])sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}(?![\w-])")),
     ("Anthropic API Key", re.compile(r"(?<![\w-])sk-ant-[a-z]+\d{2}-[A-Za-z0-9_-]{32,}(?![\w-])")),
     ("Hugging Face Token", re.compile(r"(?<![\w-])(?:hf|api_org)_[A-Za-z0-9]{30,}(?![\w-])")),
 )
