@@ -4,8 +4,8 @@ Each kind is found by a cheap candidate pattern and confirmed by a maintained va
 Google's libphonenumber port (`phonenumbers`), card numbers by the Luhn check and IBANs and US social
 security numbers by `python-stdnum`, IP addresses by the standard `ipaddress` module, credentials by Yelp's
 `detect-secrets` plugins. Patterns are hand-written only where no library has one (e-mail addresses in free
-text, Google, Anthropic and Hugging Face keys, the extent of a private-key block, high-entropy values after a key-like word), each
-with a test. Prefilters run first (an "@" for e-mail, seven digits for the number kinds, a marker or a
+text, Google, Anthropic and Hugging Face keys, OpenAI project keys in the shape detect-secrets misses, the
+extent of a private-key block, high-entropy values after a key-like word), each with a test. Prefilters run first (an "@" for e-mail, seven digits for the number kinds, a marker or a
 16-character token for secrets) so a million short records scan in minutes.
 
 Text is read as a person reads it: with invisible characters taken out (excerpt.reading_view) and, where it
