@@ -246,3 +246,28 @@ def test_selectors_and_fillers_doing_their_job_are_shown_as_themselves(text):
 @pytest.mark.parametrize("hidden", ["\ufe0f", "\U000e0141", "\u3164", "\u034f", "\u2800", "\u115f"])
 def test_an_invisible_selector_or_filler_cannot_hide_an_address_from_the_masker(hidden):
     assert excerpt(f"mail alice{hidden}.smith@example.com please", markdown=False) == "mail <EMAIL ….com #7dcd> please"
+
+
+# Values of the number kinds and addresses as tickets write them, and what may stand between two of them.
+VALUE_PIECES = ["+44 20 7946 0958", "(415) 555-2671", "+1 415-555-2671", "020 7946 0958", "4111 1111 1111 1111",
+                "5500-0000-0000-0004", "378282246310005", "jane.doe@example.com", "GB82 WEST 1234 5698 7654 32",
+                "DE89370400440532013000", "call", "card"]
+SEPARATORS = [" ", ", ", "-", "\n", "", " and ", "/", ": ", "  ", "\t"]
+value_texts = st.lists(st.tuples(st.sampled_from(VALUE_PIECES), st.sampled_from(SEPARATORS)), min_size=1,
+                       max_size=6).map(lambda parts: "".join(piece + separator for piece, separator in parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(value_texts)
+def test_masking_is_idempotent_on_texts_of_phone_card_email_and_iban_values(text):
+    """A second pass finds nothing the first left: whatever it would mask, every excerpt shows unmasked."""
+    from dataaudit.excerpt import sanitise
+
+    once = sanitise(text)
+    assert sanitise(once) == once
+
+
+def test_a_phone_number_written_next_to_a_card_number_is_masked_in_one_pass():
+    from dataaudit.excerpt import sanitise
+
+    assert sanitise("call +44 20 7946 0958 4111 1111 1111 1111") == "call <PHONE …0958> <CREDIT_CARD …1111>"

@@ -665,3 +665,43 @@ def test_a_count_of_findings_reads_in_the_plural_past_one():
 
     assert [kind_count(1, "secret"), kind_count(4, "secret"), kind_count(2, "ip_address"), kind_count(0, "email")] == \
         ["1 secret", "4 secrets", "2 ip_addresses", "0 emails"]
+
+
+def _openai_project_key(seed: int) -> str:
+    """A key of the current OpenAI form (gitleaks' rule): sk-proj-, 74 base64url characters, the 'T3BlbkFJ'
+    marker ('OpenAI' in base64), 74 more; '-' and '_' may sit right beside the marker."""
+    import random
+
+    rng = random.Random(seed)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+    before, after = ("".join(rng.choice(alphabet) for _ in range(73)) for _ in range(2))
+    return f"sk-proj-{before}_T3BlbkFJ-{after}"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_realistic_openai_project_key_is_one_secret_masked_whole(seed):
+    key = _openai_project_key(seed)
+    text = f"I pasted {key} into the prompt"
+    (finding,) = scan_text(text)
+    assert (finding.kind, text[finding.start:finding.end]) == ("secret", key)
+    assert excerpt(text, markdown=False) == f"I pasted <SECRET …{key[-4:]}> into the prompt"
+
+
+def test_an_openai_shaped_placeholder_without_the_marker_is_no_secret_unless_a_key_word_names_it():
+    """'sk-' and the alphabet is the documentation's placeholder: no OpenAI key lacks the 'T3BlbkFJ' marker,
+    so on its own it is not one; written after a key name, the value rule reads it as any other value."""
+    placeholder = "sk-abcdefghijklmnopqrstuvwxyz123456"
+    assert scan_text(f"set it to {placeholder} in the client") == []
+    assert _found(f"OPENAI_API_KEY={placeholder}") == [("secret", placeholder)]
+
+
+def test_a_value_under_a_key_holding_an_address_is_named_as_redact_names_it_never_by_the_address(tmp_path):
+    from dataaudit.fix.redact import redact
+
+    lines = [chat("hi", "x") | {"jo@example.com": {"tel": "call +44 20 7946 0958"}}]
+    path = write_jsonl(tmp_path / "keyed.jsonl", lines)
+    summary = redact(path, tmp_path / "clean.jsonl", Config())
+    replaced = [json.loads(line) for line in summary.sidecar.read_text().splitlines()]
+    result = measure_pii(_ctx(Config(), path))
+    assert [(f.field, f.kind) for f in result.findings] == [("(key)", "email"), ("<EMAIL>.tel", "phone")]
+    assert [(f.field, f.kind, f.masked) for f in result.findings] == [(r["field"], r["kind"], r["masked"]) for r in replaced]

@@ -3,14 +3,13 @@
 A fine-tuned model memorises what its training text holds: e-mail addresses, phone and card numbers, IBANs,
 and worst, live credentials pasted into a ticket. Every text field of every record in the training, eval
 and production inputs is scanned (`dataaudit.scan.pii`), a chat line's tool calls, names and refusals too,
-walked as `dataaudit redact` walks it; each finding is listed by file, line and field
+walked as `dataaudit redact` walks it (`dataaudit.scan.walk`); each finding is listed by file, line and field
 with its value masked. Any secret fails `hygiene`; personal data warns, and fails above a share of records.
 """
 
 from __future__ import annotations
 
 import shlex
-from pathlib import Path
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -19,9 +18,9 @@ import phonenumbers
 
 from ..errors import ConfigError
 from ..excerpt import mask
-from ..fix.redact import _Redactor
 from ..load.records import Record
 from ..scan.pii import KINDS, PiiFinding, ScanOptions, kind_count, scan_text
+from ..scan.walk import findings_in
 from .base import AuditContext, Check, Finding, Status
 
 
@@ -110,31 +109,6 @@ def record_texts(record: Record, text_field: str, label_field: str) -> Iterator[
         yield label_field, record.label
 
 
-class _SourceWalk(_Redactor):
-    """`dataaudit redact`'s walk over a parsed line, reading only: every string of it (tool-call arguments, a
-    message's `name` and `refusal`, tool definitions, object keys), each scanned with its key as context, so
-    the check counts exactly the values redact replaces. A text seen before (a shared system prompt) is not
-    scanned again."""
-
-    def __init__(self, options: ScanOptions, seen: dict):
-        super().__init__(Path(""), options, numbers=True, keys=True)
-        self.seen = seen  # (key, text) -> findings, shared across the records of one map step
-        self.found: list[tuple[str, PiiFinding]] = []
-        self._caught: list[PiiFinding] = []
-
-    def _note(self, line: int, field: str, findings: list[PiiFinding]) -> None:
-        self._caught.extend(findings)
-
-    def _scalar(self, text: str, line: int, field: str, key: str) -> str | None:
-        found = self.seen.get((key, text))
-        if found is None:
-            self._caught = []
-            super()._scalar(text, line, field, key)
-            found = self.seen[(key, text)] = tuple(self._caught)
-        self.found.extend((field, finding) for finding in found)
-        return None  # nothing is replaced: the walk only reads
-
-
 def record_findings(record: Record, text_field: str, label_field: str, options: ScanOptions,
                     seen: dict) -> list[tuple[str, PiiFinding]]:
     """(field, finding) for every value in the text a trainer or a model sees of one record.
@@ -143,9 +117,8 @@ def record_findings(record: Record, text_field: str, label_field: str, options: 
     as `redact` walks it: a tool call's arguments are text the model is trained to write, and a message's
     `name` or `refusal` is read by the trainer too. Other records are read field by field (`record_texts`)."""
     if isinstance(record.raw, dict):
-        walk = _SourceWalk(options, seen)
-        walk.value(record.raw, record.line, "")
-        return walk.found
+        return [(walked.field, finding)
+                for walked, findings in findings_in(record.raw, options, seen) for finding in findings]
     found_here = []
     for field_name, text in record_texts(record, text_field, label_field):
         found = seen.get(("", text))

@@ -12,18 +12,18 @@ copy (an InputError): it cannot be scanned, and passing it on unread would hand 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ..config import Config
 from ..errors import InputError
 from ..io import write_atomic
-from ..scan.pii import KINDS, PLACEHOLDERS, PiiFinding, ScanOptions, redact_text, replace_findings, scan_text
+from ..scan.pii import KINDS, PiiFinding, ScanOptions, redact_text, replace_findings, scan_text
+from ..scan.walk import distinct_names, findings_in, redacted
 from .writers import check_target, local_paths, rewrite
 
 
@@ -46,39 +46,24 @@ class _Redactor:
         self.by_kind: Counter = Counter()
         self._names: dict[Any, str] = {}  # column name -> as the list shows it
 
-    def _note(self, line: int, field: str, findings: list[PiiFinding]) -> None:
+    def _note(self, line: int, field: str, findings: Iterable[PiiFinding]) -> None:
         for f in findings:
             self.by_kind[f.kind] += 1
             self.log.append({"file": str(self.source), "line": line, "field": field, "kind": f.kind, "detail": f.detail, "masked": f.masked})
 
-    def _scalar(self, text: str, line: int, field: str, key: str) -> str | None:
-        """text with its findings replaced, or None when it has none. The key is read as context, so that
-        {"phone": "4155552671"} and {"password": "..."} are found as a bare number or value never is."""
-        prefix = f"{key}: " if key else ""
-        findings = [f for f in scan_text(prefix + text, self.options) if f.start >= len(prefix)]
-        if not findings:
-            return None
-        shifted = [dataclasses.replace(f, start=f.start - len(prefix), end=f.end - len(prefix)) for f in findings]
-        self._note(line, field, shifted)
-        return replace_findings(text, shifted, lambda f: PLACEHOLDERS[f.kind])
-
-    def value(self, value: Any, line: int, field: str, key: str = "") -> Any:
-        """The value with every finding replaced; the same object when nothing was found."""
-        if isinstance(value, str):
-            new = self._scalar(value, line, field, key)
-            return value if new is None else new
-        if self.numbers and isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1_000_000:
-            new = self._scalar(str(value), line, field, key)  # a phone or card number stored as a number
-            return value if new is None else new
-        if isinstance(value, dict):
-            names = self._keys(value, line, field) if self.keys else {k: k for k in value}
-            listed = names if self.keys else {k: self._listed_name(k) for k in value}
-            items = {names[k]: self.value(v, line, f"{field}.{listed[k]}" if field else str(listed[k]), str(k)) for k, v in value.items()}
-            return items if any(names[k] != k or items[names[k]] is not value[k] for k in value) else value
-        if isinstance(value, (list, tuple)):
-            items_list = [self.value(v, line, f"{field}[{i}]", key) for i, v in enumerate(value)]
-            return items_list if any(a is not b for a, b in zip(items_list, value)) else value
-        return value
+    def value(self, value: Any, line: int) -> Any:
+        """The value with every finding replaced (scan.walk reads it as the pii check does); the same object
+        when nothing was found."""
+        new_values: dict[tuple, str] = {}
+        new_keys: dict[tuple, str] = {}
+        # A row's memo only: a key is read to name the values under it and again as a text of its own.
+        listed = None if self.keys else (lambda mapping: {k: self._listed_name(k) for k in mapping})
+        walk = findings_in(value, self.options, {}, numbers=self.numbers, keys=self.keys, key_names=listed)
+        for walked, findings in walk:
+            if findings:
+                self._note(line, walked.field, findings)
+                (new_keys if walked.is_key else new_values)[walked.place] = redacted(walked.text, findings)
+        return _rebuilt(value, (), new_values, new_keys) if new_values or new_keys else value
 
     def _listed_name(self, key: Any) -> str:
         """A key the copy keeps (a CSV or Parquet column name) as the list names it: masked, as a redacted
@@ -88,24 +73,6 @@ class _Redactor:
             text = str(key)
             name = self._names[key] = replace_findings(text, scan_text(text, self.options), lambda f: f.masked)
         return name
-
-    def _keys(self, value: dict, line: int, field: str) -> dict:
-        """Each key -> the key with its findings replaced; a redacted key that would equal another key gets
-        ' (2)', ' (3)', ... so that two values never collapse into one."""
-        names: dict = {}
-        taken = set(value)
-        for k in value:
-            new = self._scalar(k, line, f"{field}.(key)" if field else "(key)", "") if isinstance(k, str) else None
-            if new is None:
-                names[k] = k
-                continue
-            unique, n = new, 1
-            while unique in taken:
-                n += 1
-                unique = f"{new} ({n})"
-            taken.add(unique)
-            names[k] = unique
-        return names
 
     def jsonl_line(self, number: int, line: str | bytes) -> str | bytes:
         # A line that cannot be read as text cannot be scanned: copying it would hand over a "clean" file
@@ -122,10 +89,25 @@ class _Redactor:
             new, findings = redact_text(line, self.options)  # malformed JSON: redact the raw text all the same
             self._note(number, "(line)", findings)
             return new if findings else line
-        redacted = self.value(obj, number, "")
-        if redacted is obj:
+        copy = self.value(obj, number)
+        if copy is obj:
             return line
-        return _patched_line(line, obj, redacted)
+        return _patched_line(line, obj, copy)
+
+
+def _rebuilt(value: Any, place: tuple, new_values: dict[tuple, str], new_keys: dict[tuple, str]) -> Any:
+    """value with the strings at the places walked replaced, and its keys renamed apart (scan.walk.distinct_names);
+    each part that holds no change is the same object, so the line is patched only where it changed."""
+    if place in new_values:
+        return new_values[place]
+    if isinstance(value, dict):
+        names = distinct_names(value, lambda k: new_keys.get(place + (k,)))
+        items = {names[k]: _rebuilt(v, place + (k,), new_values, new_keys) for k, v in value.items()}
+        return items if any(names[k] != k or items[names[k]] is not value[k] for k in value) else value
+    if isinstance(value, (list, tuple)):
+        items_list = [_rebuilt(v, place + (i,), new_values, new_keys) for i, v in enumerate(value)]
+        return items_list if any(a is not b for a, b in zip(items_list, value)) else value
+    return value
 
 
 def _string_changes(old: Any, new: Any) -> list[tuple[Any, Any, bool]]:
@@ -185,7 +167,7 @@ def redact(input_path: str | Path, out_path: str | Path, config: Config) -> Reda
 
     def edit(number: int, row: Any) -> Any:
         before = len(redactor.log)
-        result = redactor.jsonl_line(number, row) if as_json else redactor.value(row, number, "")
+        result = redactor.jsonl_line(number, row) if as_json else redactor.value(row, number)
         if len(redactor.log) > before:
             changed_rows.add(number)
         return result

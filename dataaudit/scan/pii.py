@@ -4,8 +4,8 @@ Each kind is found by a cheap candidate pattern and confirmed by a maintained va
 Google's libphonenumber port (`phonenumbers`), card numbers by the Luhn check and IBANs and US social
 security numbers by `python-stdnum`, IP addresses by the standard `ipaddress` module, credentials by Yelp's
 `detect-secrets` plugins. Patterns are hand-written only where no library has one (e-mail addresses in free
-text, Google, Anthropic and Hugging Face keys, the extent of a private-key block, high-entropy values after a key-like word), each
-with a test. Prefilters run first (an "@" for e-mail, seven digits for the number kinds, a marker or a
+text, Google, Anthropic and Hugging Face keys, OpenAI project keys in the shape detect-secrets misses, the
+extent of a private-key block, high-entropy values after a key-like word), each with a test. Prefilters run first (an "@" for e-mail, seven digits for the number kinds, a marker or a
 16-character token for secrets) so a million short records scan in minutes.
 
 Text is read as a person reads it: with invisible characters taken out (excerpt.reading_view) and, where it
@@ -226,7 +226,13 @@ _GOOGLE_API_KEY = re.compile(r"(?<![\w-])AIza[0-9A-Za-z_-]{35}(?![\w-])")
 # Nor Anthropic keys ("sk-ant-api03-" or "sk-ant-admin01-", then about 95 key characters) nor Hugging Face
 # access tokens ("hf_" and 34 letters and digits; the older "api_org_" organisation tokens too), hand-written
 # from the documented prefixes, with a lower bound on the length so a word like "hf_model" is not one.
+# OpenAI's project, service-account and admin keys ("sk-proj-", 74 base64url characters, the "T3BlbkFJ" marker,
+# 74 more; gitleaks' rule) are detect-secrets' too, but its pattern wants 20 letters or digits on each side of
+# the marker, and a '-' or '_' sits there in about half of real keys. No OpenAI key lacks the marker: an
+# "sk-" value without it (the documentation's "sk-abc...xyz123") is a secret only after a key word.
 _VENDOR_KEYS = (
+    ("OpenAI Token",
+     re.compile(r"(?<![\w-])sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}(?![\w-])")),
     ("Anthropic API Key", re.compile(r"(?<![\w-])sk-ant-[a-z]+\d{2}-[A-Za-z0-9_-]{32,}(?![\w-])")),
     ("Hugging Face Token", re.compile(r"(?<![\w-])(?:hf|api_org)_[A-Za-z0-9]{30,}(?![\w-])")),
 )
@@ -572,6 +578,26 @@ def _folded_view(text: str) -> tuple[str, list[int]] | None:
 
 def _scan_shown(text: str, options: ScanOptions | None) -> list[PiiFinding]:
     options = options or _DEFAULT
+    raw = _candidates(text, options)
+    if not raw:
+        return []
+    chosen = _resolve_overlaps(text, raw)
+    # A value can hide the one beside it: libphonenumber's matcher reads "+44 20 7946 0958 4111 1111 1111 1111"
+    # or "+1 415-555-2671 020 7946 0958" as one candidate and finds at most its first number, and an address
+    # glued to a card ("... 1111-jane@example.com") is first read as "1111-jane@..." and loses to the card. Once
+    # the chosen values are masked, what they hid reads as itself: the text is read again with them blanked
+    # until nothing new turns up, so one pass masks what masking twice would (an excerpt is masked once).
+    while True:
+        known = set(raw)
+        more = [c for c in _candidates(_blanked(text, chosen), options) if c not in known]
+        if not more:
+            return chosen
+        raw = raw + more
+        chosen = _resolve_overlaps(text, raw)
+
+
+def _candidates(text: str, options: ScanOptions) -> list[tuple[str, int, int, str]]:
+    """(kind, start, end, detail) of every value each detector finds; they may overlap."""
     kinds = options.kinds
     raw: list[tuple[str, int, int, str]] = []
     if "email" in kinds and "@" in text:
@@ -590,9 +616,18 @@ def _scan_shown(text: str, options: ScanOptions | None) -> list[PiiFinding]:
             raw.extend(_phone_findings(text, options.phone_regions))
     if "secret" in kinds and len(text) >= 16:
         raw.extend(_secrets.find(text, options))
-    if not raw:
-        return []
-    return _resolve_overlaps(text, raw)
+    return raw
+
+
+def _blanked(text: str, findings: list[PiiFinding]) -> str:
+    """text with each finding's characters replaced by '<   >' of the same length, as a masked value reads:
+    a bracket no detector reads as part of a value, so the offsets of what is found in it are those of text."""
+    parts, position = [], 0
+    for f in findings:
+        width = f.end - f.start
+        parts += [text[position:f.start], "<" + " " * (width - 2) + ">" if width >= 2 else "<"]
+        position = f.end
+    return "".join(parts) + text[position:]
 
 
 def _resolve_overlaps(text: str, raw: list[tuple[str, int, int, str]]) -> list[PiiFinding]:
