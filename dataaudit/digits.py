@@ -47,3 +47,12 @@ def percent_text(value: float, *bounds: float) -> str:
     whole, places = text.split(".")
     places = places.ljust(3, "0")
     return f"{sign}{int(whole + places[:2])}.{places[2:]}%"
+
+
+FLOAT_NOISE = 1e-9  # a sum of floats misses an exact bound by ~1e-16; a measured figure is never this close on purpose
+
+
+def snapped(value: float, *bounds: float) -> float:
+    """`value`, or the bound it is within FLOAT_NOISE of: 1 - (27/30) sums to 0.09999999999999998, which is the
+    bound 0.10 (3 of 30 labels), not a figure under it; the threshold and the wording then read the bound."""
+    return next((bound for bound in bounds if abs(value - bound) <= FLOAT_NOISE), value)

@@ -493,6 +493,16 @@ def test_the_rate_is_judged_unrounded_and_worded_apart_from_its_bound(unrounded,
     assert finding.summary.startswith(f"an estimated {shown}of labels are wrong")
 
 
+def test_a_rate_a_float_sum_leaves_a_hair_under_its_bound_is_the_bound():
+    """3 of 30 labels wrong comes out of 1 - trace(joint) as 0.09999999999999998: the fail bound, not under it."""
+    rate = 1 - sum([0.9 / 30] * 30)
+    assert rate != 0.1 and abs(rate - 0.1) < 1e-15
+    result = _reliable(estimated_error_rate=round(rate, 4), estimated_error_rate_unrounded=rate)
+    (finding,) = judge(result, AuditContext(config=Config(), train=None))
+    assert finding.status is Status.FAIL
+    assert finding.summary.startswith("an estimated 10.0% of labels are wrong")
+
+
 def test_measure_keeps_the_unrounded_rate_beside_the_rounded_one():
     texts, truth, table = _separable()
     labels = list(truth)

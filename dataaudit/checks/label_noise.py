@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ..digits import percent_text
+from ..digits import percent_text, snapped
 from ..discriminant import discriminant_scores, stratified_folds, temperature
 from ..errors import ConfigError
 from .base import AuditContext, Check, Finding, Need, Status
@@ -397,8 +397,8 @@ def judge(result: LabelNoiseResult | None, ctx: AuditContext) -> list[Finding]:
                   if (result.cv_accuracy is not None or result.excluded_labels) and not agreement_asks else "")
         return [Finding("consistency", Status.UNKNOWN, f"label noise not estimated reliably: {result.reason}", evidence, action)]
     # judged on the rate as estimated, never on its rounding (older results carry only the rounded one)
-    rate = (result.estimated_error_rate_unrounded if result.estimated_error_rate_unrounded is not None
-            else result.estimated_error_rate)
+    rate = snapped(result.estimated_error_rate_unrounded if result.estimated_error_rate_unrounded is not None
+                   else result.estimated_error_rate, config.warn_error_rate, config.fail_error_rate)
     status = Status.FAIL if rate >= config.fail_error_rate else Status.WARN if rate >= config.warn_error_rate else Status.PASS
     ci = f" (95% CI {result.error_rate_ci[0]:.1%}-{result.error_rate_ci[1]:.1%})" if result.error_rate_ci else ""
     scope = left_out(result, config.min_examples_per_label)

@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import PromptLogConfig
-from ..digits import against
+from ..digits import against, snapped
 from ..errors import InputError
 from .base import AuditContext, Check, Finding, Need, Status
 
-FLOAT_NOISE = 1e-9  # far below any score's logged precision, far above a float subtraction's error
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -110,10 +109,10 @@ def measure_prompt_log(frame: pd.DataFrame, path: str, config: PromptLogConfig) 
 
 
 def judged_improvement(improvement: float, epsilon: float) -> float:
-    """The improvement the plateau is judged on: epsilon itself when within FLOAT_NOISE of it, since scores logged
+    """The improvement the plateau is judged on: epsilon itself when within digits.FLOAT_NOISE of it, since scores logged
     to two places rise by 0.71 - 0.70 = 0.010000000000000009 or 0.70 - 0.69 = 0.009999999999999898, both a rise of
     exactly 0.01; any other value unrounded (0.0099996 is under 0.01)."""
-    return epsilon if abs(improvement - epsilon) <= FLOAT_NOISE else improvement
+    return snapped(improvement, epsilon)
 
 
 def prompt_ceiling_condition(result: PromptLogResult | None) -> Finding:
