@@ -50,3 +50,14 @@ def test_chat_and_openai_preference_records_and_an_open_models_tokenizer_raise_n
            "non_preferred_output": [{"role": "assistant", "content": "No."}]}
     pairs = _dataset(tmp_path, [dpo])
     assert [f.status for f in judge(measure_tokens(pairs.records, resolve_target(config), config), None)] == [Status.PASS]
+
+
+def test_trl_preference_pairs_for_a_chat_model_warn_while_openai_preference_lines_do_not(tmp_path):
+    """Both layouts are read as "preference"; OpenAI fine-tunes on its {"input", "preferred_output", ...} lines only."""
+    rows = [{"prompt": f"Summarise ticket {i}", "chosen": "Refund issued.", "rejected": "No idea."} for i in range(4)]
+    ds = _dataset(tmp_path, rows)
+    config = TokensConfig(target_model="gpt-4o-mini")
+    findings = judge(measure_tokens(ds.records, resolve_target(config), config), None)
+    warning = [f for f in findings if f.status == Status.WARN]
+    assert [w.evidence["formats_not_accepted"] for w in warning] == [{"preference (prompt/chosen/rejected)": 4}]
+    assert "preferred_output" in warning[0].action

@@ -401,17 +401,27 @@ def token_counts(records: Sequence[Record], tokenizer: str, encoding: str) -> li
 
 
 # OpenAI fine-tunes its chat models on chat lines ({"messages": [...]}) and, for preference tuning, on
-# {"input", "preferred_output", "non_preferred_output"} lines (read as "preference"); only the legacy completion
-# models take prompt/completion. An open model's trainer (its own tokenizer) reads the other formats too.
-CHAT_MODEL_FORMATS = frozenset({"chat", "preference"})
+# {"input", "preferred_output", "non_preferred_output"} lines; only the legacy completion models take
+# prompt/completion. An open model's trainer (its own tokenizer) reads the other formats too.
 COMPLETION_MODELS = frozenset({"babbage-002", "davinci-002"})
+TRL_PREFERENCE = "preference (prompt/chosen/rejected)"  # read as "preference" too, but not OpenAI's layout
+
+
+def _openai_layout(record: Record) -> str | None:
+    """None for a record in a layout OpenAI's chat models are fine-tuned on, else the name of its layout. Both
+    preference layouts are read as "preference"; OpenAI's is the one whose parsed line (kept) has an `input` object."""
+    if record.format == "chat":
+        return None
+    if record.format == "preference":
+        return None if isinstance(record.raw, dict) and isinstance(record.raw.get("input"), dict) else TRL_PREFERENCE
+    return record.format
 
 
 def formats_not_accepted(records: Sequence[Record], target: TargetModel) -> dict[str, int]:
     """Records per format that an OpenAI chat model cannot be fine-tuned on; {} for an open model."""
     if not target.encoding or target.name.removeprefix("ft:").split(":")[0] in COMPLETION_MODELS:
         return {}
-    counts = Counter(r.format for r in records if r.format not in CHAT_MODEL_FORMATS)
+    counts = Counter(layout for layout in map(_openai_layout, records) if layout is not None)
     return dict(sorted(counts.items()))
 
 
@@ -507,7 +517,9 @@ def _format_findings(result: TokensResult) -> list[Finding]:
                     'only ({"messages": [...]} per line)',
                     {"target_model": model, "formats_not_accepted": result.formats_not_accepted},
                     f"Convert the {formats} records to chat lines (the prompt as the user message, the completion as the "
-                    f"assistant reply) before fine-tuning {model}, or name an open model's tokenizer (--tokenizer).")]
+                    f"assistant reply" + ('; preference pairs to {"input", "preferred_output", "non_preferred_output"} lines'
+                                           if TRL_PREFERENCE in result.formats_not_accepted else "")
+                    + f") before fine-tuning {model}, or name an open model's tokenizer (--tokenizer).")]
 
 
 CHECK = Check(id="tokens", order=25, measure=measure, judge=judge, config_section=("tokens", TokensConfig), conditions=frozenset({"format"}))
