@@ -449,7 +449,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
                         if run.status == RunStatus.RAN and by_id[name].reusable})
     start = time.perf_counter()
     audited = [f.path for data in (dataset, production_data, eval_data) if data is not None for f in data.files]
-    labelled = any(r.label is not None or r.annotations for r in dataset.records)
+    labelled = any(r.label is not None or r.annotations or r.question_annotations or r.gold is not None for r in dataset.records)
     verdict = decide(findings, config.conditions.skip, paths=audited + ([str(prompt_log)] if prompt_log else []),
                      not_applicable=not_applicable(task_type.name, labelled))
     export = dataset.annotation_export

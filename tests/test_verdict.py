@@ -169,3 +169,7 @@ def test_consistency_does_not_apply_to_free_text_targets_without_labels():
     # the team's own reason for skipping it is kept
     skipped = decide(findings, {"consistency": "one annotator by design"}, not_applicable=not_applicable("generation", labelled=False))
     assert [(n.id, n.reason) for n in skipped.not_judged][0] == ("consistency", "one annotator by design")
+    # a check that judged it after all (annotators' answers the caller did not count as labels) is not dropped
+    judged = findings[:1] + [Finding("consistency", Status.FAIL, "Krippendorff's alpha 0.412 (< 0.667)")] + findings[2:]
+    kept = decide(judged, {}, not_applicable=not_applicable("generation", labelled=False))
+    assert kept.status == "not_ready" and [c.id for c in kept.conditions if c.id == "consistency"] == ["consistency"]

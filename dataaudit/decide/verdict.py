@@ -198,11 +198,13 @@ def decide(findings: list[Finding], skip: dict[str, str], paths: Iterable[str] =
     """The verdict from every check's findings; conditions nobody judged are listed as not judged.
     paths: the audited input files, which each condition lists (Condition.files) where its sentences name them.
     not_applicable: conditions that do not apply to this task (conditions.not_applicable), dropped as a skipped
-    one is, with their reason; a team's own reason in skip comes first."""
-    skip = {**skip, **{cid: reason for cid, reason in (not_applicable or {}).items() if cid not in skip}}
+    one is, with their reason, unless a check judged them after all (a finding not unknown: annotators' labels
+    the caller did not count); a team's own reason in skip comes first."""
     by_condition: dict[str, list[Finding]] = {}
     for finding in findings:
         by_condition.setdefault(finding.condition, []).append(finding)
+    judged = {cid for cid, found in by_condition.items() if any(f.status != UNKNOWN for f in found)}
+    skip = {**skip, **{cid: reason for cid, reason in (not_applicable or {}).items() if cid not in skip and cid not in judged}}
     paths = list(paths)
     conditions = [merge_findings(cid, found, paths) for cid, found in by_condition.items()]
     conditions = [replace(c, files=named_files(f"{c.summary}\n{c.action}", paths)) for c in conditions]
