@@ -387,7 +387,9 @@ def _build_table(items: list[Record], config: AgreementConfig, level: str | None
 def value_weighted_kappa(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> float:
     """Cohen's kappa weighted by the squared difference of the values themselves, from the confusion matrix of
     two annotators' value codes: interval alpha's metric. scikit-learn's quadratic weights are on code order, so
-    values 0, 1, 10 would count 0 against 10 as twice 0 against 1, not a hundred times (nan where undefined)."""
+    values 0, 1, 10 would count 0 against 10 as twice 0 against 1, not a hundred times (nan where undefined).
+    Ratio-level data is weighted the same way (interval distances): the pairwise kappa is a by-annotator view
+    beside alpha, which alone uses the ratio metric."""
     size = len(values)
     confusion = np.bincount(x.astype(int) * size + y.astype(int), minlength=size * size).reshape(size, size).astype(float)
     expected = np.outer(confusion.sum(axis=1), confusion.sum(axis=0)) / confusion.sum()

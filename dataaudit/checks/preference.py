@@ -257,14 +257,14 @@ def judge(result: PreferenceResult | None, ctx: AuditContext) -> list[Finding]:
             f"in {result.prefix_pairs} {'pair' if result.prefix_pairs == 1 else 'pairs'} {which} "
             f"(e.g. {line_places(result.prefix_lines[:1], result.prefix_files[:1])}): a trainer can learn that the "
             f"complete reply wins without reading either" + ("" if share > config.max_prefix_share else
-                                                                f" (within the bound of {config.max_prefix_share:.0%})"),
+                                                                f" (within the bound of {percent_text(config.max_prefix_share, config.max_prefix_share)})"),
             {"prefix_pairs": result.prefix_pairs, "rejected_prefix_pairs": result.rejected_prefix_pairs,
              "prefix_share": round(share, 4), "max_prefix_share": config.max_prefix_share, "lines": result.prefix_lines[:20]},
             "Replace the truncated replies with complete ones that are worse for another reason."
             if share > config.max_prefix_share else ""))
     compared = result.pairs - result.identical_count
-    # judged on the counts, never on the 4-place share (older results carry only that)
-    share = (result.chosen_longer_pairs / compared if result.chosen_longer_pairs is not None and compared > 0
+    # judged unrounded, never on the 4-place share (older results carry only that)
+    share = (result.chosen_longer_share_unrounded if result.chosen_longer_share_unrounded is not None
              else result.chosen_longer_share)
     if share is not None and compared >= config.min_pairs_for_length_bias:
         bound = config.max_chosen_longer_share
@@ -278,14 +278,14 @@ def judge(result: PreferenceResult | None, ctx: AuditContext) -> list[Finding]:
             findings.append(Finding(
                 "hygiene", Status.WARN,
                 f"chosen is longer than rejected in {longer} of pairs (mean length ratio {ratio}): "
-                f"a trainer can learn length instead of quality (warn above {bound:.0%})",
+                f"a trainer can learn length instead of quality (warn above {percent_text(bound, bound)})",
                 evidence, "Add pairs where the shorter response is preferred, or length-normalise the training objective."))
         elif share <= low:  # shorter-wins is as learnable a shortcut as longer-wins
             findings.append(Finding(
                 "hygiene", Status.WARN,
                 f"chosen is shorter than rejected in {percent_text(1 - share, bound, 1 - low)} of pairs (chosen longer in "
                 f"{longer}, mean length ratio {ratio}): a trainer can learn brevity instead of quality (warn at or below "
-                f"{low:.0%} chosen longer)",
+                f"{percent_text(low, low)} chosen longer)",
                 evidence, "Add pairs where the longer response is preferred, or length-normalise the training objective."))
         else:
             findings.append(Finding("hygiene", Status.PASS, f"chosen is longer than rejected in {longer} of pairs", evidence))
