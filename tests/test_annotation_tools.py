@@ -820,3 +820,15 @@ def test_the_question_asked_for_is_spelt_as_the_question_names_are(tmp_path):
     assert {a.question for r in dataset.records for a in r.annotations} == {"CONTRADICTION"}
     with pytest.raises(ConfigError, match="'NEUTRAL' is not a question of this export"):
         load_dataset(tmp_path / "p.jsonl", Config(fields=FieldsConfig(question="NEUTRAL")))
+
+
+def test_a_line_nested_too_deeply_is_that_lines_error_not_a_crash_of_export_detection(tmp_path):
+    """Sniffing for a Prodigy export parses the first lines with json.loads, whose recursion a 3,000-deep line
+    exhausts: it is the reader's to list (as "nested too deeply"), not a RecursionError out of the audit."""
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"text": "x", "label": "y", "meta": ' + '{"a": ' * 3000 + "null" + "}" * 3000 + "}\n"
+                    + '{"text": "z", "label": "y"}\n', encoding="utf-8")
+    assert detect_export(path) is None
+    dataset = load_dataset(path, Config())
+    assert [(e.line, e.message) for e in dataset.errors] == [(1, "JSON nested too deeply to read")]
+    assert [r.line for r in dataset.records] == [2]

@@ -92,7 +92,7 @@ def _prodigy_lines(handle, head: bytes) -> str | None:
             continue
         try:
             obj = json.loads(line.decode("utf-8"))
-        except ValueError:  # UnicodeDecodeError is a ValueError
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; the reader lists either as the line's error
             continue
         if not (isinstance(obj, dict) and "_input_hash" in obj and "answer" in obj):
             return None
