@@ -1,4 +1,6 @@
-"""report.md: the same content as report.json, readable on its own in a pull request.
+"""report.md: the report readable on its own in a pull request, under MARKDOWN_MAX_CHARS so that it fits in a
+comment; what it cuts for that (a long table's later rows, then whole sections from the end) it says is in
+report.json and report.html. The verdict, its conditions and the next actions are never cut.
 
 Dataset text is untrusted: GitHub renders inline HTML and live links in Markdown, so every cell is
 HTML-escaped and its Markdown characters (links, images, emphasis, code, pipes) neutralised.
@@ -130,16 +132,40 @@ def _details(summary: str, body: list[str]) -> list[str]:
     return ["<details>", f"<summary>{cell(summary, 200)}</summary>", "", *body, "</details>", ""]
 
 
-def _section_table(table: Table) -> list[str]:
-    body = _table(table.headers, table.rows)
-    note = capped_note(table, len(table.rows))
+def _section_table(table: Table, max_rows: int | None = None) -> list[str]:
+    shown = table.rows if max_rows is None else table.rows[:max_rows]
+    body = _table(table.headers, shown)
+    note = rows_note(table, len(shown))
     if body and note:
         body += [f"_{cell(note, 400)}_", ""]
     return _details(table.title, body) if table.collapsed else ([f"**{cell(table.title, 200)}**", ""] + body if body else [])
 
 
-@masked_as_configured
-def render_markdown(report: Report) -> str:
+# GitHub refuses a pull-request comment over 65,536 characters; the rest is room for a CI job's own wrapper.
+MARKDOWN_MAX_CHARS = 60_000
+# Rows per table (and warnings) tried in turn until report.md fits: whole tables first, so a report that fits
+# reads as before; only past the last is a section left out.
+ROW_CAPS = (None, 50, 10)
+
+
+def rows_note(table: Table, shown: int) -> str:
+    """What a table report.md cut to its first `shown` rows says about the rest and where it is. Rows the
+    section listed are in report.json (and in report.html up to its own cap); rows beyond those only where
+    the section says (`capped_note`)."""
+    from .html import MAX_ROWS as HTML_MAX_ROWS  # here: html.py imports this module
+
+    listed = len(table.rows)
+    if shown >= listed:
+        return capped_note(table, shown)
+    total = max(table.total if table.total is not None else 0, listed)
+    places = ("report.json and report.html" if listed <= HTML_MAX_ROWS
+              else f"report.json (report.html lists the first {HTML_MAX_ROWS})")
+    where = f"see {places}" if total == listed else f"{listed - shown} of them are in {places}"
+    return f"… and {total - shown} more: {where}" + (f"; {table.full_list}" if table.full_list else "")
+
+
+def _head(report: Report, sections: list) -> list[str]:
+    """The verdict, its conditions, the sufficient conditions and the next actions: always whole."""
     v = report.verdict
     out = [f"# Dataset readiness: {cell(report.dataset)}", "",
            f"**{STATUS_MARK[report.headline_status]} {cell(report.headline)}** — "
@@ -149,24 +175,78 @@ def render_markdown(report: Report) -> str:
     out.append("")
     if v.not_judged:
         out += ["**Not judged:** " + "; ".join(f"`{n.id}` — {cell(n.reason, 300)}" for n in v.not_judged), ""]
-    sections = [(s, s.build(report)) for s in all_sections()]
     for section, content in sections:
         if section.id == "sufficient" and content is not None:
             out += [f"## {section.title}", ""] + [f"- {cell(line, 600)}" for line in content.lines] + [""]
     if v.actions:
         paths = [i.path for i in report.inputs]
         out += ["## Next actions", ""] + [f"{n}. {action_line(a, paths=paths)}" for n, a in enumerate(v.actions, 1)] + [""]
+    return out
+
+
+def _blocks(report: Report, sections: list, max_rows: int | None) -> list[tuple[str, list[str]]]:
+    """Everything after the next actions, as (title, lines) blocks in reading order: the units report.md
+    leaves out, from the end, when even capped tables do not fit."""
+    blocks = []
     if report.regressions:
-        out += ["## Regressions against the previous run", "", f"Compared with the run of {cell(report.compared_with or '?')}.", ""] + _table(["what", "before", "now", "detail"],
-                                                                         [regression_cells(r) for r in report.regressions])
-    out += ["## Inputs", ""] + _table(["role", "path", "records", "sha256"],
-                                      [[i.role, i.path, i.records, i.sha256[:16]] for i in report.inputs])
+        title = "Regressions against the previous run"
+        regressions = Table(title, ["what", "before", "now", "detail"], [regression_cells(r) for r in report.regressions])
+        blocks.append((title, [f"## {title}", "", f"Compared with the run of {cell(report.compared_with or '?')}.", "",
+                               *_capped_table(regressions, max_rows)]))
+    inputs = Table("Inputs", ["role", "path", "records", "sha256"], [[i.role, i.path, i.records, i.sha256[:16]] for i in report.inputs])
+    blocks.append(("Inputs", ["## Inputs", "", *_capped_table(inputs, max_rows)]))
     for section, content in sections:
         if section.id == "sufficient" or content is None:
             continue
-        out += [f"## {section.title}", "", *[f"- {cell(line, 600)}" for line in content.lines], ""]
+        lines = [f"## {section.title}", "", *[f"- {cell(line, 600)}" for line in content.lines], ""]
         for table in content.tables:
-            out += _section_table(table)
-    out += [f"> warning: {cell(w, 400)}" for w in report.warnings] + ([""] if report.warnings else [])
-    out += ["---", f"dataaudit {report.dataaudit_version}, report schema {report.schema_version}, generated {report.generated_at}", ""]
-    return "\n".join(out)
+            lines += _section_table(table, max_rows)
+        blocks.append((section.title, lines))
+    return blocks
+
+
+def _capped_table(table: Table, max_rows: int | None) -> list[str]:
+    """A table of the report's own lists (inputs, regressions), shown without a title, cut as sections' are."""
+    shown = table.rows if max_rows is None else table.rows[:max_rows]
+    note = rows_note(table, len(shown))
+    return _table(table.headers, shown) + ([f"_{cell(note, 400)}_", ""] if note else [])
+
+
+def _warnings(report: Report, max_rows: int | None) -> list[str]:
+    shown = report.warnings if max_rows is None else report.warnings[:max_rows]
+    out = [f"> warning: {cell(w, 400)}" for w in shown]
+    if len(shown) < len(report.warnings):
+        out.append(f"> … and {len(report.warnings) - len(shown)} more warnings: see report.json and report.html")
+    return out + ([""] if report.warnings else [])
+
+
+def _length(lines: list[str]) -> int:
+    return len("\n".join(lines))
+
+
+def _left_out_note(titles: list[str], max_chars: int) -> list[str]:
+    return [f"_report.md stops here to stay under {max_chars:,} characters; left out: "
+            + "; ".join(cell(t, 200) for t in titles) + ". They are in report.json and report.html._", ""]
+
+
+@masked_as_configured
+def render_markdown(report: Report, max_chars: int = MARKDOWN_MAX_CHARS) -> str:
+    """report.md, under `max_chars` characters where the verdict, conditions and actions leave room (they are
+    always whole): long tables are cut to their first rows, then whole blocks from the end, each cut saying
+    where the rest is."""
+    sections = [(s, s.build(report)) for s in all_sections()]
+    head = _head(report, sections)
+    footer = ["---", f"dataaudit {report.dataaudit_version}, report schema {report.schema_version}, generated {report.generated_at}", ""]
+    for max_rows in ROW_CAPS:
+        blocks = _blocks(report, sections, max_rows)
+        tail = _warnings(report, max_rows) + footer
+        lines = head + [line for _, block in blocks for line in block] + tail
+        if _length(lines) <= max_chars:
+            return "\n".join(lines)
+    kept, left_out = list(blocks), []
+    while kept:
+        left_out.insert(0, kept.pop()[0])
+        lines = head + [line for _, block in kept for line in block] + _left_out_note(left_out, max_chars) + tail
+        if _length(lines) <= max_chars:
+            break
+    return "\n".join(lines)
