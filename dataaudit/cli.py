@@ -270,6 +270,8 @@ def _run_audit(args: argparse.Namespace) -> int:
         remove_empty(made)  # a folder this run made and could not fill (a full disk, Ctrl-C) is not left behind
         raise
     json_to_stdout = not args.out and "json" in formats and not every_format
+    reports_line = "reports: " + ", ".join(_shown(p) for p in written) + "\n" if "terminal" in formats and written else ""
+    args.writing_standard_streams = True  # from here an OSError is a stream failing, after the reports were written
     try:
         start = time.perf_counter()
         if "terminal" in formats:
@@ -282,13 +284,21 @@ def _run_audit(args: argparse.Namespace) -> int:
 
             sys.stdout.write(render_json(report))
             sys.stdout.flush()
-        if "terminal" in formats and written:
+        if reports_line:
             # One line whatever the width (a console would wrap it): a script reads the paths from it.
-            sys.stderr.write("reports: " + ", ".join(_shown(p) for p in written) + "\n")
+            sys.stderr.write(reports_line)
             sys.stderr.flush()
+            reports_line = ""
     except BrokenPipeError:
         # Nobody reads the rest (`| head -1`): the files are written, and the verdict's exit code stands.
         _closed_streams_to_devnull()
+        if reports_line:  # stdout was the closed one: a script reading stderr still gets the paths
+            try:
+                sys.stderr.write(reports_line)
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+    args.writing_standard_streams = False
     if args.timings:
         import json
 
@@ -577,18 +587,30 @@ def _failed(exc: Exception, args: argparse.Namespace) -> int:
         print(f"dataaudit: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     if isinstance(exc, OSError):
-        # Files are read and written through InputError / WriteError: an OSError that gets here is the standard
-        # output failing (`> /dev/full`, a disk filling up under a redirected log), not a bug.
-        _closed_streams_to_devnull()
-        written = "; the reports in --out were written first and are complete" if getattr(args, "out", None) and args.command == "audit" else ""
-        print(f"dataaudit: error: cannot write to standard output ({exc.strerror or exc}){written}", file=sys.stderr)
-        return EXIT_USAGE
+        return _failed_os(exc, args)
     # A bug in dataaudit: show it, but never as exit 1, which means "not ready".
     import traceback
 
     traceback.print_exception(exc)
     print("dataaudit: internal error (a bug in dataaudit, not in your data): please report it with the traceback above",
           file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _failed_os(exc: OSError, args: argparse.Namespace) -> int:
+    """An OSError that escaped: one that names a file is about that file (a cache folder another user owns);
+    one that names none is the standard output failing (`> /dev/full`, a disk filling under a redirected log)
+    where the command writes it. Only `audit` knows when that began: after its reports were written."""
+    if exc.filename is not None:
+        print(f"dataaudit: error: {_shown(exc.filename)}: {exc.strerror or _one_line(exc)}; check that this user can "
+              "read and write it and that its disk has room, or point the setting that names it elsewhere", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "audit" and not getattr(args, "writing_standard_streams", False):
+        print(f"dataaudit: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    _closed_streams_to_devnull()
+    written = "; the reports in --out were written first and are complete" if getattr(args, "out", None) and args.command == "audit" else ""
+    print(f"dataaudit: error: cannot write to standard output ({exc.strerror or exc}){written}", file=sys.stderr)
     return EXIT_USAGE
 
 

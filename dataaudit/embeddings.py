@@ -107,8 +107,20 @@ def default_cache_dir() -> Path:
 class EmbeddingCache:
     def __init__(self, folder: Path):
         self.path = Path(folder) / "embeddings.sqlite3"
+        self.read_only = False  # set when only a read-only connection could be opened
 
     def _open(self) -> sqlite3.Connection:
+        try:
+            return self._open_writable()
+        except sqlite3.OperationalError as exc:
+            # Another user's cache or a read-only mount: its vectors are as good to read as our own.
+            if not _read_only_refusal(exc) or not self.path.is_file():
+                raise
+            connection = self._open_read_only()
+            self.read_only = True
+            return connection
+
+    def _open_writable(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=120)
         try:
@@ -120,6 +132,20 @@ class EmbeddingCache:
             connection.close()
             raise
         return connection
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """mode=ro first; a WAL database in a folder we cannot write has no -shm to share, and SQLite opens it
+        only as immutable (safe here: nobody who can write it is expected to while we read)."""
+        last: sqlite3.DatabaseError | None = None
+        for query in ("mode=ro", "immutable=1"):
+            connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?{query}", uri=True, timeout=120)
+            try:
+                connection.execute("SELECT 1 FROM vectors LIMIT 1").fetchall()
+                return connection
+            except sqlite3.DatabaseError as exc:
+                connection.close()
+                last = exc
+        raise last
 
     def _connect(self) -> sqlite3.Connection:
         """A usable cache: a file that is not (or no longer) a database is moved aside and rebuilt, with a
@@ -161,7 +187,7 @@ class EmbeddingCache:
         return self._open()
 
     def get_many(self, model: str, hashes: list[bytes]) -> dict[bytes, np.ndarray]:
-        found: dict[bytes, np.ndarray] = {}
+        found: dict[bytes, bytes] = {}
         connection = self._connect()
         try:
             for start in range(0, len(hashes), SQLITE_VARIABLES):
@@ -170,18 +196,58 @@ class EmbeddingCache:
                 for text_hash, blob in connection.execute(
                         f"SELECT text_hash, vector FROM vectors WHERE model = ? AND text_hash IN ({marks})", (model, *chunk)):
                     found[bytes(text_hash)] = blob
-        finally:
+        except sqlite3.DatabaseError as exc:
             connection.close()
+            if not self._damaged_when_read(exc):
+                raise
+            # Damaged pages show only when read: left in place, every run would warn and embed everything again.
+            self._rebuild(exc).close()
+            return {}
+        connection.close()
         return _usable(found)
 
     def put_many(self, model: str, items: list[tuple[bytes, np.ndarray]]) -> None:
         connection = self._connect()
+        if self.read_only:
+            connection.close()
+            raise ReadOnlyCacheError(f"{self.path} is read-only")
+        rows = [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items]
         try:
             with connection:  # one transaction: all of the chunk or none of it
-                connection.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                                       [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items])
+                connection.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+        except sqlite3.DatabaseError as exc:
+            connection.close()
+            if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc).lower():
+                # A read-only file in a folder we may write opens for writing and refuses only the insert.
+                self.read_only = True
+                raise ReadOnlyCacheError(f"{self.path} is read-only") from exc
+            if not self._damaged_when_read(exc):
+                raise
+            connection = self._rebuild(exc)
+            with connection:
+                connection.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
         finally:
             connection.close()
+
+    def _damaged_when_read(self, exc: sqlite3.DatabaseError) -> bool:
+        """A DatabaseError that is not an OperationalError ("database disk image is malformed", "file is not a
+        database") is the file's; an OperationalError is damage only when it is not the machine's (full, I/O).
+        A read-only cache is never moved aside: it is not ours to rebuild."""
+        if self.read_only:
+            return False
+        if isinstance(exc, sqlite3.OperationalError):
+            return "locked" not in str(exc) and self._damaged(exc)
+        return True
+
+
+def _read_only_refusal(exc: sqlite3.OperationalError) -> bool:
+    """Whether opening for writing failed only because the file or its folder cannot be written."""
+    message = str(exc).lower()
+    return any(word in message for word in ("readonly", "read-only", "unable to open"))
+
+
+class ReadOnlyCacheError(OSError):
+    """The cache could be opened for reading only: its vectors are used, new ones are not stored."""
 
 
 def _usable(found: dict[bytes, bytes]) -> dict[bytes, np.ndarray]:
@@ -190,6 +256,19 @@ def _usable(found: dict[bytes, bytes]) -> dict[bytes, np.ndarray]:
     lengths = [len(b) for b in found.values()]
     usual = max(set(lengths), key=lengths.count) if lengths else 0
     return {h: np.frombuffer(b, dtype=np.float32) for h, b in found.items() if len(b) == usual and usual % 4 == 0}
+
+
+UNIT_TOLERANCE = 1e-3  # |norm - 1| of a stored vector; float32 normalisation is off by ~1e-7
+
+
+def _is_unit_vector(vector: np.ndarray) -> bool:
+    """Every writer stores normalised vectors (compute() and the trace normalise; an engine's encoder returns
+    unit vectors), so a stored row that is not one is damaged."""
+    return bool(np.isfinite(vector).all()) and abs(float(np.linalg.norm(vector.astype(np.float64))) - 1.0) <= UNIT_TOLERANCE
+
+
+def _sound_bytes(blob: bytes) -> bool:
+    return len(blob) > 0 and len(blob) % 4 == 0 and _is_unit_vector(np.frombuffer(blob, dtype=np.float32))
 
 
 class ParquetEmbeddingCache:
@@ -240,7 +319,10 @@ class ParquetEmbeddingCache:
             except Exception:  # a torn file: its texts count as missing
                 continue
             table = table.filter(pc.is_in(table["text_hash"], value_set=wanted))
-            found.update(zip(table["text_hash"].to_pylist(), table["vector"].to_pylist()))
+            for text_hash, blob in zip(table["text_hash"].to_pylist(), table["vector"].to_pylist()):
+                # A damaged row is embedded again and written to a new file: the repaired row must win.
+                if text_hash not in found or not _sound_bytes(found[text_hash]):
+                    found[text_hash] = blob
         return _usable(found)
 
     def put_many(self, model: str, items: list[tuple[bytes, np.ndarray]]) -> None:
@@ -327,6 +409,7 @@ class Embedder:
         self._model = None
         self._traced = None  # TracedEncoder once loaded; False when there is none to use
         self._trace_damaged = False
+        self._cache_read_only = False  # warned once; later writes are skipped
         self.trace_min_texts = trace_min_texts
 
     @property
@@ -353,17 +436,28 @@ class Embedder:
         if self.cache is None:
             return {}
         try:
-            return self.cache.get_many(self.ref.identity, hashes)
+            stored = self.cache.get_many(self.ref.identity, hashes)
         except (sqlite3.Error, OSError, DataAuditError) as exc:
             warnings.warn(f"embedding cache {self.cache.path} is unusable ({exc}); embedding without it", stacklevel=2)
             self.cache = None
             return {}
+        sound = {h: v for h, v in stored.items() if _is_unit_vector(v)}
+        if len(sound) < len(stored):
+            # Bytes damaged inside an intact database (bit rot, a torn page write) pass SQLite's checks; used as
+            # they are, they silently changed near-duplicate groups and the consistency verdict.
+            warnings.warn(f"embedding cache {self.cache.path}: {len(stored) - len(sound)} of {len(stored)} stored vectors "
+                          "were damaged (not finite or not unit length); embedding those texts again", stacklevel=2)
+        return sound
 
     def _cache_put(self, items: list[tuple[bytes, np.ndarray]]) -> None:
-        if self.cache is None:
+        if self.cache is None or self._cache_read_only:
             return
         try:
             self.cache.put_many(self.ref.identity, items)
+        except ReadOnlyCacheError as exc:
+            warnings.warn(f"embedding cache {exc}: its vectors are used, but the ones this run embeds are not stored",
+                          stacklevel=2)
+            self._cache_read_only = True
         except (sqlite3.Error, OSError, DataAuditError) as exc:
             warnings.warn(f"embedding cache {self.cache.path} could not be written ({exc})", stacklevel=2)
             self.cache = None
@@ -408,7 +502,11 @@ class Embedder:
         folder = self._trace_folder()
         if folder is None:
             return
-        if (folder / "meta.json").is_file() and not self._trace_damaged:
+        try:
+            traced_already = (folder / "meta.json").is_file()
+        except OSError:  # a traced/ folder we may not even list: save_traced says why it cannot write there
+            traced_already = False
+        if traced_already and not self._trace_damaged:
             return  # traced already, or marked unusable: tracing again would give the same answer
         from .traced_model import save_traced, verification_texts
 
@@ -424,11 +522,11 @@ class Embedder:
 
     def store(self, texts: list[str], vectors: np.ndarray) -> bool:
         """Write vectors computed elsewhere into the cache; whether they were written."""
-        if self.cache is None:
+        if self.cache is None or self._cache_read_only:
             return False
         before = self.cache
         self._cache_put([(text_hash(t), v) for t, v in zip(texts, vectors)])
-        return self.cache is before
+        return self.cache is before and not self._cache_read_only
 
     def embed(self, texts: list[str], *, encode=None, encode_fills_cache: bool = False) -> np.ndarray:
         """Unit vectors for texts, one row each; texts are embedded once however often they repeat.

@@ -110,7 +110,10 @@ class ResultCache:
             return None
         if not isinstance(results, dict):
             return None
-        os.utime(path)  # keep recently used entries when pruning
+        try:
+            os.utime(path)  # keep recently used entries when pruning
+        except OSError:
+            pass  # another audit pruned it since it was read, or the folder is read-only: the result stands
         return results
 
     def put(self, key: str, results: dict[str, Any]) -> None:
@@ -130,8 +133,18 @@ class ResultCache:
         self._prune()
 
     def _prune(self) -> None:
-        entries = sorted(self.folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for stale in entries[KEEP_ENTRIES:]:
+        """Another audit may prune the same folder at once: an entry it removed first is simply gone."""
+        dated: list[tuple[float, Path]] = []
+        try:
+            for path in self.folder.glob("*.pickle"):
+                try:
+                    dated.append((path.stat().st_mtime, path))
+                except OSError:
+                    continue
+        except OSError:
+            return
+        dated.sort(key=lambda entry: entry[0], reverse=True)
+        for _, stale in dated[KEEP_ENTRIES:]:
             try:
                 stale.unlink()
             except OSError:

@@ -172,7 +172,7 @@ def save_traced(model, folder: Path, texts: list[str], batch_size: int, model_id
     """Trace model (a loaded SentenceTransformer on the CPU), verify it on texts and write it into folder,
     atomically; a trace that does not reproduce the model is recorded as unusable. Traces of the same
     model_identity left by other library versions are removed. Returns why the trace is unusable, or "" when
-    it was written."""
+    it reproduced the model; a folder that cannot be written is warned about (the trace is a speed-up only)."""
     import torch
 
     probe = _tensor_inputs(model, list(PROBE_TEXTS[2:4]))
@@ -190,8 +190,8 @@ def save_traced(model, folder: Path, texts: list[str], batch_size: int, model_id
     except Exception as exc:  # a model whose forward pass does not trace stays on sentence-transformers
         reason = f"it does not trace ({type(exc).__name__}: {exc})"
     staging = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}")
-    staging.mkdir(parents=True)
     try:
+        staging.mkdir(parents=True)
         if not reason:
             module.save(str(staging / "model.pt"))
             encoder.tokenizer.save(str(staging / "tokenizer.json"))
@@ -201,8 +201,13 @@ def save_traced(model, folder: Path, texts: list[str], batch_size: int, model_id
         if folder.exists():
             shutil.rmtree(folder, ignore_errors=True)
         os.replace(staging, folder)
-    except OSError:
-        pass  # another audit wrote the same trace first, or the folder is read-only: the next run retries
+    except OSError as exc:
+        # The trace is only a speed-up: a shared cache whose traced/ folder is another user's, or a full disk,
+        # costs the next run its fast start, never this audit. Another audit that wrote it first is no news.
+        if not _written_by_another(folder):
+            warnings.warn(f"the traced model was not saved in {folder.parent} ({exc.strerror or exc}); "
+                          "later runs load sentence-transformers instead", stacklevel=3)
+        return reason
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if model_identity:
@@ -210,10 +215,21 @@ def save_traced(model, folder: Path, texts: list[str], batch_size: int, model_id
     return reason
 
 
+def _written_by_another(folder: Path) -> bool:
+    try:
+        return (folder / "meta.json").is_file()
+    except OSError:
+        return False
+
+
 def _remove_superseded(folder: Path, model_identity: str) -> None:
     """Each upgrade of torch, transformers or sentence-transformers traces the model anew into another folder;
     the old one (~90 MB) would never be read again."""
-    for sibling in folder.parent.iterdir():
+    try:
+        siblings = list(folder.parent.iterdir())
+    except OSError:
+        return
+    for sibling in siblings:
         if sibling == folder or sibling.name.startswith(".") or not sibling.is_dir():
             continue
         try:

@@ -673,3 +673,44 @@ def test_an_empty_option_path_is_one_line_exit_2(tmp_path, capsys, monkeypatch, 
     assert code == 2
     assert len(err) == 1 and err[0].startswith(f'dataaudit: error: the path is empty: {flag} is "" (an unset variable?)'), err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
+
+
+def test_an_os_error_about_a_file_names_that_file_and_never_blames_standard_output(tmp_path, capsys, monkeypatch):
+    import dataaudit.api
+
+    shared = tmp_path / "shared-cache" / "embeddings" / "traced"
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(shared / ".abc"))  # as mkdir raises it under another's folder
+
+    monkeypatch.setattr(dataaudit.api, "audit", refused)
+    code = main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith(f"dataaudit: error: {shared / '.abc'}: Permission denied; check that this user can read and write it")
+    assert "standard output" not in err[0] and "were written" not in err[0]
+
+
+def test_an_os_error_naming_no_file_before_the_reports_are_written_does_not_claim_they_are(tmp_path, capsys, monkeypatch):
+    import dataaudit.api
+
+    def failed(*args, **kwargs):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(dataaudit.api, "audit", failed)
+    code = main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == ["dataaudit: error: [Errno 5] Input/output error"]
+
+
+def test_a_closed_standard_output_still_gets_the_reports_line_on_stderr(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    # `| true` closes the pipe before the summary is written, as `| head -1` does once it has its line.
+    run = subprocess.run(f"{sys.executable} -m dataaudit audit {_clean_dataset(tmp_path)} --task-type format "
+                         f"--no-embeddings --out {out} | true", shell=True, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "COLUMNS": "200", "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
+    last = run.stderr.strip().splitlines()[-1]
+    assert last == "reports: " + ", ".join(str(out / name) for name in ("report.json", "report.md", "report.html", "duplicates.jsonl"))

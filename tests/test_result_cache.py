@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pickle
 from pathlib import Path
 
@@ -130,3 +131,61 @@ def test_a_parquet_embedding_cache_keeps_results_beside_it_and_embeds_nothing_tw
     again = audit(SAMPLE / "support_eval.jsonl", config)
     assert (again.checks["embeddings"].computed, again.checks["embeddings"].from_cache) == (0, first.checks["embeddings"].computed)
     assert again.checks.runs["duplicates"].reused and list((tmp_path / "shared" / "results").glob("*.pickle"))
+
+
+def test_an_entry_pruned_between_read_and_touch_is_still_returned(tmp_path, monkeypatch):
+    cache = ResultCache(tmp_path)
+    cache.put("k", {"x": 1})
+    real_open = Path.open
+
+    def open_then_pruned(self, *args, **kwargs):
+        handle = real_open(self, *args, **kwargs)
+        self.unlink()  # another audit's prune removes the entry after this one opened it
+        return handle
+
+    monkeypatch.setattr(Path, "open", open_then_pruned)
+    assert cache.get("k") == {"x": 1}
+
+
+def test_prune_tolerates_entries_removed_while_it_sorts(tmp_path, monkeypatch):
+    monkeypatch.setattr("dataaudit.result_cache.KEEP_ENTRIES", 2)
+    cache = ResultCache(tmp_path)
+    for age, key in enumerate(("k2", "k1", "k0")):
+        (tmp_path / f"{key}.pickle").write_bytes(pickle.dumps({"key": key}))
+        os.utime(tmp_path / f"{key}.pickle", (1_000_000 - age, 1_000_000 - age))
+    real_stat = Path.stat
+
+    def stat_after_other_prune(self, *args, **kwargs):
+        if self.name == "k0.pickle" and os.path.exists(self):
+            os.unlink(self)  # another audit pruned it between this one's glob and its stat
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat_after_other_prune)
+    cache.put("k3", {"key": "k3"})
+    assert sorted(p.name for p in tmp_path.glob("*.pickle")) == ["k2.pickle", "k3.pickle"]
+
+
+def _hammer(folder: str, worker: int, rounds: int) -> list[str]:
+    cache = ResultCache(Path(folder))
+    failures = []
+    for i in range(rounds):
+        try:
+            cache.put(f"{worker}-{i}", {"i": i})
+            got = cache.get(f"{worker}-{i}")
+            if got not in (None, {"i": i}):
+                failures.append(f"wrong entry {got}")
+            cache.get(f"{(worker + 1) % 3}-{i}")
+        except Exception as exc:  # any exception is a lost race the cache should have absorbed
+            failures.append(f"{type(exc).__name__}: {exc}")
+    return failures
+
+
+def test_processes_putting_getting_and_pruning_at_once_never_raise(tmp_path, monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setattr("dataaudit.result_cache.KEEP_ENTRIES", 4)  # a small cache: every put prunes
+    context = multiprocessing.get_context("fork")
+    with context.Pool(3) as pool:
+        failures = pool.starmap(_hammer, [(str(tmp_path), worker, 150) for worker in range(3)])
+    assert failures == [[], [], []]
+    assert len(list(tmp_path.glob("*.pickle"))) <= 4 + 3  # each writer may add one after the others pruned

@@ -97,3 +97,12 @@ def test_the_trace_folder_changes_with_the_model_and_the_libraries(tmp_path, mon
     assert trace_folder(tmp_path, "model-b") != first
     monkeypatch.setattr(traced_model, "_version", lambda package: "9.9" if package == "torch" else "1.0")
     assert trace_folder(tmp_path, "model-a") != first
+
+
+def test_a_traced_folder_that_cannot_be_written_warns_and_the_run_goes_on(tmp_path):
+    (tmp_path / "traced").write_text("another user's, or a read-only mount: mkdir under it fails as it would there")
+    embedder = Embedder(cache_dir=tmp_path, trace_min_texts=1)
+    with pytest.warns(UserWarning, match=r"traced model was not saved in .*traced .*load sentence-transformers"):
+        vectors = embedder.embed(FIRST)
+    assert vectors.shape == (len(FIRST), 384) and embedder.stats.computed == len(FIRST)
+    assert (tmp_path / "traced").is_file() and (tmp_path / "embeddings.sqlite3").is_file()
