@@ -102,8 +102,8 @@ def canonical_call(call: Any) -> Any:
 
 
 def _check_function(function: Any, field: str) -> None:
-    """A called function as OpenAI's trainer takes it: a name, and arguments as a string of JSON (the text the
-    model learns to write; an object there is not what it will be asked to produce)."""
+    """A called function: a name, and arguments as a string of JSON (OpenAI's trainer) or as an object (Hugging
+    Face chat templates and TRL's conversational prompt/completion and chosen/rejected lists write them so)."""
     if not isinstance(function, dict):
         raise Invalid(field, "missing" if function is None else f"expected an object with name and arguments, got {json_type(function)}")
     name = function.get("name")
@@ -111,9 +111,11 @@ def _check_function(function: Any, field: str) -> None:
         raise Invalid(f"{field}.name", "missing" if name is None else "is empty" if isinstance(name, str) else
                       f"expected the function's name as a string, got {json_type(name)}")
     arguments = function.get("arguments")
+    if isinstance(arguments, dict):
+        return
     if not isinstance(arguments, str):
         raise Invalid(f"{field}.arguments", "missing" if arguments is None else
-                      f"expected a string holding JSON, got {json_type(arguments)} (serialise it with json.dumps)")
+                      f"expected an object or a string holding JSON, got {json_type(arguments)}")
     try:
         json.loads(arguments)
     except (ValueError, RecursionError) as exc:
