@@ -1177,3 +1177,19 @@ def test_the_duplicate_share_is_judged_from_the_counts_not_its_six_place_roundin
     config.hygiene.max_duplicate_share = 1 / 3  # exactly the share: not above it, whatever its rounding says
     (finding,) = CHECK.judge(small, ctx)
     assert finding.status is Status.WARN and "33.3% of records are duplicates" in finding.summary
+
+
+def test_prompt_classes_do_not_chain_copies_compare_conversations_by_equality_and_skip_the_lexical_pass_when_off():
+    from dataaudit.checks.near_pairs import prompt_classes
+
+    ratio = Config().duplicates.lexical_ratio
+    # b copies a, c copies b but not a: c leads a class of its own (components made a, b and c one class).
+    chain = ["please reset my online banking password right now", "please resett my online banking password right now",
+             "please resett my onlin banking password right now"]
+    classes = prompt_classes(chain, ratio)
+    assert classes[0] == classes[1] != classes[2] and 0 not in classes
+    assert len(set(prompt_classes(chain, ratio, lexical=False))) == 3
+    # A conversation's other turns: equal ones share a class, a typo makes another, and none joins a system prompt.
+    units = ["lookup 1 result open", "lookup 1 result open", "lookup 1 resutl open", "lookup 1 result open"]
+    classes = prompt_classes(units, ratio, conversations=[True, True, True, False])
+    assert classes[0] == classes[1] and len({classes[0], classes[2], classes[3]}) == 3

@@ -415,7 +415,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     # texts as the keys where no record has a system prompt.
     queries = _queries(train, eval_index, eval_only)
     seed = dup_seed(config)
-    prompts = _prompt_classes(train, eval_index, eval_only, dup.lexical_ratio, seed)
+    prompts = _prompt_classes(train, eval_index, eval_only, dup, seed)
     lexical = NearPairs()
     content_words: dict[str, tuple[str, ...]] = {}  # skeleton(tokens(query)) as the lexical pass found them
     if dup.lexical and len(texts) > 1:
@@ -702,18 +702,23 @@ def _queries(train: TextIndex, eval_index: TextIndex | None, eval_only: list[str
     return [*train.embed_texts, *(eval_index.embed_texts[slot[k]] for k in eval_only)]
 
 
-def _prompt_classes(train: TextIndex, eval_index: TextIndex | None, eval_only: list[str], ratio: float,
+def _prompt_classes(train: TextIndex, eval_index: TextIndex | None, eval_only: list[str], dup: DuplicatesConfig,
                     seed: int) -> list[int] | None:
     """The prompt class of each text of the lexical pass (near_pairs.prompt_classes over the index's normalised
-    system prompts); None where no key has a prompt (one class for all)."""
-    def of(index: TextIndex) -> list[str]:  # an index made without its prompts has none set apart
-        return index.prompts or [""] * len(index.distinct)
+    system prompts and conversation turns); None where no key has either (one class for all)."""
+    def of(index: TextIndex) -> tuple[list[str], list[bool]]:  # an index made without its prompts has none set apart
+        n = len(index.distinct)
+        return index.prompts or [""] * n, index.conversations or [False] * n
 
-    prompts = list(of(train))
+    prompts, conversations = (list(x) for x in of(train))
     if eval_only:
         slot = {k: i for i, k in enumerate(eval_index.distinct)}
-        prompts += [of(eval_index)[slot[k]] for k in eval_only]
-    return prompt_classes(prompts, ratio, seed) if any(prompts) else None
+        eval_prompts, eval_conversations = of(eval_index)
+        prompts += [eval_prompts[slot[k]] for k in eval_only]
+        conversations += [eval_conversations[slot[k]] for k in eval_only]
+    if not any(prompts) and not any(conversations):
+        return None
+    return prompt_classes(prompts, dup.lexical_ratio, seed, lexical=dup.lexical, conversations=conversations)
 
 
 def dup_seed(config: Config) -> int:
