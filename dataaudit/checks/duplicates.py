@@ -437,21 +437,14 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
         if i < n and j < n:
             within.add(i, j, kind, sim)
-    # An eval-only key leaks lexically when its copies (directly or through other eval keys) reach training.
+    # An eval-only key leaks lexically against the earliest training key it is a copy of: one it was paired
+    # with, else one of the training keys its pairs reach through other keys (compared directly: a chain of
+    # typos reaches keys that are no copies of it), else it is no lexical leak.
     cross: list[tuple[int, int, str, float]] = []  # (eval-only position, train key, kind, similarity)
     if eval_only and lexical.first:
-        from rapidfuzz import fuzz
+        cross = _lexical_leaks(lexical, n, len(eval_only), queries, content_words, dup.lexical_ratio,
+                               _fields_of(train, eval_index, eval_only), train)
 
-        joint = components(len(texts), [lexical])
-        first_train: dict[int, int] = {}
-        for key_id in range(n):
-            first_train.setdefault(int(joint[key_id]), key_id)
-        for e in range(len(eval_only)):
-            t = first_train.get(int(joint[n + e]))
-            if t is not None:
-                cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))
-
-    copy_component = components(n, [within]) if n else np.zeros(0, dtype=np.int64)
     first_seen = np.fromiter((train.positions[k][0] for k in distinct), dtype=np.int64, count=n)
     # The reworded-copy search reads one text per group of lexical copies, its kept text: a text that copies
     # only a member of a chain is kept, so it is searched too.
@@ -502,19 +495,10 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     for kind in reply_linked.values():
         near_kinds[kind] += 1
 
-    # Near conflicts: components of true copies (exact + lexical) whose labels differ beyond exact conflicts.
-    near_conflicts: list[list[int]] = []
-    if name:
-        copy_members: dict[int, list[int]] = {}
-        for key_id, comp in enumerate(copy_component.tolist()):
-            copy_members.setdefault(comp, []).append(key_id)
-        for keys in copy_members.values():
-            if len(keys) < 2:
-                continue
-            positions = [p for k in keys for p in train.positions[distinct[k]]]
-            outside = [p for p in positions if p not in in_exact_conflict]
-            if _distinct_values(records, outside, name) > 1:
-                near_conflicts.append(positions)
+    # Near conflicts: near groups (the groups reported and deduplicated) whose kept key and its true copies
+    # (exact + lexical pairs, never merely reworded) carry different labels beyond exact conflicts; and a true
+    # copy pair found across two groups whose two keys' labels differ, those two keys' records alone.
+    near_conflicts = _near_conflicts(component, within, pair_of, train, name, in_exact_conflict) if name else []
 
     def size_order(positions: list[int]) -> tuple:
         return (-len(positions), min(positions))
@@ -567,7 +551,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         exact_groups=[_group("exact", records, p, [], None, name, kept_of(p)) for p, _ in exact_groups[:limit]],
         near_groups=[_group("near", records, p, methods_of_cluster[c], min_sim_of_cluster.get(c), name) for p, c in near_rows[:limit]],
         conflict_count=len(conflicts_all),
-        conflict_records=sum(len(c) for _, c in conflicts_all),
+        conflict_records=len({p for _, c in conflicts_all for p in c}),  # a record in two conflicts counts once
         conflicts=[_conflict(kind, records, c, name) for kind, c in conflicts_all[:limit]] if name else [],
         leak_count=len(leaks),
         semantic_leak_count=sum(x.kind == "semantic" for x in leaks),
@@ -638,6 +622,70 @@ class _FeatureMemo:
             return
         self.cache.put(self.key, {"texts": features.keys, "words": features.words, "fillers": features.filler_words,
                                   "signatures": features.signatures})
+
+
+def _near_conflicts(component: np.ndarray, within: NearPairs, pair_of: dict[tuple[int, int], tuple[str, float]],
+                    train: TextIndex, name: str, in_exact_conflict: set[int]) -> list[list[int]]:
+    """Record positions of each near conflict. component: each key's group (leader_groups, named by its kept key);
+    within: the lexical pairs among training keys; pair_of: every found pair's kind. Connected components of the
+    lexical pairs made a typo chain (account ~ account ~ security, the third no copy of the first) one conflict
+    of three records while the report grouped only the first two."""
+    records, distinct = train.records, train.distinct
+
+    def differs(keys: list[int]) -> list[int] | None:
+        positions = [p for k in keys for p in train.positions[distinct[k]]]
+        outside = [p for p in positions if p not in in_exact_conflict]
+        return positions if _distinct_values(records, outside, name) > 1 else None
+
+    groups: dict[int, list[int]] = {}
+    for key_id, kept in enumerate(component.tolist()):
+        if key_id != kept and pair_of.get((min(key_id, kept), max(key_id, kept)), ("semantic",))[0] != "semantic":
+            groups.setdefault(kept, [kept]).append(key_id)
+    found = [positions for keys in groups.values() if (positions := differs(keys)) is not None]
+    seen: set[tuple[int, int]] = set()
+    for i, j in zip(within.first, within.second):
+        pair = (min(i, j), max(i, j))
+        if component[i] != component[j] and pair not in seen:
+            seen.add(pair)
+            positions = differs(list(pair))
+            if positions is not None:
+                found.append(positions)
+    return found
+
+
+def _lexical_leaks(lexical: NearPairs, n: int, eval_count: int, queries: list[str], content_words: dict[str, tuple[str, ...]],
+                   ratio: float, fields_of, train: TextIndex) -> list[tuple[int, int, str, float]]:
+    """(eval-only position, train key, kind, similarity) of each eval-only text (position n + e of the lexical pass)
+    that is a lexical copy of a training key: the earliest training key (in input order) it was paired with;
+    else the earliest training key of its component of pairs (through other keys) that `lexical_copy` confirms.
+    The component's first training key was named before, though a typo chain made it no copy of the eval text."""
+    from rapidfuzz import fuzz
+
+    first_seen = [train.positions[k][0] for k in train.distinct]
+    direct: dict[int, list[tuple[int, str, float]]] = {}
+    for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
+        e, t = (i - n, j) if i >= n > j else (j - n, i) if j >= n > i else (None, None)
+        if e is not None:
+            direct.setdefault(e, []).append((t, kind, sim))
+    joint = components(n + eval_count, [lexical])
+    train_of: dict[int, list[int]] = {}
+    for key_id in sorted(range(n), key=first_seen.__getitem__):
+        train_of.setdefault(int(joint[key_id]), []).append(key_id)
+
+    def words(i: int) -> tuple[str, ...]:
+        return content_words.get(queries[i]) or skeleton(tokens(queries[i]))
+
+    cross = []
+    for e in range(eval_count):
+        if e in direct:
+            t, _, _ = min(direct[e], key=lambda c: first_seen[c[0]])
+            cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))
+            continue
+        for t in train_of.get(int(joint[n + e]), []):
+            if lexical_copy((queries[t], queries[n + e]), (words(t), words(n + e)), ratio, (fields_of(t), fields_of(n + e))):
+                cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))
+                break
+    return cross
 
 
 def _direct_copy(train: TextIndex, queries: list[str], prompts: list[int] | None, content_words: dict[str, tuple[str, ...]],
