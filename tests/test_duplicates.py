@@ -1236,3 +1236,17 @@ def test_an_eval_typo_copy_at_the_end_of_a_chain_leaks_against_a_training_line_i
     result = measure_index(index(write_jsonl(tmp_path / "t.jsonl", [{"text": t} for t in train]), config), config,
                            eval_index=index(write_jsonl(tmp_path / "e.jsonl", [{"text": eval_text}]), config, "eval"))
     assert [(x.eval_line, x.train_line, x.kind) for x in result.all_leaks] == [(1, train_line, "lexical")]
+
+
+def test_replies_are_classes_at_any_count_only_when_the_user_named_classification(tmp_path):
+    """resolve_task_type writes an inferred classification into the config as a named one reads: only a flag or
+    override (config.set_by) sets the free-text test aside at any size; otherwise only below its 20 targets."""
+    from dataaudit.config import config_with_overrides
+
+    replies = [f"reply number {n} to this" for n in range(25)]  # short, never repeated: free text from 20 on
+    data = load_dataset(write_jsonl(tmp_path / "c.jsonl", [chat(f"question {n}", r) for n, r in enumerate(replies)]),
+                        Config(task_type="classification"))
+    named = config_with_overrides(Config(), {"task_type": "classification"}, names={"task_type": "--task-type"})
+    assert label_field(data.records, named) == "label"  # a classification chat's replies are read as its labels
+    assert label_field(data.records, Config(task_type="classification")) is None
+    assert label_field(data.records[:18], Config(task_type="classification")) == "label"

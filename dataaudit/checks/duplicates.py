@@ -59,7 +59,7 @@ from ..engine.base import DataSteps, SerialSteps
 from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
-from ..load.targets import PREFERENCE_FORMATS, class_targets, free_text_reason
+from ..load.targets import FREE_TEXT_MIN_VALUES, PREFERENCE_FORMATS, class_targets, free_text_reason
 from ..normalize import copy_kind, dictionary_words, normalize_text, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from ..search_memo import remembering
@@ -206,9 +206,12 @@ def label_field(records: list[Record], config: Config) -> str | None:
     if config.task_type == "generation":
         return None
     values = class_targets(records)
-    # Said to be classification, replies are its classes however few and varied (inference would call 18
-    # replies that never repeat free text).
-    if not values or (config.task_type != "classification" and free_text_reason(values)):
+    # Said to be classification (a flag or override, config.set_by), replies are its classes however varied.
+    # resolve_task_type writes an inferred classification into the config too, and a config file or a Config
+    # built in code leaves no record of naming it: there the free-text test is set aside only below the count
+    # it needs (18 replies that never repeat would read as free text), so long replies still are not labels.
+    named = config.task_type == "classification" and ("task_type" in config.set_by or len(values) < FREE_TEXT_MIN_VALUES)
+    if not values or (not named and free_text_reason(values)):
         return None
     return "label" if any(r.label is not None for r in records) else "target"
 
