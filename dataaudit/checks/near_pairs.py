@@ -11,8 +11,9 @@ judges and reports them.
 
 A system prompt is compared as a unit (`prompt_classes`): records under prompts that are not copies of one
 another are never copies, and under one prompt (or copies of it) only the queries' words are compared, so a
-query pairs under a shared prompt as it does in plain text. The texts these functions compare are the queries
-(`TextIndex.embed_texts`), each with its prompt's class.
+query pairs under a shared prompt as it does in plain text. A conversation with replies or tool turns in its
+input compares its other turns (`Record.context`) as that unit, by equality. The texts these functions compare
+are the queries (`TextIndex.embed_texts`), each with its prompt's class.
 
 Inputs of several fields (a premise and its hypothesis, joined by a newline in `Record.input_text`) are
 compared field by field wherever a rule would ignore order across the whole text: two of them are word-order
