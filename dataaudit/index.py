@@ -25,12 +25,14 @@ class TextIndex:
     key_ids: np.ndarray  # position in `distinct` of each record's key, -1 for an empty one
     embed_texts: list[str]  # what is embedded for each distinct key: its first record's query text, normalised
     # What near-copy rules compare as a unit beside each distinct key's query (see _prompt): its system prompt
-    # (its first record's, Record.preamble_chars long), normalised, "" for none; a conversation whose query is
-    # its user turns alone, its whole key.
+    # (its first record's, Record.preamble_chars long), normalised, "" for none; for a conversation whose query
+    # is kept apart (replies or tool turns in its input), its other turns (Record.context), normalised.
     prompts: list[str] = field(default_factory=list)
     vectors: np.ndarray | None = field(default=None, repr=False)  # one unit vector per distinct key
     # Distinct keys the embedding model reads mostly as its unknown token (vocabulary.py); None = not measured.
     unreadable: np.ndarray | None = field(default=None, repr=False)
+    # Of `prompts`, those that are a conversation's other turns, compared by equality alone (near_pairs.prompt_classes).
+    conversations: list[bool] = field(default_factory=list)
 
     @property
     def records(self) -> list[Record]:
@@ -49,7 +51,7 @@ class TextIndex:
     def with_vectors(self, table: dict[str, np.ndarray], dim: int) -> TextIndex:
         vectors = np.stack([table[k] for k in self.distinct]) if self.distinct else np.zeros((0, dim), dtype=np.float32)
         return TextIndex(self.role, self.dataset, self.keys, self.distinct, self.positions, self.key_ids, self.embed_texts,
-                         self.prompts, vectors)
+                         self.prompts, vectors, conversations=self.conversations)
 
 
 def build_index(role: str, dataset: Dataset, normalize) -> TextIndex:
@@ -67,14 +69,16 @@ def build_index(role: str, dataset: Dataset, normalize) -> TextIndex:
     records = dataset.records
     embed_texts = [normalize(records[positions[k][0]].query_text) or k for k in distinct]
     prompts = [_prompt(records[positions[k][0]], k, normalize) for k in distinct]
-    return TextIndex(role, dataset, keys, distinct, positions, key_ids, embed_texts, prompts)
+    conversations = [records[positions[k][0]].query is not None for k in distinct]
+    return TextIndex(role, dataset, keys, distinct, positions, key_ids, embed_texts, prompts, conversations=conversations)
 
 
 def _prompt(record: Record, key: str, normalize) -> str:
     """What the near-copy rules compare as a unit, beside the query: the record's system prompt (the first
-    preamble_chars of its input), normalised. A conversation whose query is its user turns alone (tool calls,
-    tool results, earlier replies apart) compares its whole key as that unit: two conversations that ask the
-    same under other tool outputs are not copies unless the whole conversations are."""
+    preamble_chars of its input), normalised. A conversation whose query is kept apart (tool calls, tool
+    results, earlier replies in its input) compares its other turns (Record.context) as that unit, by equality:
+    the same conversation with a typo in a user turn is a near copy, one that asks the same under another tool
+    output or another reply is a second example. A record made without its context compares its whole key."""
     if record.query is not None:
-        return key
+        return normalize(record.context) if record.context is not None else key
     return normalize(record.input_text[:record.preamble_chars]) if record.preamble_chars else ""

@@ -1177,3 +1177,76 @@ def test_the_duplicate_share_is_judged_from_the_counts_not_its_six_place_roundin
     config.hygiene.max_duplicate_share = 1 / 3  # exactly the share: not above it, whatever its rounding says
     (finding,) = CHECK.judge(small, ctx)
     assert finding.status is Status.WARN and "33.3% of records are duplicates" in finding.summary
+
+
+def test_prompt_classes_do_not_chain_copies_compare_conversations_by_equality_and_skip_the_lexical_pass_when_off():
+    from dataaudit.checks.near_pairs import prompt_classes
+
+    ratio = Config().duplicates.lexical_ratio
+    # b copies a, c copies b but not a: c leads a class of its own (components made a, b and c one class).
+    chain = ["please reset my online banking password right now", "please resett my online banking password right now",
+             "please resett my onlin banking password right now"]
+    classes = prompt_classes(chain, ratio)
+    assert classes[0] == classes[1] != classes[2] and 0 not in classes
+    assert len(set(prompt_classes(chain, ratio, lexical=False))) == 3
+    # A conversation's other turns: equal ones share a class, a typo makes another, and none joins a system prompt.
+    units = ["lookup 1 result open", "lookup 1 result open", "lookup 1 resutl open", "lookup 1 result open"]
+    classes = prompt_classes(units, ratio, conversations=[True, True, True, False])
+    assert classes[0] == classes[1] and len({classes[0], classes[2], classes[3]}) == 3
+
+
+TYPO_CHAIN = ["please reset my online banking password right now", "please resett my online banking password right now",
+              "please resett my onlin banking password right now"]  # 2 copies 1, 3 copies 2 but not 1
+UNRELATED = [f"unrelated question number {w}" for w in "one two three four five six seven eight nine ten".split()]
+
+
+def test_a_near_conflict_is_a_near_group_with_other_labels_or_a_direct_copy_pair_across_groups(tmp_path):
+    """Connected components made the chain 1 ~ 2 ~ 3 one conflict of three records, though the report grouped
+    only 1 and 2 (which agree); 2 and 3 are copies with other labels, so they are the conflict."""
+    rows = [{"text": t, "label": label} for t, label in zip(TYPO_CHAIN, ["account", "account", "security"])]
+    rows += [{"text": t, "label": "other"} for t in UNRELATED]
+    config = Config(task_type="classification")
+    result = measure_index(index(write_jsonl(tmp_path / "c.jsonl", rows), config), config)
+    assert [g.lines for g in result.near_groups] == [[1, 2]]
+    assert [(c.kind, c.lines, c.labels) for c in result.conflicts] == [("near", [2, 3], ["account", "security"])]
+    assert result.conflict_records == 2
+
+
+def test_a_near_group_with_other_labels_is_one_conflict_and_a_record_in_two_conflicts_counts_once(tmp_path):
+    rows = [{"text": TYPO_CHAIN[0], "label": "account"}, {"text": TYPO_CHAIN[1], "label": "billing"},
+            {"text": TYPO_CHAIN[0], "label": "security"},  # an exact conflict with line 1, inside the near group
+            {"text": "please reset my online bankng password right now", "label": "loans"}]
+    rows += [{"text": t, "label": "other"} for t in UNRELATED]
+    config = Config(task_type="classification")
+    result = measure_index(index(write_jsonl(tmp_path / "c.jsonl", rows), config), config)
+    assert [g.lines for g in result.near_groups] == [[1, 2, 3, 4]]
+    assert sorted((c.kind, c.lines) for c in result.conflicts) == [("exact", [1, 3]), ("near", [1, 2, 3, 4])]
+    assert result.conflict_records == 4
+
+
+@pytest.mark.parametrize("eval_text, train_line", [
+    ("please resett my onlin bankingg password right now", 2),  # paired with 2 and 3: the earlier, never 1
+    ("please resett my onlin banking pasword right now", 9),  # a copy of 3 alone
+])
+def test_an_eval_typo_copy_at_the_end_of_a_chain_leaks_against_a_training_line_it_copies(tmp_path, eval_text, train_line):
+    train = [TYPO_CHAIN[0], TYPO_CHAIN[1], "unrelated question about loans", "how do i order a new debit card",
+             "what is the weather in paris", "cancel my flight to rome", "book a table for two", "set an alarm for seven",
+             TYPO_CHAIN[2]]
+    config = Config(task_type="generation")
+    result = measure_index(index(write_jsonl(tmp_path / "t.jsonl", [{"text": t} for t in train]), config), config,
+                           eval_index=index(write_jsonl(tmp_path / "e.jsonl", [{"text": eval_text}]), config, "eval"))
+    assert [(x.eval_line, x.train_line, x.kind) for x in result.all_leaks] == [(1, train_line, "lexical")]
+
+
+def test_replies_are_classes_at_any_count_only_when_the_user_named_classification(tmp_path):
+    """resolve_task_type writes an inferred classification into the config as a named one reads: only a flag or
+    override (config.set_by) sets the free-text test aside at any size; otherwise only below its 20 targets."""
+    from dataaudit.config import config_with_overrides
+
+    replies = [f"reply number {n} to this" for n in range(25)]  # short, never repeated: free text from 20 on
+    data = load_dataset(write_jsonl(tmp_path / "c.jsonl", [chat(f"question {n}", r) for n, r in enumerate(replies)]),
+                        Config(task_type="classification"))
+    named = config_with_overrides(Config(), {"task_type": "classification"}, names={"task_type": "--task-type"})
+    assert label_field(data.records, named) == "label"  # a classification chat's replies are read as its labels
+    assert label_field(data.records, Config(task_type="classification")) is None
+    assert label_field(data.records[:18], Config(task_type="classification")) == "label"

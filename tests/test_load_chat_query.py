@@ -90,3 +90,35 @@ def test_the_same_question_under_other_tool_outputs_is_not_a_near_copy_but_still
         result = measure_index(_index("train", train_path, config), config, eval_index=_index("eval", eval_path, config))
         assert result.near_groups == [] and result.exact_groups == [], system
         assert [(leak.eval_line, leak.train_line) for leak in result.all_leaks] == [(1, 3)], system
+
+
+def _typo(row: dict, old: str, new: str) -> dict:
+    return {"messages": [{**m, "content": m["content"].replace(old, new)} if m["role"] == "user" else m for m in row["messages"]]}
+
+
+def test_a_typo_in_a_tool_conversations_user_turn_is_a_near_copy_and_another_tool_output_is_not(tmp_path):
+    """A conversation whose query is kept apart is compared under its other turns (calls, tool outputs, replies)
+    by equality: the same transcript with a mistyped question is a copy; the same question answered from
+    another tool output is a second example."""
+    config = Config(task_type="generation")
+    rows = [_tool_chat(i) for i in range(8)]
+    rows += [_typo(_tool_chat(0), "check", "chekc"), _typo(_tool_chat(1, updated="2026-12-01"), "check", "chekc")]
+    result = measure_index(_index("train", write_jsonl(tmp_path / "t.jsonl", rows), config), config)
+    assert [g.lines for g in result.near_groups] == [[1, 9]]
+    assert result.near_kinds == {"typo": 1}
+
+
+def test_a_multi_turn_chat_with_the_same_replies_and_a_reworded_user_turn_is_a_near_copy(tmp_path):
+    def multi(first: str, second: str, reply: str = "hello, how can I help?") -> dict:
+        return {"messages": [{"role": "user", "content": first}, {"role": "assistant", "content": reply},
+                             {"role": "user", "content": second}, {"role": "assistant", "content": "billing"}]}
+
+    config = Config(task_type="generation")
+    rows = [multi("hi there", "my card was charged twice this morning"),
+            multi("hi there", "my card was chraged twice this morning"),  # a typo under the same reply: a copy
+            multi("hi there", "this morning my card was charged twice"),  # the words in another order: a copy
+            multi("hi there", "my card was charged twice this morning", reply="hello! what is wrong?"),  # another reply
+            multi("hello", "where is my parcel")]
+    result = measure_index(_index("train", write_jsonl(tmp_path / "t.jsonl", rows), config), config)
+    assert [(g.lines, sorted(g.methods)) for g in result.near_groups] == [([1, 2, 3], ["lexical"])]
+    assert result.near_kinds == {"typo": 1, "word order": 1}

@@ -22,14 +22,14 @@ GOOD_CALL = _call({"name": "get_weather", "arguments": json.dumps({"city": "Pari
 RESULT = {"role": "tool", "tool_call_id": "c1", "content": "{\"temp\": 21}"}
 
 REFUSED = [  # (line, the field named, what the message says)
-    ({"messages": [USER, _call({"name": "get_weather", "arguments": {"city": "Paris"}})]},
-     "messages[1].tool_calls[0].function.arguments", "expected a string holding JSON, got an object"),
+    ({"messages": [USER, _call({"name": "get_weather", "arguments": ["Paris"]})]},
+     "messages[1].tool_calls[0].function.arguments", "expected an object or a string holding JSON, got a list"),
     ({"messages": [USER, _call({"name": "get_weather", "arguments": "{not json"})]},
      "messages[1].tool_calls[0].function.arguments", "is not valid JSON"),
     ({"messages": [USER, _call({"arguments": "{}"})]}, "messages[1].tool_calls[0].function.name", "missing"),
     ({"messages": [USER, _call({"name": "", "arguments": "{}"})]}, "messages[1].tool_calls[0].function.name", "is empty"),
-    ({"messages": [USER, {"role": "assistant", "content": None, "function_call": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
-     "messages[1].function_call.arguments", "expected a string holding JSON"),
+    ({"messages": [USER, {"role": "assistant", "content": None, "function_call": {"name": "get_weather"}}]},
+     "messages[1].function_call.arguments", "missing"),
     ({"messages": [USER, GOOD_CALL, {"role": "tool", "content": "{\"temp\": 21}"}, REPLY]}, "messages[2].tool_call_id", "missing"),
     ({"messages": [USER, REPLY], "parallel_tool_calls": "yes"}, "parallel_tool_calls", "expected true or false, got a string"),
     ({"messages": [USER, REPLY, {"role": "assistant", "content": "draft", "weight": 0}]}, "messages[2].weight",
@@ -47,12 +47,34 @@ def test_a_line_openai_refuses_is_a_record_error_naming_its_field_and_the_file_r
     assert [(r.line, r.target) for r in ds.records] == [(2, "It is 21 degrees in Paris.")]
 
 
-def test_an_openai_preference_output_with_an_object_as_arguments_is_refused(tmp_path):
-    line = {"input": {"messages": [USER], "parallel_tool_calls": True},
-            "preferred_output": [_call({"name": "get_weather", "arguments": {"city": "Paris"}})],
-            "non_preferred_output": [{"role": "assistant", "content": "No idea."}]}
-    ds = load_dataset(write_jsonl(tmp_path / "dpo.jsonl", [line]), Config(task_type="generation"))
-    assert [(e.line, e.field) for e in ds.errors] == [(1, "preferred_output[0].tool_calls[0].function.arguments")]
+OBJECT_CALL = _call({"name": "get_weather", "arguments": {"city": "Paris"}})  # Hugging Face / TRL spelling
+OBJECT_CALL_TEXT = '[{"function": {"arguments": {"city": "Paris"}, "name": "get_weather"}, "type": "function"}]'
+
+
+def test_an_object_as_arguments_is_accepted_in_messages_trl_prompts_and_preference_outputs(tmp_path):
+    rows = [
+        {"messages": [USER, OBJECT_CALL, RESULT, REPLY]},
+        {"messages": [USER, {"role": "assistant", "content": None, "function_call": {"name": "get_weather", "arguments": {"city": "Paris"}}},
+                      {"role": "function", "content": "21"}, REPLY]},
+        {"prompt": [USER, OBJECT_CALL, {"role": "tool", "content": "21"}], "completion": [REPLY]},
+        {"prompt": [USER], "chosen": [OBJECT_CALL, {"role": "tool", "content": "21"}, REPLY], "rejected": [{"role": "assistant", "content": "No idea."}]},
+        {"input": {"messages": [USER]}, "preferred_output": [OBJECT_CALL], "non_preferred_output": [{"role": "assistant", "content": "No idea."}]},
+    ]
+    ds = load_dataset(write_jsonl(tmp_path / "trl.jsonl", rows), Config(task_type="generation"))
+    assert ds.errors == []
+    assert [r.line for r in ds.records] == [1, 2, 3, 4, 5]
+    assert ds.records[0].input_text == f"weather in Paris?\n{OBJECT_CALL_TEXT}\n{{\"temp\": 21}}"
+    assert ds.records[2].input_text == f"weather in Paris?\n{OBJECT_CALL_TEXT}\n21"
+    assert ds.records[4].target == OBJECT_CALL_TEXT
+
+
+def test_an_object_call_still_needs_a_name_and_a_string_still_needs_json(tmp_path):
+    rows = [{"prompt": [USER, _call({"arguments": {"city": "Paris"}}), {"role": "tool", "content": "21"}], "completion": [REPLY]},
+            {"prompt": [USER, _call({"name": "w", "arguments": "{oops"}), {"role": "tool", "content": "21"}], "completion": [REPLY]}]
+    ds = load_dataset(write_jsonl(tmp_path / "trl.jsonl", rows), Config(task_type="generation"))
+    assert [(e.line, e.field) for e in ds.errors] == [(1, "prompt[1].tool_calls[0].function.name"),
+                                                      (2, "prompt[1].tool_calls[0].function.arguments")]
+    assert "is not valid JSON" in ds.errors[1].message
 
 
 def test_a_weight_0_turn_before_the_trained_reply_and_well_formed_calls_are_accepted(tmp_path):

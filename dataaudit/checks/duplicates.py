@@ -59,7 +59,7 @@ from ..engine.base import DataSteps, SerialSteps
 from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
-from ..load.targets import PREFERENCE_FORMATS, class_targets, free_text_reason
+from ..load.targets import FREE_TEXT_MIN_VALUES, PREFERENCE_FORMATS, class_targets, free_text_reason
 from ..normalize import copy_kind, dictionary_words, normalize_text, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from ..search_memo import remembering
@@ -206,9 +206,12 @@ def label_field(records: list[Record], config: Config) -> str | None:
     if config.task_type == "generation":
         return None
     values = class_targets(records)
-    # Said to be classification, replies are its classes however few and varied (inference would call 18
-    # replies that never repeat free text).
-    if not values or (config.task_type != "classification" and free_text_reason(values)):
+    # Said to be classification (a flag or override, config.set_by), replies are its classes however varied.
+    # resolve_task_type writes an inferred classification into the config too, and a config file or a Config
+    # built in code leaves no record of naming it: there the free-text test is set aside only below the count
+    # it needs (18 replies that never repeat would read as free text), so long replies still are not labels.
+    named = config.task_type == "classification" and ("task_type" in config.set_by or len(values) < FREE_TEXT_MIN_VALUES)
+    if not values or (not named and free_text_reason(values)):
         return None
     return "label" if any(r.label is not None for r in records) else "target"
 
@@ -415,7 +418,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     # texts as the keys where no record has a system prompt.
     queries = _queries(train, eval_index, eval_only)
     seed = dup_seed(config)
-    prompts = _prompt_classes(train, eval_index, eval_only, dup.lexical_ratio, seed)
+    prompts = _prompt_classes(train, eval_index, eval_only, dup, seed)
     lexical = NearPairs()
     content_words: dict[str, tuple[str, ...]] = {}  # skeleton(tokens(query)) as the lexical pass found them
     if dup.lexical and len(texts) > 1:
@@ -437,21 +440,14 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
         if i < n and j < n:
             within.add(i, j, kind, sim)
-    # An eval-only key leaks lexically when its copies (directly or through other eval keys) reach training.
+    # An eval-only key leaks lexically against the earliest training key it is a copy of: one it was paired
+    # with, else one of the training keys its pairs reach through other keys (compared directly: a chain of
+    # typos reaches keys that are no copies of it), else it is no lexical leak.
     cross: list[tuple[int, int, str, float]] = []  # (eval-only position, train key, kind, similarity)
     if eval_only and lexical.first:
-        from rapidfuzz import fuzz
+        cross = _lexical_leaks(lexical, n, len(eval_only), queries, content_words, dup.lexical_ratio,
+                               _fields_of(train, eval_index, eval_only), train)
 
-        joint = components(len(texts), [lexical])
-        first_train: dict[int, int] = {}
-        for key_id in range(n):
-            first_train.setdefault(int(joint[key_id]), key_id)
-        for e in range(len(eval_only)):
-            t = first_train.get(int(joint[n + e]))
-            if t is not None:
-                cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))
-
-    copy_component = components(n, [within]) if n else np.zeros(0, dtype=np.int64)
     first_seen = np.fromiter((train.positions[k][0] for k in distinct), dtype=np.int64, count=n)
     # The reworded-copy search reads one text per group of lexical copies, its kept text: a text that copies
     # only a member of a chain is kept, so it is searched too.
@@ -502,19 +498,10 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     for kind in reply_linked.values():
         near_kinds[kind] += 1
 
-    # Near conflicts: components of true copies (exact + lexical) whose labels differ beyond exact conflicts.
-    near_conflicts: list[list[int]] = []
-    if name:
-        copy_members: dict[int, list[int]] = {}
-        for key_id, comp in enumerate(copy_component.tolist()):
-            copy_members.setdefault(comp, []).append(key_id)
-        for keys in copy_members.values():
-            if len(keys) < 2:
-                continue
-            positions = [p for k in keys for p in train.positions[distinct[k]]]
-            outside = [p for p in positions if p not in in_exact_conflict]
-            if _distinct_values(records, outside, name) > 1:
-                near_conflicts.append(positions)
+    # Near conflicts: near groups (the groups reported and deduplicated) whose kept key and its true copies
+    # (exact + lexical pairs, never merely reworded) carry different labels beyond exact conflicts; and a true
+    # copy pair found across two groups whose two keys' labels differ, those two keys' records alone.
+    near_conflicts = _near_conflicts(component, within, pair_of, train, name, in_exact_conflict) if name else []
 
     def size_order(positions: list[int]) -> tuple:
         return (-len(positions), min(positions))
@@ -567,7 +554,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         exact_groups=[_group("exact", records, p, [], None, name, kept_of(p)) for p, _ in exact_groups[:limit]],
         near_groups=[_group("near", records, p, methods_of_cluster[c], min_sim_of_cluster.get(c), name) for p, c in near_rows[:limit]],
         conflict_count=len(conflicts_all),
-        conflict_records=sum(len(c) for _, c in conflicts_all),
+        conflict_records=len({p for _, c in conflicts_all for p in c}),  # a record in two conflicts counts once
         conflicts=[_conflict(kind, records, c, name) for kind, c in conflicts_all[:limit]] if name else [],
         leak_count=len(leaks),
         semantic_leak_count=sum(x.kind == "semantic" for x in leaks),
@@ -640,6 +627,70 @@ class _FeatureMemo:
                                   "signatures": features.signatures})
 
 
+def _near_conflicts(component: np.ndarray, within: NearPairs, pair_of: dict[tuple[int, int], tuple[str, float]],
+                    train: TextIndex, name: str, in_exact_conflict: set[int]) -> list[list[int]]:
+    """Record positions of each near conflict. component: each key's group (leader_groups, named by its kept key);
+    within: the lexical pairs among training keys; pair_of: every found pair's kind. Connected components of the
+    lexical pairs made a typo chain (account ~ account ~ security, the third no copy of the first) one conflict
+    of three records while the report grouped only the first two."""
+    records, distinct = train.records, train.distinct
+
+    def differs(keys: list[int]) -> list[int] | None:
+        positions = [p for k in keys for p in train.positions[distinct[k]]]
+        outside = [p for p in positions if p not in in_exact_conflict]
+        return positions if _distinct_values(records, outside, name) > 1 else None
+
+    groups: dict[int, list[int]] = {}
+    for key_id, kept in enumerate(component.tolist()):
+        if key_id != kept and pair_of.get((min(key_id, kept), max(key_id, kept)), ("semantic",))[0] != "semantic":
+            groups.setdefault(kept, [kept]).append(key_id)
+    found = [positions for keys in groups.values() if (positions := differs(keys)) is not None]
+    seen: set[tuple[int, int]] = set()
+    for i, j in zip(within.first, within.second):
+        pair = (min(i, j), max(i, j))
+        if component[i] != component[j] and pair not in seen:
+            seen.add(pair)
+            positions = differs(list(pair))
+            if positions is not None:
+                found.append(positions)
+    return found
+
+
+def _lexical_leaks(lexical: NearPairs, n: int, eval_count: int, queries: list[str], content_words: dict[str, tuple[str, ...]],
+                   ratio: float, fields_of, train: TextIndex) -> list[tuple[int, int, str, float]]:
+    """(eval-only position, train key, kind, similarity) of each eval-only text (position n + e of the lexical pass)
+    that is a lexical copy of a training key: the earliest training key (in input order) it was paired with;
+    else the earliest training key of its component of pairs (through other keys) that `lexical_copy` confirms.
+    The component's first training key was named before, though a typo chain made it no copy of the eval text."""
+    from rapidfuzz import fuzz
+
+    first_seen = [train.positions[k][0] for k in train.distinct]
+    direct: dict[int, list[tuple[int, str, float]]] = {}
+    for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
+        e, t = (i - n, j) if i >= n > j else (j - n, i) if j >= n > i else (None, None)
+        if e is not None:
+            direct.setdefault(e, []).append((t, kind, sim))
+    joint = components(n + eval_count, [lexical])
+    train_of: dict[int, list[int]] = {}
+    for key_id in sorted(range(n), key=first_seen.__getitem__):
+        train_of.setdefault(int(joint[key_id]), []).append(key_id)
+
+    def words(i: int) -> tuple[str, ...]:
+        return content_words.get(queries[i]) or skeleton(tokens(queries[i]))
+
+    cross = []
+    for e in range(eval_count):
+        if e in direct:
+            t, _, _ = min(direct[e], key=lambda c: first_seen[c[0]])
+            cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))
+            continue
+        for t in train_of.get(int(joint[n + e]), []):
+            if lexical_copy((queries[t], queries[n + e]), (words(t), words(n + e)), ratio, (fields_of(t), fields_of(n + e))):
+                cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))
+                break
+    return cross
+
+
 def _direct_copy(train: TextIndex, queries: list[str], prompts: list[int] | None, content_words: dict[str, tuple[str, ...]],
                  dup: DuplicatesConfig, found: NearPairs):
     """(kept key, key) -> whether the key is a copy of the kept key by the rules of the passes, compared directly
@@ -702,18 +753,23 @@ def _queries(train: TextIndex, eval_index: TextIndex | None, eval_only: list[str
     return [*train.embed_texts, *(eval_index.embed_texts[slot[k]] for k in eval_only)]
 
 
-def _prompt_classes(train: TextIndex, eval_index: TextIndex | None, eval_only: list[str], ratio: float,
+def _prompt_classes(train: TextIndex, eval_index: TextIndex | None, eval_only: list[str], dup: DuplicatesConfig,
                     seed: int) -> list[int] | None:
     """The prompt class of each text of the lexical pass (near_pairs.prompt_classes over the index's normalised
-    system prompts); None where no key has a prompt (one class for all)."""
-    def of(index: TextIndex) -> list[str]:  # an index made without its prompts has none set apart
-        return index.prompts or [""] * len(index.distinct)
+    system prompts and conversation turns); None where no key has either (one class for all)."""
+    def of(index: TextIndex) -> tuple[list[str], list[bool]]:  # an index made without its prompts has none set apart
+        n = len(index.distinct)
+        return index.prompts or [""] * n, index.conversations or [False] * n
 
-    prompts = list(of(train))
+    prompts, conversations = (list(x) for x in of(train))
     if eval_only:
         slot = {k: i for i, k in enumerate(eval_index.distinct)}
-        prompts += [of(eval_index)[slot[k]] for k in eval_only]
-    return prompt_classes(prompts, ratio, seed) if any(prompts) else None
+        eval_prompts, eval_conversations = of(eval_index)
+        prompts += [eval_prompts[slot[k]] for k in eval_only]
+        conversations += [eval_conversations[slot[k]] for k in eval_only]
+    if not any(prompts) and not any(conversations):
+        return None
+    return prompt_classes(prompts, dup.lexical_ratio, seed, lexical=dup.lexical, conversations=conversations)
 
 
 def dup_seed(config: Config) -> int:

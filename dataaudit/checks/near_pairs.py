@@ -11,8 +11,9 @@ judges and reports them.
 
 A system prompt is compared as a unit (`prompt_classes`): records under prompts that are not copies of one
 another are never copies, and under one prompt (or copies of it) only the queries' words are compared, so a
-query pairs under a shared prompt as it does in plain text. The texts these functions compare are the queries
-(`TextIndex.embed_texts`), each with its prompt's class.
+query pairs under a shared prompt as it does in plain text. A conversation with replies or tool turns in its
+input compares its other turns (`Record.context`) as that unit, by equality. The texts these functions compare
+are the queries (`TextIndex.embed_texts`), each with its prompt's class.
 
 Inputs of several fields (a premise and its hypothesis, joined by a newline in `Record.input_text`) are
 compared field by field wherever a rule would ignore order across the whole text: two of them are word-order
@@ -267,17 +268,25 @@ def fields_swapped(a: Fields | None, b: Fields | None) -> bool:
     return bool(share[rows, cols].sum() > np.trace(share) + 1e-9)
 
 
-def prompt_classes(prompts: list[str], ratio: float, seed: int = 0) -> list[int]:
+def prompt_classes(prompts: list[str], ratio: float, seed: int = 0, *, lexical: bool = True,
+                   conversations: list[bool] | None = None) -> list[int]:
     """One class per text of the lexical and semantic passes, from its system prompt (normalised; "" for none):
-    prompts that are equal or lexical copies of one another (typos, filler, one moved block: `lexical_pairs`
-    over the distinct prompts) share a class; texts without a prompt have one of their own."""
-    distinct = [p for p in dict.fromkeys(prompts) if p]
-    if not distinct:
-        return [0] * len(prompts)
-    copies = lexical_pairs(distinct, ratio, seed) if len(distinct) > 1 else NearPairs()
-    component = components(len(distinct), [copies]).tolist()
-    class_of = {p: component[i] + 1 for i, p in enumerate(distinct)}
-    return [class_of.get(p, 0) for p in prompts]
+    prompts that are equal or lexical copies of the earliest prompt of their group (typos, filler, one moved
+    block: `lexical_pairs` over the distinct prompts, grouped by `leader_groups`, so a chain of copies does not
+    join prompts that are no copies of each other) share a class; texts without a prompt have one of their own.
+    lexical: False compares prompts by equality alone (duplicates.lexical off). conversations: which prompts
+    are a conversation's other turns (Record.context), compared by equality alone: they are whole transcripts
+    of replies and tool outputs, where a lexical pass costs more than the queries' own (and one other tool
+    output is another example), and they never share a class with a system prompt."""
+    whole = conversations or [False] * len(prompts)
+    system = [p for p in dict.fromkeys(p for p, w in zip(prompts, whole) if not w) if p]
+    copies = lexical_pairs(system, ratio, seed) if lexical and len(system) > 1 else NearPairs()
+    group = leader_groups(len(system), [copies]).tolist()
+    class_of: dict[tuple[bool, str], int] = {(False, p): group[i] + 1 for i, p in enumerate(system)}
+    for p, w in zip(prompts, whole):
+        if w:
+            class_of.setdefault((True, p), len(system) + 1 + len(class_of))
+    return [class_of.get((w, p), 0) for p, w in zip(prompts, whole)]
 
 
 def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[LexicalPartial] | None = None,

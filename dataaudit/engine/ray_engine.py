@@ -251,11 +251,12 @@ def _read_file(paths: list[str], config, role: str, name: str = "") -> tuple[Any
     except DataAuditError as exc:
         return exc, {}
     # The index normalises each record's input, the query it embeds where that is not the input (a system prompt
-    # before it, or a conversation's user turns apart from its tool calls) and the prompt it compares as a unit
-    # (index.build_index).
+    # before it, or a conversation's user turns apart from its tool calls) and the prompt or conversation turns
+    # it compares as a unit (index.build_index).
     texts = dict.fromkeys(t for r in dataset.records
                           for t in ((r.input_text, r.query_text, r.input_text[:r.preamble_chars]) if r.preamble_chars
-                                    else (r.input_text, r.query_text) if r.query is not None else (r.input_text,)))
+                                    else (r.input_text,)) + ((r.query_text, r.context) if r.query is not None
+                                                             and r.context is not None else (r.query_text,) if r.query is not None else ()))
     keys = {text: normalize_text(text, config.duplicates) for text in texts}
     return dataset, keys
 

@@ -112,11 +112,14 @@ class RecordParser:
         cut = cut_input or cut_target or cut_rejected
         uncut = (parsed.input_text, parsed.target, parsed.rejected) if cut and kept is None else None
         preamble_chars = min(len(parsed.preamble), len(input_text))
+        # The reader keeps a query apart only where replies or tool turns sit in the input (readers.apart): a
+        # single user turn under a system prompt never does, however it starts (a leading newline once kept it).
         query = cap(parsed.query)[0] if parsed.query is not None else None
         if query == (input_text[preamble_chars:].lstrip("\n") if preamble_chars else input_text):
-            query = None  # the default reading already gives it; a record keeps no second copy
+            query = None  # blank tool turns left out: the default reading already gives it
+        context = cap(parsed.context)[0] if query is not None and parsed.context is not None else None
         return Record(source, line, fmt, input_text, target, label, record_id, tuple(annotations), gold, (),
-                      rejected, parsed.desirable, cut, preamble_chars, kept, uncut=uncut, query=query)
+                      rejected, parsed.desirable, cut, preamble_chars, kept, uncut=uncut, query=query, context=context)
 
     def _annotations(self, obj: dict, line: int) -> list[Annotation]:
         if self.fields.annotator_columns:

@@ -18,9 +18,10 @@ A tool call is written as canonical JSON: keys sorted, the call's `id` dropped (
 identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON.
 
 A conversation's query (`Record.query_text`) is what the user asks: its user turns, joined the same way (a
-content part that is no text stands as its placeholder); kept for now only beside a system prompt (see
-load.dataset). Tool calls, tool results, earlier assistant replies
-and the system prompt are in the input, not the query. The query is what coverage, production overlap, an
+content part that is no text stands as its placeholder), kept apart (`Record.query`, with the input's other
+turns as `Record.context`) only where an assistant, tool or function turn sits in the input: for system and
+user turns alone the query is the input without its system prompt. Tool calls, tool results, earlier assistant
+replies and the system prompt are in the input, not the query. The query is what coverage, production overlap, an
 eval leak by query and the embedding compare; the input (everything the model sees) is the key of exact
 duplicates and conflicts.
 """
@@ -57,7 +58,8 @@ class Parsed:
     desirable: bool | None = None
     target_is_class: bool = True  # in a classification task this target is the class label
     preamble: str = ""  # the system prompt that starts input_text, as it appears there
-    query: str | None = None  # what the user asks, where it is not input_text without its preamble (Record.query_text)
+    query: str | None = None  # what the user asks, where replies or tool turns sit among it (Record.query_text)
+    context: str | None = None  # beside a query: the input's other turns (system, assistant, tool), joined
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,15 @@ def user_query(turns: list[Turn]) -> str:
     assistant replies and the system prompt are what the model sees, not what is asked: they stay in the
     input (the key) but a production question copied from a training user turn must match that turn."""
     return join([t.text for t in turns if t.role == "user"])
+
+
+def apart(turns: list[Turn]) -> tuple[str | None, str | None]:
+    """(query, context) of an input's turns where an assistant, tool or function turn sits among them: the user
+    turns (user_query) and the other turns, each joined; (None, None) for system and user turns alone, whose
+    query is the input without its system prompt (however its user turn starts)."""
+    if all(t.role in ("user", "system") for t in turns):
+        return None, None
+    return user_query(turns), join([t.text for t in turns if t.role != "user"])
 
 
 def preamble(turns: list[Turn]) -> str:
@@ -102,8 +113,8 @@ def canonical_call(call: Any) -> Any:
 
 
 def _check_function(function: Any, field: str) -> None:
-    """A called function as OpenAI's trainer takes it: a name, and arguments as a string of JSON (the text the
-    model learns to write; an object there is not what it will be asked to produce)."""
+    """A called function: a name, and arguments as a string of JSON (OpenAI's trainer) or as an object (Hugging
+    Face chat templates and TRL's conversational prompt/completion and chosen/rejected lists write them so)."""
     if not isinstance(function, dict):
         raise Invalid(field, "missing" if function is None else f"expected an object with name and arguments, got {json_type(function)}")
     name = function.get("name")
@@ -111,9 +122,11 @@ def _check_function(function: Any, field: str) -> None:
         raise Invalid(f"{field}.name", "missing" if name is None else "is empty" if isinstance(name, str) else
                       f"expected the function's name as a string, got {json_type(name)}")
     arguments = function.get("arguments")
+    if isinstance(arguments, dict):
+        return
     if not isinstance(arguments, str):
         raise Invalid(f"{field}.arguments", "missing" if arguments is None else
-                      f"expected a string holding JSON, got {json_type(arguments)} (serialise it with json.dumps)")
+                      f"expected an object or a string holding JSON, got {json_type(arguments)}")
     try:
         json.loads(arguments)
     except (ValueError, RecursionError) as exc:
@@ -267,7 +280,8 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
 
     added: turns placed before the file's list (a top-level system prompt), left out of the places named."""
     if role != "train" and turns[-1].role != "assistant":
-        return Parsed(join([t.text for t in turns]), preamble=preamble(turns), query=user_query(turns))  # awaiting its reply
+        query, context = apart(turns)
+        return Parsed(join([t.text for t in turns]), preamble=preamble(turns), query=query, context=context)  # awaiting its reply
     if not any(t.role == "assistant" for t in turns):
         raise Invalid(field, f"no {what} turn: a training example needs the {what}'s reply as its target")
     if turns[-1].role != "assistant":
@@ -283,8 +297,9 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
     start = end
     while start > 0 and turns[start - 1].role == "assistant" and weights[start - 1]:
         start -= 1
+    query, context = apart(turns[:start])
     return Parsed(join([t.text for t in turns[:start]]), join([t.text for t in turns[start:end + 1]]),
-                  preamble=preamble(turns[:start]), query=user_query(turns[:start]))
+                  preamble=preamble(turns[:start]), query=query, context=context)
 
 
 def check_tools(value: Any, field: str) -> None:
@@ -395,12 +410,12 @@ def _side_text(value: Any, field: str, *, assistant_only: bool = False) -> str:
     return scalar_text(value, field)
 
 
-def _side_query(value: Any, field: str) -> str | None:
-    """A prompt given as messages: its user turns (user_query); None for a string prompt."""
+def _side_query(value: Any, field: str) -> tuple[str | None, str | None]:
+    """A prompt given as messages: its query and context (`apart`); (None, None) for a string prompt."""
     if not isinstance(value, list):
-        return None
+        return None, None
     turns, _ = _loose_turns(value, field)
-    return user_query(turns)
+    return apart(turns)
 
 
 def _side_preamble(value: Any) -> str:
@@ -441,13 +456,13 @@ def read_prompt_completion(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         raise Invalid(f.prompt, "missing")
     prompt = _side_text(obj[f.prompt], f.prompt)
     lead = _side_preamble(obj[f.prompt])
-    query = _side_query(obj[f.prompt], f.prompt)
+    query, context = _side_query(obj[f.prompt], f.prompt)
     if role == "production" and f.completion not in obj:
-        return Parsed(prompt, preamble=lead, query=query)
+        return Parsed(prompt, preamble=lead, query=query, context=context)
     if f.completion not in obj:
         raise Invalid(f.completion, "missing")
     return Parsed(prompt, _side_text(obj[f.completion], f.completion, assistant_only=isinstance(obj[f.completion], list)),
-                  preamble=lead, query=query)
+                  preamble=lead, query=query, context=context)
 
 
 def read_unpaired_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
@@ -456,7 +471,7 @@ def read_unpaired_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     if not isinstance(desirable, bool):
         raise Invalid(f.label, f"expected true or false (desirable or not), got {json_type(desirable)}")
     return Parsed(base.input_text, base.target, desirable=desirable, target_is_class=False, preamble=base.preamble,
-                  query=base.query)
+                  query=base.query, context=base.context)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -571,8 +586,9 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         if len(output) > 1:
             raise Invalid(key, f"holds {len(output)} assistant messages: an output is exactly one assistant message")
         sides.append(output[0].text)
+    query, context = apart(turns)
     return Parsed(join([t.text for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns),
-                  query=user_query(turns))
+                  query=query, context=context)
 
 
 REPLY_ROLES = ("assistant", "tool", "function")  # the turns a chosen or rejected reply may hold
@@ -613,8 +629,9 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             raise Invalid(key, "missing")
     chosen, rejected = obj[f.chosen], obj[f.rejected]
     if not is_missing(obj.get(f.prompt)):
+        query, context = _side_query(obj[f.prompt], f.prompt)
         return Parsed(_side_text(obj[f.prompt], f.prompt), _reply_text(chosen, f.chosen), _reply_text(rejected, f.rejected),
-                      target_is_class=False, preamble=_side_preamble(obj[f.prompt]), query=_side_query(obj[f.prompt], f.prompt))
+                      target_is_class=False, preamble=_side_preamble(obj[f.prompt]), query=query, context=context)
     if isinstance(chosen, list) and isinstance(rejected, list):
         chosen_turns, chosen_raw = _loose_turns(chosen, f.chosen)
         rejected_turns, rejected_raw = _loose_turns(rejected, f.rejected)
@@ -625,9 +642,10 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             raise Invalid(f.prompt, "missing, and chosen and rejected share no leading turns to take as the prompt")
         for turns, key in ((chosen_turns, f.chosen), (rejected_turns, f.rejected)):
             _reply_turns(turns, key, shared, parted=True)
+        query, context = apart(chosen_turns[:shared])
         return Parsed(join([t.text for t in chosen_turns[:shared]]), join([t.text for t in chosen_turns[shared:]]),
                       join([t.text for t in rejected_turns[shared:]]), target_is_class=False,
-                      preamble=preamble(chosen_turns[:shared]), query=user_query(chosen_turns[:shared]))
+                      preamble=preamble(chosen_turns[:shared]), query=query, context=context)
     chosen_text, rejected_text = scalar_text(chosen, f.chosen), scalar_text(rejected, f.rejected)
     end = _shared_prefix(chosen_text, rejected_text)
     if end == 0 or is_blank(chosen_text[:end]):

@@ -55,6 +55,9 @@ class Record:
     # A conversation's user turns where they are not the input without its system prompt (tool calls, tool
     # results or assistant turns in it); None: query_text is that input.
     query: str | None = None
+    # Beside a query: the input's other turns (system prompt, earlier replies, tool calls and results), joined,
+    # the unit its near copies must share (index._prompt); None where query is None.
+    context: str | None = None
 
     @property
     def full_texts(self) -> tuple[str, str | None, str | None]:
