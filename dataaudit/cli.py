@@ -546,22 +546,34 @@ _PATH_OPTIONS = {"out": ("--out", "a folder or a file"), "history": ("--history"
                  "timings": ("--timings", "a JSON file")}
 
 
+# Positional paths, by command: an empty one ("$DATA" unset) would otherwise be read as the current folder.
+_PATH_ARGUMENTS = {"init": [("path", "the config file to write")], "dedup": [("input", "an input file, folder or glob")],
+                   "redact": [("input", "the file to redact")], "history": [("db", "a history file")],
+                   "compare": [("before", "a report.json"), ("after", "a report.json")]}
+
+
 def _refuse_empty_option_paths(args: argparse.Namespace) -> None:
-    for name, (flag, names) in _PATH_OPTIONS.items():
+    for name, (flag, names) in {**_PATH_OPTIONS, "cache_dir": ("--cache-dir", "a cache folder"),
+                                "label_studio": ("--label-studio", "the Label Studio server's URL")}.items():
         if getattr(args, name, None) == "":
             raise InputError(f'the path is empty: {flag} is "" (an unset variable?); name {names}, or leave {flag} out')
+    for name, names in _PATH_ARGUMENTS.get(args.command, []):
+        value = getattr(args, name, None)
+        if value == "" or (isinstance(value, list) and "" in value):
+            raise InputError(f'the path is empty: {args.command}\'s {name.upper()} is "" (an unset variable?); name {names}')
 
 
-def _interrupted(exc: BaseException) -> bool:
-    """Whether a KeyboardInterrupt is behind exc: Ctrl-C while a C extension initialises (scipy) surfaces as
-    `ImportError: initialization failed` raised while the interrupt was handled, and is still the user's Ctrl-C."""
+def _interrupted(exc: BaseException) -> type[BaseException] | None:
+    """KeyboardInterrupt or Terminated where one is behind exc: Ctrl-C (or a SIGTERM) while a C extension
+    initialises (scipy) surfaces as `ImportError: initialization failed` raised while the signal was handled,
+    and is still the user's Ctrl-C or the runner's stop."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
-            return True
+        if isinstance(exc, (KeyboardInterrupt, Terminated)):
+            return type(exc)
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
-    return False
+    return None
 
 
 def _handled(handler, args: argparse.Namespace) -> int:
@@ -580,9 +592,13 @@ def _handled(handler, args: argparse.Namespace) -> int:
 
 def _failed(exc: Exception, args: argparse.Namespace) -> int:
     """The exit code and the line on stderr for an exception that ended a command."""
-    if _interrupted(exc):  # whatever Ctrl-C turned into on its way up, it exits 130, never 2
+    signal_behind = _interrupted(exc)  # whatever Ctrl-C or SIGTERM turned into on its way up: 130 or 143, never 2
+    if signal_behind is KeyboardInterrupt:
         print("dataaudit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if signal_behind is Terminated:
+        print("dataaudit: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     if isinstance(exc, DataAuditError):
         print(f"dataaudit: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
