@@ -202,6 +202,8 @@ def test_data_steps_group_by_key_and_count_give_the_index_and_whole_dataset_coun
     assert [n for _, n in engine.map_partitions(dataset, process_and_size)] == [49, 50, 50]  # one call per file
     assert engine.map_merge(dataset, process_and_size, lambda a, b: (a[0], a[1] + b[1]))[1] == len(dataset.records)
     assert [k for keys in engine.map_keys(index, list) for k in keys] == index.keys  # each file's keys, in record order
+    # plain text: a record's query is its input, so the queries mapped are the keys
+    assert engine.map_keys(index, list, queries=True) == engine.map_keys(index, list)
     assert [n for _, n in engine.map_keys(index, keys_and_process)] == [49, 50, 50]
 
 

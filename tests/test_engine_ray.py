@@ -375,10 +375,13 @@ def test_chat_records_with_a_system_prompt_index_as_locally(cluster, tmp_path):
     engine = RayEngine(address=cluster.address)
     try:
         remote = engine.index("train", engine.read(path, Config()), Config())
+        # the lexical pass's map step reads each file's queries where the read task left them
+        mapped_queries = engine.map_keys(remote, list, queries=True)
     finally:
         engine.close()
     assert remote.keys == local.keys and remote.positions == local.positions and remote.embed_texts == local.embed_texts
     assert remote.embed_texts == ["where is my card?", "reset my pin"]  # the system prompt left out, the copy grouped
+    assert mapped_queries == LocalEngine().map_keys(local, list, queries=True) == [["where is my card?", "reset my pin", "where is my card?"]]
 
 
 def test_data_steps_run_as_tasks_on_the_read_files_and_merge_to_the_local_results(cluster, shards):

@@ -425,8 +425,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         memo = _FeatureMemo.open(config, seed)
         features = memo.features(queries, seed) if memo is not None else None
         if features is None:
-            # The engine's map step reads each file's keys: of use only where the queries are the keys.
-            mapped = _mapped_features(steps, train, eval_index if eval_only else None, seed) if prompts is None else None
+            mapped = _mapped_features(steps, train, eval_index if eval_only else None, seed)
             features = joined_features(queries, mapped or [], seed)
         if memo is not None:
             memo.keep(features)
@@ -726,10 +725,12 @@ def _direct_copy(train: TextIndex, queries: list[str], prompts: list[int] | None
 
 def _mapped_features(steps: DataSteps | None, train: TextIndex, eval_index: TextIndex | None,
                      seed: int) -> list[LexicalPartial] | None:
-    """The lexical pass's per-file work on the engine's steps, training files then eval files (None: no engine)."""
+    """The lexical pass's per-file work on the engine's steps, over each file's queries (what the pass compares),
+    training files then eval files (None: no engine)."""
     if steps is None:
         return None
-    return steps.map_keys(train, lexical_features, seed) + (steps.map_keys(eval_index, lexical_features, seed) if eval_index is not None else [])
+    return (steps.map_keys(train, lexical_features, seed, queries=True)
+            + (steps.map_keys(eval_index, lexical_features, seed, queries=True) if eval_index is not None else []))
 
 
 def _fields_of(train: TextIndex, eval_index: TextIndex | None, eval_only: list[str]):

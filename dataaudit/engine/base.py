@@ -71,11 +71,12 @@ class DataSteps:
         keys in order of first appearance: each file is grouped where it lies, the groups joined here."""
         return merge_key_positions(self.map_partitions(dataset, key_positions, key_fn))
 
-    def map_keys(self, index: TextIndex, fn, *args) -> list:
+    def map_keys(self, index: TextIndex, fn, *args, queries: bool = False) -> list:
         """fn(the normalised keys of one input file's records, in record order, *args) for every input file
-        of the index's dataset, in file order. Here on the driver; an engine that kept each file's keys where
-        its read task computed them runs fn there instead."""
-        return [fn(keys, *args) for keys in file_key_lists(index)]
+        of the index's dataset, in file order; queries: their normalised queries instead (what is embedded, the
+        input without its system prompt or a conversation's user turns). Here on the driver; an engine that
+        kept each file's keys where its read task computed them runs fn there instead."""
+        return [fn(keys, *args) for keys in (file_query_lists(index) if queries else file_key_lists(index))]
 
     def map_blocks(self, fn, blocks: list, *shared) -> list:
         """fn(block, *shared) for every block, in order: work the caller already split into independent
@@ -161,6 +162,15 @@ def file_key_lists(index: TextIndex) -> list[list[str]]:
     parts: dict[str, list[str]] = {f.path: [] for f in dataset.files}
     for record, key in zip(dataset.records, index.keys):
         parts.setdefault(record.source, []).append(key)
+    return list(parts.values())
+
+
+def file_query_lists(index: TextIndex) -> list[list[str]]:
+    """As file_key_lists, each record's normalised query (`TextIndex.embed_texts` of its key) for its key."""
+    dataset = index.dataset
+    parts: dict[str, list[str]] = {f.path: [] for f in dataset.files}
+    for record, key_id in zip(dataset.records, index.key_ids.tolist()):
+        parts.setdefault(record.source, []).append(index.embed_texts[key_id] if key_id >= 0 else "")
     return list(parts.values())
 
 

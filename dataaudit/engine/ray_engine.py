@@ -43,7 +43,7 @@ from ..errors import DataAuditError, said
 from ..index import TextIndex, build_index
 from ..load.records import Dataset
 from ..neighbours import SearchIndex, query_index, search_index
-from .base import (DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_key_lists, file_partitions, merge_datasets,
+from .base import (DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_key_lists, file_query_lists, file_partitions, merge_datasets,
                    query_blocks, read_file, read_files, read_together)
 from .config import address_problem
 from .local import embed_indexes
@@ -265,6 +265,12 @@ def _map_file_keys(fn, part: Dataset, text_keys: dict[str, str], *args):
     return fn([text_keys[r.input_text] for r in part.records], *args)
 
 
+def _map_file_queries(fn, part: Dataset, text_keys: dict[str, str], *args):
+    # The read task normalised every record's query too (_read_file); one that normalises to nothing is its key,
+    # as in index.build_index.
+    return fn([text_keys[r.query_text] or text_keys[r.input_text] for r in part.records], *args)
+
+
 def _map_key_list(fn, keys: list[str], *args):
     return fn(keys, *args)
 
@@ -445,17 +451,17 @@ class RayEngine(DataSteps):
             return build_index(role, dataset, lambda text: normalize_text(text, config.duplicates))
         return build_index(role, dataset, keys.__getitem__)
 
-    def map_keys(self, index: TextIndex, fn, *args) -> list:
-        """One Ray task per input file, on the file's Dataset and the keys its read task computed, both still in
-        the object store; an index built elsewhere has its keys split by file and shipped from here."""
+    def map_keys(self, index: TextIndex, fn, *args, queries: bool = False) -> list:
+        """One Ray task per input file, on the file's Dataset and the keys (or queries) its read task computed,
+        both still in the object store; an index built elsewhere has its keys split by file and shipped from here."""
         keyed = self._keyed.get(id(index.keys))
         name = getattr(fn, "__name__", "a map step")
         if keyed is not None and keyed[0] is index.keys and keyed[1] is index.dataset:
-            task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_map_file_keys)
+            task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_map_file_queries if queries else _map_file_keys)
             pairs = list(zip(keyed[2], keyed[3]))
             return self._run(f"{name} over {len(pairs)} file(s)",
                              lambda: self.ray.get([task.remote(fn, part, keys, *args) for part, keys in pairs]))
-        refs = [self.ray.put(keys) for keys in file_key_lists(index)]
+        refs = [self.ray.put(keys) for keys in (file_query_lists(index) if queries else file_key_lists(index))]
         task = self.ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_map_key_list)
         return self._run(f"{name} over {len(refs)} file(s)", lambda: self.ray.get([task.remote(fn, ref, *args) for ref in refs]))
 
