@@ -141,7 +141,7 @@ def _connect(path: str | Path, *, reports_written: bool = False) -> sqlite3.Conn
     except sqlite3.DatabaseError as exc:
         if connection is not None:
             connection.close()
-        if created:
+        if created and _locked(path, exc) is None:  # a file another process made and holds is its, not ours to remove
             _remove_unmade(path)
         raise _history_error(path, exc, reports_written=reports_written) from exc
     except InputError:
@@ -189,7 +189,9 @@ def _connect_readonly(path: Path, *, reading: bool = True) -> sqlite3.Connection
     # -shm file (mode=ro on a WAL history makes both, owned by whoever lists it; in a shared folder the owner's
     # next audit could then not write its own history). With a log (a run writing now), mode=ro reads it too.
     wal = Path(str(path) + "-wal").exists()
-    uri = path.absolute().as_uri() + ("?mode=ro" if wal else "?immutable=1")  # as_uri quotes '?', '#' and '%'
+    # Checked before a write (not reading): the file is to be written anyway, and an immutable read would ignore
+    # the lock of another audit creating it and could take its half-written pages for a damaged file.
+    uri = path.absolute().as_uri() + ("?mode=ro" if wal or not reading else "?immutable=1")  # as_uri quotes '?', '#' and '%'
     connection = None
     try:
         try:
@@ -218,7 +220,9 @@ def _connect_readonly(path: Path, *, reading: bool = True) -> sqlite3.Connection
     except sqlite3.DatabaseError as exc:
         if connection is not None:
             connection.close()
-        raise _locked(path, exc) or _refuse(path, f"is not a usable SQLite database ({exc})", reading=reading) from exc
+        if not reading:  # checked before a write: a full disk or a size limit is said as _connect says it
+            raise _history_error(path, exc) from exc
+        raise _locked(path, exc) or _refuse(path, f"is not a usable SQLite database ({exc})", reading=True) from exc
     return connection
 
 
