@@ -86,7 +86,7 @@ def _locked(path: str | Path, exc: sqlite3.DatabaseError) -> InputError | None:
     name = getattr(exc, "sqlite_errorname", "") or ""
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return InputError(f"history {path} is locked by another process (another audit writing it?) and stayed locked for "
-                          f"{LOCK_TIMEOUT_S:g} s; retry when that process has finished (the file is fine, keep it)")
+                          f"{LOCK_TIMEOUT_S:g} s; retry when that process has finished (keep this file: it holds the baseline)")
     return None
 
 
