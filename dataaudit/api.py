@@ -496,8 +496,9 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
             # Said, because a dataset named after each batch's file never meets its previous batch.
             report = dataclasses.replace(report, warnings=[*report.warnings, (
                 f"history {history}: no earlier run of dataset '{report.dataset}' that audited records, so nothing was "
-                "compared (the first run; or name the dataset with "
-                f"{said('--dataset-name', 'dataset_name in the config')} so that every batch is compared with the last)")])
+                + ("compared (the first run under this name)" if config.dataset_name else
+                   "compared (the first run; or name the dataset with "
+                   f"{said('--dataset-name', 'dataset_name in the config')} so that every batch is compared with the last)"))])
         report = dataclasses.replace(report, regressions=recorded.regressions, compared_with=recorded.compared_with,
                                      history_run_id=recorded.run_id)
     return dataclasses.replace(report, timings={**timings, "decide": time.perf_counter() - start})

@@ -644,7 +644,8 @@ def test_the_history_keeps_label_names_masked_as_report_json_does_and_still_matc
 
     history = tmp_path / "history.db"
     record_run(history, _run_with_labels("2026-12-01T00:00:00+00:00", {"billing": 1.0}))
-    grown = record_run(history, _run_with_labels("2026-12-02T00:00:00+00:00", {"billing": 0.8, HOSTILE_LABEL: 0.2}))
+    grown = record_run(history, _run_with_labels("2026-12-02T00:00:00+00:00", {"billing": 0.8, HOSTILE_LABEL: 0.2}),
+                       fail_on_regression=False)  # a new label accepted: this run is the next one's baseline
     steady = record_run(history, _run_with_labels("2026-12-03T00:00:00+00:00", {"billing": 0.79, HOSTILE_LABEL: 0.21}))
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("history.db*"))  # the write-ahead log too
     for raw in (b"dave.reg", b"example.net", b"REGLABEL\x07", b"\x1b]0;"):
@@ -672,3 +673,158 @@ def test_a_history_written_with_raw_label_names_is_still_the_baseline_of_a_maske
         figures["label_shares"] = {"billing": 0.8, HOSTILE_LABEL: 0.2}
         connection.execute("UPDATE runs SET figures = ?", (json.dumps(figures),))
     assert record_run(history, _run_with_labels("2026-12-02T00:00:00+00:00", {"billing": 0.8, HOSTILE_LABEL: 0.2})).regressions == []
+
+
+def _gate_run(when: str, usable: int, *, config: dict | None = None, conditions: dict | None = None,
+              paths: tuple[str, ...] = ("t.jsonl",), dataset: str = "tickets") -> dict:
+    return {"dataset": dataset, "generated_at": when, "config": config or {},
+            "inputs": [{"role": "train", "path": p, "sha256": "x"} for p in paths],
+            "checks": {"format": {"records": 300}, "size": {"examples": 300}, "duplicates": {"usable": usable}},
+            "verdict": {"status": "ready", "conditions": [{"id": k, "status": v} for k, v in ({"scale": "pass"} if conditions is None else conditions).items()]}}
+
+
+def test_a_run_that_failed_its_regression_gate_is_no_baseline_so_the_rerun_fails_again(tmp_path):
+    # "Re-run failed jobs" or the next night's cron compared with the failed run and passed: the gate fired once.
+    from dataaudit.history.store import record_run
+
+    history = tmp_path / "history.db"
+    base = record_run(history, _gate_run("2026-12-01T00:00:00+00:00", 300), fail_on_regression=True)
+    failed = record_run(history, _gate_run("2026-12-02T00:00:00+00:00", 150), fail_on_regression=True)
+    rerun = record_run(history, _gate_run("2026-12-03T00:00:00+00:00", 150), fail_on_regression=True)
+    assert [r["what"] for r in failed.regressions] == ["usable"]
+    assert [(r["what"], r["before"], r["now"]) for r in rerun.regressions] == [("usable", 300, 150)]
+    assert rerun.compared_with == "2026-12-01T00:00:00+00:00" and rerun.baseline_id == base.run_id
+    listed = {r["id"]: r for r in load_runs(history)}
+    assert (listed[failed.run_id]["baseline_id"], listed[failed.run_id]["failed_gate"]) == (base.run_id, True)
+    assert (listed[base.run_id]["baseline_id"], listed[base.run_id]["failed_gate"]) == (None, False)
+    # Without the gate a run is the baseline whatever it found: how a change is accepted on purpose.
+    accepted = record_run(history, _gate_run("2026-12-04T00:00:00+00:00", 150), fail_on_regression=False)
+    assert [r["what"] for r in accepted.regressions] == ["usable"] and not load_runs(history)[-1]["failed_gate"]
+    after = record_run(history, _gate_run("2026-12-05T00:00:00+00:00", 150), fail_on_regression=True)
+    assert after.regressions == [] and after.baseline_id == accepted.run_id
+    # Not told (an older caller): a run with regressions is no baseline, as under the gate.
+    told_nothing = record_run(history, _gate_run("2026-12-06T00:00:00+00:00", 100))
+    assert record_run(history, _gate_run("2026-12-07T00:00:00+00:00", 100)).baseline_id == after.run_id != told_nothing.run_id
+
+
+def test_a_condition_skipped_in_the_config_fails_every_gated_run_not_just_the_first(tmp_path):
+    from dataaudit.history.store import record_run
+
+    history = tmp_path / "history.db"
+    record_run(history, _gate_run("2026-12-01T00:00:00+00:00", 300, conditions={"scale": "fail"}))
+    skip = {"conditions": {"skip": {"scale": "later"}}}
+    for day in ("02", "03"):
+        run = record_run(history, _gate_run(f"2026-12-{day}T00:00:00+00:00", 300, config=skip, conditions={}), fail_on_regression=True)
+        assert [(r["what"], r["now"]) for r in run.regressions] == [("condition:scale", "not judged")]
+        assert run.compared_with == "2026-12-01T00:00:00+00:00"
+
+
+def test_regressions_across_a_config_change_or_another_project_say_so_and_are_kept(tmp_path):
+    from dataaudit.history.store import record_run
+
+    history = tmp_path / "history.db"
+    record_run(history, _gate_run("2026-12-01T00:00:00+00:00", 300, conditions={"scale": "pass"}))
+    loose = {"size": {"min_examples_classification": 100}}
+    changed = record_run(history, _gate_run("2026-12-02T00:00:00+00:00", 300, config=loose, conditions={"scale": "fail"}),
+                         fail_on_regression=True)
+    (regression,) = changed.regressions
+    assert regression["what"] == "condition:scale" and regression["detail"].startswith("got worse (compared across a config change (config hash ")
+    assert changed.notes == regression["notes"] and load_runs(history)[-1]["notes"] == changed.notes
+    assert len(changed.notes) == 1
+
+    # Two projects both named after their folder "batches" (a/batches, b/batches) in one history.
+    shared = tmp_path / "shared.db"
+    record_run(shared, _gate_run("2026-12-01T00:00:00+00:00", 300, paths=("a/batches/b1.jsonl",), dataset="batches"))
+    other = record_run(shared, _gate_run("2026-12-02T00:00:00+00:00", 150, paths=("b/batches/b1.jsonl",), dataset="batches"))
+    assert [r["what"] for r in other.regressions] == ["usable"]
+    assert other.notes == ["no input file or folder in common with the baseline run, which read a/batches/b1.jsonl: another "
+                           "project named 'batches' in this history? Give each project its own --dataset-name (dataset_name "
+                           "in the config) or history file"]
+    # A name given on purpose, or the next batch in the same folder, is no other project; a change of files is still said.
+    named = record_run(shared, _gate_run("2026-12-03T00:00:00+00:00", 150, paths=("c/x.jsonl",), dataset="batches",
+                                         config={"dataset_name": "batches"}), fail_on_regression=False)
+    assert named.notes[0].startswith("compared with a run of other input files (1 added, 1 gone since the baseline, which read ")
+    assert len(named.notes) == 2 and named.notes[1].startswith("compared across a config change")
+
+
+def test_compare_says_when_two_reports_of_one_name_differ_in_config_model_or_files():
+    base = _gate_run("2026-12-01T00:00:00+00:00", 300, paths=("a/batches/b1.jsonl",), dataset="batches")
+    same = compare_reports(base, base)
+    assert same["note"] == ""
+    other = _gate_run("2026-12-02T00:00:00+00:00", 300, paths=("b/batches/b1.jsonl",), dataset="batches",
+                      config={"embeddings": {"model": "other-model"}})
+    other["checks"]["embeddings"] = {"model": "other-model"}
+    base["checks"]["embeddings"] = {"model": "all-MiniLM-L6-v2"}
+    note = compare_reports(base, other)["note"]
+    assert "no input file or folder in common with the baseline run, which read a/batches/b1.jsonl" in note
+    assert "--dataset-name" in note
+    assert "compared across an embedding model change (all-MiniLM-L6-v2 then, other-model now)" in note
+    assert "compared across a config change" in note
+
+
+def _corrupt_history(folder):
+    """A history whose first page is intact and the rest overwritten (a torn copy, a bad disk)."""
+    from dataaudit.history.store import record_run
+
+    history = folder / "garbage_tail.db"
+    for day in range(1, 6):
+        record_run(history, _gate_run(f"2026-12-0{day}T00:00:00+00:00", 300 + day), fail_on_regression=False)
+    good = history.read_bytes()
+    history.write_bytes(good[:4096] + random.Random(7).randbytes(20000))
+    return history
+
+
+def test_a_corrupt_history_is_refused_in_one_line_and_left_as_it_was(tmp_path, capsys):
+    history = _corrupt_history(tmp_path)
+    before = history.read_bytes()
+    assert main(["history", str(history)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err
+    assert f"{history}: is not a usable SQLite database" in err
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"ticket {i} about billing", "label": "billing" if i % 2 else "returns"}
+                                              for i in range(40)])
+    assert main(["audit", str(data), "--no-embeddings", "--no-cache", "--history", str(history), "--out", str(tmp_path / "o")]) == 2
+    assert history.read_bytes() == before  # the marker and the table were written and committed before the damage showed
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_locked_history_says_it_is_locked_and_to_retry_not_to_name_another_file(tmp_path, monkeypatch):
+    import sqlite3
+
+    from dataaudit.errors import InputError
+    from dataaudit.history import store
+
+    history = tmp_path / "history.db"
+    store.record_run(history, _gate_run("2026-12-01T00:00:00+00:00", 300))
+    monkeypatch.setattr(store, "LOCK_TIMEOUT_S", 0.05)
+    holder = sqlite3.connect(history, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(InputError) as raised:
+            store.record_run(history, _gate_run("2026-12-02T00:00:00+00:00", 300))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    message = str(raised.value)
+    assert message.startswith(f"history {history} is locked by another process") and "retry" in message
+    assert "name a dataaudit history file" not in message
+    assert len(load_runs(history)) == 1  # the baseline is where it was
+
+
+def test_listing_a_device_says_what_it_is_not_that_it_is_missing(tmp_path, capsys):
+    assert main(["history", "/dev/null"]) == 2
+    err = capsys.readouterr().err
+    assert "/dev/null: is not a regular file (a device, FIFO or socket)" in err and "no such" not in err
+
+
+def test_the_first_run_warning_does_not_ask_for_a_dataset_name_already_given(tmp_path):
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"ticket {i} about billing", "label": "billing" if i % 2 else "returns"}
+                                              for i in range(40)])
+    warnings = {}
+    for named, extra in (("named", ["--dataset-name", "tickets"]), ("unnamed", [])):
+        out = tmp_path / named
+        main(["audit", str(data), "--no-embeddings", "--no-cache", "--format", "json", "--history", str(tmp_path / f"{named}.db"),
+              "--out", str(out), *extra])
+        (warnings[named],) = [w for w in json.loads((out / "report.json").read_text())["warnings"] if "nothing was compared" in w]
+    assert warnings["named"].endswith("so nothing was compared (the first run under this name)")
+    assert "--dataset-name" in warnings["unnamed"]

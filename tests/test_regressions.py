@@ -31,13 +31,32 @@ def test_each_bound_is_exclusive_and_each_regression_named():
     assert found["condition:scale"]["before"] == "pass" and found["condition:scale"]["now"] == "warn"
 
 
-def test_improvements_and_missing_figures_are_not_regressions():
+def test_improvements_and_a_figure_measured_only_now_are_not_regressions_a_figure_lost_now_is():
     before = key_figures(_report(alpha=0.7, covered=0.8, usable=100))
     better = key_figures(_report(alpha=0.9, covered=0.99, usable=900))
     assert find_regressions(before, better, HistoryConfig()) == []
     no_alpha = key_figures(_report(alpha=None, covered=0.8, usable=100))
-    assert find_regressions(before, no_alpha, HistoryConfig()) == []
     assert find_regressions(no_alpha, before, HistoryConfig()) == []
+    # The evidence the gate judged by is gone: said, as the regression it is, not passed over in silence.
+    assert find_regressions(before, no_alpha, HistoryConfig()) == [
+        {"what": "krippendorff_alpha", "before": 0.7, "now": None,
+         "detail": "was measured by the previous run and is not measured now (an input left out, e.g. --production?)"}]
+
+
+def test_a_condition_that_failed_and_is_unknown_now_is_a_regression_not_a_pass_for_exit_3():
+    """coverage failed (80.4% covered); the same run without --production is 'not enough evidence' (exit 3),
+    which the README's CI recipe lets through: the figure and the condition it judged are both regressions."""
+    before = key_figures(_report(covered=0.804, conditions={"coverage": "fail", "scale": "pass"}, verdict="not_ready"))
+    without_production = key_figures(_report(covered=None, conditions={"coverage": "unknown", "scale": "pass"},
+                                             verdict="insufficient_evidence"))
+    found = find_regressions(before, without_production, HistoryConfig())
+    assert [(r["what"], r["before"], r["now"]) for r in found] == [("covered_share", 0.804, None),
+                                                                    ("condition:coverage", "fail", "unknown")]
+    # from pass and warn alike; unknown to unknown is no change
+    for judged in ("pass", "warn"):
+        was = key_figures(_report(covered=None, conditions={"coverage": judged}))
+        assert [r["what"] for r in find_regressions(was, without_production, HistoryConfig())] == ["condition:coverage"]
+    assert find_regressions(without_production, without_production, HistoryConfig()) == []
 
 
 def test_condition_severity_order_pass_warn_unknown_fail():
@@ -99,7 +118,9 @@ def test_a_figure_of_the_wrong_type_reads_as_missing_not_as_a_crash():
     figures = key_figures(edited)
     assert figures["usable"] is None and figures["label_shares"] == {"b": 0.5}
     assert find_regressions(key_figures(_report()), figures, HistoryConfig()) == [
-        {"what": "label_share:a", "before": 0.5, "now": 0.0, "detail": "moved by -50.00 points (bound 5.00 points)"}]
+        {"what": "label_share:a", "before": 0.5, "now": 0.0, "detail": "moved by -50.00 points (bound 5.00 points)"},
+        {"what": "usable", "before": 600, "now": None,
+         "detail": "was measured by the previous run and is not measured now (an input left out, e.g. --production?)"}]
 
 
 def test_alpha_drop_is_judged_unrounded_and_shown_with_the_digits_that_differ_from_the_bound():

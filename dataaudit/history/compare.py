@@ -8,7 +8,9 @@ from typing import Any
 
 from ..config import HistoryConfig, config_from_dict
 from ..errors import DataAuditError, InputError
+from ..excerpt import sanitise
 from .regressions import find_regressions, key_figures
+from .store import embedding_model, comparison_notes, config_hash_of
 
 SCALARS = ("verdict", "records", "invalid", "usable", "duplicate_share", "conflicts", "leaked", "krippendorff_alpha", "covered_share")
 
@@ -47,6 +49,11 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
                      "are not regressions of one dataset")
     if (before.get("config") or {}).get("history") != (after.get("config") or {}).get("history"):
         notes.append("the two reports' [history] bounds differ: the first report's are applied")
+    if datasets["before"] == datasets["after"]:
+        # The same name over unlike runs (another config, model or file list): said as the history says it.
+        notes += comparison_notes(sanitise(str(datasets["before"])), _config_hash(before), _config_hash(after),
+                                  embedding_model(before), embedding_model(after), _train_paths(before), _train_paths(after),
+                                  named=bool((after.get("config") or {}).get("dataset_name")))
     if unread:
         notes.append(f"the first report's config could not be read ({unread}): the default bounds are applied")
     if before.get("schema_version") != after.get("schema_version"):
@@ -55,6 +62,17 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     note = "; ".join(notes)
     return {"before": before.get("generated_at"), "after": after.get("generated_at"), "datasets": datasets, "note": note,
             "changes": changes, "regressions": find_regressions(f0, f1, bounds)}
+
+
+def _config_hash(report: dict[str, Any]) -> str | None:
+    config = report.get("config")
+    return config_hash_of(config) if isinstance(config, dict) else None
+
+
+def _train_paths(report: dict[str, Any]) -> set[str]:
+    inputs = report.get("inputs")
+    return {sanitise(str(i["path"])) for i in inputs if isinstance(i, dict) and "path" in i and i.get("role") == "train"} \
+        if isinstance(inputs, list) else set()
 
 
 def _history_bounds(report: dict[str, Any]) -> tuple[HistoryConfig, str]:

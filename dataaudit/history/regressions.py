@@ -14,6 +14,12 @@ from ..scan.pii import masking_phone_regions
 
 # Worse means: pass < warn < unknown < fail (a condition that lost its evidence got worse too).
 SEVERITY = {"pass": 0, "warn": 1, "unknown": 2, "fail": 3}
+# A condition these statuses judged: one that is unknown (or gone) now was judged and is no longer. That is a
+# regression from fail too: a CI recipe lets "not enough evidence" (exit 3) pass, so dropping the input a failed
+# condition was judged on (--production) must not turn the failure into a pass.
+JUDGED = frozenset({"pass", "warn", "fail"})
+# Key figures whose loss (measured before, None now) is a regression: the evidence the gate judged by is gone.
+MEASURED_FIGURES = ("krippendorff_alpha", "covered_share", "usable")
 # A new batch is a sample: a 200-item batch moves a 20% label by 5 points by chance one time in ten, so its
 # shift must also be unlikely under the last run's share (exact binomial test). Below this p-value, per label
 # and file, a batch of labels drawn from the last run's mix raises a false regression about once in a
@@ -159,6 +165,10 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     u0, u1 = before.get("usable"), now.get("usable")
     if u0 is not None and u1 is not None and u0 - u1 > bounds.max_usable_drop:
         found.append(_regression("usable", u0, u1, f"fell by {u0 - u1} (bound {bounds.max_usable_drop})"))
+    for figure in MEASURED_FIGURES:
+        if before.get(figure) is not None and now.get(figure) is None:
+            found.append(_regression(figure, before[figure], None, "was measured by the previous run and is not measured now "
+                                                                   "(an input left out, e.g. --production?)"))
     conditions0, conditions1 = before.get("conditions") or {}, now.get("conditions") or {}
     for cid in sorted(conditions0):
         if cid not in conditions1:
@@ -166,6 +176,9 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
             # request's own config could switch off is a regression until the baseline skips it too.
             found.append(_regression(f"condition:{cid}", conditions0[cid], "not judged",
                                      "was judged by the previous run and is not judged now (skipped in the config?)"))
+        elif conditions0[cid] in JUDGED and conditions1[cid] == "unknown":
+            found.append(_regression(f"condition:{cid}", conditions0[cid], conditions1[cid],
+                                     "was judged by the previous run and is not judged now (not enough evidence: an input left out?)"))
         elif SEVERITY.get(conditions1[cid], 0) > SEVERITY.get(conditions0[cid], 0):
             found.append(_regression(f"condition:{cid}", conditions0[cid], conditions1[cid], "got worse"))
     return found

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..config import Config, config_from_dict
 from ..errors import InputError
+from ..excerpt import sanitise
 from .regressions import find_regressions, held_records, key_figures, masked_labels
 
 SCHEMA = """
@@ -34,7 +35,18 @@ CREATE TABLE IF NOT EXISTS runs (
 
 APPLICATION_ID = 0x44415544  # "DAUD": marks a SQLite file as a dataaudit history
 RUN_COLUMNS = ["id", "dataset", "generated_at", "inputs", "config_hash", "verdict", "figures", "regressions"]
-HISTORY_COLUMNS = (RUN_COLUMNS, [*RUN_COLUMNS, "complete"])  # a history's runs table, before and since unfinished runs
+# Columns added since the first histories, in the order a history gains them, with their definitions: runs
+# written before a column existed read as its default (finished; passed its gate; compared with nothing said).
+ADDED_COLUMNS = {
+    "complete": "INTEGER NOT NULL DEFAULT 1",
+    "baseline_id": "INTEGER",  # the run this one was compared with (NULL: none)
+    "failed_gate": "INTEGER NOT NULL DEFAULT 0",  # 1: had regressions under --fail-on-regression, so no baseline
+    "notes": "TEXT NOT NULL DEFAULT '[]'",  # why the comparison with the baseline may mislead (config changed, ...)
+}
+# A history's runs table as each version of dataaudit left it
+HISTORY_COLUMNS = tuple([*RUN_COLUMNS, *list(ADDED_COLUMNS)[:n]] for n in range(len(ADDED_COLUMNS) + 1))
+# Seconds a run waits for another process's write to the same history before saying it is locked.
+LOCK_TIMEOUT_S = 120.0
 
 
 def _refuse(path: str | Path, why: str, *, reading: bool = False) -> InputError:
@@ -67,10 +79,21 @@ def _write_failure(path: Path, exc: sqlite3.DatabaseError, *, reports_written: b
     return None
 
 
-def _history_error(path: str | Path, exc: sqlite3.DatabaseError, *, reports_written: bool = False) -> InputError:
-    """A failed write in the disk's or the permissions' words, else the file is no usable database."""
-    return (_write_failure(Path(path), exc, reports_written=reports_written)
-            or _refuse(path, f"is not a usable SQLite database ({exc})"))
+def _locked(path: str | Path, exc: sqlite3.DatabaseError) -> InputError | None:
+    """A history another process holds (an audit writing it, a `sqlite3` shell left in a transaction), or None.
+    Said as such: "not a usable database, name another file" would have the user start a history without its
+    baseline."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return InputError(f"history {path} is locked by another process (another audit writing it?) and stayed locked for "
+                          f"{LOCK_TIMEOUT_S:g} s; retry when that process has finished (keep this file: it holds the baseline)")
+    return None
+
+
+def _history_error(path: str | Path, exc: sqlite3.DatabaseError, *, reports_written: bool = False, reading: bool = False) -> InputError:
+    """A failed write in the disk's or the permissions' words, a lock as a lock, else the file is no usable database."""
+    return (_locked(path, exc) or _write_failure(Path(path), exc, reports_written=reports_written)
+            or _refuse(path, f"is not a usable SQLite database ({exc})", reading=reading))
 
 
 def _unwritable(path: Path) -> bool:
@@ -92,9 +115,13 @@ def _connect(path: str | Path, *, reports_written: bool = False) -> sqlite3.Conn
         raise _refuse(path, "is not a regular file (a device, FIFO or socket)")
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists() and not path.is_symlink()
+    if not created and path.exists() and path.stat().st_size:
+        # Read before writing: a file that turns out to be corrupt or someone else's database is left as it was
+        # (the marker and the table were written and committed before a corrupt page was ever read).
+        _validate_readonly(path)
     connection = None
     try:
-        connection = sqlite3.connect(path, timeout=120, isolation_level=None)
+        connection = sqlite3.connect(path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
         connection.execute("BEGIN IMMEDIATE")
         app_id = connection.execute("PRAGMA application_id").fetchone()[0]
         tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -105,21 +132,39 @@ def _connect(path: str | Path, *, reports_written: bool = False) -> sqlite3.Conn
                 raise _refuse(path, "is a SQLite database but not a dataaudit history")
         connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         connection.execute(SCHEMA)
-        if "complete" not in [r[1] for r in connection.execute("PRAGMA table_info(runs)")]:
-            # Histories made before runs could be unfinished: every run in them was finished.
-            connection.execute("ALTER TABLE runs ADD COLUMN complete INTEGER NOT NULL DEFAULT 1")
+        present = [r[1] for r in connection.execute("PRAGMA table_info(runs)")]
+        for column, definition in ADDED_COLUMNS.items():
+            if column not in present:  # a history made by an earlier version: its runs read as the column's default
+                connection.execute(f"ALTER TABLE runs ADD COLUMN {column} {definition}")
         connection.execute("COMMIT")
         connection.execute("PRAGMA journal_mode=WAL")
     except sqlite3.DatabaseError as exc:
         if connection is not None:
             connection.close()
-        if created:
+        if created and _locked(path, exc) is None:  # a file another process made and holds is its, not ours to remove
             _remove_unmade(path)
         raise _history_error(path, exc, reports_written=reports_written) from exc
     except InputError:
         connection.close()
         raise
     return connection
+
+
+def _validate_readonly(path: Path) -> None:
+    """Refuse, without writing a byte, a file that is no usable history: not a database, a corrupt one (every
+    page read by quick_check), or another program's database."""
+    connection = _connect_readonly(path, reading=False)
+    if connection is None:
+        return
+    try:
+        problems = [r[0] for r in connection.execute("PRAGMA quick_check(5)")]
+    except sqlite3.DatabaseError as exc:
+        raise _history_error(path, exc) from exc
+    finally:
+        connection.close()
+    if problems != ["ok"]:
+        raise InputError(f"{path}: is a damaged SQLite database ({problems[0]}); restore it from a copy (a CI cache or "
+                         "artifact) or name a new path, which starts a history with no baseline")
 
 
 def _remove_unmade(path: Path) -> None:
@@ -132,7 +177,7 @@ def _remove_unmade(path: Path) -> None:
             pass
 
 
-def _connect_readonly(path: Path) -> sqlite3.Connection | None:
+def _connect_readonly(path: Path, *, reading: bool = True) -> sqlite3.Connection | None:
     """A history opened for reading only (listing it, finding where --since-last starts): a history the user
     may read but not write (another account's, a read-only mount) is listed, where _connect would try to write
     its marker and fail. None for an empty file, which holds no runs yet. Refuses what _connect refuses."""
@@ -144,11 +189,13 @@ def _connect_readonly(path: Path) -> sqlite3.Connection | None:
     # -shm file (mode=ro on a WAL history makes both, owned by whoever lists it; in a shared folder the owner's
     # next audit could then not write its own history). With a log (a run writing now), mode=ro reads it too.
     wal = Path(str(path) + "-wal").exists()
-    uri = path.absolute().as_uri() + ("?mode=ro" if wal else "?immutable=1")  # as_uri quotes '?', '#' and '%'
+    # Checked before a write (not reading): the file is to be written anyway, and an immutable read would ignore
+    # the lock of another audit creating it and could take its half-written pages for a damaged file.
+    uri = path.absolute().as_uri() + ("?mode=ro" if wal or not reading else "?immutable=1")  # as_uri quotes '?', '#' and '%'
     connection = None
     try:
         try:
-            connection = sqlite3.connect(uri, uri=True, timeout=120)
+            connection = sqlite3.connect(uri, uri=True, timeout=LOCK_TIMEOUT_S)
             app_id = connection.execute("PRAGMA application_id").fetchone()[0]
         except sqlite3.OperationalError as exc:
             if not (getattr(exc, "sqlite_errorname", "") or "").startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY")):
@@ -157,7 +204,7 @@ def _connect_readonly(path: Path) -> sqlite3.Connection | None:
             # Read it as it is on disk; a writer running at this moment could make the listing one run behind.
             if connection is not None:
                 connection.close()
-            connection = sqlite3.connect(path.absolute().as_uri() + "?immutable=1", uri=True, timeout=120)
+            connection = sqlite3.connect(path.absolute().as_uri() + "?immutable=1", uri=True, timeout=LOCK_TIMEOUT_S)
             app_id = connection.execute("PRAGMA application_id").fetchone()[0]
         tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not tables:
@@ -166,14 +213,16 @@ def _connect_readonly(path: Path) -> sqlite3.Connection | None:
         columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")] if "runs" in tables else []
         if app_id != APPLICATION_ID and not (tables <= {"runs", "sqlite_sequence"} and columns in HISTORY_COLUMNS):
             connection.close()
-            raise _refuse(path, "is a SQLite database but not a dataaudit history", reading=True)
+            raise _refuse(path, "is a SQLite database but not a dataaudit history", reading=reading)
         if "runs" not in tables:
             connection.close()
             return None
     except sqlite3.DatabaseError as exc:
         if connection is not None:
             connection.close()
-        raise _refuse(path, f"is not a usable SQLite database ({exc})", reading=True) from exc
+        if not reading:  # checked before a write: a full disk or a size limit is said as _connect says it
+            raise _history_error(path, exc) from exc
+        raise _locked(path, exc) or _refuse(path, f"is not a usable SQLite database ({exc})", reading=True) from exc
     return connection
 
 
@@ -187,6 +236,8 @@ class RecordedRun:
     regressions: list[dict[str, Any]]
     compared_with: str | None  # generated_at of the run this one was compared with; None: no such run
     run_id: int | None = None  # this run's row: forget_run() takes it back when its reports cannot be written
+    notes: list[str] = field(default_factory=list)  # why the comparison may mislead (a config change, other inputs)
+    baseline_id: int | None = None  # the row of the run compared with
 
 
 def _finished(connection: sqlite3.Connection) -> str:
@@ -195,37 +246,113 @@ def _finished(connection: sqlite3.Connection) -> str:
     return "complete = 1" if "complete" in columns else "1"  # a read-only history from before the column: all finished
 
 
+def _input_paths(inputs: list[dict[str, Any]]) -> set[str]:
+    """The training files a run read (a production sample shared by two projects says nothing of either)."""
+    return {entry["path"] for entry in inputs if isinstance(entry, dict) and "path" in entry and entry.get("role", "train") == "train"}
+
+
+def comparison_notes(dataset: str, before_config_hash: str | None, now_config_hash: str | None,
+                     before_model: str | None, now_model: str | None, before_paths: set[str], now_paths: set[str],
+                     *, named: bool = False) -> list[str]:
+    """What makes two runs of one dataset name unlike, each said in a line: regressions across a config change,
+    another embedding model or other files are listed all the same (a gate that a changed config or file list
+    could silence would be no gate), with the reason they may not be the data's doing. named: the name was given
+    (--dataset-name), so files with nothing in common are that user's choice, not two projects colliding."""
+    notes = []
+    folders = {str(Path(p).parent) for p in before_paths} & {str(Path(p).parent) for p in now_paths}
+    if before_paths and now_paths and not before_paths & now_paths and not folders and not named:
+        # Not one file nor folder in common: another project under the same name, not this one's next batch
+        # (batches audited one at a time under --dataset-name share their folder).
+        notes.append(f"no input file or folder in common with the baseline run, which read {_some(before_paths)}: another "
+                     f"project named '{sanitise(dataset)}' in this history? Give each project its own --dataset-name (dataset_name "
+                     "in the config) or history file")
+    elif before_paths - now_paths and now_paths:
+        # Files only added is a growing batch glob, the history's everyday case; a file gone is another mix.
+        added, gone = len(now_paths - before_paths), len(before_paths - now_paths)
+        notes.append(f"compared with a run of other input files ({added} added, {gone} gone since the baseline, which read "
+                     f"{_some(before_paths)})" if not before_paths & now_paths else
+                     f"compared with a run of other input files ({added} added, {gone} gone since the baseline)")
+    if before_model != now_model and before_model and now_model:
+        notes.append(f"compared across an embedding model change ({before_model} then, {now_model} now): near duplicates "
+                     "and coverage are measured differently")
+    if before_config_hash and now_config_hash and before_config_hash != now_config_hash:
+        notes.append(f"compared across a config change (config hash {before_config_hash} then, {now_config_hash} now): a "
+                     "figure may have moved with its settings, not with the data")
+    return notes
+
+
+def _some(paths: set[str], shown: int = 2) -> str:
+    first = [sanitise(p) for p in sorted(paths)[:shown]]
+    return ", ".join(first) + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
+
+
+def _with_notes(regressions: list[dict[str, Any]], notes: list[str]) -> list[dict[str, Any]]:
+    """Each regression with the notes that qualify it, in its detail too: renderers show what, before, now and
+    detail, so a note kept elsewhere would be lost where the regression is read."""
+    if not notes:
+        return regressions
+    said_once = "; ".join(notes)
+    return [{**r, "detail": f"{r['detail']} ({said_once})", "notes": list(notes)} for r in regressions]
+
+
+def config_hash_of(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def embedding_model(data: dict[str, Any]) -> str | None:
+    """The model a run embedded with (its embeddings section), else the configured one; None without embeddings."""
+    checks = data.get("checks") if isinstance(data.get("checks"), dict) else {}
+    embeddings = checks.get("embeddings") if isinstance(checks.get("embeddings"), dict) else {}
+    return embeddings.get("model") or None
+
+
 def record_run(path: str | Path, data: dict[str, Any], config: Config | None = None, *, answers_until: str = "",
-               unfinished: bool = False) -> RecordedRun:
-    """Store this run (a report's JSON dict) and compare it with the latest earlier finished run of the same
-    dataset that held records (no comparison when this one held none). One IMMEDIATE transaction reads that run
-    and inserts this one. answers_until: the newest answer of an annotation tool's export this run read (where
-    the next `--since-last` window starts); "" when the run read files. unfinished: the run is stored but read
-    back by nothing (no baseline, not listed) until confirm_run(): the CLI writes its reports in between, and a
-    run killed there (SIGKILL, the OOM killer, a power cut) leaves no run nobody can read."""
+               unfinished: bool = False, fail_on_regression: bool | None = None) -> RecordedRun:
+    """Store this run (a report's JSON dict) and compare it with its baseline: the latest earlier finished run of
+    the same dataset that held records and did not fail its regression gate (no comparison when this one held
+    none). One IMMEDIATE transaction reads that run and inserts this one. answers_until: the newest answer of an
+    annotation tool's export this run read (where the next `--since-last` window starts); "" when the run read
+    files. unfinished: the run is stored but read back by nothing (no baseline, not listed) until confirm_run():
+    the CLI writes its reports in between, and a run killed there (SIGKILL, the OOM killer, a power cut) leaves
+    no run nobody can read. fail_on_regression: whether regressions fail this run; a run they fail is no
+    baseline, so re-running the failed job (or the next night's) is judged against the same run and fails again.
+    False: the run is a baseline whatever it found (how a change is accepted on purpose). None (not told): as
+    True, since a gate that lets the second try through is no gate."""
     dataset = data["dataset"]
     figures = key_figures(data)
     bounds = (config or config_from_dict(data["config"])).history
-    config_hash = hashlib.sha256(json.dumps(data["config"], sort_keys=True).encode()).hexdigest()[:16]
+    gated = True if fail_on_regression is None else fail_on_regression
+    config_hash = config_hash_of(data["config"])
     entries = [{"role": i["role"], "path": i["path"], "sha256": i["sha256"]} for i in data["inputs"]]
     if answers_until:
         for entry in entries:
             if entry["role"] == "train":
                 entry["answers_until"] = answers_until
     inputs = json.dumps(entries)
+    model = embedding_model(data)
     connection = _connect(path)
     try:
         connection.execute("BEGIN IMMEDIATE")
-        rows = connection.execute("SELECT figures, generated_at FROM runs WHERE dataset = ? AND complete = 1 ORDER BY id DESC LIMIT ?",
-                                  (dataset, BASELINE_LOOKBACK)).fetchall()
-        baseline = next(((f, when) for f, when in ((json.loads(r[0]), r[1]) for r in rows) if held_records(f)), None)
+        rows = connection.execute("SELECT id, figures, generated_at, config_hash, inputs FROM runs WHERE dataset = ? AND complete = 1 "
+                                  "AND failed_gate = 0 ORDER BY id DESC LIMIT ?", (dataset, BASELINE_LOOKBACK)).fetchall()
+        baseline = next((r for r in rows if held_records(json.loads(r[1]))), None)
         # A run that audited nothing (a pull with nothing new) is not worse than the last batch: there is no batch.
         compared = baseline is not None and held_records(figures)
-        regressions = find_regressions(masked_labels(baseline[0]), figures, bounds) if compared else []
+        regressions: list[dict[str, Any]] = []
+        notes: list[str] = []
+        if compared:
+            before_figures = masked_labels(json.loads(baseline[1]))
+            regressions = find_regressions(before_figures, figures, bounds)
+            notes = comparison_notes(dataset, baseline[3], config_hash, before_figures.get("embedding_model"), model,
+                                     _input_paths(json.loads(baseline[4])), _input_paths(entries),
+                                     named=bool((data.get("config") or {}).get("dataset_name")))
+            regressions = _with_notes(regressions, notes)
+        stored_figures = {**figures, "embedding_model": model}
         inserted = connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions, "
-                                      "complete) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                      "complete, baseline_id, failed_gate, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                       (dataset, data["generated_at"], inputs, config_hash, data["verdict"]["status"],
-                                       json.dumps(figures), json.dumps(regressions), 0 if unfinished else 1))
+                                       json.dumps(stored_figures), json.dumps(regressions), 0 if unfinished else 1,
+                                       baseline[0] if compared else None, 1 if gated and regressions else 0, json.dumps(notes)))
         connection.execute("COMMIT")
     except BaseException as exc:
         if connection.in_transaction:
@@ -235,7 +362,8 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
         raise
     finally:
         connection.close()
-    return RecordedRun(regressions, baseline[1] if compared else None, inserted.lastrowid)
+    return RecordedRun(regressions, baseline[2] if compared else None, inserted.lastrowid, notes,
+                       baseline[0] if compared else None)
 
 
 def confirm_run(path: str | Path, run_id: int) -> None:
@@ -263,22 +391,39 @@ def forget_run(path: str | Path, run_id: int) -> None:
 
 
 def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-    if not Path(path).is_file():
-        raise InputError(f"{path}: is a directory, not a history file" if Path(path).is_dir() else f"{path}: no such history file")
-    connection = _connect_readonly(Path(path))
+    """The latest finished runs, oldest first: each with the run it was compared with (`baseline_id`, None: none),
+    whether it failed its regression gate (then it is no baseline) and the notes on that comparison."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a history file")
+    if path.exists() and not path.is_file():  # /dev/null exists: "no such file" would send the user looking for it
+        raise _refuse(path, "is not a regular file (a device, FIFO or socket)", reading=True)
+    if not path.is_file():
+        raise InputError(f"{path}: no such history file")
+    connection = _connect_readonly(path)
     if connection is None:
         return []
     try:
-        query = f"SELECT id, dataset, generated_at, verdict, config_hash, figures, regressions FROM runs WHERE {_finished(connection)}"
+        columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")]
+        extra = [c if c in columns else f"NULL AS {c}" for c in ("baseline_id", "failed_gate", "notes")]
+        query = (f"SELECT id, dataset, generated_at, verdict, config_hash, figures, regressions, {', '.join(extra)} "
+                 f"FROM runs WHERE {_finished(connection)}")
         args: tuple = ()
         if dataset:
             query += " AND dataset = ?"
             args = (dataset,)
         rows = connection.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        # A corrupt page shows only when a query reads it, after the file opened as a database.
+        runs = [{"id": r[0], "dataset": r[1], "generated_at": r[2], "verdict": r[3], "config_hash": r[4],
+                 "figures": json.loads(r[5]), "regressions": json.loads(r[6]), "baseline_id": r[7],
+                 "failed_gate": bool(r[8]), "notes": json.loads(r[9]) if r[9] else []} for r in reversed(rows)]
+    except sqlite3.DatabaseError as exc:
+        raise _history_error(path, exc, reading=True) from exc
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise _refuse(path, f"holds a run that is not readable ({exc})", reading=True) from exc
     finally:
         connection.close()
-    return [{"id": r[0], "dataset": r[1], "generated_at": r[2], "verdict": r[3], "config_hash": r[4],
-             "figures": json.loads(r[5]), "regressions": json.loads(r[6])} for r in reversed(rows)]
+    return runs
 
 
 def last_run_time(path: str | Path, dataset: str) -> str | None:
