@@ -491,7 +491,9 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         from .history.store import record_run
 
         recorded = record_run(history, report.to_dict(), config, answers_until=export.newest_answer if export else "",
-                              unfinished=history_unfinished)
+                              unfinished=history_unfinished, fail_on_regression=fail_on_regression)
+        if recorded.notes:  # why the comparison may mislead: said where no regression carries it
+            report = dataclasses.replace(report, warnings=[*report.warnings, *(f"history {history}: {note}" for note in recorded.notes)])
         if recorded.compared_with is None and dataset.records:
             # Said, because a dataset named after each batch's file never meets its previous batch.
             report = dataclasses.replace(report, warnings=[*report.warnings, (

@@ -828,3 +828,53 @@ def test_the_first_run_warning_does_not_ask_for_a_dataset_name_already_given(tmp
         (warnings[named],) = [w for w in json.loads((out / "report.json").read_text())["warnings"] if "nothing was compared" in w]
     assert warnings["named"].endswith("so nothing was compared (the first run under this name)")
     assert "--dataset-name" in warnings["unnamed"]
+
+
+def test_the_cli_gates_only_with_the_flag_so_a_run_without_it_accepts_the_change(tmp_path, capsys):
+    """--fail-on-regression is passed to the history: a gated run with regressions is no baseline (its re-run fails
+    again); a run without the flag is the next baseline whatever it found (a change accepted on purpose)."""
+    history = tmp_path / "history.db"
+    full = write_jsonl(tmp_path / "full.jsonl", [{"text": f"ticket about item {i}", "label": "a" if i % 2 else "b"} for i in range(120)])
+    half = write_jsonl(tmp_path / "half.jsonl", [{"text": f"ticket about item {i}", "label": "a" if i % 2 else "b"} for i in range(60)])
+
+    def run(path, *flags):
+        main(["audit", str(path), "--no-embeddings", "--history", str(history), "--dataset-name", "nightly",
+              "--format", "json", "--out", str(tmp_path / "out"), *flags])
+        return json.loads((tmp_path / "out" / "report.json").read_text())
+
+    base = run(full)
+    gated = run(half, "--fail-on-regression")
+    again = run(half, "--fail-on-regression")
+    assert [r["what"] for r in gated["regressions"]] == ["usable"] == [r["what"] for r in again["regressions"]]
+    assert again["compared_with"] == base["generated_at"]  # the failed run is no baseline
+    accepted = run(half)  # without the flag: found, listed, and the next baseline
+    assert [r["what"] for r in accepted["regressions"]] == ["usable"]
+    after = run(half, "--fail-on-regression")
+    assert after["regressions"] == [] and after["compared_with"] == accepted["generated_at"]
+
+
+def test_an_old_raw_label_history_is_masked_with_this_runs_phone_regions(tmp_path):
+    """The baseline's label names were masked with the default regions and this run's with `[pii] phone_regions`,
+    so one label got two keys: a false share regression, the number written out in it."""
+    import sqlite3
+
+    from dataaudit.history.store import record_run
+
+    label = "call 030 12345678"
+    history = tmp_path / "h.db"
+
+    def run(when: str) -> dict:
+        shares = {"billing": 0.5, label: 0.5}
+        return {"dataset": "tickets", "generated_at": when, "config": {"pii": {"phone_regions": ["DE"]}},
+                "inputs": [{"role": "train", "path": "t.jsonl", "sha256": "x"}],
+                "checks": {"format": {"records": 300}, "size": {"examples": 300}, "balance": {"shares": shares}},
+                "per_file": [{"file": "t.jsonl", "labelled": 300, "label_shares": shares}],
+                "verdict": {"status": "ready", "conditions": []}}
+
+    record_run(history, run("2026-12-01T00:00:00+00:00"))
+    with sqlite3.connect(history) as connection:  # as a history written before label names were masked holds it
+        figures = json.loads(connection.execute("SELECT figures FROM runs").fetchone()[0])
+        figures["label_shares"] = {"billing": 0.5, label: 0.5}
+        figures["file_label_shares"]["t.jsonl"]["shares"] = {"billing": 0.5, label: 0.5}
+        connection.execute("UPDATE runs SET figures = ?", (json.dumps(figures),))
+    assert record_run(history, run("2026-12-02T00:00:00+00:00")).regressions == []

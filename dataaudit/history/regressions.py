@@ -67,9 +67,15 @@ def masked_labels(figures: dict[str, Any]) -> dict[str, Any]:
 def key_figures(report: dict[str, Any]) -> dict[str, Any]:
     """The figures a run is compared on, from a report's JSON, label names masked with the phone regions the
     report was made with (as its report.json)."""
-    regions = _object(_object(report.get("config")).get("pii")).get("phone_regions") or ()
-    with masking_phone_regions([r for r in regions if isinstance(r, str)] if isinstance(regions, list) else ()):
+    with masking_phone_regions(report_phone_regions(report)):
         return masked_labels(_raw_key_figures(report))
+
+
+def report_phone_regions(report: dict[str, Any]) -> list[str]:
+    """The `[pii] phone_regions` a report was made with: a baseline's labels are masked with them too, so a
+    history stored before names were masked matches this run's keys (a German number masked only under "DE")."""
+    regions = _object(_object(report.get("config")).get("pii")).get("phone_regions") or ()
+    return [r for r in regions if isinstance(r, str)] if isinstance(regions, list) else []
 
 
 def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:

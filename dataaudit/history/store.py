@@ -17,7 +17,8 @@ from typing import Any
 from ..config import Config, config_from_dict
 from ..errors import InputError
 from ..excerpt import sanitise
-from .regressions import find_regressions, held_records, key_figures, masked_labels
+from ..scan.pii import masking_phone_regions
+from .regressions import find_regressions, held_records, key_figures, masked_labels, report_phone_regions
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -341,7 +342,8 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
         regressions: list[dict[str, Any]] = []
         notes: list[str] = []
         if compared:
-            before_figures = masked_labels(json.loads(baseline[1]))
+            with masking_phone_regions(report_phone_regions(data)):
+                before_figures = masked_labels(json.loads(baseline[1]))
             regressions = find_regressions(before_figures, figures, bounds)
             notes = comparison_notes(dataset, baseline[3], config_hash, before_figures.get("embedding_model"), model,
                                      _input_paths(json.loads(baseline[4])), _input_paths(entries),
