@@ -878,3 +878,21 @@ def test_an_old_raw_label_history_is_masked_with_this_runs_phone_regions(tmp_pat
         figures["file_label_shares"]["t.jsonl"]["shares"] = {"billing": 0.5, label: 0.5}
         connection.execute("UPDATE runs SET figures = ?", (json.dumps(figures),))
     assert record_run(history, run("2026-12-02T00:00:00+00:00")).regressions == []
+
+
+def test_the_history_table_says_what_each_run_was_judged_against_and_which_failed_its_gate():
+    from rich.console import Console
+
+    from dataaudit.render.history import render_history
+
+    runs = [{"id": 1, "generated_at": "2026-12-01T00:00:00+00:00", "dataset": "nightly", "verdict": "ready", "figures": {},
+             "regressions": [], "baseline_id": None, "failed_gate": False, "notes": []},
+            {"id": 2, "generated_at": "2026-12-02T00:00:00+00:00", "dataset": "nightly", "verdict": "not_ready", "figures": {},
+             "regressions": [{"what": "usable"}], "baseline_id": 1, "failed_gate": True,
+             "notes": ["compared across a config change (the baseline's config differs)"]}]
+    console = Console(width=200, record=True, color_system=None)
+    render_history(runs, "h.db", console)
+    shown = console.export_text()
+    assert "run 2 regressions (against run 1): usable; failed its gate, so no baseline" in shown
+    assert "run 2 note: compared across a config change (the baseline's config differs)" in shown
+    assert "run 1 regressions" not in shown and "run 1 note" not in shown

@@ -36,5 +36,11 @@ def render_history(runs: list[dict[str, Any]], source: str, console: Console | N
                       str(len(run["regressions"])) if run["regressions"] else "-")
     console.print(table)
     for run in runs:
+        # Which run each was judged against, and whether it failed its gate (then it is no later run's baseline).
+        against = f" (against run {run['baseline_id']})" if run.get("baseline_id") is not None else ""
         if run["regressions"]:
-            console.print(plain(f"run {run['id']} regressions: " + ", ".join(r["what"] for r in run["regressions"])), markup=False, highlight=False)
+            gate = "; failed its gate, so no baseline" if run.get("failed_gate") else ""
+            console.print(plain(f"run {run['id']} regressions{against}: " + ", ".join(r["what"] for r in run["regressions"]) + gate),
+                          markup=False, highlight=False)
+        for note in run.get("notes") or []:
+            console.print(plain(f"run {run['id']} note: {note}"), markup=False, highlight=False)
