@@ -13,7 +13,7 @@ import pytest
 from dataaudit.config import Config
 from dataaudit.engine.base import expand_inputs
 from dataaudit.engine.local import LocalEngine
-from dataaudit.errors import InputWarning
+from dataaudit.errors import InputError, InputWarning
 
 
 def file_uri(path) -> str:
@@ -126,3 +126,107 @@ def test_the_local_engines_version_is_dataaudits_as_the_readme_says(tmp_path):
     report = audit(str(data), Config(), embed=False).to_dict()
     assert report["engine"]["name"] == "local"
     assert report["engine"]["version"] == report["dataaudit_version"] == dataaudit.__version__
+
+
+@pytest.mark.parametrize("as_uri", [False, True])
+def test_a_glob_skips_a_matched_folder_without_data_files_as_a_folders_scan_does(tmp_path, as_uri):
+    name = file_uri if as_uri else str
+    data = tmp_path / "data"
+    (data / "docs").mkdir(parents=True)
+    (data / "empty").mkdir()
+    (data / "a.jsonl").write_text(records_text(4))
+    (data / "docs" / "notes.txt").write_text("about the data\n")
+    by_folder, _ = expanded(name(data))
+    by_glob, glob_warnings = expanded(name(data) + "/*")
+    assert by_glob == by_folder == [name(data / "a.jsonl")]
+    assert glob_warnings == [f"{name(data / 'docs')}: skipped 1 file in the folder that is not a data file (notes.txt); "
+                             "name a file to have it read"]
+    (data / "a.jsonl").unlink()
+    with pytest.raises(InputError) as caught:
+        expanded(name(data) + "/*")
+    assert str(caught.value) == (f"{name(data)}/*: matches 2 folders and none holds a data file "
+                                 "(.jsonl, .ndjson, .json, .csv, .tsv, .tab, .parquet, .pq, compressed or not)")
+    with pytest.raises(InputError, match="directory holds no data files"):
+        expanded(name(data / "empty"))
+
+
+def test_a_subfolder_that_cannot_be_read_is_skipped_and_named_and_an_unreadable_named_folder_is_an_error(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    (data / "lost+found").mkdir(parents=True)
+    (data / "a.jsonl").write_text(records_text(4))
+    closed = {data / "lost+found"}
+    real_iterdir, real_is_file = Path.iterdir, Path.is_file
+
+    # as for a root-only folder read by another user (tests may run as root, for whom modes do not hold)
+    def iterdir(path):
+        if path in closed:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_iterdir(path)
+
+    def is_file(path):
+        if path.parent in closed:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_is_file(path)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    monkeypatch.setattr(Path, "is_file", is_file)
+    files, said = expanded(str(data))
+    assert files == [str(data / "a.jsonl")]
+    assert said == [f"{data}: skipped 1 subfolder it may not read (lost+found); name a file to have it read"]
+    closed.add(data)
+    with pytest.raises(InputError) as caught:
+        expanded(str(data))
+    assert str(caught.value) == f"{data}: cannot read this folder (Permission denied); name one you may read"
+
+
+def test_a_uri_folder_keeps_an_argilla_export_as_one_input_read_with_its_settings_as_locally(tmp_path):
+    labels = [f"topic {n}" for n in range(12)]
+    export = tmp_path / "data" / "argilla_export"
+    export.mkdir(parents=True)
+    (export / "records.json").write_text(json.dumps(
+        [{"id": f"r{i}", "fields": {"text": f"message {i}"},
+          "responses": {"topic": [{"value": labels[i], "user_id": "u1"}, {"value": labels[i + 6 * (i % 2)], "user_id": "u2"}]}}
+         for i in range(6)]))
+    (export / "settings.json").write_text(json.dumps(
+        {"questions": [{"name": "topic", "settings": {"type": "label_selection", "options": [{"value": v} for v in labels]}}]}))
+    folder = tmp_path / "data"
+    assert expanded(str(folder)) == ([str(export)], [])
+    assert expanded(file_uri(folder)) == ([file_uri(export / "records.json")], [])
+    assert expanded(file_uri(folder) + "/*") == ([file_uri(export / "records.json")], [])
+    by_path = LocalEngine().read(str(folder), Config())
+    by_uri = LocalEngine().read(file_uri(folder), Config())
+    # without settings.json the 12-label question reads as free text ('textarea'), not judged
+    assert by_uri.annotation_export.questions == by_path.annotation_export.questions == {"topic": "choices"}
+    assert [r.input_text for r in by_uri.records] == [r.input_text for r in by_path.records]
+    assert len(by_uri.records) == 6
+
+
+@pytest.mark.parametrize("as_uri", [False, True])
+def test_a_subfolder_holding_a_report_set_is_skipped_and_named(tmp_path, as_uri):
+    name = file_uri if as_uri else str
+    data = tmp_path / "data"
+    (data / "audit").mkdir(parents=True)
+    (data / "a.jsonl").write_text(records_text(4))
+    (data / "audit" / "report.json").write_text("{}")
+    (data / "audit" / "duplicates.jsonl").write_text('{"line": 1}\n')
+    files, said = expanded(name(data))
+    assert files == [name(data / "a.jsonl")]
+    assert said == [f"{name(data)}: skipped 1 subfolder holding a dataaudit report set, whose duplicates.jsonl and "
+                    "report.json are reports, not training data (audit); name a file to have it read"]
+    (data / "audit" / "duplicates.jsonl").unlink()  # report.json alone is a JSON file like another
+    assert expanded(name(data))[0] == [name(data / "a.jsonl"), name(data / "audit" / "report.json")]
+
+
+def test_a_uri_folder_and_its_subfolders_are_listed_in_one_request(tmp_path, monkeypatch):
+    from dataaudit.engine import base
+
+    folder = shards_with_subfolders(tmp_path)
+    (folder / "a" / "deeper" / "deepest").mkdir(parents=True)
+    (folder / "a" / "deeper" / "deepest" / "x.jsonl").write_text(records_text(2))
+    listings = []
+    real_listing = base._listing
+    monkeypatch.setattr(base, "_listing", lambda uri, recursive: listings.append(recursive) or real_listing(uri, recursive))
+    files, _ = expanded(file_uri(folder))
+    assert [str(Path(f.removeprefix("file://")).relative_to(folder)) for f in files] == [
+        "a/deeper/deepest/x.jsonl", "a/part.jsonl", "b/part.jsonl", "c.json", "f.jsonl"]
+    assert listings == [True]

@@ -196,27 +196,30 @@ def merge_key_positions(partials: list[tuple[int, dict[str, list[int]]]]) -> dic
 
 
 def expand_paths(paths: str | Path | list | None) -> list[str]:
-    """Files named or matched: an existing path is taken literally (`data[1].jsonl` is a file name), a
-    pattern only when no such file exists, so quoted globs work from cron (no shell) on every platform."""
+    """Files and folders named or matched: an existing path is taken literally (`data[1].jsonl` is a file name),
+    a pattern only when no such file exists, so quoted globs work from cron (no shell) on every platform."""
+    return list(dict.fromkeys(m for pattern in _given(paths) for m in _named_or_matched(pattern)))
+
+
+def _given(paths) -> list[str]:
     if paths is None:
         return []
-    found: list[str] = []
-    for item in (list(paths) if isinstance(paths, (list, tuple)) else [paths]):
-        pattern = str(item)
-        if pattern == "":
-            # Path("") is the current folder: an unset variable (`audit "$DATA"`) would audit whatever lies there.
-            raise InputError('the input path is empty: "" names no file (an unset variable?); name a file, a folder or a glob')
-        if is_uri(pattern):
-            found.extend(_expand_uri(pattern))
-            continue
-        if Path(pattern).exists() or not glob.has_magic(pattern):
-            found.append(pattern)
-            continue
-        matches = sorted(glob.glob(pattern))
-        if not matches:
-            raise InputError(f"{pattern}: no file matches this pattern")
-        found.extend(_data_matches(pattern, matches))
-    return list(dict.fromkeys(found))
+    given = [str(item) for item in (list(paths) if isinstance(paths, (list, tuple)) else [paths])]
+    if "" in given:
+        # Path("") is the current folder: an unset variable (`audit "$DATA"`) would audit whatever lies there.
+        raise InputError('the input path is empty: "" names no file (an unset variable?); name a file, a folder or a glob')
+    return given
+
+
+def _named_or_matched(pattern: str) -> list[str]:
+    if is_uri(pattern):
+        return _expand_uri(pattern)
+    if Path(pattern).exists() or not glob.has_magic(pattern):
+        return [pattern]
+    matches = sorted(glob.glob(pattern))
+    if not matches:
+        raise InputError(f"{pattern}: no file matches this pattern")
+    return _data_matches(pattern, matches)
 
 
 def _data_matches(pattern: str, matches: list[str], is_folder=lambda m: Path(m).is_dir()) -> list[str]:
@@ -251,19 +254,46 @@ def _base_name(location: str) -> str:
     return unquote(location.rstrip("/").rsplit("/", 1)[-1]) if is_uri(location) else Path(location).name
 
 
-def _skipped_warning(folder: str, skipped: list[str]) -> None:
-    if skipped:
-        warnings.warn(f"{folder}: skipped {len(skipped)} file{'s' if len(skipped) != 1 else ''} in the folder that "
-                      f"{'are not data files' if len(skipped) != 1 else 'is not a data file'} ({_names(skipped)}); "
-                      "name a file to have it read", InputWarning, stacklevel=4)
+# What `--out` holds after an audit: a folder holding report.json and one of these beside it is a report set.
+_REPORT_SET = ("report.md", "report.html", "coverage.jsonl", "duplicates.jsonl")
 
 
-def _folder_shards(folder: Path) -> list[str]:
+def _is_report_set(names: set[str]) -> bool:
+    return "report.json" in names and any(name in names for name in _REPORT_SET)
+
+
+@dataclass
+class _Skipped:
+    """What a folder's scan left out, said in one warning: files not named as data, subfolders it may not read
+    (a root-only lost+found at a volume's root), subfolders holding an earlier audit's reports."""
+    files: list[str]
+    unreadable: list[str]
+    reports: list[str]
+
+    def warn(self, folder: str) -> None:
+        said = []
+        if self.files:
+            said.append(f"{len(self.files)} file{'s' if len(self.files) != 1 else ''} in the folder that "
+                        f"{'are not data files' if len(self.files) != 1 else 'is not a data file'} ({_names(self.files)})")
+        if self.unreadable:
+            said.append(f"{len(self.unreadable)} subfolder{'s' if len(self.unreadable) != 1 else ''} it may not read "
+                        f"({_names(self.unreadable)})")
+        if self.reports:
+            said.append(f"{len(self.reports)} subfolder{'s' if len(self.reports) != 1 else ''} holding a dataaudit "
+                        f"report set, whose duplicates.jsonl and report.json are reports, not training data "
+                        f"({_names(self.reports)})")
+        if said:
+            warnings.warn(f"{folder}: skipped {'; and '.join(said)}; name a file to have it read", InputWarning, stacklevel=4)
+
+
+def _folder_shards(folder: Path, *, top: bool = True) -> list[str]:
     """A folder's data files, its subfolders' in their place (entries in name order, so a folder and its glob
     `folder/*` take the same files in the same order); hidden entries are left out as `*` leaves them out, an
-    annotation-tool export folder inside stays one input, and every other file is named in one warning."""
+    annotation-tool export folder inside stays one input, and what is left out is named in one warning (see
+    _Skipped). Only a folder named itself (`top`) with no data file anywhere in it is an InputError; one a glob
+    matched is skipped like a subfolder."""
     found: list[str] = []
-    skipped: list[str] = []
+    skipped = _Skipped([], [], [])
     seen: set[str] = set()
 
     def walk(current: Path) -> None:
@@ -271,42 +301,69 @@ def _folder_shards(folder: Path) -> list[str]:
         if real in seen:  # a link back up the tree
             return
         seen.add(real)
-        for entry in sorted(current.iterdir(), key=lambda p: p.name):
+        try:
+            entries = sorted(current.iterdir(), key=lambda p: p.name)
+        except OSError as exc:
+            if current == folder:
+                raise InputError(f"{folder}: cannot read this folder ({exc.strerror or exc}); name one you may read") from None
+            skipped.unreadable.append(str(current.relative_to(folder)))
+            return
+        if current != folder and _is_report_set({e.name for e in entries}):
+            skipped.reports.append(str(current.relative_to(folder)))
+            return
+        for entry in entries:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir():
-                if detect_export(entry) is not None:
+                try:
+                    export = detect_export(entry)
+                except OSError:  # cannot look inside: the walk names it as unreadable
+                    export = None
+                if export is not None:
                     found.append(str(entry))
                 else:
                     walk(entry)
             elif entry.is_file() and named_as_data(entry.name):
                 found.append(str(entry))
             else:
-                skipped.append(str(entry.relative_to(folder)))
+                skipped.files.append(str(entry.relative_to(folder)))
 
     walk(folder)
-    if not found:
-        raise InputError(f"{folder}: directory holds no data files ({', '.join(DATA_SUFFIXES)}, compressed or not), "
-                         "in it or in its subfolders")
-    _skipped_warning(str(folder), skipped)
+    skipped.warn(str(folder))
+    if top and not found:
+        raise _no_data_files(str(folder))
     return found
+
+
+def _no_data_files(folder: str) -> InputError:
+    return InputError(f"{folder}: directory holds no data files ({', '.join(DATA_SUFFIXES)}, compressed or not), "
+                      "in it or in its subfolders")
 
 
 def expand_inputs(paths) -> list[str]:
     """Files named, matched by a glob, or inside a named directory (its data files and its subfolders', sorted by
     name; hidden files left out, other suffixes skipped with a warning), in order, each once. A directory that is
     one annotation-tool export (Argilla 2.x: records.json beside settings.json) stays one input: its files are
-    not records alike."""
+    not records alike. A glob's matched folders are read as subfolders are: one without data files is skipped,
+    and only a glob whose matches hold no data file at all is an InputError."""
     found: list[str] = []
-    for item in expand_paths(paths):
-        if is_uri(item):  # already expanded on its filesystem
-            found.append(item)
+    for pattern in _given(paths):
+        matched = _named_or_matched(pattern)
+        if is_uri(pattern):  # already expanded on its filesystem
+            found += matched
             continue
-        folder = Path(item)
-        if folder.is_dir() and detect_export(folder) is None:
-            found.extend(_folder_shards(folder))
-        else:
-            found.append(item)
+        named = len(matched) == 1 and matched[0] == pattern  # a name taken literally, not a glob's match
+        files: list[str] = []
+        for item in matched:
+            folder = Path(item)
+            if folder.is_dir() and detect_export(folder) is None:
+                files += _folder_shards(folder, top=named)
+            else:
+                files.append(item)
+        if not files:
+            raise InputError(f"{pattern}: matches {len(matched)} folder{'s' if len(matched) != 1 else ''} and none holds a "
+                             f"data file ({', '.join(DATA_SUFFIXES)}, compressed or not)")
+        found += files
     return _each_file_once(list(dict.fromkeys(found)))
 
 
@@ -367,31 +424,60 @@ def _is_listed_folder(info) -> bool:
     return info.type == FileType.Directory
 
 
-def _uri_folder_shards(uri: str, *, top: bool = True) -> tuple[list[str], list[str]]:
-    """(data files, other files' names) of a URI folder and its subfolders, as _folder_shards takes a local
-    folder's: entries in name order, hidden ones left out."""
+def _uri_folder_shards(uri: str, *, top: bool = True, listing: list | None = None) -> list[str]:
+    """A URI folder's data files, its subfolders' in their place, as _folder_shards takes a local folder's:
+    entries in name order, hidden ones left out, an annotation-tool export folder one input (its records.json,
+    read with the settings beside it: read_files), a folder holding a report set skipped. One recursive listing
+    of the folder, grouped here by path: an object store lists a prefix in one request (paged), where a listing
+    per subfolder made thousands of requests."""
+    from pyarrow.fs import FileType
+
     head, _, query = uri.partition("?")
     query = f"?{query}" if query else ""
-    found: list[str] = []
-    skipped: list[str] = []
-    for info in sorted(_listing(uri, recursive=False), key=lambda i: i.base_name):
-        if info.base_name.startswith("."):
+    base = uri_filesystem(uri)[1].rstrip("/")
+    tree: dict = {}  # name -> subtree (a folder) or None (a file); an object store may list no folder entries
+    for info in _listing(uri, recursive=True) if listing is None else listing:
+        parts = info.path[len(base):].strip("/").split("/")
+        if parts == [""]:
             continue
-        child = head.rstrip("/") + "/" + quote(info.base_name)
-        if _is_listed_folder(info):
-            files, others = _uri_folder_shards(child + query, top=False)
-            found += files
-            skipped += [f"{info.base_name}/{name}" for name in others]
-        elif _is_shard(info.base_name):
-            found.append(child + query)
+        node = tree
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        if info.type == FileType.Directory:
+            node.setdefault(parts[-1], {})
         else:
-            skipped.append(info.base_name)
-    if top:
-        if not found:
-            raise InputError(f"{uri}: directory holds no data files ({', '.join(DATA_SUFFIXES)}, compressed or not), "
-                             "in it or in its subfolders")
-        _skipped_warning(uri, skipped)
-    return found, skipped
+            node[parts[-1]] = None
+    found: list[str] = []
+    skipped = _Skipped([], [], [])
+
+    def walk(node: dict, relative: str) -> None:
+        for name in sorted(node):
+            if name.startswith("."):
+                continue
+            child = node[name]
+            path = f"{relative}{name}"
+            location = head.rstrip("/") + "/" + quote(path) + query
+            if child is None:
+                if _is_shard(name):
+                    found.append(location)
+                else:
+                    skipped.files.append(path)
+            elif "records.json" in child and child["records.json"] is None:  # detect_export's test for a folder
+                found.append(head.rstrip("/") + "/" + quote(f"{path}/records.json") + query)
+            elif _is_report_set({n for n, c in child.items() if c is None}):
+                skipped.reports.append(path)
+            else:
+                walk(child, path + "/")
+
+    if "records.json" in tree and tree["records.json"] is None:  # the folder named is itself one export
+        return [head.rstrip("/") + "/records.json" + query]
+    walk(tree, "")
+    skipped.warn(uri)
+    if top and not found:
+        raise _no_data_files(uri)
+    return found
 
 
 def _expand_uri(uri: str) -> list[str]:
@@ -421,12 +507,15 @@ def _expand_uri(uri: str) -> list[str]:
             raise InputError(f"{uri}: no file matches this pattern")
         found = []
         for match in _data_matches(uri, matches, is_folder=folders.__contains__):
-            found += _uri_folder_shards(match)[0] if match in folders else [match]
+            found += _uri_folder_shards(match, top=False) if match in folders else [match]
+        if not found:
+            raise InputError(f"{uri}: matches {len(matches)} folder{'s' if len(matches) != 1 else ''} and none holds a "
+                             f"data file ({', '.join(DATA_SUFFIXES)}, compressed or not)")
         return found
-    entries = _listing(uri, recursive=False)
+    entries = _listing(uri, recursive=True)
     if len(entries) == 1 and entries[0].path.rstrip("/") == uri_filesystem(uri)[1].rstrip("/"):
         return [uri]
-    return _uri_folder_shards(uri)[0]
+    return _uri_folder_shards(uri, listing=entries)
 
 
 def read_file(location: str, config, role: str) -> Dataset:
@@ -457,6 +546,8 @@ def read_files(locations: list[str], config, role: str, name: str = "") -> Datas
                 except OSError as exc:
                     raise InputError(f"{location}: cannot read ({exc.strerror or exc})") from None
             local_of[location] = str(local)
+            if base == "records.json":
+                _copy_argilla_settings(location, local.parent)
         try:
             dataset = load_dataset([local_of.get(location, location) for location in locations], config, role=role,
                                    name=dataset_name(locations, config, name) if len(locations) > 1 else name)
@@ -468,6 +559,20 @@ def read_files(locations: list[str], config, role: str, name: str = "") -> Datas
     for location, local in local_of.items():
         dataset = renamed(dataset, local, location)
     return dataset
+
+
+def _copy_argilla_settings(records_uri: str, folder: Path) -> None:
+    """An Argilla export's settings (its question types) beside the local copy of its records.json, where the
+    export has them, so that a URI export is read as the same folder is locally."""
+    head, _, query = records_uri.partition("?")
+    for name in ("settings.json", ".argilla/settings.json"):
+        place = folder / name
+        place.parent.mkdir(exist_ok=True)
+        try:
+            with open_uri(head.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")) as stream, place.open("wb") as copy:
+                shutil.copyfileobj(stream, copy, 1 << 20)
+        except (InputError, OSError):  # no settings: the question types come from the records, as locally
+            place.unlink(missing_ok=True)
 
 
 def read_together(files: list[str], config, role: str) -> bool:

@@ -110,7 +110,10 @@ def detect_export(path: str | Path) -> str | None:
     """
     path = Path(path)
     if path.is_dir():
-        return "argilla" if (path / "records.json").is_file() else None
+        try:
+            return "argilla" if (path / "records.json").is_file() else None
+        except OSError:  # a folder this user may not look into is no export; the folder scan names it unreadable
+            return None
     if path.exists() and not path.is_file():
         return None  # a device or pipe: opening it here would use up a pipe's data; the loader refuses it
     try:
