@@ -73,11 +73,50 @@ def refuse_outputs_over_inputs(out: str | None, output_files: dict[str, str | No
             if _same_file(output, source):
                 raise InputError(f"{output}: {flag} would overwrite this input; name another "
                                  f"{'folder' if flag.startswith('--out') else 'file'} for it")
-    if out and Path(out).is_dir():
-        folders = [Path(item) for item in named if Path(item).is_dir()] + [source.parent for source in data]
-        if any(_same_file(folder, Path(out)) for folder in folders):
-            raise InputError(f"{out}: --out is also an input folder, so the next audit of it would read this run's "
-                             "reports as training data; name another folder for --out")
+    if out:
+        _refuse_out_in_input_folders(out, named, data)
+
+
+def _refuse_out_in_input_folders(out: str, named: list[str], data: list[Path]) -> None:
+    """`out` that is an input folder (named, a glob's, or a data file's), or lies inside a folder the inputs walk
+    (named as a folder, or matched by a glob once made), refused whether it exists yet or not: allowed on a first
+    run, the same command was refused on the next, and its reports read as data by an audit of the folder."""
+    where = os.path.realpath(out)
+    folders = [item for item in named if not _is_uri(item) and Path(item).is_dir()]
+    if any(where == os.path.realpath(f) for f in folders + [str(source.parent) for source in data]):
+        raise InputError(f"{out}: --out is also an input folder, so the next audit of it would read this run's "
+                         "reports as training data; name another folder for --out")
+    walked = [f for f in folders if _inside(where, os.path.realpath(f))]
+    walked += [item for item in named if not _is_uri(item) and not Path(item).exists() and _glob_reaches(item, where)]
+    if walked:
+        raise InputError(f"{out}: --out is inside the input {'folder' if Path(walked[0]).is_dir() else 'glob'} "
+                         f"{walked[0]}, so the next audit of it would read this run's reports as training data; name "
+                         "a folder outside it for --out")
+
+
+def _inside(path: str, folder: str) -> bool:
+    return os.path.commonpath([path, folder]) == folder and path != folder
+
+
+def _glob_reaches(pattern: str, where: str) -> bool:
+    """Whether a folder at `where` would be one of the glob's matches, or inside one (a matched folder is walked)."""
+    import fnmatch
+    import glob
+
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    base = os.path.realpath(Path(*parts[:fixed]) if fixed else ".")
+    if not _inside(where, base):
+        return False
+    relative = Path(os.path.relpath(where, base)).parts
+    wanted = parts[fixed:]
+    return len(relative) >= len(wanted) and all(fnmatch.fnmatchcase(r, w) for r, w in zip(relative, wanted))
+
+
+def _is_uri(item: str) -> bool:
+    from .load.files import is_uri
+
+    return is_uri(item)
 
 
 def _local_files(items: list[str]) -> list[Path]:

@@ -54,3 +54,25 @@ def test_a_dangling_out_symlink_is_named_as_one(tmp_path):
     with pytest.raises(InputError, match=rf"--out \({link} in it\) is a symlink to .*gone, which does not exist"):
         prepare_out_folder(str(link / "reports"))
     assert not (tmp_path / "gone").exists()
+
+
+def test_an_out_folder_inside_an_input_folder_is_refused_on_the_first_run_before_it_exists(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.jsonl").write_text("{}\n")
+    out = data / "audit"
+    for named in (data, tmp_path / "*"):
+        with pytest.raises(InputError) as caught:
+            refuse_outputs_over_inputs(str(out), {}, data_inputs=[str(named)], other_inputs=[])
+        kind = "folder" if named == data else "glob"
+        assert str(caught.value) == (f"{out}: --out is inside the input {kind} {named}, so the next audit of it would "
+                                     "read this run's reports as training data; name a folder outside it for --out")
+    assert not out.exists()
+    with pytest.raises(InputError, match="--out is inside the input folder"):
+        refuse_outputs_over_inputs(str(out / "deeper"), {}, data_inputs=[str(data)], other_inputs=[])
+    with pytest.raises(InputError, match="--out is also an input folder"):
+        refuse_outputs_over_inputs(str(tmp_path / "." / "data"), {}, data_inputs=[str(data)], other_inputs=[])
+    # a glob of files reads no folder, and a file's folder is walked by no audit of that file
+    refuse_outputs_over_inputs(str(out), {}, data_inputs=[str(data / "*.jsonl")], other_inputs=[])
+    refuse_outputs_over_inputs(str(out), {}, data_inputs=[str(data / "a.jsonl")], other_inputs=[])
+    refuse_outputs_over_inputs(str(tmp_path / "reports"), {}, data_inputs=[str(data)], other_inputs=[])
