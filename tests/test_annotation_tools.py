@@ -832,3 +832,13 @@ def test_a_line_nested_too_deeply_is_that_lines_error_not_a_crash_of_export_dete
     dataset = load_dataset(path, Config())
     assert [(e.line, e.message) for e in dataset.errors] == [(1, "JSON nested too deeply to read")]
     assert [r.line for r in dataset.records] == [2]
+
+
+def test_a_json_array_whose_first_element_nests_past_pythons_limit_is_no_export(tmp_path):
+    deep = tmp_path / "deep.json"
+    # past the 64 KB head, so the first element is decoded on its own
+    deep.write_text('[{"text": "x", "meta": ' + '{"a": ' * 3000 + "null" + "}" * 3000 + '}, {"text": "' + "y" * 70000 + '"}]\n')
+    assert detect_export(deep) is None
+    labelled = tmp_path / "labelled.json"
+    labelled.write_text(json.dumps([{"data": {"text": "y" * 70000}, "annotations": []}]))
+    assert detect_export(labelled) == "label_studio_json"  # the same path, an element that decodes

@@ -72,6 +72,8 @@ def _first_element(handle, head: bytes) -> bytes | None:
         text = buffer.decode("utf-8", "ignore").removeprefix("\ufeff").lstrip()[1:].lstrip()
         try:
             _, end = decoder.raw_decode(text)
+        except RecursionError:  # nested past Python's limit: no export's task is; the loader reports the element
+            return None
         except ValueError:
             more = handle.read(max(len(buffer), _HEAD))  # doubling: the first element is parsed O(log n) times
             if not more:
