@@ -136,3 +136,59 @@ def test_the_embedding_step_drops_rays_constructor_argument_line_and_passes_ever
         os.write(2, b"first line from Ray\n" + noise + b"[E core_worker.cc:1] a real error\n")
     os.write(2, b"after\n")
     assert capfd.readouterr().err == "first line from Ray\n[E core_worker.cc:1] a real error\nafter\n"
+
+
+def test_a_dead_noted_head_falls_back_to_rays_own_auto_when_one_head_runs_here(tmp_path, monkeypatch):
+    pointer = tmp_path / "ray_current_cluster"
+    port = free_port()
+    pointer.write_text(f"127.0.0.1:{port}\n")
+    monkeypatch.setattr(ray_engine, "_ray_address_file", lambda: str(pointer))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    requested = ray_engine.effective_address("auto")
+    resolved = ray_engine.resolve_auto(*requested)
+    assert resolved[0] == f"127.0.0.1:{port}"
+    # a live local GCS that `ray start` did not note (started by another user's `ray start`, or the note is stale)
+    assert ray_engine.probe_resolved(*resolved, requested, live_heads=lambda: frozenset({"10.1.2.3:6379"})) == (
+        "auto", "--ray-address / engine.address")
+    for heads in (frozenset(), frozenset({"10.1.2.3:6379", "10.1.2.4:6379"})):  # Ray would retry the dead note
+        with pytest.raises(EngineError) as caught:
+            ray_engine.probe_resolved(*resolved, requested, live_heads=lambda: heads)
+        assert str(caught.value).startswith(f"cannot reach the Ray cluster at 127.0.0.1:{port} (from --ray-address / "
+                                            "engine.address, which names the head the last `ray start` here noted")
+    named = ("127.0.0.1:%d" % port, "--ray-address / engine.address")  # an address named outright is never replaced
+    with pytest.raises(EngineError, match="cannot reach the Ray cluster"):
+        ray_engine.probe_resolved(*named, named, live_heads=lambda: frozenset({"10.1.2.3:6379"}))
+
+
+class HandlerInstallingRay(FakeRay):
+    """ray.init as Ray's: installs its own Python SIGTERM handler (sys.exit(15)) as it connects."""
+
+    def __init__(self):
+        super().__init__("")
+
+    def init(self, **kwargs):
+        import signal
+        import sys
+
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(15))
+
+
+def test_after_joining_sigterm_goes_to_the_handler_it_had_before_ray_init(monkeypatch):
+    import signal
+
+    monkeypatch.setattr(ray_engine, "_probe", lambda address, named: None)
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address = HandlerInstallingRay(), "192.0.2.2:6390"
+
+    def clis_handler(signum, frame):
+        raise KeyboardInterrupt
+
+    original = signal.signal(signal.SIGTERM, clis_handler)
+    try:
+        engine._init()
+        assert signal.getsignal(signal.SIGTERM) is clis_handler
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        engine._init()
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, original)

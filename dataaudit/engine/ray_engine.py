@@ -105,6 +105,28 @@ def resolve_auto(address: str, named: str, pointer: str | None = None) -> tuple[
     return (found, f"{named}, which names the head the last `ray start` here noted in {pointer}") if found else (address, named)
 
 
+def _live_local_heads() -> frozenset:
+    """The GCS addresses of the Ray heads running on this machine, as Ray finds them for "auto" (its process list)."""
+    try:
+        from ray._private.services import find_gcs_addresses
+    except ImportError:  # moved in another Ray: no fallback, the noted head's error stands
+        return frozenset()
+    return frozenset(find_gcs_addresses())
+
+
+def probe_resolved(address: str, named: str, requested: tuple[str, str], live_heads=_live_local_heads) -> tuple[str, str]:
+    """The address to join, probed: `address` when it answers. "auto" resolved to a noted head that does not answer
+    is "auto" again when one Ray head runs on this machine, which Ray's own resolution joins over the stale note;
+    with none (Ray would retry the note for minutes) or several (Ray takes the note) the dead head is refused."""
+    try:
+        _probe(address, named)
+    except EngineError:
+        if address == requested[0] or len(live_heads()) != 1:
+            raise
+        return requested
+    return address, named
+
+
 def _probe(address: str, named: str) -> None:
     """Fail fast, naming the address, when nothing listens there (ray.init alone can wait minutes)."""
     if address in ("", "auto", "local"):
@@ -319,17 +341,25 @@ def query_block(queries, index: SearchIndex, k: int) -> tuple[np.ndarray, np.nda
     return query_index(index, queries, k)
 
 
-def _python_handles_sigterm() -> None:
-    """SIGTERM back to the handler ray.init set from Python (sys.exit), over the failure-signal handler Ray's
-    C++ core installs as it connects: that one printed a stack dump (twice: raw and through Ray's log) for a
-    plain `kill`, which is a request to stop, not a crash. Crashes (SIGSEGV, SIGABRT, ...) keep Ray's dump."""
+def _python_handles_sigterm(before) -> None:
+    """SIGTERM back to `before`, the handler it had before ray.init (the CLI's, which stops the run as Ctrl-C does
+    and exits 143), over the failure-signal handler Ray's C++ core installs as it connects (it printed a stack
+    dump, twice, for a plain `kill`, a request to stop, not a crash) and over ray.init's own Python handler
+    (sys.exit(15), past the CLI's). Crashes (SIGSEGV, SIGABRT, ...) keep Ray's dump."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         return
-    handler = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, handler if handler is not None else signal.SIG_DFL)
+    if before is None:  # installed from C before ray.init: not Python's to restore, so ray.init's Python one
+        before = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
+
+
+def _sigterm_handler():
+    import signal
+
+    return signal.getsignal(signal.SIGTERM)
 
 
 class RayEngine(DataSteps):
@@ -355,13 +385,16 @@ class RayEngine(DataSteps):
         self.ray.data.DataContext.get_current().enable_progress_bars = False
 
     def _init(self) -> None:
-        address, named = resolve_auto(*effective_address(self.address))
+        requested = effective_address(self.address)
         # a Python caller set engine.address (or RayEngine's address), never the flag
-        named = named.replace("--ray-address / engine.address", said("--ray-address / engine.address", "engine.address"))
+        flag = said("--ray-address / engine.address", "engine.address")
+        requested = requested[0], requested[1].replace("--ray-address / engine.address", flag)
+        address, named = resolve_auto(*requested)
         _check_client(address, named, self.ray.__version__)
-        _probe(address, named)
+        address, named = probe_resolved(address, named, requested)
         # A routine notice on every run (a new local Ray makes a token), not a finding about the data.
         logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
+        sigterm_before = _sigterm_handler()
         with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as ray_stderr:
             try:
                 # Only when joining: a Ray started here would hand the redirected fd on to its daemons for good.
@@ -378,7 +411,7 @@ class RayEngine(DataSteps):
                                   + (f" (Ray said: {cause})" if cause else "")) from exc
             ray_stderr.seek(0)
             sys.stderr.write(ray_stderr.read())  # joined: whatever Ray said on the way is the user's to see
-        _python_handles_sigterm()
+        _python_handles_sigterm(sigterm_before)
         self._started = True
 
     def _run(self, step: str, fn):
