@@ -192,3 +192,17 @@ def test_after_joining_sigterm_goes_to_the_handler_it_had_before_ray_init(monkey
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     finally:
         signal.signal(signal.SIGTERM, original)
+
+
+def test_a_line_written_after_the_filter_stopped_waiting_still_reaches_stderr(capfd, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(ray_engine, "FILTER_DRAIN_S", 0.01)
+    with ray_engine._stderr_without(ray_engine.RAY_NOISE):
+        held = os.dup(2)  # as a process started meanwhile holds the pipe past the filter's wait
+    os.write(held, b"late line from a worker\n" + ray_engine.RAY_NOISE[0] + b"\n")
+    os.close(held)
+    for thread in threading.enumerate():
+        if thread.name == "dataaudit-stderr-filter":
+            thread.join()
+    assert capfd.readouterr().err == "late line from a worker\n"

@@ -218,6 +218,9 @@ def _cause_in(stderr_text: str, message: str) -> str:
 RAY_NOISE = (b"has constructor arguments in the object store and max_restarts > 0",)
 
 
+FILTER_DRAIN_S = 5.0
+
+
 @contextlib.contextmanager
 def _stderr_without(noise: tuple[bytes, ...]):
     """File descriptor 2 through a filter that drops lines containing any of `noise` (Ray's C++ core writes to
@@ -229,10 +232,15 @@ def _stderr_without(noise: tuple[bytes, ...]):
     read_end, write_end = os.pipe()
 
     def forward() -> None:
-        with os.fdopen(read_end, "rb") as lines:
-            for line in lines:
-                if not any(n in line for n in noise):
-                    os.write(saved, line)
+        # The thread owns `saved`: closed by the driver while a late line was written, the write failed, or went
+        # to whatever file the driver had opened since under the same number.
+        try:
+            with os.fdopen(read_end, "rb") as lines:
+                for line in lines:
+                    if not any(n in line for n in noise):
+                        os.write(saved, line)
+        finally:
+            os.close(saved)
 
     forwarder = threading.Thread(target=forward, name="dataaudit-stderr-filter", daemon=True)
     forwarder.start()
@@ -243,8 +251,7 @@ def _stderr_without(noise: tuple[bytes, ...]):
     finally:
         sys.stderr.flush()
         os.dup2(saved, 2)  # the pipe's last write end closes: the forwarder reads to its end and stops
-        forwarder.join(timeout=5)  # a process started meanwhile may hold the pipe: not waited for beyond this
-        os.close(saved)
+        forwarder.join(timeout=FILTER_DRAIN_S)  # a process started meanwhile may hold the pipe: not waited for beyond this
 
 
 @contextlib.contextmanager
