@@ -1239,14 +1239,21 @@ def test_an_eval_typo_copy_at_the_end_of_a_chain_leaks_against_a_training_line_i
 
 
 def test_replies_are_classes_at_any_count_only_when_the_user_named_classification(tmp_path):
-    """resolve_task_type writes an inferred classification into the config as a named one reads: only a flag or
-    override (config.set_by) sets the free-text test aside at any size; otherwise only below its 20 targets."""
-    from dataaudit.config import config_with_overrides
+    """A classification the user named (a flag, an override, a config file or a Config built in code) sets the
+    free-text test aside at any size; one resolve_task_type inferred (config.task_type_inferred) does not."""
+    from dataaudit.config import config_from_dict, config_with_overrides
+    from dataaudit.load.targets import resolve_task_type
 
     replies = [f"reply number {n} to this" for n in range(25)]  # short, never repeated: free text from 20 on
     data = load_dataset(write_jsonl(tmp_path / "c.jsonl", [chat(f"question {n}", r) for n, r in enumerate(replies)]),
                         Config(task_type="classification"))
-    named = config_with_overrides(Config(), {"task_type": "classification"}, names={"task_type": "--task-type"})
-    assert label_field(data.records, named) == "label"  # a classification chat's replies are read as its labels
-    assert label_field(data.records, Config(task_type="classification")) is None
-    assert label_field(data.records[:18], Config(task_type="classification")) == "label"
+    flag = config_with_overrides(Config(), {"task_type": "classification"}, names={"task_type": "--task-type"})
+    config_file = config_from_dict({"task_type": "classification"}, source="audit.toml")
+    assert label_field(data.records, flag) == "label"  # a classification chat's replies are read as its labels
+    assert label_field(data.records, config_file) == "label"  # was None: a config file's task_type read as inferred
+    assert label_field(data.records, Config(task_type="classification")) == "label"
+    categories = write_jsonl(tmp_path / "cat.jsonl", [chat(f"q{n}", ["billing", "shipping"][n % 2]) for n in range(30)])
+    inferred, task = resolve_task_type(Config(), [str(categories)])
+    assert (inferred.task_type, inferred.task_type_inferred, task.inferred) == ("classification", True, True)
+    assert label_field(data.records, inferred) is None  # these replies are free text: not the classes it inferred
+    assert label_field(data.records[:18], inferred) == "label"  # below 20 the free-text share rules do not apply

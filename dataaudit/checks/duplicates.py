@@ -206,11 +206,11 @@ def label_field(records: list[Record], config: Config) -> str | None:
     if config.task_type == "generation":
         return None
     values = class_targets(records)
-    # Said to be classification (a flag or override, config.set_by), replies are its classes however varied.
-    # resolve_task_type writes an inferred classification into the config too, and a config file or a Config
-    # built in code leaves no record of naming it: there the free-text test is set aside only below the count
-    # it needs (18 replies that never repeat would read as free text), so long replies still are not labels.
-    named = config.task_type == "classification" and ("task_type" in config.set_by or len(values) < FREE_TEXT_MIN_VALUES)
+    # Said to be classification (a config file, flag, override or code), replies are its classes however varied.
+    # An inferred one (resolve_task_type) saw labels in the first records only: replies that read as free text
+    # are not labels, though below the count the share rules need the free-text test is set aside (18 replies
+    # that never repeat would read as free text; long replies still are not labels).
+    named = config.task_type == "classification" and (not config.task_type_inferred or len(values) < FREE_TEXT_MIN_VALUES)
     if not values or (not named and free_text_reason(values)):
         return None
     return "label" if any(r.label is not None for r in records) else "target"
