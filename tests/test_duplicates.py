@@ -1257,3 +1257,55 @@ def test_replies_are_classes_at_any_count_only_when_the_user_named_classificatio
     assert (inferred.task_type, inferred.task_type_inferred, task.inferred) == ("classification", True, True)
     assert label_field(data.records, inferred) is None  # these replies are free text: not the classes it inferred
     assert label_field(data.records[:18], inferred) == "label"  # below 20 the free-text share rules do not apply
+
+
+def _leak_chain(monkeypatch, train_texts, eval_texts, pairs):
+    """_lexical_leaks over these texts and lexical pairs (positions: training keys, then eval keys), counting the
+    lexical_copy comparisons it makes and the texts it splits into words."""
+    from types import SimpleNamespace
+
+    from dataaudit.checks import duplicates
+    from dataaudit.checks.near_pairs import NearPairs
+
+    calls = Counter()
+    real_copy, real_tokens = duplicates.lexical_copy, duplicates.tokens
+
+    def counted_copy(*args, **kwargs):
+        calls["lexical_copy"] += 1
+        return real_copy(*args, **kwargs)
+
+    def counted_tokens(text):
+        calls[text] += 1
+        return real_tokens(text)
+
+    monkeypatch.setattr(duplicates, "lexical_copy", counted_copy)
+    monkeypatch.setattr(duplicates, "tokens", counted_tokens)
+    lexical = NearPairs()
+    for i, j in pairs:
+        lexical.add(i, j, "typo", 0.9)
+    n = len(train_texts)
+    train = SimpleNamespace(distinct=[f"k{i}" for i in range(n)], positions={f"k{i}": [i] for i in range(n)})
+    leaks = duplicates._lexical_leaks(lexical, n, len(eval_texts), train_texts + eval_texts, {}, 0.85, lambda i: None, train)
+    return leaks, calls
+
+
+def test_an_eval_text_with_no_training_pair_is_compared_with_a_bounded_few_training_keys_not_its_whole_component(monkeypatch):
+    # A templated chain 0~1~...~299 of training keys; eval 0 pairs with training key 0, evals 1-5 with eval 0 only.
+    # Each eval tried all 300 keys of the component (10k x 100k: hours); now the keys paired with its eval
+    # neighbours: one here.
+    train = [f"ticket {i} about the printer on floor {i % 7} in building {i}" for i in range(300)]
+    evals = [f"completely different text number {e} about nothing" for e in range(6)]
+    pairs = [(i, i + 1) for i in range(299)] + [(0, 300)] + [(300, 300 + e) for e in range(1, 6)]
+    leaks, calls = _leak_chain(monkeypatch, train, evals, pairs)
+    assert [(e, t) for e, t, _, _ in leaks] == [(0, 0)]  # the direct pair; no eval is a copy of key 0
+    assert calls["lexical_copy"] == 5
+    assert max(count for text, count in calls.items() if text != "lexical_copy") == 1  # words split once per text
+
+
+def test_an_eval_typo_copy_reached_through_another_eval_text_leaks_against_the_training_key_it_copies(monkeypatch):
+    # eval 1 copies training key 1 with no pair of its own to it; eval 0 (paired with keys 0 and 1) joins them.
+    train = ["what is the weather in paris", "please reset my online banking password right now"]
+    evals = ["please resett my online banking password now please", "please reset my online bankng password right now"]
+    leaks, calls = _leak_chain(monkeypatch, train, evals, [(0, 2), (1, 2), (2, 3)])
+    assert [(e, t, kind) for e, t, kind, _ in leaks] == [(0, 0, "lexical"), (1, 1, "lexical")]
+    assert calls["lexical_copy"] == 2  # key 0 (read first, no copy), then key 1

@@ -65,7 +65,7 @@ from ..result_cache import ResultCache, array_fingerprint, results_folder
 from ..search_memo import remembering
 from .base import Check, Finding, Status
 from ..digits import percent_text
-from .near_pairs import (LexicalPartial, NearPairs, components, fields_swapped, input_fields, joined_features,
+from .near_pairs import (LexicalPartial, NearPairs, fields_swapped, input_fields, joined_features,
                          leader_groups, lexical_copy, lexical_features, lexical_pairs, prompt_classes,
                          semantic_between_copies)
 
@@ -655,27 +655,39 @@ def _near_conflicts(component: np.ndarray, within: NearPairs, pair_of: dict[tupl
     return found
 
 
+# The training keys an eval text with no training pair of its own is compared with, at most: each comparison
+# (lexical_copy) costs ~30 us, and a templated chain's component holds every key, which was 10k eval x 100k
+# training texts, hours, when the whole component was tried.
+LEAK_CANDIDATES = 50
+
+
 def _lexical_leaks(lexical: NearPairs, n: int, eval_count: int, queries: list[str], content_words: dict[str, tuple[str, ...]],
                    ratio: float, fields_of, train: TextIndex) -> list[tuple[int, int, str, float]]:
     """(eval-only position, train key, kind, similarity) of each eval-only text (position n + e of the lexical pass)
     that is a lexical copy of a training key: the earliest training key (in input order) it was paired with;
-    else the earliest training key of its component of pairs (through other keys) that `lexical_copy` confirms.
-    The component's first training key was named before, though a typo chain made it no copy of the eval text."""
+    else, of the training keys paired with the eval texts it was paired with (two hops), the earliest of the
+    first LEAK_CANDIDATES that `lexical_copy` confirms. The first training key of its component of pairs was named
+    before, though a typo chain made it no copy of the eval text."""
     from rapidfuzz import fuzz
 
     first_seen = [train.positions[k][0] for k in train.distinct]
     direct: dict[int, list[tuple[int, str, float]]] = {}
+    eval_neighbours: dict[int, list[int]] = {}
     for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
+        if i >= n and j >= n:
+            eval_neighbours.setdefault(i - n, []).append(j - n)
+            eval_neighbours.setdefault(j - n, []).append(i - n)
+            continue
         e, t = (i - n, j) if i >= n > j else (j - n, i) if j >= n > i else (None, None)
         if e is not None:
             direct.setdefault(e, []).append((t, kind, sim))
-    joint = components(n + eval_count, [lexical])
-    train_of: dict[int, list[int]] = {}
-    for key_id in sorted(range(n), key=first_seen.__getitem__):
-        train_of.setdefault(int(joint[key_id]), []).append(key_id)
+
+    split: dict[int, tuple[str, ...]] = {}
 
     def words(i: int) -> tuple[str, ...]:
-        return content_words.get(queries[i]) or skeleton(tokens(queries[i]))
+        if i not in split:
+            split[i] = content_words.get(queries[i]) or skeleton(tokens(queries[i]))
+        return split[i]
 
     cross = []
     for e in range(eval_count):
@@ -683,7 +695,9 @@ def _lexical_leaks(lexical: NearPairs, n: int, eval_count: int, queries: list[st
             t, _, _ = min(direct[e], key=lambda c: first_seen[c[0]])
             cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))
             continue
-        for t in train_of.get(int(joint[n + e]), []):
+        candidates = sorted({t for other in eval_neighbours.get(e, ()) for t, _, _ in direct.get(other, ())},
+                            key=first_seen.__getitem__)
+        for t in candidates[:LEAK_CANDIDATES]:
             if lexical_copy((queries[t], queries[n + e]), (words(t), words(n + e)), ratio, (fields_of(t), fields_of(n + e))):
                 cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))
                 break
