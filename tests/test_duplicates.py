@@ -1309,3 +1309,34 @@ def test_an_eval_typo_copy_reached_through_another_eval_text_leaks_against_the_t
     leaks, calls = _leak_chain(monkeypatch, train, evals, [(0, 2), (1, 2), (2, 3)])
     assert [(e, t, kind) for e, t, kind, _ in leaks] == [(0, 0, "lexical"), (1, 1, "lexical")]
     assert calls["lexical_copy"] == 2  # key 0 (read first, no copy), then key 1
+
+
+def _conflicts_of(labels, component, pairs):
+    """_near_conflicts over keys 0.. with one record each carrying these labels; pairs: (i, j) -> kind, the
+    lexical ones (typo) also the pairs `within`."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from dataaudit.checks.duplicates import _near_conflicts
+    from dataaudit.checks.near_pairs import NearPairs
+    from dataaudit.load.records import Record
+
+    records = [Record("t.jsonl", i + 1, "text", f"text {i}", label=label) for i, label in enumerate(labels)]
+    train = SimpleNamespace(records=records, distinct=[f"text {i}" for i in range(len(labels))],
+                            positions={f"text {i}": [i] for i in range(len(labels))})
+    within = NearPairs()
+    for (i, j), kind in pairs.items():
+        if kind != "semantic":
+            within.add(i, j, kind, 0.9)
+    pair_of = {pair: (kind, 0.9) for pair, kind in pairs.items()}
+    return sorted(_near_conflicts(np.array(component), within, pair_of, train, "label", set()))
+
+
+def test_a_typo_pair_inside_one_group_is_a_conflict_when_one_key_joined_the_group_by_a_reworded_pair():
+    # A (1) is a typo copy of the kept K (0), B (2) a reworded copy of K and a typo copy of A: all three in K's
+    # group, where only K and A are true copies (same label). A and B, a true copy pair, differ: never reported.
+    assert _conflicts_of(["x", "x", "y"], [0, 0, 0], {(0, 1): "typo", (0, 2): "semantic", (1, 2): "typo"}) == [[1, 2]]
+    # A pair inside a conflict already reported is not reported again; one across groups still is.
+    assert _conflicts_of(["x", "y", "x", "z"], [0, 0, 0, 3], {(0, 1): "typo", (0, 2): "typo", (1, 2): "typo",
+                                                             (2, 3): "typo"}) == [[0, 1, 2], [2, 3]]

@@ -628,10 +628,12 @@ class _FeatureMemo:
 
 def _near_conflicts(component: np.ndarray, within: NearPairs, pair_of: dict[tuple[int, int], tuple[str, float]],
                     train: TextIndex, name: str, in_exact_conflict: set[int]) -> list[list[int]]:
-    """Record positions of each near conflict. component: each key's group (leader_groups, named by its kept key);
-    within: the lexical pairs among training keys; pair_of: every found pair's kind. Connected components of the
-    lexical pairs made a typo chain (account ~ account ~ security, the third no copy of the first) one conflict
-    of three records while the report grouped only the first two."""
+    """Record positions of each near conflict: a group's kept key and its true copies (exact + lexical pairs to
+    it) with labels that differ, and a lexical pair not inside such a conflict whose two keys' labels differ.
+    component: each key's group (leader_groups, named by its kept key); within: the lexical pairs among training
+    keys; pair_of: every found pair's kind. Connected components of the lexical pairs made a typo chain
+    (account ~ account ~ security, the third no copy of the first) one conflict of three records while the
+    report grouped only the first two."""
     records, distinct = train.records, train.distinct
 
     def differs(keys: list[int]) -> list[int] | None:
@@ -643,11 +645,19 @@ def _near_conflicts(component: np.ndarray, within: NearPairs, pair_of: dict[tupl
     for key_id, kept in enumerate(component.tolist()):
         if key_id != kept and pair_of.get((min(key_id, kept), max(key_id, kept)), ("semantic",))[0] != "semantic":
             groups.setdefault(kept, [kept]).append(key_id)
-    found = [positions for keys in groups.values() if (positions := differs(keys)) is not None]
+    found, reported = [], []
+    for keys in groups.values():
+        if (positions := differs(keys)) is not None:
+            found.append(positions)
+            reported.append(set(keys))
+    # Every true copy pair not inside one conflict reported already, those in one group too: a key that joined
+    # its group by a reworded pair to the kept key is outside the group's true copies, yet may be a lexical copy
+    # of one of them with another label.
+    group_of = {key: index for index, keys in enumerate(reported) for key in keys}
     seen: set[tuple[int, int]] = set()
     for i, j in zip(within.first, within.second):
         pair = (min(i, j), max(i, j))
-        if component[i] != component[j] and pair not in seen:
+        if pair not in seen and not (i in group_of and group_of.get(j) == group_of[i]):
             seen.add(pair)
             positions = differs(list(pair))
             if positions is not None:
