@@ -21,7 +21,7 @@ from .decide.conditions import CONDITION_IDS
 from .engine.config import EngineConfig
 from .errors import ConfigError, said
 
-NOT_SETTINGS = ("source", "sections", "set_by")  # Config fields no file or override sets
+NOT_SETTINGS = ("source", "sections", "set_by", "task_type_inferred")  # Config fields no file or override sets
 TASK_TYPES = ("format", "classification", "extraction", "generation")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
@@ -212,6 +212,10 @@ class Config:
     # dotted key -> the flag or API override that set it (config_with_overrides), so that an error about its value
     # names the flag and not the file, which does not hold it; not a setting
     set_by: dict[str, str] = field(default_factory=dict)
+    # True where task_type was not named (by a file, flag, override or code) but inferred from the training data
+    # (load.targets.resolve_task_type): a named classification's replies are its classes however varied they
+    # are, an inferred one's only while they look like labels (duplicates.label_field); not a setting
+    task_type_inferred: bool = False
 
     def __getattr__(self, name: str) -> Any:
         sections = self.__dict__.get("sections")
@@ -269,6 +273,7 @@ class Config:
         data = dataclasses.asdict(self)
         data.pop("source")
         data.pop("set_by")
+        data.pop("task_type_inferred")
         data.update(data.pop("sections"))
         return data
 
@@ -296,7 +301,7 @@ def _check_ranges(node: Any, prefix: str, where: str) -> None:
     values = node.__dict__.items() if not isinstance(node, dict) else node.items()
     for name, value in values:
         key = f"{prefix}{name}"
-        if name in ("source", "set_by"):
+        if name in ("source", "set_by", "task_type_inferred"):
             continue
         if dataclasses.is_dataclass(value):
             _check_ranges(value, f"{key}.", where)
@@ -501,6 +506,7 @@ def config_with_overrides(config: Config, overrides: dict[str, Any], *, names: d
         raise  # pragma: no cover - the whole failed, so one of its steps does
     merged.source = config.source
     merged.set_by = {**config.set_by, **{key: named(key) for key in overrides}}
+    merged.task_type_inferred = config.task_type_inferred and "task_type" not in overrides
     return merged
 
 

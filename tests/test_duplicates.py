@@ -1239,14 +1239,104 @@ def test_an_eval_typo_copy_at_the_end_of_a_chain_leaks_against_a_training_line_i
 
 
 def test_replies_are_classes_at_any_count_only_when_the_user_named_classification(tmp_path):
-    """resolve_task_type writes an inferred classification into the config as a named one reads: only a flag or
-    override (config.set_by) sets the free-text test aside at any size; otherwise only below its 20 targets."""
-    from dataaudit.config import config_with_overrides
+    """A classification the user named (a flag, an override, a config file or a Config built in code) sets the
+    free-text test aside at any size; one resolve_task_type inferred (config.task_type_inferred) does not."""
+    from dataaudit.config import config_from_dict, config_with_overrides
+    from dataaudit.load.targets import resolve_task_type
 
     replies = [f"reply number {n} to this" for n in range(25)]  # short, never repeated: free text from 20 on
     data = load_dataset(write_jsonl(tmp_path / "c.jsonl", [chat(f"question {n}", r) for n, r in enumerate(replies)]),
                         Config(task_type="classification"))
-    named = config_with_overrides(Config(), {"task_type": "classification"}, names={"task_type": "--task-type"})
-    assert label_field(data.records, named) == "label"  # a classification chat's replies are read as its labels
-    assert label_field(data.records, Config(task_type="classification")) is None
-    assert label_field(data.records[:18], Config(task_type="classification")) == "label"
+    flag = config_with_overrides(Config(), {"task_type": "classification"}, names={"task_type": "--task-type"})
+    config_file = config_from_dict({"task_type": "classification"}, source="audit.toml")
+    assert label_field(data.records, flag) == "label"  # a classification chat's replies are read as its labels
+    assert label_field(data.records, config_file) == "label"  # was None: a config file's task_type read as inferred
+    assert label_field(data.records, Config(task_type="classification")) == "label"
+    categories = write_jsonl(tmp_path / "cat.jsonl", [chat(f"q{n}", ["billing", "shipping"][n % 2]) for n in range(30)])
+    inferred, task = resolve_task_type(Config(), [str(categories)])
+    assert (inferred.task_type, inferred.task_type_inferred, task.inferred) == ("classification", True, True)
+    assert label_field(data.records, inferred) is None  # these replies are free text: not the classes it inferred
+    assert label_field(data.records[:18], inferred) == "label"  # below 20 the free-text share rules do not apply
+
+
+def _leak_chain(monkeypatch, train_texts, eval_texts, pairs):
+    """_lexical_leaks over these texts and lexical pairs (positions: training keys, then eval keys), counting the
+    lexical_copy comparisons it makes and the texts it splits into words."""
+    from types import SimpleNamespace
+
+    from dataaudit.checks import duplicates
+    from dataaudit.checks.near_pairs import NearPairs
+
+    calls = Counter()
+    real_copy, real_tokens = duplicates.lexical_copy, duplicates.tokens
+
+    def counted_copy(*args, **kwargs):
+        calls["lexical_copy"] += 1
+        return real_copy(*args, **kwargs)
+
+    def counted_tokens(text):
+        calls[text] += 1
+        return real_tokens(text)
+
+    monkeypatch.setattr(duplicates, "lexical_copy", counted_copy)
+    monkeypatch.setattr(duplicates, "tokens", counted_tokens)
+    lexical = NearPairs()
+    for i, j in pairs:
+        lexical.add(i, j, "typo", 0.9)
+    n = len(train_texts)
+    train = SimpleNamespace(distinct=[f"k{i}" for i in range(n)], positions={f"k{i}": [i] for i in range(n)})
+    leaks = duplicates._lexical_leaks(lexical, n, len(eval_texts), train_texts + eval_texts, {}, 0.85, lambda i: None, train)
+    return leaks, calls
+
+
+def test_an_eval_text_with_no_training_pair_is_compared_with_a_bounded_few_training_keys_not_its_whole_component(monkeypatch):
+    # A templated chain 0~1~...~299 of training keys; eval 0 pairs with training key 0, evals 1-5 with eval 0 only.
+    # Each eval tried all 300 keys of the component (10k x 100k: hours); now the keys paired with its eval
+    # neighbours: one here.
+    train = [f"ticket {i} about the printer on floor {i % 7} in building {i}" for i in range(300)]
+    evals = [f"completely different text number {e} about nothing" for e in range(6)]
+    pairs = [(i, i + 1) for i in range(299)] + [(0, 300)] + [(300, 300 + e) for e in range(1, 6)]
+    leaks, calls = _leak_chain(monkeypatch, train, evals, pairs)
+    assert [(e, t) for e, t, _, _ in leaks] == [(0, 0)]  # the direct pair; no eval is a copy of key 0
+    assert calls["lexical_copy"] == 5
+    assert max(count for text, count in calls.items() if text != "lexical_copy") == 1  # words split once per text
+
+
+def test_an_eval_typo_copy_reached_through_another_eval_text_leaks_against_the_training_key_it_copies(monkeypatch):
+    # eval 1 copies training key 1 with no pair of its own to it; eval 0 (paired with keys 0 and 1) joins them.
+    train = ["what is the weather in paris", "please reset my online banking password right now"]
+    evals = ["please resett my online banking password now please", "please reset my online bankng password right now"]
+    leaks, calls = _leak_chain(monkeypatch, train, evals, [(0, 2), (1, 2), (2, 3)])
+    assert [(e, t, kind) for e, t, kind, _ in leaks] == [(0, 0, "lexical"), (1, 1, "lexical")]
+    assert calls["lexical_copy"] == 2  # key 0 (read first, no copy), then key 1
+
+
+def _conflicts_of(labels, component, pairs):
+    """_near_conflicts over keys 0.. with one record each carrying these labels; pairs: (i, j) -> kind, the
+    lexical ones (typo) also the pairs `within`."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from dataaudit.checks.duplicates import _near_conflicts
+    from dataaudit.checks.near_pairs import NearPairs
+    from dataaudit.load.records import Record
+
+    records = [Record("t.jsonl", i + 1, "text", f"text {i}", label=label) for i, label in enumerate(labels)]
+    train = SimpleNamespace(records=records, distinct=[f"text {i}" for i in range(len(labels))],
+                            positions={f"text {i}": [i] for i in range(len(labels))})
+    within = NearPairs()
+    for (i, j), kind in pairs.items():
+        if kind != "semantic":
+            within.add(i, j, kind, 0.9)
+    pair_of = {pair: (kind, 0.9) for pair, kind in pairs.items()}
+    return sorted(_near_conflicts(np.array(component), within, pair_of, train, "label", set()))
+
+
+def test_a_typo_pair_inside_one_group_is_a_conflict_when_one_key_joined_the_group_by_a_reworded_pair():
+    # A (1) is a typo copy of the kept K (0), B (2) a reworded copy of K and a typo copy of A: all three in K's
+    # group, where only K and A are true copies (same label). A and B, a true copy pair, differ: never reported.
+    assert _conflicts_of(["x", "x", "y"], [0, 0, 0], {(0, 1): "typo", (0, 2): "semantic", (1, 2): "typo"}) == [[1, 2]]
+    # A pair inside a conflict already reported is not reported again; one across groups still is.
+    assert _conflicts_of(["x", "y", "x", "z"], [0, 0, 0, 3], {(0, 1): "typo", (0, 2): "typo", (1, 2): "typo",
+                                                             (2, 3): "typo"}) == [[0, 1, 2], [2, 3]]

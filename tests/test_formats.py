@@ -35,7 +35,8 @@ CHAT_ERRORS = [(3, "messages[3].weight"), (6, "messages[0].mood"), (7, "messages
 ALPACA = [(1, "Summarise the text.\nThe cat sat on the mat all day.", "A cat rested."), (2, "Name a primary colour.", "Red"),
           (3, "You teach art.\nName a primary colour.\nRed\nAnd another?", "Blue")]
 SHAREGPT = [(1, "What is 2+2?", "4"),
-            (2, 'You are a weather bot.\nWeather in Oslo?\n{"arguments": {"city": "Oslo"}, "name": "weather"}\n{"temp": -3}',
+            # the function_call's object arguments are written as a string of JSON, as OpenAI spells them
+            (2, 'You are a weather bot.\nWeather in Oslo?\n{"arguments": "{\\"city\\": \\"Oslo\\"}", "name": "weather"}\n{"temp": -3}',
              "It is -3 degrees in Oslo.")]
 TEXT = [(1, "Refund my order, please", None), (2, "Where is my parcel?", None), (4, "Card declined", None)]
 

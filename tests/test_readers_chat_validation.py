@@ -48,7 +48,8 @@ def test_a_line_openai_refuses_is_a_record_error_naming_its_field_and_the_file_r
 
 
 OBJECT_CALL = _call({"name": "get_weather", "arguments": {"city": "Paris"}})  # Hugging Face / TRL spelling
-OBJECT_CALL_TEXT = '[{"function": {"arguments": {"city": "Paris"}, "name": "get_weather"}, "type": "function"}]'
+# Arguments in one spelling whichever way they came: the object written as a string of sorted JSON.
+OBJECT_CALL_TEXT = '[{"function": {"arguments": "{\\"city\\": \\"Paris\\"}", "name": "get_weather"}, "type": "function"}]'
 
 
 def test_an_object_as_arguments_is_accepted_in_messages_trl_prompts_and_preference_outputs(tmp_path):
@@ -66,6 +67,24 @@ def test_an_object_as_arguments_is_accepted_in_messages_trl_prompts_and_preferen
     assert ds.records[0].input_text == f"weather in Paris?\n{OBJECT_CALL_TEXT}\n{{\"temp\": 21}}"
     assert ds.records[2].input_text == f"weather in Paris?\n{OBJECT_CALL_TEXT}\n21"
     assert ds.records[4].target == OBJECT_CALL_TEXT
+
+
+def test_a_call_with_arguments_as_a_json_string_or_as_an_object_is_one_input_and_one_target(tmp_path):
+    # An OpenAI export and a Hugging Face / TRL export of one conversation must be exact duplicates.
+    string_call = _call({"name": "get_weather", "arguments": '{"city":   "Paris"}'})
+    rows = [{"messages": [USER, string_call, RESULT, REPLY]},
+            {"messages": [USER, OBJECT_CALL, RESULT, REPLY]},
+            {"messages": [USER, string_call]},
+            {"messages": [USER, OBJECT_CALL]},
+            {"messages": [USER, {"role": "assistant", "content": None, "function_call": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]},
+            {"messages": [USER, {"role": "assistant", "content": None, "function_call": {"name": "get_weather", "arguments": {"city": "Paris"}}}]}]
+    ds = load_dataset(write_jsonl(tmp_path / "both.jsonl", rows), Config(task_type="generation"))
+    assert ds.errors == []
+    first, second, string_target, object_target, legacy_string, legacy_object = ds.records
+    assert first.input_text == second.input_text == f"weather in Paris?\n{OBJECT_CALL_TEXT}\n{{\"temp\": 21}}"
+    assert (first.query, first.context) == (second.query, second.context) == ("weather in Paris?", f'{OBJECT_CALL_TEXT}\n{{"temp": 21}}')
+    assert string_target.target == object_target.target == OBJECT_CALL_TEXT
+    assert legacy_string.target == legacy_object.target == '{"arguments": "{\\"city\\": \\"Paris\\"}", "name": "get_weather"}'
 
 
 def test_an_object_call_still_needs_a_name_and_a_string_still_needs_json(tmp_path):

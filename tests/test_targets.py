@@ -72,6 +72,24 @@ def test_a_named_task_type_is_kept(tmp_path):
     assert (config.task_type, task.inferred, task.reason) == ("classification", False, "")
 
 
+def test_the_resolved_config_says_whether_its_task_type_was_inferred_or_named(tmp_path):
+    # duplicates.label_field reads it: replies are a named classification's classes however varied they are.
+    from dataaudit.config import config_from_dict, config_with_overrides
+    from dataaudit.load.targets import dataset_task_type
+
+    path = write_jsonl(tmp_path / "chats.jsonl", _category_chats())
+    inferred, _ = resolve_task_type(Config(), [str(path)])
+    named, _ = resolve_task_type(config_from_dict({"task_type": "classification"}, source="audit.toml"), [str(path)])
+    assert (inferred.task_type, inferred.task_type_inferred) == ("classification", True)
+    assert (named.task_type, named.task_type_inferred) == ("classification", False)
+    loaded, _ = dataset_task_type(Config(), load_dataset(path, Config()))
+    assert (loaded.task_type, loaded.task_type_inferred) == ("classification", True)
+    # An override after the inference keeps it, unless it names the task type itself; neither reaches to_dict.
+    assert config_with_overrides(inferred, {"size.context_limit": 2048}).task_type_inferred is True
+    assert config_with_overrides(inferred, {"task_type": "classification"}).task_type_inferred is False
+    assert "task_type_inferred" not in inferred.to_dict()
+
+
 def test_only_the_first_records_are_sampled_across_files_in_order(tmp_path):
     first = write_jsonl(tmp_path / "a.jsonl", ["{bad", *_category_chats(3)])
     second = write_jsonl(tmp_path / "b.jsonl", _reply_chats(5))

@@ -65,7 +65,7 @@ from ..result_cache import ResultCache, array_fingerprint, results_folder
 from ..search_memo import remembering
 from .base import Check, Finding, Status
 from ..digits import percent_text
-from .near_pairs import (LexicalPartial, NearPairs, components, fields_swapped, input_fields, joined_features,
+from .near_pairs import (LexicalPartial, NearPairs, fields_swapped, input_fields, joined_features,
                          leader_groups, lexical_copy, lexical_features, lexical_pairs, prompt_classes,
                          semantic_between_copies)
 
@@ -206,11 +206,11 @@ def label_field(records: list[Record], config: Config) -> str | None:
     if config.task_type == "generation":
         return None
     values = class_targets(records)
-    # Said to be classification (a flag or override, config.set_by), replies are its classes however varied.
-    # resolve_task_type writes an inferred classification into the config too, and a config file or a Config
-    # built in code leaves no record of naming it: there the free-text test is set aside only below the count
-    # it needs (18 replies that never repeat would read as free text), so long replies still are not labels.
-    named = config.task_type == "classification" and ("task_type" in config.set_by or len(values) < FREE_TEXT_MIN_VALUES)
+    # Said to be classification (a config file, flag, override or code), replies are its classes however varied.
+    # An inferred one (resolve_task_type) saw labels in the first records only: replies that read as free text
+    # are not labels, though below the count the share rules need the free-text test is set aside (18 replies
+    # that never repeat would read as free text; long replies still are not labels).
+    named = config.task_type == "classification" and (not config.task_type_inferred or len(values) < FREE_TEXT_MIN_VALUES)
     if not values or (not named and free_text_reason(values)):
         return None
     return "label" if any(r.label is not None for r in records) else "target"
@@ -628,10 +628,12 @@ class _FeatureMemo:
 
 def _near_conflicts(component: np.ndarray, within: NearPairs, pair_of: dict[tuple[int, int], tuple[str, float]],
                     train: TextIndex, name: str, in_exact_conflict: set[int]) -> list[list[int]]:
-    """Record positions of each near conflict. component: each key's group (leader_groups, named by its kept key);
-    within: the lexical pairs among training keys; pair_of: every found pair's kind. Connected components of the
-    lexical pairs made a typo chain (account ~ account ~ security, the third no copy of the first) one conflict
-    of three records while the report grouped only the first two."""
+    """Record positions of each near conflict: a group's kept key and its true copies (exact + lexical pairs to
+    it) with labels that differ, and a lexical pair not inside such a conflict whose two keys' labels differ.
+    component: each key's group (leader_groups, named by its kept key); within: the lexical pairs among training
+    keys; pair_of: every found pair's kind. Connected components of the lexical pairs made a typo chain
+    (account ~ account ~ security, the third no copy of the first) one conflict of three records while the
+    report grouped only the first two."""
     records, distinct = train.records, train.distinct
 
     def differs(keys: list[int]) -> list[int] | None:
@@ -643,11 +645,19 @@ def _near_conflicts(component: np.ndarray, within: NearPairs, pair_of: dict[tupl
     for key_id, kept in enumerate(component.tolist()):
         if key_id != kept and pair_of.get((min(key_id, kept), max(key_id, kept)), ("semantic",))[0] != "semantic":
             groups.setdefault(kept, [kept]).append(key_id)
-    found = [positions for keys in groups.values() if (positions := differs(keys)) is not None]
+    found, reported = [], []
+    for keys in groups.values():
+        if (positions := differs(keys)) is not None:
+            found.append(positions)
+            reported.append(set(keys))
+    # Every true copy pair not inside one conflict reported already, those in one group too: a key that joined
+    # its group by a reworded pair to the kept key is outside the group's true copies, yet may be a lexical copy
+    # of one of them with another label.
+    group_of = {key: index for index, keys in enumerate(reported) for key in keys}
     seen: set[tuple[int, int]] = set()
     for i, j in zip(within.first, within.second):
         pair = (min(i, j), max(i, j))
-        if component[i] != component[j] and pair not in seen:
+        if pair not in seen and not (i in group_of and group_of.get(j) == group_of[i]):
             seen.add(pair)
             positions = differs(list(pair))
             if positions is not None:
@@ -655,27 +665,39 @@ def _near_conflicts(component: np.ndarray, within: NearPairs, pair_of: dict[tupl
     return found
 
 
+# The training keys an eval text with no training pair of its own is compared with, at most: each comparison
+# (lexical_copy) costs ~30 us, and a templated chain's component holds every key, which was 10k eval x 100k
+# training texts, hours, when the whole component was tried.
+LEAK_CANDIDATES = 50
+
+
 def _lexical_leaks(lexical: NearPairs, n: int, eval_count: int, queries: list[str], content_words: dict[str, tuple[str, ...]],
                    ratio: float, fields_of, train: TextIndex) -> list[tuple[int, int, str, float]]:
     """(eval-only position, train key, kind, similarity) of each eval-only text (position n + e of the lexical pass)
     that is a lexical copy of a training key: the earliest training key (in input order) it was paired with;
-    else the earliest training key of its component of pairs (through other keys) that `lexical_copy` confirms.
-    The component's first training key was named before, though a typo chain made it no copy of the eval text."""
+    else, of the training keys paired with the eval texts it was paired with (two hops), the earliest of the
+    first LEAK_CANDIDATES that `lexical_copy` confirms. The first training key of its component of pairs was named
+    before, though a typo chain made it no copy of the eval text."""
     from rapidfuzz import fuzz
 
     first_seen = [train.positions[k][0] for k in train.distinct]
     direct: dict[int, list[tuple[int, str, float]]] = {}
+    eval_neighbours: dict[int, list[int]] = {}
     for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
+        if i >= n and j >= n:
+            eval_neighbours.setdefault(i - n, []).append(j - n)
+            eval_neighbours.setdefault(j - n, []).append(i - n)
+            continue
         e, t = (i - n, j) if i >= n > j else (j - n, i) if j >= n > i else (None, None)
         if e is not None:
             direct.setdefault(e, []).append((t, kind, sim))
-    joint = components(n + eval_count, [lexical])
-    train_of: dict[int, list[int]] = {}
-    for key_id in sorted(range(n), key=first_seen.__getitem__):
-        train_of.setdefault(int(joint[key_id]), []).append(key_id)
+
+    split: dict[int, tuple[str, ...]] = {}
 
     def words(i: int) -> tuple[str, ...]:
-        return content_words.get(queries[i]) or skeleton(tokens(queries[i]))
+        if i not in split:
+            split[i] = content_words.get(queries[i]) or skeleton(tokens(queries[i]))
+        return split[i]
 
     cross = []
     for e in range(eval_count):
@@ -683,7 +705,9 @@ def _lexical_leaks(lexical: NearPairs, n: int, eval_count: int, queries: list[st
             t, _, _ = min(direct[e], key=lambda c: first_seen[c[0]])
             cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))
             continue
-        for t in train_of.get(int(joint[n + e]), []):
+        candidates = sorted({t for other in eval_neighbours.get(e, ()) for t, _, _ in direct.get(other, ())},
+                            key=first_seen.__getitem__)
+        for t in candidates[:LEAK_CANDIDATES]:
             if lexical_copy((queries[t], queries[n + e]), (words(t), words(n + e)), ratio, (fields_of(t), fields_of(n + e))):
                 cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))
                 break

@@ -99,7 +99,9 @@ def preamble(turns: list[Turn]) -> str:
 
 
 def canonical_call(call: Any) -> Any:
-    """A tool / function call without its id, with JSON arguments in one spelling."""
+    """A tool / function call without its id, with its arguments in one spelling: a string of sorted JSON,
+    whether they came as a string (OpenAI) or as an object (Hugging Face, TRL), so that one conversation
+    exported both ways is one input and one target (identical calls are identical targets)."""
     if not isinstance(call, dict):
         return call
     out = {k: canonical_call(v) if k == "function" else v for k, v in call.items() if k != "id" and v is not None}
@@ -109,6 +111,11 @@ def canonical_call(call: Any) -> Any:
             out["arguments"] = json.dumps(json.loads(arguments), sort_keys=True, ensure_ascii=False)
         except (ValueError, RecursionError):
             pass
+    elif isinstance(arguments, (dict, list)):
+        try:
+            out["arguments"] = json.dumps(arguments, sort_keys=True, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):
+            pass  # not JSON (a Parquet cell's array): left as read, as calls_text then writes it
     return out
 
 

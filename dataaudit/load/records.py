@@ -40,8 +40,9 @@ class Record:
 
     @property
     def query_text(self) -> str:
-        """What is asked: a conversation's user turns (load.readers.user_query); for other formats the input
-        without its leading system prompt, what varies between records that share one preamble."""
+        """What is asked: where the query is kept apart (`query`: an assistant, tool or function turn in the input),
+        a conversation's user turns (load.readers.user_query); otherwise, a chat of system and user turns alone
+        too, the input without its leading system prompt, what varies between records that share one preamble."""
         if self.query is not None:
             return self.query
         return self.input_text[self.preamble_chars:].lstrip("\n") if self.preamble_chars else self.input_text

@@ -150,7 +150,7 @@ def resolve_task_type(config: Config, files: list[str]) -> tuple[Config, TaskTyp
 def _with_inferred(config: Config, task: TaskType) -> Config:
     # Not config_with_overrides: that records the key in set_by, and an error about it would then name an
     # "override 'task_type'" the user never gave. An inferred name is one of TASK_TYPES, so it needs no validation.
-    return replace(config, task_type=task.name, set_by=dict(config.set_by))
+    return replace(config, task_type=task.name, set_by=dict(config.set_by), task_type_inferred=task.inferred)
 
 
 def dataset_task_type(config: Config, dataset: Dataset) -> tuple[Config, TaskType]:
