@@ -247,6 +247,9 @@ def _result_cache(config: Config, dataset: Dataset, production: Dataset | None, 
     inputs = [(role, f.path, f.sha256, f.records) for role, data in (("train", dataset), ("production", production), ("eval", eval_data))
               if data is not None for f in data.files]
     extra = [hashlib.sha256(Path(prompt_log).read_bytes()).hexdigest()] if prompt_log and Path(prompt_log).is_file() else []
+    # Not settings, yet results depend on them: a classification the user named judges replies as labels where an
+    # inferred one may not (duplicates.label_field).
+    extra.append(f"task_type_inferred={config.task_type_inferred}")
     key = fingerprint(inputs=inputs, config=config.to_dict(), model=model, extra=extra)
     folder = results_folder(config.embeddings)
     if key is None or folder is None:
