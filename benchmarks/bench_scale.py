@@ -142,7 +142,7 @@ def run_audit(path: Path, pairs: list[tuple[int, int]], bare: float) -> None:
     with (out / "duplicates.jsonl").open(encoding="utf-8") as handle:
         found = planted_found((json.loads(line) for line in handle), pairs)
     print(f"planted one-typo copies found with their original: {found:,} of {len(pairs):,} ({found / len(pairs):.1%})")
-    print(f"verdict {report['verdict']['status']}; reports in {out}")
+    print(f"verdict {report['verdict']['status']}")
 
 
 def measure_semantic(path: Path) -> None:
