@@ -707,6 +707,24 @@ def test_a_run_that_failed_its_regression_gate_is_no_baseline_so_the_rerun_fails
     assert record_run(history, _gate_run("2026-12-07T00:00:00+00:00", 100)).baseline_id == after.run_id != told_nothing.run_id
 
 
+def test_since_last_after_a_failed_gate_starts_where_the_baseline_left_off_so_the_failed_batch_is_read_again(tmp_path):
+    # The window started after the failed run: the re-run read nothing new, exited 3 (which CI lets pass) and the
+    # failed batch was never audited again.
+    from dataaudit.history.store import last_run_time, record_run
+
+    history = tmp_path / "history.db"
+    record_run(history, _gate_run("2026-12-01T09:00:00+00:00", 300), answers_until="2026-12-01T08:00:00+00:00",
+               fail_on_regression=True)
+    failed = record_run(history, _gate_run("2026-12-02T09:00:00+00:00", 150), answers_until="2026-12-02T08:00:00+00:00",
+                        fail_on_regression=True)
+    assert [r["what"] for r in failed.regressions] == ["usable"]
+    assert last_run_time(history, "tickets") == "2026-12-01T08:00:00+00:00"
+    # A run accepted without the gate moves the window on, regressions and all.
+    record_run(history, _gate_run("2026-12-03T09:00:00+00:00", 150), answers_until="2026-12-03T08:00:00+00:00",
+               fail_on_regression=False)
+    assert last_run_time(history, "tickets") == "2026-12-03T08:00:00+00:00"
+
+
 def test_a_condition_skipped_in_the_config_fails_every_gated_run_not_just_the_first(tmp_path):
     from dataaudit.history.store import record_run
 

@@ -301,7 +301,7 @@ def config_hash_of(config: dict[str, Any]) -> str:
 
 
 def embedding_model(data: dict[str, Any]) -> str | None:
-    """The model a run embedded with (its embeddings section), else the configured one; None without embeddings."""
+    """The model a run embedded with (its embeddings section); None without embeddings."""
     checks = data.get("checks") if isinstance(data.get("checks"), dict) else {}
     embeddings = checks.get("embeddings") if isinstance(checks.get("embeddings"), dict) else {}
     return embeddings.get("model") or None
@@ -429,7 +429,8 @@ def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> 
 
 
 def last_run_time(path: str | Path, dataset: str) -> str | None:
-    """Where the previous run of this dataset left off (ISO time), or None: the start of `--since-last`.
+    """Where the previous run of this dataset that did not fail its gate left off (ISO time), or None: the start of
+    `--since-last`.
     That is the newest answer its export held, on the annotation tool's own clock, so an answer made while
     that run was fetching or measuring is in this window; a run recorded before that was kept falls back to
     when its report was generated."""
@@ -439,7 +440,11 @@ def last_run_time(path: str | Path, dataset: str) -> str | None:
     if connection is None:
         return None
     try:
-        row = connection.execute(f"SELECT generated_at, inputs FROM runs WHERE dataset = ? AND {_finished(connection)} "
+        columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")]
+        # A run that failed its gate is no baseline, so its batch is not done with: the re-run must read it again,
+        # or it reads nothing new, exits 3 (which CI lets pass) and the failed batch is never audited again.
+        passed = " AND failed_gate = 0" if "failed_gate" in columns else ""
+        row = connection.execute(f"SELECT generated_at, inputs FROM runs WHERE dataset = ? AND {_finished(connection)}{passed} "
                                  "ORDER BY id DESC LIMIT 1", (dataset,)).fetchone()
     finally:
         connection.close()
