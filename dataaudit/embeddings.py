@@ -258,13 +258,31 @@ def _usable(found: dict[bytes, bytes]) -> dict[bytes, np.ndarray]:
     return {h: np.frombuffer(b, dtype=np.float32) for h, b in found.items() if len(b) == usual and usual % 4 == 0}
 
 
-UNIT_TOLERANCE = 1e-3  # |norm - 1| of a stored vector; float32 normalisation is off by ~1e-7
+UNIT_TOLERANCE = 1e-3  # |norm - 1| of a stored vector; unit_rows leaves it ~1e-7 off
+ALREADY_UNIT = 1e-5  # |norm - 1| of a float32 row normalised in float32 (~1e-7), with room
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (computed in float64, kept as float32), so what is stored and returned is unit
+    by construction: a model run in bfloat16 normalises only to ~4e-3, and its rows would read as damaged at every
+    run. A row the model gave as all zeros stays zeros (the model's answer, not damage: it embeds to zeros again);
+    a non-finite row is left as it is, for the cache to refuse."""
+    rows = np.asarray(vectors, dtype=np.float64)
+    if rows.ndim != 2 or not rows.size:
+        return rows.astype(np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    # A row float32 normalisation already left unit is kept bit for bit: the figures of a model that normalises
+    # well, and the rows cached before, do not move.
+    off = np.isfinite(norms) & (norms > 0) & (np.abs(norms - 1.0) > ALREADY_UNIT)
+    return np.where(off, rows / np.where(off, norms, 1.0), rows).astype(np.float32)
 
 
 def _is_unit_vector(vector: np.ndarray) -> bool:
-    """Every writer stores normalised vectors (compute() and the trace normalise; an engine's encoder returns
-    unit vectors), so a stored row that is not one is damaged."""
-    return bool(np.isfinite(vector).all()) and abs(float(np.linalg.norm(vector.astype(np.float64))) - 1.0) <= UNIT_TOLERANCE
+    """Every write goes through unit_rows, so a stored row that is neither a unit vector nor the all-zero row a
+    model may give is damaged (bit rot, a torn write)."""
+    if not np.isfinite(vector).all():
+        return False
+    return not vector.any() or abs(float(np.linalg.norm(vector.astype(np.float64))) - 1.0) <= UNIT_TOLERANCE
 
 
 def _sound_bytes(blob: bytes) -> bool:
@@ -452,6 +470,13 @@ class Embedder:
     def _cache_put(self, items: list[tuple[bytes, np.ndarray]]) -> None:
         if self.cache is None or self._cache_read_only:
             return
+        if items:
+            # Stored unit by construction, whoever computed them; a non-finite row is not stored (it would be
+            # refused as damaged when read).
+            rows = unit_rows(np.stack([np.asarray(v) for _, v in items]))
+            items = [(h, row) for (h, _), row in zip(items, rows) if np.isfinite(row).all()]
+        if not items:
+            return
         try:
             self.cache.put_many(self.ref.identity, items)
         except ReadOnlyCacheError as exc:
@@ -516,9 +541,9 @@ class Embedder:
         """Unit vectors for texts from the model, neither reading nor writing the cache (an engine's worker)."""
         traced = self._load_traced()
         if traced:
-            return traced.encode(list(texts), self.batch_size)
-        return self._load().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                   convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+            return unit_rows(traced.encode(list(texts), self.batch_size))
+        return unit_rows(self._load().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                             convert_to_numpy=True, show_progress_bar=False))
 
     def store(self, texts: list[str], vectors: np.ndarray) -> bool:
         """Write vectors computed elsewhere into the cache; whether they were written."""
@@ -547,7 +572,8 @@ class Embedder:
             with self._progress_bar(len(missing)) as advance:
                 for start in range(0, len(missing), WRITE_CHUNK):
                     chunk = missing[start:start + WRITE_CHUNK]
-                    encoded = remote[start:start + len(chunk)] if remote is not None else self.compute([t for _, t in chunk])
+                    # unit_rows: the rows used now are the rows stored, whatever the encoder returned
+                    encoded = unit_rows(remote[start:start + len(chunk)] if remote is not None else self.compute([t for _, t in chunk]))
                     fresh = list(zip((h for h, _ in chunk), encoded))
                     vectors.update(fresh)
                     if not (remote is not None and encode_fills_cache):
