@@ -108,6 +108,7 @@ class EmbeddingCache:
     def __init__(self, folder: Path):
         self.path = Path(folder) / "embeddings.sqlite3"
         self.read_only = False  # set when only a read-only connection could be opened
+        self.immutable = False  # set when that connection reads the file as immutable (no -shm to share)
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -133,14 +134,15 @@ class EmbeddingCache:
             raise
         return connection
 
-    def _open_read_only(self) -> sqlite3.Connection:
+    def _open_read_only(self, queries: tuple[str, ...] = ("mode=ro", "immutable=1")) -> sqlite3.Connection:
         """mode=ro first; a WAL database in a folder we cannot write has no -shm to share, and SQLite opens it
-        only as immutable (safe here: nobody who can write it is expected to while we read)."""
+        only as immutable (safe while nobody writes it; get_many retries a read its owner's write broke)."""
         last: sqlite3.DatabaseError | None = None
-        for query in ("mode=ro", "immutable=1"):
+        for query in queries:
             connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?{query}", uri=True, timeout=120)
             try:
                 connection.execute("SELECT 1 FROM vectors LIMIT 1").fetchall()
+                self.immutable = query == "immutable=1"
                 return connection
             except sqlite3.DatabaseError as exc:
                 connection.close()
@@ -187,17 +189,13 @@ class EmbeddingCache:
         return self._open()
 
     def get_many(self, model: str, hashes: list[bytes]) -> dict[bytes, np.ndarray]:
-        found: dict[bytes, bytes] = {}
         connection = self._connect()
         try:
-            for start in range(0, len(hashes), SQLITE_VARIABLES):
-                chunk = hashes[start:start + SQLITE_VARIABLES]
-                marks = ",".join("?" * len(chunk))
-                for text_hash, blob in connection.execute(
-                        f"SELECT text_hash, vector FROM vectors WHERE model = ? AND text_hash IN ({marks})", (model, *chunk)):
-                    found[bytes(text_hash)] = blob
+            found = self._read(connection, model, hashes)
         except sqlite3.DatabaseError as exc:
             connection.close()
+            if self.read_only and self.immutable:
+                return _usable(self._read_again(model, hashes, exc))
             if not self._damaged_when_read(exc):
                 raise
             # Damaged pages show only when read: left in place, every run would warn and embed everything again.
@@ -205,6 +203,32 @@ class EmbeddingCache:
             return {}
         connection.close()
         return _usable(found)
+
+    @staticmethod
+    def _read(connection: sqlite3.Connection, model: str, hashes: list[bytes]) -> dict[bytes, bytes]:
+        found: dict[bytes, bytes] = {}
+        for start in range(0, len(hashes), SQLITE_VARIABLES):
+            chunk = hashes[start:start + SQLITE_VARIABLES]
+            marks = ",".join("?" * len(chunk))
+            for text_hash, blob in connection.execute(
+                    f"SELECT text_hash, vector FROM vectors WHERE model = ? AND text_hash IN ({marks})", (model, *chunk)):
+                found[bytes(text_hash)] = blob
+        return found
+
+    def _read_again(self, model: str, hashes: list[bytes], exc: sqlite3.DatabaseError) -> dict[bytes, bytes]:
+        """A read-only cache read as immutable fails when its owner writes it meanwhile ("database disk image is
+        malformed"): not damage. Its owner writing means its -shm is there, so mode=ro, which shares it, is tried
+        once more; failing that, this run goes without the cache, saying why."""
+        try:
+            connection = self._open_read_only(("mode=ro",))
+        except sqlite3.DatabaseError:
+            raise CacheBeingWrittenError(f"{self.path} was read while its owner was writing") from exc
+        try:
+            return self._read(connection, model, hashes)
+        except sqlite3.DatabaseError as again:
+            raise CacheBeingWrittenError(f"{self.path} was read while its owner was writing") from again
+        finally:
+            connection.close()
 
     def put_many(self, model: str, items: list[tuple[bytes, np.ndarray]]) -> None:
         connection = self._connect()
@@ -248,6 +272,10 @@ def _read_only_refusal(exc: sqlite3.OperationalError) -> bool:
 
 class ReadOnlyCacheError(OSError):
     """The cache could be opened for reading only: its vectors are used, new ones are not stored."""
+
+
+class CacheBeingWrittenError(OSError):
+    """A cache this user may only read changed under the read (its owner's run writing it): not damage."""
 
 
 def _usable(found: dict[bytes, bytes]) -> dict[bytes, np.ndarray]:
@@ -455,6 +483,11 @@ class Embedder:
             return {}
         try:
             stored = self.cache.get_many(self.ref.identity, hashes)
+        except CacheBeingWrittenError:
+            warnings.warn(f"embedding cache {self.cache.path} was read while its owner was writing; embedding without it",
+                          stacklevel=2)
+            self.cache = None
+            return {}
         except (sqlite3.Error, OSError, DataAuditError) as exc:
             warnings.warn(f"embedding cache {self.cache.path} is unusable ({exc}); embedding without it", stacklevel=2)
             self.cache = None

@@ -176,3 +176,64 @@ def test_a_model_normalising_loosely_or_embedding_a_text_to_zero_is_read_from_th
     computed.clear()
     read = Embedder(cache_dir=tmp_path / "shared")
     assert np.array_equal(read.embed(texts), first) and computed == []
+
+
+class _OpensNot:
+    """mode=ro on a WAL database whose -shm is gone, in a folder this user cannot write: fails at the first query."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def execute(self, sql, *args):
+        raise sqlite3.OperationalError("unable to open database file")
+
+    def close(self):
+        self.connection.close()
+
+
+class _ReadBreaks:
+    """A connection whose rows cannot be read: what an immutable read meets when the owner writes meanwhile."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def execute(self, sql, *args):
+        if sql.startswith("SELECT text_hash"):
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        return self.connection.execute(sql, *args)
+
+    def close(self):
+        self.connection.close()
+
+
+@pytest.mark.parametrize("owner_still_writing", [True, False])
+def test_a_read_only_cache_its_owner_writes_while_it_is_read_is_tried_again_with_mode_ro_then_named_as_such(
+        tmp_path, no_model, monkeypatch, owner_still_writing):
+    # The warning said the cache was "unusable (database disk image is malformed)": a cache another user is filling.
+    Embedder(cache_dir=tmp_path).embed(TEXTS)
+    opened: list[str] = []
+    connect = sqlite3.connect
+
+    def read_only_connect(target, *args, **kwargs):
+        if not kwargs.get("uri"):  # the writable open: this user may not write the cache
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        query = str(target).rsplit("?", 1)[1]
+        opened.append(query)
+        connection = connect(target, *args, **kwargs)
+        if query == "mode=ro" and len(opened) == 1:  # no -shm yet: SQLite reads it only as immutable
+            return _OpensNot(connection)
+        return _ReadBreaks(connection) if query == "immutable=1" or owner_still_writing else connection
+
+    monkeypatch.setattr(sqlite3, "connect", read_only_connect)
+    no_model.clear()
+    embedder = Embedder(cache_dir=tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        embedder.embed(TEXTS)
+    said = [str(w.message) for w in caught]
+    assert opened == ["mode=ro", "immutable=1", "mode=ro"]
+    if owner_still_writing:
+        assert said[0] == f"embedding cache {tmp_path / 'embeddings.sqlite3'} was read while its owner was writing; embedding without it"
+        assert not any("malformed" in s or "unusable" in s for s in said) and sorted(no_model) == sorted(TEXTS)
+    else:  # mode=ro shares the owner's -shm now: a consistent read
+        assert embedder.stats.from_cache == 5 and no_model == [] and not any("owner" in s for s in said)
