@@ -581,10 +581,10 @@ def _handled(handler, args: argparse.Namespace) -> int:
         _refuse_empty_option_paths(args)
         return handler(args)
     except KeyboardInterrupt:
-        print("dataaudit: interrupted", file=sys.stderr)
+        _error_line("dataaudit: interrupted")
         return EXIT_INTERRUPTED
     except Terminated:
-        print("dataaudit: terminated", file=sys.stderr)
+        _error_line("dataaudit: terminated")
         return EXIT_TERMINATED
     except Exception as exc:
         return _failed(exc, args)
@@ -594,22 +594,21 @@ def _failed(exc: Exception, args: argparse.Namespace) -> int:
     """The exit code and the line on stderr for an exception that ended a command."""
     signal_behind = _interrupted(exc)  # whatever Ctrl-C or SIGTERM turned into on its way up: 130 or 143, never 2
     if signal_behind is KeyboardInterrupt:
-        print("dataaudit: interrupted", file=sys.stderr)
+        _error_line("dataaudit: interrupted")
         return EXIT_INTERRUPTED
     if signal_behind is Terminated:
-        print("dataaudit: terminated", file=sys.stderr)
+        _error_line("dataaudit: terminated")
         return EXIT_TERMINATED
     if isinstance(exc, DataAuditError):
-        print(f"dataaudit: error: {_one_line(exc)}", file=sys.stderr)
+        _error_line(f"dataaudit: error: {_one_line(exc)}")
         return EXIT_USAGE
     if isinstance(exc, OSError):
         return _failed_os(exc, args)
     # A bug in dataaudit: show it, but never as exit 1, which means "not ready".
     import traceback
 
-    traceback.print_exception(exc)
-    print("dataaudit: internal error (a bug in dataaudit, not in your data): please report it with the traceback above",
-          file=sys.stderr)
+    _error_line("".join(traceback.format_exception(exc)).rstrip("\n"))
+    _error_line("dataaudit: internal error (a bug in dataaudit, not in your data): please report it with the traceback above")
     return EXIT_USAGE
 
 
@@ -618,16 +617,31 @@ def _failed_os(exc: OSError, args: argparse.Namespace) -> int:
     one that names none is the standard output failing (`> /dev/full`, a disk filling under a redirected log)
     where the command writes it. Only `audit` knows when that began: after its reports were written."""
     if exc.filename is not None:
-        print(f"dataaudit: error: {_shown(exc.filename)}: {exc.strerror or _one_line(exc)}; check that this user can "
-              "read and write it and that its disk has room, or point the setting that names it elsewhere", file=sys.stderr)
+        _error_line(f"dataaudit: error: {_shown(exc.filename)}: {exc.strerror or _one_line(exc)}; check that this user can "
+                    "read and write it and that its disk has room, or point the setting that names it elsewhere")
         return EXIT_USAGE
     if args.command == "audit" and not getattr(args, "writing_standard_streams", False):
-        print(f"dataaudit: error: {_one_line(exc)}", file=sys.stderr)
+        _error_line(f"dataaudit: error: {_one_line(exc)}")
         return EXIT_USAGE
     _closed_streams_to_devnull()
     written = "; the reports in --out were written first and are complete" if getattr(args, "out", None) and args.command == "audit" else ""
-    print(f"dataaudit: error: cannot write to standard output ({exc.strerror or exc}){written}", file=sys.stderr)
+    _error_line(f"dataaudit: error: cannot write to standard output ({exc.strerror or exc}){written}")
     return EXIT_USAGE
+
+
+def _error_line(line: str) -> None:
+    """Say an error on stderr where stderr can still take it: a stderr that fails too (`2>/dev/full`, a closed
+    pipe) must not turn the error's exit code into the interpreter's 1, which means "not ready"."""
+    try:
+        print(line, file=sys.stderr)
+    except (OSError, ValueError):
+        # What stays in its buffer goes to devnull, not to a failing flush at exit; stdout is left as it is.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stderr.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def _shown(path: object) -> str:

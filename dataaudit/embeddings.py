@@ -108,6 +108,7 @@ class EmbeddingCache:
     def __init__(self, folder: Path):
         self.path = Path(folder) / "embeddings.sqlite3"
         self.read_only = False  # set when only a read-only connection could be opened
+        self.immutable = False  # set when that connection reads the file as immutable (no -shm to share)
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -133,14 +134,15 @@ class EmbeddingCache:
             raise
         return connection
 
-    def _open_read_only(self) -> sqlite3.Connection:
+    def _open_read_only(self, queries: tuple[str, ...] = ("mode=ro", "immutable=1")) -> sqlite3.Connection:
         """mode=ro first; a WAL database in a folder we cannot write has no -shm to share, and SQLite opens it
-        only as immutable (safe here: nobody who can write it is expected to while we read)."""
+        only as immutable (safe while nobody writes it; get_many retries a read its owner's write broke)."""
         last: sqlite3.DatabaseError | None = None
-        for query in ("mode=ro", "immutable=1"):
+        for query in queries:
             connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?{query}", uri=True, timeout=120)
             try:
                 connection.execute("SELECT 1 FROM vectors LIMIT 1").fetchall()
+                self.immutable = query == "immutable=1"
                 return connection
             except sqlite3.DatabaseError as exc:
                 connection.close()
@@ -187,17 +189,13 @@ class EmbeddingCache:
         return self._open()
 
     def get_many(self, model: str, hashes: list[bytes]) -> dict[bytes, np.ndarray]:
-        found: dict[bytes, bytes] = {}
         connection = self._connect()
         try:
-            for start in range(0, len(hashes), SQLITE_VARIABLES):
-                chunk = hashes[start:start + SQLITE_VARIABLES]
-                marks = ",".join("?" * len(chunk))
-                for text_hash, blob in connection.execute(
-                        f"SELECT text_hash, vector FROM vectors WHERE model = ? AND text_hash IN ({marks})", (model, *chunk)):
-                    found[bytes(text_hash)] = blob
+            found = self._read(connection, model, hashes)
         except sqlite3.DatabaseError as exc:
             connection.close()
+            if self.read_only and self.immutable:
+                return _usable(self._read_again(model, hashes, exc))
             if not self._damaged_when_read(exc):
                 raise
             # Damaged pages show only when read: left in place, every run would warn and embed everything again.
@@ -205,6 +203,32 @@ class EmbeddingCache:
             return {}
         connection.close()
         return _usable(found)
+
+    @staticmethod
+    def _read(connection: sqlite3.Connection, model: str, hashes: list[bytes]) -> dict[bytes, bytes]:
+        found: dict[bytes, bytes] = {}
+        for start in range(0, len(hashes), SQLITE_VARIABLES):
+            chunk = hashes[start:start + SQLITE_VARIABLES]
+            marks = ",".join("?" * len(chunk))
+            for text_hash, blob in connection.execute(
+                    f"SELECT text_hash, vector FROM vectors WHERE model = ? AND text_hash IN ({marks})", (model, *chunk)):
+                found[bytes(text_hash)] = blob
+        return found
+
+    def _read_again(self, model: str, hashes: list[bytes], exc: sqlite3.DatabaseError) -> dict[bytes, bytes]:
+        """A read-only cache read as immutable fails when its owner writes it meanwhile ("database disk image is
+        malformed"): not damage. Its owner writing means its -shm is there, so mode=ro, which shares it, is tried
+        once more; failing that, this run goes without the cache, saying why."""
+        try:
+            connection = self._open_read_only(("mode=ro",))
+        except sqlite3.DatabaseError:
+            raise CacheBeingWrittenError(f"{self.path} was read while its owner was writing") from exc
+        try:
+            return self._read(connection, model, hashes)
+        except sqlite3.DatabaseError as again:
+            raise CacheBeingWrittenError(f"{self.path} was read while its owner was writing") from again
+        finally:
+            connection.close()
 
     def put_many(self, model: str, items: list[tuple[bytes, np.ndarray]]) -> None:
         connection = self._connect()
@@ -250,6 +274,10 @@ class ReadOnlyCacheError(OSError):
     """The cache could be opened for reading only: its vectors are used, new ones are not stored."""
 
 
+class CacheBeingWrittenError(OSError):
+    """A cache this user may only read changed under the read (its owner's run writing it): not damage."""
+
+
 def _usable(found: dict[bytes, bytes]) -> dict[bytes, np.ndarray]:
     """Vectors from stored bytes. A torn or foreign row (not the usual length) counts as missing: it is
     re-embedded and written again."""
@@ -258,13 +286,31 @@ def _usable(found: dict[bytes, bytes]) -> dict[bytes, np.ndarray]:
     return {h: np.frombuffer(b, dtype=np.float32) for h, b in found.items() if len(b) == usual and usual % 4 == 0}
 
 
-UNIT_TOLERANCE = 1e-3  # |norm - 1| of a stored vector; float32 normalisation is off by ~1e-7
+UNIT_TOLERANCE = 1e-3  # |norm - 1| of a stored vector; unit_rows leaves it ~1e-7 off
+ALREADY_UNIT = 1e-5  # |norm - 1| of a float32 row normalised in float32 (~1e-7), with room
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (computed in float64, kept as float32), so what is stored and returned is unit
+    by construction: a model run in bfloat16 normalises only to ~4e-3, and its rows would read as damaged at every
+    run. A row the model gave as all zeros stays zeros (the model's answer, not damage: it embeds to zeros again);
+    a non-finite row is left as it is, for the cache to refuse."""
+    rows = np.asarray(vectors, dtype=np.float64)
+    if rows.ndim != 2 or not rows.size:
+        return rows.astype(np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    # A row float32 normalisation already left unit is kept bit for bit: the figures of a model that normalises
+    # well, and the rows cached before, do not move.
+    off = np.isfinite(norms) & (norms > 0) & (np.abs(norms - 1.0) > ALREADY_UNIT)
+    return np.where(off, rows / np.where(off, norms, 1.0), rows).astype(np.float32)
 
 
 def _is_unit_vector(vector: np.ndarray) -> bool:
-    """Every writer stores normalised vectors (compute() and the trace normalise; an engine's encoder returns
-    unit vectors), so a stored row that is not one is damaged."""
-    return bool(np.isfinite(vector).all()) and abs(float(np.linalg.norm(vector.astype(np.float64))) - 1.0) <= UNIT_TOLERANCE
+    """Every write goes through unit_rows, so a stored row that is neither a unit vector nor the all-zero row a
+    model may give is damaged (bit rot, a torn write)."""
+    if not np.isfinite(vector).all():
+        return False
+    return not vector.any() or abs(float(np.linalg.norm(vector.astype(np.float64))) - 1.0) <= UNIT_TOLERANCE
 
 
 def _sound_bytes(blob: bytes) -> bool:
@@ -437,6 +483,11 @@ class Embedder:
             return {}
         try:
             stored = self.cache.get_many(self.ref.identity, hashes)
+        except CacheBeingWrittenError:
+            warnings.warn(f"embedding cache {self.cache.path} was read while its owner was writing; embedding without it",
+                          stacklevel=2)
+            self.cache = None
+            return {}
         except (sqlite3.Error, OSError, DataAuditError) as exc:
             warnings.warn(f"embedding cache {self.cache.path} is unusable ({exc}); embedding without it", stacklevel=2)
             self.cache = None
@@ -451,6 +502,13 @@ class Embedder:
 
     def _cache_put(self, items: list[tuple[bytes, np.ndarray]]) -> None:
         if self.cache is None or self._cache_read_only:
+            return
+        if items:
+            # Stored unit by construction, whoever computed them; a non-finite row is not stored (it would be
+            # refused as damaged when read).
+            rows = unit_rows(np.stack([np.asarray(v) for _, v in items]))
+            items = [(h, row) for (h, _), row in zip(items, rows) if np.isfinite(row).all()]
+        if not items:
             return
         try:
             self.cache.put_many(self.ref.identity, items)
@@ -516,9 +574,9 @@ class Embedder:
         """Unit vectors for texts from the model, neither reading nor writing the cache (an engine's worker)."""
         traced = self._load_traced()
         if traced:
-            return traced.encode(list(texts), self.batch_size)
-        return self._load().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                   convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+            return unit_rows(traced.encode(list(texts), self.batch_size))
+        return unit_rows(self._load().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                             convert_to_numpy=True, show_progress_bar=False))
 
     def store(self, texts: list[str], vectors: np.ndarray) -> bool:
         """Write vectors computed elsewhere into the cache; whether they were written."""
@@ -547,7 +605,8 @@ class Embedder:
             with self._progress_bar(len(missing)) as advance:
                 for start in range(0, len(missing), WRITE_CHUNK):
                     chunk = missing[start:start + WRITE_CHUNK]
-                    encoded = remote[start:start + len(chunk)] if remote is not None else self.compute([t for _, t in chunk])
+                    # unit_rows: the rows used now are the rows stored, whatever the encoder returned
+                    encoded = unit_rows(remote[start:start + len(chunk)] if remote is not None else self.compute([t for _, t in chunk]))
                     fresh = list(zip((h for h, _ in chunk), encoded))
                     vectors.update(fresh)
                     if not (remote is not None and encode_fills_cache):

@@ -744,3 +744,61 @@ def test_an_empty_positional_path_is_one_line_exit_2(tmp_path, capsys, monkeypat
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f'dataaudit: error: the path is empty: {shown} is "" (an unset variable?)'), err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
+
+
+class _BrokenStream:
+    """A stderr whose every write and flush fails, as a closed pipe or a full disk under `2>/dev/full` does."""
+
+    def __init__(self, error: OSError) -> None:
+        self.error = error
+        self.tried = 0
+
+    def write(self, text: str) -> int:
+        self.tried += 1
+        raise self.error
+
+    def flush(self) -> None:
+        raise self.error
+
+    def fileno(self) -> int:
+        raise ValueError("no file descriptor")
+
+
+@pytest.mark.parametrize("error", [BrokenPipeError(32, "Broken pipe"), OSError(28, "No space left on device")])
+def test_an_error_whose_line_cannot_be_written_still_exits_2_or_its_signal_code(monkeypatch, error):
+    import argparse
+    import sys
+
+    from dataaudit import cli
+    from dataaudit.errors import InputError
+
+    for exc, args, code in [
+        (InputError("x.jsonl: no such file"), argparse.Namespace(command="audit", out="o"), 2),
+        (BrokenPipeError(32, "Broken pipe"), argparse.Namespace(command="audit", out="o"), 2),
+        (BrokenPipeError(32, "Broken pipe"), argparse.Namespace(command="audit", out="o", writing_standard_streams=True), 2),
+        (PermissionError(13, "Permission denied", "/cache"), argparse.Namespace(command="audit", out="o"), 2),
+        (RuntimeError("a bug"), argparse.Namespace(command="audit", out="o"), 2),
+        (cli.Terminated(), argparse.Namespace(command="audit", out="o"), cli.EXIT_TERMINATED),
+        (KeyboardInterrupt(), argparse.Namespace(command="audit", out="o"), cli.EXIT_INTERRUPTED),
+    ]:
+        broken = _BrokenStream(error)
+        monkeypatch.setattr(sys, "stderr", broken)
+        returned = cli._failed(exc, args) if isinstance(exc, Exception) else None
+        if returned is None:  # what _failed sees when a signal surfaced as another exception on its way up
+            wrapped = ImportError("initialization failed")
+            wrapped.__context__ = exc
+            returned = cli._failed(wrapped, args)
+        monkeypatch.setattr(sys, "stderr", sys.__stderr__)
+        assert (type(exc).__name__, returned) == (type(exc).__name__, code) and broken.tried >= 1
+
+
+def test_an_input_error_with_stderr_on_a_full_disk_exits_2_not_1(tmp_path):
+    import subprocess
+    import sys
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    missing = tmp_path / "missing.jsonl"
+    run = subprocess.run(f"{sys.executable} -m dataaudit audit {missing} --no-embeddings --out {tmp_path / 'r'} 2>/dev/full",
+                         shell=True)
+    assert run.returncode == 2  # was 1: the error line's ENOSPC escaped _failed

@@ -271,3 +271,23 @@ def test_a_phone_number_written_next_to_a_card_number_is_masked_in_one_pass():
     from dataaudit.excerpt import sanitise
 
     assert sanitise("call +44 20 7946 0958 4111 1111 1111 1111") == "call <PHONE …0958> <CREDIT_CARD …1111>"
+
+
+# What the printable fast path of visible_controls and reading_view looks at (selectors, fillers, the CGJ, the
+# braille blank) beside what decides whether a selector or filler does a job (Hangul, emoji, Latin, combining
+# marks), and the whitespace that path maps (newline, tab).
+FAST_PATH_ALPHABET = list("a\n\t 😀☺#1中\u034f\u115f\u1160\u17b4\u180b\u1820\u2800\u2801\u3164\ufe0f\ufe0e\ufe00\uffa0"
+                          "\U000e0100\u0308ü\u1100\uac00")
+NUL = "\x00"  # not printable: a text ending in it takes the per-character path, where the NUL alone is escaped
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(FAST_PATH_ALPHABET), max_size=12).map("".join))
+def test_the_printable_fast_path_escapes_and_hides_what_the_per_character_path_does(text):
+    from dataaudit.excerpt import reading_view, visible_controls
+
+    assert text.replace("\n", " ").replace("\t", " ").isprintable()  # the fast path's texts
+    slow = visible_controls(text + NUL)
+    assert slow.endswith("\\x00") and visible_controls(text) == slow[:-len("\\x00")]
+    view, origin = reading_view(text + NUL)  # the NUL taken out, the rest as the per-character path finds it
+    assert reading_view(text) == (None if (view, origin) == (text, list(range(len(text)))) else (view, origin))

@@ -707,6 +707,24 @@ def test_a_run_that_failed_its_regression_gate_is_no_baseline_so_the_rerun_fails
     assert record_run(history, _gate_run("2026-12-07T00:00:00+00:00", 100)).baseline_id == after.run_id != told_nothing.run_id
 
 
+def test_since_last_after_a_failed_gate_starts_where_the_baseline_left_off_so_the_failed_batch_is_read_again(tmp_path):
+    # The window started after the failed run: the re-run read nothing new, exited 3 (which CI lets pass) and the
+    # failed batch was never audited again.
+    from dataaudit.history.store import last_run_time, record_run
+
+    history = tmp_path / "history.db"
+    record_run(history, _gate_run("2026-12-01T09:00:00+00:00", 300), answers_until="2026-12-01T08:00:00+00:00",
+               fail_on_regression=True)
+    failed = record_run(history, _gate_run("2026-12-02T09:00:00+00:00", 150), answers_until="2026-12-02T08:00:00+00:00",
+                        fail_on_regression=True)
+    assert [r["what"] for r in failed.regressions] == ["usable"]
+    assert last_run_time(history, "tickets") == "2026-12-01T08:00:00+00:00"
+    # A run accepted without the gate moves the window on, regressions and all.
+    record_run(history, _gate_run("2026-12-03T09:00:00+00:00", 150), answers_until="2026-12-03T08:00:00+00:00",
+               fail_on_regression=False)
+    assert last_run_time(history, "tickets") == "2026-12-03T08:00:00+00:00"
+
+
 def test_a_condition_skipped_in_the_config_fails_every_gated_run_not_just_the_first(tmp_path):
     from dataaudit.history.store import record_run
 
@@ -728,7 +746,9 @@ def test_regressions_across_a_config_change_or_another_project_say_so_and_are_ke
     changed = record_run(history, _gate_run("2026-12-02T00:00:00+00:00", 300, config=loose, conditions={"scale": "fail"}),
                          fail_on_regression=True)
     (regression,) = changed.regressions
-    assert regression["what"] == "condition:scale" and regression["detail"].startswith("got worse (compared across a config change (config hash ")
+    assert regression["what"] == "condition:scale" and regression["detail"] == (
+        "got worse (compared across a config change: size.min_examples_classification (a figure may have moved with these "
+        "settings, not with the data))")
     assert changed.notes == regression["notes"] and load_runs(history)[-1]["notes"] == changed.notes
     assert len(changed.notes) == 1
 
@@ -744,7 +764,69 @@ def test_regressions_across_a_config_change_or_another_project_say_so_and_are_ke
     named = record_run(shared, _gate_run("2026-12-03T00:00:00+00:00", 150, paths=("c/x.jsonl",), dataset="batches",
                                          config={"dataset_name": "batches"}), fail_on_regression=False)
     assert named.notes[0].startswith("compared with a run of other input files (1 added, 1 gone since the baseline, which read ")
-    assert len(named.notes) == 2 and named.notes[1].startswith("compared across a config change")
+    assert len(named.notes) == 1  # dataset_name, the one setting changed, moves no figure
+
+
+def test_a_config_change_note_names_the_settings_that_changed_and_ignores_those_that_move_no_figure(tmp_path):
+    # Every history was noted "compared across a config change" for a new batch size, cache folder or engine.
+    import copy
+    import sqlite3
+
+    from dataaudit.config import Config
+    from dataaudit.history.store import record_run
+
+    full = Config().to_dict()
+    history = tmp_path / "history.db"
+    record_run(history, _gate_run("2026-12-01T00:00:00+00:00", 300, config=full), fail_on_regression=True)
+    plumbing = copy.deepcopy(full)
+    plumbing["embeddings"].update(batch_size=64, cache_dir="/mnt/shared", device="cuda", cache_format="parquet")
+    plumbing["engine"]["name"] = "ray"
+    plumbing["history"]["max_usable_drop"] = 10
+    plumbing["economics"]["monthly_calls"] = 5000
+    plumbing["dataset_name"] = "tickets"
+    same = record_run(history, _gate_run("2026-12-02T00:00:00+00:00", 150, config=plumbing), fail_on_regression=False)
+    assert same.notes == [] and [r["what"] for r in same.regressions] == ["usable"]
+    measured = copy.deepcopy(plumbing)
+    measured["size"]["min_examples_classification"] = 100
+    measured["embeddings"]["model"] = "all-mpnet-base-v2"
+    changed = record_run(history, _gate_run("2026-12-03T00:00:00+00:00", 100, config=measured), fail_on_regression=True)
+    assert changed.notes == ["compared across a config change: embeddings.model, size.min_examples_classification (a figure "
+                             "may have moved with these settings, not with the data)"]
+    assert changed.regressions[0]["detail"] == f"fell by 50 (bound 10) ({changed.notes[0]})"
+
+    # A run recorded before settings were kept one by one holds a hash of its whole config: said only where it differs.
+    old = tmp_path / "old.db"
+    first = record_run(old, _gate_run("2026-12-01T00:00:00+00:00", 300, config=full), fail_on_regression=True)
+    with sqlite3.connect(old) as connection:
+        (figures,) = connection.execute("SELECT figures FROM runs WHERE id = ?", (first.run_id,)).fetchone()
+        older = {k: v for k, v in json.loads(figures).items() if k != "config_settings"}
+        import hashlib
+
+        whole = hashlib.sha256(json.dumps(full, sort_keys=True).encode()).hexdigest()[:16]
+        connection.execute("UPDATE runs SET figures = ?, config_hash = ? WHERE id = ?", (json.dumps(older), whole, first.run_id))
+    connection.close()
+    unchanged = record_run(old, _gate_run("2026-12-02T00:00:00+00:00", 300, config=full), fail_on_regression=False)
+    assert unchanged.baseline_id == first.run_id and unchanged.notes == []
+    with sqlite3.connect(old) as connection:
+        connection.execute("DELETE FROM runs WHERE id = ?", (unchanged.run_id,))
+    connection.close()
+    moved = record_run(old, _gate_run("2026-12-02T00:00:00+00:00", 300, config=measured), fail_on_regression=False)
+    assert moved.baseline_id == first.run_id and moved.notes == [
+        "config may differ (older history): the baseline run kept only a hash of its whole config, which differs from this "
+        "run's (a setting that moves no figure changes it too)"]
+
+
+def test_compare_names_the_settings_two_reports_differ_in():
+    from dataaudit.config import Config
+
+    full = Config().to_dict()
+    base = _gate_run("2026-12-01T00:00:00+00:00", 300, config=full)
+    other = json.loads(json.dumps(base))
+    other["config"]["embeddings"]["batch_size"] = 8
+    assert compare_reports(base, other)["note"] == ""
+    other["config"]["agreement"]["reliable_alpha"] = 0.7
+    assert compare_reports(base, other)["note"] == ("compared across a config change: agreement.reliable_alpha (a figure may "
+                                                    "have moved with these settings, not with the data)")
 
 
 def test_compare_says_when_two_reports_of_one_name_differ_in_config_model_or_files():

@@ -40,7 +40,7 @@ def test_improvements_and_a_figure_measured_only_now_are_not_regressions_a_figur
     # The evidence the gate judged by is gone: said, as the regression it is, not passed over in silence.
     assert find_regressions(before, no_alpha, HistoryConfig()) == [
         {"what": "krippendorff_alpha", "before": 0.7, "now": None,
-         "detail": "was measured by the previous run and is not measured now (an input left out, e.g. --production?)"}]
+         "detail": "was measured by the previous run and is not measured now (no item with several annotations this run?)"}]
 
 
 def test_a_condition_that_failed_and_is_unknown_now_is_a_regression_not_a_pass_for_exit_3():
@@ -50,8 +50,10 @@ def test_a_condition_that_failed_and_is_unknown_now_is_a_regression_not_a_pass_f
     without_production = key_figures(_report(covered=None, conditions={"coverage": "unknown", "scale": "pass"},
                                              verdict="insufficient_evidence"))
     found = find_regressions(before, without_production, HistoryConfig())
-    assert [(r["what"], r["before"], r["now"]) for r in found] == [("covered_share", 0.804, None),
-                                                                    ("condition:coverage", "fail", "unknown")]
+    # One input left out is one regression: the condition's, naming the figure that went with it.
+    assert [(r["what"], r["before"], r["now"], r["detail"]) for r in found] == [
+        ("condition:coverage", "fail", "unknown", "was judged by the previous run and is not judged now (covered_share was "
+         "measured by the previous run (0.804) and is not measured now: --production or embeddings left out?)")]
     # from pass and warn alike; unknown to unknown is no change
     for judged in ("pass", "warn"):
         was = key_figures(_report(covered=None, conditions={"coverage": judged}))
@@ -120,7 +122,28 @@ def test_a_figure_of_the_wrong_type_reads_as_missing_not_as_a_crash():
     assert find_regressions(key_figures(_report()), figures, HistoryConfig()) == [
         {"what": "label_share:a", "before": 0.5, "now": 0.0, "detail": "moved by -50.00 points (bound 5.00 points)"},
         {"what": "usable", "before": 600, "now": None,
-         "detail": "was measured by the previous run and is not measured now (an input left out, e.g. --production?)"}]
+         "detail": "was measured by the previous run and is not measured now (the duplicates check did not run?)"}]
+
+
+def test_a_lost_figure_and_the_condition_it_judged_are_one_regression_each_with_its_own_hint():
+    # Losing alpha and coverage counted four regressions, and alpha's hint blamed --production it does not read.
+    before = key_figures(_report(alpha=0.86, covered=0.97, usable=200, conditions={"consistency": "pass", "coverage": "pass"}))
+    now = key_figures(_report(alpha=None, covered=None, usable=200, conditions={"consistency": "unknown", "coverage": "unknown"}))
+    found = find_regressions(before, now, HistoryConfig())
+    assert [(r["what"], r["before"], r["now"]) for r in found] == [("condition:consistency", "pass", "unknown"),
+                                                                    ("condition:coverage", "pass", "unknown")]
+    assert found[0]["detail"] == ("was judged by the previous run and is not judged now (krippendorff_alpha was measured by the "
+                                  "previous run (0.86) and is not measured now: no item with several annotations this run?)")
+    assert "--production or embeddings left out?" in found[1]["detail"] and "--production" not in found[0]["detail"]
+    # A condition skipped in the config now keeps its own reason and names the figure too.
+    skipped = key_figures(_report(alpha=None, covered=0.97, usable=200, conditions={"coverage": "pass"}))
+    (only,) = find_regressions(before, skipped, HistoryConfig())
+    assert (only["what"], only["now"]) == ("condition:consistency", "not judged")
+    assert only["detail"].startswith("was judged by the previous run and is not judged now (skipped in the config?) (krippendorff_alpha")
+    # With no condition on it in the baseline, the lost figure is its own regression.
+    unjudged = key_figures(_report(alpha=0.86, covered=0.97, usable=200, conditions={"scale": "pass"}))
+    assert [r["what"] for r in find_regressions(unjudged, key_figures(_report(alpha=None, covered=0.97, usable=200)),
+                                                HistoryConfig())] == ["krippendorff_alpha"]
 
 
 def test_alpha_drop_is_judged_unrounded_and_shown_with_the_digits_that_differ_from_the_bound():

@@ -129,3 +129,32 @@ def test_a_cut_of_listed_rows_names_report_json_and_the_sections_own_place_for_t
     assert rows_note(many, 10) == "… and 290 more: see report.json (report.html lists the first 200)"
     assert rows_note(many, 300) == ""
 
+
+
+def test_cut_notes_name_only_the_report_files_the_run_writes(large_report, tmp_path):
+    # report.md named report.json and report.html under --format md alone, and report.html under the README's
+    # cron recipe (--format json,md), which writes none.
+    budget = 15_000
+    json_md = render_markdown(large_report, formats=["json", "md"])
+    md_only = render_markdown(large_report, formats=["md"])
+    assert "report.html" not in json_md and "report.html" not in md_only
+    assert f"_… and {FILES - 50} more: see report.json_" in json_md
+    assert f"_… and {FILES - 50} more: re-run with --format json for the full lists_" in md_only
+    fmt = large_report.checks["format"]
+    assert f"_… and {fmt.invalid - 50} more: see report.json_" in json_md  # no "(report.html lists the first 200)"
+    cut_notes = [line for line in md_only.splitlines() if "… and " in line and " more" in line]
+    assert len(cut_notes) >= 6 and all("re-run with --format json for the full lists" in note for note in cut_notes)
+    json_md = render_markdown(large_report, max_chars=budget, formats=["json", "md"])
+    md_only = render_markdown(large_report, max_chars=budget, formats=["md"])
+    assert next(line for line in md_only.splitlines() if line.startswith("_report.md stops here")).endswith(
+        "; re-run with --format json for the full lists._")
+    assert next(line for line in json_md.splitlines() if line.startswith("_report.md stops here")).endswith(
+        ". They are in report.json._")
+    assert render_markdown(large_report, max_chars=budget) == render_markdown(large_report, max_chars=budget,
+                                                                              formats=["json", "md", "html"])
+    # The file write_reports writes is the one rendered with its own formats.
+    from dataaudit.render.outputs import write_reports
+
+    write_reports(large_report, tmp_path, ["json", "md"])
+    assert (tmp_path / "report.md").read_text() == render_markdown(large_report, formats=["json", "md"])
+    assert "report.html" not in (tmp_path / "report.md").read_text() and not (tmp_path / "report.html").exists()

@@ -58,6 +58,25 @@ def test_trl_preference_pairs_for_a_chat_model_warn_while_openai_preference_line
     ds = _dataset(tmp_path, rows)
     config = TokensConfig(target_model="gpt-4o-mini")
     findings = judge(measure_tokens(ds.records, resolve_target(config), config), None)
-    warning = [f for f in findings if f.status == Status.WARN]
-    assert [w.evidence["formats_not_accepted"] for w in warning] == [{"preference (prompt/chosen/rejected)": 4}]
-    assert "preferred_output" in warning[0].action
+    (warning,) = [f for f in findings if f.status == Status.WARN]
+    # Keyed by a format name, as README documents formats_not_accepted; not told it is "chat format only" (OpenAI
+    # takes its own preference lines) nor to convert to chat lines (which drops the rejected reply).
+    assert warning.evidence["formats_not_accepted"] == {"preference_trl": 4}
+    assert warning.summary == ("4 of 4 records are preference pairs in the prompt/chosen/rejected layout (preference_trl), "
+                               "but OpenAI takes preference pairs for gpt-4o-mini only as {\"input\", \"preferred_output\", "
+                               "\"non_preferred_output\"} lines")
+    assert warning.action == ("Convert the preference_trl records to that layout (the prompt as input's user message, chosen "
+                              "as preferred_output, rejected as non_preferred_output) before fine-tuning gpt-4o-mini, or name "
+                              "an open model's tokenizer (--tokenizer).")
+    assert "chat lines" not in warning.action and "chat format only" not in warning.summary
+
+
+def test_trl_preference_pairs_beside_prompt_completion_lines_get_a_finding_each(tmp_path):
+    rows = [{"prompt": f"Summarise ticket {i}", "chosen": "Refund issued.", "rejected": "No idea."} for i in range(3)]
+    rows += [{"prompt": f"Why is refund {i} missing?", "completion": " refund_missing"} for i in range(2)]
+    config = TokensConfig(target_model="gpt-4o-mini")
+    findings = judge(measure_tokens(_dataset(tmp_path, rows).records, resolve_target(config), config), None)
+    warnings = [f for f in findings if f.status == Status.WARN]
+    assert [w.evidence["formats_not_accepted"] for w in warnings] == [{"prompt_completion": 2}, {"preference_trl": 3}]
+    assert warnings[0].summary.startswith("2 of 5 records are prompt_completion, but gpt-4o-mini is fine-tuned on the chat format")
+    assert "preference" not in warnings[0].action and warnings[1].summary.startswith("3 of 5 records are preference pairs")

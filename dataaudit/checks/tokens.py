@@ -404,7 +404,9 @@ def token_counts(records: Sequence[Record], tokenizer: str, encoding: str) -> li
 # {"input", "preferred_output", "non_preferred_output"} lines; only the legacy completion models take
 # prompt/completion. An open model's trainer (its own tokenizer) reads the other formats too.
 COMPLETION_MODELS = frozenset({"babbage-002", "davinci-002"})
-TRL_PREFERENCE = "preference (prompt/chosen/rejected)"  # read as "preference" too, but not OpenAI's layout
+# TRL's prompt/chosen/rejected pairs: read as "preference" too, but not OpenAI's layout; named as a format of its own
+# in formats_not_accepted, which is keyed by format name.
+TRL_PREFERENCE = "preference_trl"
 
 
 def _openai_layout(record: Record) -> str | None:
@@ -507,19 +509,32 @@ def _limit_findings(result: TokensResult) -> list[Finding]:
 def _format_findings(result: TokensResult) -> list[Finding]:
     """A warning where records are in a format the target chat model is not fine-tuned on: they were counted
     and priced as if it were, and the upload would be refused."""
-    if not result.formats_not_accepted:
-        return []
-    count = sum(result.formats_not_accepted.values())
-    formats = ", ".join(result.formats_not_accepted)
     model = result.target_model
-    return [Finding("format", Status.WARN,
-                    f"{count:,} of {result.records:,} records are {formats}, but {model} is fine-tuned on the chat format "
-                    'only ({"messages": [...]} per line)',
-                    {"target_model": model, "formats_not_accepted": result.formats_not_accepted},
-                    f"Convert the {formats} records to chat lines (the prompt as the user message, the completion as the "
-                    f"assistant reply" + ('; preference pairs to {"input", "preferred_output", "non_preferred_output"} lines'
-                                           if TRL_PREFERENCE in result.formats_not_accepted else "")
-                    + f") before fine-tuning {model}, or name an open model's tokenizer (--tokenizer).")]
+    not_chat = {name: n for name, n in result.formats_not_accepted.items() if name != TRL_PREFERENCE}
+    findings = []
+    if not_chat:
+        formats = ", ".join(not_chat)
+        findings.append(Finding(
+            "format", Status.WARN,
+            f"{sum(not_chat.values()):,} of {result.records:,} records are {formats}, but {model} is fine-tuned on the chat "
+            'format only ({"messages": [...]} per line)',
+            {"target_model": model, "formats_not_accepted": not_chat},
+            f"Convert the {formats} records to chat lines (the prompt as the user message, the completion as the "
+            f"assistant reply) before fine-tuning {model}, or name an open model's tokenizer (--tokenizer)."))
+    if TRL_PREFERENCE in result.formats_not_accepted:
+        # Not "chat lines": OpenAI does take preference pairs, in its own layout, and a chat line would drop the
+        # rejected reply.
+        pairs = result.formats_not_accepted[TRL_PREFERENCE]
+        findings.append(Finding(
+            "format", Status.WARN,
+            f"{pairs:,} of {result.records:,} records are preference pairs in the prompt/chosen/rejected layout "
+            f'({TRL_PREFERENCE}), but OpenAI takes preference pairs for {model} only as {{"input", "preferred_output", '
+            '"non_preferred_output"} lines',
+            {"target_model": model, "formats_not_accepted": {TRL_PREFERENCE: pairs}},
+            f"Convert the {TRL_PREFERENCE} records to that layout (the prompt as input's user message, chosen as "
+            f"preferred_output, rejected as non_preferred_output) before fine-tuning {model}, or name an open model's "
+            "tokenizer (--tokenizer)."))
+    return findings
 
 
 CHECK = Check(id="tokens", order=25, measure=measure, judge=judge, config_section=("tokens", TokensConfig), conditions=frozenset({"format"}))

@@ -10,7 +10,7 @@ from ..config import HistoryConfig, config_from_dict
 from ..errors import DataAuditError, InputError
 from ..excerpt import sanitise
 from .regressions import find_regressions, key_figures
-from .store import embedding_model, comparison_notes, config_hash_of
+from .store import comparison_notes, config_change_note, embedding_model, measured_settings
 
 SCALARS = ("verdict", "records", "invalid", "usable", "duplicate_share", "conflicts", "leaked", "krippendorff_alpha", "covered_share")
 
@@ -51,7 +51,7 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
         notes.append("the two reports' [history] bounds differ: the first report's are applied")
     if datasets["before"] == datasets["after"]:
         # The same name over unlike runs (another config, model or file list): said as the history says it.
-        notes += comparison_notes(sanitise(str(datasets["before"])), _config_hash(before), _config_hash(after),
+        notes += comparison_notes(sanitise(str(datasets["before"])), _config_note(before, after),
                                   embedding_model(before), embedding_model(after), _train_paths(before), _train_paths(after),
                                   named=bool((after.get("config") or {}).get("dataset_name")))
     if unread:
@@ -64,9 +64,12 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
             "changes": changes, "regressions": find_regressions(f0, f1, bounds)}
 
 
-def _config_hash(report: dict[str, Any]) -> str | None:
-    config = report.get("config")
-    return config_hash_of(config) if isinstance(config, dict) else None
+def _config_note(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """The settings that can move a figure in which the two reports' configs differ, as the history says them."""
+    configs = before.get("config"), after.get("config")
+    if not all(isinstance(config, dict) for config in configs):
+        return ""
+    return config_change_note(measured_settings(configs[0]), measured_settings(configs[1]))
 
 
 def _train_paths(report: dict[str, Any]) -> set[str]:

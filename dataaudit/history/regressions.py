@@ -20,6 +20,14 @@ SEVERITY = {"pass": 0, "warn": 1, "unknown": 2, "fail": 3}
 JUDGED = frozenset({"pass", "warn", "fail"})
 # Key figures whose loss (measured before, None now) is a regression: the evidence the gate judged by is gone.
 MEASURED_FIGURES = ("krippendorff_alpha", "covered_share", "usable")
+# Why each figure is likely missing now: alpha needs items annotated more than once and nothing else, coverage
+# a production sample and embeddings.
+LOST_FIGURE_HINTS = {"krippendorff_alpha": "no item with several annotations this run?",
+                     "covered_share": "--production or embeddings left out?",
+                     "usable": "the duplicates check did not run?"}
+# The condition each figure is the evidence of: one lost input is one regression, the condition's (it is what
+# the gate judged), whose detail names the figure that went with it.
+FIGURE_CONDITIONS = {"krippendorff_alpha": "consistency", "covered_share": "coverage"}
 # A new batch is a sample: a 200-item batch moves a 20% label by 5 points by chance one time in ten, so its
 # shift must also be unlikely under the last run's share (exact binomial test). Below this p-value, per label
 # and file, a batch of labels drawn from the last run's mix raises a false regression about once in a
@@ -171,22 +179,32 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     u0, u1 = before.get("usable"), now.get("usable")
     if u0 is not None and u1 is not None and u0 - u1 > bounds.max_usable_drop:
         found.append(_regression("usable", u0, u1, f"fell by {u0 - u1} (bound {bounds.max_usable_drop})"))
-    for figure in MEASURED_FIGURES:
-        if before.get(figure) is not None and now.get(figure) is None:
-            found.append(_regression(figure, before[figure], None, "was measured by the previous run and is not measured now "
-                                                                   "(an input left out, e.g. --production?)"))
     conditions0, conditions1 = before.get("conditions") or {}, now.get("conditions") or {}
+    judged: dict[str, dict[str, Any]] = {}
     for cid in sorted(conditions0):
         if cid not in conditions1:
             # Judged before and not now (skipped in the config, or no longer produced): a gate that a pull
             # request's own config could switch off is a regression until the baseline skips it too.
-            found.append(_regression(f"condition:{cid}", conditions0[cid], "not judged",
-                                     "was judged by the previous run and is not judged now (skipped in the config?)"))
+            judged[cid] = _regression(f"condition:{cid}", conditions0[cid], "not judged",
+                                      "was judged by the previous run and is not judged now (skipped in the config?)")
         elif conditions0[cid] in JUDGED and conditions1[cid] == "unknown":
-            found.append(_regression(f"condition:{cid}", conditions0[cid], conditions1[cid],
-                                     "was judged by the previous run and is not judged now (not enough evidence: an input left out?)"))
+            judged[cid] = _regression(f"condition:{cid}", conditions0[cid], conditions1[cid],
+                                      "was judged by the previous run and is not judged now (not enough evidence: an input left out?)")
         elif SEVERITY.get(conditions1[cid], 0) > SEVERITY.get(conditions0[cid], 0):
-            found.append(_regression(f"condition:{cid}", conditions0[cid], conditions1[cid], "got worse"))
+            judged[cid] = _regression(f"condition:{cid}", conditions0[cid], conditions1[cid], "got worse")
+    for figure in MEASURED_FIGURES:
+        if before.get(figure) is None or now.get(figure) is not None:
+            continue
+        lost = f"{figure} was measured by the previous run ({before[figure]}) and is not measured now: {LOST_FIGURE_HINTS[figure]}"
+        condition = judged.get(FIGURE_CONDITIONS.get(figure, ""))
+        if condition is not None:
+            # One input left out is one regression: the condition's, as the gate judged it, naming its figure.
+            condition["detail"] = (f"was judged by the previous run and is not judged now ({lost})"
+                                   if condition["now"] == "unknown" else f"{condition['detail']} ({lost})")
+        else:
+            found.append(_regression(figure, before[figure], None, "was measured by the previous run and is not measured now "
+                                                                   f"({LOST_FIGURE_HINTS[figure]})"))
+    found += judged.values()
     return found
 
 

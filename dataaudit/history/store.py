@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, config_from_dict
-from ..errors import InputError
+from ..errors import DataAuditError, InputError
 from ..excerpt import sanitise
 from ..scan.pii import masking_phone_regions
 from .regressions import find_regressions, held_records, key_figures, masked_labels, report_phone_regions
@@ -252,13 +252,13 @@ def _input_paths(inputs: list[dict[str, Any]]) -> set[str]:
     return {entry["path"] for entry in inputs if isinstance(entry, dict) and "path" in entry and entry.get("role", "train") == "train"}
 
 
-def comparison_notes(dataset: str, before_config_hash: str | None, now_config_hash: str | None,
-                     before_model: str | None, now_model: str | None, before_paths: set[str], now_paths: set[str],
-                     *, named: bool = False) -> list[str]:
+def comparison_notes(dataset: str, config_note: str, before_model: str | None, now_model: str | None,
+                     before_paths: set[str], now_paths: set[str], *, named: bool = False) -> list[str]:
     """What makes two runs of one dataset name unlike, each said in a line: regressions across a config change,
     another embedding model or other files are listed all the same (a gate that a changed config or file list
-    could silence would be no gate), with the reason they may not be the data's doing. named: the name was given
-    (--dataset-name), so files with nothing in common are that user's choice, not two projects colliding."""
+    could silence would be no gate), with the reason they may not be the data's doing. config_note: the
+    config_change_note, "" for none. named: the name was given (--dataset-name), so files with nothing in common
+    are that user's choice, not two projects colliding."""
     notes = []
     folders = {str(Path(p).parent) for p in before_paths} & {str(Path(p).parent) for p in now_paths}
     if before_paths and now_paths and not before_paths & now_paths and not folders and not named:
@@ -276,10 +276,80 @@ def comparison_notes(dataset: str, before_config_hash: str | None, now_config_ha
     if before_model != now_model and before_model and now_model:
         notes.append(f"compared across an embedding model change ({before_model} then, {now_model} now): near duplicates "
                      "and coverage are measured differently")
-    if before_config_hash and now_config_hash and before_config_hash != now_config_hash:
-        notes.append(f"compared across a config change (config hash {before_config_hash} then, {now_config_hash} now): a "
-                     "figure may have moved with its settings, not with the data")
+    if config_note:
+        notes.append(config_note)
     return notes
+
+
+# Settings that cannot move a figure the history compares: where and how a run computes (engine, device, batch
+# size, the cache), what it is called, the economics estimate (no condition), and the regression bounds (they
+# judge the figures, they do not make them). A whole section where None, else the listed keys of it.
+NOT_MEASURED: dict[str, tuple[str, ...] | None] = {
+    "dataset_name": None, "engine": None, "economics": None, "history": None,
+    "embeddings": ("device", "batch_size", "cache", "cache_dir", "cache_format"),
+}
+
+
+def _short_hash(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def measured_settings(config: dict[str, Any]) -> dict[str, str]:
+    """Each setting that can move a figure, as "section.key" (a top-level one as its name, a section that is
+    unset as its name) -> a hash of its value: what the history keeps to name the settings two runs differ in,
+    without keeping their values (a label order, a path). The config is read as this version reads it, so a
+    report from before a setting existed has it at its default."""
+    try:
+        config = config_from_dict(config).to_dict()
+    except DataAuditError:  # a report of another version, keys this one does not know: compared as written
+        pass
+    settings = {}
+    for section, value in config.items():
+        left_out = NOT_MEASURED.get(section, ())
+        if left_out is None:
+            continue
+        if isinstance(value, dict):
+            settings.update({f"{section}.{key}": _short_hash(v) for key, v in value.items() if key not in left_out})
+        else:
+            settings[section] = _short_hash(value)
+    return settings
+
+
+def changed_settings(before: dict[str, str], now: dict[str, str]) -> list[str]:
+    """The settings whose values differ. A setting on one side only is a dataaudit upgrade's (every run keeps
+    every setting its version has), not the user's change, and is left out; a section unset on one side and set
+    on the other ([maintenance]) is named as the section."""
+    changed = {key for key in before.keys() & now.keys() if before[key] != now[key]}
+    for one, other in ((before, now), (now, before)):
+        changed |= {key.split(".")[0] for key in one.keys() - other.keys() if key.split(".")[0] in other}
+    return sorted(changed)
+
+
+def config_hash_of(config: dict[str, Any]) -> str:
+    """One hash of the settings that can move a figure (history listings, a quick equality)."""
+    return _short_hash(measured_settings(config))
+
+
+def whole_config_hash(config: dict[str, Any]) -> str:
+    """The hash a history kept before settings were kept one by one: of the whole config as the report wrote it."""
+    return _short_hash(config)
+
+
+def config_change_note(before_settings: dict[str, str] | None, now_settings: dict[str, str],
+                       before_whole_hash: str | None = None, now_config: dict[str, Any] | None = None) -> str:
+    """The note on a comparison across a config change, naming the settings; "" where none moved. Against a run
+    recorded before settings were kept one by one (before_settings None), only its whole-config hash is there:
+    the note then says the config may differ, and only where that hash differs from this run's."""
+    if before_settings is None:
+        if before_whole_hash is None or now_config is None or before_whole_hash == whole_config_hash(now_config):
+            return ""
+        return ("config may differ (older history): the baseline run kept only a hash of its whole config, which differs "
+                "from this run's (a setting that moves no figure changes it too)")
+    changed = changed_settings(before_settings, now_settings)
+    if not changed:
+        return ""
+    shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    return f"compared across a config change: {shown} (a figure may have moved with these settings, not with the data)"
 
 
 def _some(paths: set[str], shown: int = 2) -> str:
@@ -301,7 +371,7 @@ def config_hash_of(config: dict[str, Any]) -> str:
 
 
 def embedding_model(data: dict[str, Any]) -> str | None:
-    """The model a run embedded with (its embeddings section), else the configured one; None without embeddings."""
+    """The model a run embedded with (its embeddings section); None without embeddings."""
     checks = data.get("checks") if isinstance(data.get("checks"), dict) else {}
     embeddings = checks.get("embeddings") if isinstance(checks.get("embeddings"), dict) else {}
     return embeddings.get("model") or None
@@ -323,7 +393,8 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
     figures = key_figures(data)
     bounds = (config or config_from_dict(data["config"])).history
     gated = True if fail_on_regression is None else fail_on_regression
-    config_hash = config_hash_of(data["config"])
+    settings = measured_settings(data["config"])
+    config_hash = _short_hash(settings)
     entries = [{"role": i["role"], "path": i["path"], "sha256": i["sha256"]} for i in data["inputs"]]
     if answers_until:
         for entry in entries:
@@ -345,11 +416,14 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
             with masking_phone_regions(report_phone_regions(data)):
                 before_figures = masked_labels(json.loads(baseline[1]))
             regressions = find_regressions(before_figures, figures, bounds)
-            notes = comparison_notes(dataset, baseline[3], config_hash, before_figures.get("embedding_model"), model,
+            before_settings = before_figures.get("config_settings")
+            config_note = config_change_note(before_settings if isinstance(before_settings, dict) else None, settings,
+                                             baseline[3], data["config"])
+            notes = comparison_notes(dataset, config_note, before_figures.get("embedding_model"), model,
                                      _input_paths(json.loads(baseline[4])), _input_paths(entries),
                                      named=bool((data.get("config") or {}).get("dataset_name")))
             regressions = _with_notes(regressions, notes)
-        stored_figures = {**figures, "embedding_model": model}
+        stored_figures = {**figures, "embedding_model": model, "config_settings": settings}
         inserted = connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions, "
                                       "complete, baseline_id, failed_gate, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                       (dataset, data["generated_at"], inputs, config_hash, data["verdict"]["status"],
@@ -429,7 +503,8 @@ def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> 
 
 
 def last_run_time(path: str | Path, dataset: str) -> str | None:
-    """Where the previous run of this dataset left off (ISO time), or None: the start of `--since-last`.
+    """Where the previous run of this dataset that did not fail its gate left off (ISO time), or None: the start of
+    `--since-last`.
     That is the newest answer its export held, on the annotation tool's own clock, so an answer made while
     that run was fetching or measuring is in this window; a run recorded before that was kept falls back to
     when its report was generated."""
@@ -439,7 +514,11 @@ def last_run_time(path: str | Path, dataset: str) -> str | None:
     if connection is None:
         return None
     try:
-        row = connection.execute(f"SELECT generated_at, inputs FROM runs WHERE dataset = ? AND {_finished(connection)} "
+        columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")]
+        # A run that failed its gate is no baseline, so its batch is not done with: the re-run must read it again,
+        # or it reads nothing new, exits 3 (which CI lets pass) and the failed batch is never audited again.
+        passed = " AND failed_gate = 0" if "failed_gate" in columns else ""
+        row = connection.execute(f"SELECT generated_at, inputs FROM runs WHERE dataset = ? AND {_finished(connection)}{passed} "
                                  "ORDER BY id DESC LIMIT 1", (dataset,)).fetchone()
     finally:
         connection.close()

@@ -1,6 +1,7 @@
 """report.md: the report readable on its own in a pull request, under MARKDOWN_MAX_CHARS so that it fits in a
 comment; what it cuts for that (a long table's later rows, then whole sections from the end) it says is in
-report.json and report.html. The verdict, its conditions and the next actions are never cut.
+report.json and report.html, naming only those of them the run writes. The verdict, its conditions and the next
+actions are never cut.
 
 Dataset text is untrusted: GitHub renders inline HTML and live links in Markdown, so every cell is
 HTML-escaped and its Markdown characters (links, images, emphasis, code, pipes) neutralised.
@@ -11,13 +12,18 @@ from __future__ import annotations
 import html
 import re
 import shlex
-from typing import Iterable
+from typing import Collection, Iterable
 
 from ..excerpt import excerpt, neutralise_markdown, sanitise
 from ..report import Report
 from ..scan.pii import masked_as_configured
 from .figures import regression_cells
 from .sections import Table, all_sections, capped_note
+
+# The formats a run writes beside report.md unless told otherwise: the cut notes name only files that exist.
+ALL_FORMATS = ("json", "md", "html")
+# Where the full lists are when report.md is the only file written.
+RERUN_FOR_FULL_LISTS = "re-run with --format json for the full lists"
 
 STATUS_MARK = {"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔",
                "ready": "✅", "not_ready": "❌", "insufficient_evidence": "❔"}
@@ -132,10 +138,10 @@ def _details(summary: str, body: list[str]) -> list[str]:
     return ["<details>", f"<summary>{cell(summary, 200)}</summary>", "", *body, "</details>", ""]
 
 
-def _section_table(table: Table, max_rows: int | None = None) -> list[str]:
+def _section_table(table: Table, max_rows: int | None = None, formats: Collection[str] = ALL_FORMATS) -> list[str]:
     shown = table.rows if max_rows is None else table.rows[:max_rows]
     body = _table(table.headers, shown)
-    note = rows_note(table, len(shown))
+    note = rows_note(table, len(shown), formats)
     if body and note:
         body += [f"_{cell(note, 400)}_", ""]
     return _details(table.title, body) if table.collapsed else ([f"**{cell(table.title, 200)}**", ""] + body if body else [])
@@ -148,19 +154,34 @@ MARKDOWN_MAX_CHARS = 60_000
 ROW_CAPS = (None, 50, 10)
 
 
-def rows_note(table: Table, shown: int) -> str:
-    """What a table report.md cut to its first `shown` rows says about the rest and where it is. Rows the
-    section listed are in report.json (and in report.html up to its own cap); rows beyond those only where
-    the section says (`capped_note`)."""
+def _places(formats: Collection[str], listed: int = 0) -> str | None:
+    """The written files that hold a list of `listed` rows in full, as a note names them; None where none does
+    (report.md written alone)."""
     from .html import MAX_ROWS as HTML_MAX_ROWS  # here: html.py imports this module
 
+    html_whole = listed <= HTML_MAX_ROWS
+    if "json" in formats and "html" in formats:
+        return "report.json and report.html" if html_whole else f"report.json (report.html lists the first {HTML_MAX_ROWS})"
+    if "json" in formats:
+        return "report.json"
+    if "html" in formats:
+        return "report.html" if html_whole else f"report.html (which lists the first {HTML_MAX_ROWS})"
+    return None
+
+
+def rows_note(table: Table, shown: int, formats: Collection[str] = ALL_FORMATS) -> str:
+    """What a table report.md cut to its first `shown` rows says about the rest and where it is. Rows the
+    section listed are in report.json (and in report.html up to its own cap), of those the run writes; rows
+    beyond those only where the section says (`capped_note`)."""
     listed = len(table.rows)
     if shown >= listed:
         return capped_note(table, shown)
     total = max(table.total if table.total is not None else 0, listed)
-    places = ("report.json and report.html" if listed <= HTML_MAX_ROWS
-              else f"report.json (report.html lists the first {HTML_MAX_ROWS})")
-    where = f"see {places}" if total == listed else f"{listed - shown} of them are in {places}"
+    places = _places(formats, listed)
+    if places is None:
+        where = RERUN_FOR_FULL_LISTS
+    else:
+        where = f"see {places}" if total == listed else f"{listed - shown} of them are in {places}"
     return f"… and {total - shown} more: {where}" + (f"; {table.full_list}" if table.full_list else "")
 
 
@@ -184,7 +205,8 @@ def _head(report: Report, sections: list) -> list[str]:
     return out
 
 
-def _blocks(report: Report, sections: list, max_rows: int | None) -> list[tuple[str, list[str]]]:
+def _blocks(report: Report, sections: list, max_rows: int | None,
+            formats: Collection[str] = ALL_FORMATS) -> list[tuple[str, list[str]]]:
     """Everything after the next actions, as (title, lines) blocks in reading order: the units report.md
     leaves out, from the end, when even capped tables do not fit."""
     blocks = []
@@ -192,31 +214,33 @@ def _blocks(report: Report, sections: list, max_rows: int | None) -> list[tuple[
         title = "Regressions against the previous run"
         regressions = Table(title, ["what", "before", "now", "detail"], [regression_cells(r) for r in report.regressions])
         blocks.append((title, [f"## {title}", "", f"Compared with the run of {cell(report.compared_with or '?')}.", "",
-                               *_capped_table(regressions, max_rows)]))
+                               *_capped_table(regressions, max_rows, formats)]))
     inputs = Table("Inputs", ["role", "path", "records", "sha256"], [[i.role, i.path, i.records, i.sha256[:16]] for i in report.inputs])
-    blocks.append(("Inputs", ["## Inputs", "", *_capped_table(inputs, max_rows)]))
+    blocks.append(("Inputs", ["## Inputs", "", *_capped_table(inputs, max_rows, formats)]))
     for section, content in sections:
         if section.id == "sufficient" or content is None:
             continue
         lines = [f"## {section.title}", "", *[f"- {cell(line, 600)}" for line in content.lines], ""]
         for table in content.tables:
-            lines += _section_table(table, max_rows)
+            lines += _section_table(table, max_rows, formats)
         blocks.append((section.title, lines))
     return blocks
 
 
-def _capped_table(table: Table, max_rows: int | None) -> list[str]:
+def _capped_table(table: Table, max_rows: int | None, formats: Collection[str] = ALL_FORMATS) -> list[str]:
     """A table of the report's own lists (inputs, regressions), shown without a title, cut as sections' are."""
     shown = table.rows if max_rows is None else table.rows[:max_rows]
-    note = rows_note(table, len(shown))
+    note = rows_note(table, len(shown), formats)
     return _table(table.headers, shown) + ([f"_{cell(note, 400)}_", ""] if note else [])
 
 
-def _warnings(report: Report, max_rows: int | None) -> list[str]:
+def _warnings(report: Report, max_rows: int | None, formats: Collection[str] = ALL_FORMATS) -> list[str]:
     shown = report.warnings if max_rows is None else report.warnings[:max_rows]
     out = [f"> warning: {cell(w, 400)}" for w in shown]
     if len(shown) < len(report.warnings):
-        out.append(f"> … and {len(report.warnings) - len(shown)} more warnings: see report.json and report.html")
+        places = _places(formats)
+        out.append(f"> … and {len(report.warnings) - len(shown)} more warnings: "
+                   + (f"see {places}" if places else RERUN_FOR_FULL_LISTS))
     return out + ([""] if report.warnings else [])
 
 
@@ -224,29 +248,32 @@ def _length(lines: list[str]) -> int:
     return len("\n".join(lines))
 
 
-def _left_out_note(titles: list[str], max_chars: int) -> list[str]:
+def _left_out_note(titles: list[str], max_chars: int, formats: Collection[str] = ALL_FORMATS) -> list[str]:
+    places = _places(formats)
     return [f"_report.md stops here to stay under {max_chars:,} characters; left out: "
-            + "; ".join(cell(t, 200) for t in titles) + ". They are in report.json and report.html._", ""]
+            + "; ".join(cell(t, 200) for t in titles)
+            + (f". They are in {places}._" if places else f"; {RERUN_FOR_FULL_LISTS}._"), ""]
 
 
 @masked_as_configured
-def render_markdown(report: Report, max_chars: int = MARKDOWN_MAX_CHARS) -> str:
+def render_markdown(report: Report, max_chars: int = MARKDOWN_MAX_CHARS, formats: Collection[str] = ALL_FORMATS) -> str:
     """report.md, under `max_chars` characters where the verdict, conditions and actions leave room (they are
     always whole): long tables are cut to their first rows, then whole blocks from the end, each cut saying
-    where the rest is."""
+    where the rest is. formats: the report formats the run writes ("json", "md", "html"); a cut names only
+    their files."""
     sections = [(s, s.build(report)) for s in all_sections()]
     head = _head(report, sections)
     footer = ["---", f"dataaudit {report.dataaudit_version}, report schema {report.schema_version}, generated {report.generated_at}", ""]
     for max_rows in ROW_CAPS:
-        blocks = _blocks(report, sections, max_rows)
-        tail = _warnings(report, max_rows) + footer
+        blocks = _blocks(report, sections, max_rows, formats)
+        tail = _warnings(report, max_rows, formats) + footer
         lines = head + [line for _, block in blocks for line in block] + tail
         if _length(lines) <= max_chars:
             return "\n".join(lines)
     kept, left_out = list(blocks), []
     while kept:
         left_out.insert(0, kept.pop()[0])
-        lines = head + [line for _, block in kept for line in block] + _left_out_note(left_out, max_chars) + tail
+        lines = head + [line for _, block in kept for line in block] + _left_out_note(left_out, max_chars, formats) + tail
         if _length(lines) <= max_chars:
             break
     return "\n".join(lines)

@@ -8,6 +8,7 @@ earlier run is left beside the new report. Only the names below are ever written
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from ..io import write_atomic_set
@@ -24,7 +25,9 @@ def write_reports(report: Report, folder: str | Path, formats: list[str]) -> lis
         if fmt == "json":
             from .json_report import render_json as render
         elif fmt == "md":
-            from .markdown import render_markdown as render
+            from .markdown import render_markdown
+
+            render = partial(render_markdown, formats=formats)  # its cut notes name only the files written beside it
         elif fmt == "html":
             from .html import render_html as render
         else:
