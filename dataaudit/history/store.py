@@ -325,11 +325,6 @@ def changed_settings(before: dict[str, str], now: dict[str, str]) -> list[str]:
     return sorted(changed)
 
 
-def config_hash_of(config: dict[str, Any]) -> str:
-    """One hash of the settings that can move a figure (history listings, a quick equality)."""
-    return _short_hash(measured_settings(config))
-
-
 def whole_config_hash(config: dict[str, Any]) -> str:
     """The hash a history kept before settings were kept one by one: of the whole config as the report wrote it."""
     return _short_hash(config)
@@ -364,10 +359,6 @@ def _with_notes(regressions: list[dict[str, Any]], notes: list[str]) -> list[dic
         return regressions
     said_once = "; ".join(notes)
     return [{**r, "detail": f"{r['detail']} ({said_once})", "notes": list(notes)} for r in regressions]
-
-
-def config_hash_of(config: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def embedding_model(data: dict[str, Any]) -> str | None:
