@@ -66,7 +66,7 @@ def _build(report: Report) -> SectionContent | None:
                  for c in d.conflicts]
     leaks = [[f"{x.eval_file}:{x.eval_line}", f"{x.train_file}:{x.train_line}", x.kind, f"{x.similarity:.3f}", text(x.eval_text)]
              for x in d.leakage]
-    every = "all are in duplicates.jsonl, written beside report.json with --out"
+    every = "all are in duplicates.jsonl, which --out writes beside report.json (the json format)"
     return SectionContent(lines, [
         Table(f"Conflicting labels ({d.conflict_count} groups)", ["lines", "labels", "text"], conflicts, total=d.conflict_count,
               full_list=every, collapsed=not conflicts),
