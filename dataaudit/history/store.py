@@ -286,7 +286,11 @@ def comparison_notes(dataset: str, config_note: str, before_model: str | None, n
 # judge the figures, they do not make them). A whole section where None, else the listed keys of it.
 NOT_MEASURED: dict[str, tuple[str, ...] | None] = {
     "dataset_name": None, "engine": None, "economics": None, "history": None,
-    "embeddings": ("device", "batch_size", "cache", "cache_dir", "cache_format"),
+    # the model is compared as the run resolved it (comparison_notes: "" and its default name are one model)
+    "embeddings": ("device", "batch_size", "cache", "cache_dir", "cache_format", "model"),
+    # caps on what a report lists: every count comes from the whole lists
+    "duplicates": ("max_groups_listed",), "agreement": ("disputed_limit",), "tokens": ("max_listed",),
+    "pii": ("max_listed",), "repeated_targets": ("max_listed",), "label_noise": ("suspects_limit",),
 }
 
 
@@ -459,7 +463,9 @@ def forget_run(path: str | Path, run_id: int) -> None:
 
 def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """The latest finished runs, oldest first: each with the run it was compared with (`baseline_id`, None: none),
-    whether it failed its regression gate (then it is no baseline) and the notes on that comparison."""
+    whether it failed its regression gate (then it is no baseline) and the notes on that comparison. `config_hash`
+    is a hash of the settings that can move a figure; rows an older dataaudit wrote hold one of the whole config,
+    so it changes at the upgrade without a setting changing."""
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not a history file")
