@@ -57,8 +57,9 @@ def clinc150_measure(repeats: int = 2) -> None:
     import subprocess
 
     for attempt in range(1, repeats + 1):
+        # stdout only: a failing run's traceback reaches the terminal
         line = subprocess.run([sys.executable, __file__, "--clinc150-run", str(attempt)], check=True,
-                              capture_output=True, text=True).stdout.strip().splitlines()
+                              stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()
         if attempt == 1:
             print(line[0])
         print(line[-1])

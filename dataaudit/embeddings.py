@@ -286,7 +286,7 @@ def _usable(found: dict[bytes, bytes]) -> dict[bytes, np.ndarray]:
     return {h: np.frombuffer(b, dtype=np.float32) for h, b in found.items() if len(b) == usual and usual % 4 == 0}
 
 
-UNIT_TOLERANCE = 1e-3  # |norm - 1| of a stored vector; unit_rows leaves it ~1e-7 off
+UNIT_TOLERANCE = 1e-3  # |norm - 1| of a stored vector; unit_rows leaves it at most ALREADY_UNIT off
 ALREADY_UNIT = 1e-5  # |norm - 1| of a float32 row normalised in float32 (~1e-7), with room
 
 

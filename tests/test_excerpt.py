@@ -276,8 +276,8 @@ def test_a_phone_number_written_next_to_a_card_number_is_masked_in_one_pass():
 # What the printable fast path of visible_controls and reading_view looks at (selectors, fillers, the CGJ, the
 # braille blank) beside what decides whether a selector or filler does a job (Hangul, emoji, Latin, combining
 # marks), and the whitespace that path maps (newline, tab).
-FAST_PATH_ALPHABET = list("a\n\t 😀☺#1中\u034f\u115f\u1160\u17b4\u180b\u1820\u2800\u2801\u3164\ufe0f\ufe0e\ufe00\uffa0"
-                          "\U000e0100\u0308ü\u1100\uac00")
+FAST_PATH_ALPHABET = list("a\n\t 😀☺#1中\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u1820\u2800\u2801\u3164"
+                          "\ufe0f\ufe0e\ufe00\ufe01\ufe07\uffa0\U000e0100\U000e01ef\u0308ü\u1100\uac00\u2a00\u2200")
 NUL = "\x00"  # not printable: a text ending in it takes the per-character path, where the NUL alone is escaped
 
 

@@ -77,8 +77,8 @@ def test_long_tables_keep_their_first_rows_and_say_how_many_more_and_where(large
     assert f"_… and {FILES - 50} more: see report.json and report.html_" in markdown  # inputs and per-file rows
     duplicates = large_report.checks["duplicates"]
     assert duplicates.conflict_count == FILES
-    assert (f"_… and {FILES - 50} more: see report.json and report.html; all are in duplicates.jsonl, written beside "
-            f"report.json with --out_") in markdown
+    assert (f"_… and {FILES - 50} more: see report.json and report.html; all are in duplicates.jsonl, which --out "
+            f"writes beside report.json (the json format)_") in markdown
     pii = large_report.checks["pii"]
     assert pii.findings_total > len(pii.findings) > 50  # listed beyond the cut, and more found than listed
     assert (f"_… and {pii.findings_total - 50} more: {len(pii.findings) - 50} of them are in report.json and report.html; "
@@ -139,15 +139,15 @@ def test_cut_notes_name_only_the_report_files_the_run_writes(large_report, tmp_p
     md_only = render_markdown(large_report, formats=["md"])
     assert "report.html" not in json_md and "report.html" not in md_only
     assert f"_… and {FILES - 50} more: see report.json_" in json_md
-    assert f"_… and {FILES - 50} more: re-run with --format json for the full lists_" in md_only
+    assert f"_… and {FILES - 50} more: add json to --format for the full lists_" in md_only
     fmt = large_report.checks["format"]
     assert f"_… and {fmt.invalid - 50} more: see report.json_" in json_md  # no "(report.html lists the first 200)"
     cut_notes = [line for line in md_only.splitlines() if "… and " in line and " more" in line]
-    assert len(cut_notes) >= 6 and all("re-run with --format json for the full lists" in note for note in cut_notes)
+    assert len(cut_notes) >= 6 and all("add json to --format for the full lists" in note for note in cut_notes)
     json_md = render_markdown(large_report, max_chars=budget, formats=["json", "md"])
     md_only = render_markdown(large_report, max_chars=budget, formats=["md"])
     assert next(line for line in md_only.splitlines() if line.startswith("_report.md stops here")).endswith(
-        "; re-run with --format json for the full lists._")
+        "; add json to --format for the full lists._")
     assert next(line for line in json_md.splitlines() if line.startswith("_report.md stops here")).endswith(
         ". They are in report.json._")
     assert render_markdown(large_report, max_chars=budget) == render_markdown(large_report, max_chars=budget,

@@ -62,12 +62,14 @@ def test_trl_preference_pairs_for_a_chat_model_warn_while_openai_preference_line
     # Keyed by a format name, as README documents formats_not_accepted; not told it is "chat format only" (OpenAI
     # takes its own preference lines) nor to convert to chat lines (which drops the rejected reply).
     assert warning.evidence["formats_not_accepted"] == {"preference_trl": 4}
+    # Not "for gpt-4o-mini": OpenAI preference-tunes only some models (gpt-3.5-turbo is a target here, and not one).
     assert warning.summary == ("4 of 4 records are preference pairs in the prompt/chosen/rejected layout (preference_trl), "
-                               "but OpenAI takes preference pairs for gpt-4o-mini only as {\"input\", \"preferred_output\", "
-                               "\"non_preferred_output\"} lines")
-    assert warning.action == ("Convert the preference_trl records to that layout (the prompt as input's user message, chosen "
-                              "as preferred_output, rejected as non_preferred_output) before fine-tuning gpt-4o-mini, or name "
-                              "an open model's tokenizer (--tokenizer).")
+                               "but OpenAI takes preference pairs only as {\"input\", \"preferred_output\", "
+                               "\"non_preferred_output\"} lines, and preference-tunes only some of its models")
+    assert warning.action == ("Check that OpenAI offers preference fine-tuning for gpt-4o-mini (its DPO guide lists the "
+                              "models), then convert the preference_trl records to that layout (the prompt as input's user "
+                              "message, chosen as preferred_output, rejected as non_preferred_output); or name an open "
+                              "model's tokenizer (--tokenizer).")
     assert "chat lines" not in warning.action and "chat format only" not in warning.summary
 
 

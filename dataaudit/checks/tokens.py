@@ -528,12 +528,12 @@ def _format_findings(result: TokensResult) -> list[Finding]:
         findings.append(Finding(
             "format", Status.WARN,
             f"{pairs:,} of {result.records:,} records are preference pairs in the prompt/chosen/rejected layout "
-            f'({TRL_PREFERENCE}), but OpenAI takes preference pairs for {model} only as {{"input", "preferred_output", '
-            '"non_preferred_output"} lines',
+            f'({TRL_PREFERENCE}), but OpenAI takes preference pairs only as {{"input", "preferred_output", '
+            '"non_preferred_output"} lines, and preference-tunes only some of its models',
             {"target_model": model, "formats_not_accepted": {TRL_PREFERENCE: pairs}},
-            f"Convert the {TRL_PREFERENCE} records to that layout (the prompt as input's user message, chosen as "
-            f"preferred_output, rejected as non_preferred_output) before fine-tuning {model}, or name an open model's "
-            "tokenizer (--tokenizer)."))
+            f"Check that OpenAI offers preference fine-tuning for {model} (its DPO guide lists the models), then convert "
+            f"the {TRL_PREFERENCE} records to that layout (the prompt as input's user message, chosen as preferred_output, "
+            "rejected as non_preferred_output); or name an open model's tokenizer (--tokenizer)."))
     return findings
 
 

@@ -23,7 +23,7 @@ from .sections import Table, all_sections, capped_note
 # The formats a run writes beside report.md unless told otherwise: the cut notes name only files that exist.
 ALL_FORMATS = ("json", "md", "html")
 # Where the full lists are when report.md is the only file written.
-RERUN_FOR_FULL_LISTS = "re-run with --format json for the full lists"
+RERUN_FOR_FULL_LISTS = "add json to --format for the full lists"
 
 STATUS_MARK = {"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔",
                "ready": "✅", "not_ready": "❌", "insufficient_evidence": "❔"}
