@@ -233,12 +233,20 @@ def _stderr_without(noise: tuple[bytes, ...]):
 
     def forward() -> None:
         # The thread owns `saved`: closed by the driver while a late line was written, the write failed, or went
-        # to whatever file the driver had opened since under the same number.
+        # to whatever file the driver had opened since under the same number. It closes it only at the pipe's
+        # end, which comes after the driver's dup2(saved, 2): closed sooner (a write failed), that dup2 failed
+        # or put back whatever file took the number. A failed write (stderr a pipe whose reader went away, a
+        # full disk) stops the writing, not the reading: a pipe no one reads would block Ray's next line.
+        writing = True
         try:
             with os.fdopen(read_end, "rb") as lines:
                 for line in lines:
-                    if not any(n in line for n in noise):
-                        os.write(saved, line)
+                    if writing and not any(n in line for n in noise):
+                        try:
+                            while line:
+                                line = line[os.write(saved, line):]
+                        except OSError:
+                            writing = False
         finally:
             os.close(saved)
 
