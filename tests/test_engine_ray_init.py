@@ -285,3 +285,30 @@ def test_a_failed_write_to_stderr_keeps_the_saved_descriptor_until_the_driver_pu
     assert fake.calls[-2:] == [("dup2", fake.saved, 2), ("close", fake.saved)]
     assert fake.attempts == 1
     assert capfd.readouterr().err == "after\n"
+
+
+class HandlerInstallingFailingRay(HandlerInstallingRay):
+    """ray.init that installs its SIGTERM handler and then fails to connect."""
+
+    def init(self, **kwargs):
+        super().init(**kwargs)
+        raise ConnectionError("Failed to connect to Ray cluster at 192.0.2.2:6390")
+
+
+def test_after_a_failed_join_sigterm_goes_to_the_handler_it_had_before_ray_init(monkeypatch):
+    import signal
+
+    monkeypatch.setattr(ray_engine, "_probe", lambda address, named: None)
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address = HandlerInstallingFailingRay(), "192.0.2.2:6390"
+
+    def clis_handler(signum, frame):
+        raise KeyboardInterrupt
+
+    original = signal.signal(signal.SIGTERM, clis_handler)
+    try:
+        with pytest.raises(EngineError, match="cannot start or join the Ray cluster"):
+            engine._init()
+        assert signal.getsignal(signal.SIGTERM) is clis_handler
+    finally:
+        signal.signal(signal.SIGTERM, original)
