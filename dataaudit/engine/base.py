@@ -195,12 +195,6 @@ def merge_key_positions(partials: list[tuple[int, dict[str, list[int]]]]) -> dic
     return merged
 
 
-def expand_paths(paths: str | Path | list | None) -> list[str]:
-    """Files and folders named or matched: an existing path is taken literally (`data[1].jsonl` is a file name),
-    a pattern only when no such file exists, so quoted globs work from cron (no shell) on every platform."""
-    return list(dict.fromkeys(m for pattern in _given(paths) for m in _named_or_matched(pattern)))
-
-
 def _given(paths) -> list[str]:
     if paths is None:
         return []
@@ -212,6 +206,8 @@ def _given(paths) -> list[str]:
 
 
 def _named_or_matched(pattern: str) -> list[str]:
+    """Files and folders named or matched: an existing path is taken literally (`data[1].jsonl` is a file name),
+    a pattern only when no such file exists, so quoted globs work from cron (no shell) on every platform."""
     if is_uri(pattern):
         return _expand_uri(pattern)
     if Path(pattern).exists() or not glob.has_magic(pattern):
