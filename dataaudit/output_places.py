@@ -86,7 +86,8 @@ def _refuse_out_in_input_folders(out: str, named: list[str], data: list[Path]) -
     if any(where == os.path.realpath(f) for f in folders + [str(source.parent) for source in data]):
         raise InputError(f"{out}: --out is also an input folder, so the next audit of it would read this run's "
                          "reports as training data; name another folder for --out")
-    walked = [f for f in folders if _inside(where, os.path.realpath(f))]
+    # a folder's walk leaves hidden entries out, at every depth: `data/.reports` is read by no audit of `data`
+    walked = [f for f in folders if _inside(where, os.path.realpath(f)) and not _hidden_in(where, os.path.realpath(f))]
     walked += [item for item in named if not _is_uri(item) and not Path(item).exists() and _glob_reaches(item, where)]
     if walked:
         raise InputError(f"{out}: --out is inside the input {'folder' if Path(walked[0]).is_dir() else 'glob'} "
@@ -98,8 +99,14 @@ def _inside(path: str, folder: str) -> bool:
     return os.path.commonpath([path, folder]) == folder and path != folder
 
 
+def _hidden_in(path: str, folder: str) -> bool:
+    return any(part.startswith(".") for part in Path(os.path.relpath(path, folder)).parts)
+
+
 def _glob_reaches(pattern: str, where: str) -> bool:
-    """Whether a folder at `where` would be one of the glob's matches, or inside one (a matched folder is walked)."""
+    """Whether a folder at `where` would be one of the glob's matches, or inside one (a matched folder is walked).
+    A hidden name is matched only by a pattern part that spells its dot (`.*`), as glob matches, and is walked
+    past by a matched folder's walk."""
     import fnmatch
     import glob
 
@@ -110,7 +117,9 @@ def _glob_reaches(pattern: str, where: str) -> bool:
         return False
     relative = Path(os.path.relpath(where, base)).parts
     wanted = parts[fixed:]
-    return len(relative) >= len(wanted) and all(fnmatch.fnmatchcase(r, w) for r, w in zip(relative, wanted))
+    return (len(relative) >= len(wanted) and all(fnmatch.fnmatchcase(r, w) for r, w in zip(relative, wanted))
+            and not any(r.startswith(".") and not (i < len(wanted) and wanted[i].startswith("."))
+                        for i, r in enumerate(relative)))
 
 
 def _is_uri(item: str) -> bool:

@@ -230,3 +230,44 @@ def test_a_uri_folder_and_its_subfolders_are_listed_in_one_request(tmp_path, mon
     assert [str(Path(f.removeprefix("file://")).relative_to(folder)) for f in files] == [
         "a/deeper/deepest/x.jsonl", "a/part.jsonl", "b/part.jsonl", "c.json", "f.jsonl"]
     assert listings == [True]
+
+
+@pytest.mark.parametrize("as_uri", [False, True])
+def test_a_glob_skips_a_matched_folder_that_is_itself_a_report_set_and_names_it(tmp_path, as_uri):
+    name = file_uri if as_uri else str
+    runs = tmp_path / "runs"
+    (runs / "data").mkdir(parents=True)
+    (runs / "report").mkdir()
+    (runs / "data" / "train.jsonl").write_text(records_text(4))
+    for report in ("report.json", "report.md", "duplicates.jsonl"):
+        (runs / "report" / report).write_text("{}\n")
+    files, said = expanded(name(runs) + "/*")
+    assert files == [name(runs / "data" / "train.jsonl")]
+    assert said == [f"{name(runs)}/*: skipped 1 matched folder holding a dataaudit report set, whose duplicates.jsonl "
+                    "and report.json are reports, not training data (report); name a file to have it read"]
+    assert expanded(name(runs))[0] == files
+    # a report folder named itself is read as named: its name is a choice, as a file's is
+    assert expanded(name(runs / "report"))[0] == [name(runs / "report" / "duplicates.jsonl"),
+                                                  name(runs / "report" / "report.json")]
+
+
+def test_a_glob_skips_a_matched_folder_it_may_not_read_and_names_it(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    (data / "a").mkdir(parents=True)
+    (data / "lost+found").mkdir()
+    (data / "a" / "t.jsonl").write_text(records_text(4))
+    real_iterdir = Path.iterdir
+
+    def iterdir(path):  # as for a root-only folder read by another user (tests may run as root)
+        if path == data / "lost+found":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_iterdir(path)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    files, said = expanded(str(data / "*"))
+    assert files == [str(data / "a" / "t.jsonl")]
+    assert said == [f"{data}/*: skipped 1 matched folder it may not read (lost+found); name a file to have it read"]
+    with pytest.raises(InputError) as caught:
+        expanded(str(data / "l*"))
+    assert str(caught.value) == (f"{data}/l*: matches 1 folder and none holds a data file "
+                                 "(.jsonl, .ndjson, .json, .csv, .tsv, .tab, .parquet, .pq, compressed or not)")

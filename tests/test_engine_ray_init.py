@@ -204,5 +204,111 @@ def test_a_line_written_after_the_filter_stopped_waiting_still_reaches_stderr(ca
     os.close(held)
     for thread in threading.enumerate():
         if thread.name == "dataaudit-stderr-filter":
-            thread.join()
+            thread.join(timeout=30)
+            assert not thread.is_alive()
     assert capfd.readouterr().err == "late line from a worker\n"
+
+
+class SavedStderrFails:
+    """ray_engine's os, but a write to the filter's saved stderr fails, as on a full disk or a pipe whose reader
+    went away (`| head` ended); the rest is os, each dup2 and close noted in order. `settled` is set once the
+    filter has dealt with the failed write: it asks for the next line, or it closes `saved`."""
+
+    def __init__(self):
+        import threading
+
+        self.saved = None
+        self.attempts = 0
+        self.settled = threading.Event()
+        self.calls = []
+
+    def fdopen(self, fd, mode):
+        fake = self
+
+        class NotedLines:
+            def __init__(self, file):
+                self.file = file
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.file.close()
+
+            def __iter__(self):
+                for line in self.file:
+                    yield line
+                    if fake.attempts:
+                        fake.settled.set()
+
+        return NotedLines(os.fdopen(fd, mode))
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    def dup(self, fd):
+        self.saved = os.dup(fd)
+        return self.saved
+
+    def write(self, fd, data):
+        if fd != self.saved:
+            return os.write(fd, data)
+        self.attempts += 1
+        raise OSError(28, "No space left on device")
+
+    def dup2(self, fd, fd2):
+        self.calls.append(("dup2", fd, fd2))
+        return os.dup2(fd, fd2)
+
+    def close(self, fd):
+        self.calls.append(("close", fd))
+        os.close(fd)
+        if fd == self.saved:
+            self.settled.set()
+
+
+def test_a_failed_write_to_stderr_keeps_the_saved_descriptor_until_the_driver_put_it_back(capfd, monkeypatch):
+    import threading
+
+    fake = SavedStderrFails()
+    monkeypatch.setattr(ray_engine, "os", fake)
+    with ray_engine._stderr_without(ray_engine.RAY_NOISE):
+        os.write(2, b"a line\n")
+        assert fake.settled.wait(timeout=30)
+        os.write(2, b"a later line, read and dropped\n")
+    os.write(2, b"after\n")
+    for thread in threading.enumerate():
+        if thread.name == "dataaudit-stderr-filter":
+            thread.join(timeout=30)
+            assert not thread.is_alive()
+    # closed before the driver's dup2, `saved` was gone (EBADF) or another file's number by then
+    assert fake.calls[-2:] == [("dup2", fake.saved, 2), ("close", fake.saved)]
+    assert fake.attempts == 1
+    assert capfd.readouterr().err == "after\n"
+
+
+class HandlerInstallingFailingRay(HandlerInstallingRay):
+    """ray.init that installs its SIGTERM handler and then fails to connect."""
+
+    def init(self, **kwargs):
+        super().init(**kwargs)
+        raise ConnectionError("Failed to connect to Ray cluster at 192.0.2.2:6390")
+
+
+def test_after_a_failed_join_sigterm_goes_to_the_handler_it_had_before_ray_init(monkeypatch):
+    import signal
+
+    monkeypatch.setattr(ray_engine, "_probe", lambda address, named: None)
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address = HandlerInstallingFailingRay(), "192.0.2.2:6390"
+
+    def clis_handler(signum, frame):
+        raise KeyboardInterrupt
+
+    original = signal.signal(signal.SIGTERM, clis_handler)
+    try:
+        with pytest.raises(EngineError, match="cannot start or join the Ray cluster"):
+            engine._init()
+        assert signal.getsignal(signal.SIGTERM) is clis_handler
+    finally:
+        signal.signal(signal.SIGTERM, original)

@@ -76,3 +76,24 @@ def test_an_out_folder_inside_an_input_folder_is_refused_on_the_first_run_before
     refuse_outputs_over_inputs(str(out), {}, data_inputs=[str(data / "*.jsonl")], other_inputs=[])
     refuse_outputs_over_inputs(str(out), {}, data_inputs=[str(data / "a.jsonl")], other_inputs=[])
     refuse_outputs_over_inputs(str(tmp_path / "reports"), {}, data_inputs=[str(data)], other_inputs=[])
+
+
+def test_a_hidden_out_folder_inside_an_input_folder_or_glob_is_allowed_as_neither_reads_it(tmp_path):
+    from dataaudit.engine.base import expand_inputs
+
+    data = tmp_path / "data"
+    (data / "a").mkdir(parents=True)
+    (data / "a" / "t.jsonl").write_text('{"text": "a"}\n')
+    for out in (data / ".reports", data / "a" / ".reports", data / ".cache" / "reports"):
+        for named in (data, data / "*", tmp_path / "d*"):
+            refuse_outputs_over_inputs(str(out), {}, data_inputs=[str(named)], other_inputs=[])
+    # as the inputs show: a report set there is read by none of them
+    (data / ".reports").mkdir()
+    (data / ".reports" / "duplicates.jsonl").write_text('{"line": 1}\n')
+    for named in (data, data / "*", tmp_path / "d*"):
+        assert expand_inputs(str(named)) == [str(data / "a" / "t.jsonl")]
+    # a glob that spells the dot matches the hidden folder, and walks it
+    with pytest.raises(InputError, match="--out is inside the input glob"):
+        refuse_outputs_over_inputs(str(data / ".audit"), {}, data_inputs=[str(data / ".*")], other_inputs=[])
+    with pytest.raises(InputError, match="--out is inside the input glob"):
+        refuse_outputs_over_inputs(str(data / "a" / "reports"), {}, data_inputs=[str(data / "*")], other_inputs=[])

@@ -101,3 +101,36 @@ def test_a_weight_0_turn_before_the_trained_reply_and_well_formed_calls_are_acce
             {"messages": [USER, GOOD_CALL, RESULT, REPLY], "tools": [], "parallel_tool_calls": True}]
     ds = load_dataset(write_jsonl(tmp_path / "chat.jsonl", rows), Config(task_type="generation"))
     assert ds.errors == [] and [r.target for r in ds.records] == ["final", "It is 21 degrees in Paris."]
+
+
+def test_parquet_call_arguments_json_has_no_type_for_are_written_as_json_values_and_the_file_is_read(tmp_path):
+    from decimal import Decimal
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from dataaudit.load.readers import calls_text
+
+    def conversation(arguments):
+        return {"messages": [{"role": "user", "content": "pay 1.5"},
+                             {"role": "assistant", "content": None, "tool_calls": [
+                                 {"id": "c1", "type": "function", "function": {"name": "pay", "arguments": arguments}}]},
+                             {"role": "tool", "content": "ok", "tool_call_id": "c1"},
+                             {"role": "assistant", "content": "Paid."}]}
+
+    # a decimal128 column reads back as Decimal, which json cannot write: the whole file failed on it
+    pq.write_table(pa.Table.from_pylist([conversation({"amount": Decimal("1.50")})] * 3), tmp_path / "calls.parquet")
+    by_parquet = load_dataset([str(tmp_path / "calls.parquet")], Config(task_type="generation"))
+    by_json = load_dataset(write_jsonl(tmp_path / "calls.jsonl", [conversation('{"amount": 1.5}')]),
+                           Config(task_type="generation"))
+    assert by_parquet.errors == [] and len(by_parquet.records) == 3
+    # the amount that is 1.5 to a float is that number, as a JSON export of the same call writes it
+    assert by_parquet.records[0].input_text == by_json.records[0].input_text == (
+        'pay 1.5\n[{"function": {"arguments": "{\\"amount\\": 1.5}", "name": "pay"}, "type": "function"}]\nok')
+    exact = "12345678901234567890.12"  # more digits than a float holds: its text, not a nearby number
+    assert [calls_text([{"function": {"name": "f", "arguments": arguments}}], "tool_calls") for arguments in
+            ({"x": Decimal(exact)}, {"x": np.array([1, 2])}, {"x": np.float32(0.5)})] == [
+        '[{"function": {"arguments": "{\\"x\\": \\"%s\\"}", "name": "f"}}]' % exact,
+        '[{"function": {"arguments": "{\\"x\\": [1, 2]}", "name": "f"}}]',
+        '[{"function": {"arguments": "{\\"x\\": 0.5}", "name": "f"}}]']

@@ -195,12 +195,6 @@ def merge_key_positions(partials: list[tuple[int, dict[str, list[int]]]]) -> dic
     return merged
 
 
-def expand_paths(paths: str | Path | list | None) -> list[str]:
-    """Files and folders named or matched: an existing path is taken literally (`data[1].jsonl` is a file name),
-    a pattern only when no such file exists, so quoted globs work from cron (no shell) on every platform."""
-    return list(dict.fromkeys(m for pattern in _given(paths) for m in _named_or_matched(pattern)))
-
-
 def _given(paths) -> list[str]:
     if paths is None:
         return []
@@ -212,6 +206,8 @@ def _given(paths) -> list[str]:
 
 
 def _named_or_matched(pattern: str) -> list[str]:
+    """Files and folders named or matched: an existing path is taken literally (`data[1].jsonl` is a file name),
+    a pattern only when no such file exists, so quoted globs work from cron (no shell) on every platform."""
     if is_uri(pattern):
         return _expand_uri(pattern)
     if Path(pattern).exists() or not glob.has_magic(pattern):
@@ -265,33 +261,42 @@ def _is_report_set(names: set[str]) -> bool:
 @dataclass
 class _Skipped:
     """What a folder's scan left out, said in one warning: files not named as data, subfolders it may not read
-    (a root-only lost+found at a volume's root), subfolders holding an earlier audit's reports."""
+    (a root-only lost+found at a volume's root), subfolders holding an earlier audit's reports. A glob's own
+    (its `folder` the pattern) names the matched folders it left out for the same reasons."""
     files: list[str]
     unreadable: list[str]
     reports: list[str]
+    folder_noun: str = "subfolder"
 
-    def warn(self, folder: str) -> None:
+    def warn(self, folder: str, stacklevel: int = 4) -> None:
         said = []
         if self.files:
             said.append(f"{len(self.files)} file{'s' if len(self.files) != 1 else ''} in the folder that "
                         f"{'are not data files' if len(self.files) != 1 else 'is not a data file'} ({_names(self.files)})")
         if self.unreadable:
-            said.append(f"{len(self.unreadable)} subfolder{'s' if len(self.unreadable) != 1 else ''} it may not read "
-                        f"({_names(self.unreadable)})")
+            said.append(f"{len(self.unreadable)} {self.folder_noun}{'s' if len(self.unreadable) != 1 else ''} it may "
+                        f"not read ({_names(self.unreadable)})")
         if self.reports:
-            said.append(f"{len(self.reports)} subfolder{'s' if len(self.reports) != 1 else ''} holding a dataaudit "
-                        f"report set, whose duplicates.jsonl and report.json are reports, not training data "
+            said.append(f"{len(self.reports)} {self.folder_noun}{'s' if len(self.reports) != 1 else ''} holding a "
+                        f"dataaudit report set, whose duplicates.jsonl and report.json are reports, not training data "
                         f"({_names(self.reports)})")
         if said:
-            warnings.warn(f"{folder}: skipped {'; and '.join(said)}; name a file to have it read", InputWarning, stacklevel=4)
+            warnings.warn(f"{folder}: skipped {'; and '.join(said)}; name a file to have it read", InputWarning,
+                          stacklevel=stacklevel)
 
 
-def _folder_shards(folder: Path, *, top: bool = True) -> list[str]:
+def _matched_folders_skipped() -> _Skipped:
+    return _Skipped([], [], [], folder_noun="matched folder")
+
+
+def _folder_shards(folder: Path, *, top: bool = True, matched_skips: _Skipped | None = None) -> list[str]:
     """A folder's data files, its subfolders' in their place (entries in name order, so a folder and its glob
     `folder/*` take the same files in the same order); hidden entries are left out as `*` leaves them out, an
     annotation-tool export folder inside stays one input, and what is left out is named in one warning (see
-    _Skipped). Only a folder named itself (`top`) with no data file anywhere in it is an InputError; one a glob
-    matched is skipped like a subfolder."""
+    _Skipped). Only a folder named itself (`top`) with no data file anywhere in it, or that it may not read, is
+    an InputError; one a glob matched is skipped like a subfolder (unread, or holding a report set: added to
+    the glob's `matched_skips`)."""
+    matched_skips = matched_skips if matched_skips is not None else _matched_folders_skipped()
     found: list[str] = []
     skipped = _Skipped([], [], [])
     seen: set[str] = set()
@@ -304,22 +309,19 @@ def _folder_shards(folder: Path, *, top: bool = True) -> list[str]:
         try:
             entries = sorted(current.iterdir(), key=lambda p: p.name)
         except OSError as exc:
-            if current == folder:
+            if current == folder and top:
                 raise InputError(f"{folder}: cannot read this folder ({exc.strerror or exc}); name one you may read") from None
-            skipped.unreadable.append(str(current.relative_to(folder)))
+            (skipped if current != folder else matched_skips).unreadable.append(_skipped_name(current, folder))
             return
-        if current != folder and _is_report_set({e.name for e in entries}):
-            skipped.reports.append(str(current.relative_to(folder)))
+        # a folder named itself is read as named; a matched one is skipped as a subfolder is
+        if (current != folder or not top) and _is_report_set({e.name for e in entries}):
+            (skipped if current != folder else matched_skips).reports.append(_skipped_name(current, folder))
             return
         for entry in entries:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir():
-                try:
-                    export = detect_export(entry)
-                except OSError:  # cannot look inside: the walk names it as unreadable
-                    export = None
-                if export is not None:
+                if detect_export(entry) is not None:
                     found.append(str(entry))
                 else:
                     walk(entry)
@@ -333,6 +335,11 @@ def _folder_shards(folder: Path, *, top: bool = True) -> list[str]:
     if top and not found:
         raise _no_data_files(str(folder))
     return found
+
+
+def _skipped_name(current: Path, folder: Path) -> str:
+    """A skipped subfolder by its path within the folder scanned, a skipped matched folder by its name."""
+    return str(current.relative_to(folder)) if current != folder else folder.name
 
 
 def _no_data_files(folder: str) -> InputError:
@@ -354,12 +361,14 @@ def expand_inputs(paths) -> list[str]:
             continue
         named = len(matched) == 1 and matched[0] == pattern  # a name taken literally, not a glob's match
         files: list[str] = []
+        matched_skips = _matched_folders_skipped()
         for item in matched:
             folder = Path(item)
             if folder.is_dir() and detect_export(folder) is None:
-                files += _folder_shards(folder, top=named)
+                files += _folder_shards(folder, top=named, matched_skips=matched_skips)
             else:
                 files.append(item)
+        matched_skips.warn(pattern, stacklevel=3)
         if not files:
             raise InputError(f"{pattern}: matches {len(matched)} folder{'s' if len(matched) != 1 else ''} and none holds a "
                              f"data file ({', '.join(DATA_SUFFIXES)}, compressed or not)")
@@ -424,7 +433,8 @@ def _is_listed_folder(info) -> bool:
     return info.type == FileType.Directory
 
 
-def _uri_folder_shards(uri: str, *, top: bool = True, listing: list | None = None) -> list[str]:
+def _uri_folder_shards(uri: str, *, top: bool = True, listing: list | None = None,
+                       matched_skips: _Skipped | None = None) -> list[str]:
     """A URI folder's data files, its subfolders' in their place, as _folder_shards takes a local folder's:
     entries in name order, hidden ones left out, an annotation-tool export folder one input (its records.json,
     read with the settings beside it: read_files), a folder holding a report set skipped. One recursive listing
@@ -473,6 +483,9 @@ def _uri_folder_shards(uri: str, *, top: bool = True, listing: list | None = Non
 
     if "records.json" in tree and tree["records.json"] is None:  # the folder named is itself one export
         return [head.rstrip("/") + "/records.json" + query]
+    if not top and _is_report_set({n for n, c in tree.items() if c is None}):  # as _folder_shards: named is read
+        (matched_skips if matched_skips is not None else _matched_folders_skipped()).reports.append(_base_name(head))
+        return []
     walk(tree, "")
     skipped.warn(uri)
     if top and not found:
@@ -506,8 +519,10 @@ def _expand_uri(uri: str) -> list[str]:
         if not matches:
             raise InputError(f"{uri}: no file matches this pattern")
         found = []
+        matched_skips = _matched_folders_skipped()
         for match in _data_matches(uri, matches, is_folder=folders.__contains__):
-            found += _uri_folder_shards(match, top=False) if match in folders else [match]
+            found += _uri_folder_shards(match, top=False, matched_skips=matched_skips) if match in folders else [match]
+        matched_skips.warn(uri)
         if not found:
             raise InputError(f"{uri}: matches {len(matches)} folder{'s' if len(matches) != 1 else ''} and none holds a "
                              f"data file ({', '.join(DATA_SUFFIXES)}, compressed or not)")

@@ -233,12 +233,20 @@ def _stderr_without(noise: tuple[bytes, ...]):
 
     def forward() -> None:
         # The thread owns `saved`: closed by the driver while a late line was written, the write failed, or went
-        # to whatever file the driver had opened since under the same number.
+        # to whatever file the driver had opened since under the same number. It closes it only at the pipe's
+        # end, which comes after the driver's dup2(saved, 2): closed sooner (a write failed), that dup2 failed
+        # or put back whatever file took the number. A failed write (stderr a pipe whose reader went away, a
+        # full disk) stops the writing, not the reading: a pipe no one reads would block Ray's next line.
+        writing = True
         try:
             with os.fdopen(read_end, "rb") as lines:
                 for line in lines:
-                    if not any(n in line for n in noise):
-                        os.write(saved, line)
+                    if writing and not any(n in line for n in noise):
+                        try:
+                            while line:
+                                line = line[os.write(saved, line):]
+                        except OSError:
+                            writing = False
         finally:
             os.close(saved)
 
@@ -402,23 +410,25 @@ class RayEngine(DataSteps):
         # A routine notice on every run (a new local Ray makes a token), not a finding about the data.
         logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
         sigterm_before = _sigterm_handler()
-        with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as ray_stderr:
-            try:
-                # Only when joining: a Ray started here would hand the redirected fd on to its daemons for good.
-                with _stderr_to(ray_stderr) if address != "local" else contextlib.nullcontext():
-                    self.ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False,
-                                  include_dashboard=False, configure_logging=False)
-            except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError... for the same cause
-                where = f"at {address} (from {named})" if named else "on this machine"
+        try:  # ray.init may install its handlers and then fail: the caller goes on, with the CLI's handler
+            with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as ray_stderr:
+                try:
+                    # Only when joining: a Ray started here would hand the redirected fd on to its daemons for good.
+                    with _stderr_to(ray_stderr) if address != "local" else contextlib.nullcontext():
+                        self.ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False,
+                                      include_dashboard=False, configure_logging=False)
+                except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError... for the same cause
+                    where = f"at {address} (from {named})" if named else "on this machine"
+                    ray_stderr.seek(0)
+                    # Ray's exception is often only "Failed to connect"; the cause (a refused auth token, a version
+                    # mismatch) is in what its core wrote to stderr while it retried
+                    cause = _cause_in(ray_stderr.read(), _plain(exc))
+                    raise EngineError(f"cannot start or join the Ray cluster {where}: {_plain(exc)}"
+                                      + (f" (Ray said: {cause})" if cause else "")) from exc
                 ray_stderr.seek(0)
-                # Ray's exception is often only "Failed to connect"; the cause (a refused auth token, a version
-                # mismatch) is in what its core wrote to stderr while it retried
-                cause = _cause_in(ray_stderr.read(), _plain(exc))
-                raise EngineError(f"cannot start or join the Ray cluster {where}: {_plain(exc)}"
-                                  + (f" (Ray said: {cause})" if cause else "")) from exc
-            ray_stderr.seek(0)
-            sys.stderr.write(ray_stderr.read())  # joined: whatever Ray said on the way is the user's to see
-        _python_handles_sigterm(sigterm_before)
+                sys.stderr.write(ray_stderr.read())  # joined: whatever Ray said on the way is the user's to see
+        finally:
+            _python_handles_sigterm(sigterm_before)
         self._started = True
 
     def _run(self, step: str, fn):

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Callable
 
 from ..config import FieldsConfig
@@ -98,6 +99,21 @@ def preamble(turns: list[Turn]) -> str:
     return join(lead)
 
 
+def _json_value(value: Any) -> Any:
+    """What json.dumps writes for a value JSON has no type for, as a Parquet or Arrow cell holds them: an array
+    or numpy scalar as its list or number; a decimal as the number where a float holds it exactly (1.50 is 1.5,
+    as a JSON export of the same call writes it), else as its text (no digit lost); bytes as UTF-8 text; any
+    other (a timestamp) as its text. A call's text is compared, never parsed back, so one spelling is enough."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Decimal):
+        number = float(value)
+        return number if Decimal(repr(number)) == value or not value.is_finite() else str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
+
+
 def canonical_call(call: Any) -> Any:
     """A tool / function call without its id, with its arguments in one spelling: a string of sorted JSON,
     whether they came as a string (OpenAI) or as an object (Hugging Face, TRL), so that one conversation
@@ -112,10 +128,7 @@ def canonical_call(call: Any) -> Any:
         except (ValueError, RecursionError):
             pass
     elif isinstance(arguments, (dict, list)):
-        try:
-            out["arguments"] = json.dumps(arguments, sort_keys=True, ensure_ascii=False)
-        except (TypeError, ValueError, RecursionError):
-            pass  # not JSON (a Parquet cell's array): left as read, as calls_text then writes it
+        out["arguments"] = json.dumps(arguments, sort_keys=True, ensure_ascii=False, default=_json_value)
     return out
 
 
@@ -162,7 +175,7 @@ def calls_text(calls: Any, field: str) -> str:
         calls = [canonical_call(c) for c in calls]
     else:
         calls = canonical_call(calls)
-    return check_text(json.dumps(calls, sort_keys=True, ensure_ascii=False), field)
+    return check_text(json.dumps(calls, sort_keys=True, ensure_ascii=False, default=_json_value), field)
 
 
 # Content parts that carry no text, and the key whose value tells one such part from another.
