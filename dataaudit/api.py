@@ -219,7 +219,7 @@ def _named_folder(paths, config: Config) -> str:
     if config.dataset_name or len(items) != 1 or is_uri(str(items[0])):  # a name given wins
         return ""
     given = Path(str(items[0]))
-    if given.exists():  # an existing name is taken literally, as expand_paths reads it: `data[1].jsonl` is one file
+    if given.exists():  # an existing name is taken literally, as expand_inputs reads it: `data[1].jsonl` is one file
         return given.name if given.is_dir() else ""
     return given.parent.name if glob.has_magic(str(given)) else ""
 
