@@ -143,6 +143,8 @@ class EmbeddingCache:
             try:
                 connection.execute("SELECT 1 FROM vectors LIMIT 1").fetchall()
                 self.immutable = query == "immutable=1"
+                if self.immutable:  # what the file was when read as unchanging: a later read error is a write only if it moved
+                    self._immutable_stat = _file_stat(self.path)
                 return connection
             except sqlite3.DatabaseError as exc:
                 connection.close()
@@ -218,15 +220,16 @@ class EmbeddingCache:
     def _read_again(self, model: str, hashes: list[bytes], exc: sqlite3.DatabaseError) -> dict[bytes, bytes]:
         """A read-only cache read as immutable fails when its owner writes it meanwhile ("database disk image is
         malformed"): not damage. Its owner writing means its -shm is there, so mode=ro, which shares it, is tried
-        once more; failing that, this run goes without the cache, saying why."""
+        once more; failing that, this run goes without the cache, saying why. A file that did not move since it
+        was opened was not being written: its error is damage, raised as it is ("unusable (...)")."""
         try:
             connection = self._open_read_only(("mode=ro",))
         except sqlite3.DatabaseError:
+            if _file_stat(self.path) == getattr(self, "_immutable_stat", None):
+                raise exc from None
             raise CacheBeingWrittenError(f"{self.path} was read while its owner was writing") from exc
         try:
             return self._read(connection, model, hashes)
-        except sqlite3.DatabaseError as again:
-            raise CacheBeingWrittenError(f"{self.path} was read while its owner was writing") from again
         finally:
             connection.close()
 
@@ -272,6 +275,14 @@ def _read_only_refusal(exc: sqlite3.OperationalError) -> bool:
 
 class ReadOnlyCacheError(OSError):
     """The cache could be opened for reading only: its vectors are used, new ones are not stored."""
+
+
+def _file_stat(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 class CacheBeingWrittenError(OSError):

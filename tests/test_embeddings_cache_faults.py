@@ -222,7 +222,11 @@ def test_a_read_only_cache_its_owner_writes_while_it_is_read_is_tried_again_with
         connection = connect(target, *args, **kwargs)
         if query == "mode=ro" and len(opened) == 1:  # no -shm yet: SQLite reads it only as immutable
             return _OpensNot(connection)
-        return _ReadBreaks(connection) if query == "immutable=1" or owner_still_writing else connection
+        if query == "mode=ro" and owner_still_writing:  # the owner's write moved the file, and still no -shm to share
+            cache_file = tmp_path / "embeddings.sqlite3"
+            os.utime(cache_file, ns=(cache_file.stat().st_atime_ns, cache_file.stat().st_mtime_ns + 10**9))
+            return _OpensNot(connection)
+        return _ReadBreaks(connection) if query == "immutable=1" else connection
 
     monkeypatch.setattr(sqlite3, "connect", read_only_connect)
     no_model.clear()
@@ -237,3 +241,24 @@ def test_a_read_only_cache_its_owner_writes_while_it_is_read_is_tried_again_with
         assert not any("malformed" in s or "unusable" in s for s in said) and sorted(no_model) == sorted(TEXTS)
     else:  # mode=ro shares the owner's -shm now: a consistent read
         assert embedder.stats.from_cache == 5 and no_model == [] and not any("owner" in s for s in said)
+
+
+def test_a_read_only_cache_whose_read_fails_unmoved_is_damage_not_a_write(tmp_path, no_model, monkeypatch):
+    """Read as immutable, the read fails, mode=ro still cannot open, and the file has not moved since it was opened:
+    nobody was writing it, so its error is said as the damage it is, not as an owner's write."""
+    Embedder(cache_dir=tmp_path).embed(TEXTS)
+    connect = sqlite3.connect
+
+    def read_only_connect(target, *args, **kwargs):
+        if not kwargs.get("uri"):
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        connection = connect(target, *args, **kwargs)
+        return _ReadBreaks(connection) if str(target).endswith("immutable=1") else _OpensNot(connection)
+
+    monkeypatch.setattr(sqlite3, "connect", read_only_connect)
+    no_model.clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Embedder(cache_dir=tmp_path).embed(TEXTS)
+    said = [str(w.message) for w in caught]
+    assert any("unusable" in s for s in said) and not any("owner" in s for s in said), said
