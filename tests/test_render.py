@@ -792,3 +792,17 @@ def test_dataset_text_shaped_like_a_command_stays_text(forged):
     assert _commands_in_markdown(render_markdown(report)) == ["dataaudit dedup"]
     assert action_line(action, paths=["a.jsonl"]).endswith("De-duplicate with `dataaudit dedup`.")
     assert "<code>" not in action_item(label, paths=["a.jsonl"])
+
+
+def test_html_names_report_json_for_a_capped_list_only_when_the_run_writes_it(hostile_report):
+    """--format html alone writes no report.json: a capped inputs table must not send the reader there."""
+    import dataclasses
+
+    from dataaudit.render.html import MAX_ROWS
+
+    many = dataclasses.replace(hostile_report, inputs=list(hostile_report.inputs) * (MAX_ROWS + 1))
+    shown = len(many.inputs[:MAX_ROWS])
+    assert f"first {shown} of {len(many.inputs)} listed; all are in report.json" in render_html(many)
+    alone = render_html(many, formats=("html",))
+    assert f"first {shown} of {len(many.inputs)} listed; add json to --format for the full lists" in alone
+    assert "all are in report.json" not in alone

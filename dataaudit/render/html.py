@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from typing import Callable, Iterable
+from typing import Callable, Collection, Iterable
 
 from ..report import Report
 from ..excerpt import excerpt
@@ -109,16 +109,17 @@ def action_item(action: str, paths: Iterable[str] = ()) -> str:
     return "".join(f"<code>{_isolated(text)}</code>" if command else _isolated(text) for text, command in pieces)
 
 
-def _table(headers: list[str], rows: list[list[object]], table: Table | None = None) -> str:
+def _table(headers: list[str], rows: list[list[object]], table: Table | None = None, rest: str = "all are in report.json") -> str:
     """A capped table; a section's `table` says how many rows exist and where all of them are (the same
-    note as report.md's); a table of the report's own lists (inputs, regressions) has them all in report.json."""
+    note as report.md's); a table of the report's own lists (inputs, regressions) says `rest`: where they all are
+    (`_rest_of_lists`)."""
     if not rows:
         return ""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     shown = rows[:MAX_ROWS]
     body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in shown)
     note = (capped_note(table, len(shown)) if table is not None
-            else f"first {len(shown)} of {len(rows)} listed; all are in report.json" if len(rows) > len(shown) else "")
+            else f"first {len(shown)} of {len(rows)} listed; {rest}" if len(rows) > len(shown) else "")
     note = f"<p class='meta'>{inline(note)}</p>" if note else ""
     return f"<div class='table-wrap'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{note}"
 
@@ -172,7 +173,7 @@ def _header(report: Report) -> str:
             f"<div class='table-wrap'><table><thead><tr><th>condition</th><th>status</th><th>summary</th></tr></thead><tbody>{rows}</tbody></table></div></section>")
 
 
-def _decision(report: Report) -> str:
+def _decision(report: Report, rest: str) -> str:
     parts = []
     sufficient = next((s for s in all_sections() if s.id == "sufficient"), None)
     if sufficient is not None:
@@ -189,7 +190,8 @@ def _decision(report: Report) -> str:
     if report.regressions:
         parts.append("<section id='regressions'><h2>Regressions against the previous run</h2>"
                      f"<p>Compared with the run of {inline(report.compared_with or '?', 60)}.</p>"
-                     + _table(["what", "before", "now", "detail"], [regression_cells(r) for r in report.regressions]) + "</section>")
+                     + _table(["what", "before", "now", "detail"], [regression_cells(r) for r in report.regressions],
+                              rest=rest) + "</section>")
     return "".join(parts)
 
 
@@ -206,17 +208,24 @@ def _section(section, report: Report) -> str:
     return "".join(out)
 
 
-def _inputs(report: Report) -> str:
+def _rest_of_lists(formats: Collection[str]) -> str:
+    """Where a capped list of the report's own is whole: report.json, when this run writes it."""
+    return "all are in report.json" if "json" in formats else "add json to --format for the full lists"
+
+
+def _inputs(report: Report, rest: str) -> str:
     rows = [[i.role, i.path, i.records, i.sha256] for i in report.inputs]
     config = dumps(safe_config(report), indent=2)  # the configuration report.json writes: masked, controls escaped
-    return (f"<section id='inputs'><h2>Inputs and configuration</h2>{_table(['role', 'path', 'records', 'sha256'], rows)}"
+    return (f"<section id='inputs'><h2>Inputs and configuration</h2>{_table(['role', 'path', 'records', 'sha256'], rows, rest=rest)}"
             f"{_details('Effective configuration', f'<pre>{html.escape(config)}</pre>')}</section>")
 
 
 @masked_as_configured
-def render_html(report: Report) -> str:
+def render_html(report: Report, formats: Collection[str] = ("json", "md", "html")) -> str:
+    """report.html; formats: what this run writes beside it (a capped list names report.json only if written)."""
+    rest = _rest_of_lists(formats)
     sections = "".join(_section(s, report) for s in all_sections() if s.id != "sufficient")
-    body = "".join([_header(report), _decision(report), sections, _inputs(report)])
+    body = "".join([_header(report), _decision(report, rest), sections, _inputs(report, rest)])
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>dataaudit: {esc(report.dataset)} — {esc(report.headline)}</title><style>{CSS}</style></head>"

@@ -29,7 +29,9 @@ def write_reports(report: Report, folder: str | Path, formats: list[str]) -> lis
 
             render = partial(render_markdown, formats=formats)  # its cut notes name only the files written beside it
         elif fmt == "html":
-            from .html import render_html as render
+            from .html import render_html
+
+            render = partial(render_html, formats=formats)  # a capped list names report.json only where it is written
         else:
             continue
         rendered.append((folder / FILE_NAMES[fmt], render(report)))
