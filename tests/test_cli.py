@@ -677,10 +677,14 @@ def test_ctrl_c_during_an_import_is_an_interrupt_not_an_internal_error(tmp_path,
     (["compare", "DATA", "DATA", "--out", ""], "--out"),
     (["audit", "DATA", "--cache-dir", ""], "--cache-dir"),
     (["audit", "--label-studio", ""], "--label-studio"),
+    (["init", ""], "init's PATH"), (["dedup", "", "--out", "x.jsonl"], "dedup's INPUT"),
+    (["redact", "", "--out", "x.jsonl"], "redact's INPUT"), (["history", ""], "history's DB"),
+    (["compare", "", "DATA"], "compare's BEFORE"), (["compare", "DATA", ""], "compare's AFTER"),
 ])
-def test_an_empty_option_path_is_one_line_exit_2(tmp_path, capsys, monkeypatch, argv, flag):
+def test_an_empty_path_option_or_argument_is_one_line_exit_2(tmp_path, capsys, monkeypatch, argv, flag):
     """`--history "$DB"` or `--out "$OUT"` with the variable unset was silently ignored (exit 1, nothing recorded
-    or written); `--config ""` read the current folder ("Is a directory")."""
+    or written); `--config ""` read the current folder ("Is a directory"); `redact ""` said ".: is a directory",
+    `init ""` ". exists", `history ""` ": Is a directory"."""
     data = write_jsonl(tmp_path / "t.jsonl", _rows())
     monkeypatch.chdir(tmp_path)
     code = main([str(data) if arg == "DATA" else arg for arg in argv] + (["--no-embeddings"] if argv[0] in ("audit", "dedup") else []))
@@ -729,21 +733,6 @@ def test_a_closed_standard_output_still_gets_the_reports_line_on_stderr(tmp_path
                          env={**os.environ, "COLUMNS": "200", "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
     last = run.stderr.strip().splitlines()[-1]
     assert last == "reports: " + ", ".join(str(out / name) for name in ("report.json", "report.md", "report.html", "duplicates.jsonl"))
-
-
-@pytest.mark.parametrize("argv, shown", [
-    (["init", ""], "init's PATH"), (["dedup", "", "--out", "x.jsonl"], "dedup's INPUT"),
-    (["redact", "", "--out", "x.jsonl"], "redact's INPUT"), (["history", ""], "history's DB"),
-    (["compare", "", "DATA"], "compare's BEFORE"), (["compare", "DATA", ""], "compare's AFTER"),
-])
-def test_an_empty_positional_path_is_one_line_exit_2(tmp_path, capsys, monkeypatch, argv, shown):
-    """`redact ""` said ".: is a directory", `init ""` ". exists", `history ""` ": Is a directory"."""
-    data = write_jsonl(tmp_path / "t.jsonl", _rows())
-    monkeypatch.chdir(tmp_path)
-    assert main([str(data) if arg == "DATA" else arg for arg in argv]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith(f'dataaudit: error: the path is empty: {shown} is "" (an unset variable?)'), err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
 
 
 class _BrokenStream:

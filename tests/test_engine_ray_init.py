@@ -3,7 +3,9 @@ Ray itself is faked (no cluster is started): ray.init writes to file descriptor 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 
 import pytest
 
@@ -173,25 +175,35 @@ class HandlerInstallingRay(FakeRay):
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(15))
 
 
-def test_after_joining_sigterm_goes_to_the_handler_it_had_before_ray_init(monkeypatch):
-    import signal
-
+def _joining_engine(monkeypatch, ray) -> "ray_engine.RayEngine":
+    """A RayEngine whose ray is `ray` and whose address probe passes, for _init alone."""
     monkeypatch.setattr(ray_engine, "_probe", lambda address, named: None)
     engine = object.__new__(ray_engine.RayEngine)
-    engine.ray, engine.address = HandlerInstallingRay(), "192.0.2.2:6390"
+    engine.ray, engine.address = ray, "192.0.2.2:6390"
+    return engine
 
+
+@contextlib.contextmanager
+def _clis_sigterm_handler():
+    """The CLI's SIGTERM handler installed for the block (the one before it restored after)."""
     def clis_handler(signum, frame):
         raise KeyboardInterrupt
 
     original = signal.signal(signal.SIGTERM, clis_handler)
     try:
+        yield clis_handler
+    finally:
+        signal.signal(signal.SIGTERM, original)
+
+
+def test_after_joining_sigterm_goes_to_the_handler_it_had_before_ray_init(monkeypatch):
+    engine = _joining_engine(monkeypatch, HandlerInstallingRay())
+    with _clis_sigterm_handler() as clis_handler:
         engine._init()
         assert signal.getsignal(signal.SIGTERM) is clis_handler
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         engine._init()
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
-    finally:
-        signal.signal(signal.SIGTERM, original)
 
 
 def test_a_line_written_after_the_filter_stopped_waiting_still_reaches_stderr(capfd, monkeypatch):
@@ -296,19 +308,8 @@ class HandlerInstallingFailingRay(HandlerInstallingRay):
 
 
 def test_after_a_failed_join_sigterm_goes_to_the_handler_it_had_before_ray_init(monkeypatch):
-    import signal
-
-    monkeypatch.setattr(ray_engine, "_probe", lambda address, named: None)
-    engine = object.__new__(ray_engine.RayEngine)
-    engine.ray, engine.address = HandlerInstallingFailingRay(), "192.0.2.2:6390"
-
-    def clis_handler(signum, frame):
-        raise KeyboardInterrupt
-
-    original = signal.signal(signal.SIGTERM, clis_handler)
-    try:
+    engine = _joining_engine(monkeypatch, HandlerInstallingFailingRay())
+    with _clis_sigterm_handler() as clis_handler:
         with pytest.raises(EngineError, match="cannot start or join the Ray cluster"):
             engine._init()
         assert signal.getsignal(signal.SIGTERM) is clis_handler
-    finally:
-        signal.signal(signal.SIGTERM, original)
