@@ -1262,7 +1262,6 @@ def test_replies_are_classes_at_any_count_only_when_the_user_named_classificatio
 def _leak_chain(monkeypatch, train_texts, eval_texts, pairs):
     """_lexical_leaks over these texts and lexical pairs (positions: training keys, then eval keys), counting the
     lexical_copy comparisons it makes and the texts it splits into words."""
-    from types import SimpleNamespace
 
     from dataaudit.checks import duplicates
     from dataaudit.checks.near_pairs import NearPairs
@@ -1284,8 +1283,7 @@ def _leak_chain(monkeypatch, train_texts, eval_texts, pairs):
     for i, j in pairs:
         lexical.add(i, j, "typo", 0.9)
     n = len(train_texts)
-    train = SimpleNamespace(distinct=[f"k{i}" for i in range(n)], positions={f"k{i}": [i] for i in range(n)})
-    leaks = duplicates._lexical_leaks(lexical, n, len(eval_texts), train_texts + eval_texts, {}, 0.85, lambda i: None, train)
+    leaks = duplicates._lexical_leaks(lexical, n, len(eval_texts), train_texts + eval_texts, {}, 0.85, lambda i: None)
     return leaks, calls
 
 

@@ -445,12 +445,12 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     cross: list[tuple[int, int, str, float]] = []  # (eval-only position, train key, kind, similarity)
     if eval_only and lexical.first:
         cross = _lexical_leaks(lexical, n, len(eval_only), queries, content_words, dup.lexical_ratio,
-                               _fields_of(train, eval_index, eval_only), train)
+                               _fields_of(train, eval_index, eval_only))
 
-    first_seen = np.fromiter((train.positions[k][0] for k in distinct), dtype=np.int64, count=n)
-    # The reworded-copy search reads one text per group of lexical copies, its kept text: a text that copies
-    # only a member of a chain is kept, so it is searched too.
-    copy_group = leader_groups(n, [within], first_seen)
+    # Keys are in input order already (the index's distinct keys, in the order their first records were read),
+    # the order leader_groups places them in. The reworded-copy search reads one text per group of lexical
+    # copies, its kept text: a text that copies only a member of a chain is kept, so it is searched too.
+    copy_group = leader_groups(n, [within])
     searches = steps or SerialSteps()  # the nearest-neighbour searches run on the engine's steps, or here
     semantic = (semantic_between_copies(train.embed_texts, train.vectors, copy_group, dup, content_words,
                                         remembering(searches, config, "duplicates.semantic"),
@@ -459,7 +459,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     # Each key's group, named by its kept key, of which every other key is a found pair (leader_groups).
     confirmed = NearPairs()
     confirm = _direct_copy(train, queries, prompts, content_words, dup, confirmed)
-    component = leader_groups(n, [within, semantic], first_seen, confirm)
+    component = leader_groups(n, [within, semantic], confirm=confirm)
     pair_of: dict[tuple[int, int], tuple[str, float]] = {}
     for pairs in (within, semantic, confirmed):
         for i, j, kind, sim in zip(pairs.first, pairs.second, pairs.kind, pairs.similarity):
@@ -672,7 +672,7 @@ LEAK_CANDIDATES = 50
 
 
 def _lexical_leaks(lexical: NearPairs, n: int, eval_count: int, queries: list[str], content_words: dict[str, tuple[str, ...]],
-                   ratio: float, fields_of, train: TextIndex) -> list[tuple[int, int, str, float]]:
+                   ratio: float, fields_of) -> list[tuple[int, int, str, float]]:
     """(eval-only position, train key, kind, similarity) of each eval-only text (position n + e of the lexical pass)
     that is a lexical copy of a training key: the earliest training key (in input order) it was paired with;
     else, of the training keys paired with the eval texts it was paired with (two hops), the earliest of the
@@ -680,7 +680,6 @@ def _lexical_leaks(lexical: NearPairs, n: int, eval_count: int, queries: list[st
     before, though a typo chain made it no copy of the eval text."""
     from rapidfuzz import fuzz
 
-    first_seen = [train.positions[k][0] for k in train.distinct]
     direct: dict[int, list[tuple[int, str, float]]] = {}
     eval_neighbours: dict[int, list[int]] = {}
     for i, j, kind, sim in zip(lexical.first, lexical.second, lexical.kind, lexical.similarity):
@@ -702,11 +701,10 @@ def _lexical_leaks(lexical: NearPairs, n: int, eval_count: int, queries: list[st
     cross = []
     for e in range(eval_count):
         if e in direct:
-            t, _, _ = min(direct[e], key=lambda c: first_seen[c[0]])
+            t, _, _ = min(direct[e], key=lambda c: c[0])  # key ids are in input order
             cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))
             continue
-        candidates = sorted({t for other in eval_neighbours.get(e, ()) for t, _, _ in direct.get(other, ())},
-                            key=first_seen.__getitem__)
+        candidates = sorted({t for other in eval_neighbours.get(e, ()) for t, _, _ in direct.get(other, ())})
         for t in candidates[:LEAK_CANDIDATES]:
             if lexical_copy((queries[t], queries[n + e]), (words(t), words(n + e)), ratio, (fields_of(t), fields_of(n + e))):
                 cross.append((e, t, "lexical", round(fuzz.ratio(queries[n + e], queries[t]) / 100, 4)))

@@ -23,7 +23,7 @@ from ..errors import ConfigError
 from ..load.records import Record
 from ..tokens import HFTokenizer, OpenAIEncoding
 from .base import AuditContext, Check, Finding, Status
-from .token_models import TargetModel, find_model, unknown_model_error
+from .token_models import TargetModel, base_model_name, find_model, unknown_model_error
 
 # OpenAI cookbook, How_to_count_tokens_with_tiktoken: num_tokens_from_messages (gpt-3.5-turbo-0125 onwards,
 # gpt-4, gpt-4o, gpt-4o-mini); its published check against the API: 129 tokens (cl100k) / 124 (o200k).
@@ -421,7 +421,7 @@ def _openai_layout(record: Record) -> str | None:
 
 def formats_not_accepted(records: Sequence[Record], target: TargetModel) -> dict[str, int]:
     """Records per format that an OpenAI chat model cannot be fine-tuned on; {} for an open model."""
-    if not target.encoding or target.name.removeprefix("ft:").split(":")[0] in COMPLETION_MODELS:
+    if not target.encoding or base_model_name(target.name) in COMPLETION_MODELS:
         return {}
     counts = Counter(layout for layout in map(_openai_layout, records) if layout is not None)
     return dict(sorted(counts.items()))

@@ -19,7 +19,7 @@ from ..excerpt import excerpt
 from ..scan.pii import masked_as_configured
 from .json_report import dumps, safe_config
 from .figures import regression_cells
-from .markdown import command_pieces
+from .markdown import RERUN_FOR_FULL_LISTS, command_pieces
 from .sections import Table, all_sections, capped_note
 
 MAX_ROWS = 200
@@ -210,7 +210,7 @@ def _section(section, report: Report) -> str:
 
 def _rest_of_lists(formats: Collection[str]) -> str:
     """Where a capped list of the report's own is whole: report.json, when this run writes it."""
-    return "all are in report.json" if "json" in formats else "add json to --format for the full lists"
+    return "all are in report.json" if "json" in formats else RERUN_FOR_FULL_LISTS
 
 
 def _inputs(report: Report, rest: str) -> str:
