@@ -571,23 +571,21 @@ class Embedder:
         folder = self._trace_folder()
         if folder is None:
             return
-        try:
-            traced_already = (folder / "meta.json").is_file()
-        except OSError:  # a traced/ folder we may not even list: save_traced says why it cannot write there
-            traced_already = False
-        if traced_already and not self._trace_damaged:
+        from .traced_model import save_traced, trace_exists, verification_texts
+
+        if trace_exists(folder) and not self._trace_damaged:
             return  # traced already, or marked unusable: tracing again would give the same answer
-        from .traced_model import save_traced, verification_texts
 
         save_traced(self._model, folder, verification_texts(embedded), self.batch_size, self.ref.identity)
 
     def compute(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors for texts from the model, neither reading nor writing the cache (an engine's worker)."""
+        """Vectors for texts as the model normalised them, neither reading nor writing the cache (an engine's
+        worker). embed() and the cache's writes rescale them to unit length in float32 (unit_rows), once each."""
         traced = self._load_traced()
         if traced:
-            return unit_rows(traced.encode(list(texts), self.batch_size))
-        return unit_rows(self._load().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                             convert_to_numpy=True, show_progress_bar=False))
+            return traced.encode(list(texts), self.batch_size)
+        return self._load().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                   convert_to_numpy=True, show_progress_bar=False)
 
     def store(self, texts: list[str], vectors: np.ndarray) -> bool:
         """Write vectors computed elsewhere into the cache; whether they were written."""

@@ -204,7 +204,7 @@ def save_traced(model, folder: Path, texts: list[str], batch_size: int, model_id
     except OSError as exc:
         # The trace is only a speed-up: a shared cache whose traced/ folder is another user's, or a full disk,
         # costs the next run its fast start, never this audit. Another audit that wrote it first is no news.
-        if not _written_by_another(folder):
+        if not trace_exists(folder):  # written meanwhile by another audit: nothing to say
             warnings.warn(f"the traced model was not saved in {folder.parent} ({exc.strerror or exc}); "
                           "later runs load sentence-transformers instead", stacklevel=3)
         return reason
@@ -215,7 +215,9 @@ def save_traced(model, folder: Path, texts: list[str], batch_size: int, model_id
     return reason
 
 
-def _written_by_another(folder: Path) -> bool:
+def trace_exists(folder: Path) -> bool:
+    """Whether a finished trace is in folder; False for a folder this user may not even list (saving there
+    says why it cannot)."""
     try:
         return (folder / "meta.json").is_file()
     except OSError:
