@@ -73,6 +73,18 @@ def build_index(role: str, dataset: Dataset, normalize) -> TextIndex:
     return TextIndex(role, dataset, keys, distinct, positions, key_ids, embed_texts, prompts, conversations=conversations)
 
 
+def texts_to_normalise(record: Record) -> tuple[str, ...]:
+    """Every text of a record that build_index normalises: its input; where the query is not the input, the
+    query; and the unit _prompt compares (a system prompt, or a conversation's other turns). An engine that
+    normalises where the files are read hands build_index a lookup of exactly these."""
+    texts = (record.input_text,)
+    if record.preamble_chars or record.query is not None:
+        texts += (record.query_text,)
+    if record.query is not None:
+        return texts + ((record.context,) if record.context is not None else ())
+    return texts + ((record.input_text[:record.preamble_chars],) if record.preamble_chars else ())
+
+
 def _prompt(record: Record, key: str, normalize) -> str:
     """What the near-copy rules compare as a unit, beside the query: the record's system prompt (the first
     preamble_chars of its input), normalised. A conversation whose query is kept apart (tool calls, tool

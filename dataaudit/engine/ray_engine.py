@@ -40,7 +40,7 @@ import numpy as np
 
 from ..embeddings import WRITE_CHUNK, Embedder
 from ..errors import DataAuditError, said
-from ..index import TextIndex, build_index
+from ..index import TextIndex, build_index, texts_to_normalise
 from ..load.records import Dataset
 from ..neighbours import SearchIndex, query_index, search_index
 from .base import (DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_key_lists, file_query_lists, file_partitions, merge_datasets,
@@ -287,13 +287,7 @@ def _read_file(paths: list[str], config, role: str, name: str = "") -> tuple[Any
         dataset = read_file(paths[0], config, role) if len(paths) == 1 else read_files(paths, config, role, name)
     except DataAuditError as exc:
         return exc, {}
-    # The index normalises each record's input, the query it embeds where that is not the input (a system prompt
-    # before it, or a conversation's user turns apart from its tool calls) and the prompt or conversation turns
-    # it compares as a unit (index.build_index).
-    texts = dict.fromkeys(t for r in dataset.records
-                          for t in ((r.input_text, r.query_text, r.input_text[:r.preamble_chars]) if r.preamble_chars
-                                    else (r.input_text,)) + ((r.query_text, r.context) if r.query is not None
-                                                             and r.context is not None else (r.query_text,) if r.query is not None else ()))
+    texts = dict.fromkeys(t for r in dataset.records for t in texts_to_normalise(r))
     keys = {text: normalize_text(text, config.duplicates) for text in texts}
     return dataset, keys
 
