@@ -451,9 +451,16 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         cache.put(key, {name: checks[name] for name, run in checks.runs.items()
                         if run.status == RunStatus.RAN and by_id[name].reusable})
     start = time.perf_counter()
-    audited = [f.path for data in (dataset, production_data, eval_data) if data is not None for f in data.files]
+    inputs = _inputs("train", dataset)
+    if production_data:
+        inputs += _inputs("production", production_data)
+    if eval_data:
+        inputs += _inputs("eval", eval_data)
+    if prompt_log:
+        log = checks.get("prompt_log")
+        inputs += [InputSummary("prompt_log", str(prompt_log), log.sha256 if log else "", log.iterations if log else 0)]
     labelled = any(r.label is not None or r.annotations or r.question_annotations or r.gold is not None for r in dataset.records)
-    verdict = decide(findings, config.conditions.skip, paths=audited + ([str(prompt_log)] if prompt_log else []),
+    verdict = decide(findings, config.conditions.skip, paths=[i.path for i in inputs],
                      not_applicable=not_applicable(task_type.name, labelled))
     export = dataset.annotation_export
     if export is not None and export.notes and checks.get("agreement") is None:
@@ -469,14 +476,6 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         else:
             per_file = measure_batches(ctx.train, config.agreement, ctx.steps)
 
-    inputs = _inputs("train", dataset)
-    if production_data:
-        inputs += _inputs("production", production_data)
-    if eval_data:
-        inputs += _inputs("eval", eval_data)
-    if prompt_log:
-        log = checks.get("prompt_log")
-        inputs += [InputSummary("prompt_log", str(prompt_log), log.sha256 if log else "", log.iterations if log else 0)]
     report = Report(
         dataaudit_version=__version__,
         generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
