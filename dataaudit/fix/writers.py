@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from ..errors import InputError
 from ..io import write_atomic
-from ..load.files import _MAGIC, _delimiter, _file_kind, _inner_suffix, _open_error, is_uri
+from ..load.files import _MAGIC, _delimiter, _file_kind, _inner_suffix, _open_error, _skip_space, is_uri
 
 DROP = object()  # returned by an edit: leave the row out
 BOM = "\ufeff"
@@ -221,20 +221,15 @@ def _array_elements(text: str, source: Path) -> tuple[int, list[tuple[int, int]]
     element numbers past the break, so no copy is written."""
     decoder = json.JSONDecoder()
 
-    def skip(at: int) -> int:
-        while at < len(text) and text[at] in " \t\r\n":
-            at += 1
-        return at
-
     def broken(why: str) -> InputError:
         return InputError(f"{source}: {why}; the loader stops there, so no copy was written; fix the file first")
 
-    position = skip(0)
+    position = _skip_space(text, 0)
     if text[position:position + 1] != "[":
         raise broken("expected a JSON array of records")
     opened = position + 1
     spans: list[tuple[int, int]] = []
-    position = skip(opened)
+    position = _skip_space(text, opened)
     if text[position:position + 1] == "]":
         return opened, spans, position
     while True:
@@ -243,15 +238,15 @@ def _array_elements(text: str, source: Path) -> tuple[int, list[tuple[int, int]]
         except (json.JSONDecodeError, RecursionError) as exc:
             raise broken(f"invalid JSON in element {len(spans) + 1} ({exc.__class__.__name__})") from exc
         spans.append((position, end))
-        position = skip(end)
+        position = _skip_space(text, end)
         following = text[position:position + 1]
         if following == "]":
-            if text[skip(position + 1):].strip():
+            if text[_skip_space(text, position + 1):].strip():
                 raise broken("extra data after the closing ]")
             return opened, spans, position
         if following != ",":
             raise broken(f"expected ',' or ']' after element {len(spans)}")
-        position = skip(position + 1)
+        position = _skip_space(text, position + 1)
 
 
 def _rewrite_json_array(data: bytes, edit: Callable[[int, Any], Any], source: Path) -> tuple[bytes, RewriteStats]:

@@ -101,9 +101,10 @@ def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline:
         kept = latest.get(key)
         identity = ("id", answer.answer_id) if answer.answer_id else ("value", label, answer.answered_at)
         met = seen.setdefault(key, set())
-        if identity in met or (kept is not None and _same_answer(answer, kept[0], label, kept[1])):
+        same_as_kept = kept is not None and _same_answer(answer, kept[0], label, kept[1])
+        if identity in met or same_as_kept:
             # one annotation in two files (an older export beside a newer one): its last-saved version, not a redo
-            if kept is not None and _same_answer(answer, kept[0], label, kept[1]) and _newer(answer, kept[0]):
+            if same_as_kept and _newer(answer, kept[0]):
                 latest[key] = (answer, label)
             met.add(identity)
             continue
