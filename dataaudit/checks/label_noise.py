@@ -104,6 +104,12 @@ class LabelNoiseResult:
     all_suspects: list[dict[str, Any]] = field(default_factory=list, repr=False, metadata={"json": False})  # suspects file only
     suspect_texts: dict[tuple[str, int], str] = field(default_factory=dict, repr=False, metadata={"json": False})  # (file, line) -> input
 
+    def judged_rate(self, *bounds: float) -> float | None:
+        """The rate the thresholds compare and the wording writes: unrounded (older results carry only the rounded
+        one), and a bound where a float sum left it within digits.FLOAT_NOISE of one."""
+        rate = self.estimated_error_rate_unrounded if self.estimated_error_rate_unrounded is not None else self.estimated_error_rate
+        return None if rate is None else snapped(rate, *bounds)
+
 
 def _not_estimated(reason: str, *, examples: int = 0, labels: int = 0, excluded: list | None = None) -> LabelNoiseResult:
     return LabelNoiseResult(METHOD, "", None, None, False, reason, None, None, [], 0, [], [], examples, labels, 0,
@@ -396,9 +402,7 @@ def judge(result: LabelNoiseResult | None, ctx: AuditContext) -> list[Finding]:
         action = ("Collect a second annotation on a sample of items (at least 2 per item) so agreement can be measured."
                   if (result.cv_accuracy is not None or result.excluded_labels) and not agreement_asks else "")
         return [Finding("consistency", Status.UNKNOWN, f"label noise not estimated reliably: {result.reason}", evidence, action)]
-    # judged on the rate as estimated, never on its rounding (older results carry only the rounded one)
-    rate = snapped(result.estimated_error_rate_unrounded if result.estimated_error_rate_unrounded is not None
-                   else result.estimated_error_rate, config.warn_error_rate, config.fail_error_rate)
+    rate = result.judged_rate(config.warn_error_rate, config.fail_error_rate)
     status = Status.FAIL if rate >= config.fail_error_rate else Status.WARN if rate >= config.warn_error_rate else Status.PASS
     ci = f" (95% CI {result.error_rate_ci[0]:.1%}-{result.error_rate_ci[1]:.1%})" if result.error_rate_ci else ""
     scope = left_out(result, config.min_examples_per_label)

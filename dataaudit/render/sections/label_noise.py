@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...checks.label_noise import left_out, plural
-from ...digits import percent_text, snapped
+from ...digits import percent_text
 from ...report import Report
 from .base import Section, SectionContent, Table, text
 from .duplicates import several_training_files
@@ -33,7 +33,7 @@ def _build(report: Report) -> SectionContent | None:
         return SectionContent(lines + ([scope] if scope else []))
     several = several_training_files(report)  # a bare line number would name a line of any training file
     bounds = [b for b in (settings.get("warn_error_rate"), settings.get("fail_error_rate")) if isinstance(b, (int, float))]
-    rate = snapped(n.estimated_error_rate_unrounded if n.estimated_error_rate_unrounded is not None else n.estimated_error_rate, *bounds)
+    rate = n.judged_rate(*bounds)
     # Written as the verdict writes it: with the places that put it on its side of the bounds (4.9996%, not 5.0%).
     lines = [f"an estimated {percent_text(rate, *bounds)} of labels are wrong{ci}; classifier ({n.classifier}) cross-validated "
              f"accuracy {n.cv_accuracy:.1%} against a majority baseline of {n.baseline_accuracy:.1%}",
