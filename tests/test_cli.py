@@ -628,13 +628,18 @@ def test_ctrl_c_during_an_import_is_an_interrupt_not_an_internal_error(tmp_path,
     KeyboardInterrupt: it printed a traceback and "internal error", exit 2, where Ctrl-C exits 130."""
     import dataaudit.api
 
-    def interrupted_import(*_, **__):
-        try:
-            raise KeyboardInterrupt
-        except KeyboardInterrupt:
-            raise ImportError("initialization failed")
+    from dataaudit.cli import Terminated
 
-    monkeypatch.setattr(dataaudit.api, "audit", interrupted_import)
+    def import_failing_under(signalled: type[BaseException]):
+        """An audit whose import fails while the signal's exception is being handled, as scipy's did."""
+        def audit(*_, **__):
+            try:
+                raise signalled()
+            except signalled:
+                raise ImportError("initialization failed")
+        return audit
+
+    monkeypatch.setattr(dataaudit.api, "audit", import_failing_under(KeyboardInterrupt))
     assert main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--format", "terminal"]) == 130
     err = capsys.readouterr().err
     assert err.strip() == "dataaudit: interrupted" and "Traceback" not in err
@@ -652,15 +657,8 @@ def test_ctrl_c_during_an_import_is_an_interrupt_not_an_internal_error(tmp_path,
     assert main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--format", "terminal"]) == 2
     assert "internal error" in capsys.readouterr().err
 
-    from dataaudit.cli import Terminated
-
-    def terminated_import(*_, **__):  # a runner's SIGTERM at the same moment: 143, as a plain SIGTERM exits
-        try:
-            raise Terminated()
-        except Terminated:
-            raise ImportError("initialization failed")
-
-    monkeypatch.setattr(dataaudit.api, "audit", terminated_import)
+    # a runner's SIGTERM at the same moment: 143, as a plain SIGTERM exits
+    monkeypatch.setattr(dataaudit.api, "audit", import_failing_under(Terminated))
     assert main(["audit", str(_clean_dataset(tmp_path)), "--no-embeddings", "--format", "terminal"]) == 143
     err = capsys.readouterr().err
     assert err.strip() == "dataaudit: terminated" and "Traceback" not in err

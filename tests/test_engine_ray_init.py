@@ -70,12 +70,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_auto_is_the_head_ray_start_noted_and_a_dead_one_is_refused_at_once(tmp_path, monkeypatch):
+def noted_dead_head(tmp_path, monkeypatch) -> tuple:
+    """Ray's address file (ray_current_cluster) naming a head on a free port, nothing listening: (file, port)."""
     pointer = tmp_path / "ray_current_cluster"
     port = free_port()
     pointer.write_text(f"127.0.0.1:{port}\n")
     monkeypatch.setattr(ray_engine, "_ray_address_file", lambda: str(pointer))
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    return pointer, port
+
+
+def test_auto_is_the_head_ray_start_noted_and_a_dead_one_is_refused_at_once(tmp_path, monkeypatch):
+    pointer, port = noted_dead_head(tmp_path, monkeypatch)
     address, named = ray_engine.resolve_auto(*ray_engine.effective_address("auto"))
     assert address == f"127.0.0.1:{port}"
     with pytest.raises(EngineError) as caught:
@@ -141,11 +147,7 @@ def test_the_embedding_step_drops_rays_constructor_argument_line_and_passes_ever
 
 
 def test_a_dead_noted_head_falls_back_to_rays_own_auto_when_one_head_runs_here(tmp_path, monkeypatch):
-    pointer = tmp_path / "ray_current_cluster"
-    port = free_port()
-    pointer.write_text(f"127.0.0.1:{port}\n")
-    monkeypatch.setattr(ray_engine, "_ray_address_file", lambda: str(pointer))
-    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    pointer, port = noted_dead_head(tmp_path, monkeypatch)
     requested = ray_engine.effective_address("auto")
     resolved = ray_engine.resolve_auto(*requested)
     assert resolved[0] == f"127.0.0.1:{port}"
