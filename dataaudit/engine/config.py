@@ -29,13 +29,19 @@ class EngineConfig:
                               "set name = \"ray\" (or pass --engine ray) to run there, or remove the address")
 
 
+def host_and_port(address: str) -> tuple[str, str]:
+    """HOST and PORT of HOST:PORT, ray://HOST:PORT or a URL with a path; either "" where the form lacks it."""
+    target = address.split("://", 1)[-1].rsplit("/", 1)[0]
+    host, _, port = target.rpartition(":")
+    return host, port
+
+
 def address_problem(address: str) -> str:
     """What is wrong with a Ray address's form ("" when nothing): checked where it is read, so a config file's
     bad address is an error naming that file and key, not a connection refused minutes later."""
     if address in ("", "auto", "local"):
         return ""
-    target = address.split("://", 1)[-1].rsplit("/", 1)[0]
-    host, _, port = target.rpartition(":")
+    host, port = host_and_port(address)
     if not host or not port.isdigit():
         return "is not an address: expected HOST:PORT, ray://HOST:PORT or auto"
     if not 0 < int(port) < 65536:

@@ -45,7 +45,7 @@ from ..load.records import Dataset
 from ..neighbours import SearchIndex, query_index, search_index
 from .base import (DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_key_lists, file_query_lists, file_partitions, merge_datasets,
                    query_blocks, read_file, read_files, read_together)
-from .config import address_problem
+from .config import address_problem, host_and_port
 from .local import embed_indexes
 
 INSTALL = "pip install 'dataaudit[ray]'"
@@ -134,8 +134,7 @@ def _probe(address: str, named: str) -> None:
     problem = address_problem(address)
     if problem:  # RAY_ADDRESS: a config's and a flag's address were checked where they were read
         raise EngineError(f"{named} {address!r} {problem}")
-    target = address.split("://", 1)[-1].rsplit("/", 1)[0]
-    host, _, port = target.rpartition(":")
+    host, port = host_and_port(address)
     fix = ("start that head again, or name a running one (a head stopped without `ray stop` leaves the note behind)"
            if "`ray start` here noted" in named else "fix or unset RAY_ADDRESS" if named.startswith("RAY_ADDRESS") else f"fix {named}")
     try:
