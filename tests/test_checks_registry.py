@@ -100,22 +100,14 @@ def test_user_errors_are_not_isolated():
         run_checks(_context(["a"], ["x"]), (Check(id="bad", order=1, measure=bad_config),))
 
 
-def test_a_new_check_is_one_module_with_its_own_config_section(tmp_path, monkeypatch):
-    """What the README's 'Adding a check' walks through: a module defining CHECK, nothing else touched."""
-    import sys
-
-    from dataaudit import checks as checks_package
-    from dataaudit.config import config_from_dict
-
-    module_dir = tmp_path / "plugin"
-    module_dir.mkdir()
-    (module_dir / "shouting.py").write_text('''
+# README "Adding a check", as written there less its margin notes (README and this copy change together).
+SHOUTING_RECIPE = '''
 from dataclasses import dataclass
 from dataaudit.checks.base import Check, Finding, Status
 
 @dataclass
 class ShoutingConfig:
-    max_share: float = 0.2
+    max_share: float = 0.2  # warn above this share of inputs in capitals
 
 @dataclass(frozen=True)
 class ShoutingResult:
@@ -127,26 +119,89 @@ def measure(ctx):
     return ShoutingResult(n, n / max(len(ctx.train.records), 1))
 
 def judge(result, ctx):
+    if result is None:
+        return []
     bound = ctx.config.section("shouting").max_share
     status = Status.WARN if result.share > bound else Status.PASS
     return [Finding("format", status, f"{result.share:.0%} of inputs are in capitals", {"shouted": result.shouted})]
 
-CHECK = Check(id="shouting", order=15, measure=measure, judge=judge, config_section=("shouting", ShoutingConfig))
-''')
-    monkeypatch.setattr(checks_package, "__path__", [*checks_package.__path__, str(module_dir)])
-    monkeypatch.setitem(sys.modules, "dataaudit.checks.shouting", None)
-    sys.modules.pop("dataaudit.checks.shouting")
-    all_checks.cache_clear()
-    try:
-        assert "shouting" in [c.id for c in all_checks()]
-        config = config_from_dict({"shouting": {"max_share": 0.1}})
-        assert config.shouting.max_share == 0.1 and config.to_dict()["shouting"] == {"max_share": 0.1}
-        with pytest.raises(ConfigError, match="shouting"):
-            config_from_dict({"shouting": {"max_shares": 0.1}})
-        ctx = dataclasses.replace(_context(["HELLO", "hi", "ok"], ["a", "b", "a"]), config=config)
-        results, findings, _ = run_checks(ctx)
-        assert results["shouting"].shouted == 1
-        assert any(f.summary == "33% of inputs are in capitals" and f.status == "warn" for f in findings)
-    finally:
-        sys.modules.pop("dataaudit.checks.shouting", None)
+CHECK = Check(id="shouting", order=15, measure=measure, judge=judge, conditions=frozenset({"format"}),
+              config_section=("shouting", ShoutingConfig))
+'''
+
+
+@pytest.fixture
+def add_check(tmp_path):
+    """Registers check modules written on the fly, as a file dropped into dataaudit/checks/ is; gone after the test."""
+    import sys
+
+    from dataaudit import checks as checks_package
+
+    folder = tmp_path / "plugin"
+    folder.mkdir()
+    original_path = list(checks_package.__path__)
+    checks_package.__path__.append(str(folder))
+    added: list[str] = []
+
+    def add(name: str, source: str) -> None:
+        (folder / f"{name}.py").write_text(source)
+        added.append(f"dataaudit.checks.{name}")
         all_checks.cache_clear()
+
+    try:
+        yield add
+    finally:
+        checks_package.__path__[:] = original_path
+        for module in added:
+            sys.modules.pop(module, None)
+        all_checks.cache_clear()
+
+
+def test_a_new_check_is_one_module_with_its_own_config_section(add_check):
+    """What the README's 'Adding a check' walks through: a module defining CHECK, nothing else touched."""
+    from dataaudit.config import config_from_dict
+
+    add_check("shouting", SHOUTING_RECIPE)
+    assert "shouting" in [c.id for c in all_checks()]
+    config = config_from_dict({"shouting": {"max_share": 0.1}})
+    assert config.shouting.max_share == 0.1 and config.to_dict()["shouting"] == {"max_share": 0.1}
+    with pytest.raises(ConfigError, match="shouting"):
+        config_from_dict({"shouting": {"max_shares": 0.1}})
+    ctx = dataclasses.replace(_context(["HELLO", "hi", "ok"], ["a", "b", "a"]), config=config)
+    results, findings, _ = run_checks(ctx)
+    assert results["shouting"].shouted == 1
+    assert any(f.summary == "33% of inputs are in capitals" and f.status == "warn" for f in findings)
+
+
+def test_the_recipe_check_failing_leaves_its_condition_unknown(add_check):
+    """The recipe had no conditions=: a copy of it that raised left `format` judged `pass` on the other checks."""
+    add_check("shouting", SHOUTING_RECIPE.replace("n = sum(", "n = 1 // 0 + sum("))
+    _, findings, warnings = run_checks(_context(["HELLO", "hi"], ["a", "b"]))
+    form = next(c for c in decide(findings, {}).conditions if c.id == "format")
+    assert form.status == "unknown" and form.evidence == {"check_failed": "shouting"}
+    assert [w for w in warnings if "'shouting' failed" in w] != []
+
+
+def test_the_recipe_judge_is_called_with_none_when_its_check_did_not_run(add_check):
+    add_check("shouting", SHOUTING_RECIPE.replace("order=15,", "order=15, needs=frozenset({Need.PRODUCTION}),")
+              .replace("import Check,", "import Check, Need,"))
+    results, findings, warnings = run_checks(_context(["HELLO", "hi"], ["a", "b"]))
+    assert results["shouting"] is None and results.runs["shouting"].status == RunStatus.NOT_RUN
+    assert warnings == [] and not any("capitals" in f.summary for f in findings)
+
+
+@pytest.mark.parametrize("conditions, message", [
+    ("", "dataaudit.checks.shouting: check 'shouting' has a judge but no conditions=: name the conditions its findings judge"),
+    ("conditions=frozenset({'formatting'}), ", "dataaudit.checks.shouting: check 'shouting': unknown condition 'formatting' in conditions="),
+])
+def test_the_registry_refuses_a_check_that_judges_unnamed_or_unknown_conditions(add_check, conditions, message):
+    add_check("shouting", SHOUTING_RECIPE.replace('conditions=frozenset({"format"}),', conditions))
+    with pytest.raises(RuntimeError) as refused:
+        all_checks()
+    assert str(refused.value).startswith(message)
+
+
+def test_the_checks_without_conditions_judge_nothing():
+    """economics and embeddings name no condition by design: they report, they never judge."""
+    unnamed = {c.id for c in all_checks() if not c.conditions}
+    assert unnamed == {"economics", "embeddings"} and not any(c.judges for c in all_checks() if c.id in unnamed)

@@ -3,7 +3,11 @@
 A check module defines `CHECK = Check(...)`; the registry (`checks/__init__.py`) finds every such module, so
 adding a check is one module (plus its renderer section and tests). `measure(ctx)` returns a typed, frozen
 result (or None when the data gives it nothing to measure); `judge(result, ctx)` turns it into Findings for
-one or more necessary conditions, reading thresholds from the check's own config section. Neither renders.
+one or more necessary conditions, reading thresholds from the check's own config section, and names them in
+`conditions`. Neither lays anything out: the renderers do. But the dataset text a result or a finding holds
+(a duplicate group's members, a disputed item, a rare label in a summary) is stored already excerpted by
+`excerpt.plain_excerpt` (masked, control-free, truncated, Markdown left as typed), so that report.json, the
+history and every renderer hold the same safe text and none of them ever sees a raw record.
 """
 
 from __future__ import annotations
@@ -116,3 +120,8 @@ class Check:
     # The conditions its findings judge: when the check fails (an error, not a missing need), they cannot be
     # judged in full and are unknown at best, never silently left out of the verdict.
     conditions: frozenset[str] = frozenset()
+
+    @property
+    def judges(self) -> bool:
+        """Whether it contributes findings (a judge of its own); such a check must name its `conditions`."""
+        return self.judge is not _no_findings
