@@ -8,8 +8,12 @@ threshold that silently falls back to its default is worse than no config at all
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import io
+import json
 import math
 import re
+import tokenize
 import tomllib
 import types
 import typing
@@ -24,6 +28,15 @@ from .errors import ConfigError, said
 NOT_SETTINGS = ("source", "sections", "set_by", "task_type_inferred")  # Config fields no file or override sets
 TASK_TYPES = ("format", "classification", "extraction", "generation")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
+# Field metadata marking a cap on how many items a report lists: the counts come from the whole lists, so the
+# history does not count it as a setting that moves a figure (history/store.py). A field named `max_listed`
+# is read as one without the mark.
+LISTING_CAP = "listing_cap"
+
+
+def listing_cap(default: int) -> Any:
+    """A section field that caps what a report lists, e.g. `max_listed: int = listing_cap(50)`."""
+    return field(default=default, metadata={LISTING_CAP: True})
 
 
 @dataclass
@@ -95,7 +108,7 @@ class AgreementConfig:
     bootstrap_resamples: int = 1000
     seed: int = 0
     careless_margin: float = 0.15  # an annotator this far below the median agreement with the others is flagged
-    disputed_limit: int = 25
+    disputed_limit: int = listing_cap(25)  # disputed items listed in the report
 
 
 @dataclass
@@ -121,7 +134,7 @@ class DuplicatesConfig:
     lexical: bool = True
     lexical_ratio: float = 0.90  # rapidfuzz ratio (0-1) that confirms a MinHash candidate
     neighbours: int = 10
-    max_groups_listed: int = 200
+    max_groups_listed: int = listing_cap(200)
 
 
 @dataclass
@@ -580,5 +593,119 @@ def where_set(config: Config, message: str, *, keyed_only: bool = False) -> str:
     return message
 
 
+def setting_sections() -> dict[str, type]:
+    """Every table a config file may hold, by name -> its dataclass: Config's own, then those checks own."""
+    hints = typing.get_type_hints(Config)
+    own = {f.name: _dataclass_of(hints[f.name]) for f in dataclasses.fields(Config) if f.name not in NOT_SETTINGS}
+    return {**{name: cls for name, cls in own.items() if cls is not None}, **_check_sections()}
+
+
+def listing_caps() -> dict[str, tuple[str, ...]]:
+    """Section -> the keys that cap what a report lists (LISTING_CAP), for every section that has one."""
+    caps = {name: tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get(LISTING_CAP) or f.name == "max_listed")
+            for name, cls in setting_sections().items()}
+    return {name: keys for name, keys in caps.items() if keys}
+
+
+_TEMPLATE_HEADER = re.compile(r"\s*#?\s*\[([a-z_.]+)\]")
+_TEMPLATE_KEY = re.compile(r"\s*#?\s*([a-z_0-9]+)\s*=")
+_COMMENT_COLUMN = 28  # where the template's comments start
+TEMPLATE = Path(__file__).parent / "templates" / "dataaudit.toml"
+
+
 def default_config_text() -> str:
-    return (Path(__file__).parent / "templates" / "dataaudit.toml").read_text(encoding="utf-8")
+    """What `dataaudit init` writes: every table and key at its default. The bundled template holds the prose
+    (why each figure, what each value means) for the tables it describes; a table or key it does not describe,
+    a new check's above all, is written from its dataclass, so adding a check needs no edit here; a table no
+    longer registered is left out, since the config would refuse it."""
+    lines = TEMPLATE.read_text(encoding="utf-8").splitlines()
+    sections = setting_sections()
+    defaults = Config().to_dict()
+    blocks: list[tuple[str, list[str]]] = [("", [])]  # (table name, its lines), the top-level keys first
+    for line in lines:
+        header = _TEMPLATE_HEADER.match(line)
+        if header:
+            blocks.append((header.group(1), []))
+        blocks[-1][1].append(line)
+    out: list[str] = []
+    described = set()
+    for name, block in blocks:
+        if name and name not in sections:
+            continue
+        described.add(name)
+        cls = sections.get(name)
+        if name:
+            expected = {f.name for f in dataclasses.fields(cls)}
+        else:
+            expected = {f.name for f in dataclasses.fields(Config) if f.name not in NOT_SETTINGS and f.name not in sections}
+        named = {m.group(1) for m in map(_TEMPLATE_KEY.match, block[1 if name else 0:]) if m}
+        missing = [key for key in (f.name for f in dataclasses.fields(cls or Config)) if key in expected - named]
+        if missing:
+            last_key = max((i for i, line in enumerate(block) if _TEMPLATE_KEY.match(line)), default=len(block) - 1)
+            comments = _field_comments(cls or Config)
+            unset = bool(name) and defaults.get(name) is None  # a table off by default ([maintenance]): commented out
+            values = defaults.get(name) if name else defaults
+            values = dataclasses.asdict(cls()) if unset else values
+            block = block[:last_key + 1] + [_setting_line(key, values[key], comments.get(key, ""), commented=unset)
+                                            for key in missing] + block[last_key + 1:]
+        out.extend(block)
+    for name, cls in sections.items():
+        if name in described:
+            continue
+        doc = inspect.getdoc(cls) or ""
+        doc = "" if doc.startswith(f"{cls.__name__}(") else (doc.splitlines() or [""])[0]  # dataclass's own signature: no prose
+        unset = defaults.get(name) is None
+        values = dataclasses.asdict(cls()) if unset else defaults[name]
+        comments = _field_comments(cls)
+        out += ["", _with_comment(f"{'# ' if unset else ''}[{name}]", doc)]
+        out += [_setting_line(key, values[key], comments.get(key, ""), commented=unset) for key in values]
+    return "\n".join(out) + "\n"
+
+
+def _setting_line(key: str, value: Any, comment: str, *, commented: bool = False) -> str:
+    """`key = value  # comment`; a value unset by default (None) is a commented line, as the template writes it."""
+    if value is None:
+        return _with_comment(f"# {key} = ", comment or "unset by default")
+    return _with_comment(f"{'# ' if commented else ''}{key} = {_toml_value(value)}", comment)
+
+
+def _with_comment(text: str, comment: str) -> str:
+    return f"{text:<{_COMMENT_COLUMN - 1}} # {comment}" if comment else text
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # JSON's escapes are TOML's basic-string escapes
+    if isinstance(value, list):
+        return f"[{', '.join(_toml_value(v) for v in value)}]"
+    if isinstance(value, dict):
+        pairs = [f"{k if re.fullmatch(r'[A-Za-z0-9_-]+', str(k)) else json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()]
+        return f"{{ {', '.join(pairs)} }}" if pairs else "{}"
+    raise ConfigError(f"config value {value!r}: no TOML form")  # pragma: no cover - the field types are those above
+
+
+def _field_comments(cls: type) -> dict[str, str]:
+    """A dataclass's trailing comment per field (`max_share: float = 0.2  # fail above`): the prose `init` writes
+    beside a key the template does not describe."""
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):  # defined where no source is kept (a REPL): the keys without prose
+        return {}
+    comments: dict[str, str] = {}
+    line_names: dict[int, str] = {}
+    depth = 0
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.OP and token.string in "([{":
+            depth += 1
+        elif token.type == tokenize.OP and token.string in ")]}":
+            depth -= 1
+        elif token.type == tokenize.NAME and depth == 0 and token.start[1] > 0 and token.start[0] not in line_names:
+            line_names[token.start[0]] = token.string
+        elif token.type == tokenize.COMMENT and token.start[0] in line_names:
+            comments.setdefault(line_names[token.start[0]], token.string.lstrip("#").strip())
+    fields = {f.name for f in dataclasses.fields(cls)}
+    return {name: text for name, text in comments.items() if name in fields}

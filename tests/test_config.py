@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from dataaudit.config import Config, ConfigError, config_with_overrides, default_config_text, load_config
+from tests.test_checks_registry import add_check  # noqa: F401 - a fixture
 
 
 def test_defaults_encode_the_field_figures():
@@ -190,13 +191,10 @@ def test_config_and_config_path_together_are_refused(tmp_path):
         audit(tmp_path / "unused.jsonl", Config(), config_path=path, embed=False)
 
 
-def test_the_init_template_names_every_key():
-    """README: `dataaudit init` writes every key at its default (22 were missing: the reader fields, training_price_per_1k)."""
+def _written_keys(text: str) -> set[str]:
+    """The keys a config text names, set or commented out, as "section.key"."""
     import re
 
-    from dataaudit.config import default_config_text
-
-    text = default_config_text()
     written, section = set(), ""
     for line in text.splitlines():
         header = re.match(r"\s*#?\s*\[([a-z_.]+)\]", line)
@@ -206,7 +204,10 @@ def test_the_init_template_names_every_key():
         key = re.match(r"\s*#?\s*([a-z_0-9]+)\s*=", line)
         if key:
             written.add(f"{section}.{key.group(1)}" if section else key.group(1))
+    return written
 
+
+def _every_key() -> set[str]:
     def keys(node, prefix=""):
         for name, value in node.items():
             if isinstance(value, dict) and value and name not in ("models", "skip", "engine_overrides"):
@@ -214,5 +215,67 @@ def test_the_init_template_names_every_key():
             else:
                 yield f"{prefix}{name}"
 
-    expected = {k for k in keys(Config().to_dict()) if not k.startswith("maintenance")}
-    assert expected - written == set()
+    return {k for k in keys(Config().to_dict()) if not k.startswith("maintenance")}
+
+
+def test_the_init_template_names_every_key():
+    """README: `dataaudit init` writes every key at its default (22 were missing: the reader fields, training_price_per_1k)."""
+    assert _every_key() - _written_keys(default_config_text()) == set()
+
+
+def test_init_keeps_every_line_of_the_bundled_template():
+    """The template's prose is what init writes for today's tables: generation only adds to it."""
+    from dataaudit.config import TEMPLATE
+
+    written = iter(default_config_text().splitlines())
+    missing = [line for line in TEMPLATE.read_text(encoding="utf-8").splitlines() if line not in written]
+    assert missing == []
+
+
+def test_init_writes_a_new_checks_section_with_its_defaults_and_comments(add_check, tmp_path):
+    """The README recipe's check had no [shouting] in `dataaudit init`, which read a hand-kept template."""
+    from tests.test_checks_registry import SHOUTING_RECIPE
+
+    add_check("shouting", SHOUTING_RECIPE.replace("class ShoutingConfig:\n", "class ShoutingConfig:\n    \"\"\"Inputs in capitals.\"\"\"\n"))
+    text = default_config_text()
+    assert text.endswith("\n[shouting]                  # Inputs in capitals.\n"
+                         "max_share = 0.2             # warn above this share of inputs in capitals\n")
+    assert {"shouting.max_share"} <= _written_keys(text) and _every_key() - _written_keys(text) == set()
+    path = tmp_path / "dataaudit.toml"
+    path.write_text(text)
+    assert load_config(path).to_dict() == Config().to_dict() and Config().to_dict()["shouting"] == {"max_share": 0.2}
+
+
+def test_init_writes_a_key_the_template_does_not_describe_in_its_own_table(monkeypatch, tmp_path):
+    import dataaudit.config as config_module
+
+    template = tmp_path / "template.toml"
+    lines = config_module.TEMPLATE.read_text(encoding="utf-8").splitlines()
+    template.write_text("\n".join(line for line in lines if not line.startswith(("near_cosine", "# dataset_name"))) + "\n")
+    monkeypatch.setattr(config_module, "TEMPLATE", template)
+    text = default_config_text()
+    assert text.index("[duplicates]") < text.index("\nnear_cosine = 0.95\n") < text.index("[hygiene]")
+    assert text.index("\ndataset_name = \"\"\n") < text.index("[fields]")
+    path = tmp_path / "dataaudit.toml"
+    path.write_text(text)
+    assert load_config(path).to_dict() == Config().to_dict()
+
+
+def test_init_leaves_out_a_table_no_check_owns_any_more(monkeypatch, tmp_path):
+    """A template table of a removed check would make the written config refuse itself (unknown key)."""
+    import dataaudit.config as config_module
+
+    owned = config_module._check_sections()
+    monkeypatch.setattr(config_module, "_check_sections", lambda: {k: v for k, v in owned.items() if k != "pii"})
+    text = default_config_text()
+    assert "[pii]" not in text and "phone_regions" not in text and "[repeated_targets]" in text
+    path = tmp_path / "dataaudit.toml"
+    path.write_text(text)
+    assert load_config(path).to_dict() == Config().to_dict()
+
+
+def test_listing_caps_are_marked_fields_and_max_listed():
+    from dataaudit.config import listing_caps
+
+    assert listing_caps() == {"duplicates": ("max_groups_listed",), "agreement": ("disputed_limit",), "tokens": ("max_listed",),
+                              "pii": ("max_listed",), "repeated_targets": ("max_listed",)}

@@ -15,6 +15,7 @@ from dataaudit.history.compare import compare_reports
 from dataaudit.history.regressions import find_regressions, key_figures
 from dataaudit.history.store import load_runs
 from tests.conftest import ROOT, write_jsonl
+from tests.test_checks_registry import SHOUTING_RECIPE, add_check  # noqa: F401 - a fixture
 
 LABELS = ["billing", "shipping", "returns"]
 VOCABULARY = ("apple river stone window garden pencil yellow thunder mirror basket candle forest silver engine harbour "
@@ -981,3 +982,24 @@ def test_the_history_table_says_what_each_run_was_judged_against_and_which_faile
     assert "run 2 regressions (against run 1): usable; failed its gate, so no baseline" in shown
     assert "run 2 note: compared across a config change (the baseline's config differs)" in shown
     assert "run 1 regressions" not in shown and "run 1 note" not in shown
+
+
+def test_a_new_checks_listing_caps_are_not_measured_settings(add_check):
+    """store.NOT_MEASURED named each check's listing caps by hand: a new check's max_listed counted as a setting
+    that moves a figure, so lowering it noted every next run "compared across a config change"."""
+    import copy
+
+    from dataaudit.config import Config
+    from dataaudit.history.store import changed_settings, measured_settings
+
+    add_check("shouting", SHOUTING_RECIPE.replace("from dataaudit.checks.base", "from dataaudit.config import listing_cap\nfrom dataaudit.checks.base")
+              .replace("    max_share: float = 0.2", "    max_share: float = 0.2\n    max_listed: int = 20\n    examples_shown: int = listing_cap(5)"))
+    before = Config().to_dict()
+    settings = measured_settings(before)
+    assert "shouting.max_share" in settings and "shouting.max_listed" not in settings and "shouting.examples_shown" not in settings
+    assert "pii.max_listed" not in settings and "label_noise.suspects_limit" not in settings and "label_noise.folds" in settings
+    now = copy.deepcopy(before)
+    now["shouting"].update(max_listed=3, examples_shown=1)
+    assert changed_settings(settings, measured_settings(now)) == []
+    now["shouting"]["max_share"] = 0.5
+    assert changed_settings(settings, measured_settings(now)) == ["shouting.max_share"]

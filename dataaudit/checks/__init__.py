@@ -1,6 +1,8 @@
 """The registry of checks: every module here that defines `CHECK` is a check, run in `CHECK.order`.
 
-Adding a check is adding a module (and its renderer section and tests); nothing else lists checks.
+Adding a check is adding a module (and its renderer section and tests); nothing else lists checks: `dataaudit
+init` writes its config section from its dataclass, and the history reads its listing caps from the fields'
+marks (config.listing_cap).
 """
 
 from __future__ import annotations

@@ -88,6 +88,8 @@ def report_phone_regions(report: dict[str, Any]) -> list[str]:
 
 def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:
     checks = _object(report.get("checks"))
+    # The checks whose figures a run is compared on, not a list of every check: any other check is compared by
+    # the conditions it judges (below), so a new check needs no line here.
     fmt, size, duplicates, agreement, coverage, balance, embeddings = (
         _object(checks.get(name)) for name in ("format", "size", "duplicates", "agreement", "coverage", "balance", "embeddings"))
     verdict = _object(report.get("verdict"))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, config_from_dict
+from ..config import Config, config_from_dict, listing_caps
 from ..errors import DataAuditError, InputError
 from ..excerpt import sanitise
 from ..scan.pii import masking_phone_regions
@@ -283,15 +283,27 @@ def comparison_notes(dataset: str, config_note: str, before_model: str | None, n
 
 # Settings that cannot move a figure the history compares: where and how a run computes (engine, device, batch
 # size, the cache), what it is called, the economics estimate (no condition), and the regression bounds (they
-# judge the figures, they do not make them). A whole section where None, else the listed keys of it.
+# judge the figures, they do not make them). A whole section where None, else the listed keys of it. The caps
+# on what a report lists join them from the config's own marks (not_measured), so a new check's cap needs no
+# line here.
 NOT_MEASURED: dict[str, tuple[str, ...] | None] = {
     "dataset_name": None, "engine": None, "economics": None, "history": None,
     # the model is compared as the run resolved it (comparison_notes: "" and its default name are one model)
     "embeddings": ("device", "batch_size", "cache", "cache_dir", "cache_format", "model"),
-    # caps on what a report lists: every count comes from the whole lists
-    "duplicates": ("max_groups_listed",), "agreement": ("disputed_limit",), "tokens": ("max_listed",),
-    "pii": ("max_listed",), "repeated_targets": ("max_listed",), "label_noise": ("suspects_limit",),
+    # a listing cap not yet marked as one (config.listing_cap) in its check's module
+    "label_noise": ("suspects_limit",),
 }
+
+
+def not_measured() -> dict[str, tuple[str, ...] | None]:
+    """NOT_MEASURED with every section's listing caps (config.listing_caps): every count comes from the whole
+    lists, so a cap moves no figure."""
+    left_out = dict(NOT_MEASURED)
+    for section, caps in listing_caps().items():
+        if section in left_out and left_out[section] is None:
+            continue
+        left_out[section] = tuple(dict.fromkeys((*(left_out.get(section) or ()), *caps)))
+    return left_out
 
 
 def _short_hash(value: Any) -> str:
@@ -308,8 +320,9 @@ def measured_settings(config: dict[str, Any]) -> dict[str, str]:
     except DataAuditError:  # a report of another version, keys this one does not know: compared as written
         pass
     settings = {}
+    skipped = not_measured()
     for section, value in config.items():
-        left_out = NOT_MEASURED.get(section, ())
+        left_out = skipped.get(section, ())
         if left_out is None:
             continue
         if isinstance(value, dict):
