@@ -141,6 +141,21 @@ def test_disputed_items_ties_and_label_figures(tmp_path):
     assert x.specific_agreement == pytest.approx(6 / 9, abs=1e-4)
 
 
+def test_the_disputed_list_is_capped_and_says_how_many_items_disagree(tmp_path):
+    from types import SimpleNamespace
+
+    from dataaudit.render.sections import capped_note
+    from dataaudit.render.sections.agreement import SECTION
+
+    # items 0-4 disagree (a pair each), 5-7 agree; limit 2
+    items = [[("a", "x"), ("b", "y")]] * 5 + [[("a", "x"), ("b", "x")]] * 3
+    result = measure_agreement(_nested(tmp_path, items), AgreementConfig(bootstrap_resamples=0, disputed_limit=2))
+    assert (len(result.disputed), result.disputed_total) == (2, 5)
+    table = SECTION.build(SimpleNamespace(checks={"agreement": result}, per_file=[])).tables[1]
+    assert table.title == "Most disputed items (5)" and len(table.rows) == 2
+    assert capped_note(table, len(table.rows)) == "first 2 of 5 listed; raise agreement.disputed_limit to list more"
+
+
 def test_sample_annotation_batch_flags_the_careless_annotator():
     config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"))
     result = measure_agreement(load_dataset(SAMPLE / "annotation_batch.csv", config), AgreementConfig(bootstrap_resamples=200))
@@ -275,7 +290,7 @@ def test_random_annotator_is_named_in_the_action_and_per_annotator_is_in_the_rep
     # headline weighted by items compared: the mean of per-annotator agreement weighted by the items they share
     expected = sum(r["agreement"] * r["items_compared"] for r in rows) / sum(r["items_compared"] for r in rows)
     assert as_json["annotator_agreement"] == pytest.approx(expected, abs=1e-4)
-    for key in ("layout", "level", "items", "items_multi", "krippendorff_alpha", "alpha_ci", "annotators", "disputed", "ties"):
+    for key in ("layout", "level", "items", "items_multi", "krippendorff_alpha", "alpha_ci", "annotators", "disputed", "disputed_total", "ties"):
         assert key in as_json  # every key the report had before stays
 
 
