@@ -191,13 +191,14 @@ def test_resampling_shortcut_reproduces_the_package_alpha(tmp_path, level):
     """The bootstrap's weighted-coincidence alpha, with every unit weighted once, equals krippendorff's."""
     import numpy as np
 
-    from dataaudit.checks.agreement import _build_table
+    from dataaudit.checks.agreement import _rating_table
     from dataaudit.checks.agreement_stats import alpha_from_weights, unit_coincidences
+    from dataaudit.engine.base import SerialSteps
 
     path, config = write_layout(tmp_path, "nested")
     config.agreement = AgreementConfig(level=level)
     ds = load_dataset(path, config)
-    table, numeric = _build_table(ds.records, config.agreement)
+    table, numeric, _, _ = _rating_table(ds, config.agreement, level, None, SerialSteps())
     pairable = table.counts[table.counts.sum(axis=1) >= 2]
     values = numeric if numeric is not None else np.arange(table.counts.shape[1], dtype=float)
     alpha = alpha_from_weights(unit_coincidences(pairable), np.ones((1, len(pairable))), level, values)[0]
@@ -476,7 +477,7 @@ def test_negative_ratio_data_is_an_input_error_naming_the_file_line_and_field(tm
 
 
 def test_ratio_data_with_zeros_keeps_zero_against_zero_at_distance_zero(tmp_path):
-    from dataaudit.checks.agreement_stats import alpha_bootstrap_ci, krippendorff_alpha
+    from dataaudit.checks.agreement_stats import alpha_bootstrap, krippendorff_alpha
 
     counts = np.array([[2, 0, 0], [0, 2, 0], [0, 0, 2], [1, 1, 0], [2, 0, 0], [0, 1, 1]], dtype=float)
     scale = np.array([0.0, 1.0, 2.0])
@@ -486,10 +487,10 @@ def test_ratio_data_with_zeros_keeps_zero_against_zero_at_distance_zero(tmp_path
     observed = 2 * 1 * 1 + 2 * 1 * (1 / 9)
     expected = (2 * 5 * 4 * 1 + 2 * 5 * 3 * 1 + 2 * 4 * 3 * (1 / 9)) / 11
     assert alpha == pytest.approx(1 - observed / expected, abs=1e-12)
-    low, high = alpha_bootstrap_ci(counts, "ratio", scale, 200, 0)
+    (low, high), _ = alpha_bootstrap(counts, "ratio", scale, 200, 0)
     assert low <= round(alpha, 4) <= high and high <= 1.0 and low < high
     with pytest.raises(ValueError, match="ratio data cannot be negative"):
-        alpha_bootstrap_ci(counts, "ratio", np.array([-1.0, 0.0, 1.0]), 200, 0)
+        alpha_bootstrap(counts, "ratio", np.array([-1.0, 0.0, 1.0]), 200, 0)
 
 
 def test_ordinal_text_labels_without_an_order_name_the_input_and_where_to_set_it(tmp_path):

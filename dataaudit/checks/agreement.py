@@ -378,13 +378,6 @@ def _rating_table(dataset: Dataset, config: AgreementConfig, level: str, questio
     return _Table(annotators, values, codes, counts, items), scale, vocabulary, ties
 
 
-def _build_table(items: list[Record], config: AgreementConfig, level: str | None = None) -> tuple[_Table, np.ndarray | None]:
-    """The table of a list of rated records, without an engine (what the bootstrap's tests read)."""
-    table, scale, _, _ = _rating_table(Dataset("items", [], list(items), [], len(items), 0), config, level or config.level,
-                                       None, SerialSteps())
-    return table, scale
-
-
 def value_weighted_kappa(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> float:
     """Cohen's kappa weighted by the squared difference of the values themselves, from the confusion matrix of
     two annotators' value codes: interval alpha's metric. scikit-learn's quadratic weights are on code order, so
