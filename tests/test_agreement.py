@@ -141,6 +141,21 @@ def test_disputed_items_ties_and_label_figures(tmp_path):
     assert x.specific_agreement == pytest.approx(6 / 9, abs=1e-4)
 
 
+def test_the_disputed_list_is_capped_and_says_how_many_items_disagree(tmp_path):
+    from types import SimpleNamespace
+
+    from dataaudit.render.sections import capped_note
+    from dataaudit.render.sections.agreement import SECTION
+
+    # items 0-4 disagree (a pair each), 5-7 agree; limit 2
+    items = [[("a", "x"), ("b", "y")]] * 5 + [[("a", "x"), ("b", "x")]] * 3
+    result = measure_agreement(_nested(tmp_path, items), AgreementConfig(bootstrap_resamples=0, disputed_limit=2))
+    assert (len(result.disputed), result.disputed_total) == (2, 5)
+    table = SECTION.build(SimpleNamespace(checks={"agreement": result}, per_file=[])).tables[1]
+    assert table.title == "Most disputed items (5)" and len(table.rows) == 2
+    assert capped_note(table, len(table.rows)) == "first 2 of 5 listed; raise agreement.disputed_limit to list more"
+
+
 def test_sample_annotation_batch_flags_the_careless_annotator():
     config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"))
     result = measure_agreement(load_dataset(SAMPLE / "annotation_batch.csv", config), AgreementConfig(bootstrap_resamples=200))
@@ -176,13 +191,14 @@ def test_resampling_shortcut_reproduces_the_package_alpha(tmp_path, level):
     """The bootstrap's weighted-coincidence alpha, with every unit weighted once, equals krippendorff's."""
     import numpy as np
 
-    from dataaudit.checks.agreement import _build_table
+    from dataaudit.checks.agreement import _rating_table
     from dataaudit.checks.agreement_stats import alpha_from_weights, unit_coincidences
+    from dataaudit.engine.base import SerialSteps
 
     path, config = write_layout(tmp_path, "nested")
     config.agreement = AgreementConfig(level=level)
     ds = load_dataset(path, config)
-    table, numeric = _build_table(ds.records, config.agreement)
+    table, numeric, _, _ = _rating_table(ds, config.agreement, level, None, SerialSteps())
     pairable = table.counts[table.counts.sum(axis=1) >= 2]
     values = numeric if numeric is not None else np.arange(table.counts.shape[1], dtype=float)
     alpha = alpha_from_weights(unit_coincidences(pairable), np.ones((1, len(pairable))), level, values)[0]
@@ -275,7 +291,7 @@ def test_random_annotator_is_named_in_the_action_and_per_annotator_is_in_the_rep
     # headline weighted by items compared: the mean of per-annotator agreement weighted by the items they share
     expected = sum(r["agreement"] * r["items_compared"] for r in rows) / sum(r["items_compared"] for r in rows)
     assert as_json["annotator_agreement"] == pytest.approx(expected, abs=1e-4)
-    for key in ("layout", "level", "items", "items_multi", "krippendorff_alpha", "alpha_ci", "annotators", "disputed", "ties"):
+    for key in ("layout", "level", "items", "items_multi", "krippendorff_alpha", "alpha_ci", "annotators", "disputed", "disputed_total", "ties"):
         assert key in as_json  # every key the report had before stays
 
 
@@ -461,7 +477,7 @@ def test_negative_ratio_data_is_an_input_error_naming_the_file_line_and_field(tm
 
 
 def test_ratio_data_with_zeros_keeps_zero_against_zero_at_distance_zero(tmp_path):
-    from dataaudit.checks.agreement_stats import alpha_bootstrap_ci, krippendorff_alpha
+    from dataaudit.checks.agreement_stats import alpha_bootstrap, krippendorff_alpha
 
     counts = np.array([[2, 0, 0], [0, 2, 0], [0, 0, 2], [1, 1, 0], [2, 0, 0], [0, 1, 1]], dtype=float)
     scale = np.array([0.0, 1.0, 2.0])
@@ -471,10 +487,10 @@ def test_ratio_data_with_zeros_keeps_zero_against_zero_at_distance_zero(tmp_path
     observed = 2 * 1 * 1 + 2 * 1 * (1 / 9)
     expected = (2 * 5 * 4 * 1 + 2 * 5 * 3 * 1 + 2 * 4 * 3 * (1 / 9)) / 11
     assert alpha == pytest.approx(1 - observed / expected, abs=1e-12)
-    low, high = alpha_bootstrap_ci(counts, "ratio", scale, 200, 0)
+    (low, high), _ = alpha_bootstrap(counts, "ratio", scale, 200, 0)
     assert low <= round(alpha, 4) <= high and high <= 1.0 and low < high
     with pytest.raises(ValueError, match="ratio data cannot be negative"):
-        alpha_bootstrap_ci(counts, "ratio", np.array([-1.0, 0.0, 1.0]), 200, 0)
+        alpha_bootstrap(counts, "ratio", np.array([-1.0, 0.0, 1.0]), 200, 0)
 
 
 def test_ordinal_text_labels_without_an_order_name_the_input_and_where_to_set_it(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dataaudit.checks.agreement_stats import (alpha_bootstrap_ci, fleiss_kappa, gwet_ac1, krippendorff_alpha,
+from dataaudit.checks.agreement_stats import (alpha_bootstrap, fleiss_kappa, gwet_ac1, krippendorff_alpha,
                                               pairwise_agreement_per_item)
 from tests.test_agreement import FLEISS, K2011, K2011_ALPHA
 
@@ -49,7 +49,7 @@ def test_undefined_cases_are_none_not_a_crash():
 
 def test_bootstrap_interval_is_seeded_and_brackets_the_estimate():
     counts = np.tile(k2011_counts(), (20, 1))  # 240 units: enough for a stable interval
-    first = alpha_bootstrap_ci(counts, "nominal", None, 500, seed=0)
-    assert first == alpha_bootstrap_ci(counts, "nominal", None, 500, seed=0)
+    first, undefined = alpha_bootstrap(counts, "nominal", None, 500, seed=0)
+    assert (first, undefined) == alpha_bootstrap(counts, "nominal", None, 500, seed=0) and undefined == 0
     assert first[0] < krippendorff_alpha(counts, "nominal", None) < first[1]
-    assert alpha_bootstrap_ci(counts, "nominal", None, 0, seed=0) is None
+    assert alpha_bootstrap(counts, "nominal", None, 0, seed=0) == (None, 0)

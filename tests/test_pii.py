@@ -307,9 +307,32 @@ def test_listing_is_capped_and_the_counts_are_not(tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", _tickets(20, {i: f"user{i}@example.com" for i in range(10)}))
     result = measure_pii(_ctx(config, path))
     assert (result.findings_total, result.findings_listed, len(result.findings)) == (10, 3, 3)
-    assert "first findings listed only" in judge_pii(result, _ctx(config, path))[0].action
+    # the action names the lines and counts the rest from every record, not from the three listed findings
+    assert judge_pii(result, _ctx(config, path))[0].action.endswith("a.jsonl lines 1, 2, 3, 4, 5, 6, 7, 8, 9, 10.")
     unlisted = measure_pii(_ctx(nothing_listed, path))
-    assert unlisted.findings == [] and "`dataaudit redact INPUT --out CLEAN`" in judge_pii(unlisted, _ctx(nothing_listed, path))[0].action
+    action = judge_pii(unlisted, _ctx(nothing_listed, path))[0].action
+    assert unlisted.findings == [] and f"`dataaudit redact {path} --out CLEAN`" in action and "lines 1, 2, 3" in action
+
+
+def test_the_redact_action_counts_every_line_with_personal_data_beyond_the_listed_findings(tmp_path):
+    config = config_from_dict({"pii": {"max_listed": 5, "max_share": 1.0}})
+    path = write_jsonl(tmp_path / "a.jsonl", _tickets(300, {i: f"user{i}@example.com" for i in range(0, 300, 2)}))
+    result = measure_pii(_ctx(config, path))
+    assert (result.records_with_findings, result.findings_listed) == (150, 5)
+    assert [(p.file, p.first_lines, p.lines) for p in result.personal_places] == [(str(path), list(range(1, 20, 2)), 150)]
+    (finding,) = judge_pii(result, _ctx(config, path))
+    assert finding.action.endswith(f"{path} lines 1, 3, 5, 7, 9, 11, 13, 15, 17, 19 and 140 more.")
+
+
+def test_secret_and_personal_lines_are_counted_apart_per_file(tmp_path):
+    config = config_from_dict({"pii": {"max_listed": 0, "max_share": 1.0}})
+    path = write_jsonl(tmp_path / "a.jsonl", _tickets(30, {2: "key AKIAQX4BZ7RT2WKD5N3M", 4: "jane@example.com",
+                                                          6: "key AKIAQX4BZ7RT2WKD5N3N and jo@example.com"}))
+    result = measure_pii(_ctx(config, path))
+    assert [(p.first_lines, p.lines) for p in result.secret_places] == [([3, 7], 2)]
+    assert [(p.first_lines, p.lines) for p in result.personal_places] == [([5, 7], 2)]
+    secret, personal = judge_pii(result, _ctx(config, path))
+    assert secret.action.endswith(f"{path} lines 3, 7.") and personal.action.endswith(f"{path} lines 5, 7.")
 
 
 def test_prompt_completion_and_text_label_fields_are_named(tmp_path):

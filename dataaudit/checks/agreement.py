@@ -151,7 +151,7 @@ class AgreementResult:
     annotators: list[AnnotatorStats]
     labels: list[LabelStats]
     confused_pairs: list[ConfusedPair]
-    disputed: list[DisputedItem]
+    disputed: list[DisputedItem]  # the first agreement.disputed_limit, least agreement first
     label_source: str  # gold | majority
     ties: int
     tie_items: list[TieItem]
@@ -169,6 +169,7 @@ class AgreementResult:
     krippendorff_alpha_unrounded: float | None = None
     # bootstrap resamples with no alpha (no variation left in them), left out of alpha_ci
     bootstrap_undefined: int = 0
+    disputed_total: int = 0  # items whose labels disagree, of which `disputed` lists the first
 
 
 @dataclass(frozen=True)
@@ -377,13 +378,6 @@ def _rating_table(dataset: Dataset, config: AgreementConfig, level: str, questio
     return _Table(annotators, values, codes, counts, items), scale, vocabulary, ties
 
 
-def _build_table(items: list[Record], config: AgreementConfig, level: str | None = None) -> tuple[_Table, np.ndarray | None]:
-    """The table of a list of rated records, without an engine (what the bootstrap's tests read)."""
-    table, scale, _, _ = _rating_table(Dataset("items", [], list(items), [], len(items), 0), config, level or config.level,
-                                       None, SerialSteps())
-    return table, scale
-
-
 def value_weighted_kappa(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> float:
     """Cohen's kappa weighted by the squared difference of the values themselves, from the confusion matrix of
     two annotators' value codes: interval alpha's metric. scikit-learn's quadratic weights are on code order, so
@@ -519,7 +513,8 @@ def _label_stats(table: _Table) -> tuple[list[LabelStats], list[ConfusedPair]]:
     return labels, confused[:10]
 
 
-def _disputed(table: _Table, limit: int) -> list[DisputedItem]:
+def _disputed(table: _Table, limit: int) -> tuple[list[DisputedItem], int]:
+    """The `limit` items whose labels agree least, and how many items disagree at all."""
     per_item = pairwise_agreement_per_item(table.counts)
     candidates = np.where(~np.isnan(per_item) & (per_item < 1))[0]
     order = sorted(candidates, key=lambda j: (per_item[j], -table.counts[j].sum(), table.items[j].source, table.items[j].line))
@@ -528,7 +523,7 @@ def _disputed(table: _Table, limit: int) -> list[DisputedItem]:
         record = table.items[j]
         result.append(DisputedItem(record.record_id, record.source, list(record.all_lines), excerpt(record.query_text),
                                    {a.annotator: a.label for a in record.annotations}, round(float(per_item[j]), 4)))
-    return result
+    return result, len(candidates)
 
 
 def _layout(export: AnnotationExport | None, formats: set[str]) -> str:
@@ -618,6 +613,7 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         questions = [_question_summary(q, kind, None if kind not in JUDGED_LEVELS else _question_level(kind, config), q == question,
                                        dataset, config, steps)
                      for q, kind in export.questions.items()]
+    disputed, disputed_total = _disputed(table, config.disputed_limit)
     return AgreementResult(
         layout=_layout(export, vocabulary.formats),
         level=level,
@@ -637,7 +633,8 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         annotators=annotators,
         labels=labels,
         confused_pairs=confused,
-        disputed=_disputed(table, config.disputed_limit),
+        disputed=disputed,
+        disputed_total=disputed_total,
         label_source="gold" if vocabulary.gold_items else "majority",
         gold_items=vocabulary.gold_items,
         annotators_named=named,

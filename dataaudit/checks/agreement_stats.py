@@ -95,11 +95,6 @@ def unit_coincidences(pairable: np.ndarray):
     return sparse.csr_matrix((np.concatenate(data), (np.concatenate(r_idx), np.concatenate(c_idx))), shape=(units, size * size))
 
 
-def alpha_bootstrap_ci(counts: np.ndarray, level: str, scale: np.ndarray | None, resamples: int, seed: int) -> list[float] | None:
-    """Percentile 95% interval of alpha over items resampled with replacement (seeded); see alpha_bootstrap."""
-    return alpha_bootstrap(counts, level, scale, resamples, seed)[0]
-
-
 def alpha_bootstrap(counts: np.ndarray, level: str, scale: np.ndarray | None, resamples: int,
                     seed: int) -> tuple[list[float] | None, int]:
     """Percentile 95% interval of alpha over items resampled with replacement (seeded), and how many resamples

@@ -38,7 +38,8 @@ class CostModel:
     break_even_month: int | None  # first month by whose end cumulative savings cover training; None if never
     payoff_volume: float | None  # calls/month at which training pays back within payback_months
     payback_months: int
-    volume_band: str  # never_pays | low_volume | middle | high_volume (render/sections/decision.py words it)
+    volume_band: str  # never_pays | low_volume | middle | high_volume
+    message: str = ""  # what the model computed for these calls, in one sentence (report.json's cost.message)
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,32 @@ def cost_model(mean_input: float, mean_output: float, training_tokens: float, co
         band = "high_volume"
     else:
         band = "middle"
-    return CostModel(calls, round(prompted_tokens, 2), round(finetuned_tokens, 2), round(mean_output, 2),
+    cost = CostModel(calls, round(prompted_tokens, 2), round(finetuned_tokens, 2), round(mean_output, 2),
                      round(calls * per_call_prompted, 4), round(calls * per_call_finetuned, 4), round(monthly_saving, 4),
                      round(training, 4), break_even, None if payoff is None else round(payoff, 2), config.payback_months, band)
+    return dataclasses.replace(cost, message=cost_message(cost))
+
+
+def cost_message(cost: CostModel) -> str:
+    """The cost model's outcome in one sentence: which approach is cheaper at these calls, and from what volume
+    training pays back. Written from the rounded figures the report shows."""
+    calls, band = cost.monthly_calls, cost.volume_band
+    if band == "never_pays":
+        return "Fine-tuning never pays off: a call to the fine-tuned model costs as much as or more than a prompted call."
+    if band == "low_volume":
+        # Low volume is a band, not a result: the sentence says what the cost model computed for these calls.
+        if cost.break_even_month is None:
+            return f"At {calls:,.0f} calls/month prompting is cheaper: training never pays back at this volume."
+        if cost.payoff_volume is not None and calls >= cost.payoff_volume:
+            return (f"At {calls:,.0f} calls/month, a low volume, fine-tuning still saves {cost.monthly_saving:,.2f} a month and "
+                    f"breaks even in month {cost.break_even_month}.")
+        return (f"At {calls:,.0f} calls/month prompting is cheaper over {cost.payback_months} months: training pays back only "
+                f"in month {cost.break_even_month} (within {cost.payback_months} months above {cost.payoff_volume:,.0f} calls/month).")
+    if band == "high_volume":
+        return (f"At {calls:,.0f} calls/month fine-tuning saves {cost.monthly_saving:,.2f} a month and breaks even in month "
+                f"{cost.break_even_month}; it pays back within {cost.payback_months} months above {cost.payoff_volume:,.0f} calls/month.")
+    return (f"Fine-tuning breaks even in month {cost.break_even_month}; it pays back within {cost.payback_months} months "
+            f"above {cost.payoff_volume:,.0f} calls/month.")
 
 
 COST_KEYS = ("monthly_calls", "prompted_input_price_per_1k", "prompted_output_price_per_1k",

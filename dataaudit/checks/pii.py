@@ -68,6 +68,32 @@ class PiiLocation:
     masked: str  # the kind and at most the last four characters; never the value
 
 
+LINES_NAMED = 10  # lines an action names per file; the rest are counted
+
+
+@dataclass(frozen=True)
+class PiiPlaces:
+    """Where one file's records hold findings of one group (credentials, or personal data): the first lines,
+    to name in an action, and how many lines in all, counted whatever pii.max_listed lists."""
+    file: str
+    first_lines: list[int]
+    lines: int
+
+
+def _count_line(tally: dict[str, tuple[list[int], int, int]], file: str, line: int) -> None:
+    """Counts `line` into the file's (first lines, lines, last line); a line holding several records (a JSON
+    array on one line) once: a file's records come in line order."""
+    first, count, last = tally.get(file, ([], 0, -1))
+    if line != last:
+        if len(first) < LINES_NAMED:
+            first.append(line)
+        tally[file] = (first, count + 1, line)
+
+
+def _places(tally: dict[str, tuple[list[int], int, int]]) -> list[PiiPlaces]:
+    return [PiiPlaces(file, first, count) for file, (first, count, _) in tally.items()]
+
+
 @dataclass(frozen=True)
 class PiiResult:
     records: int  # records scanned in all roles
@@ -85,6 +111,9 @@ class PiiResult:
     training_records: int = 0
     training_personal_records: int = 0
     training_by_kind: dict[str, int] = field(default_factory=dict)  # findings per kind in the training records
+    # Per file, the lines with a credential / with personal data: what the actions name and count, uncapped by max_listed.
+    secret_places: list[PiiPlaces] = field(default_factory=list)
+    personal_places: list[PiiPlaces] = field(default_factory=list)
 
 
 def record_texts(record: Record, text_field: str, label_field: str) -> Iterator[tuple[str, str]]:
@@ -143,6 +172,8 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
     by_role: Counter = Counter()
     listed: list[PiiLocation] = []
     training_by_kind: Counter = Counter()
+    secret_lines: dict[str, tuple[list[int], int, int]] = {}
+    personal_lines: dict[str, tuple[list[int], int, int]] = {}
     records = with_findings = personal = secret = total = training_records = training_personal = 0
     for index in (ctx.train, ctx.eval, ctx.production):
         if index is None:
@@ -167,6 +198,10 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
                 personal += bool(kinds_here - {"secret"})
                 training_personal += training and bool(kinds_here - {"secret"})
                 secret += "secret" in kinds_here
+                if "secret" in kinds_here:
+                    _count_line(secret_lines, record.source, record.line)
+                if kinds_here - {"secret"}:
+                    _count_line(personal_lines, record.source, record.line)
     return PiiResult(
         records=records,
         records_with_findings=with_findings,
@@ -181,32 +216,25 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
         training_records=training_records,
         training_personal_records=training_personal,
         training_by_kind={kind: training_by_kind[kind] for kind in KINDS if training_by_kind[kind]},
+        secret_places=_places(secret_lines),
+        personal_places=_places(personal_lines),
     )
 
 
-def _lines_named(result: PiiResult, kinds: set[str], limit: int = 10) -> str:
-    """'support.jsonl lines 3, 17, 45 and 12 more': where to look, from the listed findings."""
-    by_file: dict[str, list[int]] = {}
-    for location in result.findings:
-        if location.kind in kinds:
-            lines = by_file.setdefault(location.file, [])
-            if location.line not in lines:
-                lines.append(location.line)
+def _lines_named(places: list[PiiPlaces]) -> str:
+    """'support.jsonl lines 3, 17, 45 and 12 more': where to look, counted over every record, not the listed findings."""
     parts = []
-    for file, lines in by_file.items():
-        shown = ", ".join(str(n) for n in lines[:limit])
-        more = f" and {len(lines) - limit} more" if len(lines) > limit else ""
-        parts.append(f"{file} line{'s' if len(lines) > 1 else ''} {shown}{more}")
-    text = "; ".join(parts)
-    if result.findings_listed < result.findings_total:
-        text += " (first findings listed only; see checks.pii.findings)"
-    return text
+    for place in places:
+        shown = ", ".join(str(n) for n in place.first_lines)
+        more = f" and {place.lines - len(place.first_lines)} more" if place.lines > len(place.first_lines) else ""
+        parts.append(f"{place.file} line{'s' if place.lines > 1 else ''} {shown}{more}")
+    return "; ".join(parts)
 
 
 def _redact_command(result: PiiResult) -> str:
-    files = list(dict.fromkeys(location.file for location in result.findings))
+    files = list(dict.fromkeys(place.file for place in result.secret_places + result.personal_places))
     # The path shell-quoted: pasted into a shell, "data/a|b `c`.jsonl" would otherwise pipe and run the backticks.
-    # INPUT: several files, none listed, or a path the report would mask (a folder named after an address) and so
+    # INPUT: several files, or a path the report would mask (a folder named after an address) and so
     # print as a command that names no file.
     named = len(files) == 1 and mask(files[0]) == files[0]
     command = f"`dataaudit redact {shlex.quote(files[0]) if named else 'INPUT'} --out CLEAN`"
@@ -224,7 +252,7 @@ def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
             "hygiene", Status.FAIL,
             f"{result.secret_records} record(s) hold credentials ({result.by_kind.get('secret', 0)} secret(s): keys, tokens or private keys)",
             evidence,
-            f"Revoke the credentials, then remove or redact them ({_redact_command(result)}): {_lines_named(result, {'secret'})}."))
+            f"Revoke the credentials, then remove or redact them ({_redact_command(result)}): {_lines_named(result.secret_places)}."))
     personal_share = result.training_personal_records / result.training_records if result.training_records else 0.0
     elsewhere = result.personal_records - result.training_personal_records
     if result.training_personal_records and personal_share > config.warn_share:
@@ -237,7 +265,7 @@ def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
             f"({personal_share:.1%}): {kinds}{also}",
             {**evidence, "personal_share": personal_share, "max_share": config.max_share},
             f"Redact before training ({_redact_command(result)} replaces each value with a placeholder): "
-            f"{_lines_named(result, set(KINDS) - {'secret'})}."))
+            f"{_lines_named(result.personal_places)}."))
     if not findings and result.personal_records:  # under the bound, or only in eval / production: passes, still said
         inside = (f"personal data in {result.training_personal_records} of {result.training_records} training records "
                   f"({personal_share:.1%}, within the {config.warn_share:.1%} bound)" if result.training_personal_records

@@ -25,7 +25,6 @@ from typing import Any, Collection
 from ..excerpt import sanitise
 from ..report import Report, to_jsonable
 from ..scan.pii import masked_as_configured
-from .sections.decision import cost_sentence
 
 
 # Keys whose values are file paths (a string, or a list, or list of lists, of strings) in report.json and the
@@ -113,11 +112,7 @@ def safe_config(report: Report) -> Any:
 
 
 def report_json(report: Report) -> dict[str, Any]:
-    data = report.to_dict()
-    economics = report.checks.get("economics")
-    if economics is not None and economics.cost is not None:
-        data["checks"]["economics"]["cost"]["message"] = cost_sentence(economics.cost)
-    return _safe(data, paths=known_paths(report))
+    return _safe(report.to_dict(), paths=known_paths(report))
 
 
 @masked_as_configured

@@ -49,7 +49,8 @@ def _build(report: Report) -> SectionContent | None:
     disputed = [[text(d.item_id or "", 40), ", ".join(map(str, d.lines[:6])), text(d.text),
                  ", ".join(f"{text(k, 30)}: {v}" for k, v in d.labels.items())] for d in a.disputed]
     return SectionContent(lines, [Table("Annotators", headers, annotators, collapsed=False),
-                                  Table(f"Most disputed items ({len(disputed)})", ["item", "lines", "text", "labels"], disputed)])
+                                  Table(f"Most disputed items ({a.disputed_total})", ["item", "lines", "text", "labels"], disputed,
+                                        total=a.disputed_total, full_list="raise agreement.disputed_limit to list more")])
 
 
 def _figures(report: Report) -> list[Figure]:

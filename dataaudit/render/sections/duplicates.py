@@ -6,6 +6,8 @@ from ...checks.duplicates import labelled_lines
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
 
+SHOWN = 3  # conflicts and groups named in the summary lines; the tables list more
+
 
 def several_training_files(report: Report) -> bool:
     """More than one training file: a bare line number would name a line of any of them."""
@@ -53,11 +55,18 @@ def _build(report: Report) -> SectionContent | None:
     if d.production_overlap is not None:
         lines.append(f"{d.production_overlap} production inputs appear verbatim in training (information)")
     several = several_training_files(report)
-    for c in d.conflicts[:3]:
+    shown_conflicts = d.conflicts[:SHOWN]
+    for c in shown_conflicts:
         lines.append(f"conflict: {_wordings(c, 70)} labelled {_conflict_labels(c, several, 6, 30)}")
-    for g in (d.exact_groups + d.near_groups)[:3]:
+    if d.conflict_count > len(shown_conflicts) and shown_conflicts:
+        lines.append(f"... and {d.conflict_count - len(shown_conflicts)} more conflicting group(s)")
+    shown_groups = (d.exact_groups + d.near_groups)[:SHOWN]
+    for g in shown_groups:
         lines.append(f"{g.kind} group, {'' if several else 'lines '}{_places(g.lines[:6], [m.file for m in g.members[:6]], several)} "
                      f"(keep {_kept(g, several)}): \"{text(g.members[0].text, 70)}\"")
+    group_count = d.exact_group_count + d.near_group_count
+    if group_count > len(shown_groups) and shown_groups:
+        lines.append(f"... and {group_count - len(shown_groups)} more duplicate group(s)")
     groups = [[g.kind + (f" ({'+'.join(g.methods)})" if g.methods else ""),
                _places(g.lines[:8], [m.file for m in g.members[:8]], several), _kept(g, several),
                text(g.members[0].text)]

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from ...checks.size import usable_examples
+from ...digits import value_text
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
 
 
-def number(value: float) -> str:
-    """Token figures as people read them: 5,242,880 not 5.24288e+06; one decimal only where it says something."""
-    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
+TOKEN_PLACES = 2  # a median or percentile of counts falls between two of them: 78.05, 12.5
+
+
+def token_figure(value: float) -> str:
+    """A token count or a figure of their spread, in every section that shows one: 5,242,880 not 5.24288e+06,
+    and a median or p95 between two counts to the hundredth report.json holds it to (78.05, not 78.0), with no
+    trailing zeros (45, 12.5)."""
+    shown = f"{value:,.{TOKEN_PLACES}f}".rstrip("0").rstrip(".")
+    return "0" if shown == "-0" else shown
+
+
+def _ratio_figure(ratio: float, bound: float | None) -> str:
+    """A ratio to three places, or as many more as keep it on its side of the bound it is judged by."""
+    return value_text(ratio, bound) if bound is not None else value_text(ratio)
 
 
 def _build(report: Report) -> SectionContent | None:
@@ -22,8 +34,8 @@ def _build(report: Report) -> SectionContent | None:
              + (f" (o200k_base for {s.recounted} texts it cannot read)" if getattr(s, "recounted", 0) else "")]
     for name, stats in (("input", s.input_tokens), ("target", s.target_tokens)):
         if stats:
-            lines.append(f"{name} tokens: min {number(stats.min)}, median {number(stats.median)}, p95 {number(stats.p95)}, "
-                         f"max {number(stats.max)}, total {number(stats.total)}")
+            lines.append(f"{name} tokens: min {token_figure(stats.min)}, median {token_figure(stats.median)}, p95 {token_figure(stats.p95)}, "
+                         f"max {token_figure(stats.max)}, total {token_figure(stats.total)}")
     if s.over_context:
         lines.append(f"{s.over_context} example{' exceeds' if s.over_context == 1 else 's exceed'} the {s.context_limit}-token context limit (first: line "
                      + ", ".join(str(o.line) for o in s.over_context_examples[:5]) + ")")
@@ -31,7 +43,8 @@ def _build(report: Report) -> SectionContent | None:
     b = report.checks.get("balance")
     if b is not None:
         entropy = "n/a" if b.normalized_entropy is None else f"{b.normalized_entropy:.2f}"
-        lines.append(f"{b.labels} labels, imbalance ratio {b.imbalance_ratio:g}, normalised entropy {entropy}"
+        bound = ((getattr(report, "config", None) or {}).get("balance") or {}).get("warn_imbalance_ratio")
+        lines.append(f"{b.labels} labels, imbalance ratio {_ratio_figure(b.imbalance_ratio, bound)}, normalised entropy {entropy}"
                      + (f"; under {b.min_label_count} examples: " + ", ".join(f"{text(k, 40)} ({b.counts[k]})" for k in b.rare_labels)
                         if b.rare_labels else ""))
         tables.append(Table(f"Label counts ({b.labels})", ["label", "count", "share"],

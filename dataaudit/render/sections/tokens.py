@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...report import Report
 from .base import Section, SectionContent, Table
+from .size import token_figure
 
 
 def _build(report: Report) -> SectionContent | None:
@@ -18,7 +19,7 @@ def _build(report: Report) -> SectionContent | None:
     cost = (f", about ${result.estimated_cost_usd:,.2f} at the price of {result.price_date or 'an undated price'}"
             if result.estimated_cost_usd is not None else " (no price known: set tokens.price_per_million)")
     lines = [f"Tokens as {result.target_model} counts them ({result.encoding}): {result.total:,} in all; per example min "
-             f"{s.min:,}, median {s.median:,.0f}, p95 {s.p95:,.0f}, max {s.max:,}; {limit}, {over}",
+             f"{token_figure(s.min)}, median {token_figure(s.median)}, p95 {token_figure(s.p95)}, max {token_figure(s.max)}; {limit}, {over}",
              f"Training bills {result.epochs} epoch(s) x {result.billed_tokens_per_epoch:,} tokens = {result.billed_tokens:,} tokens{cost}"]
     rows = [[o.file, o.line, f"{o.tokens:,}"] for o in result.over_limit]
     return SectionContent(lines, [Table(f"Examples over the limit ({result.over_limit_count})", ["file", "line", "tokens"], rows,

@@ -1,0 +1,77 @@
+"""What the report sections write from a check's result: capped lists counted, figures formatted one way."""
+
+from __future__ import annotations
+
+from dataaudit.api import audit
+from dataaudit.config import Config, config_from_dict
+from dataaudit.render.sections.duplicates import SECTION as DUPLICATES
+from tests.conftest import write_jsonl
+
+
+def test_the_duplicates_summary_lines_say_how_many_conflicts_and_groups_they_leave_out(tmp_path):
+    rows = [{"text": f"unrelated query number {i} about topic {i % 7}", "label": "ab"[i % 2]} for i in range(40)]
+    for k in range(5):  # five exact pairs, each with two labels: five conflicts, five groups
+        rows += [{"text": f"please reset password number {k} for me", "label": "a"},
+                 {"text": f"please reset password number {k} for me", "label": "b"}]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(task_type="format"), embed=False)
+    d = report.checks["duplicates"]
+    assert (d.conflict_count, d.exact_group_count + d.near_group_count) == (5, 5)
+    lines = DUPLICATES.build(report).lines
+    assert sum(line.startswith("conflict: ") for line in lines) == 3
+    assert sum(line.startswith("exact group, ") for line in lines) == 3
+    assert "... and 2 more conflicting group(s)" in lines and "... and 2 more duplicate group(s)" in lines
+
+
+def test_the_duplicates_summary_adds_no_more_line_when_every_conflict_and_group_is_shown(tmp_path):
+    rows = [{"text": f"unrelated query number {i} about topic {i % 7}", "label": "ab"[i % 2]} for i in range(40)]
+    rows += [{"text": "please reset my password", "label": "a"}, {"text": "please reset my password", "label": "b"}]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(task_type="format"), embed=False)
+    lines = DUPLICATES.build(report).lines
+    assert sum(line.startswith("conflict: ") for line in lines) == 1
+    assert not any(line.startswith("... and") for line in lines)
+
+
+def test_a_token_figure_is_written_to_the_hundredth_report_json_holds_without_trailing_zeros():
+    from dataaudit.render.sections.size import token_figure
+
+    assert [token_figure(v) for v in (78.05, 45.0, 45, 12.5, 5_242_880, 1234.25, 0.0)] == \
+        ["78.05", "45", "45", "12.5", "5,242,880", "1,234.25", "0"]
+
+
+def test_size_and_tokens_sections_write_p95_and_the_imbalance_ratio_one_way(tmp_path):
+    from dataaudit.render.sections.size import SECTION as SIZE
+    from dataaudit.render.sections.tokens import SECTION as TOKENS
+
+    # 20 inputs of 1..20 words: numpy's p95 of the counts falls between two of them
+    rows = [{"text": " ".join(["word"] * n), "label": "a" if n <= 9 else "b"} for n in range(1, 21)]
+    config = config_from_dict({"task_type": "classification", "tokens": {"target_model": "gpt-4o-mini"}})
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), config, embed=False)
+    size, balance = report.checks["size"], report.checks["balance"]
+    assert not float(size.input_tokens.p95).is_integer()
+    lines = SIZE.build(report).lines
+    input_line = next(line for line in lines if line.startswith("input tokens: "))
+    assert f"p95 {round(size.input_tokens.p95, 2):g}," in input_line
+    # 11 of one label, 9 of the other: 1.2222 read to the three places of digits.value_text, as the bound is
+    assert balance.imbalance_ratio == 1.2222
+    assert "labels, imbalance ratio 1.222, normalised entropy" in next(line for line in lines if "imbalance ratio" in line)
+    spread = report.checks["tokens"].per_example
+    assert not float(spread.p95).is_integer()
+    assert f"median {round(spread.median, 2):g}, p95 {round(spread.p95, 2):g}," in TOKENS.build(report).lines[0]
+
+
+def test_the_imbalance_ratio_keeps_the_places_that_put_it_on_its_side_of_the_bound():
+    from types import SimpleNamespace
+
+    from dataaudit.render.sections.size import SECTION as SIZE
+
+    balance = SimpleNamespace(labels=2, imbalance_ratio=20.0004, normalized_entropy=0.5, rare_labels=[], counts={"a": 1, "b": 1},
+                              shares={"a": 0.5, "b": 0.5}, min_label_count=1)
+    report = SimpleNamespace(checks={"balance": balance, "size": None}, config={"balance": {"warn_imbalance_ratio": 20.0}})
+    assert SIZE.build(report) is None  # no size result: no section
+    size = SimpleNamespace(examples=2, tokenizer="t", recounted=0, input_tokens=None, target_tokens=None, over_context=0, usable=2)
+    report.checks = {"balance": balance, "size": size}
+    (_, line) = SIZE.build(report).lines
+    assert "imbalance ratio 20.0004," in line
+    report.config = {"balance": {"warn_imbalance_ratio": 44.0}}
+    balance.imbalance_ratio = 44.0
+    assert "imbalance ratio 44.000," in SIZE.build(report).lines[1]
