@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine.base import DataSteps, SerialSteps
+from .engine.base import FAISS_BLAS_MIN_QUERIES, DataSteps, SerialSteps
 
 EXACT_LIMIT = 300_000
 # A million vectors in 1,024 buckets is about 1,000 a bucket; k-means on 39 sampled vectors per bucket
@@ -135,8 +135,6 @@ def search_index(indexed: np.ndarray) -> SearchIndex:
 def query_index(index: SearchIndex, queries: np.ndarray | slice, k: int) -> tuple[np.ndarray, np.ndarray]:
     """top_k over a built index. `queries` is either vectors or a slice of the indexed rows themselves (a
     self-query, whose rows the inverted file finds in their own buckets, as the whole self-query does)."""
-    import faiss
-
     indexed = index.vectors
     rows = queries if isinstance(queries, slice) else None
     queries = indexed[rows] if rows is not None else np.ascontiguousarray(queries, dtype=np.float32)
@@ -148,13 +146,54 @@ def query_index(index: SearchIndex, queries: np.ndarray | slice, k: int) -> tupl
         query_home = inverted.home[rows] if rows is not None else _nearest_centroid(queries, inverted.centroids)
         sims, idx = _inverted_file_top_k(inverted, indexed, queries, query_home, found)
     else:
-        # faiss.knn searches the vectors where they lie (an IndexFlatIP would copy them in; same results, bit for bit)
-        sims, idx = faiss.knn(queries, indexed, found, metric=faiss.METRIC_INNER_PRODUCT)
+        sims, idx = _exact_top_k(queries, indexed, found)
     if k > len(indexed):
         pad = k - len(indexed)
         sims = np.hstack([sims, np.full((len(queries), pad), -np.inf, dtype=np.float32)])
         idx = np.hstack([idx, np.full((len(queries), pad), -1, dtype=np.int64)])
     sims[idx < 0] = -np.inf
+    return ties_by_index(sims, idx)
+
+
+def _blas_knn(queries: np.ndarray, indexed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """faiss.knn (it searches the vectors where they lie: an IndexFlatIP would copy them in; same results, bit for
+    bit), always through BLAS: under FAISS_BLAS_MIN_QUERIES queries faiss sums each product in its own SIMD
+    order, whose last bits differ, so a few queries searched alone (a kept search's new ones) could tie or
+    part where the whole search does not. Short query sets are padded with copies of their first row."""
+    import faiss
+
+    short = FAISS_BLAS_MIN_QUERIES - len(queries)
+    padded = np.vstack([queries, np.repeat(queries[:1], short, axis=0)]) if short > 0 else queries
+    sims, idx = faiss.knn(padded, indexed, k, metric=faiss.METRIC_INNER_PRODUCT)
+    return sims[:len(queries)], idx[:len(queries)]
+
+
+def _exact_top_k(queries: np.ndarray, indexed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k nearest by exact search, rows tied across the k-th place chosen by lowest index: faiss keeps
+    whichever its heap met last, which a search of other rows (search_memo.py) would not reproduce. One more
+    neighbour shows such a tie; the few queries that have one are searched over every row."""
+    wanted = min(k + 1, len(indexed))
+    sims, idx = _blas_knn(queries, indexed, wanted)
+    if wanted == k:
+        return sims, idx
+    tied = np.flatnonzero(np.isfinite(sims[:, k]) & (sims[:, k] == sims[:, k - 1]))
+    if len(tied):
+        every_sims, every_idx = ties_by_index(*_blas_knn(queries[tied], indexed, len(indexed)))
+        sims[tied], idx[tied] = every_sims[:, :wanted], every_idx[:, :wanted]
+    return sims[:, :k], idx[:, :k]
+
+
+def ties_by_index(sims: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's neighbours best first, equal similarities by index (missing ones last). faiss keeps the
+    lowest indices where neighbours tie across the k-th place but returns tied ones in heap order, so a kept
+    search extended by new rows (search_memo.py) could list them in another order than a whole search, and a
+    check reading the first neighbour or a share of the first k would then report something else."""
+    tied = np.flatnonzero((sims[:, 1:] == sims[:, :-1]).any(axis=1)) if sims.shape[1] > 1 else np.zeros(0, dtype=np.int64)
+    if len(tied):
+        rows_idx = idx[tied]
+        order = np.lexsort((np.where(rows_idx < 0, np.iinfo(np.int64).max, rows_idx), -sims[tied]), axis=-1)
+        sims[tied] = np.take_along_axis(sims[tied], order, axis=1)
+        idx[tied] = np.take_along_axis(rows_idx, order, axis=1)
     return sims, idx
 
 

@@ -7,8 +7,8 @@ re-run), yet a query's k nearest among the old rows cannot change when rows are 
 enter its list. So the last run's lists are kept with an identity of every row (a 128-bit hash of its
 vector's bytes), and a re-run
   - searches its new queries against every row, and its old queries against the new rows only;
-  - merges each old query's kept list with its new candidates (a stable sort of the two sorted lists, best
-    first: the kept list first where scores tie);
+  - merges each old query's kept list with its new candidates (best first, equal scores by index, as every
+    search lists them), unless the old rows come in another order now (then it searches whole);
   - searches again, in full, any old query whose kept list names a row that is gone (its list may now lack
     a row it would have had).
 That is the same top k as a whole search, but for the last bits: BLAS sums a product in an order that
@@ -127,6 +127,8 @@ class SearchMemo:
         new_position = {key: p for p, key in enumerate(_occurrence_keys(indexed_hashes))}
         moved = np.array([new_position.get(key, -1) for key in _occurrence_keys(old_indexed)] + [-1], dtype=np.int64)
         added = np.setdiff1d(np.arange(len(indexed)), moved[moved >= 0])
+        if (np.diff(moved[moved >= 0]) < 0).any():  # rows reordered: the kept lists' tied rows were chosen in the old order
+            return None
         old_row = {key: r for r, key in enumerate(_occurrence_keys(old_queries))}
         source = np.array([old_row.get(key, -1) for key in _occurrence_keys(query_hashes)], dtype=np.int64)
         kept_idx = moved[np.where(old_idx >= 0, old_idx, len(moved) - 1)]  # -1 for a missing neighbour or a gone row
@@ -142,7 +144,10 @@ class SearchMemo:
             add_idx = np.where(add_idx >= 0, added[np.maximum(add_idx, 0)], -1)
             both_sims = np.hstack([old_sims[rows], add_sims])
             both_idx = np.hstack([kept_idx[rows], add_idx])
-            order = np.argsort(-both_sims, axis=1, kind="stable")[:, :k]
+            # Ties by index, as every search orders them (neighbours.ties_by_index): the kept list and the added
+            # rows' list each hold their lowest tied indices, so the merge keeps the whole search's.
+            last = np.iinfo(np.int64).max
+            order = np.lexsort((np.where(both_idx < 0, last, both_idx), -both_sims), axis=-1)[:, :k]
             sims[extend] = np.take_along_axis(both_sims, order, axis=1)
             idx[extend] = np.take_along_axis(both_idx, order, axis=1)
         else:

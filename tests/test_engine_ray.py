@@ -219,6 +219,51 @@ def test_a_kept_search_is_extended_in_ray_tasks_as_locally(cluster, monkeypatch,
     assert np.array_equal(found[1], whole[1]) and np.allclose(found[0], whole[0], rtol=0, atol=1e-6)
 
 
+def test_a_ray_batch_audit_extends_the_kept_searches_and_matches_the_local_engine(cluster, shards, monkeypatch, tmp_path):
+    """Kept searches in a whole Ray audit: a batch (one more training shard) extends the lists the first Ray
+    audit kept, and its report and per-line files equal a local audit of the same files from an empty cache."""
+    import shutil
+
+    batch = tmp_path / "train"
+    shutil.copytree(shards.train, batch)
+    labels = {json.loads(line).get("label") for line in (batch / "train_0.jsonl").read_text(encoding="utf-8").splitlines()
+              if line.startswith("{") and line.endswith("}")} - {None}
+    data = json.loads((engine_data.shared_dataset("clinc150") / "data_full.json").read_text(encoding="utf-8"))
+    added = [{"text": text, "label": intent} for text, intent in data["val"] if intent in labels][:48]
+    engine_data.write_jsonl(batch / "train_3.jsonl", added)
+
+    def cached(folder: Path) -> Config:
+        return config_from_dict({"embeddings": {"cache_dir": str(folder)}})
+
+    reused: list[int] = []
+    search = search_memo.SearchMemo.search
+
+    def noting_reuse(memo, *args):
+        found = search(memo, *args)
+        reused.append(memo.reused)
+        return found
+
+    monkeypatch.setattr(search_memo.SearchMemo, "search", noting_reuse)
+    engine = StepRecordingRayEngine(address=cluster.address)
+    try:
+        small_search_blocks(monkeypatch)
+        audit(shards.train, cached(tmp_path / "ray-cache"), production=shards.production, embedder=CharGramEmbedder(), engine=engine)
+        assert reused and not any(reused)  # the first audit keeps its searches; nothing to reuse yet
+        reused.clear()
+        remote = audit(batch, cached(tmp_path / "ray-cache"), production=shards.production, embedder=CharGramEmbedder(), engine=engine)
+    finally:
+        engine.close()
+    assert any(reused), reused
+    monkeypatch.undo()
+    local = audit(batch, cached(tmp_path / "local-cache"), production=shards.production, embedder=CharGramEmbedder(), engine=LocalEngine())
+    local_files, remote_files = reports(local, tmp_path / "local"), reports(remote, tmp_path / "ray")
+    for files in (local_files, remote_files):  # the cache folders differ, by design
+        report = json.loads(files["report.json"])
+        report["config"]["embeddings"].pop("cache_dir")
+        files["report.json"] = json.dumps(report)
+    assert_same_files(local_files, remote_files, local, remote)
+
+
 def test_ray_finds_the_planted_problems_with_their_files_and_lines(stand_in_pair, shards):
     _, remote = stand_in_pair
     data = remote.to_dict()

@@ -21,6 +21,23 @@ def test_exact_search_matches_brute_force_and_pads_missing_neighbours():
     assert (idx[:, 3:] == -1).all() and np.isneginf(sims[:, 3:]).all()
 
 
+def test_tied_neighbours_are_listed_and_kept_by_lowest_index_however_many_queries_are_searched():
+    """Rows with equal vectors tie for every query: the k kept are the lowest indices of a tie across the k-th
+    place, listed by index, whether a query is searched alone or among many (search_memo merges lists from
+    searches of other shapes and must meet the whole search's)."""
+    rng = np.random.default_rng(3)
+    base = unit(rng.normal(size=(40, 16)))
+    indexed = np.vstack([base, np.repeat(base[:1], 6, axis=0), base[1:20]])  # row 0 and rows 40-45 are one vector
+    queries = unit(base[:30] + 0.05 * rng.normal(size=(30, 16)))
+    sims, idx = top_k(indexed, queries, 4)
+    alone_sims, alone_idx = top_k(indexed, queries[:1], 4)
+    assert np.array_equal(idx[:1], alone_idx) and np.array_equal(sims[:1], alone_sims)
+    assert idx[0].tolist() == [0, 40, 41, 42]  # seven rows tie first: the four lowest indices, in order
+    for row_sims, row_idx in zip(sims, idx):
+        ties = row_sims[1:] == row_sims[:-1]
+        assert (row_idx[1:][ties] > row_idx[:-1][ties]).all()
+
+
 def test_inverted_file_path_above_the_exact_limit_has_high_recall_on_clustered_vectors_and_is_repeatable(monkeypatch):
     monkeypatch.setattr(neighbours, "EXACT_LIMIT", 100)
     monkeypatch.setattr(neighbours, "IVF_LISTS", 16)

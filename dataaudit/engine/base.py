@@ -130,8 +130,11 @@ def _add_counters(a: Counter, b: Counter) -> Counter:
     return a
 
 
-# faiss multiplies fewer than 20 queries without BLAS, which gives other last bits: no search block is smaller.
+# faiss multiplies through BLAS from this many queries on; fewer are summed in its own SIMD order (other last
+# bits): neighbours pads shorter query sets, and no search block is smaller.
 FAISS_BLAS_MIN_QUERIES = 20
+
+
 
 
 def query_blocks(queries: int, workers: int, fewest: int, tile: int) -> list[slice]:
