@@ -8,7 +8,8 @@
 
 __version__ = "0.1.0"
 
-_FROM_API = ("audit", "write_reports", "write_suspects", "write_timings", "fetch_label_studio", "dedup")
+_FROM_API = ("audit", "write_reports", "write_suspects", "write_timings", "write_comparison", "fetch_label_studio",
+             "dedup")
 
 
 def __getattr__(name: str):

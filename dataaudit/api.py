@@ -558,6 +558,19 @@ def _why_no_suspects(report: Report) -> str:
     return ""
 
 
+def write_comparison(comparison: Mapping[str, Any], folder: PathArg) -> list[Path]:
+    """Write compare.json and compare.md (`dataaudit compare --out`) of a comparison, as
+    `dataaudit.history.compare.compare_reports(read_report(before), read_report(after))` returns it; the JSON's
+    control and bidi characters escaped as in report.json. Returns the paths written."""
+    from .io import write_atomic_set
+    from .render.compare import render_comparison_markdown
+    from .render.json_report import dumps
+
+    Path(folder).mkdir(parents=True, exist_ok=True)  # as write_reports: the CLI has made --out already
+    return write_atomic_set([(Path(folder) / "compare.json", dumps(comparison, indent=2) + "\n"),
+                             (Path(folder) / "compare.md", render_comparison_markdown(comparison))])
+
+
 def write_timings(report: Report, path: PathArg, rendering: Mapping[str, float] | None = None) -> None:
     """Write where the time went (--timings): {"stages": seconds per stage, "checks": seconds per check that
     measured}; rendering: seconds spent on what the caller rendered after audit() (the CLI: "report files",

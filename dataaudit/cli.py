@@ -387,18 +387,16 @@ def _run_history(args: argparse.Namespace) -> int:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
+    from .api import write_comparison
     from .history.compare import compare_reports, read_report
-    from .io import write_atomic_set
     from .output_places import prepare_out_folder, remove_empty
-    from .render.compare import render_comparison_markdown, render_comparison_terminal
-    from .render.json_report import dumps
+    from .render.compare import render_comparison_terminal
 
     made = prepare_out_folder(args.out)
     try:
         result = compare_reports(read_report(args.before), read_report(args.after))
         if args.out:
-            write_atomic_set([(Path(args.out) / "compare.json", dumps(result, indent=2) + "\n"),
-                              (Path(args.out) / "compare.md", render_comparison_markdown(result))])
+            write_comparison(result, args.out)
     except BaseException:
         remove_empty(made)  # a failed compare leaves no empty folder of its own behind
         raise

@@ -211,3 +211,18 @@ def test_write_reports_makes_its_folder_and_masks_the_line_files_as_configured(t
     assert [p.name for p in written] == ["report.json", "duplicates.jsonl"]
     lines = (tmp_path / "new" / "reports" / "duplicates.jsonl").read_text(encoding="utf-8")
     assert "<PHONE …445>" in lines and "22610445" not in lines
+
+
+def test_write_comparison_writes_both_files_with_a_bidi_override_escaped(tmp_path):
+    import json
+
+    from dataaudit.api import write_comparison
+
+    comparison = {"before": "2026-12-01T00:00:00+00:00", "after": "2026-12-02T00:00:00+00:00",
+                  "datasets": {"before": "shout\u202egnp.exe", "after": "shout\u202egnp.exe"}, "note": "",
+                  "changes": [{"figure": "examples", "before": 30, "after": 32}], "regressions": []}
+    written = write_comparison(comparison, tmp_path / "diff")
+    assert written == [tmp_path / "diff" / "compare.json", tmp_path / "diff" / "compare.md"]
+    text = (tmp_path / "diff" / "compare.json").read_text(encoding="utf-8")
+    assert "\u202e" not in text and json.loads(text) == comparison
+    assert "examples" in (tmp_path / "diff" / "compare.md").read_text(encoding="utf-8")
