@@ -8,13 +8,16 @@
 
 __version__ = "0.1.0"
 
+_FROM_API = ("audit", "write_reports", "write_suspects", "write_timings", "write_comparison", "fetch_label_studio",
+             "dedup")
+
 
 def __getattr__(name: str):
     # Lazy, so `import dataaudit` stays fast and torch loads only when embeddings are needed.
-    if name == "audit":
-        from .api import audit
+    if name in _FROM_API:
+        from . import api
 
-        return audit
+        return getattr(api, name)
     if name in ("load_config", "Config", "config_with_overrides"):
         from . import config
 
@@ -26,7 +29,7 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["audit", "load_config", "Config", "config_with_overrides", "load_dataset", "__version__"]
+__all__ = [*_FROM_API, "load_config", "Config", "config_with_overrides", "load_dataset", "__version__"]
 
 
 def __dir__() -> list[str]:

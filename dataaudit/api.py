@@ -1,6 +1,8 @@
 """The Python API: `audit()` loads, indexes, runs the registered checks, decides, and returns a Report.
 
-It renders nothing and prints nothing; the CLI and notebooks render the Report it returns.
+audit() prints nothing. The files the CLI writes from a Report (write_reports, write_suspects, write_timings) and
+the work of its other options and commands (fetch_label_studio for --label-studio and --since-last, dedup) are
+here too, so that the CLI only parses arguments and a notebook can do all it does.
 
     >>> from dataaudit import audit
     >>> report = audit("sample_data/support_tickets.jsonl", production="sample_data/production.jsonl")
@@ -18,7 +20,7 @@ import time
 import warnings as _warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from . import __version__
 from .checks import AuditContext, Check, Finding, RunStatus, all_checks
@@ -36,8 +38,11 @@ from .load.records import Dataset
 from .load.targets import dataset_task_type, resolve_task_type, without_target_labels
 from .report import CheckResults, CheckRun, InputSummary, Report
 from .result_cache import ResultCache, fingerprint, refresh_run_state, results_folder
-from .scan.pii import masking_phone_regions
+from .scan.pii import masked_as_configured, masking_phone_regions
 from .vocabulary import mark_unreadable, vocabulary_warnings
+
+if TYPE_CHECKING:
+    from .fix.dedup import DedupSummary
 
 PathArg = str | Path
 
@@ -506,3 +511,121 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         report = dataclasses.replace(report, regressions=recorded.regressions, compared_with=recorded.compared_with,
                                      history_run_id=recorded.run_id)
     return dataclasses.replace(report, timings={**timings, "decide": time.perf_counter() - start})
+
+
+# What the CLI writes beside a run, offered to a notebook too, so that both write the same files the same way.
+
+def write_reports(report: Report, folder: PathArg, formats: list[str] | tuple[str, ...] = ("json", "md", "html")) -> list[Path]:
+    """Write report.json, report.md and report.html (those in formats) into folder, with coverage.jsonl and
+    duplicates.jsonl beside report.json, as one set (a file of an earlier run this one does not write is
+    removed); every excerpt is masked with the phone regions of the report's own `[pii]` config. Returns the
+    paths written, in the order of the `reports:` line."""
+    from .render.outputs import write_reports as write_set
+
+    Path(folder).mkdir(parents=True, exist_ok=True)  # a notebook's new folder; the CLI has made --out already
+    return write_set(report, folder, list(formats))
+
+
+def write_suspects(report: Report, path: PathArg) -> str:
+    """Write the label-noise suspects CSV (--suspects): every flagged line, most likely mislabelled first, masked
+    with the report's own `[pii]` phone regions. Returns why it lists no line ("" when it lists some): the
+    check did not run, its estimate is not reliable, or it flagged nothing; the file then has its header only."""
+    from .io import write_atomic
+
+    write_atomic(path, _suspects_csv(report))
+    return _why_no_suspects(report)
+
+
+@masked_as_configured
+def _suspects_csv(report: Report) -> str:
+    from .render.suspects import render_suspects_csv
+
+    noise = report.checks.get("label_noise")
+    return render_suspects_csv(noise, noise.suspect_texts if noise is not None else {})
+
+
+def _why_no_suspects(report: Report) -> str:
+    noise = report.checks.get("label_noise")
+    if noise is None:
+        run = report.checks.runs.get("label_noise")
+        reason = run.reason if run is not None and run.reason else "it did not run"
+        return f"label noise was not estimated ({reason})"
+    if not noise.reliable:
+        # see render/suspects.py: an unreliable estimate names no line
+        return f"the label-noise estimate is not reliable ({noise.reason or 'see the report'}), so no line is named"
+    if not (noise.all_suspects or noise.suspects):
+        return "the label-noise estimate flagged no line"
+    return ""
+
+
+def write_comparison(comparison: Mapping[str, Any], folder: PathArg) -> list[Path]:
+    """Write compare.json and compare.md (`dataaudit compare --out`) of a comparison, as
+    `dataaudit.history.compare.compare_reports(read_report(before), read_report(after))` returns it; the JSON's
+    control and bidi characters escaped as in report.json. Returns the paths written."""
+    from .io import write_atomic_set
+    from .render.compare import render_comparison_markdown
+    from .render.json_report import dumps
+
+    Path(folder).mkdir(parents=True, exist_ok=True)  # as write_reports: the CLI has made --out already
+    return write_atomic_set([(Path(folder) / "compare.json", dumps(comparison, indent=2) + "\n"),
+                             (Path(folder) / "compare.md", render_comparison_markdown(comparison))])
+
+
+def write_timings(report: Report, path: PathArg, rendering: Mapping[str, float] | None = None) -> None:
+    """Write where the time went (--timings): {"stages": seconds per stage, "checks": seconds per check that
+    measured}; rendering: seconds spent on what the caller rendered after audit() (the CLI: "report files",
+    "terminal"), added to the stages. report.json keeps no time, so that the same inputs give the same report."""
+    import json
+
+    from .io import write_atomic
+
+    spent = report.time_spent()
+    spent["stages"].update({stage: round(seconds, 3) for stage, seconds in (rendering or {}).items()})
+    write_atomic(path, json.dumps(spent, indent=2) + "\n")
+
+
+def fetch_label_studio(url: str, project: int | str, config: Config | None = None, *, since_last: bool = False,
+                       history: PathArg | None = None) -> Dataset:
+    """A Label Studio project fetched from its server (token: LABEL_STUDIO_API_KEY), read as its export file
+    would be: a Dataset for audit(). since_last: only annotations made since the previous run of this project
+    recorded in history (every annotation when there is none); it needs history. Raises an InputError
+    (since_last without history) or a DataAuditError of the fetch."""
+    from .sources.label_studio import load_project
+
+    config = config if config is not None else load_config()
+    if since_last and not history:
+        raise InputError(f"{said('--since-last needs --history FILE', 'since_last=True needs history=FILE')}, where the "
+                         "previous run of this project is recorded")
+    since = None
+    if since_last:
+        from .history.store import last_run_time
+        from .load.annotation_tools.common import parse_time
+
+        previous = last_run_time(history, config.dataset_name or f"{url.rstrip('/')}/projects/{project}")
+        since = parse_time(previous) if previous else None
+    return load_project(url, project, config, since=since)
+
+
+@dataclasses.dataclass(frozen=True)
+class DedupCopy:
+    """One de-duplicated copy: where it was written (as the caller named it, or its name in the out folder)
+    and what was kept and dropped (its sidecar lists every dropped line and why)."""
+    path: str
+    summary: DedupSummary
+
+
+def dedup(inputs: PathArg | list[PathArg], out: PathArg, config: Config | None = None, *, drop_conflicts: bool = False,
+          embed: bool = True) -> list[DedupCopy]:
+    """De-duplicated copies of a dataset (`dataaudit dedup`); the inputs are never touched. One file: its copy
+    is out. Several files, a glob or a folder: audited together (a group that spans two files keeps one record
+    in all), each copy written under its own name into the folder out. drop_conflicts also drops every record
+    of a group with conflicting labels. One DedupCopy per file, in input order."""
+    from .fix.dedup import deduplicate, deduplicate_files
+
+    config = config if config is not None else load_config()
+    named = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    files = expand_inputs(named)
+    if len(files) == 1 and len(named) == 1 and not Path(named[0]).is_dir():
+        return [DedupCopy(str(out), deduplicate(files[0], out, config, drop_conflicts=drop_conflicts, embed=embed))]
+    summaries = deduplicate_files(files, out, config, drop_conflicts=drop_conflicts, embed=embed)
+    return [DedupCopy(str(Path(out) / Path(file).name), summary) for file, summary in zip(files, summaries)]

@@ -191,19 +191,9 @@ def _audit_source(args: argparse.Namespace, config):
             raise InputError("give either input files or --label-studio, not both")
         if args.project is None:
             raise InputError("--label-studio needs --project ID (the number in the project's URL)")
-        if args.since_last and not args.history:
-            raise InputError("--since-last needs --history FILE, where the previous run of this project is recorded")
-        from .sources.label_studio import load_project
+        from .api import fetch_label_studio
 
-        since = None
-        if args.since_last:
-            from .history.store import last_run_time
-            from .load.annotation_tools.common import parse_time
-
-            name = config.dataset_name or f"{args.label_studio.rstrip('/')}/projects/{args.project}"
-            previous = last_run_time(args.history, name)
-            since = parse_time(previous) if previous else None
-        return load_project(args.label_studio, args.project, config, since=since)
+        return fetch_label_studio(args.label_studio, args.project, config, since_last=args.since_last, history=args.history)
     if args.project is not None or args.since_last:
         raise InputError(f"{'--project' if args.project is not None else '--since-last'} applies to a Label Studio project "
                          "only: add --label-studio URL, or leave it out when auditing files")
@@ -215,10 +205,9 @@ def _audit_source(args: argparse.Namespace, config):
 def _run_audit(args: argparse.Namespace) -> int:
     import time
 
-    from .api import audit
-    from .io import write_atomic
+    from .api import audit, write_reports, write_suspects, write_timings
     from .output_places import prepare_out_folder, refuse_file_as_folder, remove_empty
-    from .render.outputs import FILE_NAMES, write_reports
+    from .render.outputs import FILE_NAMES
 
     config = _config_from_args(args)
     if args.fail_on_regression and not args.history:
@@ -249,13 +238,7 @@ def _run_audit(args: argparse.Namespace) -> int:
     written: list[Path] = []
     try:
         if args.suspects:
-            from .render.suspects import render_suspects_csv
-            from .scan.pii import masking_phone_regions
-
-            noise = report.checks.get("label_noise")
-            with masking_phone_regions(config.section("pii").phone_regions):
-                write_atomic(args.suspects, render_suspects_csv(noise, noise.suspect_texts if noise is not None else {}))
-            why_empty = _why_no_suspects(report)
+            why_empty = write_suspects(report, args.suspects)
             if why_empty:
                 print(f"dataaudit: note: {_shown(args.suspects)} has the header only: {_one_line(why_empty)}", file=sys.stderr)
         if args.out:
@@ -300,11 +283,7 @@ def _run_audit(args: argparse.Namespace) -> int:
                 pass
     args.writing_standard_streams = False
     if args.timings:
-        import json
-
-        spent = report.time_spent()
-        spent["stages"].update({k: round(v, 3) for k, v in rendering.items()})
-        write_atomic(args.timings, json.dumps(spent, indent=2) + "\n")
+        write_timings(report, args.timings, rendering)
     if args.history and report.history_run_id is not None:
         from .history.store import confirm_run
 
@@ -312,21 +291,6 @@ def _run_audit(args: argparse.Namespace) -> int:
         # unfinished, no baseline, as its exit code says it did not finish.
         confirm_run(args.history, report.history_run_id)
     return report.exit_code
-
-
-def _why_no_suspects(report) -> str:
-    """Why the suspects file lists no line ("" when it lists some): the label-noise check did not run, its
-    estimate is not reliable (the file then lists nothing, see render/suspects.py), or it flagged nothing."""
-    noise = report.checks.get("label_noise")
-    if noise is None:
-        run = report.checks.runs.get("label_noise")
-        reason = run.reason if run is not None and run.reason else "it did not run"
-        return f"label noise was not estimated ({reason})"
-    if not noise.reliable:
-        return f"the label-noise estimate is not reliable ({noise.reason or 'see the report'}), so no line is named"
-    if not (noise.all_suspects or noise.suspects):
-        return "the label-noise estimate flagged no line"
-    return ""
 
 
 def _Console(stderr: bool = False):
@@ -383,22 +347,15 @@ def _run_init(args: argparse.Namespace) -> int:
 
 
 def _run_dedup(args: argparse.Namespace) -> int:
-    from .engine.base import expand_inputs
-    from .fix.dedup import deduplicate, deduplicate_files
+    from .api import dedup
 
-    config = _config_from_args(args)
-    files = expand_inputs(args.input)
-    embed = not args.no_embeddings
-    if len(files) == 1 and len(args.input) == 1 and not Path(args.input[0]).is_dir():
-        summaries = [deduplicate(files[0], args.out, config, drop_conflicts=args.drop_conflicts, embed=embed)]
-        written = [args.out]
-    else:  # several files: audited together, so a group that spans two files keeps one record in all
-        summaries = deduplicate_files(files, args.out, config, drop_conflicts=args.drop_conflicts, embed=embed)
-        written = [str(Path(args.out) / Path(f).name) for f in files]
-    for summary, out in zip(summaries, written):
+    copies = dedup(args.input, args.out, _config_from_args(args), drop_conflicts=args.drop_conflicts, embed=not args.no_embeddings)
+    for copy in copies:
+        summary = copy.summary
         why = f": {summary.dropped - summary.invalid} as copies, {summary.invalid} unreadable" if summary.invalid else ""
-        print(f"kept {summary.kept} of {summary.records} records in {_shown(out)}; dropped {summary.dropped}{why} "
+        print(f"kept {summary.kept} of {summary.records} records in {_shown(copy.path)}; dropped {summary.dropped}{why} "
               f"(listed in {_shown(summary.sidecar)})")
+    summaries = [copy.summary for copy in copies]
     conflicts_kept = summaries[0].conflicts_kept
     if conflicts_kept:
         groups, them = ("group", "it") if conflicts_kept == 1 else ("groups", "them")
@@ -430,19 +387,16 @@ def _run_history(args: argparse.Namespace) -> int:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    import json
-
+    from .api import write_comparison
     from .history.compare import compare_reports, read_report
-    from .io import write_atomic_set
     from .output_places import prepare_out_folder, remove_empty
-    from .render.compare import render_comparison_markdown, render_comparison_terminal
+    from .render.compare import render_comparison_terminal
 
     made = prepare_out_folder(args.out)
     try:
         result = compare_reports(read_report(args.before), read_report(args.after))
         if args.out:
-            write_atomic_set([(Path(args.out) / "compare.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n"),
-                              (Path(args.out) / "compare.md", render_comparison_markdown(result))])
+            write_comparison(result, args.out)
     except BaseException:
         remove_empty(made)  # a failed compare leaves no empty folder of its own behind
         raise

@@ -101,3 +101,128 @@ def test_a_clean_generation_set_can_be_ready(tmp_path):
     reasons = {n.id: n.reason for n in report.verdict.not_judged}
     assert reasons["consistency"].startswith("not applicable: the targets are free text (a generation task)")
     assert "consistency" not in [c.id for c in report.verdict.conditions]
+
+
+# What the CLI writes and does beside audit(), offered to a notebook through the API.
+
+def _german_report(tmp_path, rows=None):
+    from dataaudit.config import config_from_dict
+
+    rows = rows or [{"text": f"Kunde {i} meldet sich wegen Rechnung {i}", "label": "ab"[i % 2]} for i in range(30)]
+    data = write_jsonl(tmp_path / "train.jsonl", rows)
+    return audit(str(data), config_from_dict({"task_type": "classification", "pii": {"phone_regions": ["DE"]}}), embed=False)
+
+
+def test_write_suspects_masks_with_the_report_s_phone_regions_outside_any_audit(tmp_path):
+    """Only the CLI masked the suspects file with the configured regions: a notebook calling the renderer after
+    audit() wrote a German number in clear."""
+    import csv
+    import dataclasses
+
+    from dataaudit.api import write_suspects
+    from dataaudit.checks.label_noise import LabelNoiseResult
+    from dataaudit.report import CheckResults
+
+    report = _german_report(tmp_path)
+    place = (str(tmp_path / "train.jsonl"), 3)
+    suspect = {"file": place[0], "line": 3, "label": "030 22610445", "suggested": "b", "confidence": 0.91, "label_quality": 0.05}
+    noise = LabelNoiseResult("confident learning", "logistic regression", 0.9, 0.5, True, "", 0.04, [0.01, 0.08], [suspect], 1,
+                             [], [], 30, 2, 5, all_suspects=[suspect], suspect_texts={place: "Rückruf an 030 22610446 bitte"})
+    report = dataclasses.replace(report, checks=CheckResults({**report.checks, "label_noise": noise}, report.checks.runs))
+    path = tmp_path / "suspects.csv"
+    assert write_suspects(report, path) == ""
+    rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+    assert rows[1] == [place[0], "3", "Rückruf an <PHONE …446> bitte", "<PHONE …445>", "b", "0.9100", "0.0500"]
+
+
+def test_write_suspects_says_why_the_file_has_its_header_only(tmp_path):
+    from dataaudit.api import write_suspects
+    from dataaudit.render.suspects import COLUMNS
+
+    path = tmp_path / "suspects.csv"
+    assert write_suspects(_german_report(tmp_path), path) == \
+        "label noise was not estimated (embeddings were switched off (embed=False))"
+    assert path.read_text(encoding="utf-8") == ",".join(COLUMNS) + "\n"
+
+
+def test_write_timings_adds_what_the_caller_rendered_to_the_stages(tmp_path):
+    import json
+
+    from dataaudit.api import write_timings
+
+    report = _german_report(tmp_path)
+    path = tmp_path / "timings.json"
+    write_timings(report, path, {"report files": 0.12345})
+    spent = json.loads(path.read_text(encoding="utf-8"))
+    assert set(spent["stages"]) == {"read", "index", "checks", "decide", "report files"}
+    assert spent["stages"]["report files"] == 0.123
+    assert spent["stages"]["read"] == round(report.timings["read"], 3)
+    measured = {name for name, result in report.checks.items() if result is not None}
+    assert {"format", "duplicates", "pii"} <= measured and "label_noise" not in measured  # embed=False
+    assert spent["checks"] == {name: round(report.checks.runs[name].seconds, 3) for name in measured}
+
+
+def test_dedup_of_one_file_writes_the_copy_where_named_and_of_several_into_the_folder(tmp_path):
+    from dataaudit.api import dedup
+
+    rows = [{"text": f"ticket {i} about the invoice", "label": "ab"[i % 2]} for i in range(20)]
+    first = write_jsonl(tmp_path / "a.jsonl", rows + rows[:3])  # three exact copies
+    second = write_jsonl(tmp_path / "b.jsonl", [{"text": "ticket 1 about the invoice", "label": "b"},
+                                                {"text": "something else entirely", "label": "a"}])
+    config = Config(task_type="format")
+    (copy,) = dedup(str(first), str(tmp_path / "clean.jsonl"), config, embed=False)
+    assert copy.path == str(tmp_path / "clean.jsonl")
+    assert (copy.summary.records, copy.summary.kept, copy.summary.dropped) == (23, 20, 3)
+    assert len((tmp_path / "clean.jsonl").read_text().splitlines()) == 20
+    copies = dedup([str(first), str(second)], tmp_path / "clean", config, embed=False)
+    assert [c.path for c in copies] == [str(tmp_path / "clean" / "a.jsonl"), str(tmp_path / "clean" / "b.jsonl")]
+    # the copy of line 2 in b.jsonl is of a.jsonl's line 2, kept there: the group spans the files
+    assert [(c.summary.kept, c.summary.dropped) for c in copies] == [(20, 3), (1, 1)]
+
+
+def test_fetch_label_studio_since_last_needs_a_history_and_starts_after_the_previous_run(tmp_path, monkeypatch):
+    import datetime as dt
+
+    import dataaudit.sources.label_studio as label_studio
+    from dataaudit.api import fetch_label_studio
+    from dataaudit.history.store import record_run
+
+    with pytest.raises(InputError) as raised:
+        fetch_label_studio("http://ls.example:8080", 7, Config(), since_last=True)
+    assert str(raised.value) == "since_last=True needs history=FILE, where the previous run of this project is recorded"
+    asked = []
+    monkeypatch.setattr(label_studio, "load_project", lambda url, project, config, since=None: asked.append(since) or "dataset")
+    history = tmp_path / "history.db"
+    assert fetch_label_studio("http://ls.example:8080/", 7, Config(), since_last=True, history=history) == "dataset"
+    record_run(history, {"dataset": "http://ls.example:8080/projects/7", "generated_at": "2026-12-01T08:00:00+00:00", "config": {},
+                         "inputs": [{"role": "train", "path": "p", "sha256": "x"}], "checks": {"format": {"records": 10}},
+                         "verdict": {"status": "ready", "conditions": []}})
+    fetch_label_studio("http://ls.example:8080/", 7, Config(), since_last=True, history=history)
+    fetch_label_studio("http://ls.example:8080/", 7, Config(), history=history)
+    assert asked == [None, dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.timezone.utc), None]
+
+
+def test_write_reports_makes_its_folder_and_masks_the_line_files_as_configured(tmp_path):
+    from dataaudit.api import write_reports
+
+    rows = [{"text": f"Kunde {i} meldet sich wegen Rechnung {i}", "label": "keine"} for i in range(30)]
+    rows += [{"text": "Bitte rufen Sie mich zurück", "label": number} for number in ("030 22610445", "030 22610446")]
+    written = write_reports(_german_report(tmp_path, rows), tmp_path / "new" / "reports", ["json"])
+    assert [p.name for p in written] == ["report.json", "duplicates.jsonl"]
+    lines = (tmp_path / "new" / "reports" / "duplicates.jsonl").read_text(encoding="utf-8")
+    assert "<PHONE …445>" in lines and "22610445" not in lines
+
+
+def test_write_comparison_writes_both_files_with_a_bidi_override_escaped(tmp_path):
+    import json
+
+    from dataaudit.api import write_comparison
+
+    comparison = {"before": "2026-12-01T00:00:00+00:00", "after": "2026-12-02T00:00:00+00:00",
+                  "datasets": {"before": "shout\u202egnp.exe", "after": "shout\u202egnp.exe"}, "note": "",
+                  "changes": [{"figure": "examples", "before": 30, "after": 32}], "regressions": []}
+    written = write_comparison(comparison, tmp_path / "diff")
+    assert written == [tmp_path / "diff" / "compare.json", tmp_path / "diff" / "compare.md"]
+    text = (tmp_path / "diff" / "compare.json").read_text(encoding="utf-8")
+    assert "\u202e" not in text and json.loads(text) == comparison
+    assert "examples" in (tmp_path / "diff" / "compare.md").read_text(encoding="utf-8")

@@ -789,3 +789,21 @@ def test_an_input_error_with_stderr_on_a_full_disk_exits_2_not_1(tmp_path):
     run = subprocess.run(f"{sys.executable} -m dataaudit audit {missing} --no-embeddings --out {tmp_path / 'r'} 2>/dev/full",
                          shell=True)
     assert run.returncode == 2  # was 1: the error line's ENOSPC escaped _failed
+
+
+def test_compare_json_writes_a_bidi_override_in_a_dataset_name_as_an_escape(tmp_path):
+    """compare.json was written with plain json.dumps: a U+202E in a report's dataset name (a report.json edited or
+    made by another tool) reached the file raw and reversed what a reader sees; every JSON file dataaudit writes
+    escapes such characters."""
+    out, compared = tmp_path / "out", tmp_path / "cmp"
+    assert main(["audit", str(_clean_dataset(tmp_path)), "--task-type", "format", "--no-embeddings", "--out", str(out),
+                 "--format", "json"]) == 3
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    paths = []
+    for name in ("shout\u202egnp.exe", "other\u202eexe"):
+        paths.append(tmp_path / f"{len(paths)}.json")
+        paths[-1].write_text(json.dumps({**report, "dataset": name}, ensure_ascii=False), encoding="utf-8")
+    assert main(["compare", str(paths[0]), str(paths[1]), "--out", str(compared)]) == 0
+    written = (compared / "compare.json").read_text(encoding="utf-8")
+    assert "\u202e" not in written and '"before": "shout\\u202egnp.exe"' in written
+    assert json.loads(written)["datasets"] == {"before": "shout\u202egnp.exe", "after": "other\u202eexe"}

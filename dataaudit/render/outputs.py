@@ -4,6 +4,9 @@ The files in --out are replaced as a set: all of them are written to temporary f
 place only when every one is on disk (a full disk half-way leaves the earlier set whole), and a report file or
 line file this run does not write (another format, a check that did not run) is removed, so no file of an
 earlier run is left beside the new report. Only the names below are ever written or removed there.
+
+Every file is rendered with the phone regions the report's own `[pii]` config named (masked_as_configured), also
+when a notebook calls these functions long after audit() returned: the line files carry labels and texts too.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from pathlib import Path
 
 from ..io import write_atomic_set
 from ..report import Report, to_jsonable
+from ..scan.pii import masked_as_configured
 
 FILE_NAMES = {"json": "report.json", "md": "report.md", "html": "report.html"}
 LINE_FILES = ("coverage.jsonl", "duplicates.jsonl")
 
 
+@masked_as_configured
 def write_reports(report: Report, folder: str | Path, formats: list[str]) -> list[Path]:
     folder = Path(folder)
     rendered = []
@@ -43,6 +48,7 @@ def write_reports(report: Report, folder: str | Path, formats: list[str]) -> lis
     return written
 
 
+@masked_as_configured
 def line_files(report: Report, folder: Path) -> list[tuple[Path, str]]:
     """Every production line's coverage verdict and every duplicate group, conflict and leak, one JSON object
     a line: report.json keeps counts and the first of each list for reading; scripts and dedup read these."""
@@ -53,8 +59,8 @@ def line_files(report: Report, folder: Path) -> list[tuple[Path, str]]:
     files = []
     for name, result, lines in (("coverage.jsonl", report.checks.get("coverage"), coverage_lines),
                                 ("duplicates.jsonl", report.checks.get("duplicates"), duplicates_lines)):
-        if result is None:
-            continue
+        if result is None or getattr(result, "not_measured", ""):
+            continue  # README: coverage.jsonl is removed, not left empty, when coverage was not measured
         seen: dict[str, str] = {}
         paths = known_paths(report)
         files.append((folder / name, "".join(dumps(_safe(to_jsonable(item), seen, paths)) + "\n" for item in lines(result))))
