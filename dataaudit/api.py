@@ -590,7 +590,7 @@ def fetch_label_studio(url: str, project: int | str, config: Config | None = Non
     would be: a Dataset for audit(). since_last: only annotations made since the previous run of this project
     recorded in history (every annotation when there is none); it needs history. Raises an InputError
     (since_last without history) or a DataAuditError of the fetch."""
-    from .sources.label_studio import load_project
+    from .sources.label_studio import load_project, project_source
 
     config = config if config is not None else load_config()
     if since_last and not history:
@@ -601,7 +601,8 @@ def fetch_label_studio(url: str, project: int | str, config: Config | None = Non
         from .history.store import last_run_time
         from .load.annotation_tools.common import parse_time
 
-        previous = last_run_time(history, config.dataset_name or f"{url.rstrip('/')}/projects/{project}")
+        # The name the audit records the project under: a URL with a user, a password or a query was never found.
+        previous = last_run_time(history, config.dataset_name or project_source(url, project))
         since = parse_time(previous) if previous else None
     return load_project(url, project, config, since=since)
 

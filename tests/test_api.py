@@ -199,7 +199,10 @@ def test_fetch_label_studio_since_last_needs_a_history_and_starts_after_the_prev
                          "verdict": {"status": "ready", "conditions": []}})
     fetch_label_studio("http://ls.example:8080/", 7, Config(), since_last=True, history=history)
     fetch_label_studio("http://ls.example:8080/", 7, Config(), history=history)
-    assert asked == [None, dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.timezone.utc), None]
+    # the run is recorded under the project's shown name, without the URL's user, password or query
+    fetch_label_studio("http://annotator:secret@LS.example:8080/?org=2", 7, Config(), since_last=True, history=history)
+    assert asked == [None, dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.timezone.utc), None,
+                     dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.timezone.utc)]
 
 
 def test_write_reports_makes_its_folder_and_masks_the_line_files_as_configured(tmp_path):
