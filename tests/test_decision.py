@@ -13,7 +13,7 @@ from dataaudit.checks.maintenance import maintenance_finding, measure_maintenanc
 from dataaudit.checks.prompt_log import prompt_ceiling_condition
 from dataaudit.checks.economics import cost_model, measure_economics, quality_gap
 from dataaudit.checks.prompt_log import measure_prompt_log, read_prompt_log
-from dataaudit.render.sections.decision import cost_sentence
+from dataaudit.checks.economics import cost_message
 from tests.conftest import SAMPLE
 
 
@@ -68,7 +68,7 @@ def test_cost_model_hand_computed():
     assert cost.finetuned_monthly_cost == pytest.approx(28.8)
     assert cost.break_even_month == 3  # 4000 / 1661.2 = 2.41 months
     assert cost.payoff_volume == pytest.approx(4000 / (12 * (0.000845 - 0.0000144)), rel=1e-6)
-    assert cost.volume_band == "high_volume" and "breaks even in month 3" in cost_sentence(cost)
+    assert cost.volume_band == "high_volume" and "breaks even in month 3" in cost_message(cost)
 
 
 def test_cost_model_low_volume_and_training_from_tokens():
@@ -78,16 +78,16 @@ def test_cost_model_low_volume_and_training_from_tokens():
     assert cost.training_cost == pytest.approx(24.0)  # 1M tokens x 3 epochs x 0.008 / 1k
     # a low volume that still pays back at once: said as computed (it read "prompting is almost always cheaper")
     assert cost.volume_band == "low_volume" and cost.break_even_month == 1 and cost.payoff_volume < 50_000
-    assert cost_sentence(cost).startswith("At 50,000 calls/month, a low volume, fine-tuning still saves ")
+    assert cost_message(cost).startswith("At 50,000 calls/month, a low volume, fine-tuning still saves ")
     never = cost_model(20, 2, 1_000_000, EconomicsConfig(**{**config.__dict__, "monthly_calls": 0}))
-    assert cost_sentence(never) == "At 0 calls/month prompting is cheaper: training never pays back at this volume."
+    assert cost_message(never) == "At 0 calls/month prompting is cheaper: training never pays back at this volume."
 
 
 def test_cost_model_that_never_pays_off():
     config = EconomicsConfig(monthly_calls=2_000_000, prompted_input_price_per_1k=0.0001, prompted_output_price_per_1k=0.0001,
                              finetuned_input_price_per_1k=0.01, finetuned_output_price_per_1k=0.01, training_cost=10.0)
     cost = cost_model(20, 2, 0, config)
-    assert cost.break_even_month is None and cost.payoff_volume is None and "never pays off" in cost_sentence(cost)
+    assert cost.break_even_month is None and cost.payoff_volume is None and "never pays off" in cost_message(cost)
 
 
 def test_quality_gap_bands():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ...checks.economics import cost_message as cost_sentence  # noqa: F401  (tests/test_decision.py imports it from here)
 from ...report import Report
 from .base import Section, SectionContent
 
