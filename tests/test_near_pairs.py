@@ -23,3 +23,12 @@ def test_a_pair_exactly_at_the_cosine_bound_is_reported():
     at_bound = semantic_pairs(["jazz music", "rock songs"], vectors, 0.5, 1)
     assert list(zip(at_bound.first, at_bound.second)) == [(0, 1)] and at_bound.similarity == [0.5]
     assert semantic_pairs(["jazz music", "rock songs"], vectors, 0.5001, 1).first == []
+
+
+def test_a_copy_may_hold_one_more_character_edit_per_20_characters_within_the_ratio():
+    from dataaudit.checks.near_pairs import _allowed_edits
+
+    # ratio 0.9: 5 chars -> 1 + 0 = 1 (at least one); 40 -> 1 + 2 = 3; 100 -> 1 + 5 = 6; 400 -> 1 + 20 = 21,
+    # each within 10% of the length; at ratio 0.97, 3% of 100 chars (3) caps the 6
+    assert _allowed_edits(np.array([5, 40, 100, 400]), 0.9).tolist() == [1, 3, 6, 21]
+    assert _allowed_edits(np.array([100]), 0.97).tolist() == [3]
