@@ -550,3 +550,26 @@ def test_a_ci_below_zero_reads_low_to_high_and_resamples_left_out_are_counted_an
 
     (few,) = judge(dataclasses.replace(result, bootstrap_undefined=50), _ctx(load_dataset(_long_csv(tmp_path, rows), config), config))
     assert f"(95% CI {low:.3f} to {high:.3f}) is below" in few.summary  # 5% left out: not said
+
+
+def test_an_alpha_exactly_at_a_threshold_takes_the_grade_it_opens():
+    """Krippendorff (2004): alpha >= .800 reliable, .667 <= alpha < .800 tentative conclusions only."""
+    from dataaudit.checks.agreement import alpha_grade
+
+    thresholds = AgreementConfig(reliable_alpha=0.8, tentative_alpha=0.667)
+    assert [alpha_grade(a, thresholds) for a in (0.8, 0.7999, 0.667, 0.6669)] == \
+        ["reliable", "tentative", "tentative", "unreliable"]
+    assert alpha_grade(None, thresholds) is None
+
+
+def test_the_median_others_are_compared_with_is_the_lower_weighted_median():
+    from dataaudit.checks.agreement import MIN_ITEMS_TO_FLAG, _far_below, _weighted_median
+
+    assert _weighted_median([0.2, 0.8], [1, 1]) == 0.2  # half the weight reached at 0.2
+    assert _weighted_median([0.8, 0.2, 0.5], [1, 1, 3]) == 0.5  # sorted 0.2 (1), 0.5 (4 of 5 >= 2.5)
+    # 'mid' (0.5) is compared with the lower median of 0.2 and 0.8 (0.2): not 0.1 below it, not flagged;
+    # 'low' (0.2) with the lower median of 0.5 and 0.8 (0.5): 0.3 below, flagged
+    n = MIN_ITEMS_TO_FLAG
+    assert _far_below({"low": (0.2, n), "mid": (0.5, n), "high": (0.8, n)}, 0.1) == {"low"}
+    # with one other annotator there is no median of others to stand out from: nobody is flagged
+    assert _far_below({"low": (0.2, n), "high": (0.9, n)}, 0.1) == set()

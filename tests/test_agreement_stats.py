@@ -53,3 +53,28 @@ def test_bootstrap_interval_is_seeded_and_brackets_the_estimate():
     assert (first, undefined) == alpha_bootstrap(counts, "nominal", None, 500, seed=0) and undefined == 0
     assert first[0] < krippendorff_alpha(counts, "nominal", None) < first[1]
     assert alpha_bootstrap(counts, "nominal", None, 0, seed=0) == (None, 0)
+
+
+def test_bootstrap_interval_is_the_2_5_and_97_5_percentiles_of_the_package_alpha_on_resampled_items():
+    """The same resamples, drawn as the docstring says (items with replacement, one seeded generator), each
+    scored by the `krippendorff` package; resamples using one value have no alpha and are left out."""
+    import warnings
+
+    import krippendorff
+
+    # 16 items agree on value 0; 4 carry the only other values, so a resample drawing none of them has no alpha
+    counts = np.array([[2.0, 0, 0]] * 16 + [[1.0, 1, 0], [0, 2.0, 0], [0, 1.0, 1], [1.0, 0, 1]])
+    rng = np.random.default_rng(2)
+    alphas = []
+    for _ in range(400):
+        drawn = counts[rng.integers(0, len(counts), len(counts))]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            alphas.append(krippendorff.alpha(value_counts=drawn, value_domain=[0, 1, 2], level_of_measurement="nominal"))
+    alphas = np.array(alphas, dtype=float)
+    defined = alphas[np.isfinite(alphas)]
+    expected_low, expected_high = np.percentile(defined, [2.5, 97.5])  # a 95% interval, 2.5% cut at each end
+    interval, undefined = alpha_bootstrap(counts, "nominal", None, 400, seed=2)
+    assert undefined == len(alphas) - len(defined) > 0
+    assert interval == pytest.approx([expected_low, expected_high], abs=6e-5)  # the interval is rounded to 4 places
+    assert interval[0] < interval[1]  # left-out resamples do not collapse the interval

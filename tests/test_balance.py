@@ -19,3 +19,9 @@ def test_the_smallest_class_is_kept_beside_the_threshold_it_is_compared_with():
     assert result.rare_labels == ["c", "b"] and result.imbalance_ratio == 4.0
     assert result.counts == {"a": 12, "c": 5, "b": 3}
     assert measure_balance(_dataset(["a", "b", "b"]), BalanceConfig(min_label_count=1)).smallest_label_count == 1
+
+
+def test_a_label_with_exactly_min_label_count_examples_is_not_rare():
+    # "2 label(s) under 10 examples": under, so 10 is enough and 9 is not
+    result = measure_balance(_dataset(["a"] * 11 + ["b"] * 10 + ["c"] * 9), BalanceConfig(min_label_count=10))
+    assert result.rare_labels == ["c"] and result.smallest_label_count == 9

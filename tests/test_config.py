@@ -151,12 +151,15 @@ def test_values_used_only_by_one_feature_are_checked_at_load_naming_file_and_key
     assert str(raised.value).startswith(f"{path}: {message}")
 
 
-@pytest.mark.parametrize("text", ['[embeddings]\ndevice = "cuda:1"', "[agreement]\nbootstrap_resamples = 0",
-                                  "[agreement]\nbootstrap_resamples = 100", "[format]\nwarn_invalid_share = 0.05"])
-def test_edge_values_that_stay_accepted(tmp_path, text):
+@pytest.mark.parametrize("text, section, key, value", [
+    ('[embeddings]\ndevice = "cuda:1"', "embeddings", "device", "cuda:1"),
+    ("[agreement]\nbootstrap_resamples = 0", "agreement", "bootstrap_resamples", 0),
+    ("[agreement]\nbootstrap_resamples = 100", "agreement", "bootstrap_resamples", 100),
+    ("[format]\nwarn_invalid_share = 0.05", "format", "warn_invalid_share", 0.05)])
+def test_edge_values_that_stay_accepted(tmp_path, text, section, key, value):
     path = tmp_path / "dataaudit.toml"
     path.write_text(text + "\n")
-    load_config(path)
+    assert getattr(getattr(load_config(path), section), key) == value
 
 
 @pytest.mark.parametrize("text, message", [('[tokens]\ntarget_model = "gpt-9"\n', "tokens.target_model: unknown model 'gpt-9'"),

@@ -291,3 +291,13 @@ def test_the_printable_fast_path_escapes_and_hides_what_the_per_character_path_d
     assert slow.endswith("\\x00") and visible_controls(text) == slow[:-len("\\x00")]
     view, origin = reading_view(text + NUL)  # the NUL taken out, the rest as the per-character path finds it
     assert reading_view(text) == (None if (view, origin) == (text, list(range(len(text)))) else (view, origin))
+
+
+def test_a_text_exactly_the_limit_long_is_shown_whole_and_one_more_is_cut():
+    assert excerpt("a" * 160, 160) == "a" * 160
+    assert excerpt("a" * 161, 160) == "a" * 159 + "…"  # the ellipsis counts in the limit
+    assert excerpt("a" * 5, 5, markdown=False) == "aaaaa"
+
+
+def test_runs_of_spaces_are_one_space():
+    assert excerpt("a  b \u00a0 c", markdown=False) == "a b c"

@@ -180,3 +180,28 @@ def test_a_new_file_alpha_is_compared_unrounded_with_the_last_runs_unrounded_alp
     assert find_regressions(before, beyond, bounds) == [
         {"what": "krippendorff_alpha:b1.jsonl", "before": 0.9, "now": 0.8,
          "detail": "this new file's alpha is 0.1001 below the last run's (bound 0.1)"}]
+
+
+def test_a_drop_or_shift_exactly_equal_to_its_bound_is_not_a_regression():
+    """Bounds say 'fell by more than'; 0.75, 0.5, 0.25 are exact in binary, so equal means equal."""
+    bounds = HistoryConfig(max_alpha_drop=0.25, max_label_share_shift=0.25, max_covered_share_drop=0.25, max_usable_drop=1)
+    before = key_figures(_report(alpha=0.75, covered=1.0, usable=600, shares={"a": 0.75, "b": 0.25}))
+    at_bounds = key_figures(_report(alpha=0.5, covered=0.75, usable=599, shares={"a": 0.5, "b": 0.5}))
+    assert find_regressions(before, at_bounds, bounds) == []
+    beyond = key_figures(_report(alpha=0.375, covered=0.625, usable=598, shares={"a": 0.375, "b": 0.625}))
+    assert sorted(r["what"] for r in find_regressions(before, beyond, bounds)) == [
+        "covered_share", "krippendorff_alpha", "label_share:a", "label_share:b", "usable"]
+
+
+def test_a_new_batch_shift_is_a_regression_only_below_p_0_001():
+    """40 new items at 30/10 against a 50/50 mix: two-sided exact binomial p = 2 * sum C(40, k) / 2^40 for
+    k >= 30 = 0.00222, not below 0.001; at 32/8 (k >= 32) it is 0.000182 (worked with math.comb)."""
+    from math import comb
+
+    assert 0.001 < 2 * sum(comb(40, k) for k in range(30, 41)) / 2 ** 40 < 0.01
+    old = {f"b{i}.jsonl": (400, {"a": 0.5, "b": 0.5}) for i in range(10)}
+    before = key_figures(_with_files(_report(shares={"a": 0.5, "b": 0.5}), old))
+    unlikely = key_figures(_with_files(_report(shares={"a": 0.5227, "b": 0.4773}), {**old, "b10.jsonl": (40, {"a": 0.75, "b": 0.25})}))
+    assert find_regressions(before, unlikely, HistoryConfig()) == []
+    rarer = key_figures(_with_files(_report(shares={"a": 0.5227, "b": 0.4773}), {**old, "b10.jsonl": (40, {"a": 0.8, "b": 0.2})}))
+    assert [r["what"] for r in find_regressions(before, rarer, HistoryConfig())] == ["label_share:a:b10.jsonl", "label_share:b:b10.jsonl"]

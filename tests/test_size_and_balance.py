@@ -148,3 +148,24 @@ def test_the_scale_action_names_only_the_problems_found(tmp_path):
     finding = _scale(tmp_path, long, config)
     assert finding.status == "warn" and finding.summary == "120 usable examples (needs 100), but 5 examples exceed the 3-token context limit"
     assert finding.action == "Shorten or drop the 5 over-long examples."
+
+
+def test_an_example_of_exactly_the_context_limit_fits(tmp_path):
+    # 50 input words + 3 target words = 53 tokens: over a 52-token limit, within a 53-token one
+    rows = [chat("one", "a", system=None), chat(" ".join(["w"] * 50), "a b c", system=None)]
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="generation"))
+    assert measure_size(ds, WORDS, SizeConfig(context_limit=53)).over_context == 0
+    over = measure_size(ds, WORDS, SizeConfig(context_limit=52))
+    assert over.over_context == 1 and over.over_context_examples[0].tokens == 53
+
+
+def test_a_share_over_the_context_limit_equal_to_the_bound_does_not_warn(tmp_path):
+    # 100 examples, 2 or 3 of them 20 words long against a 10-token limit; the bound is 2 of 100
+    config = Config(task_type="format")
+    config.size.context_limit, config.size.max_over_context_share = 10, 0.02
+    long_text = " ".join(["w"] * 20)
+    at_bound = [{"text": long_text if i < 2 else f"t{i}", "label": "a" if i % 2 else "b"} for i in range(100)]
+    assert _scale(tmp_path, at_bound, config).status == "pass"
+    over_bound = [{"text": long_text if i < 3 else f"t{i}", "label": "a" if i % 2 else "b"} for i in range(100)]
+    finding = _scale(tmp_path, over_bound, config)
+    assert finding.status == "warn" and "3 examples exceed the 10-token context limit" in finding.summary

@@ -126,16 +126,17 @@ def test_dataset_text_a_summary_quotes_is_shown_as_its_truncated_excerpt():
     """A 26,000-character reply taken as a label was printed whole in the verdict sentence and the scale row: a
     label (or other dataset text from a finding's evidence) quoted in a sentence goes through excerpt()."""
     from dataaudit.excerpt import plain_excerpt
-    from dataaudit.decide.verdict import QUOTE_LIMIT
 
     label = "Eat a banana! " * 2000
+    # at most 80 characters, the ellipsis included: 79 of the label, then "…"
+    label_shown = "Eat a banana! " * 5 + "Eat a ban…"
     mailed = "ask bob.smith@example.com"
     summary = f"4 usable examples for a classification task that needs 500; 2 label(s) under 10 examples: '{label}' (1), '{mailed}' (1)"
     finding = Finding("scale", Status.FAIL, summary, {"rare_labels": {label: 1, mailed: 1}, "usable": 4}, "Collect more.")
     condition = merge_findings("scale", [finding])
     assert condition.summary == ("4 usable examples for a classification task that needs 500; 2 label(s) under 10 examples: "
-                                 f"'{plain_excerpt(label, QUOTE_LIMIT)}' (1), '{plain_excerpt(mailed, QUOTE_LIMIT)}' (1)")
-    assert len(plain_excerpt(label, QUOTE_LIMIT)) == QUOTE_LIMIT and "bob.smith@example.com" not in condition.summary
+                                 f"'{label_shown}' (1), '{plain_excerpt(mailed)}' (1)")
+    assert len(label_shown) == 80 and "bob.smith@example.com" not in condition.summary
     assert condition.evidence["rare_labels"] == {label: 1, mailed: 1}  # the figures are evidence, kept whole
     verdict = decide([finding], {})
     assert verdict.sentence == f"Not ready: {condition.summary}." and len(verdict.sentence) < 300
