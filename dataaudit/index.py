@@ -42,12 +42,6 @@ class TextIndex:
     def embedded(self) -> bool:
         return self.vectors is not None
 
-    def record_vectors(self) -> np.ndarray:
-        """One vector per record with a non-empty key (in record order); needs embeddings."""
-        if self.vectors is None:
-            raise ValueError(f"the {self.role} index was built without embeddings")
-        return self.vectors[self.key_ids[self.key_ids >= 0]]
-
     def with_vectors(self, table: dict[str, np.ndarray], dim: int) -> TextIndex:
         vectors = np.stack([table[k] for k in self.distinct]) if self.distinct else np.zeros((0, dim), dtype=np.float32)
         return TextIndex(self.role, self.dataset, self.keys, self.distinct, self.positions, self.key_ids, self.embed_texts,

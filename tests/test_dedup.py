@@ -84,11 +84,11 @@ def test_a_conflict_kept_without_drop_conflicts_is_counted_and_its_dropped_copie
     source = tmp_path / "d.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     summary = deduplicate(source, tmp_path / "clean.jsonl", Config(), embed=False)
-    assert (summary.kept, summary.dropped, summary.conflicts_kept) == (2, 3, 1)
+    assert (summary.kept, summary.dropped, summary.run_conflicts_kept) == (2, 3, 1)
     listed = {e["line"]: e for e in map(json.loads, summary.sidecar.read_text().splitlines())}
     assert listed[2]["conflicting_labels"] == listed[3]["conflicting_labels"] == ["shipping", "returns"]
     assert "conflicting_labels" not in listed[5]
-    assert deduplicate(source, tmp_path / "strict.jsonl", Config(), embed=False, drop_conflicts=True).conflicts_kept == 0
+    assert deduplicate(source, tmp_path / "strict.jsonl", Config(), embed=False, drop_conflicts=True).run_conflicts_kept == 0
     assert main(["dedup", str(source), "--out", str(tmp_path / "cli.jsonl"), "--no-embeddings"]) == 0
     assert "1 group of copies with conflicting labels kept the first record's label" in capsys.readouterr().out
 
@@ -131,6 +131,22 @@ def test_several_files_are_deduplicated_together_into_a_folder(tmp_path, capsys)
     assert main(["dedup", str(batches / "a.jsonl"), str(batches / "b.jsonl"), "--out", str(tmp_path / "taken"), "--no-embeddings"]) == 2
 
 
+def test_a_conflict_in_the_second_of_several_files_is_the_runs_count_in_every_summary_and_printed_once(tmp_path, capsys):
+    from dataaudit.cli import main
+    from dataaudit.fix.dedup import deduplicate_files
+
+    first = [{"text": "Reset my password", "label": "account"}, {"text": "Cancel my order", "label": "returns"}]
+    second = [{"text": "Where is my order?", "label": "shipping"}, {"text": "where is my order", "label": "returns"},
+              {"text": "Track my parcel", "label": "shipping"}]
+    for name, rows in (("a.jsonl", first), ("b.jsonl", second)):
+        (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    inputs = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    summaries = deduplicate_files(inputs, tmp_path / "clean", Config(), embed=False)
+    assert [(s.kept, s.dropped, s.run_conflicts_kept) for s in summaries] == [(2, 0, 1), (2, 1, 1)]
+    assert main(["dedup", *map(str, inputs), "--out", str(tmp_path / "cli"), "--no-embeddings"]) == 0
+    assert capsys.readouterr().out.count("1 group of copies with conflicting labels kept the first record's label") == 1
+
+
 PAIRS = [{"prompt": "Explain lists.", "chosen": "Lists hold items in order.", "rejected": "No idea."},        # 1
          {"prompt": "Explain lists.", "chosen": "A list is an ordered sequence.", "rejected": "Dunno."},   # 2 another pair, same prompt
          {"prompt": "Explain sets.", "chosen": "Sets hold unique items.", "rejected": "Sets are lists."},  # 3
@@ -150,7 +166,7 @@ def test_dedup_keeps_every_pair_of_a_prompt_and_every_record_of_a_contradiction(
     summary = deduplicate(_write_pairs(tmp_path), tmp_path / "clean.jsonl", Config(task_type="generation"), embed=False)
     reasons = {json.loads(line)["line"]: json.loads(line) for line in summary.sidecar.read_text().splitlines()}
     assert list(reasons) == [4] and reasons[4]["reason"] == "exact duplicate" and reasons[4]["kept_line"] == 1
-    assert (summary.kept, summary.contradictions_kept) == (6, 2)  # no silent winner for 3 vs 5, nor 6 vs 7
+    assert (summary.kept, summary.run_contradictions_kept) == (6, 2)  # no silent winner for 3 vs 5, nor 6 vs 7
 
 
 def test_drop_conflicts_drops_every_record_of_a_preference_contradiction(tmp_path):
@@ -159,7 +175,7 @@ def test_drop_conflicts_drops_every_record_of_a_preference_contradiction(tmp_pat
     reasons = {json.loads(line)["line"]: json.loads(line)["reason"] for line in summary.sidecar.read_text().splitlines()}
     assert reasons == {3: "contradicting preferences", 4: "exact duplicate", 5: "contradicting preferences",
                        6: "contradicting preferences", 7: "contradicting preferences"}
-    assert (summary.kept, summary.contradictions_kept) == (2, 0)
+    assert (summary.kept, summary.run_contradictions_kept) == (2, 0)
 
 
 def test_dedup_drops_a_pair_whose_chosen_is_its_rejected(tmp_path):

@@ -11,9 +11,9 @@ from dataaudit.api import audit
 from dataaudit.cli import main
 from dataaudit.config import Config, FieldsConfig, config_from_dict
 from dataaudit.engine import EngineConfig, make_engine
-from dataaudit.engine.base import expand_inputs
+from dataaudit.load.inputs import expand_inputs
 from dataaudit.engine.local import LocalEngine
-from dataaudit.errors import ConfigError, DataAuditError, InputError
+from dataaudit.errors import ConfigError, DataAuditError
 from dataaudit.load.dataset import load_dataset
 from tests.conftest import write_jsonl
 from tests.engine_data import (ANNOTATION_CONFIG, annotation_shards, clinc_shards, keys_and_process, label_counts, normalised_input,
@@ -25,60 +25,6 @@ ANNOTATION_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "annotation
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
     return clinc_shards(tmp_path_factory.mktemp("shards"))
-
-
-def test_a_directory_is_its_data_files_sorted_and_a_glob_its_matches(shards):
-    names = [Path(p).name for p in expand_inputs(shards.train)]
-    assert names == ["train_0.jsonl", "train_1.csv", "train_2.parquet"]  # README.md left out
-    assert [Path(p).name for p in expand_inputs(str(shards.production / "prod_*.jsonl"))] == ["prod_0.jsonl", "prod_1.jsonl"]
-    both = expand_inputs([shards.train, str(shards.train / "train_1.csv")])
-    assert len(both) == 3  # a file named twice is read once
-
-
-def test_one_file_under_two_names_is_read_once_with_a_note_and_a_copy_stays_an_input(tmp_path, capsys):
-    rows = [{"text": f"ticket {i}", "label": "a" if i % 2 else "b"} for i in range(40)]
-    first = write_jsonl(tmp_path / "t.jsonl", rows)
-    (tmp_path / "link.jsonl").symlink_to(first)
-    (tmp_path / "copy.jsonl").write_bytes(first.read_bytes())
-    with pytest.warns(Warning, match="link.jsonl: the same file as .*t.jsonl, named twice: read once"):
-        assert expand_inputs([first, tmp_path / "link.jsonl", str(tmp_path / "." / "t.jsonl")]) == [str(first)]
-    report = audit([first, tmp_path / "link.jsonl", tmp_path / "copy.jsonl"], Config(), embed=False).to_dict()
-    assert [Path(i["path"]).name for i in report["inputs"]] == ["t.jsonl", "copy.jsonl"]
-    assert report["warnings"] == [f"{tmp_path / 'link.jsonl'}: the same file as {first}, named twice: read once"]
-    assert report["checks"]["duplicates"]["exact_group_count"] == 40  # each record of the copy copies one of the first file's
-    capsys.readouterr()
-    assert main(["dedup", str(first), str(tmp_path / "link.jsonl"), "--no-embeddings", "--out", str(tmp_path / "clean")]) == 0
-    assert "dataaudit: note: " in capsys.readouterr().err
-    assert sum(1 for _ in (tmp_path / "clean" / "t.jsonl").open()) == 40
-
-
-def test_an_annotation_export_folder_is_one_input_and_other_folders_still_expand(tmp_path, shards):
-    # An Argilla 2.x folder (records.json beside settings.json) is one export: expanded into its JSON files it
-    # was refused as "an annotation-tool export ... together with files of another kind".
-    argilla = tmp_path / "argilla"
-    argilla.mkdir()
-    for name in ("records.json", "settings.json"):
-        (argilla / name).write_bytes((ANNOTATION_FIXTURES / "argilla" / name).read_bytes())
-    assert expand_inputs(argilla) == [str(argilla)]
-    assert LocalEngine().read([argilla], Config()).name == "argilla"  # the folder's name, as on Ray; not "records"
-    assert [Path(p).name for p in expand_inputs([argilla, shards.train])] == ["argilla", "train_0.jsonl", "train_1.csv", "train_2.parquet"]
-    assert main(["audit", str(argilla), "--no-embeddings", "--out", str(tmp_path / "out")]) == 1  # audited: not ready
-    report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["checks"]["format"]["formats"] == {"argilla": 30}
-
-
-def test_an_empty_path_is_an_input_error_not_the_current_folder(tmp_path, monkeypatch):
-    write_jsonl(tmp_path / "some.jsonl", [{"text": "x", "label": "a"}])
-    monkeypatch.chdir(tmp_path)
-    for given in ("", [str(tmp_path / "some.jsonl"), ""]):
-        with pytest.raises(InputError, match="^the input path is empty: "):
-            expand_inputs(given)
-
-
-def test_an_empty_directory_is_an_input_error(tmp_path):
-    (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(InputError, match="no data files"):
-        expand_inputs(tmp_path)
 
 
 def test_local_engine_reads_shards_as_one_dataset_with_every_line_named(shards):
@@ -136,17 +82,6 @@ def file_uri(path) -> str:
     return Path(path).resolve().as_uri()
 
 
-def test_a_uri_directory_is_its_data_files_and_a_uri_glob_its_matches_on_that_filesystem(shards):
-    assert expand_inputs(file_uri(shards.train)) == [file_uri(p) for p in expand_inputs(shards.train)]
-    assert expand_inputs(file_uri(shards.production) + "/prod_*.jsonl") == [
-        file_uri(shards.production / "prod_0.jsonl"), file_uri(shards.production / "prod_1.jsonl")]
-    # A pattern over folders lists recursively and matches segment by segment.
-    assert expand_inputs(file_uri(shards.train.parent) + "/*/*_1.*") == [
-        file_uri(shards.production / "prod_1.jsonl"), file_uri(shards.train / "train_1.csv")]
-    one = file_uri(shards.train / "train_1.csv")
-    assert expand_inputs([one, file_uri(shards.train)])[0] == one and len(expand_inputs([one, file_uri(shards.train)])) == 3
-
-
 def test_both_engines_read_uris_through_pyarrow_and_name_every_record_by_uri_and_line(shards):
     by_path = LocalEngine().read(shards.train, Config())
     by_uri = LocalEngine().read(file_uri(shards.train), Config())
@@ -181,14 +116,6 @@ def test_a_bad_uri_exits_2_with_one_line_naming_it(uri, message, tmp_path, capsy
     assert main(["audit", uri, "--no-embeddings", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and not (tmp_path / "out").exists()
-
-
-def test_a_uri_glob_or_directory_with_nothing_to_read_is_an_input_error(shards, tmp_path):
-    with pytest.raises(InputError, match="no file matches this pattern"):
-        expand_inputs(file_uri(shards.train) + "/*.xlsx")
-    (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(InputError, match="directory holds no data files"):
-        expand_inputs(file_uri(tmp_path))
 
 
 def test_data_steps_group_by_key_and_count_give_the_index_and_whole_dataset_counts(shards):
@@ -325,3 +252,13 @@ def test_coverage_and_duplicates_search_their_neighbours_through_the_engine_step
     plain = estimate_coverage(vectors, None, vectors[:20], counts, config.section("coverage"))
     assert len(searched) >= 2 and stepped.covered_share == plain.covered_share
     assert np.array_equal(stepped.score, plain.score) and np.array_equal(stepped.nearest_index, plain.nearest_index)
+
+
+def test_the_local_engines_version_is_dataaudits_as_the_readme_says(tmp_path):
+    import dataaudit
+
+    data = write_jsonl(tmp_path / "d.jsonl", [{"prompt": f"question number {i} about topic {i % 7}", "completion": f"answer {i}"}
+                                              for i in range(30)])
+    report = audit(str(data), Config(), embed=False).to_dict()
+    assert report["engine"]["name"] == "local"
+    assert report["engine"]["version"] == report["dataaudit_version"] == dataaudit.__version__

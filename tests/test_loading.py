@@ -492,7 +492,7 @@ def test_dotted_field_names_reach_nested_fields_and_a_literal_dotted_key_wins(tm
 
 
 def test_a_glob_skips_files_of_unknown_kind_as_a_folder_scan_does_and_says_how_many(tmp_path):
-    from dataaudit.engine.base import expand_inputs
+    from dataaudit.load.inputs import expand_inputs
 
     folder = tmp_path / "mixed"
     folder.mkdir()

@@ -201,7 +201,7 @@ def test_a_json_array_broken_mid_way_or_a_bz2_file_writes_no_copy(tmp_path):
 
 
 def test_a_csv_column_named_by_personal_data_is_listed_masked(tmp_path):
-    from dataaudit.scan.pii import mask_text
+    from dataaudit.excerpt import plain_excerpt
 
     source = tmp_path / "contacts.csv"
     source.write_text('text,label,zack@example.com,zoe@example.com\n"mail zed@example.com",a,+44 20 7946 0958,+44 20 7946 0959\n',
@@ -209,7 +209,7 @@ def test_a_csv_column_named_by_personal_data_is_listed_masked(tmp_path):
     summary = redact(source, tmp_path / "clean.csv", Config())
     listed = [json.loads(line) for line in summary.sidecar.read_text(encoding="utf-8").splitlines()]
     assert [(entry["field"], entry["kind"]) for entry in listed] == [
-        ("text", "email"), (mask_text("zack@example.com"), "phone"), (mask_text("zoe@example.com"), "phone")]
+        ("text", "email"), (plain_excerpt("zack@example.com"), "phone"), (plain_excerpt("zoe@example.com"), "phone")]
     assert listed[1]["field"].startswith("<EMAIL ….com #") and listed[1]["field"] != listed[2]["field"]
     assert "zack" not in summary.sidecar.read_text(encoding="utf-8")
     # the copy keeps its column names: they are the file's schema

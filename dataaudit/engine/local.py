@@ -13,7 +13,8 @@ from ..load.dataset import load_dataset
 from ..load.records import Dataset
 from ..normalize import normalize_text
 from ..load.files import is_uri
-from .base import EngineInfo, SerialSteps, dataset_name, expand_inputs, merge_datasets, read_file, read_files, read_together
+from ..load.inputs import dataset_name, expand_inputs, merge_datasets, read_file, read_files, read_together
+from .base import EngineInfo, SerialSteps
 
 
 def embed_indexes(indexes: list[TextIndex], embedder: Embedder, encode=None,

@@ -33,9 +33,20 @@ class DedupSummary:
     kept: int  # rows written
     dropped: int  # rows left out
     sidecar: Path
-    conflicts_kept: int  # groups with conflicting labels of which one record was kept (without --drop-conflicts)
+    # Of the whole run (every file audited together), not of this file: a group may span files, and the CLI
+    # states the run's count once.
+    run_conflicts_kept: int  # groups with conflicting labels of which one record was kept (without --drop-conflicts)
     invalid: int = 0  # of the dropped rows, those left out because they could not be read as records
-    contradictions_kept: int = 0  # preference contradictions every record of which was kept (without --drop-conflicts)
+    run_contradictions_kept: int = 0  # preference contradictions every record of which was kept (without --drop-conflicts)
+
+    # The names before the run_ prefix said whose count it is; cli.py (not this module's owner) still reads them.
+    @property
+    def conflicts_kept(self) -> int:
+        return self.run_conflicts_kept
+
+    @property
+    def contradictions_kept(self) -> int:
+        return self.run_contradictions_kept
 
 
 Place = tuple[str, int]  # (file as audited, line)
@@ -156,9 +167,9 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         reasons = _drop_reasons(report, drop_conflicts)
         if config.fields.annotator:
             reasons = _whole_items(reasons, audited[0], config)
-    conflicts_kept = 0 if drop_conflicts else len(report.checks["duplicates"].conflicts)
+    run_conflicts_kept = 0 if drop_conflicts else len(report.checks["duplicates"].conflicts)
     preference = report.checks.get("preference")
-    contradictions_kept = 0 if drop_conflicts or preference is None else len(preference.all_contradictions)
+    run_contradictions_kept = 0 if drop_conflicts or preference is None else len(preference.all_contradictions)
     # A gzip input is audited decompressed in the scratch folder: its lines are named by the input path.
     source_of = {str(read_as): str(source) for (source, _), read_as in zip(pairs, audited)}
     summaries = []
@@ -170,7 +181,7 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         sidecar = sidecar_path(target, SIDECAR)
         write_atomic(sidecar, "".join(json.dumps({"file": str(source), **mine[line]}, ensure_ascii=False) + "\n" for line in sorted(mine)))
         invalid = sum(reason["reason"].startswith(INVALID) for reason in mine.values())
-        summaries.append(DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, conflicts_kept, invalid,
-                                      contradictions_kept))
+        summaries.append(DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, run_conflicts_kept, invalid,
+                                      run_contradictions_kept))
     return summaries
 

@@ -21,7 +21,8 @@ from typing import Any, Callable
 
 from ..errors import InputError
 from ..io import write_atomic
-from ..load.files import _MAGIC, _delimiter, _file_kind, _inner_suffix, _open_error, _skip_space, is_uri
+from ..load.files import (_MAGIC, JsonArrayError, JsonArrayWalk, _delimiter, _file_kind, _inner_suffix, _open_error,
+                          is_uri)
 
 DROP = object()  # returned by an edit: leave the row out
 BOM = "\ufeff"
@@ -214,39 +215,23 @@ def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], drop_blank: boo
     return (b"\xef\xbb\xbf" if bom else b"") + payload, RewriteStats(rows, kept, changed)
 
 
-def _array_elements(text: str, source: Path) -> tuple[int, list[tuple[int, int]], int]:
-    """(index just after `[`, each element's (start, end) in the text, index of the closing `]`). Parsed
-    leniently (duplicate keys, NaN): the loader numbered such an element and reported it, so it is kept
-    or dropped by its number like any other. An array the loader could not read to its end has no
-    element numbers past the break, so no copy is written."""
-    decoder = json.JSONDecoder()
-
+def _array_elements(data: bytes, source: Path) -> tuple[int, list[tuple[int, int]], int]:
+    """(index just after `[`, each element's (start, end) in the text, index of the closing `]`), walked by
+    the loader's own walker (files.JsonArrayWalk), so element n here is the audit's element n. Decoded
+    leniently (duplicate keys, NaN): the loader numbered such an element and reported it, so it is kept or
+    dropped by its number like any other. An array the loader could not read to its end has no element
+    numbers past the break, so no copy is written."""
     def broken(why: str) -> InputError:
         return InputError(f"{source}: {why}; the loader stops there, so no copy was written; fix the file first")
 
-    position = _skip_space(text, 0)
-    if text[position:position + 1] != "[":
-        raise broken("expected a JSON array of records")
-    opened = position + 1
-    spans: list[tuple[int, int]] = []
-    position = _skip_space(text, opened)
-    if text[position:position + 1] == "]":
-        return opened, spans, position
-    while True:
-        try:
-            _, end = decoder.raw_decode(text, position)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            raise broken(f"invalid JSON in element {len(spans) + 1} ({exc.__class__.__name__})") from exc
-        spans.append((position, end))
-        position = _skip_space(text, end)
-        following = text[position:position + 1]
-        if following == "]":
-            if text[_skip_space(text, position + 1):].strip():
-                raise broken("extra data after the closing ]")
-            return opened, spans, position
-        if following != ",":
-            raise broken(f"expected ',' or ']' after element {len(spans)}")
-        position = _skip_space(text, position + 1)
+    walk = JsonArrayWalk(io.BytesIO(data).read)
+    try:
+        spans = [(element.start, element.end) for element in walk]
+    except json.JSONDecodeError as exc:
+        raise broken(f"invalid JSON in element {walk.number} ({exc.__class__.__name__})") from exc
+    except JsonArrayError as exc:
+        raise broken(str(exc)) from None
+    return walk.opened, spans, walk.closing
 
 
 def _rewrite_json_array(data: bytes, edit: Callable[[int, Any], Any], source: Path) -> tuple[bytes, RewriteStats]:
@@ -258,7 +243,7 @@ def _rewrite_json_array(data: bytes, edit: Callable[[int, Any], Any], source: Pa
         text = data[3 if bom else 0:].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{source}: file is not UTF-8 (invalid byte at offset {exc.start}); re-export it as UTF-8") from exc
-    opened, spans, closing = _array_elements(text, source)
+    opened, spans, closing = _array_elements(data, source)
     pieces = [text[:opened]]
     kept = changed = 0
     previous_end = opened

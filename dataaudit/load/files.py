@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterator, NamedTuple
 
 from ..errors import InputError
 from .records import RecordError
@@ -382,86 +382,121 @@ def _jsonl_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[R
 # JSON array, streamed: elements are decoded one at a time from a growing buffer
 
 
-def _json_array_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[Row]:
-    strict = _Strict()
-    reader = codecs.getincrementaldecoder("utf-8-sig")()
-    buffer = ""
-    position = 0
-    at_end = False
-    want = _READ_CHUNK
+class ArrayElement(NamedTuple):
+    number: int  # 1-based, in array order: how the loader, the audit's findings and the writers name it
+    value: Any
+    start: int  # character offsets of its text in the file's text (without a byte-order mark)
+    end: int
+    text: str
 
-    def fill(size: int) -> bool:
-        nonlocal buffer, position, at_end
-        if at_end:
+
+class JsonArrayError(Exception):
+    """The array cannot be read on from here (not an array, a separator missing, an element too large or too
+    deep, extra data after `]`): the elements before it were read, none after it."""
+
+
+class JsonArrayWalk:
+    """A JSON array's elements, streamed: decoded one at a time from a growing buffer. The one walker the
+    loader, the writers (dedup and redact rewrite an array element by element, by the numbers the audit gave)
+    and export detection use, so an element has the same number in all of them. A JSONDecodeError ends the
+    walk at element `number`; `opened` (just after `[`) and `closing` (the `]`) are offsets once walked."""
+
+    def __init__(self, read: Callable[[int], bytes], decoder: json.JSONDecoder | None = None):
+        self._read = read
+        self._decoder = decoder or json.JSONDecoder()
+        self._utf8 = codecs.getincrementaldecoder("utf-8-sig")()
+        self._buffer = ""
+        self._position = 0
+        self._dropped = 0  # characters of the text before the buffer
+        self._at_end = False
+        self.number = 0  # the element being read, or the last one read
+        self.opened: int | None = None
+        self.closing: int | None = None
+
+    def _fill(self, size: int) -> bool:
+        if self._at_end:
             return False
-        chunk = handle.read(size)
+        chunk = self._read(size)
         try:
-            text = reader.decode(chunk, final=not chunk)
+            text = self._utf8.decode(chunk, final=not chunk)
         except UnicodeDecodeError as exc:
-            raise _ArrayError(f"file is not UTF-8 (invalid byte near byte {exc.start + 1} of a read block); re-export it as UTF-8")
-        at_end = not chunk
-        buffer = buffer[position:] + text
-        position = 0
+            raise JsonArrayError(f"file is not UTF-8 (invalid byte near byte {exc.start + 1} of a read block); "
+                                 "re-export it as UTF-8") from None
+        self._at_end = not chunk
+        self._dropped += self._position
+        self._buffer = self._buffer[self._position:] + text
+        self._position = 0
         return True
 
-    def skip_space() -> str:
-        nonlocal position
+    def _skip_space(self) -> str:
         while True:
-            position = _skip_space(buffer, position)
-            if position < len(buffer):
-                return buffer[position]
-            if not fill(_READ_CHUNK):
+            self._position = _skip_space(self._buffer, self._position)
+            if self._position < len(self._buffer):
+                return self._buffer[self._position]
+            if not self._fill(_READ_CHUNK):
                 return ""
 
-    element = 0
-    try:
-        if skip_space() != "[":
-            raise _ArrayError("expected a JSON array of records")
-        position += 1
-        if skip_space() == "]":
+    def _close(self) -> None:
+        self.closing = self._dropped + self._position
+        self._position += 1
+
+    def __iter__(self) -> Iterator[ArrayElement]:
+        if self._skip_space() != "[":
+            raise JsonArrayError("expected a JSON array of records")
+        self._position += 1
+        self.opened = self._dropped + self._position
+        if self._skip_space() == "]":
+            self._close()
             return
+        want = _READ_CHUNK
         while True:
-            element += 1
-            strict.problems = []
+            self.number += 1
             while True:
                 try:
-                    obj, end = strict.decoder.raw_decode(buffer, position)
+                    value, end = self._decoder.raw_decode(self._buffer, self._position)
                     # a value cut at the buffer's end (a number, `tru`) may decode short: confirm what follows
-                    if end < len(buffer) or at_end:
+                    if end < len(self._buffer) or self._at_end:
                         break
                 except json.JSONDecodeError as exc:
-                    if at_end or not _maybe_cut(exc, buffer):
+                    if self._at_end or not _maybe_cut(exc, self._buffer):
                         raise
                 except RecursionError:
-                    raise _ArrayError(f"element {element} is nested too deeply to read; elements after it were not read")
-                if len(buffer) - position > MAX_LINE_BYTES:
-                    raise _ArrayError(f"element {element} is larger than {MAX_LINE_BYTES // (1024 * 1024)} MB; "
-                                      "it and the elements after it were not read")
-                fill(want)
+                    raise JsonArrayError(f"element {self.number} is nested too deeply to read; elements after it were not read") from None
+                if len(self._buffer) - self._position > MAX_LINE_BYTES:
+                    raise JsonArrayError(f"element {self.number} is larger than {MAX_LINE_BYTES // (1024 * 1024)} MB; "
+                                         "it and the elements after it were not read")
+                self._fill(want)
                 want = min(want * 2, MAX_LINE_BYTES)  # a large element is re-scanned O(log n) times, not O(n)
             want = _READ_CHUNK
-            position = end
-            yield strict._checked(source, element, obj)
-            following = skip_space()
+            start = self._dropped + self._position
+            text = self._buffer[self._position:end]
+            self._position = end
+            yield ArrayElement(self.number, value, start, start + len(text), text)
+            following = self._skip_space()
             if following == ",":
-                position += 1
-                skip_space()
+                self._position += 1
+                self._skip_space()
                 continue
             if following == "]":
-                position += 1
-                if skip_space():
-                    raise _ArrayError("extra data after the closing ]")
+                self._close()
+                if self._skip_space():
+                    raise JsonArrayError("extra data after the closing ]")
                 return
-            raise _ArrayError(f"expected ',' or ']' after element {element}")
+            raise JsonArrayError(f"expected ',' or ']' after element {self.number}")
+
+
+def _json_array_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[Row]:
+    strict = _Strict()
+    walk = JsonArrayWalk(handle.read, strict.decoder)
+    try:
+        for element in walk:
+            yield strict._checked(source, element.number, element.value)
+            strict.problems = []  # the next element's decoding notes its own
     except json.JSONDecodeError as exc:
-        yield Row(element, None, RecordError(source, element, "(json)", f"invalid JSON in element {element}: {_json_message(exc)}; "
-                                                                       "the elements after it were not read"))
-    except _ArrayError as exc:
+        yield Row(walk.number, None, RecordError(source, walk.number, "(json)", f"invalid JSON in element {walk.number}: "
+                                                 f"{_json_message(exc)}; the elements after it were not read"))
+    except JsonArrayError as exc:
         yield Row(0, None, RecordError(source, 0, "(json)", str(exc)))
-
-
-class _ArrayError(Exception):
-    pass
 
 
 def _maybe_cut(exc: json.JSONDecodeError, buffer: str) -> bool:

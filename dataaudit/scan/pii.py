@@ -108,12 +108,6 @@ def replace_findings(text: str, findings: Iterable[PiiFinding], replacement) -> 
     return "".join(parts)
 
 
-def mask_text(text: str) -> str:
-    """Every value found in text replaced by its masked form."""
-    findings = scan_text(text)
-    return replace_findings(text, findings, lambda f: f.masked) if findings else text
-
-
 def redact_text(text: str, options: ScanOptions | None = None) -> tuple[str, list[PiiFinding]]:
     """text with every finding replaced by its placeholder (`<EMAIL>`, ...), and the findings."""
     findings = scan_text(text, options)

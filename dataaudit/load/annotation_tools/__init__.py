@@ -30,6 +30,7 @@ from typing import Iterable
 
 from ...config import Config
 from ...errors import InputError
+from ..files import JsonArrayError, JsonArrayWalk
 from ..records import Dataset, RecordError
 from .common import EXPORT_KINDS, JUDGED_LEVELS, LATEST_ONLY_NOTE, Counts, Item, json_document, read_bytes
 from .build import add_counts, build_dataset
@@ -64,23 +65,20 @@ def _array_kind(head: bytes) -> str | None:
 
 
 def _first_element(handle, head: bytes) -> bytes | None:
-    """The bytes of a JSON array's first element, reading on from `head` (the file's first bytes) until it
-    closes: a first task with 84 KB of text is still recognised, and no more than that task is read."""
-    decoder = json.JSONDecoder()
-    buffer = head
-    while True:
-        text = buffer.decode("utf-8", "ignore").removeprefix("\ufeff").lstrip()[1:].lstrip()
-        try:
-            _, end = decoder.raw_decode(text)
-        except RecursionError:  # nested past Python's limit: no export's task is; the loader reports the element
-            return None
-        except ValueError:
-            more = handle.read(max(len(buffer), _HEAD))  # doubling: the first element is parsed O(log n) times
-            if not more:
-                return None
-            buffer += more
-            continue
-        return text[:end].encode("utf-8")
+    """The bytes of a JSON array's first element, reading on from `head` (the file's first bytes) in growing
+    blocks until it closes: a first task with 84 KB of text is still recognised, and the file is not read to
+    its end. Walked by the loader's walker (files.JsonArrayWalk), so it is the element the loader numbers 1."""
+    unread = [head] if head else []  # an empty block would read as the end of the file
+
+    def read(size: int) -> bytes:
+        return unread.pop() if unread else handle.read(size)
+
+    try:
+        for element in JsonArrayWalk(read):
+            return element.text.encode("utf-8")
+    except (ValueError, JsonArrayError):  # not JSON, or nested past Python's limit: no export's task is; the loader reports it
+        return None
+    return None
 
 
 def _prodigy_lines(handle, head: bytes) -> str | None:

@@ -10,10 +10,21 @@ from pathlib import Path
 
 import pytest
 
+from dataaudit.api import audit
+from dataaudit.cli import main
 from dataaudit.config import Config
-from dataaudit.engine.base import expand_inputs
 from dataaudit.engine.local import LocalEngine
 from dataaudit.errors import InputError, InputWarning
+from dataaudit.load.inputs import expand_inputs
+from tests.conftest import write_jsonl
+from tests.engine_data import clinc_shards
+
+ANNOTATION_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "annotation_tools"
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    return clinc_shards(tmp_path_factory.mktemp("shards"))
 
 
 def file_uri(path) -> str:
@@ -99,7 +110,6 @@ def test_one_file_named_as_a_path_and_as_a_file_uri_is_read_once_under_its_first
 
 
 def test_long_layout_ratings_given_as_uris_are_grouped_by_item_across_files_as_local_paths_are(tmp_path):
-    from dataaudit.api import audit
     from dataaudit.config import config_from_dict
     from tests.engine_data import ANNOTATION_CONFIG, annotation_shards
 
@@ -115,17 +125,6 @@ def test_long_layout_ratings_given_as_uris_are_grouped_by_item_across_files_as_l
     remote = audit(file_uri(folder), config, embed=False).to_dict()["checks"]["agreement"]
     assert [remote[k] for k in ("items", "ratings", "krippendorff_alpha", "ties")] == [local[k] for k in ("items", "ratings", "krippendorff_alpha", "ties")]
     assert local["items"] == 131
-
-
-def test_the_local_engines_version_is_dataaudits_as_the_readme_says(tmp_path):
-    import dataaudit
-    from dataaudit.api import audit
-
-    data = tmp_path / "d.jsonl"
-    data.write_text(records_text(30))
-    report = audit(str(data), Config(), embed=False).to_dict()
-    assert report["engine"]["name"] == "local"
-    assert report["engine"]["version"] == report["dataaudit_version"] == dataaudit.__version__
 
 
 @pytest.mark.parametrize("as_uri", [False, True])
@@ -218,14 +217,14 @@ def test_a_subfolder_holding_a_report_set_is_skipped_and_named(tmp_path, as_uri)
 
 
 def test_a_uri_folder_and_its_subfolders_are_listed_in_one_request(tmp_path, monkeypatch):
-    from dataaudit.engine import base
+    from dataaudit.load import inputs
 
     folder = shards_with_subfolders(tmp_path)
     (folder / "a" / "deeper" / "deepest").mkdir(parents=True)
     (folder / "a" / "deeper" / "deepest" / "x.jsonl").write_text(records_text(2))
     listings = []
-    real_listing = base._listing
-    monkeypatch.setattr(base, "_listing", lambda uri, recursive: listings.append(recursive) or real_listing(uri, recursive))
+    real_listing = inputs._listing
+    monkeypatch.setattr(inputs, "_listing", lambda uri, recursive: listings.append(recursive) or real_listing(uri, recursive))
     files, _ = expanded(file_uri(folder))
     assert [str(Path(f.removeprefix("file://")).relative_to(folder)) for f in files] == [
         "a/deeper/deepest/x.jsonl", "a/part.jsonl", "b/part.jsonl", "c.json", "f.jsonl"]
@@ -271,3 +270,76 @@ def test_a_glob_skips_a_matched_folder_it_may_not_read_and_names_it(tmp_path, mo
         expanded(str(data / "l*"))
     assert str(caught.value) == (f"{data}/l*: matches 1 folder and none holds a data file "
                                  "(.jsonl, .ndjson, .json, .csv, .tsv, .tab, .parquet, .pq, compressed or not)")
+
+
+def test_a_directory_is_its_data_files_sorted_and_a_glob_its_matches(shards):
+    names = [Path(p).name for p in expand_inputs(shards.train)]
+    assert names == ["train_0.jsonl", "train_1.csv", "train_2.parquet"]  # README.md left out
+    assert [Path(p).name for p in expand_inputs(str(shards.production / "prod_*.jsonl"))] == ["prod_0.jsonl", "prod_1.jsonl"]
+    both = expand_inputs([shards.train, str(shards.train / "train_1.csv")])
+    assert len(both) == 3  # a file named twice is read once
+
+
+def test_one_file_under_two_names_is_read_once_with_a_note_and_a_copy_stays_an_input(tmp_path, capsys):
+    rows = [{"text": f"ticket {i}", "label": "a" if i % 2 else "b"} for i in range(40)]
+    first = write_jsonl(tmp_path / "t.jsonl", rows)
+    (tmp_path / "link.jsonl").symlink_to(first)
+    (tmp_path / "copy.jsonl").write_bytes(first.read_bytes())
+    with pytest.warns(Warning, match="link.jsonl: the same file as .*t.jsonl, named twice: read once"):
+        assert expand_inputs([first, tmp_path / "link.jsonl", str(tmp_path / "." / "t.jsonl")]) == [str(first)]
+    report = audit([first, tmp_path / "link.jsonl", tmp_path / "copy.jsonl"], Config(), embed=False).to_dict()
+    assert [Path(i["path"]).name for i in report["inputs"]] == ["t.jsonl", "copy.jsonl"]
+    assert report["warnings"] == [f"{tmp_path / 'link.jsonl'}: the same file as {first}, named twice: read once"]
+    assert report["checks"]["duplicates"]["exact_group_count"] == 40  # each record of the copy copies one of the first file's
+    capsys.readouterr()
+    assert main(["dedup", str(first), str(tmp_path / "link.jsonl"), "--no-embeddings", "--out", str(tmp_path / "clean")]) == 0
+    assert "dataaudit: note: " in capsys.readouterr().err
+    assert sum(1 for _ in (tmp_path / "clean" / "t.jsonl").open()) == 40
+
+
+def test_an_annotation_export_folder_is_one_input_and_other_folders_still_expand(tmp_path, shards):
+    # An Argilla 2.x folder (records.json beside settings.json) is one export: expanded into its JSON files it
+    # was refused as "an annotation-tool export ... together with files of another kind".
+    argilla = tmp_path / "argilla"
+    argilla.mkdir()
+    for name in ("records.json", "settings.json"):
+        (argilla / name).write_bytes((ANNOTATION_FIXTURES / "argilla" / name).read_bytes())
+    assert expand_inputs(argilla) == [str(argilla)]
+    assert LocalEngine().read([argilla], Config()).name == "argilla"  # the folder's name, as on Ray; not "records"
+    assert [Path(p).name for p in expand_inputs([argilla, shards.train])] == ["argilla", "train_0.jsonl", "train_1.csv", "train_2.parquet"]
+    assert main(["audit", str(argilla), "--no-embeddings", "--out", str(tmp_path / "out")]) == 1  # audited: not ready
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["checks"]["format"]["formats"] == {"argilla": 30}
+
+
+def test_an_empty_path_is_an_input_error_not_the_current_folder(tmp_path, monkeypatch):
+    write_jsonl(tmp_path / "some.jsonl", [{"text": "x", "label": "a"}])
+    monkeypatch.chdir(tmp_path)
+    for given in ("", [str(tmp_path / "some.jsonl"), ""]):
+        with pytest.raises(InputError, match="^the input path is empty: "):
+            expand_inputs(given)
+
+
+def test_an_empty_directory_is_an_input_error(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(InputError, match="no data files"):
+        expand_inputs(tmp_path)
+
+
+def test_a_uri_directory_is_its_data_files_and_a_uri_glob_its_matches_on_that_filesystem(shards):
+    assert expand_inputs(file_uri(shards.train)) == [file_uri(p) for p in expand_inputs(shards.train)]
+    assert expand_inputs(file_uri(shards.production) + "/prod_*.jsonl") == [
+        file_uri(shards.production / "prod_0.jsonl"), file_uri(shards.production / "prod_1.jsonl")]
+    # A pattern over folders lists recursively and matches segment by segment.
+    assert expand_inputs(file_uri(shards.train.parent) + "/*/*_1.*") == [
+        file_uri(shards.production / "prod_1.jsonl"), file_uri(shards.train / "train_1.csv")]
+    one = file_uri(shards.train / "train_1.csv")
+    assert expand_inputs([one, file_uri(shards.train)])[0] == one and len(expand_inputs([one, file_uri(shards.train)])) == 3
+
+
+def test_a_uri_glob_or_directory_with_nothing_to_read_is_an_input_error(shards, tmp_path):
+    with pytest.raises(InputError, match="no file matches this pattern"):
+        expand_inputs(file_uri(shards.train) + "/*.xlsx")
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(InputError, match="directory holds no data files"):
+        expand_inputs(file_uri(tmp_path))
