@@ -30,7 +30,8 @@ from .config import Config, load_config, where_set
 from .decide.conditions import not_applicable
 from .decide.verdict import decide
 from .engine import make_engine
-from .engine.base import DataSteps, SerialSteps, expand_inputs
+from .engine.base import DataSteps, SerialSteps
+from .load.inputs import expand_inputs
 from .embeddings import Embedder
 from .errors import ConfigError, DataAuditError, InputError, InputWarning, said
 from .load.files import is_uri

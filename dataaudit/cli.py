@@ -356,12 +356,12 @@ def _run_dedup(args: argparse.Namespace) -> int:
         print(f"kept {summary.kept} of {summary.records} records in {_shown(copy.path)}; dropped {summary.dropped}{why} "
               f"(listed in {_shown(summary.sidecar)})")
     summaries = [copy.summary for copy in copies]
-    conflicts_kept = summaries[0].conflicts_kept
+    conflicts_kept = summaries[0].run_conflicts_kept
     if conflicts_kept:
         groups, them = ("group", "it") if conflicts_kept == 1 else ("groups", "them")
         print(f"{conflicts_kept} {groups} of copies with conflicting labels kept the first record's label "
               f"(conflicting_labels in the list); adjudicate {them}, or drop {them} with --drop-conflicts")
-    contradictions_kept = summaries[0].contradictions_kept
+    contradictions_kept = summaries[0].run_contradictions_kept
     if contradictions_kept:
         groups, them = ("group", "it") if contradictions_kept == 1 else ("groups", "them")
         print(f"{contradictions_kept} contradicting preference {groups} (one prompt, opposite preferences) kept every "

@@ -131,7 +131,7 @@ def _is_uri(item: str) -> bool:
 def _local_files(items: list[str]) -> list[Path]:
     """The local files the inputs name (folders and globs expanded); a name that does not expand is left for
     the audit to refuse in its own words."""
-    from .engine.base import expand_inputs
+    from .load.inputs import expand_inputs
     from .load.files import is_uri
 
     found: list[Path] = []

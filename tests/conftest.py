@@ -56,3 +56,31 @@ def embedder(cache_dir):
     from dataaudit.embeddings import Embedder
 
     return Embedder(cache_dir=cache_dir)
+
+
+@pytest.fixture
+def add_check(tmp_path):
+    """Registers check modules written on the fly, as a file dropped into dataaudit/checks/ is; gone after the test."""
+    import sys
+
+    from dataaudit import checks as checks_package
+    from dataaudit.checks import all_checks
+
+    folder = tmp_path / "plugin"
+    folder.mkdir()
+    original_path = list(checks_package.__path__)
+    checks_package.__path__.append(str(folder))
+    added: list[str] = []
+
+    def add(name: str, source: str) -> None:
+        (folder / f"{name}.py").write_text(source)
+        added.append(f"dataaudit.checks.{name}")
+        all_checks.cache_clear()
+
+    try:
+        yield add
+    finally:
+        checks_package.__path__[:] = original_path
+        for module in added:
+            sys.modules.pop(module, None)
+        all_checks.cache_clear()

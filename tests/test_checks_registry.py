@@ -130,33 +130,6 @@ CHECK = Check(id="shouting", order=15, measure=measure, judge=judge, conditions=
 '''
 
 
-@pytest.fixture
-def add_check(tmp_path):
-    """Registers check modules written on the fly, as a file dropped into dataaudit/checks/ is; gone after the test."""
-    import sys
-
-    from dataaudit import checks as checks_package
-
-    folder = tmp_path / "plugin"
-    folder.mkdir()
-    original_path = list(checks_package.__path__)
-    checks_package.__path__.append(str(folder))
-    added: list[str] = []
-
-    def add(name: str, source: str) -> None:
-        (folder / f"{name}.py").write_text(source)
-        added.append(f"dataaudit.checks.{name}")
-        all_checks.cache_clear()
-
-    try:
-        yield add
-    finally:
-        checks_package.__path__[:] = original_path
-        for module in added:
-            sys.modules.pop(module, None)
-        all_checks.cache_clear()
-
-
 def test_a_new_check_is_one_module_with_its_own_config_section(add_check):
     """What the README's 'Adding a check' walks through: a module defining CHECK, nothing else touched."""
     from dataaudit.config import config_from_dict

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 
 from dataaudit.config import Config, ConfigError, config_with_overrides, default_config_text, load_config
-from tests.test_checks_registry import add_check  # noqa: F401 - a fixture
 
 
 def test_defaults_encode_the_field_figures():

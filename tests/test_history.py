@@ -15,7 +15,7 @@ from dataaudit.history.compare import compare_reports
 from dataaudit.history.regressions import find_regressions, key_figures
 from dataaudit.history.store import load_runs
 from tests.conftest import ROOT, write_jsonl
-from tests.test_checks_registry import SHOUTING_RECIPE, add_check  # noqa: F401 - a fixture
+from tests.test_checks_registry import SHOUTING_RECIPE
 
 LABELS = ["billing", "shipping", "returns"]
 VOCABULARY = ("apple river stone window garden pencil yellow thunder mirror basket candle forest silver engine harbour "

@@ -79,7 +79,7 @@ def test_an_out_folder_inside_an_input_folder_is_refused_on_the_first_run_before
 
 
 def test_a_hidden_out_folder_inside_an_input_folder_or_glob_is_allowed_as_neither_reads_it(tmp_path):
-    from dataaudit.engine.base import expand_inputs
+    from dataaudit.load.inputs import expand_inputs
 
     data = tmp_path / "data"
     (data / "a").mkdir(parents=True)

@@ -12,11 +12,6 @@ from typing import TYPE_CHECKING
 from ..errors import DataAuditError
 from ..load.records import Dataset, Record
 
-# Input discovery moved to load/inputs.py; cli.py, api.py, output_places.py and ray_engine.py (other owners)
-# still import these names from here, so they stay importable until those imports move.
-from ..load.inputs import (dataset_name, expand_inputs, merge_datasets, read_file, read_files,  # noqa: F401
-                           read_together)
-
 if TYPE_CHECKING:
     import numpy as np
 

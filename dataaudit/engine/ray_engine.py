@@ -43,8 +43,8 @@ from ..errors import DataAuditError, said
 from ..index import TextIndex, build_index, texts_to_normalise
 from ..load.records import Dataset
 from ..neighbours import SearchIndex, query_index, search_index
-from .base import (DataSteps, EngineError, EngineInfo, dataset_name, expand_inputs, file_key_lists, file_query_lists, file_partitions, merge_datasets,
-                   query_blocks, read_file, read_files, read_together)
+from ..load.inputs import dataset_name, expand_inputs, merge_datasets, read_file, read_files, read_together
+from .base import DataSteps, EngineError, EngineInfo, file_key_lists, file_query_lists, file_partitions, query_blocks
 from .config import address_problem, host_and_port
 from .local import embed_indexes
 

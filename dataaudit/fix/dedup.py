@@ -39,15 +39,6 @@ class DedupSummary:
     invalid: int = 0  # of the dropped rows, those left out because they could not be read as records
     run_contradictions_kept: int = 0  # preference contradictions every record of which was kept (without --drop-conflicts)
 
-    # The names before the run_ prefix said whose count it is; cli.py (not this module's owner) still reads them.
-    @property
-    def conflicts_kept(self) -> int:
-        return self.run_conflicts_kept
-
-    @property
-    def contradictions_kept(self) -> int:
-        return self.run_contradictions_kept
-
 
 Place = tuple[str, int]  # (file as audited, line)
 
