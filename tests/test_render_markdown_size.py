@@ -158,3 +158,16 @@ def test_cut_notes_name_only_the_report_files_the_run_writes(large_report, tmp_p
     write_reports(large_report, tmp_path, ["json", "md"])
     assert (tmp_path / "report.md").read_text() == render_markdown(large_report, formats=["json", "md"])
     assert "report.html" not in (tmp_path / "report.md").read_text() and not (tmp_path / "report.html").exists()
+
+
+def test_a_next_action_is_whole_in_report_md_however_long(large_report):
+    """report.md cut an action at 600 characters (mid-sentence) while report.json, report.html and the terminal
+    showed it whole."""
+    import dataclasses
+
+    action = ("Fix or remove the malformed records: " + ", ".join(f"b{n:03d}.jsonl line {n}" for n in range(120))
+              + ". Then audit again and compare the runs.")
+    report = dataclasses.replace(large_report, verdict=dataclasses.replace(large_report.verdict, actions=[action, "Second."]))
+    markdown = render_markdown(report)
+    assert len(action) > 2_000 and f"\n1. {action}\n2. Second.\n" in markdown
+    assert len(markdown) <= MARKDOWN_MAX_CHARS

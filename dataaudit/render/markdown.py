@@ -111,7 +111,12 @@ def code_span(command: str) -> str:
     return f"{fence}{pad}{command}{pad}{fence}"
 
 
-def action_line(action: str, limit: int = 600, paths: Iterable[str] = ()) -> str:
+# An action is never cut (the module's promise, and report.json, report.html and the terminal show it whole): the
+# limit only bounds a pathological one, as report.html's does.
+WHOLE = 100_000
+
+
+def action_line(action: str, limit: int = WHOLE, paths: Iterable[str] = ()) -> str:
     """A next action for report.md: the dataaudit commands the report names (`dataaudit redact ...`) as code, as
     report.html shows them (`command_pieces`; `paths` are the audit's input paths, the only files a command may
     name); everything else, dataset excerpts included, as inert text (`cell`). A command's text has been masked
