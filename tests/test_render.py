@@ -806,3 +806,20 @@ def test_html_names_report_json_for_a_capped_list_only_when_the_run_writes_it(ho
     alone = render_html(many, formats=("html",))
     assert f"first {shown} of {len(many.inputs)} listed; add json to --format for the full lists" in alone
     assert "all are in report.json" not in alone
+
+
+def test_not_enough_evidence_is_named_in_the_readmes_words_in_every_label_and_keeps_its_json_status():
+    from dataaudit.decide.verdict import Condition, build_verdict
+
+    report = _tiny_report(verdict=build_verdict([Condition("format", "unknown", "no records could be judged")]))
+    assert report.verdict.status == "insufficient_evidence" and report.exit_code == 3
+    assert report.to_dict()["verdict"]["status"] == "insufficient_evidence"  # the contract stays
+    markdown = render_markdown(report)
+    assert markdown.splitlines()[2].startswith("**❔ not enough evidence** — ")
+    page = render_html(report)
+    assert "<title>dataaudit: tiny — not enough evidence</title>" in page and "<strong>NOT ENOUGH EVIDENCE</strong>" in page
+    console = Console(record=True, width=200)
+    render_terminal(report, console)
+    assert console.export_text().splitlines()[1].startswith("NOT ENOUGH EVIDENCE  ")
+    for shown in (markdown, page, console.export_text()):
+        assert "insufficient evidence" not in shown.lower()
