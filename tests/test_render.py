@@ -823,3 +823,30 @@ def test_not_enough_evidence_is_named_in_the_readmes_words_in_every_label_and_ke
     assert console.export_text().splitlines()[1].startswith("NOT ENOUGH EVIDENCE  ")
     for shown in (markdown, page, console.export_text()):
         assert "insufficient evidence" not in shown.lower()
+
+
+def test_every_format_reads_next_actions_regressions_warnings_then_the_sections_and_shows_details_whole():
+    """The terminal printed regressions and warnings after the sections and the actions last, report.html put
+    warnings before regressions, report.md the warnings last; and report.md cut each regression's detail."""
+    from dataaudit.decide.verdict import Condition, build_verdict
+
+    detail = ("fell by 145 (bound 0) (no input file or folder in common with the baseline run, which read data/a.jsonl: "
+              "another project named 'a' in this history? Give each project its own --dataset-name)")
+    regression = {"what": "usable", "before": 585, "now": 440, "detail": detail}
+    verdict = build_verdict([Condition("format", "fail", "2 of 3 records are malformed", action="Fix the malformed records.")])
+    report = _tiny_report(verdict=verdict, regressions=[regression], compared_with="2026-01-01T00:00:00",
+                          warnings=["history h.db: no input in common with the baseline run"])
+    markdown = render_markdown(report)
+    md_marks = ["## Next actions", "## Regressions against the previous run", "> warning: history h.db", "## Inputs"]
+    assert [markdown.index(m) for m in md_marks] == sorted(markdown.index(m) for m in md_marks)
+    assert f"| usable | 585 | 440 | {detail.replace('_', chr(92) + '_')} |" in markdown and "…" not in markdown
+    page = render_html(report)
+    html_marks = ["<section id='actions'>", "<section id='regressions'>", "<section id='warnings'>", "<section id='inputs'>"]
+    assert [page.index(m) for m in html_marks] == sorted(page.index(m) for m in html_marks)
+    console = Console(record=True, width=100)
+    render_terminal(report, console)
+    summary = console.export_text()
+    lines = summary.splitlines()
+    starts = [next(i for i, line in enumerate(lines) if line.startswith(m))
+              for m in ("next actions", "regressions against the run of", "warning: history h.db", "coverage")]
+    assert starts == sorted(starts) and "Give each project its own\n  --dataset-name))" in summary

@@ -182,16 +182,17 @@ def _decision(report: Report, rest: str) -> str:
         paths = [i.path for i in report.inputs]
         items = "".join(f"<li>{action_item(a, paths)}</li>" for a in report.verdict.actions)
         parts.append(f"<section id='actions'><h2>Next actions</h2><ol>{items}</ol></section>")
-    if report.warnings:
-        # What the run could not do or set aside (a per-file table left out, a check that failed, a broken
-        # cache): said here too, as in the terminal and report.md, or a missing table reads as nothing to show.
-        items = "".join(f"<li>{inline(w, 400)}</li>" for w in report.warnings)
-        parts.append(f"<section id='warnings'><h2>Warnings ({len(report.warnings)})</h2><ul class='warnings'>{items}</ul></section>")
+    # Regressions, then warnings: the order the terminal and report.md keep too.
     if report.regressions:
         parts.append("<section id='regressions'><h2>Regressions against the previous run</h2>"
                      f"<p>Compared with the run of {inline(report.compared_with or '?', 60)}.</p>"
                      + _table(["what", "before", "now", "detail"], [regression_cells(r) for r in report.regressions],
                               rest=rest) + "</section>")
+    if report.warnings:
+        # What the run could not do or set aside (a per-file table left out, a check that failed, a broken
+        # cache): said here too, as in the terminal and report.md, or a missing table reads as nothing to show.
+        items = "".join(f"<li>{inline(w, 400)}</li>" for w in report.warnings)
+        parts.append(f"<section id='warnings'><h2>Warnings ({len(report.warnings)})</h2><ul class='warnings'>{items}</ul></section>")
     return "".join(parts)
 
 

@@ -129,11 +129,11 @@ def _inert(shown: str) -> str:
     return neutralise_markdown(html.escape(shown, quote=False))
 
 
-def _table(headers: list[str], rows: list[list[object]]) -> list[str]:
+def _table(headers: list[str], rows: list[list[object]], limit: int = 160) -> list[str]:
     if not rows:
         return []
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell(v, limit) for v in row) + " |" for row in rows]
     return lines + [""]
 
 
@@ -212,14 +212,18 @@ def _head(report: Report, sections: list) -> list[str]:
 
 def _blocks(report: Report, sections: list, max_rows: int | None,
             formats: Collection[str] = ALL_FORMATS) -> list[tuple[str, list[str]]]:
-    """Everything after the next actions, as (title, lines) blocks in reading order: the units report.md
-    leaves out, from the end, when even capped tables do not fit."""
+    """Everything after the next actions, as (title, lines) blocks in reading order (the one every format
+    keeps: regressions, warnings, inputs, the sections): the units report.md leaves out, from the end, when
+    even capped tables do not fit."""
     blocks = []
     if report.regressions:
         title = "Regressions against the previous run"
         regressions = Table(title, ["what", "before", "now", "detail"], [regression_cells(r) for r in report.regressions])
+        # A regression's detail is shown whole, as everywhere else: it says why the figure moved.
         blocks.append((title, [f"## {title}", "", f"Compared with the run of {cell(report.compared_with or '?')}.", "",
-                               *_capped_table(regressions, max_rows, formats)]))
+                               *_capped_table(regressions, max_rows, formats, limit=WHOLE)]))
+    if report.warnings:
+        blocks.append(("Warnings", _warnings(report, max_rows, formats)))
     inputs = Table("Inputs", ["role", "path", "records", "sha256"], [[i.role, i.path, i.records, i.sha256[:16]] for i in report.inputs])
     blocks.append(("Inputs", ["## Inputs", "", *_capped_table(inputs, max_rows, formats)]))
     for section, content in sections:
@@ -232,11 +236,11 @@ def _blocks(report: Report, sections: list, max_rows: int | None,
     return blocks
 
 
-def _capped_table(table: Table, max_rows: int | None, formats: Collection[str] = ALL_FORMATS) -> list[str]:
+def _capped_table(table: Table, max_rows: int | None, formats: Collection[str] = ALL_FORMATS, limit: int = 160) -> list[str]:
     """A table of the report's own lists (inputs, regressions), shown without a title, cut as sections' are."""
     shown = table.rows if max_rows is None else table.rows[:max_rows]
     note = rows_note(table, len(shown), formats)
-    return _table(table.headers, shown) + ([f"_{cell(note, 400)}_", ""] if note else [])
+    return _table(table.headers, shown, limit) + ([f"_{cell(note, 400)}_", ""] if note else [])
 
 
 def _warnings(report: Report, max_rows: int | None, formats: Collection[str] = ALL_FORMATS) -> list[str]:
@@ -271,7 +275,7 @@ def render_markdown(report: Report, max_chars: int = MARKDOWN_MAX_CHARS, formats
     footer = ["---", f"dataaudit {report.dataaudit_version}, report schema {report.schema_version}, generated {report.generated_at}", ""]
     for max_rows in ROW_CAPS:
         blocks = _blocks(report, sections, max_rows, formats)
-        tail = _warnings(report, max_rows, formats) + footer
+        tail = footer
         lines = head + [line for _, block in blocks for line in block] + tail
         if _length(lines) <= max_chars:
             return "\n".join(lines)
