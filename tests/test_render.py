@@ -313,7 +313,7 @@ def test_a_capped_table_says_how_many_exist_and_only_where_its_section_says_all_
     assert page.count("<tr>") == 101 and "first 100 of 170 listed; --suspects FILE.csv writes all" in page
     many = Table("Duplicate groups (1177)", ["file", "line", "label"], rows * 3, total=1177, full_list="all are in duplicates.jsonl")
     page = html_render._table(many.headers, many.rows, many)
-    assert page.count("<tr>") == html_render.MAX_ROWS + 1 and f"first {html_render.MAX_ROWS} of 1177 listed; all are in duplicates.jsonl" in page
+    assert page.count("<tr>") == html_render.MAX_ROWS + 1 and f"first {html_render.MAX_ROWS} of 1177 listed; 100 more are in report.json; all are in duplicates.jsonl" in page
     full = Table("Label counts (3)", ["label"], [["a"], ["b"], ["c"]])
     assert "listed" not in "\n".join(_section_table(full)) and "listed" not in html_render._table(full.headers, full.rows, full)
 
@@ -850,3 +850,24 @@ def test_every_format_reads_next_actions_regressions_warnings_then_the_sections_
     starts = [next(i for i, line in enumerate(lines) if line.startswith(m))
               for m in ("next actions", "regressions against the run of", "warning: history h.db", "coverage")]
     assert starts == sorted(starts) and "Give each project its own\n  --dataset-name))" in summary
+
+
+def test_cut_notes_are_true_whichever_formats_the_run_writes():
+    """report.json lists a section's rows, capped where the section caps them (1,000 of 1,334 format errors): a
+    note sent the reader to it "for the full lists" under --format md, and said nowhere under --format html."""
+    from dataaudit.render import html as html_render
+    from dataaudit.render.markdown import rows_note
+    from dataaudit.render.sections import Table
+
+    errors = Table("Format errors (1334)", ["file", "line"], [["a.jsonl", n] for n in range(1000)], total=1334)
+    whole = Table("Inputs (300)", ["path"], [[f"f{n}.jsonl"] for n in range(300)])
+    copies = Table("Groups (4000)", ["lines"], [[n] for n in range(1000)], total=4000, full_list="all are in duplicates.jsonl")
+    assert rows_note(errors, 50, ["md"]) == "… and 1284 more: add json to --format for report.json, which lists 950 of them"
+    assert rows_note(whole, 50, ["md"]) == "… and 250 more: add json to --format for the full lists"
+    assert rows_note(errors, 50) == "… and 1284 more: 950 of them are in report.json (report.html lists the first 200)"
+    page = lambda table, written: html_render._table(table.headers, table.rows, table, json_written=written)  # noqa: E731
+    assert "first 200 of 1334 listed; 800 more are in report.json</p>" in page(errors, True)
+    assert "first 200 of 1334 listed; 800 more are in report.json (add json to --format)</p>" in page(errors, False)
+    assert "first 200 of 300 listed; all are in report.json</p>" in page(whole, True)
+    assert "first 200 of 300 listed; add json to --format for the full lists</p>" in page(whole, False)
+    assert "first 200 of 4000 listed; 800 more are in report.json; all are in duplicates.jsonl</p>" in page(copies, True)

@@ -19,11 +19,10 @@ from ..report import Report
 from ..scan.pii import masked_as_configured
 from .figures import regression_cells, shown_headline
 from .sections import Table, all_sections, capped_note
+from .sections.base import RERUN_FOR_FULL_LISTS
 
 # The formats a run writes beside report.md unless told otherwise: the cut notes name only files that exist.
 ALL_FORMATS = ("json", "md", "html")
-# Where the full lists are when report.md is the only file written.
-RERUN_FOR_FULL_LISTS = "add json to --format for the full lists"
 
 STATUS_MARK = {"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔",
                "ready": "✅", "not_ready": "❌", "insufficient_evidence": "❔"}
@@ -177,14 +176,15 @@ def _places(formats: Collection[str], listed: int = 0) -> str | None:
 def rows_note(table: Table, shown: int, formats: Collection[str] = ALL_FORMATS) -> str:
     """What a table report.md cut to its first `shown` rows says about the rest and where it is. Rows the
     section listed are in report.json (and in report.html up to its own cap), of those the run writes; rows
-    beyond those only where the section says (`capped_note`)."""
+    beyond those only where the section says (`capped_note`). Written alone, report.md says that report.json
+    would hold them, and how many of them where the section's list is capped: not "the full lists"."""
     listed = len(table.rows)
     if shown >= listed:
         return capped_note(table, shown)
     total = max(table.total if table.total is not None else 0, listed)
     places = _places(formats, listed)
     if places is None:
-        where = RERUN_FOR_FULL_LISTS
+        where = RERUN_FOR_FULL_LISTS if total == listed else f"add json to --format for report.json, which lists {listed - shown} of them"
     else:
         where = f"see {places}" if total == listed else f"{listed - shown} of them are in {places}"
     return f"… and {total - shown} more: {where}" + (f"; {table.full_list}" if table.full_list else "")
