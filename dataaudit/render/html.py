@@ -154,8 +154,15 @@ def _lines(lines: list[str]) -> str:
     return "<ul class='lines'>" + "".join(f"<li>{inline(line)}</li>" for line in lines) + "</ul>" if lines else ""
 
 
+_SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
+
+
 def _figure(svg: str, caption: str) -> str:
-    return f"<figure>{svg}<figcaption class='meta'>{inline(caption)}</figcaption></figure>"
+    """A plot with its caption; the <svg> named as one image by the caption (role, aria-label and <title>), so that a
+    screen reader says what it shows instead of reading out every tick label."""
+    name = esc(caption, 300)
+    named = _SVG_OPEN.sub(lambda m: f"<svg role='img' aria-label='{name}'{m.group(1)}><title>{name}</title>", svg, count=1)
+    return f"<figure>{named}<figcaption class='meta'>{inline(caption)}</figcaption></figure>"
 
 
 def _header(report: Report) -> str:
