@@ -313,7 +313,7 @@ def test_a_capped_table_says_how_many_exist_and_only_where_its_section_says_all_
     assert page.count("<tr>") == 101 and "first 100 of 170 listed; --suspects FILE.csv writes all" in page
     many = Table("Duplicate groups (1177)", ["file", "line", "label"], rows * 3, total=1177, full_list="all are in duplicates.jsonl")
     page = html_render._table(many.headers, many.rows, many)
-    assert page.count("<tr>") == html_render.MAX_ROWS + 1 and f"first {html_render.MAX_ROWS} of 1177 listed; all are in duplicates.jsonl" in page
+    assert page.count("<tr>") == html_render.MAX_ROWS + 1 and f"first {html_render.MAX_ROWS} of 1177 listed; 100 more are in report.json; all are in duplicates.jsonl" in page
     full = Table("Label counts (3)", ["label"], [["a"], ["b"], ["c"]])
     assert "listed" not in "\n".join(_section_table(full)) and "listed" not in html_render._table(full.headers, full.rows, full)
 
@@ -806,3 +806,68 @@ def test_html_names_report_json_for_a_capped_list_only_when_the_run_writes_it(ho
     alone = render_html(many, formats=("html",))
     assert f"first {shown} of {len(many.inputs)} listed; add json to --format for the full lists" in alone
     assert "all are in report.json" not in alone
+
+
+def test_not_enough_evidence_is_named_in_the_readmes_words_in_every_label_and_keeps_its_json_status():
+    from dataaudit.decide.verdict import Condition, build_verdict
+
+    report = _tiny_report(verdict=build_verdict([Condition("format", "unknown", "no records could be judged")]))
+    assert report.verdict.status == "insufficient_evidence" and report.exit_code == 3
+    assert report.to_dict()["verdict"]["status"] == "insufficient_evidence"  # the contract stays
+    markdown = render_markdown(report)
+    assert markdown.splitlines()[2].startswith("**❔ not enough evidence** — ")
+    page = render_html(report)
+    assert "<title>dataaudit: tiny — not enough evidence</title>" in page and "<strong>NOT ENOUGH EVIDENCE</strong>" in page
+    console = Console(record=True, width=200)
+    render_terminal(report, console)
+    assert console.export_text().splitlines()[1].startswith("NOT ENOUGH EVIDENCE  ")
+    for shown in (markdown, page, console.export_text()):
+        assert "insufficient evidence" not in shown.lower()
+
+
+def test_every_format_reads_next_actions_regressions_warnings_then_the_sections_and_shows_details_whole():
+    """The terminal printed regressions and warnings after the sections and the actions last, report.html put
+    warnings before regressions, report.md the warnings last; and report.md cut each regression's detail."""
+    from dataaudit.decide.verdict import Condition, build_verdict
+
+    detail = ("fell by 145 (bound 0) (no input file or folder in common with the baseline run, which read data/a.jsonl: "
+              "another project named 'a' in this history? Give each project its own --dataset-name)")
+    regression = {"what": "usable", "before": 585, "now": 440, "detail": detail}
+    verdict = build_verdict([Condition("format", "fail", "2 of 3 records are malformed", action="Fix the malformed records.")])
+    report = _tiny_report(verdict=verdict, regressions=[regression], compared_with="2026-01-01T00:00:00",
+                          warnings=["history h.db: no input in common with the baseline run"])
+    markdown = render_markdown(report)
+    md_marks = ["## Next actions", "## Regressions against the previous run", "> warning: history h.db", "## Inputs"]
+    assert [markdown.index(m) for m in md_marks] == sorted(markdown.index(m) for m in md_marks)
+    assert f"| usable | 585 | 440 | {detail.replace('_', chr(92) + '_')} |" in markdown and "…" not in markdown
+    page = render_html(report)
+    html_marks = ["<section id='actions'>", "<section id='regressions'>", "<section id='warnings'>", "<section id='inputs'>"]
+    assert [page.index(m) for m in html_marks] == sorted(page.index(m) for m in html_marks)
+    console = Console(record=True, width=100)
+    render_terminal(report, console)
+    summary = console.export_text()
+    lines = summary.splitlines()
+    starts = [next(i for i, line in enumerate(lines) if line.startswith(m))
+              for m in ("next actions", "regressions against the run of", "warning: history h.db", "coverage")]
+    assert starts == sorted(starts) and "Give each project its own\n  --dataset-name))" in summary
+
+
+def test_cut_notes_are_true_whichever_formats_the_run_writes():
+    """report.json lists a section's rows, capped where the section caps them (1,000 of 1,334 format errors): a
+    note sent the reader to it "for the full lists" under --format md, and said nowhere under --format html."""
+    from dataaudit.render import html as html_render
+    from dataaudit.render.markdown import rows_note
+    from dataaudit.render.sections import Table
+
+    errors = Table("Format errors (1334)", ["file", "line"], [["a.jsonl", n] for n in range(1000)], total=1334)
+    whole = Table("Inputs (300)", ["path"], [[f"f{n}.jsonl"] for n in range(300)])
+    copies = Table("Groups (4000)", ["lines"], [[n] for n in range(1000)], total=4000, full_list="all are in duplicates.jsonl")
+    assert rows_note(errors, 50, ["md"]) == "… and 1284 more: add json to --format for report.json, which lists 950 of them"
+    assert rows_note(whole, 50, ["md"]) == "… and 250 more: add json to --format for the full lists"
+    assert rows_note(errors, 50) == "… and 1284 more: 950 of them are in report.json (report.html lists the first 200)"
+    page = lambda table, written: html_render._table(table.headers, table.rows, table, json_written=written)  # noqa: E731
+    assert "first 200 of 1334 listed; 800 more are in report.json</p>" in page(errors, True)
+    assert "first 200 of 1334 listed; 800 more are in report.json (add json to --format)</p>" in page(errors, False)
+    assert "first 200 of 300 listed; all are in report.json</p>" in page(whole, True)
+    assert "first 200 of 300 listed; add json to --format for the full lists</p>" in page(whole, False)
+    assert "first 200 of 4000 listed; 800 more are in report.json; all are in duplicates.jsonl</p>" in page(copies, True)

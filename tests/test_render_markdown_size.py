@@ -143,7 +143,11 @@ def test_cut_notes_name_only_the_report_files_the_run_writes(large_report, tmp_p
     fmt = large_report.checks["format"]
     assert f"_… and {fmt.invalid - 50} more: see report.json_" in json_md  # no "(report.html lists the first 200)"
     cut_notes = [line for line in md_only.splitlines() if "… and " in line and " more" in line]
-    assert len(cut_notes) >= 6 and all("add json to --format for the full lists" in note for note in cut_notes)
+    assert len(cut_notes) >= 6 and all("add json to --format" in note for note in cut_notes)
+    # report.json lists only the first pii.max_listed findings: not "the full lists"
+    pii = large_report.checks["pii"]
+    assert (f"_… and {pii.findings_total - 50} more: add json to --format for report.json, which lists "
+            f"{len(pii.findings) - 50} of them; raise pii.max\\_listed to list more_") in md_only
     json_md = render_markdown(large_report, max_chars=budget, formats=["json", "md"])
     md_only = render_markdown(large_report, max_chars=budget, formats=["md"])
     assert next(line for line in md_only.splitlines() if line.startswith("_report.md stops here")).endswith(
@@ -158,3 +162,16 @@ def test_cut_notes_name_only_the_report_files_the_run_writes(large_report, tmp_p
     write_reports(large_report, tmp_path, ["json", "md"])
     assert (tmp_path / "report.md").read_text() == render_markdown(large_report, formats=["json", "md"])
     assert "report.html" not in (tmp_path / "report.md").read_text() and not (tmp_path / "report.html").exists()
+
+
+def test_a_next_action_is_whole_in_report_md_however_long(large_report):
+    """report.md cut an action at 600 characters (mid-sentence) while report.json, report.html and the terminal
+    showed it whole."""
+    import dataclasses
+
+    action = ("Fix or remove the malformed records: " + ", ".join(f"b{n:03d}.jsonl line {n}" for n in range(120))
+              + ". Then audit again and compare the runs.")
+    report = dataclasses.replace(large_report, verdict=dataclasses.replace(large_report.verdict, actions=[action, "Second."]))
+    markdown = render_markdown(report)
+    assert len(action) > 2_000 and f"\n1. {action}\n2. Second.\n" in markdown
+    assert len(markdown) <= MARKDOWN_MAX_CHARS

@@ -3,7 +3,23 @@ shares in percentage points, a missing figure as '-'. report.json and compare.js
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..report import Report
+
+# The verdict as the README and every display label name it; report.json keeps the status values (a contract).
+VERDICT_WORDS = {"ready": "ready", "not_ready": "not ready", "insufficient_evidence": "not enough evidence"}
+
+
+def shown_headline(report: Report) -> str:
+    """report.headline in the README's words: "not enough evidence" where the status value reads
+    "insufficient_evidence"; what follows the verdict's words (the regressions that fail the run) as written."""
+    status_words = report.verdict.status.replace("_", " ")
+    headline = report.headline
+    if headline.startswith(status_words):
+        return VERDICT_WORDS.get(report.verdict.status, status_words) + headline[len(status_words):]
+    return headline
 
 
 def _is_share(figure: str) -> bool:

@@ -18,8 +18,8 @@ from ..report import Report
 from ..excerpt import excerpt
 from ..scan.pii import masked_as_configured
 from .json_report import dumps, safe_config
-from .figures import regression_cells
-from .markdown import RERUN_FOR_FULL_LISTS, command_pieces
+from .figures import regression_cells, shown_headline
+from .markdown import command_pieces
 from .sections import Table, all_sections, capped_note
 
 MAX_ROWS = 200
@@ -109,17 +109,17 @@ def action_item(action: str, paths: Iterable[str] = ()) -> str:
     return "".join(f"<code>{_isolated(text)}</code>" if command else _isolated(text) for text, command in pieces)
 
 
-def _table(headers: list[str], rows: list[list[object]], table: Table | None = None, rest: str = "all are in report.json") -> str:
-    """A capped table; a section's `table` says how many rows exist and where all of them are (the same
-    note as report.md's); a table of the report's own lists (inputs, regressions) says `rest`: where they all are
-    (`_rest_of_lists`)."""
+def _table(headers: list[str], rows: list[list[object]], table: Table | None = None, json_written: bool = True) -> str:
+    """A capped table, whose note says how many rows exist and where the rest are (`capped_note`): report.json's
+    list (all of a report's own lists, inputs and regressions; a section's list, itself capped where the section
+    says), and wherever a section's `table` says all of them are. json_written: whether this run writes
+    report.json, else the note says to add it."""
     if not rows:
         return ""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     shown = rows[:MAX_ROWS]
     body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in shown)
-    note = (capped_note(table, len(shown)) if table is not None
-            else f"first {len(shown)} of {len(rows)} listed; {rest}" if len(rows) > len(shown) else "")
+    note = capped_note(table if table is not None else Table("", headers, rows), len(shown), json_written)
     note = f"<p class='meta'>{inline(note)}</p>" if note else ""
     return f"<div class='table-wrap'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{note}"
 
@@ -154,8 +154,15 @@ def _lines(lines: list[str]) -> str:
     return "<ul class='lines'>" + "".join(f"<li>{inline(line)}</li>" for line in lines) + "</ul>" if lines else ""
 
 
+_SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
+
+
 def _figure(svg: str, caption: str) -> str:
-    return f"<figure>{svg}<figcaption class='meta'>{inline(caption)}</figcaption></figure>"
+    """A plot with its caption; the <svg> named as one image by the caption (role, aria-label and <title>), so that a
+    screen reader says what it shows instead of reading out every tick label."""
+    name = esc(caption, 300)
+    named = _SVG_OPEN.sub(lambda m: f"<svg role='img' aria-label='{name}'{m.group(1)}><title>{name}</title>", svg, count=1)
+    return f"<figure>{named}<figcaption class='meta'>{inline(caption)}</figcaption></figure>"
 
 
 def _header(report: Report) -> str:
@@ -168,12 +175,12 @@ def _header(report: Report) -> str:
                     for n in v.not_judged)
     return (f"<header><h1>Dataset readiness: {inline(report.dataset)}</h1>"
             f"<p class='meta'>{inline(hashes)} · generated {esc(report.generated_at)} · dataaudit {esc(report.dataaudit_version)}</p></header>"
-            f"<section id='verdict'><div class='verdict {esc(report.headline_status)}' data-status='{esc(report.headline_status)}'><strong>{esc(report.headline.upper())}</strong> — "
+            f"<section id='verdict'><div class='verdict {esc(report.headline_status)}' data-status='{esc(report.headline_status)}'><strong>{esc(shown_headline(report).upper())}</strong> — "
             f"<span id='verdict-sentence'>{inline(report.sentence)}</span></div>"
             f"<div class='table-wrap'><table><thead><tr><th>condition</th><th>status</th><th>summary</th></tr></thead><tbody>{rows}</tbody></table></div></section>")
 
 
-def _decision(report: Report, rest: str) -> str:
+def _decision(report: Report, json_written: bool) -> str:
     parts = []
     sufficient = next((s for s in all_sections() if s.id == "sufficient"), None)
     if sufficient is not None:
@@ -182,51 +189,47 @@ def _decision(report: Report, rest: str) -> str:
         paths = [i.path for i in report.inputs]
         items = "".join(f"<li>{action_item(a, paths)}</li>" for a in report.verdict.actions)
         parts.append(f"<section id='actions'><h2>Next actions</h2><ol>{items}</ol></section>")
+    # Regressions, then warnings: the order the terminal and report.md keep too.
+    if report.regressions:
+        parts.append("<section id='regressions'><h2>Regressions against the previous run</h2>"
+                     f"<p>Compared with the run of {inline(report.compared_with or '?', 60)}.</p>"
+                     + _table(["what", "before", "now", "detail"], [regression_cells(r) for r in report.regressions],
+                              json_written=json_written) + "</section>")
     if report.warnings:
         # What the run could not do or set aside (a per-file table left out, a check that failed, a broken
         # cache): said here too, as in the terminal and report.md, or a missing table reads as nothing to show.
         items = "".join(f"<li>{inline(w, 400)}</li>" for w in report.warnings)
         parts.append(f"<section id='warnings'><h2>Warnings ({len(report.warnings)})</h2><ul class='warnings'>{items}</ul></section>")
-    if report.regressions:
-        parts.append("<section id='regressions'><h2>Regressions against the previous run</h2>"
-                     f"<p>Compared with the run of {inline(report.compared_with or '?', 60)}.</p>"
-                     + _table(["what", "before", "now", "detail"], [regression_cells(r) for r in report.regressions],
-                              rest=rest) + "</section>")
     return "".join(parts)
 
 
-def _section(section, report: Report) -> str:
+def _section(section, report: Report, json_written: bool = True) -> str:
     content = section.build(report)
     if content is None:
         return ""
     out = [f"<section id='{esc(section.id)}'><h2>{esc(section.title)}</h2>{_lines(content.lines)}"]
     out += [_figure(f.svg, f.caption) for f in section.figures(report)]
     for table in content.tables:
-        body = _table(table.headers, table.rows, table)
+        body = _table(table.headers, table.rows, table, json_written)
         out.append(_details(table.title, body) if table.collapsed else (f"<h3>{inline(table.title)}</h3>" + (body or "<p>None.</p>")))
     out.append("</section>")
     return "".join(out)
 
 
-def _rest_of_lists(formats: Collection[str]) -> str:
-    """Where a capped list of the report's own is whole: report.json, when this run writes it."""
-    return "all are in report.json" if "json" in formats else RERUN_FOR_FULL_LISTS
-
-
-def _inputs(report: Report, rest: str) -> str:
+def _inputs(report: Report, json_written: bool) -> str:
     rows = [[i.role, i.path, i.records, i.sha256] for i in report.inputs]
     config = dumps(safe_config(report), indent=2)  # the configuration report.json writes: masked, controls escaped
-    return (f"<section id='inputs'><h2>Inputs and configuration</h2>{_table(['role', 'path', 'records', 'sha256'], rows, rest=rest)}"
+    return (f"<section id='inputs'><h2>Inputs and configuration</h2>{_table(['role', 'path', 'records', 'sha256'], rows, json_written=json_written)}"
             f"{_details('Effective configuration', f'<pre>{html.escape(config)}</pre>')}</section>")
 
 
 @masked_as_configured
 def render_html(report: Report, formats: Collection[str] = ("json", "md", "html")) -> str:
     """report.html; formats: what this run writes beside it (a capped list names report.json only if written)."""
-    rest = _rest_of_lists(formats)
-    sections = "".join(_section(s, report) for s in all_sections() if s.id != "sufficient")
-    body = "".join([_header(report), _decision(report, rest), sections, _inputs(report, rest)])
+    json_written = "json" in formats
+    sections = "".join(_section(s, report, json_written) for s in all_sections() if s.id != "sufficient")
+    body = "".join([_header(report), _decision(report, json_written), sections, _inputs(report, json_written)])
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>dataaudit: {esc(report.dataset)} — {esc(report.headline)}</title><style>{CSS}</style></head>"
+            f"<title>dataaudit: {esc(report.dataset)} — {esc(shown_headline(report))}</title><style>{CSS}</style></head>"
             f"<body><main>{body}<footer class='meta'>dataaudit {esc(report.dataaudit_version)} · report schema {report.schema_version}</footer></main></body></html>\n")

@@ -17,13 +17,12 @@ from typing import Collection, Iterable
 from ..excerpt import excerpt, neutralise_markdown, sanitise
 from ..report import Report
 from ..scan.pii import masked_as_configured
-from .figures import regression_cells
+from .figures import regression_cells, shown_headline
 from .sections import Table, all_sections, capped_note
+from .sections.base import RERUN_FOR_FULL_LISTS
 
 # The formats a run writes beside report.md unless told otherwise: the cut notes name only files that exist.
 ALL_FORMATS = ("json", "md", "html")
-# Where the full lists are when report.md is the only file written.
-RERUN_FOR_FULL_LISTS = "add json to --format for the full lists"
 
 STATUS_MARK = {"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔",
                "ready": "✅", "not_ready": "❌", "insufficient_evidence": "❔"}
@@ -111,7 +110,12 @@ def code_span(command: str) -> str:
     return f"{fence}{pad}{command}{pad}{fence}"
 
 
-def action_line(action: str, limit: int = 600, paths: Iterable[str] = ()) -> str:
+# An action is never cut (the module's promise, and report.json, report.html and the terminal show it whole): the
+# limit only bounds a pathological one, as report.html's does.
+WHOLE = 100_000
+
+
+def action_line(action: str, limit: int = WHOLE, paths: Iterable[str] = ()) -> str:
     """A next action for report.md: the dataaudit commands the report names (`dataaudit redact ...`) as code, as
     report.html shows them (`command_pieces`; `paths` are the audit's input paths, the only files a command may
     name); everything else, dataset excerpts included, as inert text (`cell`). A command's text has been masked
@@ -124,11 +128,11 @@ def _inert(shown: str) -> str:
     return neutralise_markdown(html.escape(shown, quote=False))
 
 
-def _table(headers: list[str], rows: list[list[object]]) -> list[str]:
+def _table(headers: list[str], rows: list[list[object]], limit: int = 160) -> list[str]:
     if not rows:
         return []
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell(v, limit) for v in row) + " |" for row in rows]
     return lines + [""]
 
 
@@ -172,14 +176,15 @@ def _places(formats: Collection[str], listed: int = 0) -> str | None:
 def rows_note(table: Table, shown: int, formats: Collection[str] = ALL_FORMATS) -> str:
     """What a table report.md cut to its first `shown` rows says about the rest and where it is. Rows the
     section listed are in report.json (and in report.html up to its own cap), of those the run writes; rows
-    beyond those only where the section says (`capped_note`)."""
+    beyond those only where the section says (`capped_note`). Written alone, report.md says that report.json
+    would hold them, and how many of them where the section's list is capped: not "the full lists"."""
     listed = len(table.rows)
     if shown >= listed:
         return capped_note(table, shown)
     total = max(table.total if table.total is not None else 0, listed)
     places = _places(formats, listed)
     if places is None:
-        where = RERUN_FOR_FULL_LISTS
+        where = RERUN_FOR_FULL_LISTS if total == listed else f"add json to --format for report.json, which lists {listed - shown} of them"
     else:
         where = f"see {places}" if total == listed else f"{listed - shown} of them are in {places}"
     return f"… and {total - shown} more: {where}" + (f"; {table.full_list}" if table.full_list else "")
@@ -189,7 +194,7 @@ def _head(report: Report, sections: list) -> list[str]:
     """The verdict, its conditions, the sufficient conditions and the next actions: always whole."""
     v = report.verdict
     out = [f"# Dataset readiness: {cell(report.dataset)}", "",
-           f"**{STATUS_MARK[report.headline_status]} {cell(report.headline)}** — "
+           f"**{STATUS_MARK[report.headline_status]} {cell(shown_headline(report))}** — "
            f"{cell(report.sentence, 2000)}", ""]
     out += ["| condition | status | summary |", "|---|---|---|"]
     out += [f"| {c.id} | {STATUS_MARK[c.status]} {c.status} | {cell(c.summary, 400)} |" for c in v.conditions]
@@ -207,14 +212,18 @@ def _head(report: Report, sections: list) -> list[str]:
 
 def _blocks(report: Report, sections: list, max_rows: int | None,
             formats: Collection[str] = ALL_FORMATS) -> list[tuple[str, list[str]]]:
-    """Everything after the next actions, as (title, lines) blocks in reading order: the units report.md
-    leaves out, from the end, when even capped tables do not fit."""
+    """Everything after the next actions, as (title, lines) blocks in reading order (the one every format
+    keeps: regressions, warnings, inputs, the sections): the units report.md leaves out, from the end, when
+    even capped tables do not fit."""
     blocks = []
     if report.regressions:
         title = "Regressions against the previous run"
         regressions = Table(title, ["what", "before", "now", "detail"], [regression_cells(r) for r in report.regressions])
+        # A regression's detail is shown whole, as everywhere else: it says why the figure moved.
         blocks.append((title, [f"## {title}", "", f"Compared with the run of {cell(report.compared_with or '?')}.", "",
-                               *_capped_table(regressions, max_rows, formats)]))
+                               *_capped_table(regressions, max_rows, formats, limit=WHOLE)]))
+    if report.warnings:
+        blocks.append(("Warnings", _warnings(report, max_rows, formats)))
     inputs = Table("Inputs", ["role", "path", "records", "sha256"], [[i.role, i.path, i.records, i.sha256[:16]] for i in report.inputs])
     blocks.append(("Inputs", ["## Inputs", "", *_capped_table(inputs, max_rows, formats)]))
     for section, content in sections:
@@ -227,11 +236,11 @@ def _blocks(report: Report, sections: list, max_rows: int | None,
     return blocks
 
 
-def _capped_table(table: Table, max_rows: int | None, formats: Collection[str] = ALL_FORMATS) -> list[str]:
+def _capped_table(table: Table, max_rows: int | None, formats: Collection[str] = ALL_FORMATS, limit: int = 160) -> list[str]:
     """A table of the report's own lists (inputs, regressions), shown without a title, cut as sections' are."""
     shown = table.rows if max_rows is None else table.rows[:max_rows]
     note = rows_note(table, len(shown), formats)
-    return _table(table.headers, shown) + ([f"_{cell(note, 400)}_", ""] if note else [])
+    return _table(table.headers, shown, limit) + ([f"_{cell(note, 400)}_", ""] if note else [])
 
 
 def _warnings(report: Report, max_rows: int | None, formats: Collection[str] = ALL_FORMATS) -> list[str]:
@@ -266,7 +275,7 @@ def render_markdown(report: Report, max_chars: int = MARKDOWN_MAX_CHARS, formats
     footer = ["---", f"dataaudit {report.dataaudit_version}, report schema {report.schema_version}, generated {report.generated_at}", ""]
     for max_rows in ROW_CAPS:
         blocks = _blocks(report, sections, max_rows, formats)
-        tail = _warnings(report, max_rows, formats) + footer
+        tail = footer
         lines = head + [line for _, block in blocks for line in block] + tail
         if _length(lines) <= max_chars:
             return "\n".join(lines)

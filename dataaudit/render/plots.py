@@ -16,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 # text.parse_math off: labels, annotator and scenario names come from the dataset, and matplotlib would draw
 # "price $5 to $10" as math (an italic "price 5to10"); every text here is drawn as typed.
@@ -48,6 +49,7 @@ def label_distribution(counts: dict[str, int], rare: list[str]) -> str:
     values = [v for _, v in items][::-1]
     axis.barh(names, values, color=[COLOURS["accent"] if n in rare else COLOURS["bar"] for n in names])
     axis.set_xlabel("examples" + (f" (top {MAX_BARS} labels)" if len(counts) > MAX_BARS else "") + "; red: under the minimum count")
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # a count: "2.5 examples" is no tick
     return _svg(figure)
 
 
@@ -57,19 +59,32 @@ def token_histograms(input_counts: list[int], target_counts: list[int], context_
     for axis, (title, counts) in zip(axes[0], panels):
         axis.hist(counts, bins=40, color=COLOURS["bar"])
         axis.set_title(title)
+        axis.set_xlabel("tokens")
+        axis.set_ylabel("records")
+        for counted in (axis.xaxis, axis.yaxis):  # tokens and records are whole numbers: no "2.5" tick
+            counted.set_major_locator(MaxNLocator(integer=True))
         if counts and max(counts) >= 0.5 * context_limit:
             axis.axvline(context_limit, color=COLOURS["accent"], linestyle="--", label=f"context limit {context_limit}")
             axis.legend(frameon=False)
     return _svg(figure)
 
 
+# Inches per annotator in the heatmap, up to this many of them; a larger matrix gets smaller cells and labels so
+# that the page (which scales a figure to its width) still shows every name.
+ROOMY_MATRIX = 25
+
+
 def agreement_heatmap(matrix: dict[str, dict[str, float | None]]) -> str:
-    names = list(matrix)[:25]
+    """Every annotator of `matrix`: the check chooses who is in it (the most active ones) and the report says so;
+    the heatmap showed the first 25 of them by name while the text named the matrix's 40."""
+    names = list(matrix)
     values = np.array([[np.nan if matrix[a].get(b) is None else matrix[a][b] for b in names] for a in names], dtype=float)
-    figure, axis = plt.subplots(figsize=(1.6 + 0.45 * len(names), 1.2 + 0.45 * len(names)))
+    cell = 0.45 if len(names) <= ROOMY_MATRIX else 0.3
+    figure, axis = plt.subplots(figsize=(1.6 + cell * len(names), 1.2 + cell * len(names)))
     image = axis.imshow(values, vmin=-0.2, vmax=1, cmap="RdYlGn")
-    axis.set_xticks(range(len(names)), names, rotation=45, ha="right")
-    axis.set_yticks(range(len(names)), names)
+    fontsize = None if len(names) <= ROOMY_MATRIX else 6
+    axis.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=fontsize)
+    axis.set_yticks(range(len(names)), names, fontsize=fontsize)
     if len(names) <= 12:
         for i in range(len(names)):
             for j in range(len(names)):
@@ -139,4 +154,5 @@ def group_sizes(sizes: list[int]) -> str:
     axis.bar([str(v) for v in values[:30]], counts[:30], color=COLOURS["bar"])
     axis.set_xlabel("records in a duplicate group")
     axis.set_ylabel("groups")
+    axis.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count of groups: "0.5 groups" is no tick
     return _svg(figure)

@@ -18,7 +18,7 @@ from rich.text import Text
 from ..excerpt import ELLIPSIS, sanitise
 from ..report import Report
 from ..scan.pii import masked_as_configured
-from .figures import regression_line
+from .figures import regression_line, shown_headline
 from .outputs import FILE_NAMES, LINE_FILES
 from .sections import Table as SectionTable, all_sections, capped_note
 
@@ -69,7 +69,8 @@ def _shown_rows(table: SectionTable) -> list[list[object]]:
 
 
 def _capped(table: SectionTable) -> str | None:
-    return capped_note(table, len(_shown_rows(table))) or None
+    # Names report.json for the rest as if written: the summary's last note says when this run does not write it.
+    return capped_note(table, len(_shown_rows(table)), json_written=True) or None
 
 
 class _Indented:
@@ -105,6 +106,23 @@ def _stacked_table(table: SectionTable, console: Console) -> None:
         console.print(_indented(plain(note, "dim", ascii_marks=ascii_marks), 4))
 
 
+def _print_section(section, report: Report, console: Console, say, printed: list[str], narrow: bool, ascii_marks: bool) -> None:
+    """A section's key lines (the sufficient conditions under the heading "decision") and its terminal tables."""
+    content = section.build(report)
+    if content is None or not content.lines:
+        return
+    console.print(Text(section.id if section.id != "sufficient" else "decision", "bold underline"))
+    for line in content.lines:
+        say(_indented(plain(line, ascii_marks=ascii_marks)), line)
+    for table in content.tables:
+        if table.terminal:
+            printed.append(_capped(table) or "")
+            if narrow:
+                _stacked_table(table, console)
+            else:
+                console.print(section_table(table, console))
+
+
 # Each file the summary may name, and the --format that writes it (the line files come with json).
 FORMAT_OF_FILE = {**{name: fmt for fmt, name in FILE_NAMES.items()}, **dict.fromkeys(LINE_FILES, "json")}
 
@@ -128,7 +146,7 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
     records = sum(i.records for i in report.inputs if i.role == "train")
     console.print(Text.assemble(("dataaudit ", "bold"), plain(report.dataset, "bold cyan", ascii_marks=ascii_marks), f"  ({records} records)"))
     style = STYLE[report.headline_status]
-    say(Text.assemble((report.headline.upper(), style), "  ", plain(report.sentence, ascii_marks=ascii_marks)), report.sentence)
+    say(Text.assemble((shown_headline(report).upper(), style), "  ", plain(report.sentence, ascii_marks=ascii_marks)), report.sentence)
     if narrow:
         for c in v.conditions:
             say(Text.assemble((c.id, "bold"), ": ", (c.status, STYLE[c.status])))
@@ -148,32 +166,25 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
             table.add_row(n.id, Text("not judged", "dim"), plain(n.reason, "dim", ascii_marks=ascii_marks))
             printed.append(n.reason)
         console.print(table)
-    for section in all_sections():
-        if not section.terminal:
-            continue
-        content = section.build(report)
-        if content is None or not content.lines:
-            continue
-        console.print(Text(section.id if section.id != "sufficient" else "decision", "bold underline"))
-        for line in content.lines:
-            say(_indented(plain(line, ascii_marks=ascii_marks)), line)
-        for table in content.tables:
-            if table.terminal:
-                printed.append(_capped(table) or "")
-                if narrow:
-                    _stacked_table(table, console)
-                else:
-                    console.print(section_table(table, console))
+    # One order in every format: the verdict and its conditions, the sufficient conditions, the next actions,
+    # regressions, warnings, then the sections' evidence (report.md and report.html read the same way).
+    sections = [s for s in all_sections() if s.terminal]
+    for section in sections:
+        if section.id == "sufficient":
+            _print_section(section, report, console, say, printed, narrow, ascii_marks)
+    if v.actions:
+        console.print(Text("next actions", "bold underline"))
+        for i, action in enumerate(v.actions, 1):
+            say(_indented(Text(f"{i}. ") + plain(action, ascii_marks=ascii_marks)), action)
     if report.regressions:
         console.print(Text(f"regressions against the run of {report.compared_with or 'the previous run'} ({len(report.regressions)})", "bold red"))
         for r in report.regressions:
             console.print(_indented(plain(regression_line(r), ascii_marks=ascii_marks)))
     for warning in report.warnings:
         say(plain(f"warning: {warning}", "yellow", ascii_marks=ascii_marks), warning)
-    if v.actions:
-        console.print(Text("next actions", "bold underline"))
-        for i, action in enumerate(v.actions, 1):
-            say(_indented(Text(f"{i}. ") + plain(action, ascii_marks=ascii_marks)), action)
+    for section in sections:
+        if section.id != "sufficient":
+            _print_section(section, report, console, say, printed, narrow, ascii_marks)
     if files is not None:
         written = {PurePath(f).name for f in files}
         said = " ".join(printed)

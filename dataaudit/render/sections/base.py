@@ -30,13 +30,32 @@ class Table:
     terminal_rows: int | None = None  # the terminal shows only the first this many rows (None: all)
 
 
-def capped_note(table: Table, shown: int) -> str:
-    """What a table showing its first `shown` rows says about the rest: how many exist and, only where the
-    section declares it, where all of them are; "" when nothing is left out."""
+# What a note says where report.json would hold every row but the run does not write it.
+RERUN_FOR_FULL_LISTS = "add json to --format for the full lists"
+
+
+def json_rest(table: Table, shown: int, json_written: bool) -> str:
+    """Where report.json has the rows of `table` after its first `shown`: it lists the section's rows, which are all
+    of them unless the section capped its list (`total` over them). "" when it holds none beyond `shown`. A run
+    that does not write report.json is told to add it, and, for a capped list, that it too lists only some."""
+    listed = len(table.rows)
+    if listed <= shown:
+        return ""
+    if listed >= (table.total or 0):
+        return "all are in report.json" if json_written else RERUN_FOR_FULL_LISTS
+    more = f"{listed - shown} more are in report.json"
+    return more if json_written else f"{more} (add json to --format)"
+
+
+def capped_note(table: Table, shown: int, json_written: bool | None = None) -> str:
+    """What a table showing its first `shown` rows says about the rest: how many exist, how many more report.json
+    lists (`json_rest`; not said where json_written is None, for a renderer that names its places itself) and,
+    only where the section declares it, where all of them are; "" when nothing is left out."""
     total = max(table.total if table.total is not None else 0, len(table.rows))
     if shown >= total:
         return ""
-    return f"first {shown} of {total} listed" + (f"; {table.full_list}" if table.full_list else "")
+    rest = "" if json_written is None else json_rest(table, shown, json_written)
+    return "; ".join(part for part in (f"first {shown} of {total} listed", rest, table.full_list) if part)
 
 
 @dataclass(frozen=True)
