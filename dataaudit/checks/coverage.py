@@ -641,26 +641,3 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
 CHECK = Check(id="coverage", order=60, needs=frozenset({Need.PRODUCTION, Need.EMBEDDINGS}), measure=measure, judge=judge,
               config_section=("coverage", CoverageConfig), conditions=frozenset({"coverage"}))
 
-
-def measure_coverage(train_records, train_keys, train_vectors, production_records, production_keys, production_vectors,
-                     config=None, *, model: str, embeddings: dict[str, int]) -> CoverageResult | None:
-    """Transitional entry point for the pre-registry api.py (delete once api.py runs CHECK): builds the two
-    TextIndexes from records, keys and vectors and runs `measure` with the default coverage settings."""
-    from ..config import Config
-    from ..index import build_index
-    from ..load.records import Dataset
-
-    def index(role, records, keys, vectors):
-        key_of = dict(zip((r.input_text for r in records), keys))  # keys are the api's normalised inputs
-        built = build_index(role, Dataset(role, [], list(records), [], len(records), 0), key_of.__getitem__)
-        return built.with_vectors(dict(zip(built.distinct, vectors)), vectors.shape[1])
-
-    ctx = AuditContext(config=Config(), train=index("train", train_records, train_keys, train_vectors),
-                       production=index("production", production_records, production_keys, production_vectors),
-                       embedding_model=model, embedding_stats=embeddings)
-    result = measure(ctx)
-    if result is None or result.not_measured:
-        return None
-    from dataclasses import replace
-
-    return replace(result, line_verdicts=None)
