@@ -28,13 +28,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.corpus import base_queries, distinct_texts  # noqa: E402
+from dataaudit.checks.base import AuditContext  # noqa: E402
+from dataaudit.checks.coverage import CHECK  # noqa: E402
+from dataaudit.config import Config  # noqa: E402
 from dataaudit.embeddings import Embedder  # noqa: E402
-from dataaudit.checks.coverage import measure_coverage  # noqa: E402
-from dataaudit.load.records import Record  # noqa: E402
+from dataaudit.index import TextIndex, build_index  # noqa: E402
+from dataaudit.load.records import Dataset, Record  # noqa: E402
 
 
-def records(texts: list[str], source: str) -> list[Record]:
-    return [Record(source, i + 1, "text_label", t) for i, t in enumerate(texts)]
+def indexed(role: str, texts: list[str], vectors) -> TextIndex:
+    """The check's input for distinct texts already normalised (the corpus is lower-cased and deduplicated),
+    so each text is its own key and its vector is the one embedded for it."""
+    records = [Record(f"{role}.jsonl", i + 1, "text_label", t) for i, t in enumerate(texts)]
+    index = build_index(role, Dataset(role, [], records, [], len(records), 0), lambda text: text)
+    return index.with_vectors(dict(zip(texts, vectors)), vectors.shape[1])
 
 
 def run(train: list[str], prod: list[str], cache: Path) -> tuple[float, float, float]:
@@ -44,8 +51,9 @@ def run(train: list[str], prod: list[str], cache: Path) -> tuple[float, float, f
     prod_vectors = embedder.embed(prod)
     embed_s = time.perf_counter() - start
     start = time.perf_counter()
-    result = measure_coverage(records(train, "train"), train, train_vectors, records(prod, "prod"), prod, prod_vectors,
-                              model=embedder.label, embeddings={})
+    ctx = AuditContext(config=Config(), train=indexed("train", train, train_vectors),
+                       production=indexed("production", prod, prod_vectors), embedding_model=embedder.label)
+    result = CHECK.measure(ctx)
     rest_s = time.perf_counter() - start
     print(f"  embedded {embedder.stats.computed:,} (from cache {embedder.stats.from_cache:,}) in {embed_s:.1f} s; "
           f"coverage measurement {rest_s:.1f} s; covered {result.covered_share:.3f}, {len(result.scenarios)} scenarios, "

@@ -18,7 +18,7 @@ from tests.conftest import shared_dataset
 TRAIN_PER_INTENT, TEST_PER_INTENT = 30, 10
 CASES = {  # case -> tolerance on the covered share at this size (the full battery's errors are in the README)
     "CLINC150, 3 domains absent, 25% (seed 1)": 0.05,
-    "CLINC150, 8 intents absent, 5% (seed 0)": 0.05,  # a gap measured but no scenario named: warn
+    "CLINC150, 8 intents absent, 5% (seed 0)": 0.05,  # no scenario named, and at this size the gap reads under 5%
     "CLINC150 out-of-scope, 25%": 0.05,
     "CLINC150, 25-intent mix only": 0.05,
     "Banking77, 10 intents absent (seed 0)": 0.07,
@@ -40,7 +40,8 @@ def outcomes(battery, embedder):
 MISSED: dict[str, str] = {  # cases whose status or covered share the rule misses at this size; strict xfails
     "CLINC150 out-of-scope, 25%": "reads 0.810 at this size, 0.060 too covered (status right: fail); the full battery 0.804",
     "CLINC150, 8 intents absent, 5% (seed 0)": "75 of 1,495 production inputs absent at this size, 5.02%, just over the 5% "
-                                               "bound: fail expected; the gap is measured but no scenario named, so it warns",
+                                               "bound: fail expected; it reads 0.963 with no scenario named, a gap under "
+                                               "min_unnamed_gap_share, so it passes (the full battery reads 0.931: warn)",
 }
 
 
@@ -218,8 +219,10 @@ def test_the_training_reference_keeps_its_rows_when_a_batch_adds_rows():
 
 
 def test_a_gap_too_spread_to_name_still_warns(outcomes):
+    # At this size the case names nothing and reads a gap of 3.7% (true 5.0%), within the estimate's error on
+    # clean data, so it passes (MISSED); the full battery reads 0.922-0.931 there, which warns (below).
     row = outcomes["CLINC150, 8 intents absent, 5% (seed 0)"]
-    assert row["got"] == "warn" and not row["result"].uncovered, row
+    assert not row["result"].uncovered and row["got"] == "pass" and row["estimated"] > 0.95, row
     from types import SimpleNamespace
 
     from dataaudit.checks.coverage import CoverageResult, judge
@@ -228,6 +231,26 @@ def test_a_gap_too_spread_to_name_still_warns(outcomes):
     unnamed = CoverageResult("m", "rule", 10, 500, 1000, 0.95, [], [], [], None, {})
     (finding,) = judge(unnamed, SimpleNamespace(config=Config(), not_run={}))
     assert finding.status is Status.WARN and "no scenario stands out" in finding.summary
+
+
+def test_an_unnamed_gap_within_the_estimates_error_on_clean_data_passes():
+    """The battery's clean CLINC150 cases read 0.960 with nothing absent and warned through min_gap_share (2%);
+    an unnamed gap warns only at min_unnamed_gap_share (5%), a named one still from min_gap_share."""
+    from types import SimpleNamespace
+
+    from dataaudit.checks.coverage import CoverageResult, Scenario, judge
+    from dataaudit.config import Config, config_with_overrides
+
+    def status(covered, uncovered=(), config=None):
+        result = CoverageResult("m", "rule", 10, 1000, 1000, covered, list(uncovered), list(uncovered), [], None, {})
+        return judge(result, SimpleNamespace(config=config or Config(), not_run={}))[0].status
+
+    assert status(0.960) is Status.PASS and status(0.970) is Status.PASS
+    assert status(0.931) is Status.WARN and status(0.922) is Status.WARN  # CLINC150, 8 intents absent at 5%
+    named = Scenario("s1", "gap", 30, 0.03, 0.1, True, ["example"], [])
+    assert status(0.970, [named]) is Status.WARN  # a named scenario warns below the unnamed bound
+    assert status(0.960, config=config_with_overrides(Config(), {"coverage.min_unnamed_gap_share": 0.03})) is Status.WARN
+    assert status(0.960, config=config_with_overrides(Config(), {"coverage.min_gap_share": 0.01})) is Status.PASS
 
 
 def test_thresholds_compare_the_unrounded_share_and_the_summary_never_shows_the_threshold():

@@ -27,7 +27,8 @@ shift, chosen on the battery in benchmarks/coverage_validity.py (CLINC150, Banki
    training itself (near-copies across the two), so higher thresholds read too little gap.
 4. Each input's probability of being covered from the binned ratio of training to production score density,
    made monotone; inputs below one half are uncovered unless the estimated gap is below `min_gap_share`.
-   A gap at or above `min_gap_share` warns even when no input is likely enough uncovered to be named.
+   A gap at or above `min_unnamed_gap_share` (5%: above the estimate's error on clean data) warns even when
+   no input is likely enough uncovered to be named.
 
 Training references are computed without each row's near-copies: its nearest same-label rows, as many as
 bring the reference's median nearest-training cosine down to production's (coverage_estimate.near_copy_count;
@@ -83,6 +84,12 @@ class CoverageConfig:
     min_production_inputs: int = 30  # below this, coverage is unknown
     min_training_inputs: int = 30  # below this, coverage is unknown
     min_gap_share: float = 0.02  # an estimated gap below this names no uncovered scenario
+    # An unnamed gap (no input likely enough uncovered to name) is an aggregate reading, and on the battery's data
+    # with nothing absent the estimate itself reads up to 0.040 low (CLINC150, and 40 rows per intent: 0.960;
+    # Banking77 with 40 rows per intent: 0.970), while every real unnamed gap read 0.069 or more (CLINC150,
+    # 8 intents absent at 5%: 0.922-0.931). A smaller aggregate gap than the estimator's own error on clean
+    # data is not evidence of one; named scenarios keep min_gap_share.
+    min_unnamed_gap_share: float = 0.05  # an estimated gap with no scenario named warns only at or above this
     min_covered_share: float = 0.90  # fail below
     max_uncovered_scenario_share: float = 0.05  # fail when the uncovered scenarios together hold more of production
     examples_per_scenario: int = 5
@@ -608,8 +615,10 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
         action = ("Collect training examples for the uncovered production scenarios, largest first: "
                   + ", ".join(f"'{s.label}' ({_percent(s.share, config.max_uncovered_scenario_share)})" for s in named[:ACTION_SCENARIOS]) + more + ".")
     # A gap spread thinly over siblings of trained scenarios can be measured in aggregate though no input is
-    # likely enough uncovered to be named (CLINC150, 8 intents absent at 5%): it still warns.
-    unnamed_gap = not uncovered and 1.0 - covered >= config.min_gap_share
+    # likely enough uncovered to be named (CLINC150, 8 intents absent at 5%): it still warns, but only above
+    # what the estimate reads on clean data (min_unnamed_gap_share), where min_gap_share made every clean
+    # CLINC150 case warn.
+    unnamed_gap = not uncovered and 1.0 - covered >= config.min_unnamed_gap_share
     if unnamed_gap:
         detail = "; no scenario stands out as the uncovered one"
         action = ("Compare the production inputs with the lowest coverage scores (coverage.jsonl) with the training data: "
@@ -632,26 +641,3 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
 CHECK = Check(id="coverage", order=60, needs=frozenset({Need.PRODUCTION, Need.EMBEDDINGS}), measure=measure, judge=judge,
               config_section=("coverage", CoverageConfig), conditions=frozenset({"coverage"}))
 
-
-def measure_coverage(train_records, train_keys, train_vectors, production_records, production_keys, production_vectors,
-                     config=None, *, model: str, embeddings: dict[str, int]) -> CoverageResult | None:
-    """Transitional entry point for the pre-registry api.py (delete once api.py runs CHECK): builds the two
-    TextIndexes from records, keys and vectors and runs `measure` with the default coverage settings."""
-    from ..config import Config
-    from ..index import build_index
-    from ..load.records import Dataset
-
-    def index(role, records, keys, vectors):
-        key_of = dict(zip((r.input_text for r in records), keys))  # keys are the api's normalised inputs
-        built = build_index(role, Dataset(role, [], list(records), [], len(records), 0), key_of.__getitem__)
-        return built.with_vectors(dict(zip(built.distinct, vectors)), vectors.shape[1])
-
-    ctx = AuditContext(config=Config(), train=index("train", train_records, train_keys, train_vectors),
-                       production=index("production", production_records, production_keys, production_vectors),
-                       embedding_model=model, embedding_stats=embeddings)
-    result = measure(ctx)
-    if result is None or result.not_measured:
-        return None
-    from dataclasses import replace
-
-    return replace(result, line_verdicts=None)
