@@ -1,4 +1,4 @@
-"""Nearest-neighbour searches a re-run extends instead of repeating.
+"""Nearest-neighbour searches a re-run could extend instead of repeating, and why the audit does not.
 
 A scheduled audit of an annotation batch adds a few hundred records to a set it embedded and searched the
 night before. The exact searches of the coverage and duplicates checks cost n x n products (CLINC150's
@@ -14,7 +14,16 @@ vector's bytes), and a re-run
 That is the same top k as a whole search, but for the last bits: BLAS sums a product in an order that
 depends on the matrices' shapes, so a pair's cosine may differ by about 1e-7 between the two (measured on
 20,000 random unit vectors: 0.6% of the cosines by at most 4.8e-7, 7 in 100,000 neighbours in other places,
-near-equal ones swapped), as two cold runs on machines with other BLAS builds may.
+near-equal ones swapped), and where scores tie the kept row comes first where a whole search puts the lower
+position first.
+
+So the audit no longer uses it (`remembering` gives the engine's own steps): a result kept between runs must be
+exactly what a fresh computation gives, and these were not. On CLINC150's 15,000 training + 4,500 production
+inputs and a batch of 500, the extended searches held the same neighbours as whole ones but cosines up to
+5.4e-7 apart and 101 tied pairs in the other order, and coverage's per-input scores moved with them: every
+one of the 40 scenarios' covered_share differed from a cold audit of the same inputs (by up to 7e-4) and
+coverage.jsonl differed; with whole searches the batch's report is the cold audit's. The memo is left here for
+tests/test_engine_ray.py, which exercises it on Ray's steps.
 
 Only exact searches (up to `neighbours.EXACT_LIMIT` indexed rows) are extended: the inverted file's buckets
 are trained on the whole set. A purpose (which check's search) keeps `SLOTS` entries, each with a sketch of
@@ -166,21 +175,7 @@ class SearchMemo:
         return sims, idx
 
 
-class _RememberingSteps:
-    """An engine's steps whose `search` goes through a memo; every other step is the engine's own."""
-
-    def __init__(self, steps: DataSteps, memo: SearchMemo):
-        self.steps, self.memo = steps, memo
-
-    def search(self, indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.memo.search(self.steps, indexed, queries, k)
-
-    def __getattr__(self, name: str):
-        return getattr(self.steps, name)
-
-
 def remembering(steps: DataSteps, config, purpose: str) -> DataSteps:
-    """`steps` with its searches kept for the next run under `purpose` (one name per search a check makes:
-    two searches under one name would replace each other's entries); `steps` itself when caching is off."""
-    memo = SearchMemo.open(config, purpose)
-    return steps if memo is None else _RememberingSteps(steps, memo)  # type: ignore[return-value]
+    """`steps` themselves: no check's search is extended from kept lists any more (see the module's doc). Kept so
+    that its callers need no change to stay correct; a caller may drop it."""
+    return steps

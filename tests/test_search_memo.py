@@ -129,3 +129,17 @@ def test_occurrence_keys_match_rows_as_a_dict_of_hash_pairs_and_counts_would():
     assert _positions_in(_occurrence_keys(old), _occurrence_keys(new)).tolist() == expected
     assert -1 in expected and sum(e >= 0 for e in expected) > 200  # both kinds present
     assert _positions_in(_occurrence_keys(old[:0]), _occurrence_keys(new)).tolist() == [-1] * len(new)
+
+
+def test_the_audit_searches_whole_whatever_is_kept(tmp_path):
+    """An extended search differs from a whole one in the last bits and in the order of ties (the module's doc),
+    which moved coverage's figures: `remembering` hands back the engine's own steps, so nothing kept is read."""
+    import dataclasses
+
+    from dataaudit.config import Config
+    from dataaudit.search_memo import remembering
+
+    steps = SerialSteps()
+    config = dataclasses.replace(Config(), embeddings=dataclasses.replace(Config().embeddings, cache_dir=str(tmp_path)))
+    assert remembering(steps, config, "coverage.production") is steps
+    assert not (tmp_path / "results" / "searches").exists()
