@@ -1,4 +1,4 @@
-"""Nearest-neighbour searches a re-run extends instead of repeating.
+"""Nearest-neighbour searches a re-run could extend instead of repeating, and why the audit does not.
 
 A scheduled audit of an annotation batch adds a few hundred records to a set it embedded and searched the
 night before. The exact searches of the coverage and duplicates checks cost n x n products (CLINC150's
@@ -14,7 +14,16 @@ vector's bytes), and a re-run
 That is the same top k as a whole search, but for the last bits: BLAS sums a product in an order that
 depends on the matrices' shapes, so a pair's cosine may differ by about 1e-7 between the two (measured on
 20,000 random unit vectors: 0.6% of the cosines by at most 4.8e-7, 7 in 100,000 neighbours in other places,
-near-equal ones swapped), as two cold runs on machines with other BLAS builds may.
+near-equal ones swapped), and where scores tie the kept row comes first where a whole search puts the lower
+position first.
+
+So the audit no longer uses it (`remembering` gives the engine's own steps): a result kept between runs must be
+exactly what a fresh computation gives, and these were not. On CLINC150's 15,000 training + 4,500 production
+inputs and a batch of 500, the extended searches held the same neighbours as whole ones but cosines up to
+5.4e-7 apart and 101 tied pairs in the other order, and coverage's per-input scores moved with them: every
+one of the 40 scenarios' covered_share differed from a cold audit of the same inputs (by up to 7e-4) and
+coverage.jsonl differed; with whole searches the batch's report is the cold audit's. The memo is left here for
+tests/test_engine_ray.py, which exercises it on Ray's steps.
 
 Only exact searches (up to `neighbours.EXACT_LIMIT` indexed rows) are extended: the inverted file's buckets
 are trained on the whole set. A purpose (which check's search) keeps `SLOTS` entries, each with a sketch of
@@ -50,16 +59,29 @@ def row_hashes(vectors: np.ndarray) -> np.ndarray:
         return np.stack([(words * m[:words.shape[1]]).sum(axis=1, dtype=np.uint64) for m in _MULTIPLIERS], axis=1)
 
 
-def _occurrence_keys(hashes: np.ndarray) -> list[tuple[int, int, int]]:
-    """(hash, hash, n) for each row, n counting earlier rows with the same hashes: equal vectors (two inputs the
-    model reads alike) map to each other in order."""
-    seen: dict[tuple[int, int], int] = {}
-    keys = []
-    for pair in zip(hashes[:, 0].tolist(), hashes[:, 1].tolist()):
-        n = seen.get(pair, 0)
-        seen[pair] = n + 1
-        keys.append((pair[0], pair[1], n))
-    return keys
+def _occurrence_keys(hashes: np.ndarray) -> np.ndarray:
+    """(hash, hash, n) for each row (n x 3 uint64), n counting earlier rows with the same hashes: equal vectors (two
+    inputs the model reads alike) map to each other in order."""
+    order = np.lexsort((np.arange(len(hashes)), hashes[:, 1], hashes[:, 0]))  # equal pairs together, in row order
+    ordered = hashes[order]
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+    occurrence = np.empty(len(order), dtype=np.uint64)
+    occurrence[order] = np.arange(len(order)) - first
+    return np.column_stack([hashes[:, 0], hashes[:, 1], occurrence]).astype(np.uint64, copy=False)
+
+
+def _positions_in(keys: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """For each row of `found`, the row of `keys` with the same (hash, hash, n), else -1 (keys are distinct).
+    One sort of both instead of a dict of Python tuples: 0.7 s of CPU a batch re-run spent building them."""
+    if not len(keys) or not len(found):
+        return np.full(len(found), -1, dtype=np.int64)
+    _, inverse = np.unique(np.vstack([keys, found]), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    where = np.full(int(inverse.max()) + 1, -1, dtype=np.int64)
+    where[inverse[:len(keys)]] = np.arange(len(keys))
+    return where[inverse[len(keys):]]
 
 
 def _sketch(hashes: np.ndarray) -> np.ndarray:
@@ -124,13 +146,11 @@ class SearchMemo:
             old_indexed, old_queries, old_sims, old_idx = kept["indexed"], kept["queries"], kept["similarity"], kept["index"]
         except (KeyError, TypeError):
             return None
-        new_position = {key: p for p, key in enumerate(_occurrence_keys(indexed_hashes))}
-        moved = np.array([new_position.get(key, -1) for key in _occurrence_keys(old_indexed)] + [-1], dtype=np.int64)
+        moved = np.append(_positions_in(_occurrence_keys(indexed_hashes), _occurrence_keys(old_indexed)), -1)
         added = np.setdiff1d(np.arange(len(indexed)), moved[moved >= 0])
         if (np.diff(moved[moved >= 0]) < 0).any():  # rows reordered: the kept lists' tied rows were chosen in the old order
             return None
-        old_row = {key: r for r, key in enumerate(_occurrence_keys(old_queries))}
-        source = np.array([old_row.get(key, -1) for key in _occurrence_keys(query_hashes)], dtype=np.int64)
+        source = _positions_in(_occurrence_keys(old_queries), _occurrence_keys(query_hashes))
         kept_idx = moved[np.where(old_idx >= 0, old_idx, len(moved) - 1)]  # -1 for a missing neighbour or a gone row
         lost = ((old_idx >= 0) & (kept_idx < 0)).any(axis=1)
         extend = np.flatnonzero((source >= 0) & ~np.append(lost, False)[source])
@@ -160,21 +180,7 @@ class SearchMemo:
         return sims, idx
 
 
-class _RememberingSteps:
-    """An engine's steps whose `search` goes through a memo; every other step is the engine's own."""
-
-    def __init__(self, steps: DataSteps, memo: SearchMemo):
-        self.steps, self.memo = steps, memo
-
-    def search(self, indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.memo.search(self.steps, indexed, queries, k)
-
-    def __getattr__(self, name: str):
-        return getattr(self.steps, name)
-
-
 def remembering(steps: DataSteps, config, purpose: str) -> DataSteps:
-    """`steps` with its searches kept for the next run under `purpose` (one name per search a check makes:
-    two searches under one name would replace each other's entries); `steps` itself when caching is off."""
-    memo = SearchMemo.open(config, purpose)
-    return steps if memo is None else _RememberingSteps(steps, memo)  # type: ignore[return-value]
+    """`steps` themselves: no check's search is extended from kept lists any more (see the module's doc). Kept so
+    that its callers need no change to stay correct; a caller may drop it."""
+    return steps

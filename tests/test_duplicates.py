@@ -1338,3 +1338,40 @@ def test_a_typo_pair_inside_one_group_is_a_conflict_when_one_key_joined_the_grou
     # A pair inside a conflict already reported is not reported again; one across groups still is.
     assert _conflicts_of(["x", "y", "x", "z"], [0, 0, 0, 3], {(0, 1): "typo", (0, 2): "typo", (1, 2): "typo",
                                                              (2, 3): "typo"}) == [[0, 1, 2], [2, 3]]
+
+
+def test_reworded_copy_verdicts_kept_by_an_earlier_run_are_the_rules_and_only_new_pairs_are_judged(tmp_path, monkeypatch):
+    """The semantic pass's verdicts (reworded copy or not) are kept for the next run: a re-run that adds texts
+    finds the pairs a run without the memo finds, and judges only the pairs it had not judged before."""
+    import numpy as np
+
+    from dataaudit.checks import duplicates
+    from dataaudit.checks.near_pairs import semantic_pairs
+
+    config = dataclasses.replace(Config(), embeddings=dataclasses.replace(Config().embeddings, cache_dir=str(tmp_path / "cache")))
+    pairs = [("how do i reset my pin", "how can i reset my pin"),  # reworded: a copy
+             ("transfer 50 dollars to savings", "transfer 60 dollars to savings"),  # another number: no copy
+             ("i want to cancel my card", "i do not want to cancel my card"),  # a negation: no copy
+             ("what is my balance", "tell me what my balance is")]
+    rng = np.random.default_rng(3)
+
+    def near_vectors(count: int) -> np.ndarray:
+        base = rng.standard_normal((count, 16))
+        rows = np.repeat(base, 2, axis=0) + 0.01 * rng.standard_normal((2 * count, 16))  # each pair's two rows near
+        return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+    texts, vectors = [t for pair in pairs[:3] for t in pair], near_vectors(3)
+    memo = duplicates._VerdictMemo.open(config)
+    first = semantic_pairs(texts, vectors, 0.95, 1, rule=memo)
+    memo.keep()
+    assert first == semantic_pairs(texts, vectors, 0.95, 1)
+    assert (first.first, first.second, first.kind) == ([0], [1], ["semantic"])
+
+    judged: list[tuple] = []
+    rule = duplicates.reworded_copy
+    monkeypatch.setattr(duplicates, "reworded_copy", lambda a, b: judged.append((a, b)) or rule(a, b))
+    grown_texts, grown_vectors = texts + list(pairs[3]), np.vstack([vectors, near_vectors(1)])
+    again = semantic_pairs(grown_texts, grown_vectors, 0.95, 1, rule=duplicates._VerdictMemo.open(config))
+    assert again == semantic_pairs(grown_texts, grown_vectors, 0.95, 1, rule=rule)
+    assert (again.first, again.second) == ([0, 6], [1, 7])
+    assert judged == [(skeleton(tokens(pairs[3][0])), skeleton(tokens(pairs[3][1])))]  # the new pair alone

@@ -189,3 +189,29 @@ def test_processes_putting_getting_and_pruning_at_once_never_raise(tmp_path, mon
         failures = pool.starmap(_hammer, [(str(tmp_path), worker, 150) for worker in range(3)])
     assert failures == [[], [], []]
     assert len(list(tmp_path.glob("*.pickle"))) <= 4 + 3  # each writer may add one after the others pruned
+
+
+def test_a_batch_added_to_a_cached_set_reports_what_a_cold_audit_of_the_grown_set_reports(tmp_path):
+    """Everything kept between runs (duplicates' lexical features and reworded-copy verdicts, coverage's scenario
+    clustering) gives back only what a fresh computation gives: a run over the grown training set with the cache of
+    the smaller one reports exactly what a run with no kept results reports (the same embeddings in both)."""
+    import shutil
+
+    lines = (SAMPLE / "support_tickets.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    before, grown = tmp_path / "before.jsonl", tmp_path / "grown.jsonl"
+    before.write_text("".join(lines[:200]), encoding="utf-8")
+    grown.write_text("".join(lines), encoding="utf-8")
+    warm = _config(tmp_path / "warm")
+    first = audit(before, warm, production=SAMPLE / "production.jsonl")
+    batch = audit(grown, warm, production=SAMPLE / "production.jsonl")
+    kept = {path.parent.name for path in (tmp_path / "warm" / "results").rglob("*.pickle")}
+    assert {"results", "duplicates", "coverage"} <= kept  # whole audits', duplicates' and coverage's entries
+    (tmp_path / "cold").mkdir()
+    shutil.copy(tmp_path / "warm" / "embeddings.sqlite3", tmp_path / "cold" / "embeddings.sqlite3")
+    cold = audit(grown, _config(tmp_path / "cold"), production=SAMPLE / "production.jsonl")
+    assert not any(run.reused for run in batch.checks.runs.values())
+    mine, theirs = _comparable(batch), _comparable(cold)
+    for data in (mine, theirs):
+        data["config"]["embeddings"].pop("cache_dir")
+    assert mine == theirs
+    assert batch.checks["duplicates"].records > first.checks["duplicates"].records  # the batch was measured, not reused

@@ -107,3 +107,39 @@ def test_row_hashes_tell_rows_apart_and_equal_rows_alike():
     nudged[0, 0] = np.nextafter(nudged[0, 0], np.float32(2))  # one bit of one value
     assert (row_hashes(nudged)[1:] == hashes[1:]).all() and (row_hashes(nudged)[0] != hashes[0]).any()
     assert (row_hashes(_unit(3, 31, dim=7)) != 0).any()  # an odd width is padded
+
+
+def test_occurrence_keys_match_rows_as_a_dict_of_hash_pairs_and_counts_would():
+    from dataaudit.search_memo import _occurrence_keys, _positions_in
+
+    rng = np.random.default_rng(50)
+    old = rng.integers(0, 6, size=(400, 2)).astype(np.uint64)  # few distinct pairs: many repeats
+    new = np.vstack([old[rng.permutation(400)[:300]], rng.integers(4, 9, size=(150, 2)).astype(np.uint64)])
+
+    def by_dict(hashes):
+        seen, keys = {}, []
+        for pair in map(tuple, hashes.tolist()):
+            seen[pair] = seen.get(pair, 0) + 1
+            keys.append((*pair, seen[pair] - 1))
+        return keys
+
+    assert [tuple(k) for k in _occurrence_keys(old).tolist()] == by_dict(old)
+    row_of = {key: r for r, key in enumerate(by_dict(old))}
+    expected = [row_of.get(key, -1) for key in by_dict(new)]
+    assert _positions_in(_occurrence_keys(old), _occurrence_keys(new)).tolist() == expected
+    assert -1 in expected and sum(e >= 0 for e in expected) > 200  # both kinds present
+    assert _positions_in(_occurrence_keys(old[:0]), _occurrence_keys(new)).tolist() == [-1] * len(new)
+
+
+def test_the_audit_searches_whole_whatever_is_kept(tmp_path):
+    """An extended search differs from a whole one in the last bits and in the order of ties (the module's doc),
+    which moved coverage's figures: `remembering` hands back the engine's own steps, so nothing kept is read."""
+    import dataclasses
+
+    from dataaudit.config import Config
+    from dataaudit.search_memo import remembering
+
+    steps = SerialSteps()
+    config = dataclasses.replace(Config(), embeddings=dataclasses.replace(Config().embeddings, cache_dir=str(tmp_path)))
+    assert remembering(steps, config, "coverage.production") is steps
+    assert not (tmp_path / "results" / "searches").exists()

@@ -62,7 +62,6 @@ from ..load.records import Dataset, Record
 from ..load.targets import FREE_TEXT_MIN_VALUES, PREFERENCE_FORMATS, class_targets, free_text_reason
 from ..normalize import copy_kind, dictionary_words, normalize_text, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
-from ..search_memo import remembering
 from .base import Check, Finding, Status
 from ..digits import percent_text
 from .near_pairs import (LexicalPartial, NearPairs, fields_swapped, input_fields, joined_features,
@@ -452,10 +451,14 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     # copies, its kept text: a text that copies only a member of a chain is kept, so it is searched too.
     copy_group = leader_groups(n, [within])
     searches = steps or SerialSteps()  # the nearest-neighbour searches run on the engine's steps, or here
-    semantic = (semantic_between_copies(train.embed_texts, train.vectors, copy_group, dup, content_words,
-                                        remembering(searches, config, "duplicates.semantic"),
-                                        _fields_of(train, None, []), train.unreadable, None if prompts is None else prompts[:n])
-                if train.vectors is not None else NearPairs())
+    semantic = NearPairs()
+    if train.vectors is not None:
+        verdicts = _VerdictMemo.open(config)
+        semantic = semantic_between_copies(train.embed_texts, train.vectors, copy_group, dup, content_words, searches,
+                                           _fields_of(train, None, []), train.unreadable, None if prompts is None else prompts[:n],
+                                           verdicts or reworded_copy)
+        if verdicts is not None:
+            verdicts.keep()
     # Each key's group, named by its kept key, of which every other key is a found pair (leader_groups).
     confirmed = NearPairs()
     confirm = _direct_copy(train, queries, prompts, content_words, dup, confirmed)
@@ -537,7 +540,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     all_groups += [GroupLines("near", lines_of(p), tuple(methods_of_cluster[c]), _same_target(records, p))
                    for p, c in near_rows]
 
-    leaks = _leaks(train, eval_index, eval_only, cross, config, remembering(searches, config, "duplicates.eval_leaks")) if eval_index is not None else []
+    leaks = _leaks(train, eval_index, eval_only, cross, config, searches) if eval_index is not None else []
     overlaps = _overlaps(train, production_index) if production_index is not None else []
 
     # A pair whose chosen equals its rejected teaches nothing (the README calls it invalid for training): it is
@@ -596,12 +599,9 @@ class _FeatureMemo:
         folder = results_folder(config.embeddings)
         if folder is None:
             return None
-        # The content words also depend on the dictionary (the embedding model's vocabulary, outside the code's
-        # identity): its words are part of the key.
-        dictionary = hashlib.sha256("\n".join(sorted(dictionary_words())).encode()).hexdigest()
         # A folder of its own, as coverage's clusterings: it neither crowds out whole audits' results nor counts among them.
         return cls(ResultCache(folder / "duplicates"),
-                   array_fingerprint("duplicates.lexical_features", [], {"seed": seed, "dictionary": dictionary}))
+                   array_fingerprint("duplicates.lexical_features", [], {"seed": seed, "dictionary": _dictionary_identity()}))
 
     def features(self, texts: list[str], seed: int) -> LexicalPartial | None:
         """The features of `texts` in their order (`joined_features`), from the kept ones and those of the texts
@@ -624,6 +624,46 @@ class _FeatureMemo:
             return
         self.cache.put(self.key, {"texts": features.keys, "words": features.words, "fillers": features.filler_words,
                                   "signatures": features.signatures})
+
+
+def _dictionary_identity() -> str:
+    """The content words and the typo rule also depend on the dictionary (the embedding model's vocabulary, outside
+    the code's identity): a kept value's key holds its words."""
+    return hashlib.sha256("\n".join(sorted(dictionary_words())).encode()).hexdigest()
+
+
+class _VerdictMemo:
+    """`reworded_copy` of each pair of content words the last run's semantic pass judged, kept in the result cache:
+    a batch of 500 new records among 15,500 (CLINC150) judged its 2,800 near pairs again, nearly all of them pairs
+    of unchanged texts (a third of the duplicates check's time). The verdict is a function of the two word
+    sequences, the code and the dictionary alone, and the key holds the code's identity and the dictionary, so a
+    kept verdict is the one the rule gives. The entry holds the pairs of the latest run only, so it does not grow."""
+
+    def __init__(self, cache: ResultCache, key: str):
+        self.cache, self.key = cache, key
+        kept = cache.get(key)
+        verdicts = kept.get("verdicts") if kept else None
+        self.kept: dict = verdicts if isinstance(verdicts, dict) else {}
+        self.judged: dict = {}  # this run's pairs, kept for the next run
+
+    @classmethod
+    def open(cls, config: Config) -> "_VerdictMemo | None":
+        folder = results_folder(config.embeddings)
+        if folder is None:
+            return None
+        return cls(ResultCache(folder / "duplicates"),
+                   array_fingerprint("duplicates.reworded_copy", [], {"dictionary": _dictionary_identity()}))
+
+    def __call__(self, a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+        verdict = self.kept.get((a, b))
+        if not isinstance(verdict, bool):
+            verdict = reworded_copy(a, b)
+        self.judged[(a, b)] = verdict
+        return verdict
+
+    def keep(self) -> None:
+        if self.judged != self.kept:
+            self.cache.put(self.key, {"verdicts": self.judged})
 
 
 def _near_conflicts(component: np.ndarray, within: NearPairs, pair_of: dict[tuple[int, int], tuple[str, float]],

@@ -415,7 +415,8 @@ def lexical_copy(texts: tuple[str, str], words: tuple[tuple[str, ...], tuple[str
 
 def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
                    content_words: dict[str, tuple[str, ...]] | None = None, steps: DataSteps | None = None,
-                   fields_of: FieldsOf | None = None, prompts: list[int] | None = None) -> NearPairs:
+                   fields_of: FieldsOf | None = None, prompts: list[int] | None = None,
+                   rule: Callable[[tuple[str, ...], tuple[str, ...]], bool] = reworded_copy) -> NearPairs:
     """Reworded copies: cosine >= bound among the k nearest, minus protected differences and slot substitutions.
     content_words: skeleton(tokens(text)) of texts the lexical pass already took apart (the rest are here);
     steps: the engine whose steps run the neighbour search (None: this process); fields_of: the fields of
@@ -423,7 +424,7 @@ def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
     texts are what was embedded (queries without their system prompt), and the rules read their words as the
     vector does; prompts: each text's prompt class (`prompt_classes`; None: one for all), which must be equal.
     A shared system prompt read as words made the same queries pair otherwise in a chat export than in plain
-    text (62 groups against 63 on CLINC150)."""
+    text (62 groups against 63 on CLINC150). rule: `normalize.reworded_copy`, or a memo of its verdicts."""
     pairs = NearPairs()
     if len(texts) < 2:
         return pairs
@@ -440,7 +441,7 @@ def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
     rows, cols = np.nonzero(sims >= bound)
     for i, c in zip(rows.tolist(), cols.tolist()):
         j = int(idx[i, c])
-        if j > i and classes[i] == classes[j] and reworded_copy(words(i), words(j)) and (
+        if j > i and classes[i] == classes[j] and rule(words(i), words(j)) and (
                 fields_of is None or not fields_swapped(fields_of(i), fields_of(j))):
             pairs.add(i, j, "semantic", round(float(sims[i, c]), 4))
     return pairs
@@ -449,7 +450,8 @@ def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
 def semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_group: np.ndarray, dup: DuplicatesConfig,
                             content_words: dict[str, tuple[str, ...]] | None = None, steps: DataSteps | None = None,
                             fields_of: FieldsOf | None = None, unreadable: np.ndarray | None = None,
-                            prompts: list[int] | None = None) -> NearPairs:
+                            prompts: list[int] | None = None,
+                            rule: Callable[[tuple[str, ...], tuple[str, ...]], bool] = reworded_copy) -> NearPairs:
     """Reworded copies among the kept key of each group of lexical copies (copy_group: each key's kept key,
     `leader_groups`): its members are already its copies, so a templated million with 50,000 groups searches
     50,000 vectors.
@@ -462,7 +464,7 @@ def semantic_between_copies(distinct: list[str], vectors: np.ndarray, copy_group
         reps = reps[~unreadable[reps]]
     rep_fields = None if fields_of is None else (lambda r, typos=frozenset(): fields_of(int(reps[r]), typos))
     found = semantic_pairs([distinct[i] for i in reps.tolist()], vectors[reps], dup.near_cosine, dup.neighbours, content_words, steps,
-                           rep_fields, None if prompts is None else [prompts[i] for i in reps.tolist()])
+                           rep_fields, None if prompts is None else [prompts[i] for i in reps.tolist()], rule)
     out = NearPairs()
     for i, j, kind, sim in zip(found.first, found.second, found.kind, found.similarity):
         out.add(int(reps[i]), int(reps[j]), kind, sim)
