@@ -280,4 +280,5 @@ def test_listing_caps_are_marked_fields_and_max_listed():
     from dataaudit.config import listing_caps
 
     assert listing_caps() == {"duplicates": ("max_groups_listed",), "agreement": ("disputed_limit",), "tokens": ("max_listed",),
-                              "pii": ("max_listed",), "repeated_targets": ("max_listed",)}
+                              "pii": ("max_listed",), "repeated_targets": ("max_listed",), "label_noise": ("suspects_limit",),
+                              "coverage": ("examples_per_scenario",)}

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
+from ..config import listing_cap
 from ..excerpt import plain_excerpt as excerpt
 from ..neighbours import spherical_kmeans
 from ..result_cache import ResultCache, array_fingerprint, results_folder
@@ -92,7 +93,7 @@ class CoverageConfig:
     min_unnamed_gap_share: float = 0.05  # an estimated gap with no scenario named warns only at or above this
     min_covered_share: float = 0.90  # fail below
     max_uncovered_scenario_share: float = 0.05  # fail when the uncovered scenarios together hold more of production
-    examples_per_scenario: int = 5
+    examples_per_scenario: int = listing_cap(5)  # examples shown per scenario (no figure reads it)
     max_scenarios: int = 40
     seed: int = 0
 

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import listing_cap
 from ..digits import percent_text, snapped
 from ..discriminant import discriminant_scores, stratified_folds, temperature
 from ..errors import ConfigError
@@ -67,7 +68,7 @@ class LabelNoiseConfig:
     max_train_rows: int = 30_000  # rows each fold's classifier is fitted on (a stratified sample above it)
     bootstrap_resamples: int = 100  # for error_rate_ci; 0 = no interval
     bootstrap_max_rows: int = 20_000  # rows per resample; above it the spread is rescaled to the full size
-    suspects_limit: int = 100  # suspects listed in the report (the suspects file has them all)
+    suspects_limit: int = listing_cap(100)  # suspects listed in the report (the suspects file has them all)
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -290,8 +290,6 @@ NOT_MEASURED: dict[str, tuple[str, ...] | None] = {
     "dataset_name": None, "engine": None, "economics": None, "history": None,
     # the model is compared as the run resolved it (comparison_notes: "" and its default name are one model)
     "embeddings": ("device", "batch_size", "cache", "cache_dir", "cache_format", "model"),
-    # a listing cap not yet marked as one (config.listing_cap) in its check's module
-    "label_noise": ("suspects_limit",),
 }
 
 
