@@ -119,3 +119,20 @@ def test_agreement_captions_state_no_cap_when_every_annotator_is_shown(tmp_path,
     monkeypatch.setattr(plots, "annotator_bars", lambda names, agreement, flagged: "<svg/>")
     monkeypatch.setattr(plots, "agreement_heatmap", lambda matrix: "<svg/>")
     assert [f.caption for f in AGREEMENT.figures(report)] == ["Per-annotator agreement", "Annotator x annotator agreement (Cohen's kappa)"]
+
+
+def test_the_format_lines_say_the_error_list_capped_is_report_jsons(tmp_path, monkeypatch):
+    """'first 1000 errors listed' stood above tables that show 5 (terminal), 50 (report.md) or 200 (report.html)."""
+    from dataaudit.checks import format as format_check
+    from dataaudit.render.sections.format import SECTION as FORMAT
+
+    monkeypatch.setattr(format_check, "MAX_ERRORS_LISTED", 3)
+    good = [{"text": f"how do I reset password number {i}", "label": "ab"[i % 2]} for i in range(30)]
+    train = write_jsonl(tmp_path / "train.jsonl", good + ['{"text": "cut'] * 5)
+    production = write_jsonl(tmp_path / "prod.jsonl", [{"text": f"question {i}"} for i in range(10)] + ["{oops"] * 4)
+    report = audit(train, Config(task_type="format"), production=production, embed=False)
+    lines = FORMAT.build(report).lines
+    assert "report.json lists the first 3 of 5 errors" in lines
+    assert [line for line in lines if line.startswith("production:")] == [
+        "production: 14 rows read: 10 valid, 4 invalid; report.json lists the first 3 of 4 errors"]
+    assert not any("errors listed" in line for line in lines)
