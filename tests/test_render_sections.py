@@ -66,7 +66,8 @@ def test_the_imbalance_ratio_keeps_the_places_that_put_it_on_its_side_of_the_bou
 
     balance = SimpleNamespace(labels=2, imbalance_ratio=20.0004, normalized_entropy=0.5, rare_labels=[], counts={"a": 1, "b": 1},
                               shares={"a": 0.5, "b": 0.5}, min_label_count=1)
-    report = SimpleNamespace(checks={"balance": balance, "size": None}, config={"balance": {"warn_imbalance_ratio": 20.0}})
+    report = SimpleNamespace(checks={"balance": balance, "size": None}, config={"balance": {"warn_imbalance_ratio": 20.0}},
+                             usable=2, usable_after_deduplication=True)
     assert SIZE.build(report) is None  # no size result: no section
     size = SimpleNamespace(examples=2, tokenizer="t", recounted=0, input_tokens=None, target_tokens=None, over_context=0, usable=2)
     report.checks = {"balance": balance, "size": size}
