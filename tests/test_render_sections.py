@@ -81,7 +81,6 @@ def test_the_imbalance_ratio_keeps_the_places_that_put_it_on_its_side_of_the_bou
 def _crowd_report(tmp_path):
     """45 annotators on 30 items: w00-w19 label every item as the truth, w20-w39 four items each as the truth,
     w40-w44 three items each against it (the least agreeing, so first in the annotators' order after the flagged)."""
-    truth = {i: "ab"[i % 2] for i in range(30)}
     rows = []
     for n in range(45):
         items = range(30) if n < 20 else range(n % 10, n % 10 + (4 if n < 40 else 3))
