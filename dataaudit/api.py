@@ -482,6 +482,9 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         else:
             per_file = measure_batches(ctx.train, config.agreement, ctx.steps)
 
+    # Decided once, by the scale finding: a renderer choosing between checks.size and checks.duplicates could
+    # print another figure than the verdict judged.
+    scale = next((f.evidence for f in findings if f.condition == "scale" and "usable" in f.evidence), {})
     report = Report(
         dataaudit_version=__version__,
         generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
@@ -494,6 +497,8 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         fail_on_regression=fail_on_regression,
         warnings=warnings,
         engine=engine.info(),
+        usable=scale.get("usable"),
+        usable_after_deduplication=bool(scale.get("after_deduplication")),
     )
     if history:
         from .history.store import record_run

@@ -78,6 +78,11 @@ class Report:
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     # The row --history recorded this run as (not in report.json): the CLI takes it back if the reports fail.
     history_run_id: int | None = field(default=None, compare=False)
+    # The usable examples every output prints, as the scale condition judged them (api.py copies its evidence):
+    # after de-duplication when the duplicates check ran. None: no scale finding counted them. report.json has
+    # them in that condition's evidence.
+    usable: int | None = None
+    usable_after_deduplication: bool = False
 
     def __repr__(self) -> str:
         # Short whatever the data's size (a notebook cell shows it): the full report is report.to_dict().

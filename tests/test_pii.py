@@ -322,6 +322,9 @@ def test_the_redact_action_counts_every_line_with_personal_data_beyond_the_liste
     assert [(p.file, p.first_lines, p.lines) for p in result.personal_places] == [(str(path), list(range(1, 20, 2)), 150)]
     (finding,) = judge_pii(result, _ctx(config, path))
     assert finding.action.endswith(f"{path} lines 1, 3, 5, 7, 9, 11, 13, 15, 17, 19 and 140 more.")
+    # Whole, so that it names no report file or key (checks.pii.findings): a check cannot know which files a run writes.
+    assert finding.action == (f"Redact before training (`dataaudit redact {path} --out CLEAN` replaces each value with a "
+                              f"placeholder): {path} lines 1, 3, 5, 7, 9, 11, 13, 15, 17, 19 and 140 more.")
 
 
 def test_secret_and_personal_lines_are_counted_apart_per_file(tmp_path):

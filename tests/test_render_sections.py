@@ -66,7 +66,8 @@ def test_the_imbalance_ratio_keeps_the_places_that_put_it_on_its_side_of_the_bou
 
     balance = SimpleNamespace(labels=2, imbalance_ratio=20.0004, normalized_entropy=0.5, rare_labels=[], counts={"a": 1, "b": 1},
                               shares={"a": 0.5, "b": 0.5}, min_label_count=1)
-    report = SimpleNamespace(checks={"balance": balance, "size": None}, config={"balance": {"warn_imbalance_ratio": 20.0}})
+    report = SimpleNamespace(checks={"balance": balance, "size": None}, config={"balance": {"warn_imbalance_ratio": 20.0}},
+                             usable=2, usable_after_deduplication=True)
     assert SIZE.build(report) is None  # no size result: no section
     size = SimpleNamespace(examples=2, tokenizer="t", recounted=0, input_tokens=None, target_tokens=None, over_context=0, usable=2)
     report.checks = {"balance": balance, "size": size}
@@ -75,3 +76,63 @@ def test_the_imbalance_ratio_keeps_the_places_that_put_it_on_its_side_of_the_bou
     report.config = {"balance": {"warn_imbalance_ratio": 44.0}}
     balance.imbalance_ratio = 44.0
     assert "imbalance ratio 44.000," in SIZE.build(report).lines[1]
+
+
+def _crowd_report(tmp_path):
+    """45 annotators on 30 items: w00-w19 label every item as the truth, w20-w39 four items each as the truth,
+    w40-w44 three items each against it (the least agreeing, so first in the annotators' order after the flagged)."""
+    rows = []
+    for n in range(45):
+        items = range(30) if n < 20 else range(n % 10, n % 10 + (4 if n < 40 else 3))
+        wrong = n >= 40
+        rows += [{"item_id": str(i), "annotator": f"w{n:02d}", "text": f"item {i} text",
+                  "label": ("ba" if wrong else "ab")[i % 2]} for i in items]
+    config = config_from_dict({"fields": {"annotator": "annotator", "id": "item_id"}, "agreement": {"bootstrap_resamples": 0}})
+    return audit(write_jsonl(tmp_path / "crowd.jsonl", rows), config, embed=False)
+
+
+def test_the_per_annotator_plot_shows_the_most_active_annotators_and_both_captions_state_the_cap(tmp_path, monkeypatch):
+    from dataaudit.render import plots
+    from dataaudit.render.sections.agreement import SECTION as AGREEMENT
+
+    report = _crowd_report(tmp_path)
+    a = report.checks["agreement"]
+    assert len(a.annotators) == 45 and len(a.cohen_kappa) == 40
+    assert {s.annotator for s in a.annotators[:5]} == {f"w{n}" for n in range(40, 45)}  # the first five in its order
+    plotted: list[list[str]] = []
+    monkeypatch.setattr(plots, "annotator_bars", lambda names, agreement, flagged: plotted.append(names) or "<svg/>")
+    monkeypatch.setattr(plots, "agreement_heatmap", lambda matrix: "<svg/>")
+    bars, heatmap = AGREEMENT.figures(report)
+    assert set(plotted[0]) == {f"w{n:02d}" for n in range(40)} == set(a.cohen_kappa)
+    assert bars.caption == "Per-annotator agreement for the 40 most active of 45 annotators"
+    assert heatmap.caption == "Annotator x annotator agreement (Cohen's kappa) for the 40 most active of 45 annotators"
+
+
+def test_agreement_captions_state_no_cap_when_every_annotator_is_shown(tmp_path, monkeypatch):
+    from dataaudit.render import plots
+    from dataaudit.render.sections.agreement import SECTION as AGREEMENT
+
+    rows = [{"item_id": str(i), "annotator": f"w{n}", "text": f"item {i}", "label": "ab"[(i + (n == 2)) % 2]}
+            for i in range(12) for n in range(3)]
+    config = config_from_dict({"fields": {"annotator": "annotator", "id": "item_id"}, "agreement": {"bootstrap_resamples": 0}})
+    report = audit(write_jsonl(tmp_path / "three.jsonl", rows), config, embed=False)
+    monkeypatch.setattr(plots, "annotator_bars", lambda names, agreement, flagged: "<svg/>")
+    monkeypatch.setattr(plots, "agreement_heatmap", lambda matrix: "<svg/>")
+    assert [f.caption for f in AGREEMENT.figures(report)] == ["Per-annotator agreement", "Annotator x annotator agreement (Cohen's kappa)"]
+
+
+def test_the_format_lines_say_the_error_list_capped_is_report_jsons(tmp_path, monkeypatch):
+    """'first 1000 errors listed' stood above tables that show 5 (terminal), 50 (report.md) or 200 (report.html)."""
+    from dataaudit.checks import format as format_check
+    from dataaudit.render.sections.format import SECTION as FORMAT
+
+    monkeypatch.setattr(format_check, "MAX_ERRORS_LISTED", 3)
+    good = [{"text": f"how do I reset password number {i}", "label": "ab"[i % 2]} for i in range(30)]
+    train = write_jsonl(tmp_path / "train.jsonl", good + ['{"text": "cut'] * 5)
+    production = write_jsonl(tmp_path / "prod.jsonl", [{"text": f"question {i}"} for i in range(10)] + ["{oops"] * 4)
+    report = audit(train, Config(task_type="format"), production=production, embed=False)
+    lines = FORMAT.build(report).lines
+    assert "report.json lists the first 3 of 5 errors" in lines
+    assert [line for line in lines if line.startswith("production:")] == [
+        "production: 14 rows read: 10 valid, 4 invalid; report.json lists the first 3 of 4 errors"]
+    assert not any("errors listed" in line for line in lines)

@@ -18,3 +18,41 @@ def test_a_terminal_table_says_how_many_exist_and_how_many_more_report_json_list
     assert "first 5 of 1334 listed; 995 more are in report.json" in " ".join(shown.split())  # the caption wraps
     assert [line.split()[3] for line in shown.splitlines() if "a.jsonl" in line] == ["0", "1", "2", "3", "4"]
 
+
+
+def _footer_note(report, files, out_given=False) -> str:
+    from dataaudit.render.terminal import render_terminal
+
+    console = Console(record=True, width=400)
+    render_terminal(report, console, files=files, out_given=out_given)
+    return " ".join(line for line in console.export_text().splitlines() if line.startswith("note:"))
+
+
+def _bad_lines_report(tmp_path, bad: int):
+    from dataaudit.api import audit
+    from dataaudit.config import Config
+    from tests.conftest import write_jsonl
+
+    good = [{"text": f"how do I reset password number {i}", "label": "ab"[i % 2]} for i in range(30)]
+    return audit(write_jsonl(tmp_path / "d.jsonl", good + ['{"text": "cut'] * bad), Config(task_type="format"), embed=False)
+
+
+def test_the_unwritten_report_json_note_says_report_json_too_caps_a_list_it_caps(tmp_path, monkeypatch):
+    """'add json to --format to have the full lists' where report.json lists 1000 of 1334 format errors."""
+    from dataaudit.checks import format as format_check
+
+    monkeypatch.setattr(format_check, "MAX_ERRORS_LISTED", 8)
+    report = _bad_lines_report(tmp_path, 12)
+    assert _footer_note(report, ["out/report.md"], out_given=True) == (
+        "note: report.json, named above, is not written by this run: add json to --format to have it, though report.json "
+        "too caps a list (Format errors (12): 3 more are in report.json)")
+    assert _footer_note(report, []) == (
+        "note: report.json, named above, is not written by this run: add --out FOLDER (with --format json,md,html) to have it, "
+        "though report.json too caps a list (Format errors (12): 3 more are in report.json)")
+    assert _footer_note(report, ["out/report.json"]) == ""
+
+
+def test_the_unwritten_report_json_note_promises_the_full_lists_where_report_json_has_them(tmp_path):
+    report = _bad_lines_report(tmp_path, 7)
+    assert _footer_note(report, ["out/report.md"], out_given=True) == (
+        "note: report.json, named above, is not written by this run: add json to --format to have the full lists")

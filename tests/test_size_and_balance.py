@@ -85,24 +85,25 @@ def test_scale_says_when_no_example_has_an_input_text(tmp_path):
 
 
 def test_every_output_says_usable_after_de_duplication_and_size_keeps_the_count_before(tmp_path):
-    # checks.size.usable (a JSON contract) counts examples before de-duplication; the scale condition and the
-    # rendered reports read checks.duplicates.usable, and say when no de-duplication ran.
+    # checks.size.usable (a JSON contract) counts examples before de-duplication; the scale condition judges
+    # checks.duplicates.usable, and the Report carries that figure (and whether it is after de-duplication) to
+    # the rendered reports, which say when no de-duplication ran.
     from dataclasses import replace
 
     from dataaudit.api import audit
     from dataaudit.render.markdown import render_markdown
     from dataaudit.render.sections.size import SECTION
-    from dataaudit.report import CheckResults
 
     rows = [{"text": "the same ticket", "label": "a"}] * 3 + [{"text": f"ticket {i}", "label": "b"} for i in range(3)]
     report = audit(write_jsonl(tmp_path / "a.jsonl", rows), Config(), embed=False)
     assert (report.checks["size"].usable, report.checks["duplicates"].usable) == (6, 4)
     scale = next(c for c in report.verdict.conditions if c.id == "scale")
     assert scale.evidence["usable"] == 4 and scale.evidence["after_deduplication"] and scale.summary.startswith("4 usable")
+    assert (report.usable, report.usable_after_deduplication) == (4, True)
     assert "6 examples, 4 usable after de-duplication" in render_markdown(report)
-    no_duplicates = CheckResults({k: v for k, v in report.checks.items() if k != "duplicates"}, report.checks.runs)
-    lines = SECTION.build(replace(report, checks=no_duplicates)).lines
+    lines = SECTION.build(replace(report, usable=6, usable_after_deduplication=False)).lines
     assert lines[0].startswith("6 examples, 6 usable (not de-duplicated: the duplicates check did not run)")
+    assert SECTION.build(replace(report, usable=None)).lines[0].startswith("6 examples; tokens counted with ")
 
 
 def test_a_word_wordpiece_cannot_read_counts_against_the_context_limit_and_is_said_recounted(tmp_path):

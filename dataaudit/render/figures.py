@@ -12,13 +12,19 @@ if TYPE_CHECKING:
 VERDICT_WORDS = {"ready": "ready", "not_ready": "not ready", "insufficient_evidence": "not enough evidence"}
 
 
+def shown_verdict(status: str) -> str:
+    """A verdict status value in the README's words ("insufficient_evidence" reads "not enough evidence"); the
+    headline, the history table and every display label show it this way."""
+    return VERDICT_WORDS.get(status, status.replace("_", " "))
+
+
 def shown_headline(report: Report) -> str:
-    """report.headline in the README's words: "not enough evidence" where the status value reads
-    "insufficient_evidence"; what follows the verdict's words (the regressions that fail the run) as written."""
+    """report.headline in the README's words (`shown_verdict`); what follows the verdict's words (the regressions
+    that fail the run) as written."""
     status_words = report.verdict.status.replace("_", " ")
     headline = report.headline
     if headline.startswith(status_words):
-        return VERDICT_WORDS.get(report.verdict.status, status_words) + headline[len(status_words):]
+        return shown_verdict(report.verdict.status) + headline[len(status_words):]
     return headline
 
 

@@ -8,10 +8,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from .figures import shown_verdict
 from .terminal import plain
-
-
-VERDICT_WORDS = {"ready": "ready", "not_ready": "not ready", "insufficient_evidence": "not enough evidence"}
 
 
 def _fmt(value: Any, pattern: str = "{:.3f}") -> str:
@@ -31,7 +29,7 @@ def render_history(runs: list[dict[str, Any]], source: str, console: Console | N
     for run in runs:
         f = run["figures"]
         table.add_row(str(run["id"]), plain(run["generated_at"][5:10] + " " + run["generated_at"][11:16]), plain(run["dataset"]),
-                      plain(VERDICT_WORDS.get(run["verdict"], run["verdict"])), _fmt(f.get("usable"), "{}"), _fmt(f.get("krippendorff_alpha"), "{:.2f}"),
+                      plain(shown_verdict(run["verdict"])), _fmt(f.get("usable"), "{}"), _fmt(f.get("krippendorff_alpha"), "{:.2f}"),
                       _fmt(f.get("covered_share"), "{:.0%}"), _fmt(f.get("duplicate_share"), "{:.0%}"),
                       str(len(run["regressions"])) if run["regressions"] else "-")
     console.print(table)

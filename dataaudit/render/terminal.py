@@ -21,6 +21,7 @@ from ..scan.pii import masked_as_configured
 from .figures import regression_line, shown_headline
 from .outputs import FILE_NAMES, LINE_FILES
 from .sections import Table as SectionTable, all_sections, capped_note
+from .sections.base import json_lists_all, json_rest
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "magenta",
          "ready": "bold green", "not_ready": "bold red", "insufficient_evidence": "bold magenta"}
@@ -106,7 +107,8 @@ def _stacked_table(table: SectionTable, console: Console) -> None:
         console.print(_indented(plain(note, "dim", ascii_marks=ascii_marks), 4))
 
 
-def _print_section(section, report: Report, console: Console, say, printed: list[str], narrow: bool, ascii_marks: bool) -> None:
+def _print_section(section, report: Report, console: Console, say, printed: list[str], shown_tables: list[SectionTable], narrow: bool,
+                   ascii_marks: bool) -> None:
     """A section's key lines (the sufficient conditions under the heading "decision") and its terminal tables."""
     content = section.build(report)
     if content is None or not content.lines:
@@ -117,6 +119,7 @@ def _print_section(section, report: Report, console: Console, say, printed: list
     for table in content.tables:
         if table.terminal:
             printed.append(_capped(table) or "")
+            shown_tables.append(table)
             if narrow:
                 _stacked_table(table, console)
             else:
@@ -138,6 +141,7 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
     narrow = console.width < NARROW
     v = report.verdict
     printed: list[str] = []  # what the summary says, to find the files it names
+    shown_tables: list[SectionTable] = []  # the section tables it prints, to say what report.json lists of them
 
     def say(renderable, words: str = "") -> None:
         printed.append(words)
@@ -171,7 +175,7 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
     sections = [s for s in all_sections() if s.terminal]
     for section in sections:
         if section.id == "sufficient":
-            _print_section(section, report, console, say, printed, narrow, ascii_marks)
+            _print_section(section, report, console, say, printed, shown_tables, narrow, ascii_marks)
     if v.actions:
         console.print(Text("next actions", "bold underline"))
         for i, action in enumerate(v.actions, 1):
@@ -184,7 +188,7 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
         say(plain(f"warning: {warning}", "yellow", ascii_marks=ascii_marks), warning)
     for section in sections:
         if section.id != "sufficient":
-            _print_section(section, report, console, say, printed, narrow, ascii_marks)
+            _print_section(section, report, console, say, printed, shown_tables, narrow, ascii_marks)
     if files is not None:
         written = {PurePath(f).name for f in files}
         said = " ".join(printed)
@@ -194,4 +198,19 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
             fix = (f"add {','.join(formats)} to --format" if out_given
                    else "add --out FOLDER (with --format json,md,html)")
             console.print(plain(f"note: {', '.join(unwritten)}, named above, {'is' if len(unwritten) == 1 else 'are'} not written "
-                                f"by this run: {fix} to have the full lists", "dim", ascii_marks=ascii_marks))
+                                f"by this run: {fix} {_what_they_give(shown_tables, unwritten)}", "dim",
+                                ascii_marks=ascii_marks))
+
+
+def _what_they_give(tables: list[SectionTable], unwritten: list[str]) -> str:
+    """What the unwritten files add: "the full lists" unless report.json, too, lists only some rows of a table the
+    summary cut (1,000 of 1,334 format errors), and then how many more it lists (`json_rest`)."""
+    cut = [(table, len(_shown_rows(table))) for table in tables]
+    capped = [(table, shown) for table, shown in cut if shown < len(table.rows) and not json_lists_all(table)]
+    if not capped:
+        return "to have the full lists"
+    them = "it" if len(unwritten) == 1 else "them"
+    if "report.json" not in unwritten:
+        return f"to have {them}"
+    return (f"to have {them}, though report.json too caps {'a list' if len(capped) == 1 else 'lists'} ("
+            + "; ".join(f"{table.title}: {json_rest(table, shown, json_written=True)}" for table, shown in capped) + ")")

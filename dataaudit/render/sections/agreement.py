@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...checks.agreement import ci_text, flag_figures, undefined_text
+from ...checks.agreement import MAX_ANNOTATORS_IN_MATRIX, ci_text, flag_figures, undefined_text
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
 
@@ -53,6 +53,11 @@ def _build(report: Report) -> SectionContent | None:
                                         total=a.disputed_total, full_list="raise agreement.disputed_limit to list more")])
 
 
+def _cap_words(shown: int, total: int, whom: str) -> str:
+    """' for the 40 most active of 127 annotators' where a figure shows only some; "" where it shows all."""
+    return f" for the {shown} most active of {total} {whom}" if shown < total else ""
+
+
 def _figures(report: Report) -> list[Figure]:
     from .. import plots
 
@@ -60,13 +65,20 @@ def _figures(report: Report) -> list[Figure]:
     if a is None:
         return []
     figures = []
-    scored = [s for s in a.annotators if s.agreement_with_others is not None][:40]
-    if scored:
-        figures.append(Figure(plots.annotator_bars([text(s.annotator, 40) for s in scored], [s.agreement_with_others for s in scored],
-                                                   [s.flagged for s in scored]), "Per-annotator agreement"))
+    scored = [s for s in a.annotators if s.agreement_with_others is not None]
+    # The most active, as the kappa matrix picks them (checks/agreement.py): the first in `a.annotators`
+    # order are the flagged and the least agreeing, a biased sample of the crowd. Shown in that order.
+    most_active = {s.annotator for s in sorted(scored, key=lambda s: (-s.items, s.annotator))[:MAX_ANNOTATORS_IN_MATRIX]}
+    plotted = [s for s in scored if s.annotator in most_active]
+    if plotted:
+        figures.append(Figure(plots.annotator_bars([text(s.annotator, 40) for s in plotted], [s.agreement_with_others for s in plotted],
+                                                   [s.flagged for s in plotted]),
+                              "Per-annotator agreement" + _cap_words(len(plotted), len(scored), "annotators" if len(scored) == len(a.annotators)
+                                                                   else "annotators who share items with others")))
     if len(a.cohen_kappa) > 1:
         matrix = {text(k, 40): {text(k2, 40): v for k2, v in row.items()} for k, row in a.cohen_kappa.items()}
-        figures.append(Figure(plots.agreement_heatmap(matrix), "Annotator x annotator agreement (Cohen's kappa)"))
+        figures.append(Figure(plots.agreement_heatmap(matrix), "Annotator x annotator agreement (Cohen's kappa)"
+                              + _cap_words(len(a.cohen_kappa), len(a.annotators), "annotators")))
     return figures
 
 

@@ -34,6 +34,12 @@ class Table:
 RERUN_FOR_FULL_LISTS = "add json to --format for the full lists"
 
 
+def json_lists_all(table: Table) -> bool:
+    """Whether report.json lists every row of `table`: it lists the section's rows, which are all of them unless
+    the section capped its list (`total` over them)."""
+    return len(table.rows) >= (table.total or 0)
+
+
 def json_rest(table: Table, shown: int, json_written: bool) -> str:
     """Where report.json has the rows of `table` after its first `shown`: it lists the section's rows, which are all
     of them unless the section capped its list (`total` over them). "" when it holds none beyond `shown`. A run
@@ -41,7 +47,7 @@ def json_rest(table: Table, shown: int, json_written: bool) -> str:
     listed = len(table.rows)
     if listed <= shown:
         return ""
-    if listed >= (table.total or 0):
+    if json_lists_all(table):
         return "all are in report.json" if json_written else RERUN_FOR_FULL_LISTS
     more = f"{listed - shown} more are in report.json"
     return more if json_written else f"{more} (add json to --format)"

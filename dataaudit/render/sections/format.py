@@ -18,7 +18,8 @@ def _build(report: Report) -> SectionContent | None:
     if f.blank_lines:
         lines.append(f"{f.blank_lines} blank lines skipped")
     if f.errors_listed < f.invalid:
-        lines.append(f"first {f.errors_listed} errors listed")
+        # Whose cap it is: each format shows fewer rows (5, 50, 200) and says so under its table.
+        lines.append(f"report.json lists the first {f.errors_listed} of {f.invalid} errors")
     rows = [[e.file, e.line, e.field, text(e.message, 300)] for e in f.errors]
     # In the terminal too (its first few): the format action sends the reader to this list.
     tables = [Table(f"Format errors ({f.invalid})", ["file", "line", "field", "message"], rows,
@@ -29,7 +30,7 @@ def _build(report: Report) -> SectionContent | None:
             continue
         lines.append(f"{role}: {r.records} rows read: {r.valid} valid, {r.invalid} invalid"
                      + (f"; {len(r.file_errors)} file{'s' if len(r.file_errors) != 1 else ''} gave no records" if r.file_errors else "")
-                     + (f"; first {len(r.errors)} errors listed" if len(r.errors) < r.errors_total else ""))
+                     + (f"; report.json lists the first {len(r.errors)} of {r.errors_total} errors" if len(r.errors) < r.errors_total else ""))
         tables.append(Table(f"Format errors, {role} ({r.errors_total})", ["file", "line", "field", "message"],
                             [[e.file, e.line, e.field, text(e.message, 300)] for e in r.errors],
                             total=r.errors_total, collapsed=len(r.errors) > 20))

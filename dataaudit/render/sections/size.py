@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ...checks.size import usable_examples
 from ...digits import value_text
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
@@ -28,9 +27,11 @@ def _build(report: Report) -> SectionContent | None:
     s = report.checks.get("size")
     if s is None:
         return None
-    duplicates = report.checks.get("duplicates")
-    when = "after de-duplication" if duplicates is not None else "(not de-duplicated: the duplicates check did not run)"
-    lines = [f"{s.examples} examples, {usable_examples(s, duplicates)} usable {when}; tokens counted with {s.tokenizer}"
+    usable = ""
+    if report.usable is not None:
+        usable = f", {report.usable} usable " + ("after de-duplication" if report.usable_after_deduplication
+                                                 else "(not de-duplicated: the duplicates check did not run)")
+    lines = [f"{s.examples} examples{usable}; tokens counted with {s.tokenizer}"
              + (f" (o200k_base for {s.recounted} texts it cannot read)" if getattr(s, "recounted", 0) else "")]
     for name, stats in (("input", s.input_tokens), ("target", s.target_tokens)):
         if stats:

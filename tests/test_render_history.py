@@ -1,0 +1,22 @@
+"""render/history: the table of past runs shows each verdict in the words the headline uses."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from dataaudit.render.figures import shown_verdict
+from dataaudit.render.history import render_history
+
+
+def test_shown_verdict_reads_each_status_in_the_readmes_words():
+    assert [shown_verdict(s) for s in ("ready", "not_ready", "insufficient_evidence")] == ["ready", "not ready", "not enough evidence"]
+    assert shown_verdict("some_new_status") == "some new status"
+
+
+def test_the_history_table_shows_each_verdict_as_the_headline_words_it():
+    runs = [{"id": n, "generated_at": f"2026-12-0{n}T00:00:00+00:00", "dataset": "nightly", "verdict": status, "figures": {},
+             "regressions": []} for n, status in enumerate(("ready", "not_ready", "insufficient_evidence"), 1)]
+    console = Console(width=200, record=True, color_system=None)
+    render_history(runs, "h.db", console)
+    rows = [line for line in console.export_text().splitlines() if line.split()[:1] in (["1"], ["2"], ["3"])]
+    assert [row.split("nightly", 1)[1].strip().split("  ")[0] for row in rows] == ["ready", "not ready", "not enough evidence"]
