@@ -525,9 +525,15 @@ def write_reports(report: Report, folder: PathArg, formats: list[str] | tuple[st
     """Write report.json, report.md and report.html (those in formats) into folder, with coverage.jsonl and
     duplicates.jsonl beside report.json, as one set (a file of an earlier run this one does not write is
     removed); every excerpt is masked with the phone regions of the report's own `[pii]` config. Returns the
-    paths written, in the order of the `reports:` line."""
+    paths written, in the order of the `reports:` line. Unlike `dataaudit audit --out`, it does not refuse a
+    folder that holds the audited data: a later audit of that folder would read these files as data.
+    Raises ValueError for a format that is not json, md or html (a bare "json" string included: it would
+    otherwise read as four unknown formats and remove the earlier set)."""
+    from .render.outputs import FILE_NAMES
     from .render.outputs import write_reports as write_set
 
+    if isinstance(formats, str) or any(name not in FILE_NAMES for name in formats):
+        raise ValueError(f"formats must be a list of {', '.join(FILE_NAMES)}, got {formats!r}")
     Path(folder).mkdir(parents=True, exist_ok=True)  # a notebook's new folder; the CLI has made --out already
     return write_set(report, folder, list(formats))
 
@@ -627,12 +633,16 @@ def dedup(inputs: PathArg | list[PathArg], out: PathArg, config: Config | None =
     is out. Several files, a glob or a folder: audited together (a group that spans two files keeps one record
     in all), each copy written under its own name into the folder out. drop_conflicts also drops every record
     of a group with conflicting labels. One DedupCopy per file, in input order."""
+    import glob
+
     from .fix.dedup import deduplicate, deduplicate_files
 
     config = config if config is not None else load_config()
     named = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     files = expand_inputs(named)
-    if len(files) == 1 and len(named) == 1 and not Path(named[0]).is_dir():
+    # A glob is several inputs, as a folder is, even where it matches one file: its copy goes into the folder out.
+    named_one_file = len(named) == 1 and not Path(named[0]).is_dir() and (Path(named[0]).is_file() or not glob.has_magic(str(named[0])))
+    if len(files) == 1 and named_one_file:
         return [DedupCopy(str(out), deduplicate(files[0], out, config, drop_conflicts=drop_conflicts, embed=embed))]
     summaries = deduplicate_files(files, out, config, drop_conflicts=drop_conflicts, embed=embed)
     return [DedupCopy(str(Path(out) / Path(file).name), summary) for file, summary in zip(files, summaries)]

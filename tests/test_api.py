@@ -205,6 +205,18 @@ def test_fetch_label_studio_since_last_needs_a_history_and_starts_after_the_prev
                      dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.timezone.utc)]
 
 
+def test_dedup_of_a_glob_matching_one_file_writes_into_the_folder_as_for_several(tmp_path):
+    from dataaudit.api import dedup
+
+    batches = tmp_path / "batches"
+    batches.mkdir()
+    rows = [{"text": f"ticket {i} about the invoice", "label": "ab"[i % 2]} for i in range(20)]
+    write_jsonl(batches / "a.jsonl", rows + rows[:2])
+    (copy,) = dedup(str(batches / "*.jsonl"), tmp_path / "clean", Config(task_type="format"), embed=False)
+    assert copy.path == str(tmp_path / "clean" / "a.jsonl") and (tmp_path / "clean").is_dir()
+    assert len((tmp_path / "clean" / "a.jsonl").read_text().splitlines()) == 20
+
+
 def test_write_reports_makes_its_folder_and_masks_the_line_files_as_configured(tmp_path):
     from dataaudit.api import write_reports
 
@@ -214,6 +226,11 @@ def test_write_reports_makes_its_folder_and_masks_the_line_files_as_configured(t
     assert [p.name for p in written] == ["report.json", "duplicates.jsonl"]
     lines = (tmp_path / "new" / "reports" / "duplicates.jsonl").read_text(encoding="utf-8")
     assert "<PHONE …445>" in lines and "22610445" not in lines
+    # a bare "json" string or an unknown format writes and removes nothing (it read as four unknown formats)
+    for formats in ("json", ["json", "markdown"]):
+        with pytest.raises(ValueError, match="formats must be a list of json, md, html"):
+            write_reports(_german_report(tmp_path, rows), tmp_path / "new" / "reports", formats)
+    assert sorted(p.name for p in (tmp_path / "new" / "reports").iterdir()) == ["duplicates.jsonl", "report.json"]
 
 
 def test_write_comparison_writes_both_files_with_a_bidi_override_escaped(tmp_path):

@@ -602,7 +602,8 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
     uncovered = result.uncovered
     covered = result.covered_share_unrounded if result.covered_share_unrounded is not None else result.covered_share
     evidence = {"covered_share": result.covered_share, "covered_share_unrounded": covered, "min_covered_share": config.min_covered_share,
-                "max_uncovered_scenario_share": config.max_uncovered_scenario_share, "production_inputs": result.production_inputs,
+                "max_uncovered_scenario_share": config.max_uncovered_scenario_share, "min_gap_share": config.min_gap_share,
+                "min_unnamed_gap_share": config.min_unnamed_gap_share, "production_inputs": result.production_inputs,
                 "mix_shift": result.mix_shift,
                 "uncovered_scenarios": [{"id": s.id, "label": s.label, "share": s.share, "examples": s.examples[:3]} for s in uncovered[:10]]}
     largest = max(uncovered, key=lambda s: s.share) if uncovered else None
