@@ -382,6 +382,12 @@ def _jsonl_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[R
 # JSON array, streamed: elements are decoded one at a time from a growing buffer
 
 
+# How near the buffer's end a decoded number, or a decode error, may mean the element was cut by the read
+# block rather than read whole (or wrong): a cut `-Infinit` errs 8 characters before the end.
+_CUT_MARGIN = 12
+_DIGITS = "0123456789"
+
+
 class ArrayElement(NamedTuple):
     number: int  # 1-based, in array order: how the loader, the audit's findings and the writers name it
     value: Any
@@ -454,8 +460,12 @@ class JsonArrayWalk:
             while True:
                 try:
                     value, end = self._decoder.raw_decode(self._buffer, self._position)
-                    # a value cut at the buffer's end (a number, `tru`) may decode short: confirm what follows
-                    if end < len(self._buffer) or self._at_end:
+                    # A number cut by the read block decodes short and leaves its rest unread: `1.` as 1 before
+                    # `5`, `2e-` as 2 before `3`. So a number (the one value that ends in a digit) ending near the
+                    # buffer's end is taken only once more text, or the end of the file, follows it; a string or
+                    # an object cannot end early, and re-decoding a large one would double its cost.
+                    if (self._at_end or self._buffer[end - 1] not in _DIGITS
+                            or len(self._buffer) - end > _CUT_MARGIN):
                         break
                 except json.JSONDecodeError as exc:
                     if self._at_end or not _maybe_cut(exc, self._buffer):
@@ -501,7 +511,7 @@ def _json_array_rows(source: str, handle: IO[bytes], counters: Counter) -> Itera
 
 def _maybe_cut(exc: json.JSONDecodeError, buffer: str) -> bool:
     """Whether a decode error may only mean the element runs past the buffer (read more and retry)."""
-    return exc.msg.startswith("Unterminated string") or exc.pos >= len(buffer) - 12
+    return exc.msg.startswith("Unterminated string") or exc.pos >= len(buffer) - _CUT_MARGIN
 
 
 # ---------------------------------------------------------------------------------------------------
