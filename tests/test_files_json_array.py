@@ -3,12 +3,14 @@ export detection: dedup and redact drop or rewrite an array element by the numbe
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import tempfile
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -119,3 +121,17 @@ def test_a_number_cut_at_a_read_boundary_after_its_point_is_read_whole(tmp_path,
     rows = list(rows_of(source, Counter()))
 
     assert [(row.line, row.data) for row in rows] == [(1, {"a": 1}), (2, 1.5), (3, 2e-3), (4, {"b": 2})]
+
+
+def test_an_element_text_is_sliced_on_request_and_only_while_the_walk_holds_it(monkeypatch):
+    monkeypatch.setattr(files, "_READ_CHUNK", 4)  # each later read drops the text already walked past
+    data = '[ {"a": [1, 2]} ,\n"two", 3.25 ]'.encode("utf-8")
+    walk = files.JsonArrayWalk(io.BytesIO(data).read)
+    elements = []
+    for element in walk:
+        elements.append(element)
+        assert data.decode("utf-8")[element.start:element.end] == walk.text_of(element)
+
+    assert [data.decode("utf-8")[e.start:e.end] for e in elements] == ['{"a": [1, 2]}', '"two"', "3.25"]
+    with pytest.raises(ValueError, match="element 1's text is no longer held"):
+        walk.text_of(elements[0])

@@ -391,9 +391,8 @@ _DIGITS = "0123456789"
 class ArrayElement(NamedTuple):
     number: int  # 1-based, in array order: how the loader, the audit's findings and the writers name it
     value: Any
-    start: int  # character offsets of its text in the file's text (without a byte-order mark)
-    end: int
-    text: str
+    start: int  # character offsets of its text in the file's text (without a byte-order mark); its text is
+    end: int    # not kept, so a large element is not held twice while the consumer works: see JsonArrayWalk.text_of
 
 
 class JsonArrayError(Exception):
@@ -446,6 +445,12 @@ class JsonArrayWalk:
         self.closing = self._dropped + self._position
         self._position += 1
 
+    def text_of(self, element: ArrayElement) -> str:
+        """The text of the element just yielded, sliced on request: the walk reads on (and drops it) once resumed."""
+        if element.number != self.number or element.start < self._dropped:
+            raise ValueError(f"element {element.number}'s text is no longer held; ask for it before the walk goes on")
+        return self._buffer[element.start - self._dropped:element.end - self._dropped]
+
     def __iter__(self) -> Iterator[ArrayElement]:
         if self._skip_space() != "[":
             raise JsonArrayError("expected a JSON array of records")
@@ -479,9 +484,8 @@ class JsonArrayWalk:
                 want = min(want * 2, MAX_LINE_BYTES)  # a large element is re-scanned O(log n) times, not O(n)
             want = _READ_CHUNK
             start = self._dropped + self._position
-            text = self._buffer[self._position:end]
             self._position = end
-            yield ArrayElement(self.number, value, start, start + len(text), text)
+            yield ArrayElement(self.number, value, start, self._dropped + end)
             following = self._skip_space()
             if following == ",":
                 self._position += 1
