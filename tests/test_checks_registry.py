@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 
 import pytest
 
@@ -100,7 +102,8 @@ def test_user_errors_are_not_isolated():
         run_checks(_context(["a"], ["x"]), (Check(id="bad", order=1, measure=bad_config),))
 
 
-# README "Adding a check", as written there less its margin notes (README and this copy change together).
+# README "Adding a check", as written there less its margin notes (README and this copy change together:
+# test_the_readme_recipe_is_this_one holds them to it).
 SHOUTING_RECIPE = '''
 from dataclasses import dataclass
 from dataaudit.checks.base import Check, Finding, Status
@@ -128,6 +131,21 @@ def judge(result, ctx):
 CHECK = Check(id="shouting", order=15, measure=measure, judge=judge, conditions=frozenset({"format"}),
               config_section=("shouting", ShoutingConfig))
 '''
+
+
+def _readme_recipe() -> list[str]:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n### Adding a check\n", 1)[1].split("\n## ", 1)[0]
+    return section.split("```python\n", 1)[1].split("```", 1)[0].splitlines()
+
+
+def test_the_readme_recipe_is_this_one():
+    """The README's recipe is what a reader copies: a recipe the tests no longer run could drift into one that fails."""
+    recipe = _readme_recipe()
+    assert recipe[0] == "# dataaudit/checks/shouting.py"  # where the module goes, not part of it
+    # A margin note stands three or more spaces after the code (the recipe's own comments, two).
+    code = [re.sub(r" {3,}# .*$", "", line) for line in recipe[1:]]
+    assert code == SHOUTING_RECIPE.strip("\n").splitlines()
 
 
 def test_a_new_check_is_one_module_with_its_own_config_section(add_check):

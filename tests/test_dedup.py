@@ -223,3 +223,16 @@ def test_a_csv_line_of_spaces_has_no_row_number_in_the_copy_either(tmp_path):
     summary = deduplicate(source, tmp_path / "clean.csv", Config(), embed=False)
     assert _dropped(summary) == [4, 6]  # data rows, the blank line skipped as the loader skips it
     assert (tmp_path / "clean.csv").read_text(encoding="utf-8").splitlines() == lines[:5] + [lines[6]]
+
+
+def test_a_json_array_that_stops_mid_way_is_refused_with_the_reason_it_stops(tmp_path):
+    records = [json.dumps({"text": f"{t} (ticket {n})", "label": label})
+               for n, (t, label) in enumerate(zip(TEXTS + TEXTS[:4], LABELS + LABELS[:4]), start=1)]
+    too_deep = '{"text": "x", "label": "a", "extra": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    source = tmp_path / "tickets.json"
+    source.write_text("[\n" + ",\n".join(records + [too_deep, records[0]]) + "\n]\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"^\S*tickets.json: element 11 is nested too deeply to read; elements after it "
+                                         r"were not read; so no copy of any file was written") as refused:
+        deduplicate(source, tmp_path / "clean.json", Config(), embed=False)
+    assert "none of its" not in str(refused.value)  # its 10 rows read fine: they are not what is wrong
+    assert not (tmp_path / "clean.json").exists()

@@ -19,8 +19,6 @@ from tests.conftest import write_jsonl
 from tests.engine_data import (ANNOTATION_CONFIG, annotation_shards, clinc_shards, keys_and_process, label_counts, normalised_input,
                                PREFERENCE_CONFIG, preference_shards, process_and_size)
 
-ANNOTATION_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "annotation_tools"
-
 
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):

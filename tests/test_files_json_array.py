@@ -3,16 +3,19 @@ export detection: dedup and redact drop or rewrite an array element by the numbe
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import tempfile
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataaudit.fix.writers import DROP, rewrite
+from dataaudit.load import files
 from dataaudit.load.annotation_tools import _first_element
 from dataaudit.load.files import rows_of
 
@@ -54,9 +57,23 @@ def arrays(draw) -> tuple[list, str]:
     return elements, "".join(parts)
 
 
+# Tiny read blocks put a read boundary inside every element, `1.|5` and `1e|-7` included, where a number
+# decoded before its block ends would be taken short; the default block is kept so the usual path runs too.
+READ_CHUNKS = st.sampled_from([1, 2, 3, 5, 13, files._READ_CHUNK])
+
+
 @settings(max_examples=300, deadline=None)
-@given(arrays(), st.data())
-def test_loader_writer_and_detection_give_every_element_the_same_number(array, data):
+@given(arrays(), st.data(), READ_CHUNKS)
+def test_loader_writer_and_detection_give_every_element_the_same_number(array, data, read_chunk):
+    default_chunk = files._READ_CHUNK
+    files._READ_CHUNK = read_chunk  # hypothesis runs many examples per call, so pytest's monkeypatch cannot undo each
+    try:
+        _check_every_element_numbered_alike(array, data)
+    finally:
+        files._READ_CHUNK = default_chunk
+
+
+def _check_every_element_numbered_alike(array, data):
     elements, text = array
     bom = data.draw(st.booleans())
     dropped = data.draw(st.sets(st.integers(1, max(len(elements), 1))))
@@ -94,3 +111,27 @@ def test_loader_writer_and_detection_give_every_element_the_same_number(array, d
             with source.open("rb") as handle:
                 first = _first_element(handle, handle.read(cut))
             assert first is not None and same(json.loads(first), elements[0])
+
+
+def test_a_number_cut_at_a_read_boundary_after_its_point_is_read_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "_READ_CHUNK", len('[{"a": 1}, 1.'))  # the first block ends right after `1.`
+    source = tmp_path / "records.json"
+    source.write_text('[{"a": 1}, 1.5, 2e-3, {"b": 2}]', encoding="utf-8")
+
+    rows = list(rows_of(source, Counter()))
+
+    assert [(row.line, row.data) for row in rows] == [(1, {"a": 1}), (2, 1.5), (3, 2e-3), (4, {"b": 2})]
+
+
+def test_an_element_text_is_sliced_on_request_and_only_while_the_walk_holds_it(monkeypatch):
+    monkeypatch.setattr(files, "_READ_CHUNK", 4)  # each later read drops the text already walked past
+    data = '[ {"a": [1, 2]} ,\n"two", 3.25 ]'.encode("utf-8")
+    walk = files.JsonArrayWalk(io.BytesIO(data).read)
+    elements = []
+    for element in walk:
+        elements.append(element)
+        assert data.decode("utf-8")[element.start:element.end] == walk.text_of(element)
+
+    assert [data.decode("utf-8")[e.start:e.end] for e in elements] == ['{"a": [1, 2]}', '"two"', "3.25"]
+    with pytest.raises(ValueError, match="element 1's text is no longer held"):
+        walk.text_of(elements[0])

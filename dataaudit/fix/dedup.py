@@ -122,12 +122,18 @@ def _refuse_files_without_records(report, pairs: list[tuple[Path, Path]], audite
     audit refuses that one): an empty copy would pass for a de-duplicated file. Nothing is written then."""
     rows = {summary.path: summary.records for summary in report.inputs if summary.role == "train"}
     invalid: dict[str, set[int]] = {}
+    unread_past: dict[str, str] = {}  # a file-level error (line 0): why the file could not be read on, e.g. to its end
     for error in report.checks["format"].errors:
         invalid.setdefault(error.file, set()).add(error.line)
+        if error.line == 0:
+            unread_past.setdefault(error.file, error.message)
     for (source, _), read_as in zip(pairs, audited):
         total = rows.get(str(read_as), 0)
         bad = {line for line in invalid.get(str(read_as), set()) if line > 0}
-        if total == 0 or len(bad) >= total or 0 in invalid.get(str(read_as), set()):
+        if str(read_as) in unread_past:  # its rows may all be valid: what is wrong is where the reading stopped
+            raise InputError(f"{source}: {unread_past[str(read_as)]}; so no copy of any file was written; fix that file "
+                             "first")
+        if total == 0 or len(bad) >= total:
             raise InputError(f"{source}: none of its {total} rows is a valid training record, so no copy of any file was "
                              "written; fix or leave out that file, or name its fields (--text-field, --label-field)")
 

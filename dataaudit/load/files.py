@@ -382,12 +382,17 @@ def _jsonl_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[R
 # JSON array, streamed: elements are decoded one at a time from a growing buffer
 
 
+# How near the buffer's end a decoded number, or a decode error, may mean the element was cut by the read
+# block rather than read whole (or wrong): a cut `-Infinit` errs 8 characters before the end.
+_CUT_MARGIN = 12
+_DIGITS = "0123456789"
+
+
 class ArrayElement(NamedTuple):
     number: int  # 1-based, in array order: how the loader, the audit's findings and the writers name it
     value: Any
-    start: int  # character offsets of its text in the file's text (without a byte-order mark)
-    end: int
-    text: str
+    start: int  # character offsets of its text in the file's text (without a byte-order mark); its text is
+    end: int    # not kept, so a large element is not held twice while the consumer works: see JsonArrayWalk.text_of
 
 
 class JsonArrayError(Exception):
@@ -440,6 +445,12 @@ class JsonArrayWalk:
         self.closing = self._dropped + self._position
         self._position += 1
 
+    def text_of(self, element: ArrayElement) -> str:
+        """The text of the element just yielded, sliced on request: the walk reads on (and drops it) once resumed."""
+        if element.number != self.number or element.start < self._dropped:
+            raise ValueError(f"element {element.number}'s text is no longer held; ask for it before the walk goes on")
+        return self._buffer[element.start - self._dropped:element.end - self._dropped]
+
     def __iter__(self) -> Iterator[ArrayElement]:
         if self._skip_space() != "[":
             raise JsonArrayError("expected a JSON array of records")
@@ -454,8 +465,12 @@ class JsonArrayWalk:
             while True:
                 try:
                     value, end = self._decoder.raw_decode(self._buffer, self._position)
-                    # a value cut at the buffer's end (a number, `tru`) may decode short: confirm what follows
-                    if end < len(self._buffer) or self._at_end:
+                    # A number cut by the read block decodes short and leaves its rest unread: `1.` as 1 before
+                    # `5`, `2e-` as 2 before `3`. So a number (the one value that ends in a digit) ending near the
+                    # buffer's end is taken only once more text, or the end of the file, follows it; a string or
+                    # an object cannot end early, and re-decoding a large one would double its cost.
+                    if (self._at_end or self._buffer[end - 1] not in _DIGITS
+                            or len(self._buffer) - end > _CUT_MARGIN):
                         break
                 except json.JSONDecodeError as exc:
                     if self._at_end or not _maybe_cut(exc, self._buffer):
@@ -469,9 +484,8 @@ class JsonArrayWalk:
                 want = min(want * 2, MAX_LINE_BYTES)  # a large element is re-scanned O(log n) times, not O(n)
             want = _READ_CHUNK
             start = self._dropped + self._position
-            text = self._buffer[self._position:end]
             self._position = end
-            yield ArrayElement(self.number, value, start, start + len(text), text)
+            yield ArrayElement(self.number, value, start, self._dropped + end)
             following = self._skip_space()
             if following == ",":
                 self._position += 1
@@ -501,7 +515,7 @@ def _json_array_rows(source: str, handle: IO[bytes], counters: Counter) -> Itera
 
 def _maybe_cut(exc: json.JSONDecodeError, buffer: str) -> bool:
     """Whether a decode error may only mean the element runs past the buffer (read more and retry)."""
-    return exc.msg.startswith("Unterminated string") or exc.pos >= len(buffer) - 12
+    return exc.msg.startswith("Unterminated string") or exc.pos >= len(buffer) - _CUT_MARGIN
 
 
 # ---------------------------------------------------------------------------------------------------

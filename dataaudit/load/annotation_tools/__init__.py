@@ -73,9 +73,10 @@ def _first_element(handle, head: bytes) -> bytes | None:
     def read(size: int) -> bytes:
         return unread.pop() if unread else handle.read(size)
 
+    walk = JsonArrayWalk(read)
     try:
-        for element in JsonArrayWalk(read):
-            return element.text.encode("utf-8")
+        for element in walk:
+            return walk.text_of(element).encode("utf-8")
     except (ValueError, JsonArrayError):  # not JSON, or nested past Python's limit: no export's task is; the loader reports it
         return None
     return None
