@@ -281,7 +281,7 @@ def test_check_lists_each_finding_by_file_line_and_field_across_train_eval_and_p
     assert finding.condition == "hygiene" and finding.status is Status.WARN
     assert finding.summary == ("personal data in 2 of 200 training records (1.0%): 1 email, 1 credit_card; 2 more in the eval "
                                "or production inputs")
-    assert "train.jsonl lines 5, 10" in finding.action and "eval.jsonl line 1" in finding.action
+    assert finding.action.endswith(f"{train} lines 5, 10; eval input: {eval_path} line 1; production input: {production} line 1.")
     assert "`dataaudit redact INPUT --out CLEAN` for each file" in finding.action
 
 
@@ -336,6 +336,35 @@ def test_secret_and_personal_lines_are_counted_apart_per_file(tmp_path):
     assert [(p.first_lines, p.lines) for p in result.personal_places] == [([5, 7], 2)]
     secret, personal = judge_pii(result, _ctx(config, path))
     assert secret.action.endswith(f"{path} lines 3, 7.") and personal.action.endswith(f"{path} lines 5, 7.")
+
+
+def test_an_action_names_the_first_five_files_and_counts_the_rest(tmp_path):
+    config = config_from_dict({"pii": {"max_share": 1.0}})
+    (tmp_path / "parts").mkdir()
+    paths = [write_jsonl(tmp_path / "parts" / f"part{i:02d}.jsonl", [{"text": f"write to user{i}x{j}@example.com", "label": "a"}
+                                                             for j in range(3)]) for i in range(12)]
+    from dataaudit.api import audit
+
+    report = audit(f"{tmp_path / 'parts'}/*.jsonl", config, embed=False)
+    result = report.checks["pii"]
+    assert sorted((Path(p.file).name, p.lines) for p in result.personal_places) == [(p.name, 3) for p in paths]
+    (action,) = [a for a in report.verdict.actions if "Redact before training" in a]
+    named = "; ".join(f"{p} lines 1, 2, 3" for p in sorted(paths)[:5])
+    assert action.endswith(f"{named}; and 7 more files (21 lines).")
+    assert str(sorted(paths)[5]) not in action
+
+
+def test_a_file_read_in_two_roles_is_counted_once_in_each_and_named_under_its_role(tmp_path):
+    path = write_jsonl(tmp_path / "roles.jsonl", _tickets(40, {2: "mail jo2@example.com", 5: "key AKIAQX4BZ7RT2WKD5N3M"}))
+    config = config_from_dict({"pii": {"max_share": 1.0}})
+    ctx = _ctx(config, path, eval_path=path)
+    result = measure_pii(ctx)
+    assert [(p.role, p.first_lines, p.lines) for p in result.personal_places] == [("train", [3], 1), ("eval", [3], 1)]
+    assert [(p.role, p.first_lines, p.lines) for p in result.secret_places] == [("train", [6], 1), ("eval", [6], 1)]
+    secret, personal = judge_pii(result, ctx)
+    assert secret.action.endswith(f"{path} line 6; eval input: {path} line 6.")
+    assert personal.action.endswith(f"placeholder): {path} line 3; eval input: {path} line 3.")
+    assert f"`dataaudit redact {path} --out CLEAN`" in personal.action  # one file, whatever roles read it
 
 
 def test_prompt_completion_and_text_label_fields_are_named(tmp_path):

@@ -69,29 +69,34 @@ class PiiLocation:
 
 
 LINES_NAMED = 10  # lines an action names per file; the rest are counted
+FILES_NAMED = 5  # files an action names per role; the rest are counted, or 400 small files make a 20,000-character action
 
 
 @dataclass(frozen=True)
 class PiiPlaces:
-    """Where one file's records hold findings of one group (credentials, or personal data): the first lines,
-    to name in an action, and how many lines in all, counted whatever pii.max_listed lists."""
+    """Where one file's records, read in one role, hold findings of one group (credentials, or personal data):
+    the first lines, to name in an action, and how many lines in all, counted whatever pii.max_listed lists."""
     file: str
     first_lines: list[int]
     lines: int
+    role: str = "train"  # a file read as training data and as --eval is two places: its lines are counted once in each
 
 
-def _count_line(tally: dict[str, tuple[list[int], int, int]], file: str, line: int) -> None:
-    """Counts `line` into the file's (first lines, lines, last line); a line holding several records (a JSON
-    array on one line) once: a file's records come in line order."""
-    first, count, last = tally.get(file, ([], 0, -1))
+_Tally = dict[tuple[str, str], tuple[list[int], int, int]]
+
+
+def _count_line(tally: _Tally, role: str, file: str, line: int) -> None:
+    """Counts `line` into the (role, file)'s (first lines, lines, last line); a line holding several records (a
+    JSON array on one line) once: a file's records come in line order within one role, not across roles."""
+    first, count, last = tally.get((role, file), ([], 0, -1))
     if line != last:
         if len(first) < LINES_NAMED:
             first.append(line)
-        tally[file] = (first, count + 1, line)
+        tally[(role, file)] = (first, count + 1, line)
 
 
-def _places(tally: dict[str, tuple[list[int], int, int]]) -> list[PiiPlaces]:
-    return [PiiPlaces(file, first, count) for file, (first, count, _) in tally.items()]
+def _places(tally: _Tally) -> list[PiiPlaces]:
+    return [PiiPlaces(file, first, count, role) for (role, file), (first, count, _) in tally.items()]
 
 
 @dataclass(frozen=True)
@@ -172,8 +177,8 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
     by_role: Counter = Counter()
     listed: list[PiiLocation] = []
     training_by_kind: Counter = Counter()
-    secret_lines: dict[str, tuple[list[int], int, int]] = {}
-    personal_lines: dict[str, tuple[list[int], int, int]] = {}
+    secret_lines: _Tally = {}
+    personal_lines: _Tally = {}
     records = with_findings = personal = secret = total = training_records = training_personal = 0
     for index in (ctx.train, ctx.eval, ctx.production):
         if index is None:
@@ -199,9 +204,9 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
                 training_personal += training and bool(kinds_here - {"secret"})
                 secret += "secret" in kinds_here
                 if "secret" in kinds_here:
-                    _count_line(secret_lines, record.source, record.line)
+                    _count_line(secret_lines, index.role, record.source, record.line)
                 if kinds_here - {"secret"}:
-                    _count_line(personal_lines, record.source, record.line)
+                    _count_line(personal_lines, index.role, record.source, record.line)
     return PiiResult(
         records=records,
         records_with_findings=with_findings,
@@ -222,13 +227,27 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
 
 
 def _lines_named(places: list[PiiPlaces]) -> str:
-    """'support.jsonl lines 3, 17, 45 and 12 more': where to look, counted over every record, not the listed findings."""
+    """'support.jsonl lines 3, 17, 45 and 12 more': where to look, counted over every record, not the listed
+    findings; past FILES_NAMED files, how many more files and lines."""
     parts = []
-    for place in places:
+    for place in places[:FILES_NAMED]:
         shown = ", ".join(str(n) for n in place.first_lines)
         more = f" and {place.lines - len(place.first_lines)} more" if place.lines > len(place.first_lines) else ""
         parts.append(f"{place.file} line{'s' if place.lines > 1 else ''} {shown}{more}")
+    rest = places[FILES_NAMED:]
+    if rest:
+        lines = sum(place.lines for place in rest)
+        parts.append(f"and {len(rest)} more file{'s' if len(rest) > 1 else ''} ({lines} line{'s' if lines > 1 else ''})")
     return "; ".join(parts)
+
+
+def _places_by_role(places: list[PiiPlaces]) -> str:
+    """The training places first, unlabelled, then each other role's under its name ("eval input: ..."): a
+    file read in two roles is named in each, and an action about training says which lines are not."""
+    parts = [_lines_named([p for p in places if p.role == "train"])]
+    parts += [f"{role} input: {_lines_named([p for p in places if p.role == role])}"
+              for role in dict.fromkeys(p.role for p in places) if role != "train"]
+    return "; ".join(part for part in parts if part)
 
 
 def _redact_command(result: PiiResult) -> str:
@@ -252,7 +271,7 @@ def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
             "hygiene", Status.FAIL,
             f"{result.secret_records} record(s) hold credentials ({result.by_kind.get('secret', 0)} secret(s): keys, tokens or private keys)",
             evidence,
-            f"Revoke the credentials, then remove or redact them ({_redact_command(result)}): {_lines_named(result.secret_places)}."))
+            f"Revoke the credentials, then remove or redact them ({_redact_command(result)}): {_places_by_role(result.secret_places)}."))
     personal_share = result.training_personal_records / result.training_records if result.training_records else 0.0
     elsewhere = result.personal_records - result.training_personal_records
     if result.training_personal_records and personal_share > config.warn_share:
@@ -265,7 +284,7 @@ def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
             f"({personal_share:.1%}): {kinds}{also}",
             {**evidence, "personal_share": personal_share, "max_share": config.max_share},
             f"Redact before training ({_redact_command(result)} replaces each value with a placeholder): "
-            f"{_lines_named(result.personal_places)}."))
+            f"{_places_by_role(result.personal_places)}."))
     if not findings and result.personal_records:  # under the bound, or only in eval / production: passes, still said
         inside = (f"personal data in {result.training_personal_records} of {result.training_records} training records "
                   f"({personal_share:.1%}, within the {config.warn_share:.1%} bound)" if result.training_personal_records
