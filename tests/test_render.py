@@ -837,11 +837,14 @@ def test_every_format_reads_next_actions_regressions_warnings_then_the_sections_
     report = _tiny_report(verdict=verdict, regressions=[regression], compared_with="2026-01-01T00:00:00",
                           warnings=["history h.db: no input in common with the baseline run"])
     markdown = render_markdown(report)
-    md_marks = ["## Next actions", "## Regressions against the previous run", "> warning: history h.db", "## Inputs"]
+    md_marks = ["## Next actions", "## Regressions against the previous run", "> warning: history h.db", "## Inputs",
+                "## Production coverage"]
     assert [markdown.index(m) for m in md_marks] == sorted(markdown.index(m) for m in md_marks)
     assert f"| usable | 585 | 440 | {detail.replace('_', chr(92) + '_')} |" in markdown and "…" not in markdown
     page = render_html(report)
-    html_marks = ["<section id='actions'>", "<section id='regressions'>", "<section id='warnings'>", "<section id='inputs'>"]
+    # The inputs before the sections in both: report.html put them last while report.md had them first.
+    html_marks = ["<section id='actions'>", "<section id='regressions'>", "<section id='warnings'>", "<section id='inputs'>",
+                  "<section id='coverage'>"]
     assert [page.index(m) for m in html_marks] == sorted(page.index(m) for m in html_marks)
     console = Console(record=True, width=100)
     render_terminal(report, console)

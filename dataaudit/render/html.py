@@ -228,7 +228,8 @@ def render_html(report: Report, formats: Collection[str] = ("json", "md", "html"
     """report.html; formats: what this run writes beside it (a capped list names report.json only if written)."""
     json_written = "json" in formats
     sections = "".join(_section(s, report, json_written) for s in all_sections() if s.id != "sufficient")
-    body = "".join([_header(report), _decision(report, json_written), sections, _inputs(report, json_written)])
+    # The inputs before the sections, as report.md reads (markdown._blocks): the files the evidence is about first.
+    body = "".join([_header(report), _decision(report, json_written), _inputs(report, json_written), sections])
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>dataaudit: {esc(report.dataset)} — {esc(shown_headline(report))}</title><style>{CSS}</style></head>"

@@ -212,9 +212,9 @@ def _head(report: Report, sections: list) -> list[str]:
 
 def _blocks(report: Report, sections: list, max_rows: int | None,
             formats: Collection[str] = ALL_FORMATS) -> list[tuple[str, list[str]]]:
-    """Everything after the next actions, as (title, lines) blocks in reading order (the one every format
-    keeps: regressions, warnings, inputs, the sections): the units report.md leaves out, from the end, when
-    even capped tables do not fit."""
+    """Everything after the next actions, as (title, lines) blocks in reading order (the one report.html keeps
+    too: regressions, warnings, inputs, the sections; the terminal, which lists no inputs, reads regressions,
+    warnings, the sections): the units report.md leaves out, from the end, when even capped tables do not fit."""
     blocks = []
     if report.regressions:
         title = "Regressions against the previous run"
