@@ -868,6 +868,12 @@ def test_cut_notes_are_true_whichever_formats_the_run_writes():
     assert rows_note(errors, 50, ["md"]) == "… and 1284 more: add json to --format for report.json, which lists 950 of them"
     assert rows_note(whole, 50, ["md"]) == "… and 250 more: add json to --format for the full lists"
     assert rows_note(errors, 50) == "… and 1284 more: 950 of them are in report.json (report.html lists the first 200)"
+    # Without report.json the rest is what report.html lists beyond report.md's 50: it said 950 of them.
+    assert rows_note(errors, 50, ["md", "html"]) == "… and 1284 more: 150 of them are in report.html (which lists the first 200)"
+    assert rows_note(whole, 50, ["md", "html"]) == "… and 250 more: 150 of them are in report.html (which lists the first 200)"
+    assert rows_note(whole, 10, ["md", "html", "json"]) == "… and 290 more: see report.json (report.html lists the first 200)"
+    small = Table("Inputs (120)", ["path"], [[f"f{n}.jsonl"] for n in range(120)])
+    assert rows_note(small, 50, ["md", "html"]) == "… and 70 more: see report.html"
     page = lambda table, written: html_render._table(table.headers, table.rows, table, json_written=written)  # noqa: E731
     assert "first 200 of 1334 listed; 800 more are in report.json</p>" in page(errors, True)
     assert "first 200 of 1334 listed; 800 more are in report.json (add json to --format)</p>" in page(errors, False)

@@ -175,7 +175,8 @@ def _places(formats: Collection[str], listed: int = 0) -> str | None:
 
 def rows_note(table: Table, shown: int, formats: Collection[str] = ALL_FORMATS) -> str:
     """What a table report.md cut to its first `shown` rows says about the rest and where it is. Rows the
-    section listed are in report.json (and in report.html up to its own cap), of those the run writes; rows
+    section listed are in report.json (and in report.html up to its own cap), of those the run writes, and the
+    count of them is what those files hold (report.html alone: its first MAX_ROWS); rows
     beyond those only where the section says (`capped_note`). Written alone, report.md says that report.json
     would hold them, and how many of them where the section's list is capped: not "the full lists"."""
     listed = len(table.rows)
@@ -186,7 +187,11 @@ def rows_note(table: Table, shown: int, formats: Collection[str] = ALL_FORMATS) 
     if places is None:
         where = RERUN_FOR_FULL_LISTS if total == listed else f"add json to --format for report.json, which lists {listed - shown} of them"
     else:
-        where = f"see {places}" if total == listed else f"{listed - shown} of them are in {places}"
+        from .html import MAX_ROWS as HTML_MAX_ROWS  # here: html.py imports this module
+
+        # Without report.json the rest is only what report.html lists beyond report.md's rows, not the section's list.
+        held = listed - shown if "json" in formats else min(listed, HTML_MAX_ROWS) - shown
+        where = f"see {places}" if held == total - shown else f"{held} of them are in {places}"
     return f"… and {total - shown} more: {where}" + (f"; {table.full_list}" if table.full_list else "")
 
 
