@@ -20,6 +20,15 @@ from .decide.verdict import Verdict
 
 SCHEMA_VERSION = 1
 
+# The verdict as the README and every display label name it; report.json keeps the status values (a contract).
+VERDICT_WORDS = {"ready": "ready", "not_ready": "not ready", "insufficient_evidence": "not enough evidence"}
+
+
+def shown_verdict(status: str) -> str:
+    """A verdict status value in the README's words ("insufficient_evidence" reads "not enough evidence"); the
+    headline (`Report.headline`), the history table and every display label show it this way."""
+    return VERDICT_WORDS.get(status, status.replace("_", " "))
+
 
 @dataclass(frozen=True)
 class InputSummary:
@@ -117,9 +126,9 @@ class Report:
 
     @property
     def headline(self) -> str:
-        """The verdict as every renderer's headline words ("ready", "not ready", ...), with the regressions that
+        """The verdict as every renderer's headline words ("ready", "not ready", "not enough evidence"), with the regressions that
         fail the run: a READY over an exit code of 1 reads as a pass to whoever looks at the headline only."""
-        words = self.verdict.status.replace("_", " ")
+        words = shown_verdict(self.verdict.status)
         count = self.failing_regressions
         return f"{words}, run fails on {count} regression{'s' if count != 1 else ''}" if count else words
 

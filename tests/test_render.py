@@ -814,6 +814,10 @@ def test_not_enough_evidence_is_named_in_the_readmes_words_in_every_label_and_ke
     report = _tiny_report(verdict=build_verdict([Condition("format", "unknown", "no records could be judged")]))
     assert report.verdict.status == "insufficient_evidence" and report.exit_code == 3
     assert report.to_dict()["verdict"]["status"] == "insufficient_evidence"  # the contract stays
+    # Report.headline (public API) is the displays' words, not a renderer's fix-up of "insufficient evidence".
+    assert report.headline == "not enough evidence"
+    assert _regressed(verdict=report.verdict).headline == "not enough evidence, run fails on 1 regression"
+    assert "headline" not in json.dumps(report.to_dict())
     markdown = render_markdown(report)
     assert markdown.splitlines()[2].startswith("**❔ not enough evidence** — ")
     page = render_html(report)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from dataaudit.render.figures import shown_verdict
+from dataaudit.report import shown_verdict
 from dataaudit.render.history import render_history
 
 

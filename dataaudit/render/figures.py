@@ -3,29 +3,7 @@ shares in percentage points, a missing figure as '-'. report.json and compare.js
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ..report import Report
-
-# The verdict as the README and every display label name it; report.json keeps the status values (a contract).
-VERDICT_WORDS = {"ready": "ready", "not_ready": "not ready", "insufficient_evidence": "not enough evidence"}
-
-
-def shown_verdict(status: str) -> str:
-    """A verdict status value in the README's words ("insufficient_evidence" reads "not enough evidence"); the
-    headline, the history table and every display label show it this way."""
-    return VERDICT_WORDS.get(status, status.replace("_", " "))
-
-
-def shown_headline(report: Report) -> str:
-    """report.headline in the README's words (`shown_verdict`); what follows the verdict's words (the regressions
-    that fail the run) as written."""
-    status_words = report.verdict.status.replace("_", " ")
-    headline = report.headline
-    if headline.startswith(status_words):
-        return shown_verdict(report.verdict.status) + headline[len(status_words):]
-    return headline
+from typing import Any
 
 
 def _is_share(figure: str) -> bool:

@@ -8,7 +8,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .figures import shown_verdict
+from ..report import shown_verdict
 from .terminal import plain
 
 

@@ -18,7 +18,7 @@ from ..report import Report
 from ..excerpt import excerpt
 from ..scan.pii import masked_as_configured
 from .json_report import dumps, safe_config
-from .figures import regression_cells, shown_headline
+from .figures import regression_cells
 from .markdown import command_pieces
 from .sections import Table, all_sections, capped_note
 
@@ -175,7 +175,7 @@ def _header(report: Report) -> str:
                     for n in v.not_judged)
     return (f"<header><h1>Dataset readiness: {inline(report.dataset)}</h1>"
             f"<p class='meta'>{inline(hashes)} · generated {esc(report.generated_at)} · dataaudit {esc(report.dataaudit_version)}</p></header>"
-            f"<section id='verdict'><div class='verdict {esc(report.headline_status)}' data-status='{esc(report.headline_status)}'><strong>{esc(shown_headline(report).upper())}</strong> — "
+            f"<section id='verdict'><div class='verdict {esc(report.headline_status)}' data-status='{esc(report.headline_status)}'><strong>{esc(report.headline.upper())}</strong> — "
             f"<span id='verdict-sentence'>{inline(report.sentence)}</span></div>"
             f"<div class='table-wrap'><table><thead><tr><th>condition</th><th>status</th><th>summary</th></tr></thead><tbody>{rows}</tbody></table></div></section>")
 
@@ -232,5 +232,5 @@ def render_html(report: Report, formats: Collection[str] = ("json", "md", "html"
     body = "".join([_header(report), _decision(report, json_written), _inputs(report, json_written), sections])
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>dataaudit: {esc(report.dataset)} — {esc(shown_headline(report))}</title><style>{CSS}</style></head>"
+            f"<title>dataaudit: {esc(report.dataset)} — {esc(report.headline)}</title><style>{CSS}</style></head>"
             f"<body><main>{body}<footer class='meta'>dataaudit {esc(report.dataaudit_version)} · report schema {report.schema_version}</footer></main></body></html>\n")

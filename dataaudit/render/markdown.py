@@ -17,7 +17,7 @@ from typing import Collection, Iterable
 from ..excerpt import excerpt, neutralise_markdown, sanitise
 from ..report import Report
 from ..scan.pii import masked_as_configured
-from .figures import regression_cells, shown_headline
+from .figures import regression_cells
 from .sections import Table, all_sections, capped_note
 from .sections.base import RERUN_FOR_FULL_LISTS
 
@@ -199,7 +199,7 @@ def _head(report: Report, sections: list) -> list[str]:
     """The verdict, its conditions, the sufficient conditions and the next actions: always whole."""
     v = report.verdict
     out = [f"# Dataset readiness: {cell(report.dataset)}", "",
-           f"**{STATUS_MARK[report.headline_status]} {cell(shown_headline(report))}** — "
+           f"**{STATUS_MARK[report.headline_status]} {cell(report.headline)}** — "
            f"{cell(report.sentence, 2000)}", ""]
     out += ["| condition | status | summary |", "|---|---|---|"]
     out += [f"| {c.id} | {STATUS_MARK[c.status]} {c.status} | {cell(c.summary, 400)} |" for c in v.conditions]

@@ -18,7 +18,7 @@ from rich.text import Text
 from ..excerpt import ELLIPSIS, sanitise
 from ..report import Report
 from ..scan.pii import masked_as_configured
-from .figures import regression_line, shown_headline
+from .figures import regression_line
 from .outputs import FILE_NAMES, LINE_FILES
 from .sections import Table as SectionTable, all_sections, capped_note
 from .sections.base import json_lists_all, json_rest
@@ -150,7 +150,7 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
     records = sum(i.records for i in report.inputs if i.role == "train")
     console.print(Text.assemble(("dataaudit ", "bold"), plain(report.dataset, "bold cyan", ascii_marks=ascii_marks), f"  ({records} records)"))
     style = STYLE[report.headline_status]
-    say(Text.assemble((shown_headline(report).upper(), style), "  ", plain(report.sentence, ascii_marks=ascii_marks)), report.sentence)
+    say(Text.assemble((report.headline.upper(), style), "  ", plain(report.sentence, ascii_marks=ascii_marks)), report.sentence)
     if narrow:
         for c in v.conditions:
             say(Text.assemble((c.id, "bold"), ": ", (c.status, STYLE[c.status])))
