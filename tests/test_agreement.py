@@ -165,6 +165,7 @@ def test_sample_annotation_batch_flags_the_careless_annotator():
     assert by_name["ann_d"].alpha_without > result.krippendorff_alpha
     assert by_name["ann_d"].agreement_with_others < 0.7 < min(by_name[a].agreement_with_others for a in ("ann_a", "ann_b", "ann_c"))
     assert set(result.cohen_kappa) == {"ann_a", "ann_b", "ann_c", "ann_d"}
+    assert result.plotted_annotators == list(result.cohen_kappa) == ["ann_a", "ann_b", "ann_c", "ann_d"]  # a small crowd: all
 
 
 def test_snow_2008_rte_real_crowd_labels():

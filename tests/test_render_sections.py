@@ -108,6 +108,32 @@ def test_the_per_annotator_plot_shows_the_most_active_annotators_and_both_captio
     assert heatmap.caption == "Annotator x annotator agreement (Cohen's kappa) for the 40 most active of 45 annotators"
 
 
+def test_a_flagged_annotator_outside_the_most_active_is_in_both_figures(tmp_path, monkeypatch):
+    """The section picked its own 'most active' for the bars, and a flagged annotator outside them vanished from
+    the plots while the text flagged them: now both figures show the check's plotted_annotators."""
+    from dataaudit.render import plots
+    from dataaudit.render.sections.agreement import SECTION as AGREEMENT
+
+    rows = [{"item_id": str(i), "annotator": f"w{n:02d}", "text": f"item {i} text", "label": "ab"[i % 2]}
+            for n in range(41) for i in range(30)]
+    rows += [{"item_id": str(i), "annotator": "w41", "text": f"item {i} text", "label": "ba"[i % 2]} for i in range(12)]
+    config = config_from_dict({"fields": {"annotator": "annotator", "id": "item_id"}, "agreement": {"bootstrap_resamples": 0}})
+    report = audit(write_jsonl(tmp_path / "crowd.jsonl", rows), config, embed=False)
+    a = report.checks["agreement"]
+    assert [s.annotator for s in a.annotators if s.flagged] == ["w41"]
+    assert a.plotted_annotators == [f"w{n:02d}" for n in range(40)] + ["w41"] and list(a.cohen_kappa) == a.plotted_annotators
+    assert ("Cohen's kappa matrix and alpha-without shown for the 40 most active of 42 annotators; the matrix also shows "
+            "the 1 flagged annotator outside them") in a.notes
+    plotted: list[list[str]] = []
+    monkeypatch.setattr(plots, "annotator_bars", lambda names, agreement, flagged: plotted.append(names) or "<svg/>")
+    monkeypatch.setattr(plots, "agreement_heatmap", lambda matrix: "<svg/>")
+    bars, heatmap = AGREEMENT.figures(report)
+    assert plotted[0][0] == "w41" and sorted(plotted[0]) == a.plotted_annotators  # w40, as active as w00-w39, is not
+    assert bars.caption == "Per-annotator agreement for 41 of 42 annotators: the most active and every flagged one"
+    assert heatmap.caption == "Annotator x annotator agreement (Cohen's kappa) for 41 of 42 annotators: the most active and every flagged one"
+    assert any(line.startswith("annotator w41 is far below the others") for line in AGREEMENT.build(report).lines)
+
+
 def test_agreement_captions_state_no_cap_when_every_annotator_is_shown(tmp_path, monkeypatch):
     from dataaudit.render import plots
     from dataaudit.render.sections.agreement import SECTION as AGREEMENT

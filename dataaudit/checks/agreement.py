@@ -170,6 +170,9 @@ class AgreementResult:
     # bootstrap resamples with no alpha (no variation left in them), left out of alpha_ci
     bootstrap_undefined: int = 0
     disputed_total: int = 0  # items whose labels disagree, of which `disputed` lists the first
+    # The annotators the Cohen's kappa matrix holds and the per-annotator plot shows: the MAX_ANNOTATORS_IN_MATRIX
+    # most active, and every flagged one beside them (all of them in a small crowd); in the annotators' input order.
+    plotted_annotators: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -591,8 +594,6 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
     percent = float(np.nanmean(per_item)) if items_multi else None
     active = sorted(range(len(table.annotators)), key=lambda a: (-int((~np.isnan(table.codes[a])).sum()), table.annotators[a]))
     shown = sorted(active[:MAX_ANNOTATORS_IN_MATRIX])
-    if len(active) > MAX_ANNOTATORS_IN_MATRIX:
-        notes.append(f"Cohen's kappa matrix and alpha-without shown for the {MAX_ANNOTATORS_IN_MATRIX} most active of {len(active)} annotators")
     named = not table.annotators or not all(name.startswith(ANONYMOUS) for name in table.annotators)
     if named:
         annotators, per_annotator = _annotator_stats(table, level, scale, config.careless_margin, set(shown), vocabulary.per_annotator)
@@ -602,6 +603,14 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         annotators, per_annotator, shown = [], [], []
         notes.append("the export names no annotator, so no per-annotator figures (agreement with the others, Cohen's "
                      "kappa) are given; alpha and the item figures count every answer")
+    # Who the kappa matrix and the per-annotator plot show: the most active, and every flagged annotator beside
+    # them, or one the report names as far below the others would be missing from both figures.
+    flagged_names = {s.annotator for s in annotators if s.flagged}
+    plotted = sorted(set(shown) | {a for a, name in enumerate(table.annotators) if name in flagged_names})
+    if len(active) > MAX_ANNOTATORS_IN_MATRIX:
+        extra = len(plotted) - len(shown)
+        notes.append(f"Cohen's kappa matrix and alpha-without shown for the {MAX_ANNOTATORS_IN_MATRIX} most active of {len(active)} annotators"
+                     + (f"; the matrix also shows the {extra} flagged annotator{'s' if extra > 1 else ''} outside them" if extra else ""))
     scored = [(s.agreement, s.items_compared) for s in per_annotator if s.agreement is not None and s.items_compared]
     weighted = sum(a * n for a, n in scored) / sum(n for _, n in scored) if scored else None
     labels, confused = _label_stats(table)
@@ -629,7 +638,8 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         percent_agreement=None if percent is None else round(percent, 4),
         fleiss_kappa=_round(fleiss_kappa(table.counts)) if nominal else None,
         gwet_ac1=_round(gwet_ac1(table.counts)) if nominal else None,
-        cohen_kappa=_cohen_matrix(table, shown, level, scale),
+        cohen_kappa=_cohen_matrix(table, plotted, level, scale),
+        plotted_annotators=[table.annotators[a] for a in plotted],
         annotators=annotators,
         labels=labels,
         confused_pairs=confused,

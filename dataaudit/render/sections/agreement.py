@@ -53,9 +53,14 @@ def _build(report: Report) -> SectionContent | None:
                                         total=a.disputed_total, full_list="raise agreement.disputed_limit to list more")])
 
 
-def _cap_words(shown: int, total: int, whom: str) -> str:
-    """' for the 40 most active of 127 annotators' where a figure shows only some; "" where it shows all."""
-    return f" for the {shown} most active of {total} {whom}" if shown < total else ""
+def _cap_words(shown: list[str], total: int, whom: str, flagged: set[str]) -> str:
+    """' for the 40 most active of 127 annotators' where a figure shows only some (' for 42 of 127 annotators: the
+    most active and every flagged one' where flagged ones are among them); "" where it shows all."""
+    if len(shown) >= total:
+        return ""
+    if flagged & set(shown):
+        return f" for {len(shown)} of {total} {whom}: the most active and every flagged one"
+    return f" for the {len(shown)} most active of {total} {whom}"
 
 
 def _figures(report: Report) -> list[Figure]:
@@ -65,20 +70,22 @@ def _figures(report: Report) -> list[Figure]:
     if a is None:
         return []
     figures = []
+    # Exactly the annotators the check chose (the kappa matrix's: the most active and every flagged one), in
+    # `a.annotators` order (the flagged and least agreeing first); a bar needs an agreement figure.
+    chosen = set(a.plotted_annotators)
+    flagged = {s.annotator for s in a.annotators if s.flagged}
+    plotted = [s for s in a.annotators if s.annotator in chosen and s.agreement_with_others is not None]
     scored = [s for s in a.annotators if s.agreement_with_others is not None]
-    # The most active, as the kappa matrix picks them (checks/agreement.py): the first in `a.annotators`
-    # order are the flagged and the least agreeing, a biased sample of the crowd. Shown in that order.
-    most_active = {s.annotator for s in sorted(scored, key=lambda s: (-s.items, s.annotator))[:MAX_ANNOTATORS_IN_MATRIX]}
-    plotted = [s for s in scored if s.annotator in most_active]
     if plotted:
         figures.append(Figure(plots.annotator_bars([text(s.annotator, 40) for s in plotted], [s.agreement_with_others for s in plotted],
                                                    [s.flagged for s in plotted]),
-                              "Per-annotator agreement" + _cap_words(len(plotted), len(scored), "annotators" if len(scored) == len(a.annotators)
-                                                                   else "annotators who share items with others")))
+                              "Per-annotator agreement" + _cap_words([s.annotator for s in plotted], len(scored),
+                                                                     "annotators" if len(scored) == len(a.annotators)
+                                                                     else "annotators who share items with others", flagged)))
     if len(a.cohen_kappa) > 1:
         matrix = {text(k, 40): {text(k2, 40): v for k2, v in row.items()} for k, row in a.cohen_kappa.items()}
         figures.append(Figure(plots.agreement_heatmap(matrix), "Annotator x annotator agreement (Cohen's kappa)"
-                              + _cap_words(len(a.cohen_kappa), len(a.annotators), "annotators")))
+                              + _cap_words(list(a.cohen_kappa), len(a.annotators), "annotators", flagged)))
     return figures
 
 
