@@ -19,7 +19,18 @@ def test_the_duplicates_summary_lines_say_how_many_conflicts_and_groups_they_lea
     lines = DUPLICATES.build(report).lines
     assert sum(line.startswith("conflict: ") for line in lines) == 3
     assert sum(line.startswith("exact group, ") for line in lines) == 3
-    assert "... and 2 more conflicting group(s)" in lines and "... and 2 more duplicate group(s)" in lines
+    # Where the rest is: the terminal cannot show the tables, and "... and 41 more" named no place.
+    assert "... and 2 more conflicting group(s): all are in duplicates.jsonl" in lines
+    assert "... and 2 more duplicate group(s): all are in duplicates.jsonl" in lines
+    from rich.console import Console
+    from dataaudit.render.terminal import render_terminal
+
+    console = Console(record=True, width=300)
+    render_terminal(report, console, files=["out/report.md"], out_given=True)
+    assert "note: duplicates.jsonl, named above, is not written by this run: add json to --format" in console.export_text()
+    console = Console(record=True, width=300)
+    render_terminal(report, console, files=["out/report.json", "out/duplicates.jsonl"], out_given=True)
+    assert "duplicates.jsonl, named above" not in console.export_text()
 
 
 def test_the_duplicates_summary_adds_no_more_line_when_every_conflict_and_group_is_shown(tmp_path):

@@ -7,6 +7,9 @@ from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
 
 SHOWN = 3  # conflicts and groups named in the summary lines; the tables list more
+# Where the rest of a summary line's list is. The file named, the terminal says after the summary when this run
+# does not write it and which --format does (render/terminal.py, FORMAT_OF_FILE).
+IN_LINE_FILE = "all are in duplicates.jsonl"
 
 
 def several_training_files(report: Report) -> bool:
@@ -59,14 +62,14 @@ def _build(report: Report) -> SectionContent | None:
     for c in shown_conflicts:
         lines.append(f"conflict: {_wordings(c, 70)} labelled {_conflict_labels(c, several, 6, 30)}")
     if d.conflict_count > len(shown_conflicts) and shown_conflicts:
-        lines.append(f"... and {d.conflict_count - len(shown_conflicts)} more conflicting group(s)")
+        lines.append(f"... and {d.conflict_count - len(shown_conflicts)} more conflicting group(s): {IN_LINE_FILE}")
     shown_groups = (d.exact_groups + d.near_groups)[:SHOWN]
     for g in shown_groups:
         lines.append(f"{g.kind} group, {'' if several else 'lines '}{_places(g.lines[:6], [m.file for m in g.members[:6]], several)} "
                      f"(keep {_kept(g, several)}): \"{text(g.members[0].text, 70)}\"")
     group_count = d.exact_group_count + d.near_group_count
     if group_count > len(shown_groups) and shown_groups:
-        lines.append(f"... and {group_count - len(shown_groups)} more duplicate group(s)")
+        lines.append(f"... and {group_count - len(shown_groups)} more duplicate group(s): {IN_LINE_FILE}")
     groups = [[g.kind + (f" ({'+'.join(g.methods)})" if g.methods else ""),
                _places(g.lines[:8], [m.file for m in g.members[:8]], several), _kept(g, several),
                text(g.members[0].text)]
