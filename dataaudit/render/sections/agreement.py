@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...checks.agreement import MAX_ANNOTATORS_IN_MATRIX, ci_text, flag_figures, undefined_text
+from ...checks.agreement import ci_text, flag_figures, undefined_text
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
 
