@@ -527,12 +527,12 @@ def write_reports(report: Report, folder: PathArg, formats: list[str] | tuple[st
     removed); every excerpt is masked with the phone regions of the report's own `[pii]` config. Returns the
     paths written, in the order of the `reports:` line. Unlike `dataaudit audit --out`, it does not refuse a
     folder that holds the audited data: a later audit of that folder would read these files as data.
-    Raises ValueError for a format that is not json, md or html (a bare "json" string included: it would
-    otherwise read as four unknown formats and remove the earlier set)."""
+    Raises ValueError for no format or one that is not json, md or html (a bare "json" string included: it
+    would otherwise read as four unknown formats and remove the earlier set)."""
     from .render.outputs import FILE_NAMES
     from .render.outputs import write_reports as write_set
 
-    if isinstance(formats, str) or any(name not in FILE_NAMES for name in formats):
+    if isinstance(formats, str) or not formats or any(name not in FILE_NAMES for name in formats):
         raise ValueError(f"formats must be a list of {', '.join(FILE_NAMES)}, got {formats!r}")
     Path(folder).mkdir(parents=True, exist_ok=True)  # a notebook's new folder; the CLI has made --out already
     return write_set(report, folder, list(formats))
@@ -636,6 +636,7 @@ def dedup(inputs: PathArg | list[PathArg], out: PathArg, config: Config | None =
     import glob
 
     from .fix.dedup import deduplicate, deduplicate_files
+    from .fix.writers import copy_target
 
     config = config if config is not None else load_config()
     named = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
@@ -643,6 +644,7 @@ def dedup(inputs: PathArg | list[PathArg], out: PathArg, config: Config | None =
     # A glob is several inputs, as a folder is, even where it matches one file: its copy goes into the folder out.
     named_one_file = len(named) == 1 and not Path(named[0]).is_dir() and (Path(named[0]).is_file() or not glob.has_magic(str(named[0])))
     if len(files) == 1 and named_one_file:
-        return [DedupCopy(str(out), deduplicate(files[0], out, config, drop_conflicts=drop_conflicts, embed=embed))]
+        target = copy_target(files[0], out)
+        return [DedupCopy(target, deduplicate(files[0], target, config, drop_conflicts=drop_conflicts, embed=embed))]
     summaries = deduplicate_files(files, out, config, drop_conflicts=drop_conflicts, embed=embed)
     return [DedupCopy(str(Path(out) / Path(file).name), summary) for file, summary in zip(files, summaries)]

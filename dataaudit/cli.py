@@ -371,9 +371,11 @@ def _run_dedup(args: argparse.Namespace) -> int:
 
 def _run_redact(args: argparse.Namespace) -> int:
     from .fix.redact import redact
+    from .fix.writers import copy_target
 
-    s = redact(args.input, args.out, _config_from_args(args))
-    print(f"wrote {_shown(args.out)}: {s.replaced} value(s) replaced in {s.changed} of {s.rows} rows "
+    target = copy_target(args.input, args.out)
+    s = redact(args.input, target, _config_from_args(args))
+    print(f"wrote {_shown(target)}: {s.replaced} value(s) replaced in {s.changed} of {s.rows} rows "
           f"(listed, masked, in {_shown(s.sidecar)})")
     return 0
 

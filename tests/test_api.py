@@ -215,6 +215,9 @@ def test_dedup_of_a_glob_matching_one_file_writes_into_the_folder_as_for_several
     (copy,) = dedup(str(batches / "*.jsonl"), tmp_path / "clean", Config(task_type="format"), embed=False)
     assert copy.path == str(tmp_path / "clean" / "a.jsonl") and (tmp_path / "clean").is_dir()
     assert len((tmp_path / "clean" / "a.jsonl").read_text().splitlines()) == 20
+    # one file named with an out that ends with a slash: a folder too (it wrote a file called "slashed")
+    (copy,) = dedup(str(batches / "a.jsonl"), f"{tmp_path / 'slashed'}/", Config(task_type="format"), embed=False)
+    assert copy.path == str(tmp_path / "slashed" / "a.jsonl") and (tmp_path / "slashed" / "a.jsonl.dropped.jsonl").is_file()
 
 
 def test_write_reports_makes_its_folder_and_masks_the_line_files_as_configured(tmp_path):
@@ -227,7 +230,7 @@ def test_write_reports_makes_its_folder_and_masks_the_line_files_as_configured(t
     lines = (tmp_path / "new" / "reports" / "duplicates.jsonl").read_text(encoding="utf-8")
     assert "<PHONE …445>" in lines and "22610445" not in lines
     # a bare "json" string or an unknown format writes and removes nothing (it read as four unknown formats)
-    for formats in ("json", ["json", "markdown"]):
+    for formats in ("json", ["json", "markdown"], []):
         with pytest.raises(ValueError, match="formats must be a list of json, md, html"):
             write_reports(_german_report(tmp_path, rows), tmp_path / "new" / "reports", formats)
     assert sorted(p.name for p in (tmp_path / "new" / "reports").iterdir()) == ["duplicates.jsonl", "report.json"]

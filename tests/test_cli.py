@@ -412,6 +412,14 @@ def test_redact_takes_only_the_options_it_uses(capsys):
     assert sorted(o for a in redact._actions for o in a.option_strings) == ["--config", "--help", "--out", "-h"]
 
 
+def test_redact_into_an_out_that_ends_with_a_slash_writes_the_copy_inside_under_the_inputs_name(tmp_path, capsys):
+    source = write_jsonl(tmp_path / "tickets.jsonl", [{"text": "mail me at ann@example.org", "label": "a"}])
+    assert main(["redact", str(source), "--out", f"{tmp_path / 'clean'}/"]) == 0
+    copy = tmp_path / "clean" / "tickets.jsonl"
+    assert copy.is_file() and "ann@example.org" not in copy.read_text() and (tmp_path / "clean" / "tickets.jsonl.redacted.jsonl").is_file()
+    assert capsys.readouterr().out.startswith(f"wrote {copy}: 1 value(s) replaced")
+
+
 def test_multi_file_dedup_refuses_a_file_without_valid_records_and_writes_nothing(tmp_path, capsys):
     data = tmp_path / "data"
     data.mkdir()

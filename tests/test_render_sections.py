@@ -20,8 +20,8 @@ def test_the_duplicates_summary_lines_say_how_many_conflicts_and_groups_they_lea
     assert sum(line.startswith("conflict: ") for line in lines) == 3
     assert sum(line.startswith("exact group, ") for line in lines) == 3
     # Where the rest is: the terminal cannot show the tables, and "... and 41 more" named no place.
-    assert "... and 2 more conflicting group(s): all are in duplicates.jsonl" in lines
-    assert "... and 2 more duplicate group(s): all are in duplicates.jsonl" in lines
+    assert "... and 2 more conflicting group(s): duplicates.jsonl (written with json) lists every one" in lines
+    assert "... and 2 more duplicate group(s): duplicates.jsonl (written with json) lists every one" in lines
     from rich.console import Console
     from dataaudit.render.terminal import render_terminal
 

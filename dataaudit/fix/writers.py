@@ -10,6 +10,8 @@ the input (text formats); `DROP` removes it; another value replaces it. The inpu
 
 from __future__ import annotations
 
+import os
+
 import csv
 import gzip
 import io
@@ -107,6 +109,15 @@ def local_paths(input_path: str | Path, out_path: str | Path) -> tuple[Path, Pat
     if is_uri(out_path):
         raise InputError(f"{out_path}: the output must be a local file; write it here and copy it up afterwards")
     return Path(input_path), Path(out_path)
+
+
+def copy_target(input_path: str | Path, out_path: str | Path) -> str:
+    """Where the copy of one file goes: out itself, or the input's name inside out where out names a folder (it
+    exists as one, or ends with a slash: `--out clean/` wrote a file called clean)."""
+    out = str(out_path)
+    if out.endswith(("/", os.sep)) or Path(out).is_dir():
+        return str(Path(out) / Path(str(input_path)).name)
+    return out
 
 
 def sidecar_path(target: Path, suffix: str) -> Path:

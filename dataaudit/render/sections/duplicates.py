@@ -7,9 +7,10 @@ from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
 
 SHOWN = 3  # conflicts and groups named in the summary lines; the tables list more
-# Where the rest of a summary line's list is. The file named, the terminal says after the summary when this run
-# does not write it and which --format does (render/terminal.py, FORMAT_OF_FILE).
-IN_LINE_FILE = "all are in duplicates.jsonl"
+# Where the rest of a summary line's list is. The lines are shared by every format, and report.md or report.html
+# written alone has no duplicates.jsonl beside it: so the line says when the file is written (the terminal also
+# notes after the summary that this run does not write it: render/terminal.py, FORMAT_OF_FILE).
+IN_LINE_FILE = "duplicates.jsonl (written with json) lists every one"
 
 
 def several_training_files(report: Report) -> bool:
