@@ -53,7 +53,7 @@ def _long_text(seed: int, vocabulary: list[str], chars: int = 3_000) -> str:
     return " ".join(words)
 
 
-def test_shared_qgrams_counts_the_multiset_intersection_of_the_texts_grams():
+def test_shared_qgrams_counts_the_multiset_intersection_of_the_texts_grams(monkeypatch):
     from collections import Counter
     from itertools import combinations
 
@@ -69,6 +69,11 @@ def test_shared_qgrams_counts_the_multiset_intersection_of_the_texts_grams():
     assert shared_qgrams(texts, first, second).tolist() == expected
     # "abababababab" (5 grams) and "abababababababab" (9) share the 3 "abababab" and 2 "babababa" of the shorter
     assert expected[1] == 5
+    # partners gathered a few keys at a time (one text's keys at least) count the same
+    from dataaudit.checks import near_pairs
+
+    monkeypatch.setattr(near_pairs, "SHARED_GATHER_KEYS", 6)
+    assert shared_qgrams(texts, first, second).tolist() == expected
 
 
 def test_the_qgram_bound_allows_q_plus_one_ruined_grams_per_transposition():
