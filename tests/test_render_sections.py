@@ -173,3 +173,39 @@ def test_the_format_lines_say_the_error_list_capped_is_report_jsons(tmp_path, mo
     assert [line for line in lines if line.startswith("production:")] == [
         "production: 14 rows read: 10 valid, 4 invalid; report.json lists the first 3 of 4 errors"]
     assert not any("errors listed" in line for line in lines)
+
+
+def test_the_balance_line_names_ten_rare_labels_and_says_how_many_more_and_where_they_are(tmp_path):
+    from dataaudit.render.json_report import report_json
+    from dataaudit.render.markdown import render_markdown
+    from dataaudit.render.sections.size import SECTION as SIZE
+
+    # 40 labels of two examples and one of 30: 40 labels under the 10 examples of the default bound
+    rows = [{"text": f"ticket number {i} about order {i * 7}", "label": f"lab{i // 2:02d}"} for i in range(80)]
+    rows += [{"text": f"common question {i} on payment {i * 3}", "label": "common"} for i in range(30)]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), config_from_dict({"task_type": "classification"}), embed=False)
+    balance = report.checks["balance"]
+    assert len(balance.rare_labels) == 40 and balance.min_label_count == 10
+    line = next(line for line in SIZE.build(report).lines if "imbalance ratio" in line)
+    named = ", ".join(f"lab{k:02d} (2)" for k in range(10))
+    assert line.endswith(f"; under 10 examples: {named} and 30 more (report.json lists every label count under checks.balance)")
+    assert "lab10" not in line
+    # what the line sends the reader to: every label's count, and every rare label
+    written = report_json(report)["checks"]["balance"]
+    assert len(written["counts"]) == 41 and written["counts"]["lab39"] == 2 and len(written["rare_labels"]) == 40
+    assert f"{named} and 30 more (report.json" in render_markdown(report)
+
+
+def test_the_balance_line_adds_no_more_when_every_rare_label_is_named():
+    from types import SimpleNamespace
+
+    from dataaudit.render.sections.size import RARE_LABELS_NAMED, SECTION as SIZE
+
+    counts = {f"r{k}": 1 for k in range(RARE_LABELS_NAMED)}
+    balance = SimpleNamespace(labels=RARE_LABELS_NAMED, imbalance_ratio=1.0, normalized_entropy=1.0, rare_labels=list(counts),
+                              counts=counts, shares={k: 0.1 for k in counts}, min_label_count=3)
+    size = SimpleNamespace(examples=10, tokenizer="t", recounted=0, input_tokens=None, target_tokens=None, over_context=0)
+    report = SimpleNamespace(checks={"balance": balance, "size": size}, config={}, usable=10, usable_after_deduplication=True)
+    line = SIZE.build(report).lines[1]
+    assert line.endswith("; under 3 examples: " + ", ".join(f"r{k} (1)" for k in range(RARE_LABELS_NAMED)))
+    assert "more" not in line

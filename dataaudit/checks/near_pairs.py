@@ -55,6 +55,17 @@ SHORT_TEXT_CHARS = 12  # 3-grams cannot find a typo in a text this short (joke /
 # against the driver's two threads) the tasks were slower: 3.7 million pairs 2.1 s against 1.8 s; the gain
 # comes from nodes beyond the driver's cores.
 MIN_BLOCK_PAIRS = 200_000
+# The exact q-gram screen before the edit distance of two long texts (`within_qgram_bound`). MinHash over the
+# set of character 3-grams saturates on long English texts (two unrelated 50,000-character texts share nearly
+# every common 3-gram), so nearly every pair of them became a candidate whose edit distance cost about 60 ms.
+# q = 8: the bound a copy must meet falls by q + 1 grams per allowed edit (one per 20 characters), about 0.55 of
+# the length at q = 8, while unrelated texts of random banking77 words shared 0.29-0.42 of their 8-grams (0.67-0.71
+# of their 5-grams against a bound of 0.70: too close); a larger q leaves less of the bound for real text.
+QGRAM = 8
+# Below this the edit distance costs about what the screen does: 40 texts of banking77 queries, 780 unrelated
+# pairs, one core, per pair: 250 characters OSA 24 us / screen 31 us, 500: 70 / 22, 1,000: 269 / 48, 4,000:
+# 3,937 / 170 (the screen dropped all of them at each length).
+LONG_TEXT_CHARS = 500
 
 
 @dataclass
@@ -196,6 +207,93 @@ def verified_distances(left: list[str], right: list[str], cutoff: int, steps: Da
               for start in range(0, len(left), MIN_BLOCK_PAIRS)]
     found = (steps or SerialSteps()).map_blocks(osa_distances, blocks, cutoff)
     return np.concatenate(found) if found else np.zeros(0, dtype=np.uint32)
+
+
+def qgram_keys(text: str) -> np.ndarray:
+    """The text's character q-grams (QGRAM) as a multiset turned into a set: each gram's 32-bit hash in the high
+    half of a key and its occurrence number among the text's grams of that hash in the low half, sorted. Two
+    texts' keys in common count their hashed grams' multiset intersection, which is never below the true
+    grams' (a hash shared by two grams only merges counts: min(a + b, c + d) >= min(a, c) + min(b, d))."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    count = len(codes) - QGRAM + 1
+    if count <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    hashed = np.zeros(count, dtype=np.uint64)
+    for offset in range(QGRAM):  # a polynomial hash over 64 bits, wrapping, folded to 32 below
+        hashed = hashed * np.uint64(0x100000001B3) + codes[offset:offset + count]
+    hashed = (hashed ^ (hashed >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
+    hashed.sort()
+    place = np.arange(count, dtype=np.uint64)
+    run_start = np.maximum.accumulate(np.where(np.r_[True, hashed[1:] != hashed[:-1]], place, np.uint64(0)))
+    return (hashed << np.uint64(32)) | (place - run_start)
+
+
+# Partners' keys gathered at once for one text: bounds the memory of the screen's largest step (8 bytes each).
+SHARED_GATHER_KEYS = 4_000_000
+
+
+def shared_qgrams(texts: list[str], first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """For each pair (texts[first[p]], texts[second[p]]), how many hashed q-grams the two hold in common,
+    counted as multisets (`qgram_keys`). Each text's keys are made once and numbered over all of them; then
+    for each first text its keys are marked and every partner's keys looked up in one gather, so the work is
+    the partners' lengths in numpy, not a Python step per gram."""
+    shared = np.zeros(len(first), dtype=np.int64)
+    if not len(first):
+        return shared
+    involved, local = np.unique(np.concatenate([first, second]), return_inverse=True)
+    keys = [qgram_keys(texts[i]) for i in involved.tolist()]
+    starts = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum([len(k) for k in keys], out=starts[1:])
+    if not starts[-1]:
+        return shared
+    # Numbered text by text against the distinct keys: np.unique's inverse over every key at once held about
+    # 60 bytes per character at its peak (613 MB for 250 texts of 42,000 characters); this holds about 30.
+    distinct = np.unique(np.concatenate(keys))
+    numbered = np.empty(int(starts[-1]), dtype=np.int32 if len(distinct) < 2 ** 31 else np.int64)
+    for a, own in enumerate(keys):
+        numbered[starts[a]:starts[a + 1]] = np.searchsorted(distinct, own)
+    keys.clear()
+    marked = np.zeros(len(distinct), dtype=bool)
+    del distinct
+    left, right = local[:len(first)], local[len(first):]
+    order = np.argsort(left, kind="stable")
+    bounds = np.searchsorted(left[order], np.arange(len(involved) + 1))
+    for a in np.nonzero(bounds[1:] > bounds[:-1])[0].tolist():
+        own = numbered[starts[a]:starts[a + 1]]
+        marked[own] = True
+        pairs = order[bounds[a]:bounds[a + 1]]
+        partners = right[pairs]
+        sizes = starts[partners + 1] - starts[partners]
+        block_start = 0
+        while block_start < len(pairs):
+            block_end = block_start + max(1, int(np.searchsorted(np.cumsum(sizes[block_start:]), SHARED_GATHER_KEYS, side="right")))
+            block = partners[block_start:block_end]
+            gathered = np.concatenate([numbered[starts[b]:starts[b + 1]] for b in block.tolist()])
+            hits = np.zeros(len(gathered) + 1, dtype=np.int64)
+            np.cumsum(marked[gathered], out=hits[1:])
+            ends = np.cumsum(sizes[block_start:block_end])
+            shared[pairs[block_start:block_end]] = hits[ends] - hits[ends - sizes[block_start:block_end]]
+            block_start = block_end
+        marked[own] = False
+    return shared
+
+
+def within_qgram_bound(texts: list[str], first: np.ndarray, second: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Whether each pair may be within allowed[p] optimal-string-alignment edits, by the q-gram count lemma: a
+    pair that shares fewer q-grams than the bound is farther apart, so its edit distance need not be computed.
+    The bound, for OSA: map the text x of the two through an optimal alignment; a q-gram of x all of whose
+    characters are matched, with nothing inserted between them, appears in the other text, at a start of its
+    own. A substitution or a deletion touches one character of x and ruins the q grams holding it; an insertion
+    falls between two characters and ruins the q - 1 grams spanning both; a transposition of two adjacent
+    characters ruins the q + 1 grams holding either. So k edits ruin at most k (q + 1) of the |x| - q + 1 grams
+    of x, for x either text, and the texts share at least max(|a|, |b|) - q + 1 - k (q + 1) of them."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    longest = np.maximum(lengths[first], lengths[second])
+    bound = longest - QGRAM + 1 - allowed.astype(np.int64) * (QGRAM + 1)
+    may = bound <= 0
+    screened = np.nonzero(~may)[0]
+    may[screened] = shared_qgrams(texts, first[screened], second[screened]) >= bound[screened]
+    return may
 
 
 Fields = tuple[tuple[str, ...], ...]  # content words of each field of an input, in the order the model sees them
@@ -374,10 +472,18 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
         same = rep_class[first] == rep_class[second]
         first, second = first[same], second[same]
     if len(first):
+        lengths = np.fromiter(map(len, joined), np.int64, len(joined))
+        longest = np.maximum(lengths[first], lengths[second])
+        allowed = _allowed_edits(longest, ratio)
+        # An exact screen (no copy is lost) where both texts are long: their edit distance is what costs.
+        both_long = np.nonzero(np.minimum(lengths[first], lengths[second]) >= LONG_TEXT_CHARS)[0]
+        if len(both_long):
+            may = np.ones(len(first), dtype=bool)
+            may[both_long] = within_qgram_bound(joined, first[both_long], second[both_long], allowed[both_long])
+            first, second, longest, allowed = first[may], second[may], longest[may], allowed[may]
+    if len(first):
         left = [joined[i] for i in first.tolist()]
         right = [joined[j] for j in second.tolist()]
-        longest = np.maximum(np.fromiter(map(len, left), np.int64, len(left)), np.fromiter(map(len, right), np.int64, len(right)))
-        allowed = _allowed_edits(longest, ratio)
         distance = verified_distances(left, right, int(allowed.max()), steps)
         for p in np.nonzero(distance <= allowed)[0].tolist():
             i, j = reps[int(first[p])], reps[int(second[p])]

@@ -8,6 +8,9 @@ from .base import Figure, Section, SectionContent, Table, text
 
 
 TOKEN_PLACES = 2  # a median or percentile of counts falls between two of them: 78.05, 12.5
+# Rare labels named in the balance line: 40,000 labels of two examples each made it 7,224 terminal lines, and
+# report.md cut it mid-name; report.json holds every label's count (checks.balance.counts, rare_labels).
+RARE_LABELS_NAMED = 10
 
 
 def token_figure(value: float) -> str:
@@ -21,6 +24,15 @@ def token_figure(value: float) -> str:
 def _ratio_figure(ratio: float, bound: float | None) -> str:
     """A ratio to three places, or as many more as keep it on its side of the bound it is judged by."""
     return value_text(ratio, bound) if bound is not None else value_text(ratio)
+
+
+def _rare_labels(balance) -> str:
+    """The rare labels in the check's order (most examples first, then name), the first RARE_LABELS_NAMED
+    named with their counts and the rest counted, with where to find them."""
+    named = balance.rare_labels[:RARE_LABELS_NAMED]
+    rest = len(balance.rare_labels) - len(named)
+    return (f"; under {balance.min_label_count} examples: " + ", ".join(f"{text(k, 40)} ({balance.counts[k]})" for k in named)
+            + (f" and {rest} more (report.json lists every label count under checks.balance)" if rest else ""))
 
 
 def _build(report: Report) -> SectionContent | None:
@@ -46,8 +58,7 @@ def _build(report: Report) -> SectionContent | None:
         entropy = "n/a" if b.normalized_entropy is None else f"{b.normalized_entropy:.2f}"
         bound = ((getattr(report, "config", None) or {}).get("balance") or {}).get("warn_imbalance_ratio")
         lines.append(f"{b.labels} labels, imbalance ratio {_ratio_figure(b.imbalance_ratio, bound)}, normalised entropy {entropy}"
-                     + (f"; under {b.min_label_count} examples: " + ", ".join(f"{text(k, 40)} ({b.counts[k]})" for k in b.rare_labels)
-                        if b.rare_labels else ""))
+                     + (_rare_labels(b) if b.rare_labels else ""))
         tables.append(Table(f"Label counts ({b.labels})", ["label", "count", "share"],
                             [[text(k, 60), n, f"{b.shares[k]:.1%}"] for k, n in b.counts.items()], collapsed=b.labels > 12))
     return SectionContent(lines, tables)
