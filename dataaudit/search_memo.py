@@ -48,13 +48,14 @@ _MULTIPLIERS = np.random.default_rng(20_261_207).integers(1, 2**63, size=(2, 409
 
 @functools.cache
 def _blas_kernels() -> list[str]:
-    """The BLAS libraries this process multiplies with (numpy's and faiss's) and the kernel each chose for this
-    CPU: what a kept cosine's last bits depend on besides its two vectors."""
-    import faiss  # noqa: F401  (its BLAS, where it brings one, is then loaded too)
+    """numpy's BLAS (name, version) and the kernel it chose for this CPU: what a kept cosine's last bits depend on
+    besides its two vectors. Other BLAS libraries loaded (faiss's, scipy's) come and go with imports: not named."""
     from threadpoolctl import threadpool_info
 
-    return sorted(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}" for i in threadpool_info()
-                  if i.get("user_api") == "blas")
+    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    kernels = sorted({str(i.get("architecture")) for i in threadpool_info()
+                      if i.get("user_api") == "blas" and i.get("version") == blas.get("version")})
+    return [str(blas.get("name")), str(blas.get("version")), *kernels]
 
 
 def row_hashes(vectors: np.ndarray) -> np.ndarray:
@@ -135,6 +136,7 @@ class SearchMemo:
         return np.ascontiguousarray(sims[:, :k]), np.ascontiguousarray(idx[:, :k])
 
     def _kept_search(self, steps: DataSteps, indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each query's k + 1 nearest: the (k+1)-th similarity tells the next run whether a list's k-th place is tied."""
         indexed_hashes = row_hashes(indexed)
         query_hashes = indexed_hashes if queries is indexed else row_hashes(queries)
         sketch = _sketch(indexed_hashes)
@@ -145,7 +147,7 @@ class SearchMemo:
         kept = self.cache.get(self._slot_key(best, k)) if alike else None
         found = self._extended(steps, indexed, queries, k, indexed_hashes, query_hashes, kept) if kept else None
         if found is None:
-            found = steps.search(indexed, queries, k)
+            found = steps.search(indexed, queries, k + 1)
         # This dataset's slot whether or not it held lists of this k (a k that grows with the labels' sizes
         # must not take a second slot, and push out another dataset's, at each change).
         slot = best if alike else min(set(range(SLOTS)) - set(slots), default=None)
@@ -158,39 +160,44 @@ class SearchMemo:
 
     def _extended(self, steps: DataSteps, indexed: np.ndarray, queries: np.ndarray, k: int,
                   indexed_hashes: np.ndarray, query_hashes: np.ndarray, kept: dict) -> tuple[np.ndarray, np.ndarray] | None:
+        """k + 1 neighbours per query (see `_kept_search`), or None to search whole."""
         try:
             old_indexed, old_queries, old_sims, old_idx = kept["indexed"], kept["queries"], kept["similarity"], kept["index"]
         except (KeyError, TypeError):
             return None
+        wide = k + 1
+        if old_sims.shape[1] != wide:
+            return None
         moved = np.append(_positions_in(_occurrence_keys(indexed_hashes), _occurrence_keys(old_indexed)), -1)
         added = np.setdiff1d(np.arange(len(indexed)), moved[moved >= 0])
-        if (np.diff(moved[moved >= 0]) < 0).any():  # rows reordered: the kept lists' tied rows were chosen in the old order
-            return None
         source = _positions_in(_occurrence_keys(old_queries), _occurrence_keys(query_hashes))
         kept_idx = moved[np.where(old_idx >= 0, old_idx, len(moved) - 1)]  # -1 for a missing neighbour or a gone row
         lost = ((old_idx >= 0) & (kept_idx < 0)).any(axis=1)
-        extend = np.flatnonzero((source >= 0) & ~np.append(lost, False)[source])
+        # A kept list whose k-th and (k+1)-th similarities tie may lack an old row tied with them that the rows'
+        # new order puts first; one without such a tie holds every old row at or above its k-th similarity.
+        tied = np.isfinite(old_sims[:, k - 1]) & (old_sims[:, k - 1] == old_sims[:, k])
+        unusable = np.append(lost | tied, True)
+        extend = np.flatnonzero((source >= 0) & ~unusable[source])
         if len(extend) < MIN_REUSED * len(queries) or len(added) > MIN_REUSED * len(indexed):
             return None
-        sims = np.empty((len(queries), k), dtype=np.float32)
-        idx = np.empty((len(queries), k), dtype=np.int64)
+        sims = np.empty((len(queries), wide), dtype=np.float32)
+        idx = np.empty((len(queries), wide), dtype=np.int64)
         rows = source[extend]
+        both_sims, both_idx = old_sims[rows], kept_idx[rows]
         if len(added):
-            add_sims, add_idx = steps.search(indexed[added], queries[extend], min(k, len(added)))
+            add_sims, add_idx = steps.search(indexed[added], queries[extend], min(wide, len(added)))
             add_idx = np.where(add_idx >= 0, added[np.maximum(add_idx, 0)], -1)
-            both_sims = np.hstack([old_sims[rows], add_sims])
-            both_idx = np.hstack([kept_idx[rows], add_idx])
-            # Ties by index, as every search orders them (neighbours.ties_by_index): the kept list and the added
-            # rows' list each hold their lowest tied indices, so the merge keeps the whole search's.
-            last = np.iinfo(np.int64).max
-            order = np.lexsort((np.where(both_idx < 0, last, both_idx), -both_sims), axis=-1)[:, :k]
-            sims[extend] = np.take_along_axis(both_sims, order, axis=1)
-            idx[extend] = np.take_along_axis(both_idx, order, axis=1)
-        else:
-            sims[extend], idx[extend] = old_sims[rows], kept_idx[rows]
+            both_sims, both_idx = np.hstack([both_sims, add_sims]), np.hstack([both_idx, add_idx])
+        # Ties by (new) index, as every search orders them (neighbours.ties_by_index): the kept list holds every
+        # old row at or above its k-th similarity and the added rows' list their lowest tied indices, so the first
+        # k are the whole search's; the (k+1)-th similarity (not its row) is too, which the next run's tie test reads.
+        last = np.iinfo(np.int64).max
+        order = np.lexsort((np.where(both_idx < 0, last, both_idx), -both_sims), axis=-1)[:, :wide]
+        sims[extend] = np.take_along_axis(both_sims, order, axis=1)
+        idx[extend] = np.take_along_axis(both_idx, order, axis=1)
         rest = np.setdiff1d(np.arange(len(queries)), extend)
         if len(rest):
-            sims[rest], idx[rest] = steps.search(indexed, queries[rest], k)
+            sims[rest], idx[rest] = steps.search(indexed, queries[rest], wide)
         idx[~np.isfinite(sims)] = -1
         self.reused = len(extend)
         return sims, idx

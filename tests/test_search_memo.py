@@ -56,8 +56,28 @@ def test_equal_vectors_map_to_each_other_in_order(memo):
     memo.search(steps, twice, twice, 5)
     grown = np.vstack([twice, _unit(20, 7)])
     found = memo.search(steps, grown, grown, 5)
-    assert memo.reused == 350
+    from dataaudit.search_memo import KEPT_K_STEP
+
+    kept = steps.search(twice, twice, KEPT_K_STEP + 1)[0]
+    tied_at_the_cut = int((kept[:, KEPT_K_STEP - 1] == kept[:, KEPT_K_STEP]).sum())  # searched whole again
+    assert tied_at_the_cut > 0 and memo.reused == 350 - tied_at_the_cut
     _same(found, steps.search(grown, grown, 5))  # equal vectors tie: listed by index in both
+
+
+def test_old_rows_in_another_order_are_extended_with_ties_listed_by_their_new_index(memo):
+    """A grown training set may list its old rows in another order (distinct keys are ordered anew): the kept
+    lists hold rows, not places, so they are extended, and tied rows come out in the new order's index order."""
+    steps = SerialSteps()
+    base = _unit(300, 70)
+    rows = np.vstack([base, base[:40]])  # 40 pairs of equal vectors tie for every query
+    memo.search(steps, rows, rows, 7)
+    shuffled = np.vstack([rows[np.random.default_rng(71).permutation(len(rows))], _unit(9, 72)])
+    found = memo.search(steps, shuffled, shuffled, 7)
+    from dataaudit.search_memo import KEPT_K_STEP
+
+    kept = steps.search(rows, rows, KEPT_K_STEP + 1)[0]
+    assert memo.reused == len(rows) - int((kept[:, KEPT_K_STEP - 1] == kept[:, KEPT_K_STEP]).sum()) > 250
+    _same(found, steps.search(shuffled, shuffled, 7))
 
 
 def test_another_dataset_gets_its_own_slot_and_a_mostly_new_set_is_searched_whole(memo):
@@ -99,7 +119,9 @@ def test_a_k_that_moves_within_the_kept_lists_is_extended_and_cut(memo):
     memo.search(steps, rows, rows, KEPT_K_STEP - 9)
     grown = np.vstack([rows, _unit(12, 22), base[:5]])
     found = memo.search(steps, grown, grown, KEPT_K_STEP - 2)
-    assert memo.reused == len(rows) and found[0].shape == (len(grown), KEPT_K_STEP - 2)
+    kept = steps.search(rows, rows, KEPT_K_STEP + 1)[0]
+    assert memo.reused == len(rows) - int((kept[:, KEPT_K_STEP - 1] == kept[:, KEPT_K_STEP]).sum()) > 350
+    assert found[0].shape == (len(grown), KEPT_K_STEP - 2)
     _same(found, steps.search(grown, grown, KEPT_K_STEP - 2))
     for k in (1, 2, 3):  # a cut between tied rows keeps the lowest indices, as a search for k does
         _same(memo.search(steps, grown, grown, k), steps.search(grown, grown, k))
