@@ -1,8 +1,9 @@
 """k-nearest-neighbour search by cosine over unit vectors, never an n x m matrix in memory.
 
-faiss is used because it is the fastest exact search measured on these 2-core machines (100k x 100k
-self-query: faiss IndexFlatIP 31 s, torch blocked 52 s, numpy 74-128 s, scikit-learn brute 181 s; see
-../shared/MEASUREMENTS.md and benchmarks/). Above EXACT_LIMIT indexed vectors the search is an inverted
+The exact search multiplies fixed-size tiles with numpy and keeps each query's best in faiss's heaps, so a
+pair's cosine is the same bits in every search (see QUERY_TILE); it took 0.8-1.3x faiss.knn's time, the fastest
+search measured before (100k x 100k self-query: faiss IndexFlatIP 31 s, torch blocked 52 s, numpy 74-128 s,
+scikit-learn brute 181 s; see ../shared/MEASUREMENTS.md and benchmarks/bench_exact_tiles.py). Above EXACT_LIMIT indexed vectors the search is an inverted
 file: the vectors are bucketed by their nearest of IVF_LISTS k-means centroids, and the queries of one
 bucket are searched exactly, in one matrix product, against the IVF_PROBES buckets nearest to its centroid.
 That is faiss's IndexIVFFlat search with the probes chosen per bucket instead of per query, so the work is a
