@@ -72,6 +72,7 @@ def main() -> None:
     data = json.loads(CLINC.read_text())
     train_rows = [(t, label) for t, label in data["train"]]
     production_rows = [(t, label) for t, label in data["test"]]
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         train = _write(work / "train.jsonl", train_rows)
@@ -84,7 +85,7 @@ def main() -> None:
         fresh = work / "fresh-cache"
         fresh.mkdir()
         shutil.copy(cache / "embeddings.sqlite3", fresh / "embeddings.sqlite3")
-        _audit(grown, production, fresh, work / "r4")
+        (whole, whole_spent) = _audit(grown, production, fresh, work / "r4")
         same = _report_of(work / "r3") == _report_of(work / "r4") and all(
             (work / "r3" / name).read_bytes() == (work / "r4" / name).read_bytes() for name in ("coverage.jsonl", "duplicates.jsonl"))
     print(f"records: {len(train_rows):,} training + {len(production_rows):,} production (CLINC150)")
@@ -93,8 +94,9 @@ def main() -> None:
     print(f"batch of 500 new records: {batch:7.1f} s = {batch / cold:.2f}x cold")
     for name, elapsed, spent in (("cold", cold, cold_spent), ("warm", warm, warm_spent), ("batch", batch, batch_spent)):
         print(f"  {name}: {_where(elapsed, spent)}")
+    print(f"  the batch's inputs with no kept results (every search whole): {whole:.1f} s; {_where(whole, whole_spent)}")
     print(f"batch report = report of the same inputs with no kept results: {'yes' if same else 'NO'}")
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores; other jobs slow every figure)")
+    print(f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} at the end (2 cores; other jobs slow every figure)")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """k-nearest-neighbour search by cosine over unit vectors, never an n x m matrix in memory.
 
-faiss is used because it is the fastest exact search measured on these 2-core machines (100k x 100k
-self-query: faiss IndexFlatIP 31 s, torch blocked 52 s, numpy 74-128 s, scikit-learn brute 181 s; see
-../shared/MEASUREMENTS.md and benchmarks/). Above EXACT_LIMIT indexed vectors the search is an inverted
+The exact search multiplies fixed-size tiles with numpy and keeps each query's best in faiss's heaps, so a
+pair's cosine is the same bits in every search (see QUERY_TILE); it took 0.8-1.3x faiss.knn's time, the fastest
+search measured before (100k x 100k self-query: faiss IndexFlatIP 31 s, torch blocked 52 s, numpy 74-128 s,
+scikit-learn brute 181 s; see ../shared/MEASUREMENTS.md and benchmarks/bench_exact_tiles.py). Above EXACT_LIMIT indexed vectors the search is an inverted
 file: the vectors are bucketed by their nearest of IVF_LISTS k-means centroids, and the queries of one
 bucket are searched exactly, in one matrix product, against the IVF_PROBES buckets nearest to its centroid.
 That is faiss's IndexIVFFlat search with the probes chosen per bucket instead of per query, so the work is a
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine.base import FAISS_BLAS_MIN_QUERIES, DataSteps, SerialSteps
+from .engine.base import DataSteps, SerialSteps
 
 EXACT_LIMIT = 300_000
 # A million vectors in 1,024 buckets is about 1,000 a bucket; k-means on 39 sampled vectors per bucket
@@ -155,30 +156,69 @@ def query_index(index: SearchIndex, queries: np.ndarray | slice, k: int) -> tupl
     return ties_by_index(sims, idx)
 
 
-def _blas_knn(queries: np.ndarray, indexed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """faiss.knn (it searches the vectors where they lie: an IndexFlatIP would copy them in; same results, bit for
-    bit), always through BLAS: under FAISS_BLAS_MIN_QUERIES queries faiss sums each product in its own SIMD
-    order, whose last bits differ, so a few queries searched alone (a kept search's new ones) could tie or
-    part where the whole search does not. Short query sets are padded with copies of their first row."""
+# The exact search multiplies fixed tiles, QUERY_TILE queries by ROW_TILE indexed rows (the last of each
+# zero-padded to full size), because a sum of products in float32 depends on the order BLAS adds it in, and
+# BLAS (faiss's included) chooses that order by the matrices' shapes: the same pair came out up to 5.4e-7 apart
+# in a whole search and in an extended one (search_memo.py), enough to move coverage's figures. One tile shape
+# is one kernel path, so a pair's cosine is the same bits among any queries and rows at any offset, with one
+# BLAS thread or two (tests/test_neighbours.py) — on one machine: another CPU may pick another kernel.
+# 1,024 x 4,096 was the fastest of the shapes tried (benchmarks/bench_exact_tiles.py); smaller tiles spent
+# their time in two BLAS threads' hand-offs.
+QUERY_TILE = 1024
+ROW_TILE = 4096
+
+
+def _tiled_top(queries: np.ndarray, indexed: np.ndarray, wanted: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's `wanted` best rows, best first (tied ones in heap order), kept in faiss's heaps as the tiles
+    are multiplied. The heaps run on one thread: beside BLAS's two, faiss's OpenMP threads only wait on them
+    (measured: 0.37 s against 0.05 s to add 84 million similarities)."""
     import faiss
 
-    short = FAISS_BLAS_MIN_QUERIES - len(queries)
-    padded = np.vstack([queries, np.repeat(queries[:1], short, axis=0)]) if short > 0 else queries
-    sims, idx = faiss.knn(padded, indexed, k, metric=faiss.METRIC_INNER_PRODUCT)
-    return sims[:len(queries)], idx[:len(queries)]
+    n, dimensions = indexed.shape
+    sims = np.empty((len(queries), wanted), dtype=np.float32)
+    idx = np.empty((len(queries), wanted), dtype=np.int64)
+    query_tile = np.zeros((QUERY_TILE, dimensions), dtype=np.float32)
+    block = np.empty((QUERY_TILE, ROW_TILE), dtype=np.float32)
+    last_rows = n % ROW_TILE
+    last_tile = np.zeros((ROW_TILE, dimensions), dtype=np.float32)
+    last_tile[:last_rows] = indexed[n - last_rows:]
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        for start in range(0, len(queries), QUERY_TILE):
+            real = min(QUERY_TILE, len(queries) - start)
+            query_tile[:real] = queries[start:start + real]
+            query_tile[real:] = 0
+            heaps = faiss.float_minheap_array_t()
+            heaps.k, heaps.nh = wanted, real
+            heaps.val = faiss.swig_ptr(sims[start:start + real])
+            heaps.ids = faiss.swig_ptr(idx[start:start + real])
+            heaps.heapify()  # -inf and -1: a padded column (-inf) never enters
+            for row in range(0, n, ROW_TILE):
+                whole = row + ROW_TILE <= n
+                np.matmul(query_tile, (indexed[row:row + ROW_TILE] if whole else last_tile).T, out=block)
+                if not whole:
+                    block[:, last_rows:] = -np.inf
+                heaps.addn(ROW_TILE, faiss.swig_ptr(block), row, 0, real)
+            heaps.reorder()
+    finally:
+        faiss.omp_set_num_threads(threads)
+    return sims, idx
 
 
 def _exact_top_k(queries: np.ndarray, indexed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k nearest by exact search, rows tied across the k-th place chosen by lowest index: faiss keeps
-    whichever its heap met last, which a search of other rows (search_memo.py) would not reproduce. One more
+    """The k nearest by exact search, rows tied across the k-th place chosen by lowest index: a heap keeps
+    whichever it met first, which a search of other rows (search_memo.py) would not reproduce. One more
     neighbour shows such a tie; the few queries that have one are searched over every row."""
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    indexed = np.ascontiguousarray(indexed, dtype=np.float32)
     wanted = min(k + 1, len(indexed))
-    sims, idx = _blas_knn(queries, indexed, wanted)
+    sims, idx = _tiled_top(queries, indexed, wanted)
     if wanted == k:
         return sims, idx
     tied = np.flatnonzero(np.isfinite(sims[:, k]) & (sims[:, k] == sims[:, k - 1]))
     if len(tied):
-        every_sims, every_idx = ties_by_index(*_blas_knn(queries[tied], indexed, len(indexed)))
+        every_sims, every_idx = ties_by_index(*_tiled_top(queries[tied], indexed, len(indexed)))
         sims[tied], idx[tied] = every_sims[:, :wanted], every_idx[:, :wanted]
     return sims[:, :k], idx[:, :k]
 

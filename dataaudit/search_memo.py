@@ -1,4 +1,4 @@
-"""Nearest-neighbour searches a re-run could extend instead of repeating, and why the audit does not.
+"""Nearest-neighbour searches a re-run extends instead of repeating.
 
 A scheduled audit of an annotation batch adds a few hundred records to a set it embedded and searched the
 night before. The exact searches of the coverage and duplicates checks cost n x n products (CLINC150's
@@ -11,19 +11,14 @@ vector's bytes), and a re-run
     search lists them), unless the old rows come in another order now (then it searches whole);
   - searches again, in full, any old query whose kept list names a row that is gone (its list may now lack
     a row it would have had).
-That is the same top k as a whole search, but for the last bits: BLAS sums a product in an order that
-depends on the matrices' shapes, so a pair's cosine may differ by about 1e-7 between the two (measured on
-20,000 random unit vectors: 0.6% of the cosines by at most 4.8e-7, 7 in 100,000 neighbours in other places,
-near-equal ones swapped), and where scores tie the kept row comes first where a whole search puts the lower
-position first.
-
-So the audit no longer uses it (`remembering` gives the engine's own steps): a result kept between runs must be
-exactly what a fresh computation gives, and these were not. On CLINC150's 15,000 training + 4,500 production
-inputs and a batch of 500, the extended searches held the same neighbours as whole ones but cosines up to
-5.4e-7 apart and 101 tied pairs in the other order, and coverage's per-input scores moved with them: every
-one of the 40 scenarios' covered_share differed from a cold audit of the same inputs (by up to 7e-4) and
-coverage.jsonl differed; with whole searches the batch's report is the cold audit's. The memo is left here for
-tests/test_engine_ray.py, which exercises it on Ray's steps.
+That is the whole search's top k bit for bit: the exact search multiplies fixed-size tiles
+(neighbours.QUERY_TILE x neighbours.ROW_TILE), so a pair's cosine is the same float32 whatever other queries and
+rows it is searched with, and ties are listed and kept by lowest index in every search and in the merge. (When
+faiss.knn searched, BLAS summed each product in an order set by the matrices' shapes: merged cosines came out
+up to 5.4e-7 from a whole search's, and on CLINC150 15,000 + 4,500 with a batch of 500 every coverage scenario's
+covered share moved by up to 7e-4, so the memo was off until the tiles.) Another CPU may choose another BLAS
+kernel (other last bits), so an entry is keyed by the BLAS libraries loaded and the kernels they chose: a cache
+folder copied to another machine is searched whole there.
 
 Only exact searches (up to `neighbours.EXACT_LIMIT` indexed rows) are extended: the inverted file's buckets
 are trained on the whole set. A purpose (which check's search) keeps `SLOTS` entries, each with a sketch of
@@ -32,6 +27,8 @@ own; an entry is used when most of this run's rows were in it, and is replaced b
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -43,7 +40,22 @@ SKETCH = 256  # row hashes kept per entry to recognise its dataset
 # An entry is extended only when at least this share of the queries was in it and the new rows are at most this
 # share of the indexed rows: beyond that, a whole search costs about what the parts would.
 MIN_REUSED = 0.5
+# Lists are searched and kept for k rounded up to a multiple of this: coverage's k follows its labels' median
+# size, so a batch moved it (168 to 172 on the sample data) and found no kept lists of its k.
+KEPT_K_STEP = 32
 _MULTIPLIERS = np.random.default_rng(20_261_207).integers(1, 2**63, size=(2, 4096), dtype=np.uint64) | np.uint64(1)
+
+
+@functools.cache
+def _blas_kernels() -> list[str]:
+    """numpy's BLAS (name, version) and the kernel it chose for this CPU: what a kept cosine's last bits depend on
+    besides its two vectors. Other BLAS libraries loaded (faiss's, scipy's) come and go with imports: not named."""
+    from threadpoolctl import threadpool_info
+
+    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    kernels = sorted({str(i.get("architecture")) for i in threadpool_info()
+                      if i.get("user_api") == "blas" and i.get("version") == blas.get("version")})
+    return [str(blas.get("name")), str(blas.get("version")), *kernels]
 
 
 def row_hashes(vectors: np.ndarray) -> np.ndarray:
@@ -111,7 +123,7 @@ class SearchMemo:
         return cls(ResultCache(folder / "searches"), purpose) if folder is not None else None
 
     def _slot_key(self, slot: int, k: int) -> str:
-        return array_fingerprint(f"search-memo:{self.purpose}", [], {"slot": slot, "k": k})
+        return array_fingerprint(f"search-memo:{self.purpose}", [], {"slot": slot, "k": k, "blas": _blas_kernels()})
 
     def search(self, steps: DataSteps, indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         from .neighbours import EXACT_LIMIT
@@ -119,6 +131,12 @@ class SearchMemo:
         self.reused = 0
         if len(indexed) > EXACT_LIMIT or len(queries) == 0 or len(indexed) == 0 or k <= 0:
             return steps.search(indexed, queries, k)
+        sims, idx = self._kept_search(steps, indexed, queries, -(-k // KEPT_K_STEP) * KEPT_K_STEP)
+        # The first k of a list of more are the k a search for k finds: both hold ties by lowest index.
+        return np.ascontiguousarray(sims[:, :k]), np.ascontiguousarray(idx[:, :k])
+
+    def _kept_search(self, steps: DataSteps, indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each query's k + 1 nearest: the (k+1)-th similarity tells the next run whether a list's k-th place is tied."""
         indexed_hashes = row_hashes(indexed)
         query_hashes = indexed_hashes if queries is indexed else row_hashes(queries)
         sketch = _sketch(indexed_hashes)
@@ -129,7 +147,7 @@ class SearchMemo:
         kept = self.cache.get(self._slot_key(best, k)) if alike else None
         found = self._extended(steps, indexed, queries, k, indexed_hashes, query_hashes, kept) if kept else None
         if found is None:
-            found = steps.search(indexed, queries, k)
+            found = steps.search(indexed, queries, k + 1)
         # This dataset's slot whether or not it held lists of this k (a k that grows with the labels' sizes
         # must not take a second slot, and push out another dataset's, at each change).
         slot = best if alike else min(set(range(SLOTS)) - set(slots), default=None)
@@ -142,45 +160,64 @@ class SearchMemo:
 
     def _extended(self, steps: DataSteps, indexed: np.ndarray, queries: np.ndarray, k: int,
                   indexed_hashes: np.ndarray, query_hashes: np.ndarray, kept: dict) -> tuple[np.ndarray, np.ndarray] | None:
+        """k + 1 neighbours per query (see `_kept_search`), or None to search whole."""
         try:
             old_indexed, old_queries, old_sims, old_idx = kept["indexed"], kept["queries"], kept["similarity"], kept["index"]
         except (KeyError, TypeError):
             return None
+        wide = k + 1
+        if old_sims.shape[1] != wide:
+            return None
         moved = np.append(_positions_in(_occurrence_keys(indexed_hashes), _occurrence_keys(old_indexed)), -1)
         added = np.setdiff1d(np.arange(len(indexed)), moved[moved >= 0])
-        if (np.diff(moved[moved >= 0]) < 0).any():  # rows reordered: the kept lists' tied rows were chosen in the old order
-            return None
         source = _positions_in(_occurrence_keys(old_queries), _occurrence_keys(query_hashes))
         kept_idx = moved[np.where(old_idx >= 0, old_idx, len(moved) - 1)]  # -1 for a missing neighbour or a gone row
         lost = ((old_idx >= 0) & (kept_idx < 0)).any(axis=1)
-        extend = np.flatnonzero((source >= 0) & ~np.append(lost, False)[source])
+        # A kept list whose k-th and (k+1)-th similarities tie may lack an old row tied with them that the rows'
+        # new order puts first; one without such a tie holds every old row at or above its k-th similarity.
+        tied = np.isfinite(old_sims[:, k - 1]) & (old_sims[:, k - 1] == old_sims[:, k])
+        unusable = np.append(lost | tied, True)
+        extend = np.flatnonzero((source >= 0) & ~unusable[source])
         if len(extend) < MIN_REUSED * len(queries) or len(added) > MIN_REUSED * len(indexed):
             return None
-        sims = np.empty((len(queries), k), dtype=np.float32)
-        idx = np.empty((len(queries), k), dtype=np.int64)
+        sims = np.empty((len(queries), wide), dtype=np.float32)
+        idx = np.empty((len(queries), wide), dtype=np.int64)
         rows = source[extend]
+        both_sims, both_idx = old_sims[rows], kept_idx[rows]
         if len(added):
-            add_sims, add_idx = steps.search(indexed[added], queries[extend], min(k, len(added)))
+            add_sims, add_idx = steps.search(indexed[added], queries[extend], min(wide, len(added)))
             add_idx = np.where(add_idx >= 0, added[np.maximum(add_idx, 0)], -1)
-            both_sims = np.hstack([old_sims[rows], add_sims])
-            both_idx = np.hstack([kept_idx[rows], add_idx])
-            # Ties by index, as every search orders them (neighbours.ties_by_index): the kept list and the added
-            # rows' list each hold their lowest tied indices, so the merge keeps the whole search's.
-            last = np.iinfo(np.int64).max
-            order = np.lexsort((np.where(both_idx < 0, last, both_idx), -both_sims), axis=-1)[:, :k]
-            sims[extend] = np.take_along_axis(both_sims, order, axis=1)
-            idx[extend] = np.take_along_axis(both_idx, order, axis=1)
-        else:
-            sims[extend], idx[extend] = old_sims[rows], kept_idx[rows]
+            both_sims, both_idx = np.hstack([both_sims, add_sims]), np.hstack([both_idx, add_idx])
+        # Ties by (new) index, as every search orders them (neighbours.ties_by_index): the kept list holds every
+        # old row at or above its k-th similarity and the added rows' list their lowest tied indices, so the first
+        # k are the whole search's; the (k+1)-th similarity (not its row) is too, which the next run's tie test reads.
+        last = np.iinfo(np.int64).max
+        order = np.lexsort((np.where(both_idx < 0, last, both_idx), -both_sims), axis=-1)[:, :wide]
+        sims[extend] = np.take_along_axis(both_sims, order, axis=1)
+        idx[extend] = np.take_along_axis(both_idx, order, axis=1)
         rest = np.setdiff1d(np.arange(len(queries)), extend)
         if len(rest):
-            sims[rest], idx[rest] = steps.search(indexed, queries[rest], k)
+            sims[rest], idx[rest] = steps.search(indexed, queries[rest], wide)
         idx[~np.isfinite(sims)] = -1
         self.reused = len(extend)
         return sims, idx
 
 
+class _RememberingSteps:
+    """An engine's steps whose `search` goes through a memo; every other step is the engine's own."""
+
+    def __init__(self, steps: DataSteps, memo: SearchMemo):
+        self.steps, self.memo = steps, memo
+
+    def search(self, indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.memo.search(self.steps, indexed, queries, k)
+
+    def __getattr__(self, name: str):
+        return getattr(self.steps, name)
+
+
 def remembering(steps: DataSteps, config, purpose: str) -> DataSteps:
-    """`steps` themselves: no check's search is extended from kept lists any more (see the module's doc). Kept so
-    that its callers need no change to stay correct; a caller may drop it."""
-    return steps
+    """`steps` with its searches kept for the next run under `purpose` (one name per search a check makes:
+    two searches under one name would replace each other's entries); `steps` itself when caching is off."""
+    memo = SearchMemo.open(config, purpose)
+    return steps if memo is None else _RememberingSteps(steps, memo)  # type: ignore[return-value]

@@ -221,8 +221,9 @@ def test_a_kept_search_is_extended_in_ray_tasks_as_locally(cluster, monkeypatch,
 
 def test_a_ray_batch_audit_with_the_last_runs_results_matches_a_cold_local_audit(cluster, shards, monkeypatch, tmp_path):
     """A batch (one more training shard) audited on Ray with the results the first Ray audit kept (lexical
-    features, reworded-copy verdicts, clusterings) reports what a local audit of the same files from an
-    empty cache reports: its report and per-line files."""
+    features, reworded-copy verdicts, clusterings, and coverage's neighbour lists, which it extends in Ray
+    tasks) reports what a local audit of the same files from an empty cache reports: its report and per-line
+    files."""
     import shutil
 
     batch = tmp_path / "train"
@@ -236,15 +237,26 @@ def test_a_ray_batch_audit_with_the_last_runs_results_matches_a_cold_local_audit
     def cached(folder: Path) -> Config:
         return config_from_dict({"embeddings": {"cache_dir": str(folder)}})
 
+    reused: list[int] = []
+    search = search_memo.SearchMemo.search
+
+    def noting_reuse(memo, *args):
+        found = search(memo, *args)
+        reused.append(memo.reused)
+        return found
+
+    monkeypatch.setattr(search_memo.SearchMemo, "search", noting_reuse)
     engine = StepRecordingRayEngine(address=cluster.address)
     try:
         small_search_blocks(monkeypatch)
         audit(shards.train, cached(tmp_path / "ray-cache"), production=shards.production, embedder=CharGramEmbedder(), engine=engine)
+        assert reused and not any(reused)  # the first audit keeps its searches; nothing to reuse yet
+        reused.clear()
         remote = audit(batch, cached(tmp_path / "ray-cache"), production=shards.production, embedder=CharGramEmbedder(), engine=engine)
     finally:
         engine.close()
+    assert any(reused), reused
     monkeypatch.undo()
-    assert (tmp_path / "ray-cache" / "results").is_dir()  # the batch had the first audit's results to read
     local = audit(batch, cached(tmp_path / "local-cache"), production=shards.production, embedder=CharGramEmbedder(), engine=LocalEngine())
     local_files, remote_files = reports(local, tmp_path / "local"), reports(remote, tmp_path / "ray")
     for files in (local_files, remote_files):  # the cache folders differ, by design

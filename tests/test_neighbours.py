@@ -155,3 +155,51 @@ def test_band_candidates_are_the_same_pairs_however_the_bands_are_split_into_blo
         assert np.array_equal(first * n + second, expected) and (first < second).all()
     assert neighbours.band_blocks(15, n, 4 * n) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14]]
     assert neighbours.band_blocks(15, 20_000, neighbours.MIN_BLOCK_BAND_KEYS) == [list(range(15))]  # small: one block
+
+
+# Searched by a child process with a given number of BLAS threads (set before numpy loads its BLAS): the planted
+# rows' similarities to 20 probe queries, among other queries and rows, at several places in both.
+_PROBE_SCRIPT = r"""
+import sys
+import numpy as np
+from dataaudit.neighbours import top_k
+
+def unit(rows):
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+rng = np.random.default_rng(11)
+probes = unit(rng.normal(size=(20, 384)))
+planted = unit(np.repeat(probes, 10, axis=0) + 0.02 * rng.normal(size=(200, 384)))  # cosine about 0.93
+filler_queries, filler_rows = unit(rng.normal(size=(5000, 384))), unit(rng.normal(size=(20000, 384)))
+found = []
+for queries, rows, query_at, row_at in [(20, 1000, 0, 0), (500, 1000, 37, 5), (500, 20000, 300, 4000),
+                                        (5000, 1000, 1030, 130), (20, 20000, 0, 19800)]:
+    asked = np.vstack([filler_queries[:query_at], probes, filler_queries[query_at:queries - 20]])
+    indexed = np.vstack([filler_rows[:row_at], planted, filler_rows[row_at:rows - 200]])
+    sims, idx = top_k(indexed, asked, 10)
+    found.append(np.stack([sims[query_at:query_at + 20], (idx[query_at:query_at + 20] - row_at).astype(np.float32)]))
+np.save(sys.argv[1], np.stack(found))
+"""
+
+
+def test_a_pairs_cosine_is_the_same_bits_among_any_queries_and_rows_at_any_place_with_one_or_two_threads(tmp_path):
+    """search_memo extends a kept search with searches of other shapes: the exact search's tiles make each pair's
+    cosine independent of the other queries and rows searched with it, and of BLAS's thread count."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    runs = []
+    for threads in ("1", "2"):
+        out = tmp_path / f"threads{threads}.npy"
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads,
+               "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        subprocess.run([sys.executable, "-c", _PROBE_SCRIPT, str(out)], env=env, check=True, timeout=600)
+        runs.append(np.load(out))
+    first = runs[0][0]
+    assert np.array_equal(np.sort(first[1], axis=1), np.arange(200, dtype=np.float32).reshape(20, 10))  # its own 10 rows
+    assert first[0].min() > 0.85
+    for run in runs:
+        for found in run:
+            assert np.array_equal(found, first)  # same rows, same order, same float32 bits

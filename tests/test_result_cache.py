@@ -191,11 +191,24 @@ def test_processes_putting_getting_and_pruning_at_once_never_raise(tmp_path, mon
     assert len(list(tmp_path.glob("*.pickle"))) <= 4 + 3  # each writer may add one after the others pruned
 
 
-def test_a_batch_added_to_a_cached_set_reports_what_a_cold_audit_of_the_grown_set_reports(tmp_path):
+def test_a_batch_added_to_a_cached_set_reports_what_a_cold_audit_of_the_grown_set_reports(tmp_path, monkeypatch):
     """Everything kept between runs (duplicates' lexical features and reworded-copy verdicts, coverage's scenario
-    clustering) gives back only what a fresh computation gives: a run over the grown training set with the cache of
-    the smaller one reports exactly what a run with no kept results reports (the same embeddings in both)."""
+    clustering and its neighbour lists, which the batch extends) gives back only what a fresh computation gives: a
+    run over the grown training set with the cache of the smaller one reports exactly what a run with no kept
+    results reports (the same embeddings in both)."""
     import shutil
+
+    from dataaudit import search_memo
+
+    reused: list[int] = []
+    search = search_memo.SearchMemo.search
+
+    def noting_reuse(memo, *args):
+        found = search(memo, *args)
+        reused.append(memo.reused)
+        return found
+
+    monkeypatch.setattr(search_memo.SearchMemo, "search", noting_reuse)
 
     lines = (SAMPLE / "support_tickets.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     before, grown = tmp_path / "before.jsonl", tmp_path / "grown.jsonl"
@@ -203,12 +216,17 @@ def test_a_batch_added_to_a_cached_set_reports_what_a_cold_audit_of_the_grown_se
     grown.write_text("".join(lines), encoding="utf-8")
     warm = _config(tmp_path / "warm")
     first = audit(before, warm, production=SAMPLE / "production.jsonl")
+    assert reused and not any(reused)  # kept, nothing to extend yet
+    reused.clear()
     batch = audit(grown, warm, production=SAMPLE / "production.jsonl")
+    assert any(reused), reused  # the batch extended the first run's lists
     kept = {path.parent.name for path in (tmp_path / "warm" / "results").rglob("*.pickle")}
     assert {"results", "duplicates", "coverage"} <= kept  # whole audits', duplicates' and coverage's entries
     (tmp_path / "cold").mkdir()
     shutil.copy(tmp_path / "warm" / "embeddings.sqlite3", tmp_path / "cold" / "embeddings.sqlite3")
+    reused.clear()
     cold = audit(grown, _config(tmp_path / "cold"), production=SAMPLE / "production.jsonl")
+    assert reused and not any(reused)  # searched whole
     assert not any(run.reused for run in batch.checks.runs.values())
     mine, theirs = _comparable(batch), _comparable(cold)
     for data in (mine, theirs):

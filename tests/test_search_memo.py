@@ -1,4 +1,4 @@
-"""A kept search extended by a re-run gives the whole search's neighbours (search_memo.py)."""
+"""A kept search extended by a re-run gives the whole search's neighbours and cosines, bit for bit (search_memo.py)."""
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ def _unit(n: int, seed: int, dim: int = 32) -> np.ndarray:
 
 def _same(found, whole) -> None:
     np.testing.assert_array_equal(found[1], whole[1])
-    np.testing.assert_allclose(found[0], whole[0], atol=1e-6)
+    np.testing.assert_array_equal(found[0], whole[0])
 
 
 @pytest.fixture
@@ -41,7 +41,10 @@ def test_queries_against_another_set_and_rows_that_are_gone(memo):
     gone = int(first[1][0, 0])  # the first query's nearest row leaves; its list must be searched again
     kept = np.delete(indexed, gone, axis=0)
     found = memo.search(steps, np.vstack([kept, _unit(10, 5)]), queries, 7)
-    lost = int((first[1] == gone).any(axis=1).sum())
+    from dataaudit.search_memo import KEPT_K_STEP
+
+    kept_lists = steps.search(indexed, queries, KEPT_K_STEP)[1]  # what the memo kept: lists of KEPT_K_STEP
+    lost = int((kept_lists == gone).any(axis=1).sum())
     assert lost >= 1 and memo.reused == 200 - lost
     _same(found, steps.search(np.vstack([kept, _unit(10, 5)]), queries, 7))
 
@@ -53,11 +56,28 @@ def test_equal_vectors_map_to_each_other_in_order(memo):
     memo.search(steps, twice, twice, 5)
     grown = np.vstack([twice, _unit(20, 7)])
     found = memo.search(steps, grown, grown, 5)
-    assert memo.reused == 350
-    whole = steps.search(grown, grown, 5)
-    np.testing.assert_allclose(found[0], whole[0], atol=1e-6)
-    # equal vectors tie: either copy may come first, but each list holds the same rows
-    assert all(set(a) == set(b) for a, b in zip(found[1].tolist(), whole[1].tolist()))
+    from dataaudit.search_memo import KEPT_K_STEP
+
+    kept = steps.search(twice, twice, KEPT_K_STEP + 1)[0]
+    tied_at_the_cut = int((kept[:, KEPT_K_STEP - 1] == kept[:, KEPT_K_STEP]).sum())  # searched whole again
+    assert tied_at_the_cut > 0 and memo.reused == 350 - tied_at_the_cut
+    _same(found, steps.search(grown, grown, 5))  # equal vectors tie: listed by index in both
+
+
+def test_old_rows_in_another_order_are_extended_with_ties_listed_by_their_new_index(memo):
+    """A grown training set may list its old rows in another order (distinct keys are ordered anew): the kept
+    lists hold rows, not places, so they are extended, and tied rows come out in the new order's index order."""
+    steps = SerialSteps()
+    base = _unit(300, 70)
+    rows = np.vstack([base, base[:40]])  # 40 pairs of equal vectors tie for every query
+    memo.search(steps, rows, rows, 7)
+    shuffled = np.vstack([rows[np.random.default_rng(71).permutation(len(rows))], _unit(9, 72)])
+    found = memo.search(steps, shuffled, shuffled, 7)
+    from dataaudit.search_memo import KEPT_K_STEP
+
+    kept = steps.search(rows, rows, KEPT_K_STEP + 1)[0]
+    assert memo.reused == len(rows) - int((kept[:, KEPT_K_STEP - 1] == kept[:, KEPT_K_STEP]).sum()) > 250
+    _same(found, steps.search(shuffled, shuffled, 7))
 
 
 def test_another_dataset_gets_its_own_slot_and_a_mostly_new_set_is_searched_whole(memo):
@@ -80,12 +100,31 @@ def test_another_k_or_a_damaged_entry_is_a_whole_search(memo, tmp_path):
     steps = SerialSteps()
     rows = _unit(300, 20)
     memo.search(steps, rows, rows, 5)
-    _same(memo.search(steps, rows, rows, 6), steps.search(rows, rows, 6))
+    _same(memo.search(steps, rows, rows, 40), steps.search(rows, rows, 40))  # beyond the kept 32
     assert memo.reused == 0
     for entry in tmp_path.glob("*.pickle"):
         entry.write_bytes(b"not a pickle")
-    _same(memo.search(steps, rows, rows, 6), steps.search(rows, rows, 6))
+    _same(memo.search(steps, rows, rows, 40), steps.search(rows, rows, 40))
     assert memo.reused == 0
+
+
+def test_a_k_that_moves_within_the_kept_lists_is_extended_and_cut(memo):
+    """Lists are kept for k rounded up to KEPT_K_STEP: a batch whose k moved a little (coverage's follows the
+    labels' sizes) still extends them, and their first k are the whole search's k, ties included."""
+    from dataaudit.search_memo import KEPT_K_STEP
+
+    steps = SerialSteps()
+    base = _unit(400, 21)
+    rows = np.vstack([base, base[:30], base[:30]])  # triples tie for every query: the cut falls inside ties
+    memo.search(steps, rows, rows, KEPT_K_STEP - 9)
+    grown = np.vstack([rows, _unit(12, 22), base[:5]])
+    found = memo.search(steps, grown, grown, KEPT_K_STEP - 2)
+    kept = steps.search(rows, rows, KEPT_K_STEP + 1)[0]
+    assert memo.reused == len(rows) - int((kept[:, KEPT_K_STEP - 1] == kept[:, KEPT_K_STEP]).sum()) > 350
+    assert found[0].shape == (len(grown), KEPT_K_STEP - 2)
+    _same(found, steps.search(grown, grown, KEPT_K_STEP - 2))
+    for k in (1, 2, 3):  # a cut between tied rows keeps the lowest indices, as a search for k does
+        _same(memo.search(steps, grown, grown, k), steps.search(grown, grown, k))
 
 
 def test_a_changing_k_keeps_one_slot_and_leaves_other_datasets_theirs(memo):
@@ -131,9 +170,7 @@ def test_occurrence_keys_match_rows_as_a_dict_of_hash_pairs_and_counts_would():
     assert _positions_in(_occurrence_keys(old[:0]), _occurrence_keys(new)).tolist() == [-1] * len(new)
 
 
-def test_the_audit_searches_whole_whatever_is_kept(tmp_path):
-    """An extended search differs from a whole one in the last bits and in the order of ties (the module's doc),
-    which moved coverage's figures: `remembering` hands back the engine's own steps, so nothing kept is read."""
+def test_remembering_keeps_a_checks_searches_under_the_cache_and_nothing_without_one(tmp_path):
     import dataclasses
 
     from dataaudit.config import Config
@@ -141,5 +178,26 @@ def test_the_audit_searches_whole_whatever_is_kept(tmp_path):
 
     steps = SerialSteps()
     config = dataclasses.replace(Config(), embeddings=dataclasses.replace(Config().embeddings, cache_dir=str(tmp_path)))
-    assert remembering(steps, config, "coverage.production") is steps
-    assert not (tmp_path / "results" / "searches").exists()
+    rows = _unit(300, 60)
+    first = remembering(steps, config, "coverage.production")
+    assert first is not steps and first.map_partitions == steps.map_partitions  # other steps are the engine's own
+    first.search(rows, rows, 5)
+    assert any((tmp_path / "results" / "searches").iterdir())
+    grown = np.vstack([rows, _unit(4, 61)])
+    again = remembering(steps, config, "coverage.production")
+    _same(again.search(grown, grown, 5), steps.search(grown, grown, 5))
+    assert again.memo.reused == 300
+    off = dataclasses.replace(config, embeddings=dataclasses.replace(config.embeddings, cache=False))
+    assert remembering(steps, off, "coverage.production") is steps
+
+
+def test_an_entry_kept_under_other_blas_kernels_is_not_extended(memo, monkeypatch):
+    """A kept cosine's last bits depend on the BLAS kernel: lists another machine kept are searched whole."""
+    from dataaudit import search_memo
+
+    steps = SerialSteps()
+    rows = _unit(300, 62)
+    memo.search(steps, rows, rows, 5)
+    monkeypatch.setattr(search_memo, "_blas_kernels", lambda: ["openblas 0.3.0 Zen"])
+    memo.search(steps, np.vstack([rows, _unit(4, 63)]), np.vstack([rows, _unit(4, 63)]), 5)
+    assert memo.reused == 0
