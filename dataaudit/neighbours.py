@@ -209,7 +209,9 @@ def _tiled_top(queries: np.ndarray, indexed: np.ndarray, wanted: int) -> tuple[n
 def _exact_top_k(queries: np.ndarray, indexed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The k nearest by exact search, rows tied across the k-th place chosen by lowest index: a heap keeps
     whichever it met first, which a search of other rows (search_memo.py) would not reproduce. One more
-    neighbour shows such a tie; the few queries that have one are searched over every row."""
+    neighbour shows such a tie; the few queries that have one are searched again for twice as many, and again,
+    until the list ends below the tied value (so it holds the whole tie), never for every row at once: a
+    self-query of 2,000 equal vectors among 100,000 took 108 s and 7.7 GB that way."""
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     indexed = np.ascontiguousarray(indexed, dtype=np.float32)
     wanted = min(k + 1, len(indexed))
@@ -217,9 +219,13 @@ def _exact_top_k(queries: np.ndarray, indexed: np.ndarray, k: int) -> tuple[np.n
     if wanted == k:
         return sims, idx
     tied = np.flatnonzero(np.isfinite(sims[:, k]) & (sims[:, k] == sims[:, k - 1]))
-    if len(tied):
-        every_sims, every_idx = ties_by_index(*_tiled_top(queries[tied], indexed, len(indexed)))
-        sims[tied], idx[tied] = every_sims[:, :wanted], every_idx[:, :wanted]
+    width = wanted
+    while len(tied):
+        width = min(2 * width, len(indexed))
+        wider_sims, wider_idx = ties_by_index(*_tiled_top(queries[tied], indexed, width))
+        whole_tie = (width == len(indexed)) | (wider_sims[:, -1] < wider_sims[:, k - 1])
+        sims[tied[whole_tie]], idx[tied[whole_tie]] = wider_sims[whole_tie, :wanted], wider_idx[whole_tie, :wanted]
+        tied = tied[~whole_tie]
     return sims[:, :k], idx[:, :k]
 
 

@@ -38,6 +38,19 @@ def test_tied_neighbours_are_listed_and_kept_by_lowest_index_however_many_querie
         assert (row_idx[1:][ties] > row_idx[:-1][ties]).all()
 
 
+def test_a_tie_larger_than_twice_k_is_widened_until_whole_and_kept_by_lowest_index(monkeypatch):
+    """A tie across the k-th place is searched again for twice as many neighbours until the list ends below the
+    tied value: 40 equal rows, k = 3, never a search for every row."""
+    rng = np.random.default_rng(9)
+    indexed = unit(rng.normal(size=(200, 16)))
+    indexed[50:90] = indexed[50]
+    widths = []
+    tiled = neighbours._tiled_top
+    monkeypatch.setattr(neighbours, "_tiled_top", lambda q, x, wanted: widths.append(wanted) or tiled(q, x, wanted))
+    sims, idx = top_k(indexed, indexed[60:61].copy(), 3)
+    assert idx[0].tolist() == [50, 51, 52] and widths == [4, 8, 16, 32, 64]
+
+
 def test_inverted_file_path_above_the_exact_limit_has_high_recall_on_clustered_vectors_and_is_repeatable(monkeypatch):
     monkeypatch.setattr(neighbours, "EXACT_LIMIT", 100)
     monkeypatch.setattr(neighbours, "IVF_LISTS", 16)
