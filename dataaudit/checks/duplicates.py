@@ -62,6 +62,7 @@ from ..load.records import Dataset, Record
 from ..load.targets import FREE_TEXT_MIN_VALUES, PREFERENCE_FORMATS, class_targets, free_text_reason
 from ..normalize import copy_kind, dictionary_words, normalize_text, reworded_copy, skeleton, tokens
 from ..result_cache import ResultCache, array_fingerprint, results_folder
+from ..search_memo import remembering
 from .base import Check, Finding, Status
 from ..digits import percent_text
 from .near_pairs import (LexicalPartial, NearPairs, fields_swapped, input_fields, joined_features,
@@ -454,7 +455,8 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     semantic = NearPairs()
     if train.vectors is not None:
         verdicts = _VerdictMemo.open(config)
-        semantic = semantic_between_copies(train.embed_texts, train.vectors, copy_group, dup, content_words, searches,
+        semantic = semantic_between_copies(train.embed_texts, train.vectors, copy_group, dup, content_words,
+                                           remembering(searches, config, "duplicates.semantic"),
                                            _fields_of(train, None, []), train.unreadable, None if prompts is None else prompts[:n],
                                            verdicts or reworded_copy)
         if verdicts is not None:
@@ -540,7 +542,8 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     all_groups += [GroupLines("near", lines_of(p), tuple(methods_of_cluster[c]), _same_target(records, p))
                    for p, c in near_rows]
 
-    leaks = _leaks(train, eval_index, eval_only, cross, config, searches) if eval_index is not None else []
+    leaks = (_leaks(train, eval_index, eval_only, cross, config, remembering(searches, config, "duplicates.eval_leaks"))
+             if eval_index is not None else [])
     overlaps = _overlaps(train, production_index) if production_index is not None else []
 
     # A pair whose chosen equals its rejected teaches nothing (the README calls it invalid for training): it is
