@@ -89,8 +89,9 @@ class DataSteps:
     def search(self, indexed: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """neighbours.top_k(indexed, queries, k): each query's k nearest indexed rows by cosine, best first
         (`queries is indexed`: a self-query). Here on the driver; an engine with workers may search blocks of
-        the queries there instead, with the same results but for the last bits that BLAS's thread count moves
-        (two near-equal neighbours can then swap places; docs/distributed.md)."""
+        the queries there instead, with the same results: the exact search's cosines are the same bits in any
+        block (fixed tiles, neighbours.py); the inverted file's, above EXACT_LIMIT rows, only for blocks cut at
+        faiss's query tiles (query_blocks; docs/distributed.md)."""
         from ..neighbours import top_k
 
         return top_k(indexed, queries, k)
