@@ -84,3 +84,20 @@ def add_check(tmp_path):
         for module in added:
             sys.modules.pop(module, None)
         all_checks.cache_clear()
+
+
+def noted_reuse(monkeypatch) -> list[int]:
+    """The `reused` count of every kept search (search_memo.SearchMemo) run from here on, in order: 0 where a
+    search ran whole."""
+    from dataaudit import search_memo
+
+    reused: list[int] = []
+    search = search_memo.SearchMemo.search
+
+    def noting_reuse(memo, *args):
+        found = search(memo, *args)
+        reused.append(memo.reused)
+        return found
+
+    monkeypatch.setattr(search_memo.SearchMemo, "search", noting_reuse)
+    return reused

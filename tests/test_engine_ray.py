@@ -31,6 +31,7 @@ from dataaudit.errors import ConfigError  # noqa: E402
 from dataaudit.engine.local import LocalEngine  # noqa: E402
 from dataaudit.engine.ray_engine import RayEngine  # noqa: E402
 from dataaudit.render.outputs import write_reports  # noqa: E402
+from tests.conftest import noted_reuse  # noqa: E402
 from tests.engine_data import (ANNOTATION_CONFIG, CharGramEmbedder, annotation_shards, block_and_process, clinc_shards,  # noqa: E402
                                copies_and_templates, keys_and_process, label_counts, normalised_input, PREFERENCE_CONFIG, preference_shards, process_and_line, process_and_size,
                                rejects_the_config, typo_shards)
@@ -237,15 +238,7 @@ def test_a_ray_batch_audit_with_the_last_runs_results_matches_a_cold_local_audit
     def cached(folder: Path) -> Config:
         return config_from_dict({"embeddings": {"cache_dir": str(folder)}})
 
-    reused: list[int] = []
-    search = search_memo.SearchMemo.search
-
-    def noting_reuse(memo, *args):
-        found = search(memo, *args)
-        reused.append(memo.reused)
-        return found
-
-    monkeypatch.setattr(search_memo.SearchMemo, "search", noting_reuse)
+    reused = noted_reuse(monkeypatch)
     engine = StepRecordingRayEngine(address=cluster.address)
     try:
         small_search_blocks(monkeypatch)

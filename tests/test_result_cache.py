@@ -13,6 +13,7 @@ import pytest
 from dataaudit.api import audit
 from dataaudit.config import load_config
 from dataaudit.result_cache import ResultCache, code_identity, fingerprint, refresh_run_state
+from tests.conftest import noted_reuse
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -198,17 +199,7 @@ def test_a_batch_added_to_a_cached_set_reports_what_a_cold_audit_of_the_grown_se
     results reports (the same embeddings in both)."""
     import shutil
 
-    from dataaudit import search_memo
-
-    reused: list[int] = []
-    search = search_memo.SearchMemo.search
-
-    def noting_reuse(memo, *args):
-        found = search(memo, *args)
-        reused.append(memo.reused)
-        return found
-
-    monkeypatch.setattr(search_memo.SearchMemo, "search", noting_reuse)
+    reused = noted_reuse(monkeypatch)
 
     lines = (SAMPLE / "support_tickets.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     before, grown = tmp_path / "before.jsonl", tmp_path / "grown.jsonl"
