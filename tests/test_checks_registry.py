@@ -133,6 +133,17 @@ CHECK = Check(id="shouting", order=15, measure=measure, judge=judge, conditions=
 '''
 
 
+# The recipe's module and section as the tests register them: a reader who follows the README adds a real
+# dataaudit/checks/shouting.py, which would shadow a plugin of the same name, and their check judges `format` too.
+UNDER_TEST = "shouting_under_test"
+
+
+def under_test(source: str = SHOUTING_RECIPE) -> str:
+    """The recipe (or a variant of it) under the tests' own module, check and section name."""
+    return (source.replace('"shouting"', f'"{UNDER_TEST}"').replace("ShoutingConfig", "ShoutingUnderTestConfig")
+            .replace("inputs are in capitals", "inputs are in capitals (under test)"))
+
+
 def _readme_recipe() -> list[str]:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme.split("\n### Adding a check\n", 1)[1].split("\n## ", 1)[0]
@@ -152,41 +163,41 @@ def test_a_new_check_is_one_module_with_its_own_config_section(add_check):
     """What the README's 'Adding a check' walks through: a module defining CHECK, nothing else touched."""
     from dataaudit.config import config_from_dict
 
-    add_check("shouting", SHOUTING_RECIPE)
-    assert "shouting" in [c.id for c in all_checks()]
-    config = config_from_dict({"shouting": {"max_share": 0.1}})
-    assert config.shouting.max_share == 0.1 and config.to_dict()["shouting"] == {"max_share": 0.1}
-    with pytest.raises(ConfigError, match="shouting"):
-        config_from_dict({"shouting": {"max_shares": 0.1}})
+    add_check(UNDER_TEST, under_test())
+    assert UNDER_TEST in [c.id for c in all_checks()]
+    config = config_from_dict({UNDER_TEST: {"max_share": 0.1}})
+    assert config.section(UNDER_TEST).max_share == 0.1 and config.to_dict()[UNDER_TEST] == {"max_share": 0.1}
+    with pytest.raises(ConfigError, match=UNDER_TEST):
+        config_from_dict({UNDER_TEST: {"max_shares": 0.1}})
     ctx = dataclasses.replace(_context(["HELLO", "hi", "ok"], ["a", "b", "a"]), config=config)
     results, findings, _ = run_checks(ctx)
-    assert results["shouting"].shouted == 1
-    assert any(f.summary == "33% of inputs are in capitals" and f.status == "warn" for f in findings)
+    assert results[UNDER_TEST].shouted == 1
+    assert any(f.summary == "33% of inputs are in capitals (under test)" and f.status == "warn" for f in findings)
 
 
 def test_the_recipe_check_failing_leaves_its_condition_unknown(add_check):
     """The recipe had no conditions=: a copy of it that raised left `format` judged `pass` on the other checks."""
-    add_check("shouting", SHOUTING_RECIPE.replace("n = sum(", "n = 1 // 0 + sum("))
+    add_check(UNDER_TEST, under_test(SHOUTING_RECIPE.replace("n = sum(", "n = 1 // 0 + sum(")))
     _, findings, warnings = run_checks(_context(["HELLO", "hi"], ["a", "b"]))
     form = next(c for c in decide(findings, {}).conditions if c.id == "format")
-    assert form.status == "unknown" and form.evidence == {"check_failed": "shouting"}
-    assert [w for w in warnings if "'shouting' failed" in w] != []
+    assert form.status == "unknown" and form.evidence["check_failed"] == UNDER_TEST
+    assert [w for w in warnings if f"'{UNDER_TEST}' failed" in w] != []
 
 
 def test_the_recipe_judge_is_called_with_none_when_its_check_did_not_run(add_check):
-    add_check("shouting", SHOUTING_RECIPE.replace("order=15,", "order=15, needs=frozenset({Need.PRODUCTION}),")
-              .replace("import Check,", "import Check, Need,"))
+    add_check(UNDER_TEST, under_test(SHOUTING_RECIPE.replace("order=15,", "order=15, needs=frozenset({Need.PRODUCTION}),")
+                                     .replace("import Check,", "import Check, Need,")))
     results, findings, warnings = run_checks(_context(["HELLO", "hi"], ["a", "b"]))
-    assert results["shouting"] is None and results.runs["shouting"].status == RunStatus.NOT_RUN
-    assert warnings == [] and not any("capitals" in f.summary for f in findings)
+    assert results[UNDER_TEST] is None and results.runs[UNDER_TEST].status == RunStatus.NOT_RUN
+    assert not any(UNDER_TEST in w for w in warnings) and not any("(under test)" in f.summary for f in findings)
 
 
 @pytest.mark.parametrize("conditions, message", [
-    ("", "dataaudit.checks.shouting: check 'shouting' has a judge but no conditions=: name the conditions its findings judge"),
-    ("conditions=frozenset({'formatting'}), ", "dataaudit.checks.shouting: check 'shouting': unknown condition 'formatting' in conditions="),
+    ("", f"dataaudit.checks.{UNDER_TEST}: check '{UNDER_TEST}' has a judge but no conditions=: name the conditions its findings judge"),
+    ("conditions=frozenset({'formatting'}), ", f"dataaudit.checks.{UNDER_TEST}: check '{UNDER_TEST}': unknown condition 'formatting' in conditions="),
 ])
 def test_the_registry_refuses_a_check_that_judges_unnamed_or_unknown_conditions(add_check, conditions, message):
-    add_check("shouting", SHOUTING_RECIPE.replace('conditions=frozenset({"format"}),', conditions))
+    add_check(UNDER_TEST, under_test(SHOUTING_RECIPE.replace('conditions=frozenset({"format"}),', conditions)))
     with pytest.raises(RuntimeError) as refused:
         all_checks()
     assert str(refused.value).startswith(message)

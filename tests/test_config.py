@@ -236,16 +236,16 @@ def test_init_keeps_every_line_of_the_bundled_template():
 
 def test_init_writes_a_new_checks_section_with_its_defaults_and_comments(add_check, tmp_path):
     """The README recipe's check had no [shouting] in `dataaudit init`, which read a hand-kept template."""
-    from tests.test_checks_registry import SHOUTING_RECIPE
+    from tests.test_checks_registry import SHOUTING_RECIPE, UNDER_TEST, under_test
 
-    add_check("shouting", SHOUTING_RECIPE.replace("class ShoutingConfig:\n", "class ShoutingConfig:\n    \"\"\"Inputs in capitals.\"\"\"\n"))
+    add_check(UNDER_TEST, under_test(SHOUTING_RECIPE.replace("class ShoutingConfig:\n", "class ShoutingConfig:\n    \"\"\"Inputs in capitals.\"\"\"\n")))
     text = default_config_text()
-    assert text.endswith("\n[shouting]                  # Inputs in capitals.\n"
-                         "max_share = 0.2             # warn above this share of inputs in capitals\n")
-    assert {"shouting.max_share"} <= _written_keys(text) and _every_key() - _written_keys(text) == set()
+    assert (f"\n[{UNDER_TEST}]".ljust(29) + "# Inputs in capitals.\n"
+            "max_share = 0.2             # warn above this share of inputs in capitals\n") in text
+    assert {f"{UNDER_TEST}.max_share"} <= _written_keys(text) and _every_key() - _written_keys(text) == set()
     path = tmp_path / "dataaudit.toml"
     path.write_text(text)
-    assert load_config(path).to_dict() == Config().to_dict() and Config().to_dict()["shouting"] == {"max_share": 0.2}
+    assert load_config(path).to_dict() == Config().to_dict() and Config().to_dict()[UNDER_TEST] == {"max_share": 0.2}
 
 
 def test_init_writes_a_key_the_template_does_not_describe_in_its_own_table(monkeypatch, tmp_path):

@@ -15,7 +15,7 @@ from dataaudit.history.compare import compare_reports
 from dataaudit.history.regressions import find_regressions, key_figures
 from dataaudit.history.store import load_runs
 from tests.conftest import ROOT, write_jsonl
-from tests.test_checks_registry import SHOUTING_RECIPE
+from tests.test_checks_registry import SHOUTING_RECIPE, UNDER_TEST, under_test
 
 LABELS = ["billing", "shipping", "returns"]
 VOCABULARY = ("apple river stone window garden pencil yellow thunder mirror basket candle forest silver engine harbour "
@@ -992,14 +992,14 @@ def test_a_new_checks_listing_caps_are_not_measured_settings(add_check):
     from dataaudit.config import Config
     from dataaudit.history.store import changed_settings, measured_settings
 
-    add_check("shouting", SHOUTING_RECIPE.replace("from dataaudit.checks.base", "from dataaudit.config import listing_cap\nfrom dataaudit.checks.base")
-              .replace("    max_share: float = 0.2", "    max_share: float = 0.2\n    max_listed: int = 20\n    examples_shown: int = listing_cap(5)"))
+    add_check(UNDER_TEST, under_test(SHOUTING_RECIPE.replace("from dataaudit.checks.base", "from dataaudit.config import listing_cap\nfrom dataaudit.checks.base")
+              .replace("    max_share: float = 0.2  #", "    max_listed: int = 20\n    examples_shown: int = listing_cap(5)\n    max_share: float = 0.2  #")))
     before = Config().to_dict()
     settings = measured_settings(before)
-    assert "shouting.max_share" in settings and "shouting.max_listed" not in settings and "shouting.examples_shown" not in settings
+    assert f"{UNDER_TEST}.max_share" in settings and f"{UNDER_TEST}.max_listed" not in settings and f"{UNDER_TEST}.examples_shown" not in settings
     assert "pii.max_listed" not in settings and "label_noise.suspects_limit" not in settings and "label_noise.folds" in settings
     now = copy.deepcopy(before)
-    now["shouting"].update(max_listed=3, examples_shown=1)
+    now[UNDER_TEST].update(max_listed=3, examples_shown=1)
     assert changed_settings(settings, measured_settings(now)) == []
-    now["shouting"]["max_share"] = 0.5
-    assert changed_settings(settings, measured_settings(now)) == ["shouting.max_share"]
+    now[UNDER_TEST]["max_share"] = 0.5
+    assert changed_settings(settings, measured_settings(now)) == [f"{UNDER_TEST}.max_share"]
