@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataaudit.excerpt import excerpt
+from dataaudit.excerpt import excerpt, plain_excerpt
 from dataaudit.render.markdown import cell
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # man ZWJ woman ZWJ girl ZWJ boy
@@ -301,3 +301,12 @@ def test_a_text_exactly_the_limit_long_is_shown_whole_and_one_more_is_cut():
 
 def test_runs_of_spaces_are_one_space():
     assert excerpt("a  b \u00a0 c", markdown=False) == "a b c"
+
+
+def test_an_address_after_a_c1_control_that_swallows_its_first_letter_in_the_terminal_view_is_still_masked():
+    """hypothesis found "¯\x9b a0@aa.com" shown with a0@aa.com in clear: the reading view drops "\x9b a" as one
+    CSI sequence, leaving "¯0@aa.com" (no address), while the excerpt shows the control as an escape and the
+    rest as typed. Values are now looked for in the text as shown too."""
+    for limit in (15, 60):
+        for shown in (excerpt("\u00af\x9b a0@aa.com", limit), plain_excerpt("\u00af\x9b a0@aa.com", limit)):
+            assert "a0@aa.com" not in shown and "EMAIL" in shown
