@@ -116,12 +116,16 @@ def sanitise(text: str) -> str:
         return _replace(text, _spans(text), str if text.isprintable() and not _INVISIBLE.search(text) else visible_controls)
     shown, origin = view
     spans = [(origin[start], origin[end - 1] + 1, replacement) for start, end, replacement in _spans(shown)]
-    # The view drops what an ANSI sequence's grammar would take ("\x9b a" reads as one CSI sequence), but the
-    # excerpt shows the control as an escape and the rest as typed: "¯\x9b a0@aa.com" showed a0@aa.com unmasked.
-    # So values are looked for in the text as shown too, each hidden character a space (the same positions).
-    blanked = "".join(" " if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
-    spans += [s for s in _spans(blanked) if all(s[1] <= f[0] or s[0] >= f[1] for f in spans)]
+    spans += [s for s in _spans(hidden_blanked(text)) if all(s[1] <= f[0] or s[0] >= f[1] for f in spans)]
     return _replace(text, sorted(spans), visible_controls)
+
+
+def hidden_blanked(text: str) -> str:
+    """text with each control or format character a space (the same positions). The reading view drops what an
+    ANSI sequence's grammar would take ("\x9b a" reads as one CSI sequence), but an excerpt shows the control as
+    an escape and the rest as typed: "¯\x9b a0@aa.com" showed a0@aa.com unmasked, and the pii check missed it.
+    So values are looked for in this text too."""
+    return "".join(" " if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
 
 
 def mask(text: str) -> str:

@@ -760,3 +760,14 @@ def test_a_value_under_a_key_holding_an_address_is_named_as_redact_names_it_neve
     result = measure_pii(_ctx(Config(), path))
     assert [(f.field, f.kind) for f in result.findings] == [("(key)", "email"), ("<EMAIL>.tel", "phone")]
     assert [(f.field, f.kind, f.masked) for f in result.findings] == [(r["field"], r["kind"], r["masked"]) for r in replaced]
+
+
+def test_an_address_after_a_c1_control_is_found_as_a_reader_of_the_escaped_text_sees_it():
+    """The reading view drops "\x9b a" as one CSI sequence, leaving "¯0@aa.com": the check found nothing in
+    "¯\x9b a0@aa.com" while every excerpt showed a0@aa.com as typed."""
+    from dataaudit.scan.pii import scan_text
+
+    text = "\u00af\x9b a0@aa.com please call"
+    (found,) = scan_text(text)
+    assert (found.kind, text[found.start:found.end]) == ("email", "a0@aa.com")
+    assert scan_text("ann@example.org \x1b[31mred\x1b[0m") and len(scan_text("a\u200bnn@example.org")) == 1

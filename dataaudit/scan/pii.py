@@ -36,7 +36,7 @@ from stdnum import luhn
 from stdnum.us import ssn as stdnum_ssn
 
 from ..charclass import char_class
-from ..excerpt import reading_view, register_masker
+from ..excerpt import hidden_blanked, reading_view, register_masker
 
 T = TypeVar("T")
 
@@ -533,6 +533,14 @@ def scan_text(text: str, options: ScanOptions | None = None) -> list[PiiFinding]
     if not text:
         return []
     view = reading_view(text)
+    found = _scan_view(text, view, options)
+    if view is not None:  # also as an excerpt shows it: the view may have dropped a letter after a control
+        found += [f for f in _scan_view(hidden_blanked(text), None, options) if all(f.end <= g.start or f.start >= g.end for g in found)]
+        found.sort(key=lambda f: f.start)
+    return found
+
+
+def _scan_view(text: str, view: tuple[str, list[int]] | None, options: ScanOptions | None) -> list[PiiFinding]:
     shown, origin = view if view is not None else (text, None)
     folded = _folded_view(shown)
     if folded is not None:
