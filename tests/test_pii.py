@@ -365,6 +365,9 @@ def test_a_file_read_in_two_roles_is_counted_once_in_each_and_named_under_its_ro
     assert secret.action.endswith(f"{path} line 6; eval input: {path} line 6.")
     assert personal.action.endswith(f"placeholder): {path} line 3; eval input: {path} line 3.")
     assert f"`dataaudit redact {path} --out CLEAN`" in personal.action  # one file, whatever roles read it
+    # the listed findings say their role too (they were listed twice, alike)
+    assert [(f.line, f.kind, f.role) for f in result.findings] == [(3, "email", "train"), (6, "secret", "train"),
+                                                                     (3, "email", "eval"), (6, "secret", "eval")]
 
 
 def test_prompt_completion_and_text_label_fields_are_named(tmp_path):

@@ -66,6 +66,7 @@ class PiiLocation:
     kind: str
     detail: str
     masked: str  # the kind and at most the last four characters; never the value
+    role: str = "train"  # a file read as training data and as --eval lists its findings once in each role
 
 
 LINES_NAMED = 10  # lines an action names per file; the rest are counted
@@ -196,7 +197,8 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
                 training_by_kind[finding.kind] += training
                 kinds_here.add(finding.kind)
                 if len(listed) < config.max_listed:
-                    listed.append(PiiLocation(record.source, record.line, field_name, finding.kind, finding.detail, finding.masked))
+                    listed.append(PiiLocation(record.source, record.line, field_name, finding.kind, finding.detail, finding.masked,
+                                              index.role))
             if kinds_here:
                 with_findings += 1
                 by_role[index.role] += 1

@@ -14,7 +14,9 @@ def _build(report: Report) -> SectionContent | None:
     kinds = ", ".join(kind_count(n, k) for k, n in p.by_kind.items()) or "none"
     lines = [f"{p.records_with_findings} of {p.records} records hold personal data or credentials ({p.share:.1%}): {kinds}; "
              f"{p.secret_records} with a secret"]
-    rows = [[f.file, f.line, text(f.field, 40), f.kind, text(f.masked, 60)] for f in p.findings]  # `masked` only, never the value
+    # `masked` only, never the value; a file read in another role than training says which
+    rows = [[f.file if f.role == "train" else f"{f.file} ({f.role})", f.line, text(f.field, 40), f.kind, text(f.masked, 60)]
+            for f in p.findings]
     return SectionContent(lines, [Table(f"Findings ({p.findings_total})", ["file", "line", "field", "kind", "masked"], rows,
                                         total=p.findings_total, full_list="raise pii.max_listed to list more",
                                         collapsed=len(rows) > 20)])
