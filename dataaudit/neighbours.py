@@ -207,8 +207,9 @@ def _tiled_top(queries: np.ndarray, indexed: np.ndarray, wanted: int) -> tuple[n
 
 
 def _exact_top_k(queries: np.ndarray, indexed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k nearest by exact search, rows tied across the k-th place chosen by lowest index: a heap keeps
-    whichever it met first, which a search of other rows (search_memo.py) would not reproduce. One more
+    """The k nearest by exact search, rows tied across the k-th place chosen by lowest index: which of them a
+    heap keeps depends on what else it evicted, which a search of other rows (search_memo.py) would not
+    reproduce. One more
     neighbour shows such a tie; the few queries that have one are searched again for twice as many, and again,
     until the list ends below the tied value (so it holds the whole tie), never for every row at once: a
     self-query of 2,000 equal vectors among 100,000 took 108 s and 7.7 GB that way."""
@@ -230,10 +231,10 @@ def _exact_top_k(queries: np.ndarray, indexed: np.ndarray, k: int) -> tuple[np.n
 
 
 def ties_by_index(sims: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's neighbours best first, equal similarities by index (missing ones last). faiss keeps the
-    lowest indices where neighbours tie across the k-th place but returns tied ones in heap order, so a kept
-    search extended by new rows (search_memo.py) could list them in another order than a whole search, and a
-    check reading the first neighbour or a share of the first k would then report something else."""
+    """Each row's neighbours best first, equal similarities by index (missing ones last). A heap returns tied
+    ones in heap order, so a kept search extended by new rows (search_memo.py) could list them in another order
+    than a whole search, and a check reading the first neighbour or a share of the first k would then report
+    something else. (Which tied rows cross the k-th place is _exact_top_k's business.)"""
     tied = np.flatnonzero((sims[:, 1:] == sims[:, :-1]).any(axis=1)) if sims.shape[1] > 1 else np.zeros(0, dtype=np.int64)
     if len(tied):
         rows_idx = idx[tied]

@@ -95,13 +95,21 @@ def test_the_qgram_bound_allows_q_plus_one_ruined_grams_per_transposition():
     assert within_qgram_bound([original, copy], np.array([0]), np.array([1]), np.array([1])).tolist() == [False]
 
 
-def test_long_texts_a_few_typos_apart_still_pair_through_the_qgram_screen(monkeypatch):
+def _pairs_verified(monkeypatch) -> list[int]:
+    """How many pairs each call of near_pairs.verified_distances (the edit distance) was given, in order."""
     from dataaudit.checks import near_pairs
 
     passed: list[int] = []
     real = near_pairs.verified_distances
     monkeypatch.setattr(near_pairs, "verified_distances",
                         lambda left, right, cutoff, steps=None: passed.append(len(left)) or real(left, right, cutoff, steps))
+    return passed
+
+
+def test_long_texts_a_few_typos_apart_still_pair_through_the_qgram_screen(monkeypatch):
+    from dataaudit.checks import near_pairs
+
+    passed = _pairs_verified(monkeypatch)
     vocabulary = _pseudo_words(1, 400)
     original = _long_text(2, vocabulary)
     words = original.split(" ")
@@ -118,10 +126,7 @@ def test_long_texts_a_few_typos_apart_still_pair_through_the_qgram_screen(monkey
 def test_unrelated_long_texts_are_dropped_before_the_edit_distance(monkeypatch):
     from dataaudit.checks import near_pairs
 
-    passed: list[int] = []
-    real = near_pairs.verified_distances
-    monkeypatch.setattr(near_pairs, "verified_distances",
-                        lambda left, right, cutoff, steps=None: passed.append(len(left)) or real(left, right, cutoff, steps))
+    passed = _pairs_verified(monkeypatch)
     vocabulary = _pseudo_words(1, 400)
     texts = [_long_text(3, vocabulary), _long_text(4, vocabulary)]
     assert near_pairs.lexical_pairs(texts, 0.9).first == []
