@@ -582,6 +582,30 @@ def arguments_swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return a != b and sorted(a) == sorted(b) and not one_block_moved(a, b)
 
 
+# A passive with its agent ("turkey is defeated by latvia") names who does what in the other order from its
+# active ("turkey defeats latvia"); the content words hardly change (beats / defeated are near synonyms), so a
+# sentence embedding calls the two near copies (cosine 0.986 on an RTE pair labelled entailment and not).
+PASSIVE_AUXILIARIES = frozenset("is are was were be been being get gets got gotten getting".split())
+
+
+def passive_agents(words: list[str]) -> int:
+    """How many passives with an agent (an auxiliary, at most one word between, then the verb and 'by') the
+    words hold: "is defeated by", "was quickly approved by"."""
+    found = 0
+    for i, word in enumerate(words):
+        if word == "by" and i >= 2 and (words[i - 2] in PASSIVE_AUXILIARIES
+                                        or (i >= 3 and words[i - 3] in PASSIVE_AUXILIARIES)):
+            found += 1
+    return found
+
+
+def voice_changed(text_a: str, text_b: str) -> bool:
+    """One text says with an agent's passive what the other says otherwise: who acts on whom may have turned
+    round, which no rule on the content words sees. A reworded copy may not do that (a true paraphrase into the
+    passive is missed: a kept contrast pair costs less than a deleted one)."""
+    return passive_agents(tokens(text_a)) != passive_agents(tokens(text_b))
+
+
 def reworded_copy(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """For pairs that sentence embeddings call near duplicates: no protected difference, no slot substitution,
     no swapped arguments (a sentence embedding hardly sees word order)."""

@@ -7,6 +7,7 @@ import itertools
 import json
 from collections import Counter
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -1375,3 +1376,34 @@ def test_reworded_copy_verdicts_kept_by_an_earlier_run_are_the_rules_and_only_ne
     assert again == semantic_pairs(grown_texts, grown_vectors, 0.95, 1, rule=rule)
     assert (again.first, again.second) == ([0, 6], [1, 7])
     assert judged == [(skeleton(tokens(pairs[3][0])), skeleton(tokens(pairs[3][1])))]  # the new pair alone
+
+
+# Found by a QA probe on Snow et al.'s RTE items: a premise with the hypothesis in the active and in an agent's
+# passive, labelled entailment and not (cosine 0.986), made one reworded-copy group, and dedup dropped one.
+VOICE_PREMISE = ("Latvia, for instance, is the lowest-ranked team in the field but defeated World Cup semifinalist "
+                 "Turkey in a playoff to qualify for the final 16 of Euro 2004.")
+
+
+@pytest.mark.parametrize("a, b, changed", [
+    ("Latvia beats Turkey.", "Latvia is defeated by Turkey.", True),
+    ("the senate approved the bill", "the bill was quickly approved by the senate", True),
+    ("the bill was approved by the senate", "the bill was passed by the senate", False),
+    ("set an alarm", "set the alarm for me", False),
+    ("stand by me", "stay by me", False),
+])
+def test_an_agents_passive_against_another_voice_is_a_changed_voice(a, b, changed):
+    from dataaudit.normalize import voice_changed
+
+    assert voice_changed(a, b) is changed
+
+
+def test_a_hypothesis_turned_into_an_agents_passive_is_no_reworded_copy_or_leak(tmp_path, embedder):
+    active, passive = f"{VOICE_PREMISE} Latvia beats Turkey.", f"{VOICE_PREMISE} Latvia is defeated by Turkey."
+    assert float(np.dot(*embedder.embed([active, passive]))) >= Config().duplicates.near_cosine  # what made the pair
+    config = Config()
+    train = index(write_jsonl(tmp_path / "t.jsonl", rows([(active, "entailment"), (passive, "no_entailment")])), config,
+                  embedder=embedder)
+    assert measure_index(train, config).near_group_count == 0
+    held_out = index(write_jsonl(tmp_path / "e.jsonl", rows([(passive, "no_entailment")])), config, embedder=embedder)
+    only_active = index(write_jsonl(tmp_path / "a.jsonl", rows([(active, "entailment")])), config, embedder=embedder)
+    assert measure_index(only_active, config, eval_index=held_out).leak_count == 0

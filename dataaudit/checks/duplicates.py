@@ -12,7 +12,7 @@ Two inputs count as the same when:
   drop MiniLM's cosine below 0.5).
 - semantic (reworded) copy: cosine >= near_cosine between sentence embeddings of one input per group of
   lexical copies, unless the two differ in a number, a negation, an opposite or one slot value of a shared
-  template (`normalize.reworded_copy`).
+  template (`normalize.reworded_copy`), or one is an agent's passive of the other (`normalize.voice_changed`).
 The pairs are found in near_pairs.py; here they become groups over distinct keys (`near_pairs.leader_groups`):
 in input order (files in the order given, then line) a key joins the group of the earliest kept key it is a
 pair of, else it is kept, so every member is a copy of the group's kept record, its first, never of another
@@ -60,7 +60,7 @@ from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
 from ..load.targets import FREE_TEXT_MIN_VALUES, PREFERENCE_FORMATS, class_targets, free_text_reason
-from ..normalize import copy_kind, dictionary_words, normalize_text, reworded_copy, skeleton, tokens
+from ..normalize import copy_kind, dictionary_words, normalize_text, reworded_copy, skeleton, tokens, voice_changed
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from ..search_memo import remembering
 from .base import Check, Finding, Status
@@ -781,7 +781,7 @@ def _direct_copy(train: TextIndex, queries: list[str], prompts: list[int] | None
             return False
         similarity = float(vectors[kept] @ vectors[key])
         if similarity >= dup.near_cosine and reworded_copy(words(kept), words(key)) and \
-                not fields_swapped(fields_of(kept), fields_of(key)):
+                not voice_changed(queries[kept], queries[key]) and not fields_swapped(fields_of(kept), fields_of(key)):
             found.add(kept, key, "semantic", round(similarity, 4))
             return True
         return False
@@ -871,6 +871,7 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
                 t = int(idx[e, c])
                 if (t >= 0 and sims[e, c] >= config.duplicates.near_cosine and not (train.unreadable is not None and train.unreadable[t])
                         and reworded_copy(words, skeleton(tokens(train.embed_texts[t])))
+                        and not voice_changed(eval_index.embed_texts[e], train.embed_texts[t])
                         and not fields_swapped(eval_fields(e), train_fields(t))):
                     match[key] = (t, "semantic", round(float(sims[e, c]), 4))
                     break

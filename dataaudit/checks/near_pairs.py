@@ -7,7 +7,8 @@ judges and reports them.
   short texts), screened by a character edit distance that grows with length (rapidfuzz, vectorised over all
   candidate pairs) before the word-level rule (`normalize.copy_kind`).
 - Semantic (reworded) copies: cosine >= a bound among each text's nearest neighbours (sentence embeddings),
-  unless `normalize.reworded_copy` finds a number, a negation, an opposite or a slot value that differs.
+  unless `normalize.reworded_copy` finds a number, a negation, an opposite or a slot value that differs, or
+  one text is an agent's passive of the other (`normalize.voice_changed`).
 
 A system prompt is compared as a unit (`prompt_classes`): records under prompts that are not copies of one
 another are never copies, and under one prompt (or copies of it) only the queries' words are compared, so a
@@ -39,7 +40,7 @@ from .. import neighbours
 from ..config import DuplicatesConfig
 from ..engine.base import DataSteps, SerialSteps
 from ..normalize import (SOCIAL_FILLERS, copy_kind, filler_count_words, mistyped_fillers, reworded_copy, skeleton,
-                         tokens)
+                         tokens, voice_changed)
 
 STRIP_AFFIXES = False
 AFFIX_SAMPLE = 50_000  # distinct texts sampled to find template affixes
@@ -547,7 +548,7 @@ def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
     rows, cols = np.nonzero(sims >= bound)
     for i, c in zip(rows.tolist(), cols.tolist()):
         j = int(idx[i, c])
-        if j > i and classes[i] == classes[j] and rule(words(i), words(j)) and (
+        if j > i and classes[i] == classes[j] and rule(words(i), words(j)) and not voice_changed(texts[i], texts[j]) and (
                 fields_of is None or not fields_swapped(fields_of(i), fields_of(j))):
             pairs.add(i, j, "semantic", round(float(sims[i, c]), 4))
     return pairs
