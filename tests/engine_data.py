@@ -94,6 +94,10 @@ class _CharGramModel:
 
         if self.fail == "raise":
             raise RuntimeError("planted embedding failure")
+        if self.fail == "user_error":  # what a worker's model load raises for a device it lacks
+            from dataaudit.errors import ModelNotFoundError
+
+            raise ModelNotFoundError("cannot load embedding model char-3-gram stand-in: planted device error")
         if self.fail == "die_once" and not os.path.exists(self.marker):
             open(self.marker, "w").close()
             os._exit(1)  # the worker process dies, as when its node is lost

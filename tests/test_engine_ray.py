@@ -27,7 +27,7 @@ from dataaudit import search_memo  # noqa: E402
 from dataaudit.cli import main  # noqa: E402
 from dataaudit.config import Config, config_from_dict  # noqa: E402
 from dataaudit.engine.base import EngineError, SerialSteps  # noqa: E402
-from dataaudit.errors import ConfigError  # noqa: E402
+from dataaudit.errors import ConfigError, ModelNotFoundError  # noqa: E402
 from dataaudit.engine.local import LocalEngine  # noqa: E402
 from dataaudit.engine.ray_engine import RayEngine  # noqa: E402
 from dataaudit.render.outputs import write_reports  # noqa: E402
@@ -338,6 +338,17 @@ def test_an_embedding_step_that_cannot_finish_stops_the_audit(cluster, shards):
     try:
         with pytest.raises(EngineError, match="could not finish embedding.*no report was written"):
             audit(shards.train, Config(), production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="raise"))
+    finally:
+        engine.close()
+
+
+def test_a_model_the_workers_cannot_load_is_the_local_engines_error_not_the_clusters(cluster, shards):
+    """Ray Data wraps what an actor's batch raised in an exception without its cause: the user saw the cluster
+    blamed and a stack frame (QA: a cuda device on CPU-only torch, a broken model folder)."""
+    engine = RayEngine(address=cluster.address)
+    try:
+        with pytest.raises(ModelNotFoundError, match=r"^cannot load embedding model char-3-gram stand-in: planted device error$"):
+            audit(shards.train, Config(), production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="user_error"))
     finally:
         engine.close()
 

@@ -315,3 +315,18 @@ def test_after_a_failed_join_sigterm_goes_to_the_handler_it_had_before_ray_init(
         with pytest.raises(EngineError, match="cannot start or join the Ray cluster"):
             engine._init()
         assert signal.getsignal(signal.SIGTERM) is clis_handler
+
+
+def test_a_user_error_raised_in_a_task_is_found_in_the_text_ray_kept_of_it():
+    from dataaudit.errors import ConfigError, ModelNotFoundError
+
+    kept = ("\x1b[36mray::MapWorker(MapBatches(EmbedActor)).submit()\x1b[39m (pid=1, ip=192.0.2.2)\n"
+            "  File \"/x/dataaudit/embeddings.py\", line 488, in _load\n"
+            "dataaudit.errors.ModelNotFoundError: cannot load embedding model /m: Torch not compiled with CUDA enabled\n"
+            "The above exception was the direct cause of the following exception:\n"
+            "ray.exceptions.UserCodeException: UDF failed to process a data block.")
+    found = ray_engine._user_error_in(RuntimeError(kept))
+    assert type(found) is ModelNotFoundError and str(found) == "cannot load embedding model /m: Torch not compiled with CUDA enabled"
+    assert isinstance(ray_engine._user_error_in(RuntimeError("dataaudit.errors.ConfigError: x.toml: bad\n")), ConfigError)
+    # an error that is not dataaudit's own, or a name that is no error class of it, is the cluster's failure
+    assert ray_engine._user_error_in(RuntimeError("ValueError: planted\ndataaudit.errors.said: no")) is None

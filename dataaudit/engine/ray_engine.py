@@ -212,6 +212,24 @@ def _cause_in(stderr_text: str, message: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
+# The last line of a traceback that raised one of dataaudit's own errors: "dataaudit.errors.ConfigError: <message>".
+_RAISED = re.compile(r"^dataaudit\.errors\.(\w+): (.+)$", re.MULTILINE)
+
+
+def _user_error_in(exc: BaseException) -> DataAuditError | None:
+    """The input or config error a task or actor raised, where Ray kept only its traceback's text: Ray Data
+    wraps what an actor's batch raised in a UserCodeException that carries no cause (an embedding model that
+    cannot load on the workers, a device they lack), so the user saw the cluster blamed and a stack frame
+    where the local engine names the model and why. None when the text names no such error."""
+    from .. import errors
+
+    for name, message in reversed(_RAISED.findall(_ANSI.sub("", str(exc)))):
+        kind = getattr(errors, name, None)
+        if isinstance(kind, type) and issubclass(kind, DataAuditError):
+            return kind(message.strip())
+    return None
+
+
 # Ray's core worker logs this at error level once per embedding pool (see _embed_actor): a known, harmless state
 # of Ray Data's own actors, not a finding, so it is kept off the user's terminal; every other line passes.
 RAY_NOISE = (b"has constructor arguments in the object store and max_restarts > 0",)
@@ -389,7 +407,9 @@ class RayEngine(DataSteps):
         self._keyed: dict[int, tuple[list[str], Dataset, list, list]] = {}
         if not self.ray.is_initialized():
             self._init()
-        logging.getLogger("ray.data").setLevel(logging.ERROR)  # the report is the output, not executor chatter
+        # The report is the output, not executor chatter; a failed step's cause reaches the user in the one-line
+        # error `_run` raises, so Ray Data's own ERROR lines about it (a session path, a stack frame) are not shown.
+        logging.getLogger("ray.data").setLevel(logging.CRITICAL)
         self.ray.data.DataContext.get_current().enable_progress_bars = False
 
     def _init(self) -> None:
@@ -435,6 +455,9 @@ class RayEngine(DataSteps):
             cause = getattr(exc, "cause", None)  # a RayTaskError carries what the task raised
             if isinstance(cause, DataAuditError):  # bad input or config found in a task: the same error as locally
                 raise cause from None
+            raised = _user_error_in(exc)
+            if raised is not None:
+                raise raised from None
             raise EngineError(f"the Ray cluster could not finish {step} ({type(exc).__name__}: {_plain(exc)}); "
                               "no report was written") from exc
 
