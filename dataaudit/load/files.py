@@ -530,35 +530,114 @@ def _delimiter(header: str, suffix_default: str) -> str:
     return others[0] if len(others) == 1 else suffix_default
 
 
+def _two_delimiters_hint(header_line: str) -> str | None:
+    """A header holding two delimiters outside quotes (`text;x,label`): whether `text;x` is one column or two
+    is a guess, and a wrong guess fails every row as an unrecognised record, so no row is read."""
+    unquoted = re.sub(r'"[^"]*"', "", header_line.rstrip("\r\n"))
+    held = [name for d, name in _DELIMITERS.items() if d in unquoted]
+    if len(held) < 2:
+        return None
+    return (f"the header holds {', '.join(held[:-1])} and {held[-1]} characters, so it could be split on either; "
+            "which one separates the columns is a guess, so no row was read; re-export it with one delimiter")
+
+
+class _Lines:
+    """The text's lines as the csv reader asks for them, keeping those of the row being read: a quote left open
+    makes the reader take every line to the end of the file into one value, which only the lines tell apart
+    from a value that holds line breaks."""
+
+    def __init__(self, text: IO[str]):
+        self._text = text
+        self.of_row: list[str] = []
+        self.at_end = False
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline()
+        if not line:
+            self.at_end = True
+            raise StopIteration
+        self.of_row.append(line)
+        return line
+
+
+def _quote_left_open(lines: list[str], delimiter: str) -> bool:
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return str(exc) == "unexpected end of data"
+    return False
+
+
+# UTF-8 is decoded with surrogateescape, so a byte that is not UTF-8 stays in the row as U+DC80..U+DCFF (a valid
+# UTF-8 text never decodes to a surrogate) and fails that row alone, as a JSONL line that is not UTF-8 does.
+_UNDECODED = re.compile(r"[\udc80-\udcff]")
+
+
+def _row_problem(header: list[str], values: list[str]) -> tuple[str, str] | None:
+    """(field, message) for a row whose bytes are not text: one that is not UTF-8, or holds a NUL byte (which a
+    JSON string cannot hold raw either)."""
+    for name, value in zip(header, values):
+        undecoded = _UNDECODED.search(value)
+        if undecoded:
+            byte = ord(undecoded.group()) - 0xDC00
+            return "(encoding)", (f"row is not valid UTF-8 (byte 0x{byte:02x} in column {name!r}, character "
+                                  f"{undecoded.start() + 1}); re-export the file as UTF-8")
+        if "\x00" in value:
+            return "(csv)", (f"row holds a NUL byte in column {name!r} (character {value.index(chr(0)) + 1}); a NUL "
+                             "is not text: re-export the file without it")
+    return None
+
+
 def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = ",") -> Iterator[Row]:
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
     csv.field_size_limit(MAX_LINE_BYTES)
     try:
         header_line = text.readline()
+        if _UNDECODED.search(header_line):
+            yield Row(0, None, RecordError(source, 0, "(encoding)", "the header is not valid UTF-8; re-export the file as "
+                                                                    "UTF-8; no row was read"))
+            return
         delimiter = _delimiter(header_line, default)
         header = next(csv.reader([header_line], delimiter=delimiter), [])
         if not [h for h in header if h.strip()]:
             yield Row(0, None, RecordError(source, 0, "(csv)", "the first line is not a header of column names"))
             return
-        hint = _one_column_hint(header, delimiter) or _duplicate_column_hint(header)
+        hint = (_one_column_hint(header, delimiter) or _two_delimiters_hint(header_line)
+                or _duplicate_column_hint(header))
         if hint:
             yield Row(0, None, RecordError(source, 0, "(csv)", hint))
             return
         number = 0
-        for values in csv.reader(text, delimiter=delimiter):
+        lines = _Lines(text)
+        reader = csv.reader(lines, delimiter=delimiter)
+        for values in reader:
+            row_lines, lines.of_row = lines.of_row, []
             if not values or (len(values) == 1 and not values[0].strip()):
                 counters["blank"] += 1
                 continue
             number += 1
+            if lines.at_end and _quote_left_open(row_lines, delimiter):
+                first_line = reader.line_num - len(row_lines) + 2  # + the header, 1-based
+                column = f" (column {header[len(values) - 1]!r})" if len(values) <= len(header) else ""
+                yield Row(number, None, RecordError(source, number, "(csv)", (
+                    f"a quote opened in this row{column}, on line {first_line} of the file, is never closed: the rest "
+                    f"of the file ({len(row_lines)} line{'s' if len(row_lines) != 1 else ''}) was read as one value and "
+                    "not audited; close the quote (or double it: \"\") and re-export")))
+                return
             if len(values) > len(header):
                 yield Row(number, None, RecordError(source, number, "(csv)", f"row has {len(values)} fields but the header has {len(header)}"))
+                continue
+            problem = _row_problem(header, values)
+            if problem:
+                yield Row(number, None, RecordError(source, number, *problem))
                 continue
             yield Row(number, {name: value for name, value in zip(header, values)})
         if number == 0:
             yield Row(0, None, RecordError(source, 0, "(file)", "file has a header but no records"))
-    except UnicodeDecodeError as exc:
-        yield Row(0, None, RecordError(source, 0, "(encoding)", f"file is not UTF-8 (invalid byte {exc.object[exc.start:exc.start + 1]!r}); "
-                                                                "re-export it as UTF-8; rows after it were not read"))
     except csv.Error as exc:
         yield Row(0, None, RecordError(source, 0, "(csv)", f"cannot parse CSV: {exc}; rows after it were not read"))
     finally:
