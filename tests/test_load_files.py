@@ -99,3 +99,46 @@ def test_a_nul_byte_in_a_cell_fails_that_row_as_in_jsonl(tmp_path):
     assert (line, field) == (1, "(csv)")
     assert message.startswith("row holds a NUL byte in column 'text' (character 6)")
     assert rows[1].data == {"text": "fine row", "label": "b"}
+
+
+def jsonl_errors(tmp_path, lines: list[str]):
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return [(line, field, message.split(" is not valid JSON")[0]) for line, field, message in errors_of(csv_rows(path))]
+
+
+def test_nan_and_infinity_name_the_key_path_they_sit_at(tmp_path):
+    assert jsonl_errors(tmp_path, [
+        '{"text": "ok", "label": Infinity}',
+        '{"text": NaN, "label": "a"}',
+        '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": -Infinity}]}',
+        '{"meta": {"scores": [1, 2, NaN]}, "text": "x", "label": "a"}',
+        'NaN',
+        '{"text": "fine", "label": "a"}',
+    ]) == [(1, "label", "Infinity"), (2, "text", "NaN"), (3, "messages[1].content", "-Infinity"),
+           (4, "meta.scores[2]", "NaN"), (5, "(json)", "NaN")]
+
+
+def test_a_duplicate_key_is_named_by_its_path(tmp_path):
+    assert jsonl_errors(tmp_path, [
+        '{"messages": [{"role": "user", "content": "hi", "content": "again"}]}',
+        '{"text": "x", "label": "a", "meta": {"k": 1, "k": 2}}',
+        '{"text": "x", "label": "a", "label": "b"}',
+        '{"text": "fine", "label": "a"}',
+    ]) == [(1, "messages[0].content", "duplicate key 'content' in one JSON object; keep one"),
+           (2, "meta.k", "duplicate key 'k' in one JSON object; keep one"),
+           (3, "label", "duplicate key 'label' in one JSON object; keep one")]
+
+
+def test_the_first_problem_in_the_text_is_the_one_named(tmp_path):
+    assert jsonl_errors(tmp_path, ['{"a": {"x": NaN}, "b": Infinity}']) == [(1, "a.x", "NaN")]
+
+
+def test_an_array_element_cut_by_every_read_block_names_the_same_path(tmp_path, monkeypatch):
+    from dataaudit.load import files
+
+    monkeypatch.setattr(files, "_READ_CHUNK", 3)  # elements are decoded again as each block arrives
+    path = tmp_path / "records.json"
+    path.write_text('[{"text": "a", "label": "x"}, {"meta": {"v": 1.5, "v": 2}, "label": NaN}, {"q": [Infinity]}]',
+                    encoding="utf-8")
+    assert [(line, field) for line, field, _ in errors_of(csv_rows(path))] == [(2, "meta.v"), (3, "q[0]")]

@@ -4,8 +4,8 @@ Hugging Face `datasets` folders written by `save_to_disk`.
 Every reader streams: a file is read a line, an array element, a CSV row or a record batch at a time, so
 a file larger than memory is still read. A row is a parsed object or the error that stopped it (with its
 place); only an input that cannot be opened at all raises InputError. JSON is parsed strictly: duplicate
-keys in an object and the non-standard constants NaN / Infinity are errors naming the key or constant,
-and nesting too deep for the parser is an error of that record, not a crash.
+keys in an object and the non-standard constants NaN / Infinity are errors naming the constant or key and its
+path in the record, and nesting too deep for the parser is an error of that record, not a crash.
 """
 
 from __future__ import annotations
@@ -50,11 +50,23 @@ class Row:
 # Strict JSON
 
 
+class _NonFinite:
+    """What the decoder is given for NaN / Infinity / -Infinity: an object of its own per occurrence, so that the
+    walk over the decoded record can find where it sits (parse_constant is told the constant, not its key)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
 class _Strict:
-    """A JSON decoder that notes duplicate keys and NaN/Infinity instead of accepting them silently."""
+    """A JSON decoder that notes duplicate keys and NaN/Infinity instead of accepting them silently, each named
+    by its key path in the record (`messages[0].content`, `meta.k`), as every other record error is."""
 
     def __init__(self) -> None:
-        self.problems: list[tuple[str, str]] = []
+        # (the object holding the problem: a _NonFinite, or the dict with a duplicate key; that key or ""; message)
+        self.problems: list[tuple[object, str, str]] = []
         self.decoder = json.JSONDecoder(object_pairs_hook=self._object, parse_constant=self._constant)
 
     def _object(self, pairs: list[tuple[str, Any]]) -> dict:
@@ -63,14 +75,15 @@ class _Strict:
             seen: set[str] = set()
             for key, _ in pairs:
                 if key in seen:
-                    self.problems.append((key, f"duplicate key {key!r} in one JSON object; keep one"))
+                    self.problems.append((obj, key, f"duplicate key {key!r} in one JSON object; keep one"))
                     break
                 seen.add(key)
         return obj
 
-    def _constant(self, name: str) -> None:
-        self.problems.append(("(json)", f"{name} is not valid JSON (a number was written as {name}); write a value or null"))
-        return None
+    def _constant(self, name: str) -> _NonFinite:
+        constant = _NonFinite(name)
+        self.problems.append((constant, "", f"{name} is not valid JSON (a number was written as {name}); write a value or null"))
+        return constant
 
     def parse(self, source: str, line: int, text: str) -> Row:
         self.problems = []
@@ -86,9 +99,42 @@ class _Strict:
 
     def _checked(self, source: str, line: int, obj: Any) -> Row:
         if self.problems:
-            field, message = self.problems[0]
+            field, message = self._first_problem(obj)
             return Row(line, None, RecordError(source, line, field, message))
         return Row(line, obj)
+
+    def _first_problem(self, obj: Any) -> tuple[str, str]:
+        """The first problem noted whose holder is in the decoded record, with its key path. A JSON array's walk
+        may decode an element more than once (a read block cut it), noting the same problem on a holder the
+        final decode no longer holds; so an unplaced problem gives way to a placed one, and is named bare only
+        when none is placed."""
+        places = _paths_of(obj, {id(holder) for holder, _, _ in self.problems})
+        for holder, key, message in self.problems:
+            if id(holder) in places:
+                path = _joined(places[id(holder)], key)
+                return path or "(json)", message
+        _, key, message = self.problems[0]
+        return key or "(json)", message
+
+
+def _paths_of(obj: Any, wanted: set[int]) -> dict[int, str]:
+    """The key path of each dict, list or constant in `obj` whose id is wanted; a stack, not recursion, so a
+    record nested as deep as the decoder allows is walked too."""
+    found: dict[int, str] = {}
+    stack: list[tuple[Any, str]] = [(obj, "")]
+    while stack and len(found) < len(wanted):
+        value, path = stack.pop()
+        if id(value) in wanted:
+            found.setdefault(id(value), path)
+        if isinstance(value, dict):
+            stack.extend((item, _joined(path, str(key))) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]") for i, item in reversed(list(enumerate(value))))
+    return found
+
+
+def _joined(path: str, key: str) -> str:
+    return f"{path}.{key}" if path and key else path or key
 
 
 def _json_message(exc: json.JSONDecodeError) -> str:
