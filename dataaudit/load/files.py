@@ -13,6 +13,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import csv
+import errno
 import gzip
 import hashlib
 import io
@@ -153,7 +154,10 @@ def _skip_space(text: str, start: int) -> int:
 
 
 def _open_error(path: Path, exc: OSError) -> InputError:
-    if isinstance(exc, FileNotFoundError):
+    if isinstance(exc, FileNotFoundError) or getattr(exc, "errno", None) == errno.ELOOP:
+        if path.is_symlink():  # "no such file" beside `ls` listing it would send the reader looking for a typo
+            return InputError(f"{path}: is a broken symbolic link (to {os.readlink(path)}); fix the link or name the "
+                              "file it should point to")
         return InputError(f"{path}: no such file")
     if isinstance(exc, IsADirectoryError):
         return InputError(f"{path}: is a directory, not a data file")
