@@ -343,3 +343,57 @@ def test_a_uri_glob_or_directory_with_nothing_to_read_is_an_input_error(shards, 
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(InputError, match="directory holds no data files"):
         expand_inputs(file_uri(tmp_path))
+
+
+def test_a_folder_and_its_glob_skip_a_broken_link_alike_and_name_it_as_one(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.jsonl").write_text(records_text(4))
+    (data / "b.jsonl").symlink_to(tmp_path / "nowhere" / "x.jsonl")
+    (data / "b2.jsonl").symlink_to("b2.jsonl")  # a link to itself: stat fails with ELOOP, not ENOENT
+    by_folder, folder_warnings = expanded(str(data))
+    by_glob, glob_warnings = expanded(str(data / "*.jsonl"))
+    assert by_folder == by_glob == [str(data / "a.jsonl")]
+    assert folder_warnings == [f"{data}: skipped 2 broken symbolic links in the folder (b.jsonl, b2.jsonl); fix a broken "
+                               "link (or name the file it should point to) to have it read"]
+    assert glob_warnings == [f"{data / '*.jsonl'}: skipped 2 broken symbolic links (b.jsonl, b2.jsonl), as a folder's "
+                             "scan does; fix a broken link (or name the file it should point to) to have it read"]
+    assert len(LocalEngine().read(str(data / "*.jsonl"), Config()).records) == 4
+    with pytest.raises(InputError, match=r"matches only 2 broken symbolic links \(b.jsonl, b2.jsonl\)"):
+        expanded(str(data / "b*"))
+
+
+def test_a_broken_link_named_on_its_own_is_said_to_be_one(tmp_path):
+    link = tmp_path / "b.jsonl"
+    link.symlink_to(tmp_path / "gone.jsonl")
+    with pytest.raises(InputError) as caught:
+        LocalEngine().read(str(link), Config())
+    assert str(caught.value) == (f"{link}: is a broken symbolic link (to {tmp_path / 'gone.jsonl'}); fix the link or "
+                                 "name the file it should point to")
+
+
+def test_folder_links_back_up_the_tree_are_skipped_and_named_by_the_folder_and_its_glob(tmp_path):
+    data = tmp_path / "loop"
+    (data / "sub").mkdir(parents=True)
+    (data / "a.jsonl").write_text(records_text(4))
+    (data / "sub" / "up").symlink_to("..")
+    (data / "sub" / "self").symlink_to("../loop")  # relative to sub: loop/loop, which does not exist
+    by_folder, folder_warnings = expanded(str(data))
+    by_glob, glob_warnings = expanded(str(data / "*"))
+    assert by_folder == by_glob == [str(data / "a.jsonl")]
+    assert folder_warnings == [f"{data}: skipped 1 broken symbolic link in the folder (sub/self); and 1 folder link that "
+                               "leads back to a folder above or already read (sub/up); fix a broken link (or name the "
+                               "file it should point to) to have it read"]
+    assert glob_warnings == [f"{data / 'sub'}: skipped 1 broken symbolic link in the folder (self); and 1 folder link "
+                             "that leads back to a folder above or already read (up); fix a broken link (or name the "
+                             "file it should point to) to have it read"]
+
+
+def test_a_second_link_to_a_folder_already_read_is_named_not_read_twice(tmp_path):
+    data = tmp_path / "data"
+    (data / "real").mkdir(parents=True)
+    (data / "real" / "a.jsonl").write_text(records_text(4))
+    (data / "zlink").symlink_to("real")
+    files, said = expanded(str(data))
+    assert files == [str(data / "real" / "a.jsonl")]
+    assert said == [f"{data}: skipped 1 folder link that leads back to a folder above or already read (zlink)"]

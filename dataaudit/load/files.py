@@ -4,8 +4,8 @@ Hugging Face `datasets` folders written by `save_to_disk`.
 Every reader streams: a file is read a line, an array element, a CSV row or a record batch at a time, so
 a file larger than memory is still read. A row is a parsed object or the error that stopped it (with its
 place); only an input that cannot be opened at all raises InputError. JSON is parsed strictly: duplicate
-keys in an object and the non-standard constants NaN / Infinity are errors naming the key or constant,
-and nesting too deep for the parser is an error of that record, not a crash.
+keys in an object and the non-standard constants NaN / Infinity are errors naming the constant or key and its
+path in the record, and nesting too deep for the parser is an error of that record, not a crash.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import csv
+import errno
 import gzip
 import hashlib
 import io
@@ -50,11 +51,23 @@ class Row:
 # Strict JSON
 
 
+class _NonFinite:
+    """What the decoder is given for NaN / Infinity / -Infinity: an object of its own per occurrence, so that the
+    walk over the decoded record can find where it sits (parse_constant is told the constant, not its key)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
 class _Strict:
-    """A JSON decoder that notes duplicate keys and NaN/Infinity instead of accepting them silently."""
+    """A JSON decoder that notes duplicate keys and NaN/Infinity instead of accepting them silently, each named
+    by its key path in the record (`messages[0].content`, `meta.k`), as every other record error is."""
 
     def __init__(self) -> None:
-        self.problems: list[tuple[str, str]] = []
+        # (the object holding the problem: a _NonFinite, or the dict with a duplicate key; that key or ""; message)
+        self.problems: list[tuple[object, str, str]] = []
         self.decoder = json.JSONDecoder(object_pairs_hook=self._object, parse_constant=self._constant)
 
     def _object(self, pairs: list[tuple[str, Any]]) -> dict:
@@ -63,14 +76,15 @@ class _Strict:
             seen: set[str] = set()
             for key, _ in pairs:
                 if key in seen:
-                    self.problems.append((key, f"duplicate key {key!r} in one JSON object; keep one"))
+                    self.problems.append((obj, key, f"duplicate key {key!r} in one JSON object; keep one"))
                     break
                 seen.add(key)
         return obj
 
-    def _constant(self, name: str) -> None:
-        self.problems.append(("(json)", f"{name} is not valid JSON (a number was written as {name}); write a value or null"))
-        return None
+    def _constant(self, name: str) -> _NonFinite:
+        constant = _NonFinite(name)
+        self.problems.append((constant, "", f"{name} is not valid JSON (a number was written as {name}); write a value or null"))
+        return constant
 
     def parse(self, source: str, line: int, text: str) -> Row:
         self.problems = []
@@ -86,9 +100,42 @@ class _Strict:
 
     def _checked(self, source: str, line: int, obj: Any) -> Row:
         if self.problems:
-            field, message = self.problems[0]
+            field, message = self._first_problem(obj)
             return Row(line, None, RecordError(source, line, field, message))
         return Row(line, obj)
+
+    def _first_problem(self, obj: Any) -> tuple[str, str]:
+        """The first problem noted whose holder is in the decoded record, with its key path. A JSON array's walk
+        may decode an element more than once (a read block cut it), noting the same problem on a holder the
+        final decode no longer holds; so an unplaced problem gives way to a placed one, and is named bare only
+        when none is placed."""
+        places = _paths_of(obj, {id(holder) for holder, _, _ in self.problems})
+        for holder, key, message in self.problems:
+            if id(holder) in places:
+                path = _joined(places[id(holder)], key)
+                return path or "(json)", message
+        _, key, message = self.problems[0]
+        return key or "(json)", message
+
+
+def _paths_of(obj: Any, wanted: set[int]) -> dict[int, str]:
+    """The key path of each dict, list or constant in `obj` whose id is wanted; a stack, not recursion, so a
+    record nested as deep as the decoder allows is walked too."""
+    found: dict[int, str] = {}
+    stack: list[tuple[Any, str]] = [(obj, "")]
+    while stack and len(found) < len(wanted):
+        value, path = stack.pop()
+        if id(value) in wanted:
+            found.setdefault(id(value), path)
+        if isinstance(value, dict):
+            stack.extend((item, _joined(path, str(key))) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]") for i, item in reversed(list(enumerate(value))))
+    return found
+
+
+def _joined(path: str, key: str) -> str:
+    return f"{path}.{key}" if path and key else path or key
 
 
 def _json_message(exc: json.JSONDecodeError) -> str:
@@ -107,7 +154,10 @@ def _skip_space(text: str, start: int) -> int:
 
 
 def _open_error(path: Path, exc: OSError) -> InputError:
-    if isinstance(exc, FileNotFoundError):
+    if isinstance(exc, FileNotFoundError) or getattr(exc, "errno", None) == errno.ELOOP:
+        if path.is_symlink():  # "no such file" beside `ls` listing it would send the reader looking for a typo
+            return InputError(f"{path}: is a broken symbolic link (to {os.readlink(path)}); fix the link or name the "
+                              "file it should point to")
         return InputError(f"{path}: no such file")
     if isinstance(exc, IsADirectoryError):
         return InputError(f"{path}: is a directory, not a data file")
@@ -530,35 +580,114 @@ def _delimiter(header: str, suffix_default: str) -> str:
     return others[0] if len(others) == 1 else suffix_default
 
 
+def _two_delimiters_hint(header_line: str) -> str | None:
+    """A header holding two delimiters outside quotes (`text;x,label`): whether `text;x` is one column or two
+    is a guess, and a wrong guess fails every row as an unrecognised record, so no row is read."""
+    unquoted = re.sub(r'"[^"]*"', "", header_line.rstrip("\r\n"))
+    held = [name for d, name in _DELIMITERS.items() if d in unquoted]
+    if len(held) < 2:
+        return None
+    return (f"the header holds {', '.join(held[:-1])} and {held[-1]} characters, so it could be split on either; "
+            "which one separates the columns is a guess, so no row was read; re-export it with one delimiter")
+
+
+class _Lines:
+    """The text's lines as the csv reader asks for them, keeping those of the row being read: a quote left open
+    makes the reader take every line to the end of the file into one value, which only the lines tell apart
+    from a value that holds line breaks."""
+
+    def __init__(self, text: IO[str]):
+        self._text = text
+        self.of_row: list[str] = []
+        self.at_end = False
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline()
+        if not line:
+            self.at_end = True
+            raise StopIteration
+        self.of_row.append(line)
+        return line
+
+
+def _quote_left_open(lines: list[str], delimiter: str) -> bool:
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return str(exc) == "unexpected end of data"
+    return False
+
+
+# UTF-8 is decoded with surrogateescape, so a byte that is not UTF-8 stays in the row as U+DC80..U+DCFF (a valid
+# UTF-8 text never decodes to a surrogate) and fails that row alone, as a JSONL line that is not UTF-8 does.
+_UNDECODED = re.compile(r"[\udc80-\udcff]")
+
+
+def _row_problem(header: list[str], values: list[str]) -> tuple[str, str] | None:
+    """(field, message) for a row whose bytes are not text: one that is not UTF-8, or holds a NUL byte (which a
+    JSON string cannot hold raw either)."""
+    for name, value in zip(header, values):
+        undecoded = _UNDECODED.search(value)
+        if undecoded:
+            byte = ord(undecoded.group()) - 0xDC00
+            return "(encoding)", (f"row is not valid UTF-8 (byte 0x{byte:02x} in column {name!r}, character "
+                                  f"{undecoded.start() + 1}); re-export the file as UTF-8")
+        if "\x00" in value:
+            return "(csv)", (f"row holds a NUL byte in column {name!r} (character {value.index(chr(0)) + 1}); a NUL "
+                             "is not text: re-export the file without it")
+    return None
+
+
 def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = ",") -> Iterator[Row]:
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
     csv.field_size_limit(MAX_LINE_BYTES)
     try:
         header_line = text.readline()
+        if _UNDECODED.search(header_line):
+            yield Row(0, None, RecordError(source, 0, "(encoding)", "the header is not valid UTF-8; re-export the file as "
+                                                                    "UTF-8; no row was read"))
+            return
         delimiter = _delimiter(header_line, default)
         header = next(csv.reader([header_line], delimiter=delimiter), [])
         if not [h for h in header if h.strip()]:
             yield Row(0, None, RecordError(source, 0, "(csv)", "the first line is not a header of column names"))
             return
-        hint = _one_column_hint(header, delimiter) or _duplicate_column_hint(header)
+        hint = (_one_column_hint(header, delimiter) or _two_delimiters_hint(header_line)
+                or _duplicate_column_hint(header))
         if hint:
             yield Row(0, None, RecordError(source, 0, "(csv)", hint))
             return
         number = 0
-        for values in csv.reader(text, delimiter=delimiter):
+        lines = _Lines(text)
+        reader = csv.reader(lines, delimiter=delimiter)
+        for values in reader:
+            row_lines, lines.of_row = lines.of_row, []
             if not values or (len(values) == 1 and not values[0].strip()):
                 counters["blank"] += 1
                 continue
             number += 1
+            if lines.at_end and _quote_left_open(row_lines, delimiter):
+                first_line = reader.line_num - len(row_lines) + 2  # + the header, 1-based
+                column = f" (column {header[len(values) - 1]!r})" if len(values) <= len(header) else ""
+                yield Row(number, None, RecordError(source, number, "(csv)", (
+                    f"a quote opened in this row{column}, on line {first_line} of the file, is never closed: the rest "
+                    f"of the file ({len(row_lines)} line{'s' if len(row_lines) != 1 else ''}) was read as one value and "
+                    "not audited; close the quote (or double it: \"\") and re-export")))
+                return
             if len(values) > len(header):
                 yield Row(number, None, RecordError(source, number, "(csv)", f"row has {len(values)} fields but the header has {len(header)}"))
+                continue
+            problem = _row_problem(header, values)
+            if problem:
+                yield Row(number, None, RecordError(source, number, *problem))
                 continue
             yield Row(number, {name: value for name, value in zip(header, values)})
         if number == 0:
             yield Row(0, None, RecordError(source, 0, "(file)", "file has a header but no records"))
-    except UnicodeDecodeError as exc:
-        yield Row(0, None, RecordError(source, 0, "(encoding)", f"file is not UTF-8 (invalid byte {exc.object[exc.start:exc.start + 1]!r}); "
-                                                                "re-export it as UTF-8; rows after it were not read"))
     except csv.Error as exc:
         yield Row(0, None, RecordError(source, 0, "(csv)", f"cannot parse CSV: {exc}; rows after it were not read"))
     finally:

@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -43,7 +43,27 @@ def _named_or_matched(pattern: str) -> list[str]:
     matches = sorted(glob.glob(pattern))
     if not matches:
         raise InputError(f"{pattern}: no file matches this pattern")
-    return _data_matches(pattern, matches)
+    # glob matches a link whatever it points to, where a folder's scan cannot read one that points nowhere:
+    # skipped here with the same words, so the folder and its glob take the same files
+    broken = [m for m in matches if _is_broken_link(Path(m))]
+    if broken and len(broken) == len(matches):
+        raise InputError(f"{pattern}: matches only {_broken_links(len(broken))} ({_names([_base_name(m) for m in broken])}); "
+                         "fix or remove the links, or name the files they should point to")
+    if broken:
+        warnings.warn(f"{pattern}: skipped {_broken_links(len(broken))} ({_names([_base_name(m) for m in broken])}), "
+                      f"as a folder's scan does; {_FIX_LINKS}", InputWarning, stacklevel=3)
+    return _data_matches(pattern, [m for m in matches if m not in broken])
+
+
+_FIX_LINKS = "fix a broken link (or name the file it should point to) to have it read"
+
+
+def _is_broken_link(path: Path) -> bool:
+    return path.is_symlink() and not path.exists()  # exists() follows the link: False for a dangling or looping one
+
+
+def _broken_links(count: int) -> str:
+    return f"{count} broken symbolic link{'s' if count != 1 else ''}"
 
 
 def _data_matches(pattern: str, matches: list[str], is_folder=lambda m: Path(m).is_dir()) -> list[str]:
@@ -95,12 +115,20 @@ class _Skipped:
     unreadable: list[str]
     reports: list[str]
     folder_noun: str = "subfolder"
+    broken_links: list[str] = field(default_factory=list)
+    links_back: list[str] = field(default_factory=list)  # folder links to a folder above them or already read
 
     def warn(self, folder: str, stacklevel: int = 4) -> None:
         said = []
         if self.files:
             said.append(f"{len(self.files)} file{'s' if len(self.files) != 1 else ''} in the folder that "
                         f"{'are not data files' if len(self.files) != 1 else 'is not a data file'} ({_names(self.files)})")
+        if self.broken_links:
+            said.append(f"{_broken_links(len(self.broken_links))} in the folder ({_names(self.broken_links)})")
+        if self.links_back:
+            said.append(f"{len(self.links_back)} folder link{'s' if len(self.links_back) != 1 else ''} that "
+                        f"{'lead' if len(self.links_back) != 1 else 'leads'} back to a folder above or already read "
+                        f"({_names(self.links_back)})")
         if self.unreadable:
             said.append(f"{len(self.unreadable)} {self.folder_noun}{'s' if len(self.unreadable) != 1 else ''} it may "
                         f"not read ({_names(self.unreadable)})")
@@ -108,8 +136,10 @@ class _Skipped:
             said.append(f"{len(self.reports)} {self.folder_noun}{'s' if len(self.reports) != 1 else ''} holding a "
                         f"dataaudit report set, whose duplicates.jsonl and report.json are reports, not training data "
                         f"({_names(self.reports)})")
+        remedies = (["name a file to have it read"] if self.files or self.unreadable or self.reports
+                    else []) + ([_FIX_LINKS] if self.broken_links else [])
         if said:
-            warnings.warn(f"{folder}: skipped {'; and '.join(said)}; name a file to have it read", InputWarning,
+            warnings.warn(f"{folder}: skipped {'; and '.join(said)}{''.join('; ' + r for r in remedies)}", InputWarning,
                           stacklevel=stacklevel)
 
 
@@ -130,10 +160,7 @@ def _folder_shards(folder: Path, *, top: bool = True, matched_skips: _Skipped | 
     seen: set[str] = set()
 
     def walk(current: Path) -> None:
-        real = os.path.realpath(current)
-        if real in seen:  # a link back up the tree
-            return
-        seen.add(real)
+        seen.add(os.path.realpath(current))
         try:
             entries = sorted(current.iterdir(), key=lambda p: p.name)
         except OSError as exc:
@@ -149,12 +176,16 @@ def _folder_shards(folder: Path, *, top: bool = True, matched_skips: _Skipped | 
             if entry.name.startswith("."):
                 continue
             if entry.is_dir():
-                if detect_export(entry) is not None:
+                if _leads_back(entry, current, seen):
+                    skipped.links_back.append(str(entry.relative_to(folder)))
+                elif detect_export(entry) is not None:
                     found.append(str(entry))
                 else:
                     walk(entry)
             elif entry.is_file() and named_as_data(entry.name):
                 found.append(str(entry))
+            elif _is_broken_link(entry):
+                skipped.broken_links.append(str(entry.relative_to(folder)))
             else:
                 skipped.files.append(str(entry.relative_to(folder)))
 
@@ -163,6 +194,14 @@ def _folder_shards(folder: Path, *, top: bool = True, matched_skips: _Skipped | 
     if top and not found:
         raise _no_data_files(str(folder))
     return found
+
+
+def _leads_back(entry: Path, current: Path, seen: set[str]) -> bool:
+    """Whether a folder entry is a link to the folder holding it, to one above it, or to one already walked:
+    walking it would read the same files again under other names, or never end. Judged from where the link
+    sits, so a glob's matched folder and the folder above it skip the same link."""
+    target, here = os.path.realpath(entry), os.path.realpath(current)
+    return target in seen or here == target or here.startswith(target.rstrip(os.sep) + os.sep)
 
 
 def _skipped_name(current: Path, folder: Path) -> str:

@@ -1,0 +1,144 @@
+"""load/files: CSV rows whose bytes are not text, headers and quotes that cannot be read as meant, and the
+field a strict-JSON error names."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from dataaudit.config import Config
+from dataaudit.load.dataset import load_dataset
+from dataaudit.load.files import rows_of
+
+
+def csv_rows(path):
+    return list(rows_of(path, Counter()))
+
+
+def errors_of(rows):
+    return [(r.line, r.error.field, r.error.message) for r in rows if r.error]
+
+
+def text_rows(count: int) -> list[bytes]:
+    return [f"row {i} text about something,{'ab'[i % 2]}\n".encode() for i in range(count)]
+
+
+def test_one_latin1_byte_fails_its_row_alone_and_every_other_row_is_read(tmp_path):
+    lines = text_rows(300)
+    lines[199] = "café row 199,a\n".encode("latin-1")
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"text,label\n" + b"".join(lines))
+    rows = csv_rows(path)
+    assert len(rows) == 300
+    [(line, field, message)] = errors_of(rows)
+    assert (line, field) == (200, "(encoding)")
+    assert message.startswith("row is not valid UTF-8 (byte 0xe9 in column 'text', character 4)")
+    assert rows[200].data == {"text": "row 200 text about something", "label": "a"}
+    ds = load_dataset(path, Config())
+    assert (ds.total, ds.invalid, len(ds.records)) == (300, 1, 299)
+
+
+def test_a_header_that_is_not_utf8_is_a_file_error(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_bytes("tëxt,label\nhello,a\n".encode("latin-1"))
+    assert [(line, field) for line, field, _ in errors_of(csv_rows(path))] == [(0, "(encoding)")]
+
+
+def test_a_header_holding_two_delimiters_is_a_file_error_naming_both(tmp_path):
+    path = tmp_path / "both.csv"
+    path.write_text("text;x,label\nrow one,a\nrow two,b\n", encoding="utf-8")
+    [(line, field, message)] = errors_of(csv_rows(path))
+    assert (line, field) == (0, "(csv)")
+    assert message.startswith("the header holds comma and semicolon characters, so it could be split on either")
+
+
+def test_a_delimiter_inside_a_quoted_column_name_is_not_a_second_delimiter(tmp_path):
+    path = tmp_path / "quoted.csv"
+    path.write_text('"text;body",label\nrow one,a\n', encoding="utf-8")
+    rows = csv_rows(path)
+    assert errors_of(rows) == [] and rows[0].data == {"text;body": "row one", "label": "a"}
+
+
+def test_a_tsv_header_with_a_comma_is_as_ambiguous(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_text("text\tlabel,source\nhello\ta\n", encoding="utf-8")
+    [(_, field, message)] = errors_of(csv_rows(path))
+    assert field == "(csv)" and message.startswith("the header holds comma and tab characters")
+
+
+def test_an_unclosed_quote_is_named_at_its_row_and_the_rest_is_said_unread(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('text,label\nfirst row,a\n"never closed,foo\nrow 2,a\nrow 3,b\n', encoding="utf-8")
+    rows = csv_rows(path)
+    assert rows[0].data == {"text": "first row", "label": "a"}
+    [(line, field, message)] = errors_of(rows)
+    assert (line, field) == (2, "(csv)") and len(rows) == 2
+    assert message.startswith("a quote opened in this row (column 'text'), on line 3 of the file, is never closed: "
+                              "the rest of the file (3 lines) was read as one value and not audited")
+
+
+def test_an_unclosed_quote_on_the_last_line_without_a_line_break_is_found_too(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('text,label\nok,a\nstill ok,"b', encoding="utf-8")
+    [(line, _, message)] = errors_of(csv_rows(path))
+    assert line == 2 and "(column 'label'), on line 3 of the file, is never closed" in message
+
+
+def test_quoted_line_breaks_and_a_closed_last_quote_are_not_unclosed_quotes(tmp_path):
+    path = tmp_path / "ok.csv"
+    path.write_text('text,label\n"two\nlines",a\nlast,"b"', encoding="utf-8")
+    rows = csv_rows(path)
+    assert errors_of(rows) == []
+    assert [r.data for r in rows] == [{"text": "two\nlines", "label": "a"}, {"text": "last", "label": "b"}]
+
+
+def test_a_nul_byte_in_a_cell_fails_that_row_as_in_jsonl(tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"text,label\nhello\x00world,a\nfine row,b\n")
+    rows = csv_rows(path)
+    [(line, field, message)] = errors_of(rows)
+    assert (line, field) == (1, "(csv)")
+    assert message.startswith("row holds a NUL byte in column 'text' (character 6)")
+    assert rows[1].data == {"text": "fine row", "label": "b"}
+
+
+def jsonl_errors(tmp_path, lines: list[str]):
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return [(line, field, message.split(" is not valid JSON")[0]) for line, field, message in errors_of(csv_rows(path))]
+
+
+def test_nan_and_infinity_name_the_key_path_they_sit_at(tmp_path):
+    assert jsonl_errors(tmp_path, [
+        '{"text": "ok", "label": Infinity}',
+        '{"text": NaN, "label": "a"}',
+        '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": -Infinity}]}',
+        '{"meta": {"scores": [1, 2, NaN]}, "text": "x", "label": "a"}',
+        'NaN',
+        '{"text": "fine", "label": "a"}',
+    ]) == [(1, "label", "Infinity"), (2, "text", "NaN"), (3, "messages[1].content", "-Infinity"),
+           (4, "meta.scores[2]", "NaN"), (5, "(json)", "NaN")]
+
+
+def test_a_duplicate_key_is_named_by_its_path(tmp_path):
+    assert jsonl_errors(tmp_path, [
+        '{"messages": [{"role": "user", "content": "hi", "content": "again"}]}',
+        '{"text": "x", "label": "a", "meta": {"k": 1, "k": 2}}',
+        '{"text": "x", "label": "a", "label": "b"}',
+        '{"text": "fine", "label": "a"}',
+    ]) == [(1, "messages[0].content", "duplicate key 'content' in one JSON object; keep one"),
+           (2, "meta.k", "duplicate key 'k' in one JSON object; keep one"),
+           (3, "label", "duplicate key 'label' in one JSON object; keep one")]
+
+
+def test_the_first_problem_in_the_text_is_the_one_named(tmp_path):
+    assert jsonl_errors(tmp_path, ['{"a": {"x": NaN}, "b": Infinity}']) == [(1, "a.x", "NaN")]
+
+
+def test_an_array_element_cut_by_every_read_block_names_the_same_path(tmp_path, monkeypatch):
+    from dataaudit.load import files
+
+    monkeypatch.setattr(files, "_READ_CHUNK", 3)  # elements are decoded again as each block arrives
+    path = tmp_path / "records.json"
+    path.write_text('[{"text": "a", "label": "x"}, {"meta": {"v": 1.5, "v": 2}, "label": NaN}, {"q": [Infinity]}]',
+                    encoding="utf-8")
+    assert [(line, field) for line, field, _ in errors_of(csv_rows(path))] == [(2, "meta.v"), (3, "q[0]")]
