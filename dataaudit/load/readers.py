@@ -209,6 +209,9 @@ def _content_text(content: Any, field: str) -> str | None:
             if not isinstance(part, dict):
                 continue
             kind = part.get("type")
+            if kind is not None and not isinstance(kind, str):
+                # A list or object here is no part type any trainer knows (and cannot be looked up as one).
+                raise Invalid(f"{field}[{i}].type", f"expected the part's type as a string, got {json_type(kind)}")
             if kind in ("text", "refusal") and part.get(kind) is not None:
                 texts.append(scalar_text(part[kind], f"{field}[{i}].{kind}", allow_empty=True))
             elif kind in MEDIA_PARTS:
