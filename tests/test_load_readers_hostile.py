@@ -37,3 +37,64 @@ def test_a_content_part_whose_type_is_not_a_string_is_a_record_error_naming_the_
     assert [(e.line, e.field) for e in ds.errors] == [(1, field)]
     assert "expected the part's type as a string, got " in ds.errors[0].message
     assert [r.line for r in ds.records] == [2]
+
+
+EVIL = "\x1b[2J\x1b[31mjohn.doe@example.com\u202e " + "A" * 70_000
+
+
+def _error(tmp_path, record, config=None, good=GOOD):
+    ds = load_dataset(write_jsonl(tmp_path / "evil.jsonl", [record, good]), config or Config(task_type="generation"))
+    assert [r.line for r in ds.records] == [2]
+    [error] = ds.errors
+    return error
+
+
+def _shown_safely(text: str) -> None:
+    assert "\x1b" not in text and "\u202e" not in text and "john.doe@example.com" not in text
+    assert "A" * 200 not in text
+
+
+def test_an_unknown_role_is_quoted_as_an_excerpt_masked_without_controls_and_cut(tmp_path):
+    error = _error(tmp_path, {"messages": [{"role": EVIL, "content": "hi"}, REPLY]})
+    assert error.field == "messages[0].role"
+    assert error.message.startswith("unknown role '\\x1b[2J\\x1b[31m<EMAIL ")
+    assert error.message.endswith("…' (expected one of assistant, developer, function, system, tool, user)")
+    assert len(error.message) < 300
+    _shown_safely(error.message)
+
+
+def test_an_unknown_message_key_is_cut_in_the_message_and_in_the_field_name(tmp_path):
+    error = _error(tmp_path, {"messages": [{"role": "user", "content": "hi", EVIL: 1}, REPLY]})
+    assert error.field.startswith("messages[0].\\x1b[2J") and error.field.endswith("…") and len(error.field) < 200
+    assert error.message.startswith("unknown message key '\\x1b[2J")
+    _shown_safely(error.field)
+    _shown_safely(error.message)
+
+
+@pytest.mark.parametrize("record, field", [
+    ({"messages": [{"role": ["user", EVIL], "content": "hi"}, REPLY]}, "messages[0].role"),
+    ({"messages": [USER, {"role": "assistant", "content": "x", "weight": EVIL}]}, "messages[1].weight"),
+    ({"conversations": [{"from": EVIL, "value": "hi"}, {"from": "gpt", "value": "x"}]}, "conversations[0].from"),
+    ({"prompt": [{"role": EVIL, "content": "hi"}], "completion": "x"}, "prompt[0].role"),
+    ({"prompt": "q", "completion": "c", "annotations": [{"annotator": EVIL, "label": "a"}, {"annotator": EVIL, "label": "b"}]},
+     "annotations[1].annotator"),
+], ids=["role-list", "weight", "sharegpt-speaker", "prompt-role", "annotator"])
+def test_every_quoted_value_of_a_format_error_is_an_excerpt(tmp_path, record, field):
+    error = _error(tmp_path, record)
+    assert error.field == field
+    assert "…" in error.message and len(error.message) < 400
+    _shown_safely(error.message)
+
+
+def test_the_record_keys_named_beside_a_missing_text_field_are_cut(tmp_path):
+    error = _error(tmp_path, {EVIL: "hi", "label": "a"}, Config(task_type="classification", fields=_fields(text="utterance")),
+                   good={"utterance": "hi", "label": "a"})
+    assert error.field == "utterance"
+    assert error.message.startswith("missing (the record's fields: \\x1b[2J")
+    _shown_safely(error.message)
+
+
+def _fields(**given):
+    from dataaudit.config import FieldsConfig
+
+    return FieldsConfig(**given)

@@ -18,7 +18,7 @@ from .files import Row, read_rows
 from .readers import READERS, Parsed, detect, read_text, text_fields
 from .annotation_tools import detect_export, read_export
 from .records import Annotation, Dataset, InputFile, Record, RecordError
-from .values import Invalid, cap, dotted_fields, is_missing, json_type, label_text, scalar_text, scalar_value, with_paths
+from .values import Invalid, cap, dotted_fields, is_missing, json_type, label_text, quoted, scalar_text, scalar_value, with_paths
 
 __all__ = ["InputError", "RecordParser", "load_dataset", "majority_label", "read_rows"]
 
@@ -140,7 +140,7 @@ class RecordParser:
                     raise Invalid(f"annotations[{i}].{key}", "missing")
             annotator = scalar_value(item["annotator"], f"annotations[{i}].annotator")
             if annotator in seen:
-                raise Invalid(f"annotations[{i}].annotator", f"annotator {annotator!r} labelled this item twice")
+                raise Invalid(f"annotations[{i}].annotator", f"annotator {quoted(annotator)} labelled this item twice")
             seen.add(annotator)
             result.append(Annotation(annotator, label_text(item["label"], f"annotations[{i}].label"), line))
         return result
@@ -187,7 +187,7 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
             first = item["annotations"][annotator]
             first_source = first.source or item["source"]
             where = f"lines {first.line} and {line}" if first_source == source else f"{first_source} line {first.line} and here"
-            errors.append(RecordError(source, line, f.annotator, f"annotator {annotator!r} labelled item {item_id!r} twice ({where})"))
+            errors.append(RecordError(source, line, f.annotator, f"annotator {quoted(annotator)} labelled item {quoted(item_id)} twice ({where})"))
             invalid += 1
             continue
         item["annotations"][annotator] = Annotation(annotator, label, line, source="" if source == item["source"] else source)

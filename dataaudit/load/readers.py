@@ -36,8 +36,7 @@ from typing import Any, Callable
 
 from ..config import FieldsConfig
 from ..errors import ConfigError
-from ..excerpt import mask
-from .values import Invalid, check_text, is_blank, is_missing, json_type, scalar_text
+from .values import Invalid, check_text, is_blank, is_missing, json_type, key_name, quoted, scalar_text
 
 FORMAT_NAMES = ("chat", "prompt_completion", "text", "alpaca", "sharegpt", "preference", "unpaired_preference")
 
@@ -251,15 +250,15 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
             message = {k: v for k, v in message.items() if v is not None}
         if not message.keys() <= MESSAGE_KEYS:
             key = next(k for k in message if k not in MESSAGE_KEYS)
-            raise Invalid(f"{here}.{key}", f"unknown message key {key!r} (known: {', '.join(sorted(MESSAGE_KEYS))})")
+            raise Invalid(f"{here}.{key_name(key)}", f"unknown message key {quoted(key)} (known: {', '.join(sorted(MESSAGE_KEYS))})")
         if "role" not in message:
             raise Invalid(f"{here}.role", "missing")
         role = message["role"]
         if not _known(role, CHAT_ROLES):
-            raise Invalid(f"{here}.role", f"unknown role {role!r} (expected one of {', '.join(sorted(CHAT_ROLES))})")
+            raise Invalid(f"{here}.role", f"unknown role {quoted(role)} (expected one of {', '.join(sorted(CHAT_ROLES))})")
         weight = message.get("weight", 1)
         if isinstance(weight, bool) or weight not in (0, 1):
-            raise Invalid(f"{here}.weight", f"weight must be 0 or 1, got {weight!r}")
+            raise Invalid(f"{here}.weight", f"weight must be 0 or 1, got {quoted(weight)}")
         if "weight" in message and role != "assistant":
             raise Invalid(f"{here}.weight", f"weight is only read on assistant turns, not on {role!r}")
         text = _content_text(message.get("content"), f"{here}.content")
@@ -401,7 +400,7 @@ def read_sharegpt(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             raise Invalid(here, f"expected an object, got {json_type(item)}")
         speaker = item.get(role_tag)
         if not _known(speaker, names):
-            raise Invalid(f"{here}.{role_tag}", f"unknown speaker {speaker!r} (expected one of {', '.join(sorted(names))}; "
+            raise Invalid(f"{here}.{role_tag}", f"unknown speaker {quoted(speaker)} (expected one of {', '.join(sorted(names))}; "
                                                 "map others with fields.user_tag / assistant_tag / ...)")
         if content_tag not in item:
             raise Invalid(f"{here}.{content_tag}", "missing")
@@ -459,7 +458,7 @@ def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
         message = {k: v for k, v in message.items() if v is not None}
         role = message.get("role")
         if not _known(role, CHAT_ROLES):
-            raise Invalid(f"{here}.role", "missing" if role is None else f"unknown role {role!r}")
+            raise Invalid(f"{here}.role", "missing" if role is None else f"unknown role {quoted(role)}")
         text = _content_text(message.get("content"), f"{here}.content")
         calls = message.get("tool_calls") or message.get("function_call")
         if role == "assistant":
@@ -518,8 +517,8 @@ def read_text(obj: dict, f: FieldsConfig, role: str, text_field: str = "text") -
     first, second = text_fields(obj, f, text_field)
     if first not in obj:
         # Naming the fields the record has turns a misspelt --text-field (or a nested one) into a one-step fix.
-        # The field names are data too: masked like any excerpt (a key can hold an e-mail or a token).
-        shown = ", ".join(mask(name) for name in sorted(map(str, obj))[:8]) + (", ..." if len(obj) > 8 else "")
+        # The field names are data too: excerpts (a key can hold an e-mail, a token or 70,000 characters).
+        shown = ", ".join(key_name(name) for name in sorted(map(str, obj))[:8]) + (", ..." if len(obj) > 8 else "")
         raise Invalid(first, f"missing (the record's fields: {shown or 'none'})")
     parts = [scalar_text(obj[first], first)]
     if second is not None:

@@ -24,6 +24,8 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..excerpt import DEFAULT_LIMIT, plain_excerpt
+
 MAX_TEXT_CHARS = 100_000  # characters of one input / target kept for embedding and comparison
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -42,6 +44,19 @@ class Invalid(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+def quoted(value: Any) -> str:
+    """A dataset value as an error message quotes it: through the one excerpt function, so a 70,000-character
+    role or a key holding an address or an escape sequence is masked, shown without its controls and cut."""
+    if isinstance(value, str):
+        return f"'{plain_excerpt(value, DEFAULT_LIMIT)}'"
+    return plain_excerpt(repr(value), DEFAULT_LIMIT)
+
+
+def key_name(key: Any) -> str:
+    """A dataset's key as a field name holds it (`messages[0].<key>`): the excerpt of it, unquoted."""
+    return plain_excerpt(str(key), DEFAULT_LIMIT)
 
 
 def json_type(value: Any) -> str:
@@ -153,9 +168,7 @@ def resolve_path(obj: dict, path: str) -> tuple[bool, Any, str]:
         where = ".".join(walked) or "the record"
         if isinstance(value, dict):
             if step not in value:
-                from ..excerpt import mask  # the keys are data: masked like any excerpt
-
-                keys = ", ".join(mask(k) for k in sorted(map(str, value))[:8]) + (", ..." if len(value) > 8 else "")
+                keys = ", ".join(key_name(k) for k in sorted(map(str, value))[:8]) + (", ..." if len(value) > 8 else "")
                 return False, None, f"{where} has no key {step!r} (its keys: {keys or 'none'})"
             value = value[step]
         elif isinstance(value, list) and step.isdigit():
