@@ -18,6 +18,7 @@ is no way to name two different classes.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 import unicodedata
@@ -105,15 +106,21 @@ def scalar_text(value: Any, field: str, *, allow_empty: bool = False) -> str:
 
 def scalar_value(value: Any, field: str) -> str:
     """A label, id or annotator name: a string as it is, a number or boolean written out (`7` is the label
-    `"7"`, an id 12 the id `"12"`); anything else is invalid."""
+    `"7"`, an id 12 the id `"12"`); a Parquet decimal (SQL exports' NUMERIC) written out as its digits, so
+    normalise_label gives it the spelling the same number has as an int or float (`3.00` -> `3`, `1.50` -> `1.5`);
+    a date or time (a date32 / timestamp column) as its ISO 8601 text; anything else is invalid."""
     if type(value) is str:
         return scalar_text(value, field)
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, float) and not math.isfinite(value):
+    if (isinstance(value, float) and not math.isfinite(value)) or (isinstance(value, Decimal) and not value.is_finite()):
         raise Invalid(field, f"is {value}, not a value (NaN and Infinity are not accepted)")
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime.date, datetime.time)):  # datetime is a date
+        return value.isoformat()
     raise Invalid(field, f"expected a string, got {json_type(value)}")
 
 
