@@ -23,6 +23,17 @@ from .values import Invalid, cap, dotted_fields, is_missing, json_type, label_te
 __all__ = ["InputError", "RecordParser", "load_dataset", "majority_label", "read_rows"]
 
 
+# How to name a file's own fields, per role: a production file has a flag of its own, and following the training
+# file's advice there (--text-field) broke the training file; an eval set is read with the training field names.
+OTHER_FIELDS_ADVICE = {
+    "train": "name other fields in the [fields] config or with --text-field / --label-field",
+    "production": "name the production file's text field with --production-text-field (or fields.production_text in the "
+                  "config); --text-field names the training file's",
+    "eval": "the eval set is read with the training file's field names: name other fields in the [fields] config or "
+            "with --text-field / --label-field, for both files",
+}
+
+
 class RecordParser:
     """Turns one parsed row into a Record, or raises Invalid naming the field."""
 
@@ -89,7 +100,7 @@ class RecordParser:
             if fmt is None:
                 raise Invalid("(record)", "unrecognised record: expected 'messages', 'conversations', 'prompt' + 'completion', "
                                           "'chosen' + 'rejected', 'instruction' + 'output', or 'text' (+ 'label'); "
-                                          "name other fields in the [fields] config or with --text-field / --label-field")
+                                          + OTHER_FIELDS_ADVICE.get(self.role, OTHER_FIELDS_ADVICE["train"]))
             parsed = READERS[fmt](obj, f, self.role)
         label = None
         if fmt != "unpaired_preference" and f.label in obj and not is_missing(obj[f.label]):
