@@ -98,3 +98,43 @@ def _fields(**given):
     from dataaudit.config import FieldsConfig
 
     return FieldsConfig(**given)
+
+
+# --- a message's name is part of what the model sees ---
+
+def _asked_by(name: str | None, question: str = "Which account is mine?") -> dict:
+    user = {"role": "user", "content": question, **({"name": name} if name else {})}
+    return {"messages": [{"role": "system", "content": "sys"}, user, {"role": "assistant", "content": "The checking account."}]}
+
+
+def test_a_users_name_is_in_the_input_key_but_not_in_the_query(tmp_path):
+    rows = [_asked_by("bob"), _asked_by("alice"), _asked_by(None)]
+    bob, alice, nobody = load_dataset(write_jsonl(tmp_path / "names.jsonl", rows), Config(task_type="generation")).records
+    assert (bob.input_text, alice.input_text, nobody.input_text) == (
+        "sys\nbob: Which account is mine?", "sys\nalice: Which account is mine?", "sys\nWhich account is mine?")
+    assert bob.query_text == alice.query_text == nobody.query_text == "Which account is mine?"
+    assert (bob.context, alice.context, nobody.context) == ("sys\nbob:", "sys\nalice:", None)
+    assert bob.preamble_chars == alice.preamble_chars == len("sys")
+
+
+def test_names_reach_the_key_of_prompt_lists_and_preference_prompts_and_stay_out_of_targets(tmp_path):
+    named = {"role": "user", "name": "bob", "content": "hi"}
+    rows = [{"prompt": [{"role": "system", "name": "ops", "content": "sys"}, named], "completion": "yo"},
+            {"prompt": [named], "chosen": [{"role": "assistant", "name": "bot", "content": "yes"}],
+             "rejected": [{"role": "assistant", "content": "no"}]},
+            {"input": {"messages": [named]}, "preferred_output": [{"role": "assistant", "content": "yes"}],
+             "non_preferred_output": [{"role": "assistant", "content": "no"}]},
+            {"messages": [named, {"role": "assistant", "name": "bot", "content": "yes"}]}]
+    ds = load_dataset(write_jsonl(tmp_path / "named.jsonl", rows), Config(task_type="generation"))
+    assert ds.errors == []
+    assert [(r.input_text, r.target) for r in ds.records] == [
+        ("ops: sys\nbob: hi", "yo"), ("bob: hi", "yes"), ("bob: hi", "yes"), ("bob: hi", "yes")]
+    assert ds.records[0].preamble_chars == len("ops: sys")
+
+
+def test_two_conversations_that_differ_only_in_the_users_name_are_not_duplicates(tmp_path):
+    from dataaudit.api import audit
+
+    path = write_jsonl(tmp_path / "names.jsonl", [_asked_by("bob"), _asked_by("alice")])
+    duplicates = audit([str(path)], Config(task_type="generation"), embed=False).checks["duplicates"]
+    assert (duplicates.exact_group_count, duplicates.near_group_count, duplicates.duplicate_records) == (0, 0, 0)

@@ -13,7 +13,8 @@ field that stops it. The format is detected per record (or forced with `fields.f
 
 How an input is built (it is the key that duplicates, leakage and coverage compare, so it is every field
 the model sees and is stable): the texts of its parts, in the order above (for conversations: each turn in
-order, system prompt first), blank parts left out, joined with one newline. Role names are not included.
+order, system prompt first), blank parts left out, joined with one newline. Role names are not included; a
+message's `name` is, before its turn's text (`bob: hi`), outside the query.
 A tool call is written as canonical JSON: keys sorted, the call's `id` dropped (it differs between
 identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON.
 
@@ -66,6 +67,12 @@ class Parsed:
 class Turn:
     role: str  # system | user | assistant | tool
     text: str
+    name: str = ""  # the message's `name` (OpenAI: a participant's or function's name), "" when it has none
+
+    @property
+    def seen(self) -> str:
+        """The turn as the input (the key) holds it: its text after its name, which the model sees too."""
+        return f"{self.name}: {self.text}" if self.name else self.text
 
 
 def join(parts: list[str]) -> str:
@@ -80,12 +87,14 @@ def user_query(turns: list[Turn]) -> str:
 
 
 def apart(turns: list[Turn]) -> tuple[str | None, str | None]:
-    """(query, context) of an input's turns where an assistant, tool or function turn sits among them: the user
-    turns (user_query) and the other turns, each joined; (None, None) for system and user turns alone, whose
-    query is the input without its system prompt (however its user turn starts)."""
-    if all(t.role in ("user", "system") for t in turns):
+    """(query, context) of an input's turns where an assistant, tool or function turn or a named turn sits among
+    them: the user turns' texts (user_query) and the rest of the input (its other turns and every turn's name),
+    each joined; (None, None) for unnamed system and user turns alone, whose query is the input without its system
+    prompt (however its user turn starts). A user's name is who asks, not what: the same question from bob and
+    from alice is one query under two contexts."""
+    if all(t.role in ("user", "system") and not t.name for t in turns):
         return None, None
-    return user_query(turns), join([t.text for t in turns if t.role != "user"])
+    return user_query(turns), join([t.seen if t.role != "user" else f"{t.name}:" if t.name else "" for t in turns])
 
 
 def preamble(turns: list[Turn]) -> str:
@@ -94,7 +103,7 @@ def preamble(turns: list[Turn]) -> str:
     for turn in turns:
         if turn.role != "system":
             break
-        lead.append(turn.text)
+        lead.append(turn.seen)
     return join(lead)
 
 
@@ -221,6 +230,16 @@ def _content_text(content: Any, field: str) -> str | None:
     return scalar_text(content, field, allow_empty=True)
 
 
+def _name(message: dict, field: str) -> str:
+    """A message's `name`: a string (OpenAI's format types it so), "" where it has none or a blank one."""
+    name = message.get("name")
+    if name is None:
+        return ""
+    if not isinstance(name, str):
+        raise Invalid(f"{field}.name", f"expected the name as a string, got {json_type(name)}")
+    return "" if is_blank(name) else scalar_text(name, f"{field}.name")
+
+
 def nonempty_list(value: Any, field: str, of: str) -> list:
     """value, a list with something in it, or the record error naming field and what it should hold."""
     if value is None:
@@ -286,7 +305,7 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
             key = "tool_calls" if message.get("tool_calls") else "function_call"
             text = join([text or "", calls_text(calls, f"{here}.{key}")])
         kind = "system" if role in PREAMBLE_ROLES else "tool" if role in ("tool", "function") else role
-        turns.append(Turn(kind, text or ""))
+        turns.append(Turn(kind, text or "", _name(message, here)))
         weights.append(weight)
     if "user" not in roles:
         raise Invalid(field, "no user turn")
@@ -303,7 +322,7 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
     added: turns placed before the file's list (a top-level system prompt), left out of the places named."""
     if role != "train" and turns[-1].role != "assistant":
         query, context = apart(turns)
-        return Parsed(join([t.text for t in turns]), preamble=preamble(turns), query=query, context=context)  # awaiting its reply
+        return Parsed(join([t.seen for t in turns]), preamble=preamble(turns), query=query, context=context)  # awaiting its reply
     if not any(t.role == "assistant" for t in turns):
         raise Invalid(field, f"no {what} turn: a training example needs the {what}'s reply as its target")
     if turns[-1].role != "assistant":
@@ -320,7 +339,7 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
     while start > 0 and turns[start - 1].role == "assistant" and weights[start - 1]:
         start -= 1
     query, context = apart(turns[:start])
-    return Parsed(join([t.text for t in turns[:start]]), join([t.text for t in turns[start:end + 1]]),
+    return Parsed(join([t.seen for t in turns[:start]]), join([t.text for t in turns[start:end + 1]]),
                   preamble=preamble(turns[:start]), query=query, context=context)
 
 
@@ -428,7 +447,7 @@ def _side_text(value: Any, field: str, *, assistant_only: bool = False) -> str:
     """A prompt or response given as a string or as a list of messages."""
     if isinstance(value, list):
         turns, _ = _loose_turns(value, field)
-        return join([t.text for t in turns if t.role == "assistant" or not assistant_only])
+        return join([t.text if assistant_only else t.seen for t in turns if t.role == "assistant" or not assistant_only])
     return scalar_text(value, field)
 
 
@@ -444,8 +463,8 @@ def _side_preamble(value: Any) -> str:
     """The system turns that start a prompt given as a list of messages (already validated)."""
     if not isinstance(value, list):
         return ""
-    return preamble([Turn("system" if m.get("role") in PREAMBLE_ROLES else "other", _content_text(m.get("content"), "") or "")
-                     for m in value])
+    turns, _ = _loose_turns(value, "")
+    return preamble(turns)
 
 
 def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
@@ -467,7 +486,7 @@ def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
             text = join([text or "", calls_text(calls, f"{here}.tool_calls")])
         if not text or is_blank(text):
             raise Invalid(f"{here}.content", "missing" if text is None else "is empty")
-        turns.append(Turn("system" if role in PREAMBLE_ROLES else role, text))
+        turns.append(Turn("system" if role in PREAMBLE_ROLES else role, text, _name(message, here)))
     if not turns:
         raise Invalid(field, "is empty")
     return turns, value
@@ -609,7 +628,7 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             raise Invalid(key, f"holds {len(output)} assistant messages: an output is exactly one assistant message")
         sides.append(output[0].text)
     query, context = apart(turns)
-    return Parsed(join([t.text for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns),
+    return Parsed(join([t.seen for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns),
                   query=query, context=context)
 
 
@@ -665,7 +684,7 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         for turns, key in ((chosen_turns, f.chosen), (rejected_turns, f.rejected)):
             _reply_turns(turns, key, shared, parted=True)
         query, context = apart(chosen_turns[:shared])
-        return Parsed(join([t.text for t in chosen_turns[:shared]]), join([t.text for t in chosen_turns[shared:]]),
+        return Parsed(join([t.seen for t in chosen_turns[:shared]]), join([t.text for t in chosen_turns[shared:]]),
                       join([t.text for t in rejected_turns[shared:]]), target_is_class=False,
                       preamble=preamble(chosen_turns[:shared]), query=query, context=context)
     chosen_text, rejected_text = scalar_text(chosen, f.chosen), scalar_text(rejected, f.rejected)
