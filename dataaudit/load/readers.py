@@ -176,6 +176,29 @@ def check_calls(message: dict, field: str) -> None:
         _check_function(message["function_call"], f"{field}.function_call")
 
 
+def object_arguments(obj: dict, f: FieldsConfig) -> str | None:
+    """The field of the first tool or function call of a chat or OpenAI DPO line whose `arguments` are not a
+    string (an object, as Hugging Face and TRL write them); None when every call's are. OpenAI's fine-tuning takes
+    a string holding JSON only, so for an OpenAI target model such a line is refused at upload."""
+    lists = [(f.messages or "messages", obj.get(f.messages or "messages"))]
+    given = obj.get("input")
+    if isinstance(given, dict):
+        lists.append(("input.messages", given.get("messages")))
+    lists += [(key, obj.get(key)) for key in OPENAI_PREFERENCE_KEYS]
+    for field, messages in lists:
+        for i, message in enumerate(messages if isinstance(messages, list) else ()):
+            if not isinstance(message, dict):
+                continue
+            calls = message.get("tool_calls")
+            named = [(f"{field}[{i}].tool_calls[{j}].function", c.get("function")) for j, c in
+                     enumerate(calls if isinstance(calls, list) else ()) if isinstance(c, dict)]
+            named.append((f"{field}[{i}].function_call", message.get("function_call")))
+            for where, function in named:
+                if isinstance(function, dict) and function.get("arguments") is not None and not isinstance(function["arguments"], str):
+                    return f"{where}.arguments"
+    return None
+
+
 def calls_text(calls: Any, field: str) -> str:
     if isinstance(calls, str):
         return scalar_text(calls, field)
@@ -203,9 +226,11 @@ def _media_placeholder(part: dict) -> str:
     return f"[{kind} {digest}]" if digest else f"[{kind}]"
 
 
-def _content_text(content: Any, field: str) -> str | None:
+def _content_text(content: Any, field: str, *, media: bool = True) -> str | None:
     """A message's text: a string, or content parts (OpenAI): `text` parts' text, a `refusal` part's refusal
-    (the reply), an image / audio / file part as a placeholder (see _media_placeholder); other parts are left out."""
+    (the reply), an image / audio / file part as a placeholder (see _media_placeholder); other parts are left out.
+    media=False: an assistant's message, whose parts are text or a refusal only (a model replies in text; OpenAI's
+    format has no image, audio or file part for the assistant, and its fine-tuning refuses images as output)."""
     if content is None:
         return None
     if isinstance(content, list):
@@ -223,6 +248,10 @@ def _content_text(content: Any, field: str) -> str | None:
             if kind in ("text", "refusal") and part.get(kind) is not None:
                 texts.append(scalar_text(part[kind], f"{field}[{i}].{kind}", allow_empty=True))
             elif kind in MEDIA_PARTS:
+                if not media:
+                    raise Invalid(f"{field}[{i}].type", f"part of type {kind!r} in an assistant message: the assistant's "
+                                                        "reply is text or a refusal (image, audio and file parts belong in "
+                                                        "user messages)")
                 texts.append(_media_placeholder(part))
         return "\n".join(texts)
     if not isinstance(content, str):
@@ -261,6 +290,7 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
     turns: list[Turn] = []
     weights: list[float] = []
     roles: list[str] = []
+    call_ids: set[str] = set()  # the ids of the tool calls made so far, which a tool message answers
     for i, message in enumerate(messages):
         here = f"{field}[{i}]"
         if not isinstance(message, dict):
@@ -280,7 +310,7 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
             raise Invalid(f"{here}.weight", f"weight must be 0 or 1, got {quoted(weight)}")
         if "weight" in message and role != "assistant":
             raise Invalid(f"{here}.weight", f"weight is only read on assistant turns, not on {role!r}")
-        text = _content_text(message.get("content"), f"{here}.content")
+        text = _content_text(message.get("content"), f"{here}.content", media=role != "assistant")
         if is_blank(text or "") and role == "assistant" and "refusal" in message:  # the model declined: that is its reply
             text = scalar_text(message["refusal"], f"{here}.refusal")
         calls = message.get("tool_calls") or message.get("function_call")
@@ -298,8 +328,15 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
         if role == "tool" and not isinstance(message.get("tool_call_id"), str):
             raise Invalid(f"{here}.tool_call_id", "missing: a tool message names the call it answers" if "tool_call_id" not in message
                           else f"expected the id of the call it answers (a string), got {json_type(message['tool_call_id'])}")
+        if role == "tool" and message["tool_call_id"] not in call_ids:
+            raise Invalid(f"{here}.tool_call_id", f"{quoted(message['tool_call_id'])} answers no earlier tool call "
+                                                  f"(ids called: {', '.join(quoted(c) for c in sorted(call_ids)[:8]) or 'none'})")
+        if role == "function" and "name" not in message:
+            # OpenAI's format (the only one with this legacy role) requires it: the function whose result this is.
+            raise Invalid(f"{here}.name", "missing: a function message names the function whose result it holds")
         if role == "assistant":
             check_calls(message, here)
+            call_ids.update(c["id"] for c in message.get("tool_calls") or () if isinstance(c.get("id"), str))
         roles.append(role)
         if calls:
             key = "tool_calls" if message.get("tool_calls") else "function_call"
@@ -478,7 +515,7 @@ def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
         role = message.get("role")
         if not _known(role, CHAT_ROLES):
             raise Invalid(f"{here}.role", "missing" if role is None else f"unknown role {quoted(role)}")
-        text = _content_text(message.get("content"), f"{here}.content")
+        text = _content_text(message.get("content"), f"{here}.content", media=role != "assistant")
         calls = message.get("tool_calls") or message.get("function_call")
         if role == "assistant":
             check_calls(message, here)
