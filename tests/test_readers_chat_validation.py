@@ -34,6 +34,15 @@ REFUSED = [  # (line, the field named, what the message says)
     ({"messages": [USER, REPLY], "parallel_tool_calls": "yes"}, "parallel_tool_calls", "expected true or false, got a string"),
     ({"messages": [USER, REPLY, {"role": "assistant", "content": "draft", "weight": 0}]}, "messages[2].weight",
      "ends with an assistant turn of weight 0"),
+    ({"messages": [USER, GOOD_CALL, {**RESULT, "tool_call_id": "zzz"}, REPLY]}, "messages[2].tool_call_id",
+     "'zzz' answers no earlier tool call (ids called: 'c1')"),
+    ({"messages": [{"role": "tool", "tool_call_id": "c1", "content": "21"}, USER, REPLY]}, "messages[0].role",
+     "does not follow an assistant tool call"),
+    ({"messages": [USER, {**REPLY, "name": 123}]}, "messages[1].name", "expected the name as a string, got a number"),
+    ({"messages": [USER, {"role": "assistant", "content": None, "function_call": {"name": "w", "arguments": "{}"}},
+                   {"role": "function", "content": "21"}, REPLY]}, "messages[2].name", "missing: a function message names"),
+    ({"messages": [USER, {"role": "assistant", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
+     "messages[1].content[0].type", "part of type 'image_url' in an assistant message"),
 ]
 
 
@@ -56,7 +65,7 @@ def test_an_object_as_arguments_is_accepted_in_messages_trl_prompts_and_preferen
     rows = [
         {"messages": [USER, OBJECT_CALL, RESULT, REPLY]},
         {"messages": [USER, {"role": "assistant", "content": None, "function_call": {"name": "get_weather", "arguments": {"city": "Paris"}}},
-                      {"role": "function", "content": "21"}, REPLY]},
+                      {"role": "function", "name": "get_weather", "content": "21"}, REPLY]},
         {"prompt": [USER, OBJECT_CALL, {"role": "tool", "content": "21"}], "completion": [REPLY]},
         {"prompt": [USER], "chosen": [OBJECT_CALL, {"role": "tool", "content": "21"}, REPLY], "rejected": [{"role": "assistant", "content": "No idea."}]},
         {"input": {"messages": [USER]}, "preferred_output": [OBJECT_CALL], "non_preferred_output": [{"role": "assistant", "content": "No idea."}]},
@@ -134,3 +143,31 @@ def test_parquet_call_arguments_json_has_no_type_for_are_written_as_json_values_
         '[{"function": {"arguments": "{\\"x\\": \\"%s\\"}", "name": "f"}}]' % exact,
         '[{"function": {"arguments": "{\\"x\\": [1, 2]}", "name": "f"}}]',
         '[{"function": {"arguments": "{\\"x\\": 0.5}", "name": "f"}}]']
+
+
+def _openai_target(**fields) -> Config:
+    from dataaudit.config import config_with_overrides
+
+    return config_with_overrides(Config(task_type="generation", **fields), {"tokens.target_model": "gpt-4o-mini"})
+
+
+def test_arguments_given_as_an_object_are_refused_for_an_openai_target_model_in_the_training_file_only(tmp_path):
+    legacy = {"role": "assistant", "content": None, "function_call": {"name": "get_weather", "arguments": {"city": "Paris"}}}
+    rows = [{"messages": [USER, OBJECT_CALL, RESULT, REPLY]},
+            {"messages": [USER, legacy, {"role": "function", "name": "get_weather", "content": "21"}, REPLY]},
+            {"input": {"messages": [USER]}, "preferred_output": [OBJECT_CALL],
+             "non_preferred_output": [{"role": "assistant", "content": "No idea."}]},
+            {"messages": [USER, GOOD_CALL, RESULT, REPLY]}]
+    path = write_jsonl(tmp_path / "hf.jsonl", rows)
+    openai = load_dataset(path, _openai_target())
+    assert [(e.line, e.field) for e in openai.errors] == [
+        (1, "messages[1].tool_calls[0].function.arguments"), (2, "messages[1].function_call.arguments"),
+        (3, "preferred_output[0].tool_calls[0].function.arguments")]
+    assert openai.errors[0].message.startswith("is an object, and the target model is OpenAI's")
+    assert [r.line for r in openai.records] == [4]
+    # an open model's template takes the object; production logs and eval sets are never uploaded
+    open_model = _openai_target()
+    open_model.sections["tokens"].tokenizer = str(tmp_path)
+    assert load_dataset(path, open_model).errors == []
+    assert load_dataset(path, _openai_target(), role="eval").errors == []
+    assert load_dataset(path, Config(task_type="generation")).errors == []

@@ -15,12 +15,23 @@ from typing import Any
 from ..config import Config, FieldsConfig
 from ..errors import InputError
 from .files import Row, read_rows
-from .readers import READERS, Parsed, detect, read_text, text_fields
+from .readers import READERS, Parsed, detect, object_arguments, read_text, text_fields
 from .annotation_tools import detect_export, read_export
 from .records import Annotation, Dataset, InputFile, Record, RecordError
-from .values import Invalid, cap, dotted_fields, is_missing, json_type, label_text, scalar_text, scalar_value, with_paths
+from .values import Invalid, cap, dotted_fields, is_missing, json_type, label_text, quoted, scalar_text, scalar_value, with_paths
 
 __all__ = ["InputError", "RecordParser", "load_dataset", "majority_label", "read_rows"]
+
+
+# How to name a file's own fields, per role: a production file has a flag of its own, and following the training
+# file's advice there (--text-field) broke the training file; an eval set is read with the training field names.
+OTHER_FIELDS_ADVICE = {
+    "train": "name other fields in the [fields] config or with --text-field / --label-field",
+    "production": "name the production file's text field with --production-text-field (or fields.production_text in the "
+                  "config); --text-field names the training file's",
+    "eval": "the eval set is read with the training file's field names: name other fields in the [fields] config or "
+            "with --text-field / --label-field, for both files",
+}
 
 
 class RecordParser:
@@ -37,6 +48,10 @@ class RecordParser:
         self.paths = dotted_fields([getattr(self.fields, f.name) for f in dataclasses.fields(self.fields)
                                     if isinstance(getattr(self.fields, f.name), str)] + list(self.fields.annotator_columns))
         self.why_missing: dict[str, str] = {}
+        # A target model counted in an OpenAI encoding (no --tokenizer) is tuned by OpenAI's upload, whose chat
+        # format is stricter than the Hugging Face / TRL one the readers also take; only the training file goes there.
+        tokens = getattr(config, "tokens", None)
+        self.openai_upload = role == "train" and bool(getattr(tokens, "target_model", "")) and not getattr(tokens, "tokenizer", "")
 
     def resolve(self, obj: Any) -> Any:
         """The record with its nested fields reachable by their dotted names (see values.with_paths)."""
@@ -89,8 +104,13 @@ class RecordParser:
             if fmt is None:
                 raise Invalid("(record)", "unrecognised record: expected 'messages', 'conversations', 'prompt' + 'completion', "
                                           "'chosen' + 'rejected', 'instruction' + 'output', or 'text' (+ 'label'); "
-                                          "name other fields in the [fields] config or with --text-field / --label-field")
+                                          + OTHER_FIELDS_ADVICE.get(self.role, OTHER_FIELDS_ADVICE["train"]))
             parsed = READERS[fmt](obj, f, self.role)
+            if self.openai_upload and fmt in ("chat", "preference"):
+                field = object_arguments(obj, f)
+                if field is not None:
+                    raise Invalid(field, "is an object, and the target model is OpenAI's: its fine-tuning takes a call's "
+                                         "arguments only as a string holding JSON (json.dumps them)")
         label = None
         if fmt != "unpaired_preference" and f.label in obj and not is_missing(obj[f.label]):
             label = label_text(obj[f.label], f.label)
@@ -140,7 +160,7 @@ class RecordParser:
                     raise Invalid(f"annotations[{i}].{key}", "missing")
             annotator = scalar_value(item["annotator"], f"annotations[{i}].annotator")
             if annotator in seen:
-                raise Invalid(f"annotations[{i}].annotator", f"annotator {annotator!r} labelled this item twice")
+                raise Invalid(f"annotations[{i}].annotator", f"annotator {quoted(annotator)} labelled this item twice")
             seen.add(annotator)
             result.append(Annotation(annotator, label_text(item["label"], f"annotations[{i}].label"), line))
         return result
@@ -187,7 +207,7 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
             first = item["annotations"][annotator]
             first_source = first.source or item["source"]
             where = f"lines {first.line} and {line}" if first_source == source else f"{first_source} line {first.line} and here"
-            errors.append(RecordError(source, line, f.annotator, f"annotator {annotator!r} labelled item {item_id!r} twice ({where})"))
+            errors.append(RecordError(source, line, f.annotator, f"annotator {quoted(annotator)} labelled item {quoted(item_id)} twice ({where})"))
             invalid += 1
             continue
         item["annotations"][annotator] = Annotation(annotator, label, line, source="" if source == item["source"] else source)

@@ -13,7 +13,8 @@ field that stops it. The format is detected per record (or forced with `fields.f
 
 How an input is built (it is the key that duplicates, leakage and coverage compare, so it is every field
 the model sees and is stable): the texts of its parts, in the order above (for conversations: each turn in
-order, system prompt first), blank parts left out, joined with one newline. Role names are not included.
+order, system prompt first), blank parts left out, joined with one newline. Role names are not included; a
+message's `name` is, before its turn's text (`bob: hi`), outside the query.
 A tool call is written as canonical JSON: keys sorted, the call's `id` dropped (it differs between
 identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON.
 
@@ -36,8 +37,7 @@ from typing import Any, Callable
 
 from ..config import FieldsConfig
 from ..errors import ConfigError
-from ..excerpt import mask
-from .values import Invalid, check_text, is_blank, is_missing, json_type, scalar_text
+from .values import Invalid, check_text, is_blank, is_missing, json_type, key_name, quoted, scalar_text
 
 FORMAT_NAMES = ("chat", "prompt_completion", "text", "alpaca", "sharegpt", "preference", "unpaired_preference")
 
@@ -67,6 +67,12 @@ class Parsed:
 class Turn:
     role: str  # system | user | assistant | tool
     text: str
+    name: str = ""  # the message's `name` (OpenAI: a participant's or function's name), "" when it has none
+
+    @property
+    def seen(self) -> str:
+        """The turn as the input (the key) holds it: its text after its name, which the model sees too."""
+        return f"{self.name}: {self.text}" if self.name else self.text
 
 
 def join(parts: list[str]) -> str:
@@ -81,12 +87,14 @@ def user_query(turns: list[Turn]) -> str:
 
 
 def apart(turns: list[Turn]) -> tuple[str | None, str | None]:
-    """(query, context) of an input's turns where an assistant, tool or function turn sits among them: the user
-    turns (user_query) and the other turns, each joined; (None, None) for system and user turns alone, whose
-    query is the input without its system prompt (however its user turn starts)."""
-    if all(t.role in ("user", "system") for t in turns):
+    """(query, context) of an input's turns where an assistant, tool or function turn or a named turn sits among
+    them: the user turns' texts (user_query) and the rest of the input (its other turns and every turn's name),
+    each joined; (None, None) for unnamed system and user turns alone, whose query is the input without its system
+    prompt (however its user turn starts). A user's name is who asks, not what: the same question from bob and
+    from alice is one query under two contexts."""
+    if all(t.role in ("user", "system") and not t.name for t in turns):
         return None, None
-    return user_query(turns), join([t.text for t in turns if t.role != "user"])
+    return user_query(turns), join([t.seen if t.role != "user" else f"{t.name}:" if t.name else "" for t in turns])
 
 
 def preamble(turns: list[Turn]) -> str:
@@ -95,7 +103,7 @@ def preamble(turns: list[Turn]) -> str:
     for turn in turns:
         if turn.role != "system":
             break
-        lead.append(turn.text)
+        lead.append(turn.seen)
     return join(lead)
 
 
@@ -168,6 +176,29 @@ def check_calls(message: dict, field: str) -> None:
         _check_function(message["function_call"], f"{field}.function_call")
 
 
+def object_arguments(obj: dict, f: FieldsConfig) -> str | None:
+    """The field of the first tool or function call of a chat or OpenAI DPO line whose `arguments` are not a
+    string (an object, as Hugging Face and TRL write them); None when every call's are. OpenAI's fine-tuning takes
+    a string holding JSON only, so for an OpenAI target model such a line is refused at upload."""
+    lists = [(f.messages or "messages", obj.get(f.messages or "messages"))]
+    given = obj.get("input")
+    if isinstance(given, dict):
+        lists.append(("input.messages", given.get("messages")))
+    lists += [(key, obj.get(key)) for key in OPENAI_PREFERENCE_KEYS]
+    for field, messages in lists:
+        for i, message in enumerate(messages if isinstance(messages, list) else ()):
+            if not isinstance(message, dict):
+                continue
+            calls = message.get("tool_calls")
+            named = [(f"{field}[{i}].tool_calls[{j}].function", c.get("function")) for j, c in
+                     enumerate(calls if isinstance(calls, list) else ()) if isinstance(c, dict)]
+            named.append((f"{field}[{i}].function_call", message.get("function_call")))
+            for where, function in named:
+                if isinstance(function, dict) and function.get("arguments") is not None and not isinstance(function["arguments"], str):
+                    return f"{where}.arguments"
+    return None
+
+
 def calls_text(calls: Any, field: str) -> str:
     if isinstance(calls, str):
         return scalar_text(calls, field)
@@ -195,9 +226,11 @@ def _media_placeholder(part: dict) -> str:
     return f"[{kind} {digest}]" if digest else f"[{kind}]"
 
 
-def _content_text(content: Any, field: str) -> str | None:
+def _content_text(content: Any, field: str, *, media: bool = True) -> str | None:
     """A message's text: a string, or content parts (OpenAI): `text` parts' text, a `refusal` part's refusal
-    (the reply), an image / audio / file part as a placeholder (see _media_placeholder); other parts are left out."""
+    (the reply), an image / audio / file part as a placeholder (see _media_placeholder); other parts are left out.
+    media=False: an assistant's message, whose parts are text or a refusal only (a model replies in text; OpenAI's
+    format has no image, audio or file part for the assistant, and its fine-tuning refuses images as output)."""
     if content is None:
         return None
     if isinstance(content, list):
@@ -209,14 +242,31 @@ def _content_text(content: Any, field: str) -> str | None:
             if not isinstance(part, dict):
                 continue
             kind = part.get("type")
+            if kind is not None and not isinstance(kind, str):
+                # A list or object here is no part type any trainer knows (and cannot be looked up as one).
+                raise Invalid(f"{field}[{i}].type", f"expected the part's type as a string, got {json_type(kind)}")
             if kind in ("text", "refusal") and part.get(kind) is not None:
                 texts.append(scalar_text(part[kind], f"{field}[{i}].{kind}", allow_empty=True))
             elif kind in MEDIA_PARTS:
+                if not media:
+                    raise Invalid(f"{field}[{i}].type", f"part of type {kind!r} in an assistant message: the assistant's "
+                                                        "reply is text or a refusal (image, audio and file parts belong in "
+                                                        "user messages)")
                 texts.append(_media_placeholder(part))
         return "\n".join(texts)
     if not isinstance(content, str):
         raise Invalid(field, f"expected a string, got {json_type(content)}")
     return scalar_text(content, field, allow_empty=True)
+
+
+def _name(message: dict, field: str) -> str:
+    """A message's `name`: a string (OpenAI's format types it so), "" where it has none or a blank one."""
+    name = message.get("name")
+    if name is None:
+        return ""
+    if not isinstance(name, str):
+        raise Invalid(f"{field}.name", f"expected the name as a string, got {json_type(name)}")
+    return "" if is_blank(name) else scalar_text(name, f"{field}.name")
 
 
 def nonempty_list(value: Any, field: str, of: str) -> list:
@@ -240,6 +290,7 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
     turns: list[Turn] = []
     weights: list[float] = []
     roles: list[str] = []
+    call_ids: set[str] = set()  # the ids of the tool calls made so far, which a tool message answers
     for i, message in enumerate(messages):
         here = f"{field}[{i}]"
         if not isinstance(message, dict):
@@ -248,18 +299,18 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
             message = {k: v for k, v in message.items() if v is not None}
         if not message.keys() <= MESSAGE_KEYS:
             key = next(k for k in message if k not in MESSAGE_KEYS)
-            raise Invalid(f"{here}.{key}", f"unknown message key {key!r} (known: {', '.join(sorted(MESSAGE_KEYS))})")
+            raise Invalid(f"{here}.{key_name(key)}", f"unknown message key {quoted(key)} (known: {', '.join(sorted(MESSAGE_KEYS))})")
         if "role" not in message:
             raise Invalid(f"{here}.role", "missing")
         role = message["role"]
         if not _known(role, CHAT_ROLES):
-            raise Invalid(f"{here}.role", f"unknown role {role!r} (expected one of {', '.join(sorted(CHAT_ROLES))})")
+            raise Invalid(f"{here}.role", f"unknown role {quoted(role)} (expected one of {', '.join(sorted(CHAT_ROLES))})")
         weight = message.get("weight", 1)
         if isinstance(weight, bool) or weight not in (0, 1):
-            raise Invalid(f"{here}.weight", f"weight must be 0 or 1, got {weight!r}")
+            raise Invalid(f"{here}.weight", f"weight must be 0 or 1, got {quoted(weight)}")
         if "weight" in message and role != "assistant":
             raise Invalid(f"{here}.weight", f"weight is only read on assistant turns, not on {role!r}")
-        text = _content_text(message.get("content"), f"{here}.content")
+        text = _content_text(message.get("content"), f"{here}.content", media=role != "assistant")
         if is_blank(text or "") and role == "assistant" and "refusal" in message:  # the model declined: that is its reply
             text = scalar_text(message["refusal"], f"{here}.refusal")
         calls = message.get("tool_calls") or message.get("function_call")
@@ -277,14 +328,21 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
         if role == "tool" and not isinstance(message.get("tool_call_id"), str):
             raise Invalid(f"{here}.tool_call_id", "missing: a tool message names the call it answers" if "tool_call_id" not in message
                           else f"expected the id of the call it answers (a string), got {json_type(message['tool_call_id'])}")
+        if role == "tool" and message["tool_call_id"] not in call_ids:
+            raise Invalid(f"{here}.tool_call_id", f"{quoted(message['tool_call_id'])} answers no earlier tool call "
+                                                  f"(ids called: {', '.join(quoted(c) for c in sorted(call_ids)[:8]) or 'none'})")
+        if role == "function" and "name" not in message:
+            # OpenAI's format (the only one with this legacy role) requires it: the function whose result this is.
+            raise Invalid(f"{here}.name", "missing: a function message names the function whose result it holds")
         if role == "assistant":
             check_calls(message, here)
+            call_ids.update(c["id"] for c in message.get("tool_calls") or () if isinstance(c.get("id"), str))
         roles.append(role)
         if calls:
             key = "tool_calls" if message.get("tool_calls") else "function_call"
             text = join([text or "", calls_text(calls, f"{here}.{key}")])
         kind = "system" if role in PREAMBLE_ROLES else "tool" if role in ("tool", "function") else role
-        turns.append(Turn(kind, text or ""))
+        turns.append(Turn(kind, text or "", _name(message, here)))
         weights.append(weight)
     if "user" not in roles:
         raise Invalid(field, "no user turn")
@@ -301,7 +359,7 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
     added: turns placed before the file's list (a top-level system prompt), left out of the places named."""
     if role != "train" and turns[-1].role != "assistant":
         query, context = apart(turns)
-        return Parsed(join([t.text for t in turns]), preamble=preamble(turns), query=query, context=context)  # awaiting its reply
+        return Parsed(join([t.seen for t in turns]), preamble=preamble(turns), query=query, context=context)  # awaiting its reply
     if not any(t.role == "assistant" for t in turns):
         raise Invalid(field, f"no {what} turn: a training example needs the {what}'s reply as its target")
     if turns[-1].role != "assistant":
@@ -318,7 +376,7 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
     while start > 0 and turns[start - 1].role == "assistant" and weights[start - 1]:
         start -= 1
     query, context = apart(turns[:start])
-    return Parsed(join([t.text for t in turns[:start]]), join([t.text for t in turns[start:end + 1]]),
+    return Parsed(join([t.seen for t in turns[:start]]), join([t.text for t in turns[start:end + 1]]),
                   preamble=preamble(turns[:start]), query=query, context=context)
 
 
@@ -398,7 +456,7 @@ def read_sharegpt(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             raise Invalid(here, f"expected an object, got {json_type(item)}")
         speaker = item.get(role_tag)
         if not _known(speaker, names):
-            raise Invalid(f"{here}.{role_tag}", f"unknown speaker {speaker!r} (expected one of {', '.join(sorted(names))}; "
+            raise Invalid(f"{here}.{role_tag}", f"unknown speaker {quoted(speaker)} (expected one of {', '.join(sorted(names))}; "
                                                 "map others with fields.user_tag / assistant_tag / ...)")
         if content_tag not in item:
             raise Invalid(f"{here}.{content_tag}", "missing")
@@ -426,7 +484,7 @@ def _side_text(value: Any, field: str, *, assistant_only: bool = False) -> str:
     """A prompt or response given as a string or as a list of messages."""
     if isinstance(value, list):
         turns, _ = _loose_turns(value, field)
-        return join([t.text for t in turns if t.role == "assistant" or not assistant_only])
+        return join([t.text if assistant_only else t.seen for t in turns if t.role == "assistant" or not assistant_only])
     return scalar_text(value, field)
 
 
@@ -442,8 +500,8 @@ def _side_preamble(value: Any) -> str:
     """The system turns that start a prompt given as a list of messages (already validated)."""
     if not isinstance(value, list):
         return ""
-    return preamble([Turn("system" if m.get("role") in PREAMBLE_ROLES else "other", _content_text(m.get("content"), "") or "")
-                     for m in value])
+    turns, _ = _loose_turns(value, "")
+    return preamble(turns)
 
 
 def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
@@ -456,8 +514,8 @@ def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
         message = {k: v for k, v in message.items() if v is not None}
         role = message.get("role")
         if not _known(role, CHAT_ROLES):
-            raise Invalid(f"{here}.role", "missing" if role is None else f"unknown role {role!r}")
-        text = _content_text(message.get("content"), f"{here}.content")
+            raise Invalid(f"{here}.role", "missing" if role is None else f"unknown role {quoted(role)}")
+        text = _content_text(message.get("content"), f"{here}.content", media=role != "assistant")
         calls = message.get("tool_calls") or message.get("function_call")
         if role == "assistant":
             check_calls(message, here)
@@ -465,7 +523,7 @@ def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
             text = join([text or "", calls_text(calls, f"{here}.tool_calls")])
         if not text or is_blank(text):
             raise Invalid(f"{here}.content", "missing" if text is None else "is empty")
-        turns.append(Turn("system" if role in PREAMBLE_ROLES else role, text))
+        turns.append(Turn("system" if role in PREAMBLE_ROLES else role, text, _name(message, here)))
     if not turns:
         raise Invalid(field, "is empty")
     return turns, value
@@ -515,8 +573,8 @@ def read_text(obj: dict, f: FieldsConfig, role: str, text_field: str = "text") -
     first, second = text_fields(obj, f, text_field)
     if first not in obj:
         # Naming the fields the record has turns a misspelt --text-field (or a nested one) into a one-step fix.
-        # The field names are data too: masked like any excerpt (a key can hold an e-mail or a token).
-        shown = ", ".join(mask(name) for name in sorted(map(str, obj))[:8]) + (", ..." if len(obj) > 8 else "")
+        # The field names are data too: excerpts (a key can hold an e-mail, a token or 70,000 characters).
+        shown = ", ".join(key_name(name) for name in sorted(map(str, obj))[:8]) + (", ..." if len(obj) > 8 else "")
         raise Invalid(first, f"missing (the record's fields: {shown or 'none'})")
     parts = [scalar_text(obj[first], first)]
     if second is not None:
@@ -607,7 +665,7 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             raise Invalid(key, f"holds {len(output)} assistant messages: an output is exactly one assistant message")
         sides.append(output[0].text)
     query, context = apart(turns)
-    return Parsed(join([t.text for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns),
+    return Parsed(join([t.seen for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns),
                   query=query, context=context)
 
 
@@ -663,7 +721,7 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         for turns, key in ((chosen_turns, f.chosen), (rejected_turns, f.rejected)):
             _reply_turns(turns, key, shared, parted=True)
         query, context = apart(chosen_turns[:shared])
-        return Parsed(join([t.text for t in chosen_turns[:shared]]), join([t.text for t in chosen_turns[shared:]]),
+        return Parsed(join([t.seen for t in chosen_turns[:shared]]), join([t.text for t in chosen_turns[shared:]]),
                       join([t.text for t in rejected_turns[shared:]]), target_is_class=False,
                       preamble=preamble(chosen_turns[:shared]), query=query, context=context)
     chosen_text, rejected_text = scalar_text(chosen, f.chosen), scalar_text(rejected, f.rejected)

@@ -40,9 +40,10 @@ class Record:
 
     @property
     def query_text(self) -> str:
-        """What is asked: where the query is kept apart (`query`: an assistant, tool or function turn in the input),
-        a conversation's user turns (load.readers.user_query); otherwise, a chat of system and user turns alone
-        too, the input without its leading system prompt, what varies between records that share one preamble."""
+        """What is asked: where the query is kept apart (`query`: an assistant, tool or function turn, or a message's
+        `name`, in the input), a conversation's user turns (load.readers.user_query); otherwise, a chat of system
+        and user turns alone too, the input without its leading system prompt, what varies between records that
+        share one preamble."""
         if self.query is not None:
             return self.query
         return self.input_text[self.preamble_chars:].lstrip("\n") if self.preamble_chars else self.input_text
@@ -54,7 +55,7 @@ class Record:
     # whose `raw` is kept (it holds the whole text already).
     uncut: tuple[str, str | None, str | None] | None = field(default=None, compare=False, hash=False, repr=False)
     # A conversation's user turns where they are not the input without its system prompt (tool calls, tool
-    # results or assistant turns in it); None: query_text is that input.
+    # results, assistant turns or a message's name in it); None: query_text is that input.
     query: str | None = None
     # Beside a query: the input's other turns (system prompt, earlier replies, tool calls and results), joined,
     # the unit its near copies must share (index._prompt); None where query is None.

@@ -18,11 +18,14 @@ is no way to name two different classes.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from ..excerpt import DEFAULT_LIMIT, plain_excerpt
 
 MAX_TEXT_CHARS = 100_000  # characters of one input / target kept for embedding and comparison
 
@@ -42,6 +45,19 @@ class Invalid(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+def quoted(value: Any) -> str:
+    """A dataset value as an error message quotes it: through the one excerpt function, so a 70,000-character
+    role or a key holding an address or an escape sequence is masked, shown without its controls and cut."""
+    if isinstance(value, str):
+        return f"'{plain_excerpt(value, DEFAULT_LIMIT)}'"
+    return plain_excerpt(repr(value), DEFAULT_LIMIT)
+
+
+def key_name(key: Any) -> str:
+    """A dataset's key as a field name holds it (`messages[0].<key>`): the excerpt of it, unquoted."""
+    return plain_excerpt(str(key), DEFAULT_LIMIT)
 
 
 def json_type(value: Any) -> str:
@@ -90,15 +106,21 @@ def scalar_text(value: Any, field: str, *, allow_empty: bool = False) -> str:
 
 def scalar_value(value: Any, field: str) -> str:
     """A label, id or annotator name: a string as it is, a number or boolean written out (`7` is the label
-    `"7"`, an id 12 the id `"12"`); anything else is invalid."""
+    `"7"`, an id 12 the id `"12"`); a Parquet decimal (SQL exports' NUMERIC) written out as its digits, so
+    normalise_label gives it the spelling the same number has as an int or float (`3.00` -> `3`, `1.50` -> `1.5`);
+    a date or time (a date32 / timestamp column) as its ISO 8601 text; anything else is invalid."""
     if type(value) is str:
         return scalar_text(value, field)
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, float) and not math.isfinite(value):
+    if (isinstance(value, float) and not math.isfinite(value)) or (isinstance(value, Decimal) and not value.is_finite()):
         raise Invalid(field, f"is {value}, not a value (NaN and Infinity are not accepted)")
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime.date, datetime.time)):  # datetime is a date
+        return value.isoformat()
     raise Invalid(field, f"expected a string, got {json_type(value)}")
 
 
@@ -153,9 +175,7 @@ def resolve_path(obj: dict, path: str) -> tuple[bool, Any, str]:
         where = ".".join(walked) or "the record"
         if isinstance(value, dict):
             if step not in value:
-                from ..excerpt import mask  # the keys are data: masked like any excerpt
-
-                keys = ", ".join(mask(k) for k in sorted(map(str, value))[:8]) + (", ..." if len(value) > 8 else "")
+                keys = ", ".join(key_name(k) for k in sorted(map(str, value))[:8]) + (", ..." if len(value) > 8 else "")
                 return False, None, f"{where} has no key {step!r} (its keys: {keys or 'none'})"
             value = value[step]
         elif isinstance(value, list) and step.isdigit():
