@@ -142,3 +142,20 @@ def test_an_array_element_cut_by_every_read_block_names_the_same_path(tmp_path, 
     path.write_text('[{"text": "a", "label": "x"}, {"meta": {"v": 1.5, "v": 2}, "label": NaN}, {"q": [Infinity]}]',
                     encoding="utf-8")
     assert [(line, field) for line, field, _ in errors_of(csv_rows(path))] == [(2, "meta.v"), (3, "q[0]")]
+
+
+def test_a_long_duplicate_key_or_header_name_is_quoted_as_an_excerpt(tmp_path):
+    """A dataset's key in an error goes through the one excerpt function: cut, masked, without controls."""
+    from dataaudit.config import Config
+    from dataaudit.excerpt import DEFAULT_LIMIT
+    from dataaudit.load.dataset import load_dataset
+
+    key = "k" * 5000
+    path = tmp_path / "dup.jsonl"
+    path.write_text('{"text": "x", "label": "y", "%s": 1, "%s": 2}\n' % (key, key), encoding="utf-8")
+    (error,) = load_dataset(path, Config()).errors
+    assert error.message.startswith("duplicate key 'kkk") and len(error.message) < DEFAULT_LIMIT + 60
+    header = tmp_path / "dup.csv"
+    header.write_text(f"text,label,{key},{key}\nx,y,1,2\n", encoding="utf-8")
+    (error,) = load_dataset(header, Config()).errors
+    assert len(error.message) < 2 * DEFAULT_LIMIT + 200

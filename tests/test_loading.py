@@ -229,7 +229,7 @@ HOSTILE_CASES = {
     "lone_surrogate.jsonl": (3, 2, ["x"], {2: ("text", "contains a lone surrogate (\\ud800"),
                                            3: ("label", "contains a lone surrogate (\\udfff")}),
     "duplicate_keys.jsonl": (2, 1, ["x"], {2: ("label", "duplicate key 'label'")}),
-    "nan_infinity.jsonl": (5, 4, ["x"], {2: ("(json)", "NaN is not valid JSON"), 3: ("(json)", "Infinity is not valid JSON"),
+    "nan_infinity.jsonl": (5, 4, ["x"], {2: ("text", "NaN is not valid JSON"), 3: ("label", "Infinity is not valid JSON"),
                                          4: ("label", "is 'NaN'"), 5: ("text", "is inf")}),
     "labels_spelt_differently.jsonl": (6, 0, ["1", "1", "1", "billing", "billing", "true"], {}),
     "semicolon.csv": (2, 0, ["greet", "farewell"], {}),

@@ -30,6 +30,7 @@ from typing import IO, Any, Callable, Iterator, NamedTuple
 
 from ..errors import InputError
 from .records import RecordError
+from .values import quoted
 
 MAX_LINE_BYTES = 256 * 1024 * 1024  # a longer JSONL line is skipped with an error rather than held in memory
 _READ_CHUNK = 1 << 20
@@ -76,7 +77,7 @@ class _Strict:
             seen: set[str] = set()
             for key, _ in pairs:
                 if key in seen:
-                    self.problems.append((obj, key, f"duplicate key {key!r} in one JSON object; keep one"))
+                    self.problems.append((obj, key, f"duplicate key {quoted(key)} in one JSON object; keep one"))
                     break
                 seen.add(key)
         return obj
@@ -702,8 +703,8 @@ def _duplicate_column_hint(header: list[str]) -> str | None:
         if not name.strip():
             continue  # unnamed columns are never asked for by name
         if name in seen:
-            return (f"the header names column {name!r} twice (columns {seen[name]} and {position}); which one holds "
-                    f"{name!r} is a guess, so no row was read; rename or drop one of them")
+            return (f"the header names column {quoted(name)} twice (columns {seen[name]} and {position}); which one holds "
+                    f"{quoted(name)} is a guess, so no row was read; rename or drop one of them")
         seen[name] = position
     return None
 
