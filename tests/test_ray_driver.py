@@ -203,7 +203,7 @@ def test_an_address_with_the_local_engine_is_a_config_error_naming_the_file_and_
 
     path = tmp_path / "dataaudit.toml"
     path.write_text('[engine]\nname = "local"\naddress = "127.0.0.1:1"\n')
-    with pytest.raises(ConfigError, match=rf"^{path}: engine.address: '127.0.0.1:1' names a Ray cluster, but engine.name is \"local\""):
+    with pytest.raises(ConfigError, match=rf"^{path}: engine.address: '127.0.0.1:1' names a Ray cluster, but the engine is local \(engine.name = \"local\"\)"):
         load_config(path)
 
 
@@ -216,6 +216,27 @@ def test_engine_local_on_the_command_line_runs_here_despite_a_configured_cluster
     assert run_cli(*common, "--engine", "local", "--out", str(tmp_path / "out")).returncode in (0, 1, 3)
     refused = run_cli(*common, "--engine", "local", "--ray-address", "127.0.0.1:1", "--out", str(tmp_path / "o2"))
     assert refused.returncode == 2 and "engine.address" in refused.stderr
+    # the flags the user passed are named, not only config keys they never set
+    assert "--ray-address" in refused.stderr and "--engine local" in refused.stderr and "--engine ray" in refused.stderr
+
+
+def test_a_ray_that_is_installed_but_fails_to_import_is_one_line_naming_the_reinstall(monkeypatch):
+    import builtins
+
+    from dataaudit.engine import ray_engine
+    from dataaudit.engine.base import EngineError
+
+    real_import = builtins.__import__
+
+    def broken(name, *args, **kwargs):
+        if name == "ray" or name.startswith("ray."):
+            raise TypeError("planted: a half-upgraded extension")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", broken)
+    with pytest.raises(EngineError, match=r"installed but fails to import \(TypeError: planted: a half-upgraded extension\): "
+                                          r"reinstall it with `pip install 'dataaudit\[ray\]'`"):
+        ray_engine._import_ray()
 
 
 def test_an_address_that_accepts_but_does_not_speak_grpc_is_refused_in_seconds_and_a_grpc_peer_passes(monkeypatch):

@@ -25,8 +25,13 @@ class EngineConfig:
         if self.name == "local" and self.address:
             from ..errors import ConfigError
 
-            raise ConfigError(f"engine.address: {self.address!r} names a Ray cluster, but engine.name is \"local\": "
-                              "set name = \"ray\" (or pass --engine ray) to run there, or remove the address")
+            from ..errors import said
+
+            address = said("--ray-address / engine.address", "engine.address")
+            engine = said("--engine local / engine.name = \"local\"", "engine.name = \"local\"")
+            raise ConfigError(f"{address}: {self.address!r} names a Ray cluster, but the engine is local ({engine}): "
+                              + said("pass --engine ray (or set name = \"ray\") to run there, or drop the address",
+                                     "set name = \"ray\" to run there, or remove the address"))
 
 
 def host_and_port(address: str) -> tuple[str, str]:

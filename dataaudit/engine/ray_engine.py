@@ -63,6 +63,10 @@ def _import_ray():
     except ImportError as exc:
         wanted = said("--engine ray", 'engine.name = "ray"')
         raise EngineError(f"{wanted} needs Ray, which is not installed: install it with `{INSTALL}`") from exc
+    except Exception as exc:  # an install broken part way (a mismatched extension, a half-upgraded package)
+        wanted = said("--engine ray", 'engine.name = "ray"')
+        raise EngineError(f"{wanted} needs Ray, which is installed but fails to import ({type(exc).__name__}: "
+                          f"{_plain(exc)}): reinstall it with `{INSTALL}`") from exc
     return ray
 
 
