@@ -198,17 +198,19 @@ def rows_note(table: Table, shown: int, formats: Collection[str] = ALL_FORMATS) 
 def _head(report: Report, sections: list) -> list[str]:
     """The verdict, its conditions, the sufficient conditions and the next actions: always whole."""
     v = report.verdict
+    # Whole as the terminal, report.html and report.json show them: a condition cut at 400 characters lost the
+    # eval rows' count and place that its action sends the reader to.
     out = [f"# Dataset readiness: {cell(report.dataset)}", "",
            f"**{STATUS_MARK[report.headline_status]} {cell(report.headline)}** — "
-           f"{cell(report.sentence, 2000)}", ""]
+           f"{cell(report.sentence, WHOLE)}", ""]
     out += ["| condition | status | summary |", "|---|---|---|"]
-    out += [f"| {c.id} | {STATUS_MARK[c.status]} {c.status} | {cell(c.summary, 400)} |" for c in v.conditions]
+    out += [f"| {c.id} | {STATUS_MARK[c.status]} {c.status} | {cell(c.summary, WHOLE)} |" for c in v.conditions]
     out.append("")
     if v.not_judged:
-        out += ["**Not judged:** " + "; ".join(f"`{n.id}` — {cell(n.reason, 300)}" for n in v.not_judged), ""]
+        out += ["**Not judged:** " + "; ".join(f"`{n.id}` — {cell(n.reason, WHOLE)}" for n in v.not_judged), ""]
     for section, content in sections:
         if section.id == "sufficient" and content is not None:
-            out += [f"## {section.title}", ""] + [f"- {cell(line, 600)}" for line in content.lines] + [""]
+            out += [f"## {section.title}", ""] + [f"- {cell(line, WHOLE)}" for line in content.lines] + [""]
     if v.actions:
         paths = [i.path for i in report.inputs]
         out += ["## Next actions", ""] + [f"{n}. {action_line(a, paths=paths)}" for n, a in enumerate(v.actions, 1)] + [""]
