@@ -31,9 +31,10 @@ def _build(report: Report) -> SectionContent | None:
         lines.append(f"{role}: {r.records} rows read: {r.valid} valid, {r.invalid} invalid"
                      + (f"; {len(r.file_errors)} file{'s' if len(r.file_errors) != 1 else ''} gave no records" if r.file_errors else "")
                      + (f"; report.json lists the first {len(r.errors)} of {r.errors_total} errors" if len(r.errors) < r.errors_total else ""))
+        # In the terminal too: the format action sends the reader to "format errors" for these rows.
         tables.append(Table(f"Format errors, {role} ({r.errors_total})", ["file", "line", "field", "message"],
                             [[e.file, e.line, e.field, text(e.message, 300)] for e in r.errors],
-                            total=r.errors_total, collapsed=len(r.errors) > 20))
+                            total=r.errors_total, collapsed=len(r.errors) > 20, terminal=bool(r.errors), terminal_rows=TERMINAL_ROWS))
     return SectionContent(lines, tables)
 
 
