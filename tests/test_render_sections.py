@@ -227,3 +227,58 @@ def test_a_cost_at_a_price_without_a_date_says_so_and_where_to_give_one(tmp_path
     dated = audit(path, config_from_dict({"task_type": "classification", "tokens": {
         "target_model": "gpt-4o-mini", "price_per_million": 3.5, "price_date": "2026-01-05"}}), embed=False)
     assert TOKENS.build(dated).lines[1].endswith(f", about ${cost:,.2f} at the price of 2026-01-05")
+
+
+def _with_result(report, check: str, **changes):
+    """The report with one check's result changed: a figure set where it rounds twice."""
+    import dataclasses
+
+    from dataaudit.report import CheckResults
+
+    results = {name: report.checks[name] for name in report.checks}
+    results[check] = dataclasses.replace(results[check], **changes)
+    return dataclasses.replace(report, checks=CheckResults(results, report.checks.runs))
+
+
+def test_alpha_is_written_from_its_unrounded_value_as_the_consistency_condition_writes_it(tmp_path):
+    """0.93849 read 0.938 in the consistency row but 0.939 in the agreement section (the 4-place 0.9385 rounded again)."""
+    from dataaudit.render.sections.agreement import SECTION as AGREEMENT
+
+    rows = [{"text": f"item number {i}", "annotations": [{"annotator": "a", "label": "x" if i % 2 else "y"},
+                                                         {"annotator": "b", "label": ("x" if i % 2 else "y") if i % 9 else "z"}]}
+            for i in range(40)]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(task_type="classification"), embed=False)
+    report = _with_result(report, "agreement", krippendorff_alpha=0.9385, krippendorff_alpha_unrounded=0.93849)
+    assert AGREEMENT.build(report).lines[0].startswith("Krippendorff's alpha (nominal) 0.938 ")
+    # next to a threshold it keeps the places that say which side it is on, as the condition does
+    near = _with_result(report, "agreement", krippendorff_alpha=0.8, krippendorff_alpha_unrounded=0.79996)
+    assert AGREEMENT.build(near).lines[0].startswith("Krippendorff's alpha (nominal) 0.79996 ")
+
+
+def test_shares_with_an_unrounded_twin_are_written_from_it(tmp_path):
+    from dataaudit.render.sections.preference import SECTION as PREFERENCE
+
+    rows = [{"prompt": f"question {i}", "chosen": "a much longer answer " * (2 if i % 3 else 1), "rejected": f"short {i}"}
+            for i in range(30)]
+    report = audit(write_jsonl(tmp_path / "p.jsonl", rows), Config(task_type="generation"), embed=False)
+    report = _with_result(report, "preference", chosen_longer_share=0.745, chosen_longer_share_unrounded=0.74496)
+    assert "chosen longer in 74% of pairs" in PREFERENCE.build(report).lines[0]
+    report = _with_result(report, "duplicates", records=30, duplicate_records=1, duplicate_share=0.0333)
+    from dataaudit.render.sections.duplicates import SECTION as DUPLICATES
+
+    assert DUPLICATES.build(report).lines[0].startswith("1 of 30 records are duplicates (3.3%)")
+    # 1000 of 2,000,001 is 0.049999975%: the 6-place field's 0.0005 read 0.1%
+    report = _with_result(report, "duplicates", records=2_000_001, duplicate_records=1000, duplicate_share=0.0005)
+    assert DUPLICATES.build(report).lines[0].startswith("1000 of 2000001 records are duplicates (0.0%)")
+
+
+def test_the_covered_share_is_written_from_its_unrounded_value():
+    from types import SimpleNamespace
+
+    from dataaudit.render.sections.coverage import SECTION as COVERAGE
+
+    coverage = SimpleNamespace(covered_share=0.9395, covered_share_unrounded=0.93949, domain_auc=0.61, production_inputs=400,
+                               rule="P(covered) >= 0.5", scenarios=[], uncovered=[], unused_training=[], covered_lines=None,
+                               embeddings={"computed": 3, "from_cache": 397}, model="m")
+    report = SimpleNamespace(checks={"coverage": coverage}, config={"coverage": {"min_covered_share": 0.9}})
+    assert COVERAGE.build(report).lines[0].startswith("93.9% of 400 production inputs covered")  # not 94.0%

@@ -51,7 +51,8 @@ def _build(report: Report) -> SectionContent | None:
     lexical = "case, punctuation, filler, word order, typos"
     rule = (f"cosine >= {d.near_cosine:g} without a changed number, name, negation or opposite; or a lexical copy: {lexical}"
             if report.checks.get("embeddings") is not None else f"lexical copies only, embeddings off: {lexical}")
-    lines = [f"{d.duplicate_records} of {d.records} records are duplicates ({d.duplicate_share:.1%}): {d.exact_group_count} exact groups "
+    share = d.duplicate_records / d.records if d.records else 0.0  # from the counts, as the condition: the field is rounded
+    lines = [f"{d.duplicate_records} of {d.records} records are duplicates ({share:.1%}): {d.exact_group_count} exact groups "
              f"({d.whole_record_groups} whole-record), {d.near_group_count} near groups ({rule})",
              f"{d.conflict_count} group(s) of duplicate inputs with different labels/targets"]
     if d.eval_records is not None:
