@@ -282,3 +282,29 @@ def test_the_covered_share_is_written_from_its_unrounded_value():
                                embeddings={"computed": 3, "from_cache": 397}, model="m")
     report = SimpleNamespace(checks={"coverage": coverage}, config={"coverage": {"min_covered_share": 0.9}})
     assert COVERAGE.build(report).lines[0].startswith("93.9% of 400 production inputs covered")  # not 94.0%
+
+
+def test_every_format_says_how_many_vectors_came_from_the_cache_without_production(tmp_path):
+    """Without --production only report.json's checks.embeddings said it; the README says the report does."""
+    import dataclasses
+
+    from rich.console import Console
+
+    from dataaudit.checks.embeddings import EmbeddingSummary
+    from dataaudit.render.html import render_html
+    from dataaudit.render.markdown import render_markdown
+    from dataaudit.render.terminal import render_terminal
+    from dataaudit.report import CheckResults
+
+    rows = [{"text": f"how do I reset password number {i}", "label": "ab"[i % 2]} for i in range(20)]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(task_type="classification"), embed=False)
+    assert report.checks.get("coverage") is None
+    results = {name: report.checks[name] for name in report.checks}
+    results["embeddings"] = EmbeddingSummary("all-MiniLM-L6-v2", 3, 17)
+    report = dataclasses.replace(report, checks=CheckResults(results, report.checks.runs))
+    said = "embeddings: 3 computed, 17 from cache (all-MiniLM-L6-v2)"
+    console = Console(record=True, width=200)
+    render_terminal(report, console)
+    assert said in console.export_text()
+    assert f"- {said}" in render_markdown(report)
+    assert f"<li>{said}</li>" in render_html(report)
