@@ -308,3 +308,28 @@ def test_every_format_says_how_many_vectors_came_from_the_cache_without_producti
     assert said in console.export_text()
     assert f"- {said}" in render_markdown(report)
     assert f"<li>{said}</li>" in render_html(report)
+
+
+def test_report_md_or_html_written_without_json_names_neither_duplicates_jsonl_nor_report_json(tmp_path, monkeypatch):
+    """--format md wrote report.md alone, which said 'duplicates.jsonl (written with json) lists every one' and
+    'report.json lists the first 1000 of ... errors'."""
+    from dataaudit.checks import format as format_check
+    from dataaudit.render.html import render_html
+    from dataaudit.render.markdown import render_markdown
+
+    monkeypatch.setattr(format_check, "MAX_ERRORS_LISTED", 2)
+    rows = [{"text": f"unrelated query number {i} about topic {i % 7}", "label": "ab"[i % 2]} for i in range(40)]
+    for k in range(5):
+        rows += [{"text": f"please reset password number {k} for me", "label": "a"},
+                 {"text": f"please reset password number {k} for me", "label": "b"}]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows + ['{"text": "cut'] * 3), Config(task_type="format"), embed=False)
+    for alone in (render_markdown(report, formats=("md",)), render_html(report, formats=("html",)),
+                  render_html(report, formats=("md", "html"))):
+        assert "duplicates.jsonl" not in alone
+        assert "report.json lists" not in alone
+        assert "... and 2 more duplicate group(s): add json to --format for the full lists" in alone
+        assert "add json to --format for report.json, which lists the first 2 of 3 errors" in alone
+    with_json = render_markdown(report, formats=("json", "md"))
+    assert "... and 2 more duplicate group(s): duplicates.jsonl lists every one" in with_json
+    assert "report.json lists the first 2 of 3 errors" in with_json
+    assert "... and 2 more conflicting group(s): duplicates.jsonl lists every one" in render_html(report, formats=("json", "html"))

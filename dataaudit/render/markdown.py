@@ -277,7 +277,7 @@ def render_markdown(report: Report, max_chars: int = MARKDOWN_MAX_CHARS, formats
     always whole): long tables are cut to their first rows, then whole blocks from the end, each cut saying
     where the rest is. formats: the report formats the run writes ("json", "md", "html"); a cut names only
     their files."""
-    sections = [(s, s.build(report)) for s in all_sections()]
+    sections = [(s, s.content(report, formats)) for s in all_sections()]
     head = _head(report, sections)
     footer = ["---", f"dataaudit {report.dataaudit_version}, report schema {report.schema_version}, generated {report.generated_at}", ""]
     for max_rows in ROW_CAPS:
