@@ -333,3 +333,37 @@ def test_report_md_or_html_written_without_json_names_neither_duplicates_jsonl_n
     assert "... and 2 more duplicate group(s): duplicates.jsonl lists every one" in with_json
     assert "report.json lists the first 2 of 3 errors" in with_json
     assert "... and 2 more conflicting group(s): duplicates.jsonl lists every one" in render_html(report, formats=("json", "html"))
+
+
+def test_an_annotation_tools_export_rows_and_its_items_are_each_named_for_what_they_count():
+    """Prodigy's '240 records read ... formats: prodigy 80' beside 'N of 80 records are duplicates', and a
+    headline '(240 records)' over an audit of 80 items."""
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from dataaudit.render.sections.format import SECTION as FORMAT
+    from dataaudit.render.sections.pii import SECTION as PII
+    from dataaudit.render.terminal import render_terminal
+
+    fixture = Path(__file__).parent / "fixtures" / "annotation_tools" / "prodigy.jsonl"
+    report = audit(fixture, Config(task_type="classification"), embed=False)
+    f = report.checks["format"]
+    assert f.records == 240 and f.items < f.valid
+    assert FORMAT.build(report).lines[0] == (f"240 rows read: 240 valid, 0 invalid (0.0%); grouped into {f.items} items; "
+                                             f"formats, in items: prodigy {f.items}")
+    d = report.checks["duplicates"]
+    assert DUPLICATES.build(report).lines[0].startswith(f"{d.duplicate_records} of {f.items} items are duplicates")
+    assert PII.build(report).lines[0].startswith(f"0 of {f.items} items hold personal data")
+    console = Console(record=True, width=200)
+    render_terminal(report, console)
+    assert console.export_text().splitlines()[0].endswith(f"({f.items} items from 240 rows)")
+
+
+def test_a_plain_files_records_are_still_called_records(tmp_path):
+    from dataaudit.render.sections.format import SECTION as FORMAT
+
+    rows = [{"text": f"how do I reset password number {i}", "label": "ab"[i % 2]} for i in range(20)]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows + ['{"text": "cut']), Config(task_type="classification"), embed=False)
+    assert FORMAT.build(report).lines[0] == "21 records read: 20 valid, 1 invalid (4.8%); formats: text 20"
+    assert DUPLICATES.build(report).lines[0].startswith("0 of 20 records are duplicates")

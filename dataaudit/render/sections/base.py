@@ -95,6 +95,20 @@ class Section:
         return self.build(report, formats) if self.takes_formats else self.build(report)
 
 
+def rows_grouped(report: Report) -> bool:
+    """Whether the training rows read were grouped into items (an annotation tool's export, rows with an annotator
+    each): a count of rows and a count of items then differ, and each is named for what it counts ("1200 records
+    read ... prodigy 400" beside "9 of 200 records are duplicates" read as one unit)."""
+    checks = getattr(report, "checks", None) or {}
+    f = checks.get("format")
+    return f is not None and f.items != f.valid
+
+
+def unit(report: Report) -> str:
+    """What the measured records are called: items where rows were grouped into them, records otherwise."""
+    return "items" if rows_grouped(report) else "records"
+
+
 def json_written(formats: Collection[str] | None) -> bool:
     """Whether report.json and the line files beside it are written, as far as a section knows (None: not known,
     and the renderer says so where it matters)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...report import Report
-from .base import Section, SectionContent, Table, json_written, text
+from .base import Section, SectionContent, Table, json_written, rows_grouped, text
 
 
 TERMINAL_ROWS = 5
@@ -19,7 +19,11 @@ def _build(report: Report, formats=None) -> SectionContent | None:
     f = report.checks.get("format")
     if f is None:
         return None
-    lines = [f"{f.records} records read: {f.valid} valid, {f.invalid} invalid ({f.invalid_share:.1%}); formats: "
+    # Rows grouped into items (an annotation tool's export): the rows are what was read and judged well-formed,
+    # the items what the other sections measure, and the formats count items.
+    grouped = rows_grouped(report)
+    lines = [f"{f.records} {'rows' if grouped else 'records'} read: {f.valid} valid, {f.invalid} invalid ({f.invalid_share:.1%}); "
+             + (f"grouped into {f.items} items; formats, in items: " if grouped else "formats: ")
              + (", ".join(f"{k} {v}" for k, v in f.formats.items()) or "none")]
     if f.blank_lines:
         lines.append(f"{f.blank_lines} blank lines skipped")
