@@ -358,6 +358,11 @@ def test_an_annotation_tools_export_rows_and_its_items_are_each_named_for_what_t
     console = Console(record=True, width=200)
     render_terminal(report, console)
     assert console.export_text().splitlines()[0].endswith(f"({f.items} items from 240 rows)")
+    from dataaudit.render.html import render_html
+    from dataaudit.render.markdown import render_markdown
+
+    assert "| role | path | rows | sha256 |" in render_markdown(report)
+    assert "<th>role</th><th>path</th><th>rows</th><th>sha256</th>" in render_html(report)
 
 
 def test_a_plain_files_records_are_still_called_records(tmp_path):
@@ -367,3 +372,6 @@ def test_a_plain_files_records_are_still_called_records(tmp_path):
     report = audit(write_jsonl(tmp_path / "d.jsonl", rows + ['{"text": "cut']), Config(task_type="classification"), embed=False)
     assert FORMAT.build(report).lines[0] == "21 records read: 20 valid, 1 invalid (4.8%); formats: text 20"
     assert DUPLICATES.build(report).lines[0].startswith("0 of 20 records are duplicates")
+    from dataaudit.render.markdown import render_markdown
+
+    assert "| role | path | records | sha256 |" in render_markdown(report)
