@@ -209,3 +209,169 @@ def test_the_balance_line_adds_no_more_when_every_rare_label_is_named():
     line = SIZE.build(report).lines[1]
     assert line.endswith("; under 3 examples: " + ", ".join(f"r{k} (1)" for k in range(RARE_LABELS_NAMED)))
     assert "more" not in line
+
+
+def test_a_cost_at_a_price_without_a_date_says_so_and_where_to_give_one(tmp_path):
+    """'about $0.72 at the price of an undated price' with price_per_million set and no price_date."""
+    from dataaudit.render.sections.tokens import SECTION as TOKENS
+
+    rows = [{"text": f"how do I reset password number {i}", "label": "ab"[i % 2]} for i in range(20)]
+    path = write_jsonl(tmp_path / "d.jsonl", rows)
+    undated = audit(path, config_from_dict({"task_type": "classification",
+                                            "tokens": {"target_model": "gpt-4o-mini", "price_per_million": 3.5}}), embed=False)
+    cost = undated.checks["tokens"].estimated_cost_usd
+    line = TOKENS.build(undated).lines[1]
+    assert line.endswith(f", about ${cost:,.2f} at the price tokens.price_per_million sets, with no date given "
+                         "(set tokens.price_date to say when it was taken)")
+    assert "undated price" not in line
+    dated = audit(path, config_from_dict({"task_type": "classification", "tokens": {
+        "target_model": "gpt-4o-mini", "price_per_million": 3.5, "price_date": "2026-01-05"}}), embed=False)
+    assert TOKENS.build(dated).lines[1].endswith(f", about ${cost:,.2f} at the price of 2026-01-05")
+
+
+def _with_result(report, check: str, **changes):
+    """The report with one check's result changed: a figure set where it rounds twice."""
+    import dataclasses
+
+    from dataaudit.report import CheckResults
+
+    results = {name: report.checks[name] for name in report.checks}
+    results[check] = dataclasses.replace(results[check], **changes)
+    return dataclasses.replace(report, checks=CheckResults(results, report.checks.runs))
+
+
+def test_alpha_is_written_from_its_unrounded_value_as_the_consistency_condition_writes_it(tmp_path):
+    """0.93849 read 0.938 in the consistency row but 0.939 in the agreement section (the 4-place 0.9385 rounded again)."""
+    from dataaudit.render.sections.agreement import SECTION as AGREEMENT
+
+    rows = [{"text": f"item number {i}", "annotations": [{"annotator": "a", "label": "x" if i % 2 else "y"},
+                                                         {"annotator": "b", "label": ("x" if i % 2 else "y") if i % 9 else "z"}]}
+            for i in range(40)]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(task_type="classification"), embed=False)
+    report = _with_result(report, "agreement", krippendorff_alpha=0.9385, krippendorff_alpha_unrounded=0.93849)
+    assert AGREEMENT.build(report).lines[0].startswith("Krippendorff's alpha (nominal) 0.938 ")
+    # next to a threshold it keeps the places that say which side it is on, as the condition does
+    near = _with_result(report, "agreement", krippendorff_alpha=0.8, krippendorff_alpha_unrounded=0.79996)
+    assert AGREEMENT.build(near).lines[0].startswith("Krippendorff's alpha (nominal) 0.79996 ")
+
+
+def test_shares_with_an_unrounded_twin_are_written_from_it(tmp_path):
+    from dataaudit.render.sections.preference import SECTION as PREFERENCE
+
+    rows = [{"prompt": f"question {i}", "chosen": "a much longer answer " * (2 if i % 3 else 1), "rejected": f"short {i}"}
+            for i in range(30)]
+    report = audit(write_jsonl(tmp_path / "p.jsonl", rows), Config(task_type="generation"), embed=False)
+    report = _with_result(report, "preference", chosen_longer_share=0.745, chosen_longer_share_unrounded=0.74496)
+    assert "chosen longer in 74% of pairs" in PREFERENCE.build(report).lines[0]
+    report = _with_result(report, "duplicates", records=30, duplicate_records=1, duplicate_share=0.0333)
+    from dataaudit.render.sections.duplicates import SECTION as DUPLICATES
+
+    assert DUPLICATES.build(report).lines[0].startswith("1 of 30 records are duplicates (3.3%)")
+    # 1000 of 2,000,001 is 0.049999975%: the 6-place field's 0.0005 read 0.1%
+    report = _with_result(report, "duplicates", records=2_000_001, duplicate_records=1000, duplicate_share=0.0005)
+    assert DUPLICATES.build(report).lines[0].startswith("1000 of 2000001 records are duplicates (0.0%)")
+
+
+def test_the_covered_share_is_written_from_its_unrounded_value():
+    from types import SimpleNamespace
+
+    from dataaudit.render.sections.coverage import SECTION as COVERAGE
+
+    coverage = SimpleNamespace(covered_share=0.9395, covered_share_unrounded=0.93949, domain_auc=0.61, production_inputs=400,
+                               rule="P(covered) >= 0.5", scenarios=[], uncovered=[], unused_training=[], covered_lines=None,
+                               embeddings={"computed": 3, "from_cache": 397}, model="m")
+    report = SimpleNamespace(checks={"coverage": coverage}, config={"coverage": {"min_covered_share": 0.9}})
+    assert COVERAGE.build(report).lines[0].startswith("93.9% of 400 production inputs covered")  # not 94.0%
+
+
+def test_every_format_says_how_many_vectors_came_from_the_cache_without_production(tmp_path):
+    """Without --production only report.json's checks.embeddings said it; the README says the report does."""
+    import dataclasses
+
+    from rich.console import Console
+
+    from dataaudit.checks.embeddings import EmbeddingSummary
+    from dataaudit.render.html import render_html
+    from dataaudit.render.markdown import render_markdown
+    from dataaudit.render.terminal import render_terminal
+    from dataaudit.report import CheckResults
+
+    rows = [{"text": f"how do I reset password number {i}", "label": "ab"[i % 2]} for i in range(20)]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(task_type="classification"), embed=False)
+    assert report.checks.get("coverage") is None
+    results = {name: report.checks[name] for name in report.checks}
+    results["embeddings"] = EmbeddingSummary("all-MiniLM-L6-v2", 3, 17)
+    report = dataclasses.replace(report, checks=CheckResults(results, report.checks.runs))
+    said = "embeddings: 3 computed, 17 from cache (all-MiniLM-L6-v2)"
+    console = Console(record=True, width=200)
+    render_terminal(report, console)
+    assert said in console.export_text()
+    assert f"- {said}" in render_markdown(report)
+    assert f"<li>{said}</li>" in render_html(report)
+
+
+def test_report_md_or_html_written_without_json_names_neither_duplicates_jsonl_nor_report_json(tmp_path, monkeypatch):
+    """--format md wrote report.md alone, which said 'duplicates.jsonl (written with json) lists every one' and
+    'report.json lists the first 1000 of ... errors'."""
+    from dataaudit.checks import format as format_check
+    from dataaudit.render.html import render_html
+    from dataaudit.render.markdown import render_markdown
+
+    monkeypatch.setattr(format_check, "MAX_ERRORS_LISTED", 2)
+    rows = [{"text": f"unrelated query number {i} about topic {i % 7}", "label": "ab"[i % 2]} for i in range(40)]
+    for k in range(5):
+        rows += [{"text": f"please reset password number {k} for me", "label": "a"},
+                 {"text": f"please reset password number {k} for me", "label": "b"}]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows + ['{"text": "cut'] * 3), Config(task_type="format"), embed=False)
+    for alone in (render_markdown(report, formats=("md",)), render_html(report, formats=("html",)),
+                  render_html(report, formats=("md", "html"))):
+        assert "duplicates.jsonl" not in alone
+        assert "report.json lists" not in alone
+        assert "... and 2 more duplicate group(s): add json to --format for the full lists" in alone
+        assert "add json to --format for report.json, which lists the first 2 of 3 errors" in alone
+    with_json = render_markdown(report, formats=("json", "md"))
+    assert "... and 2 more duplicate group(s): duplicates.jsonl lists every one" in with_json
+    assert "report.json lists the first 2 of 3 errors" in with_json
+    assert "... and 2 more conflicting group(s): duplicates.jsonl lists every one" in render_html(report, formats=("json", "html"))
+
+
+def test_an_annotation_tools_export_rows_and_its_items_are_each_named_for_what_they_count():
+    """Prodigy's '240 records read ... formats: prodigy 80' beside 'N of 80 records are duplicates', and a
+    headline '(240 records)' over an audit of 80 items."""
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from dataaudit.render.sections.format import SECTION as FORMAT
+    from dataaudit.render.sections.pii import SECTION as PII
+    from dataaudit.render.terminal import render_terminal
+
+    fixture = Path(__file__).parent / "fixtures" / "annotation_tools" / "prodigy.jsonl"
+    report = audit(fixture, Config(task_type="classification"), embed=False)
+    f = report.checks["format"]
+    assert f.records == 240 and f.items < f.valid
+    assert FORMAT.build(report).lines[0] == (f"240 rows read: 240 valid, 0 invalid (0.0%); grouped into {f.items} items; "
+                                             f"formats, in items: prodigy {f.items}")
+    d = report.checks["duplicates"]
+    assert DUPLICATES.build(report).lines[0].startswith(f"{d.duplicate_records} of {f.items} items are duplicates")
+    assert PII.build(report).lines[0].startswith(f"0 of {f.items} items hold personal data")
+    console = Console(record=True, width=200)
+    render_terminal(report, console)
+    assert console.export_text().splitlines()[0].endswith(f"({f.items} items from 240 rows)")
+    from dataaudit.render.html import render_html
+    from dataaudit.render.markdown import render_markdown
+
+    assert "| role | path | rows | sha256 |" in render_markdown(report)
+    assert "<th>role</th><th>path</th><th>rows</th><th>sha256</th>" in render_html(report)
+
+
+def test_a_plain_files_records_are_still_called_records(tmp_path):
+    from dataaudit.render.sections.format import SECTION as FORMAT
+
+    rows = [{"text": f"how do I reset password number {i}", "label": "ab"[i % 2]} for i in range(20)]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows + ['{"text": "cut']), Config(task_type="classification"), embed=False)
+    assert FORMAT.build(report).lines[0] == "21 records read: 20 valid, 1 invalid (4.8%); formats: text 20"
+    assert DUPLICATES.build(report).lines[0].startswith("0 of 20 records are duplicates")
+    from dataaudit.render.markdown import render_markdown
+
+    assert "| role | path | records | sha256 |" in render_markdown(report)

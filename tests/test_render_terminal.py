@@ -56,3 +56,23 @@ def test_the_unwritten_report_json_note_promises_the_full_lists_where_report_jso
     report = _bad_lines_report(tmp_path, 7)
     assert _footer_note(report, ["out/report.md"], out_given=True) == (
         "note: report.json, named above, is not written by this run: add json to --format to have the full lists")
+
+
+def test_the_terminal_lists_the_production_and_eval_rows_its_format_action_points_to(tmp_path):
+    """'Fix or remove the 2 malformed production rows ... (listed under format errors)' with no such list printed."""
+    from dataaudit.api import audit
+    from dataaudit.config import Config
+    from dataaudit.render.terminal import render_terminal
+    from tests.conftest import write_jsonl
+
+    train = write_jsonl(tmp_path / "train.jsonl", [{"prompt": f"question {i}", "completion": f"answer {i}"} for i in range(12)])
+    production = write_jsonl(tmp_path / "prod.jsonl", [{"text": f"production input {i}"} for i in range(6)]
+                             + [{"txt": "wrong field"}, "not json"])
+    report = audit(train, Config(task_type="generation"), production=production, embed=False)
+    assert "listed under format errors" in " ".join(report.verdict.actions)
+    console = Console(record=True, width=200)
+    render_terminal(report, console)
+    shown = console.export_text()
+    assert "Format errors, production (2)" in shown
+    rows = [line for line in shown.splitlines() if "prod.jsonl" in line and ("│ 7 " in line or "│ 8 " in line)]
+    assert len(rows) == 2, shown

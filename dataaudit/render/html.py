@@ -21,6 +21,7 @@ from .json_report import dumps, safe_config
 from .figures import regression_cells
 from .markdown import command_pieces
 from .sections import Table, all_sections, capped_note
+from .sections.base import rows_grouped
 
 MAX_ROWS = 200
 SHORT_WORD = 16  # a table cell of one word up to this long is kept on one line
@@ -180,11 +181,12 @@ def _header(report: Report) -> str:
             f"<div class='table-wrap'><table><thead><tr><th>condition</th><th>status</th><th>summary</th></tr></thead><tbody>{rows}</tbody></table></div></section>")
 
 
-def _decision(report: Report, json_written: bool) -> str:
+def _decision(report: Report, formats: Collection[str]) -> str:
+    json_written = "json" in formats
     parts = []
     sufficient = next((s for s in all_sections() if s.id == "sufficient"), None)
     if sufficient is not None:
-        parts.append(_section(sufficient, report))
+        parts.append(_section(sufficient, report, formats))
     if report.verdict.actions:
         paths = [i.path for i in report.inputs]
         items = "".join(f"<li>{action_item(a, paths)}</li>" for a in report.verdict.actions)
@@ -203,8 +205,9 @@ def _decision(report: Report, json_written: bool) -> str:
     return "".join(parts)
 
 
-def _section(section, report: Report, json_written: bool = True) -> str:
-    content = section.build(report)
+def _section(section, report: Report, formats: Collection[str] = ("json", "md", "html")) -> str:
+    json_written = "json" in formats
+    content = section.content(report, formats)
     if content is None:
         return ""
     out = [f"<section id='{esc(section.id)}'><h2>{esc(section.title)}</h2>{_lines(content.lines)}"]
@@ -219,7 +222,8 @@ def _section(section, report: Report, json_written: bool = True) -> str:
 def _inputs(report: Report, json_written: bool) -> str:
     rows = [[i.role, i.path, i.records, i.sha256] for i in report.inputs]
     config = dumps(safe_config(report), indent=2)  # the configuration report.json writes: masked, controls escaped
-    return (f"<section id='inputs'><h2>Inputs and configuration</h2>{_table(['role', 'path', 'records', 'sha256'], rows, json_written=json_written)}"
+    counted = "rows" if rows_grouped(report) else "records"  # an annotation tool's export rows are not the items counted
+    return (f"<section id='inputs'><h2>Inputs and configuration</h2>{_table(['role', 'path', counted, 'sha256'], rows, json_written=json_written)}"
             f"{_details('Effective configuration', f'<pre>{html.escape(config)}</pre>')}</section>")
 
 
@@ -227,9 +231,9 @@ def _inputs(report: Report, json_written: bool) -> str:
 def render_html(report: Report, formats: Collection[str] = ("json", "md", "html")) -> str:
     """report.html; formats: what this run writes beside it (a capped list names report.json only if written)."""
     json_written = "json" in formats
-    sections = "".join(_section(s, report, json_written) for s in all_sections() if s.id != "sufficient")
+    sections = "".join(_section(s, report, formats) for s in all_sections() if s.id != "sufficient")
     # The inputs before the sections, as report.md reads (markdown._blocks): the files the evidence is about first.
-    body = "".join([_header(report), _decision(report, json_written), _inputs(report, json_written), sections])
+    body = "".join([_header(report), _decision(report, formats), _inputs(report, json_written), sections])
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>dataaudit: {esc(report.dataset)} — {esc(report.headline)}</title><style>{CSS}</style></head>"

@@ -19,7 +19,7 @@ from ..report import Report
 from ..scan.pii import masked_as_configured
 from .figures import regression_cells
 from .sections import Table, all_sections, capped_note
-from .sections.base import RERUN_FOR_FULL_LISTS
+from .sections.base import RERUN_FOR_FULL_LISTS, rows_grouped
 
 # The formats a run writes beside report.md unless told otherwise: the cut notes name only files that exist.
 ALL_FORMATS = ("json", "md", "html")
@@ -198,17 +198,19 @@ def rows_note(table: Table, shown: int, formats: Collection[str] = ALL_FORMATS) 
 def _head(report: Report, sections: list) -> list[str]:
     """The verdict, its conditions, the sufficient conditions and the next actions: always whole."""
     v = report.verdict
+    # Whole as the terminal, report.html and report.json show them: a condition cut at 400 characters lost the
+    # eval rows' count and place that its action sends the reader to.
     out = [f"# Dataset readiness: {cell(report.dataset)}", "",
            f"**{STATUS_MARK[report.headline_status]} {cell(report.headline)}** — "
-           f"{cell(report.sentence, 2000)}", ""]
+           f"{cell(report.sentence, WHOLE)}", ""]
     out += ["| condition | status | summary |", "|---|---|---|"]
-    out += [f"| {c.id} | {STATUS_MARK[c.status]} {c.status} | {cell(c.summary, 400)} |" for c in v.conditions]
+    out += [f"| {c.id} | {STATUS_MARK[c.status]} {c.status} | {cell(c.summary, WHOLE)} |" for c in v.conditions]
     out.append("")
     if v.not_judged:
-        out += ["**Not judged:** " + "; ".join(f"`{n.id}` — {cell(n.reason, 300)}" for n in v.not_judged), ""]
+        out += ["**Not judged:** " + "; ".join(f"`{n.id}` — {cell(n.reason, WHOLE)}" for n in v.not_judged), ""]
     for section, content in sections:
         if section.id == "sufficient" and content is not None:
-            out += [f"## {section.title}", ""] + [f"- {cell(line, 600)}" for line in content.lines] + [""]
+            out += [f"## {section.title}", ""] + [f"- {cell(line, WHOLE)}" for line in content.lines] + [""]
     if v.actions:
         paths = [i.path for i in report.inputs]
         out += ["## Next actions", ""] + [f"{n}. {action_line(a, paths=paths)}" for n, a in enumerate(v.actions, 1)] + [""]
@@ -229,7 +231,9 @@ def _blocks(report: Report, sections: list, max_rows: int | None,
                                *_capped_table(regressions, max_rows, formats, limit=WHOLE)]))
     if report.warnings:
         blocks.append(("Warnings", _warnings(report, max_rows, formats)))
-    inputs = Table("Inputs", ["role", "path", "records", "sha256"], [[i.role, i.path, i.records, i.sha256[:16]] for i in report.inputs])
+    # an annotation tool's export rows are not the items the sections count
+    inputs = Table("Inputs", ["role", "path", "rows" if rows_grouped(report) else "records", "sha256"],
+                   [[i.role, i.path, i.records, i.sha256[:16]] for i in report.inputs])
     blocks.append(("Inputs", ["## Inputs", "", *_capped_table(inputs, max_rows, formats)]))
     for section, content in sections:
         if section.id == "sufficient" or content is None:
@@ -275,7 +279,7 @@ def render_markdown(report: Report, max_chars: int = MARKDOWN_MAX_CHARS, formats
     always whole): long tables are cut to their first rows, then whole blocks from the end, each cut saying
     where the rest is. formats: the report formats the run writes ("json", "md", "html"); a cut names only
     their files."""
-    sections = [(s, s.build(report)) for s in all_sections()]
+    sections = [(s, s.content(report, formats)) for s in all_sections()]
     head = _head(report, sections)
     footer = ["---", f"dataaudit {report.dataaudit_version}, report schema {report.schema_version}, generated {report.generated_at}", ""]
     for max_rows in ROW_CAPS:

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from ...checks.agreement import ci_text, flag_figures, undefined_text
+from ...digits import value_text
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
 
 
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
+
+
+def alpha_text(a, report: Report) -> str:
+    """Alpha as the consistency condition writes it: from the unrounded value (the result's krippendorff_alpha is
+    rounded to 4 places, and 0.93849 rounded twice read 0.939 beside the condition's 0.938), with the places that
+    keep it on its side of the thresholds."""
+    alpha = a.krippendorff_alpha_unrounded if a.krippendorff_alpha_unrounded is not None else a.krippendorff_alpha
+    if alpha is None:
+        return "n/a"
+    thresholds = (getattr(report, "config", None) or {}).get("agreement") or {}
+    bounds = [b for b in (thresholds.get("reliable_alpha"), thresholds.get("tentative_alpha")) if isinstance(b, (int, float))]
+    return value_text(alpha, *bounds)
 
 
 def _build(report: Report) -> SectionContent | None:
@@ -20,7 +33,7 @@ def _build(report: Report) -> SectionContent | None:
     source = a.label_source
     if a.label_source == "gold" and 0 < a.gold_items < a.items:
         source = f"gold on {a.gold_items} of {a.items} items, the majority on the rest"
-    lines = [f"Krippendorff's alpha ({a.level}) {_fmt(a.krippendorff_alpha)}{ci}; percent agreement {_fmt(a.percent_agreement)}; "
+    lines = [f"Krippendorff's alpha ({a.level}) {alpha_text(a, report)}{ci}; percent agreement {_fmt(a.percent_agreement)}; "
              f"Fleiss' kappa {_fmt(a.fleiss_kappa)}; Gwet's AC1 {_fmt(a.gwet_ac1)}",
              f"{a.items} items, {a.items_multi} with two or more labels ({a.share_multi:.0%}), {annotators}, layout {a.layout}; "
              f"training label: {source}" + (f", {a.ties} ties (resolved to the first label alphabetically)" if a.ties else "")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Collection
 
 from ...excerpt import excerpt
 
@@ -84,3 +84,32 @@ class Section:
     build: Callable[[Report], SectionContent | None]  # None: nothing to show for this report
     figures: Callable[[Report], list[Figure]] = lambda report: []  # HTML only; matplotlib is slow to import
     terminal: bool = True  # shown in the terminal summary
+    # build takes the formats the run writes as a second argument: its lines name a file only some formats write
+    # (duplicates.jsonl and report.json come with json), and report.md or report.html written alone must not
+    # send the reader to it.
+    takes_formats: bool = False
+
+    def content(self, report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
+        """What the section shows for `report`. formats: the report formats this run writes ("json", "md", "html");
+        None where not known (the terminal, which notes itself the files it names that the run does not write)."""
+        return self.build(report, formats) if self.takes_formats else self.build(report)
+
+
+def rows_grouped(report: Report) -> bool:
+    """Whether the training rows read were grouped into items (an annotation tool's export, rows with an annotator
+    each): a count of rows and a count of items then differ, and each is named for what it counts ("1200 records
+    read ... prodigy 400" beside "9 of 200 records are duplicates" read as one unit)."""
+    checks = getattr(report, "checks", None) or {}
+    f = checks.get("format")
+    return f is not None and f.items != f.valid
+
+
+def unit(report: Report) -> str:
+    """What the measured records are called: items where rows were grouped into them, records otherwise."""
+    return "items" if rows_grouped(report) else "records"
+
+
+def json_written(formats: Collection[str] | None) -> bool:
+    """Whether report.json and the line files beside it are written, as far as a section knows (None: not known,
+    and the renderer says so where it matters)."""
+    return formats is None or "json" in formats

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+from ...digits import percent_text
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, text
 
 UNCOVERED_SHOWN = 5  # named with an example in the summary lines; the table lists every one
 
 
+def _embedded(report: Report) -> list[str]:
+    """What the audit embedded and how much of it the cache gave, where coverage (whose line says it) was not
+    measured: without --production only report.json said it."""
+    e = report.checks.get("embeddings")
+    return [] if e is None else [f"embeddings: {e.computed} computed, {e.from_cache} from cache ({e.model})"]
+
+
 def _build(report: Report) -> SectionContent | None:
     c = report.checks.get("coverage")
     if c is None:
         condition = next((x for x in report.verdict.conditions if x.id == "coverage"), None)
-        return SectionContent([condition.summary if condition else "coverage not measured"])
+        return SectionContent([condition.summary if condition else "coverage not measured", *_embedded(report)])
     if c.covered_share is None:  # too small a sample to estimate: the result says why
-        return SectionContent([f"coverage not estimated: {getattr(c, 'not_measured', '') or 'too few inputs'}"])
+        return SectionContent([f"coverage not estimated: {getattr(c, 'not_measured', '') or 'too few inputs'}", *_embedded(report)])
     auc = "n/a" if c.domain_auc is None else f"{c.domain_auc:.2f}"
-    lines = [f"{c.covered_share:.1%} of {c.production_inputs} production inputs covered ({c.rule}); "
+    # From the unrounded share, as the condition judges and writes it: the 4-place one rounds a second time.
+    covered = c.covered_share_unrounded if getattr(c, "covered_share_unrounded", None) is not None else c.covered_share
+    bound = (((getattr(report, "config", None) or {}).get("coverage") or {}).get("min_covered_share"))
+    lines = [f"{percent_text(covered, *([bound] if isinstance(bound, (int, float)) else []))} of {c.production_inputs} production inputs covered ({c.rule}); "
              f"distribution shift (train vs production classifier ROC AUC, 0.5 = indistinguishable): {auc}",
              f"{len(c.scenarios)} production scenarios, {len(c.uncovered)} uncovered; embeddings: {c.embeddings.get('computed', 0)} computed, "
              f"{c.embeddings.get('from_cache', 0)} from cache ({c.model})"]

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from ...checks.duplicates import labelled_lines
 from ...report import Report
-from .base import Figure, Section, SectionContent, Table, text
+from .base import RERUN_FOR_FULL_LISTS, Figure, Section, SectionContent, Table, json_written, text, unit
 
 SHOWN = 3  # conflicts and groups named in the summary lines; the tables list more
-# Where the rest of a summary line's list is. The lines are shared by every format, and report.md or report.html
-# written alone has no duplicates.jsonl beside it: so the line says when the file is written (the terminal also
-# notes after the summary that this run does not write it: render/terminal.py, FORMAT_OF_FILE).
+# Where the rest of a summary line's list is, where the formats are not known (the terminal, which notes after the
+# summary that this run does not write the file: render/terminal.py, FORMAT_OF_FILE): so the line says which
+# format writes it.
 IN_LINE_FILE = "duplicates.jsonl (written with json) lists every one"
+EVERY = "all are in duplicates.jsonl, which --out writes beside report.json (the json format)"
+
+
+def _in_line_file(formats) -> str:
+    """Where every group is, for a summary line: duplicates.jsonl only where the run may write it; report.md or
+    report.html written alone says to add json, as its table cuts do."""
+    if formats is None:
+        return IN_LINE_FILE
+    return "duplicates.jsonl lists every one" if json_written(formats) else RERUN_FOR_FULL_LISTS
 
 
 def several_training_files(report: Report) -> bool:
@@ -43,7 +52,7 @@ def _conflict_labels(c, several: bool, limit: int, width: int) -> str:
     return labelled_lines(c.lines, c.line_files, c.line_labels, several, limit, shown=lambda x: text(x, width))
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats=None) -> SectionContent | None:
     d = report.checks.get("duplicates")
     if d is None:
         return None
@@ -51,7 +60,8 @@ def _build(report: Report) -> SectionContent | None:
     lexical = "case, punctuation, filler, word order, typos"
     rule = (f"cosine >= {d.near_cosine:g} without a changed number, name, negation or opposite; or a lexical copy: {lexical}"
             if report.checks.get("embeddings") is not None else f"lexical copies only, embeddings off: {lexical}")
-    lines = [f"{d.duplicate_records} of {d.records} records are duplicates ({d.duplicate_share:.1%}): {d.exact_group_count} exact groups "
+    share = d.duplicate_records / d.records if d.records else 0.0  # from the counts, as the condition: the field is rounded
+    lines = [f"{d.duplicate_records} of {d.records} {unit(report)} are duplicates ({share:.1%}): {d.exact_group_count} exact groups "
              f"({d.whole_record_groups} whole-record), {d.near_group_count} near groups ({rule})",
              f"{d.conflict_count} group(s) of duplicate inputs with different labels/targets"]
     if d.eval_records is not None:
@@ -63,14 +73,14 @@ def _build(report: Report) -> SectionContent | None:
     for c in shown_conflicts:
         lines.append(f"conflict: {_wordings(c, 70)} labelled {_conflict_labels(c, several, 6, 30)}")
     if d.conflict_count > len(shown_conflicts) and shown_conflicts:
-        lines.append(f"... and {d.conflict_count - len(shown_conflicts)} more conflicting group(s): {IN_LINE_FILE}")
+        lines.append(f"... and {d.conflict_count - len(shown_conflicts)} more conflicting group(s): {_in_line_file(formats)}")
     shown_groups = (d.exact_groups + d.near_groups)[:SHOWN]
     for g in shown_groups:
         lines.append(f"{g.kind} group, {'' if several else 'lines '}{_places(g.lines[:6], [m.file for m in g.members[:6]], several)} "
                      f"(keep {_kept(g, several)}): \"{text(g.members[0].text, 70)}\"")
     group_count = d.exact_group_count + d.near_group_count
     if group_count > len(shown_groups) and shown_groups:
-        lines.append(f"... and {group_count - len(shown_groups)} more duplicate group(s): {IN_LINE_FILE}")
+        lines.append(f"... and {group_count - len(shown_groups)} more duplicate group(s): {_in_line_file(formats)}")
     groups = [[g.kind + (f" ({'+'.join(g.methods)})" if g.methods else ""),
                _places(g.lines[:8], [m.file for m in g.members[:8]], several), _kept(g, several),
                text(g.members[0].text)]
@@ -79,7 +89,7 @@ def _build(report: Report) -> SectionContent | None:
                  for c in d.conflicts]
     leaks = [[f"{x.eval_file}:{x.eval_line}", f"{x.train_file}:{x.train_line}", x.kind, f"{x.similarity:.3f}", text(x.eval_text)]
              for x in d.leakage]
-    every = "all are in duplicates.jsonl, which --out writes beside report.json (the json format)"
+    every = EVERY if json_written(formats) else ""  # else the cut note says to add json already
     return SectionContent(lines, [
         Table(f"Conflicting labels ({d.conflict_count} groups)", ["lines", "labels", "text"], conflicts, total=d.conflict_count,
               full_list=every, collapsed=not conflicts),
@@ -98,4 +108,4 @@ def _figures(report: Report) -> list[Figure]:
     return [Figure(plots.group_sizes(sizes), "Duplicate group sizes")] if sizes else []
 
 
-SECTION = Section("duplicates", "Duplicates, conflicts and leakage", 50, _build, _figures)
+SECTION = Section("duplicates", "Duplicates, conflicts and leakage", 50, _build, _figures, takes_formats=True)

@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 from ...report import Report
-from .base import Section, SectionContent, Table, text
+from .base import Section, SectionContent, Table, json_written, rows_grouped, text
 
 
 TERMINAL_ROWS = 5
 
 
-def _build(report: Report) -> SectionContent | None:
+def _listed(listed: int, total: int, formats) -> str:
+    """Where the first `listed` of `total` errors are: report.json, or, where the run does not write it, what to add."""
+    held = f"the first {listed} of {total} errors"
+    return f"report.json lists {held}" if json_written(formats) else f"add json to --format for report.json, which lists {held}"
+
+
+def _build(report: Report, formats=None) -> SectionContent | None:
     f = report.checks.get("format")
     if f is None:
         return None
-    lines = [f"{f.records} records read: {f.valid} valid, {f.invalid} invalid ({f.invalid_share:.1%}); formats: "
+    # Rows grouped into items (an annotation tool's export): the rows are what was read and judged well-formed,
+    # the items what the other sections measure, and the formats count items.
+    grouped = rows_grouped(report)
+    lines = [f"{f.records} {'rows' if grouped else 'records'} read: {f.valid} valid, {f.invalid} invalid ({f.invalid_share:.1%}); "
+             + (f"grouped into {f.items} items; formats, in items: " if grouped else "formats: ")
              + (", ".join(f"{k} {v}" for k, v in f.formats.items()) or "none")]
     if f.blank_lines:
         lines.append(f"{f.blank_lines} blank lines skipped")
     if f.errors_listed < f.invalid:
         # Whose cap it is: each format shows fewer rows (5, 50, 200) and says so under its table.
-        lines.append(f"report.json lists the first {f.errors_listed} of {f.invalid} errors")
+        lines.append(_listed(f.errors_listed, f.invalid, formats))
     rows = [[e.file, e.line, e.field, text(e.message, 300)] for e in f.errors]
     # In the terminal too (its first few): the format action sends the reader to this list.
     tables = [Table(f"Format errors ({f.invalid})", ["file", "line", "field", "message"], rows,
@@ -30,11 +40,12 @@ def _build(report: Report) -> SectionContent | None:
             continue
         lines.append(f"{role}: {r.records} rows read: {r.valid} valid, {r.invalid} invalid"
                      + (f"; {len(r.file_errors)} file{'s' if len(r.file_errors) != 1 else ''} gave no records" if r.file_errors else "")
-                     + (f"; report.json lists the first {len(r.errors)} of {r.errors_total} errors" if len(r.errors) < r.errors_total else ""))
+                     + (f"; {_listed(len(r.errors), r.errors_total, formats)}" if len(r.errors) < r.errors_total else ""))
+        # In the terminal too: the format action sends the reader to "format errors" for these rows.
         tables.append(Table(f"Format errors, {role} ({r.errors_total})", ["file", "line", "field", "message"],
                             [[e.file, e.line, e.field, text(e.message, 300)] for e in r.errors],
-                            total=r.errors_total, collapsed=len(r.errors) > 20))
+                            total=r.errors_total, collapsed=len(r.errors) > 20, terminal=bool(r.errors), terminal_rows=TERMINAL_ROWS))
     return SectionContent(lines, tables)
 
 
-SECTION = Section("format", "Format", 10, _build)
+SECTION = Section("format", "Format", 10, _build, takes_formats=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...report import Report
 from ...scan.pii import kind_count
-from .base import Section, SectionContent, Table, text
+from .base import Section, SectionContent, Table, text, unit
 
 
 def _build(report: Report) -> SectionContent | None:
@@ -12,7 +12,7 @@ def _build(report: Report) -> SectionContent | None:
     if p is None:
         return None
     kinds = ", ".join(kind_count(n, k) for k, n in p.by_kind.items()) or "none"
-    lines = [f"{p.records_with_findings} of {p.records} records hold personal data or credentials ({p.share:.1%}): {kinds}; "
+    lines = [f"{p.records_with_findings} of {p.records} {unit(report)} hold personal data or credentials ({p.share:.1%}): {kinds}; "
              f"{p.secret_records} with a secret"]
     # `masked` only, never the value; a file read in another role than training says which
     rows = [[f.file if f.role == "train" else f"{f.file} ({f.role})", f.line, text(f.field, 40), f.kind, text(f.masked, 60)]

@@ -15,7 +15,9 @@ def _build(report: Report) -> SectionContent | None:
         length = "no pairs to compare lengths" if not compared else "no pair with a non-empty rejected"
     else:
         ratio = "n/a" if p.mean_length_ratio is None else f"{p.mean_length_ratio:.2f}"  # as the finding rounds it
-        length = f"chosen longer in {p.chosen_longer_share:.0%} of pairs (mean length ratio {ratio})"
+        # from the unrounded share: the 4-place one rounds a second time (0.74496 -> 0.745 -> 75%)
+        share = p.chosen_longer_share_unrounded if p.chosen_longer_share_unrounded is not None else p.chosen_longer_share
+        length = f"chosen longer in {share:.0%} of pairs (mean length ratio {ratio})"
     several = p.prompts_with_several_pairs
     lines = [f"{p.pairs} pairs, {p.unpaired} unpaired; {p.identical_count} with chosen = rejected; "
              f"{len(p.contradictions)} contradicting groups; {p.prefix_pairs} with one reply a truncated "

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from ...report import Report
-from .base import Section, SectionContent, Table, text
+from .base import Section, SectionContent, Table, text, unit
 
 
 def _build(report: Report) -> SectionContent | None:
     r = report.checks.get("repeated_targets")
     if r is None:
         return None
-    lines = [f"{r.repeated_records} of {r.records} targets ({r.share:.1%}) are a reply given by at least {r.min_copies} records to different prompts "
+    lines = [f"{r.repeated_records} of {r.records} targets ({r.share:.1%}) are a reply given by at least {r.min_copies} {unit(report)} to different prompts "
              f"({r.repeated_targets} such {'reply' if r.repeated_targets == 1 else 'replies'}); warns from {r.warn_share:.0%}"]
     rows = [[text(t.excerpt, 80), t.count, f"{t.share:.1%}", t.file, t.line] for t in r.top]  # excerpts are masked already
     tables = [Table(f"Repeated targets ({r.repeated_targets})", ["target", "records", "share", "first file", "line"], rows,

@@ -7,6 +7,17 @@ from .base import Section, SectionContent, Table
 from .size import token_figure
 
 
+def _priced(report: Report, price_date: str | None) -> str:
+    """Which price the cost is at: its date, or, where none was given, that it has none and where to give one
+    (a price without a date read 'at the price of an undated price')."""
+    if price_date:
+        return f"at the price of {price_date}"
+    settings = (getattr(report, "config", None) or {}).get("tokens") or {}
+    if settings.get("price_per_million") is not None:
+        return "at the price tokens.price_per_million sets, with no date given (set tokens.price_date to say when it was taken)"
+    return "at the models file's price for it, with no date given (set price_date in its entry to say when it was taken)"
+
+
 def _build(report: Report) -> SectionContent | None:
     result = report.checks.get("tokens")
     if result is None:
@@ -16,7 +27,7 @@ def _build(report: Report) -> SectionContent | None:
     first = result.over_limit[0] if result.over_limit else None
     over = (f"{result.over_limit_count:,} over it (first: {first.file}:{first.line}, {first.tokens:,} tokens)"
             if result.over_limit_count and first else "none over it")
-    cost = (f", about ${result.estimated_cost_usd:,.2f} at the price of {result.price_date or 'an undated price'}"
+    cost = (f", about ${result.estimated_cost_usd:,.2f} {_priced(report, result.price_date)}"
             if result.estimated_cost_usd is not None else " (no price known: set tokens.price_per_million)")
     lines = [f"Tokens as {result.target_model} counts them ({result.encoding}): {result.total:,} in all; per example min "
              f"{token_figure(s.min)}, median {token_figure(s.median)}, p95 {token_figure(s.p95)}, max {token_figure(s.max)}; {limit}, {over}",

@@ -1,0 +1,32 @@
+"""report.md: the verdict's parts it shows whole."""
+
+from __future__ import annotations
+
+from dataaudit.checks.base import RunStatus
+from dataaudit.decide.verdict import Condition, NotJudged, build_verdict
+from dataaudit.render.markdown import render_markdown
+from dataaudit.report import CheckResults, CheckRun, InputSummary, Report
+
+# A format summary of the length the audit writes for malformed production and eval rows (507 characters there).
+LONG_SUMMARY = ("1 of 5 records are malformed (20.0%), over the 5% bound; 2 of 202 production rows could not be read "
+                + "(prod_bad.jsonl:201 (record): unrecognised record " + "x" * 300 + "); 1 of 108 eval rows could not be read "
+                "(eval_bad.jsonl:7 (record): not JSON)")
+
+
+def _report(conditions, not_judged=()) -> Report:
+    verdict = build_verdict(conditions)
+    if not_judged:
+        verdict = verdict.__class__(**{**verdict.__dict__, "not_judged": list(not_judged)})
+    return Report(dataaudit_version="0", generated_at="2026-01-02T00:00:00", dataset="tiny",
+                  inputs=[InputSummary("train", "tiny.jsonl", "0" * 64, 5)], config={}, verdict=verdict,
+                  checks=CheckResults({"format": None}, {"format": CheckRun(RunStatus.RAN)}))
+
+
+def test_a_conditions_summary_is_whole_in_report_md_however_long():
+    assert len(LONG_SUMMARY) > 400
+    reason = "data-only audit: " + "supply a prompt log " * 20 + "to judge it"
+    markdown = render_markdown(_report([Condition("format", "fail", LONG_SUMMARY)], [NotJudged("prompt_ceiling", reason)]))
+    row = next(line for line in markdown.splitlines() if line.startswith("| format"))
+    assert row.endswith("1 of 108 eval rows could not be read (eval\\_bad.jsonl:7 (record): not JSON) |")
+    assert "…" not in row
+    assert "supply a prompt log " * 20 + "to judge it" in markdown
