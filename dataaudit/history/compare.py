@@ -9,7 +9,7 @@ from typing import Any
 from ..config import HistoryConfig, config_from_dict
 from ..errors import DataAuditError, InputError
 from ..excerpt import sanitise
-from .regressions import find_regressions, key_figures
+from .regressions import batch_notes, find_regressions, key_figures
 from .store import comparison_notes, config_change_note, embedding_model, measured_settings
 
 SCALARS = ("verdict", "records", "invalid", "usable", "duplicate_share", "conflicts", "leaked", "krippendorff_alpha", "covered_share")
@@ -54,6 +54,7 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
         notes += comparison_notes(sanitise(str(datasets["before"])), _config_note(before, after),
                                   embedding_model(before), embedding_model(after), _train_paths(before), _train_paths(after),
                                   named=bool((after.get("config") or {}).get("dataset_name")))
+    notes += batch_notes(f0, f1)
     if unread:
         notes.append(f"the first report's config could not be read ({unread}): the default bounds are applied")
     if before.get("schema_version") != after.get("schema_version"):
