@@ -20,3 +20,14 @@ def test_the_history_table_shows_each_verdict_as_the_headline_words_it():
     render_history(runs, "h.db", console)
     rows = [line for line in console.export_text().splitlines() if line.split()[:1] in (["1"], ["2"], ["3"])]
     assert [row.split("nightly", 1)[1].strip().split("  ")[0] for row in rows] == ["ready", "not ready", "not enough evidence"]
+
+
+def test_the_history_table_shows_each_figure_as_the_report_does():
+    """4.5% duplicates read 4% at whole percents; the report says 4.5%, alpha to three places."""
+    runs = [{"id": 1, "generated_at": "2026-12-01T00:00:00+00:00", "dataset": "nightly", "verdict": "not_ready",
+             "figures": {"usable": 955, "krippendorff_alpha": 0.3063, "covered_share": 0.9049, "duplicate_share": 0.045},
+             "regressions": []}]
+    console = Console(width=200, record=True, color_system=None)
+    render_history(runs, "h.db", console)
+    row = next(line for line in console.export_text().splitlines() if line.split()[:1] == ["1"])
+    assert row.split()[-5:] == ["955", "0.306", "90.5%", "4.5%", "-"]
