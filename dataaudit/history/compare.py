@@ -9,7 +9,7 @@ from typing import Any
 from ..config import HistoryConfig, config_from_dict
 from ..errors import DataAuditError, InputError
 from ..excerpt import sanitise
-from .regressions import batch_notes, find_regressions, key_figures
+from .regressions import batch_notes, find_regressions, key_figures, report_problem
 from .store import comparison_notes, config_change_note, embedding_model, measured_settings
 
 SCALARS = ("verdict", "records", "invalid", "usable", "duplicate_share", "conflicts", "leaked", "krippendorff_alpha", "covered_share")
@@ -93,4 +93,7 @@ def read_report(path: str | Path) -> dict[str, Any]:
     data = _read(path)
     if not isinstance(data, dict) or not isinstance(data.get("checks"), dict) or not isinstance(data.get("verdict"), dict):
         raise InputError(f"{path}: not a dataaudit report.json (expected an object with 'verdict' and 'checks' objects)")
+    problem = report_problem(data)
+    if problem:
+        raise InputError(f"{path}: not a dataaudit report.json ({problem}); compare the report.json an audit wrote")
     return data

@@ -267,3 +267,78 @@ def batch_notes(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
              if before.get(figure) is not None and now.get(figure) is not None]
     return [f"batch size not compared ({'; '.join(sizes) or 'usable, records, examples'}): a --since-last run audits only the "
             f"annotations made since {sanitise(now['since'])}, so a night with fewer of them is not a loss of data"]
+
+
+NUMBER, TEXT, OBJECT, LIST = "a number", "text", "an object", "a list"
+# Every field compare and the regression check read, with the type a report writes it as (absent or null is
+# always fine: an older report lacks a figure, a check that did not run is null). A field of another type
+# (a report edited by hand, or no dataaudit report) is named in one line, not met as a traceback midway.
+REPORT_FIELDS: dict[str, str] = {
+    "generated_at": TEXT, "dataset": TEXT, "schema_version": NUMBER, "config": OBJECT, "config.history": OBJECT,
+    "config.dataset_name": TEXT, "config.pii": OBJECT, "config.pii.phone_regions": LIST, "inputs": LIST, "per_file": LIST,
+    "verdict.status": TEXT, "verdict.conditions": LIST,
+    **{f"checks.{name}": OBJECT for name in ("format", "size", "duplicates", "agreement", "coverage", "balance", "embeddings")},
+    "checks.format.records": NUMBER, "checks.format.invalid": NUMBER, "checks.size.examples": NUMBER,
+    "checks.duplicates.usable": NUMBER, "checks.duplicates.duplicate_share": NUMBER, "checks.duplicates.conflict_count": NUMBER,
+    "checks.duplicates.leak_count": NUMBER, "checks.duplicates.conflicts": LIST, "checks.duplicates.leakage": LIST,
+    "checks.agreement.krippendorff_alpha": NUMBER, "checks.agreement.krippendorff_alpha_unrounded": NUMBER,
+    "checks.agreement.export": OBJECT, "checks.agreement.export.since": TEXT, "checks.coverage.covered_share": NUMBER,
+    "checks.balance.shares": OBJECT, "checks.balance.labelled": NUMBER, "checks.embeddings.model": TEXT,
+    "checks.embeddings.computed": NUMBER, "checks.embeddings.from_cache": NUMBER,
+}
+# The fields of each entry of a list above, by the list's name.
+ENTRY_FIELDS: dict[str, dict[str, str]] = {
+    "inputs": {"path": TEXT, "role": TEXT},
+    "per_file": {"file": TEXT, "krippendorff_alpha": NUMBER, "krippendorff_alpha_unrounded": NUMBER, "labelled": NUMBER,
+                 "label_shares": OBJECT},
+    "verdict.conditions": {"id": TEXT, "status": TEXT},
+}
+# Entry fields without which an entry means nothing (a condition with no id cannot be told from another).
+REQUIRED_ENTRY_FIELDS = {"verdict.conditions": ("id", "status")}
+KINDS = {NUMBER: (int, float), TEXT: (str,), OBJECT: (dict,), LIST: (list,)}
+
+
+def _of_kind(value: Any, kind: str) -> bool:
+    return isinstance(value, KINDS[kind]) and not isinstance(value, bool)
+
+
+def _at(report: dict[str, Any], dotted: str) -> Any:
+    value: Any = report
+    for key in dotted.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def report_problem(report: dict[str, Any]) -> str | None:
+    """The first field compare or the regression check reads that holds another type than a report writes, said
+    as "config is a number, not an object"; None when every one reads as a report's."""
+    for field, kind in REPORT_FIELDS.items():
+        value = _at(report, field)
+        if value is not None and not _of_kind(value, kind):
+            return f"{field} is {_kind_of(value)}, not {kind}"
+    for field, entry_fields in ENTRY_FIELDS.items():
+        for index, entry in enumerate(_at(report, field) or []):
+            if not isinstance(entry, dict):
+                return f"{field}[{index}] is {_kind_of(entry)}, not an object"
+            for name in REQUIRED_ENTRY_FIELDS.get(field, ()):
+                if name not in entry:
+                    return f"{field}[{index}] has no {name}"
+            for name, kind in entry_fields.items():
+                if entry.get(name) is not None and not _of_kind(entry[name], kind):
+                    return f"{field}[{index}].{name} is {_kind_of(entry[name])}, not {kind}"
+    shares = [("checks.balance.shares", _at(report, "checks.balance.shares"))]
+    shares += [(f"per_file[{index}].label_shares", entry.get("label_shares")) for index, entry in enumerate(_at(report, "per_file") or [])]
+    for field, by_label in shares:
+        for label, share in (by_label or {}).items():
+            if share is not None and not _of_kind(share, NUMBER):
+                return f"{field}['{sanitise(str(label))}'] is {_kind_of(share)}, not a number"
+    regions = _at(report, "config.pii.phone_regions") or []
+    if any(not isinstance(region, str) for region in regions):
+        return "config.pii.phone_regions holds an entry that is not text"
+    return None
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    return next((kind for kind in KINDS if _of_kind(value, kind)), "null" if value is None else type(value).__name__)
