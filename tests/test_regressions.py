@@ -262,3 +262,28 @@ def test_a_regressions_figures_are_kept_unrounded_so_its_line_shows_what_every_o
     line = regression_line(found["krippendorff_alpha:b2.jsonl"])
     assert line.startswith(f"krippendorff_alpha:b2.jsonl: 0.935 -> {shown_value('krippendorff_alpha', 0.55151)} (")
     assert shown_value("krippendorff_alpha", 0.55151) == "0.552"
+
+
+def test_report_problem_names_the_first_field_of_another_type_and_passes_absent_or_null_ones():
+    from dataaudit.history.regressions import report_problem
+
+    assert report_problem(_report()) is None
+    nulls = _report(alpha=None, covered=None)
+    nulls.update(config=None, per_file=None, inputs=None, dataset=None)
+    nulls["checks"].update(coverage=None, embeddings=None)
+    assert report_problem(nulls) is None
+    for edit, said in ((lambda r: r.update(config=1.5), "config is a number, not an object"),
+                       (lambda r: r.update(config={"history": []}), "config.history is a list, not an object"),
+                       (lambda r: r["verdict"].update(conditions=[{"id": 3, "status": "pass"}]), "verdict.conditions[0].id is a number, not text"),
+                       (lambda r: r["verdict"].update(conditions=[{"id": "scale", "status": ["pass"]}]),
+                        "verdict.conditions[0].status is a list, not text"),
+                       (lambda r: r["verdict"].update(conditions=[{"id": "scale"}]), "verdict.conditions[0] has no status"),
+                       (lambda r: r["checks"]["duplicates"].update(conflicts=5), "checks.duplicates.conflicts is a number, not a list"),
+                       (lambda r: r["checks"]["duplicates"].update(usable=True), "checks.duplicates.usable is true or false, not a number"),
+                       (lambda r: r["checks"]["balance"].update(shares={"a": "0.5"}), "checks.balance.shares['a'] is text, not a number"),
+                       (lambda r: r.update(per_file=[{"file": "b.jsonl", "label_shares": {"a": []}}]),
+                        "per_file[0].label_shares['a'] is a list, not a number"),
+                       (lambda r: r.update(inputs=[{"path": 7, "role": "train"}]), "inputs[0].path is a number, not text")):
+        report = _report()
+        edit(report)
+        assert report_problem(report) == said

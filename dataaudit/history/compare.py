@@ -27,6 +27,11 @@ def _read(path: str | Path) -> dict[str, Any]:
 
 
 def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What changed between two reports' JSON (read_report's); an InputError names a field of the wrong type."""
+    for side, report in (("the first", before), ("the second", after)):
+        problem = report_problem(report)
+        if problem:  # dicts from a script, not read_report: the same one line, not a traceback midway
+            raise InputError(f"{side} report: not a dataaudit report.json ({problem})")
     f0, f1 = key_figures(before), key_figures(after)
     changes = [{"figure": name, "before": f0.get(name), "after": f1.get(name)} for name in SCALARS if f0.get(name) != f1.get(name)]
     labels = sorted(set(f0["label_shares"]) | set(f1["label_shares"]))
