@@ -274,12 +274,27 @@ def test_compare_refuses_what_is_not_a_report_in_one_line(tmp_path, capsys):
     odd_sections.write_text('{"verdict": {"conditions": 5}, "checks": {"format": 3, "duplicates": []}}')
     bom = tmp_path / "bom.json"
     bom.write_bytes(b"\xef\xbb\xbf" + good.read_bytes())
-    for bad, needle in ((latin, "not UTF-8 text"), (wrong_types, "expected an object with 'verdict' and 'checks' objects")):
-        capsys.readouterr()
-        assert main(["compare", str(good), str(bad)]) == 2
-        err = capsys.readouterr().err
-        assert needle in err and str(bad) in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert main(["compare", str(good), str(odd_sections)]) == 0  # hand-edited sections read as absent
+    # A field compare reads, of a type no report writes: named in one line, whichever side it is on.
+    edited = {}
+    for name, field, value in (("config", "config", 1.5), ("status", "verdict.conditions", [{"id": "scale", "status": ["pass"]}]),
+                               ("id", "verdict.conditions", [{"id": 3, "status": "pass"}]),
+                               ("share", "checks.balance", {"shares": {"a": "0.5"}})):
+        data = json.loads(good.read_text())
+        section, _, key = field.rpartition(".")
+        (data[section] if section else data)[key] = value
+        edited[name] = tmp_path / f"{name}.json"
+        edited[name].write_text(json.dumps(data))
+    for bad, needle in ((latin, "not UTF-8 text"), (wrong_types, "expected an object with 'verdict' and 'checks' objects"),
+                        (odd_sections, "(verdict.conditions is a number, not a list)"),
+                        (edited["config"], "not a dataaudit report.json (config is a number, not an object)"),
+                        (edited["status"], "(verdict.conditions[0].status is a list, not text)"),
+                        (edited["id"], "(verdict.conditions[0].id is a number, not text)"),
+                        (edited["share"], "(checks.balance.shares['a'] is text, not a number)")):
+        for pair in ([good, bad], [bad, good]):
+            capsys.readouterr()
+            assert main(["compare", *map(str, pair)]) == 2
+            err = capsys.readouterr().err
+            assert needle in err and str(bad) in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert main(["compare", str(good), str(bom)]) == 0
 
 
@@ -313,7 +328,11 @@ def test_a_new_batch_is_judged_on_its_own_alpha_not_only_the_cumulative_one(tmp_
     newest = next(f for f in report["per_file"] if f["file"] == str(careless))["krippendorff_alpha"]
     assert before - after < 0.05 < before - newest  # the cumulative figure hides what the new file shows
     (regression,) = [r for r in report["regressions"] if r["what"].startswith("krippendorff_alpha")]
-    assert regression == {"what": f"krippendorff_alpha:{careless}", "before": before, "now": newest,
+    # kept unrounded, as the report's own unrounded figures, so that it is shown rounded once, as they are
+    unrounded_before = json.loads((tmp_path / "r0" / "report.json").read_text())["checks"]["agreement"]["krippendorff_alpha_unrounded"]
+    unrounded_newest = next(f for f in report["per_file"] if f["file"] == str(careless))["krippendorff_alpha_unrounded"]
+    assert (round(unrounded_before, 4), round(unrounded_newest, 4)) == (before, newest)
+    assert regression == {"what": f"krippendorff_alpha:{careless}", "before": unrounded_before, "now": unrounded_newest,
                           "detail": f"this new file's alpha is {before - newest:.3f} below the last run's (bound 0.05)"}
 
 

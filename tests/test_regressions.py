@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataaudit.config import HistoryConfig
-from dataaudit.history.regressions import find_regressions, key_figures
+from dataaudit.history.regressions import batch_notes, find_regressions, key_figures
+from dataaudit.render.figures import regression_line, shown_value
 
 
 def _report(alpha=0.85, covered=0.95, usable=600, shares=None, conditions=None, verdict="ready") -> dict:
@@ -156,7 +157,8 @@ def test_alpha_drop_is_judged_unrounded_and_shown_with_the_digits_that_differ_fr
     before = key_figures(report(0.9))
     assert find_regressions(before, key_figures(report(0.80004)), bounds) == []  # a drop of 0.09996: within, though both round to 0.1
     (found,) = find_regressions(before, key_figures(report(0.79996)), bounds)
-    assert found["what"] == "krippendorff_alpha" and found["now"] == 0.8
+    # kept unrounded: the renderers round it once, as every other display of the figure
+    assert found["what"] == "krippendorff_alpha" and found["before"] == 0.9 and found["now"] == 0.79996
     assert found["detail"] == "dropped by 0.10004 (bound 0.1)"
     # a report written before the unrounded alpha existed is read by its rounded one
     assert key_figures(_report(alpha=0.8))["krippendorff_alpha"] == 0.8
@@ -178,7 +180,7 @@ def test_a_new_file_alpha_is_compared_unrounded_with_the_last_runs_unrounded_alp
     assert find_regressions(before, within, bounds) == []
     beyond = key_figures(report(0.9, {"b0.jsonl": 0.90004, "b1.jsonl": 0.79996}))
     assert find_regressions(before, beyond, bounds) == [
-        {"what": "krippendorff_alpha:b1.jsonl", "before": 0.9, "now": 0.8,
+        {"what": "krippendorff_alpha:b1.jsonl", "before": 0.90004, "now": 0.79996,
          "detail": "this new file's alpha is 0.1001 below the last run's (bound 0.1)"}]
 
 
@@ -205,3 +207,83 @@ def test_a_new_batch_shift_is_a_regression_only_below_p_0_001():
     assert find_regressions(before, unlikely, HistoryConfig()) == []
     rarer = key_figures(_with_files(_report(shares={"a": 0.5227, "b": 0.4773}), {**old, "b10.jsonl": (40, {"a": 0.8, "b": 0.2})}))
     assert [r["what"] for r in find_regressions(before, rarer, HistoryConfig())] == ["label_share:a:b10.jsonl", "label_share:b:b10.jsonl"]
+
+
+def _batch(report: dict, since: str = "2026-12-02T00:04:00+00:00", labelled: int | None = None) -> dict:
+    """The report as a --since-last run writes it: the window's start in the agreement's export, the labelled count."""
+    report["checks"]["agreement"]["export"] = {"tool": "label_studio", "since": since}
+    report["checks"]["balance"]["labelled"] = labelled if labelled is not None else report["checks"]["duplicates"]["usable"]
+    return report
+
+
+def test_a_since_last_batch_is_not_judged_on_its_size_and_the_notes_say_so():
+    """Day 3 of the lead's cron: 100 new annotations after a night of 147 usable; alpha rose. The batch is
+    smaller, not worse. A full run that loses 47 usable examples is still a regression."""
+    before = key_figures(_batch(_report(alpha=0.306, usable=147)))
+    smaller_night = key_figures(_batch(_report(alpha=0.368, usable=100)))
+    assert find_regressions(before, smaller_night, HistoryConfig()) == []
+    assert batch_notes(before, smaller_night) == [
+        "batch size not compared (usable 147 then, 100 now): a --since-last run audits only the annotations made since "
+        "2026-12-02T00:04:00+00:00, so a night with fewer of them is not a loss of data"]
+    full_before, full_now = key_figures(_report(alpha=0.306, usable=147)), key_figures(_report(alpha=0.368, usable=100))
+    assert [(r["what"], r["before"], r["now"]) for r in find_regressions(full_before, full_now, HistoryConfig())] == [("usable", 147, 100)]
+    assert batch_notes(full_before, full_now) == []
+    # a since-last run after a full one is a batch all the same
+    assert find_regressions(full_before, smaller_night, HistoryConfig()) == []
+
+
+def test_a_since_last_batchs_label_shares_shift_only_when_unlikely_by_chance():
+    """48/52 then 81 of 150 Entailment (54%): 6 points, past the 5-point bound, but two-sided exact binomial
+    p = 0.14 under 48%. 105 of 150 (70%) is p ~ 1e-7."""
+    from scipy.stats import binomtest
+
+    assert 0.1 < binomtest(81, 150, 0.48).pvalue < 0.2 and binomtest(105, 150, 0.48).pvalue < 1e-6
+    before = key_figures(_batch(_report(shares={"Entailment": 0.48, "No entailment": 0.52}, usable=150)))
+    wobble = key_figures(_batch(_report(shares={"Entailment": 0.54, "No entailment": 0.46}, usable=147), labelled=150))
+    assert find_regressions(before, wobble, HistoryConfig()) == []
+    skewed = key_figures(_batch(_report(shares={"Entailment": 0.7, "No entailment": 0.3}, usable=147), labelled=150))
+    found = find_regressions(before, skewed, HistoryConfig())
+    assert [(r["what"], r["before"], r["now"]) for r in found] == [
+        ("label_share:Entailment", 0.48, 0.7), ("label_share:No entailment", 0.52, 0.3)]
+    assert found[0]["detail"].startswith("this batch's share moved by +22.00 points (150 labelled items, p = ")
+    # A full run's shares are the dataset's mix, mostly the baseline's items again: the bound alone judges them.
+    full = key_figures(_report(shares={"Entailment": 0.54, "No entailment": 0.46}))
+    assert [r["what"] for r in find_regressions(key_figures(_report(shares={"Entailment": 0.48, "No entailment": 0.52})), full,
+                                                HistoryConfig())] == ["label_share:Entailment", "label_share:No entailment"]
+
+
+def test_a_regressions_figures_are_kept_unrounded_so_its_line_shows_what_every_other_display_does():
+    """A new file's alpha 0.55151 shows 0.552 wherever the report shows it; rounded to 0.5515 first it showed 0.551."""
+    old = _with_files(_report(alpha=0.9351), {"b1.jsonl": (10, {"a": 0.5, "b": 0.5})})
+    old["checks"]["agreement"]["krippendorff_alpha_unrounded"] = 0.93505
+    new = _with_files(_report(alpha=0.7407), {"b1.jsonl": (10, {"a": 0.5, "b": 0.5}), "b2.jsonl": (10, {"a": 0.5, "b": 0.5})})
+    new["per_file"][1]["krippendorff_alpha_unrounded"] = 0.55151
+    found = {r["what"]: r for r in find_regressions(key_figures(old), key_figures(new), HistoryConfig())}
+    line = regression_line(found["krippendorff_alpha:b2.jsonl"])
+    assert line.startswith(f"krippendorff_alpha:b2.jsonl: 0.935 -> {shown_value('krippendorff_alpha', 0.55151)} (")
+    assert shown_value("krippendorff_alpha", 0.55151) == "0.552"
+
+
+def test_report_problem_names_the_first_field_of_another_type_and_passes_absent_or_null_ones():
+    from dataaudit.history.regressions import report_problem
+
+    assert report_problem(_report()) is None
+    nulls = _report(alpha=None, covered=None)
+    nulls.update(config=None, per_file=None, inputs=None, dataset=None)
+    nulls["checks"].update(coverage=None, embeddings=None)
+    assert report_problem(nulls) is None
+    for edit, said in ((lambda r: r.update(config=1.5), "config is a number, not an object"),
+                       (lambda r: r.update(config={"history": []}), "config.history is a list, not an object"),
+                       (lambda r: r["verdict"].update(conditions=[{"id": 3, "status": "pass"}]), "verdict.conditions[0].id is a number, not text"),
+                       (lambda r: r["verdict"].update(conditions=[{"id": "scale", "status": ["pass"]}]),
+                        "verdict.conditions[0].status is a list, not text"),
+                       (lambda r: r["verdict"].update(conditions=[{"id": "scale"}]), "verdict.conditions[0] has no status"),
+                       (lambda r: r["checks"]["duplicates"].update(conflicts=5), "checks.duplicates.conflicts is a number, not a list"),
+                       (lambda r: r["checks"]["duplicates"].update(usable=True), "checks.duplicates.usable is true or false, not a number"),
+                       (lambda r: r["checks"]["balance"].update(shares={"a": "0.5"}), "checks.balance.shares['a'] is text, not a number"),
+                       (lambda r: r.update(per_file=[{"file": "b.jsonl", "label_shares": {"a": []}}]),
+                        "per_file[0].label_shares['a'] is a list, not a number"),
+                       (lambda r: r.update(inputs=[{"path": 7, "role": "train"}]), "inputs[0].path is a number, not text")):
+        report = _report()
+        edit(report)
+        assert report_problem(report) == said

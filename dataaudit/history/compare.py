@@ -9,7 +9,7 @@ from typing import Any
 from ..config import HistoryConfig, config_from_dict
 from ..errors import DataAuditError, InputError
 from ..excerpt import sanitise
-from .regressions import find_regressions, key_figures
+from .regressions import batch_notes, find_regressions, key_figures, report_problem
 from .store import comparison_notes, config_change_note, embedding_model, measured_settings
 
 SCALARS = ("verdict", "records", "invalid", "usable", "duplicate_share", "conflicts", "leaked", "krippendorff_alpha", "covered_share")
@@ -27,6 +27,11 @@ def _read(path: str | Path) -> dict[str, Any]:
 
 
 def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What changed between two reports' JSON (read_report's); an InputError names a field of the wrong type."""
+    for side, report in (("the first", before), ("the second", after)):
+        problem = report_problem(report)
+        if problem:  # dicts from a script, not read_report: the same one line, not a traceback midway
+            raise InputError(f"{side} report: not a dataaudit report.json ({problem})")
     f0, f1 = key_figures(before), key_figures(after)
     changes = [{"figure": name, "before": f0.get(name), "after": f1.get(name)} for name in SCALARS if f0.get(name) != f1.get(name)]
     labels = sorted(set(f0["label_shares"]) | set(f1["label_shares"]))
@@ -54,6 +59,7 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
         notes += comparison_notes(sanitise(str(datasets["before"])), _config_note(before, after),
                                   embedding_model(before), embedding_model(after), _train_paths(before), _train_paths(after),
                                   named=bool((after.get("config") or {}).get("dataset_name")))
+    notes += batch_notes(f0, f1)
     if unread:
         notes.append(f"the first report's config could not be read ({unread}): the default bounds are applied")
     if before.get("schema_version") != after.get("schema_version"):
@@ -92,4 +98,7 @@ def read_report(path: str | Path) -> dict[str, Any]:
     data = _read(path)
     if not isinstance(data, dict) or not isinstance(data.get("checks"), dict) or not isinstance(data.get("verdict"), dict):
         raise InputError(f"{path}: not a dataaudit report.json (expected an object with 'verdict' and 'checks' objects)")
+    problem = report_problem(data)
+    if problem:
+        raise InputError(f"{path}: not a dataaudit report.json ({problem}); compare the report.json an audit wrote")
     return data

@@ -51,6 +51,10 @@ def _number(value: Any) -> int | float | None:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _masked_shares(shares: dict[str, Any]) -> dict[str, Any]:
     """Label shares keyed by the label as report.json writes it (masked, control characters visible): the
     history is a file kept for good and must not hold what every report masks. Two labels that mask alike
@@ -112,6 +116,10 @@ def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:
         "krippendorff_alpha_unrounded": _number(agreement.get("krippendorff_alpha_unrounded")),
         "covered_share": _number(coverage.get("covered_share")),
         "label_shares": {k: v for k, v in _object(balance.get("shares")).items() if _number(v) is not None},
+        "labelled": _number(balance.get("labelled")),
+        # Where a `--since-last` window started ("" for a run of every annotation): such a run audits one batch,
+        # so its size and label mix are a sample's, not the dataset's.
+        "since": _text(_object(agreement.get("export")).get("since")),
         "conditions": {c["id"]: c["status"] for c in conditions},
         # Each training file's alpha, and the files a run read: a batch new since the last run is judged on
         # its own alpha too, which the cumulative alpha of many earlier batches hides.
@@ -156,22 +164,32 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     found = []
     a0, a1 = _unrounded_alpha(before), _unrounded_alpha(now)
     if a0 is not None and a1 is not None and a0 - a1 > bounds.max_alpha_drop:
-        found.append(_regression("krippendorff_alpha", round(a0, 4), round(a1, 4), f"dropped by {value_text(a0 - a1, bounds.max_alpha_drop)} (bound {bounds.max_alpha_drop:g})"))
+        found.append(_regression("krippendorff_alpha", a0, a1, f"dropped by {value_text(a0 - a1, bounds.max_alpha_drop)} (bound {bounds.max_alpha_drop:g})"))
     if a0 is not None:
         earlier = set(before.get("train_files") or [])
         # each file's unrounded alpha, its rounded one where the run kept no other (histories written before)
         file_alphas = {**(now.get("file_alphas") or {}), **(now.get("file_alphas_unrounded") or {})}
         for file, alpha in sorted(file_alphas.items()):
             if earlier and file not in earlier and a0 - alpha > bounds.max_alpha_drop:
-                found.append(_regression(f"krippendorff_alpha:{file}", round(a0, 4), round(alpha, 4),
+                found.append(_regression(f"krippendorff_alpha:{file}", a0, alpha,
                                          f"this new file's alpha is {value_text(a0 - alpha, bounds.max_alpha_drop)} below the last run's (bound {bounds.max_alpha_drop:g})"))
     shares0, shares1 = before.get("label_shares") or {}, now.get("label_shares") or {}
+    # A --since-last run's shares are one batch's, a sample of the labelling: its shift must be unlikely by
+    # chance too, as a new file's is. A full run's shares are the dataset's own mix, mostly the baseline's
+    # items again, so a shift past the bound is the data's whatever its size (a binomial test would take
+    # those items for fresh draws and let a real shift through).
+    batch = int(now.get("labelled") or 0) if now.get("since") else 0
     # A label missing from one run's shares has share 0 there, but a run with no shares at all measured none.
     for label in sorted(set(shares0) | set(shares1)) if shares0 and shares1 else []:
         s0, s1 = shares0.get(label, 0.0), shares1.get(label, 0.0)
-        if abs(s1 - s0) > bounds.max_label_share_shift:
-            found.append(_regression(f"label_share:{label}", round(s0, 4), round(s1, 4),
-                                     f"moved by {_points(s1 - s0)} (bound {_points(bounds.max_label_share_shift, sign=False)})"))
+        if abs(s1 - s0) <= bounds.max_label_share_shift:
+            continue
+        bound = _points(bounds.max_label_share_shift, sign=False)
+        if not batch:
+            found.append(_regression(f"label_share:{label}", s0, s1, f"moved by {_points(s1 - s0)} (bound {bound})"))
+        elif (p_value := _chance(s0, s1, batch)) < BATCH_SHIFT_P_VALUE:
+            found.append(_regression(f"label_share:{label}", s0, s1, f"this batch's share moved by {_points(s1 - s0)} "
+                                                                     f"({batch} labelled items, p = {p_value:.1g}; bound {bound})"))
     if shares0:
         found += _new_file_label_shifts(shares0, set(before.get("train_files") or []), now, bounds)
     c0, c1 = before.get("covered_share"), now.get("covered_share")
@@ -179,7 +197,8 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
         found.append(_regression("covered_share", c0, c1, f"fell by {_points(c0 - c1, sign=False)} "
                                                           f"(bound {_points(bounds.max_covered_share_drop, sign=False)})"))
     u0, u1 = before.get("usable"), now.get("usable")
-    if u0 is not None and u1 is not None and u0 - u1 > bounds.max_usable_drop:
+    # A --since-last run counts its batch alone: a smaller night is no loss of data (batch_notes says so).
+    if not now.get("since") and u0 is not None and u1 is not None and u0 - u1 > bounds.max_usable_drop:
         found.append(_regression("usable", u0, u1, f"fell by {u0 - u1} (bound {bounds.max_usable_drop})"))
     conditions0, conditions1 = before.get("conditions") or {}, now.get("conditions") or {}
     judged: dict[str, dict[str, Any]] = {}
@@ -223,11 +242,103 @@ def _new_file_label_shifts(shares0: dict[str, float], earlier: set[str], now: di
             s0, s1 = shares0.get(label, 0.0), shares1.get(label, 0.0)
             if abs(s1 - s0) <= bounds.max_label_share_shift:
                 continue
-            from scipy.stats import binomtest  # only where a shift is large enough to test
-            p_value = binomtest(round(s1 * labelled), labelled, min(max(s0, 0.0), 1.0)).pvalue
+            p_value = _chance(s0, s1, labelled)
             if p_value < BATCH_SHIFT_P_VALUE:
-                found.append(_regression(f"label_share:{label}:{file}", round(s0, 4), round(s1, 4),
+                found.append(_regression(f"label_share:{label}:{file}", s0, s1,
                                          f"this new file's share is {_points(s1 - s0)} off the last run's "
                                          f"({labelled} labelled items, p = {p_value:.1g}; bound "
                                          f"{_points(bounds.max_label_share_shift, sign=False)})"))
     return found
+
+
+def _chance(share_before: float, share_now: float, labelled: int) -> float:
+    """The exact binomial p-value of a batch of `labelled` items showing share_now of a label the last run
+    had at share_before."""
+    from scipy.stats import binomtest  # only where a shift is large enough to test
+
+    return binomtest(round(share_now * labelled), labelled, min(max(share_before, 0.0), 1.0)).pvalue
+
+
+def batch_notes(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What a comparison left out on purpose, in a line each: a --since-last run's batch size is not compared."""
+    if not now.get("since"):
+        return []
+    sizes = [f"{figure} {before[figure]} then, {now[figure]} now" for figure in ("usable", "examples")
+             if before.get(figure) is not None and now.get(figure) is not None]
+    return [f"batch size not compared ({'; '.join(sizes) or 'usable, records, examples'}): a --since-last run audits only the "
+            f"annotations made since {sanitise(now['since'])}, so a night with fewer of them is not a loss of data"]
+
+
+NUMBER, TEXT, OBJECT, LIST = "a number", "text", "an object", "a list"
+# Every field compare and the regression check read, with the type a report writes it as (absent or null is
+# always fine: an older report lacks a figure, a check that did not run is null). A field of another type
+# (a report edited by hand, or no dataaudit report) is named in one line, not met as a traceback midway.
+REPORT_FIELDS: dict[str, str] = {
+    "generated_at": TEXT, "dataset": TEXT, "schema_version": NUMBER, "config": OBJECT, "config.history": OBJECT,
+    "config.dataset_name": TEXT, "config.pii": OBJECT, "config.pii.phone_regions": LIST, "inputs": LIST, "per_file": LIST,
+    "verdict.status": TEXT, "verdict.conditions": LIST,
+    **{f"checks.{name}": OBJECT for name in ("format", "size", "duplicates", "agreement", "coverage", "balance", "embeddings")},
+    "checks.format.records": NUMBER, "checks.format.invalid": NUMBER, "checks.size.examples": NUMBER,
+    "checks.duplicates.usable": NUMBER, "checks.duplicates.duplicate_share": NUMBER, "checks.duplicates.conflict_count": NUMBER,
+    "checks.duplicates.leak_count": NUMBER, "checks.duplicates.conflicts": LIST, "checks.duplicates.leakage": LIST,
+    "checks.agreement.krippendorff_alpha": NUMBER, "checks.agreement.krippendorff_alpha_unrounded": NUMBER,
+    "checks.agreement.export": OBJECT, "checks.agreement.export.since": TEXT, "checks.coverage.covered_share": NUMBER,
+    "checks.balance.shares": OBJECT, "checks.balance.labelled": NUMBER, "checks.embeddings.model": TEXT,
+    "checks.embeddings.computed": NUMBER, "checks.embeddings.from_cache": NUMBER,
+}
+# The fields of each entry of a list above, by the list's name.
+ENTRY_FIELDS: dict[str, dict[str, str]] = {
+    "inputs": {"path": TEXT, "role": TEXT},
+    "per_file": {"file": TEXT, "krippendorff_alpha": NUMBER, "krippendorff_alpha_unrounded": NUMBER, "labelled": NUMBER,
+                 "label_shares": OBJECT},
+    "verdict.conditions": {"id": TEXT, "status": TEXT},
+}
+# Entry fields without which an entry means nothing (a condition with no id cannot be told from another).
+REQUIRED_ENTRY_FIELDS = {"verdict.conditions": ("id", "status")}
+KINDS = {NUMBER: (int, float), TEXT: (str,), OBJECT: (dict,), LIST: (list,)}
+
+
+def _of_kind(value: Any, kind: str) -> bool:
+    return isinstance(value, KINDS[kind]) and not isinstance(value, bool)
+
+
+def _at(report: dict[str, Any], dotted: str) -> Any:
+    value: Any = report
+    for key in dotted.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def report_problem(report: dict[str, Any]) -> str | None:
+    """The first field compare or the regression check reads that holds another type than a report writes, said
+    as "config is a number, not an object"; None when every one reads as a report's."""
+    for field, kind in REPORT_FIELDS.items():
+        value = _at(report, field)
+        if value is not None and not _of_kind(value, kind):
+            return f"{field} is {_kind_of(value)}, not {kind}"
+    for field, entry_fields in ENTRY_FIELDS.items():
+        for index, entry in enumerate(_at(report, field) or []):
+            if not isinstance(entry, dict):
+                return f"{field}[{index}] is {_kind_of(entry)}, not an object"
+            for name in REQUIRED_ENTRY_FIELDS.get(field, ()):
+                if name not in entry:
+                    return f"{field}[{index}] has no {name}"
+            for name, kind in entry_fields.items():
+                if entry.get(name) is not None and not _of_kind(entry[name], kind):
+                    return f"{field}[{index}].{name} is {_kind_of(entry[name])}, not {kind}"
+    shares = [("checks.balance.shares", _at(report, "checks.balance.shares"))]
+    shares += [(f"per_file[{index}].label_shares", entry.get("label_shares")) for index, entry in enumerate(_at(report, "per_file") or [])]
+    for field, by_label in shares:
+        for label, share in (by_label or {}).items():
+            if share is not None and not _of_kind(share, NUMBER):
+                return f"{field}['{sanitise(str(label))}'] is {_kind_of(share)}, not a number"
+    regions = _at(report, "config.pii.phone_regions") or []
+    if any(not isinstance(region, str) for region in regions):
+        return "config.pii.phone_regions holds an entry that is not text"
+    return None
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    return next((kind for kind in KINDS if _of_kind(value, kind)), "null" if value is None else type(value).__name__)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..report import shown_verdict
+from .figures import shown_value
 from .terminal import plain
 
 
@@ -28,9 +29,12 @@ def render_history(runs: list[dict[str, Any]], source: str, console: Console | N
         table.add_column(column, **kwargs)
     for run in runs:
         f = run["figures"]
+        # alpha from the unrounded figure where the run kept it: 0.55151 kept as 0.5515 would read 0.551
+        alpha = f.get("krippendorff_alpha_unrounded", f.get("krippendorff_alpha"))
         table.add_row(str(run["id"]), plain(run["generated_at"][5:10] + " " + run["generated_at"][11:16]), plain(run["dataset"]),
-                      plain(shown_verdict(run["verdict"])), _fmt(f.get("usable"), "{}"), _fmt(f.get("krippendorff_alpha"), "{:.2f}"),
-                      _fmt(f.get("covered_share"), "{:.0%}"), _fmt(f.get("duplicate_share"), "{:.0%}"),
+                      plain(shown_verdict(run["verdict"])), _fmt(f.get("usable"), "{}"),
+                      # as the report shows them: 4.5% duplicates read 4% at :.0%
+                      shown_value("krippendorff_alpha", alpha), *(shown_value(name, f.get(name)) for name in ("covered_share", "duplicate_share")),
                       str(len(run["regressions"])) if run["regressions"] else "-")
     console.print(table)
     for run in runs:
