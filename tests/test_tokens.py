@@ -457,3 +457,24 @@ def test_a_text_both_unreadable_and_overlong_is_counted_with_o200k_once(monkeypa
     counter = load_token_counter()
     assert counter.count([emoji_run, "plain words"]) == [real.count(emoji_run), 2]
     assert counted == [emoji_run]
+
+
+def test_without_a_target_model_the_check_is_not_run_and_names_the_flag(tmp_path):
+    from dataaudit.api import run_checks
+    from dataaudit.errors import INTERFACE
+    from dataaudit.report import run_entry
+
+    ds = _records(tmp_path, [chat("Hello world", "Hi there")])
+    ctx = AuditContext(config=config_from_dict({"task_type": "generation"}), train=build_index("train", ds, str.lower))
+    results, findings, _ = run_checks(ctx, (CHECK,))
+    entry = run_entry(results.runs["tokens"], results["tokens"])
+    assert entry["status"] == "not_run" and "tokens.target_model" in entry["reason"] and findings == []
+    token = INTERFACE.set("cli")
+    try:
+        results, _, _ = run_checks(ctx, (CHECK,))
+    finally:
+        INTERFACE.reset(token)
+    assert "--target-model" in results.runs["tokens"].reason
+    named = AuditContext(config=config_from_dict({"task_type": "generation", "tokens": {"target_model": "gpt-4o-mini"}}), train=ctx.train)
+    results, _, _ = run_checks(named, (CHECK,))
+    assert run_entry(results.runs["tokens"], results["tokens"])["status"] == "ran" and results["tokens"].records == 1

@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..load.records import Record
 from ..tokens import HFTokenizer, OpenAIEncoding
-from .base import AuditContext, Check, Finding, Status
+from .base import AuditContext, Check, Finding, Need, Status
 from .token_models import TargetModel, base_model_name, find_model, unknown_model_error
 
 # OpenAI cookbook, How_to_count_tokens_with_tiktoken: num_tokens_from_messages (gpt-3.5-turbo-0125 onwards,
@@ -537,4 +537,5 @@ def _format_findings(result: TokensResult) -> list[Finding]:
     return findings
 
 
-CHECK = Check(id="tokens", order=25, measure=measure, judge=judge, config_section=("tokens", TokensConfig), conditions=frozenset({"format"}))
+CHECK = Check(id="tokens", order=25, measure=measure, judge=judge, needs=frozenset({Need.TARGET_MODEL}),
+              config_section=("tokens", TokensConfig), conditions=frozenset({"format"}))
