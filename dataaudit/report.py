@@ -173,8 +173,8 @@ NOTHING_TO_MEASURE = "nothing to measure in these inputs"
 
 def run_status(run: CheckRun, result: Any) -> str:
     """check_runs.<id>.status: "ran" only for a check with a result; one that ran and had nothing to measure
-    (no annotations for agreement, no --target-model for tokens) is "not_applicable", so a null result never
-    sits beside "ran"."""
+    (no annotations for agreement) is "not_applicable", so a null result never sits beside "ran". A check that
+    was not asked for (tokens without --target-model) declares the need and is "not_run", with the reason."""
     if run.status == RunStatus.RAN and result is None:
         return NOT_APPLICABLE
     return str(run.status)

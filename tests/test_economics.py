@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from dataaudit.api import audit
-from dataaudit.checks.economics import cost_model
+from dataaudit.checks.base import AuditContext
+from dataaudit.checks.economics import CHECK, cost_model
+from dataaudit.checks.tokens import measure_tokens, resolve_target
 from dataaudit.config import Config, EconomicsConfig, config_from_dict
+from dataaudit.errors import ConfigError
+from dataaudit.load.dataset import load_dataset
 from dataaudit.render.json_report import render_json
 from tests.conftest import write_jsonl
 
@@ -51,3 +57,41 @@ def test_without_prices_there_is_no_cost_and_no_message(tmp_path):
     rows = [{"text": f"where is my parcel number {i}", "label": "ab"[i % 2]} for i in range(30)]
     report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(), embed=False)
     assert report.to_dict()["checks"]["economics"]["cost"] is None
+
+
+def _with_target_model(tmp_path, economics: dict, tokens: dict | None = None):
+    """The economics result for 10 chat lines priced for gpt-4o-mini, and the tokens result it read."""
+    rows = [{"messages": [{"role": "user", "content": f"where is my parcel number {i}"},
+                          {"role": "assistant", "content": "It is on its way."}]} for i in range(10)]
+    config = config_from_dict({"task_type": "generation", "economics": {"monthly_calls": 50_000, **PRICES, **economics},
+                               "tokens": {"target_model": "gpt-4o-mini", **(tokens or {})}})
+    records = load_dataset(write_jsonl(tmp_path / "chat.jsonl", rows), config).records
+    tokens_result = measure_tokens(records, resolve_target(config.section("tokens")), config.section("tokens"))
+    return CHECK.measure(AuditContext(config=config, train=None, results={"tokens": tokens_result})), tokens_result
+
+
+def test_epochs_given_in_economics_win_over_the_trainers_default_with_a_target_model(tmp_path):
+    result, tokens = _with_target_model(tmp_path, {"epochs": 1, "training_price_per_1k": 0.025})
+    assert tokens.epochs == 10  # the trainer's default for 10 examples: 100 // 10
+    assert result.cost.training_cost == round(tokens.billed_tokens_per_epoch * 1 * 0.025 / 1000, 4)
+
+
+def test_without_economics_epochs_the_trainers_default_for_the_file_is_billed(tmp_path):
+    result, tokens = _with_target_model(tmp_path, {"training_price_per_1k": 0.025})
+    assert result.cost.training_cost == round(tokens.billed_tokens_per_epoch * 10 * 0.025 / 1000, 4)
+
+
+def test_epochs_given_in_economics_reprice_the_table_price_of_the_target_model(tmp_path):
+    result, tokens = _with_target_model(tmp_path, {"epochs": 1})
+    price = resolve_target(config_from_dict({"tokens": {"target_model": "gpt-4o-mini"}}).section("tokens")).price_per_million
+    assert result.cost.training_cost == round(tokens.billed_tokens_per_epoch * price / 1_000_000, 4)
+    assert result.cost.training_cost * 10 == pytest.approx(tokens.estimated_cost_usd, abs=1e-3)
+    derived, tokens = _with_target_model(tmp_path, {})
+    assert derived.cost.training_cost == tokens.estimated_cost_usd
+
+
+def test_economics_and_tokens_epochs_that_disagree_are_a_config_error_naming_both_keys(tmp_path):
+    with pytest.raises(ConfigError, match=r"economics\.epochs \(1\) and tokens\.epochs \(2\) disagree"):
+        _with_target_model(tmp_path, {"epochs": 1}, {"epochs": 2})
+    agreed, tokens = _with_target_model(tmp_path, {"epochs": 2, "training_price_per_1k": 0.025}, {"epochs": 2})
+    assert tokens.epochs == 2 and agreed.cost.training_cost == round(tokens.billed_tokens_per_epoch * 2 * 0.025 / 1000, 4)

@@ -170,3 +170,31 @@ def test_a_share_over_the_context_limit_equal_to_the_bound_does_not_warn(tmp_pat
     over_bound = [{"text": long_text if i < 3 else f"t{i}", "label": "a" if i % 2 else "b"} for i in range(100)]
     finding = _scale(tmp_path, over_bound, config)
     assert finding.status == "warn" and "3 examples exceed the 10-token context limit" in finding.summary
+
+
+def _size_and_scale(tmp_path, rows, tokens: dict):
+    from dataaudit.checks.base import AuditContext
+    from dataaudit.checks.size import CHECK, scale_finding
+    from dataaudit.config import config_from_dict
+    from dataaudit.index import build_index
+
+    config = config_from_dict({"task_type": "format", "size": {"context_limit": 3}, "tokens": tokens})
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), config)
+    size = CHECK.measure(AuditContext(config=config, train=build_index("train", ds, str.casefold)))
+    return size, scale_finding(size, None, None, config)
+
+
+LONG_AT_5 = [{"text": "one two three four" if i < 5 else "one", "label": "a" if i % 2 else "b"} for i in range(120)]
+
+
+def test_a_named_target_model_judges_length_so_the_wordpiece_context_limit_is_not_applied(tmp_path):
+    size, finding = _size_and_scale(tmp_path, LONG_AT_5, {"target_model": "gpt-4o-mini"})
+    assert (size.over_context, size.over_context_examples, size.length_judged_by) == (None, [], "gpt-4o-mini")
+    assert finding.status == "pass" and "context limit" not in finding.summary and finding.evidence["over_context"] is None
+
+
+def test_without_a_target_model_or_without_its_limit_the_context_limit_still_applies(tmp_path):
+    for tokens in ({}, {"target_model": "my-open-model", "tokenizer": str(tmp_path / "tok")}):  # no table entry: no limit
+        size, finding = _size_and_scale(tmp_path, LONG_AT_5, tokens)
+        assert (size.over_context, size.length_judged_by) == (5, "")
+        assert finding.status == "warn" and finding.summary.endswith("but 5 examples exceed the 3-token context limit")

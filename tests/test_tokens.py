@@ -457,3 +457,56 @@ def test_a_text_both_unreadable_and_overlong_is_counted_with_o200k_once(monkeypa
     counter = load_token_counter()
     assert counter.count([emoji_run, "plain words"]) == [real.count(emoji_run), 2]
     assert counted == [emoji_run]
+
+
+def test_without_a_target_model_the_check_is_not_run_and_names_the_flag(tmp_path):
+    from dataaudit.api import run_checks
+    from dataaudit.errors import INTERFACE
+    from dataaudit.report import run_entry
+
+    ds = _records(tmp_path, [chat("Hello world", "Hi there")])
+    ctx = AuditContext(config=config_from_dict({"task_type": "generation"}), train=build_index("train", ds, str.lower))
+    results, findings, _ = run_checks(ctx, (CHECK,))
+    entry = run_entry(results.runs["tokens"], results["tokens"])
+    assert entry["status"] == "not_run" and "tokens.target_model" in entry["reason"] and findings == []
+    token = INTERFACE.set("cli")
+    try:
+        results, _, _ = run_checks(ctx, (CHECK,))
+    finally:
+        INTERFACE.reset(token)
+    assert "--target-model" in results.runs["tokens"].reason
+    named = AuditContext(config=config_from_dict({"task_type": "generation", "tokens": {"target_model": "gpt-4o-mini"}}), train=ctx.train)
+    results, _, _ = run_checks(named, (CHECK,))
+    assert run_entry(results.runs["tokens"], results["tokens"])["status"] == "ran" and results["tokens"].records == 1
+
+
+def _refusing_tokenizer(tmp_path):
+    """The MiniLM tokenizer with a chat template that refuses a conversation opened by a system turn."""
+    folder = _minilm_folder()
+    model = tmp_path / "tok_refusing"
+    model.mkdir()
+    for name in ("tokenizer.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(folder / name, model / name)
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    config["chat_template"] = ("{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+                               "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}")
+    (model / "tokenizer_config.json").write_text(json.dumps(config))
+    return model
+
+
+def test_a_conversation_the_chat_template_refuses_is_a_finding_on_its_line_and_the_others_are_counted(tmp_path):
+    model = _refusing_tokenizer(tmp_path)
+    rows = [chat("Hello world", "Hi there", system=None), chat("Hello world", "Hi there", system="Be brief"),
+            chat("Good bye", "See you", system=None)]
+    ds = _records(tmp_path, rows)
+    config = config_from_dict({"task_type": "generation", "tokens": {"target_model": "my-open-model", "tokenizer": str(model)}})
+    result = measure(AuditContext(config=config, train=build_index("train", ds, str.lower)))
+    assert result.records == 3 and result.not_renderable_count == 1
+    assert [(r.file.endswith("train.jsonl"), r.line, r.reason) for r in result.not_renderable] == [(True, 2, "System role not supported")]
+    # the refused one is counted by its message texts: Be brief + Hello world + Hi there, 6 WordPieces
+    tok = HFTokenizer(model)
+    rendered = tok.count(["user: Hello world\nassistant: Hi there\n", "user: Good bye\nassistant: See you\n"])
+    assert result.total == sum(rendered) + 6
+    (finding,) = [f for f in judge(result, None) if "refuses" in f.summary]
+    assert finding.status == Status.FAIL and finding.evidence["not_renderable"] == 1
+    assert "train.jsonl:2 (System role not supported)" in finding.summary and finding.summary.startswith("1 of 3 records")

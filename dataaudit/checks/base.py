@@ -43,6 +43,8 @@ class Need(StrEnum):
     EVAL = "eval"  # an eval set (--eval)
     EMBEDDINGS = "embeddings"  # sentence embeddings (not --no-embeddings)
     PROMPT_LOG = "prompt_log"  # a prompt-experiment log (--prompt-log)
+    TARGET_MODEL = "target_model"  # the model to be fine-tuned (--target-model, or [tokens] target_model)
+    MAINTENANCE_PLAN = "maintenance_plan"  # a [maintenance] section in the config
 
 
 def need_missing(need: Need) -> str:
@@ -52,6 +54,8 @@ def need_missing(need: Need) -> str:
         Need.EVAL: f"no eval set was supplied ({said('--eval', 'eval_path=')})",
         Need.EMBEDDINGS: f"embeddings were switched off ({said('--no-embeddings', 'embed=False')})",
         Need.PROMPT_LOG: f"no prompt-experiment log was supplied ({said('--prompt-log', 'prompt_log=')})",
+        Need.TARGET_MODEL: f"no target model was named ({said('--target-model, or [tokens] target_model in the config', 'tokens.target_model in the config')})",
+        Need.MAINTENANCE_PLAN: "the config has no [maintenance] section (owner, retraining_cadence, eval_set, monitoring)",
     }[need]
 
 
@@ -91,6 +95,10 @@ class AuditContext:
             return self.eval is not None
         if need is Need.EMBEDDINGS:
             return self.train.embedded
+        if need is Need.TARGET_MODEL:
+            return bool(self.config.section("tokens").target_model)
+        if need is Need.MAINTENANCE_PLAN:
+            return self.config.maintenance is not None
         return self.prompt_log is not None
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Config
-from .base import AuditContext, Check, Finding, Status
+from .base import AuditContext, Check, Finding, Need, Status
 
 
 @dataclass(frozen=True)
@@ -66,4 +66,5 @@ def _judge(result: MaintenanceResult | None, ctx: AuditContext) -> list[Finding]
     return [maintenance_finding(result)]
 
 
-CHECK = Check(id="maintenance", order=85, measure=_measure, judge=_judge, conditions=frozenset({"maintenance"}))
+CHECK = Check(id="maintenance", order=85, measure=_measure, judge=_judge, needs=frozenset({Need.MAINTENANCE_PLAN}),
+              conditions=frozenset({"maintenance"}))

@@ -17,6 +17,7 @@ from ..excerpt import plain_excerpt
 from ..load.records import Dataset, Record
 from ..tokens import TokenCounter, load_token_counter
 from .base import AuditContext, Check, Finding, Status
+from .tokens import resolve_target
 
 MAX_LINES_LISTED = 100
 
@@ -49,11 +50,14 @@ class SizeResult:
     input_tokens: TokenStats | None
     target_tokens: TokenStats | None
     context_limit: int
-    over_context: int
+    # Examples over context_limit in these WordPiece counts; None where a target model with a training limit is
+    # named: length is then judged once, in the model's own tokens, by the tokens check (length_judged_by).
+    over_context: int | None
     over_context_examples: list[OverContext]
     # distinct texts with words the WordPiece counter cannot read (Thai, emoji, a word over its 100-character
     # limit), counted with o200k_base instead
     recounted: int = 0
+    length_judged_by: str = ""  # the target model whose training limit judges length (checks.tokens); "" = context_limit here
     input_token_counts: list[int] = field(default_factory=list, repr=False, metadata={"json": False})  # for plots
     target_token_counts: list[int] = field(default_factory=list, repr=False, metadata={"json": False})
 
@@ -85,14 +89,16 @@ def file_token_lengths(records: list[Record], model_path: str | None) -> list[tu
 
 
 def measure_size(dataset: Dataset, tokens: TokenCounter, config: SizeConfig,
-                 lengths: list[tuple[int, int | None]] | None = None) -> SizeResult:
-    """lengths: token_lengths of every record when an engine already counted them."""
+                 lengths: list[tuple[int, int | None]] | None = None, *, length_judged_by: str = "") -> SizeResult:
+    """lengths: token_lengths of every record when an engine already counted them. length_judged_by: the target
+    model whose own training limit the tokens check holds examples to; context_limit is then not applied."""
     records = dataset.records
     lengths = lengths if lengths is not None else token_lengths(records, tokens)
     input_counts = [n for n, _ in lengths]
     target_counts = [t for _, t in lengths if t is not None]
     per_record = [n + (t or 0) for n, t in lengths]
-    over = [OverContext(records[i].source, records[i].line, n) for i, n in enumerate(per_record) if n > config.context_limit]
+    over = ([] if length_judged_by else
+            [OverContext(records[i].source, records[i].line, n) for i, n in enumerate(per_record) if n > config.context_limit])
     return SizeResult(
         examples=len(records),
         usable=sum(1 for r in records if r.input_text.strip()),
@@ -100,8 +106,9 @@ def measure_size(dataset: Dataset, tokens: TokenCounter, config: SizeConfig,
         input_tokens=_stats(input_counts),
         target_tokens=_stats(target_counts),
         context_limit=config.context_limit,
-        over_context=len(over),
+        over_context=None if length_judged_by else len(over),
         over_context_examples=over[:MAX_LINES_LISTED],
+        length_judged_by=length_judged_by,
         input_token_counts=input_counts,
         target_token_counts=target_counts,
     )
@@ -112,12 +119,19 @@ def _measure(ctx: AuditContext) -> SizeResult:
     model_path = model if model and Path(model).is_dir() else None
     lengths = ctx.steps.map_records(ctx.train.dataset, file_token_lengths, model_path)
     counter = _counter(model_path)
-    result = measure_size(ctx.train.dataset, counter, ctx.config.size, lengths)
+    result = measure_size(ctx.train.dataset, counter, ctx.config.size, lengths, length_judged_by=length_judge(ctx))
     if counter.recounts is not None:
         records = ctx.train.records
         distinct = list(dict.fromkeys([r.input_text for r in records] + [r.target for r in records if r.target is not None]))
         result = replace(result, recounted=sum(counter.recounts(distinct)))
     return result
+
+
+def length_judge(ctx: AuditContext) -> str:
+    """The target model that judges example length, where one with a training limit is named: a fixed
+    WordPiece context limit beside it would judge the same examples twice, against two different limits."""
+    target = resolve_target(ctx.config.section("tokens"))
+    return target.name if target is not None and target.example_limit is not None else ""
 
 
 def usable_examples(size: SizeResult, duplicates) -> int:
@@ -167,7 +181,7 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
         problems.append(f"the largest label has {balance.imbalance_ratio:g}x the examples of the smallest "
                         f"(warn above {config.balance.warn_imbalance_ratio:g})")
         remedies.append("add examples for the smaller labels (or cap the largest)")
-    if size.examples and size.over_context / size.examples > config.size.max_over_context_share:
+    if size.over_context and size.over_context / size.examples > config.size.max_over_context_share:
         problems.append(f"{size.over_context} examples exceed the {size.context_limit}-token context limit")
         remedies.append(f"shorten or drop the {size.over_context} over-long examples")
     action = "; ".join(dict.fromkeys(remedies))

@@ -20,9 +20,10 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..errors import ConfigError
+from ..excerpt import plain_excerpt
 from ..load.records import Record
 from ..tokens import HFTokenizer, OpenAIEncoding
-from .base import AuditContext, Check, Finding, Status
+from .base import AuditContext, Check, Finding, Need, Status
 from .token_models import TargetModel, base_model_name, find_model, unknown_model_error
 
 # OpenAI cookbook, How_to_count_tokens_with_tiktoken: num_tokens_from_messages (gpt-3.5-turbo-0125 onwards,
@@ -40,6 +41,7 @@ MIN_DEFAULT_EPOCHS = 1
 MAX_DEFAULT_EPOCHS = 25
 
 MAX_LINES_NAMED = 5  # over-limit lines named in the finding's summary
+REFUSAL_CHARS = 160  # of a chat template's refusal message, as a result keeps it
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,13 @@ class OverLimit:
 
 
 @dataclass(frozen=True)
+class NotRenderable:
+    file: str
+    line: int
+    reason: str  # the chat template's own message (its raise_exception), excerpted
+
+
+@dataclass(frozen=True)
 class TokensResult:
     target_model: str
     encoding: str  # the OpenAI encoding, or the tokenizer that counted
@@ -109,6 +118,10 @@ class TokensResult:
     records: int = 0
     # Records in a format OpenAI's fine-tuning does not take for this chat model, per format (empty for an open model)
     formats_not_accepted: dict[str, int] = field(default_factory=dict)
+    # Conversations the open model's chat template refuses (the first `max_listed`, and all of them counted): its
+    # trainer cannot tokenise them. Their tokens above are their message texts alone, as without a template.
+    not_renderable: list[NotRenderable] = field(default_factory=list)
+    not_renderable_count: int = 0
 
 
 def default_epochs(n_examples: int) -> int:
@@ -275,8 +288,9 @@ class OpenAIExampleCounter:
         rejected, _ = self.output_tokens(obj.get("non_preferred_output"))
         return prompt + chosen, prompt, said, prompt + rejected
 
-    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per record: (tokens of its sequence, prompt tokens, completion tokens, tokens of its second sequence).
+    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Per record: (tokens of its sequence, prompt tokens, completion tokens, tokens of its second sequence),
+        and why a record could not be rendered ("" for each here: an OpenAI encoding renders every record).
 
         A preference pair is two sequences to a DPO trainer, prompt + chosen and prompt + rejected: it runs the
         model (and the reference model) over both, and each is held to the context length, so the first is
@@ -302,7 +316,7 @@ class OpenAIExampleCounter:
                 counts[:3, i] = prompt + completion, prompt, completion
                 if rejected is not None:
                     counts[3, i] = prompt + count(rejected)
-        return counts[0], counts[1], counts[2], counts[3]
+        return counts[0], counts[1], counts[2], counts[3], [""] * len(records)
 
 
 class HFExampleCounter:
@@ -316,40 +330,46 @@ class HFExampleCounter:
         self.label = f"tokenizer {path} ({template})"
 
     def _render(self, record: Record, messages: list, *, prompt: bool) -> str:
+        return self.tokenizer.render_chat(messages, _tool_definitions(record.raw) or None, add_generation_prompt=prompt)
+
+    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Per record: (example tokens, prompt tokens, completion tokens, tokens of its second sequence), as
+        OpenAIExampleCounter.count_records: a text record's uncut texts, a preference pair's prompt + rejected;
+        and why the chat template refused a conversation ("" where it rendered). A template may refuse one
+        conversation (raise_exception: roles that do not alternate, a system turn it does not take): that is a
+        finding about the record, the others are still counted, and it is counted by its message texts alone."""
         from jinja2 import TemplateError
 
-        try:
-            return self.tokenizer.render_chat(messages, _tool_definitions(record.raw) or None, add_generation_prompt=prompt)
-        except TemplateError as exc:
-            raise ConfigError(f"{record.source}:{record.line}: the chat template of {self.tokenizer.path} rejects this "
-                              f"conversation ({exc}); choose the tokenizer of the model you fine-tune") from exc
-
-    def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per record: (example tokens, prompt tokens, completion tokens, tokens of its second sequence), as
-        OpenAIExampleCounter.count_records: a text record's uncut texts, a preference pair's prompt + rejected."""
         tok = self.tokenizer
         totals, prompts_n, completions, second = (np.zeros(len(records), dtype=np.int64) for _ in range(4))
+        refused = [""] * len(records)
         chats = [i for i, r in enumerate(records) if r.raw is not None and isinstance(r.raw.get("messages"), list)]
         plain = [i for i, r in enumerate(records) if r.raw is None or not isinstance(r.raw.get("messages"), list)]
+        untemplated = chats
         if chats and tok.has_chat_template:
-            whole, prompts = [], []
+            rendered, whole, prompts = [], [], []
             for i in chats:
                 messages = records[i].raw["messages"]
-                whole.append(self._render(records[i], messages, prompt=False))
                 last = max((k for k, m in enumerate(messages) if isinstance(m, Mapping) and m.get("role") == "assistant"), default=None)
-                prompts.append(self._render(records[i], messages[:last], prompt=True) if last else "")
-            whole_counts = tok.count(whole)
-            prompt_counts = tok.count(prompts)
-            for i, n, p in zip(chats, whole_counts, prompt_counts):
+                try:
+                    text = self._render(records[i], messages, prompt=False)
+                    prompt = self._render(records[i], messages[:last], prompt=True) if last else ""
+                except TemplateError as exc:
+                    refused[i] = plain_excerpt(str(exc) or type(exc).__name__, REFUSAL_CHARS)
+                    continue
+                rendered.append(i)
+                whole.append(text)
+                prompts.append(prompt)
+            for i, n, p in zip(rendered, tok.count(whole), tok.count(prompts)):
                 totals[i], prompts_n[i], completions[i] = n, min(p, n), max(n - p, 0)
-        elif chats:
-            for i in chats:
-                said = [[*(_part_texts(m["content"]) if isinstance(m.get("content"), list) else [_json_text(m.get("content"))]),
-                         *_call_texts(m)] for m in records[i].raw["messages"] if isinstance(m, Mapping)]
-                counts = [sum(tok.count(texts)) for texts in said]
-                totals[i] = sum(counts)
-                completions[i] = counts[-1] if counts else 0
-                prompts_n[i] = totals[i] - completions[i]
+            untemplated = [i for i in chats if refused[i]]
+        for i in untemplated:
+            said = [[*(_part_texts(m["content"]) if isinstance(m.get("content"), list) else [_json_text(m.get("content"))]),
+                     *_call_texts(m)] for m in records[i].raw["messages"] if isinstance(m, Mapping)]
+            counts = [sum(tok.count(texts)) for texts in said]
+            totals[i] = sum(counts)
+            completions[i] = counts[-1] if counts else 0
+            prompts_n[i] = totals[i] - completions[i]
         if plain:
             full = [records[i].full_texts for i in plain]
             inputs = tok.count([text for text, _, _ in full], add_special_tokens=True)
@@ -359,7 +379,7 @@ class HFExampleCounter:
             paired = [(i, n, rejected) for i, n, (_, _, rejected) in zip(plain, inputs, full) if rejected is not None]
             for (i, n, _), r in zip(paired, tok.count([rejected for _, _, rejected in paired]) if paired else []):
                 second[i] = n + r
-        return totals, prompts_n, completions, second
+        return totals, prompts_n, completions, second, refused
 
 
 def resolve_target(config: TokensConfig) -> TargetModel | None:
@@ -393,11 +413,11 @@ def example_counter(tokenizer: str, encoding: str) -> OpenAIExampleCounter | HFE
     return HFExampleCounter(tokenizer) if tokenizer else OpenAIExampleCounter(encoding)
 
 
-def token_counts(records: Sequence[Record], tokenizer: str, encoding: str) -> list[tuple[int, int, int, int]]:
+def token_counts(records: Sequence[Record], tokenizer: str, encoding: str) -> list[tuple[int, int, int, int, str]]:
     """The map step, run where a file's records lie: (sequence, prompt, completion, second sequence) tokens of
-    each record (see OpenAIExampleCounter.count_records)."""
-    first, prompts, completions, second = example_counter(tokenizer, encoding).count_records(records)
-    return list(zip(first.tolist(), prompts.tolist(), completions.tolist(), second.tolist()))
+    each record and why its chat template refused it, "" where it did not (see HFExampleCounter.count_records)."""
+    first, prompts, completions, second, refused = example_counter(tokenizer, encoding).count_records(records)
+    return list(zip(first.tolist(), prompts.tolist(), completions.tolist(), second.tolist(), refused))
 
 
 # OpenAI fine-tunes its chat models on chat lines ({"messages": [...]}) and, for preference tuning, on
@@ -429,13 +449,16 @@ def formats_not_accepted(records: Sequence[Record], target: TargetModel) -> dict
 
 def measure_tokens(records: Sequence[Record], target: TargetModel, config: TokensConfig,
                    counter: OpenAIExampleCounter | HFExampleCounter | None = None,
-                   counts: tuple[np.ndarray, ...] | None = None) -> TokensResult | None:
-    """counts: (sequence, prompt, completion, second sequence) tokens per record when an engine already
-    counted them."""
+                   counts: tuple[np.ndarray, ...] | None = None, refused: Sequence[str] | None = None) -> TokensResult | None:
+    """counts: (sequence, prompt, completion, second sequence) tokens per record, and refused: why the chat
+    template refused each record ("" where it did not), when an engine already counted them."""
     if not records:
         return None
     counter = counter or example_counter(config.tokenizer, target.encoding)
-    first, prompts, completions, second = counts if counts is not None else counter.count_records(records)
+    if counts is None:
+        *counts, refused = counter.count_records(records)
+    first, prompts, completions, second = counts
+    refused_at = [i for i, why in enumerate(refused or ()) if why]
     # A pair's two sequences are each held to the limit, so the longer decides whether it fits; both are billed.
     totals = np.maximum(first, second)
     limit = target.example_limit
@@ -464,6 +487,8 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
         limit_set_in_config=config.example_limit is not None,
         records=len(records),
         formats_not_accepted=formats_not_accepted(records, target),
+        not_renderable=[NotRenderable(records[i].source, records[i].line, refused[i]) for i in refused_at[:config.max_listed]],
+        not_renderable_count=len(refused_at),
     )
 
 
@@ -474,8 +499,9 @@ def measure(ctx: AuditContext) -> TokensResult | None:
         return None
     example_counter(config.tokenizer, target.encoding)  # a bad tokenizer path is a config error, raised here
     rows = ctx.steps.map_records(ctx.train.dataset, token_counts, config.tokenizer, target.encoding)
-    counts = np.asarray(rows, dtype=np.int64).reshape(-1, 4).T
-    return measure_tokens(ctx.train.records, target, config, counts=(counts[0], counts[1], counts[2], counts[3]))
+    counts = np.asarray([row[:4] for row in rows], dtype=np.int64).reshape(-1, 4).T
+    return measure_tokens(ctx.train.records, target, config, counts=(counts[0], counts[1], counts[2], counts[3]),
+                          refused=[row[4] for row in rows])
 
 
 def _where(item: OverLimit) -> str:
@@ -485,7 +511,7 @@ def _where(item: OverLimit) -> str:
 def judge(result: TokensResult | None, ctx: AuditContext) -> list[Finding]:
     if result is None:
         return []
-    return _limit_findings(result) + _format_findings(result)
+    return _limit_findings(result) + _format_findings(result) + _refusal_findings(result)
 
 
 def _limit_findings(result: TokensResult) -> list[Finding]:
@@ -504,6 +530,21 @@ def _limit_findings(result: TokensResult) -> list[Finding]:
                         evidence, "Shorten, split or drop the examples over the limit (listed under checks.tokens.over_limit).")]
     return [Finding("format", Status.PASS,
                     f"every example fits {limit} (longest {result.per_example.max:,} tokens)", evidence)]
+
+
+def _refusal_findings(result: TokensResult) -> list[Finding]:
+    """A failure where the open model's chat template refuses conversations: its trainer stops on them."""
+    if not result.not_renderable_count:
+        return []
+    named = ", ".join(f"{_where(r)} ({r.reason})" for r in result.not_renderable[:MAX_LINES_NAMED])
+    more = f" and {result.not_renderable_count - MAX_LINES_NAMED:,} more" if result.not_renderable_count > MAX_LINES_NAMED else ""
+    return [Finding(
+        "format", Status.FAIL,
+        f"{result.not_renderable_count:,} of {result.records:,} records are conversations the chat template of "
+        f"{result.target_model}'s tokenizer refuses, so its trainer cannot tokenise them: {named}{more}",
+        {"target_model": result.target_model, "not_renderable": result.not_renderable_count},
+        "Fix those conversations as the template's message asks (listed under checks.tokens.not_renderable), or name "
+        "the tokenizer of the model you fine-tune (--tokenizer).")]
 
 
 def _format_findings(result: TokensResult) -> list[Finding]:
@@ -537,4 +578,5 @@ def _format_findings(result: TokensResult) -> list[Finding]:
     return findings
 
 
-CHECK = Check(id="tokens", order=25, measure=measure, judge=judge, config_section=("tokens", TokensConfig), conditions=frozenset({"format"}))
+CHECK = Check(id="tokens", order=25, measure=measure, judge=judge, needs=frozenset({Need.TARGET_MODEL}),
+              config_section=("tokens", TokensConfig), conditions=frozenset({"format"}))
