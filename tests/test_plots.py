@@ -33,3 +33,10 @@ def test_token_histograms_name_both_axes_and_count_records_in_whole_numbers():
     assert texts.count("records") == 2 and texts.count("tokens") == 2
     counts = [t for t in texts if re.fullmatch(r"[\d.]+", t)]
     assert {"0", "1", "2"} <= set(counts) and not any("." in t for t in counts)  # no 0.5 record, no 2.5 tokens
+
+
+def test_the_size_checks_context_limit_is_drawn_only_where_it_judges_length():
+    near = [3000, 3500, 3900]
+    assert "context limit 4096" in _texts(plots.token_histograms(near, [], 4096))
+    # a target model with a training limit judges length (the format condition): its limit, not this one, counts
+    assert not any("context limit" in t for t in _texts(plots.token_histograms(near, [], None)))

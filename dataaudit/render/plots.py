@@ -53,7 +53,9 @@ def label_distribution(counts: dict[str, int], rare: list[str]) -> str:
     return _svg(figure)
 
 
-def token_histograms(input_counts: list[int], target_counts: list[int], context_limit: int) -> str:
+def token_histograms(input_counts: list[int], target_counts: list[int], context_limit: int | None) -> str:
+    """context_limit: the size check's limit, drawn where counts come near it; None where a target model's
+    training limit judges length instead (the format condition's, on the model's own tokens)."""
     panels = [("input tokens", input_counts)] + ([("target tokens", target_counts)] if target_counts else [])
     figure, axes = plt.subplots(1, len(panels), figsize=(7, 2.4), squeeze=False)
     for axis, (title, counts) in zip(axes[0], panels):
@@ -63,7 +65,7 @@ def token_histograms(input_counts: list[int], target_counts: list[int], context_
         axis.set_ylabel("records")
         for counted in (axis.xaxis, axis.yaxis):  # tokens and records are whole numbers: no "2.5" tick
             counted.set_major_locator(MaxNLocator(integer=True))
-        if counts and max(counts) >= 0.5 * context_limit:
+        if context_limit and counts and max(counts) >= 0.5 * context_limit:
             axis.axvline(context_limit, color=COLOURS["accent"], linestyle="--", label=f"context limit {context_limit}")
             axis.legend(frameon=False)
     return _svg(figure)

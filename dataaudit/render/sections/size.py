@@ -70,7 +70,8 @@ def _figures(report: Report) -> list[Figure]:
     figures = []
     s = report.checks.get("size")
     if s is not None and s.input_token_counts:
-        figures.append(Figure(plots.token_histograms(s.input_token_counts, s.target_token_counts, s.context_limit),
+        limit = None if getattr(s, "length_judged_by", None) else s.context_limit  # the model's limit judges length
+        figures.append(Figure(plots.token_histograms(s.input_token_counts, s.target_token_counts, limit),
                               f"Token lengths ({s.tokenizer})"))
     b = report.checks.get("balance")
     if b is not None:
