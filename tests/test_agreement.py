@@ -507,6 +507,34 @@ def test_ordinal_text_labels_without_an_order_name_the_input_and_where_to_set_it
 
 
 @pytest.mark.parametrize("level", ["interval", "ratio"])
+def test_a_label_that_is_not_a_number_at_interval_or_ratio_level_names_its_file_line_and_field(tmp_path, level):
+    from dataaudit.checks.agreement import measure
+    from dataaudit.errors import InputError
+
+    # two words: the first in sorted order is named, whatever order a set iterates in
+    path = _long_csv(tmp_path, [(1, "A", "1"), (1, "B", "2"), (2, "A", "zero"), (2, "B", "three"), (3, "A", "3"), (3, "B", "3")])
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"), agreement=AgreementConfig(level=level))
+    with pytest.raises(InputError) as raised:
+        measure(_ctx(load_dataset(path, config), config))
+    assert str(raised.value) == (f"{path}: line 4: field 'label' holds 'three', but {level} data must be numbers; fix that "
+                                 "label, or for labels that are not numbers use agreement.level = 'ordinal' (with "
+                                 "ordinal_order) or 'nominal'")
+
+
+def test_a_label_missing_from_the_ordinal_order_names_its_file_line_and_field(tmp_path):
+    from dataaudit.checks.agreement import measure
+    from dataaudit.errors import InputError
+
+    path = _long_csv(tmp_path, [(1, "A", "low"), (1, "B", "high"), (2, "A", "hihg"), (2, "B", "high")])
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"),
+                    agreement=AgreementConfig(level="ordinal", ordinal_order=["low", "high"]))
+    with pytest.raises(InputError) as raised:
+        measure(_ctx(load_dataset(path, config), config))
+    assert str(raised.value) == (f"{path}: line 3: field 'label' holds 'hihg', but agreement.ordinal_order does not list it "
+                                 "(1 label(s) missing from the order: 'hihg'); add them to ordinal_order or fix the labels")
+
+
+@pytest.mark.parametrize("level", ["interval", "ratio"])
 def test_cohen_kappa_at_interval_and_ratio_level_weighs_disagreements_by_value_not_rank(tmp_path, level):
     # values 0, 1, 10: A says 0 1 10 0, B says 0 10 10 1. Confusion (A rows, B columns, in value order)
     # [[1, 1, 0], [0, 0, 1], [0, 0, 1]]; margins A 2 1 1, B 1 1 2; weights (v_i - v_j)^2: 1, 100, 81.

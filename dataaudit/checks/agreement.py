@@ -224,12 +224,13 @@ def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple
         ordered = sorted(labels)
         return ordered, _jaccard_distances(ordered)
     if level in ("interval", "ratio"):
-        numeric = {}
-        for label in labels:
-            try:
-                numeric[label] = float(label)
-            except ValueError as exc:
-                raise ValueError(f"label {label!r} is not a number, but agreement.level is {level!r}") from exc
+        text = sorted(label for label in labels if not _is_number(label))
+        if text:
+            # a data error, named at its record: one stray word in a numeric column is fixed in the file, not the config
+            raise LevelMismatch(text[0], f"{level} data must be numbers; fix that label, or for labels that are not numbers "
+                                "use " + said("--level ordinal (with [agreement] ordinal_order in dataaudit.toml) or --level nominal",
+                                              "agreement.level = 'ordinal' (with ordinal_order) or 'nominal'"))
+        numeric = {label: float(label) for label in labels}
         ordered = sorted(labels, key=lambda s: numeric[s])
         if level == "ratio" and numeric[ordered[0]] < 0:
             # the ratio metric divides by c + k, which is 0 for -1 against 1: no distance means anything there
@@ -240,7 +241,9 @@ def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple
         if config.ordinal_order:
             missing = sorted(labels - set(config.ordinal_order))
             if missing:
-                raise ValueError(f"labels {missing} are not in agreement.ordinal_order")
+                raise LevelMismatch(missing[0], f"agreement.ordinal_order does not list it ({len(missing)} label(s) missing "
+                                    f"from the order: {', '.join(map(repr, missing[:5]))}); add them to ordinal_order or fix "
+                                    "the labels")
             return [s for s in config.ordinal_order if s in labels], None
         text = sorted(label for label in labels if not _is_number(label))
         if text:
