@@ -257,6 +257,25 @@ def test_no_item_with_two_annotations_is_none_and_unknown(tmp_path):
     assert finding.summary.startswith("no item carries more than one annotation")
 
 
+def test_single_labels_under_no_embeddings_say_label_noise_would_judge_them_as_well_as_a_second_annotator(tmp_path):
+    from dataaudit.api import audit
+    from dataaudit.checks.agreement import CHECK, NEED_OVERLAP
+
+    path = tmp_path / "single.jsonl"
+    path.write_text("".join(json.dumps({"text": f"request {i} about {i * 7}", "label": "ab"[i % 2]}) + "\n" for i in range(40)))
+    report = audit(path, Config(), embed=False)
+    (consistency,) = [c for c in report.verdict.conditions if c.id == "consistency"]
+    assert consistency.status == "unknown"
+    assert consistency.summary == ("no item carries more than one annotation, so consistency cannot be judged; label noise, "
+                                   "which judges single labels, did not run: embeddings were switched off (embed=False)")
+    assert consistency.action == (f"To judge label consistency, audit with embed=True so label noise estimates how many "
+                                  f"labels are wrong, or {NEED_OVERLAP}.")
+    # label noise not held back by the embeddings (it ran, or had no labels to judge): the second annotator alone
+    [finding] = CHECK.judge(None, _ctx(load_dataset(path, Config())))
+    assert finding.summary == "no item carries more than one annotation, so consistency cannot be judged"
+    assert finding.action == f"To judge label consistency, {NEED_OVERLAP}."
+
+
 def test_latest_only_export_asks_for_the_full_export():
     from dataaudit.checks.agreement import CHECK
     from dataaudit.checks.base import Status

@@ -49,7 +49,7 @@ from ..excerpt import plain_excerpt as excerpt
 from ..load.annotation_tools import JUDGED_LEVELS, LATEST_ONLY_NOTE
 from ..load.records import Annotation, AnnotationExport, Dataset, Record
 from .agreement_stats import alpha_bootstrap, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
-from .base import AuditContext, Check, Finding, Status
+from .base import AuditContext, Check, Finding, Need, Status
 
 ANONYMOUS = "(unknown"  # the reader's name for an answer whose annotator the export does not say
 MIN_ITEMS_TO_FLAG = 10  # an annotator with fewer shared items is not flagged: too little evidence
@@ -758,6 +758,15 @@ def alpha_grade(alpha: float | None, agreement: AgreementConfig) -> str | None:
     return "tentative" if alpha >= agreement.tentative_alpha else "unreliable"
 
 
+def _label_noise_switched_off(ctx: AuditContext) -> str:
+    """Why label noise did not run, where it would have judged these labels had embeddings been on; "" otherwise."""
+    if ctx.train is None or ctx.has(Need.EMBEDDINGS) or "label_noise" not in ctx.not_run:
+        return ""
+    generation = ctx.config.task_type == "generation"  # free-text replies are not labels (label_noise._target)
+    labelled = any(r.label is not None or (not generation and r.target is not None) for r in ctx.train.records)
+    return ctx.not_run["label_noise"] if labelled else ""
+
+
 def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     config = ctx.config
     reliable, tentative = config.agreement.reliable_alpha, config.agreement.tentative_alpha
@@ -765,6 +774,12 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
         export = ctx.train.dataset.annotation_export if ctx.train is not None else None
         summary = "no item carries more than one annotation, so consistency cannot be judged"
         action = f"To judge label consistency, {NEED_OVERLAP}."
+        noise_off = _label_noise_switched_off(ctx)
+        if noise_off:
+            # Single labels are judged by label noise when it runs: a second annotator is one remedy, not the only one.
+            summary += f"; label noise, which judges single labels, did not run: {noise_off}"
+            action = (f"To judge label consistency, {said('run without --no-embeddings', 'audit with embed=True')} so label "
+                      f"noise estimates how many labels are wrong, or {NEED_OVERLAP}.")
         if export is not None and export.latest_only:
             summary += f" ({LATEST_ONLY_NOTE})"
             action = ("Export the project as full JSON (or audit it with --label-studio URL --project ID), which keeps "
