@@ -621,3 +621,31 @@ def test_the_median_others_are_compared_with_is_the_lower_weighted_median():
     assert _far_below({"low": (0.2, n), "mid": (0.5, n), "high": (0.8, n)}, 0.1) == {"low"}
     # with one other annotator there is no median of others to stand out from: nobody is flagged
     assert _far_below({"low": (0.2, n), "high": (0.9, n)}, 0.1) == set()
+
+
+def test_shuffling_the_items_of_a_file_changes_no_agreement_figure_and_no_list_order(tmp_path):
+    """A batch exported in another order (same tasks) moved the alpha interval and reordered the disputed items."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for i in range(90):
+        truth = "xyz"[rng.integers(0, 3)]
+        labels = [truth if rng.random() < 0.6 else "xyz"[rng.integers(0, 3)] for _ in range(2)]
+        rows.append({"id": str(i), "text": f"item {i}", "annotations": [{"annotator": a, "label": label} for a, label in zip("AB", labels)]})
+
+    def measured(name, order):
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(rows[i]) + "\n" for i in order))
+        return measure_agreement(load_dataset(path, Config()), AgreementConfig(disputed_limit=10))
+
+    ordered = measured("a.jsonl", range(90))
+    shuffled = measured("a.jsonl", rng.permutation(90))  # the same file name: only the row order differs
+    assert ordered.alpha_ci is not None and ordered.alpha_ci == shuffled.alpha_ci
+    assert ordered.bootstrap_undefined == shuffled.bootstrap_undefined
+    assert ordered.disputed_total == shuffled.disputed_total > 10
+    assert [d.item_id for d in ordered.disputed] == [d.item_id for d in shuffled.disputed]
+    # the least agreement first, then by item id (numeric ids by value), not by line
+    assert [d.agreement for d in ordered.disputed] == sorted(d.agreement for d in ordered.disputed)
+    assert [int(d.item_id) for d in ordered.disputed] == sorted(int(d.item_id) for d in ordered.disputed)
+    assert [d.lines for d in ordered.disputed] != [d.lines for d in shuffled.disputed]  # each names where it now lies
+    assert [t.item_id for t in ordered.tie_items] == [t.item_id for t in shuffled.tie_items]
+    assert len(ordered.tie_items) > 1

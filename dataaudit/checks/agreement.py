@@ -380,7 +380,7 @@ def _rating_table(dataset: Dataset, config: AgreementConfig, level: str, questio
     counts = np.zeros((len(rated), len(values)))
     rows, cols = np.nonzero(~np.isnan(codes))
     np.add.at(counts, (cols, codes[rows, cols].astype(int)), 1)
-    ties = [item.tie for item in rated if item.tie is not None]
+    ties = sorted((item.tie for item in rated if item.tie is not None), key=lambda t: (id_order(t.item_id), t.file, t.lines))
     return _Table(annotators, values, codes, counts, items), scale, vocabulary, ties
 
 
@@ -519,11 +519,23 @@ def _label_stats(table: _Table) -> tuple[list[LabelStats], list[ConfusedPair]]:
     return labels, confused[:10]
 
 
+def id_order(record_id: str | None) -> tuple[int, int, str]:
+    """A sort key for item ids that does not hang on row order: numeric ids by value (9 before 10), then the others
+    as text, then records without one."""
+    if record_id is None:
+        return (2, 0, "")
+    if record_id.isascii() and record_id.isdigit():
+        return (0, int(record_id), record_id)
+    return (1, 0, record_id)
+
+
 def _disputed(table: _Table, limit: int) -> tuple[list[DisputedItem], int]:
     """The `limit` items whose labels agree least, and how many items disagree at all."""
     per_item = pairwise_agreement_per_item(table.counts)
     candidates = np.where(~np.isnan(per_item) & (per_item < 1))[0]
-    order = sorted(candidates, key=lambda j: (per_item[j], -table.counts[j].sum(), table.items[j].source, table.items[j].line))
+    # Ties broken by item id before place, so the same items list alike however the rows are ordered.
+    order = sorted(candidates, key=lambda j: (per_item[j], -table.counts[j].sum(), id_order(table.items[j].record_id),
+                                              table.items[j].source, table.items[j].line))
     result = []
     for j in order[:limit]:
         record = table.items[j]
