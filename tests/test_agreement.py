@@ -649,3 +649,23 @@ def test_shuffling_the_items_of_a_file_changes_no_agreement_figure_and_no_list_o
     assert [d.lines for d in ordered.disputed] != [d.lines for d in shuffled.disputed]  # each names where it now lies
     assert [t.item_id for t in ordered.tie_items] == [t.item_id for t in shuffled.tie_items]
     assert len(ordered.tie_items) > 1
+
+
+def test_a_huge_label_is_listed_by_its_key_not_copied_whole(tmp_path):
+    """A 1 MB answer was copied whole four times: labels, confused_pairs, disputed and tie_items."""
+    from dataaudit.checks.balance import LABEL_KEY_LIMIT, label_key
+
+    huge = "Q" * 1_000_000
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "text": f"item {i}", "annotations": [
+        {"annotator": "A", "label": "ab"[i % 2]}, {"annotator": "B", "label": huge if i == 3 else "ab"[(i // 3) % 2]}]}) + "\n"
+        for i in range(40)))
+    result = measure_agreement(load_dataset(path, Config()), AgreementConfig())
+    key = label_key(huge)
+    assert len(key) == LABEL_KEY_LIMIT
+    assert sorted(s.label for s in result.labels) == sorted(["a", "b", key])
+    shown = ([s.label for s in result.labels] + [label for p in result.confused_pairs for label in p.labels]
+             + [label for d in result.disputed for label in d.labels.values()] + [label for t in result.tie_items for label in t.labels])
+    assert key in shown and huge not in shown and max(map(len, shown)) == LABEL_KEY_LIMIT
+    assert {s.label: s.ratings for s in result.labels}[key] == 1
+    assert [d.labels for d in result.disputed if d.item_id == "3"] == [{"A": "b", "B": key}]

@@ -49,6 +49,7 @@ from ..excerpt import plain_excerpt as excerpt
 from ..load.annotation_tools import JUDGED_LEVELS, LATEST_ONLY_NOTE
 from ..load.records import Annotation, AnnotationExport, Dataset, Record
 from .agreement_stats import alpha_bootstrap, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
+from .balance import label_key  # a label in a list or key of the result: cut past its limit, as balance keys it
 from .base import AuditContext, Check, Finding, Need, Status
 
 ANONYMOUS = "(unknown"  # the reader's name for an answer whose annotator the export does not say
@@ -341,7 +342,7 @@ def _tie(record: Record, ratings: tuple[Annotation, ...]) -> TieItem | None:
         counts[rating.label] = counts.get(rating.label, 0) + 1
     top = max(counts.values())
     tied = sorted(label for label, n in counts.items() if n == top)
-    return TieItem(record.record_id, record.source, list(record.all_lines), tied) if len(tied) > 1 else None
+    return TieItem(record.record_id, record.source, list(record.all_lines), [label_key(label) for label in tied]) if len(tied) > 1 else None
 
 
 def coded_items(records: list[Record], question: str | None, annotator_codes: dict[str, int],
@@ -510,10 +511,10 @@ def _label_stats(table: _Table) -> tuple[list[LabelStats], list[ConfusedPair]]:
     for k, label in enumerate(table.values):
         pairs_with = (counts[:, k] * (r - 1)).sum()
         agree = (counts[:, k] * (counts[:, k] - 1)).sum()
-        labels.append(LabelStats(label, int(table.counts[:, k].sum()), round(float(agree / pairs_with), 4) if pairs_with else None))
+        labels.append(LabelStats(label_key(label), int(table.counts[:, k].sum()), round(float(agree / pairs_with), 4) if pairs_with else None))
     weighted = counts / np.maximum(r - 1, 1)[:, None]
     coincidence = weighted.T @ counts  # Krippendorff's coincidence matrix of pairable values
-    confused = [ConfusedPair((table.values[k], table.values[l]), round(float(coincidence[k, l] + coincidence[l, k]), 3))
+    confused = [ConfusedPair((label_key(table.values[k]), label_key(table.values[l])), round(float(coincidence[k, l] + coincidence[l, k]), 3))
                 for k, l in combinations(range(len(table.values)), 2) if coincidence[k, l] > 0]
     confused.sort(key=lambda p: (-p.count, p.labels))
     return labels, confused[:10]
@@ -540,7 +541,7 @@ def _disputed(table: _Table, limit: int) -> tuple[list[DisputedItem], int]:
     for j in order[:limit]:
         record = table.items[j]
         result.append(DisputedItem(record.record_id, record.source, list(record.all_lines), excerpt(record.query_text),
-                                   {a.annotator: a.label for a in record.annotations}, round(float(per_item[j]), 4)))
+                                   {a.annotator: label_key(a.label) for a in record.annotations}, round(float(per_item[j]), 4)))
     return result, len(candidates)
 
 
