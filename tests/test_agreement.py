@@ -257,6 +257,25 @@ def test_no_item_with_two_annotations_is_none_and_unknown(tmp_path):
     assert finding.summary.startswith("no item carries more than one annotation")
 
 
+def test_single_labels_under_no_embeddings_say_label_noise_would_judge_them_as_well_as_a_second_annotator(tmp_path):
+    from dataaudit.api import audit
+    from dataaudit.checks.agreement import CHECK, NEED_OVERLAP
+
+    path = tmp_path / "single.jsonl"
+    path.write_text("".join(json.dumps({"text": f"request {i} about {i * 7}", "label": "ab"[i % 2]}) + "\n" for i in range(40)))
+    report = audit(path, Config(), embed=False)
+    (consistency,) = [c for c in report.verdict.conditions if c.id == "consistency"]
+    assert consistency.status == "unknown"
+    assert consistency.summary == ("no item carries more than one annotation, so consistency cannot be judged; label noise, "
+                                   "which judges single labels, did not run: embeddings were switched off (embed=False)")
+    assert consistency.action == (f"To judge label consistency, audit with embed=True so label noise estimates how many "
+                                  f"labels are wrong, or {NEED_OVERLAP}.")
+    # label noise not held back by the embeddings (it ran, or had no labels to judge): the second annotator alone
+    [finding] = CHECK.judge(None, _ctx(load_dataset(path, Config())))
+    assert finding.summary == "no item carries more than one annotation, so consistency cannot be judged"
+    assert finding.action == f"To judge label consistency, {NEED_OVERLAP}."
+
+
 def test_latest_only_export_asks_for_the_full_export():
     from dataaudit.checks.agreement import CHECK
     from dataaudit.checks.base import Status
@@ -507,6 +526,34 @@ def test_ordinal_text_labels_without_an_order_name_the_input_and_where_to_set_it
 
 
 @pytest.mark.parametrize("level", ["interval", "ratio"])
+def test_a_label_that_is_not_a_number_at_interval_or_ratio_level_names_its_file_line_and_field(tmp_path, level):
+    from dataaudit.checks.agreement import measure
+    from dataaudit.errors import InputError
+
+    # two words: the first in sorted order is named, whatever order a set iterates in
+    path = _long_csv(tmp_path, [(1, "A", "1"), (1, "B", "2"), (2, "A", "zero"), (2, "B", "three"), (3, "A", "3"), (3, "B", "3")])
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"), agreement=AgreementConfig(level=level))
+    with pytest.raises(InputError) as raised:
+        measure(_ctx(load_dataset(path, config), config))
+    assert str(raised.value) == (f"{path}: line 4: field 'label' holds 'three', but {level} data must be numbers; fix that "
+                                 "label, or for labels that are not numbers use agreement.level = 'ordinal' (with "
+                                 "ordinal_order) or 'nominal'")
+
+
+def test_a_label_missing_from_the_ordinal_order_names_its_file_line_and_field(tmp_path):
+    from dataaudit.checks.agreement import measure
+    from dataaudit.errors import InputError
+
+    path = _long_csv(tmp_path, [(1, "A", "low"), (1, "B", "high"), (2, "A", "hihg"), (2, "B", "high")])
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"),
+                    agreement=AgreementConfig(level="ordinal", ordinal_order=["low", "high"]))
+    with pytest.raises(InputError) as raised:
+        measure(_ctx(load_dataset(path, config), config))
+    assert str(raised.value) == (f"{path}: line 3: field 'label' holds 'hihg', but agreement.ordinal_order does not list it "
+                                 "(1 label(s) missing from the order: 'hihg'); add them to ordinal_order or fix the labels")
+
+
+@pytest.mark.parametrize("level", ["interval", "ratio"])
 def test_cohen_kappa_at_interval_and_ratio_level_weighs_disagreements_by_value_not_rank(tmp_path, level):
     # values 0, 1, 10: A says 0 1 10 0, B says 0 10 10 1. Confusion (A rows, B columns, in value order)
     # [[1, 1, 0], [0, 0, 1], [0, 0, 1]]; margins A 2 1 1, B 1 1 2; weights (v_i - v_j)^2: 1, 100, 81.
@@ -574,3 +621,51 @@ def test_the_median_others_are_compared_with_is_the_lower_weighted_median():
     assert _far_below({"low": (0.2, n), "mid": (0.5, n), "high": (0.8, n)}, 0.1) == {"low"}
     # with one other annotator there is no median of others to stand out from: nobody is flagged
     assert _far_below({"low": (0.2, n), "high": (0.9, n)}, 0.1) == set()
+
+
+def test_shuffling_the_items_of_a_file_changes_no_agreement_figure_and_no_list_order(tmp_path):
+    """A batch exported in another order (same tasks) moved the alpha interval and reordered the disputed items."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for i in range(90):
+        truth = "xyz"[rng.integers(0, 3)]
+        labels = [truth if rng.random() < 0.6 else "xyz"[rng.integers(0, 3)] for _ in range(2)]
+        rows.append({"id": str(i), "text": f"item {i}", "annotations": [{"annotator": a, "label": label} for a, label in zip("AB", labels)]})
+
+    def measured(name, order):
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(rows[i]) + "\n" for i in order))
+        return measure_agreement(load_dataset(path, Config()), AgreementConfig(disputed_limit=10))
+
+    ordered = measured("a.jsonl", range(90))
+    shuffled = measured("a.jsonl", rng.permutation(90))  # the same file name: only the row order differs
+    assert ordered.alpha_ci is not None and ordered.alpha_ci == shuffled.alpha_ci
+    assert ordered.bootstrap_undefined == shuffled.bootstrap_undefined
+    assert ordered.disputed_total == shuffled.disputed_total > 10
+    assert [d.item_id for d in ordered.disputed] == [d.item_id for d in shuffled.disputed]
+    # the least agreement first, then by item id (numeric ids by value), not by line
+    assert [d.agreement for d in ordered.disputed] == sorted(d.agreement for d in ordered.disputed)
+    assert [int(d.item_id) for d in ordered.disputed] == sorted(int(d.item_id) for d in ordered.disputed)
+    assert [d.lines for d in ordered.disputed] != [d.lines for d in shuffled.disputed]  # each names where it now lies
+    assert [t.item_id for t in ordered.tie_items] == [t.item_id for t in shuffled.tie_items]
+    assert len(ordered.tie_items) > 1
+
+
+def test_a_huge_label_is_listed_by_its_key_not_copied_whole(tmp_path):
+    """A 1 MB answer was copied whole four times: labels, confused_pairs, disputed and tie_items."""
+    from dataaudit.checks.balance import LABEL_KEY_LIMIT, label_key
+
+    huge = "Q" * 1_000_000
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "text": f"item {i}", "annotations": [
+        {"annotator": "A", "label": "ab"[i % 2]}, {"annotator": "B", "label": huge if i == 3 else "ab"[(i // 3) % 2]}]}) + "\n"
+        for i in range(40)))
+    result = measure_agreement(load_dataset(path, Config()), AgreementConfig())
+    key = label_key(huge)
+    assert len(key) == LABEL_KEY_LIMIT
+    assert sorted(s.label for s in result.labels) == sorted(["a", "b", key])
+    shown = ([s.label for s in result.labels] + [label for p in result.confused_pairs for label in p.labels]
+             + [label for d in result.disputed for label in d.labels.values()] + [label for t in result.tie_items for label in t.labels])
+    assert key in shown and huge not in shown and max(map(len, shown)) == LABEL_KEY_LIMIT
+    assert {s.label: s.ratings for s in result.labels}[key] == 1
+    assert [d.labels for d in result.disputed if d.item_id == "3"] == [{"A": "b", "B": key}]

@@ -65,9 +65,10 @@ def test_bootstrap_interval_is_the_2_5_and_97_5_percentiles_of_the_package_alpha
     # 16 items agree on value 0; 4 carry the only other values, so a resample drawing none of them has no alpha
     counts = np.array([[2.0, 0, 0]] * 16 + [[1.0, 1, 0], [0, 2.0, 0], [0, 1.0, 1], [1.0, 0, 1]])
     rng = np.random.default_rng(2)
+    units = counts[np.lexsort(counts.T[::-1])]  # drawn from in the order of their counts, whatever the rows' order
     alphas = []
     for _ in range(400):
-        drawn = counts[rng.integers(0, len(counts), len(counts))]
+        drawn = units[rng.integers(0, len(units), len(units))]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             alphas.append(krippendorff.alpha(value_counts=drawn, value_domain=[0, 1, 2], level_of_measurement="nominal"))
@@ -78,3 +79,20 @@ def test_bootstrap_interval_is_the_2_5_and_97_5_percentiles_of_the_package_alpha
     assert undefined == len(alphas) - len(defined) > 0
     assert interval == pytest.approx([expected_low, expected_high], abs=6e-5)  # the interval is rounded to 4 places
     assert interval[0] < interval[1]  # left-out resamples do not collapse the interval
+
+
+@pytest.mark.parametrize("level", ["nominal", "interval"])
+def test_the_bootstrap_interval_does_not_hang_on_the_order_of_the_items(level):
+    rng = np.random.default_rng(7)
+    counts = np.zeros((120, 5))
+    for unit in range(120):
+        truth = rng.integers(0, 5)
+        for _ in range(3):
+            counts[unit, truth if rng.random() < 0.6 else rng.integers(0, 5)] += 1
+    scale = VALUES if level == "interval" else None
+    ci, undefined = alpha_bootstrap(counts, level, scale, 200, 0)
+    shuffled = counts[rng.permutation(len(counts))]
+    assert not np.array_equal(shuffled, counts)
+    assert alpha_bootstrap(shuffled, level, scale, 200, 0) == (ci, undefined)
+    low, high = ci
+    assert low < round(krippendorff_alpha(counts, level, scale), 4) < high

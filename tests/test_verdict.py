@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from dataaudit.checks.base import Finding, Status
-from dataaudit.decide.conditions import CONDITION_IDS
+from dataaudit.decide.conditions import CONDITION_IDS, SPECS
 from dataaudit.decide.verdict import Condition, build_verdict, decide, merge_findings, overall_status
 
 
@@ -78,7 +78,8 @@ def test_conditions_without_findings_are_not_judged_with_the_catalogue_reason():
 def test_evidence_keys_a_check_adds_on_some_runs_only_are_always_there_null_when_not_given():
     # pii says personal_share only over its bound; size says rare_labels only when some label is rare
     clean = merge_findings("hygiene", [Finding("hygiene", Status.PASS, "no personal data", {"share": 0.0})])
-    assert clean.evidence == {"personal_share": None, "max_share": None, "share": 0.0}
+    assert clean.evidence == {**dict.fromkeys(SPECS["hygiene"].evidence_keys), "share": 0.0}
+    assert clean.evidence["personal_share"] is None and clean.evidence["max_share"] is None
     found = merge_findings("hygiene", [Finding("hygiene", Status.WARN, "personal data", {"share": 0.1, "personal_share": 0.1, "max_share": 0.2})])
     assert set(found.evidence) == set(clean.evidence)
     scale = merge_findings("scale", [Finding("scale", Status.PASS, "enough", {"usable": 600})])
@@ -103,7 +104,7 @@ def test_a_failed_check_beside_a_warning_keeps_the_declared_evidence_keys():
     warned = Finding("hygiene", Status.WARN, "2% duplicates", {"duplicate_share": 0.02}, "Dedup.")
     merged = merge_findings("hygiene", [crashed, warned])
     assert merged.status == "unknown"
-    assert merged.evidence == {"personal_share": None, "max_share": None, "check_failed": "pii", "duplicate_share": 0.02}
+    assert merged.evidence == {**dict.fromkeys(SPECS["hygiene"].evidence_keys), "check_failed": "pii", "duplicate_share": 0.02}
     alone = merge_findings("hygiene", [crashed, Finding("hygiene", Status.PASS, "no leakage", {"leaked": 0})])
     assert alone.status == "unknown" and alone.evidence == {"check_failed": "pii"}
 

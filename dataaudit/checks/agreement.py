@@ -49,7 +49,8 @@ from ..excerpt import plain_excerpt as excerpt
 from ..load.annotation_tools import JUDGED_LEVELS, LATEST_ONLY_NOTE
 from ..load.records import Annotation, AnnotationExport, Dataset, Record
 from .agreement_stats import alpha_bootstrap, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
-from .base import AuditContext, Check, Finding, Status
+from .balance import label_key  # a label in a list or key of the result: cut past its limit, as balance keys it
+from .base import AuditContext, Check, Finding, Need, Status
 
 ANONYMOUS = "(unknown"  # the reader's name for an answer whose annotator the export does not say
 MIN_ITEMS_TO_FLAG = 10  # an annotator with fewer shared items is not flagged: too little evidence
@@ -224,12 +225,13 @@ def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple
         ordered = sorted(labels)
         return ordered, _jaccard_distances(ordered)
     if level in ("interval", "ratio"):
-        numeric = {}
-        for label in labels:
-            try:
-                numeric[label] = float(label)
-            except ValueError as exc:
-                raise ValueError(f"label {label!r} is not a number, but agreement.level is {level!r}") from exc
+        text = sorted(label for label in labels if not _is_number(label))
+        if text:
+            # a data error, named at its record: one stray word in a numeric column is fixed in the file, not the config
+            raise LevelMismatch(text[0], f"{level} data must be numbers; fix that label, or for labels that are not numbers "
+                                "use " + said("--level ordinal (with [agreement] ordinal_order in dataaudit.toml) or --level nominal",
+                                              "agreement.level = 'ordinal' (with ordinal_order) or 'nominal'"))
+        numeric = {label: float(label) for label in labels}
         ordered = sorted(labels, key=lambda s: numeric[s])
         if level == "ratio" and numeric[ordered[0]] < 0:
             # the ratio metric divides by c + k, which is 0 for -1 against 1: no distance means anything there
@@ -240,7 +242,9 @@ def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple
         if config.ordinal_order:
             missing = sorted(labels - set(config.ordinal_order))
             if missing:
-                raise ValueError(f"labels {missing} are not in agreement.ordinal_order")
+                raise LevelMismatch(missing[0], f"agreement.ordinal_order does not list it ({len(missing)} label(s) missing "
+                                    f"from the order: {', '.join(map(repr, missing[:5]))}); add them to ordinal_order or fix "
+                                    "the labels")
             return [s for s in config.ordinal_order if s in labels], None
         text = sorted(label for label in labels if not _is_number(label))
         if text:
@@ -338,7 +342,7 @@ def _tie(record: Record, ratings: tuple[Annotation, ...]) -> TieItem | None:
         counts[rating.label] = counts.get(rating.label, 0) + 1
     top = max(counts.values())
     tied = sorted(label for label, n in counts.items() if n == top)
-    return TieItem(record.record_id, record.source, list(record.all_lines), tied) if len(tied) > 1 else None
+    return TieItem(record.record_id, record.source, list(record.all_lines), [label_key(label) for label in tied]) if len(tied) > 1 else None
 
 
 def coded_items(records: list[Record], question: str | None, annotator_codes: dict[str, int],
@@ -377,7 +381,7 @@ def _rating_table(dataset: Dataset, config: AgreementConfig, level: str, questio
     counts = np.zeros((len(rated), len(values)))
     rows, cols = np.nonzero(~np.isnan(codes))
     np.add.at(counts, (cols, codes[rows, cols].astype(int)), 1)
-    ties = [item.tie for item in rated if item.tie is not None]
+    ties = sorted((item.tie for item in rated if item.tie is not None), key=lambda t: (id_order(t.item_id), t.file, t.lines))
     return _Table(annotators, values, codes, counts, items), scale, vocabulary, ties
 
 
@@ -507,25 +511,37 @@ def _label_stats(table: _Table) -> tuple[list[LabelStats], list[ConfusedPair]]:
     for k, label in enumerate(table.values):
         pairs_with = (counts[:, k] * (r - 1)).sum()
         agree = (counts[:, k] * (counts[:, k] - 1)).sum()
-        labels.append(LabelStats(label, int(table.counts[:, k].sum()), round(float(agree / pairs_with), 4) if pairs_with else None))
+        labels.append(LabelStats(label_key(label), int(table.counts[:, k].sum()), round(float(agree / pairs_with), 4) if pairs_with else None))
     weighted = counts / np.maximum(r - 1, 1)[:, None]
     coincidence = weighted.T @ counts  # Krippendorff's coincidence matrix of pairable values
-    confused = [ConfusedPair((table.values[k], table.values[l]), round(float(coincidence[k, l] + coincidence[l, k]), 3))
+    confused = [ConfusedPair((label_key(table.values[k]), label_key(table.values[l])), round(float(coincidence[k, l] + coincidence[l, k]), 3))
                 for k, l in combinations(range(len(table.values)), 2) if coincidence[k, l] > 0]
     confused.sort(key=lambda p: (-p.count, p.labels))
     return labels, confused[:10]
+
+
+def id_order(record_id: str | None) -> tuple[int, int, str]:
+    """A sort key for item ids that does not hang on row order: numeric ids by value (9 before 10), then the others
+    as text, then records without one."""
+    if record_id is None:
+        return (2, 0, "")
+    if record_id.isascii() and record_id.isdigit():
+        return (0, int(record_id), record_id)
+    return (1, 0, record_id)
 
 
 def _disputed(table: _Table, limit: int) -> tuple[list[DisputedItem], int]:
     """The `limit` items whose labels agree least, and how many items disagree at all."""
     per_item = pairwise_agreement_per_item(table.counts)
     candidates = np.where(~np.isnan(per_item) & (per_item < 1))[0]
-    order = sorted(candidates, key=lambda j: (per_item[j], -table.counts[j].sum(), table.items[j].source, table.items[j].line))
+    # Ties broken by item id before place, so the same items list alike however the rows are ordered.
+    order = sorted(candidates, key=lambda j: (per_item[j], -table.counts[j].sum(), id_order(table.items[j].record_id),
+                                              table.items[j].source, table.items[j].line))
     result = []
     for j in order[:limit]:
         record = table.items[j]
         result.append(DisputedItem(record.record_id, record.source, list(record.all_lines), excerpt(record.query_text),
-                                   {a.annotator: a.label for a in record.annotations}, round(float(per_item[j]), 4)))
+                                   {a.annotator: label_key(a.label) for a in record.annotations}, round(float(per_item[j]), 4)))
     return result, len(candidates)
 
 
@@ -755,6 +771,15 @@ def alpha_grade(alpha: float | None, agreement: AgreementConfig) -> str | None:
     return "tentative" if alpha >= agreement.tentative_alpha else "unreliable"
 
 
+def _label_noise_switched_off(ctx: AuditContext) -> str:
+    """Why label noise did not run, where it would have judged these labels had embeddings been on; "" otherwise."""
+    if ctx.train is None or ctx.has(Need.EMBEDDINGS) or "label_noise" not in ctx.not_run:
+        return ""
+    generation = ctx.config.task_type == "generation"  # free-text replies are not labels (label_noise._target)
+    labelled = any(r.label is not None or (not generation and r.target is not None) for r in ctx.train.records)
+    return ctx.not_run["label_noise"] if labelled else ""
+
+
 def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     config = ctx.config
     reliable, tentative = config.agreement.reliable_alpha, config.agreement.tentative_alpha
@@ -762,6 +787,12 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
         export = ctx.train.dataset.annotation_export if ctx.train is not None else None
         summary = "no item carries more than one annotation, so consistency cannot be judged"
         action = f"To judge label consistency, {NEED_OVERLAP}."
+        noise_off = _label_noise_switched_off(ctx)
+        if noise_off:
+            # Single labels are judged by label noise when it runs: a second annotator is one remedy, not the only one.
+            summary += f"; label noise, which judges single labels, did not run: {noise_off}"
+            action = (f"To judge label consistency, {said('run without --no-embeddings', 'audit with embed=True')} so label "
+                      f"noise estimates how many labels are wrong, or {NEED_OVERLAP}.")
         if export is not None and export.latest_only:
             summary += f" ({LATEST_ONLY_NOTE})"
             action = ("Export the project as full JSON (or audit it with --label-studio URL --project ID), which keeps "
