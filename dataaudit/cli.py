@@ -206,8 +206,8 @@ def _run_audit(args: argparse.Namespace) -> int:
     import time
 
     from .api import audit, write_reports, write_suspects, write_timings
-    from .output_places import prepare_out_folder, refuse_file_as_folder, remove_empty
-    from .render.outputs import FILE_NAMES
+    from .output_places import prepare_out_folder, refuse_unfit_output_file, remove_empty
+    from .render.outputs import FILE_NAMES, LINE_FILES
 
     config = _config_from_args(args)
     if args.fail_on_regression and not args.history:
@@ -222,9 +222,9 @@ def _run_audit(args: argparse.Namespace) -> int:
         raise InputError(f"--format {','.join(unwritable)} writes {names}, and there is no --out folder to write into; "
                          "add --out FOLDER (only json can be printed, to stdout)")
     _refuse_outputs_over_inputs(args)  # before the audit, and before --out is made
-    refuse_file_as_folder("--suspects", args.suspects)
-    refuse_file_as_folder("--timings", args.timings)
-    made = prepare_out_folder(args.out)  # before the audit, so a bad --out leaves no run in the history
+    refuse_unfit_output_file("--suspects", args.suspects)
+    refuse_unfit_output_file("--timings", args.timings)
+    made = prepare_out_folder(args.out, [*FILE_NAMES.values(), *LINE_FILES])  # before the audit, so a bad --out leaves no run in the history
     try:
         source = _audit_source(args, config)
         report = audit(source, config, production=args.production, eval_path=args.eval_path, prompt_log=args.prompt_log,
@@ -335,9 +335,10 @@ def _closed_streams_to_devnull() -> None:
 
 def _run_init(args: argparse.Namespace) -> int:
     from .config import default_config_text
-    from .io import write_atomic
+    from .io import refuse_special_file, write_atomic
 
     path = Path(args.path)
+    refuse_special_file(path)  # before "exists": --force would not make a device writable
     if path.exists() and not args.force:
         print(f"dataaudit: error: {_shown(path)} exists (use --force to overwrite)", file=sys.stderr)
         return EXIT_USAGE
@@ -394,7 +395,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     from .output_places import prepare_out_folder, remove_empty
     from .render.compare import render_comparison_terminal
 
-    made = prepare_out_folder(args.out)
+    made = prepare_out_folder(args.out, ("compare.json", "compare.md"))  # the names api.write_comparison writes
     try:
         result = compare_reports(read_report(args.before), read_report(args.after))
         if args.out:

@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import DataAuditError, InputError
+from .io import refuse_special_file
 
 
-def prepare_out_folder(out: str | None) -> list[Path]:
+def prepare_out_folder(out: str | None, file_names: Iterable[str] = ()) -> list[Path]:
     """The --out folder exists and takes files, made here if need be: a report that cannot be written is found
-    before the audit runs and is recorded in the history, not after. Returns the folders made here, deepest
-    first, so that a run that fails before writing anything can take them away again (remove_empty)."""
+    before the audit runs and is recorded in the history, not after. file_names: the files the command writes
+    or removes there; a device, FIFO or socket under one of those names is refused now, not after the run.
+    Returns the folders made here, deepest first, so that a run that fails before writing anything can take
+    them away again (remove_empty)."""
     if not out:
         return []
     folder = Path(out)
@@ -28,6 +31,8 @@ def prepare_out_folder(out: str | None) -> list[Path]:
                              "folder or name another")
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{out}: --out must be a folder for the reports, and this is a file; name a folder")
+    for name in file_names:
+        refuse_special_file(folder / name, f"--out ({name})")
     made = [p for p in [folder, *folder.parents] if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -48,9 +53,13 @@ def remove_empty(folders: list[Path]) -> None:
             return  # not empty (or not ours to remove any more): leave it and its parents
 
 
-def refuse_file_as_folder(flag: str, path: str | None) -> None:
+def refuse_unfit_output_file(flag: str, path: str | None) -> None:
+    """A single-file output (--suspects, --timings) that is a folder, a device, a FIFO or a socket, refused before
+    the audit runs rather than when its file is written."""
     if path and Path(path).is_dir():
         raise InputError(f"{path}: {flag} names a file to write, and this is a folder; name a file in it")
+    if path:
+        refuse_special_file(path, flag)
 
 
 def refuse_outputs_over_inputs(out: str | None, output_files: dict[str, str | None], *, data_inputs: Iterable,
