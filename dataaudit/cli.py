@@ -109,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(a)
 
     i = sub.add_parser("init", help="write a commented default dataaudit.toml")
-    i.add_argument("path", nargs="?", default="dataaudit.toml")
+    i.add_argument("path", nargs="?", default="dataaudit.toml",
+                   help="the file to write; a folder (existing, or named with a trailing /) gets dataaudit.toml inside")
     i.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     d = sub.add_parser("dedup", help="write a de-duplicated copy of a dataset (the input is never touched)")
@@ -335,9 +336,11 @@ def _closed_streams_to_devnull() -> None:
 
 def _run_init(args: argparse.Namespace) -> int:
     from .config import default_config_text
+    from .fix.writers import copy_target
     from .io import refuse_special_file, write_atomic
 
-    path = Path(args.path)
+    # `init conf/` (or an existing folder) writes conf/dataaudit.toml, as `redact --out clean/` writes inside clean
+    path = Path(copy_target("dataaudit.toml", args.path))
     refuse_special_file(path)  # before "exists": --force would not make a device writable
     if path.exists() and not args.force:
         print(f"dataaudit: error: {_shown(path)} exists (use --force to overwrite)", file=sys.stderr)

@@ -100,3 +100,13 @@ def test_a_device_node_named_as_an_output_is_left_a_device_when_running_as_root(
     assert main(["audit", str(data), "--no-embeddings", "--format", "json", flag, str(full)]) == 2
     assert f"{full}: {NOT_REGULAR} for {flag}" in capsys.readouterr().err
     assert stat.S_ISCHR(os.stat(full).st_mode) and os.stat(full).st_rdev == os.makedev(1, 7)
+
+
+def test_init_into_a_folder_writes_dataaudit_toml_inside_it_as_redact_out_does(tmp_path, capsys):
+    # `init newdir/` wrote a file called newdir (the slash dropped), where `redact --out clean/` writes inside clean
+    assert main(["init", f"{tmp_path / 'newdir'}/"]) == 0
+    written = tmp_path / "newdir" / "dataaudit.toml"
+    assert written.is_file() and "reliable_alpha = 0.800" in written.read_text()
+    assert capsys.readouterr().out == f"wrote {written}\n"
+    assert main(["init", str(tmp_path / "newdir")]) == 2  # an existing folder: the same file inside, not overwritten
+    assert f"{written} exists (use --force to overwrite)" in capsys.readouterr().err
