@@ -84,6 +84,11 @@ def refuse_outputs_over_inputs(out: str | None, output_files: dict[str, str | No
                                  f"{'folder' if flag.startswith('--out') else 'file'} for it")
     if out:
         _refuse_out_in_input_folders(out, named, data)
+    for flag, path in output_files.items():
+        reaching = _inputs_reaching(os.path.realpath(path), named) if path else []
+        if reaching:
+            raise InputError(f"{path}: {flag} is inside the input {_kind(reaching[0])} {reaching[0]}, so the next audit of "
+                             f"it would read this file as training data; name a file outside it for {flag}")
 
 
 def _refuse_out_in_input_folders(out: str, named: list[str], data: list[Path]) -> None:
@@ -95,13 +100,24 @@ def _refuse_out_in_input_folders(out: str, named: list[str], data: list[Path]) -
     if any(where == os.path.realpath(f) for f in folders + [str(source.parent) for source in data]):
         raise InputError(f"{out}: --out is also an input folder, so the next audit of it would read this run's "
                          "reports as training data; name another folder for --out")
+    walked = _inputs_reaching(where, named)
+    if walked:
+        raise InputError(f"{out}: --out is inside the input {_kind(walked[0])} {walked[0]}, so the next audit of it "
+                         "would read this run's reports as training data; name a folder outside it for --out")
+
+
+def _inputs_reaching(where: str, named: list[str]) -> list[str]:
+    """The named input folders whose walk, and the globs whose matches, would take in `where` (a real path, of
+    a folder or a file, there yet or not). A named data file reaches nothing beside it: an audit of that file
+    reads that file only."""
+    folders = [item for item in named if not _is_uri(item) and Path(item).is_dir()]
     # a folder's walk leaves hidden entries out, at every depth: `data/.reports` is read by no audit of `data`
     walked = [f for f in folders if _inside(where, os.path.realpath(f)) and not _hidden_in(where, os.path.realpath(f))]
-    walked += [item for item in named if not _is_uri(item) and not Path(item).exists() and _glob_reaches(item, where)]
-    if walked:
-        raise InputError(f"{out}: --out is inside the input {'folder' if Path(walked[0]).is_dir() else 'glob'} "
-                         f"{walked[0]}, so the next audit of it would read this run's reports as training data; name "
-                         "a folder outside it for --out")
+    return walked + [item for item in named if not _is_uri(item) and not Path(item).exists() and _glob_reaches(item, where)]
+
+
+def _kind(named_input: str) -> str:
+    return "folder" if Path(named_input).is_dir() else "glob"
 
 
 def _inside(path: str, folder: str) -> bool:

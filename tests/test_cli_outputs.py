@@ -102,6 +102,19 @@ def test_a_device_node_named_as_an_output_is_left_a_device_when_running_as_root(
     assert stat.S_ISCHR(os.stat(full).st_mode) and os.stat(full).st_rdev == os.makedev(1, 7)
 
 
+@pytest.mark.parametrize("flag, name", [("--suspects", "s.csv"), ("--timings", "t.json")])
+def test_a_single_file_output_inside_the_audited_folder_is_refused_before_the_audit(tmp_path, capsys, no_audit, flag, name):
+    # written there, the next audit of the folder read s.csv or t.json as training data
+    data = tmp_path / "data"
+    data.mkdir()
+    _dataset(data / "train.jsonl")
+    assert main(["audit", str(data), "--no-embeddings", "--format", "json", flag, str(data / name)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"dataaudit: error: {data / name}: {flag} is inside the input folder {data}, so the next audit of it would read "
+        f"this file as training data; name a file outside it for {flag}"]
+    assert os.listdir(data) == ["train.jsonl"]
+
+
 def test_init_into_a_folder_writes_dataaudit_toml_inside_it_as_redact_out_does(tmp_path, capsys):
     # `init newdir/` wrote a file called newdir (the slash dropped), where `redact --out clean/` writes inside clean
     assert main(["init", f"{tmp_path / 'newdir'}/"]) == 0
