@@ -512,6 +512,23 @@ _PATH_ARGUMENTS = {"init": [("path", "the config file to write")], "dedup": [("i
                    "compare": [("before", "a report.json"), ("after", "a report.json")]}
 
 
+# Options naming a field, each with what the field holds: "" was taken as the default (--text-field: detect it)
+# or as a field no record has (--label-field: "60 x : missing", blaming the data for the setting).
+_FIELD_OPTIONS = {"text_field": ("--text-field", "the input text"), "label_field": ("--label-field", "the label"),
+                  "id_field": ("--id-field", "the item id"), "annotator_field": ("--annotator-field", "the annotator"),
+                  "annotator_columns": ("--annotator-columns", "each annotator's label"),
+                  "production_text_field": ("--production-text-field", "the production text"),
+                  "question": ("--question", "the annotation question's name")}
+
+
+def _refuse_empty_field_names(args: argparse.Namespace) -> None:
+    for name, (flag, holds) in _FIELD_OPTIONS.items():
+        value = getattr(args, name, None)
+        if value is not None and not value.replace(",", "").strip():
+            raise InputError(f'{flag} is "{value}", which names no field (an unset variable?); name the field that holds '
+                             f"{holds}, or leave {flag} out for the default")
+
+
 def _refuse_empty_option_paths(args: argparse.Namespace) -> None:
     for name, (flag, names) in {**_PATH_OPTIONS, "cache_dir": ("--cache-dir", "a cache folder"),
                                 "label_studio": ("--label-studio", "the Label Studio server's URL")}.items():
@@ -539,6 +556,7 @@ def _interrupted(exc: BaseException) -> type[BaseException] | None:
 def _handled(handler, args: argparse.Namespace) -> int:
     try:
         _refuse_empty_option_paths(args)
+        _refuse_empty_field_names(args)
         return handler(args)
     except KeyboardInterrupt:
         _error_line("dataaudit: interrupted")
