@@ -254,7 +254,9 @@ def _run_audit(args: argparse.Namespace) -> int:
         remove_empty(made)  # a folder this run made and could not fill (a full disk, Ctrl-C) is not left behind
         raise
     json_to_stdout = not args.out and "json" in formats and not every_format
-    reports_line = "reports: " + ", ".join(_shown(p) for p in written) + "\n" if "terminal" in formats and written else ""
+    # Whatever the formats (`--format json,md` in a crontab draws no summary): the log names what was written,
+    # in the one form a script reads. JSON on stdout writes no file, so no line.
+    reports_line = "reports: " + ", ".join(_shown(p) for p in written) + "\n" if written else ""
     args.writing_standard_streams = True  # from here an OSError is a stream failing, after the reports were written
     try:
         start = time.perf_counter()

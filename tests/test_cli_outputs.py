@@ -123,3 +123,18 @@ def test_init_into_a_folder_writes_dataaudit_toml_inside_it_as_redact_out_does(t
     assert capsys.readouterr().out == f"wrote {written}\n"
     assert main(["init", str(tmp_path / "newdir")]) == 2  # an existing folder: the same file inside, not overwritten
     assert f"{written} exists (use --force to overwrite)" in capsys.readouterr().err
+
+
+def test_without_the_terminal_format_stderr_still_names_the_report_files_and_json_on_stdout_is_unchanged(tmp_path, capsys):
+    # a crontab's `--format json,md --out DIR` drew no summary and so named nothing it wrote
+    data = _dataset(tmp_path / "train.jsonl")
+    out = tmp_path / "out"
+    code = main(["audit", str(data), "--no-embeddings", "--format", "json,md", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == ["reports: " + ", ".join(str(out / name) for name in ("report.json", "report.md", "duplicates.jsonl"))]
+    assert sorted(p.name for p in out.iterdir()) == ["duplicates.jsonl", "report.json", "report.md"]
+    assert main(["audit", str(data), "--no-embeddings", "--format", "json"]) == code
+    captured = capsys.readouterr()
+    assert "reports:" not in captured.err
+    assert json.loads(captured.out)["verdict"] == json.loads((out / "report.json").read_text())["verdict"]
