@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import DataAuditError, InputError
-from .io import refuse_special_file
+from .io import NOT_REGULAR, refuse_special_file
 
 
 def prepare_out_folder(out: str | None, file_names: Iterable[str] = ()) -> list[Path]:
@@ -30,7 +30,8 @@ def prepare_out_folder(out: str | None, file_names: Iterable[str] = ()) -> list[
             raise InputError(f"{out}: --out{where} is a symlink to {os.readlink(place)}, which does not exist; make that "
                              "folder or name another")
     if folder.exists() and not folder.is_dir():
-        raise InputError(f"{out}: --out must be a folder for the reports, and this is a file; name a folder")
+        what = "a file" if folder.is_file() else NOT_REGULAR  # a device is no file either: said as what it is
+        raise InputError(f"{out}: --out must be a folder for the reports, and this is {what}; name a folder")
     for name in file_names:
         refuse_special_file(folder / name, f"--out ({name})")
     made = [p for p in [folder, *folder.parents] if not p.exists()]

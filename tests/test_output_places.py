@@ -121,3 +121,25 @@ def test_a_single_file_output_an_input_folder_or_glob_would_read_is_refused_befo
         output.write_text("{}\n" if name.endswith("json") else "x\n")
         assert str(output) not in expand_inputs(str(named))
         output.unlink()
+
+
+def test_a_report_name_in_out_or_out_itself_that_is_a_fifo_is_refused_and_left_alone(tmp_path):
+    import os
+    import stat
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("FIFOs are POSIX")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "report.md")
+    with pytest.raises(InputError) as caught:
+        prepare_out_folder(str(out), ["report.json", "report.md"])
+    assert str(caught.value) == (f"{out / 'report.md'}: not a regular file (a device, FIFO or socket): name a file for "
+                                 "--out (report.md)")
+    assert prepare_out_folder(str(out), ["report.json"]) == []  # a name the command does not write is not its business
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(InputError) as caught:
+        prepare_out_folder(str(tmp_path / "pipe"))
+    assert str(caught.value) == (f"{tmp_path / 'pipe'}: --out must be a folder for the reports, and this is not a "
+                                 "regular file (a device, FIFO or socket); name a folder")
+    assert stat.S_ISFIFO(os.stat(out / "report.md").st_mode) and stat.S_ISFIFO(os.stat(tmp_path / "pipe").st_mode)
