@@ -109,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(a)
 
     i = sub.add_parser("init", help="write a commented default dataaudit.toml")
-    i.add_argument("path", nargs="?", default="dataaudit.toml")
+    i.add_argument("path", nargs="?", default="dataaudit.toml",
+                   help="the file to write; a folder (existing, or named with a trailing /) gets dataaudit.toml inside")
     i.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     d = sub.add_parser("dedup", help="write a de-duplicated copy of a dataset (the input is never touched)")
@@ -206,8 +207,8 @@ def _run_audit(args: argparse.Namespace) -> int:
     import time
 
     from .api import audit, write_reports, write_suspects, write_timings
-    from .output_places import prepare_out_folder, refuse_file_as_folder, remove_empty
-    from .render.outputs import FILE_NAMES
+    from .output_places import prepare_out_folder, refuse_unfit_output_file, remove_empty
+    from .render.outputs import FILE_NAMES, LINE_FILES
 
     config = _config_from_args(args)
     if args.fail_on_regression and not args.history:
@@ -222,9 +223,9 @@ def _run_audit(args: argparse.Namespace) -> int:
         raise InputError(f"--format {','.join(unwritable)} writes {names}, and there is no --out folder to write into; "
                          "add --out FOLDER (only json can be printed, to stdout)")
     _refuse_outputs_over_inputs(args)  # before the audit, and before --out is made
-    refuse_file_as_folder("--suspects", args.suspects)
-    refuse_file_as_folder("--timings", args.timings)
-    made = prepare_out_folder(args.out)  # before the audit, so a bad --out leaves no run in the history
+    refuse_unfit_output_file("--suspects", args.suspects)
+    refuse_unfit_output_file("--timings", args.timings)
+    made = prepare_out_folder(args.out, [*FILE_NAMES.values(), *LINE_FILES])  # before the audit, so a bad --out leaves no run in the history
     try:
         source = _audit_source(args, config)
         report = audit(source, config, production=args.production, eval_path=args.eval_path, prompt_log=args.prompt_log,
@@ -253,7 +254,9 @@ def _run_audit(args: argparse.Namespace) -> int:
         remove_empty(made)  # a folder this run made and could not fill (a full disk, Ctrl-C) is not left behind
         raise
     json_to_stdout = not args.out and "json" in formats and not every_format
-    reports_line = "reports: " + ", ".join(_shown(p) for p in written) + "\n" if "terminal" in formats and written else ""
+    # Whatever the formats (`--format json,md` in a crontab draws no summary): the log names what was written,
+    # in the one form a script reads. JSON on stdout writes no file, so no line.
+    reports_line = "reports: " + ", ".join(_shown(p) for p in written) + "\n" if written else ""
     args.writing_standard_streams = True  # from here an OSError is a stream failing, after the reports were written
     try:
         start = time.perf_counter()
@@ -335,9 +338,12 @@ def _closed_streams_to_devnull() -> None:
 
 def _run_init(args: argparse.Namespace) -> int:
     from .config import default_config_text
-    from .io import write_atomic
+    from .fix.writers import copy_target
+    from .io import refuse_special_file, write_atomic
 
-    path = Path(args.path)
+    # `init conf/` (or an existing folder) writes conf/dataaudit.toml, as `redact --out clean/` writes inside clean
+    path = Path(copy_target("dataaudit.toml", args.path))
+    refuse_special_file(path)  # before "exists": --force would not make a device writable
     if path.exists() and not args.force:
         print(f"dataaudit: error: {_shown(path)} exists (use --force to overwrite)", file=sys.stderr)
         return EXIT_USAGE
@@ -394,7 +400,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     from .output_places import prepare_out_folder, remove_empty
     from .render.compare import render_comparison_terminal
 
-    made = prepare_out_folder(args.out)
+    made = prepare_out_folder(args.out, ("compare.json", "compare.md"))  # the names api.write_comparison writes
     try:
         result = compare_reports(read_report(args.before), read_report(args.after))
         if args.out:
@@ -508,6 +514,23 @@ _PATH_ARGUMENTS = {"init": [("path", "the config file to write")], "dedup": [("i
                    "compare": [("before", "a report.json"), ("after", "a report.json")]}
 
 
+# Options naming a field, each with what the field holds: "" was taken as the default (--text-field: detect it)
+# or as a field no record has (--label-field: "60 x : missing", blaming the data for the setting).
+_FIELD_OPTIONS = {"text_field": ("--text-field", "the input text"), "label_field": ("--label-field", "the label"),
+                  "id_field": ("--id-field", "the item id"), "annotator_field": ("--annotator-field", "the annotator"),
+                  "annotator_columns": ("--annotator-columns", "each annotator's label"),
+                  "production_text_field": ("--production-text-field", "the production text"),
+                  "question": ("--question", "the annotation question's name")}
+
+
+def _refuse_empty_field_names(args: argparse.Namespace) -> None:
+    for name, (flag, holds) in _FIELD_OPTIONS.items():
+        value = getattr(args, name, None)
+        if value is not None and not value.replace(",", "").strip():
+            raise InputError(f'{flag} is "{value}", which names no field (an unset variable?); name the field that holds '
+                             f"{holds}, or leave {flag} out for the default")
+
+
 def _refuse_empty_option_paths(args: argparse.Namespace) -> None:
     for name, (flag, names) in {**_PATH_OPTIONS, "cache_dir": ("--cache-dir", "a cache folder"),
                                 "label_studio": ("--label-studio", "the Label Studio server's URL")}.items():
@@ -535,6 +558,7 @@ def _interrupted(exc: BaseException) -> type[BaseException] | None:
 def _handled(handler, args: argparse.Namespace) -> int:
     try:
         _refuse_empty_option_paths(args)
+        _refuse_empty_field_names(args)
         return handler(args)
     except KeyboardInterrupt:
         _error_line("dataaudit: interrupted")

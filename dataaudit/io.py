@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -19,6 +20,22 @@ from .errors import InputError
 class WriteError(InputError, OSError):
     """A file that could not be written (a read-only place, a full disk, a folder in the way): one line naming
     the path and the reason, exit 2 in the CLI; still an OSError for code that catches those."""
+
+
+NOT_REGULAR = "not a regular file (a device, FIFO or socket)"
+
+
+def refuse_special_file(path: str | Path, flag: str = "") -> None:
+    """The one rule for every path this tool writes or removes (reports, --suspects, --timings, --history, init,
+    dedup/redact copies): something there that is neither a regular file nor a folder is refused. os.replace
+    would rename a device away and leave a regular file in its place (run as root, /dev/null replaced), and a
+    write to /dev/full would "succeed" that way. Only stat: opening a FIFO would block."""
+    try:
+        mode = os.stat(path).st_mode  # follows a symlink: a link to /dev/null is a device too
+    except OSError:
+        return  # nothing there (or a dangling link): writing it makes a regular file
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise WriteError(f"{path}: {NOT_REGULAR}: name a file{f' for {flag}' if flag else ''}")
 
 
 def _default_mode() -> int:
@@ -42,6 +59,8 @@ def write_atomic_set(files: list[tuple[str | Path, str | bytes]], remove: list[s
     report.html. The lock waits rather than fails: the other run's renames take milliseconds."""
     staged: list[tuple[Path, str]] = []
     path = Path(files[0][0]) if files else Path()
+    for name in [*(name for name, _ in files), *remove]:
+        refuse_special_file(name)  # before any file is staged: a refused set leaves nothing behind
     try:
         for name, data in files:
             path = Path(name)

@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import DataAuditError, InputError
+from .io import NOT_REGULAR, refuse_special_file
 
 
-def prepare_out_folder(out: str | None) -> list[Path]:
+def prepare_out_folder(out: str | None, file_names: Iterable[str] = ()) -> list[Path]:
     """The --out folder exists and takes files, made here if need be: a report that cannot be written is found
-    before the audit runs and is recorded in the history, not after. Returns the folders made here, deepest
-    first, so that a run that fails before writing anything can take them away again (remove_empty)."""
+    before the audit runs and is recorded in the history, not after. file_names: the files the command writes
+    or removes there; a device, FIFO or socket under one of those names is refused now, not after the run.
+    Returns the folders made here, deepest first, so that a run that fails before writing anything can take
+    them away again (remove_empty)."""
     if not out:
         return []
     folder = Path(out)
@@ -27,7 +30,10 @@ def prepare_out_folder(out: str | None) -> list[Path]:
             raise InputError(f"{out}: --out{where} is a symlink to {os.readlink(place)}, which does not exist; make that "
                              "folder or name another")
     if folder.exists() and not folder.is_dir():
-        raise InputError(f"{out}: --out must be a folder for the reports, and this is a file; name a folder")
+        what = "a file" if folder.is_file() else NOT_REGULAR  # a device is no file either: said as what it is
+        raise InputError(f"{out}: --out must be a folder for the reports, and this is {what}; name a folder")
+    for name in file_names:
+        refuse_special_file(folder / name, f"--out ({name})")
     made = [p for p in [folder, *folder.parents] if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -48,9 +54,13 @@ def remove_empty(folders: list[Path]) -> None:
             return  # not empty (or not ours to remove any more): leave it and its parents
 
 
-def refuse_file_as_folder(flag: str, path: str | None) -> None:
+def refuse_unfit_output_file(flag: str, path: str | None) -> None:
+    """A single-file output (--suspects, --timings) that is a folder, a device, a FIFO or a socket, refused before
+    the audit runs rather than when its file is written."""
     if path and Path(path).is_dir():
         raise InputError(f"{path}: {flag} names a file to write, and this is a folder; name a file in it")
+    if path:
+        refuse_special_file(path, flag)
 
 
 def refuse_outputs_over_inputs(out: str | None, output_files: dict[str, str | None], *, data_inputs: Iterable,
@@ -75,6 +85,11 @@ def refuse_outputs_over_inputs(out: str | None, output_files: dict[str, str | No
                                  f"{'folder' if flag.startswith('--out') else 'file'} for it")
     if out:
         _refuse_out_in_input_folders(out, named, data)
+    for flag, path in output_files.items():
+        reaching = _inputs_reaching(os.path.realpath(path), named) if path else []
+        if reaching:
+            raise InputError(f"{path}: {flag} is inside the input {_kind(reaching[0])} {reaching[0]}, so the next audit of "
+                             f"it would read this file as training data; name a file outside it for {flag}")
 
 
 def _refuse_out_in_input_folders(out: str, named: list[str], data: list[Path]) -> None:
@@ -86,13 +101,24 @@ def _refuse_out_in_input_folders(out: str, named: list[str], data: list[Path]) -
     if any(where == os.path.realpath(f) for f in folders + [str(source.parent) for source in data]):
         raise InputError(f"{out}: --out is also an input folder, so the next audit of it would read this run's "
                          "reports as training data; name another folder for --out")
+    walked = _inputs_reaching(where, named)
+    if walked:
+        raise InputError(f"{out}: --out is inside the input {_kind(walked[0])} {walked[0]}, so the next audit of it "
+                         "would read this run's reports as training data; name a folder outside it for --out")
+
+
+def _inputs_reaching(where: str, named: list[str]) -> list[str]:
+    """The named input folders whose walk, and the globs whose matches, would take in `where` (a real path, of
+    a folder or a file, there yet or not). A named data file reaches nothing beside it: an audit of that file
+    reads that file only."""
+    folders = [item for item in named if not _is_uri(item) and Path(item).is_dir()]
     # a folder's walk leaves hidden entries out, at every depth: `data/.reports` is read by no audit of `data`
     walked = [f for f in folders if _inside(where, os.path.realpath(f)) and not _hidden_in(where, os.path.realpath(f))]
-    walked += [item for item in named if not _is_uri(item) and not Path(item).exists() and _glob_reaches(item, where)]
-    if walked:
-        raise InputError(f"{out}: --out is inside the input {'folder' if Path(walked[0]).is_dir() else 'glob'} "
-                         f"{walked[0]}, so the next audit of it would read this run's reports as training data; name "
-                         "a folder outside it for --out")
+    return walked + [item for item in named if not _is_uri(item) and not Path(item).exists() and _glob_reaches(item, where)]
+
+
+def _kind(named_input: str) -> str:
+    return "folder" if Path(named_input).is_dir() else "glob"
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -306,10 +306,11 @@ def test_a_full_disk_while_writing_reports_is_one_line_exit_2(tmp_path, capsys, 
 
 def test_init_onto_a_folder_or_an_unwritable_place_is_one_line_exit_2(tmp_path, capsys):
     folder = tmp_path / "dd"
-    folder.mkdir()
+    (folder / "dataaudit.toml").mkdir(parents=True)  # a folder is written into (as redact --out DIR): this one is in the way
     assert main(["init", str(folder), "--force"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0] == f"dataaudit: error: {folder}: cannot be written (is a folder); name a place you can write to"
+    assert len(err) == 1 and err[0] == (f"dataaudit: error: {folder / 'dataaudit.toml'}: cannot be written (is a folder); "
+                                        "name a place you can write to")
     blocker = tmp_path / "file"
     blocker.write_text("x")
     assert main(["init", str(blocker / "dataaudit.toml")]) == 2

@@ -97,3 +97,49 @@ def test_a_hidden_out_folder_inside_an_input_folder_or_glob_is_allowed_as_neithe
         refuse_outputs_over_inputs(str(data / ".audit"), {}, data_inputs=[str(data / ".*")], other_inputs=[])
     with pytest.raises(InputError, match="--out is inside the input glob"):
         refuse_outputs_over_inputs(str(data / "a" / "reports"), {}, data_inputs=[str(data / "*")], other_inputs=[])
+
+
+@pytest.mark.parametrize("flag, name", [("--suspects", "s.csv"), ("--timings", "t.json")])
+def test_a_single_file_output_an_input_folder_or_glob_would_read_is_refused_before_it_exists(tmp_path, flag, name):
+    from dataaudit.load.inputs import expand_inputs
+
+    data = tmp_path / "data"
+    (data / "sub").mkdir(parents=True)
+    (data / "a.jsonl").write_text('{"text": "a"}\n')
+    for named, output in ((data, data / name), (data, data / "sub" / name), (tmp_path / "d*", data / name),
+                          (data / "*", data / name)):
+        with pytest.raises(InputError) as caught:
+            refuse_outputs_over_inputs(None, {flag: str(output)}, data_inputs=[str(named)], other_inputs=[])
+        kind = "folder" if named == data else "glob"
+        assert str(caught.value) == (f"{output}: {flag} is inside the input {kind} {named}, so the next audit of it would "
+                                     f"read this file as training data; name a file outside it for {flag}")
+        assert not output.exists()
+    # what the same inputs would not read: beside a named file, unmatched by the glob, hidden, outside
+    for named, output in ((data / "a.jsonl", data / name), (data / "*.jsonl", data / name), (data, data / f".{name}"),
+                          (data, tmp_path / name)):
+        refuse_outputs_over_inputs(None, {flag: str(output)}, data_inputs=[str(named)], other_inputs=[])
+        output.write_text("{}\n" if name.endswith("json") else "x\n")
+        assert str(output) not in expand_inputs(str(named))
+        output.unlink()
+
+
+def test_a_report_name_in_out_or_out_itself_that_is_a_fifo_is_refused_and_left_alone(tmp_path):
+    import os
+    import stat
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("FIFOs are POSIX")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "report.md")
+    with pytest.raises(InputError) as caught:
+        prepare_out_folder(str(out), ["report.json", "report.md"])
+    assert str(caught.value) == (f"{out / 'report.md'}: not a regular file (a device, FIFO or socket): name a file for "
+                                 "--out (report.md)")
+    assert prepare_out_folder(str(out), ["report.json"]) == []  # a name the command does not write is not its business
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(InputError) as caught:
+        prepare_out_folder(str(tmp_path / "pipe"))
+    assert str(caught.value) == (f"{tmp_path / 'pipe'}: --out must be a folder for the reports, and this is not a "
+                                 "regular file (a device, FIFO or socket); name a folder")
+    assert stat.S_ISFIFO(os.stat(out / "report.md").st_mode) and stat.S_ISFIFO(os.stat(tmp_path / "pipe").st_mode)

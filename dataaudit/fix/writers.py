@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InputError
-from ..io import write_atomic
+from ..io import refuse_special_file, write_atomic
 from ..load.files import (_MAGIC, JsonArrayError, JsonArrayWalk, _delimiter, _file_kind, _inner_suffix, _open_error,
                           is_uri)
 
@@ -138,6 +138,9 @@ def check_target(source: Path, target: Path, *, sidecar: str | None = None, inpu
     either; inputs: the other inputs read with this one (a multi-file dedup)."""
     if target.is_dir():
         raise InputError(f"{target}: is a directory; --out must name the file to write")
+    refuse_special_file(target)  # here, before the audit a dedup runs, not when the copy is written
+    if sidecar:
+        refuse_special_file(sidecar_path(target, sidecar))
     read = [source, *[Path(p) for p in inputs]]
     for written, what in [(target, "the output"), *([(sidecar_path(target, sidecar), "the list written beside the output")] if sidecar else [])]:
         hit = next((p for p in read if written.exists() and _same_file(written, p)), None)
