@@ -75,6 +75,19 @@ class FieldsConfig:
     question: str = ""
     text_fields: list[str] = field(default_factory=list)
 
+    # Keys whose "" names no field at all (every record then reads as missing it, and the data took the blame);
+    # the keys that default to "" use it to mean "detect" and stay as they are.
+    NAMED_ONLY = ("label", "id", "gold", "prompt", "completion", "chosen", "rejected", "instruction", "input",
+                  "output", "system", "history")
+
+    def __post_init__(self) -> None:
+        for key in self.NAMED_ONLY:
+            value = getattr(self, key)
+            if isinstance(value, str) and not value.strip():
+                default = getattr(FieldsConfig, key)
+                raise ConfigError(f"fields.{key}: {value!r} names no field: name the field that holds it, or leave "
+                                  f"the key out for the default ({default!r})")
+
 
 @dataclass
 class FormatConfig:

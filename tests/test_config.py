@@ -31,6 +31,9 @@ def test_unknown_key_names_the_key_and_file(tmp_path):
     ("[agreement]\nreliable_alpha = 0.5", "tentative_alpha <= reliable_alpha"),
     ("[embeddings]\ncache_format = \"zip\"", "embeddings.cache_format: 'zip' is not one of auto, sqlite, parquet"),
     ("[coverage]\nclassifier_weight = -0.5", "coverage.classifier_weight: must not be negative"),
+    # QA: an empty label field made every record "missing" its label, and the data took the blame
+    ("[fields]\nlabel = \"\"", "fields.label: '' names no field: name the field that holds it, or leave the key out for the default"),
+    ("[fields]\nid = \" \"", "fields.id: ' ' names no field"),
 ])
 def test_wrong_types_and_values_name_the_key(tmp_path, text, message):
     path = tmp_path / "dataaudit.toml"
