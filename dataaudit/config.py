@@ -177,6 +177,9 @@ class MaintenanceConfig:
     monitoring: str = ""
 
 
+DEFAULT_TRAINING_EPOCHS = 3  # the cost model's epochs without a target model's trainer default (OpenAI's usual 3)
+
+
 @dataclass
 class EconomicsConfig:
     prompted_score: float | None = None
@@ -190,7 +193,9 @@ class EconomicsConfig:
     finetuned_output_price_per_1k: float | None = None
     training_cost: float | None = None
     training_price_per_1k: float | None = None
-    epochs: int = 3
+    # None (not given): with a target model, the tokens check's epochs (tokens.epochs, or the trainer's default
+    # for the file's size); without one, DEFAULT_TRAINING_EPOCHS
+    epochs: int | None = None
     few_shot_examples: int = 5  # examples a prompted approach would put in every prompt
     instruction_tokens: int = 200  # instructions in the prompted approach's prompt
     finetuned_instruction_tokens: int = 20  # what remains of the prompt after fine-tuning

@@ -101,3 +101,14 @@ def noted_reuse(monkeypatch) -> list[int]:
 
     monkeypatch.setattr(search_memo.SearchMemo, "search", noting_reuse)
     return reused
+
+
+@pytest.fixture
+def fifo_fds():
+    """File descriptors a test opened on FIFOs (tests.test_io.make_fifo), closed after it."""
+    import os
+
+    opened: list[int] = []
+    yield opened
+    for fd in opened:
+        os.close(fd)

@@ -12,7 +12,7 @@ import pytest
 
 from dataaudit.cli import main
 from tests.conftest import write_jsonl
-from tests.test_io import fifo_fds, make_fifo, needs_fifo  # noqa: F401 - fifo_fds is a fixture
+from tests.test_io import make_fifo, needs_fifo
 
 NOT_REGULAR = "not a regular file (a device, FIFO or socket): name a file"
 

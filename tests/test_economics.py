@@ -95,3 +95,19 @@ def test_economics_and_tokens_epochs_that_disagree_are_a_config_error_naming_bot
         _with_target_model(tmp_path, {"epochs": 1}, {"epochs": 2})
     agreed, tokens = _with_target_model(tmp_path, {"epochs": 2, "training_price_per_1k": 0.025}, {"epochs": 2})
     assert tokens.epochs == 2 and agreed.cost.training_cost == round(tokens.billed_tokens_per_epoch * 2 * 0.025 / 1000, 4)
+
+
+def test_a_deliberate_three_epochs_in_economics_is_billed_not_read_as_unset(tmp_path):
+    """economics.epochs defaulted to 3, so a 3 the user wrote read as not given and the trainer's 10 was billed."""
+    result, tokens = _with_target_model(tmp_path, {"epochs": 3, "training_price_per_1k": 0.025})
+    assert tokens.epochs == 10 and result.cost.training_cost == round(tokens.billed_tokens_per_epoch * 3 * 0.025 / 1000, 4)
+
+
+def test_without_a_target_model_an_unset_epochs_bills_three():
+    from dataaudit.checks.economics import measure_economics
+    from dataaudit.config import EconomicsConfig
+
+    config = EconomicsConfig(monthly_calls=1000, training_price_per_1k=0.01, **PRICES)
+    result = measure_economics(config, mean_input=50.0, mean_output=5.0, training_tokens=10_000, prompted_score=None,
+                               higher_is_better=True)
+    assert result.cost.training_cost == round(10_000 * 3 * 0.01 / 1000, 4)

@@ -23,14 +23,6 @@ def make_fifo(path, opened: list[int]):
     return path
 
 
-@pytest.fixture
-def fifo_fds():
-    opened: list[int] = []
-    yield opened
-    for fd in opened:
-        os.close(fd)
-
-
 @needs_fifo
 def test_a_fifo_where_a_file_is_written_is_refused_and_left_a_fifo(tmp_path, fifo_fds):
     fifo = make_fifo(tmp_path / "timings.json", fifo_fds)

@@ -10,7 +10,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from ..config import EconomicsConfig
+from ..config import DEFAULT_TRAINING_EPOCHS, EconomicsConfig
 from ..errors import ConfigError
 from .base import AuditContext, Check
 from .tokens import resolve_target
@@ -83,7 +83,8 @@ def cost_model(mean_input: float, mean_output: float, training_tokens: float, co
     if config.training_cost is not None:
         training = float(config.training_cost)
     else:
-        training = training_tokens * config.epochs * float(config.training_price_per_1k or 0) / 1000
+        epochs = DEFAULT_TRAINING_EPOCHS if config.epochs is None else config.epochs
+        training = training_tokens * epochs * float(config.training_price_per_1k or 0) / 1000
     saving_per_call = per_call_prompted - per_call_finetuned
     monthly_saving = calls * saving_per_call
     break_even = math.ceil(training / monthly_saving) if monthly_saving > 0 else None
@@ -153,11 +154,8 @@ def measure_economics(config: EconomicsConfig, *, mean_input: float, mean_output
 
 
 def given_epochs(config: EconomicsConfig) -> int | None:
-    """economics.epochs where the user gave one, else None. A config does not record which keys a file set, so
-    the default's value (3, which `dataaudit init` writes out) reads as not given: with a target model the
-    trainer's own default for the file's size is the better figure for it."""
-    default = EconomicsConfig.__dataclass_fields__["epochs"].default
-    return None if config.epochs is None or config.epochs == default else config.epochs
+    """economics.epochs where the user gave one, else None (its default: not given, so a deliberate 3 counts)."""
+    return config.epochs
 
 
 def training_epochs(config: EconomicsConfig, tokens_config, derived: int) -> int:
