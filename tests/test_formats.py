@@ -432,3 +432,22 @@ def test_a_number_or_boolean_where_a_text_belongs_is_invalid_in_every_format_and
     assert [(r.input_text, r.label, r.record_id) for r in labels.records] == [("t", "7", "12")]  # a label or id may be a number
     (tmp_path / "d.csv").write_text("text,label\n5,x\ntrue,y\n", encoding="utf-8")
     assert [r.input_text for r in load_dataset(tmp_path / "d.csv", Config()).records] == ["5", "true"]
+
+
+def test_an_annotation_layout_says_rows_are_well_formed_and_how_many_items_were_audited(tmp_path):
+    """QA: "all 300 records are well-formed" counted export rows where the audit counted 150 items, and said so
+    too on a run with no new items at all."""
+    from dataaudit.api import audit
+    from dataaudit.config import config_from_dict
+
+    rows = [{"item_id": f"q{i}", "annotator": who, "text": f"question {i}", "label": "ab"[(i + k) % 2 if who == "c" else i % 2]}
+            for i in range(20) for k, who in enumerate("abc")]
+    path = tmp_path / "batch.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    config = config_from_dict({"task_type": "format", "fields": {"annotator": "annotator", "id": "item_id"}})
+    condition = next(c for c in audit(path, config, embed=False).verdict.conditions if c.id == "format")
+    assert condition.summary == "all 60 export rows (20 items audited) are well-formed"
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text("".join(json.dumps({"text": f"q {i}", "label": "ab"[i % 2]}) + "\n" for i in range(20)), encoding="utf-8")
+    condition = next(c for c in audit(plain, Config(), embed=False).verdict.conditions if c.id == "format")
+    assert condition.summary == "all 20 records are well-formed"

@@ -1044,7 +1044,8 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
         return [Finding("hygiene", Status.FAIL, "; ".join(fails + warns), evidence, action)]
     if warns:
         return [Finding("hygiene", Status.WARN, "; ".join(warns), evidence, action)]
-    conflicts = ("targets are free text, so no label conflicts are judged" if not result.label_field else
+    conflicts = ("no records to compare" if not result.records else
+                 "targets are free text, so no label conflicts are judged" if not result.label_field else
                  f"{result.conflict_count} conflicting label group(s) (within the bound of {h.warn_conflict_share:.1%} of records)"
                  if result.conflict_count else "no conflicting labels")
     if result.eval_records is None:  # nothing to compare with: no evidence of leakage either way

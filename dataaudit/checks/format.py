@@ -191,13 +191,20 @@ def _judge_train(result: FormatResult, ctx: AuditContext) -> list[Finding]:
     if result.invalid_share > config.warn_invalid_share:
         return [Finding("format", Status.WARN, share + also[0], evidence, action + also[1])]
     # Under a loosened bound some records may be malformed and still pass: the summary says how many, never "all".
-    def well_formed(records: str = "records") -> str:
-        return (f"all {result.records} {records}" if not result.invalid else
-                f"{result.valid} of {result.records} {records} ({result.invalid} malformed, {result.invalid_share:.1%}, "
+    # An annotation tool's export groups rows into items (one per task, several annotators' rows each): the rows
+    # are what is well-formed, and the items what the audit counts everywhere else, so both are named.
+    grouped = result.items != result.valid
+    unit = "export rows" if grouped else "records"
+    items = (f" ({result.items} item{'' if result.items == 1 else 's'} audited)" if result.items
+             else " (no items to audit: none were new or complete)") if grouped else ""
+
+    def well_formed(records: str = unit) -> str:
+        return (f"all {result.records} {records}{items}" if not result.invalid else
+                f"{result.valid} of {result.records} {records}{items} ({result.invalid} malformed, {result.invalid_share:.1%}, "
                 f"within the {config.warn_invalid_share:.0%} bound)")
     if unread:
         # No record count shows a file that gave no records (or broke off): a batch lost on export would pass unseen.
-        return [Finding("format", Status.WARN, f"{well_formed('records read')} are well-formed, but {unread}{also[0]}",
+        return [Finding("format", Status.WARN, f"{well_formed(unit + ' read')} are well-formed, but {unread}{also[0]}",
                         evidence, f"Export {result.file_errors[0].file} again or leave it out of the audit.{also[1]}")]
     if mixed:
         return [Finding("format", Status.WARN, f"{well_formed()} are well-formed, but {mixed}", evidence, mixed_action)]

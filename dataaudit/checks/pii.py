@@ -294,7 +294,8 @@ def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
         outside = f"; {elsewhere} eval or production record(s) hold personal data" if elsewhere else ""
         findings.append(Finding("hygiene", Status.PASS, inside + outside, evidence))
     if not findings:
-        findings.append(Finding("hygiene", Status.PASS, f"no personal data or credentials found in {result.records} records", evidence))
+        scanned = f"in {result.records} records" if result.records else "(no records to scan)"
+        findings.append(Finding("hygiene", Status.PASS, f"no personal data or credentials found {scanned}", evidence))
     return findings
 
 
