@@ -524,7 +524,9 @@ def test_labels_outside_the_configured_ordinal_order_name_the_config_file(tmp_pa
                  "--no-embeddings", "--config", str(config), "--format", "json"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
-    assert err[0].startswith(f"dataaudit: error: {config}: agreement: labels [") and "are not in agreement.ordinal_order" in err[0]
+    # the first label missing from the order is named where it is, and the config that set the order too
+    assert err[0].startswith("dataaudit: error: ") and "annotation_batch.csv: line " in err[0]
+    assert f"agreement.ordinal_order (set in {config}) does not list it" in err[0]
 
 
 def test_an_empty_format_list_is_a_usage_error_and_makes_no_folder(tmp_path, capsys):

@@ -693,7 +693,10 @@ def measure(ctx: AuditContext) -> AgreementResult | None:
     try:
         result = measure_agreement(ctx.train.dataset, ctx.config.agreement, ctx.steps)
     except LevelMismatch as exc:  # a data file's label the level cannot take: named where it is, as a data error
-        raise InputError(f"{_where_label(ctx.train.dataset, exc.label, ctx.config.fields)}, but {exc}") from exc
+        # the order a label is missing from may be the config's fault as much as the data's: its file is named too
+        source = f" (set in {ctx.config.source})" if ctx.config.source and "ordinal_order" in str(exc) else ""
+        raise InputError(f"{_where_label(ctx.train.dataset, exc.label, ctx.config.fields)}, but {exc}".replace(
+            "agreement.ordinal_order does not list it", f"agreement.ordinal_order{source} does not list it", 1)) from exc
     except ValueError as exc:  # labels that do not fit the configured level of measurement
         raise ConfigError(f"agreement: {exc}") from exc
     if result is None or (result.items_multi == 0 and not any(q.items_multi for q in result.questions)):
