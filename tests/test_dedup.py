@@ -236,3 +236,14 @@ def test_a_json_array_that_stops_mid_way_is_refused_with_the_reason_it_stops(tmp
         deduplicate(source, tmp_path / "clean.json", Config(), embed=False)
     assert "none of its" not in str(refused.value)  # its 10 rows read fine: they are not what is wrong
     assert not (tmp_path / "clean.json").exists()
+
+
+def test_a_csv_row_that_is_not_utf8_is_dropped_as_unreadable_and_the_rest_copied_byte_for_byte(tmp_path):
+    """One Latin-1 byte made dedup refuse the whole CSV, while the audit reads every other row."""
+    source = tmp_path / "t.csv"
+    source.write_bytes(b"text,label\nwhere is my order,a\ncaf\xe9 latte,b\nwhere is my order,a\nrefund please,c\n")
+    summary = deduplicate(source, tmp_path / "clean.csv", Config(), embed=False)
+    assert (tmp_path / "clean.csv").read_bytes() == b"text,label\nwhere is my order,a\nrefund please,c\n"
+    dropped = [json.loads(line) for line in (tmp_path / "clean.csv.dropped.jsonl").read_text().splitlines()]
+    assert [(d["line"], d["reason"].split(":")[0]) for d in dropped] == [(2, "invalid"), (3, "exact duplicate")]
+    assert (summary.records, summary.kept, summary.dropped, summary.invalid) == (4, 2, 2, 1)

@@ -214,3 +214,12 @@ def test_a_csv_column_named_by_personal_data_is_listed_masked(tmp_path):
     assert "zack" not in summary.sidecar.read_text(encoding="utf-8")
     # the copy keeps its column names: they are the file's schema
     assert (tmp_path / "clean.csv").read_text(encoding="utf-8").splitlines()[0] == "text,label,zack@example.com,zoe@example.com"
+
+
+def test_a_csv_row_that_is_not_utf8_stops_the_copy_naming_its_row(tmp_path):
+    """The CSV path refused the whole file with a byte offset; the row is named as the audit numbers it."""
+    source = tmp_path / "tickets.csv"
+    source.write_bytes(b"text,label\nmail jane.doe@example.com,billing\ncaf\xe9 order,x\nok,y\n")
+    with pytest.raises(InputError, match=r"tickets.csv, line 2: is not UTF-8, so it cannot be scanned.*no copy was written"):
+        redact(source, tmp_path / "clean.csv", Config())
+    assert not (tmp_path / "clean.csv").exists()

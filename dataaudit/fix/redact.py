@@ -157,6 +157,11 @@ def _patched_line(line: str, old: Any, new: Any) -> str:
     return json.dumps(new, ensure_ascii=False)
 
 
+def _not_text(value: Any) -> bool:
+    """A CSV cell holding a byte that is not UTF-8 (kept as a lone surrogate by the writers' surrogateescape)."""
+    return isinstance(value, str) and any("\udc80" <= c <= "\udcff" for c in value)
+
+
 def redact(input_path: str | Path, out_path: str | Path, config: Config) -> RedactSummary:
     source, target = local_paths(input_path, out_path)
     fmt = check_target(source, target, sidecar=".redacted.jsonl")  # the copy and its list: neither may be the input
@@ -166,6 +171,10 @@ def redact(input_path: str | Path, out_path: str | Path, config: Config) -> Reda
     changed_rows: set[int] = set()
 
     def edit(number: int, row: Any) -> Any:
+        if not as_json and isinstance(row, dict) and any(_not_text(v) for v in row.values()):
+            # a CSV row holding bytes that are not UTF-8 cannot be scanned, as a JSONL line cannot (jsonl_line)
+            raise InputError(f"{source}, line {number}: is not UTF-8, so it cannot be scanned for personal data and "
+                             "no copy was written; re-export the file as UTF-8")
         before = len(redactor.log)
         result = redactor.jsonl_line(number, row) if as_json else redactor.value(row, number)
         if len(redactor.log) > before:

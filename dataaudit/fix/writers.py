@@ -302,10 +302,10 @@ class _LineTap:
 
 
 def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source: Path) -> tuple[bytes, RewriteStats]:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{source}: file is not UTF-8 (invalid byte at offset {exc.start}); re-export it as UTF-8") from exc
+    # Bytes that are not UTF-8 stay in their row as U+DC80..U+DCFF (surrogateescape), as the loader reads them: that
+    # row alone is unreadable (dedup drops it with the others the audit could not read; redact refuses it, since it
+    # cannot be scanned), and a row kept as it was is written back byte for byte.
+    text = data.decode("utf-8", errors="surrogateescape")
     bom = text.startswith(BOM)
     body = text[1:] if bom else text
     sep = _delimiter(io.StringIO(body, newline="").readline(), sep)  # the loader reads `a;b` headers as `;`-separated
@@ -344,7 +344,7 @@ def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source:
     for i in range(len(out) - 1):
         if not out[i].endswith(("\n", "\r")):
             out[i] += "\r\n" if out[i + 1].endswith("\r\n") else "\n"
-    return ((BOM if bom else "") + "".join(out)).encode("utf-8"), RewriteStats(rows, kept, changed)
+    return ((BOM if bom else "") + "".join(out)).encode("utf-8", errors="surrogateescape"), RewriteStats(rows, kept, changed)
 
 
 def _rewrite_parquet(source: Path, target: Path, edit: Callable[[int, Any], Any]) -> RewriteStats:
