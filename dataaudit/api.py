@@ -111,6 +111,15 @@ def failed_check_finding(check: Check, condition: str, reason: str) -> Finding:
                                                "the other checks' findings stand.")
 
 
+def _address_source(config: Config) -> str:
+    """Where the Ray address was set, for an error that cannot reach it: the flag or override, else the config file."""
+    if not config.engine.address:
+        return ""
+    if "engine.address" in config.set_by:
+        return config.set_by["engine.address"]
+    return f"engine.address in {config.source}" if config.source else ""
+
+
 def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None, *, production: PathArg | list[PathArg] | None = None,
           eval_path: PathArg | list[PathArg] | None = None, prompt_log: PathArg | None = None, embed: bool = True,
           embedder: Embedder | None = None, progress: bool = False, config_path: PathArg | None = None,
@@ -148,7 +157,7 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
     owned = engine is None
     with _naming_the_config_file(config):
         resolve_target(config.section("tokens"))  # a misspelt target model fails now, not after embedding
-        engine = make_engine(config.engine) if owned else engine
+        engine = make_engine(config.engine, address_from=_address_source(config)) if owned else engine
     try:
         # Excerpts made while auditing mask phone numbers of the configured regions too, as the pii check finds them.
         with masking_phone_regions(config.section("pii").phone_regions), _naming_the_config_file(config, keyed_only=True):

@@ -365,6 +365,12 @@ def test_an_unreachable_address_exits_2_naming_it_within_a_minute(shards, tmp_pa
     assert f"127.0.0.1:{port}" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
     assert "ray" in sys.modules  # Ray was there: the failure is the address, not the install
+    assert "(from --ray-address: " in err and "or fix --ray-address" in err  # the flag the user passed, alone
+    config = tmp_path / "cluster.toml"  # the same address from a config file names the file and key
+    config.write_text(f'[engine]\nname = "ray"\naddress = "127.0.0.1:{port}"\n')
+    assert main(["audit", str(shards.train), "--config", str(config), "--no-embeddings", "--out", str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err
+    assert f"(from engine.address in {config}: " in err and f"or fix engine.address in {config}" in err
 
 
 def test_ray_reads_uris_through_pyarrow_like_the_local_engine(cluster, shards):

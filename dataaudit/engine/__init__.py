@@ -13,8 +13,9 @@ from .config import ENGINE_NAMES, EngineConfig
 __all__ = ["ENGINE_NAMES", "EngineConfig", "make_engine"]
 
 
-def make_engine(config: EngineConfig | None = None, **overrides):
-    """The engine a config names (overrides: name/address/... as from CLI flags)."""
+def make_engine(config: EngineConfig | None = None, *, address_from: str = "", **overrides):
+    """The engine a config names (overrides: name/address/... as from CLI flags). address_from: where the address
+    was set, for errors ("--ray-address", "engine.address in ./dataaudit.toml"; "" = the flag or key)."""
     from dataclasses import replace
 
     from ..errors import ConfigError
@@ -27,5 +28,6 @@ def make_engine(config: EngineConfig | None = None, **overrides):
     if config.name == "ray":
         from .ray_engine import RayEngine
 
-        return RayEngine(address=config.address, embed_actors=config.embed_actors, gpus_per_actor=config.gpus_per_actor)
+        return RayEngine(address=config.address, embed_actors=config.embed_actors, gpus_per_actor=config.gpus_per_actor,
+                         address_from=address_from)
     raise ConfigError(f"engine.name: {config.name!r} is not one of {', '.join(ENGINE_NAMES)}")

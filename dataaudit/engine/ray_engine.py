@@ -395,9 +395,10 @@ def _sigterm_handler():
 class RayEngine(DataSteps):
     name = "ray"
 
-    def __init__(self, address: str = "", embed_actors: int = 0, gpus_per_actor: float = 1.0):
+    def __init__(self, address: str = "", embed_actors: int = 0, gpus_per_actor: float = 1.0, address_from: str = ""):
         self.ray = _import_ray()
         self.address = address
+        self.address_from = address_from  # where the address was set, for errors ("" = the flag or key)
         self.embed_actors = embed_actors
         self.gpus_per_actor = gpus_per_actor
         self._started = False
@@ -418,8 +419,8 @@ class RayEngine(DataSteps):
 
     def _init(self) -> None:
         requested = effective_address(self.address)
-        # a Python caller set engine.address (or RayEngine's address), never the flag
-        flag = said("--ray-address / engine.address", "engine.address")
+        # a Python caller set engine.address (or RayEngine's address), never the flag; a config file is named
+        flag = getattr(self, "address_from", "") or said("--ray-address / engine.address", "engine.address")
         requested = requested[0], requested[1].replace("--ray-address / engine.address", flag)
         address, named = resolve_auto(*requested)
         _check_client(address, named, self.ray.__version__)
