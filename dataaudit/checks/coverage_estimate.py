@@ -487,7 +487,7 @@ def bounded_by_verdicts(estimate: Estimate, production_counts: np.ndarray) -> Es
     absent intents: the best bin read 0.899 while 50 of 200 lines, exactly the absent ones, were judged
     uncovered). On few rows per label the best bin reads a gap too small (covered production scores above the
     training reference); where the lines find more, they are the better reading. On the battery the bound moved
-    7 of 25 estimates, each towards the truth and none past it: within 0.03 of the truth 19 cases, was 14. The
+    8 of 25 estimates, each towards the truth and none past it: within 0.03 of the truth 19 cases, was 14. The
     lines' uncovered share weighted by each line's 1 - P(covered) as the bound moved the same cases less (16),
     and left covered + uncovered above 100% (benchmarks/results/coverage_validity.md)."""
     total = float(production_counts.sum())
