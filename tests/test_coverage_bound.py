@@ -1,5 +1,6 @@
 """The covered share and the uncovered scenarios never add past the whole of production
-(coverage_estimate.bounded_by_verdicts), on the statistics QA's small CLINC150 case and on made-up verdicts."""
+(coverage_estimate.bounded_by_verdicts), on the statistics QA's small CLINC150 case and on made-up verdicts;
+a covered cluster scored below the training reference's floor is uncovered (the chat QA's case)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from benchmarks.coverage_validity import build_cases, run_case
 from dataaudit.checks.base import Status
+from dataaudit.checks.coverage import coverage_lines
 from dataaudit.checks.coverage_estimate import Estimate, bounded_by_verdicts
 from tests.conftest import shared_dataset
 
@@ -33,6 +35,32 @@ def test_the_small_case_reports_no_more_than_the_whole_of_production(small_case)
     assert result.aggregate_covered_share > result.covered_share + 0.05, result.aggregate_covered_share
     assert f"the sample-wide estimate read {result.aggregate_covered_share:.1%}" in finding.summary, finding.summary
     assert finding.evidence["aggregate_covered_share"] == result.aggregate_covered_share
+
+
+CHAT = "CLINC150, 20 intents x 30, 2 absent, 20% (small, chat probe)"
+
+
+@pytest.fixture(scope="module")
+def chat_case(embedder):
+    shared_dataset("clinc150"), shared_dataset("banking77")
+    (case,) = build_cases(only={CHAT})
+    return case, run_case(case, embedder)
+
+
+def test_a_covered_cluster_below_the_training_floor_is_uncovered_with_its_lines(chat_case):
+    case, row = chat_case
+    result, finding = row["result"], row["finding"]
+    absent = np.array([intent in case.absent for _, intent in case.production])
+    lines = list(coverage_lines(result))
+    judged_uncovered = np.array([not line["covered"] for line in lines])
+    # 40 lines of 2 absent intents: 8 of them scored -7..-9.6, in the bin of training's tail, and were a
+    # covered scenario; now every one is in an uncovered scenario and no covered line is.
+    assert absent.sum() == 40 and (judged_uncovered == absent).all(), (judged_uncovered & ~absent).sum()
+    uncovered_ids = {s.id for s in result.uncovered}
+    assert all(line["scenario"] in uncovered_ids for line, a in zip(lines, absent) if a)
+    uncovered_share = sum(s.size for s in result.uncovered) / result.production_inputs
+    assert uncovered_share == pytest.approx(0.2) and result.covered_share_unrounded + uncovered_share <= 1.0 + 1e-12
+    assert finding.status is Status.FAIL and row["expected"] == "fail"
 
 
 def _estimate(share: float, covered: list[bool]) -> Estimate:

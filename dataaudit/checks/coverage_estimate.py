@@ -50,6 +50,8 @@ class Estimate:
     nearest_similarity: np.ndarray | None = None  # (production, NEAREST_KEPT) cosines to the nearest training rows
     nearest_index: np.ndarray | None = None  # their training rows, best first (-1 where training is smaller)
     aggregate_share: float | None = None  # the best-bin reading before the per-line verdicts bounded it (covered_share)
+    reference_score: np.ndarray | None = None  # the training reference's scores, and their weights (training_floor)
+    reference_weights: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -472,7 +474,8 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
         probability = covered_probability(score_train, reference_weights, score_production, production_counts, share)
         covered = probability >= 0.5 if 1.0 - share >= config.min_gap_share else np.ones(len(production_vectors), dtype=bool)
         result = Estimate(score_production, probability, covered, share, mix, prior,
-                          kept_similarity[:, :NEAREST_KEPT], kept_index[:, :NEAREST_KEPT])
+                          kept_similarity[:, :NEAREST_KEPT], kept_index[:, :NEAREST_KEPT],
+                          reference_score=score_train, reference_weights=reference_weights)
         em_weights = production_counts * covered
         if em_weights.sum() <= 0:
             break
@@ -493,10 +496,16 @@ def bounded_by_verdicts(estimate: Estimate, production_counts: np.ndarray) -> Es
     total = float(production_counts.sum())
     if total <= 0:
         return estimate
+    aggregate = estimate.covered_share if estimate.aggregate_share is None else estimate.aggregate_share
     uncovered = float(production_counts[~estimate.covered].sum()) / total
-    if estimate.covered_share <= 1.0 - uncovered:
-        return replace(estimate, aggregate_share=estimate.covered_share)
-    return replace(estimate, covered_share=1.0 - uncovered, aggregate_share=estimate.covered_share)
+    return replace(estimate, covered_share=min(aggregate, 1.0 - uncovered), aggregate_share=aggregate)
+
+
+def training_floor(estimate: Estimate, quantile: float) -> float:
+    """The score below which `quantile` of the (weighted) training reference lies; -inf without a reference."""
+    if estimate.reference_score is None or len(estimate.reference_score) == 0:
+        return -np.inf
+    return _weighted_quantile(estimate.reference_score, estimate.reference_weights, quantile)
 
 
 def _combined(nearest_percentile: np.ndarray, density_percentile: np.ndarray, own_mix_percentile: np.ndarray) -> np.ndarray:
