@@ -174,7 +174,8 @@ class CoverageResult:
     # What the thresholds compare (0.89996 rounded to 0.9 passed min_covered_share), as agreement keeps its alpha.
     covered_share_unrounded: float | None = None
     # Production records coverage.jsonl marks covered (each input's P(covered) >= 0.5). Not the covered share:
-    # that is estimated for the sample as a whole, and lines near one half are counted whole on either side.
+    # that is estimated for the sample as a whole, and lines near one half are counted whole on either side;
+    # but the share is at most this count's share (coverage_estimate.bounded_by_verdicts).
     covered_lines: int | None = None
     # The sample-wide best-bin reading before the per-line verdicts bounded covered_share (equal where they did not).
     aggregate_covered_share: float | None = None
