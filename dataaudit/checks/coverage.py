@@ -27,6 +27,7 @@ shift, chosen on the battery in benchmarks/coverage_validity.py (CLINC150, Banki
    training itself (near-copies across the two), so higher thresholds read too little gap.
 4. Each input's probability of being covered from the binned ratio of training to production score density,
    made monotone; inputs below one half are uncovered unless the estimated gap is below `min_gap_share`.
+   The covered share is then at most the share those verdicts leave covered (bounded_by_verdicts).
    A gap at or above `min_unnamed_gap_share` (5%: above the estimate's error on clean data) warns even when
    no input is likely enough uncovered to be named.
 
@@ -40,7 +41,8 @@ mix, so a narrow mix is still scored on many rows.
 
 Scenarios: the covered inputs and the uncovered inputs are each clustered on their own (seeded spherical
 k-means, k by silhouette on a sample), so every production input belongs to one scenario and every
-uncovered scenario holds only inputs judged uncovered.
+uncovered scenario holds only inputs judged uncovered. A covered cluster whose median score lies below
+SCENARIO_FLOOR_QUANTILE of the training reference is judged uncovered, its inputs with it.
 """
 
 from __future__ import annotations
