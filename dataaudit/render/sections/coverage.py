@@ -16,6 +16,14 @@ def _embedded(report: Report) -> list[str]:
     return [] if e is None else [f"embeddings: {e.computed} computed, {e.from_cache} from cache ({e.model})"]
 
 
+def _aggregate(c) -> str:
+    """The estimate before that cap, where the cap lowered it (the summary says so too)."""
+    aggregate = getattr(c, "aggregate_covered_share", None)
+    if aggregate is None or c.covered_share is None or aggregate <= c.covered_share:  # both to 4 places, as the judge
+        return ""
+    return f" (the sample-wide estimate read {percent_text(aggregate)})"
+
+
 def _build(report: Report) -> SectionContent | None:
     c = report.checks.get("coverage")
     if c is None:
@@ -33,7 +41,8 @@ def _build(report: Report) -> SectionContent | None:
              f"{c.embeddings.get('from_cache', 0)} from cache ({c.model})"]
     if getattr(c, "covered_lines", None) is not None:
         lines.append(f"the per-line verdicts mark {c.covered_lines} of {c.production_inputs} non-empty lines covered (each line's "
-                     f"P(covered) >= 0.5); the covered share is estimated for the sample as a whole, not counted from them")
+                     f"P(covered) >= 0.5); the covered share is estimated for the sample as a whole, and is at most "
+                     f"the share these lines leave covered" + _aggregate(c))
     for s in c.uncovered[:UNCOVERED_SHOWN]:
         example = s.uncovered_examples[0] if s.uncovered_examples else None
         if example:
