@@ -19,6 +19,7 @@ import unicodedata
 from collections import Counter
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Callable
 
 from rapidfuzz.distance import OSA, Levenshtein
 
@@ -588,22 +589,74 @@ def arguments_swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 PASSIVE_AUXILIARIES = frozenset("is are was were be been being get gets got gotten getting".split())
 
 
-def passive_agents(words: list[str]) -> int:
-    """How many passives with an agent (an auxiliary, at most one word between, then the verb and 'by') the
-    words hold: "is defeated by", "was quickly approved by"."""
-    found = 0
+# A participle is the word before "by" in an agent's passive: regular ones end in -ed / -en, these do not.
+IRREGULAR_PARTICIPLES = frozenset("""beaten won lost taken given made held led run seen known written sold bought
+    built caught hit left sent told done paid put set kept brought found heard met shown thrown driven ridden struck
+    stolen chosen spoken broken drawn grown begun felt fought read said shot shut spent split spread sung swum taught
+    thought understood upheld withdrawn borne born torn worn sworn""".split())
+# Words ending in -ed / -en that are no participle ("is open by 9", "was even by then").
+NOT_PARTICIPLES = frozenset("open often even seven eleven ten then when garden kitchen children need indeed red bed "
+                            "speed seed feed".split())
+# What follows "by" without being an agent: a time ("delivered by friday", "by the end of the month"), a means
+# ("sent by post", "paid by card"), a manner ("deleted by mistake"). A determiner between is read past.
+NOT_AGENTS = frozenset("""monday tuesday wednesday thursday friday saturday sunday weekend weekday january february march
+    april may june july august september october november december today tomorrow tonight tonite yesterday noon midday
+    midnight then now later end next morning evening afternoon night week month year hour minute time close eod
+    post mail email e phone telephone car bus train plane air sea road rail hand cash card check cheque transfer bank
+    wire courier text sms fax boat ship bike bicycle foot taxi credit debit paypal
+    mistake accident chance default far""".split())
+DETERMINERS = frozenset("the a an this that next my your our their his her its".split())
+
+
+def _participle(word: str) -> bool:
+    return word in IRREGULAR_PARTICIPLES or (word.endswith(("ed", "en")) and len(word) > 3 and word not in NOT_PARTICIPLES)
+
+
+def _agent_follows(words: list[str], i: int) -> bool:
+    """Whether the words after "by" at i name an agent: not a time, a means, a digit or nothing."""
+    after = words[i + 1:i + 3]
+    if after and after[0] in DETERMINERS:
+        after = after[1:]
+    return bool(after) and after[0] not in NOT_AGENTS and not _has_digit(after[0])
+
+
+def passive_voice(words: list[str]) -> tuple[int, int]:
+    """(passives with an agent, passives without) in the words: an auxiliary, at most one word between, a
+    participle; with an agent when "by" and an agent follow ("is defeated by", "was quickly approved by the
+    senate"; not "be delivered by friday", "was sent by post", "it is close by")."""
+    with_agent = without = 0
     for i, word in enumerate(words):
-        if word == "by" and i >= 2 and (words[i - 2] in PASSIVE_AUXILIARIES
-                                        or (i >= 3 and words[i - 3] in PASSIVE_AUXILIARIES)):
-            found += 1
-    return found
+        if not _participle(word) or i < 1:
+            continue
+        if not (words[i - 1] in PASSIVE_AUXILIARIES or (i >= 2 and words[i - 2] in PASSIVE_AUXILIARIES)):
+            continue
+        if i + 1 < len(words) and words[i + 1] == "by" and _agent_follows(words, i + 1):
+            with_agent += 1
+        else:
+            without += 1
+    return with_agent, without
 
 
-def voice_changed(text_a: str, text_b: str) -> bool:
+def voice_memo() -> Callable[[str], tuple[int, int]]:
+    """passive_voice of a text's tokens, each text taken apart once however many texts it is compared with."""
+    voices: dict[str, tuple[int, int]] = {}
+
+    def voice_of(text: str) -> tuple[int, int]:
+        found = voices.get(text)
+        if found is None:
+            found = voices[text] = passive_voice(tokens(text))
+        return found
+    return voice_of
+
+
+def voice_changed(text_a: str, text_b: str, voice_of: Callable[[str], tuple[int, int]] | None = None) -> bool:
     """One text says with an agent's passive what the other says otherwise: who acts on whom may have turned
     round, which no rule on the content words sees. A reworded copy may not do that (a true paraphrase into the
-    passive is missed: a kept contrast pair costs less than a deleted one)."""
-    return passive_agents(tokens(text_a)) != passive_agents(tokens(text_b))
+    passive is missed: a kept contrast pair costs less than a deleted one). A passive without its agent against
+    one with it is the same voice ("my card was declined" / "my card got declined by the shop").
+    voice_of: passive_voice of a text's tokens, cached by a caller that compares one text with many."""
+    voice_a, voice_b = (voice_of(text_a), voice_of(text_b)) if voice_of else (passive_voice(tokens(text_a)), passive_voice(tokens(text_b)))
+    return voice_a[0] != voice_b[0] and sum(voice_a) != sum(voice_b)
 
 
 def reworded_copy(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

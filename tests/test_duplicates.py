@@ -1390,11 +1390,33 @@ VOICE_PREMISE = ("Latvia, for instance, is the lowest-ranked team in the field b
     ("the bill was approved by the senate", "the bill was passed by the senate", False),
     ("set an alarm", "set the alarm for me", False),
     ("stand by me", "stay by me", False),
+    # A QA reviewer's true copies: "by" before a time or a means, a passive with and without its agent, no passive.
+    ("can my package be delivered by friday", "can my package arrive by friday", False),
+    ("the parcel was sent by post", "the parcel was mailed", False),
+    ("my card was declined", "my card got declined by the shop", False),
+    ("it is close by", "it is nearby", False),
+    ("will my order be shipped by the end of the month", "will my order ship by the end of the month", False),
 ])
 def test_an_agents_passive_against_another_voice_is_a_changed_voice(a, b, changed):
-    from dataaudit.normalize import voice_changed
+    from dataaudit.normalize import voice_changed, voice_memo
 
     assert voice_changed(a, b) is changed
+    assert voice_changed(a, b, voice_memo()) is changed
+
+
+@pytest.mark.parametrize("text, voice", [
+    ("Latvia is defeated by Turkey.", (1, 0)),
+    ("the bill was quickly approved by the senate", (1, 0)),
+    ("the match was won by the home side", (1, 0)),
+    ("can my package be delivered by 5pm", (0, 1)),
+    ("the parcel was sent by post", (0, 1)),
+    ("the shop is open by noon", (0, 0)),
+    ("it is close by", (0, 0)),
+])
+def test_passive_voice_counts_an_agent_only_after_a_participle_and_before_no_time_or_means(text, voice):
+    from dataaudit.normalize import passive_voice, tokens
+
+    assert passive_voice(tokens(text)) == voice
 
 
 def test_a_hypothesis_turned_into_an_agents_passive_is_no_reworded_copy_or_leak(tmp_path, embedder):

@@ -60,7 +60,8 @@ from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
 from ..load.targets import FREE_TEXT_MIN_VALUES, PREFERENCE_FORMATS, class_targets, free_text_reason
-from ..normalize import copy_kind, dictionary_words, normalize_text, reworded_copy, skeleton, tokens, voice_changed
+from ..normalize import (copy_kind, dictionary_words, normalize_text, reworded_copy, skeleton, tokens, voice_changed,
+                         voice_memo)
 from ..result_cache import ResultCache, array_fingerprint, results_folder
 from ..search_memo import remembering
 from .base import Check, Finding, Status
@@ -763,6 +764,7 @@ def _direct_copy(train: TextIndex, queries: list[str], prompts: list[int] | None
     reworded copy of an earlier kept key was never compared with that key (CLINC150: "can you i need to know how
     to make a vacation request", cosine 0.98 to the kept "tell me how to make a vacation request")."""
     fields_of = _fields_of(train, None, [])
+    voice_of = voice_memo()
 
     def words(i: int) -> tuple[str, ...]:
         return content_words.get(queries[i]) or skeleton(tokens(queries[i]))
@@ -781,7 +783,7 @@ def _direct_copy(train: TextIndex, queries: list[str], prompts: list[int] | None
             return False
         similarity = float(vectors[kept] @ vectors[key])
         if similarity >= dup.near_cosine and reworded_copy(words(kept), words(key)) and \
-                not voice_changed(queries[kept], queries[key]) and not fields_swapped(fields_of(kept), fields_of(key)):
+                not voice_changed(queries[kept], queries[key], voice_of) and not fields_swapped(fields_of(kept), fields_of(key)):
             found.add(kept, key, "semantic", round(similarity, 4))
             return True
         return False
@@ -860,6 +862,7 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
     if eval_index.vectors is not None and train.vectors is not None and distinct:
         k = min(3, len(distinct))
         eval_fields, train_fields = _fields_of(eval_index, None, []), _fields_of(train, None, [])
+        voice_of = voice_memo()
         sims, idx = steps.search(train.vectors, eval_index.vectors, k)
         for e, key in enumerate(eval_index.distinct):
             if key in match or (eval_index.unreadable is not None and eval_index.unreadable[e]):
@@ -871,7 +874,7 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
                 t = int(idx[e, c])
                 if (t >= 0 and sims[e, c] >= config.duplicates.near_cosine and not (train.unreadable is not None and train.unreadable[t])
                         and reworded_copy(words, skeleton(tokens(train.embed_texts[t])))
-                        and not voice_changed(eval_index.embed_texts[e], train.embed_texts[t])
+                        and not voice_changed(eval_index.embed_texts[e], train.embed_texts[t], voice_of)
                         and not fields_swapped(eval_fields(e), train_fields(t))):
                     match[key] = (t, "semantic", round(float(sims[e, c]), 4))
                     break

@@ -40,7 +40,7 @@ from .. import neighbours
 from ..config import DuplicatesConfig
 from ..engine.base import DataSteps, SerialSteps
 from ..normalize import (SOCIAL_FILLERS, copy_kind, filler_count_words, mistyped_fillers, reworded_copy, skeleton,
-                         tokens, voice_changed)
+                         tokens, voice_changed, voice_memo)
 
 STRIP_AFFIXES = False
 AFFIX_SAMPLE = 50_000  # distinct texts sampled to find template affixes
@@ -536,6 +536,7 @@ def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
     if len(texts) < 2:
         return pairs
     words_of = dict(content_words or {})
+    voice_of = voice_memo()
     classes = prompts or [0] * len(texts)
 
     def words(i: int) -> tuple[str, ...]:
@@ -548,7 +549,7 @@ def semantic_pairs(texts: list[str], vectors: np.ndarray, bound: float, k: int,
     rows, cols = np.nonzero(sims >= bound)
     for i, c in zip(rows.tolist(), cols.tolist()):
         j = int(idx[i, c])
-        if j > i and classes[i] == classes[j] and rule(words(i), words(j)) and not voice_changed(texts[i], texts[j]) and (
+        if j > i and classes[i] == classes[j] and rule(words(i), words(j)) and not voice_changed(texts[i], texts[j], voice_of) and (
                 fields_of is None or not fields_swapped(fields_of(i), fields_of(j))):
             pairs.add(i, j, "semantic", round(float(sims[i, c]), 4))
     return pairs
