@@ -82,3 +82,52 @@ def test_trl_preference_pairs_beside_prompt_completion_lines_get_a_finding_each(
     assert [w.evidence["formats_not_accepted"] for w in warnings] == [{"prompt_completion": 2}, {"preference_trl": 3}]
     assert warnings[0].summary.startswith("2 of 5 records are prompt_completion, but gpt-4o-mini is fine-tuned on the chat format")
     assert "preference" not in warnings[0].action and warnings[1].summary.startswith("3 of 5 records are preference pairs")
+
+
+OBJECT_CALL = {"role": "assistant", "content": None,
+               "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]}
+STRING_CALL = {"role": "assistant", "content": None,
+               "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]}
+RESULT = {"role": "tool", "tool_call_id": "c1", "content": "21"}
+
+
+def _tool_rows(calls):
+    user = {"role": "user", "content": "Weather in Paris?"}
+    reply = {"role": "assistant", "content": "It is 21 degrees."}
+    rows = [{"messages": [user, call, RESULT, reply]} for call in calls]
+    rows.append({"input": {"messages": [user]}, "preferred_output": [OBJECT_CALL],
+                 "non_preferred_output": [{"role": "assistant", "content": "No idea."}]})
+    return rows
+
+
+def test_tool_call_arguments_given_as_an_object_fail_the_format_for_an_openai_chat_model_naming_the_lines(tmp_path):
+    """They were record errors raised by the loader (so `dedup` dropped them as unreadable); they are records,
+    and OpenAI's upload refuses the file, as it does one with an example over the limit."""
+    ds = _dataset(tmp_path, _tool_rows([OBJECT_CALL, STRING_CALL, OBJECT_CALL]))
+    assert ds.errors == [] and len(ds.records) == 4
+    config = TokensConfig(target_model="gpt-4o-mini", max_listed=2)
+    result = measure_tokens(ds.records, resolve_target(config), config)
+    assert result.object_arguments_count == 3
+    assert [(o.line, o.field) for o in result.object_arguments] == [
+        (1, "messages[1].tool_calls[0].function.arguments"), (3, "messages[1].tool_calls[0].function.arguments")]
+    (finding,) = [f for f in judge(result, None) if "arguments" in f.summary]
+    assert finding.condition == "format" and finding.status == Status.FAIL
+    assert finding.evidence == {"target_model": "gpt-4o-mini", "object_arguments": 3}
+    assert finding.summary.startswith("3 of 4 records give a tool call's arguments as an object")
+    assert "train.jsonl:1 (messages[1].tool_calls[0].function.arguments), train.jsonl:3" in finding.summary
+
+
+def test_tool_call_arguments_as_an_object_are_no_finding_for_an_open_model_or_strings(tmp_path):
+    ds = _dataset(tmp_path, _tool_rows([OBJECT_CALL]))
+    from dataaudit.checks.token_models import TargetModel
+    from dataaudit.checks.tokens import lines_with_object_arguments
+
+    gpt = resolve_target(TokensConfig(target_model="gpt-4o-mini"))
+    assert [o.line for o in lines_with_object_arguments(ds.records, gpt)] == [1, 2]
+    # an open model's chat template takes the object; a legacy completion model is not fed chat lines at all
+    assert lines_with_object_arguments(ds.records, TargetModel("my-open-model", "", 4096, None, None)) == []
+    assert lines_with_object_arguments(ds.records, TargetModel("davinci-002", "cl100k_base", 2048, None, None)) == []
+    strings = _dataset(tmp_path, [_tool_rows([STRING_CALL])[0]])
+    config = TokensConfig(target_model="gpt-4o-mini")
+    result = measure_tokens(strings.records, resolve_target(config), config)
+    assert result.object_arguments_count == 0 and [f.status for f in judge(result, None)] == [Status.PASS]

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..excerpt import plain_excerpt
+from ..load.readers import object_arguments
 from ..load.records import Record
 from ..tokens import HFTokenizer, OpenAIEncoding
 from .base import AuditContext, Check, Finding, Need, Status
@@ -96,6 +97,13 @@ class NotRenderable:
 
 
 @dataclass(frozen=True)
+class ObjectArguments:
+    file: str
+    line: int
+    field: str  # the first call of the line whose arguments are an object (`messages[1].tool_calls[0].function.arguments`)
+
+
+@dataclass(frozen=True)
 class TokensResult:
     target_model: str
     encoding: str  # the OpenAI encoding, or the tokenizer that counted
@@ -122,6 +130,10 @@ class TokensResult:
     # trainer cannot tokenise them. Their tokens above are their message texts alone, as without a template.
     not_renderable: list[NotRenderable] = field(default_factory=list)
     not_renderable_count: int = 0
+    # Chat and OpenAI DPO lines whose tool-call arguments are an object, not a string holding JSON (the first
+    # `max_listed`, and all of them counted): read and measured as every record, but OpenAI's upload refuses them.
+    object_arguments: list[ObjectArguments] = field(default_factory=list)
+    object_arguments_count: int = 0
 
 
 def default_epochs(n_examples: int) -> int:
@@ -439,12 +451,31 @@ def _openai_layout(record: Record) -> str | None:
     return record.format
 
 
+def openai_chat_target(target: TargetModel) -> bool:
+    """Whether the target is one of OpenAI's chat models, fine-tuned through OpenAI's upload and its formats
+    (counted in an OpenAI encoding, no tokenizer given); not a legacy completion model."""
+    return bool(target.encoding) and base_model_name(target.name) not in COMPLETION_MODELS
+
+
 def formats_not_accepted(records: Sequence[Record], target: TargetModel) -> dict[str, int]:
     """Records per format that an OpenAI chat model cannot be fine-tuned on; {} for an open model."""
-    if not target.encoding or base_model_name(target.name) in COMPLETION_MODELS:
+    if not openai_chat_target(target):
         return {}
     counts = Counter(layout for layout in map(_openai_layout, records) if layout is not None)
     return dict(sorted(counts.items()))
+
+
+def lines_with_object_arguments(records: Sequence[Record], target: TargetModel) -> list[ObjectArguments]:
+    """Chat and OpenAI DPO lines that give a call's arguments as an object, for an OpenAI chat target; the readers
+    take them (Hugging Face and TRL write them so), OpenAI's upload takes a string holding JSON only."""
+    if not openai_chat_target(target):
+        return []
+    found = []
+    for record in records:
+        where = object_arguments(record.raw) if record.raw is not None else None
+        if where is not None:
+            found.append(ObjectArguments(record.source, record.line, where))
+    return found
 
 
 def measure_tokens(records: Sequence[Record], target: TargetModel, config: TokensConfig,
@@ -468,6 +499,7 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
     epochs = config.epochs if config.epochs is not None else default_epochs(len(records))
     billed = billed_per_epoch * epochs
     cost = None if target.price_per_million is None else round(billed * target.price_per_million / 1_000_000, 4)
+    object_lines = lines_with_object_arguments(records, target)
     return TokensResult(
         target_model=target.name,
         encoding=counter.label,
@@ -489,6 +521,8 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
         formats_not_accepted=formats_not_accepted(records, target),
         not_renderable=[NotRenderable(records[i].source, records[i].line, refused[i]) for i in refused_at[:config.max_listed]],
         not_renderable_count=len(refused_at),
+        object_arguments=object_lines[:config.max_listed],
+        object_arguments_count=len(object_lines),
     )
 
 
@@ -511,7 +545,7 @@ def _where(item: OverLimit) -> str:
 def judge(result: TokensResult | None, ctx: AuditContext) -> list[Finding]:
     if result is None:
         return []
-    return _limit_findings(result) + _format_findings(result) + _refusal_findings(result)
+    return _limit_findings(result) + _format_findings(result) + _refusal_findings(result) + _object_argument_findings(result)
 
 
 def _limit_findings(result: TokensResult) -> list[Finding]:
@@ -545,6 +579,23 @@ def _refusal_findings(result: TokensResult) -> list[Finding]:
         {"target_model": result.target_model, "not_renderable": result.not_renderable_count},
         "Fix those conversations as the template's message asks (listed under checks.tokens.not_renderable), or name "
         "the tokenizer of the model you fine-tune (--tokenizer).")]
+
+
+def _object_argument_findings(result: TokensResult) -> list[Finding]:
+    """A failure, as for an example over the training limit: OpenAI's upload refuses the file."""
+    if not result.object_arguments_count:
+        return []
+    named = ", ".join(f"{_where(o)} ({o.field})" for o in result.object_arguments[:MAX_LINES_NAMED])
+    more = (f" and {result.object_arguments_count - MAX_LINES_NAMED:,} more"
+            if result.object_arguments_count > MAX_LINES_NAMED else "")
+    return [Finding(
+        "format", Status.FAIL,
+        f"{result.object_arguments_count:,} of {result.records:,} records give a tool call's arguments as an object, but "
+        f"OpenAI's fine-tuning of {result.target_model} takes them only as a string holding JSON, so the upload would "
+        f"be refused: {named}{more}",
+        {"target_model": result.target_model, "object_arguments": result.object_arguments_count},
+        "Write each call's arguments as a JSON string (json.dumps them) in the lines listed under "
+        "checks.tokens.object_arguments, or name an open model's tokenizer (--tokenizer).")]
 
 
 def _format_findings(result: TokensResult) -> list[Finding]:

@@ -15,7 +15,7 @@ from typing import Any
 from ..config import Config, FieldsConfig
 from ..errors import InputError
 from .files import Row, read_rows
-from .readers import READERS, Parsed, detect, object_arguments, read_text, text_fields
+from .readers import READERS, Parsed, detect, read_text, text_fields
 from .annotation_tools import detect_export, read_export
 from .records import Annotation, Dataset, InputFile, Record, RecordError
 from .values import Invalid, cap, dotted_fields, is_missing, json_type, label_text, quoted, scalar_text, scalar_value, with_paths
@@ -48,10 +48,6 @@ class RecordParser:
         self.paths = dotted_fields([getattr(self.fields, f.name) for f in dataclasses.fields(self.fields)
                                     if isinstance(getattr(self.fields, f.name), str)] + list(self.fields.annotator_columns))
         self.why_missing: dict[str, str] = {}
-        # A target model counted in an OpenAI encoding (no --tokenizer) is tuned by OpenAI's upload, whose chat
-        # format is stricter than the Hugging Face / TRL one the readers also take; only the training file goes there.
-        tokens = getattr(config, "tokens", None)
-        self.openai_upload = role == "train" and bool(getattr(tokens, "target_model", "")) and not getattr(tokens, "tokenizer", "")
 
     def resolve(self, obj: Any) -> Any:
         """The record with its nested fields reachable by their dotted names (see values.with_paths)."""
@@ -106,11 +102,6 @@ class RecordParser:
                                           "'chosen' + 'rejected', 'instruction' + 'output', or 'text' (+ 'label'); "
                                           + OTHER_FIELDS_ADVICE.get(self.role, OTHER_FIELDS_ADVICE["train"]))
             parsed = READERS[fmt](obj, f, self.role)
-            if self.openai_upload and fmt in ("chat", "preference"):
-                field = object_arguments(obj, f)
-                if field is not None:
-                    raise Invalid(field, "is an object, and the target model is OpenAI's: its fine-tuning takes a call's "
-                                         "arguments only as a string holding JSON (json.dumps them)")
         label = None
         if fmt != "unpaired_preference" and f.label in obj and not is_missing(obj[f.label]):
             label = label_text(obj[f.label], f.label)

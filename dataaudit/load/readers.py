@@ -33,7 +33,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from ..config import FieldsConfig
 from ..errors import ConfigError
@@ -176,11 +176,11 @@ def check_calls(message: dict, field: str) -> None:
         _check_function(message["function_call"], f"{field}.function_call")
 
 
-def object_arguments(obj: dict, f: FieldsConfig) -> str | None:
+def object_arguments(obj: Mapping, messages_field: str = "messages") -> str | None:
     """The field of the first tool or function call of a chat or OpenAI DPO line whose `arguments` are not a
-    string (an object, as Hugging Face and TRL write them); None when every call's are. OpenAI's fine-tuning takes
-    a string holding JSON only, so for an OpenAI target model such a line is refused at upload."""
-    lists = [(f.messages or "messages", obj.get(f.messages or "messages"))]
+    string (an object, as Hugging Face and TRL write them); None when every call's are. The readers take both;
+    OpenAI's fine-tuning takes a string holding JSON only, which the tokens check reports for an OpenAI target."""
+    lists = [(messages_field, obj.get(messages_field))]
     given = obj.get("input")
     if isinstance(given, dict):
         lists.append(("input.messages", given.get("messages")))
