@@ -84,3 +84,36 @@ def test_consistency_keys_are_the_same_from_label_noise_and_from_agreement(tmp_p
 def test_each_declared_key_is_declared_once(cid):
     keys = SPECS[cid].evidence_keys
     assert keys and len(keys) == len(set(keys))
+
+
+def _tool_chat(i: int, arguments) -> dict:
+    call = {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": arguments}}
+    return {"messages": [{"role": "user", "content": _text(i)}, {"role": "assistant", "content": None, "tool_calls": [call]},
+                         {"role": "tool", "tool_call_id": "c1", "content": "found"},
+                         {"role": "assistant", "content": _text(i + 500)}]}
+
+
+def _format_keys(tmp_path, rows, tokens: dict) -> set[str]:
+    from dataaudit.config import config_from_dict
+
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    report = audit(path, config_from_dict({"task_type": "generation", "tokens": tokens}), embed=False)
+    (condition,) = [c for c in report.verdict.conditions if c.id == "format"]
+    return condition.evidence
+
+
+def test_the_format_keys_are_the_declared_ones_with_a_target_model_and_its_failures(tmp_path):
+    """The tokens check's findings put not_renderable (a refusing chat template) and object_arguments (an OpenAI
+    target, arguments as an object) in the format evidence; a key not declared there came and went with the data."""
+    from tests.test_tokens import _refusing_tokenizer
+
+    openai = _format_keys(tmp_path, [_tool_chat(i, {"q": i} if i % 4 == 0 else json.dumps({"q": i})) for i in range(40)],
+                         {"target_model": "gpt-4o-mini"})
+    refusing = [{"messages": [{"role": "system", "content": "Be brief"}] * (i % 5 == 0)
+                 + SHAPES["generation"][i]["messages"]} for i in range(40)]
+    template = _format_keys(tmp_path, refusing, {"target_model": "my-open-model", "tokenizer": str(_refusing_tokenizer(tmp_path))})
+    declared = set(SPECS["format"].evidence_keys)
+    assert set(openai) == declared and set(template) == declared
+    assert (openai["object_arguments"], openai["not_renderable"]) == (10, None)
+    assert (template["not_renderable"], template["object_arguments"]) == (8, None)

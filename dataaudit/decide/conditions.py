@@ -26,7 +26,8 @@ class ConditionSpec:
 # same on every run whatever the data's shape (annotated or not, preference pairs, --production, --no-embeddings).
 _FORMAT_KEYS = ("records", "valid", "invalid", "invalid_share", "max_invalid_share", "first_errors", "formats", "notes",
                 "file_errors", "other_inputs",  # checks.format
-                "target_model", "example_limit", "over_limit", "longest", "formats_not_accepted")  # checks.tokens
+                "target_model", "example_limit", "over_limit", "longest", "formats_not_accepted", "not_renderable",
+                "object_arguments")  # checks.tokens
 _HYGIENE_KEYS = (
     # checks.duplicates
     "duplicate_share", "duplicate_share_unrounded", "conflict_groups", "conflict_records", "conflict_share",
