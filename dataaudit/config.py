@@ -193,8 +193,8 @@ class EconomicsConfig:
     finetuned_output_price_per_1k: float | None = None
     training_cost: float | None = None
     training_price_per_1k: float | None = None
-    # None (not given): with a target model, the tokens check's epochs (tokens.epochs, or the trainer's default
-    # for the file's size); without one, DEFAULT_TRAINING_EPOCHS
+    # With a target model the cost model bills the tokens check's epochs (tokens.epochs, else this, else the
+    # trainer's default for the file's size); without one, this, or DEFAULT_TRAINING_EPOCHS when None
     epochs: int | None = None
     few_shot_examples: int = 5  # examples a prompted approach would put in every prompt
     instruction_tokens: int = 200  # instructions in the prompted approach's prompt
@@ -273,7 +273,16 @@ class Config:
         if self.duplicates.neighbours < 1:
             raise ConfigError(f"{self._where()}duplicates.neighbours must be >= 1")
         _check_ranges(self, "", self._where())
+        self._check_epochs()
         self._check_used_later()
+
+    def _check_epochs(self) -> None:
+        """Refused at once, not after every check ran: the tokens check and the cost model bill one figure."""
+        tokens_epochs = getattr(self.sections.get("tokens"), "epochs", None)
+        if tokens_epochs is not None and self.economics.epochs is not None and tokens_epochs != self.economics.epochs:
+            raise ConfigError(f"{self._where()}economics.epochs ({self.economics.epochs}) and tokens.epochs ({tokens_epochs}) "
+                              "disagree: a job runs one number of epochs; set it once (either key sets the epochs both the "
+                              "tokens check and the cost model bill) and remove the other")
 
     def _check_used_later(self) -> None:
         """Values otherwise read only by the feature that uses them (a device when the model loads, which a run

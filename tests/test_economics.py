@@ -9,7 +9,7 @@ import pytest
 from dataaudit.api import audit
 from dataaudit.checks.base import AuditContext
 from dataaudit.checks.economics import CHECK, cost_model
-from dataaudit.checks.tokens import measure_tokens, resolve_target
+from dataaudit.checks.tokens import resolve_target
 from dataaudit.config import Config, EconomicsConfig, config_from_dict
 from dataaudit.errors import ConfigError
 from dataaudit.load.dataset import load_dataset
@@ -60,47 +60,66 @@ def test_without_prices_there_is_no_cost_and_no_message(tmp_path):
 
 
 def _with_target_model(tmp_path, economics: dict, tokens: dict | None = None):
-    """The economics result for 10 chat lines priced for gpt-4o-mini, and the tokens result it read."""
+    """The economics result for 10 chat lines priced for gpt-4o-mini, and the tokens check's result it read."""
+    from dataaudit.checks import tokens as tokens_check
+    from dataaudit.index import build_index
+
     rows = [{"messages": [{"role": "user", "content": f"where is my parcel number {i}"},
                           {"role": "assistant", "content": "It is on its way."}]} for i in range(10)]
     config = config_from_dict({"task_type": "generation", "economics": {"monthly_calls": 50_000, **PRICES, **economics},
                                "tokens": {"target_model": "gpt-4o-mini", **(tokens or {})}})
-    records = load_dataset(write_jsonl(tmp_path / "chat.jsonl", rows), config).records
-    tokens_result = measure_tokens(records, resolve_target(config.section("tokens")), config.section("tokens"))
+    dataset = load_dataset(write_jsonl(tmp_path / "chat.jsonl", rows), config)
+    tokens_result = tokens_check.measure(AuditContext(config=config, train=build_index("train", dataset, str.lower)))
     return CHECK.measure(AuditContext(config=config, train=None, results={"tokens": tokens_result})), tokens_result
 
 
-def test_epochs_given_in_economics_win_over_the_trainers_default_with_a_target_model(tmp_path):
+def test_epochs_given_in_economics_are_the_tokens_checks_epochs_too_with_a_target_model(tmp_path):
+    """The tokens check billed the trainer's default (10) while the cost model billed economics.epochs (1): one
+    report gave two training costs."""
     result, tokens = _with_target_model(tmp_path, {"epochs": 1, "training_price_per_1k": 0.025})
-    assert tokens.epochs == 10  # the trainer's default for 10 examples: 100 // 10
+    assert tokens.epochs == 1 and tokens.billed_tokens == tokens.billed_tokens_per_epoch
     assert result.cost.training_cost == round(tokens.billed_tokens_per_epoch * 1 * 0.025 / 1000, 4)
 
 
-def test_without_economics_epochs_the_trainers_default_for_the_file_is_billed(tmp_path):
+def test_without_any_epochs_the_trainers_default_for_the_file_is_billed(tmp_path):
     result, tokens = _with_target_model(tmp_path, {"training_price_per_1k": 0.025})
+    assert tokens.epochs == 10  # the trainer's default for 10 examples: 100 // 10
     assert result.cost.training_cost == round(tokens.billed_tokens_per_epoch * 10 * 0.025 / 1000, 4)
 
 
-def test_epochs_given_in_economics_reprice_the_table_price_of_the_target_model(tmp_path):
-    result, tokens = _with_target_model(tmp_path, {"epochs": 1})
+def test_with_the_target_models_table_price_the_cost_model_bills_the_tokens_checks_cost(tmp_path):
     price = resolve_target(config_from_dict({"tokens": {"target_model": "gpt-4o-mini"}}).section("tokens")).price_per_million
-    assert result.cost.training_cost == round(tokens.billed_tokens_per_epoch * price / 1_000_000, 4)
-    assert result.cost.training_cost * 10 == pytest.approx(tokens.estimated_cost_usd, abs=1e-3)
-    derived, tokens = _with_target_model(tmp_path, {})
-    assert derived.cost.training_cost == tokens.estimated_cost_usd
+    for economics, epochs in (({"epochs": 1}, 1), ({}, 10)):
+        result, tokens = _with_target_model(tmp_path, economics)
+        assert tokens.epochs == epochs
+        assert tokens.estimated_cost_usd == round(tokens.billed_tokens_per_epoch * epochs * price / 1_000_000, 4)
+        assert result.cost.training_cost == tokens.estimated_cost_usd
 
 
-def test_economics_and_tokens_epochs_that_disagree_are_a_config_error_naming_both_keys(tmp_path):
-    with pytest.raises(ConfigError, match=r"economics\.epochs \(1\) and tokens\.epochs \(2\) disagree"):
-        _with_target_model(tmp_path, {"epochs": 1}, {"epochs": 2})
+def test_tokens_epochs_win_over_an_equal_economics_epochs_and_a_disagreement_is_refused_by_the_config(tmp_path):
     agreed, tokens = _with_target_model(tmp_path, {"epochs": 2, "training_price_per_1k": 0.025}, {"epochs": 2})
     assert tokens.epochs == 2 and agreed.cost.training_cost == round(tokens.billed_tokens_per_epoch * 2 * 0.025 / 1000, 4)
+    only_tokens, tokens = _with_target_model(tmp_path, {"training_price_per_1k": 0.025}, {"epochs": 4})
+    assert tokens.epochs == 4 and only_tokens.cost.training_cost == round(tokens.billed_tokens_per_epoch * 4 * 0.025 / 1000, 4)
+    # refused while the config is read, before any check runs (it was raised by the economics check, after all ran)
+    with pytest.raises(ConfigError, match=r"^run\.toml: economics\.epochs \(1\) and tokens\.epochs \(2\) disagree"):
+        config_from_dict({"economics": {"epochs": 1}, "tokens": {"target_model": "gpt-4o-mini", "epochs": 2}}, source="run.toml")
 
 
 def test_a_deliberate_three_epochs_in_economics_is_billed_not_read_as_unset(tmp_path):
     """economics.epochs defaulted to 3, so a 3 the user wrote read as not given and the trainer's 10 was billed."""
     result, tokens = _with_target_model(tmp_path, {"epochs": 3, "training_price_per_1k": 0.025})
-    assert tokens.epochs == 10 and result.cost.training_cost == round(tokens.billed_tokens_per_epoch * 3 * 0.025 / 1000, 4)
+    assert tokens.epochs == 3 and result.cost.training_cost == round(tokens.billed_tokens_per_epoch * 3 * 0.025 / 1000, 4)
+
+
+def test_one_report_gives_one_training_cost_with_economics_epochs_and_a_target_model(tmp_path):
+    rows = [{"messages": [{"role": "user", "content": f"where is my parcel number {i}"},
+                          {"role": "assistant", "content": "It is on its way."}]} for i in range(40)]
+    config = config_from_dict({"task_type": "generation", "economics": {"monthly_calls": 50_000, "epochs": 1, **PRICES},
+                               "tokens": {"target_model": "gpt-4o-mini"}})
+    report = audit(write_jsonl(tmp_path / "chat.jsonl", rows), config, embed=False).to_dict()["checks"]
+    assert report["tokens"]["epochs"] == 1
+    assert report["economics"]["cost"]["training_cost"] == report["tokens"]["estimated_cost_usd"] > 0
 
 
 def test_without_a_target_model_an_unset_epochs_bills_three():

@@ -11,9 +11,7 @@ import math
 from dataclasses import dataclass
 
 from ..config import DEFAULT_TRAINING_EPOCHS, EconomicsConfig
-from ..errors import ConfigError
 from .base import AuditContext, Check
-from .tokens import resolve_target
 
 LOW_VOLUME = 100_000  # calls/month under which prompting is almost always cheaper
 HIGH_VOLUME = 1_000_000
@@ -153,24 +151,6 @@ def measure_economics(config: EconomicsConfig, *, mean_input: float, mean_output
     return EconomicsResult(gap, cost, latency, missing)
 
 
-def given_epochs(config: EconomicsConfig) -> int | None:
-    """economics.epochs where the user gave one, else None (its default: not given, so a deliberate 3 counts)."""
-    return config.epochs
-
-
-def training_epochs(config: EconomicsConfig, tokens_config, derived: int) -> int:
-    """The epochs the cost model bills with a target model: economics.epochs where the user gave it, else the
-    tokens check's (tokens.epochs, or the trainer's default for the file's size). Both given and different is a
-    config error: one job runs one number of epochs, and either figure silently winning would misprice it."""
-    given = given_epochs(config)
-    if given is None:
-        return derived
-    if tokens_config.epochs is not None and tokens_config.epochs != given:
-        raise ConfigError(f"economics.epochs ({given}) and tokens.epochs ({tokens_config.epochs}) disagree: a job runs one "
-                          "number of epochs; with a target model set it once, in [tokens] epochs, and remove economics.epochs")
-    return given
-
-
 def _measure(ctx: AuditContext) -> EconomicsResult:
     # Sufficient conditions: reported beside the verdict, never blocking it. Token figures come from the
     # target model's own count when the tokens check ran, else from the size check's WordPiece count.
@@ -180,14 +160,11 @@ def _measure(ctx: AuditContext) -> EconomicsResult:
     config = ctx.config.economics
     tokens = ctx.results.get("tokens")
     if tokens is not None:
-        epochs = training_epochs(config, ctx.config.section("tokens"), tokens.epochs)
-        config = dataclasses.replace(config, epochs=epochs)
+        # The tokens check resolved the epochs once for the report (tokens.epochs, else economics.epochs, else the
+        # trainer's default): billing others here gave one report two training costs.
+        config = dataclasses.replace(config, epochs=tokens.epochs)
         if config.training_cost is None and config.training_price_per_1k is None and tokens.estimated_cost_usd is not None:
-            training_cost = tokens.estimated_cost_usd
-            if epochs != tokens.epochs:
-                price = resolve_target(ctx.config.section("tokens")).price_per_million
-                training_cost = round(tokens.billed_tokens_per_epoch * epochs * price / 1_000_000, 4)
-            config = dataclasses.replace(config, training_cost=training_cost)
+            config = dataclasses.replace(config, training_cost=tokens.estimated_cost_usd)
         return measure_economics(config, mean_input=tokens.mean_prompt_tokens, mean_output=tokens.mean_completion_tokens,
                                  training_tokens=tokens.billed_tokens_per_epoch, prompted_score=prompted, higher_is_better=direction)
     size = ctx.results.get("size")

@@ -10,6 +10,7 @@ counted with their own Hugging Face tokenizer, through their chat template when 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections import Counter
@@ -69,7 +70,7 @@ class TokensConfig:
     example_limit: int | None = None  # overrides the model table's per-example training limit
     price_per_million: float | None = None  # overrides the table's training price, USD per 1M tokens
     price_date: str = ""  # when that price was taken
-    epochs: int | None = None  # epochs the job will run; unset = the trainer's default for the dataset's size
+    epochs: int | None = None  # epochs the job will run; unset = economics.epochs, else the trainer's default for the size
     models_file: str = ""  # more models, same layout as dataaudit/templates/token_models.toml
     max_listed: int = 100  # over-limit examples listed in the report (the count is always complete)
 
@@ -531,6 +532,11 @@ def measure(ctx: AuditContext) -> TokensResult | None:
     target = resolve_target(config)
     if target is None or not ctx.train.records:
         return None
+    economics_epochs = ctx.config.economics.epochs
+    if config.epochs is None and economics_epochs is not None:
+        # The epochs are resolved here once for the report: the economics check bills this result's epochs.
+        # Config.validate refuses the two keys set to different figures.
+        config = dataclasses.replace(config, epochs=economics_epochs)
     example_counter(config.tokenizer, target.encoding)  # a bad tokenizer path is a config error, raised here
     rows = ctx.steps.map_records(ctx.train.dataset, token_counts, config.tokenizer, target.encoding)
     counts = np.asarray([row[:4] for row in rows], dtype=np.int64).reshape(-1, 4).T
