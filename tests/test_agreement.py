@@ -553,6 +553,26 @@ def test_a_label_missing_from_the_ordinal_order_names_its_file_line_and_field(tm
                                  "(1 label(s) missing from the order: 'hihg'); add them to ordinal_order or fix the labels")
 
 
+def test_the_config_that_set_the_ordinal_order_is_named_in_the_reason_never_in_the_quoted_label(tmp_path):
+    """The file was put in by replacing text in the whole message, so a label holding that text got it instead."""
+    from dataaudit.checks.agreement import LevelMismatch, measure
+    from dataaudit.config import config_from_dict
+    from dataaudit.errors import InputError
+
+    odd = "agreement.ordinal_order does not list it"
+    path = _long_csv(tmp_path, [(1, "A", "low"), (1, "B", "high"), (2, "A", odd), (2, "B", "high")])
+    config = config_from_dict({"fields": {"annotator": "annotator", "id": "item_id"},
+                               "agreement": {"level": "ordinal", "ordinal_order": ["low", "high"]}}, source="ord.toml")
+    with pytest.raises(InputError) as raised:
+        measure(_ctx(load_dataset(path, config), config))
+    assert str(raised.value) == (f"{path}: line 3: field 'label' holds '{odd}', but agreement.ordinal_order (set in ord.toml) "
+                                 f"does not list it (1 label(s) missing from the order: '{odd}'); add them to ordinal_order "
+                                 "or fix the labels")
+    # a mismatch that is not about the order keeps its message, whatever it says of ordinal_order
+    other = LevelMismatch("x", "ordinal text labels need their order: set [agreement] ordinal_order in dataaudit.toml")
+    assert other.order_set_in("ord.toml") is other
+
+
 @pytest.mark.parametrize("level", ["interval", "ratio"])
 def test_cohen_kappa_at_interval_and_ratio_level_weighs_disagreements_by_value_not_rank(tmp_path, level):
     # values 0, 1, 10: A says 0 1 10 0, B says 0 10 10 1. Confusion (A rows, B columns, in value order)

@@ -211,11 +211,24 @@ def _jaccard_distances(values: list[str]) -> np.ndarray:
 
 
 class LevelMismatch(ValueError):
-    """A label that the level of measurement cannot take; `label` finds the record that holds it."""
+    """A label that the level of measurement cannot take; `label` finds the record that holds it.
 
-    def __init__(self, label: str, reason: str):
-        super().__init__(reason)
-        self.label = label
+    order_source: for a label missing from [agreement] ordinal_order, the config file that set the order ("" where
+    none is known yet, or a config built in code); None for any other mismatch. The order may be the config's fault
+    as much as the data's, so the message names its file.
+    """
+
+    def __init__(self, label: str, reason: str, order_source: str | None = None):
+        self.label, self.reason, self.order_source = label, reason, order_source
+        if order_source is None:
+            super().__init__(reason)
+        else:
+            where = f" (set in {order_source})" if order_source else ""
+            super().__init__(f"agreement.ordinal_order{where} does not list it {reason}")
+
+    def order_set_in(self, source: str) -> LevelMismatch:
+        """The same mismatch, naming the config file that set the order where it is about the order."""
+        return self if self.order_source is None else LevelMismatch(self.label, self.reason, source)
 
 
 def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple[list[str], np.ndarray | None]:
@@ -242,9 +255,9 @@ def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple
         if config.ordinal_order:
             missing = sorted(labels - set(config.ordinal_order))
             if missing:
-                raise LevelMismatch(missing[0], f"agreement.ordinal_order does not list it ({len(missing)} label(s) missing "
-                                    f"from the order: {', '.join(map(repr, missing[:5]))}); add them to ordinal_order or fix "
-                                    "the labels")
+                raise LevelMismatch(missing[0], f"({len(missing)} label(s) missing from the order: "
+                                    f"{', '.join(map(repr, missing[:5]))}); add them to ordinal_order or fix the labels",
+                                    order_source="")
             return [s for s in config.ordinal_order if s in labels], None
         text = sorted(label for label in labels if not _is_number(label))
         if text:
@@ -693,10 +706,8 @@ def measure(ctx: AuditContext) -> AgreementResult | None:
     try:
         result = measure_agreement(ctx.train.dataset, ctx.config.agreement, ctx.steps)
     except LevelMismatch as exc:  # a data file's label the level cannot take: named where it is, as a data error
-        # the order a label is missing from may be the config's fault as much as the data's: its file is named too
-        source = f" (set in {ctx.config.source})" if ctx.config.source and "ordinal_order" in str(exc) else ""
-        raise InputError(f"{_where_label(ctx.train.dataset, exc.label, ctx.config.fields)}, but {exc}".replace(
-            "agreement.ordinal_order does not list it", f"agreement.ordinal_order{source} does not list it", 1)) from exc
+        raise InputError(f"{_where_label(ctx.train.dataset, exc.label, ctx.config.fields)}, but "
+                         f"{exc.order_set_in(ctx.config.source)}") from exc
     except ValueError as exc:  # labels that do not fit the configured level of measurement
         raise ConfigError(f"agreement: {exc}") from exc
     if result is None or (result.items_multi == 0 and not any(q.items_multi for q in result.questions)):
