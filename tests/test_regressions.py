@@ -287,3 +287,41 @@ def test_report_problem_names_the_first_field_of_another_type_and_passes_absent_
         report = _report()
         edit(report)
         assert report_problem(report) == said
+
+
+def _single_annotated_batch(tmp_path, since):
+    """The fixture's Label Studio export with one submitted annotation per task, read with a --since-last window:
+    a nightly batch in which no item is annotated twice, audited without embeddings."""
+    import json
+    from pathlib import Path
+
+    from dataaudit.api import audit
+    from dataaudit.config import Config
+    from dataaudit.load.annotation_tools import read_export
+
+    tasks = json.loads((Path(__file__).parent / "fixtures" / "annotation_tools" / "label_studio.json").read_text())
+    single = [{**task, "annotations": [a for a in task["annotations"] if not a.get("was_cancelled") and not a.get("ground_truth")][:1]}
+              for task in tasks]
+    export = tmp_path / "single.json"
+    export.write_text(json.dumps(single))
+    return audit(read_export([export], Config(), since=since), Config(), embed=False).to_dict()
+
+
+def test_a_since_last_batch_with_no_item_annotated_twice_is_still_judged_as_a_batch(tmp_path):
+    """Agreement has nothing to measure (checks.agreement null), yet the run audited one window: a smaller night
+    is no usable regression, and the note names the window."""
+    from datetime import datetime, timezone
+
+    report = _single_annotated_batch(tmp_path, datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc))
+    assert report["checks"]["agreement"] is None and report["checks"]["format"]["since"] == "2026-11-02T09:00:00+00:00"
+    night = key_figures(report)
+    assert night["since"] == "2026-11-02T09:00:00+00:00" and night["usable"] == 20
+    bigger_night = {**night, "usable": 67}
+    assert find_regressions(bigger_night, night, HistoryConfig()) == []
+    [note] = batch_notes(bigger_night, night)
+    assert "not compared (usable 67 then, 20 now; examples 20 then, 20 now): a --since-last run audits only the " \
+           "annotations made since 2026-11-02T09:00:00+00:00" in note
+    # the same export read whole is a full run: losing 47 usable examples is a regression
+    full = key_figures(_single_annotated_batch(tmp_path, None))
+    assert full["since"] == "" and [r["what"] for r in find_regressions({**full, "usable": 67}, full, HistoryConfig())] == ["usable"]
+

@@ -118,8 +118,9 @@ def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:
         "label_shares": {k: v for k, v in _object(balance.get("shares")).items() if _number(v) is not None},
         "labelled": _number(balance.get("labelled")),
         # Where a `--since-last` window started ("" for a run of every annotation): such a run audits one batch,
-        # so its size and label mix are a sample's, not the dataset's.
-        "since": _text(_object(agreement.get("export")).get("since")),
+        # so its size and label mix are a sample's, not the dataset's. The format check carries it whether or not
+        # agreement measured anything; reports written before it did carry it in agreement's export alone.
+        "since": _text(fmt.get("since")) or _text(_object(agreement.get("export")).get("since")),
         "conditions": {c["id"]: c["status"] for c in conditions},
         # Each training file's alpha, and the files a run read: a batch new since the last run is judged on
         # its own alpha too, which the cumulative alpha of many earlier batches hides.
@@ -278,7 +279,7 @@ REPORT_FIELDS: dict[str, str] = {
     "config.dataset_name": TEXT, "config.pii": OBJECT, "config.pii.phone_regions": LIST, "inputs": LIST, "per_file": LIST,
     "verdict.status": TEXT, "verdict.conditions": LIST,
     **{f"checks.{name}": OBJECT for name in ("format", "size", "duplicates", "agreement", "coverage", "balance", "embeddings")},
-    "checks.format.records": NUMBER, "checks.format.invalid": NUMBER, "checks.size.examples": NUMBER,
+    "checks.format.records": NUMBER, "checks.format.since": TEXT, "checks.format.invalid": NUMBER, "checks.size.examples": NUMBER,
     "checks.duplicates.usable": NUMBER, "checks.duplicates.duplicate_share": NUMBER, "checks.duplicates.conflict_count": NUMBER,
     "checks.duplicates.leak_count": NUMBER, "checks.duplicates.conflicts": LIST, "checks.duplicates.leakage": LIST,
     "checks.agreement.krippendorff_alpha": NUMBER, "checks.agreement.krippendorff_alpha_unrounded": NUMBER,
