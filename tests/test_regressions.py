@@ -325,3 +325,17 @@ def test_a_since_last_batch_with_no_item_annotated_twice_is_still_judged_as_a_ba
     full = key_figures(_single_annotated_batch(tmp_path, None))
     assert full["since"] == "" and [r["what"] for r in find_regressions({**full, "usable": 67}, full, HistoryConfig())] == ["usable"]
 
+
+def test_a_full_run_after_a_batch_baseline_tests_the_batchs_share_by_chance_both_ways():
+    """A 150-item batch at 54% Entailment, then the full dataset at 48%: the same 6 points as the other way round,
+    p = 0.14 for 81 of 150 under 48%, so chance either way; 70% then 48% is not."""
+    batch = key_figures(_batch(_report(shares={"Entailment": 0.54, "No entailment": 0.46}, usable=150), labelled=150))
+    full = key_figures(_report(shares={"Entailment": 0.48, "No entailment": 0.52}, usable=900))
+    assert find_regressions(batch, full, HistoryConfig()) == []
+    assert find_regressions(full, batch, HistoryConfig()) == []
+    skewed = key_figures(_batch(_report(shares={"Entailment": 0.7, "No entailment": 0.3}, usable=150), labelled=150))
+    found = find_regressions(skewed, full, HistoryConfig())
+    assert [(r["what"], r["before"], r["now"]) for r in found] == [
+        ("label_share:Entailment", 0.7, 0.48), ("label_share:No entailment", 0.3, 0.52)]
+    assert found[0]["detail"].startswith("moved by -22.00 points from the last run's batch (150 labelled items, p = ")
+

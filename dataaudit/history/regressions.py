@@ -180,17 +180,27 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     # items again, so a shift past the bound is the data's whatever its size (a binomial test would take
     # those items for fresh draws and let a real shift through).
     batch = int(now.get("labelled") or 0) if now.get("since") else 0
+    # A full run after a --since-last baseline: the baseline's shares are the sample, the full run's the mix it was
+    # drawn from, so the batch's count is tested under the full run's share (the same test as a batch after a
+    # full run). A two-proportion test would take the full run for a sample too, which its shares are not.
+    baseline_batch = int(before.get("labelled") or 0) if before.get("since") and not now.get("since") else 0
     # A label missing from one run's shares has share 0 there, but a run with no shares at all measured none.
     for label in sorted(set(shares0) | set(shares1)) if shares0 and shares1 else []:
         s0, s1 = shares0.get(label, 0.0), shares1.get(label, 0.0)
         if abs(s1 - s0) <= bounds.max_label_share_shift:
             continue
         bound = _points(bounds.max_label_share_shift, sign=False)
-        if not batch:
+        if batch:
+            if (p_value := _chance(s0, s1, batch)) < BATCH_SHIFT_P_VALUE:
+                found.append(_regression(f"label_share:{label}", s0, s1, f"this batch's share moved by {_points(s1 - s0)} "
+                                                                         f"({batch} labelled items, p = {p_value:.1g}; bound {bound})"))
+        elif baseline_batch:
+            if (p_value := _chance(s1, s0, baseline_batch)) < BATCH_SHIFT_P_VALUE:
+                found.append(_regression(f"label_share:{label}", s0, s1, f"moved by {_points(s1 - s0)} from the last run's "
+                                                                         f"batch ({baseline_batch} labelled items, p = "
+                                                                         f"{p_value:.1g}; bound {bound})"))
+        else:
             found.append(_regression(f"label_share:{label}", s0, s1, f"moved by {_points(s1 - s0)} (bound {bound})"))
-        elif (p_value := _chance(s0, s1, batch)) < BATCH_SHIFT_P_VALUE:
-            found.append(_regression(f"label_share:{label}", s0, s1, f"this batch's share moved by {_points(s1 - s0)} "
-                                                                     f"({batch} labelled items, p = {p_value:.1g}; bound {bound})"))
     if shares0:
         found += _new_file_label_shifts(shares0, set(before.get("train_files") or []), now, bounds)
     c0, c1 = before.get("covered_share"), now.get("covered_share")
