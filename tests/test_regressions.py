@@ -223,8 +223,8 @@ def test_a_since_last_batch_is_not_judged_on_its_size_and_the_notes_say_so():
     smaller_night = key_figures(_batch(_report(alpha=0.368, usable=100)))
     assert find_regressions(before, smaller_night, HistoryConfig()) == []
     assert batch_notes(before, smaller_night) == [
-        "batch size not compared (usable 147 then, 100 now): a --since-last run audits only the annotations made since "
-        "2026-12-02T00:04:00+00:00, so a night with fewer of them is not a loss of data"]
+        "batch size and the scale condition not compared (usable 147 then, 100 now): a --since-last run audits only the "
+        "annotations made since 2026-12-02T00:04:00+00:00, so a night with fewer of them is not a loss of data"]
     full_before, full_now = key_figures(_report(alpha=0.306, usable=147)), key_figures(_report(alpha=0.368, usable=100))
     assert [(r["what"], r["before"], r["now"]) for r in find_regressions(full_before, full_now, HistoryConfig())] == [("usable", 147, 100)]
     assert batch_notes(full_before, full_now) == []
@@ -339,3 +339,19 @@ def test_a_full_run_after_a_batch_baseline_tests_the_batchs_share_by_chance_both
         ("label_share:Entailment", 0.7, 0.48), ("label_share:No entailment", 0.3, 0.52)]
     assert found[0]["detail"].startswith("moved by -22.00 points from the last run's batch (150 labelled items, p = ")
 
+
+def test_a_since_last_batch_is_not_judged_on_the_scale_condition_a_full_run_is():
+    """A small night can miss min_examples or hold a rare label: the scale condition judges its size, which a
+    --since-last run does not compare."""
+    before = key_figures(_batch(_report(usable=600, conditions={"scale": "pass", "consistency": "pass"})))
+    small_night = key_figures(_batch(_report(usable=40, conditions={"scale": "fail", "consistency": "fail"})))
+    assert [r["what"] for r in find_regressions(before, small_night, HistoryConfig())] == ["condition:consistency"]
+    full_small = key_figures(_report(usable=600, conditions={"scale": "fail", "consistency": "pass"}))
+    assert [r["what"] for r in find_regressions(before, full_small, HistoryConfig())] == ["condition:scale"]
+
+
+def test_the_batch_note_without_sizes_names_the_sizes_it_would_list():
+    before, night = key_figures(_report(usable=None)), key_figures(_batch(_report(usable=None), labelled=10))
+    assert batch_notes(before, night) == [
+        "batch size and the scale condition not compared (usable, examples): a --since-last run audits only the annotations "
+        "made since 2026-12-02T00:04:00+00:00, so a night with fewer of them is not a loss of data"]
