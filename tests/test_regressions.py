@@ -355,3 +355,20 @@ def test_the_batch_note_without_sizes_names_the_sizes_it_would_list():
     assert batch_notes(before, night) == [
         "batch size and the scale condition not compared (usable, examples): a --since-last run audits only the annotations "
         "made since 2026-12-02T00:04:00+00:00, so a night with fewer of them is not a loss of data"]
+
+
+def test_a_history_row_that_kept_long_labels_whole_is_compared_by_their_keys():
+    """Runs recorded before long labels were keyed hold them whole: read back, they are keyed as a run keys them
+    now, so the same 50/50 mix of two 215-character labels in a new file raises nothing."""
+    from dataaudit.checks.balance import label_key
+    from dataaudit.history.regressions import masked_labels
+
+    long_a, long_b = "A" * 200 + " long label one", "B" * 200 + " long label two"
+    stored = {**key_figures(_with_files(_report(), {"a.jsonl": (100, {"a": 0.5, "b": 0.5})})),
+              "label_shares": {long_a: 0.5, long_b: 0.5},
+              "file_label_shares": {"a.jsonl": {"labelled": 100, "shares": {long_a: 0.5, long_b: 0.5}}}}
+    keyed = {label_key(long_a): 0.5, label_key(long_b): 0.5}
+    before = masked_labels(stored)
+    assert before["label_shares"] == keyed and before["file_label_shares"]["a.jsonl"]["shares"] == keyed
+    now = key_figures(_with_files(_report(shares=keyed), {"a.jsonl": (100, keyed), "b.jsonl": (100, keyed)}))
+    assert now["label_shares"] == keyed and find_regressions(before, now, HistoryConfig()) == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..checks.balance import label_key
 from ..config import HistoryConfig
 from ..digits import value_text
 from ..excerpt import sanitise
@@ -59,12 +60,13 @@ def _text(value: Any) -> str:
 
 
 def _masked_shares(shares: dict[str, Any]) -> dict[str, Any]:
-    """Label shares keyed by the label as report.json writes it (masked, control characters visible): the
-    history is a file kept for good and must not hold what every report masks. Two labels that mask alike
-    (two phone numbers ending alike) count as one, as they read."""
+    """Label shares keyed by the label as report.json writes it (balance.label_key, masked, control characters
+    visible): the history is a file kept for good and must not hold what every report masks. Two labels that
+    mask alike (two phone numbers ending alike) count as one, as they read. A key is its own label_key, so only
+    a label stored whole by an older run (one over LABEL_KEY_LIMIT) is re-keyed."""
     masked: dict[str, Any] = {}
     for label, share in shares.items():
-        key = sanitise(str(label))
+        key = sanitise(label_key(str(label)))
         masked[key] = round(masked[key] + share, 6) if key in masked else share
     return masked
 
