@@ -223,8 +223,8 @@ def test_a_since_last_batch_is_not_judged_on_its_size_and_the_notes_say_so():
     smaller_night = key_figures(_batch(_report(alpha=0.368, usable=100)))
     assert find_regressions(before, smaller_night, HistoryConfig()) == []
     assert batch_notes(before, smaller_night) == [
-        "batch size not compared (usable 147 then, 100 now): a --since-last run audits only the annotations made since "
-        "2026-12-02T00:04:00+00:00, so a night with fewer of them is not a loss of data"]
+        "batch size and the scale condition not compared (usable 147 then, 100 now): a --since-last run audits only the "
+        "annotations made since 2026-12-02T00:04:00+00:00, so a night with fewer of them is not a loss of data"]
     full_before, full_now = key_figures(_report(alpha=0.306, usable=147)), key_figures(_report(alpha=0.368, usable=100))
     assert [(r["what"], r["before"], r["now"]) for r in find_regressions(full_before, full_now, HistoryConfig())] == [("usable", 147, 100)]
     assert batch_notes(full_before, full_now) == []
@@ -287,3 +287,88 @@ def test_report_problem_names_the_first_field_of_another_type_and_passes_absent_
         report = _report()
         edit(report)
         assert report_problem(report) == said
+
+
+def _single_annotated_batch(tmp_path, since):
+    """The fixture's Label Studio export with one submitted annotation per task, read with a --since-last window:
+    a nightly batch in which no item is annotated twice, audited without embeddings."""
+    import json
+    from pathlib import Path
+
+    from dataaudit.api import audit
+    from dataaudit.config import Config
+    from dataaudit.load.annotation_tools import read_export
+
+    tasks = json.loads((Path(__file__).parent / "fixtures" / "annotation_tools" / "label_studio.json").read_text())
+    single = [{**task, "annotations": [a for a in task["annotations"] if not a.get("was_cancelled") and not a.get("ground_truth")][:1]}
+              for task in tasks]
+    export = tmp_path / "single.json"
+    export.write_text(json.dumps(single))
+    return audit(read_export([export], Config(), since=since), Config(), embed=False).to_dict()
+
+
+def test_a_since_last_batch_with_no_item_annotated_twice_is_still_judged_as_a_batch(tmp_path):
+    """Agreement has nothing to measure (checks.agreement null), yet the run audited one window: a smaller night
+    is no usable regression, and the note names the window."""
+    from datetime import datetime, timezone
+
+    report = _single_annotated_batch(tmp_path, datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc))
+    assert report["checks"]["agreement"] is None and report["checks"]["format"]["since"] == "2026-11-02T09:00:00+00:00"
+    night = key_figures(report)
+    assert night["since"] == "2026-11-02T09:00:00+00:00" and night["usable"] == 20
+    bigger_night = {**night, "usable": 67}
+    assert find_regressions(bigger_night, night, HistoryConfig()) == []
+    [note] = batch_notes(bigger_night, night)
+    assert "not compared (usable 67 then, 20 now; examples 20 then, 20 now): a --since-last run audits only the " \
+           "annotations made since 2026-11-02T09:00:00+00:00" in note
+    # the same export read whole is a full run: losing 47 usable examples is a regression
+    full = key_figures(_single_annotated_batch(tmp_path, None))
+    assert full["since"] == "" and [r["what"] for r in find_regressions({**full, "usable": 67}, full, HistoryConfig())] == ["usable"]
+
+
+def test_a_full_run_after_a_batch_baseline_tests_the_batchs_share_by_chance_both_ways():
+    """A 150-item batch at 54% Entailment, then the full dataset at 48%: the same 6 points as the other way round,
+    p = 0.14 for 81 of 150 under 48%, so chance either way; 70% then 48% is not."""
+    batch = key_figures(_batch(_report(shares={"Entailment": 0.54, "No entailment": 0.46}, usable=150), labelled=150))
+    full = key_figures(_report(shares={"Entailment": 0.48, "No entailment": 0.52}, usable=900))
+    assert find_regressions(batch, full, HistoryConfig()) == []
+    assert find_regressions(full, batch, HistoryConfig()) == []
+    skewed = key_figures(_batch(_report(shares={"Entailment": 0.7, "No entailment": 0.3}, usable=150), labelled=150))
+    found = find_regressions(skewed, full, HistoryConfig())
+    assert [(r["what"], r["before"], r["now"]) for r in found] == [
+        ("label_share:Entailment", 0.7, 0.48), ("label_share:No entailment", 0.3, 0.52)]
+    assert found[0]["detail"].startswith("moved by -22.00 points from the last run's batch (150 labelled items, p = ")
+
+
+def test_a_since_last_batch_is_not_judged_on_the_scale_condition_a_full_run_is():
+    """A small night can miss min_examples or hold a rare label: the scale condition judges its size, which a
+    --since-last run does not compare."""
+    before = key_figures(_batch(_report(usable=600, conditions={"scale": "pass", "consistency": "pass"})))
+    small_night = key_figures(_batch(_report(usable=40, conditions={"scale": "fail", "consistency": "fail"})))
+    assert [r["what"] for r in find_regressions(before, small_night, HistoryConfig())] == ["condition:consistency"]
+    full_small = key_figures(_report(usable=600, conditions={"scale": "fail", "consistency": "pass"}))
+    assert [r["what"] for r in find_regressions(before, full_small, HistoryConfig())] == ["condition:scale"]
+
+
+def test_the_batch_note_without_sizes_names_the_sizes_it_would_list():
+    before, night = key_figures(_report(usable=None)), key_figures(_batch(_report(usable=None), labelled=10))
+    assert batch_notes(before, night) == [
+        "batch size and the scale condition not compared (usable, examples): a --since-last run audits only the annotations "
+        "made since 2026-12-02T00:04:00+00:00, so a night with fewer of them is not a loss of data"]
+
+
+def test_a_history_row_that_kept_long_labels_whole_is_compared_by_their_keys():
+    """Runs recorded before long labels were keyed hold them whole: read back, they are keyed as a run keys them
+    now, so the same 50/50 mix of two 215-character labels in a new file raises nothing."""
+    from dataaudit.checks.balance import label_key
+    from dataaudit.history.regressions import masked_labels
+
+    long_a, long_b = "A" * 200 + " long label one", "B" * 200 + " long label two"
+    stored = {**key_figures(_with_files(_report(), {"a.jsonl": (100, {"a": 0.5, "b": 0.5})})),
+              "label_shares": {long_a: 0.5, long_b: 0.5},
+              "file_label_shares": {"a.jsonl": {"labelled": 100, "shares": {long_a: 0.5, long_b: 0.5}}}}
+    keyed = {label_key(long_a): 0.5, label_key(long_b): 0.5}
+    before = masked_labels(stored)
+    assert before["label_shares"] == keyed and before["file_label_shares"]["a.jsonl"]["shares"] == keyed
+    now = key_figures(_with_files(_report(shares=keyed), {"a.jsonl": (100, keyed), "b.jsonl": (100, keyed)}))
+    assert now["label_shares"] == keyed and find_regressions(before, now, HistoryConfig()) == []

@@ -16,6 +16,7 @@ from ..engine.base import DataSteps, SerialSteps
 from ..index import TextIndex
 from ..load.records import Dataset, Record
 from .agreement import alpha_grade, measure_agreement
+from .balance import label_key
 
 
 @dataclass
@@ -29,7 +30,7 @@ class BatchSummary:
     invalid: int  # rows with an error
     items: int  # records made from the file's valid rows (one per row, or one per item when rows are ratings)
     krippendorff_alpha: float | None
-    label_shares: dict[str, float]  # over the labelled items
+    label_shares: dict[str, float]  # over the labelled items, by balance.label_key
     duplicate_share: float  # items whose normalised input already appeared earlier (this or an earlier file): exact and
     # normalised copies only, not the near groups (lexical or reworded) of the duplicates check
     cross_batch_duplicates: int  # of those, first seen in another file
@@ -55,7 +56,11 @@ def items_span_files(dataset: Dataset) -> bool:
 
 def file_batch(records: list[Record], agreement: AgreementConfig) -> tuple[str | None, int, Counter, float | None]:
     """The map step, run where a file's records lie: its file, items, labels and its own alpha."""
-    labels = Counter(r.label for r in records if r.label is not None)
+    labels = Counter()
+    # Keyed as balance keys them: a label past its limit would otherwise be copied whole into report.json and the
+    # history, and be another key than the run's shares, which a new file's shares are compared with.
+    for label, count in Counter(r.label for r in records if r.label is not None).items():
+        labels[label_key(label)] += count
     alpha = None
     if any(r.annotations for r in records):
         result = measure_agreement(Dataset(records[0].source, [], records, [], len(records), 0), agreement)

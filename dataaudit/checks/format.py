@@ -43,6 +43,10 @@ class FormatResult:
     # The production and eval inputs, by role ("production", "eval"): the rows they lost are counted and listed
     # here, because coverage and leakage were measured without them. Only the roles supplied appear.
     other_inputs: dict[str, RoleFormat] = field(default_factory=dict)
+    # Where a `--since-last` window started ("" for a run of every annotation): kept here, whose check always
+    # runs, because the regression check must know the run audited one batch even where agreement had nothing
+    # to measure (no item annotated twice).
+    since: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ def measure_format(dataset: Dataset, steps: DataSteps | None = None) -> FormatRe
         minority_format=minority,
         minority_lines=minority_lines,
         truncated=truncated,
+        since=dataset.annotation_export.since if dataset.annotation_export is not None else "",
     )
 
 

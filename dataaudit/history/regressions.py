@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..checks.balance import label_key
 from ..config import HistoryConfig
 from ..digits import value_text
 from ..excerpt import sanitise
@@ -33,6 +34,9 @@ FIGURE_CONDITIONS = {"krippendorff_alpha": "consistency", "covered_share": "cove
 # and file, a batch of labels drawn from the last run's mix raises a false regression about once in a
 # hundred batches of ten labels.
 BATCH_SHIFT_P_VALUE = 0.001
+# Conditions that judge the size of what a run audited: a --since-last run audits one night's batch, whose size
+# (and its rare labels, its examples under min_examples) is not the dataset's, so they are not compared for it.
+BATCH_SIZE_CONDITIONS = frozenset({"scale"})
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -56,12 +60,13 @@ def _text(value: Any) -> str:
 
 
 def _masked_shares(shares: dict[str, Any]) -> dict[str, Any]:
-    """Label shares keyed by the label as report.json writes it (masked, control characters visible): the
-    history is a file kept for good and must not hold what every report masks. Two labels that mask alike
-    (two phone numbers ending alike) count as one, as they read."""
+    """Label shares keyed by the label as report.json writes it (balance.label_key, masked, control characters
+    visible): the history is a file kept for good and must not hold what every report masks. Two labels that
+    mask alike (two phone numbers ending alike) count as one, as they read. A key is its own label_key, so only
+    a label stored whole by an older run (one over LABEL_KEY_LIMIT) is re-keyed."""
     masked: dict[str, Any] = {}
     for label, share in shares.items():
-        key = sanitise(str(label))
+        key = sanitise(label_key(str(label)))
         masked[key] = round(masked[key] + share, 6) if key in masked else share
     return masked
 
@@ -118,8 +123,9 @@ def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:
         "label_shares": {k: v for k, v in _object(balance.get("shares")).items() if _number(v) is not None},
         "labelled": _number(balance.get("labelled")),
         # Where a `--since-last` window started ("" for a run of every annotation): such a run audits one batch,
-        # so its size and label mix are a sample's, not the dataset's.
-        "since": _text(_object(agreement.get("export")).get("since")),
+        # so its size and label mix are a sample's, not the dataset's. The format check carries it whether or not
+        # agreement measured anything; reports written before it did carry it in agreement's export alone.
+        "since": _text(fmt.get("since")) or _text(_object(agreement.get("export")).get("since")),
         "conditions": {c["id"]: c["status"] for c in conditions},
         # Each training file's alpha, and the files a run read: a batch new since the last run is judged on
         # its own alpha too, which the cumulative alpha of many earlier batches hides.
@@ -179,17 +185,27 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     # items again, so a shift past the bound is the data's whatever its size (a binomial test would take
     # those items for fresh draws and let a real shift through).
     batch = int(now.get("labelled") or 0) if now.get("since") else 0
+    # A full run after a --since-last baseline: the baseline's shares are the sample, the full run's the mix it was
+    # drawn from, so the batch's count is tested under the full run's share (the same test as a batch after a
+    # full run). A two-proportion test would take the full run for a sample too, which its shares are not.
+    baseline_batch = int(before.get("labelled") or 0) if before.get("since") and not now.get("since") else 0
     # A label missing from one run's shares has share 0 there, but a run with no shares at all measured none.
     for label in sorted(set(shares0) | set(shares1)) if shares0 and shares1 else []:
         s0, s1 = shares0.get(label, 0.0), shares1.get(label, 0.0)
         if abs(s1 - s0) <= bounds.max_label_share_shift:
             continue
         bound = _points(bounds.max_label_share_shift, sign=False)
-        if not batch:
+        if batch:
+            if (p_value := _chance(s0, s1, batch)) < BATCH_SHIFT_P_VALUE:
+                found.append(_regression(f"label_share:{label}", s0, s1, f"this batch's share moved by {_points(s1 - s0)} "
+                                                                         f"({batch} labelled items, p = {p_value:.1g}; bound {bound})"))
+        elif baseline_batch:
+            if (p_value := _chance(s1, s0, baseline_batch)) < BATCH_SHIFT_P_VALUE:
+                found.append(_regression(f"label_share:{label}", s0, s1, f"moved by {_points(s1 - s0)} from the last run's "
+                                                                         f"batch ({baseline_batch} labelled items, p = "
+                                                                         f"{p_value:.1g}; bound {bound})"))
+        else:
             found.append(_regression(f"label_share:{label}", s0, s1, f"moved by {_points(s1 - s0)} (bound {bound})"))
-        elif (p_value := _chance(s0, s1, batch)) < BATCH_SHIFT_P_VALUE:
-            found.append(_regression(f"label_share:{label}", s0, s1, f"this batch's share moved by {_points(s1 - s0)} "
-                                                                     f"({batch} labelled items, p = {p_value:.1g}; bound {bound})"))
     if shares0:
         found += _new_file_label_shifts(shares0, set(before.get("train_files") or []), now, bounds)
     c0, c1 = before.get("covered_share"), now.get("covered_share")
@@ -203,6 +219,8 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     conditions0, conditions1 = before.get("conditions") or {}, now.get("conditions") or {}
     judged: dict[str, dict[str, Any]] = {}
     for cid in sorted(conditions0):
+        if cid in BATCH_SIZE_CONDITIONS and now.get("since"):
+            continue  # judges one night's size (batch_notes says so), as usable above
         if cid not in conditions1:
             # Judged before and not now (skipped in the config, or no longer produced): a gate that a pull
             # request's own config could switch off is a regression until the baseline skips it too.
@@ -259,14 +277,18 @@ def _chance(share_before: float, share_now: float, labelled: int) -> float:
     return binomtest(round(share_now * labelled), labelled, min(max(share_before, 0.0), 1.0)).pvalue
 
 
+BATCH_SIZES = ("usable", "examples")
+
+
 def batch_notes(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
     """What a comparison left out on purpose, in a line each: a --since-last run's batch size is not compared."""
     if not now.get("since"):
         return []
-    sizes = [f"{figure} {before[figure]} then, {now[figure]} now" for figure in ("usable", "examples")
+    sizes = [f"{figure} {before[figure]} then, {now[figure]} now" for figure in BATCH_SIZES
              if before.get(figure) is not None and now.get(figure) is not None]
-    return [f"batch size not compared ({'; '.join(sizes) or 'usable, records, examples'}): a --since-last run audits only the "
-            f"annotations made since {sanitise(now['since'])}, so a night with fewer of them is not a loss of data"]
+    return [f"batch size and the scale condition not compared ({'; '.join(sizes) or ', '.join(BATCH_SIZES)}): a --since-last "
+            f"run audits only the annotations made since {sanitise(now['since'])}, so a night with fewer of them is not a "
+            "loss of data"]
 
 
 NUMBER, TEXT, OBJECT, LIST = "a number", "text", "an object", "a list"
@@ -278,7 +300,7 @@ REPORT_FIELDS: dict[str, str] = {
     "config.dataset_name": TEXT, "config.pii": OBJECT, "config.pii.phone_regions": LIST, "inputs": LIST, "per_file": LIST,
     "verdict.status": TEXT, "verdict.conditions": LIST,
     **{f"checks.{name}": OBJECT for name in ("format", "size", "duplicates", "agreement", "coverage", "balance", "embeddings")},
-    "checks.format.records": NUMBER, "checks.format.invalid": NUMBER, "checks.size.examples": NUMBER,
+    "checks.format.records": NUMBER, "checks.format.since": TEXT, "checks.format.invalid": NUMBER, "checks.size.examples": NUMBER,
     "checks.duplicates.usable": NUMBER, "checks.duplicates.duplicate_share": NUMBER, "checks.duplicates.conflict_count": NUMBER,
     "checks.duplicates.leak_count": NUMBER, "checks.duplicates.conflicts": LIST, "checks.duplicates.leakage": LIST,
     "checks.agreement.krippendorff_alpha": NUMBER, "checks.agreement.krippendorff_alpha_unrounded": NUMBER,
