@@ -278,6 +278,8 @@ def test_report_problem_names_the_first_field_of_another_type_and_passes_absent_
                        (lambda r: r["verdict"].update(conditions=[{"id": "scale", "status": ["pass"]}]),
                         "verdict.conditions[0].status is a list, not text"),
                        (lambda r: r["verdict"].update(conditions=[{"id": "scale"}]), "verdict.conditions[0] has no status"),
+                       # a null id sorted beside the others' text ids: a traceback (verification pass, fuzz seed 5)
+                       (lambda r: r["verdict"].update(conditions=[{"id": None, "status": "pass"}]), "verdict.conditions[0] has no id"),
                        (lambda r: r["checks"]["duplicates"].update(conflicts=5), "checks.duplicates.conflicts is a number, not a list"),
                        (lambda r: r["checks"]["duplicates"].update(usable=True), "checks.duplicates.usable is true or false, not a number"),
                        (lambda r: r["checks"]["balance"].update(shares={"a": "0.5"}), "checks.balance.shares['a'] is text, not a number"),

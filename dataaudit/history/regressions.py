@@ -343,7 +343,7 @@ def report_problem(report: dict[str, Any]) -> str | None:
             if not isinstance(entry, dict):
                 return f"{field}[{index}] is {_kind_of(entry)}, not an object"
             for name in REQUIRED_ENTRY_FIELDS.get(field, ()):
-                if name not in entry:
+                if entry.get(name) is None:  # absent or null: either way the entry cannot be told from another
                     return f"{field}[{index}] has no {name}"
             for name, kind in entry_fields.items():
                 if entry.get(name) is not None and not _of_kind(entry[name], kind):
