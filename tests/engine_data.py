@@ -81,6 +81,9 @@ def clinc_shards(folder: Path, *, intents: int = 12, per_intent: int = 12, produ
                   in_scope, out_of_scope)
 
 
+PLANTED_FAILURE = "planted embedding failure: CUDA out of memory"
+
+
 class _CharGramModel:
     """Stands in for the sentence model where its speed matters more than its semantics: character 3-gram
     counts hashed into 256 dimensions, unit length. Same `encode` signature as SentenceTransformer."""
@@ -92,8 +95,8 @@ class _CharGramModel:
     def encode(self, texts, **_):
         import os
 
-        if self.fail == "raise":
-            raise RuntimeError("planted embedding failure")
+        if self.fail == "raise":  # a failure that is no input or config error: the cluster's, with its cause
+            raise RuntimeError(PLANTED_FAILURE)
         if self.fail == "user_error":  # what a worker's model load raises for a device it lacks
             from dataaudit.errors import ModelNotFoundError
 

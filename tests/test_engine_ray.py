@@ -333,13 +333,27 @@ def test_a_worker_that_dies_is_retried_and_the_report_is_complete(cluster, shard
     assert_same(local.to_dict(), remote.to_dict())
 
 
-def test_an_embedding_step_that_cannot_finish_stops_the_audit(cluster, shards):
+def test_an_embedding_step_that_cannot_finish_stops_the_audit_naming_what_the_model_raised(cluster, shards, capfd):
+    """Ray Data's text of the failure is the worker's traceback, ~720 characters of header and stack frames before
+    the exception: the error line names the exception itself, the terminal shows nothing else of Ray Data's, and
+    Ray Data's log file keeps its own record of the failure."""
+    from ray.data._internal.logging import get_log_directory
+
     engine = RayEngine(address=cluster.address)
     try:
-        with pytest.raises(EngineError, match="could not finish embedding.*no report was written"):
+        capfd.readouterr()
+        with pytest.raises(EngineError) as raised:
             audit(shards.train, Config(), production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="raise"))
+        logged = "".join(path.read_text(encoding="utf-8", errors="replace")
+                         for path in Path(get_log_directory()).glob("*.log"))
     finally:
         engine.close()
+    assert str(raised.value).startswith("the Ray cluster could not finish embedding")
+    assert f"(RuntimeError: {engine_data.PLANTED_FAILURE}); no report was written" in str(raised.value)
+    terminal = capfd.readouterr()
+    assert "Exception occurred in user code" not in terminal.err + terminal.out
+    assert engine_data.PLANTED_FAILURE not in terminal.err + terminal.out
+    assert "Full stack trace" in logged and engine_data.PLANTED_FAILURE in logged
 
 
 def test_a_model_the_workers_cannot_load_is_the_local_engines_error_not_the_clusters(cluster, shards):

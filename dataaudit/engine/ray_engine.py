@@ -192,7 +192,7 @@ def _check_client(address: str, named: str, version: str) -> None:
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
 
 
-def _plain(exc: BaseException) -> str:
+def _plain(exc: BaseException | str) -> str:
     """Ray's message on one line: its terminal colours (ESC[36m ... ESC[39m around `ray::_read_file()`) removed, not
     shown as escapes in the error line."""
     return " ".join(_ANSI.sub("", str(exc)).split())[:300]
@@ -214,6 +214,32 @@ def _cause_in(stderr_text: str, message: str) -> str:
             if words.search(line):
                 return line[:300]
     return lines[-1][:300] if lines else ""
+
+
+# What a traceback printed where one exception led to another: Ray Data's own wrapper follows the one raised.
+_CHAINED = re.compile(r"\n\s*(?:The above exception was the direct cause of the following exception:"
+                      r"|During handling of the above exception, another exception occurred:)\s*\n")
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?::\s|:?$)")  # "Name: message" or "Name"; not a "ray::" header
+
+
+def _raised_in(exc: BaseException) -> str:
+    """The exception a task or actor raised, as "Name: message", for the error line. A RayTaskError keeps it as
+    `cause`, except Ray Data's: its UserCodeException carries no cause, and str(exc) is the worker's traceback
+    (a `ray::MapWorker(...)` header, stack frames, then the exception), so the exception is read from the last
+    part of that text which Ray did not raise itself: the lines after its last stack frame."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, BaseException) and not type(cause).__module__.startswith("ray."):
+        return f"{type(cause).__name__}: {cause}"
+    parts = [part for part in _CHAINED.split(_ANSI.sub("", str(exc))) if part.strip()]
+    for part in reversed(parts):
+        lines = part.splitlines()
+        frames = [i for i, line in enumerate(lines) if line.startswith("  File \"")]
+        after = lines[frames[-1] + 1:] if frames else lines
+        start = next((i for i, line in enumerate(after) if _EXCEPTION_LINE.match(line)), None)
+        if start is None or after[start].startswith("ray."):  # Ray's own wrapper, or no exception line in this part
+            continue
+        return "\n".join(after[start:])
+    return f"{type(exc).__name__}: {exc}"
 
 
 # The last line of a traceback that raised one of dataaudit's own errors: "dataaudit.errors.ConfigError: <message>".
@@ -296,6 +322,24 @@ def _stderr_to(sink):
         sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def _quiet(record: logging.LogRecord) -> bool:
+    return False
+
+
+def _hide_ray_data_console() -> None:
+    """Ray Data's records kept from the terminal, not from its log file. The report is the output, not executor
+    chatter, and a failed step's cause reaches the user in the one-line error `_run` raises; Ray Data's ERROR
+    records (the failure's "Full stack trace" among them) stay in the session's ray-data.log for whoever digs.
+    They reach the terminal through the console handler Ray Data puts on its `ray.data` logger (which does not
+    propagate); a filter on that logger itself would miss the records of its child loggers, which raise them."""
+    ray_data = logging.getLogger("ray.data")
+    ray_data.setLevel(logging.ERROR)
+    for handler in ray_data.handlers:
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler) \
+                and _quiet not in handler.filters:
+            handler.addFilter(_quiet)
 
 
 def _read_file(paths: list[str], config, role: str, name: str = "") -> tuple[Any, dict[str, str]]:
@@ -412,9 +456,7 @@ class RayEngine(DataSteps):
         self._keyed: dict[int, tuple[list[str], Dataset, list, list]] = {}
         if not self.ray.is_initialized():
             self._init()
-        # The report is the output, not executor chatter; a failed step's cause reaches the user in the one-line
-        # error `_run` raises, so Ray Data's own ERROR lines about it (a session path, a stack frame) are not shown.
-        logging.getLogger("ray.data").setLevel(logging.CRITICAL)
+        _hide_ray_data_console()
         self.ray.data.DataContext.get_current().enable_progress_bars = False
 
     def _init(self) -> None:
@@ -463,7 +505,7 @@ class RayEngine(DataSteps):
             raised = _user_error_in(exc)
             if raised is not None:
                 raise raised from None
-            raise EngineError(f"the Ray cluster could not finish {step} ({type(exc).__name__}: {_plain(exc)}); "
+            raise EngineError(f"the Ray cluster could not finish {step} ({_plain(_raised_in(exc))}); "
                               "no report was written") from exc
 
     def read(self, paths, config, *, role: str = "train", name: str = "") -> Dataset:
