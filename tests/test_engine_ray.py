@@ -356,15 +356,30 @@ def test_an_embedding_step_that_cannot_finish_stops_the_audit_naming_what_the_mo
     assert "Full stack trace" in logged and engine_data.PLANTED_FAILURE in logged
 
 
-def test_a_model_the_workers_cannot_load_is_the_local_engines_error_not_the_clusters(cluster, shards):
+def test_a_model_the_workers_cannot_load_is_the_local_engines_error_whole_not_the_clusters(cluster, shards):
     """Ray Data wraps what an actor's batch raised in an exception without its cause: the user saw the cluster
-    blamed and a stack frame (QA: a cuda device on CPU-only torch, a broken model folder)."""
+    blamed and a stack frame (QA: a cuda device on CPU-only torch, a broken model folder). The actor hands the
+    error back in its batch: the same class, its message whole, second line included."""
     engine = RayEngine(address=cluster.address)
     try:
-        with pytest.raises(ModelNotFoundError, match=r"^cannot load embedding model char-3-gram stand-in: planted device error$"):
+        with pytest.raises(ModelNotFoundError) as raised:
             audit(shards.train, Config(), production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="user_error"))
     finally:
         engine.close()
+    assert type(raised.value) is ModelNotFoundError and str(raised.value) == engine_data.PLANTED_USER_ERROR
+
+
+def test_a_failure_whose_text_reads_like_a_config_error_stays_the_clusters_with_its_cause(cluster, shards):
+    """A record's text quoted in another library's exception cannot pass itself off as dataaudit's own error."""
+    engine = RayEngine(address=cluster.address)
+    try:
+        with pytest.raises(EngineError) as raised:
+            audit(shards.train, Config(), production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="forged"))
+    finally:
+        engine.close()
+    assert type(raised.value) is EngineError
+    assert str(raised.value).startswith("the Ray cluster could not finish embedding")
+    assert str(raised.value).endswith(f"(ValueError: {' '.join(engine_data.FORGED_FAILURE.split())}); no report was written")
 
 
 def test_an_unreachable_address_exits_2_naming_it_within_a_minute(shards, tmp_path, capsys):

@@ -317,21 +317,6 @@ def test_after_a_failed_join_sigterm_goes_to_the_handler_it_had_before_ray_init(
         assert signal.getsignal(signal.SIGTERM) is clis_handler
 
 
-def test_a_user_error_raised_in_a_task_is_found_in_the_text_ray_kept_of_it():
-    from dataaudit.errors import ConfigError, ModelNotFoundError
-
-    kept = ("\x1b[36mray::MapWorker(MapBatches(EmbedActor)).submit()\x1b[39m (pid=1, ip=192.0.2.2)\n"
-            "  File \"/x/dataaudit/embeddings.py\", line 488, in _load\n"
-            "dataaudit.errors.ModelNotFoundError: cannot load embedding model /m: Torch not compiled with CUDA enabled\n"
-            "The above exception was the direct cause of the following exception:\n"
-            "ray.exceptions.UserCodeException: UDF failed to process a data block.")
-    found = ray_engine._user_error_in(RuntimeError(kept))
-    assert type(found) is ModelNotFoundError and str(found) == "cannot load embedding model /m: Torch not compiled with CUDA enabled"
-    assert isinstance(ray_engine._user_error_in(RuntimeError("dataaudit.errors.ConfigError: x.toml: bad\n")), ConfigError)
-    # an error that is not dataaudit's own, or a name that is no error class of it, is the cluster's failure
-    assert ray_engine._user_error_in(RuntimeError("ValueError: planted\ndataaudit.errors.said: no")) is None
-
-
 # What Ray Data 2.60 gave the driver for a RuntimeError raised in an actor's batch (str of the exception), its pid,
 # actor id and file paths shortened.
 RAY_DATA_FAILURE = (
@@ -373,6 +358,17 @@ def test_a_task_failures_cause_is_named_from_the_exception_ray_kept():
         "ValueError: bad row 'a\ndataaudit.errors.ConfigError: forged'")
     # no traceback in the text (the cluster went away): the exception as it is
     assert ray_engine._raised_in(ConnectionError("The actor died unexpectedly.")) == "ConnectionError: The actor died unexpectedly."
+
+
+def test_an_error_an_actor_handed_back_is_raised_as_its_own_class_with_its_whole_message():
+    from dataaudit.engine.base import EngineError
+    from dataaudit.errors import ConfigError, DataAuditError, ModelNotFoundError
+
+    found = ray_engine._user_error("ModelNotFoundError", "cannot load embedding model /m: one\ntwo")
+    assert type(found) is ModelNotFoundError and str(found) == "cannot load embedding model /m: one\ntwo"
+    assert type(ray_engine._user_error("ConfigError", "x.toml: bad")) is ConfigError
+    assert type(ray_engine._user_error("EngineError", "e")) is EngineError  # a subclass defined outside errors.py
+    assert type(ray_engine._user_error("NoSuchError", "m")) is DataAuditError
 
 
 def test_ray_datas_console_handler_is_filtered_and_its_file_handler_is_not():

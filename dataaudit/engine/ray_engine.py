@@ -16,8 +16,9 @@
   `map_batches` on an actor pool that loads the model once per actor and takes `gpus_per_actor` GPUs each
   when the cluster has GPUs. The vectors come back to the driver. A shared cache (a Parquet directory on
   storage every node reaches) is written by the actors, one new file per batch; the driver's SQLite cache
-  is written by the driver. Ray Data restarts an actor whose process died and retries its batch; an
-  exception raised by the model fails the step.
+  is written by the driver. Ray Data restarts an actor whose process died and retries its batch; an input or
+  config error the model raises comes back in the actor's batch and is raised on the driver as itself (Ray
+  Data keeps only a traceback's text of what an actor raised); any other exception fails the step.
 
 Ray is imported only here, and only when the engine is made. Ray retries a task whose worker died; when
 the cluster cannot finish a step, EngineError (exit 2) stops the audit before any report exists.
@@ -242,22 +243,17 @@ def _raised_in(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-# The last line of a traceback that raised one of dataaudit's own errors: "dataaudit.errors.ConfigError: <message>".
-_RAISED = re.compile(r"^dataaudit\.errors\.(\w+): (.+)$", re.MULTILINE)
-
-
-def _user_error_in(exc: BaseException) -> DataAuditError | None:
-    """The input or config error a task or actor raised, where Ray kept only its traceback's text: Ray Data
-    wraps what an actor's batch raised in a UserCodeException that carries no cause (an embedding model that
-    cannot load on the workers, a device they lack), so the user saw the cluster blamed and a stack frame
-    where the local engine names the model and why. None when the text names no such error."""
-    from .. import errors
-
-    for name, message in reversed(_RAISED.findall(_ANSI.sub("", str(exc)))):
-        kind = getattr(errors, name, None)
-        if isinstance(kind, type) and issubclass(kind, DataAuditError):
-            return kind(message.strip())
-    return None
+def _user_error(kind: str, message: str) -> DataAuditError:
+    """The DataAuditError an embedding actor caught (by its class name: see _embed_actor), raised again here."""
+    classes = [DataAuditError]
+    for cls in classes:
+        if cls.__name__ == kind:
+            try:
+                return cls(message)
+            except TypeError:  # a subclass that takes other arguments: the message is what the user reads
+                return DataAuditError(message)
+        classes.extend(cls.__subclasses__())
+    return DataAuditError(message)
 
 
 # Ray's core worker logs this at error level once per embedding pool (see _embed_actor): a known, harmless state
@@ -387,14 +383,31 @@ def _embed_actor(embedder: Embedder) -> type:
     class EmbedActor:
         def __init__(self):
             self.embedder = embedder
+            self.width = 0  # of the vectors this actor returned, so its error batches fit the same block
+            self.error: tuple[str, str] | None = None
 
         def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             texts = [str(t) for t in batch["text"]]  # distinct already: the driver sends each text once
-            vectors = self.embedder.compute(texts)
-            # A shared (Parquet) cache is written here, one new file per batch; a batch the worker could not
-            # write is flagged and the driver writes it.
-            stored = self.embedder.store(texts, vectors)
-            return {"position": batch["position"], "vector": vectors, "stored": np.full(len(texts), stored)}
+            if self.error is None:
+                try:
+                    vectors = self.embedder.compute(texts)
+                    # A shared (Parquet) cache is written here, one new file per batch; a batch the worker could
+                    # not write is flagged and the driver writes it.
+                    stored = self.embedder.store(texts, vectors)
+                except DataAuditError as exc:
+                    # Returned, not raised: Ray Data would wrap it in a UserCodeException that keeps only its
+                    # traceback's text, and the user would see the cluster blamed, not the model and why.
+                    self.error = type(exc).__name__, str(exc)
+                else:
+                    self.width = vectors.shape[1]
+                    return {"position": batch["position"], "vector": vectors, "stored": np.full(len(texts), stored),
+                            "error_kind": np.full(len(texts), "", dtype=object),
+                            "error_message": np.full(len(texts), "", dtype=object)}
+            # Every later batch carries the error too: a batch that then worked would not fit this one's block.
+            return {"position": batch["position"], "vector": np.zeros((len(texts), self.width), dtype=np.float32),
+                    "stored": np.full(len(texts), False),
+                    "error_kind": np.full(len(texts), self.error[0], dtype=object),
+                    "error_message": np.full(len(texts), self.error[1], dtype=object)}
 
     return EmbedActor
 
@@ -502,9 +515,6 @@ class RayEngine(DataSteps):
             cause = getattr(exc, "cause", None)  # a RayTaskError carries what the task raised
             if isinstance(cause, DataAuditError):  # bad input or config found in a task: the same error as locally
                 raise cause from None
-            raised = _user_error_in(exc)
-            if raised is not None:
-                raise raised from None
             raise EngineError(f"the Ray cluster could not finish {step} ({_plain(_raised_in(exc))}); "
                               "no report was written") from exc
 
@@ -648,6 +658,9 @@ class RayEngine(DataSteps):
             out = np.zeros((len(texts), 0), dtype=np.float32)
             unstored: list[np.ndarray] = []
             for batch in data.iter_batches(batch_format="numpy", batch_size=None):
+                failed = np.flatnonzero(np.asarray(batch["error_kind"], dtype=object) != "")
+                if len(failed):
+                    raise _user_error(str(batch["error_kind"][failed[0]]), str(batch["error_message"][failed[0]]))
                 vectors = np.asarray(batch["vector"], dtype=np.float32)
                 if out.shape[1] == 0:
                     out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
