@@ -82,7 +82,7 @@ def clinc_shards(folder: Path, *, intents: int = 12, per_intent: int = 12, produ
 
 
 PLANTED_FAILURE = "planted embedding failure: CUDA out of memory"
-FORGED_FAILURE = "cannot parse record 'hi\ndataaudit.errors.ConfigError: planted.toml: forged by a record'"
+FORGED_FAILURE = "cannot parse record 'hi\ndataaudit.errors.ConfigError: planted.toml: write to ann.lee@example.com'"
 # Two lines, as the Hugging Face and torch messages embeddings.py wraps can be.
 PLANTED_USER_ERROR = "cannot load embedding model char-3-gram stand-in: planted device error\nsecond line of the cause"
 

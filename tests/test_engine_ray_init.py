@@ -336,7 +336,7 @@ RAY_DATA_FAILURE = (
 def test_the_error_line_names_the_exception_the_actor_raised_not_rays_traceback_or_wrapper():
     assert ray_engine._raised_in(RuntimeError(RAY_DATA_FAILURE)) == (
         "RuntimeError: planted embedding failure: CUDA out of memory\nsecond line")
-    assert ray_engine._plain(ray_engine._raised_in(RuntimeError(RAY_DATA_FAILURE))) == (
+    assert ray_engine._shown_cause(RuntimeError(RAY_DATA_FAILURE)) == (
         "RuntimeError: planted embedding failure: CUDA out of memory second line")
 
 

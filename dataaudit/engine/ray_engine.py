@@ -193,7 +193,7 @@ def _check_client(address: str, named: str, version: str) -> None:
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
 
 
-def _plain(exc: BaseException | str) -> str:
+def _plain(exc: BaseException) -> str:
     """Ray's message on one line: its terminal colours (ESC[36m ... ESC[39m around `ray::_read_file()`) removed, not
     shown as escapes in the error line."""
     return " ".join(_ANSI.sub("", str(exc)).split())[:300]
@@ -241,6 +241,18 @@ def _raised_in(exc: BaseException) -> str:
             continue
         return "\n".join(after[start:])
     return f"{type(exc).__name__}: {exc}"
+
+
+CAUSE_LIMIT = 300  # characters of the raised exception in the error line: its message, not a traceback
+
+
+def _shown_cause(exc: BaseException) -> str:
+    """What the worker raised, as the error line shows it. Its message may quote a record (a parser citing the
+    row it could not read), so it is shown as any text from the data is: through the excerpt function, masked,
+    on one line, its control characters as escapes (Ray's colours removed first)."""
+    from ..excerpt import plain_excerpt
+
+    return plain_excerpt(_ANSI.sub("", _raised_in(exc)), CAUSE_LIMIT)
 
 
 def _user_error(kind: str, message: str) -> DataAuditError:
@@ -515,7 +527,7 @@ class RayEngine(DataSteps):
             cause = getattr(exc, "cause", None)  # a RayTaskError carries what the task raised
             if isinstance(cause, DataAuditError):  # bad input or config found in a task: the same error as locally
                 raise cause from None
-            raise EngineError(f"the Ray cluster could not finish {step} ({_plain(_raised_in(exc))}); "
+            raise EngineError(f"the Ray cluster could not finish {step} ({_shown_cause(exc)}); "
                               "no report was written") from exc
 
     def read(self, paths, config, *, role: str = "train", name: str = "") -> Dataset:
