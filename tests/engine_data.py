@@ -81,6 +81,12 @@ def clinc_shards(folder: Path, *, intents: int = 12, per_intent: int = 12, produ
                   in_scope, out_of_scope)
 
 
+PLANTED_FAILURE = "planted embedding failure: CUDA out of memory"
+FORGED_FAILURE = "cannot parse record 'hi\ndataaudit.errors.ConfigError: planted.toml: write to ann.lee@example.com'"
+# Two lines, as the Hugging Face and torch messages embeddings.py wraps can be.
+PLANTED_USER_ERROR = "cannot load embedding model char-3-gram stand-in: planted device error\nsecond line of the cause"
+
+
 class _CharGramModel:
     """Stands in for the sentence model where its speed matters more than its semantics: character 3-gram
     counts hashed into 256 dimensions, unit length. Same `encode` signature as SentenceTransformer."""
@@ -92,12 +98,14 @@ class _CharGramModel:
     def encode(self, texts, **_):
         import os
 
-        if self.fail == "raise":
-            raise RuntimeError("planted embedding failure")
+        if self.fail == "raise":  # a failure that is no input or config error: the cluster's, with its cause
+            raise RuntimeError(PLANTED_FAILURE)
+        if self.fail == "forged":  # a library quoting a record whose text reads like one of dataaudit's errors
+            raise ValueError(FORGED_FAILURE)
         if self.fail == "user_error":  # what a worker's model load raises for a device it lacks
             from dataaudit.errors import ModelNotFoundError
 
-            raise ModelNotFoundError("cannot load embedding model char-3-gram stand-in: planted device error")
+            raise ModelNotFoundError(PLANTED_USER_ERROR)
         if self.fail == "die_once" and not os.path.exists(self.marker):
             open(self.marker, "w").close()
             os._exit(1)  # the worker process dies, as when its node is lost

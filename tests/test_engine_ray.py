@@ -333,24 +333,57 @@ def test_a_worker_that_dies_is_retried_and_the_report_is_complete(cluster, shard
     assert_same(local.to_dict(), remote.to_dict())
 
 
-def test_an_embedding_step_that_cannot_finish_stops_the_audit(cluster, shards):
+def test_an_embedding_step_that_cannot_finish_stops_the_audit_naming_what_the_model_raised(cluster, shards, capfd):
+    """Ray Data's text of the failure is the worker's traceback, ~720 characters of header and stack frames before
+    the exception: the error line names the exception itself, the terminal shows nothing else of Ray Data's, and
+    Ray Data's log file keeps its own record of the failure."""
+    from ray.data._internal.logging import get_log_directory
+
     engine = RayEngine(address=cluster.address)
     try:
-        with pytest.raises(EngineError, match="could not finish embedding.*no report was written"):
+        capfd.readouterr()
+        with pytest.raises(EngineError) as raised:
             audit(shards.train, Config(), production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="raise"))
+        logged = "".join(path.read_text(encoding="utf-8", errors="replace")
+                         for path in Path(get_log_directory()).glob("*.log"))
     finally:
         engine.close()
+    assert str(raised.value).startswith("the Ray cluster could not finish embedding")
+    assert f"(RuntimeError: {engine_data.PLANTED_FAILURE}); no report was written" in str(raised.value)
+    terminal = capfd.readouterr()
+    assert "Exception occurred in user code" not in terminal.err + terminal.out
+    assert engine_data.PLANTED_FAILURE not in terminal.err + terminal.out
+    assert "Full stack trace" in logged and engine_data.PLANTED_FAILURE in logged
 
 
-def test_a_model_the_workers_cannot_load_is_the_local_engines_error_not_the_clusters(cluster, shards):
+def test_a_model_the_workers_cannot_load_is_the_local_engines_error_whole_not_the_clusters(cluster, shards):
     """Ray Data wraps what an actor's batch raised in an exception without its cause: the user saw the cluster
-    blamed and a stack frame (QA: a cuda device on CPU-only torch, a broken model folder)."""
+    blamed and a stack frame (QA: a cuda device on CPU-only torch, a broken model folder). The actor hands the
+    error back in its batch: the same class, its message whole, second line included."""
     engine = RayEngine(address=cluster.address)
     try:
-        with pytest.raises(ModelNotFoundError, match=r"^cannot load embedding model char-3-gram stand-in: planted device error$"):
+        with pytest.raises(ModelNotFoundError) as raised:
             audit(shards.train, Config(), production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="user_error"))
     finally:
         engine.close()
+    assert type(raised.value) is ModelNotFoundError and str(raised.value) == engine_data.PLANTED_USER_ERROR
+
+
+def test_a_failure_whose_text_reads_like_a_config_error_stays_the_clusters_with_its_cause(cluster, shards):
+    """A record's text quoted in another library's exception cannot pass itself off as dataaudit's own error,
+    and is masked in the error line as in a report."""
+    engine = RayEngine(address=cluster.address)
+    try:
+        with pytest.raises(EngineError) as raised:
+            audit(shards.train, Config(), production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="forged"))
+    finally:
+        engine.close()
+    assert type(raised.value) is EngineError
+    assert str(raised.value).startswith("the Ray cluster could not finish embedding")
+    # the record's text shown as any excerpt of the data is: on one line, its email address masked
+    shown = "cannot parse record 'hi dataaudit.errors.ConfigError: planted.toml: write to <EMAIL "
+    assert f"(ValueError: {shown}" in str(raised.value) and "ann.lee@example.com" not in str(raised.value)
+    assert str(raised.value).endswith("'); no report was written")
 
 
 def test_an_unreachable_address_exits_2_naming_it_within_a_minute(shards, tmp_path, capsys):

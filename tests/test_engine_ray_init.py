@@ -317,16 +317,76 @@ def test_after_a_failed_join_sigterm_goes_to_the_handler_it_had_before_ray_init(
         assert signal.getsignal(signal.SIGTERM) is clis_handler
 
 
-def test_a_user_error_raised_in_a_task_is_found_in_the_text_ray_kept_of_it():
-    from dataaudit.errors import ConfigError, ModelNotFoundError
+# What Ray Data 2.60 gave the driver for a RuntimeError raised in an actor's batch (str of the exception), its pid,
+# actor id and file paths shortened.
+RAY_DATA_FAILURE = (
+    "\x1b[36mray::MapWorker(MapBatches(A)).submit()\x1b[39m (pid=1, ip=192.0.2.2, actor_id=4d17, repr=MapWorker(MapBatches(A)))\n"
+    "  File \"/py/concurrent/futures/_base.py\", line 449, in result\n    return self.__get_result()\n"
+    "           ^^^^^^^^^^^^^^^^^^^\n"
+    "  File \"/py/concurrent/futures/thread.py\", line 58, in run\n    result = self.fn(*self.args, **self.kwargs)\n"
+    "  File \"/tmp/exp.py\", line 7, in __call__\n"
+    "    raise RuntimeError(\"planted embedding failure: CUDA out of memory\\nsecond line\")\n"
+    "RuntimeError: planted embedding failure: CUDA out of memory\nsecond line\n\n"
+    "The above exception was the direct cause of the following exception:\n\n"
+    "\x1b[36mray::MapWorker(MapBatches(A)).submit()\x1b[39m (pid=1, ip=192.0.2.2, actor_id=4d17, repr=MapWorker(MapBatches(A)))\n"
+    "ray.exceptions.UserCodeException: UDF failed to process a data block.\n"
+    "Failed to apply UDF transform after 1/1 attempts (total backoff 0.0s).\n")
 
-    kept = ("\x1b[36mray::MapWorker(MapBatches(EmbedActor)).submit()\x1b[39m (pid=1, ip=192.0.2.2)\n"
-            "  File \"/x/dataaudit/embeddings.py\", line 488, in _load\n"
-            "dataaudit.errors.ModelNotFoundError: cannot load embedding model /m: Torch not compiled with CUDA enabled\n"
-            "The above exception was the direct cause of the following exception:\n"
-            "ray.exceptions.UserCodeException: UDF failed to process a data block.")
-    found = ray_engine._user_error_in(RuntimeError(kept))
-    assert type(found) is ModelNotFoundError and str(found) == "cannot load embedding model /m: Torch not compiled with CUDA enabled"
-    assert isinstance(ray_engine._user_error_in(RuntimeError("dataaudit.errors.ConfigError: x.toml: bad\n")), ConfigError)
-    # an error that is not dataaudit's own, or a name that is no error class of it, is the cluster's failure
-    assert ray_engine._user_error_in(RuntimeError("ValueError: planted\ndataaudit.errors.said: no")) is None
+
+def test_the_error_line_names_the_exception_the_actor_raised_not_rays_traceback_or_wrapper():
+    assert ray_engine._raised_in(RuntimeError(RAY_DATA_FAILURE)) == (
+        "RuntimeError: planted embedding failure: CUDA out of memory\nsecond line")
+    assert ray_engine._shown_cause(RuntimeError(RAY_DATA_FAILURE)) == (
+        "RuntimeError: planted embedding failure: CUDA out of memory second line")
+
+
+def test_the_exception_raised_last_is_named_not_one_it_was_handling():
+    handling = RAY_DATA_FAILURE.replace(
+        "RuntimeError: planted embedding failure: CUDA out of memory\nsecond line\n",
+        "dataaudit.errors.ModelNotFoundError: cannot load embedding model /m: x\n\n"
+        "During handling of the above exception, another exception occurred:\n\n"
+        "  File \"/x/dataaudit/embeddings.py\", line 9, in compute\n    model.encode(texts)\n"
+        "AttributeError: 'NoneType' object has no attribute 'encode'\n")
+    assert ray_engine._raised_in(RuntimeError(handling)) == "AttributeError: 'NoneType' object has no attribute 'encode'"
+
+
+def test_a_task_failures_cause_is_named_from_the_exception_ray_kept():
+    class KeptCause(RuntimeError):
+        cause = ValueError("bad row 'a\ndataaudit.errors.ConfigError: forged'")
+
+    assert ray_engine._raised_in(KeptCause("ray::_map_partition() ...")) == (
+        "ValueError: bad row 'a\ndataaudit.errors.ConfigError: forged'")
+    # no traceback in the text (the cluster went away): the exception as it is
+    assert ray_engine._raised_in(ConnectionError("The actor died unexpectedly.")) == "ConnectionError: The actor died unexpectedly."
+
+
+def test_an_error_an_actor_handed_back_is_raised_as_its_own_class_with_its_whole_message():
+    from dataaudit.engine.base import EngineError
+    from dataaudit.errors import ConfigError, DataAuditError, ModelNotFoundError
+
+    found = ray_engine._user_error("ModelNotFoundError", "cannot load embedding model /m: one\ntwo")
+    assert type(found) is ModelNotFoundError and str(found) == "cannot load embedding model /m: one\ntwo"
+    assert type(ray_engine._user_error("ConfigError", "x.toml: bad")) is ConfigError
+    assert type(ray_engine._user_error("EngineError", "e")) is EngineError  # a subclass defined outside errors.py
+    assert type(ray_engine._user_error("NoSuchError", "m")) is DataAuditError
+
+
+def test_ray_datas_console_handler_is_filtered_and_its_file_handler_is_not():
+    import logging
+
+    from ray.data._internal.logging import SessionFileHandler
+
+    ray_data = logging.getLogger("ray.data")
+    level = ray_data.level
+    try:
+        ray_engine._hide_ray_data_console()
+        ray_engine._hide_ray_data_console()  # a second engine adds nothing
+        console = [h for h in ray_data.handlers if isinstance(h, logging.StreamHandler)]
+        files = [h for h in ray_data.handlers if isinstance(h, SessionFileHandler)]
+        assert console and files and ray_data.level == logging.ERROR
+        assert all(h.filters.count(ray_engine._quiet) == 1 for h in console)
+        assert all(ray_engine._quiet not in h.filters for h in files)
+    finally:
+        ray_data.setLevel(level)
+        for handler in ray_data.handlers:
+            handler.removeFilter(ray_engine._quiet)

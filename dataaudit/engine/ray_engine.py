@@ -16,8 +16,9 @@
   `map_batches` on an actor pool that loads the model once per actor and takes `gpus_per_actor` GPUs each
   when the cluster has GPUs. The vectors come back to the driver. A shared cache (a Parquet directory on
   storage every node reaches) is written by the actors, one new file per batch; the driver's SQLite cache
-  is written by the driver. Ray Data restarts an actor whose process died and retries its batch; an
-  exception raised by the model fails the step.
+  is written by the driver. Ray Data restarts an actor whose process died and retries its batch; an input or
+  config error the model raises comes back in the actor's batch and is raised on the driver as itself (Ray
+  Data keeps only a traceback's text of what an actor raised); any other exception fails the step.
 
 Ray is imported only here, and only when the engine is made. Ray retries a task whose worker died; when
 the cluster cannot finish a step, EngineError (exit 2) stops the audit before any report exists.
@@ -216,22 +217,55 @@ def _cause_in(stderr_text: str, message: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
-# The last line of a traceback that raised one of dataaudit's own errors: "dataaudit.errors.ConfigError: <message>".
-_RAISED = re.compile(r"^dataaudit\.errors\.(\w+): (.+)$", re.MULTILINE)
+# What a traceback printed where one exception led to another: Ray Data's own wrapper follows the one raised.
+_CHAINED = re.compile(r"\n\s*(?:The above exception was the direct cause of the following exception:"
+                      r"|During handling of the above exception, another exception occurred:)\s*\n")
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?::\s|:?$)")  # "Name: message" or "Name"; not a "ray::" header
 
 
-def _user_error_in(exc: BaseException) -> DataAuditError | None:
-    """The input or config error a task or actor raised, where Ray kept only its traceback's text: Ray Data
-    wraps what an actor's batch raised in a UserCodeException that carries no cause (an embedding model that
-    cannot load on the workers, a device they lack), so the user saw the cluster blamed and a stack frame
-    where the local engine names the model and why. None when the text names no such error."""
-    from .. import errors
+def _raised_in(exc: BaseException) -> str:
+    """The exception a task or actor raised, as "Name: message", for the error line. A RayTaskError keeps it as
+    `cause`, except Ray Data's: its UserCodeException carries no cause, and str(exc) is the worker's traceback
+    (a `ray::MapWorker(...)` header, stack frames, then the exception), so the exception is read from the last
+    part of that text which Ray did not raise itself: the lines after its last stack frame."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, BaseException) and not type(cause).__module__.startswith("ray."):
+        return f"{type(cause).__name__}: {cause}"
+    parts = [part for part in _CHAINED.split(_ANSI.sub("", str(exc))) if part.strip()]
+    for part in reversed(parts):
+        lines = part.splitlines()
+        frames = [i for i, line in enumerate(lines) if line.startswith("  File \"")]
+        after = lines[frames[-1] + 1:] if frames else lines
+        start = next((i for i, line in enumerate(after) if _EXCEPTION_LINE.match(line)), None)
+        if start is None or after[start].startswith("ray."):  # Ray's own wrapper, or no exception line in this part
+            continue
+        return "\n".join(after[start:])
+    return f"{type(exc).__name__}: {exc}"
 
-    for name, message in reversed(_RAISED.findall(_ANSI.sub("", str(exc)))):
-        kind = getattr(errors, name, None)
-        if isinstance(kind, type) and issubclass(kind, DataAuditError):
-            return kind(message.strip())
-    return None
+
+CAUSE_LIMIT = 300  # characters of the raised exception in the error line: its message, not a traceback
+
+
+def _shown_cause(exc: BaseException) -> str:
+    """What the worker raised, as the error line shows it. Its message may quote a record (a parser citing the
+    row it could not read), so it is shown as any text from the data is: through the excerpt function, masked,
+    on one line, its control characters as escapes (Ray's colours removed first)."""
+    from ..excerpt import plain_excerpt
+
+    return plain_excerpt(_ANSI.sub("", _raised_in(exc)), CAUSE_LIMIT)
+
+
+def _user_error(kind: str, message: str) -> DataAuditError:
+    """The DataAuditError an embedding actor caught (by its class name: see _embed_actor), raised again here."""
+    classes = [DataAuditError]
+    for cls in classes:
+        if cls.__name__ == kind:
+            try:
+                return cls(message)
+            except TypeError:  # a subclass that takes other arguments: the message is what the user reads
+                return DataAuditError(message)
+        classes.extend(cls.__subclasses__())
+    return DataAuditError(message)
 
 
 # Ray's core worker logs this at error level once per embedding pool (see _embed_actor): a known, harmless state
@@ -298,6 +332,24 @@ def _stderr_to(sink):
         os.close(saved)
 
 
+def _quiet(record: logging.LogRecord) -> bool:
+    return False
+
+
+def _hide_ray_data_console() -> None:
+    """Ray Data's records kept from the terminal, not from its log file. The report is the output, not executor
+    chatter, and a failed step's cause reaches the user in the one-line error `_run` raises; Ray Data's ERROR
+    records (the failure's "Full stack trace" among them) stay in the session's ray-data.log for whoever digs.
+    They reach the terminal through the console handler Ray Data puts on its `ray.data` logger (which does not
+    propagate); a filter on that logger itself would miss the records of its child loggers, which raise them."""
+    ray_data = logging.getLogger("ray.data")
+    ray_data.setLevel(logging.ERROR)
+    for handler in ray_data.handlers:
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler) \
+                and _quiet not in handler.filters:
+            handler.addFilter(_quiet)
+
+
 def _read_file(paths: list[str], config, role: str, name: str = "") -> tuple[Any, dict[str, str]]:
     """One file (or the files of one annotation export, read together): its Dataset, and input (and query)
     text -> normalised key for its records. A DataAuditError (unreadable file) is returned, not raised, so the
@@ -343,14 +395,31 @@ def _embed_actor(embedder: Embedder) -> type:
     class EmbedActor:
         def __init__(self):
             self.embedder = embedder
+            self.width = 0  # of the vectors this actor returned, so its error batches fit the same block
+            self.error: tuple[str, str] | None = None
 
         def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             texts = [str(t) for t in batch["text"]]  # distinct already: the driver sends each text once
-            vectors = self.embedder.compute(texts)
-            # A shared (Parquet) cache is written here, one new file per batch; a batch the worker could not
-            # write is flagged and the driver writes it.
-            stored = self.embedder.store(texts, vectors)
-            return {"position": batch["position"], "vector": vectors, "stored": np.full(len(texts), stored)}
+            if self.error is None:
+                try:
+                    vectors = self.embedder.compute(texts)
+                    # A shared (Parquet) cache is written here, one new file per batch; a batch the worker could
+                    # not write is flagged and the driver writes it.
+                    stored = self.embedder.store(texts, vectors)
+                except DataAuditError as exc:
+                    # Returned, not raised: Ray Data would wrap it in a UserCodeException that keeps only its
+                    # traceback's text, and the user would see the cluster blamed, not the model and why.
+                    self.error = type(exc).__name__, str(exc)
+                else:
+                    self.width = vectors.shape[1]
+                    return {"position": batch["position"], "vector": vectors, "stored": np.full(len(texts), stored),
+                            "error_kind": np.full(len(texts), "", dtype=object),
+                            "error_message": np.full(len(texts), "", dtype=object)}
+            # Every later batch carries the error too: a batch that then worked would not fit this one's block.
+            return {"position": batch["position"], "vector": np.zeros((len(texts), self.width), dtype=np.float32),
+                    "stored": np.full(len(texts), False),
+                    "error_kind": np.full(len(texts), self.error[0], dtype=object),
+                    "error_message": np.full(len(texts), self.error[1], dtype=object)}
 
     return EmbedActor
 
@@ -412,9 +481,7 @@ class RayEngine(DataSteps):
         self._keyed: dict[int, tuple[list[str], Dataset, list, list]] = {}
         if not self.ray.is_initialized():
             self._init()
-        # The report is the output, not executor chatter; a failed step's cause reaches the user in the one-line
-        # error `_run` raises, so Ray Data's own ERROR lines about it (a session path, a stack frame) are not shown.
-        logging.getLogger("ray.data").setLevel(logging.CRITICAL)
+        _hide_ray_data_console()
         self.ray.data.DataContext.get_current().enable_progress_bars = False
 
     def _init(self) -> None:
@@ -460,10 +527,7 @@ class RayEngine(DataSteps):
             cause = getattr(exc, "cause", None)  # a RayTaskError carries what the task raised
             if isinstance(cause, DataAuditError):  # bad input or config found in a task: the same error as locally
                 raise cause from None
-            raised = _user_error_in(exc)
-            if raised is not None:
-                raise raised from None
-            raise EngineError(f"the Ray cluster could not finish {step} ({type(exc).__name__}: {_plain(exc)}); "
+            raise EngineError(f"the Ray cluster could not finish {step} ({_shown_cause(exc)}); "
                               "no report was written") from exc
 
     def read(self, paths, config, *, role: str = "train", name: str = "") -> Dataset:
@@ -606,6 +670,9 @@ class RayEngine(DataSteps):
             out = np.zeros((len(texts), 0), dtype=np.float32)
             unstored: list[np.ndarray] = []
             for batch in data.iter_batches(batch_format="numpy", batch_size=None):
+                failed = np.flatnonzero(np.asarray(batch["error_kind"], dtype=object) != "")
+                if len(failed):
+                    raise _user_error(str(batch["error_kind"][failed[0]]), str(batch["error_message"][failed[0]]))
                 vectors = np.asarray(batch["vector"], dtype=np.float32)
                 if out.shape[1] == 0:
                     out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
