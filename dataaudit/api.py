@@ -313,7 +313,11 @@ def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> D
     first = row_errors[0] if row_errors else None
     where = f"{first.source} line {first.line}" if first else ", ".join(f.path for f in dataset.files)
     commonest_error = ranked[0][0] if ranked else None
-    fields = said("--text-field, --label-field, or [fields] in the config", "fields.text, fields.label in the config")
+    # the flags of the role the file was read in: --text-field names the training file's field, and following it
+    # for a production file broke the training file (QA)
+    fields = (said("--production-text-field, or fields.production_text in the config", "fields.production_text in the config")
+              if role == "production" else
+              said("--text-field, --label-field, or [fields] in the config", "fields.text, fields.label in the config"))
     fix = _KIND_FIX.get(commonest_error.field if commonest_error else "", f"fix the export or name its fields ({fields})")
     if row_errors and all("[" in e.field and "missing" not in e.message for e in row_errors):
         fix = "fix those records in the export"  # empty turns, broken pairs: naming other fields cannot mend them

@@ -249,3 +249,15 @@ def test_write_comparison_writes_both_files_with_a_bidi_override_escaped(tmp_pat
     text = (tmp_path / "diff" / "compare.json").read_text(encoding="utf-8")
     assert "\u202e" not in text and json.loads(text) == comparison
     assert "examples" in (tmp_path / "diff" / "compare.md").read_text(encoding="utf-8")
+
+
+def test_a_production_file_with_no_valid_record_is_told_the_production_field_setting(tmp_path):
+    """The closing advice named --text-field / fields.text, which name the training file's field: following it
+    for a production file broke the training file (QA)."""
+    train = write_jsonl(tmp_path / "t.jsonl", [{"text": f"where is parcel {i}", "label": "a"} for i in range(5)])
+    production = write_jsonl(tmp_path / "p.jsonl", [{"txt": "where is my parcel"}, {"txt": "refund please"}])
+    with pytest.raises(InputError) as caught:
+        audit(train, Config(), production=production, embed=False)
+    message = str(caught.value)
+    assert "none of the 2 production records is valid" in message
+    assert message.endswith("fix the export or name its fields (fields.production_text in the config)"), message
