@@ -451,6 +451,12 @@ class EmbeddingStats:
     model_loaded: bool = False
 
 
+def _device_problem(exc: BaseException) -> bool:
+    """Whether torch refused the device rather than the model's files (CUDA, MPS or another accelerator absent)."""
+    text = str(exc).lower()
+    return any(word in text for word in ("cuda", "mps", "device", "xpu", "hip"))
+
+
 class Embedder:
     """Embeds texts into unit vectors (float32), using and filling the cache."""
 
@@ -485,7 +491,12 @@ class Embedder:
                 with _library_progress_bars_off():
                     self._model = SentenceTransformer(self.ref.location, device=device, local_files_only=True)
             except Exception as exc:
-                raise ModelNotFoundError(f"cannot load embedding model {self.ref.location}: {exc}") from exc
+                # A device the machine lacks reads as the model's failure ("Torch not compiled with CUDA enabled"):
+                # the setting that chose it is named, with the way out.
+                asked = (f" on device {self.device!r}, which this machine's torch cannot use ("
+                         + said("--device / embeddings.device", "embeddings.device") + ": use 'cpu', or leave it unset)"
+                         if self.device and self.device != "cpu" and _device_problem(exc) else "")
+                raise ModelNotFoundError(f"cannot load embedding model {self.ref.location}{asked}: {exc}") from exc
             self.stats.model_loaded = True
         return self._model
 

@@ -229,3 +229,13 @@ def test_loading_the_model_prints_nothing_and_leaves_library_bars_as_they_were(t
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True"]
     assert "Loading weights" not in done.stderr and "it/s]" not in done.stderr
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine whose torch has no CUDA")
+def test_a_device_this_torch_cannot_use_names_the_setting_and_the_way_out(tmp_path):
+    """'cannot load embedding model ...: Torch not compiled with CUDA enabled' named neither the device setting nor
+    what to do (verification pass)."""
+    embedder = Embedder(cache_dir=tmp_path, device="cuda:0")
+    with pytest.raises(ModelNotFoundError, match=r"on device 'cuda:0', which this machine's torch cannot use "
+                                                 r"\(embeddings.device: use 'cpu', or leave it unset\): .*CUDA"):
+        embedder.embed(["a text no cache holds"])
