@@ -625,7 +625,19 @@ def _kept_lines(text: IO[str], of_row: list[str], ended: list[bool]) -> Iterator
     ended.append(True)
 
 
-def _quote_left_open(lines: list[str], delimiter: str) -> bool:
+# Said by the error of a row whose quote is never closed: the reading stopped there, so a writer that copies the
+# file refuses it (the rest of the file is one value) rather than dropping that row as unreadable.
+QUOTE_LEFT_OPEN = "is never closed: the rest of the file"
+
+
+def stopped_at_open_quote(error: RecordError) -> bool:
+    """Whether a row error is the unclosed quote that ended the reading of its file."""
+    return error.field == "(csv)" and QUOTE_LEFT_OPEN in error.message
+
+
+def quote_left_open(lines: list[str], delimiter: str) -> bool:
+    """Whether a row's lines, the file's last, end inside a quoted value (the csv reader, lenient, would have
+    taken them to the end of the file as one value). The loader and the CSV writer ask it alike."""
     try:
         for _ in csv.reader(lines, delimiter=delimiter, strict=True):
             pass
@@ -695,12 +707,12 @@ def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = 
                 counters["blank"] += 1
                 continue
             number += 1
-            if row_lines and _quote_left_open(row_lines, delimiter):
+            if row_lines and quote_left_open(row_lines, delimiter):
                 first_line = reader.line_num - len(row_lines) + 2  # + the header, 1-based
                 column = f" (column {quoted(header[len(values) - 1])})" if len(values) <= width else ""
                 yield Row(number, None, RecordError(source, number, "(csv)", (
-                    f"a quote opened in this row{column}, on line {first_line} of the file, is never closed: the rest "
-                    f"of the file ({len(row_lines)} line{'s' if len(row_lines) != 1 else ''}) was read as one value and "
+                    f"a quote opened in this row{column}, on line {first_line} of the file, {QUOTE_LEFT_OPEN} "
+                    f"({len(row_lines)} line{'s' if len(row_lines) != 1 else ''}) was read as one value and "
                     "not audited; close the quote (or double it: \"\") and re-export")))
                 return
             if len(values) > width:
