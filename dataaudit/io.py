@@ -67,6 +67,10 @@ def write_atomic_set(files: list[tuple[str | Path, str | bytes]], remove: list[s
             staged.append((path, _stage(path, data.encode("utf-8") if isinstance(data, str) else data)))
         folders = {p.parent for p, _ in staged} | {Path(r).parent for r in remove}
         with _folders_locked(folders if len(staged) + len(remove) > 1 else set()):
+            # Again, just before: staging takes a while (fsync), and a FIFO made meanwhile would be renamed away.
+            # Every target before the first rename, so a refusal still leaves the old set whole.
+            for path, _ in staged:
+                refuse_special_file(path)
             for path, tmp in staged:
                 os.replace(tmp, path)
             for name in remove:

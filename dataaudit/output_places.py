@@ -86,7 +86,8 @@ def refuse_outputs_over_inputs(out: str | None, output_files: dict[str, str | No
     if out:
         _refuse_out_in_input_folders(out, named, data)
     for flag, path in output_files.items():
-        reaching = _inputs_reaching(os.path.realpath(path), named) if path else []
+        where = os.path.realpath(path) if path else ""
+        reaching = [item for item in _inputs_reaching(where, named) if _reads_file(item, where)] if path else []
         if reaching:
             raise InputError(f"{path}: {flag} is inside the input {_kind(reaching[0])} {reaching[0]}, so the next audit of "
                              f"it would read this file as training data; name a file outside it for {flag}")
@@ -115,6 +116,22 @@ def _inputs_reaching(where: str, named: list[str]) -> list[str]:
     # a folder's walk leaves hidden entries out, at every depth: `data/.reports` is read by no audit of `data`
     walked = [f for f in folders if _inside(where, os.path.realpath(f)) and not _hidden_in(where, os.path.realpath(f))]
     return walked + [item for item in named if not _is_uri(item) and not Path(item).exists() and _glob_reaches(item, where)]
+
+
+def _reads_file(named_input: str, where: str) -> bool:
+    """Whether an input folder or glob that reaches a file at `where` would read it: a walk takes only files
+    named as data (`timings.log` is skipped), and so does a glob unless it spells the suffix and matches the file
+    itself (`data/*.log`), as load.inputs chooses them."""
+    import glob
+
+    from .load.files import named_as_data
+
+    if named_as_data(Path(where).name):
+        return True
+    suffix = Path(named_input).suffix
+    if Path(named_input).is_dir() or not suffix or glob.has_magic(suffix):
+        return False
+    return not _glob_reaches(named_input, os.path.dirname(where))  # matched itself, not walked in a matched folder
 
 
 def _kind(named_input: str) -> str:

@@ -247,3 +247,29 @@ def test_a_csv_row_that_is_not_utf8_is_dropped_as_unreadable_and_the_rest_copied
     dropped = [json.loads(line) for line in (tmp_path / "clean.csv.dropped.jsonl").read_text().splitlines()]
     assert [(d["line"], d["reason"].split(":")[0]) for d in dropped] == [(2, "invalid"), (3, "exact duplicate")]
     assert (summary.records, summary.kept, summary.dropped, summary.invalid) == (4, 2, 2, 1)
+
+
+def test_a_quote_left_open_is_refused_at_its_row_and_no_copy_is_written(tmp_path):
+    source = tmp_path / "q.csv"
+    source.write_text('text,label\nwhere is my order,a\n"never closed,b\nrefund please,c\nlost card,d\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"q.csv: row 2: a quote opened in this row \(column 'text'\), on line 3 of the "
+                                         r"file, is never closed: the rest of the file \(3 lines\) .*no copy of any file"):
+        deduplicate(source, tmp_path / "clean.csv", Config(), embed=False)
+    assert not (tmp_path / "clean.csv").exists() and not (tmp_path / "clean.csv.dropped.jsonl").exists()
+
+
+def test_a_csv_in_another_encoding_is_refused_naming_how_many_rows_are_not_utf8(tmp_path):
+    source = tmp_path / "fr.csv"
+    source.write_bytes("text,label\nrésumé one,a\ncafé two,b\nnaïve three,a\nplain four,b\n".encode("cp1252"))
+    with pytest.raises(InputError, match=r"fr.csv: 3 of its 4 rows are not valid UTF-8.*re-export it as UTF-8"):
+        deduplicate(source, tmp_path / "clean.csv", Config(), embed=False)
+    assert not (tmp_path / "clean.csv").exists()
+
+
+def test_two_stray_bytes_in_a_large_csv_drop_their_rows_alone(tmp_path):
+    rows = [f"ticket number {i} about an order,{'ab'[i % 2]}" for i in range(300)]
+    source = tmp_path / "big.csv"
+    body = "\n".join(["text,label"] + rows) + "\n"
+    source.write_bytes(body.encode().replace(b"ticket number 7 ", b"ticket n\xe9 7 ").replace(b"ticket number 8 ", b"ticket n\xe9 8 "))
+    summary = deduplicate(source, tmp_path / "clean.csv", Config(), embed=False)
+    assert (summary.records, summary.kept, summary.invalid) == (300, 298, 2)

@@ -78,3 +78,22 @@ def test_a_device_node_is_not_renamed_away_when_running_as_root(tmp_path):
     with pytest.raises(WriteError, match="t.null: not a regular file"):
         write_atomic(null, "x")
     assert stat.S_ISCHR(os.stat(null).st_mode) and os.stat(null).st_rdev == os.makedev(1, 3)
+
+
+@needs_fifo
+def test_a_fifo_made_while_the_set_is_staged_is_refused_before_any_rename(tmp_path, fifo_fds, monkeypatch):
+    staged = io._stage
+    report, late = tmp_path / "report.json", tmp_path / "report.md"
+    report.write_text("old\n")
+
+    def stage_then_fifo(path, payload):
+        tmp = staged(path, payload)
+        if path == late:  # after the first check, as another process might
+            make_fifo(late, fifo_fds)
+        return tmp
+
+    monkeypatch.setattr(io, "_stage", stage_then_fifo)
+    with pytest.raises(WriteError, match=r"report.md: not a regular file \(a device, FIFO or socket\)"):
+        write_atomic_set([(report, "new\n"), (late, "# new\n")])
+    assert report.read_text() == "old\n" and stat.S_ISFIFO(os.lstat(late).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "report.md"]  # no staged file left

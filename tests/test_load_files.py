@@ -3,6 +3,7 @@ field a strict-JSON error names."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from dataaudit.config import Config
@@ -43,12 +44,25 @@ def test_a_header_that_is_not_utf8_is_a_file_error(tmp_path):
     assert [(line, field) for line, field, _ in errors_of(csv_rows(path))] == [(0, "(encoding)")]
 
 
-def test_a_header_holding_two_delimiters_is_a_file_error_naming_both(tmp_path):
+def test_a_header_holding_two_delimiters_is_a_file_error_when_the_rows_fit_the_other_one(tmp_path):
     path = tmp_path / "both.csv"
-    path.write_text("text;x,label\nrow one,a\nrow two,b\n", encoding="utf-8")
+    path.write_text("text;x,label\nrow one;a\nrow two;b\n", encoding="utf-8")
     [(line, field, message)] = errors_of(csv_rows(path))
     assert (line, field) == (0, "(csv)")
-    assert message.startswith("the header holds comma and semicolon characters, so it could be split on either")
+    assert message.startswith("the header holds comma and semicolon characters, and the first rows split on "
+                              "semicolons fit it while on commas they do not")
+
+
+def test_a_column_name_holding_another_delimiter_is_read_when_the_rows_fit_the_suffix_one(tmp_path):
+    path = tmp_path / "ok.csv"
+    path.write_text("text,label,score|raw\nrow one,a,0.5|1\nrow two,b,0.7|2\n", encoding="utf-8")
+    rows = csv_rows(path)
+    assert errors_of(rows) == []
+    assert [r.data for r in rows] == [{"text": "row one", "label": "a", "score|raw": "0.5|1"},
+                                      {"text": "row two", "label": "b", "score|raw": "0.7|2"}]
+    named = tmp_path / "named.csv"
+    named.write_text("notes; comments,sentiment (pos|neg)\nfine,pos\n", encoding="utf-8")
+    assert [r.data for r in csv_rows(named)] == [{"notes; comments": "fine", "sentiment (pos|neg)": "pos"}]
 
 
 def test_a_delimiter_inside_a_quoted_column_name_is_not_a_second_delimiter(tmp_path):
@@ -60,7 +74,7 @@ def test_a_delimiter_inside_a_quoted_column_name_is_not_a_second_delimiter(tmp_p
 
 def test_a_tsv_header_with_a_comma_is_as_ambiguous(tmp_path):
     path = tmp_path / "t.tsv"
-    path.write_text("text\tlabel,source\nhello\ta\n", encoding="utf-8")
+    path.write_text("text\tlabel,source\nhello,a\n", encoding="utf-8")
     [(_, field, message)] = errors_of(csv_rows(path))
     assert field == "(csv)" and message.startswith("the header holds comma and tab characters")
 
@@ -150,12 +164,34 @@ def test_a_long_duplicate_key_or_header_name_is_quoted_as_an_excerpt(tmp_path):
     from dataaudit.excerpt import DEFAULT_LIMIT
     from dataaudit.load.dataset import load_dataset
 
-    key = "k" * 5000
+    key = "ann@example.com \x1b[31m" + "k" * 5000
     path = tmp_path / "dup.jsonl"
-    path.write_text('{"text": "x", "label": "y", "%s": 1, "%s": 2}\n' % (key, key), encoding="utf-8")
+    path.write_text(json.dumps({"text": "x", "label": "y"})[:-1] + ', %s: 1, %s: 2}\n' % (json.dumps(key), json.dumps(key)),
+                    encoding="utf-8")
     (error,) = load_dataset(path, Config()).errors
-    assert error.message.startswith("duplicate key 'kkk") and len(error.message) < DEFAULT_LIMIT + 60
+    assert error.message.startswith("duplicate key '<EMAIL") and len(error.message) < DEFAULT_LIMIT + 60
     header = tmp_path / "dup.csv"
     header.write_text(f"text,label,{key},{key}\nx,y,1,2\n", encoding="utf-8")
     (error,) = load_dataset(header, Config()).errors
     assert len(error.message) < 2 * DEFAULT_LIMIT + 200
+    for message in (error.message, load_dataset(path, Config()).errors[0].message):
+        assert "ann@example.com" not in message and "\x1b" not in message and "\\x1b[31m" in message
+
+
+def test_a_header_name_in_a_row_error_is_quoted_as_an_excerpt(tmp_path):
+    from dataaudit.excerpt import DEFAULT_LIMIT
+
+    name = "ann@example.com \x1b[31m" + "h" * 5000
+    for body, what in ((b"caf\xe9", "not valid UTF-8"), (b"a\x00b", "NUL byte"), (b'"open', "never closed")):
+        path = tmp_path / "long.csv"
+        path.write_bytes(f"text,{name}\n".encode() + b"ok,fine\nx," + body + b"\n")
+        [(line, _, message)] = errors_of(csv_rows(path))
+        assert line == 2 and what in message
+        assert "ann@example.com" not in message and "\x1b" not in message and len(message) < DEFAULT_LIMIT + 400
+
+
+def test_a_nul_byte_in_the_header_is_a_file_error(tmp_path):
+    path = tmp_path / "nulhead.csv"
+    path.write_bytes(b"te\x00xt,label\nhello,a\n")
+    assert errors_of(csv_rows(path)) == [(0, "(csv)", "the header holds a NUL byte; a NUL is not text: re-export the "
+                                                      "file without it; no row was read")]

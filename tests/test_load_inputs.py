@@ -382,10 +382,10 @@ def test_folder_links_back_up_the_tree_are_skipped_and_named_by_the_folder_and_i
     by_glob, glob_warnings = expanded(str(data / "*"))
     assert by_folder == by_glob == [str(data / "a.jsonl")]
     assert folder_warnings == [f"{data}: skipped 1 broken symbolic link in the folder (sub/self); and 1 folder link that "
-                               "leads back to a folder above or already read (sub/up); fix a broken link (or name the "
+                               "leads back to a folder above or to one read anyway (sub/up); fix a broken link (or name the "
                                "file it should point to) to have it read"]
     assert glob_warnings == [f"{data / 'sub'}: skipped 1 broken symbolic link in the folder (self); and 1 folder link "
-                             "that leads back to a folder above or already read (up); fix a broken link (or name the "
+                             "that leads back to a folder above or to one read anyway (up); fix a broken link (or name the "
                              "file it should point to) to have it read"]
 
 
@@ -396,4 +396,24 @@ def test_a_second_link_to_a_folder_already_read_is_named_not_read_twice(tmp_path
     (data / "zlink").symlink_to("real")
     files, said = expanded(str(data))
     assert files == [str(data / "real" / "a.jsonl")]
-    assert said == [f"{data}: skipped 1 folder link that leads back to a folder above or already read (zlink)"]
+    assert said == [f"{data}: skipped 1 folder link that leads back to a folder above or to one read anyway (zlink)"]
+
+
+@pytest.mark.parametrize("link_name", ["a_link", "zz_link"])
+def test_a_link_to_a_folder_inside_is_skipped_and_the_real_folder_read_whichever_sorts_first(tmp_path, link_name):
+    data = tmp_path / "lk"
+    (data / "m_real").mkdir(parents=True)
+    (data / "m_real" / "d.jsonl").write_text(records_text(4))
+    (data / link_name).symlink_to("m_real")
+    files, said = expanded(str(data))
+    assert files == [str(data / "m_real" / "d.jsonl")]
+    assert said == [f"{data}: skipped 1 folder link that leads back to a folder above or to one read anyway ({link_name})"]
+
+
+def test_a_link_to_a_hidden_folder_inside_is_read_through_the_link(tmp_path):
+    data = tmp_path / "data"
+    (data / ".store").mkdir(parents=True)
+    (data / ".store" / "d.jsonl").write_text(records_text(4))
+    (data / "shown").symlink_to(".store")
+    files, said = expanded(str(data))
+    assert files == [str(data / "shown" / "d.jsonl")] and said == []

@@ -143,3 +143,23 @@ def test_a_report_name_in_out_or_out_itself_that_is_a_fifo_is_refused_and_left_a
     assert str(caught.value) == (f"{tmp_path / 'pipe'}: --out must be a folder for the reports, and this is not a "
                                  "regular file (a device, FIFO or socket); name a folder")
     assert stat.S_ISFIFO(os.stat(out / "report.md").st_mode) and stat.S_ISFIFO(os.stat(tmp_path / "pipe").st_mode)
+
+
+def test_a_single_file_output_the_walk_would_not_read_as_data_is_allowed_inside_an_input_folder(tmp_path):
+    from dataaudit.load.inputs import expand_inputs
+
+    data = tmp_path / "dd"
+    (data / "sub").mkdir(parents=True)
+    (data / "a.jsonl").write_text('{"text": "a"}\n')
+    for named, output in ((data, data / "timings.log"), (data, data / "sub" / "timings.log"),
+                          (tmp_path / "d*", data / "timings.log"), (data / "*", data / "timings.log")):
+        refuse_outputs_over_inputs(None, {"--timings": str(output)}, data_inputs=[str(named)], other_inputs=[])
+        output.write_text("x\n")
+        assert str(output) not in expand_inputs(str(named))
+        output.unlink()
+    # a glob that spells the suffix takes that file, and one in a folder it matches is walked past
+    with pytest.raises(InputError, match=r"--timings is inside the input glob .*\*\.log, so the next audit"):
+        refuse_outputs_over_inputs(None, {"--timings": str(data / "t.log")}, data_inputs=[str(data / "*.log")],
+                                   other_inputs=[])
+    refuse_outputs_over_inputs(None, {"--timings": str(data / "sub" / "t.log")}, data_inputs=[str(tmp_path / "d*" / "*.log")],
+                               other_inputs=[])

@@ -223,3 +223,11 @@ def test_a_csv_row_that_is_not_utf8_stops_the_copy_naming_its_row(tmp_path):
     with pytest.raises(InputError, match=r"tickets.csv, line 2: is not UTF-8, so it cannot be scanned.*no copy was written"):
         redact(source, tmp_path / "clean.csv", Config())
     assert not (tmp_path / "clean.csv").exists()
+
+
+def test_a_csv_quote_left_open_is_refused_not_closed_by_the_writer(tmp_path):
+    source = tmp_path / "q.csv"
+    source.write_text('text,label\nmail ann@example.com,a\n"never closed,b\nrow 3,c\nrow 4,d\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"q.csv: row 2: a quote opened in this row is never closed.*no copy was written"):
+        redact(source, tmp_path / "clean.csv", Config())
+    assert not (tmp_path / "clean.csv").exists()

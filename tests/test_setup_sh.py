@@ -57,13 +57,29 @@ def test_a_missing_python_is_named(tmp_path):
     assert not (tmp_path / ".venv").exists()
 
 
-def test_a_venv_made_with_an_old_python_is_named_while_a_new_python_passes_the_check(tmp_path):
+def test_a_venv_made_with_an_old_python_is_refused_even_when_PYTHON_names_a_new_one(tmp_path):
     old = _old_python()
     if old is None:
         pytest.skip("no Python older than 3.11 on this machine")
     (tmp_path / ".venv" / "bin").mkdir(parents=True)
     (tmp_path / ".venv" / "bin" / "python").symlink_to(old)
-    result = _run_setup(tmp_path, sys.executable)  # this interpreter runs the tests: >= 3.11
+    # PYTHON passes the check (this interpreter runs the tests: >= 3.11), so the refusal is the old .venv's
+    result = _run_setup(tmp_path, sys.executable)
     assert result.returncode == 2
     assert result.stderr == ("setup.sh: .venv was made with a Python older than 3.11; remove .venv and run "
                              "PYTHON=/path/to/python3.11 ./setup.sh\n")
+
+
+def test_a_venv_made_with_a_new_python_passes_the_check_and_is_installed_into(tmp_path):
+    """The passing case, without installing: .venv/bin/python is a stand-in that answers the version check with
+    this (>= 3.11) interpreter and records each `-m pip install` instead of running it."""
+    calls = tmp_path / "pip-calls"
+    stand_in = tmp_path / ".venv" / "bin" / "python"
+    stand_in.parent.mkdir(parents=True)
+    stand_in.write_text(f'#!/bin/sh\nif [ "$1" = "-m" ]; then echo "$*" >> {calls}; exit 0; fi\nexec {sys.executable} "$@"\n')
+    stand_in.chmod(0o755)
+    result = _run_setup(tmp_path, sys.executable)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert calls.read_text().splitlines() == [
+        "-m pip install -q --disable-pip-version-check torch==2.13.0",
+        "-m pip install -q --disable-pip-version-check -e .[test]"]

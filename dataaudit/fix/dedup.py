@@ -3,7 +3,8 @@
 The first record of each duplicate group is kept (the one the report names as `keep`); conflicting
 groups are dropped whole only when asked. A preference contradiction (one prompt with A over B and B over A, or a
 KTO completion marked desirable and undesirable) is never settled by keeping its first line: every record of it
-is kept, and counted, unless --drop-conflicts drops them all. Malformed lines are dropped and listed too. The copy is written
+is kept, and counted, unless --drop-conflicts drops them all. Malformed lines are dropped and listed too; a file read
+only in part (a quote left open) or in another encoding than UTF-8 is refused. The copy is written
 in the input's own format (JSONL, a JSON array, gzip-compressed or not, CSV, TSV, Parquet) with every kept row as it was; in a long
 annotation layout (one row per annotator) an item is kept or dropped with all its rows. The input file is
 read, never written: the output must be another path.
@@ -14,17 +15,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Config
 from ..errors import InputError
 from ..io import write_atomic
+from ..load.files import stopped_at_open_quote
 from .writers import DROP, check_target, local_paths, read_plain, rewrite, sidecar_path
 
 
 INVALID = "invalid"  # the reason a malformed row was dropped, as the sidecar names it
 SIDECAR = ".dropped.jsonl"  # the list of dropped rows, named after the copy
+# Rows that are not UTF-8 are dropped one by one while they are a stray byte or two; past both limits the file is
+# in another encoding, where every row with an accent fails and a copy without them would be quietly skewed. One
+# row alone never refuses (a single bad byte in a small file), nor do a few in a large one (2 of 10,000).
+MAX_UNDECODED_ROWS = 1
+MAX_UNDECODED_SHARE = 0.01
 
 
 @dataclass
@@ -117,22 +125,34 @@ def deduplicate_files(inputs: list[str | Path], out_folder: str | Path, config: 
 pairs, config, drop_conflicts=drop_conflicts, embed=embed, embedder=embedder)
 
 
-def _refuse_files_without_records(report, pairs: list[tuple[Path, Path]], audited: list[Path]) -> None:
+def _refuse_files_not_to_copy(report, pairs: list[tuple[Path, Path]], audited: list[Path]) -> None:
     """A file of a multi-file dedup none of whose rows is a valid record is refused as a single file is (the
-    audit refuses that one): an empty copy would pass for a de-duplicated file. Nothing is written then."""
+    audit refuses that one): an empty copy would pass for a de-duplicated file. So is a file whose reading
+    stopped early (a file error, a quote left open) or that is in another encoding than UTF-8: a copy would
+    drop what was never read. Nothing is written then."""
     rows = {summary.path: summary.records for summary in report.inputs if summary.role == "train"}
     invalid: dict[str, set[int]] = {}
     unread_past: dict[str, str] = {}  # a file-level error (line 0): why the file could not be read on, e.g. to its end
+    wrong_encoding: Counter[str] = Counter()
     for error in report.checks["format"].errors:
         invalid.setdefault(error.file, set()).add(error.line)
         if error.line == 0:
             unread_past.setdefault(error.file, error.message)
+        elif stopped_at_open_quote(error):  # at a row, but the rows after it were never read
+            unread_past.setdefault(error.file, f"row {error.line}: {error.message}")
+        elif error.field == "(encoding)":
+            wrong_encoding[error.file] += 1
     for (source, _), read_as in zip(pairs, audited):
         total = rows.get(str(read_as), 0)
         bad = {line for line in invalid.get(str(read_as), set()) if line > 0}
         if str(read_as) in unread_past:  # its rows may all be valid: what is wrong is where the reading stopped
             raise InputError(f"{source}: {unread_past[str(read_as)]}; so no copy of any file was written; fix that file "
                              "first")
+        undecoded = wrong_encoding[str(read_as)]
+        if undecoded > MAX_UNDECODED_ROWS and undecoded > MAX_UNDECODED_SHARE * total:
+            raise InputError(f"{source}: {undecoded} of its {total} rows are not valid UTF-8, so the file is in another "
+                             "encoding (a cp1252 or Latin-1 export) and dropping them would leave out every row with an "
+                             "accent; no copy of any file was written; re-export it as UTF-8")
         if total == 0 or len(bad) >= total:
             raise InputError(f"{source}: none of its {total} rows is a valid training record, so no copy of any file was "
                              "written; fix or leave out that file, or name its fields (--text-field, --label-field)")
@@ -160,7 +180,7 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         say_unreadable(report.warnings)  # why texts that look alike to the model were not dropped: said on stderr
         if report.checks["format"].errors_listed < report.checks["format"].invalid:
             raise InputError(f"{', '.join(str(s) for s, _ in pairs)}: too many malformed lines to list; fix the file first")
-        _refuse_files_without_records(report, pairs, audited)
+        _refuse_files_not_to_copy(report, pairs, audited)
         reasons = _drop_reasons(report, drop_conflicts)
         if config.fields.annotator:
             reasons = _whole_items(reasons, audited[0], config)

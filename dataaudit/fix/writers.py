@@ -24,7 +24,7 @@ from typing import Any, Callable
 from ..errors import InputError
 from ..io import refuse_special_file, write_atomic
 from ..load.files import (_MAGIC, JsonArrayError, JsonArrayWalk, _delimiter, _file_kind, _inner_suffix, _open_error,
-                          is_uri)
+                          is_uri, quote_left_open)
 
 DROP = object()  # returned by an edit: leave the row out
 BOM = "\ufeff"
@@ -286,12 +286,16 @@ class _LineTap:
     def __init__(self, text: str):
         self.lines = io.StringIO(text, newline="")
         self.taken: list[str] = []
+        self.ended = False  # the text is read to its end: the row just read is the last
 
     def __iter__(self):
         return self
 
     def __next__(self) -> str:
-        line = next(self.lines)
+        line = self.lines.readline()
+        if not line:
+            self.ended = True
+            raise StopIteration
         self.taken.append(line)
         return line
 
@@ -317,6 +321,11 @@ def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source:
     try:
         for values in reader:
             raw = tap.take()
+            if tap.ended and quote_left_open(raw.splitlines(keepends=True), sep):
+                # csv.writer would close the quote, and the rest of the file would pass for one value of this row
+                raise InputError(f"{source}: row {rows + 1}: a quote opened in this row is never closed, so the rest of "
+                                 "the file reads as one value; no copy was written; close the quote (or double it: "
+                                 "\"\") and re-export")
             if not values or (len(values) == 1 and not values[0].strip()):  # blank: the loader gives it no row number
                 out.append(raw)
                 continue

@@ -17,6 +17,7 @@ from typing import Any
 from ..config import Config, config_from_dict, listing_caps
 from ..errors import DataAuditError, InputError
 from ..excerpt import sanitise
+from ..io import NOT_REGULAR, WriteError, refuse_special_file
 from ..scan.pii import masking_phone_regions
 from .regressions import batch_notes, find_regressions, held_records, key_figures, masked_labels, report_phone_regions
 
@@ -112,8 +113,10 @@ def _connect(path: str | Path, *, reports_written: bool = False) -> sqlite3.Conn
     path = Path(path)
     if path.is_dir():
         raise _refuse(path, "is a directory")
-    if path.exists() and not path.is_file():  # /dev/null would read as a full disk below
-        raise _refuse(path, "is not a regular file (a device, FIFO or socket)")
+    try:
+        refuse_special_file(path)  # the one rule for what this tool writes: /dev/null would read as a full disk below
+    except WriteError:
+        raise _refuse(path, f"is {NOT_REGULAR}") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists() and not path.is_symlink()
     if not created and path.exists() and path.stat().st_size:

@@ -17,13 +17,13 @@ import errno
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import lzma
 import os
 import re
 import stat
 from collections import Counter
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, NamedTuple
@@ -41,8 +41,9 @@ _COMPRESSED_SUFFIXES = {".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd"}
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
-@dataclass(frozen=True)
-class Row:
+# A NamedTuple, not a frozen dataclass: one is made per row, and a frozen dataclass's __init__ (object.__setattr__
+# per field) took about a tenth of a CSV read.
+class Row(NamedTuple):
     line: int  # JSONL line, JSON array element, or CSV / Parquet / Arrow data row (1-based); 0 = whole file
     data: Any  # the parsed object, or None when `error` is set
     error: RecordError | None = None
@@ -581,40 +582,62 @@ def _delimiter(header: str, suffix_default: str) -> str:
     return others[0] if len(others) == 1 else suffix_default
 
 
-def _two_delimiters_hint(header_line: str) -> str | None:
-    """A header holding two delimiters outside quotes (`text;x,label`): whether `text;x` is one column or two
-    is a guess, and a wrong guess fails every row as an unrecognised record, so no row is read."""
+def _two_delimiters_hint(header_line: str, delimiter: str, first_lines: list[str]) -> str | None:
+    """A header holding two delimiters outside quotes (`text;x,label`) is refused only when the rows say the
+    guess is wrong: the first rows split on `delimiter` disagree with the header's width while they split on
+    the other one agree with it. A column name may hold the other character (`notes; comments`,
+    `sentiment (pos|neg)`), and such a file was always read on `delimiter`."""
     unquoted = re.sub(r'"[^"]*"', "", header_line.rstrip("\r\n"))
-    held = [name for d, name in _DELIMITERS.items() if d in unquoted]
-    if len(held) < 2:
+    others = [d for d in _DELIMITERS if d != delimiter and d in unquoted]
+    if delimiter not in unquoted or not others:
         return None
-    return (f"the header holds {', '.join(held[:-1])} and {held[-1]} characters, so it could be split on either; "
-            "which one separates the columns is a guess, so no row was read; re-export it with one delimiter")
+    rows = [line for line in first_lines if line.strip()]
+    if not rows:
+        return None
+
+    def agree(on: str) -> bool:
+        width = len(next(csv.reader([header_line], delimiter=on), []))
+        return all(len(values) == width for values in csv.reader(rows, delimiter=on))
+
+    if agree(delimiter):
+        return None
+    fitting = [d for d in others if agree(d)]
+    if not fitting:
+        return None
+    held = sorted({_DELIMITERS[delimiter], *(_DELIMITERS[d] for d in others)})
+    return (f"the header holds {', '.join(held[:-1])} and {held[-1]} characters, and the first rows split on "
+            f"{_DELIMITERS[fitting[0]]}s fit it while on {_DELIMITERS[delimiter]}s they do not: which one separates "
+            "the columns is a guess, so no row was read; re-export it with one delimiter")
 
 
-class _Lines:
-    """The text's lines as the csv reader asks for them, keeping those of the row being read: a quote left open
-    makes the reader take every line to the end of the file into one value, which only the lines tell apart
-    from a value that holds line breaks."""
-
-    def __init__(self, text: IO[str]):
-        self._text = text
-        self.of_row: list[str] = []
-        self.at_end = False
-
-    def __iter__(self) -> "_Lines":
-        return self
-
-    def __next__(self) -> str:
-        line = self._text.readline()
-        if not line:
-            self.at_end = True
-            raise StopIteration
-        self.of_row.append(line)
-        return line
+# How many rows the two-delimiters check reads ahead; they are read again, in order, by the row reader.
+_HINT_ROWS = 5
 
 
-def _quote_left_open(lines: list[str], delimiter: str) -> bool:
+def _kept_lines(text: IO[str], of_row: list[str], ended: list[bool]) -> Iterator[str]:
+    """The text's lines as the csv reader asks for them, kept in `of_row` for the row being read: a quote left
+    open makes the reader take every line to the end of the file into one value, which only the lines tell
+    apart from a value that holds line breaks. A generator, not a class: its step costs less per line.
+    `ended` is set once the text is read to its end: only the last row can hold a quote left open."""
+    for line in text:
+        of_row.append(line)
+        yield line
+    ended.append(True)
+
+
+# Said by the error of a row whose quote is never closed: the reading stopped there, so a writer that copies the
+# file refuses it (the rest of the file is one value) rather than dropping that row as unreadable.
+QUOTE_LEFT_OPEN = "is never closed: the rest of the file"
+
+
+def stopped_at_open_quote(error: RecordError) -> bool:
+    """Whether a row error is the unclosed quote that ended the reading of its file."""
+    return error.field == "(csv)" and QUOTE_LEFT_OPEN in error.message
+
+
+def quote_left_open(lines: list[str], delimiter: str) -> bool:
+    """Whether a row's lines, the file's last, end inside a quoted value (the csv reader, lenient, would have
+    taken them to the end of the file as one value). The loader and the CSV writer ask it alike."""
     try:
         for _ in csv.reader(lines, delimiter=delimiter, strict=True):
             pass
@@ -628,6 +651,10 @@ def _quote_left_open(lines: list[str], delimiter: str) -> bool:
 _UNDECODED = re.compile(r"[\udc80-\udcff]")
 
 
+# Tested once on a row's joined text: most rows hold neither, and a per-cell scan doubled the cost of reading.
+_NOT_TEXT = re.compile("[\udc80-\udcff\x00]")
+
+
 def _row_problem(header: list[str], values: list[str]) -> tuple[str, str] | None:
     """(field, message) for a row whose bytes are not text: one that is not UTF-8, or holds a NUL byte (which a
     JSON string cannot hold raw either)."""
@@ -635,11 +662,11 @@ def _row_problem(header: list[str], values: list[str]) -> tuple[str, str] | None
         undecoded = _UNDECODED.search(value)
         if undecoded:
             byte = ord(undecoded.group()) - 0xDC00
-            return "(encoding)", (f"row is not valid UTF-8 (byte 0x{byte:02x} in column {name!r}, character "
+            return "(encoding)", (f"row is not valid UTF-8 (byte 0x{byte:02x} in column {quoted(name)}, character "
                                   f"{undecoded.start() + 1}); re-export the file as UTF-8")
         if "\x00" in value:
-            return "(csv)", (f"row holds a NUL byte in column {name!r} (character {value.index(chr(0)) + 1}); a NUL "
-                             "is not text: re-export the file without it")
+            return "(csv)", (f"row holds a NUL byte in column {quoted(name)} (character {value.index(chr(0)) + 1}); a "
+                             "NUL is not text: re-export the file without it")
     return None
 
 
@@ -652,41 +679,51 @@ def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = 
             yield Row(0, None, RecordError(source, 0, "(encoding)", "the header is not valid UTF-8; re-export the file as "
                                                                     "UTF-8; no row was read"))
             return
+        if "\x00" in header_line:
+            yield Row(0, None, RecordError(source, 0, "(csv)", "the header holds a NUL byte; a NUL is not text: "
+                                                               "re-export the file without it; no row was read"))
+            return
         delimiter = _delimiter(header_line, default)
         header = next(csv.reader([header_line], delimiter=delimiter), [])
         if not [h for h in header if h.strip()]:
             yield Row(0, None, RecordError(source, 0, "(csv)", "the first line is not a header of column names"))
             return
-        hint = (_one_column_hint(header, delimiter) or _two_delimiters_hint(header_line)
+        first_lines = [line for line in (text.readline() for _ in range(_HINT_ROWS)) if line]
+        hint = (_one_column_hint(header, delimiter) or _two_delimiters_hint(header_line, delimiter, first_lines)
                 or _duplicate_column_hint(header))
         if hint:
             yield Row(0, None, RecordError(source, 0, "(csv)", hint))
             return
         number = 0
-        lines = _Lines(text)
+        of_row: list[str] = []
+        ended: list[bool] = []
+        lines = _kept_lines(itertools.chain(first_lines, text), of_row, ended)
         reader = csv.reader(lines, delimiter=delimiter)
+        width = len(header)
         for values in reader:
-            row_lines, lines.of_row = lines.of_row, []
+            row_lines = of_row[:] if ended else None  # only the last row can hold a quote left open
+            of_row.clear()
             if not values or (len(values) == 1 and not values[0].strip()):
                 counters["blank"] += 1
                 continue
             number += 1
-            if lines.at_end and _quote_left_open(row_lines, delimiter):
+            if row_lines and quote_left_open(row_lines, delimiter):
                 first_line = reader.line_num - len(row_lines) + 2  # + the header, 1-based
-                column = f" (column {header[len(values) - 1]!r})" if len(values) <= len(header) else ""
+                column = f" (column {quoted(header[len(values) - 1])})" if len(values) <= width else ""
                 yield Row(number, None, RecordError(source, number, "(csv)", (
-                    f"a quote opened in this row{column}, on line {first_line} of the file, is never closed: the rest "
-                    f"of the file ({len(row_lines)} line{'s' if len(row_lines) != 1 else ''}) was read as one value and "
+                    f"a quote opened in this row{column}, on line {first_line} of the file, {QUOTE_LEFT_OPEN} "
+                    f"({len(row_lines)} line{'s' if len(row_lines) != 1 else ''}) was read as one value and "
                     "not audited; close the quote (or double it: \"\") and re-export")))
                 return
-            if len(values) > len(header):
-                yield Row(number, None, RecordError(source, number, "(csv)", f"row has {len(values)} fields but the header has {len(header)}"))
+            if len(values) > width:
+                yield Row(number, None, RecordError(source, number, "(csv)", f"row has {len(values)} fields but the header has {width}"))
                 continue
-            problem = _row_problem(header, values)
-            if problem:
-                yield Row(number, None, RecordError(source, number, *problem))
-                continue
-            yield Row(number, {name: value for name, value in zip(header, values)})
+            if _NOT_TEXT.search("".join(values)):
+                problem = _row_problem(header, values)
+                if problem:
+                    yield Row(number, None, RecordError(source, number, *problem))
+                    continue
+            yield Row(number, dict(zip(header, values)))
         if number == 0:
             yield Row(0, None, RecordError(source, 0, "(file)", "file has a header but no records"))
     except csv.Error as exc:
@@ -714,7 +751,7 @@ def _one_column_hint(header: list[str], delimiter: str) -> str | None:
         return None
     others = [name for d, name in _DELIMITERS.items() if d != delimiter and d in header[0]]
     if others:
-        return (f"the header is one column {header[0][:60]!r} that holds {' and '.join(others)} characters: the file looks "
+        return (f"the header is one column {quoted(header[0])} that holds {' and '.join(others)} characters: the file looks "
                 f"{others[0]}-separated; re-export it with {_DELIMITERS[delimiter]}s or as .tsv")
     return None
 

@@ -46,13 +46,14 @@ def _named_or_matched(pattern: str) -> list[str]:
     # glob matches a link whatever it points to, where a folder's scan cannot read one that points nowhere:
     # skipped here with the same words, so the folder and its glob take the same files
     broken = [m for m in matches if _is_broken_link(Path(m))]
+    broken_names = set(broken)
     if broken and len(broken) == len(matches):
         raise InputError(f"{pattern}: matches only {_broken_links(len(broken))} ({_names([_base_name(m) for m in broken])}); "
                          "fix or remove the links, or name the files they should point to")
     if broken:
         warnings.warn(f"{pattern}: skipped {_broken_links(len(broken))} ({_names([_base_name(m) for m in broken])}), "
                       f"as a folder's scan does; {_FIX_LINKS}", InputWarning, stacklevel=3)
-    return _data_matches(pattern, [m for m in matches if m not in broken])
+    return _data_matches(pattern, [m for m in matches if m not in broken_names])
 
 
 _FIX_LINKS = "fix a broken link (or name the file it should point to) to have it read"
@@ -74,7 +75,8 @@ def _data_matches(pattern: str, matches: list[str], is_folder=lambda m: Path(m).
     if suffix and not glob.has_magic(suffix):
         return matches
     kept = [m for m in matches if is_folder(m) or named_as_data(m)]
-    skipped = [_base_name(m) for m in matches if m not in kept]
+    kept_names = set(kept)
+    skipped = [_base_name(m) for m in matches if m not in kept_names]
     if not kept:
         raise InputError(f"{pattern}: matches {len(matches)} file{'s' if len(matches) != 1 else ''} and none is a data file "
                          f"({', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''}); data files end in "
@@ -116,7 +118,7 @@ class _Skipped:
     reports: list[str]
     folder_noun: str = "subfolder"
     broken_links: list[str] = field(default_factory=list)
-    links_back: list[str] = field(default_factory=list)  # folder links to a folder above them or already read
+    links_back: list[str] = field(default_factory=list)  # folder links to a folder above them or read anyway
 
     def warn(self, folder: str, stacklevel: int = 4) -> None:
         said = []
@@ -127,7 +129,7 @@ class _Skipped:
             said.append(f"{_broken_links(len(self.broken_links))} in the folder ({_names(self.broken_links)})")
         if self.links_back:
             said.append(f"{len(self.links_back)} folder link{'s' if len(self.links_back) != 1 else ''} that "
-                        f"{'lead' if len(self.links_back) != 1 else 'leads'} back to a folder above or already read "
+                        f"{'lead' if len(self.links_back) != 1 else 'leads'} back to a folder above or to one read anyway "
                         f"({_names(self.links_back)})")
         if self.unreadable:
             said.append(f"{len(self.unreadable)} {self.folder_noun}{'s' if len(self.unreadable) != 1 else ''} it may "
@@ -176,7 +178,7 @@ def _folder_shards(folder: Path, *, top: bool = True, matched_skips: _Skipped | 
             if entry.name.startswith("."):
                 continue
             if entry.is_dir():
-                if _leads_back(entry, current, seen):
+                if entry.is_symlink() and _leads_back(entry, current, seen, folder):
                     skipped.links_back.append(str(entry.relative_to(folder)))
                 elif detect_export(entry) is not None:
                     found.append(str(entry))
@@ -196,12 +198,17 @@ def _folder_shards(folder: Path, *, top: bool = True, matched_skips: _Skipped | 
     return found
 
 
-def _leads_back(entry: Path, current: Path, seen: set[str]) -> bool:
-    """Whether a folder entry is a link to the folder holding it, to one above it, or to one already walked:
-    walking it would read the same files again under other names, or never end. Judged from where the link
-    sits, so a glob's matched folder and the folder above it skip the same link."""
-    target, here = os.path.realpath(entry), os.path.realpath(current)
-    return target in seen or here == target or here.startswith(target.rstrip(os.sep) + os.sep)
+def _leads_back(link: Path, current: Path, seen: set[str], scanned: Path) -> bool:
+    """Whether a folder link leads to the folder holding it, to one above it, to one already walked, or to one
+    the scan walks under its own name (inside the scanned folder, not hidden): walking it would read the same
+    files again under other names, or never end. Judged from where the link sits, so a glob's matched folder
+    and the folder above it skip the same link; asked of links only, so the real folder is never the one
+    skipped, whichever of the two names sorts first."""
+    target, here, root = os.path.realpath(link), os.path.realpath(current), os.path.realpath(scanned)
+    if target in seen or here == target or here.startswith(target.rstrip(os.sep) + os.sep):
+        return True
+    inside = os.path.relpath(target, root).split(os.sep)
+    return inside[0] != os.pardir and not any(part.startswith(".") for part in inside)
 
 
 def _skipped_name(current: Path, folder: Path) -> str:
