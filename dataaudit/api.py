@@ -583,6 +583,9 @@ def _why_no_suspects(report: Report) -> str:
     return ""
 
 
+COMPARISON_FILES = ("compare.json", "compare.md")  # what write_comparison writes, in that order
+
+
 def write_comparison(comparison: Mapping[str, Any], folder: PathArg) -> list[Path]:
     """Write compare.json and compare.md (`dataaudit compare --out`) of a comparison, as
     `dataaudit.history.compare.compare_reports(read_report(before), read_report(after))` returns it; the JSON's
@@ -592,8 +595,9 @@ def write_comparison(comparison: Mapping[str, Any], folder: PathArg) -> list[Pat
     from .render.json_report import dumps
 
     Path(folder).mkdir(parents=True, exist_ok=True)  # as write_reports: the CLI has made --out already
-    return write_atomic_set([(Path(folder) / "compare.json", dumps(comparison, indent=2) + "\n"),
-                             (Path(folder) / "compare.md", render_comparison_markdown(comparison))])
+    as_json, as_md = COMPARISON_FILES
+    return write_atomic_set([(Path(folder) / as_json, dumps(comparison, indent=2) + "\n"),
+                             (Path(folder) / as_md, render_comparison_markdown(comparison))])
 
 
 def write_timings(report: Report, path: PathArg, rendering: Mapping[str, float] | None = None) -> None:

@@ -395,12 +395,12 @@ def _run_history(args: argparse.Namespace) -> int:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    from .api import write_comparison
+    from .api import COMPARISON_FILES, write_comparison
     from .history.compare import compare_reports, read_report
     from .output_places import prepare_out_folder, remove_empty
     from .render.compare import render_comparison_terminal
 
-    made = prepare_out_folder(args.out, ("compare.json", "compare.md"))  # the names api.write_comparison writes
+    made = prepare_out_folder(args.out, COMPARISON_FILES)
     try:
         result = compare_reports(read_report(args.before), read_report(args.after))
         if args.out:
