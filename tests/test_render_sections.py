@@ -261,8 +261,9 @@ def test_shares_with_an_unrounded_twin_are_written_from_it(tmp_path):
     rows = [{"prompt": f"question {i}", "chosen": "a much longer answer " * (2 if i % 3 else 1), "rejected": f"short {i}"}
             for i in range(30)]
     report = audit(write_jsonl(tmp_path / "p.jsonl", rows), Config(task_type="generation"), embed=False)
-    report = _with_result(report, "preference", chosen_longer_share=0.745, chosen_longer_share_unrounded=0.74496)
-    assert "chosen longer in 74% of pairs" in PREFERENCE.build(report).lines[0]
+    # 0.74996 is 0.75 at four places, which reads 75.0%, at the bound it is under
+    report = _with_result(report, "preference", chosen_longer_share=0.75, chosen_longer_share_unrounded=0.74996)
+    assert "chosen longer in 74.996% of pairs" in PREFERENCE.build(report).lines[0]
     report = _with_result(report, "duplicates", records=30, duplicate_records=1, duplicate_share=0.0333)
     from dataaudit.render.sections.duplicates import SECTION as DUPLICATES
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...digits import percent_text
 from ...report import Report
+from ..figures import report_figure
 from .base import Figure, Section, SectionContent, Table, text
 
 UNCOVERED_SHOWN = 5  # named with an example in the summary lines; the table lists every one
@@ -34,8 +35,7 @@ def _build(report: Report) -> SectionContent | None:
     auc = "n/a" if c.domain_auc is None else f"{c.domain_auc:.2f}"
     # From the unrounded share, as the condition judges and writes it: the 4-place one rounds a second time.
     covered = c.covered_share_unrounded if getattr(c, "covered_share_unrounded", None) is not None else c.covered_share
-    bound = (((getattr(report, "config", None) or {}).get("coverage") or {}).get("min_covered_share"))
-    lines = [f"{percent_text(covered, *([bound] if isinstance(bound, (int, float)) else []))} of {c.production_inputs} production inputs covered ({c.rule}); "
+    lines = [f"{report_figure(report, 'covered_share', covered)} of {c.production_inputs} production inputs covered ({c.rule}); "
              f"distribution shift (train vs production classifier ROC AUC, 0.5 = indistinguishable): {auc}",
              f"{len(c.scenarios)} production scenarios, {len(c.uncovered)} uncovered; embeddings: {c.embeddings.get('computed', 0)} computed, "
              f"{c.embeddings.get('from_cache', 0)} from cache ({c.model})"]

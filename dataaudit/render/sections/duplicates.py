@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...checks.duplicates import labelled_lines
 from ...report import Report
+from ..figures import report_figure
 from .base import RERUN_FOR_FULL_LISTS, Figure, Section, SectionContent, Table, json_written, text, unit
 
 SHOWN = 3  # conflicts and groups named in the summary lines; the tables list more
@@ -61,7 +62,7 @@ def _build(report: Report, formats=None) -> SectionContent | None:
     rule = (f"cosine >= {d.near_cosine:g} without a changed number, name, negation or opposite; or a lexical copy: {lexical}"
             if report.checks.get("embeddings") is not None else f"lexical copies only, embeddings off: {lexical}")
     share = d.duplicate_records / d.records if d.records else 0.0  # from the counts, as the condition: the field is rounded
-    lines = [f"{d.duplicate_records} of {d.records} {unit(report)} are duplicates ({share:.1%}): {d.exact_group_count} exact groups "
+    lines = [f"{d.duplicate_records} of {d.records} {unit(report)} are duplicates ({report_figure(report, 'duplicate_share', share)}): {d.exact_group_count} exact groups "
              f"({d.whole_record_groups} whole-record), {d.near_group_count} near groups ({rule})",
              f"{d.conflict_count} group(s) of duplicate inputs with different labels/targets"]
     if d.eval_records is not None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from ...digits import value_text
 from ...report import Report
+from ..figures import report_figure
 from .base import Section, SectionContent, Table, text
 
 if TYPE_CHECKING:
@@ -30,18 +30,12 @@ def short_names(paths: list[str]) -> list[str]:
     return [str(PurePath(*PurePath(path).parts[shared:])) for path in paths]
 
 
-def _alpha_value(summary: BatchSummary, thresholds: dict) -> str:
-    """The file's alpha with the places that put it on the side of each threshold its grade says: 0.79996 reads
-    0.79996 (tentative), never 0.800 (tentative)."""
-    return value_text(summary.alpha_exact, thresholds["reliable_alpha"], thresholds["tentative_alpha"])
-
-
-def _alpha(summary: BatchSummary, thresholds: dict) -> str:
+def _alpha(report: Report, summary: BatchSummary) -> str:
     """The file's alpha with the measured marks: its grade when below reliable, and whether it is the lowest."""
     if summary.alpha_exact is None:
         return "-"
     marks = ([summary.alpha_grade] if summary.alpha_grade not in (None, "reliable") else []) + (["LOWEST"] if summary.lowest_alpha else [])
-    return _alpha_value(summary, thresholds) + (f" ({', '.join(marks)})" if marks else "")
+    return report_figure(report, "krippendorff_alpha", summary.alpha_exact) + (f" ({', '.join(marks)})" if marks else "")
 
 
 def _examples(summary: BatchSummary) -> str:
@@ -75,11 +69,11 @@ def _build(report: Report) -> SectionContent | None:
              f"{thresholds['reliable_alpha']:.3f}, tentative from {thresholds['tentative_alpha']:.3f}"]
     lowest = [(name, f) for name, f in zip(names, files) if f.lowest_alpha]
     if lowest:
-        lines.append("lowest alpha: " + ", ".join(f"{name} {_alpha_value(f, thresholds)} ({f.alpha_grade})" for name, f in lowest))
+        lines.append("lowest alpha: " + ", ".join(f"{name} {report_figure(report, 'krippendorff_alpha', f.alpha_exact)} ({f.alpha_grade})" for name, f in lowest))
     repeated = sum(f.cross_batch_duplicates for f in files)
     if repeated:
         lines.append(f"{repeated} record(s) repeat an input first seen in an earlier file")
-    rows = [[name, _examples(f), _alpha(f, thresholds), _duplicates(f), _label_shares(f.label_shares)] for name, f in zip(names, files)]
+    rows = [[name, _examples(f), _alpha(report, f), _duplicates(f), _label_shares(f.label_shares)] for name, f in zip(names, files)]
     headers = ["file", "examples", "alpha", "duplicates", "labels"]
     return SectionContent(lines, [Table(f"Files ({len(files)})", headers, rows, collapsed=False, terminal=True)])
 
