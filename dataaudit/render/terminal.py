@@ -110,7 +110,7 @@ def _stacked_table(table: SectionTable, console: Console) -> None:
 def _print_section(section, report: Report, console: Console, say, printed: list[str], shown_tables: list[SectionTable], narrow: bool,
                    ascii_marks: bool) -> None:
     """A section's key lines (the sufficient conditions under the heading "decision") and its terminal tables."""
-    content = section.build(report)
+    content = section.content(report)
     if content is None or not content.lines:
         return
     console.print(Text(section.id if section.id != "sufficient" else "decision", "bold underline"))

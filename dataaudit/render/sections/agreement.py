@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ...checks.agreement import ci_text, flag_figures, undefined_text
 from ...report import Report
 from ..figures import report_figure
@@ -20,7 +22,7 @@ def alpha_text(a, report: Report) -> str:
     return "n/a" if alpha is None else report_figure(report, "krippendorff_alpha", alpha)
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     a = report.checks.get("agreement")
     if a is None:
         return None

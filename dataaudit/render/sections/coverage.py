@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ...digits import percent_text
 from ...report import Report
 from ..figures import report_figure
@@ -25,7 +27,7 @@ def _aggregate(c) -> str:
     return f" (the sample-wide estimate read {percent_text(aggregate)})"
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     c = report.checks.get("coverage")
     if c is None:
         condition = next((x for x in report.verdict.conditions if x.id == "coverage"), None)

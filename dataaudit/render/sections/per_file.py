@@ -7,7 +7,7 @@ Which file is worst is the batches measurement's judgement (`alpha_grade`, `lowe
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Collection
 
 from ...report import Report
 from ..figures import report_figure
@@ -59,7 +59,7 @@ def _label_shares(shares: dict[str, float]) -> str:
     return shown + (f", +{len(ranked) - LABELS_SHOWN} more" if len(ranked) > LABELS_SHOWN else "")
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     files = report.per_file
     if len(files) < 2:
         return None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ...report import Report
 from ..figures import report_figure
 from .base import Section, SectionContent, Table, text
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     p = report.checks.get("preference")
     if p is None:
         return None
