@@ -368,19 +368,23 @@ def test_an_annotation_tools_export_rows_and_its_items_are_each_named_for_what_t
     report = audit(fixture, Config(task_type="classification"), embed=False)
     f = report.checks["format"]
     assert f.records == 240 and f.items < f.valid
-    assert FORMAT.build(report).lines[0] == (f"240 rows read: 240 valid, 0 invalid (0.0%); grouped into {f.items} items; "
+    assert f.grouped
+    assert FORMAT.build(report).lines[0] == (f"240 export rows read: 240 valid, 0 invalid (0.0%); grouped into {f.items} items; "
                                              f"formats, in items: prodigy {f.items}")
+    # the format condition names them as the section does
+    condition = next(c for c in report.verdict.conditions if c.id == "format")
+    assert f"all 240 export rows ({f.items} items audited)" in condition.summary
     d = report.checks["duplicates"]
     assert DUPLICATES.build(report).lines[0].startswith(f"{d.duplicate_records} of {f.items} items are duplicates")
     assert PII.build(report).lines[0].startswith(f"0 of {f.items} items hold personal data")
     console = Console(record=True, width=200)
     render_terminal(report, console)
-    assert console.export_text().splitlines()[0].endswith(f"({f.items} items from 240 rows)")
+    assert console.export_text().splitlines()[0].endswith(f"({f.items} items from 240 export rows)")
     from dataaudit.render.html import render_html
     from dataaudit.render.markdown import render_markdown
 
-    assert "| role | path | rows | sha256 |" in render_markdown(report)
-    assert "<th>role</th><th>path</th><th>rows</th><th>sha256</th>" in render_html(report)
+    assert "| role | path | export rows | sha256 |" in render_markdown(report)
+    assert "<th>role</th><th>path</th><th>export rows</th><th>sha256</th>" in render_html(report)
 
 
 def test_a_plain_files_records_are_still_called_records(tmp_path):

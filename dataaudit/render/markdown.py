@@ -19,7 +19,7 @@ from ..report import Report
 from ..scan.pii import masked_as_configured
 from .figures import regression_cells
 from .sections import Table, all_sections, capped_note
-from .sections.base import add_json, rerun_for_full_lists, rows_grouped
+from .sections.base import EXPORT_ROWS, add_json, rerun_for_full_lists, rows_grouped
 
 # The formats a run writes beside report.md unless told otherwise: the cut notes name only files that exist.
 ALL_FORMATS = ("json", "md", "html")
@@ -232,7 +232,7 @@ def _blocks(report: Report, sections: list, max_rows: int | None,
     if report.warnings:
         blocks.append(("Warnings", _warnings(report, max_rows, formats)))
     # an annotation tool's export rows are not the items the sections count
-    inputs = Table("Inputs", ["role", "path", "rows" if rows_grouped(report) else "records", "sha256"],
+    inputs = Table("Inputs", ["role", "path", EXPORT_ROWS if rows_grouped(report) else "records", "sha256"],
                    [[i.role, i.path, i.records, i.sha256[:16]] for i in report.inputs])
     blocks.append(("Inputs", ["## Inputs", "", *_capped_table(inputs, max_rows, formats)]))
     for section, content in sections:

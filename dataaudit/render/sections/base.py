@@ -102,13 +102,16 @@ class Section:
         return self.build(report, formats)
 
 
+# What the rows read are called where they were grouped into items (FormatResult.grouped), in every view and in
+# the format condition: "1200 records read ... prodigy 400" beside "9 of 200 records are duplicates" read as one unit.
+EXPORT_ROWS = "export rows"
+
+
 def rows_grouped(report: Report) -> bool:
-    """Whether the training rows read were grouped into items (an annotation tool's export, rows with an annotator
-    each): a count of rows and a count of items then differ, and each is named for what it counts ("1200 records
-    read ... prodigy 400" beside "9 of 200 records are duplicates" read as one unit)."""
+    """Whether the training rows read were grouped into items: the format result's `grouped`."""
     checks = getattr(report, "checks", None) or {}
     f = checks.get("format")
-    return f is not None and f.items != f.valid
+    return f is not None and f.grouped
 
 
 def unit(report: Report) -> str:

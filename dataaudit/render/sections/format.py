@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Collection
 
 from ...report import Report
-from .base import Section, SectionContent, Table, add_json, json_written, rows_grouped, text
+from .base import EXPORT_ROWS, Section, SectionContent, Table, add_json, json_written, rows_grouped, text
 
 
 TERMINAL_ROWS = 5
@@ -24,7 +24,7 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     # Rows grouped into items (an annotation tool's export): the rows are what was read and judged well-formed,
     # the items what the other sections measure, and the formats count items.
     grouped = rows_grouped(report)
-    lines = [f"{f.records} {'rows' if grouped else 'records'} read: {f.valid} valid, {f.invalid} invalid ({f.invalid_share:.1%}); "
+    lines = [f"{f.records} {EXPORT_ROWS if grouped else 'records'} read: {f.valid} valid, {f.invalid} invalid ({f.invalid_share:.1%}); "
              + (f"grouped into {f.items} items; formats, in items: " if grouped else "formats: ")
              + (", ".join(f"{k} {v}" for k, v in f.formats.items()) or "none")]
     if f.blank_lines:

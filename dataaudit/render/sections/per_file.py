@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Collection
 
 from ...report import Report
 from ..figures import report_figure
-from .base import Section, SectionContent, Table, text
+from .base import EXPORT_ROWS, Section, SectionContent, Table, text
 
 if TYPE_CHECKING:
     from ...checks.batches import BatchSummary
@@ -42,7 +42,7 @@ def _examples(summary: BatchSummary) -> str:
     """The examples (items) the file made, with its invalid rows and, where they differ (a long layout's rows
     are ratings), the rows read."""
     notes = ([f"{summary.invalid} invalid rows"] if summary.invalid else []) + \
-        ([f"{summary.records} rows"] if summary.records != summary.items else [])
+        ([f"{summary.records} {EXPORT_ROWS}"] if summary.records != summary.items else [])
     return f"{summary.items}" + (f" ({', '.join(notes)})" if notes else "")
 
 
