@@ -85,3 +85,16 @@ def test_a_files_alpha_and_the_agreement_alpha_are_written_by_one_rule():
     content = PER_FILE.build(report)
     assert "lowest alpha: b1.jsonl 0.79996 (tentative)" in content.lines
     assert [row[2] for row in content.tables[0].rows] == ["0.79996 (tentative, LOWEST)", "0.900"]
+
+
+def test_the_coverage_section_writes_both_estimates_against_the_bound():
+    """The sample-wide estimate read 90.0% where the condition, against the 90% bound, said 90.01%."""
+    from dataaudit.render.sections.coverage import SECTION as COVERAGE
+
+    coverage = SimpleNamespace(covered_share=0.9, covered_share_unrounded=0.89996, aggregate_covered_share=0.9001, domain_auc=0.61,
+                               production_inputs=400, rule="P(covered) >= 0.5", scenarios=[], uncovered=[], unused_training=[],
+                               covered_lines=359, embeddings={"computed": 3, "from_cache": 397}, model="m")
+    report = SimpleNamespace(checks={"coverage": coverage}, config={"coverage": {"min_covered_share": 0.9}})
+    lines = COVERAGE.build(report).lines
+    assert lines[0].startswith("89.996% of 400 production inputs covered")
+    assert lines[2].endswith("(the sample-wide estimate read 90.01%)")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Collection
 
-from ...digits import percent_text
 from ...report import Report
 from ..figures import report_figure
 from .base import Figure, Section, SectionContent, Table, text
@@ -19,12 +18,12 @@ def _embedded(report: Report) -> list[str]:
     return [] if e is None else [f"embeddings: {e.computed} computed, {e.from_cache} from cache ({e.model})"]
 
 
-def _aggregate(c) -> str:
+def _aggregate(report: Report, c) -> str:
     """The estimate before that cap, where the cap lowered it (the summary says so too)."""
     aggregate = getattr(c, "aggregate_covered_share", None)
     if aggregate is None or c.covered_share is None or aggregate <= c.covered_share:  # both to 4 places, as the judge
         return ""
-    return f" (the sample-wide estimate read {percent_text(aggregate)})"
+    return f" (the sample-wide estimate read {report_figure(report, 'covered_share', aggregate)})"
 
 
 def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
@@ -44,7 +43,7 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     if getattr(c, "covered_lines", None) is not None:
         lines.append(f"the per-line verdicts mark {c.covered_lines} of {c.production_inputs} non-empty lines covered (each line's "
                      f"P(covered) >= 0.5); the covered share is estimated for the sample as a whole, and is at most "
-                     f"the share these lines leave covered" + _aggregate(c))
+                     f"the share these lines leave covered" + _aggregate(report, c))
     for s in c.uncovered[:UNCOVERED_SHOWN]:
         example = s.uncovered_examples[0] if s.uncovered_examples else None
         if example:
