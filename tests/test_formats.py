@@ -451,3 +451,15 @@ def test_an_annotation_layout_says_rows_are_well_formed_and_how_many_items_were_
     plain.write_text("".join(json.dumps({"text": f"q {i}", "label": "ab"[i % 2]}) + "\n" for i in range(20)), encoding="utf-8")
     condition = next(c for c in audit(plain, Config(), embed=False).verdict.conditions if c.id == "format")
     assert condition.summary == "all 20 records are well-formed"
+
+
+def test_a_format_result_says_whether_its_rows_were_grouped_into_items():
+    """The rows-vs-items rule was written twice (the format condition and the renderers): one flag now."""
+    from dataaudit.checks.format import FormatResult
+
+    def result(valid: int, items: int) -> FormatResult:
+        return FormatResult(records=valid, valid=valid, invalid=0, invalid_share=0.0, items=items, blank_lines=0,
+                            formats={}, errors=[], errors_listed=0, errors_by_field={}, file_errors=[])
+
+    assert result(240, 80).grouped
+    assert not result(240, 240).grouped

@@ -804,7 +804,7 @@ def test_html_names_report_json_for_a_capped_list_only_when_the_run_writes_it(ho
     shown = len(many.inputs[:MAX_ROWS])
     assert f"first {shown} of {len(many.inputs)} listed; all are in report.json" in render_html(many)
     alone = render_html(many, formats=("html",))
-    assert f"first {shown} of {len(many.inputs)} listed; add json to --format for the full lists" in alone
+    assert f"first {shown} of {len(many.inputs)} listed; add json to write_reports(formats=...) for the full lists" in alone
     assert "all are in report.json" not in alone
 
 
@@ -869,8 +869,9 @@ def test_cut_notes_are_true_whichever_formats_the_run_writes():
     errors = Table("Format errors (1334)", ["file", "line"], [["a.jsonl", n] for n in range(1000)], total=1334)
     whole = Table("Inputs (300)", ["path"], [[f"f{n}.jsonl"] for n in range(300)])
     copies = Table("Groups (4000)", ["lines"], [[n] for n in range(1000)], total=4000, full_list="all are in duplicates.jsonl")
-    assert rows_note(errors, 50, ["md"]) == "… and 1284 more: add json to --format for report.json, which lists 950 of them"
-    assert rows_note(whole, 50, ["md"]) == "… and 250 more: add json to --format for the full lists"
+    # from Python, formats= is what to change (the command line's --format: test_render_sections)
+    assert rows_note(errors, 50, ["md"]) == "… and 1284 more: add json to write_reports(formats=...) for report.json, which lists 950 of them"
+    assert rows_note(whole, 50, ["md"]) == "… and 250 more: add json to write_reports(formats=...) for the full lists"
     assert rows_note(errors, 50) == "… and 1284 more: 950 of them are in report.json (report.html lists the first 200)"
     # Without report.json the rest is what report.html lists beyond report.md's 50: it said 950 of them.
     assert rows_note(errors, 50, ["md", "html"]) == "… and 1284 more: 150 of them are in report.html (which lists the first 200)"
@@ -880,7 +881,7 @@ def test_cut_notes_are_true_whichever_formats_the_run_writes():
     assert rows_note(small, 50, ["md", "html"]) == "… and 70 more: see report.html"
     page = lambda table, written: html_render._table(table.headers, table.rows, table, json_written=written)  # noqa: E731
     assert "first 200 of 1334 listed; 800 more are in report.json</p>" in page(errors, True)
-    assert "first 200 of 1334 listed; 800 more are in report.json (add json to --format)</p>" in page(errors, False)
+    assert "first 200 of 1334 listed; 800 more are in report.json (add json to write_reports(formats=...))</p>" in page(errors, False)
     assert "first 200 of 300 listed; all are in report.json</p>" in page(whole, True)
-    assert "first 200 of 300 listed; add json to --format for the full lists</p>" in page(whole, False)
+    assert "first 200 of 300 listed; add json to write_reports(formats=...) for the full lists</p>" in page(whole, False)
     assert "first 200 of 4000 listed; 800 more are in report.json; all are in duplicates.jsonl</p>" in page(copies, True)

@@ -9,6 +9,7 @@ import pytest
 
 from dataaudit.api import audit
 from dataaudit.config import Config
+from dataaudit.errors import INTERFACE
 from dataaudit.render.markdown import MARKDOWN_MAX_CHARS, render_markdown, rows_note
 from dataaudit.render.sections import Table
 from tests.conftest import write_jsonl
@@ -85,7 +86,8 @@ def test_long_tables_keep_their_first_rows_and_say_how_many_more_and_where(large
     assert f"_… and {FILES - 50} more: see report.json and report.html_" in markdown  # inputs and per-file rows
     duplicates = large_report.checks["duplicates"]
     assert duplicates.conflict_count == FILES
-    assert (f"_… and {FILES - 50} more: see report.json and report.html; all are in duplicates.jsonl, which --out "
+    # from Python the file is write_reports' to write (the command line's --out: below)
+    assert (f"_… and {FILES - 50} more: see report.json and report.html; all are in duplicates.jsonl, which write\\_reports "
             f"writes beside report.json (the json format)_") in markdown
     pii = large_report.checks["pii"]
     assert pii.findings_total > len(pii.findings) > 50  # listed beyond the cut, and more found than listed
@@ -141,7 +143,15 @@ def test_a_cut_of_listed_rows_names_report_json_and_the_sections_own_place_for_t
 
 
 
-def test_cut_notes_name_only_the_report_files_the_run_writes(large_report, tmp_path):
+@pytest.fixture
+def cli_interface():
+    """Rendered as the command line renders: its notes name its flags (--format, --out)."""
+    token = INTERFACE.set("cli")
+    yield
+    INTERFACE.reset(token)
+
+
+def test_cut_notes_name_only_the_report_files_the_run_writes(large_report, tmp_path, cli_interface):
     # report.md named report.json and report.html under --format md alone, and report.html under the README's
     # cron recipe (--format json,md), which writes none.
     budget = 8_000  # only leaving sections out fits it (see the test above)
@@ -149,6 +159,7 @@ def test_cut_notes_name_only_the_report_files_the_run_writes(large_report, tmp_p
     md_only = render_markdown(large_report, formats=["md"])
     assert "report.html" not in json_md and "report.html" not in md_only
     assert f"_… and {FILES - 50} more: see report.json_" in json_md
+    assert "which --out writes beside report.json" in json_md
     assert f"_… and {FILES - 50} more: add json to --format for the full lists_" in md_only
     fmt = large_report.checks["format"]
     assert f"_… and {fmt.invalid - 50} more: see report.json_" in json_md  # no "(report.html lists the first 200)"

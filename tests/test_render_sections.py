@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataaudit.api import audit
 from dataaudit.config import Config, config_from_dict
+from dataaudit.errors import INTERFACE
 from dataaudit.render.sections.duplicates import SECTION as DUPLICATES
 from tests.conftest import write_jsonl
 
@@ -194,6 +195,12 @@ def test_the_balance_line_names_ten_rare_labels_and_says_how_many_more_and_where
     written = report_json(report)["checks"]["balance"]
     assert len(written["counts"]) == 41 and written["counts"]["lab39"] == 2 and len(written["rare_labels"]) == 40
     assert f"{named} and 30 more (report.json" in render_markdown(report)
+    # report.md or report.html written alone: report.json is not there to read, so the line says what to add
+    from dataaudit.render.html import render_html
+
+    for alone in (render_markdown(report, formats=("md",)).replace("\\_", "_"), render_html(report, formats=("html",))):
+        assert f"{named} and 30 more (add json to write_reports(formats=...) for every label count)" in alone
+        assert "report.json lists every label count" not in alone
 
 
 def test_the_balance_line_adds_no_more_when_every_rare_label_is_named():
@@ -261,8 +268,9 @@ def test_shares_with_an_unrounded_twin_are_written_from_it(tmp_path):
     rows = [{"prompt": f"question {i}", "chosen": "a much longer answer " * (2 if i % 3 else 1), "rejected": f"short {i}"}
             for i in range(30)]
     report = audit(write_jsonl(tmp_path / "p.jsonl", rows), Config(task_type="generation"), embed=False)
-    report = _with_result(report, "preference", chosen_longer_share=0.745, chosen_longer_share_unrounded=0.74496)
-    assert "chosen longer in 74% of pairs" in PREFERENCE.build(report).lines[0]
+    # 0.74996 is 0.75 at four places, which reads 75.0%, at the bound it is under
+    report = _with_result(report, "preference", chosen_longer_share=0.75, chosen_longer_share_unrounded=0.74996)
+    assert "chosen longer in 74.996% of pairs" in PREFERENCE.build(report).lines[0]
     report = _with_result(report, "duplicates", records=30, duplicate_records=1, duplicate_share=0.0333)
     from dataaudit.render.sections.duplicates import SECTION as DUPLICATES
 
@@ -327,8 +335,18 @@ def test_report_md_or_html_written_without_json_names_neither_duplicates_jsonl_n
                   render_html(report, formats=("md", "html"))):
         assert "duplicates.jsonl" not in alone
         assert "report.json lists" not in alone
-        assert "... and 2 more duplicate group(s): add json to --format for the full lists" in alone
-        assert "add json to --format for report.json, which lists the first 2 of 3 errors" in alone
+        # from Python, what to pass: a notebook has no --format to add json to (report.md escapes the _)
+        alone = alone.replace("\\_", "_")
+        assert "... and 2 more duplicate group(s): add json to write_reports(formats=...) for the full lists" in alone
+        assert "add json to write_reports(formats=...) for report.json, which lists the first 2 of 3 errors" in alone
+        assert "--format" not in alone
+    token = INTERFACE.set("cli")  # the command line names its flag
+    try:
+        alone = render_markdown(report, formats=("md",))
+    finally:
+        INTERFACE.reset(token)
+    assert "... and 2 more duplicate group(s): add json to --format for the full lists" in alone
+    assert "add json to --format for report.json, which lists the first 2 of 3 errors" in alone
     with_json = render_markdown(report, formats=("json", "md"))
     assert "... and 2 more duplicate group(s): duplicates.jsonl lists every one" in with_json
     assert "report.json lists the first 2 of 3 errors" in with_json
@@ -350,19 +368,23 @@ def test_an_annotation_tools_export_rows_and_its_items_are_each_named_for_what_t
     report = audit(fixture, Config(task_type="classification"), embed=False)
     f = report.checks["format"]
     assert f.records == 240 and f.items < f.valid
-    assert FORMAT.build(report).lines[0] == (f"240 rows read: 240 valid, 0 invalid (0.0%); grouped into {f.items} items; "
+    assert f.grouped
+    assert FORMAT.build(report).lines[0] == (f"240 export rows read: 240 valid, 0 invalid (0.0%); grouped into {f.items} items; "
                                              f"formats, in items: prodigy {f.items}")
+    # the format condition names them as the section does
+    condition = next(c for c in report.verdict.conditions if c.id == "format")
+    assert f"all 240 export rows ({f.items} items audited)" in condition.summary
     d = report.checks["duplicates"]
     assert DUPLICATES.build(report).lines[0].startswith(f"{d.duplicate_records} of {f.items} items are duplicates")
     assert PII.build(report).lines[0].startswith(f"0 of {f.items} items hold personal data")
     console = Console(record=True, width=200)
     render_terminal(report, console)
-    assert console.export_text().splitlines()[0].endswith(f"({f.items} items from 240 rows)")
+    assert console.export_text().splitlines()[0].endswith(f"({f.items} items from 240 export rows)")
     from dataaudit.render.html import render_html
     from dataaudit.render.markdown import render_markdown
 
-    assert "| role | path | rows | sha256 |" in render_markdown(report)
-    assert "<th>role</th><th>path</th><th>rows</th><th>sha256</th>" in render_html(report)
+    assert "| role | path | export rows | sha256 |" in render_markdown(report)
+    assert "<th>role</th><th>path</th><th>export rows</th><th>sha256</th>" in render_html(report)
 
 
 def test_a_plain_files_records_are_still_called_records(tmp_path):
@@ -375,3 +397,19 @@ def test_a_plain_files_records_are_still_called_records(tmp_path):
     from dataaudit.render.markdown import render_markdown
 
     assert "| role | path | records | sha256 |" in render_markdown(report)
+
+
+def test_every_section_is_built_with_the_formats_the_run_writes(tmp_path):
+    """Two build signatures (with and without formats) let the terminal call build(report) past content(): every
+    section now takes them, and builds the same through content() as directly."""
+    from dataaudit.render.sections import all_sections
+
+    rows = [{"text": f"ticket number {i} about order {i * 7}", "label": "ab"[i % 2]} for i in range(30)]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(task_type="classification"), embed=False)
+    built = 0
+    for section in all_sections():
+        for formats in (None, ("md",), ("json", "md")):
+            content = section.build(report, formats)
+            assert content == section.content(report, formats)
+            built += content is not None
+    assert built >= 9  # format, size, duplicates and the decision at least, under each of the three

@@ -48,6 +48,12 @@ class FormatResult:
     # to measure (no item annotated twice).
     since: str = ""
 
+    @property
+    def grouped(self) -> bool:
+        """Whether the rows read were grouped into items (an annotation tool's export, a row per annotator): the
+        rows are then "export rows" and the items what every other measurement counts, in every view."""
+        return self.items != self.valid
+
 
 @dataclass(frozen=True)
 class RoleFormat:
@@ -198,7 +204,7 @@ def _judge_train(result: FormatResult, ctx: AuditContext) -> list[Finding]:
     # Under a loosened bound some records may be malformed and still pass: the summary says how many, never "all".
     # An annotation tool's export groups rows into items (one per task, several annotators' rows each): the rows
     # are what is well-formed, and the items what the audit counts everywhere else, so both are named.
-    grouped = result.items != result.valid
+    grouped = result.grouped
     unit = "export rows" if grouped else "records"
     items = (f" ({result.items} item{'' if result.items == 1 else 's'} audited)" if result.items
              else " (no items to audit: none were new or complete)") if grouped else ""

@@ -21,7 +21,7 @@ from .json_report import dumps, safe_config
 from .figures import regression_cells
 from .markdown import command_pieces
 from .sections import Table, all_sections, capped_note
-from .sections.base import rows_grouped
+from .sections.base import EXPORT_ROWS, rows_grouped
 
 MAX_ROWS = 200
 SHORT_WORD = 16  # a table cell of one word up to this long is kept on one line
@@ -222,7 +222,7 @@ def _section(section, report: Report, formats: Collection[str] = ("json", "md", 
 def _inputs(report: Report, json_written: bool) -> str:
     rows = [[i.role, i.path, i.records, i.sha256] for i in report.inputs]
     config = dumps(safe_config(report), indent=2)  # the configuration report.json writes: masked, controls escaped
-    counted = "rows" if rows_grouped(report) else "records"  # an annotation tool's export rows are not the items counted
+    counted = EXPORT_ROWS if rows_grouped(report) else "records"  # an annotation tool's export rows are not the items counted
     return (f"<section id='inputs'><h2>Inputs and configuration</h2>{_table(['role', 'path', counted, 'sha256'], rows, json_written=json_written)}"
             f"{_details('Effective configuration', f'<pre>{html.escape(config)}</pre>')}</section>")
 

@@ -19,7 +19,7 @@ from ..report import Report
 from ..scan.pii import masked_as_configured
 from .figures import regression_cells
 from .sections import Table, all_sections, capped_note
-from .sections.base import RERUN_FOR_FULL_LISTS, rows_grouped
+from .sections.base import EXPORT_ROWS, add_json, rerun_for_full_lists, rows_grouped
 
 # The formats a run writes beside report.md unless told otherwise: the cut notes name only files that exist.
 ALL_FORMATS = ("json", "md", "html")
@@ -185,7 +185,7 @@ def rows_note(table: Table, shown: int, formats: Collection[str] = ALL_FORMATS) 
     total = max(table.total if table.total is not None else 0, listed)
     places = _places(formats, listed)
     if places is None:
-        where = RERUN_FOR_FULL_LISTS if total == listed else f"add json to --format for report.json, which lists {listed - shown} of them"
+        where = rerun_for_full_lists() if total == listed else f"{add_json()} for report.json, which lists {listed - shown} of them"
     else:
         from .html import MAX_ROWS as HTML_MAX_ROWS  # here: html.py imports this module
 
@@ -232,7 +232,7 @@ def _blocks(report: Report, sections: list, max_rows: int | None,
     if report.warnings:
         blocks.append(("Warnings", _warnings(report, max_rows, formats)))
     # an annotation tool's export rows are not the items the sections count
-    inputs = Table("Inputs", ["role", "path", "rows" if rows_grouped(report) else "records", "sha256"],
+    inputs = Table("Inputs", ["role", "path", EXPORT_ROWS if rows_grouped(report) else "records", "sha256"],
                    [[i.role, i.path, i.records, i.sha256[:16]] for i in report.inputs])
     blocks.append(("Inputs", ["## Inputs", "", *_capped_table(inputs, max_rows, formats)]))
     for section, content in sections:
@@ -258,7 +258,7 @@ def _warnings(report: Report, max_rows: int | None, formats: Collection[str] = A
     if len(shown) < len(report.warnings):
         places = _places(formats)
         out.append(f"> … and {len(report.warnings) - len(shown)} more warnings: "
-                   + (f"see {places}" if places else RERUN_FOR_FULL_LISTS))
+                   + (f"see {places}" if places else rerun_for_full_lists()))
     return out + ([""] if report.warnings else [])
 
 
@@ -270,7 +270,7 @@ def _left_out_note(titles: list[str], max_chars: int, formats: Collection[str] =
     places = _places(formats)
     return [f"_report.md stops here to stay under {max_chars:,} characters; left out: "
             + "; ".join(cell(t, 200) for t in titles)
-            + (f". They are in {places}._" if places else f"; {RERUN_FOR_FULL_LISTS}._"), ""]
+            + (f". They are in {places}._" if places else f"; {rerun_for_full_lists()}._"), ""]
 
 
 @masked_as_configured

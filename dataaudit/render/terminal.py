@@ -21,7 +21,7 @@ from ..scan.pii import masked_as_configured
 from .figures import regression_line
 from .outputs import FILE_NAMES, LINE_FILES
 from .sections import Table as SectionTable, all_sections, capped_note
-from .sections.base import json_lists_all, json_rest, rows_grouped
+from .sections.base import EXPORT_ROWS, json_lists_all, json_rest, rows_grouped
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "magenta",
          "ready": "bold green", "not_ready": "bold red", "insufficient_evidence": "bold magenta"}
@@ -110,7 +110,7 @@ def _stacked_table(table: SectionTable, console: Console) -> None:
 def _print_section(section, report: Report, console: Console, say, printed: list[str], shown_tables: list[SectionTable], narrow: bool,
                    ascii_marks: bool) -> None:
     """A section's key lines (the sufficient conditions under the heading "decision") and its terminal tables."""
-    content = section.build(report)
+    content = section.content(report)
     if content is None or not content.lines:
         return
     console.print(Text(section.id if section.id != "sufficient" else "decision", "bold underline"))
@@ -149,7 +149,7 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
 
     records = sum(i.records for i in report.inputs if i.role == "train")
     # An annotation tool's export rows are not the items audited: a batch of 150 items read "(300 records)".
-    counted = f"{report.checks['format'].items} items from {records} rows" if rows_grouped(report) else f"{records} records"
+    counted = f"{report.checks['format'].items} items from {records} {EXPORT_ROWS}" if rows_grouped(report) else f"{records} records"
     console.print(Text.assemble(("dataaudit ", "bold"), plain(report.dataset, "bold cyan", ascii_marks=ascii_marks), f"  ({counted})"))
     style = STYLE[report.headline_status]
     say(Text.assemble((report.headline.upper(), style), "  ", plain(report.sentence, ascii_marks=ascii_marks)), report.sentence)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ...checks.agreement import ci_text, flag_figures, undefined_text
-from ...digits import value_text
 from ...report import Report
+from ..figures import report_figure
 from .base import Figure, Section, SectionContent, Table, text
 
 
@@ -17,14 +19,10 @@ def alpha_text(a, report: Report) -> str:
     rounded to 4 places, and 0.93849 rounded twice read 0.939 beside the condition's 0.938), with the places that
     keep it on its side of the thresholds."""
     alpha = a.krippendorff_alpha_unrounded if a.krippendorff_alpha_unrounded is not None else a.krippendorff_alpha
-    if alpha is None:
-        return "n/a"
-    thresholds = (getattr(report, "config", None) or {}).get("agreement") or {}
-    bounds = [b for b in (thresholds.get("reliable_alpha"), thresholds.get("tentative_alpha")) if isinstance(b, (int, float))]
-    return value_text(alpha, *bounds)
+    return "n/a" if alpha is None else report_figure(report, "krippendorff_alpha", alpha)
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     a = report.checks.get("agreement")
     if a is None:
         return None

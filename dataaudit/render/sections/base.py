@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Collection
 
+from ...errors import said
 from ...excerpt import excerpt
 
 if TYPE_CHECKING:
@@ -30,8 +31,15 @@ class Table:
     terminal_rows: int | None = None  # the terminal shows only the first this many rows (None: all)
 
 
-# What a note says where report.json would hold every row but the run does not write it.
-RERUN_FOR_FULL_LISTS = "add json to --format for the full lists"
+def add_json() -> str:
+    """How the caller adds report.json to a run, in its own terms: the command line's --format, or from Python the
+    formats write_reports takes (a notebook user has no flag to add)."""
+    return said("add json to --format", "add json to write_reports(formats=...)")
+
+
+def rerun_for_full_lists() -> str:
+    """What a note says where report.json would hold every row but the run does not write it."""
+    return f"{add_json()} for the full lists"
 
 
 def json_lists_all(table: Table) -> bool:
@@ -48,9 +56,9 @@ def json_rest(table: Table, shown: int, json_written: bool) -> str:
     if listed <= shown:
         return ""
     if json_lists_all(table):
-        return "all are in report.json" if json_written else RERUN_FOR_FULL_LISTS
+        return "all are in report.json" if json_written else rerun_for_full_lists()
     more = f"{listed - shown} more are in report.json"
-    return more if json_written else f"{more} (add json to --format)"
+    return more if json_written else f"{more} ({add_json()})"
 
 
 def capped_note(table: Table, shown: int, json_written: bool | None = None) -> str:
@@ -81,27 +89,29 @@ class Section:
     id: str  # HTML anchor
     title: str
     order: int
-    build: Callable[[Report], SectionContent | None]  # None: nothing to show for this report
+    # (report, formats) -> what the section shows, None where nothing; formats as content() takes them, for the
+    # lines that name a file only some formats write (duplicates.jsonl and report.json come with json), which
+    # report.md or report.html written alone must not send the reader to.
+    build: Callable[[Report, Collection[str] | None], SectionContent | None]
     figures: Callable[[Report], list[Figure]] = lambda report: []  # HTML only; matplotlib is slow to import
     terminal: bool = True  # shown in the terminal summary
-    # build takes the formats the run writes as a second argument: its lines name a file only some formats write
-    # (duplicates.jsonl and report.json come with json), and report.md or report.html written alone must not
-    # send the reader to it.
-    takes_formats: bool = False
 
     def content(self, report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
         """What the section shows for `report`. formats: the report formats this run writes ("json", "md", "html");
         None where not known (the terminal, which notes itself the files it names that the run does not write)."""
-        return self.build(report, formats) if self.takes_formats else self.build(report)
+        return self.build(report, formats)
+
+
+# What the rows read are called where they were grouped into items (FormatResult.grouped), in every view and in
+# the format condition: "1200 records read ... prodigy 400" beside "9 of 200 records are duplicates" read as one unit.
+EXPORT_ROWS = "export rows"
 
 
 def rows_grouped(report: Report) -> bool:
-    """Whether the training rows read were grouped into items (an annotation tool's export, rows with an annotator
-    each): a count of rows and a count of items then differ, and each is named for what it counts ("1200 records
-    read ... prodigy 400" beside "9 of 200 records are duplicates" read as one unit)."""
+    """Whether the training rows read were grouped into items: the format result's `grouped`."""
     checks = getattr(report, "checks", None) or {}
     f = checks.get("format")
-    return f is not None and f.items != f.valid
+    return f is not None and f.grouped
 
 
 def unit(report: Report) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from ...digits import percent_text
+from typing import Collection
+
 from ...report import Report
+from ..figures import report_figure
 from .base import Figure, Section, SectionContent, Table, text
 
 UNCOVERED_SHOWN = 5  # named with an example in the summary lines; the table lists every one
@@ -16,15 +18,15 @@ def _embedded(report: Report) -> list[str]:
     return [] if e is None else [f"embeddings: {e.computed} computed, {e.from_cache} from cache ({e.model})"]
 
 
-def _aggregate(c) -> str:
+def _aggregate(report: Report, c) -> str:
     """The estimate before that cap, where the cap lowered it (the summary says so too)."""
     aggregate = getattr(c, "aggregate_covered_share", None)
     if aggregate is None or c.covered_share is None or aggregate <= c.covered_share:  # both to 4 places, as the judge
         return ""
-    return f" (the sample-wide estimate read {percent_text(aggregate)})"
+    return f" (the sample-wide estimate read {report_figure(report, 'covered_share', aggregate)})"
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     c = report.checks.get("coverage")
     if c is None:
         condition = next((x for x in report.verdict.conditions if x.id == "coverage"), None)
@@ -34,15 +36,14 @@ def _build(report: Report) -> SectionContent | None:
     auc = "n/a" if c.domain_auc is None else f"{c.domain_auc:.2f}"
     # From the unrounded share, as the condition judges and writes it: the 4-place one rounds a second time.
     covered = c.covered_share_unrounded if getattr(c, "covered_share_unrounded", None) is not None else c.covered_share
-    bound = (((getattr(report, "config", None) or {}).get("coverage") or {}).get("min_covered_share"))
-    lines = [f"{percent_text(covered, *([bound] if isinstance(bound, (int, float)) else []))} of {c.production_inputs} production inputs covered ({c.rule}); "
+    lines = [f"{report_figure(report, 'covered_share', covered)} of {c.production_inputs} production inputs covered ({c.rule}); "
              f"distribution shift (train vs production classifier ROC AUC, 0.5 = indistinguishable): {auc}",
              f"{len(c.scenarios)} production scenarios, {len(c.uncovered)} uncovered; embeddings: {c.embeddings.get('computed', 0)} computed, "
              f"{c.embeddings.get('from_cache', 0)} from cache ({c.model})"]
     if getattr(c, "covered_lines", None) is not None:
         lines.append(f"the per-line verdicts mark {c.covered_lines} of {c.production_inputs} non-empty lines covered (each line's "
                      f"P(covered) >= 0.5); the covered share is estimated for the sample as a whole, and is at most "
-                     f"the share these lines leave covered" + _aggregate(c))
+                     f"the share these lines leave covered" + _aggregate(report, c))
     for s in c.uncovered[:UNCOVERED_SHOWN]:
         example = s.uncovered_examples[0] if s.uncovered_examples else None
         if example:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ...report import Report
 from .base import Section, SectionContent
 
@@ -10,7 +12,7 @@ ADVICE = {"near_target": "near the target: fine-tuning may close the rest",
           "far_below": "far below the target: re-examine the task definition before fine-tuning"}
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     economics = report.checks.get("economics")
     log = report.checks.get("prompt_log")
     lines = []

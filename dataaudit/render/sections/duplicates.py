@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ...checks.duplicates import labelled_lines
+from ...errors import said
 from ...report import Report
-from .base import RERUN_FOR_FULL_LISTS, Figure, Section, SectionContent, Table, json_written, text, unit
+from ..figures import report_figure
+from .base import Figure, Section, SectionContent, Table, json_written, rerun_for_full_lists, text, unit
 
 SHOWN = 3  # conflicts and groups named in the summary lines; the tables list more
 # Where the rest of a summary line's list is, where the formats are not known (the terminal, which notes after the
 # summary that this run does not write the file: render/terminal.py, FORMAT_OF_FILE): so the line says which
 # format writes it.
 IN_LINE_FILE = "duplicates.jsonl (written with json) lists every one"
-EVERY = "all are in duplicates.jsonl, which --out writes beside report.json (the json format)"
 
 
 def _in_line_file(formats) -> str:
@@ -19,7 +22,7 @@ def _in_line_file(formats) -> str:
     report.html written alone says to add json, as its table cuts do."""
     if formats is None:
         return IN_LINE_FILE
-    return "duplicates.jsonl lists every one" if json_written(formats) else RERUN_FOR_FULL_LISTS
+    return "duplicates.jsonl lists every one" if json_written(formats) else rerun_for_full_lists()
 
 
 def several_training_files(report: Report) -> bool:
@@ -52,7 +55,7 @@ def _conflict_labels(c, several: bool, limit: int, width: int) -> str:
     return labelled_lines(c.lines, c.line_files, c.line_labels, several, limit, shown=lambda x: text(x, width))
 
 
-def _build(report: Report, formats=None) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     d = report.checks.get("duplicates")
     if d is None:
         return None
@@ -61,7 +64,7 @@ def _build(report: Report, formats=None) -> SectionContent | None:
     rule = (f"cosine >= {d.near_cosine:g} without a changed number, name, negation or opposite; or a lexical copy: {lexical}"
             if report.checks.get("embeddings") is not None else f"lexical copies only, embeddings off: {lexical}")
     share = d.duplicate_records / d.records if d.records else 0.0  # from the counts, as the condition: the field is rounded
-    lines = [f"{d.duplicate_records} of {d.records} {unit(report)} are duplicates ({share:.1%}): {d.exact_group_count} exact groups "
+    lines = [f"{d.duplicate_records} of {d.records} {unit(report)} are duplicates ({report_figure(report, 'duplicate_share', share)}): {d.exact_group_count} exact groups "
              f"({d.whole_record_groups} whole-record), {d.near_group_count} near groups ({rule})",
              f"{d.conflict_count} group(s) of duplicate inputs with different labels/targets"]
     if d.eval_records is not None:
@@ -89,7 +92,9 @@ def _build(report: Report, formats=None) -> SectionContent | None:
                  for c in d.conflicts]
     leaks = [[f"{x.eval_file}:{x.eval_line}", f"{x.train_file}:{x.train_line}", x.kind, f"{x.similarity:.3f}", text(x.eval_text)]
              for x in d.leakage]
-    every = EVERY if json_written(formats) else ""  # else the cut note says to add json already
+    # else the cut note says to add json already
+    every = (f"all are in duplicates.jsonl, which {said('--out', 'write_reports')} writes beside report.json (the json format)"
+             if json_written(formats) else "")
     return SectionContent(lines, [
         Table(f"Conflicting labels ({d.conflict_count} groups)", ["lines", "labels", "text"], conflicts, total=d.conflict_count,
               full_list=every, collapsed=not conflicts),
@@ -108,4 +113,4 @@ def _figures(report: Report) -> list[Figure]:
     return [Figure(plots.group_sizes(sizes), "Duplicate group sizes")] if sizes else []
 
 
-SECTION = Section("duplicates", "Duplicates, conflicts and leakage", 50, _build, _figures, takes_formats=True)
+SECTION = Section("duplicates", "Duplicates, conflicts and leakage", 50, _build, _figures)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ...report import Report
-from .base import Section, SectionContent, Table, json_written, rows_grouped, text
+from .base import EXPORT_ROWS, Section, SectionContent, Table, add_json, json_written, rows_grouped, text
 
 
 TERMINAL_ROWS = 5
@@ -12,17 +14,17 @@ TERMINAL_ROWS = 5
 def _listed(listed: int, total: int, formats) -> str:
     """Where the first `listed` of `total` errors are: report.json, or, where the run does not write it, what to add."""
     held = f"the first {listed} of {total} errors"
-    return f"report.json lists {held}" if json_written(formats) else f"add json to --format for report.json, which lists {held}"
+    return f"report.json lists {held}" if json_written(formats) else f"{add_json()} for report.json, which lists {held}"
 
 
-def _build(report: Report, formats=None) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     f = report.checks.get("format")
     if f is None:
         return None
     # Rows grouped into items (an annotation tool's export): the rows are what was read and judged well-formed,
     # the items what the other sections measure, and the formats count items.
     grouped = rows_grouped(report)
-    lines = [f"{f.records} {'rows' if grouped else 'records'} read: {f.valid} valid, {f.invalid} invalid ({f.invalid_share:.1%}); "
+    lines = [f"{f.records} {EXPORT_ROWS if grouped else 'records'} read: {f.valid} valid, {f.invalid} invalid ({f.invalid_share:.1%}); "
              + (f"grouped into {f.items} items; formats, in items: " if grouped else "formats: ")
              + (", ".join(f"{k} {v}" for k, v in f.formats.items()) or "none")]
     if f.blank_lines:
@@ -48,4 +50,4 @@ def _build(report: Report, formats=None) -> SectionContent | None:
     return SectionContent(lines, tables)
 
 
-SECTION = Section("format", "Format", 10, _build, takes_formats=True)
+SECTION = Section("format", "Format", 10, _build)

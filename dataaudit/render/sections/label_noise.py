@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ...checks.label_noise import left_out, plural
 from ...digits import percent_text
 from ...report import Report
@@ -9,7 +11,7 @@ from .base import Section, SectionContent, Table, text
 from .duplicates import several_training_files
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     n = report.checks.get("label_noise")
     if n is None:
         return None

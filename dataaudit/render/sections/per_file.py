@@ -7,11 +7,11 @@ Which file is worst is the batches measurement's judgement (`alpha_grade`, `lowe
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Collection
 
-from ...digits import value_text
 from ...report import Report
-from .base import Section, SectionContent, Table, text
+from ..figures import report_figure
+from .base import EXPORT_ROWS, Section, SectionContent, Table, text
 
 if TYPE_CHECKING:
     from ...checks.batches import BatchSummary
@@ -30,25 +30,19 @@ def short_names(paths: list[str]) -> list[str]:
     return [str(PurePath(*PurePath(path).parts[shared:])) for path in paths]
 
 
-def _alpha_value(summary: BatchSummary, thresholds: dict) -> str:
-    """The file's alpha with the places that put it on the side of each threshold its grade says: 0.79996 reads
-    0.79996 (tentative), never 0.800 (tentative)."""
-    return value_text(summary.alpha_exact, thresholds["reliable_alpha"], thresholds["tentative_alpha"])
-
-
-def _alpha(summary: BatchSummary, thresholds: dict) -> str:
+def _alpha(report: Report, summary: BatchSummary) -> str:
     """The file's alpha with the measured marks: its grade when below reliable, and whether it is the lowest."""
     if summary.alpha_exact is None:
         return "-"
     marks = ([summary.alpha_grade] if summary.alpha_grade not in (None, "reliable") else []) + (["LOWEST"] if summary.lowest_alpha else [])
-    return _alpha_value(summary, thresholds) + (f" ({', '.join(marks)})" if marks else "")
+    return report_figure(report, "krippendorff_alpha", summary.alpha_exact) + (f" ({', '.join(marks)})" if marks else "")
 
 
 def _examples(summary: BatchSummary) -> str:
     """The examples (items) the file made, with its invalid rows and, where they differ (a long layout's rows
     are ratings), the rows read."""
     notes = ([f"{summary.invalid} invalid rows"] if summary.invalid else []) + \
-        ([f"{summary.records} rows"] if summary.records != summary.items else [])
+        ([f"{summary.records} {EXPORT_ROWS}"] if summary.records != summary.items else [])
     return f"{summary.items}" + (f" ({', '.join(notes)})" if notes else "")
 
 
@@ -65,7 +59,7 @@ def _label_shares(shares: dict[str, float]) -> str:
     return shown + (f", +{len(ranked) - LABELS_SHOWN} more" if len(ranked) > LABELS_SHOWN else "")
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     files = report.per_file
     if len(files) < 2:
         return None
@@ -75,11 +69,11 @@ def _build(report: Report) -> SectionContent | None:
              f"{thresholds['reliable_alpha']:.3f}, tentative from {thresholds['tentative_alpha']:.3f}"]
     lowest = [(name, f) for name, f in zip(names, files) if f.lowest_alpha]
     if lowest:
-        lines.append("lowest alpha: " + ", ".join(f"{name} {_alpha_value(f, thresholds)} ({f.alpha_grade})" for name, f in lowest))
+        lines.append("lowest alpha: " + ", ".join(f"{name} {report_figure(report, 'krippendorff_alpha', f.alpha_exact)} ({f.alpha_grade})" for name, f in lowest))
     repeated = sum(f.cross_batch_duplicates for f in files)
     if repeated:
         lines.append(f"{repeated} record(s) repeat an input first seen in an earlier file")
-    rows = [[name, _examples(f), _alpha(f, thresholds), _duplicates(f), _label_shares(f.label_shares)] for name, f in zip(names, files)]
+    rows = [[name, _examples(f), _alpha(report, f), _duplicates(f), _label_shares(f.label_shares)] for name, f in zip(names, files)]
     headers = ["file", "examples", "alpha", "duplicates", "labels"]
     return SectionContent(lines, [Table(f"Files ({len(files)})", headers, rows, collapsed=False, terminal=True)])
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ...report import Report
 from ...scan.pii import kind_count
 from .base import Section, SectionContent, Table, text, unit
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     p = report.checks.get("pii")
     if p is None:
         return None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ...report import Report
+from ..figures import report_figure
 from .base import Section, SectionContent, Table, text
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     p = report.checks.get("preference")
     if p is None:
         return None
@@ -15,9 +18,10 @@ def _build(report: Report) -> SectionContent | None:
         length = "no pairs to compare lengths" if not compared else "no pair with a non-empty rejected"
     else:
         ratio = "n/a" if p.mean_length_ratio is None else f"{p.mean_length_ratio:.2f}"  # as the finding rounds it
-        # from the unrounded share: the 4-place one rounds a second time (0.74496 -> 0.745 -> 75%)
+        # from the unrounded share, as the condition writes it: the 4-place one rounds a second time
+        # (0.74996 -> 0.75, which reads 75.0%, at the 75% bound the share is under)
         share = p.chosen_longer_share_unrounded if p.chosen_longer_share_unrounded is not None else p.chosen_longer_share
-        length = f"chosen longer in {share:.0%} of pairs (mean length ratio {ratio})"
+        length = f"chosen longer in {report_figure(report, 'chosen_longer_share', share)} of pairs (mean length ratio {ratio})"
     several = p.prompts_with_several_pairs
     lines = [f"{p.pairs} pairs, {p.unpaired} unpaired; {p.identical_count} with chosen = rejected; "
              f"{len(p.contradictions)} contradicting groups; {p.prefix_pairs} with one reply a truncated "

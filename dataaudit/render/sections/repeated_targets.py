@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ...report import Report
 from .base import Section, SectionContent, Table, text, unit
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     r = report.checks.get("repeated_targets")
     if r is None:
         return None

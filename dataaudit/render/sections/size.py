@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ...digits import value_text
 from ...report import Report
-from .base import Figure, Section, SectionContent, Table, text
+from .base import Figure, Section, SectionContent, Table, add_json, json_written, text
 
 
 TOKEN_PLACES = 2  # a median or percentile of counts falls between two of them: 78.05, 12.5
@@ -26,16 +28,19 @@ def _ratio_figure(ratio: float, bound: float | None) -> str:
     return value_text(ratio, bound) if bound is not None else value_text(ratio)
 
 
-def _rare_labels(balance) -> str:
+def _rare_labels(balance, formats: Collection[str] | None) -> str:
     """The rare labels in the check's order (most examples first, then name), the first RARE_LABELS_NAMED
-    named with their counts and the rest counted, with where to find them."""
+    named with their counts and the rest counted, with where to find them: report.json where the run writes it,
+    else what to add (report.md or report.html written alone must not send the reader to it)."""
     named = balance.rare_labels[:RARE_LABELS_NAMED]
     rest = len(balance.rare_labels) - len(named)
+    where = ("report.json lists every label count under checks.balance" if json_written(formats)
+             else f"{add_json()} for every label count")
     return (f"; under {balance.min_label_count} examples: " + ", ".join(f"{text(k, 40)} ({balance.counts[k]})" for k in named)
-            + (f" and {rest} more (report.json lists every label count under checks.balance)" if rest else ""))
+            + (f" and {rest} more ({where})" if rest else ""))
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     s = report.checks.get("size")
     if s is None:
         return None
@@ -58,7 +63,7 @@ def _build(report: Report) -> SectionContent | None:
         entropy = "n/a" if b.normalized_entropy is None else f"{b.normalized_entropy:.2f}"
         bound = ((getattr(report, "config", None) or {}).get("balance") or {}).get("warn_imbalance_ratio")
         lines.append(f"{b.labels} labels, imbalance ratio {_ratio_figure(b.imbalance_ratio, bound)}, normalised entropy {entropy}"
-                     + (_rare_labels(b) if b.rare_labels else ""))
+                     + (_rare_labels(b, formats) if b.rare_labels else ""))
         tables.append(Table(f"Label counts ({b.labels})", ["label", "count", "share"],
                             [[text(k, 60), n, f"{b.shares[k]:.1%}"] for k, n in b.counts.items()], collapsed=b.labels > 12))
     return SectionContent(lines, tables)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ...report import Report
 from .base import Section, SectionContent, Table
 from .size import token_figure
@@ -18,7 +20,7 @@ def _priced(report: Report, price_date: str | None) -> str:
     return "at the models file's price for it, with no date given (set price_date in its entry to say when it was taken)"
 
 
-def _build(report: Report) -> SectionContent | None:
+def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     result = report.checks.get("tokens")
     if result is None:
         return None
