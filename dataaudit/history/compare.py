@@ -33,7 +33,8 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
         if problem:  # dicts from a script, not read_report: the same one line, not a traceback midway
             raise InputError(f"{side} report: not a dataaudit report.json ({problem})")
     f0, f1 = key_figures(before), key_figures(after)
-    changes = [{"figure": name, "before": f0.get(name), "after": f1.get(name)} for name in SCALARS if f0.get(name) != f1.get(name)]
+    changes = [{"figure": name, "before": f0.get(name), "after": f1.get(name), **_unrounded(f0, f1, name)}
+               for name in SCALARS if f0.get(name) != f1.get(name)]
     labels = sorted(set(f0["label_shares"]) | set(f1["label_shares"]))
 
     def share(figures: dict, label: str) -> float | None:  # a label one side's labels lack is 0% there, not unknown
@@ -68,6 +69,15 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     note = "; ".join(notes)
     return {"before": before.get("generated_at"), "after": after.get("generated_at"), "datasets": datasets, "note": note,
             "changes": changes, "regressions": find_regressions(f0, f1, bounds)}
+
+
+def _unrounded(f0: dict[str, Any], f1: dict[str, Any], name: str) -> dict[str, Any]:
+    """A change's figures as the reports computed them (before_unrounded, after_unrounded), for figures kept to 4
+    places: shown from these, 0.79996 does not read 0.800 beside the report's 0.79996. Empty for other figures."""
+    key = f"{name}_unrounded"
+    if key not in f0 and key not in f1:
+        return {}
+    return {"before_unrounded": f0.get(key), "after_unrounded": f1.get(key)}
 
 
 def _config_note(before: dict[str, Any], after: dict[str, Any]) -> str:

@@ -95,6 +95,12 @@ def report_phone_regions(report: dict[str, Any]) -> list[str]:
     return [r for r in regions if isinstance(r, str)] if isinstance(regions, list) else []
 
 
+def _share(part: Any, whole: Any) -> float | None:
+    """part / whole where both are counts and whole is not 0 (the duplicate share as the hygiene condition takes it)."""
+    part, whole = _number(part), _number(whole)
+    return None if part is None or not whole else part / whole
+
+
 def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:
     checks = _object(report.get("checks"))
     # The checks whose figures a run is compared on, not a list of every check: any other check is compared by
@@ -120,6 +126,10 @@ def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:
         "krippendorff_alpha": _number(agreement.get("krippendorff_alpha")),
         "krippendorff_alpha_unrounded": _number(agreement.get("krippendorff_alpha_unrounded")),
         "covered_share": _number(coverage.get("covered_share")),
+        # Shown (history, compare) from these where the report has them, as the report writes its figures:
+        # 0.89996 kept as 0.9 read 90.0% beside the coverage section's 89.996%.
+        "covered_share_unrounded": _number(coverage.get("covered_share_unrounded")),
+        "duplicate_share_unrounded": _share(duplicates.get("duplicate_records"), duplicates.get("records")),
         "label_shares": {k: v for k, v in _object(balance.get("shares")).items() if _number(v) is not None},
         "labelled": _number(balance.get("labelled")),
         # Where a `--since-last` window started ("" for a run of every annotation): such a run audits one batch,
@@ -208,7 +218,10 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
             found.append(_regression(f"label_share:{label}", s0, s1, f"moved by {_points(s1 - s0)} (bound {bound})"))
     if shares0:
         found += _new_file_label_shifts(shares0, set(before.get("train_files") or []), now, bounds)
-    c0, c1 = before.get("covered_share"), now.get("covered_share")
+    # As alpha: compared and shown from the unrounded share where the run kept it (0.89996 is not 0.9).
+    c0, c1 = (figures.get("covered_share_unrounded", figures.get("covered_share")) for figures in (before, now))
+    if c0 is None or c1 is None:
+        c0, c1 = before.get("covered_share"), now.get("covered_share")
     if c0 is not None and c1 is not None and c0 - c1 > bounds.max_covered_share_drop:
         found.append(_regression("covered_share", c0, c1, f"fell by {_points(c0 - c1, sign=False)} "
                                                           f"(bound {_points(bounds.max_covered_share_drop, sign=False)})"))
@@ -305,6 +318,7 @@ REPORT_FIELDS: dict[str, str] = {
     "checks.duplicates.leak_count": NUMBER, "checks.duplicates.conflicts": LIST, "checks.duplicates.leakage": LIST,
     "checks.agreement.krippendorff_alpha": NUMBER, "checks.agreement.krippendorff_alpha_unrounded": NUMBER,
     "checks.agreement.export": OBJECT, "checks.agreement.export.since": TEXT, "checks.coverage.covered_share": NUMBER,
+    "checks.coverage.covered_share_unrounded": NUMBER, "checks.duplicates.duplicate_records": NUMBER, "checks.duplicates.records": NUMBER,
     "checks.balance.shares": OBJECT, "checks.balance.labelled": NUMBER, "checks.embeddings.model": TEXT,
     "checks.embeddings.computed": NUMBER, "checks.embeddings.from_cache": NUMBER,
 }

@@ -24,8 +24,14 @@ def _side(result: dict[str, Any], which: str) -> str:
     return f"{dataset} ({when})" if dataset else str(when)
 
 
+def _exact(change: dict[str, Any], side: str) -> Any:
+    """A side of a change as the report computed it, where compare kept that (its 4-place figure otherwise)."""
+    exact = change.get(f"{side}_unrounded")
+    return change[side] if exact is None else exact
+
+
 def _rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    return [(c["figure"], shown_value(c["figure"], c["before"]), shown_value(c["figure"], c["after"]),
+    return [(c["figure"], shown_value(c["figure"], _exact(c, "before")), shown_value(c["figure"], _exact(c, "after")),
              shown_change(c["figure"], c["before"], c["after"])) for c in result["changes"]]
 
 

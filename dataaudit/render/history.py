@@ -34,7 +34,8 @@ def render_history(runs: list[dict[str, Any]], source: str, console: Console | N
         table.add_row(str(run["id"]), plain(run["generated_at"][5:10] + " " + run["generated_at"][11:16]), plain(run["dataset"]),
                       plain(shown_verdict(run["verdict"])), _fmt(f.get("usable"), "{}"),
                       # as the report shows them: 4.5% duplicates read 4% at :.0%
-                      shown_value("krippendorff_alpha", alpha), *(shown_value(name, f.get(name)) for name in ("covered_share", "duplicate_share")),
+                      shown_value("krippendorff_alpha", alpha),
+                      *(shown_value(name, f.get(f"{name}_unrounded", f.get(name))) for name in ("covered_share", "duplicate_share")),
                       str(len(run["regressions"])) if run["regressions"] else "-")
     console.print(table)
     for run in runs:
