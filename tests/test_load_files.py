@@ -195,3 +195,17 @@ def test_a_nul_byte_in_the_header_is_a_file_error(tmp_path):
     path.write_bytes(b"te\x00xt,label\nhello,a\n")
     assert errors_of(csv_rows(path)) == [(0, "(csv)", "the header holds a NUL byte; a NUL is not text: re-export the "
                                                       "file without it; no row was read")]
+
+
+def test_a_quote_left_open_after_a_stray_quote_in_the_same_row_is_still_named(tmp_path):
+    """A strict re-parse stopped at the stray quote after "x" and never saw the open one: the last two rows were
+    read as one value, silently (second review)."""
+    from dataaudit.config import Config
+    from dataaudit.load.dataset import load_dataset
+
+    path = tmp_path / "stray.csv"
+    path.write_text('text,label\nhello there,a\n"x"y,"open\nmail ann@example.com,c\nmore rows here,d\n', encoding="utf-8")
+    dataset = load_dataset(path, Config())
+    assert [r.input_text for r in dataset.records] == ["hello there"]
+    (error,) = dataset.errors
+    assert error.line == 2 and "is never closed: the rest of the file (3 lines) was read as one value" in error.message

@@ -231,3 +231,11 @@ def test_a_csv_quote_left_open_is_refused_not_closed_by_the_writer(tmp_path):
     with pytest.raises(InputError, match=r"q.csv: row 2: a quote opened in this row is never closed.*no copy was written"):
         redact(source, tmp_path / "clean.csv", Config())
     assert not (tmp_path / "clean.csv").exists()
+
+
+def test_a_csv_quote_left_open_after_a_stray_quote_is_refused_not_closed(tmp_path):
+    source = tmp_path / "stray.csv"
+    source.write_text('text,label\nhello there,a\n"x"y,"open\nmail ann@example.com,c\nmore rows here,d\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 2: a quote opened in this row is never closed"):
+        redact(source, tmp_path / "clean.csv", Config())
+    assert not (tmp_path / "clean.csv").exists()

@@ -321,7 +321,7 @@ def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source:
     try:
         for values in reader:
             raw = tap.take()
-            if tap.ended and quote_left_open(raw.splitlines(keepends=True), sep):
+            if quote_left_open(tap.ended, raw.splitlines(keepends=True)):
                 # csv.writer would close the quote, and the rest of the file would pass for one value of this row
                 raise InputError(f"{source}: row {rows + 1}: a quote opened in this row is never closed, so the rest of "
                                  "the file reads as one value; no copy was written; close the quote (or double it: "

@@ -635,15 +635,12 @@ def stopped_at_open_quote(error: RecordError) -> bool:
     return error.field == "(csv)" and QUOTE_LEFT_OPEN in error.message
 
 
-def quote_left_open(lines: list[str], delimiter: str) -> bool:
-    """Whether a row's lines, the file's last, end inside a quoted value (the csv reader, lenient, would have
-    taken them to the end of the file as one value). The loader and the CSV writer ask it alike."""
-    try:
-        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
-            pass
-    except csv.Error as exc:
-        return str(exc) == "unexpected end of data"
-    return False
+def quote_left_open(reached_the_end: bool, lines: list[str]) -> bool:
+    """Whether a row, the file's last, ends inside a quoted value (the csv reader, lenient, took it to the end of the
+    file as one value). The reader asks for a line past the end only while a record is unfinished, which is only
+    inside a quoted field, so that is the test: a strict re-parse missed a row with an earlier stray quote
+    ('"x"y,"open'), whose first strict error is another. The loader and the CSV writer ask it alike."""
+    return reached_the_end and bool(lines)
 
 
 # UTF-8 is decoded with surrogateescape, so a byte that is not UTF-8 stays in the row as U+DC80..U+DCFF (a valid
@@ -707,7 +704,7 @@ def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = 
                 counters["blank"] += 1
                 continue
             number += 1
-            if row_lines and quote_left_open(row_lines, delimiter):
+            if quote_left_open(bool(ended), row_lines or []):
                 first_line = reader.line_num - len(row_lines) + 2  # + the header, 1-based
                 column = f" (column {quoted(header[len(values) - 1])})" if len(values) <= width else ""
                 yield Row(number, None, RecordError(source, number, "(csv)", (
