@@ -374,3 +374,42 @@ def test_a_history_row_that_kept_long_labels_whole_is_compared_by_their_keys():
     assert before["label_shares"] == keyed and before["file_label_shares"]["a.jsonl"]["shares"] == keyed
     now = key_figures(_with_files(_report(shares=keyed), {"a.jsonl": (100, keyed), "b.jsonl": (100, keyed)}))
     assert now["label_shares"] == keyed and find_regressions(before, now, HistoryConfig()) == []
+
+
+def test_a_change_exactly_at_its_bound_in_float_is_no_regression():
+    """0.91 -> 0.89 fell by 0.020000000000000018, 0.50 -> 0.55 moved 0.05000000000000004, 0.75 -> 0.70 dropped by
+    0.050000000000000044: each the bound itself, which read "fell by 2.00 points (bound 2.00 points)" (second review)."""
+    bounds = HistoryConfig(max_alpha_drop=0.05, max_label_share_shift=0.05, max_covered_share_drop=0.02)
+    before = key_figures(_report(alpha=0.75, covered=0.91, shares={"a": 0.50, "b": 0.50}))
+    now = key_figures(_report(alpha=0.70, covered=0.89, shares={"a": 0.55, "b": 0.45}))
+    assert (0.91 - 0.89 > 0.02, 0.75 - 0.70 > 0.05, 0.55 - 0.50 > 0.05) == (True, True, True)  # what raw comparison read
+    assert find_regressions(before, now, bounds) == []
+
+
+def test_compare_lists_a_figure_that_crossed_its_bound_though_equal_at_four_places():
+    from dataaudit.history.compare import compare_reports
+
+    def report(alpha: float, covered: float) -> dict:
+        base = _report(alpha=round(alpha, 4), covered=round(covered, 4))
+        base["checks"]["agreement"]["krippendorff_alpha_unrounded"] = alpha
+        base["checks"]["coverage"]["covered_share_unrounded"] = covered
+        return base
+
+    changes = {c["figure"]: c for c in compare_reports(report(0.80004, 0.90004), report(0.79996, 0.89996))["changes"]}
+    assert changes["krippendorff_alpha"]["after_unrounded"] == 0.79996 and changes["covered_share"]["before"] == 0.9
+    same_side = {c["figure"] for c in compare_reports(report(0.74342, 0.95), report(0.74338, 0.95))["changes"]}
+    assert "krippendorff_alpha" not in same_side  # a difference in the last digits alone is no change
+
+
+def test_the_history_table_shows_a_figure_whose_unrounded_twin_is_null():
+    from rich.console import Console
+
+    from dataaudit.render.history import render_history
+
+    runs = [{"id": 1, "generated_at": "2026-12-01T00:00:00+00:00", "dataset": "d", "verdict": "ready", "regressions": [],
+             "figures": {"duplicate_share": 0.0, "duplicate_share_unrounded": None, "covered_share": 0.95,
+                         "covered_share_unrounded": None}}]
+    console = Console(width=200, record=True, color_system=None)
+    render_history(runs, "h.db", console)
+    row = next(line for line in console.export_text().splitlines() if line.split()[:1] == ["1"])
+    assert row.split()[-3:-1] == ["95.0%", "0.0%"]

@@ -33,8 +33,10 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
         if problem:  # dicts from a script, not read_report: the same one line, not a traceback midway
             raise InputError(f"{side} report: not a dataaudit report.json ({problem})")
     f0, f1 = key_figures(before), key_figures(after)
+    # Changed as the reports computed the figure where both kept it: 0.80004 -> 0.79996 crossed the alpha bound and
+    # is one figure at 4 places; a difference in the last bits alone (0.74342 / 0.74338) is no change.
     changes = [{"figure": name, "before": f0.get(name), "after": f1.get(name), **_unrounded(f0, f1, name)}
-               for name in SCALARS if f0.get(name) != f1.get(name)]
+               for name in SCALARS if f0.get(name) != f1.get(name) or _crossed(f0, f1, name)]
     labels = sorted(set(f0["label_shares"]) | set(f1["label_shares"]))
 
     def share(figures: dict, label: str) -> float | None:  # a label one side's labels lack is 0% there, not unknown
@@ -69,6 +71,17 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     note = "; ".join(notes)
     return {"before": before.get("generated_at"), "after": after.get("generated_at"), "datasets": datasets, "note": note,
             "changes": changes, "regressions": find_regressions(f0, f1, bounds)}
+
+
+def _crossed(f0: dict[str, Any], f1: dict[str, Any], name: str) -> bool:
+    """Whether a figure equal at 4 places lies on two sides of a bound it is judged against, as the reports
+    computed it (render.figures' bounds: the defaults, since compare reads no bound of a check)."""
+    from ..render.figures import figure_bounds
+
+    a, b = f0.get(f"{name}_unrounded"), f1.get(f"{name}_unrounded")
+    if a is None or b is None:
+        return False
+    return any((a < bound) != (b < bound) for bound in figure_bounds(name, None))
 
 
 def _unrounded(f0: dict[str, Any], f1: dict[str, Any], name: str) -> dict[str, Any]:

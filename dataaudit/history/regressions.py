@@ -9,7 +9,7 @@ from typing import Any
 
 from ..checks.balance import label_key
 from ..config import HistoryConfig
-from ..digits import value_text
+from ..digits import snapped, value_text
 from ..excerpt import sanitise
 from ..scan.pii import masking_phone_regions
 
@@ -165,10 +165,22 @@ def _points(share_difference: float, *, sign: bool = True) -> str:
     return f"{share_difference * 100:{'+' if sign else ''}.2f} points"
 
 
+def _unrounded(figures: dict[str, Any], name: str) -> Any:
+    """A figure as the run computed it where the run kept that (None is not kept), else its 4-place one."""
+    unrounded = figures.get(f"{name}_unrounded")
+    return unrounded if unrounded is not None else figures.get(name)
+
+
 def _unrounded_alpha(figures: dict[str, Any]) -> float | None:
     """The alpha a drop is judged on: unrounded, or the rounded one in figures recorded before it was kept."""
     unrounded = figures.get("krippendorff_alpha_unrounded")
     return unrounded if unrounded is not None else figures.get("krippendorff_alpha")
+
+
+def _past(change: float, bound: float) -> bool:
+    """Whether a change goes past its bound, float noise taken as the bound: a covered share from 91/100 to 89/100
+    fell by 0.020000000000000018, which is the 2-point bound itself, not past it (digits.snapped)."""
+    return snapped(change, bound) > bound
 
 
 def _regression(what: str, before: Any, now: Any, detail: str) -> dict[str, Any]:
@@ -179,14 +191,14 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     """before/now: key_figures() of the previous and the current run."""
     found = []
     a0, a1 = _unrounded_alpha(before), _unrounded_alpha(now)
-    if a0 is not None and a1 is not None and a0 - a1 > bounds.max_alpha_drop:
+    if a0 is not None and a1 is not None and _past(a0 - a1, bounds.max_alpha_drop):
         found.append(_regression("krippendorff_alpha", a0, a1, f"dropped by {value_text(a0 - a1, bounds.max_alpha_drop)} (bound {bounds.max_alpha_drop:g})"))
     if a0 is not None:
         earlier = set(before.get("train_files") or [])
         # each file's unrounded alpha, its rounded one where the run kept no other (histories written before)
         file_alphas = {**(now.get("file_alphas") or {}), **(now.get("file_alphas_unrounded") or {})}
         for file, alpha in sorted(file_alphas.items()):
-            if earlier and file not in earlier and a0 - alpha > bounds.max_alpha_drop:
+            if earlier and file not in earlier and _past(a0 - alpha, bounds.max_alpha_drop):
                 found.append(_regression(f"krippendorff_alpha:{file}", a0, alpha,
                                          f"this new file's alpha is {value_text(a0 - alpha, bounds.max_alpha_drop)} below the last run's (bound {bounds.max_alpha_drop:g})"))
     shares0, shares1 = before.get("label_shares") or {}, now.get("label_shares") or {}
@@ -202,7 +214,7 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     # A label missing from one run's shares has share 0 there, but a run with no shares at all measured none.
     for label in sorted(set(shares0) | set(shares1)) if shares0 and shares1 else []:
         s0, s1 = shares0.get(label, 0.0), shares1.get(label, 0.0)
-        if abs(s1 - s0) <= bounds.max_label_share_shift:
+        if not _past(abs(s1 - s0), bounds.max_label_share_shift):
             continue
         bound = _points(bounds.max_label_share_shift, sign=False)
         if batch:
@@ -219,10 +231,10 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     if shares0:
         found += _new_file_label_shifts(shares0, set(before.get("train_files") or []), now, bounds)
     # As alpha: compared and shown from the unrounded share where the run kept it (0.89996 is not 0.9).
-    c0, c1 = (figures.get("covered_share_unrounded", figures.get("covered_share")) for figures in (before, now))
+    c0, c1 = (_unrounded(figures, "covered_share") for figures in (before, now))
     if c0 is None or c1 is None:
         c0, c1 = before.get("covered_share"), now.get("covered_share")
-    if c0 is not None and c1 is not None and c0 - c1 > bounds.max_covered_share_drop:
+    if c0 is not None and c1 is not None and _past(c0 - c1, bounds.max_covered_share_drop):
         found.append(_regression("covered_share", c0, c1, f"fell by {_points(c0 - c1, sign=False)} "
                                                           f"(bound {_points(bounds.max_covered_share_drop, sign=False)})"))
     u0, u1 = before.get("usable"), now.get("usable")
@@ -271,7 +283,7 @@ def _new_file_label_shifts(shares0: dict[str, float], earlier: set[str], now: di
             continue
         for label in sorted(set(shares0) | set(shares1)):
             s0, s1 = shares0.get(label, 0.0), shares1.get(label, 0.0)
-            if abs(s1 - s0) <= bounds.max_label_share_shift:
+            if not _past(abs(s1 - s0), bounds.max_label_share_shift):
                 continue
             p_value = _chance(s0, s1, labelled)
             if p_value < BATCH_SHIFT_P_VALUE:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..report import shown_verdict
+from ..history.regressions import _unrounded
 from .figures import shown_value
 from .terminal import plain
 
@@ -35,7 +36,7 @@ def render_history(runs: list[dict[str, Any]], source: str, console: Console | N
                       plain(shown_verdict(run["verdict"])), _fmt(f.get("usable"), "{}"),
                       # as the report shows them: 4.5% duplicates read 4% at :.0%
                       shown_value("krippendorff_alpha", alpha),
-                      *(shown_value(name, f.get(f"{name}_unrounded", f.get(name))) for name in ("covered_share", "duplicate_share")),
+                      *(shown_value(name, _unrounded(f, name)) for name in ("covered_share", "duplicate_share")),
                       str(len(run["regressions"])) if run["regressions"] else "-")
     console.print(table)
     for run in runs:
