@@ -115,6 +115,8 @@ def test_tool_call_arguments_given_as_an_object_fail_the_format_for_an_openai_ch
     assert finding.evidence == {"target_model": "gpt-4o-mini", "object_arguments": 3}
     assert finding.summary.startswith("3 of 4 records give a tool call's arguments as an object")
     assert "train.jsonl:1 (messages[1].tool_calls[0].function.arguments), train.jsonl:3" in finding.summary
+    # two named of three: "and 1 more", not the count less the five a summary may name (second review)
+    assert "train.jsonl:3 (messages[1].tool_calls[0].function.arguments) and 1 more" in finding.summary
 
 
 def test_tool_call_arguments_as_an_object_are_no_finding_for_an_open_model_or_strings(tmp_path):

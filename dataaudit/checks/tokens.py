@@ -554,6 +554,13 @@ def judge(result: TokensResult | None, ctx: AuditContext) -> list[Finding]:
     return _limit_findings(result) + _format_findings(result) + _refusal_findings(result) + _object_argument_findings(result)
 
 
+def _named_lines(named: list[str], count: int) -> tuple[str, str]:
+    """The places a summary names and its " and N more": N is the count less the places named, which may be fewer
+    than MAX_LINES_NAMED where max_listed kept fewer (10 lines, 1 listed read "and 5 more")."""
+    more = count - len(named)
+    return ", ".join(named), (f" and {more:,} more" if more > 0 else "")
+
+
 def _limit_findings(result: TokensResult) -> list[Finding]:
     if result.example_limit is None:
         return []
@@ -563,8 +570,8 @@ def _limit_findings(result: TokensResult) -> list[Finding]:
     limit = (f"the {result.example_limit:,}-token limit set in [tokens] example_limit" if result.limit_set_in_config
              else f"{result.target_model}'s {result.example_limit:,}-token training limit")
     if result.over_limit_count:
-        named = ", ".join(f"{_where(o)} ({o.tokens:,} tokens)" for o in result.over_limit[:MAX_LINES_NAMED])
-        more = f" and {result.over_limit_count - MAX_LINES_NAMED:,} more" if result.over_limit_count > MAX_LINES_NAMED else ""
+        named, more = _named_lines([f"{_where(o)} ({o.tokens:,} tokens)" for o in result.over_limit[:MAX_LINES_NAMED]],
+                                   result.over_limit_count)
         return [Finding("format", Status.FAIL,
                         f"{result.over_limit_count:,} example(s) exceed {limit}, so the trainer would cut them: {named}{more}",
                         evidence, "Shorten, split or drop the examples over the limit (listed under checks.tokens.over_limit).")]
@@ -576,8 +583,8 @@ def _refusal_findings(result: TokensResult) -> list[Finding]:
     """A failure where the open model's chat template refuses conversations: its trainer stops on them."""
     if not result.not_renderable_count:
         return []
-    named = ", ".join(f"{_where(r)} ({r.reason})" for r in result.not_renderable[:MAX_LINES_NAMED])
-    more = f" and {result.not_renderable_count - MAX_LINES_NAMED:,} more" if result.not_renderable_count > MAX_LINES_NAMED else ""
+    named, more = _named_lines([f"{_where(r)} ({r.reason})" for r in result.not_renderable[:MAX_LINES_NAMED]],
+                               result.not_renderable_count)
     return [Finding(
         "format", Status.FAIL,
         f"{result.not_renderable_count:,} of {result.records:,} records are conversations the chat template of "
@@ -591,9 +598,8 @@ def _object_argument_findings(result: TokensResult) -> list[Finding]:
     """A failure, as for an example over the training limit: OpenAI's upload refuses the file."""
     if not result.object_arguments_count:
         return []
-    named = ", ".join(f"{_where(o)} ({o.field})" for o in result.object_arguments[:MAX_LINES_NAMED])
-    more = (f" and {result.object_arguments_count - MAX_LINES_NAMED:,} more"
-            if result.object_arguments_count > MAX_LINES_NAMED else "")
+    named, more = _named_lines([f"{_where(o)} ({o.field})" for o in result.object_arguments[:MAX_LINES_NAMED]],
+                               result.object_arguments_count)
     return [Finding(
         "format", Status.FAIL,
         f"{result.object_arguments_count:,} of {result.records:,} records give a tool call's arguments as an object, but "
