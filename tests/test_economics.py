@@ -130,3 +130,15 @@ def test_without_a_target_model_an_unset_epochs_bills_three():
     result = measure_economics(config, mean_input=50.0, mean_output=5.0, training_tokens=10_000, prompted_score=None,
                                higher_is_better=True)
     assert result.cost.training_cost == round(10_000 * 3 * 0.01 / 1000, 4)
+
+
+def test_without_a_target_model_tokens_epochs_is_the_epochs_billed(tmp_path):
+    """tokens.epochs = 2 alone was billed as 3 without a target model: the tokens check does not run then, and the
+    cost model read economics.epochs alone (second review)."""
+    rows = [{"text": f"where is my parcel number {i}", "label": "ab"[i % 2]} for i in range(30)]
+    config = config_from_dict({"economics": {"monthly_calls": 50_000, "training_price_per_1k": 0.025, **PRICES},
+                               "tokens": {"epochs": 2}})
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), config, embed=False)
+    size = report.checks["size"]
+    trained = size.input_tokens.total + (size.target_tokens.total if size.target_tokens else 0)
+    assert report.checks["economics"].cost.training_cost == round(trained * 2 * 0.025 / 1000, 4)

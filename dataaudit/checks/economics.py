@@ -167,6 +167,11 @@ def _measure(ctx: AuditContext) -> EconomicsResult:
             config = dataclasses.replace(config, training_cost=tokens.estimated_cost_usd)
         return measure_economics(config, mean_input=tokens.mean_prompt_tokens, mean_output=tokens.mean_completion_tokens,
                                  training_tokens=tokens.billed_tokens_per_epoch, prompted_score=prompted, higher_is_better=direction)
+    # Without a target model the tokens check does not run: the epochs are still the one figure either key sets
+    # (tokens.epochs, else economics.epochs, else DEFAULT_TRAINING_EPOCHS in measure_economics).
+    tokens_epochs = getattr(ctx.config.section("tokens"), "epochs", None)
+    if config.epochs is None and tokens_epochs is not None:
+        config = dataclasses.replace(config, epochs=tokens_epochs)
     size = ctx.results.get("size")
     mean_input = size.input_tokens.mean if size and size.input_tokens else 0.0
     mean_output = size.target_tokens.mean if size and size.target_tokens else 1.0
