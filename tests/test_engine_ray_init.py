@@ -381,7 +381,7 @@ def test_ray_datas_console_handler_is_filtered_and_its_file_handler_is_not():
     try:
         ray_engine._hide_ray_data_console()
         ray_engine._hide_ray_data_console()  # a second engine adds nothing
-        console = [h for h in ray_data.handlers if isinstance(h, logging.StreamHandler)]
+        console = ray_engine._console_handlers(ray_data)
         files = [h for h in ray_data.handlers if isinstance(h, SessionFileHandler)]
         assert console and files and ray_data.level == logging.ERROR
         assert all(h.filters.count(ray_engine._quiet) == 1 for h in console)

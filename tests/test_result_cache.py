@@ -17,7 +17,8 @@ from tests.conftest import noted_reuse
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
-EXPENSIVE = ("label_noise", "duplicates", "coverage", "agreement", "tokens")
+# tokens is not among them: without a target model it does not run (not_run, with why), so nothing is reused
+EXPENSIVE = ("label_noise", "duplicates", "coverage", "agreement")
 
 
 def _config(folder: Path, **embeddings):
@@ -224,3 +225,13 @@ def test_a_batch_added_to_a_cached_set_reports_what_a_cold_audit_of_the_grown_se
         data["config"]["embeddings"].pop("cache_dir")
     assert mine == theirs
     assert batch.checks["duplicates"].records > first.checks["duplicates"].records  # the batch was measured, not reused
+
+
+def test_the_tokens_count_for_a_target_model_is_reused_on_an_unchanged_rerun(tmp_path):
+    config = _config(tmp_path)
+    config = dataclasses.replace(config, sections={**config.sections, "tokens": dataclasses.replace(
+        config.section("tokens"), target_model="gpt-4o-mini")})
+    first = audit(SAMPLE / "support_tickets.jsonl", config, embed=False)
+    second = audit(SAMPLE / "support_tickets.jsonl", config, embed=False)
+    assert first.checks.runs["tokens"].status == "ran" and not first.checks.runs["tokens"].reused
+    assert second.checks.runs["tokens"].reused and second.checks["tokens"] == first.checks["tokens"]

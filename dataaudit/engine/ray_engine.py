@@ -336,17 +336,22 @@ def _quiet(record: logging.LogRecord) -> bool:
     return False
 
 
+def _console_handlers(logger: logging.Logger) -> list[logging.Handler]:
+    """The handlers of `logger` that write to a terminal stream (not a file)."""
+    return [h for h in logger.handlers if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+
+
 def _hide_ray_data_console() -> None:
     """Ray Data's records kept from the terminal, not from its log file. The report is the output, not executor
     chatter, and a failed step's cause reaches the user in the one-line error `_run` raises; Ray Data's ERROR
-    records (the failure's "Full stack trace" among them) stay in the session's ray-data.log for whoever digs.
-    They reach the terminal through the console handler Ray Data puts on its `ray.data` logger (which does not
-    propagate); a filter on that logger itself would miss the records of its child loggers, which raise them."""
+    records (the failure's "Full stack trace" among them) stay in the session's ray-data.log for whoever digs
+    (its level is set to ERROR, so that file keeps those alone). They reach the terminal through the console
+    handler Ray Data puts on its `ray.data` logger (which does not propagate); a filter on that logger itself
+    would miss the records of its child loggers, which raise them."""
     ray_data = logging.getLogger("ray.data")
     ray_data.setLevel(logging.ERROR)
-    for handler in ray_data.handlers:
-        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler) \
-                and _quiet not in handler.filters:
+    for handler in _console_handlers(ray_data):
+        if _quiet not in handler.filters:
             handler.addFilter(_quiet)
 
 
