@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 import sqlite3
 import uuid
@@ -451,10 +452,13 @@ class EmbeddingStats:
     model_loaded: bool = False
 
 
+# Whole words only: "hip" is in "membership", "mps" in "timestamps", and a model folder's name is in its error.
+_DEVICE_WORDS = re.compile(r"\b(?:cuda|mps|xpu|hip|device)\b|not compiled with", re.IGNORECASE)
+
+
 def _device_problem(exc: BaseException) -> bool:
     """Whether torch refused the device rather than the model's files (CUDA, MPS or another accelerator absent)."""
-    text = str(exc).lower()
-    return any(word in text for word in ("cuda", "mps", "device", "xpu", "hip"))
+    return _DEVICE_WORDS.search(str(exc)) is not None
 
 
 class Embedder:

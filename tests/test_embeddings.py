@@ -239,3 +239,12 @@ def test_a_device_this_torch_cannot_use_names_the_setting_and_the_way_out(tmp_pa
     with pytest.raises(ModelNotFoundError, match=r"on device 'cuda:0', which this machine's torch cannot use "
                                                  r"\(embeddings.device: use 'cpu', or leave it unset\): .*CUDA"):
         embedder.embed(["a text no cache holds"])
+
+
+def test_a_model_error_that_merely_holds_hip_or_mps_in_a_word_is_no_device_problem():
+    from dataaudit.embeddings import _device_problem
+
+    assert not _device_problem(OSError("no config.json found in directory /models/membership-intents"))
+    assert not _device_problem(OSError("timestamps.json dumps"))
+    assert _device_problem(RuntimeError("Torch not compiled with CUDA enabled"))
+    assert _device_problem(RuntimeError("Invalid device string: 'cuda:9'"))
