@@ -209,3 +209,15 @@ def test_a_quote_left_open_after_a_stray_quote_in_the_same_row_is_still_named(tm
     assert [r.input_text for r in dataset.records] == ["hello there"]
     (error,) = dataset.errors
     assert error.line == 2 and "is never closed: the rest of the file (3 lines) was read as one value" in error.message
+
+
+def test_a_header_with_a_semicolon_in_a_column_name_and_short_rows_is_read_on_commas(tmp_path):
+    """`notes; extra` is a column the rows leave out: always readable on commas, refused by the two-delimiter rule
+    when it asked every row to fill the header (second review)."""
+    from dataaudit.config import Config
+    from dataaudit.load.dataset import load_dataset
+
+    path = tmp_path / "short.csv"
+    path.write_text("text,label,notes; extra\nhi; there,pos\nyo; man,neg\n", encoding="utf-8")
+    dataset = load_dataset(path, Config())
+    assert dataset.errors == [] and [(r.input_text, r.label) for r in dataset.records] == [("hi; there", "pos"), ("yo; man", "neg")]

@@ -595,13 +595,17 @@ def _two_delimiters_hint(header_line: str, delimiter: str, first_lines: list[str
     if not rows:
         return None
 
-    def agree(on: str) -> bool:
+    def agree(on: str, *, exactly: bool) -> bool:
         width = len(next(csv.reader([header_line], delimiter=on), []))
-        return all(len(values) == width for values in csv.reader(rows, delimiter=on))
+        widths = [len(values) for values in csv.reader(rows, delimiter=on)]
+        return all(w == width for w in widths) if exactly else all(w <= width for w in widths) and any(w > 1 for w in widths)
 
-    if agree(delimiter):
+    # On `delimiter` the reader takes a short row (its missing columns empty) and fails only a wider one, so a
+    # short row agrees, as long as the character splits the rows at all (`row one;a` under `text;x,label` holds no
+    # comma: the file is not comma-separated); the other delimiter must fit every row exactly to say the guess is wrong.
+    if agree(delimiter, exactly=False):
         return None
-    fitting = [d for d in others if agree(d)]
+    fitting = [d for d in others if agree(d, exactly=True)]
     if not fitting:
         return None
     held = sorted({_DELIMITERS[delimiter], *(_DELIMITERS[d] for d in others)})
