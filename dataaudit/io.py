@@ -69,8 +69,8 @@ def write_atomic_set(files: list[tuple[str | Path, str | bytes]], remove: list[s
         with _folders_locked(folders if len(staged) + len(remove) > 1 else set()):
             # Again, just before: staging takes a while (fsync), and a FIFO made meanwhile would be renamed away.
             # Every target before the first rename, so a refusal still leaves the old set whole.
-            for path, _ in staged:
-                refuse_special_file(path)
+            for name in [*(p for p, _ in staged), *remove]:  # the removals too: a FIFO there would be unlinked
+                refuse_special_file(name)
             for path, tmp in staged:
                 os.replace(tmp, path)
             for name in remove:

@@ -593,17 +593,19 @@ PASSIVE_AUXILIARIES = frozenset("is are was were be been being get gets got gott
 IRREGULAR_PARTICIPLES = frozenset("""beaten won lost taken given made held led run seen known written sold bought
     built caught hit left sent told done paid put set kept brought found heard met shown thrown driven ridden struck
     stolen chosen spoken broken drawn grown begun felt fought read said shot shut spent split spread sung swum taught
-    thought understood upheld withdrawn borne born torn worn sworn""".split())
+    thought understood upheld withdrawn borne born torn worn sworn hurt cut fed bit bitten let beat hung stung dealt
+    overcome overtaken outrun bent lent bled bred cast cost hidden slain sought sunk stuck swept bound wound""".split())
 # Words ending in -ed / -en that are no participle ("is open by 9", "was even by then").
 NOT_PARTICIPLES = frozenset("open often even seven eleven ten then when garden kitchen children need indeed red bed "
                             "speed seed feed".split())
-# What follows "by" without being an agent: a time ("delivered by friday", "by the end of the month"), a means
-# ("sent by post", "paid by card"), a manner ("deleted by mistake"). A determiner between is read past.
-NOT_AGENTS = frozenset("""monday tuesday wednesday thursday friday saturday sunday weekend weekday january february march
+# What follows "by" without being an agent. A time, with a determiner or without ("delivered by friday", "by the
+# end of the month"); a means or a manner only bare ("sent by post", "paid by card", "deleted by mistake"): with a
+# determiner it is an agent ("hit by a car", "blocked by the bank").
+TIME_WORDS = frozenset("""monday tuesday wednesday thursday friday saturday sunday weekend weekday january february march
     april may june july august september october november december today tomorrow tonight tonite yesterday noon midday
-    midnight then now later end next morning evening afternoon night week month year hour minute time close eod
-    post mail email e phone telephone car bus train plane air sea road rail hand cash card check cheque transfer bank
-    wire courier text sms fax boat ship bike bicycle foot taxi credit debit paypal
+    midnight then now later end next morning evening afternoon night week month year hour minute time close eod""".split())
+MEANS_WORDS = frozenset("""post mail email e phone telephone car bus train plane air sea road rail hand cash card check cheque
+    transfer bank wire courier text sms fax boat ship bike bicycle foot taxi credit debit paypal
     mistake accident chance default far""".split())
 DETERMINERS = frozenset("the a an this that next my your our their his her its".split())
 
@@ -613,11 +615,14 @@ def _participle(word: str) -> bool:
 
 
 def _agent_follows(words: list[str], i: int) -> bool:
-    """Whether the words after "by" at i name an agent: not a time, a means, a digit or nothing."""
+    """Whether the words after "by" at i name an agent: not a time, a bare means or manner, a digit or nothing."""
     after = words[i + 1:i + 3]
-    if after and after[0] in DETERMINERS:
+    determined = bool(after) and after[0] in DETERMINERS
+    if determined:
         after = after[1:]
-    return bool(after) and after[0] not in NOT_AGENTS and not _has_digit(after[0])
+    if not after or after[0] in TIME_WORDS or _has_digit(after[0]):
+        return False
+    return determined or after[0] not in MEANS_WORDS
 
 
 def passive_voice(words: list[str]) -> tuple[int, int]:

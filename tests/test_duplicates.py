@@ -1396,6 +1396,11 @@ VOICE_PREMISE = ("Latvia, for instance, is the lowest-ranked team in the field b
     ("my card was declined", "my card got declined by the shop", False),
     ("it is close by", "it is nearby", False),
     ("will my order be shipped by the end of the month", "will my order ship by the end of the month", False),
+    # A second review's contrast pairs: irregular participles, and a means word with a determiner is an agent.
+    ("the man was hurt by the dog", "the man hurt the dog", True),
+    ("the baby was fed by the nurse", "the baby fed the nurse", True),
+    ("the cyclist was hit by a bus", "the cyclist hit a bus", True),
+    ("the payment was blocked by the bank", "the payment blocked the bank", True),
 ])
 def test_an_agents_passive_against_another_voice_is_a_changed_voice(a, b, changed):
     from dataaudit.normalize import voice_changed, voice_memo
