@@ -97,3 +97,22 @@ def test_a_fifo_made_while_the_set_is_staged_is_refused_before_any_rename(tmp_pa
         write_atomic_set([(report, "new\n"), (late, "# new\n")])
     assert report.read_text() == "old\n" and stat.S_ISFIFO(os.lstat(late).st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "report.md"]  # no staged file left
+
+
+@needs_fifo
+def test_a_fifo_made_at_a_removed_name_while_the_set_is_staged_is_left_and_the_old_set_whole(tmp_path, fifo_fds, monkeypatch):
+    """The check before renaming covered the files written, not the ones removed: a FIFO made at report.md
+    during staging was unlinked (second review)."""
+    (tmp_path / "report.json").write_text("old")
+    real_stage = io._stage
+
+    def stage_then_race(path, payload):
+        staged = real_stage(path, payload)
+        make_fifo(tmp_path / "report.md", fifo_fds)  # appears after the first check, before the renames
+        return staged
+
+    monkeypatch.setattr(io, "_stage", stage_then_race)
+    with pytest.raises(WriteError, match=r"report\.md: not a regular file"):
+        write_atomic_set([(tmp_path / "report.json", "new")], remove=[tmp_path / "report.md"])
+    assert stat.S_ISFIFO(os.stat(tmp_path / "report.md").st_mode) and (tmp_path / "report.json").read_text() == "old"
+    assert sorted(os.listdir(tmp_path)) == ["report.json", "report.md"]
