@@ -167,18 +167,22 @@ def build_cases(train_per_intent: int | None = None, test_per_intent: int | None
     return [c for c in cases if only is None or c.name in only]
 
 
+def _queries_by_intent(clinc) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """CLINC150's train and test queries, each split by intent, in file order."""
+    split: tuple[dict[str, list[str]], dict[str, list[str]]] = ({}, {})
+    for queries, name in zip(split, ("train", "test")):
+        for text, intent in clinc[name]:
+            queries.setdefault(intent, []).append(text)
+    return split
+
+
 def _chat_probe_case(clinc) -> Case:
     """The chat QA's case as text (a chat record's query is its user turn): the first 22 intents by name, 20
     with 30 training rows, production 8 test queries of each and 20 training-split queries of the 2 others.
     Its report named one uncovered scenario of 32 lines and called 8 more lines of the absent intents covered."""
     import random
 
-    by_intent: dict[str, list[str]] = {}
-    test_by_intent: dict[str, list[str]] = {}
-    for text, intent in clinc["train"]:
-        by_intent.setdefault(intent, []).append(text)
-    for text, intent in clinc["test"]:
-        test_by_intent.setdefault(intent, []).append(text)
+    by_intent, test_by_intent = _queries_by_intent(clinc)
     draw = random.Random(1)
     intents = sorted(by_intent)[:22]
     kept, absent = intents[:20], intents[20:]
@@ -193,12 +197,7 @@ def _chat_probe_case(clinc) -> Case:
 def _small_case(clinc, seed: int) -> Case:
     import random
 
-    by_intent: dict[str, list[str]] = {}
-    test_by_intent: dict[str, list[str]] = {}
-    for text, intent in clinc["train"]:
-        by_intent.setdefault(intent, []).append(text)
-    for text, intent in clinc["test"]:
-        test_by_intent.setdefault(intent, []).append(text)
+    by_intent, test_by_intent = _queries_by_intent(clinc)
     draw = random.Random(seed)
     picked = draw.sample(sorted(by_intent), 22)
     kept, absent = picked[:20], picked[20:]
