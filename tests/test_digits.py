@@ -30,6 +30,9 @@ def test_the_regressions_write_a_drop_by_the_same_rule():
     from dataaudit.config import HistoryConfig
     from dataaudit.history.regressions import find_regressions
 
-    (found,) = find_regressions({"krippendorff_alpha": 0.8}, {"krippendorff_alpha": 0.8 - 0.1 - 1e-13}, HistoryConfig(max_alpha_drop=0.1))
-    assert found["detail"] == f"dropped by {value_text(0.8 - (0.8 - 0.1 - 1e-13), 0.1)} (bound 0.1)"
+    # a drop past the bound by more than float noise (digits.FLOAT_NOISE) is written with the digits that show it
+    (found,) = find_regressions({"krippendorff_alpha": 0.8}, {"krippendorff_alpha": 0.8 - 0.1 - 1e-7}, HistoryConfig(max_alpha_drop=0.1))
+    assert found["detail"] == f"dropped by {value_text(0.8 - (0.8 - 0.1 - 1e-7), 0.1)} (bound 0.1)"
     assert float(found["detail"].split()[2]) > 0.1
+    # one within float noise of it is the bound itself, no regression (0.75 -> 0.70 dropped 0.050000000000000044)
+    assert find_regressions({"krippendorff_alpha": 0.8}, {"krippendorff_alpha": 0.8 - 0.1 - 1e-13}, HistoryConfig(max_alpha_drop=0.1)) == []
