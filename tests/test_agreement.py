@@ -689,3 +689,22 @@ def test_a_huge_label_is_listed_by_its_key_not_copied_whole(tmp_path):
     assert key in shown and huge not in shown and max(map(len, shown)) == LABEL_KEY_LIMIT
     assert {s.label: s.ratings for s in result.labels}[key] == 1
     assert [d.labels for d in result.disputed if d.item_id == "3"] == [{"A": "b", "B": key}]
+
+
+def test_the_condition_writes_alpha_against_both_bounds_as_the_sections_do(tmp_path):
+    """A tentative alpha just above the tentative bound read 0.667 in the condition (written against the reliable
+    bound alone) and 0.66704 in the agreement section (second review)."""
+    import dataclasses
+
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.checks.base import Status
+    from dataaudit.render.figures import judged_text
+
+    items = [[("a", "xy"[i % 2]), ("b", "xy"[i % 2] if i >= 3 else "yx"[i % 2])] for i in range(20)]
+    config = Config(agreement=AgreementConfig(bootstrap_resamples=0))
+    measured = CHECK.measure(_ctx(_nested(tmp_path, items), config))
+    result = dataclasses.replace(measured, krippendorff_alpha=0.667, krippendorff_alpha_unrounded=0.66704)
+    [finding] = CHECK.judge(result, _ctx(_nested(tmp_path, items), config))
+    section = judged_text("krippendorff_alpha", 0.66704, config.to_dict())
+    assert section == "0.66704" and finding.status == Status.WARN
+    assert finding.summary.startswith(f"Krippendorff's alpha {section} is only tentative"), finding.summary

@@ -42,7 +42,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..config import AgreementConfig
-from ..digits import against
+from ..digits import against, value_text
 from ..engine.base import DataSteps, SerialSteps
 from ..errors import ConfigError, InputError, said
 from ..excerpt import plain_excerpt as excerpt
@@ -840,15 +840,17 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
         action = _review_action(flagged, {s.annotator: s for s in result.per_annotator})
     ci = f" (95% CI {ci_text(result.alpha_ci)}{undefined_text(result)})" if result.alpha_ci else ""
     grade = alpha_grade(alpha, config.agreement)
+    # Written against both bounds, as every section writes it: 0.66704 read 0.667 here and 0.66704 there.
+    shown = value_text(alpha, reliable, tentative)
     if grade == "reliable":
-        shown, bound = against(alpha, reliable)
+        _, bound = against(alpha, reliable)
         return [Finding("consistency", Status.PASS, f"{about}Krippendorff's alpha {shown}{ci} >= {bound}{blame}", evidence,
                         action if flagged else "")]
     if grade == "tentative":
-        shown, bound = against(alpha, reliable)
+        _, bound = against(alpha, reliable)
         return [Finding("consistency", Status.WARN, f"{about}Krippendorff's alpha {shown}{ci} is only tentative (< {bound}){blame}",
                         evidence, action)]
-    shown, bound = against(alpha, tentative)
+    _, bound = against(alpha, tentative)
     return [Finding("consistency", Status.FAIL, f"{about}Krippendorff's alpha {shown}{ci} is below {bound}{blame}",
                     evidence, action)]
 
