@@ -413,3 +413,15 @@ def test_the_history_table_shows_a_figure_whose_unrounded_twin_is_null():
     render_history(runs, "h.db", console)
     row = next(line for line in console.export_text().splitlines() if line.split()[:1] == ["1"])
     assert row.split()[-3:-1] == ["95.0%", "0.0%"]
+
+
+def test_a_reports_regression_line_writes_alpha_against_the_reports_own_bounds():
+    """With reliable_alpha 0.7 the agreement section wrote 0.69996 and the report's regression line 0.700 (the
+    default bounds; second review)."""
+    from dataaudit.config import config_from_dict
+    from dataaudit.render.figures import regression_cells
+
+    config = config_from_dict({"agreement": {"reliable_alpha": 0.7, "tentative_alpha": 0.6}}).to_dict()
+    r = {"what": "krippendorff_alpha", "before": 0.75, "now": 0.69996, "detail": "dropped"}
+    assert regression_cells(r, config)[2] == "0.69996" and regression_line(r, config).startswith("krippendorff_alpha: 0.750 -> 0.69996")
+    assert regression_cells(r)[2] == "0.700"  # without a config (compare, the history): the default bounds

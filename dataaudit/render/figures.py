@@ -85,11 +85,13 @@ def shown_change(figure: str, before: Any, after: Any) -> str:
     return f"{delta:+.3f}" if isinstance(delta, float) else f"{delta:+,}"
 
 
-def regression_cells(r: dict[str, Any]) -> list[str]:
-    """A regression as table cells: what, before, now, detail."""
-    return [r["what"], shown_value(r["what"], r["before"]), shown_value(r["what"], r["now"]), r["detail"]]
+def regression_cells(r: dict[str, Any], config: Mapping[str, Any] | None = None) -> list[str]:
+    """A regression as table cells: what, before, now, detail. config: the report's, whose bounds a figure is
+    written against (the defaults where None: compare and the history keep no config)."""
+    return [r["what"], shown_value(r["what"], r["before"], config), shown_value(r["what"], r["now"], config), r["detail"]]
 
 
-def regression_line(r: dict[str, Any]) -> str:
+def regression_line(r: dict[str, Any], config: Mapping[str, Any] | None = None) -> str:
     """'label_share:yes: 74.4% -> 66.3% (moved by -8.13 points ...)': a regression in the units the tables use."""
-    return f"{r['what']}: {shown_value(r['what'], r['before'])} -> {shown_value(r['what'], r['now'])} ({r['detail']})"
+    return (f"{r['what']}: {shown_value(r['what'], r['before'], config)} -> {shown_value(r['what'], r['now'], config)} "
+            f"({r['detail']})")

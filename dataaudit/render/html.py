@@ -195,7 +195,7 @@ def _decision(report: Report, formats: Collection[str]) -> str:
     if report.regressions:
         parts.append("<section id='regressions'><h2>Regressions against the previous run</h2>"
                      f"<p>Compared with the run of {inline(report.compared_with or '?', 60)}.</p>"
-                     + _table(["what", "before", "now", "detail"], [regression_cells(r) for r in report.regressions],
+                     + _table(["what", "before", "now", "detail"], [regression_cells(r, getattr(report, "config", None) or None) for r in report.regressions],
                               json_written=json_written) + "</section>")
     if report.warnings:
         # What the run could not do or set aside (a per-file table left out, a check that failed, a broken

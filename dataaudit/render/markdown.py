@@ -225,7 +225,7 @@ def _blocks(report: Report, sections: list, max_rows: int | None,
     blocks = []
     if report.regressions:
         title = "Regressions against the previous run"
-        regressions = Table(title, ["what", "before", "now", "detail"], [regression_cells(r) for r in report.regressions])
+        regressions = Table(title, ["what", "before", "now", "detail"], [regression_cells(r, getattr(report, "config", None) or None) for r in report.regressions])
         # A regression's detail is shown whole, as everywhere else: it says why the figure moved.
         blocks.append((title, [f"## {title}", "", f"Compared with the run of {cell(report.compared_with or '?')}.", "",
                                *_capped_table(regressions, max_rows, formats, limit=WHOLE)]))

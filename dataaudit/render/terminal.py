@@ -185,7 +185,7 @@ def render_terminal(report: Report, console: Console | None = None, files: Colle
     if report.regressions:
         console.print(Text(f"regressions against the run of {report.compared_with or 'the previous run'} ({len(report.regressions)})", "bold red"))
         for r in report.regressions:
-            console.print(_indented(plain(regression_line(r), ascii_marks=ascii_marks)))
+            console.print(_indented(plain(regression_line(r, getattr(report, "config", None) or None), ascii_marks=ascii_marks)))
     for warning in report.warnings:
         say(plain(f"warning: {warning}", "yellow", ascii_marks=ascii_marks), warning)
     for section in sections:
