@@ -417,3 +417,19 @@ def test_a_link_to_a_hidden_folder_inside_is_read_through_the_link(tmp_path):
     (data / "shown").symlink_to(".store")
     files, said = expanded(str(data))
     assert files == [str(data / "shown" / "d.jsonl")] and said == []
+
+
+def test_a_link_from_one_matched_folder_into_another_is_skipped_by_the_glob_as_by_the_folder(tmp_path):
+    """`lk/*` read lk/b's file through the link lk/a/l -> ../b (and lk/b's own copy was "named twice"), where `lk`
+    skips the link and reads lk/b as itself (second review); a glob matching lk/a alone reads it as `lk/a` does."""
+    data = tmp_path / "lk"
+    (data / "a").mkdir(parents=True)
+    (data / "b").mkdir()
+    (data / "a" / "e.jsonl").write_text(records_text(2))
+    (data / "b" / "d.jsonl").write_text(records_text(3))
+    (data / "a" / "l").symlink_to("../b")
+    by_folder, _ = expanded(str(data))
+    by_glob, said = expanded(str(data / "*"))
+    assert by_glob == by_folder == [str(data / "a" / "e.jsonl"), str(data / "b" / "d.jsonl")]
+    assert said == [f"{data / 'a'}: skipped 1 folder link that leads back to a folder above or to one read anyway (l)"]
+    assert expanded(str(data / "a*"))[0] == expanded(str(data / "a"))[0] == [str(data / "a" / "e.jsonl"), str(data / "a" / "l" / "d.jsonl")]

@@ -149,13 +149,15 @@ def _matched_folders_skipped() -> _Skipped:
     return _Skipped([], [], [], folder_noun="matched folder")
 
 
-def _folder_shards(folder: Path, *, top: bool = True, matched_skips: _Skipped | None = None) -> list[str]:
+def _folder_shards(folder: Path, *, top: bool = True, matched_skips: _Skipped | None = None,
+                   also_walked: frozenset[str] = frozenset()) -> list[str]:
     """A folder's data files, its subfolders' in their place (entries in name order, so a folder and its glob
     `folder/*` take the same files in the same order); hidden entries are left out as `*` leaves them out, an
     annotation-tool export folder inside stays one input, and what is left out is named in one warning (see
     _Skipped). Only a folder named itself (`top`) with no data file anywhere in it, or that it may not read, is
     an InputError; one a glob matched is skipped like a subfolder (unread, or holding a report set: added to
-    the glob's `matched_skips`)."""
+    the glob's `matched_skips`). also_walked: the real paths of the folders the same glob matched, which it walks
+    under their own names (a link into one of them is skipped, as the folder above them skips it)."""
     matched_skips = matched_skips if matched_skips is not None else _matched_folders_skipped()
     found: list[str] = []
     skipped = _Skipped([], [], [])
@@ -178,7 +180,7 @@ def _folder_shards(folder: Path, *, top: bool = True, matched_skips: _Skipped | 
             if entry.name.startswith("."):
                 continue
             if entry.is_dir():
-                if entry.is_symlink() and _leads_back(entry, current, seen, folder):
+                if entry.is_symlink() and _leads_back(entry, current, seen, folder, also_walked):
                     skipped.links_back.append(str(entry.relative_to(folder)))
                 elif detect_export(entry) is not None:
                     found.append(str(entry))
@@ -198,7 +200,7 @@ def _folder_shards(folder: Path, *, top: bool = True, matched_skips: _Skipped | 
     return found
 
 
-def _leads_back(link: Path, current: Path, seen: set[str], scanned: Path) -> bool:
+def _leads_back(link: Path, current: Path, seen: set[str], scanned: Path, also_walked: frozenset[str] = frozenset()) -> bool:
     """Whether a folder link leads to the folder holding it, to one above it, to one already walked, or to one
     the scan walks under its own name (inside the scanned folder, not hidden): walking it would read the same
     files again under other names, or never end. Judged from where the link sits, so a glob's matched folder
@@ -207,6 +209,8 @@ def _leads_back(link: Path, current: Path, seen: set[str], scanned: Path) -> boo
     target, here, root = os.path.realpath(link), os.path.realpath(current), os.path.realpath(scanned)
     if target in seen or here == target or here.startswith(target.rstrip(os.sep) + os.sep):
         return True
+    if any(target == walked or target.startswith(walked.rstrip(os.sep) + os.sep) for walked in also_walked):
+        return True  # into a folder the same glob matched: `lk/*` skips `lk/a/l -> ../b` as `lk` does
     inside = os.path.relpath(target, root).split(os.sep)
     return inside[0] != os.pardir and not any(part.startswith(".") for part in inside)
 
@@ -236,10 +240,12 @@ def expand_inputs(paths) -> list[str]:
         named = len(matched) == 1 and matched[0] == pattern  # a name taken literally, not a glob's match
         files: list[str] = []
         matched_skips = _matched_folders_skipped()
+        walked = frozenset(os.path.realpath(m) for m in matched if Path(m).is_dir() and not Path(m).is_symlink())
         for item in matched:
             folder = Path(item)
             if folder.is_dir() and detect_export(folder) is None:
-                files += _folder_shards(folder, top=named, matched_skips=matched_skips)
+                files += _folder_shards(folder, top=named, matched_skips=matched_skips,
+                                        also_walked=walked - {os.path.realpath(folder)})
             else:
                 files.append(item)
         matched_skips.warn(pattern, stacklevel=3)
