@@ -421,10 +421,12 @@ def _embed_actor(embedder: Embedder) -> type:
                             "error_kind": np.full(len(texts), "", dtype=object),
                             "error_message": np.full(len(texts), "", dtype=object)}
             # Every later batch carries the error too: a batch that then worked would not fit this one's block.
+            # In its first row only: Arrow writes a string per row, and a long message times a batch's texts
+            # would fill the object store; the driver raises on the first row that holds one.
+            kinds, messages = np.full(len(texts), "", dtype=object), np.full(len(texts), "", dtype=object)
+            kinds[:1], messages[:1] = self.error
             return {"position": batch["position"], "vector": np.zeros((len(texts), self.width), dtype=np.float32),
-                    "stored": np.full(len(texts), False),
-                    "error_kind": np.full(len(texts), self.error[0], dtype=object),
-                    "error_message": np.full(len(texts), self.error[1], dtype=object)}
+                    "stored": np.full(len(texts), False), "error_kind": kinds, "error_message": messages}
 
     return EmbedActor
 
