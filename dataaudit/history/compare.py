@@ -35,7 +35,7 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     f0, f1 = key_figures(before), key_figures(after)
     # Changed as the reports computed the figure where both kept it: 0.80004 -> 0.79996 crossed the alpha bound and
     # is one figure at 4 places; a difference in the last bits alone (0.74342 / 0.74338) is no change.
-    changes = [{"figure": name, "before": f0.get(name), "after": f1.get(name), **_unrounded(f0, f1, name)}
+    changes = [{"figure": name, "before": f0.get(name), "after": f1.get(name), **_as_computed_sides(f0, f1, name)}
                for name in SCALARS if f0.get(name) != f1.get(name) or _crossed(f0, f1, name)]
     labels = sorted(set(f0["label_shares"]) | set(f1["label_shares"]))
 
@@ -84,7 +84,7 @@ def _crossed(f0: dict[str, Any], f1: dict[str, Any], name: str) -> bool:
     return any((a < bound) != (b < bound) for bound in figure_bounds(name, None))
 
 
-def _unrounded(f0: dict[str, Any], f1: dict[str, Any], name: str) -> dict[str, Any]:
+def _as_computed_sides(f0: dict[str, Any], f1: dict[str, Any], name: str) -> dict[str, Any]:
     """A change's figures as the reports computed them (before_unrounded, after_unrounded), for figures kept to 4
     places: shown from these, 0.79996 does not read 0.800 beside the report's 0.79996. Empty for other figures."""
     key = f"{name}_unrounded"

@@ -165,16 +165,11 @@ def _points(share_difference: float, *, sign: bool = True) -> str:
     return f"{share_difference * 100:{'+' if sign else ''}.2f} points"
 
 
-def _unrounded(figures: dict[str, Any], name: str) -> Any:
-    """A figure as the run computed it where the run kept that (None is not kept), else its 4-place one."""
+def as_computed(figures: dict[str, Any], name: str) -> Any:
+    """A figure as the run computed it where the run kept that (None is not kept), else its 4-place one (figures
+    recorded before the unrounded one was kept): what a change is judged on and a view shows."""
     unrounded = figures.get(f"{name}_unrounded")
     return unrounded if unrounded is not None else figures.get(name)
-
-
-def _unrounded_alpha(figures: dict[str, Any]) -> float | None:
-    """The alpha a drop is judged on: unrounded, or the rounded one in figures recorded before it was kept."""
-    unrounded = figures.get("krippendorff_alpha_unrounded")
-    return unrounded if unrounded is not None else figures.get("krippendorff_alpha")
 
 
 def _past(change: float, bound: float) -> bool:
@@ -190,7 +185,7 @@ def _regression(what: str, before: Any, now: Any, detail: str) -> dict[str, Any]
 def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: HistoryConfig) -> list[dict[str, Any]]:
     """before/now: key_figures() of the previous and the current run."""
     found = []
-    a0, a1 = _unrounded_alpha(before), _unrounded_alpha(now)
+    a0, a1 = as_computed(before, "krippendorff_alpha"), as_computed(now, "krippendorff_alpha")
     if a0 is not None and a1 is not None and _past(a0 - a1, bounds.max_alpha_drop):
         found.append(_regression("krippendorff_alpha", a0, a1, f"dropped by {value_text(a0 - a1, bounds.max_alpha_drop)} (bound {bounds.max_alpha_drop:g})"))
     if a0 is not None:
@@ -231,9 +226,7 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     if shares0:
         found += _new_file_label_shifts(shares0, set(before.get("train_files") or []), now, bounds)
     # As alpha: compared and shown from the unrounded share where the run kept it (0.89996 is not 0.9).
-    c0, c1 = (_unrounded(figures, "covered_share") for figures in (before, now))
-    if c0 is None or c1 is None:
-        c0, c1 = before.get("covered_share"), now.get("covered_share")
+    c0, c1 = as_computed(before, "covered_share"), as_computed(now, "covered_share")
     if c0 is not None and c1 is not None and _past(c0 - c1, bounds.max_covered_share_drop):
         found.append(_regression("covered_share", c0, c1, f"fell by {_points(c0 - c1, sign=False)} "
                                                           f"(bound {_points(bounds.max_covered_share_drop, sign=False)})"))

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..report import shown_verdict
-from ..history.regressions import _unrounded
+from ..history.regressions import as_computed
 from .figures import shown_value
 from .terminal import plain
 
@@ -30,13 +30,11 @@ def render_history(runs: list[dict[str, Any]], source: str, console: Console | N
         table.add_column(column, **kwargs)
     for run in runs:
         f = run["figures"]
-        # alpha from the unrounded figure where the run kept it: 0.55151 kept as 0.5515 would read 0.551
-        alpha = f.get("krippendorff_alpha_unrounded", f.get("krippendorff_alpha"))
         table.add_row(str(run["id"]), plain(run["generated_at"][5:10] + " " + run["generated_at"][11:16]), plain(run["dataset"]),
                       plain(shown_verdict(run["verdict"])), _fmt(f.get("usable"), "{}"),
-                      # as the report shows them: 4.5% duplicates read 4% at :.0%
-                      shown_value("krippendorff_alpha", alpha),
-                      *(shown_value(name, _unrounded(f, name)) for name in ("covered_share", "duplicate_share")),
+                      # as the report shows them, from the unrounded figures where the run kept them: 0.55151
+                      # kept as 0.5515 would read 0.551, and 4.5% duplicates read 4% at :.0%
+                      *(shown_value(name, as_computed(f, name)) for name in ("krippendorff_alpha", "covered_share", "duplicate_share")),
                       str(len(run["regressions"])) if run["regressions"] else "-")
     console.print(table)
     for run in runs:
