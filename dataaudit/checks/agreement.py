@@ -42,7 +42,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..config import AgreementConfig
-from ..digits import against, value_text
+from ..digits import bound_text, value_text
 from ..engine.base import DataSteps, SerialSteps
 from ..errors import ConfigError, InputError, said
 from ..excerpt import plain_excerpt as excerpt
@@ -843,14 +843,14 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     # Written against both bounds, as every section writes it: 0.66704 read 0.667 here and 0.66704 there.
     shown = value_text(alpha, reliable, tentative)
     if grade == "reliable":
-        _, bound = against(alpha, reliable)
+        bound = bound_text(reliable)
         return [Finding("consistency", Status.PASS, f"{about}Krippendorff's alpha {shown}{ci} >= {bound}{blame}", evidence,
                         action if flagged else "")]
     if grade == "tentative":
-        _, bound = against(alpha, reliable)
+        bound = bound_text(reliable)
         return [Finding("consistency", Status.WARN, f"{about}Krippendorff's alpha {shown}{ci} is only tentative (< {bound}){blame}",
                         evidence, action)]
-    _, bound = against(alpha, tentative)
+    bound = bound_text(tentative)
     return [Finding("consistency", Status.FAIL, f"{about}Krippendorff's alpha {shown}{ci} is below {bound}{blame}",
                     evidence, action)]
 
