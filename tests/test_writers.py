@@ -1,0 +1,30 @@
+"""The writer dedup and redact share: a copy keeps the input's own bytes, line endings included."""
+
+from __future__ import annotations
+
+import pytest
+
+from dataaudit.fix.writers import DROP, rewrite
+
+
+@pytest.mark.parametrize("ending", [b"\r\n", b"\n"])
+def test_a_last_line_without_newline_gets_the_files_own_ending_when_a_newline_is_added(tmp_path, ending):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(ending.join([b'{"text": "a"}', b'{"text": "b"}', b'{"text": "c"}']))
+    stats = rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, drop_blank=True)
+    assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}' + ending + b'{"text": "c"}' + ending
+    assert (stats.rows, stats.kept) == (3, 2)
+
+
+def test_a_crlf_file_whose_last_line_goes_keeps_crlf_at_its_end(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"text": "a"}\r\n{"text": "b"}')
+    rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, drop_blank=True)
+    assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}\r\n'
+
+
+def test_without_drop_blank_a_file_without_final_newline_stays_without_one(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"text": "a"}\r\n\r\n{"text": "b"}')
+    rewrite(source, tmp_path / "out.jsonl", lambda number, row: row)
+    assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}\r\n\r\n{"text": "b"}'
