@@ -273,3 +273,77 @@ def test_two_stray_bytes_in_a_large_csv_drop_their_rows_alone(tmp_path):
     source.write_bytes(body.encode().replace(b"ticket number 7 ", b"ticket n\xe9 7 ").replace(b"ticket number 8 ", b"ticket n\xe9 8 "))
     summary = deduplicate(source, tmp_path / "clean.csv", Config(), embed=False)
     assert (summary.records, summary.kept, summary.invalid) == (300, 298, 2)
+
+
+def _listed(summary) -> dict[int, dict]:
+    return {e["line"]: e for e in map(json.loads, summary.sidecar.read_text().splitlines())}
+
+
+def _write(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_drop_conflicts_keeps_the_reworded_copy_of_a_conflicting_first_record_in_its_place(tmp_path, embedder):
+    source = _write(tmp_path / "dc.jsonl", [
+        {"text": "how do i activate my new card", "label": "activate_my_card"},
+        {"text": "how do i activate my new card please", "label": "card_arrival"},
+        {"text": "what steps do i take to activate my new card", "label": "activate_my_card"},
+        {"text": "I need to change my PIN number", "label": "change_pin"}])
+    summary = deduplicate(source, tmp_path / "clean.jsonl", Config(), drop_conflicts=True, embedder=embedder)
+    assert [json.loads(line)["text"] for line in (tmp_path / "clean.jsonl").read_text().splitlines()] == [
+        "what steps do i take to activate my new card", "I need to change my PIN number"]
+    assert {line: e["reason"] for line, e in _listed(summary).items()} == {1: "conflicting labels", 2: "conflicting labels"}
+
+
+def test_drop_conflicts_keeps_the_first_copy_that_stays_and_never_names_a_dropped_line_as_kept(tmp_path):
+    rows = [{"text": "Where is my card?", "label": "a"}, {"text": "where is my card", "label": "a"},
+            {"text": "Where is my card?", "label": "b"}, {"text": "where is my card", "label": "a"},
+            {"text": "Where is my card?", "label": "a"}, {"text": "where is my card", "label": "a"},
+            {"text": "Cancel my subscription", "label": "c"}]
+    summary = deduplicate(_write(tmp_path / "big.jsonl", rows), tmp_path / "clean.jsonl", Config(), drop_conflicts=True,
+                          embed=False)
+    listed = _listed(summary)
+    assert {line: (e["reason"], e.get("kept_line")) for line, e in listed.items()} == {
+        1: ("conflicting labels", None), 3: ("conflicting labels", None), 5: ("conflicting labels", None),
+        4: ("exact duplicate", 2), 6: ("exact duplicate", 2)}
+    assert (summary.kept, summary.dropped) == (2, 5)
+
+
+def test_a_reworded_copy_with_another_label_is_kept_and_counted_while_one_with_the_same_label_goes(tmp_path, embedder):
+    source = _write(tmp_path / "b77.jsonl", [
+        {"text": "Can you explain why my payment is still pending?", "label": "pending_transfer"},
+        {"text": "Why is my payment still pending?", "label": "pending_card_payment"},
+        {"text": "how do i activate my new card", "label": "activate_my_card"},
+        {"text": "what steps do i take to activate my new card", "label": "activate_my_card"}])
+    summary = deduplicate(source, tmp_path / "clean.jsonl", Config(), embedder=embedder)
+    assert {line: (e["reason"], e["kept_line"]) for line, e in _listed(summary).items()} == {4: ("near duplicate", 3)}
+    assert (summary.kept, summary.run_other_labels_kept, summary.run_conflicts_kept) == (3, 1, 0)
+
+
+def test_a_prompt_asked_twice_with_another_reply_goes_saying_its_target_differs(tmp_path):
+    rows = [chat("How do I reset my password?", "Open Settings, then Security, then Reset password."),
+            chat("How do I cancel my order?", "Open Orders and press Cancel next to it."),
+            chat("How do I reset my password?", "Use the Forgot password link on the sign-in page."),
+            chat("How do I cancel my order?", "Open Orders and press Cancel next to it.")]
+    config = Config(task_type="generation")
+    summary = deduplicate(_write(tmp_path / "chat.jsonl", rows), tmp_path / "clean.jsonl", config, embed=False)
+    assert _listed(summary) == {3: {"file": str(tmp_path / "chat.jsonl"), "line": 3, "reason": "exact duplicate",
+                                    "kept_line": 1, "target_differs": True},
+                                4: {"file": str(tmp_path / "chat.jsonl"), "line": 4, "reason": "exact duplicate",
+                                    "kept_line": 2}}
+
+
+def test_an_exact_copy_of_a_near_copy_is_listed_as_near_the_record_it_names(tmp_path):
+    from dataaudit.fix.dedup import deduplicate_files
+
+    a = _write(tmp_path / "a.jsonl", [{"text": "How do I top up my card?", "label": "top_up"},
+                                      {"text": "I forgot my passcode", "label": "passcode"},
+                                      {"text": "hi, how do i top up my card", "label": "top_up"},
+                                      {"text": "How do I top up my card?", "label": "top_up"}])
+    b = _write(tmp_path / "b.jsonl", [{"text": "Hi, how do I top up my card", "label": "top_up"},
+                                      {"text": "where is my refund", "label": "refund"}])
+    first, second = deduplicate_files([a, b], tmp_path / "clean", Config(), embed=False)
+    assert {line: (e["reason"], e["kept_line"]) for line, e in _listed(first).items()} == {
+        3: ("near duplicate", 1), 4: ("exact duplicate", 1)}
+    assert _listed(second)[1] == {"file": str(b), "line": 1, "reason": "near duplicate", "kept_line": 1, "kept_file": str(a)}

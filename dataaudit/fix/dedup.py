@@ -1,7 +1,10 @@
 """`dataaudit dedup`: a de-duplicated copy of a dataset, and a sidecar naming every dropped line and why.
 
 The first record of each duplicate group is kept (the one the report names as `keep`); conflicting
-groups are dropped whole only when asked. A preference contradiction (one prompt with A over B and B over A, or a
+groups are dropped whole only when asked, and a group whose kept record goes with them keeps the first record of
+each of its exact sets that stays. A reworded copy whose label differs from the kept record's (never a conflict
+in the audit) is kept too; a generation prompt asked twice keeps its first reply, the copy listed with
+`target_differs`. A preference contradiction (one prompt with A over B and B over A, or a
 KTO completion marked desirable and undesirable) is never settled by keeping its first line: every record of it
 is kept, and counted, unless --drop-conflicts drops them all. Malformed lines are dropped and listed too; a file read
 only in part (a quote left open) or in another encoding than UTF-8 is refused. The copy is written
@@ -46,23 +49,68 @@ class DedupSummary:
     run_conflicts_kept: int  # groups with conflicting labels of which one record was kept (without --drop-conflicts)
     invalid: int = 0  # of the dropped rows, those left out because they could not be read as records
     run_contradictions_kept: int = 0  # preference contradictions every record of which was kept (without --drop-conflicts)
+    # Records kept beside their group's kept record: reworded copies of it (never a conflict) with another label.
+    run_other_labels_kept: int = 0
 
 
 Place = tuple[str, int]  # (file as audited, line)
 
 
-def _drop_reasons(report, drop_conflicts: bool) -> dict[Place, dict]:
+def _drop_reasons(report, drop_conflicts: bool, value_of: dict[Place, str | None] | None = None) -> tuple[dict[Place, dict], int]:
     """Why each dropped row goes, keyed by its (file, line): groups and conflicts may span the files of a
-    multi-file audit, whose line numbers repeat from file to file."""
+    multi-file audit, whose line numbers repeat from file to file. Also how many records of reworded groups are
+    kept beside their group's kept record for carrying another label.
+
+    value_of: each member's label (or target) of the groups whose members' labels differ (same_target false)."""
     duplicates = report.checks["duplicates"]
+    value_of = value_of or {}
+    in_conflict = {member for conflict in duplicates.conflicts for member in zip(conflict.line_files, conflict.lines)}
+    preference = report.checks.get("preference")
+    identical = set(preference.all_identical) if preference is not None else set()
+    # A record that goes whatever its group does cannot stand for the group: kept_line would name a dropped line.
+    unavailable = (in_conflict if drop_conflicts else set()) | identical
+    groups = duplicates.all_groups
+    in_near_group = {member for group in groups if group.kind == "near" for member in group.members}
+    exact_set_of = {member: i for i, group in enumerate(groups) if group.kind == "exact" for member in group.members}
     reasons: dict[Place, dict] = {}
-    for group in duplicates.all_groups:
-        keep = group.keep or group.members[0]
+    other_labels_kept = 0
+
+    def drop(member: Place, kept: Place, kind: str) -> None:
+        reasons.setdefault(member, {"line": member[1], "reason": f"{kind} duplicate", "kept_line": kept[1]})
+        if kept[0] != member[0]:
+            reasons[member].setdefault("kept_file", kept[0])
+
+    for group in groups:
+        if group.kind == "exact" and group.members[0] in in_near_group:
+            continue  # decided with its near group, whose kept record it keeps
+        leader = group.keep or group.members[0]
+        # The members copy the leader, not (as far as the audit says) one another beyond their exact sets: with
+        # the leader gone, each exact set keeps its first record that stays, and a reworded copy stays alone.
+        leader = None if leader in unavailable else leader
+        kept_of_exact_set: dict[int, Place] = {}
+        if leader is not None and leader in exact_set_of:
+            kept_of_exact_set[exact_set_of[leader]] = leader
         for member in group.members:
-            if member != keep and member not in reasons:
-                reasons[member] = {"line": member[1], "reason": f"{group.kind} duplicate", "kept_line": keep[1]}
-                if keep[0] != member[0]:
-                    reasons[member]["kept_file"] = keep[0]
+            if member == leader:
+                continue
+            # The audit never calls a reworded copy with another label a conflict (a fine-grained label set can
+            # tell real paraphrases apart, Banking77's top_up_failed / top_up_reverted): it is not dropped for one.
+            other_label = (leader is not None and group.kind == "near" and group.same_target is False
+                           and duplicates.label_field is not None and member not in in_conflict
+                           and value_of.get(member) != value_of.get(leader))
+            if leader is not None and not other_label:
+                same_set = member in exact_set_of and exact_set_of.get(member) == exact_set_of.get(leader)
+                drop(member, leader, "exact" if group.kind == "exact" or same_set else "near")
+                continue
+            if member in unavailable:
+                continue
+            exact_set = exact_set_of.get(member)
+            if exact_set in kept_of_exact_set:
+                drop(member, kept_of_exact_set[exact_set], "exact")
+            else:
+                if exact_set is not None:
+                    kept_of_exact_set[exact_set] = member
+                other_labels_kept += other_label
     for conflict in duplicates.conflicts:
         for member in zip(conflict.line_files, conflict.lines):
             if drop_conflicts:
@@ -70,7 +118,13 @@ def _drop_reasons(report, drop_conflicts: bool) -> dict[Place, dict]:
                                    "labels": conflict.labels}
             elif member in reasons:  # a copy dropped while the record kept carries another label: say so
                 reasons[member]["conflicting_labels"] = conflict.labels
-    preference = report.checks.get("preference")
+    if duplicates.label_field is None:
+        # Free-text targets are not labels (no conflict is judged on them) and the audit counts a prompt asked
+        # twice as one usable example whatever its replies: the copy goes, saying that its reply was another.
+        for member, reason in reasons.items():
+            kept = (reason.get("kept_file", member[0]), reason.get("kept_line"))
+            if member in value_of and kept in value_of and value_of[member] != value_of[kept]:
+                reason["target_differs"] = True
     for group in preference.all_contradictions if preference is not None and drop_conflicts else ():
         lines = [line for _, line in group]
         for member in group:
@@ -81,7 +135,22 @@ def _drop_reasons(report, drop_conflicts: bool) -> dict[Place, dict]:
     for error in report.checks["format"].errors:
         if error.line > 0:
             reasons.setdefault((error.file, error.line), {"line": error.line, "reason": f"{INVALID}: {error.field}: {error.message}"})
-    return reasons
+    return reasons, other_labels_kept
+
+
+def _values_of_differing_groups(report, audited: list[Path], config: Config) -> dict[Place, str | None]:
+    """The label (or target) of every member of a group whose members' labels differ; the audit's groups carry
+    only whether they differ. Read again only where some group's do."""
+    duplicates = report.checks["duplicates"]
+    wanted = {member for group in duplicates.all_groups if group.same_target is False for member in group.members}
+    if not wanted:
+        return {}
+    from ..load.dataset import load_dataset
+
+    records = load_dataset(audited if len(audited) > 1 else audited[0], config, role="train").records
+    use_label = duplicates.label_field == "label"
+    return {(r.source, r.line): (r.label if use_label or r.target is None else r.target)
+            for r in records if (r.source, r.line) in wanted}
 
 
 def _whole_items(reasons: dict[Place, dict], source: Path, config: Config) -> dict[Place, dict]:
@@ -181,7 +250,8 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         if report.checks["format"].errors_listed < report.checks["format"].invalid:
             raise InputError(f"{', '.join(str(s) for s, _ in pairs)}: too many malformed lines to list; fix the file first")
         _refuse_files_not_to_copy(report, pairs, audited)
-        reasons = _drop_reasons(report, drop_conflicts)
+        values = _values_of_differing_groups(report, audited, config)
+        reasons, other_labels_kept = _drop_reasons(report, drop_conflicts, values)
         if config.fields.annotator:
             reasons = _whole_items(reasons, audited[0], config)
     run_conflicts_kept = 0 if drop_conflicts else len(report.checks["duplicates"].conflicts)
@@ -199,6 +269,6 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         write_atomic(sidecar, "".join(json.dumps({"file": str(source), **mine[line]}, ensure_ascii=False) + "\n" for line in sorted(mine)))
         invalid = sum(reason["reason"].startswith(INVALID) for reason in mine.values())
         summaries.append(DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, run_conflicts_kept, invalid,
-                                      run_contradictions_kept))
+                                      run_contradictions_kept, other_labels_kept))
     return summaries
 
