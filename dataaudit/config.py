@@ -429,7 +429,7 @@ _RANGES: dict[str, _Range] = {
     "history.max_covered_share_drop": _SHARE,
     "history.max_usable_drop": _Range(0, _COUNT),
     "engine.embed_actors": _Range(0, 100_000, "0 = one per GPU, else one per node", ),
-    "engine.gpus_per_actor": _Range(0, 64, "GPUs per actor (a fraction shares one); 0 = embed on CPUs"),
+    "engine.gpus_per_actor": _Range(0, 64, "GPUs per actor, a fraction shares one; 0 = embed on CPUs"),
     "coverage.neighbours": _K,
     "coverage.own_mix_neighbours": _K,
     "coverage.classifier_weight": _WEIGHT,
@@ -608,7 +608,12 @@ def _build(cls: type, data: dict[str, Any], prefix: str, where: str) -> Any:
     owned = _check_sections() if cls is Config else {}
     unknown = sorted(set(data) - known - set(owned))
     if unknown:
-        raise ConfigError(f"{where}unknown key {prefix}{unknown[0]!r} (known here: {', '.join(sorted(known | set(owned)))})")
+        hint = ""
+        top = {f.name for f in dataclasses.fields(Config) if f.name not in NOT_SETTINGS}
+        if prefix and unknown[0] in top:  # written below a header, TOML reads it as part of that table
+            hint = (f"; {unknown[0]} is a top-level key: move it above the first [table] (below [{prefix.rstrip('.')}] "
+                    "it is read as part of that table)")
+        raise ConfigError(f"{where}unknown key {prefix}{unknown[0]!r} (known here: {', '.join(sorted(known | set(owned)))}){hint}")
     kwargs: dict[str, Any] = {}
     if owned:
         sections = {}
@@ -673,19 +678,40 @@ def find_config_file(start: Path | None = None) -> Path | None:
                 raw = pyproject.read_bytes()
             except OSError:
                 continue
-            if b"tool.dataaudit" not in raw:
+            if b"dataaudit" not in raw:  # cheap: most pyprojects never name us, and need not be parsed
                 continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:  # it holds our table: skipping it would run a parent folder's config
-                raise ConfigError(f"{pyproject}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8, save it as such "
-                                  f"or {said('pass --config', 'pass config_path=')}") from exc
-            try:
-                tomllib.loads(text)
-            except tomllib.TOMLDecodeError as exc:  # it holds our table but cannot be read: say so, never ignore it
-                raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file or {said('pass --config', 'pass config_path=')}") from exc
-            return pyproject
+            # Parsed, not searched: `[tool]` with `dataaudit = {...}` or `[tool."dataaudit"]` hold the table,
+            # a comment naming it does not (and must not shadow a parent folder's dataaudit.toml).
+            if _pyproject_table(pyproject, _read_toml(pyproject, raw, found=True)) is not None:
+                return pyproject
     return None
+
+
+def _read_toml(path: Path, raw: bytes, *, found: bool = False) -> dict[str, Any]:
+    """A config file's table. A UTF-8 byte-order mark (Notepad's and many Windows editors' default) is read past:
+    tomllib refuses it, and the file is otherwise fine."""
+    # A file found by the search that cannot be read may hold our table: skipping it would run a parent
+    # folder's config instead, so it is an error too, and says how to pass another.
+    instead = f" or {said('pass --config', 'pass config_path=')}" if found else ""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1}); TOML files are UTF-8, save it as such{instead}") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}; fix the file{instead}") from exc
+
+
+def _pyproject_table(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
+    """[tool.dataaudit] of a parsed pyproject.toml, None where it has none."""
+    tool = data.get("tool")
+    if not isinstance(tool, dict) or "dataaudit" not in tool:
+        return None
+    if not isinstance(tool["dataaudit"], dict):
+        raise ConfigError(f"{path}: [tool.dataaudit] must be a table (got {type(tool['dataaudit']).__name__}); write its keys "
+                          "under a [tool.dataaudit] header")
+    return tool["dataaudit"]
 
 
 def load_config(path: str | Path | None = None, *, search_from: Path | None = None) -> Config:
@@ -697,18 +723,56 @@ def load_config(path: str | Path | None = None, *, search_from: Path | None = No
         path = found
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: config is not UTF-8 (byte {exc.start + 1}); save it as UTF-8") from exc
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    data = _read_toml(path, raw)
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("dataaudit", {})
-    return config_from_dict(data, source=str(path))
+        table = _pyproject_table(path, data)
+        if table is None:  # named on purpose: running on the defaults would pass for running on it
+            raise ConfigError(f"{path}: no [tool.dataaudit] table; add one, or pass a dataaudit.toml")
+        data = table
+    try:
+        return config_from_dict(data, source=str(path))
+    except ConfigError as exc:
+        raise ConfigError(_with_line(str(exc), raw, in_pyproject=path.name == "pyproject.toml")) from exc
+
+
+_HEADER_LINE = re.compile(r"\s*\[\s*([^\[\]#]+?)\s*\]\s*(?:#.*)?$")
+_KEY_LINE = re.compile(r"\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+_UNKNOWN_KEY = re.compile(r"unknown key ((?:[a-z_0-9]+\.)*)'([^']+)'")
+
+
+def _dotted(text: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in re.findall(r"\"[^\"]*\"|'[^']*'|[^.]+", text))
+
+
+def _with_line(message: str, raw: bytes, *, in_pyproject: bool) -> str:
+    """A config error with the line of the key it names, as tomllib gives for its own errors. tomllib keeps no
+    positions, so the file is scanned for table headers and `key =` lines: a hint, left out when not found."""
+    body = message.split(": ", 1)[1] if ": " in message else message
+    unknown = _UNKNOWN_KEY.match(body)
+    key = (unknown.group(1) + unknown.group(2)) if unknown else (_KEY_AT_START.match(body) or [None, ""])[1]
+    if not key:
+        return message
+    wanted = tuple(key.split("."))
+    base = ("tool", "dataaudit") if in_pyproject else ()
+    table: tuple[str, ...] = ()
+    lines: dict[tuple[str, ...], int] = {}
+    for number, line in enumerate(raw.decode("utf-8-sig", errors="replace").splitlines(), 1):
+        header = _HEADER_LINE.match(line)
+        if header:
+            table = _dotted(header.group(1))
+            lines.setdefault(table, number)
+            continue
+        assigned = _KEY_LINE.match(line)
+        if assigned:
+            lines.setdefault(table + _dotted(assigned.group(1)), number)
+    for length in range(len(wanted), 0, -1):  # the key's own line, else its table's (a key inside an inline table)
+        number = lines.get(base + wanted[:length])
+        if number is not None:
+            return f"{message} (at line {number})"
+    return message
 
 
 def config_with_overrides(config: Config, overrides: dict[str, Any], *, names: dict[str, str] | None = None) -> Config:
