@@ -195,3 +195,10 @@ def test_edge_values_inside_their_range_stay_accepted(tmp_path, text, key, value
 
 def test_the_defaults_are_inside_every_range():
     config_from_dict(Config().to_dict()).validate()
+
+
+def test_dedup_s_list_every_group_cap_stays_valid():
+    """fix/dedup.py audits with duplicates.max_groups_listed = 10**12 to see every group."""
+    config = Config()
+    config.duplicates.max_groups_listed = 10**12
+    config.validate()
