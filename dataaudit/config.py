@@ -19,7 +19,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .decide.conditions import CONDITION_IDS
 from .engine.config import EngineConfig
@@ -261,20 +261,54 @@ class Config:
         return getattr(self.size, f"min_examples_{self.task_type or 'classification'}")
 
     def validate(self) -> None:
+        where = self._where()
+        _check_types(self, where)  # a Config built in code is checked as a file is: "100" for a count is an error here
         if self.task_type and self.task_type not in TASK_TYPES:
-            raise ConfigError(f"{self._where()}task_type: {self.task_type!r} is not one of {', '.join(TASK_TYPES)}")
+            raise ConfigError(f"{where}task_type: {self.task_type!r} is not one of {', '.join(TASK_TYPES)}")
         if self.agreement.level not in LEVELS:
-            raise ConfigError(f"{self._where()}agreement.level: {self.agreement.level!r} is not one of {', '.join(LEVELS)}")
-        for cid in self.conditions.skip:
+            raise ConfigError(f"{where}agreement.level: {self.agreement.level!r} is not one of {', '.join(LEVELS)}")
+        seen: set[str] = set()
+        for level in self.agreement.ordinal_order:
+            if level in seen:  # its second place would shift every level after it, and alpha with them
+                raise ConfigError(f"{where}agreement.ordinal_order: {level!r} is listed twice; list each level once, lowest first")
+            seen.add(level)
+        for cid, reason in self.conditions.skip.items():
             if cid not in CONDITION_IDS:
-                raise ConfigError(f"{self._where()}conditions.skip: unknown condition {cid!r} (known: {', '.join(CONDITION_IDS)})")
-        if not 0 < self.agreement.tentative_alpha <= self.agreement.reliable_alpha <= 1:
-            raise ConfigError(f"{self._where()}agreement: need 0 < tentative_alpha <= reliable_alpha <= 1")
-        if self.duplicates.neighbours < 1:
-            raise ConfigError(f"{self._where()}duplicates.neighbours must be >= 1")
-        _check_ranges(self, "", self._where())
+                raise ConfigError(f"{where}conditions.skip: unknown condition {cid!r} (known: {', '.join(CONDITION_IDS)})")
+            if not reason.strip():  # the report prints the reason in the condition's place: a blank one says nothing
+                raise ConfigError(f"{where}conditions.skip.{cid}: give the reason it is not judged (the report shows it), "
+                                  f"e.g. {cid} = \"no production sample yet\"")
+        _check_ranges(self, "", where)
+        self._check_order(where)
         self._check_epochs()
         self._check_used_later()
+
+    def _check_order(self, where: str) -> None:
+        """Keys bounded by one another: each in range alone, the pair still makes a gate that can never be met."""
+        alpha = self.agreement
+        if alpha.tentative_alpha <= 0:
+            raise ConfigError(f"{where}agreement.tentative_alpha: must be above 0, got {alpha.tentative_alpha:g} "
+                              "(need 0 < tentative_alpha <= reliable_alpha <= 1)")
+        if alpha.tentative_alpha > alpha.reliable_alpha:
+            raise ConfigError(f"{where}agreement.tentative_alpha: {alpha.tentative_alpha:g} is above reliable_alpha "
+                              f"({alpha.reliable_alpha:g}); need 0 < tentative_alpha <= reliable_alpha <= 1")
+        economics = self.economics
+        if economics.far_target_share > economics.near_target_share:
+            raise ConfigError(f"{where}economics.far_target_share: {economics.far_target_share:g} is above near_target_share "
+                              f"({economics.near_target_share:g}); a gap is far below the near bound, so far <= near")
+        coverage = self.sections.get("coverage")
+        if coverage is not None and coverage.reference_sample < coverage.min_training_inputs:
+            raise ConfigError(f"{where}coverage.reference_sample: {coverage.reference_sample} is below min_training_inputs "
+                              f"({coverage.min_training_inputs}); the reference is scored on fewer inputs than coverage "
+                              "needs to judge at all")
+        if coverage is not None and coverage.min_unnamed_gap_share < coverage.min_gap_share:
+            raise ConfigError(f"{where}coverage.min_unnamed_gap_share: {coverage.min_unnamed_gap_share:g} is below min_gap_share "
+                              f"({coverage.min_gap_share:g}); a gap no scenario explains is an aggregate reading and needs "
+                              "at least the evidence a named one does")
+        noise = self.sections.get("label_noise")
+        if noise is not None and noise.max_train_rows < noise.max_labels:
+            raise ConfigError(f"{where}label_noise.max_train_rows: {noise.max_train_rows} is below max_labels "
+                              f"({noise.max_labels}); each fold's classifier must see every label it judges")
 
     def _check_epochs(self) -> None:
         """Refused at once, not after every check ran: the tokens check and the cost model bill one figure."""
@@ -318,52 +352,212 @@ class Config:
         return data
 
 
-# Values that are shares, similarities or alphas live in [0, 1]; counts are never negative; these must be >= 1.
-_UNIT_INTERVAL_WORDS = ("share", "alpha", "cosine", "margin", "lexical_ratio", "min_share_ratio", "drop", "shift")
-_AT_LEAST_ONE = {"batch_size", "neighbours", "own_mix_neighbours", "own_mix_local_neighbours", "examples_per_scenario", "max_scenarios", "max_groups_listed", "disputed_limit",
-                 "plateau_iterations", "payback_months", "epochs", "min_label_count", "context_limit", "few_shot_examples",
-                 "example_limit"}  # tokens.example_limit unset (None) takes the model table's limit
-_AT_LEAST_ONE_FLOAT = {"warn_imbalance_ratio"}
 # Bootstrap intervals: 0 turns them off; fewer than this many resamples give percentiles that are a handful of
 # draws (1 gives an "interval" of one point that need not contain the estimate).
 MIN_BOOTSTRAP_RESAMPLES = 100
-_ZERO_OR_AT_LEAST = {"bootstrap_resamples": MIN_BOOTSTRAP_RESAMPLES}
 # torch's device types (an index allowed): checked without importing torch, which takes seconds.
 _DEVICE = re.compile(r"|(cpu|cuda|mps|xpu|xla|hpu|npu|hip|ipu|mtia|meta|privateuseone)(:\d+)?")
+
+
+class _Range(NamedTuple):
+    """A numeric key's valid values, from what the code does with it: `low <= value <= high`, or 0 where `off`
+    names what 0 does (turns the feature off)."""
+
+    low: float
+    high: float
+    why: str = ""
+    off: str = ""
+
+
+_COUNT = 2**31 - 1  # counts index numpy arrays: beyond this a count is a typo, not a size
+_SEED = _Range(0, 2**32 - 1, "numpy's seed range")
+_SHARE = _Range(0, 1, "a share")
+_K = _Range(1, 1000, "k of a nearest-neighbour search: every input keeps k neighbours in memory")
+_WEIGHT = _Range(0, 1, "a term's weight beside the density signals, which weigh 1 each; 0 turns it off")
+_RESAMPLES = _Range(MIN_BOOTSTRAP_RESAMPLES, 1_000_000, "fewer resamples give percentiles of a handful of draws",
+                    off="no interval")
+_MONEY = _Range(0, math.inf, "a price or an amount")
+# Every numeric key of every table, by dotted key. A key missing here (a new check's) falls back to the generic
+# rules below; tests/test_config_ranges.py fails until it is added, so no key goes unbounded unnoticed.
+_RANGES: dict[str, _Range] = {
+    "format.max_invalid_share": _SHARE,
+    "format.warn_invalid_share": _SHARE,
+    "size.min_examples_format": _Range(1, _COUNT),
+    "size.min_examples_classification": _Range(1, _COUNT),
+    "size.min_examples_extraction": _Range(1, _COUNT),
+    "size.min_examples_generation": _Range(1, _COUNT),
+    "size.context_limit": _Range(1, _COUNT),
+    "size.max_over_context_share": _SHARE,
+    "balance.min_label_count": _Range(1, _COUNT),
+    "balance.warn_imbalance_ratio": _Range(1, math.inf, "largest label count over the smallest"),
+    "agreement.reliable_alpha": _Range(0, 1, "Krippendorff's alpha bar"),
+    "agreement.tentative_alpha": _Range(0, 1, "Krippendorff's alpha bar"),
+    "agreement.bootstrap_resamples": _RESAMPLES,
+    "agreement.seed": _SEED,
+    "agreement.careless_margin": _Range(0, 1, "a drop in pairwise agreement"),
+    "agreement.disputed_limit": _Range(1, _COUNT),
+    "embeddings.batch_size": _Range(1, 65536, "texts per forward pass"),
+    "duplicates.near_cosine": _Range(0.5, 1, "a cosine similarity; below 0.5 texts are related, not copies"),
+    "duplicates.lexical_ratio": _Range(0.5, 1, "a rapidfuzz ratio; below 0.5 texts are related, not copies"),
+    "duplicates.neighbours": _K,
+    "duplicates.max_groups_listed": _Range(1, math.inf),  # only slices a list; `dedup` lists every group (10**12)
+    "hygiene.max_conflict_share": _SHARE,
+    "hygiene.warn_conflict_share": _SHARE,
+    "hygiene.max_leaked": _Range(0, _COUNT),
+    "hygiene.max_duplicate_share": _SHARE,
+    "hygiene.warn_duplicate_share": _SHARE,
+    "prompt_log.plateau_iterations": _Range(1, _COUNT),
+    "prompt_log.plateau_epsilon": _Range(0, math.inf, "a score difference"),
+    "economics.prompted_score": _Range(-math.inf, math.inf, "a score on the prompt log's scale"),
+    "economics.target_score": _Range(-math.inf, math.inf, "a score on the prompt log's scale"),
+    "economics.near_target_share": _SHARE,
+    "economics.far_target_share": _SHARE,
+    "economics.monthly_calls": _Range(0, math.inf),
+    "economics.prompted_input_price_per_1k": _MONEY,
+    "economics.prompted_output_price_per_1k": _MONEY,
+    "economics.finetuned_input_price_per_1k": _MONEY,
+    "economics.finetuned_output_price_per_1k": _MONEY,
+    "economics.training_cost": _MONEY,
+    "economics.training_price_per_1k": _MONEY,
+    "economics.epochs": _Range(1, 1000, "passes over the training file"),
+    "economics.few_shot_examples": _Range(1, _COUNT),
+    "economics.instruction_tokens": _Range(0, _COUNT),
+    "economics.finetuned_instruction_tokens": _Range(0, _COUNT),
+    "economics.payback_months": _Range(1, 1200),
+    "history.max_alpha_drop": _Range(0, 1, "a fall in alpha"),
+    "history.max_label_share_shift": _SHARE,
+    "history.max_covered_share_drop": _SHARE,
+    "history.max_usable_drop": _Range(0, _COUNT),
+    "engine.embed_actors": _Range(0, 100_000, "0 = one per GPU, else one per node", ),
+    "engine.gpus_per_actor": _Range(0, 64, "GPUs per actor, a fraction shares one; 0 = embed on CPUs"),
+    "coverage.neighbours": _K,
+    "coverage.own_mix_neighbours": _K,
+    "coverage.classifier_weight": _WEIGHT,
+    "coverage.own_mix_local_neighbours": _K,
+    "coverage.own_mix_local_weight": _WEIGHT,
+    "coverage.label_neighbours": _K,
+    "coverage.label_mix_passes": _Range(1, 100, "EM passes, each a full scoring"),
+    "coverage.reference_sample": _Range(1, _COUNT),
+    "coverage.min_production_inputs": _Range(1, _COUNT),
+    "coverage.min_training_inputs": _Range(1, _COUNT),
+    "coverage.min_gap_share": _SHARE,
+    "coverage.min_unnamed_gap_share": _SHARE,
+    "coverage.min_covered_share": _SHARE,
+    "coverage.max_uncovered_scenario_share": _SHARE,
+    "coverage.examples_per_scenario": _Range(1, _COUNT),
+    "coverage.max_scenarios": _Range(1, 10_000, "clusters of production inputs"),
+    "coverage.seed": _SEED,
+    "label_noise.fail_error_rate": _SHARE,
+    "label_noise.warn_error_rate": _SHARE,
+    "label_noise.max_labels": _Range(2, _COUNT, "a classifier needs two labels"),
+    "label_noise.max_label_chars": _Range(1, _COUNT, "characters; 0 would call every label free text"),
+    "label_noise.min_examples_per_label": _Range(2, _COUNT, "two folds need two examples"),
+    "label_noise.max_excluded_share": _SHARE,
+    "label_noise.min_lift": _Range(0, 1, "the share of the gap from the majority baseline to 1 that CV accuracy must close"),
+    "label_noise.folds": _Range(2, 100, "cross-validation folds, each a full fit", off="automatic"),
+    "label_noise.max_train_rows": _Range(1, _COUNT, "rows each fold's classifier is fitted on"),
+    "label_noise.bootstrap_resamples": _RESAMPLES,
+    "label_noise.bootstrap_max_rows": _Range(100, _COUNT, "rows per resample"),
+    "label_noise.suspects_limit": _Range(1, _COUNT),
+    "label_noise.seed": _SEED,
+    "preference.max_chosen_longer_share": _Range(0.5, 1, "it and 1 minus it bound the unbiased band"),
+    "preference.max_prefix_share": _SHARE,
+    "preference.min_pairs_for_length_bias": _Range(1, _COUNT),
+    "pii.warn_share": _SHARE,
+    "pii.max_share": _SHARE,
+    "pii.secret_entropy": _Range(0, 8, "bits per character"),
+    "pii.secret_min_length": _Range(8, _COUNT, "shorter values are words, not keys"),
+    "pii.max_listed": _Range(0, _COUNT),
+    "repeated_targets.min_copies": _Range(2, _COUNT),
+    "repeated_targets.warn_share": _SHARE,
+    "repeated_targets.max_listed": _Range(0, _COUNT),
+    "tokens.example_limit": _Range(1, _COUNT),
+    "tokens.price_per_million": _MONEY,
+    "tokens.epochs": _Range(1, 1000, "passes over the training file"),
+    "tokens.max_listed": _Range(0, _COUNT),
+}
 _WARN_BELOW_FAIL = (("format", "warn_invalid_share", "max_invalid_share"),
                     ("hygiene", "warn_conflict_share", "max_conflict_share"),
                     ("hygiene", "warn_duplicate_share", "max_duplicate_share"))
 
 
 def _check_ranges(node: Any, prefix: str, where: str) -> None:
-    """Every number in range, so a typo cannot disable a gate (NaN compares false with everything) or crash
-    a measure later (a negative count used as an index)."""
+    """Every number in its key's range, so a typo cannot disable a gate (NaN compares false with everything),
+    distort a measure (a reference sample of 0) or crash one later (a seed numpy refuses, a k it cannot allocate)."""
     values = node.__dict__.items() if not isinstance(node, dict) else node.items()
     for name, value in values:
         key = f"{prefix}{name}"
-        if name in ("source", "set_by", "task_type_inferred"):
+        if name in NOT_SETTINGS and not prefix:
+            if name == "sections":
+                for section, section_value in value.items():
+                    _check_ranges(section_value, f"{section}.", where)
             continue
         if dataclasses.is_dataclass(value):
             _check_ranges(value, f"{key}.", where)
-        elif isinstance(value, dict) and name == "sections":
-            for section, section_value in value.items():
-                _check_ranges(section_value, f"{section}.", where)
-        elif isinstance(value, float) and not isinstance(value, bool):
-            if math.isnan(value) or math.isinf(value):
-                raise ConfigError(f"{where}{key}: must be a finite number, got {value}")
-            if name in _AT_LEAST_ONE_FLOAT and value < 1:
-                raise ConfigError(f"{where}{key}: must be >= 1, got {value:g}")
-            if any(word in name for word in _UNIT_INTERVAL_WORDS) and not 0 <= value <= 1:
-                raise ConfigError(f"{where}{key}: must be between 0 and 1, got {value:g}")
-            if value < 0:
-                raise ConfigError(f"{where}{key}: must not be negative, got {value:g}")
-        elif isinstance(value, int) and not isinstance(value, bool):
-            if name in _AT_LEAST_ONE and value < 1:
-                raise ConfigError(f"{where}{key}: must be >= 1, got {value}")
-            if name in _ZERO_OR_AT_LEAST and 0 < value < _ZERO_OR_AT_LEAST[name]:
-                raise ConfigError(f"{where}{key}: use 0 (no interval) or at least {_ZERO_OR_AT_LEAST[name]}, got {value}")
-            if value < 0:
-                raise ConfigError(f"{where}{key}: must not be negative, got {value}")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            _check_number(key, name, value, where)
+
+
+def _check_number(key: str, name: str, value: float, where: str) -> None:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        raise ConfigError(f"{where}{key}: must be a finite number, got {value}")
+    bounds = _RANGES.get(key)
+    if bounds is None:  # a key with no entry (a check added since): the generic rules by name
+        bounds = _generic_range(name, value)
+    if bounds.off and value == 0:
+        return
+    if not bounds.low <= value <= bounds.high:
+        if bounds.high in (math.inf, _COUNT) and value < bounds.low:  # only a typo reaches _COUNT: not worth naming
+            wanted = f">= {_number(bounds.low)}"
+        elif bounds.low == -math.inf:
+            wanted = f"<= {_number(bounds.high)}"
+        else:
+            wanted = f"between {_number(bounds.low)} and {_number(bounds.high)}"
+        if bounds.off:
+            wanted = f"0 ({bounds.off}) or {wanted}"
+        raise ConfigError(f"{where}{key}: must be {wanted}{f' ({bounds.why})' if bounds.why else ''}, got {_number(value)}")
+
+
+def _generic_range(name: str, value: float) -> _Range:
+    if name == "bootstrap_resamples":
+        return _RESAMPLES
+    if name == "seed":
+        return _SEED
+    if any(word in name for word in ("share", "alpha", "cosine", "margin", "ratio", "drop", "shift", "weight")):
+        return _SHARE
+    return _Range(0, _COUNT if isinstance(value, int) else math.inf)
+
+
+def _number(value: float) -> str:
+    return f"{value:,}".replace(",", "_") if isinstance(value, int) and abs(value) >= 100_000 else f"{value:g}"
+
+
+def _check_types(config: Config, where: str) -> None:
+    """The type checks loading runs, over a Config as it stands (one built or changed in code)."""
+    hints = typing.get_type_hints(Config)
+    for f in dataclasses.fields(Config):
+        if f.name in NOT_SETTINGS:
+            continue
+        _check_value(getattr(config, f.name), hints[f.name], f.name, where)
+    for name, section_cls in _check_sections().items():
+        value = config.sections.get(name)
+        if not isinstance(value, section_cls):
+            raise ConfigError(f"{where}{name}: expected a table [{name}] ({section_cls.__name__}), got {type(value).__name__}")
+        _check_value(value, section_cls, name, where)
+
+
+def _check_value(value: Any, annotation: Any, key: str, where: str) -> None:
+    nested = _dataclass_of(annotation)
+    if nested is None:
+        _check_type(value, annotation, key, where)
+    elif value is None and type(None) in typing.get_args(annotation):
+        return
+    elif not isinstance(value, nested):
+        raise ConfigError(f"{where}{key}: expected a table [{key}] ({nested.__name__}), got {type(value).__name__}")
+    else:
+        hints = typing.get_type_hints(nested)
+        for f in dataclasses.fields(nested):
+            _check_value(getattr(value, f.name), hints[f.name], f"{key}.{f.name}", where)
 
 
 def _check_sections() -> dict[str, type]:
@@ -414,7 +608,12 @@ def _build(cls: type, data: dict[str, Any], prefix: str, where: str) -> Any:
     owned = _check_sections() if cls is Config else {}
     unknown = sorted(set(data) - known - set(owned))
     if unknown:
-        raise ConfigError(f"{where}unknown key {prefix}{unknown[0]!r} (known here: {', '.join(sorted(known | set(owned)))})")
+        hint = ""
+        top = {f.name for f in dataclasses.fields(Config) if f.name not in NOT_SETTINGS}
+        if prefix and unknown[0] in top:  # written below a header, TOML reads it as part of that table
+            hint = (f"; {unknown[0]} is a top-level key: move it above the first [table] (below [{prefix.rstrip('.')}] "
+                    "it is read as part of that table)")
+        raise ConfigError(f"{where}unknown key {prefix}{unknown[0]!r} (known here: {', '.join(sorted(known | set(owned)))}){hint}")
     kwargs: dict[str, Any] = {}
     if owned:
         sections = {}
@@ -437,6 +636,9 @@ def _build(cls: type, data: dict[str, Any], prefix: str, where: str) -> Any:
             kwargs[name] = _build(nested, value, f"{prefix}{name}.", where)
         else:
             kwargs[name] = _check_type(value, annotation, f"{prefix}{name}", where)
+            if isinstance(kwargs[name], (int, float)) and not isinstance(kwargs[name], bool):
+                # before the section's own __post_init__, whose errors may name its section and not the key
+                _check_number(f"{prefix}{name}", name, kwargs[name], where)
     try:
         return cls(**kwargs)
     except ConfigError as exc:  # a section's own validation (__post_init__): name the file too
@@ -476,19 +678,40 @@ def find_config_file(start: Path | None = None) -> Path | None:
                 raw = pyproject.read_bytes()
             except OSError:
                 continue
-            if b"tool.dataaudit" not in raw:
+            if b"dataaudit" not in raw:  # cheap: most pyprojects never name us, and need not be parsed
                 continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:  # it holds our table: skipping it would run a parent folder's config
-                raise ConfigError(f"{pyproject}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8, save it as such "
-                                  f"or {said('pass --config', 'pass config_path=')}") from exc
-            try:
-                tomllib.loads(text)
-            except tomllib.TOMLDecodeError as exc:  # it holds our table but cannot be read: say so, never ignore it
-                raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file or {said('pass --config', 'pass config_path=')}") from exc
-            return pyproject
+            # Parsed, not searched: `[tool]` with `dataaudit = {...}` or `[tool."dataaudit"]` hold the table,
+            # a comment naming it does not (and must not shadow a parent folder's dataaudit.toml).
+            if _pyproject_table(pyproject, _read_toml(pyproject, raw, found=True)) is not None:
+                return pyproject
     return None
+
+
+def _read_toml(path: Path, raw: bytes, *, found: bool = False) -> dict[str, Any]:
+    """A config file's table. A UTF-8 byte-order mark (Notepad's and many Windows editors' default) is read past:
+    tomllib refuses it, and the file is otherwise fine."""
+    # A file found by the search that cannot be read may hold our table: skipping it would run a parent
+    # folder's config instead, so it is an error too, and says how to pass another.
+    instead = f" or {said('pass --config', 'pass config_path=')}" if found else ""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1}); TOML files are UTF-8, save it as such{instead}") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}; fix the file{instead}") from exc
+
+
+def _pyproject_table(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
+    """[tool.dataaudit] of a parsed pyproject.toml, None where it has none."""
+    tool = data.get("tool")
+    if not isinstance(tool, dict) or "dataaudit" not in tool:
+        return None
+    if not isinstance(tool["dataaudit"], dict):
+        raise ConfigError(f"{path}: [tool.dataaudit] must be a table (got {type(tool['dataaudit']).__name__}); write its keys "
+                          "under a [tool.dataaudit] header")
+    return tool["dataaudit"]
 
 
 def load_config(path: str | Path | None = None, *, search_from: Path | None = None) -> Config:
@@ -500,18 +723,56 @@ def load_config(path: str | Path | None = None, *, search_from: Path | None = No
         path = found
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: config is not UTF-8 (byte {exc.start + 1}); save it as UTF-8") from exc
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    data = _read_toml(path, raw)
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("dataaudit", {})
-    return config_from_dict(data, source=str(path))
+        table = _pyproject_table(path, data)
+        if table is None:  # named on purpose: running on the defaults would pass for running on it
+            raise ConfigError(f"{path}: no [tool.dataaudit] table; add one, or pass a dataaudit.toml")
+        data = table
+    try:
+        return config_from_dict(data, source=str(path))
+    except ConfigError as exc:
+        raise ConfigError(_with_line(str(exc), raw, in_pyproject=path.name == "pyproject.toml")) from exc
+
+
+_HEADER_LINE = re.compile(r"\s*\[\s*([^\[\]#]+?)\s*\]\s*(?:#.*)?$")
+_KEY_LINE = re.compile(r"\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+_UNKNOWN_KEY = re.compile(r"unknown key ((?:[a-z_0-9]+\.)*)'([^']+)'")
+
+
+def _dotted(text: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in re.findall(r"\"[^\"]*\"|'[^']*'|[^.]+", text))
+
+
+def _with_line(message: str, raw: bytes, *, in_pyproject: bool) -> str:
+    """A config error with the line of the key it names, as tomllib gives for its own errors. tomllib keeps no
+    positions, so the file is scanned for table headers and `key =` lines: a hint, left out when not found."""
+    body = message.split(": ", 1)[1] if ": " in message else message
+    unknown = _UNKNOWN_KEY.match(body)
+    key = (unknown.group(1) + unknown.group(2)) if unknown else (_KEY_AT_START.match(body) or [None, ""])[1]
+    if not key:
+        return message
+    wanted = tuple(key.split("."))
+    base = ("tool", "dataaudit") if in_pyproject else ()
+    table: tuple[str, ...] = ()
+    lines: dict[tuple[str, ...], int] = {}
+    for number, line in enumerate(raw.decode("utf-8-sig", errors="replace").splitlines(), 1):
+        header = _HEADER_LINE.match(line)
+        if header:
+            table = _dotted(header.group(1))
+            lines.setdefault(table, number)
+            continue
+        assigned = _KEY_LINE.match(line)
+        if assigned:
+            lines.setdefault(table + _dotted(assigned.group(1)), number)
+    for length in range(len(wanted), 0, -1):  # the key's own line, else its table's (a key inside an inline table)
+        number = lines.get(base + wanted[:length])
+        if number is not None:
+            return f"{message} (at line {number})"
+    return message
 
 
 def config_with_overrides(config: Config, overrides: dict[str, Any], *, names: dict[str, str] | None = None) -> Config:

@@ -30,7 +30,7 @@ def test_unknown_key_names_the_key_and_file(tmp_path):
     ("size = 3", "size: expected a table"),
     ("[agreement]\nreliable_alpha = 0.5", "tentative_alpha <= reliable_alpha"),
     ("[embeddings]\ncache_format = \"zip\"", "embeddings.cache_format: 'zip' is not one of auto, sqlite, parquet"),
-    ("[coverage]\nclassifier_weight = -0.5", "coverage.classifier_weight: must not be negative"),
+    ("[coverage]\nclassifier_weight = -0.5", "coverage.classifier_weight: must be between 0 and 1"),
     # QA: an empty label field made every record "missing" its label, and the data took the blame
     ("[fields]\nlabel = \"\"", "fields.label: '' names no field: name the field that holds it, or leave the key out for the default"),
     ("[fields]\nid = \" \"", "fields.id: ' ' names no field"),
@@ -94,7 +94,7 @@ def test_overrides_are_type_checked():
     ({"task_type.x": 1}, "override 'task_type.x': task_type is a value, not a table, so it has no key 'x'"),
     ({"size.min_examples_classificaton": 3}, "override 'size.min_examples_classificaton': unknown key 'min_examples_classificaton' in size"),
     ({"fields.text": None}, "override 'fields.text': None is not a value for fields.text (it cannot be unset)"),
-    ({"size.min_examples_classification": -5}, "override 'size.min_examples_classification': must not be negative, got -5"),
+    ({"size.min_examples_classification": -5}, "override 'size.min_examples_classification': must be >= 1, got -5"),
 ])
 def test_a_bad_override_is_a_config_error_naming_the_override_not_the_file(tmp_path, override, message):
     """The file was blamed for a key it does not hold; a key under a value was a bare TypeError; None was skipped."""
@@ -141,8 +141,8 @@ def test_an_error_found_later_names_the_flag_that_set_the_value_else_the_file(tm
     ("[hygiene]\nmax_duplicate_share = 0.01\nwarn_duplicate_share = 0.5",
      "hygiene.warn_duplicate_share: 0.5 is above hygiene.max_duplicate_share (0.01)"),
     ("[hygiene]\nwarn_conflict_share = 0.02", "hygiene.warn_conflict_share: 0.02 is above hygiene.max_conflict_share (0.01)"),
-    ("[agreement]\nbootstrap_resamples = 1", "agreement.bootstrap_resamples: use 0 (no interval) or at least 100, got 1"),
-    ("[label_noise]\nbootstrap_resamples = 99", "label_noise.bootstrap_resamples: use 0 (no interval) or at least 100, got 99"),
+    ("[agreement]\nbootstrap_resamples = 1", "agreement.bootstrap_resamples: must be 0 (no interval) or between 100 and 1_000_000 (fewer resamples give percentiles of a handful of draws), got 1"),
+    ("[label_noise]\nbootstrap_resamples = 99", "label_noise.bootstrap_resamples: must be 0 (no interval) or between 100 and 1_000_000"),
 ])
 def test_values_used_only_by_one_feature_are_checked_at_load_naming_file_and_key(tmp_path, text, message):
     """A device was checked only when the model loaded (never, with cached embeddings), a limit only with a target model."""
