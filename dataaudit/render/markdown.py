@@ -254,11 +254,14 @@ def _capped_table(table: Table, max_rows: int | None, formats: Collection[str] =
 
 def _warnings(report: Report, max_rows: int | None, formats: Collection[str] = ALL_FORMATS) -> list[str]:
     shown = report.warnings if max_rows is None else report.warnings[:max_rows]
-    out = [f"> warning: {cell(w, 400)}" for w in shown]
+    items = [f"> warning: {cell(w, 400)}" for w in shown]
     if len(shown) < len(report.warnings):
         places = _places(formats)
-        out.append(f"> … and {len(report.warnings) - len(shown)} more warnings: "
-                   + (f"see {places}" if places else rerun_for_full_lists()))
+        items.append(f"> … and {len(report.warnings) - len(shown)} more warnings: "
+                     + (f"see {places}" if places else rerun_for_full_lists()))
+    # A blank quoted line between them: consecutive "> " lines are one paragraph in CommonMark, and every
+    # warning read as one run-on sentence.
+    out = [line for item in items for line in (">", item)][1:]
     return out + ([""] if report.warnings else [])
 
 
