@@ -92,7 +92,7 @@ def _examples(summary: BatchSummary, grouped: bool) -> str:
     """The examples (items) the file made, with its invalid rows and, where rows were grouped into items (a long
     layout's rows are ratings), the rows read: a plain JSONL file with an invalid row read "3 export rows"."""
     notes = ([f"{summary.invalid} invalid row{'' if summary.invalid == 1 else 's'}"] if summary.invalid else []) + \
-        ([f"{summary.records} {EXPORT_ROWS if grouped else 'rows read'}"] if summary.items != summary.valid else [])
+        ([f"{summary.records} {EXPORT_ROWS if grouped else 'rows read'}"] if summary.items != summary.records - summary.invalid else [])
     return f"{summary.items}" + (f" ({', '.join(notes)})" if notes else "")
 
 
