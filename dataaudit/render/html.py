@@ -155,6 +155,7 @@ def _lines(lines: list[str]) -> str:
     return "<ul class='lines'>" + "".join(f"<li>{inline(line)}</li>" for line in lines) + "</ul>" if lines else ""
 
 
+HASH_PREFIX_CHARS = 16
 _SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
 
 
@@ -173,7 +174,8 @@ def _figure(svg: str, caption: str, scope: str) -> str:
 def _header(report: Report) -> str:
     v = report.verdict
     train = [i for i in report.inputs if i.role == "train"]
-    hashes = ", ".join(f"{i.path} (sha256 {i.sha256[:12]}…)" for i in train)
+    # A prefix to tell runs apart at a glance; the inputs table below writes each hash whole, as report.md does.
+    hashes = ", ".join(f"{i.path} (sha256 {i.sha256[:HASH_PREFIX_CHARS]}…)" for i in train)
     rows = "".join(f"<tr><td>{esc(c.id)}</td><td><span class='badge {esc(c.status)}'>{esc(c.status)}</span></td><td>{inline(c.summary)}</td></tr>"
                    for c in v.conditions)
     rows += "".join(f"<tr><td>{esc(n.id)}</td><td><span class='badge skipped'>not judged</span></td><td>{inline(n.reason)}</td></tr>"
