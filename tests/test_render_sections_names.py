@@ -79,3 +79,16 @@ def test_every_annotator_is_a_bar_a_row_and_a_heatmap_line_when_two_read_alike(t
     assert set(matrices[0]) == expected and all(set(row) == expected for row in matrices[0].values())
     annotators = next(t for t in AGREEMENT.build(report).tables if t.title == "Annotators")
     assert {row[0] for row in annotators.rows} == expected
+
+
+def test_a_disputed_items_labels_are_excerpts_told_apart(tmp_path):
+    """The disputed table wrote each annotator's label as it came (unmasked, uncut); now as an excerpt that tells
+    labels sharing their first 30 characters apart."""
+    from dataaudit.render.sections.agreement import SECTION as AGREEMENT
+
+    report = _collide_report(tmp_path)
+    disputed = next(t for t in AGREEMENT.build(report).tables if t.title.startswith("Most disputed"))
+    assert disputed.rows
+    shown = {part.rsplit(": ", 1)[1] for row in disputed.rows for part in row[3].split(", ")}
+    assert shown <= {"customer_reques…g_dispute_high", "customer_reques…ng_dispute_low", "shipping"}
+    assert len(shown & {"customer_reques…g_dispute_high", "customer_reques…ng_dispute_low"}) == 2

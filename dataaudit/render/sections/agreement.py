@@ -47,8 +47,11 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
             lines.append(f"annotator {names[annotator.annotator]} is far below the others"
                          + (": " + "; ".join(figures) if figures else "") + f" ({annotator.items} labelled)"
                          + (f"; alpha without them {annotator.alpha_without:.3f}" if annotator.alpha_without is not None else ""))
+    # Labels told apart as the size section tells them: two that share their first 30 characters read as one
+    labels = distinct_texts([label for p in a.confused_pairs[:3] for label in p.labels]
+                            + [label for d in a.disputed for label in d.labels.values()], 30)
     if a.confused_pairs:
-        lines.append("most confused labels: " + ", ".join(f"{text(p.labels[0], 30)} / {text(p.labels[1], 30)}" for p in a.confused_pairs[:3]))
+        lines.append("most confused labels: " + ", ".join(f"{labels[p.labels[0]]} / {labels[p.labels[1]]}" for p in a.confused_pairs[:3]))
     annotators = [[names[s.annotator], s.items, s.items_compared, _fmt(s.agreement_with_others), _fmt(s.alpha_without),
                    "careless?" if s.flagged else ("one label only" if s.constant_label else "")] for s in a.annotators]
     headers = ["annotator", "items", "shared with others", "agreement with others", "alpha without", "flag"]
@@ -59,7 +62,7 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
             g = gold_of.get(s.annotator)
             row.insert(5, f"{_fmt(g.gold_agreement)} of {g.gold_items}" if g is not None else "-")
     disputed = [[text(d.item_id or "", 40), ", ".join(map(str, d.lines[:6])), text(d.text),
-                 ", ".join(f"{text(k, 30)}: {v}" for k, v in d.labels.items())] for d in a.disputed]
+                 ", ".join(f"{names[annotator]}: {labels[label]}" for annotator, label in d.labels.items())] for d in a.disputed]
     return SectionContent(lines, [Table("Annotators", headers, annotators, collapsed=False),
                                   Table(f"Most disputed items ({a.disputed_total})", ["item", "lines", "text", "labels"], disputed,
                                         total=a.disputed_total, full_list="raise agreement.disputed_limit to list more")])
@@ -68,7 +71,7 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
 def annotator_names(a) -> dict[str, str]:
     """Every annotator's shown name, the same in the lines, the table and the figures, no two alike."""
     return distinct_texts([s.annotator for s in a.annotators] + [k for row in a.cohen_kappa.values() for k in row]
-                          + list(a.cohen_kappa) + list(a.plotted_annotators), 40)
+                          + list(a.cohen_kappa) + list(a.plotted_annotators) + [k for d in a.disputed for k in d.labels], 40)
 
 
 def _cap_words(shown: list[str], total: int, whom: str, flagged: set[str]) -> str:
