@@ -63,14 +63,21 @@ def _spans(text: str) -> list[Span]:
     return sorted(found)
 
 
-def _replace(text: str, spans: list[Span], outside: Callable[[str], str]) -> str:
+Part = tuple[str, bool]  # a piece of sanitised text, and whether it is a masked value's placeholder
+
+
+def _parts(text: str, spans: list[Span], outside: Callable[[str], str]) -> list[Part]:
     parts, position = [], 0
     for start, end, replacement in spans:
-        parts.append(outside(text[position:start]))
-        parts.append(replacement)
+        parts.append((outside(text[position:start]), False))
+        parts.append((replacement, True))
         position = end
-    parts.append(outside(text[position:]))
-    return "".join(parts)
+    parts.append((outside(text[position:]), False))
+    return parts
+
+
+def _replace(text: str, spans: list[Span], outside: Callable[[str], str]) -> str:
+    return "".join(part for part, _ in _parts(text, spans, outside))
 
 
 def _hidden_runs(text: str) -> list[tuple[int, int]]:
@@ -111,13 +118,18 @@ def sanitise(text: str) -> str:
     """text with every sensitive value masked and every control or format character shown as a visible escape,
     untruncated. Values are looked for in the reading view; a control inside a masked value goes with it, any
     other is shown as its escape."""
+    return "".join(part for part, _ in _sanitised_parts(text))
+
+
+def _sanitised_parts(text: str) -> list[Part]:
+    """sanitise(text) in pieces, each placeholder one piece, so that an excerpt can cut around them."""
     view = reading_view(text)
     if view is None:
-        return _replace(text, _spans(text), str if text.isprintable() and not _INVISIBLE.search(text) else visible_controls)
+        return _parts(text, _spans(text), str if text.isprintable() and not _INVISIBLE.search(text) else visible_controls)
     shown, origin = view
     spans = [(origin[start], origin[end - 1] + 1, replacement) for start, end, replacement in _spans(shown)]
     spans += [s for s in _spans(hidden_blanked(text)) if all(s[1] <= f[0] or s[0] >= f[1] for f in spans)]
-    return _replace(text, sorted(spans), visible_controls)
+    return _parts(text, sorted(spans), visible_controls)
 
 
 def hidden_blanked(text: str) -> str:
@@ -345,26 +357,64 @@ def _regional_indicator(ch: str) -> bool:
     return 0x1F1E6 <= ord(ch) <= 0x1F1FF
 
 
-def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True, keep_end: bool = False) -> str:
+def _one_line(parts: list[Part]) -> tuple[str, list[tuple[int, int]]]:
+    """The sanitised pieces joined with each run of whitespace one space and none at either end, and where each
+    placeholder stands in the result (a cut must not fall inside one: "key <SECRET …" cut to "key <…" read as a
+    value's head)."""
+    pieces, placeholders, length, after_space = [], [], 0, True
+    for piece, placeholder in parts:
+        piece = _SPACE.sub(" ", piece)
+        if after_space and piece.startswith(" "):
+            piece = piece[1:]
+        if placeholder:
+            placeholders.append((length, length + len(piece)))
+        if piece:
+            pieces.append(piece)
+            length += len(piece)
+            after_space = piece.endswith(" ")
+    return "".join(pieces).rstrip(), placeholders
+
+
+def _head_end(value: str, placeholders: list[tuple[int, int]], end: int) -> int:
+    """Where a head of at most `end` characters may end: at a boundary, before a placeholder it would cut."""
+    while end > 0 and not _boundary(value, end):
+        end -= 1
+    for start, stop in placeholders:
+        if start < end < stop:
+            return start
+    return end
+
+
+def _tail_start(value: str, placeholders: list[tuple[int, int]], start: int) -> int:
+    """Where a tail from `start` or later may begin: at a boundary, after a placeholder it would cut."""
+    while start < len(value) and not _boundary(value, start):
+        start += 1
+    for first, stop in placeholders:
+        if first < start < stop:
+            return stop
+    return start
+
+
+def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True, keep_end: bool = False,
+            keep_both: bool = False) -> str:
     """Safe, short, single-line text for reports. markdown=False keeps Markdown characters as they are
     (for outputs that escape them on their own, such as CSV); control characters and masking always apply.
-    keep_end=True truncates at the start instead, for text whose end tells it apart (a file path's name)."""
+    keep_end=True truncates at the start instead, for text whose end tells it apart (a file path's name);
+    keep_both=True cuts the middle out, for names that differ at either end. A masked value's placeholder is
+    kept whole or left out, never cut."""
     if text is None:
         return ""
-    value = sanitise(str(text))
-    value = _SPACE.sub(" ", value).strip()
+    value, placeholders = _one_line(_sanitised_parts(str(text)))
     if len(value) > limit:
         kept = max(limit - 1, 0)
-        if keep_end:
-            start = len(value) - kept
-            while start < len(value) and not _boundary(value, start):
-                start += 1
-            value = ELLIPSIS + value[start:].lstrip()
+        if keep_both:
+            end = _head_end(value, placeholders, kept - kept // 2)
+            start = _tail_start(value, placeholders, max(len(value) - kept // 2, end))
+            value = value[:end].rstrip() + ELLIPSIS + value[start:].lstrip()
+        elif keep_end:
+            value = ELLIPSIS + value[_tail_start(value, placeholders, len(value) - kept):].lstrip()
         else:
-            end = kept
-            while end > 0 and not _boundary(value, end):
-                end -= 1
-            value = value[:end].rstrip() + ELLIPSIS
+            value = value[:_head_end(value, placeholders, kept)].rstrip() + ELLIPSIS
     return neutralise_markdown(value) if markdown else value
 
 

@@ -306,7 +306,37 @@ def test_runs_of_spaces_are_one_space():
 def test_an_address_after_a_c1_control_that_swallows_its_first_letter_in_the_terminal_view_is_still_masked():
     """hypothesis found "¯\x9b a0@aa.com" shown with a0@aa.com in clear: the reading view drops "\x9b a" as one
     CSI sequence, leaving "¯0@aa.com" (no address), while the excerpt shows the control as an escape and the
-    rest as typed. Values are now looked for in the text as shown too."""
-    for limit in (15, 60):
+    rest as typed. Values are now looked for in the text as shown too. At 15 characters the placeholder does not
+    fit and is left out whole."""
+    for limit, placeholder in ((15, False), (60, True)):
         for shown in (excerpt("\u00af\x9b a0@aa.com", limit), plain_excerpt("\u00af\x9b a0@aa.com", limit)):
-            assert "a0@aa.com" not in shown and "EMAIL" in shown
+            assert "a0@aa.com" not in shown and ("EMAIL" in shown) is placeholder
+
+
+PLACEHOLDER = re.compile(r"<[A-Z]+(?: [^<>]*)?>")
+
+
+def test_a_cut_never_falls_inside_a_masked_values_placeholder():
+    """The hostile report showed "or call <PHONE …0958> key <…": the secret's placeholder cut to its first
+    character. Each placeholder is kept whole or left out, whichever end is kept."""
+    source = "email me at bob@example.org or call +1 415 555 0958 key sk_live_abcdefghijklmnopqrstuvwxyz012345 and more text"
+    whole = plain_excerpt(source, 500)
+    assert whole.count("<") == 3 and "<SECRET …2345>" in whole
+    for limit in range(8, len(whole) + 1):
+        for shown in (plain_excerpt(source, limit), excerpt(source, limit, markdown=False, keep_end=True),
+                      excerpt(source, limit, markdown=False, keep_both=True)):
+            assert len(shown) <= limit
+            assert shown.count("<") == shown.count(">") == len(PLACEHOLDER.findall(shown)), (limit, shown)
+            assert all(p in whole for p in PLACEHOLDER.findall(shown))
+
+
+def test_the_cut_before_a_placeholder_is_where_it_starts():
+    shown = plain_excerpt("call +1 415 555 0958 key sk_live_abcdefghijklmnopqrstuvwxyz012345", 30)
+    assert shown == "call <PHONE …958> key…"
+
+
+def test_keep_both_cuts_the_middle_and_keeps_both_ends():
+    name = "customer_request_category_refund_and_billing_dispute_high"
+    shown = excerpt(name, 40, markdown=False, keep_both=True)
+    assert shown == "customer_request_cat…illing_dispute_high"
+    assert excerpt(name, 100, markdown=False, keep_both=True) == name

@@ -2,14 +2,50 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
+from dataaudit.api import audit
+from dataaudit.config import config_from_dict
 from dataaudit.render import plots
-from dataaudit.render.html import _figure
+from dataaudit.render.html import _figure, render_html
+from tests.conftest import write_jsonl
 
 
 def test_an_inline_svg_is_an_image_named_by_its_caption():
     caption = "Duplicate group sizes <b>& 'more'"
-    page = _figure(plots.group_sizes([2, 2, 3]), caption)
+    page = _figure(plots.group_sizes([2, 2, 3]), caption, "figure-duplicates-1")
     named = "Duplicate group sizes &lt;b&gt;&amp; &#x27;more&#x27;"
     assert page.startswith(f"<figure><svg role='img' aria-label='{named}' ")
     assert page.count(f"<title>{named}</title>") == 1 and page.index("<title>") < page.index("<g ")
     assert page.endswith(f"<figcaption class='meta'>{named}</figcaption></figure>")
+
+
+def _report(tmp_path):
+    """report.html of three annotators on 40 items: token lengths, labels, per-annotator bars and the heatmap."""
+    rows = [{"item_id": str(i), "annotator": name, "text": f"ticket {i} about topic {i * 7}",
+             "label": "abc"[(i + (name == "carol" and i % 4 == 0)) % 3]} for i in range(40) for name in ("ann", "bob", "carol")]
+    config = config_from_dict({"task_type": "format", "fields": {"annotator": "annotator", "id": "item_id"},
+                               "agreement": {"bootstrap_resamples": 0}})
+    return audit(write_jsonl(tmp_path / "ann.jsonl", rows), config, embed=False)
+
+
+def test_no_id_is_defined_twice_in_a_page_of_several_figures_and_every_reference_resolves(tmp_path):
+    page = render_html(_report(tmp_path))
+    assert page.count("<svg") >= 4
+    ids = Counter(re.findall(r'\sid=["\']([^"\']+)["\']', page))
+    assert [name for name, n in ids.items() if n > 1] == []
+    references = set(re.findall(r'url\(#([^)]+)\)', page)) | set(re.findall(r'href="#([^"]+)"', page))
+    assert references and references <= set(ids)
+    assert "figure-size-2-axes_1" in ids and "figure-agreement-1-axes_1" in ids
+
+
+def test_a_page_with_figures_is_the_same_bytes_from_the_same_report(tmp_path):
+    report = _report(tmp_path)
+    assert render_html(report) == render_html(report)
+
+
+def test_scoped_ids_leaves_references_to_ids_the_figure_does_not_define():
+    svg = '<svg><defs><path id="m1"/></defs><use xlink:href="#m1"/><g clip-path="url(#p9)"/><a href="#verdict"/></svg>'
+    assert plots.scoped_ids(svg, "f") == ('<svg><defs><path id="f-m1"/></defs><use xlink:href="#f-m1"/>'
+                                          '<g clip-path="url(#p9)"/><a href="#verdict"/></svg>')

@@ -885,3 +885,17 @@ def test_cut_notes_are_true_whichever_formats_the_run_writes():
     assert "first 200 of 300 listed; all are in report.json</p>" in page(whole, True)
     assert "first 200 of 300 listed; add json to write_reports(formats=...) for the full lists</p>" in page(whole, False)
     assert "first 200 of 4000 listed; 800 more are in report.json; all are in duplicates.jsonl</p>" in page(copies, True)
+
+
+def test_an_inputs_hash_is_written_whole_in_both_inputs_tables_and_as_one_prefix_in_the_html_header():
+    """report.md wrote 16 hex digits, report.html's header 12 and its inputs table 64: the tables now write the
+    hash whole (what a reader compares with sha256sum), and the header's prefix is the only abbreviation."""
+    from dataaudit.report import InputSummary
+
+    digest = "0123456789abcdef" * 4
+    report = _tiny_report(inputs=[InputSummary("train", "tiny.jsonl", digest, 3)])
+    markdown, page = render_markdown(report), render_html(report)
+    assert f"| train | tiny.jsonl | 3 | {digest} |" in markdown
+    assert f"<td>{digest}</td>" in page
+    assert re.findall(r"0123456789abcdef[0-9a-f]*", page) == [digest[:16], digest]
+    assert re.findall(r"0123456789abcdef[0-9a-f]*", markdown) == [digest]

@@ -30,3 +30,19 @@ def test_a_conditions_summary_is_whole_in_report_md_however_long():
     assert row.endswith("1 of 108 eval rows could not be read (eval\\_bad.jsonl:7 (record): not JSON) |")
     assert "…" not in row
     assert "supply a prompt log " * 20 + "to judge it" in markdown
+
+
+def test_each_warning_is_its_own_paragraph_in_the_quote():
+    """Consecutive "> warning:" lines are one paragraph in CommonMark: three warnings read as one run-on sentence."""
+    import dataclasses
+
+    from markdown_it import MarkdownIt
+
+    warnings = ["history h.db could not be read", "2 rows were skipped", "the tokenizer fell back to another"]
+    report = dataclasses.replace(_report([Condition("format", "pass", "fine")]), warnings=warnings)
+    tokens = MarkdownIt("commonmark").parse(render_markdown(report))
+    quote = [i for i, t in enumerate(tokens) if t.type == "blockquote_open"]
+    assert len(quote) == 1
+    end = next(i for i in range(quote[0], len(tokens)) if tokens[i].type == "blockquote_close")
+    paragraphs = [t.content for t in tokens[quote[0]:end] if t.type == "inline"]
+    assert paragraphs == [f"warning: {w}" for w in warnings]

@@ -65,9 +65,24 @@ def test_scale_warns_on_imbalance_over_the_configured_ratio(tmp_path):
     balance = measure_balance(ds, config.balance)
     size = measure_size(ds, WORDS, config.size)
     condition = scale_condition(size, balance, None, config)
-    assert condition.status == "warn" and "24x" in condition.summary and condition.evidence["imbalance_ratio"] == 24.0
+    assert condition.status == "warn" and condition.evidence["imbalance_ratio"] == 24.0
+    assert "the largest label has 24.000x the examples of the smallest (warn above 20.000)" in condition.summary
     config.balance.warn_imbalance_ratio = 24.0
     assert scale_condition(size, balance, None, config).status == "pass"
+
+
+def test_the_imbalance_ratio_reads_the_same_in_the_condition_and_the_size_section(tmp_path):
+    """The summary read "32.3333x", the size section "32.333": one rounding (digits.value_text) for both."""
+    from dataaudit.api import audit
+    from dataaudit.render.sections.size import SECTION as SIZE
+
+    rows = [{"text": f"text number {i}", "label": "a" if i < 97 else "b"} for i in range(100)]
+    config = Config(task_type="format")
+    config.balance.min_label_count = 1
+    report = audit(write_jsonl(tmp_path / "a.jsonl", rows), config, embed=False)
+    scale = next(c for c in report.verdict.conditions if c.id == "scale")
+    assert "the largest label has 32.333x the examples of the smallest" in scale.summary
+    assert any("imbalance ratio 32.333," in line for line in SIZE.build(report).lines)
 
 
 def test_scale_says_when_no_example_has_an_input_text(tmp_path):

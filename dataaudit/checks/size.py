@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Config, SizeConfig
+from ..digits import against
 from ..excerpt import plain_excerpt
 from ..load.records import Dataset, Record
 from ..tokens import TokenCounter, load_token_counter
@@ -178,8 +179,10 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
         remedies.append("add examples for the rare labels (or merge them)")
     if balance is not None and balance.imbalance_ratio > config.balance.warn_imbalance_ratio:
         evidence["imbalance_ratio"] = balance.imbalance_ratio
-        problems.append(f"the largest label has {balance.imbalance_ratio:g}x the examples of the smallest "
-                        f"(warn above {config.balance.warn_imbalance_ratio:g})")
+        # One rounding for the ratio in every view: the size section writes it with value_text too ("32.333",
+        # where this read "32.3333x").
+        ratio, bound = against(balance.imbalance_ratio, config.balance.warn_imbalance_ratio)
+        problems.append(f"the largest label has {ratio}x the examples of the smallest (warn above {bound})")
         remedies.append("add examples for the smaller labels (or cap the largest)")
     if size.over_context and size.over_context / size.examples > config.size.max_over_context_share:
         problems.append(f"{size.over_context} examples exceed the {size.context_limit}-token context limit")

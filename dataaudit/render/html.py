@@ -155,21 +155,27 @@ def _lines(lines: list[str]) -> str:
     return "<ul class='lines'>" + "".join(f"<li>{inline(line)}</li>" for line in lines) + "</ul>" if lines else ""
 
 
+HASH_PREFIX_CHARS = 16
 _SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
 
 
-def _figure(svg: str, caption: str) -> str:
+def _figure(svg: str, caption: str, scope: str) -> str:
     """A plot with its caption; the <svg> named as one image by the caption (role, aria-label and <title>), so that a
-    screen reader says what it shows instead of reading out every tick label."""
+    screen reader says what it shows instead of reading out every tick label. scope: a name no other figure of the
+    page has, put before each of the figure's ids."""
+    from .plots import scoped_ids
+
     name = esc(caption, 300)
-    named = _SVG_OPEN.sub(lambda m: f"<svg role='img' aria-label='{name}'{m.group(1)}><title>{name}</title>", svg, count=1)
+    named = _SVG_OPEN.sub(lambda m: f"<svg role='img' aria-label='{name}'{m.group(1)}><title>{name}</title>",
+                          scoped_ids(svg, scope), count=1)
     return f"<figure>{named}<figcaption class='meta'>{inline(caption)}</figcaption></figure>"
 
 
 def _header(report: Report) -> str:
     v = report.verdict
     train = [i for i in report.inputs if i.role == "train"]
-    hashes = ", ".join(f"{i.path} (sha256 {i.sha256[:12]}…)" for i in train)
+    # A prefix to tell runs apart at a glance; the inputs table below writes each hash whole, as report.md does.
+    hashes = ", ".join(f"{i.path} (sha256 {i.sha256[:HASH_PREFIX_CHARS]}…)" for i in train)
     rows = "".join(f"<tr><td>{esc(c.id)}</td><td><span class='badge {esc(c.status)}'>{esc(c.status)}</span></td><td>{inline(c.summary)}</td></tr>"
                    for c in v.conditions)
     rows += "".join(f"<tr><td>{esc(n.id)}</td><td><span class='badge skipped'>not judged</span></td><td>{inline(n.reason)}</td></tr>"
@@ -211,7 +217,7 @@ def _section(section, report: Report, formats: Collection[str] = ("json", "md", 
     if content is None:
         return ""
     out = [f"<section id='{esc(section.id)}'><h2>{esc(section.title)}</h2>{_lines(content.lines)}"]
-    out += [_figure(f.svg, f.caption) for f in section.figures(report)]
+    out += [_figure(f.svg, f.caption, f"figure-{section.id}-{n}") for n, f in enumerate(section.figures(report), 1)]
     for table in content.tables:
         body = _table(table.headers, table.rows, table, json_written)
         out.append(_details(table.title, body) if table.collapsed else (f"<h3>{inline(table.title)}</h3>" + (body or "<p>None.</p>")))

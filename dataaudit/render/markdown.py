@@ -231,9 +231,10 @@ def _blocks(report: Report, sections: list, max_rows: int | None,
                                *_capped_table(regressions, max_rows, formats, limit=WHOLE)]))
     if report.warnings:
         blocks.append(("Warnings", _warnings(report, max_rows, formats)))
-    # an annotation tool's export rows are not the items the sections count
+    # an annotation tool's export rows are not the items the sections count; the hash whole, as report.html's
+    # inputs table and report.json write it: it is what a reader compares with sha256sum
     inputs = Table("Inputs", ["role", "path", EXPORT_ROWS if rows_grouped(report) else "records", "sha256"],
-                   [[i.role, i.path, i.records, i.sha256[:16]] for i in report.inputs])
+                   [[i.role, i.path, i.records, i.sha256] for i in report.inputs])
     blocks.append(("Inputs", ["## Inputs", "", *_capped_table(inputs, max_rows, formats)]))
     for section, content in sections:
         if section.id == "sufficient" or content is None:
@@ -254,11 +255,14 @@ def _capped_table(table: Table, max_rows: int | None, formats: Collection[str] =
 
 def _warnings(report: Report, max_rows: int | None, formats: Collection[str] = ALL_FORMATS) -> list[str]:
     shown = report.warnings if max_rows is None else report.warnings[:max_rows]
-    out = [f"> warning: {cell(w, 400)}" for w in shown]
+    items = [f"> warning: {cell(w, 400)}" for w in shown]
     if len(shown) < len(report.warnings):
         places = _places(formats)
-        out.append(f"> … and {len(report.warnings) - len(shown)} more warnings: "
-                   + (f"see {places}" if places else rerun_for_full_lists()))
+        items.append(f"> … and {len(report.warnings) - len(shown)} more warnings: "
+                     + (f"see {places}" if places else rerun_for_full_lists()))
+    # A blank quoted line between them: consecutive "> " lines are one paragraph in CommonMark, and every
+    # warning read as one run-on sentence.
+    out = [line for item in items for line in (">", item)][1:]
     return out + ([""] if report.warnings else [])
 
 

@@ -42,6 +42,18 @@ def _svg(figure) -> str:
     return text.strip()
 
 
+_ID = re.compile(r'\bid="([^"]+)"')
+_REFERENCE = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
+
+
+def scoped_ids(svg: str, scope: str) -> str:
+    """svg with every id it defines, and every reference to one (url(#...), href="#..."), prefixed with scope:
+    matplotlib numbers each figure's ids from 1 (figure_1, axes_1, patch_2), so a page of several held each of
+    them several times, and a marker or clip path could resolve to another figure's."""
+    defined = set(_ID.findall(svg))
+    return _REFERENCE.sub(lambda m: m.group(1) + (f"{scope}-{m.group(2)}" if m.group(2) in defined else m.group(2)), svg)
+
+
 def label_distribution(counts: dict[str, int], rare: list[str]) -> str:
     items = list(counts.items())[:MAX_BARS]
     figure, axis = plt.subplots(figsize=(7, max(1.6, 0.28 * len(items) + 0.6)))

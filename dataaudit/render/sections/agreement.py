@@ -7,7 +7,7 @@ from typing import Collection
 from ...checks.agreement import ci_text, flag_figures, undefined_text
 from ...report import Report
 from ..figures import report_figure
-from .base import Figure, Section, SectionContent, Table, text
+from .base import Figure, Section, SectionContent, Table, distinct_texts, text
 
 
 def _fmt(value: float | None) -> str:
@@ -40,15 +40,19 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     # What the reading set aside or joined (unlabelled items, rejects, missing annotator ids, one task in two
     # files): the figures above are over what is left, so the reviewer reads how they were made.
     lines.extend(text(note, 400) for note in a.notes)
+    names = annotator_names(a)
     for annotator in a.annotators:
         if annotator.flagged:
             figures = flag_figures(annotator)
-            lines.append(f"annotator {text(annotator.annotator, 40)} is far below the others"
+            lines.append(f"annotator {names[annotator.annotator]} is far below the others"
                          + (": " + "; ".join(figures) if figures else "") + f" ({annotator.items} labelled)"
                          + (f"; alpha without them {annotator.alpha_without:.3f}" if annotator.alpha_without is not None else ""))
+    # Labels told apart as the size section tells them: two that share their first 30 characters read as one
+    labels = distinct_texts([label for p in a.confused_pairs[:3] for label in p.labels]
+                            + [label for d in a.disputed for label in d.labels.values()], 30)
     if a.confused_pairs:
-        lines.append("most confused labels: " + ", ".join(f"{text(p.labels[0], 30)} / {text(p.labels[1], 30)}" for p in a.confused_pairs[:3]))
-    annotators = [[text(s.annotator, 40), s.items, s.items_compared, _fmt(s.agreement_with_others), _fmt(s.alpha_without),
+        lines.append("most confused labels: " + ", ".join(f"{labels[p.labels[0]]} / {labels[p.labels[1]]}" for p in a.confused_pairs[:3]))
+    annotators = [[names[s.annotator], s.items, s.items_compared, _fmt(s.agreement_with_others), _fmt(s.alpha_without),
                    "careless?" if s.flagged else ("one label only" if s.constant_label else "")] for s in a.annotators]
     headers = ["annotator", "items", "shared with others", "agreement with others", "alpha without", "flag"]
     gold_of = {s.annotator: s for s in a.per_annotator if s.gold_items}
@@ -58,10 +62,16 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
             g = gold_of.get(s.annotator)
             row.insert(5, f"{_fmt(g.gold_agreement)} of {g.gold_items}" if g is not None else "-")
     disputed = [[text(d.item_id or "", 40), ", ".join(map(str, d.lines[:6])), text(d.text),
-                 ", ".join(f"{text(k, 30)}: {v}" for k, v in d.labels.items())] for d in a.disputed]
+                 ", ".join(f"{names[annotator]}: {labels[label]}" for annotator, label in d.labels.items())] for d in a.disputed]
     return SectionContent(lines, [Table("Annotators", headers, annotators, collapsed=False),
                                   Table(f"Most disputed items ({a.disputed_total})", ["item", "lines", "text", "labels"], disputed,
                                         total=a.disputed_total, full_list="raise agreement.disputed_limit to list more")])
+
+
+def annotator_names(a) -> dict[str, str]:
+    """Every annotator's shown name, the same in the lines, the table and the figures, no two alike."""
+    return distinct_texts([s.annotator for s in a.annotators] + [k for row in a.cohen_kappa.values() for k in row]
+                          + list(a.cohen_kappa) + list(a.plotted_annotators) + [k for d in a.disputed for k in d.labels], 40)
 
 
 def _cap_words(shown: list[str], total: int, whom: str, flagged: set[str]) -> str:
@@ -81,6 +91,7 @@ def _figures(report: Report) -> list[Figure]:
     if a is None:
         return []
     figures = []
+    names = annotator_names(a)
     # Exactly the annotators the check chose (the kappa matrix's: the most active and every flagged one), in
     # `a.annotators` order (the flagged and least agreeing first); a bar needs an agreement figure.
     chosen = set(a.plotted_annotators)
@@ -88,13 +99,13 @@ def _figures(report: Report) -> list[Figure]:
     plotted = [s for s in a.annotators if s.annotator in chosen and s.agreement_with_others is not None]
     scored = [s for s in a.annotators if s.agreement_with_others is not None]
     if plotted:
-        figures.append(Figure(plots.annotator_bars([text(s.annotator, 40) for s in plotted], [s.agreement_with_others for s in plotted],
+        figures.append(Figure(plots.annotator_bars([names[s.annotator] for s in plotted], [s.agreement_with_others for s in plotted],
                                                    [s.flagged for s in plotted]),
                               "Per-annotator agreement" + _cap_words([s.annotator for s in plotted], len(scored),
                                                                      "annotators" if len(scored) == len(a.annotators)
                                                                      else "annotators who share items with others", flagged)))
     if len(a.cohen_kappa) > 1:
-        matrix = {text(k, 40): {text(k2, 40): v for k2, v in row.items()} for k, row in a.cohen_kappa.items()}
+        matrix = {names[k]: {names[k2]: v for k2, v in row.items()} for k, row in a.cohen_kappa.items()}
         figures.append(Figure(plots.agreement_heatmap(matrix), "Annotator x annotator agreement (Cohen's kappa)"
                               + _cap_words(list(a.cohen_kappa), len(a.annotators), "annotators", flagged)))
     return figures

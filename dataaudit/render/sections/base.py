@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Collection
+from typing import TYPE_CHECKING, Callable, Collection, Iterable
 
 from ...errors import said
 from ...excerpt import excerpt
@@ -12,11 +14,42 @@ if TYPE_CHECKING:
     from ...report import Report
 
 
-def text(value: object, limit: int = 120, *, keep_end: bool = False) -> str:
+def text(value: object, limit: int = 120, *, keep_end: bool = False, keep_both: bool = False) -> str:
     """Dataset text for a section: masked, control characters visible, truncated (at the start with keep_end,
-    for file paths). Markdown characters are left for the Markdown renderer to neutralise, so HTML and the
-    terminal show them as typed."""
-    return excerpt(value, limit, markdown=False, keep_end=keep_end)
+    for file paths; in the middle with keep_both, for names that differ at either end). Markdown characters
+    are left for the Markdown renderer to neutralise, so HTML and the terminal show them as typed."""
+    return excerpt(value, limit, markdown=False, keep_end=keep_end, keep_both=keep_both)
+
+
+# The tag a shown name gets where cutting its middle out still leaves it reading like another's: hex digits of the
+# SHA-256 of the whole name, so one name reads the same in every table and figure of every report.
+NAME_TAG_CHARS = 6
+
+
+def distinct_texts(values: Iterable[object], limit: int) -> dict[object, str]:
+    """Each value's text at `limit`, no two alike: a plot keyed by "customer_request_category_refund_and_bi…"
+    drew two labels as one bar (and dropped the larger), a table listed two annotators under one name. Where the
+    heads collide the middle is cut out instead (the end usually tells them apart); where that collides too,
+    each gets a tag of its digest."""
+    shown = {value: text(value, limit) for value in dict.fromkeys(values)}
+    for cut in (lambda value: text(value, limit, keep_both=True),
+                lambda value: _tagged(value, limit, NAME_TAG_CHARS),
+                lambda value: _tagged(value, limit, 64)):
+        clashing = _clashing(shown)
+        if not clashing:
+            break
+        shown.update({value: cut(value) for value in clashing})
+    return shown
+
+
+def _clashing(shown: dict[object, str]) -> list[object]:
+    readers = Counter(shown.values())
+    return [value for value, reads in shown.items() if readers[reads] > 1]
+
+
+def _tagged(value: object, limit: int, chars: int) -> str:
+    tag = f" #{hashlib.sha256(str(value).encode('utf-8', 'surrogatepass')).hexdigest()[:chars]}"
+    return text(value, max(limit - len(tag), 2), keep_both=True) + tag
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Collection
 
 from ...digits import value_text
 from ...report import Report
-from .base import Figure, Section, SectionContent, Table, add_json, json_written, text
+from .base import Figure, Section, SectionContent, Table, add_json, distinct_texts, json_written
 
 
 TOKEN_PLACES = 2  # a median or percentile of counts falls between two of them: 78.05, 12.5
@@ -36,7 +36,8 @@ def _rare_labels(balance, formats: Collection[str] | None) -> str:
     rest = len(balance.rare_labels) - len(named)
     where = ("report.json lists every label count under checks.balance" if json_written(formats)
              else f"{add_json()} for every label count")
-    return (f"; under {balance.min_label_count} examples: " + ", ".join(f"{text(k, 40)} ({balance.counts[k]})" for k in named)
+    names = distinct_texts(balance.counts, 40)
+    return (f"; under {balance.min_label_count} examples: " + ", ".join(f"{names[k]} ({balance.counts[k]})" for k in named)
             + (f" and {rest} more ({where})" if rest else ""))
 
 
@@ -64,8 +65,9 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
         bound = ((getattr(report, "config", None) or {}).get("balance") or {}).get("warn_imbalance_ratio")
         lines.append(f"{b.labels} labels, imbalance ratio {_ratio_figure(b.imbalance_ratio, bound)}, normalised entropy {entropy}"
                      + (_rare_labels(b, formats) if b.rare_labels else ""))
+        names = distinct_texts(b.counts, 60)
         tables.append(Table(f"Label counts ({b.labels})", ["label", "count", "share"],
-                            [[text(k, 60), n, f"{b.shares[k]:.1%}"] for k, n in b.counts.items()], collapsed=b.labels > 12))
+                            [[names[k], n, f"{b.shares[k]:.1%}"] for k, n in b.counts.items()], collapsed=b.labels > 12))
     return SectionContent(lines, tables)
 
 
@@ -80,7 +82,8 @@ def _figures(report: Report) -> list[Figure]:
                               f"Token lengths ({s.tokenizer})"))
     b = report.checks.get("balance")
     if b is not None:
-        figures.append(Figure(plots.label_distribution({text(k, 40): v for k, v in b.counts.items()}, [text(k, 40) for k in b.rare_labels]),
+        names = distinct_texts(b.counts, 40)  # keyed by the label: two labels whose excerpts read alike were one bar
+        figures.append(Figure(plots.label_distribution({names[k]: v for k, v in b.counts.items()}, [names[k] for k in b.rare_labels]),
                               "Label distribution"))
     return figures
 

@@ -1,0 +1,53 @@
+"""The per-file table names each file by what tells it apart, and counts its rows in the words that fit them."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from dataaudit.checks.batches import BatchSummary
+from dataaudit.render.sections.per_file import SECTION, shown_names
+
+UUID = "0f3c2b1e-7d8a-4c6e-9b1a-2e3f4a5b6c7d"
+
+
+def test_spark_parts_that_share_a_uuid_are_named_by_their_part_number():
+    paths = [f"/data/export/part-0000{n}-{UUID}-c000.json" for n in range(3)]
+    assert shown_names(paths) == ["part-00000…-c000.json", "part-00001…-c000.json", "part-00002…-c000.json"]
+
+
+def test_shards_with_a_long_shared_end_are_named_by_their_number():
+    paths = [f"data/shard_{n:04d}_{'x' * 120}.jsonl" for n in (5, 66, 187)]
+    shown = shown_names(paths)
+    assert [name.split("…")[0] for name in shown] == ["shard_0005", "shard_0066", "shard_0187"]
+    assert all(len(name) <= 32 and name.endswith(".jsonl") for name in shown)
+
+
+def test_short_names_are_shown_whole_without_their_shared_folders():
+    assert shown_names(["/x/exports/batch1.jsonl", "/x/exports/batch2.jsonl"]) == ["batch1.jsonl", "batch2.jsonl"]
+
+
+def test_names_that_differ_only_inside_a_long_run_still_read_apart():
+    paths = ["a" * 20 + "1" + "b" * 20 + ".jsonl", "a" * 20 + "2" + "b" * 20 + ".jsonl"]
+    shown = shown_names(paths)
+    assert len(set(shown)) == 2 and all(len(name) <= 32 for name in shown)
+
+
+def _summary(file: str, records: int, valid: int, items: int) -> BatchSummary:
+    return BatchSummary(file=file, records=records, valid=valid, invalid=records - valid, items=items, krippendorff_alpha=None,
+                        label_shares={"a": 1.0}, duplicate_share=0.0, cross_batch_duplicates=0, labelled=items)
+
+
+def _examples_cells(files, grouped: bool) -> list[str]:
+    checks = {"format": SimpleNamespace(grouped=grouped)}
+    report = SimpleNamespace(per_file=files, checks=checks, config={"agreement": {"reliable_alpha": 0.8, "tentative_alpha": 0.667}})
+    return [row[1] for row in SECTION.build(report).tables[0].rows]
+
+
+def test_a_plain_files_invalid_rows_are_not_called_export_rows():
+    files = [_summary("a.jsonl", 3, 2, 2), _summary("b.jsonl", 5, 3, 3)]
+    assert _examples_cells(files, grouped=False) == ["2 (1 invalid row)", "3 (2 invalid rows)"]
+
+
+def test_an_exports_rows_grouped_into_items_are_counted_as_export_rows():
+    files = [_summary("a.csv", 30, 30, 10), _summary("b.csv", 31, 30, 10)]
+    assert _examples_cells(files, grouped=True) == ["10 (30 export rows)", "10 (1 invalid row, 31 export rows)"]
