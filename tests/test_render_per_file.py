@@ -51,3 +51,11 @@ def test_a_plain_files_invalid_rows_are_not_called_export_rows():
 def test_an_exports_rows_grouped_into_items_are_counted_as_export_rows():
     files = [_summary("a.csv", 30, 30, 10), _summary("b.csv", 31, 30, 10)]
     assert _examples_cells(files, grouped=True) == ["10 (30 export rows)", "10 (1 invalid row, 31 export rows)"]
+
+
+def test_an_address_in_long_file_names_is_masked_before_the_names_are_cut():
+    # Cut at separators first, the pieces "jane.doe@", "example.com" no longer read as an address to the masker.
+    paths = [f"exports/jane.doe@example.com-{'q' * 30}-part{n}.jsonl" for n in range(3)]
+    shown = shown_names(paths)
+    assert len(set(shown)) == 3
+    assert not any("jane" in name or "doe@" in name for name in shown)

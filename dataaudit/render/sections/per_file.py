@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Collection
 
+from ...excerpt import mask
 from ...report import Report
 from ..figures import report_figure
 from .base import EXPORT_ROWS, Section, SectionContent, Table, rows_grouped, text
@@ -38,7 +39,8 @@ def shown_names(paths: list[str]) -> list[str]:
     """Each file as its row names it: its short name, or past FILE_WIDTH the part where the names differ with a
     little of what they share on either side. Spark writes part-00000-<one uuid>-c000.json,
     part-00001-<the same uuid>-c000.json: cut at the start, all of them read "…2e3f4a5b6c7d-c000.json"."""
-    names = short_names(paths)
+    # Masked whole before any cut: a piece of an address cut at a separator no longer reads as one to the masker.
+    names = [mask(name) for name in short_names(paths)]
     if all(len(name) <= FILE_WIDTH for name in names):
         return [text(name, FILE_WIDTH) for name in names]
     head, tail = _shared_ends(names)
