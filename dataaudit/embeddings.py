@@ -60,13 +60,18 @@ class ModelRef:
 
 
 def _files_identity(path: Path) -> str:
+    """The model's configuration by its bytes, its weights by name, size and modification time: weights are
+    too large to hash on every run, and a model fine-tuned again and saved over the old one has weights of the
+    same size (keyed by size alone, its cached vectors were the old model's). No inode: a folder copied with
+    its dates kept (cp -a, rsync -t) holds the same model and keeps its cache."""
     digest = hashlib.sha256()
     for name in ("config.json", "modules.json", "config_sentence_transformers.json", "1_Pooling/config.json"):
         candidate = path / name
         if candidate.is_file():
             digest.update(name.encode() + b"\0" + candidate.read_bytes())
     for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
-        digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+        stat = weights.stat()
+        digest.update(f"{weights.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
 
 

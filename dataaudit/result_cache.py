@@ -2,10 +2,12 @@
 
 A scheduled audit often re-reads an export that did not change since the last run. The expensive checks
 (cross-validated label noise, the coverage estimate, the semantic duplicate search) are pure functions of
-the inputs, the config, the embedding model and the code, so their results are stored under a fingerprint
-of exactly those, and a later run with the same fingerprint reads them instead of measuring again. Any
-change (a byte of an input file, a config value, another model, an edited module of dataaudit, another
-version of a library that measures) gives another fingerprint, so a stale result is never reused.
+the inputs, the config, the files the config names (`referenced_file_states`: a models file, a tokenizer, the
+eval set), the embedding model and the code, so their results are stored under a fingerprint of exactly those,
+and a later run with the same fingerprint reads them instead of measuring again. Any change (a byte of an input
+file, a config value, an edited or deleted file the config names, the same config in another folder, another
+model, an edited module of dataaudit, another version of a library that measures) gives another fingerprint,
+so a stale result is never reused.
 
 A step measured on arrays alone is keyed by those arrays' bytes instead (`array_fingerprint`), so a run whose
 other inputs changed still reuses it: the coverage check's clustering of production inputs into scenarios,
@@ -66,6 +68,57 @@ def fingerprint(*, inputs: Iterable[tuple[str, str, str, int]], config: dict[str
     for item in extra:
         digest.update(item.encode())
     return digest.hexdigest()
+
+
+# The files of a Hugging Face tokenizer that dataaudit.tokens.HFTokenizer reads: a tokenizer folder may also hold
+# the model's weights, gigabytes that no count depends on.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja")
+
+
+def _file_state(path: Path, content: bool) -> str:
+    """A file's identity: its bytes' sha256 (content), else its size, mtime and inode; 'missing', 'folder'."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    if path.is_dir():
+        return "folder"
+    if not content:
+        return f"stat:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        return f"unreadable:{exc.errno}"
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _tokenizer_files(location: Path) -> list[Path]:
+    folder = location if location.is_dir() else location.parent
+    given = [] if location.is_dir() else [location]
+    return given + [folder / name for name in TOKENIZER_FILES if folder / name != location]
+
+
+def referenced_file_states(config) -> list[str]:
+    """The identity of every file the config names that a check reads besides the inputs, by its absolute path
+    (config_paths: a config file's paths are relative to it): the same config copied to another folder, a file
+    edited or deleted, is another key. A file read whole is keyed by its bytes; the eval set, of which the
+    maintenance check reads only whether it is there and holds something, by its size, mtime and inode, so a
+    large eval set is not read to key a check that does not read it. The embedding model is keyed by the
+    embedder's identity (fingerprint's model) and the cache folder holds results rather than feeding them."""
+    from .config_paths import config_path
+
+    states = []
+    for key, content in (("tokens.models_file", True), ("tokens.tokenizer", True), ("maintenance.eval_set", False)):
+        value = config_path(config, key)
+        if not value:
+            continue
+        location = Path(value).absolute()
+        files = _tokenizer_files(location) if key == "tokens.tokenizer" else [location]
+        states.append(json.dumps([key, str(location), [[str(f), _file_state(f, content)] for f in files]]))
+    return states
 
 
 def results_folder(embeddings) -> Path | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import shutil
 import sqlite3
 
 import numpy as np
@@ -248,3 +250,19 @@ def test_a_model_error_that_merely_holds_hip_or_mps_in_a_word_is_no_device_probl
     assert not _device_problem(OSError("timestamps.json dumps"))
     assert _device_problem(RuntimeError("Torch not compiled with CUDA enabled"))
     assert _device_problem(RuntimeError("Invalid device string: 'cuda:9'"))
+
+
+def test_weights_saved_over_a_model_of_the_same_size_are_another_identity(tmp_path):
+    folder = tmp_path / "enc"
+    folder.mkdir()
+    (folder / "modules.json").write_text("[]", encoding="utf-8")
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"a" * 64)
+    os.utime(weights, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    before = resolve_model(str(folder)).identity
+    weights.write_bytes(b"b" * 64)  # fine-tuned again: same size, other weights
+    os.utime(weights, ns=(1_700_000_001_000_000_000, 1_700_000_001_000_000_000))
+    assert resolve_model(str(folder)).identity != before
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)  # dates kept, as cp -a: the same weights
+    assert resolve_model(str(copy)).identity.rsplit(":", 1)[1] == resolve_model(str(folder)).identity.rsplit(":", 1)[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataaudit.api import run_checks
 from dataaudit.checks.base import AuditContext, RunStatus, Status
 from dataaudit.checks.maintenance import CHECK
-from dataaudit.config import Config, MaintenanceConfig
+from dataaudit.config import Config, MaintenanceConfig, config_with_overrides, load_config
 from dataaudit.index import build_index
 from dataaudit.load.records import Dataset, InputFile, Record
 from dataaudit.report import run_entry
@@ -39,3 +39,33 @@ def test_with_a_maintenance_section_the_check_runs(tmp_path):
     assert run_entry(results.runs["maintenance"], results["maintenance"])["status"] == "ran"
     assert results["maintenance"].missing == ["retraining_cadence", "monitoring", "eval_set"]
     assert [(f.condition, f.status) for f in findings] == [("maintenance", Status.FAIL)]
+
+
+def _plan_config(folder, eval_set: str):
+    (folder / "dataaudit.toml").write_text(
+        f'[maintenance]\nowner = "Dana"\nretraining_cadence = "monthly"\neval_set = "{eval_set}"\nmonitoring = "drift alerts"\n',
+        encoding="utf-8")
+    return load_config(None)
+
+
+def test_the_eval_set_is_relative_to_the_config_file_when_run_from_a_subfolder(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "eval.jsonl").write_text('{"text": "x"}\n', encoding="utf-8")
+    (tmp_path / "sub" / "eval.jsonl").write_text("", encoding="utf-8")  # the current folder's: empty, not the one named
+    monkeypatch.chdir(tmp_path / "sub")
+    config = _plan_config(tmp_path, "eval.jsonl")
+    results, findings, _ = run_checks(_context(config), (CHECK,))
+    assert results["maintenance"].missing == []
+    assert [(f.condition, f.status) for f in findings] == [("maintenance", Status.PASS)]
+
+
+def test_an_eval_set_given_as_an_override_is_relative_to_the_current_folder(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "eval.jsonl").write_text('{"text": "x"}\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "sub")
+    config = config_with_overrides(_plan_config(tmp_path, "eval.jsonl"), {"maintenance.eval_set": "eval.jsonl"})
+    results, findings, _ = run_checks(_context(config), (CHECK,))
+    assert results["maintenance"].missing == ["eval_set"] and results["maintenance"].eval_note == " (eval.jsonl does not exist)"
+    (tmp_path / "sub" / "eval.jsonl").write_text('{"text": "y"}\n', encoding="utf-8")
+    results, _, _ = run_checks(_context(config), (CHECK,))
+    assert results["maintenance"].missing == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import pickle
@@ -12,7 +13,8 @@ import pytest
 
 from dataaudit.api import audit
 from dataaudit.config import load_config
-from dataaudit.result_cache import ResultCache, code_identity, fingerprint, refresh_run_state
+from dataaudit.result_cache import (TOKENIZER_FILES, ResultCache, code_identity, fingerprint, referenced_file_states,
+                                    refresh_run_state)
 from tests.conftest import noted_reuse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,3 +237,138 @@ def test_the_tokens_count_for_a_target_model_is_reused_on_an_unchanged_rerun(tmp
     second = audit(SAMPLE / "support_tickets.jsonl", config, embed=False)
     assert first.checks.runs["tokens"].status == "ran" and not first.checks.runs["tokens"].reused
     assert second.checks.runs["tokens"].reused and second.checks["tokens"] == first.checks["tokens"]
+
+
+# Files a config names, read by a check besides the inputs: part of the key (referenced_file_states)
+
+PLAN = '[maintenance]\nowner = "me"\nretraining_cadence = "monthly"\neval_set = "eval.jsonl"\nmonitoring = "dash"\n'
+
+
+def _project(folder: Path, extra: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "eval.jsonl").write_text('{"text": "x"}\n', encoding="utf-8")
+    (folder / "models.toml").write_text('[models.team-model]\nencoding = "o200k_base"\nexample_limit = 65536\n', encoding="utf-8")
+    (folder / "dataaudit.toml").write_text(PLAN + '[tokens]\nmodels_file = "models.toml"\n' + extra, encoding="utf-8")
+    return folder / "dataaudit.toml"
+
+
+def _states(config_file: Path) -> dict[str, list]:
+    return {json.loads(state)[0]: json.loads(state)[1:] for state in referenced_file_states(load_config(config_file))}
+
+
+def test_each_file_the_config_names_is_keyed_by_its_absolute_path_and_state(tmp_path):
+    config_file = _project(tmp_path / "p")
+    states = _states(config_file)
+    assert set(states) == {"tokens.models_file", "maintenance.eval_set"}  # no tokenizer named: nothing to key
+    models = tmp_path / "p" / "models.toml"
+    sha = hashlib.sha256(models.read_bytes()).hexdigest()
+    assert states["tokens.models_file"] == [str(models), [[str(models), f"sha256:{sha}"]]]
+    eval_stat = (tmp_path / "p" / "eval.jsonl").stat()
+    assert states["maintenance.eval_set"][1][0][1] == f"stat:{eval_stat.st_size}:{eval_stat.st_mtime_ns}:{eval_stat.st_ino}"
+
+
+def test_an_edited_or_deleted_models_file_is_another_key(tmp_path):
+    config_file = _project(tmp_path / "p")
+    models = tmp_path / "p" / "models.toml"
+    before = _states(config_file)["tokens.models_file"]
+    models.write_text(models.read_text(encoding="utf-8").replace("65536", "10"), encoding="utf-8")
+    edited = _states(config_file)["tokens.models_file"]
+    models.unlink()
+    deleted = _states(config_file)["tokens.models_file"]
+    assert len({json.dumps(before), json.dumps(edited), json.dumps(deleted)}) == 3
+    assert deleted[1][0][1] == "missing"
+
+
+def test_a_deleted_emptied_or_rewritten_eval_set_is_another_key(tmp_path):
+    config_file = _project(tmp_path / "p")
+    eval_set = tmp_path / "p" / "eval.jsonl"
+    seen = [_states(config_file)["maintenance.eval_set"]]
+    eval_set.write_text("", encoding="utf-8")
+    seen.append(_states(config_file)["maintenance.eval_set"])
+    eval_set.unlink()
+    seen.append(_states(config_file)["maintenance.eval_set"])
+    eval_set.mkdir()
+    seen.append(_states(config_file)["maintenance.eval_set"])
+    assert [state[1][0][1].split(":")[0] for state in seen] == ["stat", "stat", "missing", "folder"]
+    assert len({json.dumps(state) for state in seen}) == 4
+
+
+def test_the_files_of_a_tokenizer_folder_it_reads_are_keyed_and_no_other(tmp_path):
+    config_file = _project(tmp_path / "p", 'tokenizer = "tok"\n')
+    tok = tmp_path / "p" / "tok"
+    tok.mkdir()
+    (tok / "tokenizer.json").write_text("{}", encoding="utf-8")
+    (tok / "model.safetensors").write_bytes(b"weights")
+    before = _states(config_file)["tokens.tokenizer"]
+    assert [name for name, _ in before[1]] == [str(tok / name) for name in TOKENIZER_FILES]
+    (tok / "model.safetensors").write_bytes(b"other weights")  # not read by the tokenizer: same key
+    assert _states(config_file)["tokens.tokenizer"] == before
+    (tok / "chat_template.jinja").write_text("{{ messages }}", encoding="utf-8")  # a template added: another key
+    with_template = _states(config_file)["tokens.tokenizer"]
+    assert with_template != before
+    (tok / "tokenizer.json").write_text('{"x": 1}', encoding="utf-8")
+    assert _states(config_file)["tokens.tokenizer"] != with_template
+
+
+def test_a_tokenizer_json_named_alone_keys_it_and_the_files_beside_it(tmp_path):
+    config_file = _project(tmp_path / "p", 'tokenizer = "tok/tokenizer.json"\n')
+    (tmp_path / "p" / "tok").mkdir()
+    (tmp_path / "p" / "tok" / "tokenizer.json").write_text("{}", encoding="utf-8")
+    location, files = _states(config_file)["tokens.tokenizer"]
+    assert location == str(tmp_path / "p" / "tok" / "tokenizer.json")
+    assert [name for name, _ in files] == [str(tmp_path / "p" / "tok" / name) for name in TOKENIZER_FILES]
+    assert [state.split(":")[0] for _, state in files] == ["sha256", "missing", "missing", "missing"]
+
+
+def test_the_same_config_and_files_copied_to_another_folder_is_another_key(tmp_path):
+    here, there = _project(tmp_path / "a"), _project(tmp_path / "b")
+    assert load_config(here).to_dict() == load_config(there).to_dict()
+    keys = [fingerprint(inputs=[("train", "t.jsonl", "ab" * 32, 1)], config=load_config(c).to_dict(), model="",
+                        extra=referenced_file_states(load_config(c))) for c in (here, there)]
+    assert keys[0] != keys[1]
+
+
+# Through audit(): these pass once api.audit resolves the config's paths (config_paths.with_resolved_paths) and
+# api._result_cache keys on referenced_file_states(config); see the cache39 report.
+NEEDS_API = pytest.mark.xfail(strict=True, reason="api._result_cache does not yet key on referenced_file_states")
+
+
+def _small(folder: Path) -> Path:
+    path = folder / "small.jsonl"
+    path.write_text("".join(json.dumps({"text": f"ticket number {i} about billing", "label": "billing" if i % 2 else "tech"}) + "\n"
+                            for i in range(40)), encoding="utf-8")
+    return path
+
+
+@NEEDS_API
+def test_a_deleted_eval_set_fails_maintenance_on_a_cached_rerun(tmp_path):
+    config_file = _project(tmp_path / "p", '[embeddings]\ncache_dir = "' + str(tmp_path / "cache") + '"\n')
+    data = _small(tmp_path)
+    first = audit(data, config_path=config_file, embed=False)
+    (tmp_path / "p" / "eval.jsonl").unlink()
+    second = audit(data, config_path=config_file, embed=False)
+    assert first.checks["maintenance"].missing == [] and second.checks["maintenance"].missing == ["eval_set"]
+    assert not second.checks.runs["maintenance"].reused
+
+
+@NEEDS_API
+def test_an_edited_models_file_is_read_on_a_cached_rerun(tmp_path):
+    config_file = _project(tmp_path / "p", 'target_model = "team-model"\n[embeddings]\ncache_dir = "' + str(tmp_path / "cache") + '"\n')
+    data = _small(tmp_path)
+    first = audit(data, config_path=config_file, embed=False)
+    models = tmp_path / "p" / "models.toml"
+    models.write_text(models.read_text(encoding="utf-8").replace("65536", "5"), encoding="utf-8")
+    second = audit(data, config_path=config_file, embed=False)
+    assert (first.checks["tokens"].example_limit, second.checks["tokens"].example_limit) == (65536, 5)
+    assert second.checks["tokens"].over_limit_count == 40
+
+
+@NEEDS_API
+def test_a_config_copied_to_another_folder_reads_its_own_eval_set_on_a_cached_rerun(tmp_path):
+    here = _project(tmp_path / "a", '[embeddings]\ncache_dir = "' + str(tmp_path / "cache") + '"\n')
+    there = tmp_path / "b" / "dataaudit.toml"
+    there.parent.mkdir()
+    there.write_text(here.read_text(encoding="utf-8"), encoding="utf-8")  # no eval.jsonl beside it
+    data = _small(tmp_path)
+    assert audit(data, config_path=here, embed=False).checks["maintenance"].missing == []
+    assert audit(data, config_path=there, embed=False).checks["maintenance"].missing == ["eval_set"]

@@ -510,3 +510,21 @@ def test_a_conversation_the_chat_template_refuses_is_a_finding_on_its_line_and_t
     (finding,) = [f for f in judge(result, None) if "refuses" in f.summary]
     assert finding.status == Status.FAIL and finding.evidence["not_renderable"] == 1
     assert "train.jsonl:2 (System role not supported)" in finding.summary and finding.summary.startswith("1 of 3 records")
+
+
+def test_the_models_file_and_tokenizer_are_read_beside_the_config_file_from_a_subfolder(tmp_path, monkeypatch):
+    from dataaudit.config import config_with_overrides, load_config
+
+    ds = _records(tmp_path, [chat("Hello world", "Hi there"), chat("Hello world", "word " * 30)])
+    (tmp_path / "mymodels.toml").write_text('[models.team-model]\nencoding = "o200k_base"\nexample_limit = 30\n', encoding="utf-8")
+    (tmp_path / "dataaudit.toml").write_text('task_type = "generation"\n[tokens]\ntarget_model = "team-model"\n'
+                                             'models_file = "mymodels.toml"\n', encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    config = load_config(None)
+    result = measure(AuditContext(config=config, train=build_index("train", ds, str.lower)))
+    assert (result.target_model, result.example_limit, [o.line for o in result.over_limit]) == ("team-model", 30, [2])
+    # A --tokenizer flag names a path from the current folder, where there is none
+    flagged = config_with_overrides(config, {"tokens.tokenizer": "tok"}, names={"tokens.tokenizer": "--tokenizer"})
+    with pytest.raises(ConfigError, match=str(tmp_path / "sub" / "tok")):
+        measure(AuditContext(config=flagged, train=build_index("train", ds, str.lower)))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Config
+from ..config_paths import config_folder
 from .base import AuditContext, Check, Finding, Need, Status
 
 
@@ -24,6 +25,7 @@ class MaintenanceResult:
 
 
 def measure_maintenance(config: Config, base: Path) -> MaintenanceResult | None:
+    """base: the folder a relative eval_set lies in (config_paths.config_folder: the config file's)."""
     section = config.maintenance
     if section is None:
         return None
@@ -32,8 +34,7 @@ def measure_maintenance(config: Config, base: Path) -> MaintenanceResult | None:
     if not section.eval_set.strip():
         missing.append("eval_set")
     else:
-        path = Path(section.eval_set)
-        path = path if path.is_absolute() else base / path
+        path = base / Path(section.eval_set).expanduser()
         if not path.is_file():
             missing.append("eval_set")
             eval_note = f" ({section.eval_set} is a folder, not the eval file)" if path.is_dir() else f" ({section.eval_set} does not exist)"
@@ -56,8 +57,7 @@ def maintenance_finding(result: MaintenanceResult | None) -> Finding:
 
 
 def _measure(ctx: AuditContext) -> MaintenanceResult | None:
-    base = Path(ctx.config.source).parent if ctx.config.source else Path.cwd()
-    return measure_maintenance(ctx.config, base)
+    return measure_maintenance(ctx.config, config_folder(ctx.config, "maintenance.eval_set"))
 
 
 def _judge(result: MaintenanceResult | None, ctx: AuditContext) -> list[Finding]:

@@ -1,0 +1,131 @@
+"""A path in a config file is relative to that file's folder; a flag's or override's to the current directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dataaudit.config import Config, config_with_overrides, load_config
+from dataaudit.config_paths import PATH_KEYS, config_folder, config_path, with_resolved_paths
+
+TOML = """
+[tokens]
+target_model = "team-model"
+models_file = "mymodels.toml"
+tokenizer = "tok"
+[maintenance]
+owner = "me"
+eval_set = "data/eval.jsonl"
+[embeddings]
+cache_dir = "audit-cache"
+model = "models/enc"
+"""
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A project whose config lies at its root, read from a subfolder (as find_config_file finds it)."""
+    (tmp_path / "dataaudit.toml").write_text(TOML, encoding="utf-8")
+    (tmp_path / "models" / "enc").mkdir(parents=True)
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    return tmp_path
+
+
+def test_every_path_key_in_a_config_file_is_relative_to_the_file_from_any_folder(project):
+    config = load_config(None)  # found upward from sub/
+    assert Path(config.source).resolve() == project / "dataaudit.toml"
+    assert {key: config_path(config, key) for key in PATH_KEYS} == {
+        "embeddings.model": str(project / "models" / "enc"),
+        "embeddings.cache_dir": str(project / "audit-cache"),
+        "tokens.models_file": str(project / "mymodels.toml"),
+        "tokens.tokenizer": str(project / "tok"),
+        "maintenance.eval_set": str(project / "data" / "eval.jsonl"),
+    }
+
+
+def test_a_relative_config_source_is_read_against_the_folder_it_was_given_in(project, monkeypatch):
+    monkeypatch.chdir(project)
+    config = load_config("dataaudit.toml")
+    assert config.source == "dataaudit.toml"
+    assert config_path(config, "tokens.models_file") == str(project / "mymodels.toml")
+
+
+def test_a_path_set_by_a_flag_or_override_stays_relative_to_the_current_folder(project):
+    config = config_with_overrides(load_config(None), {"tokens.tokenizer": "mine/tok", "maintenance.eval_set": "e.jsonl"},
+                                   names={"tokens.tokenizer": "--tokenizer"})
+    assert config_folder(config, "tokens.tokenizer") == project / "sub"
+    assert config_path(config, "tokens.tokenizer") == str(project / "sub" / "mine" / "tok")
+    assert config_path(config, "maintenance.eval_set") == str(project / "sub" / "e.jsonl")
+    assert config_path(config, "tokens.models_file") == str(project / "mymodels.toml")  # not overridden: the file's
+
+
+def test_a_config_built_in_code_reads_paths_from_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = config_with_overrides(Config(), {"tokens.models_file": "m.toml"})
+    assert config_path(config, "tokens.models_file") == str(tmp_path / "m.toml")
+    assert config_folder(Config(), "maintenance.eval_set") == tmp_path
+
+
+def test_unset_absolute_home_and_uri_values_are_kept(project):
+    home = Path("~").expanduser()
+    config = config_with_overrides(load_config(None), {
+        "tokens.models_file": "", "tokens.tokenizer": str(project / "abs"), "maintenance.eval_set": "~/eval.jsonl",
+        "embeddings.cache_dir": "s3://bucket/cache"})
+    assert config_path(config, "tokens.models_file") == ""
+    assert config_path(config, "tokens.tokenizer") == str(project / "abs")
+    assert config_path(config, "maintenance.eval_set") == str(home / "eval.jsonl")
+    assert config_path(config, "embeddings.cache_dir") == "s3://bucket/cache"
+
+
+def test_a_model_name_with_nothing_by_that_name_beside_the_config_stays_a_name(project):
+    (project / "dataaudit.toml").write_text('[embeddings]\nmodel = "sentence-transformers/all-MiniLM-L6-v2"\n', encoding="utf-8")
+    assert config_path(load_config(None), "embeddings.model") == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_without_a_maintenance_section_its_eval_set_is_unset(project):
+    (project / "dataaudit.toml").write_text('[tokens]\nmodels_file = "m.toml"\n', encoding="utf-8")
+    config = load_config(None)
+    assert config_path(config, "maintenance.eval_set") == ""
+    assert with_resolved_paths(config).maintenance is None
+
+
+def test_with_resolved_paths_changes_the_path_keys_only(project):
+    config = load_config(None)
+    resolved = with_resolved_paths(config)
+    assert resolved.section("tokens").models_file == str(project / "mymodels.toml")
+    assert resolved.section("tokens").tokenizer == str(project / "tok")
+    assert resolved.maintenance.eval_set == str(project / "data" / "eval.jsonl")
+    assert resolved.embeddings.cache_dir == str(project / "audit-cache")
+    assert resolved.embeddings.model == str(project / "models" / "enc")
+    assert (resolved.source, resolved.set_by) == (config.source, config.set_by)
+    before, after = config.to_dict(), resolved.to_dict()
+    changed = {(section, key) for section in before if isinstance(before[section], dict)
+               for key in before[section] if before[section][key] != after[section][key]}
+    assert changed == {tuple(key.split(".")) for key in PATH_KEYS}
+    assert config.section("tokens").models_file == "mymodels.toml"  # the original is left as it was
+    assert with_resolved_paths(resolved).to_dict() == after  # resolving twice changes nothing
+
+
+def test_the_same_config_copied_to_another_folder_names_other_files(project, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "dataaudit.toml").write_text(TOML, encoding="utf-8")
+    here, there = load_config(project / "dataaudit.toml"), load_config(elsewhere / "dataaudit.toml")
+    assert here.to_dict() == there.to_dict()
+    assert with_resolved_paths(here).to_dict() != with_resolved_paths(there).to_dict()
+
+
+# Through audit(): passes once api.audit hands every reader with_resolved_paths(config) (see the cache39 report).
+@pytest.mark.xfail(strict=True, reason="api.audit does not yet resolve the config's paths (config_paths.with_resolved_paths)")
+def test_an_audit_from_a_subfolder_keeps_its_results_in_the_cache_folder_beside_the_config(tmp_path, monkeypatch):
+    from dataaudit.api import audit
+
+    (tmp_path / "dataaudit.toml").write_text('[embeddings]\ncache_dir = "audit-cache"\n', encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    data = tmp_path / "t.jsonl"
+    data.write_text("".join(f'{{"text": "ticket {i} about billing", "label": "{"ab"[i % 2]}"}}\n' for i in range(30)), encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "sub")
+    audit(data, config_path=None, embed=False)
+    assert list((tmp_path / "audit-cache" / "results").glob("*.pickle"))
+    assert not (tmp_path / "sub" / "audit-cache").exists()
