@@ -532,7 +532,8 @@ def test_each_conflicting_label_is_given_with_its_own_line(tmp_path, embedder):
     assert conflict.labels == ["account", "billing"]
     assert conflict.line_labels == ["billing", "account"] and conflict.line_files == [str(tmp_path / "train.jsonl")] * 2
     jsonl = [line for line in duplicates_lines(result) if line["kind"] == "conflict"]
-    assert jsonl[0]["lines"] == conflict.lines and jsonl[0]["labels"] == conflict.line_labels
+    assert jsonl[0]["lines"] == conflict.lines and jsonl[0]["line_labels"] == conflict.line_labels
+    assert jsonl[0]["labels"] == conflict.labels == ["account", "billing"]
     config = Config()
     findings = CHECK.judge(result, AuditContext(config, index(tmp_path / "train.jsonl", config)))
     assert any("(e.g. billing at line 7 vs account at line 8)" in f.summary for f in findings), [f.summary for f in findings]
@@ -1511,3 +1512,14 @@ def test_function_word_hard_negatives_are_neither_grouped_nor_leaks_with_embeddi
     both = index(write_jsonl(tmp_path / "both.jsonl", rows([(t, "x") for pair in FUNCTION_WORD_NEGATIVES for t in pair])),
                  config, embedder=embedder)
     assert measure_index(both, config).near_groups == []
+
+
+def test_a_conflict_line_in_duplicates_jsonl_has_report_json_s_keys_and_meanings(tmp_path):
+    result = lexical(tmp_path, [("is the sky blue today", "entailment"), ("Is the sky blue today", "entailment"),
+                                ("IS THE SKY BLUE TODAY", "contradiction"), ("where is my parcel", "late"),
+                                ("where is my parcel please", "late")])
+    (conflict,) = result.conflicts
+    (line,) = [line for line in duplicates_lines(result) if line["kind"] == "conflict"]
+    assert line["labels"] == conflict.labels == ["entailment", "contradiction"]  # distinct, most frequent first
+    assert line["line_labels"] == conflict.line_labels == ["entailment", "entailment", "contradiction"]
+    assert line["lines"] == conflict.lines == [1, 2, 3]

@@ -152,7 +152,7 @@ class GroupLines:
 class ConflictLines:
     kind: str  # exact | near
     members: tuple[tuple[str, int], ...]
-    labels: tuple[str | None, ...]  # per member
+    line_labels: tuple[str | None, ...]  # the label/target of each member
 
 
 # Fields the report's JSON leaves out: the complete lists, read by duplicates_lines() and `dataaudit dedup`.
@@ -255,13 +255,18 @@ def _shown_target(record: Record) -> str | None:
     return None if value is None else excerpt(value, MAX_TEXT_CHARS)
 
 
+def distinct_labels(values) -> list[str]:
+    """A conflict's distinct labels (or targets), most frequent first, then by name (excerpts): report.json's
+    `conflicts[].labels` and duplicates.jsonl's `labels` alike."""
+    counts = Counter(v for v in values if v is not None)
+    return [excerpt(v, MAX_TEXT_CHARS) for v in sorted(counts, key=lambda v: (-counts[v], v))]
+
+
 def _conflict(kind: str, records: list[Record], positions: list[int], name: str) -> Conflict:
     ordered = _order(positions)
     values = [_value(records[p], name) for p in ordered]
-    counts = Counter(v for v in values if v is not None)
-    labels = sorted(counts, key=lambda v: (-counts[v], v))
     return Conflict(kind, [records[p].line for p in ordered], sorted({records[p].source for p in ordered}),
-                    [excerpt(v, MAX_TEXT_CHARS) for v in labels],
+                    distinct_labels(values),
                     [excerpt(t, MAX_TEXT_CHARS) for t in dict.fromkeys(records[p].query_text for p in ordered)], name,
                     [records[p].source for p in ordered], [None if v is None else excerpt(v, MAX_TEXT_CHARS) for v in values])
 
@@ -928,7 +933,8 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
     """Every group, conflict, leak and production overlap as one JSON-ready dict, `kind` saying which.
 
     group:    {"kind": "exact"|"near", "lines", "files", "keep": {"file", "line"}, "methods", "same_target"}
-    conflict: {"kind": "conflict", "match": "exact"|"near", "lines", "files", "labels"}
+    conflict: {"kind": "conflict", "match": "exact"|"near", "lines", "files", "labels", "line_labels"}
+              (labels: the distinct ones, most frequent first, as in report.json; line_labels: each of `lines`')
     leak:     {"kind": "leak", "match": "exact"|"query"|"semantic"|"lexical", "lines": [eval, train], "files": [eval, train], "similarity"}
     overlap:  {"kind": "production_overlap", "lines": [production, train], "files": [production, train]}
     `files[i]` is the file of `lines[i]`; members are in input order (files in the order given, then line) and
@@ -942,7 +948,8 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
     for conflict in result.all_conflicts:
         files, lines = zip(*conflict.members)
         yield {"kind": "conflict", "match": conflict.kind, "lines": list(lines), "files": list(files),
-               "labels": [None if v is None else excerpt(v, MAX_TEXT_CHARS) for v in conflict.labels]}
+               "labels": distinct_labels(conflict.line_labels),
+               "line_labels": [None if v is None else excerpt(v, MAX_TEXT_CHARS) for v in conflict.line_labels]}
     for leak in result.all_leaks:
         yield {"kind": "leak", "match": leak.kind, "lines": [leak.eval_line, leak.train_line],
                "files": [leak.eval_file, leak.train_file], "similarity": leak.similarity}
