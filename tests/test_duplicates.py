@@ -374,7 +374,8 @@ def test_counts_are_uncapped_and_duplicates_lines_lists_everything(tmp_path):
     assert sorted((l["match"], l["lines"][0]) for l in by_kind["leak"]) == [("exact", 1), ("lexical", 2)]
     assert by_kind["production_overlap"][0]["lines"] == [1, 2]
     (finding,) = CHECK.judge(result, AuditContext(config, index(path, config)))
-    assert finding.status is Status.FAIL and "3 groups of duplicate inputs" in finding.summary and "2 eval records" in finding.summary
+    assert finding.status is Status.FAIL and "3 groups of exact or lexical copies carry different labels" in finding.summary
+    assert "2 eval records" in finding.summary
     assert finding.evidence["exact_groups"] == 5 and finding.evidence["near_groups"] == 3
 
 
@@ -705,16 +706,17 @@ def test_one_vector_of_a_whole_pair_does_not_join_it_to_its_swap(tmp_path):
     assert measure_index(train_only, config, eval_index=swapped).leakage == []
 
 
-def test_the_leak_finding_says_how_many_are_verbatim_and_how_many_near_copies(tmp_path):
+def test_the_leak_finding_says_how_many_are_exact_and_how_many_lexical_copies(tmp_path):
     train = [{"text": f"query number {i} about topic {i % 7} and more words", "label": "ab"[i % 2]} for i in range(60)]
-    eval_rows = [{"text": "query number 3 about topic 3 and more words", "label": "b"},   # verbatim
+    eval_rows = [{"text": "QUERY NUMBER 3 ABOUT TOPIC 3 AND MORE WORDS", "label": "b"},   # exact: the same once case-folded
                  {"text": "and more words query number 5 about topic 5", "label": "b"},   # one block moved: a lexical copy
                  {"text": "something else entirely, nothing like training", "label": "a"}]
     report = audit(write_jsonl(tmp_path / "t.jsonl", train), Config(task_type="format"),
                    eval_path=write_jsonl(tmp_path / "e.jsonl", eval_rows), embed=False)
     assert sorted(leak.kind for leak in report.checks["duplicates"].all_leaks) == ["exact", "lexical"]
     hygiene = next(c for c in report.verdict.conditions if c.id == "hygiene")
-    assert "2 eval records are copies of training records (1 verbatim, 1 near-verbatim) (e.g. eval line 1 = train line 4)" in hygiene.summary
+    assert "2 eval records are copies of training records (1 exact, 1 lexical) (e.g. eval line 1 = train line 4)" in hygiene.summary
+    assert "verbatim" not in hygiene.summary  # a copy in capitals is no verbatim one
 
 
 # Pairs in scripts written without spaces (and Korean, Hindi) that differ in one character or syllable and
@@ -1523,3 +1525,7 @@ def test_a_conflict_line_in_duplicates_jsonl_has_report_json_s_keys_and_meanings
     assert line["labels"] == conflict.labels == ["entailment", "contradiction"]  # distinct, most frequent first
     assert line["line_labels"] == conflict.line_labels == ["entailment", "entailment", "contradiction"]
     assert line["lines"] == conflict.lines == [1, 2, 3]
+    config = Config()
+    (finding,) = CHECK.judge(result, AuditContext(config, index(tmp_path / "data.jsonl", config)))
+    assert finding.summary == ("1 group of exact or lexical copies carries different labels (e.g. entailment at lines 1, 2 "
+                               "vs contradiction at line 3); 60.0% of records are duplicates (1 exact and 1 near group)")

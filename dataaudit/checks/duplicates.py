@@ -1013,11 +1013,12 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
     fail_copies = copied > h.max_leaked
     fail_reworded = reworded_share > MAX_SEMANTIC_LEAK_SHARE
     if fail_copies:
-        # Verbatim and near-verbatim apart: on paraphrase data most copies are near ones, which "appear in
-        # training" alone would read as verbatim; reworded copies are said apart, as they only warn below the bound.
-        kinds = Counter("verbatim" if x.kind in ("exact", "query") else "near" for x in leaks if x.kind != "semantic")
-        split = (f" ({kinds['verbatim']} verbatim, {kinds['near']} near-verbatim)"
-                 if kinds["near"] and sum(kinds.values()) == copied else "")
+        # Exact and lexical copies apart: on paraphrase data most copies are lexical ones, which "are copies" alone
+        # would read as exact; reworded copies are said apart, as they only warn below the bound. "Exact" as the
+        # README defines it (the normalised input: a copy in other case or width is one), not "verbatim".
+        kinds = Counter("exact" if x.kind in ("exact", "query") else "lexical" for x in leaks if x.kind != "semantic")
+        split = (f" ({kinds['exact']} exact, {kinds['lexical']} lexical)"
+                 if kinds["lexical"] and sum(kinds.values()) == copied else "")
         fails.append(f"{copied} eval records are copies of training records{split} (e.g. {example(('exact', 'query', 'lexical'))})"
                      + (f"; {reworded} more ({reworded_share:.1%} of the eval set) are reworded copies" if reworded else ""))
         actions.append(f"Remove the {copied} copied records from the eval set (or training) so the evaluation measures generalisation.")
@@ -1034,15 +1035,17 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
     if result.conflict_count:
         c = result.conflicts[0]
         n = result.conflict_count
-        text = (f"{n} {'group' if n == 1 else 'groups'} of duplicate inputs carry different labels "
-                f"(e.g. {labelled_lines(c.lines, c.line_files, c.line_labels, several_train)})")
+        # Only exact and lexical copies make a conflict (README): a reworded group with other labels may be a real
+        # distinction of a fine-grained label set, so "duplicate inputs" said more than is counted.
+        text = (f"{n} {'group' if n == 1 else 'groups'} of exact or lexical copies {'carries' if n == 1 else 'carry'} "
+                f"different {c.field}s (e.g. {labelled_lines(c.lines, c.line_files, c.line_labels, several_train)})")
         (fails if conflict_share > h.max_conflict_share else warns if conflict_share > h.warn_conflict_share else []).append(text)
         actions.append(f"Adjudicate the {n} conflicting {'group' if n == 1 else 'groups'}: one input, one label.")
     share = duplicate_share  # from the counts: the rounded key says 0.1 for 30,001 of 300,009, above max 0.10
     if share > h.warn_duplicate_share:
         shown = percent_text(share, h.warn_duplicate_share, h.max_duplicate_share)
         text = (f"{shown} of records are duplicates ({result.exact_group_count} exact and "
-                f"{result.near_group_count} near groups)")
+                f"{result.near_group_count} near {'group' if result.near_group_count == 1 else 'groups'})")
         (fails if share > h.max_duplicate_share else warns).append(text)
         # With several files dedup takes them all at once, so a group that spans files keeps one record in all.
         actions.append("De-duplicate with `dataaudit dedup` (keeps the first record of each group)."
