@@ -1491,6 +1491,12 @@ def test_near_synonyms_among_meaning_bearing_function_words_stand_as_one(a, b):
     ("my transfer didn't go through", "why didn't my transfer go through"),
     ("how come my account has a hold", "why does my account have a hold"),  # how come is why
     ("how many euros do i get for a dollar", "what do i get in euros for a dollar"),  # how many asks, counts nothing
+    ("can i apply for a visa card", "is it possible to apply for a visa card"),  # it against a person: often no one
+    ("how do i find my card pin", "where do i find my card pin"),  # how is often where or when put otherwise
+    ("why did my transfer not go through", "what may be the reason that my transfer did not go through"),
+    ("my card payment was duplicated after all", "my card payment was duplicated"),  # after all: no quantity
+    ("can i get a new card while i am in china", "can i get a new card even though i am in china"),  # a conjunction
+    ("i was charged way more than i should be", "i was charged way too much"),  # too much: a degree, not also
     ("what is the weather like today", "how is the weather today"),
     ("can i pay my bill online", "is it possible to pay my bill online"),  # "it" is as often no one
     ("what is the exchange rate", "what's the exchange rate"),  # a contraction is read by its first word
