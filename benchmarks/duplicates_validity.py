@@ -13,7 +13,8 @@ mark, Arabic vowel marks, a moved block of Chinese, a Cyrillic typo) and hard ne
 syllable apart in Chinese, Japanese, Thai, Korean and Hindi (raise/lower, 8/9 o'clock, cancel/do not cancel).
 Hard negatives a QA probe found, the rules then changed for them (PROBE_PAIRS): a greeting or thanks that is the
 whole message, two adjacent content words swapped, a one-letter change to another real word, a direction
-(out of / into), swapped arguments.
+(out of / into), swapped arguments; and a second probe's: a person, question word, quantifier or again / still /
+too changed, added or dropped.
 For reference, the rule before issue 21 (rapidfuzz ratio >= 0.90 or cosine >= 0.95) is scored on the
 same pairs.
 With embeddings, eval leakage too: CLINC150's and Banking77's published test splits against their train
@@ -141,6 +142,25 @@ PROBE_PAIRS = (
     ("swapped arguments", "book a flight from boston to denver for next friday", "book a flight from denver to boston for next friday"),
     ("swapped arguments", "set the bedroom lights to warm white and the kitchen lights to cool white for the evening",
      "set the bedroom lights to cool white and the kitchen lights to warm white for the evening"),
+    # A second probe (issue dups39): one meaning-bearing function word changed, added or dropped, which a sentence
+    # embedding put at cosine 0.95-0.99; the first of each kind are the probe's, the rest written for this project.
+    ("person", "what is my balance", "what is your balance"), ("person", "can you call him for me", "can you call her for me"),
+    ("person", "please send it to me today", "please send it to him today"),
+    ("person", "can you cancel it for me", "can you cancel them for me"),
+    ("person", "where is our package", "where is their package"),
+    ("question word", "why is my card blocked", "how is my card blocked"),
+    ("question word", "when is my payment due", "where is my payment due"),
+    ("question word", "who approved my transfer", "why was my transfer approved"),
+    ("quantifier", "delete all my transactions", "delete some of my transactions"),
+    ("quantifier", "cancel all pending payments on my card", "cancel pending payments on my card"),
+    ("quantifier", "refund each payment from last week", "refund the payment from last week"),
+    ("quantifier", "do i have any unread messages", "do i have many unread messages"),
+    ("again / still / too", "I was charged again for my coffee", "I was charged for my coffee"),
+    ("again / still / too", "can I still use my old card", "can I use my old card"),
+    ("again / still / too", "why did my top up fail", "why did my top up fail again"),
+    ("again / still / too", "why was I charged a fee", "why was I charged a fee too"),
+    ("again / still / too", "is my card still activated", "is my card activated"),
+    ("again / still / too", "can i only pay by card", "can i pay by card"),
 )
 # Rewordings for planted reworded leaks (a held-out query put in training, its rewording in the eval set).
 REWORDINGS = (("what is", "what's"), ("i want to", "i'd like to"), ("tell me", "let me know"), ("can you", "could you"),

@@ -5,8 +5,9 @@ duplicates by what differs between two texts, not by one similarity score: an ed
 "switch on the fan" and "switch off the fan" copies, and a sentence embedding calls "set a timer for 5
 minutes" and "... 10 minutes" copies. A copy may differ in case, punctuation, filler words (please, hi,
 um), one moved block of words, and typos; it may not differ in a number, a negation, an opposite
-(on/off, open/close, enable/disable, ...) or, for reworded copies, a slot value (another name, colour,
-place) in the same template.
+(on/off, open/close, enable/disable, ...), a function word that carries meaning (my / your, why / how, all,
+again: MEANING_FUNCTION_WORDS) or, for reworded copies, a slot value (another name, colour, place) in the
+same template.
 
 Tokens are words, but in scripts written without spaces (Chinese, Japanese, Thai, ...) each character is a
 token: there one character is a word, and a character changed is another word, never a typo.
@@ -451,8 +452,103 @@ def _numbers_match(only_a: Counter, only_b: Counter) -> bool:
     return True
 
 
+# Function words that say who, which question, how much or whether again: a copy may reword around them but
+# not change their meaning ("what is my balance" / "what is your balance", "why is my card blocked" / "how is my
+# card blocked", "delete all my transactions" / "delete some of my transactions", "why did my top up fail" /
+# "... fail again"). A sentence embedding puts such pairs at cosine 0.95-0.99, and slot_substitution lets
+# function words change freely (reworded copies swap "how do i" for "how can i"), so they are read here, each
+# as what it means (a person by who it is: he, him, his are one; near synonyms as one: every / each, also /
+# too, what / which / how, which ask in general: "what is the weather like" / "how is the weather"). Which of
+# them a text holds is compared, not how often.
+# A person or a question word counts only when swapped: each text holds one the other does not (my / your,
+# him / her, it / them; why / how, when / where). Added or dropped alone it is how rewordings go: "tell me my
+# credit score" / "what is my credit score", "can my children have their own account" / "... an account",
+# "my transfer didn't go through" / "why didn't my transfer go through" (Banking77's test and train splits).
+# "It" is swapped only with they (one thing or several): against a person it is as often no one ("is it
+# possible to apply" / "can i apply", "how long does it take to bake" / "how long do you bake"). Question
+# words are swapped when both ask for something particular (why, when, where, who, whose) or one asks why and
+# the other how (a reason, a manner); what and which ask in general ("what is the reason" / "why"), and how
+# is often where or when put otherwise ("how do i find my pin" / "where do i find my pin", "how soon" / "when").
+# A quantifier or again-word counts added or dropped too ("cancel all pending payments" / "cancel pending
+# payments", "fail again"). Some, any and both are left out, as often an article or a conjunction ("play some
+# jazz" / "play jazz", "are both visa and mastercard accepted"), and so are yet and already ("my card hasn't
+# arrived yet"). No, none and never are negations, more and less opposites: read above.
+SWAPPED_MEANINGS = {
+    **dict.fromkeys("i me my mine myself".split(), "i"), **dict.fromkeys("we us our ours ourselves".split(), "we"),
+    **dict.fromkeys("you your yours yourself yourselves".split(), "you"),
+    **dict.fromkeys("he him his himself".split(), "he"), **dict.fromkeys("she her hers herself".split(), "she"),
+    **dict.fromkeys("it its itself".split(), "it"), **dict.fromkeys("they them their theirs themselves".split(), "they"),
+    **dict.fromkeys(("what", "which"), "what"), **{w: w for w in "how why when where whose".split()},
+    **dict.fromkeys(("who", "whom"), "who"),
+}
+PERSONS = frozenset(("i", "we", "you", "he", "she", "it", "they"))
+PARTICULAR_QUESTIONS = frozenset(("why", "when", "where", "who", "whose"))
+ANY_CHANGE_MEANINGS = {
+    **dict.fromkeys(("every", "each"), "each"), **{w: w for w in "all few many most several".split()},
+    **dict.fromkeys(("also", "too"), "too"), **{w: w for w in "again still anymore only even".split()},
+}
+MEANING_FUNCTION_WORDS = {**SWAPPED_MEANINGS, **ANY_CHANGE_MEANINGS}
+# Contractions are read by their first word (what's is what, i'd is i), as rewordings write them.
+_CONTRACTION = re.compile(r"['’](?:s|d|ll|re|m|ve)$")
+
+
+def _meanings(words) -> dict[str, list[str]]:
+    """The meaning-bearing function words of `words`, each meaning with the words that say it."""
+    found: dict[str, list[str]] = {}
+    words = list(words)
+    for i, word in enumerate(words):
+        meaning = MEANING_FUNCTION_WORDS.get(_CONTRACTION.sub("", word))
+        previous, following = words[i - 1] if i else "", words[i + 1] if i + 1 < len(words) else ""
+        if previous == "how" and word in ("many", "much", "come"):
+            # how many, how much: the question, not a quantity; how come: why
+            meaning = "why" if word == "come" else None
+            if word == "come":
+                found.pop("how", None)
+        elif (previous in ("after", "at") and word == "all") or (word == "even" and following in ("though", "if")):
+            meaning = None  # after all, at all: no quantity; even though, even if: a conjunction
+        elif word == "too" and following and following not in FUNCTION_WORDS:
+            meaning = None  # too much, too late: a degree, not also
+        if meaning is not None:
+            found.setdefault(meaning, []).append(word)
+    return found
+
+
+def _function_meanings_match(a: tuple[str, ...], b: tuple[str, ...], only_a: Counter, only_b: Counter) -> bool:
+    """Both texts say the same of who, which question, how much and whether again (MEANING_FUNCTION_WORDS):
+    no quantifier or again-word, and no person or question word swapped, differs but for a typo there (yuor /
+    your, agian / again), as for any word."""
+    meanings_a, meanings_b = _meanings(a), _meanings(b)
+    if meanings_a.keys() == meanings_b.keys():
+        return True
+
+    def unexplained(mine: dict, theirs: dict, their_words: Counter) -> set[str]:
+        return {meaning for meaning in mine.keys() - theirs.keys()
+                if not any(_typo_like((word,), (other,)) for word in mine[meaning] for other in their_words
+                           if _CONTRACTION.sub("", other) not in MEANING_FUNCTION_WORDS)}
+
+    left, right = unexplained(meanings_a, meanings_b, only_b), unexplained(meanings_b, meanings_a, only_a)
+    if (left | right) - set(SWAPPED_MEANINGS.values()):
+        return False
+    return not (_person_swapped(left, right) or _question_swapped(left, right))
+
+
+def _person_swapped(left: set[str], right: set[str]) -> bool:
+    left, right = left & PERSONS, right & PERSONS
+    if "they" not in right:
+        left = left - {"it"}
+    if "they" not in left:
+        right = right - {"it"}
+    return bool(left and right)
+
+
+def _question_swapped(left: set[str], right: set[str]) -> bool:
+    return any(x != y and ({x, y} <= PARTICULAR_QUESTIONS or {x, y} == {"why", "how"})
+               for x in left - PERSONS for y in right - PERSONS)
+
+
 def protected_difference(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
-    """Why two token sequences are not copies whatever else they share: 'number', 'negation', 'opposite'."""
+    """Why two token sequences are not copies whatever else they share: 'number', 'negation', 'opposite',
+    'function word' (MEANING_FUNCTION_WORDS)."""
     count_a, count_b = Counter(a), Counter(b)
     only_a, only_b = count_a - count_b, count_b - count_a
     if not _numbers_match(only_a, only_b):
@@ -462,6 +558,8 @@ def protected_difference(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
         return "negation"
     if any(_opposite(x, y) for x in only_a for y in only_b) or _opposite_parts(joined_a, joined_b):
         return "opposite"
+    if not _function_meanings_match(a, b, only_a, only_b):
+        return "function word"
     return None
 
 
