@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from . import __version__
 from .checks import AuditContext, Check, Finding, RunStatus, all_checks
-from .checks.base import Status, need_missing
+from .checks.base import NOTHING_TO_MEASURE, Status, need_missing
 from .checks.batches import items_span_files, measure_batches
 from .config import Config, load_config, where_set
 from .decide.conditions import not_applicable
@@ -73,12 +73,12 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None,
             continue
         if reuse and check.reusable and check.id in reuse:
             results[check.id] = refresh_run_state(reuse[check.id], run_state)
-            runs[check.id] = CheckRun(RunStatus.RAN, reused=True)
+            runs[check.id] = _measured(results[check.id], reused=True)
             continue
         try:
             start = time.perf_counter()
             results[check.id] = check.measure(dataclasses.replace(ctx, results=results))
-            runs[check.id] = CheckRun(RunStatus.RAN, seconds=time.perf_counter() - start)
+            runs[check.id] = _measured(results[check.id], seconds=time.perf_counter() - start)
         except DataAuditError:
             raise
         except Exception as exc:  # isolate a failing check, as cleanlab's Datalab isolates its issue managers
@@ -86,7 +86,9 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None,
             runs[check.id] = CheckRun(RunStatus.ERROR, f"{type(exc).__name__}: {exc}")
             warnings.append(f"check {check.id!r} failed and was skipped ({type(exc).__name__}: {exc}); "
                             "its conditions are judged without it")
-    final = dataclasses.replace(ctx, results=results, not_run={k: r.reason for k, r in runs.items() if r.status != RunStatus.RAN})
+    # A check with nothing to measure did run: label_noise reads "agreement not run" apart from "no item rated twice".
+    final = dataclasses.replace(ctx, results=results, not_run={k: r.reason for k, r in runs.items()
+                                                               if r.status in (RunStatus.NOT_RUN, RunStatus.ERROR)})
     findings: list[Finding] = []
     for check in checks or all_checks():
         if runs[check.id].status == RunStatus.ERROR:
@@ -101,6 +103,13 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None,
     findings += [failed_check_finding(check, condition, runs[check.id].reason)
                  for check in checks or all_checks() if runs[check.id].status == RunStatus.ERROR for condition in sorted(check.conditions)]
     return CheckResults(results, runs), findings, warnings
+
+
+def _measured(result: Any, *, seconds: float = 0.0, reused: bool = False) -> CheckRun:
+    """How a check that measured ran: not_applicable when its result is None (report.json says the same)."""
+    if result is None:
+        return CheckRun(RunStatus.NOT_APPLICABLE, NOTHING_TO_MEASURE, reused=reused, seconds=seconds)
+    return CheckRun(RunStatus.RAN, reused=reused, seconds=seconds)
 
 
 def failed_check_finding(check: Check, condition: str, reason: str) -> Finding:
@@ -468,7 +477,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     if cache and reuse is None:
         by_id = {check.id: check for check in all_checks()}
         cache.put(key, {name: checks[name] for name, run in checks.runs.items()
-                        if run.status == RunStatus.RAN and by_id[name].reusable})
+                        if run.status in (RunStatus.RAN, RunStatus.NOT_APPLICABLE) and by_id[name].reusable})
     start = time.perf_counter()
     inputs = _inputs("train", dataset)
     if production_data:
