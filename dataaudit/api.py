@@ -34,6 +34,7 @@ from .engine.base import DataSteps, SerialSteps
 from .load.inputs import expand_inputs
 from .embeddings import Embedder
 from .errors import ConfigError, DataAuditError, InputError, InputWarning, said
+from .io import WriteError
 from .load.files import is_uri
 from .load.records import Dataset
 from .load.targets import dataset_task_type, resolve_task_type, without_target_labels
@@ -556,8 +557,32 @@ def write_reports(report: Report, folder: PathArg, formats: list[str] | tuple[st
 
     if isinstance(formats, str) or not formats or any(name not in FILE_NAMES for name in formats):
         raise ValueError(f"formats must be a list of {', '.join(FILE_NAMES)}, got {formats!r}")
-    Path(folder).mkdir(parents=True, exist_ok=True)  # a notebook's new folder; the CLI has made --out already
-    return write_set(report, folder, list(formats))
+    _report_folder(folder)
+    return write_set(report, folder, list(dict.fromkeys(formats)))  # ["json", "json"] writes (and returns) it once
+
+
+def _output_file(path: PathArg) -> None:
+    """A file to write (--suspects, --timings) given as "": Path("") is the current folder, refused in one line."""
+    if isinstance(path, str) and path == "":
+        raise InputError(f'the path is empty: {said("--suspects or --timings", "path=")} is "" (an unset variable?); name a file')
+
+
+def _report_folder(folder: PathArg) -> None:
+    """The folder a set of report files goes into, made if need be (a notebook's new folder; the CLI has made
+    --out already). "" is refused, as the CLI's --out "" is: Path("") is the current folder, whose own
+    report.md a set written there would replace or remove. A file there is refused in one line, not as
+    mkdir's bare FileExistsError."""
+    named = said("--out", "folder=")
+    if isinstance(folder, str) and folder == "":
+        raise InputError(f'the path is empty: {named} is "" (an unset variable?); name a folder')
+    place = Path(folder)
+    if place.exists() and not place.is_dir():
+        raise WriteError(f"{folder}: {named} must be a folder for the reports, and this is "
+                         f"{'a file' if place.is_file() else 'not a folder'}; name a folder")
+    try:
+        place.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"{folder}: {named} cannot be made ({exc.strerror or exc}); name a folder you can write to") from None
 
 
 def write_suspects(report: Report, path: PathArg) -> str:
@@ -566,6 +591,7 @@ def write_suspects(report: Report, path: PathArg) -> str:
     check did not run, its estimate is not reliable, or it flagged nothing; the file then has its header only."""
     from .io import write_atomic
 
+    _output_file(path)
     write_atomic(path, _suspects_csv(report))
     return _why_no_suspects(report)
 
@@ -603,7 +629,7 @@ def write_comparison(comparison: Mapping[str, Any], folder: PathArg) -> list[Pat
     from .render.compare import render_comparison_markdown
     from .render.json_report import dumps
 
-    Path(folder).mkdir(parents=True, exist_ok=True)  # as write_reports: the CLI has made --out already
+    _report_folder(folder)
     as_json, as_md = COMPARISON_FILES
     return write_atomic_set([(Path(folder) / as_json, dumps(comparison, indent=2) + "\n"),
                              (Path(folder) / as_md, render_comparison_markdown(comparison))])
@@ -617,6 +643,7 @@ def write_timings(report: Report, path: PathArg, rendering: Mapping[str, float] 
 
     from .io import write_atomic
 
+    _output_file(path)
     spent = report.time_spent()
     spent["stages"].update({stage: round(seconds, 3) for stage, seconds in (rendering or {}).items()})
     write_atomic(path, json.dumps(spent, indent=2) + "\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dataaudit.api import audit
@@ -261,3 +263,28 @@ def test_a_production_file_with_no_valid_record_is_told_the_production_field_set
     message = str(caught.value)
     assert "none of the 2 production records is valid" in message
     assert message.endswith("fix the export or name its fields (fields.production_text in the config)"), message
+
+
+def test_write_reports_refuses_an_empty_folder_and_a_file_in_one_line_and_writes_a_format_once(tmp_path, monkeypatch):
+    """write_reports(report, "") wrote into the current folder and removed the user's own report.md there; a
+    file as the folder was mkdir's bare FileExistsError; ["json", "json"] returned report.json twice."""
+    from dataaudit.api import write_comparison, write_reports, write_suspects, write_timings
+
+    report = _german_report(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "report.md").write_text("my own notes")
+    for write in (lambda: write_reports(report, "", ["json", "md"]), lambda: write_comparison({}, "")):
+        with pytest.raises(InputError) as raised:
+            write()
+        assert str(raised.value) == 'the path is empty: folder= is "" (an unset variable?); name a folder'
+    assert (tmp_path / "report.md").read_text() == "my own notes" and not (tmp_path / "report.json").exists()
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError) as raised:
+        write_reports(report, "afile", ["json"])
+    assert str(raised.value) == "afile: folder= must be a folder for the reports, and this is a file; name a folder"
+    assert isinstance(raised.value, OSError)  # a WriteError: still caught by code that caught mkdir's error
+    for write in (lambda: write_suspects(report, ""), lambda: write_timings(report, "")):
+        with pytest.raises(InputError, match='^the path is empty: path= is "" \\(an unset variable\\?\\); name a file$'):
+            write()
+    written = write_reports(report, "out", ["json", "json", "md"])
+    assert [p.name for p in written] == ["report.json", "report.md", "duplicates.jsonl"]
