@@ -35,6 +35,7 @@ from .load.inputs import expand_inputs
 from .embeddings import Embedder
 from .errors import ConfigError, DataAuditError, InputError, InputWarning, said
 from .io import WriteError
+from .load.dataset import folder_name
 from .load.files import is_uri
 from .load.records import Dataset
 from .load.targets import dataset_task_type, resolve_task_type, without_target_labels
@@ -245,8 +246,8 @@ def _named_folder(paths, config: Config) -> str:
         return ""
     given = Path(str(items[0]))
     if given.exists():  # an existing name is taken literally, as expand_inputs reads it: `data[1].jsonl` is one file
-        return given.name if given.is_dir() else ""
-    return given.parent.name if glob.has_magic(str(given)) else ""
+        return folder_name(given, is_folder=True) if given.is_dir() else ""
+    return folder_name(given) if glob.has_magic(str(given)) else ""  # `*.jsonl`: the current folder's name
 
 
 @contextmanager

@@ -288,3 +288,16 @@ def test_write_reports_refuses_an_empty_folder_and_a_file_in_one_line_and_writes
             write()
     written = write_reports(report, "out", ["json", "json", "md"])
     assert [p.name for p in written] == ["report.json", "report.md", "duplicates.jsonl"]
+
+
+@pytest.mark.parametrize("given", ["*.jsonl", "./*.jsonl", ["part1.jsonl", "train.jsonl"], "data[0-9].jsonl", "."])
+def test_inputs_in_the_current_folder_are_named_after_it_as_anywhere_else(tmp_path, monkeypatch, given):
+    """`*.jsonl` from the folder itself was named after its first match (Path("*.jsonl").parent.name is ""), so
+    the same batches audited as `batches/*.jsonl` and from inside batches/ met no common history name."""
+    batches = tmp_path / "batches"
+    batches.mkdir()
+    for name in ("part1.jsonl", "train.jsonl", "data1.jsonl"):
+        write_jsonl(batches / name, [{"text": f"{name} {i}", "label": "ab"[i % 2]} for i in range(10)])
+    monkeypatch.chdir(batches)
+    assert audit(given, Config(task_type="format"), embed=False).dataset == "batches"
+    assert audit("part1.jsonl", Config(task_type="format"), embed=False).dataset == "part1"  # one file: its own name

@@ -27,3 +27,12 @@ def test_following_the_production_advice_reads_the_production_file(tmp_path):
     ds = load_dataset(write_jsonl(tmp_path / "rows.jsonl", ROWS), Config(task_type="classification", fields=fields),
                       role="production")
     assert ds.errors == [] and [r.input_text for r in ds.records] == ["where is my card", "reset my pin"]
+
+
+def test_several_files_are_named_after_their_folder_even_the_current_one(tmp_path, monkeypatch):
+    rows = [{"text": "hello", "label": "a"}]
+    write_jsonl(tmp_path / "a.jsonl", rows)
+    write_jsonl(tmp_path / "b.jsonl", rows)
+    monkeypatch.chdir(tmp_path)
+    assert load_dataset(["a.jsonl", "b.jsonl"], Config()).name == tmp_path.name
+    assert load_dataset(["a.jsonl"], Config()).name == "a"
