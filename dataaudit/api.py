@@ -16,6 +16,7 @@ import datetime as dt
 import glob
 import hashlib
 import re
+import threading
 import time
 import warnings as _warnings
 from contextlib import contextmanager
@@ -171,13 +172,19 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
         engine = make_engine(config.engine, address_from=_address_source(config)) if owned else engine
     try:
         # Excerpts made while auditing mask phone numbers of the configured regions too, as the pii check finds them.
-        with masking_phone_regions(config.section("pii").phone_regions), _naming_the_config_file(config, keyed_only=True):
+        with _ONE_AUDIT_AT_A_TIME, masking_phone_regions(config.section("pii").phone_regions), \
+                _naming_the_config_file(config, keyed_only=True):
             return _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history,
                           fail_on_regression, history_unfinished)
     finally:
         if owned:
             engine.close()
 
+
+# An audit records the warnings reading and embedding raise (warnings.catch_warnings(record=True)), and Python
+# keeps that record, like every warnings filter, for the whole process: two audits in threads took each other's
+# warnings into their reports. Audits in threads of one process therefore run one at a time; processes run in parallel.
+_ONE_AUDIT_AT_A_TIME = threading.RLock()
 
 _ACCEPTED = "a path (str or pathlib.Path), a list of paths, or a dataaudit Dataset"
 

@@ -301,3 +301,42 @@ def test_inputs_in_the_current_folder_are_named_after_it_as_anywhere_else(tmp_pa
     monkeypatch.chdir(batches)
     assert audit(given, Config(task_type="format"), embed=False).dataset == "batches"
     assert audit("part1.jsonl", Config(task_type="format"), embed=False).dataset == "part1"  # one file: its own name
+
+
+def test_audits_in_threads_run_one_at_a_time_and_keep_their_own_warnings(tmp_path):
+    """warnings.catch_warnings(record=True) is one record for the whole process: two audits in threads swapped
+    their report.warnings. The second audit now waits until the first is done."""
+    import threading
+    import warnings
+
+    from dataaudit.engine.local import LocalEngine
+    from dataaudit.errors import InputWarning
+
+    first_inside, let_first_go, second_inside = threading.Event(), threading.Event(), threading.Event()
+
+    class First(LocalEngine):
+        def read(self, paths, config, **kwargs):
+            first_inside.set()
+            let_first_go.wait(10)
+            warnings.warn("first skipped a file", InputWarning)
+            return super().read(paths, config, **kwargs)
+
+    class Second(LocalEngine):
+        def read(self, paths, config, **kwargs):
+            second_inside.set()
+            warnings.warn("second skipped a file", InputWarning)
+            return super().read(paths, config, **kwargs)
+
+    data = str(write_jsonl(tmp_path / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)]))
+    reports = {}
+    runs = [threading.Thread(target=lambda: reports.update(first=audit(data, Config(task_type="format"), embed=False, engine=First()))),
+            threading.Thread(target=lambda: reports.update(second=audit(data, Config(task_type="format"), embed=False, engine=Second())))]
+    runs[0].start()
+    assert first_inside.wait(10)
+    runs[1].start()
+    entered_alongside = second_inside.wait(0.5)
+    let_first_go.set()
+    for run in runs:
+        run.join(30)
+    assert not entered_alongside
+    assert reports["first"].warnings == ["first skipped a file"] and reports["second"].warnings == ["second skipped a file"]
