@@ -328,8 +328,7 @@ def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> D
     rest = sum(len(group) for group in ranked[2:])
     if rest:
         commonest += f"; {rest} more of {len(ranked) - 2} other kind{'s' if len(ranked) > 3 else ''}"
-    first = row_errors[0] if row_errors else None
-    where = f"{first.source} line {first.line}" if first else ", ".join(f.path for f in dataset.files)
+    where = _where_rows_failed(dataset, row_errors)
     commonest_error = ranked[0][0] if ranked else None
     # the flags of the role the file was read in: --text-field names the training file's field, and following it
     # for a production file broke the training file (QA)
@@ -343,6 +342,27 @@ def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> D
     raise InputError(f"{where}: none of the {dataset.total} {role} records is valid ({commonest}{besides}); {fix}")
 
 
+def _where_rows_failed(dataset: Dataset, row_errors: list) -> str:
+    """Where no row made a record: the first failing line, and with several files each file's own first line
+    and count (the first file's line alone read as if all the records were its own)."""
+    first_line = {}
+    for error in row_errors:
+        first_line.setdefault(error.source, error.line)
+    if len(dataset.files) == 1 and row_errors:
+        return f"{row_errors[0].source} line {row_errors[0].line}"
+    whole_file = {error.source: error.message for error in dataset.errors if error.line == 0}
+    places = []
+    for file in dataset.files:
+        counted = f"{file.records} record{'s' if file.records != 1 else ''}"
+        if file.path in first_line:
+            places.append(f"{file.path} line {first_line[file.path]} ({counted})")
+        else:
+            places.append(f"{file.path} ({whole_file.get(file.path, counted)})")
+    more = len(places) - FILES_LISTED  # a folder of nightly batches stays one line
+    return ", ".join(places[:FILES_LISTED]) + (f" and {more} more files" if more > 0 else "") or dataset.name
+
+
+FILES_LISTED = 5
 FIELDS_SEEN_LISTED = 30  # field names an error lists; a wide CSV has hundreds
 
 

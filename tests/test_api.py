@@ -340,3 +340,16 @@ def test_audits_in_threads_run_one_at_a_time_and_keep_their_own_warnings(tmp_pat
         run.join(30)
     assert not entered_alongside
     assert reports["first"].warnings == ["first skipped a file"] and reports["second"].warnings == ["second skipped a file"]
+
+
+def test_no_valid_record_in_several_files_names_each_file_with_its_own_count(tmp_path):
+    """"a.jsonl line 1: none of the 106 training records is valid" blamed the first file for both files' rows."""
+    first = write_jsonl(tmp_path / "a.jsonl", [{"question": f"q{i}"} for i in range(5)])
+    second = write_jsonl(tmp_path / "b.jsonl", [{"question": f"q{i}"} for i in range(3)])
+    with pytest.raises(InputError) as raised:
+        audit([str(first), str(second)], Config(task_type="classification"), embed=False)
+    assert str(raised.value).startswith(f"{first} line 1 (5 records), {second} line 1 (3 records): none of the 8 training "
+                                        "records is valid (8 x (record): unrecognised record"), str(raised.value)
+    with pytest.raises(InputError) as raised:
+        audit(str(first), Config(task_type="classification"), embed=False)
+    assert str(raised.value).startswith(f"{first} line 1: none of the 5 training records is valid"), str(raised.value)
