@@ -163,6 +163,8 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
         _check_sections(config)
         config.validate()  # a Config built in code is checked as a file's is: a misspelt task type is an error, not a crash
     _check_path_args(paths, production=production, eval_path=eval_path, prompt_log=prompt_log)
+    _check_other_args(embed=embed, progress=progress, fail_on_regression=fail_on_regression,
+                      history_unfinished=history_unfinished, engine=engine, embedder=embedder)
     _refuse_empty_paths(paths=paths, production=production, eval_path=eval_path, prompt_log=prompt_log, history=history)
     from .checks.tokens import resolve_target
 
@@ -203,9 +205,30 @@ def _check_path_args(paths, **others) -> None:
     if wrong:
         raise TypeError(f"audit() takes {_ACCEPTED} as its inputs, not a {wrong}; write the records to a JSONL, CSV or "
                         "Parquet file first (a DataFrame: df.to_json('train.jsonl', orient='records', lines=True))")
+    if isinstance(others.get("prompt_log"), (list, tuple)):
+        raise TypeError("audit(prompt_log=...) takes one path (str or pathlib.Path), the prompt-experiment log, not a "
+                        f"{type(others['prompt_log']).__name__}")
     for name, value in others.items():
         if value is not None and bad(value, False):
             raise TypeError(f"audit({name}=...) takes a path (str or pathlib.Path) or a list of paths, not a {bad(value, False)}")
+
+
+_ENGINE_METHODS = ("read", "index", "embed", "info", "close")
+
+
+def _check_other_args(*, engine, embedder, **switches) -> None:
+    """A value of the wrong kind is a TypeError naming the parameter before anything runs: embed="no" is a true
+    string (embeddings on), engine="local" failed as "'str' object has no attribute 'read'"."""
+    for name, value in switches.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"audit({name}=...) takes True or False, not {value!r}")
+    if engine is not None and not all(callable(getattr(engine, method, None)) for method in _ENGINE_METHODS):
+        raise TypeError(f"audit(engine=...) takes an engine object (dataaudit.engine.make_engine()) or None, not a "
+                        f"{type(engine).__name__}; to choose an engine by name set engine.name in the config "
+                        "(config_with_overrides(config, {'engine.name': 'ray'}))")
+    if embedder is not None and not callable(getattr(embedder, "embed", None)):
+        raise TypeError(f"audit(embedder=...) takes a dataaudit.embeddings.Embedder or None, not a {type(embedder).__name__}; "
+                        "to choose the model set embeddings.model in the config")
 
 
 _EMPTY_NAMED = {"paths": ("an input argument", "paths="), "production": ("--production", "production="),
@@ -702,9 +725,9 @@ def fetch_label_studio(url: str, project: int | str, config: Config | None = Non
 
 @dataclasses.dataclass(frozen=True)
 class DedupCopy:
-    """One de-duplicated copy: where it was written (as the caller named it, or its name in the out folder)
-    and what was kept and dropped (its sidecar lists every dropped line and why)."""
-    path: str
+    """One de-duplicated copy: where it was written (as the caller named it, or its name in the out folder; a
+    Path, as summary.sidecar is) and what was kept and dropped (its sidecar lists every dropped line and why)."""
+    path: Path
     summary: DedupSummary
 
 
@@ -726,6 +749,6 @@ def dedup(inputs: PathArg | list[PathArg], out: PathArg, config: Config | None =
     named_one_file = len(named) == 1 and not Path(named[0]).is_dir() and (Path(named[0]).is_file() or not glob.has_magic(str(named[0])))
     if len(files) == 1 and named_one_file:
         target = copy_target(files[0], out)
-        return [DedupCopy(target, deduplicate(files[0], target, config, drop_conflicts=drop_conflicts, embed=embed))]
+        return [DedupCopy(Path(target), deduplicate(files[0], target, config, drop_conflicts=drop_conflicts, embed=embed))]
     summaries = deduplicate_files(files, out, config, drop_conflicts=drop_conflicts, embed=embed)
-    return [DedupCopy(str(Path(out) / Path(file).name), summary) for file, summary in zip(files, summaries)]
+    return [DedupCopy(Path(out) / Path(file).name, summary) for file, summary in zip(files, summaries)]

@@ -94,10 +94,12 @@ class Report:
     usable_after_deduplication: bool = False
 
     def __repr__(self) -> str:
-        # Short whatever the data's size (a notebook cell shows it): the full report is report.to_dict().
+        # Short whatever the data's size (a notebook cell shows it): the full report is report.to_dict(). The
+        # checks listed are those with a result; report.checks.runs says why the others have none.
         status = getattr(self.verdict, "status", self.verdict)
         return (f"Report(dataset={self.dataset!r}, verdict={str(status)!r}, exit_code={self.exit_code}, "
-                f"records={sum(i.records for i in self.inputs if i.role == 'train')}, checks={sorted(self.checks)}, "
+                f"records={sum(i.records for i in self.inputs if i.role == 'train')}, "
+                f"checks={sorted(name for name, result in self.checks.items() if result is not None)}, "
                 f"warnings={len(self.warnings)})")
 
     def time_spent(self) -> dict[str, Any]:

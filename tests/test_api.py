@@ -173,11 +173,11 @@ def test_dedup_of_one_file_writes_the_copy_where_named_and_of_several_into_the_f
                                                 {"text": "something else entirely", "label": "a"}])
     config = Config(task_type="format")
     (copy,) = dedup(str(first), str(tmp_path / "clean.jsonl"), config, embed=False)
-    assert copy.path == str(tmp_path / "clean.jsonl")
+    assert copy.path == tmp_path / "clean.jsonl" and isinstance(copy.path, Path)
     assert (copy.summary.records, copy.summary.kept, copy.summary.dropped) == (23, 20, 3)
     assert len((tmp_path / "clean.jsonl").read_text().splitlines()) == 20
     copies = dedup([str(first), str(second)], tmp_path / "clean", config, embed=False)
-    assert [c.path for c in copies] == [str(tmp_path / "clean" / "a.jsonl"), str(tmp_path / "clean" / "b.jsonl")]
+    assert [c.path for c in copies] == [tmp_path / "clean" / "a.jsonl", tmp_path / "clean" / "b.jsonl"]
     # the copy of line 2 in b.jsonl is of a.jsonl's line 2, kept there: the group spans the files
     assert [(c.summary.kept, c.summary.dropped) for c in copies] == [(20, 3), (1, 1)]
 
@@ -215,11 +215,11 @@ def test_dedup_of_a_glob_matching_one_file_writes_into_the_folder_as_for_several
     rows = [{"text": f"ticket {i} about the invoice", "label": "ab"[i % 2]} for i in range(20)]
     write_jsonl(batches / "a.jsonl", rows + rows[:2])
     (copy,) = dedup(str(batches / "*.jsonl"), tmp_path / "clean", Config(task_type="format"), embed=False)
-    assert copy.path == str(tmp_path / "clean" / "a.jsonl") and (tmp_path / "clean").is_dir()
+    assert copy.path == tmp_path / "clean" / "a.jsonl" and (tmp_path / "clean").is_dir()
     assert len((tmp_path / "clean" / "a.jsonl").read_text().splitlines()) == 20
     # one file named with an out that ends with a slash: a folder too (it wrote a file called "slashed")
     (copy,) = dedup(str(batches / "a.jsonl"), f"{tmp_path / 'slashed'}/", Config(task_type="format"), embed=False)
-    assert copy.path == str(tmp_path / "slashed" / "a.jsonl") and (tmp_path / "slashed" / "a.jsonl.dropped.jsonl").is_file()
+    assert copy.path == tmp_path / "slashed" / "a.jsonl" and (tmp_path / "slashed" / "a.jsonl.dropped.jsonl").is_file()
 
 
 def test_write_reports_makes_its_folder_and_masks_the_line_files_as_configured(tmp_path):
@@ -353,3 +353,27 @@ def test_no_valid_record_in_several_files_names_each_file_with_its_own_count(tmp
     with pytest.raises(InputError) as raised:
         audit(str(first), Config(task_type="classification"), embed=False)
     assert str(raised.value).startswith(f"{first} line 1: none of the 5 training records is valid"), str(raised.value)
+
+
+@pytest.mark.parametrize("kwargs, said", [
+    ({"prompt_log": ["a.csv"]}, "audit(prompt_log=...) takes one path (str or pathlib.Path), the prompt-experiment log, not a list"),
+    ({"engine": "local"}, "audit(engine=...) takes an engine object (dataaudit.engine.make_engine()) or None, not a str;"),
+    ({"embed": "no"}, "audit(embed=...) takes True or False, not 'no'"),
+    ({"fail_on_regression": 1}, "audit(fail_on_regression=...) takes True or False, not 1"),
+    ({"embedder": "all-MiniLM-L6-v2"}, "audit(embedder=...) takes a dataaudit.embeddings.Embedder or None, not a str;")])
+def test_an_argument_of_the_wrong_kind_is_a_type_error_naming_the_parameter(tmp_path, kwargs, said):
+    """embed="no" audited with embeddings (a true string), engine="local" failed as "'str' object has no attribute
+    'read'", a list of prompt logs as a bare TypeError from deep inside."""
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)])
+    kwargs = {"embed": False, **kwargs}
+    with pytest.raises(TypeError) as raised:
+        audit(str(data), Config(task_type="format"), **kwargs)
+    assert str(raised.value).startswith(said), str(raised.value)
+
+
+def test_the_report_repr_lists_the_checks_that_have_a_result(tmp_path):
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"ticket {i}", "label": "ab"[i % 2]} for i in range(20)])
+    report = audit(str(data), Config(task_type="format"), embed=False)
+    with_result = sorted(name for name, result in report.checks.items() if result is not None)
+    assert f"checks={with_result}," in repr(report)
+    assert "coverage" not in with_result and len(with_result) < len(report.checks)  # not run: no production sample
