@@ -377,3 +377,19 @@ def test_the_report_repr_lists_the_checks_that_have_a_result(tmp_path):
     with_result = sorted(name for name, result in report.checks.items() if result is not None)
     assert f"checks={with_result}," in repr(report)
     assert "coverage" not in with_result and len(with_result) < len(report.checks)  # not run: no production sample
+
+
+def test_a_batch_nobody_may_read_beside_others_is_audited_around_with_the_format_warning(tmp_path, monkeypatch):
+    from tests.test_load_dataset import _closed
+
+    batches = tmp_path / "gb"
+    batches.mkdir()
+    rows = [{"text": f"ticket {i} about the invoice", "label": "ab"[i % 2]} for i in range(30)]
+    write_jsonl(batches / "a.jsonl", rows)
+    closed = write_jsonl(batches / "b.jsonl", rows)
+    _closed(monkeypatch, closed)
+    report = audit(str(batches / "*.jsonl"), Config(task_type="classification"), embed=False)
+    assert [(e.file, e.message) for e in report.checks["format"].file_errors] == [
+        (str(closed), "permission denied; make it readable to the user running the audit, or leave it out")]
+    form = next(c for c in report.verdict.conditions if c.id == "format")
+    assert form.status == "warn" and report.checks["format"].valid == 30

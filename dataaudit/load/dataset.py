@@ -237,6 +237,23 @@ def _parse_row(parser: RecordParser, source: str, row: Row) -> Record:
         raise Invalid("(record)", "nested too deeply to read") from None
 
 
+def _unreadable(path: Path, exc: InputError) -> str | None:
+    """Why a file the reader could not open is a file error beside readable ones, or None when it is not one
+    (missing, corrupt, not a regular file: those stop the audit, as a typo in a name should)."""
+    if isinstance(exc.__cause__, PermissionError):
+        return "permission denied; make it readable to the user running the audit, or leave it out"
+    return None
+
+
+def _with_what_to_do(path: Path, exc: InputError) -> InputError:
+    """The reader's error, with what to do where it says only what went wrong (one line, naming the file)."""
+    if _unreadable(path, exc) is not None:
+        return InputError(f"{path}: {_unreadable(path, exc)}")
+    if isinstance(exc.__cause__, FileNotFoundError) and not path.is_symlink():  # a broken link's error says what to do
+        return InputError(f"{path}: no such file; check the name, or name a file, a folder or a glob that exists")
+    return exc
+
+
 def folder_name(location: str | Path, *, is_folder: bool = False) -> str:
     """The name of the folder a file lies in (is_folder: of the folder itself), as a dataset's default name.
     A local path is made absolute first: `part1.jsonl` or `./*.jsonl` lie in the current folder, whose name
@@ -267,8 +284,17 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
     long_rows: list[tuple[str, int, dict]] = []
     for path in path_list:
         counters: Counter = Counter()
-        digest, rows = read_rows(path, counters)
         source = str(path)
+        try:
+            digest, rows = read_rows(path, counters)
+        except InputError as exc:
+            unreadable = _unreadable(path, exc)
+            if unreadable is None or len(path_list) == 1:
+                raise _with_what_to_do(path, exc) from None
+            # As an empty file beside others: a file error the format condition warns on, the others audited.
+            errors.append(RecordError(source, 0, "(file)", unreadable))
+            files.append(InputFile(source, "", 0))
+            continue
         file_rows = 0
         file_error = False  # the reader named a whole-file problem (empty, not UTF-8, corrupt) at line 0
         for row in rows:
