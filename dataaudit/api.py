@@ -242,8 +242,8 @@ def _refuse_empty_paths(**given) -> None:
     for name, value in given.items():
         items = value if isinstance(value, (list, tuple)) else [value]
         if any(isinstance(item, str) and item == "" for item in items):
-            raise InputError(f'the input path is empty: {said(*_EMPTY_NAMED[name])} is "" (an unset variable?); '
-                             "name a file, a folder or a glob")
+            names = {"history": "a history file", "prompt_log": "the prompt-experiment log"}.get(name, "a file, a folder or a glob")
+            raise InputError(f'the input path is empty: {said(*_EMPTY_NAMED[name])} is "" (an unset variable?); name {names}')
 
 
 def _check_sections(config: Config) -> None:

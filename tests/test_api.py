@@ -56,6 +56,8 @@ def test_an_empty_path_is_the_input_error_naming_the_argument_not_the_current_fo
     with pytest.raises(InputError) as raised:
         audit(paths, Config(task_type="format"), embed=False, **kwargs)
     assert str(raised.value).startswith(f'the input path is empty: {named}= is ""'), str(raised.value)
+    wanted = {"history": "a history file", "prompt_log": "the prompt-experiment log"}.get(named, "a file, a folder or a glob")
+    assert str(raised.value).endswith(f"(an unset variable?); name {wanted}"), str(raised.value)
 
 
 def test_a_file_whose_name_has_glob_characters_is_named_after_itself_not_its_folder(tmp_path):
