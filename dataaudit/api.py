@@ -16,6 +16,7 @@ import datetime as dt
 import glob
 import hashlib
 import re
+import threading
 import time
 import warnings as _warnings
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from . import __version__
 from .checks import AuditContext, Check, Finding, RunStatus, all_checks
-from .checks.base import Status, need_missing
+from .checks.base import NOTHING_TO_MEASURE, Status, need_missing
 from .checks.batches import items_span_files, measure_batches
 from .config import Config, load_config, where_set
 from .decide.conditions import not_applicable
@@ -34,6 +35,8 @@ from .engine.base import DataSteps, SerialSteps
 from .load.inputs import expand_inputs
 from .embeddings import Embedder
 from .errors import ConfigError, DataAuditError, InputError, InputWarning, said
+from .io import WriteError
+from .load.dataset import folder_name
 from .load.files import is_uri
 from .load.records import Dataset
 from .load.targets import dataset_task_type, resolve_task_type, without_target_labels
@@ -73,12 +76,12 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None,
             continue
         if reuse and check.reusable and check.id in reuse:
             results[check.id] = refresh_run_state(reuse[check.id], run_state)
-            runs[check.id] = CheckRun(RunStatus.RAN, reused=True)
+            runs[check.id] = _measured(results[check.id], reused=True)
             continue
         try:
             start = time.perf_counter()
             results[check.id] = check.measure(dataclasses.replace(ctx, results=results))
-            runs[check.id] = CheckRun(RunStatus.RAN, seconds=time.perf_counter() - start)
+            runs[check.id] = _measured(results[check.id], seconds=time.perf_counter() - start)
         except DataAuditError:
             raise
         except Exception as exc:  # isolate a failing check, as cleanlab's Datalab isolates its issue managers
@@ -86,7 +89,9 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None,
             runs[check.id] = CheckRun(RunStatus.ERROR, f"{type(exc).__name__}: {exc}")
             warnings.append(f"check {check.id!r} failed and was skipped ({type(exc).__name__}: {exc}); "
                             "its conditions are judged without it")
-    final = dataclasses.replace(ctx, results=results, not_run={k: r.reason for k, r in runs.items() if r.status != RunStatus.RAN})
+    # A check with nothing to measure did run: label_noise reads "agreement not run" apart from "no item rated twice".
+    final = dataclasses.replace(ctx, results=results, not_run={k: r.reason for k, r in runs.items()
+                                                               if r.status in (RunStatus.NOT_RUN, RunStatus.ERROR)})
     findings: list[Finding] = []
     for check in checks or all_checks():
         if runs[check.id].status == RunStatus.ERROR:
@@ -101,6 +106,13 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None,
     findings += [failed_check_finding(check, condition, runs[check.id].reason)
                  for check in checks or all_checks() if runs[check.id].status == RunStatus.ERROR for condition in sorted(check.conditions)]
     return CheckResults(results, runs), findings, warnings
+
+
+def _measured(result: Any, *, seconds: float = 0.0, reused: bool = False) -> CheckRun:
+    """How a check that measured ran: not_applicable when its result is None (report.json says the same)."""
+    if result is None:
+        return CheckRun(RunStatus.NOT_APPLICABLE, NOTHING_TO_MEASURE, reused=reused, seconds=seconds)
+    return CheckRun(RunStatus.RAN, reused=reused, seconds=seconds)
 
 
 def failed_check_finding(check: Check, condition: str, reason: str) -> Finding:
@@ -151,6 +163,8 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
         _check_sections(config)
         config.validate()  # a Config built in code is checked as a file's is: a misspelt task type is an error, not a crash
     _check_path_args(paths, production=production, eval_path=eval_path, prompt_log=prompt_log)
+    _check_other_args(embed=embed, progress=progress, fail_on_regression=fail_on_regression,
+                      history_unfinished=history_unfinished, engine=engine, embedder=embedder)
     _refuse_empty_paths(paths=paths, production=production, eval_path=eval_path, prompt_log=prompt_log, history=history)
     from .checks.tokens import resolve_target
 
@@ -160,13 +174,19 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
         engine = make_engine(config.engine, address_from=_address_source(config)) if owned else engine
     try:
         # Excerpts made while auditing mask phone numbers of the configured regions too, as the pii check finds them.
-        with masking_phone_regions(config.section("pii").phone_regions), _naming_the_config_file(config, keyed_only=True):
+        with _ONE_AUDIT_AT_A_TIME, masking_phone_regions(config.section("pii").phone_regions), \
+                _naming_the_config_file(config, keyed_only=True):
             return _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history,
                           fail_on_regression, history_unfinished)
     finally:
         if owned:
             engine.close()
 
+
+# An audit records the warnings reading and embedding raise (warnings.catch_warnings(record=True)), and Python
+# keeps that record, like every warnings filter, for the whole process: two audits in threads took each other's
+# warnings into their reports. Audits in threads of one process therefore run one at a time; processes run in parallel.
+_ONE_AUDIT_AT_A_TIME = threading.RLock()
 
 _ACCEPTED = "a path (str or pathlib.Path), a list of paths, or a dataaudit Dataset"
 
@@ -185,9 +205,30 @@ def _check_path_args(paths, **others) -> None:
     if wrong:
         raise TypeError(f"audit() takes {_ACCEPTED} as its inputs, not a {wrong}; write the records to a JSONL, CSV or "
                         "Parquet file first (a DataFrame: df.to_json('train.jsonl', orient='records', lines=True))")
+    if isinstance(others.get("prompt_log"), (list, tuple)):
+        raise TypeError("audit(prompt_log=...) takes one path (str or pathlib.Path), the prompt-experiment log, not a "
+                        f"{type(others['prompt_log']).__name__}")
     for name, value in others.items():
         if value is not None and bad(value, False):
             raise TypeError(f"audit({name}=...) takes a path (str or pathlib.Path) or a list of paths, not a {bad(value, False)}")
+
+
+_ENGINE_METHODS = ("read", "index", "embed", "info", "close")
+
+
+def _check_other_args(*, engine, embedder, **switches) -> None:
+    """A value of the wrong kind is a TypeError naming the parameter before anything runs: embed="no" is a true
+    string (embeddings on), engine="local" failed as "'str' object has no attribute 'read'"."""
+    for name, value in switches.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"audit({name}=...) takes True or False, not {value!r}")
+    if engine is not None and not all(callable(getattr(engine, method, None)) for method in _ENGINE_METHODS):
+        raise TypeError(f"audit(engine=...) takes an engine object (dataaudit.engine.make_engine()) or None, not a "
+                        f"{type(engine).__name__}; to choose an engine by name set engine.name in the config "
+                        "(config_with_overrides(config, {'engine.name': 'ray'}))")
+    if embedder is not None and not callable(getattr(embedder, "embed", None)):
+        raise TypeError(f"audit(embedder=...) takes a dataaudit.embeddings.Embedder or None, not a {type(embedder).__name__}; "
+                        "to choose the model set embeddings.model in the config")
 
 
 _EMPTY_NAMED = {"paths": ("an input argument", "paths="), "production": ("--production", "production="),
@@ -201,8 +242,8 @@ def _refuse_empty_paths(**given) -> None:
     for name, value in given.items():
         items = value if isinstance(value, (list, tuple)) else [value]
         if any(isinstance(item, str) and item == "" for item in items):
-            raise InputError(f'the input path is empty: {said(*_EMPTY_NAMED[name])} is "" (an unset variable?); '
-                             "name a file, a folder or a glob")
+            names = {"history": "a history file", "prompt_log": "the prompt-experiment log"}.get(name, "a file, a folder or a glob")
+            raise InputError(f'the input path is empty: {said(*_EMPTY_NAMED[name])} is "" (an unset variable?); name {names}')
 
 
 def _check_sections(config: Config) -> None:
@@ -235,8 +276,8 @@ def _named_folder(paths, config: Config) -> str:
         return ""
     given = Path(str(items[0]))
     if given.exists():  # an existing name is taken literally, as expand_inputs reads it: `data[1].jsonl` is one file
-        return given.name if given.is_dir() else ""
-    return given.parent.name if glob.has_magic(str(given)) else ""
+        return folder_name(given, is_folder=True) if given.is_dir() else ""
+    return folder_name(given) if glob.has_magic(str(given)) else ""  # `*.jsonl`: the current folder's name
 
 
 @contextmanager
@@ -310,8 +351,7 @@ def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> D
     rest = sum(len(group) for group in ranked[2:])
     if rest:
         commonest += f"; {rest} more of {len(ranked) - 2} other kind{'s' if len(ranked) > 3 else ''}"
-    first = row_errors[0] if row_errors else None
-    where = f"{first.source} line {first.line}" if first else ", ".join(f.path for f in dataset.files)
+    where = _where_rows_failed(dataset, row_errors)
     commonest_error = ranked[0][0] if ranked else None
     # the flags of the role the file was read in: --text-field names the training file's field, and following it
     # for a production file broke the training file (QA)
@@ -325,6 +365,27 @@ def require_rows(role: str, dataset: Dataset, config: Config | None = None) -> D
     raise InputError(f"{where}: none of the {dataset.total} {role} records is valid ({commonest}{besides}); {fix}")
 
 
+def _where_rows_failed(dataset: Dataset, row_errors: list) -> str:
+    """Where no row made a record: the first failing line, and with several files each file's own first line
+    and count (the first file's line alone read as if all the records were its own)."""
+    first_line = {}
+    for error in row_errors:
+        first_line.setdefault(error.source, error.line)
+    if len(dataset.files) == 1 and row_errors:
+        return f"{row_errors[0].source} line {row_errors[0].line}"
+    whole_file = {error.source: error.message for error in dataset.errors if error.line == 0}
+    places = []
+    for file in dataset.files:
+        counted = f"{file.records} record{'s' if file.records != 1 else ''}"
+        if file.path in first_line:
+            places.append(f"{file.path} line {first_line[file.path]} ({counted})")
+        else:
+            places.append(f"{file.path} ({whole_file.get(file.path, counted)})")
+    more = len(places) - FILES_LISTED  # a folder of nightly batches stays one line
+    return ", ".join(places[:FILES_LISTED]) + (f" and {more} more files" if more > 0 else "") or dataset.name
+
+
+FILES_LISTED = 5
 FIELDS_SEEN_LISTED = 30  # field names an error lists; a wide CSV has hundreds
 
 
@@ -468,7 +529,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     if cache and reuse is None:
         by_id = {check.id: check for check in all_checks()}
         cache.put(key, {name: checks[name] for name, run in checks.runs.items()
-                        if run.status == RunStatus.RAN and by_id[name].reusable})
+                        if run.status in (RunStatus.RAN, RunStatus.NOT_APPLICABLE) and by_id[name].reusable})
     start = time.perf_counter()
     inputs = _inputs("train", dataset)
     if production_data:
@@ -547,8 +608,32 @@ def write_reports(report: Report, folder: PathArg, formats: list[str] | tuple[st
 
     if isinstance(formats, str) or not formats or any(name not in FILE_NAMES for name in formats):
         raise ValueError(f"formats must be a list of {', '.join(FILE_NAMES)}, got {formats!r}")
-    Path(folder).mkdir(parents=True, exist_ok=True)  # a notebook's new folder; the CLI has made --out already
-    return write_set(report, folder, list(formats))
+    _report_folder(folder)
+    return write_set(report, folder, list(dict.fromkeys(formats)))  # ["json", "json"] writes (and returns) it once
+
+
+def _output_file(path: PathArg) -> None:
+    """A file to write (--suspects, --timings) given as "": Path("") is the current folder, refused in one line."""
+    if isinstance(path, str) and path == "":
+        raise InputError(f'the path is empty: {said("--suspects or --timings", "path=")} is "" (an unset variable?); name a file')
+
+
+def _report_folder(folder: PathArg) -> None:
+    """The folder a set of report files goes into, made if need be (a notebook's new folder; the CLI has made
+    --out already). "" is refused, as the CLI's --out "" is: Path("") is the current folder, whose own
+    report.md a set written there would replace or remove. A file there is refused in one line, not as
+    mkdir's bare FileExistsError."""
+    named = said("--out", "folder=")
+    if isinstance(folder, str) and folder == "":
+        raise InputError(f'the path is empty: {named} is "" (an unset variable?); name a folder')
+    place = Path(folder)
+    if place.exists() and not place.is_dir():
+        raise WriteError(f"{folder}: {named} must be a folder for the reports, and this is "
+                         f"{'a file' if place.is_file() else 'not a folder'}; name a folder")
+    try:
+        place.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"{folder}: {named} cannot be made ({exc.strerror or exc}); name a folder you can write to") from None
 
 
 def write_suspects(report: Report, path: PathArg) -> str:
@@ -557,6 +642,7 @@ def write_suspects(report: Report, path: PathArg) -> str:
     check did not run, its estimate is not reliable, or it flagged nothing; the file then has its header only."""
     from .io import write_atomic
 
+    _output_file(path)
     write_atomic(path, _suspects_csv(report))
     return _why_no_suspects(report)
 
@@ -594,7 +680,7 @@ def write_comparison(comparison: Mapping[str, Any], folder: PathArg) -> list[Pat
     from .render.compare import render_comparison_markdown
     from .render.json_report import dumps
 
-    Path(folder).mkdir(parents=True, exist_ok=True)  # as write_reports: the CLI has made --out already
+    _report_folder(folder)
     as_json, as_md = COMPARISON_FILES
     return write_atomic_set([(Path(folder) / as_json, dumps(comparison, indent=2) + "\n"),
                              (Path(folder) / as_md, render_comparison_markdown(comparison))])
@@ -608,6 +694,7 @@ def write_timings(report: Report, path: PathArg, rendering: Mapping[str, float] 
 
     from .io import write_atomic
 
+    _output_file(path)
     spent = report.time_spent()
     spent["stages"].update({stage: round(seconds, 3) for stage, seconds in (rendering or {}).items()})
     write_atomic(path, json.dumps(spent, indent=2) + "\n")
@@ -638,9 +725,9 @@ def fetch_label_studio(url: str, project: int | str, config: Config | None = Non
 
 @dataclasses.dataclass(frozen=True)
 class DedupCopy:
-    """One de-duplicated copy: where it was written (as the caller named it, or its name in the out folder)
-    and what was kept and dropped (its sidecar lists every dropped line and why)."""
-    path: str
+    """One de-duplicated copy: where it was written (as the caller named it, or its name in the out folder; a
+    Path, as summary.sidecar is) and what was kept and dropped (its sidecar lists every dropped line and why)."""
+    path: Path
     summary: DedupSummary
 
 
@@ -662,6 +749,6 @@ def dedup(inputs: PathArg | list[PathArg], out: PathArg, config: Config | None =
     named_one_file = len(named) == 1 and not Path(named[0]).is_dir() and (Path(named[0]).is_file() or not glob.has_magic(str(named[0])))
     if len(files) == 1 and named_one_file:
         target = copy_target(files[0], out)
-        return [DedupCopy(target, deduplicate(files[0], target, config, drop_conflicts=drop_conflicts, embed=embed))]
+        return [DedupCopy(Path(target), deduplicate(files[0], target, config, drop_conflicts=drop_conflicts, embed=embed))]
     summaries = deduplicate_files(files, out, config, drop_conflicts=drop_conflicts, embed=embed)
-    return [DedupCopy(str(Path(out) / Path(file).name), summary) for file, summary in zip(files, summaries)]
+    return [DedupCopy(Path(out) / Path(file).name, summary) for file, summary in zip(files, summaries)]

@@ -15,7 +15,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from .checks.base import RunStatus
+from .checks.base import NOTHING_TO_MEASURE, RunStatus
 from .decide.verdict import Verdict
 
 SCHEMA_VERSION = 1
@@ -94,10 +94,12 @@ class Report:
     usable_after_deduplication: bool = False
 
     def __repr__(self) -> str:
-        # Short whatever the data's size (a notebook cell shows it): the full report is report.to_dict().
+        # Short whatever the data's size (a notebook cell shows it): the full report is report.to_dict(). The
+        # checks listed are those with a result; report.checks.runs says why the others have none.
         status = getattr(self.verdict, "status", self.verdict)
         return (f"Report(dataset={self.dataset!r}, verdict={str(status)!r}, exit_code={self.exit_code}, "
-                f"records={sum(i.records for i in self.inputs if i.role == 'train')}, checks={sorted(self.checks)}, "
+                f"records={sum(i.records for i in self.inputs if i.role == 'train')}, "
+                f"checks={sorted(name for name, result in self.checks.items() if result is not None)}, "
                 f"warnings={len(self.warnings)})")
 
     def time_spent(self) -> dict[str, Any]:
@@ -167,14 +169,14 @@ class Report:
         return data
 
 
-NOT_APPLICABLE = "not_applicable"
-NOTHING_TO_MEASURE = "nothing to measure in these inputs"
+NOT_APPLICABLE = str(RunStatus.NOT_APPLICABLE)
 
 
 def run_status(run: CheckRun, result: Any) -> str:
     """check_runs.<id>.status: "ran" only for a check with a result; one that ran and had nothing to measure
     (no annotations for agreement) is "not_applicable", so a null result never sits beside "ran". A check that
-    was not asked for (tokens without --target-model) declares the need and is "not_run", with the reason."""
+    was not asked for (tokens without --target-model) declares the need and is "not_run", with the reason.
+    run_checks says not_applicable itself; a CheckRun built by hand as RAN with no result reads the same."""
     if run.status == RunStatus.RAN and result is None:
         return NOT_APPLICABLE
     return str(run.status)

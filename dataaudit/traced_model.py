@@ -158,14 +158,18 @@ def verification_texts(embedded: list[str], count: int = 48) -> list[str]:
 
 
 @contextmanager
-def _quiet(logger_name: str):
-    logger = logging.getLogger(logger_name)
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+def _quiet(*logger_names: str):
+    """Those loggers (and their children that set no level of their own) say only errors meanwhile; each
+    logger's own level comes back after, whatever the caller had set."""
+    loggers = [logging.getLogger(name) for name in logger_names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def save_traced(model, folder: Path, texts: list[str], batch_size: int, model_identity: str = "") -> str:
@@ -180,8 +184,10 @@ def save_traced(model, folder: Path, texts: list[str], batch_size: int, model_id
     reason = ""
     try:
         # torch warns that data-dependent branches are frozen in the trace (verification decides if it matters),
-        # and the tracer reads every attribute, deprecated ones included, which sentence-transformers logs.
-        with warnings.catch_warnings(), _quiet("sentence_transformers"):
+        # and the tracer reads every attribute, deprecated ones included, which sentence-transformers logs, and
+        # properties such as loss_function, whose transformers logs "`loss_type=None` ... unrecognized" to stderr
+        # (audit() prints nothing).
+        with warnings.catch_warnings(), _quiet("sentence_transformers", "transformers"):
             warnings.simplefilter("ignore")
             module = torch.jit.trace(_forward_module(model, input_names), tuple(probe[n] for n in input_names),
                                      check_trace=False)

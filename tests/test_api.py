@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dataaudit.api import audit
@@ -54,6 +56,8 @@ def test_an_empty_path_is_the_input_error_naming_the_argument_not_the_current_fo
     with pytest.raises(InputError) as raised:
         audit(paths, Config(task_type="format"), embed=False, **kwargs)
     assert str(raised.value).startswith(f'the input path is empty: {named}= is ""'), str(raised.value)
+    wanted = {"history": "a history file", "prompt_log": "the prompt-experiment log"}.get(named, "a file, a folder or a glob")
+    assert str(raised.value).endswith(f"(an unset variable?); name {wanted}"), str(raised.value)
 
 
 def test_a_file_whose_name_has_glob_characters_is_named_after_itself_not_its_folder(tmp_path):
@@ -171,11 +175,11 @@ def test_dedup_of_one_file_writes_the_copy_where_named_and_of_several_into_the_f
                                                 {"text": "something else entirely", "label": "a"}])
     config = Config(task_type="format")
     (copy,) = dedup(str(first), str(tmp_path / "clean.jsonl"), config, embed=False)
-    assert copy.path == str(tmp_path / "clean.jsonl")
+    assert copy.path == tmp_path / "clean.jsonl" and isinstance(copy.path, Path)
     assert (copy.summary.records, copy.summary.kept, copy.summary.dropped) == (23, 20, 3)
     assert len((tmp_path / "clean.jsonl").read_text().splitlines()) == 20
     copies = dedup([str(first), str(second)], tmp_path / "clean", config, embed=False)
-    assert [c.path for c in copies] == [str(tmp_path / "clean" / "a.jsonl"), str(tmp_path / "clean" / "b.jsonl")]
+    assert [c.path for c in copies] == [tmp_path / "clean" / "a.jsonl", tmp_path / "clean" / "b.jsonl"]
     # the copy of line 2 in b.jsonl is of a.jsonl's line 2, kept there: the group spans the files
     assert [(c.summary.kept, c.summary.dropped) for c in copies] == [(20, 3), (1, 1)]
 
@@ -213,11 +217,11 @@ def test_dedup_of_a_glob_matching_one_file_writes_into_the_folder_as_for_several
     rows = [{"text": f"ticket {i} about the invoice", "label": "ab"[i % 2]} for i in range(20)]
     write_jsonl(batches / "a.jsonl", rows + rows[:2])
     (copy,) = dedup(str(batches / "*.jsonl"), tmp_path / "clean", Config(task_type="format"), embed=False)
-    assert copy.path == str(tmp_path / "clean" / "a.jsonl") and (tmp_path / "clean").is_dir()
+    assert copy.path == tmp_path / "clean" / "a.jsonl" and (tmp_path / "clean").is_dir()
     assert len((tmp_path / "clean" / "a.jsonl").read_text().splitlines()) == 20
     # one file named with an out that ends with a slash: a folder too (it wrote a file called "slashed")
     (copy,) = dedup(str(batches / "a.jsonl"), f"{tmp_path / 'slashed'}/", Config(task_type="format"), embed=False)
-    assert copy.path == str(tmp_path / "slashed" / "a.jsonl") and (tmp_path / "slashed" / "a.jsonl.dropped.jsonl").is_file()
+    assert copy.path == tmp_path / "slashed" / "a.jsonl" and (tmp_path / "slashed" / "a.jsonl.dropped.jsonl").is_file()
 
 
 def test_write_reports_makes_its_folder_and_masks_the_line_files_as_configured(tmp_path):
@@ -261,3 +265,133 @@ def test_a_production_file_with_no_valid_record_is_told_the_production_field_set
     message = str(caught.value)
     assert "none of the 2 production records is valid" in message
     assert message.endswith("fix the export or name its fields (fields.production_text in the config)"), message
+
+
+def test_write_reports_refuses_an_empty_folder_and_a_file_in_one_line_and_writes_a_format_once(tmp_path, monkeypatch):
+    """write_reports(report, "") wrote into the current folder and removed the user's own report.md there; a
+    file as the folder was mkdir's bare FileExistsError; ["json", "json"] returned report.json twice."""
+    from dataaudit.api import write_comparison, write_reports, write_suspects, write_timings
+
+    report = _german_report(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "report.md").write_text("my own notes")
+    for write in (lambda: write_reports(report, "", ["json", "md"]), lambda: write_comparison({}, "")):
+        with pytest.raises(InputError) as raised:
+            write()
+        assert str(raised.value) == 'the path is empty: folder= is "" (an unset variable?); name a folder'
+    assert (tmp_path / "report.md").read_text() == "my own notes" and not (tmp_path / "report.json").exists()
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError) as raised:
+        write_reports(report, "afile", ["json"])
+    assert str(raised.value) == "afile: folder= must be a folder for the reports, and this is a file; name a folder"
+    assert isinstance(raised.value, OSError)  # a WriteError: still caught by code that caught mkdir's error
+    for write in (lambda: write_suspects(report, ""), lambda: write_timings(report, "")):
+        with pytest.raises(InputError, match='^the path is empty: path= is "" \\(an unset variable\\?\\); name a file$'):
+            write()
+    written = write_reports(report, "out", ["json", "json", "md"])
+    assert [p.name for p in written] == ["report.json", "report.md", "duplicates.jsonl"]
+
+
+@pytest.mark.parametrize("given", ["*.jsonl", "./*.jsonl", ["part1.jsonl", "train.jsonl"], "data[0-9].jsonl", "."])
+def test_inputs_in_the_current_folder_are_named_after_it_as_anywhere_else(tmp_path, monkeypatch, given):
+    """`*.jsonl` from the folder itself was named after its first match (Path("*.jsonl").parent.name is ""), so
+    the same batches audited as `batches/*.jsonl` and from inside batches/ met no common history name."""
+    batches = tmp_path / "batches"
+    batches.mkdir()
+    for name in ("part1.jsonl", "train.jsonl", "data1.jsonl"):
+        write_jsonl(batches / name, [{"text": f"{name} {i}", "label": "ab"[i % 2]} for i in range(10)])
+    monkeypatch.chdir(batches)
+    assert audit(given, Config(task_type="format"), embed=False).dataset == "batches"
+    assert audit("part1.jsonl", Config(task_type="format"), embed=False).dataset == "part1"  # one file: its own name
+
+
+def test_audits_in_threads_run_one_at_a_time_and_keep_their_own_warnings(tmp_path):
+    """warnings.catch_warnings(record=True) is one record for the whole process: two audits in threads swapped
+    their report.warnings. The second audit now waits until the first is done."""
+    import threading
+    import warnings
+
+    from dataaudit.engine.local import LocalEngine
+    from dataaudit.errors import InputWarning
+
+    first_inside, let_first_go, second_inside = threading.Event(), threading.Event(), threading.Event()
+
+    class First(LocalEngine):
+        def read(self, paths, config, **kwargs):
+            first_inside.set()
+            let_first_go.wait(10)
+            warnings.warn("first skipped a file", InputWarning)
+            return super().read(paths, config, **kwargs)
+
+    class Second(LocalEngine):
+        def read(self, paths, config, **kwargs):
+            second_inside.set()
+            warnings.warn("second skipped a file", InputWarning)
+            return super().read(paths, config, **kwargs)
+
+    data = str(write_jsonl(tmp_path / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)]))
+    reports = {}
+    runs = [threading.Thread(target=lambda: reports.update(first=audit(data, Config(task_type="format"), embed=False, engine=First()))),
+            threading.Thread(target=lambda: reports.update(second=audit(data, Config(task_type="format"), embed=False, engine=Second())))]
+    runs[0].start()
+    assert first_inside.wait(10)
+    runs[1].start()
+    entered_alongside = second_inside.wait(0.5)
+    let_first_go.set()
+    for run in runs:
+        run.join(30)
+    assert not entered_alongside
+    assert reports["first"].warnings == ["first skipped a file"] and reports["second"].warnings == ["second skipped a file"]
+
+
+def test_no_valid_record_in_several_files_names_each_file_with_its_own_count(tmp_path):
+    """"a.jsonl line 1: none of the 106 training records is valid" blamed the first file for both files' rows."""
+    first = write_jsonl(tmp_path / "a.jsonl", [{"question": f"q{i}"} for i in range(5)])
+    second = write_jsonl(tmp_path / "b.jsonl", [{"question": f"q{i}"} for i in range(3)])
+    with pytest.raises(InputError) as raised:
+        audit([str(first), str(second)], Config(task_type="classification"), embed=False)
+    assert str(raised.value).startswith(f"{first} line 1 (5 records), {second} line 1 (3 records): none of the 8 training "
+                                        "records is valid (8 x (record): unrecognised record"), str(raised.value)
+    with pytest.raises(InputError) as raised:
+        audit(str(first), Config(task_type="classification"), embed=False)
+    assert str(raised.value).startswith(f"{first} line 1: none of the 5 training records is valid"), str(raised.value)
+
+
+@pytest.mark.parametrize("kwargs, said", [
+    ({"prompt_log": ["a.csv"]}, "audit(prompt_log=...) takes one path (str or pathlib.Path), the prompt-experiment log, not a list"),
+    ({"engine": "local"}, "audit(engine=...) takes an engine object (dataaudit.engine.make_engine()) or None, not a str;"),
+    ({"embed": "no"}, "audit(embed=...) takes True or False, not 'no'"),
+    ({"fail_on_regression": 1}, "audit(fail_on_regression=...) takes True or False, not 1"),
+    ({"embedder": "all-MiniLM-L6-v2"}, "audit(embedder=...) takes a dataaudit.embeddings.Embedder or None, not a str;")])
+def test_an_argument_of_the_wrong_kind_is_a_type_error_naming_the_parameter(tmp_path, kwargs, said):
+    """embed="no" audited with embeddings (a true string), engine="local" failed as "'str' object has no attribute
+    'read'", a list of prompt logs as a bare TypeError from deep inside."""
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)])
+    kwargs = {"embed": False, **kwargs}
+    with pytest.raises(TypeError) as raised:
+        audit(str(data), Config(task_type="format"), **kwargs)
+    assert str(raised.value).startswith(said), str(raised.value)
+
+
+def test_the_report_repr_lists_the_checks_that_have_a_result(tmp_path):
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"ticket {i}", "label": "ab"[i % 2]} for i in range(20)])
+    report = audit(str(data), Config(task_type="format"), embed=False)
+    with_result = sorted(name for name, result in report.checks.items() if result is not None)
+    assert f"checks={with_result}," in repr(report)
+    assert "coverage" not in with_result and len(with_result) < len(report.checks)  # not run: no production sample
+
+
+def test_a_batch_nobody_may_read_beside_others_is_audited_around_with_the_format_warning(tmp_path, monkeypatch):
+    from tests.test_load_dataset import _closed
+
+    batches = tmp_path / "gb"
+    batches.mkdir()
+    rows = [{"text": f"ticket {i} about the invoice", "label": "ab"[i % 2]} for i in range(30)]
+    write_jsonl(batches / "a.jsonl", rows)
+    closed = write_jsonl(batches / "b.jsonl", rows)
+    _closed(monkeypatch, closed)
+    report = audit(str(batches / "*.jsonl"), Config(task_type="classification"), embed=False)
+    assert [(e.file, e.message) for e in report.checks["format"].file_errors] == [
+        (str(closed), "permission denied; make it readable to the user running the audit, or leave it out")]
+    form = next(c for c in report.verdict.conditions if c.id == "format")
+    assert form.status == "warn" and report.checks["format"].valid == 30

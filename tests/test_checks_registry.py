@@ -207,3 +207,23 @@ def test_the_checks_without_conditions_judge_nothing():
     """economics and embeddings name no condition by design: they report, they never judge."""
     unnamed = {c.id for c in all_checks() if not c.conditions}
     assert unnamed == {"economics", "embeddings"} and not any(c.judges for c in all_checks() if c.id in unnamed)
+
+
+def test_a_check_with_nothing_to_measure_is_not_applicable_in_the_typed_result_as_in_report_json():
+    """report.json said not_applicable where report.checks.runs said RAN: the mapping lived in the renderer only."""
+    from dataaudit.report import run_entry
+
+    nothing = Check(id="nothing", order=1, measure=lambda ctx: None)
+    reads_it = Check(id="reads_it", order=2, measure=lambda ctx: sorted(ctx.not_run))
+    results, _, _ = run_checks(_context(["a", "b"], ["x", "y"]), (nothing, reads_it))
+    run = results.runs["nothing"]
+    assert run.status == RunStatus.NOT_APPLICABLE and run.reason == "nothing to measure in these inputs"
+    assert run_entry(run, results["nothing"]) == {"status": "not_applicable", "reason": "nothing to measure in these inputs",
+                                                  "reused": False}
+    assert results.runs["reads_it"].status == RunStatus.RAN and results["reads_it"] == []  # it ran: not in ctx.not_run
+
+
+def test_a_reused_empty_result_stays_not_applicable():
+    nothing = Check(id="nothing", order=1, measure=lambda ctx: 1 / 0)  # never measured: the earlier result is reused
+    results, _, warnings = run_checks(_context(["a"], ["x"]), (nothing,), reuse={"nothing": None})
+    assert warnings == [] and results.runs["nothing"].status == RunStatus.NOT_APPLICABLE and results.runs["nothing"].reused

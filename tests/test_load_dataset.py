@@ -27,3 +27,53 @@ def test_following_the_production_advice_reads_the_production_file(tmp_path):
     ds = load_dataset(write_jsonl(tmp_path / "rows.jsonl", ROWS), Config(task_type="classification", fields=fields),
                       role="production")
     assert ds.errors == [] and [r.input_text for r in ds.records] == ["where is my card", "reset my pin"]
+
+
+def test_several_files_are_named_after_their_folder_even_the_current_one(tmp_path, monkeypatch):
+    rows = [{"text": "hello", "label": "a"}]
+    write_jsonl(tmp_path / "a.jsonl", rows)
+    write_jsonl(tmp_path / "b.jsonl", rows)
+    monkeypatch.chdir(tmp_path)
+    assert load_dataset(["a.jsonl", "b.jsonl"], Config()).name == tmp_path.name
+    assert load_dataset(["a.jsonl"], Config()).name == "a"
+
+
+def _closed(monkeypatch, *closed):
+    """Files this process may not open, as for another user's mode-000 file (tests may run as root)."""
+    from pathlib import Path
+
+    shut = {str(Path(p).resolve()) for p in closed}
+    real_open = Path.open
+
+    def path_open(path, *args, **kwargs):
+        if str(path.resolve()) in shut:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", path_open)
+
+
+def test_an_unreadable_file_beside_readable_ones_is_a_file_error_and_alone_an_input_error_saying_what_to_do(tmp_path, monkeypatch):
+    """One mode-000 batch in a folder of batches stopped the whole audit (exit 2), where an empty one is a file
+    error the format condition warns on; its message said "permission denied" and nothing to do."""
+    from dataaudit.errors import InputError
+
+    rows = [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(4)]
+    readable, closed = write_jsonl(tmp_path / "a.jsonl", rows), write_jsonl(tmp_path / "b.jsonl", rows)
+    _closed(monkeypatch, closed)
+    dataset = load_dataset([str(readable), str(closed)], Config())
+    assert len(dataset.records) == 4 and [(f.path, f.records) for f in dataset.files] == [(str(readable), 4), (str(closed), 0)]
+    assert [(e.source, e.line, e.field, e.message) for e in dataset.errors] == [
+        (str(closed), 0, "(file)", "permission denied; make it readable to the user running the audit, or leave it out")]
+    with pytest.raises(InputError) as raised:
+        load_dataset([str(closed)], Config())
+    assert str(raised.value) == f"{closed}: permission denied; make it readable to the user running the audit, or leave it out"
+
+
+def test_a_missing_file_stops_the_read_and_says_what_to_do(tmp_path):
+    from dataaudit.errors import InputError
+
+    readable = write_jsonl(tmp_path / "a.jsonl", [{"text": "t", "label": "a"}])
+    with pytest.raises(InputError) as raised:
+        load_dataset([str(readable), str(tmp_path / "nope.jsonl")], Config())  # a typo, not a batch to set aside
+    assert str(raised.value) == f"{tmp_path / 'nope.jsonl'}: no such file; check the name, or name a file, a folder or a glob that exists"

@@ -433,3 +433,12 @@ def test_a_link_from_one_matched_folder_into_another_is_skipped_by_the_glob_as_b
     assert by_glob == by_folder == [str(data / "a" / "e.jsonl"), str(data / "b" / "d.jsonl")]
     assert said == [f"{data / 'a'}: skipped 1 folder link that leads back to a folder above or to one read anyway (l)"]
     assert expanded(str(data / "a*"))[0] == expanded(str(data / "a"))[0] == [str(data / "a" / "e.jsonl"), str(data / "a" / "l" / "d.jsonl")]
+
+
+def test_files_merged_per_file_are_named_after_their_folder_the_current_one_too(tmp_path, monkeypatch):
+    from dataaudit.load.inputs import dataset_name
+
+    monkeypatch.chdir(tmp_path)
+    assert dataset_name(["a.jsonl", "b.jsonl"], Config()) == tmp_path.name
+    assert dataset_name(["s3://bucket/batches/a.jsonl", "s3://bucket/batches/b.jsonl"], Config()) == "batches"
+    assert dataset_name(["a.jsonl"], Config()) == "a"

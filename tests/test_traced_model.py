@@ -106,3 +106,43 @@ def test_a_traced_folder_that_cannot_be_written_warns_and_the_run_goes_on(tmp_pa
         vectors = embedder.embed(FIRST)
     assert vectors.shape == (len(FIRST), 384) and embedder.stats.computed == len(FIRST)
     assert (tmp_path / "traced").is_file() and (tmp_path / "embeddings.sqlite3").is_file()
+
+
+def test_tracing_quiets_transformers_logger_and_restores_every_level(tmp_path, monkeypatch):
+    """transformers logged "`loss_type=None` was set in the config but it is unrecognized" to stderr while the
+    tracer read the model's properties: audit() printed on a cold run. Only sentence-transformers' was quieted."""
+    import logging
+
+    heard = []
+
+    class Heard(logging.Handler):
+        def emit(self, record):
+            heard.append(record.getMessage())
+
+    listener = Heard()
+    for name in ("transformers", "sentence_transformers"):  # transformers' own handler: it does not propagate to root
+        logging.getLogger(name).addHandler(listener)
+
+    def loud_trace(module, inputs, check_trace):
+        logging.getLogger("transformers.modeling_utils").warning("`loss_type=None` was set in the config")
+        logging.getLogger("sentence_transformers.models").warning("a deprecated attribute")
+        raise RuntimeError("no trace here")
+
+    import torch
+
+    monkeypatch.setattr(torch.jit, "trace", loud_trace)
+    model = Embedder(use_cache=False)._load()  # first: importing transformers sets its logger's level
+    library = logging.getLogger("transformers")
+    before = library.level
+    library.setLevel(logging.INFO)  # a caller's own choice, to be given back
+    try:
+        reason = save_traced(model, tmp_path / "traced", ["hello"], 8)
+        logging.getLogger("transformers.modeling_utils").warning("after tracing")
+    finally:
+        for name in ("transformers", "sentence_transformers"):
+            logging.getLogger(name).removeHandler(listener)
+        restored = library.level
+        library.setLevel(before)
+    assert reason == "it does not trace (RuntimeError: no trace here)"
+    assert heard == ["after tracing"]
+    assert restored == logging.INFO

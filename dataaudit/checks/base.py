@@ -34,8 +34,13 @@ class Status(StrEnum):
 
 class RunStatus(StrEnum):
     RAN = "ran"
+    # measured, and the inputs held nothing for it (no annotations for agreement): its result is None
+    NOT_APPLICABLE = "not_applicable"
     NOT_RUN = "not_run"  # a need was not met (no production sample, embeddings off, ...)
     ERROR = "error"  # the check raised: isolated, reported, the rest of the audit goes on
+
+
+NOTHING_TO_MEASURE = "nothing to measure in these inputs"  # a NOT_APPLICABLE check's reason
 
 
 class Need(StrEnum):

@@ -8,13 +8,14 @@ the valid records go on to be measured. Input files are only ever opened for rea
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from ..config import Config, FieldsConfig
 from ..errors import InputError
-from .files import Row, read_rows
+from .files import Row, is_uri, read_rows
 from .readers import READERS, Parsed, detect, read_text, text_fields
 from .annotation_tools import detect_export, read_export
 from .records import Annotation, Dataset, InputFile, Record, RecordError
@@ -236,6 +237,34 @@ def _parse_row(parser: RecordParser, source: str, row: Row) -> Record:
         raise Invalid("(record)", "nested too deeply to read") from None
 
 
+def _unreadable(path: Path, exc: InputError) -> str | None:
+    """Why a file the reader could not open is a file error beside readable ones, or None when it is not one
+    (missing, corrupt, not a regular file: those stop the audit, as a typo in a name should)."""
+    if isinstance(exc.__cause__, PermissionError):
+        return "permission denied; make it readable to the user running the audit, or leave it out"
+    return None
+
+
+def _with_what_to_do(path: Path, exc: InputError) -> InputError:
+    """The reader's error, with what to do where it says only what went wrong (one line, naming the file)."""
+    if _unreadable(path, exc) is not None:
+        return InputError(f"{path}: {_unreadable(path, exc)}")
+    if isinstance(exc.__cause__, FileNotFoundError) and not path.is_symlink():  # a broken link's error says what to do
+        return InputError(f"{path}: no such file; check the name, or name a file, a folder or a glob that exists")
+    return exc
+
+
+def folder_name(location: str | Path, *, is_folder: bool = False) -> str:
+    """The name of the folder a file lies in (is_folder: of the folder itself), as a dataset's default name.
+    A local path is made absolute first: `part1.jsonl` or `./*.jsonl` lie in the current folder, whose name
+    it is ("" gave the first file's name, so one folder's batches were recorded under a name of their own
+    each night). "" only for the root."""
+    if is_uri(str(location)):
+        return Path(str(location)).name if is_folder else Path(str(location)).parent.name
+    absolute = Path(os.path.abspath(location))
+    return absolute.name if is_folder else absolute.parent.name
+
+
 def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: str = "train", name: str = "") -> Dataset:
     """Read and validate every record of one or more files (audited as one dataset).
 
@@ -255,8 +284,17 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
     long_rows: list[tuple[str, int, dict]] = []
     for path in path_list:
         counters: Counter = Counter()
-        digest, rows = read_rows(path, counters)
         source = str(path)
+        try:
+            digest, rows = read_rows(path, counters)
+        except InputError as exc:
+            unreadable = _unreadable(path, exc)
+            if unreadable is None or len(path_list) == 1:
+                raise _with_what_to_do(path, exc) from None
+            # As an empty file beside others: a file error the format condition warns on, the others audited.
+            errors.append(RecordError(source, 0, "(file)", unreadable))
+            files.append(InputFile(source, "", 0))
+            continue
         file_rows = 0
         file_error = False  # the reader named a whole-file problem (empty, not UTF-8, corrupt) at line 0
         for row in rows:
@@ -290,6 +328,6 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
         grouped, bad = _group_long_rows(long_rows, config, errors)
         records.extend(grouped)
         invalid += bad
-    dataset_name = name or config.dataset_name or (path_list[0].stem if len(path_list) == 1 else path_list[0].parent.name or path_list[0].stem)
+    dataset_name = name or config.dataset_name or (path_list[0].stem if len(path_list) == 1 else folder_name(path_list[0]) or path_list[0].stem)
     errors.sort(key=lambda e: (e.source, e.line))
     return Dataset(dataset_name, files, records, errors, total, invalid, blank)
