@@ -28,6 +28,7 @@ from .checks import AuditContext, Check, Finding, RunStatus, all_checks
 from .checks.base import NOTHING_TO_MEASURE, Status, need_missing
 from .checks.batches import items_span_files, measure_batches
 from .config import Config, load_config, where_set
+from .config_paths import with_resolved_paths
 from .decide.conditions import not_applicable
 from .decide.verdict import decide
 from .engine import make_engine
@@ -41,7 +42,7 @@ from .load.files import is_uri
 from .load.records import Dataset
 from .load.targets import dataset_task_type, resolve_task_type, without_target_labels
 from .report import CheckResults, CheckRun, InputSummary, Report
-from .result_cache import ResultCache, fingerprint, refresh_run_state, results_folder
+from .result_cache import ResultCache, fingerprint, referenced_file_states, refresh_run_state, results_folder
 from .scan.pii import masked_as_configured, masking_phone_regions
 from .vocabulary import mark_unreadable, vocabulary_warnings
 
@@ -162,6 +163,8 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
     else:
         _check_sections(config)
         config.validate()  # a Config built in code is checked as a file's is: a misspelt task type is an error, not a crash
+    # A config file's paths are relative to it; a flag's or override's to the current directory (config_paths).
+    config = with_resolved_paths(config)
     _check_path_args(paths, production=production, eval_path=eval_path, prompt_log=prompt_log)
     _check_other_args(embed=embed, progress=progress, fail_on_regression=fail_on_regression,
                       history_unfinished=history_unfinished, engine=engine, embedder=embedder)
@@ -306,6 +309,7 @@ def _result_cache(config: Config, dataset: Dataset, production: Dataset | None, 
     # Not settings, yet results depend on them: a classification the user named judges replies as labels where an
     # inferred one may not (duplicates.label_field).
     extra.append(f"task_type_inferred={config.task_type_inferred}")
+    extra.extend(referenced_file_states(config))
     key = fingerprint(inputs=inputs, config=config.to_dict(), model=model, extra=extra)
     folder = results_folder(config.embeddings)
     if key is None or folder is None:
@@ -500,7 +504,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     timings["index"] = time.perf_counter() - start
     warnings: list[str] = list(dict.fromkeys(read_notes))  # a glob expands twice
     stats: dict[str, int] = {}
-    model_label = ""
+    model_label = model_identity = ""
     embedder_given = embedder
     if embed:
         embedder = embedder or Embedder(config.embeddings.model, device=config.embeddings.device, batch_size=config.embeddings.batch_size,
@@ -511,6 +515,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         timings["embed"] = time.perf_counter() - start
         warnings.extend(caught)
         model_label = embedder.label
+        model_identity = embedder.ref.identity  # the label is a folder's name: two models may share it
         indexes = mark_unreadable(indexes, embedder.ref.location)  # the model that embedded, handed in or configured
     by_role = {index.role: index for index in indexes}
     ctx = AuditContext(config=config, train=by_role["train"], production=by_role.get("production"), eval=by_role.get("eval"),
@@ -519,7 +524,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     # Only inputs read from files here are keyed by their bytes; an embedder handed in by the caller has no
     # identity we can key on. Either way nothing is reused.
     cacheable = embedder_given is None and not isinstance(paths, Dataset)
-    cache, key = _result_cache(config, dataset, production_data, eval_data, prompt_log, model_label) if cacheable else (None, "")
+    cache, key = _result_cache(config, dataset, production_data, eval_data, prompt_log, model_identity) if cacheable else (None, "")
     reuse = cache.get(key) if cache else None
     start = time.perf_counter()
     checks, findings, check_warnings = run_checks(ctx, reuse=reuse)

@@ -117,7 +117,6 @@ def test_the_same_config_copied_to_another_folder_names_other_files(project, tmp
 
 
 # Through audit(): passes once api.audit hands every reader with_resolved_paths(config) (see the cache39 report).
-@pytest.mark.xfail(strict=True, reason="api.audit does not yet resolve the config's paths (config_paths.with_resolved_paths)")
 def test_an_audit_from_a_subfolder_keeps_its_results_in_the_cache_folder_beside_the_config(tmp_path, monkeypatch):
     from dataaudit.api import audit
 

@@ -330,7 +330,6 @@ def test_the_same_config_and_files_copied_to_another_folder_is_another_key(tmp_p
 
 # Through audit(): these pass once api.audit resolves the config's paths (config_paths.with_resolved_paths) and
 # api._result_cache keys on referenced_file_states(config); see the cache39 report.
-NEEDS_API = pytest.mark.xfail(strict=True, reason="api._result_cache does not yet key on referenced_file_states")
 
 
 def _small(folder: Path) -> Path:
@@ -340,7 +339,6 @@ def _small(folder: Path) -> Path:
     return path
 
 
-@NEEDS_API
 def test_a_deleted_eval_set_fails_maintenance_on_a_cached_rerun(tmp_path):
     config_file = _project(tmp_path / "p", '[embeddings]\ncache_dir = "' + str(tmp_path / "cache") + '"\n')
     data = _small(tmp_path)
@@ -351,7 +349,6 @@ def test_a_deleted_eval_set_fails_maintenance_on_a_cached_rerun(tmp_path):
     assert not second.checks.runs["maintenance"].reused
 
 
-@NEEDS_API
 def test_an_edited_models_file_is_read_on_a_cached_rerun(tmp_path):
     config_file = _project(tmp_path / "p", 'target_model = "team-model"\n[embeddings]\ncache_dir = "' + str(tmp_path / "cache") + '"\n')
     data = _small(tmp_path)
@@ -363,7 +360,6 @@ def test_an_edited_models_file_is_read_on_a_cached_rerun(tmp_path):
     assert second.checks["tokens"].over_limit_count == 40
 
 
-@NEEDS_API
 def test_a_config_copied_to_another_folder_reads_its_own_eval_set_on_a_cached_rerun(tmp_path):
     here = _project(tmp_path / "a", '[embeddings]\ncache_dir = "' + str(tmp_path / "cache") + '"\n')
     there = tmp_path / "b" / "dataaudit.toml"
