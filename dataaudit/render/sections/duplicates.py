@@ -61,16 +61,16 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
         return None
     # The semantic rule ran only with embeddings; without them the near groups are the lexical rules' alone.
     lexical = "case, punctuation, filler, word order, typos"
-    rule = (f"cosine >= {d.near_cosine:g} without a changed number, name, negation or opposite; or a lexical copy: {lexical}"
+    rule = (f"cosine >= {d.near_cosine:g} without a changed number, name, negation, opposite or meaning-bearing word (my/your, why/how, all, again); or a lexical copy: {lexical}"
             if report.checks.get("embeddings") is not None else f"lexical copies only, embeddings off: {lexical}")
     share = d.duplicate_records / d.records if d.records else 0.0  # from the counts, as the condition: the field is rounded
     lines = [f"{d.duplicate_records} of {d.records} {unit(report)} are duplicates ({report_figure(report, 'duplicate_share', share)}): {d.exact_group_count} exact groups "
              f"({d.whole_record_groups} whole-record), {d.near_group_count} near groups ({rule})",
-             f"{d.conflict_count} group(s) of duplicate inputs with different labels/targets"]
+             f"{d.conflict_count} group(s) of exact or lexical copies with different labels/targets"]
     if d.eval_records is not None:
         lines.append(f"{d.leak_count} of {d.eval_records} eval records leak from training")
     if d.production_overlap is not None:
-        lines.append(f"{d.production_overlap} production inputs appear verbatim in training (information)")
+        lines.append(f"{d.production_overlap} production inputs are exact copies of training inputs (information)")
     several = several_training_files(report)
     shown_conflicts = d.conflicts[:SHOWN]
     for c in shown_conflicts:
