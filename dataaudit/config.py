@@ -17,6 +17,7 @@ import tokenize
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -783,6 +784,8 @@ def config_with_overrides(config: Config, overrides: dict[str, Any], *, names: d
     config, e.g. economics.prompted_score) and is an error for any other key: leave the key out to keep the
     config's value. The returned config remembers which keys were set so (`set_by`), for errors found later.
     """
+    if not isinstance(overrides, Mapping):  # a list of pairs failed later as an AttributeError on .items()
+        raise TypeError(f"config_with_overrides(overrides=...) takes a dict of dotted keys to values, not a {type(overrides).__name__}")
     names = names or {}
 
     def named(key: str) -> str:

@@ -59,3 +59,10 @@ def test_a_skipped_condition_needs_a_reason(tmp_path, reason):
         load_config(path)
     path.write_text('[conditions]\nskip = { hygiene = "handled upstream" }\n')
     assert load_config(path).conditions.skip == {"hygiene": "handled upstream"}
+
+
+def test_overrides_given_as_a_list_of_pairs_are_a_type_error_naming_the_parameter():
+    from dataaudit.config import Config, config_with_overrides
+
+    with pytest.raises(TypeError, match=r"overrides=.*dict of dotted keys"):
+        config_with_overrides(Config(), [("size.min_examples_format", 10)])
