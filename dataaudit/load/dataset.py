@@ -15,7 +15,7 @@ from typing import Any
 
 from ..config import Config, FieldsConfig
 from ..errors import InputError
-from .files import Row, is_uri, read_rows
+from .files import PERMISSION_DENIED, Row, is_uri, read_rows
 from .readers import READERS, Parsed, detect, read_text, text_fields
 from .annotation_tools import detect_export, read_export
 from .records import Annotation, Dataset, InputFile, Record, RecordError
@@ -237,21 +237,10 @@ def _parse_row(parser: RecordParser, source: str, row: Row) -> Record:
         raise Invalid("(record)", "nested too deeply to read") from None
 
 
-def _unreadable(path: Path, exc: InputError) -> str | None:
-    """Why a file the reader could not open is a file error beside readable ones, or None when it is not one
-    (missing, corrupt, not a regular file: those stop the audit, as a typo in a name should)."""
-    if isinstance(exc.__cause__, PermissionError):
-        return "permission denied; make it readable to the user running the audit, or leave it out"
-    return None
-
-
-def _with_what_to_do(path: Path, exc: InputError) -> InputError:
-    """The reader's error, with what to do where it says only what went wrong (one line, naming the file)."""
-    if _unreadable(path, exc) is not None:
-        return InputError(f"{path}: {_unreadable(path, exc)}")
-    if isinstance(exc.__cause__, FileNotFoundError) and not path.is_symlink():  # a broken link's error says what to do
-        return InputError(f"{path}: no such file; check the name, or name a file, a folder or a glob that exists")
-    return exc
+def _unreadable(exc: InputError) -> bool:
+    """Whether a file the reader could not open is a file error beside readable ones (missing, corrupt, not a
+    regular file: those stop the audit, as a typo in a name should)."""
+    return isinstance(exc.__cause__, PermissionError)
 
 
 def folder_name(location: str | Path, *, is_folder: bool = False) -> str:
@@ -288,11 +277,10 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
         try:
             digest, rows = read_rows(path, counters)
         except InputError as exc:
-            unreadable = _unreadable(path, exc)
-            if unreadable is None or len(path_list) == 1:
-                raise _with_what_to_do(path, exc) from None
+            if not _unreadable(exc) or len(path_list) == 1:
+                raise exc from None
             # As an empty file beside others: a file error the format condition warns on, the others audited.
-            errors.append(RecordError(source, 0, "(file)", unreadable))
+            errors.append(RecordError(source, 0, "(file)", PERMISSION_DENIED))
             files.append(InputFile(source, "", 0))
             continue
         file_rows = 0

@@ -155,16 +155,21 @@ def _skip_space(text: str, start: int) -> int:
 # Opening: files and folders, compressed or not
 
 
+# What went wrong and what to do, for every reader of a file (one line naming the file).
+NO_SUCH_FILE = "no such file; check the name, or name a file, a folder or a glob that exists"
+PERMISSION_DENIED = "permission denied; make it readable to the user running the audit, or leave it out"
+
+
 def _open_error(path: Path, exc: OSError) -> InputError:
     if isinstance(exc, FileNotFoundError) or getattr(exc, "errno", None) == errno.ELOOP:
         if path.is_symlink():  # "no such file" beside `ls` listing it would send the reader looking for a typo
             return InputError(f"{path}: is a broken symbolic link (to {os.readlink(path)}); fix the link or name the "
                               "file it should point to")
-        return InputError(f"{path}: no such file")
+        return InputError(f"{path}: {NO_SUCH_FILE}")
     if isinstance(exc, IsADirectoryError):
         return InputError(f"{path}: is a directory, not a data file")
     if isinstance(exc, PermissionError):
-        return InputError(f"{path}: permission denied")
+        return InputError(f"{path}: {PERMISSION_DENIED}")
     return InputError(f"{path}: cannot read ({exc.strerror or exc})")
 
 
@@ -876,6 +881,6 @@ def open_uri(uri: str) -> IO[bytes]:
         # error of that file, the sha256 is of the bytes stored, and .zst reads only where zstandard does locally
         return filesystem.open_input_stream(path, compression=None)
     except FileNotFoundError:
-        raise InputError(f"{uri}: no such file") from None
+        raise InputError(f"{uri}: {NO_SUCH_FILE}") from None
     except Exception as exc:  # a missing bucket, refused credentials, a directory: one line, no traceback
         raise InputError(f"{uri}: cannot read ({_one_line(exc)})") from None

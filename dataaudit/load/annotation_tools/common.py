@@ -13,6 +13,7 @@ from typing import Any
 
 from ...config import Config
 from ...errors import InputError
+from ..files import NO_SUCH_FILE
 from ..values import Invalid
 from ..records import RecordError
 
@@ -168,7 +169,7 @@ def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError as exc:
-        raise InputError(f"{path}: no such file") from exc
+        raise InputError(f"{path}: {NO_SUCH_FILE}") from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
