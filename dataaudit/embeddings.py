@@ -500,12 +500,14 @@ class Embedder:
                 with _library_progress_bars_off():
                     self._model = SentenceTransformer(self.ref.location, device=device, local_files_only=True)
             except Exception as exc:
-                # A device the machine lacks reads as the model's failure ("Torch not compiled with CUDA enabled"):
-                # the setting that chose it is named, with the way out.
-                asked = (f" on device {self.device!r}, which this machine's torch cannot use ("
-                         + said("--device / embeddings.device", "embeddings.device") + ": use 'cpu', or leave it unset)"
-                         if self.device and self.device != "cpu" and _device_problem(exc) else "")
-                raise ModelNotFoundError(f"cannot load embedding model {self.ref.location}{asked}: {exc}") from exc
+                if self.device and self.device != "cpu" and _device_problem(exc):
+                    # A device the machine lacks reads as the model's failure ("Torch not compiled with CUDA
+                    # enabled"). Said as the setting's ConfigError, led by its key: audit() names where the value
+                    # was set (the config file, or --device), as it does for any config value found wrong in use.
+                    raise ConfigError(f"embeddings.device: {self.device!r} is a device this machine's torch cannot use "
+                                      f"(use 'cpu', or leave it unset); cannot load embedding model {self.ref.location}: "
+                                      f"{exc}") from exc
+                raise ModelNotFoundError(f"cannot load embedding model {self.ref.location}: {exc}") from exc
             self.stats.model_loaded = True
         return self._model
 

@@ -233,14 +233,47 @@ def test_loading_the_model_prints_nothing_and_leaves_library_bars_as_they_were(t
     assert "Loading weights" not in done.stderr and "it/s]" not in done.stderr
 
 
-@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine whose torch has no CUDA")
+NO_CUDA = pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine whose torch has no CUDA")
+
+
+@NO_CUDA
 def test_a_device_this_torch_cannot_use_names_the_setting_and_the_way_out(tmp_path):
     """'cannot load embedding model ...: Torch not compiled with CUDA enabled' named neither the device setting nor
     what to do (verification pass)."""
     embedder = Embedder(cache_dir=tmp_path, device="cuda:0")
-    with pytest.raises(ModelNotFoundError, match=r"on device 'cuda:0', which this machine's torch cannot use "
-                                                 r"\(embeddings.device: use 'cpu', or leave it unset\): .*CUDA"):
+    with pytest.raises(ConfigError, match=r"^embeddings.device: 'cuda:0' is a device this machine's torch cannot use "
+                                          r"\(use 'cpu', or leave it unset\); cannot load embedding model .*: .*CUDA"):
         embedder.embed(["a text no cache holds"])
+
+
+@NO_CUDA
+def test_a_device_from_a_config_file_that_this_torch_cannot_use_names_the_file(tmp_path):
+    """`[embeddings] device = "cuda:3"` in a config file was refused naming `--device / embeddings.device` but not
+    the file it was set in (QA fu39)."""
+    from dataaudit.api import audit
+    from tests.conftest import chat, write_jsonl
+
+    data = write_jsonl(tmp_path / "d.jsonl", [chat(f"question {i}", f"answer {i}") for i in range(3)])
+    config_file = tmp_path / "dev.toml"
+    config_file.write_text(f'[embeddings]\ndevice = "cuda:3"\ncache_dir = "{(tmp_path / "cache").as_posix()}"\n',
+                           encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        audit(data, config_path=config_file)
+    assert str(raised.value).startswith(f"{config_file}: embeddings.device: 'cuda:3' is a device this machine's torch "
+                                        "cannot use (use 'cpu', or leave it unset); cannot load embedding model ")
+
+
+@NO_CUDA
+def test_a_device_flag_this_torch_cannot_use_is_named_as_the_flag(tmp_path, capsys):
+    from dataaudit.cli import main
+    from tests.conftest import chat, write_jsonl
+
+    data = write_jsonl(tmp_path / "d.jsonl", [chat(f"question {i}", f"answer {i}") for i in range(3)])
+    assert main(["audit", str(data), "--device", "cuda", "--cache-dir", str(tmp_path / "cache")]) == 2
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1
+    assert said[0].startswith("dataaudit: error: --device: 'cuda' is a device this machine's torch cannot use (use "
+                              "'cpu', or leave it unset); cannot load embedding model ")
 
 
 def test_a_model_error_that_merely_holds_hip_or_mps_in_a_word_is_no_device_problem():
