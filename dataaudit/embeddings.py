@@ -599,6 +599,7 @@ class Embedder:
             return  # traced already, or marked unusable: tracing again would give the same answer
 
         save_traced(self._model, folder, verification_texts(embedded), self.batch_size, self.ref.identity)
+        self._trace_damaged = False  # replaced: a later embed() of this run has no cause to trace again
 
     def compute(self, texts: list[str]) -> np.ndarray:
         """Vectors for texts as the model normalised them, neither reading nor writing the cache (an engine's
@@ -644,7 +645,9 @@ class Embedder:
                         self._cache_put(fresh)
                     self.stats.computed += len(chunk)
                     advance(len(chunk))
-            if remote is None and self._model is not None and len(missing) >= self.trace_min_texts:
+            # A damaged trace is replaced whatever this run's size: the cache already earned its trace (a run of
+            # trace_min_texts made it), and left in place it costs every later run a warning and the slow import.
+            if remote is None and self._model is not None and (len(missing) >= self.trace_min_texts or self._trace_damaged):
                 self._leave_trace([t for _, t in missing])
         position = {h: vectors[h] for h in hashes}
         by_text = dict(zip(unique, hashes))

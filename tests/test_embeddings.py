@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import shutil
 import sqlite3
+import warnings
 
 import numpy as np
 import pytest
@@ -299,3 +300,37 @@ def test_weights_saved_over_a_model_of_the_same_size_are_another_identity(tmp_pa
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)  # dates kept, as cp -a: the same weights
     assert resolve_model(str(copy)).identity.rsplit(":", 1)[1] == resolve_model(str(folder)).identity.rsplit(":", 1)[1]
+
+
+def test_a_damaged_trace_is_replaced_by_a_run_below_the_tracing_minimum(tmp_path):
+    """A truncated traced/*/model.pt was warned about but kept unless a run embedded 256 texts, so a nightly batch
+    of 100 warned every night (QA fu39): the run that finds it damaged replaces it, and the next run uses it."""
+    from dataaudit.traced_model import load_traced, trace_folder
+
+    first = [f"where is my parcel number {n}, it was due on monday" for n in range(12)]
+    Embedder(cache_dir=tmp_path, trace_min_texts=1).embed(first)
+    folder = trace_folder(tmp_path, Embedder(cache_dir=tmp_path).ref.identity)
+    (folder / "model.pt").write_bytes(b"truncated by a full disk")
+    small_batch = ["reset my password", "the app crashes when I open settings"]
+    damaged_run = Embedder(cache_dir=tmp_path)  # the default minimum, far above two texts
+    with pytest.warns(UserWarning, match="traced model .* is unusable"):
+        vectors = damaged_run.embed(small_batch)
+    replaced = load_traced(folder)  # raised on the damaged file
+    assert replaced is not None
+    assert np.abs(replaced.encode(small_batch, 4) - vectors).max() <= 1e-5
+    next_batch = ["cancel my subscription"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        next_run = Embedder(cache_dir=tmp_path)
+        next_run.embed(next_batch)
+    assert next_run._traced and next_run._model is None  # the trace embedded, sentence-transformers never loaded
+
+
+def test_a_run_below_the_tracing_minimum_with_a_sound_trace_leaves_it_as_it_is(tmp_path):
+    from dataaudit.traced_model import trace_folder
+
+    Embedder(cache_dir=tmp_path, trace_min_texts=1).embed(["a first text", "a second text"])
+    weights = trace_folder(tmp_path, Embedder(cache_dir=tmp_path).ref.identity) / "model.pt"
+    written = weights.stat().st_mtime_ns
+    Embedder(cache_dir=tmp_path).embed(["a third text"])
+    assert weights.stat().st_mtime_ns == written
