@@ -500,12 +500,14 @@ class Embedder:
                 with _library_progress_bars_off():
                     self._model = SentenceTransformer(self.ref.location, device=device, local_files_only=True)
             except Exception as exc:
-                # A device the machine lacks reads as the model's failure ("Torch not compiled with CUDA enabled"):
-                # the setting that chose it is named, with the way out.
-                asked = (f" on device {self.device!r}, which this machine's torch cannot use ("
-                         + said("--device / embeddings.device", "embeddings.device") + ": use 'cpu', or leave it unset)"
-                         if self.device and self.device != "cpu" and _device_problem(exc) else "")
-                raise ModelNotFoundError(f"cannot load embedding model {self.ref.location}{asked}: {exc}") from exc
+                if self.device and self.device != "cpu" and _device_problem(exc):
+                    # A device the machine lacks reads as the model's failure ("Torch not compiled with CUDA
+                    # enabled"). Said as the setting's ConfigError, led by its key: audit() names where the value
+                    # was set (the config file, or --device), as it does for any config value found wrong in use.
+                    raise ConfigError(f"embeddings.device: {self.device!r} is a device this machine's torch cannot use "
+                                      f"(use 'cpu', or leave it unset); cannot load embedding model {self.ref.location}: "
+                                      f"{exc}") from exc
+                raise ModelNotFoundError(f"cannot load embedding model {self.ref.location}: {exc}") from exc
             self.stats.model_loaded = True
         return self._model
 
@@ -597,6 +599,7 @@ class Embedder:
             return  # traced already, or marked unusable: tracing again would give the same answer
 
         save_traced(self._model, folder, verification_texts(embedded), self.batch_size, self.ref.identity)
+        self._trace_damaged = False  # replaced: a later embed() of this run has no cause to trace again
 
     def compute(self, texts: list[str]) -> np.ndarray:
         """Vectors for texts as the model normalised them, neither reading nor writing the cache (an engine's
@@ -642,7 +645,9 @@ class Embedder:
                         self._cache_put(fresh)
                     self.stats.computed += len(chunk)
                     advance(len(chunk))
-            if remote is None and self._model is not None and len(missing) >= self.trace_min_texts:
+            # A damaged trace is replaced whatever this run's size: the cache already earned its trace (a run of
+            # trace_min_texts made it), and left in place it costs every later run a warning and the slow import.
+            if remote is None and self._model is not None and (len(missing) >= self.trace_min_texts or self._trace_damaged):
                 self._leave_trace([t for _, t in missing])
         position = {h: vectors[h] for h in hashes}
         by_text = dict(zip(unique, hashes))

@@ -276,9 +276,10 @@ def vocabulary_warnings(checks, ctx) -> list[str]:
         resting = "the size check's token counts and its context limit"
         resting += " and the economics figures" if "economics" in ran and not targeted else ""
         target = "" if targeted else " Set --target-model (or [tokens] target_model) to count with the model you will tune."
-        out.append(f"{n} distinct training texts have words the {size.tokenizer} tokenizer cannot read (it would count a "
-                   f"whole Thai clause or a row of emoji as one token): they were counted with o200k_base instead, so "
-                   f"{resting} rest on that estimate for them.{target}")
+        texts_have, they_were, them = (("text has", "it was", "it") if n == 1 else ("texts have", "they were", "them"))
+        out.append(f"{n} distinct training {texts_have} words the {size.tokenizer} tokenizer cannot read (it would count a "
+                   f"whole Thai clause or a row of emoji as one token): {they_were} counted with o200k_base instead, so "
+                   f"{resting} rest on that estimate for {them}.{target}")
     return out
 
 

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import shutil
 import sqlite3
+import warnings
 
 import numpy as np
 import pytest
@@ -233,14 +234,47 @@ def test_loading_the_model_prints_nothing_and_leaves_library_bars_as_they_were(t
     assert "Loading weights" not in done.stderr and "it/s]" not in done.stderr
 
 
-@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine whose torch has no CUDA")
+NO_CUDA = pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine whose torch has no CUDA")
+
+
+@NO_CUDA
 def test_a_device_this_torch_cannot_use_names_the_setting_and_the_way_out(tmp_path):
     """'cannot load embedding model ...: Torch not compiled with CUDA enabled' named neither the device setting nor
     what to do (verification pass)."""
     embedder = Embedder(cache_dir=tmp_path, device="cuda:0")
-    with pytest.raises(ModelNotFoundError, match=r"on device 'cuda:0', which this machine's torch cannot use "
-                                                 r"\(embeddings.device: use 'cpu', or leave it unset\): .*CUDA"):
+    with pytest.raises(ConfigError, match=r"^embeddings.device: 'cuda:0' is a device this machine's torch cannot use "
+                                          r"\(use 'cpu', or leave it unset\); cannot load embedding model .*: .*CUDA"):
         embedder.embed(["a text no cache holds"])
+
+
+@NO_CUDA
+def test_a_device_from_a_config_file_that_this_torch_cannot_use_names_the_file(tmp_path):
+    """`[embeddings] device = "cuda:3"` in a config file was refused naming `--device / embeddings.device` but not
+    the file it was set in (QA fu39)."""
+    from dataaudit.api import audit
+    from tests.conftest import chat, write_jsonl
+
+    data = write_jsonl(tmp_path / "d.jsonl", [chat(f"question {i}", f"answer {i}") for i in range(3)])
+    config_file = tmp_path / "dev.toml"
+    config_file.write_text(f'[embeddings]\ndevice = "cuda:3"\ncache_dir = "{(tmp_path / "cache").as_posix()}"\n',
+                           encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        audit(data, config_path=config_file)
+    assert str(raised.value).startswith(f"{config_file}: embeddings.device: 'cuda:3' is a device this machine's torch "
+                                        "cannot use (use 'cpu', or leave it unset); cannot load embedding model ")
+
+
+@NO_CUDA
+def test_a_device_flag_this_torch_cannot_use_is_named_as_the_flag(tmp_path, capsys):
+    from dataaudit.cli import main
+    from tests.conftest import chat, write_jsonl
+
+    data = write_jsonl(tmp_path / "d.jsonl", [chat(f"question {i}", f"answer {i}") for i in range(3)])
+    assert main(["audit", str(data), "--device", "cuda", "--cache-dir", str(tmp_path / "cache")]) == 2
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1
+    assert said[0].startswith("dataaudit: error: --device: 'cuda' is a device this machine's torch cannot use (use "
+                              "'cpu', or leave it unset); cannot load embedding model ")
 
 
 def test_a_model_error_that_merely_holds_hip_or_mps_in_a_word_is_no_device_problem():
@@ -266,3 +300,37 @@ def test_weights_saved_over_a_model_of_the_same_size_are_another_identity(tmp_pa
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)  # dates kept, as cp -a: the same weights
     assert resolve_model(str(copy)).identity.rsplit(":", 1)[1] == resolve_model(str(folder)).identity.rsplit(":", 1)[1]
+
+
+def test_a_damaged_trace_is_replaced_by_a_run_below_the_tracing_minimum(tmp_path):
+    """A truncated traced/*/model.pt was warned about but kept unless a run embedded 256 texts, so a nightly batch
+    of 100 warned every night (QA fu39): the run that finds it damaged replaces it, and the next run uses it."""
+    from dataaudit.traced_model import load_traced, trace_folder
+
+    first = [f"where is my parcel number {n}, it was due on monday" for n in range(12)]
+    Embedder(cache_dir=tmp_path, trace_min_texts=1).embed(first)
+    folder = trace_folder(tmp_path, Embedder(cache_dir=tmp_path).ref.identity)
+    (folder / "model.pt").write_bytes(b"truncated by a full disk")
+    small_batch = ["reset my password", "the app crashes when I open settings"]
+    damaged_run = Embedder(cache_dir=tmp_path)  # the default minimum, far above two texts
+    with pytest.warns(UserWarning, match="traced model .* is unusable"):
+        vectors = damaged_run.embed(small_batch)
+    replaced = load_traced(folder)  # raised on the damaged file
+    assert replaced is not None
+    assert np.abs(replaced.encode(small_batch, 4) - vectors).max() <= 1e-5
+    next_batch = ["cancel my subscription"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        next_run = Embedder(cache_dir=tmp_path)
+        next_run.embed(next_batch)
+    assert next_run._traced and next_run._model is None  # the trace embedded, sentence-transformers never loaded
+
+
+def test_a_run_below_the_tracing_minimum_with_a_sound_trace_leaves_it_as_it_is(tmp_path):
+    from dataaudit.traced_model import trace_folder
+
+    Embedder(cache_dir=tmp_path, trace_min_texts=1).embed(["a first text", "a second text"])
+    weights = trace_folder(tmp_path, Embedder(cache_dir=tmp_path).ref.identity) / "model.pt"
+    written = weights.stat().st_mtime_ns
+    Embedder(cache_dir=tmp_path).embed(["a third text"])
+    assert weights.stat().st_mtime_ns == written

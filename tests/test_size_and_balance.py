@@ -213,3 +213,17 @@ def test_without_a_target_model_or_without_its_limit_the_context_limit_still_app
         size, finding = _size_and_scale(tmp_path, LONG_AT_5, tokens)
         assert (size.over_context, size.length_judged_by) == (5, "")
         assert finding.status == "warn" and finding.summary.endswith("but 5 examples exceed the 3-token context limit")
+
+
+@pytest.mark.parametrize("task_type, said", [("extraction", "an extraction task"), ("classification", "a classification task"),
+                                             ("generation", "a generation task"), ("format", "a format task")])
+def test_the_scale_summary_puts_the_article_the_task_type_takes(tmp_path, task_type, said):
+    """'149 usable examples for a extraction task' (QA fu39)."""
+    rows = [{"text": f"ticket {i}", "label": "billing" if i % 2 else "shipping"} for i in range(40)]
+    config = Config(task_type=task_type)
+    setattr(config.size, f"min_examples_{task_type}", 30)
+    passing = _scale(tmp_path, rows, config)
+    assert passing.summary == f"40 usable examples for {said} (needs 30)"
+    setattr(config.size, f"min_examples_{task_type}", 50)
+    failing = _scale(tmp_path, rows, config)
+    assert failing.summary == f"40 usable examples for {said} that needs 50"

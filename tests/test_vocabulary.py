@@ -125,3 +125,18 @@ def test_text_the_wordpiece_counter_cannot_read_is_counted_with_o200k_and_every_
     assert said.endswith("rest on that estimate for them. Set --target-model (or [tokens] target_model) to count with the "
                          "model you will tune.")
     assert f"tokens counted with all-MiniLM-L6-v2 WordPiece (o200k\\_base for {len(rows)} texts it cannot read)" in render_markdown(report)
+
+
+def test_one_undercounted_text_is_said_in_the_singular(tmp_path):
+    """'1 distinct training texts have words ...' (QA fu39)."""
+    rows = [{"text": t, "label": label} for t, label in THAI[:1] + ENGLISH]
+    report = audit(write_jsonl(tmp_path / "train.jsonl", rows), Config(), embed=False)
+    said = [w for w in report.warnings if "o200k_base" in w]
+    assert len(said) == 1
+    assert said[0].startswith("1 distinct training text has words the ")
+    assert ": it was counted with o200k_base instead, so " in said[0] and " rest on that estimate for it." in said[0]
+    two = audit(write_jsonl(tmp_path / "two.jsonl", [{"text": t, "label": label} for t, label in THAI[:2] + ENGLISH]),
+                Config(), embed=False)
+    plural = next(w for w in two.warnings if "o200k_base" in w)
+    assert plural.startswith("2 distinct training texts have words the ")
+    assert ": they were counted with o200k_base instead, so " in plural and " rest on that estimate for them." in plural

@@ -46,7 +46,8 @@ class PiiConfig:
             if not 0.0 <= value <= 1.0:  # also false for NaN
                 raise ConfigError(f"pii.{name}: {value!r} is not a share between 0 and 1")
         if self.warn_share > self.max_share:
-            raise ConfigError("pii: warn_share must not exceed max_share")
+            raise ConfigError(f"pii.warn_share: {self.warn_share:g} is above max_share ({self.max_share:g}); a warning "
+                              "bound must not exceed the failing one")
         if not 0.0 < self.secret_entropy <= 8.0:
             raise ConfigError(f"pii.secret_entropy: {self.secret_entropy!r} is not between 0 and 8 bits per character")
         if self.secret_min_length < 8:

@@ -141,6 +141,11 @@ def usable_examples(size: SizeResult, duplicates) -> int:
     return duplicates.usable if duplicates is not None else size.usable
 
 
+def _a_task(task: str) -> str:
+    """`a classification task`, `an extraction task`: the task types are words, so their first letter decides."""
+    return f"{'an' if task[:1] in 'aeiou' else 'a'} {task} task"
+
+
 def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_type_reason: str = "") -> Finding:
     usable = usable_examples(size, duplicates)
     required = config.min_examples()
@@ -162,14 +167,14 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
     if size.usable == 0:
         # Records without an input (an agreement export of item ids and labels): more examples would not help.
         return Finding("scale", Status.FAIL, f"none of the {size.examples} examples has an input text, so none is usable "
-                       f"for a {task} task (needs {required})", evidence,
+                       f"for {_a_task(task)} (needs {required})", evidence,
                        "Include the input text in the export, or name its field (--text-field, or [fields] text in the config).")
     # Every problem is said, each with its own remedy: a set too small to train on still has its rare labels,
     # and a remedy for a problem the data does not have ("shorten over-long examples" with none) is noise.
     problems: list[str] = []
     remedies: list[str] = []
     if usable < required:
-        problems.append(f"{usable} usable examples for a {task} task that needs {required}{inferred}")
+        problems.append(f"{usable} usable examples for {_a_task(task)} that needs {required}{inferred}")
         remedies.append(f"collect at least {required - usable} more distinct examples (the {task} threshold is {required})")
     if balance is not None and balance.rare_labels:
         evidence["rare_labels"] = {label: balance.counts[label] for label in balance.rare_labels}
@@ -193,7 +198,7 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
         return Finding("scale", Status.FAIL, "; ".join(problems), evidence, action)
     if problems:
         return Finding("scale", Status.WARN, f"{usable} usable examples (needs {required}){inferred}, but " + "; ".join(problems), evidence, action)
-    return Finding("scale", Status.PASS, f"{usable} usable examples for a {task} task (needs {required}){inferred}", evidence)
+    return Finding("scale", Status.PASS, f"{usable} usable examples for {_a_task(task)} (needs {required}){inferred}", evidence)
 
 
 def _judge(result: SizeResult, ctx: AuditContext) -> list[Finding]:
