@@ -37,8 +37,7 @@ from .load.inputs import expand_inputs
 from .embeddings import Embedder
 from .errors import ConfigError, DataAuditError, InputError, InputWarning, said
 from .io import WriteError
-from .load.dataset import folder_name
-from .load.files import is_uri
+from .load.files import folder_name, is_uri
 from .load.records import Dataset
 from .load.targets import dataset_task_type, resolve_task_type, without_target_labels
 from .report import CheckResults, CheckRun, InputSummary, Report

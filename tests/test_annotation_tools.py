@@ -842,3 +842,10 @@ def test_a_json_array_whose_first_element_nests_past_pythons_limit_is_no_export(
     labelled = tmp_path / "labelled.json"
     labelled.write_text(json.dumps([{"data": {"text": "y" * 70000}, "annotations": []}]))
     assert detect_export(labelled) == "label_studio_json"  # the same path, an element that decodes
+
+
+def test_an_argilla_export_in_the_current_folder_is_named_by_that_folder(tmp_path, monkeypatch):
+    # Path("records.json").parent.name is "": the dataset was named "", so its history matched no earlier run.
+    (tmp_path / "records.json").write_bytes((FIXTURES / "argilla" / "records.json").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    assert load_dataset("records.json", Config()).name == tmp_path.name

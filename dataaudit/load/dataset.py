@@ -8,14 +8,13 @@ the valid records go on to be measured. Input files are only ever opened for rea
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from ..config import Config, FieldsConfig
 from ..errors import InputError
-from .files import PERMISSION_DENIED, Row, is_uri, read_rows
+from .files import PERMISSION_DENIED, Row, folder_name, read_rows
 from .readers import READERS, Parsed, detect, read_text, text_fields
 from .annotation_tools import detect_export, read_export
 from .records import Annotation, Dataset, InputFile, Record, RecordError
@@ -241,17 +240,6 @@ def _unreadable(exc: InputError) -> bool:
     """Whether a file the reader could not open is a file error beside readable ones (missing, corrupt, not a
     regular file: those stop the audit, as a typo in a name should)."""
     return isinstance(exc.__cause__, PermissionError)
-
-
-def folder_name(location: str | Path, *, is_folder: bool = False) -> str:
-    """The name of the folder a file lies in (is_folder: of the folder itself), as a dataset's default name.
-    A local path is made absolute first: `part1.jsonl` or `./*.jsonl` lie in the current folder, whose name
-    it is ("" gave the first file's name, so one folder's batches were recorded under a name of their own
-    each night). "" only for the root."""
-    if is_uri(str(location)):
-        return Path(str(location)).name if is_folder else Path(str(location)).parent.name
-    absolute = Path(os.path.abspath(location))
-    return absolute.name if is_folder else absolute.parent.name
 
 
 def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: str = "train", name: str = "") -> Dataset:

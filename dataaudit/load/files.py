@@ -856,6 +856,17 @@ def is_uri(location: object) -> bool:
     return isinstance(location, str) and _URI.match(location) is not None
 
 
+def folder_name(location: str | Path, *, is_folder: bool = False) -> str:
+    """The name of the folder a file lies in (is_folder: of the folder itself), as a dataset's default name.
+    A local path is made absolute first: `part1.jsonl` or `./*.jsonl` lie in the current folder, whose name
+    it is ("" gave the first file's name, so one folder's batches were recorded under a name of their own
+    each night). "" only for the root."""
+    if is_uri(str(location)):
+        return Path(str(location)).name if is_folder else Path(str(location)).parent.name
+    absolute = Path(os.path.abspath(location))
+    return absolute.name if is_folder else absolute.parent.name
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:200]

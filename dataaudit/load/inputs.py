@@ -18,7 +18,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import InputError, InputWarning
 from .annotation_tools import detect_export
-from .dataset import folder_name, load_dataset
+from .dataset import load_dataset
+from .files import folder_name
 from .files import DATA_SUFFIXES, is_uri, named_as_data, open_uri, uri_filesystem
 from .records import Dataset
 

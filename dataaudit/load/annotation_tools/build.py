@@ -9,6 +9,7 @@ from typing import Any
 
 from ...config import Config
 from ...errors import ConfigError
+from ..files import folder_name
 from ..records import AnnotationExport, Annotation, Dataset, InputFile, Record, RecordError
 from ..values import normalise_label
 from .common import CLASSIFICATION_TYPES, FLAT_EXPORT_NOTE, JUDGED_LEVELS, LATEST_ONLY_NOTE, Answer, Counts, Item, parse_time
@@ -235,7 +236,7 @@ def build_dataset(parts: list[tuple[str, str, int, list[Item], list[RecordError]
     first = Path(parts[0][0]) if parts else Path("export")
     # An Argilla export is a folder whose records.json says nothing of the data: the folder names it, as the
     # Ray engine (which names an input by its path) does.
-    dataset_name = name or config.dataset_name or (first.parent.name if kind == "records_json" else first.stem)
+    dataset_name = name or config.dataset_name or (folder_name(first) if kind == "records_json" else first.stem)
     errors.sort(key=lambda e: (e.source, e.line))
     return Dataset(dataset_name, files, records, errors, total, invalid, 0, export)
 
