@@ -227,3 +227,9 @@ def test_the_scale_summary_puts_the_article_the_task_type_takes(tmp_path, task_t
     setattr(config.size, f"min_examples_{task_type}", 50)
     failing = _scale(tmp_path, rows, config)
     assert failing.summary == f"40 usable examples for {said} that needs 50"
+
+
+def test_one_usable_example_is_said_in_the_singular():
+    from dataaudit.checks.size import _usable
+
+    assert _usable(1) == "1 usable example" and _usable(2) == "2 usable examples"

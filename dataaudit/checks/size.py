@@ -141,6 +141,10 @@ def usable_examples(size: SizeResult, duplicates) -> int:
     return duplicates.usable if duplicates is not None else size.usable
 
 
+def _usable(count: int) -> str:
+    return f"{count} usable example{'' if count == 1 else 's'}"
+
+
 def _a_task(task: str) -> str:
     """`a classification task`, `an extraction task`: the task types are words, so their first letter decides."""
     return f"{'an' if task[:1] in 'aeiou' else 'a'} {task} task"
@@ -174,7 +178,7 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
     problems: list[str] = []
     remedies: list[str] = []
     if usable < required:
-        problems.append(f"{usable} usable examples for {_a_task(task)} that needs {required}{inferred}")
+        problems.append(f"{_usable(usable)} for {_a_task(task)} that needs {required}{inferred}")
         remedies.append(f"collect at least {required - usable} more distinct examples (the {task} threshold is {required})")
     if balance is not None and balance.rare_labels:
         evidence["rare_labels"] = {label: balance.counts[label] for label in balance.rare_labels}
@@ -197,8 +201,8 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
     if usable < required:
         return Finding("scale", Status.FAIL, "; ".join(problems), evidence, action)
     if problems:
-        return Finding("scale", Status.WARN, f"{usable} usable examples (needs {required}){inferred}, but " + "; ".join(problems), evidence, action)
-    return Finding("scale", Status.PASS, f"{usable} usable examples for {_a_task(task)} (needs {required}){inferred}", evidence)
+        return Finding("scale", Status.WARN, f"{_usable(usable)} (needs {required}){inferred}, but " + "; ".join(problems), evidence, action)
+    return Finding("scale", Status.PASS, f"{_usable(usable)} for {_a_task(task)} (needs {required}){inferred}", evidence)
 
 
 def _judge(result: SizeResult, ctx: AuditContext) -> list[Finding]:
