@@ -19,8 +19,8 @@ probabilities now take 0.6-0.8 s there (the logistic regression 10.6-10.9 s). Th
 are counted without copying each resample's rows (`resample_error_rates`: cleanlab's estimate_joint to the
 last bit, with cleanlab's own calibration; 2.4 s of CPU became about 1 s). On the validity battery
 (benchmarks/results/label_noise_validity.md) it is as valid or better: excess within 0.02 of the planted rate
-in 41 of 42 planted cases (39 before), condition right in 45 of 47 (44), recall 0.71-0.91 (0.64-0.87), random
-labels and RTE still `unknown`; the one place it reads lower is Banking77's uniform errors, up to 0.012 under
+in 41 of 42 planted cases (39 before), condition right in 45 of 47 (44), recall 0.71-0.90 (0.64-0.87), random
+labels and RTE still `unknown`; the one place it reads lower is Banking77's uniform errors, up to 0.013 under
 the planted rate (0.003 before).
 
 The estimate is only as good as the classifier, so an honesty guard marks it unreliable (and the
