@@ -8,20 +8,23 @@ the out-of-fold scores. Every fold's model comes from the statistics (class sums
 all learned rows minus the held-out fold's, so K fits cost one pass over the rows and K solves of a d x d
 system. Both checks hold BLAS to one thread around it (on a shared 2-core machine threaded BLAS on these
 products was many times slower; the coverage check measures it before it starts clustering training in a
-thread beside), so when their inputs are equal the second reads the first's fit (`_LAST_FIT`).
+thread beside), so a later call with equal inputs reads the earlier one's fit (`_LAST_FIT`). The two checks'
+folds differ (label noise deals groups of copies by a seeded hash of their input, `grouped_folds`; coverage
+uses `stratified_folds` on its distinct inputs), so one no longer reads the other's fit.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from typing import Any, Sequence
 
 import numpy as np
 
 
 def stratified_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
-    """Each row's held-out fold: stratified, shuffled, seeded. Read-only: the label-noise check and the
-    coverage check's classifier ask for the folds of the same labels, and scikit-learn's splitter took 0.3 s
-    each time on CLINC150's 15,500 rows x 150 labels, so the last answer is given again for equal labels."""
+    """Each row's held-out fold: stratified, shuffled, seeded (the coverage check's classifier, one distinct
+    input per row). Read-only: scikit-learn's splitter took 0.3 s each time on CLINC150's 15,500 rows x 150
+    labels, so the last answer is given again for equal labels."""
     kept = _recall(_LAST_FOLDS, (folds, seed), (labels,))
     if kept is not None:
         return kept
@@ -34,6 +37,54 @@ def stratified_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
     fold_of.flags.writeable = False
     _keep(_LAST_FOLDS, (folds, seed), (labels,), fold_of)
     return fold_of
+
+
+def seeded_ranks(texts: Sequence[str], seed: int) -> np.ndarray:
+    """Each text's place in an order that only the texts and the seed decide: by blake2b of seed and text
+    (Python's hash() is salted per process), equal digests by the text. Distinct texts get distinct ranks."""
+    salt = f"{seed}\x00".encode()
+    digests = [hashlib.blake2b(salt + text.encode("utf-8", "surrogatepass"), digest_size=8).digest() for text in texts]
+    ranks = np.empty(len(texts), dtype=np.int64)
+    ranks[sorted(range(len(texts)), key=lambda i: (digests[i], texts[i]))] = np.arange(len(texts))
+    return ranks
+
+
+def majority_labels(labels: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct groups (ascending), each row's position among them, and each group's most common label
+    (a tie to the lower label): a group whose rows carry different labels is placed as one, by that label."""
+    numbers, group_index = np.unique(groups, return_inverse=True)
+    pairs, counts = np.unique(group_index.astype(np.int64) * (int(labels.max()) + 1) + labels, return_counts=True)
+    group, label = np.divmod(pairs, int(labels.max()) + 1)
+    order = np.lexsort((label, -counts, group))  # per group: most rows first, then the lower label
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = group[order][1:] != group[order][:-1]
+    majority = np.empty(len(numbers), dtype=np.int64)
+    majority[group[order][first]] = label[order][first]
+    return numbers, group_index, majority
+
+
+def grouped_folds(labels: np.ndarray, groups: np.ndarray, folds: int, learned: np.ndarray | None = None) -> np.ndarray:
+    """Each row's held-out fold, every row of one group (the copies of one input) in the same fold: a copy in
+    another fold would be in the model that scores its twin and vouch for a wrong label it shares.
+
+    The groups are dealt round-robin to the folds label after label (a group under its most common label),
+    within a label in the order of their numbers, the deal running on across labels so the folds stay even.
+    Numbered by a seeded hash of their input (seeded_ranks), a group's fold does not depend on where its rows
+    lie in the file. A label whose learned rows would all be held out in one fold (one distinct input, or
+    copies that all fell together) would be missing from that fold's model: the groups holding them are in
+    every fold's model instead (fold -1; discriminant_scores gives them the all-rows model's scores).
+    `learned` (default all rows) must take whole groups."""
+    numbers, group_index, majority = majority_labels(labels, groups)
+    group_fold = np.empty(len(numbers), dtype=np.int64)
+    group_fold[np.lexsort((numbers, majority))] = np.arange(len(numbers)) % folds
+    in_model = np.zeros(len(labels), dtype=bool)
+    in_model[np.arange(len(labels)) if learned is None else learned] = True
+    for label in np.unique(labels):
+        mine = in_model & (labels == label)
+        held = np.unique(group_fold[group_index[mine]])
+        if len(held) == 1 and held[0] >= 0:
+            group_fold[np.unique(group_index[mine])] = -1
+    return group_fold[group_index]
 
 
 def temperature(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -102,10 +153,9 @@ def _scores(vectors: np.ndarray, model: tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 # The last out-of-fold fit and temperature, reused by a later call whose inputs are equal (compared value by value,
-# not by identity): the label-noise check and the coverage check's classifier fit the same model when every
-# labelled record is its own distinct input (CLINC150: 15,500 of 15,500), each at one BLAS thread, so a reused
-# fit is the one a new fit would give, bit for bit. One entry: it never holds more than one fit's inputs; it
-# is read once and replaced whole, so audits in two threads at most miss a reuse.
+# not by identity; every fit runs at one BLAS thread, so a reused fit is the one a new fit would give, bit for
+# bit). One entry: it never holds more than one fit's inputs; it is read once and replaced whole, so audits in
+# two threads at most miss a reuse.
 _LAST_FIT: list = []
 _LAST_FOLDS: list = []
 _LAST_TEMPERATURE: list = []

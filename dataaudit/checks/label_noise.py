@@ -2,7 +2,8 @@
 
 Most exports carry one label per example, so agreement has nothing to compare. Confident learning
 (Northcutt et al., 2021) estimates from the data itself how many labels are wrong: a classifier on the
-cached sentence embeddings gives out-of-fold probabilities (stratified K-fold, seeded), and `cleanlab`
+cached sentence embeddings gives out-of-fold probabilities (K folds stratified by label, every copy of an
+input in one fold, dealt by a seeded hash of the input, so neither copies nor row order move them), and `cleanlab`
 counts the confident disagreements between those probabilities and the given labels (`estimate_joint` for
 the rate, `find_label_issues` for the lines). The statistics are cleanlab's, not re-implemented here.
 
@@ -18,8 +19,8 @@ probabilities now take 0.6-0.8 s there (the logistic regression 10.6-10.9 s). Th
 are counted without copying each resample's rows (`resample_error_rates`: cleanlab's estimate_joint to the
 last bit, with cleanlab's own calibration; 2.4 s of CPU became about 1 s). On the validity battery
 (benchmarks/results/label_noise_validity.md) it is as valid or better: excess within 0.02 of the planted rate
-in 41 of 42 planted cases (39 before), condition right in 45 of 47 (44), recall 0.71-0.91 (0.64-0.87), random
-labels and RTE still `unknown`; the one place it reads lower is Banking77's uniform errors, up to 0.012 under
+in 41 of 42 planted cases (39 before), condition right in 45 of 47 (44), recall 0.71-0.90 (0.64-0.87), random
+labels and RTE still `unknown`; the one place it reads lower is Banking77's uniform errors, up to 0.013 under
 the planted rate (0.003 before).
 
 The estimate is only as good as the classifier, so an honesty guard marks it unreliable (and the
@@ -44,7 +45,7 @@ import numpy as np
 
 from ..config import listing_cap
 from ..digits import percent_text, snapped
-from ..discriminant import discriminant_scores, stratified_folds, temperature
+from ..discriminant import discriminant_scores, grouped_folds, majority_labels, seeded_ranks, temperature
 from ..errors import ConfigError
 from .base import AuditContext, Check, Finding, Need, Status
 
@@ -130,14 +131,26 @@ def _folds_for(n: int, smallest: int, config: LabelNoiseConfig) -> int:
     return max(2, min(folds, smallest))
 
 
-def _training_rows(rows: np.ndarray, labels: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
-    """A stratified sample of the rows when there are more than `cap`."""
-    if len(rows) <= cap:
-        return rows
-    from sklearn.model_selection import train_test_split
-
-    kept, _ = train_test_split(rows, train_size=cap, stratify=labels[rows], random_state=int(rng.integers(2**31)))
-    return np.sort(kept)
+def _training_rows(labels: np.ndarray, groups: np.ndarray, cap: int) -> np.ndarray:
+    """Every row, or when there are more than `cap` a sample of whole groups (all copies of an input or none, so a
+    held-out copy is never scored by a model that learned its twin), stratified: each label's groups in the order
+    of their numbers (a seeded hash of the input) until it holds its share of `cap`. Which rows are learned
+    does not depend on where they lie in the file."""
+    if len(labels) <= cap:
+        return np.arange(len(labels))
+    numbers, group_index, majority = majority_labels(labels, groups)
+    sizes = np.bincount(group_index)
+    share = np.maximum(1, np.round(cap * np.bincount(majority, weights=sizes) / len(labels)))
+    order = np.lexsort((numbers, majority))
+    sorted_sizes, sorted_labels = sizes[order], majority[order]
+    before = np.cumsum(sorted_sizes) - sorted_sizes  # rows of earlier groups, this label's and the labels before
+    label_start = np.searchsorted(sorted_labels, sorted_labels)
+    taken = np.zeros(len(numbers), dtype=bool)
+    taken[order] = before - before[label_start] < share[sorted_labels]
+    # A label found only among another label's copies (a conflict) keeps a row in the models: its first group.
+    for label in np.setdiff1d(labels, labels[taken[group_index]]):
+        taken[group_index[labels == label].min()] = True
+    return np.flatnonzero(taken[group_index])
 
 
 def _side_by_side(fn, items: list) -> list:
@@ -147,7 +160,7 @@ def _side_by_side(fn, items: list) -> list:
     return Parallel(n_jobs=max(1, min(len(items), os.cpu_count() or 1)), prefer="threads")(delayed(fn)(item) for item in items)
 
 
-def _out_of_fold_probabilities(vectors: np.ndarray, labels: np.ndarray, n_labels: int, folds: int,
+def _out_of_fold_probabilities(vectors: np.ndarray, labels: np.ndarray, groups: np.ndarray, n_labels: int, folds: int,
                                config: LabelNoiseConfig) -> np.ndarray:
     """Linear discriminant analysis with one shrunk covariance shared by the classes, softmax of its scores.
 
@@ -161,18 +174,17 @@ def _out_of_fold_probabilities(vectors: np.ndarray, labels: np.ndarray, n_labels
 
     # One BLAS thread: on a shared 2-core machine threaded BLAS on these products was many times slower.
     with threadpool_limits(1):
-        return _discriminant_probabilities(vectors, labels, n_labels, folds, config)
+        return _discriminant_probabilities(vectors, labels, groups, n_labels, folds, config)
 
 
-def _discriminant_probabilities(vectors: np.ndarray, labels: np.ndarray, n_labels: int, folds: int,
+def _discriminant_probabilities(vectors: np.ndarray, labels: np.ndarray, groups: np.ndarray, n_labels: int, folds: int,
                                 config: LabelNoiseConfig) -> np.ndarray:
     from scipy.special import softmax
 
-    fold_of = stratified_folds(labels, folds, config.seed)
     # Each fold's model learns from at most max_train_rows rows: a stratified sample of all rows is drawn once
     # (a row outside it is held out of every model, so its probabilities are out of sample whichever fold's).
-    learned = _training_rows(np.arange(len(vectors)), labels, config.max_train_rows * folds // (folds - 1),
-                             np.random.default_rng(config.seed))
+    learned = _training_rows(labels, groups, config.max_train_rows * folds // (folds - 1))
+    fold_of = grouped_folds(labels, groups, folds, learned)
     scores, _ = discriminant_scores(vectors, labels, n_labels, folds, fold_of, learned)
     return softmax(scores / temperature(scores, labels), axis=1)
 
@@ -296,11 +308,21 @@ def measure(ctx: AuditContext) -> LabelNoiseResult | None:
     used = [(i, t) for i, t in rows if t in code]
     positions = np.array([i for i, _ in used])
     labels = np.array([code[t] for _, t in used])
+    # Copies of one input are one group, numbered by a seeded hash of the input; the rows are taken in that order
+    # (then label, then line), so folds, learned rows, sums and bootstrap resamples see the same rows in the same
+    # order however the file is shuffled: the estimate and the suspects do not depend on row order.
+    key_ids = index.key_ids[positions]
+    present = np.unique(key_ids)
+    rank = np.empty(len(index.distinct), dtype=np.int64)
+    rank[present] = seeded_ranks([index.distinct[k] for k in present], config.seed)
+    groups = rank[key_ids]
+    order = np.lexsort((positions, labels, groups))
+    positions, labels, groups = positions[order], labels[order], groups[order]
     vectors = index.vectors[index.key_ids[positions]]
     n, n_labels = len(labels), len(kept_labels)
     folds = _folds_for(n, int(np.bincount(labels).min()), config)
 
-    probabilities = _out_of_fold_probabilities(vectors, labels, n_labels, folds, config)
+    probabilities = _out_of_fold_probabilities(vectors, labels, groups, n_labels, folds, config)
     predicted = probabilities.argmax(axis=1)
     cv_accuracy = float((predicted == labels).mean())
     baseline = float(np.bincount(labels).max() / n)
