@@ -36,3 +36,35 @@ def test_a_fifo_as_history_is_refused_and_left_a_fifo(tmp_path):
     with pytest.raises(InputError, match=r"is not a regular file \(a device, FIFO or socket\); name a dataaudit history"):
         store._connect(fifo)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def _run(dataset: str, when: str, alpha: float, path: str = "t.jsonl") -> dict:
+    return {"dataset": dataset, "generated_at": when, "config": {},
+            "inputs": [{"role": "train", "path": path, "sha256": "x"}],
+            "checks": {"format": {"records": 300}, "size": {"examples": 300}, "agreement": {"krippendorff_alpha": alpha}},
+            "verdict": {"status": "ready", "conditions": []}}
+
+
+def test_a_name_read_from_a_non_utf8_file_name_is_recorded_listed_and_matched_with_its_earlier_runs(tmp_path):
+    # b"\xfcber" (latin-1) as Python reads a file name: a surrogate escape, which SQLite refused ("surrogates not
+    # allowed", an internal error) in the SELECT of the baseline and in load_runs.
+    latin1 = b"\xfcber".decode("utf-8", "surrogateescape")
+    history = tmp_path / "h.db"
+    first = store.record_run(history, _run(latin1, "2026-12-01T00:00:00+00:00", 0.85, path=f"data/{latin1}.jsonl"))
+    second = store.record_run(history, _run(latin1, "2026-12-02T00:00:00+00:00", 0.30, path=f"data/{latin1}.jsonl"))
+    assert first.compared_with is None and second.baseline_id == first.run_id
+    assert [r["what"] for r in second.regressions] == ["krippendorff_alpha"]
+    runs = store.load_runs(history, latin1)
+    assert [(r["id"], r["dataset"]) for r in runs] == [(first.run_id, "\\xfcber"), (second.run_id, "\\xfcber")]
+
+
+def test_a_utf8_name_read_under_the_c_locale_matches_the_runs_recorded_under_utf8(tmp_path):
+    # LC_ALL=C PYTHONUTF8=0 reads argv's "bä" as b"b\xc3\xa4" surrogate-escaped: the same name, the same runs.
+    as_c_locale = "bä".encode().decode("ascii", "surrogateescape")
+    history = tmp_path / "h.db"
+    first = store.record_run(history, _run("bä", "2026-12-01T00:00:00+00:00", 0.85))
+    second = store.record_run(history, _run(as_c_locale, "2026-12-02T00:00:00+00:00", 0.84))
+    assert second.baseline_id == first.run_id
+    assert [r["dataset"] for r in store.load_runs(history, as_c_locale)] == ["bä", "bä"]
+    assert store.last_run_time(history, as_c_locale) == "2026-12-02T00:00:00+00:00"
+    assert store.stored_text("plain name") == "plain name"

@@ -51,6 +51,14 @@ HISTORY_COLUMNS = tuple([*RUN_COLUMNS, *list(ADDED_COLUMNS)[:n]] for n in range(
 LOCK_TIMEOUT_S = 120.0
 
 
+def stored_text(text: str) -> str:
+    """Text as the history stores and matches it. A name or path Python read from a non-UTF-8 file name (or under
+    LC_ALL=C without UTF-8 mode) holds surrogate escapes, which SQLite cannot take: their bytes are decoded as
+    UTF-8 where they are UTF-8 (`bä` read under LC_ALL=C is stored as `bä`, the name its UTF-8 runs stored) and
+    kept as \\xNN escapes where they are not, so one name always stores, and matches, as one text."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _refuse(path: str | Path, why: str, *, reading: bool = False) -> InputError:
     # A run writes its history and may start a new one; a listing only reads one that exists.
     return InputError(f"{path}: {why}; name a dataaudit history file{'' if reading else ' or a new path'} instead")
@@ -398,13 +406,13 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
     baseline, so re-running the failed job (or the next night's) is judged against the same run and fails again.
     False: the run is a baseline whatever it found (how a change is accepted on purpose). None (not told): as
     True, since a gate that lets the second try through is no gate."""
-    dataset = data["dataset"]
+    dataset = stored_text(data["dataset"])
     figures = key_figures(data)
     bounds = (config or config_from_dict(data["config"])).history
     gated = True if fail_on_regression is None else fail_on_regression
     settings = measured_settings(data["config"])
     config_hash = _short_hash(settings)
-    entries = [{"role": i["role"], "path": i["path"], "sha256": i["sha256"]} for i in data["inputs"]]
+    entries = [{"role": i["role"], "path": stored_text(i["path"]), "sha256": i["sha256"]} for i in data["inputs"]]
     if answers_until:
         for entry in entries:
             if entry["role"] == "train":
@@ -436,7 +444,7 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
         stored_figures = {**figures, "embedding_model": model, "config_settings": settings}
         inserted = connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions, "
                                       "complete, baseline_id, failed_gate, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                      (dataset, data["generated_at"], inputs, config_hash, data["verdict"]["status"],
+                                      (dataset, stored_text(data["generated_at"]), inputs, config_hash, stored_text(data["verdict"]["status"]),
                                        json.dumps(stored_figures), json.dumps(regressions), 0 if unfinished else 1,
                                        baseline[0] if compared else None, 1 if gated and regressions else 0, json.dumps(notes)))
         connection.execute("COMMIT")
@@ -499,7 +507,7 @@ def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> 
         args: tuple = ()
         if dataset:
             query += " AND dataset = ?"
-            args = (dataset,)
+            args = (stored_text(dataset),)
         rows = connection.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         # A corrupt page shows only when a query reads it, after the file opened as a database.
         runs = [{"id": r[0], "dataset": r[1], "generated_at": r[2], "verdict": r[3], "config_hash": r[4],
@@ -531,7 +539,7 @@ def last_run_time(path: str | Path, dataset: str) -> str | None:
         # or it reads nothing new, exits 3 (which CI lets pass) and the failed batch is never audited again.
         passed = " AND failed_gate = 0" if "failed_gate" in columns else ""
         row = connection.execute(f"SELECT generated_at, inputs FROM runs WHERE dataset = ? AND {_finished(connection)}{passed} "
-                                 "ORDER BY id DESC LIMIT 1", (dataset,)).fetchone()
+                                 "ORDER BY id DESC LIMIT 1", (stored_text(dataset),)).fetchone()
     finally:
         connection.close()
     if row is None:
