@@ -390,7 +390,8 @@ def _run_history(args: argparse.Namespace) -> int:
     from .history.store import load_runs
     from .render.history import render_history
 
-    render_history(load_runs(args.db, args.dataset_name, args.limit), args.db)
+    runs = load_runs(args.db, args.dataset_name, args.limit)
+    _render_to_stdout(lambda console: render_history(runs, args.db, console))
     return 0
 
 
@@ -408,8 +409,18 @@ def _run_compare(args: argparse.Namespace) -> int:
     except BaseException:
         remove_empty(made)  # a failed compare leaves no empty folder of its own behind
         raise
-    render_comparison_terminal(result)
+    _render_to_stdout(lambda console: render_comparison_terminal(result, console))
     return EXIT_REGRESSED if args.fail_on_regression and result["regressions"] else 0
+
+
+def _render_to_stdout(render) -> None:
+    """Draw a command's table on the guarded console: stdout closed early (`| head -1`, `| true`) ends the drawing
+    and leaves the command's exit code standing, where rich's own console would exit 1 (for compare, "regressed")."""
+    try:
+        render(_Console())
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _closed_streams_to_devnull()
 
 
 def _quiet_libraries() -> None:
