@@ -68,3 +68,43 @@ def test_a_utf8_name_read_under_the_c_locale_matches_the_runs_recorded_under_utf
     assert [r["dataset"] for r in store.load_runs(history, as_c_locale)] == ["bä", "bä"]
     assert store.last_run_time(history, as_c_locale) == "2026-12-02T00:00:00+00:00"
     assert store.stored_text("plain name") == "plain name"
+
+
+class _InterruptedConnection:
+    """A real connection whose `PRAGMA application_id` is where Ctrl-C lands: between two statements of _connect."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.closed = False
+
+    def execute(self, sql, *args):
+        if sql.startswith("PRAGMA application_id"):
+            raise KeyboardInterrupt
+        return self.real.execute(sql, *args)
+
+    def close(self) -> None:
+        self.closed = True
+        self.real.close()
+
+
+def test_an_interrupt_while_the_history_is_open_closes_it_and_leaves_no_wal_or_shm(tmp_path, monkeypatch):
+    import sqlite3
+
+    history = tmp_path / "h.db"
+    store.record_run(history, _run("d", "2026-12-01T00:00:00+00:00", 0.85))  # a WAL history: opening it makes -wal, -shm
+    opened: list[_InterruptedConnection] = []
+    real_connect = sqlite3.connect
+
+    def connect(*args, **kwargs):
+        opened.append(_InterruptedConnection(real_connect(*args, **kwargs)))
+        return opened[-1]
+
+    monkeypatch.setattr(store.sqlite3, "connect", connect)
+    for opening in (lambda: store.record_run(history, _run("d", "2026-12-02T00:00:00+00:00", 0.84)),
+                    lambda: store.load_runs(history)):
+        opened.clear()
+        with pytest.raises(KeyboardInterrupt):
+            opening()
+        # the connections are still referenced here: they were closed, not collected
+        assert opened and all(c.closed for c in opened)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["h.db"]

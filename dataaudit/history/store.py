@@ -156,8 +156,11 @@ def _connect(path: str | Path, *, reports_written: bool = False) -> sqlite3.Conn
         if created and _locked(path, exc) is None:  # a file another process made and holds is its, not ours to remove
             _remove_unmade(path)
         raise _history_error(path, exc, reports_written=reports_written) from exc
-    except InputError:
-        connection.close()
+    except BaseException:
+        # A refusal, or Ctrl-C / SIGTERM between two statements: closed here, the last connection checkpoints and
+        # removes the -wal and -shm files (left open, they stay beside the history, owned by this account).
+        if connection is not None:
+            connection.close()
         raise
     return connection
 
@@ -235,6 +238,10 @@ def _connect_readonly(path: Path, *, reading: bool = True) -> sqlite3.Connection
         if not reading:  # checked before a write: a full disk or a size limit is said as _connect says it
             raise _history_error(path, exc) from exc
         raise _locked(path, exc) or _refuse(path, f"is not a usable SQLite database ({exc})", reading=True) from exc
+    except BaseException:  # Ctrl-C or SIGTERM while reading: no -wal or -shm left behind (see _connect)
+        if connection is not None:
+            connection.close()
+        raise
     return connection
 
 
