@@ -52,3 +52,94 @@ def test_history_and_compare_keep_their_exit_code_when_stdout_closes_early(tmp_p
         monkeypatch.setattr(sys, "stdout", sys.__stdout__)
         assert (argv, returned, closed.tried >= 1) == (argv, code, True)
     assert capsys.readouterr().err == ""
+
+
+@pytest.fixture
+def stop_signals_kept():
+    """main() run as the command line (argv None) leaves SIGTERM and SIGINT ignored until the exit: given back here."""
+    import signal
+
+    kept = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for number, handler in kept.items():
+        signal.signal(number, handler)
+
+
+def test_ctrl_c_while_the_command_line_reads_its_config_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys,
+                                                                                      stop_signals_kept):
+    # Before the command's own handling starts: the config is read (its imports take ~0.5 s) to see whether Ray runs it.
+    from dataaudit import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_config_from_args", interrupted)
+    monkeypatch.setattr(sys, "argv", ["dataaudit", "audit", str(tmp_path / "t.jsonl")])
+    assert cli.main() == cli.EXIT_INTERRUPTED
+    assert capsys.readouterr().err == "dataaudit: interrupted\n"
+
+
+def test_a_signal_surfacing_as_an_import_error_while_parsing_is_said_as_the_signal(monkeypatch, capsys):
+    from dataaudit import cli
+
+    def parser_interrupted():
+        wrapped = ImportError("initialization failed")  # scipy's C init, as Ctrl-C or SIGTERM surfaces from it
+        wrapped.__context__ = cli.Terminated()
+        raise wrapped
+
+    monkeypatch.setattr(cli, "build_parser", parser_interrupted)
+    assert cli.main(["history", "h.db"]) == cli.EXIT_TERMINATED
+    assert capsys.readouterr().err == "dataaudit: terminated\n"
+
+
+def test_once_the_command_line_confirms_its_run_a_sigterm_waits_for_the_exit(tmp_path, monkeypatch, capsys, stop_signals_kept):
+    # SIGTERM after the reports: line exited 143 with no message, or with the run confirmed in the history.
+    import signal
+
+    from dataaudit import cli
+    from dataaudit.history import store
+
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"ticket about item {i}", "label": "a" if i % 2 else "b"} for i in range(40)])
+    history = tmp_path / "h.db"
+    seen_at_confirm = []
+    confirm = store.confirm_run
+
+    def confirm_seeing_the_handler(path, run_id):
+        seen_at_confirm.append(signal.getsignal(signal.SIGTERM))
+        confirm(path, run_id)
+
+    monkeypatch.setattr(store, "confirm_run", confirm_seeing_the_handler)
+    monkeypatch.setattr(sys, "argv", ["dataaudit", "audit", str(data), "--no-embeddings", "--history", str(history),
+                                      "--out", str(tmp_path / "out")])
+    code = cli.main()
+    assert code in (0, 1, 3) and seen_at_confirm == [signal.SIG_IGN]
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN and signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    assert [run["id"] for run in store.load_runs(history)] == [1]
+
+
+def test_main_called_in_a_process_gives_back_its_sigterm_handler(tmp_path, capsys):
+    import signal
+
+    def own(signum, frame):
+        pass
+
+    kept = signal.signal(signal.SIGTERM, own)
+    try:
+        assert main(["history", str(tmp_path / "none.db")]) == 2
+        assert signal.getsignal(signal.SIGTERM) is own
+    finally:
+        signal.signal(signal.SIGTERM, kept)
+
+
+def test_line_breaks_and_tabs_in_a_path_are_shown_as_escapes_on_one_line(tmp_path, capsys, monkeypatch):
+    # Shown as spaces they named another file; the README promises paths as given, control characters as escapes.
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(tmp_path)
+    assert main(["audit", "data/mis\nsing\t\x1b[31mred.jsonl", "--no-embeddings"]) == 2
+    assert capsys.readouterr().err == "dataaudit: error: data/mis\\nsing\\t\\x1b[31mred.jsonl: no file matches this pattern\n"
+    (tmp_path / "fi\nle").write_text("")
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"ticket about item {i}", "label": "a" if i % 2 else "b"} for i in range(40)])
+    assert main(["audit", str(data), "--no-embeddings", "--out", "fi\nle"]) == 2
+    assert capsys.readouterr().err.startswith("dataaudit: error: fi\\nle: --out must be a folder")
+    assert main(["audit", str(data), "--no-embeddings", "--out", "o ut\r\nnl", "--format", "json,md"]) in (0, 1, 3)
+    assert capsys.readouterr().err.splitlines()[-1].startswith("reports: o ut\\r\\nnl/report.json, o ut\\r\\nnl/report.md")
