@@ -108,3 +108,16 @@ def test_an_interrupt_while_the_history_is_open_closes_it_and_leaves_no_wal_or_s
         # the connections are still referenced here: they were closed, not collected
         assert opened and all(c.closed for c in opened)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["h.db"]
+
+
+def test_confirming_a_run_in_a_missing_history_or_a_run_it_does_not_hold_is_refused(tmp_path):
+    history = tmp_path / "u.db"
+    recorded = store.record_run(history, _run("u", "2026-12-01T00:00:00+00:00", 0.85), unfinished=True)
+    assert store.load_runs(history) == []
+    store.confirm_run(history, recorded.run_id)
+    assert [r["id"] for r in store.load_runs(history)] == [recorded.run_id]
+    with pytest.raises(InputError, match=r"u\.db: holds no run 999 to confirm"):
+        store.confirm_run(history, 999)
+    with pytest.raises(InputError, match=r"nope\.db: no such history file"):
+        store.confirm_run(tmp_path / "nope.db", 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["u.db"]  # no empty history made for it

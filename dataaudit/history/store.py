@@ -469,15 +469,21 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
 
 def confirm_run(path: str | Path, run_id: int) -> None:
     """Mark a run recorded `unfinished` as finished: its reports are written, so it is a baseline and listed."""
+    # Not _connect's "or a new path": a history made here would hold no run to confirm, and the caller's run would
+    # stay unfinished in the file it meant, unsaid.
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such history file; confirm the run in the history it was recorded in")
     # The reports are written by now: a failure here (a disk that filled, a chmod, meanwhile) must not say otherwise.
     connection = _connect(path, reports_written=True)
     try:
         with connection:
-            connection.execute("UPDATE runs SET complete = 1 WHERE id = ?", (run_id,))
+            confirmed = connection.execute("UPDATE runs SET complete = 1 WHERE id = ?", (run_id,)).rowcount
     except sqlite3.DatabaseError as exc:
         raise _history_error(path, exc, reports_written=True) from exc
     finally:
         connection.close()
+    if not confirmed:
+        raise InputError(f"{path}: holds no run {run_id} to confirm; pass the history_run_id of a report recorded in this history")
 
 
 def forget_run(path: str | Path, run_id: int) -> None:
