@@ -375,6 +375,14 @@ def _run_dedup(args: argparse.Namespace) -> int:
         groups, them = ("group", "it") if contradictions_kept == 1 else ("groups", "them")
         print(f"{contradictions_kept} contradicting preference {groups} (one prompt, opposite preferences) kept every "
               f"record; adjudicate {them}, or drop {them} with --drop-conflicts")
+    other_labels_kept = summaries[0].run_other_labels_kept
+    if other_labels_kept:
+        # Said, since the audit never calls them conflicts: a reworded copy with another label is either a
+        # labelling error or a real difference, and only a reviewer can say which.
+        copies_kept, were, conflicts, them = (("reworded copy", "was", "not a conflict", "it") if other_labels_kept == 1
+                                              else ("reworded copies", "were", "not conflicts", "them"))
+        print(f"{other_labels_kept} {copies_kept} with another label than their group's kept record {were} kept "
+              f"({conflicts} in the audit); review {them}")
     return 0
 
 
