@@ -72,7 +72,8 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--annotator-columns", help="wide annotation layout: comma-separated annotator columns")
     parser.add_argument("--level", choices=("nominal", "ordinal", "interval", "ratio"), help="level of measurement of labels (agreement)")
     parser.add_argument("--model", help="sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
-    parser.add_argument("--device", choices=("cpu", "cuda", "mps"), help="embedding device (default: cuda when available, else cpu)")
+    # Checked where the config is (config.py: cpu, cuda, cuda:N, mps, xpu, ...), so the flag takes what the key takes.
+    parser.add_argument("--device", help="embedding device: cpu, cuda, cuda:N, mps, xpu, ... (default: cuda when available, else cpu)")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the embedding and result caches")
     parser.add_argument("--cache-dir", help="cache folder for embeddings and reused results (default: the user's cache directory)")
     parser.add_argument("--no-embeddings", action="store_true", help="skip embeddings: no semantic near duplicates, coverage not judged")
@@ -347,6 +348,10 @@ def _run_init(args: argparse.Namespace) -> int:
     # `init conf/` (or an existing folder) writes conf/dataaudit.toml, as `redact --out clean/` writes inside clean
     path = Path(copy_target("dataaudit.toml", args.path))
     refuse_special_file(path)  # before "exists": --force would not make a device writable
+    if path.suffix.lower() != ".toml":
+        # The text is TOML: under x.json every editor and tool that goes by the name would read it as JSON.
+        raise InputError(f"{_shown(path)}: not a .toml name, and the config written is TOML; name the file NAME.toml "
+                         "(or a folder, which gets dataaudit.toml)")
     if path.exists() and not args.force:
         print(f"dataaudit: error: {_shown(path)} exists (use --force to overwrite)", file=sys.stderr)
         return EXIT_USAGE

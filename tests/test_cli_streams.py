@@ -143,3 +143,25 @@ def test_line_breaks_and_tabs_in_a_path_are_shown_as_escapes_on_one_line(tmp_pat
     assert capsys.readouterr().err.startswith("dataaudit: error: fi\\nle: --out must be a folder")
     assert main(["audit", str(data), "--no-embeddings", "--out", "o ut\r\nnl", "--format", "json,md"]) in (0, 1, 3)
     assert capsys.readouterr().err.splitlines()[-1].startswith("reports: o ut\\r\\nnl/report.json, o ut\\r\\nnl/report.md")
+
+
+def test_init_refuses_a_name_that_is_not_toml_and_writes_nothing(tmp_path, capsys):
+    assert main(["init", str(tmp_path / "x.json")]) == 2
+    assert capsys.readouterr().err == (f"dataaudit: error: {tmp_path / 'x.json'}: not a .toml name, and the config written is "
+                                       "TOML; name the file NAME.toml (or a folder, which gets dataaudit.toml)\n")
+    assert list(tmp_path.iterdir()) == []
+    assert main(["init", str(tmp_path / "conf.TOML")]) == 0 and (tmp_path / "conf.TOML").read_text().lstrip().startswith("#")
+
+
+@pytest.mark.parametrize("device", ["cuda:1", "xpu", "cpu"])
+def test_device_takes_what_the_config_key_takes(tmp_path, capsys, device):
+    from dataaudit.cli import _config_from_args, build_parser
+
+    args = build_parser().parse_args(["audit", "t.jsonl", "--device", device])
+    assert _config_from_args(args).embeddings.device == device
+
+
+def test_a_device_the_config_would_refuse_is_one_line_naming_the_flag(tmp_path, capsys):
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"ticket about item {i}", "label": "a" if i % 2 else "b"} for i in range(40)])
+    assert main(["audit", str(data), "--device", "gpu0", "--no-embeddings", "--format", "json"]) == 2
+    assert capsys.readouterr().err.startswith("dataaudit: error: --device: 'gpu0' is not a torch device (cpu, cuda, cuda:N")
