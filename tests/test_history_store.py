@@ -121,3 +121,50 @@ def test_confirming_a_run_in_a_missing_history_or_a_run_it_does_not_hold_is_refu
     with pytest.raises(InputError, match=r"nope\.db: no such history file"):
         store.confirm_run(tmp_path / "nope.db", 1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["u.db"]  # no empty history made for it
+
+
+def _sqlite_error(message: str, name: str):
+    import sqlite3
+
+    exc = sqlite3.OperationalError(message)
+    exc.sqlite_errorname = name  # as SQLite names it on the exceptions it raises
+    return exc
+
+
+def test_listing_a_history_on_a_full_disk_names_the_disk_not_a_damaged_database(tmp_path, monkeypatch):
+    # A WAL history's reader needs room for a -shm file: on a full disk SQLite says "disk I/O error", and the
+    # listing called the intact history "not a usable SQLite database".
+    import sqlite3
+
+    history = tmp_path / "h.db"
+    store.record_run(history, _run("d", "2026-12-01T00:00:00+00:00", 0.85))
+    (tmp_path / "h.db-wal").write_bytes(b"")  # a run's log beside it: read with mode=ro, which needs the -shm
+
+    def full(*args, **kwargs):
+        raise _sqlite_error("disk I/O error", "SQLITE_IOERR_SHMSIZE")
+
+    monkeypatch.setattr(store.sqlite3, "connect", full)
+    with pytest.raises(InputError) as raised:
+        store.load_runs(history)
+    assert str(raised.value) == (f"cannot read history {history} (disk I/O error: a full disk or a file size limit "
+                                 "(ulimit -f)): reading it needs room for a -shm file beside it; free some space or raise "
+                                 "the limit (the history itself is kept as it was)")
+    monkeypatch.setattr(store.sqlite3, "connect", sqlite3.connect)
+    damaged = store._history_error(history, _sqlite_error("file is not a database", "SQLITE_NOTADB"), reading=True)
+    assert "is not a usable SQLite database (file is not a database)" in str(damaged)  # a damaged file still said as one
+
+
+def test_a_writable_history_in_a_folder_it_cannot_write_names_the_folder(tmp_path, monkeypatch):
+    # SQLite writes -wal and -shm beside the history: "use a history file you can write to" sent the user to a
+    # file that was writable already.
+    history = tmp_path / "h.db"
+    history.write_bytes(b"")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: real_access(p, mode) and str(p) != str(tmp_path))
+    refused = store._history_error(history, _sqlite_error("unable to open database file", "SQLITE_CANTOPEN"))
+    assert str(refused) == (f"cannot write to history {history} (its folder {tmp_path} is not writable, and SQLite writes its "
+                            "-wal and -shm files beside it), so no report was written; make that folder writable for this "
+                            "user, or keep the history in a folder that is")
+    monkeypatch.setattr(os, "access", lambda p, mode: real_access(p, mode) and str(p) != str(history))
+    unwritable_file = store._history_error(history, _sqlite_error("attempt to write a readonly database", "SQLITE_READONLY"))
+    assert str(unwritable_file).endswith("(permission denied), so no report was written; use a history file you can write to")

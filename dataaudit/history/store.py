@@ -82,6 +82,10 @@ def _write_failure(path: Path, exc: sqlite3.DatabaseError, *, reports_written: b
         if name == prefix or name.startswith(prefix + "_"):
             if prefix == "SQLITE_CANTOPEN" and not _unwritable(path):
                 return None  # cannot open for another reason (a dangling link, a special file): not a usable database
+            if fix.startswith("use a history file") and _folder_unwritable(path):
+                # The file itself is writable: "use a history file you can write to" would send the user to chmod it.
+                why = f"its folder {path.parent} is not writable, and SQLite writes its -wal and -shm files beside it"
+                fix = "make that folder writable for this user, or keep the history in a folder that is"
             if reports_written:  # marking a finished run: the reports exist by then, and must not be disowned
                 return InputError(f"cannot write to history {path} ({why}): the reports were written, but this run is not "
                                   f"recorded (it is no baseline for the next run); {fix}")
@@ -101,9 +105,31 @@ def _locked(path: str | Path, exc: sqlite3.DatabaseError) -> InputError | None:
 
 
 def _history_error(path: str | Path, exc: sqlite3.DatabaseError, *, reports_written: bool = False, reading: bool = False) -> InputError:
-    """A failed write in the disk's or the permissions' words, a lock as a lock, else the file is no usable database."""
+    """A failed write in the disk's or the permissions' words, a lock as a lock, else the file is no usable database.
+    reading: a listing, which writes nothing, so only the disk's want of room for the -shm file is the disk's."""
+    if reading:
+        return _locked(path, exc) or _unreadable_for_the_disk(path, exc) or _refuse(path, f"is not a usable SQLite database ({exc})", reading=True)
     return (_locked(path, exc) or _write_failure(Path(path), exc, reports_written=reports_written)
             or _refuse(path, f"is not a usable SQLite database ({exc})", reading=reading))
+
+
+def _folder_unwritable(path: Path) -> bool:
+    import os
+
+    return path.exists() and os.access(path, os.W_OK) and not os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _unreadable_for_the_disk(path: Path, exc: sqlite3.DatabaseError) -> InputError | None:
+    """A listing that failed because SQLite could not make the -shm file a reader of a WAL history needs (a full
+    disk, a size limit), in those words, or None: the history is intact, "not a usable database" would have the
+    user throw its baseline away."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    for prefix in ("SQLITE_FULL", "SQLITE_IOERR"):
+        if name == prefix or name.startswith(prefix + "_"):
+            why, fix = _WRITE_FAILURES[prefix]
+            return InputError(f"cannot read history {path} ({why}): reading it needs room for a -shm file beside it; {fix} "
+                              "(the history itself is kept as it was)")
+    return None
 
 
 def _unwritable(path: Path) -> bool:
@@ -237,7 +263,7 @@ def _connect_readonly(path: Path, *, reading: bool = True) -> sqlite3.Connection
             connection.close()
         if not reading:  # checked before a write: a full disk or a size limit is said as _connect says it
             raise _history_error(path, exc) from exc
-        raise _locked(path, exc) or _refuse(path, f"is not a usable SQLite database ({exc})", reading=True) from exc
+        raise _history_error(path, exc, reading=True) from exc
     except BaseException:  # Ctrl-C or SIGTERM while reading: no -wal or -shm left behind (see _connect)
         if connection is not None:
             connection.close()
