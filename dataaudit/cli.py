@@ -72,7 +72,8 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--annotator-columns", help="wide annotation layout: comma-separated annotator columns")
     parser.add_argument("--level", choices=("nominal", "ordinal", "interval", "ratio"), help="level of measurement of labels (agreement)")
     parser.add_argument("--model", help="sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
-    parser.add_argument("--device", choices=("cpu", "cuda", "mps"), help="embedding device (default: cuda when available, else cpu)")
+    # Checked where the config is (config.py: cpu, cuda, cuda:N, mps, xpu, ...), so the flag takes what the key takes.
+    parser.add_argument("--device", help="embedding device: cpu, cuda, cuda:N, mps, xpu, ... (default: cuda when available, else cpu)")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the embedding and result caches")
     parser.add_argument("--cache-dir", help="cache folder for embeddings and reused results (default: the user's cache directory)")
     parser.add_argument("--no-embeddings", action="store_true", help="skip embeddings: no semantic near duplicates, coverage not judged")
@@ -291,7 +292,10 @@ def _run_audit(args: argparse.Namespace) -> int:
         from .history.store import confirm_run
 
         # Last: a run stopped anywhere before (SIGTERM while the summary is drawn, a failed --timings) stays
-        # unfinished, no baseline, as its exit code says it did not finish.
+        # unfinished, no baseline, as its exit code says it did not finish. From here the run is done: a SIGTERM
+        # waits for the exit, so a run confirmed in the history never exits 143.
+        if getattr(args, "command_line", False):  # main() called in a process of someone else's keeps its signals
+            _ignore_stop_signals()
         confirm_run(args.history, report.history_run_id)
     return report.exit_code
 
@@ -344,6 +348,10 @@ def _run_init(args: argparse.Namespace) -> int:
     # `init conf/` (or an existing folder) writes conf/dataaudit.toml, as `redact --out clean/` writes inside clean
     path = Path(copy_target("dataaudit.toml", args.path))
     refuse_special_file(path)  # before "exists": --force would not make a device writable
+    if path.suffix.lower() != ".toml":
+        # The text is TOML: under x.json every editor and tool that goes by the name would read it as JSON.
+        raise InputError(f"{_shown(path)}: not a .toml name, and the config written is TOML; name the file NAME.toml "
+                         "(or a folder, which gets dataaudit.toml)")
     if path.exists() and not args.force:
         print(f"dataaudit: error: {_shown(path)} exists (use --force to overwrite)", file=sys.stderr)
         return EXIT_USAGE
@@ -372,6 +380,14 @@ def _run_dedup(args: argparse.Namespace) -> int:
         groups, them = ("group", "it") if contradictions_kept == 1 else ("groups", "them")
         print(f"{contradictions_kept} contradicting preference {groups} (one prompt, opposite preferences) kept every "
               f"record; adjudicate {them}, or drop {them} with --drop-conflicts")
+    other_labels_kept = summaries[0].run_other_labels_kept
+    if other_labels_kept:
+        # Said, since the audit never calls them conflicts: a reworded copy with another label is either a
+        # labelling error or a real difference, and only a reviewer can say which.
+        copies_kept, were, conflicts, them = (("reworded copy", "was", "not a conflict", "it") if other_labels_kept == 1
+                                              else ("reworded copies", "were", "not conflicts", "them"))
+        print(f"{other_labels_kept} {copies_kept} with another label than their group's kept record {were} kept "
+              f"({conflicts} in the audit); review {them}")
     return 0
 
 
@@ -390,7 +406,8 @@ def _run_history(args: argparse.Namespace) -> int:
     from .history.store import load_runs
     from .render.history import render_history
 
-    render_history(load_runs(args.db, args.dataset_name, args.limit), args.db)
+    runs = load_runs(args.db, args.dataset_name, args.limit)
+    _render_to_stdout(lambda console: render_history(runs, args.db, console))
     return 0
 
 
@@ -408,8 +425,18 @@ def _run_compare(args: argparse.Namespace) -> int:
     except BaseException:
         remove_empty(made)  # a failed compare leaves no empty folder of its own behind
         raise
-    render_comparison_terminal(result)
+    _render_to_stdout(lambda console: render_comparison_terminal(result, console))
     return EXIT_REGRESSED if args.fail_on_regression and result["regressions"] else 0
+
+
+def _render_to_stdout(render) -> None:
+    """Draw a command's table on the guarded console: stdout closed early (`| head -1`, `| true`) ends the drawing
+    and leaves the command's exit code standing, where rich's own console would exit 1 (for compare, "regressed")."""
+    try:
+        render(_Console())
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _closed_streams_to_devnull()
 
 
 def _quiet_libraries() -> None:
@@ -472,8 +499,29 @@ def _terminate(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # First of all: Ctrl-C or a SIGTERM in the first half second (while the checks are imported) is the same one
+    # line and exit code as later, not a traceback of whatever import it landed in.
+    import signal
+
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (main() called from a worker thread): SIGTERM keeps its handler
+        previous = None
+    try:
+        return _stopped_as_said(lambda: _parsed_and_run(argv))
+    finally:
+        if argv is None:
+            # The command line's exit code is decided (reports written, the run confirmed): a signal now would
+            # only turn it into 143 or a traceback while the interpreter shuts down, so it waits for the exit.
+            _ignore_stop_signals()
+        elif previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _parsed_and_run(argv: list[str] | None) -> int:
     _usable_streams()
     args = build_parser().parse_args(argv)
+    args.command_line = argv is None
     if argv is None and args.command == "audit":  # the command line: a Ray driver runs in a child (see engine/driver.py)
         from .engine.driver import run_audit_command
 
@@ -481,15 +529,37 @@ def main(argv: list[str] | None = None) -> int:
     return _main(args)
 
 
-def _main(args: argparse.Namespace) -> int:
-    _quiet_libraries()
-    handlers = {"audit": _run_audit, "init": _run_init, "dedup": _run_dedup, "redact": _run_redact, "history": _run_history, "compare": _run_compare}
+def _stopped_as_said(run) -> int:
+    """run(), with Ctrl-C and SIGTERM that reach here (outside a command's own handling) said in their one line."""
+    try:
+        return run()
+    except KeyboardInterrupt:
+        _error_line("dataaudit: interrupted")
+        return EXIT_INTERRUPTED
+    except Terminated:
+        _error_line("dataaudit: terminated")
+        return EXIT_TERMINATED
+    except Exception as exc:
+        stopped_by = _interrupted(exc)
+        if stopped_by is None:
+            raise
+        _error_line("dataaudit: interrupted" if stopped_by is KeyboardInterrupt else "dataaudit: terminated")
+        return EXIT_INTERRUPTED if stopped_by is KeyboardInterrupt else EXIT_TERMINATED
+
+
+def _ignore_stop_signals() -> None:
     import signal
 
     try:
-        previous = signal.signal(signal.SIGTERM, _terminate)
-    except ValueError:  # not the main thread (main() called from a worker thread): SIGTERM keeps its handler
-        previous = None
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        pass
+
+
+def _main(args: argparse.Namespace) -> int:
+    _quiet_libraries()
+    handlers = {"audit": _run_audit, "init": _run_init, "dedup": _run_dedup, "redact": _run_redact, "history": _run_history, "compare": _run_compare}
     from .errors import INTERFACE
 
     said_as_cli = INTERFACE.set("cli")  # messages name flags, not API parameters
@@ -497,8 +567,6 @@ def _main(args: argparse.Namespace) -> int:
         return _handled(handlers[args.command], args)
     finally:
         INTERFACE.reset(said_as_cli)
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 # Options naming a path, each with what it names: "" (an unset variable in `--out "$OUT"`) was read as no option
@@ -580,7 +648,7 @@ def _failed(exc: Exception, args: argparse.Namespace) -> int:
         _error_line("dataaudit: terminated")
         return EXIT_TERMINATED
     if isinstance(exc, DataAuditError):
-        _error_line(f"dataaudit: error: {_one_line(exc)}")
+        _error_line(f"dataaudit: error: {_one_line(exc, _given_paths(args, exc))}")
         return EXIT_USAGE
     if isinstance(exc, OSError):
         return _failed_os(exc, args)
@@ -597,11 +665,11 @@ def _failed_os(exc: OSError, args: argparse.Namespace) -> int:
     one that names none is the standard output failing (`> /dev/full`, a disk filling under a redirected log)
     where the command writes it. Only `audit` knows when that began: after its reports were written."""
     if exc.filename is not None:
-        _error_line(f"dataaudit: error: {_shown(exc.filename)}: {exc.strerror or _one_line(exc)}; check that this user can "
+        _error_line(f"dataaudit: error: {_shown(exc.filename)}: {exc.strerror or _one_line(exc, _given_paths(args, exc))}; check that this user can "
                     "read and write it and that its disk has room, or point the setting that names it elsewhere")
         return EXIT_USAGE
     if args.command == "audit" and not getattr(args, "writing_standard_streams", False):
-        _error_line(f"dataaudit: error: {_one_line(exc)}")
+        _error_line(f"dataaudit: error: {_one_line(exc, _given_paths(args, exc))}")
         return EXIT_USAGE
     _closed_streams_to_devnull()
     written = "; the reports in --out were written first and are complete" if getattr(args, "out", None) and args.command == "audit" else ""
@@ -624,20 +692,40 @@ def _error_line(line: str) -> None:
             pass
 
 
+# Line breaks and tabs in a path, as escapes: shown as spaces (as a message's own line breaks are) they read as
+# another name, and the user must find the file.
+_PATH_BREAKS = str.maketrans({"\n": "\\n", "\t": "\\t", "\r": "\\r"})
+
+
 def _shown(path: object) -> str:
     """A path printed for the user: as given (they must find the file), but its control characters as escapes,
     so a file name cannot colour or rewrite the terminal."""
     from .excerpt import visible_controls
 
-    return visible_controls(str(path))
+    return visible_controls(str(path).translate(_PATH_BREAKS))
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: object, paths: tuple[str, ...] = ()) -> str:
     # Messages quote the data (field names, ids, labels): its control characters are shown as escapes, so an
-    # error line can never colour, retitle or hyperlink the terminal it is printed on.
+    # error line can never colour, retitle or hyperlink the terminal it is printed on. The paths given (as the
+    # message may quote them) keep their line breaks and tabs as escapes; the message's own become spaces.
     from .excerpt import visible_controls
 
-    return " ".join(visible_controls(str(exc)).split()) or type(exc).__name__
+    text = str(exc)
+    for path in sorted({p for p in paths if p and p != p.translate(_PATH_BREAKS)}, key=len, reverse=True):
+        text = text.replace(path, path.translate(_PATH_BREAKS))
+    return " ".join(visible_controls(text).split()) or type(exc).__name__
+
+
+def _given_paths(args: argparse.Namespace, exc: BaseException | None = None) -> tuple[str, ...]:
+    """Every path the command was given, as given and as a Path writes it, and those an OSError names."""
+    given: list[str] = []
+    for name in ("inputs", "input", "production", "eval_path", "out", "history", "config", "suspects", "timings", "prompt_log",
+                 "cache_dir", "model", "tokenizer", "db", "before", "after", "path"):
+        value = getattr(args, name, None)
+        given += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+    given += [str(f) for f in (getattr(exc, "filename", None), getattr(exc, "filename2", None)) if f is not None]
+    return tuple(dict.fromkeys([*given, *(str(Path(p)) for p in given if p)]))
 
 
 if __name__ == "__main__":  # pragma: no cover

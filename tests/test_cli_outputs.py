@@ -138,3 +138,30 @@ def test_without_the_terminal_format_stderr_still_names_the_report_files_and_jso
     captured = capsys.readouterr()
     assert "reports:" not in captured.err
     assert json.loads(captured.out)["verdict"] == json.loads((out / "report.json").read_text())["verdict"]
+
+
+def test_dedup_says_how_many_reworded_copies_with_another_label_it_kept(tmp_path, monkeypatch, capsys):
+    # They are no conflict in the audit, so only this line tells the user they are there to review.
+    from pathlib import Path
+
+    import dataaudit.api
+    from dataaudit.api import DedupCopy
+    from dataaudit.fix.dedup import DedupSummary
+
+    def dedup_keeping(count):
+        def dedup(inputs, out, config, *, drop_conflicts, embed):
+            return [DedupCopy(str(out), DedupSummary(10, 8, 2, Path(f"{out}.dropped.jsonl"), 0, 0, 0, count))]
+        return dedup
+
+    source = tmp_path / "t.jsonl"
+    source.write_text('{"text": "a", "label": "x"}\n')
+    for count, said in [(3, "3 reworded copies with another label than their group's kept record were kept (not conflicts "
+                            "in the audit); review them"),
+                        (1, "1 reworded copy with another label than their group's kept record was kept (not a conflict "
+                            "in the audit); review it")]:
+        monkeypatch.setattr(dataaudit.api, "dedup", dedup_keeping(count))
+        assert main(["dedup", str(source), "--out", str(tmp_path / "c.jsonl"), "--no-embeddings"]) == 0
+        assert capsys.readouterr().out.splitlines()[-1] == said
+    monkeypatch.setattr(dataaudit.api, "dedup", dedup_keeping(0))
+    assert main(["dedup", str(source), "--out", str(tmp_path / "c.jsonl"), "--no-embeddings"]) == 0
+    assert "reworded" not in capsys.readouterr().out

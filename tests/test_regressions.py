@@ -425,3 +425,15 @@ def test_a_reports_regression_line_writes_alpha_against_the_reports_own_bounds()
     r = {"what": "krippendorff_alpha", "before": 0.75, "now": 0.69996, "detail": "dropped"}
     assert regression_cells(r, config)[2] == "0.69996" and regression_line(r, config).startswith("krippendorff_alpha: 0.750 -> 0.69996")
     assert regression_cells(r)[2] == "0.700"  # without a config (compare, the history): the default bounds
+
+
+def test_a_condition_regression_pairs_two_status_values_when_this_run_holds_the_enum():
+    # record_run reads this run from Report.to_dict (Status enums) and the baseline from JSON (strings).
+    from dataaudit.checks.base import Status
+    from dataaudit.decide.verdict import VerdictStatus
+
+    before = key_figures(_report(conditions={"scale": "pass"}))
+    now = key_figures(_report(conditions={"scale": Status.FAIL}, verdict=VerdictStatus.NOT_READY))
+    found = [r for r in find_regressions(before, now, HistoryConfig()) if r["what"] == "condition:scale"]
+    assert [(r["before"], r["now"], type(r["now"])) for r in found] == [("pass", "fail", str)]
+    assert (now["verdict"], type(now["verdict"])) == ("not_ready", str)

@@ -5,6 +5,7 @@ Works on report JSON (dicts), so the history file, `dataaudit compare` and users
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from ..checks.balance import label_key
@@ -59,6 +60,12 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _status_value(status: Any) -> Any:
+    """A status as the stored runs hold it ("fail"): a Report's own dict holds the Status enum, and a regression
+    then paired the baseline's "pass" with this run's Status.FAIL."""
+    return status.value if isinstance(status, Enum) else status
+
+
 def _masked_shares(shares: dict[str, Any]) -> dict[str, Any]:
     """Label shares keyed by the label as report.json writes it (balance.label_key, masked, control characters
     visible): the history is a file kept for good and must not hold what every report masks. Two labels that
@@ -111,7 +118,7 @@ def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:
     listed = verdict.get("conditions")
     conditions = [c for c in listed if isinstance(c, dict) and "id" in c and "status" in c] if isinstance(listed, list) else []
     return {
-        "verdict": verdict.get("status"),
+        "verdict": _status_value(verdict.get("status")),
         "records": _number(fmt.get("records")),
         "invalid": _number(fmt.get("invalid")),
         "examples": _number(size.get("examples")),  # the records audited: 0 in a --since-last pull with nothing new
@@ -136,7 +143,7 @@ def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:
         # so its size and label mix are a sample's, not the dataset's. The format check carries it whether or not
         # agreement measured anything; reports written before it did carry it in agreement's export alone.
         "since": _text(fmt.get("since")) or _text(_object(agreement.get("export")).get("since")),
-        "conditions": {c["id"]: c["status"] for c in conditions},
+        "conditions": {c["id"]: _status_value(c["status"]) for c in conditions},
         # Each training file's alpha, and the files a run read: a batch new since the last run is judged on
         # its own alpha too, which the cumulative alpha of many earlier batches hides.
         "file_alphas": {f["file"]: f["krippendorff_alpha"] for f in _objects(report.get("per_file"))

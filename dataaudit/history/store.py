@@ -51,6 +51,14 @@ HISTORY_COLUMNS = tuple([*RUN_COLUMNS, *list(ADDED_COLUMNS)[:n]] for n in range(
 LOCK_TIMEOUT_S = 120.0
 
 
+def stored_text(text: str) -> str:
+    """Text as the history stores and matches it. A name or path Python read from a non-UTF-8 file name (or under
+    LC_ALL=C without UTF-8 mode) holds surrogate escapes, which SQLite cannot take: their bytes are decoded as
+    UTF-8 where they are UTF-8 (`bä` read under LC_ALL=C is stored as `bä`, the name its UTF-8 runs stored) and
+    kept as \\xNN escapes where they are not, so one name always stores, and matches, as one text."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _refuse(path: str | Path, why: str, *, reading: bool = False) -> InputError:
     # A run writes its history and may start a new one; a listing only reads one that exists.
     return InputError(f"{path}: {why}; name a dataaudit history file{'' if reading else ' or a new path'} instead")
@@ -74,6 +82,10 @@ def _write_failure(path: Path, exc: sqlite3.DatabaseError, *, reports_written: b
         if name == prefix or name.startswith(prefix + "_"):
             if prefix == "SQLITE_CANTOPEN" and not _unwritable(path):
                 return None  # cannot open for another reason (a dangling link, a special file): not a usable database
+            if fix.startswith("use a history file") and _folder_unwritable(path):
+                # The file itself is writable: "use a history file you can write to" would send the user to chmod it.
+                why = f"its folder {path.parent} is not writable, and SQLite writes its -wal and -shm files beside it"
+                fix = "make that folder writable for this user, or keep the history in a folder that is"
             if reports_written:  # marking a finished run: the reports exist by then, and must not be disowned
                 return InputError(f"cannot write to history {path} ({why}): the reports were written, but this run is not "
                                   f"recorded (it is no baseline for the next run); {fix}")
@@ -93,9 +105,31 @@ def _locked(path: str | Path, exc: sqlite3.DatabaseError) -> InputError | None:
 
 
 def _history_error(path: str | Path, exc: sqlite3.DatabaseError, *, reports_written: bool = False, reading: bool = False) -> InputError:
-    """A failed write in the disk's or the permissions' words, a lock as a lock, else the file is no usable database."""
+    """A failed write in the disk's or the permissions' words, a lock as a lock, else the file is no usable database.
+    reading: a listing, which writes nothing, so only the disk's want of room for the -shm file is the disk's."""
+    if reading:
+        return _locked(path, exc) or _unreadable_for_the_disk(path, exc) or _refuse(path, f"is not a usable SQLite database ({exc})", reading=True)
     return (_locked(path, exc) or _write_failure(Path(path), exc, reports_written=reports_written)
             or _refuse(path, f"is not a usable SQLite database ({exc})", reading=reading))
+
+
+def _folder_unwritable(path: Path) -> bool:
+    import os
+
+    return path.exists() and os.access(path, os.W_OK) and not os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _unreadable_for_the_disk(path: Path, exc: sqlite3.DatabaseError) -> InputError | None:
+    """A listing that failed because SQLite could not make the -shm file a reader of a WAL history needs (a full
+    disk, a size limit), in those words, or None: the history is intact, "not a usable database" would have the
+    user throw its baseline away."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    for prefix in ("SQLITE_FULL", "SQLITE_IOERR"):
+        if name == prefix or name.startswith(prefix + "_"):
+            why, fix = _WRITE_FAILURES[prefix]
+            return InputError(f"cannot read history {path} ({why}): reading it needs room for a -shm file beside it; {fix} "
+                              "(the history itself is kept as it was)")
+    return None
 
 
 def _unwritable(path: Path) -> bool:
@@ -148,8 +182,11 @@ def _connect(path: str | Path, *, reports_written: bool = False) -> sqlite3.Conn
         if created and _locked(path, exc) is None:  # a file another process made and holds is its, not ours to remove
             _remove_unmade(path)
         raise _history_error(path, exc, reports_written=reports_written) from exc
-    except InputError:
-        connection.close()
+    except BaseException:
+        # A refusal, or Ctrl-C / SIGTERM between two statements: closed here, the last connection checkpoints and
+        # removes the -wal and -shm files (left open, they stay beside the history, owned by this account).
+        if connection is not None:
+            connection.close()
         raise
     return connection
 
@@ -226,7 +263,11 @@ def _connect_readonly(path: Path, *, reading: bool = True) -> sqlite3.Connection
             connection.close()
         if not reading:  # checked before a write: a full disk or a size limit is said as _connect says it
             raise _history_error(path, exc) from exc
-        raise _locked(path, exc) or _refuse(path, f"is not a usable SQLite database ({exc})", reading=True) from exc
+        raise _history_error(path, exc, reading=True) from exc
+    except BaseException:  # Ctrl-C or SIGTERM while reading: no -wal or -shm left behind (see _connect)
+        if connection is not None:
+            connection.close()
+        raise
     return connection
 
 
@@ -398,13 +439,13 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
     baseline, so re-running the failed job (or the next night's) is judged against the same run and fails again.
     False: the run is a baseline whatever it found (how a change is accepted on purpose). None (not told): as
     True, since a gate that lets the second try through is no gate."""
-    dataset = data["dataset"]
+    dataset = stored_text(data["dataset"])
     figures = key_figures(data)
     bounds = (config or config_from_dict(data["config"])).history
     gated = True if fail_on_regression is None else fail_on_regression
     settings = measured_settings(data["config"])
     config_hash = _short_hash(settings)
-    entries = [{"role": i["role"], "path": i["path"], "sha256": i["sha256"]} for i in data["inputs"]]
+    entries = [{"role": i["role"], "path": stored_text(i["path"]), "sha256": i["sha256"]} for i in data["inputs"]]
     if answers_until:
         for entry in entries:
             if entry["role"] == "train":
@@ -436,7 +477,7 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
         stored_figures = {**figures, "embedding_model": model, "config_settings": settings}
         inserted = connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions, "
                                       "complete, baseline_id, failed_gate, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                      (dataset, data["generated_at"], inputs, config_hash, data["verdict"]["status"],
+                                      (dataset, stored_text(data["generated_at"]), inputs, config_hash, stored_text(data["verdict"]["status"]),
                                        json.dumps(stored_figures), json.dumps(regressions), 0 if unfinished else 1,
                                        baseline[0] if compared else None, 1 if gated and regressions else 0, json.dumps(notes)))
         connection.execute("COMMIT")
@@ -454,15 +495,21 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
 
 def confirm_run(path: str | Path, run_id: int) -> None:
     """Mark a run recorded `unfinished` as finished: its reports are written, so it is a baseline and listed."""
+    # Not _connect's "or a new path": a history made here would hold no run to confirm, and the caller's run would
+    # stay unfinished in the file it meant, unsaid.
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such history file; confirm the run in the history it was recorded in")
     # The reports are written by now: a failure here (a disk that filled, a chmod, meanwhile) must not say otherwise.
     connection = _connect(path, reports_written=True)
     try:
         with connection:
-            connection.execute("UPDATE runs SET complete = 1 WHERE id = ?", (run_id,))
+            confirmed = connection.execute("UPDATE runs SET complete = 1 WHERE id = ?", (run_id,)).rowcount
     except sqlite3.DatabaseError as exc:
         raise _history_error(path, exc, reports_written=True) from exc
     finally:
         connection.close()
+    if not confirmed:
+        raise InputError(f"{path}: holds no run {run_id} to confirm; pass the history_run_id of a report recorded in this history")
 
 
 def forget_run(path: str | Path, run_id: int) -> None:
@@ -499,7 +546,7 @@ def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> 
         args: tuple = ()
         if dataset:
             query += " AND dataset = ?"
-            args = (dataset,)
+            args = (stored_text(dataset),)
         rows = connection.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         # A corrupt page shows only when a query reads it, after the file opened as a database.
         runs = [{"id": r[0], "dataset": r[1], "generated_at": r[2], "verdict": r[3], "config_hash": r[4],
@@ -531,7 +578,7 @@ def last_run_time(path: str | Path, dataset: str) -> str | None:
         # or it reads nothing new, exits 3 (which CI lets pass) and the failed batch is never audited again.
         passed = " AND failed_gate = 0" if "failed_gate" in columns else ""
         row = connection.execute(f"SELECT generated_at, inputs FROM runs WHERE dataset = ? AND {_finished(connection)}{passed} "
-                                 "ORDER BY id DESC LIMIT 1", (dataset,)).fetchone()
+                                 "ORDER BY id DESC LIMIT 1", (stored_text(dataset),)).fetchone()
     finally:
         connection.close()
     if row is None:
