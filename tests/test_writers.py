@@ -28,3 +28,11 @@ def test_without_drop_blank_a_file_without_final_newline_stays_without_one(tmp_p
     source.write_bytes(b'{"text": "a"}\r\n\r\n{"text": "b"}')
     rewrite(source, tmp_path / "out.jsonl", lambda number, row: row)
     assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}\r\n\r\n{"text": "b"}'
+
+
+@pytest.mark.parametrize("first", [b"\n", b"\r\n"])
+def test_the_added_ending_is_the_last_terminated_lines_not_a_blank_first_lines(tmp_path, first):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(first + b'{"text": "a"}\r\n{"text": "b"}')
+    rewrite(source, tmp_path / "out.jsonl", lambda number, row: row, drop_blank=True)
+    assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}\r\n{"text": "b"}\r\n'
