@@ -347,3 +347,15 @@ def test_an_exact_copy_of_a_near_copy_is_listed_as_near_the_record_it_names(tmp_
     assert {line: (e["reason"], e["kept_line"]) for line, e in _listed(first).items()} == {
         3: ("near duplicate", 1), 4: ("exact duplicate", 1)}
     assert _listed(second)[1] == {"file": str(b), "line": 1, "reason": "near duplicate", "kept_line": 1, "kept_file": str(a)}
+
+
+def test_a_conflict_across_files_names_the_file_of_each_of_its_lines(tmp_path):
+    from dataaudit.fix.dedup import deduplicate_files
+
+    top_up = [{"text": "how do i top up my card", "label": "a"}, {"text": "how do i top up my card", "label": "b"}]
+    a = _write(tmp_path / "a.jsonl", [top_up[0], {"text": "where is my refund", "label": "r"}])
+    b = _write(tmp_path / "b.jsonl", [top_up[1], {"text": "cancel my subscription", "label": "c"}])
+    first, second = deduplicate_files([a, b], tmp_path / "clean", Config(), drop_conflicts=True, embed=False)
+    assert _listed(first)[1] == {"file": str(a), "line": 1, "reason": "conflicting labels", "group_lines": [1, 1],
+                                 "labels": ["a", "b"], "group_files": [str(a), str(b)]}
+    assert _listed(second)[1]["group_files"] == [str(a), str(b)]

@@ -116,6 +116,8 @@ def _drop_reasons(report, drop_conflicts: bool, value_of: dict[Place, str | None
             if drop_conflicts:
                 reasons[member] = {"line": member[1], "reason": "conflicting labels", "group_lines": conflict.lines,
                                    "labels": conflict.labels}
+                if len(set(conflict.line_files)) > 1:
+                    reasons[member]["group_files"] = conflict.line_files
             elif member in reasons:  # a copy dropped while the record kept carries another label: say so
                 reasons[member]["conflicting_labels"] = conflict.labels
     if duplicates.label_field is None:
@@ -129,6 +131,8 @@ def _drop_reasons(report, drop_conflicts: bool, value_of: dict[Place, str | None
         lines = [line for _, line in group]
         for member in group:
             reasons[member] = {"line": member[1], "reason": "contradicting preferences", "group_lines": lines}
+            if len({file for file, _ in group}) > 1:
+                reasons[member]["group_files"] = [file for file, _ in group]
     for member in preference.all_identical if preference is not None else ():
         # chosen = rejected: nothing to prefer, no signal for a trainer (the audit's hygiene finding says so too)
         reasons.setdefault(member, {"line": member[1], "reason": "chosen identical to rejected"})
@@ -262,7 +266,8 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
     summaries = []
     for (source, target), read_as in zip(pairs, audited):
         name = str(read_as)
-        mine = {line: {**reason, **({"kept_file": source_of[reason["kept_file"]]} if "kept_file" in reason else {})}
+        mine = {line: {**reason, **({"kept_file": source_of[reason["kept_file"]]} if "kept_file" in reason else {}),
+                       **({"group_files": [source_of[f] for f in reason["group_files"]]} if "group_files" in reason else {})}
                 for (file, line), reason in reasons.items() if file == name}
         stats = rewrite(source, target, lambda number, row: DROP if number in mine else row, drop_blank=True)
         sidecar = sidecar_path(target, SIDECAR)
