@@ -373,21 +373,16 @@ def _run_dedup(args: argparse.Namespace) -> int:
     conflicts_kept = summaries[0].run_conflicts_kept
     if conflicts_kept:
         groups, them = ("group", "it") if conflicts_kept == 1 else ("groups", "them")
-        print(f"{conflicts_kept} {groups} of copies with conflicting labels kept the first record's label "
-              f"(conflicting_labels in the list); adjudicate {them}, or drop {them} with --drop-conflicts")
+        # Reworded copies with another label are counted here too, and --drop-conflicts drops only the audit's
+        # conflicts, so it is offered as what it does, not as a way to settle every group counted.
+        instead = "" if args.drop_conflicts else " (--drop-conflicts drops every record of the audit's conflicts instead)"
+        print(f"{conflicts_kept} {groups} of copies with different labels kept the first record's label; their dropped "
+              f"copies are listed with conflicting_labels; review {them}{instead}")
     contradictions_kept = summaries[0].run_contradictions_kept
     if contradictions_kept:
         groups, them = ("group", "it") if contradictions_kept == 1 else ("groups", "them")
         print(f"{contradictions_kept} contradicting preference {groups} (one prompt, opposite preferences) kept every "
               f"record; adjudicate {them}, or drop {them} with --drop-conflicts")
-    other_labels_kept = summaries[0].run_other_labels_kept
-    if other_labels_kept:
-        # Said, since the audit never calls them conflicts: a reworded copy with another label is either a
-        # labelling error or a real difference, and only a reviewer can say which.
-        copies_kept, were, conflicts, them = (("reworded copy", "was", "not a conflict", "it") if other_labels_kept == 1
-                                              else ("reworded copies", "were", "not conflicts", "them"))
-        print(f"{other_labels_kept} {copies_kept} with another label than their group's kept record {were} kept "
-              f"({conflicts} in the audit); review {them}")
     return 0
 
 

@@ -140,8 +140,9 @@ def test_without_the_terminal_format_stderr_still_names_the_report_files_and_jso
     assert json.loads(captured.out)["verdict"] == json.loads((out / "report.json").read_text())["verdict"]
 
 
-def test_dedup_says_how_many_reworded_copies_with_another_label_it_kept(tmp_path, monkeypatch, capsys):
-    # They are no conflict in the audit, so only this line tells the user they are there to review.
+def test_dedup_says_how_many_groups_kept_their_first_label_and_offers_drop_conflicts_only_without_it(tmp_path, monkeypatch, capsys):
+    # The count holds reworded copies with another label too, which --drop-conflicts does not drop: it is
+    # offered for the audit's conflicts only, and not again once given.
     from pathlib import Path
 
     import dataaudit.api
@@ -150,18 +151,20 @@ def test_dedup_says_how_many_reworded_copies_with_another_label_it_kept(tmp_path
 
     def dedup_keeping(count):
         def dedup(inputs, out, config, *, drop_conflicts, embed):
-            return [DedupCopy(str(out), DedupSummary(10, 8, 2, Path(f"{out}.dropped.jsonl"), 0, 0, 0, count))]
+            return [DedupCopy(str(out), DedupSummary(10, 8, 2, Path(f"{out}.dropped.jsonl"), count, 0, 0))]
         return dedup
 
     source = tmp_path / "t.jsonl"
     source.write_text('{"text": "a", "label": "x"}\n')
-    for count, said in [(3, "3 reworded copies with another label than their group's kept record were kept (not conflicts "
-                            "in the audit); review them"),
-                        (1, "1 reworded copy with another label than their group's kept record was kept (not a conflict "
-                            "in the audit); review it")]:
+    for count, flags, said in [
+            (3, [], "3 groups of copies with different labels kept the first record's label; their dropped copies are "
+                    "listed with conflicting_labels; review them (--drop-conflicts drops every record of the audit's "
+                    "conflicts instead)"),
+            (1, ["--drop-conflicts"], "1 group of copies with different labels kept the first record's label; their "
+                                      "dropped copies are listed with conflicting_labels; review it")]:
         monkeypatch.setattr(dataaudit.api, "dedup", dedup_keeping(count))
-        assert main(["dedup", str(source), "--out", str(tmp_path / "c.jsonl"), "--no-embeddings"]) == 0
+        assert main(["dedup", str(source), "--out", str(tmp_path / "c.jsonl"), "--no-embeddings", *flags]) == 0
         assert capsys.readouterr().out.splitlines()[-1] == said
     monkeypatch.setattr(dataaudit.api, "dedup", dedup_keeping(0))
     assert main(["dedup", str(source), "--out", str(tmp_path / "c.jsonl"), "--no-embeddings"]) == 0
-    assert "reworded" not in capsys.readouterr().out
+    assert "different labels" not in capsys.readouterr().out

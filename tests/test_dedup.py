@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import pytest
 
+from dataaudit.api import audit
 from dataaudit.config import Config, FieldsConfig
 from dataaudit.errors import InputError
 from dataaudit.fix.dedup import deduplicate
@@ -90,7 +91,9 @@ def test_a_conflict_kept_without_drop_conflicts_is_counted_and_its_dropped_copie
     assert "conflicting_labels" not in listed[5]
     assert deduplicate(source, tmp_path / "strict.jsonl", Config(), embed=False, drop_conflicts=True).run_conflicts_kept == 0
     assert main(["dedup", str(source), "--out", str(tmp_path / "cli.jsonl"), "--no-embeddings"]) == 0
-    assert "1 group of copies with conflicting labels kept the first record's label" in capsys.readouterr().out
+    assert ("1 group of copies with different labels kept the first record's label; their dropped copies are listed "
+            "with conflicting_labels; review it (--drop-conflicts drops every record of the audit's conflicts instead)"
+            in capsys.readouterr().out)
 
 
 def test_the_summary_tells_unreadable_rows_from_copies(tmp_path, capsys):
@@ -144,7 +147,7 @@ def test_a_conflict_in_the_second_of_several_files_is_the_runs_count_in_every_su
     summaries = deduplicate_files(inputs, tmp_path / "clean", Config(), embed=False)
     assert [(s.kept, s.dropped, s.run_conflicts_kept) for s in summaries] == [(2, 0, 1), (2, 1, 1)]
     assert main(["dedup", *map(str, inputs), "--out", str(tmp_path / "cli"), "--no-embeddings"]) == 0
-    assert capsys.readouterr().out.count("1 group of copies with conflicting labels kept the first record's label") == 1
+    assert capsys.readouterr().out.count("1 group of copies with different labels kept the first record's label") == 1
 
 
 PAIRS = [{"prompt": "Explain lists.", "chosen": "Lists hold items in order.", "rejected": "No idea."},        # 1
@@ -310,15 +313,20 @@ def test_drop_conflicts_keeps_the_first_copy_that_stays_and_never_names_a_droppe
     assert (summary.kept, summary.dropped) == (2, 5)
 
 
-def test_a_reworded_copy_with_another_label_is_kept_and_counted_while_one_with_the_same_label_goes(tmp_path, embedder):
+def test_a_reworded_copy_with_another_label_goes_listing_both_labels_and_its_group_is_counted(tmp_path, embedder):
+    # The audit counts it as a duplicate (usable, duplicate_records): kept, its advice to run dedup would loop.
     source = _write(tmp_path / "b77.jsonl", [
         {"text": "Can you explain why my payment is still pending?", "label": "pending_transfer"},
         {"text": "Why is my payment still pending?", "label": "pending_card_payment"},
         {"text": "how do i activate my new card", "label": "activate_my_card"},
         {"text": "what steps do i take to activate my new card", "label": "activate_my_card"}])
     summary = deduplicate(source, tmp_path / "clean.jsonl", Config(), embedder=embedder)
-    assert {line: (e["reason"], e["kept_line"]) for line, e in _listed(summary).items()} == {4: ("near duplicate", 3)}
-    assert (summary.kept, summary.run_other_labels_kept, summary.run_conflicts_kept) == (3, 1, 0)
+    assert {line: (e["reason"], e["kept_line"], e.get("conflicting_labels")) for line, e in _listed(summary).items()} == {
+        2: ("near duplicate", 1, ["pending_transfer", "pending_card_payment"]), 4: ("near duplicate", 3, None)}
+    assert (summary.kept, summary.run_conflicts_kept) == (2, 1)
+    assert deduplicate(source, tmp_path / "strict.jsonl", Config(), embedder=embedder, drop_conflicts=True).run_conflicts_kept == 1
+    duplicates = audit(tmp_path / "clean.jsonl", Config(), embedder=embedder).checks["duplicates"]
+    assert (duplicates.all_groups, duplicates.duplicate_records) == ([], 0)
 
 
 def test_a_prompt_asked_twice_with_another_reply_goes_saying_its_target_differs(tmp_path):
@@ -349,13 +357,65 @@ def test_an_exact_copy_of_a_near_copy_is_listed_as_near_the_record_it_names(tmp_
     assert _listed(second)[1] == {"file": str(b), "line": 1, "reason": "near duplicate", "kept_line": 1, "kept_file": str(a)}
 
 
+def _reaudited(path, config=None, **embedding):
+    """The copy's own audit: what a user runs after dedup, expecting no copy or conflict left."""
+    duplicates = audit(path, config or Config(), **(embedding or {"embed": False})).checks["duplicates"]
+    return duplicates.all_groups, duplicates.all_conflicts
+
+
+# Lines 1 and 2 are an exact conflict; 3 and 4 are lexical copies of them (and of each other), 3 with the
+# label the conflict's first record lost. The audit judges no near conflict on records of an exact conflict.
+TOP_UP = [{"text": "how do i top up my card", "label": "a"}, {"text": "how do i top up my card", "label": "b"},
+          {"text": "hi, how do i top up my card", "label": "b"}, {"text": "where is my refund", "label": "r"}]
+
+
+@pytest.mark.parametrize("drop_conflicts", [False, True])
+def test_a_lexical_copy_with_another_label_outside_a_conflict_goes_and_the_copy_reaudits_clean(tmp_path, drop_conflicts):
+    source = _write(tmp_path / "t.jsonl", TOP_UP)
+    summary = deduplicate(source, tmp_path / "clean.jsonl", Config(), drop_conflicts=drop_conflicts, embed=False)
+    kept = [json.loads(line)["text"] for line in (tmp_path / "clean.jsonl").read_text().splitlines()]
+    assert kept == (["hi, how do i top up my card", "where is my refund"] if drop_conflicts
+                    else ["how do i top up my card", "where is my refund"])
+    assert _reaudited(tmp_path / "clean.jsonl") == ([], [])
+    if not drop_conflicts:
+        assert _listed(summary)[3]["conflicting_labels"] == ["a", "b"] and summary.run_conflicts_kept == 1
+
+
+def test_with_the_kept_record_dropped_a_lexical_copy_of_the_first_that_stays_goes_as_its_near_duplicate(tmp_path):
+    rows = [*TOP_UP[:2], {"text": "hi, how do i top up my card", "label": "a"},
+            {"text": "how do i top up my card please", "label": "a"}, TOP_UP[3]]
+    summary = deduplicate(_write(tmp_path / "t.jsonl", rows), tmp_path / "clean.jsonl", Config(), drop_conflicts=True,
+                          embed=False)
+    assert {line: (e["reason"], e.get("kept_line")) for line, e in _listed(summary).items()} == {
+        1: ("conflicting labels", None), 2: ("conflicting labels", None), 4: ("near duplicate", 3)}
+    assert _reaudited(tmp_path / "clean.jsonl") == ([], [])
+
+
+def test_long_annotation_items_whose_kept_item_is_a_conflict_keep_one_lexical_copy_whole(tmp_path):
+    items = [("how do i top up my card", "aaa"), ("how do i top up my card", "bbb"), ("hi, how do i top up my card", "aaa"),
+             ("hi, how do i top up my card", "aaa"), ("how do i top up my card please", "aaa"), ("where is my refund", "rrr")]
+    rows = ["item_id,annotator,label,text"]
+    for item, (text, labels) in enumerate(items, start=1):
+        rows += [f'I{item},{annotator},{label},"{text}"' for annotator, label in zip("xyz", labels)]
+    source = tmp_path / "b.csv"
+    source.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"))
+    summary = deduplicate(source, tmp_path / "clean.csv", config, drop_conflicts=True, embed=False)
+    back = pd.read_csv(tmp_path / "clean.csv", dtype=str, keep_default_na=False)
+    assert sorted(set(back["item_id"])) == ["I3", "I6"] and len(back) == 6
+    assert {line: e.get("kept_line") for line, e in _listed(summary).items() if line >= 10} == {
+        10: 7, 11: 7, 12: 7, 13: 7, 14: 7, 15: 7}
+    assert _reaudited(tmp_path / "clean.csv", config) == ([], [])
+
+
 def test_a_conflict_across_files_names_the_file_of_each_of_its_lines(tmp_path):
     from dataaudit.fix.dedup import deduplicate_files
 
-    top_up = [{"text": "how do i top up my card", "label": "a"}, {"text": "how do i top up my card", "label": "b"}]
-    a = _write(tmp_path / "a.jsonl", [top_up[0], {"text": "where is my refund", "label": "r"}])
-    b = _write(tmp_path / "b.jsonl", [top_up[1], {"text": "cancel my subscription", "label": "c"}])
+    a = _write(tmp_path / "a.jsonl", [TOP_UP[0], TOP_UP[3], {"text": "hi, how do i top up my card", "label": "a"}])
+    b = _write(tmp_path / "b.jsonl", [TOP_UP[1], {"text": "cancel my subscription", "label": "c"},
+                                      {"text": "hi, how do i top up my card", "label": "a"}])
     first, second = deduplicate_files([a, b], tmp_path / "clean", Config(), drop_conflicts=True, embed=False)
     assert _listed(first)[1] == {"file": str(a), "line": 1, "reason": "conflicting labels", "group_lines": [1, 1],
                                  "labels": ["a", "b"], "group_files": [str(a), str(b)]}
     assert _listed(second)[1]["group_files"] == [str(a), str(b)]
+    assert _reaudited([tmp_path / "clean" / "a.jsonl", tmp_path / "clean" / "b.jsonl"]) == ([], [])

@@ -1,10 +1,11 @@
 """`dataaudit dedup`: a de-duplicated copy of a dataset, and a sidecar naming every dropped line and why.
 
-The first record of each duplicate group is kept (the one the report names as `keep`); conflicting
-groups are dropped whole only when asked, and a group whose kept record goes with them keeps the first record of
-each of its exact sets that stays. A reworded copy whose label differs from the kept record's (never a conflict
-in the audit) is kept too; a generation prompt asked twice keeps its first reply, the copy listed with
-`target_differs`. A preference contradiction (one prompt with A over B and B over A, or a
+The first record of each duplicate group is kept (the one the report names as `keep`); a copy dropped with
+another label than the kept record's is listed with both (`conflicting_labels`), a reworded copy (no conflict in
+the audit) as much as a true one. Conflicting groups are dropped whole only when asked; a group whose kept record
+goes with them keeps its first record that stays, and each next member that is no exact or lexical copy (the
+audit's own rule, near_pairs.lexical_copy) of one kept before it. A generation prompt asked twice keeps its first
+reply, the copy listed with `target_differs`. A preference contradiction (one prompt with A over B and B over A, or a
 KTO completion marked desirable and undesirable) is never settled by keeping its first line: every record of it
 is kept, and counted, unless --drop-conflicts drops them all. Malformed lines are dropped and listed too; a file read
 only in part (a quote left open) or in another encoding than UTF-8 is refused. The copy is written
@@ -22,10 +23,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import Config
+from ..checks.duplicates import MAX_TEXT_CHARS
+from ..checks.near_pairs import Fields, input_fields, lexical_copy
+from ..config import Config, DuplicatesConfig
 from ..errors import InputError
 from ..io import write_atomic
+from ..excerpt import plain_excerpt
 from ..load.files import stopped_at_open_quote
+from ..normalize import normalize_text, skeleton, tokens
 from .writers import DROP, check_target, local_paths, read_plain, rewrite, sidecar_path
 
 
@@ -46,73 +51,89 @@ class DedupSummary:
     sidecar: Path
     # Of the whole run (every file audited together), not of this file: a group may span files, and the CLI
     # states the run's count once.
-    run_conflicts_kept: int  # groups with conflicting labels of which one record was kept (without --drop-conflicts)
+    # Groups of copies with different labels whose first record's label was kept, their dropped copies listed
+    # with conflicting_labels: the audit's conflicts (without --drop-conflicts) and reworded copies with another label.
+    run_conflicts_kept: int
     invalid: int = 0  # of the dropped rows, those left out because they could not be read as records
     run_contradictions_kept: int = 0  # preference contradictions every record of which was kept (without --drop-conflicts)
-    # Records kept beside their group's kept record: reworded copies of it (never a conflict) with another label.
-    run_other_labels_kept: int = 0
 
 
 Place = tuple[str, int]  # (file as audited, line)
 
 
-def _drop_reasons(report, drop_conflicts: bool, value_of: dict[Place, str | None] | None = None) -> tuple[dict[Place, dict], int]:
-    """Why each dropped row goes, keyed by its (file, line): groups and conflicts may span the files of a
-    multi-file audit, whose line numbers repeat from file to file. Also how many records of reworded groups are
-    kept beside their group's kept record for carrying another label.
+@dataclass(frozen=True)
+class MemberText:
+    """What dedup reads again of a group's member: the audit's groups carry neither labels nor texts."""
 
-    value_of: each member's label (or target) of the groups whose members' labels differ (same_target false)."""
+    value: str | None  # its label (or target)
+    query: str  # what the lexical rule compares: its query, normalised as keys are (TextIndex.embed_texts)
+    words: tuple[str, ...]  # its content words (normalize.skeleton)
+    fields: Fields | None  # its input's fields (near_pairs.input_fields)
+
+
+def _unavailable(report, drop_conflicts: bool) -> set[Place]:
+    """Records that go whatever their group does, so cannot stand for it: kept_line would name a dropped line."""
     duplicates = report.checks["duplicates"]
-    value_of = value_of or {}
     in_conflict = {member for conflict in duplicates.conflicts for member in zip(conflict.line_files, conflict.lines)}
     preference = report.checks.get("preference")
     identical = set(preference.all_identical) if preference is not None else set()
-    # A record that goes whatever its group does cannot stand for the group: kept_line would name a dropped line.
-    unavailable = (in_conflict if drop_conflicts else set()) | identical
+    return (in_conflict if drop_conflicts else set()) | identical
+
+
+def _drop_reasons(report, drop_conflicts: bool, member_of: dict[Place, MemberText] | None = None,
+                  dup: DuplicatesConfig | None = None) -> tuple[dict[Place, dict], int]:
+    """Why each dropped row goes, keyed by its (file, line): groups and conflicts may span the files of a
+    multi-file audit, whose line numbers repeat from file to file. Also how many groups kept their first
+    record's label while copies dropped from them carry another.
+
+    member_of: the members of the groups whose labels differ or whose kept record goes (`_read_members`)."""
+    duplicates = report.checks["duplicates"]
+    member_of = member_of or {}
+    dup = dup or DuplicatesConfig()
+    unavailable = _unavailable(report, drop_conflicts)
     groups = duplicates.all_groups
     in_near_group = {member for group in groups if group.kind == "near" for member in group.members}
     exact_set_of = {member: i for i, group in enumerate(groups) if group.kind == "exact" for member in group.members}
     reasons: dict[Place, dict] = {}
-    other_labels_kept = 0
 
     def drop(member: Place, kept: Place, kind: str) -> None:
         reasons.setdefault(member, {"line": member[1], "reason": f"{kind} duplicate", "kept_line": kept[1]})
         if kept[0] != member[0]:
             reasons[member].setdefault("kept_file", kept[0])
 
+    def same_set(a: Place, b: Place) -> bool:
+        return a in exact_set_of and exact_set_of[a] == exact_set_of.get(b)
+
+    def lexical(kept: Place, member: Place) -> bool:
+        a, b = member_of.get(kept), member_of.get(member)
+        return (dup.lexical and a is not None and b is not None
+                and lexical_copy((a.query, b.query), (a.words, b.words), dup.lexical_ratio, (a.fields, b.fields)) is not None)
+
     for group in groups:
         if group.kind == "exact" and group.members[0] in in_near_group:
             continue  # decided with its near group, whose kept record it keeps
         leader = group.keep or group.members[0]
-        # The members copy the leader, not (as far as the audit says) one another beyond their exact sets: with
-        # the leader gone, each exact set keeps its first record that stays, and a reworded copy stays alone.
-        leader = None if leader in unavailable else leader
-        kept_of_exact_set: dict[int, Place] = {}
-        if leader is not None and leader in exact_set_of:
-            kept_of_exact_set[exact_set_of[leader]] = leader
+        if leader not in unavailable:
+            for member in group.members:
+                if member != leader:
+                    drop(member, leader, "exact" if group.kind == "exact" or same_set(member, leader) else "near")
+            continue
+        # The members copy the leader; with it gone, the first member that stays takes its place, and so does each
+        # next one that is no true copy (exact, or lexical by the audit's own rule) of a member kept before it, so a
+        # member joined by embeddings alone stays: its likeness to the others was never measured.
+        kept: list[Place] = []
         for member in group.members:
-            if member == leader:
-                continue
-            # The audit never calls a reworded copy with another label a conflict (a fine-grained label set can
-            # tell real paraphrases apart, Banking77's top_up_failed / top_up_reverted): it is not dropped for one.
-            other_label = (leader is not None and group.kind == "near" and group.same_target is False
-                           and duplicates.label_field is not None and member not in in_conflict
-                           and value_of.get(member) != value_of.get(leader))
-            if leader is not None and not other_label:
-                same_set = member in exact_set_of and exact_set_of.get(member) == exact_set_of.get(leader)
-                drop(member, leader, "exact" if group.kind == "exact" or same_set else "near")
-                continue
             if member in unavailable:
                 continue
-            exact_set = exact_set_of.get(member)
-            if exact_set in kept_of_exact_set:
-                drop(member, kept_of_exact_set[exact_set], "exact")
+            copied = next((k for k in kept if same_set(member, k)), None) or next((k for k in kept if lexical(k, member)), None)
+            if copied is None:
+                kept.append(member)
             else:
-                if exact_set is not None:
-                    kept_of_exact_set[exact_set] = member
-                other_labels_kept += other_label
+                drop(member, copied, "exact" if same_set(member, copied) else "near")
+    labels_kept: set[Place] = set()  # the kept record of each group counted
     for conflict in duplicates.conflicts:
-        for member in zip(conflict.line_files, conflict.lines):
+        members = list(zip(conflict.line_files, conflict.lines))
+        for member in members:
             if drop_conflicts:
                 reasons[member] = {"line": member[1], "reason": "conflicting labels", "group_lines": conflict.lines,
                                    "labels": conflict.labels}
@@ -120,13 +141,25 @@ def _drop_reasons(report, drop_conflicts: bool, value_of: dict[Place, str | None
                     reasons[member]["group_files"] = conflict.line_files
             elif member in reasons:  # a copy dropped while the record kept carries another label: say so
                 reasons[member]["conflicting_labels"] = conflict.labels
-    if duplicates.label_field is None:
-        # Free-text targets are not labels (no conflict is judged on them) and the audit counts a prompt asked
-        # twice as one usable example whatever its replies: the copy goes, saying that its reply was another.
-        for member, reason in reasons.items():
-            kept = (reason.get("kept_file", member[0]), reason.get("kept_line"))
-            if member in value_of and kept in value_of and value_of[member] != value_of[kept]:
-                reason["target_differs"] = True
+        if not drop_conflicts:
+            # Counted by the record kept in its place, once with any reworded copy of it with another label (below);
+            # a conflict none of whose records was dropped is counted alone.
+            kept_of = {(r.get("kept_file", m[0]), r["kept_line"]) for m in members if "kept_line" in (r := reasons.get(m, {}))}
+            labels_kept |= kept_of or {members[0]}
+    for member, reason in reasons.items():
+        kept = (reason.get("kept_file", member[0]), reason.get("kept_line"))
+        if member not in member_of or kept not in member_of or member_of[member].value == member_of[kept].value:
+            continue
+        if duplicates.label_field is None:
+            # Free-text targets are not labels (no conflict is judged on them) and the audit counts a prompt asked
+            # twice as one usable example whatever its replies: the copy goes, saying that its reply was another.
+            reason["target_differs"] = True
+        elif "conflicting_labels" not in reason:
+            # A reworded copy with another label (no conflict in the audit: a fine-grained label set can tell real
+            # paraphrases apart) goes as the audit counts it, never silently: both labels are listed for review.
+            reason["conflicting_labels"] = [_shown(member_of[kept].value), _shown(member_of[member].value)]
+            labels_kept.add(kept)
+    preference = report.checks.get("preference")
     for group in preference.all_contradictions if preference is not None and drop_conflicts else ():
         lines = [line for _, line in group]
         for member in group:
@@ -139,22 +172,34 @@ def _drop_reasons(report, drop_conflicts: bool, value_of: dict[Place, str | None
     for error in report.checks["format"].errors:
         if error.line > 0:
             reasons.setdefault((error.file, error.line), {"line": error.line, "reason": f"{INVALID}: {error.field}: {error.message}"})
-    return reasons, other_labels_kept
+    return reasons, len(labels_kept)
 
 
-def _values_of_differing_groups(report, audited: list[Path], config: Config) -> dict[Place, str | None]:
-    """The label (or target) of every member of a group whose members' labels differ; the audit's groups carry
-    only whether they differ. Read again only where some group's do."""
+def _shown(value: str | None) -> str | None:
+    return None if value is None else plain_excerpt(value, MAX_TEXT_CHARS)  # as the audit's conflicts show labels
+
+
+def _read_members(report, audited: list[Path], config: Config, drop_conflicts: bool) -> dict[Place, MemberText]:
+    """The label (or target) and compared text of every member of a group whose labels differ or whose kept
+    record goes; the dataset is read again only where some group needs it."""
     duplicates = report.checks["duplicates"]
-    wanted = {member for group in duplicates.all_groups if group.same_target is False for member in group.members}
+    unavailable = _unavailable(report, drop_conflicts)
+    wanted = {member for group in duplicates.all_groups
+              if group.same_target is False or (group.keep or group.members[0]) in unavailable for member in group.members}
     if not wanted:
         return {}
     from ..load.dataset import load_dataset
 
     records = load_dataset(audited if len(audited) > 1 else audited[0], config, role="train").records
     use_label = duplicates.label_field == "label"
-    return {(r.source, r.line): (r.label if use_label or r.target is None else r.target)
-            for r in records if (r.source, r.line) in wanted}
+    dup = config.duplicates
+    members = {}
+    for r in records:
+        if (r.source, r.line) in wanted:
+            query = normalize_text(r.query_text, dup) or normalize_text(r.input_text, dup)
+            members[(r.source, r.line)] = MemberText(r.label if use_label or r.target is None else r.target, query,
+                                                     skeleton(tokens(query)), input_fields(r.query_text))
+    return members
 
 
 def _whole_items(reasons: dict[Place, dict], source: Path, config: Config) -> dict[Place, dict]:
@@ -254,11 +299,10 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         if report.checks["format"].errors_listed < report.checks["format"].invalid:
             raise InputError(f"{', '.join(str(s) for s, _ in pairs)}: too many malformed lines to list; fix the file first")
         _refuse_files_not_to_copy(report, pairs, audited)
-        values = _values_of_differing_groups(report, audited, config)
-        reasons, other_labels_kept = _drop_reasons(report, drop_conflicts, values)
+        members = _read_members(report, audited, config, drop_conflicts)
+        reasons, labels_kept = _drop_reasons(report, drop_conflicts, members, config.duplicates)
         if config.fields.annotator:
             reasons = _whole_items(reasons, audited[0], config)
-    run_conflicts_kept = 0 if drop_conflicts else len(report.checks["duplicates"].conflicts)
     preference = report.checks.get("preference")
     run_contradictions_kept = 0 if drop_conflicts or preference is None else len(preference.all_contradictions)
     # A gzip input is audited decompressed in the scratch folder: its lines are named by the input path.
@@ -273,7 +317,7 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         sidecar = sidecar_path(target, SIDECAR)
         write_atomic(sidecar, "".join(json.dumps({"file": str(source), **mine[line]}, ensure_ascii=False) + "\n" for line in sorted(mine)))
         invalid = sum(reason["reason"].startswith(INVALID) for reason in mine.values())
-        summaries.append(DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, run_conflicts_kept, invalid,
-                                      run_contradictions_kept, other_labels_kept))
+        summaries.append(DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, labels_kept, invalid,
+                                      run_contradictions_kept))
     return summaries
 
