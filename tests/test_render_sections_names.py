@@ -90,8 +90,35 @@ def test_a_disputed_items_labels_are_excerpts_told_apart(tmp_path):
     disputed = next(t for t in AGREEMENT.build(report).tables if t.title.startswith("Most disputed"))
     assert disputed.rows
     shown = {part.rsplit(": ", 1)[1] for row in disputed.rows for part in row[3].split(", ")}
-    assert shown <= {"customer_reques…g_dispute_high", "customer_reques…ng_dispute_low", "shipping"}
-    assert len(shown & {"customer_reques…g_dispute_high", "customer_reques…ng_dispute_low"}) == 2
+    assert shown <= {"customer_request_cat…illing_dispute_high", "customer_request_cat…billing_dispute_low", "shipping"}
+    assert len(shown & {"customer_request_cat…illing_dispute_high", "customer_request_cat…billing_dispute_low"}) == 2
+
+
+def test_a_label_reads_in_the_agreement_section_as_in_the_size_section_whatever_few_it_lists(tmp_path, monkeypatch):
+    """Told apart over only the labels listed, a disputed item labelled HIGH (and never LOW) read
+    "customer_request_category_ref…", which LOW would read too."""
+    from dataclasses import replace
+
+    from dataaudit.render.sections.agreement import SECTION as AGREEMENT
+    from dataaudit.render.sections.size import SECTION as SIZE
+    from dataaudit.report import CheckResults
+
+    report = _collide_report(tmp_path)
+    agreement = report.checks["agreement"]
+    only_high = [d for d in agreement.disputed if set(d.labels.values()) == {HIGH, "shipping"}][:1]
+    assert only_high
+    results = {**report.checks, "agreement": replace(agreement, confused_pairs=[], disputed=only_high)}
+    report = replace(report, checks=CheckResults(results, report.checks.runs))
+    disputed = next(t for t in AGREEMENT.build(report).tables if t.title.startswith("Most disputed"))
+    shown = {part.rsplit(": ", 1)[1] for part in disputed.rows[0][3].split(", ")}
+    assert shown == {"customer_request_cat…illing_dispute_high", "shipping"}
+    from dataaudit.render import plots
+
+    drawn: list[dict] = []
+    monkeypatch.setattr(plots, "label_distribution", lambda bars, rare: drawn.append(bars) or "<svg/>")
+    monkeypatch.setattr(plots, "token_histograms", lambda *args: "<svg/>")
+    SIZE.figures(report)
+    assert "customer_request_cat…illing_dispute_high" in drawn[0]
 
 
 def test_names_told_apart_only_by_a_masked_value_are_numbered_not_hashed():
