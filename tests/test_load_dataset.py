@@ -77,3 +77,24 @@ def test_a_missing_file_stops_the_read_and_says_what_to_do(tmp_path):
     with pytest.raises(InputError) as raised:
         load_dataset([str(readable), str(tmp_path / "nope.jsonl")], Config())  # a typo, not a batch to set aside
     assert str(raised.value) == f"{tmp_path / 'nope.jsonl'}: no such file; check the name, or name a file, a folder or a glob that exists"
+
+
+def test_an_unreadable_file_inside_a_folder_is_named_itself_and_has_no_digest(tmp_path, monkeypatch):
+    """Given a folder, the warning must name the file inside it that could not be read, not only the folder; its
+    sha256 is "" in report.json, and report.html says it was not read instead of "sha256 …"."""
+    from dataaudit.api import audit
+    from dataaudit.render.html import render_html
+
+    folder = tmp_path / "batches"
+    folder.mkdir()
+    rows = [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(4)]
+    write_jsonl(folder / "a.jsonl", rows)
+    closed = write_jsonl(folder / "b.jsonl", [{"text": f"u{i}", "label": "ab"[i % 2]} for i in range(4)])
+    _closed(monkeypatch, closed)
+    report = audit(str(folder), Config(task_type="classification"), embed=False)
+    format_condition = next(c for c in report.verdict.conditions if c.id == "format")
+    assert format_condition.status == "warn" and f"{closed}: permission denied" in format_condition.summary
+    assert [(i.path, i.records, i.sha256) for i in report.inputs if i.path == str(closed)] == [(str(closed), 0, "")]
+    assert report.to_dict()["inputs"][1]["sha256"] == ""
+    page = render_html(report)
+    assert f"{closed} (not read)" in page and "sha256 …" not in page

@@ -775,3 +775,22 @@ def test_an_address_after_a_c1_control_is_found_as_a_reader_of_the_escaped_text_
     (found,) = scan_text(text)
     assert (found.kind, text[found.start:found.end]) == ("email", "a0@aa.com")
     assert scan_text("ann@example.org \x1b[31mred\x1b[0m") and len(scan_text("a\u200bnn@example.org")) == 1
+
+
+@pytest.mark.parametrize("text, kind, value", [
+    ("refund to +1 415 555 0958é", "phone", "+1 415 555 0958"),
+    ("call +1 415 555 0958word", "phone", "+1 415 555 0958"),
+    ("write bob@example.orgé", "email", "bob@example.org"),
+    ("write bob@example.orgçà merci", "email", "bob@example.org"),
+])
+def test_a_letter_glued_after_a_value_does_not_hide_it(text, kind, value):
+    """The boundary rule took a value touching a letter for part of a word and gave it up: a letter typed right after
+    an address or a number showed it whole in every excerpt."""
+    assert [(f.kind, text[f.start:f.end]) for f in scan_text(text)] == [(kind, value)]
+    assert value not in excerpt(text, markdown=False)
+
+
+@pytest.mark.parametrize("text", ["SKU 4155550958X", "ISBN 978-3-16-148410-0X", "2024-01-15T10:30:00Z",
+                                  "550e8400-e29b-41d4-a716-446655440000", "order 123-4567-8901ab", "logo@2x.pngé"])
+def test_a_letter_after_digits_does_not_make_a_product_code_a_phone_number(text):
+    assert scan_text(text) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from dataaudit.checks.batches import BatchSummary
+from dataaudit.excerpt import sanitise
 from dataaudit.render.sections.per_file import SECTION, shown_names
 
 UUID = "0f3c2b1e-7d8a-4c6e-9b1a-2e3f4a5b6c7d"
@@ -59,3 +60,29 @@ def test_an_address_in_long_file_names_is_masked_before_the_names_are_cut():
     shown = shown_names(paths)
     assert len(set(shown)) == 3
     assert not any(user in name for name in shown for user in ("jane", "john", "ann.s", "@example"))
+
+
+def test_short_names_that_read_alike_once_masked_are_told_apart():
+    """Every name under FILE_WIDTH returned early, and both files read "call <PHONE …958>.jsonl"."""
+    shown = shown_names(["d/call +1 415 555 0958.jsonl", "d/call +1 416 555 0958.jsonl"])
+    assert shown == ["call <PHONE …958>.jsonl #1", "call <PHONE …958>.jsonl #2"]
+
+
+def test_no_cut_falls_inside_a_masked_values_placeholder():
+    """The shared start ran into "<EMAIL ….com #" (a placeholder holds separators) and the cut split it."""
+    paths = [f"/d/{user}@corp.com_shared_with_the_team_final_labels.jsonl" for user in ("alice", "bob", "carol")]
+    shown = shown_names(paths)
+    assert len(set(shown)) == 3 and all(len(name) <= 32 for name in shown)
+    for name, path in zip(shown, paths):
+        placeholder = name.split(">")[0] + ">"
+        assert placeholder in sanitise(path) and name == placeholder + "…_labels.jsonl"
+        assert "alice" not in name and "bob" not in name and "carol" not in name
+
+
+def test_a_name_with_context_on_both_sides_stays_within_the_width():
+    """16 characters of context each side and 8 of the difference made names of 40 against FILE_WIDTH 32."""
+    paths = [f"/d/shared_long_prefix_name_{part}_differs_here_{part}x-averyveryverylongpieceofname.jsonl"
+             for part in ("aaaaaaaaaaaa", "bbbbbbbbbbbbbb")]
+    shown = shown_names(paths)
+    assert len(set(shown)) == 2 and all(len(name) <= 32 for name in shown)
+    assert shown[0].endswith("name.jsonl") and "aaaa" in shown[0] and "bbbb" in shown[1]

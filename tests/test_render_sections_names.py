@@ -90,5 +90,52 @@ def test_a_disputed_items_labels_are_excerpts_told_apart(tmp_path):
     disputed = next(t for t in AGREEMENT.build(report).tables if t.title.startswith("Most disputed"))
     assert disputed.rows
     shown = {part.rsplit(": ", 1)[1] for row in disputed.rows for part in row[3].split(", ")}
-    assert shown <= {"customer_reques…g_dispute_high", "customer_reques…ng_dispute_low", "shipping"}
-    assert len(shown & {"customer_reques…g_dispute_high", "customer_reques…ng_dispute_low"}) == 2
+    assert shown <= {"customer_request_cat…illing_dispute_high", "customer_request_cat…billing_dispute_low", "shipping"}
+    assert len(shown & {"customer_request_cat…illing_dispute_high", "customer_request_cat…billing_dispute_low"}) == 2
+
+
+def test_a_label_reads_in_the_agreement_section_as_in_the_size_section_whatever_few_it_lists(tmp_path, monkeypatch):
+    """Told apart over only the labels listed, a disputed item labelled HIGH (and never LOW) read
+    "customer_request_category_ref…", which LOW would read too."""
+    from dataclasses import replace
+
+    from dataaudit.render.sections.agreement import SECTION as AGREEMENT
+    from dataaudit.render.sections.size import SECTION as SIZE
+    from dataaudit.report import CheckResults
+
+    report = _collide_report(tmp_path)
+    agreement = report.checks["agreement"]
+    only_high = [d for d in agreement.disputed if set(d.labels.values()) == {HIGH, "shipping"}][:1]
+    assert only_high
+    results = {**report.checks, "agreement": replace(agreement, confused_pairs=[], disputed=only_high)}
+    report = replace(report, checks=CheckResults(results, report.checks.runs))
+    disputed = next(t for t in AGREEMENT.build(report).tables if t.title.startswith("Most disputed"))
+    shown = {part.rsplit(": ", 1)[1] for part in disputed.rows[0][3].split(", ")}
+    assert shown == {"customer_request_cat…illing_dispute_high", "shipping"}
+    from dataaudit.render import plots
+
+    drawn: list[dict] = []
+    monkeypatch.setattr(plots, "label_distribution", lambda bars, rare: drawn.append(bars) or "<svg/>")
+    monkeypatch.setattr(plots, "token_histograms", lambda *args: "<svg/>")
+    SIZE.figures(report)
+    assert "customer_request_cat…illing_dispute_high" in drawn[0]
+
+
+def test_names_told_apart_only_by_a_masked_value_are_numbered_not_hashed():
+    """A digest of "refund request from +1 415 555 0958" is one of a million numbers to try: it gave the number
+    back. Such names are tagged by their place, in the order they came."""
+    one, two = "refund request from +1 415 555 0958", "refund request from +1 416 555 0958"
+    shown = distinct_texts([one, "shipping", two], 40)
+    assert shown == {one: "refund request from <PHONE …958> #1", "shipping": "shipping",
+                     two: "refund request from <PHONE …958> #2"}
+    digests = {hashlib.sha256(name.encode()).hexdigest()[:k] for name in (one, two) for k in (4, 6, 8)}
+    assert not any(d in reads for d in digests for reads in shown.values())
+
+
+def test_a_place_number_is_never_one_another_name_already_reads():
+    one, two = "ticket from +1 415 555 0958", "ticket from +1 416 555 0958"
+    taken = "ticket from <PHONE …958> #1"  # a label that reads, as typed, like the first place number
+    shown = distinct_texts([taken, one, two], 40)
+    assert shown[taken] == taken
+    assert len(set(shown.values())) == 3 and all(len(reads) <= 40 for reads in shown.values())
+    assert {shown[one], shown[two]} == {"ticket from <PHONE …958> #2", "ticket from <PHONE …958> #3"}

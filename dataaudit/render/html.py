@@ -175,7 +175,7 @@ def _header(report: Report) -> str:
     v = report.verdict
     train = [i for i in report.inputs if i.role == "train"]
     # A prefix to tell runs apart at a glance; the inputs table below writes each hash whole, as report.md does.
-    hashes = ", ".join(f"{i.path} (sha256 {i.sha256[:HASH_PREFIX_CHARS]}…)" for i in train)
+    hashes = ", ".join(f"{i.path} (sha256 {i.sha256[:HASH_PREFIX_CHARS]}…)" if i.sha256 else f"{i.path} (not read)" for i in train)
     rows = "".join(f"<tr><td>{esc(c.id)}</td><td><span class='badge {esc(c.status)}'>{esc(c.status)}</span></td><td>{inline(c.summary)}</td></tr>"
                    for c in v.conditions)
     rows += "".join(f"<tr><td>{esc(n.id)}</td><td><span class='badge skipped'>not judged</span></td><td>{inline(n.reason)}</td></tr>"
@@ -226,7 +226,7 @@ def _section(section, report: Report, formats: Collection[str] = ("json", "md", 
 
 
 def _inputs(report: Report, json_written: bool) -> str:
-    rows = [[i.role, i.path, i.records, i.sha256] for i in report.inputs]
+    rows = [[i.role, i.path, i.records, i.sha256 or "(not read)"] for i in report.inputs]
     config = dumps(safe_config(report), indent=2)  # the configuration report.json writes: masked, controls escaped
     counted = EXPORT_ROWS if rows_grouped(report) else "records"  # an annotation tool's export rows are not the items counted
     return (f"<section id='inputs'><h2>Inputs and configuration</h2>{_table(['role', 'path', counted, 'sha256'], rows, json_written=json_written)}"

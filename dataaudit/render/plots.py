@@ -44,14 +44,18 @@ def _svg(figure) -> str:
 
 _ID = re.compile(r'\bid="([^"]+)"')
 _REFERENCE = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
+# A tag; matplotlib writes '<' and '>' in text and attributes as entities, so drawn text never holds one.
+_TAG = re.compile(r"<[^>]*>")
 
 
 def scoped_ids(svg: str, scope: str) -> str:
     """svg with every id it defines, and every reference to one (url(#...), href="#..."), prefixed with scope:
     matplotlib numbers each figure's ids from 1 (figure_1, axes_1, patch_2), so a page of several held each of
-    them several times, and a marker or clip path could resolve to another figure's."""
-    defined = set(_ID.findall(svg))
-    return _REFERENCE.sub(lambda m: m.group(1) + (f"{scope}-{m.group(2)}" if m.group(2) in defined else m.group(2)), svg)
+    them several times, and a marker or clip path could resolve to another figure's. Only tags are read and
+    rewritten: a label 'x url(#axes_1) y' is dataset text drawn between them, and was drawn rewritten."""
+    defined = {name for tag in _TAG.findall(svg) for name in _ID.findall(tag)}
+    scope_one = lambda m: m.group(1) + (f"{scope}-{m.group(2)}" if m.group(2) in defined else m.group(2))  # noqa: E731
+    return _TAG.sub(lambda tag: _REFERENCE.sub(scope_one, tag.group()), svg)
 
 
 def label_distribution(counts: dict[str, int], rare: list[str]) -> str:

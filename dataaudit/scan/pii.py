@@ -381,7 +381,15 @@ def _script_regions(text: str) -> tuple[str, ...]:
     return ()
 
 
+# A letter glued to a number's last digit ("+1 415 555 0958é", "0958word"): libphonenumber's matcher (and the run
+# above) take a number touching a letter for part of a word and give it up, so a letter typed after it hid it.
+# Numbers are looked for with such a letter read as a space (the same positions); a bare digit run still needs
+# a phone word before it, so a product code ("4155550958X") is not taken for one.
+_LETTER_AFTER_DIGIT = re.compile(r"(?<=\d)[^\W\d_]")
+
+
 def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, int, int, str]]:
+    text = _LETTER_AFTER_DIGIT.sub(" ", text)
     if not _may_hold_phone(text):
         return
     hinted = _script_regions(text)
@@ -413,7 +421,8 @@ def _email_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
             # "user@example.com으로"): the TLD ends where such a script's letters start.
             ascii_head = len(tld) - len(tld.lstrip(string.ascii_letters))
             cut = ascii_head if ascii_head else next((k for k in range(len(tld), 1, -1) if tld[:k] in _IDN_TLDS), 0)
-            if cut < 2 or (cut < len(tld) and not _NO_SPACE_SCRIPT.match(tld, cut)) or (not ascii_head and tld[:cut] not in _IDN_TLDS):
+            # A letter of any other script glued to an ASCII TLD ("bob@example.orgé") ends it too: it hid the address.
+            if cut < 2 or (not ascii_head and (cut < len(tld) and not _NO_SPACE_SCRIPT.match(tld, cut) or tld[:cut] not in _IDN_TLDS)):
                 continue
             tld = tld[:cut]
         if tld.lower() not in _FILE_EXTENSIONS:

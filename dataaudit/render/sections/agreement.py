@@ -8,6 +8,7 @@ from ...checks.agreement import ci_text, flag_figures, undefined_text
 from ...report import Report
 from ..figures import report_figure
 from .base import Figure, Section, SectionContent, Table, distinct_texts, text
+from .size import label_names
 
 
 def _fmt(value: float | None) -> str:
@@ -47,9 +48,10 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
             lines.append(f"annotator {names[annotator.annotator]} is far below the others"
                          + (": " + "; ".join(figures) if figures else "") + f" ({annotator.items} labelled)"
                          + (f"; alpha without them {annotator.alpha_without:.3f}" if annotator.alpha_without is not None else ""))
-    # Labels told apart as the size section tells them: two that share their first 30 characters read as one
-    labels = distinct_texts([label for p in a.confused_pairs[:3] for label in p.labels]
-                            + [label for d in a.disputed for label in d.labels.values()], 30)
+    # Told apart over every label, as the size section names them: told apart over only the labels listed here,
+    # one label read differently from the size section, and two sharing their head could read as one.
+    labels = label_names(report, [s.label for s in a.labels] + [label for p in a.confused_pairs[:3] for label in p.labels]
+                         + [label for d in a.disputed for label in d.labels.values()])
     if a.confused_pairs:
         lines.append("most confused labels: " + ", ".join(f"{labels[p.labels[0]]} / {labels[p.labels[1]]}" for p in a.confused_pairs[:3]))
     annotators = [[names[s.annotator], s.items, s.items_compared, _fmt(s.agreement_with_others), _fmt(s.alpha_without),

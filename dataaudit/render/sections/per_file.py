@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Collection
 
-from ...excerpt import mask
+from ...excerpt import ELLIPSIS, _sanitised_parts
 from ...report import Report
 from ..figures import report_figure
-from .base import EXPORT_ROWS, Section, SectionContent, Table, rows_grouped, text
+from .base import EXPORT_ROWS, Section, SectionContent, Table, distinct_texts, rows_grouped, text
 
 if TYPE_CHECKING:
     from ...checks.batches import BatchSummary
@@ -22,6 +22,7 @@ LABELS_SHOWN = 3
 # Of what all the names share, each shows at most this much on either side of the part that differs: the shard's
 # kind ("part-", "shard_") before it, its last piece ("-c000.json") after it.
 CONTEXT_CHARS = 16
+MIDDLE_CHARS = 8  # the part where the names differ keeps at least this much, the context giving up room for it
 SEPARATORS = "-_./ "
 
 
@@ -36,50 +37,137 @@ def short_names(paths: list[str]) -> list[str]:
 
 
 def shown_names(paths: list[str]) -> list[str]:
-    """Each file as its row names it: its short name, or past FILE_WIDTH the part where the names differ with a
-    little of what they share on either side. Spark writes part-00000-<one uuid>-c000.json,
-    part-00001-<the same uuid>-c000.json: cut at the start, all of them read "…2e3f4a5b6c7d-c000.json"."""
+    """Each file as its row names it, within FILE_WIDTH and no two alike: its short name, or past FILE_WIDTH the
+    part where the names differ with a little of what they share on either side. Spark writes
+    part-00000-<one uuid>-c000.json, part-00001-<the same uuid>-c000.json: cut at the start, all of them read
+    "…2e3f4a5b6c7d-c000.json". Names that still read alike (masked, a phone number their only difference) are
+    told apart as labels are (`distinct_texts`)."""
+    short = short_names(paths)
     # Masked whole before any cut: a piece of an address cut at a separator no longer reads as one to the masker.
-    names = [mask(name) for name in short_names(paths)]
-    if all(len(name) <= FILE_WIDTH for name in names):
-        return [text(name, FILE_WIDTH) for name in names]
+    # Each placeholder is one piece that no cut enters: "<EMAIL ….com #1c4b>" holds separators (" ", ".").
+    names = [_Name(name) for name in short]
+    if all(len(name.text) <= FILE_WIDTH for name in names):
+        return _told_apart(short, [text(name.text, FILE_WIDTH) for name in names])
     head, tail = _shared_ends(names)
     shown = [_around_difference(name, head, tail) for name in names]
-    if len(set(shown)) < len(shown):  # cut too close in some other way: each name's end, then its whole name
-        shown = [text(name, FILE_WIDTH, keep_end=True) for name in names]
-    if len(set(shown)) < len(shown):
-        shown = [text(name, 1000, keep_end=True) for name in names]
-    return shown
+    if len(set(shown)) < len(shown):  # cut too close in some other way: each name's end, then as labels are
+        shown = [text(name.cut_keeping_end(FILE_WIDTH), FILE_WIDTH) for name in names]
+    return _told_apart(short, shown)
 
 
-def _shared_ends(names: list[str]) -> tuple[int, int]:
-    """How many characters every name shares at its start and at its end, each ending at a separator so that
-    the part between them is whole pieces (part-00000, not 0)."""
-    shortest = min(len(name) for name in names)
+def _told_apart(short: list[str], shown: list[str]) -> list[str]:
+    """shown, where no two read alike; else every name as `distinct_texts` tells them apart within FILE_WIDTH."""
+    if len(set(shown)) == len(set(short)):
+        return shown
+    told = distinct_texts(short, FILE_WIDTH)
+    return [told[name] for name in short]
+
+
+class _Name:
+    """A short name sanitised (masked, control characters as escapes), and where its placeholders stand in it."""
+
+    def __init__(self, name: str):
+        self.text, self.placeholders, position = "", [], 0
+        for piece, placeholder in _sanitised_parts(name):
+            if placeholder:
+                self.placeholders.append((position, position + len(piece)))
+            self.text += piece
+            position += len(piece)
+
+    def whole_at(self, i: int) -> bool:
+        """Whether a cut between text[i - 1] and text[i] leaves every placeholder whole."""
+        return not any(start < i < end for start, end in self.placeholders)
+
+    def tokens(self, start: int, end: int) -> list[str]:
+        """text[start:end] as pieces a cut may not enter: each placeholder whole, every other character alone."""
+        pieces, i = [], start
+        while i < end:
+            stop = next((b for a, b in self.placeholders if a == i and b <= end), i + 1)
+            pieces.append(self.text[i:stop])
+            i = stop
+        return pieces
+
+    def cut_keeping_end(self, width: int, start: int = 0, end: int | None = None) -> str:
+        return _keep_end(self.tokens(start, len(self.text) if end is None else end), width)
+
+    def cut_keeping_both(self, width: int, start: int, end: int) -> str:
+        pieces = self.tokens(start, end)
+        if sum(map(len, pieces)) <= width:
+            return "".join(pieces)
+        kept = max(width - 1, 0)
+        head = _keep_start(pieces, kept - kept // 2)
+        return head + ELLIPSIS + _keep_end(pieces[len(_fitting(pieces, kept - kept // 2)):], kept // 2 + 1)[1:]
+
+
+def _fitting(pieces: list[str], width: int) -> list[str]:
+    """The first pieces that fit in width."""
+    taken, used = [], 0
+    for piece in pieces:
+        if used + len(piece) > width:
+            break
+        taken.append(piece)
+        used += len(piece)
+    return taken
+
+
+def _keep_start(pieces: list[str], width: int) -> str:
+    return "".join(_fitting(pieces, width))
+
+
+def _keep_end(pieces: list[str], width: int) -> str:
+    """The pieces' text in width, cut at the start (an ellipsis there) where it is longer."""
+    if sum(map(len, pieces)) <= width:
+        return "".join(pieces)
+    return ELLIPSIS + "".join(reversed(_fitting(pieces[::-1], max(width - 1, 0))))
+
+
+def _shared_ends(names: list[_Name]) -> tuple[int, int]:
+    """How many characters every name shares at its start and at its end, each ending at a separator (outside
+    every placeholder) so that the part between them is whole pieces (part-00000, not 0)."""
+    texts = [name.text for name in names]
+    shortest = min(len(t) for t in texts)
     head = 0
-    while head < shortest and len({name[head] for name in names}) == 1:
+    while head < shortest and len({t[head] for t in texts}) == 1:
         head += 1
-    while head > 0 and names[0][head - 1] not in SEPARATORS:
+    while head > 0 and (texts[0][head - 1] not in SEPARATORS or not all(n.whole_at(head) for n in names)):
         head -= 1
     tail = 0
-    while tail < shortest - head and len({name[-1 - tail] for name in names}) == 1:
+    while tail < shortest - head and len({t[-1 - tail] for t in texts}) == 1:
         tail += 1
-    while tail > 0 and names[0][-tail] not in SEPARATORS:
+    while tail > 0 and (texts[0][-tail] not in SEPARATORS or not all(n.whole_at(len(n.text) - tail) for n in names)):
         tail -= 1
     return head, tail
 
 
-def _around_difference(name: str, head: int, tail: int) -> str:
+def _around_difference(name: _Name, head: int, tail: int) -> str:
     """The part of name between the shared start and end, with the shared start's last CONTEXT_CHARS characters
-    and the shared end's last piece (all of it where short), within FILE_WIDTH."""
-    before, middle, after = name[:head], name[head:len(name) - tail], name[len(name) - tail:]
+    and the shared end's last piece (all of it where short), all within FILE_WIDTH: the context shrinks where the
+    part that differs needs the room (it keeps at least MIDDLE_CHARS)."""
+    full = name.text
+    end = len(full) - tail
+    after = full[end:]
     last_piece = max(after.rfind(mark) for mark in SEPARATORS[:2] + "/") if len(after) > CONTEXT_CHARS else 0
-    after_shown = text(after[max(last_piece, 0):], CONTEXT_CHARS, keep_end=True) if after else ""
-    if after_shown and last_piece > 0:
-        after_shown = "…" + after_shown.lstrip("…")
-    before_shown = text(before, CONTEXT_CHARS, keep_end=True) if before else ""
-    room = max(FILE_WIDTH - len(before_shown) - len(after_shown), 8)
-    return before_shown + text(middle, room, keep_both=True) + after_shown
+    after_start = end + max(last_piece, 0)
+    while not name.whole_at(after_start):
+        after_start += 1
+
+    def shown_after(width: int) -> str:
+        if not after:
+            return ""
+        shown = name.cut_keeping_end(width, after_start)
+        return ELLIPSIS + shown.lstrip(ELLIPSIS) if last_piece > 0 and len(shown) < width else shown
+
+    def shown_before(width: int) -> str:
+        return name.cut_keeping_end(width, 0, head) if head else ""
+
+    before_shown, after_shown = shown_before(CONTEXT_CHARS), shown_after(CONTEXT_CHARS)
+    room = max(FILE_WIDTH - len(before_shown) - len(after_shown), MIDDLE_CHARS)
+    middle_shown = name.cut_keeping_both(room, head, end)
+    left = FILE_WIDTH - len(middle_shown)
+    if len(before_shown) + len(after_shown) > left:
+        after_shown = shown_after(min(len(after_shown), left - left // 2))
+        before_shown = shown_before(left - len(after_shown))
+    return text(before_shown + middle_shown + after_shown, FILE_WIDTH)
 
 
 def _alpha(report: Report, summary: BatchSummary) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Collection
+from typing import Collection, Iterable
 
 from ...digits import value_text
 from ...report import Report
@@ -13,6 +13,16 @@ TOKEN_PLACES = 2  # a median or percentile of counts falls between two of them: 
 # Rare labels named in the balance line: 40,000 labels of two examples each made it 7,224 terminal lines, and
 # report.md cut it mid-name; report.json holds every label's count (checks.balance.counts, rare_labels).
 RARE_LABELS_NAMED = 10
+LABEL_WIDTH = 40  # a label in a line or a figure; the label-count table has room for LABEL_TABLE_WIDTH
+LABEL_TABLE_WIDTH = 60
+
+
+def label_names(report: Report, more: Iterable[str] = (), limit: int = LABEL_WIDTH) -> dict[str, str]:
+    """Every label's shown name, told apart over all of them (the balance check's, then `more`, labels other
+    sections name that the training labels lack), so that one label reads the same in every section: told apart
+    within a few, two labels that share their first characters read as one elsewhere."""
+    b = report.checks.get("balance")
+    return distinct_texts(list(b.counts if b is not None else ()) + list(more), limit)
 
 
 def token_figure(value: float) -> str:
@@ -28,7 +38,7 @@ def _ratio_figure(ratio: float, bound: float | None) -> str:
     return value_text(ratio, bound) if bound is not None else value_text(ratio)
 
 
-def _rare_labels(balance, formats: Collection[str] | None) -> str:
+def _rare_labels(report: Report, balance, formats: Collection[str] | None) -> str:
     """The rare labels in the check's order (most examples first, then name), the first RARE_LABELS_NAMED
     named with their counts and the rest counted, with where to find them: report.json where the run writes it,
     else what to add (report.md or report.html written alone must not send the reader to it)."""
@@ -36,7 +46,7 @@ def _rare_labels(balance, formats: Collection[str] | None) -> str:
     rest = len(balance.rare_labels) - len(named)
     where = ("report.json lists every label count under checks.balance" if json_written(formats)
              else f"{add_json()} for every label count")
-    names = distinct_texts(balance.counts, 40)
+    names = label_names(report)
     return (f"; under {balance.min_label_count} examples: " + ", ".join(f"{names[k]} ({balance.counts[k]})" for k in named)
             + (f" and {rest} more ({where})" if rest else ""))
 
@@ -64,8 +74,8 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
         entropy = "n/a" if b.normalized_entropy is None else f"{b.normalized_entropy:.2f}"
         bound = ((getattr(report, "config", None) or {}).get("balance") or {}).get("warn_imbalance_ratio")
         lines.append(f"{b.labels} labels, imbalance ratio {_ratio_figure(b.imbalance_ratio, bound)}, normalised entropy {entropy}"
-                     + (_rare_labels(b, formats) if b.rare_labels else ""))
-        names = distinct_texts(b.counts, 60)
+                     + (_rare_labels(report, b, formats) if b.rare_labels else ""))
+        names = label_names(report, limit=LABEL_TABLE_WIDTH)
         tables.append(Table(f"Label counts ({b.labels})", ["label", "count", "share"],
                             [[names[k], n, f"{b.shares[k]:.1%}"] for k, n in b.counts.items()], collapsed=b.labels > 12))
     return SectionContent(lines, tables)
@@ -82,7 +92,7 @@ def _figures(report: Report) -> list[Figure]:
                               f"Token lengths ({s.tokenizer})"))
     b = report.checks.get("balance")
     if b is not None:
-        names = distinct_texts(b.counts, 40)  # keyed by the label: two labels whose excerpts read alike were one bar
+        names = label_names(report)  # keyed by the label: two labels whose excerpts read alike were one bar
         figures.append(Figure(plots.label_distribution({names[k]: v for k, v in b.counts.items()}, [names[k] for k in b.rare_labels]),
                               "Label distribution"))
     return figures
