@@ -118,10 +118,10 @@ def sanitise(text: str) -> str:
     """text with every sensitive value masked and every control or format character shown as a visible escape,
     untruncated. Values are looked for in the reading view; a control inside a masked value goes with it, any
     other is shown as its escape."""
-    return "".join(part for part, _ in _sanitised_parts(text))
+    return "".join(part for part, _ in sanitised_parts(text))
 
 
-def _sanitised_parts(text: str) -> list[Part]:
+def sanitised_parts(text: str) -> list[Part]:
     """sanitise(text) in pieces, each placeholder one piece, so that an excerpt can cut around them."""
     view = reading_view(text)
     if view is None:
@@ -404,7 +404,7 @@ def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True, 
     kept whole or left out, never cut."""
     if text is None:
         return ""
-    value, placeholders = _one_line(_sanitised_parts(str(text)))
+    value, placeholders = _one_line(sanitised_parts(str(text)))
     if len(value) > limit:
         kept = max(limit - 1, 0)
         if keep_both:

@@ -81,7 +81,7 @@ def test_a_missing_file_stops_the_read_and_says_what_to_do(tmp_path):
 
 def test_an_unreadable_file_inside_a_folder_is_named_itself_and_has_no_digest(tmp_path, monkeypatch):
     """Given a folder, the warning must name the file inside it that could not be read, not only the folder; its
-    sha256 is "" in report.json, and report.html says it was not read instead of "sha256 …"."""
+    sha256 is "" in report.json, and report.html and report.md say it was not read (an empty cell in md)."""
     from dataaudit.api import audit
     from dataaudit.render.html import render_html
 
@@ -98,3 +98,6 @@ def test_an_unreadable_file_inside_a_folder_is_named_itself_and_has_no_digest(tm
     assert report.to_dict()["inputs"][1]["sha256"] == ""
     page = render_html(report)
     assert f"{closed} (not read)" in page and "sha256 …" not in page
+    from dataaudit.render.markdown import render_markdown
+
+    assert "| (not read) |" in render_markdown(report)

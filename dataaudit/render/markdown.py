@@ -234,7 +234,7 @@ def _blocks(report: Report, sections: list, max_rows: int | None,
     # an annotation tool's export rows are not the items the sections count; the hash whole, as report.html's
     # inputs table and report.json write it: it is what a reader compares with sha256sum
     inputs = Table("Inputs", ["role", "path", EXPORT_ROWS if rows_grouped(report) else "records", "sha256"],
-                   [[i.role, i.path, i.records, i.sha256] for i in report.inputs])
+                   [[i.role, i.path, i.records, i.sha256 or "(not read)"] for i in report.inputs])
     blocks.append(("Inputs", ["## Inputs", "", *_capped_table(inputs, max_rows, formats)]))
     for section, content in sections:
         if section.id == "sufficient" or content is None:

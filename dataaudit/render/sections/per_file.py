@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Collection
 
-from ...excerpt import ELLIPSIS, _sanitised_parts
+from ...excerpt import ELLIPSIS, sanitised_parts
 from ...report import Report
 from ..figures import report_figure
 from .base import EXPORT_ROWS, Section, SectionContent, Table, distinct_texts, rows_grouped, text
@@ -68,7 +68,7 @@ class _Name:
 
     def __init__(self, name: str):
         self.text, self.placeholders, position = "", [], 0
-        for piece, placeholder in _sanitised_parts(name):
+        for piece, placeholder in sanitised_parts(name):
             if placeholder:
                 self.placeholders.append((position, position + len(piece)))
             self.text += piece
