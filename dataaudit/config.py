@@ -26,7 +26,7 @@ from .decide.conditions import CONDITION_IDS
 from .engine.config import EngineConfig
 from .errors import ConfigError, said
 
-NOT_SETTINGS = ("source", "sections", "set_by", "task_type_inferred")  # Config fields no file or override sets
+NOT_SETTINGS = ("source", "source_folder", "sections", "set_by", "task_type_inferred")  # Config fields no file or override sets
 TASK_TYPES = ("format", "classification", "extraction", "generation")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 # Field metadata marking a cap on how many items a report lists: the counts come from the whole lists, so the
@@ -240,7 +240,10 @@ class Config:
     engine: EngineConfig = field(default_factory=EngineConfig)  # what executes the audit (local, or Ray)
     # Sections owned by checks (`Check.config_section`), by table name; read as attributes: config.pii
     sections: dict[str, Any] = field(default_factory=lambda: {name: cls() for name, cls in _check_sections().items()})
-    source: str = ""  # where the config came from; not a setting
+    source: str = ""  # where the config came from, as given (messages name it so); not a setting
+    # The absolute folder of `source`, taken when the file was read: a relative source read against a later
+    # current folder (after os.chdir) would move every path the file names (config_paths); not a setting
+    source_folder: str = ""
     # dotted key -> the flag or API override that set it (config_with_overrides), so that an error about its value
     # names the flag and not the file, which does not hold it; not a setting
     set_by: dict[str, str] = field(default_factory=dict)
@@ -347,6 +350,7 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data.pop("source")
+        data.pop("source_folder")
         data.pop("set_by")
         data.pop("task_type_inferred")
         data.update(data.pop("sections"))
@@ -734,9 +738,11 @@ def load_config(path: str | Path | None = None, *, search_from: Path | None = No
             raise ConfigError(f"{path}: no [tool.dataaudit] table; add one, or pass a dataaudit.toml")
         data = table
     try:
-        return config_from_dict(data, source=str(path))
+        config = config_from_dict(data, source=str(path))
     except ConfigError as exc:
         raise ConfigError(_with_line(str(exc), raw, in_pyproject=path.name == "pyproject.toml")) from exc
+    config.source_folder = str(path.expanduser().resolve().parent)
+    return config
 
 
 _HEADER_LINE = re.compile(r"\s*\[\s*([^\[\]#]+?)\s*\]\s*(?:#.*)?$")
@@ -808,7 +814,7 @@ def config_with_overrides(config: Config, overrides: dict[str, Any], *, names: d
             except ConfigError as exc:
                 raise ConfigError(_named_message(named(key), key, str(exc))) from exc
         raise  # pragma: no cover - the whole failed, so one of its steps does
-    merged.source = config.source
+    merged.source, merged.source_folder = config.source, config.source_folder
     merged.set_by = {**config.set_by, **{key: named(key) for key in overrides}}
     merged.task_type_inferred = config.task_type_inferred and "task_type" not in overrides
     return merged

@@ -34,9 +34,13 @@ def _raw_value(config, key: str) -> str:
 
 
 def config_folder(config, key: str) -> Path:
-    """The folder a relative value of `key` is relative to: the config file's, unless a flag or an override set it."""
+    """The folder a relative value of `key` is relative to: the config file's, unless a flag or an override set it.
+    The file's folder is the one load_config took when it read the file (config.source_folder), so a later
+    os.chdir does not move it; a Config given a source in code has only its source, read against the current folder."""
     if key in config.set_by or not config.source:
         return Path.cwd()
+    if config.source_folder:
+        return Path(config.source_folder)
     return Path(config.source).expanduser().resolve().parent
 
 

@@ -48,8 +48,14 @@ def test_every_path_key_in_a_config_file_is_relative_to_the_file_from_any_folder
 def test_a_relative_config_source_is_read_against_the_folder_it_was_given_in(project, monkeypatch):
     monkeypatch.chdir(project)
     config = load_config("dataaudit.toml")
-    assert config.source == "dataaudit.toml"
+    monkeypatch.chdir(project / "sub")  # after loading: the file's folder was taken when it was read
+    assert config.source == "dataaudit.toml"  # as given, for messages
+    assert config_folder(config, "tokens.models_file") == project
     assert config_path(config, "tokens.models_file") == str(project / "mymodels.toml")
+    assert with_resolved_paths(config).maintenance.eval_set == str(project / "data" / "eval.jsonl")
+    overridden = config_with_overrides(config, {"tokens.tokenizer": "t"})  # an override keeps the file's folder
+    assert config_path(overridden, "tokens.models_file") == str(project / "mymodels.toml")
+    assert config_path(overridden, "tokens.tokenizer") == str(project / "sub" / "t")
 
 
 def test_a_path_set_by_a_flag_or_override_stays_relative_to_the_current_folder(project):
