@@ -26,7 +26,7 @@ from .decide.conditions import CONDITION_IDS
 from .engine.config import EngineConfig
 from .errors import ConfigError, said
 
-NOT_SETTINGS = ("source", "source_folder", "sections", "set_by", "task_type_inferred")  # Config fields no file or override sets
+NOT_SETTINGS = ("source", "source_folder", "sections", "set_by", "task_type_inferred", "paths_as_written")  # Config fields no file or override sets
 TASK_TYPES = ("format", "classification", "extraction", "generation")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 # Field metadata marking a cap on how many items a report lists: the counts come from the whole lists, so the
@@ -251,6 +251,9 @@ class Config:
     # (load.targets.resolve_task_type): a named classification's replies are its classes however varied they
     # are, an inferred one's only while they look like labels (duplicates.label_field); not a setting
     task_type_inferred: bool = False
+    # dotted key -> its value as the file or override wrote it, where config_paths.with_resolved_paths made it
+    # absolute: what a check's message shows (an eval set "does not exist" as the user named it); not a setting
+    paths_as_written: dict[str, str] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
         sections = self.__dict__.get("sections")
@@ -353,6 +356,7 @@ class Config:
         data.pop("source_folder")
         data.pop("set_by")
         data.pop("task_type_inferred")
+        data.pop("paths_as_written")
         data.update(data.pop("sections"))
         return data
 

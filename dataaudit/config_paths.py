@@ -60,8 +60,9 @@ def config_path(config, key: str) -> str:
 
 
 def with_resolved_paths(config):
-    """A copy of `config` whose PATH_KEYS hold `config_path`'s values, so that every reader, and anything keyed
-    on the config (result_cache.fingerprint), sees where the files are, whichever folder the audit runs in."""
+    """A copy of `config` whose PATH_KEYS hold `config_path`'s values, so that every reader sees where the files
+    are, whichever folder the audit runs in. The values as written stay in its paths_as_written, for messages; the
+    report and the history keep the config as written (a project that moves is the same config)."""
     sections: dict[str, dict[str, str]] = {}
     for key in PATH_KEYS:
         section_name, name = key.split(".")
@@ -71,4 +72,5 @@ def with_resolved_paths(config):
            for name, values in sections.items() if name not in config.sections}
     owned = {**config.sections, **{name: dataclasses.replace(config.sections[name], **values)
                                    for name, values in sections.items() if name in config.sections}}
-    return dataclasses.replace(config, **own, sections=owned)
+    as_written = {key: _raw_value(config, key) for key in PATH_KEYS if _section(config, key.split(".")[0]) is not None}
+    return dataclasses.replace(config, **own, sections=owned, paths_as_written={**as_written, **config.paths_as_written})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -115,14 +116,27 @@ def test_with_resolved_paths_changes_the_path_keys_only(project):
 
 
 def test_the_same_config_copied_to_another_folder_names_other_files(project, tmp_path_factory):
+    """Each copy reads its own folder's eval set, and both reports hold the same config, as written: a project
+    that moves (a CI workspace) is not a config change to the history, and no absolute path is shown."""
+    from dataaudit.api import audit
+
     elsewhere = tmp_path_factory.mktemp("elsewhere")
-    (elsewhere / "dataaudit.toml").write_text(TOML, encoding="utf-8")
-    here, there = load_config(project / "dataaudit.toml"), load_config(elsewhere / "dataaudit.toml")
-    assert here.to_dict() == there.to_dict()
-    assert with_resolved_paths(here).to_dict() != with_resolved_paths(there).to_dict()
+    toml = '[maintenance]\nowner = "me"\nretraining_cadence = "monthly"\nmonitoring = "alerts"\neval_set = "data/eval.jsonl"\n'
+    (project / "data").mkdir()
+    (project / "data" / "eval.jsonl").write_text('{"text": "x"}\n', encoding="utf-8")
+    data = project / "t.jsonl"
+    data.write_text("".join(f'{{"text": "ticket {i} about billing", "label": "{"ab"[i % 2]}"}}\n' for i in range(30)), encoding="utf-8")
+    reports = []
+    for folder in (project, elsewhere):
+        (folder / "dataaudit.toml").write_text(toml + '[embeddings]\ncache = false\n', encoding="utf-8")
+        reports.append(audit(data, config_path=folder / "dataaudit.toml", embed=False))
+    here, there = reports
+    assert (here.checks["maintenance"].missing, there.checks["maintenance"].missing) == ([], ["eval_set"])
+    assert there.checks["maintenance"].eval_note == " (data/eval.jsonl does not exist)"
+    assert here.config == there.config and here.config["maintenance"]["eval_set"] == "data/eval.jsonl"
+    assert str(project) not in json.dumps(here.config) and str(elsewhere) not in json.dumps(there.config)
 
 
-# Through audit(): passes once api.audit hands every reader with_resolved_paths(config) (see the cache39 report).
 def test_an_audit_from_a_subfolder_keeps_its_results_in_the_cache_folder_beside_the_config(tmp_path, monkeypatch):
     from dataaudit.api import audit
 
