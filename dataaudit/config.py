@@ -303,19 +303,6 @@ class Config:
         if economics.far_target_share > economics.near_target_share:
             raise ConfigError(f"{where}economics.far_target_share: {economics.far_target_share:g} is above near_target_share "
                               f"({economics.near_target_share:g}); a gap is far below the near bound, so far <= near")
-        coverage = self.sections.get("coverage")
-        if coverage is not None and coverage.reference_sample < coverage.min_training_inputs:
-            raise ConfigError(f"{where}coverage.reference_sample: {coverage.reference_sample} is below min_training_inputs "
-                              f"({coverage.min_training_inputs}); the reference is scored on fewer inputs than coverage "
-                              "needs to judge at all")
-        if coverage is not None and coverage.min_unnamed_gap_share < coverage.min_gap_share:
-            raise ConfigError(f"{where}coverage.min_unnamed_gap_share: {coverage.min_unnamed_gap_share:g} is below min_gap_share "
-                              f"({coverage.min_gap_share:g}); a gap no scenario explains is an aggregate reading and needs "
-                              "at least the evidence a named one does")
-        noise = self.sections.get("label_noise")
-        if noise is not None and noise.max_train_rows < noise.max_labels:
-            raise ConfigError(f"{where}label_noise.max_train_rows: {noise.max_train_rows} is below max_labels "
-                              f"({noise.max_labels}); each fold's classifier must see every label it judges")
 
     def _check_epochs(self) -> None:
         """Refused at once, not after every check ran: the tokens check and the cost model bill one figure."""
