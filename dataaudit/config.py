@@ -7,6 +7,7 @@ threshold that silently falls back to its default is worse than no config at all
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import inspect
 import io
@@ -678,9 +679,23 @@ def find_config_file(start: Path | None = None) -> Path | None:
                 continue
             # Parsed, not searched: `[tool]` with `dataaudit = {...}` or `[tool."dataaudit"]` hold the table,
             # a comment naming it does not (and must not shadow a parent folder's dataaudit.toml).
-            if _pyproject_table(pyproject, _read_toml(pyproject, raw, found=True)) is not None:
+            try:
+                data = _read_toml(pyproject, raw, found=True)
+            except ConfigError:
+                # A broken file that may hold our table is an error (skipping it would run a parent folder's
+                # config); one that only names us (a dependency "dataaudit>=0.1") is someone else's to fix.
+                if not _MAY_HOLD_OUR_TABLE.search(raw):
+                    continue
+                raise
+            if _pyproject_table(pyproject, data) is not None:
                 return pyproject
     return None
+
+
+# A [tool.dataaudit] / [tool."dataaudit"] header, or a `dataaudit = ` / `dataaudit.key = ` / `tool.dataaudit... =`
+# key: what a pyproject that cannot be parsed must show before its error is ours to report.
+_MAY_HOLD_OUR_TABLE = re.compile(
+    rb"""(?m)^[ \t]*(?:\[[ \t]*tool[ \t]*\.[ \t]*["']?dataaudit\b|(?:tool[ \t]*\.[ \t]*)?["']?dataaudit["']?[ \t]*[.=])""")
 
 
 def _read_toml(path: Path, raw: bytes, *, found: bool = False) -> dict[str, Any]:
@@ -692,7 +707,10 @@ def _read_toml(path: Path, raw: bytes, *, found: bool = False) -> dict[str, Any]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1}); TOML files are UTF-8, save it as such{instead}") from exc
+        # exc.start counts from after a byte-order mark that utf-8-sig has read past; the file's byte is wanted.
+        offset = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + offset + 1}); TOML files are UTF-8, save it as "
+                          f"such{instead}") from exc
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
