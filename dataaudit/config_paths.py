@@ -6,7 +6,9 @@ models file, tokenizer and eval set, and keeps one cache, as a run from the proj
 flag or an API override (config.set_by) is the caller's, and stays relative to the current directory, as every
 path on a command line is; so does a path in a Config built in code (no config.source).
 
-Every reader of such a key takes its path from `config_path`, or reads a config `with_resolved_paths` made once.
+Every reader of such a key takes its path from `config_path`, or reads a config `with_resolved_paths` made once
+(the checks: api.run_checks resolves their context's). What is shown and compared (report.json, the history)
+keeps the config as written: a project that moves to another folder is the same config.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from .load.files import is_uri
 # Every config key that names a file or a folder. A key not listed here is read as it is written.
 PATH_KEYS = ("embeddings.model", "embeddings.cache_dir", "tokens.models_file", "tokens.tokenizer", "maintenance.eval_set")
 # Keys whose value may instead be a name: a Hugging Face model id ("sentence-transformers/all-MiniLM-L6-v2")
-# reads as a relative path, so it becomes one only when the config's folder holds something by that name.
+# reads as a relative path, so it becomes one only when the config's folder holds something by that name;
+# otherwise it is left as written, which the model's reader takes as a name or a folder in the current folder.
 NAME_OR_PATH_KEYS = frozenset({"embeddings.model"})
 
 
