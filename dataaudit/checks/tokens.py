@@ -20,7 +20,6 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..config_paths import config_path
 from ..errors import ConfigError
 from ..excerpt import plain_excerpt
 from ..load.readers import object_arguments
@@ -529,10 +528,7 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
 
 
 def measure(ctx: AuditContext) -> TokensResult | None:
-    # Read where the config file's folder puts them, whichever folder the audit runs in (config_paths).
-    config: TokensConfig = dataclasses.replace(ctx.config.section("tokens"),
-                                               models_file=config_path(ctx.config, "tokens.models_file"),
-                                               tokenizer=config_path(ctx.config, "tokens.tokenizer"))
+    config: TokensConfig = ctx.config.section("tokens")  # its paths resolved where the context was (api.run_checks)
     target = resolve_target(config)
     if target is None or not ctx.train.records:
         return None
