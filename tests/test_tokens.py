@@ -531,3 +531,21 @@ def test_the_models_file_and_tokenizer_are_read_beside_the_config_file_from_a_su
     flagged = config_with_overrides(config, {"tokens.tokenizer": "tok"}, names={"tokens.tokenizer": "--tokenizer"})
     with pytest.raises(ConfigError, match=str(tmp_path / "sub" / "tok")):
         run_checks(AuditContext(config=flagged, train=build_index("train", ds, str.lower)), (CHECK,))
+
+
+def test_the_report_names_a_config_files_tokenizer_as_the_file_wrote_it(tmp_path, monkeypatch):
+    """Resolved to an absolute path for reading, the tokenizer's name in checks.tokens.encoding read as a settings
+    change whenever the project folder moved (and showed the user's folders)."""
+    import shutil
+
+    from dataaudit.api import run_checks
+    from dataaudit.config import load_config
+
+    shutil.copy(_minilm_folder() / "tokenizer.json", tmp_path / "tokenizer.json")
+    ds = _records(tmp_path, [{"text": "Hello world", "label": "greeting"}])
+    (tmp_path / "dataaudit.toml").write_text('[tokens]\ntarget_model = "minilm"\ntokenizer = "tokenizer.json"\n'
+                                             'example_limit = 512\n', encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    results, _, _ = run_checks(AuditContext(config=load_config(None), train=build_index("train", ds, str.lower)), (CHECK,))
+    assert results["tokens"].encoding == "tokenizer tokenizer.json (no chat template: message texts only)"

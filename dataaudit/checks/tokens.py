@@ -540,8 +540,14 @@ def measure(ctx: AuditContext) -> TokensResult | None:
     example_counter(config.tokenizer, target.encoding)  # a bad tokenizer path is a config error, raised here
     rows = ctx.steps.map_records(ctx.train.dataset, token_counts, config.tokenizer, target.encoding)
     counts = np.asarray([row[:4] for row in rows], dtype=np.int64).reshape(-1, 4).T
-    return measure_tokens(ctx.train.records, target, config, counts=(counts[0], counts[1], counts[2], counts[3]),
-                          refused=[row[4] for row in rows])
+    result = measure_tokens(ctx.train.records, target, config, counts=(counts[0], counts[1], counts[2], counts[3]),
+                            refused=[row[4] for row in rows])
+    written = ctx.config.paths_as_written.get("tokens.tokenizer")
+    if result is not None and config.tokenizer and written:
+        # The report names the tokenizer as the config wrote it: an absolute path would read as a settings change
+        # in the history each time the project folder moves, and show the user's folders.
+        result = dataclasses.replace(result, encoding=result.encoding.replace(config.tokenizer, written, 1))
+    return result
 
 
 def _where(item: OverLimit) -> str:
