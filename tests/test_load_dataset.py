@@ -101,3 +101,18 @@ def test_an_unreadable_file_inside_a_folder_is_named_itself_and_has_no_digest(tm
     from dataaudit.render.markdown import render_markdown
 
     assert "| (not read) |" in render_markdown(report)
+
+
+def test_a_file_read_in_its_own_task_among_other_inputs_is_a_file_error_not_the_end_of_the_audit(tmp_path, monkeypatch):
+    """The Ray engine reads each input file in its own task: alone in its task, an unreadable file stopped the
+    whole audit, where the local engine, reading them together, audits the others beside a file error."""
+    pytest.importorskip("ray")
+    from dataaudit.engine.ray_engine import _read_file
+
+    closed = write_jsonl(tmp_path / "b.jsonl", [{"text": "u", "label": "a"}])
+    _closed(monkeypatch, closed)
+    config = Config(task_type="classification")
+    part, keys = _read_file([str(closed)], config, "train", "", True)
+    assert [(e.source, e.line, e.field) for e in part.errors] == [(str(closed), 0, "(file)")] and keys == {}
+    alone, _ = _read_file([str(closed)], config, "train", "", False)
+    assert str(alone) == f"{closed}: permission denied; make it readable to the user running the audit, or leave it out"

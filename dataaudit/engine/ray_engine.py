@@ -355,14 +355,16 @@ def _hide_ray_data_console() -> None:
             handler.addFilter(_quiet)
 
 
-def _read_file(paths: list[str], config, role: str, name: str = "") -> tuple[Any, dict[str, str]]:
+def _read_file(paths: list[str], config, role: str, name: str = "", among_others: bool = False) -> tuple[Any, dict[str, str]]:
     """One file (or the files of one annotation export, read together): its Dataset, and input (and query)
     text -> normalised key for its records. A DataAuditError (unreadable file) is returned, not raised, so the
-    driver re-raises it as itself, not wrapped by Ray."""
+    driver re-raises it as itself, not wrapped by Ray. among_others: the audit has other input files, so one
+    this task cannot open is a file error beside theirs, as the local engine reads it."""
     from ..normalize import normalize_text
 
     try:
-        dataset = read_file(paths[0], config, role) if len(paths) == 1 else read_files(paths, config, role, name)
+        dataset = (read_file(paths[0], config, role, among_others) if len(paths) == 1
+                   else read_files(paths, config, role, name, among_others))
     except DataAuditError as exc:
         return exc, {}
     texts = dict.fromkeys(t for r in dataset.records for t in texts_to_normalise(r))
@@ -552,7 +554,7 @@ class RayEngine(DataSteps):
 
         def run():
             config_ref = self.ray.put(config)
-            refs = [task.options(num_returns=2).remote(group, config_ref, role, name) for group in groups]
+            refs = [task.options(num_returns=2).remote(group, config_ref, role, name, len(groups) > 1) for group in groups]
             return ([d for d, _ in refs], [k for _, k in refs], self.ray.get([d for d, _ in refs]),
                     self.ray.get([k for _, k in refs]))
 

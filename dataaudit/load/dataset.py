@@ -242,11 +242,14 @@ def _unreadable(exc: InputError) -> bool:
     return isinstance(exc.__cause__, PermissionError)
 
 
-def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: str = "train", name: str = "") -> Dataset:
+def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: str = "train", name: str = "",
+                 among_others: bool = False) -> Dataset:
     """Read and validate every record of one or more files (audited as one dataset).
 
     role: 'train' requires labels on text records; 'eval' and 'production' only need an input text.
-    Raises InputError only when a file cannot be read at all.
+    Raises InputError only when a file cannot be read at all. among_others: these files are some of the
+    audit's inputs, the rest read elsewhere (the Ray engine reads each file in its own task), so a file that
+    cannot be opened is a file error beside them, as among several files read here.
     """
     path_list = [Path(p) for p in (paths if isinstance(paths, list) else [paths])]
     if not path_list:
@@ -265,7 +268,7 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
         try:
             digest, rows = read_rows(path, counters)
         except InputError as exc:
-            if not _unreadable(exc) or len(path_list) == 1:
+            if not _unreadable(exc) or (len(path_list) == 1 and not among_others):
                 raise exc from None
             # As an empty file beside others: a file error the format condition warns on, the others audited.
             errors.append(RecordError(source, 0, "(file)", PERMISSION_DENIED))

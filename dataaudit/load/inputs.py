@@ -414,18 +414,18 @@ def _expand_uri(uri: str) -> list[str]:
     return _uri_folder_shards(uri, listing=entries)
 
 
-def read_file(location: str, config, role: str) -> Dataset:
+def read_file(location: str, config, role: str, among_others: bool = False) -> Dataset:
     """One input file as a Dataset (read_files of that one file)."""
-    return read_files([location], config, role)
+    return read_files([location], config, role, among_others=among_others)
 
 
-def read_files(locations: list[str], config, role: str, name: str = "") -> Dataset:
+def read_files(locations: list[str], config, role: str, name: str = "", among_others: bool = False) -> Dataset:
     """Input files read in one pass as one Dataset. A URI's object is streamed to a local temporary file, read
     there by the loader with the other files (so every format and compression reads as it does locally, and a
     long layout groups items across URI files as across local ones), and its records, errors and file entry
     are renamed to the URI; the temporary copies are deleted as soon as they are read."""
     if not any(is_uri(location) for location in locations):
-        return load_dataset(list(locations), config, role=role, name=name)
+        return load_dataset(list(locations), config, role=role, name=name, among_others=among_others)
     with tempfile.TemporaryDirectory(prefix="dataaudit-uri-") as folder:
         local_of: dict[str, str] = {}
         for n, location in enumerate(locations):
@@ -444,7 +444,8 @@ def read_files(locations: list[str], config, role: str, name: str = "") -> Datas
                 _copy_argilla_settings(location, local.parent)
         try:
             dataset = load_dataset([local_of.get(location, location) for location in locations], config, role=role,
-                                   name=dataset_name(locations, config, name) if len(locations) > 1 else name)
+                                   name=dataset_name(locations, config, name) if len(locations) > 1 else name,
+                                   among_others=among_others)
         except InputError as exc:
             message = str(exc)
             for location, local in local_of.items():
