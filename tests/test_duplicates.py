@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import json
 from collections import Counter
@@ -1549,6 +1550,23 @@ def test_how_come_takes_its_own_how_alone():
     words = skeleton(tokens("how do i fix it and how come it broke"))
     assert _english_meanings(words) == {"how": ("how",), "i": ("i",), "it": ("it", "it"), "why": ("come",)}
     assert "how" not in _english_meanings(skeleton(tokens("how come it broke")))
+
+
+def test_long_labels_that_share_an_excerpt_are_two_labels(tmp_path):
+    first, second = "x" * 400 + " alpha", "x" * 400 + " beta"
+    path = write_jsonl(tmp_path / "t.jsonl", [{"text": "how do i top up my card", "label": first},
+                                               {"text": "how do i top up my card", "label": second},
+                                               {"text": "where is my refund", "label": "r"}])
+    result = audit(path, Config(), embed=False).checks["duplicates"]
+    (conflict,) = result.conflicts
+    assert len(set(conflict.labels)) == 2 and all(len(label) <= 300 for label in conflict.labels)
+    assert {label.rsplit(" ", 1)[-1] for label in conflict.labels} == {
+        hashlib.sha256(v.encode()).hexdigest()[:12] + "]" for v in (first, second)}
+    (line,) = [line for line in duplicates_lines(result) if line["kind"] == "conflict"]
+    assert line["labels"] == conflict.labels
+    short = write_jsonl(tmp_path / "s.jsonl", [{"text": "how do i top up my card", "label": "a"},
+                                               {"text": "how do i top up my card", "label": "b"}])
+    assert audit(short, Config(), embed=False).checks["duplicates"].conflicts[0].labels == ["a", "b"]
 
 
 def test_function_word_hard_negatives_are_neither_grouped_nor_leaks_with_embeddings(tmp_path, embedder):

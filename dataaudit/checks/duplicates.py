@@ -257,9 +257,19 @@ def _shown_target(record: Record) -> str | None:
 
 def distinct_labels(values) -> list[str]:
     """A conflict's distinct labels (or targets), most frequent first, then by name (excerpts): report.json's
-    `conflicts[].labels` and duplicates.jsonl's `labels` alike."""
+    `conflicts[].labels` and duplicates.jsonl's `labels` alike. Long labels that share an excerpt are each
+    named with a digest of the whole label, as balance.label_key does (they read as one label twice)."""
+    from .balance import LABEL_DIGEST_CHARS
+
     counts = Counter(v for v in values if v is not None)
-    return [excerpt(v, MAX_TEXT_CHARS) for v in sorted(counts, key=lambda v: (-counts[v], v))]
+    ordered = sorted(counts, key=lambda v: (-counts[v], v))
+    shown = {v: excerpt(v, MAX_TEXT_CHARS) for v in ordered}
+    shared = Counter(shown.values())
+    for value in ordered:
+        if shared[shown[value]] > 1:
+            digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:LABEL_DIGEST_CHARS]
+            shown[value] = f"{excerpt(value, MAX_TEXT_CHARS - LABEL_DIGEST_CHARS - 10)} [sha256 {digest}]"
+    return [shown[v] for v in ordered]
 
 
 def _conflict(kind: str, records: list[Record], positions: list[int], name: str) -> Conflict:
