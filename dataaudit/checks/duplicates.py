@@ -11,8 +11,9 @@ Two inputs count as the same when:
   candidate pairs) screens them before the word-level rule. Sentence embeddings miss these (one typo can
   drop MiniLM's cosine below 0.5).
 - semantic (reworded) copy: cosine >= near_cosine between sentence embeddings of one input per group of
-  lexical copies, unless the two differ in a number, a negation, an opposite or one slot value of a shared
-  template (`normalize.reworded_copy`), or one is an agent's passive of the other (`normalize.voice_changed`).
+  lexical copies, unless the two differ in a number, a negation, an opposite, in English a meaning-bearing
+  function word (`normalize.MEANING_FUNCTION_WORDS`) or one slot value of a shared template
+  (`normalize.reworded_copy`), or one is an agent's passive of the other (`normalize.voice_changed`).
 The pairs are found in near_pairs.py; here they become groups over distinct keys (`near_pairs.leader_groups`):
 in input order (files in the order given, then line) a key joins the group of the earliest kept key it is a
 pair of, else it is kept, so every member is a copy of the group's kept record, its first, never of another
