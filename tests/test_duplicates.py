@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import json
 from collections import Counter
@@ -1504,6 +1505,68 @@ def test_near_synonyms_among_meaning_bearing_function_words_stand_as_one(a, b):
 def test_a_person_or_question_word_added_or_dropped_and_general_questions_stay_reworded_copies(a, b):
     key = lambda t: skeleton(tokens(normalize_text(t, Config().duplicates)))  # noqa: E731
     assert protected_difference(key(a), key(b)) is None
+
+
+# A reviewer's pairs (issue norm39b): the function-word rule had read other languages as English, so these
+# reworded copies were kept apart (Dutch even: just; German also: so, still: quietly; Spanish he: I have;
+# Italian i: the, tu: you).
+@pytest.mark.parametrize("a, b", [
+    ("kun je even mijn saldo checken", "kun je mijn saldo checken"),
+    ("also ich möchte meine karte sperren", "ich möchte meine karte sperren"),
+    ("ich möchte still meine karte sperren", "ich möchte meine karte sperren"),
+    ("he perdido mi tarjeta", "me han robado mi tarjeta"),
+    ("i miei soldi non sono arrivati", "tu soldi non sono arrivati"),
+])
+def test_the_function_word_rule_reads_only_english_text(a, b):
+    key = lambda t: skeleton(tokens(normalize_text(t, Config().duplicates)))  # noqa: E731
+    assert protected_difference(key(a), key(b)) is None
+    assert reworded_copy(key(a), key(b))
+
+
+@pytest.mark.parametrize("a, b", [
+    ("why my card declined", "why ur card declined"),  # text-speak is the word it spells
+    ("why my card declined", "why u card declined"),
+    ("see ya later", "see him later"),
+    ("whats my balance", "what is your balance"),  # a contraction without its apostrophe is still English
+])
+def test_text_speak_persons_and_bare_contractions_are_read_as_english(a, b):
+    key = lambda t: skeleton(tokens(normalize_text(t, Config().duplicates)))  # noqa: E731
+    assert protected_difference(key(a), key(b)) == "function word"
+    assert not reworded_copy(key(a), key(b))
+
+
+@pytest.mark.parametrize("a, b", [
+    ("visa rules for the u.k.", "visa rules for us in the uk"),  # u before a letter: an initialism, no you
+    ("ya the card arrived", "yes my card arrived"),  # ya opening a text: yeah
+])
+def test_text_speak_that_means_something_else_is_no_person(a, b):
+    key = lambda t: skeleton(tokens(normalize_text(t, Config().duplicates)))  # noqa: E731
+    assert protected_difference(key(a), key(b)) is None
+
+
+def test_how_come_takes_its_own_how_alone():
+    from dataaudit.normalize import _english_meanings
+
+    words = skeleton(tokens("how do i fix it and how come it broke"))
+    assert _english_meanings(words) == {"how": ("how",), "i": ("i",), "it": ("it", "it"), "why": ("come",)}
+    assert "how" not in _english_meanings(skeleton(tokens("how come it broke")))
+
+
+def test_long_labels_that_share_an_excerpt_are_two_labels(tmp_path):
+    first, second = "x" * 400 + " alpha", "x" * 400 + " beta"
+    path = write_jsonl(tmp_path / "t.jsonl", [{"text": "how do i top up my card", "label": first},
+                                               {"text": "how do i top up my card", "label": second},
+                                               {"text": "where is my refund", "label": "r"}])
+    result = audit(path, Config(), embed=False).checks["duplicates"]
+    (conflict,) = result.conflicts
+    assert len(set(conflict.labels)) == 2 and all(len(label) <= 300 for label in conflict.labels)
+    assert {label.rsplit(" ", 1)[-1] for label in conflict.labels} == {
+        hashlib.sha256(v.encode()).hexdigest()[:12] + "]" for v in (first, second)}
+    (line,) = [line for line in duplicates_lines(result) if line["kind"] == "conflict"]
+    assert line["labels"] == conflict.labels
+    short = write_jsonl(tmp_path / "s.jsonl", [{"text": "how do i top up my card", "label": "a"},
+                                               {"text": "how do i top up my card", "label": "b"}])
+    assert audit(short, Config(), embed=False).checks["duplicates"].conflicts[0].labels == ["a", "b"]
 
 
 def test_function_word_hard_negatives_are_neither_grouped_nor_leaks_with_embeddings(tmp_path, embedder):

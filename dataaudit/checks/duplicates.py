@@ -11,8 +11,9 @@ Two inputs count as the same when:
   candidate pairs) screens them before the word-level rule. Sentence embeddings miss these (one typo can
   drop MiniLM's cosine below 0.5).
 - semantic (reworded) copy: cosine >= near_cosine between sentence embeddings of one input per group of
-  lexical copies, unless the two differ in a number, a negation, an opposite or one slot value of a shared
-  template (`normalize.reworded_copy`), or one is an agent's passive of the other (`normalize.voice_changed`).
+  lexical copies, unless the two differ in a number, a negation, an opposite, in English a meaning-bearing
+  function word (`normalize.MEANING_FUNCTION_WORDS`) or one slot value of a shared template
+  (`normalize.reworded_copy`), or one is an agent's passive of the other (`normalize.voice_changed`).
 The pairs are found in near_pairs.py; here they become groups over distinct keys (`near_pairs.leader_groups`):
 in input order (files in the order given, then line) a key joins the group of the earliest kept key it is a
 pair of, else it is kept, so every member is a copy of the group's kept record, its first, never of another
@@ -257,9 +258,19 @@ def _shown_target(record: Record) -> str | None:
 
 def distinct_labels(values) -> list[str]:
     """A conflict's distinct labels (or targets), most frequent first, then by name (excerpts): report.json's
-    `conflicts[].labels` and duplicates.jsonl's `labels` alike."""
+    `conflicts[].labels` and duplicates.jsonl's `labels` alike. Long labels that share an excerpt are each
+    named with a digest of the whole label, as balance.label_key does (they read as one label twice)."""
+    from .balance import LABEL_DIGEST_CHARS
+
     counts = Counter(v for v in values if v is not None)
-    return [excerpt(v, MAX_TEXT_CHARS) for v in sorted(counts, key=lambda v: (-counts[v], v))]
+    ordered = sorted(counts, key=lambda v: (-counts[v], v))
+    shown = {v: excerpt(v, MAX_TEXT_CHARS) for v in ordered}
+    shared = Counter(shown.values())
+    for value in ordered:
+        if shared[shown[value]] > 1:
+            digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:LABEL_DIGEST_CHARS]
+            shown[value] = f"{excerpt(value, MAX_TEXT_CHARS - LABEL_DIGEST_CHARS - 10)} [sha256 {digest}]"
+    return [shown[v] for v in ordered]
 
 
 def _conflict(kind: str, records: list[Record], positions: list[int], name: str) -> Conflict:

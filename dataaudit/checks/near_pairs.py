@@ -7,8 +7,9 @@ judges and reports them.
   short texts), screened by a character edit distance that grows with length (rapidfuzz, vectorised over all
   candidate pairs) before the word-level rule (`normalize.copy_kind`).
 - Semantic (reworded) copies: cosine >= a bound among each text's nearest neighbours (sentence embeddings),
-  unless `normalize.reworded_copy` finds a number, a negation, an opposite or a slot value that differs, or
-  one text is an agent's passive of the other (`normalize.voice_changed`).
+  unless `normalize.reworded_copy` finds a number, a negation, an opposite, in English a meaning-bearing
+  function word (my / your, why / how, all, again: `normalize.MEANING_FUNCTION_WORDS`) or a slot value that
+  differs, or one text is an agent's passive of the other (`normalize.voice_changed`).
 
 A system prompt is compared as a unit (`prompt_classes`): records under prompts that are not copies of one
 another are never copies, and under one prompt (or copies of it) only the queries' words are compared, so a
