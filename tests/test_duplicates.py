@@ -1564,6 +1564,8 @@ def test_long_labels_that_share_an_excerpt_are_two_labels(tmp_path):
         hashlib.sha256(v.encode()).hexdigest()[:12] + "]" for v in (first, second)}
     (line,) = [line for line in duplicates_lines(result) if line["kind"] == "conflict"]
     assert line["labels"] == conflict.labels
+    # each line's label is named as the distinct list names it (the same excerpt twice read as one label)
+    assert sorted(conflict.line_labels) == sorted(conflict.labels) and line["line_labels"] == conflict.line_labels
     short = write_jsonl(tmp_path / "s.jsonl", [{"text": "how do i top up my card", "label": "a"},
                                                {"text": "how do i top up my card", "label": "b"}])
     assert audit(short, Config(), embed=False).checks["duplicates"].conflicts[0].labels == ["a", "b"]

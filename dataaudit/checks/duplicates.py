@@ -64,9 +64,10 @@ from ..load.targets import FREE_TEXT_MIN_VALUES, PREFERENCE_FORMATS, class_targe
 from ..normalize import (copy_kind, dictionary_words, normalize_text, reworded_copy, skeleton, tokens, voice_changed,
                          voice_memo)
 from ..result_cache import ResultCache, array_fingerprint, results_folder
-from ..search_memo import remembering
-from .base import Check, Finding, Status
 from ..digits import percent_text
+from ..search_memo import remembering
+from .balance import LABEL_DIGEST_CHARS
+from .base import Check, Finding, Status
 from .near_pairs import (LexicalPartial, NearPairs, fields_swapped, input_fields, joined_features,
                          leader_groups, lexical_copy, lexical_features, lexical_pairs, prompt_classes,
                          semantic_between_copies)
@@ -256,12 +257,11 @@ def _shown_target(record: Record) -> str | None:
     return None if value is None else excerpt(value, MAX_TEXT_CHARS)
 
 
-def distinct_labels(values) -> list[str]:
-    """A conflict's distinct labels (or targets), most frequent first, then by name (excerpts): report.json's
-    `conflicts[].labels` and duplicates.jsonl's `labels` alike. Long labels that share an excerpt are each
-    named with a digest of the whole label, as balance.label_key does (they read as one label twice)."""
-    from .balance import LABEL_DIGEST_CHARS
-
+def label_names(values) -> dict[str, str]:
+    """Each distinct label (or target) as a conflict shows it, most frequent first, then by name: its excerpt,
+    or where long labels share one, the excerpt with a digest of the whole label, as balance.label_key does
+    (they read as one label twice). report.json's `conflicts[].labels` and `line_labels`, and duplicates.jsonl's,
+    all name a label so."""
     counts = Counter(v for v in values if v is not None)
     ordered = sorted(counts, key=lambda v: (-counts[v], v))
     shown = {v: excerpt(v, MAX_TEXT_CHARS) for v in ordered}
@@ -270,7 +270,18 @@ def distinct_labels(values) -> list[str]:
         if shared[shown[value]] > 1:
             digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:LABEL_DIGEST_CHARS]
             shown[value] = f"{excerpt(value, MAX_TEXT_CHARS - LABEL_DIGEST_CHARS - 10)} [sha256 {digest}]"
-    return [shown[v] for v in ordered]
+    return shown
+
+
+def distinct_labels(values) -> list[str]:
+    """A conflict's distinct labels, most frequent first (label_names)."""
+    return list(label_names(values).values())
+
+
+def line_labels(values) -> list[str | None]:
+    """Each line's label named as distinct_labels names it, so the two lists read alike."""
+    names = label_names(values)
+    return [None if v is None else names[v] for v in values]
 
 
 def _conflict(kind: str, records: list[Record], positions: list[int], name: str) -> Conflict:
@@ -279,7 +290,7 @@ def _conflict(kind: str, records: list[Record], positions: list[int], name: str)
     return Conflict(kind, [records[p].line for p in ordered], sorted({records[p].source for p in ordered}),
                     distinct_labels(values),
                     [excerpt(t, MAX_TEXT_CHARS) for t in dict.fromkeys(records[p].query_text for p in ordered)], name,
-                    [records[p].source for p in ordered], [None if v is None else excerpt(v, MAX_TEXT_CHARS) for v in values])
+                    [records[p].source for p in ordered], line_labels(values))
 
 
 def labelled_lines(lines: list[int], files: list[str], labels: list[str | None], several_files: bool, limit: int = 4,
@@ -960,7 +971,7 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
         files, lines = zip(*conflict.members)
         yield {"kind": "conflict", "match": conflict.kind, "lines": list(lines), "files": list(files),
                "labels": distinct_labels(conflict.line_labels),
-               "line_labels": [None if v is None else excerpt(v, MAX_TEXT_CHARS) for v in conflict.line_labels]}
+               "line_labels": line_labels(conflict.line_labels)}
     for leak in result.all_leaks:
         yield {"kind": "leak", "match": leak.kind, "lines": [leak.eval_line, leak.train_line],
                "files": [leak.eval_file, leak.train_file], "similarity": leak.similarity}
