@@ -528,18 +528,22 @@ def _stopped_as_said(run) -> int:
     """run(), with Ctrl-C and SIGTERM that reach here (outside a command's own handling) said in their one line."""
     try:
         return run()
-    except KeyboardInterrupt:
-        _error_line("dataaudit: interrupted")
-        return EXIT_INTERRUPTED
-    except Terminated:
-        _error_line("dataaudit: terminated")
-        return EXIT_TERMINATED
+    except (KeyboardInterrupt, Terminated) as exc:
+        return _stop_said(type(exc))
     except Exception as exc:
         stopped_by = _interrupted(exc)
         if stopped_by is None:
             raise
-        _error_line("dataaudit: interrupted" if stopped_by is KeyboardInterrupt else "dataaudit: terminated")
-        return EXIT_INTERRUPTED if stopped_by is KeyboardInterrupt else EXIT_TERMINATED
+        return _stop_said(stopped_by)
+
+
+def _stop_said(stopped_by: type) -> int:
+    """The one line and the exit code of a run Ctrl-C (KeyboardInterrupt) or SIGTERM (Terminated) stopped."""
+    if stopped_by is KeyboardInterrupt:
+        _error_line("dataaudit: interrupted")
+        return EXIT_INTERRUPTED
+    _error_line("dataaudit: terminated")
+    return EXIT_TERMINATED
 
 
 def _ignore_stop_signals() -> None:
@@ -623,12 +627,8 @@ def _handled(handler, args: argparse.Namespace) -> int:
         _refuse_empty_option_paths(args)
         _refuse_empty_field_names(args)
         return handler(args)
-    except KeyboardInterrupt:
-        _error_line("dataaudit: interrupted")
-        return EXIT_INTERRUPTED
-    except Terminated:
-        _error_line("dataaudit: terminated")
-        return EXIT_TERMINATED
+    except (KeyboardInterrupt, Terminated) as exc:
+        return _stop_said(type(exc))
     except Exception as exc:
         return _failed(exc, args)
 
@@ -636,12 +636,8 @@ def _handled(handler, args: argparse.Namespace) -> int:
 def _failed(exc: Exception, args: argparse.Namespace) -> int:
     """The exit code and the line on stderr for an exception that ended a command."""
     signal_behind = _interrupted(exc)  # whatever Ctrl-C or SIGTERM turned into on its way up: 130 or 143, never 2
-    if signal_behind is KeyboardInterrupt:
-        _error_line("dataaudit: interrupted")
-        return EXIT_INTERRUPTED
-    if signal_behind is Terminated:
-        _error_line("dataaudit: terminated")
-        return EXIT_TERMINATED
+    if signal_behind is not None:
+        return _stop_said(signal_behind)
     if isinstance(exc, DataAuditError):
         _error_line(f"dataaudit: error: {_one_line(exc, _given_paths(args, exc))}")
         return EXIT_USAGE
