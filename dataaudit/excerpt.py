@@ -28,6 +28,9 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#+|~$@])")
 # (An e-mail address is linked too, but the personal-data masker has replaced it before this runs.)
 _AUTOLINK = re.compile(r":(?=//)|(?<=www)\.", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
+# A masked value's placeholder in text masked before (a result stores its excerpts masked, and a renderer
+# excerpts them again to its own width): scan/pii.masked_form's shape, `<PHONE …0958>`, `<EMAIL ….org #3f2a>`.
+_MASKED_SHAPE = re.compile("<[A-Z_]{2,12}(?: \u2026[^<>]{1,4})?(?: #[0-9a-f]{4})?>")
 # GitHub links "@name" to a user (and notifies them) and "#123" or "GH-123" to an issue (and leaves a backlink there) after
 # the Markdown is rendered, so a backslash does not stop it: an invisible word joiner between the sign and the
 # name does, and the page still reads "@name" / "#123".
@@ -368,6 +371,8 @@ def _one_line(parts: list[Part]) -> tuple[str, list[tuple[int, int]]]:
             piece = piece[1:]
         if placeholder:
             placeholders.append((length, length + len(piece)))
+        else:
+            placeholders.extend((length + m.start(), length + m.end()) for m in _MASKED_SHAPE.finditer(piece))
         if piece:
             pieces.append(piece)
             length += len(piece)

@@ -340,3 +340,18 @@ def test_keep_both_cuts_the_middle_and_keeps_both_ends():
     shown = excerpt(name, 40, markdown=False, keep_both=True)
     assert shown == "customer_request_cat…illing_dispute_high"
     assert excerpt(name, 100, markdown=False, keep_both=True) == name
+
+
+def test_an_excerpt_of_text_masked_before_keeps_its_placeholders_whole():
+    """A result stores its excerpts masked; a renderer excerpts them again to its width, where the placeholders
+    are text like any other: "… <PHONE …0958> key <…" read as a value's head."""
+    from dataaudit.excerpt import plain_excerpt
+
+    masked = plain_excerpt("email me at bob@example.org or call +1 415 555 0958 key "
+                           "sk_live_51HxTestTestTestTestAbCdEfGhIjKlMnOpQrStUvWxYzEXAMPLE card arrive", 300)
+    assert "<SECRET …MPLE>" in masked
+    for limit in range(10, len(masked)):
+        for cut in (excerpt(masked, limit, markdown=False), excerpt(masked, limit, markdown=False, keep_end=True),
+                    excerpt(masked, limit, markdown=False, keep_both=True)):
+            assert len(cut) <= limit
+            assert cut.count("<") == cut.count(">"), (limit, cut)
