@@ -288,6 +288,7 @@ def _run_audit(args: argparse.Namespace) -> int:
     args.writing_standard_streams = False
     if args.timings:
         write_timings(report, args.timings, rendering)
+    _stop_if_told()
     if args.history and report.history_run_id is not None:
         from .history.store import confirm_run
 
@@ -489,8 +490,27 @@ def _usable_streams() -> None:
                 pass
 
 
+# A SIGTERM seen by _terminate: its Terminated can be swallowed where it lands (a matplotlib callback ignores it,
+# or turns it into "ValueError: Invalid bounding box"), so the run asks here whether it was told to stop.
+_TERMINATED_SEEN: list[bool] = []
+
+
 def _terminate(signum, frame) -> None:
+    _TERMINATED_SEEN.append(True)
     raise Terminated()
+
+
+def _quiet_swallowed_stops(unraisable) -> None:
+    """sys.unraisablehook: a Terminated or Ctrl-C raised in a callback that could not raise it (a weakref's) is
+    a stop already seen, not a traceback to print; anything else goes to Python's own hook."""
+    if not isinstance(unraisable.exc_value, (Terminated, KeyboardInterrupt)):
+        sys.__unraisablehook__(unraisable)
+
+
+def _stop_if_told() -> None:
+    """Raise the SIGTERM a library swallowed, before the run is confirmed as finished."""
+    if _TERMINATED_SEEN:
+        raise Terminated()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -502,6 +522,9 @@ def main(argv: list[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _terminate)
     except ValueError:  # not the main thread (main() called from a worker thread): SIGTERM keeps its handler
         previous = None
+    _TERMINATED_SEEN.clear()
+    if argv is None:
+        sys.unraisablehook = _quiet_swallowed_stops
     try:
         return _stopped_as_said(lambda: _parsed_and_run(argv))
     finally:
@@ -619,7 +642,7 @@ def _interrupted(exc: BaseException) -> type[BaseException] | None:
             return type(exc)
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
-    return None
+    return Terminated if _TERMINATED_SEEN else None  # a SIGTERM a library turned into another error on its way
 
 
 def _handled(handler, args: argparse.Namespace) -> int:

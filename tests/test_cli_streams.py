@@ -165,3 +165,29 @@ def test_a_device_the_config_would_refuse_is_one_line_naming_the_flag(tmp_path, 
     data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"ticket about item {i}", "label": "a" if i % 2 else "b"} for i in range(40)])
     assert main(["audit", str(data), "--device", "gpu0", "--no-embeddings", "--format", "json"]) == 2
     assert capsys.readouterr().err.startswith("dataaudit: error: --device: 'gpu0' is not a torch device (cpu, cuda, cuda:N")
+
+
+@pytest.mark.parametrize("swallowed_as", ["nothing", "ValueError"])
+def test_a_sigterm_a_library_swallows_while_reports_are_drawn_still_stops_the_run(tmp_path, monkeypatch, capsys,
+                                                                                 stop_signals_kept, swallowed_as):
+    """Matplotlib ignores an exception raised in some of its callbacks, or turns it into "ValueError: Invalid
+    bounding box": a SIGTERM that landed there ran on to exit 1 with the run confirmed, or exited 2 with a traceback."""
+    from dataaudit import api, cli
+    from dataaudit.history import store
+
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"ticket about item {i}", "label": "a" if i % 2 else "b"} for i in range(40)])
+    history = tmp_path / "h.db"
+    real_write_reports = api.write_reports
+
+    def drawn_while_terminated(*args, **kwargs):
+        try:
+            cli._terminate(15, None)
+        except BaseException:
+            if swallowed_as == "ValueError":
+                raise ValueError("Invalid bounding box") from None  # as matplotlib raises it: the signal not in its chain
+        return real_write_reports(*args, **kwargs)
+
+    monkeypatch.setattr(api, "write_reports", drawn_while_terminated)
+    code = main(["audit", str(data), "--no-embeddings", "--history", str(history), "--out", str(tmp_path / "out")])
+    assert code == 143 and capsys.readouterr().err.splitlines()[-1] == "dataaudit: terminated"
+    assert store.load_runs(history) == []
