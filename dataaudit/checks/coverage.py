@@ -20,8 +20,10 @@ shift, chosen on the battery in benchmarks/coverage_validity.py (CLINC150, Banki
    `own_mix_local_weight` (0.25, chosen on the battery): a rare new topic fills its own small
    neighbourhood, while over 150 neighbours its trained sibling's rows outweigh it.
 3. The covered share by best-bin estimation (Garg et al. 2021) on a training-only signal, the mean cosine to the
-   10 nearest training inputs: the smallest upper-bounded ratio of production to training mass above a
-   threshold that keeps at least half of training. Not on `score`: the density ratio's training reference
+   3 nearest training inputs (the statistic the near-copy count is matched on): the smallest upper-bounded
+   ratio of production to training mass above a threshold that keeps at least half of training, cross-fitted
+   (the threshold chosen on one seeded half of the rows, the ratio read on the other, both ways averaged:
+   coverage_estimate.cross_fitted_share), so the noise that chose the bin is not the noise read there. Not on `score`: the density ratio's training reference
    runs low (a reference row cannot count its near-copies), which read diffuse gaps such as out-of-scope
    queries 0.04-0.06 too covered; and above training's median, covered production scores higher than
    training itself (near-copies across the two), so higher thresholds read too little gap.
@@ -32,7 +34,8 @@ shift, chosen on the battery in benchmarks/coverage_validity.py (CLINC150, Banki
    no input is likely enough uncovered to be named.
 
 Training references are computed without each row's near-copies: its nearest same-label rows, as many as
-bring the reference's median nearest-training cosine down to production's (coverage_estimate.near_copy_count;
+bring the reference's median nearest-training cosine down to production's, then to the median of production's
+covered part, which a gap's own inputs do not pull down (coverage_estimate.near_copy_count, covered_part_quantile;
 CLINC150: 2-6, Banking77: none). Rows written in one sitting resemble each other beyond their label, and
 counting them makes production look less covered than it is; file order is not used (a shuffled file lost it).
 Uncovered clusters whose inputs share their most common nearest-training label are one scenario, so one absent
@@ -185,7 +188,7 @@ class CoverageResult:
     line_verdicts: LineVerdicts | None = field(default=None, repr=False, metadata={"json": False})  # coverage_lines() reads it; not in JSON
 
 
-RULE = ("covered share by best-bin mixture-proportion estimation on the mean cosine to the 10 nearest training inputs, "
+RULE = ("covered share by cross-fitted best-bin mixture-proportion estimation on the mean cosine to the 3 nearest training inputs, "
         "training reweighted to production's EM-estimated label mix; per-input score combining nearest-training cosine "
         "and the kNN density ratio of production to training (training in the EM mix and in its own)")
 CLASSIFIER_RULE = ("; with labelled training, also the top label probability of a linear discriminant (shared "
