@@ -491,3 +491,78 @@ def test_a_scenario_of_nothing_but_sensitive_values_gets_a_number_not_their_part
     texts = [f"alice.{i}@example.org" for i in range(5)] + ["cancel my order please", "cancel the order"]
     names = _cluster_labels(texts, np.array([0] * 5 + [1] * 2), 2)
     assert names == ["scenario 1", "cancel / order"]
+
+
+def _copies_case(seed: int = 2, dim: int = 24, noise: float = 0.35):
+    """5 trained topics x 40 rows; production: 24 verbatim training inputs and 30 new topics x 6 (about 88%
+    uncovered, as QA's Banking77 probe with 5 of 77 intents trained). Vectors made up: no model, no shared data."""
+    from dataaudit.checks.base import AuditContext
+    from dataaudit.config import Config
+    from dataaudit.index import build_index
+    from dataaudit.load.records import Dataset, Record
+
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(35, dim))
+    train = [(f"trained {c} example {i}", c) for c in range(5) for i in range(40)]
+    copied = [train[i][0] for i in rng.choice(len(train), 24, replace=False)]
+    production = copied + [f"novel {c} question {i}" for c in range(5, 35) for i in range(6)]
+    raw = {text: centres[c] + noise * rng.normal(size=dim) for text, c in train}
+    raw.update({text: centres[int(text.split()[1])] + noise * rng.normal(size=dim) for text in production[24:]})
+    unit = {text: (v / np.linalg.norm(v)).astype(np.float32) for text, v in raw.items()}
+
+    def index(role: str, rows: list[tuple[str, int | None]]):
+        records = [Record(f"{role}.jsonl", i + 1, "text_label", text, label=None if c is None else f"topic {c}")
+                   for i, (text, c) in enumerate(rows)]
+        built = build_index(role, Dataset(role, [], records, [], len(records), 0), lambda s: " ".join(s.split()).casefold())
+        return built.with_vectors({k: unit[k] for k in built.distinct}, dim)
+
+    ctx = AuditContext(config=Config(), train=index("train", train), production=index("production", [(t, None) for t in production]),
+                       embedding_model="made-up")
+    return ctx, len(copied)
+
+
+def test_verbatim_copies_of_training_inputs_are_covered_and_name_no_uncovered_scenario(monkeypatch):
+    import dataaudit.checks.coverage as coverage
+    from dataaudit.checks.coverage import CHECK
+
+    ctx, copies = _copies_case()
+    assert coverage.training_copies(ctx.train, ctx.production).tolist() == [True] * copies + [False] * 180
+
+    # The mixture alone, its prior near 12% covered: it read 0.0 and judged all 24 copies uncovered, in an
+    # uncovered scenario, while the duplicates check counts them seen in training.
+    with monkeypatch.context() as patched:
+        patched.setattr(coverage, "with_training_copies_covered", lambda result, copied, counts: result)
+        unruled = CHECK.measure(ctx)
+    unruled_lines = list(coverage_lines(unruled))[:copies]
+    assert unruled.covered_share == 0.0 and not any(line["covered"] for line in unruled_lines)
+
+    result = CHECK.measure(ctx)
+    lines = list(coverage_lines(result))
+    uncovered_ids = {s.id for s in result.uncovered}
+    assert all(line["covered"] and line["scenario"] not in uncovered_ids for line in lines[:copies])
+    assert all(line["nearest"]["similarity"] == pytest.approx(1.0, abs=1e-4) for line in lines[:copies])
+    assert not any(line["covered"] for line in lines[copies:])  # the new topics stay uncovered
+    assert result.covered_share == pytest.approx(24 / 204, abs=1e-4) and result.covered_lines == copies
+    examples = {e.text for s in result.uncovered for e in s.uncovered_examples}
+    assert examples and not any(text.startswith("trained") for text in examples)
+    finding = CHECK.judge(result, ctx)[0]
+    assert finding.status is Status.FAIL and "11.8%" in finding.summary
+
+
+def test_copies_raise_the_share_to_what_the_verdicts_leave_and_at_least_their_own():
+    from dataaudit.checks.coverage import with_training_copies_covered
+    from dataaudit.checks.coverage_estimate import Estimate
+
+    counts = np.array([2.0, 1.0, 1.0, 6.0])
+    estimate = Estimate(np.zeros(4), np.array([0.2, 0.9, 0.1, 0.1]), np.array([False, True, False, False]), 0.1, None, None,
+                        aggregate_share=0.3)
+    copied = np.array([True, False, False, False])
+    marked = with_training_copies_covered(estimate, copied, counts)
+    # the verdicts now leave 30% covered (2 + 1 of 10 records), the aggregate read 30%
+    assert marked.covered.tolist() == [True, True, False, False] and marked.covered_probability[0] == 1.0
+    assert marked.covered_share == pytest.approx(0.3)
+    # an aggregate below the copies' own share: the share is theirs
+    low = with_training_copies_covered(Estimate(np.zeros(4), np.full(4, 0.1), np.zeros(4, bool), 0.0, None, None, aggregate_share=0.0),
+                                       copied, counts)
+    assert low.covered_share == pytest.approx(0.2)
+    assert with_training_copies_covered(estimate, np.zeros(4, bool), counts) is estimate
