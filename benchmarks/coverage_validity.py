@@ -253,6 +253,11 @@ def run_case(case: Case, embedder, config: Config | None = None) -> dict:
     score = np.array([line["score"] for line in lines])
     flagged = np.array([not line["covered"] for line in lines])
     row["uncovered_share"] = sum(s.size for s in result.uncovered) / max(result.production_inputs, 1)
+    # Lines at the duplicates check's near-copy cosine to a training input: how many are truly uncovered, and how
+    # many the check judged uncovered (whether such a copy should count as covered whatever the mixture reads).
+    near = np.array([line["nearest"] is not None and line["nearest"]["similarity"] >= config.duplicates.near_cosine for line in lines])
+    row["near_copies"] = (int(near.sum()), int((near & truth_absent).sum()), int((near & flagged).sum()),
+                          int((near & flagged & ~truth_absent).sum()))
     if truth_absent.any():
         row["auroc"] = float(roc_auc_score(truth_absent, -score))
         row["precision"] = float((flagged & truth_absent).sum() / flagged.sum()) if flagged.any() else None
@@ -295,6 +300,7 @@ def goals(rows: list[dict]) -> str:
     named_of = sum(r["named_of"] for r in gap)
     precise = sum(r["precision"] is not None and r["precision"] >= 0.8 for r in gap)
     quiet = [r for r in measured if r["auroc"] is None]
+    near = np.array([r["near_copies"] for r in measured if r.get("near_copies")] or [[0, 0, 0, 0]]).sum(axis=0)
     return "\n".join([
         f"- covered share within 0.03 of truth: {within} of {len(measured)} cases",
         f"- condition status right: {status} of {len(rows)} cases",
@@ -302,6 +308,8 @@ def goals(rows: list[dict]) -> str:
         f"- absent intents (>= 1% of production) named: {named} of {named_of}",
         f"- >= 80% of lines in uncovered scenarios truly uncovered: {precise} of {len(gap)} cases with a gap",
         f"- nothing named when nothing is absent or only the mix changed: {sum(r['false_named_lines'] == 0 for r in quiet)} of {len(quiet)} cases",
+        f"- (diagnostic) lines at cosine >= near_cosine to a training input: {near[0]}, {near[1]} truly uncovered; "
+        f"judged uncovered {near[2]}, of them truly covered {near[3]}",
     ])
 
 
