@@ -501,9 +501,10 @@ def _terminate(signum, frame) -> None:
 
 
 def _quiet_swallowed_stops(unraisable) -> None:
-    """sys.unraisablehook: a Terminated or Ctrl-C raised in a callback that could not raise it (a weakref's) is
-    a stop already seen, not a traceback to print; anything else goes to Python's own hook."""
-    if not isinstance(unraisable.exc_value, (Terminated, KeyboardInterrupt)):
+    """sys.unraisablehook: a Terminated raised in a callback that could not raise it (a weakref's) is a stop
+    _terminate recorded, not a traceback to print; anything else (a Ctrl-C, which nothing records) goes to
+    Python's own hook."""
+    if not isinstance(unraisable.exc_value, Terminated):
         sys.__unraisablehook__(unraisable)
 
 
@@ -523,11 +524,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:  # not the main thread (main() called from a worker thread): SIGTERM keeps its handler
         previous = None
     _TERMINATED_SEEN.clear()
-    if argv is None:
-        sys.unraisablehook = _quiet_swallowed_stops
+    unraisable_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_swallowed_stops
     try:
         return _stopped_as_said(lambda: _parsed_and_run(argv))
     finally:
+        sys.unraisablehook = unraisable_hook
         if argv is None:
             # The command line's exit code is decided (reports written, the run confirmed): a signal now would
             # only turn it into 143 or a traceback while the interpreter shuts down, so it waits for the exit.

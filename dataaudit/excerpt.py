@@ -30,7 +30,10 @@ _AUTOLINK = re.compile(r":(?=//)|(?<=www)\.", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 # A masked value's placeholder in text masked before (a result stores its excerpts masked, and a renderer
 # excerpts them again to its own width): scan/pii.masked_form's shape, `<PHONE …0958>`, `<EMAIL ….org #3f2a>`.
-_MASKED_SHAPE = re.compile("<[A-Z_]{2,12}(?: \u2026[^<>]{1,4})?(?: #[0-9a-f]{4})?>")
+# The kinds are scan/pii.KINDS (which imports this module; tests/test_excerpt.py holds the two lists equal): a
+# generic <WORD> would take a chat template's <EOS> or <LABEL_NAME> in unmasked text for a placeholder.
+MASKED_KINDS = ("email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "secret")
+_MASKED_SHAPE = re.compile(f"<(?:{'|'.join(k.upper() for k in MASKED_KINDS)})(?: \u2026[^<>]{{1,4}})?(?: #[0-9a-f]{{4}})?>")
 # GitHub links "@name" to a user (and notifies them) and "#123" or "GH-123" to an issue (and leaves a backlink there) after
 # the Markdown is rendered, so a backslash does not stop it: an invisible word joiner between the sign and the
 # name does, and the page still reads "@name" / "#123".

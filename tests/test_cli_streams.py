@@ -188,6 +188,8 @@ def test_a_sigterm_a_library_swallows_while_reports_are_drawn_still_stops_the_ru
         return real_write_reports(*args, **kwargs)
 
     monkeypatch.setattr(api, "write_reports", drawn_while_terminated)
+    hook = sys.unraisablehook
     code = main(["audit", str(data), "--no-embeddings", "--history", str(history), "--out", str(tmp_path / "out")])
     assert code == 143 and capsys.readouterr().err.splitlines()[-1] == "dataaudit: terminated"
     assert store.load_runs(history) == []
+    assert sys.unraisablehook is hook  # main() gives back the hook it quieted swallowed SIGTERMs with

@@ -355,3 +355,12 @@ def test_an_excerpt_of_text_masked_before_keeps_its_placeholders_whole():
                     excerpt(masked, limit, markdown=False, keep_both=True)):
             assert len(cut) <= limit
             assert cut.count("<") == cut.count(">"), (limit, cut)
+
+
+def test_only_the_maskers_placeholders_are_kept_whole_not_a_templates_tokens():
+    from dataaudit.excerpt import MASKED_KINDS
+    from dataaudit.scan.pii import KINDS
+
+    assert MASKED_KINDS == KINDS
+    text = "system: answer with one word <LABEL_NAME> and stop at <EOS>"
+    assert excerpt(text, 40, markdown=False) == "system: answer with one word <LABEL_NAM…"
