@@ -780,6 +780,7 @@ def test_an_address_after_a_c1_control_is_found_as_a_reader_of_the_escaped_text_
 @pytest.mark.parametrize("text, kind, value", [
     ("refund to +1 415 555 0958é", "phone", "+1 415 555 0958"),
     ("call +1 415 555 0958word", "phone", "+1 415 555 0958"),
+    ("phone 415 555 0958abc", "phone", "415 555 0958"),
     ("write bob@example.orgé", "email", "bob@example.org"),
     ("write bob@example.orgçà merci", "email", "bob@example.org"),
 ])
@@ -791,6 +792,7 @@ def test_a_letter_glued_after_a_value_does_not_hide_it(text, kind, value):
 
 
 @pytest.mark.parametrize("text", ["SKU 4155550958X", "ISBN 978-3-16-148410-0X", "2024-01-15T10:30:00Z",
-                                  "550e8400-e29b-41d4-a716-446655440000", "order 123-4567-8901ab", "logo@2x.pngé"])
+                                  "550e8400-e29b-41d4-a716-446655440000", "order 123-4567-8901ab", "logo@2x.pngé",
+                                  "SKU 415-555-0958X in stock", "order 0203 555 0123rd"])
 def test_a_letter_after_digits_does_not_make_a_product_code_a_phone_number(text):
     assert scan_text(text) == []

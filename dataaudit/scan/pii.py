@@ -389,7 +389,11 @@ _LETTER_AFTER_DIGIT = re.compile(r"(?<=\d)[^\W\d_]")
 
 
 def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, int, int, str]]:
-    text = _LETTER_AFTER_DIGIT.sub(" ", text)
+    letters = {m.start(): m.group() for m in _LETTER_AFTER_DIGIT.finditer(text)}
+    # An ASCII letter run on from the digits is how part and product codes end; a letter of another script after
+    # them is a sentence going on (Japanese writes に電話 right after a number).
+    glued = {at for at, letter in letters.items() if letter.isascii()}
+    text = _LETTER_AFTER_DIGIT.sub(" ", text) if letters else text
     if not _may_hold_phone(text):
         return
     hinted = _script_regions(text)
@@ -398,7 +402,10 @@ def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, 
     found: dict[tuple[int, int], tuple[int, list[str]]] = {}
     for region in dict.fromkeys((*hinted, *regions)):
         for match in PhoneNumberMatcher(text, region, leniency=Leniency.STRICT_GROUPING):
-            if _BARE_DIGITS.fullmatch(match.raw_string) and not _PHONE_CONTEXT.search(text, max(0, match.start - 30), match.start):
+            # A bare digit run, or a grouped one an ASCII letter runs on from ("SKU 415-555-0958X"), is a phone number
+            # only with a + or a phone word before it: as often a product or part code.
+            vouched = match.raw_string.startswith("+") or _PHONE_CONTEXT.search(text, max(0, match.start - 30), match.start)
+            if (_BARE_DIGITS.fullmatch(match.raw_string) or match.end in glued) and not vouched:
                 continue
             where = phonenumbers.region_code_for_number(match.number) or "international"
             # The matcher gives up on "+1 415-555-2671 4111 ..." (a card runs on after it) and retries without
