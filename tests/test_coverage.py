@@ -570,4 +570,8 @@ def test_copies_raise_the_share_to_what_the_verdicts_leave_and_at_least_their_ow
     low = with_training_copies_covered(Estimate(np.zeros(4), np.full(4, 0.1), np.zeros(4, bool), 0.0, None, None, aggregate_share=0.0),
                                        copied, counts)
     assert low.covered_share == pytest.approx(0.2)
+    # a later bound by the verdicts (a cluster turned uncovered) keeps the copies' floor: it takes the aggregate too
+    from dataaudit.checks.coverage_estimate import bounded_by_verdicts
+
+    assert bounded_by_verdicts(low, counts).covered_share == pytest.approx(0.2) and low.aggregate_share == pytest.approx(0.2)
     assert with_training_copies_covered(estimate, np.zeros(4, bool), counts) is estimate

@@ -449,7 +449,10 @@ def with_training_copies_covered(result: Estimate, copies: np.ndarray, productio
                      covered_probability=np.where(copies, 1.0, result.covered_probability))
     bounded = bounded_by_verdicts(marked, production_counts)
     copied_share = float(production_counts[copies].sum() / production_counts.sum())
-    return replace(bounded, covered_share=max(bounded.covered_share, copied_share))
+    # The sample-wide reading is raised to the copies' share too: a later bound (a cluster turned uncovered)
+    # takes the smaller of it and the verdicts, which dropped the share below the copies' own.
+    aggregate = max(bounded.aggregate_share if bounded.aggregate_share is not None else bounded.covered_share, copied_share)
+    return replace(bounded, covered_share=max(bounded.covered_share, copied_share), aggregate_share=aggregate)
 
 
 def _measured(ctx: AuditContext, config: CoverageConfig, base: dict, production_counts: np.ndarray, train_counts: np.ndarray,
