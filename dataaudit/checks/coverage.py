@@ -460,7 +460,7 @@ def _measured(ctx: AuditContext, config: CoverageConfig, base: dict, production_
     train, production = ctx.train, ctx.production
     result = estimate_coverage(train.vectors, labels, production.vectors, production_counts, config, train_counts, ctx.steps,
                                classifier, remember=lambda steps, purpose: remembering(steps, ctx.config, purpose),
-                               train_keys=train.distinct)
+                               train_keys=train.distinct, production_keys=production.distinct)
     copies = training_copies(train, production)
     result = with_training_copies_covered(result, copies, production_counts)
     nearest_sims, nearest_idx = result.nearest_similarity, result.nearest_index

@@ -399,14 +399,15 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
                       production_counts: np.ndarray, config: CoverageConfig, train_counts: np.ndarray | None = None,
                       steps: DataSteps | None = None, classifier: tuple[np.ndarray, np.ndarray] | None = None,
                       remember: Callable[[DataSteps, str], DataSteps] | None = None,
-                      train_keys: Sequence[str] | None = None) -> Estimate:
+                      train_keys: Sequence[str] | None = None, production_keys: Sequence[str] | None = None) -> Estimate:
     """The covered share of production and a per-input score, probability and verdict. Vectors are unit rows;
     counts say how many records each row stands for; train_labels None (or all None) means unlabelled.
     steps: the engine whose steps run the neighbour searches (None: this process). classifier: the
     classifier's top probabilities as `classifier_terms` gives them, measured already (None: measured here).
     remember: gives the steps that run a named pooled search and keep it for the next run
     (`search_memo.remembering`; None: the searches are not kept). train_keys: one stable name per training row
-    (its normalised key), which draws the training reference (`sample_priority`; None: the vectors' bytes)."""
+    (its normalised key), which draws the training reference (`sample_priority`; None: the vectors' bytes);
+    production_keys: the same for production's rows, which split production into the cross-fitted halves."""
     steps = steps or SerialSteps()
     remember = remember or (lambda plain, purpose: plain)
     n_train = len(train_vectors)
@@ -435,10 +436,10 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
         posteriors = knn_label_posteriors(kept_index[:, :config.label_neighbours], label_ids, len(names), prior)
         first_mix = saerens_em(posteriors, prior, production_counts)
     # The training reference is a seeded sample: its scores need every training input as neighbour, not as query.
+    priority = sample_priority(train_vectors, train_keys, config.seed)
     if n_train <= config.reference_sample:
         reference = np.arange(n_train)
     else:
-        priority = sample_priority(train_vectors, train_keys, config.seed)
         reference = (reference_in_mix(label_ids, train_counts, first_mix, config.reference_sample, priority) if first_mix is not None
                      else np.sort(np.argsort(priority, kind="stable")[:config.reference_sample]))
     reference_side = pooled_search(pool, n_train, reference, k, remember(steps, "coverage.reference"))
@@ -458,8 +459,10 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
     near_production = _finite_row_mean(near)
     first_weights = _reference_weights(reference, label_ids, train_counts, first_mix)
     # The cross-fitted best bin's halves: by a seeded hash of each row, not its position (no file order enters).
-    train_half = (sample_priority(train_vectors, train_keys, config.seed)[reference] & np.uint64(1)).astype(bool)
-    production_half = (sample_priority(production_vectors, None, config.seed) & np.uint64(1)).astype(bool)
+    # By keys, not the vectors' bytes: the model gives a text other last bits in another batch, and halves by
+    # bytes moved the share with them.
+    train_half = (priority[reference] & np.uint64(1)).astype(bool)
+    production_half = (sample_priority(production_vectors, production_keys, config.seed) & np.uint64(1)).astype(bool)
 
     def share_signal(copies: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The left-out neighbours, the reference's nearest kept cosine and its share signal at this count."""
