@@ -36,3 +36,11 @@ def test_the_added_ending_is_the_last_terminated_lines_not_a_blank_first_lines(t
     source.write_bytes(first + b'{"text": "a"}\r\n{"text": "b"}')
     rewrite(source, tmp_path / "out.jsonl", lambda number, row: row, drop_blank=True)
     assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}\r\n{"text": "b"}\r\n'
+
+
+def test_a_kept_last_line_keeps_its_own_lf_when_a_crlf_line_after_it_goes(tmp_path):
+    # The file ends with a newline, so no ending is added: every kept row is copied byte for byte.
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"a": 1}\n{"b": 2}\r\n')
+    rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, drop_blank=True)
+    assert (tmp_path / "out.jsonl").read_bytes() == b'{"a": 1}\n'

@@ -228,8 +228,9 @@ def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], drop_blank: boo
     # A last line that had no newline gets the file's own ending, CRLF where its lines carry one (a lone LF
     # after CRLF lines is a mixed file); a line that kept its \r needs only the \n. The ending is read from the
     # last line that had one, nearest the line it is added to: a first line may be a blank LF line before CRLF rows.
-    terminated = lines if ends_with_newline else lines[:-1]
-    crlf = bool(terminated) and terminated[-1].endswith(b"\r")
+    # Where the file ended with a newline, every kept line had its own (its \r, if any, kept in it): only "\n".
+    terminated = lines[:-1]
+    crlf = not ends_with_newline and bool(terminated) and terminated[-1].endswith(b"\r")
     ending = b"\r\n" if crlf and out and not out[-1].endswith(b"\r") else b"\n"
     payload = b"\n".join(out) + (ending if out and (ends_with_newline or drop_blank) else b"")
     return (b"\xef\xbb\xbf" if bom else b"") + payload, RewriteStats(rows, kept, changed)
