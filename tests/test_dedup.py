@@ -419,3 +419,13 @@ def test_a_conflict_across_files_names_the_file_of_each_of_its_lines(tmp_path):
                                  "labels": ["a", "b"], "group_files": [str(a), str(b)]}
     assert _listed(second)[1]["group_files"] == [str(a), str(b)]
     assert _reaudited([tmp_path / "clean" / "a.jsonl", tmp_path / "clean" / "b.jsonl"]) == ([], [])
+
+
+def test_a_lexical_copys_two_long_labels_that_start_alike_are_named_apart(tmp_path):
+    # Cut to the excerpt alone they read as one label twice; named as the audit names a conflict's labels.
+    long_a, long_b = "x" * 300 + " alpha", "x" * 300 + " beta"
+    rows = [{"text": "how do i top up my card", "label": long_a}, {"text": "how do i top up my card", "label": long_b},
+            {"text": "hi, how do i top up my card", "label": long_b}, {"text": "where is my refund", "label": "r"}]
+    summary = deduplicate(_write(tmp_path / "t.jsonl", rows), tmp_path / "clean.jsonl", Config(), embed=False)
+    labels = _listed(summary)[3]["conflicting_labels"]
+    assert len(labels) == 2 and labels[0] != labels[1] and all("[sha256 " in label for label in labels)

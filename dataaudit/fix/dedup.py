@@ -23,12 +23,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..checks.duplicates import MAX_TEXT_CHARS
+from ..checks.duplicates import label_names
 from ..checks.near_pairs import Fields, input_fields, lexical_copy
 from ..config import Config, DuplicatesConfig
 from ..errors import InputError
 from ..io import write_atomic
-from ..excerpt import plain_excerpt
 from ..load.files import stopped_at_open_quote
 from ..normalize import normalize_text, skeleton, tokens
 from .writers import DROP, check_target, local_paths, read_plain, rewrite, sidecar_path
@@ -157,7 +156,9 @@ def _drop_reasons(report, drop_conflicts: bool, member_of: dict[Place, MemberTex
         elif "conflicting_labels" not in reason:
             # A reworded copy with another label (no conflict in the audit: a fine-grained label set can tell real
             # paraphrases apart) goes as the audit counts it, never silently: both labels are listed for review.
-            reason["conflicting_labels"] = [_shown(member_of[kept].value), _shown(member_of[member].value)]
+            pair = [member_of[kept].value, member_of[member].value]
+            names = label_names(pair)  # as the audit names a conflict's labels: long ones alike carry a digest
+            reason["conflicting_labels"] = [None if value is None else names[value] for value in pair]
             labels_kept.add(kept)
     preference = report.checks.get("preference")
     for group in preference.all_contradictions if preference is not None and drop_conflicts else ():
@@ -173,10 +174,6 @@ def _drop_reasons(report, drop_conflicts: bool, member_of: dict[Place, MemberTex
         if error.line > 0:
             reasons.setdefault((error.file, error.line), {"line": error.line, "reason": f"{INVALID}: {error.field}: {error.message}"})
     return reasons, len(labels_kept)
-
-
-def _shown(value: str | None) -> str | None:
-    return None if value is None else plain_excerpt(value, MAX_TEXT_CHARS)  # as the audit's conflicts show labels
 
 
 def _read_members(report, audited: list[Path], config: Config, drop_conflicts: bool) -> dict[Place, MemberText]:
