@@ -333,11 +333,12 @@ def test_hidden_entries_and_compiled_python_are_no_part_of_the_identity_and_weig
     (folder / "__pycache__").mkdir()
     (folder / "__pycache__" / "modeling.cpython-311.pyc").write_bytes(b"\0")
     assert _files_identity(folder) == before
-    weights.write_bytes(b"b" * 64)  # same size and date: weights are not read, as a changed configuration is
+    weights.write_bytes(b"b" * 64)  # same size and date, other bytes: told apart by the weights' first and last MiB
     os.utime(weights, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
-    assert _files_identity(folder) == before
-    os.utime(weights, ns=(1_700_000_001_000_000_000, 1_700_000_001_000_000_000))
     assert _files_identity(folder) != before
+    moved = _files_identity(folder)
+    os.utime(weights, ns=(1_700_000_001_000_000_000, 1_700_000_001_000_000_000))
+    assert _files_identity(folder) != moved
     recorded = {"onnx/model.onnx": "sha256-of-b"}  # a hash pip recorded, by the file's path in the model folder
     by_record = _files_identity(folder, recorded)
     os.utime(weights, ns=(1_700_000_002_000_000_000, 1_700_000_002_000_000_000))  # reinstalled: other dates
@@ -445,3 +446,22 @@ def test_a_trace_that_could_not_be_saved_is_not_traced_again_by_the_same_run(tmp
     embedder.embed(["a first text"])
     embedder.embed(["a second text"])
     assert len(traced) == 1
+
+
+def test_a_trainers_logs_beside_the_model_do_not_change_its_identity_and_unmeasured_weights_are_told_apart(tmp_path):
+    from dataaudit.embeddings import _files_identity
+
+    folder = tmp_path / "enc"
+    (folder / "runs").mkdir(parents=True)
+    (folder / "modules.json").write_text("[]", encoding="utf-8")
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"a" * 64)
+    os.utime(weights, ns=(1_700_000_000_000_000_000,) * 2)
+    before = _files_identity(folder)
+    (folder / "runs" / "events.out.tfevents.1").write_bytes(b"log" * 1000)
+    (folder / "checkpoint-500").mkdir()
+    (folder / "checkpoint-500" / "model.safetensors").write_bytes(b"c" * 64)
+    assert _files_identity(folder) == before
+    weights.write_bytes(b"b" * 64)  # another fine-tune unpacked with the same size and time
+    os.utime(weights, ns=(1_700_000_000_000_000_000,) * 2)
+    assert _files_identity(folder) != before
