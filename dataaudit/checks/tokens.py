@@ -537,12 +537,17 @@ def measure(ctx: AuditContext) -> TokensResult | None:
         # The epochs are resolved here once for the report: the economics check bills this result's epochs.
         # Config.validate refuses the two keys set to different figures.
         config = dataclasses.replace(config, epochs=economics_epochs)
-    example_counter(config.tokenizer, target.encoding)  # a bad tokenizer path is a config error, raised here
+    written = ctx.config.paths_as_written.get("tokens.tokenizer")
+    try:
+        example_counter(config.tokenizer, target.encoding)  # a bad tokenizer path is a config error, raised here
+    except ConfigError as exc:
+        if config.tokenizer and written:  # named as the user wrote it, not as resolved against the config's folder
+            raise ConfigError(str(exc).replace(config.tokenizer, written, 1)) from exc
+        raise
     rows = ctx.steps.map_records(ctx.train.dataset, token_counts, config.tokenizer, target.encoding)
     counts = np.asarray([row[:4] for row in rows], dtype=np.int64).reshape(-1, 4).T
     result = measure_tokens(ctx.train.records, target, config, counts=(counts[0], counts[1], counts[2], counts[3]),
                             refused=[row[4] for row in rows])
-    written = ctx.config.paths_as_written.get("tokens.tokenizer")
     if result is not None and config.tokenizer and written:
         # The report names the tokenizer as the config wrote it: an absolute path would read as a settings change
         # in the history each time the project folder moves, and show the user's folders.
