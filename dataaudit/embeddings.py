@@ -669,9 +669,12 @@ class Embedder:
         if self._trace_unsaved or (trace_exists(folder) and not self._trace_damaged):
             return  # traced already, marked unusable, or not savable: tracing again would give the same answer
         if not _may_write_under(folder.parent):
-            # A shared cache whose traced/ folder is another user's: every run traced 1-2 s for nothing and warned
-            # that it could not save; the damaged trace's own warning says enough.
+            # A shared cache whose traced/ folder is another user's: every run traced 1-2 s for nothing before
+            # finding it could not save. Said once, untraced; a damaged trace's own warning says the rest.
             self._trace_unsaved = True
+            if not self._trace_damaged:
+                warnings.warn(f"the traced model was not saved in {folder.parent} (it cannot be written here); "
+                              "later runs load sentence-transformers instead", stacklevel=2)
             return
         save_traced(self._model, folder, verification_texts(embedded), self.batch_size, self.ref.identity)
         self._trace_damaged = False  # replaced: a later embed() of this run has no cause to trace again
