@@ -67,6 +67,7 @@ from ..scan.pii import mask_spans
 from ..search_memo import remembering
 from .base import AuditContext, Check, Finding, Need, Status
 from .coverage_estimate import Estimate, bounded_by_verdicts, classifier_terms, estimate_coverage, training_floor
+from .duplicates import same_query
 
 __all__ = ["CHECK", "CoverageConfig", "CoverageResult", "Estimate", "coverage_lines", "estimate_coverage", "measure"]
 
@@ -430,10 +431,9 @@ def measure(ctx: AuditContext) -> CoverageResult | None:
 def training_copies(train: TextIndex, production: TextIndex) -> np.ndarray:
     """Per distinct production key: whether it is an exact copy of a training input, as the duplicates check's
     production overlap counts one (the same normalised key, or the same normalised query beside another system
-    prompt: duplicates._same_query)."""
-    training_queries = set(train.embed_texts)
-    return np.array([key in train.positions or query in training_queries
-                     for key, query in zip(production.distinct, production.embed_texts)], dtype=bool)
+    prompt: duplicates.same_query, which both call)."""
+    by_query = same_query(train, production, train.positions)
+    return np.array([key in train.positions or key in by_query for key in production.distinct], dtype=bool)
 
 
 def with_training_copies_covered(result: Estimate, copies: np.ndarray, production_counts: np.ndarray) -> Estimate:

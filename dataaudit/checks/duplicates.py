@@ -880,7 +880,7 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
     for key in eval_index.distinct:
         if key in slot:
             match[key] = (slot[key], "exact", 1.0)
-    for key, t in _same_query(train, eval_index, match).items():
+    for key, t in same_query(train, eval_index, match).items():
         match[key] = (t, "query", 1.0)
     # A lexical copy before a reworded one: it is the stronger match (and a copy fails hygiene where a reworded
     # leak warns), so a filler copy that also reads close to its vector is not written as merely reworded.
@@ -895,7 +895,7 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
             if key in match or (eval_index.unreadable is not None and eval_index.unreadable[e]):
                 continue
             # The query's words, as its vector (embed_texts): a system prompt is set aside here as the query
-            # match (_same_query) sets it aside.
+            # match (same_query) sets it aside.
             words = skeleton(tokens(eval_index.embed_texts[e]))
             for c in range(k):
                 t = int(idx[e, c])
@@ -915,7 +915,7 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
     return leaks
 
 
-def _same_query(train: TextIndex, other: TextIndex, matched: Container[str]) -> dict[str, int]:
+def same_query(train: TextIndex, other: TextIndex, matched: Container[str]) -> dict[str, int]:
     """Keys of `other` (eval or production) not in `matched` whose input, without its system prompt, is a
     training input's without its own -> that training key's id. A plain-text eval or production file beside
     a chat export with a system prompt (or under another prompt) holds the same queries verbatim, yet no
@@ -935,7 +935,7 @@ def _same_query(train: TextIndex, other: TextIndex, matched: Container[str]) -> 
 
 def _overlaps(train: TextIndex, production: TextIndex) -> list[Overlap]:
     records = train.records
-    by_query = _same_query(train, production, train.positions)
+    by_query = same_query(train, production, train.positions)
     out = []
     for record, key in zip(production.records, production.keys):
         positions = train.positions.get(key) if key else None
