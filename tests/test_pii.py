@@ -796,3 +796,16 @@ def test_a_letter_glued_after_a_value_does_not_hide_it(text, kind, value):
                                   "SKU 415-555-0958X in stock", "order 0203 555 0123rd"])
 def test_a_letter_after_digits_does_not_make_a_product_code_a_phone_number(text):
     assert scan_text(text) == []
+
+
+@pytest.mark.parametrize("text, found", [
+    ("call +1 415 555 0958bob@example.org now", [("phone", "+1 415 555 0958"), ("email", "bob@example.org")]),
+    ("tel 020 7946 0958jane.doe@example.co.uk", [("phone", "020 7946 0958"), ("email", "jane.doe@example.co.uk")]),
+    ("text 4155550958@txt.att.net", [("email", "4155550958@txt.att.net")]),  # the number is the whole local part
+])
+def test_an_address_glued_after_a_number_leaves_none_of_the_number_shown(text, found):
+    """The address's pattern took the number's last digits into its local part and won the overlap, so an excerpt
+    showed "+1 415 555" of the number in the clear."""
+    assert [(f.kind, text[f.start:f.end]) for f in scan_text(text)] == found
+    shown = excerpt(text, markdown=False)
+    assert not any(digits in shown for digits in ("415", "555", "7946"))

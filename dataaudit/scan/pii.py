@@ -634,7 +634,24 @@ def _candidates(text: str, options: ScanOptions) -> list[tuple[str, int, int, st
             raw.extend(_phone_findings(text, options.phone_regions))
     if "secret" in kinds and len(text) >= 16:
         raw.extend(_secrets.find(text, options))
-    return raw
+    return _emails_after_glued_phones(text, raw)
+
+
+def _emails_after_glued_phones(text: str, raw: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
+    # "+1 415 555 0958bob@example.org": the address's pattern takes the number's last digits as the start of
+    # its local part, wins the overlap as the more specific kind, and leaves "+1 415 555" in the clear. A number
+    # that begins before the address and ends inside its local part is its own value: the address starts where
+    # the number ends. (A number that is the whole local part, "4155550958@txt.att.net", stays in the address.)
+    phones = [(start, end) for kind, start, end, _ in raw if kind == "phone"]
+    if not phones:
+        return raw
+    out = []
+    for kind, start, end, detail in raw:
+        if kind == "email":
+            at = text.find("@", start, end)
+            start = max((p_end for p_start, p_end in phones if p_start < start < p_end < at), default=start)
+        out.append((kind, start, end, detail))
+    return out
 
 
 def _blanked(text: str, findings: list[PiiFinding]) -> str:
