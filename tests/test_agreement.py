@@ -708,3 +708,16 @@ def test_the_condition_writes_alpha_against_both_bounds_as_the_sections_do(tmp_p
     section = judged_text("krippendorff_alpha", 0.66704, config.to_dict())
     assert section == "0.66704" and finding.status == Status.WARN
     assert finding.summary.startswith(f"Krippendorff's alpha {section} is only tentative"), finding.summary
+
+
+@pytest.mark.parametrize("order_source", [None, "", "ord.toml"])
+def test_a_level_mismatch_crosses_a_process_as_raised(order_source):
+    """BaseException pickles as cls(message): unpickling called LevelMismatch with one argument and failed."""
+    import pickle
+
+    from dataaudit.checks.agreement import LevelMismatch
+
+    raised = LevelMismatch("hihg", "(1 label(s) missing from the order: 'hihg')", order_source)
+    copy = pickle.loads(pickle.dumps(raised))
+    assert (type(copy), copy.label, copy.reason, copy.order_source, str(copy)) == (
+        LevelMismatch, raised.label, raised.reason, order_source, str(raised))

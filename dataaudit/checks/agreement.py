@@ -226,6 +226,11 @@ class LevelMismatch(ValueError):
             where = f" (set in {order_source})" if order_source else ""
             super().__init__(f"agreement.ordinal_order{where} does not list it {reason}")
 
+    def __reduce__(self):
+        # BaseException pickles as cls(*args), args being the message alone: rebuilt from its own fields instead,
+        # so the error crosses a process (a Ray task, a multiprocessing pool) as raised.
+        return type(self), (self.label, self.reason, self.order_source)
+
     def order_set_in(self, source: str) -> LevelMismatch:
         """The same mismatch, naming the config file that set the order where it is about the order."""
         return self if self.order_source is None else LevelMismatch(self.label, self.reason, source)
