@@ -35,7 +35,7 @@ from .engine import make_engine
 from .engine.base import DataSteps, SerialSteps
 from .load.inputs import expand_inputs
 from .embeddings import Embedder
-from .errors import ConfigError, DataAuditError, InputError, InputWarning, said
+from .errors import ConfigError, DataAuditError, InputError, InputWarning, ModelNotFoundError, said
 from .io import WriteError
 from .load.files import folder_name, is_uri
 from .load.records import Dataset
@@ -515,9 +515,15 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
     embedder_given = embedder
     if embed:
         settings = resolved.embeddings
-        embedder = embedder or Embedder(settings.model, device=settings.device, batch_size=settings.batch_size,
-                                        cache_dir=settings.cache_dir or None, use_cache=settings.cache, progress=progress,
-                                        cache_format=settings.cache_format)
+        try:
+            embedder = embedder or Embedder(settings.model, device=settings.device, batch_size=settings.batch_size,
+                                            cache_dir=settings.cache_dir or None, use_cache=settings.cache, progress=progress,
+                                            cache_format=settings.cache_format)
+        except ModelNotFoundError as exc:
+            # A model the config file names is that file's to fix (a --model flag's error names the flag already).
+            if config.source and config.embeddings.model and "embeddings.model" not in config.set_by:
+                raise ModelNotFoundError(f"{config.source}: embeddings.model: {exc}") from exc
+            raise
         start = time.perf_counter()
         indexes, stats, caught = engine.embed(indexes, embedder)
         timings["embed"] = time.perf_counter() - start

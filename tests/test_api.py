@@ -43,6 +43,23 @@ def test_messages_name_the_api_setting_from_python_and_the_flag_under_the_cli():
     assert "pass --model with the path of a sentence-transformers model folder" in str(from_cli.value)
 
 
+def test_a_model_the_config_file_names_and_that_is_missing_names_the_file(tmp_path):
+    """The message told what to set but not where it was set: a scheduled run's log had no config file to look at."""
+    from dataaudit.config import load_config
+
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)])
+    (tmp_path / "audit.toml").write_text('[embeddings]\nmodel = "no-such-model-anywhere"\n')
+    config = load_config(tmp_path / "audit.toml")
+    with pytest.raises(ModelNotFoundError) as raised:
+        audit(data, config)
+    assert str(raised.value).startswith(f"{tmp_path / 'audit.toml'}: embeddings.model: model 'no-such-model-anywhere' was "
+                                        "not found locally"), str(raised.value)
+    # set in code or by an override, there is no file to name
+    with pytest.raises(ModelNotFoundError) as raised:
+        audit(data, config_with_overrides(config, {"embeddings.model": "no-such-model-anywhere"}))
+    assert str(raised.value).startswith("model 'no-such-model-anywhere' was not found locally"), str(raised.value)
+
+
 @pytest.mark.parametrize("kwargs, named", [({"paths": ""}, "paths"), ({"paths": ["DATA", ""]}, "paths"),
                                            ({"production": ""}, "production"), ({"eval_path": [""]}, "eval_path"),
                                            ({"prompt_log": ""}, "prompt_log"), ({"history": ""}, "history")])
