@@ -523,6 +523,35 @@ def test_an_annotator_flagged_against_gold_is_shown_by_their_gold_figure(tmp_pat
         "; annotator echo agrees with gold on 0% of 20 gold items (1 more annotator(s) flagged)")
 
 
+def test_a_flagged_annotators_gold_agreement_is_shown_wherever_it_was_measured(tmp_path):
+    """QA: the consistency action read "100 (agreement with the others 57%, with gold 70%)" while the section's line
+    for 100, flagged by the others alone, left gold out; it showed gold only for an annotator gold flagged. 'big'
+    agrees with the others on the 10 gold items only, so the others flag them and gold (100%) does not."""
+    import io
+
+    from rich.console import Console
+
+    from dataaudit.api import audit
+    from dataaudit.render.html import render_html
+    from dataaudit.render.markdown import render_markdown
+    from dataaudit.render.terminal import render_terminal
+
+    items = [("xy"[i % 2], [(a, "xy"[i % 2]) for a in ("a", "b", "c", "big")]) for i in range(10)]
+    items += [(None, [(a, "xy"[i % 2]) for a in "abc"] + [("big", "yx"[i % 2])]) for i in range(20)]
+    _, config = _nested_with_gold(tmp_path, items)
+    config.agreement = AgreementConfig(bootstrap_resamples=0)
+    report = audit(tmp_path / "g.jsonl", config, embed=False)
+    [big] = [s for s in report.checks["agreement"].annotators if s.flagged]
+    assert (big.annotator, big.flagged_by, big.agreement_with_others, big.gold_agreement, big.gold_items) == ("big", ("others",), round(10 / 30, 4), 1.0, 10)
+    line = ("annotator big is far below the others: agrees with their majority on 33% of the 30 items they share with "
+            "them; agrees with gold on 100% of 10 gold items (30 labelled)")
+    assert "Review annotator big's labels (agreement with the others 33%, with gold 100%)" in report.verdict.conditions[2].action
+    console = Console(file=io.StringIO(), width=400, color_system=None)
+    render_terminal(report, console)
+    for shown in (console.file.getvalue(), render_markdown(report), render_html(report)):
+        assert line in shown
+
+
 # ---------------------------------------------------------------------------------------------------
 # Labels that do not fit the level: an input error naming the file, line and field, never a number
 
