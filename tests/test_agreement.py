@@ -257,6 +257,59 @@ def test_no_item_with_two_annotations_is_none_and_unknown(tmp_path):
     assert finding.summary.startswith("no item carries more than one annotation")
 
 
+def test_annotators_answers_with_no_item_annotated_twice_leave_consistency_to_agreement_alone(tmp_path):
+    """A layout whose point is several annotators (here nested answers, one per item) says its consistency is
+    agreement's alone to judge; a plain file of one label per example leaves it to label noise."""
+    from dataaudit.checks.agreement import CHECK, NEED_OVERLAP
+    from dataaudit.checks.base import Status
+    from tests.test_annotation_tools import FIXTURES
+
+    [answers] = CHECK.judge(None, _ctx(_nested(tmp_path, [[("a", "x")], [("b", "y")]])))
+    assert answers.status == Status.UNKNOWN and answers.evidence == {"items_with_multiple_labels": 0, "judged_only_by": "agreement"}
+    assert answers.summary == ("no item carries more than one annotation, so consistency cannot be judged; in annotators' "
+                               "answers, label noise's estimate from single labels does not stand in for their agreement")
+    assert answers.action == f"To judge label consistency, {NEED_OVERLAP}."
+    config = Config(fields=FieldsConfig(text_fields=["text"]))
+    [latest] = CHECK.judge(None, _ctx(load_dataset(FIXTURES / "label_studio_latest.csv", config), config))
+    assert latest.evidence["judged_only_by"] == "agreement" and latest.action.startswith("Export the project as full JSON")
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text("".join(json.dumps({"text": f"t{i}", "label": "xy"[i % 2]}) + "\n" for i in range(4)))
+    [single] = CHECK.judge(None, _ctx(load_dataset(plain, Config())))
+    assert single.evidence == {"items_with_multiple_labels": 0}
+
+
+def _label_studio_one_answer_per_task(path):
+    """120 tasks (a format task needs 100) of three plainly different intents, each answered by one of three
+    annotators: nobody overlaps."""
+    topics = {"refund": "I want my money back for order {i}, please refund it",
+              "password": "I forgot the password of account {i} and cannot log in",
+              "shipping": "Where is parcel {i}? The delivery tracking has not moved"}
+    tasks = [{"id": i + 1, "data": {"text": text.format(i=i)},
+              "annotations": [{"id": i + 1, "completed_by": 1 + i % 3, "was_cancelled": False, "ground_truth": False,
+                               "result": [{"from_name": "intent", "to_name": "text", "type": "choices",
+                                           "value": {"choices": [label]}}]}]}
+             for n, (label, text) in enumerate(topics.items()) for i in range(n * 40, n * 40 + 40)]
+    path.write_text(json.dumps(tasks))
+    return path
+
+
+def test_a_label_studio_export_with_one_answer_per_task_is_not_enough_evidence_whatever_label_noise_finds(tmp_path, embedder):
+    """QA: such an export passed consistency on label noise's "an estimated 0.7% of labels are wrong" and the run
+    exited 0; its annotators' agreement, what the layout is for, was never measured."""
+    from dataaudit.api import audit
+    from dataaudit.config import config_from_dict
+
+    config = config_from_dict({"task_type": "format", "conditions": {"skip": {"coverage": "no production sample yet"}}})
+    report = audit(_label_studio_one_answer_per_task(tmp_path / "ls.json"), config, embedder=embedder)
+    noise = report.checks["label_noise"]
+    assert noise.reliable and noise.estimated_error_rate is not None and noise.estimated_error_rate < 0.05  # would pass
+    (consistency,) = [c for c in report.verdict.conditions if c.id == "consistency"]
+    assert consistency.status == "unknown" and consistency.evidence["judged_only_by"] == "agreement"
+    assert consistency.summary.startswith("no item carries more than one annotation")
+    assert report.verdict.status == "insufficient_evidence" and report.exit_code == 3
+    assert any("at least two annotators label an overlapping sample" in action for action in report.verdict.actions)
+
+
 def test_single_labels_under_no_embeddings_say_label_noise_would_judge_them_as_well_as_a_second_annotator(tmp_path):
     from dataaudit.api import audit
     from dataaudit.checks.agreement import CHECK, NEED_OVERLAP
@@ -468,6 +521,35 @@ def test_an_annotator_flagged_against_gold_is_shown_by_their_gold_figure(tmp_pat
     worst = result.annotators[0].annotator
     assert worst == "echo" and finding.summary.endswith(
         "; annotator echo agrees with gold on 0% of 20 gold items (1 more annotator(s) flagged)")
+
+
+def test_a_flagged_annotators_gold_agreement_is_shown_wherever_it_was_measured(tmp_path):
+    """QA: the consistency action read "100 (agreement with the others 57%, with gold 70%)" while the section's line
+    for 100, flagged by the others alone, left gold out; it showed gold only for an annotator gold flagged. 'big'
+    agrees with the others on the 10 gold items only, so the others flag them and gold (100%) does not."""
+    import io
+
+    from rich.console import Console
+
+    from dataaudit.api import audit
+    from dataaudit.render.html import render_html
+    from dataaudit.render.markdown import render_markdown
+    from dataaudit.render.terminal import render_terminal
+
+    items = [("xy"[i % 2], [(a, "xy"[i % 2]) for a in ("a", "b", "c", "big")]) for i in range(10)]
+    items += [(None, [(a, "xy"[i % 2]) for a in "abc"] + [("big", "yx"[i % 2])]) for i in range(20)]
+    _, config = _nested_with_gold(tmp_path, items)
+    config.agreement = AgreementConfig(bootstrap_resamples=0)
+    report = audit(tmp_path / "g.jsonl", config, embed=False)
+    [big] = [s for s in report.checks["agreement"].annotators if s.flagged]
+    assert (big.annotator, big.flagged_by, big.agreement_with_others, big.gold_agreement, big.gold_items) == ("big", ("others",), round(10 / 30, 4), 1.0, 10)
+    line = ("annotator big is far below the others: agrees with their majority on 33% of the 30 items they share with "
+            "them; agrees with gold on 100% of 10 gold items (30 labelled)")
+    assert "Review annotator big's labels (agreement with the others 33%, with gold 100%)" in report.verdict.conditions[2].action
+    console = Console(file=io.StringIO(), width=400, color_system=None)
+    render_terminal(report, console)
+    for shown in (console.file.getvalue(), render_markdown(report), render_html(report)):
+        assert line in shown
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -121,6 +121,28 @@ def test_every_output_says_usable_after_de_duplication_and_size_keeps_the_count_
     assert SECTION.build(replace(report, usable=None)).lines[0].startswith("6 examples; tokens counted with ")
 
 
+def test_the_size_line_names_each_count_by_what_it_holds(tmp_path):
+    """QA read checks.size.usable (608) against the printed "576 usable after de-duplication": two keys, two counts.
+    The line names size's own count, examples with an input text, where it is not every example, so a count
+    left out for having no input is not read as duplicates dropped."""
+    from dataaudit.api import audit
+    from dataaudit.render.markdown import render_markdown
+    from dataaudit.render.sections.size import SECTION
+
+    rows = [{"item": f"i{i}", "worker": w, "response": str((i + (w == "c")) % 2),
+             **({"text": f"ticket number {i} about thing {i * 7}"} if i < 20 else {})} for i in range(30) for w in "abc"]
+    rows += [{"item": "i30", "worker": w, "response": "1", "text": "ticket number 0 about thing 0"} for w in "abc"]
+    config = Config()
+    config.fields.annotator, config.fields.id, config.fields.label = "worker", "item", "response"
+    report = audit(write_jsonl(tmp_path / "labels.jsonl", rows), config, embed=False)
+    assert (report.checks["size"].examples, report.checks["size"].usable, report.checks["duplicates"].usable) == (31, 21, 20)
+    line = "31 examples (21 with an input text), 20 usable after de-duplication; tokens counted with "
+    assert SECTION.build(report).lines[0].startswith(line) and line in render_markdown(report)
+    every = [{"text": f"ticket {i}", "label": "ab"[i % 2]} for i in range(4)]
+    whole = audit(write_jsonl(tmp_path / "every.jsonl", every), Config(), embed=False)
+    assert SECTION.build(whole).lines[0].startswith("4 examples, 4 usable after de-duplication; ")
+
+
 def test_a_word_wordpiece_cannot_read_counts_against_the_context_limit_and_is_said_recounted(tmp_path):
     # A 40,000-character hex dump is one [UNK] to WordPiece: the size check counted it as a few tokens and
     # passed the context limit while the tokens check counted 22,000+ for the same text.

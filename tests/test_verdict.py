@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
@@ -67,6 +68,30 @@ def test_merge_takes_the_worst_known_finding_and_ignores_unknown_beside_a_known_
     assert only_unknown.status == "unknown" and only_unknown.action == "Supply one."
     all_pass = merge_findings("format", [Finding("format", Status.PASS, "all well-formed"), Finding("format", Status.PASS, "none over the limit")])
     assert all_pass.status == "pass" and all_pass.summary == "all well-formed; none over the limit"
+
+
+def test_an_unknown_from_the_only_check_that_can_judge_holds_the_condition_unknown_unless_another_fails_it():
+    # Agreement on an annotation export with no item annotated twice: label noise's pass or warning does not stand
+    # in for it, its failure still fails the condition.
+    alone = Finding("consistency", Status.UNKNOWN, "no item carries more than one annotation",
+                    {"items_with_multiple_labels": 0, "judged_only_by": "agreement"}, "Have two annotators label an overlap.")
+    passed = Finding("consistency", Status.PASS, "an estimated 0.7% of labels are wrong", {"estimated_error_rate": 0.0067})
+    merged = merge_findings("consistency", [alone, passed])
+    assert merged.status == "unknown" and merged.summary == "no item carries more than one annotation"
+    assert merged.action == "Have two annotators label an overlap."
+    assert merged.evidence == {**dict.fromkeys(SPECS["consistency"].evidence_keys), "items_with_multiple_labels": 0,
+                               "judged_only_by": "agreement"}
+    warned = merge_findings("consistency", [alone, replace(passed, status=Status.WARN, summary="an estimated 6% of labels are wrong")])
+    assert warned.status == "unknown"
+    assert warned.summary == "no item carries more than one annotation; an estimated 6% of labels are wrong"
+    failed = merge_findings("consistency", [alone, replace(passed, status=Status.FAIL, summary="an estimated 12% of labels are wrong")])
+    assert failed.status == "fail" and failed.summary == "an estimated 12% of labels are wrong"
+    verdict = decide([Finding("format", Status.PASS, "all well-formed"), alone, passed,
+                      Finding("scale", Status.PASS, "142 usable")], {"coverage": "no production sample yet"})
+    assert verdict.status == "insufficient_evidence" and verdict.exit_code == 3
+    # without the key, an unknown beside a known finding is ignored, as before (a plain labelled file)
+    plain = merge_findings("consistency", [replace(alone, evidence={"items_with_multiple_labels": 0}), passed])
+    assert plain.status == "pass"
 
 
 def test_conditions_without_findings_are_not_judged_with_the_catalogue_reason():

@@ -42,6 +42,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..config import AgreementConfig
+from ..decide.conditions import JUDGED_ONLY_BY
 from ..digits import bound_text, value_text
 from ..engine.base import DataSteps, SerialSteps
 from ..errors import ConfigError, InputError, said
@@ -799,6 +800,14 @@ def _label_noise_switched_off(ctx: AuditContext) -> str:
     return ctx.not_run["label_noise"] if labelled else ""
 
 
+def _annotation_layout(ctx: AuditContext) -> bool:
+    """Whether the training data came as annotators' answers (an annotation tool's export, or nested, long or
+    wide annotations) rather than a plain file of one label per example."""
+    if ctx.train is None:
+        return False
+    return ctx.train.dataset.annotation_export is not None or any(r.annotations for r in ctx.train.records)
+
+
 def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     config = ctx.config
     reliable, tentative = config.agreement.reliable_alpha, config.agreement.tentative_alpha
@@ -806,7 +815,13 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
         export = ctx.train.dataset.annotation_export if ctx.train is not None else None
         summary = "no item carries more than one annotation, so consistency cannot be judged"
         action = f"To judge label consistency, {NEED_OVERLAP}."
-        noise_off = _label_noise_switched_off(ctx)
+        evidence = {"items_with_multiple_labels": 0}
+        annotated = _annotation_layout(ctx)
+        if annotated:
+            # Several annotators are the point of this layout and none overlapped: what is missing is their
+            # agreement, which label noise's estimate from single labels cannot stand in for.
+            evidence[JUDGED_ONLY_BY] = "agreement"
+        noise_off = "" if annotated else _label_noise_switched_off(ctx)
         if noise_off:
             # Single labels are judged by label noise when it runs: a second annotator is one remedy, not the only one.
             summary += f"; label noise, which judges single labels, did not run: {noise_off}"
@@ -816,7 +831,9 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
             summary += f" ({LATEST_ONLY_NOTE})"
             action = ("Export the project as full JSON (or audit it with --label-studio URL --project ID), which keeps "
                       "every annotator's answer; " + action[0].lower() + action[1:])
-        return [Finding("consistency", Status.UNKNOWN, summary, {"items_with_multiple_labels": 0}, action)]
+        if annotated:
+            summary += "; in annotators' answers, label noise's estimate from single labels does not stand in for their agreement"
+        return [Finding("consistency", Status.UNKNOWN, summary, evidence, action)]
     # judged on alpha as computed, never on its rounding (older results carry only the rounded one)
     alpha = result.krippendorff_alpha_unrounded if result.krippendorff_alpha_unrounded is not None else result.krippendorff_alpha
     # the alpha judged next to the rounded one: 0.8 shown, WARN at 0.79996 must be readable from the evidence

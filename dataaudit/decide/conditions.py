@@ -47,7 +47,7 @@ _CONSISTENCY_KEYS = (
     # checks.agreement
     "krippendorff_alpha", "krippendorff_alpha_unrounded", "alpha_ci", "bootstrap_resamples",
     "bootstrap_resamples_undefined", "level", "items_with_multiple_labels", "reliable", "tentative",
-    "flagged_annotators", "question", "questions",
+    "flagged_annotators", "question", "questions", "judged_only_by",
     # checks.label_noise
     "estimated_error_rate", "estimated_error_rate_unrounded", "error_rate_ci", "cv_accuracy", "baseline_accuracy",
     "worst_labels", "confused_pairs", "suspects_total", "reason", "labels_estimated", "labels_left_out",
@@ -60,6 +60,11 @@ _COVERAGE_KEYS = ("covered_share", "covered_share_unrounded", "min_covered_share
 _PROMPT_CEILING_KEYS = ("iterations", "best_score", "best_version", "window", "epsilon", "recent_improvement",
                         "recent_improvement_unrounded")
 _MAINTENANCE_KEYS = ("owner", "retraining_cadence", "eval_set", "monitoring", "missing")
+
+# The evidence key of an unknown finding from the only check that can judge its condition on this data (agreement
+# on annotators' answers with no item annotated twice): decide.verdict holds the condition unknown unless another
+# finding fails it, since another check's pass or warning cannot stand in for it.
+JUDGED_ONLY_BY = "judged_only_by"
 
 CONDITIONS: tuple[ConditionSpec, ...] = (
     ConditionSpec("format", "can every record be read and trained on as it is?", True,

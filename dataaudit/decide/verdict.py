@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator
 
 from ..checks.base import Finding, Status
 from ..excerpt import plain_excerpt
-from .conditions import CONDITION_IDS, SPECS
+from .conditions import CONDITION_IDS, JUDGED_ONLY_BY, SPECS
 
 PASS, WARN, FAIL, UNKNOWN = Status.PASS, Status.WARN, Status.FAIL, Status.UNKNOWN
 
@@ -107,15 +107,20 @@ def quoted_as_excerpts(sentence: str, evidence: dict[str, Any], paths: Iterable[
     return sentence
 
 
+def _holds_unknown(finding: Finding) -> bool:
+    return bool(finding.evidence.get("check_failed")) or (finding.status == UNKNOWN and bool(finding.evidence.get(JUDGED_ONLY_BY)))
+
+
 def merge_findings(condition_id: str, findings: list[Finding], paths: Iterable[str] = ()) -> Condition:
-    """One condition from every finding about it: the worst known status decides; but a check that failed
-    leaves it unknown unless another fails it (its evidence is missing, so a pass would be a guess).
+    """One condition from every finding about it: the worst known status decides; but a check that failed, or
+    an unknown finding from the only check that can judge this data (JUDGED_ONLY_BY), leaves it unknown unless
+    another fails it (the evidence that decides is missing, so a pass would be a guess).
     Dataset text a finding's sentence quotes is shown as its excerpt (quoted_as_excerpts); paths: the input files."""
     paths = list(paths)
     findings = [replace(f, summary=quoted_as_excerpts(f.summary, f.evidence, paths),
                         action=quoted_as_excerpts(f.action, f.evidence, paths)) for f in findings]
     known = [f for f in findings if f.status != UNKNOWN]
-    failed = [f for f in findings if f.evidence.get("check_failed")]
+    failed = [f for f in findings if _holds_unknown(f)]
     chosen = known or findings
     status = min((f.status for f in chosen), key=SEVERITY.__getitem__)
     if failed and status != FAIL:
@@ -126,7 +131,7 @@ def merge_findings(condition_id: str, findings: list[Finding], paths: Iterable[s
     # Left unknown with nothing but failed checks to show, a condition holds the failures alone: none of its
     # figures was measured. Once another finding's evidence is shown beside them (a warning), the declared keys
     # are seeded as on any other run, so a key never appears or vanishes with what else was found.
-    failures_alone = all(f in failed for f in chosen)
+    failures_alone = all(f.evidence.get("check_failed") for f in chosen)
     evidence: dict[str, Any] = dict.fromkeys(spec.evidence_keys if spec and not failures_alone else ())
     for finding in ordered:
         evidence.update(finding.evidence)

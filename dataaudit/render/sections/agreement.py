@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Collection
 
-from ...checks.agreement import ci_text, flag_figures, undefined_text
+from ...checks.agreement import ci_text, flag_figures, flagged_by_gold, gold_figure, undefined_text
 from ...report import Report
 from ..figures import report_figure
 from .base import Figure, Section, SectionContent, Table, distinct_texts, text
@@ -44,7 +44,11 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     names = annotator_names(a)
     for annotator in a.annotators:
         if annotator.flagged:
+            # The figures that flagged them, then their agreement with gold wherever it was measured, as the
+            # consistency action gives it: a lead weighs an annotator the others flag by how they did on gold.
             figures = flag_figures(annotator)
+            if annotator.gold_agreement is not None and not flagged_by_gold(annotator):
+                figures.append(gold_figure(annotator))
             lines.append(f"annotator {names[annotator.annotator]} is far below the others"
                          + (": " + "; ".join(figures) if figures else "") + f" ({annotator.items} labelled)"
                          + (f"; alpha without them {annotator.alpha_without:.3f}" if annotator.alpha_without is not None else ""))

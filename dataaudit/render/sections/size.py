@@ -59,7 +59,10 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     if report.usable is not None:
         usable = f", {report.usable} usable " + ("after de-duplication" if report.usable_after_deduplication
                                                  else "(not de-duplicated: the duplicates check did not run)")
-    lines = [f"{s.examples} examples{usable}; tokens counted with {s.tokenizer}"
+    # checks.size.usable, by what it holds, where it is not every example: else the usable count after
+    # de-duplication read as duplicates alone dropped what lacked an input text.
+    with_input = f" ({s.usable} with an input text)" if s.usable != s.examples else ""
+    lines = [f"{s.examples} examples{with_input}{usable}; tokens counted with {s.tokenizer}"
              + (f" (o200k_base for {s.recounted} texts it cannot read)" if getattr(s, "recounted", 0) else "")]
     for name, stats in (("input", s.input_tokens), ("target", s.target_tokens)):
         if stats:
