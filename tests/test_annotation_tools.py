@@ -849,3 +849,51 @@ def test_an_argilla_export_in_the_current_folder_is_named_by_that_folder(tmp_pat
     (tmp_path / "records.json").write_bytes((FIXTURES / "argilla" / "records.json").read_bytes())
     monkeypatch.chdir(tmp_path)
     assert load_dataset("records.json", Config()).name == tmp_path.name
+
+
+def _many_intents(items: int = 120, labels: int = 60) -> list[tuple[str, str, str, str]]:
+    """(item id, text, annotator, intent): `labels` intents, each item answered by three annotators who agree
+    but on every fifth item, where the third picks the next intent."""
+    rows = []
+    for item in range(items):
+        intent = f"intent_{item % labels:02d}"
+        for annotator in ("u1", "u2", "u3"):
+            chosen = f"intent_{(item + 1) % labels:02d}" if annotator == "u3" and item % 5 == 0 else intent
+            rows.append((str(item + 1), f"customer message number {item}", annotator, chosen))
+    return rows
+
+
+def _nominal_alpha(rows: list[tuple[str, str, str, str]]) -> float:
+    return reference_alpha({(item, annotator): intent for item, _, annotator, intent in rows}, "nominal")
+
+
+def test_more_than_50_labels_without_settings_stay_a_label_question(tmp_path):
+    rows = _many_intents()
+    records: dict[str, dict] = {}
+    for item, text, annotator, intent in rows:
+        record = records.setdefault(item, {"fields": {"text": text}, "responses": [], "external_id": item})
+        record["responses"].append({"user_id": annotator, "values": {"intent": {"value": intent}}, "status": "submitted"})
+    argilla = tmp_path / "argilla_v1.json"
+    argilla.write_text(json.dumps(list(records.values())))
+    minimal = tmp_path / "ls_min.json"
+    minimal.write_text(json.dumps([{"text": text, "id": int(item), "intent": intent, "annotator": f"{annotator}@x.example",
+                                    "annotation_id": number, "created_at": "2026-12-01T10:00:00Z", "lead_time": 2.0}
+                                   for number, (item, text, annotator, intent) in enumerate(rows, start=1)]))
+    expected = _nominal_alpha(rows)
+    assert 0.7 < expected < 0.9
+    for path in (argilla, minimal):
+        dataset = load_dataset(path, Config())
+        assert dataset.annotation_export.questions == {"intent": "choices"}, path
+        assert len({r.label for r in dataset.records}) == 60
+        assert round(alpha_of(dataset, "intent"), 3) == round(expected, 3), path
+
+
+def test_free_text_answers_stay_free_text_however_they_repeat(tmp_path):
+    # a stock reply given by most annotators does not make free text a label set: the rest are sentences
+    records = [{"fields": {"text": f"message {n}"}, "external_id": str(n), "responses": [
+        {"user_id": annotator, "status": "submitted", "values": {"comment": {"value":
+            "ok" if (n + index) % 3 else f"the customer asks about order {n} and seems annoyed by the delay"}}}
+        for index, annotator in enumerate(("u1", "u2", "u3"))]} for n in range(30)]
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps(records))
+    assert load_dataset(path, Config()).annotation_export.questions == {"comment": "textarea"}

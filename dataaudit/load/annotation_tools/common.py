@@ -130,6 +130,33 @@ def new_item(record: Any, index: int, config: Config, counts: Counts, *, what: s
     return item
 
 
+# A label is a name: free text is written in sentences, so a value set whose typical value runs past this many
+# characters, or spans lines, is read as free text however often its values repeat.
+LABEL_NAME_CHARS = 40
+# Free text may repeat a stock phrase ("ok", "n/a"), but most of it is written once; each value of a label set
+# is given again, on another item or by another annotator: at most this share of the answers may be one-offs.
+LABEL_ONE_OFF_SHARE = 0.2
+
+
+def string_answers_kind(values: list[str]) -> str:
+    """A question answered in plain strings, with no type written in the export: "choices" when its values
+    read as a label set, "textarea" (free text) otherwise. Told by the values themselves, never by a fixed
+    number of labels (Banking77 has 77 intents): a label set repeats few values, each of them again and
+    again, and its values are short names on one line."""
+    if not values:
+        return "textarea"
+    counts = Counter(values)
+    if any("\n" in value or "\r" in value for value in counts):
+        return "textarea"
+    if len(counts) > max(2, len(values) // 2):
+        return "textarea"
+    one_offs = sum(1 for count in counts.values() if count == 1)
+    if len(values) > 2 and one_offs > LABEL_ONE_OFF_SHARE * len(values):
+        return "textarea"
+    lengths = sorted(len(value) for value in counts)
+    return "choices" if lengths[len(lengths) // 2] <= LABEL_NAME_CHARS else "textarea"
+
+
 def number_text(value: Any) -> str:
     number = float(value)
     return str(int(number)) if number.is_integer() else repr(number)

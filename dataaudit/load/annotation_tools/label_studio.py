@@ -12,7 +12,7 @@ from ...config import Config
 from ..values import Invalid
 from ..records import Dataset, RecordError
 from .common import (JUDGED_LEVELS, LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, count_on, entry_key, float_or_none,
-                     json_document, new_item, number_text, text_of)
+                     json_document, new_item, number_text, string_answers_kind, text_of)
 from .build import build_dataset
 
 
@@ -257,7 +257,7 @@ def _flat_input_columns(rows: list[tuple[int, Any]], kind: str, config: Config) 
 
 
 def _string_column_kinds(rows: list[tuple[int, Any]], input_columns: list[str]) -> dict[str, str]:
-    """A plain-string answer column is a single choice when it repeats a few values, free text otherwise."""
+    """A plain-string answer column is a single choice when its values read as a label set, free text otherwise."""
     values: dict[str, list[str]] = {}
     for _, row in rows:
         if not isinstance(row, dict):
@@ -266,4 +266,4 @@ def _string_column_kinds(rows: list[tuple[int, Any]], input_columns: list[str]) 
             if column not in LS_META_COLUMNS and column not in input_columns and isinstance(value, str) \
                     and value and not value.lstrip().startswith(("{", "[")):
                 values.setdefault(column, []).append(value)
-    return {column: "choices" if len(set(v)) <= min(50, max(2, len(v) // 2)) else "textarea" for column, v in values.items()}
+    return {column: string_answers_kind(column_values) for column, column_values in values.items()}
