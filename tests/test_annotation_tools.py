@@ -897,3 +897,37 @@ def test_free_text_answers_stay_free_text_however_they_repeat(tmp_path):
     path = tmp_path / "records.json"
     path.write_text(json.dumps(records))
     assert load_dataset(path, Config()).annotation_export.questions == {"comment": "textarea"}
+
+
+def _ls_tasks(count: int) -> list[dict]:
+    return [{"id": n, "data": {"text": f"message number {n}"}, "annotations": [
+        {"id": 10 * n + k, "completed_by": k, "result": [{"from_name": "intent", "to_name": "text", "type": "choices",
+                                                          "value": {"choices": ["billing" if n % 2 else "refund"]}}]}
+        for k in (1, 2)]} for n in range(1, count + 1)]
+
+
+def test_an_export_cut_off_mid_way_keeps_the_elements_before_the_break(tmp_path):
+    whole = json.dumps(_ls_tasks(12)).encode()
+    path = tmp_path / "cut.json"
+    path.write_bytes(whole[:whole.index(b'"message number 9"') + 10])  # cut inside task 9's text
+    dataset = load_dataset(path, Config())
+    assert [r.record_id for r in dataset.records] == [str(n) for n in range(1, 9)]
+    assert [(e.line, e.field, e.message) for e in dataset.errors] == [
+        (9, "(json)", "invalid JSON in element 9: Unterminated string; the elements after it were not read")]
+    assert (dataset.total, dataset.invalid) == (9, 1)
+    rows = [{"text": f"message number {t['id']}", "id": t["id"], "intent": a["result"][0]["value"]["choices"][0],
+             "annotator": f"a{a['completed_by']}@x.example", "annotation_id": a["id"]} for t in _ls_tasks(12)
+            for a in t["annotations"]]
+    whole = json.dumps(rows).encode()
+    path.write_bytes(whole[:whole.index(b'"message number 7"') + 10])  # rows 13 and 14 hold task 7
+    dataset = load_dataset(path, Config())
+    assert [r.record_id for r in dataset.records] == [str(n) for n in range(1, 7)]
+    assert [(e.line, e.field) for e in dataset.errors] == [(13, "(json)")] and dataset.total == 13
+
+
+def test_a_prodigy_json_error_says_its_position_once(tmp_path):
+    prodigy = tmp_path / "answers.jsonl"
+    line = {"text": "hello", "_input_hash": 1, "answer": "accept", "label": "GREETING", "_annotator_id": "a"}
+    prodigy.write_text(json.dumps(line) + '\n{"text": "cut\n')
+    dataset = load_dataset(prodigy, Config())
+    assert [(e.line, e.message) for e in dataset.errors] == [(2, "invalid JSON: Unterminated string starting at column 10")]

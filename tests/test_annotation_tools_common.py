@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataaudit.load.annotation_tools.common import string_answers_kind
+from dataaudit.load.annotation_tools.common import json_document, string_answers_kind
 
 
 def test_a_label_set_is_told_by_repetition_not_by_how_many_labels_it_has():
@@ -25,3 +25,20 @@ def test_one_offs_long_values_and_line_breaks_make_free_text():
     assert string_answers_kind([]) == "textarea"
     # two answers, two values: too few to tell, read as the label question they most often are
     assert string_answers_kind(["a", "b"]) == "choices"
+
+
+def test_a_document_that_is_not_an_array_says_its_json_error_position_once():
+    errors: list = []
+    assert json_document("tasks.json", b'{"tasks": "unterminated', errors) == (None, 0)
+    assert [(e.line, e.field, e.message) for e in errors] == [
+        (0, "(json)", "invalid JSON: Unterminated string starting at line 1 column 11")]
+
+
+def test_an_array_is_read_up_to_its_break_and_counts_the_broken_element():
+    errors: list = []
+    assert json_document("rows.json", b'\xef\xbb\xbf [{"a": 1}, {"a": 2}, {"a": "th', errors) == ([{"a": 1}, {"a": 2}], 3)
+    assert [(e.line, e.message) for e in errors] == [
+        (3, "invalid JSON in element 3: Unterminated string; the elements after it were not read")]
+    errors = []
+    assert json_document("rows.json", b'[{"a": 1}] x', errors) == ([{"a": 1}], 1)
+    assert [(e.line, e.message) for e in errors] == [(0, "extra data after the closing ]")]

@@ -159,8 +159,9 @@ def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "tra
         source = str(file_path)
         if kind == "label_studio_json":
             json_errors: list[RecordError] = []
-            tasks = json_document(source, raw, json_errors)
+            tasks, met = json_document(source, raw, json_errors)
             items, errors, rows, file_counts = label_studio_items(tasks if tasks is not None else [], source, config)
+            rows = max(rows, met)  # an element cut off is counted, as the plain reader counts it
             add_counts(counts, file_counts)
             latest_only = False
             parts.append((source, digest, rows, items, json_errors + errors))

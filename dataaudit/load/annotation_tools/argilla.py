@@ -88,7 +88,7 @@ def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
     source = str(path)
     errors: list[RecordError] = []
     counts = Counts()
-    records = json_document(source, raw, errors)
+    records, rows = json_document(source, raw, errors)
     if records is None:
         return [], errors, 0, counts
     if not isinstance(records, list):
@@ -143,4 +143,4 @@ def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
             errors.append(RecordError(source, index, exc.field, exc.message))
     counts.cancelled += sum(status == "discarded" for status, *_ in set_aside)
     counts.drafts += sum(status == "draft" for status, *_ in set_aside)
-    return items, errors, len(records), counts
+    return items, errors, rows, counts

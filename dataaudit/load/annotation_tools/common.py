@@ -4,6 +4,7 @@ produces, the counts of what is not judged, and small value helpers.
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,7 +14,8 @@ from typing import Any
 
 from ...config import Config
 from ...errors import InputError
-from ..files import NO_SUCH_FILE
+from ..files import NO_SUCH_FILE, JsonArrayError, JsonArrayWalk
+from ..files import _json_message as plain_json_message
 from ..values import Invalid
 from ..records import RecordError
 
@@ -201,11 +203,37 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
-def json_document(source: str, raw: bytes, errors: list[RecordError]) -> Any:
+def json_message(exc: json.JSONDecodeError) -> str:
+    """The decoder's message placed before our own position words: its "starting at" / "at" ends waiting for
+    a position, which the caller adds ("Unterminated string starting at line 1 column 10", said once)."""
+    return exc.msg.removesuffix(" at")
+
+
+def json_document(source: str, raw: bytes, errors: list[RecordError]) -> tuple[Any, int]:
+    """The parsed document and how many of its array elements were met (a broken one included, as the plain
+    reader counts it). An array is walked element by element by the plain reader's walker, so an export cut off
+    mid-way (a download stopped early) keeps the elements before the break, and the break is one error saying
+    the rest was not read; anything else is parsed whole."""
+    body = raw.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not body.startswith(b"["):
+        try:
+            return json.loads(raw.decode("utf-8-sig")), 0
+        except UnicodeDecodeError:
+            errors.append(RecordError(source, 0, "(encoding)", "file is not UTF-8; re-export it as UTF-8"))
+        except json.JSONDecodeError as exc:
+            errors.append(RecordError(source, 0, "(json)", f"invalid JSON: {json_message(exc)} at line {exc.lineno} "
+                                                           f"column {exc.colno}"))
+        return None, 0
+    elements: list[Any] = []
+    walk = JsonArrayWalk(io.BytesIO(raw).read)
     try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        errors.append(RecordError(source, 0, "(encoding)", "file is not UTF-8; re-export it as UTF-8"))
+        for element in walk:
+            elements.append(element.value)
     except json.JSONDecodeError as exc:
-        errors.append(RecordError(source, 0, "(json)", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"))
-    return None
+        # worded as the plain reader words it (files._json_message), so a cut-off file reads the same in both
+        errors.append(RecordError(source, walk.number, "(json)", f"invalid JSON in element {walk.number}: "
+                                                                 f"{plain_json_message(exc)}; the elements after it were not read"))
+        return elements, walk.number
+    except JsonArrayError as exc:
+        errors.append(RecordError(source, 0, "(json)", str(exc)))
+    return elements, len(elements)

@@ -166,7 +166,7 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str, config: Config) ->
     errors: list[RecordError] = []
     counts = Counts()
     if kind == "json_min":
-        rows = json_document(source, raw, errors)
+        rows, met = json_document(source, raw, errors)
         if rows is None:
             return [], errors, 0, counts, False
         if not isinstance(rows, list):
@@ -218,7 +218,8 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str, config: Config) ->
         except Invalid as exc:
             errors.append(RecordError(source, line, exc.field, exc.message))
     latest_only = bool(items) and all(len({a.annotator for a in i.answers}) <= 1 for i in items.values())
-    return list(items.values()), errors, len(numbered), counts, latest_only
+    # a JSON-MIN element cut off is counted, as the plain reader counts it
+    return list(items.values()), errors, met if kind == "json_min" else len(numbered), counts, latest_only
 
 
 def _flat_input_columns(rows: list[tuple[int, Any]], kind: str, config: Config) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from ...config import Config
 from ..values import Invalid, normalise_label
 from ..records import RecordError
-from .common import Answer, Counts, Item, annotator_name, count_on, entry_key, text_of
+from .common import Answer, Counts, Item, annotator_name, count_on, entry_key, json_message, text_of
 
 
 
@@ -42,7 +42,7 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
             try:
                 obj = json.loads(line_text)
             except json.JSONDecodeError as exc:
-                raise Invalid("(json)", f"invalid JSON: {exc.msg} at column {exc.colno}") from exc
+                raise Invalid("(json)", f"invalid JSON: {json_message(exc)} at column {exc.colno}") from exc
             if not isinstance(obj, dict):
                 raise Invalid("(record)", "expected a JSON object")
             answer = obj.get("answer")
