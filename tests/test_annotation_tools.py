@@ -931,3 +931,32 @@ def test_a_prodigy_json_error_says_its_position_once(tmp_path):
     prodigy.write_text(json.dumps(line) + '\n{"text": "cut\n')
     dataset = load_dataset(prodigy, Config())
     assert [(e.line, e.message) for e in dataset.errors] == [(2, "invalid JSON: Unterminated string starting at column 10")]
+
+
+def test_a_json_min_export_with_sorted_keys_reads_its_input_by_the_values(tmp_path):
+    rows = json.loads((FIXTURES / "label_studio_min.json").read_text())
+    real = load_dataset(FIXTURES / "label_studio_min.json", Config())
+    path = tmp_path / "sorted.json"
+    path.write_text(json.dumps(rows, sort_keys=True))  # as jq -S writes it: annotation_id, annotator, ... first
+    dataset = load_dataset(path, Config())
+    # the task data are the fields the same in every row of a task: text and channel, never the annotator
+    # (in the sorted keys' order: the order Label Studio wrote them in is lost)
+    assert [sorted(r.input_text.split("\n")) for r in dataset.records] == [sorted(r.input_text.split("\n")) for r in real.records]
+    assert dataset.records[0].input_text == "chat\nmy card was charged twice (ticket 1)"
+    assert dataset.annotation_export.questions == {q: real.annotation_export.questions[q]
+                                                    for q in dataset.annotation_export.questions}
+    assert set(dataset.annotation_export.questions) == set(real.annotation_export.questions)
+    assert round(alpha_of(dataset, "intent"), 6) == round(alpha_of(real, "intent"), 6)
+    assert not any("fields.text_fields" in n for n in dataset.annotation_export.notes)
+
+
+def test_a_re_serialised_json_min_with_one_row_per_task_says_which_input_it_guessed(tmp_path):
+    rows = [{"annotation_id": n, "annotator": "a@x.example", "id": n, "intent": "billing" if n % 2 else "refund",
+             "text": f"message number {n}"} for n in range(1, 11)]
+    path = tmp_path / "sorted.json"
+    path.write_text(json.dumps(rows))
+    dataset = load_dataset(path, Config())
+    assert dataset.records[0].input_text == "message number 1"
+    assert [n for n in dataset.annotation_export.notes if "fields.text_fields" in n] == [
+        f"{path}: the input fields were told from the values, and no task has several rows to tell task data from "
+        "answers: read text as the input; name the input fields with fields.text_fields to be exact"]

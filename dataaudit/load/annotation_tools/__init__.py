@@ -166,8 +166,9 @@ def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "tra
             latest_only = False
             parts.append((source, digest, rows, items, json_errors + errors))
         elif kind in ("label_studio_min", "label_studio_csv"):
-            items, errors, rows, file_counts, file_latest = read_label_studio_flat(
+            items, errors, rows, file_counts, file_latest, file_notes = read_label_studio_flat(
                 file_path, raw, "json_min" if kind == "label_studio_min" else "csv", config)
+            notes += file_notes
             add_counts(counts, file_counts)
             latest_only = latest_only and file_latest
             parts.append((source, digest, rows, items, errors))

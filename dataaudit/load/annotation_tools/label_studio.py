@@ -161,17 +161,18 @@ def _flat_value(value: Any, column: str) -> tuple[str, Any]:
     raise Invalid(column, f"unrecognised answer value {json.dumps(value)[:60]}")
 
 
-def read_label_studio_flat(path: Path, raw: bytes, kind: str, config: Config) -> tuple[list[Item], list[RecordError], int, Counts, bool]:
+def read_label_studio_flat(path: Path, raw: bytes, kind: str,
+                           config: Config) -> tuple[list[Item], list[RecordError], int, Counts, bool, list[str]]:
     source = str(path)
     errors: list[RecordError] = []
     counts = Counts()
     if kind == "json_min":
         rows, met = json_document(source, raw, errors)
         if rows is None:
-            return [], errors, 0, counts, False
+            return [], errors, 0, counts, False, []
         if not isinstance(rows, list):
             errors.append(RecordError(source, 0, "(file)", "expected a JSON array of rows"))
-            return [], errors, 0, counts, False
+            return [], errors, 0, counts, False, []
         numbered = list(enumerate(rows, start=1))
     else:
         import pandas as pd  # here, not at import: every audit imports the loaders, few read a flat CSV export
@@ -181,9 +182,14 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str, config: Config) ->
                                 sep="\t" if source.lower().endswith(".tsv") else ",")
         except (UnicodeDecodeError, pd.errors.ParserError) as exc:
             errors.append(RecordError(source, 0, "(csv)", f"cannot parse the CSV export: {exc}"))
-            return [], errors, 0, counts, False
+            return [], errors, 0, counts, False, []
         numbered = [(i, {k: v for k, v in row.items() if v != ""}) for i, row in enumerate(frame.to_dict("records"), start=1)]
-    input_columns = _flat_input_columns(numbered, kind, config)
+    input_columns, unsure = _flat_input_columns(numbered, kind, config)
+    notes = []
+    if unsure:
+        notes.append(f"{source}: the input fields were told from the values, and no task has several rows to tell "
+                     f"task data from answers: read {', '.join(input_columns) or 'none'} as the input; name the input "
+                     "fields with fields.text_fields to be exact")
     string_kinds = _string_column_kinds(numbered, input_columns)
     items: dict[str, Item] = {}
     for line, row in numbered:
@@ -219,23 +225,31 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str, config: Config) ->
             errors.append(RecordError(source, line, exc.field, exc.message))
     latest_only = bool(items) and all(len({a.annotator for a in i.answers}) <= 1 for i in items.values())
     # a JSON-MIN element cut off is counted, as the plain reader counts it
-    return list(items.values()), errors, met if kind == "json_min" else len(numbered), counts, latest_only
+    return list(items.values()), errors, met if kind == "json_min" else len(numbered), counts, latest_only, notes
 
 
-def _flat_input_columns(rows: list[tuple[int, Any]], kind: str, config: Config) -> list[str]:
-    """The task-data columns of a flat export: named in config, else (JSON-MIN) the keys before 'id', else
-    (CSV, whose columns are sorted) the text columns that are the same in every row of a task and differ
-    between most tasks."""
+def _label_studio_key_order(keys: list[str]) -> bool:
+    """Whether a JSON-MIN row's keys are in the order Label Studio writes them: the task data, then `id`, then
+    the answers and the annotation's own fields. A file re-serialised with sorted keys (jq -S, sort_keys=True)
+    puts `annotation_id` and `annotator` before `id`, and its key order then says nothing."""
+    return "id" in keys and not any(key in LS_META_COLUMNS for key in keys[:keys.index("id")])
+
+
+def _flat_input_columns(rows: list[tuple[int, Any]], kind: str, config: Config) -> tuple[list[str], bool]:
+    """The task-data columns of a flat export, and whether they were inferred where the values cannot tell
+    (no task has several rows). Named in config, else (JSON-MIN in Label Studio's key order) the keys before
+    'id', else (CSV, whose columns are sorted, or JSON-MIN re-serialised) the text columns that are the same in
+    every row of a task and differ between most tasks."""
     wanted = config.fields.text_fields or ([config.fields.text] if config.fields.text else [])
     dicts = [row for _, row in rows if isinstance(row, dict)]
     if wanted:
-        return [c for c in wanted] + [f"_data_{c}" for c in wanted]
+        return [c for c in wanted] + [f"_data_{c}" for c in wanted], False
     if not dicts:
-        return []
-    if kind == "json_min":
+        return [], False
+    if kind == "json_min" and _label_studio_key_order(list(dicts[0])):
         keys = list(dicts[0])
-        return keys[:keys.index("id")] if "id" in keys else []
-    columns = [c for c in dicts[0] if c not in LS_META_COLUMNS]
+        return keys[:keys.index("id")], False
+    columns = list(dict.fromkeys(c for row in dicts for c in row if c not in LS_META_COLUMNS))
     by_task: dict[str, list[dict]] = {}
     for row in dicts:
         by_task.setdefault(str(row.get("id")), []).append(row)
@@ -254,7 +268,7 @@ def _flat_input_columns(rows: list[tuple[int, Any]], kind: str, config: Config) 
                 chosen.append(column)
         elif len(set(values)) > len(by_task) / 2:  # one row per task: only free text can tell itself apart
             chosen.append(column)
-    return chosen
+    return chosen, not shared or not chosen
 
 
 def _string_column_kinds(rows: list[tuple[int, Any]], input_columns: list[str]) -> dict[str, str]:
