@@ -960,3 +960,25 @@ def test_a_re_serialised_json_min_with_one_row_per_task_says_which_input_it_gues
     assert [n for n in dataset.annotation_export.notes if "fields.text_fields" in n] == [
         f"{path}: the input fields were told from the values, and no task has several rows to tell task data from "
         "answers: read text as the input; name the input fields with fields.text_fields to be exact"]
+
+
+def test_a_prodigy_accept_not_a_list_is_a_record_error_and_an_option_not_offered_is_counted(tmp_path):
+    options = [{"id": "card_arrival", "text": "card arrival"}, {"id": "pin_blocked", "text": "pin blocked"}]
+
+    def line(n: int, annotator: str, accept) -> str:
+        return json.dumps({"text": f"message {n}", "_input_hash": n, "options": options, "accept": accept,
+                           "answer": "accept", "config": {"choice_style": "single"}, "_annotator_id": annotator})
+
+    path = tmp_path / "answers.jsonl"
+    path.write_text("\n".join([line(1, "a", ["card_arrival"]), line(1, "b", "card_arrival"),
+                               line(2, "a", ["pin_blocked"]), line(2, "b", ["not_an_option"])]) + "\n")
+    dataset = load_dataset(path, Config())
+    assert [(e.source, e.line, e.field) for e in dataset.errors] == [(str(path), 2, "accept")]
+    assert dataset.errors[0].message.startswith('expected a list of the chosen option ids, got "card_arrival"')
+    export = dataset.annotation_export
+    assert export.questions == {"accept": "choices"}  # no phantom question "answer"
+    assert [(a.annotator, a.label) for r in dataset.records for a in r.annotations] == [
+        ("a", "card_arrival"), ("a", "pin_blocked"), ("b", "not_an_option")]
+    assert [n for n in export.notes if "options" in n] == [
+        "1 Prodigy choice answer with an option the task's `options` do not offer: kept as given; check the "
+        "recipe's options (or the export)"]

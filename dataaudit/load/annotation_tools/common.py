@@ -83,6 +83,7 @@ class Counts:
     anonymous: int = 0  # Prodigy answers with neither _annotator_id nor _session_id
     empty: int = 0  # submitted answers holding no value (Label Studio `result: []`, Prodigy `accept: []`)
     superseded: int = 0  # earlier answers of an annotator who answered the same question of an item again
+    off_options: int = 0  # Prodigy choice answers naming an option the task does not offer (kept: what was submitted)
 
 
 
