@@ -709,8 +709,8 @@ def test_submitted_answers_with_nothing_chosen_are_counted(tmp_path):
     tasks = [ls_task(i, f"text {i}", [(1, ["A"], 10 * i, ""), (2, None if i < 3 else ["A"], 10 * i + 1, "")]) for i in range(5)]
     (tmp_path / "e.json").write_text(json.dumps(tasks))
     dataset = read_export([tmp_path / "e.json"], Config())
-    assert "3 submitted answers with nothing chosen (Label Studio `result: []`, Prodigy `accept: []`, an empty Argilla " \
-           "selection) skipped: not an answer" in dataset.annotation_export.notes
+    assert "3 submitted answers with nothing chosen (Label Studio `result: []` or a result with no value, Prodigy " \
+           "`accept: []`, an empty Argilla selection) skipped: not an answer" in dataset.annotation_export.notes
     rows = [{"text": "t", "_input_hash": 1, "_annotator_id": "a1", "answer": "accept", "accept": []},
             {"text": "t", "_input_hash": 1, "_annotator_id": "a2", "answer": "accept", "accept": ["X"]}]
     (tmp_path / "p.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
@@ -982,3 +982,29 @@ def test_a_prodigy_accept_not_a_list_is_a_record_error_and_an_option_not_offered
     assert [n for n in export.notes if "options" in n] == [
         "1 Prodigy choice answer with an option the task's `options` do not offer: kept as given; check the "
         "recipe's options (or the export)"]
+
+
+def test_a_label_studio_result_with_no_value_is_counted_and_an_annotation_without_its_user_is_anonymous(tmp_path):
+    def annotation(number: int, user, value: dict) -> dict:
+        annotation = {"id": number, "result": [{"from_name": "intent", "to_name": "text", "type": "choices", "value": value}]}
+        if user is not None:
+            annotation["completed_by"] = user
+        return annotation
+
+    tasks = [{"id": 1, "data": {"text": "one"}, "annotations": [annotation(1, 7, {"choices": [None]}),
+                                                                annotation(2, 8, {"choices": ["billing"]})]},
+             {"id": 2, "data": {"text": "two"}, "annotations": [annotation(3, 7, {}), annotation(4, 8, {"choices": ["refund"]})]},
+             {"id": 3, "data": {"text": "three"}, "annotations": [annotation(5, None, {"choices": ["refund"]}),
+                                                                  annotation(6, None, {"choices": ["billing"]}),
+                                                                  annotation(7, 8, {"choices": ["refund"]})]}]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks))
+    dataset = load_dataset(path, Config())
+    labels = [[(a.annotator, a.label) for a in r.annotations] for r in dataset.records]
+    assert labels == [[("8", "billing")], [("8", "refund")],
+                      [("(unknown #1)", "refund"), ("(unknown #2)", "billing"), ("8", "refund")]]
+    notes = dataset.annotation_export.notes
+    assert any(n.startswith("2 submitted answers with nothing chosen") for n in notes)
+    assert f"{path}: 2 annotations carry no completed_by, so each is read as its own anonymous annotator " \
+           "('(unknown #n)'): alpha counts every answer, per-annotator figures mean nothing; export from the server " \
+           "(or --label-studio), which names every annotation's user" in notes

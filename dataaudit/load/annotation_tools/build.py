@@ -198,7 +198,7 @@ def _count_notes(counts: Counts, unlabelled: int, tool: str) -> list[str]:
                      "not an answer")
     if counts.empty:
         notes.append(f"{counts.empty} submitted answer{'s' if counts.empty != 1 else ''} with nothing chosen (Label Studio "
-                     "`result: []`, Prodigy `accept: []`, an empty Argilla selection) skipped: not an answer")
+                     "`result: []` or a result with no value, Prodigy `accept: []`, an empty Argilla selection) skipped: not an answer")
     if counts.superseded:
         notes.append(f"{counts.superseded} earlier answer{'s' if counts.superseded != 1 else ''} replaced by the same "
                      "annotator's newer answer to the same question of an item (the later updated_at / _timestamp where "

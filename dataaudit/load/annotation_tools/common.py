@@ -80,7 +80,7 @@ class Counts:
     before_since: int = 0
     unanswered: int = 0  # responses with no value (Argilla `value: null`), skipped
     rejected: int = 0  # Prodigy choice-interface rejects: "none of these options / the example is wrong", not a label
-    anonymous: int = 0  # Prodigy answers with neither _annotator_id nor _session_id
+    anonymous: int = 0  # Prodigy answers with neither _annotator_id nor _session_id; Label Studio ones without completed_by
     empty: int = 0  # submitted answers holding no value (Label Studio `result: []`, Prodigy `accept: []`)
     superseded: int = 0  # earlier answers of an annotator who answered the same question of an item again
     off_options: int = 0  # Prodigy choice answers naming an option the task does not offer (kept: what was submitted)
@@ -174,6 +174,24 @@ def annotator_name(value: Any) -> str:
     if value is None or value == "":
         return "(unknown)"
     return str(value)
+
+
+# What each tool's anonymous answer lacks, and how to export answers that carry their annotator.
+ANONYMOUS_MISSING = {
+    "prodigy": ("answers carry neither _annotator_id nor _session_id", "export from named sessions (?session=NAME) so "
+                "answers carry _annotator_id"),
+    "label_studio": ("annotations carry no completed_by", "export from the server (or --label-studio), which names "
+                     "every annotation's user"),
+}
+
+
+def anonymous_note(source: str, count: int, tool: str) -> list[str]:
+    """The note for answers whose annotator the export does not say, each read as its own "(unknown #n)"."""
+    if not count:
+        return []
+    lacking, remedy = ANONYMOUS_MISSING[tool]
+    return [f"{source}: {count} {lacking}, so each is read as its own anonymous annotator ('(unknown #n)'): alpha "
+            f"counts every answer, per-annotator figures mean nothing; {remedy}"]
 
 
 def parse_time(value: str) -> datetime | None:

@@ -11,10 +11,14 @@ from typing import Any
 from ...config import Config
 from ..values import Invalid
 from ..records import Dataset, RecordError
-from .common import (JUDGED_LEVELS, LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, count_on, entry_key, float_or_none,
+from .common import (JUDGED_LEVELS, LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, anonymous_note, count_on, entry_key, float_or_none,
                      json_document, new_item, number_text, string_answers_kind, text_of)
 from .build import build_dataset
 
+
+
+class _NoValue(Exception):
+    """A result that holds no value (`value: {}`, `choices: [null]`): nothing was answered, counted as empty."""
 
 
 def _ls_result_answer(item: dict, annotator: str, meta: dict, counts: Counts) -> Answer | None:
@@ -24,11 +28,18 @@ def _ls_result_answer(item: dict, annotator: str, meta: dict, counts: Counts) ->
     if not isinstance(question, str) or not isinstance(value, dict):
         raise Invalid("result", "a result item needs 'from_name' and a 'value' object")
     if kind == "choices":
-        choices = value.get("choices") or []
-        return Answer(annotator, question, "choices", tuple(str(c) for c in choices), **meta)
+        # a null choice is no choice: str(None) would make "None" a label
+        choices = tuple(str(c) for c in value.get("choices") or [] if c is not None)
+        if not choices:
+            raise _NoValue
+        return Answer(annotator, question, "choices", choices, **meta)
     if kind == "taxonomy":
-        paths = value.get("taxonomy") or []
-        return Answer(annotator, question, "taxonomy", tuple(" / ".join(map(str, p)) for p in paths), **meta)
+        paths = tuple(" / ".join(map(str, p)) for p in value.get("taxonomy") or [] if p)
+        if not paths:
+            raise _NoValue
+        return Answer(annotator, question, "taxonomy", paths, **meta)
+    if kind in ("rating", "number") and value.get(kind) is None:
+        raise _NoValue
     if kind == "rating":
         return Answer(annotator, question, "rating", number_text(value["rating"]), **meta)
     if kind == "number":
@@ -87,7 +98,13 @@ def _ls_task(task: Any, index: int, config: Config, counts: Counts, questions: d
         is_gold = bool(annotation.get("ground_truth"))
         if is_gold:
             count_on(item, counts, "gold", entry_key(annotation))
-        annotator = annotator_name(annotation.get("completed_by"))
+        if annotation.get("completed_by") in (None, ""):
+            # No annotator known: each such annotation is its own anonymous rater, numbered in its task, so the
+            # task's answers all count (alpha needs only the values per item), as Prodigy's reader does; noted
+            counts.anonymous += 1
+            annotator = f"(unknown #{len({a.annotator for a in item.answers if a.annotator.startswith('(unknown')}) + 1})"
+        else:
+            annotator = annotator_name(annotation.get("completed_by"))
         created = str(annotation.get("created_at") or "")
         meta = {"lead_time": float_or_none(annotation.get("lead_time")), "created_at": created, "is_gold": is_gold,
                 "answered_at": str(annotation.get("updated_at") or created),
@@ -97,6 +114,9 @@ def _ls_task(task: Any, index: int, config: Config, counts: Counts, questions: d
         for result in annotation.get("result") or []:
             try:
                 answer = _ls_result_answer(result, annotator, meta, counts)
+            except _NoValue:
+                count_on(item, counts, "empty", entry_key([entry_key(annotation), result]))
+                continue
             except (Invalid, KeyError, TypeError, ValueError) as exc:
                 message = exc.message if isinstance(exc, Invalid) else f"unreadable value ({exc})"
                 raise Invalid(f"annotations[{position}].result", message) from exc
@@ -125,7 +145,8 @@ def read_label_studio_tasks(tasks: Any, source: str, config: Config, *, sha256: 
     """A Label Studio full JSON export (the parsed array of tasks) as a Dataset; the server client reads
     what it fetched through this, so a file and a fetch give the same records. role: as in read_export."""
     items, errors, rows, counts = label_studio_items(tasks, source, config)
-    return build_dataset([(source, sha256, rows, items, errors)], config, "label_studio", "json", counts, name=name, since=since)
+    return build_dataset([(source, sha256, rows, items, errors)], config, "label_studio", "json", counts, name=name, since=since,
+                         notes=anonymous_note(source, counts.anonymous, "label_studio"))
 
 
 def _flat_value(value: Any, column: str) -> tuple[str, Any]:
