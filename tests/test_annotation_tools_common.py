@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataaudit.load.annotation_tools.common import json_document, string_answers_kind
+from dataaudit.load.annotation_tools.common import anonymous_note, json_document, string_answers_kind
 
 
 def test_a_label_set_is_told_by_repetition_not_by_how_many_labels_it_has():
@@ -42,3 +42,10 @@ def test_an_array_is_read_up_to_its_break_and_counts_the_broken_element():
     errors = []
     assert json_document("rows.json", b'[{"a": 1}] x', errors) == ([{"a": 1}], 1)
     assert [(e.line, e.message) for e in errors] == [(0, "extra data after the closing ]")]
+
+
+def test_the_anonymous_note_counts_in_the_right_number():
+    assert anonymous_note("e.json", 0, "label_studio") == []
+    assert anonymous_note("e.json", 1, "label_studio")[0].startswith("e.json: 1 annotation carries no completed_by, so")
+    assert anonymous_note("p.jsonl", 3, "prodigy")[0].startswith(
+        "p.jsonl: 3 answers carry neither _annotator_id nor _session_id, so each is read as its own anonymous annotator")

@@ -178,10 +178,10 @@ def annotator_name(value: Any) -> str:
 
 # What each tool's anonymous answer lacks, and how to export answers that carry their annotator.
 ANONYMOUS_MISSING = {
-    "prodigy": ("answers carry neither _annotator_id nor _session_id", "export from named sessions (?session=NAME) so "
-                "answers carry _annotator_id"),
-    "label_studio": ("annotations carry no completed_by", "export from the server (or --label-studio), which names "
-                     "every annotation's user"),
+    "prodigy": (("answer carries", "answers carry"), "neither _annotator_id nor _session_id",
+                "export from named sessions (?session=NAME) so answers carry _annotator_id"),
+    "label_studio": (("annotation carries", "annotations carry"), "no completed_by",
+                     "export from the server (or --label-studio), which names every annotation's user"),
 }
 
 
@@ -189,8 +189,8 @@ def anonymous_note(source: str, count: int, tool: str) -> list[str]:
     """The note for answers whose annotator the export does not say, each read as its own "(unknown #n)"."""
     if not count:
         return []
-    lacking, remedy = ANONYMOUS_MISSING[tool]
-    return [f"{source}: {count} {lacking}, so each is read as its own anonymous annotator ('(unknown #n)'): alpha "
+    (one, several), lacking, remedy = ANONYMOUS_MISSING[tool]
+    return [f"{source}: {count} {one if count == 1 else several} {lacking}, so each is read as its own anonymous annotator ('(unknown #n)'): alpha "
             f"counts every answer, per-annotator figures mean nothing; {remedy}"]
 
 
