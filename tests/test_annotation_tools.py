@@ -930,7 +930,7 @@ def test_a_prodigy_json_error_says_its_position_once(tmp_path):
     line = {"text": "hello", "_input_hash": 1, "answer": "accept", "label": "GREETING", "_annotator_id": "a"}
     prodigy.write_text(json.dumps(line) + '\n{"text": "cut\n')
     dataset = load_dataset(prodigy, Config())
-    assert [(e.line, e.message) for e in dataset.errors] == [(2, "invalid JSON: Unterminated string starting at column 10")]
+    assert [(e.line, e.message) for e in dataset.errors] == [(2, "invalid JSON: Unterminated string at column 10")]
 
 
 def test_a_json_min_export_with_sorted_keys_reads_its_input_by_the_values(tmp_path):

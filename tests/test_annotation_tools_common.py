@@ -31,7 +31,7 @@ def test_a_document_that_is_not_an_array_says_its_json_error_position_once():
     errors: list = []
     assert json_document("tasks.json", b'{"tasks": "unterminated', errors) == (None, 0)
     assert [(e.line, e.field, e.message) for e in errors] == [
-        (0, "(json)", "invalid JSON: Unterminated string starting at line 1 column 11")]
+        (0, "(json)", "invalid JSON: Unterminated string at line 1 column 11")]
 
 
 def test_an_array_is_read_up_to_its_break_and_counts_the_broken_element():

@@ -15,7 +15,9 @@ from typing import Any
 from ...config import Config
 from ...errors import InputError
 from ..files import NO_SUCH_FILE, JsonArrayError, JsonArrayWalk
-from ..files import _json_message as plain_json_message
+# the plain reader's wording of a decode error (its dangling "starting at" / "at" dropped, our position added
+# once), so a line or a cut-off array reads the same in an export as in a plain file
+from ..files import _json_message as json_message
 from ..values import Invalid
 from ..records import RecordError
 
@@ -222,12 +224,6 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
-def json_message(exc: json.JSONDecodeError) -> str:
-    """The decoder's message placed before our own position words: its "starting at" / "at" ends waiting for
-    a position, which the caller adds ("Unterminated string starting at line 1 column 10", said once)."""
-    return exc.msg.removesuffix(" at")
-
-
 def json_document(source: str, raw: bytes, errors: list[RecordError]) -> tuple[Any, int]:
     """The parsed document and how many of its array elements were met (a broken one included, as the plain
     reader counts it). An array is walked element by element by the plain reader's walker, so an export cut off
@@ -249,9 +245,8 @@ def json_document(source: str, raw: bytes, errors: list[RecordError]) -> tuple[A
         for element in walk:
             elements.append(element.value)
     except json.JSONDecodeError as exc:
-        # worded as the plain reader words it (files._json_message), so a cut-off file reads the same in both
         errors.append(RecordError(source, walk.number, "(json)", f"invalid JSON in element {walk.number}: "
-                                                                 f"{plain_json_message(exc)}; the elements after it were not read"))
+                                                                 f"{json_message(exc)}; the elements after it were not read"))
         return elements, walk.number
     except JsonArrayError as exc:
         errors.append(RecordError(source, 0, "(json)", str(exc)))
