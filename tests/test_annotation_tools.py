@@ -709,8 +709,8 @@ def test_submitted_answers_with_nothing_chosen_are_counted(tmp_path):
     tasks = [ls_task(i, f"text {i}", [(1, ["A"], 10 * i, ""), (2, None if i < 3 else ["A"], 10 * i + 1, "")]) for i in range(5)]
     (tmp_path / "e.json").write_text(json.dumps(tasks))
     dataset = read_export([tmp_path / "e.json"], Config())
-    assert "3 submitted answers with nothing chosen (Label Studio `result: []`, Prodigy `accept: []`, an empty Argilla " \
-           "selection) skipped: not an answer" in dataset.annotation_export.notes
+    assert "3 submitted answers with nothing chosen (Label Studio `result: []` or a result with no value, Prodigy " \
+           "`accept: []`, an empty Argilla selection) skipped: not an answer" in dataset.annotation_export.notes
     rows = [{"text": "t", "_input_hash": 1, "_annotator_id": "a1", "answer": "accept", "accept": []},
             {"text": "t", "_input_hash": 1, "_annotator_id": "a2", "answer": "accept", "accept": ["X"]}]
     (tmp_path / "p.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
@@ -849,3 +849,162 @@ def test_an_argilla_export_in_the_current_folder_is_named_by_that_folder(tmp_pat
     (tmp_path / "records.json").write_bytes((FIXTURES / "argilla" / "records.json").read_bytes())
     monkeypatch.chdir(tmp_path)
     assert load_dataset("records.json", Config()).name == tmp_path.name
+
+
+def _many_intents(items: int = 120, labels: int = 60) -> list[tuple[str, str, str, str]]:
+    """(item id, text, annotator, intent): `labels` intents, each item answered by three annotators who agree
+    but on every fifth item, where the third picks the next intent."""
+    rows = []
+    for item in range(items):
+        intent = f"intent_{item % labels:02d}"
+        for annotator in ("u1", "u2", "u3"):
+            chosen = f"intent_{(item + 1) % labels:02d}" if annotator == "u3" and item % 5 == 0 else intent
+            rows.append((str(item + 1), f"customer message number {item}", annotator, chosen))
+    return rows
+
+
+def _nominal_alpha(rows: list[tuple[str, str, str, str]]) -> float:
+    return reference_alpha({(item, annotator): intent for item, _, annotator, intent in rows}, "nominal")
+
+
+def test_more_than_50_labels_without_settings_stay_a_label_question(tmp_path):
+    rows = _many_intents()
+    records: dict[str, dict] = {}
+    for item, text, annotator, intent in rows:
+        record = records.setdefault(item, {"fields": {"text": text}, "responses": [], "external_id": item})
+        record["responses"].append({"user_id": annotator, "values": {"intent": {"value": intent}}, "status": "submitted"})
+    argilla = tmp_path / "argilla_v1.json"
+    argilla.write_text(json.dumps(list(records.values())))
+    minimal = tmp_path / "ls_min.json"
+    minimal.write_text(json.dumps([{"text": text, "id": int(item), "intent": intent, "annotator": f"{annotator}@x.example",
+                                    "annotation_id": number, "created_at": "2026-12-01T10:00:00Z", "lead_time": 2.0}
+                                   for number, (item, text, annotator, intent) in enumerate(rows, start=1)]))
+    expected = _nominal_alpha(rows)
+    assert 0.7 < expected < 0.9
+    for path in (argilla, minimal):
+        dataset = load_dataset(path, Config())
+        assert dataset.annotation_export.questions == {"intent": "choices"}, path
+        assert len({r.label for r in dataset.records}) == 60
+        assert round(alpha_of(dataset, "intent"), 3) == round(expected, 3), path
+
+
+def test_free_text_answers_stay_free_text_however_they_repeat(tmp_path):
+    # a stock reply given by most annotators does not make free text a label set: the rest are sentences
+    records = [{"fields": {"text": f"message {n}"}, "external_id": str(n), "responses": [
+        {"user_id": annotator, "status": "submitted", "values": {"comment": {"value":
+            "ok" if (n + index) % 3 else f"the customer asks about order {n} and seems annoyed by the delay"}}}
+        for index, annotator in enumerate(("u1", "u2", "u3"))]} for n in range(30)]
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps(records))
+    assert load_dataset(path, Config()).annotation_export.questions == {"comment": "textarea"}
+
+
+def _ls_tasks(count: int) -> list[dict]:
+    return [{"id": n, "data": {"text": f"message number {n}"}, "annotations": [
+        {"id": 10 * n + k, "completed_by": k, "result": [{"from_name": "intent", "to_name": "text", "type": "choices",
+                                                          "value": {"choices": ["billing" if n % 2 else "refund"]}}]}
+        for k in (1, 2)]} for n in range(1, count + 1)]
+
+
+def test_an_export_cut_off_mid_way_keeps_the_elements_before_the_break(tmp_path):
+    whole = json.dumps(_ls_tasks(12)).encode()
+    path = tmp_path / "cut.json"
+    path.write_bytes(whole[:whole.index(b'"message number 9"') + 10])  # cut inside task 9's text
+    dataset = load_dataset(path, Config())
+    assert [r.record_id for r in dataset.records] == [str(n) for n in range(1, 9)]
+    assert [(e.line, e.field, e.message) for e in dataset.errors] == [
+        (9, "(json)", "invalid JSON in element 9: Unterminated string; the elements after it were not read")]
+    assert (dataset.total, dataset.invalid) == (9, 1)
+    rows = [{"text": f"message number {t['id']}", "id": t["id"], "intent": a["result"][0]["value"]["choices"][0],
+             "annotator": f"a{a['completed_by']}@x.example", "annotation_id": a["id"]} for t in _ls_tasks(12)
+            for a in t["annotations"]]
+    whole = json.dumps(rows).encode()
+    path.write_bytes(whole[:whole.index(b'"message number 7"') + 10])  # rows 13 and 14 hold task 7
+    dataset = load_dataset(path, Config())
+    assert [r.record_id for r in dataset.records] == [str(n) for n in range(1, 7)]
+    assert [(e.line, e.field) for e in dataset.errors] == [(13, "(json)")] and dataset.total == 13
+
+
+def test_a_prodigy_json_error_says_its_position_once(tmp_path):
+    prodigy = tmp_path / "answers.jsonl"
+    line = {"text": "hello", "_input_hash": 1, "answer": "accept", "label": "GREETING", "_annotator_id": "a"}
+    prodigy.write_text(json.dumps(line) + '\n{"text": "cut\n')
+    dataset = load_dataset(prodigy, Config())
+    assert [(e.line, e.message) for e in dataset.errors] == [(2, "invalid JSON: Unterminated string at column 10")]
+
+
+def test_a_json_min_export_with_sorted_keys_reads_its_input_by_the_values(tmp_path):
+    rows = json.loads((FIXTURES / "label_studio_min.json").read_text())
+    real = load_dataset(FIXTURES / "label_studio_min.json", Config())
+    path = tmp_path / "sorted.json"
+    path.write_text(json.dumps(rows, sort_keys=True))  # as jq -S writes it: annotation_id, annotator, ... first
+    dataset = load_dataset(path, Config())
+    # the task data are the fields the same in every row of a task: text and channel, never the annotator
+    # (in the sorted keys' order: the order Label Studio wrote them in is lost)
+    assert [sorted(r.input_text.split("\n")) for r in dataset.records] == [sorted(r.input_text.split("\n")) for r in real.records]
+    assert dataset.records[0].input_text == "chat\nmy card was charged twice (ticket 1)"
+    assert dataset.annotation_export.questions == {q: real.annotation_export.questions[q]
+                                                    for q in dataset.annotation_export.questions}
+    assert set(dataset.annotation_export.questions) == set(real.annotation_export.questions)
+    assert round(alpha_of(dataset, "intent"), 6) == round(alpha_of(real, "intent"), 6)
+    assert not any("fields.text_fields" in n for n in dataset.annotation_export.notes)
+
+
+def test_a_re_serialised_json_min_with_one_row_per_task_says_which_input_it_guessed(tmp_path):
+    rows = [{"annotation_id": n, "annotator": "a@x.example", "id": n, "intent": "billing" if n % 2 else "refund",
+             "text": f"message number {n}"} for n in range(1, 11)]
+    path = tmp_path / "sorted.json"
+    path.write_text(json.dumps(rows))
+    dataset = load_dataset(path, Config())
+    assert dataset.records[0].input_text == "message number 1"
+    assert [n for n in dataset.annotation_export.notes if "fields.text_fields" in n] == [
+        f"{path}: the input fields were told from the values, and no task has several rows to tell task data from "
+        "answers: read text as the input; name the input fields with fields.text_fields to be exact"]
+
+
+def test_a_prodigy_accept_not_a_list_is_a_record_error_and_an_option_not_offered_is_counted(tmp_path):
+    options = [{"id": "card_arrival", "text": "card arrival"}, {"id": "pin_blocked", "text": "pin blocked"}]
+
+    def line(n: int, annotator: str, accept) -> str:
+        return json.dumps({"text": f"message {n}", "_input_hash": n, "options": options, "accept": accept,
+                           "answer": "accept", "config": {"choice_style": "single"}, "_annotator_id": annotator})
+
+    path = tmp_path / "answers.jsonl"
+    path.write_text("\n".join([line(1, "a", ["card_arrival"]), line(1, "b", "card_arrival"),
+                               line(2, "a", ["pin_blocked"]), line(2, "b", ["not_an_option"])]) + "\n")
+    dataset = load_dataset(path, Config())
+    assert [(e.source, e.line, e.field) for e in dataset.errors] == [(str(path), 2, "accept")]
+    assert dataset.errors[0].message.startswith('expected a list of the chosen option ids, got "card_arrival"')
+    export = dataset.annotation_export
+    assert export.questions == {"accept": "choices"}  # no phantom question "answer"
+    assert [(a.annotator, a.label) for r in dataset.records for a in r.annotations] == [
+        ("a", "card_arrival"), ("a", "pin_blocked"), ("b", "not_an_option")]
+    assert [n for n in export.notes if "options" in n] == [
+        "1 Prodigy choice answer with an option the task's `options` do not offer: kept as given; check the "
+        "recipe's options (or the export)"]
+
+
+def test_a_label_studio_result_with_no_value_is_counted_and_an_annotation_without_its_user_is_anonymous(tmp_path):
+    def annotation(number: int, user, value: dict) -> dict:
+        annotation = {"id": number, "result": [{"from_name": "intent", "to_name": "text", "type": "choices", "value": value}]}
+        if user is not None:
+            annotation["completed_by"] = user
+        return annotation
+
+    tasks = [{"id": 1, "data": {"text": "one"}, "annotations": [annotation(1, 7, {"choices": [None]}),
+                                                                annotation(2, 8, {"choices": ["billing"]})]},
+             {"id": 2, "data": {"text": "two"}, "annotations": [annotation(3, 7, {}), annotation(4, 8, {"choices": ["refund"]})]},
+             {"id": 3, "data": {"text": "three"}, "annotations": [annotation(5, None, {"choices": ["refund"]}),
+                                                                  annotation(6, None, {"choices": ["billing"]}),
+                                                                  annotation(7, 8, {"choices": ["refund"]})]}]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks))
+    dataset = load_dataset(path, Config())
+    labels = [[(a.annotator, a.label) for a in r.annotations] for r in dataset.records]
+    assert labels == [[("8", "billing")], [("8", "refund")],
+                      [("(unknown #1)", "refund"), ("(unknown #2)", "billing"), ("8", "refund")]]
+    notes = dataset.annotation_export.notes
+    assert any(n.startswith("2 submitted answers with nothing chosen") for n in notes)
+    assert f"{path}: 2 annotations carry no completed_by, so each is read as its own anonymous annotator " \
+           "('(unknown #n)'): alpha counts every answer, per-annotator figures mean nothing; export from the server " \
+           "(or --label-studio), which names every annotation's user" in notes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dataaudit.config import Config, FieldsConfig
+from dataaudit.errors import InputError
 from dataaudit.load.dataset import load_dataset
 from tests.conftest import write_jsonl
 
@@ -116,3 +117,19 @@ def test_a_file_read_in_its_own_task_among_other_inputs_is_a_file_error_not_the_
     assert [(e.source, e.line, e.field) for e in part.errors] == [(str(closed), 0, "(file)")] and keys == {}
     alone, _ = _read_file([str(closed)], config, "train", "", False)
     assert str(alone) == f"{closed}: permission denied; make it readable to the user running the audit, or leave it out"
+
+
+def test_an_annotator_column_no_record_has_is_a_usage_error_naming_it(tmp_path):
+    wide = tmp_path / "wide.csv"
+    wide.write_text("id,text,a1,a2,a3\n1,foo,x,x,y\n2,bar,y,y,y\n", encoding="utf-8")
+    config = Config(fields=FieldsConfig(annotator_columns=["a1", "nonexist", "a3", "zz"]))
+    config.set_by["fields.annotator_columns"] = "--annotator-columns"
+    with pytest.raises(InputError) as raised:
+        load_dataset(wide, config)
+    assert str(raised.value) == (f"--annotator-columns: no record in {wide} has the fields 'nonexist', 'zz' (fields seen: "
+                                 "id, text, a1, a2, a3); name them from those")
+    with pytest.raises(InputError, match=r"^fields.annotator_columns: no record in .* has a field 'a4' \(fields seen"):
+        load_dataset(wide, Config(fields=FieldsConfig(annotator_columns=["a1", "a4"])))
+    # every column present: read; an eval file need not carry the training file's annotator columns
+    assert len(load_dataset(wide, Config(fields=FieldsConfig(annotator_columns=["a1", "a2"]))).records) == 2
+    assert len(load_dataset(wide, Config(fields=FieldsConfig(annotator_columns=["a1", "a4"])), role="eval").records) == 2

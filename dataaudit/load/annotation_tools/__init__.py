@@ -32,7 +32,7 @@ from ...config import Config
 from ...errors import InputError
 from ..files import JsonArrayError, JsonArrayWalk
 from ..records import Dataset, RecordError
-from .common import EXPORT_KINDS, JUDGED_LEVELS, LATEST_ONLY_NOTE, Counts, Item, json_document, read_bytes
+from .common import EXPORT_KINDS, JUDGED_LEVELS, LATEST_ONLY_NOTE, Counts, Item, anonymous_note, json_document, read_bytes
 from .build import add_counts, build_dataset
 from .argilla import read_argilla
 from .label_studio import label_studio_items, read_label_studio_flat, read_label_studio_tasks
@@ -159,25 +159,24 @@ def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "tra
         source = str(file_path)
         if kind == "label_studio_json":
             json_errors: list[RecordError] = []
-            tasks = json_document(source, raw, json_errors)
+            tasks, met = json_document(source, raw, json_errors)
             items, errors, rows, file_counts = label_studio_items(tasks if tasks is not None else [], source, config)
+            rows = max(rows, met)  # an element cut off is counted, as the plain reader counts it
             add_counts(counts, file_counts)
+            notes += anonymous_note(source, file_counts.anonymous, "label_studio")
             latest_only = False
             parts.append((source, digest, rows, items, json_errors + errors))
         elif kind in ("label_studio_min", "label_studio_csv"):
-            items, errors, rows, file_counts, file_latest = read_label_studio_flat(
+            items, errors, rows, file_counts, file_latest, file_notes = read_label_studio_flat(
                 file_path, raw, "json_min" if kind == "label_studio_min" else "csv", config)
+            notes += file_notes
             add_counts(counts, file_counts)
             latest_only = latest_only and file_latest
             parts.append((source, digest, rows, items, errors))
         elif kind == "prodigy":
             items, errors, rows, file_counts = read_prodigy(file_path, raw, config)
             add_counts(counts, file_counts)
-            if file_counts.anonymous:
-                notes.append(f"{source}: {file_counts.anonymous} answers carry neither _annotator_id nor _session_id, so "
-                             "each is read as its own anonymous annotator ('(unknown #n)'): alpha counts every answer, "
-                             "per-annotator figures mean nothing; export from named sessions (?session=NAME) so answers "
-                             "carry _annotator_id")
+            notes += anonymous_note(source, file_counts.anonymous, "prodigy")
             latest_only = False
             parts.append((source, digest, rows, items, errors))
         else:

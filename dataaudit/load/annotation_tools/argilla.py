@@ -11,7 +11,8 @@ from typing import Any
 from ...config import Config
 from ..values import Invalid
 from ..records import RecordError
-from .common import Answer, Counts, Item, annotator_name, count_on, entry_key, json_document, new_item, number_text
+from .common import (Answer, Counts, Item, annotator_name, count_on, entry_key, json_document, new_item, number_text,
+                     string_answers_kind)
 
 
 
@@ -87,7 +88,7 @@ def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
     source = str(path)
     errors: list[RecordError] = []
     counts = Counts()
-    records = json_document(source, raw, errors)
+    records, rows = json_document(source, raw, errors)
     if records is None:
         return [], errors, 0, counts
     if not isinstance(records, list):
@@ -104,7 +105,7 @@ def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
             for response in responses or []:
                 if isinstance(response, dict) and isinstance(response.get("value"), str):
                     string_values.setdefault(question, []).append(response["value"])
-    guessed = {q: "choices" if len(set(v)) <= min(50, max(2, len(v) // 2)) else "textarea" for q, v in string_values.items()}
+    guessed = {question: string_answers_kind(values) for question, values in string_values.items()}
     items = []
     set_aside: set[tuple[str, int, str]] = set()  # (status, record, user): one user's discarded record counts once
     for index, record in enumerate(records, start=1):
@@ -142,4 +143,4 @@ def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
             errors.append(RecordError(source, index, exc.field, exc.message))
     counts.cancelled += sum(status == "discarded" for status, *_ in set_aside)
     counts.drafts += sum(status == "draft" for status, *_ in set_aside)
-    return items, errors, len(records), counts
+    return items, errors, rows, counts

@@ -198,11 +198,14 @@ def _count_notes(counts: Counts, unlabelled: int, tool: str) -> list[str]:
                      "not an answer")
     if counts.empty:
         notes.append(f"{counts.empty} submitted answer{'s' if counts.empty != 1 else ''} with nothing chosen (Label Studio "
-                     "`result: []`, Prodigy `accept: []`, an empty Argilla selection) skipped: not an answer")
+                     "`result: []` or a result with no value, Prodigy `accept: []`, an empty Argilla selection) skipped: not an answer")
     if counts.superseded:
         notes.append(f"{counts.superseded} earlier answer{'s' if counts.superseded != 1 else ''} replaced by the same "
                      "annotator's newer answer to the same question of an item (the later updated_at / _timestamp where "
                      "both carry one, else the later in file order): only the newest counts")
+    if counts.off_options:
+        notes.append(f"{counts.off_options} Prodigy choice answer{'s' if counts.off_options != 1 else ''} with an option the "
+                     "task's `options` do not offer: kept as given; check the recipe's options (or the export)")
     if counts.rejected:
         notes.append(f"{counts.rejected} Prodigy choice answer{'s' if counts.rejected != 1 else ''} rejected (none of the "
                      "options fits, or the example is wrong): neither a rating nor a label")

@@ -4,6 +4,7 @@ produces, the counts of what is not judged, and small value helpers.
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,7 +14,10 @@ from typing import Any
 
 from ...config import Config
 from ...errors import InputError
-from ..files import NO_SUCH_FILE
+from ..files import NO_SUCH_FILE, JsonArrayError, JsonArrayWalk
+# the plain reader's wording of a decode error (its dangling "starting at" / "at" dropped, our position added
+# once), so a line or a cut-off array reads the same in an export as in a plain file
+from ..files import _json_message as json_message
 from ..values import Invalid
 from ..records import RecordError
 
@@ -78,9 +82,10 @@ class Counts:
     before_since: int = 0
     unanswered: int = 0  # responses with no value (Argilla `value: null`), skipped
     rejected: int = 0  # Prodigy choice-interface rejects: "none of these options / the example is wrong", not a label
-    anonymous: int = 0  # Prodigy answers with neither _annotator_id nor _session_id
+    anonymous: int = 0  # Prodigy answers with neither _annotator_id nor _session_id; Label Studio ones without completed_by
     empty: int = 0  # submitted answers holding no value (Label Studio `result: []`, Prodigy `accept: []`)
     superseded: int = 0  # earlier answers of an annotator who answered the same question of an item again
+    off_options: int = 0  # Prodigy choice answers naming an option the task does not offer (kept: what was submitted)
 
 
 
@@ -130,6 +135,33 @@ def new_item(record: Any, index: int, config: Config, counts: Counts, *, what: s
     return item
 
 
+# A label is a name: free text is written in sentences, so a value set whose typical value runs past this many
+# characters, or spans lines, is read as free text however often its values repeat.
+LABEL_NAME_CHARS = 40
+# Free text may repeat a stock phrase ("ok", "n/a"), but most of it is written once; each value of a label set
+# is given again, on another item or by another annotator: at most this share of the answers may be one-offs.
+LABEL_ONE_OFF_SHARE = 0.2
+
+
+def string_answers_kind(values: list[str]) -> str:
+    """A question answered in plain strings, with no type written in the export: "choices" when its values
+    read as a label set, "textarea" (free text) otherwise. Told by the values themselves, never by a fixed
+    number of labels (Banking77 has 77 intents): a label set repeats few values, each of them again and
+    again, and its values are short names on one line."""
+    if not values:
+        return "textarea"
+    counts = Counter(values)
+    if any("\n" in value or "\r" in value for value in counts):
+        return "textarea"
+    if len(counts) > max(2, len(values) // 2):
+        return "textarea"
+    one_offs = sum(1 for count in counts.values() if count == 1)
+    if len(values) > 2 and one_offs > LABEL_ONE_OFF_SHARE * len(values):
+        return "textarea"
+    lengths = sorted(len(value) for value in counts)
+    return "choices" if lengths[len(lengths) // 2] <= LABEL_NAME_CHARS else "textarea"
+
+
 def number_text(value: Any) -> str:
     number = float(value)
     return str(int(number)) if number.is_integer() else repr(number)
@@ -144,6 +176,24 @@ def annotator_name(value: Any) -> str:
     if value is None or value == "":
         return "(unknown)"
     return str(value)
+
+
+# What each tool's anonymous answer lacks, and how to export answers that carry their annotator.
+ANONYMOUS_MISSING = {
+    "prodigy": (("answer carries", "answers carry"), "neither _annotator_id nor _session_id",
+                "export from named sessions (?session=NAME) so answers carry _annotator_id"),
+    "label_studio": (("annotation carries", "annotations carry"), "no completed_by",
+                     "export from the server (or --label-studio), which names every annotation's user"),
+}
+
+
+def anonymous_note(source: str, count: int, tool: str) -> list[str]:
+    """The note for answers whose annotator the export does not say, each read as its own "(unknown #n)"."""
+    if not count:
+        return []
+    (one, several), lacking, remedy = ANONYMOUS_MISSING[tool]
+    return [f"{source}: {count} {one if count == 1 else several} {lacking}, so each is read as its own anonymous annotator ('(unknown #n)'): alpha "
+            f"counts every answer, per-annotator figures mean nothing; {remedy}"]
 
 
 def parse_time(value: str) -> datetime | None:
@@ -174,11 +224,30 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
-def json_document(source: str, raw: bytes, errors: list[RecordError]) -> Any:
+def json_document(source: str, raw: bytes, errors: list[RecordError]) -> tuple[Any, int]:
+    """The parsed document and how many of its array elements were met (a broken one included, as the plain
+    reader counts it). An array is walked element by element by the plain reader's walker, so an export cut off
+    mid-way (a download stopped early) keeps the elements before the break, and the break is one error saying
+    the rest was not read; anything else is parsed whole."""
+    body = raw.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not body.startswith(b"["):
+        try:
+            return json.loads(raw.decode("utf-8-sig")), 0
+        except UnicodeDecodeError:
+            errors.append(RecordError(source, 0, "(encoding)", "file is not UTF-8; re-export it as UTF-8"))
+        except json.JSONDecodeError as exc:
+            errors.append(RecordError(source, 0, "(json)", f"invalid JSON: {json_message(exc)} at line {exc.lineno} "
+                                                           f"column {exc.colno}"))
+        return None, 0
+    elements: list[Any] = []
+    walk = JsonArrayWalk(io.BytesIO(raw).read)
     try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        errors.append(RecordError(source, 0, "(encoding)", "file is not UTF-8; re-export it as UTF-8"))
+        for element in walk:
+            elements.append(element.value)
     except json.JSONDecodeError as exc:
-        errors.append(RecordError(source, 0, "(json)", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"))
-    return None
+        errors.append(RecordError(source, walk.number, "(json)", f"invalid JSON in element {walk.number}: "
+                                                                 f"{json_message(exc)}; the elements after it were not read"))
+        return elements, walk.number
+    except JsonArrayError as exc:
+        errors.append(RecordError(source, 0, "(json)", str(exc)))
+    return elements, len(elements)

@@ -11,10 +11,14 @@ from typing import Any
 from ...config import Config
 from ..values import Invalid
 from ..records import Dataset, RecordError
-from .common import (JUDGED_LEVELS, LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, count_on, entry_key, float_or_none,
-                     json_document, new_item, number_text, text_of)
+from .common import (JUDGED_LEVELS, LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, anonymous_note, count_on, entry_key, float_or_none,
+                     json_document, new_item, number_text, string_answers_kind, text_of)
 from .build import build_dataset
 
+
+
+class _NoValue(Exception):
+    """A result that holds no value (`value: {}`, `choices: [null]`): nothing was answered, counted as empty."""
 
 
 def _ls_result_answer(item: dict, annotator: str, meta: dict, counts: Counts) -> Answer | None:
@@ -24,11 +28,18 @@ def _ls_result_answer(item: dict, annotator: str, meta: dict, counts: Counts) ->
     if not isinstance(question, str) or not isinstance(value, dict):
         raise Invalid("result", "a result item needs 'from_name' and a 'value' object")
     if kind == "choices":
-        choices = value.get("choices") or []
-        return Answer(annotator, question, "choices", tuple(str(c) for c in choices), **meta)
+        # a null choice is no choice: str(None) would make "None" a label
+        choices = tuple(str(c) for c in value.get("choices") or [] if c is not None)
+        if not choices:
+            raise _NoValue
+        return Answer(annotator, question, "choices", choices, **meta)
     if kind == "taxonomy":
-        paths = value.get("taxonomy") or []
-        return Answer(annotator, question, "taxonomy", tuple(" / ".join(map(str, p)) for p in paths), **meta)
+        paths = tuple(" / ".join(map(str, p)) for p in value.get("taxonomy") or [] if p)
+        if not paths:
+            raise _NoValue
+        return Answer(annotator, question, "taxonomy", paths, **meta)
+    if kind in ("rating", "number") and value.get(kind) is None:
+        raise _NoValue
     if kind == "rating":
         return Answer(annotator, question, "rating", number_text(value["rating"]), **meta)
     if kind == "number":
@@ -87,7 +98,13 @@ def _ls_task(task: Any, index: int, config: Config, counts: Counts, questions: d
         is_gold = bool(annotation.get("ground_truth"))
         if is_gold:
             count_on(item, counts, "gold", entry_key(annotation))
-        annotator = annotator_name(annotation.get("completed_by"))
+        if annotation.get("completed_by") in (None, ""):
+            # No annotator known: each such annotation is its own anonymous rater, numbered in its task, so the
+            # task's answers all count (alpha needs only the values per item), as Prodigy's reader does; noted
+            counts.anonymous += 1
+            annotator = f"(unknown #{len({a.annotator for a in item.answers if a.annotator.startswith('(unknown')}) + 1})"
+        else:
+            annotator = annotator_name(annotation.get("completed_by"))
         created = str(annotation.get("created_at") or "")
         meta = {"lead_time": float_or_none(annotation.get("lead_time")), "created_at": created, "is_gold": is_gold,
                 "answered_at": str(annotation.get("updated_at") or created),
@@ -97,6 +114,9 @@ def _ls_task(task: Any, index: int, config: Config, counts: Counts, questions: d
         for result in annotation.get("result") or []:
             try:
                 answer = _ls_result_answer(result, annotator, meta, counts)
+            except _NoValue:
+                count_on(item, counts, "empty", entry_key([entry_key(annotation), result]))
+                continue
             except (Invalid, KeyError, TypeError, ValueError) as exc:
                 message = exc.message if isinstance(exc, Invalid) else f"unreadable value ({exc})"
                 raise Invalid(f"annotations[{position}].result", message) from exc
@@ -125,7 +145,8 @@ def read_label_studio_tasks(tasks: Any, source: str, config: Config, *, sha256: 
     """A Label Studio full JSON export (the parsed array of tasks) as a Dataset; the server client reads
     what it fetched through this, so a file and a fetch give the same records. role: as in read_export."""
     items, errors, rows, counts = label_studio_items(tasks, source, config)
-    return build_dataset([(source, sha256, rows, items, errors)], config, "label_studio", "json", counts, name=name, since=since)
+    return build_dataset([(source, sha256, rows, items, errors)], config, "label_studio", "json", counts, name=name, since=since,
+                         notes=anonymous_note(source, counts.anonymous, "label_studio"))
 
 
 def _flat_value(value: Any, column: str) -> tuple[str, Any]:
@@ -161,17 +182,18 @@ def _flat_value(value: Any, column: str) -> tuple[str, Any]:
     raise Invalid(column, f"unrecognised answer value {json.dumps(value)[:60]}")
 
 
-def read_label_studio_flat(path: Path, raw: bytes, kind: str, config: Config) -> tuple[list[Item], list[RecordError], int, Counts, bool]:
+def read_label_studio_flat(path: Path, raw: bytes, kind: str,
+                           config: Config) -> tuple[list[Item], list[RecordError], int, Counts, bool, list[str]]:
     source = str(path)
     errors: list[RecordError] = []
     counts = Counts()
     if kind == "json_min":
-        rows = json_document(source, raw, errors)
+        rows, met = json_document(source, raw, errors)
         if rows is None:
-            return [], errors, 0, counts, False
+            return [], errors, 0, counts, False, []
         if not isinstance(rows, list):
             errors.append(RecordError(source, 0, "(file)", "expected a JSON array of rows"))
-            return [], errors, 0, counts, False
+            return [], errors, 0, counts, False, []
         numbered = list(enumerate(rows, start=1))
     else:
         import pandas as pd  # here, not at import: every audit imports the loaders, few read a flat CSV export
@@ -181,9 +203,14 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str, config: Config) ->
                                 sep="\t" if source.lower().endswith(".tsv") else ",")
         except (UnicodeDecodeError, pd.errors.ParserError) as exc:
             errors.append(RecordError(source, 0, "(csv)", f"cannot parse the CSV export: {exc}"))
-            return [], errors, 0, counts, False
+            return [], errors, 0, counts, False, []
         numbered = [(i, {k: v for k, v in row.items() if v != ""}) for i, row in enumerate(frame.to_dict("records"), start=1)]
-    input_columns = _flat_input_columns(numbered, kind, config)
+    input_columns, unsure = _flat_input_columns(numbered, kind, config)
+    notes = []
+    if unsure:
+        notes.append(f"{source}: the input fields were told from the values, and no task has several rows to tell "
+                     f"task data from answers: read {', '.join(input_columns) or 'none'} as the input; name the input "
+                     "fields with fields.text_fields to be exact")
     string_kinds = _string_column_kinds(numbered, input_columns)
     items: dict[str, Item] = {}
     for line, row in numbered:
@@ -218,23 +245,32 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str, config: Config) ->
         except Invalid as exc:
             errors.append(RecordError(source, line, exc.field, exc.message))
     latest_only = bool(items) and all(len({a.annotator for a in i.answers}) <= 1 for i in items.values())
-    return list(items.values()), errors, len(numbered), counts, latest_only
+    # a JSON-MIN element cut off is counted, as the plain reader counts it
+    return list(items.values()), errors, met if kind == "json_min" else len(numbered), counts, latest_only, notes
 
 
-def _flat_input_columns(rows: list[tuple[int, Any]], kind: str, config: Config) -> list[str]:
-    """The task-data columns of a flat export: named in config, else (JSON-MIN) the keys before 'id', else
-    (CSV, whose columns are sorted) the text columns that are the same in every row of a task and differ
-    between most tasks."""
+def _label_studio_key_order(keys: list[str]) -> bool:
+    """Whether a JSON-MIN row's keys are in the order Label Studio writes them: the task data, then `id`, then
+    the answers and the annotation's own fields. A file re-serialised with sorted keys (jq -S, sort_keys=True)
+    puts `annotation_id` and `annotator` before `id`, and its key order then says nothing."""
+    return "id" in keys and not any(key in LS_META_COLUMNS for key in keys[:keys.index("id")])
+
+
+def _flat_input_columns(rows: list[tuple[int, Any]], kind: str, config: Config) -> tuple[list[str], bool]:
+    """The task-data columns of a flat export, and whether they were inferred where the values cannot tell
+    (no task has several rows). Named in config, else (JSON-MIN in Label Studio's key order) the keys before
+    'id', else (CSV, whose columns are sorted, or JSON-MIN re-serialised) the text columns that are the same in
+    every row of a task and differ between most tasks."""
     wanted = config.fields.text_fields or ([config.fields.text] if config.fields.text else [])
     dicts = [row for _, row in rows if isinstance(row, dict)]
     if wanted:
-        return [c for c in wanted] + [f"_data_{c}" for c in wanted]
+        return [c for c in wanted] + [f"_data_{c}" for c in wanted], False
     if not dicts:
-        return []
-    if kind == "json_min":
+        return [], False
+    if kind == "json_min" and _label_studio_key_order(list(dicts[0])):
         keys = list(dicts[0])
-        return keys[:keys.index("id")] if "id" in keys else []
-    columns = [c for c in dicts[0] if c not in LS_META_COLUMNS]
+        return keys[:keys.index("id")], False
+    columns = list(dict.fromkeys(c for row in dicts for c in row if c not in LS_META_COLUMNS))
     by_task: dict[str, list[dict]] = {}
     for row in dicts:
         by_task.setdefault(str(row.get("id")), []).append(row)
@@ -253,11 +289,11 @@ def _flat_input_columns(rows: list[tuple[int, Any]], kind: str, config: Config) 
                 chosen.append(column)
         elif len(set(values)) > len(by_task) / 2:  # one row per task: only free text can tell itself apart
             chosen.append(column)
-    return chosen
+    return chosen, not shared or not chosen
 
 
 def _string_column_kinds(rows: list[tuple[int, Any]], input_columns: list[str]) -> dict[str, str]:
-    """A plain-string answer column is a single choice when it repeats a few values, free text otherwise."""
+    """A plain-string answer column is a single choice when its values read as a label set, free text otherwise."""
     values: dict[str, list[str]] = {}
     for _, row in rows:
         if not isinstance(row, dict):
@@ -266,4 +302,4 @@ def _string_column_kinds(rows: list[tuple[int, Any]], input_columns: list[str]) 
             if column not in LS_META_COLUMNS and column not in input_columns and isinstance(value, str) \
                     and value and not value.lstrip().startswith(("{", "[")):
                 values.setdefault(column, []).append(value)
-    return {column: "choices" if len(set(v)) <= min(50, max(2, len(v) // 2)) else "textarea" for column, v in values.items()}
+    return {column: string_answers_kind(column_values) for column, column_values in values.items()}

@@ -9,7 +9,7 @@ from pathlib import Path
 from ...config import Config
 from ..values import Invalid, normalise_label
 from ..records import RecordError
-from .common import Answer, Counts, Item, annotator_name, count_on, entry_key, text_of
+from .common import Answer, Counts, Item, annotator_name, count_on, entry_key, json_message, text_of
 
 
 
@@ -22,6 +22,13 @@ def _prodigy_input(obj: dict, config: Config) -> dict:
     if config.fields.text_fields or config.fields.text or "text" not in obj:
         return {k: v for k, v in obj.items() if not k.startswith("_") and k not in PRODIGY_ANSWER_KEYS}
     return {"text": obj["text"]}
+
+
+def _option_ids(options: object) -> set[str] | None:
+    """The ids a choice task offers, or None where the line does not list its options."""
+    if not isinstance(options, list) or not options:
+        return None
+    return {str(option["id"]) for option in options if isinstance(option, dict) and option.get("id") is not None}
 
 
 def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], list[RecordError], int, Counts]:
@@ -42,7 +49,7 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
             try:
                 obj = json.loads(line_text)
             except json.JSONDecodeError as exc:
-                raise Invalid("(json)", f"invalid JSON: {exc.msg} at column {exc.colno}") from exc
+                raise Invalid("(json)", f"invalid JSON: {json_message(exc)} at column {exc.colno}") from exc
             if not isinstance(obj, dict):
                 raise Invalid("(record)", "expected a JSON object")
             answer = obj.get("answer")
@@ -63,7 +70,12 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
             created = datetime.fromtimestamp(stamp, timezone.utc).isoformat() if isinstance(stamp, (int, float)) else ""
             if obj.get("spans"):
                 counts.spans += len(obj["spans"])
-            if isinstance(obj.get("accept"), list):
+            accepted = obj.get("accept")
+            if accepted is not None and not isinstance(accepted, list):
+                # a bare id would be read as a binary task's accept / reject, a question nobody asked
+                raise Invalid("accept", f"expected a list of the chosen option ids, got {json.dumps(accepted)[:60]} "
+                                        "(write [\"id\"])")
+            if isinstance(accepted, list):
                 if answer == "reject":
                     # A reject in a choice interface says "none of these options / the example is wrong": not a
                     # class (it would become a training label), so neither a rating nor a label; counted.
@@ -77,7 +89,10 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
                     # chosen, none chosen says "none apply", an answer
                     count_on(item, counts, "empty", entry_key(obj))
                     continue
-                question, kind, value = "accept", "choices-multiple" if several else "choices", tuple(str(v) for v in obj["accept"])
+                offered = _option_ids(obj.get("options"))
+                if offered is not None and any(str(chosen) not in offered for chosen in accepted):
+                    count_on(item, counts, "off_options", entry_key(obj))
+                question, kind, value = "accept", "choices-multiple" if several else "choices", tuple(str(v) for v in accepted)
             elif obj.get("label") not in (None, "") and (label_question := normalise_label(str(obj["label"]))):
                 # the label names the question: "ENTAILMENT " is the question "ENTAILMENT", as the label would be
                 question, kind, value = label_question, "answer", answer
