@@ -390,3 +390,44 @@ def test_ray_datas_console_handler_is_filtered_and_its_file_handler_is_not():
         ray_data.setLevel(level)
         for handler in ray_data.handlers:
             handler.removeFilter(ray_engine._quiet)
+
+
+class JoiningRay(FakeRay):
+    """ray.init as Ray's when it joins: records the address it was given."""
+
+    def __init__(self):
+        super().__init__("")
+        self.addresses = []
+
+    def init(self, **kwargs):
+        self.addresses.append(kwargs["address"])
+
+
+def joined_address(monkeypatch, address: str) -> list:
+    monkeypatch.setattr(ray_engine, "_probe", lambda address, named: None)  # the noted head answers
+    monkeypatch.setattr(ray_engine, "_python_handles_sigterm", lambda before: None)
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address = JoiningRay(), address
+    engine._init()
+    return engine.ray.addresses
+
+
+def test_auto_reaches_ray_init_as_auto_so_ray_loads_the_token_ray_start_left(tmp_path, monkeypatch):
+    pointer, port = noted_dead_head(tmp_path, monkeypatch)
+    assert joined_address(monkeypatch, "auto") == ["auto"]  # not 127.0.0.1:<port>: Ray loads its token only for "auto"
+    monkeypatch.setenv("RAY_ADDRESS", "auto")
+    assert joined_address(monkeypatch, "") == ["auto"]
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{port}")  # an address named outright goes as it is
+    assert joined_address(monkeypatch, "") == [f"127.0.0.1:{port}"]
+    monkeypatch.delenv("RAY_ADDRESS")
+    assert joined_address(monkeypatch, f"127.0.0.1:{port}") == [f"127.0.0.1:{port}"]
+
+
+def test_a_dead_noted_head_is_still_refused_at_once_before_ray_init(tmp_path, monkeypatch):
+    pointer, port = noted_dead_head(tmp_path, monkeypatch)
+    monkeypatch.setattr(ray_engine, "_live_local_heads", lambda: frozenset())
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address = JoiningRay(), "auto"
+    with pytest.raises(EngineError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}"):
+        engine._init()
+    assert engine.ray.addresses == []

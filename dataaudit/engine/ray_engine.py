@@ -110,12 +110,13 @@ def resolve_auto(address: str, named: str, pointer: str | None = None) -> tuple[
     return (found, f"{named}, which names the head the last `ray start` here noted in {pointer}") if found else (address, named)
 
 
-def _live_local_heads() -> frozenset:
-    """The GCS addresses of the Ray heads running on this machine, as Ray finds them for "auto" (its process list)."""
+def _live_local_heads() -> frozenset | None:
+    """The GCS addresses of the Ray heads running on this machine, as Ray finds them for "auto" (its process list);
+    None where this Ray keeps that lookup elsewhere (nothing is then known about them)."""
     try:
         from ray._private.services import find_gcs_addresses
     except ImportError:  # moved in another Ray: no fallback, the noted head's error stands
-        return frozenset()
+        return None
     return frozenset(find_gcs_addresses())
 
 
@@ -126,10 +127,18 @@ def probe_resolved(address: str, named: str, requested: tuple[str, str], live_he
     try:
         _probe(address, named)
     except EngineError:
-        if address == requested[0] or len(live_heads()) != 1:
+        if address == requested[0] or len(live_heads() or ()) != 1:
             raise
         return requested
     return address, named
+
+
+def join_address(asked: str, requested: tuple[str, str], probed: str) -> str:
+    """What ray.init gets once `probed` answered: "auto" itself where the user asked for it (the flag or key, or
+    RAY_ADDRESS = auto), so Ray resolves it to the head just probed and, as for ray.init(address="auto"), loads the
+    token `ray start` left in ~/.ray/auth_token; Ray 2.60 loads it only for None or "auto", so the noted IP:port
+    itself was refused with InvalidAuthToken by a head with token auth on. Any other address goes as probed."""
+    return "auto" if "auto" in (asked, requested[0]) else probed
 
 
 def _probe(address: str, named: str) -> None:
@@ -500,7 +509,8 @@ class RayEngine(DataSteps):
         requested = requested[0], requested[1].replace("--ray-address / engine.address", flag)
         address, named = resolve_auto(*requested)
         _check_client(address, named, self.ray.__version__)
-        address, named = probe_resolved(address, named, requested)
+        address, named = probe_resolved(address, named, requested, live_heads=_live_local_heads)
+        joined = join_address(self.address, requested, address)
         # A routine notice on every run (a new local Ray makes a token), not a finding about the data.
         logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
         sigterm_before = _sigterm_handler()
@@ -509,7 +519,7 @@ class RayEngine(DataSteps):
                 try:
                     # Only when joining: a Ray started here would hand the redirected fd on to its daemons for good.
                     with _stderr_to(ray_stderr) if address != "local" else contextlib.nullcontext():
-                        self.ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False,
+                        self.ray.init(address=joined, logging_level=logging.ERROR, log_to_driver=False,
                                       include_dashboard=False, configure_logging=False)
                 except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError... for the same cause
                     where = f"at {address} (from {named})" if named else "on this machine"
