@@ -431,3 +431,22 @@ def test_a_dead_noted_head_is_still_refused_at_once_before_ray_init(tmp_path, mo
     with pytest.raises(EngineError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}"):
         engine._init()
     assert engine.ray.addresses == []
+
+
+def test_auto_with_no_ray_here_is_refused_in_dataaudits_words(tmp_path, monkeypatch):
+    monkeypatch.setattr(ray_engine, "_ray_address_file", lambda: str(tmp_path / "ray_current_cluster"))
+    monkeypatch.setattr(ray_engine, "_live_local_heads", lambda: frozenset())
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address, engine.address_from = JoiningRay(), "auto", "--ray-address"
+    with pytest.raises(EngineError) as caught:
+        engine._init()
+    assert str(caught.value) == (
+        f"--ray-address auto found no running Ray cluster on this machine (no head noted by `ray start` in "
+        f"{tmp_path / 'ray_current_cluster'}, no Ray head process here): start one with `ray start --head`, name a "
+        "head as HOST:PORT, or leave --ray-address unset to start a Ray for this run alone")
+    assert engine.ray.addresses == []
+    # a head Ray finds by its process list, or a lookup this Ray keeps elsewhere: Ray resolves "auto" itself
+    for heads in (frozenset({"10.1.2.3:6379"}), None):
+        monkeypatch.setattr(ray_engine, "_live_local_heads", lambda: heads)
+        assert joined_address(monkeypatch, "auto") == ["auto"]

@@ -141,6 +141,20 @@ def join_address(asked: str, requested: tuple[str, str], probed: str) -> str:
     return "auto" if "auto" in (asked, requested[0]) else probed
 
 
+def no_cluster_for_auto(address: str, named: str, pointer: str | None = None, live_heads=_live_local_heads) -> None:
+    """Refuse "auto" in dataaudit's words when nothing here can resolve it: no RAY_ADDRESS, no head noted by
+    `ray start` and no Ray head process on this machine. Ray's own refusal tells the user to set its `--address`
+    flag, which dataaudit does not have."""
+    if address != "auto" or os.environ.get("RAY_ADDRESS", "").strip() or live_heads() != frozenset():
+        return
+    pointer = pointer or _ray_address_file()
+    if os.path.exists(pointer):
+        return
+    raise EngineError(f"{named} auto found no running Ray cluster on this machine (no head noted by `ray start` in "
+                      f"{pointer}, no Ray head process here): start one with `ray start --head`, name a head as "
+                      f"HOST:PORT, or leave {named} unset to start a Ray for this run alone")
+
+
 def _probe(address: str, named: str) -> None:
     """Fail fast, naming the address, when nothing listens there (ray.init alone can wait minutes)."""
     if address in ("", "auto", "local"):
@@ -510,6 +524,7 @@ class RayEngine(DataSteps):
         address, named = resolve_auto(*requested)
         _check_client(address, named, self.ray.__version__)
         address, named = probe_resolved(address, named, requested, live_heads=_live_local_heads)
+        no_cluster_for_auto(address, named, live_heads=_live_local_heads)
         joined = join_address(self.address, requested, address)
         # A routine notice on every run (a new local Ray makes a token), not a finding about the data.
         logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
