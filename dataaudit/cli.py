@@ -623,6 +623,13 @@ def _refuse_empty_field_names(args: argparse.Namespace) -> None:
                              f"{holds}, or leave {flag} out for the default")
 
 
+def _refuse_empty_ray_address(args: argparse.Namespace) -> None:
+    """`--ray-address "$RAY_HEAD"` with the variable unset ran the local engine: "" read as no address given."""
+    if getattr(args, "ray_address", None) == "":
+        raise InputError('--ray-address is "", which names no Ray cluster (an unset variable?); name one as HOST:PORT, '
+                         "ray://HOST:10001 or auto, or leave --ray-address out")
+
+
 def _refuse_empty_option_paths(args: argparse.Namespace) -> None:
     for name, (flag, names) in {**_PATH_OPTIONS, "cache_dir": ("--cache-dir", "a cache folder"),
                                 "label_studio": ("--label-studio", "the Label Studio server's URL")}.items():
@@ -651,6 +658,7 @@ def _handled(handler, args: argparse.Namespace) -> int:
     try:
         _refuse_empty_option_paths(args)
         _refuse_empty_field_names(args)
+        _refuse_empty_ray_address(args)
         return handler(args)
     except (KeyboardInterrupt, Terminated) as exc:
         return _stop_said(type(exc))

@@ -703,6 +703,19 @@ def test_an_empty_path_option_or_argument_is_one_line_exit_2(tmp_path, capsys, m
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
 
 
+def test_an_empty_ray_address_is_one_line_exit_2_not_the_local_engine(tmp_path, capsys, monkeypatch):
+    """`--ray-address "$RAY_HEAD"` with the variable unset ran the local engine and exited 1 as if it had joined."""
+    data = write_jsonl(tmp_path / "t.jsonl", _rows())
+    monkeypatch.chdir(tmp_path)
+    assert main(["audit", str(data), "--no-embeddings", "--format", "json", "--ray-address", ""]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [
+        'dataaudit: error: --ray-address is "", which names no Ray cluster (an unset variable?); name one as HOST:PORT, '
+        "ray://HOST:10001 or auto, or leave --ray-address out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
+
+
 def test_an_os_error_about_a_file_names_that_file_and_never_blames_standard_output(tmp_path, capsys, monkeypatch):
     import dataaudit.api
 
