@@ -450,3 +450,34 @@ def test_auto_with_no_ray_here_is_refused_in_dataaudits_words(tmp_path, monkeypa
     for heads in (frozenset({"10.1.2.3:6379"}), None):
         monkeypatch.setattr(ray_engine, "_live_local_heads", lambda: heads)
         assert joined_address(monkeypatch, "auto") == ["auto"]
+
+
+def without_ray(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def missing(name, *args, **kwargs):
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", missing)
+
+
+@pytest.mark.parametrize("how, blamed", [
+    (["--config", "CONFIG"], "CONFIG: engine.name:"), (["--engine", "ray"], "--engine:"), (["--ray-address", "127.0.0.1:1"], "--ray-address:"),
+])
+def test_ray_missing_names_where_the_ray_engine_was_chosen(tmp_path, capsys, monkeypatch, how, blamed):
+    from dataaudit.cli import main
+
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"prompt": "a", "completion": "b"}\n')
+    config = tmp_path / "ray.toml"
+    config.write_text('[engine]\nname = "ray"\n')
+    without_ray(monkeypatch)
+    argv = [str(config) if arg == "CONFIG" else arg for arg in how]
+    assert main(["audit", str(data), "--no-embeddings", "--format", "json", *argv]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"dataaudit: error: {blamed.replace('CONFIG', str(config))} the Ray engine needs Ray, which is not installed: "
+        "install it with `pip install 'dataaudit[ray]'`"]

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..embeddings import WRITE_CHUNK, Embedder
-from ..errors import DataAuditError, said
+from ..errors import ConfigError, DataAuditError, said
 from ..index import TextIndex, build_index, texts_to_normalise
 from ..load.records import Dataset
 from ..neighbours import SearchIndex, query_index, search_index
@@ -57,17 +57,21 @@ SEARCH_BLOCK_QUERIES = 2_000  # fewest queries a search task takes: fewer would 
 SEARCH_ON_DRIVER_BELOW = 50_000_000  # queries x indexed rows under which a search runs on the driver (see search)
 
 
+class RayUnavailable(EngineError, ConfigError):
+    """Ray cannot be imported for the Ray engine. A ConfigError too, keyed by engine.name, so the audit names where
+    the engine was chosen (api._naming_the_config_file): the flag that set it, else the config file; the message
+    said "--engine ray" where only a config file had named the engine."""
+
+
 def _import_ray():
     try:
         import ray
         import ray.data  # noqa: F401  the `data` extra, not only the core
     except ImportError as exc:
-        wanted = said("--engine ray", 'engine.name = "ray"')
-        raise EngineError(f"{wanted} needs Ray, which is not installed: install it with `{INSTALL}`") from exc
+        raise RayUnavailable(f"engine.name: the Ray engine needs Ray, which is not installed: install it with `{INSTALL}`") from exc
     except Exception as exc:  # an install broken part way (a mismatched extension, a half-upgraded package)
-        wanted = said("--engine ray", 'engine.name = "ray"')
-        raise EngineError(f"{wanted} needs Ray, which is installed but fails to import ({type(exc).__name__}: "
-                          f"{_plain(exc)}): reinstall it with `{INSTALL}`") from exc
+        raise RayUnavailable(f"engine.name: the Ray engine needs Ray, which is installed but fails to import "
+                             f"({type(exc).__name__}: {_plain(exc)}): reinstall it with `{INSTALL}`") from exc
     return ray
 
 
