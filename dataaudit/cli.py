@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--suspects", metavar="FILE.csv", help="write the label-noise suspects (columns file, line, text, given_label, "
                                                              "suggested_label, confidence, label_quality)")
     a.add_argument("--out", help="folder for report.json, report.md, report.html")
-    a.add_argument("--timings", metavar="FILE.json", help="write where the time went: seconds per stage, per check and per report format")
+    a.add_argument("--timings", metavar="FILE.json", help="write where the time went: seconds per stage (read, index, embed, checks, "
+                                                          "decide, \"report files\" for the --out files together, terminal) and per check")
     a.add_argument("--format", type=_formats, default=list(FORMATS), help="comma-separated: terminal,json,md,html (default: all)")
     a.add_argument("--production", nargs="+", help="sample of production inputs (enables coverage)")
     a.add_argument("--production-text-field", help="input text field of the production file")

@@ -117,6 +117,22 @@ def test_timings_file_says_where_the_time_went_and_the_report_keeps_no_time(tmp_
     assert all("seconds" not in run for run in report["check_runs"].values())  # same inputs, same report.json
 
 
+def test_the_timings_help_names_the_stages_the_file_holds(tmp_path, capsys):
+    """The help promised seconds "per report format"; the file has one "report files" stage for them all."""
+    import re
+
+    from dataaudit.cli import build_parser
+
+    audit_parser = build_parser()._subparsers._group_actions[0].choices["audit"]
+    help_text = next(a.help for a in audit_parser._actions if "--timings" in a.option_strings)
+    listed = [name.strip().strip('"').split('"')[0] for name in re.search(r"\(([^)]*)\)", help_text).group(1).split(",")]
+    timings = tmp_path / "timings.json"
+    main(["audit", str(_clean_dataset(tmp_path)), "--task-type", "format", "--no-embeddings", "--out", str(tmp_path / "out"),
+          "--format", "json,md,terminal", "--timings", str(timings)])
+    capsys.readouterr()
+    assert set(json.loads(timings.read_text())["stages"]) == set(listed) - {"embed"}  # --no-embeddings: no embed stage
+
+
 def test_ready_dataset_exits_0_when_the_team_scopes_out_what_it_cannot_supply(tmp_path):
     config = tmp_path / "dataaudit.toml"
     config.write_text('task_type = "format"\n[conditions]\nskip = { consistency = "single annotator by design", coverage = "no production yet" }\n')
