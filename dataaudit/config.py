@@ -754,6 +754,27 @@ def load_config(path: str | Path | None = None, *, search_from: Path | None = No
     return config
 
 
+def refuse_missing_models_file(config: Config) -> None:
+    """Before an audit: tokens.models_file naming no file is a ConfigError naming where it was set. The file is read
+    only for a target model, so without one a misspelt name passed unnoticed, while a tokenizer set without a model
+    is refused. Not checked by load_config: a loaded config may name a models file that is written later."""
+    from .config_paths import config_path
+    from .load.files import is_uri
+
+    written = getattr(config.sections.get("tokens"), "models_file", "")
+    if not written or is_uri(written):
+        return
+    located = Path(config_path(config, "tokens.models_file"))
+    if located.is_file():
+        return
+    what = "a folder, not a file" if located.is_dir() else "no such file"
+    relative_to = ("the current folder" if "tokens.models_file" in config.set_by or not config.source
+                   else "the config file's folder")
+    looked = "" if Path(written).expanduser().is_absolute() else f" (looked for {located}, relative to {relative_to})"
+    raise ConfigError(where_set(config, f"tokens.models_file: {written!r}: {what}{looked}; name the TOML file that "
+                                        "describes the extra models, or remove the key"))
+
+
 _HEADER_LINE = re.compile(r"\s*\[\s*([^\[\]#]+?)\s*\]\s*(?:#.*)?$")
 _KEY_LINE = re.compile(r"\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
 _UNKNOWN_KEY = re.compile(r"unknown key ((?:[a-z_0-9]+\.)*)'([^']+)'")
