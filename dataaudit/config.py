@@ -89,6 +89,14 @@ class FieldsConfig:
                 default = getattr(FieldsConfig, key)
                 raise ConfigError(f"fields.{key}: {value!r} names no field: name the field that holds it, or leave "
                                   f"the key out for the default ({default!r})")
+        # Keys whose "" means "detect" (or "not set") keep it: the template shows `text = ""` as the default. Blanks
+        # alone are a field no record has (every record then "missing" it, the data taking the blame), as
+        # --text-field " " is refused.
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if item.name not in self.NAMED_ONLY and item.default == "" and isinstance(value, str) and value and not value.strip():
+                raise ConfigError(f"fields.{item.name}: {value!r} names no field: name the field that holds it, or set "
+                                  '"" (or leave the key out) for the default')
 
 
 @dataclass
