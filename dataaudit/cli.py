@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--suspects", metavar="FILE.csv", help="write the label-noise suspects (columns file, line, text, given_label, "
                                                              "suggested_label, confidence, label_quality)")
     a.add_argument("--out", help="folder for report.json, report.md, report.html")
-    a.add_argument("--timings", metavar="FILE.json", help="write where the time went: seconds per stage, per check and per report format")
+    a.add_argument("--timings", metavar="FILE.json", help="write where the time went: seconds per stage (read, index, embed, checks, "
+                                                          "decide, \"report files\" for the --out files together, terminal) and per check")
     a.add_argument("--format", type=_formats, default=list(FORMATS), help="comma-separated: terminal,json,md,html (default: all)")
     a.add_argument("--production", nargs="+", help="sample of production inputs (enables coverage)")
     a.add_argument("--production-text-field", help="input text field of the production file")
@@ -208,10 +209,12 @@ def _run_audit(args: argparse.Namespace) -> int:
     import time
 
     from .api import audit, write_reports, write_suspects, write_timings
+    from .config import refuse_missing_models_file
     from .output_places import prepare_out_folder, refuse_unfit_output_file, remove_empty
     from .render.outputs import FILE_NAMES, LINE_FILES
 
     config = _config_from_args(args)
+    refuse_missing_models_file(config)
     if args.fail_on_regression and not args.history:
         # Without a history there is no previous run to regress from: the gate would silently pass every time.
         raise InputError("--fail-on-regression needs --history FILE (the runs to compare with); to compare two "
@@ -623,6 +626,13 @@ def _refuse_empty_field_names(args: argparse.Namespace) -> None:
                              f"{holds}, or leave {flag} out for the default")
 
 
+def _refuse_empty_ray_address(args: argparse.Namespace) -> None:
+    """`--ray-address "$RAY_HEAD"` with the variable unset ran the local engine: "" read as no address given."""
+    if getattr(args, "ray_address", None) == "":
+        raise InputError('--ray-address is "", which names no Ray cluster (an unset variable?); name one as HOST:PORT, '
+                         "ray://HOST:10001 or auto, or leave --ray-address out")
+
+
 def _refuse_empty_option_paths(args: argparse.Namespace) -> None:
     for name, (flag, names) in {**_PATH_OPTIONS, "cache_dir": ("--cache-dir", "a cache folder"),
                                 "label_studio": ("--label-studio", "the Label Studio server's URL")}.items():
@@ -651,6 +661,7 @@ def _handled(handler, args: argparse.Namespace) -> int:
     try:
         _refuse_empty_option_paths(args)
         _refuse_empty_field_names(args)
+        _refuse_empty_ray_address(args)
         return handler(args)
     except (KeyboardInterrupt, Terminated) as exc:
         return _stop_said(type(exc))

@@ -89,6 +89,14 @@ class FieldsConfig:
                 default = getattr(FieldsConfig, key)
                 raise ConfigError(f"fields.{key}: {value!r} names no field: name the field that holds it, or leave "
                                   f"the key out for the default ({default!r})")
+        # Keys whose "" means "detect" (or "not set") keep it: the template shows `text = ""` as the default. Blanks
+        # alone are a field no record has (every record then "missing" it, the data taking the blame), as
+        # --text-field " " is refused.
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if item.name not in self.NAMED_ONLY and item.default == "" and isinstance(value, str) and value and not value.strip():
+                raise ConfigError(f"fields.{item.name}: {value!r} names no field: name the field that holds it, or set "
+                                  '"" (or leave the key out) for the default')
 
 
 @dataclass
@@ -752,6 +760,27 @@ def load_config(path: str | Path | None = None, *, search_from: Path | None = No
         raise ConfigError(_with_line(str(exc), raw, in_pyproject=path.name == "pyproject.toml")) from exc
     config.source_folder = str(path.expanduser().resolve().parent)
     return config
+
+
+def refuse_missing_models_file(config: Config) -> None:
+    """Before an audit: tokens.models_file naming no file is a ConfigError naming where it was set. The file is read
+    only for a target model, so without one a misspelt name passed unnoticed, while a tokenizer set without a model
+    is refused. Not checked by load_config: a loaded config may name a models file that is written later."""
+    from .config_paths import config_path
+    from .load.files import is_uri
+
+    written = getattr(config.sections.get("tokens"), "models_file", "")
+    if not written or is_uri(written):
+        return
+    located = Path(config_path(config, "tokens.models_file"))
+    if located.is_file():
+        return
+    what = "a folder, not a file" if located.is_dir() else "no such file"
+    relative_to = ("the current folder" if "tokens.models_file" in config.set_by or not config.source
+                   else "the config file's folder")
+    looked = "" if Path(written).expanduser().is_absolute() else f" (looked for {located}, relative to {relative_to})"
+    raise ConfigError(where_set(config, f"tokens.models_file: {written!r}: {what}{looked}; name the TOML file that "
+                                        "describes the extra models, or remove the key"))
 
 
 _HEADER_LINE = re.compile(r"\s*\[\s*([^\[\]#]+?)\s*\]\s*(?:#.*)?$")

@@ -117,6 +117,22 @@ def test_timings_file_says_where_the_time_went_and_the_report_keeps_no_time(tmp_
     assert all("seconds" not in run for run in report["check_runs"].values())  # same inputs, same report.json
 
 
+def test_the_timings_help_names_the_stages_the_file_holds(tmp_path, capsys):
+    """The help promised seconds "per report format"; the file has one "report files" stage for them all."""
+    import re
+
+    from dataaudit.cli import build_parser
+
+    audit_parser = build_parser()._subparsers._group_actions[0].choices["audit"]
+    help_text = next(a.help for a in audit_parser._actions if "--timings" in a.option_strings)
+    listed = [name.strip().strip('"').split('"')[0] for name in re.search(r"\(([^)]*)\)", help_text).group(1).split(",")]
+    timings = tmp_path / "timings.json"
+    main(["audit", str(_clean_dataset(tmp_path)), "--task-type", "format", "--no-embeddings", "--out", str(tmp_path / "out"),
+          "--format", "json,md,terminal", "--timings", str(timings)])
+    capsys.readouterr()
+    assert set(json.loads(timings.read_text())["stages"]) == set(listed) - {"embed"}  # --no-embeddings: no embed stage
+
+
 def test_ready_dataset_exits_0_when_the_team_scopes_out_what_it_cannot_supply(tmp_path):
     config = tmp_path / "dataaudit.toml"
     config.write_text('task_type = "format"\n[conditions]\nskip = { consistency = "single annotator by design", coverage = "no production yet" }\n')
@@ -700,6 +716,19 @@ def test_an_empty_path_option_or_argument_is_one_line_exit_2(tmp_path, capsys, m
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and err[0].startswith(f'dataaudit: error: the path is empty: {flag} is "" (an unset variable?)'), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
+
+
+def test_an_empty_ray_address_is_one_line_exit_2_not_the_local_engine(tmp_path, capsys, monkeypatch):
+    """`--ray-address "$RAY_HEAD"` with the variable unset ran the local engine and exited 1 as if it had joined."""
+    data = write_jsonl(tmp_path / "t.jsonl", _rows())
+    monkeypatch.chdir(tmp_path)
+    assert main(["audit", str(data), "--no-embeddings", "--format", "json", "--ray-address", ""]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [
+        'dataaudit: error: --ray-address is "", which names no Ray cluster (an unset variable?); name one as HOST:PORT, '
+        "ray://HOST:10001 or auto, or leave --ray-address out"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
 
 

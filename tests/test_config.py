@@ -34,6 +34,9 @@ def test_unknown_key_names_the_key_and_file(tmp_path):
     # QA: an empty label field made every record "missing" its label, and the data took the blame
     ("[fields]\nlabel = \"\"", "fields.label: '' names no field: name the field that holds it, or leave the key out for the default"),
     ("[fields]\nid = \" \"", "fields.id: ' ' names no field"),
+    # QA: blanks named a text field no record has, and all 30 records were "missing" it
+    ("[fields]\ntext = \" \"", "fields.text: ' ' names no field: name the field that holds it, or set \"\""),
+    ("[fields]\nproduction_text = \"\t\"", "fields.production_text: '.t' names no field"),
 ])
 def test_wrong_types_and_values_name_the_key(tmp_path, text, message):
     path = tmp_path / "dataaudit.toml"

@@ -148,3 +148,27 @@ def test_an_audit_from_a_subfolder_keeps_its_results_in_the_cache_folder_beside_
     audit(data, config_path=None, embed=False)
     assert list((tmp_path / "audit-cache" / "results").glob("*.pickle"))
     assert not (tmp_path / "sub" / "audit-cache").exists()
+
+
+def test_a_models_file_that_is_not_there_is_refused_before_the_audit_even_without_a_target_model(tmp_path, capsys, monkeypatch):
+    """A tokenizer set without a model was refused while a misspelt models_file passed unnoticed."""
+    from dataaudit.cli import main
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"text": f"question {i}", "label": "ab"[i % 2]}) + "\n" for i in range(20)))
+    config = tmp_path / "cfg" / "dataaudit.toml"
+    config.parent.mkdir()
+    config.write_text('[tokens]\nmodels_file = "nope.toml"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["audit", str(data), "--no-embeddings", "--format", "json", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"dataaudit: error: {config}: tokens.models_file: 'nope.toml': no such file (looked for {tmp_path / 'cfg' / 'nope.toml'}, "
+        "relative to the config file's folder); name the TOML file that describes the extra models, or remove the key"]
+    (tmp_path / "cfg" / "nope.toml").mkdir()
+    assert main(["audit", str(data), "--no-embeddings", "--format", "json", "--config", str(config)]) == 2
+    assert "tokens.models_file: 'nope.toml': a folder, not a file" in capsys.readouterr().err
+    (tmp_path / "cfg" / "nope.toml").rmdir()
+    (tmp_path / "cfg" / "nope.toml").write_text('[models.team-model]\nencoding = "o200k_base"\n', encoding="utf-8")
+    assert main(["audit", str(data), "--no-embeddings", "--format", "json", "--config", str(config)]) in (0, 1, 3)
+    report = json.loads(capsys.readouterr().out)
+    assert report["config"]["tokens"]["models_file"] == "nope.toml"

@@ -390,3 +390,94 @@ def test_ray_datas_console_handler_is_filtered_and_its_file_handler_is_not():
         ray_data.setLevel(level)
         for handler in ray_data.handlers:
             handler.removeFilter(ray_engine._quiet)
+
+
+class JoiningRay(FakeRay):
+    """ray.init as Ray's when it joins: records the address it was given."""
+
+    def __init__(self):
+        super().__init__("")
+        self.addresses = []
+
+    def init(self, **kwargs):
+        self.addresses.append(kwargs["address"])
+
+
+def joined_address(monkeypatch, address: str) -> list:
+    monkeypatch.setattr(ray_engine, "_probe", lambda address, named: None)  # the noted head answers
+    monkeypatch.setattr(ray_engine, "_python_handles_sigterm", lambda before: None)
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address = JoiningRay(), address
+    engine._init()
+    return engine.ray.addresses
+
+
+def test_auto_reaches_ray_init_as_auto_so_ray_loads_the_token_ray_start_left(tmp_path, monkeypatch):
+    pointer, port = noted_dead_head(tmp_path, monkeypatch)
+    assert joined_address(monkeypatch, "auto") == ["auto"]  # not 127.0.0.1:<port>: Ray loads its token only for "auto"
+    monkeypatch.setenv("RAY_ADDRESS", "auto")
+    assert joined_address(monkeypatch, "") == ["auto"]
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{port}")  # an address named outright goes as it is
+    assert joined_address(monkeypatch, "") == [f"127.0.0.1:{port}"]
+    monkeypatch.delenv("RAY_ADDRESS")
+    assert joined_address(monkeypatch, f"127.0.0.1:{port}") == [f"127.0.0.1:{port}"]
+
+
+def test_a_dead_noted_head_is_still_refused_at_once_before_ray_init(tmp_path, monkeypatch):
+    pointer, port = noted_dead_head(tmp_path, monkeypatch)
+    monkeypatch.setattr(ray_engine, "_live_local_heads", lambda: frozenset())
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address = JoiningRay(), "auto"
+    with pytest.raises(EngineError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}"):
+        engine._init()
+    assert engine.ray.addresses == []
+
+
+def test_auto_with_no_ray_here_is_refused_in_dataaudits_words(tmp_path, monkeypatch):
+    monkeypatch.setattr(ray_engine, "_ray_address_file", lambda: str(tmp_path / "ray_current_cluster"))
+    monkeypatch.setattr(ray_engine, "_live_local_heads", lambda: frozenset())
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address, engine.address_from = JoiningRay(), "auto", "--ray-address"
+    with pytest.raises(EngineError) as caught:
+        engine._init()
+    assert str(caught.value) == (
+        f"--ray-address auto found no running Ray cluster on this machine (no head noted by `ray start` in "
+        f"{tmp_path / 'ray_current_cluster'}, no Ray head process here): start one with `ray start --head`, name a "
+        "head as HOST:PORT, or leave --ray-address unset to start a Ray for this run alone")
+    assert engine.ray.addresses == []
+    # a head Ray finds by its process list, or a lookup this Ray keeps elsewhere: Ray resolves "auto" itself
+    for heads in (frozenset({"10.1.2.3:6379"}), None):
+        monkeypatch.setattr(ray_engine, "_live_local_heads", lambda: heads)
+        assert joined_address(monkeypatch, "auto") == ["auto"]
+
+
+def without_ray(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def missing(name, *args, **kwargs):
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", missing)
+
+
+@pytest.mark.parametrize("how, blamed", [
+    (["--config", "CONFIG"], "CONFIG: engine.name:"), (["--engine", "ray"], "--engine:"), (["--ray-address", "127.0.0.1:1"], "--ray-address:"),
+])
+def test_ray_missing_names_where_the_ray_engine_was_chosen(tmp_path, capsys, monkeypatch, how, blamed):
+    from dataaudit.cli import main
+
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"prompt": "a", "completion": "b"}\n')
+    config = tmp_path / "ray.toml"
+    config.write_text('[engine]\nname = "ray"\n')
+    without_ray(monkeypatch)
+    argv = [str(config) if arg == "CONFIG" else arg for arg in how]
+    assert main(["audit", str(data), "--no-embeddings", "--format", "json", *argv]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"dataaudit: error: {blamed.replace('CONFIG', str(config))} the Ray engine needs Ray, which is not installed: "
+        "install it with `pip install 'dataaudit[ray]'`"]

@@ -221,3 +221,21 @@ def test_a_header_with_a_semicolon_in_a_column_name_and_short_rows_is_read_on_co
     path.write_text("text,label,notes; extra\nhi; there,pos\nyo; man,neg\n", encoding="utf-8")
     dataset = load_dataset(path, Config())
     assert dataset.errors == [] and [(r.input_text, r.label) for r in dataset.records] == [("hi; there", "pos"), ("yo; man", "neg")]
+
+
+def test_cr_only_line_breaks_are_named_with_how_to_convert_them(tmp_path):
+    records = [json.dumps({"text": f"question {i}", "label": "ab"[i % 2]}) for i in range(5)]
+    path = tmp_path / "mac.jsonl"
+    path.write_bytes(("\r".join(records) + "\r").encode())
+    [(line, field, message)] = errors_of(csv_rows(path))
+    assert (line, field) == (1, "(json)")
+    assert message == ("line breaks here are carriage returns alone (4 CR without LF: classic Mac line endings), so the "
+                       "records read as one line; convert them to LF (tr '\\r' '\\n' < FILE > NEW.jsonl) and audit that")
+
+
+def test_a_raw_cr_inside_one_records_string_is_still_its_own_json_error(tmp_path):
+    path = tmp_path / "cr_in_string.jsonl"
+    path.write_bytes(b'{"text": "a\rb", "label": "a"}\n{"text": "c", "label": "b"}\r\n')
+    rows = csv_rows(path)
+    assert errors_of(rows) == [(1, "(json)", "invalid JSON: Invalid control character at column 12")]
+    assert rows[1].data == {"text": "c", "label": "b"}

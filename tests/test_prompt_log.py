@@ -59,3 +59,37 @@ def test_an_improvement_of_epsilon_up_to_float_noise_is_still_improving(tmp_path
     assert result.status == "improving"
     finding = prompt_ceiling_condition(result)
     assert finding.status is Status.FAIL and "best rose by 0.010 over the last 3 iterations" in finding.summary
+
+
+@pytest.mark.parametrize("name, body, said", [
+    ("log.jsonl", '{"iteration": 1, "score": 0.5}\n{"iteration": 2, "score": 0.6}\nnot json\n',
+     "line 3: invalid JSON: Expecting value at column 1; fix or remove that row of the prompt log"),
+    ("log.jsonl", '{"iteration": 1, "score": 0.5}\n[1, 2]\n',
+     'line 2: is a JSON array, not an object; write one iteration per line, as {"iteration": 1, "score": 0.71}'),
+    ("log.jsonl", '{"iteration": 1, "score": NaN}\n',
+     "line 1: field 'score': NaN is not valid JSON (a number was written as NaN); write a value or null"),
+    ("log.csv", "iteration,prompt_version,score\n1,v1,0.5\n2,v2,0.6,extra\n3,v3,0.7\n",
+     "line 2: row has 4 fields but the header has 3; fix or remove that row of the prompt log"),
+])
+def test_a_row_the_reader_cannot_read_is_named_by_line_and_field_with_its_fix(tmp_path, name, body, said):
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_prompt_log(path, PromptLogConfig())
+    assert str(caught.value) == f"{path}: {said}"
+
+
+def test_a_jsonl_line_is_counted_past_blank_lines(tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"iteration": 1, "score": 0.5}\n\n{"iteration": 2, "score": "high"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"log.jsonl: line 3: field 'score' is not a finite number$"):
+        read_prompt_log(path, PromptLogConfig())
+
+
+def test_a_good_jsonl_log_is_read_in_iteration_order(tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps({"iteration": i, "prompt_version": f"v{i}", "score": s}) + "\n"
+                            for i, s in [(2, 0.6), (10, 0.7), (1, 0.5)]), encoding="utf-8")
+    config = PromptLogConfig()
+    result = measure_prompt_log(read_prompt_log(path, config), str(path), config)
+    assert (result.scores, result.versions, result.best_version) == ([0.5, 0.6, 0.7], ["v1", "v2", "v10"], "v10")

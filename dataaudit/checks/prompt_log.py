@@ -7,6 +7,7 @@ has converged when the best score improved by less than epsilon over the last N 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ import numpy as np
 from ..config import PromptLogConfig
 from ..digits import against, snapped
 from ..errors import InputError
+from ..load.files import rows_of
 from .base import AuditContext, Check, Finding, Need, Status
 
 
@@ -51,11 +53,23 @@ def read_prompt_log(path: str | Path, config: PromptLogConfig) -> pd.DataFrame:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read prompt log ({exc.strerror or exc})") from exc
+    # Read by the training loader's own reader first, so a bad row stops the audit named as it is named there (its
+    # line, its field, what to do), not with pandas' parser message; and JSONL rows keep their line numbers past
+    # blank lines, which pandas skips without counting.
+    rows = list(rows_of(path, Counter()))
+    for row in rows:
+        if row.error is not None:
+            raise InputError(_bad_row(path, row.error.line, row.error.field, row.error.message))
+        if not isinstance(row.data, dict):
+            raise InputError(_bad_row(path, row.line, "", f"is {_json_kind(row.data)}, not an object; write one iteration "
+                                                         'per line, as {"iteration": 1, "score": 0.71}'))
     try:
         if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-            frame = pd.read_json(path, lines=True, precise_float=True)
+            frame = pd.DataFrame([row.data for row in rows], index=[row.line - 1 for row in rows])
         else:
-            frame = pd.read_csv(path)
+            frame = pd.read_csv(path)  # pandas' types (a number column read as numbers), as the log was always read
+            if len(frame) == len(rows):
+                frame.index = [row.line - 1 for row in rows]
     except ValueError as exc:
         raise InputError(f"{path}: cannot parse prompt log: {exc}") from exc
     if frame.empty:
@@ -86,6 +100,19 @@ def read_prompt_log(path: str | Path, config: PromptLogConfig) -> pd.DataFrame:
     frame = frame.assign(_score=scores, _order=order).sort_values("_order", kind="stable")
     frame.attrs["sha256"] = hashlib.sha256(raw).hexdigest()
     return frame
+
+
+def _bad_row(path: Path, line: int, field: str, message: str) -> str:
+    where = f"line {line}: " if line else ""
+    named = f"field {field!r}: " if field and not field.startswith("(") else ""
+    fix = "; fix or remove that row of the prompt log" if line and "; " not in message else ""  # else it says its fix
+    return f"{path}: {where}{named}{message}{fix}"
+
+
+def _json_kind(value) -> str:
+    if value is None:
+        return "null"
+    return {list: "a JSON array", str: "a JSON string", bool: "a JSON boolean"}.get(type(value), "a JSON number")
 
 
 def measure_prompt_log(frame: pd.DataFrame, path: str, config: PromptLogConfig) -> PromptLogResult:

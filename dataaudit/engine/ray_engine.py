@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..embeddings import WRITE_CHUNK, Embedder
-from ..errors import DataAuditError, said
+from ..errors import ConfigError, DataAuditError, said
 from ..index import TextIndex, build_index, texts_to_normalise
 from ..load.records import Dataset
 from ..neighbours import SearchIndex, query_index, search_index
@@ -57,17 +57,21 @@ SEARCH_BLOCK_QUERIES = 2_000  # fewest queries a search task takes: fewer would 
 SEARCH_ON_DRIVER_BELOW = 50_000_000  # queries x indexed rows under which a search runs on the driver (see search)
 
 
+class RayUnavailable(EngineError, ConfigError):
+    """Ray cannot be imported for the Ray engine. A ConfigError too, keyed by engine.name, so the audit names where
+    the engine was chosen (api._naming_the_config_file): the flag that set it, else the config file; the message
+    said "--engine ray" where only a config file had named the engine."""
+
+
 def _import_ray():
     try:
         import ray
         import ray.data  # noqa: F401  the `data` extra, not only the core
     except ImportError as exc:
-        wanted = said("--engine ray", 'engine.name = "ray"')
-        raise EngineError(f"{wanted} needs Ray, which is not installed: install it with `{INSTALL}`") from exc
+        raise RayUnavailable(f"engine.name: the Ray engine needs Ray, which is not installed: install it with `{INSTALL}`") from exc
     except Exception as exc:  # an install broken part way (a mismatched extension, a half-upgraded package)
-        wanted = said("--engine ray", 'engine.name = "ray"')
-        raise EngineError(f"{wanted} needs Ray, which is installed but fails to import ({type(exc).__name__}: "
-                          f"{_plain(exc)}): reinstall it with `{INSTALL}`") from exc
+        raise RayUnavailable(f"engine.name: the Ray engine needs Ray, which is installed but fails to import "
+                             f"({type(exc).__name__}: {_plain(exc)}): reinstall it with `{INSTALL}`") from exc
     return ray
 
 
@@ -110,12 +114,13 @@ def resolve_auto(address: str, named: str, pointer: str | None = None) -> tuple[
     return (found, f"{named}, which names the head the last `ray start` here noted in {pointer}") if found else (address, named)
 
 
-def _live_local_heads() -> frozenset:
-    """The GCS addresses of the Ray heads running on this machine, as Ray finds them for "auto" (its process list)."""
+def _live_local_heads() -> frozenset | None:
+    """The GCS addresses of the Ray heads running on this machine, as Ray finds them for "auto" (its process list);
+    None where this Ray keeps that lookup elsewhere (nothing is then known about them)."""
     try:
         from ray._private.services import find_gcs_addresses
     except ImportError:  # moved in another Ray: no fallback, the noted head's error stands
-        return frozenset()
+        return None
     return frozenset(find_gcs_addresses())
 
 
@@ -126,10 +131,32 @@ def probe_resolved(address: str, named: str, requested: tuple[str, str], live_he
     try:
         _probe(address, named)
     except EngineError:
-        if address == requested[0] or len(live_heads()) != 1:
+        if address == requested[0] or len(live_heads() or ()) != 1:
             raise
         return requested
     return address, named
+
+
+def join_address(asked: str, requested: tuple[str, str], probed: str) -> str:
+    """What ray.init gets once `probed` answered: "auto" itself where the user asked for it (the flag or key, or
+    RAY_ADDRESS = auto), so Ray resolves it to the head just probed and, as for ray.init(address="auto"), loads the
+    token `ray start` left in ~/.ray/auth_token; Ray 2.60 loads it only for None or "auto", so the noted IP:port
+    itself was refused with InvalidAuthToken by a head with token auth on. Any other address goes as probed."""
+    return "auto" if "auto" in (asked, requested[0]) else probed
+
+
+def no_cluster_for_auto(address: str, named: str, pointer: str | None = None, live_heads=_live_local_heads) -> None:
+    """Refuse "auto" in dataaudit's words when nothing here can resolve it: no RAY_ADDRESS, no head noted by
+    `ray start` and no Ray head process on this machine. Ray's own refusal tells the user to set its `--address`
+    flag, which dataaudit does not have."""
+    if address != "auto" or os.environ.get("RAY_ADDRESS", "").strip() or live_heads() != frozenset():
+        return
+    pointer = pointer or _ray_address_file()
+    if os.path.exists(pointer):
+        return
+    raise EngineError(f"{named} auto found no running Ray cluster on this machine (no head noted by `ray start` in "
+                      f"{pointer}, no Ray head process here): start one with `ray start --head`, name a head as "
+                      f"HOST:PORT, or leave {named} unset to start a Ray for this run alone")
 
 
 def _probe(address: str, named: str) -> None:
@@ -500,7 +527,9 @@ class RayEngine(DataSteps):
         requested = requested[0], requested[1].replace("--ray-address / engine.address", flag)
         address, named = resolve_auto(*requested)
         _check_client(address, named, self.ray.__version__)
-        address, named = probe_resolved(address, named, requested)
+        address, named = probe_resolved(address, named, requested, live_heads=_live_local_heads)
+        no_cluster_for_auto(address, named, live_heads=_live_local_heads)
+        joined = join_address(self.address, requested, address)
         # A routine notice on every run (a new local Ray makes a token), not a finding about the data.
         logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
         sigterm_before = _sigterm_handler()
@@ -509,7 +538,7 @@ class RayEngine(DataSteps):
                 try:
                     # Only when joining: a Ray started here would hand the redirected fd on to its daemons for good.
                     with _stderr_to(ray_stderr) if address != "local" else contextlib.nullcontext():
-                        self.ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False,
+                        self.ray.init(address=joined, logging_level=logging.ERROR, log_to_driver=False,
                                       include_dashboard=False, configure_logging=False)
                 except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError... for the same cause
                     where = f"at {address} (from {named})" if named else "on this machine"

@@ -432,7 +432,21 @@ def _jsonl_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[R
             continue
         # Without its line break: a line cut inside a string would otherwise end in a raw newline, which the
         # decoder reports as an invalid control character instead of an unterminated string.
-        yield strict.parse(source, number, text.rstrip("\r\n"))
+        text = text.rstrip("\r\n")
+        row = strict.parse(source, number, text)
+        if row.error is not None and _CR_BETWEEN_RECORDS.search(text):
+            row = Row(number, None, RecordError(source, number, "(json)", _cr_only_message(text.count("\r"))))
+        yield row
+
+
+# A record ending and the next starting at a carriage return with no line feed: classic Mac (CR-only) line breaks.
+# Lines stay counted by LF, as dedup and redact count them when they rewrite the file by line number.
+_CR_BETWEEN_RECORDS = re.compile(r"[}\]][ \t]*\r+[ \t\r]*[{\[]")
+
+
+def _cr_only_message(breaks: int) -> str:
+    return (f"line breaks here are carriage returns alone ({breaks} CR without LF: classic Mac line endings), so the "
+            "records read as one line; convert them to LF (tr '\\r' '\\n' < FILE > NEW.jsonl) and audit that")
 
 
 # ---------------------------------------------------------------------------------------------------
