@@ -170,12 +170,15 @@ def audit(paths: PathArg | list[PathArg] | Dataset, config: Config | None = None
                       history_unfinished=history_unfinished, engine=engine, embedder=embedder)
     _refuse_empty_paths(paths=paths, production=production, eval_path=eval_path, prompt_log=prompt_log, history=history)
     from .checks.tokens import resolve_target
+    from .config import refuse_missing_models_file
 
     owned = engine is None
     # Starting and closing an engine (a Ray cluster's connection is process-wide) is part of the audit, so under its lock.
     with _ONE_AUDIT_AT_A_TIME:
         with _naming_the_config_file(config):
-            # A misspelt target model fails now, not after embedding; its models file read where the config puts it.
+            # A misspelt target model fails now, not after embedding; its models file read where the config puts it
+            # (and a models file named but missing fails even without a target model, as a tokenizer's does).
+            refuse_missing_models_file(config)
             resolve_target(with_resolved_paths(config).section("tokens"))
             engine = make_engine(config.engine, address_from=_address_source(config)) if owned else engine
         try:

@@ -209,12 +209,10 @@ def _run_audit(args: argparse.Namespace) -> int:
     import time
 
     from .api import audit, write_reports, write_suspects, write_timings
-    from .config import refuse_missing_models_file
     from .output_places import prepare_out_folder, refuse_unfit_output_file, remove_empty
     from .render.outputs import FILE_NAMES, LINE_FILES
 
     config = _config_from_args(args)
-    refuse_missing_models_file(config)
     if args.fail_on_regression and not args.history:
         # Without a history there is no previous run to regress from: the gate would silently pass every time.
         raise InputError("--fail-on-regression needs --history FILE (the runs to compare with); to compare two "

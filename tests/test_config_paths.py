@@ -172,3 +172,21 @@ def test_a_models_file_that_is_not_there_is_refused_before_the_audit_even_withou
     assert main(["audit", str(data), "--no-embeddings", "--format", "json", "--config", str(config)]) in (0, 1, 3)
     report = json.loads(capsys.readouterr().out)
     assert report["config"]["tokens"]["models_file"] == "nope.toml"
+
+
+def test_the_python_api_refuses_a_missing_models_file_too(tmp_path):
+    """Only the command line checked it: audit() from a notebook ran on with a misspelt models_file."""
+    from dataaudit.api import audit
+    from dataaudit.config import load_config
+    from dataaudit.errors import ConfigError
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"text": f"question {i}", "label": "ab"[i % 2]}) + "\n" for i in range(20)))
+    config = tmp_path / "cfg" / "dataaudit.toml"
+    config.parent.mkdir()
+    config.write_text('[tokens]\nmodels_file = "nope.toml"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        audit(data, load_config(config), embed=False)
+    assert str(raised.value) == (f"{config}: tokens.models_file: 'nope.toml': no such file (looked for "
+                                 f"{tmp_path / 'cfg' / 'nope.toml'}, relative to the config file's folder); name the TOML "
+                                 "file that describes the extra models, or remove the key")
