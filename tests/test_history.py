@@ -1022,3 +1022,18 @@ def test_a_new_checks_listing_caps_are_not_measured_settings(add_check):
     assert changed_settings(settings, measured_settings(now)) == []
     now[UNDER_TEST]["max_share"] = 0.5
     assert changed_settings(settings, measured_settings(now)) == [f"{UNDER_TEST}.max_share"]
+
+
+@pytest.mark.parametrize("text, said", [('{"verdict": "x",\n "a": tru}\n', "line 2, column 7: Expecting value"),
+                                        ('{"verdict": "unclosed', "line 1, column 13: Unterminated string")])
+def test_a_broken_report_json_is_named_with_its_line_and_column_in_plain_words(tmp_path, text, said):
+    """Python's message ends in "starting at" / "at", which the reply cut off mid-phrase: "(line 1: Unterminated string
+    starting at)"."""
+    from dataaudit.errors import InputError
+    from dataaudit.history.compare import read_report
+
+    path = tmp_path / "report.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_report(path)
+    assert str(raised.value) == f"{path}: not a report.json ({said})"

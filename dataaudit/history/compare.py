@@ -9,6 +9,7 @@ from typing import Any
 from ..config import HistoryConfig, config_from_dict
 from ..errors import DataAuditError, InputError
 from ..excerpt import sanitise
+from ..load.files import json_message
 from .regressions import batch_notes, find_regressions, key_figures, report_problem
 from .store import comparison_notes, config_change_note, embedding_model, measured_settings
 
@@ -23,7 +24,7 @@ def _read(path: str | Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not a report.json (not UTF-8 text: byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not a report.json (line {exc.lineno}: {exc.msg})") from exc
+        raise InputError(f"{path}: not a report.json (line {exc.lineno}, column {exc.colno}: {json_message(exc)})") from exc
 
 
 def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

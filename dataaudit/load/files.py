@@ -93,7 +93,7 @@ class _Strict:
         try:
             obj, end = self.decoder.raw_decode(text, _skip_space(text, 0))
         except json.JSONDecodeError as exc:
-            return Row(line, None, RecordError(source, line, "(json)", f"invalid JSON: {_json_message(exc)} at column {exc.colno}"))
+            return Row(line, None, RecordError(source, line, "(json)", f"invalid JSON: {json_message(exc)} at column {exc.colno}"))
         except RecursionError:
             return Row(line, None, RecordError(source, line, "(json)", "JSON nested too deeply to read"))
         if text[end:].strip():
@@ -140,7 +140,7 @@ def _joined(path: str, key: str) -> str:
     return f"{path}.{key}" if path and key else path or key
 
 
-def _json_message(exc: json.JSONDecodeError) -> str:
+def json_message(exc: json.JSONDecodeError) -> str:
     """The decoder's message without its dangling position words: the caller adds "at column N" or the element."""
     return exc.msg.removesuffix(" starting at").removesuffix(" at")
 
@@ -579,7 +579,7 @@ def _json_array_rows(source: str, handle: IO[bytes], counters: Counter) -> Itera
             strict.problems = []  # the next element's decoding notes its own
     except json.JSONDecodeError as exc:
         yield Row(walk.number, None, RecordError(source, walk.number, "(json)", f"invalid JSON in element {walk.number}: "
-                                                 f"{_json_message(exc)}; the elements after it were not read"))
+                                                 f"{json_message(exc)}; the elements after it were not read"))
     except JsonArrayError as exc:
         yield Row(0, None, RecordError(source, 0, "(json)", str(exc)))
 

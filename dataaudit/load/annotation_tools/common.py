@@ -17,7 +17,7 @@ from ...errors import InputError
 from ..files import NO_SUCH_FILE, JsonArrayError, JsonArrayWalk
 # the plain reader's wording of a decode error (its dangling "starting at" / "at" dropped, our position added
 # once), so a line or a cut-off array reads the same in an export as in a plain file
-from ..files import _json_message as json_message
+from ..files import json_message
 from ..values import Invalid
 from ..records import RecordError
 
