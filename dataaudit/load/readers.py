@@ -16,7 +16,8 @@ the model sees and is stable): the texts of its parts, in the order above (for c
 order, system prompt first), blank parts left out, joined with one newline. Role names are not included; a
 message's `name` is, before its turn's text (`bob: hi`), outside the query.
 A tool call is written as canonical JSON: keys sorted, the call's `id` dropped (it differs between
-identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON.
+identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON. The tools a chat
+(or an OpenAI DPO line's input) offers open its input as one system turn, `[tools 1a2b3c4d5e6f]` (tools_turns).
 
 A conversation's query (`Record.query_text`) is what the user asks: its user turns, joined the same way (a
 content part that is no text stands as its placeholder), kept apart (`Record.query`, with the input's other
@@ -381,7 +382,8 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
 
 
 def check_tools(value: Any, field: str) -> None:
-    """`tools` beside the messages (OpenAI): absent, null or a list of tool definitions (objects)."""
+    """`tools` beside the messages (OpenAI), or its legacy `functions`: absent, null or a list of definitions
+    (objects)."""
     if value is None:
         return
     if not isinstance(value, list):
@@ -389,6 +391,31 @@ def check_tools(value: Any, field: str) -> None:
     for i, tool in enumerate(value):
         if not isinstance(tool, dict):
             raise Invalid(f"{field}[{i}]", f"expected a tool definition (an object), got {json_type(tool)}")
+
+
+def _without_nulls(value: Any) -> Any:
+    """A tool definition as JSON holds it: a Parquet struct's absent keys (null) left out, arrays as lists."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def tools_turns(tools: Any, functions: Any = None) -> list[Turn]:
+    """The tool set a conversation offers as one system turn, `[tools 1a2b3c4d5e6f]`: a digest of its definitions,
+    so that equal messages under other tools are other inputs (the model is told what it may call, and a reply
+    calling reject_request is right where nothing else is offered) while excerpts, queries and embeddings do not
+    fill with schema JSON. A set: the order of the definitions and the legacy `functions` spelling (each the
+    `function` of a tool) do not make another input. [] where none is offered."""
+    definitions = [*(tools or ()), *({"type": "function", "function": f} for f in functions or ())]
+    if not definitions:
+        return []
+    texts = sorted({json.dumps(_without_nulls(d), sort_keys=True, ensure_ascii=False, default=_json_value) for d in definitions})
+    digest = hashlib.sha256("\n".join(texts).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return [Turn("system", f"[tools {digest}]")]
 
 
 def check_parallel_tool_calls(value: Any, field: str) -> None:
@@ -401,9 +428,11 @@ def read_chat(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     if field not in obj:
         raise Invalid(field, "missing")
     check_tools(obj.get("tools"), "tools")
+    check_tools(obj.get("functions"), "functions")
     check_parallel_tool_calls(obj.get("parallel_tool_calls"), "parallel_tool_calls")
     turns, weights = _chat_turns(obj[field], field)
-    return _split_at_target(turns, weights, field, role, "assistant")
+    offered = tools_turns(obj.get("tools"), obj.get("functions"))
+    return _split_at_target(offered + turns, [1] * len(offered) + weights, field, role, "assistant", added=len(offered))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -664,6 +693,7 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         if len(output) > 1:
             raise Invalid(key, f"holds {len(output)} assistant messages: an output is exactly one assistant message")
         sides.append(output[0].text)
+    turns = tools_turns(given.get("tools")) + turns
     query, context = apart(turns)
     return Parsed(join([t.seen for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns),
                   query=query, context=context)
