@@ -43,6 +43,24 @@ REFUSED = [  # (line, the field named, what the message says)
                    {"role": "function", "content": "21"}, REPLY]}, "messages[2].name", "missing: a function message names"),
     ({"messages": [USER, {"role": "assistant", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
      "messages[1].content[0].type", "part of type 'image_url' in an assistant message"),
+    # content parts: each one an object of a known type holding what that type holds (they were dropped unread)
+    ({"messages": [{"role": "user", "content": [{"type": "text", "text": "what is in this clip"},
+                                                {"type": "video_url", "video_url": {"url": "https://x/clip.mp4"}}]}, REPLY]},
+     "messages[0].content[1].type", "unknown part type 'video_url' (expected text, image_url, input_audio, file, refusal)"),
+    ({"messages": [{"role": "user", "content": [{"type": "video", "text": "x"}]}, REPLY]},
+     "messages[0].content[0].type", "unknown part type 'video'"),
+    ({"messages": [{"role": "user", "content": [{"text": "hi"}]}, REPLY]}, "messages[0].content[0].type", "missing"),
+    ({"messages": [{"role": "user", "content": [{"type": "text"}]}, REPLY]}, "messages[0].content[0].text", "missing"),
+    ({"messages": [{"role": "user", "content": [1, 2]}, REPLY]},
+     "messages[0].content[0]", "expected a content part object, got a number"),
+    ({"messages": [{"role": "user", "content": [{"type": "text", "text": "hello"}, 5, None, ["x"]]}, REPLY]},
+     "messages[0].content[1]", "expected a content part object, got a number"),
+    ({"messages": [{"role": "user", "content": [{"type": "text", "text": "hello"}, None]}, REPLY]},
+     "messages[0].content[1]", "expected a content part object, got null"),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}, REPLY]},
+     "messages[0].content[0].image_url.url", "missing"),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}, REPLY]},
+     "messages[0].content[0].image_url", "missing"),
 ]
 
 

@@ -227,9 +227,25 @@ def _media_placeholder(part: dict) -> str:
     return f"[{kind} {digest}]" if digest else f"[{kind}]"
 
 
+PART_TYPES = ("text", "image_url", "input_audio", "file", "refusal")  # OpenAI's content parts, as named in errors
+
+
+def _check_media(part: dict, kind: str, field: str) -> None:
+    """A media part holds the object its type names; an image that object's `url` (OpenAI refuses it without)."""
+    body = part.get(kind)
+    if body is None:
+        raise Invalid(f"{field}.{kind}", "missing")
+    if kind == "image_url" and isinstance(body, dict) and (not isinstance(body.get("url"), str) or is_blank(body["url"])):
+        url = body.get("url")
+        raise Invalid(f"{field}.image_url.url", "missing" if url is None else "is empty" if isinstance(url, str) else
+                      f"expected the image's URL as a string, got {json_type(url)}")
+
+
 def _content_text(content: Any, field: str, *, media: bool = True) -> str | None:
     """A message's text: a string, or content parts (OpenAI): `text` parts' text, a `refusal` part's refusal
-    (the reply), an image / audio / file part as a placeholder (see _media_placeholder); other parts are left out.
+    (the reply), an image / audio / file part as a placeholder (see _media_placeholder). A part that is no object,
+    has no or an unknown type, or lacks what its type holds is an error naming it: left out, it left a turn
+    that looked empty or a record counted valid without the part its author meant the model to see.
     media=False: an assistant's message, whose parts are text or a refusal only (a model replies in text; OpenAI's
     format has no image, audio or file part for the assistant, and its fine-tuning refuses images as output)."""
     if content is None:
@@ -237,23 +253,31 @@ def _content_text(content: Any, field: str, *, media: bool = True) -> str | None
     if isinstance(content, list):
         texts = []
         for i, part in enumerate(content):
+            here = f"{field}[{i}]"
             if isinstance(part, str):
                 # Skipping it would leave the turn looking empty and blame the wrong thing ("is empty").
                 raise Invalid(field, 'a list must hold content parts ({"type": "text", "text": ...}), not plain strings')
             if not isinstance(part, dict):
-                continue
+                raise Invalid(here, f"expected a content part object, got {json_type(part)}")
             kind = part.get("type")
-            if kind is not None and not isinstance(kind, str):
+            if kind is None:
+                raise Invalid(f"{here}.type", f"missing (expected {', '.join(PART_TYPES)})")
+            if not isinstance(kind, str):
                 # A list or object here is no part type any trainer knows (and cannot be looked up as one).
-                raise Invalid(f"{field}[{i}].type", f"expected the part's type as a string, got {json_type(kind)}")
-            if kind in ("text", "refusal") and part.get(kind) is not None:
-                texts.append(scalar_text(part[kind], f"{field}[{i}].{kind}", allow_empty=True))
-            elif kind in MEDIA_PARTS:
-                if not media:
-                    raise Invalid(f"{field}[{i}].type", f"part of type {kind!r} in an assistant message: the assistant's "
-                                                        "reply is text or a refusal (image, audio and file parts belong in "
-                                                        "user messages)")
-                texts.append(_media_placeholder(part))
+                raise Invalid(f"{here}.type", f"expected the part's type as a string, got {json_type(kind)}")
+            if kind not in PART_TYPES:
+                raise Invalid(f"{here}.type", f"unknown part type {quoted(kind)} (expected {', '.join(PART_TYPES)})")
+            if kind in ("text", "refusal"):
+                if part.get(kind) is None:
+                    raise Invalid(f"{here}.{kind}", "missing")
+                texts.append(scalar_text(part[kind], f"{here}.{kind}", allow_empty=True))
+                continue
+            if not media:
+                raise Invalid(f"{here}.type", f"part of type {kind!r} in an assistant message: the assistant's "
+                                              "reply is text or a refusal (image, audio and file parts belong in "
+                                              "user messages)")
+            _check_media(part, kind, here)
+            texts.append(_media_placeholder(part))
         return "\n".join(texts)
     if not isinstance(content, str):
         raise Invalid(field, f"expected a string, got {json_type(content)}")
