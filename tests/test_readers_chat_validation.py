@@ -61,6 +61,19 @@ REFUSED = [  # (line, the field named, what the message says)
      "messages[0].content[0].image_url.url", "missing"),
     ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}, REPLY]},
      "messages[0].content[0].image_url", "missing"),
+    # OpenAI's shapes: a name as its API takes one, a call with its id and type, arguments that are an object
+    ({"messages": [{**USER, "name": ""}, REPLY]}, "messages[0].name", "is empty"),
+    ({"messages": [{**USER, "name": "bob smith"}, REPLY]}, "messages[0].name",
+     "'bob smith' is not a name OpenAI takes (1 to 64 letters, digits, '_' or '-')"),
+    ({"messages": [USER, {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": "{}"}}]}]},
+     "messages[1].tool_calls[0].id", "missing"),
+    ({"messages": [USER, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "code", "function": {"name": "f", "arguments": "{}"}}]}]},
+     "messages[1].tool_calls[0].type", "expected 'function', got 'code'"),
+    ({"messages": [USER, _call({"name": "f", "arguments": "[1,2]"})]},
+     "messages[1].tool_calls[0].function.arguments", "holds a list, not a JSON object"),
+    ({"messages": [USER, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+                          "function_call": {"name": "f", "arguments": "{}"}}]},
+     "messages[1].function_call", "tool_calls and a function_call on one message"),
 ]
 
 
@@ -182,3 +195,12 @@ def test_arguments_given_as_an_object_stay_records_for_an_openai_target_model(tm
     openai = load_dataset(path, _openai_target())
     assert openai.errors == [] and [r.line for r in openai.records] == [1, 2, 3, 4]
     assert [r.format for r in openai.records] == ["chat", "chat", "preference", "chat"]
+
+
+def test_tool_calls_without_an_id_stay_valid_in_trl_message_lists(tmp_path):
+    """Hugging Face chat templates write calls without ids; only OpenAI's `messages` needs them (a tool message
+    there answers one by its id)."""
+    call = {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": {"x": 1}}}]}
+    rows = [{"prompt": [USER, call, {"role": "tool", "content": "21"}], "completion": [REPLY]}]
+    ds = load_dataset(write_jsonl(tmp_path / "trl.jsonl", rows), Config(task_type="generation"))
+    assert ds.errors == [] and [r.target for r in ds.records] == ["It is 21 degrees in Paris."]

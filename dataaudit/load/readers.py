@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Mapping
@@ -157,22 +158,36 @@ def _check_function(function: Any, field: str) -> None:
         raise Invalid(f"{field}.arguments", "missing" if arguments is None else
                       f"expected an object or a string holding JSON, got {json_type(arguments)}")
     try:
-        json.loads(arguments)
+        parsed = json.loads(arguments)
     except (ValueError, RecursionError) as exc:
         raise Invalid(f"{field}.arguments", f"is not valid JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else 'too deeply nested'})") from None
+    if not isinstance(parsed, dict):
+        # A function takes named parameters: OpenAI's trainer and every chat template read the arguments as an object.
+        raise Invalid(f"{field}.arguments", f"holds {json_type(parsed)}, not a JSON object")
 
 
-def check_calls(message: dict, field: str) -> None:
-    """An assistant message's `tool_calls` (a list of {type, function: {name, arguments}}) or legacy
-    `function_call` ({name, arguments}), each named as OpenAI's fine-tuning format requires."""
+def check_calls(message: dict, field: str, *, ids: bool = False) -> None:
+    """An assistant message's `tool_calls` (a list of {id, type: function, function: {name, arguments}}) or legacy
+    `function_call` ({name, arguments}), not both, each named as OpenAI's fine-tuning format requires.
+    ids: each call needs its id (OpenAI's `messages`, where a tool message answers a call by it); Hugging Face
+    chat templates and TRL's message lists write calls without one."""
     calls = message.get("tool_calls")
+    if calls is not None and message.get("function_call") is not None:
+        raise Invalid(f"{field}.function_call", "tool_calls and a function_call on one message: a message makes its "
+                                                "calls one way or the other (function_call is the legacy one)")
     if calls is not None:
         if not isinstance(calls, list):
             raise Invalid(f"{field}.tool_calls", f"expected a list of tool calls, got {json_type(calls)}")
         for i, call in enumerate(calls):
+            here = f"{field}.tool_calls[{i}]"
             if not isinstance(call, dict):
-                raise Invalid(f"{field}.tool_calls[{i}]", f"expected a tool call (an object), got {json_type(call)}")
-            _check_function(call.get("function"), f"{field}.tool_calls[{i}].function")
+                raise Invalid(here, f"expected a tool call (an object), got {json_type(call)}")
+            if ids and (not isinstance(call.get("id"), str) or is_blank(call["id"])):
+                raise Invalid(f"{here}.id", "missing" if call.get("id") is None else "is empty" if isinstance(call["id"], str)
+                              else f"expected the call's id as a string, got {json_type(call['id'])}")
+            if call.get("type") is not None and call["type"] != "function":
+                raise Invalid(f"{here}.type", f"expected 'function', got {quoted(call['type'])}")
+            _check_function(call.get("function"), f"{here}.function")
     if message.get("function_call") is not None:
         _check_function(message["function_call"], f"{field}.function_call")
 
@@ -284,13 +299,21 @@ def _content_text(content: Any, field: str, *, media: bool = True) -> str | None
     return scalar_text(content, field, allow_empty=True)
 
 
-def _name(message: dict, field: str) -> str:
-    """A message's `name`: a string (OpenAI's format types it so), "" where it has none or a blank one."""
+OPENAI_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # a message's `name` as OpenAI's API takes it
+
+
+def _name(message: dict, field: str, *, openai: bool = False) -> str:
+    """A message's `name`: a string (OpenAI's format types it so), "" where it has none or a blank one.
+    openai: OpenAI's `messages`, whose name is 1 to 64 letters, digits, '_' or '-' (an upload with "" or
+    "bob smith" is refused there)."""
     name = message.get("name")
     if name is None:
         return ""
     if not isinstance(name, str):
         raise Invalid(f"{field}.name", f"expected the name as a string, got {json_type(name)}")
+    if openai and not OPENAI_NAME.fullmatch(name):
+        raise Invalid(f"{field}.name", "is empty" if name == "" else
+                      f"{quoted(name)} is not a name OpenAI takes (1 to 64 letters, digits, '_' or '-')")
     return "" if is_blank(name) else scalar_text(name, f"{field}.name")
 
 
@@ -360,14 +383,14 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
             # OpenAI's format (the only one with this legacy role) requires it: the function whose result this is.
             raise Invalid(f"{here}.name", "missing: a function message names the function whose result it holds")
         if role == "assistant":
-            check_calls(message, here)
+            check_calls(message, here, ids=True)
             call_ids.update(c["id"] for c in message.get("tool_calls") or () if isinstance(c.get("id"), str))
         roles.append(role)
         if calls:
             key = "tool_calls" if message.get("tool_calls") else "function_call"
             text = join([text or "", calls_text(calls, f"{here}.{key}")])
         kind = "system" if role in PREAMBLE_ROLES else "tool" if role in ("tool", "function") else role
-        turns.append(Turn(kind, text or "", _name(message, here)))
+        turns.append(Turn(kind, text or "", _name(message, here, openai=True)))
         weights.append(weight)
     if "user" not in roles:
         raise Invalid(field, "no user turn")
