@@ -197,6 +197,23 @@ def test_arguments_given_as_an_object_stay_records_for_an_openai_target_model(tm
     assert [r.format for r in openai.records] == ["chat", "chat", "preference", "chat"]
 
 
+def test_a_trl_completion_holding_a_user_message_is_named_at_its_role(tmp_path):
+    system = {"role": "system", "content": "You are a classifier."}
+    rows = [{"prompt": [system, USER], "completion": [{"role": "user", "content": "not an assistant"}]},
+            {"prompt": [system, USER], "completion": [GOOD_CALL, {"role": "tool", "content": "21"}, {"role": "user", "content": "and?"}]},
+            {"prompt": [system, USER], "completion": [GOOD_CALL, {"role": "tool", "content": "21"}]},
+            {"prompt": [system, USER], "completion": [GOOD_CALL, {"role": "tool", "content": "21"}, REPLY]},
+            {"prompt": [USER], "completion": [{"role": "user", "content": "x"}], "label": True}]
+    for task in ("generation", "classification"):
+        ds = load_dataset(write_jsonl(tmp_path / "pc.jsonl", rows), Config(task_type=task))
+        assert [(e.line, e.field, e.message) for e in ds.errors] == [
+            (1, "completion[0].role", "a completion holds the assistant's reply, got 'user'"),
+            (2, "completion[2].role", "a completion holds the assistant's reply, got 'user'"),
+            (3, "completion[1].role", "the completion ends with a 'tool' turn, not the assistant's answer"),
+            (5, "completion[0].role", "a completion holds the assistant's reply, got 'user'")]
+        assert [r.line for r in ds.records] == [4]
+
+
 def test_tool_calls_without_an_id_stay_valid_in_trl_message_lists(tmp_path):
     """Hugging Face chat templates write calls without ids; only OpenAI's `messages` needs them (a tool message
     there answers one by its id)."""

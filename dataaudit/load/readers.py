@@ -556,12 +556,28 @@ def read_sharegpt(obj: dict, f: FieldsConfig, role: str) -> Parsed:
 # prompt / completion, and the TRL conversational form (lists of messages)
 
 
-def _side_text(value: Any, field: str, *, assistant_only: bool = False) -> str:
-    """A prompt or response given as a string or as a list of messages."""
+def _side_text(value: Any, field: str) -> str:
+    """A prompt given as a string or as a list of messages."""
     if isinstance(value, list):
         turns, _ = _loose_turns(value, field)
-        return join([t.text if assistant_only else t.seen for t in turns if t.role == "assistant" or not assistant_only])
+        return join([t.seen for t in turns])
     return scalar_text(value, field)
+
+
+def _completion_text(value: Any, field: str) -> str:
+    """A completion given as a string, or as messages (TRL's conversational form): the model's turns only (tool
+    results between its calls allowed), ending with its answer; the target is the assistant turns' text. A user
+    turn here was once left out unread, its record kept with an empty target (or blamed on `target`)."""
+    if not isinstance(value, list):
+        return scalar_text(value, field)
+    turns, raw = _loose_turns(value, field)
+    for i, turn in enumerate(turns):
+        if turn.role not in REPLY_ROLES:
+            raise Invalid(f"{field}[{i}].role", f"a completion holds the assistant's reply, got {raw[i]['role']!r}")
+    if turns[-1].role != "assistant":
+        raise Invalid(f"{field}[{len(turns) - 1}].role", f"the completion ends with a {turns[-1].role!r} turn, not the "
+                                                         "assistant's answer")
+    return join([t.text for t in turns if t.role == "assistant"])
 
 
 def _side_query(value: Any, field: str) -> tuple[str | None, str | None]:
@@ -615,7 +631,7 @@ def read_prompt_completion(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         return Parsed(prompt, preamble=lead, query=query, context=context)
     if f.completion not in obj:
         raise Invalid(f.completion, "missing")
-    return Parsed(prompt, _side_text(obj[f.completion], f.completion, assistant_only=isinstance(obj[f.completion], list)),
+    return Parsed(prompt, _completion_text(obj[f.completion], f.completion),
                   preamble=lead, query=query, context=context)
 
 
