@@ -332,7 +332,7 @@ def test_openai_content_parts_image_only_turns_and_refusals_are_valid_and_tools_
     assert [(r.line, r.input_text, r.target) for r in ds.records] == [
         (1, f"[image {digest('https://example.com/a.png')}]", "a cat"),
         (2, f"What is it?\n[image {digest('https://example.com/b.png')}]", "I can't help with that."),
-        (3, "hi", "No."), (6, "hi", "x")]
+        (3, "hi", "No."), (6, f"[tools {digest(json.dumps({'function': {'name': 'route'}, 'type': 'function'}))}]\nhi", "x")]
     assert [(e.line, e.field, e.message) for e in ds.errors] == [
         (4, "tools", "expected a list of tool definitions, got a string"),
         (5, "tools[0]", "expected a tool definition (an object), got a string")]

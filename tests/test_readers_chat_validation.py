@@ -43,6 +43,37 @@ REFUSED = [  # (line, the field named, what the message says)
                    {"role": "function", "content": "21"}, REPLY]}, "messages[2].name", "missing: a function message names"),
     ({"messages": [USER, {"role": "assistant", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
      "messages[1].content[0].type", "part of type 'image_url' in an assistant message"),
+    # content parts: each one an object of a known type holding what that type holds (they were dropped unread)
+    ({"messages": [{"role": "user", "content": [{"type": "text", "text": "what is in this clip"},
+                                                {"type": "video_url", "video_url": {"url": "https://x/clip.mp4"}}]}, REPLY]},
+     "messages[0].content[1].type", "unknown part type 'video_url' (expected text, image_url, input_audio, file, refusal)"),
+    ({"messages": [{"role": "user", "content": [{"type": "video", "text": "x"}]}, REPLY]},
+     "messages[0].content[0].type", "unknown part type 'video'"),
+    ({"messages": [{"role": "user", "content": [{"text": "hi"}]}, REPLY]}, "messages[0].content[0].type", "missing"),
+    ({"messages": [{"role": "user", "content": [{"type": "text"}]}, REPLY]}, "messages[0].content[0].text", "missing"),
+    ({"messages": [{"role": "user", "content": [1, 2]}, REPLY]},
+     "messages[0].content[0]", "expected a content part object, got a number"),
+    ({"messages": [{"role": "user", "content": [{"type": "text", "text": "hello"}, 5, None, ["x"]]}, REPLY]},
+     "messages[0].content[1]", "expected a content part object, got a number"),
+    ({"messages": [{"role": "user", "content": [{"type": "text", "text": "hello"}, None]}, REPLY]},
+     "messages[0].content[1]", "expected a content part object, got null"),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}, REPLY]},
+     "messages[0].content[0].image_url.url", "missing"),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}, REPLY]},
+     "messages[0].content[0].image_url", "missing"),
+    # OpenAI's shapes: a name as its API takes one, a call with its id and type, arguments that are an object
+    ({"messages": [{**USER, "name": ""}, REPLY]}, "messages[0].name", "is empty"),
+    ({"messages": [{**USER, "name": "bob smith"}, REPLY]}, "messages[0].name",
+     "'bob smith' is not a name OpenAI takes (1 to 64 letters, digits, '_' or '-')"),
+    ({"messages": [USER, {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": "{}"}}]}]},
+     "messages[1].tool_calls[0].id", "missing"),
+    ({"messages": [USER, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "code", "function": {"name": "f", "arguments": "{}"}}]}]},
+     "messages[1].tool_calls[0].type", "expected 'function', got 'code'"),
+    ({"messages": [USER, _call({"name": "f", "arguments": "[1,2]"})]},
+     "messages[1].tool_calls[0].function.arguments", "holds a list, not a JSON object"),
+    ({"messages": [USER, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+                          "function_call": {"name": "f", "arguments": "{}"}}]},
+     "messages[1].function_call", "tool_calls and a function_call on one message"),
 ]
 
 
@@ -164,3 +195,29 @@ def test_arguments_given_as_an_object_stay_records_for_an_openai_target_model(tm
     openai = load_dataset(path, _openai_target())
     assert openai.errors == [] and [r.line for r in openai.records] == [1, 2, 3, 4]
     assert [r.format for r in openai.records] == ["chat", "chat", "preference", "chat"]
+
+
+def test_a_trl_completion_holding_a_user_message_is_named_at_its_role(tmp_path):
+    system = {"role": "system", "content": "You are a classifier."}
+    rows = [{"prompt": [system, USER], "completion": [{"role": "user", "content": "not an assistant"}]},
+            {"prompt": [system, USER], "completion": [GOOD_CALL, {"role": "tool", "content": "21"}, {"role": "user", "content": "and?"}]},
+            {"prompt": [system, USER], "completion": [GOOD_CALL, {"role": "tool", "content": "21"}]},
+            {"prompt": [system, USER], "completion": [GOOD_CALL, {"role": "tool", "content": "21"}, REPLY]},
+            {"prompt": [USER], "completion": [{"role": "user", "content": "x"}], "label": True}]
+    for task in ("generation", "classification"):
+        ds = load_dataset(write_jsonl(tmp_path / "pc.jsonl", rows), Config(task_type=task))
+        assert [(e.line, e.field, e.message) for e in ds.errors] == [
+            (1, "completion[0].role", "a completion holds the assistant's reply, got 'user'"),
+            (2, "completion[2].role", "a completion holds the assistant's reply, got 'user'"),
+            (3, "completion[1].role", "the completion ends with a 'tool' turn, not the assistant's answer"),
+            (5, "completion[0].role", "a completion holds the assistant's reply, got 'user'")]
+        assert [r.line for r in ds.records] == [4]
+
+
+def test_tool_calls_without_an_id_stay_valid_in_trl_message_lists(tmp_path):
+    """Hugging Face chat templates write calls without ids; only OpenAI's `messages` needs them (a tool message
+    there answers one by its id)."""
+    call = {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": {"x": 1}}}]}
+    rows = [{"prompt": [USER, call, {"role": "tool", "content": "21"}], "completion": [REPLY]}]
+    ds = load_dataset(write_jsonl(tmp_path / "trl.jsonl", rows), Config(task_type="generation"))
+    assert ds.errors == [] and [r.target for r in ds.records] == ["It is 21 degrees in Paris."]

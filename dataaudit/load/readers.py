@@ -16,7 +16,8 @@ the model sees and is stable): the texts of its parts, in the order above (for c
 order, system prompt first), blank parts left out, joined with one newline. Role names are not included; a
 message's `name` is, before its turn's text (`bob: hi`), outside the query.
 A tool call is written as canonical JSON: keys sorted, the call's `id` dropped (it differs between
-identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON.
+identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON. The tools a chat
+(or an OpenAI DPO line's input) offers open its input as one system turn, `[tools 1a2b3c4d5e6f]` (tools_turns).
 
 A conversation's query (`Record.query_text`) is what the user asks: its user turns, joined the same way (a
 content part that is no text stands as its placeholder), kept apart (`Record.query`, with the input's other
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Mapping
@@ -156,22 +158,36 @@ def _check_function(function: Any, field: str) -> None:
         raise Invalid(f"{field}.arguments", "missing" if arguments is None else
                       f"expected an object or a string holding JSON, got {json_type(arguments)}")
     try:
-        json.loads(arguments)
+        parsed = json.loads(arguments)
     except (ValueError, RecursionError) as exc:
         raise Invalid(f"{field}.arguments", f"is not valid JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else 'too deeply nested'})") from None
+    if not isinstance(parsed, dict):
+        # A function takes named parameters: OpenAI's trainer and every chat template read the arguments as an object.
+        raise Invalid(f"{field}.arguments", f"holds {json_type(parsed)}, not a JSON object")
 
 
-def check_calls(message: dict, field: str) -> None:
-    """An assistant message's `tool_calls` (a list of {type, function: {name, arguments}}) or legacy
-    `function_call` ({name, arguments}), each named as OpenAI's fine-tuning format requires."""
+def check_calls(message: dict, field: str, *, ids: bool = False) -> None:
+    """An assistant message's `tool_calls` (a list of {id, type: function, function: {name, arguments}}) or legacy
+    `function_call` ({name, arguments}), not both, each named as OpenAI's fine-tuning format requires.
+    ids: each call needs its id (OpenAI's `messages`, where a tool message answers a call by it); Hugging Face
+    chat templates and TRL's message lists write calls without one."""
     calls = message.get("tool_calls")
+    if calls is not None and message.get("function_call") is not None:
+        raise Invalid(f"{field}.function_call", "tool_calls and a function_call on one message: a message makes its "
+                                                "calls one way or the other (function_call is the legacy one)")
     if calls is not None:
         if not isinstance(calls, list):
             raise Invalid(f"{field}.tool_calls", f"expected a list of tool calls, got {json_type(calls)}")
         for i, call in enumerate(calls):
+            here = f"{field}.tool_calls[{i}]"
             if not isinstance(call, dict):
-                raise Invalid(f"{field}.tool_calls[{i}]", f"expected a tool call (an object), got {json_type(call)}")
-            _check_function(call.get("function"), f"{field}.tool_calls[{i}].function")
+                raise Invalid(here, f"expected a tool call (an object), got {json_type(call)}")
+            if ids and (not isinstance(call.get("id"), str) or is_blank(call["id"])):
+                raise Invalid(f"{here}.id", "missing" if call.get("id") is None else "is empty" if isinstance(call["id"], str)
+                              else f"expected the call's id as a string, got {json_type(call['id'])}")
+            if call.get("type") is not None and call["type"] != "function":
+                raise Invalid(f"{here}.type", f"expected 'function', got {quoted(call['type'])}")
+            _check_function(call.get("function"), f"{here}.function")
     if message.get("function_call") is not None:
         _check_function(message["function_call"], f"{field}.function_call")
 
@@ -226,9 +242,25 @@ def _media_placeholder(part: dict) -> str:
     return f"[{kind} {digest}]" if digest else f"[{kind}]"
 
 
+PART_TYPES = ("text", "image_url", "input_audio", "file", "refusal")  # OpenAI's content parts, as named in errors
+
+
+def _check_media(part: dict, kind: str, field: str) -> None:
+    """A media part holds the object its type names; an image that object's `url` (OpenAI refuses it without)."""
+    body = part.get(kind)
+    if body is None:
+        raise Invalid(f"{field}.{kind}", "missing")
+    if kind == "image_url" and isinstance(body, dict) and (not isinstance(body.get("url"), str) or is_blank(body["url"])):
+        url = body.get("url")
+        raise Invalid(f"{field}.image_url.url", "missing" if url is None else "is empty" if isinstance(url, str) else
+                      f"expected the image's URL as a string, got {json_type(url)}")
+
+
 def _content_text(content: Any, field: str, *, media: bool = True) -> str | None:
     """A message's text: a string, or content parts (OpenAI): `text` parts' text, a `refusal` part's refusal
-    (the reply), an image / audio / file part as a placeholder (see _media_placeholder); other parts are left out.
+    (the reply), an image / audio / file part as a placeholder (see _media_placeholder). A part that is no object,
+    has no or an unknown type, or lacks what its type holds is an error naming it: left out, it left a turn
+    that looked empty or a record counted valid without the part its author meant the model to see.
     media=False: an assistant's message, whose parts are text or a refusal only (a model replies in text; OpenAI's
     format has no image, audio or file part for the assistant, and its fine-tuning refuses images as output)."""
     if content is None:
@@ -236,36 +268,52 @@ def _content_text(content: Any, field: str, *, media: bool = True) -> str | None
     if isinstance(content, list):
         texts = []
         for i, part in enumerate(content):
+            here = f"{field}[{i}]"
             if isinstance(part, str):
                 # Skipping it would leave the turn looking empty and blame the wrong thing ("is empty").
                 raise Invalid(field, 'a list must hold content parts ({"type": "text", "text": ...}), not plain strings')
             if not isinstance(part, dict):
-                continue
+                raise Invalid(here, f"expected a content part object, got {json_type(part)}")
             kind = part.get("type")
-            if kind is not None and not isinstance(kind, str):
+            if kind is None:
+                raise Invalid(f"{here}.type", f"missing (expected {', '.join(PART_TYPES)})")
+            if not isinstance(kind, str):
                 # A list or object here is no part type any trainer knows (and cannot be looked up as one).
-                raise Invalid(f"{field}[{i}].type", f"expected the part's type as a string, got {json_type(kind)}")
-            if kind in ("text", "refusal") and part.get(kind) is not None:
-                texts.append(scalar_text(part[kind], f"{field}[{i}].{kind}", allow_empty=True))
-            elif kind in MEDIA_PARTS:
-                if not media:
-                    raise Invalid(f"{field}[{i}].type", f"part of type {kind!r} in an assistant message: the assistant's "
-                                                        "reply is text or a refusal (image, audio and file parts belong in "
-                                                        "user messages)")
-                texts.append(_media_placeholder(part))
+                raise Invalid(f"{here}.type", f"expected the part's type as a string, got {json_type(kind)}")
+            if kind not in PART_TYPES:
+                raise Invalid(f"{here}.type", f"unknown part type {quoted(kind)} (expected {', '.join(PART_TYPES)})")
+            if kind in ("text", "refusal"):
+                if part.get(kind) is None:
+                    raise Invalid(f"{here}.{kind}", "missing")
+                texts.append(scalar_text(part[kind], f"{here}.{kind}", allow_empty=True))
+                continue
+            if not media:
+                raise Invalid(f"{here}.type", f"part of type {kind!r} in an assistant message: the assistant's "
+                                              "reply is text or a refusal (image, audio and file parts belong in "
+                                              "user messages)")
+            _check_media(part, kind, here)
+            texts.append(_media_placeholder(part))
         return "\n".join(texts)
     if not isinstance(content, str):
         raise Invalid(field, f"expected a string, got {json_type(content)}")
     return scalar_text(content, field, allow_empty=True)
 
 
-def _name(message: dict, field: str) -> str:
-    """A message's `name`: a string (OpenAI's format types it so), "" where it has none or a blank one."""
+OPENAI_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # a message's `name` as OpenAI's API takes it
+
+
+def _name(message: dict, field: str, *, openai: bool = False) -> str:
+    """A message's `name`: a string (OpenAI's format types it so), "" where it has none or a blank one.
+    openai: OpenAI's `messages`, whose name is 1 to 64 letters, digits, '_' or '-' (an upload with "" or
+    "bob smith" is refused there)."""
     name = message.get("name")
     if name is None:
         return ""
     if not isinstance(name, str):
         raise Invalid(f"{field}.name", f"expected the name as a string, got {json_type(name)}")
+    if openai and not OPENAI_NAME.fullmatch(name):
+        raise Invalid(f"{field}.name", "is empty" if name == "" else
+                      f"{quoted(name)} is not a name OpenAI takes (1 to 64 letters, digits, '_' or '-')")
     return "" if is_blank(name) else scalar_text(name, f"{field}.name")
 
 
@@ -335,14 +383,14 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
             # OpenAI's format (the only one with this legacy role) requires it: the function whose result this is.
             raise Invalid(f"{here}.name", "missing: a function message names the function whose result it holds")
         if role == "assistant":
-            check_calls(message, here)
+            check_calls(message, here, ids=True)
             call_ids.update(c["id"] for c in message.get("tool_calls") or () if isinstance(c.get("id"), str))
         roles.append(role)
         if calls:
             key = "tool_calls" if message.get("tool_calls") else "function_call"
             text = join([text or "", calls_text(calls, f"{here}.{key}")])
         kind = "system" if role in PREAMBLE_ROLES else "tool" if role in ("tool", "function") else role
-        turns.append(Turn(kind, text or "", _name(message, here)))
+        turns.append(Turn(kind, text or "", _name(message, here, openai=True)))
         weights.append(weight)
     if "user" not in roles:
         raise Invalid(field, "no user turn")
@@ -381,7 +429,8 @@ def _split_at_target(turns: list[Turn], weights: list[float], field: str, role: 
 
 
 def check_tools(value: Any, field: str) -> None:
-    """`tools` beside the messages (OpenAI): absent, null or a list of tool definitions (objects)."""
+    """`tools` beside the messages (OpenAI), or its legacy `functions`: absent, null or a list of definitions
+    (objects)."""
     if value is None:
         return
     if not isinstance(value, list):
@@ -389,6 +438,31 @@ def check_tools(value: Any, field: str) -> None:
     for i, tool in enumerate(value):
         if not isinstance(tool, dict):
             raise Invalid(f"{field}[{i}]", f"expected a tool definition (an object), got {json_type(tool)}")
+
+
+def _without_nulls(value: Any) -> Any:
+    """A tool definition as JSON holds it: a Parquet struct's absent keys (null) left out, arrays as lists."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def tools_turns(tools: Any, functions: Any = None) -> list[Turn]:
+    """The tool set a conversation offers as one system turn, `[tools 1a2b3c4d5e6f]`: a digest of its definitions,
+    so that equal messages under other tools are other inputs (the model is told what it may call, and a reply
+    calling reject_request is right where nothing else is offered) while excerpts, queries and embeddings do not
+    fill with schema JSON. A set: the order of the definitions and the legacy `functions` spelling (each the
+    `function` of a tool) do not make another input. [] where none is offered."""
+    definitions = [*(tools or ()), *({"type": "function", "function": f} for f in functions or ())]
+    if not definitions:
+        return []
+    texts = sorted({json.dumps(_without_nulls(d), sort_keys=True, ensure_ascii=False, default=_json_value) for d in definitions})
+    digest = hashlib.sha256("\n".join(texts).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return [Turn("system", f"[tools {digest}]")]
 
 
 def check_parallel_tool_calls(value: Any, field: str) -> None:
@@ -401,9 +475,11 @@ def read_chat(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     if field not in obj:
         raise Invalid(field, "missing")
     check_tools(obj.get("tools"), "tools")
+    check_tools(obj.get("functions"), "functions")
     check_parallel_tool_calls(obj.get("parallel_tool_calls"), "parallel_tool_calls")
     turns, weights = _chat_turns(obj[field], field)
-    return _split_at_target(turns, weights, field, role, "assistant")
+    offered = tools_turns(obj.get("tools"), obj.get("functions"))
+    return _split_at_target(offered + turns, [1] * len(offered) + weights, field, role, "assistant", added=len(offered))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -480,12 +556,28 @@ def read_sharegpt(obj: dict, f: FieldsConfig, role: str) -> Parsed:
 # prompt / completion, and the TRL conversational form (lists of messages)
 
 
-def _side_text(value: Any, field: str, *, assistant_only: bool = False) -> str:
-    """A prompt or response given as a string or as a list of messages."""
+def _side_text(value: Any, field: str) -> str:
+    """A prompt given as a string or as a list of messages."""
     if isinstance(value, list):
         turns, _ = _loose_turns(value, field)
-        return join([t.text if assistant_only else t.seen for t in turns if t.role == "assistant" or not assistant_only])
+        return join([t.seen for t in turns])
     return scalar_text(value, field)
+
+
+def _completion_text(value: Any, field: str) -> str:
+    """A completion given as a string, or as messages (TRL's conversational form): the model's turns only (tool
+    results between its calls allowed), ending with its answer; the target is the assistant turns' text. A user
+    turn here was once left out unread, its record kept with an empty target (or blamed on `target`)."""
+    if not isinstance(value, list):
+        return scalar_text(value, field)
+    turns, raw = _loose_turns(value, field)
+    for i, turn in enumerate(turns):
+        if turn.role not in REPLY_ROLES:
+            raise Invalid(f"{field}[{i}].role", f"a completion holds the assistant's reply, got {raw[i]['role']!r}")
+    if turns[-1].role != "assistant":
+        raise Invalid(f"{field}[{len(turns) - 1}].role", f"the completion ends with a {turns[-1].role!r} turn, not the "
+                                                         "assistant's answer")
+    return join([t.text for t in turns if t.role == "assistant"])
 
 
 def _side_query(value: Any, field: str) -> tuple[str | None, str | None]:
@@ -539,7 +631,7 @@ def read_prompt_completion(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         return Parsed(prompt, preamble=lead, query=query, context=context)
     if f.completion not in obj:
         raise Invalid(f.completion, "missing")
-    return Parsed(prompt, _side_text(obj[f.completion], f.completion, assistant_only=isinstance(obj[f.completion], list)),
+    return Parsed(prompt, _completion_text(obj[f.completion], f.completion),
                   preamble=lead, query=query, context=context)
 
 
@@ -664,6 +756,7 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         if len(output) > 1:
             raise Invalid(key, f"holds {len(output)} assistant messages: an output is exactly one assistant message")
         sides.append(output[0].text)
+    turns = tools_turns(given.get("tools")) + turns
     query, context = apart(turns)
     return Parsed(join([t.seen for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns),
                   query=query, context=context)

@@ -1,0 +1,96 @@
+"""The tools a chat record offers (`tools`, legacy `functions`) are part of its input: two conversations whose
+messages are equal but whose tool sets differ are two inputs, neither exact copies nor conflicts. The key
+holds a digest of the tool set, not its JSON, so excerpts, queries and embeddings stay the conversation's."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from dataaudit.config import Config
+from dataaudit.fix.dedup import deduplicate
+from dataaudit.load.dataset import load_dataset
+from tests.conftest import write_jsonl
+
+SYSTEM = {"role": "system", "content": "You control a weather bot."}
+USER = {"role": "user", "content": "weather in paris?"}
+CALL = {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
+                                             "function": {"name": "get_weather", "arguments": '{"city": "paris"}'}}]}
+CELSIUS = {"type": "function", "function": {"name": "get_weather", "description": "Get weather",
+                                            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}
+FAHRENHEIT = {"type": "function", "function": {**CELSIUS["function"], "description": "Get weather in Fahrenheit only"}}
+TIME = {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}}
+
+
+def _digest(*tools: dict) -> str:
+    texts = sorted(json.dumps(t, sort_keys=True, ensure_ascii=False) for t in tools)
+    return hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:12]
+
+
+def _load(tmp_path, rows):
+    return load_dataset(write_jsonl(tmp_path / "tools.jsonl", rows), Config(task_type="generation"))
+
+
+def test_equal_messages_under_other_tool_definitions_are_other_inputs(tmp_path):
+    rows = [{"messages": [SYSTEM, USER, CALL], "tools": [CELSIUS]},
+            {"messages": [SYSTEM, USER, CALL], "tools": [FAHRENHEIT]},
+            {"messages": [SYSTEM, USER, CALL], "tools": [CELSIUS], "parallel_tool_calls": False},
+            {"messages": [SYSTEM, USER, CALL]}]
+    ds = _load(tmp_path, rows)
+    assert ds.errors == []
+    celsius, fahrenheit, same, bare = (r.input_text for r in ds.records)
+    assert celsius == f"[tools {_digest(CELSIUS)}]\nYou control a weather bot.\nweather in paris?"
+    assert fahrenheit == f"[tools {_digest(FAHRENHEIT)}]\nYou control a weather bot.\nweather in paris?"
+    assert same == celsius and bare == "You control a weather bot.\nweather in paris?"
+    # the digest stands with the system prompt, outside what is asked (coverage and the embedding read the query)
+    assert [r.query_text for r in ds.records] == ["weather in paris?"] * 4
+    assert ds.records[0].preamble_chars == len(f"[tools {_digest(CELSIUS)}]\nYou control a weather bot.")
+
+
+def test_a_tool_set_is_one_input_in_any_order_and_in_either_spelling(tmp_path):
+    legacy = [CELSIUS["function"], TIME["function"]]
+    rows = [{"messages": [USER, CALL], "tools": [CELSIUS, TIME]},
+            {"messages": [USER, CALL], "tools": [TIME, CELSIUS]},
+            {"messages": [USER, CALL], "functions": legacy},
+            {"messages": [USER, CALL], "functions": legacy[:1]},
+            {"messages": [USER, CALL], "tools": []}]
+    ds = _load(tmp_path, rows)
+    assert ds.errors == []
+    both, reordered, spelt_legacy, one, none = (r.input_text for r in ds.records)
+    assert both == reordered == spelt_legacy == f"[tools {_digest(CELSIUS, TIME)}]\nweather in paris?"
+    assert one == f"[tools {_digest(CELSIUS)}]\nweather in paris?" and none == "weather in paris?"
+
+
+def test_an_openai_preference_line_keys_its_input_tools(tmp_path):
+    reply = [{"role": "assistant", "content": "It is 20C."}]
+    other = [{"role": "assistant", "content": "No idea."}]
+    rows = [{"input": {"messages": [USER], "tools": [CELSIUS]}, "preferred_output": reply, "non_preferred_output": other},
+            {"input": {"messages": [USER]}, "preferred_output": reply, "non_preferred_output": other}]
+    ds = _load(tmp_path, rows)
+    assert ds.errors == []
+    assert [r.input_text for r in ds.records] == [f"[tools {_digest(CELSIUS)}]\nweather in paris?", "weather in paris?"]
+
+
+def test_functions_that_are_not_a_list_of_objects_are_a_record_error(tmp_path):
+    rows = [{"messages": [USER, CALL], "functions": {"name": "get_weather"}},
+            {"messages": [USER, CALL], "functions": ["get_weather"]}]
+    ds = _load(tmp_path, rows)
+    assert [(e.line, e.field) for e in ds.errors] == [(1, "functions"), (2, "functions[0]")]
+
+
+def test_dedup_keeps_a_reply_given_under_another_tool_set(tmp_path):
+    """The drone example: the same question answered with reject_request where that is the only tool offered is
+    no conflict with the takeoff call made where takeoff is offered; the same line twice still is a copy."""
+    takeoff = {"type": "function", "function": {"name": "takeoff_drone", "parameters": {"type": "object"}}}
+    reject = {"type": "function", "function": {"name": "reject_request", "parameters": {"type": "object"}}}
+
+    def line(name: str, tools: list) -> dict:
+        call = {"role": "assistant", "tool_calls": [{"id": "c", "type": "function", "function": {"name": name, "arguments": "{}"}}]}
+        return {"messages": [SYSTEM, {"role": "user", "content": "take off"}, call], "tools": tools}
+
+    source = write_jsonl(tmp_path / "drone.jsonl", [line("takeoff_drone", [takeoff, reject]), line("reject_request", [reject]),
+                                                    line("takeoff_drone", [takeoff, reject])])
+    summary = deduplicate(source, tmp_path / "clean.jsonl", Config(task_type="generation"), embed=False)
+    assert (summary.records, summary.kept, summary.dropped, summary.run_conflicts_kept) == (3, 2, 1, 0)
+    kept = [json.loads(x) for x in (tmp_path / "clean.jsonl").read_text().splitlines()]
+    assert [k["messages"][2]["tool_calls"][0]["function"]["name"] for k in kept] == ["takeoff_drone", "reject_request"]
