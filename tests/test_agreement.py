@@ -803,3 +803,25 @@ def test_a_level_mismatch_crosses_a_process_as_raised(order_source):
     copy = pickle.loads(pickle.dumps(raised))
     assert (type(copy), copy.label, copy.reason, copy.order_source, str(copy)) == (
         LevelMismatch, raised.label, raised.reason, order_source, str(raised))
+
+
+def test_an_export_of_free_text_answers_only_is_not_said_to_have_one_annotation_per_item(tmp_path):
+    """Every task carried two annotators' comments, and the report said no item carries more than one annotation."""
+    import json
+
+    from dataaudit.api import audit
+    from dataaudit.config import Config
+
+    tasks = [{"id": i, "data": {"text": f"some input text {i}"},
+              "annotations": [{"id": 10 * i + a, "completed_by": a, "was_cancelled": False,
+                               "result": [{"from_name": "comment", "to_name": "text", "type": "textarea",
+                                           "value": {"text": [f"free comment {i} by {a}"]}}]} for a in (1, 2)]}
+             for i in range(30)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    report = audit(path, Config(task_type="format"), embed=False)
+    (consistency,) = [c for c in report.verdict.conditions if c.id == "consistency"]
+    assert consistency.status.value == "unknown"
+    assert consistency.summary.startswith("no question of the export is one agreement compares ('comment' (textarea): "
+                                          "free text or spans), so consistency cannot be judged")
+    assert consistency.action.startswith("To judge label consistency, add a choice, rating or number question")

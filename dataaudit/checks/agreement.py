@@ -815,6 +815,14 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
         export = ctx.train.dataset.annotation_export if ctx.train is not None else None
         summary = "no item carries more than one annotation, so consistency cannot be judged"
         action = f"To judge label consistency, {NEED_OVERLAP}."
+        unjudged = [q for q, kind in export.questions.items() if kind not in JUDGED_LEVELS] if export is not None else []
+        if unjudged and len(unjudged) == len(export.questions):
+            # Items may well carry several answers: free text and spans are read and counted, never compared.
+            listed = ", ".join(f"'{excerpt(q, 60)}' ({excerpt(export.questions[q], 30)})" for q in unjudged[:5])
+            summary = (f"no question of the export is one agreement compares ({listed}{', ...' if len(unjudged) > 5 else ''}: "
+                       "free text or spans), so consistency cannot be judged")
+            action = ("To judge label consistency, add a choice, rating or number question to the labelling task and have "
+                      "two or more annotators answer an overlapping sample (10-20% of items, 200+ items).")
         evidence = {"items_with_multiple_labels": 0}
         annotated = _annotation_layout(ctx)
         if annotated:
