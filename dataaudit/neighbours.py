@@ -206,6 +206,36 @@ def _tiled_top(queries: np.ndarray, indexed: np.ndarray, wanted: int) -> tuple[n
     return sims, idx
 
 
+def top_k_among_few(rows: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """top_k(rows, queries, k) for at most QUERY_TILE rows and k <= len(rows): the same similarities and indices,
+    best first, ties by lowest index. The tiles are turned: the rows fill one query tile and the queries pass as
+    row tiles. A batch's few hundred new rows searched as row tiles filled a 4,096-row tile each time, most of it
+    padding: for a search memo extending 20,000 queries by 500 rows (search_memo.py), 20 tile products instead of
+    5. Turned, a pair's cosine is the same bits (the same products summed in the same order: tests/test_neighbours.py
+    compares it with top_k), and with so few rows each query's list is a stable sort of all of them."""
+    if not 0 < k <= len(rows) <= QUERY_TILE:
+        raise ValueError(f"top_k_among_few: needs 0 < k <= {len(rows)} rows <= {QUERY_TILE}")
+    rows = np.ascontiguousarray(rows, dtype=np.float32)
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    dimensions = rows.shape[1]
+    row_tile = np.zeros((QUERY_TILE, dimensions), dtype=np.float32)
+    row_tile[:len(rows)] = rows
+    query_tile = np.zeros((ROW_TILE, dimensions), dtype=np.float32)
+    block = np.empty((QUERY_TILE, ROW_TILE), dtype=np.float32)
+    sims = np.empty((len(queries), k), dtype=np.float32)
+    idx = np.empty((len(queries), k), dtype=np.int64)
+    for start in range(0, len(queries), ROW_TILE):
+        real = min(ROW_TILE, len(queries) - start)
+        query_tile[:real] = queries[start:start + real]
+        query_tile[real:] = 0
+        np.matmul(row_tile, query_tile.T, out=block)
+        turned = block[:len(rows), :real].T
+        order = np.argsort(-turned, axis=1, kind="stable")[:, :k]  # stable: equal similarities by lowest index
+        sims[start:start + real] = np.take_along_axis(turned, order, axis=1)
+        idx[start:start + real] = order
+    return sims, idx
+
+
 def _exact_top_k(queries: np.ndarray, indexed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The k nearest by exact search, rows tied across the k-th place chosen by lowest index: which of them a
     heap keeps depends on what else it evicted, which a search of other rows (search_memo.py) would not

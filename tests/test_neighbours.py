@@ -216,3 +216,23 @@ def test_a_pairs_cosine_is_the_same_bits_among_any_queries_and_rows_at_any_place
     for run in runs:
         for found in run:
             assert np.array_equal(found, first)  # same rows, same order, same float32 bits
+
+
+def test_the_turned_search_among_few_rows_gives_top_ks_lists_bit_for_bit_ties_by_lowest_index():
+    """search_memo extends a kept search by a batch's new rows with top_k_among_few: its lists must be top_k's,
+    the similarities to the last bit (rows and queries trade places in the tile product), tied rows by index."""
+    import pytest
+
+    rng = np.random.default_rng(21)
+    rows = unit(rng.normal(size=(500, 384)))
+    rows[[7, 300, 499]] = rows[120]  # four equal rows: every query sees them tied
+    queries = unit(np.vstack([rows[:40] + 0.05 * rng.normal(size=(40, 384)), rng.normal(size=(9000, 384))]))
+    for k in (1, 33, 500):
+        sims, idx = neighbours.top_k_among_few(rows, queries, k)
+        whole_sims, whole_idx = top_k(rows, queries, k)
+        assert np.array_equal(idx, whole_idx) and np.array_equal(sims, whole_sims)
+    sims, idx = neighbours.top_k_among_few(rows, queries[120:121], 500)
+    tied = idx[0][sims[0] == sims[0][np.flatnonzero(idx[0] == 120)[0]]]
+    assert tied.tolist() == [7, 120, 300, 499]
+    with pytest.raises(ValueError):
+        neighbours.top_k_among_few(unit(rng.normal(size=(neighbours.QUERY_TILE + 1, 8))), queries[:1, :8], 1)
