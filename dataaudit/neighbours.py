@@ -212,8 +212,8 @@ def top_k_among_few(rows: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.n
     row tiles. A batch's few hundred new rows searched as row tiles filled a 4,096-row tile each time, most of it
     padding: for a search memo extending 20,000 queries by 500 rows (search_memo.py), 20 tile products instead of
     5. Turned, a pair's cosine is the same bits (the same products summed in the same order: tests/test_neighbours.py
-    compares it with top_k), and with so few rows each query's list is a stable sort of all of them."""
-    if not 0 < k <= len(rows) <= QUERY_TILE:
+    compares it with top_k), and with so few rows each query's list is a partition and sort of all of them."""
+    if not 0 < k <= len(rows) <= QUERY_TILE or QUERY_TILE > 1024:  # _best_first keeps a column in 10 bits
         raise ValueError(f"top_k_among_few: needs 0 < k <= {len(rows)} rows <= {QUERY_TILE}")
     rows = np.ascontiguousarray(rows, dtype=np.float32)
     queries = np.ascontiguousarray(queries, dtype=np.float32)
@@ -230,10 +230,23 @@ def top_k_among_few(rows: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.n
         query_tile[real:] = 0
         np.matmul(row_tile, query_tile.T, out=block)
         turned = block[:len(rows), :real].T
-        order = np.argsort(-turned, axis=1, kind="stable")[:, :k]  # stable: equal similarities by lowest index
+        order = _best_first(turned, k)
         sims[start:start + real] = np.take_along_axis(turned, order, axis=1)
         idx[start:start + real] = order
     return sims, idx
+
+
+def _best_first(similarities: np.ndarray, k: int) -> np.ndarray:
+    """Each row's k largest columns, largest first, equal ones by lowest column (fewer than 1,024 columns).
+    Each similarity and its column are one int64 that sorts as (-similarity, column), so a plain partition and a
+    sort of the k finds them: a stable argsort of the floats was most of top_k_among_few's time."""
+    flipped = -(similarities + np.float32(0.0))  # + 0: -0.0 becomes 0.0, which the heaps take as equal
+    bits = flipped.view(np.int32).astype(np.int64)
+    ascending = np.where(bits < 0, bits ^ 0x7FFFFFFF, bits)  # a float32's bits, turned to sort as its value
+    keys = (ascending << 10) | np.arange(similarities.shape[1], dtype=np.int64)
+    if k < similarities.shape[1]:
+        keys = np.partition(keys, k - 1, axis=1)[:, :k]
+    return np.sort(keys, axis=1) & 0x3FF
 
 
 def _exact_top_k(queries: np.ndarray, indexed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -236,3 +236,11 @@ def test_the_turned_search_among_few_rows_gives_top_ks_lists_bit_for_bit_ties_by
     assert tied.tolist() == [7, 120, 300, 499]
     with pytest.raises(ValueError):
         neighbours.top_k_among_few(unit(rng.normal(size=(neighbours.QUERY_TILE + 1, 8))), queries[:1, :8], 1)
+
+
+def test_best_first_orders_as_a_stable_sort_of_negated_similarities_with_minus_zero_equal_to_zero():
+    rng = np.random.default_rng(5)
+    similarities = rng.choice(np.array([-1.0, -0.5, -0.0, 0.0, 0.25, 0.25, 0.9, 1.0], dtype=np.float32), size=(300, 40))
+    for k in (1, 7, 40):
+        reference = np.argsort(-(similarities + np.float32(0.0)), axis=1, kind="stable")[:, :k]
+        assert np.array_equal(neighbours._best_first(similarities, k), reference)
