@@ -9,6 +9,7 @@ production: separate searches per question took most of the estimate's time.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
@@ -70,7 +71,14 @@ class PooledNeighbours:
     index: np.ndarray  # -1 where the pool is smaller than k
 
     def is_train(self) -> np.ndarray:
-        return (self.index >= 0) & (self.index < self.n_train)
+        return self._is_train
+
+    @cached_property
+    def _is_train(self) -> np.ndarray:
+        # Asked 14 times a run over the pooled lists (CLINC150: 8,500 x ~200), once measured; read-only, as shared.
+        mask = (self.index >= 0) & (self.index < self.n_train)
+        mask.setflags(write=False)
+        return mask
 
 
 def pooled_search(pool: np.ndarray, n_train: int, queries: np.ndarray, k: int, steps: DataSteps) -> PooledNeighbours:
