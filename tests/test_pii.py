@@ -809,3 +809,30 @@ def test_an_address_glued_after_a_number_leaves_none_of_the_number_shown(text, f
     assert [(f.kind, text[f.start:f.end]) for f in scan_text(text)] == found
     shown = excerpt(text, markdown=False)
     assert not any(digits in shown for digits in ("415", "555", "7946"))
+
+
+@pytest.mark.parametrize("text, value", [
+    ("(212) 555-0147 5", "(212) 555-0147"),
+    ("+44 20 7946 0958 5", "+44 20 7946 0958"),
+    ("Call me at (212) 555-0147 2 times today", "(212) 555-0147"),
+    ("Reach me on +44 20 7946 0958 3 days a week", "+44 20 7946 0958"),
+    ("call +1 415 555 2671 12", "+1 415 555 2671"),
+    ("office 020 7946 0958 1 2", "020 7946 0958"),
+])
+def test_a_number_followed_by_a_space_and_a_digit_is_found(text, value):
+    """The matcher read the group after the number as part of it, rejected the grouping and found nothing: the
+    number was neither counted, masked nor redacted (with a tab or a comma before the digit it was)."""
+    assert [(f.kind, text[f.start:f.end]) for f in scan_text(text)] == [("phone", value)]
+    assert value not in excerpt(text, markdown=False)
+    assert value not in redact_text(text)[0]
+
+
+def test_each_of_two_numbers_each_followed_by_a_digit_is_found():
+    text = "(212) 555-0147 5 or (212) 555-0148 6"
+    assert [text[f.start:f.end] for f in scan_text(text)] == ["(212) 555-0147", "(212) 555-0148"]
+
+
+@pytest.mark.parametrize("text", ["1 2 3 4 5 6 7 8 9 10 11 12", "order 1234 5678 9012 3", "ISBN 978 3 16 148410 0",
+                                  "scores 20 7946 0958 5", "2024 12 31 2025 01 01", "400 500 600 700 800 900"])
+def test_runs_of_digit_groups_read_again_find_no_number_where_there_is_none(text):
+    assert scan_text(text) == []

@@ -18,7 +18,9 @@ masked: a found value shows as its kind and at most its last four characters.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import ipaddress
 import re
 import string
@@ -388,6 +390,13 @@ def _script_regions(text: str) -> tuple[str, ...]:
 _LETTER_AFTER_DIGIT = re.compile(r"(?<=\d)[^\W\d_]")
 
 
+# Digit groups split by single spaces ("(212) 555-0147 2", "+44 20 7946 0958 5"): the shape of the numbers the
+# matcher may miss for a group after them (see _phone_findings).
+_SPACED_TOKEN = re.compile(r"[+(]*\d[\d().\-/]*")
+_SPACED_RUN = re.compile(r"[+(]*\d[\d().\-/]*(?:[ \u00a0][+(]*\d[\d().\-/]*)+")
+_MOST_GROUPS = 8  # a number is written in at most this many groups ("+1 (415) 555 26 71 x 12" has fewer)
+
+
 def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, int, int, str]]:
     letters = {m.start(): m.group() for m in _LETTER_AFTER_DIGIT.finditer(text)}
     # An ASCII letter run on from the digits is how part and product codes end; a letter of another script after
@@ -397,27 +406,72 @@ def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, 
     if not _may_hold_phone(text):
         return
     hinted = _script_regions(text)
+    ordered_regions = tuple(dict.fromkeys((*hinted, *regions)))
     # A national number valid in several regions (050-123-4567 is a mobile number in Israel and in Saudi
     # Arabia) is labelled by the text's script when it points to one of them, else by every region it fits.
     found: dict[tuple[int, int], tuple[int, list[str]]] = {}
-    for region in dict.fromkeys((*hinted, *regions)):
-        for match in PhoneNumberMatcher(text, region, leniency=Leniency.STRICT_GROUPING):
-            # A bare digit run, or a grouped one an ASCII letter runs on from ("SKU 415-555-0958X"), is a phone number
-            # only with a + or a phone word before it: as often a product or part code.
-            vouched = match.raw_string.startswith("+") or _PHONE_CONTEXT.search(text, max(0, match.start - 30), match.start)
-            if (_BARE_DIGITS.fullmatch(match.raw_string) or match.end in glued) and not vouched:
-                continue
-            where = phonenumbers.region_code_for_number(match.number) or "international"
-            # The matcher gives up on "+1 415-555-2671 4111 ..." (a card runs on after it) and retries without
-            # the "+1": the country code in front belongs to the number.
-            prefix = re.search(rf"\+{match.number.country_code}[ .-]?$", text[max(0, match.start - 6):match.start])
-            start = match.start - len(prefix.group()) if prefix else match.start
-            _, wheres = found.setdefault((match.start, match.end), (start, []))
-            if where not in wheres:
-                wheres.append(where)
+
+    def matches(window_start: int, window_end: int) -> list[tuple[int, int, str]]:
+        """(start, end, region) of each number the matcher takes in text[window_start:window_end], offsets in text."""
+        window = text[window_start:window_end]
+        taken = []
+        for region in ordered_regions:
+            for match in PhoneNumberMatcher(window, region, leniency=Leniency.STRICT_GROUPING):
+                start, end = window_start + match.start, window_start + match.end
+                # A bare digit run, or a grouped one an ASCII letter runs on from ("SKU 415-555-0958X"), is a phone number
+                # only with a + or a phone word before it: as often a product or part code.
+                vouched = match.raw_string.startswith("+") or _PHONE_CONTEXT.search(text, max(0, start - 30), start)
+                if (_BARE_DIGITS.fullmatch(match.raw_string) or end in glued) and not vouched:
+                    continue
+                where = phonenumbers.region_code_for_number(match.number) or "international"
+                # The matcher gives up on "+1 415-555-2671 4111 ..." (a card runs on after it) and retries without
+                # the "+1": the country code in front belongs to the number.
+                prefix = re.search(rf"\+{match.number.country_code}[ .-]?$", text[max(0, start - 6):start])
+                taken.append((start - len(prefix.group()) if prefix else start, end, where, start))
+        return taken
+
+    def take(start: int, end: int, where: str, matched_at: int) -> None:
+        _, wheres = found.setdefault((matched_at, end), (start, []))
+        if where not in wheres:
+            wheres.append(where)
+
+    for hit in matches(0, len(text)):
+        take(*hit)
+    # With STRICT_GROUPING the matcher reads a group after a number ("(212) 555-0147 2 times", "+44 20 7946 0958 5")
+    # as part of it, rejects the grouping and finds nothing (a tab or a comma there ends the candidate instead).
+    # Each run of space-split groups holding no number found is read again a window of whole groups at a time,
+    # the longest first from each group, so the group after the number is left out.
+    spans = sorted((start, end) for (_, end), (start, _) in found.items())
+    starts = [start for start, _ in spans]
+    reach = list(itertools.accumulate((end for _, end in spans), max))  # reach[k]: the furthest end of spans[:k + 1]
+    for run in _SPACED_RUN.finditer(text):
+        before_end = bisect.bisect_left(starts, run.end())
+        if before_end and reach[before_end - 1] > run.start():
+            continue  # a number was found in it: what is left is the matcher's own call
+        for hit in _retried(text, run, matches):
+            take(*hit)
     for (_, end), (start, wheres) in found.items():
         named = next((w for w in wheres if w in hinted), None)
         yield "phone", start, end, f"{named or ' or '.join(wheres)} phone number"
+
+
+def _retried(text: str, run: re.Match, matches) -> Iterator[tuple[int, int, str, int]]:
+    """The numbers in a run of space-split groups, each read in a window of whole groups that starts at a group:
+    the longest window (at most _MOST_GROUPS groups, 7 to 17 digits) the matcher takes a number at the start of."""
+    groups = [(m.start(), m.end(), _digit_count(m.group())) for m in _SPACED_TOKEN.finditer(text, run.start(), run.end())]
+    i = 0
+    while i < len(groups):
+        taken_to = None
+        for j in range(min(len(groups), i + _MOST_GROUPS), i, -1):
+            digits = sum(g[2] for g in groups[i:j])
+            if not 7 <= digits <= 17:
+                continue
+            hits = [h for h in matches(max(0, groups[i][0] - 1), groups[j - 1][1]) if groups[i][0] <= h[3] < groups[i][1]]
+            if hits:
+                yield from hits
+                taken_to = max(h[1] for h in hits)
+                break
+        i = next((k for k in range(i + 1, len(groups)) if groups[k][0] >= taken_to), len(groups)) if taken_to else i + 1
 
 
 def _email_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
