@@ -26,7 +26,17 @@ ELLIPSIS = "…"
 # list markers, tables, strikethrough, HTML; and GitHub's math ("$...$", "$$...$$") and @mentions (a report
 # posted as a PR comment would typeset "$\\color{red}{...}$" or notify @octocat): a backslash before '$' and '@'
 # shows them as typed. tests/test_excerpt.py renders cells with a CommonMark parser and with cmark-gfm.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#+|~$@])")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]#+|~$@])")
+# '&', '<' and '>' as HTML character references, which both Markdown and an HTML block (report.md's <summary>) show
+# as the character: a backslash does not stop '<' opening a tag inside an HTML block, nor '&' a reference
+# ("&#8238;" is a right-to-left override on GitHub), and "&amp;" typed in the data reads "&amp;", not "&".
+# The renderers add no escaping of their own on top (report.md's cell() is this function's output).
+_HTML_SPECIAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# A block marker at the start of the text, where a report puts an excerpt first on a line ("- {excerpt}"): a list
+# item ("- item", "1. item", "1) item") would nest a list and a line of '-' or '=' draw a rule or underline a
+# heading. A backslash before its last character leaves it text; elsewhere in a line they are text already.
+# A lone "-" is left as it is: reports write it for a missing value, and as the whole of an item it hides nothing.
+_BLOCK_MARKER = re.compile(r"\A(?:\d{1,9}[.)]|-)(?=[ \t]+\S)|\A[-=](?=(?:[ \t]*[-=]){2,}[ \t]*\Z)")
 # GitHub's Markdown (cmark-gfm) also links bare URLs: "https://…", "http://…", "ftp://…" and "www.…". A
 # backslash before the ':' of "://" and the '.' after "www" stops it, and the page still shows the text as typed.
 # (An e-mail address is linked too, but the personal-data masker has replaced it before this runs.)
@@ -342,8 +352,13 @@ def _escaped(ch: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def neutralise_markdown(text: str) -> str:
-    escaped = _AUTOLINK.sub(lambda m: "\\" + m.group(0), _MARKDOWN.sub(r"\\\1", text))
+def neutralise_markdown(text: str, *, starts_block: bool = True) -> str:
+    """text as inert Markdown, one line of it: see _MARKDOWN, _HTML_SPECIAL, _AUTOLINK, _REFERENCE, and _BLOCK_MARKER
+    unless the caller knows the text cannot start a block (a table cell's content: "| - |" is text)."""
+    entities = text.translate(_HTML_SPECIAL) if "&" in text or "<" in text or ">" in text else text
+    escaped = _AUTOLINK.sub(lambda m: "\\" + m.group(0), _MARKDOWN.sub(r"\\\1", entities))
+    if starts_block:
+        escaped = _BLOCK_MARKER.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], escaped, count=1)
     return _REFERENCE.sub(WORD_JOINER, escaped)
 
 

@@ -364,3 +364,39 @@ def test_only_the_maskers_placeholders_are_kept_whole_not_a_templates_tokens():
     assert MASKED_KINDS == KINDS
     text = "system: answer with one word <LABEL_NAME> and stop at <EOS>"
     assert excerpt(text, 40, markdown=False) == "system: answer with one word <LABEL_NAM…"
+
+
+def _rendered_text(markdown: str) -> str:
+    """What a reader sees of rendered Markdown: tags dropped, references resolved, word joiners invisible."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markdown)).replace("\u2060", "").strip()
+
+
+@pytest.mark.parametrize("text", ["- item", "+ item", "* item", "1. item", "12) item", "---", "===", "- - -", "***", "___",
+                                  "> quoted", "# heading"])
+def test_a_block_marker_at_the_start_stays_text_where_a_report_puts_an_excerpt_first(text):
+    """report.md writes "- {excerpt}" and "1. {action}": an excerpt "- item" made a nested list, "---" a rule."""
+    from markdown_it import MarkdownIt
+
+    shown = excerpt(text)
+    for line in (f"- {shown}", shown, f"1. {shown}"):
+        rendered = MarkdownIt("commonmark").render(line)
+        assert rendered.count("<ul>") + rendered.count("<ol>") == (line != shown), (line, rendered)  # the report's own list only
+        assert not re.search(r"<(?:hr|h[1-6]|blockquote)\b", rendered), (line, rendered)
+        assert _rendered_text(rendered) == text, (line, rendered)
+
+
+@pytest.mark.parametrize("text", ["&#8238;evil", "&amp; &lt;b&gt;", "R&D <b>x</b>", "&#x202e;", "&copy;"])
+def test_html_character_references_show_as_typed(text):
+    """"&#8238;" rendered as a right-to-left override on GitHub and "&amp;" as "&": '&' is written "&amp;", once."""
+    from markdown_it import MarkdownIt
+
+    for shown in (excerpt(text), cell(text)):
+        assert _rendered_text(MarkdownIt("commonmark").render(shown)) == text
+    assert cell("&amp;") == excerpt("&amp;") == "&amp;amp;"  # report.md escapes once, not twice
+
+
+def test_a_table_cell_keeps_a_leading_dash_as_typed():
+    from dataaudit.render.markdown import _table
+
+    assert _table(["a", "b"], [["- x", "-"]]) == ["| a | b |", "|---|---|", "| - x | - |", ""]
+
