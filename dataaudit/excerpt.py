@@ -42,6 +42,12 @@ _BLOCK_MARKER = re.compile(r"\A(?:\d{1,9}[.)]|-)(?=[ \t]+\S)|\A[-=](?=(?:[ \t]*[
 # (An e-mail address is linked too, but the personal-data masker has replaced it before this runs.)
 _AUTOLINK = re.compile(r":(?=//)|(?<=www)\.", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
+# Where a run of whitespace held a line break (chat turns are joined with one, and a text's lines end with one),
+# an excerpt, one line, shows this in its place: run together, "hi, I have a question" and "please help" read
+# as one made-up sentence. A slash is common in the text itself (dates, paths, "and/or"); the return symbol is
+# the usual sign of a line break, rare in data, one column wide, and no format escapes it.
+LINE_BREAK = " \u23ce "
+_LINE_BREAKS = frozenset("\n\u2028\u2029")
 # A masked value's placeholder in text masked before (a result stores its excerpts masked, and a renderer
 # excerpts them again to its own width): scan/pii.masked_form's shape, `<PHONE …0958>`, `<EMAIL ….org #3f2a>`.
 # The kinds are scan/pii.KINDS (which imports this module; tests/test_excerpt.py holds the two lists equal): a
@@ -160,15 +166,19 @@ def sanitise(text: str) -> str:
     return "".join(part for part, _ in sanitised_parts(text))
 
 
-def sanitised_parts(text: str) -> list[Part]:
-    """sanitise(text) in pieces, each placeholder one piece, so that an excerpt can cut around them."""
+def sanitised_parts(text: str, *, keep_newlines: bool = False) -> list[Part]:
+    """sanitise(text) in pieces, each placeholder one piece, so that an excerpt can cut around them; with
+    keep_newlines, the newlines left in them (see visible_controls)."""
+    def outside(piece: str) -> str:
+        return visible_controls(piece, keep_newlines=keep_newlines)
+
     view = reading_view(text)
     if view is None:
-        return _parts(text, _spans(text), str if text.isprintable() and not _INVISIBLE.search(text) else visible_controls)
+        return _parts(text, _spans(text), str if text.isprintable() and not _INVISIBLE.search(text) else outside)
     shown, origin = view
     spans = [(origin[start], origin[end - 1] + 1, replacement) for start, end, replacement in _spans(shown)]
     spans += disjoint_from(spans, _spans(hidden_blanked(text)), _bounds)
-    return _parts(text, sorted(spans), visible_controls)
+    return _parts(text, sorted(spans), outside)
 
 
 def hidden_blanked(text: str) -> str:
@@ -324,19 +334,21 @@ def _idle_invisible(text: str, i: int) -> bool:
     return True  # the Khmer inherent vowels: deprecated, drawn as nothing
 
 
-def visible_controls(text: str) -> str:
+def visible_controls(text: str, *, keep_newlines: bool = False) -> str:
     """Control and format characters (ANSI escapes, bidi overrides, NUL, lone surrogates, zero-width spaces), and
     variation selectors and blank fillers that do no job, as visible escapes; the few that scripts and emoji need
-    are shown as themselves where they do that job (above)."""
+    are shown as themselves where they do that job (above). Tabs are spaces, and so are newlines unless kept (for
+    excerpt(), which shows where each was)."""
     plain = text.replace("\n", " ").replace("\t", " ")
     if plain.isprintable():  # C-speed: only a selector or filler can need an escape (see _hidden_runs)
-        return _INVISIBLE.sub(lambda m: _escaped(m.group()) if _idle_invisible(text, m.start()) else m.group(), plain)
+        shown = text.replace("\t", " ") if keep_newlines else plain
+        return _INVISIBLE.sub(lambda m: _escaped(m.group()) if _idle_invisible(text, m.start()) else m.group(), shown)
     flags = ({i for m in _SUBDIVISION_FLAG.finditer(text) for i in range(m.start() + 1, m.end())}
              if "\U0001f3f4" in text else set())
     out = []
     for i, ch in enumerate(text):
         if ch in "\n\t":
-            out.append(" ")
+            out.append("\n" if ch == "\n" and keep_newlines else " ")
             continue
         category = unicodedata.category(ch)
         if ((category in _HIDDEN and ch != " " and i not in flags and not (category == "Cf" and _shown_as_itself(text, i)))
@@ -402,14 +414,14 @@ def _regional_indicator(ch: str) -> bool:
 
 
 def _one_line(parts: list[Part]) -> tuple[str, list[tuple[int, int]]]:
-    """The sanitised pieces joined with each run of whitespace one space and none at either end, and where each
-    placeholder stands in the result (a cut must not fall inside one: "key <SECRET …" cut to "key <…" read as a
-    value's head)."""
+    """The sanitised pieces joined with each run of whitespace one space, or LINE_BREAK where it held a line break,
+    and none at either end, and where each placeholder stands in the result (a cut must not fall inside one:
+    "key <SECRET …" cut to "key <…" read as a value's head)."""
     pieces, placeholders, length, after_space = [], [], 0, True
-    for piece, placeholder in parts:
-        piece = _SPACE.sub(" ", piece)
-        if after_space and piece.startswith(" "):
-            piece = piece[1:]
+    for i, (piece, placeholder) in enumerate(parts):
+        if not placeholder:
+            piece = piece.rstrip() if i == len(parts) - 1 else piece
+            piece = _SPACE.sub(_collapsed_space, piece.lstrip() if after_space else piece)
         if placeholder:
             placeholders.append((length, length + len(piece)))
         else:
@@ -419,6 +431,21 @@ def _one_line(parts: list[Part]) -> tuple[str, list[tuple[int, int]]]:
             length += len(piece)
             after_space = piece.endswith(" ")
     return "".join(pieces).rstrip(), placeholders
+
+
+def _collapsed_space(run: re.Match) -> str:
+    return LINE_BREAK if not _LINE_BREAKS.isdisjoint(run.group()) else " "
+
+
+def _without_break_at_end(head: str) -> str:
+    """A head cut after a line break's sign ends before it: "hi ⏎…" read as a cut in a line that is not there."""
+    head = head.rstrip()
+    return head[:-1].rstrip() if head.endswith(LINE_BREAK.strip()) else head
+
+
+def _without_break_at_start(tail: str) -> str:
+    tail = tail.lstrip()
+    return tail[1:].lstrip() if tail.startswith(LINE_BREAK.strip()) else tail
 
 
 def _head_end(value: str, placeholders: list[tuple[int, int]], end: int) -> int:
@@ -450,17 +477,17 @@ def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True, 
     kept whole or left out, never cut."""
     if text is None:
         return ""
-    value, placeholders = _one_line(sanitised_parts(str(text)))
+    value, placeholders = _one_line(sanitised_parts(str(text), keep_newlines=True))
     if len(value) > limit:
         kept = max(limit - 1, 0)
         if keep_both:
             end = _head_end(value, placeholders, kept - kept // 2)
             start = _tail_start(value, placeholders, max(len(value) - kept // 2, end))
-            value = value[:end].rstrip() + ELLIPSIS + value[start:].lstrip()
+            value = _without_break_at_end(value[:end]) + ELLIPSIS + _without_break_at_start(value[start:])
         elif keep_end:
-            value = ELLIPSIS + value[_tail_start(value, placeholders, len(value) - kept):].lstrip()
+            value = ELLIPSIS + _without_break_at_start(value[_tail_start(value, placeholders, len(value) - kept):])
         else:
-            value = value[:_head_end(value, placeholders, kept)].rstrip() + ELLIPSIS
+            value = _without_break_at_end(value[:_head_end(value, placeholders, kept)]) + ELLIPSIS
     return neutralise_markdown(value) if markdown else value
 
 

@@ -110,7 +110,7 @@ def test_known_cases():
     assert excerpt("a\x1b[31mb") == "a\\\\x1b\\[31mb"  # visible escape, then Markdown-neutralised
     assert excerpt("a\x1b[31mb", markdown=False) == "a\\x1b[31mb"
     assert excerpt("x" * 10, 5, markdown=False) == "xxxx…"
-    assert excerpt("line one\nline two\t end", markdown=False) == "line one line two end"
+    assert excerpt("line one\nline two\t end", markdown=False) == "line one \u23ce line two end"  # the line break shown
     assert excerpt(None) == ""
 
 
@@ -400,3 +400,30 @@ def test_a_table_cell_keeps_a_leading_dash_as_typed():
 
     assert _table(["a", "b"], [["- x", "-"]]) == ["| a | b |", "|---|---|", "| - x | - |", ""]
 
+
+@pytest.mark.parametrize("text, shown", [
+    ("hi, I have a question\nplease help with my math", "hi, I have a question ⏎ please help with my math"),  # chat turns
+    ("one\n\n\ntwo \n three", "one ⏎ two ⏎ three"),  # a run of whitespace with line breaks in it is one sign
+    ("\n\n  first\nlast \n\n", "first ⏎ last"),  # none at either end
+    ("call (212) 555-0147\nor write a@b.co", "call <PHONE …147> ⏎ or write <EMAIL …o #8030>"),
+    ("para\u2029next\u2028line", "para ⏎ next ⏎ line"),  # Unicode's paragraph and line separators
+    ("red \x1b[31m\nnext", "red \\x1b[31m ⏎ next"),  # through the per-character path too
+])
+def test_a_line_break_shows_as_a_sign_so_turns_and_lines_do_not_run_together(text, shown):
+    """Chat turns are joined with a newline; an excerpt made it a space, and a conversation "hi, I have a question" →
+    "Sure, go ahead." → "please help with my math" read as one sentence in the duplicate and conflict tables."""
+    assert excerpt(text, markdown=False) == shown
+
+
+def test_a_cut_never_ends_or_starts_on_a_line_breaks_sign():
+    text = "hello there\nsecond line here"
+    assert excerpt(text, 13, markdown=False) == "hello there…"
+    assert excerpt(text, 16, markdown=False, keep_end=True) == "…econd line here"
+    assert excerpt("first\nsecond line here", 12, markdown=False, keep_both=True) == "first…here"
+    assert all(len(excerpt(text, limit)) <= limit for limit in range(1, 40))
+
+
+def test_sanitise_keeps_newlines_as_spaces_for_the_callers_that_lay_text_out_themselves():
+    from dataaudit.excerpt import sanitise
+
+    assert sanitise("a\nb\tc") == "a b c"
