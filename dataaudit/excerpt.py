@@ -4,7 +4,8 @@ Text from datasets is hostile until proven otherwise. Every excerpt in every out
 HTML, JSON, history, compare, suspects files) comes from `excerpt()`: masked for personal data and secrets
 first (so truncation can never cut a value in half and leave its head visible; looked for in the text with its
 control characters taken out, so an escape sequence cannot hide a value), control characters shown as visible
-escapes, then truncated, Markdown neutralised. Each renderer still escapes for its own format.
+escapes, line breaks as LINE_BREAK (" ⏎ "), then truncated, Markdown neutralised (with '&', '<' and '>' as HTML
+references, so report.md adds no escaping of its own). The HTML and terminal renderers escape for their formats.
 """
 
 from __future__ import annotations
