@@ -4,15 +4,20 @@ Text from datasets is hostile until proven otherwise. Every excerpt in every out
 HTML, JSON, history, compare, suspects files) comes from `excerpt()`: masked for personal data and secrets
 first (so truncation can never cut a value in half and leave its head visible; looked for in the text with its
 control characters taken out, so an escape sequence cannot hide a value), control characters shown as visible
-escapes, then truncated, Markdown neutralised. Each renderer still escapes for its own format.
+escapes, line breaks as LINE_BREAK (" ⏎ "), then truncated, Markdown neutralised (with '&', '<' and '>' as HTML
+references, so report.md adds no escaping of its own). The HTML and terminal renderers escape for their formats.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from importlib import import_module
-from typing import Callable, Iterable
+from itertools import accumulate
+from typing import Callable, Iterable, TypeVar
+
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 160
 ELLIPSIS = "…"
@@ -22,12 +27,28 @@ ELLIPSIS = "…"
 # list markers, tables, strikethrough, HTML; and GitHub's math ("$...$", "$$...$$") and @mentions (a report
 # posted as a PR comment would typeset "$\\color{red}{...}$" or notify @octocat): a backslash before '$' and '@'
 # shows them as typed. tests/test_excerpt.py renders cells with a CommonMark parser and with cmark-gfm.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#+|~$@])")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]#+|~$@])")
+# '&', '<' and '>' as HTML character references, which both Markdown and an HTML block (report.md's <summary>) show
+# as the character: a backslash does not stop '<' opening a tag inside an HTML block, nor '&' a reference
+# ("&#8238;" is a right-to-left override on GitHub), and "&amp;" typed in the data reads "&amp;", not "&".
+# The renderers add no escaping of their own on top (report.md's cell() is this function's output).
+_HTML_SPECIAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# A block marker at the start of the text, where a report puts an excerpt first on a line ("- {excerpt}"): a list
+# item ("- item", "1. item", "1) item") would nest a list and a line of '-' or '=' draw a rule or underline a
+# heading. A backslash before its last character leaves it text; elsewhere in a line they are text already.
+# A lone "-" is left as it is: reports write it for a missing value, and as the whole of an item it hides nothing.
+_BLOCK_MARKER = re.compile(r"\A(?:\d{1,9}[.)]|-)(?=[ \t]+\S)|\A[-=](?=(?:[ \t]*[-=]){2,}[ \t]*\Z)")
 # GitHub's Markdown (cmark-gfm) also links bare URLs: "https://…", "http://…", "ftp://…" and "www.…". A
 # backslash before the ':' of "://" and the '.' after "www" stops it, and the page still shows the text as typed.
 # (An e-mail address is linked too, but the personal-data masker has replaced it before this runs.)
 _AUTOLINK = re.compile(r":(?=//)|(?<=www)\.", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
+# Where a run of whitespace held a line break (chat turns are joined with one, and a text's lines end with one),
+# an excerpt, one line, shows this in its place: run together, "hi, I have a question" and "please help" read
+# as one made-up sentence. A slash is common in the text itself (dates, paths, "and/or"); the return symbol is
+# the usual sign of a line break, rare in data, one column wide, and no format escapes it.
+LINE_BREAK = " \u23ce "
+_LINE_BREAKS = frozenset("\n\u2028\u2029")
 # A masked value's placeholder in text masked before (a result stores its excerpts masked, and a renderer
 # excerpts them again to its own width): scan/pii.masked_form's shape, `<PHONE …0958>`, `<EMAIL ….org #3f2a>`.
 # The kinds are scan/pii.KINDS (which imports this module; tests/test_excerpt.py holds the two lists equal): a
@@ -65,8 +86,27 @@ def _spans(text: str) -> list[Span]:
         _scanners_loaded = True
     found: list[Span] = []
     for masker in _maskers:
-        found.extend(s for s in masker(text) if all(s[1] <= f[0] or s[0] >= f[1] for f in found))
+        found += disjoint_from(found, masker(text), _bounds)
     return sorted(found)
+
+
+def _bounds(span: Span) -> tuple[int, int]:
+    return span[0], span[1]
+
+
+def disjoint_from(taken: Iterable[T], candidates: Iterable[T], bounds: Callable[[T], tuple[int, int]]) -> list[T]:
+    """The candidates that overlap none of `taken`, each span's (start, end) given by bounds. Looked up by bisect
+    on the sorted spans, not pairwise: a text of thousands of values took minutes to excerpt."""
+    ordered = sorted(bounds(span) for span in taken)
+    starts = [start for start, _ in ordered]
+    reach = list(accumulate((end for _, end in ordered), max))  # reach[k]: the furthest end of ordered[:k + 1]
+    kept = []
+    for candidate in candidates:
+        start, end = bounds(candidate)
+        before = bisect_left(starts, end)  # the taken spans that start before the candidate ends
+        if not (before and reach[before - 1] > start):
+            kept.append(candidate)
+    return kept
 
 
 Part = tuple[str, bool]  # a piece of sanitised text, and whether it is a masked value's placeholder
@@ -127,15 +167,19 @@ def sanitise(text: str) -> str:
     return "".join(part for part, _ in sanitised_parts(text))
 
 
-def sanitised_parts(text: str) -> list[Part]:
-    """sanitise(text) in pieces, each placeholder one piece, so that an excerpt can cut around them."""
+def sanitised_parts(text: str, *, keep_newlines: bool = False) -> list[Part]:
+    """sanitise(text) in pieces, each placeholder one piece, so that an excerpt can cut around them; with
+    keep_newlines, the newlines left in them (see visible_controls)."""
+    def outside(piece: str) -> str:
+        return visible_controls(piece, keep_newlines=keep_newlines)
+
     view = reading_view(text)
     if view is None:
-        return _parts(text, _spans(text), str if text.isprintable() and not _INVISIBLE.search(text) else visible_controls)
+        return _parts(text, _spans(text), str if text.isprintable() and not _INVISIBLE.search(text) else outside)
     shown, origin = view
     spans = [(origin[start], origin[end - 1] + 1, replacement) for start, end, replacement in _spans(shown)]
-    spans += [s for s in _spans(hidden_blanked(text)) if all(s[1] <= f[0] or s[0] >= f[1] for f in spans)]
-    return _parts(text, sorted(spans), visible_controls)
+    spans += disjoint_from(spans, _spans(hidden_blanked(text)), _bounds)
+    return _parts(text, sorted(spans), outside)
 
 
 def hidden_blanked(text: str) -> str:
@@ -291,19 +335,21 @@ def _idle_invisible(text: str, i: int) -> bool:
     return True  # the Khmer inherent vowels: deprecated, drawn as nothing
 
 
-def visible_controls(text: str) -> str:
+def visible_controls(text: str, *, keep_newlines: bool = False) -> str:
     """Control and format characters (ANSI escapes, bidi overrides, NUL, lone surrogates, zero-width spaces), and
     variation selectors and blank fillers that do no job, as visible escapes; the few that scripts and emoji need
-    are shown as themselves where they do that job (above)."""
+    are shown as themselves where they do that job (above). Tabs are spaces, and so are newlines unless kept (for
+    excerpt(), which shows where each was)."""
     plain = text.replace("\n", " ").replace("\t", " ")
     if plain.isprintable():  # C-speed: only a selector or filler can need an escape (see _hidden_runs)
-        return _INVISIBLE.sub(lambda m: _escaped(m.group()) if _idle_invisible(text, m.start()) else m.group(), plain)
+        shown = text.replace("\t", " ") if keep_newlines else plain
+        return _INVISIBLE.sub(lambda m: _escaped(m.group()) if _idle_invisible(text, m.start()) else m.group(), shown)
     flags = ({i for m in _SUBDIVISION_FLAG.finditer(text) for i in range(m.start() + 1, m.end())}
              if "\U0001f3f4" in text else set())
     out = []
     for i, ch in enumerate(text):
         if ch in "\n\t":
-            out.append(" ")
+            out.append("\n" if ch == "\n" and keep_newlines else " ")
             continue
         category = unicodedata.category(ch)
         if ((category in _HIDDEN and ch != " " and i not in flags and not (category == "Cf" and _shown_as_itself(text, i)))
@@ -319,8 +365,13 @@ def _escaped(ch: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def neutralise_markdown(text: str) -> str:
-    escaped = _AUTOLINK.sub(lambda m: "\\" + m.group(0), _MARKDOWN.sub(r"\\\1", text))
+def neutralise_markdown(text: str, *, starts_block: bool = True) -> str:
+    """text as inert Markdown, one line of it: see _MARKDOWN, _HTML_SPECIAL, _AUTOLINK, _REFERENCE, and _BLOCK_MARKER
+    unless the caller knows the text cannot start a block (a table cell's content: "| - |" is text)."""
+    entities = text.translate(_HTML_SPECIAL) if "&" in text or "<" in text or ">" in text else text
+    escaped = _AUTOLINK.sub(lambda m: "\\" + m.group(0), _MARKDOWN.sub(r"\\\1", entities))
+    if starts_block:
+        escaped = _BLOCK_MARKER.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], escaped, count=1)
     return _REFERENCE.sub(WORD_JOINER, escaped)
 
 
@@ -364,14 +415,14 @@ def _regional_indicator(ch: str) -> bool:
 
 
 def _one_line(parts: list[Part]) -> tuple[str, list[tuple[int, int]]]:
-    """The sanitised pieces joined with each run of whitespace one space and none at either end, and where each
-    placeholder stands in the result (a cut must not fall inside one: "key <SECRET …" cut to "key <…" read as a
-    value's head)."""
+    """The sanitised pieces joined with each run of whitespace one space, or LINE_BREAK where it held a line break,
+    and none at either end, and where each placeholder stands in the result (a cut must not fall inside one:
+    "key <SECRET …" cut to "key <…" read as a value's head)."""
     pieces, placeholders, length, after_space = [], [], 0, True
-    for piece, placeholder in parts:
-        piece = _SPACE.sub(" ", piece)
-        if after_space and piece.startswith(" "):
-            piece = piece[1:]
+    for i, (piece, placeholder) in enumerate(parts):
+        if not placeholder:
+            piece = piece.rstrip() if i == len(parts) - 1 else piece
+            piece = _SPACE.sub(_collapsed_space, piece.lstrip() if after_space else piece)
         if placeholder:
             placeholders.append((length, length + len(piece)))
         else:
@@ -381,6 +432,21 @@ def _one_line(parts: list[Part]) -> tuple[str, list[tuple[int, int]]]:
             length += len(piece)
             after_space = piece.endswith(" ")
     return "".join(pieces).rstrip(), placeholders
+
+
+def _collapsed_space(run: re.Match) -> str:
+    return LINE_BREAK if not _LINE_BREAKS.isdisjoint(run.group()) else " "
+
+
+def _without_break_at_end(head: str) -> str:
+    """A head cut after a line break's sign ends before it: "hi ⏎…" read as a cut in a line that is not there."""
+    head = head.rstrip()
+    return head[:-1].rstrip() if head.endswith(LINE_BREAK.strip()) else head
+
+
+def _without_break_at_start(tail: str) -> str:
+    tail = tail.lstrip()
+    return tail[1:].lstrip() if tail.startswith(LINE_BREAK.strip()) else tail
 
 
 def _head_end(value: str, placeholders: list[tuple[int, int]], end: int) -> int:
@@ -412,17 +478,17 @@ def excerpt(text: object, limit: int = DEFAULT_LIMIT, *, markdown: bool = True, 
     kept whole or left out, never cut."""
     if text is None:
         return ""
-    value, placeholders = _one_line(sanitised_parts(str(text)))
+    value, placeholders = _one_line(sanitised_parts(str(text), keep_newlines=True))
     if len(value) > limit:
         kept = max(limit - 1, 0)
         if keep_both:
             end = _head_end(value, placeholders, kept - kept // 2)
             start = _tail_start(value, placeholders, max(len(value) - kept // 2, end))
-            value = value[:end].rstrip() + ELLIPSIS + value[start:].lstrip()
+            value = _without_break_at_end(value[:end]) + ELLIPSIS + _without_break_at_start(value[start:])
         elif keep_end:
-            value = ELLIPSIS + value[_tail_start(value, placeholders, len(value) - kept):].lstrip()
+            value = ELLIPSIS + _without_break_at_start(value[_tail_start(value, placeholders, len(value) - kept):])
         else:
-            value = value[:_head_end(value, placeholders, kept)].rstrip() + ELLIPSIS
+            value = _without_break_at_end(value[:_head_end(value, placeholders, kept)]) + ELLIPSIS
     return neutralise_markdown(value) if markdown else value
 
 

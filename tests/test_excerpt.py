@@ -110,7 +110,7 @@ def test_known_cases():
     assert excerpt("a\x1b[31mb") == "a\\\\x1b\\[31mb"  # visible escape, then Markdown-neutralised
     assert excerpt("a\x1b[31mb", markdown=False) == "a\\x1b[31mb"
     assert excerpt("x" * 10, 5, markdown=False) == "xxxx…"
-    assert excerpt("line one\nline two\t end", markdown=False) == "line one line two end"
+    assert excerpt("line one\nline two\t end", markdown=False) == "line one \u23ce line two end"  # the line break shown
     assert excerpt(None) == ""
 
 
@@ -364,3 +364,66 @@ def test_only_the_maskers_placeholders_are_kept_whole_not_a_templates_tokens():
     assert MASKED_KINDS == KINDS
     text = "system: answer with one word <LABEL_NAME> and stop at <EOS>"
     assert excerpt(text, 40, markdown=False) == "system: answer with one word <LABEL_NAM…"
+
+
+def _rendered_text(markdown: str) -> str:
+    """What a reader sees of rendered Markdown: tags dropped, references resolved, word joiners invisible."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markdown)).replace("\u2060", "").strip()
+
+
+@pytest.mark.parametrize("text", ["- item", "+ item", "* item", "1. item", "12) item", "---", "===", "- - -", "***", "___",
+                                  "> quoted", "# heading"])
+def test_a_block_marker_at_the_start_stays_text_where_a_report_puts_an_excerpt_first(text):
+    """report.md writes "- {excerpt}" and "1. {action}": an excerpt "- item" made a nested list, "---" a rule."""
+    from markdown_it import MarkdownIt
+
+    shown = excerpt(text)
+    for line in (f"- {shown}", shown, f"1. {shown}"):
+        rendered = MarkdownIt("commonmark").render(line)
+        assert rendered.count("<ul>") + rendered.count("<ol>") == (line != shown), (line, rendered)  # the report's own list only
+        assert not re.search(r"<(?:hr|h[1-6]|blockquote)\b", rendered), (line, rendered)
+        assert _rendered_text(rendered) == text, (line, rendered)
+
+
+@pytest.mark.parametrize("text", ["&#8238;evil", "&amp; &lt;b&gt;", "R&D <b>x</b>", "&#x202e;", "&copy;"])
+def test_html_character_references_show_as_typed(text):
+    """"&#8238;" rendered as a right-to-left override on GitHub and "&amp;" as "&": '&' is written "&amp;", once."""
+    from markdown_it import MarkdownIt
+
+    for shown in (excerpt(text), cell(text)):
+        assert _rendered_text(MarkdownIt("commonmark").render(shown)) == text
+    assert cell("&amp;") == excerpt("&amp;") == "&amp;amp;"  # report.md escapes once, not twice
+
+
+def test_a_table_cell_keeps_a_leading_dash_as_typed():
+    from dataaudit.render.markdown import _table
+
+    assert _table(["a", "b"], [["- x", "-"]]) == ["| a | b |", "|---|---|", "| - x | - |", ""]
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("hi, I have a question\nplease help with my math", "hi, I have a question ⏎ please help with my math"),  # chat turns
+    ("one\n\n\ntwo \n three", "one ⏎ two ⏎ three"),  # a run of whitespace with line breaks in it is one sign
+    ("\n\n  first\nlast \n\n", "first ⏎ last"),  # none at either end
+    ("call (212) 555-0147\nor write a@b.co", "call <PHONE …147> ⏎ or write <EMAIL …o #8030>"),
+    ("para\u2029next\u2028line", "para ⏎ next ⏎ line"),  # Unicode's paragraph and line separators
+    ("red \x1b[31m\nnext", "red \\x1b[31m ⏎ next"),  # through the per-character path too
+])
+def test_a_line_break_shows_as_a_sign_so_turns_and_lines_do_not_run_together(text, shown):
+    """Chat turns are joined with a newline; an excerpt made it a space, and a conversation "hi, I have a question" →
+    "Sure, go ahead." → "please help with my math" read as one sentence in the duplicate and conflict tables."""
+    assert excerpt(text, markdown=False) == shown
+
+
+def test_a_cut_never_ends_or_starts_on_a_line_breaks_sign():
+    text = "hello there\nsecond line here"
+    assert excerpt(text, 13, markdown=False) == "hello there…"
+    assert excerpt(text, 16, markdown=False, keep_end=True) == "…econd line here"
+    assert excerpt("first\nsecond line here", 12, markdown=False, keep_both=True) == "first…here"
+    assert all(len(excerpt(text, limit)) <= limit for limit in range(1, 40))
+
+
+def test_sanitise_keeps_newlines_as_spaces_for_the_callers_that_lay_text_out_themselves():
+    from dataaudit.excerpt import sanitise
+
+    assert sanitise("a\nb\tc") == "a b c"

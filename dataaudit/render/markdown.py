@@ -9,7 +9,6 @@ HTML-escaped and its Markdown characters (links, images, emphasis, code, pipes) 
 
 from __future__ import annotations
 
-import html
 import re
 import shlex
 from typing import Collection, Iterable
@@ -28,9 +27,11 @@ STATUS_MARK = {"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔",
                "ready": "✅", "not_ready": "❌", "insufficient_evidence": "❔"}
 
 
-def cell(value: object, limit: int = 160) -> str:
-    """One inert Markdown cell or line: masked, single-line, truncated, HTML-escaped, Markdown neutralised."""
-    return neutralise_markdown(html.escape(excerpt(value, limit, markdown=False), quote=False))
+def cell(value: object, limit: int = 160, *, starts_block: bool = True) -> str:
+    """One inert Markdown cell or line: masked, single-line, truncated, Markdown neutralised ('&', '<' and '>' as
+    HTML references, so it is inert in an HTML block too: excerpt.neutralise_markdown). starts_block=False for a
+    table cell, where a leading "-" or "1." is text (the "-" of a missing value stays "-")."""
+    return neutralise_markdown(excerpt(value, limit, markdown=False), starts_block=starts_block)
 
 
 COMMAND_START = "`dataaudit "
@@ -121,18 +122,15 @@ def action_line(action: str, limit: int = WHOLE, paths: Iterable[str] = ()) -> s
     name); everything else, dataset excerpts included, as inert text (`cell`). A command's text has been masked
     like the rest."""
     pieces = command_pieces(excerpt(action, limit, markdown=False), paths)
-    return "".join(code_span(text) if command else _inert(text) for text, command in pieces)
-
-
-def _inert(shown: str) -> str:
-    return neutralise_markdown(html.escape(shown, quote=False))
+    # only the first piece starts the line ("1. {action}"); one after a command goes on the line
+    return "".join(code_span(text) if command else neutralise_markdown(text, starts_block=not i) for i, (text, command) in enumerate(pieces))
 
 
 def _table(headers: list[str], rows: list[list[object]], limit: int = 160) -> list[str]:
     if not rows:
         return []
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(cell(v, limit) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell(v, limit, starts_block=False) for v in row) + " |" for row in rows]
     return lines + [""]
 
 
@@ -204,7 +202,7 @@ def _head(report: Report, sections: list) -> list[str]:
            f"**{STATUS_MARK[report.headline_status]} {cell(report.headline)}** — "
            f"{cell(report.sentence, WHOLE)}", ""]
     out += ["| condition | status | summary |", "|---|---|---|"]
-    out += [f"| {c.id} | {STATUS_MARK[c.status]} {c.status} | {cell(c.summary, WHOLE)} |" for c in v.conditions]
+    out += [f"| {c.id} | {STATUS_MARK[c.status]} {c.status} | {cell(c.summary, WHOLE, starts_block=False)} |" for c in v.conditions]
     out.append("")
     if v.not_judged:
         out += ["**Not judged:** " + "; ".join(f"`{n.id}` — {cell(n.reason, WHOLE)}" for n in v.not_judged), ""]

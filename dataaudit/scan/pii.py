@@ -18,7 +18,9 @@ masked: a found value shows as its kind and at most its last four characters.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import ipaddress
 import re
 import string
@@ -36,7 +38,7 @@ from stdnum import luhn
 from stdnum.us import ssn as stdnum_ssn
 
 from ..charclass import char_class
-from ..excerpt import hidden_blanked, reading_view, register_masker
+from ..excerpt import disjoint_from, hidden_blanked, reading_view, register_masker
 
 T = TypeVar("T")
 
@@ -388,6 +390,13 @@ def _script_regions(text: str) -> tuple[str, ...]:
 _LETTER_AFTER_DIGIT = re.compile(r"(?<=\d)[^\W\d_]")
 
 
+# Digit groups split by single spaces ("(212) 555-0147 2", "+44 20 7946 0958 5"): the shape of the numbers the
+# matcher may miss for a group after them (see _phone_findings).
+_SPACED_TOKEN = re.compile(r"[+(]*\d[\d().\-/]*")
+_SPACED_RUN = re.compile(r"[+(]*\d[\d().\-/]*(?:[ \u00a0][+(]*\d[\d().\-/]*)+")
+_MOST_GROUPS = 8  # a number is written in at most this many groups ("+1 (415) 555 26 71 x 12" has fewer)
+
+
 def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, int, int, str]]:
     letters = {m.start(): m.group() for m in _LETTER_AFTER_DIGIT.finditer(text)}
     # An ASCII letter run on from the digits is how part and product codes end; a letter of another script after
@@ -397,27 +406,99 @@ def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, 
     if not _may_hold_phone(text):
         return
     hinted = _script_regions(text)
+    ordered_regions = tuple(dict.fromkeys((*hinted, *regions)))
     # A national number valid in several regions (050-123-4567 is a mobile number in Israel and in Saudi
     # Arabia) is labelled by the text's script when it points to one of them, else by every region it fits.
     found: dict[tuple[int, int], tuple[int, list[str]]] = {}
-    for region in dict.fromkeys((*hinted, *regions)):
-        for match in PhoneNumberMatcher(text, region, leniency=Leniency.STRICT_GROUPING):
-            # A bare digit run, or a grouped one an ASCII letter runs on from ("SKU 415-555-0958X"), is a phone number
-            # only with a + or a phone word before it: as often a product or part code.
-            vouched = match.raw_string.startswith("+") or _PHONE_CONTEXT.search(text, max(0, match.start - 30), match.start)
-            if (_BARE_DIGITS.fullmatch(match.raw_string) or match.end in glued) and not vouched:
-                continue
-            where = phonenumbers.region_code_for_number(match.number) or "international"
-            # The matcher gives up on "+1 415-555-2671 4111 ..." (a card runs on after it) and retries without
-            # the "+1": the country code in front belongs to the number.
-            prefix = re.search(rf"\+{match.number.country_code}[ .-]?$", text[max(0, match.start - 6):match.start])
-            start = match.start - len(prefix.group()) if prefix else match.start
-            _, wheres = found.setdefault((match.start, match.end), (start, []))
-            if where not in wheres:
-                wheres.append(where)
+
+    def matches(window_start: int, window_end: int) -> list[tuple[int, int, str, int]]:
+        """(start, end, region, where the matcher's match starts) of each number the matcher takes in
+        text[window_start:window_end], offsets in text."""
+        window = text[window_start:window_end]
+        numbers = []
+        for region in ordered_regions:
+            for match in PhoneNumberMatcher(window, region, leniency=Leniency.STRICT_GROUPING):
+                start, end = window_start + match.start, window_start + match.end
+                # A bare digit run, or a grouped one an ASCII letter runs on from ("SKU 415-555-0958X"), is a phone number
+                # only with a + or a phone word before it: as often a product or part code.
+                vouched = match.raw_string.startswith("+") or _PHONE_CONTEXT.search(text, max(0, start - 30), start)
+                if (_BARE_DIGITS.fullmatch(match.raw_string) or end in glued) and not vouched:
+                    continue
+                where = phonenumbers.region_code_for_number(match.number) or "international"
+                # The matcher gives up on "+1 415-555-2671 4111 ..." (a card runs on after it) and retries without
+                # the "+1": the country code in front belongs to the number.
+                prefix = re.search(rf"\+{match.number.country_code}[ .-]?$", text[max(0, start - 6):start])
+                numbers.append((start - len(prefix.group()) if prefix else start, end, where, start))
+        return numbers
+
+    def take(start: int, end: int, where: str, matched_at: int) -> None:
+        _, wheres = found.setdefault((matched_at, end), (start, []))
+        if where not in wheres:
+            wheres.append(where)
+
+    for hit in matches(0, len(text)):
+        take(*hit)
+    # With STRICT_GROUPING the matcher reads a group after a number ("(212) 555-0147 2 times", "+44 20 7946 0958 5")
+    # as part of it, rejects the grouping and finds nothing (a tab or a comma there ends the candidate instead).
+    # The groups of each run of space-split groups outside the numbers found are read again without such a group
+    # (_retried).
+    spans = sorted((start, end) for (_, end), (start, _) in found.items())
+    starts = [start for start, _ in spans]
+    reach = list(itertools.accumulate((end for _, end in spans), max))  # reach[k]: the furthest end of spans[:k + 1]
+
+    def taken(start: int, end: int) -> bool:
+        before_end = bisect.bisect_left(starts, end)
+        return bool(before_end) and reach[before_end - 1] > start
+
+    for run in _SPACED_RUN.finditer(text):
+        for hit in _retried(text, run, matches, taken):
+            take(*hit)
     for (_, end), (start, wheres) in found.items():
         named = next((w for w in wheres if w in hinted), None)
         yield "phone", start, end, f"{named or ' or '.join(wheres)} phone number"
+
+
+def _retried(text: str, run: re.Match, matches, taken: Callable[[int, int], bool]) -> Iterator[tuple[int, int, str, int]]:
+    """The numbers that small groups follow at the end of a run of space-split groups ("... 555-0147 2", "... 0958 5 6"):
+    each stretch of the run outside the numbers found is read again without its trailing groups of one or two
+    digits (a count, a day: "2 times", "3 days"), in a window of the groups before them (at most _MOST_GROUPS, up to
+    17 digits; 7 or more, one group of three or more, as every number of the default regions has). Where one is
+    found, what is left of the stretch before it is read the same way. A few matcher calls per stretch, so a long
+    list of small numbers costs about what the matcher's own pass does."""
+    stretches, stretch = [], []
+    for match in _SPACED_TOKEN.finditer(text, run.start(), run.end()):
+        if taken(match.start(), match.end()):
+            stretches.append(stretch)
+            stretch = []
+        else:
+            stretch.append((match.start(), match.end(), _digit_count(match.group())))
+    stretches.append(stretch)
+    for groups in stretches:
+        ends = [g[1] for g in groups]
+        end = len(groups)
+        while True:
+            last = end
+            while last and groups[last - 1][2] <= 2:
+                last -= 1
+            if last == end:
+                break  # nothing follows: the matcher had this stretch as it is
+            begin, window_digits = last, 0  # the window: the groups before the small ones, back to 17 digits
+            while begin > max(0, last - _MOST_GROUPS) and window_digits + groups[begin - 1][2] <= 17:
+                begin -= 1
+                window_digits += groups[begin][2]
+            # From the furthest group, then from after each small group in the window: a small number before the
+            # number ("2 of 212 555 0147 5" reads "2 212 555 0147 5"), or the one before that ("0147 5 212 555 0147 5").
+            hits = []
+            for first in (begin, *(k + 1 for k in range(begin, last - 1) if groups[k][2] <= 2)):
+                window = groups[first:last]
+                if sum(g[2] for g in window) >= 7 and max(g[2] for g in window) >= 3:
+                    hits = matches(max(0, window[0][0] - 1), window[-1][1])
+                    if hits:
+                        break
+            if not hits:
+                break
+            yield from hits
+            end = bisect.bisect_right(ends, min(h[0] for h in hits), 0, last)  # the groups before what was found
 
 
 def _email_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
@@ -551,7 +632,7 @@ def scan_text(text: str, options: ScanOptions | None = None) -> list[PiiFinding]
     view = reading_view(text)
     found = _scan_view(text, view, options)
     if view is not None:  # also as an excerpt shows it: the view may have dropped a letter after a control
-        found += [f for f in _scan_view(hidden_blanked(text), None, options) if all(f.end <= g.start or f.start >= g.end for g in found)]
+        found += disjoint_from(found, _scan_view(hidden_blanked(text), None, options), lambda f: (f.start, f.end))
         found.sort(key=lambda f: f.start)
     return found
 
@@ -642,14 +723,17 @@ def _emails_after_glued_phones(text: str, raw: list[tuple[str, int, int, str]]) 
     # its local part, wins the overlap as the more specific kind, and leaves "+1 415 555" in the clear. A number
     # that begins before the address and ends inside its local part is its own value: the address starts where
     # the number ends. (A number that is the whole local part, "4155550958@txt.att.net", stays in the address.)
-    phones = [(start, end) for kind, start, end, _ in raw if kind == "phone"]
+    phones = sorted((end, start) for kind, start, end, _ in raw if kind == "phone")
     if not phones:
         return raw
+    phone_ends = [end for end, _ in phones]
     out = []
     for kind, start, end, detail in raw:
         if kind == "email":
             at = text.find("@", start, end)
-            start = max((p_end for p_start, p_end in phones if p_start < start < p_end < at), default=start)
+            # the numbers that end inside the local part (few), the furthest first: the first that began before it
+            inside = range(bisect.bisect_left(phone_ends, at) - 1, bisect.bisect_right(phone_ends, start) - 1, -1)
+            start = next((phones[k][0] for k in inside if phones[k][1] < start), start)
         out.append((kind, start, end, detail))
     return out
 
@@ -668,16 +752,35 @@ def _blanked(text: str, findings: list[PiiFinding]) -> str:
 def _resolve_overlaps(text: str, raw: list[tuple[str, int, int, str]]) -> list[PiiFinding]:
     # Most specific kind first, then the longer span, then the span that overlaps fewer findings of other kinds
     # (of two equally long card windows, the one that leaves a phone number next to it whole); a later
-    # candidate that overlaps a chosen one is dropped.
+    # candidate that overlaps a chosen one is dropped. Counted and checked on sorted bounds (bisect), not
+    # pairwise: a record of thousands of addresses took seconds.
+    overlapping = _overlap_counter(raw)
+    by_kind = {kind: _overlap_counter([c for c in raw if c[0] == kind]) for kind in {c[0] for c in raw}}
+
     def others(c: tuple[str, int, int, str]) -> int:
-        return sum(1 for o in raw if o[0] != c[0] and o[1] < c[2] and c[1] < o[2])
+        return overlapping(c[1], c[2]) - by_kind[c[0]](c[1], c[2])
 
     chosen: list[tuple[str, int, int, str]] = []
+    starts: list[int] = []  # of the chosen spans, sorted; they do not overlap, so their ends are sorted alike
+    ends: list[int] = []
     for candidate in sorted(raw, key=lambda c: (_PRIORITY[c[0]], -(c[2] - c[1]), others(c), c[1])):
-        if all(candidate[2] <= c[1] or candidate[1] >= c[2] for c in chosen):
-            chosen.append(candidate)
+        _, start, end, _ = candidate
+        before = bisect.bisect_left(starts, end)  # the chosen spans that start before this one ends
+        if before and ends[before - 1] > start:
+            continue
+        chosen.append(candidate)
+        starts.insert(before, start)
+        ends.insert(before, end)
     chosen.sort(key=lambda c: c[1])
     return [PiiFinding(kind, start, end, detail, masked_form(kind, text[start:end])) for kind, start, end, detail in chosen]
+
+
+def _overlap_counter(spans: list[tuple[str, int, int, str]]) -> Callable[[int, int], int]:
+    """(start, end) -> how many of spans overlap [start, end): those that start before it ends, less those that end
+    before it starts (each of which also starts before it ends)."""
+    starts = sorted(s[1] for s in spans)
+    ends = sorted(s[2] for s in spans)
+    return lambda start, end: bisect.bisect_left(starts, end) - bisect.bisect_right(ends, start)
 
 
 # The phone regions a run's [pii] config adds to the defaults, for the excerpts made while it runs and renders:
