@@ -222,7 +222,7 @@ class Unreadable:
 
 
 def summarize(train, production=None, eval_index=None, model: str = "") -> Unreadable | None:
-    from .excerpt import excerpt
+    from .excerpt import plain_excerpt
 
     if train.unreadable is None:
         return None
@@ -236,7 +236,7 @@ def summarize(train, production=None, eval_index=None, model: str = "") -> Unrea
                                             for t, bad in zip(index.embed_texts, index.unreadable.tolist()) if bad][:SCRIPTS_FROM],
                     probe) if probe is not None and (count or any(other.values())) else []
     return Unreadable(count, round(count / len(mask), 4) if len(mask) else 0.0, UNREADABLE_SHARE, named,
-                      [excerpt(t, 80) for t in texts[:EXAMPLES]], other.get("production", 0), other.get("eval", 0),
+                      [plain_excerpt(t, 80) for t in texts[:EXAMPLES]], other.get("production", 0), other.get("eval", 0),
                       {"train": count, **other})
 
 

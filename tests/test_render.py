@@ -521,6 +521,9 @@ def test_compare_shows_shares_as_percentages_with_a_signed_change_and_names_each
     assert " ".join(console.export_text().split()) == ("tickets (2026-12-01T02:00:00+00:00) → tickets "
                                                        "(2026-12-02T02:00:00+00:00): no compared figure changed")
     assert "| (no compared figure changed) | | | |" in render_comparison_markdown({**result, "changes": []})
+    # a table cell is no line start: a value reading like a list item is shown as written, not escaped
+    listed = render_comparison_markdown({**result, "changes": [{"figure": "- 1. a", "before": "1. x", "after": "2. y"}]})
+    assert "| \\- 1. a |" not in listed and "| - 1. a | 1. x | 2. y |  |" in listed
 
 
 def test_html_isolates_right_to_left_dataset_text_from_the_reports_own_words(tmp_path):

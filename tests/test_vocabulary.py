@@ -140,3 +140,13 @@ def test_one_undercounted_text_is_said_in_the_singular(tmp_path):
     plural = next(w for w in two.warnings if "o200k_base" in w)
     assert plural.startswith("2 distinct training texts have words the ")
     assert ": they were counted with o200k_base instead, so " in plural and " rest on that estimate for them." in plural
+
+
+def test_an_unreadable_example_is_stored_as_typed_for_each_renderer_to_escape():
+    """It was stored Markdown-escaped, so the terminal and report.json showed '\\*' and '\\<' and report.md escaped twice."""
+    from types import SimpleNamespace
+
+    from dataaudit.vocabulary import summarize
+
+    train = SimpleNamespace(role="train", unreadable=np.array([True]), embed_texts=["ยกเลิก *การ* <สั่ง> #1"])
+    assert summarize(train).examples == ["ยกเลิก *การ* <สั่ง> #1"]

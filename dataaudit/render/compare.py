@@ -58,7 +58,7 @@ def render_comparison_markdown(result: dict[str, Any]) -> str:
     if result.get("note"):
         lines += [f"> **Note:** {cell(result['note'], 300)}", ""]
     lines += ["| figure | before | after | change |", "|---|--:|--:|--:|"]
-    lines += [f"| {' | '.join(cell(v) for v in row)} |" for row in _rows(result)] or [f"| ({NO_CHANGE}) | | | |"]
+    lines += [f"| {' | '.join(cell(v, starts_block=False) for v in row)} |" for row in _rows(result)] or [f"| ({NO_CHANGE}) | | | |"]
     lines += ["", "## Regressions", ""] + ([f"- {cell(r['what'])}: {cell(shown_value(r['what'], r['before']))} → "
                                             f"{cell(shown_value(r['what'], r['now']))} ({cell(r['detail'], 300)})"
                                             for r in result["regressions"]] or ["None."])
