@@ -42,3 +42,23 @@ def test_an_hh_conversation_is_read_as_the_same_turns_given_as_messages(tmp_path
 def test_other_implicit_prompts_still_end_where_the_two_sides_part_at_a_word(tmp_path):
     records = read(tmp_path, "plain.jsonl", [{"chosen": "Q: what is two plus two? A: four", "rejected": "Q: what is two plus two? A: five"}])
     assert (records[0].input_text, records[0].target, records[0].rejected) == ("Q: what is two plus two? A:", "four", "five")
+
+
+def test_an_alpaca_history_keeps_its_replies_out_of_the_query_as_a_sharegpt_conversation_does(tmp_path):
+    system, greeting, reply = "You are a banking assistant.", "hello", "Hi! How can I help?"
+    question, answer = "do you remember my last oil change", "Your last oil change was in May."
+    alpaca = read(tmp_path, "alpaca.jsonl", [{"system": system, "history": [[greeting, reply]], "instruction": question,
+                                              "input": "", "output": answer}])
+    sharegpt = read(tmp_path, "sharegpt.jsonl", [{"system": system, "conversations": [
+        {"from": "human", "value": greeting}, {"from": "gpt", "value": reply},
+        {"from": "human", "value": question}, {"from": "gpt", "value": answer}]}])
+    assert seen(alpaca[0])[1:] == seen(sharegpt[0])[1:]
+    assert (alpaca[0].input_text, alpaca[0].query_text, alpaca[0].context) == (
+        f"{system}\n{greeting}\n{reply}\n{question}", f"{greeting}\n{question}", f"{system}\n{reply}")
+    assert alpaca[0].preamble_chars == len(system)
+
+
+def test_an_alpaca_record_without_history_asks_its_instruction_and_input(tmp_path):
+    records = read(tmp_path, "alpaca.jsonl", [{"system": "You summarise.", "instruction": "Summarise the text.",
+                                               "input": "The cat sat on the mat.", "output": "A cat sat."}])
+    assert (records[0].query_text, records[0].query, records[0].context) == ("Summarise the text.\nThe cat sat on the mat.", None, None)

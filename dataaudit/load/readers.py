@@ -681,10 +681,10 @@ def read_text(obj: dict, f: FieldsConfig, role: str, text_field: str = "text") -
 
 
 def read_alpaca(obj: dict, f: FieldsConfig, role: str) -> Parsed:
-    parts: list[str] = []
+    # As turns, so that a history's earlier replies stay in the input but out of the query, as a chat's do.
+    turns: list[Turn] = []
     if not is_missing(obj.get(f.system)):
-        parts.append(scalar_text(obj[f.system], f.system))
-    lead = join(parts)
+        turns.append(Turn("system", scalar_text(obj[f.system], f.system)))
     history = obj.get(f.history)
     if not is_missing(history):
         if not isinstance(history, list):
@@ -692,19 +692,22 @@ def read_alpaca(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         for i, pair in enumerate(history):
             if not isinstance(pair, list) or len(pair) != 2:
                 raise Invalid(f"{f.history}[{i}]", "expected an [instruction, response] pair")
-            parts += [scalar_text(pair[0], f"{f.history}[{i}][0]"), scalar_text(pair[1], f"{f.history}[{i}][1]")]
+            turns += [Turn("user", scalar_text(pair[0], f"{f.history}[{i}][0]")),
+                      Turn("assistant", scalar_text(pair[1], f"{f.history}[{i}][1]"))]
     if f.instruction not in obj:
         raise Invalid(f.instruction, "missing")
     instruction = scalar_text(obj[f.instruction], f.instruction, allow_empty=True)
     extra = scalar_text(obj[f.input], f.input, allow_empty=True) if not is_missing(obj.get(f.input)) else ""
     if is_blank(instruction) and is_blank(extra):
         raise Invalid(f.instruction, "is empty (and so is the input)")
-    parts += [instruction, extra]
+    turns += [Turn("user", instruction), Turn("user", extra)]
+    text, lead = join([t.text for t in turns]), preamble(turns)
+    query, context = apart(turns)
     if role == "production" and f.output not in obj:
-        return Parsed(join(parts), preamble=lead)
+        return Parsed(text, preamble=lead, query=query, context=context)
     if f.output not in obj:
         raise Invalid(f.output, "missing")
-    return Parsed(join(parts), scalar_text(obj[f.output], f.output), preamble=lead)
+    return Parsed(text, scalar_text(obj[f.output], f.output), preamble=lead, query=query, context=context)
 
 
 # ---------------------------------------------------------------------------------------------------
