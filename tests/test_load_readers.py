@@ -62,3 +62,12 @@ def test_an_alpaca_record_without_history_asks_its_instruction_and_input(tmp_pat
     records = read(tmp_path, "alpaca.jsonl", [{"system": "You summarise.", "instruction": "Summarise the text.",
                                                "input": "The cat sat on the mat.", "output": "A cat sat."}])
     assert (records[0].query_text, records[0].query, records[0].context) == ("Summarise the text.\nThe cat sat on the mat.", None, None)
+
+
+def test_an_hh_pair_whose_human_turn_is_blank_has_no_prompt(tmp_path):
+    dataset = load_dataset(write_jsonl(tmp_path / "hh.jsonl", [{"chosen": "\n\nHuman: \n\nAssistant: Yes, gladly.",
+                                                                "rejected": "\n\nHuman: \n\nAssistant: No."}]),
+                           Config(task_type="generation"))
+    assert dataset.records == []
+    assert [(e.line, e.field, e.message) for e in dataset.errors] == [
+        (1, "prompt", "missing, and chosen and rejected share no human turn to take as the prompt")]

@@ -854,6 +854,8 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     end = _hh_prompt_end(chosen_text, rejected_text)
     if end:  # read as the same conversation given as messages would be: user turns the query, replies its context
         turns = _hh_turns(chosen_text[:end])
+        if not any(t.role == "user" for t in turns):
+            raise Invalid(f.prompt, "missing, and chosen and rejected share no human turn to take as the prompt")
         query, context = apart(turns)
         return Parsed(join([t.seen for t in turns]), chosen_text[end:].lstrip(), rejected_text[end:].lstrip(),
                       target_is_class=False, query=query, context=context)
