@@ -102,7 +102,8 @@ def test_system_prompt_is_the_preamble_and_query_text_leaves_it_out():
     first = load_dataset(FIXTURES / "chat.jsonl", Config()).records[0]
     assert first.preamble_chars == len("You route tickets.") and first.query_text == "My card was charged twice"
     alpaca = load_dataset(FIXTURES / "alpaca.json", Config()).records[2]
-    assert alpaca.query_text == "Name a primary colour.\nRed\nAnd another?"
+    # the history's earlier reply ("Red") is in the input, not the query: what the user asks
+    assert alpaca.query_text == "Name a primary colour.\nAnd another?"
 
 
 def test_field_names_are_mapped_in_config(tmp_path):

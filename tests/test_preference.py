@@ -198,3 +198,40 @@ def test_the_length_bias_is_judged_on_the_counts_not_the_four_place_share(pairs)
     short = dataclasses.replace(over, chosen_longer_pairs=1249, chosen_longer_share=0.2498, chosen_longer_share_unrounded=1249 / 5001)
     length = [f for f in CHECK.judge(short, ctx) if "chosen_longer_share" in f.evidence][0]
     assert length.status == Status.WARN and "(chosen longer in 24.98%" in length.summary
+
+
+def test_more_contradicting_groups_than_listed_are_counted_whole_everywhere(tmp_path):
+    import json
+
+    from dataaudit.api import audit
+    from dataaudit.checks.preference import MAX_LISTED
+    from dataaudit.render.json_report import render_json
+    from dataaudit.render.markdown import render_markdown
+    from dataaudit.render.sections.preference import SECTION
+
+    groups = MAX_LISTED + 50
+    rows = []
+    for i in range(groups):  # each prompt once with A over B, once with B over A
+        rows.append({"prompt": f"Question number {i} about topic {i * 7}", "chosen": f"Good answer {i}", "rejected": f"Poor reply {i}"})
+        rows.append({"prompt": f"Question number {i} about topic {i * 7}", "chosen": f"Poor reply {i}", "rejected": f"Good answer {i}"})
+    report = audit(write_jsonl(tmp_path / "c.jsonl", rows), Config(task_type="generation"), embed=False)
+    result = report.checks["preference"]
+    assert (len(result.contradictions), result.contradiction_count, result.contradiction_records) == (MAX_LISTED, groups, 2 * groups)
+    hygiene = next(c for c in report.verdict.conditions if c.id == "hygiene")
+    assert hygiene.summary.startswith(f"{groups} groups of preference records contradict")
+    ctx = AuditContext(config=Config(task_type="generation"), train=None)
+    finding = [f for f in CHECK.judge(result, ctx) if "contradiction_groups" in f.evidence][0]
+    assert finding.evidence["contradiction_groups"] == groups and f"Adjudicate the {groups} contradicting groups" in finding.action
+    content = SECTION.build(report)
+    assert f"{groups} contradicting groups" in content.lines[0]
+    table = content.tables[0]
+    assert table.title == f"Contradictions ({groups})" and table.total == groups and len(table.rows) == MAX_LISTED
+    written = json.loads(render_json(report))["checks"]["preference"]
+    assert written["contradiction_count"] == groups and len(written["contradictions"]) == MAX_LISTED
+    whole = render_markdown(report)
+    assert f"<summary>Contradictions ({groups})</summary>" in whole
+    assert f"_first {MAX_LISTED} of {groups} listed; \\`dataaudit dedup --drop-conflicts\\` lists every group's lines" in whole
+    # cut to 50 rows to fit: the rest is more groups than report.json and report.html list
+    cut = render_markdown(report, max_chars=20_000)
+    assert (f"_… and {groups - 50} more: {MAX_LISTED - 50} of them are in report.json and report.html; "
+            f"\\`dataaudit dedup --drop-conflicts\\` lists every group's lines in its .dropped.jsonl_") in cut

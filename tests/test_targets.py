@@ -179,3 +179,14 @@ def test_an_inferred_task_type_is_not_said_set_by_an_override(tmp_path):
     assert config.set_by == {"size.context_limit": "--context-limit"} and config.source == "audit.toml"
     assert where_set(config, "task_type: no threshold for it") == "audit.toml: task_type: no threshold for it"
     assert given.task_type == "" and given.set_by == {"size.context_limit": "--context-limit"}
+
+
+def test_kto_records_are_named_unpaired_not_chosen_rejected_pairs(tmp_path):
+    kto = [{"prompt": f"help me with order {i}", "completion": f"Order {i} ships today.", "label": i % 2 == 0} for i in range(31)]
+    config, task = resolve_task_type(Config(), [str(write_jsonl(tmp_path / "kto.jsonl", kto))])
+    assert config.task_type == "generation" and task.reason == ("31 of the first 31 training records are unpaired preference "
+                                                                "records (prompt / completion / desirable label)")
+    pairs = [{"prompt": f"help me with order {i}", "chosen": f"Order {i} ships today.", "rejected": "No."} for i in range(9)]
+    _, task = resolve_task_type(Config(), [str(write_jsonl(tmp_path / "mixed.jsonl", pairs + kto))])
+    assert task.reason == ("40 of the first 40 training records are preference records: 9 pairs (chosen / rejected replies) "
+                           "and 31 unpaired (prompt / completion / desirable label)")

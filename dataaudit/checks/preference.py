@@ -47,6 +47,7 @@ class PreferenceResult:
     identical_pairs: list[int]  # lines whose chosen equals rejected after normalisation
     identical_count: int
     contradictions: list[list[int]]  # groups of lines: one prompt, A over B and B over A (or desirable and not)
+    contradiction_count: int  # every group: `contradictions` lists the first MAX_LISTED
     contradiction_examples: list[str]  # each group's prompt, excerpted
     contradiction_records: int
     chosen_longer_share: float | None  # share of pairs whose chosen has more characters than rejected
@@ -187,6 +188,7 @@ def measure(ctx: AuditContext) -> PreferenceResult | None:
         identical_pairs=[records[i].line for i in identical[:MAX_LISTED]],
         identical_count=len(identical),
         contradictions=[[records[i].line for i in group] for group, _ in groups[:MAX_LISTED]],
+        contradiction_count=len(groups),
         # The prompt as its first record wrote it, not the lowercased key the records were joined on.
         contradiction_examples=[excerpt(records[group[0]].input_text) for group, _ in groups[:MAX_LISTED]],
         contradiction_records=sum(len(lines) for lines, _ in groups),
@@ -234,11 +236,11 @@ def judge(result: PreferenceResult | None, ctx: AuditContext) -> list[Finding]:
             {"identical_pairs": result.identical_count, "identical_share": round(share, 4), "max_invalid_share": bound,
              "lines": result.identical_pairs[:20]},
             f"Remove the {result.identical_count} pairs whose chosen and rejected are the same, or replace the rejected response."))
-    if result.contradictions:
+    if result.contradiction_count:
         h = ctx.config.hygiene
         share = result.contradiction_records / records
         status = Status.FAIL if share > h.max_conflict_share else Status.WARN if share > h.warn_conflict_share else Status.PASS
-        n = len(result.contradictions)
+        n = result.contradiction_count  # the listed groups stop at MAX_LISTED
         findings.append(Finding(
             "hygiene", status,
             f"{n} {'group' if n == 1 else 'groups'} of preference records contradict each other on the same prompt "

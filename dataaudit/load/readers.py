@@ -8,7 +8,7 @@ field that stops it. The format is detected per record (or forced with `fields.f
 | text | `text` (+ a second text, + label) | text (+ second text) | label |
 | alpaca | `instruction`, `input`, `output`, `system`, `history` | system + history + instruction + input | output |
 | sharegpt | `conversations` of `{from, value}` | turns before the last gpt turn | last gpt turn |
-| preference | `chosen` + `rejected` (+ `prompt`, or the shared prefix); or OpenAI's `input.messages` + `preferred_output` + `non_preferred_output` | prompt | chosen (and rejected) |
+| preference | `chosen` + `rejected` (+ `prompt`, or HH's shared turns up to the last `\\n\\nAssistant:`, or the shared prefix); or OpenAI's `input.messages` + `preferred_output` + `non_preferred_output` | prompt | chosen (and rejected) |
 | unpaired_preference | `prompt` + `completion` + boolean `label` (KTO) | prompt | completion (desirable or not) |
 
 How an input is built (it is the key that duplicates, leakage and coverage compare, so it is every field
@@ -681,10 +681,10 @@ def read_text(obj: dict, f: FieldsConfig, role: str, text_field: str = "text") -
 
 
 def read_alpaca(obj: dict, f: FieldsConfig, role: str) -> Parsed:
-    parts: list[str] = []
+    # As turns, so that a history's earlier replies stay in the input but out of the query, as a chat's do.
+    turns: list[Turn] = []
     if not is_missing(obj.get(f.system)):
-        parts.append(scalar_text(obj[f.system], f.system))
-    lead = join(parts)
+        turns.append(Turn("system", scalar_text(obj[f.system], f.system)))
     history = obj.get(f.history)
     if not is_missing(history):
         if not isinstance(history, list):
@@ -692,19 +692,22 @@ def read_alpaca(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         for i, pair in enumerate(history):
             if not isinstance(pair, list) or len(pair) != 2:
                 raise Invalid(f"{f.history}[{i}]", "expected an [instruction, response] pair")
-            parts += [scalar_text(pair[0], f"{f.history}[{i}][0]"), scalar_text(pair[1], f"{f.history}[{i}][1]")]
+            turns += [Turn("user", scalar_text(pair[0], f"{f.history}[{i}][0]")),
+                      Turn("assistant", scalar_text(pair[1], f"{f.history}[{i}][1]"))]
     if f.instruction not in obj:
         raise Invalid(f.instruction, "missing")
     instruction = scalar_text(obj[f.instruction], f.instruction, allow_empty=True)
     extra = scalar_text(obj[f.input], f.input, allow_empty=True) if not is_missing(obj.get(f.input)) else ""
     if is_blank(instruction) and is_blank(extra):
         raise Invalid(f.instruction, "is empty (and so is the input)")
-    parts += [instruction, extra]
+    turns += [Turn("user", instruction), Turn("user", extra)]
+    text, lead = join([t.text for t in turns]), preamble(turns)
+    query, context = apart(turns)
     if role == "production" and f.output not in obj:
-        return Parsed(join(parts), preamble=lead)
+        return Parsed(text, preamble=lead, query=query, context=context)
     if f.output not in obj:
         raise Invalid(f.output, "missing")
-    return Parsed(join(parts), scalar_text(obj[f.output], f.output), preamble=lead)
+    return Parsed(text, scalar_text(obj[f.output], f.output), preamble=lead, query=query, context=context)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -721,6 +724,36 @@ def _shared_prefix(chosen: str, rejected: str) -> int:
     while end > 0 and not chosen[end - 1].isspace():
         end -= 1
     return end
+
+
+# Anthropic HH-RLHF's implicit form: each side is the whole conversation, "\n\nHuman: q\n\nAssistant: reply".
+HH_MARKER = re.compile(r"\n\n(Human|Assistant):")
+HH_ROLES = {"Human": "user", "Assistant": "assistant"}
+HH_REPLY = "\n\nAssistant:"
+
+
+def _hh_prompt_end(chosen: str, rejected: str) -> int:
+    """Where the reply starts in an HH pair: after the last "\n\nAssistant:" both sides share; 0 when the pair is
+    not in HH's form. Their shared leading words end inside the reply wherever two replies open alike ("Regarding
+    your request..."), which put the reply's opening into the prompt and left the two replies as their tails."""
+    if not all(text.startswith(("\n\nHuman:", "Human:")) for text in (chosen, rejected)):
+        return 0
+    shared = 0
+    for a, b in zip(chosen, rejected):
+        if a != b:
+            break
+        shared += 1
+    marker = chosen.rfind(HH_REPLY, 0, shared)
+    return 0 if marker < 0 else marker + len(HH_REPLY)
+
+
+def _hh_turns(prompt: str) -> list[Turn]:
+    """An HH prompt's turns, role markers left out as a chat's role names are; the empty assistant turn that ends
+    it is where the reply goes."""
+    pieces = HH_MARKER.split("\n\n" + prompt if prompt.startswith("Human:") else prompt)
+    # pieces: text before the first marker (empty in HH's form), then (speaker, text) for each turn
+    return [Turn(HH_ROLES[speaker], text.strip()) for speaker, text in zip(pieces[1::2], pieces[2::2])
+            if not is_blank(text)]
 
 
 OPENAI_PREFERENCE_KEYS = ("preferred_output", "non_preferred_output")
@@ -818,6 +851,14 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
                       join([t.text for t in rejected_turns[shared:]]), target_is_class=False,
                       preamble=preamble(chosen_turns[:shared]), query=query, context=context)
     chosen_text, rejected_text = scalar_text(chosen, f.chosen), scalar_text(rejected, f.rejected)
+    end = _hh_prompt_end(chosen_text, rejected_text)
+    if end:  # read as the same conversation given as messages would be: user turns the query, replies its context
+        turns = _hh_turns(chosen_text[:end])
+        if not any(t.role == "user" for t in turns):
+            raise Invalid(f.prompt, "missing, and chosen and rejected share no human turn to take as the prompt")
+        query, context = apart(turns)
+        return Parsed(join([t.seen for t in turns]), chosen_text[end:].lstrip(), rejected_text[end:].lstrip(),
+                      target_is_class=False, query=query, context=context)
     end = _shared_prefix(chosen_text, rejected_text)
     if end == 0 or is_blank(chosen_text[:end]):
         raise Invalid(f.prompt, "missing, and chosen and rejected share no leading text to take as the prompt")

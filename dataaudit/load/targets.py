@@ -87,10 +87,17 @@ class TaskType:
 def task_type_of(records: list[Record]) -> TaskType:
     """The task type the first training records (read from files or loaded already; at least one) are for:
     preference pairs, or free-text targets (chat replies, completions; text records have none), make it generation."""
-    pairs = sum(r.format in PREFERENCE_FORMATS for r in records)
-    if pairs > len(records) / 2:
-        return TaskType("generation", True, f"{pairs} of the first {len(records)} training records are preference "
-                                            "pairs (chosen / rejected replies)")
+    pairs = sum(r.format == "preference" for r in records)
+    unpaired = sum(r.format == "unpaired_preference" for r in records)
+    if pairs + unpaired > len(records) / 2:
+        first = f"{pairs + unpaired} of the first {len(records)} training records are"
+        paired_words, unpaired_words = "(chosen / rejected replies)", "(prompt / completion / desirable label)"
+        if not unpaired:
+            return TaskType("generation", True, f"{first} preference pairs {paired_words}")
+        if not pairs:  # KTO: one reply each, marked desirable or not; calling them pairs sent readers looking for a rejected
+            return TaskType("generation", True, f"{first} unpaired preference records {unpaired_words}")
+        return TaskType("generation", True, f"{first} preference records: {pairs} pairs {paired_words} and "
+                                            f"{unpaired} unpaired {unpaired_words}")
     targets = class_targets(records)
     reason = free_text_reason(targets)
     if reason:

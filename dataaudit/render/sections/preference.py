@@ -24,13 +24,18 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
         length = f"chosen longer in {report_figure(report, 'chosen_longer_share', share)} of pairs (mean length ratio {ratio})"
     several = p.prompts_with_several_pairs
     lines = [f"{p.pairs} pairs, {p.unpaired} unpaired; {p.identical_count} with chosen = rejected; "
-             f"{len(p.contradictions)} contradicting groups; {p.prefix_pairs} with one reply a truncated "
+             f"{p.contradiction_count} contradicting groups; {p.prefix_pairs} with one reply a truncated "
              f"copy of the other; {length}" + (f"; {several} prompts with several distinct pairs" if several else "")]
     several_files = len({f for files in p.contradiction_files for f in files}) > 1
     replies = p.contradiction_replies
     rows = [[_places(group[:8], files[:8] if several_files else None), text(example, 100), _replies(shown, several_files)]
             for group, files, example, shown in zip(p.contradictions, p.contradiction_files, p.contradiction_examples, replies)]
-    return SectionContent(lines, [Table(f"Contradictions ({len(p.contradictions)})", ["lines", "prompt", "replies"], rows)])
+    # report.json lists the first MAX_LISTED groups; dedup's sidecar names the members of every one it drops
+    return SectionContent(lines, [Table(f"Contradictions ({p.contradiction_count})", ["lines", "prompt", "replies"], rows,
+                                        total=p.contradiction_count, full_list=EVERY_GROUP)])
+
+
+EVERY_GROUP = "`dataaudit dedup --drop-conflicts` lists every group's lines in its .dropped.jsonl"
 
 
 # Two members' replies must fit a table cell (report.md cuts a cell at 160 characters): both sides of each shown.
