@@ -211,7 +211,7 @@ def test_the_balance_line_adds_no_more_when_every_rare_label_is_named():
     counts = {f"r{k}": 1 for k in range(RARE_LABELS_NAMED)}
     balance = SimpleNamespace(labels=RARE_LABELS_NAMED, imbalance_ratio=1.0, normalized_entropy=1.0, rare_labels=list(counts),
                               counts=counts, shares={k: 0.1 for k in counts}, min_label_count=3)
-    size = SimpleNamespace(examples=10, tokenizer="t", recounted=0, input_tokens=None, target_tokens=None, over_context=0)
+    size = SimpleNamespace(examples=10, usable=10, tokenizer="t", recounted=0, input_tokens=None, target_tokens=None, over_context=0)
     report = SimpleNamespace(checks={"balance": balance, "size": size}, config={}, usable=10, usable_after_deduplication=True)
     line = SIZE.build(report).lines[1]
     assert line.endswith("; under 3 examples: " + ", ".join(f"r{k} (1)" for k in range(RARE_LABELS_NAMED)))
