@@ -91,12 +91,33 @@ class FieldsConfig:
                                   f"the key out for the default ({default!r})")
         # Keys whose "" means "detect" (or "not set") keep it: the template shows `text = ""` as the default. Blanks
         # alone are a field no record has (every record then "missing" it, the data taking the blame), as
-        # --text-field " " is refused.
+        # --text-field " " is refused. Said per what the key names: `format` names a reader, a speaker tag a
+        # speaker, `question` an export's question; "names no field" sent the user looking for a field.
         for item in dataclasses.fields(self):
             value = getattr(self, item.name)
             if item.name not in self.NAMED_ONLY and item.default == "" and isinstance(value, str) and value and not value.strip():
-                raise ConfigError(f"fields.{item.name}: {value!r} names no field: name the field that holds it, or set "
-                                  '"" (or leave the key out) for the default')
+                raise ConfigError(f"fields.{item.name}: {value!r} {self._blank_refusal(item.name)}")
+        # An item of a list of fields names a field as a single key does; there "" detects nothing either.
+        for key in ("text_fields", "annotator_columns"):
+            for position, name in enumerate(getattr(self, key), start=1):
+                if isinstance(name, str) and not name.strip():
+                    raise ConfigError(f"fields.{key}: item {position} ({name!r}) names no field: name the field that holds "
+                                      "it, or remove the item")
+
+    @staticmethod
+    def _blank_refusal(key: str) -> str:
+        if key == "format":
+            from .load.readers import FORMAT_NAMES  # late: the readers import this module's field types
+
+            return (f"names no reader: name one of {', '.join(FORMAT_NAMES)}, or set \"\" (or leave the key out) to "
+                    "detect each record's format")
+        if key.endswith("_tag") and key not in ("role_tag", "content_tag"):  # those two name a turn's keys
+            return ("names no speaker: write the speaker name the file uses for that role, or set \"\" (or leave the "
+                    "key out) for the usual names")
+        if key == "question":
+            return ("names no question: name the export's question, or set \"\" (or leave the key out) for the first "
+                    "classification question")
+        return 'names no field: name the field that holds it, or set "" (or leave the key out) for the default'
 
 
 @dataclass

@@ -288,3 +288,27 @@ def test_listing_caps_are_marked_fields_and_max_listed():
     assert listing_caps() == {"duplicates": ("max_groups_listed",), "agreement": ("disputed_limit",), "tokens": ("max_listed",),
                               "pii": ("max_listed",), "repeated_targets": ("max_listed",), "label_noise": ("suspects_limit",),
                               "coverage": ("examples_per_scenario",)}
+
+
+@pytest.mark.parametrize("text, message", [
+    # a reader's name, not a field's: "names no field" sent the user looking for a field
+    ('[fields]\nformat = " "', "fields.format: ' ' names no reader: name one of chat, prompt_completion, text, alpaca, "
+                               'sharegpt, preference, unpaired_preference, or set "" (or leave the key out) to detect each '
+                               "record's format"),
+    ('[fields]\nuser_tag = " "', "fields.user_tag: ' ' names no speaker: write the speaker name the file uses for that "
+                                 'role, or set "" (or leave the key out) for the usual names'),
+    ('[fields]\nfunction_tag = "\t"', "fields.function_tag: '\\t' names no speaker"),
+    ('[fields]\nquestion = " "', "fields.question: ' ' names no question: name the export's question, or set \"\" (or "
+                                 "leave the key out) for the first classification question"),
+    ('[fields]\nrole_tag = " "', "fields.role_tag: ' ' names no field: name the field that holds it"),
+    # an item of a list of fields names a field as much as a single key does
+    ('[fields]\ntext_fields = ["title", " "]', "fields.text_fields: item 2 (' ') names no field: name the field that "
+                                               "holds it, or remove the item"),
+    ('[fields]\nannotator_columns = ["", "ann_b"]', "fields.annotator_columns: item 1 ('') names no field"),
+])
+def test_a_blank_value_is_refused_in_the_words_of_what_its_key_names(tmp_path, text, message):
+    path = tmp_path / "dataaudit.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert message in str(caught.value)

@@ -481,3 +481,19 @@ def test_ray_missing_names_where_the_ray_engine_was_chosen(tmp_path, capsys, mon
     assert capsys.readouterr().err.strip().splitlines() == [
         f"dataaudit: error: {blamed.replace('CONFIG', str(config))} the Ray engine needs Ray, which is not installed: "
         "install it with `pip install 'dataaudit[ray]'`"]
+
+
+@pytest.mark.parametrize("address, named", [("", "RAY_ADDRESS"), ("auto", "--ray-address")])
+def test_ray_address_auto_names_no_cluster_so_auto_with_no_ray_here_is_still_refused(tmp_path, monkeypatch, address, named):
+    # RAY_ADDRESS=auto is "auto" again, not a cluster: it let Ray's own "--address flag" wording through
+    monkeypatch.setattr(ray_engine, "_ray_address_file", lambda: str(tmp_path / "ray_current_cluster"))
+    monkeypatch.setattr(ray_engine, "_live_local_heads", lambda: frozenset())
+    monkeypatch.setenv("RAY_ADDRESS", "auto")
+    engine = object.__new__(ray_engine.RayEngine)
+    engine.ray, engine.address, engine.address_from = JoiningRay(), address, "--ray-address"
+    with pytest.raises(EngineError) as caught:
+        engine._init()
+    assert str(caught.value).startswith(f"{named} auto found no running Ray cluster on this machine (no head noted by "
+                                        f"`ray start` in {tmp_path / 'ray_current_cluster'}, no Ray head process here)")
+    assert str(caught.value).endswith(f"or leave {named} unset to start a Ray for this run alone")
+    assert engine.ray.addresses == []

@@ -8,6 +8,7 @@ from collections import Counter
 
 from dataaudit.config import Config
 from dataaudit.load.dataset import load_dataset
+from dataaudit.load import files
 from dataaudit.load.files import rows_of
 
 
@@ -239,3 +240,21 @@ def test_a_raw_cr_inside_one_records_string_is_still_its_own_json_error(tmp_path
     rows = csv_rows(path)
     assert errors_of(rows) == [(1, "(json)", "invalid JSON: Invalid control character at column 12")]
     assert rows[1].data == {"text": "c", "label": "b"}
+
+
+def test_a_cr_only_file_over_the_line_limit_gets_the_cr_only_hint_not_line_too_long(tmp_path, monkeypatch):
+    # the whole CR-only file is one LF line: over the limit it was "line is longer than 256 MB; it was skipped"
+    monkeypatch.setattr(files, "MAX_LINE_BYTES", 1024)
+    monkeypatch.setattr(files, "_READ_CHUNK", 100)  # the rest of the line read in many pieces, a CR LF split across two
+    records = [json.dumps({"text": f"question {i}", "label": "ab"[i % 2]}) for i in range(60)]
+    path = tmp_path / "mac.jsonl"
+    body = "\r".join(records).encode()
+    padding = (99 - (len(body) - 1024)) % 100  # spaces that put the final CR last in a 100-byte piece, its LF next
+    path.write_bytes(body + b" " * padding + b"\r\n")
+    assert len(path.read_bytes()) > 2 * 1024 and (len(path.read_bytes()) - 2 - 1024) % 100 == 99
+    [(line, field, message)] = errors_of(csv_rows(path))
+    assert (line, field) == (1, "(json)")
+    assert message.startswith("line breaks here are carriage returns alone (59 CR without LF: classic Mac line endings)")
+    long_line = tmp_path / "long.jsonl"  # a long line without lone CRs is still skipped as too long
+    long_line.write_bytes(json.dumps({"text": "y" * 3000, "label": "a"}).encode() + b"\r\n" + records[0].encode() + b"\n")
+    assert errors_of(csv_rows(long_line)) == [(1, "(line)", "line is longer than 0 MB; it was skipped")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -93,3 +94,74 @@ def test_a_good_jsonl_log_is_read_in_iteration_order(tmp_path):
     config = PromptLogConfig()
     result = measure_prompt_log(read_prompt_log(path, config), str(path), config)
     assert (result.scores, result.versions, result.best_version) == ([0.5, 0.6, 0.7], ["v1", "v2", "v10"], "v10")
+
+
+def _versions_in_order(path):
+    config = PromptLogConfig()
+    return measure_prompt_log(read_prompt_log(path, config), str(path), config).versions
+
+
+@pytest.mark.parametrize("stamps", [
+    ["2024-01-02 9:00:00", "2024-01-02 10:00:00", "2024-01-02 11:00:00"],  # as text, 10 and 11 sort before 9
+    ["Jan 9 2024", "Jan 10 2024", "Feb 1 2024"],  # as text, Feb before Jan 10 before Jan 9
+    ["2024-01-02T08:00:00+02:00", "2024-01-02T09:30:00+00:00", "2024-01-02T11:00:00+02:00"],  # 06:00, 09:30, 09:00 UTC
+])
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_timestamps_order_the_log_as_times_not_as_text(tmp_path, stamps, suffix):
+    path = tmp_path / f"log{suffix}"
+    rows = list(zip(stamps, ["v1", "v2", "v3"], [0.5, 0.6, 0.7]))
+    if suffix == ".jsonl":
+        path.write_text("".join(json.dumps({"timestamp": t, "prompt_version": v, "score": s}) + "\n" for t, v, s in rows))
+    else:
+        path.write_text("timestamp,prompt_version,score\n" + "".join(f'"{t}",{v},{s}\n' for t, v, s in rows))
+    expected = ["v1", "v3", "v2"] if stamps[0].endswith("+02:00") else ["v1", "v2", "v3"]
+    assert _versions_in_order(path) == expected
+
+
+@pytest.mark.parametrize("suffix, body", [
+    (".jsonl", "".join(json.dumps({"timestamp": t, "prompt_version": v, "score": 0.5}) + "\n" for t, v in [(1704186000, "v1"), (99, "v0")])),
+    (".csv", "timestamp,prompt_version,score\n1704186000,v1,0.5\n99,v0,0.5\n"),
+])
+def test_numeric_timestamps_order_as_numbers(tmp_path, suffix, body):
+    path = tmp_path / f"log{suffix}"
+    path.write_text(body)
+    assert _versions_in_order(path) == ["v0", "v1"]
+
+
+@pytest.mark.parametrize("suffix, body", [
+    (".jsonl", '{"timestamp": "2024-01-02", "score": 0.5}\n\n{"timestamp": "soon", "score": 0.6}\n'),
+    (".csv", "timestamp,score\n2024-01-02,0.5\nsoon,0.6\n"),
+])
+def test_a_timestamp_that_is_not_a_time_is_named_by_its_line(tmp_path, suffix, body):
+    path = tmp_path / f"log{suffix}"
+    path.write_text(body)
+    line = 3 if suffix == ".jsonl" else 2
+    with pytest.raises(InputError, match=rf"log{suffix}: line {line}: field 'timestamp' is not a date and time"):
+        read_prompt_log(path, PromptLogConfig())
+
+
+def test_a_compressed_jsonl_log_is_read_as_jsonl(tmp_path):
+    path = tmp_path / "log.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"iteration": 2, "prompt_version": "v2", "score": 0.6}\n'
+                                   b'{"iteration": 1, "prompt_version": "v1", "score": 0.5}\n'))
+    assert _versions_in_order(path) == ["v1", "v2"]
+    path.write_bytes(gzip.compress(b'{"iteration": 1, "score": 0.5}\n\n{"iteration": 2, "score": "high"}\n'))
+    with pytest.raises(InputError, match=r"log.jsonl.gz: line 3: field 'score' is not a finite number$"):
+        read_prompt_log(path, PromptLogConfig())
+
+
+def test_a_semicolon_csv_log_is_read_by_its_own_delimiter(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("iteration;prompt_version;score\n10;v10;0.7\n2;v2;0.6\n1;v1;0.5\n")
+    assert _versions_in_order(path) == ["v1", "v2", "v10"]
+    path.write_text("iteration;prompt_version;score\n1;v1;0.5\n\n2;v2;high\n")
+    with pytest.raises(InputError, match=r"log.csv: line 2: field 'score' is not a finite number$"):
+        read_prompt_log(path, PromptLogConfig())
+
+
+def test_a_short_csv_row_keeps_its_own_line_number(tmp_path):
+    # a row one field short is read (its missing column left empty) by the loader; the numbers must stay its
+    path = tmp_path / "log.csv"
+    path.write_text("iteration,prompt_version,score,notes\n1,v1,0.5,ok\n2,v2,0.6\n3,v3,,\n")
+    with pytest.raises(InputError, match=r"log.csv: line 3: field 'score' is not a finite number$"):
+        read_prompt_log(path, PromptLogConfig())

@@ -63,15 +63,10 @@ def read_prompt_log(path: str | Path, config: PromptLogConfig) -> pd.DataFrame:
         if not isinstance(row.data, dict):
             raise InputError(_bad_row(path, row.line, "", f"is {_json_kind(row.data)}, not an object; write one iteration "
                                                          'per line, as {"iteration": 1, "score": 0.71}'))
-    try:
-        if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-            frame = pd.DataFrame([row.data for row in rows], index=[row.line - 1 for row in rows])
-        else:
-            frame = pd.read_csv(path)  # pandas' types (a number column read as numbers), as the log was always read
-            if len(frame) == len(rows):
-                frame.index = [row.line - 1 for row in rows]
-    except ValueError as exc:
-        raise InputError(f"{path}: cannot parse prompt log: {exc}") from exc
+    # The frame is built from those same rows, whatever the file's kind: pandas chosen by suffix read a .jsonl.gz
+    # as CSV and a ';'-separated CSV as one column, after the loader had read both. CSV cells stay text here;
+    # the columns used as numbers are converted below.
+    frame = pd.DataFrame([row.data for row in rows], index=[row.line - 1 for row in rows])
     if frame.empty:
         raise InputError(f"{path}: prompt log has a header but no rows; log at least one iteration's score")
     order_column = config.iteration_column if config.iteration_column in frame.columns else (
@@ -90,7 +85,9 @@ def read_prompt_log(path: str | Path, config: PromptLogConfig) -> pd.DataFrame:
         bad = int(bad_scores.idxmax()) + 1
         raise InputError(f"{path}: line {bad}: field {config.score_column!r} is not a finite number")
     order = frame[order_column]
-    if order_column == config.iteration_column:
+    if order_column == "timestamp":
+        order = _time_order(order, path)
+    else:
         # Iterations sort as numbers: as text, it10 came before it2 and a late jump read as a plateau.
         order = pd.to_numeric(order, errors="coerce")
         if order.isna().any():
@@ -100,6 +97,24 @@ def read_prompt_log(path: str | Path, config: PromptLogConfig) -> pd.DataFrame:
     frame = frame.assign(_score=scores, _order=order).sort_values("_order", kind="stable")
     frame.attrs["sha256"] = hashlib.sha256(raw).hexdigest()
     return frame
+
+
+def _time_order(stamps: pd.Series, path: Path) -> pd.Series:
+    """Timestamps as instants to sort by: as text, "2024-01-02 10:00" came before "... 9:00" and "Jan 10" before
+    "Jan 9", and the plateau read the wrong last iterations. A column of numbers (epoch seconds) sorts as numbers."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(stamps, errors="coerce")
+    if numbers.notna().all():
+        return numbers
+    texts = stamps.where(stamps.map(lambda value: isinstance(value, str)), None)
+    # utc: "+02:00" and "Z" stamps are one timeline, and a stamp without a zone is read as UTC beside them
+    instants = pd.to_datetime(texts, errors="coerce", utc=True, format="mixed")
+    if instants.isna().any():
+        bad = int(instants.isna().idxmax()) + 1
+        raise InputError(f"{path}: line {bad}: field 'timestamp' is not a date and time; write it as 2024-01-02T09:00:00 "
+                         "(or number the iterations in an 'iteration' column)")
+    return instants
 
 
 def _bad_row(path: Path, line: int, field: str, message: str) -> str:

@@ -80,7 +80,7 @@ def effective_address(address: str) -> tuple[str, str]:
     else RAY_ADDRESS (set by `ray job submit` and KubeRay for the driver they start); else "local", a new Ray on
     this machine: Ray's own default (None) would join the cluster `ray start` last started here instead."""
     env = os.environ.get("RAY_ADDRESS", "").strip()
-    if address == "auto" and env:  # Ray reads RAY_ADDRESS for "auto" itself: probe what it will join
+    if address == "auto" and env not in ("", "auto"):  # Ray reads RAY_ADDRESS for "auto" itself: probe what it will join
         return env, "RAY_ADDRESS, read for engine.address = auto"
     if address:
         return address, "--ray-address / engine.address"
@@ -148,8 +148,9 @@ def join_address(asked: str, requested: tuple[str, str], probed: str) -> str:
 def no_cluster_for_auto(address: str, named: str, pointer: str | None = None, live_heads=_live_local_heads) -> None:
     """Refuse "auto" in dataaudit's words when nothing here can resolve it: no RAY_ADDRESS, no head noted by
     `ray start` and no Ray head process on this machine. Ray's own refusal tells the user to set its `--address`
-    flag, which dataaudit does not have."""
-    if address != "auto" or os.environ.get("RAY_ADDRESS", "").strip() or live_heads() != frozenset():
+    flag, which dataaudit does not have. RAY_ADDRESS = auto names no cluster either: Ray resolves it as it resolves
+    "auto", so it counts as unset here."""
+    if address != "auto" or os.environ.get("RAY_ADDRESS", "").strip() not in ("", "auto") or live_heads() != frozenset():
         return
     pointer = pointer or _ray_address_file()
     if os.path.exists(pointer):

@@ -412,10 +412,21 @@ def _jsonl_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[R
         if number == 1 and line_bytes.startswith(b"\xef\xbb\xbf"):
             line_bytes = line_bytes[3:]
         if len(line_bytes) >= MAX_LINE_BYTES and not line_bytes.endswith(b"\n"):
-            while (rest := handle.readline(_READ_CHUNK)) and not rest.endswith(b"\n"):
-                pass
-            yield Row(number, None, RecordError(source, number, "(line)", f"line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB; "
-                                                                          "it was skipped"))
+            # A CR-only file is one LF line, over the limit once it is big: its fix is the CR-only one, not shorter
+            # lines. The line's lone CRs are counted while it is skipped, piece by piece, never held whole.
+            cr_only = _CR_BETWEEN_RECORDS_BYTES.search(line_bytes) is not None
+            lone_crs, piece = 0, line_bytes
+            while True:
+                lone_crs += piece.count(b"\r") - piece.count(b"\r\n")
+                if piece.endswith(b"\n") or not (rest := handle.readline(_READ_CHUNK)):
+                    break
+                lone_crs -= piece.endswith(b"\r") and rest.startswith(b"\n")  # a CR LF split between two pieces
+                piece = rest
+            if cr_only:
+                yield Row(number, None, RecordError(source, number, "(json)", _cr_only_message(lone_crs)))
+            else:
+                yield Row(number, None, RecordError(source, number, "(line)", f"line is longer than "
+                                                    f"{MAX_LINE_BYTES // (1024 * 1024)} MB; it was skipped"))
             continue
         if not line_bytes.strip():
             counters["blank"] += 1
@@ -442,6 +453,7 @@ def _jsonl_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[R
 # A record ending and the next starting at a carriage return with no line feed: classic Mac (CR-only) line breaks.
 # Lines stay counted by LF, as dedup and redact count them when they rewrite the file by line number.
 _CR_BETWEEN_RECORDS = re.compile(r"[}\]][ \t]*\r+[ \t\r]*[{\[]")
+_CR_BETWEEN_RECORDS_BYTES = re.compile(_CR_BETWEEN_RECORDS.pattern.encode())
 
 
 def _cr_only_message(breaks: int) -> str:
