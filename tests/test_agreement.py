@@ -278,16 +278,25 @@ def test_annotators_answers_with_no_item_annotated_twice_leave_consistency_to_ag
     assert single.evidence == {"items_with_multiple_labels": 0}
 
 
-def _label_studio_one_answer_per_task(path):
-    """120 tasks (a format task needs 100) of three plainly different intents, each answered by one of three
-    annotators: nobody overlaps."""
+def _label_studio_one_answer_per_task(path, annotators=3, reviewer=False):
+    """120 tasks (a format task needs 100) of three plainly different intents, each answered by one of
+    `annotators` annotators: nobody overlaps on the intent. reviewer: a fourth person answers only 'urgent', on
+    every task, beside the intent's annotator."""
     topics = {"refund": "I want my money back for order {i}, please refund it",
               "password": "I forgot the password of account {i} and cannot log in",
               "shipping": "Where is parcel {i}? The delivery tracking has not moved"}
-    tasks = [{"id": i + 1, "data": {"text": text.format(i=i)},
-              "annotations": [{"id": i + 1, "completed_by": 1 + i % 3, "was_cancelled": False, "ground_truth": False,
-                               "result": [{"from_name": "intent", "to_name": "text", "type": "choices",
-                                           "value": {"choices": [label]}}]}]}
+
+    def urgent(i):
+        return {"from_name": "urgent", "to_name": "text", "type": "choices", "value": {"choices": ["yes" if i % 2 else "no"]}}
+
+    def answers(i, label):
+        intent = {"from_name": "intent", "to_name": "text", "type": "choices", "value": {"choices": [label]}}
+        first = {"id": 10 * i + 1, "completed_by": 1 + i % annotators, "was_cancelled": False, "ground_truth": False,
+                 "result": [intent, urgent(i)] if reviewer else [intent]}
+        second = {"id": 10 * i + 2, "completed_by": 9, "was_cancelled": False, "ground_truth": False, "result": [urgent(i)]}
+        return [first, second] if reviewer else [first]
+
+    tasks = [{"id": i + 1, "data": {"text": text.format(i=i)}, "annotations": answers(i, label)}
              for n, (label, text) in enumerate(topics.items()) for i in range(n * 40, n * 40 + 40)]
     path.write_text(json.dumps(tasks))
     return path
@@ -308,6 +317,77 @@ def test_a_label_studio_export_with_one_answer_per_task_is_not_enough_evidence_w
     assert consistency.summary.startswith("no item carries more than one annotation")
     assert report.verdict.status == "insufficient_evidence" and report.exit_code == 3
     assert any("at least two annotators label an overlapping sample" in action for action in report.verdict.actions)
+
+
+def test_overlap_on_another_question_does_not_let_label_noise_pass_the_training_questions_single_answers(tmp_path, embedder):
+    """Review: a reviewer answered only 'urgent' on every task, so agreement measured a result whose headline
+    question ('intent', one answer per task) had no alpha; that unknown lacked judged_only_by, label noise's pass
+    decided and the run exited 0."""
+    from dataaudit.api import audit
+    from dataaudit.config import config_from_dict
+
+    config = config_from_dict({"task_type": "format", "conditions": {"skip": {"coverage": "no production sample yet"}}})
+    report = audit(_label_studio_one_answer_per_task(tmp_path / "ls.json", reviewer=True), config, embedder=embedder)
+    result = report.checks["agreement"]
+    assert (result.question, result.items_multi, result.krippendorff_alpha) == ("intent", 0, None)
+    assert [(q.question, q.items_multi) for q in result.questions] == [("intent", 0), ("urgent", 120)]
+    noise = report.checks["label_noise"]
+    assert noise.reliable and noise.estimated_error_rate < 0.05  # would pass
+    (consistency,) = [c for c in report.verdict.conditions if c.id == "consistency"]
+    assert consistency.status == "unknown" and consistency.evidence["judged_only_by"] == "agreement"
+    assert consistency.summary.startswith("question 'intent': agreement is undefined: every item has a single annotation")
+    assert consistency.evidence["estimated_error_rate"] == noise.estimated_error_rate  # measured, so shown
+    assert report.verdict.status == "insufficient_evidence" and report.exit_code == 3
+
+
+def test_a_one_annotator_export_is_judged_by_label_noise_as_the_same_labels_in_a_plain_file(tmp_path, embedder):
+    """Review: any export held consistency unknown, so a Label Studio project labelled by one person could never
+    be ready while the same labels as plain JSONL exited 0. With one annotator there is no agreement to miss."""
+    from dataaudit.api import audit
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.config import config_from_dict
+
+    config = config_from_dict({"task_type": "format", "conditions": {"skip": {"coverage": "no production sample yet"}}})
+    export = _label_studio_one_answer_per_task(tmp_path / "ls.json", annotators=1)
+    report = audit(export, config, embedder=embedder)
+    (consistency,) = [c for c in report.verdict.conditions if c.id == "consistency"]
+    assert consistency.status == "pass" and consistency.evidence["judged_only_by"] is None
+    assert consistency.summary.startswith("an estimated ")
+    assert report.verdict.status == "ready" and report.exit_code == 0
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text("".join(json.dumps({"text": r.input_text, "label": r.annotations[0].label}) + "\n"
+                             for r in load_dataset(export, config).records))
+    same = audit(plain, config, embedder=embedder)
+    assert same.exit_code == 0 and same.checks["label_noise"].estimated_error_rate == report.checks["label_noise"].estimated_error_rate
+    [finding] = CHECK.judge(None, _ctx(load_dataset(export, config), config))
+    assert finding.evidence == {"items_with_multiple_labels": 0}
+    assert finding.summary == ("no item carries more than one annotation, so consistency cannot be judged; one annotator "
+                               "(1) answered 'intent', so label noise judges these labels as it does a plain file's")
+
+
+def test_held_unknown_needs_two_named_annotators_on_the_training_question(tmp_path):
+    """Nested answers by one person, or a headline question one person answered while others overlapped on
+    another question, are judged by label noise; two people on the training question hold it for agreement."""
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.checks.base import Status
+
+    [one] = CHECK.judge(None, _ctx(_nested(tmp_path, [[("a", "x")], [("a", "y")]])))
+    assert one.status == Status.UNKNOWN and "judged_only_by" not in one.evidence
+    assert one.summary.endswith("one annotator (a) gave every label, so label noise judges these labels as it does a plain file's")
+    [two] = CHECK.judge(None, _ctx(_nested(tmp_path, [[("a", "x")], [("b", "y")]])))
+    assert two.evidence["judged_only_by"] == "agreement"
+    config = Config()
+    solo = load_dataset(_label_studio_one_answer_per_task(tmp_path / "solo.json", annotators=1, reviewer=True), config)
+    result = CHECK.measure(_ctx(solo, config))
+    assert (result.question, result.items_multi, [a.annotator for a in result.annotators]) == ("intent", 0, ["1"])
+    [finding] = CHECK.judge(result, _ctx(solo, config))
+    assert finding.status == Status.UNKNOWN and "judged_only_by" not in finding.evidence
+    assert finding.summary == ("question 'intent': agreement is undefined: only one annotator labelled the data; one "
+                               "annotator (1) answered 'intent', so label noise judges these labels as it does a plain file's")
+    crowd = load_dataset(_label_studio_one_answer_per_task(tmp_path / "crowd.json", reviewer=True), config)
+    [held] = CHECK.judge(CHECK.measure(_ctx(crowd, config)), _ctx(crowd, config))
+    assert held.status == Status.UNKNOWN and held.evidence["judged_only_by"] == "agreement"
+    assert held.summary.endswith("in annotators' answers, label noise's estimate from single labels does not stand in for their agreement")
 
 
 def test_single_labels_under_no_embeddings_say_label_noise_would_judge_them_as_well_as_a_second_annotator(tmp_path):
@@ -822,6 +902,8 @@ def test_an_export_of_free_text_answers_only_is_not_said_to_have_one_annotation_
     report = audit(path, Config(task_type="format"), embed=False)
     (consistency,) = [c for c in report.verdict.conditions if c.id == "consistency"]
     assert consistency.status.value == "unknown"
-    assert consistency.summary.startswith("no question of the export is one agreement compares ('comment' (textarea): "
-                                          "free text or spans), so consistency cannot be judged")
+    assert consistency.summary == ("no question of the export is one agreement compares ('comment' (textarea): "
+                                   "free text or spans), so consistency cannot be judged")
     assert consistency.action.startswith("To judge label consistency, add a choice, rating or number question")
+    # nothing was compared, so no count of items with several labels beside a sentence saying they may have them
+    assert consistency.evidence["items_with_multiple_labels"] is None

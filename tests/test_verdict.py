@@ -79,8 +79,18 @@ def test_an_unknown_from_the_only_check_that_can_judge_holds_the_condition_unkno
     merged = merge_findings("consistency", [alone, passed])
     assert merged.status == "unknown" and merged.summary == "no item carries more than one annotation"
     assert merged.action == "Have two annotators label an overlap."
+    # the passing finding's figure was measured: shown, not null, though its pass does not decide
     assert merged.evidence == {**dict.fromkeys(SPECS["consistency"].evidence_keys), "items_with_multiple_labels": 0,
-                               "judged_only_by": "agreement"}
+                               "judged_only_by": "agreement", "estimated_error_rate": 0.0067}
+    # label noise unknown (its classifier too weak) beside agreement's: both say why, both actions stand
+    unreliable = Finding("consistency", Status.UNKNOWN, "label noise cannot be estimated: the classifier learns nothing",
+                         {"reason": "accuracy 0.50 at baseline 0.50"}, "Have a second annotator label a sample.")
+    both = merge_findings("consistency", [alone, unreliable])
+    assert both.status == "unknown"
+    assert both.summary == ("no item carries more than one annotation; "
+                            "label noise cannot be estimated: the classifier learns nothing")
+    assert both.action == "Have two annotators label an overlap. Have a second annotator label a sample."
+    assert (both.evidence["judged_only_by"], both.evidence["reason"]) == ("agreement", "accuracy 0.50 at baseline 0.50")
     warned = merge_findings("consistency", [alone, replace(passed, status=Status.WARN, summary="an estimated 6% of labels are wrong")])
     assert warned.status == "unknown"
     assert warned.summary == "no item carries more than one annotation; an estimated 6% of labels are wrong"

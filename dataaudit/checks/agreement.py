@@ -808,6 +808,32 @@ def _annotation_layout(ctx: AuditContext) -> bool:
     return ctx.train.dataset.annotation_export is not None or any(r.annotations for r in ctx.train.records)
 
 
+def _training_annotators(ctx: AuditContext) -> list[str]:
+    """The named annotators who answered the training question, sorted ("(unknown #n)", an export's n-th answer
+    to an item, is nobody in particular)."""
+    if ctx.train is None:
+        return []
+    return sorted({a.annotator for r in ctx.train.records for a in r.annotations if not a.annotator.startswith(ANONYMOUS)})
+
+
+def _single_labels_note(ctx: AuditContext, annotators: list[str]) -> str:
+    """Why these answers, though annotators', are judged by label noise as a plain file's labels: "" where two or
+    more named annotators answered the training question, whose missing agreement label noise cannot stand in for."""
+    if len(annotators) >= 2 or not _annotation_layout(ctx):
+        return ""
+    export = ctx.train.dataset.annotation_export
+    if not annotators:
+        who = "the answers name no annotator"
+    elif export is not None and export.headline:
+        who = f"one annotator ({excerpt(annotators[0], 40)}) answered '{excerpt(export.headline, 60)}'"
+    else:
+        who = f"one annotator ({excerpt(annotators[0], 40)}) gave every label"
+    return f"{who}, so label noise judges these labels as it does a plain file's"
+
+
+HELD_FOR_AGREEMENT = "in annotators' answers, label noise's estimate from single labels does not stand in for their agreement"
+
+
 def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     config = ctx.config
     reliable, tentative = config.agreement.reliable_alpha, config.agreement.tentative_alpha
@@ -816,20 +842,25 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
         summary = "no item carries more than one annotation, so consistency cannot be judged"
         action = f"To judge label consistency, {NEED_OVERLAP}."
         unjudged = [q for q, kind in export.questions.items() if kind not in JUDGED_LEVELS] if export is not None else []
-        if unjudged and len(unjudged) == len(export.questions):
+        free_text_only = bool(unjudged) and len(unjudged) == len(export.questions)
+        if free_text_only:
             # Items may well carry several answers: free text and spans are read and counted, never compared.
             listed = ", ".join(f"'{excerpt(q, 60)}' ({excerpt(export.questions[q], 30)})" for q in unjudged[:5])
             summary = (f"no question of the export is one agreement compares ({listed}{', ...' if len(unjudged) > 5 else ''}: "
                        "free text or spans), so consistency cannot be judged")
             action = ("To judge label consistency, add a choice, rating or number question to the labelling task and have "
                       "two or more annotators answer an overlapping sample (10-20% of items, 200+ items).")
-        evidence = {"items_with_multiple_labels": 0}
-        annotated = _annotation_layout(ctx)
-        if annotated:
-            # Several annotators are the point of this layout and none overlapped: what is missing is their
+        # nothing compared where no question is one agreement compares: no count of items, however many answers
+        evidence = {} if free_text_only else {"items_with_multiple_labels": 0}
+        annotators = _training_annotators(ctx)
+        single_labels = "" if free_text_only else _single_labels_note(ctx, annotators)
+        held = _annotation_layout(ctx) and len(annotators) >= 2
+        if held:
+            # Several annotators answered the training question and none overlapped: what is missing is their
             # agreement, which label noise's estimate from single labels cannot stand in for.
             evidence[JUDGED_ONLY_BY] = "agreement"
-        noise_off = "" if annotated else _label_noise_switched_off(ctx)
+        # an export of free text or spans only is remedied by a question agreement compares, not by embeddings
+        noise_off = "" if held or free_text_only else _label_noise_switched_off(ctx)
         if noise_off:
             # Single labels are judged by label noise when it runs: a second annotator is one remedy, not the only one.
             summary += f"; label noise, which judges single labels, did not run: {noise_off}"
@@ -839,8 +870,10 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
             summary += f" ({LATEST_ONLY_NOTE})"
             action = ("Export the project as full JSON (or audit it with --label-studio URL --project ID), which keeps "
                       "every annotator's answer; " + action[0].lower() + action[1:])
-        if annotated:
-            summary += "; in annotators' answers, label noise's estimate from single labels does not stand in for their agreement"
+        if held:
+            summary += f"; {HELD_FOR_AGREEMENT}"
+        elif single_labels and not noise_off:
+            summary += f"; {single_labels}"
         return [Finding("consistency", Status.UNKNOWN, summary, evidence, action)]
     # judged on alpha as computed, never on its rounding (older results carry only the rounded one)
     alpha = result.krippendorff_alpha_unrounded if result.krippendorff_alpha_unrounded is not None else result.krippendorff_alpha
@@ -856,8 +889,17 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
         evidence["questions"] = {q.question: q.krippendorff_alpha for q in judged}
     about = f"question '{result.question}': " if len(judged) > 1 else ""
     if alpha is None:
-        return [Finding("consistency", Status.UNKNOWN, f"{about}agreement is undefined: {result.note}", evidence,
-                        f"To judge consistency, {NEED_OVERLAP}.")]
+        summary = f"{about}agreement is undefined: {result.note}"
+        if result.items_multi == 0:
+            # Overlap on another question only (a reviewer answering one question of each task) leaves the
+            # training question's single answers: held for agreement as when no question overlaps.
+            single_labels = _single_labels_note(ctx, _training_annotators(ctx))
+            if _annotation_layout(ctx) and not single_labels:
+                evidence[JUDGED_ONLY_BY] = "agreement"
+                summary += f"; {HELD_FOR_AGREEMENT}"
+            elif single_labels:
+                summary += f"; {single_labels}"
+        return [Finding("consistency", Status.UNKNOWN, summary, evidence, f"To judge consistency, {NEED_OVERLAP}.")]
     flagged = [a for a in result.annotators if a.flagged]
     blame = ""
     action = "Tighten the labelling guidelines on the most confused label pairs and adjudicate the disputed items."

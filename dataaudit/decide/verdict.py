@@ -2,7 +2,8 @@
 
 Nothing is measured here and nothing is rendered: every figure comes from a check's finding, every
 threshold from the config, so a reviewer can trace each status to its evidence. A condition's status is
-the worst of its known findings; it is unknown only when no check could judge it.
+the worst of its known findings; it is unknown when no check could judge it, or when a check failed or the
+only check able to judge this data could not (JUDGED_ONLY_BY), unless another finding fails it.
 """
 
 from __future__ import annotations
@@ -124,7 +125,12 @@ def merge_findings(condition_id: str, findings: list[Finding], paths: Iterable[s
     chosen = known or findings
     status = min((f.status for f in chosen), key=SEVERITY.__getitem__)
     if failed and status != FAIL:
-        status, chosen = UNKNOWN, failed + [f for f in known if f.status != PASS]
+        # Held unknown by the only check able to judge, every finding is shown: a pass's figures were measured
+        # though they do not decide (summaries leave passes out below), and another unknown's reason stands beside
+        # it. Held by failed checks alone, passes stay out, so that those failures alone keep check_failed alone.
+        crashed_only = all(f.evidence.get("check_failed") for f in failed)
+        status, chosen = UNKNOWN, failed + [f for f in findings if not _holds_unknown(f)
+                                            and (f.status != PASS or not crashed_only)]
     ordered = sorted(chosen, key=lambda f: SEVERITY[f.status])
     shown = [f for f in ordered if f.status != PASS] or ordered
     spec = SPECS.get(condition_id)
