@@ -570,7 +570,8 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     all_groups += [GroupLines("near", lines_of(p), tuple(methods_of_cluster[c]), _same_target(records, p))
                    for p, c in near_rows]
 
-    leaks = (_leaks(train, eval_index, eval_only, cross, config, remembering(searches, config, "duplicates.eval_leaks"))
+    leaks = (_leaks(train, eval_index, eval_only, cross, config, remembering(searches, config, "duplicates.eval_leaks"),
+                    content_words)
              if eval_index is not None else [])
     overlaps = _overlaps(train, production_index) if production_index is not None else []
 
@@ -872,7 +873,7 @@ def dup_seed(config: Config) -> int:
 
 
 def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross: list[tuple[int, int, str, float]],
-           config: Config, steps: DataSteps) -> list[Leak]:
+           config: Config, steps: DataSteps, content_words: dict[str, tuple[str, ...]] | None = None) -> list[Leak]:
     records = train.records
     distinct = train.distinct
     match: dict[str, tuple[int, str, float]] = {}  # eval key -> (train key id, kind, similarity)
@@ -886,6 +887,12 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
     # leak warns), so a filler copy that also reads close to its vector is not written as merely reworded.
     for e, t, kind, sim in sorted(cross, key=lambda c: -c[3]):
         match.setdefault(eval_only[e], (t, kind, sim))
+    # A lexical copy of a training query under another system prompt (or none) is as much a copy as one under its
+    # own; of two lexical matches the earlier training record is named, as the lexical leak names the earliest.
+    exact_or_query = {key for key, (_, kind, _) in match.items() if kind != "lexical"}
+    for key, (t, kind, sim) in query_copies(train, eval_index, exact_or_query, config.duplicates, content_words).items():
+        if key not in match or t < match[key][0]:
+            match[key] = (t, kind, sim)
     if eval_index.vectors is not None and train.vectors is not None and distinct:
         k = min(3, len(distinct))
         eval_fields, train_fields = _fields_of(eval_index, None, []), _fields_of(train, None, [])
@@ -915,13 +922,18 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
     return leaks
 
 
+def _queries_set_apart(train: TextIndex, other: TextIndex) -> bool:
+    """Whether some record's query is not its whole input (a system prompt, tool calls and results)."""
+    return any(r.preamble_chars or r.query is not None for records in (train.records, other.records) for r in records)
+
+
 def same_query(train: TextIndex, other: TextIndex, matched: Container[str]) -> dict[str, int]:
     """Keys of `other` (eval or production) not in `matched` whose input, without its system prompt, is a
     training input's without its own -> that training key's id. A plain-text eval or production file beside
     a chat export with a system prompt (or under another prompt) holds the same queries verbatim, yet no
     whole key matches. The normalised query of each key is the index's own (`embed_texts`, what is embedded);
     only worked out where some record's query is not its input (a system prompt, tool calls and results)."""
-    if not any(r.preamble_chars or r.query is not None for records in (train.records, other.records) for r in records):
+    if not _queries_set_apart(train, other):
         return {}
     queries: dict[str, int] = {}
     for key_id, query in enumerate(train.embed_texts):
@@ -930,6 +942,48 @@ def same_query(train: TextIndex, other: TextIndex, matched: Container[str]) -> d
     for key, query in zip(other.distinct, other.embed_texts):
         if key not in matched and query in queries:
             found[key] = queries[query]
+    return found
+
+
+def query_copies(train: TextIndex, other: TextIndex, matched: Container[str], dup: DuplicatesConfig,
+                 content_words: dict[str, tuple[str, ...]] | None = None) -> dict[str, tuple[int, str, float]]:
+    """Keys of `other` (an eval set) not in `matched` whose query, without its system prompt, is a lexical copy of
+    a training query by the word rules of the lexical pass that need no candidates: the same content words
+    (case, punctuation and filler aside) or the same words with one block moved (`near_pairs.lexical_copy`) ->
+    (the earliest such training key's id, "lexical", similarity). The lexical pass pairs texts under one prompt
+    class only, so "WHAT ... ITALIAN?" under another system prompt, or a legacy prompt ending in its "###"
+    separator beside a chat export, was no copy, though the same query verbatim is one (`same_query`). A typo
+    copy is found under one prompt class only: its candidates come from that pass's banding."""
+    if not dup.lexical or not _queries_set_apart(train, other):
+        return {}
+    words_of = content_words or {}
+
+    def words(query: str) -> tuple[str, ...]:
+        return words_of.get(query) or skeleton(tokens(query))
+
+    other_slot = {k: i for i, k in enumerate(other.distinct)}
+    wanted = {tuple(sorted(w)) for key, query in zip(other.distinct, other.embed_texts)
+              if key not in matched and (w := words(query))}
+    if not wanted:
+        return {}
+    by_bag: dict[tuple[str, ...], list[int]] = {}
+    for key_id, query in enumerate(train.embed_texts):
+        bag = tuple(sorted(words(query)))
+        if bag in wanted:
+            by_bag.setdefault(bag, []).append(key_id)
+    train_fields, other_fields = _fields_of(train, None, []), _fields_of(other, None, [])
+    found: dict[str, tuple[int, str, float]] = {}
+    for key, query in zip(other.distinct, other.embed_texts):
+        if key in matched:
+            continue
+        mine = words(query)
+        for t in by_bag.get(tuple(sorted(mine)), [])[:LEAK_CANDIDATES]:  # key ids are in input order
+            train_query = train.embed_texts[t]
+            copy = lexical_copy((train_query, query), (words(train_query), mine), dup.lexical_ratio,
+                                (train_fields(t), other_fields(other_slot[key])))
+            if copy is not None:
+                found[key] = (t, "lexical", copy[1])
+                break
     return found
 
 

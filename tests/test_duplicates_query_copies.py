@@ -1,0 +1,67 @@
+"""Eval copies of a training query under another system prompt (or none), the hygiene summary's kinds of copies,
+where the judged labels were read from, and the free-text note in every hygiene summary."""
+
+from __future__ import annotations
+
+from dataaudit.api import audit
+from dataaudit.checks.duplicates import same_query
+from dataaudit.config import Config
+from dataaudit.index import build_index
+from dataaudit.load.dataset import load_dataset
+from dataaudit.normalize import normalize_text
+from tests.conftest import chat, write_jsonl
+
+INTENTS = ["translate", "transfer", "timer"]
+QUERIES = [f"what would i say number {i} about my {INTENTS[i % 3]} today" for i in range(30)]
+S1, S2 = "You are a classifier.", "You are a classifier v2, answer with one intent."
+
+
+def _train(tmp_path):
+    return write_jsonl(tmp_path / "train.jsonl", [chat(q, INTENTS[i % 3], system=S1) for i, q in enumerate(QUERIES)])
+
+
+def _hygiene(report):
+    return next(c for c in report.verdict.conditions if c.id == "hygiene")
+
+
+def _leaks(report):
+    return [(x.eval_line, x.train_line, x.kind) for x in report.checks["duplicates"].all_leaks]
+
+
+def test_a_lexical_copy_of_a_training_query_under_another_or_no_system_prompt_is_a_lexical_leak(tmp_path):
+    """"WHAT ... TODAY?" under another system prompt was no leak without embeddings and a reworded copy (a warning)
+    with them, while the same text verbatim was a `query` copy and under the same prompt a lexical one."""
+    eval_rows = [
+        chat("a question of its own about nothing in training", "timer", system=S1),             # 1 clean
+        chat(QUERIES[3].upper() + "?", "translate", system=S2),                                  # 2 case + punctuation, S2
+        chat(QUERIES[4], "transfer", system=S2),                                                 # 3 verbatim, S2
+        {"prompt": QUERIES[5] + "\n\n###\n\n", "completion": " timer"},                          # 4 legacy separator, no prompt
+        chat("today " + QUERIES[6].removesuffix(" today"), "translate", system=S2),             # 5 one block moved, S2
+        chat(QUERIES[7].replace("number 7", "number 8"), "transfer", system=S2),                # 6 another number: no copy
+        chat(QUERIES[8].upper() + "!", "timer", system=S1),                                      # 7 case + punctuation, S1
+    ]
+    report = audit(_train(tmp_path), Config(task_type="classification"), embed=False,
+                   eval_path=write_jsonl(tmp_path / "eval.jsonl", eval_rows))
+    assert _leaks(report) == [(2, 4, "lexical"), (3, 5, "query"), (4, 6, "lexical"), (5, 7, "lexical"), (7, 9, "lexical")]
+    hygiene = _hygiene(report)
+    assert hygiene.status.value == "fail"
+    assert hygiene.evidence["copied_eval_records"] == 5 and hygiene.evidence["reworded_eval_records"] == 0
+
+
+def test_the_lexical_query_rule_follows_the_lexical_switch(tmp_path):
+    config = Config(task_type="classification")
+    config.duplicates.lexical = False
+    eval_rows = [chat(QUERIES[3].upper() + "?", "translate", system=S2), chat(QUERIES[4], "transfer", system=S2)]
+    report = audit(_train(tmp_path), config, embed=False, eval_path=write_jsonl(tmp_path / "eval.jsonl", eval_rows))
+    assert _leaks(report) == [(2, 5, "query")]
+
+
+def test_same_query_still_matches_the_query_exactly_for_coverage_and_production_overlap(tmp_path):
+    config = Config(task_type="classification")
+    normalise = lambda t: normalize_text(t, config.duplicates)  # noqa: E731
+    train = build_index("train", load_dataset(_train(tmp_path), config, role="train"), normalise)
+    production_path = write_jsonl(tmp_path / "production.jsonl", [{"text": QUERIES[4]}, {"text": QUERIES[3] + "?!"}])
+    production = build_index("production", load_dataset(production_path, config, role="production"), normalise)
+    assert same_query(train, production, train.positions) == {production.distinct[0]: 4}
+    report = audit(_train(tmp_path), config, embed=False, production=production_path)
+    assert [(o.production_line, o.train_line) for o in report.checks["duplicates"].all_overlaps] == [(1, 5)]
