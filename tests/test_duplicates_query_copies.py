@@ -65,3 +65,24 @@ def test_same_query_still_matches_the_query_exactly_for_coverage_and_production_
     assert same_query(train, production, train.positions) == {production.distinct[0]: 4}
     report = audit(_train(tmp_path), config, embed=False, production=production_path)
     assert [(o.production_line, o.train_line) for o in report.checks["duplicates"].all_overlaps] == [(1, 5)]
+
+
+def test_the_copies_summary_counts_each_kind_as_duplicates_jsonl_names_it(tmp_path):
+    """"6 eval records are copies (4 exact, 2 lexical)" folded `query` into exact, where duplicates.jsonl said
+    2 exact, 2 query, 2 lexical."""
+    eval_rows = [chat(QUERIES[0], "translate", system=S1), chat(QUERIES[1], "transfer", system=S1),
+                 chat(QUERIES[2], "timer", system=S2), chat(QUERIES[3], "translate", system=S2),
+                 chat(QUERIES[4] + "!!", "transfer", system=S1), chat(QUERIES[5].upper(), "timer", system=S2)]
+    report = audit(_train(tmp_path), Config(task_type="classification"), embed=False,
+                   eval_path=write_jsonl(tmp_path / "eval.jsonl", eval_rows))
+    kinds = sorted(x.kind for x in report.checks["duplicates"].all_leaks)
+    assert kinds == ["exact", "exact", "lexical", "query", "query", "query"]
+    assert "6 eval records are copies of training records (2 exact, 3 without the system prompt, 1 lexical)" in \
+        _hygiene(report).summary
+
+
+def test_a_copies_summary_of_exact_and_query_copies_alone_still_says_the_split(tmp_path):
+    eval_rows = [chat(QUERIES[0], "translate", system=S1), chat(QUERIES[2], "timer", system=S2)]
+    report = audit(_train(tmp_path), Config(task_type="classification"), embed=False,
+                   eval_path=write_jsonl(tmp_path / "eval.jsonl", eval_rows))
+    assert "2 eval records are copies of training records (1 exact, 1 without the system prompt)" in _hygiene(report).summary

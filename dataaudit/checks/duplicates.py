@@ -1045,6 +1045,8 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
 # (exact, query, lexical) fail above hygiene.max_leaked; reworded ones warn, and fail only when more than
 # half the eval set is reworded copies, about twice the most measured on a clean split.
 CLEAN_SPLIT_REWORDED = 0.24
+# The kinds of copy (duplicates.jsonl's `match`) as the hygiene summary counts them, in this order.
+COPY_KINDS = (("exact", "exact"), ("query", "without the system prompt"), ("lexical", "lexical"))
 MAX_SEMANTIC_LEAK_SHARE = 0.5
 
 
@@ -1090,12 +1092,14 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
     fail_copies = copied > h.max_leaked
     fail_reworded = reworded_share > MAX_SEMANTIC_LEAK_SHARE
     if fail_copies:
-        # Exact and lexical copies apart: on paraphrase data most copies are lexical ones, which "are copies" alone
-        # would read as exact; reworded copies are said apart, as they only warn below the bound. "Exact" as the
-        # README defines it (the normalised input: a copy in other case or width is one), not "verbatim".
-        kinds = Counter("exact" if x.kind in ("exact", "query") else "lexical" for x in leaks if x.kind != "semantic")
-        split = (f" ({kinds['exact']} exact, {kinds['lexical']} lexical)"
-                 if kinds["lexical"] and sum(kinds.values()) == copied else "")
+        # Each kind of copy apart, named as duplicates.jsonl's `match` names it (query: the input without its
+        # system prompt), so the counts are that file's: on paraphrase data most copies are lexical ones, which
+        # "are copies" alone would read as exact, and `query` folded into exact said 4 exact where the file had 2.
+        # Reworded copies are said apart, as they only warn below the bound. "Exact" as the README defines it (the
+        # normalised input: a copy in other case or width is one), not "verbatim".
+        kinds = Counter(x.kind for x in leaks if x.kind != "semantic")
+        named = [f"{kinds[kind]} {words}" for kind, words in COPY_KINDS if kinds[kind]]
+        split = f" ({', '.join(named)})" if (kinds["lexical"] or len(named) > 1) and sum(kinds.values()) == copied else ""
         fails.append(f"{copied} eval records are copies of training records{split} (e.g. {example(('exact', 'query', 'lexical'))})"
                      + (f"; {reworded} more ({reworded_share:.1%} of the eval set) are reworded copies" if reworded else ""))
         actions.append(f"Remove the {copied} copied records from the eval set (or training) so the evaluation measures generalisation.")
