@@ -86,3 +86,42 @@ def test_a_copies_summary_of_exact_and_query_copies_alone_still_says_the_split(t
     report = audit(_train(tmp_path), Config(task_type="classification"), embed=False,
                    eval_path=write_jsonl(tmp_path / "eval.jsonl", eval_rows))
     assert "2 eval records are copies of training records (1 exact, 1 without the system prompt)" in _hygiene(report).summary
+
+
+def _label_evidence(tmp_path, rows, config=None, name="train.jsonl"):
+    report = audit(write_jsonl(tmp_path / name, rows), config or Config(task_type="classification"), embed=False)
+    return report.checks["duplicates"].label_field, _hygiene(report).evidence["label_field"]
+
+
+def test_the_evidence_says_where_the_judged_labels_were_read_from(tmp_path):
+    """`evidence.label_field: "label"` for chat records with no `label` field: the internal switch, not a field."""
+    replies = [chat(q, INTENTS[i % 3], system=S1) for i, q in enumerate(QUERIES)]
+    assert _label_evidence(tmp_path, replies) == ("label", "assistant reply")
+    completions = [{"prompt": q, "completion": INTENTS[i % 3]} for i, q in enumerate(QUERIES)]
+    assert _label_evidence(tmp_path, completions, name="pc.jsonl") == ("label", "completion")
+    config = Config(task_type="classification")
+    config.fields.label = "intent"
+    named = [{"text": q, "intent": INTENTS[i % 3]} for i, q in enumerate(QUERIES)]
+    assert _label_evidence(tmp_path, named, config, "named.jsonl") == ("label", "intent")
+    annotated = [{"text": q, "annotations": [{"annotator": "ann", "label": INTENTS[i % 3]},
+                                              {"annotator": "bob", "label": INTENTS[i % 3]}]} for i, q in enumerate(QUERIES)]
+    assert _label_evidence(tmp_path, annotated, name="annotated.jsonl") == ("label", "annotations")
+    free = [chat(q, f"Reply {i}: a long free-text answer that never repeats, written for this one question alone.")
+            for i, q in enumerate(QUERIES)]
+    assert _label_evidence(tmp_path, free, Config(task_type="generation"), "free.jsonl") == (None, None)
+
+
+def test_every_hygiene_summary_of_free_text_targets_says_no_label_conflicts_are_judged(tmp_path):
+    """The README says the hygiene summary says so; it did only when hygiene passed (pc_dup.jsonl failed on its
+    duplicates without a word of it)."""
+    answer = "Answer {}: a long free-text completion about the question, written uniquely for this record alone."
+    rows = [{"prompt": q, "completion": answer.format(i)} for i, q in enumerate(QUERIES)]
+    rows += [{"prompt": QUERIES[i], "completion": answer.format(i)} for i in range(6)]  # 6 of 36 duplicates: fail
+    report = audit(write_jsonl(tmp_path / "pc_dup.jsonl", rows), Config(), embed=False)
+    hygiene = _hygiene(report)
+    assert report.checks["duplicates"].label_field is None and hygiene.status.value == "fail"
+    assert hygiene.summary == ("16.7% of records are duplicates (6 exact and 0 near groups); "
+                               "targets are free text, so no label conflicts are judged")
+    clean = audit(write_jsonl(tmp_path / "pc.jsonl", rows[:30]), Config(), embed=False)
+    assert _hygiene(clean).summary == ("targets are free text, so no label conflicts are judged, 0.0% duplicates; "
+                                       "no eval set supplied (--eval), so leakage was not checked")

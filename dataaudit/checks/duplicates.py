@@ -187,6 +187,8 @@ class DuplicatesResult:
     # Preference pairs whose chosen equals rejected (normalised), after de-duplication: left out of `usable`
     # (no signal to learn from; checks.preference lists them).
     no_signal: int = 0
+    # Where the labels judged for conflicts were read from, for the hygiene evidence (label_source); None with label_field.
+    label_source: str | None = None
     semantic_leak_count: int = 0  # of leak_count, the eval records that are only reworded copies (judge: MAX_SEMANTIC_LEAK_SHARE)
     group_sizes: list[int] = field(default_factory=list, repr=False, metadata={"json": False})  # every group's size, for plots
     all_groups: list[GroupLines] = field(default_factory=list, repr=False, metadata=FULL)
@@ -217,6 +219,27 @@ def label_field(records: list[Record], config: Config) -> str | None:
     if not values or (not named and free_text_reason(values)):
         return None
     return "label" if any(r.label is not None for r in records) else "target"
+
+
+# What a reply is called in each format whose replies may be its classes (load.readers), for label_source.
+REPLY_NAMES = {"chat": "assistant reply", "sharegpt": "assistant reply", "prompt_completion": "completion",
+               "unpaired_preference": "completion"}
+
+
+def label_source(records: list[Record], config: Config, name: str | None) -> str | None:
+    """Where the labels `label_field` named were read from, as a reader of the evidence knows it: the configured label
+    field's name, "annotations" for annotators' labels, the reply ("assistant reply", "completion", alpaca's output
+    field) where replies are the classes; None for free-text targets. `label_field`'s "label" is a switch (class
+    labels or not), which read as a field of that name in chat records that have none."""
+    if name is None:
+        return None
+    if any(r.annotations for r in records):
+        return "annotations"
+    if any(r.label is not None and r.label != r.target for r in records):
+        return config.fields.label
+    replies = dict.fromkeys(REPLY_NAMES.get(r.format, config.fields.output if r.format == "alpaca" else "target")
+                            for r in records if r.target is not None)
+    return " and ".join(replies) or None
 
 
 def _value(record: Record, name: str | None) -> str | None:
@@ -602,6 +625,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         near_cosine=dup.near_cosine,
         lexical_ratio=dup.lexical_ratio if dup.lexical else None,
         label_field=name,
+        label_source=label_source(records, config, name),
         near_kinds=dict(sorted(near_kinds.items())),
         no_signal=no_signal,
         group_sizes=sorted((len(g.members) for g in all_groups), reverse=True),
@@ -1062,7 +1086,7 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
                 "conflict_groups": result.conflict_count,
                 "conflict_records": result.conflict_records, "conflict_share": round(conflict_share, 4),
                 "leaked_eval_records": leaked, "exact_groups": result.exact_group_count, "near_groups": result.near_group_count,
-                "label_field": result.label_field,
+                "label_field": result.label_source,
                 "bounds": {"max_conflict_share": h.max_conflict_share, "max_leaked": h.max_leaked,
                            "max_duplicate_share": h.max_duplicate_share}}
     fails, warns, actions = [], [], []
