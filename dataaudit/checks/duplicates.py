@@ -1158,12 +1158,14 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
                        "De-duplicate the files together with `dataaudit dedup FILES... --out FOLDER` (keeps the first record "
                        "of each group, across files; each file's copy is written under its own name).")
     action = " ".join(actions)
+    # Said in every summary (README), not only a passing one: a failing one read as if conflicts were judged and none found.
+    free_text = "targets are free text, so no label conflicts are judged" if result.records and not result.label_field else ""
+    notes = [free_text] if free_text else []
     if fails:
-        return [Finding("hygiene", Status.FAIL, "; ".join(fails + warns), evidence, action)]
+        return [Finding("hygiene", Status.FAIL, "; ".join(fails + warns + notes), evidence, action)]
     if warns:
-        return [Finding("hygiene", Status.WARN, "; ".join(warns), evidence, action)]
-    conflicts = ("no records to compare" if not result.records else
-                 "targets are free text, so no label conflicts are judged" if not result.label_field else
+        return [Finding("hygiene", Status.WARN, "; ".join(warns + notes), evidence, action)]
+    conflicts = ("no records to compare" if not result.records else free_text if free_text else
                  f"{result.conflict_count} conflicting label group(s) (within the bound of {h.warn_conflict_share:.1%} of records)"
                  if result.conflict_count else "no conflicting labels")
     if result.eval_records is None:  # nothing to compare with: no evidence of leakage either way
