@@ -187,6 +187,8 @@ class DuplicatesResult:
     # Preference pairs whose chosen equals rejected (normalised), after de-duplication: left out of `usable`
     # (no signal to learn from; checks.preference lists them).
     no_signal: int = 0
+    # Where the labels judged for conflicts were read from, for the hygiene evidence (label_source); None with label_field.
+    label_source: str | None = None
     semantic_leak_count: int = 0  # of leak_count, the eval records that are only reworded copies (judge: MAX_SEMANTIC_LEAK_SHARE)
     group_sizes: list[int] = field(default_factory=list, repr=False, metadata={"json": False})  # every group's size, for plots
     all_groups: list[GroupLines] = field(default_factory=list, repr=False, metadata=FULL)
@@ -217,6 +219,27 @@ def label_field(records: list[Record], config: Config) -> str | None:
     if not values or (not named and free_text_reason(values)):
         return None
     return "label" if any(r.label is not None for r in records) else "target"
+
+
+# What a reply is called in each format whose replies may be its classes (load.readers), for label_source.
+REPLY_NAMES = {"chat": "assistant reply", "sharegpt": "assistant reply", "prompt_completion": "completion",
+               "unpaired_preference": "completion"}
+
+
+def label_source(records: list[Record], config: Config, name: str | None) -> str | None:
+    """Where the labels `label_field` named were read from, as a reader of the evidence knows it: the configured label
+    field's name, "annotations" for annotators' labels, the reply ("assistant reply", "completion", alpaca's output
+    field) where replies are the classes; None for free-text targets. `label_field`'s "label" is a switch (class
+    labels or not), which read as a field of that name in chat records that have none."""
+    if name is None:
+        return None
+    if any(r.annotations for r in records):
+        return "annotations"
+    if any(r.label is not None and r.label != r.target for r in records):
+        return config.fields.label
+    replies = dict.fromkeys(REPLY_NAMES.get(r.format, config.fields.output if r.format == "alpaca" else "target")
+                            for r in records if r.target is not None)
+    return " and ".join(replies) or None
 
 
 def _value(record: Record, name: str | None) -> str | None:
@@ -570,7 +593,8 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     all_groups += [GroupLines("near", lines_of(p), tuple(methods_of_cluster[c]), _same_target(records, p))
                    for p, c in near_rows]
 
-    leaks = (_leaks(train, eval_index, eval_only, cross, config, remembering(searches, config, "duplicates.eval_leaks"))
+    leaks = (_leaks(train, eval_index, eval_only, cross, config, remembering(searches, config, "duplicates.eval_leaks"),
+                    content_words)
              if eval_index is not None else [])
     overlaps = _overlaps(train, production_index) if production_index is not None else []
 
@@ -601,6 +625,7 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
         near_cosine=dup.near_cosine,
         lexical_ratio=dup.lexical_ratio if dup.lexical else None,
         label_field=name,
+        label_source=label_source(records, config, name),
         near_kinds=dict(sorted(near_kinds.items())),
         no_signal=no_signal,
         group_sizes=sorted((len(g.members) for g in all_groups), reverse=True),
@@ -872,7 +897,7 @@ def dup_seed(config: Config) -> int:
 
 
 def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross: list[tuple[int, int, str, float]],
-           config: Config, steps: DataSteps) -> list[Leak]:
+           config: Config, steps: DataSteps, content_words: dict[str, tuple[str, ...]] | None = None) -> list[Leak]:
     records = train.records
     distinct = train.distinct
     match: dict[str, tuple[int, str, float]] = {}  # eval key -> (train key id, kind, similarity)
@@ -886,6 +911,12 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
     # leak warns), so a filler copy that also reads close to its vector is not written as merely reworded.
     for e, t, kind, sim in sorted(cross, key=lambda c: -c[3]):
         match.setdefault(eval_only[e], (t, kind, sim))
+    # A lexical copy of a training query under another system prompt (or none) is as much a copy as one under its
+    # own; of two lexical matches the earlier training record is named, as the lexical leak names the earliest.
+    exact_or_query = {key for key, (_, kind, _) in match.items() if kind != "lexical"}
+    for key, (t, kind, sim) in query_copies(train, eval_index, exact_or_query, config.duplicates, content_words).items():
+        if key not in match or t < match[key][0]:
+            match[key] = (t, kind, sim)
     if eval_index.vectors is not None and train.vectors is not None and distinct:
         k = min(3, len(distinct))
         eval_fields, train_fields = _fields_of(eval_index, None, []), _fields_of(train, None, [])
@@ -915,13 +946,18 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
     return leaks
 
 
+def _queries_set_apart(train: TextIndex, other: TextIndex) -> bool:
+    """Whether some record's query is not its whole input (a system prompt, tool calls and results)."""
+    return any(r.preamble_chars or r.query is not None for records in (train.records, other.records) for r in records)
+
+
 def same_query(train: TextIndex, other: TextIndex, matched: Container[str]) -> dict[str, int]:
     """Keys of `other` (eval or production) not in `matched` whose input, without its system prompt, is a
     training input's without its own -> that training key's id. A plain-text eval or production file beside
     a chat export with a system prompt (or under another prompt) holds the same queries verbatim, yet no
     whole key matches. The normalised query of each key is the index's own (`embed_texts`, what is embedded);
     only worked out where some record's query is not its input (a system prompt, tool calls and results)."""
-    if not any(r.preamble_chars or r.query is not None for records in (train.records, other.records) for r in records):
+    if not _queries_set_apart(train, other):
         return {}
     queries: dict[str, int] = {}
     for key_id, query in enumerate(train.embed_texts):
@@ -930,6 +966,48 @@ def same_query(train: TextIndex, other: TextIndex, matched: Container[str]) -> d
     for key, query in zip(other.distinct, other.embed_texts):
         if key not in matched and query in queries:
             found[key] = queries[query]
+    return found
+
+
+def query_copies(train: TextIndex, other: TextIndex, matched: Container[str], dup: DuplicatesConfig,
+                 content_words: dict[str, tuple[str, ...]] | None = None) -> dict[str, tuple[int, str, float]]:
+    """Keys of `other` (an eval set) not in `matched` whose query, without its system prompt, is a lexical copy of
+    a training query by the word rules of the lexical pass that need no candidates: the same content words
+    (case, punctuation and filler aside) or the same words with one block moved (`near_pairs.lexical_copy`) ->
+    (the earliest such training key's id, "lexical", similarity). The lexical pass pairs texts under one prompt
+    class only, so "WHAT ... ITALIAN?" under another system prompt, or a legacy prompt ending in its "###"
+    separator beside a chat export, was no copy, though the same query verbatim is one (`same_query`). A typo
+    copy is found under one prompt class only: its candidates come from that pass's banding."""
+    if not dup.lexical or not _queries_set_apart(train, other):
+        return {}
+    words_of = content_words or {}
+
+    def words(query: str) -> tuple[str, ...]:
+        return words_of.get(query) or skeleton(tokens(query))
+
+    other_slot = {k: i for i, k in enumerate(other.distinct)}
+    wanted = {tuple(sorted(w)) for key, query in zip(other.distinct, other.embed_texts)
+              if key not in matched and (w := words(query))}
+    if not wanted:
+        return {}
+    by_bag: dict[tuple[str, ...], list[int]] = {}
+    for key_id, query in enumerate(train.embed_texts):
+        bag = tuple(sorted(words(query)))
+        if bag in wanted:
+            by_bag.setdefault(bag, []).append(key_id)
+    train_fields, other_fields = _fields_of(train, None, []), _fields_of(other, None, [])
+    found: dict[str, tuple[int, str, float]] = {}
+    for key, query in zip(other.distinct, other.embed_texts):
+        if key in matched:
+            continue
+        mine = words(query)
+        for t in by_bag.get(tuple(sorted(mine)), [])[:LEAK_CANDIDATES]:  # key ids are in input order
+            train_query = train.embed_texts[t]
+            copy = lexical_copy((train_query, query), (words(train_query), mine), dup.lexical_ratio,
+                                (train_fields(t), other_fields(other_slot[key])))
+            if copy is not None:
+                found[key] = (t, "lexical", copy[1])
+                break
     return found
 
 
@@ -991,6 +1069,8 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
 # (exact, query, lexical) fail above hygiene.max_leaked; reworded ones warn, and fail only when more than
 # half the eval set is reworded copies, about twice the most measured on a clean split.
 CLEAN_SPLIT_REWORDED = 0.24
+# The kinds of copy (duplicates.jsonl's `match`) as the hygiene summary counts them, in this order.
+COPY_KINDS = (("exact", "exact"), ("query", "without the system prompt"), ("lexical", "lexical"))
 MAX_SEMANTIC_LEAK_SHARE = 0.5
 
 
@@ -1006,7 +1086,7 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
                 "conflict_groups": result.conflict_count,
                 "conflict_records": result.conflict_records, "conflict_share": round(conflict_share, 4),
                 "leaked_eval_records": leaked, "exact_groups": result.exact_group_count, "near_groups": result.near_group_count,
-                "label_field": result.label_field,
+                "label_field": result.label_source,
                 "bounds": {"max_conflict_share": h.max_conflict_share, "max_leaked": h.max_leaked,
                            "max_duplicate_share": h.max_duplicate_share}}
     fails, warns, actions = [], [], []
@@ -1036,12 +1116,14 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
     fail_copies = copied > h.max_leaked
     fail_reworded = reworded_share > MAX_SEMANTIC_LEAK_SHARE
     if fail_copies:
-        # Exact and lexical copies apart: on paraphrase data most copies are lexical ones, which "are copies" alone
-        # would read as exact; reworded copies are said apart, as they only warn below the bound. "Exact" as the
-        # README defines it (the normalised input: a copy in other case or width is one), not "verbatim".
-        kinds = Counter("exact" if x.kind in ("exact", "query") else "lexical" for x in leaks if x.kind != "semantic")
-        split = (f" ({kinds['exact']} exact, {kinds['lexical']} lexical)"
-                 if kinds["lexical"] and sum(kinds.values()) == copied else "")
+        # Each kind of copy apart, named as duplicates.jsonl's `match` names it (query: the input without its
+        # system prompt), so the counts are that file's: on paraphrase data most copies are lexical ones, which
+        # "are copies" alone would read as exact, and `query` folded into exact said 4 exact where the file had 2.
+        # Reworded copies are said apart, as they only warn below the bound. "Exact" as the README defines it (the
+        # normalised input: a copy in other case or width is one), not "verbatim".
+        kinds = Counter(x.kind for x in leaks if x.kind != "semantic")
+        named = [f"{kinds[kind]} {words}" for kind, words in COPY_KINDS if kinds[kind]]
+        split = f" ({', '.join(named)})" if (kinds["lexical"] or len(named) > 1) and sum(kinds.values()) == copied else ""
         fails.append(f"{copied} eval records are copies of training records{split} (e.g. {example(('exact', 'query', 'lexical'))})"
                      + (f"; {reworded} more ({reworded_share:.1%} of the eval set) are reworded copies" if reworded else ""))
         actions.append(f"Remove the {copied} copied records from the eval set (or training) so the evaluation measures generalisation.")
@@ -1076,12 +1158,14 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
                        "De-duplicate the files together with `dataaudit dedup FILES... --out FOLDER` (keeps the first record "
                        "of each group, across files; each file's copy is written under its own name).")
     action = " ".join(actions)
+    # Said in every summary (README), not only a passing one: a failing one read as if conflicts were judged and none found.
+    free_text = "targets are free text, so no label conflicts are judged" if result.records and not result.label_field else ""
+    notes = [free_text] if free_text else []
     if fails:
-        return [Finding("hygiene", Status.FAIL, "; ".join(fails + warns), evidence, action)]
+        return [Finding("hygiene", Status.FAIL, "; ".join(fails + warns + notes), evidence, action)]
     if warns:
-        return [Finding("hygiene", Status.WARN, "; ".join(warns), evidence, action)]
-    conflicts = ("no records to compare" if not result.records else
-                 "targets are free text, so no label conflicts are judged" if not result.label_field else
+        return [Finding("hygiene", Status.WARN, "; ".join(warns + notes), evidence, action)]
+    conflicts = ("no records to compare" if not result.records else free_text if free_text else
                  f"{result.conflict_count} conflicting label group(s) (within the bound of {h.warn_conflict_share:.1%} of records)"
                  if result.conflict_count else "no conflicting labels")
     if result.eval_records is None:  # nothing to compare with: no evidence of leakage either way
