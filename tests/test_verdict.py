@@ -210,3 +210,16 @@ def test_consistency_does_not_apply_to_free_text_targets_without_labels():
     judged = findings[:1] + [Finding("consistency", Status.FAIL, "Krippendorff's alpha 0.412 (< 0.667)")] + findings[2:]
     kept = decide(judged, {}, not_applicable=not_applicable("generation", labelled=False))
     assert kept.status == "not_ready" and [c.id for c in kept.conditions if c.id == "consistency"] == ["consistency"]
+
+
+def test_a_passing_findings_caveat_is_said_beside_the_finding_that_decides():
+    """Free-text targets' 'no label conflicts are judged' was said only while hygiene passed: a preference check's
+    failure took the summary and the reader was left to think conflicts were judged and none found."""
+    caveat = "targets are free text, so no label conflicts are judged"
+    passing = Finding("hygiene", Status.PASS, "no conflicts to judge, 0.0% duplicates", caveat=caveat)
+    failing = Finding("hygiene", Status.FAIL, "1 group of preference records contradict each other")
+    merged = merge_findings("hygiene", [failing, passing])
+    assert (merged.status, merged.summary) == (Status.FAIL, f"1 group of preference records contradict each other; {caveat}")
+    # said once where the deciding summary already says it, and nothing added where no finding has one
+    assert merge_findings("hygiene", [replace(failing, summary=f"13% duplicates; {caveat}"), passing]).summary == f"13% duplicates; {caveat}"
+    assert merge_findings("hygiene", [failing, replace(passing, caveat="")]).summary == failing.summary

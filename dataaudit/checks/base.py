@@ -73,6 +73,9 @@ class Finding:
     summary: str
     evidence: dict[str, Any] = field(default_factory=dict)
     action: str = ""  # what to do about it; empty when it passes
+    # What this check could not judge, said in the condition's summary whatever decides it: a passing finding's
+    # summary is left out beside a failing one, and with it a limit the reader must still be told.
+    caveat: str = ""
 
 
 @dataclass(frozen=True)

@@ -1175,7 +1175,8 @@ def judge(result: DuplicatesResult | None, ctx: AuditContext) -> list[Finding]:
     else:
         leakage = "no leakage"
     return [Finding("hygiene", Status.PASS, f"{conflicts}, {share:.1%} duplicates; {leakage}"
-                    if result.eval_records is None else f"{leakage}, {conflicts}, {share:.1%} duplicates", evidence)]
+                    if result.eval_records is None else f"{leakage}, {conflicts}, {share:.1%} duplicates", evidence,
+                    caveat=free_text)]
 
 
 CHECK = Check(id="duplicates", order=50, measure=measure, judge=judge, conditions=frozenset({"hygiene"}))

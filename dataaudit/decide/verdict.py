@@ -143,7 +143,9 @@ def merge_findings(condition_id: str, findings: list[Finding], paths: Iterable[s
         evidence.update(finding.evidence)
     evidence = {key: rounded(value) for key, value in evidence.items()}
     actions = " ".join(f.action for f in ordered if f.action and f.status != PASS)
-    return Condition(condition_id, status, "; ".join(f.summary.rstrip(".") for f in shown), evidence, actions)
+    said = [f.summary.rstrip(".") for f in shown]
+    said += [f.caveat for f in ordered if f.caveat and f not in shown and not any(f.caveat in s for s in said)]
+    return Condition(condition_id, status, "; ".join(said), evidence, actions)
 
 
 EVIDENCE_DIGITS = 6
