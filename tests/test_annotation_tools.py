@@ -974,7 +974,7 @@ def test_a_prodigy_accept_not_a_list_is_a_record_error_and_an_option_not_offered
                                line(2, "a", ["pin_blocked"]), line(2, "b", ["not_an_option"])]) + "\n")
     dataset = load_dataset(path, Config())
     assert [(e.source, e.line, e.field) for e in dataset.errors] == [(str(path), 2, "accept")]
-    assert dataset.errors[0].message.startswith('expected a list of the chosen option ids, got "card_arrival"')
+    assert dataset.errors[0].message.startswith("expected a list of the chosen option ids, got 'card_arrival'")
     export = dataset.annotation_export
     assert export.questions == {"accept": "choices"}  # no phantom question "answer"
     assert [(a.annotator, a.label) for r in dataset.records for a in r.annotations] == [
@@ -1008,3 +1008,48 @@ def test_a_label_studio_result_with_no_value_is_counted_and_an_annotation_withou
     assert f"{path}: 2 annotations carry no completed_by, so each is read as its own anonymous annotator " \
            "('(unknown #n)'): alpha counts every answer, per-annotator figures mean nothing; export from the server " \
            "(or --label-studio), which names every annotation's user" in notes
+
+
+def test_a_value_quoted_in_an_error_is_masked_before_it_is_cut(tmp_path):
+    # the address sits past the 60th character: cut first, "bob.smith@exam" was left for no masker to recognise
+    accept = "x" * 44 + " bob.smith@example.org"
+    prodigy = tmp_path / "answers.jsonl"
+    prodigy.write_text(json.dumps({"text": "hello", "_input_hash": 1, "answer": "accept", "accept": accept,
+                                   "_annotator_id": "a"}) + "\n")
+    minimal = tmp_path / "ls_min.json"
+    minimal.write_text(json.dumps([{"text": "hello", "id": 1, "intent": {"note": accept}, "annotator": 1,
+                                    "annotation_id": 1}]))
+    for path, field, said in ((prodigy, "accept", "expected a list of the chosen option ids, got 'xxxx"),
+                              (minimal, "intent", "unrecognised answer value {'note': 'xxxx")):
+        [error] = load_dataset(path, Config()).errors
+        assert error.field == field and error.message.startswith(said), path
+        assert "<EMAIL" in error.message and "bob" not in error.message and "example" not in error.message, path
+
+
+def test_a_rating_that_is_no_number_is_its_rows_error_with_the_value_masked(tmp_path):
+    # Python's own words quote the value: they pass through the excerpt too (JSON-MIN stopped on a traceback)
+    address = "bob.smith@example.org"
+    full = tmp_path / "export.json"
+    full.write_text(json.dumps([{"id": n, "data": {"text": f"message {n}"}, "annotations": [{"id": n, "completed_by": 1, "result": [
+        {"from_name": "quality", "to_name": "text", "type": "rating", "value": {"rating": address if n == 1 else 3}}]}]}
+        for n in (1, 2)]))
+    minimal = tmp_path / "ls_min.json"
+    minimal.write_text(json.dumps([{"text": f"message {n}", "id": n, "quality": [{"rating": address if n == 1 else 3}],
+                                    "annotator": 1, "annotation_id": n} for n in (1, 2)]))
+    for path, field in ((full, "annotations[0].result"), (minimal, "quality")):
+        dataset = load_dataset(path, Config())
+        assert [(e.line, e.field) for e in dataset.errors] == [(1, field)], path
+        assert dataset.errors[0].message.startswith("unreadable value (could not convert string to float: '<EMAIL")
+        assert "bob" not in dataset.errors[0].message and [r.record_id for r in dataset.records] == ["2"]
+
+
+def test_question_names_a_message_lists_are_shown_as_field_names(tmp_path):
+    # a question is named by the export (a Prodigy label, an Argilla question): the dataset's words, masked
+    path = tmp_path / "answers.jsonl"
+    path.write_text("".join(json.dumps({"text": f"message {n}", "_input_hash": n, "answer": "accept",
+                                        "label": "ask bob.smith@example.org", "_annotator_id": a}) + "\n"
+                            for n in (1, 2) for a in ("a", "b")))
+    with pytest.raises(ConfigError) as raised:
+        load_dataset(path, Config(fields=FieldsConfig(question="nope")))
+    assert str(raised.value).startswith("fields.question: 'nope' is not a question of this export (questions: ask <EMAIL")
+    assert "bob" not in str(raised.value)

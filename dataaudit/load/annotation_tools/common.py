@@ -14,6 +14,7 @@ from typing import Any
 
 from ...config import Config
 from ...errors import InputError
+from ...excerpt import plain_excerpt
 from ..files import NO_SUCH_FILE, JsonArrayError, JsonArrayWalk
 # the plain reader's wording of a decode error (its dangling "starting at" / "at" dropped, our position added
 # once), so a line or a cut-off array reads the same in an export as in a plain file
@@ -160,6 +161,12 @@ def string_answers_kind(values: list[str]) -> str:
         return "textarea"
     lengths = sorted(len(value) for value in counts)
     return "choices" if lengths[len(lengths) // 2] <= LABEL_NAME_CHARS else "textarea"
+
+
+def unreadable(exc: Exception) -> str:
+    """What a value that cannot be read as its kind says: Python's words quote the value itself, so they pass
+    through the excerpt (masked, then cut) like every value a message shows."""
+    return f"unreadable value ({plain_excerpt(str(exc))})"
 
 
 def number_text(value: Any) -> str:

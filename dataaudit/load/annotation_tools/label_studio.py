@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from ...config import Config
-from ..values import Invalid
+from ..values import Invalid, key_name, quoted
 from ..records import Dataset, RecordError
 from .common import (JUDGED_LEVELS, LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, anonymous_note, count_on, entry_key, float_or_none,
-                     json_document, new_item, number_text, string_answers_kind, text_of)
+                     json_document, new_item, number_text, string_answers_kind, text_of, unreadable)
 from .build import build_dataset
 
 
@@ -118,7 +118,7 @@ def _ls_task(task: Any, index: int, config: Config, counts: Counts, questions: d
                 count_on(item, counts, "empty", entry_key([entry_key(annotation), result]))
                 continue
             except (Invalid, KeyError, TypeError, ValueError) as exc:
-                message = exc.message if isinstance(exc, Invalid) else f"unreadable value ({exc})"
+                message = exc.message if isinstance(exc, Invalid) else unreadable(exc)
                 raise Invalid(f"annotations[{position}].result", message) from exc
             if answer is not None:
                 item.answers.append(answer)
@@ -179,7 +179,7 @@ def _flat_value(value: Any, column: str) -> tuple[str, Any]:
         return "labels", None
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return "textarea", "\n".join(value)
-    raise Invalid(column, f"unrecognised answer value {json.dumps(value)[:60]}")
+    raise Invalid(key_name(column), f"unrecognised answer value {quoted(value)}")
 
 
 def read_label_studio_flat(path: Path, raw: bytes, kind: str,
@@ -235,7 +235,10 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str,
             for column, value in row.items():
                 if column in LS_META_COLUMNS or column in input_columns or value in (None, ""):
                     continue
-                cell_kind, parsed = _flat_value(value, column)
+                try:
+                    cell_kind, parsed = _flat_value(value, column)
+                except (KeyError, TypeError, ValueError) as exc:  # a rating that is no number: that row's error
+                    raise Invalid(key_name(column), unreadable(exc)) from exc
                 if cell_kind == "string":
                     cell_kind = string_kinds.get(column, "textarea")
                     parsed = (parsed,) if cell_kind == "choices" else parsed
