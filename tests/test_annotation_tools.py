@@ -1026,6 +1026,28 @@ def test_a_value_quoted_in_an_error_is_masked_before_it_is_cut(tmp_path):
         assert "<EMAIL" in error.message and "bob" not in error.message and "example" not in error.message, path
 
 
+def _min_rows_that_agree(tasks: int = 8) -> list[dict]:
+    return [{"text": f"review number {n}", "id": n, "sentiment": "Positive" if n % 2 else "Negative",
+             "annotator": annotator, "annotation_id": 10 * n + annotator, "created_at": "2024-01-01T00:00:00Z",
+             "updated_at": "2024-01-01T00:00:00Z", "lead_time": 3.0} for n in range(1, tasks + 1) for annotator in (1, 2)]
+
+
+def test_a_json_min_export_with_sorted_keys_where_annotators_always_agree_keeps_its_answer(tmp_path):
+    # the agreed answer is the same in every row of a task, as task data is: a label set is still the answer
+    path = tmp_path / "sorted.json"
+    path.write_text(json.dumps(_min_rows_that_agree(), sort_keys=True))
+    dataset = load_dataset(path, Config())
+    assert [r.input_text for r in dataset.records] == [f"review number {n}" for n in range(1, 9)]
+    assert [r.label for r in dataset.records] == ["Positive" if n % 2 else "Negative" for n in range(1, 9)]
+    assert dataset.annotation_export.questions == {"sentiment": "choices"}
+    assert alpha_of(dataset, "sentiment") == 1.0
+    # one column only, the same in every row of a task: it must be the answer, the input then unknown and said
+    path.write_text(json.dumps([{"annotation_id": row["annotation_id"], "annotator": row["annotator"], "id": row["id"],
+                                 "sentiment": row["sentiment"]} for row in _min_rows_that_agree()]))
+    dataset = load_dataset(path, Config())
+    assert dataset.annotation_export.questions == {"sentiment": "choices"}
+
+
 def test_a_rating_that_is_no_number_is_its_rows_error_with_the_value_masked(tmp_path):
     # Python's own words quote the value: they pass through the excerpt too (JSON-MIN stopped on a traceback)
     address = "bob.smith@example.org"

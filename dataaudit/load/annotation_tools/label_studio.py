@@ -292,6 +292,16 @@ def _flat_input_columns(rows: list[tuple[int, Any]], kind: str, config: Config) 
                 chosen.append(column)
         elif len(set(values)) > len(by_task) / 2:  # one row per task: only free text can tell itself apart
             chosen.append(column)
+    if shared and not [c for c in columns if c not in chosen]:
+        # Every column is the same in every row of a task: annotators who always agree repeat their answer as
+        # task data repeats. An answer column is certain (the export is of annotations), so the columns that
+        # read as a label set are the answers, while another column is left to be the input: where every one
+        # reads so (two rows of a short text read as a label given twice), the one with the most values.
+        labels = [c for c in chosen if not c.startswith("_data_")
+                  and string_answers_kind([r[c] for r in dicts if isinstance(r.get(c), str)]) == "choices"]
+        if len(labels) == len(chosen) > 1:
+            labels.remove(max(labels, key=lambda c: len({rows_[0].get(c) for rows_ in by_task.values()})))
+        chosen = [c for c in chosen if c not in labels]
     return chosen, not shared or not chosen
 
 
