@@ -1048,6 +1048,18 @@ def test_a_json_min_export_with_sorted_keys_where_annotators_always_agree_keeps_
     assert dataset.annotation_export.questions == {"sentiment": "choices"}
 
 
+def test_a_user_with_neither_id_nor_email_is_anonymous_numbered_and_counted(tmp_path):
+    tasks = [{"id": n, "data": {"text": f"message {n}"}, "annotations": [
+        {"id": 10 * n + k, "completed_by": {"first_name": f"name{k}"},
+         "result": [{"from_name": "intent", "to_name": "text", "type": "choices", "value": {"choices": ["billing"]}}]}
+        for k in (1, 2)]} for n in (1, 2)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks))
+    dataset = load_dataset(path, Config())
+    assert [[a.annotator for a in r.annotations] for r in dataset.records] == [["(unknown #1)", "(unknown #2)"]] * 2
+    assert any(n.startswith(f"{path}: 4 annotations carry no completed_by") for n in dataset.annotation_export.notes)
+
+
 def test_a_rating_that_is_no_number_is_its_rows_error_with_the_value_masked(tmp_path):
     # Python's own words quote the value: they pass through the excerpt too (JSON-MIN stopped on a traceback)
     address = "bob.smith@example.org"

@@ -183,6 +183,9 @@ def number_text(value: Any) -> str:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
+UNKNOWN_ANNOTATOR = "(unknown)"  # what annotator_name reads where the export names nobody
+
+
 def annotator_name(value: Any) -> str:
     """The tool's numeric user id where the export has one (one user reads the same whether a file writes
     `completed_by: 1` or expands it to `{"id": 1, "email": ...}`, and a report can name them without their
@@ -190,7 +193,7 @@ def annotator_name(value: Any) -> str:
     if isinstance(value, dict):  # some exports expand the user
         value = value.get("id") if value.get("id") not in (None, "") else value.get("email")
     if value is None or value == "":
-        return "(unknown)"
+        return UNKNOWN_ANNOTATOR
     return str(value)
 
 
