@@ -1060,6 +1060,16 @@ def test_a_user_with_neither_id_nor_email_is_anonymous_numbered_and_counted(tmp_
     assert any(n.startswith(f"{path}: 4 annotations carry no completed_by") for n in dataset.annotation_export.notes)
 
 
+def test_the_guessed_input_note_names_fields_as_field_names_are_shown(tmp_path):
+    # a field name is the dataset's: an address or an escape in it is masked and shown, as in every message
+    rows = [{"annotation_id": n, "annotator": 1, "id": n, "intent": "billing" if n % 2 else "refund",
+             "mail bob.smith@example.org\x1b[31m": f"message number {n}"} for n in range(1, 11)]
+    path = tmp_path / "sorted.json"
+    path.write_text(json.dumps(rows))
+    [note] = [n for n in load_dataset(path, Config()).annotation_export.notes if "fields.text_fields" in n]
+    assert "bob" not in note and "\x1b" not in note and "<EMAIL" in note
+
+
 def test_a_rating_that_is_no_number_is_its_rows_error_with_the_value_masked(tmp_path):
     # Python's own words quote the value: they pass through the excerpt too (JSON-MIN stopped on a traceback)
     address = "bob.smith@example.org"

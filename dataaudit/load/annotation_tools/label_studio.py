@@ -209,7 +209,7 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str,
     notes = []
     if unsure:
         notes.append(f"{source}: the input fields were told from the values, and no task has several rows to tell "
-                     f"task data from answers: read {', '.join(input_columns) or 'none'} as the input; name the input "
+                     f"task data from answers: read {', '.join(map(key_name, input_columns)) or 'none'} as the input; name the input "
                      "fields with fields.text_fields to be exact")
     string_kinds = _string_column_kinds(numbered, input_columns)
     items: dict[str, Item] = {}
