@@ -39,6 +39,7 @@ from .errors import ConfigError, DataAuditError, InputError, InputWarning, Model
 from .io import WriteError
 from .load.files import folder_name, is_uri
 from .load.records import Dataset
+from .load.values import key_name, quoted
 from .load.targets import dataset_task_type, resolve_task_type, without_target_labels
 from .report import CheckResults, CheckRun, InputSummary, Report
 from .result_cache import ResultCache, fingerprint, referenced_file_states, refresh_run_state, results_folder
@@ -404,7 +405,8 @@ def require_named_fields(dataset: Dataset, config: Config) -> None:
     """An InputError when a field a flag or override names explicitly (config.set_by) is in no record of the
     training files: --id-field nope audited without ids, --annotator-field nope blamed a missing id, and --question
     on plain records was ignored, each in silence or under another name. The message names the flag and the
-    fields the records do have. A field the config file names is the file's to fix and is not checked here."""
+    fields the records do have. A field the config file names is the file's to fix and is not checked here,
+    but for annotator columns, one of which misspelt reads as an annotator fewer wherever it was set."""
     files = ", ".join(f.path for f in dataset.files) or dataset.name
     who = config.set_by.get("fields.question")
     if who and config.fields.question and dataset.annotation_export is None:
@@ -412,6 +414,7 @@ def require_named_fields(dataset: Dataset, config: Config) -> None:
                          f"input with questions, so question {config.fields.question!r} names nothing; leave it out")
     if dataset.annotation_export is not None:
         return  # an export's items, ids and annotators are the tool's, not fields of rows
+    _require_annotator_columns(dataset, config, files)
     wanted = {"fields.annotator": (config.fields.annotator, any(r.annotations for r in dataset.records)),
               "fields.id": (config.fields.id, any(r.record_id is not None for r in dataset.records))}
     for key, (name, found) in wanted.items():
@@ -419,9 +422,40 @@ def require_named_fields(dataset: Dataset, config: Config) -> None:
             continue
         seen = _fields_without(dataset, name)
         if seen is not None:
-            listed = ", ".join(seen[:FIELDS_SEEN_LISTED]) + (f", ... ({len(seen)} in all)" if len(seen) > FIELDS_SEEN_LISTED else "")
-            raise InputError(f"{config.set_by[key]}: no record in {files} has a field {name!r} (fields seen: "
-                             f"{listed or 'none'}); name one of those")
+            raise InputError(f"{config.set_by[key]}: no record in {files} has a field {quoted(name)} (fields seen: "
+                             f"{_fields_listed(seen)}); name one of those")
+
+
+def _require_annotator_columns(dataset: Dataset, config: Config, files: str) -> None:
+    """An InputError naming each annotator column (fields.annotator_columns, however set) that no row of the
+    training files has, beside one that some row has: misspelt, it read as one annotator fewer and no agreement.
+    Checked once over every file, after all are read: one engine reads each file in its own task, and a column
+    may be in one batch only. Where no column is found at all, require_rows says that none holds a label."""
+    columns = config.fields.annotator_columns
+    labelled = {annotation.annotator for record in dataset.records for annotation in record.annotations}
+    unlabelled = [column for column in columns if column not in labelled]
+    if not columns or not unlabelled:
+        return
+    seen: list[str] = []
+    missing = []
+    for column in unlabelled:  # a column no record holds a label in, read again: is it in no row at all?
+        fields = _fields_without(dataset, column)
+        if fields is not None:
+            missing.append(column)
+            seen = fields
+    if not missing or len(missing) == len(columns):
+        return
+    who = config.set_by.get("fields.annotator_columns", "fields.annotator_columns")
+    one = len(missing) == 1
+    raise InputError(f"{who}: no record in {files} has {'a field' if one else 'the fields'} "
+                     f"{', '.join(map(quoted, missing))} (fields seen: {_fields_listed(seen)}); "
+                     f"name {'one of those' if one else 'them from those'}")
+
+
+def _fields_listed(seen: list[str]) -> str:
+    """The fields rows have, as a message names a dataset's keys, the first FIELDS_SEEN_LISTED of them."""
+    listed = ", ".join(map(key_name, seen[:FIELDS_SEEN_LISTED]))
+    return (listed + (f", ... ({len(seen)} in all)" if len(seen) > FIELDS_SEEN_LISTED else "")) or "none"
 
 
 def _fields_without(dataset: Dataset, name: str) -> list[str] | None:

@@ -974,7 +974,7 @@ def test_a_prodigy_accept_not_a_list_is_a_record_error_and_an_option_not_offered
                                line(2, "a", ["pin_blocked"]), line(2, "b", ["not_an_option"])]) + "\n")
     dataset = load_dataset(path, Config())
     assert [(e.source, e.line, e.field) for e in dataset.errors] == [(str(path), 2, "accept")]
-    assert dataset.errors[0].message.startswith('expected a list of the chosen option ids, got "card_arrival"')
+    assert dataset.errors[0].message.startswith("expected a list of the chosen option ids, got 'card_arrival'")
     export = dataset.annotation_export
     assert export.questions == {"accept": "choices"}  # no phantom question "answer"
     assert [(a.annotator, a.label) for r in dataset.records for a in r.annotations] == [
@@ -1008,3 +1008,92 @@ def test_a_label_studio_result_with_no_value_is_counted_and_an_annotation_withou
     assert f"{path}: 2 annotations carry no completed_by, so each is read as its own anonymous annotator " \
            "('(unknown #n)'): alpha counts every answer, per-annotator figures mean nothing; export from the server " \
            "(or --label-studio), which names every annotation's user" in notes
+
+
+def test_a_value_quoted_in_an_error_is_masked_before_it_is_cut(tmp_path):
+    # the address sits past the 60th character: cut first, "bob.smith@exam" was left for no masker to recognise
+    accept = "x" * 44 + " bob.smith@example.org"
+    prodigy = tmp_path / "answers.jsonl"
+    prodigy.write_text(json.dumps({"text": "hello", "_input_hash": 1, "answer": "accept", "accept": accept,
+                                   "_annotator_id": "a"}) + "\n")
+    minimal = tmp_path / "ls_min.json"
+    minimal.write_text(json.dumps([{"text": "hello", "id": 1, "intent": {"note": accept}, "annotator": 1,
+                                    "annotation_id": 1}]))
+    for path, field, said in ((prodigy, "accept", "expected a list of the chosen option ids, got 'xxxx"),
+                              (minimal, "intent", "unrecognised answer value {'note': 'xxxx")):
+        [error] = load_dataset(path, Config()).errors
+        assert error.field == field and error.message.startswith(said), path
+        assert "<EMAIL" in error.message and "bob" not in error.message and "example" not in error.message, path
+
+
+def _min_rows_that_agree(tasks: int = 8) -> list[dict]:
+    return [{"text": f"review number {n}", "id": n, "sentiment": "Positive" if n % 2 else "Negative",
+             "annotator": annotator, "annotation_id": 10 * n + annotator, "created_at": "2024-01-01T00:00:00Z",
+             "updated_at": "2024-01-01T00:00:00Z", "lead_time": 3.0} for n in range(1, tasks + 1) for annotator in (1, 2)]
+
+
+def test_a_json_min_export_with_sorted_keys_where_annotators_always_agree_keeps_its_answer(tmp_path):
+    # the agreed answer is the same in every row of a task, as task data is: a label set is still the answer
+    path = tmp_path / "sorted.json"
+    path.write_text(json.dumps(_min_rows_that_agree(), sort_keys=True))
+    dataset = load_dataset(path, Config())
+    assert [r.input_text for r in dataset.records] == [f"review number {n}" for n in range(1, 9)]
+    assert [r.label for r in dataset.records] == ["Positive" if n % 2 else "Negative" for n in range(1, 9)]
+    assert dataset.annotation_export.questions == {"sentiment": "choices"}
+    assert alpha_of(dataset, "sentiment") == 1.0
+    # one column only, the same in every row of a task: it must be the answer, the input then unknown and said
+    path.write_text(json.dumps([{"annotation_id": row["annotation_id"], "annotator": row["annotator"], "id": row["id"],
+                                 "sentiment": row["sentiment"]} for row in _min_rows_that_agree()]))
+    dataset = load_dataset(path, Config())
+    assert dataset.annotation_export.questions == {"sentiment": "choices"}
+
+
+def test_a_user_with_neither_id_nor_email_is_anonymous_numbered_and_counted(tmp_path):
+    tasks = [{"id": n, "data": {"text": f"message {n}"}, "annotations": [
+        {"id": 10 * n + k, "completed_by": {"first_name": f"name{k}"},
+         "result": [{"from_name": "intent", "to_name": "text", "type": "choices", "value": {"choices": ["billing"]}}]}
+        for k in (1, 2)]} for n in (1, 2)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks))
+    dataset = load_dataset(path, Config())
+    assert [[a.annotator for a in r.annotations] for r in dataset.records] == [["(unknown #1)", "(unknown #2)"]] * 2
+    assert any(n.startswith(f"{path}: 4 annotations carry no completed_by") for n in dataset.annotation_export.notes)
+
+
+def test_the_guessed_input_note_names_fields_as_field_names_are_shown(tmp_path):
+    # a field name is the dataset's: an address or an escape in it is masked and shown, as in every message
+    rows = [{"annotation_id": n, "annotator": 1, "id": n, "intent": "billing" if n % 2 else "refund",
+             "mail bob.smith@example.org\x1b[31m": f"message number {n}"} for n in range(1, 11)]
+    path = tmp_path / "sorted.json"
+    path.write_text(json.dumps(rows))
+    [note] = [n for n in load_dataset(path, Config()).annotation_export.notes if "fields.text_fields" in n]
+    assert "bob" not in note and "\x1b" not in note and "<EMAIL" in note
+
+
+def test_a_rating_that_is_no_number_is_its_rows_error_with_the_value_masked(tmp_path):
+    # Python's own words quote the value: they pass through the excerpt too (JSON-MIN stopped on a traceback)
+    address = "bob.smith@example.org"
+    full = tmp_path / "export.json"
+    full.write_text(json.dumps([{"id": n, "data": {"text": f"message {n}"}, "annotations": [{"id": n, "completed_by": 1, "result": [
+        {"from_name": "quality", "to_name": "text", "type": "rating", "value": {"rating": address if n == 1 else 3}}]}]}
+        for n in (1, 2)]))
+    minimal = tmp_path / "ls_min.json"
+    minimal.write_text(json.dumps([{"text": f"message {n}", "id": n, "quality": [{"rating": address if n == 1 else 3}],
+                                    "annotator": 1, "annotation_id": n} for n in (1, 2)]))
+    for path, field in ((full, "annotations[0].result"), (minimal, "quality")):
+        dataset = load_dataset(path, Config())
+        assert [(e.line, e.field) for e in dataset.errors] == [(1, field)], path
+        assert dataset.errors[0].message.startswith("unreadable value (could not convert string to float: '<EMAIL")
+        assert "bob" not in dataset.errors[0].message and [r.record_id for r in dataset.records] == ["2"]
+
+
+def test_question_names_a_message_lists_are_shown_as_field_names(tmp_path):
+    # a question is named by the export (a Prodigy label, an Argilla question): the dataset's words, masked
+    path = tmp_path / "answers.jsonl"
+    path.write_text("".join(json.dumps({"text": f"message {n}", "_input_hash": n, "answer": "accept",
+                                        "label": "ask bob.smith@example.org", "_annotator_id": a}) + "\n"
+                            for n in (1, 2) for a in ("a", "b")))
+    with pytest.raises(ConfigError) as raised:
+        load_dataset(path, Config(fields=FieldsConfig(question="nope")))
+    assert str(raised.value).startswith("fields.question: 'nope' is not a question of this export (questions: ask <EMAIL")
+    assert "bob" not in str(raised.value)

@@ -18,9 +18,11 @@ def test_one_offs_long_values_and_line_breaks_make_free_text():
     assert string_answers_kind(labelled) == "choices"
     # a few repeated answers among many written once (more than a fifth of the answers)
     assert string_answers_kind(labelled + [f"unique remark {n}" for n in range(10)]) == "textarea"
-    # repeated, but sentences: the typical value is longer than a label's name
+    # sentences each given twice (a comment copied to the item's other answer): longer than a label's name
     sentence = "the customer wants a refund for the duplicated charge"
-    assert string_answers_kind([sentence, sentence + " again"] * 10) == "textarea"
+    assert string_answers_kind([f"{sentence} ({n})" for n in range(8)] * 2) == "textarea"
+    # two long values given ten times each are chosen, not written (the old rule read them so too)
+    assert string_answers_kind([sentence, sentence + " again"] * 10) == "choices"
     assert string_answers_kind(["line one\nline two", "billing"] * 10) == "textarea"
     assert string_answers_kind([]) == "textarea"
     # two answers, two values: too few to tell, read as the label question they most often are
@@ -49,3 +51,16 @@ def test_the_anonymous_note_counts_in_the_right_number():
     assert anonymous_note("e.json", 1, "label_studio")[0].startswith("e.json: 1 annotation carries no completed_by, so")
     assert anonymous_note("p.jsonl", 3, "prodigy")[0].startswith(
         "p.jsonl: 3 answers carry neither _annotator_id nor _session_id, so each is read as its own anonymous annotator")
+
+
+def test_long_label_names_and_small_exports_stay_label_questions():
+    # a rubric's statements are long, but each is given again and again: a label set
+    rubric = ["The response is helpful and fully correct here", "The response is partly correct but misses a step",
+              "The response is wrong or unsafe for the user"]
+    assert string_answers_kind([rubric[n % 3] for n in range(30)]) == "choices"
+    # a rating "1"-"5" on 5 items by 2 annotators: 3 of the 10 answers given once, too few answers to judge one-offs
+    assert string_answers_kind(["1", "1", "2", "3", "3", "4", "5", "5", "2", "2"]) == "choices"
+    # long values each given once or twice are written, not chosen
+    assert string_answers_kind([f"the customer asks about order {n} and seems annoyed" for n in range(10)] * 2) == "textarea"
+    # short free text among stock replies, in a small export too
+    assert string_answers_kind(["yes", "no", "yes", "no", "yes", "no", "maybe later", "not sure", "call me back"]) == "textarea"

@@ -450,3 +450,50 @@ def test_an_owned_engine_is_made_and_closed_under_the_audit_lock(tmp_path, monke
     data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(20)])
     audit(data, Config(task_type="format"), embed=False)
     assert held == {"make_engine": True, "close": True}
+
+
+def _wide(path: Path, columns: str, rows: list[str]) -> Path:
+    path.write_text(f"id,text,{columns}\n" + "".join(f"{n},message {n},{row}\n" for n, row in enumerate(rows, start=1)),
+                    encoding="utf-8")
+    return path
+
+
+def test_an_annotator_column_no_record_has_is_a_usage_error_naming_it(tmp_path):
+    from dataaudit.api import require_named_fields
+    from dataaudit.load import load_dataset
+
+    wide = _wide(tmp_path / "wide.csv", "a1,a2,a3", ["x,x,y", "y,y,y"])
+    config = Config(task_type="format")
+    config.fields.annotator_columns = ["a1", "nonexist", "a3", "zz"]
+    config.set_by["fields.annotator_columns"] = "--annotator-columns"
+    with pytest.raises(InputError) as raised:
+        audit(wide, config, embed=False)
+    assert str(raised.value) == (f"--annotator-columns: no record in {wide} has the fields 'nonexist', 'zz' (fields seen: "
+                                 "id, text, a1, a2, a3); name them from those")
+    # the same when the file was read in a task of its own (the Ray engine: among_others), checked once after
+    # every file is read; set in the config file, it is named by its key
+    config = Config(task_type="format")
+    config.fields.annotator_columns = ["a1", "a4"]
+    with pytest.raises(InputError, match=r"^fields.annotator_columns: no record in .* has a field 'a4' \(fields seen"):
+        require_named_fields(load_dataset(wide, config, among_others=True), config)
+
+
+def test_annotator_columns_each_in_some_file_are_all_read(tmp_path):
+    # one annotator labelled the first batch, another the second: no file has every column, together they do
+    first = _wide(tmp_path / "b1.csv", "a1,a2", [f"{'ab'[n % 2]},{'ab'[n % 2]}" for n in range(10)])
+    second = _wide(tmp_path / "b2.csv", "a1,a3", [f"{'ab'[n % 2]},{'ab'[n % 3 % 2]}" for n in range(10)])
+    config = Config(task_type="format")
+    config.fields.annotator_columns = ["a1", "a2", "a3"]
+    config.set_by["fields.annotator_columns"] = "--annotator-columns"
+    agreement = audit([first, second], config, embed=False).checks.get("agreement")
+    assert sorted(a.annotator for a in agreement.annotators) == ["a1", "a2", "a3"]
+
+
+def test_the_fields_seen_are_named_as_a_dataset_s_keys_are_shown(tmp_path):
+    # a key is the dataset's: an address in it is masked in the message as in every other
+    data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"t{i}", "label": "ab"[i % 2], "bob.smith@example.org": 1}
+                                              for i in range(20)])
+    config = config_with_overrides(Config(task_type="format"), {"fields.id": "nope"})
+    with pytest.raises(InputError) as raised:
+        audit(data, config, embed=False)
+    assert "fields seen: text, label, <EMAIL" in str(raised.value) and "bob" not in str(raised.value)

@@ -119,17 +119,13 @@ def test_a_file_read_in_its_own_task_among_other_inputs_is_a_file_error_not_the_
     assert str(alone) == f"{closed}: permission denied; make it readable to the user running the audit, or leave it out"
 
 
-def test_an_annotator_column_no_record_has_is_a_usage_error_naming_it(tmp_path):
+def test_each_file_is_read_with_the_annotator_columns_it_has(tmp_path):
+    # whether a column is in no file at all is asked once over every file (api.require_named_fields): a batch
+    # without one annotator's column is read, alone or among others, never refused by itself
     wide = tmp_path / "wide.csv"
-    wide.write_text("id,text,a1,a2,a3\n1,foo,x,x,y\n2,bar,y,y,y\n", encoding="utf-8")
-    config = Config(fields=FieldsConfig(annotator_columns=["a1", "nonexist", "a3", "zz"]))
-    config.set_by["fields.annotator_columns"] = "--annotator-columns"
-    with pytest.raises(InputError) as raised:
-        load_dataset(wide, config)
-    assert str(raised.value) == (f"--annotator-columns: no record in {wide} has the fields 'nonexist', 'zz' (fields seen: "
-                                 "id, text, a1, a2, a3); name them from those")
-    with pytest.raises(InputError, match=r"^fields.annotator_columns: no record in .* has a field 'a4' \(fields seen"):
-        load_dataset(wide, Config(fields=FieldsConfig(annotator_columns=["a1", "a4"])))
-    # every column present: read; an eval file need not carry the training file's annotator columns
-    assert len(load_dataset(wide, Config(fields=FieldsConfig(annotator_columns=["a1", "a2"]))).records) == 2
-    assert len(load_dataset(wide, Config(fields=FieldsConfig(annotator_columns=["a1", "a4"])), role="eval").records) == 2
+    wide.write_text("id,text,a1,a3\n1,foo,x,y\n2,bar,y,y\n", encoding="utf-8")
+    config = Config(fields=FieldsConfig(annotator_columns=["a1", "a2", "a3"]))
+    for among_others in (False, True):
+        dataset = load_dataset(wide, config, among_others=among_others)
+        assert [[(a.annotator, a.label) for a in r.annotations] for r in dataset.records] == [
+            [("a1", "x"), ("a3", "y")], [("a1", "y"), ("a3", "y")]]

@@ -229,19 +229,6 @@ def _long_row_text(obj: dict, f: FieldsConfig, text_field: str) -> str:
     return read_text(obj, f, "train", text_field).input_text
 
 
-FIELDS_SEEN_LISTED = 30  # field names an error lists; a wide CSV has hundreds
-
-
-def _missing_columns_message(missing: list[str], seen: list[str], files: list[InputFile], config: Config) -> str:
-    """One line naming who set the annotator columns, each column no record has, and the fields records have,
-    worded as the check of --annotator-field and --id-field words it (api.require_named_fields)."""
-    who = config.set_by.get("fields.annotator_columns", "fields.annotator_columns")
-    names = ", ".join(repr(column) for column in missing)
-    listed = ", ".join(seen[:FIELDS_SEEN_LISTED]) + (f", ... ({len(seen)} in all)" if len(seen) > FIELDS_SEEN_LISTED else "")
-    return (f"{who}: no record in {', '.join(f.path for f in files)} has {'a field' if len(missing) == 1 else 'the fields'} "
-            f"{names} (fields seen: {listed or 'none'}); name {'one of those' if len(missing) == 1 else 'them from those'}")
-
-
 def _parse_row(parser: RecordParser, source: str, row: Row) -> Record:
     try:
         return parser.parse(source, row.line, row.data)
@@ -275,10 +262,6 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
     errors: list[RecordError] = []
     total = invalid = blank = 0
     long_rows: list[tuple[str, int, dict]] = []
-    # Annotator columns no row has yet, and the fields rows have (kept only while one is missing): a column
-    # misspelt is a usage error, as --annotator-field misspelt is, not one annotator fewer and no agreement.
-    unseen_columns = list(config.fields.annotator_columns) if role == "train" and not among_others else []
-    fields_seen: dict[str, None] = {}
     for path in path_list:
         counters: Counter = Counter()
         source = str(path)
@@ -303,9 +286,6 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
                     file_error = True
                 continue
             file_rows += 1
-            if unseen_columns and isinstance(row.data, dict):
-                unseen_columns = [c for c in unseen_columns if c not in row.data and c.split(".")[0] not in row.data]
-                fields_seen.update(dict.fromkeys(row.data))
             if config.fields.annotator and role == "train":
                 if isinstance(row.data, dict):
                     long_rows.append((source, row.line, parser.resolve(row.data)))
@@ -323,9 +303,6 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
         total += file_rows
         blank += counters["blank"]
         files.append(InputFile(source, digest, file_rows))
-    # (where no column is found at all, api.require_rows says that none holds a label)
-    if unseen_columns and total and len(unseen_columns) < len(config.fields.annotator_columns):
-        raise InputError(_missing_columns_message(unseen_columns, list(fields_seen), files, config))
     if long_rows:
         grouped, bad = _group_long_rows(long_rows, config, errors)
         records.extend(grouped)

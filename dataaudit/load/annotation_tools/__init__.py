@@ -32,6 +32,7 @@ from ...config import Config
 from ...errors import InputError
 from ..files import JsonArrayError, JsonArrayWalk
 from ..records import Dataset, RecordError
+from ..values import key_name
 from .common import EXPORT_KINDS, JUDGED_LEVELS, LATEST_ONLY_NOTE, Counts, Item, anonymous_note, json_document, read_bytes
 from .build import add_counts, build_dataset
 from .argilla import read_argilla
@@ -237,5 +238,7 @@ def _question_sets(parts: list) -> list[str]:
     if len(distinct) <= 1:
         return []
     every = set.intersection(*(q for q in asked.values() if q))
-    listed = "; ".join(f"{source}: {', '.join(sorted(q - every)) or '(only the shared ones)'}" for source, q in asked.items() if q)
-    return [f"the files ask different questions (two projects merged?): besides {', '.join(sorted(every)) or 'none in common'}, {listed}"]
+    listed = "; ".join(f"{source}: {', '.join(map(key_name, sorted(q - every))) or '(only the shared ones)'}"
+                       for source, q in asked.items() if q)
+    return [f"the files ask different questions (two projects merged?): besides "
+            f"{', '.join(map(key_name, sorted(every))) or 'none in common'}, {listed}"]

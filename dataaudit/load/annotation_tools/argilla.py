@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ...config import Config
-from ..values import Invalid
+from ..values import Invalid, key_name
 from ..records import RecordError
 from .common import (Answer, Counts, Item, annotator_name, count_on, entry_key, json_document, new_item, number_text,
                      string_answers_kind)
@@ -66,7 +66,7 @@ def _responses(record: dict) -> dict[str, list]:
     if isinstance(responses, dict):
         for question, answers in responses.items():
             if answers is not None and not isinstance(answers, list):
-                raise Invalid(f"responses.{question}", "expected a list of responses")
+                raise Invalid(f"responses.{key_name(question)}", "expected a list of responses")
         return responses
     if not isinstance(responses, list):
         raise Invalid("responses", "expected an object of question -> responses (Argilla 2.x) or a list of responses (1.x)")
@@ -117,7 +117,7 @@ def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
             for question, answers in _responses(record).items():
                 for position, response in enumerate(answers or []):
                     if not isinstance(response, dict):
-                        raise Invalid(f"responses.{question}[{position}]", "expected an object")
+                        raise Invalid(f"responses.{key_name(question)}[{position}]", "expected an object")
                     status = response.get("status") or "submitted"
                     if status in ("discarded", "draft"):
                         set_aside.add((status, index, str(response.get("user_id"))))

@@ -11,7 +11,7 @@ from ...config import Config
 from ...errors import ConfigError
 from ..files import folder_name
 from ..records import AnnotationExport, Annotation, Dataset, InputFile, Record, RecordError
-from ..values import normalise_label
+from ..values import key_name, normalise_label
 from .common import CLASSIFICATION_TYPES, FLAT_EXPORT_NOTE, JUDGED_LEVELS, LATEST_ONLY_NOTE, Answer, Counts, Item, parse_time
 
 
@@ -61,7 +61,7 @@ def _headline(kinds: dict[str, str], config: Config) -> str | None:
             wanted = spelt.get(normalise_label(wanted), wanted)
         if wanted not in kinds:
             raise ConfigError(f"fields.question: {wanted!r} is not a question of this export "
-                              f"(questions: {', '.join(kinds) or 'none'})")
+                              f"(questions: {', '.join(map(key_name, kinds)) or 'none'})")
         return wanted
     for preferred in (CLASSIFICATION_TYPES[::2], CLASSIFICATION_TYPES):  # single-valued first, then sets
         for question, kind in kinds.items():

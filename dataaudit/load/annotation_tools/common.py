@@ -14,6 +14,7 @@ from typing import Any
 
 from ...config import Config
 from ...errors import InputError
+from ...excerpt import plain_excerpt
 from ..files import NO_SUCH_FILE, JsonArrayError, JsonArrayWalk
 # the plain reader's wording of a decode error (its dangling "starting at" / "at" dropped, our position added
 # once), so a line or a cut-off array reads the same in an export as in a plain file
@@ -135,19 +136,25 @@ def new_item(record: Any, index: int, config: Config, counts: Counts, *, what: s
     return item
 
 
-# A label is a name: free text is written in sentences, so a value set whose typical value runs past this many
-# characters, or spans lines, is read as free text however often its values repeat.
+# A label is a name, free text a sentence: where values are given only once or twice each (fewer than
+# LABEL_REPEATS answers a value), a typical value past this many characters reads as written, not chosen. Values
+# given again and again are a label set whatever their length (a rubric's "The response is helpful and fully
+# correct here").
 LABEL_NAME_CHARS = 40
+LABEL_REPEATS = 3
 # Free text may repeat a stock phrase ("ok", "n/a"), but most of it is written once; each value of a label set
 # is given again, on another item or by another annotator: at most this share of the answers may be one-offs.
 LABEL_ONE_OFF_SHARE = 0.2
+# Below this many answers a label set's rarer values are one-offs too (a rating "1"-"5" on 5 items by 2
+# annotators gives three of its ten answers once), so the share says nothing.
+LABEL_ONE_OFF_MIN_ANSWERS = 30
 
 
 def string_answers_kind(values: list[str]) -> str:
     """A question answered in plain strings, with no type written in the export: "choices" when its values
     read as a label set, "textarea" (free text) otherwise. Told by the values themselves, never by a fixed
     number of labels (Banking77 has 77 intents): a label set repeats few values, each of them again and
-    again, and its values are short names on one line."""
+    again, on one line."""
     if not values:
         return "textarea"
     counts = Counter(values)
@@ -156,15 +163,27 @@ def string_answers_kind(values: list[str]) -> str:
     if len(counts) > max(2, len(values) // 2):
         return "textarea"
     one_offs = sum(1 for count in counts.values() if count == 1)
-    if len(values) > 2 and one_offs > LABEL_ONE_OFF_SHARE * len(values):
+    if len(values) >= LABEL_ONE_OFF_MIN_ANSWERS and one_offs > LABEL_ONE_OFF_SHARE * len(values):
         return "textarea"
-    lengths = sorted(len(value) for value in counts)
-    return "choices" if lengths[len(lengths) // 2] <= LABEL_NAME_CHARS else "textarea"
+    if len(values) < LABEL_REPEATS * len(counts):
+        lengths = sorted(len(value) for value in counts)
+        if lengths[len(lengths) // 2] > LABEL_NAME_CHARS:
+            return "textarea"
+    return "choices"
+
+
+def unreadable(exc: Exception) -> str:
+    """What a value that cannot be read as its kind says: Python's words quote the value itself, so they pass
+    through the excerpt (masked, then cut) like every value a message shows."""
+    return f"unreadable value ({plain_excerpt(str(exc))})"
 
 
 def number_text(value: Any) -> str:
     number = float(value)
     return str(int(number)) if number.is_integer() else repr(number)
+
+
+UNKNOWN_ANNOTATOR = "(unknown)"  # what annotator_name reads where the export names nobody
 
 
 def annotator_name(value: Any) -> str:
@@ -174,7 +193,7 @@ def annotator_name(value: Any) -> str:
     if isinstance(value, dict):  # some exports expand the user
         value = value.get("id") if value.get("id") not in (None, "") else value.get("email")
     if value is None or value == "":
-        return "(unknown)"
+        return UNKNOWN_ANNOTATOR
     return str(value)
 
 

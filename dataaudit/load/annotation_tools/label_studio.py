@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from ...config import Config
-from ..values import Invalid
+from ..values import Invalid, key_name, quoted
 from ..records import Dataset, RecordError
-from .common import (JUDGED_LEVELS, LS_META_COLUMNS, SPAN_TYPES, Answer, Counts, Item, annotator_name, anonymous_note, count_on, entry_key, float_or_none,
-                     json_document, new_item, number_text, string_answers_kind, text_of)
+from .common import (JUDGED_LEVELS, LS_META_COLUMNS, SPAN_TYPES, UNKNOWN_ANNOTATOR, Answer, Counts, Item, annotator_name, anonymous_note, count_on, entry_key, float_or_none,
+                     json_document, new_item, number_text, string_answers_kind, text_of, unreadable)
 from .build import build_dataset
 
 
@@ -98,13 +98,13 @@ def _ls_task(task: Any, index: int, config: Config, counts: Counts, questions: d
         is_gold = bool(annotation.get("ground_truth"))
         if is_gold:
             count_on(item, counts, "gold", entry_key(annotation))
-        if annotation.get("completed_by") in (None, ""):
-            # No annotator known: each such annotation is its own anonymous rater, numbered in its task, so the
-            # task's answers all count (alpha needs only the values per item), as Prodigy's reader does; noted
+        annotator = annotator_name(annotation.get("completed_by"))
+        if annotator == UNKNOWN_ANNOTATOR:
+            # No annotator known (no completed_by, or a user object with neither id nor email): each such
+            # annotation is its own anonymous rater, numbered in its task, so the task's answers all count (alpha
+            # needs only the values per item), as Prodigy's reader does; noted
             counts.anonymous += 1
             annotator = f"(unknown #{len({a.annotator for a in item.answers if a.annotator.startswith('(unknown')}) + 1})"
-        else:
-            annotator = annotator_name(annotation.get("completed_by"))
         created = str(annotation.get("created_at") or "")
         meta = {"lead_time": float_or_none(annotation.get("lead_time")), "created_at": created, "is_gold": is_gold,
                 "answered_at": str(annotation.get("updated_at") or created),
@@ -118,7 +118,7 @@ def _ls_task(task: Any, index: int, config: Config, counts: Counts, questions: d
                 count_on(item, counts, "empty", entry_key([entry_key(annotation), result]))
                 continue
             except (Invalid, KeyError, TypeError, ValueError) as exc:
-                message = exc.message if isinstance(exc, Invalid) else f"unreadable value ({exc})"
+                message = exc.message if isinstance(exc, Invalid) else unreadable(exc)
                 raise Invalid(f"annotations[{position}].result", message) from exc
             if answer is not None:
                 item.answers.append(answer)
@@ -179,7 +179,7 @@ def _flat_value(value: Any, column: str) -> tuple[str, Any]:
         return "labels", None
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return "textarea", "\n".join(value)
-    raise Invalid(column, f"unrecognised answer value {json.dumps(value)[:60]}")
+    raise Invalid(key_name(column), f"unrecognised answer value {quoted(value)}")
 
 
 def read_label_studio_flat(path: Path, raw: bytes, kind: str,
@@ -209,7 +209,7 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str,
     notes = []
     if unsure:
         notes.append(f"{source}: the input fields were told from the values, and no task has several rows to tell "
-                     f"task data from answers: read {', '.join(input_columns) or 'none'} as the input; name the input "
+                     f"task data from answers: read {', '.join(map(key_name, input_columns)) or 'none'} as the input; name the input "
                      "fields with fields.text_fields to be exact")
     string_kinds = _string_column_kinds(numbered, input_columns)
     items: dict[str, Item] = {}
@@ -235,7 +235,10 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str,
             for column, value in row.items():
                 if column in LS_META_COLUMNS or column in input_columns or value in (None, ""):
                     continue
-                cell_kind, parsed = _flat_value(value, column)
+                try:
+                    cell_kind, parsed = _flat_value(value, column)
+                except (KeyError, TypeError, ValueError) as exc:  # a rating that is no number: that row's error
+                    raise Invalid(key_name(column), unreadable(exc)) from exc
                 if cell_kind == "string":
                     cell_kind = string_kinds.get(column, "textarea")
                     parsed = (parsed,) if cell_kind == "choices" else parsed
@@ -289,6 +292,16 @@ def _flat_input_columns(rows: list[tuple[int, Any]], kind: str, config: Config) 
                 chosen.append(column)
         elif len(set(values)) > len(by_task) / 2:  # one row per task: only free text can tell itself apart
             chosen.append(column)
+    if shared and not [c for c in columns if c not in chosen]:
+        # Every column is the same in every row of a task: annotators who always agree repeat their answer as
+        # task data repeats. An answer column is certain (the export is of annotations), so the columns that
+        # read as a label set are the answers, while another column is left to be the input: where every one
+        # reads so (two rows of a short text read as a label given twice), the one with the most values.
+        labels = [c for c in chosen if not c.startswith("_data_")
+                  and string_answers_kind([r[c] for r in dicts if isinstance(r.get(c), str)]) == "choices"]
+        if len(labels) == len(chosen) > 1:
+            labels.remove(max(labels, key=lambda c: len({rows_[0].get(c) for rows_ in by_task.values()})))
+        chosen = [c for c in chosen if c not in labels]
     return chosen, not shared or not chosen
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ...config import Config
-from ..values import Invalid, normalise_label
+from ..values import Invalid, normalise_label, quoted
 from ..records import RecordError
 from .common import Answer, Counts, Item, annotator_name, count_on, entry_key, json_message, text_of
 
@@ -73,7 +73,7 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
             accepted = obj.get("accept")
             if accepted is not None and not isinstance(accepted, list):
                 # a bare id would be read as a binary task's accept / reject, a question nobody asked
-                raise Invalid("accept", f"expected a list of the chosen option ids, got {json.dumps(accepted)[:60]} "
+                raise Invalid("accept", f"expected a list of the chosen option ids, got {quoted(accepted)} "
                                         "(write [\"id\"])")
             if isinstance(accepted, list):
                 if answer == "reject":
