@@ -907,3 +907,28 @@ def test_an_export_of_free_text_answers_only_is_not_said_to_have_one_annotation_
     assert consistency.action.startswith("To judge label consistency, add a choice, rating or number question")
     # nothing was compared, so no count of items with several labels beside a sentence saying they may have them
     assert consistency.evidence["items_with_multiple_labels"] is None
+
+
+def test_answers_naming_no_annotator_beside_named_ones_get_no_row_of_their_own(tmp_path):
+    """'(unknown #1)' and '(unknown #2)', each a task's first and second unnamed answer pooled over tasks, got rows,
+    agreement figures and kappas while the report's own note said such figures mean nothing."""
+    import json
+
+    from dataaudit.api import audit
+    from dataaudit.config import Config
+
+    def answer(n, user, label):
+        return {"id": n, "was_cancelled": False, **({"completed_by": user} if user is not None else {}),
+                "result": [{"from_name": "intent", "to_name": "text", "type": "choices", "value": {"choices": [label]}}]}
+
+    tasks = [{"id": i, "data": {"text": f"message number {i}"},
+              "annotations": [answer(3 * i, 7, "ab"[i % 2]), answer(3 * i + 1, None, "ab"[i % 2]),
+                              answer(3 * i + 2, None, "ab"[(i // 3) % 2])]} for i in range(40)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    agreement = audit(path, Config(task_type="format"), embed=False).checks["agreement"]
+    assert [s.annotator for s in agreement.per_annotator] == ["7"]
+    assert [a.annotator for a in agreement.annotators] in ([], ["7"])
+    assert all("unknown" not in pair for pair in agreement.cohen_kappa)
+    assert agreement.annotators_named and agreement.items == 40
+    assert any(n.startswith("answers that name no annotator count in alpha") for n in agreement.notes)

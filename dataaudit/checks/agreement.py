@@ -472,6 +472,8 @@ def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin
                      per_annotator_extras: dict[str, tuple[int, int, list[float]]]) -> tuple[list[AnnotatorStats], list[AnnotatorSummary]]:
     rows = []
     for a, name in enumerate(table.annotators):
+        if name.startswith(ANONYMOUS):  # no one's figures (measure_agreement's note)
+            continue
         labelled = ~np.isnan(table.codes[a])
         items = int(labelled.sum())
         own = table.codes[a, labelled].astype(int)
@@ -627,9 +629,16 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
                      if alpha is not None else (None, 0))
     per_item = pairwise_agreement_per_item(table.counts)
     percent = float(np.nanmean(per_item)) if items_multi else None
-    active = sorted(range(len(table.annotators)), key=lambda a: (-int((~np.isnan(table.codes[a])).sum()), table.annotators[a]))
+    # "(unknown #2)" is every item's second unnamed answer, not a person: it counts in alpha and in the named
+    # annotators' agreement with the others, but figures of its own (a row, a kappa) would describe no one.
+    anonymous = [a for a, name in enumerate(table.annotators) if name.startswith(ANONYMOUS)]
+    active = sorted((a for a in range(len(table.annotators)) if a not in anonymous),
+                    key=lambda a: (-int((~np.isnan(table.codes[a])).sum()), table.annotators[a]))
     shown = sorted(active[:MAX_ANNOTATORS_IN_MATRIX])
-    named = not table.annotators or not all(name.startswith(ANONYMOUS) for name in table.annotators)
+    named = not table.annotators or bool(active)
+    if named and anonymous:
+        notes.append("answers that name no annotator count in alpha and in the named annotators' agreement with the "
+                     "others, but get no per-annotator figures of their own")
     if named:
         annotators, per_annotator = _annotator_stats(table, level, scale, config.careless_margin, set(shown), vocabulary.per_annotator)
     else:
