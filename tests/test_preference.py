@@ -235,3 +235,18 @@ def test_more_contradicting_groups_than_listed_are_counted_whole_everywhere(tmp_
     cut = render_markdown(report, max_chars=20_000)
     assert (f"_… and {groups - 50} more: {MAX_LISTED - 50} of them are in report.json and report.html; "
             f"\\`dataaudit dedup --drop-conflicts\\` lists every group's lines in its .dropped.jsonl_") in cut
+
+
+def test_an_openai_dpo_contradiction_shows_what_is_asked_not_the_tools_digest(tmp_path):
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    system = {"role": "system", "content": "You are a weather bot."}
+
+    def line(preferred: str, other: str) -> dict:
+        return {"input": {"messages": [system, {"role": "user", "content": "Weather in Paris?"}], "tools": tools},
+                "preferred_output": [{"role": "assistant", "content": preferred}],
+                "non_preferred_output": [{"role": "assistant", "content": other}]}
+
+    ctx = context(write_jsonl(tmp_path / "dpo.jsonl", [line("It is 21C.", "No idea."), line("No idea.", "It is 21C.")]))
+    assert ctx.train.records[0].input_text.startswith("[tools ")
+    result = CHECK.measure(ctx)
+    assert result.contradiction_count == 1 and result.contradiction_examples == ["Weather in Paris?"]

@@ -46,9 +46,10 @@ REFUSED = [  # (line, the field named, what the message says)
     # content parts: each one an object of a known type holding what that type holds (they were dropped unread)
     ({"messages": [{"role": "user", "content": [{"type": "text", "text": "what is in this clip"},
                                                 {"type": "video_url", "video_url": {"url": "https://x/clip.mp4"}}]}, REPLY]},
-     "messages[0].content[1].type", "unknown part type 'video_url' (expected text, image_url, input_audio, file, refusal)"),
-    ({"messages": [{"role": "user", "content": [{"type": "video", "text": "x"}]}, REPLY]},
-     "messages[0].content[0].type", "unknown part type 'video'"),
+     "messages[0].content[1].type",
+     "unknown part type 'video_url' (expected text, image_url, input_audio, file, refusal, image, audio, video)"),
+    ({"messages": [{"role": "user", "content": [{"type": "picture", "url": "x"}]}, REPLY]},
+     "messages[0].content[0].type", "unknown part type 'picture'"),
     ({"messages": [{"role": "user", "content": [{"text": "hi"}]}, REPLY]}, "messages[0].content[0].type", "missing"),
     ({"messages": [{"role": "user", "content": [{"type": "text"}]}, REPLY]}, "messages[0].content[0].text", "missing"),
     ({"messages": [{"role": "user", "content": [1, 2]}, REPLY]},
@@ -61,16 +62,16 @@ REFUSED = [  # (line, the field named, what the message says)
      "messages[0].content[0].image_url.url", "missing"),
     ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}, REPLY]},
      "messages[0].content[0].image_url", "missing"),
-    # OpenAI's shapes: a name as its API takes one, a call with its id and type, arguments that are an object
-    ({"messages": [{**USER, "name": ""}, REPLY]}, "messages[0].name", "is empty"),
-    ({"messages": [{**USER, "name": "bob smith"}, REPLY]}, "messages[0].name",
-     "'bob smith' is not a name OpenAI takes (1 to 64 letters, digits, '_' or '-')"),
-    ({"messages": [USER, {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": "{}"}}]}]},
-     "messages[1].tool_calls[0].id", "missing"),
+    # Shapes every trainer needs: a call's id (where given) a string, its type function, arguments an object
+    # (OpenAI's own name pattern and a call's id are checked for an OpenAI target only, by the tokens check)
+    ({"messages": [USER, {"role": "assistant", "tool_calls": [{"id": 7, "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]},
+     "messages[1].tool_calls[0].id", "expected the call's id as a string, got a number"),
     ({"messages": [USER, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "code", "function": {"name": "f", "arguments": "{}"}}]}]},
      "messages[1].tool_calls[0].type", "expected 'function', got 'code'"),
     ({"messages": [USER, _call({"name": "f", "arguments": "[1,2]"})]},
      "messages[1].tool_calls[0].function.arguments", "holds a list, not a JSON object"),
+    ({"messages": [USER, _call({"name": "f", "arguments": "null"})]},
+     "messages[1].tool_calls[0].function.arguments", "holds null, not a JSON object"),
     ({"messages": [USER, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
                           "function_call": {"name": "f", "arguments": "{}"}}]},
      "messages[1].function_call", "tool_calls and a function_call on one message"),
@@ -221,3 +222,51 @@ def test_tool_calls_without_an_id_stay_valid_in_trl_message_lists(tmp_path):
     rows = [{"prompt": [USER, call, {"role": "tool", "content": "21"}], "completion": [REPLY]}]
     ds = load_dataset(write_jsonl(tmp_path / "trl.jsonl", rows), Config(task_type="generation"))
     assert ds.errors == [] and [r.target for r in ds.records] == ["It is 21 degrees in Paris."]
+
+
+def test_hugging_face_names_and_id_less_calls_are_records_without_a_target_model(tmp_path):
+    """OpenAI's name pattern and call ids are OpenAI's upload rules: Hugging Face / TRL `messages` data (a final
+    call with no id, a name OpenAI's pattern refuses) bound for an open model is read as it is."""
+    id_less = {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]}
+    rows = [{"messages": [USER, id_less]},
+            {"messages": [{**USER, "name": "José"}, REPLY]},
+            {"messages": [{**USER, "name": "bob.smith"}, REPLY]},
+            {"messages": [{**USER, "name": ""}, REPLY]}]
+    ds = load_dataset(write_jsonl(tmp_path / "hf.jsonl", rows), Config(task_type="generation"))
+    assert ds.errors == []
+    assert [(r.input_text, r.target) for r in ds.records] == [
+        ("weather in Paris?", '[{"function": {"arguments": "{\\"city\\": \\"Paris\\"}", "name": "get_weather"}, "type": "function"}]'),
+        ("José: weather in Paris?", REPLY["content"]), ("bob.smith: weather in Paris?", REPLY["content"]),
+        ("weather in Paris?", REPLY["content"])]
+
+
+def _llava(question: str, images: list | None) -> dict:
+    """A row as TRL's llava-instruct-mix holds it: the image part points into the row's `images` by index."""
+    row = {"messages": [{"role": "user", "content": [{"type": "image", "text": None, "index": 0},
+                                                     {"type": "text", "text": question, "index": None}]},
+                        {"role": "assistant", "content": [{"type": "text", "text": "A cat on a sofa.", "index": None}]}]}
+    return row if images is None else {**row, "images": images}
+
+
+def test_hugging_face_media_parts_stand_as_placeholders_keyed_by_what_they_point_to(tmp_path):
+    cat, dog = [{"bytes": "cat.jpg bytes", "path": "cat.jpg"}], [{"bytes": "dog.jpg bytes", "path": "dog.jpg"}]
+    rows = [_llava("What is shown?", cat), _llava("What is shown?", dog), _llava("What is shown?", cat),
+            _llava("What is shown?", None),
+            {"messages": [{"role": "user", "content": [{"type": "video", "path": "clip.mp4"}, {"type": "audio", "url": "https://x/a.wav"},
+                                                       {"type": "image", "image": "https://x/cat.png"}]}, REPLY]}]
+    ds = load_dataset(write_jsonl(tmp_path / "vlm.jsonl", rows), Config(task_type="generation"))
+    assert ds.errors == []
+    inputs = [r.input_text for r in ds.records]
+    assert all(text.startswith("[image ") and text.endswith("]\nWhat is shown?") for text in inputs[:4])
+    # another image is another input; the same image twice one input (an exact duplicate)
+    assert inputs[0] == inputs[2] and len({inputs[0], inputs[1], inputs[3]}) == 3
+    assert [r.query_text for r in ds.records[:2]] == [inputs[0], inputs[1]]
+    assert [line.split(" ")[0] for line in inputs[4].split("\n")] == ["[video", "[audio", "[image"]
+    assert ds.records[0].target == "A cat on a sofa."
+
+
+def test_a_media_part_in_an_assistant_reply_is_still_refused(tmp_path):
+    row = {"messages": [USER, {"role": "assistant", "content": [{"type": "image", "index": 0}]}]}
+    ds = load_dataset(write_jsonl(tmp_path / "vlm.jsonl", [row]), Config(task_type="generation"))
+    assert [(e.field, e.message.split(":")[0]) for e in ds.errors] == [
+        ("messages[1].content[0].type", "part of type 'image' in an assistant message")]

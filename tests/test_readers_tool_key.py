@@ -94,3 +94,36 @@ def test_dedup_keeps_a_reply_given_under_another_tool_set(tmp_path):
     assert (summary.records, summary.kept, summary.dropped, summary.run_conflicts_kept) == (3, 2, 1, 0)
     kept = [json.loads(x) for x in (tmp_path / "clean.jsonl").read_text().splitlines()]
     assert [k["messages"][2]["tool_calls"][0]["function"]["name"] for k in kept] == ["takeoff_drone", "reject_request"]
+
+
+def test_one_conversation_with_its_tools_is_one_input_in_every_shape_that_offers_tools(tmp_path):
+    """A chat line, a TRL conversational prompt/completion row (its `tools` a list or, as Hugging Face datasets store
+    it, a JSON string), a LLaMA-Factory ShareGPT row (bare functions in a JSON string), a TRL preference row and an
+    OpenAI DPO line in the legacy `input.functions` spelling: the same question under the same tools is one input."""
+    reply = {"role": "assistant", "content": "It is 20C."}
+    rows = [{"messages": [USER, reply], "tools": [CELSIUS]},
+            {"prompt": [USER], "completion": [reply], "tools": [CELSIUS]},
+            {"prompt": [USER], "completion": [reply], "tools": json.dumps([CELSIUS])},
+            {"conversations": [{"from": "human", "value": USER["content"]}, {"from": "gpt", "value": "It is 20C."}],
+             "tools": json.dumps([CELSIUS["function"]])},
+            {"prompt": [USER], "chosen": [reply], "rejected": [{"role": "assistant", "content": "No idea."}], "tools": [CELSIUS]},
+            {"input": {"messages": [USER], "functions": [CELSIUS["function"]]}, "preferred_output": [reply],
+             "non_preferred_output": [{"role": "assistant", "content": "No idea."}]},
+            {"prompt": "weather in paris?", "completion": "It is 20C.", "tools": [FAHRENHEIT]},
+            {"prompt": [USER], "completion": [reply]}]
+    ds = _load(tmp_path, rows)
+    assert ds.errors == []
+    keyed = f"[tools {_digest(CELSIUS)}]\nweather in paris?"
+    assert [r.input_text for r in ds.records] == [keyed] * 6 + [f"[tools {_digest(FAHRENHEIT)}]\nweather in paris?",
+                                                                "weather in paris?"]
+    assert [r.query_text for r in ds.records] == ["weather in paris?"] * 8
+
+
+def test_tools_a_row_cannot_offer_are_a_record_error_naming_the_field(tmp_path):
+    reply = [{"role": "assistant", "content": "ok"}]
+    rows = [{"prompt": [USER], "completion": reply, "tools": "[{not json"},
+            {"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "ok"}], "tools": '{"name": "f"}'},
+            {"input": {"messages": [USER], "functions": ["get_weather"]}, "preferred_output": reply,
+             "non_preferred_output": [{"role": "assistant", "content": "no"}]}]
+    ds = _load(tmp_path, rows)
+    assert [(e.line, e.field) for e in ds.errors] == [(1, "tools"), (2, "tools"), (3, "input.functions[0]")]

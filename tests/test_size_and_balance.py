@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -25,6 +26,25 @@ def test_token_stats_and_context_limit(tmp_path):
     assert (result.input_tokens.min, result.input_tokens.median, result.input_tokens.max, result.input_tokens.total) == (1, 3, 50, 54)
     assert (result.target_tokens.min, result.target_tokens.max, result.target_tokens.total) == (1, 3, 6)
     assert result.over_context == 1 and result.over_context_examples[0].line == 3 and result.over_context_examples[0].tokens == 53
+
+
+
+def test_an_input_offering_tools_counts_the_tool_definitions_in_place_of_their_digest(tmp_path):
+    """The `[tools 1a2b3c4d5e6f]` turn keys the input; it was counted as words (a hash per record), while the tool
+    schemas a trainer renders into the prompt were not counted at all."""
+    tool = {"type": "function", "function": {"name": "takeoff_drone", "description": "Take off now",
+                                             "parameters": {"type": "object", "properties": {}}}}
+    user, reply = {"role": "user", "content": "take off please"}, {"role": "assistant", "content": "done"}
+    rows = [{"messages": [user, reply], "tools": [tool]}, {"messages": [user, reply], "functions": [tool["function"]]},
+            {"messages": [user, reply]},
+            # a TRL row keeps no source line: its digest is left out, its tools are not known here
+            {"prompt": [user], "completion": [reply], "tools": [tool]}]
+    ds = load_dataset(write_jsonl(tmp_path / "tools.jsonl", rows), Config(task_type="generation"))
+    assert [r.input_text.startswith("[tools ") for r in ds.records] == [True, True, False, True]
+    result = measure_size(ds, WORDS, SizeConfig())
+    schema_words = len(json.dumps(tool, sort_keys=True).split())
+    assert schema_words == 14
+    assert result.input_token_counts == [3 + schema_words, 3 + schema_words, 3, 3]
 
 
 def test_real_tokenizer_counts_wordpieces_offline():

@@ -133,3 +133,47 @@ def test_tool_call_arguments_as_an_object_are_no_finding_for_an_open_model_or_st
     config = TokensConfig(target_model="gpt-4o-mini")
     result = measure_tokens(strings.records, resolve_target(config), config)
     assert result.object_arguments_count == 0 and [f.status for f in judge(result, None)] == [Status.PASS]
+
+
+def _hf_rows():
+    """Hugging Face / TRL chat lines OpenAI's upload refuses: a name outside OpenAI's pattern, a final call without
+    an id (and one well-formed line), plus an OpenAI DPO line whose input names its user 'bob.smith'."""
+    user = {"role": "user", "content": "Weather in Paris?"}
+    reply = {"role": "assistant", "content": "It is 21 degrees."}
+    id_less = {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]}
+    return [{"messages": [{**user, "name": "José"}, reply]},
+            {"messages": [user, id_less]},
+            {"messages": [{**user, "name": "bob_smith"}, reply]},
+            {"messages": [{**user, "name": ""}, id_less]},
+            {"input": {"messages": [{**user, "name": "bob.smith"}]}, "preferred_output": [reply],
+             "non_preferred_output": [{"role": "assistant", "content": "No idea."}]}]
+
+
+def test_names_and_id_less_calls_openai_refuses_fail_the_format_for_an_openai_chat_model_naming_the_lines(tmp_path):
+    ds = _dataset(tmp_path, _hf_rows())
+    assert ds.errors == [] and len(ds.records) == 5  # records for any model
+    config = TokensConfig(target_model="gpt-4o-mini", max_listed=2)
+    result = measure_tokens(ds.records, resolve_target(config), config)
+    assert (result.names_not_accepted_count, result.calls_without_id_count) == (3, 2)
+    assert [(o.line, o.field) for o in result.names_not_accepted] == [(1, "messages[0].name"), (4, "messages[0].name")]
+    assert [(o.line, o.field) for o in result.calls_without_id] == [(2, "messages[1].tool_calls[0].id"),
+                                                                    (4, "messages[1].tool_calls[0].id")]
+    failures = [f for f in judge(result, None) if f.status == Status.FAIL]
+    assert [f.evidence for f in failures] == [{"target_model": "gpt-4o-mini", "names_not_accepted": 3},
+                                              {"target_model": "gpt-4o-mini", "calls_without_id": 2}]
+    assert failures[0].summary.startswith("3 of 5 records give a message a `name` that OpenAI's fine-tuning of gpt-4o-mini "
+                                          "does not take")
+    assert failures[0].summary.endswith("train.jsonl:1 (messages[0].name), train.jsonl:4 (messages[0].name) and 1 more")
+    assert failures[1].summary.startswith("2 of 5 records make a tool call without an `id`")
+    assert "checks.tokens.calls_without_id" in failures[1].action
+
+
+def test_names_and_id_less_calls_are_no_finding_for_an_open_model_or_a_completion_model(tmp_path):
+    from dataaudit.checks.token_models import TargetModel
+    from dataaudit.checks.tokens import lines_openai_refuses
+
+    ds = _dataset(tmp_path, _hf_rows())
+    assert lines_openai_refuses(ds.records, TargetModel("my-open-model", "", 4096, None, None)) == ([], [])
+    assert lines_openai_refuses(ds.records, TargetModel("davinci-002", "cl100k_base", 2048, None, None)) == ([], [])
+    names, calls = lines_openai_refuses(ds.records, resolve_target(TokensConfig(target_model="gpt-4o-mini")))
+    assert [n.line for n in names] == [1, 4, 5] and [c.line for c in calls] == [2, 4]

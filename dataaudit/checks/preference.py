@@ -189,8 +189,9 @@ def measure(ctx: AuditContext) -> PreferenceResult | None:
         identical_count=len(identical),
         contradictions=[[records[i].line for i in group] for group, _ in groups[:MAX_LISTED]],
         contradiction_count=len(groups),
-        # The prompt as its first record wrote it, not the lowercased key the records were joined on.
-        contradiction_examples=[excerpt(records[group[0]].input_text) for group, _ in groups[:MAX_LISTED]],
+        # The prompt as its first record wrote it, not the lowercased key the records were joined on; what is asked,
+        # as every other check shows a record (an OpenAI DPO line's input opens with its `[tools ...]` digest).
+        contradiction_examples=[excerpt(records[group[0]].query_text) for group, _ in groups[:MAX_LISTED]],
         contradiction_records=sum(len(lines) for lines, _ in groups),
         chosen_longer_share=round(longer / compared, 4) if compared else None,
         chosen_longer_pairs=longer,

@@ -15,6 +15,7 @@ import numpy as np
 from ..config import Config, SizeConfig
 from ..digits import against
 from ..excerpt import plain_excerpt
+from ..load.readers import offered_tools, without_tools_turn
 from ..load.records import Dataset, Record
 from ..tokens import TokenCounter, load_token_counter
 from .base import AuditContext, Check, Finding, Status
@@ -71,12 +72,32 @@ def _stats(counts: list[int]) -> TokenStats | None:
                       int(values.max()), int(values.sum()), round(float(values.mean()), 2))
 
 
+def counted_input(record: Record) -> tuple[str, str]:
+    """(the input as its words are counted, the tools it offers as JSON, "" for none). The `[tools 1a2b3c4d5e6f]`
+    turn that opens an input offering tools is the loader's key, a hash no model reads: the definitions are what a
+    trainer renders into the prompt (a chat template writes them as JSON) and what OpenAI bills, so they are
+    counted in its place, where the record kept its source line (a chat or OpenAI DPO line)."""
+    text = without_tools_turn(record.input_text)
+    return text, (offered_tools(record.raw) if text is not record.input_text and record.raw is not None else "")
+
+
+def counted_texts(records: list[Record], inputs: list[tuple[str, str]] | None = None) -> list[str]:
+    """Every distinct text token_lengths counts: inputs (as counted; inputs: their counted_input where known),
+    tool sets and targets."""
+    inputs = inputs if inputs is not None else [counted_input(r) for r in records]
+    return list(dict.fromkeys([text for text, _ in inputs] + [tools for _, tools in inputs if tools]
+                              + [r.target for r in records if r.target is not None]))
+
+
 def token_lengths(records: list[Record], tokens: TokenCounter) -> list[tuple[int, int | None]]:
-    """(input tokens, target tokens or None without a target) of each record. Each distinct string is
-    tokenised once: a classification set's targets are a few labels repeated on every record."""
-    distinct = list(dict.fromkeys([r.input_text for r in records] + [r.target for r in records if r.target is not None]))
+    """(input tokens, target tokens or None without a target) of each record, its tools (counted_input) among
+    its input's. Each distinct string is tokenised once: a classification set's targets are a few labels repeated
+    on every record, a tool set is the same on many."""
+    inputs = [counted_input(r) for r in records]
+    distinct = counted_texts(records, inputs)
     count_of = dict(zip(distinct, tokens.count(distinct)))
-    return [(count_of[r.input_text], None if r.target is None else count_of[r.target]) for r in records]
+    return [(count_of[text] + (count_of[tools] if tools else 0), None if r.target is None else count_of[r.target])
+            for (text, tools), r in zip(inputs, records)]
 
 
 @functools.lru_cache(maxsize=2)
@@ -122,9 +143,7 @@ def _measure(ctx: AuditContext) -> SizeResult:
     counter = _counter(model_path)
     result = measure_size(ctx.train.dataset, counter, ctx.config.size, lengths, length_judged_by=length_judge(ctx))
     if counter.recounts is not None:
-        records = ctx.train.records
-        distinct = list(dict.fromkeys([r.input_text for r in records] + [r.target for r in records if r.target is not None]))
-        result = replace(result, recounted=sum(counter.recounts(distinct)))
+        result = replace(result, recounted=sum(counter.recounts(counted_texts(ctx.train.records))))
     return result
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..excerpt import plain_excerpt
-from ..load.readers import object_arguments
+from ..load.readers import object_arguments, openai_shape_errors, without_tools_turn
 from ..load.records import Record
 from ..tokens import HFTokenizer, OpenAIEncoding
 from .base import AuditContext, Check, Finding, Need, Status
@@ -105,6 +105,13 @@ class ObjectArguments:
 
 
 @dataclass(frozen=True)
+class RefusedField:
+    file: str
+    line: int
+    field: str  # the first place in the line OpenAI's upload refuses (`messages[0].name`, `messages[1].tool_calls[0].id`)
+
+
+@dataclass(frozen=True)
 class TokensResult:
     target_model: str
     encoding: str  # the OpenAI encoding, or the tokenizer that counted
@@ -135,6 +142,13 @@ class TokensResult:
     # `max_listed`, and all of them counted): read and measured as every record, but OpenAI's upload refuses them.
     object_arguments: list[ObjectArguments] = field(default_factory=list)
     object_arguments_count: int = 0
+    # Chat and OpenAI DPO lines with a message `name` OpenAI does not take (not 1 to 64 letters, digits, '_' or '-':
+    # "José", "bob.smith", "") and lines with a tool call without an `id`, as Hugging Face and TRL write them: records
+    # for any model, refused by OpenAI's upload (the first `max_listed` of each, and all of them counted).
+    names_not_accepted: list[RefusedField] = field(default_factory=list)
+    names_not_accepted_count: int = 0
+    calls_without_id: list[RefusedField] = field(default_factory=list)
+    calls_without_id_count: int = 0
 
 
 def default_epochs(n_examples: int) -> int:
@@ -325,7 +339,8 @@ class OpenAIExampleCounter:
             else:
                 text, target, rejected = record.full_texts
                 answer = target if target is not None else record.label
-                prompt, completion = count(text), (count(answer) if answer else 0)
+                # the tools digest is the loader's key, no text a trainer sees
+                prompt, completion = count(without_tools_turn(text)), (count(answer) if answer else 0)
                 counts[:3, i] = prompt + completion, prompt, completion
                 if rejected is not None:
                     counts[3, i] = prompt + count(rejected)
@@ -385,7 +400,7 @@ class HFExampleCounter:
             prompts_n[i] = totals[i] - completions[i]
         if plain:
             full = [records[i].full_texts for i in plain]
-            inputs = tok.count([text for text, _, _ in full], add_special_tokens=True)
+            inputs = tok.count([without_tools_turn(text) for text, _, _ in full], add_special_tokens=True)
             answers = tok.count([(target if target is not None else records[i].label) or "" for i, (_, target, _) in zip(plain, full)])
             for i, n, a in zip(plain, inputs, answers):
                 totals[i], prompts_n[i], completions[i] = n + a, n, a
@@ -479,6 +494,23 @@ def lines_with_object_arguments(records: Sequence[Record], target: TargetModel) 
     return found
 
 
+def lines_openai_refuses(records: Sequence[Record], target: TargetModel) -> tuple[list[RefusedField], list[RefusedField]]:
+    """(lines with a message name OpenAI does not take, lines with a tool call without an id), for an OpenAI chat
+    target; the readers take both (Hugging Face and TRL data has them), OpenAI's upload refuses them."""
+    if not openai_chat_target(target):
+        return [], []
+    names, calls = [], []
+    for record in records:
+        if record.raw is None:
+            continue
+        name, call = openai_shape_errors(record.raw)
+        if name is not None:
+            names.append(RefusedField(record.source, record.line, name))
+        if call is not None:
+            calls.append(RefusedField(record.source, record.line, call))
+    return names, calls
+
+
 def measure_tokens(records: Sequence[Record], target: TargetModel, config: TokensConfig,
                    counter: OpenAIExampleCounter | HFExampleCounter | None = None,
                    counts: tuple[np.ndarray, ...] | None = None, refused: Sequence[str] | None = None) -> TokensResult | None:
@@ -501,6 +533,7 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
     billed = billed_per_epoch * epochs
     cost = None if target.price_per_million is None else round(billed * target.price_per_million / 1_000_000, 4)
     object_lines = lines_with_object_arguments(records, target)
+    name_lines, id_lines = lines_openai_refuses(records, target)
     return TokensResult(
         target_model=target.name,
         encoding=counter.label,
@@ -524,6 +557,10 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
         not_renderable_count=len(refused_at),
         object_arguments=object_lines[:config.max_listed],
         object_arguments_count=len(object_lines),
+        names_not_accepted=name_lines[:config.max_listed],
+        names_not_accepted_count=len(name_lines),
+        calls_without_id=id_lines[:config.max_listed],
+        calls_without_id_count=len(id_lines),
     )
 
 
@@ -562,7 +599,8 @@ def _where(item: OverLimit) -> str:
 def judge(result: TokensResult | None, ctx: AuditContext) -> list[Finding]:
     if result is None:
         return []
-    return _limit_findings(result) + _format_findings(result) + _refusal_findings(result) + _object_argument_findings(result)
+    return (_limit_findings(result) + _format_findings(result) + _refusal_findings(result) + _object_argument_findings(result)
+            + _upload_shape_findings(result))
 
 
 def _named_lines(named: list[str], count: int) -> tuple[str, str]:
@@ -619,6 +657,34 @@ def _object_argument_findings(result: TokensResult) -> list[Finding]:
         {"target_model": result.target_model, "object_arguments": result.object_arguments_count},
         "Write each call's arguments as a JSON string (json.dumps them) in the lines listed under "
         "checks.tokens.object_arguments, or name an open model's tokenizer (--tokenizer).")]
+
+
+def _upload_shape_findings(result: TokensResult) -> list[Finding]:
+    """A failure per rule, as for arguments given as an object: OpenAI's upload refuses the file."""
+    findings = []
+    if result.names_not_accepted_count:
+        named, more = _named_lines([f"{_where(o)} ({o.field})" for o in result.names_not_accepted[:MAX_LINES_NAMED]],
+                                   result.names_not_accepted_count)
+        findings.append(Finding(
+            "format", Status.FAIL,
+            f"{result.names_not_accepted_count:,} of {result.records:,} records give a message a `name` that OpenAI's "
+            f"fine-tuning of {result.target_model} does not take (1 to 64 letters, digits, '_' or '-'), so the upload "
+            f"would be refused: {named}{more}",
+            {"target_model": result.target_model, "names_not_accepted": result.names_not_accepted_count},
+            "Rename the participants in the lines listed under checks.tokens.names_not_accepted (bob.smith as "
+            "bob_smith, José as Jose) or drop the names, or name an open model's tokenizer (--tokenizer)."))
+    if result.calls_without_id_count:
+        named, more = _named_lines([f"{_where(o)} ({o.field})" for o in result.calls_without_id[:MAX_LINES_NAMED]],
+                                   result.calls_without_id_count)
+        findings.append(Finding(
+            "format", Status.FAIL,
+            f"{result.calls_without_id_count:,} of {result.records:,} records make a tool call without an `id`, as Hugging "
+            f"Face and TRL write them, but OpenAI's fine-tuning of {result.target_model} needs each call's id, so the "
+            f"upload would be refused: {named}{more}",
+            {"target_model": result.target_model, "calls_without_id": result.calls_without_id_count},
+            "Give each tool call in the lines listed under checks.tokens.calls_without_id an id (a tool message "
+            "answering it names the same id), or name an open model's tokenizer (--tokenizer)."))
+    return findings
 
 
 def _format_findings(result: TokensResult) -> list[Finding]:

@@ -16,8 +16,11 @@ the model sees and is stable): the texts of its parts, in the order above (for c
 order, system prompt first), blank parts left out, joined with one newline. Role names are not included; a
 message's `name` is, before its turn's text (`bob: hi`), outside the query.
 A tool call is written as canonical JSON: keys sorted, the call's `id` dropped (it differs between
-identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON. The tools a chat
-(or an OpenAI DPO line's input) offers open its input as one system turn, `[tools 1a2b3c4d5e6f]` (tools_turns).
+identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON. The tools a row
+offers (a chat's or a TRL prompt/completion or preference row's `tools` / `functions`, LLaMA-Factory's `tools`
+string, an OpenAI DPO line's `input.tools` / `input.functions`) open its input as one system turn,
+`[tools 1a2b3c4d5e6f]` (tools_turns). OpenAI's upload-only rules (its name pattern, a call's id, arguments as a
+string) are not record errors: the tokens check reports them for an OpenAI target (openai_shape_errors).
 
 A conversation's query (`Record.query_text`) is what the user asks: its user turns, joined the same way (a
 content part that is no text stands as its placeholder), kept apart (`Record.query`, with the input's other
@@ -166,11 +169,11 @@ def _check_function(function: Any, field: str) -> None:
         raise Invalid(f"{field}.arguments", f"holds {json_type(parsed)}, not a JSON object")
 
 
-def check_calls(message: dict, field: str, *, ids: bool = False) -> None:
+def check_calls(message: dict, field: str) -> None:
     """An assistant message's `tool_calls` (a list of {id, type: function, function: {name, arguments}}) or legacy
-    `function_call` ({name, arguments}), not both, each named as OpenAI's fine-tuning format requires.
-    ids: each call needs its id (OpenAI's `messages`, where a tool message answers a call by it); Hugging Face
-    chat templates and TRL's message lists write calls without one."""
+    `function_call` ({name, arguments}), not both, each naming its function. A call's `id` may be left out: Hugging
+    Face chat templates and TRL write calls without one, and only OpenAI's upload needs it (openai_shape_errors,
+    which the tokens check reports for an OpenAI target)."""
     calls = message.get("tool_calls")
     if calls is not None and message.get("function_call") is not None:
         raise Invalid(f"{field}.function_call", "tool_calls and a function_call on one message: a message makes its "
@@ -182,9 +185,8 @@ def check_calls(message: dict, field: str, *, ids: bool = False) -> None:
             here = f"{field}.tool_calls[{i}]"
             if not isinstance(call, dict):
                 raise Invalid(here, f"expected a tool call (an object), got {json_type(call)}")
-            if ids and (not isinstance(call.get("id"), str) or is_blank(call["id"])):
-                raise Invalid(f"{here}.id", "missing" if call.get("id") is None else "is empty" if isinstance(call["id"], str)
-                              else f"expected the call's id as a string, got {json_type(call['id'])}")
+            if call.get("id") is not None and not isinstance(call["id"], str):
+                raise Invalid(f"{here}.id", f"expected the call's id as a string, got {json_type(call['id'])}")
             if call.get("type") is not None and call["type"] != "function":
                 raise Invalid(f"{here}.type", f"expected 'function', got {quoted(call['type'])}")
             _check_function(call.get("function"), f"{here}.function")
@@ -192,17 +194,41 @@ def check_calls(message: dict, field: str, *, ids: bool = False) -> None:
         _check_function(message["function_call"], f"{field}.function_call")
 
 
+def _openai_messages(obj: Mapping, messages_field: str) -> list[tuple[str, list]]:
+    """The message lists of a chat or OpenAI DPO line that OpenAI's upload reads, each with its field."""
+    given = obj.get("input")
+    lists = [(messages_field, obj.get(messages_field)),
+             *([("input.messages", given.get("messages"))] if isinstance(given, dict) else ()),
+             *((key, obj.get(key)) for key in OPENAI_PREFERENCE_KEYS)]
+    return [(field, messages) for field, messages in lists if isinstance(messages, list)]
+
+
+def openai_shape_errors(obj: Mapping, messages_field: str = "messages") -> tuple[str | None, str | None]:
+    """(the field of the first message `name` OpenAI's upload refuses, the field of the first tool call without an
+    `id`) of a chat or OpenAI DPO line; None for each where there is none. OpenAI takes a name of 1 to 64 letters,
+    digits, '_' or '-' and needs every call's id; Hugging Face and TRL data (a name "José", a final call with no
+    id) is read as it is, and the tokens check reports these for an OpenAI target only."""
+    name = call = None
+    for field, messages in _openai_messages(obj, messages_field):
+        for i, message in enumerate(messages):
+            if not isinstance(message, dict):
+                continue
+            given = message.get("name")
+            if name is None and isinstance(given, str) and not OPENAI_NAME.fullmatch(given):
+                name = f"{field}[{i}].name"
+            calls = message.get("tool_calls")
+            if call is None and message.get("role") == "assistant" and isinstance(calls, list):
+                call = next((f"{field}[{i}].tool_calls[{j}].id" for j, c in enumerate(calls) if isinstance(c, dict)
+                             and (not isinstance(c.get("id"), str) or is_blank(c["id"]))), None)
+    return name, call
+
+
 def object_arguments(obj: Mapping, messages_field: str = "messages") -> str | None:
     """The field of the first tool or function call of a chat or OpenAI DPO line whose `arguments` are not a
     string (an object, as Hugging Face and TRL write them); None when every call's are. The readers take both;
     OpenAI's fine-tuning takes a string holding JSON only, which the tokens check reports for an OpenAI target."""
-    lists = [(messages_field, obj.get(messages_field))]
-    given = obj.get("input")
-    if isinstance(given, dict):
-        lists.append(("input.messages", given.get("messages")))
-    lists += [(key, obj.get(key)) for key in OPENAI_PREFERENCE_KEYS]
-    for field, messages in lists:
-        for i, message in enumerate(messages if isinstance(messages, list) else ()):
+    for field, messages in _openai_messages(obj, messages_field):
+        for i, message in enumerate(messages):
             if not isinstance(message, dict):
                 continue
             calls = message.get("tool_calls")
@@ -227,26 +253,55 @@ def calls_text(calls: Any, field: str) -> str:
 
 # Content parts that carry no text, and the key whose value tells one such part from another.
 MEDIA_PARTS = {"image_url": ("image", "url"), "input_audio": ("audio", "data"), "file": ("file", "file_id")}
+# Hugging Face's (transformers' and TRL's) media parts: the medium inline (`image`, `audio`, `video`), by `url`,
+# `path` or `base64`, or only by `index` into the row's `images` / `audios` / `videos` column (llava-instruct-mix).
+HF_MEDIA_PARTS = ("image", "audio", "video")
+HF_MEDIA_KEYS = ("url", "path", "base64")
 
 
-def _media_placeholder(part: dict) -> str:
+def _digest(value: Any) -> str:
+    """The first 12 hex digits of a sha256 of value: bytes as they are, anything else as its sorted JSON (an
+    image column's {"bytes", "path"} cell hashes its bytes, not their text)."""
+    if isinstance(value, (bytes, bytearray)):
+        data = bytes(value)
+    else:
+        if not isinstance(value, str):
+            value = json.dumps(value, sort_keys=True, ensure_ascii=False,
+                               default=lambda v: _digest(v) if isinstance(v, (bytes, bytearray)) else _json_value(v))
+        data = value.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def _media_placeholder(part: dict, attached: Mapping | None = None) -> str:
     """`[image 1a2b3c4d5e6f]`: a part with no text stands in the input as its kind and a digest of what it points
-    to, so two turns with different images are not duplicates and the same image twice is."""
+    to, so two turns with different images are not duplicates and the same image twice is. A Hugging Face part
+    that gives only an `index` points into the row's media column (attached: `images`, `audios`, `videos`): the
+    digest is of that item where the row has it, else of the index (which tells the parts of one turn apart)."""
+    kind = part["type"]
+    if kind in HF_MEDIA_PARTS:
+        body = next((part[key] for key in (kind, *HF_MEDIA_KEYS) if not is_missing(part.get(key))), None)
+        index = part.get("index")
+        if body is None and isinstance(index, int) and not isinstance(index, bool):
+            items = (attached or {}).get(f"{kind}s")
+            items = items.tolist() if hasattr(items, "tolist") else items
+            body = items[index] if isinstance(items, list) and 0 <= index < len(items) else {"index": index}
+        return f"[{kind} {_digest(body)}]" if body is not None else f"[{kind}]"
     kind, key = MEDIA_PARTS[part["type"]]
     body = part.get(part["type"])
     if isinstance(body, dict):
         body = body.get(key) or body.get("file_data") or body.get("filename") or body
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body, sort_keys=True, ensure_ascii=False)
-    digest = hashlib.sha256(str(body).encode("utf-8", "surrogatepass")).hexdigest()[:12] if body is not None else ""
-    return f"[{kind} {digest}]" if digest else f"[{kind}]"
+    return f"[{kind} {_digest(body)}]" if body is not None else f"[{kind}]"
 
 
-PART_TYPES = ("text", "image_url", "input_audio", "file", "refusal")  # OpenAI's content parts, as named in errors
+# OpenAI's content parts, then Hugging Face's media parts, as named in errors
+PART_TYPES = ("text", "image_url", "input_audio", "file", "refusal", *HF_MEDIA_PARTS)
 
 
 def _check_media(part: dict, kind: str, field: str) -> None:
-    """A media part holds the object its type names; an image that object's `url` (OpenAI refuses it without)."""
+    """A media part holds the object its type names; an image that object's `url` (OpenAI refuses it without).
+    A Hugging Face part may hold nothing but its type: the processor then takes the row's next item of that kind."""
+    if kind in HF_MEDIA_PARTS:
+        return
     body = part.get(kind)
     if body is None:
         raise Invalid(f"{field}.{kind}", "missing")
@@ -256,9 +311,10 @@ def _check_media(part: dict, kind: str, field: str) -> None:
                       f"expected the image's URL as a string, got {json_type(url)}")
 
 
-def _content_text(content: Any, field: str, *, media: bool = True) -> str | None:
-    """A message's text: a string, or content parts (OpenAI): `text` parts' text, a `refusal` part's refusal
-    (the reply), an image / audio / file part as a placeholder (see _media_placeholder). A part that is no object,
+def _content_text(content: Any, field: str, *, media: bool = True, attached: Mapping | None = None) -> str | None:
+    """A message's text: a string, or content parts (OpenAI, Hugging Face): `text` parts' text, a `refusal` part's
+    refusal (the reply), an image / audio / file / video part as a placeholder (see _media_placeholder; attached:
+    the row, whose media columns an indexed Hugging Face part points into). A part that is no object,
     has no or an unknown type, or lacks what its type holds is an error naming it: left out, it left a turn
     that looked empty or a record counted valid without the part its author meant the model to see.
     media=False: an assistant's message, whose parts are text or a refusal only (a model replies in text; OpenAI's
@@ -289,10 +345,10 @@ def _content_text(content: Any, field: str, *, media: bool = True) -> str | None
                 continue
             if not media:
                 raise Invalid(f"{here}.type", f"part of type {kind!r} in an assistant message: the assistant's "
-                                              "reply is text or a refusal (image, audio and file parts belong in "
-                                              "user messages)")
+                                              "reply is text or a refusal (image, audio, video and file parts "
+                                              "belong in user messages)")
             _check_media(part, kind, here)
-            texts.append(_media_placeholder(part))
+            texts.append(_media_placeholder(part, attached))
         return "\n".join(texts)
     if not isinstance(content, str):
         raise Invalid(field, f"expected a string, got {json_type(content)}")
@@ -302,18 +358,14 @@ def _content_text(content: Any, field: str, *, media: bool = True) -> str | None
 OPENAI_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # a message's `name` as OpenAI's API takes it
 
 
-def _name(message: dict, field: str, *, openai: bool = False) -> str:
-    """A message's `name`: a string (OpenAI's format types it so), "" where it has none or a blank one.
-    openai: OpenAI's `messages`, whose name is 1 to 64 letters, digits, '_' or '-' (an upload with "" or
-    "bob smith" is refused there)."""
+def _name(message: dict, field: str) -> str:
+    """A message's `name`: a string (OpenAI's format types it so), "" where it has none or a blank one. Any
+    string: OpenAI's own pattern (OPENAI_NAME) is held for an OpenAI target only (openai_shape_errors)."""
     name = message.get("name")
     if name is None:
         return ""
     if not isinstance(name, str):
         raise Invalid(f"{field}.name", f"expected the name as a string, got {json_type(name)}")
-    if openai and not OPENAI_NAME.fullmatch(name):
-        raise Invalid(f"{field}.name", "is empty" if name == "" else
-                      f"{quoted(name)} is not a name OpenAI takes (1 to 64 letters, digits, '_' or '-')")
     return "" if is_blank(name) else scalar_text(name, f"{field}.name")
 
 
@@ -332,8 +384,9 @@ def nonempty_list(value: Any, field: str, of: str) -> list:
 # chat (OpenAI)
 
 
-def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
-    """Validated turns and each turn's weight (1 unless an assistant turn says 0)."""
+def _chat_turns(messages: Any, field: str, attached: Mapping | None = None) -> tuple[list[Turn], list[float]]:
+    """Validated turns and each turn's weight (1 unless an assistant turn says 0). attached: the row (its media
+    columns, which an indexed image part points into)."""
     messages = nonempty_list(messages, field, "messages")
     turns: list[Turn] = []
     weights: list[float] = []
@@ -358,7 +411,7 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
             raise Invalid(f"{here}.weight", f"weight must be 0 or 1, got {quoted(weight)}")
         if "weight" in message and role != "assistant":
             raise Invalid(f"{here}.weight", f"weight is only read on assistant turns, not on {role!r}")
-        text = _content_text(message.get("content"), f"{here}.content", media=role != "assistant")
+        text = _content_text(message.get("content"), f"{here}.content", media=role != "assistant", attached=attached)
         if is_blank(text or "") and role == "assistant" and "refusal" in message:  # the model declined: that is its reply
             text = scalar_text(message["refusal"], f"{here}.refusal")
         calls = message.get("tool_calls") or message.get("function_call")
@@ -383,14 +436,14 @@ def _chat_turns(messages: Any, field: str) -> tuple[list[Turn], list[float]]:
             # OpenAI's format (the only one with this legacy role) requires it: the function whose result this is.
             raise Invalid(f"{here}.name", "missing: a function message names the function whose result it holds")
         if role == "assistant":
-            check_calls(message, here, ids=True)
+            check_calls(message, here)
             call_ids.update(c["id"] for c in message.get("tool_calls") or () if isinstance(c.get("id"), str))
         roles.append(role)
         if calls:
             key = "tool_calls" if message.get("tool_calls") else "function_call"
             text = join([text or "", calls_text(calls, f"{here}.{key}")])
         kind = "system" if role in PREAMBLE_ROLES else "tool" if role in ("tool", "function") else role
-        turns.append(Turn(kind, text or "", _name(message, here, openai=True)))
+        turns.append(Turn(kind, text or "", _name(message, here)))
         weights.append(weight)
     if "user" not in roles:
         raise Invalid(field, "no user turn")
@@ -456,13 +509,70 @@ def tools_turns(tools: Any, functions: Any = None) -> list[Turn]:
     so that equal messages under other tools are other inputs (the model is told what it may call, and a reply
     calling reject_request is right where nothing else is offered) while excerpts, queries and embeddings do not
     fill with schema JSON. A set: the order of the definitions and the legacy `functions` spelling (each the
-    `function` of a tool) do not make another input. [] where none is offered."""
-    definitions = [*(tools or ()), *({"type": "function", "function": f} for f in functions or ())]
+    `function` of a tool; a `tools` entry that is a bare function, as LLaMA-Factory and Hugging Face chat
+    templates take them, is read so too) do not make another input. [] where none is offered."""
+    definitions = tools_text(tools, functions)
     if not definitions:
         return []
-    texts = sorted({json.dumps(_without_nulls(d), sort_keys=True, ensure_ascii=False, default=_json_value) for d in definitions})
-    digest = hashlib.sha256("\n".join(texts).encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    return [Turn("system", f"[tools {digest}]")]
+    return [Turn("system", f"{TOOLS_TURN_OPEN}{_digest(definitions)}]")]
+
+
+TOOLS_TURN_OPEN = "[tools "  # how tools_turns' digest turn starts
+
+
+def tools_text(tools: Any, functions: Any = None) -> str:
+    """The tool set offered as canonical JSON (one definition a line, sorted, each in OpenAI's `tools` spelling):
+    what tools_turns digests, and the text a trainer renders the definitions from (size counts it in the digest's
+    place). "" where none is offered."""
+    definitions = [*(d if not isinstance(d, dict) or "function" in d or "name" not in d else {"type": "function", "function": d}
+                     for d in tools or ()),
+                   *({"type": "function", "function": f} for f in functions or ())]
+    return "\n".join(sorted({json.dumps(_without_nulls(d), sort_keys=True, ensure_ascii=False, default=_json_value)
+                              for d in definitions}))
+
+
+def offered_tools(obj: Any) -> str:
+    """tools_text of a parsed line's tools wherever a reader takes them (`tools` / `functions` beside the messages,
+    a column holding them as a JSON string, or an OpenAI DPO line's `input`); "" where there are none or they are
+    not well formed (the reader refused those lines)."""
+    if not isinstance(obj, Mapping):
+        return ""
+    given = obj.get("input")
+    source = given if isinstance(given, Mapping) and "tools" not in obj and "functions" not in obj else obj
+    try:
+        return tools_text(_tool_list(source.get("tools"), "tools"), _tool_list(source.get("functions"), "functions"))
+    except Invalid:
+        return ""
+
+
+def without_tools_turn(input_text: str) -> str:
+    """An input without the digest turn tools_turns opens it with (what a tokeniser should not count as words)."""
+    if not input_text.startswith(TOOLS_TURN_OPEN):
+        return input_text
+    end = input_text.find("]")
+    return input_text[end + 1:].removeprefix("\n") if end == len(TOOLS_TURN_OPEN) + 12 else input_text
+
+
+def _tool_list(value: Any, field: str) -> list | None:
+    """`tools` or `functions` as a row holds them: a list of definitions, or (Hugging Face datasets, LLaMA-Factory:
+    an Arrow column cannot hold schemas that differ per row) a string holding that list as JSON."""
+    if isinstance(value, str):
+        if is_blank(value):
+            return None
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            raise Invalid(field, "is not valid JSON (expected a list of tool definitions, or a string holding one)") from None
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
+    check_tools(value, field)
+    return value
+
+
+def offered_turns(obj: Mapping, where: str = "") -> list[Turn]:
+    """The tools turn of a row that offers `tools` (or `functions`), validated as a chat's are; where: the field
+    holding them (`input.` for an OpenAI DPO line)."""
+    return tools_turns(_tool_list(obj.get("tools"), f"{where}tools"), _tool_list(obj.get("functions"), f"{where}functions"))
 
 
 def check_parallel_tool_calls(value: Any, field: str) -> None:
@@ -477,7 +587,7 @@ def read_chat(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     check_tools(obj.get("tools"), "tools")
     check_tools(obj.get("functions"), "functions")
     check_parallel_tool_calls(obj.get("parallel_tool_calls"), "parallel_tool_calls")
-    turns, weights = _chat_turns(obj[field], field)
+    turns, weights = _chat_turns(obj[field], field, obj)
     offered = tools_turns(obj.get("tools"), obj.get("functions"))
     return _split_at_target(offered + turns, [1] * len(offered) + weights, field, role, "assistant", added=len(offered))
 
@@ -522,7 +632,7 @@ def read_sharegpt(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     raw_turns = nonempty_list(obj.get(field), field, "turns")
     role_tag, content_tag = _turn_tags(raw_turns, f)
     names = _sharegpt_roles(f)
-    turns: list[Turn] = []
+    turns: list[Turn] = offered_turns(obj)  # LLaMA-Factory's `tools` column: a JSON string of the functions
     system = obj.get(f.system)
     if not is_missing(system):
         turns.append(Turn("system", scalar_text(system, f.system)))
@@ -556,14 +666,6 @@ def read_sharegpt(obj: dict, f: FieldsConfig, role: str) -> Parsed:
 # prompt / completion, and the TRL conversational form (lists of messages)
 
 
-def _side_text(value: Any, field: str) -> str:
-    """A prompt given as a string or as a list of messages."""
-    if isinstance(value, list):
-        turns, _ = _loose_turns(value, field)
-        return join([t.seen for t in turns])
-    return scalar_text(value, field)
-
-
 def _completion_text(value: Any, field: str) -> str:
     """A completion given as a string, or as messages (TRL's conversational form): the model's turns only (tool
     results between its calls allowed), ending with its answer; the target is the assistant turns' text. A user
@@ -580,24 +682,9 @@ def _completion_text(value: Any, field: str) -> str:
     return join([t.text for t in turns if t.role == "assistant"])
 
 
-def _side_query(value: Any, field: str) -> tuple[str | None, str | None]:
-    """A prompt given as messages: its query and context (`apart`); (None, None) for a string prompt."""
-    if not isinstance(value, list):
-        return None, None
-    turns, _ = _loose_turns(value, field)
-    return apart(turns)
-
-
-def _side_preamble(value: Any) -> str:
-    """The system turns that start a prompt given as a list of messages (already validated)."""
-    if not isinstance(value, list):
-        return ""
-    turns, _ = _loose_turns(value, "")
-    return preamble(turns)
-
-
-def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
-    """Message lists inside prompt / completion / chosen / rejected: roles and texts, no ordering rules."""
+def _loose_turns(value: list, field: str, attached: Mapping | None = None) -> tuple[list[Turn], list[dict]]:
+    """Message lists inside prompt / completion / chosen / rejected: roles and texts, no ordering rules.
+    attached: the row (its media columns, which an indexed image part points into)."""
     turns: list[Turn] = []
     for i, message in enumerate(value):
         here = f"{field}[{i}]"
@@ -607,7 +694,7 @@ def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
         role = message.get("role")
         if not _known(role, CHAT_ROLES):
             raise Invalid(f"{here}.role", "missing" if role is None else f"unknown role {quoted(role)}")
-        text = _content_text(message.get("content"), f"{here}.content", media=role != "assistant")
+        text = _content_text(message.get("content"), f"{here}.content", media=role != "assistant", attached=attached)
         calls = message.get("tool_calls") or message.get("function_call")
         if role == "assistant":
             check_calls(message, here)
@@ -621,12 +708,23 @@ def _loose_turns(value: list, field: str) -> tuple[list[Turn], list[dict]]:
     return turns, value
 
 
+def _prompt_parts(obj: dict, f: FieldsConfig) -> tuple[str, str, str | None, str | None]:
+    """(input, preamble, query, context) of an explicit prompt, string or messages, opened by the tools turn of
+    the row's `tools` column (TRL) as a chat's input is, so one conversation in either shape is one input."""
+    offered = offered_turns(obj)
+    value = obj[f.prompt]
+    if isinstance(value, list):
+        turns = offered + _loose_turns(value, f.prompt, obj)[0]
+        query, context = apart(turns)
+        return join([t.seen for t in turns]), preamble(turns), query, context
+    tools = join([t.seen for t in offered])
+    return join([tools, scalar_text(value, f.prompt)]), tools, None, None
+
+
 def read_prompt_completion(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     if f.prompt not in obj:
         raise Invalid(f.prompt, "missing")
-    prompt = _side_text(obj[f.prompt], f.prompt)
-    lead = _side_preamble(obj[f.prompt])
-    query, context = _side_query(obj[f.prompt], f.prompt)
+    prompt, lead, query, context = _prompt_parts(obj, f)
     if role == "production" and f.completion not in obj:
         return Parsed(prompt, preamble=lead, query=query, context=context)
     if f.completion not in obj:
@@ -773,6 +871,7 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     if "messages" not in given:
         raise Invalid("input.messages", "missing")
     check_tools(given.get("tools"), "input.tools")
+    check_tools(given.get("functions"), "input.functions")
     check_parallel_tool_calls(given.get("parallel_tool_calls"), "input.parallel_tool_calls")
     turns, _ = _chat_turns(given["messages"], "input.messages")
     sides = []
@@ -789,7 +888,7 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         if len(output) > 1:
             raise Invalid(key, f"holds {len(output)} assistant messages: an output is exactly one assistant message")
         sides.append(output[0].text)
-    turns = tools_turns(given.get("tools")) + turns
+    turns = tools_turns(given.get("tools"), given.get("functions")) + turns
     query, context = apart(turns)
     return Parsed(join([t.seen for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns),
                   query=query, context=context)
@@ -833,9 +932,9 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             raise Invalid(key, "missing")
     chosen, rejected = obj[f.chosen], obj[f.rejected]
     if not is_missing(obj.get(f.prompt)):
-        query, context = _side_query(obj[f.prompt], f.prompt)
-        return Parsed(_side_text(obj[f.prompt], f.prompt), _reply_text(chosen, f.chosen), _reply_text(rejected, f.rejected),
-                      target_is_class=False, preamble=_side_preamble(obj[f.prompt]), query=query, context=context)
+        prompt, lead, query, context = _prompt_parts(obj, f)
+        return Parsed(prompt, _reply_text(chosen, f.chosen), _reply_text(rejected, f.rejected),
+                      target_is_class=False, preamble=lead, query=query, context=context)
     if isinstance(chosen, list) and isinstance(rejected, list):
         chosen_turns, chosen_raw = _loose_turns(chosen, f.chosen)
         rejected_turns, rejected_raw = _loose_turns(rejected, f.rejected)
@@ -846,10 +945,11 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             raise Invalid(f.prompt, "missing, and chosen and rejected share no leading turns to take as the prompt")
         for turns, key in ((chosen_turns, f.chosen), (rejected_turns, f.rejected)):
             _reply_turns(turns, key, shared, parted=True)
-        query, context = apart(chosen_turns[:shared])
-        return Parsed(join([t.seen for t in chosen_turns[:shared]]), join([t.text for t in chosen_turns[shared:]]),
+        prompt = offered_turns(obj) + chosen_turns[:shared]
+        query, context = apart(prompt)
+        return Parsed(join([t.seen for t in prompt]), join([t.text for t in chosen_turns[shared:]]),
                       join([t.text for t in rejected_turns[shared:]]), target_is_class=False,
-                      preamble=preamble(chosen_turns[:shared]), query=query, context=context)
+                      preamble=preamble(prompt), query=query, context=context)
     chosen_text, rejected_text = scalar_text(chosen, f.chosen), scalar_text(rejected, f.rejected)
     end = _hh_prompt_end(chosen_text, rejected_text)
     if end:  # read as the same conversation given as messages would be: user turns the query, replies its context
