@@ -299,3 +299,20 @@ def test_a_models_file_named_by_a_config_above_the_current_folder_judges_length_
     assert [results.runs[c].status for c in ("tokens", "size")] == [RunStatus.RAN, RunStatus.RAN]
     assert (results["size"].length_judged_by, results["size"].over_context) == ("team-model", None)
     assert results["tokens"].example_limit == 30
+
+
+@pytest.mark.parametrize("stem, ends", [
+    ("cancel_international_order_and_refund_prepaid_amount_", ("1", "2")),  # issue intl40: both read '…refund_p…'
+    ("طلب_إلغاء_الاشتراك_الشهري_واسترداد_المبلغ_", ("1", "2")),
+])
+def test_long_rare_labels_that_share_a_head_are_named_apart_and_as_the_size_section_names_them(tmp_path, stem, ends):
+    from dataaudit.render.sections.size import LABEL_WIDTH
+
+    rows = [{"text": f"ticket {i}", "label": "billing"} for i in range(60)]
+    rows += [{"text": f"ticket {end} {i}", "label": stem + end} for end in ends for i in range(3)]
+    finding = _scale(tmp_path, rows, Config(task_type="format"))
+    listed = finding.summary.split("under 10 examples: ", 1)[1]
+    first, second = listed.split(", ")
+    assert first != second and first.endswith(f"_{ends[0]}' (3)") and second.endswith(f"_{ends[1]}' (3)")
+    assert first.startswith(f"'{stem[:10]}") and "…" in first
+    assert all(len(name.rsplit("' ", 1)[0]) - 1 <= LABEL_WIDTH for name in (first, second))

@@ -14,14 +14,15 @@ import numpy as np
 
 from ..config import Config, SizeConfig
 from ..digits import against
-from ..excerpt import plain_excerpt
 from ..load.readers import offered_tools, without_tools_turn
 from ..load.records import Dataset, Record
+from ..render.sections.base import distinct_texts
 from ..tokens import TokenCounter, load_token_counter
 from .base import AuditContext, Check, Finding, Status
 from .tokens import resolve_target
 
 MAX_LINES_LISTED = 100
+LABEL_WIDTH = 40  # a label named in the summary, as render.sections.size names one in a line
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,10 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
         remedies.append(f"collect at least {required - usable} more distinct examples (the {task} threshold is {required})")
     if balance is not None and balance.rare_labels:
         evidence["rare_labels"] = {label: balance.counts[label] for label in balance.rare_labels}
-        listed = ", ".join(f"'{plain_excerpt(label, 40)}' ({balance.counts[label]})" for label in balance.rare_labels[:5])
+        # Named as every report section names a label (told apart over all of them, at the same width), so two
+        # long labels that share their first 40 characters do not read as one ('..._refund_p…' twice).
+        names = distinct_texts(list(balance.counts), LABEL_WIDTH)
+        listed = ", ".join(f"'{names[label]}' ({balance.counts[label]})" for label in balance.rare_labels[:5])
         more = f" and {len(balance.rare_labels) - 5} more" if len(balance.rare_labels) > 5 else ""
         problems.append(f"{len(balance.rare_labels)} label(s) under {balance.min_label_count} examples: {listed}{more}")
         remedies.append("add examples for the rare labels (or merge them)")
