@@ -80,6 +80,22 @@ def normalize_text(text: str, config: DuplicatesConfig) -> str:
     return text
 
 
+# Capitals lose what tells some lower-case letters apart: Turkish writes kırmızı as KIRMIZI, which casefolds to
+# kirmizi, and Greek drops its accents in capitals (ακύρωση: ΑΚΥΡΩΣΗ). The exact key keeps them apart, as
+# normalize_text says; the words the copy rules compare read dotless ı as i and Greek vowels without their tonos,
+# whichever side is in capitals (the words are made per text, before any other is in sight), which also joins a
+# text typed on a keyboard without ı or accents to its spelt-out copy. The price: the few words only ı/i or an
+# accent tells apart (Turkish sık / sik, kır / kir; Greek πού / που) read as one; ποτέ (never) is kept as written
+# and is a negation, so it stays apart from πότε (when), which it would otherwise become.
+_CAPITALS_FOLD = str.maketrans("ıάέήίόύώΐΰ", "iαεηιουωϊϋ")
+_FOLDED = frozenset("ıάέήίόύώΐΰ")
+ACCENT_KEPT = frozenset(("ποτέ",))
+
+
+def _folded(word: str) -> str:
+    return word if word in ACCENT_KEPT else word.translate(_CAPITALS_FOLD)
+
+
 # Words and phrases that carry politeness or hesitation, not content: a copy may add or drop them.
 FILLER_WORDS = frozenset(
     "please pls plz kindly hi hello hey heya hiya thanks thx ty um umm uh uhm hmm er erm ok okay so well "
@@ -118,11 +134,12 @@ NEGATIONS = frozenset(
     # ar fa he). Articles and pronouns that only look like one elsewhere are left out (tak is Polish for yes).
     "nunca jamás tampoco ni sin ne pas jamais rien aucun aucune sans nicht kein keine keinen keinem keiner nie "
     "niemals ohne non mai senza nessun nessuno não nem sem niet geen nooit zonder inte ej aldrig nie не нет ни "
-    "никогда без ні δεν μην όχι değil yok hayır tidak bukan jangan belum không chưa chẳng đừng नहीं न मत ना لا "
+    "никогда без ні δεν μην όχι ποτέ değil yok hayır tidak bukan jangan belum không chưa chẳng đừng नहीं न मत ना لا "
     "لم لن ليس ليست غير نه نمی לא אין "
     # Chinese and Japanese negations are characters, tokens of their own (see UNSPACED_RANGES); Korean's are
     # words (안, 못) or parts of one (않, 없: NEGATION_PARTS).
     "不 没 沒 無 无 非 別 别 未 莫 勿 否 甭 안 못 마세요 마십시오 말고".split())
+NEGATIONS |= {_folded(w) for w in NEGATIONS}  # as tokens() reads them: όχι as οχι, hayır as hayir
 # Negations written inside a word or across the characters of an unspaced script: counted in the joined text.
 NEGATION_PARTS = ("ない", "なかった", "ません", "않", "없", "ไม่", "ບໍ່")
 NUMBER_WORDS = frozenset(
@@ -217,7 +234,10 @@ _ASCII_TOKEN = re.compile(r"\d+(?:[.,:]\d+)+|\w+(?:['’]\w+)*")  # _TOKEN on AS
 
 def tokens(text: str) -> list[str]:
     text = text.casefold()
-    return (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
+    if text.isascii():
+        return _ASCII_TOKEN.findall(text)
+    found = _TOKEN.findall(text)
+    return [_folded(w) for w in found] if not _FOLDED.isdisjoint(text) else found
 
 
 BARE_NEGATIONS = frozenset("dont cant wont isnt doesnt didnt wasnt shouldnt couldnt wouldnt havent hasnt arent".split())

@@ -44,3 +44,28 @@ def test_english_with_a_loanword_a_name_or_a_quote_still_reads_as_english(text):
 def test_a_german_pair_that_differs_by_an_english_looking_word_is_a_reworded_copy(a, b):
     assert protected_difference(key(a), key(b)) is None
     assert reworded_copy(key(a), key(b))
+
+
+# Issue intl40: Turkish capitals have no dotless i (KIRMIZI is kırmızı, casefolded kirmizi) and Greek capitals
+# drop their accents (ΑΚΥΡΩΣΗ is ακύρωση), so a text in capitals and the same text in lower case had other
+# content words and, with different labels, were neither grouped nor a conflict.
+@pytest.mark.parametrize("capitals, lower", [
+    ("KIRMIZI ALARM KUR", "kırmızı alarm kur"),
+    ("ΑΚΥΡΩΣΗ ΠΑΡΑΓΓΕΛΙΑΣ ΤΩΡΑ", "ακύρωση παραγγελίας τώρα"),
+    ("ΠΟΙΟ ΕΙΝΑΙ ΤΟ ΥΠΟΛΟΙΠΟ ΜΟΥ", "ποιο είναι το υπόλοιπό μου"),
+    ("kirmizi alarm kur", "kırmızı alarm kur"),  # typed on a keyboard without ı: the same words
+])
+def test_turkish_and_greek_capitals_have_the_content_words_of_their_lower_case(capitals, lower):
+    assert key(capitals) == key(lower)
+    assert normalize_text(capitals, Config().duplicates) != normalize_text(lower, Config().duplicates)  # the exact key keeps them
+
+
+def test_greek_never_and_when_which_only_the_accent_tells_apart_stay_apart():
+    # πότε: when, ποτέ: never (a negation, kept as written); ΠΟΤΕ in capitals reads as when, the safe side
+    assert protected_difference(key("πότε θα έρθει η κάρτα"), key("ποτέ θα έρθει η κάρτα")) == "negation"
+    assert key("ΠΟΤΕ ΘΑ ΕΡΘΕΙ Η ΚΑΡΤΑ") == key("πότε θα έρθει η κάρτα")
+
+
+@pytest.mark.parametrize("a, b", [("όχι τώρα", "τώρα"), ("hayır iptal et", "iptal et"), ("ΟΧΙ ΤΩΡΑ", "τώρα")])
+def test_a_folded_greek_or_turkish_negation_is_still_a_negation(a, b):
+    assert protected_difference(key(a), key(b)) == "negation"
