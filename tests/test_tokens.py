@@ -550,3 +550,22 @@ def test_the_report_names_a_config_files_tokenizer_as_the_file_wrote_it(tmp_path
     monkeypatch.chdir(tmp_path / "sub")
     results, _, _ = run_checks(AuditContext(config=load_config(None), train=build_index("train", ds, str.lower)), (CHECK,))
     assert results["tokens"].encoding == "tokenizer tokenizer.json (no chat template: message texts only)"
+
+
+def test_a_label_is_counted_as_written_not_as_normalised():
+    """Issue intl40: 'cafe' + a combining accent is 3 o200k tokens as written, 2 as NFKC's 'café', and the trainer
+    reads the file. The loader keeps the written spelling beside the normalised label only where they differ."""
+    enc = OpenAIEncoding("o200k_base")
+    written, normalised = "cafe\u0301", "caf\u00e9"
+    assert (enc.count(written), enc.count(normalised)) == (3, 2)
+    records = [Record("f", 1, "text", "je voudrais un cafe au lait", label=normalised, written_label=written),
+               Record("f", 2, "text", "je voudrais un cafe au lait", label=normalised)]
+    config = TokensConfig(target_model="gpt-4o")
+    result = measure_tokens(records, resolve_target(config), config)
+    prompt = enc.count("je voudrais un cafe au lait")
+    assert result.total == (prompt + 3) + (prompt + 2)
+    # an open model's tokenizer reads the same answer text
+    folder = _minilm_folder()
+    hf = TokensConfig(target_model="minilm", tokenizer=str(folder / "tokenizer.json"), example_limit=512)
+    spelt = measure_tokens([Record("f", 1, "text", "x", label="a b", written_label="ab")], resolve_target(hf), hf)
+    assert spelt.total == measure_tokens([Record("f", 1, "text", "x", label="ab")], resolve_target(hf), hf).total

@@ -338,7 +338,8 @@ class OpenAIExampleCounter:
                 counts[:, i] = self.openai_preference_tokens(raw)
             else:
                 text, target, rejected = record.full_texts
-                answer = target if target is not None else record.label
+                # the label as written, not as normalised: "cafe" + a combining accent is 3 o200k tokens, "café" 2
+                answer = target if target is not None else record.written_answer
                 # the tools digest is the loader's key, no text a trainer sees
                 prompt, completion = count(without_tools_turn(text)), (count(answer) if answer else 0)
                 counts[:3, i] = prompt + completion, prompt, completion
@@ -401,7 +402,7 @@ class HFExampleCounter:
         if plain:
             full = [records[i].full_texts for i in plain]
             inputs = tok.count([without_tools_turn(text) for text, _, _ in full], add_special_tokens=True)
-            answers = tok.count([(target if target is not None else records[i].label) or "" for i, (_, target, _) in zip(plain, full)])
+            answers = tok.count([(target if target is not None else records[i].written_answer) or "" for i, (_, target, _) in zip(plain, full)])
             for i, n, a in zip(plain, inputs, answers):
                 totals[i], prompts_n[i], completions[i] = n + a, n, a
             paired = [(i, n, rejected) for i, n, (_, _, rejected) in zip(plain, inputs, full) if rejected is not None]

@@ -60,11 +60,22 @@ class Record:
     # Beside a query: the input's other turns (system prompt, earlier replies, tool calls and results), joined,
     # the unit its near copies must share (index._prompt); None where query is None.
     context: str | None = None
+    # The label as the file spells it where normalisation changed it (NFKC, whitespace, a number's spelling:
+    # "cafe" + a combining accent, " billing ", "1.0"); None where it reads as `label`, as almost every label does,
+    # so a record holds no second copy. A trainer reads the file: the token count reads this one (written_answer).
+    written_label: str | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def full_texts(self) -> tuple[str, str | None, str | None]:
         """(input, target, rejected), uncut."""
         return self.uncut or (self.input_text, self.target, self.rejected)
+
+    @property
+    def written_answer(self) -> str | None:
+        """What a trainer reads as this record's answer: its target, else its label as the file spells it."""
+        if self.target is not None:
+            return self.target
+        return self.written_label if self.written_label is not None else self.label
 
     @property
     def all_lines(self) -> tuple[int, ...]:
