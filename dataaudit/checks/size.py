@@ -58,7 +58,7 @@ class SizeResult:
     over_context: int | None
     over_context_examples: list[OverContext]
     # distinct texts with words the WordPiece counter cannot read (Thai, emoji, a word over its 100-character
-    # limit), counted with o200k_base instead
+    # limit), each counted as the larger of its WordPiece and o200k_base counts (tokens._recount)
     recounted: int = 0
     length_judged_by: str = ""  # the target model whose training limit judges length (checks.tokens); "" = context_limit here
     input_token_counts: list[int] = field(default_factory=list, repr=False, metadata={"json": False})  # for plots
