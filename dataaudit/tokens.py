@@ -27,8 +27,9 @@ from .errors import ConfigError
 class TokenCounter:
     name: str
     count: Callable[[list[str]], list[int]]
-    # Which of the texts `count` counted with o200k_base because this tokenizer cannot read them (unknown
-    # characters, words longer than WordPiece reads); None for a counter that recounts nothing.
+    # Which of the texts `count` also counted with o200k_base, keeping the larger count, because this tokenizer
+    # cannot read them (unknown characters, words longer than WordPiece reads); None for a counter that recounts
+    # nothing.
     recounts: Callable[[list[str]], list[bool]] | None = None
 
 
