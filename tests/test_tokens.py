@@ -583,3 +583,16 @@ def test_a_text_wordpiece_cannot_read_counts_the_larger_of_its_wordpiece_and_o20
     assert counter.recounts(texts) == [True, True]
     assert (wordpiece[0], o200k.count(wordpiece_more)) == (27, 16) and (wordpiece[1], o200k.count(o200k_more)) == (10, 11)
     assert counter.count(texts) == [27, 11]
+
+
+def test_the_loader_keeps_a_label_as_written_only_where_normalising_changed_it(tmp_path):
+    """The token count reads the written label; without the loader keeping it, checks.tokens.total read 51 where
+    the trainer sees 54 (QA's 'cafe' + combining accent)."""
+    from dataaudit.config import Config
+    from dataaudit.load.dataset import load_dataset
+    from tests.conftest import write_jsonl
+
+    path = write_jsonl(tmp_path / "d.jsonl", [{"text": "je voudrais un cafe au lait", "label": "cafe\u0301"},
+                                              {"text": "un the", "label": "th\u00e9"}, {"text": "x", "label": 3}])
+    records = load_dataset(path, Config()).records
+    assert [(r.label, r.written_label) for r in records] == [("caf\u00e9", "cafe\u0301"), ("th\u00e9", None), ("3", None)]

@@ -102,9 +102,11 @@ class RecordParser:
                                           "'chosen' + 'rejected', 'instruction' + 'output', or 'text' (+ 'label'); "
                                           + OTHER_FIELDS_ADVICE.get(self.role, OTHER_FIELDS_ADVICE["train"]))
             parsed = READERS[fmt](obj, f, self.role)
-        label = None
+        label = written_label = None
         if fmt != "unpaired_preference" and f.label in obj and not is_missing(obj[f.label]):
             label = label_text(obj[f.label], f.label)
+            if (written := scalar_value(obj[f.label], f.label)) != label:
+                written_label = written
         annotations = self._annotations(obj, line)
         if fmt == "text" and self.role == "train" and self.text_needs_label and label is None and not annotations:
             if f.label in obj:  # present but null or "": the export wrote no label, the field name is right
@@ -130,7 +132,8 @@ class RecordParser:
             query = None  # blank tool turns left out: the default reading already gives it
         context = cap(parsed.context)[0] if query is not None and parsed.context is not None else None
         return Record(source, line, fmt, input_text, target, label, record_id, tuple(annotations), gold, (),
-                      rejected, parsed.desirable, cut, preamble_chars, kept, uncut=uncut, query=query, context=context)
+                      rejected, parsed.desirable, cut, preamble_chars, kept, uncut=uncut, query=query, context=context,
+                      written_label=written_label)
 
     def _annotations(self, obj: dict, line: int) -> list[Annotation]:
         if self.fields.annotator_columns:
