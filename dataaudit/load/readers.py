@@ -607,11 +607,9 @@ def read_chat(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     field = f.messages or "messages"
     if field not in obj:
         raise Invalid(field, "missing")
-    check_tools(obj.get("tools"), "tools")
-    check_tools(obj.get("functions"), "functions")
+    offered = offered_turns(obj)  # a list, or the JSON string Hugging Face datasets store it as (as TRL's rows)
     check_parallel_tool_calls(obj.get("parallel_tool_calls"), "parallel_tool_calls")
     turns, weights = _chat_turns(obj[field], field, obj)
-    offered = tools_turns(obj.get("tools"), obj.get("functions"))
     return _split_at_target(offered + turns, [1] * len(offered) + weights, field, role, "assistant", added=len(offered))
 
 
@@ -976,18 +974,22 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
                       join([t.text for t in rejected_turns[shared:]]), target_is_class=False,
                       preamble=preamble(prompt), query=query, context=context)
     chosen_text, rejected_text = scalar_text(chosen, f.chosen), scalar_text(rejected, f.rejected)
+    offered = offered_turns(obj)  # the same tools key a string pair as the conversation given as messages
     end = _hh_prompt_end(chosen_text, rejected_text)
     if end:  # read as the same conversation given as messages would be: user turns the query, replies its context
         turns = _hh_turns(chosen_text[:end])
         if not any(t.role == "user" for t in turns):
             raise Invalid(f.prompt, "missing, and chosen and rejected share no human turn to take as the prompt")
+        turns = offered + turns
         query, context = apart(turns)
         return Parsed(join([t.seen for t in turns]), chosen_text[end:].lstrip(), rejected_text[end:].lstrip(),
-                      target_is_class=False, query=query, context=context)
+                      target_is_class=False, preamble=preamble(turns), query=query, context=context)
     end = _shared_prefix(chosen_text, rejected_text)
     if end == 0 or is_blank(chosen_text[:end]):
         raise Invalid(f.prompt, "missing, and chosen and rejected share no leading text to take as the prompt")
-    return Parsed(chosen_text[:end].strip(), chosen_text[end:], rejected_text[end:], target_is_class=False)
+    tools = join([t.seen for t in offered])
+    return Parsed(join([tools, chosen_text[:end].strip()]), chosen_text[end:], rejected_text[end:],
+                  target_is_class=False, preamble=tools)
 
 
 # ---------------------------------------------------------------------------------------------------
