@@ -835,13 +835,23 @@ def read_alpaca(obj: dict, f: FieldsConfig, role: str) -> Parsed:
 # preference pairs (DPO and its kin), explicit or implicit prompt
 
 
+def _common_length(first: str, second: str) -> int:
+    """How many leading characters two texts share, found by comparing slices (in C) in a binary search: a
+    character loop in Python (os.path.commonprefix's too) took ~14 s over HH-RLHF's 160k pairs of ~1.6k
+    characters. Each step compares only the part not yet known equal, so the search reads each text about once."""
+    known, most = 0, min(len(first), len(second))  # first[:known] == second[:known]; they part at or before most
+    while known < most:
+        middle = (known + most + 1) // 2
+        if first[known:middle] == second[known:middle]:
+            known = middle
+        else:
+            most = middle - 1
+    return known
+
+
 def _shared_prefix(chosen: str, rejected: str) -> int:
     """Where chosen and rejected part, backed off to a word boundary (as TRL's extract_prompt does)."""
-    end = 0
-    for a, b in zip(chosen, rejected):
-        if a != b:
-            break
-        end += 1
+    end = _common_length(chosen, rejected)
     while end > 0 and not chosen[end - 1].isspace():
         end -= 1
     return end
@@ -859,11 +869,7 @@ def _hh_prompt_end(chosen: str, rejected: str) -> int:
     your request..."), which put the reply's opening into the prompt and left the two replies as their tails."""
     if not all(text.startswith(("\n\nHuman:", "Human:")) for text in (chosen, rejected)):
         return 0
-    shared = 0
-    for a, b in zip(chosen, rejected):
-        if a != b:
-            break
-        shared += 1
+    shared = _common_length(chosen, rejected)
     marker = chosen.rfind(HH_REPLY, 0, shared)
     return 0 if marker < 0 else marker + len(HH_REPLY)
 
@@ -982,14 +988,16 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             raise Invalid(f.prompt, "missing, and chosen and rejected share no human turn to take as the prompt")
         turns = offered + turns
         query, context = apart(turns)
-        return Parsed(join([t.seen for t in turns]), chosen_text[end:].lstrip(), rejected_text[end:].lstrip(),
-                      target_is_class=False, preamble=preamble(turns), query=query, context=context)
+        # An empty reply is refused as an explicit pair's is: a pair needs two replies to compare.
+        return Parsed(join([t.seen for t in turns]), scalar_text(chosen_text[end:].lstrip(), f.chosen),
+                      scalar_text(rejected_text[end:].lstrip(), f.rejected), target_is_class=False,
+                      preamble=preamble(turns), query=query, context=context)
     end = _shared_prefix(chosen_text, rejected_text)
     if end == 0 or is_blank(chosen_text[:end]):
         raise Invalid(f.prompt, "missing, and chosen and rejected share no leading text to take as the prompt")
     tools = join([t.seen for t in offered])
-    return Parsed(join([tools, chosen_text[:end].strip()]), chosen_text[end:], rejected_text[end:],
-                  target_is_class=False, preamble=tools)
+    return Parsed(join([tools, chosen_text[:end].strip()]), scalar_text(chosen_text[end:], f.chosen),
+                  scalar_text(rejected_text[end:], f.rejected), target_is_class=False, preamble=tools)
 
 
 # ---------------------------------------------------------------------------------------------------
