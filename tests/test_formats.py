@@ -316,7 +316,7 @@ def test_a_pass_under_a_loosened_bound_does_not_say_all_records_are_well_formed(
     assert fmt.status == "pass" and fmt.summary == "99 of 100 records (1 malformed, 1.0%, within the 5% bound) are well-formed"
 
 
-def test_openai_content_parts_image_only_turns_and_refusals_are_valid_and_tools_must_be_a_list(tmp_path):
+def test_openai_content_parts_image_only_turns_and_refusals_are_valid_and_tools_must_be_a_list_or_its_json(tmp_path):
     image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "low"}}
     other = {"type": "image_url", "image_url": {"url": "https://example.com/b.png"}}
     digest = lambda url: __import__("hashlib").sha256(url.encode()).hexdigest()[:12]  # noqa: E731
@@ -335,7 +335,7 @@ def test_openai_content_parts_image_only_turns_and_refusals_are_valid_and_tools_
         (2, f"What is it?\n[image {digest('https://example.com/b.png')}]", "I can't help with that."),
         (3, "hi", "No."), (6, f"[tools {digest(json.dumps({'function': {'name': 'route'}, 'type': 'function'}))}]\nhi", "x")]
     assert [(e.line, e.field, e.message) for e in ds.errors] == [
-        (4, "tools", "expected a list of tool definitions, got a string"),
+        (4, "tools", "is not valid JSON (expected a list of tool definitions, or a string holding one)"),
         (5, "tools[0]", "expected a tool definition (an object), got a string")]
 
 

@@ -71,3 +71,60 @@ def test_an_hh_pair_whose_human_turn_is_blank_has_no_prompt(tmp_path):
     assert dataset.records == []
     assert [(e.line, e.field, e.message) for e in dataset.errors] == [
         (1, "prompt", "missing, and chosen and rejected share no human turn to take as the prompt")]
+
+
+def test_an_implicit_pair_with_an_empty_reply_is_refused_as_an_explicit_one_is(tmp_path):
+    rows = [{"chosen": "\n\nHuman: hi\n\nAssistant: yes", "rejected": "\n\nHuman: hi\n\nAssistant:"},
+            {"chosen": "\n\nHuman: hi\n\nAssistant:  \n", "rejected": "\n\nHuman: hi\n\nAssistant: no"},
+            {"prompt": "hi", "chosen": "yes", "rejected": ""},
+            {"chosen": "Q: two plus two? A: four ", "rejected": "Q: two plus two? A: four five"},
+            {"chosen": "\n\nHuman: hi\n\nAssistant: yes", "rejected": "\n\nHuman: hi\n\nAssistant: no"}]
+    dataset = load_dataset(write_jsonl(tmp_path / "hh.jsonl", rows), Config(task_type="generation"))
+    assert [(e.line, e.field, e.message) for e in dataset.errors] == [
+        (1, "rejected", "is empty"), (2, "chosen", "is empty"), (3, "rejected", "is empty"), (4, "chosen", "is empty")]
+    assert [(r.line, r.target, r.rejected) for r in dataset.records] == [(5, "yes", "no")]
+
+
+def _hh_prompt_end_by_loop(chosen: str, rejected: str) -> int:
+    """The character loop _hh_prompt_end once ran, kept as the reference its faster prefix must agree with."""
+    if not all(text.startswith(("\n\nHuman:", "Human:")) for text in (chosen, rejected)):
+        return 0
+    shared = 0
+    for a, b in zip(chosen, rejected):
+        if a != b:
+            break
+        shared += 1
+    marker = chosen.rfind("\n\nAssistant:", 0, shared)
+    return 0 if marker < 0 else marker + len("\n\nAssistant:")
+
+
+def test_the_hh_prompt_ends_where_the_character_loop_put_it():
+    from dataaudit.load.readers import _hh_prompt_end
+
+    turn = "\n\nHuman: hi\n\nAssistant:"
+    pairs = [(f"{turn} yes", f"{turn} no"), (f"{turn} same", f"{turn} same"), (f"{turn} yes", turn),
+             (f"{turn} A\n\nHuman: more", f"{turn} B"), ("Human: hi\n\nAssistant: A", "Human: hi\n\nAssistant: B"),
+             (f"{turn} A{turn} x", f"{turn} A{turn} y"), ("\n\nHuman: hi", "\n\nHuman: ho"), ("", ""),
+             ("plain text", "plain other"), (f"{turn} é" * 50 + "a", f"{turn} é" * 50 + "b")]
+    ends = [_hh_prompt_end(c, r) for c, r in pairs]
+    assert ends == [_hh_prompt_end_by_loop(c, r) for c, r in pairs]
+    assert ends[:3] == [len(turn)] * 3 and ends[6:9] == [0, 0, 0]
+
+
+def test_the_shared_prefix_is_where_a_character_loop_finds_the_texts_part():
+    from dataaudit.load.readers import _common_length, _shared_prefix
+
+    def by_loop(first: str, second: str) -> int:
+        shared = 0
+        for a, b in zip(first, second):
+            if a != b:
+                break
+            shared += 1
+        return shared
+
+    text = "Q: what is two plus two? A: four"
+    pairs = [(text, text[:cut] + "#" + text[cut + 1:]) for cut in range(len(text))]  # they part at every place
+    pairs += [(text, text[:cut]) for cut in range(len(text) + 1)] + [("", ""), ("a", "b"), ("é" * 9, "é" * 8 + "e")]
+    assert [_common_length(a, b) for a, b in pairs] == [by_loop(a, b) for a, b in pairs]
+    assert [_common_length(a, b) for a, b in pairs[:3]] == [0, 1, 2] and _common_length(text, text) == len(text)
+    assert _shared_prefix(text, "Q: what is two plus two? A: five") == len("Q: what is two plus two? A: ")

@@ -127,3 +127,25 @@ def test_tools_a_row_cannot_offer_are_a_record_error_naming_the_field(tmp_path):
              "non_preferred_output": [{"role": "assistant", "content": "no"}]}]
     ds = _load(tmp_path, rows)
     assert [(e.line, e.field) for e in ds.errors] == [(1, "tools"), (2, "tools"), (3, "input.functions[0]")]
+
+
+def test_a_chat_and_a_string_preference_row_read_their_tools_as_a_trl_row_does(tmp_path):
+    """A chat row's `tools` as the JSON string Hugging Face datasets store it, and the tools of an HH or
+    shared-prefix string pair, key the input as a TRL prompt/completion row's do."""
+    reply = {"role": "assistant", "content": "It is 20C."}
+    hh = {"chosen": "\n\nHuman: weather in paris?\n\nAssistant: It is 20C.",
+          "rejected": "\n\nHuman: weather in paris?\n\nAssistant: No idea."}
+    rows = [{"messages": [USER, reply], "tools": json.dumps([CELSIUS])},
+            {"prompt": [USER], "completion": [reply], "tools": json.dumps([CELSIUS])},
+            {**hh, "tools": [CELSIUS]},
+            {**hh, "tools": json.dumps([CELSIUS])},
+            {"chosen": "weather in paris? It is 20C.", "rejected": "weather in paris? No idea.", "tools": [CELSIUS]},
+            {"chosen": "weather in paris? It is 20C.", "rejected": "weather in paris? No idea.", "functions": [CELSIUS["function"]]},
+            {**hh, "tools": "{bad"},
+            {"chosen": "weather in paris? It is 20C.", "rejected": "weather in paris? No idea.", "tools": ["get_weather"]},
+            {"messages": [USER, reply], "functions": "{bad"}]
+    ds = _load(tmp_path, rows)
+    keyed = f"[tools {_digest(CELSIUS)}]\nweather in paris?"
+    assert [(r.line, r.input_text, r.query_text) for r in ds.records] == [(line, keyed, "weather in paris?") for line in range(1, 7)]
+    assert [r.preamble_chars for r in ds.records] == [len(f"[tools {_digest(CELSIUS)}]")] * 6
+    assert [(e.line, e.field) for e in ds.errors] == [(7, "tools"), (8, "tools[0]"), (9, "functions")]
