@@ -167,6 +167,24 @@ def test_near_copies_are_left_out_whatever_the_file_order():
     assert in_order.covered_share >= 0.95 and kept_all.covered_share <= 0.5, (in_order.covered_share, kept_all.covered_share)
 
 
+def test_a_few_one_row_labels_do_not_stop_a_large_labels_near_copies_being_left_out():
+    # 3 labels of 100 rows in sittings of 10, production new sittings of them (nothing absent), and 4 stray
+    # one-row labels: the median label size was 1, so the cap on near-copies was 0 and clean production read
+    # mostly uncovered (measured 0.053 against 0.984 without the strays).
+    vectors, labels = _labelled_rows(10)
+    production, production_labels = _labelled_rows(10, seed=0, sitting_seed=1)
+    kept, production = labels < 3, production[production_labels < 3]
+    strays = np.random.default_rng(9).standard_normal((4, 32))
+    strays /= np.linalg.norm(strays, axis=1, keepdims=True)
+    names = [str(x) for x in labels[kept]]
+    config = CoverageConfig(neighbours=20, label_neighbours=10, classifier_weight=0.0)
+    alone = estimate_coverage(vectors[kept], names, production, np.ones(len(production)), config)
+    with_strays = estimate_coverage(np.vstack([vectors[kept], strays]).astype(np.float32), names + ["w", "x", "y", "z"],
+                                    production, np.ones(len(production)), config)
+    assert alone.covered_share >= 0.95
+    assert with_strays.covered_share == pytest.approx(alone.covered_share, abs=0.02)
+
+
 def test_near_copy_count_is_what_brings_training_down_to_production():
     from dataaudit.checks.coverage_estimate import PooledNeighbours, near_copy_count, same_label_ranks
 
@@ -352,20 +370,80 @@ def test_uncovered_scenarios_fail_together_when_each_is_under_the_limit():
     assert finding.status is Status.WARN and "3 uncovered scenarios hold 5.0% of production" in finding.summary
 
 
-def test_uncovered_clusters_with_one_nearest_training_label_become_one():
+def test_uncovered_clusters_with_one_nearest_training_label_become_one_where_they_are_one_topic():
     from dataaudit.checks.coverage import _merged_by_nearest_label
 
-    # four clusters: 0 and 2 nearest to label "a" (an intent split in two), 1 to "b", 3 to unlabelled rows
-    assignment = np.array([0, 0, 0, 1, 1, 2, 2, 3])
-    nearest = np.array([0, 0, 1, 2, 2, 1, 0, 3])
+    def unit(*values):
+        vector = np.array(values, dtype=float)
+        return vector / np.linalg.norm(vector)
+
+    # training: rows 0-1 label "a" along axis 0, row 2 label "b" along axis 1, row 3 unlabelled along axis 4
     train_labels = ["a", "a", "b", None]
-    vectors = np.eye(8, 4)[[0, 0, 0, 1, 1, 2, 2, 3]].astype(float)
-    centroids = np.eye(4)
-    merged, merged_centroids = _merged_by_nearest_label(assignment, centroids, vectors, np.ones(8), nearest, train_labels)
-    assert merged.tolist() == [0, 0, 0, 1, 1, 0, 0, 3]
-    assert np.allclose(merged_centroids[0], np.array([3, 0, 2, 0]) / np.sqrt(13))
-    same, _ = _merged_by_nearest_label(assignment, centroids, vectors, np.ones(8), nearest, [None] * 4)
+    train_vectors = np.array([unit(1, 0, 0, 0, 0), unit(1, 0, 0, 0, 0), unit(0, 1, 0, 0, 0), unit(0, 0, 0, 0, 1)])
+    # five clusters: 0 and 2 nearest to "a" and to each other (an intent split in two), 1 nearest to "b",
+    # 3 nearest to "a" but another topic (cosine 0.25 to cluster 0, 0.5 to "a"), 4 nearest to unlabelled rows
+    centroids = np.array([unit(1, 0, 1.732, 0, 0), unit(0, 1, 0, 0, 0), unit(1, 0, 1.6, 0.3, 0), unit(1, 0, 0, 1.732, 0),
+                          unit(0, 0, 0, 0, 1)])
+    assignment = np.array([0, 0, 0, 1, 1, 2, 2, 3, 3, 4])
+    nearest = np.array([0, 0, 1, 2, 2, 1, 0, 0, 1, 3])
+    vectors = centroids[assignment]
+    merged, merged_centroids = _merged_by_nearest_label(assignment, centroids, vectors, np.ones(10), nearest, train_labels,
+                                                        train_vectors)
+    assert merged.tolist() == [0, 0, 0, 1, 1, 0, 0, 3, 3, 4]
+    expected = 3 * centroids[0] + 2 * centroids[2]
+    assert np.allclose(merged_centroids[0], expected / np.linalg.norm(expected))
+    # the unrelated cluster stays apart where it is the largest of "a", and the split intent's smaller part
+    # joins its larger part (the second target of "a"), not the largest cluster of the label
+    larger = np.array([0, 3, 1, 1, 2, 2, 3, 3, 3, 4])
+    apart, _ = _merged_by_nearest_label(larger, centroids, centroids[larger], np.ones(10), np.array([0, 0, 2, 2, 1, 0, 0, 1, 0, 3]),
+                                        train_labels, train_vectors)
+    assert apart.tolist() == [2, 3, 1, 1, 2, 2, 3, 3, 3, 4]
+    same, _ = _merged_by_nearest_label(assignment, centroids, vectors, np.ones(10), nearest, [None] * 4, train_vectors)
     assert same.tolist() == assignment.tolist()  # unlabelled training merges nothing
+
+
+def test_a_merged_uncovered_scenario_is_named_from_its_own_texts(monkeypatch):
+    """Training nearly one label: every uncovered cluster's nearest label is that one. A money-transfer cluster
+    beside uncovered translate queries must neither join them nor be named from their words."""
+    from types import SimpleNamespace
+
+    import dataaudit.checks.coverage as coverage
+
+    def unit(*values):
+        vector = np.array(values, dtype=float)
+        return vector / np.linalg.norm(vector)
+
+    texts = (["could you translate this into chinese", "translate a phrase into mandarin", "translate this sentence into chinese"]
+             + [f"move {n} dollars from my checking account to my savings" for n in (10, 20, 30, 40, 50)])
+    production_vectors = np.array([unit(1, 0.6, 0.05 * i, 0) for i in range(3)] + [unit(0.1, 0, 0.05 * i, 1) for i in range(5)])
+    train_vectors = np.array([unit(1, 0, 0, 0), unit(1, 0.1, 0, 0), unit(0, 1, 0, 0)])
+    train_labels = ["translate", "translate", "weather"]
+    # k-means found the two topics; the transfer cluster is the larger
+    monkeypatch.setattr(coverage, "_scenario_clusters",
+                        lambda vectors, config, cache: (np.array([0, 0, 0, 1, 1, 1, 1, 1]),
+                                                        np.array([unit(1, 0.6, 0.05, 0), unit(0.1, 0, 0.1, 1)])))
+    records = [SimpleNamespace(query_text=t, source="prod.jsonl", line=i + 1) for i, t in enumerate(texts)]
+    production = SimpleNamespace(vectors=production_vectors, records=records, distinct=texts,
+                                 positions={t: [i] for i, t in enumerate(texts)})
+    train_records = [SimpleNamespace(query_text=f"train {j}", source="train.jsonl", line=j + 1) for j in range(3)]
+    train = SimpleNamespace(vectors=train_vectors, records=train_records, distinct=["t0", "t1", "t2"],
+                            positions={"t0": [0], "t1": [1], "t2": [2]})
+    ctx = SimpleNamespace(production=production, train=train, config=SimpleNamespace(embeddings=SimpleNamespace(cache=False)))
+    monkeypatch.setattr(coverage, "results_folder", lambda embeddings: None)
+    n = len(texts)
+    estimate = SimpleNamespace(covered=np.zeros(n, dtype=bool), covered_probability=np.zeros(n), score=np.zeros(n),
+                               covered_share=0.0, aggregate_share=0.0)
+    nearest_idx = np.zeros((n, 1), dtype=int)
+    pca = SimpleNamespace(transform=lambda x: np.zeros((len(x), 2)))
+    scenarios, scenario_of, _ = coverage._scenarios(ctx, CoverageConfig(), estimate, np.ones(n), np.ones((n, 1)), nearest_idx,
+                                                    train_labels=train_labels, pca=pca)
+    assert [(s.size, s.uncovered) for s in scenarios] == [(5, True), (3, True)]
+    transfer, translate = scenarios
+    assert scenario_of == [translate.id] * 3 + [transfer.id] * 5
+    assert "translate" not in transfer.label and "chinese" not in transfer.label
+    assert set(transfer.label.split(" / ")) <= {"move", "dollars", "checking", "account", "savings"}
+    assert set(translate.label.split(" / ")) <= {"translate", "chinese", "phrase", "mandarin", "sentence"}
+    assert all("dollars" in e for e in transfer.examples)
 
 
 def test_the_label_mix_em_leaves_out_zero_weights_and_unit_products_exactly():

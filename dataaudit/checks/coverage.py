@@ -40,7 +40,8 @@ bring the reference's median nearest-training cosine down to production's, then 
 covered part, which a gap's own inputs do not pull down (coverage_estimate.near_copy_count, covered_part_quantile;
 CLINC150: 2-6, Banking77: none). Rows written in one sitting resemble each other beyond their label, and
 counting them makes production look less covered than it is; file order is not used (a shuffled file lost it).
-Uncovered clusters whose inputs share their most common nearest-training label are one scenario, so one absent
+Uncovered clusters whose inputs share their most common nearest-training label, and that lie nearer each other
+than that label's training rows, are one scenario (named after the merge, from its own texts), so one absent
 intent is not split below `max_uncovered_scenario_share`. The reference is a seeded sample of training drawn in production's first EM label
 mix, so a narrow mix is still scored on many rows.
 
@@ -540,10 +541,12 @@ def _scenarios(ctx: AuditContext, config: CoverageConfig, result: Estimate, coun
         if len(members_all) == 0:
             continue
         assignment, centroids = covered_clusters if not uncovered else _scenario_clusters(vectors[members_all], config, cache)
-        names = _cluster_labels([texts[m] for m in members_all], assignment, len(centroids))
         if uncovered:
             assignment, centroids = _merged_by_nearest_label(assignment, centroids, vectors[members_all], counts[members_all],
-                                                             nearest_idx[members_all, 0], train_labels)
+                                                             nearest_idx[members_all, 0], train_labels, train.vectors)
+        # Named after the merge, from the texts each scenario holds: named before it, a merged scenario carried its
+        # largest part's words over inputs of other parts ('translate / chinese / say' over money transfers).
+        names = _cluster_labels([texts[m] for m in members_all], assignment, len(centroids))
         for c in range(len(centroids)):
             local = np.where(assignment == c)[0]
             if len(local):
@@ -577,11 +580,16 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 
 
 def _merged_by_nearest_label(assignment: np.ndarray, centroids: np.ndarray, vectors: np.ndarray, counts: np.ndarray,
-                             nearest: np.ndarray, train_labels: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
+                             nearest: np.ndarray, train_labels: list[str | None],
+                             train_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Uncovered clusters whose inputs' most common nearest-training label is the same become one (the largest
-    cluster's number and name): k-means split one absent intent into parts each under
-    max_uncovered_scenario_share, so the fail rule never fired (Banking77, age_limit absent at 7.4% of
-    production: 4.5% + 3.0%). Unlabelled training, or a cluster whose nearest rows have no label, merges nothing."""
+    such cluster's number) where they lie nearer each other than either lies to that label's training rows:
+    k-means split one absent intent into parts each under max_uncovered_scenario_share (Banking77, age_limit
+    absent at 7.4% of production: 4.5% + 3.0%). A shared nearest label alone is no sign of one topic: where
+    training is nearly one label, every gap's nearest label is that one, and money transfers, a timer query and
+    translate queries judged uncovered became one scenario (a chat file of 63 `translate` rows and 3 others).
+    A cluster that is near no merged target of its label starts its own. Unlabelled training, or a cluster
+    whose nearest rows have no label, merges nothing."""
     keys: dict[int, str | None] = {}
     sizes = np.bincount(assignment, weights=counts, minlength=len(centroids))
     for c in range(len(centroids)):
@@ -592,12 +600,19 @@ def _merged_by_nearest_label(assignment: np.ndarray, centroids: np.ndarray, vect
             if label is not None:
                 votes[label] = votes.get(label, 0.0) + float(counts[m])
         keys[c] = min(votes, key=lambda x: (-votes[x], x)) if votes else None
+    label_centroids = _label_centroids(train_vectors, train_labels, {key for key in keys.values() if key is not None})
     target = np.arange(len(centroids))
-    largest: dict[str, int] = {}
+    targets: dict[str, list[int]] = {}
     for c in sorted(range(len(centroids)), key=lambda c: (-sizes[c], c)):
         if keys[c] is None or sizes[c] == 0:
             continue
-        target[c] = largest.setdefault(keys[c], c)
+        label_centroid = label_centroids[keys[c]]
+        for t in targets.setdefault(keys[c], []):
+            if float(centroids[c] @ centroids[t]) > max(float(centroids[c] @ label_centroid), float(centroids[t] @ label_centroid)):
+                target[c] = t
+                break
+        else:
+            targets[keys[c]].append(c)
     if np.array_equal(target, np.arange(len(centroids))):
         return assignment, centroids
     merged = target[assignment]
@@ -607,6 +622,19 @@ def _merged_by_nearest_label(assignment: np.ndarray, centroids: np.ndarray, vect
         if np.linalg.norm(total) > 0:
             centroids[c] = total / np.linalg.norm(total)
     return merged, centroids
+
+
+def _label_centroids(train_vectors: np.ndarray, train_labels: list[str | None], labels: set[str]) -> dict[str, np.ndarray]:
+    """The unit mean of each named label's training rows (one per distinct training input)."""
+    rows: dict[str, list[int]] = {label: [] for label in labels}
+    for j, label in enumerate(train_labels):
+        if label in rows:
+            rows[label].append(j)
+    out = {}
+    for label, members in rows.items():
+        total = train_vectors[members].astype(np.float64).sum(axis=0)
+        out[label] = total / max(float(np.linalg.norm(total)), 1e-12)
+    return out
 
 
 def coverage_lines(result: CoverageResult) -> Iterator[dict]:
