@@ -97,6 +97,9 @@ def test_the_evidence_says_where_the_judged_labels_were_read_from(tmp_path):
     """`evidence.label_field: "label"` for chat records with no `label` field: the internal switch, not a field."""
     replies = [chat(q, INTENTS[i % 3], system=S1) for i, q in enumerate(QUERIES)]
     assert _label_evidence(tmp_path, replies) == ("label", "assistant reply")
+    # a reply the loader normalises into its label ("transfer  money" -> "transfer money") is still the reply
+    spaced = [chat(q, ["transfer  money", "set a  timer", "translate"][i % 3], system=S1) for i, q in enumerate(QUERIES)]
+    assert _label_evidence(tmp_path, spaced, name="spaced.jsonl") == ("label", "assistant reply")
     completions = [{"prompt": q, "completion": INTENTS[i % 3]} for i, q in enumerate(QUERIES)]
     assert _label_evidence(tmp_path, completions, name="pc.jsonl") == ("label", "completion")
     config = Config(task_type="classification")

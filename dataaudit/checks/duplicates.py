@@ -61,6 +61,7 @@ from ..excerpt import plain_excerpt as excerpt
 from ..index import TextIndex
 from ..load.records import Dataset, Record
 from ..load.targets import FREE_TEXT_MIN_VALUES, PREFERENCE_FORMATS, class_targets, free_text_reason
+from ..load.values import normalise_label
 from ..normalize import (copy_kind, dictionary_words, normalize_text, reworded_copy, skeleton, tokens, voice_changed,
                          voice_memo)
 from ..result_cache import ResultCache, array_fingerprint, results_folder
@@ -235,8 +236,8 @@ def label_source(records: list[Record], config: Config, name: str | None) -> str
         return None
     if any(r.annotations for r in records):
         return "annotations"
-    if any(r.label is not None and r.label != r.target for r in records):
-        return config.fields.label
+    if any(r.label is not None and (r.target is None or r.label != normalise_label(r.target)) for r in records):
+        return config.fields.label  # a label the reply does not give, once normalised as labels are ("billing  issue")
     replies = dict.fromkeys(REPLY_NAMES.get(r.format, config.fields.output if r.format == "alpaca" else "target")
                             for r in records if r.target is not None)
     return " and ".join(replies) or None
