@@ -444,7 +444,7 @@ def test_auto_with_no_ray_here_is_refused_in_dataaudits_words(tmp_path, monkeypa
     assert str(caught.value) == (
         f"--ray-address auto found no running Ray cluster on this machine (no head noted by `ray start` in "
         f"{tmp_path / 'ray_current_cluster'}, no Ray head process here): start one with `ray start --head`, name a "
-        "head as HOST:PORT, or leave --ray-address unset to start a Ray for this run alone")
+        "head as HOST:PORT, or give --engine ray without --ray-address to start a Ray for this run alone")
     assert engine.ray.addresses == []
     # a head Ray finds by its process list, or a lookup this Ray keeps elsewhere: Ray resolves "auto" itself
     for heads in (frozenset({"10.1.2.3:6379"}), None):
@@ -495,5 +495,6 @@ def test_ray_address_auto_names_no_cluster_so_auto_with_no_ray_here_is_still_ref
         engine._init()
     assert str(caught.value).startswith(f"{named} auto found no running Ray cluster on this machine (no head noted by "
                                         f"`ray start` in {tmp_path / 'ray_current_cluster'}, no Ray head process here)")
-    assert str(caught.value).endswith(f"or leave {named} unset to start a Ray for this run alone")
+    alone = "give --engine ray without --ray-address" if named == "--ray-address" else f"leave {named} unset"
+    assert str(caught.value).endswith(f"or {alone} to start a Ray for this run alone")
     assert engine.ray.addresses == []

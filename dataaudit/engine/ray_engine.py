@@ -155,9 +155,11 @@ def no_cluster_for_auto(address: str, named: str, pointer: str | None = None, li
     pointer = pointer or _ray_address_file()
     if os.path.exists(pointer):
         return
+    # --ray-address alone implies --engine ray: left out, the run is local, so the way to a Ray of its own is the flag
+    alone = "give --engine ray without --ray-address" if named == "--ray-address" else f"leave {named} unset"
     raise EngineError(f"{named} auto found no running Ray cluster on this machine (no head noted by `ray start` in "
                       f"{pointer}, no Ray head process here): start one with `ray start --head`, name a head as "
-                      f"HOST:PORT, or leave {named} unset to start a Ray for this run alone")
+                      f"HOST:PORT, or {alone} to start a Ray for this run alone")
 
 
 def _probe(address: str, named: str) -> None:
