@@ -240,7 +240,8 @@ def _best_first(similarities: np.ndarray, k: int) -> np.ndarray:
     """Each row's k largest columns, largest first, equal ones by lowest column (fewer than 1,024 columns).
     Each similarity and its column are one int64 that sorts as (-similarity, column), so a plain partition and a
     sort of the k finds them: a stable argsort of the floats was most of top_k_among_few's time."""
-    flipped = -(similarities + np.float32(0.0))  # + 0: -0.0 becomes 0.0, which the heaps take as equal
+    # + 0: -0.0 becomes 0.0, which the heaps take as equal; NaN is last, as top_k never returns one
+    flipped = -(np.nan_to_num(similarities, nan=-np.inf) + np.float32(0.0))
     bits = flipped.view(np.int32).astype(np.int64)
     ascending = np.where(bits < 0, bits ^ 0x7FFFFFFF, bits)  # a float32's bits, turned to sort as its value
     keys = (ascending << 10) | np.arange(similarities.shape[1], dtype=np.int64)

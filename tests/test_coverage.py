@@ -672,3 +672,16 @@ def test_the_cross_fitted_halves_follow_the_inputs_keys_not_their_vectors_last_b
 
     nudged = production + rng.normal(scale=1e-7, size=production.shape)
     assert share(production) == share(nudged / np.linalg.norm(nudged, axis=1, keepdims=True))
+
+
+def test_the_near_copy_count_is_the_first_count_whose_median_reaches_productions():
+    """Written as a fraction rounded up, a crossing just past a count lost its tiny remainder to float rounding and
+    read one count fewer (medians .95, .9, .85, a hair above .7, .2 against production's .7: 3, where 4 is right)."""
+    from dataaudit.checks.coverage_estimate import near_copies
+
+    medians = {0: 0.95, 1: 0.9, 2: 0.85, 3: float(np.nextafter(0.7, 1.0)), 4: 0.2}
+    production = np.array([0.7]), np.array([1.0])
+    assert near_copies(medians.__getitem__, *production, most=4) == 4
+    assert near_copies(medians.__getitem__, np.array([0.96]), np.array([1.0]), most=4) == 0
+    assert near_copies(medians.__getitem__, np.array([0.1]), np.array([1.0]), most=4) == 4  # none reaches: most
+    assert near_copies(medians.__getitem__, np.array([0.88]), np.array([1.0]), most=4) == 2

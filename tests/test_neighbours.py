@@ -244,3 +244,13 @@ def test_best_first_orders_as_a_stable_sort_of_negated_similarities_with_minus_z
     for k in (1, 7, 40):
         reference = np.argsort(-(similarities + np.float32(0.0)), axis=1, kind="stable")[:, :k]
         assert np.array_equal(neighbours._best_first(similarities, k), reference)
+
+
+def test_a_nan_similarity_sorts_last_in_the_turned_search_as_top_k_leaves_it_out():
+    """Its flipped bits sorted first: a row of NaN took rank 0 (top_k never returns one) and, in search_memo's
+    extension, a real neighbour's slot."""
+    from dataaudit.neighbours import _best_first
+
+    similarities = np.array([[0.5, np.nan, 0.9, 0.1]], dtype=np.float32)
+    assert _best_first(similarities, 2).tolist() == [[2, 0]]
+    assert _best_first(similarities, 4).tolist() == [[2, 0, 3, 1]]

@@ -802,13 +802,19 @@ def test_a_letter_after_digits_does_not_make_a_product_code_a_phone_number(text)
     ("call +1 415 555 0958bob@example.org now", [("phone", "+1 415 555 0958"), ("email", "bob@example.org")]),
     ("tel 020 7946 0958jane.doe@example.co.uk", [("phone", "020 7946 0958"), ("email", "jane.doe@example.co.uk")]),
     ("text 4155550958@txt.att.net", [("email", "4155550958@txt.att.net")]),  # the number is the whole local part
+    # a number ending at the "@" is an SMS gateway's local part: the address takes all of it
+    ("text +1 415 555 0958@txt.att.net", [("email", "+1 415 555 0958@txt.att.net")]),
+    ("sms (212) 555-0147@vtext.com", [("email", "(212) 555-0147@vtext.com")]),
+    # past the separator: the same address as written alone, so masked (and hashed) the same
+    ("(212) 555-0147-ann@example.org, ann@example.org", [("phone", "(212) 555-0147"), ("email", "ann@example.org"),
+                                                         ("email", "ann@example.org")]),
 ])
 def test_an_address_glued_after_a_number_leaves_none_of_the_number_shown(text, found):
     """The address's pattern took the number's last digits into its local part and won the overlap, so an excerpt
     showed "+1 415 555" of the number in the clear."""
     assert [(f.kind, text[f.start:f.end]) for f in scan_text(text)] == found
     shown = excerpt(text, markdown=False)
-    assert not any(digits in shown for digits in ("415", "555", "7946"))
+    assert not any(digits in shown for digits in ("415", "555", "7946", "212"))
 
 
 @pytest.mark.parametrize("text, value", [
@@ -833,7 +839,8 @@ def test_each_of_two_numbers_each_followed_by_a_digit_is_found():
 
 
 @pytest.mark.parametrize("text", ["1 2 3 4 5 6 7 8 9 10 11 12", "order 1234 5678 9012 3", "ISBN 978 3 16 148410 0",
-                                  "scores 20 7946 0958 5", "2024 12 31 2025 01 01", "400 500 600 700 800 900"])
+                                  "scores 20 7946 0958 5", "2024 12 31 2025 01 01", "400 500 600 700 800 900",
+                                  "ids 83:413 3715610 85:50323."])  # the tail of "83:413", which the full pass read
 def test_runs_of_digit_groups_read_again_find_no_number_where_there_is_none(text):
     assert scan_text(text) == []
 

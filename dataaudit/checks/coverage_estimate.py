@@ -169,7 +169,7 @@ def near_copy_count(pooled: PooledNeighbours, ranks: np.ndarray, reference_rows:
     not; this was measured from file order, which a shuffled file loses (CLINC150 shuffled read 0.73 covered
     with nothing absent). production_quantile: where production's side is read (covered_part_quantile)."""
     medians = reference_medians(pooled, ranks, reference_rows, reference_weights, count)
-    return int(np.ceil(near_copy_fraction(medians, production_similarity, production_weights, most, production_quantile)))
+    return near_copies(medians, production_similarity, production_weights, most, production_quantile)
 
 
 def reference_medians(pooled: PooledNeighbours, ranks: np.ndarray, reference_rows: int, reference_weights: np.ndarray,
@@ -187,22 +187,12 @@ def reference_medians(pooled: PooledNeighbours, ranks: np.ndarray, reference_row
     return median
 
 
-def near_copy_fraction(median: Callable[[int], float], production_similarity: np.ndarray, production_weights: np.ndarray,
-                       most: int, production_quantile: float = NEAR_COPY_QUANTILE) -> float:
-    """near_copy_count before rounding up: between the last count whose reference median lies above production's
-    and the first at or below it, where the straight line between the two medians meets production's. A whole
-    count jumped with the vectors' last bits (a median one row off crossed production's), and the share with it
-    (the tests' 8-intent fixture: 0.958 on one embedding run, 0.999 on another)."""
+def near_copies(median: Callable[[int], float], production_similarity: np.ndarray, production_weights: np.ndarray,
+                most: int, production_quantile: float = NEAR_COPY_QUANTILE) -> int:
+    """near_copy_count from the reference's medians per count (reference_medians): the fewest copies left out
+    that bring the reference's median to production's or below it, `most` if none does."""
     target = _weighted_quantile(production_similarity, production_weights, production_quantile)
-    above = median(0)
-    if above <= target:
-        return 0.0
-    for copies in range(1, most + 1):
-        below = median(copies)
-        if below <= target:
-            return copies - 1 + (above - target) / (above - below)
-        above = below
-    return float(most)
+    return next((copies for copies in range(most + 1) if median(copies) <= target), most)
 
 
 def _finite_row_mean(similarity: np.ndarray) -> np.ndarray:
@@ -534,7 +524,7 @@ def estimate_coverage(train_vectors: np.ndarray, train_labels: list[str | None] 
     median = reference_medians(pooled, ranks, len(reference), first_weights, NEAR_COPY_NEIGHBOURS)
 
     def copies_at(production_quantile: float) -> int:
-        return int(np.ceil(near_copy_fraction(median, near_production, production_counts, most_copies, production_quantile)))
+        return near_copies(median, near_production, production_counts, most_copies, production_quantile)
 
     copies = copies_at(NEAR_COPY_QUANTILE)
     if copies < NEAR_COPY_MIN:

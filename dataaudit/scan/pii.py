@@ -492,7 +492,10 @@ def _retried(text: str, run: re.Match, matches, taken: Callable[[int, int], bool
             for first in (begin, *(k + 1 for k in range(begin, last - 1) if groups[k][2] <= 2)):
                 window = groups[first:last]
                 if sum(g[2] for g in window) >= 7 and max(g[2] for g in window) >= 3:
-                    hits = matches(max(0, window[0][0] - 1), window[-1][1])
+                    # The window drops the left context the full pass read: a hit glued to a digit, ":", ".", ","
+                    # or "/" before it is the tail of some other figure ("83:413 3715610"), as that pass found.
+                    hits = [h for h in matches(max(0, window[0][0] - 1), window[-1][1])
+                            if h[0] == 0 or text[h[0] - 1] not in "0123456789:.,/"]
                     if hits:
                         break
             if not hits:
@@ -722,7 +725,9 @@ def _emails_after_glued_phones(text: str, raw: list[tuple[str, int, int, str]]) 
     # "+1 415 555 0958bob@example.org": the address's pattern takes the number's last digits as the start of
     # its local part, wins the overlap as the more specific kind, and leaves "+1 415 555" in the clear. A number
     # that begins before the address and ends inside its local part is its own value: the address starts where
-    # the number ends. (A number that is the whole local part, "4155550958@txt.att.net", stays in the address.)
+    # the number ends, past a separator ("0147-ann@" is ann's address, masked as ann@ is elsewhere). A number
+    # that ends at the "@" is the local part of an SMS gateway's address ("+1 415 555 0958@txt.att.net"): the
+    # address takes all of it. (One that starts with the address, "4155550958@txt.att.net", is inside it already.)
     phones = sorted((end, start) for kind, start, end, _ in raw if kind == "phone")
     if not phones:
         return raw
@@ -731,9 +736,17 @@ def _emails_after_glued_phones(text: str, raw: list[tuple[str, int, int, str]]) 
     for kind, start, end, detail in raw:
         if kind == "email":
             at = text.find("@", start, end)
-            # the numbers that end inside the local part (few), the furthest first: the first that began before it
-            inside = range(bisect.bisect_left(phone_ends, at) - 1, bisect.bisect_right(phone_ends, start) - 1, -1)
-            start = next((phones[k][0] for k in inside if phones[k][1] < start), start)
+            # the numbers that end inside the local part or at the "@" (few), the furthest first
+            inside = range(bisect.bisect_right(phone_ends, at) - 1, bisect.bisect_right(phone_ends, start) - 1, -1)
+            glued = next((phones[k] for k in inside if phones[k][1] < start), None)
+            if glued is not None:
+                phone_end, phone_start = glued
+                if phone_end == at:
+                    start = phone_start
+                else:
+                    start = phone_end
+                    while start < at and text[start] in "-._+":
+                        start += 1
         out.append((kind, start, end, detail))
     return out
 
