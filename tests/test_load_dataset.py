@@ -57,8 +57,6 @@ def _closed(monkeypatch, *closed):
 def test_an_unreadable_file_beside_readable_ones_is_a_file_error_and_alone_an_input_error_saying_what_to_do(tmp_path, monkeypatch):
     """One mode-000 batch in a folder of batches stopped the whole audit (exit 2), where an empty one is a file
     error the format condition warns on; its message said "permission denied" and nothing to do."""
-    from dataaudit.errors import InputError
-
     rows = [{"text": f"t{i}", "label": "ab"[i % 2]} for i in range(4)]
     readable, closed = write_jsonl(tmp_path / "a.jsonl", rows), write_jsonl(tmp_path / "b.jsonl", rows)
     _closed(monkeypatch, closed)
@@ -72,8 +70,6 @@ def test_an_unreadable_file_beside_readable_ones_is_a_file_error_and_alone_an_in
 
 
 def test_a_missing_file_stops_the_read_and_says_what_to_do(tmp_path):
-    from dataaudit.errors import InputError
-
     readable = write_jsonl(tmp_path / "a.jsonl", [{"text": "t", "label": "a"}])
     with pytest.raises(InputError) as raised:
         load_dataset([str(readable), str(tmp_path / "nope.jsonl")], Config())  # a typo, not a batch to set aside
