@@ -164,6 +164,11 @@ _IDN_TLDS = frozenset("""
     онлайн сайт орг ком дети москва католик рус شبكة موقع بيتك عرب كوم ابوظبي همراه कॉम नेट संगठन
 """.split())
 _FILE_EXTENSIONS = frozenset("png jpg jpeg gif svg webp bmp ico css js ts json pdf txt md html htm py zip gz".split())
+# A data file named by an address ("c/bob.smith@example.org.jsonl", "bob@example.org.csv.gz"): its extensions end the
+# address, which ends at the TLD before them. Taken as the TLD, ".jsonl" made the address "….jsonl" here and "….org"
+# where the name's stem was masked, two placeholders for one address; ".json" or ".gz" left it unmasked.
+_DATA_FILE_EXTENSIONS = frozenset("jsonl ndjson json csv tsv parquet arrow feather txt gz bz2 xz zst zip".split())
+_TLD = re.compile(r"[^\W\d_]{2,24}|xn--[A-Za-z0-9-]{2,59}")
 
 # Scripts written without spaces between words, or with particles glued to a number ("090-1234-5678までご連絡",
 # "010-1234-5678로"): a number or address may touch their letters where it may not touch Latin ones.
@@ -513,8 +518,16 @@ def _email_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
             if cut < 2 or (not ascii_head and (cut < len(tld) and not _NO_SPACE_SCRIPT.match(tld, cut) or tld[:cut] not in _IDN_TLDS)):
                 continue
             tld = tld[:cut]
-        if tld.lower() not in _FILE_EXTENSIONS:
-            yield "email", match.start(), match.start(1) + len(tld), "e-mail address"
+        end = match.start(1) + len(tld)
+        while tld.lower() in _DATA_FILE_EXTENSIONS:
+            head = text[match.start():end - len(tld) - 1]
+            domain = head.rpartition("@")[2]
+            before = domain.rpartition(".")[2]
+            if "." not in domain or not _TLD.fullmatch(before):
+                break
+            tld, end = before, end - len(tld) - 1
+        if tld.lower() not in _FILE_EXTENSIONS and tld.lower() not in _DATA_FILE_EXTENSIONS:  # "x@host.jsonl" is a file
+            yield "email", match.start(), end, "e-mail address"
 
 
 class _Secrets:
