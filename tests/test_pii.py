@@ -505,6 +505,8 @@ def test_a_data_file_named_by_an_address_is_masked_as_the_address_its_stem_is():
     assert excerpt("see bob.smith@example.org.csv.gz now", markdown=False) == f"see {stem}.csv.gz now"
     assert [f.kind for f in scan_text("c/bob.smith@example.org.parquet")] == ["email"]
     assert scan_text("x@example.jsonl and logo@2x.json") == []  # a file name with an @, no address
+    # a label the address does not end with before the extension: the address ends where it did before
+    assert excerpt("jane.doe@example.com-q.jsonl", markdown=False).startswith("<EMAIL ….com #")
 
 
 def test_an_address_inside_a_word_or_a_file_name_with_an_at_is_not_an_address():
