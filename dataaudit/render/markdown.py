@@ -13,7 +13,7 @@ import re
 import shlex
 from typing import Collection, Iterable
 
-from ..excerpt import excerpt, neutralise_markdown, sanitise
+from ..excerpt import excerpt, neutralise_markdown, one_line
 from ..report import Report
 from ..scan.pii import masked_as_configured
 from .figures import regression_cells
@@ -50,7 +50,6 @@ COMMAND_START = "`dataaudit "
 SUBCOMMANDS = frozenset(("audit", "init", "dedup", "redact", "history", "compare"))
 _OPTION = re.compile(r"--[a-z][a-z-]*")
 _PLACEHOLDER = re.compile(r"[A-Z][A-Z_]*(?:\.\.\.)?")
-_SPACES = re.compile(r"\s+")
 
 
 def command_pieces(shown: str, paths: Iterable[str] = ()) -> list[tuple[str, bool]]:
@@ -72,9 +71,9 @@ def command_pieces(shown: str, paths: Iterable[str] = ()) -> list[tuple[str, boo
 
 
 def _as_shown(paths: Iterable[str]) -> frozenset[str]:
-    """Each path as it reads inside an excerpted action: masked and control characters escaped (sanitise), its
-    whitespace collapsed as excerpt() collapses the action's."""
-    return frozenset(_SPACES.sub(" ", sanitise(str(path))) for path in paths)
+    """Each path as it reads inside an excerpted action: masked, control characters escaped, a line break " ⏎ " and
+    other whitespace collapsed, as excerpt() shows the action (`one_line`)."""
+    return frozenset(one_line(str(path)) for path in paths)
 
 
 def _written_command(command: str, paths: frozenset[str]) -> bool:
