@@ -11,6 +11,7 @@ references, so report.md adds no escaping of its own). The HTML and terminal ren
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from bisect import bisect_left
 from importlib import import_module
@@ -160,11 +161,26 @@ def reading_view(text: str) -> tuple[str, list[int]] | None:
     return "".join(text[i] for i in origin), origin
 
 
-def sanitise(text: str) -> str:
+def sanitise(text: str, *, keep_newlines: bool = False) -> str:
     """text with every sensitive value masked and every control or format character shown as a visible escape,
-    untruncated. Values are looked for in the reading view; a control inside a masked value goes with it, any
-    other is shown as its escape."""
-    return "".join(part for part, _ in sanitised_parts(text))
+    untruncated; its newlines spaces unless kept (report.json keeps them: an annotator "carol\nsmith" must stay
+    matchable, and JSON writes the newline as an escape). Values are looked for in the reading view; a control
+    inside a masked value goes with it, any other is shown as its escape. A report shows text through `one_line`."""
+    return "".join(part for part, _ in sanitised_parts(text, keep_newlines=keep_newlines))
+
+
+def one_line(text: object) -> str:
+    """text as every report (the terminal summary, report.md, report.html) shows it, uncut: excerpt() without a
+    limit, so a line break in a name or a path reads " ⏎ " in all of them. The terminal showed "carol smith"
+    (a space, as sanitise makes one) where report.md showed "carol ⏎ smith", and "b/part two.jsonl" for a file
+    "b/part\ntwo.jsonl", which reads as one that does not exist."""
+    return excerpt(text, sys.maxsize, markdown=False)
+
+
+def one_line_parts(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """one_line(text), and where each masked value's placeholder stands in it, for a caller that cuts the text
+    itself (a cut must not enter a placeholder)."""
+    return _one_line(sanitised_parts(text, keep_newlines=True))
 
 
 def sanitised_parts(text: str, *, keep_newlines: bool = False) -> list[Part]:

@@ -215,10 +215,11 @@ class Unreadable:
     share: float  # of the distinct training inputs
     threshold: float
     scripts: list[str]
-    examples: list[str]
+    examples: list[str]  # the first EXAMPLES of them, each its first record's input as typed (excerpted)
     production: int = 0  # distinct production inputs likewise
     eval: int = 0
     roles: dict[str, int] = field(default_factory=dict, repr=False, metadata={"json": False})
+    example_places: list[str] = field(default_factory=list, repr=False, metadata={"json": False})  # "file:line" of each example
 
 
 def summarize(train, production=None, eval_index=None, model: str = "") -> Unreadable | None:
@@ -229,6 +230,9 @@ def summarize(train, production=None, eval_index=None, model: str = "") -> Unrea
     mask = train.unreadable
     texts = [t for t, bad in zip(train.embed_texts, mask.tolist()) if bad]
     count = len(texts)
+    # Quoted as typed, where the reader can find it: what was embedded is normalised (lower-cased, emoji joiners
+    # taken out), so "Family 👨‍👩‍👧" read "family 👨👩👧", a text no file holds.
+    firsts = [train.records[train.positions[key][0]] for key, bad in zip(train.distinct, mask.tolist()) if bad][:EXAMPLES]
     other = {index.role: int(index.unreadable.sum()) for index in (production, eval_index)
              if index is not None and index.unreadable is not None}
     probe = probe_for(model)
@@ -236,8 +240,8 @@ def summarize(train, production=None, eval_index=None, model: str = "") -> Unrea
                                             for t, bad in zip(index.embed_texts, index.unreadable.tolist()) if bad][:SCRIPTS_FROM],
                     probe) if probe is not None and (count or any(other.values())) else []
     return Unreadable(count, round(count / len(mask), 4) if len(mask) else 0.0, UNREADABLE_SHARE, named,
-                      [plain_excerpt(t, 80) for t in texts[:EXAMPLES]], other.get("production", 0), other.get("eval", 0),
-                      {"train": count, **other})
+                      [plain_excerpt(r.query_text or r.input_text, 80) for r in firsts], other.get("production", 0),
+                      other.get("eval", 0), {"train": count, **other}, [f"{r.source}:{r.line}" for r in firsts])
 
 
 def _script_word(name: str) -> str:
@@ -251,7 +255,9 @@ def warning(unreadable: Unreadable | None, model_label: str, ran: set[str]) -> s
     where = [f"{unreadable.count} distinct training inputs ({unreadable.share:.1%})"]
     where += [f"{n} {role} inputs" for role, n in unreadable.roles.items() if role != "train" and n]
     scripts_named = f" (mostly {', '.join(_script_word(s) for s in unreadable.scripts)} characters)" if unreadable.scripts else ""
-    shown = f"; e.g. {' | '.join(unreadable.examples)}" if unreadable.examples else ""
+    places = unreadable.example_places or [""] * len(unreadable.examples)
+    quoted = [f'{place} "{text}"'.lstrip() for place, text in zip(places, unreadable.examples)]
+    shown = f"; e.g. {', '.join(quoted)}" if quoted else ""
     unreliable = ("; label noise left them out of its classifier" if "label_noise" in ran else "")
     unreliable += ("; coverage reads the same vectors, so its figures for these texts are unreliable" if "coverage" in ran else "")
     return (f"{WARNING_START}{model_label} cannot read {' and '.join(where)}{scripts_named}: at least "

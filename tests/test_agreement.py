@@ -156,6 +156,26 @@ def test_the_disputed_list_is_capped_and_says_how_many_items_disagree(tmp_path):
     assert capped_note(table, len(table.rows)) == "first 2 of 5 listed; raise agreement.disputed_limit to list more"
 
 
+def test_disputed_items_without_an_id_are_named_by_their_file_not_an_empty_column(tmp_path):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from dataaudit.render.sections.agreement import SECTION
+
+    path = tmp_path / "n.jsonl"  # no id field: each item is its line
+    path.write_text("".join(json.dumps({"text": f"t{i}", "annotations": [{"annotator": "a", "label": "x"},
+                                                                         {"annotator": "b", "label": "y"}]}) + "\n"
+                            for i in range(3)))
+    result = measure_agreement(load_dataset(path, Config()), AgreementConfig(bootstrap_resamples=0))
+    assert [d.item_id for d in result.disputed] == [None, None, None]
+    table = SECTION.build(SimpleNamespace(checks={"agreement": result}, per_file=[])).tables[1]
+    assert table.headers == ["file", "lines", "text", "labels"]
+    assert [row[:2] for row in table.rows] == [[str(path), "1"], [str(path), "2"], [str(path), "3"]]
+    one_named = replace(result, disputed=[replace(result.disputed[0], item_id="task-7"), *result.disputed[1:]])
+    table = SECTION.build(SimpleNamespace(checks={"agreement": one_named}, per_file=[])).tables[1]
+    assert table.headers[0] == "item" and [row[0] for row in table.rows] == ["task-7", f"{path}:2", f"{path}:3"]
+
+
 def test_sample_annotation_batch_flags_the_careless_annotator():
     config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"))
     result = measure_agreement(load_dataset(SAMPLE / "annotation_batch.csv", config), AgreementConfig(bootstrap_resamples=200))

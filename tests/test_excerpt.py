@@ -427,3 +427,15 @@ def test_sanitise_keeps_newlines_as_spaces_for_the_callers_that_lay_text_out_the
     from dataaudit.excerpt import sanitise
 
     assert sanitise("a\nb\tc") == "a b c"
+
+
+def test_one_line_shows_a_line_break_in_a_name_as_every_excerpt_does():
+    """The terminal (sanitise: a space) read "carol smith" where report.md (excerpt) read "carol ⏎ smith"."""
+    from dataaudit.excerpt import excerpt, one_line, one_line_parts, sanitise
+
+    assert one_line("carol\nsmith") == "carol ⏎ smith" == excerpt("carol\nsmith", markdown=False)
+    assert one_line("b/part\ntwo.jsonl") == "b/part ⏎ two.jsonl"
+    assert one_line("x" * 500) == "x" * 500  # uncut
+    shown, placeholders = one_line_parts("mail a.b@example.org\nnow")
+    assert shown.endswith(" ⏎ now") and [shown[a:b] for a, b in placeholders] == [shown.split(" ⏎ ")[0][5:]]
+    assert sanitise("carol\nsmith", keep_newlines=True) == "carol\nsmith"  # report.json's data, as given

@@ -575,3 +575,28 @@ def test_a_percent_is_written_with_the_places_that_separate_it_from_its_bounds(v
     from dataaudit.digits import percent_text
 
     assert percent_text(value, *bounds) == text
+
+
+def _suspects(lines: list[int]) -> list[dict]:
+    return [{"file": "t.jsonl", "line": line, "label": "a", "suggested": "b", "confidence": 0.9, "label_quality": 0.1}
+            for line in lines]
+
+
+def test_the_section_says_it_names_only_the_first_ten_flagged_lines_and_where_all_are():
+    from dataaudit.render.sections.label_noise import _build
+
+    def flagged_line(result, formats=None) -> str:
+        class _Report:
+            checks = {"label_noise": result}
+            inputs = []
+            config = {}
+
+        return _build(_Report(), formats).lines[1]
+
+    every = _reliable(suspects=_suspects(list(range(100, 124))), suspects_total=24)
+    assert flagged_line(every) == ("24 lines flagged, the first 10 of them (least believed label first): "
+                                   "100, 101, 102, 103, 104, 105, 106, 107, 108, 109; all of them in report.json and --suspects FILE.csv")
+    capped = _reliable(suspects=_suspects(list(range(100, 120))), suspects_total=240)  # suspects_limit 20
+    assert flagged_line(capped).endswith("109; the first 20 in report.json, all of them in --suspects FILE.csv")
+    assert flagged_line(every, ("md",)).endswith("109; all of them in --suspects FILE.csv")
+    assert flagged_line(_reliable(suspects=_suspects([5, 3]), suspects_total=2)) == "2 lines flagged: 5, 3"

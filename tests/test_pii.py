@@ -495,6 +495,20 @@ def test_an_address_touching_underscores_dashes_or_digits_is_found(text, kept):
     assert finding.kind == "email" and excerpt(text, markdown=False) == kept
 
 
+def test_a_data_file_named_by_an_address_is_masked_as_the_address_its_stem_is():
+    """c/bob.smith@example.org.jsonl read as an address ending in ".jsonl": its tag differed from its stem's (the
+    dataset name), so one address had two placeholders; with ".json" or ".gz" the address was not masked at all."""
+    stem = excerpt("bob.smith@example.org", markdown=False)
+    assert stem.startswith("<EMAIL ….org #")
+    assert excerpt("c/bob.smith@example.org.jsonl", markdown=False) == f"c/{stem}.jsonl"
+    assert excerpt("bob.smith@example.org.json", markdown=False) == f"{stem}.json"
+    assert excerpt("see bob.smith@example.org.csv.gz now", markdown=False) == f"see {stem}.csv.gz now"
+    assert [f.kind for f in scan_text("c/bob.smith@example.org.parquet")] == ["email"]
+    assert scan_text("x@example.jsonl and logo@2x.json") == []  # a file name with an @, no address
+    # a label the address does not end with before the extension: the address ends where it did before
+    assert excerpt("jane.doe@example.com-q.jsonl", markdown=False).startswith("<EMAIL ….com #")
+
+
 def test_an_address_inside_a_word_or_a_file_name_with_an_at_is_not_an_address():
     assert scan_text("logo@2x.png and icon@3x.png2") == []
 

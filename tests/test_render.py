@@ -902,3 +902,33 @@ def test_an_inputs_hash_is_written_whole_in_both_inputs_tables_and_as_one_prefix
     assert f"<td>{digest}</td>" in page
     assert re.findall(r"0123456789abcdef[0-9a-f]*", page) == [digest[:16], digest]
     assert re.findall(r"0123456789abcdef[0-9a-f]*", markdown) == [digest]
+
+
+def test_a_line_break_in_an_annotator_or_a_file_name_reads_one_way_in_every_report(tmp_path, capsys):
+    """"carol\\nsmith" read "carol smith" in the terminal's conditions and "carol ⏎ smith" in report.md; a file
+    "part\\ntwo.jsonl" read "part two.jsonl" in the terminal. Every report shows " ⏎ "; report.json keeps the data
+    as given, so scripts match the name."""
+    import json
+
+    from dataaudit.cli import main
+
+    labels = ["refund", "delivery", "billing"]
+    rows = [{"text": f"question {i} about topic {i % 7}", "label": labels[i % 3],
+             "annotations": [{"annotator": "ann", "label": labels[i % 3]}, {"annotator": "bea", "label": labels[i % 3]},
+                             {"annotator": "carol\nsmith", "label": labels[(i + (i % 2)) % 3]}]} for i in range(80)]
+    paths = [write_jsonl(tmp_path / "part one.jsonl", rows[:40]), write_jsonl(tmp_path / "part\ntwo.jsonl", rows[40:])]
+    out = tmp_path / "out"
+    main(["audit", *map(str, paths), "--no-embeddings", "--format", "terminal,json,md,html", "--out", str(out)])
+    terminal = capsys.readouterr().out
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [a["annotator"] for a in report["checks"]["agreement"]["annotators"] if a["flagged"]] == ["carol\nsmith"]
+    consistency = next(c for c in report["verdict"]["conditions"] if c["id"] == "consistency")
+    assert "annotator carol\nsmith " in consistency["summary"]
+    assert str(paths[1]) in {i["path"] for i in report["inputs"]}
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for shown in (terminal, markdown, page):
+        assert "carol smith" not in shown and "part two.jsonl" not in shown
+    assert "carol ⏎ smith" in " ".join(terminal.split())
+    assert "| part ⏎ two.jsonl |" in markdown and "annotator carol ⏎ smith disagrees" in markdown
+    assert "carol ⏎ smith" in page and "part ⏎ two.jsonl" in page

@@ -46,3 +46,45 @@ def test_each_warning_is_its_own_paragraph_in_the_quote():
     end = next(i for i in range(quote[0], len(tokens)) if tokens[i].type == "blockquote_close")
     paragraphs = [t.content for t in tokens[quote[0]:end] if t.type == "inline"]
     assert paragraphs == [f"warning: {w}" for w in warnings]
+
+
+# The coverage line's length and shape as an audit writes it (the AUC at its end, past 600 characters).
+LONG_LINE = ("49.1% of 212 production inputs covered (" + "covered share by cross-fitted best-bin mixture-proportion "
+             "estimation, " * 9 + "distribution shift (train vs production classifier ROC AUC, 0.5 = indistinguishable): 0.77")
+LONG_WARNING = ("the embedding model all-MiniLM-L6-v2 cannot read 1 distinct training inputs (0.3%): "
+                + "they were kept out of semantic near duplicates and leaks; " * 6
+                + "e.g. b.jsonl:3 \"Family\". Use a multilingual sentence-transformers model (--model PATH)")
+
+
+def _with_section(monkeypatch, lines, tables=()):
+    """A report whose only section says `lines` and shows `tables`."""
+    import dataclasses
+
+    from dataaudit.render import markdown
+    from dataaudit.render.sections import Section, SectionContent
+
+    section = Section("coverage", "Coverage", 1, lambda report, formats: SectionContent(list(lines), list(tables)))
+    monkeypatch.setattr(markdown, "all_sections", lambda: [section])
+    return dataclasses.replace(_report([Condition("format", "pass", "fine")]), warnings=[LONG_WARNING])
+
+
+def test_a_sections_line_and_a_warning_are_whole_in_report_md(monkeypatch):
+    assert len(LONG_LINE) > 600 and len(LONG_WARNING) > 400
+    markdown = render_markdown(_with_section(monkeypatch, [LONG_LINE]))
+    line = next(line for line in markdown.splitlines() if line.startswith("- 49.1%"))
+    assert line.endswith("0.5 = indistinguishable): 0.77")
+    assert "…" not in line
+    warning = next(line for line in markdown.splitlines() if line.startswith("> warning:"))
+    assert warning.endswith("Use a multilingual sentence-transformers model (--model PATH)")
+    assert "…" not in warning
+
+
+def test_a_tables_title_note_and_cells_are_whole_in_report_md(monkeypatch):
+    from dataaudit.render.sections import Table
+
+    title = "Uncovered production scenarios " + "(largest first, each with its nearest training input) " * 5 + "end"
+    cell_text = "a detail the section wrote whole " * 8 + "tail"
+    table = Table(title, ["what", "detail"], [["x", cell_text]], total=3, full_list="all are in coverage.jsonl")
+    markdown = render_markdown(_with_section(monkeypatch, ["one line"], [table]))
+    assert f"<summary>{title}</summary>" in markdown
+    assert f"| x | {cell_text} |" in markdown

@@ -86,3 +86,8 @@ def test_a_name_with_context_on_both_sides_stays_within_the_width():
     shown = shown_names(paths)
     assert len(set(shown)) == 2 and all(len(name) <= 32 for name in shown)
     assert shown[0].endswith("name.jsonl") and "aaaa" in shown[0] and "bbbb" in shown[1]
+
+
+def test_a_line_break_in_a_file_name_reads_as_in_every_other_table():
+    """"part\ntwo.jsonl" read "part two.jsonl" here (a file that does not exist) and "part ⏎ two.jsonl" elsewhere."""
+    assert shown_names(["b/part one.jsonl", "b/part\ntwo.jsonl"]) == ["part one.jsonl", "part ⏎ two.jsonl"]

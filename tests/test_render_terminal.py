@@ -76,3 +76,11 @@ def test_the_terminal_lists_the_production_and_eval_rows_its_format_action_point
     assert "Format errors, production (2)" in shown
     rows = [line for line in shown.splitlines() if "prod.jsonl" in line and ("│ 7 " in line or "│ 8 " in line)]
     assert len(rows) == 2, shown
+
+
+def test_plain_shows_a_line_break_in_a_name_or_path_as_report_md_does():
+    from dataaudit.render.markdown import cell
+    from dataaudit.render.terminal import plain
+
+    for name in ("carol\nsmith", "b/part\ntwo.jsonl"):
+        assert plain(name).plain == cell(name) and "\u23ce" in plain(name).plain

@@ -142,11 +142,35 @@ def test_one_undercounted_text_is_said_in_the_singular(tmp_path):
     assert ": they were counted with o200k_base instead, so " in plural and " rest on that estimate for them." in plural
 
 
-def test_an_unreadable_example_is_stored_as_typed_for_each_renderer_to_escape():
-    """It was stored Markdown-escaped, so the terminal and report.json showed '\\*' and '\\<' and report.md escaped twice."""
-    from types import SimpleNamespace
+def _unreadable_index(tmp_path, texts: list[str]):
+    """A training index of `texts` (one record each), every distinct input marked unreadable."""
+    import dataclasses
 
+    from dataaudit.index import build_index
+    from dataaudit.load.dataset import load_dataset
+    from dataaudit.normalize import normalize_text
+
+    config = Config()
+    dataset = load_dataset(write_jsonl(tmp_path / "t.jsonl", [{"text": t, "label": "x"} for t in texts]), config)
+    index = build_index("train", dataset, lambda text: normalize_text(text, config.duplicates))
+    return dataclasses.replace(index, unreadable=np.ones(len(index.distinct), dtype=bool))
+
+
+def test_an_unreadable_example_is_stored_as_typed_for_each_renderer_to_escape(tmp_path):
+    """It was stored Markdown-escaped, so the terminal and report.json showed '\\*' and '\\<' and report.md escaped twice."""
     from dataaudit.vocabulary import summarize
 
-    train = SimpleNamespace(role="train", unreadable=np.array([True]), embed_texts=["ยกเลิก *การ* <สั่ง> #1"])
-    assert summarize(train).examples == ["ยกเลิก *การ* <สั่ง> #1"]
+    assert summarize(_unreadable_index(tmp_path, ["ยกเลิก *การ* <สั่ง> #1"])).examples == ["ยกเลิก *การ* <สั่ง> #1"]
+
+
+def test_the_warning_quotes_each_example_as_typed_with_its_file_and_line(tmp_path):
+    """It quoted what was embedded, normalised: "family 👨👩👧 🇫🇷" (lower-cased, the emoji's joiners taken out) for
+    "Family 👨\u200d👩\u200d👧 🇫🇷", a text no file holds, and said not where it was."""
+    from dataaudit.vocabulary import summarize, warning
+
+    family = "Family 👨\u200d👩\u200d👧 🇫🇷"
+    index = _unreadable_index(tmp_path, ["ยกเลิก", family, "FAMILY 👨\u200d👩\u200d👧 🇫🇷"])  # line 3: line 2's key
+    unreadable = summarize(index)
+    assert unreadable.count == 2 and unreadable.examples == ["ยกเลิก", family]
+    said = warning(unreadable, "all-MiniLM-L6-v2", set())
+    assert f'; e.g. {tmp_path / "t.jsonl"}:1 "ยกเลิก", {tmp_path / "t.jsonl"}:2 "{family}". Use a multilingual' in said

@@ -165,7 +165,7 @@ def _figure(svg: str, caption: str, scope: str) -> str:
     page has, put before each of the figure's ids."""
     from .plots import scoped_ids
 
-    name = esc(caption, 300)
+    name = esc(caption)
     named = _SVG_OPEN.sub(lambda m: f"<svg role='img' aria-label='{name}'{m.group(1)}><title>{name}</title>",
                           scoped_ids(svg, scope), count=1)
     return f"<figure>{named}<figcaption class='meta'>{inline(caption)}</figcaption></figure>"
@@ -200,13 +200,13 @@ def _decision(report: Report, formats: Collection[str]) -> str:
     # Regressions, then warnings: the order the terminal and report.md keep too.
     if report.regressions:
         parts.append("<section id='regressions'><h2>Regressions against the previous run</h2>"
-                     f"<p>Compared with the run of {inline(report.compared_with or '?', 60)}.</p>"
+                     f"<p>Compared with the run of {inline(report.compared_with or '?')}.</p>"
                      + _table(["what", "before", "now", "detail"], [regression_cells(r, getattr(report, "config", None) or None) for r in report.regressions],
                               json_written=json_written) + "</section>")
     if report.warnings:
         # What the run could not do or set aside (a per-file table left out, a check that failed, a broken
         # cache): said here too, as in the terminal and report.md, or a missing table reads as nothing to show.
-        items = "".join(f"<li>{inline(w, 400)}</li>" for w in report.warnings)
+        items = "".join(f"<li>{inline(w)}</li>" for w in report.warnings)
         parts.append(f"<section id='warnings'><h2>Warnings ({len(report.warnings)})</h2><ul class='warnings'>{items}</ul></section>")
     return "".join(parts)
 

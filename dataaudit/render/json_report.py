@@ -1,9 +1,9 @@
 """report.json: the machine-readable contract (see README, 'Report JSON').
 
 Every string that reaches the file passes the excerpt masking and control-character rules (no limit on
-length here), so a value found by the PII check can never appear in it, whichever field carries it, with one
-exception: a file path (the value of a key in PATH_KEYS) is written exactly as given, so that scripts and
-`dataaudit dedup` can open it. A path names the user's own file; masking an e-mail-like folder name or turning
+length here; line breaks kept, as JSON's "\\n", so an annotator "carol\\nsmith" stays matchable), so a value
+found by the PII check can never appear in it, whichever field carries it, with one exception: a file path (the
+value of a key in PATH_KEYS) is written exactly as given, so that scripts and `dataaudit dedup` can open it. A path names the user's own file; masking an e-mail-like folder name or turning
 a newline in a file name into a space made it name a file that does not exist. (A path that cannot be written
 as UTF-8, a lone surrogate from a non-UTF-8 file name, keeps the visible form: it cannot be written exactly.)
 
@@ -68,7 +68,7 @@ def _safe(value: Any, seen: dict[str, str] | None = None, paths: Collection[str]
             if done is None:
                 done = seen[value] = _safe(value)
             return done
-        return sanitise(value)
+        return sanitise(value, keep_newlines=True)  # "carol\nsmith" as the data has it: JSON escapes the newline
     if isinstance(value, dict):
         return {_safe(k, seen): (_as_given(v, paths, seen) if k in PATH_KEYS and paths else _safe(v, seen, paths))
                 for k, v in value.items()}

@@ -13,7 +13,7 @@ import re
 import shlex
 from typing import Collection, Iterable
 
-from ..excerpt import excerpt, neutralise_markdown, sanitise
+from ..excerpt import excerpt, neutralise_markdown, one_line
 from ..report import Report
 from ..scan.pii import masked_as_configured
 from .figures import regression_cells
@@ -27,8 +27,15 @@ STATUS_MARK = {"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔",
                "ready": "✅", "not_ready": "❌", "insufficient_evidence": "❔"}
 
 
-def cell(value: object, limit: int = 160, *, starts_block: bool = True) -> str:
-    """One inert Markdown cell or line: masked, single-line, truncated, Markdown neutralised ('&', '<' and '>' as
+# The report's own sentences (a section's lines, warnings, notes, titles, the verdict and its actions) are never cut:
+# report.json, report.html and the terminal show them whole, and a coverage line cut at 600 characters lost its
+# AUC. The dataset excerpts inside them were cut when the check wrote them. The limit only bounds a pathological
+# text, as report.html's does.
+WHOLE = 100_000
+
+
+def cell(value: object, limit: int = WHOLE, *, starts_block: bool = True) -> str:
+    """One inert Markdown cell or line: masked, single-line, Markdown neutralised ('&', '<' and '>' as
     HTML references, so it is inert in an HTML block too: excerpt.neutralise_markdown). starts_block=False for a
     table cell, where a leading "-" or "1." is text (the "-" of a missing value stays "-")."""
     return neutralise_markdown(excerpt(value, limit, markdown=False), starts_block=starts_block)
@@ -43,7 +50,6 @@ COMMAND_START = "`dataaudit "
 SUBCOMMANDS = frozenset(("audit", "init", "dedup", "redact", "history", "compare"))
 _OPTION = re.compile(r"--[a-z][a-z-]*")
 _PLACEHOLDER = re.compile(r"[A-Z][A-Z_]*(?:\.\.\.)?")
-_SPACES = re.compile(r"\s+")
 
 
 def command_pieces(shown: str, paths: Iterable[str] = ()) -> list[tuple[str, bool]]:
@@ -65,9 +71,9 @@ def command_pieces(shown: str, paths: Iterable[str] = ()) -> list[tuple[str, boo
 
 
 def _as_shown(paths: Iterable[str]) -> frozenset[str]:
-    """Each path as it reads inside an excerpted action: masked and control characters escaped (sanitise), its
-    whitespace collapsed as excerpt() collapses the action's."""
-    return frozenset(_SPACES.sub(" ", sanitise(str(path))) for path in paths)
+    """Each path as it reads inside an excerpted action: masked, control characters escaped, a line break " ⏎ " and
+    other whitespace collapsed, as excerpt() shows the action (`one_line`)."""
+    return frozenset(one_line(str(path)) for path in paths)
 
 
 def _written_command(command: str, paths: frozenset[str]) -> bool:
@@ -111,11 +117,6 @@ def code_span(command: str) -> str:
     return f"{fence}{pad}{command}{pad}{fence}"
 
 
-# An action is never cut (the module's promise, and report.json, report.html and the terminal show it whole): the
-# limit only bounds a pathological one, as report.html's does.
-WHOLE = 100_000
-
-
 def action_line(action: str, limit: int = WHOLE, paths: Iterable[str] = ()) -> str:
     """A next action for report.md: the dataaudit commands the report names (`dataaudit redact ...`) as code, as
     report.html shows them (`command_pieces`; `paths` are the audit's input paths, the only files a command may
@@ -126,7 +127,7 @@ def action_line(action: str, limit: int = WHOLE, paths: Iterable[str] = ()) -> s
     return "".join(code_span(text) if command else neutralise_markdown(text, starts_block=not i) for i, (text, command) in enumerate(pieces))
 
 
-def _table(headers: list[str], rows: list[list[object]], limit: int = 160) -> list[str]:
+def _table(headers: list[str], rows: list[list[object]], limit: int = WHOLE) -> list[str]:
     if not rows:
         return []
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
@@ -137,7 +138,7 @@ def _table(headers: list[str], rows: list[list[object]], limit: int = 160) -> li
 def _details(summary: str, body: list[str]) -> list[str]:
     if not body:
         return []
-    return ["<details>", f"<summary>{cell(summary, 200)}</summary>", "", *body, "</details>", ""]
+    return ["<details>", f"<summary>{cell(summary, WHOLE)}</summary>", "", *body, "</details>", ""]
 
 
 def _section_table(table: Table, max_rows: int | None = None, formats: Collection[str] = ALL_FORMATS) -> list[str]:
@@ -145,8 +146,8 @@ def _section_table(table: Table, max_rows: int | None = None, formats: Collectio
     body = _table(table.headers, shown)
     note = rows_note(table, len(shown), formats)
     if body and note:
-        body += [f"_{cell(note, 400)}_", ""]
-    return _details(table.title, body) if table.collapsed else ([f"**{cell(table.title, 200)}**", ""] + body if body else [])
+        body += [f"_{cell(note, WHOLE)}_", ""]
+    return _details(table.title, body) if table.collapsed else ([f"**{cell(table.title, WHOLE)}**", ""] + body if body else [])
 
 
 # GitHub refuses a pull-request comment over 65,536 characters; the rest is room for a CI job's own wrapper.
@@ -198,8 +199,8 @@ def _head(report: Report, sections: list) -> list[str]:
     v = report.verdict
     # Whole as the terminal, report.html and report.json show them: a condition cut at 400 characters lost the
     # eval rows' count and place that its action sends the reader to.
-    out = [f"# Dataset readiness: {cell(report.dataset)}", "",
-           f"**{STATUS_MARK[report.headline_status]} {cell(report.headline)}** — "
+    out = [f"# Dataset readiness: {cell(report.dataset, WHOLE)}", "",
+           f"**{STATUS_MARK[report.headline_status]} {cell(report.headline, WHOLE)}** — "
            f"{cell(report.sentence, WHOLE)}", ""]
     out += ["| condition | status | summary |", "|---|---|---|"]
     out += [f"| {c.id} | {STATUS_MARK[c.status]} {c.status} | {cell(c.summary, WHOLE, starts_block=False)} |" for c in v.conditions]
@@ -225,7 +226,7 @@ def _blocks(report: Report, sections: list, max_rows: int | None,
         title = "Regressions against the previous run"
         regressions = Table(title, ["what", "before", "now", "detail"], [regression_cells(r, getattr(report, "config", None) or None) for r in report.regressions])
         # A regression's detail is shown whole, as everywhere else: it says why the figure moved.
-        blocks.append((title, [f"## {title}", "", f"Compared with the run of {cell(report.compared_with or '?')}.", "",
+        blocks.append((title, [f"## {title}", "", f"Compared with the run of {cell(report.compared_with or '?', WHOLE)}.", "",
                                *_capped_table(regressions, max_rows, formats, limit=WHOLE)]))
     if report.warnings:
         blocks.append(("Warnings", _warnings(report, max_rows, formats)))
@@ -237,23 +238,23 @@ def _blocks(report: Report, sections: list, max_rows: int | None,
     for section, content in sections:
         if section.id == "sufficient" or content is None:
             continue
-        lines = [f"## {section.title}", "", *[f"- {cell(line, 600)}" for line in content.lines], ""]
+        lines = [f"## {section.title}", "", *[f"- {cell(line, WHOLE)}" for line in content.lines], ""]
         for table in content.tables:
             lines += _section_table(table, max_rows, formats)
         blocks.append((section.title, lines))
     return blocks
 
 
-def _capped_table(table: Table, max_rows: int | None, formats: Collection[str] = ALL_FORMATS, limit: int = 160) -> list[str]:
+def _capped_table(table: Table, max_rows: int | None, formats: Collection[str] = ALL_FORMATS, limit: int = WHOLE) -> list[str]:
     """A table of the report's own lists (inputs, regressions), shown without a title, cut as sections' are."""
     shown = table.rows if max_rows is None else table.rows[:max_rows]
     note = rows_note(table, len(shown), formats)
-    return _table(table.headers, shown, limit) + ([f"_{cell(note, 400)}_", ""] if note else [])
+    return _table(table.headers, shown, limit) + ([f"_{cell(note, WHOLE)}_", ""] if note else [])
 
 
 def _warnings(report: Report, max_rows: int | None, formats: Collection[str] = ALL_FORMATS) -> list[str]:
     shown = report.warnings if max_rows is None else report.warnings[:max_rows]
-    items = [f"> warning: {cell(w, 400)}" for w in shown]
+    items = [f"> warning: {cell(w, WHOLE)}" for w in shown]
     if len(shown) < len(report.warnings):
         places = _places(formats)
         items.append(f"> … and {len(report.warnings) - len(shown)} more warnings: "
@@ -271,7 +272,7 @@ def _length(lines: list[str]) -> int:
 def _left_out_note(titles: list[str], max_chars: int, formats: Collection[str] = ALL_FORMATS) -> list[str]:
     places = _places(formats)
     return [f"_report.md stops here to stay under {max_chars:,} characters; left out: "
-            + "; ".join(cell(t, 200) for t in titles)
+            + "; ".join(cell(t, WHOLE) for t in titles)
             + (f". They are in {places}._" if places else f"; {rerun_for_full_lists()}._"), ""]
 
 

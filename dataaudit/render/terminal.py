@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..excerpt import ELLIPSIS, sanitise
+from ..excerpt import ELLIPSIS, one_line
 from ..report import Report
 from ..scan.pii import masked_as_configured
 from .figures import regression_line
@@ -32,8 +32,9 @@ NARROW = 60  # columns: below this the tables are printed as stacked lines (a 10
 def plain(value: object, style: str = "", *, ascii_marks: bool = False) -> Text:
     """Any string as inert terminal text: personal data masked (a dataset name, a hostile key named in an
     action, a history row), no markup, no escape sequences. ascii_marks: an excerpt's truncation mark as "...",
-    for a console that shows ASCII only (`ascii_only`)."""
-    shown = sanitise("" if value is None else str(value))
+    for a console that shows ASCII only (`ascii_only`). A line break in a name or path reads " ⏎ ", as in report.md
+    and report.html (`one_line`)."""
+    shown = one_line("" if value is None else str(value))
     return Text(shown.replace(ELLIPSIS, "...") if ascii_marks else shown, style=style)
 
 

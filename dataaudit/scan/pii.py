@@ -164,6 +164,10 @@ _IDN_TLDS = frozenset("""
     онлайн сайт орг ком дети москва католик рус شبكة موقع بيتك عرب كوم ابوظبي همراه कॉम नेट संगठन
 """.split())
 _FILE_EXTENSIONS = frozenset("png jpg jpeg gif svg webp bmp ico css js ts json pdf txt md html htm py zip gz".split())
+# A file named by an address ("c/bob.smith@example.org.jsonl", "bob@example.org.csv.gz"): its extensions end the
+# address. Taken as the TLD, ".jsonl" made the address "….jsonl" here and "….org" where the name's stem was masked,
+# two placeholders for one address; ".json" or ".gz" left it unmasked.
+_NOT_TLDS = _FILE_EXTENSIONS | frozenset("jsonl ndjson csv tsv parquet arrow feather bz2 xz zst".split())
 
 # Scripts written without spaces between words, or with particles glued to a number ("090-1234-5678までご連絡",
 # "010-1234-5678로"): a number or address may touch their letters where it may not touch Latin ones.
@@ -505,19 +509,32 @@ def _retried(text: str, run: re.Match, matches, taken: Callable[[int, int], bool
 
 
 def _email_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
-    for match in (_EMAIL_MARKED if not text.isascii() and _HAS_MARK.search(text) else _EMAIL).finditer(text):
-        tld = match.group(1)
-        if not tld.isascii():
-            # Chinese, Japanese, Korean and Thai put no space after an address ("张三@公司.中国谢谢",
-            # "user@example.com으로"): the TLD ends where such a script's letters start.
-            ascii_head = len(tld) - len(tld.lstrip(string.ascii_letters))
-            cut = ascii_head if ascii_head else next((k for k in range(len(tld), 1, -1) if tld[:k] in _IDN_TLDS), 0)
-            # A letter of any other script glued to an ASCII TLD ("bob@example.orgé") ends it too: it hid the address.
-            if cut < 2 or (not ascii_head and (cut < len(tld) and not _NO_SPACE_SCRIPT.match(tld, cut) or tld[:cut] not in _IDN_TLDS)):
-                continue
-            tld = tld[:cut]
-        if tld.lower() not in _FILE_EXTENSIONS:
+    pattern = _EMAIL_MARKED if not text.isascii() and _HAS_MARK.search(text) else _EMAIL
+    for match in pattern.finditer(text):
+        tld = _tld(match)
+        # A file's extension is no TLD: the address, if there is one, ends before it ("bob@example.org.jsonl",
+        # "jane@example.com-q.jsonl", "bob@example.org.csv.gz"); none is left of "logo@2x.png" or "x@example.jsonl".
+        while tld is not None and tld.lower() in _NOT_TLDS:
+            match = pattern.match(text, match.start(), match.start(1) - 1)
+            tld = _tld(match) if match is not None else None
+        if tld is not None:
             yield "email", match.start(), match.start(1) + len(tld), "e-mail address"
+
+
+def _tld(match: re.Match) -> str | None:
+    """The address's TLD as the pattern found it, cut where a no-space script's letters start; None where a
+    letter of another script is glued to it."""
+    tld = match.group(1)
+    if tld.isascii():
+        return tld
+    # Chinese, Japanese, Korean and Thai put no space after an address ("张三@公司.中国谢谢",
+    # "user@example.com으로"): the TLD ends where such a script's letters start.
+    ascii_head = len(tld) - len(tld.lstrip(string.ascii_letters))
+    cut = ascii_head if ascii_head else next((k for k in range(len(tld), 1, -1) if tld[:k] in _IDN_TLDS), 0)
+    # A letter of any other script glued to an ASCII TLD ("bob@example.orgé") ends it too: it hid the address.
+    if cut < 2 or (not ascii_head and (cut < len(tld) and not _NO_SPACE_SCRIPT.match(tld, cut) or tld[:cut] not in _IDN_TLDS)):
+        return None
+    return tld[:cut]
 
 
 class _Secrets:

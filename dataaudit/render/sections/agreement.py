@@ -67,10 +67,14 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
         for row, s in zip(annotators, a.annotators):
             g = gold_of.get(s.annotator)
             row.insert(5, f"{_fmt(g.gold_agreement)} of {g.gold_items}" if g is not None else "-")
-    disputed = [[text(d.item_id or "", 40), ", ".join(map(str, d.lines[:6])), text(d.text),
+    # Records without an id field left the item column empty on every row: there, each item is named by its file
+    # (the lines beside it place it), and where only some have an id, the others by their file and first line.
+    named = any(d.item_id for d in a.disputed)
+    disputed = [[text(d.item_id, 40) if d.item_id else (f"{d.file}:{d.lines[0]}" if named and d.lines else d.file),
+                 ", ".join(map(str, d.lines[:6])), text(d.text),
                  ", ".join(f"{names[annotator]}: {labels[label]}" for annotator, label in d.labels.items())] for d in a.disputed]
     return SectionContent(lines, [Table("Annotators", headers, annotators, collapsed=False),
-                                  Table(f"Most disputed items ({a.disputed_total})", ["item", "lines", "text", "labels"], disputed,
+                                  Table(f"Most disputed items ({a.disputed_total})", ["item" if named else "file", "lines", "text", "labels"], disputed,
                                         total=a.disputed_total, full_list="raise agreement.disputed_limit to list more")])
 
 

@@ -7,7 +7,7 @@ from typing import Collection
 from ...checks.label_noise import left_out, plural
 from ...digits import percent_text
 from ...report import Report
-from .base import Section, SectionContent, Table, text
+from .base import Section, SectionContent, Table, json_written, text
 from .duplicates import several_training_files
 
 
@@ -39,8 +39,7 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     # Written as the verdict writes it: with the places that put it on its side of the bounds (4.9996%, not 5.0%).
     lines = [f"an estimated {percent_text(rate, *bounds)} of labels are wrong{ci}; classifier ({n.classifier}) cross-validated "
              f"accuracy {n.cv_accuracy:.1%} against a majority baseline of {n.baseline_accuracy:.1%}",
-             f"{plural(n.suspects_total, 'line')} flagged" + (": " + ", ".join(f"{s['file']}:{s['line']}" if several else str(s["line"])
-                                                                            for s in n.suspects[:10]) if n.suspects else "")]
+             _flagged(n, several, formats)]
     if scope:
         lines.append(scope)
     if n.confused_pairs:
@@ -51,6 +50,28 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     return SectionContent(lines, [Table(f"Suspected wrong labels ({n.suspects_total}, least believed label first)",
                                         ["file", "line", "label", "p(label)", "suggested", "p(suggested)"],
                                         rows, total=n.suspects_total, full_list="--suspects FILE.csv writes all of them")])
+
+
+LINES_LISTED = 10  # flagged lines the section's line names; the table below lists the result's suspects
+
+
+def _flagged(n, several: bool, formats: Collection[str] | None) -> str:
+    """How many lines are flagged and the first of them, saying where the rest are when it names only some: "24 lines
+    flagged: 393, 392, ..." listing ten read as the whole list."""
+    flagged = f"{plural(n.suspects_total, 'line')} flagged"
+    if not n.suspects:
+        return flagged
+    listed = n.suspects[:LINES_LISTED]
+    places = ", ".join(f"{s['file']}:{s['line']}" if several else str(s["line"]) for s in listed)
+    if len(listed) >= n.suspects_total:
+        return f"{flagged}: {places}"
+    if not json_written(formats):
+        where = "all of them in --suspects FILE.csv"
+    elif len(n.suspects) >= n.suspects_total:
+        where = "all of them in report.json and --suspects FILE.csv"
+    else:  # the result lists suspects_limit of them; the suspects file has every one
+        where = f"the first {len(n.suspects)} in report.json, all of them in --suspects FILE.csv"
+    return f"{flagged}, the first {len(listed)} of them (least believed label first): {places}; {where}"
 
 
 SECTION = Section("label_noise", "Label noise", 45, _build)

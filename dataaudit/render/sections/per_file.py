@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Collection
 
-from ...excerpt import ELLIPSIS, sanitised_parts
+from ...excerpt import ELLIPSIS, one_line_parts
 from ...report import Report
 from ..figures import report_figure
 from .base import EXPORT_ROWS, Section, SectionContent, Table, distinct_texts, rows_grouped, text
@@ -64,15 +64,11 @@ def _told_apart(short: list[str], shown: list[str]) -> list[str]:
 
 
 class _Name:
-    """A short name sanitised (masked, control characters as escapes), and where its placeholders stand in it."""
+    """A short name as reports show it (masked, control characters as escapes, a line break " ⏎ ": `one_line`), and
+    where its placeholders stand in it."""
 
     def __init__(self, name: str):
-        self.text, self.placeholders, position = "", [], 0
-        for piece, placeholder in sanitised_parts(name):
-            if placeholder:
-                self.placeholders.append((position, position + len(piece)))
-            self.text += piece
-            position += len(piece)
+        self.text, self.placeholders = one_line_parts(name)
 
     def whole_at(self, i: int) -> bool:
         """Whether a cut between text[i - 1] and text[i] leaves every placeholder whole."""
