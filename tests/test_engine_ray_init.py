@@ -336,8 +336,9 @@ RAY_DATA_FAILURE = (
 def test_the_error_line_names_the_exception_the_actor_raised_not_rays_traceback_or_wrapper():
     assert ray_engine._raised_in(RuntimeError(RAY_DATA_FAILURE)) == (
         "RuntimeError: planted embedding failure: CUDA out of memory\nsecond line")
+    # one line, the break shown as every excerpt shows one
     assert ray_engine._shown_cause(RuntimeError(RAY_DATA_FAILURE)) == (
-        "RuntimeError: planted embedding failure: CUDA out of memory second line")
+        "RuntimeError: planted embedding failure: CUDA out of memory \u23ce second line")
 
 
 def test_the_exception_raised_last_is_named_not_one_it_was_handling():
