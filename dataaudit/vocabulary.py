@@ -284,7 +284,7 @@ def vocabulary_warnings(checks, ctx) -> list[str]:
         target = "" if targeted else " Set --target-model (or [tokens] target_model) to count with the model you will tune."
         texts_have, they_were, them = (("text has", "it was", "it") if n == 1 else ("texts have", "they were", "them"))
         out.append(f"{n} distinct training {texts_have} words the {size.tokenizer} tokenizer cannot read (it would count a "
-                   f"whole Thai clause or a row of emoji as one token): {they_were} counted with o200k_base instead, so "
+                   f"whole Thai clause or a row of emoji as one token): {they_were} counted with o200k_base where that counts more, so "
                    f"{resting} rest on that estimate for {them}.{target}")
     return out
 

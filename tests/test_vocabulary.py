@@ -121,10 +121,10 @@ def test_text_the_wordpiece_counter_cannot_read_is_counted_with_o200k_and_every_
     size = report.checks["size"]
     assert size.recounted == len(rows) and size.input_tokens.min > 5  # WordPiece alone: 1-3 tokens a text
     (said,) = [w for w in report.warnings if "o200k_base" in w]
-    assert "they were counted with o200k_base instead, so the size check's token counts and its context limit" in said
+    assert "they were counted with o200k_base where that counts more, so the size check's token counts and its context limit" in said
     assert said.endswith("rest on that estimate for them. Set --target-model (or [tokens] target_model) to count with the "
                          "model you will tune.")
-    assert f"tokens counted with all-MiniLM-L6-v2 WordPiece (o200k\\_base for {len(rows)} texts it cannot read)" in render_markdown(report)
+    assert f"tokens counted with all-MiniLM-L6-v2 WordPiece (o200k\\_base's count, where larger, for {len(rows)} texts it cannot read)" in render_markdown(report)
 
 
 def test_one_undercounted_text_is_said_in_the_singular(tmp_path):
@@ -134,12 +134,12 @@ def test_one_undercounted_text_is_said_in_the_singular(tmp_path):
     said = [w for w in report.warnings if "o200k_base" in w]
     assert len(said) == 1
     assert said[0].startswith("1 distinct training text has words the ")
-    assert ": it was counted with o200k_base instead, so " in said[0] and " rest on that estimate for it." in said[0]
+    assert ": it was counted with o200k_base where that counts more, so " in said[0] and " rest on that estimate for it." in said[0]
     two = audit(write_jsonl(tmp_path / "two.jsonl", [{"text": t, "label": label} for t, label in THAI[:2] + ENGLISH]),
                 Config(), embed=False)
     plural = next(w for w in two.warnings if "o200k_base" in w)
     assert plural.startswith("2 distinct training texts have words the ")
-    assert ": they were counted with o200k_base instead, so " in plural and " rest on that estimate for them." in plural
+    assert ": they were counted with o200k_base where that counts more, so " in plural and " rest on that estimate for them." in plural
 
 
 def _unreadable_index(tmp_path, texts: list[str]):

@@ -63,7 +63,7 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     # de-duplication read as duplicates alone dropped what lacked an input text.
     with_input = f" ({s.usable} with an input text)" if s.usable != s.examples else ""
     lines = [f"{s.examples} examples{with_input}{usable}; tokens counted with {s.tokenizer}"
-             + (f" (o200k_base for {s.recounted} texts it cannot read)" if getattr(s, "recounted", 0) else "")]
+             + (f" (o200k_base's count, where larger, for {s.recounted} texts it cannot read)" if getattr(s, "recounted", 0) else "")]
     for name, stats in (("input", s.input_tokens), ("target", s.target_tokens)):
         if stats:
             lines.append(f"{name} tokens: min {token_figure(stats.min)}, median {token_figure(stats.median)}, p95 {token_figure(stats.p95)}, "
