@@ -83,7 +83,8 @@ class Counts:
     before_since: int = 0
     unanswered: int = 0  # responses with no value (Argilla `value: null`), skipped
     rejected: int = 0  # Prodigy choice-interface rejects: "none of these options / the example is wrong", not a label
-    anonymous: int = 0  # Prodigy answers with neither _annotator_id nor _session_id; Label Studio ones without completed_by
+    anonymous: int = 0  # answers naming no annotator: Prodigy's without _annotator_id or _session_id, Label Studio's
+    # without completed_by, Argilla's without user_id
     empty: int = 0  # submitted answers holding no value (Label Studio `result: []`, Prodigy `accept: []`)
     superseded: int = 0  # earlier answers of an annotator who answered the same question of an item again
     off_options: int = 0  # Prodigy choice answers naming an option the task does not offer (kept: what was submitted)
@@ -186,6 +187,16 @@ def number_text(value: Any) -> str:
 UNKNOWN_ANNOTATOR = "(unknown)"  # what annotator_name reads where the export names nobody
 
 
+def anonymous_annotator(number: int) -> str:
+    """The name of an item's `number`-th answer that names no annotator: a place among the item's answers, no
+    person (the agreement check counts these in alpha and gives them no row of their own)."""
+    return f"(unknown #{number})"
+
+
+def is_anonymous(annotator: str) -> bool:
+    return annotator.startswith(UNKNOWN_ANNOTATOR[:-1])
+
+
 def annotator_name(value: Any) -> str:
     """The tool's numeric user id where the export has one (one user reads the same whether a file writes
     `completed_by: 1` or expands it to `{"id": 1, "email": ...}`, and a report can name them without their
@@ -203,6 +214,8 @@ ANONYMOUS_MISSING = {
                 "export from named sessions (?session=NAME) so answers carry _annotator_id"),
     "label_studio": (("annotation carries", "annotations carry"), "no completed_by",
                      "export from the server (or --label-studio), which names every annotation's user"),
+    "argilla": (("response carries", "responses carry"), "no user_id",
+                "export the dataset from the Argilla server, whose responses each name their user"),
 }
 
 
