@@ -1097,3 +1097,61 @@ def test_question_names_a_message_lists_are_shown_as_field_names(tmp_path):
         load_dataset(path, Config(fields=FieldsConfig(question="nope")))
     assert str(raised.value).startswith("fields.question: 'nope' is not a question of this export (questions: ask <EMAIL")
     assert "bob" not in str(raised.value)
+
+
+def _anonymous_task(task_id: int, text: str, answers: list[tuple[int, str, str]]) -> dict:
+    """A Label Studio task whose annotations name no user; answers: (annotation id, choice, updated_at)."""
+    return {"id": task_id, "data": {"text": text}, "predictions": [], "annotations": [
+        {"id": ann_id, "created_at": updated, "updated_at": updated,
+         "result": [{"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": [choice]}}]}
+        for ann_id, choice, updated in answers]}
+
+
+def test_anonymous_answers_to_one_task_in_two_files_are_two_answers_not_a_redo(tmp_path):
+    """Each file numbers its task's unnamed answers from '(unknown #1)': joined, the second file's is another
+    answer, not the first one's redo (it was read as superseded, and 4 answers loaded as 2)."""
+    first = [_anonymous_task(1, "good stuff", [(11, "pos", "2024-01-01T00:00:00Z")]),
+             _anonymous_task(2, "bad stuff", [(21, "neg", "2024-01-01T00:00:00Z")])]
+    second = [_anonymous_task(1, "good stuff", [(12, "neg", "2024-01-02T00:00:00Z")]),
+              _anonymous_task(2, "bad stuff", [(22, "neg", "2024-01-02T00:00:00Z")])]
+    whole = [_anonymous_task(t["id"], t["data"]["text"], [(a["id"], a["result"][0]["value"]["choices"][0], a["updated_at"])
+                                                          for a in t["annotations"] + u["annotations"]])
+             for t, u in zip(first, second)]
+    for name, tasks in (("a.json", first), ("b.json", second), ("whole.json", whole)):
+        (tmp_path / name).write_text(json.dumps(tasks))
+    split = read_export([tmp_path / "a.json", tmp_path / "b.json"], Config())
+    one = read_export([tmp_path / "whole.json"], Config())
+    expected = [[("(unknown #1)", "pos"), ("(unknown #2)", "neg")], [("(unknown #1)", "neg"), ("(unknown #2)", "neg")]]
+    assert [sorted((a.annotator, a.label) for a in r.annotations) for r in split.records] == expected
+    assert [sorted((a.annotator, a.label) for a in r.annotations) for r in one.records] == expected
+    assert not any("replaced" in n for n in split.annotation_export.notes)
+    # the second file read again (a copy, or an older export holding an answer already met) adds nothing
+    (tmp_path / "b-copy.json").write_text(json.dumps(second))
+    (tmp_path / "old.json").write_text(json.dumps([_anonymous_task(1, "good stuff", [(12, "neg", "2024-01-02T00:00:00Z")])]))
+    again = read_export([tmp_path / "whole.json", tmp_path / "b-copy.json", tmp_path / "old.json"], Config())
+    assert [sorted((a.annotator, a.label) for a in r.annotations) for r in again.records] == expected
+    assert not any("replaced" in n for n in again.annotation_export.notes)
+
+
+def test_anonymous_prodigy_answers_in_two_files_are_each_counted(tmp_path):
+    def line(stamp: int, choice: str) -> str:
+        return json.dumps({"text": "t", "_input_hash": 1, "_timestamp": stamp, "answer": "accept", "accept": [choice]})
+
+    (tmp_path / "a.jsonl").write_text(line(100, "X"))
+    (tmp_path / "b.jsonl").write_text(line(200, "Y"))
+    dataset = read_export([tmp_path / "a.jsonl", tmp_path / "b.jsonl"], Config())
+    assert sorted((a.annotator, a.label) for a in dataset.records[0].annotations) == [("(unknown #1)", "X"), ("(unknown #2)", "Y")]
+    assert not any("replaced" in n for n in dataset.annotation_export.notes)
+    copied = read_export([tmp_path / "a.jsonl", tmp_path / "a.jsonl"], Config())
+    assert [(a.annotator, a.label) for a in copied.records[0].annotations] == [("(unknown #1)", "X")]
+
+
+def test_argilla_responses_without_a_user_are_each_an_anonymous_answer(tmp_path):
+    records = [{"id": f"r{n}", "fields": {"text": f"text {n}"}, "responses": {"label": [
+        {"value": value, "status": "submitted"} for value in values]}} for n, values in enumerate((["A", "B"], ["A", "A"]))]
+    (tmp_path / "records.json").write_text(json.dumps(records))
+    dataset = read_export([tmp_path], Config())
+    assert [sorted((a.annotator, a.label) for a in r.annotations) for r in dataset.records] == [
+        [("(unknown #1)", "A"), ("(unknown #2)", "B")], [("(unknown #1)", "A"), ("(unknown #2)", "A")]]
+    assert not any("replaced" in n for n in dataset.annotation_export.notes)
+    assert any(n.startswith(f"{tmp_path / 'records.json'}: 4 responses carry no user_id") for n in dataset.annotation_export.notes)

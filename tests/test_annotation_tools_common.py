@@ -64,3 +64,34 @@ def test_long_label_names_and_small_exports_stay_label_questions():
     assert string_answers_kind([f"the customer asks about order {n} and seems annoyed" for n in range(10)] * 2) == "textarea"
     # short free text among stock replies, in a small export too
     assert string_answers_kind(["yes", "no", "yes", "no", "yes", "no", "maybe later", "not sure", "call me back"]) == "textarea"
+
+
+def _banking77(column: int) -> list[str]:
+    import csv
+    import random
+
+    from tests.conftest import shared_dataset
+
+    with (shared_dataset("banking77") / "train.csv").open(newline="", encoding="utf-8") as handle:
+        values = [row[column] for row in list(csv.reader(handle))[1:]]
+    random.Random(0).shuffle(values)  # an export's answers come in task order, not grouped by intent
+    return values
+
+
+def test_a_small_sample_of_a_real_label_set_is_read_by_the_labels_shape():
+    # 100 shuffled Banking77 answers hold 60 of the 77 intents, mostly once: too few for repetition to tell,
+    # but every value is a snake_case name
+    intents = _banking77(1)
+    assert len(set(intents[:100])) == 60
+    for size in (3, 10, 50, 100, 149, 150, 300):
+        assert string_answers_kind(intents[:size]) == "choices", size
+    assert string_answers_kind(["positive", "negative", "neutral"]) == "choices"
+    assert string_answers_kind(["positive", "negative", "neutral", "positive"]) == "choices"
+
+
+def test_a_small_sample_of_real_free_text_stays_free_text():
+    queries = _banking77(0)  # the customers' own words
+    for size in (2, 10, 50, 100, 300):
+        assert string_answers_kind(queries[:size]) == "textarea", size
+    # two comments, each written once: sentences, not names
+    assert string_answers_kind(["great product, works", "broken on arrival"]) == "textarea"

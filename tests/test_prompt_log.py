@@ -165,3 +165,37 @@ def test_a_short_csv_row_keeps_its_own_line_number(tmp_path):
     path.write_text("iteration,prompt_version,score,notes\n1,v1,0.5,ok\n2,v2,0.6\n3,v3,,\n")
     with pytest.raises(InputError, match=r"log.csv: line 3: field 'score' is not a finite number$"):
         read_prompt_log(path, PromptLogConfig())
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_day_first_dates_are_read_in_one_format_for_the_whole_column(tmp_path, suffix):
+    """'13/01/2024' can only be day/month: so is '01/02/2024' beside it (1 February), not 2 January as read one
+    stamp at a time."""
+    rows = [("01/02/2024", "v-feb", 0.5), ("13/01/2024", "v-jan13", 0.6), ("20/01/2024", "v-jan20", 0.7)]
+    path = tmp_path / f"log{suffix}"
+    if suffix == ".jsonl":
+        path.write_text("".join(json.dumps({"timestamp": t, "prompt_version": v, "score": s}) + "\n" for t, v, s in rows))
+    else:
+        path.write_text("timestamp,prompt_version,score\n" + "".join(f"{t},{v},{s}\n" for t, v, s in rows))
+    assert _versions_in_order(path) == ["v-jan13", "v-jan20", "v-feb"]
+
+
+def test_dates_that_read_as_month_first_and_day_first_alike_are_refused(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("timestamp,score\n03/04/2024,0.5\n01/02/2024,0.6\n")
+    with pytest.raises(InputError, match=r"log\.csv: line 1: field 'timestamp' reads as month/day and as day/month"):
+        read_prompt_log(path, PromptLogConfig())
+
+
+def test_boolean_timestamps_are_refused_not_read_as_0_and_1(tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"timestamp": true, "score": 0.1}\n{"timestamp": false, "score": 0.2}\n')
+    with pytest.raises(InputError, match=r"log\.jsonl: line 1: field 'timestamp' is a boolean, not a date and time"):
+        read_prompt_log(path, PromptLogConfig())
+
+
+def test_a_column_in_two_date_formats_is_refused_at_the_first_row_off_the_iso_format(tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"timestamp": "2024-01-02T09:00:00", "score": 0.1}\n{"timestamp": "Jan 9 2024", "score": 0.2}\n')
+    with pytest.raises(InputError, match=r"log\.jsonl: line 2: field 'timestamp' is not a date and time"):
+        read_prompt_log(path, PromptLogConfig())

@@ -7,6 +7,7 @@ has converged when the best score improved by less than epsilon over the last N 
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,22 +100,58 @@ def read_prompt_log(path: str | Path, config: PromptLogConfig) -> pd.DataFrame:
     return frame
 
 
+ISO_EXAMPLE = "2024-01-02T09:00:00"
+
+
 def _time_order(stamps: pd.Series, path: Path) -> pd.Series:
     """Timestamps as instants to sort by: as text, "2024-01-02 10:00" came before "... 9:00" and "Jan 10" before
-    "Jan 9", and the plateau read the wrong last iterations. A column of numbers (epoch seconds) sorts as numbers."""
+    "Jan 9", and the plateau read the wrong last iterations. A column of numbers (epoch seconds) sorts as numbers.
+    Dates are read in one format for the whole column (ISO 8601, else the one format every stamp fits): read one
+    at a time, "01/02/2024" was 2 January beside "13/01/2024" as 13 January, and the order was made up."""
     import pandas as pd
 
+    booleans = stamps.map(lambda value: isinstance(value, bool))
+    if booleans.any():  # a JSON true is no time, though pandas reads it as the number 1
+        raise InputError(f"{path}: line {int(booleans.idxmax()) + 1}: field 'timestamp' is a boolean, not a date and time; "
+                         f"write it as {ISO_EXAMPLE} (or number the iterations in an 'iteration' column)")
     numbers = pd.to_numeric(stamps, errors="coerce")
     if numbers.notna().all():
         return numbers
     texts = stamps.where(stamps.map(lambda value: isinstance(value, str)), None)
     # utc: "+02:00" and "Z" stamps are one timeline, and a stamp without a zone is read as UTC beside them
-    instants = pd.to_datetime(texts, errors="coerce", utc=True, format="mixed")
-    if instants.isna().any():
+    instants = pd.to_datetime(texts, errors="coerce", utc=True, format="ISO8601")
+    if instants.notna().all():
+        return instants
+    readings = _one_format_readings(texts)
+    if not readings:
         bad = int(instants.isna().idxmax()) + 1
-        raise InputError(f"{path}: line {bad}: field 'timestamp' is not a date and time; write it as 2024-01-02T09:00:00 "
+        raise InputError(f"{path}: line {bad}: field 'timestamp' is not a date and time; write it as {ISO_EXAMPLE} "
                          "(or number the iterations in an 'iteration' column)")
-    return instants
+    first, *others = readings
+    for other in others:
+        differs = first.ne(other)
+        if differs.any():
+            raise InputError(f"{path}: line {int(differs.idxmax()) + 1}: field 'timestamp' reads as month/day and as "
+                             f"day/month alike, so the order is unknown; write it as {ISO_EXAMPLE}")
+    return first
+
+
+def _one_format_readings(texts: pd.Series) -> list[pd.Series]:
+    """The column read in each single date format that fits every stamp (as pandas guesses a stamp's format,
+    month first and day first), one reading per format."""
+    import pandas as pd
+    from pandas.tseries.api import guess_datetime_format
+
+    with warnings.catch_warnings():  # asking for both orders is the point; pandas warns when the guess disagrees
+        warnings.simplefilter("ignore", UserWarning)
+        formats = sorted({guessed for text in texts.dropna().unique() for day_first in (False, True)
+                          if (guessed := guess_datetime_format(text, dayfirst=day_first)) is not None})
+    readings = []
+    for date_format in formats:
+        reading = pd.to_datetime(texts, errors="coerce", utc=True, format=date_format)
+        if reading.notna().all():
+            readings.append(reading)
+    return readings
 
 
 def _bad_row(path: Path, line: int, field: str, message: str) -> str:

@@ -33,7 +33,8 @@ TASK_SAMPLE_RECORDS = 2000
 DEFAULT_TASK_TYPE = "classification"
 # A preference pair's target is its chosen reply: what a generator learns to prefer, never a class, however
 # often one canned reply repeats.
-PREFERENCE_FORMATS = frozenset({"preference", "unpaired_preference"})
+PAIRED_PREFERENCE, UNPAIRED_PREFERENCE = "preference", "unpaired_preference"
+PREFERENCE_FORMATS = frozenset({PAIRED_PREFERENCE, UNPAIRED_PREFERENCE})
 
 
 def class_targets(records) -> list[str]:
@@ -87,8 +88,8 @@ class TaskType:
 def task_type_of(records: list[Record]) -> TaskType:
     """The task type the first training records (read from files or loaded already; at least one) are for:
     preference pairs, or free-text targets (chat replies, completions; text records have none), make it generation."""
-    pairs = sum(r.format == "preference" for r in records)
-    unpaired = sum(r.format == "unpaired_preference" for r in records)
+    preference = Counter(r.format for r in records if r.format in PREFERENCE_FORMATS)
+    pairs, unpaired = preference[PAIRED_PREFERENCE], preference[UNPAIRED_PREFERENCE]
     if pairs + unpaired > len(records) / 2:
         first = f"{pairs + unpaired} of the first {len(records)} training records are"
         paired_words, unpaired_words = "(chosen / rejected replies)", "(prompt / completion / desirable label)"

@@ -183,6 +183,7 @@ def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "tra
         else:
             items, errors, rows, file_counts = read_argilla(file_path, raw, config)
             add_counts(counts, file_counts)
+            notes += anonymous_note(source, file_counts.anonymous, "argilla")
             latest_only = False
             parts.append((source, digest, rows, items, errors))
     if len(parts) > 1:

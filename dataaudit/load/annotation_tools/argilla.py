@@ -11,8 +11,8 @@ from typing import Any
 from ...config import Config
 from ..values import Invalid, key_name
 from ..records import RecordError
-from .common import (Answer, Counts, Item, annotator_name, count_on, entry_key, json_document, new_item, number_text,
-                     string_answers_kind)
+from .common import (UNKNOWN_ANNOTATOR, Answer, Counts, Item, annotator_name, anonymous_annotator, count_on, entry_key,
+                     is_anonymous, json_document, new_item, number_text, string_answers_kind)
 
 
 
@@ -137,7 +137,14 @@ def read_argilla(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
                         counts.spans += len(response.get("value") or [])
                     if kind in ("labels", "ranking"):
                         value = None
-                    item.answers.append(Answer(annotator_name(response.get("user_id")), str(question), kind, value))
+                    annotator = annotator_name(response.get("user_id"))
+                    if annotator == UNKNOWN_ANNOTATOR:
+                        # as in the other readers: each unnamed response its own anonymous answer, numbered in its
+                        # record and question, rather than one "(unknown)" whose later responses replace the earlier
+                        counts.anonymous += 1
+                        annotator = anonymous_annotator(1 + sum(a.question == str(question) and is_anonymous(a.annotator)
+                                                                for a in item.answers))
+                    item.answers.append(Answer(annotator, str(question), kind, value))
             items.append(item)
         except Invalid as exc:
             errors.append(RecordError(source, index, exc.field, exc.message))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,8 @@ from ...errors import ConfigError
 from ..files import folder_name
 from ..records import AnnotationExport, Annotation, Dataset, InputFile, Record, RecordError
 from ..values import key_name, normalise_label
-from .common import CLASSIFICATION_TYPES, FLAT_EXPORT_NOTE, JUDGED_LEVELS, LATEST_ONLY_NOTE, Answer, Counts, Item, parse_time
+from .common import (CLASSIFICATION_TYPES, FLAT_EXPORT_NOTE, JUDGED_LEVELS, LATEST_ONLY_NOTE, Answer, Counts, Item, anonymous_annotator,
+                     is_anonymous, parse_time)
 
 
 
@@ -83,6 +85,26 @@ def _newer(answer: Answer, kept: Answer) -> bool:
     return mine >= theirs if mine is not None and theirs is not None else True
 
 
+def _anonymous_place(answer: Answer, label: str, latest: dict[tuple[str, str, bool], tuple[Answer, str]]) -> Answer:
+    """An unnamed answer under a name no other answer to its question holds. Each file numbers an item's unnamed
+    answers from "(unknown #1)", so an item joined from two files holds two different "(unknown #1)": the later
+    is another answer (a next free number), never the earlier one's redo, as an unnamed answer names nobody who
+    could have answered again. One met again (a copied file, an older export) keeps the name it was first read
+    under, wherever each file placed it."""
+    kept = latest.get((answer.annotator, answer.question, answer.is_gold))
+    if kept is None or _same_answer(answer, kept[0], label, kept[1]):
+        return answer
+    placed = {name: other for (name, question, gold), other in latest.items()
+              if question == answer.question and gold == answer.is_gold and is_anonymous(name)}
+    for name, (other, other_label) in sorted(placed.items()):
+        if _same_answer(answer, other, label, other_label):
+            return replace(answer, annotator=name)
+    number = 1
+    while anonymous_annotator(number) in placed:
+        number += 1
+    return replace(answer, annotator=anonymous_annotator(number))
+
+
 def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline: str | None, counts: Counts) -> Record:
     latest: dict[tuple[str, str, bool], tuple[Answer, str]] = {}
     # per annotator and question, the answers already met: one met again (a copied file, a task in two files of
@@ -97,6 +119,8 @@ def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline:
             target, target_from_gold = label, answer.is_gold
         if label is None or kind not in JUDGED_LEVELS:
             continue
+        if is_anonymous(answer.annotator):
+            answer = _anonymous_place(answer, label, latest)
         # one answer per annotator and question: the newest replaces the others, which are counted
         key = (answer.annotator, answer.question, answer.is_gold)
         kept = latest.get(key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -83,7 +84,8 @@ class Counts:
     before_since: int = 0
     unanswered: int = 0  # responses with no value (Argilla `value: null`), skipped
     rejected: int = 0  # Prodigy choice-interface rejects: "none of these options / the example is wrong", not a label
-    anonymous: int = 0  # Prodigy answers with neither _annotator_id nor _session_id; Label Studio ones without completed_by
+    anonymous: int = 0  # answers naming no annotator: Prodigy's without _annotator_id or _session_id, Label Studio's
+    # without completed_by, Argilla's without user_id
     empty: int = 0  # submitted answers holding no value (Label Studio `result: []`, Prodigy `accept: []`)
     superseded: int = 0  # earlier answers of an annotator who answered the same question of an item again
     off_options: int = 0  # Prodigy choice answers naming an option the task does not offer (kept: what was submitted)
@@ -137,10 +139,11 @@ def new_item(record: Any, index: int, config: Config, counts: Counts, *, what: s
 
 
 # A label is a name, free text a sentence: where values are given only once or twice each (fewer than
-# LABEL_REPEATS answers a value), a typical value past this many characters reads as written, not chosen. Values
-# given again and again are a label set whatever their length (a rubric's "The response is helpful and fully
-# correct here").
+# LABEL_REPEATS answers a value), a typical value past this many characters, or past LABEL_NAME_WORDS words, or
+# with sentence punctuation, reads as written, not chosen. Values given again and again are a label set whatever
+# their length (a rubric's "The response is helpful and fully correct here").
 LABEL_NAME_CHARS = 40
+LABEL_NAME_WORDS = 2
 LABEL_REPEATS = 3
 # Free text may repeat a stock phrase ("ok", "n/a"), but most of it is written once; each value of a label set
 # is given again, on another item or by another annotator: at most this share of the answers may be one-offs.
@@ -148,27 +151,51 @@ LABEL_ONE_OFF_SHARE = 0.2
 # Below this many answers a label set's rarer values are one-offs too (a rating "1"-"5" on 5 items by 2
 # annotators gives three of its ten answers once), so the share says nothing.
 LABEL_ONE_OFF_MIN_ANSWERS = 30
+# Below this many answers a large label set has not yet shown its repeats (100 answers of Banking77's 77
+# intents hold 60 of them, most once), so values that all read as names (one word, an identifier such as
+# `card_arrival`) are a label set by their shape; past it, names that still mostly do not repeat are free text.
+LABEL_SHAPE_DECIDES_BELOW = 150
+_SENTENCE_PUNCTUATION = re.compile(r"[,;!?]|\.(\s|$)")
+
+
+# an identifier: words joined by _ - . / : (`card_arrival`, `en-US`, `4.5`, `n/a`), whatever its length, and in
+# Banking77 once with a question mark (`reverted_card_payment?`)
+_IDENTIFIER = re.compile(r"[-+]?\w+(?:[-_./:]\w+)+[?!]?")
+
+
+def _reads_as_name(value: str) -> bool:
+    """A single word (`positive`, `5`) or an identifier (`card_arrival`): how a label is named."""
+    value = value.strip()
+    if _IDENTIFIER.fullmatch(value):
+        return True
+    return 0 < len(value) <= LABEL_NAME_CHARS and len(value.split()) == 1 and not _SENTENCE_PUNCTUATION.search(value)
+
+
+def _reads_as_prose(value: str) -> bool:
+    """Long, several words, or punctuated as a sentence: how an answer is written."""
+    return len(value) > LABEL_NAME_CHARS or len(value.split()) > LABEL_NAME_WORDS or bool(_SENTENCE_PUNCTUATION.search(value.strip()))
 
 
 def string_answers_kind(values: list[str]) -> str:
     """A question answered in plain strings, with no type written in the export: "choices" when its values
     read as a label set, "textarea" (free text) otherwise. Told by the values themselves, never by a fixed
     number of labels (Banking77 has 77 intents): a label set repeats few values, each of them again and
-    again, on one line."""
+    again, on one line; in an export too small to show that, its values are names, free text is written."""
     if not values:
         return "textarea"
     counts = Counter(values)
     if any("\n" in value or "\r" in value for value in counts):
+        return "textarea"
+    # the shape first: a small export's distinct values say nothing yet of whether they repeat
+    if len(values) < LABEL_SHAPE_DECIDES_BELOW and all(_reads_as_name(value) for value in counts):
+        return "choices"
+    if len(values) < LABEL_REPEATS * len(counts) and 2 * sum(map(_reads_as_prose, counts)) > len(counts):
         return "textarea"
     if len(counts) > max(2, len(values) // 2):
         return "textarea"
     one_offs = sum(1 for count in counts.values() if count == 1)
     if len(values) >= LABEL_ONE_OFF_MIN_ANSWERS and one_offs > LABEL_ONE_OFF_SHARE * len(values):
         return "textarea"
-    if len(values) < LABEL_REPEATS * len(counts):
-        lengths = sorted(len(value) for value in counts)
-        if lengths[len(lengths) // 2] > LABEL_NAME_CHARS:
-            return "textarea"
     return "choices"
 
 
@@ -184,6 +211,16 @@ def number_text(value: Any) -> str:
 
 
 UNKNOWN_ANNOTATOR = "(unknown)"  # what annotator_name reads where the export names nobody
+
+
+def anonymous_annotator(number: int) -> str:
+    """The name of an item's `number`-th answer that names no annotator: a place among the item's answers, no
+    person (the agreement check counts these in alpha and gives them no row of their own)."""
+    return f"(unknown #{number})"
+
+
+def is_anonymous(annotator: str) -> bool:
+    return annotator.startswith(UNKNOWN_ANNOTATOR[:-1])
 
 
 def annotator_name(value: Any) -> str:
@@ -203,6 +240,8 @@ ANONYMOUS_MISSING = {
                 "export from named sessions (?session=NAME) so answers carry _annotator_id"),
     "label_studio": (("annotation carries", "annotations carry"), "no completed_by",
                      "export from the server (or --label-studio), which names every annotation's user"),
+    "argilla": (("response carries", "responses carry"), "no user_id",
+                "export the dataset from the Argilla server, whose responses each name their user"),
 }
 
 

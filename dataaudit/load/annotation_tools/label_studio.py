@@ -11,7 +11,8 @@ from typing import Any
 from ...config import Config
 from ..values import Invalid, key_name, quoted
 from ..records import Dataset, RecordError
-from .common import (JUDGED_LEVELS, LS_META_COLUMNS, SPAN_TYPES, UNKNOWN_ANNOTATOR, Answer, Counts, Item, annotator_name, anonymous_note, count_on, entry_key, float_or_none,
+from .common import (JUDGED_LEVELS, LS_META_COLUMNS, SPAN_TYPES, UNKNOWN_ANNOTATOR, Answer, Counts, Item, annotator_name, anonymous_annotator,
+                     anonymous_note, is_anonymous, count_on, entry_key, float_or_none,
                      json_document, new_item, number_text, string_answers_kind, text_of, unreadable)
 from .build import build_dataset
 
@@ -102,9 +103,10 @@ def _ls_task(task: Any, index: int, config: Config, counts: Counts, questions: d
         if annotator == UNKNOWN_ANNOTATOR:
             # No annotator known (no completed_by, or a user object with neither id nor email): each such
             # annotation is its own anonymous rater, numbered in its task, so the task's answers all count (alpha
-            # needs only the values per item), as Prodigy's reader does; noted
+            # needs only the values per item), as Prodigy's reader does; noted. A task split across files is
+            # numbered in each file: the builder tells its answers apart again
             counts.anonymous += 1
-            annotator = f"(unknown #{len({a.annotator for a in item.answers if a.annotator.startswith('(unknown')}) + 1})"
+            annotator = anonymous_annotator(len({a.annotator for a in item.answers if is_anonymous(a.annotator)}) + 1)
         created = str(annotation.get("created_at") or "")
         meta = {"lead_time": float_or_none(annotation.get("lead_time")), "created_at": created, "is_gold": is_gold,
                 "answered_at": str(annotation.get("updated_at") or created),

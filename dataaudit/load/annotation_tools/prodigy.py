@@ -9,7 +9,7 @@ from pathlib import Path
 from ...config import Config
 from ..values import Invalid, normalise_label, quoted
 from ..records import RecordError
-from .common import Answer, Counts, Item, annotator_name, count_on, entry_key, json_message, text_of
+from .common import Answer, Counts, Item, annotator_name, anonymous_annotator, count_on, entry_key, is_anonymous, json_message, text_of
 
 
 
@@ -106,8 +106,8 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
                 # No annotator known: each answer is its own anonymous rater, so the item's answers all count
                 # (alpha needs only the values per item) instead of collapsing into one "(unknown)" answer.
                 counts.anonymous += 1
-                taken = sum(a.question == question and a.annotator.startswith("(unknown") for a in item.answers)
-                annotator = f"(unknown #{taken + 1})"
+                taken = sum(a.question == question and is_anonymous(a.annotator) for a in item.answers)
+                annotator = anonymous_annotator(taken + 1)
             item.answers.append(Answer(annotator, question, kind, value, created_at=created, answered_at=created))
         except Invalid as exc:
             errors.append(RecordError(source, line, exc.field, exc.message))
