@@ -1006,7 +1006,8 @@ def test_a_label_studio_result_with_no_value_is_counted_and_an_annotation_withou
     notes = dataset.annotation_export.notes
     assert any(n.startswith("2 submitted answers with nothing chosen") for n in notes)
     assert f"{path}: 2 annotations carry no completed_by, so each is read as its own anonymous annotator " \
-           "('(unknown #n)'): alpha counts every answer, per-annotator figures mean nothing; export from the server " \
+           "('(unknown #n)'): alpha counts every answer, and they get no per-annotator figures of their own (named " \
+           "annotators' figures count them among the others); export from the server " \
            "(or --label-studio), which names every annotation's user" in notes
 
 

@@ -251,7 +251,8 @@ def anonymous_note(source: str, count: int, tool: str) -> list[str]:
         return []
     (one, several), lacking, remedy = ANONYMOUS_MISSING[tool]
     return [f"{source}: {count} {one if count == 1 else several} {lacking}, so each is read as its own anonymous annotator ('(unknown #n)'): alpha "
-            f"counts every answer, per-annotator figures mean nothing; {remedy}"]
+            f"counts every answer, and they get no per-annotator figures of their own (named annotators' figures count them "
+            f"among the others); {remedy}"]
 
 
 def parse_time(value: str) -> datetime | None:
