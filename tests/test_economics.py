@@ -142,3 +142,30 @@ def test_without_a_target_model_tokens_epochs_is_the_epochs_billed(tmp_path):
     size = report.checks["size"]
     trained = size.input_tokens.total + (size.target_tokens.total if size.target_tokens else 0)
     assert report.checks["economics"].cost.training_cost == round(trained * 2 * 0.025 / 1000, 4)
+
+
+def test_without_a_target_model_a_trl_or_sharegpt_rows_tools_are_in_the_prompt_it_prices(tmp_path):
+    """Economics prices the size check's mean input: a TRL or ShareGPT row's tool definitions were left out of it
+    (its source line is not kept), so the same conversation cost 3 prompt words as such a row and 17 as a chat line."""
+    from dataaudit.checks.size import measure_size
+    from dataaudit.config import SizeConfig
+    from dataaudit.tokens import TokenCounter
+
+    words = TokenCounter("words", lambda texts: [len(t.split()) for t in texts])
+    tool = {"type": "function", "function": {"name": "takeoff_drone", "description": "Take off now",
+                                             "parameters": {"type": "object", "properties": {}}}}
+    user, reply = {"role": "user", "content": "take off please"}, {"role": "assistant", "content": "done"}
+    shapes = {"chat": {"messages": [user, reply], "tools": [tool]},
+              "trl": {"prompt": [user], "completion": [reply], "tools": json.dumps([tool])},
+              "sharegpt": {"conversations": [{"from": "human", "value": "take off please"}, {"from": "gpt", "value": "done"}],
+                           "tools": json.dumps([tool["function"]])},
+              "bare": {"messages": [user, reply]}}
+    config = config_from_dict({"task_type": "generation",
+                               "economics": {"monthly_calls": 50_000, "training_cost": 10.0, **PRICES}})
+    prompts = {}
+    for name, row in shapes.items():
+        dataset = load_dataset(write_jsonl(tmp_path / f"{name}.jsonl", [row] * 4), config)
+        size = measure_size(dataset, words, SizeConfig())
+        result = CHECK.measure(AuditContext(config=config, train=None, results={"size": size}))
+        prompts[name] = result.cost.finetuned_prompt_tokens - config.economics.finetuned_instruction_tokens
+    assert prompts == {"chat": 17.0, "trl": 17.0, "sharegpt": 17.0, "bare": 3.0}

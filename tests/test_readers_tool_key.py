@@ -117,6 +117,12 @@ def test_one_conversation_with_its_tools_is_one_input_in_every_shape_that_offers
     assert [r.input_text for r in ds.records] == [keyed] * 6 + [f"[tools {_digest(FAHRENHEIT)}]\nweather in paris?",
                                                                 "weather in paris?"]
     assert [r.query_text for r in ds.records] == ["weather in paris?"] * 8
+    # the tool set as canonical JSON rides on each record that offers one (its source line is kept for chat and
+    # OpenAI DPO lines only): one string for the records sharing a set, None where none is offered
+    celsius = json.dumps(CELSIUS, sort_keys=True, ensure_ascii=False)
+    assert [r.tools for r in ds.records] == [celsius] * 6 + [json.dumps(FAHRENHEIT, sort_keys=True), None]
+    assert all(r.tools is ds.records[0].tools for r in ds.records[:6])
+    assert [r.raw is not None for r in ds.records] == [True, False, False, False, False, True, False, False]
 
 
 def test_tools_a_row_cannot_offer_are_a_record_error_naming_the_field(tmp_path):
@@ -148,4 +154,5 @@ def test_a_chat_and_a_string_preference_row_read_their_tools_as_a_trl_row_does(t
     keyed = f"[tools {_digest(CELSIUS)}]\nweather in paris?"
     assert [(r.line, r.input_text, r.query_text) for r in ds.records] == [(line, keyed, "weather in paris?") for line in range(1, 7)]
     assert [r.preamble_chars for r in ds.records] == [len(f"[tools {_digest(CELSIUS)}]")] * 6
+    assert [r.tools for r in ds.records] == [json.dumps(CELSIUS, sort_keys=True)] * 6
     assert [(e.line, e.field) for e in ds.errors] == [(7, "tools"), (8, "tools[0]"), (9, "functions")]

@@ -31,20 +31,28 @@ def test_token_stats_and_context_limit(tmp_path):
 
 def test_an_input_offering_tools_counts_the_tool_definitions_in_place_of_their_digest(tmp_path):
     """The `[tools 1a2b3c4d5e6f]` turn keys the input; it was counted as words (a hash per record), while the tool
-    schemas a trainer renders into the prompt were not counted at all."""
+    schemas a trainer renders into the prompt were not counted at all; then they were for chat lines alone, a TRL,
+    KTO or ShareGPT row's digest left out and its tools uncounted (the same conversation 3 words, not 17)."""
     tool = {"type": "function", "function": {"name": "takeoff_drone", "description": "Take off now",
                                              "parameters": {"type": "object", "properties": {}}}}
     user, reply = {"role": "user", "content": "take off please"}, {"role": "assistant", "content": "done"}
     rows = [{"messages": [user, reply], "tools": [tool]}, {"messages": [user, reply], "functions": [tool["function"]]},
             {"messages": [user, reply]},
-            # a TRL row keeps no source line: its digest is left out, its tools are not known here
-            {"prompt": [user], "completion": [reply], "tools": [tool]}]
+            {"prompt": [user], "completion": [reply], "tools": [tool]},
+            {"prompt": [user], "completion": [reply], "label": True, "tools": json.dumps([tool])},
+            {"prompt": [user], "chosen": [reply], "rejected": [{"role": "assistant", "content": "no way"}], "tools": [tool]},
+            {"conversations": [{"from": "human", "value": "take off please"}, {"from": "gpt", "value": "done"}],
+             "tools": json.dumps([tool["function"]])},
+            # a text that only looks like the digest turn offers no tools: every word of it is counted
+            {"text": "[tools 0123456789ab]\ntake off please", "label": "x"}]
     ds = load_dataset(write_jsonl(tmp_path / "tools.jsonl", rows), Config(task_type="generation"))
-    assert [r.input_text.startswith("[tools ") for r in ds.records] == [True, True, False, True]
+    assert [r.format for r in ds.records] == ["chat", "chat", "chat", "prompt_completion", "unpaired_preference",
+                                              "preference", "sharegpt", "text"]
+    assert [r.input_text.startswith("[tools ") for r in ds.records] == [True] * 2 + [False] + [True] * 5
     result = measure_size(ds, WORDS, SizeConfig())
     schema_words = len(json.dumps(tool, sort_keys=True).split())
     assert schema_words == 14
-    assert result.input_token_counts == [3 + schema_words, 3 + schema_words, 3, 3]
+    assert result.input_token_counts == [3 + schema_words] * 2 + [3] + [3 + schema_words] * 4 + [5]
 
 
 def test_real_tokenizer_counts_wordpieces_offline():

@@ -17,7 +17,7 @@ import pytest
 from dataaudit.checks import all_checks
 from dataaudit.checks.base import AuditContext, Status
 from dataaudit.checks.token_models import find_model, known_models
-from dataaudit.checks.tokens import (CHECK, OpenAIExampleCounter, TokensConfig, default_epochs, judge, measure,
+from dataaudit.checks.tokens import (CHECK, HFExampleCounter, OpenAIExampleCounter, TokensConfig, default_epochs, judge, measure,
                                      measure_tokens, resolve_target)
 from dataaudit.config import config_from_dict
 from dataaudit.errors import ConfigError, DataAuditError
@@ -596,3 +596,73 @@ def test_the_loader_keeps_a_label_as_written_only_where_normalising_changed_it(t
                                               {"text": "un the", "label": "th\u00e9"}, {"text": "x", "label": 3}])
     records = load_dataset(path, Config()).records
     assert [(r.label, r.written_label) for r in records] == [("caf\u00e9", "cafe\u0301"), ("th\u00e9", None), ("3", None)]
+
+
+def test_tools_count_alike_in_every_shape_and_as_a_json_string(tmp_path):
+    """A chat line's `tools` given as a JSON string (as Hugging Face datasets store it) counted no tool tokens, and
+    a TRL, KTO or ShareGPT row's tools were left out of its prompt: each shape now counts the definitions with the
+    cookbook's tool rule (the cookbook's tool example: 101 tokens with them in o200k_base)."""
+    enc = OpenAIEncoding("o200k_base")
+    counter = OpenAIExampleCounter("o200k_base")
+    tool_tokens = 101 - counter.chat_tokens({"messages": COOKBOOK_TOOL_MESSAGES})[0]
+    assert tool_tokens > 0
+    as_string = {"messages": COOKBOOK_TOOL_MESSAGES, "tools": json.dumps(COOKBOOK_TOOLS)}
+    assert counter.chat_tokens(as_string)[0] == 101
+    question = COOKBOOK_TOOL_MESSAGES[1]["content"]
+    reply = {"role": "assistant", "content": "Sunny."}
+    rows = [{**as_string, "messages": COOKBOOK_TOOL_MESSAGES + [reply]},
+            {"prompt": question, "completion": "Sunny.", "tools": COOKBOOK_TOOLS},
+            {"prompt": [COOKBOOK_TOOL_MESSAGES[1]], "completion": [reply], "label": True, "tools": json.dumps(COOKBOOK_TOOLS)},
+            {"conversations": [{"from": "human", "value": question}, {"from": "gpt", "value": "Sunny."}],
+             "tools": json.dumps([COOKBOOK_TOOLS[0]["function"]])},
+            {"prompt": question, "completion": "Sunny."}]
+    ds = _records(tmp_path, rows)
+    assert [r.format for r in ds.records] == ["chat", "prompt_completion", "unpaired_preference", "sharegpt",
+                                              "prompt_completion"]
+    config = TokensConfig(target_model="gpt-4o-mini")
+    first, prompts, completions, _, _ = counter.count_records(ds.records)
+    said = enc.count("Sunny.")
+    assert prompts.tolist() == [101, enc.count(question) + tool_tokens, enc.count(question) + tool_tokens,
+                                enc.count(question) + tool_tokens, enc.count(question)]
+    assert first.tolist() == [101 + 3 + 1 + said] + [p + said for p in prompts.tolist()[1:]]
+    assert completions.tolist() == [said] * 5
+    assert measure_tokens(ds.records, resolve_target(config), config).total == int(first.sum())
+
+
+def test_an_open_models_tokenizer_counts_a_trl_rows_tools_as_their_json(tmp_path):
+    """The digest turn is the loader's key: the definitions are counted in its place, as JSON (a TRL row keeps no
+    source line for a chat template to render)."""
+    folder = _minilm_folder()
+    tools_json = json.dumps(COOKBOOK_TOOLS[0], sort_keys=True, ensure_ascii=False)
+    ds = _records(tmp_path, [{"prompt": "Weather in Paris?", "completion": "Sunny.", "tools": COOKBOOK_TOOLS},
+                             {"prompt": "Weather in Paris?", "completion": "Sunny."}])
+    assert ds.records[0].tools == tools_json
+    config = TokensConfig(target_model="minilm", tokenizer=str(folder / "tokenizer.json"))
+    result = measure_tokens(ds.records, resolve_target(config), config)
+    tokenizer = HFTokenizer(folder)
+    (schema,) = tokenizer.count([tools_json])
+    assert schema > 60  # the whole schema, not a 12-character digest
+    # [CLS] weather in paris ? [SEP] = 6, sunny . = 2
+    assert result.total == (6 + schema + 2) + (6 + 2)
+
+
+def test_a_chat_template_is_handed_a_json_string_tools_column_as_its_list(tmp_path):
+    """A chat line's `tools` as a JSON string reached the template as nothing (the definitions were read from a list
+    only), so the line counted as if it offered no tools."""
+    folder = _minilm_folder()
+    model = tmp_path / "tok"
+    model.mkdir()
+    for name in ("tokenizer.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(folder / name, model / name)
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    config.update(chat_template=CHAT_TEMPLATE, bos_token="[CLS]", eos_token="[SEP]")
+    (model / "tokenizer_config.json").write_text(json.dumps(config))
+    messages = COOKBOOK_TOOL_MESSAGES + [{"role": "assistant", "content": "Sunny."}]
+    ds = _records(tmp_path, [{"messages": messages, "tools": COOKBOOK_TOOLS},
+                             {"messages": messages, "tools": json.dumps(COOKBOOK_TOOLS)},
+                             {"messages": messages}])
+    tokens_config = TokensConfig(target_model="my-minilm-chat", tokenizer=str(model))
+    listed, as_string, bare = HFExampleCounter(str(model)).count_records(ds.records)[0].tolist()
+    tool_text = HFTokenizer(model).count(["<tools>" + json.dumps(COOKBOOK_TOOLS, ensure_ascii=False) + "</tools>"])[0]
+    assert listed == as_string and listed - bare == tool_text
+    assert measure_tokens(ds.records, resolve_target(tokens_config), tokens_config).total == listed + as_string + bare

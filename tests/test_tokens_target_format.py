@@ -177,3 +177,40 @@ def test_names_and_id_less_calls_are_no_finding_for_an_open_model_or_a_completio
     assert lines_openai_refuses(ds.records, TargetModel("davinci-002", "cl100k_base", 2048, None, None)) == ([], [])
     names, calls = lines_openai_refuses(ds.records, resolve_target(TokensConfig(target_model="gpt-4o-mini")))
     assert [n.line for n in names] == [1, 4, 5] and [c.line for c in calls] == [2, 4]
+
+
+TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}}}
+
+
+def test_tools_given_as_a_json_string_fail_the_format_for_an_openai_chat_model_naming_the_lines(tmp_path):
+    """The reader takes `tools` as the JSON string Hugging Face datasets store it as, and keys and counts it as
+    the list; OpenAI's upload takes a list only (its fine-tuning input: `tools`, an array of tools)."""
+    import json
+
+    from dataaudit.checks.token_models import TargetModel
+    from dataaudit.checks.tokens import lines_with_string_tools
+
+    user = {"role": "user", "content": "Weather in Paris?"}
+    reply = {"role": "assistant", "content": "It is 21 degrees."}
+    rows = [{"messages": [user, reply], "tools": json.dumps([TOOL])},
+            {"messages": [user, reply], "tools": [TOOL]},
+            {"messages": [user, reply], "functions": json.dumps([TOOL["function"]])},
+            {"messages": [user, reply]}]
+    ds = _dataset(tmp_path, rows)
+    assert ds.errors == [] and len(ds.records) == 4
+    config = TokensConfig(target_model="gpt-4o-mini", max_listed=1)
+    result = measure_tokens(ds.records, resolve_target(config), config)
+    assert result.tools_as_strings_count == 2
+    assert [(o.line, o.field) for o in result.tools_as_strings] == [(1, "tools")]
+    (finding,) = [f for f in judge(result, None) if "tools_as_strings" in f.evidence]
+    assert finding.condition == "format" and finding.status == Status.FAIL
+    assert finding.evidence == {"target_model": "gpt-4o-mini", "tools_as_strings": 2}
+    assert finding.summary.startswith("2 of 4 records give their tool definitions as a string holding JSON")
+    assert finding.summary.endswith("train.jsonl:1 (tools) and 1 more")
+    assert "checks.tokens.tools_as_strings" in finding.action
+    everything = lines_with_string_tools(ds.records, resolve_target(TokensConfig(target_model="gpt-4o-mini")))
+    assert [(o.line, o.field) for o in everything] == [(1, "tools"), (3, "functions")]
+    # an open model's trainer parses the string (or its chat template is handed the list); a completion model
+    # is not fed chat lines at all
+    assert lines_with_string_tools(ds.records, TargetModel("my-open-model", "", 4096, None, None)) == []
+    assert lines_with_string_tools(ds.records, TargetModel("davinci-002", "cl100k_base", 2048, None, None)) == []

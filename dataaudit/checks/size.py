@@ -14,7 +14,7 @@ import numpy as np
 
 from ..config import Config, SizeConfig
 from ..digits import against
-from ..load.readers import offered_tools, without_tools_turn
+from ..load.readers import without_tools_turn
 from ..load.records import Dataset, Record
 from ..render.sections.base import distinct_texts
 from ..tokens import TokenCounter, load_token_counter
@@ -77,9 +77,11 @@ def counted_input(record: Record) -> tuple[str, str]:
     """(the input as its words are counted, the tools it offers as JSON, "" for none). The `[tools 1a2b3c4d5e6f]`
     turn that opens an input offering tools is the loader's key, a hash no model reads: the definitions are what a
     trainer renders into the prompt (a chat template writes them as JSON) and what OpenAI bills, so they are
-    counted in its place, where the record kept its source line (a chat or OpenAI DPO line)."""
-    text = without_tools_turn(record.input_text)
-    return text, (offered_tools(record.raw) if text is not record.input_text and record.raw is not None else "")
+    counted in its place (Record.tools, in every shape: a TRL or ShareGPT row keeps no source line, and its tools
+    went uncounted). An input that offers none is counted whole, one that starts as a digest does too."""
+    if record.tools is None:
+        return record.input_text, ""
+    return without_tools_turn(record.input_text), record.tools
 
 
 def counted_texts(records: list[Record], inputs: list[tuple[str, str]] | None = None) -> list[str]:

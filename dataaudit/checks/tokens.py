@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..excerpt import plain_excerpt
-from ..load.readers import object_arguments, openai_shape_errors, without_tools_turn
+from ..load.readers import object_arguments, offered_tools, openai_shape_errors, tool_definitions, without_tools_turn
 from ..load.records import Record
 from ..tokens import HFTokenizer, OpenAIEncoding
 from .base import AuditContext, Check, Finding, Need, Status
@@ -149,6 +149,10 @@ class TokensResult:
     names_not_accepted_count: int = 0
     calls_without_id: list[RefusedField] = field(default_factory=list)
     calls_without_id_count: int = 0
+    # Chat lines whose `tools` / `functions` are a string holding the JSON list, as Hugging Face datasets store them:
+    # read, keyed and counted as the list, but OpenAI's upload takes a list only (the first `max_listed`, all counted).
+    tools_as_strings: list[RefusedField] = field(default_factory=list)
+    tools_as_strings_count: int = 0
 
 
 def default_epochs(n_examples: int) -> int:
@@ -193,12 +197,28 @@ def _call_texts(message: Mapping) -> Iterable[str]:
         yield _json_text(legacy.get("arguments"))
 
 
-def _tool_definitions(obj: Mapping) -> list:
-    tools = obj.get("tools")
+def _template_tools(obj: Mapping) -> list | None:
+    """The definitions a trainer hands an open model's chat template: the row's own, in its order and spelling (a
+    JSON string as a dataset loader parses it back; the legacy `functions` as tools); None where it offers none."""
+    tools, functions = (_parsed(obj.get(key)) for key in ("tools", "functions"))
     if isinstance(tools, list) and tools:
         return tools
-    functions = obj.get("functions")  # the legacy form: the function objects themselves
-    return [{"type": "function", "function": f} for f in functions] if isinstance(functions, list) else []
+    return [{"type": "function", "function": f} for f in functions] if isinstance(functions, list) and functions else None
+
+
+def _parsed(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):  # a blank string offers none; a malformed one made the line a record error
+        return None
+
+
+def _string_tools(obj: Mapping) -> str | None:
+    """The field of a chat line whose tool definitions are a string holding JSON (as Hugging Face datasets store
+    them), which the reader takes but OpenAI's upload does not: it expects a list."""
+    return next((key for key in ("tools", "functions") if isinstance(obj.get(key), str)), None)
 
 
 class OpenAIExampleCounter:
@@ -214,7 +234,7 @@ class OpenAIExampleCounter:
         self.label = encoding
         self.tool_costs = TOOL_COSTS[encoding]
         self._remembered: dict[str, int] = {}
-        self._tool_sets: dict[str, int] = {}  # tool definitions (as sorted JSON) -> their tokens
+        self._tool_sets: dict[str, int] = {}  # a tool set (load.readers.tools_text) -> its tokens
 
     def _count(self, text: str) -> int:
         n = self._remembered.get(text)
@@ -243,18 +263,19 @@ class OpenAIExampleCounter:
             said += sum(count(text) for text in _call_texts(message))
         return framing + said, said
 
-    def tool_tokens(self, tools: list) -> int:
-        """The cookbook's num_tokens_for_tools, for the definitions alone."""
+    def tool_tokens(self, tools: str) -> int:
+        """The cookbook's num_tokens_for_tools, for the definitions alone, of a tool set as load.readers.tools_text
+        writes it (Record.tools): a chat line's `tools` given as a JSON string is counted as its list is, and a TRL or
+        ShareGPT row's as a chat line's (its source line is not kept)."""
         if not tools:
             return 0
-        key = json.dumps(tools, sort_keys=True, ensure_ascii=False)
-        cached = self._tool_sets.get(key)
+        cached = self._tool_sets.get(tools)
         if cached is not None:
             return cached
         c = self.tool_costs
         count = self._count
         n = 0
-        for tool in tools:
+        for tool in tool_definitions(tools):
             function = tool.get("function", tool) if isinstance(tool, Mapping) else {}
             function = function if isinstance(function, Mapping) else {}
             n += c.func_init
@@ -276,12 +297,13 @@ class OpenAIExampleCounter:
                     n += count(f"{name}:{spec.get('type', '')}:{p_description}")
         n += c.func_end
         if len(self._tool_sets) < self.MAX_REMEMBERED:
-            self._tool_sets[key] = n
+            self._tool_sets[tools] = n
         return n
 
-    def chat_tokens(self, obj: Mapping) -> tuple[int, int, int]:
+    def chat_tokens(self, obj: Mapping, tools: str | None = None) -> tuple[int, int, int]:
         """(tokens of a chat example; of the call that asks for its final assistant turn: everything before that
-        turn, tools and priming; of what that turn says: content and tool calls)."""
+        turn, tools and priming; of what that turn says: content and tool calls). tools: the line's tool set as
+        its record holds it (Record.tools, "" for none); None: read from the line."""
         total = REPLY_PRIMING
         last_turn = said_last = 0
         for message in obj.get("messages") or ():
@@ -291,7 +313,7 @@ class OpenAIExampleCounter:
             total += n
             if message.get("role") == "assistant":
                 last_turn, said_last = n, said
-        total += self.tool_tokens(_tool_definitions(obj))
+        total += self.tool_tokens(offered_tools(obj) if tools is None else tools)
         return total, total - last_turn, said_last
 
     def output_tokens(self, messages: Any) -> tuple[int, int]:
@@ -303,11 +325,12 @@ class OpenAIExampleCounter:
                 total, said = total + n, said + (s if message.get("role") == "assistant" else 0)
         return total, said
 
-    def openai_preference_tokens(self, obj: Mapping) -> tuple[int, int, int, int]:
+    def openai_preference_tokens(self, obj: Mapping, tools: str | None = None) -> tuple[int, int, int, int]:
         """(prompt + preferred, prompt, what the preferred reply says, prompt + non-preferred) of an OpenAI DPO
-        line. Its `input` is counted as a chat's turns before the reply are (messages, tools, reply priming)."""
+        line. Its `input` is counted as a chat's turns before the reply are (messages, tools, reply priming).
+        tools: as chat_tokens'."""
         given = obj.get("input") if isinstance(obj.get("input"), Mapping) else {}
-        prompt = REPLY_PRIMING + self.tool_tokens(_tool_definitions(given))
+        prompt = REPLY_PRIMING + self.tool_tokens(offered_tools(obj) if tools is None else tools)
         for message in given.get("messages") or ():
             if isinstance(message, Mapping):
                 prompt += self.message_tokens(message)[0]
@@ -333,15 +356,18 @@ class OpenAIExampleCounter:
         for i, record in enumerate(records):
             raw = record.raw
             if raw is not None and "messages" in raw:
-                counts[:3, i] = self.chat_tokens(raw)
+                counts[:3, i] = self.chat_tokens(raw, record.tools or "")
             elif raw is not None and record.format == "preference" and isinstance(raw.get("input"), Mapping):
-                counts[:, i] = self.openai_preference_tokens(raw)
+                counts[:, i] = self.openai_preference_tokens(raw, record.tools or "")
             else:
                 text, target, rejected = record.full_texts
                 # the label as written, not as normalised: "cafe" + a combining accent is 3 o200k tokens, "café" 2
                 answer = target if target is not None else record.written_answer
-                # the tools digest is the loader's key, no text a trainer sees
-                prompt, completion = count(without_tools_turn(text)), (count(answer) if answer else 0)
+                # the tools digest is the loader's key, no text a trainer sees: the definitions are counted in its
+                # place as a chat line's are, so one conversation costs alike as a chat line and a TRL row
+                prompt = (count(without_tools_turn(text)) + self.tool_tokens(record.tools) if record.tools is not None
+                          else count(text))
+                completion = count(answer) if answer else 0
                 counts[:3, i] = prompt + completion, prompt, completion
                 if rejected is not None:
                     counts[3, i] = prompt + count(rejected)
@@ -359,7 +385,7 @@ class HFExampleCounter:
         self.label = f"tokenizer {path} ({template})"
 
     def _render(self, record: Record, messages: list, *, prompt: bool) -> str:
-        return self.tokenizer.render_chat(messages, _tool_definitions(record.raw) or None, add_generation_prompt=prompt)
+        return self.tokenizer.render_chat(messages, _template_tools(record.raw), add_generation_prompt=prompt)
 
     def count_records(self, records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """Per record: (example tokens, prompt tokens, completion tokens, tokens of its second sequence), as
@@ -401,7 +427,12 @@ class HFExampleCounter:
             prompts_n[i] = totals[i] - completions[i]
         if plain:
             full = [records[i].full_texts for i in plain]
-            inputs = tok.count([without_tools_turn(text) for text, _, _ in full], add_special_tokens=True)
+            inputs = tok.count([without_tools_turn(text) if records[i].tools is not None else text
+                                for i, (text, _, _) in zip(plain, full)], add_special_tokens=True)
+            # the definitions in the digest's place, as JSON (as a chat template writes them), each set counted once
+            tool_sets = list(dict.fromkeys(records[i].tools for i in plain if records[i].tools is not None))
+            tool_counts = dict(zip(tool_sets, tok.count(tool_sets) if tool_sets else []))
+            inputs = [n + tool_counts.get(records[i].tools, 0) for i, n in zip(plain, inputs)]
             answers = tok.count([(target if target is not None else records[i].written_answer) or "" for i, (_, target, _) in zip(plain, full)])
             for i, n, a in zip(plain, inputs, answers):
                 totals[i], prompts_n[i], completions[i] = n + a, n, a
@@ -512,6 +543,19 @@ def lines_openai_refuses(records: Sequence[Record], target: TargetModel) -> tupl
     return names, calls
 
 
+def lines_with_string_tools(records: Sequence[Record], target: TargetModel) -> list[RefusedField]:
+    """Chat lines whose tool definitions are a string holding JSON, for an OpenAI chat target (an OpenAI DPO line's
+    `input.tools` is a list or a record error; other shapes OpenAI does not take at all: formats_not_accepted)."""
+    if not openai_chat_target(target):
+        return []
+    found = []
+    for record in records:
+        where = _string_tools(record.raw) if record.raw is not None and "messages" in record.raw else None
+        if where is not None:
+            found.append(RefusedField(record.source, record.line, where))
+    return found
+
+
 def measure_tokens(records: Sequence[Record], target: TargetModel, config: TokensConfig,
                    counter: OpenAIExampleCounter | HFExampleCounter | None = None,
                    counts: tuple[np.ndarray, ...] | None = None, refused: Sequence[str] | None = None) -> TokensResult | None:
@@ -535,6 +579,7 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
     cost = None if target.price_per_million is None else round(billed * target.price_per_million / 1_000_000, 4)
     object_lines = lines_with_object_arguments(records, target)
     name_lines, id_lines = lines_openai_refuses(records, target)
+    string_tool_lines = lines_with_string_tools(records, target)
     return TokensResult(
         target_model=target.name,
         encoding=counter.label,
@@ -562,6 +607,8 @@ def measure_tokens(records: Sequence[Record], target: TargetModel, config: Token
         names_not_accepted_count=len(name_lines),
         calls_without_id=id_lines[:config.max_listed],
         calls_without_id_count=len(id_lines),
+        tools_as_strings=string_tool_lines[:config.max_listed],
+        tools_as_strings_count=len(string_tool_lines),
     )
 
 
@@ -685,6 +732,17 @@ def _upload_shape_findings(result: TokensResult) -> list[Finding]:
             {"target_model": result.target_model, "calls_without_id": result.calls_without_id_count},
             "Give each tool call in the lines listed under checks.tokens.calls_without_id an id (a tool message "
             "answering it names the same id), or name an open model's tokenizer (--tokenizer)."))
+    if result.tools_as_strings_count:
+        named, more = _named_lines([f"{_where(o)} ({o.field})" for o in result.tools_as_strings[:MAX_LINES_NAMED]],
+                                   result.tools_as_strings_count)
+        findings.append(Finding(
+            "format", Status.FAIL,
+            f"{result.tools_as_strings_count:,} of {result.records:,} records give their tool definitions as a string "
+            f"holding JSON, as Hugging Face datasets store them, but OpenAI's fine-tuning of {result.target_model} takes "
+            f"`tools` only as a list, so the upload would be refused: {named}{more}",
+            {"target_model": result.target_model, "tools_as_strings": result.tools_as_strings_count},
+            "Write `tools` as the list itself (json.loads the string) in the lines listed under "
+            "checks.tokens.tools_as_strings, or name an open model's tokenizer (--tokenizer)."))
     return findings
 
 

@@ -27,7 +27,7 @@ class ConditionSpec:
 _FORMAT_KEYS = ("records", "valid", "invalid", "invalid_share", "max_invalid_share", "first_errors", "formats", "notes",
                 "file_errors", "other_inputs",  # checks.format
                 "target_model", "example_limit", "over_limit", "longest", "formats_not_accepted", "not_renderable",
-                "object_arguments", "names_not_accepted", "calls_without_id")  # checks.tokens
+                "object_arguments", "names_not_accepted", "calls_without_id", "tools_as_strings")  # checks.tokens
 _HYGIENE_KEYS = (
     # checks.duplicates
     "duplicate_share", "duplicate_share_unrounded", "conflict_groups", "conflict_records", "conflict_share",

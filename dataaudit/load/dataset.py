@@ -48,6 +48,9 @@ class RecordParser:
         self.paths = dotted_fields([getattr(self.fields, f.name) for f in dataclasses.fields(self.fields)
                                     if isinstance(getattr(self.fields, f.name), str)] + list(self.fields.annotator_columns))
         self.why_missing: dict[str, str] = {}
+        # One string per distinct tool set: a file whose every row offers the same tools would otherwise hold a copy
+        # of their JSON (often kilobytes) per record.
+        self.tool_sets: dict[str, str] = {}
 
     def resolve(self, obj: Any) -> Any:
         """The record with its nested fields reachable by their dotted names (see values.with_paths)."""
@@ -133,7 +136,8 @@ class RecordParser:
         context = cap(parsed.context)[0] if query is not None and parsed.context is not None else None
         return Record(source, line, fmt, input_text, target, label, record_id, tuple(annotations), gold, (),
                       rejected, parsed.desirable, cut, preamble_chars, kept, uncut=uncut, query=query, context=context,
-                      written_label=written_label)
+                      written_label=written_label,
+                      tools=self.tool_sets.setdefault(parsed.tools, parsed.tools) if parsed.tools else None)
 
     def _annotations(self, obj: dict, line: int) -> list[Annotation]:
         if self.fields.annotator_columns:

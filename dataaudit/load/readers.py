@@ -19,7 +19,8 @@ A tool call is written as canonical JSON: keys sorted, the call's `id` dropped (
 identical calls) and its `arguments` string re-serialised with sorted keys when it holds JSON. The tools a row
 offers (a chat's or a TRL prompt/completion or preference row's `tools` / `functions`, LLaMA-Factory's `tools`
 string, an OpenAI DPO line's `input.tools` / `input.functions`) open its input as one system turn,
-`[tools 1a2b3c4d5e6f]` (tools_turns). OpenAI's upload-only rules (its name pattern, a call's id, arguments as a
+`[tools 1a2b3c4d5e6f]` (tools_turns), and the definitions as canonical JSON go beside it (Parsed.tools, then
+Record.tools), what the token counts read in the digest's place. OpenAI's upload-only rules (its name pattern, a call's id, arguments as a
 string) are not record errors: the tokens check reports them for an OpenAI target (openai_shape_errors).
 
 A conversation's query (`Record.query_text`) is what the user asks: its user turns, joined the same way (a
@@ -36,7 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
@@ -66,6 +67,7 @@ class Parsed:
     preamble: str = ""  # the system prompt that starts input_text, as it appears there
     query: str | None = None  # what the user asks, where replies or tool turns sit among it (Record.query_text)
     context: str | None = None  # beside a query: the input's other turns (system, assistant, tool), joined
+    tools: str = ""  # the tool set offered (tools_text), whose digest turn opens input_text; "" where none is
 
 
 @dataclass(frozen=True)
@@ -534,7 +536,11 @@ def tools_turns(tools: Any, functions: Any = None) -> list[Turn]:
     fill with schema JSON. A set: the order of the definitions and the legacy `functions` spelling (each the
     `function` of a tool; a `tools` entry that is a bare function, as LLaMA-Factory and Hugging Face chat
     templates take them, is read so too) do not make another input. [] where none is offered."""
-    definitions = tools_text(tools, functions)
+    return tools_turn(tools_text(tools, functions))
+
+
+def tools_turn(definitions: str) -> list[Turn]:
+    """tools_turns of a tool set already written as tools_text."""
     if not definitions:
         return []
     return [Turn("system", f"{TOOLS_TURN_OPEN}{_digest(definitions)}]")]
@@ -552,6 +558,12 @@ def tools_text(tools: Any, functions: Any = None) -> str:
                    *({"type": "function", "function": f} for f in functions or ())]
     return "\n".join(sorted({json.dumps(_without_nulls(d), sort_keys=True, ensure_ascii=False, default=_json_value)
                               for d in definitions}))
+
+
+def tool_definitions(definitions: str) -> list[dict]:
+    """The definitions of a tools_text, each in OpenAI's `tools` spelling ([] for ""). Split at "\n" alone: JSON
+    escapes a newline inside a string, but not U+2028 or U+0085, where str.splitlines would split too."""
+    return [json.loads(line) for line in definitions.split("\n")] if definitions else []
 
 
 def offered_tools(obj: Any) -> str:
@@ -592,10 +604,12 @@ def _tool_list(value: Any, field: str) -> list | None:
     return value
 
 
-def offered_turns(obj: Mapping, where: str = "") -> list[Turn]:
-    """The tools turn of a row that offers `tools` (or `functions`), validated as a chat's are; where: the field
-    holding them (`input.` for an OpenAI DPO line)."""
-    return tools_turns(_tool_list(obj.get("tools"), f"{where}tools"), _tool_list(obj.get("functions"), f"{where}functions"))
+def offered_set(obj: Mapping) -> tuple[list[Turn], str]:
+    """(the tools turn, the tool set as tools_text) of a row that offers `tools` (or `functions`), validated as a
+    chat's are; ([], "") where it offers none. The text goes on the record (Parsed.tools): what the size and tokens
+    checks count in the digest's place, for every shape, where the row itself is not kept."""
+    definitions = tools_text(_tool_list(obj.get("tools"), "tools"), _tool_list(obj.get("functions"), "functions"))
+    return tools_turn(definitions), definitions
 
 
 def check_parallel_tool_calls(value: Any, field: str) -> None:
@@ -607,10 +621,11 @@ def read_chat(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     field = f.messages or "messages"
     if field not in obj:
         raise Invalid(field, "missing")
-    offered = offered_turns(obj)  # a list, or the JSON string Hugging Face datasets store it as (as TRL's rows)
+    offered, tools = offered_set(obj)  # a list, or the JSON string Hugging Face datasets store it as (as TRL's rows)
     check_parallel_tool_calls(obj.get("parallel_tool_calls"), "parallel_tool_calls")
     turns, weights = _chat_turns(obj[field], field, obj)
-    return _split_at_target(offered + turns, [1] * len(offered) + weights, field, role, "assistant", added=len(offered))
+    parsed = _split_at_target(offered + turns, [1] * len(offered) + weights, field, role, "assistant", added=len(offered))
+    return replace(parsed, tools=tools) if tools else parsed
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -653,7 +668,7 @@ def read_sharegpt(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     raw_turns = nonempty_list(obj.get(field), field, "turns")
     role_tag, content_tag = _turn_tags(raw_turns, f)
     names = _sharegpt_roles(f)
-    turns: list[Turn] = offered_turns(obj)  # LLaMA-Factory's `tools` column: a JSON string of the functions
+    turns, tools = offered_set(obj)  # LLaMA-Factory's `tools` column: a JSON string of the functions
     system = obj.get(f.system)
     if not is_missing(system):
         turns.append(Turn("system", scalar_text(system, f.system)))
@@ -680,7 +695,8 @@ def read_sharegpt(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         turns.append(Turn(kind, text))
     if not any(t.role == "user" for t in turns):
         raise Invalid(field, "no human turn")
-    return _split_at_target(turns, [1] * len(turns), field, role, "gpt", added=len(turns) - len(raw_turns))
+    parsed = _split_at_target(turns, [1] * len(turns), field, role, "gpt", added=len(turns) - len(raw_turns))
+    return replace(parsed, tools=tools) if tools else parsed
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -731,29 +747,29 @@ def _loose_turns(value: list, field: str, attached: Mapping | None = None) -> tu
     return turns, value
 
 
-def _prompt_parts(obj: dict, f: FieldsConfig) -> tuple[str, str, str | None, str | None]:
-    """(input, preamble, query, context) of an explicit prompt, string or messages, opened by the tools turn of
-    the row's `tools` column (TRL) as a chat's input is, so one conversation in either shape is one input."""
-    offered = offered_turns(obj)
+def _prompt_parts(obj: dict, f: FieldsConfig) -> Parsed:
+    """The input (its preamble, query, context and tools) of an explicit prompt, string or messages, opened by the
+    tools turn of the row's `tools` column (TRL) as a chat's input is, so one conversation in either shape is one
+    input."""
+    offered, tools = offered_set(obj)
     value = obj[f.prompt]
     if isinstance(value, list):
         turns = offered + _loose_turns(value, f.prompt, obj)[0]
         query, context = apart(turns)
-        return join([t.seen for t in turns]), preamble(turns), query, context
-    tools = join([t.seen for t in offered])
-    return join([tools, scalar_text(value, f.prompt)]), tools, None, None
+        return Parsed(join([t.seen for t in turns]), preamble=preamble(turns), query=query, context=context, tools=tools)
+    lead = join([t.seen for t in offered])
+    return Parsed(join([lead, scalar_text(value, f.prompt)]), preamble=lead, tools=tools)
 
 
 def read_prompt_completion(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     if f.prompt not in obj:
         raise Invalid(f.prompt, "missing")
-    prompt, lead, query, context = _prompt_parts(obj, f)
+    prompt = _prompt_parts(obj, f)
     if role == "production" and f.completion not in obj:
-        return Parsed(prompt, preamble=lead, query=query, context=context)
+        return prompt
     if f.completion not in obj:
         raise Invalid(f.completion, "missing")
-    return Parsed(prompt, _completion_text(obj[f.completion], f.completion, obj),
-                  preamble=lead, query=query, context=context)
+    return replace(prompt, target=_completion_text(obj[f.completion], f.completion, obj))
 
 
 def read_unpaired_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
@@ -761,8 +777,7 @@ def read_unpaired_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
     desirable = obj.get(f.label)
     if not isinstance(desirable, bool):
         raise Invalid(f.label, f"expected true or false (desirable or not), got {json_type(desirable)}")
-    return Parsed(base.input_text, base.target, desirable=desirable, target_is_class=False, preamble=base.preamble,
-                  query=base.query, context=base.context)
+    return replace(base, desirable=desirable, target_is_class=False)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -917,10 +932,11 @@ def read_openai_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         if len(output) > 1:
             raise Invalid(key, f"holds {len(output)} assistant messages: an output is exactly one assistant message")
         sides.append(output[0].text)
-    turns = tools_turns(given.get("tools"), given.get("functions")) + turns
+    tools = tools_text(given.get("tools"), given.get("functions"))
+    turns = tools_turn(tools) + turns
     query, context = apart(turns)
     return Parsed(join([t.seen for t in turns]), sides[0], sides[1], target_is_class=False, preamble=preamble(turns),
-                  query=query, context=context)
+                  query=query, context=context, tools=tools)
 
 
 REPLY_ROLES = ("assistant", "tool", "function")  # the turns a chosen or rejected reply may hold
@@ -961,9 +977,8 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             raise Invalid(key, "missing")
     chosen, rejected = obj[f.chosen], obj[f.rejected]
     if not is_missing(obj.get(f.prompt)):
-        prompt, lead, query, context = _prompt_parts(obj, f)
-        return Parsed(prompt, _reply_text(chosen, f.chosen, obj), _reply_text(rejected, f.rejected, obj),
-                      target_is_class=False, preamble=lead, query=query, context=context)
+        return replace(_prompt_parts(obj, f), target=_reply_text(chosen, f.chosen, obj),
+                       rejected=_reply_text(rejected, f.rejected, obj), target_is_class=False)
     if isinstance(chosen, list) and isinstance(rejected, list):
         chosen_turns, chosen_raw = _loose_turns(chosen, f.chosen, obj)
         rejected_turns, rejected_raw = _loose_turns(rejected, f.rejected, obj)
@@ -974,13 +989,14 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
             raise Invalid(f.prompt, "missing, and chosen and rejected share no leading turns to take as the prompt")
         for turns, key in ((chosen_turns, f.chosen), (rejected_turns, f.rejected)):
             _reply_turns(turns, key, shared, parted=True)
-        prompt = offered_turns(obj) + chosen_turns[:shared]
+        offered, tools = offered_set(obj)
+        prompt = offered + chosen_turns[:shared]
         query, context = apart(prompt)
         return Parsed(join([t.seen for t in prompt]), join([t.text for t in chosen_turns[shared:]]),
                       join([t.text for t in rejected_turns[shared:]]), target_is_class=False,
-                      preamble=preamble(prompt), query=query, context=context)
+                      preamble=preamble(prompt), query=query, context=context, tools=tools)
     chosen_text, rejected_text = scalar_text(chosen, f.chosen), scalar_text(rejected, f.rejected)
-    offered = offered_turns(obj)  # the same tools key a string pair as the conversation given as messages
+    offered, tools = offered_set(obj)  # the same tools key a string pair as the conversation given as messages
     end = _hh_prompt_end(chosen_text, rejected_text)
     if end:  # read as the same conversation given as messages would be: user turns the query, replies its context
         turns = _hh_turns(chosen_text[:end])
@@ -991,13 +1007,13 @@ def read_preference(obj: dict, f: FieldsConfig, role: str) -> Parsed:
         # An empty reply is refused as an explicit pair's is: a pair needs two replies to compare.
         return Parsed(join([t.seen for t in turns]), scalar_text(chosen_text[end:].lstrip(), f.chosen),
                       scalar_text(rejected_text[end:].lstrip(), f.rejected), target_is_class=False,
-                      preamble=preamble(turns), query=query, context=context)
+                      preamble=preamble(turns), query=query, context=context, tools=tools)
     end = _shared_prefix(chosen_text, rejected_text)
     if end == 0 or is_blank(chosen_text[:end]):
         raise Invalid(f.prompt, "missing, and chosen and rejected share no leading text to take as the prompt")
-    tools = join([t.seen for t in offered])
-    return Parsed(join([tools, chosen_text[:end].strip()]), scalar_text(chosen_text[end:], f.chosen),
-                  scalar_text(rejected_text[end:], f.rejected), target_is_class=False, preamble=tools)
+    lead = join([t.seen for t in offered])
+    return Parsed(join([lead, chosen_text[:end].strip()]), scalar_text(chosen_text[end:], f.chosen),
+                  scalar_text(rejected_text[end:], f.rejected), target_is_class=False, preamble=lead, tools=tools)
 
 
 # ---------------------------------------------------------------------------------------------------

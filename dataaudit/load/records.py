@@ -64,6 +64,10 @@ class Record:
     # "cafe" + a combining accent, " billing ", "1.0"); None where it reads as `label`, as almost every label does,
     # so a record holds no second copy. A trainer reads the file: the token count reads this one (written_answer).
     written_label: str | None = field(default=None, compare=False, hash=False, repr=False)
+    # The tool set the record offers, as canonical JSON (load.readers.tools_text), where its input opens with the
+    # `[tools 1a2b3c4d5e6f]` digest turn, for every shape: what a trainer renders and OpenAI bills, which the token
+    # counts read in the digest's place. None where it offers none; records offering one set share one string.
+    tools: str | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def full_texts(self) -> tuple[str, str | None, str | None]:
