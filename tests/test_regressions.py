@@ -438,13 +438,3 @@ def test_a_condition_regression_pairs_two_status_values_when_this_run_holds_the_
     assert [(r["before"], r["now"], type(r["now"])) for r in found] == [("pass", "fail", str)]
     assert (now["verdict"], type(now["verdict"])) == ("not_ready", str)
 
-
-def test_a_label_holding_a_line_break_is_the_same_label_as_an_older_run_stored_it():
-    """Excerpts show a line break as " ⏎ " now, older history rows hold a space: the first run after the change
-    saw the label vanish and another appear, a regression under --fail-on-regression."""
-    from dataaudit.history.regressions import masked_labels
-
-    before = masked_labels({**key_figures(_report(shares={"a b": 0.5, "c": 0.5}))})
-    now = masked_labels(key_figures(_report(shares={"a\nb": 0.5, "c": 0.5})))
-    assert set(now["label_shares"]) == set(before["label_shares"]) == {"a b", "c"}
-    assert find_regressions(before, now, HistoryConfig()) == []

@@ -73,9 +73,7 @@ def _masked_shares(shares: dict[str, Any]) -> dict[str, Any]:
     a label stored whole by an older run (one over LABEL_KEY_LIMIT) is re-keyed."""
     masked: dict[str, Any] = {}
     for label, share in shares.items():
-        # A line break in a label reads " ⏎ " in keys since excerpts show it so; older runs stored a space: compared
-        # as a space, so the first run after the change sees no label vanish and another appear.
-        key = sanitise(label_key(str(label))).replace(" \u23ce ", " ")
+        key = sanitise(label_key(str(label)))
         masked[key] = round(masked[key] + share, 6) if key in masked else share
     return masked
 
