@@ -90,8 +90,8 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None,
             raise
         except Exception as exc:  # isolate a failing check, as cleanlab's Datalab isolates its issue managers
             results[check.id] = None
-            runs[check.id] = CheckRun(RunStatus.ERROR, f"{type(exc).__name__}: {exc}")
-            warnings.append(f"check {check.id!r} failed and was skipped ({type(exc).__name__}: {exc}); "
+            runs[check.id] = CheckRun(RunStatus.ERROR, _failure(exc))
+            warnings.append(f"check {check.id!r} failed and was skipped ({_failure(exc)}); "
                             "its conditions are judged without it")
     # A check with nothing to measure did run: label_noise reads "agreement not run" apart from "no item rated twice".
     final = dataclasses.replace(ctx, results=results, not_run={k: r.reason for k, r in runs.items()
@@ -105,11 +105,22 @@ def run_checks(ctx: AuditContext, checks: tuple[Check, ...] | None = None,
         except DataAuditError:
             raise
         except Exception as exc:
-            runs[check.id] = CheckRun(RunStatus.ERROR, f"{type(exc).__name__}: {exc}")
-            warnings.append(f"check {check.id!r} could not judge its result ({type(exc).__name__}: {exc})")
+            runs[check.id] = CheckRun(RunStatus.ERROR, _failure(exc))
+            warnings.append(f"check {check.id!r} could not judge its result ({_failure(exc)})")
     findings += [failed_check_finding(check, condition, runs[check.id].reason)
                  for check in checks or all_checks() if runs[check.id].status == RunStatus.ERROR for condition in sorted(check.conditions)]
     return CheckResults(results, runs), findings, warnings
+
+
+# A failed check's exception often quotes the record it choked on ("could not convert string to float: '...'"):
+# said as an excerpt, so one 70,000-character value cannot crowd every section out of report.md's size bound.
+FAILURE_CHARS = 300
+
+
+def _failure(exc: Exception) -> str:
+    from .excerpt import plain_excerpt
+
+    return plain_excerpt(f"{type(exc).__name__}: {exc}", FAILURE_CHARS)
 
 
 def _measured(result: Any, *, seconds: float = 0.0, reused: bool = False) -> CheckRun:

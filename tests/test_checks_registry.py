@@ -56,6 +56,22 @@ def test_a_check_that_raises_is_isolated_and_the_audit_goes_on():
     assert len(warnings) == 1 and "'failing'" in warnings[0]
     assert decide(findings, {}).status == "ready"  # judged on what the working checks found
 
+
+def test_a_failed_checks_exception_is_said_as_an_excerpt_masked_and_cut():
+    """The exception quotes the value it choked on: 70,000 characters of it in a warning pushed every section out of
+    report.md's size bound, and an address in it went into report.json as typed."""
+    from dataaudit.api import FAILURE_CHARS
+
+    def choking(ctx):
+        raise ValueError("could not convert string to float: 'mail ann@example.org " + "lorem " * 12000 + "'")
+
+    failing = Check(id="failing", order=2, measure=choking, judge=lambda result, ctx: [])
+    results, _, warnings = run_checks(_context(["a", "b"], ["x", "y"]), (failing,))
+    reason = results.runs["failing"].reason
+    assert reason.startswith("ValueError: could not convert string to float: 'mail <EMAIL") and len(reason) <= FAILURE_CHARS
+    assert "ann@example.org" not in warnings[0] and len(warnings[0]) < FAILURE_CHARS + 100
+
+
 def test_a_condition_whose_check_failed_is_unknown_never_left_out():
     """A failed size check left 'scale' out of the verdict, which then read 'ready' (exit 0) on the rest."""
     def broken(ctx):
