@@ -838,6 +838,11 @@ def test_an_address_glued_after_a_number_leaves_none_of_the_number_shown(text, f
     ("Reach me on +44 20 7946 0958 3 days a week", "+44 20 7946 0958"),
     ("call +1 415 555 2671 12", "+1 415 555 2671"),
     ("office 020 7946 0958 1 2", "020 7946 0958"),
+    # after a word and a separator it is a number, not the tail of a figure
+    ("Phone:+1 415 555 0958 24 hours", "+1 415 555 0958"),
+    ("tel.020 7946 0958 9 to 5", "020 7946 0958"),
+    ("reach us at,+44 20 7946 0958 7 days a week", "+44 20 7946 0958"),
+    ("call tel:+44 20 7946 0958 5 times", "+44 20 7946 0958"),
 ])
 def test_a_number_followed_by_a_space_and_a_digit_is_found(text, value):
     """The matcher read the group after the number as part of it, rejected the grouping and found nothing: the

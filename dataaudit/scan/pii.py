@@ -496,16 +496,21 @@ def _retried(text: str, run: re.Match, matches, taken: Callable[[int, int], bool
             for first in (begin, *(k + 1 for k in range(begin, last - 1) if groups[k][2] <= 2)):
                 window = groups[first:last]
                 if sum(g[2] for g in window) >= 7 and max(g[2] for g in window) >= 3:
-                    # The window drops the left context the full pass read: a hit glued to a digit, ":", ".", ","
-                    # or "/" before it is the tail of some other figure ("83:413 3715610"), as that pass found.
-                    hits = [h for h in matches(max(0, window[0][0] - 1), window[-1][1])
-                            if h[0] == 0 or text[h[0] - 1] not in "0123456789:.,/"]
+                    # The window drops the left context the full pass read: a hit glued to a digit, or to a ":",
+                    # ".", "," or "/" that a digit precedes, is the tail of some other figure ("83:413 3715610"), as
+                    # that pass found; after a word ("tel:+44 20 ...", "Phone:", "at,") it is a number.
+                    hits = [h for h in matches(max(0, window[0][0] - 1), window[-1][1]) if not _tail_of_figure(text, h[0])]
                     if hits:
                         break
             if not hits:
                 break
             yield from hits
             end = bisect.bisect_right(ends, min(h[0] for h in hits), 0, last)  # the groups before what was found
+
+
+def _tail_of_figure(text: str, start: int) -> bool:
+    before = text[start - 1] if start else ""
+    return before.isdigit() or (before in (":", ".", ",", "/") and start >= 2 and text[start - 2].isdigit())
 
 
 def _email_findings(text: str) -> Iterator[tuple[str, int, int, str]]:
