@@ -354,8 +354,10 @@ def _idle_invisible(text: str, i: int) -> bool:
 def visible_controls(text: str, *, keep_newlines: bool = False) -> str:
     """Control and format characters (ANSI escapes, bidi overrides, NUL, lone surrogates, zero-width spaces), and
     variation selectors and blank fillers that do no job, as visible escapes; the few that scripts and emoji need
-    are shown as themselves where they do that job (above). Tabs are spaces, and so are newlines unless kept (for
-    excerpt(), which shows where each was)."""
+    are shown as themselves where they do that job (above). Tabs are spaces, and so are line ends (LF, CR LF, CR)
+    unless kept (for excerpt(), which shows where each was)."""
+    if "\r" in text:  # a Windows or old Mac line end is a line break, not a control to show as "\x0d"
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     plain = text.replace("\n", " ").replace("\t", " ")
     if plain.isprintable():  # C-speed: only a selector or filler can need an escape (see _hidden_runs)
         shown = text.replace("\t", " ") if keep_newlines else plain

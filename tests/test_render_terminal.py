@@ -84,3 +84,7 @@ def test_plain_shows_a_line_break_in_a_name_or_path_as_report_md_does():
 
     for name in ("carol\nsmith", "b/part\ntwo.jsonl"):
         assert plain(name).plain == cell(name) and "\u23ce" in plain(name).plain
+    # CR LF and a lone CR are line breaks too, not a control shown as "\x0d"
+    assert plain("carol\r\nsmith").plain == plain("carol\rsmith").plain == plain("carol\nsmith").plain
+    # on an ASCII-only console the sign would print as "\u23ce", which reads as a hidden character in the data
+    assert plain("carol\nsmith", ascii_marks=True).plain == "carol \\n smith"

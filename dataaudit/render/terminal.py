@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..excerpt import ELLIPSIS, one_line
+from ..excerpt import ELLIPSIS, LINE_BREAK, one_line
 from ..report import Report
 from ..scan.pii import masked_as_configured
 from .figures import regression_line
@@ -31,11 +31,14 @@ NARROW = 60  # columns: below this the tables are printed as stacked lines (a 10
 
 def plain(value: object, style: str = "", *, ascii_marks: bool = False) -> Text:
     """Any string as inert terminal text: personal data masked (a dataset name, a hostile key named in an
-    action, a history row), no markup, no escape sequences. ascii_marks: an excerpt's truncation mark as "...",
-    for a console that shows ASCII only (`ascii_only`). A line break in a name or path reads " ⏎ ", as in report.md
-    and report.html (`one_line`)."""
+    action, a history row), no markup, no escape sequences. ascii_marks: an excerpt's truncation mark as "..." and
+    a line break's as "\\n" (as stderr's one-line messages write one), for a console that shows ASCII only
+    (`ascii_only`): its output escapes "⏎" as "\\u23ce", which read as a hidden character the data holds. A line
+    break in a name or path reads " ⏎ ", as in report.md and report.html (`one_line`)."""
     shown = one_line("" if value is None else str(value))
-    return Text(shown.replace(ELLIPSIS, "...") if ascii_marks else shown, style=style)
+    if ascii_marks:
+        shown = shown.replace(ELLIPSIS, "...").replace(LINE_BREAK, " \\n ")
+    return Text(shown, style=style)
 
 
 def one_word_each(texts: list[Text]) -> bool:
