@@ -161,6 +161,7 @@ def test_disputed_items_without_an_id_are_named_by_their_file_not_an_empty_colum
     from types import SimpleNamespace
 
     from dataaudit.render.sections.agreement import SECTION
+    from dataaudit.render.sections.base import text
 
     path = tmp_path / "n.jsonl"  # no id field: each item is its line
     path.write_text("".join(json.dumps({"text": f"t{i}", "annotations": [{"annotator": "a", "label": "x"},
@@ -170,10 +171,12 @@ def test_disputed_items_without_an_id_are_named_by_their_file_not_an_empty_colum
     assert [d.item_id for d in result.disputed] == [None, None, None]
     table = SECTION.build(SimpleNamespace(checks={"agreement": result}, per_file=[])).tables[1]
     assert table.headers == ["file", "lines", "text", "labels"]
-    assert [row[:2] for row in table.rows] == [[str(path), "1"], [str(path), "2"], [str(path), "3"]]
+    shown = text(str(path), 60, keep_end=True)  # as every section shows a path: its end, where the names differ
+    assert [row[:2] for row in table.rows] == [[shown, "1"], [shown, "2"], [shown, "3"]]
     one_named = replace(result, disputed=[replace(result.disputed[0], item_id="task-7"), *result.disputed[1:]])
     table = SECTION.build(SimpleNamespace(checks={"agreement": one_named}, per_file=[])).tables[1]
-    assert table.headers[0] == "item" and [row[0] for row in table.rows] == ["task-7", f"{path}:2", f"{path}:3"]
+    assert table.headers[0] == "item" and [row[0] for row in table.rows] == [
+        "task-7", text(f"{path}:2", 60, keep_end=True), text(f"{path}:3", 60, keep_end=True)]
 
 
 def test_sample_annotation_batch_flags_the_careless_annotator():

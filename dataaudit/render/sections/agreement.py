@@ -70,7 +70,7 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     # Records without an id field left the item column empty on every row: there, each item is named by its file
     # (the lines beside it place it), and where only some have an id, the others by their file and first line.
     named = any(d.item_id for d in a.disputed)
-    disputed = [[text(d.item_id, 40) if d.item_id else (f"{d.file}:{d.lines[0]}" if named and d.lines else d.file),
+    disputed = [[text(d.item_id, 40) if d.item_id else text(f"{d.file}:{d.lines[0]}" if named and d.lines else d.file, 60, keep_end=True),
                  ", ".join(map(str, d.lines[:6])), text(d.text),
                  ", ".join(f"{names[annotator]}: {labels[label]}" for annotator, label in d.labels.items())] for d in a.disputed]
     return SectionContent(lines, [Table("Annotators", headers, annotators, collapsed=False),
