@@ -1147,6 +1147,28 @@ def test_anonymous_prodigy_answers_in_two_files_are_each_counted(tmp_path):
     assert [(a.annotator, a.label) for a in copied.records[0].annotations] == [("(unknown #1)", "X")]
 
 
+def test_anonymous_answers_from_two_files_are_the_same_whatever_the_file_order(tmp_path):
+    """File b holds two unnamed answers ('(unknown #1)', '(unknown #2)', both Y at one time): read after file a,
+    its #1 was renumbered #2 and then met b's own #2, which read as its copy and was dropped (2 answers one
+    way, 3 the other). Each file's numbers map to names of their own."""
+    def line(stamp: int, choice: str) -> str:
+        return json.dumps({"text": "t", "_input_hash": 1, "_timestamp": stamp, "answer": "accept", "accept": [choice]})
+
+    (tmp_path / "a.jsonl").write_text(line(100, "X") + "\n")
+    (tmp_path / "b.jsonl").write_text(line(200, "Y") + "\n" + line(200, "Y") + "\n")
+    for files in (["a.jsonl", "b.jsonl"], ["b.jsonl", "a.jsonl"]):
+        dataset = read_export([tmp_path / name for name in files], Config())
+        answers = dataset.records[0].annotations
+        assert sorted(a.label for a in answers) == ["X", "Y", "Y"], files
+        assert len({a.annotator for a in answers}) == 3, files
+        assert not any("replaced" in n for n in dataset.annotation_export.notes), files
+    # a copy of b beside both: each of its numbers meets the answer it copies, so nothing is added
+    (tmp_path / "b-copy.jsonl").write_text((tmp_path / "b.jsonl").read_text())
+    again = read_export([tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "b-copy.jsonl"], Config())
+    assert sorted(a.label for a in again.records[0].annotations) == ["X", "Y", "Y"]
+    assert not any("replaced" in n for n in again.annotation_export.notes)
+
+
 def test_argilla_responses_without_a_user_are_each_an_anonymous_answer(tmp_path):
     records = [{"id": f"r{n}", "fields": {"text": f"text {n}"}, "responses": {"label": [
         {"value": value, "status": "submitted"} for value in values]}} for n, values in enumerate((["A", "B"], ["A", "A"]))]

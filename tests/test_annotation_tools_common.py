@@ -66,6 +66,17 @@ def test_long_label_names_and_small_exports_stay_label_questions():
     assert string_answers_kind(["yes", "no", "yes", "no", "yes", "no", "maybe later", "not sure", "call me back"]) == "textarea"
 
 
+def test_a_small_rubric_of_several_word_options_each_chosen_again_is_a_label_set():
+    # 5 options of three or more words, each chosen twice on 10 answers: no value is written once, so their words
+    # say nothing of writing (read as free text since the prose test ran on every value)
+    rubric = ["not helpful at all", "slightly helpful overall", "helpful with minor gaps", "very helpful and correct",
+              "fully correct and complete"]
+    answers = [rubric[n] for n in (0, 3, 1, 4, 2, 2, 0, 4, 1, 3)]
+    assert string_answers_kind(answers) == "choices"
+    # the same options each written once beside one chosen twice: mostly one-offs that read as written
+    assert string_answers_kind(rubric + [rubric[0]]) == "textarea"
+
+
 def _banking77(column: int) -> list[str]:
     import csv
     import random

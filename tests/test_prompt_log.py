@@ -180,10 +180,47 @@ def test_day_first_dates_are_read_in_one_format_for_the_whole_column(tmp_path, s
     assert _versions_in_order(path) == ["v-jan13", "v-jan20", "v-feb"]
 
 
-def test_dates_that_read_as_month_first_and_day_first_alike_are_refused(tmp_path):
+def test_dates_that_read_as_month_first_and_day_first_alike_are_refused_where_the_two_orders_differ(tmp_path):
+    # 2 January before 1 March, or 1 February after 3 January: which row came first is unknown
     path = tmp_path / "log.csv"
-    path.write_text("timestamp,score\n03/04/2024,0.5\n01/02/2024,0.6\n")
+    path.write_text("timestamp,score\n01/02/2024,0.5\n03/01/2024,0.6\n")
     with pytest.raises(InputError, match=r"log\.csv: line 1: field 'timestamp' reads as month/day and as day/month"):
+        read_prompt_log(path, PromptLogConfig())
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_dates_read_either_way_alike_order_the_log_where_both_readings_give_one_order(tmp_path, suffix):
+    """3 April or 4 March, 1 February or 2 January: either way the second row is the earlier, so the order is
+    known though the dates are not (it stopped the audit, comparing the dates rather than their order)."""
+    rows = [("03/04/2024", "v-later", 0.5), ("01/02/2024", "v-earlier", 0.6), ("05/06/2024", "v-last", 0.7)]
+    path = tmp_path / f"log{suffix}"
+    if suffix == ".jsonl":
+        path.write_text("".join(json.dumps({"timestamp": t, "prompt_version": v, "score": s}) + "\n" for t, v, s in rows))
+    else:
+        path.write_text("timestamp,prompt_version,score\n" + "".join(f"{t},{v},{s}\n" for t, v, s in rows))
+    assert _versions_in_order(path) == ["v-earlier", "v-later", "v-last"]
+
+
+@pytest.mark.parametrize("suffix, body", [
+    (".jsonl", '{"timestamp": 1704186000, "score": 0.5}\n{"timestamp": 1704189600, "score": 0.5}\n'
+               '{"timestamp": "2024-01-02T09:00:00", "score": 0.6}\n'),
+    (".csv", "timestamp,score\n1704186000,0.5\n1704189600,0.5\n2024-01-02T09:00:00,0.6\n"),
+])
+def test_a_column_mixing_epoch_numbers_and_dates_is_refused_as_mixed(tmp_path, suffix, body):
+    """Line 1 holds a valid epoch: it was blamed as 'not a date and time'."""
+    path = tmp_path / f"log{suffix}"
+    path.write_text(body)
+    with pytest.raises(InputError) as raised:
+        read_prompt_log(path, PromptLogConfig())
+    assert str(raised.value) == (f"{path}: field 'timestamp' mixes epoch numbers (line 1) with dates and times (line 3), "
+                                 "which do not order together; write every stamp as 2024-01-02T09:00:00 (or every one "
+                                 "as epoch seconds)")
+
+
+def test_an_epoch_number_beside_a_stamp_that_is_no_date_names_that_stamp(tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"timestamp": 1704186000, "score": 0.5}\n{"timestamp": "soon", "score": 0.6}\n')
+    with pytest.raises(InputError, match=r"log\.jsonl: line 2: field 'timestamp' is not a date and time"):
         read_prompt_log(path, PromptLogConfig())
 
 

@@ -117,22 +117,32 @@ def _time_order(stamps: pd.Series, path: Path) -> pd.Series:
     numbers = pd.to_numeric(stamps, errors="coerce")
     if numbers.notna().all():
         return numbers
-    texts = stamps.where(stamps.map(lambda value: isinstance(value, str)), None)
+    is_number = numbers.notna()
+    others = stamps[~is_number]
+    texts = others.where(others.map(lambda value: isinstance(value, str)), None)
     # utc: "+02:00" and "Z" stamps are one timeline, and a stamp without a zone is read as UTC beside them
     instants = pd.to_datetime(texts, errors="coerce", utc=True, format="ISO8601")
-    if instants.notna().all():
-        return instants
-    readings = _one_format_readings(texts)
+    readings = [instants] if instants.notna().all() else _one_format_readings(texts)
     if not readings:
         bad = int(instants.isna().idxmax()) + 1
         raise InputError(f"{path}: line {bad}: field 'timestamp' is not a date and time; write it as {ISO_EXAMPLE} "
                          "(or number the iterations in an 'iteration' column)")
-    first, *others = readings
-    for other in others:
-        differs = first.ne(other)
+    if is_number.any():
+        # each stamp is readable, but an epoch count and a calendar date are no one scale (seconds or
+        # milliseconds, which zone): naming either row as "not a date" would blame a good one
+        raise InputError(f"{path}: field 'timestamp' mixes epoch numbers (line {int(is_number.idxmax()) + 1}) with dates "
+                         f"and times (line {int(others.index[0]) + 1}), which do not order together; write every stamp "
+                         f"as {ISO_EXAMPLE} (or every one as epoch seconds)")
+    # Only the order is used: where month/day and day/month readings put the rows in one order ("01/02/2024"
+    # before "03/04/2024" either way), either reading sorts the log right, though the dates themselves differ.
+    first, *rest = readings
+    first_ranks = first.rank(method="dense")
+    for other in rest:
+        differs = first_ranks.ne(other.rank(method="dense"))
         if differs.any():
             raise InputError(f"{path}: line {int(differs.idxmax()) + 1}: field 'timestamp' reads as month/day and as "
-                             f"day/month alike, so the order is unknown; write it as {ISO_EXAMPLE}")
+                             f"day/month alike, and the two readings order the rows differently, so the order is unknown; "
+                             f"write it as {ISO_EXAMPLE}")
     return first
 
 

@@ -85,24 +85,34 @@ def _newer(answer: Answer, kept: Answer) -> bool:
     return mine >= theirs if mine is not None and theirs is not None else True
 
 
-def _anonymous_place(answer: Answer, label: str, latest: dict[tuple[str, str, bool], tuple[Answer, str]]) -> Answer:
-    """An unnamed answer under a name no other answer to its question holds. Each file numbers an item's unnamed
-    answers from "(unknown #1)", so an item joined from two files holds two different "(unknown #1)": the later
-    is another answer (a next free number), never the earlier one's redo, as an unnamed answer names nobody who
-    could have answered again. One met again (a copied file, an older export) keeps the name it was first read
-    under, wherever each file placed it."""
-    kept = latest.get((answer.annotator, answer.question, answer.is_gold))
-    if kept is None or _same_answer(answer, kept[0], label, kept[1]):
-        return answer
-    placed = {name: other for (name, question, gold), other in latest.items()
-              if question == answer.question and gold == answer.is_gold and is_anonymous(name)}
-    for name, (other, other_label) in sorted(placed.items()):
+def _anonymous_place(answer: Answer, label: str, latest: dict[tuple[str, str, bool], tuple[Answer, str]],
+                     places: dict[tuple[str, str, str, bool], str]) -> Answer:
+    """An unnamed answer under a name no other file's answer to its question holds. Each file numbers an item's
+    unnamed answers from "(unknown #1)", so an item joined from two files holds two different "(unknown #1)":
+    the later file's is another answer, never the earlier one's redo, as an unnamed answer names nobody who could
+    have answered again. `places` maps each file's own number to the name it was given, so a file's #1 and #2 stay
+    two answers whichever file came first (renamed one at a time, a file's #1 moved to a free #2 and then met its
+    own #2, which read as a copy of it). One met again in another file (a copied file, an older export) keeps the
+    name it was first read under, wherever that file placed it."""
+    scope = (answer.question, answer.is_gold)
+    own = (answer.source, answer.annotator, *scope)
+    if own in places:
+        return replace(answer, annotator=places[own])
+    held = {name for (_, _, *where), name in places.items() if tuple(where) == scope}
+    # a name this file already gave one of its numbers is another answer of this file, never this one's copy
+    this_file = {name for (source, _, *where), name in places.items() if source == answer.source and tuple(where) == scope}
+    # its own number first, then "(unknown #2)" before "(unknown #10)"
+    candidates = sorted(held - this_file, key=lambda name: (name != answer.annotator, len(name), name))
+    for name in candidates:
+        other, other_label = latest[(name, *scope)]
         if _same_answer(answer, other, label, other_label):
+            places[own] = name
             return replace(answer, annotator=name)
-    number = 1
-    while anonymous_annotator(number) in placed:
-        number += 1
-    return replace(answer, annotator=anonymous_annotator(number))
+    name, number = answer.annotator, 1
+    while name in held:
+        name, number = anonymous_annotator(number), number + 1
+    places[own] = name
+    return replace(answer, annotator=name)
 
 
 def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline: str | None, counts: Counts) -> Record:
@@ -110,6 +120,8 @@ def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline:
     # per annotator and question, the answers already met: one met again (a copied file, a task in two files of
     # one export) is the same answer read twice, never another redo to count
     seen: dict[tuple[str, str, bool], set[tuple]] = {}
+    # (file, the file's own unnamed number, question, gold) -> the name it is read under in this item
+    anonymous_places: dict[tuple[str, str, str, bool], str] = {}
     target = None
     target_from_gold = False
     for answer in item.answers:
@@ -120,7 +132,7 @@ def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline:
         if label is None or kind not in JUDGED_LEVELS:
             continue
         if is_anonymous(answer.annotator):
-            answer = _anonymous_place(answer, label, latest)
+            answer = _anonymous_place(answer, label, latest, anonymous_places)
         # one answer per annotator and question: the newest replaces the others, which are counted
         key = (answer.annotator, answer.question, answer.is_gold)
         kept = latest.get(key)

@@ -139,9 +139,11 @@ def new_item(record: Any, index: int, config: Config, counts: Counts, *, what: s
 
 
 # A label is a name, free text a sentence: where values are given only once or twice each (fewer than
-# LABEL_REPEATS answers a value), a typical value past this many characters, or past LABEL_NAME_WORDS words, or
-# with sentence punctuation, reads as written, not chosen. Values given again and again are a label set whatever
-# their length (a rubric's "The response is helpful and fully correct here").
+# LABEL_REPEATS answers a value), a typical value past this many characters reads as written, not chosen, and so
+# does one given once past LABEL_NAME_WORDS words or with sentence punctuation. Words and punctuation judge only
+# the one-offs: a small rubric's "very helpful and correct", chosen twice, is an option picked again, not a
+# sentence written twice. Values given again and again are a label set whatever their length (a rubric's "The
+# response is helpful and fully correct here").
 LABEL_NAME_CHARS = 40
 LABEL_NAME_WORDS = 2
 LABEL_REPEATS = 3
@@ -171,9 +173,11 @@ def _reads_as_name(value: str) -> bool:
     return 0 < len(value) <= LABEL_NAME_CHARS and len(value.split()) == 1 and not _SENTENCE_PUNCTUATION.search(value)
 
 
-def _reads_as_prose(value: str) -> bool:
-    """Long, several words, or punctuated as a sentence: how an answer is written."""
-    return len(value) > LABEL_NAME_CHARS or len(value.split()) > LABEL_NAME_WORDS or bool(_SENTENCE_PUNCTUATION.search(value.strip()))
+def _reads_as_written(value: str, times_given: int) -> bool:
+    """Long, or given once with several words or a sentence's punctuation: how an answer is written."""
+    if len(value) > LABEL_NAME_CHARS:
+        return True
+    return times_given == 1 and (len(value.split()) > LABEL_NAME_WORDS or bool(_SENTENCE_PUNCTUATION.search(value.strip())))
 
 
 def string_answers_kind(values: list[str]) -> str:
@@ -189,7 +193,7 @@ def string_answers_kind(values: list[str]) -> str:
     # the shape first: a small export's distinct values say nothing yet of whether they repeat
     if len(values) < LABEL_SHAPE_DECIDES_BELOW and all(_reads_as_name(value) for value in counts):
         return "choices"
-    if len(values) < LABEL_REPEATS * len(counts) and 2 * sum(map(_reads_as_prose, counts)) > len(counts):
+    if len(values) < LABEL_REPEATS * len(counts) and 2 * sum(_reads_as_written(v, n) for v, n in counts.items()) > len(counts):
         return "textarea"
     if len(counts) > max(2, len(values) // 2):
         return "textarea"
