@@ -69,3 +69,30 @@ def test_greek_never_and_when_which_only_the_accent_tells_apart_stay_apart():
 @pytest.mark.parametrize("a, b", [("όχι τώρα", "τώρα"), ("hayır iptal et", "iptal et"), ("ΟΧΙ ΤΩΡΑ", "τώρα")])
 def test_a_folded_greek_or_turkish_negation_is_still_a_negation(a, b):
     assert protected_difference(key(a), key(b)) == "negation"
+
+
+# Review of intl40 (rev40-F): FOREIGN_FUNCTION_WORDS holds everyday English words and names (van, os, del, dove,
+# hay, ben, eu) and the elision pattern took c'mon, dell's, all's: one such word beside one English function
+# word read as another language, and the my / your rule was not applied.
+@needs_dictionary
+@pytest.mark.parametrize("text", [
+    "my van broke down", "my os crashed", "c'mon send my card", "play del shannon", "my dove soap order",
+    "dell's screen broke", "all's fine", "nell's order", "hay fever cover for my ben", "rent a van in la",
+])
+def test_english_holding_a_word_that_is_also_a_foreign_function_word_reads_as_english(text):
+    assert reads_english(key(text))
+
+
+@needs_dictionary
+@pytest.mark.parametrize("a, b", [
+    ("my van broke down", "your van broke down"), ("my os crashed", "your os crashed"),
+    ("c'mon send my card", "c'mon send his card"),
+])
+def test_a_person_swapped_beside_a_word_that_is_also_foreign_is_still_a_function_word_difference(a, b):
+    assert protected_difference(key(a), key(b)) == "function word"
+
+
+@needs_dictionary
+@pytest.mark.parametrize("text", ["j'ai perdu ma carte", "dov'è la mia carta", "l'adresse de ma carte a changé"])
+def test_an_elided_article_or_pronoun_still_marks_french_or_italian(text):
+    assert not reads_english(key(text))
