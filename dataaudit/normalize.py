@@ -236,6 +236,9 @@ def tokens(text: str) -> list[str]:
     text = text.casefold()
     if text.isascii():
         return _ASCII_TOKEN.findall(text)
+    # casefold leaves İ as i + a combining dot and splits ΐ / ΰ into ι / υ + two combining marks (which the fold
+    # to ϊ / ϋ then never meets); some callers tokenise text normalize_text has not seen
+    text = unicodedata.normalize("NFC", _DOTTED_I.sub("i", text))
     found = _TOKEN.findall(text)
     return [_folded(w) for w in found] if not _FOLDED.isdisjoint(text) else found
 

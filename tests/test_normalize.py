@@ -96,3 +96,22 @@ def test_a_person_swapped_beside_a_word_that_is_also_foreign_is_still_a_function
 @pytest.mark.parametrize("text", ["j'ai perdu ma carte", "dov'è la mia carta", "l'adresse de ma carte a changé"])
 def test_an_elided_article_or_pronoun_still_marks_french_or_italian(text):
     assert not reads_english(key(text))
+
+
+# Review of intl40: casefold decomposes ΐ and ΰ (ι / υ with a diaeresis and a tonos as combining marks), so
+# the fold to ϊ / ϋ never met them and the capitals copy kept other words.
+@pytest.mark.parametrize("capitals, lower", [("ΠΡΩΤΕΪΝΗ ΣΚΟΝΗ", "πρωτεΐνη σκόνη"), ("ΔΙΑΛΥΤΙΚΑ ΤΑΪΖΩ", "διαλυτικά ταΐζω")])
+def test_greek_capitals_match_their_lower_case_with_an_accented_diaeresis(capitals, lower):
+    assert tokens(capitals) == tokens(lower)
+    assert key(capitals) == key(lower)
+
+
+def test_greek_iota_with_diaeresis_and_tonos_is_read_as_iota_with_diaeresis():
+    assert tokens("ΐ ΰ") == ["ϊ", "ϋ"]
+
+
+# A caller that tokenises text not passed through normalize_text (the query of a conversation, near pairs'
+# raw texts) got casefold's combining dot after the i of a Turkish capital İ.
+def test_turkish_dotted_capital_i_tokenises_without_a_combining_dot():
+    assert tokens("İPTAL ET") == ["iptal", "et"]
+    assert tokens("İSTANBUL uçuşu") == tokens("istanbul uçuşu")
