@@ -85,8 +85,11 @@ def normalize_text(text: str, config: DuplicatesConfig) -> str:
 # normalize_text says; the words the copy rules compare read dotless ı as i and Greek vowels without their tonos,
 # whichever side is in capitals (the words are made per text, before any other is in sight), which also joins a
 # text typed on a keyboard without ı or accents to its spelt-out copy. The price: the few words only ı/i or an
-# accent tells apart (Turkish sık / sik, kır / kir; Greek πού / που) read as one; ποτέ (never) is kept as written
-# and is a negation, so it stays apart from πότε (when), which it would otherwise become.
+# accent tells apart (Turkish sık / sik, kır / kir; Greek πού / που, νόμος / νομός: law / prefecture, ή / η: or /
+# the) read as one, so two texts told apart only by such a word are copies; ποτέ (never) is kept as written
+# and is a negation, so it stays apart from πότε (when), which it would otherwise become. Its capitals ΠΟΤΕ
+# are πότε's too and read as when (the tokens keep no trace of case), so a text with ποτέ and its copy in
+# capitals differ in a negation and are never copies: the safe side, as one cannot tell never from when there.
 _CAPITALS_FOLD = str.maketrans("ıάέήίόύώΐΰ", "iαεηιουωϊϋ")
 _FOLDED = frozenset("ıάέήίόύώΐΰ")
 ACCENT_KEPT = frozenset(("ποτέ",))
