@@ -324,3 +324,23 @@ def test_long_rare_labels_that_share_a_head_are_named_apart_and_as_the_size_sect
     assert first != second and first.endswith(f"_{ends[0]}' (3)") and second.endswith(f"_{ends[1]}' (3)")
     assert first.startswith(f"'{stem[:10]}") and "…" in first
     assert all(len(name.rsplit("' ", 1)[0]) - 1 <= LABEL_WIDTH for name in (first, second))
+
+
+def test_the_size_check_imports_nothing_from_the_render_layer_and_names_labels_at_the_sections_width():
+    # Review of intl40: checks/size.py took distinct_texts from render/sections/base.py and kept its own copy of
+    # LABEL_WIDTH; both now live in dataaudit/excerpt.py, which checks and renderers may import alike.
+    import ast
+    from pathlib import Path
+
+    import dataaudit.checks.size as size_check
+    import dataaudit.excerpt as excerpt_rules
+    import dataaudit.render.sections.base as sections_base
+    import dataaudit.render.sections.size as size_section
+
+    tree = ast.parse(Path(size_check.__file__).read_text(encoding="utf-8"))
+    imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    assert not [m for m in imported if m.startswith(("render", "dataaudit.render"))], imported
+    assert size_check.distinct_texts is sections_base.distinct_texts is excerpt_rules.distinct_texts
+    assert "LABEL_WIDTH" not in vars(size_check) or size_check.LABEL_WIDTH is excerpt_rules.LABEL_WIDTH
+    assert size_section.LABEL_WIDTH == excerpt_rules.LABEL_WIDTH == 40

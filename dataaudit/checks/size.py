@@ -14,15 +14,14 @@ import numpy as np
 
 from ..config import Config, SizeConfig
 from ..digits import against
+from ..excerpt import LABEL_WIDTH, distinct_texts
 from ..load.readers import without_tools_turn
 from ..load.records import Dataset, Record
-from ..render.sections.base import distinct_texts
 from ..tokens import TokenCounter, load_token_counter
 from .base import AuditContext, Check, Finding, Status
 from .tokens import resolve_target
 
 MAX_LINES_LISTED = 100
-LABEL_WIDTH = 40  # a label named in the summary, as render.sections.size names one in a line
 
 
 @dataclass(frozen=True)

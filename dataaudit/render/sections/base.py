@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Collection, Iterable
+from typing import TYPE_CHECKING, Callable, Collection
 
 from ...errors import said
-from ...excerpt import excerpt, sanitise
+from ...excerpt import distinct_texts, excerpt  # noqa: F401  sections take distinct_texts from here with the rest
 
 if TYPE_CHECKING:
     from ...report import Report
@@ -19,68 +17,6 @@ def text(value: object, limit: int = 120, *, keep_end: bool = False, keep_both: 
     for file paths; in the middle with keep_both, for names that differ at either end). Markdown characters
     are left for the Markdown renderer to neutralise, so HTML and the terminal show them as typed."""
     return excerpt(value, limit, markdown=False, keep_end=keep_end, keep_both=keep_both)
-
-
-# The tag a shown name gets where cutting its middle out still leaves it reading like another's: hex digits of the
-# SHA-256 of the whole name, so one name reads the same in every table and figure of every report. Only a name with
-# nothing masked gets one: two names read alike after the cut because a masked value was their only difference,
-# and a digest of "refund request from +1 415 555 0958" is a digest of the million numbers its placeholder leaves
-# to guess, so it gave the number back. A masked name is tagged by its place among the names instead (#1, #2, in
-# the order they came, which is the input's, so the page is the same from run to run).
-NAME_TAG_CHARS = 6
-
-
-def distinct_texts(values: Iterable[object], limit: int) -> dict[object, str]:
-    """Each value's text at `limit`, no two alike: a plot keyed by "customer_request_category_refund_and_bi…"
-    drew two labels as one bar (and dropped the larger), a table listed two annotators under one name. Where the
-    heads collide the middle is cut out instead (the end usually tells them apart); where that collides too,
-    each gets a tag: of its digest where nothing in it was masked, of its place otherwise (and whatever a digest
-    tag still leaves alike is numbered too)."""
-    shown = {value: text(value, limit) for value in dict.fromkeys(values)}
-    clashing = _clashing(shown)
-    if clashing:
-        shown.update({value: text(value, limit, keep_both=True) for value in clashing})
-        clashing = _clashing(shown)
-    if clashing:
-        numbered = [value for value in clashing if _masked(value)]
-        shown.update({value: _tagged(value, limit, _digest_tag(value)) for value in clashing if value not in numbered})
-        numbered_set = set(numbered) | set(_clashing(shown))
-        _number(shown, [value for value in shown if value in numbered_set], limit)
-    return shown
-
-
-def _masked(value: object) -> bool:
-    """Whether the value's text hides part of it (a masked value, or a control character shown as its escape)."""
-    return sanitise(str(value)) != str(value)
-
-
-def _digest_tag(value: object) -> str:
-    return hashlib.sha256(str(value).encode("utf-8", "surrogatepass")).hexdigest()[:NAME_TAG_CHARS]
-
-
-def _number(shown: dict[object, str], numbered: list[object], limit: int) -> None:
-    """Tags each of `numbered` (in the order the values came) with the lowest place number left that makes its text
-    one no other value has: a tag of distinct numbers cannot clash, unlike a digest cut short."""
-    renamed = set(numbered)
-    taken = {reads for value, reads in shown.items() if value not in renamed}
-    place = 0
-    for value in numbered:
-        place += 1
-        while _tagged(value, limit, str(place)) in taken:
-            place += 1
-        shown[value] = _tagged(value, limit, str(place))
-        taken.add(shown[value])
-
-
-def _clashing(shown: dict[object, str]) -> list[object]:
-    readers = Counter(shown.values())
-    return [value for value, reads in shown.items() if readers[reads] > 1]
-
-
-def _tagged(value: object, limit: int, tag: str) -> str:
-    """The value's text with its middle cut out to make room for " #tag" within limit."""
-    suffix = f" #{tag}"
-    return text(value, max(limit - len(suffix), 1), keep_both=True) + suffix
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Collection, Iterable
 
 from ...digits import value_text
+from ...excerpt import LABEL_WIDTH
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, add_json, distinct_texts, json_written
 
@@ -13,8 +14,7 @@ TOKEN_PLACES = 2  # a median or percentile of counts falls between two of them: 
 # Rare labels named in the balance line: 40,000 labels of two examples each made it 7,224 terminal lines, and
 # report.md cut it mid-name; report.json holds every label's count (checks.balance.counts, rare_labels).
 RARE_LABELS_NAMED = 10
-LABEL_WIDTH = 40  # a label in a line or a figure; the label-count table has room for LABEL_TABLE_WIDTH
-LABEL_TABLE_WIDTH = 60
+LABEL_TABLE_WIDTH = 60  # the label-count table has room for more than a line or figure's LABEL_WIDTH
 
 
 def label_names(report: Report, more: Iterable[str] = (), limit: int = LABEL_WIDTH) -> dict[str, str]:
