@@ -6,7 +6,7 @@ import hashlib
 
 from dataaudit.api import audit
 from dataaudit.config import config_from_dict
-from dataaudit.render.sections.base import distinct_texts
+from dataaudit.excerpt import distinct_texts
 from tests.conftest import write_jsonl
 
 HIGH = "customer_request_category_refund_and_billing_dispute_high"

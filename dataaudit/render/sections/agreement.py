@@ -7,7 +7,8 @@ from typing import Collection
 from ...checks.agreement import ci_text, flag_figures, flagged_by_gold, gold_figure, undefined_text
 from ...report import Report
 from ..figures import report_figure
-from .base import Figure, Section, SectionContent, Table, distinct_texts, text
+from ...excerpt import distinct_texts
+from .base import Figure, Section, SectionContent, Table, text
 from .size import label_names
 
 

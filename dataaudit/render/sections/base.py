@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Collection
 
 from ...errors import said
-from ...excerpt import distinct_texts, excerpt  # noqa: F401  sections take distinct_texts from here with the rest
+from ...excerpt import excerpt
 
 if TYPE_CHECKING:
     from ...report import Report

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Collection
 
-from ...excerpt import ELLIPSIS, one_line_parts
+from ...excerpt import ELLIPSIS, distinct_texts, one_line_parts
 from ...report import Report
 from ..figures import report_figure
-from .base import EXPORT_ROWS, Section, SectionContent, Table, distinct_texts, rows_grouped, text
+from .base import EXPORT_ROWS, Section, SectionContent, Table, rows_grouped, text
 
 if TYPE_CHECKING:
     from ...checks.batches import BatchSummary

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Collection, Iterable
 
 from ...digits import value_text
-from ...excerpt import LABEL_WIDTH
+from ...excerpt import LABEL_WIDTH, distinct_texts
 from ...report import Report
-from .base import Figure, Section, SectionContent, Table, add_json, distinct_texts, json_written
+from .base import Figure, Section, SectionContent, Table, add_json, json_written
 
 
 TOKEN_PLACES = 2  # a median or percentile of counts falls between two of them: 78.05, 12.5
