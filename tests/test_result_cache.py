@@ -364,6 +364,8 @@ def test_a_config_copied_to_another_folder_reads_its_own_eval_set_on_a_cached_re
     there = tmp_path / "b" / "dataaudit.toml"
     there.parent.mkdir()
     there.write_text(here.read_text(encoding="utf-8"), encoding="utf-8")  # no eval.jsonl beside it
+    # the models file it names goes with it: one named and missing is refused before the audit
+    (there.parent / "models.toml").write_bytes((here.parent / "models.toml").read_bytes())
     data = _small(tmp_path)
     assert audit(data, config_path=here, embed=False).checks["maintenance"].missing == []
     assert audit(data, config_path=there, embed=False).checks["maintenance"].missing == ["eval_set"]
