@@ -32,7 +32,7 @@ import functools
 
 import numpy as np
 
-from .engine.base import DataSteps
+from .engine.base import DataSteps, SerialSteps
 from .result_cache import ResultCache, array_fingerprint, results_folder
 
 SLOTS = 4
@@ -204,12 +204,13 @@ class SearchMemo:
 
 
 def _search_added(steps: DataSteps, added: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """steps.search(added, queries, k): for a batch's few new rows, the turned tiles of neighbours.top_k_among_few
-    (the same lists; a search of 20,000 old queries against 500 new rows took 1.5-2 s of the batch re-run's
-    coverage and duplicates checks, four fifths of it multiplying padding)."""
+    """steps.search(added, queries, k): for a batch's few new rows searched here, the turned tiles of
+    neighbours.top_k_among_few (the same lists; a search of 20,000 old queries against 500 new rows took 1.5-2 s
+    of the batch re-run's coverage and duplicates checks, four fifths of it multiplying padding). Another
+    engine's steps (Ray's tasks) search as they search every block, so the work goes where the engine puts it."""
     from .neighbours import QUERY_TILE, top_k_among_few
 
-    if len(added) <= QUERY_TILE:
+    if len(added) <= QUERY_TILE and isinstance(steps, SerialSteps):
         return top_k_among_few(added, queries, k)
     return steps.search(added, queries, k)
 

@@ -381,7 +381,7 @@ def test_a_failure_whose_text_reads_like_a_config_error_stays_the_clusters_with_
     assert type(raised.value) is EngineError
     assert str(raised.value).startswith("the Ray cluster could not finish embedding")
     # the record's text shown as any excerpt of the data is: on one line, its email address masked
-    shown = "cannot parse record 'hi dataaudit.errors.ConfigError: planted.toml: write to <EMAIL "
+    shown = "cannot parse record 'hi \u23ce dataaudit.errors.ConfigError: planted.toml: write to <EMAIL "
     assert f"(ValueError: {shown}" in str(raised.value) and "ann.lee@example.com" not in str(raised.value)
     assert str(raised.value).endswith("'); no report was written")
 
