@@ -707,42 +707,35 @@ def _object_argument_findings(result: TokensResult) -> list[Finding]:
         "checks.tokens.object_arguments, or name an open model's tokenizer (--tokenizer).")]
 
 
+# What OpenAI's upload refuses, one rule each: (the lines' key in checks.tokens, what those records do, what the
+# model takes instead, what to write in them). Each is a failure, as arguments given as an object are.
+_UPLOAD_SHAPE_RULES = (
+    ("names_not_accepted", "give a message a `name` that", "does not take (1 to 64 letters, digits, '_' or '-')",
+     "Rename the participants in the lines listed under checks.tokens.names_not_accepted (bob.smith as bob_smith, "
+     "José as Jose) or drop the names"),
+    ("calls_without_id", "make a tool call without an `id`, as Hugging Face and TRL write them, but",
+     "needs each call's id", "Give each tool call in the lines listed under checks.tokens.calls_without_id an id "
+     "(a tool message answering it names the same id)"),
+    ("tools_as_strings", "give their tool definitions as a string holding JSON, as Hugging Face datasets store them, "
+     "but", "takes `tools` only as a list", "Write `tools` as the list itself (json.loads the string) in the lines "
+     "listed under checks.tokens.tools_as_strings"),
+)
+
+
 def _upload_shape_findings(result: TokensResult) -> list[Finding]:
-    """A failure per rule, as for arguments given as an object: OpenAI's upload refuses the file."""
+    """A failure per rule (_UPLOAD_SHAPE_RULES) some records break: OpenAI's upload refuses the file."""
     findings = []
-    if result.names_not_accepted_count:
-        named, more = _named_lines([f"{_where(o)} ({o.field})" for o in result.names_not_accepted[:MAX_LINES_NAMED]],
-                                   result.names_not_accepted_count)
+    for key, doing, takes, fix in _UPLOAD_SHAPE_RULES:
+        count, lines = getattr(result, f"{key}_count"), getattr(result, key)
+        if not count:
+            continue
+        named, more = _named_lines([f"{_where(o)} ({o.field})" for o in lines[:MAX_LINES_NAMED]], count)
         findings.append(Finding(
             "format", Status.FAIL,
-            f"{result.names_not_accepted_count:,} of {result.records:,} records give a message a `name` that OpenAI's "
-            f"fine-tuning of {result.target_model} does not take (1 to 64 letters, digits, '_' or '-'), so the upload "
-            f"would be refused: {named}{more}",
-            {"target_model": result.target_model, "names_not_accepted": result.names_not_accepted_count},
-            "Rename the participants in the lines listed under checks.tokens.names_not_accepted (bob.smith as "
-            "bob_smith, José as Jose) or drop the names, or name an open model's tokenizer (--tokenizer)."))
-    if result.calls_without_id_count:
-        named, more = _named_lines([f"{_where(o)} ({o.field})" for o in result.calls_without_id[:MAX_LINES_NAMED]],
-                                   result.calls_without_id_count)
-        findings.append(Finding(
-            "format", Status.FAIL,
-            f"{result.calls_without_id_count:,} of {result.records:,} records make a tool call without an `id`, as Hugging "
-            f"Face and TRL write them, but OpenAI's fine-tuning of {result.target_model} needs each call's id, so the "
-            f"upload would be refused: {named}{more}",
-            {"target_model": result.target_model, "calls_without_id": result.calls_without_id_count},
-            "Give each tool call in the lines listed under checks.tokens.calls_without_id an id (a tool message "
-            "answering it names the same id), or name an open model's tokenizer (--tokenizer)."))
-    if result.tools_as_strings_count:
-        named, more = _named_lines([f"{_where(o)} ({o.field})" for o in result.tools_as_strings[:MAX_LINES_NAMED]],
-                                   result.tools_as_strings_count)
-        findings.append(Finding(
-            "format", Status.FAIL,
-            f"{result.tools_as_strings_count:,} of {result.records:,} records give their tool definitions as a string "
-            f"holding JSON, as Hugging Face datasets store them, but OpenAI's fine-tuning of {result.target_model} takes "
-            f"`tools` only as a list, so the upload would be refused: {named}{more}",
-            {"target_model": result.target_model, "tools_as_strings": result.tools_as_strings_count},
-            "Write `tools` as the list itself (json.loads the string) in the lines listed under "
-            "checks.tokens.tools_as_strings, or name an open model's tokenizer (--tokenizer)."))
+            f"{count:,} of {result.records:,} records {doing} OpenAI's fine-tuning of {result.target_model} {takes}, "
+            f"so the upload would be refused: {named}{more}",
+            {"target_model": result.target_model, key: count},
+            f"{fix}, or name an open model's tokenizer (--tokenizer)."))
     return findings
 
 
