@@ -201,7 +201,9 @@ def scripts(texts: Sequence[str], probe: Probe) -> list[str]:
     counts: Counter = Counter()
     for c, n in Counter("".join(probe.unknown_text(t) for t in texts)).items():
         category = unicodedata.category(c)
-        if c.isspace() or category.startswith(("P", "Z", "C")):
+        # ASCII (digits and Latin letters) inside an unknown word is never the script the model lacks: "436일째" read
+        # as "DIGIT" among the writing systems.
+        if c.isascii() or category.startswith(("P", "Z", "C")):
             continue
         counts["SYMBOL" if category.startswith("S") else (unicodedata.name(c, "") or "UNNAMED").split()[0]] += n
     return [name for name, _ in counts.most_common(5)]

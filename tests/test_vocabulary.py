@@ -174,3 +174,12 @@ def test_the_warning_quotes_each_example_as_typed_with_its_file_and_line(tmp_pat
     assert unreadable.count == 2 and unreadable.examples == ["ยกเลิก", family]
     said = warning(unreadable, "all-MiniLM-L6-v2", set())
     assert f'; e.g. {tmp_path / "t.jsonl"}:1 "ยกเลิก", {tmp_path / "t.jsonl"}:2 "{family}". Use a multilingual' in said
+
+
+def test_ascii_digits_in_an_unreadable_word_are_no_writing_system():
+    """'436일째' named DIGIT among the scripts the model cannot read, beside HANGUL."""
+    from dataaudit.vocabulary import scripts
+
+    probe = probe_for("")
+    assert "DIGIT" not in scripts(["436일째 되는 날", "2024년 12월"], probe)
+    assert scripts(["436일째 되는 날"], probe)[:1] == ["HANGUL"]
