@@ -415,7 +415,9 @@ def _boundary(text: str, i: int) -> bool:
                 return False
     before, after = text[i - 1], text[i]
     code = ord(after)
-    if (unicodedata.category(after) in ("Mn", "Me", "Mc") or after in (ZWJ, ZWNJ) or code in _EMOJI_MODIFIERS
+    # Thai and Lao SARA AM are letters (Lo) that UAX #29 joins to the cluster before them (SpacingMark): "น้ำ" cut
+    # before it read "น้".
+    if (unicodedata.category(after) in ("Mn", "Me", "Mc") or after in (ZWJ, ZWNJ, "\u0e33", "\u0eb3") or code in _EMOJI_MODIFIERS
             or 0xE0020 <= code <= 0xE007F or 0x1160 <= code <= 0x11FF or 0xD7B0 <= code <= 0xD7FF):
         return False
     if before in (ZWJ, ZWNJ) or before in _DIRECTION_MARKS:

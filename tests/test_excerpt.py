@@ -184,6 +184,7 @@ def test_a_zero_width_joiner_cannot_hide_an_address_from_the_masker():
     ("\u0915\u094d\u0937\u0915\u0915", 3, "…"),  # Hindi "ksha" is one cluster
     ("\u0915\u094d\u0937\u0915\u0915", 4, "\u0915\u094d\u0937…"),
     ("x " + ENGLAND + " y", 6, "x…"),
+    ("\u0e19\u0e49\u0e33\u0e19\u0e49\u0e33", 3, "…"),  # Thai SARA AM stays on "น้ำ" (water): never "น้…"
 ])
 def test_truncation_never_cuts_an_escape_or_a_grapheme_cluster(text, limit, shown):
     assert excerpt(text, limit, markdown=False) == shown
