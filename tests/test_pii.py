@@ -843,6 +843,11 @@ def test_an_address_glued_after_a_number_leaves_none_of_the_number_shown(text, f
     ("tel.020 7946 0958 9 to 5", "020 7946 0958"),
     ("reach us at,+44 20 7946 0958 7 days a week", "+44 20 7946 0958"),
     ("call tel:+44 20 7946 0958 5 times", "+44 20 7946 0958"),
+    # a figure before the number, which the matcher took into its candidate
+    ("call me back after 12:30 415 555 0958 thanks", "415 555 0958"),
+    ("room 12 415 555 0958", "415 555 0958"),
+    ("gate 7 020 7946 0958", "020 7946 0958"),
+    ("1,000 415 555 0958", "415 555 0958"),
 ])
 def test_a_number_followed_by_a_space_and_a_digit_is_found(text, value):
     """The matcher read the group after the number as part of it, rejected the grouping and found nothing: the
@@ -859,7 +864,8 @@ def test_each_of_two_numbers_each_followed_by_a_digit_is_found():
 
 @pytest.mark.parametrize("text", ["1 2 3 4 5 6 7 8 9 10 11 12", "order 1234 5678 9012 3", "ISBN 978 3 16 148410 0",
                                   "scores 20 7946 0958 5", "2024 12 31 2025 01 01", "400 500 600 700 800 900",
-                                  "ids 83:413 3715610 85:50323."])  # the tail of "83:413", which the full pass read
+                                  "ids 83:413 3715610 85:50323.",  # the tail of "83:413", which the full pass read
+                                  "it is true tracking 1Z7039414768"])  # a UPS number: "1 7039414768" once its Z is set aside
 def test_runs_of_digit_groups_read_again_find_no_number_where_there_is_none(text):
     assert scan_text(text) == []
 

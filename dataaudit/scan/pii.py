@@ -399,6 +399,7 @@ _LETTER_AFTER_DIGIT = re.compile(r"(?<=\d)[^\W\d_]")
 _SPACED_TOKEN = re.compile(r"[+(]*\d[\d().\-/]*")
 _SPACED_RUN = re.compile(r"[+(]*\d[\d().\-/]*(?:[ \u00a0][+(]*\d[\d().\-/]*)+")
 _MOST_GROUPS = 8  # a number is written in at most this many groups ("+1 (415) 555 26 71 x 12" has fewer)
+_MOST_LEADING = 2  # leading groups a retry leaves out (a time's minutes, a room number, a thousands group)
 
 
 def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, int, int, str]]:
@@ -426,7 +427,9 @@ def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, 
                 # A bare digit run, or a grouped one an ASCII letter runs on from ("SKU 415-555-0958X"), is a phone number
                 # only with a + or a phone word before it: as often a product or part code.
                 vouched = match.raw_string.startswith("+") or _PHONE_CONTEXT.search(text, max(0, start - 30), start)
-                if (_BARE_DIGITS.fullmatch(match.raw_string) or end in glued) and not vouched:
+                # So is one an ASCII letter glued to a digit sits in or just before: a UPS "1Z2174477326" read as
+                # "1 2174477326", a country code and a number.
+                if (_BARE_DIGITS.fullmatch(match.raw_string) or any(start - 1 <= at <= end for at in glued)) and not vouched:
                     continue
                 where = phonenumbers.region_code_for_number(match.number) or "international"
                 # The matcher gives up on "+1 415-555-2671 4111 ..." (a card runs on after it) and retries without
@@ -485,27 +488,38 @@ def _retried(text: str, run: re.Match, matches, taken: Callable[[int, int], bool
             while last and groups[last - 1][2] <= 2:
                 last -= 1
             if last == end:
-                break  # nothing follows: the matcher had this stretch as it is
+                # Nothing small follows, but a figure may lead ("after 12:30 415 555 0958", "room 12 ...", "1,000 415
+                # ..."): the matcher took it into its candidate and refused the grouping. Read again without one,
+                # then two, leading groups.
+                hits = next((found for first in range(1, min(_MOST_LEADING, end - 1) + 1)
+                             if (found := _window_hits(text, groups[first:end], matches))), [])
+                if not hits:
+                    break
+                yield from hits
+                end = bisect.bisect_right(ends, min(h[0] for h in hits), 0, end)
+                continue
             begin, window_digits = last, 0  # the window: the groups before the small ones, back to 17 digits
             while begin > max(0, last - _MOST_GROUPS) and window_digits + groups[begin - 1][2] <= 17:
                 begin -= 1
                 window_digits += groups[begin][2]
             # From the furthest group, then from after each small group in the window: a small number before the
             # number ("2 of 212 555 0147 5" reads "2 212 555 0147 5"), or the one before that ("0147 5 212 555 0147 5").
-            hits = []
-            for first in (begin, *(k + 1 for k in range(begin, last - 1) if groups[k][2] <= 2)):
-                window = groups[first:last]
-                if sum(g[2] for g in window) >= 7 and max(g[2] for g in window) >= 3:
-                    # The window drops the left context the full pass read: a hit glued to a digit, or to a ":",
-                    # ".", "," or "/" that a digit precedes, is the tail of some other figure ("83:413 3715610"), as
-                    # that pass found; after a word ("tel:+44 20 ...", "Phone:", "at,") it is a number.
-                    hits = [h for h in matches(max(0, window[0][0] - 1), window[-1][1]) if not _tail_of_figure(text, h[0])]
-                    if hits:
-                        break
+            hits = next((found for first in (begin, *(k + 1 for k in range(begin, last - 1) if groups[k][2] <= 2))
+                         if (found := _window_hits(text, groups[first:last], matches))), [])
             if not hits:
                 break
             yield from hits
             end = bisect.bisect_right(ends, min(h[0] for h in hits), 0, last)  # the groups before what was found
+
+
+def _window_hits(text: str, window: list[tuple[int, int, int]], matches) -> list[tuple[int, int, str, int]]:
+    """The numbers the matcher takes in a window of groups that can hold one (7 or more digits, one group of three
+    or more). The window drops the left context the full pass read: a hit glued to a digit, or to a ":", ".", ","
+    or "/" that a digit precedes, is the tail of some other figure ("83:413 3715610"), as that pass found; after a
+    word ("tel:+44 20 ...", "Phone:", "at,") it is a number."""
+    if not window or sum(g[2] for g in window) < 7 or max(g[2] for g in window) < 3:
+        return []
+    return [h for h in matches(max(0, window[0][0] - 1), window[-1][1]) if not _tail_of_figure(text, h[0])]
 
 
 def _tail_of_figure(text: str, start: int) -> bool:
