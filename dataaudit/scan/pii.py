@@ -399,7 +399,7 @@ _LETTER_AFTER_DIGIT = re.compile(r"(?<=\d)[^\W\d_]")
 _SPACED_TOKEN = re.compile(r"[+(]*\d[\d().\-/]*")
 _SPACED_RUN = re.compile(r"[+(]*\d[\d().\-/]*(?:[ \u00a0][+(]*\d[\d().\-/]*)+")
 _MOST_GROUPS = 8  # a number is written in at most this many groups ("+1 (415) 555 26 71 x 12" has fewer)
-_MOST_LEADING = 2  # leading groups a retry leaves out (a time's minutes, a room number, a thousands group)
+_MOST_LEADING = 2  # small leading groups a retry leaves out (a time's minutes, a room or gate number)
 
 
 def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, int, int, str]]:
@@ -488,10 +488,14 @@ def _retried(text: str, run: re.Match, matches, taken: Callable[[int, int], bool
             while last and groups[last - 1][2] <= 2:
                 last -= 1
             if last == end:
-                # Nothing small follows, but a figure may lead ("after 12:30 415 555 0958", "room 12 ...", "1,000 415
-                # ..."): the matcher took it into its candidate and refused the grouping. Read again without one,
-                # then two, leading groups.
-                hits = next((found for first in range(1, min(_MOST_LEADING, end - 1) + 1)
+                # Nothing small follows, but a small figure may lead ("after 12:30 415 555 0958", "room 12 ...",
+                # "gate 7 ..."): the matcher took it into its candidate and refused the grouping. Read again without
+                # the leading groups of one or two digits (at most _MOST_LEADING): a larger one ("1,000 415 ...") is
+                # left as it was, as reading every stretch again cost the scan a sixth of its time.
+                leading = 0
+                while leading < min(_MOST_LEADING, end - 1) and groups[leading][2] <= 2:
+                    leading += 1
+                hits = next((found for first in range(1, leading + 1)
                              if (found := _window_hits(text, groups[first:end], matches))), [])
                 if not hits:
                     break
