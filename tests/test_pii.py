@@ -916,3 +916,10 @@ def test_the_work_of_a_scan_and_an_excerpt_grows_with_the_text_not_its_square(va
     for call in (scan_text, excerpt):
         ratio = _lines_run(lambda: call(large)) / _lines_run(lambda: call(small))
         assert ratio < 6, (call.__name__, ratio)
+
+
+@pytest.mark.parametrize("text", ["call +1 415 555 0958 ext 12", "call +1 415 555 0958 x12", "call +1 415 555 0958 #12"])
+def test_a_phone_numbers_tag_ends_in_its_own_digits_not_its_extensions(text):
+    """'<PHONE …t 12>' showed the extension's letters, a tag that reads as no number."""
+    (found,) = [f for f in scan_text(text) if f.kind == "phone"]
+    assert found.masked == masked_form("phone", "+1 415 555 0958") == "<PHONE …958>"

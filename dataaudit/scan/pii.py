@@ -79,6 +79,9 @@ class ScanOptions:
 # Masking
 
 
+_PHONE_EXTENSION = re.compile(r"[\s,;]*(?:ext\.?|extension|x|#)\s*\d+$", re.IGNORECASE)
+
+
 def masked_form(kind: str, value: str) -> str:
     """`<PHONE …0958>`: the kind and at most the last four characters, fewer for short values (a quarter). An
     address ends in its domain, the same for a whole team, so it also gets a tag of four hex digits of its
@@ -87,6 +90,8 @@ def masked_form(kind: str, value: str) -> str:
     if kind == "secret" and "PRIVATE KEY" in value:
         return "<SECRET>"
     value = value.strip()
+    if kind == "phone":  # the number's own last digits, as every phone's tag shows: "…t 12" read as no number
+        value = _PHONE_EXTENSION.sub("", value) or value
     shown = value[-min(4, len(value) // 4):] if len(value) >= 4 else ""
     tag = f" #{hashlib.sha256(_as_read(value).lower().encode()).hexdigest()[:4]}" if kind == "email" else ""
     return f"<{kind.upper()} …{shown}{tag}>" if shown else f"<{kind.upper()}{tag}>"
