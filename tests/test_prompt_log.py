@@ -231,8 +231,23 @@ def test_boolean_timestamps_are_refused_not_read_as_0_and_1(tmp_path):
         read_prompt_log(path, PromptLogConfig())
 
 
-def test_a_column_in_two_date_formats_is_refused_at_the_first_row_off_the_iso_format(tmp_path):
+def test_a_column_in_two_date_formats_is_refused_naming_a_row_of_each(tmp_path):
     path = tmp_path / "log.jsonl"
     path.write_text('{"timestamp": "2024-01-02T09:00:00", "score": 0.1}\n{"timestamp": "Jan 9 2024", "score": 0.2}\n')
-    with pytest.raises(InputError, match=r"log\.jsonl: line 2: field 'timestamp' is not a date and time"):
+    with pytest.raises(InputError, match=r"log\.jsonl: field 'timestamp' mixes date formats \(line 1 and line 2\)"):
         read_prompt_log(path, PromptLogConfig())
+
+
+def test_a_column_mixing_date_formats_is_refused_as_mixed_not_as_no_date(tmp_path):
+    """'01/02/2024' beside '2024-01-03' was blamed as line 1 'is not a date and time', which it is."""
+    path = tmp_path / "log.csv"
+    path.write_text("timestamp,score\n01/02/2024,0.5\n2024-01-03,0.6\n2024-01-04,0.7\n")
+    with pytest.raises(InputError) as raised:
+        read_prompt_log(path, PromptLogConfig())
+    assert str(raised.value) == (f"{path}: field 'timestamp' mixes date formats (line 2 and line 1), which are not read "
+                                 "one way; write every stamp as 2024-01-02T09:00:00")
+    # a stamp that is no date at all is still named as one
+    path.write_text("timestamp,score\n01/02/2024,0.5\nsoon,0.6\n")
+    with pytest.raises(InputError) as raised:
+        read_prompt_log(path, PromptLogConfig())
+    assert str(raised.value).startswith(f"{path}: line 2: field 'timestamp' is not a date and time")

@@ -124,7 +124,15 @@ def _time_order(stamps: pd.Series, path: Path) -> pd.Series:
     instants = pd.to_datetime(texts, errors="coerce", utc=True, format="ISO8601")
     readings = [instants] if instants.notna().all() else _one_format_readings(texts)
     if not readings:
-        bad = int(instants.isna().idxmax()) + 1
+        with warnings.catch_warnings():  # each stamp alone, to tell a mix of formats from a stamp that is no date
+            warnings.simplefilter("ignore", UserWarning)
+            alone = pd.to_datetime(texts, errors="coerce", utc=True, format="mixed")
+        if alone.notna().all() and instants.notna().any():
+            # "2024-01-03" beside "01/02/2024": each is a date, but no one format reads the column
+            raise InputError(f"{path}: field 'timestamp' mixes date formats (line {int(instants.notna().idxmax()) + 1} and "
+                             f"line {int(instants.isna().idxmax()) + 1}), which are not read one way; write every stamp "
+                             f"as {ISO_EXAMPLE}")
+        bad = int((alone.isna() if alone.isna().any() else instants.isna()).idxmax()) + 1
         raise InputError(f"{path}: line {bad}: field 'timestamp' is not a date and time; write it as {ISO_EXAMPLE} "
                          "(or number the iterations in an 'iteration' column)")
     if is_number.any():
