@@ -575,7 +575,7 @@ def offered_tools(obj: Any) -> str:
     given = obj.get("input")
     source = given if isinstance(given, Mapping) and "tools" not in obj and "functions" not in obj else obj
     try:
-        return tools_text(_tool_list(source.get("tools"), "tools"), _tool_list(source.get("functions"), "functions"))
+        return offered_set(source)[1]
     except Invalid:
         return ""
 
