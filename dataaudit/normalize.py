@@ -91,7 +91,7 @@ def normalize_text(text: str, config: DuplicatesConfig) -> str:
 # are πότε's too and read as when (the tokens keep no trace of case), so a text with ποτέ and its copy in
 # capitals differ in a negation and are never copies: the safe side, as one cannot tell never from when there.
 _CAPITALS_FOLD = str.maketrans("ıάέήίόύώΐΰ", "iαεηιουωϊϋ")
-_FOLDED = frozenset("ıάέήίόύώΐΰ")
+_FOLDED = frozenset(map(chr, _CAPITALS_FOLD))  # the letters it folds
 ACCENT_KEPT = frozenset(("ποτέ",))
 
 
@@ -610,7 +610,8 @@ def _reads_english(words: tuple[str, ...]) -> bool:
     foreign = sum(map(_foreign_mark, words))
     if foreign < FOREIGN_MARKS_AT_LEAST:
         return True
-    return foreign <= sum(_CONTRACTION.sub("", w) in FUNCTION_WORDS or _CONTRACTION.sub("", w) in MEANING_FUNCTION_WORDS for w in words)
+    bare = [_CONTRACTION.sub("", w) for w in words]
+    return foreign <= sum(w in FUNCTION_WORDS or w in MEANING_FUNCTION_WORDS for w in bare)
 
 
 # Contractions written without their apostrophe (whats, youre, dont) are English words the dictionary lacks.
