@@ -128,3 +128,87 @@ def test_every_hygiene_summary_of_free_text_targets_says_no_label_conflicts_are_
     clean = audit(write_jsonl(tmp_path / "pc.jsonl", rows[:30]), Config(), embed=False)
     assert _hygiene(clean).summary.endswith("; targets are free text, so no label conflicts are judged, 0.0% duplicates; "
                                             "no eval set supplied (--eval), so leakage was not checked")
+
+
+# Typo copies of a training query under another system prompt (or none): the lexical pass bands texts within one
+# prompt class, so these were no leak; a second banding over the queries alone finds them (issue 21).
+TYPO_QUERIES = ["please turn on the lights in the kitchen", "send 20 dollars to john from my checking account",
+                "how many vacation days do i have left this year"]
+
+
+def _typo_train(tmp_path, extra=()):
+    rows = [chat(q, INTENTS[i % 3], system=S1) for i, q in enumerate(QUERIES)]               # lines 1-30
+    rows += [chat(q, INTENTS[i % 3], system=S1) for i, q in enumerate(TYPO_QUERIES)]         # lines 31-33
+    return write_jsonl(tmp_path / "train.jsonl", rows + list(extra))
+
+
+def test_a_typo_copy_of_a_training_query_under_another_system_prompt_is_a_lexical_leak_against_the_earliest(tmp_path):
+    """"send 20 dollars to jhon ..." under S2 was no leak against line 32 under S1; and an eval record that is a
+    typo copy of line 33 (S1) and of line 34 (S2, its own prompt) was named against line 34, not the earliest."""
+    vacaton = TYPO_QUERIES[2].replace("vacation", "vacaton")
+    train = _typo_train(tmp_path, [chat(vacaton, "timer", system=S2)])                         # line 34
+    eval_rows = [
+        chat("a question of its own about nothing in training", "timer", system=S2),              # 1 clean
+        chat(TYPO_QUERIES[1].replace("john", "jhon"), "transfer", system=S2),                   # 2 typo of line 32
+        chat(vacaton.replace("left", "lfet"), "timer", system=S2),                               # 3 typo of 33 and 34
+        chat(QUERIES[9].replace("would", "wuold"), "translate", system=S2),                     # 4 typo of line 10
+    ]
+    report = audit(train, Config(task_type="classification"), embed=False,
+                   eval_path=write_jsonl(tmp_path / "eval.jsonl", eval_rows))
+    leaks = report.checks["duplicates"].all_leaks
+    assert [(x.eval_line, x.train_line, x.kind) for x in leaks] == [(2, 32, "lexical"), (3, 33, "lexical"), (4, 10, "lexical")]
+    # character edits over the longer content words: 1/48, 2/47 (vacaton, lfet), 1/50
+    assert [x.similarity for x in leaks] == [0.9792, 0.9574, 0.98]
+    hygiene = _hygiene(report)
+    assert hygiene.status.value == "fail" and hygiene.evidence["copied_eval_records"] == 3
+    assert "3 eval records are copies of training records (3 lexical)" in hygiene.summary
+
+
+def test_a_typo_copy_without_a_system_prompt_leaks_against_a_chat_file_and_the_other_way_round(tmp_path):
+    eval_rows = [{"text": TYPO_QUERIES[0].replace("kitchen", "kitchn")},                          # 1 typo of line 31
+                 {"text": "what is the weather like in a town nobody has heard of"},                # 2 clean
+                 {"text": QUERIES[12].replace("number", "nubmer") + "?"}]                          # 3 typo of line 13
+    report = audit(_typo_train(tmp_path), Config(task_type="classification"), embed=False,
+                   eval_path=write_jsonl(tmp_path / "eval.jsonl", eval_rows))
+    assert _leaks(report) == [(1, 31, "lexical"), (3, 13, "lexical")]
+    # a plain-text training file beside a chat eval file
+    plain = write_jsonl(tmp_path / "plain.jsonl", [{"text": q, "label": INTENTS[i % 3]} for i, q in enumerate(TYPO_QUERIES)])
+    chat_eval = [chat("a question of its own about nothing in training", "timer", system=S2),
+                 chat(TYPO_QUERIES[2].replace("left", "lfet"), "timer", system=S2)]
+    report = audit(plain, Config(task_type="classification"), embed=False,
+                   eval_path=write_jsonl(tmp_path / "chat_eval.jsonl", chat_eval))
+    assert _leaks(report) == [(2, 3, "lexical")]
+
+
+def test_a_hard_negative_under_another_system_prompt_is_no_leak(tmp_path):
+    """Another number, name or on / off is within the character edits of a typo copy: the word rule
+    (normalize.copy_kind) keeps them apart across prompts as it does under one."""
+    eval_rows = [chat(TYPO_QUERIES[0].replace(" on ", " off "), "translate", system=S2),           # 1 opposite
+                 chat(TYPO_QUERIES[1].replace("20", "30"), "transfer", system=S2),                 # 2 another number
+                 chat(TYPO_QUERIES[1].replace("john", "joan"), "transfer", system=S2),             # 3 another name
+                 {"text": QUERIES[7].replace("number 7", "number 8")},                             # 4 another number, no prompt
+                 chat(TYPO_QUERIES[1].replace("checking", "chekcing"), "transfer", system=S2)]    # 5 a typo: a leak
+    report = audit(_typo_train(tmp_path), Config(task_type="classification"), embed=False,
+                   eval_path=write_jsonl(tmp_path / "eval.jsonl", eval_rows))
+    assert _leaks(report) == [(5, 32, "lexical")]
+
+
+def test_no_second_banding_when_no_query_is_set_apart_or_all_share_one_prompt(tmp_path, monkeypatch):
+    """The typo copies of plain-text files (and of files under one system prompt) are the lexical pass's own:
+    the leaks are the same, and the second banding is not run."""
+    from dataaudit.checks import duplicates
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the second banding ran")
+
+    monkeypatch.setattr(duplicates, "typo_pairs_between", refused)
+    plain = write_jsonl(tmp_path / "plain.jsonl", [{"text": q, "label": INTENTS[i % 3]} for i, q in enumerate(TYPO_QUERIES)])
+    plain_eval = [{"text": TYPO_QUERIES[1].replace("john", "jhon")}, {"text": TYPO_QUERIES[0].replace(" on ", " off ")}]
+    report = audit(plain, Config(task_type="classification"), embed=False,
+                   eval_path=write_jsonl(tmp_path / "eval.jsonl", plain_eval))
+    assert _leaks(report) == [(1, 2, "lexical")]
+    one_prompt = [chat(TYPO_QUERIES[1].replace("john", "jhon"), "transfer", system=S1),
+                  chat(QUERIES[9].replace("would", "wuold"), "translate", system=S1)]
+    report = audit(_typo_train(tmp_path), Config(task_type="classification"), embed=False,
+                   eval_path=write_jsonl(tmp_path / "eval.jsonl", one_prompt))
+    assert _leaks(report) == [(1, 32, "lexical"), (2, 10, "lexical")]

@@ -173,3 +173,25 @@ def test_the_qgram_screen_never_drops_a_pair_within_its_edit_distance(text, edit
     distance = OSA.distance(text, copy)
     for allowed in (distance, distance + slack):
         assert within_qgram_bound([text, copy], np.array([0]), np.array([1]), np.array([allowed])).tolist() == [True]
+
+
+def test_typo_pairs_between_pairs_each_new_text_with_the_known_ones_it_copies_never_two_of_one_list():
+    from dataaudit.checks.near_pairs import typo_pairs_between
+    from dataaudit.normalize import skeleton, tokens
+
+    def words(text):
+        return skeleton(tokens(text))
+
+    known = [words("send 20 dollars to john from my checking account"),
+             words("send 20 dollars to jhon from my checking account"),        # a typo copy of known 0: not paired
+             words("please turn on the lights in the kitchen")]
+    new = [words("please turn on the lights in the kitchn"),                  # typo of known 2
+           words("please turn on the lihgts in the kitchen"),                 # typo of known 2 (and of new 0: not paired)
+           words("please turn off the lights in the kitchen"),                # an opposite: no copy
+           words("send 20 dollars to john from my chekcing account"),         # typo of known 0 and 1 (two edits)
+           words("send 30 dollars to john from my checking account")]         # another number: no copy
+    found = typo_pairs_between(known, new, 0.9)
+    # 1 - edits / characters of the longer content words: 1/48, 2/48 (jhon and chekcing), 1/25
+    assert sorted(zip(found.first, found.second, found.kind, found.similarity)) == [
+        (0, 3, "typo", 0.9792), (1, 3, "typo", 0.9583), (2, 0, "typo", 0.96), (2, 1, "typo", 0.96)]
+    assert typo_pairs_between(known, [], 0.9).first == [] and typo_pairs_between([], new, 0.9).first == []

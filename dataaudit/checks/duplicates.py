@@ -71,7 +71,7 @@ from .balance import LABEL_DIGEST_CHARS
 from .base import Check, Finding, Status
 from .near_pairs import (LexicalPartial, NearPairs, fields_swapped, input_fields, joined_features,
                          leader_groups, lexical_copy, lexical_features, lexical_pairs, prompt_classes,
-                         semantic_between_copies)
+                         semantic_between_copies, typo_pairs_between)
 
 if TYPE_CHECKING:
     from .base import AuditContext
@@ -915,7 +915,8 @@ def _leaks(train: TextIndex, eval_index: TextIndex, eval_only: list[str], cross:
     # A lexical copy of a training query under another system prompt (or none) is as much a copy as one under its
     # own; of two lexical matches the earlier training record is named, as the lexical leak names the earliest.
     exact_or_query = {key for key, (_, kind, _) in match.items() if kind != "lexical"}
-    for key, (t, kind, sim) in query_copies(train, eval_index, exact_or_query, config.duplicates, content_words).items():
+    for key, (t, kind, sim) in query_copies(train, eval_index, exact_or_query, config.duplicates, content_words,
+                                            dup_seed(config), steps).items():
         if key not in match or t < match[key][0]:
             match[key] = (t, kind, sim)
     if eval_index.vectors is not None and train.vectors is not None and distinct:
@@ -971,14 +972,19 @@ def same_query(train: TextIndex, other: TextIndex, matched: Container[str]) -> d
 
 
 def query_copies(train: TextIndex, other: TextIndex, matched: Container[str], dup: DuplicatesConfig,
-                 content_words: dict[str, tuple[str, ...]] | None = None) -> dict[str, tuple[int, str, float]]:
+                 content_words: dict[str, tuple[str, ...]] | None = None, seed: int = 0,
+                 steps: DataSteps | None = None) -> dict[str, tuple[int, str, float]]:
     """Keys of `other` (an eval set) not in `matched` whose query, without its system prompt, is a lexical copy of
-    a training query by the word rules of the lexical pass that need no candidates: the same content words
-    (case, punctuation and filler aside) or the same words with one block moved (`near_pairs.lexical_copy`) ->
-    (the earliest such training key's id, "lexical", similarity). The lexical pass pairs texts under one prompt
-    class only, so "WHAT ... ITALIAN?" under another system prompt, or a legacy prompt ending in its "###"
-    separator beside a chat export, was no copy, though the same query verbatim is one (`same_query`). A typo
-    copy is found under one prompt class only: its candidates come from that pass's banding."""
+    a training query under any system prompt or none -> (the earliest such training key's id, "lexical",
+    similarity). The lexical pass pairs texts under one prompt class only, so "WHAT ... ITALIAN?" under another
+    system prompt, a legacy prompt ending in its "###" separator beside a chat export, or "send 20 dollars to jhon"
+    under another prompt, was no copy, though the same query verbatim is one (`same_query`). Candidates:
+    the training queries with the same bag of content words (filler, case and punctuation aside; one moved
+    block), and where the keys' prompts differ, the typo copies of a second banding over the distinct content
+    words of the training queries and of these eval queries alone (`near_pairs.typo_pairs_between`: that pass's
+    candidates and rule, no prompt class); each is confirmed, fields and all, by `near_pairs.lexical_copy`.
+    seed: the duplicates seed (the MinHash permutations); steps: the engine that runs the banding and the
+    edit distances (None: this process)."""
     if not dup.lexical or not _queries_set_apart(train, other):
         return {}
     words_of = content_words or {}
@@ -987,29 +993,52 @@ def query_copies(train: TextIndex, other: TextIndex, matched: Container[str], du
         return words_of.get(query) or skeleton(tokens(query))
 
     other_slot = {k: i for i, k in enumerate(other.distinct)}
-    wanted = {tuple(sorted(w)) for key, query in zip(other.distinct, other.embed_texts)
-              if key not in matched and (w := words(query))}
-    if not wanted:
+    asked = {key: mine for key, query in zip(other.distinct, other.embed_texts)
+             if key not in matched and (mine := words(query))}
+    if not asked:
         return {}
+    wanted = {tuple(sorted(mine)) for mine in asked.values()}
     by_bag: dict[tuple[str, ...], list[int]] = {}
+    with_words: dict[tuple[str, ...], list[int]] = {}  # each training query's content words -> its key ids, in input order
     for key_id, query in enumerate(train.embed_texts):
-        bag = tuple(sorted(words(query)))
-        if bag in wanted:
-            by_bag.setdefault(bag, []).append(key_id)
+        if theirs := words(query):
+            with_words.setdefault(theirs, []).append(key_id)
+    for theirs, key_ids in with_words.items():
+        if (bag := tuple(sorted(theirs))) in wanted:
+            by_bag.setdefault(bag, []).extend(key_ids)
+    typo_of = _typo_partners(train, other, with_words, asked, dup, seed, steps)
     train_fields, other_fields = _fields_of(train, None, []), _fields_of(other, None, [])
     found: dict[str, tuple[int, str, float]] = {}
-    for key, query in zip(other.distinct, other.embed_texts):
-        if key in matched:
-            continue
-        mine = words(query)
-        for t in by_bag.get(tuple(sorted(mine)), [])[:LEAK_CANDIDATES]:  # key ids are in input order
+    for key, mine in asked.items():
+        candidates = sorted({*by_bag.get(tuple(sorted(mine)), []), *typo_of.get(mine, [])})
+        for t in candidates[:LEAK_CANDIDATES]:  # key ids are in input order
             train_query = train.embed_texts[t]
-            copy = lexical_copy((train_query, query), (words(train_query), mine), dup.lexical_ratio,
-                                (train_fields(t), other_fields(other_slot[key])))
+            copy = lexical_copy((train_query, other.embed_texts[other_slot[key]]), (words(train_query), mine),
+                                dup.lexical_ratio, (train_fields(t), other_fields(other_slot[key])))
             if copy is not None:
                 found[key] = (t, "lexical", copy[1])
                 break
     return found
+
+
+def _typo_partners(train: TextIndex, other: TextIndex, with_words: dict[tuple[str, ...], list[int]],
+                   asked: dict[str, tuple[str, ...]], dup: DuplicatesConfig, seed: int,
+                   steps: DataSteps | None) -> dict[tuple[str, ...], list[int]]:
+    """The content words of each asked eval query -> the training key ids (input order) whose query it is a typo
+    copy of (`near_pairs.typo_pairs_between`); with_words: the training queries' content words -> their key ids.
+    Nothing where every key of both sets has the same system prompt (or none) and the same other turns (or none):
+    all are of one prompt class, where the lexical pass compared each eval query with every training query already."""
+    def units(index: TextIndex) -> set[tuple[str, bool]]:
+        return set(zip(index.prompts or [""] * len(index.distinct), index.conversations or [False] * len(index.distinct)))
+
+    if len(units(train) | units(other)) < 2:
+        return {}
+    known, new = list(with_words), list(dict.fromkeys(asked.values()))
+    pairs = typo_pairs_between(known, new, dup.lexical_ratio, seed, steps)
+    partners: dict[tuple[str, ...], list[int]] = {}
+    for a, b in zip(pairs.first, pairs.second):
+        partners.setdefault(new[b], []).extend(with_words[known[a]])
+    return partners
 
 
 def _overlaps(train: TextIndex, production: TextIndex) -> list[Overlap]:

@@ -15,7 +15,8 @@ A system prompt is compared as a unit (`prompt_classes`): records under prompts 
 another are never copies, and under one prompt (or copies of it) only the queries' words are compared, so a
 query pairs under a shared prompt as it does in plain text. A conversation with replies or tool turns in its
 input compares its other turns (`Record.context`) as that unit, by equality. The texts these functions compare
-are the queries (`TextIndex.embed_texts`), each with its prompt's class.
+are the queries (`TextIndex.embed_texts`), each with its prompt's class. An eval query is a leak under any prompt:
+`typo_pairs_between` bands eval and training queries with no class for it (duplicates.query_copies).
 
 Inputs of several fields (a premise and its hypothesis, joined by a newline in `Record.input_text`) are
 compared field by field wherever a rule would ignore order across the whole text: two of them are word-order
@@ -465,32 +466,78 @@ def lexical_pairs(texts: list[str], ratio: float, seed: int = 0, partials: list[
     stale = [k for k, i in enumerate(reps) if i in redone or cores[k] != joined[k]] if redone or heads or tails else []
     if stale:
         signatures[stale] = neighbours.minhash_signatures([cores[k] for k in stale], seed=seed + 1)
-    first, second = neighbours.band_candidates(signatures, steps=steps)
-    close = neighbours.estimated_jaccard(signatures, first, second) >= MIN_JACCARD
-    short_first, short_second = neighbours.one_edit_candidates(joined, SHORT_TEXT_CHARS)
-    first, second = np.concatenate([first[close], short_first]), np.concatenate([second[close], short_second])
+    first, second = typo_candidates(signatures, joined, steps)
     if prompts:
         rep_class = np.array([classes[i] for i in reps], dtype=np.int64)
         same = rep_class[first] == rep_class[second]
         first, second = first[same], second[same]
-    if len(first):
-        lengths = np.fromiter(map(len, joined), np.int64, len(joined))
-        longest = np.maximum(lengths[first], lengths[second])
-        allowed = _allowed_edits(longest, ratio)
-        # An exact screen (no copy is lost) where both texts are long: their edit distance is what costs.
-        both_long = np.nonzero(np.minimum(lengths[first], lengths[second]) >= LONG_TEXT_CHARS)[0]
-        if len(both_long):
-            may = np.ones(len(first), dtype=bool)
-            may[both_long] = within_qgram_bound(joined, first[both_long], second[both_long], allowed[both_long])
-            first, second, longest, allowed = first[may], second[may], longest[may], allowed[may]
-    if len(first):
-        left = [joined[i] for i in first.tolist()]
-        right = [joined[j] for j in second.tolist()]
-        distance = verified_distances(left, right, int(allowed.max()), steps)
-        for p in np.nonzero(distance <= allowed)[0].tolist():
-            i, j = reps[int(first[p])], reps[int(second[p])]
-            if copy_kind(words[i], words[j]) == "typo" and (fields_of is None or fields_copy(fields_of(i, typos), fields_of(j, typos), ratio)):
-                pairs.add(i, j, "typo", round(1 - float(distance[p]) / max(int(longest[p]), 1), 4))
+    fields_agreed = None if fields_of is None else \
+        (lambda a, b: fields_copy(fields_of(reps[a], typos), fields_of(reps[b], typos), ratio))
+    for a, b, similarity in typo_copies(joined, distinct_words, first, second, ratio, steps, fields_agreed):
+        pairs.add(reps[a], reps[b], "typo", similarity)
+    return pairs
+
+
+def typo_candidates(signatures: np.ndarray, joined: list[str],
+                    steps: DataSteps | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (i < j) of typo copies among texts (content words joined by spaces) with these MinHash
+    signatures (`neighbours.minhash_signatures` of the joined words, seed + 1): the banded candidates whose
+    estimated 3-gram Jaccard reaches MIN_JACCARD, and short texts that share a one-letter-deletion key."""
+    first, second = neighbours.band_candidates(signatures, steps=steps)
+    close = neighbours.estimated_jaccard(signatures, first, second) >= MIN_JACCARD
+    short_first, short_second = neighbours.one_edit_candidates(joined, SHORT_TEXT_CHARS)
+    return np.concatenate([first[close], short_first]), np.concatenate([second[close], short_second])
+
+
+def typo_copies(joined: list[str], words: list[tuple[str, ...]], first: np.ndarray, second: np.ndarray, ratio: float,
+                steps: DataSteps | None = None, fields_agreed: Callable[[int, int], bool] | None = None
+                ) -> list[tuple[int, int, float]]:
+    """(i, j, similarity) of the candidate pairs (first[p], second[p]) that are typo copies: within the character
+    edits the longer text may hold (`_allowed_edits`; an exact q-gram screen first where both texts are long),
+    then the word rule (`normalize.copy_kind` says typo: no number, name, negation or opposite changed) and
+    fields_agreed(i, j) (None: every text is one field). joined: each text's content words (words) joined by spaces."""
+    if not len(first):
+        return []
+    lengths = np.fromiter(map(len, joined), np.int64, len(joined))
+    longest = np.maximum(lengths[first], lengths[second])
+    allowed = _allowed_edits(longest, ratio)
+    # An exact screen (no copy is lost) where both texts are long: their edit distance is what costs.
+    both_long = np.nonzero(np.minimum(lengths[first], lengths[second]) >= LONG_TEXT_CHARS)[0]
+    if len(both_long):
+        may = np.ones(len(first), dtype=bool)
+        may[both_long] = within_qgram_bound(joined, first[both_long], second[both_long], allowed[both_long])
+        first, second, longest, allowed = first[may], second[may], longest[may], allowed[may]
+    if not len(first):
+        return []
+    left = [joined[i] for i in first.tolist()]
+    right = [joined[j] for j in second.tolist()]
+    distance = verified_distances(left, right, int(allowed.max()), steps)
+    found = []
+    for p in np.nonzero(distance <= allowed)[0].tolist():
+        i, j = int(first[p]), int(second[p])
+        if copy_kind(words[i], words[j]) == "typo" and (fields_agreed is None or fields_agreed(i, j)):
+            found.append((i, j, round(1 - float(distance[p]) / max(int(longest[p]), 1), 4)))
+    return found
+
+
+def typo_pairs_between(known: list[tuple[str, ...]], new: list[tuple[str, ...]], ratio: float, seed: int = 0,
+                       steps: DataSteps | None = None,
+                       fields_agreed: Callable[[int, int], bool] | None = None) -> NearPairs:
+    """Typo copies between two lists of distinct content-word sequences (`skeleton`), never two of one list:
+    (known position, new position, "typo", similarity), by the candidates and rule of `lexical_pairs`
+    (`typo_candidates` over one banding of both lists, then `typo_copies`), with no prompt class: for queries
+    whose system prompts differ, which that pass never pairs. fields_agreed(known position, new position):
+    whether their fields are copies (None: one field each)."""
+    pairs = NearPairs()
+    if not known or not new:
+        return pairs
+    joined = [" ".join(w) for w in known] + [" ".join(w) for w in new]
+    signatures = neighbours.minhash_signatures(joined, seed=seed + 1)
+    first, second = typo_candidates(signatures, joined, steps)
+    across = (first < len(known)) & (second >= len(known))  # known texts come first, so first < second holds
+    fields = None if fields_agreed is None else (lambda a, b: fields_agreed(a, b - len(known)))
+    for a, b, similarity in typo_copies(joined, [*known, *new], first[across], second[across], ratio, steps, fields):
+        pairs.add(a, b - len(known), "typo", similarity)
     return pairs
 
 
