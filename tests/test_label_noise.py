@@ -600,3 +600,14 @@ def test_the_section_says_it_names_only_the_first_ten_flagged_lines_and_where_al
     assert flagged_line(capped).endswith("109; the first 20 in report.json, all of them in --suspects FILE.csv")
     assert flagged_line(every, ("md",)).endswith("109; all of them in --suspects FILE.csv")
     assert flagged_line(_reliable(suspects=_suspects([5, 3]), suspects_total=2)) == "2 lines flagged: 5, 3"
+
+
+def test_the_unreliable_reason_writes_an_accuracy_just_under_its_bar_with_the_places_that_tell_them_apart():
+    from dataaudit.checks.label_noise import _unreliable_reason
+
+    # 910/1200 against a bar of 0.0425 + 0.7477 x 0.9575 = 0.75842: "75.8% ... needs 75.8%" read as met.
+    config = LabelNoiseConfig(min_lift=0.7477)
+    reason = _unreliable_reason(910 / 1200, 51 / 1200, 0.0, config)
+    assert "accuracy 75.8% against 4.2%" in reason and "needs 75.84%" in reason
+    excluded = _unreliable_reason(0.9, 0.1, 0.1004, LabelNoiseConfig(max_excluded_share=0.10))
+    assert excluded.startswith("10.04% of the examples")

@@ -265,11 +265,11 @@ def _unreliable_reason(cv_accuracy: float, baseline: float, excluded_share: floa
     needed = baseline + config.min_lift * (1 - baseline)
     if cv_accuracy < needed:
         return (f"the classifier on sentence embeddings cannot learn these labels (cross-validated accuracy "
-                f"{cv_accuracy:.1%} against {baseline:.1%} for always guessing the most frequent label; needs "
-                f"{needed:.1%}), so its disagreements say nothing about the labels; a task that depends on more "
+                f"{percent_text(cv_accuracy, needed)} against {baseline:.1%} for always guessing the most frequent label; "
+                f"needs {percent_text(needed, cv_accuracy)}), so its disagreements say nothing about the labels; a task that depends on more "
                 f"than one sentence's meaning (such as entailment between two texts) cannot be judged this way")
     if excluded_share > config.max_excluded_share:
-        return (f"{excluded_share:.1%} of the examples carry labels with fewer than {config.min_examples_per_label} "
+        return (f"{percent_text(excluded_share, config.max_excluded_share)} of the examples carry labels with fewer than {config.min_examples_per_label} "
                 f"examples each, too few to learn")
     return ""
 
