@@ -27,6 +27,18 @@ def test_exit_codes_and_sentence():
     assert [c.id for c in verdict.conditions] == ["format", "scale", "coverage"]
 
 
+
+def test_the_sentence_says_a_reason_two_conditions_give_once_and_the_table_keeps_both():
+    off = "embeddings were switched off (--no-embeddings)"
+    consistency = Condition("consistency", "unknown", f"no item carries more than one annotation; label noise did not run: {off}")
+    coverage = Condition("coverage", "unknown", f"{off}; no production sample was supplied (--production)")
+    verdict = build_verdict([consistency, coverage])
+    assert verdict.sentence == (f"Not enough evidence: no item carries more than one annotation; label noise did not run: {off}; "
+                                "no production sample was supplied (--production).")
+    assert [c.summary for c in verdict.conditions] == [consistency.summary, coverage.summary]
+    alone = Condition("coverage", "unknown", off)  # a condition with nothing left to add says nothing more
+    assert build_verdict([consistency, alone]).sentence == f"Not enough evidence: {consistency.summary}."
+
 def test_unknown_alone_is_insufficient_evidence_and_warnings_stay_ready():
     assert build_verdict([Condition("coverage", "unknown", "no sample")]).exit_code == 3
     verdict = build_verdict([Condition("format", "warn", "2 malformed"), Condition("scale", "pass", "ok")])

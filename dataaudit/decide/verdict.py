@@ -166,7 +166,16 @@ def rounded(value: Any) -> Any:
 
 def _sentence(status: VerdictStatus, conditions: list[Condition]) -> str:
     def join(wanted: Status) -> str:
-        return "; ".join(c.summary.rstrip(".") for c in conditions if c.status == wanted)
+        # Two conditions may give one reason (consistency's label noise and coverage both "did not run: embeddings
+        # were switched off"): the sentence says each clause once, where it first comes; the table keeps both.
+        said: list[str] = []
+        for condition in conditions:
+            if condition.status == wanted:
+                clauses = [clause for clause in condition.summary.rstrip(".").split("; ")
+                           if not any(clause in earlier for earlier in said)]
+                if clauses:
+                    said.append("; ".join(clauses))
+        return "; ".join(said)
 
     if status == NOT_READY:
         return f"Not ready: {join(FAIL)}."
