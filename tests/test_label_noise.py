@@ -611,3 +611,14 @@ def test_the_unreliable_reason_writes_an_accuracy_just_under_its_bar_with_the_pl
     assert "accuracy 75.8% against 4.2%" in reason and "needs 75.84%" in reason
     excluded = _unreliable_reason(0.9, 0.1, 0.1004, LabelNoiseConfig(max_excluded_share=0.10))
     assert excluded.startswith("10.04% of the examples")
+
+
+def test_the_error_rate_of_a_joint_whose_trace_sums_past_one_is_zero_not_minus_zero():
+    from dataaudit.checks.label_noise import _off_diagonal
+
+    joint = np.diag([0.1] * 10)  # ten float tenths sum to 0.9999999999999999; scaled past 1 they read -2e-16
+    joint = joint / np.trace(joint) * (1 + 2e-16)
+    assert float(1.0 - np.trace(joint)) < 0
+    rate = _off_diagonal(joint)
+    assert rate == 0.0 and str(rate) == "0.0"
+    assert _off_diagonal(np.array([[0.45, 0.05], [0.1, 0.4]])) == pytest.approx(0.15)

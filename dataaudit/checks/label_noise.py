@@ -193,7 +193,13 @@ def _error_rate(labels: np.ndarray, probabilities: np.ndarray) -> tuple[float, n
     from cleanlab.count import estimate_joint
 
     joint = estimate_joint(labels, probabilities)  # P(given = i, true = j), rows sum to the given shares
-    return float(1.0 - np.trace(joint)), joint
+    return _off_diagonal(joint), joint
+
+
+def _off_diagonal(joint: np.ndarray) -> float:
+    """The share off the diagonal of a joint that sums to 1: never below 0, where the trace's float sum of a
+    clean set reads 1.0000000000000002 ("an estimated -0.0% of labels are wrong")."""
+    return max(0.0, float(1.0 - np.trace(joint)))
 
 
 def _bootstrap_ci(labels: np.ndarray, probabilities: np.ndarray, n_labels: int, rate: float,
@@ -254,7 +260,7 @@ def resample_error_rates(labels: np.ndarray, probabilities: np.ndarray, n_labels
         np.fill_diagonal(joint, joint.diagonal().clip(min=1))
         calibrated = calibrate_confident_joint(joint, given)
         joint = calibrated / np.clip(float(np.sum(calibrated)), a_min=TINY_VALUE, a_max=None)
-        return float(1.0 - np.trace(joint))
+        return _off_diagonal(joint)
 
     # Side by side, one per core with one BLAS thread each, in the order drawn: the same rates as one after another.
     with threadpool_limits(1):
