@@ -213,7 +213,8 @@ def test_unknown_model_is_a_config_error_listing_the_known_ones():
     assert "gpt-5-turbo" in message
     for name in ("gpt-4o-mini", "gpt-4.1-nano", "gpt-3.5-turbo", "gpt-4"):
         assert name in message
-    assert set(known_models()) == {"gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-3.5-turbo", "gpt-4"}
+    assert set(known_models()) == {"gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-3.5-turbo", "gpt-4",
+                                 "babbage-002", "davinci-002"}
 
 
 def test_snapshots_fine_tuned_names_and_a_models_file(tmp_path):

@@ -214,3 +214,23 @@ def test_tools_given_as_a_json_string_fail_the_format_for_an_openai_chat_model_n
     # is not fed chat lines at all
     assert lines_with_string_tools(ds.records, TargetModel("my-open-model", "", 4096, None, None)) == []
     assert lines_with_string_tools(ds.records, TargetModel("davinci-002", "cl100k_base", 2048, None, None)) == []
+
+
+def test_a_legacy_completion_model_is_a_target_that_takes_prompt_completion_lines_and_warns_on_chat_lines(tmp_path):
+    """babbage-002 and davinci-002 were refused as unknown models, though the check special-cased them."""
+    rows = [{"prompt": f"Why is refund {i} missing?\n\n###\n\n", "completion": " refund_missing\n"} for i in range(6)]
+    legacy = _dataset(tmp_path, rows)
+    for model, price in (("babbage-002", 0.40), ("davinci-002", 6.00)):
+        config = TokensConfig(target_model=model)
+        target = resolve_target(config)
+        assert (target.encoding, target.example_limit, target.price_per_million) == ("cl100k_base", 16384, price)
+        result = measure_tokens(legacy.records, target, config)
+        assert result.formats_not_accepted == {}
+        assert [f.status for f in judge(result, None)] == [Status.PASS]
+    chats = _dataset(tmp_path, [chat(f"question {i}", "answer") for i in range(3)] + rows[:1])
+    config = TokensConfig(target_model="davinci-002")
+    findings = judge(measure_tokens(chats.records, resolve_target(config), config), None)
+    warning = [f for f in findings if f.status == Status.WARN]
+    assert len(warning) == 1 and warning[0].evidence["formats_not_accepted"] == {"chat": 3}
+    assert warning[0].summary == ('3 of 4 records are chat, but davinci-002 is fine-tuned on prompt/completion lines only '
+                                  '({"prompt": ..., "completion": ...} per line)')

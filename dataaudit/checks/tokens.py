@@ -505,11 +505,20 @@ def openai_chat_target(target: TargetModel) -> bool:
     return bool(target.encoding) and base_model_name(target.name) not in COMPLETION_MODELS
 
 
+def completion_target(target: TargetModel) -> bool:
+    """Whether the target is one of OpenAI's legacy completion models, fine-tuned on prompt/completion lines only."""
+    return bool(target.encoding) and base_model_name(target.name) in COMPLETION_MODELS
+
+
 def formats_not_accepted(records: Sequence[Record], target: TargetModel) -> dict[str, int]:
-    """Records per format that an OpenAI chat model cannot be fine-tuned on; {} for an open model."""
-    if not openai_chat_target(target):
+    """Records per format that an OpenAI model cannot be fine-tuned on (a chat model: other than chat and OpenAI's
+    preference lines; a legacy completion model: other than prompt/completion); {} for an open model."""
+    if completion_target(target):
+        counts = Counter(r.format for r in records if r.format != "prompt_completion")
+    elif openai_chat_target(target):
+        counts = Counter(layout for layout in map(_openai_layout, records) if layout is not None)
+    else:
         return {}
-    counts = Counter(layout for layout in map(_openai_layout, records) if layout is not None)
     return dict(sorted(counts.items()))
 
 
@@ -745,7 +754,16 @@ def _format_findings(result: TokensResult) -> list[Finding]:
     model = result.target_model
     not_chat = {name: n for name, n in result.formats_not_accepted.items() if name != TRL_PREFERENCE}
     findings = []
-    if not_chat:
+    if not_chat and base_model_name(model) in COMPLETION_MODELS:  # formats are counted so for an OpenAI target only
+        formats = ", ".join(not_chat)
+        findings.append(Finding(
+            "format", Status.WARN,
+            f"{sum(not_chat.values()):,} of {result.records:,} records are {formats}, but {model} is fine-tuned on "
+            'prompt/completion lines only ({"prompt": ..., "completion": ...} per line)',
+            {"target_model": model, "formats_not_accepted": not_chat},
+            f"Convert the {formats} records to prompt/completion lines before fine-tuning {model}, or name a chat "
+            "model (--target-model) or an open model's tokenizer (--tokenizer)."))
+    elif not_chat:
         formats = ", ".join(not_chat)
         findings.append(Finding(
             "format", Status.WARN,
