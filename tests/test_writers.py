@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dataaudit.fix.writers import DROP, rewrite
+from dataaudit.errors import InputError
+from dataaudit.fix.writers import DROP, check_target, rewrite
 
 
 @pytest.mark.parametrize("ending", [b"\r\n", b"\n"])
@@ -44,3 +45,13 @@ def test_a_kept_last_line_keeps_its_own_lf_when_a_crlf_line_after_it_goes(tmp_pa
     source.write_bytes(b'{"a": 1}\n{"b": 2}\r\n')
     rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, drop_blank=True)
     assert (tmp_path / "out.jsonl").read_bytes() == b'{"a": 1}\n'
+
+
+@pytest.mark.parametrize("below", ["x.jsonl", "deeper/x.jsonl"])
+def test_an_output_below_a_file_is_refused_naming_the_file_that_is_no_folder(tmp_path, below):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"text": "a"}\n')
+    (tmp_path / "afile").write_bytes(b"")
+    with pytest.raises(InputError, match=rf"^{tmp_path}/afile/{below}: cannot be written: {tmp_path}/afile is a file, not a folder; "):
+        check_target(source, tmp_path / "afile" / below, sidecar=".dropped.jsonl")
+    assert (tmp_path / "afile").read_bytes() == b""

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InputError
-from ..io import refuse_special_file, write_atomic
+from ..io import WriteError, refuse_special_file, write_atomic
 from ..load.files import (_MAGIC, JsonArrayError, JsonArrayWalk, _delimiter, _file_kind, _inner_suffix, _open_error,
                           is_uri, quote_left_open)
 
@@ -138,6 +138,7 @@ def check_target(source: Path, target: Path, *, sidecar: str | None = None, inpu
     either; inputs: the other inputs read with this one (a multi-file dedup)."""
     if target.is_dir():
         raise InputError(f"{target}: is a directory; --out must name the file to write")
+    _refuse_place_under_a_file(target)
     refuse_special_file(target)  # here, before the audit a dedup runs, not when the copy is written
     if sidecar:
         refuse_special_file(sidecar_path(target, sidecar))
@@ -157,6 +158,17 @@ def check_target(source: Path, target: Path, *, sidecar: str | None = None, inpu
         raise InputError(f"{target}: the output is written as {fmt.label} like its input {source.name}; "
                          f"give it a name that says so (for example {_suggest(target, fmt)})")
     return fmt
+
+
+def _refuse_place_under_a_file(target: Path) -> None:
+    """A copy below a file (`--out notes.txt/clean.jsonl`) is refused naming that file, before the audit: the
+    folder made for it at write time would fail with mkdir's bare "File exists", about a path that does not exist."""
+    for parent in target.parents:
+        if parent.exists():  # the nearest that does: the folders below it are made when the copy is written
+            if not parent.is_dir():
+                what = "a file" if parent.is_file() else "not a regular file (a device, FIFO or socket)"
+                raise WriteError(f"{target}: cannot be written: {parent} is {what}, not a folder; name a place you can write to")
+            return
 
 
 def _suggest(target: Path, fmt: FileFormat) -> str:
