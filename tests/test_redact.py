@@ -262,3 +262,32 @@ def test_a_pretty_printed_array_element_whose_finding_is_a_number_keeps_its_layo
     source.write_text(text, encoding="utf-8")
     redact(source, tmp_path / "clean.json", Config())
     assert (tmp_path / "clean.json").read_text(encoding="utf-8") == text.replace("4155552671", '"<PHONE>"')
+
+
+def test_a_folder_where_the_list_goes_is_refused_and_no_copy_is_written(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text(json.dumps({"text": "jane@example.com", "label": "x"}) + "\n")
+    (tmp_path / "clean.jsonl.redacted.jsonl").mkdir()
+    with pytest.raises(InputError, match=r"clean.jsonl.redacted.jsonl: the list written beside the output is a folder"):
+        redact(source, tmp_path / "clean.jsonl", Config())
+    assert not (tmp_path / "clean.jsonl").exists()
+
+
+def test_a_list_that_cannot_be_written_leaves_no_copy(tmp_path, monkeypatch):
+    import dataaudit.io
+
+    staged = dataaudit.io._stage
+
+    def disk_full_at_the_list(path, payload):
+        if path.name.endswith(".redacted.jsonl"):
+            raise OSError(28, "No space left on device")
+        return staged(path, payload)
+
+    monkeypatch.setattr(dataaudit.io, "_stage", disk_full_at_the_list)
+    source = tmp_path / "a.jsonl"
+    source.write_text(json.dumps({"text": "jane@example.com", "label": "x"}) + "\n")
+    out = tmp_path / "clean"
+    out.mkdir()
+    with pytest.raises(InputError, match=r"clean.jsonl.redacted.jsonl: cannot be written \(No space left on device\)"):
+        redact(source, out / "clean.jsonl", Config())
+    assert list(out.iterdir()) == []

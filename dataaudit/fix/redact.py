@@ -23,10 +23,12 @@ from typing import Any, Iterable, Iterator
 
 from ..config import Config
 from ..errors import InputError
-from ..io import write_atomic
+from ..io import write_atomic_set
 from ..scan.pii import KINDS, PiiFinding, ScanOptions, redact_text, replace_findings, scan_text
 from ..scan.walk import distinct_names, findings_in, redacted
-from .writers import check_target, local_paths, rewrite
+from .writers import check_target, local_paths, rewritten, sidecar_path
+
+SIDECAR = ".redacted.jsonl"  # the list of replacements, named after the copy
 
 
 @dataclass
@@ -219,7 +221,7 @@ def _not_text(value: Any) -> bool:
 
 def redact(input_path: str | Path, out_path: str | Path, config: Config) -> RedactSummary:
     source, target = local_paths(input_path, out_path)
-    fmt = check_target(source, target, sidecar=".redacted.jsonl")  # the copy and its list: neither may be the input
+    fmt = check_target(source, target, sidecar=SIDECAR)  # the copy and its list: neither may be the input
     options = config.section("pii").options()
     as_json = fmt.kind in ("jsonl", "json")  # a row is JSON text: a JSONL line or one element of an array
     redactor = _Redactor(source, options, numbers=as_json, keys=as_json)
@@ -236,8 +238,9 @@ def redact(input_path: str | Path, out_path: str | Path, config: Config) -> Reda
             changed_rows.add(number)
         return result
 
-    stats = rewrite(source, target, edit)
-    sidecar = target.with_name(target.name + ".redacted.jsonl")
-    write_atomic(sidecar, "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in redactor.log))
+    copy, stats = rewritten(source, target, edit)
+    sidecar = sidecar_path(target, SIDECAR)
+    # the copy and its list replaced together: a list that cannot be written leaves no copy without it
+    write_atomic_set([(target, copy), (sidecar, "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in redactor.log))])
     return RedactSummary(stats.rows, len(changed_rows), len(redactor.log),
                          {k: redactor.by_kind[k] for k in KINDS if redactor.by_kind[k]}, sidecar)

@@ -141,7 +141,10 @@ def check_target(source: Path, target: Path, *, sidecar: str | None = None, inpu
     _refuse_place_under_a_file(target)
     refuse_special_file(target)  # here, before the audit a dedup runs, not when the copy is written
     if sidecar:
-        refuse_special_file(sidecar_path(target, sidecar))
+        listed = sidecar_path(target, sidecar)
+        if listed.is_dir():  # found now, not after an audit that may take minutes and a copy written without its list
+            raise WriteError(f"{listed}: the list written beside the output is a folder; remove it or choose another --out path")
+        refuse_special_file(listed)
     read = [source, *[Path(p) for p in inputs]]
     for written, what in [(target, "the output"), *([(sidecar_path(target, sidecar), "the list written beside the output")] if sidecar else [])]:
         hit = next((p for p in read if written.exists() and _same_file(written, p)), None)
@@ -187,18 +190,23 @@ def read_plain(path: Path, fmt: FileFormat) -> bytes:
         raise InputError(f"{path}: cannot decompress gzip ({exc}); the file is damaged or truncated") from exc
 
 
-def _write(target: Path, fmt: FileFormat, payload: bytes) -> None:
-    write_atomic(target, gzip.compress(payload, mtime=0) if fmt.gzip else payload)
-
-
 def rewrite(source: str | Path, target: str | Path, edit: Callable[[int, Any], Any], *, drop_blank: bool = False) -> RewriteStats:
-    """edit(number, row) -> DROP | row (unchanged) | new row, where a row is the line text (str) for JSONL,
-    a {column: text} dict for CSV/TSV and a {column: value} dict for Parquet. Blank JSONL lines are kept
-    unless drop_blank."""
+    """The copy (`rewritten`) written to target."""
+    payload, stats = rewritten(source, target, edit, drop_blank=drop_blank)
+    write_atomic(Path(target), payload)
+    return stats
+
+
+def rewritten(source: str | Path, target: str | Path, edit: Callable[[int, Any], Any], *, drop_blank: bool = False) -> tuple[bytes, RewriteStats]:
+    """The bytes of the copy that target is to hold (gzip-compressed where the input is), not yet written, so
+    that a command writes it together with its list (io.write_atomic_set): a list that cannot be written then
+    leaves no copy without one. edit(number, row) -> DROP | row (unchanged) | new row, where a row is the line
+    text (str) for JSONL, a {column: text} dict for CSV/TSV and a {column: value} dict for Parquet. Blank JSONL
+    lines are kept unless drop_blank."""
     source, target = Path(source), Path(target)
     fmt = check_target(source, target)
     if fmt.kind == "parquet":
-        return _rewrite_parquet(source, target, edit)
+        return _rewrite_parquet(source, edit)
     data = read_plain(source, fmt)
     if fmt.kind == "jsonl":
         payload, stats = _rewrite_jsonl(data, edit, drop_blank)
@@ -206,8 +214,7 @@ def rewrite(source: str | Path, target: str | Path, edit: Callable[[int, Any], A
         payload, stats = _rewrite_json_array(data, edit, source)
     else:
         payload, stats = _rewrite_csv(data, "\t" if fmt.kind == "tsv" else ",", edit, source)
-    _write(target, fmt, payload)
-    return stats
+    return (gzip.compress(payload, mtime=0) if fmt.gzip else payload), stats
 
 
 def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], drop_blank: bool) -> tuple[bytes, RewriteStats]:
@@ -375,7 +382,7 @@ def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source:
     return ((BOM if bom else "") + "".join(out)).encode("utf-8", errors="surrogateescape"), RewriteStats(rows, kept, changed)
 
 
-def _rewrite_parquet(source: Path, target: Path, edit: Callable[[int, Any], Any]) -> RewriteStats:
+def _rewrite_parquet(source: Path, edit: Callable[[int, Any], Any]) -> tuple[bytes, RewriteStats]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -399,8 +406,7 @@ def _rewrite_parquet(source: Path, target: Path, edit: Callable[[int, Any], Any]
     out = pa.Table.from_pylist(kept_rows, schema=table.schema) if changed else table.filter(pa.array(keep_mask, type=pa.bool_()))
     buffer = pa.BufferOutputStream()
     pq.write_table(out, buffer, compression=_compression(source))
-    write_atomic(target, buffer.getvalue().to_pybytes())
-    return RewriteStats(len(original), len(kept_rows), changed)
+    return buffer.getvalue().to_pybytes(), RewriteStats(len(original), len(kept_rows), changed)
 
 
 def _compression(source: Path) -> str:
