@@ -479,3 +479,14 @@ def test_a_list_that_cannot_be_written_leaves_no_copy_and_no_file_of_the_run(tmp
             out.mkdir()
             deduplicate(b1, out / "clean.jsonl", Config(), embed=False)
     assert list(out.iterdir()) == []  # neither a copy nor a list, nor a staged temporary file
+
+
+def test_a_blank_line_is_kept_as_redact_keeps_it_so_the_list_maps_every_line_of_the_copy_back(tmp_path):
+    lines = [json.dumps({"text": t, "label": label}).encode() for t, label in zip(TEXTS, LABELS)]
+    source = tmp_path / "tickets.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(lines[:3] + [b""] + lines[3:]))  # BOM, CRLF, line 4 blank, no final newline
+    summary = deduplicate(source, tmp_path / "clean.jsonl", Config(), embed=False)
+    assert _dropped(summary) == [5, 7]
+    assert (summary.records, summary.kept, summary.dropped) == (6, 4, 2)
+    # the input without the listed lines, line for line; only the last line gains the file's ending
+    assert (tmp_path / "clean.jsonl").read_bytes() == b"\xef\xbb\xbf" + b"\r\n".join(lines[:3] + [b"", lines[4]]) + b"\r\n"

@@ -12,7 +12,7 @@ from dataaudit.fix.writers import DROP, check_target, rewrite
 def test_a_last_line_without_newline_gets_the_files_own_ending_when_a_newline_is_added(tmp_path, ending):
     source = tmp_path / "in.jsonl"
     source.write_bytes(ending.join([b'{"text": "a"}', b'{"text": "b"}', b'{"text": "c"}']))
-    stats = rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, drop_blank=True)
+    stats = rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, newline_at_end=True)
     assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}' + ending + b'{"text": "c"}' + ending
     assert (stats.rows, stats.kept) == (3, 2)
 
@@ -20,11 +20,11 @@ def test_a_last_line_without_newline_gets_the_files_own_ending_when_a_newline_is
 def test_a_crlf_file_whose_last_line_goes_keeps_crlf_at_its_end(tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_bytes(b'{"text": "a"}\r\n{"text": "b"}')
-    rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, drop_blank=True)
+    rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, newline_at_end=True)
     assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}\r\n'
 
 
-def test_without_drop_blank_a_file_without_final_newline_stays_without_one(tmp_path):
+def test_without_newline_at_end_a_file_without_final_newline_stays_without_one(tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_bytes(b'{"text": "a"}\r\n\r\n{"text": "b"}')
     rewrite(source, tmp_path / "out.jsonl", lambda number, row: row)
@@ -35,15 +35,15 @@ def test_without_drop_blank_a_file_without_final_newline_stays_without_one(tmp_p
 def test_the_added_ending_is_the_last_terminated_lines_not_a_blank_first_lines(tmp_path, first):
     source = tmp_path / "in.jsonl"
     source.write_bytes(first + b'{"text": "a"}\r\n{"text": "b"}')
-    rewrite(source, tmp_path / "out.jsonl", lambda number, row: row, drop_blank=True)
-    assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}\r\n{"text": "b"}\r\n'
+    rewrite(source, tmp_path / "out.jsonl", lambda number, row: row, newline_at_end=True)
+    assert (tmp_path / "out.jsonl").read_bytes() == first + b'{"text": "a"}\r\n{"text": "b"}\r\n'
 
 
 def test_a_kept_last_line_keeps_its_own_lf_when_a_crlf_line_after_it_goes(tmp_path):
     # The file ends with a newline, so no ending is added: every kept row is copied byte for byte.
     source = tmp_path / "in.jsonl"
     source.write_bytes(b'{"a": 1}\n{"b": 2}\r\n')
-    rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, drop_blank=True)
+    rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, newline_at_end=True)
     assert (tmp_path / "out.jsonl").read_bytes() == b'{"a": 1}\n'
 
 

@@ -310,7 +310,8 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
         mine = {line: {**reason, **({"kept_file": source_of[reason["kept_file"]]} if "kept_file" in reason else {}),
                        **({"group_files": [source_of[f] for f in reason["group_files"]]} if "group_files" in reason else {})}
                 for (file, line), reason in reasons.items() if file == name}
-        copy, stats = rewritten(source, target, lambda number, row: DROP if number in mine else row, drop_blank=True)
+        copy, stats = rewritten(source, target, lambda number, row: DROP if number in mine else row,
+                                 newline_at_end=True)
         sidecar = sidecar_path(target, SIDECAR)
         written += [(target, copy), (sidecar, "".join(json.dumps({"file": str(source), **mine[line]}, ensure_ascii=False) + "\n"
                                                      for line in sorted(mine)))]

@@ -190,26 +190,28 @@ def read_plain(path: Path, fmt: FileFormat) -> bytes:
         raise InputError(f"{path}: cannot decompress gzip ({exc}); the file is damaged or truncated") from exc
 
 
-def rewrite(source: str | Path, target: str | Path, edit: Callable[[int, Any], Any], *, drop_blank: bool = False) -> RewriteStats:
+def rewrite(source: str | Path, target: str | Path, edit: Callable[[int, Any], Any], *, newline_at_end: bool = False) -> RewriteStats:
     """The copy (`rewritten`) written to target."""
-    payload, stats = rewritten(source, target, edit, drop_blank=drop_blank)
+    payload, stats = rewritten(source, target, edit, newline_at_end=newline_at_end)
     write_atomic(Path(target), payload)
     return stats
 
 
-def rewritten(source: str | Path, target: str | Path, edit: Callable[[int, Any], Any], *, drop_blank: bool = False) -> tuple[bytes, RewriteStats]:
+def rewritten(source: str | Path, target: str | Path, edit: Callable[[int, Any], Any], *, newline_at_end: bool = False) -> tuple[bytes, RewriteStats]:
     """The bytes of the copy that target is to hold (gzip-compressed where the input is), not yet written, so
     that a command writes it together with its list (io.write_atomic_set): a list that cannot be written then
     leaves no copy without one. edit(number, row) -> DROP | row (unchanged) | new row, where a row is the line
-    text (str) for JSONL, a {column: text} dict for CSV/TSV and a {column: value} dict for Parquet. Blank JSONL
-    lines are kept unless drop_blank."""
+    text (str) for JSONL, a {column: text} dict for CSV/TSV and a {column: value} dict for Parquet. Blank lines
+    are no rows and are kept where they were, so the input is the copy plus the rows left out, line for line.
+    newline_at_end: a JSONL copy's last line ends with the file's newline even where the input's did not (a copy
+    that drops rows: its last line may be one that had its newline, and a CRLF file would end in a bare CR)."""
     source, target = Path(source), Path(target)
     fmt = check_target(source, target)
     if fmt.kind == "parquet":
         return _rewrite_parquet(source, edit)
     data = read_plain(source, fmt)
     if fmt.kind == "jsonl":
-        payload, stats = _rewrite_jsonl(data, edit, drop_blank)
+        payload, stats = _rewrite_jsonl(data, edit, newline_at_end)
     elif fmt.kind == "json":
         payload, stats = _rewrite_json_array(data, edit, source)
     else:
@@ -217,7 +219,7 @@ def rewritten(source: str | Path, target: str | Path, edit: Callable[[int, Any],
     return (gzip.compress(payload, mtime=0) if fmt.gzip else payload), stats
 
 
-def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], drop_blank: bool) -> tuple[bytes, RewriteStats]:
+def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], newline_at_end: bool) -> tuple[bytes, RewriteStats]:
     bom = data.startswith(b"\xef\xbb\xbf")
     lines = (data[3:] if bom else data).split(b"\n")
     ends_with_newline = lines[-1] == b""
@@ -227,8 +229,7 @@ def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], drop_blank: boo
     rows = kept = changed = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
-            if not drop_blank:
-                out.append(line)
+            out.append(line)
             continue
         rows += 1
         try:
@@ -251,7 +252,7 @@ def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], drop_blank: boo
     terminated = lines[:-1]
     crlf = not ends_with_newline and bool(terminated) and terminated[-1].endswith(b"\r")
     ending = b"\r\n" if crlf and out and not out[-1].endswith(b"\r") else b"\n"
-    payload = b"\n".join(out) + (ending if out and (ends_with_newline or drop_blank) else b"")
+    payload = b"\n".join(out) + (ending if out and (ends_with_newline or newline_at_end) else b"")
     return (b"\xef\xbb\xbf" if bom else b"") + payload, RewriteStats(rows, kept, changed)
 
 
