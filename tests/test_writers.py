@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dataaudit.errors import InputError
-from dataaudit.fix.writers import DROP, check_target, rewrite
+from dataaudit.fix.writers import DROP, check_target, copy_target, rewrite
 
 
 @pytest.mark.parametrize("ending", [b"\r\n", b"\n"])
@@ -55,3 +55,16 @@ def test_an_output_below_a_file_is_refused_naming_the_file_that_is_no_folder(tmp
     with pytest.raises(InputError, match=rf"^{tmp_path}/afile/{below}: cannot be written: {tmp_path}/afile is a file, not a folder; "):
         check_target(source, tmp_path / "afile" / below, sidecar=".dropped.jsonl")
     assert (tmp_path / "afile").read_bytes() == b""
+
+
+@pytest.mark.parametrize("command", ["dedup", "redact"])
+def test_a_folder_out_writes_the_copy_under_the_inputs_name_and_the_help_says_so(tmp_path, command):
+    from dataaudit.cli import build_parser
+
+    (tmp_path / "clean").mkdir()
+    assert copy_target("data/tickets.jsonl", tmp_path / "clean") == str(tmp_path / "clean" / "tickets.jsonl")
+    assert copy_target("data/tickets.jsonl", "new/") == "new/tickets.jsonl"
+    assert copy_target("data/tickets.jsonl", "new.jsonl") == "new.jsonl"
+    parser = build_parser()._subparsers._group_actions[0].choices[command]
+    help_text = " ".join(next(a.help for a in parser._actions if "--out" in a.option_strings).split())
+    assert "or a folder (one that exists, or named with a trailing /) to write it into under the input's name" in help_text
