@@ -117,14 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("dedup", help="write a de-duplicated copy of a dataset (the input is never touched)")
     d.add_argument("input", nargs="+", help="one file, or several (files, globs, a folder) audited together")
-    d.add_argument("--out", required=True, help="the clean copy (same format as the input); with several inputs, the folder for "
-                                                "their copies, each under its own name")
+    d.add_argument("--out", required=True, help="the clean copy (same format as the input), or a folder (one that exists, or named "
+                                                "with a trailing /) to write it into under the input's name; with several inputs, "
+                                                "the folder for their copies, each under its own name")
     d.add_argument("--drop-conflicts", action="store_true", help="also drop every record of a group with conflicting labels")
     _add_data_options(d)
 
     r = sub.add_parser("redact", help="write a copy with personal data and credentials replaced by placeholders (the input is never touched)")
     r.add_argument("input")
-    r.add_argument("--out", required=True, help="the redacted copy (same format as the input)")
+    r.add_argument("--out", required=True, help="the redacted copy (same format as the input), or a folder (one that exists, or "
+                                                "named with a trailing /) to write it into under the input's name")
     _add_config_option(r)  # redact reads only the [pii] section: no fields, model or task options to ignore
 
     h = sub.add_parser("history", help="table of past runs recorded in a history file")

@@ -11,7 +11,7 @@ import pytest
 from dataaudit.api import audit
 from dataaudit.config import Config, FieldsConfig
 from dataaudit.errors import InputError
-from dataaudit.fix.dedup import deduplicate
+from dataaudit.fix.dedup import deduplicate, deduplicate_files
 
 from tests.conftest import chat
 
@@ -429,3 +429,64 @@ def test_a_lexical_copys_two_long_labels_that_start_alike_are_named_apart(tmp_pa
     summary = deduplicate(_write(tmp_path / "t.jsonl", rows), tmp_path / "clean.jsonl", Config(), embed=False)
     labels = _listed(summary)[3]["conflicting_labels"]
     assert len(labels) == 2 and labels[0] != labels[1] and all("[sha256 " in label for label in labels)
+
+
+def _batches(tmp_path):
+    rows = [{"text": t, "label": label} for t, label in zip(TEXTS, LABELS)]
+    paths = []
+    for name, part in (("b1.jsonl", rows[:3]), ("b2.jsonl", rows[3:])):
+        (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in part))
+        paths.append(tmp_path / name)
+    return paths
+
+
+def test_a_folder_where_the_list_goes_is_refused_before_the_audit_and_nothing_is_written(tmp_path, monkeypatch):
+    import dataaudit.api
+
+    def no_audit(*args, **kwargs):
+        raise AssertionError("the audit ran before the list's place was checked")
+
+    monkeypatch.setattr(dataaudit.api, "audit", no_audit)
+    b1, b2 = _batches(tmp_path)
+    (tmp_path / "clean.jsonl.dropped.jsonl").mkdir()
+    with pytest.raises(InputError, match=r"clean.jsonl.dropped.jsonl: the list written beside the output is a folder"):
+        deduplicate(b1, tmp_path / "clean.jsonl", Config(), embed=False)
+    (tmp_path / "clean" / "b2.jsonl.dropped.jsonl").mkdir(parents=True)
+    with pytest.raises(InputError, match=r"b2.jsonl.dropped.jsonl: the list written beside the output is a folder"):
+        deduplicate_files([b1, b2], tmp_path / "clean", Config(), embed=False)
+    assert not (tmp_path / "clean.jsonl").exists()
+    assert sorted(p.name for p in (tmp_path / "clean").iterdir()) == ["b2.jsonl.dropped.jsonl"]
+
+
+@pytest.mark.parametrize("several", [False, True], ids=["one file", "two files"])
+def test_a_list_that_cannot_be_written_leaves_no_copy_and_no_file_of_the_run(tmp_path, monkeypatch, several):
+    import dataaudit.io
+
+    staged = dataaudit.io._stage
+
+    def disk_full_at_last_list(path, payload):
+        if path.name == ("b2.jsonl" if several else "clean.jsonl") + ".dropped.jsonl":
+            raise OSError(28, "No space left on device")
+        return staged(path, payload)
+
+    monkeypatch.setattr(dataaudit.io, "_stage", disk_full_at_last_list)
+    b1, b2 = _batches(tmp_path)
+    out = tmp_path / "clean"
+    with pytest.raises(InputError, match=r"dropped.jsonl: cannot be written \(No space left on device\); free some space"):
+        if several:
+            deduplicate_files([b1, b2], out, Config(), embed=False)
+        else:
+            out.mkdir()
+            deduplicate(b1, out / "clean.jsonl", Config(), embed=False)
+    assert list(out.iterdir()) == []  # neither a copy nor a list, nor a staged temporary file
+
+
+def test_a_blank_line_is_kept_as_redact_keeps_it_so_the_list_maps_every_line_of_the_copy_back(tmp_path):
+    lines = [json.dumps({"text": t, "label": label}).encode() for t, label in zip(TEXTS, LABELS)]
+    source = tmp_path / "tickets.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(lines[:3] + [b""] + lines[3:]))  # BOM, CRLF, line 4 blank, no final newline
+    summary = deduplicate(source, tmp_path / "clean.jsonl", Config(), embed=False)
+    assert _dropped(summary) == [5, 7]
+    assert (summary.records, summary.kept, summary.dropped) == (6, 4, 2)
+    # the input without the listed lines, line for line; only the last line gains the file's ending
+    assert (tmp_path / "clean.jsonl").read_bytes() == b"\xef\xbb\xbf" + b"\r\n".join(lines[:3] + [b"", lines[4]]) + b"\r\n"

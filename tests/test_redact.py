@@ -239,3 +239,55 @@ def test_a_csv_quote_left_open_after_a_stray_quote_is_refused_not_closed(tmp_pat
     with pytest.raises(InputError, match=r"row 2: a quote opened in this row is never closed"):
         redact(source, tmp_path / "clean.csv", Config())
     assert not (tmp_path / "clean.csv").exists()
+
+
+def test_a_number_or_a_repeated_string_holding_a_finding_changes_alone_and_the_rest_of_the_line_stays(tmp_path):
+    source = tmp_path / "numbers.jsonl"
+    lines = ['{"id":2,"phone":4155552671,"messages":[{"role":"user","content":"caf\\u00e9 na\u00efve hello"}],"n":1e0,"f":0.10,"big":12345678901234567890}',
+             '{"id": 3,  "contact": {"tel": 2125550147}, "text": "ok", "label": "a", "x": 1.50}',
+             '{"order_id":"4155552671","phone":"4155552671","w":1.0,"x":1e0,"t":"caf\\u00e9"}']
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = redact(source, tmp_path / "clean.jsonl", Config())
+    out = (tmp_path / "clean.jsonl").read_text(encoding="utf-8").splitlines()
+    assert out[0] == '{"id":2,"phone":"<PHONE>","messages":[{"role":"user","content":"caf\\u00e9 na\u00efve hello"}],"n":1e0,"f":0.10,"big":12345678901234567890}'
+    assert out[1] == '{"id": 3,  "contact": {"tel": "<PHONE>"}, "text": "ok", "label": "a", "x": 1.50}'
+    # the order number is the same digits, unchanged (no phone context): only the phone's literal is patched
+    assert out[2] == '{"order_id":"4155552671","phone":"<PHONE>","w":1.0,"x":1e0,"t":"caf\\u00e9"}'
+    assert (summary.replaced, summary.changed) == (3, 3)
+
+
+def test_a_pretty_printed_array_element_whose_finding_is_a_number_keeps_its_layout(tmp_path):
+    text = '[\n  {\n    "id": 1,\n    "phone": 4155552671,\n    "w": 1.0,\n    "text": "caf\\u00e9"\n  },\n  {\n    "id": 2,\n    "w": 1e0\n  }\n]'
+    source = tmp_path / "tickets.json"
+    source.write_text(text, encoding="utf-8")
+    redact(source, tmp_path / "clean.json", Config())
+    assert (tmp_path / "clean.json").read_text(encoding="utf-8") == text.replace("4155552671", '"<PHONE>"')
+
+
+def test_a_folder_where_the_list_goes_is_refused_and_no_copy_is_written(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text(json.dumps({"text": "jane@example.com", "label": "x"}) + "\n")
+    (tmp_path / "clean.jsonl.redacted.jsonl").mkdir()
+    with pytest.raises(InputError, match=r"clean.jsonl.redacted.jsonl: the list written beside the output is a folder"):
+        redact(source, tmp_path / "clean.jsonl", Config())
+    assert not (tmp_path / "clean.jsonl").exists()
+
+
+def test_a_list_that_cannot_be_written_leaves_no_copy(tmp_path, monkeypatch):
+    import dataaudit.io
+
+    staged = dataaudit.io._stage
+
+    def disk_full_at_the_list(path, payload):
+        if path.name.endswith(".redacted.jsonl"):
+            raise OSError(28, "No space left on device")
+        return staged(path, payload)
+
+    monkeypatch.setattr(dataaudit.io, "_stage", disk_full_at_the_list)
+    source = tmp_path / "a.jsonl"
+    source.write_text(json.dumps({"text": "jane@example.com", "label": "x"}) + "\n")
+    out = tmp_path / "clean"
+    out.mkdir()
+    with pytest.raises(InputError, match=r"clean.jsonl.redacted.jsonl: cannot be written \(No space left on device\)"):
+        redact(source, out / "clean.jsonl", Config())
+    assert list(out.iterdir()) == []

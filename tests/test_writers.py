@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from dataaudit.fix.writers import DROP, rewrite
+from dataaudit.errors import InputError
+from dataaudit.fix.writers import DROP, check_target, copy_target, rewrite
 
 
 @pytest.mark.parametrize("ending", [b"\r\n", b"\n"])
 def test_a_last_line_without_newline_gets_the_files_own_ending_when_a_newline_is_added(tmp_path, ending):
     source = tmp_path / "in.jsonl"
     source.write_bytes(ending.join([b'{"text": "a"}', b'{"text": "b"}', b'{"text": "c"}']))
-    stats = rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, drop_blank=True)
+    stats = rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, newline_at_end=True)
     assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}' + ending + b'{"text": "c"}' + ending
     assert (stats.rows, stats.kept) == (3, 2)
 
@@ -19,11 +20,11 @@ def test_a_last_line_without_newline_gets_the_files_own_ending_when_a_newline_is
 def test_a_crlf_file_whose_last_line_goes_keeps_crlf_at_its_end(tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_bytes(b'{"text": "a"}\r\n{"text": "b"}')
-    rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, drop_blank=True)
+    rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, newline_at_end=True)
     assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}\r\n'
 
 
-def test_without_drop_blank_a_file_without_final_newline_stays_without_one(tmp_path):
+def test_without_newline_at_end_a_file_without_final_newline_stays_without_one(tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_bytes(b'{"text": "a"}\r\n\r\n{"text": "b"}')
     rewrite(source, tmp_path / "out.jsonl", lambda number, row: row)
@@ -34,13 +35,36 @@ def test_without_drop_blank_a_file_without_final_newline_stays_without_one(tmp_p
 def test_the_added_ending_is_the_last_terminated_lines_not_a_blank_first_lines(tmp_path, first):
     source = tmp_path / "in.jsonl"
     source.write_bytes(first + b'{"text": "a"}\r\n{"text": "b"}')
-    rewrite(source, tmp_path / "out.jsonl", lambda number, row: row, drop_blank=True)
-    assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}\r\n{"text": "b"}\r\n'
+    rewrite(source, tmp_path / "out.jsonl", lambda number, row: row, newline_at_end=True)
+    assert (tmp_path / "out.jsonl").read_bytes() == first + b'{"text": "a"}\r\n{"text": "b"}\r\n'
 
 
 def test_a_kept_last_line_keeps_its_own_lf_when_a_crlf_line_after_it_goes(tmp_path):
     # The file ends with a newline, so no ending is added: every kept row is copied byte for byte.
     source = tmp_path / "in.jsonl"
     source.write_bytes(b'{"a": 1}\n{"b": 2}\r\n')
-    rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, drop_blank=True)
+    rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if number == 2 else row, newline_at_end=True)
     assert (tmp_path / "out.jsonl").read_bytes() == b'{"a": 1}\n'
+
+
+@pytest.mark.parametrize("below", ["x.jsonl", "deeper/x.jsonl"])
+def test_an_output_below_a_file_is_refused_naming_the_file_that_is_no_folder(tmp_path, below):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"text": "a"}\n')
+    (tmp_path / "afile").write_bytes(b"")
+    with pytest.raises(InputError, match=rf"^{tmp_path}/afile/{below}: cannot be written: {tmp_path}/afile is a file, not a folder; "):
+        check_target(source, tmp_path / "afile" / below, sidecar=".dropped.jsonl")
+    assert (tmp_path / "afile").read_bytes() == b""
+
+
+@pytest.mark.parametrize("command", ["dedup", "redact"])
+def test_a_folder_out_writes_the_copy_under_the_inputs_name_and_the_help_says_so(tmp_path, command):
+    from dataaudit.cli import build_parser
+
+    (tmp_path / "clean").mkdir()
+    assert copy_target("data/tickets.jsonl", tmp_path / "clean") == str(tmp_path / "clean" / "tickets.jsonl")
+    assert copy_target("data/tickets.jsonl", "new/") == "new/tickets.jsonl"
+    assert copy_target("data/tickets.jsonl", "new.jsonl") == "new.jsonl"
+    parser = build_parser()._subparsers._group_actions[0].choices[command]
+    help_text = " ".join(next(a.help for a in parser._actions if "--out" in a.option_strings).split())
+    assert "or a folder (one that exists, or named with a trailing /) to write it into under the input's name" in help_text

@@ -27,10 +27,10 @@ from ..checks.duplicates import label_names
 from ..checks.near_pairs import Fields, input_fields, lexical_copy
 from ..config import Config, DuplicatesConfig
 from ..errors import InputError
-from ..io import write_atomic
+from ..io import write_atomic_set
 from ..load.files import stopped_at_open_quote
 from ..normalize import normalize_text, skeleton, tokens
-from .writers import DROP, check_target, local_paths, read_plain, rewrite, sidecar_path
+from .writers import DROP, check_target, local_paths, read_plain, rewritten, sidecar_path
 
 
 INVALID = "invalid"  # the reason a malformed row was dropped, as the sidecar names it
@@ -304,17 +304,22 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
     run_contradictions_kept = 0 if drop_conflicts or preference is None else len(preference.all_contradictions)
     # A gzip input is audited decompressed in the scratch folder: its lines are named by the input path.
     source_of = {str(read_as): str(source) for (source, _), read_as in zip(pairs, audited)}
-    summaries = []
+    summaries, written = [], []
     for (source, target), read_as in zip(pairs, audited):
         name = str(read_as)
         mine = {line: {**reason, **({"kept_file": source_of[reason["kept_file"]]} if "kept_file" in reason else {}),
                        **({"group_files": [source_of[f] for f in reason["group_files"]]} if "group_files" in reason else {})}
                 for (file, line), reason in reasons.items() if file == name}
-        stats = rewrite(source, target, lambda number, row: DROP if number in mine else row, drop_blank=True)
+        copy, stats = rewritten(source, target, lambda number, row: DROP if number in mine else row,
+                                 newline_at_end=True)
         sidecar = sidecar_path(target, SIDECAR)
-        write_atomic(sidecar, "".join(json.dumps({"file": str(source), **mine[line]}, ensure_ascii=False) + "\n" for line in sorted(mine)))
+        written += [(target, copy), (sidecar, "".join(json.dumps({"file": str(source), **mine[line]}, ensure_ascii=False) + "\n"
+                                                     for line in sorted(mine)))]
         invalid = sum(reason["reason"].startswith(INVALID) for reason in mine.values())
         summaries.append(DedupSummary(stats.rows, stats.kept, stats.rows - stats.kept, sidecar, labels_kept, invalid,
                                       run_contradictions_kept))
+    # Every copy and its list replaced together: a file that cannot be written leaves the earlier set whole, never
+    # a copy without its list (or beside a stale one), nor some files of a multi-file run new and others old.
+    write_atomic_set(written)
     return summaries
 

@@ -5,7 +5,7 @@ untouched: `jane@example.com` becomes `<EMAIL>`, a card number `<CREDIT_CARD>`, 
 of JSON objects are scanned too (a field or message key can hold an address); two keys that would become the
 same are kept apart with a number (`<EMAIL>`, `<EMAIL> (2)`), so no value is dropped. CSV and Parquet column
 names are the file's schema and stay (the list names them masked). The copy keeps every line and the input's format; a JSONL line without findings is written
-byte for byte, and one with findings changes only the strings that held them. A sidecar lists each
+byte for byte, and one with findings changes only the values (strings, or numbers) that held them. A sidecar lists each
 replacement by line and field, masked (a JSON array's line is its element, as the audit numbers it). The input is never written. A line that is not UTF-8 text stops the
 copy (an InputError): it cannot be scanned, and passing it on unread would hand over personal data.
 """
@@ -17,14 +17,18 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from json.decoder import scanstring
+from json.scanner import NUMBER_RE
+from typing import Any, Iterable, Iterator
 
 from ..config import Config
 from ..errors import InputError
-from ..io import write_atomic
+from ..io import write_atomic_set
 from ..scan.pii import KINDS, PiiFinding, ScanOptions, redact_text, replace_findings, scan_text
 from ..scan.walk import distinct_names, findings_in, redacted
-from .writers import check_target, local_paths, rewrite
+from .writers import check_target, local_paths, rewritten, sidecar_path
+
+SIDECAR = ".redacted.jsonl"  # the list of replacements, named after the copy
 
 
 @dataclass
@@ -110,49 +114,102 @@ def _rebuilt(value: Any, place: tuple, new_values: dict[tuple, str], new_keys: d
     return value
 
 
-def _string_changes(old: Any, new: Any) -> list[tuple[Any, Any, bool]]:
-    """(before, after, is_key) of every changed string, in the order the line writes them (a key before its
-    value). `new` is built from `old` key by key, so their items pair up in order."""
+def _changes(old: Any, new: Any, place: tuple = ()) -> Iterator[tuple[tuple, bool, Any]]:
+    """(place, is_key, after) of every value and key that changed, a key named by the place of its value in `old`.
+    `new` is built from `old` key by key, so their items pair up in order; a part that did not change is the
+    same object (_rebuilt)."""
     if old is new:
-        return []
+        return
     if isinstance(old, dict):
-        changes = []
-        for (k, v), (new_k, new_v) in zip(old.items(), new.items()):
-            if k != new_k:
-                changes.append((k, new_k, True))
-            changes += _string_changes(v, new_v)
-        return changes
-    if isinstance(old, list):
-        return [c for a, b in zip(old, new) for c in _string_changes(a, b)]
-    return [(old, new, False)]
+        for (key, value), (new_key, new_value) in zip(old.items(), new.items()):
+            if key != new_key:
+                yield place + (key,), True, new_key
+            yield from _changes(value, new_value, place + (key,))
+    elif isinstance(old, list):
+        for i, (value, new_value) in enumerate(zip(old, new)):
+            yield from _changes(value, new_value, place + (i,))
+    else:
+        yield place, False, new  # a string or a number (a phone stored as 4155552671) that held a finding
 
 
-# A JSON string literal as it is written in the line, escapes and all.
-_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+_SPACE = re.compile(r"[ \t\n\r]*")
+_CONSTANTS = ("true", "false", "null", "NaN", "-Infinity", "Infinity")  # what json.loads reads besides numbers
+
+
+class _Spans:
+    """Where each value and key of a JSON text is written, by its place (the keys and indexes leading to it),
+    read as json.loads reads the text: a key written twice names the value written last, as json.loads keeps it."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.values: dict[tuple, tuple[int, int]] = {}
+        self.keys: dict[tuple, list[tuple[int, int]]] = {}
+        end = self._value(_SPACE.match(text, 0).end(), ())
+        if text[_SPACE.match(text, end).end():]:
+            raise ValueError("text after the value")
+
+    def _space(self, at: int) -> int:
+        return _SPACE.match(self.text, at).end()
+
+    def _value(self, at: int, place: tuple) -> int:
+        text, start = self.text, at
+        if text[at] == "{":
+            at = self._space(at + 1)
+            if text[at] == "}":
+                at += 1
+            while text[at - 1] != "}":
+                if text[at] != '"':
+                    raise ValueError("a key is not a string")
+                key, key_end = scanstring(text, at + 1)
+                self.keys.setdefault(place + (key,), []).append((at, key_end))
+                at = self._space(key_end)
+                if text[at] != ":":
+                    raise ValueError("no colon after a key")
+                at = self._space(self._value(self._space(at + 1), place + (key,)))
+                if text[at] not in ",}":
+                    raise ValueError("no comma between members")
+                at = self._space(at + 1) if text[at] == "," else at + 1
+        elif text[at] == "[":
+            at, index = self._space(at + 1), 0
+            if text[at] == "]":
+                at += 1
+            while text[at - 1] != "]":
+                at = self._space(self._value(at, place + (index,)))
+                if text[at] not in ",]":
+                    raise ValueError("no comma between elements")
+                at, index = (self._space(at + 1) if text[at] == "," else at + 1), index + 1
+        elif text[at] == '"':
+            at = scanstring(text, at + 1)[1]
+        else:
+            constant = next((c for c in _CONSTANTS if text.startswith(c, at)), None)
+            number = None if constant else NUMBER_RE.match(text, at)
+            if constant is None and number is None:
+                raise ValueError("not a JSON value")
+            at += len(constant) if constant else len(number.group())
+        self.values[place] = (start, at)
+        return at
 
 
 def _patched_line(line: str, old: Any, new: Any) -> str:
-    """The line with only the changed string values rewritten, so its key order, spacing and the escapes of
-    every other value stay: each value is found by what its literal decodes to (a literal written with `\\/` or
-    `\\u00e9` escapes is not what json.dumps writes for it). The whole object is re-serialised only when that
+    """The line with only the changed values and keys rewritten, so its key order, spacing, and the escapes and
+    number spellings (`1e0`, `0.10`) of every other value stay: each change is written over the very token that
+    held it, found by its place in the line (a string written with `\\u00e9` escapes keeps writing them; an
+    earlier value equal to the changed one is left alone). The whole object is re-serialised only when that
     cannot be done exactly."""
-    pending = [c for c in _string_changes(old, new) if isinstance(c[0], str) and c[0] != c[1]]
-    pieces, written = [], 0
-    for literal in _STRING_LITERAL.finditer(line):
-        if not pending:
-            break
-        before, after, is_key = pending[0]
-        if line[literal.end():].lstrip().startswith(":") != is_key:
-            continue  # a key when a value is next to change, or the other way round
-        if json.loads(literal.group()) == before:
-            pieces += [line[written:literal.start()], json.dumps(after, ensure_ascii="\\u" in literal.group())]
-            written = literal.end()
-            pending.pop(0)
-    patched = "".join(pieces) + line[written:]
     try:
-        if not pending and json.loads(patched) == new:
+        spans = _Spans(line)
+        replacements = []
+        for place, is_key, after in _changes(old, new):
+            for start, end in spans.keys[place] if is_key else [spans.values[place]]:
+                replacements.append((start, end, json.dumps(after, ensure_ascii="\\u" in line[start:end])))
+        pieces, written = [], 0
+        for start, end, literal in sorted(replacements):
+            pieces += [line[written:start], literal]
+            written = end
+        patched = "".join(pieces) + line[written:]
+        if json.loads(patched) == new:
             return patched
-    except json.JSONDecodeError:
+    except (ValueError, KeyError, IndexError, RecursionError):  # json.JSONDecodeError is a ValueError
         pass
     return json.dumps(new, ensure_ascii=False)
 
@@ -164,7 +221,7 @@ def _not_text(value: Any) -> bool:
 
 def redact(input_path: str | Path, out_path: str | Path, config: Config) -> RedactSummary:
     source, target = local_paths(input_path, out_path)
-    fmt = check_target(source, target, sidecar=".redacted.jsonl")  # the copy and its list: neither may be the input
+    fmt = check_target(source, target, sidecar=SIDECAR)  # the copy and its list: neither may be the input
     options = config.section("pii").options()
     as_json = fmt.kind in ("jsonl", "json")  # a row is JSON text: a JSONL line or one element of an array
     redactor = _Redactor(source, options, numbers=as_json, keys=as_json)
@@ -181,8 +238,9 @@ def redact(input_path: str | Path, out_path: str | Path, config: Config) -> Reda
             changed_rows.add(number)
         return result
 
-    stats = rewrite(source, target, edit)
-    sidecar = target.with_name(target.name + ".redacted.jsonl")
-    write_atomic(sidecar, "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in redactor.log))
+    copy, stats = rewritten(source, target, edit)
+    sidecar = sidecar_path(target, SIDECAR)
+    # the copy and its list replaced together: a list that cannot be written leaves no copy without it
+    write_atomic_set([(target, copy), (sidecar, "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in redactor.log))])
     return RedactSummary(stats.rows, len(changed_rows), len(redactor.log),
                          {k: redactor.by_kind[k] for k in KINDS if redactor.by_kind[k]}, sidecar)

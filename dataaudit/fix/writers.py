@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InputError
-from ..io import refuse_special_file, write_atomic
+from ..io import WriteError, refuse_special_file, write_atomic
 from ..load.files import (_MAGIC, JsonArrayError, JsonArrayWalk, _delimiter, _file_kind, _inner_suffix, _open_error,
                           is_uri, quote_left_open)
 
@@ -138,9 +138,13 @@ def check_target(source: Path, target: Path, *, sidecar: str | None = None, inpu
     either; inputs: the other inputs read with this one (a multi-file dedup)."""
     if target.is_dir():
         raise InputError(f"{target}: is a directory; --out must name the file to write")
+    _refuse_place_under_a_file(target)
     refuse_special_file(target)  # here, before the audit a dedup runs, not when the copy is written
     if sidecar:
-        refuse_special_file(sidecar_path(target, sidecar))
+        listed = sidecar_path(target, sidecar)
+        if listed.is_dir():  # found now, not after an audit that may take minutes and a copy written without its list
+            raise WriteError(f"{listed}: the list written beside the output is a folder; remove it or choose another --out path")
+        refuse_special_file(listed)
     read = [source, *[Path(p) for p in inputs]]
     for written, what in [(target, "the output"), *([(sidecar_path(target, sidecar), "the list written beside the output")] if sidecar else [])]:
         hit = next((p for p in read if written.exists() and _same_file(written, p)), None)
@@ -159,6 +163,17 @@ def check_target(source: Path, target: Path, *, sidecar: str | None = None, inpu
     return fmt
 
 
+def _refuse_place_under_a_file(target: Path) -> None:
+    """A copy below a file (`--out notes.txt/clean.jsonl`) is refused naming that file, before the audit: the
+    folder made for it at write time would fail with mkdir's bare "File exists", about a path that does not exist."""
+    for parent in target.parents:
+        if parent.exists():  # the nearest that does: the folders below it are made when the copy is written
+            if not parent.is_dir():
+                what = "a file" if parent.is_file() else "not a regular file (a device, FIFO or socket)"
+                raise WriteError(f"{target}: cannot be written: {parent} is {what}, not a folder; name a place you can write to")
+            return
+
+
 def _suggest(target: Path, fmt: FileFormat) -> str:
     stem = target.name.split(".")[0] or "clean"
     return stem + {"jsonl": ".jsonl", "json": ".json", "csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}[fmt.kind] + (".gz" if fmt.gzip else "")
@@ -175,30 +190,36 @@ def read_plain(path: Path, fmt: FileFormat) -> bytes:
         raise InputError(f"{path}: cannot decompress gzip ({exc}); the file is damaged or truncated") from exc
 
 
-def _write(target: Path, fmt: FileFormat, payload: bytes) -> None:
-    write_atomic(target, gzip.compress(payload, mtime=0) if fmt.gzip else payload)
+def rewrite(source: str | Path, target: str | Path, edit: Callable[[int, Any], Any], *, newline_at_end: bool = False) -> RewriteStats:
+    """The copy (`rewritten`) written to target."""
+    payload, stats = rewritten(source, target, edit, newline_at_end=newline_at_end)
+    write_atomic(Path(target), payload)
+    return stats
 
 
-def rewrite(source: str | Path, target: str | Path, edit: Callable[[int, Any], Any], *, drop_blank: bool = False) -> RewriteStats:
-    """edit(number, row) -> DROP | row (unchanged) | new row, where a row is the line text (str) for JSONL,
-    a {column: text} dict for CSV/TSV and a {column: value} dict for Parquet. Blank JSONL lines are kept
-    unless drop_blank."""
+def rewritten(source: str | Path, target: str | Path, edit: Callable[[int, Any], Any], *, newline_at_end: bool = False) -> tuple[bytes, RewriteStats]:
+    """The bytes of the copy that target is to hold (gzip-compressed where the input is), not yet written, so
+    that a command writes it together with its list (io.write_atomic_set): a list that cannot be written then
+    leaves no copy without one. edit(number, row) -> DROP | row (unchanged) | new row, where a row is the line
+    text (str) for JSONL, a {column: text} dict for CSV/TSV and a {column: value} dict for Parquet. Blank lines
+    are no rows and are kept where they were, so the input is the copy plus the rows left out, line for line.
+    newline_at_end: a JSONL copy's last line ends with the file's newline even where the input's did not (a copy
+    that drops rows: its last line may be one that had its newline, and a CRLF file would end in a bare CR)."""
     source, target = Path(source), Path(target)
     fmt = check_target(source, target)
     if fmt.kind == "parquet":
-        return _rewrite_parquet(source, target, edit)
+        return _rewrite_parquet(source, edit)
     data = read_plain(source, fmt)
     if fmt.kind == "jsonl":
-        payload, stats = _rewrite_jsonl(data, edit, drop_blank)
+        payload, stats = _rewrite_jsonl(data, edit, newline_at_end)
     elif fmt.kind == "json":
         payload, stats = _rewrite_json_array(data, edit, source)
     else:
         payload, stats = _rewrite_csv(data, "\t" if fmt.kind == "tsv" else ",", edit, source)
-    _write(target, fmt, payload)
-    return stats
+    return (gzip.compress(payload, mtime=0) if fmt.gzip else payload), stats
 
 
-def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], drop_blank: bool) -> tuple[bytes, RewriteStats]:
+def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], newline_at_end: bool) -> tuple[bytes, RewriteStats]:
     bom = data.startswith(b"\xef\xbb\xbf")
     lines = (data[3:] if bom else data).split(b"\n")
     ends_with_newline = lines[-1] == b""
@@ -208,8 +229,7 @@ def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], drop_blank: boo
     rows = kept = changed = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
-            if not drop_blank:
-                out.append(line)
+            out.append(line)
             continue
         rows += 1
         try:
@@ -232,7 +252,7 @@ def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], drop_blank: boo
     terminated = lines[:-1]
     crlf = not ends_with_newline and bool(terminated) and terminated[-1].endswith(b"\r")
     ending = b"\r\n" if crlf and out and not out[-1].endswith(b"\r") else b"\n"
-    payload = b"\n".join(out) + (ending if out and (ends_with_newline or drop_blank) else b"")
+    payload = b"\n".join(out) + (ending if out and (ends_with_newline or newline_at_end) else b"")
     return (b"\xef\xbb\xbf" if bom else b"") + payload, RewriteStats(rows, kept, changed)
 
 
@@ -363,7 +383,7 @@ def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source:
     return ((BOM if bom else "") + "".join(out)).encode("utf-8", errors="surrogateescape"), RewriteStats(rows, kept, changed)
 
 
-def _rewrite_parquet(source: Path, target: Path, edit: Callable[[int, Any], Any]) -> RewriteStats:
+def _rewrite_parquet(source: Path, edit: Callable[[int, Any], Any]) -> tuple[bytes, RewriteStats]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -387,8 +407,7 @@ def _rewrite_parquet(source: Path, target: Path, edit: Callable[[int, Any], Any]
     out = pa.Table.from_pylist(kept_rows, schema=table.schema) if changed else table.filter(pa.array(keep_mask, type=pa.bool_()))
     buffer = pa.BufferOutputStream()
     pq.write_table(out, buffer, compression=_compression(source))
-    write_atomic(target, buffer.getvalue().to_pybytes())
-    return RewriteStats(len(original), len(kept_rows), changed)
+    return buffer.getvalue().to_pybytes(), RewriteStats(len(original), len(kept_rows), changed)
 
 
 def _compression(source: Path) -> str:
