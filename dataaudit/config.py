@@ -174,6 +174,7 @@ class DuplicatesConfig:
     normalize_nfkc: bool = True
     normalize_casefold: bool = True
     normalize_whitespace: bool = True
+    normalize_lookalikes: bool = True  # Cyrillic/Greek letters disguising Latin read as the Latin ones (normalize.py)
     near_cosine: float = 0.95
     lexical: bool = True
     lexical_ratio: float = 0.90  # rapidfuzz ratio (0-1) that confirms a MinHash candidate

@@ -75,9 +75,53 @@ def normalize_text(text: str, config: DuplicatesConfig) -> str:
         text = unicodedata.normalize("NFKC", text)
     if config.normalize_casefold:
         text = _DOTTED_I.sub("i", text.casefold()).translate(_ARABIC_OPTIONAL)
+    if config.normalize_lookalikes:
+        text = latin_lookalikes_folded(text)
     if config.normalize_whitespace:
         text = _SPACE.sub(" ", text.translate(_FORMAT)).strip()
     return text
+
+
+# Latin text disguised with Cyrillic or Greek letters drawn alike ("I аm wаiting оn my саrd" with Cyrillic а, о, с)
+# reads to a person as the text it copies, yet no key, word rule or embedding matched it: 30 such eval copies of
+# training texts leaked unseen. A letter is folded to the Latin one Unicode's confusables table (through the
+# confusable_homoglyphs library) draws alike, only where it disguises Latin: in a word that mixes it with Latin
+# letters, or in a text whose every Cyrillic and Greek letter has a Latin look-alike beside Latin words (so a
+# Russian or Greek text, which holds letters no Latin one mimics, keeps its words: "купить iPhone с доставкой").
+_CYRILLIC_GREEK = re.compile("[\u0370-\u03ff\u0400-\u052f]")
+_LATIN_LETTER = re.compile("[a-zA-Z]")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+@lru_cache(maxsize=1)
+def _lookalike_table() -> dict[int, str]:
+    """Cyrillic and Greek code point -> the lower-case ASCII letter Unicode's confusables draw it as."""
+    from confusable_homoglyphs import confusables
+
+    table = {}
+    for code in range(0x0370, 0x0530):
+        found = confusables.is_confusable(chr(code), greedy=True, preferred_aliases=["latin"]) or []
+        latin = sorted({h["c"] for entry in found for h in entry["homoglyphs"]
+                        if len(h["c"]) == 1 and "a" <= h["c"] <= "z"})
+        if len(latin) == 1:
+            table[code] = latin[0]
+    return table
+
+
+def latin_lookalikes_folded(text: str) -> str:
+    """`text` with the Cyrillic and Greek letters that disguise Latin written as the Latin letters they mimic."""
+    if not _CYRILLIC_GREEK.search(text) or not _LATIN_LETTER.search(text):
+        return text
+    table = _lookalike_table()
+    disguise_only = all(ord(c) in table for c in _CYRILLIC_GREEK.findall(text))
+
+    def folded(match: re.Match) -> str:
+        word = match.group()
+        if _CYRILLIC_GREEK.search(word) and (disguise_only or _LATIN_LETTER.search(word)):
+            return word.translate(table)
+        return word
+
+    return _LETTERS.sub(folded, text)
 
 
 # Capitals lose what tells some lower-case letters apart: Turkish writes kırmızı as KIRMIZI, which casefolds to

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dataaudit.config import Config
+from dataaudit.config import Config, DuplicatesConfig
 from dataaudit.normalize import _reads_english as reads_english
 from dataaudit.normalize import dictionary_words, normalize_text, protected_difference, reworded_copy, skeleton, tokens
 
@@ -126,3 +126,17 @@ def test_greek_words_told_apart_only_by_an_accent_read_as_one():
 def test_a_greek_never_and_its_copy_in_capitals_differ_in_a_negation():
     # ΠΟΤΕ in capitals is πότε's (when) too: the tokens keep no case to tell which it is
     assert protected_difference(key("ΠΟΤΕ ΔΕΝ ΗΡΘΕ Η ΚΑΡΤΑ"), key("ποτέ δεν ήρθε η κάρτα")) == "negation"
+
+
+def test_cyrillic_and_greek_letters_that_disguise_latin_text_read_as_the_latin_ones_in_the_key():
+    """30 eval copies of training texts with a o e c p written in Cyrillic leaked unseen: no key, word rule or vector matched."""
+    config = DuplicatesConfig()
+    disguised = "I \u0430m still w\u0430iting \u043en my \u0441\u0430rd?"  # Cyrillic а, о, с
+    assert normalize_text(disguised, config) == normalize_text("I am still waiting on my card?", config)
+    assert normalize_text("b\u0456lling", config) == "billing"  # a mixed word: Cyrillic і beside Latin letters
+    assert normalize_text("ok \u0430", config) == "ok a"  # every Cyrillic letter of the text mimics a Latin one
+    # Russian and Greek texts hold letters no Latin one mimics: their words stay, a Latin brand name beside them too.
+    assert normalize_text("купить iPhone с доставкой", config) == "купить iphone с доставкой"
+    assert normalize_text("Το iPhone μου", config) == "το iphone μου"
+    assert normalize_text("Οδηγός χρήσης", config) == "Οδηγός χρήσης".casefold()
+    assert normalize_text(disguised, DuplicatesConfig(normalize_lookalikes=False)) == disguised.lower()
