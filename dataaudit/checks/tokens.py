@@ -754,24 +754,20 @@ def _format_findings(result: TokensResult) -> list[Finding]:
     model = result.target_model
     not_chat = {name: n for name, n in result.formats_not_accepted.items() if name != TRL_PREFERENCE}
     findings = []
-    if not_chat and base_model_name(model) in COMPLETION_MODELS:  # formats are counted so for an OpenAI target only
+    if not_chat:
         formats = ", ".join(not_chat)
+        if base_model_name(model) in COMPLETION_MODELS:  # formats are counted so for an OpenAI target only
+            takes = 'prompt/completion lines only ({"prompt": ..., "completion": ...} per line)'
+            convert = f"prompt/completion lines before fine-tuning {model}, or name a chat model (--target-model) or"
+        else:
+            takes = 'the chat format only ({"messages": [...]} per line)'
+            convert = (f"chat lines (the prompt as the user message, the completion as the assistant reply) before "
+                       f"fine-tuning {model}, or name")
         findings.append(Finding(
             "format", Status.WARN,
-            f"{sum(not_chat.values()):,} of {result.records:,} records are {formats}, but {model} is fine-tuned on "
-            'prompt/completion lines only ({"prompt": ..., "completion": ...} per line)',
+            f"{sum(not_chat.values()):,} of {result.records:,} records are {formats}, but {model} is fine-tuned on {takes}",
             {"target_model": model, "formats_not_accepted": not_chat},
-            f"Convert the {formats} records to prompt/completion lines before fine-tuning {model}, or name a chat "
-            "model (--target-model) or an open model's tokenizer (--tokenizer)."))
-    elif not_chat:
-        formats = ", ".join(not_chat)
-        findings.append(Finding(
-            "format", Status.WARN,
-            f"{sum(not_chat.values()):,} of {result.records:,} records are {formats}, but {model} is fine-tuned on the chat "
-            'format only ({"messages": [...]} per line)',
-            {"target_model": model, "formats_not_accepted": not_chat},
-            f"Convert the {formats} records to chat lines (the prompt as the user message, the completion as the "
-            f"assistant reply) before fine-tuning {model}, or name an open model's tokenizer (--tokenizer)."))
+            f"Convert the {formats} records to {convert} an open model's tokenizer (--tokenizer)."))
     if TRL_PREFERENCE in result.formats_not_accepted:
         # Not "chat lines": OpenAI does take preference pairs, in its own layout, and a chat line would drop the
         # rejected reply.
