@@ -1226,8 +1226,33 @@ def test_a_near_group_with_other_labels_is_one_conflict_and_a_record_in_two_conf
     config = Config(task_type="classification")
     result = measure_index(index(write_jsonl(tmp_path / "c.jsonl", rows), config), config)
     assert [g.lines for g in result.near_groups] == [[1, 2, 3, 4]]
-    assert sorted((c.kind, c.lines) for c in result.conflicts) == [("exact", [1, 3]), ("near", [1, 2, 3, 4])]
-    assert result.conflict_records == 4
+    # The exact conflict of lines 1 and 3 is inside the near one: one group of copies, counted once.
+    assert [(c.kind, c.lines) for c in result.conflicts] == [("near", [1, 2, 3, 4])]
+    assert result.conflict_count == 1 and result.conflict_records == 4
+
+
+def test_an_exact_conflict_inside_a_near_conflict_is_counted_once_everywhere(tmp_path):
+    """The QA case: one question, its exact copy with another label, a copy in capitals, a filler copy and a
+    word-order copy. It was two conflicts (the near group, and the exact key's lines 1 and 2 again) in
+    conflict_count, the hygiene sentence, its action and duplicates.jsonl, while dedup said 1 group."""
+    question = "How do I reset my passcode on the app"
+    rows = [{"text": question, "label": "passcode_forgotten"}, {"text": question, "label": "change_pin"},
+            {"text": "HOW DO I RESET MY PASSCODE ON THE APP??", "label": "change_pin"},
+            {"text": "please how do i reset my passcode on the app, thanks", "label": "passcode_forgotten"},
+            {"text": "Reset my passcode on the app how do I", "label": "passcode_forgotten"}]
+    rows += [{"text": t, "label": "other"} for t in UNRELATED]
+    config = Config(task_type="classification")
+    train = index(write_jsonl(tmp_path / "c.jsonl", rows), config)
+    result = measure_index(train, config)
+    assert [(g.kind, g.lines) for g in result.exact_groups + result.near_groups] == [("exact", [1, 2]), ("near", [1, 2, 3, 4, 5])]
+    assert (result.conflict_count, result.conflict_records) == (1, 5)
+    conflicts = [line for line in duplicates_lines(result) if line["kind"] == "conflict"]
+    assert [(c["match"], c["lines"], c["labels"]) for c in conflicts] == \
+        [("near", [1, 2, 3, 4, 5], ["passcode_forgotten", "change_pin"])]
+    finding = CHECK.judge(result, AuditContext(config, train))[0]
+    assert finding.evidence["conflict_groups"] == 1
+    assert "1 group of exact or lexical copies carries different labels" in finding.summary
+    assert "Adjudicate the 1 conflicting group:" in finding.action
 
 
 @pytest.mark.parametrize("eval_text, train_line", [

@@ -558,6 +558,11 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     # (exact + lexical pairs, never merely reworded) carry different labels beyond exact conflicts; and a true
     # copy pair found across two groups whose two keys' labels differ, those two keys' records alone.
     near_conflicts = _near_conflicts(component, within, pair_of, train, name, in_exact_conflict) if name else []
+    # An exact conflict is one key's records; inside a near conflict (which holds every record of its keys) it is
+    # that conflict, not another: counted apart, one group of copies read as two in conflict_count, the hygiene
+    # sentence and its action, while dedup said 1 group (README: a conflict is counted once, as a group).
+    in_near_conflict = {p for positions in near_conflicts for p in positions}
+    exact_conflicts = [positions for positions in exact_conflicts if not in_near_conflict.issuperset(positions)]
 
     def size_order(positions: list[int]) -> tuple:
         return (-len(positions), min(positions))
