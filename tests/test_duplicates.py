@@ -1255,6 +1255,36 @@ def test_an_exact_conflict_inside_a_near_conflict_is_counted_once_everywhere(tmp
     assert "Adjudicate the 1 conflicting group:" in finding.action
 
 
+LEGACY_SEPARATOR = "\n\n###\n\n"  # the fixed suffix OpenAI's legacy fine-tuning guide put after every prompt
+SOCIAL_QUERIES = ["I can't find my refund. Please help.",
+                  "My card has not been delivered yet and its been a week since I ordered it, please help",
+                  "Please help me! A payment I made had an error on the account number and I can't cancel on my side."]
+
+
+@pytest.mark.parametrize("embedded", [False, True])
+def test_a_verbatim_copy_of_a_legacy_prompt_without_its_separator_is_a_lexical_copy(tmp_path, embedded, request):
+    """The QA case: a prompt/completion file whose prompts end in the legacy separator, and the same queries
+    verbatim (each with a please or thanks) in a plain CSV eval set and a plain training shard. The separator's
+    line read as a second field, so none was a leak without embeddings ("no leakage": hygiene passed) and with
+    them they were called reworded (cosine 0.977) or missed, and the training shards' copies were distinct."""
+    embedder = request.getfixturevalue("embedder") if embedded else None
+    config = Config(task_type="classification")
+    legacy = [{"prompt": t + LEGACY_SEPARATOR, "completion": " refund"} for t in SOCIAL_QUERIES]
+    legacy += [{"prompt": t + LEGACY_SEPARATOR, "completion": " other"} for t in UNRELATED]
+    (tmp_path / "eval.csv").write_text("text,label\n" + "".join(f'"{t}",refund\n' for t in SOCIAL_QUERIES))
+    train = index(write_jsonl(tmp_path / "legacy.jsonl", legacy), config, embedder=embedder)
+    eval_index = index(tmp_path / "eval.csv", config, "eval", embedder)
+    result = measure_index(train, config, eval_index=eval_index)
+    assert [(x.eval_line, x.train_line, x.kind) for x in result.all_leaks] == [(n, n, "lexical") for n in (1, 2, 3)]
+    # Inside training: the plain shard's rows are copies of the legacy file's, found by the lexical pass.
+    (tmp_path / "plain.csv").write_text("text,label\n" + "".join(f'"{t}",refund\n' for t in SOCIAL_QUERIES))
+    both = index([tmp_path / "legacy.jsonl", tmp_path / "plain.csv"], config, embedder=embedder)
+    shards = measure_index(both, config)
+    assert sorted((g.lines, g.files, g.methods) for g in shards.near_groups) == \
+        [([n, n], [str(tmp_path / "legacy.jsonl"), str(tmp_path / "plain.csv")], ["lexical"]) for n in (1, 2, 3)]
+    assert shards.duplicate_records == 3
+
+
 @pytest.mark.parametrize("eval_text, train_line", [
     ("please resett my onlin bankingg password right now", 2),  # paired with 2 and 3: the earlier, never 1
     ("please resett my onlin banking pasword right now", 9),  # a copy of 3 alone
