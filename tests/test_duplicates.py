@@ -1656,3 +1656,23 @@ def test_a_conflict_line_in_duplicates_jsonl_has_report_json_s_keys_and_meanings
     (finding,) = CHECK.judge(result, AuditContext(config, index(tmp_path / "data.jsonl", config)))
     assert finding.summary == ("1 group of exact or lexical copies carries different labels (e.g. entailment at lines 1, 2 "
                                "vs contradiction at line 3); 60.0% of records are duplicates (1 exact and 1 near group)")
+
+
+def test_a_leaks_similarity_says_its_measure_in_report_json_and_duplicates_jsonl(tmp_path):
+    """`similarity` is 1.0 for an exact or query copy, a character edit similarity for a lexical one and a cosine
+    for a reworded one: similarity_measure says which, beside it (the key itself is a contract)."""
+    from dataaudit.checks.duplicates import Leak
+
+    config = Config(task_type="classification")
+    train = index(write_jsonl(tmp_path / "t.jsonl", rows([("Could you activate my card", "a")] +
+                                                         [(t, "other") for t in UNRELATED])), config)
+    evals = index(write_jsonl(tmp_path / "e.jsonl", rows([("Could you please activate my card", "a"),
+                                                          (UNRELATED[0], "other")])), config, "eval")
+    result = measure_index(train, config, eval_index=evals)
+    leaks = [line for line in duplicates_lines(result) if line["kind"] == "leak"]
+    assert [(x["match"], x["similarity_measure"]) for x in leaks] == [("lexical", "edit"), ("exact", "equal")]
+    assert leaks[0]["similarity"] == pytest.approx(0.8814, abs=1e-4)  # fuzz.ratio / 100 of the two queries
+    assert [dataclasses.asdict(x)["similarity_measure"] for x in result.leakage] == ["edit", "equal"]
+    reworded = Leak("e.jsonl", 3, "t.jsonl", 7, "semantic", 0.961, "a", "b")
+    assert reworded.similarity_measure == "cosine"
+    assert dataclasses.replace(reworded, kind="exact", similarity=1.0).similarity_measure == "equal"

@@ -413,3 +413,27 @@ def test_every_section_is_built_with_the_formats_the_run_writes(tmp_path):
             assert content == section.content(report, formats)
             built += content is not None
     assert built >= 9  # format, size, duplicates and the decision at least, under each of the three
+
+
+def test_the_leakage_table_names_each_leaks_similarity_measure(tmp_path):
+    """A lexical copy's similarity is a character edit similarity (0.690 for a certain filler copy), a reworded
+    one's a cosine (0.955): one bare "similarity" column ranked the certain copies below the reworded ones."""
+    import dataclasses
+
+    from dataaudit.checks.duplicates import Leak
+
+    rows = [{"text": f"unrelated query number {i} about topic {i % 7}", "label": "ab"[i % 2]} for i in range(40)]
+    rows.append({"text": "Could you activate my card", "label": "a"})
+    evals = [{"text": "unrelated query number 3 about topic 3", "label": "b"},  # exact
+             {"text": "Could you please activate my card", "label": "a"}]  # filler: lexical
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(task_type="format"), embed=False,
+                   eval_path=write_jsonl(tmp_path / "e.jsonl", evals))
+    d = report.checks["duplicates"]
+    reworded = Leak(str(tmp_path / "e.jsonl"), 3, str(tmp_path / "d.jsonl"), 9, "semantic", 0.9551, "x", "y")
+    report = _with_result(report, "duplicates", leakage=[*d.leakage, reworded], leak_count=3)
+    table = next(t for t in DUPLICATES.build(report).tables if t.title.startswith("Eval leakage"))
+    assert table.headers[3] == "similarity"
+    lexical_ratio = [x.similarity for x in d.leakage if x.kind == "lexical"][0]
+    assert [(row[2], row[3]) for row in table.rows] == [
+        ("exact", "equal"), ("lexical", f"edit similarity {lexical_ratio:.3f}"), ("semantic", "cosine 0.955")]
+    assert 0.5 < lexical_ratio < 0.95  # on the edit scale a certain copy reads low: why the measure is named

@@ -119,16 +119,28 @@ class Conflict:
     line_labels: list[str | None] = field(default_factory=list)  # the label/target of each of `lines` (excerpts)
 
 
+# What a leak's `similarity` measures, by its kind: a lexical copy's is a character edit similarity (rapidfuzz's
+# ratio of the two queries, or 1 - edits / length of a typo copy's content words), on another scale than a
+# cosine, so a certain filler copy at 0.69 sorted below reworded ones at 0.96 when the two read as one measure.
+SIMILARITY_MEASURES = {"exact": "equal", "query": "equal", "lexical": "edit", "semantic": "cosine"}
+
+
 @dataclass(frozen=True)
 class Leak:
     eval_file: str
     eval_line: int
     train_file: str
     train_line: int
-    kind: str  # exact | semantic | lexical
-    similarity: float
+    kind: str  # exact | query | semantic | lexical
+    similarity: float  # on the scale similarity_measure names
     eval_text: str
     train_text: str
+    # SIMILARITY_MEASURES[kind]: equal (1.0) | edit | cosine; from the kind alone, so a copy with another kind
+    # (dataclasses.replace) never carries the old one's measure.
+    similarity_measure: str = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "similarity_measure", SIMILARITY_MEASURES.get(self.kind, ""))
 
 
 @dataclass(frozen=True)
@@ -1070,7 +1082,8 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
     group:    {"kind": "exact"|"near", "lines", "files", "keep": {"file", "line"}, "methods", "same_target"}
     conflict: {"kind": "conflict", "match": "exact"|"near", "lines", "files", "labels", "line_labels"}
               (labels: the distinct ones, most frequent first, as in report.json; line_labels: each of `lines`')
-    leak:     {"kind": "leak", "match": "exact"|"query"|"semantic"|"lexical", "lines": [eval, train], "files": [eval, train], "similarity"}
+    leak:     {"kind": "leak", "match": "exact"|"query"|"semantic"|"lexical", "lines": [eval, train], "files": [eval, train],
+               "similarity", "similarity_measure": "equal"|"edit"|"cosine"} (SIMILARITY_MEASURES)
     overlap:  {"kind": "production_overlap", "lines": [production, train], "files": [production, train]}
     `files[i]` is the file of `lines[i]`; members are in input order (files in the order given, then line) and
     the first is kept, except in an
@@ -1087,7 +1100,8 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
                "line_labels": line_labels(conflict.line_labels)}
     for leak in result.all_leaks:
         yield {"kind": "leak", "match": leak.kind, "lines": [leak.eval_line, leak.train_line],
-               "files": [leak.eval_file, leak.train_file], "similarity": leak.similarity}
+               "files": [leak.eval_file, leak.train_file], "similarity": leak.similarity,
+               "similarity_measure": leak.similarity_measure}
     for overlap in result.all_overlaps:
         yield {"kind": "production_overlap", "lines": [overlap.production_line, overlap.train_line],
                "files": [overlap.production_file, overlap.train_file]}

@@ -49,6 +49,15 @@ def _wordings(c, width: int) -> str:
     return shown + (f" (+{len(c.texts) - 2} more wordings)" if len(c.texts) > 2 else "")
 
 
+def similarity_text(leak) -> str:
+    """A leak's similarity with its measure: a lexical copy's character edit similarity (0.69 for a certain filler
+    copy) beside a reworded one's cosine (0.96) read as a weak match on one scale."""
+    measure = getattr(leak, "similarity_measure", "")
+    if measure == "equal":
+        return "equal"
+    return f"{'edit similarity' if measure == 'edit' else measure} {leak.similarity:.3f}".strip()
+
+
 def _conflict_labels(c, several: bool, limit: int, width: int) -> str:
     if not c.line_labels:  # a result without per-line labels: the distinct ones
         return " vs ".join(text(x, width) for x in c.labels[:4])
@@ -90,7 +99,7 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
               for g in d.exact_groups + d.near_groups]
     conflicts = [[_places(c.lines[:8], c.line_files[:8], several), _conflict_labels(c, several, 8, 40), _wordings(c, 120)]
                  for c in d.conflicts]
-    leaks = [[f"{x.eval_file}:{x.eval_line}", f"{x.train_file}:{x.train_line}", x.kind, f"{x.similarity:.3f}", text(x.eval_text)]
+    leaks = [[f"{x.eval_file}:{x.eval_line}", f"{x.train_file}:{x.train_line}", x.kind, similarity_text(x), text(x.eval_text)]
              for x in d.leakage]
     # else the cut note says to add json already
     every = (f"all are in duplicates.jsonl, which {said('--out', 'write_reports')} writes beside report.json (the json format)"
