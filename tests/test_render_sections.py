@@ -437,3 +437,18 @@ def test_the_leakage_table_names_each_leaks_similarity_measure(tmp_path):
     assert [(row[2], row[3]) for row in table.rows] == [
         ("exact", "equal"), ("lexical", f"edit similarity {lexical_ratio:.3f}"), ("semantic", "cosine 0.955")]
     assert 0.5 < lexical_ratio < 0.95  # on the edit scale a certain copy reads low: why the measure is named
+
+
+def test_exact_groups_are_counted_by_what_their_members_share_the_label_not_whole_records(tmp_path):
+    """"11 exact groups (11 whole-record)" counted groups whose labels agree, though every copy had another id."""
+    rows = [{"id": i, "text": f"unrelated query number {i} about topic {i % 7}", "label": "ab"[i % 2]} for i in range(40)]
+    rows += [{"id": 100, "text": "please reset my password", "label": "a"},
+             {"id": 101, "text": "please reset my password", "label": "a"},  # same label, another id
+             {"id": 102, "text": "where is my parcel", "label": "a"}, {"id": 103, "text": "where is my parcel", "label": "b"}]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(task_type="classification"), embed=False)
+    assert report.checks["duplicates"].whole_record_groups == 1
+    assert "2 exact groups (1 with the same label), 0 near groups" in DUPLICATES.build(report).lines[0]
+    generation = [{"prompt": "write a haiku about rain", "completion": "drops"}] * 2 + \
+        [{"prompt": f"question {i}", "completion": f"answer {i}"} for i in range(30)]
+    report = audit(write_jsonl(tmp_path / "g.jsonl", generation), Config(task_type="generation"), embed=False)
+    assert "1 exact groups (1 with the same target)" in DUPLICATES.build(report).lines[0]

@@ -99,7 +99,7 @@ class DuplicateGroup:
     keep: int  # line of the record to keep
     keep_file: str
     members: list[GroupMember]  # the first MAX_MEMBERS_LISTED
-    same_target: bool | None  # whole-record duplicate: every member has the same label/target
+    same_target: bool | None  # every member has the same label/target (and a preference record's replies and mark)
     methods: list[str]  # near groups: semantic and/or lexical
     min_similarity: float | None  # near groups: the lowest similarity of a member to the kept record
     # Of `lines`, those past the first MAX_MEMBERS_LISTED, which `members` does not show (report.json listed 22
@@ -179,6 +179,8 @@ class DuplicatesResult:
     records: int
     exact_group_count: int
     near_group_count: int
+    # Exact groups whose members have the same label/target (same_target), whatever their other fields (ids,
+    # metadata): the name is report.json's, kept as a contract; the report says "with the same label".
     whole_record_groups: int
     exact_groups: list[DuplicateGroup]  # the first max_groups_listed, largest first
     near_groups: list[DuplicateGroup]

@@ -73,8 +73,11 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     rule = (f"cosine >= {d.near_cosine:g} without a changed number, name, negation, opposite or meaning-bearing word (my/your, why/how, all, again); or a lexical copy: {lexical}"
             if report.checks.get("embeddings") is not None else f"lexical copies only, embeddings off: {lexical}")
     share = d.duplicate_records / d.records if d.records else 0.0  # from the counts, as the condition: the field is rounded
+    # whole_record_groups counts exact groups whose members share a label or target, not whole records: copies of
+    # one input under other ids and metadata were called "whole-record".
+    same = "label" if d.label_field == "label" else "target"
     lines = [f"{d.duplicate_records} of {d.records} {unit(report)} are duplicates ({report_figure(report, 'duplicate_share', share)}): {d.exact_group_count} exact groups "
-             f"({d.whole_record_groups} whole-record), {d.near_group_count} near groups ({rule})",
+             f"({d.whole_record_groups} with the same {same}), {d.near_group_count} near groups ({rule})",
              f"{d.conflict_count} group(s) of exact or lexical copies with different labels/targets"]
     if d.eval_records is not None:
         lines.append(f"{d.leak_count} of {d.eval_records} eval records leak from training")
