@@ -1226,8 +1226,63 @@ def test_a_near_group_with_other_labels_is_one_conflict_and_a_record_in_two_conf
     config = Config(task_type="classification")
     result = measure_index(index(write_jsonl(tmp_path / "c.jsonl", rows), config), config)
     assert [g.lines for g in result.near_groups] == [[1, 2, 3, 4]]
-    assert sorted((c.kind, c.lines) for c in result.conflicts) == [("exact", [1, 3]), ("near", [1, 2, 3, 4])]
-    assert result.conflict_records == 4
+    # The exact conflict of lines 1 and 3 is inside the near one: one group of copies, counted once.
+    assert [(c.kind, c.lines) for c in result.conflicts] == [("near", [1, 2, 3, 4])]
+    assert result.conflict_count == 1 and result.conflict_records == 4
+
+
+def test_an_exact_conflict_inside_a_near_conflict_is_counted_once_everywhere(tmp_path):
+    """The QA case: one question, its exact copy with another label, a copy in capitals, a filler copy and a
+    word-order copy. It was two conflicts (the near group, and the exact key's lines 1 and 2 again) in
+    conflict_count, the hygiene sentence, its action and duplicates.jsonl, while dedup said 1 group."""
+    question = "How do I reset my passcode on the app"
+    rows = [{"text": question, "label": "passcode_forgotten"}, {"text": question, "label": "change_pin"},
+            {"text": "HOW DO I RESET MY PASSCODE ON THE APP??", "label": "change_pin"},
+            {"text": "please how do i reset my passcode on the app, thanks", "label": "passcode_forgotten"},
+            {"text": "Reset my passcode on the app how do I", "label": "passcode_forgotten"}]
+    rows += [{"text": t, "label": "other"} for t in UNRELATED]
+    config = Config(task_type="classification")
+    train = index(write_jsonl(tmp_path / "c.jsonl", rows), config)
+    result = measure_index(train, config)
+    assert [(g.kind, g.lines) for g in result.exact_groups + result.near_groups] == [("exact", [1, 2]), ("near", [1, 2, 3, 4, 5])]
+    assert (result.conflict_count, result.conflict_records) == (1, 5)
+    conflicts = [line for line in duplicates_lines(result) if line["kind"] == "conflict"]
+    assert [(c["match"], c["lines"], c["labels"]) for c in conflicts] == \
+        [("near", [1, 2, 3, 4, 5], ["passcode_forgotten", "change_pin"])]
+    finding = CHECK.judge(result, AuditContext(config, train))[0]
+    assert finding.evidence["conflict_groups"] == 1
+    assert "1 group of exact or lexical copies carries different labels" in finding.summary
+    assert "Adjudicate the 1 conflicting group:" in finding.action
+
+
+LEGACY_SEPARATOR = "\n\n###\n\n"  # the fixed suffix OpenAI's legacy fine-tuning guide put after every prompt
+SOCIAL_QUERIES = ["I can't find my refund. Please help.",
+                  "My card has not been delivered yet and its been a week since I ordered it, please help",
+                  "Please help me! A payment I made had an error on the account number and I can't cancel on my side."]
+
+
+@pytest.mark.parametrize("embedded", [False, True])
+def test_a_verbatim_copy_of_a_legacy_prompt_without_its_separator_is_a_lexical_copy(tmp_path, embedded, request):
+    """The QA case: a prompt/completion file whose prompts end in the legacy separator, and the same queries
+    verbatim (each with a please or thanks) in a plain CSV eval set and a plain training shard. The separator's
+    line read as a second field, so none was a leak without embeddings ("no leakage": hygiene passed) and with
+    them they were called reworded (cosine 0.977) or missed, and the training shards' copies were distinct."""
+    embedder = request.getfixturevalue("embedder") if embedded else None
+    config = Config(task_type="classification")
+    legacy = [{"prompt": t + LEGACY_SEPARATOR, "completion": " refund"} for t in SOCIAL_QUERIES]
+    legacy += [{"prompt": t + LEGACY_SEPARATOR, "completion": " other"} for t in UNRELATED]
+    (tmp_path / "eval.csv").write_text("text,label\n" + "".join(f'"{t}",refund\n' for t in SOCIAL_QUERIES))
+    train = index(write_jsonl(tmp_path / "legacy.jsonl", legacy), config, embedder=embedder)
+    eval_index = index(tmp_path / "eval.csv", config, "eval", embedder)
+    result = measure_index(train, config, eval_index=eval_index)
+    assert [(x.eval_line, x.train_line, x.kind) for x in result.all_leaks] == [(n, n, "lexical") for n in (1, 2, 3)]
+    # Inside training: the plain shard's rows are copies of the legacy file's, found by the lexical pass.
+    (tmp_path / "plain.csv").write_text("text,label\n" + "".join(f'"{t}",refund\n' for t in SOCIAL_QUERIES))
+    both = index([tmp_path / "legacy.jsonl", tmp_path / "plain.csv"], config, embedder=embedder)
+    shards = measure_index(both, config)
+    assert sorted((g.lines, g.files, g.methods) for g in shards.near_groups) == \
+        [([n, n], [str(tmp_path / "legacy.jsonl"), str(tmp_path / "plain.csv")], ["lexical"]) for n in (1, 2, 3)]
+    assert shards.duplicate_records == 3
 
 
 @pytest.mark.parametrize("eval_text, train_line", [
@@ -1601,3 +1656,23 @@ def test_a_conflict_line_in_duplicates_jsonl_has_report_json_s_keys_and_meanings
     (finding,) = CHECK.judge(result, AuditContext(config, index(tmp_path / "data.jsonl", config)))
     assert finding.summary == ("1 group of exact or lexical copies carries different labels (e.g. entailment at lines 1, 2 "
                                "vs contradiction at line 3); 60.0% of records are duplicates (1 exact and 1 near group)")
+
+
+def test_a_leaks_similarity_says_its_measure_in_report_json_and_duplicates_jsonl(tmp_path):
+    """`similarity` is 1.0 for an exact or query copy, a character edit similarity for a lexical one and a cosine
+    for a reworded one: similarity_measure says which, beside it (the key itself is a contract)."""
+    from dataaudit.checks.duplicates import Leak
+
+    config = Config(task_type="classification")
+    train = index(write_jsonl(tmp_path / "t.jsonl", rows([("Could you activate my card", "a")] +
+                                                         [(t, "other") for t in UNRELATED])), config)
+    evals = index(write_jsonl(tmp_path / "e.jsonl", rows([("Could you please activate my card", "a"),
+                                                          (UNRELATED[0], "other")])), config, "eval")
+    result = measure_index(train, config, eval_index=evals)
+    leaks = [line for line in duplicates_lines(result) if line["kind"] == "leak"]
+    assert [(x["match"], x["similarity_measure"]) for x in leaks] == [("lexical", "edit"), ("exact", "equal")]
+    assert leaks[0]["similarity"] == pytest.approx(0.8814, abs=1e-4)  # fuzz.ratio / 100 of the two queries
+    assert [dataclasses.asdict(x)["similarity_measure"] for x in result.leakage] == ["edit", "equal"]
+    reworded = Leak("e.jsonl", 3, "t.jsonl", 7, "semantic", 0.961, "a", "b")
+    assert reworded.similarity_measure == "cosine"
+    assert dataclasses.replace(reworded, kind="exact", similarity=1.0).similarity_measure == "equal"

@@ -195,3 +195,15 @@ def test_typo_pairs_between_pairs_each_new_text_with_the_known_ones_it_copies_ne
     assert sorted(zip(found.first, found.second, found.kind, found.similarity)) == [
         (0, 3, "typo", 0.9792), (1, 3, "typo", 0.9583), (2, 0, "typo", 0.96), (2, 1, "typo", 0.96)]
     assert typo_pairs_between(known, [], 0.9).first == [] and typo_pairs_between([], new, 0.9).first == []
+
+
+def test_a_line_without_words_is_no_field_of_an_input():
+    """The legacy fine-tuning separator ("\\n\\n###\\n\\n", shared by every prompt) read as a second field, so a
+    text holding a greeting or thanks was never a filler copy of itself without the separator (fields_agree of
+    two fields and one)."""
+    from dataaudit.checks.near_pairs import input_fields
+
+    text = "I can't find my refund. Please help."
+    assert input_fields(text + "\n\n###\n\n") is None
+    assert input_fields("---\n" + text + "\n->") is None
+    assert input_fields("Premise here.\n\n###\n\nHypothesis here.") == (("premise", "here"), ("hypothesis", "here"))

@@ -413,3 +413,42 @@ def test_every_section_is_built_with_the_formats_the_run_writes(tmp_path):
             assert content == section.content(report, formats)
             built += content is not None
     assert built >= 9  # format, size, duplicates and the decision at least, under each of the three
+
+
+def test_the_leakage_table_names_each_leaks_similarity_measure(tmp_path):
+    """A lexical copy's similarity is a character edit similarity (0.690 for a certain filler copy), a reworded
+    one's a cosine (0.955): one bare "similarity" column ranked the certain copies below the reworded ones."""
+    import dataclasses
+
+    from dataaudit.checks.duplicates import Leak
+
+    rows = [{"text": f"unrelated query number {i} about topic {i % 7}", "label": "ab"[i % 2]} for i in range(40)]
+    rows.append({"text": "Could you activate my card", "label": "a"})
+    evals = [{"text": "unrelated query number 3 about topic 3", "label": "b"},  # exact
+             {"text": "Could you please activate my card", "label": "a"}]  # filler: lexical
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(task_type="format"), embed=False,
+                   eval_path=write_jsonl(tmp_path / "e.jsonl", evals))
+    d = report.checks["duplicates"]
+    reworded = Leak(str(tmp_path / "e.jsonl"), 3, str(tmp_path / "d.jsonl"), 9, "semantic", 0.9551, "x", "y")
+    report = _with_result(report, "duplicates", leakage=[*d.leakage, reworded], leak_count=3)
+    table = next(t for t in DUPLICATES.build(report).tables if t.title.startswith("Eval leakage"))
+    assert table.headers[3] == "similarity"
+    lexical_ratio = [x.similarity for x in d.leakage if x.kind == "lexical"][0]
+    assert [(row[2], row[3]) for row in table.rows] == [
+        ("exact", "equal"), ("lexical", f"edit similarity {lexical_ratio:.3f}"), ("semantic", "cosine 0.955")]
+    assert 0.5 < lexical_ratio < 0.95  # on the edit scale a certain copy reads low: why the measure is named
+
+
+def test_exact_groups_are_counted_by_what_their_members_share_the_label_not_whole_records(tmp_path):
+    """"11 exact groups (11 whole-record)" counted groups whose labels agree, though every copy had another id."""
+    rows = [{"id": i, "text": f"unrelated query number {i} about topic {i % 7}", "label": "ab"[i % 2]} for i in range(40)]
+    rows += [{"id": 100, "text": "please reset my password", "label": "a"},
+             {"id": 101, "text": "please reset my password", "label": "a"},  # same label, another id
+             {"id": 102, "text": "where is my parcel", "label": "a"}, {"id": 103, "text": "where is my parcel", "label": "b"}]
+    report = audit(write_jsonl(tmp_path / "d.jsonl", rows), Config(task_type="classification"), embed=False)
+    assert report.checks["duplicates"].whole_record_groups == 1
+    assert "2 exact groups (1 with the same label), 0 near groups" in DUPLICATES.build(report).lines[0]
+    generation = [{"prompt": "write a haiku about rain", "completion": "drops"}] * 2 + \
+        [{"prompt": f"question {i}", "completion": f"answer {i}"} for i in range(30)]
+    report = audit(write_jsonl(tmp_path / "g.jsonl", generation), Config(task_type="generation"), embed=False)
+    assert "1 exact groups (1 with the same target)" in DUPLICATES.build(report).lines[0]

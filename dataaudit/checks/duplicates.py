@@ -99,7 +99,7 @@ class DuplicateGroup:
     keep: int  # line of the record to keep
     keep_file: str
     members: list[GroupMember]  # the first MAX_MEMBERS_LISTED
-    same_target: bool | None  # whole-record duplicate: every member has the same label/target
+    same_target: bool | None  # every member has the same label/target (and a preference record's replies and mark)
     methods: list[str]  # near groups: semantic and/or lexical
     min_similarity: float | None  # near groups: the lowest similarity of a member to the kept record
     # Of `lines`, those past the first MAX_MEMBERS_LISTED, which `members` does not show (report.json listed 22
@@ -119,16 +119,28 @@ class Conflict:
     line_labels: list[str | None] = field(default_factory=list)  # the label/target of each of `lines` (excerpts)
 
 
+# What a leak's `similarity` measures, by its kind: a lexical copy's is a character edit similarity (rapidfuzz's
+# ratio of the two queries, or 1 - edits / length of a typo copy's content words), on another scale than a
+# cosine, so a certain filler copy at 0.69 sorted below reworded ones at 0.96 when the two read as one measure.
+SIMILARITY_MEASURES = {"exact": "equal", "query": "equal", "lexical": "edit", "semantic": "cosine"}
+
+
 @dataclass(frozen=True)
 class Leak:
     eval_file: str
     eval_line: int
     train_file: str
     train_line: int
-    kind: str  # exact | semantic | lexical
-    similarity: float
+    kind: str  # exact | query | semantic | lexical
+    similarity: float  # on the scale similarity_measure names
     eval_text: str
     train_text: str
+    # SIMILARITY_MEASURES[kind]: equal (1.0) | edit | cosine; from the kind alone, so a copy with another kind
+    # (dataclasses.replace) never carries the old one's measure.
+    similarity_measure: str = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "similarity_measure", SIMILARITY_MEASURES.get(self.kind, ""))
 
 
 @dataclass(frozen=True)
@@ -167,6 +179,8 @@ class DuplicatesResult:
     records: int
     exact_group_count: int
     near_group_count: int
+    # Exact groups whose members have the same label/target (same_target), whatever their other fields (ids,
+    # metadata): the name is report.json's, kept as a contract; the report says "with the same label".
     whole_record_groups: int
     exact_groups: list[DuplicateGroup]  # the first max_groups_listed, largest first
     near_groups: list[DuplicateGroup]
@@ -558,6 +572,11 @@ def measure_index(train: TextIndex, config: Config, *, eval_index: TextIndex | N
     # (exact + lexical pairs, never merely reworded) carry different labels beyond exact conflicts; and a true
     # copy pair found across two groups whose two keys' labels differ, those two keys' records alone.
     near_conflicts = _near_conflicts(component, within, pair_of, train, name, in_exact_conflict) if name else []
+    # An exact conflict is one key's records; inside a near conflict (which holds every record of its keys) it is
+    # that conflict, not another: counted apart, one group of copies read as two in conflict_count, the hygiene
+    # sentence and its action, while dedup said 1 group (README: a conflict is counted once, as a group).
+    in_near_conflict = {p for positions in near_conflicts for p in positions}
+    exact_conflicts = [positions for positions in exact_conflicts if not in_near_conflict.issuperset(positions)]
 
     def size_order(positions: list[int]) -> tuple:
         return (-len(positions), min(positions))
@@ -1065,7 +1084,8 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
     group:    {"kind": "exact"|"near", "lines", "files", "keep": {"file", "line"}, "methods", "same_target"}
     conflict: {"kind": "conflict", "match": "exact"|"near", "lines", "files", "labels", "line_labels"}
               (labels: the distinct ones, most frequent first, as in report.json; line_labels: each of `lines`')
-    leak:     {"kind": "leak", "match": "exact"|"query"|"semantic"|"lexical", "lines": [eval, train], "files": [eval, train], "similarity"}
+    leak:     {"kind": "leak", "match": "exact"|"query"|"semantic"|"lexical", "lines": [eval, train], "files": [eval, train],
+               "similarity", "similarity_measure": "equal"|"edit"|"cosine"} (SIMILARITY_MEASURES)
     overlap:  {"kind": "production_overlap", "lines": [production, train], "files": [production, train]}
     `files[i]` is the file of `lines[i]`; members are in input order (files in the order given, then line) and
     the first is kept, except in an
@@ -1082,7 +1102,8 @@ def duplicates_lines(result: DuplicatesResult) -> Iterator[dict]:
                "line_labels": line_labels(conflict.line_labels)}
     for leak in result.all_leaks:
         yield {"kind": "leak", "match": leak.kind, "lines": [leak.eval_line, leak.train_line],
-               "files": [leak.eval_file, leak.train_file], "similarity": leak.similarity}
+               "files": [leak.eval_file, leak.train_file], "similarity": leak.similarity,
+               "similarity_measure": leak.similarity_measure}
     for overlap in result.all_overlaps:
         yield {"kind": "production_overlap", "lines": [overlap.production_line, overlap.train_line],
                "files": [overlap.production_file, overlap.train_file]}

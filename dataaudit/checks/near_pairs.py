@@ -311,8 +311,10 @@ class FieldsOf(Protocol):
 
 def input_fields(text: str, typos: frozenset[str] = frozenset()) -> Fields | None:
     """The content words of each field of an input whose fields are joined by newlines (Record.input_text: a
-    premise and its hypothesis, sentence1 and sentence2, a system prompt and its query); None for one field."""
-    parts = [p for p in text.split("\n") if p.strip()]
+    premise and its hypothesis, sentence1 and sentence2, a system prompt and its query); None for one field.
+    A line without a word is no field: a template's separator ("###" after every legacy prompt, "---") read as one
+    made the input two fields, never a filler copy of the same text without it (a plain CSV of the same queries)."""
+    parts = [p for p in text.split("\n") if tokens(p)]
     return tuple(skeleton(tokens(p), typos) for p in parts) if len(parts) > 1 else None
 
 

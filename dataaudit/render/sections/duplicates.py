@@ -49,6 +49,15 @@ def _wordings(c, width: int) -> str:
     return shown + (f" (+{len(c.texts) - 2} more wordings)" if len(c.texts) > 2 else "")
 
 
+def similarity_text(leak) -> str:
+    """A leak's similarity with its measure: a lexical copy's character edit similarity (0.69 for a certain filler
+    copy) beside a reworded one's cosine (0.96) read as a weak match on one scale."""
+    measure = getattr(leak, "similarity_measure", "")
+    if measure == "equal":
+        return "equal"
+    return f"{'edit similarity' if measure == 'edit' else measure} {leak.similarity:.3f}".strip()
+
+
 def _conflict_labels(c, several: bool, limit: int, width: int) -> str:
     if not c.line_labels:  # a result without per-line labels: the distinct ones
         return " vs ".join(text(x, width) for x in c.labels[:4])
@@ -64,8 +73,11 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     rule = (f"cosine >= {d.near_cosine:g} without a changed number, name, negation, opposite or meaning-bearing word (my/your, why/how, all, again); or a lexical copy: {lexical}"
             if report.checks.get("embeddings") is not None else f"lexical copies only, embeddings off: {lexical}")
     share = d.duplicate_records / d.records if d.records else 0.0  # from the counts, as the condition: the field is rounded
+    # whole_record_groups counts exact groups whose members share a label or target, not whole records: copies of
+    # one input under other ids and metadata were called "whole-record".
+    same = "label" if d.label_field == "label" else "target"
     lines = [f"{d.duplicate_records} of {d.records} {unit(report)} are duplicates ({report_figure(report, 'duplicate_share', share)}): {d.exact_group_count} exact groups "
-             f"({d.whole_record_groups} whole-record), {d.near_group_count} near groups ({rule})",
+             f"({d.whole_record_groups} with the same {same}), {d.near_group_count} near groups ({rule})",
              f"{d.conflict_count} group(s) of exact or lexical copies with different labels/targets"]
     if d.eval_records is not None:
         lines.append(f"{d.leak_count} of {d.eval_records} eval records leak from training")
@@ -90,7 +102,7 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
               for g in d.exact_groups + d.near_groups]
     conflicts = [[_places(c.lines[:8], c.line_files[:8], several), _conflict_labels(c, several, 8, 40), _wordings(c, 120)]
                  for c in d.conflicts]
-    leaks = [[f"{x.eval_file}:{x.eval_line}", f"{x.train_file}:{x.train_line}", x.kind, f"{x.similarity:.3f}", text(x.eval_text)]
+    leaks = [[f"{x.eval_file}:{x.eval_line}", f"{x.train_file}:{x.train_line}", x.kind, similarity_text(x), text(x.eval_text)]
              for x in d.leakage]
     # else the cut note says to add json already
     every = (f"all are in duplicates.jsonl, which {said('--out', 'write_reports')} writes beside report.json (the json format)"
