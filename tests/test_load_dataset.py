@@ -125,3 +125,31 @@ def test_each_file_is_read_with_the_annotator_columns_it_has(tmp_path):
         dataset = load_dataset(wide, config, among_others=among_others)
         assert [[(a.annotator, a.label) for a in r.annotations] for r in dataset.records] == [
             [("a1", "x"), ("a3", "y")], [("a1", "y"), ("a3", "y")]]
+
+
+def test_one_annotators_missing_answer_is_one_rating_fewer_in_every_layout_never_a_lost_item(tmp_path):
+    # QA (probe41): a blank cell, a "nan" cell or `"label": null` turned the whole item invalid and took the other
+    # annotators' ratings with it (Krippendorff 2011: 41 ratings -> 32, alpha 0.743 -> 0.653)
+    wide = tmp_path / "wide.csv"
+    wide.write_text("id,text,A,B,C\n1,foo,x, ,x\n2,bar,y,nan,z\n3,baz,NaN,\t,x\n", encoding="utf-8")
+    ds = load_dataset(wide, Config(fields=FieldsConfig(annotator_columns=["A", "B", "C"])))
+    assert (ds.invalid, ds.errors) == (0, [])
+    assert [[(a.annotator, a.label) for a in r.annotations] for r in ds.records] == [
+        [("A", "x"), ("C", "x")], [("A", "y"), ("C", "z")], [("C", "x")]]
+
+    nested = write_jsonl(tmp_path / "nested.jsonl", [
+        {"text": "t", "annotations": [{"annotator": "a", "label": "p"}, {"annotator": "b", "label": None},
+                                      {"annotator": "c", "label": "q"}]},
+        {"text": "u", "annotations": [{"annotator": "a", "label": " "}, {"annotator": "b", "label": "p"}]},
+        {"text": "v", "annotations": [{"annotator": None, "label": "p"}]}])
+    ds = load_dataset(nested, Config())
+    assert [[(a.annotator, a.label) for a in r.annotations] for r in ds.records] == [[("a", "p"), ("c", "q")], [("b", "p")]]
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [(3, "annotations[0].annotator", "missing")]
+
+    long = tmp_path / "long.csv"
+    long.write_text("item_id,annotator,label,text\n1,a,x,first\n1,b, ,\n1,c,x,\n2,a,,second\n2,b,nan,\n", encoding="utf-8")
+    ds = load_dataset(long, Config(fields=FieldsConfig(annotator="annotator", id="item_id")))
+    assert [(r.record_id, r.all_lines, [(a.annotator, a.label) for a in r.annotations]) for r in ds.records] == [
+        ("1", (1, 2, 3), [("a", "x"), ("c", "x")])]
+    # an item no row of which answers is still named, row by row, as before
+    assert (ds.invalid, [(e.line, e.field, e.message) for e in ds.errors]) == (2, [(4, "label", "missing"), (5, "label", "missing")])

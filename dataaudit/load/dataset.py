@@ -8,6 +8,7 @@ the valid records go on to be measured. Input files are only ever opened for rea
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from .files import PERMISSION_DENIED, Row, folder_name, read_rows
 from .readers import READERS, Parsed, detect, read_text, text_fields
 from .annotation_tools import detect_export, read_export
 from .records import Annotation, Dataset, InputFile, Record, RecordError
-from .values import Invalid, cap, dotted_fields, is_missing, json_type, label_text, quoted, scalar_text, scalar_value, with_paths
+from .values import (Invalid, cap, dotted_fields, is_blank, is_missing, json_type, label_text, normalise_label, quoted, scalar_text,
+                     scalar_value, with_paths)
 
 __all__ = ["InputError", "RecordParser", "load_dataset", "majority_label", "read_rows"]
 
@@ -32,6 +34,10 @@ OTHER_FIELDS_ADVICE = {
     "eval": "the eval set is read with the training file's field names: name other fields in the [fields] config or "
             "with --text-field / --label-field, for both files",
 }
+
+
+# NaN as exports spell it in a cell: an empty answer; "inf" stays an error (a number out of range, not a gap).
+_NAN_SPELLINGS = frozenset({"nan", "+nan", "-nan"})
 
 
 class RecordParser:
@@ -142,7 +148,7 @@ class RecordParser:
     def _annotations(self, obj: dict, line: int) -> list[Annotation]:
         if self.fields.annotator_columns:
             return [Annotation(column, label_text(obj[column], column), line)
-                    for column in self.fields.annotator_columns if not is_missing(obj.get(column))]
+                    for column in self.fields.annotator_columns if not no_answer(obj.get(column))]
         raw = obj.get("annotations")
         if raw is None:
             return []
@@ -153,15 +159,26 @@ class RecordParser:
         for i, item in enumerate(raw):
             if not isinstance(item, dict):
                 raise Invalid(f"annotations[{i}]", f"expected an object, got {json_type(item)}")
-            for key in ("annotator", "label"):
-                if item.get(key) is None:
-                    raise Invalid(f"annotations[{i}].{key}", "missing")
+            if item.get("annotator") is None:
+                raise Invalid(f"annotations[{i}].annotator", "missing")
             annotator = scalar_value(item["annotator"], f"annotations[{i}].annotator")
             if annotator in seen:
                 raise Invalid(f"annotations[{i}].annotator", f"annotator {quoted(annotator)} labelled this item twice")
             seen.add(annotator)
-            result.append(Annotation(annotator, label_text(item["label"], f"annotations[{i}].label"), line))
+            if not no_answer(item.get("label")):
+                result.append(Annotation(annotator, label_text(item["label"], f"annotations[{i}].label"), line))
         return result
+
+
+def no_answer(value: Any) -> bool:
+    """Whether an annotator's cell or entry holds no answer: absent, null, blank, or NaN (as a float or spelt
+    out, how pandas and spreadsheets write an empty cell). One annotator's missing answer is one rating fewer for
+    its item, never a reason to drop the item with the other annotators' ratings."""
+    if is_missing(value):
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and (is_blank(value) or normalise_label(value).lower() in _NAN_SPELLINGS)
 
 
 def _top_key(field: str) -> str:
@@ -188,27 +205,32 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
     invalid = 0
     for source, line, obj in rows:
         try:
-            for key in (f.id, f.annotator, f.label):
+            for key in (f.id, f.annotator):
                 if is_missing(obj.get(key)):
                     raise Invalid(key, "missing")
             item_id = scalar_value(obj[f.id], f.id)
             annotator = scalar_value(obj[f.annotator], f.annotator)
-            label = label_text(obj[f.label], f.label)
+            label = None if no_answer(obj.get(f.label)) else label_text(obj[f.label], f.label)
             text = _long_row_text(obj, f, text_field)
             gold = label_text(obj[f.gold], f.gold) if not is_missing(obj.get(f.gold)) else None
         except Invalid as exc:
             errors.append(RecordError(source, line, exc.field, exc.message))
             invalid += 1
             continue
-        item = items.setdefault(item_id, {"source": source, "lines": [], "annotations": {}, "text": "", "gold": None})
-        if annotator in item["annotations"]:
+        item = items.setdefault(item_id, {"source": source, "lines": [], "annotations": {}, "text": "", "gold": None,
+                                          "unanswered": []})
+        if label is None:
+            # one annotator's missing answer: a rating fewer for the item, an error only if no row of it answers
+            item["unanswered"].append(RecordError(source, line, f.label, "missing"))
+        elif annotator in item["annotations"]:
             first = item["annotations"][annotator]
             first_source = first.source or item["source"]
             where = f"lines {first.line} and {line}" if first_source == source else f"{first_source} line {first.line} and here"
             errors.append(RecordError(source, line, f.annotator, f"annotator {quoted(annotator)} labelled item {quoted(item_id)} twice ({where})"))
             invalid += 1
             continue
-        item["annotations"][annotator] = Annotation(annotator, label, line, source="" if source == item["source"] else source)
+        else:
+            item["annotations"][annotator] = Annotation(annotator, label, line, source="" if source == item["source"] else source)
         if source == item["source"]:
             item["lines"].append(line)
         if not item["text"] and text:
@@ -217,6 +239,10 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
             item["gold"] = gold
     records = []
     for item_id, item in items.items():
+        if not item["annotations"] and item["gold"] is None:
+            errors.extend(item["unanswered"])
+            invalid += len(item["unanswered"])
+            continue
         annotations = tuple(item["annotations"].values())
         label = item["gold"] if item["gold"] is not None else majority_label(annotations)
         text, cut = cap(item["text"])
