@@ -1178,3 +1178,16 @@ def test_argilla_responses_without_a_user_are_each_an_anonymous_answer(tmp_path)
         [("(unknown #1)", "A"), ("(unknown #2)", "B")], [("(unknown #1)", "A"), ("(unknown #2)", "A")]]
     assert not any("replaced" in n for n in dataset.annotation_export.notes)
     assert any(n.startswith(f"{tmp_path / 'records.json'}: 4 responses carry no user_id") for n in dataset.annotation_export.notes)
+
+
+def test_prodigy_annotator_ids_are_spelt_as_labels_and_a_blank_one_is_anonymous(tmp_path):
+    rows = [{"text": "refund please", "_input_hash": 1, "_task_hash": 11, "answer": "accept", "_annotator_id": "ann-b"},
+            {"text": "refund please", "_input_hash": 1, "_task_hash": 11, "answer": "reject", "_annotator_id": " ann-b "},
+            {"text": "refund please", "_input_hash": 1, "_task_hash": 11, "answer": "reject", "_annotator_id": "  "},
+            {"text": "refund please", "_input_hash": 1, "_task_hash": 11, "answer": "accept", "_annotator_id": "  "}]
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")
+    dataset = load_dataset(path, Config())
+    # ann-b's second answer replaces the first (one annotator); the blank ids are two anonymous answers
+    assert sorted((a.annotator, a.label) for a in dataset.records[0].annotations) == [
+        ("(unknown #1)", "reject"), ("(unknown #2)", "accept"), ("ann-b", "reject")]

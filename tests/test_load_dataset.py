@@ -153,3 +153,20 @@ def test_one_annotators_missing_answer_is_one_rating_fewer_in_every_layout_never
         ("1", (1, 2, 3), [("a", "x"), ("c", "x")])]
     # an item no row of which answers is still named, row by row, as before
     assert (ds.invalid, [(e.line, e.field, e.message) for e in ds.errors]) == (2, [(4, "label", "missing"), (5, "label", "missing")])
+
+
+def test_annotator_names_are_spelt_as_labels_are_so_a_padded_cell_is_the_same_annotator(tmp_path):
+    # QA (probe41): " B " beside "B" was two annotators, B's figures split in two and a second rating unnoticed
+    long = tmp_path / "long.csv"
+    long.write_text('item_id,annotator,label,text\n1,B,x,first\n1," B ",y,\n2,"  Ann   Lee ",x,second\n2,b,x,\n',
+                    encoding="utf-8")
+    ds = load_dataset(long, Config(fields=FieldsConfig(annotator="annotator", id="item_id")))
+    assert [[a.annotator for a in r.annotations] for r in ds.records] == [["B"], ["Ann Lee", "b"]]
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [(2, "annotator", "annotator 'B' labelled item '1' twice (lines 1 and 2)")]
+
+    nested = write_jsonl(tmp_path / "nested.jsonl", [
+        {"text": "t", "annotations": [{"annotator": " a\t", "label": "p"}, {"annotator": "x  y", "label": "q"}]},
+        {"text": "u", "annotations": [{"annotator": "a", "label": "p"}, {"annotator": "a ", "label": "q"}]}])
+    ds = load_dataset(nested, Config())
+    assert [[a.annotator for a in r.annotations] for r in ds.records] == [["a", "x y"]]
+    assert [(e.line, e.field) for e in ds.errors] == [(2, "annotations[1].annotator")]

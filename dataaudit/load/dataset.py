@@ -18,6 +18,7 @@ from ..errors import InputError
 from .files import PERMISSION_DENIED, Row, folder_name, read_rows
 from .readers import READERS, Parsed, detect, read_text, text_fields
 from .annotation_tools import detect_export, read_export
+from .annotation_tools.common import normalise_annotator
 from .records import Annotation, Dataset, InputFile, Record, RecordError
 from .values import (Invalid, cap, dotted_fields, is_blank, is_missing, json_type, label_text, normalise_label, quoted, scalar_text,
                      scalar_value, with_paths)
@@ -161,7 +162,7 @@ class RecordParser:
                 raise Invalid(f"annotations[{i}]", f"expected an object, got {json_type(item)}")
             if item.get("annotator") is None:
                 raise Invalid(f"annotations[{i}].annotator", "missing")
-            annotator = scalar_value(item["annotator"], f"annotations[{i}].annotator")
+            annotator = normalise_annotator(scalar_value(item["annotator"], f"annotations[{i}].annotator"))
             if annotator in seen:
                 raise Invalid(f"annotations[{i}].annotator", f"annotator {quoted(annotator)} labelled this item twice")
             seen.add(annotator)
@@ -209,7 +210,7 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
                 if is_missing(obj.get(key)):
                     raise Invalid(key, "missing")
             item_id = scalar_value(obj[f.id], f.id)
-            annotator = scalar_value(obj[f.annotator], f.annotator)
+            annotator = normalise_annotator(scalar_value(obj[f.annotator], f.annotator))
             label = None if no_answer(obj.get(f.label)) else label_text(obj[f.label], f.label)
             text = _long_row_text(obj, f, text_field)
             gold = label_text(obj[f.gold], f.gold) if not is_missing(obj.get(f.gold)) else None
