@@ -170,3 +170,20 @@ def test_annotator_names_are_spelt_as_labels_are_so_a_padded_cell_is_the_same_an
     ds = load_dataset(nested, Config())
     assert [[a.annotator for a in r.annotations] for r in ds.records] == [["a", "x y"]]
     assert [(e.line, e.field) for e in ds.errors] == [(2, "annotations[1].annotator")]
+
+
+def test_a_long_layout_without_the_default_id_field_names_the_id_flag_and_the_fields_seen(tmp_path):
+    # QA (probe41): every row was "id: missing" and the advice named --text-field / --label-field
+    long = tmp_path / "long.csv"
+    long.write_text("item_id,text,annotator,label\n1,foo,a,x\n1,,b,y\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        load_dataset(long, Config(fields=FieldsConfig(annotator="annotator")))
+    assert str(raised.value) == (
+        f"--id-field: no record in {long} has a field 'id', which the long layout (--annotator-field) groups an item's rows "
+        "by (fields seen: item_id, text, annotator, label); name the item id field with --id-field (or fields.id in the config)")
+    # a row or two without an id among rows with one stay row errors; a flag naming an absent field is the API's to say
+    long.write_text("id,text,annotator,label\n1,foo,a,x\n,bar,b,y\n", encoding="utf-8")
+    ds = load_dataset(long, Config(fields=FieldsConfig(annotator="annotator")))
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [(2, "id", "missing")]
+    named = Config(fields=FieldsConfig(annotator="annotator", id="nope"), set_by={"fields.id": "--id-field"})
+    assert [e.field for e in load_dataset(long, named).errors] == ["nope", "nope"]

@@ -20,7 +20,7 @@ from .readers import READERS, Parsed, detect, read_text, text_fields
 from .annotation_tools import detect_export, read_export
 from .annotation_tools.common import normalise_annotator
 from .records import Annotation, Dataset, InputFile, Record, RecordError
-from .values import (Invalid, cap, dotted_fields, is_blank, is_missing, json_type, label_text, normalise_label, quoted, scalar_text,
+from .values import (Invalid, cap, dotted_fields, is_blank, is_missing, json_type, key_name, label_text, normalise_label, quoted, scalar_text,
                      scalar_value, with_paths)
 
 __all__ = ["InputError", "RecordParser", "load_dataset", "majority_label", "read_rows"]
@@ -201,6 +201,7 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
     files audited together (a common layout is one file per annotator). The Record is named by the item's
     first row; each annotation keeps its own file and line."""
     f = config.fields
+    _require_id_field(rows, config)
     text_field = RecordParser(config, role="train").text_field()
     items: dict[str, dict] = {}
     invalid = 0
@@ -250,6 +251,26 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
         records.append(Record(item["source"], item["lines"][0], "annotation_long", text, None, label, item_id,
                               annotations, item["gold"], tuple(item["lines"]), truncated=cut))
     return records, invalid
+
+
+FIELDS_SEEN_LISTED = 30  # as the error for a misnamed --id-field lists them (api.FIELDS_SEEN_LISTED)
+
+
+def _require_id_field(rows: list[tuple[str, int, dict]], config: Config) -> None:
+    """An InputError when no long-layout row has the item id field and no flag named it (a flag naming a field no
+    row has is api.require_named_fields' to say): every row was otherwise 'id: missing', and the advice named
+    --text-field and --label-field, not the --id-field that groups the rows."""
+    name = config.fields.id
+    if "fields.id" in config.set_by or any(name in obj for _, _, obj in rows):
+        return
+    if not any(config.fields.annotator in obj for _, _, obj in rows):
+        return  # the annotator field is in no row either: that is what to name first (no long layout here at all)
+    seen = list(dict.fromkeys(key for _, _, obj in rows for key in obj))
+    listed = ", ".join(map(key_name, seen[:FIELDS_SEEN_LISTED])) + (f", ... ({len(seen)} in all)" if len(seen) > FIELDS_SEEN_LISTED else "")
+    files = ", ".join(dict.fromkeys(source for source, _, _ in rows))
+    raise InputError(f"--id-field: no record in {files} has a field {quoted(name)}, which the long layout (--annotator-field) "
+                     f"groups an item's rows by (fields seen: {listed or 'none'}); name the item id field with --id-field "
+                     "(or fields.id in the config)")
 
 
 def _long_row_text(obj: dict, f: FieldsConfig, text_field: str) -> str:
