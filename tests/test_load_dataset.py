@@ -187,3 +187,28 @@ def test_a_long_layout_without_the_default_id_field_names_the_id_flag_and_the_fi
     assert [(e.line, e.field, e.message) for e in ds.errors] == [(2, "id", "missing")]
     named = Config(fields=FieldsConfig(annotator="annotator", id="nope"), set_by={"fields.id": "--id-field"})
     assert [e.field for e in load_dataset(long, named).errors] == ["nope", "nope"]
+
+
+def test_a_tied_item_of_ordered_scores_takes_the_lower_median_answer_not_the_string_smallest(tmp_path):
+    # QA (probe41): 62, 64, 59 and a careless 100 gave the training label "100" ("10" sorts before "5" and "6")
+    wide = tmp_path / "scores.csv"
+    wide.write_text("id,text,r1,r2,r3,r4\n6,essay six,62,64,59,100\n8,essay eight,95,92,90,56\n9,essay nine,7,7,10,10\n"
+                    "10,essay ten,3,3,3,100\n", encoding="utf-8")
+
+    def labels(level: str, **fields) -> list[str]:
+        config = Config(fields=FieldsConfig(**fields))
+        config.agreement.level = level
+        return [r.label for r in load_dataset(wide if "annotator_columns" in fields else long, config).records]
+
+    columns = {"annotator_columns": ["r1", "r2", "r3", "r4"]}
+    # lower medians: 59 62 | 64 100 -> 62; 56 90 | 92 95 -> 90; 7 7 | 10 10 -> 7; a clear majority stays
+    assert labels("interval", **columns) == labels("ratio", **columns) == labels("ordinal", **columns) == ["62", "90", "7", "3"]
+    assert labels("nominal", **columns) == ["100", "56", "10", "3"]  # a nominal tie: the first label sorted, as documented
+    long = tmp_path / "long.csv"
+    long.write_text("item_id,annotator,label,text\n1,a,62,foo\n1,b,64,\n1,c,59,\n1,d,100,\n", encoding="utf-8")
+    assert labels("interval", annotator="annotator", id="item_id") == ["62"]
+    nested = write_jsonl(tmp_path / "nested.jsonl", [{"text": "t", "annotations": [
+        {"annotator": "a", "label": "high"}, {"annotator": "b", "label": "low"}, {"annotator": "c", "label": "mid"}]}])
+    config = Config()
+    config.agreement.level, config.agreement.ordinal_order = "ordinal", ["low", "mid", "high"]
+    assert [r.label for r in load_dataset(nested, config).records] == ["mid"]  # by the order, not "high" alphabetically

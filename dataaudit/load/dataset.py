@@ -55,6 +55,7 @@ class RecordParser:
         self.paths = dotted_fields([getattr(self.fields, f.name) for f in dataclasses.fields(self.fields)
                                     if isinstance(getattr(self.fields, f.name), str)] + list(self.fields.annotator_columns))
         self.why_missing: dict[str, str] = {}
+        self.level, self.ordinal_order = config.agreement.level, config.agreement.ordinal_order  # how a tie is broken
         # One string per distinct tool set: a file whose every row offers the same tools would otherwise hold a copy
         # of their JSON (often kilobytes) per record.
         self.tool_sets: dict[str, str] = {}
@@ -124,7 +125,7 @@ class RecordParser:
             raise Invalid(f.label, "missing (a text record needs a label; use --label-field to name it, or --task-type generation "
                                    "for plain text)")
         if label is None and (annotations or gold is not None):
-            label = gold if gold is not None else majority_label(annotations)
+            label = gold if gold is not None else majority_label(annotations, self.level, self.ordinal_order)
         if label is None and parsed.target is not None and parsed.target_is_class and self.target_is_label:
             label = label_text(parsed.target, "target")
         input_text, cut_input = cap(parsed.input_text)
@@ -187,13 +188,40 @@ def _top_key(field: str) -> str:
     return field.split("[", 1)[0].split(".", 1)[0]
 
 
-def majority_label(annotations: list[Annotation] | tuple[Annotation, ...]) -> str | None:
-    """Most frequent label; ties go to the label sorted first so the choice is deterministic."""
+ORDERED_LEVELS = ("ordinal", "interval", "ratio")
+
+
+def majority_label(annotations: list[Annotation] | tuple[Annotation, ...], level: str = "nominal",
+                   ordinal_order: list[str] | tuple[str, ...] = ()) -> str | None:
+    """Most frequent label. A tie at a level whose values are ordered (ordinal by `ordinal_order` or by number,
+    interval and ratio by number) goes to the lower median of the item's answers: scores 59, 62, 64 and an
+    outlier 100 give 62, where the string order gave "100" ("10" sorts before "9"); the lower one so the label
+    is a value an annotator gave. Any other tie goes to the label sorted first, so the choice is deterministic."""
     if not annotations:
         return None
     counts = Counter(a.label for a in annotations)
     top = max(counts.values())
-    return sorted(label for label, n in counts.items() if n == top)[0]
+    tied = sorted(label for label, n in counts.items() if n == top)
+    if len(tied) > 1 and level in ORDERED_LEVELS:
+        rank = _value_rank(list(counts), level, ordinal_order)
+        if rank is not None:
+            answers = sorted((a.label for a in annotations), key=lambda label: (rank[label], label))
+            return answers[(len(answers) - 1) // 2]
+    return tied[0]
+
+
+def _value_rank(labels: list[str], level: str, ordinal_order: list[str] | tuple[str, ...]) -> dict[str, float] | None:
+    """Each label's place on the level's scale, as the agreement check orders them (the configured order at
+    ordinal level, else the numbers); None where some label has no place (a text label among numbers)."""
+    if level == "ordinal" and ordinal_order:
+        place = {label: float(i) for i, label in enumerate(ordinal_order)}
+        if all(label in place for label in labels):
+            return place
+    try:
+        numbers = {label: float(label) for label in labels}
+    except ValueError:
+        return None
+    return numbers if all(map(math.isfinite, numbers.values())) else None
 
 
 def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: list[RecordError]) -> tuple[list[Record], int]:
@@ -246,7 +274,8 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
             invalid += len(item["unanswered"])
             continue
         annotations = tuple(item["annotations"].values())
-        label = item["gold"] if item["gold"] is not None else majority_label(annotations)
+        label = item["gold"] if item["gold"] is not None else majority_label(annotations, config.agreement.level,
+                                                                               config.agreement.ordinal_order)
         text, cut = cap(item["text"])
         records.append(Record(item["source"], item["lines"][0], "annotation_long", text, None, label, item_id,
                               annotations, item["gold"], tuple(item["lines"]), truncated=cut))
