@@ -212,3 +212,20 @@ def test_a_tied_item_of_ordered_scores_takes_the_lower_median_answer_not_the_str
     config = Config()
     config.agreement.level, config.agreement.ordinal_order = "ordinal", ["low", "mid", "high"]
     assert [r.label for r in load_dataset(nested, config).records] == ["mid"]  # by the order, not "high" alphabetically
+
+
+def test_long_rows_of_one_id_with_different_texts_stay_apart_and_are_named(tmp_path):
+    # QA (probe41): an annotator's rows carrying other texts (a misaligned join) were compared as ratings of one item
+    from dataaudit.errors import InputWarning
+
+    long = tmp_path / "long.csv"
+    long.write_text("item_id,annotator,label,text\n1,a,x,first text\n1,b,x,\n1,c,y,SOMETHING ELSE\n2,a,y,second\n"
+                    "2,b,y,second\n2,c,x,OTHER\n", encoding="utf-8")
+    with pytest.warns(InputWarning) as caught:
+        ds = load_dataset(long, Config(fields=FieldsConfig(annotator="annotator", id="item_id")))
+    assert [(r.record_id, r.input_text, r.all_lines, [a.annotator for a in r.annotations]) for r in ds.records] == [
+        ("1", "first text", (1, 2), ["a", "b"]), ("1", "SOMETHING ELSE", (3,), ["c"]),
+        ("2", "second", (4, 5), ["a", "b"]), ("2", "OTHER", (6,), ["c"])]
+    assert [str(w.message) for w in caught] == [
+        f"{long}: 2 item ids carry rows with different texts (the first: item '1', line 3 beside line 1); each text is read "
+        "as an item of its own, not compared as one item's ratings (a misaligned join?); an item's later rows may leave the text empty"]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from ..config import Config, FieldsConfig
-from ..errors import InputError
+from ..errors import InputError, InputWarning
 from .files import PERMISSION_DENIED, Row, folder_name, read_rows
 from .readers import READERS, Parsed, detect, read_text, text_fields
 from .annotation_tools import detect_export, read_export
@@ -231,7 +232,8 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
     f = config.fields
     _require_id_field(rows, config)
     text_field = RecordParser(config, role="train").text_field()
-    items: dict[str, dict] = {}
+    items: dict[str | tuple[str, str], dict] = {}
+    split: list[tuple[str, str, int, str, int]] = []  # (id, first file, first line, file, line) of each text apart
     invalid = 0
     for source, line, obj in rows:
         try:
@@ -247,8 +249,16 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
             errors.append(RecordError(source, line, exc.field, exc.message))
             invalid += 1
             continue
-        item = items.setdefault(item_id, {"source": source, "lines": [], "annotations": {}, "text": "", "gold": None,
-                                          "unanswered": []})
+        key: str | tuple[str, str] = item_id
+        first = items.get(item_id)
+        if first is not None and text and first["text"] and text != first["text"]:
+            # another text under the same id (a misjoined per-annotator export, two batches' own ids): another
+            # item, as the tool exports read an id shared by different input texts
+            key = (item_id, text)
+            if key not in items:
+                split.append((item_id, first["source"], first["lines"][0], source, line))
+        item = items.setdefault(key, {"source": source, "lines": [], "annotations": {}, "text": "", "gold": None,
+                                      "unanswered": []})
         if label is None:
             # one annotator's missing answer: a rating fewer for the item, an error only if no row of it answers
             item["unanswered"].append(RecordError(source, line, f.label, "missing"))
@@ -267,8 +277,11 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
             item["text"] = text
         if gold is not None:
             item["gold"] = gold
+    if split:
+        warnings.warn(_split_note(split), InputWarning, stacklevel=3)
     records = []
-    for item_id, item in items.items():
+    for key, item in items.items():
+        item_id = key if isinstance(key, str) else key[0]
         if not item["annotations"] and item["gold"] is None:
             errors.extend(item["unanswered"])
             invalid += len(item["unanswered"])
@@ -280,6 +293,16 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
         records.append(Record(item["source"], item["lines"][0], "annotation_long", text, None, label, item_id,
                               annotations, item["gold"], tuple(item["lines"]), truncated=cut))
     return records, invalid
+
+
+def _split_note(split: list[tuple[str, str, int, str, int]]) -> str:
+    """What the long layout says of ids whose rows carry different texts: how many, and where the first one is."""
+    item_id, first_source, first_line, source, line = split[0]
+    ids = len({entry[0] for entry in split})
+    where = f"line {line} beside line {first_line}" if source == first_source else f"{source} line {line} beside {first_source} line {first_line}"
+    return (f"{first_source}: {ids} item id{'s' if ids != 1 else ''} carr{'y' if ids != 1 else 'ies'} rows with different texts "
+            f"(the first: item {quoted(item_id)}, {where}); each text is read as an item of its own, not compared as one item's "
+            "ratings (a misaligned join?); an item's later rows may leave the text empty")
 
 
 FIELDS_SEEN_LISTED = 30  # as the error for a misnamed --id-field lists them (api.FIELDS_SEEN_LISTED)
