@@ -229,3 +229,18 @@ def test_long_rows_of_one_id_with_different_texts_stay_apart_and_are_named(tmp_p
     assert [str(w.message) for w in caught] == [
         f"{long}: 2 item ids carry rows with different texts (the first: item '1', line 3 beside line 1); each text is read "
         "as an item of its own, not compared as one item's ratings (a misaligned join?); an item's later rows may leave the text empty"]
+
+
+def test_answers_that_look_like_a_missing_value_marker_are_kept_as_labels_and_named_with_the_remedy(tmp_path):
+    # QA (probe41): R's write.csv writes NA for an empty cell; read as a label 'NA' it lowered alpha in silence
+    from dataaudit.errors import InputWarning
+
+    wide = tmp_path / "wide.csv"
+    wide.write_text("id,text,A,B,C\n1,foo,x,NA,x\n2,bar,NA,null,y\n3,baz,x,y,x\n", encoding="utf-8")
+    with pytest.warns(InputWarning) as caught:
+        ds = load_dataset(wide, Config(fields=FieldsConfig(annotator_columns=["A", "B", "C"])))
+    assert [[a.label for a in r.annotations] for r in ds.records] == [["x", "NA", "x"], ["NA", "null", "y"], ["x", "y", "x"]]
+    assert [str(w.message) for w in caught] == [
+        f"{wide}: annotators' answers 'NA' (2), 'null' (1) are read as labels, though they look like a missing-value marker; "
+        "if they mean no answer, leave those cells empty (or the nested label null): a missing answer is one rating fewer "
+        "for its item, not a class"]

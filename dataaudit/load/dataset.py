@@ -305,6 +305,27 @@ def _split_note(split: list[tuple[str, str, int, str, int]]) -> str:
             "ratings (a misaligned join?); an item's later rows may leave the text empty")
 
 
+# How exports write "no value" (R's write.csv writes NA, pandas' to_csv None as "", SQL dumps NULL): read as a label,
+# each made a class of its own that every real answer disagrees with; named, not dropped, as "None" can be a class.
+_MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "null", "none", "nil"})
+
+
+def _marker_notes(records: list[Record]) -> list[str]:
+    """A note per file whose annotators' answers include labels that read as a missing-value marker."""
+    found: dict[str, Counter] = {}
+    for record in records:
+        for annotation in record.annotations:
+            if annotation.label.lower() in _MISSING_MARKERS:
+                found.setdefault(annotation.source or record.source, Counter())[annotation.label] += 1
+    notes = []
+    for source, markers in found.items():
+        listed = ", ".join(f"{quoted(label)} ({n})" for label, n in sorted(markers.items(), key=lambda kv: (-kv[1], kv[0])))
+        notes.append(f"{source}: annotators' answers {listed} are read as labels, though they look like a missing-value marker; "
+                     "if they mean no answer, leave those cells empty (or the nested label null): a missing answer is one "
+                     "rating fewer for its item, not a class")
+    return notes
+
+
 FIELDS_SEEN_LISTED = 30  # as the error for a misnamed --id-field lists them (api.FIELDS_SEEN_LISTED)
 
 
@@ -414,6 +435,8 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
         grouped, bad = _group_long_rows(long_rows, config, errors)
         records.extend(grouped)
         invalid += bad
+    for note in _marker_notes(records):
+        warnings.warn(note, InputWarning, stacklevel=2)
     dataset_name = name or config.dataset_name or (path_list[0].stem if len(path_list) == 1 else folder_name(path_list[0]) or path_list[0].stem)
     errors.sort(key=lambda e: (e.source, e.line))
     return Dataset(dataset_name, files, records, errors, total, invalid, blank)
