@@ -141,10 +141,13 @@ def test_one_annotators_missing_answer_is_one_rating_fewer_in_every_layout_never
         {"text": "t", "annotations": [{"annotator": "a", "label": "p"}, {"annotator": "b", "label": None},
                                       {"annotator": "c", "label": "q"}]},
         {"text": "u", "annotations": [{"annotator": "a", "label": " "}, {"annotator": "b", "label": "p"}]},
-        {"text": "v", "annotations": [{"annotator": None, "label": "p"}]}])
+        {"text": "v", "annotations": [{"annotator": None, "label": "p"}]},
+        {"text": "w", "annotations": [{"annotator": "a", "label": None}, {"annotator": "b", "label": ""}]}])
     ds = load_dataset(nested, Config())
     assert [[(a.annotator, a.label) for a in r.annotations] for r in ds.records] == [[("a", "p"), ("c", "q")], [("b", "p")]]
-    assert [(e.line, e.field, e.message) for e in ds.errors] == [(3, "annotations[0].annotator", "missing")]
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [
+        (3, "annotations[0].annotator", "missing"),
+        (4, "annotations", "no annotator gave a label (each entry's label is null, empty or NaN)")]
 
     long = tmp_path / "long.csv"
     long.write_text("item_id,annotator,label,text\n1,a,x,first\n1,b, ,\n1,c,x,\n2,a,,second\n2,b,nan,\n", encoding="utf-8")

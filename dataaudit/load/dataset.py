@@ -121,6 +121,8 @@ class RecordParser:
                 written_label = written
         annotations = self._annotations(obj, line)
         if fmt == "text" and self.role == "train" and self.text_needs_label and label is None and not annotations:
+            if isinstance(obj.get("annotations"), list) and obj["annotations"]:
+                raise Invalid("annotations", "no annotator gave a label (each entry's label is null, empty or NaN)")
             if f.label in obj:  # present but null or "": the export wrote no label, the field name is right
                 raise Invalid(f.label, f"is {'null' if obj[f.label] is None else 'empty'} (a text record needs a label)")
             raise Invalid(f.label, "missing (a text record needs a label; use --label-field to name it, or --task-type generation "
