@@ -1178,3 +1178,36 @@ def test_argilla_responses_without_a_user_are_each_an_anonymous_answer(tmp_path)
         [("(unknown #1)", "A"), ("(unknown #2)", "B")], [("(unknown #1)", "A"), ("(unknown #2)", "A")]]
     assert not any("replaced" in n for n in dataset.annotation_export.notes)
     assert any(n.startswith(f"{tmp_path / 'records.json'}: 4 responses carry no user_id") for n in dataset.annotation_export.notes)
+
+
+def test_prodigy_annotator_ids_are_spelt_as_labels_and_a_blank_one_is_anonymous(tmp_path):
+    rows = [{"text": "refund please", "_input_hash": 1, "_task_hash": 11, "answer": "accept", "_annotator_id": "ann-b"},
+            {"text": "refund please", "_input_hash": 1, "_task_hash": 11, "answer": "reject", "_annotator_id": " ann-b "},
+            {"text": "refund please", "_input_hash": 1, "_task_hash": 11, "answer": "reject", "_annotator_id": "  "},
+            {"text": "refund please", "_input_hash": 1, "_task_hash": 11, "answer": "accept", "_annotator_id": "  "}]
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")
+    dataset = load_dataset(path, Config())
+    # ann-b's second answer replaces the first (one annotator); the blank ids are two anonymous answers
+    assert sorted((a.annotator, a.label) for a in dataset.records[0].annotations) == [
+        ("(unknown #1)", "reject"), ("(unknown #2)", "accept"), ("ann-b", "reject")]
+
+
+def test_a_tied_rating_takes_the_lower_median_answer_and_a_tied_choice_the_first_label(tmp_path):
+    # QA (probe41): a tie among numeric answers went to the string-smallest ("10" before "9")
+    def task(task_id: int, ratings: list[int], choices: list[str]) -> dict:
+        return {"id": task_id, "data": {"text": f"message {task_id}"}, "annotations": [
+            {"id": 10 * task_id + user, "completed_by": user, "result": [
+                {"from_name": "quality", "to_name": "text", "type": "rating", "value": {"rating": rating}},
+                {"from_name": "intent", "to_name": "text", "type": "choices", "value": {"choices": [choice]}}]}
+            for user, (rating, choice) in enumerate(zip(ratings, choices), 1)]}
+
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([task(1, [9, 10, 2], ["b", "c", "a"]), task(2, [4, 4, 10], ["b", "b", "a"])]))
+    ratings = load_dataset(path, Config(fields=FieldsConfig(question="quality")))
+    assert [r.label for r in ratings.records] == ["9", "4"]
+    choices = load_dataset(path, Config(fields=FieldsConfig(question="intent")))
+    assert [r.label for r in choices.records] == ["a", "b"]
+    likert = Config(fields=FieldsConfig(question="intent"))
+    likert.agreement.level, likert.agreement.ordinal_order = "ordinal", ["c", "b", "a"]
+    assert [r.label for r in load_dataset(path, likert).records] == ["b", "b"]  # a b c tied: the middle one on the scale

@@ -106,3 +106,11 @@ def test_a_small_sample_of_real_free_text_stays_free_text():
         assert string_answers_kind(queries[:size]) == "textarea", size
     # two comments, each written once: sentences, not names
     assert string_answers_kind(["great product, works", "broken on arrival"]) == "textarea"
+
+
+def test_an_annotator_name_is_spelt_as_a_label_is_and_a_blank_one_names_nobody():
+    from dataaudit.load.annotation_tools.common import UNKNOWN_ANNOTATOR, annotator_name
+
+    assert [annotator_name(v) for v in (" alice ", "bob  smith", 7, {"id": 3, "email": "x@y.z"}, {"email": " x@y.z "})] == [
+        "alice", "bob smith", "7", "3", "x@y.z"]
+    assert [annotator_name(v) for v in (None, "", "  ", {"id": None, "email": " "})] == [UNKNOWN_ANNOTATOR] * 4

@@ -125,3 +125,125 @@ def test_each_file_is_read_with_the_annotator_columns_it_has(tmp_path):
         dataset = load_dataset(wide, config, among_others=among_others)
         assert [[(a.annotator, a.label) for a in r.annotations] for r in dataset.records] == [
             [("a1", "x"), ("a3", "y")], [("a1", "y"), ("a3", "y")]]
+
+
+def test_one_annotators_missing_answer_is_one_rating_fewer_in_every_layout_never_a_lost_item(tmp_path):
+    # QA (probe41): a blank cell, a "nan" cell or `"label": null` turned the whole item invalid and took the other
+    # annotators' ratings with it (Krippendorff 2011: 41 ratings -> 32, alpha 0.743 -> 0.653)
+    wide = tmp_path / "wide.csv"
+    wide.write_text("id,text,A,B,C\n1,foo,x, ,x\n2,bar,y,nan,z\n3,baz,NaN,\t,x\n", encoding="utf-8")
+    ds = load_dataset(wide, Config(fields=FieldsConfig(annotator_columns=["A", "B", "C"])))
+    assert (ds.invalid, ds.errors) == (0, [])
+    assert [[(a.annotator, a.label) for a in r.annotations] for r in ds.records] == [
+        [("A", "x"), ("C", "x")], [("A", "y"), ("C", "z")], [("C", "x")]]
+
+    nested = write_jsonl(tmp_path / "nested.jsonl", [
+        {"text": "t", "annotations": [{"annotator": "a", "label": "p"}, {"annotator": "b", "label": None},
+                                      {"annotator": "c", "label": "q"}]},
+        {"text": "u", "annotations": [{"annotator": "a", "label": " "}, {"annotator": "b", "label": "p"}]},
+        {"text": "v", "annotations": [{"annotator": None, "label": "p"}]},
+        {"text": "w", "annotations": [{"annotator": "a", "label": None}, {"annotator": "b", "label": ""}]}])
+    ds = load_dataset(nested, Config())
+    assert [[(a.annotator, a.label) for a in r.annotations] for r in ds.records] == [[("a", "p"), ("c", "q")], [("b", "p")]]
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [
+        (3, "annotations[0].annotator", "missing"),
+        (4, "annotations", "no annotator gave a label (each entry's label is null, empty or NaN)")]
+
+    long = tmp_path / "long.csv"
+    long.write_text("item_id,annotator,label,text\n1,a,x,first\n1,b, ,\n1,c,x,\n2,a,,second\n2,b,nan,\n", encoding="utf-8")
+    ds = load_dataset(long, Config(fields=FieldsConfig(annotator="annotator", id="item_id")))
+    assert [(r.record_id, r.all_lines, [(a.annotator, a.label) for a in r.annotations]) for r in ds.records] == [
+        ("1", (1, 2, 3), [("a", "x"), ("c", "x")])]
+    # an item no row of which answers is still named, row by row, as before
+    assert (ds.invalid, [(e.line, e.field, e.message) for e in ds.errors]) == (2, [(4, "label", "missing"), (5, "label", "missing")])
+
+
+def test_annotator_names_are_spelt_as_labels_are_so_a_padded_cell_is_the_same_annotator(tmp_path):
+    # QA (probe41): " B " beside "B" was two annotators, B's figures split in two and a second rating unnoticed
+    long = tmp_path / "long.csv"
+    long.write_text('item_id,annotator,label,text\n1,B,x,first\n1," B ",y,\n2,"  Ann   Lee ",x,second\n2,b,x,\n',
+                    encoding="utf-8")
+    ds = load_dataset(long, Config(fields=FieldsConfig(annotator="annotator", id="item_id")))
+    assert [[a.annotator for a in r.annotations] for r in ds.records] == [["B"], ["Ann Lee", "b"]]
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [(2, "annotator", "annotator 'B' labelled item '1' twice (lines 1 and 2)")]
+
+    nested = write_jsonl(tmp_path / "nested.jsonl", [
+        {"text": "t", "annotations": [{"annotator": " a\t", "label": "p"}, {"annotator": "x  y", "label": "q"}]},
+        {"text": "u", "annotations": [{"annotator": "a", "label": "p"}, {"annotator": "a ", "label": "q"}]}])
+    ds = load_dataset(nested, Config())
+    assert [[a.annotator for a in r.annotations] for r in ds.records] == [["a", "x y"]]
+    assert [(e.line, e.field) for e in ds.errors] == [(2, "annotations[1].annotator")]
+
+
+def test_a_long_layout_without_the_default_id_field_names_the_id_flag_and_the_fields_seen(tmp_path):
+    # QA (probe41): every row was "id: missing" and the advice named --text-field / --label-field
+    long = tmp_path / "long.csv"
+    long.write_text("item_id,text,annotator,label\n1,foo,a,x\n1,,b,y\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        load_dataset(long, Config(fields=FieldsConfig(annotator="annotator")))
+    assert str(raised.value) == (
+        f"--id-field: no record in {long} has a field 'id', which the long layout (--annotator-field) groups an item's rows "
+        "by (fields seen: item_id, text, annotator, label); name the item id field with --id-field (or fields.id in the config)")
+    # a row or two without an id among rows with one stay row errors; a flag naming an absent field is the API's to say
+    long.write_text("id,text,annotator,label\n1,foo,a,x\n,bar,b,y\n", encoding="utf-8")
+    ds = load_dataset(long, Config(fields=FieldsConfig(annotator="annotator")))
+    assert [(e.line, e.field, e.message) for e in ds.errors] == [(2, "id", "missing")]
+    named = Config(fields=FieldsConfig(annotator="annotator", id="nope"), set_by={"fields.id": "--id-field"})
+    assert [e.field for e in load_dataset(long, named).errors] == ["nope", "nope"]
+
+
+def test_a_tied_item_of_ordered_scores_takes_the_lower_median_answer_not_the_string_smallest(tmp_path):
+    # QA (probe41): 62, 64, 59 and a careless 100 gave the training label "100" ("10" sorts before "5" and "6")
+    wide = tmp_path / "scores.csv"
+    wide.write_text("id,text,r1,r2,r3,r4\n6,essay six,62,64,59,100\n8,essay eight,95,92,90,56\n9,essay nine,7,7,10,10\n"
+                    "10,essay ten,3,3,3,100\n", encoding="utf-8")
+
+    def labels(level: str, **fields) -> list[str]:
+        config = Config(fields=FieldsConfig(**fields))
+        config.agreement.level = level
+        return [r.label for r in load_dataset(wide if "annotator_columns" in fields else long, config).records]
+
+    columns = {"annotator_columns": ["r1", "r2", "r3", "r4"]}
+    # lower medians: 59 62 | 64 100 -> 62; 56 90 | 92 95 -> 90; 7 7 | 10 10 -> 7; a clear majority stays
+    assert labels("interval", **columns) == labels("ratio", **columns) == labels("ordinal", **columns) == ["62", "90", "7", "3"]
+    assert labels("nominal", **columns) == ["100", "56", "10", "3"]  # a nominal tie: the first label sorted, as documented
+    long = tmp_path / "long.csv"
+    long.write_text("item_id,annotator,label,text\n1,a,62,foo\n1,b,64,\n1,c,59,\n1,d,100,\n", encoding="utf-8")
+    assert labels("interval", annotator="annotator", id="item_id") == ["62"]
+    nested = write_jsonl(tmp_path / "nested.jsonl", [{"text": "t", "annotations": [
+        {"annotator": "a", "label": "high"}, {"annotator": "b", "label": "low"}, {"annotator": "c", "label": "mid"}]}])
+    config = Config()
+    config.agreement.level, config.agreement.ordinal_order = "ordinal", ["low", "mid", "high"]
+    assert [r.label for r in load_dataset(nested, config).records] == ["mid"]  # by the order, not "high" alphabetically
+
+
+def test_long_rows_of_one_id_with_different_texts_stay_apart_and_are_named(tmp_path):
+    # QA (probe41): an annotator's rows carrying other texts (a misaligned join) were compared as ratings of one item
+    from dataaudit.errors import InputWarning
+
+    long = tmp_path / "long.csv"
+    long.write_text("item_id,annotator,label,text\n1,a,x,first text\n1,b,x,\n1,c,y,SOMETHING ELSE\n2,a,y,second\n"
+                    "2,b,y,second\n2,c,x,OTHER\n", encoding="utf-8")
+    with pytest.warns(InputWarning) as caught:
+        ds = load_dataset(long, Config(fields=FieldsConfig(annotator="annotator", id="item_id")))
+    assert [(r.record_id, r.input_text, r.all_lines, [a.annotator for a in r.annotations]) for r in ds.records] == [
+        ("1", "first text", (1, 2), ["a", "b"]), ("1", "SOMETHING ELSE", (3,), ["c"]),
+        ("2", "second", (4, 5), ["a", "b"]), ("2", "OTHER", (6,), ["c"])]
+    assert [str(w.message) for w in caught] == [
+        f"{long}: 2 item ids carry rows with different texts (the first: item '1', line 3 beside line 1); each text is read "
+        "as an item of its own, not compared as one item's ratings (a misaligned join?); an item's later rows may leave the text empty"]
+
+
+def test_answers_that_look_like_a_missing_value_marker_are_kept_as_labels_and_named_with_the_remedy(tmp_path):
+    # QA (probe41): R's write.csv writes NA for an empty cell; read as a label 'NA' it lowered alpha in silence
+    from dataaudit.errors import InputWarning
+
+    wide = tmp_path / "wide.csv"
+    wide.write_text("id,text,A,B,C\n1,foo,x,NA,x\n2,bar,NA,null,y\n3,baz,x,y,x\n", encoding="utf-8")
+    with pytest.warns(InputWarning) as caught:
+        ds = load_dataset(wide, Config(fields=FieldsConfig(annotator_columns=["A", "B", "C"])))
+    assert [[a.label for a in r.annotations] for r in ds.records] == [["x", "NA", "x"], ["NA", "null", "y"], ["x", "y", "x"]]
+    assert [str(w.message) for w in caught] == [
+        f"{wide}: annotators' answers 'NA' (2), 'null' (1) are read as labels, though they look like a missing-value marker; "
+        "if they mean no answer, leave those cells empty (or the nested label null): a missing answer is one rating fewer "
+        "for its item, not a class"]

@@ -8,17 +8,21 @@ the valid records go on to be measured. Input files are only ever opened for rea
 from __future__ import annotations
 
 import dataclasses
+import math
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from ..config import Config, FieldsConfig
-from ..errors import InputError
+from ..errors import InputError, InputWarning
 from .files import PERMISSION_DENIED, Row, folder_name, read_rows
 from .readers import READERS, Parsed, detect, read_text, text_fields
 from .annotation_tools import detect_export, read_export
+from .annotation_tools.common import normalise_annotator
 from .records import Annotation, Dataset, InputFile, Record, RecordError
-from .values import Invalid, cap, dotted_fields, is_missing, json_type, label_text, quoted, scalar_text, scalar_value, with_paths
+from .values import (Invalid, cap, dotted_fields, is_blank, is_missing, json_type, key_name, label_text, normalise_label, quoted, scalar_text,
+                     scalar_value, with_paths)
 
 __all__ = ["InputError", "RecordParser", "load_dataset", "majority_label", "read_rows"]
 
@@ -32,6 +36,10 @@ OTHER_FIELDS_ADVICE = {
     "eval": "the eval set is read with the training file's field names: name other fields in the [fields] config or "
             "with --text-field / --label-field, for both files",
 }
+
+
+# NaN as exports spell it in a cell: an empty answer; "inf" stays an error (a number out of range, not a gap).
+_NAN_SPELLINGS = frozenset({"nan", "+nan", "-nan"})
 
 
 class RecordParser:
@@ -48,6 +56,7 @@ class RecordParser:
         self.paths = dotted_fields([getattr(self.fields, f.name) for f in dataclasses.fields(self.fields)
                                     if isinstance(getattr(self.fields, f.name), str)] + list(self.fields.annotator_columns))
         self.why_missing: dict[str, str] = {}
+        self.level, self.ordinal_order = config.agreement.level, config.agreement.ordinal_order  # how a tie is broken
         # One string per distinct tool set: a file whose every row offers the same tools would otherwise hold a copy
         # of their JSON (often kilobytes) per record.
         self.tool_sets: dict[str, str] = {}
@@ -112,12 +121,14 @@ class RecordParser:
                 written_label = written
         annotations = self._annotations(obj, line)
         if fmt == "text" and self.role == "train" and self.text_needs_label and label is None and not annotations:
+            if isinstance(obj.get("annotations"), list) and obj["annotations"]:
+                raise Invalid("annotations", "no annotator gave a label (each entry's label is null, empty or NaN)")
             if f.label in obj:  # present but null or "": the export wrote no label, the field name is right
                 raise Invalid(f.label, f"is {'null' if obj[f.label] is None else 'empty'} (a text record needs a label)")
             raise Invalid(f.label, "missing (a text record needs a label; use --label-field to name it, or --task-type generation "
                                    "for plain text)")
         if label is None and (annotations or gold is not None):
-            label = gold if gold is not None else majority_label(annotations)
+            label = gold if gold is not None else majority_label(annotations, self.level, self.ordinal_order)
         if label is None and parsed.target is not None and parsed.target_is_class and self.target_is_label:
             label = label_text(parsed.target, "target")
         input_text, cut_input = cap(parsed.input_text)
@@ -142,7 +153,7 @@ class RecordParser:
     def _annotations(self, obj: dict, line: int) -> list[Annotation]:
         if self.fields.annotator_columns:
             return [Annotation(column, label_text(obj[column], column), line)
-                    for column in self.fields.annotator_columns if not is_missing(obj.get(column))]
+                    for column in self.fields.annotator_columns if not no_answer(obj.get(column))]
         raw = obj.get("annotations")
         if raw is None:
             return []
@@ -153,15 +164,26 @@ class RecordParser:
         for i, item in enumerate(raw):
             if not isinstance(item, dict):
                 raise Invalid(f"annotations[{i}]", f"expected an object, got {json_type(item)}")
-            for key in ("annotator", "label"):
-                if item.get(key) is None:
-                    raise Invalid(f"annotations[{i}].{key}", "missing")
-            annotator = scalar_value(item["annotator"], f"annotations[{i}].annotator")
+            if item.get("annotator") is None:
+                raise Invalid(f"annotations[{i}].annotator", "missing")
+            annotator = normalise_annotator(scalar_value(item["annotator"], f"annotations[{i}].annotator"))
             if annotator in seen:
                 raise Invalid(f"annotations[{i}].annotator", f"annotator {quoted(annotator)} labelled this item twice")
             seen.add(annotator)
-            result.append(Annotation(annotator, label_text(item["label"], f"annotations[{i}].label"), line))
+            if not no_answer(item.get("label")):
+                result.append(Annotation(annotator, label_text(item["label"], f"annotations[{i}].label"), line))
         return result
+
+
+def no_answer(value: Any) -> bool:
+    """Whether an annotator's cell or entry holds no answer: absent, null, blank, or NaN (as a float or spelt
+    out, how pandas and spreadsheets write an empty cell). One annotator's missing answer is one rating fewer for
+    its item, never a reason to drop the item with the other annotators' ratings."""
+    if is_missing(value):
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and (is_blank(value) or normalise_label(value).lower() in _NAN_SPELLINGS)
 
 
 def _top_key(field: str) -> str:
@@ -169,13 +191,40 @@ def _top_key(field: str) -> str:
     return field.split("[", 1)[0].split(".", 1)[0]
 
 
-def majority_label(annotations: list[Annotation] | tuple[Annotation, ...]) -> str | None:
-    """Most frequent label; ties go to the label sorted first so the choice is deterministic."""
+ORDERED_LEVELS = ("ordinal", "interval", "ratio")
+
+
+def majority_label(annotations: list[Annotation] | tuple[Annotation, ...], level: str = "nominal",
+                   ordinal_order: list[str] | tuple[str, ...] = ()) -> str | None:
+    """Most frequent label. A tie at a level whose values are ordered (ordinal by `ordinal_order` or by number,
+    interval and ratio by number) goes to the lower median of the item's answers: scores 59, 62, 64 and an
+    outlier 100 give 62, where the string order gave "100" ("10" sorts before "9"); the lower one so the label
+    is a value an annotator gave. Any other tie goes to the label sorted first, so the choice is deterministic."""
     if not annotations:
         return None
     counts = Counter(a.label for a in annotations)
     top = max(counts.values())
-    return sorted(label for label, n in counts.items() if n == top)[0]
+    tied = sorted(label for label, n in counts.items() if n == top)
+    if len(tied) > 1 and level in ORDERED_LEVELS:
+        rank = _value_rank(list(counts), level, ordinal_order)
+        if rank is not None:
+            answers = sorted((a.label for a in annotations), key=lambda label: (rank[label], label))
+            return answers[(len(answers) - 1) // 2]
+    return tied[0]
+
+
+def _value_rank(labels: list[str], level: str, ordinal_order: list[str] | tuple[str, ...]) -> dict[str, float] | None:
+    """Each label's place on the level's scale, as the agreement check orders them (the configured order at
+    ordinal level, else the numbers); None where some label has no place (a text label among numbers)."""
+    if level == "ordinal" and ordinal_order:
+        place = {label: float(i) for i, label in enumerate(ordinal_order)}
+        if all(label in place for label in labels):
+            return place
+    try:
+        numbers = {label: float(label) for label in labels}
+    except ValueError:
+        return None
+    return numbers if all(map(math.isfinite, numbers.values())) else None
 
 
 def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: list[RecordError]) -> tuple[list[Record], int]:
@@ -183,46 +232,120 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
     files audited together (a common layout is one file per annotator). The Record is named by the item's
     first row; each annotation keeps its own file and line."""
     f = config.fields
+    _require_id_field(rows, config)
     text_field = RecordParser(config, role="train").text_field()
-    items: dict[str, dict] = {}
+    items: dict[str | tuple[str, str], dict] = {}
+    split: list[tuple[str, str, int, str, int]] = []  # (id, first file, first line, file, line) of each text apart
     invalid = 0
     for source, line, obj in rows:
         try:
-            for key in (f.id, f.annotator, f.label):
+            for key in (f.id, f.annotator):
                 if is_missing(obj.get(key)):
                     raise Invalid(key, "missing")
             item_id = scalar_value(obj[f.id], f.id)
-            annotator = scalar_value(obj[f.annotator], f.annotator)
-            label = label_text(obj[f.label], f.label)
+            annotator = normalise_annotator(scalar_value(obj[f.annotator], f.annotator))
+            label = None if no_answer(obj.get(f.label)) else label_text(obj[f.label], f.label)
             text = _long_row_text(obj, f, text_field)
             gold = label_text(obj[f.gold], f.gold) if not is_missing(obj.get(f.gold)) else None
         except Invalid as exc:
             errors.append(RecordError(source, line, exc.field, exc.message))
             invalid += 1
             continue
-        item = items.setdefault(item_id, {"source": source, "lines": [], "annotations": {}, "text": "", "gold": None})
-        if annotator in item["annotations"]:
+        key: str | tuple[str, str] = item_id
+        first = items.get(item_id)
+        if first is not None and text and first["text"] and text != first["text"]:
+            # another text under the same id (a misjoined per-annotator export, two batches' own ids): another
+            # item, as the tool exports read an id shared by different input texts
+            key = (item_id, text)
+            if key not in items:
+                split.append((item_id, first["source"], first["lines"][0], source, line))
+        item = items.setdefault(key, {"source": source, "lines": [], "annotations": {}, "text": "", "gold": None,
+                                      "unanswered": []})
+        if label is None:
+            # one annotator's missing answer: a rating fewer for the item, an error only if no row of it answers
+            item["unanswered"].append(RecordError(source, line, f.label, "missing"))
+        elif annotator in item["annotations"]:
             first = item["annotations"][annotator]
             first_source = first.source or item["source"]
             where = f"lines {first.line} and {line}" if first_source == source else f"{first_source} line {first.line} and here"
             errors.append(RecordError(source, line, f.annotator, f"annotator {quoted(annotator)} labelled item {quoted(item_id)} twice ({where})"))
             invalid += 1
             continue
-        item["annotations"][annotator] = Annotation(annotator, label, line, source="" if source == item["source"] else source)
+        else:
+            item["annotations"][annotator] = Annotation(annotator, label, line, source="" if source == item["source"] else source)
         if source == item["source"]:
             item["lines"].append(line)
         if not item["text"] and text:
             item["text"] = text
         if gold is not None:
             item["gold"] = gold
+    if split:
+        warnings.warn(_split_note(split), InputWarning, stacklevel=3)
     records = []
-    for item_id, item in items.items():
+    for key, item in items.items():
+        item_id = key if isinstance(key, str) else key[0]
+        if not item["annotations"] and item["gold"] is None:
+            errors.extend(item["unanswered"])
+            invalid += len(item["unanswered"])
+            continue
         annotations = tuple(item["annotations"].values())
-        label = item["gold"] if item["gold"] is not None else majority_label(annotations)
+        label = item["gold"] if item["gold"] is not None else majority_label(annotations, config.agreement.level,
+                                                                               config.agreement.ordinal_order)
         text, cut = cap(item["text"])
         records.append(Record(item["source"], item["lines"][0], "annotation_long", text, None, label, item_id,
                               annotations, item["gold"], tuple(item["lines"]), truncated=cut))
     return records, invalid
+
+
+def _split_note(split: list[tuple[str, str, int, str, int]]) -> str:
+    """What the long layout says of ids whose rows carry different texts: how many, and where the first one is."""
+    item_id, first_source, first_line, source, line = split[0]
+    ids = len({entry[0] for entry in split})
+    where = f"line {line} beside line {first_line}" if source == first_source else f"{source} line {line} beside {first_source} line {first_line}"
+    return (f"{first_source}: {ids} item id{'s' if ids != 1 else ''} carr{'y' if ids != 1 else 'ies'} rows with different texts "
+            f"(the first: item {quoted(item_id)}, {where}); each text is read as an item of its own, not compared as one item's "
+            "ratings (a misaligned join?); an item's later rows may leave the text empty")
+
+
+# How exports write "no value" (R's write.csv writes NA, pandas' to_csv None as "", SQL dumps NULL): read as a label,
+# each made a class of its own that every real answer disagrees with; named, not dropped, as "None" can be a class.
+_MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "null", "none", "nil"})
+
+
+def _marker_notes(records: list[Record]) -> list[str]:
+    """A note per file whose annotators' answers include labels that read as a missing-value marker."""
+    found: dict[str, Counter] = {}
+    for record in records:
+        for annotation in record.annotations:
+            if annotation.label.lower() in _MISSING_MARKERS:
+                found.setdefault(annotation.source or record.source, Counter())[annotation.label] += 1
+    notes = []
+    for source, markers in found.items():
+        listed = ", ".join(f"{quoted(label)} ({n})" for label, n in sorted(markers.items(), key=lambda kv: (-kv[1], kv[0])))
+        notes.append(f"{source}: annotators' answers {listed} are read as labels, though they look like a missing-value marker; "
+                     "if they mean no answer, leave those cells empty (or the nested label null): a missing answer is one "
+                     "rating fewer for its item, not a class")
+    return notes
+
+
+FIELDS_SEEN_LISTED = 30  # as the error for a misnamed --id-field lists them (api.FIELDS_SEEN_LISTED)
+
+
+def _require_id_field(rows: list[tuple[str, int, dict]], config: Config) -> None:
+    """An InputError when no long-layout row has the item id field and no flag named it (a flag naming a field no
+    row has is api.require_named_fields' to say): every row was otherwise 'id: missing', and the advice named
+    --text-field and --label-field, not the --id-field that groups the rows."""
+    name = config.fields.id
+    if "fields.id" in config.set_by or any(name in obj for _, _, obj in rows):
+        return
+    if not any(config.fields.annotator in obj for _, _, obj in rows):
+        return  # the annotator field is in no row either: that is what to name first (no long layout here at all)
+    seen = list(dict.fromkeys(key for _, _, obj in rows for key in obj))
+    listed = ", ".join(map(key_name, seen[:FIELDS_SEEN_LISTED])) + (f", ... ({len(seen)} in all)" if len(seen) > FIELDS_SEEN_LISTED else "")
+    files = ", ".join(dict.fromkeys(source for source, _, _ in rows))
+    raise InputError(f"--id-field: no record in {files} has a field {quoted(name)}, which the long layout (--annotator-field) "
+                     f"groups an item's rows by (fields seen: {listed or 'none'}); name the item id field with --id-field "
+                     "(or fields.id in the config)")
 
 
 def _long_row_text(obj: dict, f: FieldsConfig, text_field: str) -> str:
@@ -314,6 +437,8 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
         grouped, bad = _group_long_rows(long_rows, config, errors)
         records.extend(grouped)
         invalid += bad
+    for note in _marker_notes(records):
+        warnings.warn(note, InputWarning, stacklevel=2)
     dataset_name = name or config.dataset_name or (path_list[0].stem if len(path_list) == 1 else folder_name(path_list[0]) or path_list[0].stem)
     errors.sort(key=lambda e: (e.source, e.line))
     return Dataset(dataset_name, files, records, errors, total, invalid, blank)

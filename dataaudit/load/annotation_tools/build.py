@@ -115,7 +115,18 @@ def _anonymous_place(answer: Answer, label: str, latest: dict[tuple[str, str, bo
     return replace(answer, annotator=name)
 
 
-def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline: str | None, counts: Counts) -> Record:
+def _tie_scale(kinds: dict[str, str], headline: str | None, config: Config) -> tuple[str, list[str]]:
+    """The headline's level of measurement and order, as the agreement check reads them (its _question_level):
+    the tool's type sets it, a configured level orders single choices (a Likert scale asked as choices); a
+    rating or number question is ordered by its numbers. majority_label breaks a tie on them."""
+    kind = kinds.get(headline or "", "")
+    if kind == "choices" and config.agreement.level != "nominal":
+        return config.agreement.level, list(config.agreement.ordinal_order)
+    return JUDGED_LEVELS.get(kind, "nominal"), []
+
+
+def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline: str | None, counts: Counts,
+            tie_scale: tuple[str, list[str]]) -> Record:
     latest: dict[tuple[str, str, bool], tuple[Answer, str]] = {}
     # per annotator and question, the answers already met: one met again (a copied file, a task in two files of
     # one export) is the same answer read twice, never another redo to count
@@ -158,7 +169,7 @@ def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline:
     gold = next((a.label for a in everything if a.question == headline and a.is_gold), None)
     from .. import majority_label  # late: the loader imports this module for its hook
 
-    label = gold if gold is not None else majority_label(headline_ratings)
+    label = gold if gold is not None else majority_label(headline_ratings, *tie_scale)
     return Record(source, item.line, tool, item.text, target, label, item.item_id, headline_ratings, gold,
                   tuple(item.lines), question_annotations=everything)
 
@@ -256,10 +267,11 @@ def build_dataset(parts: list[tuple[str, str, int, list[Item], list[RecordError]
     kept_ids = {id(item) for item in _keep_since(all_items, since, counts)}
     kinds = _finalise_kinds([item for item in all_items if id(item) in kept_ids])
     headline = _headline(kinds, config)
+    tie_scale = _tie_scale(kinds, headline, config)
     records, errors, files = [], [], []
     total = invalid = 0
     for source, digest, rows, items, file_errors in parts:
-        records += [_record(source, tool, item, kinds, headline, counts) for item in items if id(item) in kept_ids]
+        records += [_record(source, tool, item, kinds, headline, counts, tie_scale) for item in items if id(item) in kept_ids]
         errors += file_errors
         invalid += len({e.line for e in file_errors if e.line > 0})
         total += rows

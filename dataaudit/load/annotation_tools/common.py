@@ -227,15 +227,21 @@ def is_anonymous(annotator: str) -> bool:
     return annotator.startswith(UNKNOWN_ANNOTATOR[:-1])
 
 
+def normalise_annotator(name: str) -> str:
+    """An annotator's name spelt as a label is (spaces around it dropped, runs of spaces one): a padded cell
+    `" B "` beside `"B"` is one annotator, whose figures would otherwise be split in two and who could rate one
+    item twice unnoticed."""
+    return " ".join(name.split())
+
+
 def annotator_name(value: Any) -> str:
     """The tool's numeric user id where the export has one (one user reads the same whether a file writes
     `completed_by: 1` or expands it to `{"id": 1, "email": ...}`, and a report can name them without their
     address); an e-mail only where it is all there is (reports mask it)."""
     if isinstance(value, dict):  # some exports expand the user
         value = value.get("id") if value.get("id") not in (None, "") else value.get("email")
-    if value is None or value == "":
-        return UNKNOWN_ANNOTATOR
-    return str(value)
+    name = "" if value is None else normalise_annotator(str(value))
+    return name or UNKNOWN_ANNOTATOR
 
 
 # What each tool's anonymous answer lacks, and how to export answers that carry their annotator.

@@ -227,9 +227,9 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str,
             if item is None:
                 item = items[task_id] = Item(line, task_id, text_of(data, config) if data else "")
             item.lines.append(line)
-            if row.get("annotator") in (None, ""):
+            annotator = annotator_name(row.get("annotator"))
+            if annotator == UNKNOWN_ANNOTATOR:
                 continue  # a task nobody annotated
-            annotator = annotator_name(row["annotator"])
             created = str(row.get("created_at") or "")
             meta = {"lead_time": float_or_none(row.get("lead_time")), "created_at": created,
                     "answered_at": str(row.get("updated_at") or created),

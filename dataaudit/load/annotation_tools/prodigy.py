@@ -9,7 +9,7 @@ from pathlib import Path
 from ...config import Config
 from ..values import Invalid, normalise_label, quoted
 from ..records import RecordError
-from .common import Answer, Counts, Item, annotator_name, anonymous_annotator, count_on, entry_key, is_anonymous, json_message, text_of
+from .common import UNKNOWN_ANNOTATOR, Answer, Counts, Item, annotator_name, anonymous_annotator, count_on, entry_key, is_anonymous, json_message, text_of
 
 
 
@@ -100,9 +100,8 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
                 question, kind, value = "spans", "labels", None
             else:
                 question, kind, value = "answer", "answer", answer
-            if named:
-                annotator = annotator_name(named)
-            else:
+            annotator = annotator_name(named) if named else UNKNOWN_ANNOTATOR
+            if annotator == UNKNOWN_ANNOTATOR:
                 # No annotator known: each answer is its own anonymous rater, so the item's answers all count
                 # (alpha needs only the values per item) instead of collapsing into one "(unknown)" answer.
                 counts.anonymous += 1
