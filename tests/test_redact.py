@@ -291,3 +291,45 @@ def test_a_list_that_cannot_be_written_leaves_no_copy(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=r"clean.jsonl.redacted.jsonl: cannot be written \(No space left on device\)"):
         redact(source, out / "clean.jsonl", Config())
     assert list(out.iterdir()) == []
+
+
+def _nested(depth: int, leaf) -> dict:
+    value = leaf
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize("depth", [500, 700, 900])
+def test_an_object_nested_as_deep_as_the_loader_reads_is_redacted_without_a_recursion_error(tmp_path, depth):
+    # The loader reads a record nested this deep as valid (its parser stops near 1,000 levels); redact walked and
+    # rebuilt it recursively, two frames a level, and crashed with a RecursionError traceback past ~450.
+    deep = {"text": "ok", "label": "x", "meta": _nested(depth, "mail ian.doe@example.com")}
+    source = tmp_path / "deep.jsonl"
+    source.write_text('{"text": "ok", "label": "x"}\n' + json.dumps(deep) + "\n", encoding="utf-8")
+    summary = redact(source, tmp_path / "clean.jsonl", Config())
+    lines = (tmp_path / "clean.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == '{"text": "ok", "label": "x"}'
+    assert json.loads(lines[1]) == {**deep, "meta": _nested(depth, "mail <EMAIL>")}
+    assert lines[1] == json.dumps(deep).replace("ian.doe@example.com", "<EMAIL>")  # patched in place, layout kept
+    assert (summary.rows, summary.changed, summary.replaced, summary.by_kind) == (2, 1, 1, {"email": 1})
+    entry = json.loads(summary.sidecar.read_text())
+    assert (entry["line"], entry["field"], entry["kind"]) == (2, "meta" + ".a" * depth, "email")
+
+
+def test_a_row_too_deep_to_rebuild_is_redacted_as_raw_text_and_listed_once(tmp_path, monkeypatch):
+    # Near the parser's own limit what reads the value back (json.dumps, ==) can run out of recursion where the
+    # parser did not: the row is then redacted as text, as a row the parser refuses is, never a traceback.
+    import dataaudit.fix.redact as redact_module
+
+    def too_deep(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(redact_module, "_rebuilt", too_deep)
+    source = tmp_path / "deep.jsonl"
+    source.write_text('{"text": "mail ian.doe@example.com", "label": "x"}\n', encoding="utf-8")
+    summary = redact(source, tmp_path / "clean.jsonl", Config())
+    assert (tmp_path / "clean.jsonl").read_text(encoding="utf-8") == '{"text": "mail <EMAIL>", "label": "x"}\n'
+    assert [(e["line"], e["field"], e["kind"]) for e in map(json.loads, summary.sidecar.read_text().splitlines())] == [
+        (1, "(line)", "email")]
+    assert (summary.replaced, summary.by_kind) == (1, {"email": 1})
