@@ -68,3 +68,42 @@ def test_a_folder_out_writes_the_copy_under_the_inputs_name_and_the_help_says_so
     parser = build_parser()._subparsers._group_actions[0].choices[command]
     help_text = " ".join(next(a.help for a in parser._actions if "--out" in a.option_strings).split())
     assert "or a folder (one that exists, or named with a trailing /) to write it into under the input's name" in help_text
+
+
+@pytest.fixture
+def default_csv_field_limit():
+    """The csv module's own limit (131,072 characters), as a fresh `redact` process has it: the loader raises it
+    process-wide when it reads a CSV, so a test run that loaded one first would hide a writer that relies on that."""
+    import csv
+
+    before = csv.field_size_limit(131_072)
+    yield
+    csv.field_size_limit(before)
+
+
+def test_a_csv_cell_the_loader_reads_is_copied_whatever_limit_the_process_had(tmp_path, default_csv_field_limit):
+    from dataaudit.load.files import MAX_LINE_BYTES
+
+    source = tmp_path / "big.csv"
+    data = b'text,label\n"short",a\n"' + b"x" * 200_000 + b' jo@example.com",b\nlast,c\n'
+    source.write_bytes(data)
+    stats = rewrite(source, tmp_path / "out.csv", lambda number, row: row)
+    assert (tmp_path / "out.csv").read_bytes() == data
+    assert (stats.rows, stats.kept) == (3, 3)
+    import csv
+
+    assert csv.field_size_limit() == MAX_LINE_BYTES  # the loader's limit, not a second one
+
+
+def test_a_csv_cell_over_the_loaders_limit_is_refused_naming_its_data_row_and_line(tmp_path, monkeypatch, default_csv_field_limit):
+    import dataaudit.fix.writers as writers
+
+    monkeypatch.setattr(writers, "MAX_LINE_BYTES", 1_000)  # 256 MB in use: too big to write in a test
+    source = tmp_path / "big.csv"
+    source.write_bytes(b'text,label\n"two\nlines",a\n\n"' + b"x" * 2_000 + b'",b\n')
+    with pytest.raises(InputError) as refused:
+        rewrite(source, tmp_path / "out.csv", lambda number, row: row)
+    assert str(refused.value) == (f"{source}: cannot read data row 2 (line 5 of the file): field larger than field limit "
+                                  "(1000); the audit stops reading there too, so no copy was written; fix that row and "
+                                  "re-export the file")
+    assert not (tmp_path / "out.csv").exists()

@@ -23,8 +23,8 @@ from typing import Any, Callable
 
 from ..errors import InputError
 from ..io import WriteError, refuse_special_file, write_atomic
-from ..load.files import (_MAGIC, JsonArrayError, JsonArrayWalk, _delimiter, _file_kind, _inner_suffix, _open_error,
-                          is_uri, quote_left_open)
+from ..load.files import (_MAGIC, MAX_LINE_BYTES, JsonArrayError, JsonArrayWalk, _delimiter, _file_kind, _inner_suffix,
+                          _open_error, is_uri, quote_left_open)
 
 DROP = object()  # returned by an edit: leave the row out
 BOM = "\ufeff"
@@ -341,6 +341,9 @@ def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source:
     body = text[1:] if bom else text
     sep = _delimiter(io.StringIO(body, newline="").readline(), sep)  # the loader reads `a;b` headers as `;`-separated
     tap = _LineTap(body)
+    # The loader's limit, which it sets process-wide only when it reads a CSV: a redact process never loads one,
+    # and csv's own 131,072 characters refused a cell the audit had read and asked to be redacted.
+    csv.field_size_limit(MAX_LINE_BYTES)
     reader = csv.reader(tap, delimiter=sep)
     out: list[str] = []
     header: list[str] | None = None
@@ -375,7 +378,8 @@ def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source:
             csv.writer(buffer, delimiter=sep, lineterminator=ending).writerow([result.get(column, "") for column in header])
             out.append(buffer.getvalue())
     except csv.Error as exc:
-        raise InputError(f"{source}: cannot parse CSV at line {reader.line_num}: {exc}") from exc
+        raise InputError(f"{source}: cannot read data row {rows + 1} (line {reader.line_num} of the file): {exc}; the "
+                         "audit stops reading there too, so no copy was written; fix that row and re-export the file") from exc
     # A kept row that was the file's last line (no newline) may now sit before another row: give it one.
     for i in range(len(out) - 1):
         if not out[i].endswith(("\n", "\r")):
