@@ -333,3 +333,19 @@ def test_a_row_too_deep_to_rebuild_is_redacted_as_raw_text_and_listed_once(tmp_p
     assert [(e["line"], e["field"], e["kind"]) for e in map(json.loads, summary.sidecar.read_text().splitlines())] == [
         (1, "(line)", "email")]
     assert (summary.replaced, summary.by_kind) == (1, {"email": 1})
+
+
+def test_a_line_over_the_audits_limit_stops_the_copy_naming_it_rather_than_passing_it_on_unscanned(tmp_path, monkeypatch):
+    import dataaudit.fix.redact as redact_module
+    import dataaudit.fix.writers as writers
+
+    monkeypatch.setattr(writers, "MAX_LINE_BYTES", 1024 * 1024)  # 256 MB in use: too big to write in a test
+    monkeypatch.setattr(redact_module, "MAX_LINE_BYTES", 1024 * 1024)
+    source = tmp_path / "bomb.jsonl.gz"
+    source.write_bytes(gzip.compress(b'{"text": "a"}\n{"text": "' + b"x" * (2 * 1024 * 1024) + b' jo@example.com"}\n{"text": "c"}\n'))
+    with pytest.raises(InputError) as refused:
+        redact(source, tmp_path / "clean.jsonl.gz", Config())
+    assert str(refused.value) == (f"{source}, line 2: line is longer than 1 MB, which the audit skips unread, so it "
+                                  "cannot be scanned for personal data and no copy was written; split the line or "
+                                  "remove it")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.jsonl.gz"]

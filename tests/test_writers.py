@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from dataaudit.errors import InputError
@@ -107,3 +109,42 @@ def test_a_csv_cell_over_the_loaders_limit_is_refused_naming_its_data_row_and_li
                                   "(1000); the audit stops reading there too, so no copy was written; fix that row and "
                                   "re-export the file")
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_jsonl_line_over_the_loaders_limit_is_never_handed_on_only_dropped_or_refused(tmp_path, monkeypatch, compressed):
+    import gzip
+
+    import dataaudit.fix.writers as writers
+
+    monkeypatch.setattr(writers, "MAX_LINE_BYTES", 64)  # 256 MB in use: too big to write in a test
+    monkeypatch.setattr(writers, "_SKIP_CHUNK", 7)  # the rest of the line read past in many pieces
+    data = b'{"text": "a"}\n{"text": "' + b"x" * 500 + b'"}\n{"text": "c"}\n'
+    source = tmp_path / ("in.jsonl.gz" if compressed else "in.jsonl")
+    source.write_bytes(gzip.compress(data) if compressed else data)
+    seen = []
+
+    def drop_long(number, row):
+        seen.append((number, row if row is writers.LONG_LINE else json.loads(row)["text"]))
+        return DROP if row is writers.LONG_LINE else row
+
+    target = tmp_path / source.name.replace("in", "out")
+    stats = rewrite(source, target, drop_long)
+    written = gzip.decompress(target.read_bytes()) if compressed else target.read_bytes()
+    assert written == b'{"text": "a"}\n{"text": "c"}\n'
+    assert seen == [(1, "a"), (2, writers.LONG_LINE), (3, "c")] and (stats.rows, stats.kept) == (3, 2)
+    with pytest.raises(InputError) as refused:
+        rewrite(source, tmp_path / ("again" + target.name), lambda number, row: row)
+    assert str(refused.value) == (f"{source}, line 2: line is longer than 0 MB, which the audit skips unread, so it "
+                                  "cannot be copied; no copy was written; split or remove it")
+
+
+def test_a_jsonl_file_ending_in_a_long_line_without_newline_keeps_the_others_as_they_were(tmp_path, monkeypatch):
+    import dataaudit.fix.writers as writers
+
+    monkeypatch.setattr(writers, "MAX_LINE_BYTES", 64)
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'\xef\xbb\xbf{"text": "a"}\r\n\r\n{"text": "' + b"x" * 500 + b'"}')
+    stats = rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if row is writers.LONG_LINE else row)
+    assert (tmp_path / "out.jsonl").read_bytes() == b'\xef\xbb\xbf{"text": "a"}\r\n\r'
+    assert (stats.rows, stats.kept) == (2, 1)

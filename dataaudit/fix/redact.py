@@ -26,7 +26,8 @@ from ..errors import InputError
 from ..io import write_atomic_set
 from ..scan.pii import KINDS, PiiFinding, ScanOptions, redact_text, replace_findings, scan_text
 from ..scan.walk import distinct_names, findings_in, redacted
-from .writers import check_target, local_paths, rewritten, sidecar_path
+from ..load.files import MAX_LINE_BYTES
+from .writers import LONG_LINE, check_target, local_paths, rewritten, sidecar_path
 
 SIDECAR = ".redacted.jsonl"  # the list of replacements, named after the copy
 
@@ -269,6 +270,10 @@ def redact(input_path: str | Path, out_path: str | Path, config: Config) -> Reda
             # a CSV row holding bytes that are not UTF-8 cannot be scanned, as a JSONL line cannot (jsonl_line)
             raise InputError(f"{source}, line {number}: is not UTF-8, so it cannot be scanned for personal data and "
                              "no copy was written; re-export the file as UTF-8")
+        if row is LONG_LINE:  # the audit skips it unread; passing it on unscanned could hand over personal data
+            raise InputError(f"{source}, line {number}: line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB, which "
+                             "the audit skips unread, so it cannot be scanned for personal data and no copy was "
+                             "written; split the line or remove it")
         before = len(redactor.log)
         result = redactor.jsonl_line(number, row) if as_json else redactor.value(row, number)
         if len(redactor.log) > before:
