@@ -349,3 +349,17 @@ def test_a_line_over_the_audits_limit_stops_the_copy_naming_it_rather_than_passi
                                   "cannot be scanned for personal data and no copy was written; split the line or "
                                   "remove it")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.jsonl.gz"]
+
+
+def test_a_value_a_duplicate_key_hides_from_json_loads_is_redacted_too(tmp_path):
+    # json.loads keeps the last of two equal keys, so the first value was never walked and its address went into
+    # the "clean" copy byte for byte (the audit calls such a line invalid, so its pii check never saw it either).
+    source = tmp_path / "dup.jsonl"
+    source.write_text('{"text": "mail jo@example.com", "text": "ok", "label": "a"}\n'
+                      '{"text": "ok", "label": "b", "meta": {"e": "ann@example.com", "e": 1}}\n', encoding="utf-8")
+    summary = redact(source, tmp_path / "clean.jsonl", Config())
+    assert (tmp_path / "clean.jsonl").read_text(encoding="utf-8") == (
+        '{"text": "mail <EMAIL>", "text": "ok", "label": "a"}\n'
+        '{"text": "ok", "label": "b", "meta": {"e": "<EMAIL>", "e": 1}}\n')
+    assert [(e["line"], e["field"], e["kind"]) for e in map(json.loads, summary.sidecar.read_text().splitlines())] == [
+        (1, "(line)", "email"), (2, "(line)", "email")]

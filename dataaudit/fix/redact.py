@@ -6,7 +6,8 @@ of JSON objects are scanned too (a field or message key can hold an address); tw
 same are kept apart with a number (`<EMAIL>`, `<EMAIL> (2)`), so no value is dropped. CSV and Parquet column
 names are the file's schema and stay (the list names them masked). The copy keeps every line and the input's format; a JSONL line without findings is written
 byte for byte, and one with findings changes only the values (strings, or numbers) that held them. A sidecar lists each
-replacement by line and field, masked (a JSON array's line is its element, as the audit numbers it). The input is never written. A line that is not UTF-8 text stops the
+replacement by line and field, masked (a JSON array's line is its element, as the audit numbers it). A line that is
+not JSON, or writes a key twice in one object (json.loads keeps the last value only), is redacted as text, field `(line)`. The input is never written. A line that is not UTF-8 text stops the
 copy (an InputError): it cannot be scanned, and passing it on unread would hand over personal data.
 """
 
@@ -97,11 +98,12 @@ class _Redactor:
             raise InputError(f"{self.source}, line {number}: {why}, so it cannot be scanned for personal data and "
                              "no copy was written; re-export the file as UTF-8")
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, object_pairs_hook=_without_duplicate_keys)
             copy, notes = self._redacted(obj)
             patched = line if copy is obj else _patched_line(line, obj, copy)
-        except (json.JSONDecodeError, RecursionError):
-            # Malformed JSON, or nested so deep that what reads it back (json.dumps, comparing) runs out of
+        except (json.JSONDecodeError, _DuplicateKey, RecursionError):
+            # Malformed JSON, a key written twice (json.loads would keep only the last value: the first, never
+            # walked, would be copied as it was), or nested so deep that what reads it back (json.dumps, comparing) runs out of
             # recursion where the parser did not: redact the raw text all the same.
             new, findings = redact_text(line, self.options)
             self._note(number, "(line)", findings)
@@ -109,6 +111,17 @@ class _Redactor:
         for field, findings in notes:
             self._note(number, field, findings)
         return patched
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _DuplicateKey("a key is written twice in one object")
+    return obj
 
 
 def _rebuilt(value: Any, new_values: dict[tuple, str], new_keys: dict[tuple, str]) -> Any:
