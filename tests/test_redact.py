@@ -363,3 +363,55 @@ def test_a_value_a_duplicate_key_hides_from_json_loads_is_redacted_too(tmp_path)
         '{"text": "ok", "label": "b", "meta": {"e": "<EMAIL>", "e": 1}}\n')
     assert [(e["line"], e["field"], e["kind"]) for e in map(json.loads, summary.sidecar.read_text().splitlines())] == [
         (1, "(line)", "email"), (2, "(line)", "email")]
+
+
+SPANNED_LINE = (' \t{ "k\\"ey\\u00e9" : [ 0 , -0 , 12 , -1.5 , 0.10 , 1e0 , 2E+3 , -7.25e-2 , 12345678901234567890 ,'
+                ' [ [ ] , { } , [ "in\\\\ner" , { "deep" : [ null ] } ] ] ] ,"s":"a\\nb\\t\\/\\ud83d\\ude00\\"q",\r\n'
+                '  "t" :true,"f": false , "n" :null, "nan": NaN, "inf": [Infinity, -Infinity], "dup": 1, "dup": {"x": "last"} } \r\n')
+
+
+def _places(value, place=()):
+    yield place
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _places(item, place + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _places(item, place + (i,))
+
+
+def _at(value, place):
+    for step in place:
+        value = value[step]
+    return value
+
+
+def test_spans_name_every_value_and_key_where_it_is_written_as_json_loads_reads_the_line():
+    from dataaudit.fix.redact import _Spans
+
+    spans = _Spans(SPANNED_LINE)
+    parsed = json.loads(SPANNED_LINE)
+    assert set(spans.values) == set(_places(parsed))
+    for place, (start, end) in spans.values.items():
+        written = SPANNED_LINE[start:end]
+        assert json.dumps(json.loads(written)) == json.dumps(_at(parsed, place)), place  # NaN != NaN: compare as written
+        assert written == written.strip()  # the token alone, no spacing around it
+    assert SPANNED_LINE[slice(*spans.values[("k\"eyé", 5)])] == "1e0"
+    assert SPANNED_LINE[slice(*spans.values[("k\"eyé", 4)])] == "0.10"
+    assert SPANNED_LINE[slice(*spans.values[("k\"eyé", 8)])] == "12345678901234567890"
+    assert SPANNED_LINE[slice(*spans.values[("s",)])] == '"a\\nb\\t\\/\\ud83d\\ude00\\"q"'
+    assert SPANNED_LINE[slice(*spans.values[("k\"eyé", 9, 2, 1, "deep", 0)])] == "null"
+    assert SPANNED_LINE[slice(*spans.values[("k\"eyé", 9, 0)])] == "[ ]"
+    assert SPANNED_LINE[slice(*spans.values[("dup",)])] == '{"x": "last"}'  # the value json.loads keeps
+    assert [SPANNED_LINE[s:e] for s, e in spans.keys[("dup",)]] == ['"dup"', '"dup"']  # both places the key is written
+    assert [SPANNED_LINE[s:e] for s, e in spans.keys[("k\"eyé",)]] == ['"k\\"ey\\u00e9"']
+
+
+@pytest.mark.parametrize("text", ['{"a": 1} x', '{"a" 1}', '{"a": 1,}', '[1 2]', '{1: 2}', '{"a": tru}', '{"a": 01}'])
+def test_spans_refuse_what_json_loads_refuses(text):
+    from dataaudit.fix.redact import _Spans
+
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        _Spans(text)
