@@ -490,3 +490,22 @@ def test_a_blank_line_is_kept_as_redact_keeps_it_so_the_list_maps_every_line_of_
     assert (summary.records, summary.kept, summary.dropped) == (6, 4, 2)
     # the input without the listed lines, line for line; only the last line gains the file's ending
     assert (tmp_path / "clean.jsonl").read_bytes() == b"\xef\xbb\xbf" + b"\r\n".join(lines[:3] + [b"", lines[4]]) + b"\r\n"
+
+
+def test_a_gzip_line_over_the_audits_limit_is_dropped_as_unreadable_and_listed_with_the_audits_words(tmp_path, monkeypatch):
+    import dataaudit.fix.writers as writers
+    import dataaudit.load.files as files
+
+    monkeypatch.setattr(files, "MAX_LINE_BYTES", 1024 * 1024)  # 256 MB in use: too big to write in a test
+    monkeypatch.setattr(writers, "MAX_LINE_BYTES", 1024 * 1024)
+    lines = [json.dumps({"text": t, "label": label}) for t, label in zip(TEXTS, LABELS)]
+    huge = json.dumps({"text": "x" * (3 * 1024 * 1024), "label": "shipping"})
+    source = tmp_path / "bomb.jsonl.gz"
+    source.write_bytes(gzip.compress(("\n".join(lines[:3] + [huge] + lines[3:]) + "\n").encode("utf-8")))
+    summary = deduplicate(source, tmp_path / "clean.jsonl.gz", Config(), embed=False)
+    kept = gzip.decompress((tmp_path / "clean.jsonl.gz").read_bytes()).decode("utf-8").splitlines()
+    assert kept == [lines[i] for i in (0, 1, 2, 4)]
+    listed = [json.loads(line) for line in summary.sidecar.read_text().splitlines()]
+    assert [(e["line"], e["reason"]) for e in listed][0] == (
+        4, "invalid: (line): line is longer than 1 MB; it was skipped")
+    assert [e["line"] for e in listed] == [4, 5, 7] and (summary.records, summary.dropped, summary.invalid) == (7, 3, 1)

@@ -291,3 +291,127 @@ def test_a_list_that_cannot_be_written_leaves_no_copy(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=r"clean.jsonl.redacted.jsonl: cannot be written \(No space left on device\)"):
         redact(source, out / "clean.jsonl", Config())
     assert list(out.iterdir()) == []
+
+
+def _nested(depth: int, leaf) -> dict:
+    value = leaf
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize("depth", [500, 700, 900])
+def test_an_object_nested_as_deep_as_the_loader_reads_is_redacted_without_a_recursion_error(tmp_path, depth):
+    # The loader reads a record nested this deep as valid (its parser stops near 1,000 levels); redact walked and
+    # rebuilt it recursively, two frames a level, and crashed with a RecursionError traceback past ~450.
+    deep = {"text": "ok", "label": "x", "meta": _nested(depth, "mail ian.doe@example.com")}
+    source = tmp_path / "deep.jsonl"
+    source.write_text('{"text": "ok", "label": "x"}\n' + json.dumps(deep) + "\n", encoding="utf-8")
+    summary = redact(source, tmp_path / "clean.jsonl", Config())
+    lines = (tmp_path / "clean.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == '{"text": "ok", "label": "x"}'
+    assert json.loads(lines[1]) == {**deep, "meta": _nested(depth, "mail <EMAIL>")}
+    assert lines[1] == json.dumps(deep).replace("ian.doe@example.com", "<EMAIL>")  # patched in place, layout kept
+    assert (summary.rows, summary.changed, summary.replaced, summary.by_kind) == (2, 1, 1, {"email": 1})
+    entry = json.loads(summary.sidecar.read_text())
+    assert (entry["line"], entry["field"], entry["kind"]) == (2, "meta" + ".a" * depth, "email")
+
+
+def test_a_row_too_deep_to_rebuild_is_redacted_as_raw_text_and_listed_once(tmp_path, monkeypatch):
+    # Near the parser's own limit what reads the value back (json.dumps, ==) can run out of recursion where the
+    # parser did not: the row is then redacted as text, as a row the parser refuses is, never a traceback.
+    import dataaudit.fix.redact as redact_module
+
+    def too_deep(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(redact_module, "_rebuilt", too_deep)
+    source = tmp_path / "deep.jsonl"
+    source.write_text('{"text": "mail ian.doe@example.com", "label": "x"}\n', encoding="utf-8")
+    summary = redact(source, tmp_path / "clean.jsonl", Config())
+    assert (tmp_path / "clean.jsonl").read_text(encoding="utf-8") == '{"text": "mail <EMAIL>", "label": "x"}\n'
+    assert [(e["line"], e["field"], e["kind"]) for e in map(json.loads, summary.sidecar.read_text().splitlines())] == [
+        (1, "(line)", "email")]
+    assert (summary.replaced, summary.by_kind) == (1, {"email": 1})
+
+
+def test_a_line_over_the_audits_limit_stops_the_copy_naming_it_rather_than_passing_it_on_unscanned(tmp_path, monkeypatch):
+    import dataaudit.fix.redact as redact_module
+    import dataaudit.fix.writers as writers
+
+    monkeypatch.setattr(writers, "MAX_LINE_BYTES", 1024 * 1024)  # 256 MB in use: too big to write in a test
+    monkeypatch.setattr(redact_module, "MAX_LINE_BYTES", 1024 * 1024)
+    source = tmp_path / "bomb.jsonl.gz"
+    source.write_bytes(gzip.compress(b'{"text": "a"}\n{"text": "' + b"x" * (2 * 1024 * 1024) + b' jo@example.com"}\n{"text": "c"}\n'))
+    with pytest.raises(InputError) as refused:
+        redact(source, tmp_path / "clean.jsonl.gz", Config())
+    assert str(refused.value) == (f"{source}, line 2: line is longer than 1 MB, which the audit skips unread, so it "
+                                  "cannot be scanned for personal data and no copy was written; split the line or "
+                                  "remove it")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.jsonl.gz"]
+
+
+def test_a_value_a_duplicate_key_hides_from_json_loads_is_redacted_too(tmp_path):
+    # json.loads keeps the last of two equal keys, so the first value was never walked and its address went into
+    # the "clean" copy byte for byte (the audit calls such a line invalid, so its pii check never saw it either).
+    source = tmp_path / "dup.jsonl"
+    source.write_text('{"text": "mail jo@example.com", "text": "ok", "label": "a"}\n'
+                      '{"text": "ok", "label": "b", "meta": {"e": "ann@example.com", "e": 1}}\n', encoding="utf-8")
+    summary = redact(source, tmp_path / "clean.jsonl", Config())
+    assert (tmp_path / "clean.jsonl").read_text(encoding="utf-8") == (
+        '{"text": "mail <EMAIL>", "text": "ok", "label": "a"}\n'
+        '{"text": "ok", "label": "b", "meta": {"e": "<EMAIL>", "e": 1}}\n')
+    assert [(e["line"], e["field"], e["kind"]) for e in map(json.loads, summary.sidecar.read_text().splitlines())] == [
+        (1, "(line)", "email"), (2, "(line)", "email")]
+
+
+SPANNED_LINE = (' \t{ "k\\"ey\\u00e9" : [ 0 , -0 , 12 , -1.5 , 0.10 , 1e0 , 2E+3 , -7.25e-2 , 12345678901234567890 ,'
+                ' [ [ ] , { } , [ "in\\\\ner" , { "deep" : [ null ] } ] ] ] ,"s":"a\\nb\\t\\/\\ud83d\\ude00\\"q",\r\n'
+                '  "t" :true,"f": false , "n" :null, "nan": NaN, "inf": [Infinity, -Infinity], "dup": 1, "dup": {"x": "last"} } \r\n')
+
+
+def _places(value, place=()):
+    yield place
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _places(item, place + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _places(item, place + (i,))
+
+
+def _at(value, place):
+    for step in place:
+        value = value[step]
+    return value
+
+
+def test_spans_name_every_value_and_key_where_it_is_written_as_json_loads_reads_the_line():
+    from dataaudit.fix.redact import _Spans
+
+    spans = _Spans(SPANNED_LINE)
+    parsed = json.loads(SPANNED_LINE)
+    assert set(spans.values) == set(_places(parsed))
+    for place, (start, end) in spans.values.items():
+        written = SPANNED_LINE[start:end]
+        assert json.dumps(json.loads(written)) == json.dumps(_at(parsed, place)), place  # NaN != NaN: compare as written
+        assert written == written.strip()  # the token alone, no spacing around it
+    assert SPANNED_LINE[slice(*spans.values[("k\"eyé", 5)])] == "1e0"
+    assert SPANNED_LINE[slice(*spans.values[("k\"eyé", 4)])] == "0.10"
+    assert SPANNED_LINE[slice(*spans.values[("k\"eyé", 8)])] == "12345678901234567890"
+    assert SPANNED_LINE[slice(*spans.values[("s",)])] == '"a\\nb\\t\\/\\ud83d\\ude00\\"q"'
+    assert SPANNED_LINE[slice(*spans.values[("k\"eyé", 9, 2, 1, "deep", 0)])] == "null"
+    assert SPANNED_LINE[slice(*spans.values[("k\"eyé", 9, 0)])] == "[ ]"
+    assert SPANNED_LINE[slice(*spans.values[("dup",)])] == '{"x": "last"}'  # the value json.loads keeps
+    assert [SPANNED_LINE[s:e] for s, e in spans.keys[("dup",)]] == ['"dup"', '"dup"']  # both places the key is written
+    assert [SPANNED_LINE[s:e] for s, e in spans.keys[("k\"eyé",)]] == ['"k\\"ey\\u00e9"']
+
+
+@pytest.mark.parametrize("text", ['{"a": 1} x', '{"a" 1}', '{"a": 1,}', '[1 2]', '{1: 2}', '{"a": tru}', '{"a": 01}'])
+def test_spans_refuse_what_json_loads_refuses(text):
+    from dataaudit.fix.redact import _Spans
+
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        _Spans(text)

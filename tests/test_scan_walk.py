@@ -70,3 +70,11 @@ def test_findings_are_named_by_the_redacted_key_and_each_text_is_scanned_once():
                      ("turns[0]", "email"), ("turns[1]", "email")]
     assert ("system", "mail ops@example.com") in memo and ("turns", "mail ops@example.com") in memo
     assert len(memo) == 7  # 4 keys and 3 values: the repeated turn was looked up, not scanned
+
+
+def test_a_value_nested_deeper_than_the_recursion_limit_is_walked_to_its_leaf():
+    value = ["jo@example.com"]
+    for _ in range(3000):
+        value = {"a": value}
+    walked = [(t.field, t.text) for t in walk_texts(value, keys=False)]
+    assert walked == [(".".join(["a"] * 3000) + "[0]", "jo@example.com")]

@@ -30,7 +30,7 @@ from ..errors import InputError
 from ..io import write_atomic_set
 from ..load.files import stopped_at_open_quote
 from ..normalize import normalize_text, skeleton, tokens
-from .writers import DROP, check_target, local_paths, read_plain, rewritten, sidecar_path
+from .writers import DROP, check_target, gzip_error, local_paths, open_plain, rewritten, sidecar_path
 
 
 INVALID = "invalid"  # the reason a malformed row was dropped, as the sidecar names it
@@ -273,6 +273,19 @@ def _refuse_files_not_to_copy(report, pairs: list[tuple[Path, Path]], audited: l
                              "written; fix or leave out that file, or name its fields (--text-field, --label-field)")
 
 
+def _decompressed(source: Path, fmt, plain: Path) -> None:
+    """source decompressed into plain, streamed: a line of a gigabyte from a small gzip file is never held whole."""
+    with open_plain(source, fmt) as handle, open(plain, "wb") as out:
+        while True:
+            try:
+                chunk = handle.read(1 << 20)
+            except (OSError, EOFError) as exc:
+                raise gzip_error(source, exc) from exc
+            if not chunk:
+                return
+            out.write(chunk)
+
+
 def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflicts: bool, embed: bool, embedder) -> list[DedupSummary]:
     from ..api import audit
 
@@ -285,7 +298,7 @@ def _deduplicate(pairs: list[tuple[Path, Path]], config: Config, *, drop_conflic
             if fmt.gzip:  # audit the decompressed rows; the line numbers are the same
                 plain = Path(scratch) / str(len(audited)) / source.name.removesuffix(source.suffix)
                 plain.parent.mkdir()
-                plain.write_bytes(read_plain(source, fmt))
+                _decompressed(source, fmt, plain)
                 audited.append(plain)
             else:
                 audited.append(source)

@@ -6,7 +6,8 @@ of JSON objects are scanned too (a field or message key can hold an address); tw
 same are kept apart with a number (`<EMAIL>`, `<EMAIL> (2)`), so no value is dropped. CSV and Parquet column
 names are the file's schema and stay (the list names them masked). The copy keeps every line and the input's format; a JSONL line without findings is written
 byte for byte, and one with findings changes only the values (strings, or numbers) that held them. A sidecar lists each
-replacement by line and field, masked (a JSON array's line is its element, as the audit numbers it). The input is never written. A line that is not UTF-8 text stops the
+replacement by line and field, masked (a JSON array's line is its element, as the audit numbers it). A line that is
+not JSON, or writes a key twice in one object (json.loads keeps the last value only), is redacted as text, field `(line)`. The input is never written. A line that is not UTF-8 text stops the
 copy (an InputError): it cannot be scanned, and passing it on unread would hand over personal data.
 """
 
@@ -26,7 +27,8 @@ from ..errors import InputError
 from ..io import write_atomic_set
 from ..scan.pii import KINDS, PiiFinding, ScanOptions, redact_text, replace_findings, scan_text
 from ..scan.walk import distinct_names, findings_in, redacted
-from .writers import check_target, local_paths, rewritten, sidecar_path
+from ..load.files import MAX_LINE_BYTES
+from .writers import LONG_LINE, check_target, local_paths, rewritten, sidecar_path
 
 SIDECAR = ".redacted.jsonl"  # the list of replacements, named after the copy
 
@@ -58,16 +60,24 @@ class _Redactor:
     def value(self, value: Any, line: int) -> Any:
         """The value with every finding replaced (scan.walk reads it as the pii check does); the same object
         when nothing was found."""
+        copy, notes = self._redacted(value)
+        for field, findings in notes:
+            self._note(line, field, findings)
+        return copy
+
+    def _redacted(self, value: Any) -> tuple[Any, list[tuple[str, tuple[PiiFinding, ...]]]]:
+        """(value redacted, (field, findings) of each text that held some), nothing noted yet."""
         new_values: dict[tuple, str] = {}
         new_keys: dict[tuple, str] = {}
+        notes = []
         # A row's memo only: a key is read to name the values under it and again as a text of its own.
         listed = None if self.keys else (lambda mapping: {k: self._listed_name(k) for k in mapping})
         walk = findings_in(value, self.options, {}, numbers=self.numbers, keys=self.keys, key_names=listed)
         for walked, findings in walk:
             if findings:
-                self._note(line, walked.field, findings)
+                notes.append((walked.field, findings))
                 (new_keys if walked.is_key else new_values)[walked.place] = redacted(walked.text, findings)
-        return _rebuilt(value, (), new_values, new_keys) if new_values or new_keys else value
+        return (_rebuilt(value, new_values, new_keys) if new_values or new_keys else value), notes
 
     def _listed_name(self, key: Any) -> str:
         """A key the copy keeps (a CSV or Parquet column name) as the list names it: masked, as a redacted
@@ -88,48 +98,89 @@ class _Redactor:
             raise InputError(f"{self.source}, line {number}: {why}, so it cannot be scanned for personal data and "
                              "no copy was written; re-export the file as UTF-8")
         try:
-            obj = json.loads(line)
-        except (json.JSONDecodeError, RecursionError):
-            new, findings = redact_text(line, self.options)  # malformed JSON: redact the raw text all the same
+            obj = json.loads(line, object_pairs_hook=_without_duplicate_keys)
+            copy, notes = self._redacted(obj)
+            patched = line if copy is obj else _patched_line(line, obj, copy)
+        except (json.JSONDecodeError, _DuplicateKey, RecursionError):
+            # Malformed JSON, a key written twice (json.loads would keep only the last value: the first, never
+            # walked, would be copied as it was), or nested so deep that what reads it back (json.dumps, comparing) runs out of
+            # recursion where the parser did not: redact the raw text all the same.
+            new, findings = redact_text(line, self.options)
             self._note(number, "(line)", findings)
             return new if findings else line
-        copy = self.value(obj, number)
-        if copy is obj:
-            return line
-        return _patched_line(line, obj, copy)
+        for field, findings in notes:
+            self._note(number, field, findings)
+        return patched
 
 
-def _rebuilt(value: Any, place: tuple, new_values: dict[tuple, str], new_keys: dict[tuple, str]) -> Any:
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _DuplicateKey("a key is written twice in one object")
+    return obj
+
+
+def _rebuilt(value: Any, new_values: dict[tuple, str], new_keys: dict[tuple, str]) -> Any:
     """value with the strings at the places walked replaced, and its keys renamed apart (scan.walk.distinct_names);
-    each part that holds no change is the same object, so the line is patched only where it changed."""
-    if place in new_values:
-        return new_values[place]
-    if isinstance(value, dict):
-        names = distinct_names(value, lambda k: new_keys.get(place + (k,)))
-        items = {names[k]: _rebuilt(v, place + (k,), new_values, new_keys) for k, v in value.items()}
-        return items if any(names[k] != k or items[names[k]] is not value[k] for k in value) else value
-    if isinstance(value, (list, tuple)):
-        items_list = [_rebuilt(v, place + (i,), new_values, new_keys) for i, v in enumerate(value)]
-        return items_list if any(a is not b for a, b in zip(items_list, value)) else value
-    return value
+    each part that holds no change is the same object, so the line is patched only where it changed. Built with
+    an explicit stack: the loader reads records nested ~1,000 deep, past what recursion here could follow."""
+    def opened(part: Any, place: tuple) -> tuple[list | None, Any]:
+        """(the frame to rebuild part's children in, None) for a container; (None, part as rebuilt) otherwise."""
+        if place in new_values:
+            return None, new_values[place]
+        if isinstance(part, dict):
+            return [part, place, iter(part.items()), []], None
+        if isinstance(part, (list, tuple)):
+            return [part, place, iter(enumerate(part)), []], None
+        return None, part
+
+    frame, done = opened(value, ())
+    stack = [frame] if frame is not None else []
+    while stack:
+        part, place, children, built = stack[-1]
+        child = next(children, None)
+        if child is not None:
+            frame, done = opened(child[1], place + (child[0],))
+            if frame is not None:
+                stack.append(frame)
+            else:
+                built.append(done)
+            continue
+        stack.pop()
+        if isinstance(part, dict):
+            names = distinct_names(part, lambda k: new_keys.get(place + (k,)))
+            done = {names[k]: item for k, item in zip(part, built)}
+            if not any(names[k] != k or item is not old for (k, old), item in zip(part.items(), built)):
+                done = part
+        else:
+            done = built if any(item is not old for item, old in zip(built, part)) else part
+        if stack:
+            stack[-1][3].append(done)
+    return done
 
 
-def _changes(old: Any, new: Any, place: tuple = ()) -> Iterator[tuple[tuple, bool, Any]]:
+def _changes(old: Any, new: Any) -> Iterator[tuple[tuple, bool, Any]]:
     """(place, is_key, after) of every value and key that changed, a key named by the place of its value in `old`.
     `new` is built from `old` key by key, so their items pair up in order; a part that did not change is the
-    same object (_rebuilt)."""
-    if old is new:
-        return
-    if isinstance(old, dict):
-        for (key, value), (new_key, new_value) in zip(old.items(), new.items()):
-            if key != new_key:
-                yield place + (key,), True, new_key
-            yield from _changes(value, new_value, place + (key,))
-    elif isinstance(old, list):
-        for i, (value, new_value) in enumerate(zip(old, new)):
-            yield from _changes(value, new_value, place + (i,))
-    else:
-        yield place, False, new  # a string or a number (a phone stored as 4155552671) that held a finding
+    same object (_rebuilt). Walked with an explicit stack, as _rebuilt builds."""
+    pending = [(old, new, ())]
+    while pending:
+        old, new, place = pending.pop()
+        if old is new:
+            continue
+        if isinstance(old, dict):
+            for (key, value), (new_key, new_value) in zip(old.items(), new.items()):
+                if key != new_key:
+                    yield place + (key,), True, new_key
+                pending.append((value, new_value, place + (key,)))
+        elif isinstance(old, list):
+            pending += [(value, new_value, place + (i,)) for i, (value, new_value) in enumerate(zip(old, new))]
+        else:
+            yield place, False, new  # a string or a number (a phone stored as 4155552671) that held a finding
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")
@@ -232,6 +283,10 @@ def redact(input_path: str | Path, out_path: str | Path, config: Config) -> Reda
             # a CSV row holding bytes that are not UTF-8 cannot be scanned, as a JSONL line cannot (jsonl_line)
             raise InputError(f"{source}, line {number}: is not UTF-8, so it cannot be scanned for personal data and "
                              "no copy was written; re-export the file as UTF-8")
+        if row is LONG_LINE:  # the audit skips it unread; passing it on unscanned could hand over personal data
+            raise InputError(f"{source}, line {number}: line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB, which "
+                             "the audit skips unread, so it cannot be scanned for personal data and no copy was "
+                             "written; split the line or remove it")
         before = len(redactor.log)
         result = redactor.jsonl_line(number, row) if as_json else redactor.value(row, number)
         if len(redactor.log) > before:

@@ -19,14 +19,16 @@ import json
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import IO, Any, Callable, Iterator
 
 from ..errors import InputError
 from ..io import WriteError, refuse_special_file, write_atomic
-from ..load.files import (_MAGIC, JsonArrayError, JsonArrayWalk, _delimiter, _file_kind, _inner_suffix, _open_error,
-                          is_uri, quote_left_open)
+from ..load.files import (_MAGIC, MAX_LINE_BYTES, JsonArrayError, JsonArrayWalk, _delimiter, _file_kind, _inner_suffix,
+                          _open_error, is_uri, quote_left_open)
 
 DROP = object()  # returned by an edit: leave the row out
+LONG_LINE = object()  # the row an edit is given for a JSONL line over the loader's MAX_LINE_BYTES: return DROP or fail
+_SKIP_CHUNK = 1 << 20  # the rest of such a line is read past in pieces this size
 BOM = "\ufeff"
 
 _KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv",
@@ -179,6 +181,16 @@ def _suggest(target: Path, fmt: FileFormat) -> str:
     return stem + {"jsonl": ".jsonl", "json": ".json", "csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}[fmt.kind] + (".gz" if fmt.gzip else "")
 
 
+def open_plain(path: Path, fmt: FileFormat) -> IO[bytes]:
+    """The file opened for reading, decompressed as it is read when it is gzip (a damaged one raises OSError or
+    EOFError as it is read: gzip_error says so)."""
+    return gzip.open(path, "rb") if fmt.gzip else open(path, "rb")
+
+
+def gzip_error(path: Path, exc: Exception) -> InputError:
+    return InputError(f"{path}: cannot decompress gzip ({exc}); the file is damaged or truncated")
+
+
 def read_plain(path: Path, fmt: FileFormat) -> bytes:
     """The file's bytes, decompressed when it is gzip."""
     raw = path.read_bytes()
@@ -187,7 +199,7 @@ def read_plain(path: Path, fmt: FileFormat) -> bytes:
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError) as exc:
-        raise InputError(f"{path}: cannot decompress gzip ({exc}); the file is damaged or truncated") from exc
+        raise gzip_error(path, exc) from exc
 
 
 def rewrite(source: str | Path, target: str | Path, edit: Callable[[int, Any], Any], *, newline_at_end: bool = False) -> RewriteStats:
@@ -202,32 +214,69 @@ def rewritten(source: str | Path, target: str | Path, edit: Callable[[int, Any],
     that a command writes it together with its list (io.write_atomic_set): a list that cannot be written then
     leaves no copy without one. edit(number, row) -> DROP | row (unchanged) | new row, where a row is the line
     text (str) for JSONL, a {column: text} dict for CSV/TSV and a {column: value} dict for Parquet. Blank lines
-    are no rows and are kept where they were, so the input is the copy plus the rows left out, line for line.
-    newline_at_end: a JSONL copy's last line ends with the file's newline even where the input's did not (a copy
+    are no rows and are kept where they were, so the input is the copy plus the rows left out, line for line. A
+    JSONL line over the loader's MAX_LINE_BYTES, which the audit skips, is never read whole: its row is LONG_LINE,
+    and an edit that does not DROP it stops the copy (InputError). newline_at_end: a JSONL copy's last line ends with the file's newline even where the input's did not (a copy
     that drops rows: its last line may be one that had its newline, and a CRLF file would end in a bare CR)."""
     source, target = Path(source), Path(target)
     fmt = check_target(source, target)
     if fmt.kind == "parquet":
         return _rewrite_parquet(source, edit)
+    if fmt.kind == "jsonl":  # streamed, so a line over the loader's limit is never held whole
+        try:
+            with open_plain(source, fmt) as handle:
+                payload, stats = _rewrite_jsonl(handle, edit, newline_at_end, source)
+        except OSError as exc:
+            raise (gzip_error(source, exc) if fmt.gzip else _open_error(source, exc)) from exc
+        except EOFError as exc:
+            raise gzip_error(source, exc) from exc
+        return (gzip.compress(payload, mtime=0) if fmt.gzip else payload), stats
     data = read_plain(source, fmt)
-    if fmt.kind == "jsonl":
-        payload, stats = _rewrite_jsonl(data, edit, newline_at_end)
-    elif fmt.kind == "json":
+    if fmt.kind == "json":
         payload, stats = _rewrite_json_array(data, edit, source)
     else:
         payload, stats = _rewrite_csv(data, "\t" if fmt.kind == "tsv" else ",", edit, source)
     return (gzip.compress(payload, mtime=0) if fmt.gzip else payload), stats
 
 
-def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], newline_at_end: bool) -> tuple[bytes, RewriteStats]:
-    bom = data.startswith(b"\xef\xbb\xbf")
-    lines = (data[3:] if bom else data).split(b"\n")
+def _lines(handle: IO[bytes]) -> Iterator[bytes | None]:
+    """The file split on newlines as bytes.split(b"\\n") splits it (the last is b"" when the file ends with a newline),
+    read as the loader reads it (files._jsonl_rows): a line of MAX_LINE_BYTES or more is None, its rest read past
+    piece by piece, never held whole."""
+    while True:
+        line = handle.readline(MAX_LINE_BYTES)
+        if len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = handle.readline(_SKIP_CHUNK)
+            yield None
+            if not line:
+                return  # the long line was the last, without a newline
+            continue
+        if not line.endswith(b"\n"):
+            yield line
+            return
+        yield line[:-1]
+
+
+def _rewrite_jsonl(handle: IO[bytes], edit: Callable[[int, Any], Any], newline_at_end: bool, source: Path) -> tuple[bytes, RewriteStats]:
+    lines = list(_lines(handle))
+    bom = bool(lines) and lines[0] is not None and lines[0].startswith(b"\xef\xbb\xbf")
+    if bom:
+        lines[0] = lines[0][3:]
     ends_with_newline = lines[-1] == b""
     if ends_with_newline:
         lines.pop()
     out: list[bytes] = []
     rows = kept = changed = 0
     for number, line in enumerate(lines, start=1):
+        if line is None:
+            rows += 1
+            # The audit skipped it with an error at this line; a copy may leave it out (dedup drops the lines
+            # the audit could not read), never pass it on unread (redact could not scan it).
+            if edit(number, LONG_LINE) is not DROP:
+                raise InputError(f"{source}, line {number}: line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB, which the "
+                                 "audit skips unread, so it cannot be copied; no copy was written; split or remove it")
+            continue
         if not line.strip():
             out.append(line)
             continue
@@ -250,7 +299,7 @@ def _rewrite_jsonl(data: bytes, edit: Callable[[int, Any], Any], newline_at_end:
     # last line that had one, nearest the line it is added to: a first line may be a blank LF line before CRLF rows.
     # Where the file ended with a newline, every kept line had its own (its \r, if any, kept in it): only "\n".
     terminated = lines[:-1]
-    crlf = not ends_with_newline and bool(terminated) and terminated[-1].endswith(b"\r")
+    crlf = not ends_with_newline and bool(terminated) and terminated[-1] is not None and terminated[-1].endswith(b"\r")
     ending = b"\r\n" if crlf and out and not out[-1].endswith(b"\r") else b"\n"
     payload = b"\n".join(out) + (ending if out and (ends_with_newline or newline_at_end) else b"")
     return (b"\xef\xbb\xbf" if bom else b"") + payload, RewriteStats(rows, kept, changed)
@@ -341,6 +390,9 @@ def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source:
     body = text[1:] if bom else text
     sep = _delimiter(io.StringIO(body, newline="").readline(), sep)  # the loader reads `a;b` headers as `;`-separated
     tap = _LineTap(body)
+    # The loader's limit, which it sets process-wide only when it reads a CSV: a redact process never loads one,
+    # and csv's own 131,072 characters refused a cell the audit had read and asked to be redacted.
+    csv.field_size_limit(MAX_LINE_BYTES)
     reader = csv.reader(tap, delimiter=sep)
     out: list[str] = []
     header: list[str] | None = None
@@ -375,7 +427,8 @@ def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source:
             csv.writer(buffer, delimiter=sep, lineterminator=ending).writerow([result.get(column, "") for column in header])
             out.append(buffer.getvalue())
     except csv.Error as exc:
-        raise InputError(f"{source}: cannot parse CSV at line {reader.line_num}: {exc}") from exc
+        raise InputError(f"{source}: cannot read data row {rows + 1} (line {reader.line_num} of the file): {exc}; the "
+                         "audit stops reading there too, so no copy was written; fix that row and re-export the file") from exc
     # A kept row that was the file's last line (no newline) may now sit before another row: give it one.
     for i in range(len(out) - 1):
         if not out[i].endswith(("\n", "\r")):

@@ -38,26 +38,28 @@ def walk_texts(value: Any, *, numbers: bool = True, keys: bool = True,
     numbers: a long integer is read as text (a JSON line's numbers may become placeholder strings; a typed
     Parquet column's may not). keys: an object's string keys are read too (a CSV or Parquet row's keys are
     its column names, the file's schema). key_names: object -> {key: how a field path names it}."""
-    yield from _walk(value, "", "", (), numbers, keys, key_names)
-
-
-def _walk(value: Any, field: str, key: str, place: tuple, numbers: bool, keys: bool,
-          key_names: Callable[[Mapping], Mapping]) -> Iterator[WalkedText]:
-    if isinstance(value, str):
-        yield WalkedText(field, key, value, place)
-    elif numbers and isinstance(value, int) and not isinstance(value, bool) and abs(value) >= LONG_NUMBER:
-        yield WalkedText(field, key, str(value), place)
-    elif isinstance(value, dict):
-        if keys:
-            key_field = f"{field}.(key)" if field else "(key)"
-            yield from (WalkedText(key_field, "", k, place + (k,), is_key=True) for k in value if isinstance(k, str))
-        names = key_names(value)
-        for k, item in value.items():
-            item_field = f"{field}.{names[k]}" if field else str(names[k])
-            yield from _walk(item, item_field, str(k), place + (k,), numbers, keys, key_names)
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            yield from _walk(item, f"{field}[{i}]", key, place + (i,), numbers, keys, key_names)
+    # An explicit stack, not recursion: the loader reads a record nested ~1,000 deep, which a generator per level
+    # would follow past the interpreter's recursion limit.
+    pending: list[Iterator[tuple[Any, str, str, tuple]]] = [iter([(value, "", "", ())])]
+    while pending:
+        item = next(pending[-1], None)
+        if item is None:
+            pending.pop()
+            continue
+        value, field, key, place = item
+        if isinstance(value, str):
+            yield WalkedText(field, key, value, place)
+        elif numbers and isinstance(value, int) and not isinstance(value, bool) and abs(value) >= LONG_NUMBER:
+            yield WalkedText(field, key, str(value), place)
+        elif isinstance(value, dict):
+            if keys:
+                key_field = f"{field}.(key)" if field else "(key)"
+                yield from (WalkedText(key_field, "", k, place + (k,), is_key=True) for k in value if isinstance(k, str))
+            names = key_names(value)
+            pending.append(iter([(child, f"{field}.{names[k]}" if field else str(names[k]), str(k), place + (k,))
+                                 for k, child in value.items()]))
+        elif isinstance(value, (list, tuple)):
+            pending.append(iter([(child, f"{field}[{i}]", key, place + (i,)) for i, child in enumerate(value)]))
 
 
 def distinct_names(mapping: Mapping, renamed: Callable[[str], str | None]) -> dict:
