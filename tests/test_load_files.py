@@ -258,3 +258,30 @@ def test_a_cr_only_file_over_the_line_limit_gets_the_cr_only_hint_not_line_too_l
     long_line = tmp_path / "long.jsonl"  # a long line without lone CRs is still skipped as too long
     long_line.write_bytes(json.dumps({"text": "y" * 3000, "label": "a"}).encode() + b"\r\n" + records[0].encode() + b"\n")
     assert errors_of(csv_rows(long_line)) == [(1, "(line)", "line is longer than 0 MB; it was skipped")]
+
+
+def test_an_integer_longer_than_python_reads_is_an_error_of_its_field_not_a_crash(tmp_path):
+    huge = "9" * 4301
+    lines = ['{"text": "a", "label": "x"}', '{"text": "b", "label": "y"}',
+             f'{{"text": "c", "label": "x", "meta": {{"n": {huge}}}}}', f'{{"text": "d", "label": -{"1" * 4300}}}']
+    jsonl = tmp_path / "big.jsonl"
+    jsonl.write_text("\n".join(lines) + "\n")
+    array = tmp_path / "big.json"
+    array.write_text("[" + ",\n".join(lines) + "]")
+    for path in (jsonl, array):
+        rows = list(rows_of(path, Counter()))
+        assert errors_of(rows) == [(3, "meta.n", "is a number of 4301 digits, more than the 4,300 that can be read; "
+                                                 "write it as a string")]
+        assert rows[3].data["label"] == -int("1" * 4300)
+        ds = load_dataset(path, Config())
+        assert (ds.total, ds.invalid, len(ds.records)) == (4, 1, 3)
+
+
+def test_the_array_walk_the_writers_use_places_an_element_holding_a_huge_integer():
+    import io
+
+    data = ('[{"a": 1}, {"b": ' + "7" * 5000 + '}, {"c": 3}]').encode()
+    elements = list(files.JsonArrayWalk(io.BytesIO(data).read))
+    assert [e.number for e in elements] == [1, 2, 3]
+    assert elements[1].value == {"b": "7" * 5000}
+

@@ -4,8 +4,8 @@ Hugging Face `datasets` folders written by `save_to_disk`.
 Every reader streams: a file is read a line, an array element, a CSV row or a record batch at a time, so
 a file larger than memory is still read. A row is a parsed object or the error that stopped it (with its
 place); only an input that cannot be opened at all raises InputError. JSON is parsed strictly: duplicate
-keys in an object and the non-standard constants NaN / Infinity are errors naming the constant or key and its
-path in the record, and nesting too deep for the parser is an error of that record, not a crash.
+keys in an object, the non-standard constants NaN / Infinity and an integer too long for Python to convert are
+errors naming the constant, key or number and its path in the record, and nesting too deep for the parser is an error of that record, not a crash.
 """
 
 from __future__ import annotations
@@ -63,6 +63,21 @@ class _NonFinite:
         self.name = name
 
 
+# The most digits an integer may have: Python refuses to convert a longer one (sys.get_int_max_str_digits, 4,300 by
+# default) with a bare ValueError, and a fixed figure keeps the verdict the same wherever that limit was changed.
+MAX_INT_DIGITS = 4300
+
+
+class _Unreadable:
+    """What the decoder is given for a number it cannot hold as written (a 5,000-digit integer): an
+    object of its own per occurrence, placed by the walk as a _NonFinite is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
 class _Strict:
     """A JSON decoder that notes duplicate keys and NaN/Infinity instead of accepting them silently, each named
     by its key path in the record (`messages[0].content`, `meta.k`), as every other record error is."""
@@ -70,7 +85,8 @@ class _Strict:
     def __init__(self) -> None:
         # (the object holding the problem: a _NonFinite, or the dict with a duplicate key; that key or ""; message)
         self.problems: list[tuple[object, str, str]] = []
-        self.decoder = json.JSONDecoder(object_pairs_hook=self._object, parse_constant=self._constant)
+        self.decoder = json.JSONDecoder(object_pairs_hook=self._object, parse_constant=self._constant,
+                                        parse_int=self._integer)
 
     def _object(self, pairs: list[tuple[str, Any]]) -> dict:
         obj = dict(pairs)
@@ -87,6 +103,14 @@ class _Strict:
         constant = _NonFinite(name)
         self.problems.append((constant, "", f"{name} is not valid JSON (a number was written as {name}); write a value or null"))
         return constant
+
+    def _integer(self, digits: str) -> int | _Unreadable:
+        if len(digits.lstrip("-")) <= MAX_INT_DIGITS:
+            return int(digits)
+        number = _Unreadable(digits)
+        self.problems.append((number, "", f"is a number of {len(digits.lstrip('-'))} digits, more than the "
+                                          f"{MAX_INT_DIGITS:,} that can be read; write it as a string"))
+        return number
 
     def parse(self, source: str, line: int, text: str) -> Row:
         self.problems = []
@@ -483,6 +507,12 @@ class JsonArrayError(Exception):
     deep, extra data after `]`): the elements before it were read, none after it."""
 
 
+def _int_or_digits(digits: str) -> int | str:
+    """An integer, or its digits where Python will not convert that many (the loader's own decoder names it as a
+    record error): a walk that only places elements must not stop at one."""
+    return int(digits) if len(digits.lstrip("-")) <= MAX_INT_DIGITS else digits
+
+
 class JsonArrayWalk:
     """A JSON array's elements, streamed: decoded one at a time from a growing buffer. The one walker the
     loader, the writers (dedup and redact rewrite an array element by element, by the numbers the audit gave)
@@ -491,7 +521,7 @@ class JsonArrayWalk:
 
     def __init__(self, read: Callable[[int], bytes], decoder: json.JSONDecoder | None = None):
         self._read = read
-        self._decoder = decoder or json.JSONDecoder()
+        self._decoder = decoder or json.JSONDecoder(parse_int=_int_or_digits)
         self._utf8 = codecs.getincrementaldecoder("utf-8-sig")()
         self._buffer = ""
         self._position = 0
