@@ -285,3 +285,14 @@ def test_the_array_walk_the_writers_use_places_an_element_holding_a_huge_integer
     assert [e.number for e in elements] == [1, 2, 3]
     assert elements[1].value == {"b": "7" * 5000}
 
+
+
+def test_a_float_that_overflows_or_underflows_is_an_error_of_its_field_in_any_field(tmp_path):
+    path = tmp_path / "floats.jsonl"
+    path.write_text('{"text": "a", "label": 1e400}\n{"text": "b", "label": "x", "meta": -1e400}\n'
+                    '{"text": "c", "label": 1e-400}\n{"text": "d", "label": 0.0e-400}\n{"text": "e", "label": 1e-320}\n')
+    rows = list(rows_of(path, Counter()))
+    tail = "a 64-bit float, so it cannot be read as written; write it as a string, or a number in range"
+    assert errors_of(rows) == [(1, "label", f"1e400 overflows {tail}"), (2, "meta", f"-1e400 overflows {tail}"),
+                               (3, "label", f"1e-400 underflows to 0 in {tail}")]
+    assert rows[3].data["label"] == 0.0 and rows[4].data["label"] == 1e-320

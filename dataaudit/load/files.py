@@ -4,8 +4,8 @@ Hugging Face `datasets` folders written by `save_to_disk`.
 Every reader streams: a file is read a line, an array element, a CSV row or a record batch at a time, so
 a file larger than memory is still read. A row is a parsed object or the error that stopped it (with its
 place); only an input that cannot be opened at all raises InputError. JSON is parsed strictly: duplicate
-keys in an object, the non-standard constants NaN / Infinity and an integer too long for Python to convert are
-errors naming the constant, key or number and its path in the record, and nesting too deep for the parser is an error of that record, not a crash.
+keys in an object, the non-standard constants NaN / Infinity, an integer too long for Python to convert and a float
+that overflows to infinity or underflows to 0 (`1e400`, `1e-400`) are errors naming the constant, key or number and its path in the record, and nesting too deep for the parser is an error of that record, not a crash.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import io
 import itertools
 import json
 import lzma
+import math
 import os
 import re
 import stat
@@ -30,6 +31,7 @@ from typing import IO, Any, Callable, Iterator, NamedTuple
 
 from ..errors import InputError
 from .records import RecordError
+from ..excerpt import plain_excerpt
 from .values import quoted
 
 MAX_LINE_BYTES = 256 * 1024 * 1024  # a longer JSONL line is skipped with an error rather than held in memory
@@ -38,6 +40,8 @@ _ARRAY_ELEMENT_LABEL = "element"
 
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
 _COMPRESSED_SUFFIXES = {".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd"}
+_MANTISSA = re.compile(r"[^eE]*")
+_NONZERO_DIGIT = re.compile("[1-9]")
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
@@ -69,7 +73,7 @@ MAX_INT_DIGITS = 4300
 
 
 class _Unreadable:
-    """What the decoder is given for a number it cannot hold as written (a 5,000-digit integer): an
+    """What the decoder is given for a number it cannot hold as written (a 5,000-digit integer, `1e400`, `1e-400`): an
     object of its own per occurrence, placed by the walk as a _NonFinite is."""
 
     __slots__ = ("text",)
@@ -86,7 +90,7 @@ class _Strict:
         # (the object holding the problem: a _NonFinite, or the dict with a duplicate key; that key or ""; message)
         self.problems: list[tuple[object, str, str]] = []
         self.decoder = json.JSONDecoder(object_pairs_hook=self._object, parse_constant=self._constant,
-                                        parse_int=self._integer)
+                                        parse_int=self._integer, parse_float=self._float)
 
     def _object(self, pairs: list[tuple[str, Any]]) -> dict:
         obj = dict(pairs)
@@ -110,6 +114,17 @@ class _Strict:
         number = _Unreadable(digits)
         self.problems.append((number, "", f"is a number of {len(digits.lstrip('-'))} digits, more than the "
                                           f"{MAX_INT_DIGITS:,} that can be read; write it as a string"))
+        return number
+
+    def _float(self, text: str) -> float | _Unreadable:
+        value = float(text)
+        if math.isfinite(value) and (value != 0.0 or not _NONZERO_DIGIT.search(_MANTISSA.match(text).group())):
+            return value
+        # Read as inf, 1e400 would be the Infinity the parser refuses; read as 0, a label 1e-400 would be a class "0".
+        number = _Unreadable(text)
+        what = "overflows" if value else "underflows to 0 in"
+        self.problems.append((number, "", f"{plain_excerpt(text, 40)} {what} a 64-bit float, so it cannot be read as "
+                                          "written; write it as a string, or a number in range"))
         return number
 
     def parse(self, source: str, line: int, text: str) -> Row:
