@@ -296,3 +296,19 @@ def test_a_float_that_overflows_or_underflows_is_an_error_of_its_field_in_any_fi
     assert errors_of(rows) == [(1, "label", f"1e400 overflows {tail}"), (2, "meta", f"-1e400 overflows {tail}"),
                                (3, "label", f"1e-400 underflows to 0 in {tail}")]
     assert rows[3].data["label"] == 0.0 and rows[4].data["label"] == 1e-320
+
+
+def test_an_array_broken_inside_an_element_says_how_much_of_the_file_was_not_read(tmp_path):
+    elements = [json.dumps({"text": f"ticket number {i}", "label": "ab"[i % 2]}) for i in range(100)]
+    elements[24] = '{"text": "x" "label": "y"}'
+    path = tmp_path / "broken.json"
+    text = "[" + ", ".join(elements) + "]"
+    path.write_text(text)
+    unread = len(text) - text.index('{"text": "x"')
+    rows = list(rows_of(path, Counter()))
+    assert errors_of(rows) == [
+        (25, "(json)", "invalid JSON in element 25: Expecting ',' delimiter; the elements after it were not read"),
+        (0, "(json)", f"the array broke off at element 25: the rest of the file ({unread:,} of {len(text):,} bytes, 76%) "
+                      "was not read, so the audit covers only the elements before it; fix element 25 and audit again")]
+    ds = load_dataset(path, Config())
+    assert (ds.total, ds.invalid, len(ds.records)) == (25, 1, 24)

@@ -573,6 +573,10 @@ class JsonArrayWalk:
         self.closing = self._dropped + self._position
         self._position += 1
 
+    def unread_bytes(self) -> int:
+        """Bytes of the text from where the walk stopped to the end of what it has read so far."""
+        return len(self._buffer[self._position:].encode("utf-8", "surrogatepass"))
+
     def text_of(self, element: ArrayElement) -> str:
         """The text of the element just yielded, sliced on request: the walk reads on (and drops it) once resumed."""
         if element.number != self.number or element.start < self._dropped:
@@ -629,7 +633,14 @@ class JsonArrayWalk:
 
 def _json_array_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[Row]:
     strict = _Strict()
-    walk = JsonArrayWalk(handle.read, strict.decoder)
+    read_bytes = [0]
+
+    def read(size: int) -> bytes:
+        chunk = handle.read(size)
+        read_bytes[0] += len(chunk)
+        return chunk
+
+    walk = JsonArrayWalk(read, strict.decoder)
     try:
         for element in walk:
             yield strict._checked(source, element.number, element.value)
@@ -637,8 +648,23 @@ def _json_array_rows(source: str, handle: IO[bytes], counters: Counter) -> Itera
     except json.JSONDecodeError as exc:
         yield Row(walk.number, None, RecordError(source, walk.number, "(json)", f"invalid JSON in element {walk.number}: "
                                                  f"{json_message(exc)}; the elements after it were not read"))
-    except JsonArrayError as exc:
+        # The element's error alone counts as one malformed record among those read, as if they were the file.
+        yield Row(0, None, RecordError(source, 0, "(json)", _unread_rest(walk, handle, read_bytes[0], walk.number)))
+    except JsonArrayError as exc:  # already an error of the whole file, which says that the rest was not read
         yield Row(0, None, RecordError(source, 0, "(json)", str(exc)))
+
+
+def _unread_rest(walk: JsonArrayWalk, handle: IO[bytes], read_bytes: int, first_unread: int) -> str:
+    """What the break left unread, in bytes and as a share of the file: a record error names one element, and the
+    count of elements read would otherwise pass for the size of the dataset."""
+    unread = walk.unread_bytes()
+    for chunk in iter(lambda: handle.read(_READ_CHUNK), b""):
+        unread += len(chunk)
+        read_bytes += len(chunk)
+    share = unread / read_bytes if read_bytes else 0.0
+    return (f"the array broke off at element {first_unread}: the rest of the file ({unread:,} of {read_bytes:,} bytes, "
+            f"{share:.0%}) was not read, so the audit covers only the elements before it; "
+            f"fix element {first_unread} and audit again")
 
 
 def _maybe_cut(exc: json.JSONDecodeError, buffer: str) -> bool:
