@@ -826,13 +826,28 @@ def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = 
                 if problem:
                     yield Row(number, None, RecordError(source, number, *problem))
                     continue
-            yield Row(number, dict(zip(header, values)))
+            if "" in values:
+                yield Row(number, CsvRow(zip(header, values)))
+            else:
+                yield Row(number, dict(zip(header, values)))
         if number == 0:
             yield Row(0, None, RecordError(source, 0, "(file)", "file has a header but no records"))
     except csv.Error as exc:
         yield Row(0, None, RecordError(source, 0, "(csv)", f"cannot parse CSV: {exc}; rows after it were not read"))
     finally:
         text.detach()
+
+
+class CsvRow(dict):
+    """A CSV row with empty cells, which name them in `empty`: an empty cell is how CSV writes a null (pandas writes
+    NaN so, and reads it back as NaN), so the record's format is told by the cells it fills, as a Parquet row's is by
+    its non-null ones; the cells stay in the row as "" so that a field the format needs reads as empty."""
+
+    empty: frozenset[str] = frozenset()
+
+    def __init__(self, cells: Any):
+        super().__init__(cells)
+        self.empty = frozenset(name for name, value in self.items() if value == "")
 
 
 def _duplicate_column_hint(header: list[str]) -> str | None:

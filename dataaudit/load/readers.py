@@ -1034,11 +1034,22 @@ def _looks_sharegpt(turns: Any, f: FieldsConfig) -> bool:
 
 
 def detect(obj: dict, f: FieldsConfig) -> str | None:
-    """The format of one record, from the fields it has; None when no reader knows it."""
+    """The format of one record, from the fields it has; None when no reader knows it. A CSV row's empty cells
+    (files.CsvRow) are its nulls: the format is told by the cells it fills where they make one (a text + label row
+    of a file that also has prompt and completion columns), by every column where they do not (a row left empty)."""
     if f.format:
         if f.format not in READERS:
             raise ConfigError(f"fields.format: {f.format!r} is not one of {', '.join(FORMAT_NAMES)}")
         return f.format
+    empty = getattr(obj, "empty", None)
+    if empty:
+        filled = _detected({key: value for key, value in obj.items() if key not in empty}, f)
+        if filled is not None:
+            return filled
+    return _detected(obj, f)
+
+
+def _detected(obj: dict, f: FieldsConfig) -> str | None:
     if f.chosen in obj or f.rejected in obj or _is_openai_preference(obj, f):
         return "preference"
     if f.messages and f.messages in obj:
