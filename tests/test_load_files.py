@@ -312,3 +312,10 @@ def test_an_array_broken_inside_an_element_says_how_much_of_the_file_was_not_rea
                       "was not read, so the audit covers only the elements before it; fix element 25 and audit again")]
     ds = load_dataset(path, Config())
     assert (ds.total, ds.invalid, len(ds.records)) == (25, 1, 24)
+
+
+def test_header_names_padded_with_spaces_are_read_as_the_names_they_pad(tmp_path):
+    path = tmp_path / "padded.csv"
+    path.write_text(" text ,label \nmy card was declined,card\n")
+    assert [r.data for r in csv_rows(path)] == [{"text": "my card was declined", "label": "card"}]
+    assert [(r.input_text, r.label) for r in load_dataset(path, Config()).records] == [("my card was declined", "card")]

@@ -149,3 +149,13 @@ def test_a_csv_row_is_read_as_the_format_its_filled_cells_make_as_the_same_parqu
         [(4, "completion")])
     [error] = load_dataset(tmp_path / "union.csv", Config()).errors
     assert error.message == "is empty"
+
+
+def test_a_missing_text_field_names_the_field_that_differs_from_it_only_in_case_or_spaces(tmp_path):
+    from dataaudit.config import FieldsConfig
+
+    ds = load_dataset(write_jsonl(tmp_path / "caps.jsonl", [{" Text  ": "my card was declined", "label": "card"}]),
+                      Config(fields=FieldsConfig(text="text")))
+    assert [(e.field, e.message) for e in ds.errors] == [
+        ("text", "missing (the record's fields: Text, label); field 'Text' (with 1 leading space and 2 trailing "
+                 "spaces) differs from 'text' only in case or surrounding spaces: name it exactly, or rename the column")]

@@ -787,8 +787,9 @@ def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = 
                                                                "re-export the file without it; no row was read"))
             return
         delimiter = _delimiter(header_line, default)
-        header = next(csv.reader([header_line], delimiter=delimiter), [])
-        if not [h for h in header if h.strip()]:
+        # Excel and SQL clients pad names (`text ,label `): a space nobody sees must not make `text` missing.
+        header = [name.strip() for name in next(csv.reader([header_line], delimiter=delimiter), [])]
+        if not [h for h in header if h]:
             yield Row(0, None, RecordError(source, 0, "(csv)", "the first line is not a header of column names"))
             return
         first_lines = [line for line in (text.readline() for _ in range(_HINT_ROWS)) if line]
