@@ -53,3 +53,13 @@ def test_a_boolean_label_exported_to_csv_and_to_jsonl_is_one_label(tmp_path):
     ds = load_dataset([tmp_path / "a.jsonl", tmp_path / "b.csv"], Config())
     assert [r.label for r in ds.records] == ["true", "false", "true", "false", "true", "tRue"]
     assert [r.written_label for r in ds.records] == [None, None, "True", "FALSE", " True ", None]
+
+
+@pytest.mark.parametrize("spelling", ["null", "NULL", "Null", " null "])
+def test_a_label_spelt_null_is_a_missing_value_as_nan_is(spelling):
+    with pytest.raises(Invalid, match=r"^is '(null|NULL|Null)', a missing value written as text \(as JSON and SQL clients write null\), not a label$"):
+        label_text(spelling, "label")
+
+
+def test_a_label_none_stays_a_class_as_the_luis_none_intent_is():
+    assert [label_text(spelling, "label") for spelling in ("None", "none", "nullable")] == ["None", "none", "nullable"]

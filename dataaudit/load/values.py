@@ -3,7 +3,8 @@
 A text is a non-empty string (a number or boolean in its place is a wrongly typed field), never NaN/Infinity, never holding a
 lone surrogate (it could not be written to any report), and is cut to MAX_TEXT_CHARS so that one huge line
 cannot make embedding and comparison take minutes and gigabytes; the record says it was cut.
-A label spelt out as NaN / Infinity (an export's missing value) is invalid. Labels are normalised so that
+A label spelt out as NaN / Infinity / null (an export's missing value) is invalid; `None` is a class (LUIS has a
+`None` intent), not refused. Labels are normalised so that
 `1`, `1.0`, `"1"` and `" 1 "` are one label: surrounding whitespace is stripped, inner whitespace runs
 become one space, a decimal number is written in its shortest exact form (`1.0` -> `1`, `2.50` -> `2.5`,
 `1e3` -> `1000`), booleans become `true` / `false`, and so do the strings `True` / `TRUE` / `False` / `FALSE` (a CSV
@@ -149,10 +150,15 @@ def normalise_label(value: str) -> str:
 
 
 def label_text(value: Any, field: str) -> str:
-    """A normalised label; a label spelt NaN / Infinity is an export's missing value, not a class."""
+    """A normalised label; a label spelt NaN / Infinity / null is an export's missing value, not a class. `None` is
+    not refused: it is str(None), but also a class some tools define (LUIS's `None` intent)."""
     label = normalise_label(scalar_value(value, field))
-    if len(label) <= _LONGEST_NON_FINITE and label.lower() in _NON_FINITE:  # after NFKC: full-width "ＮａＮ" too
-        raise Invalid(field, f"is {label!r}, a missing or non-finite number written as text, not a label")
+    if len(label) <= _LONGEST_NON_FINITE:  # after NFKC: full-width "ＮａＮ" too
+        if label.lower() in _NON_FINITE:
+            raise Invalid(field, f"is {label!r}, a missing or non-finite number written as text, not a label")
+        if label.lower() == "null":
+            raise Invalid(field, f"is {label!r}, a missing value written as text (as JSON and SQL clients write null), "
+                                 "not a label")
     return label
 
 
