@@ -319,3 +319,16 @@ def test_header_names_padded_with_spaces_are_read_as_the_names_they_pad(tmp_path
     path.write_text(" text ,label \nmy card was declined,card\n")
     assert [r.data for r in csv_rows(path)] == [{"text": "my card was declined", "label": "card"}]
     assert [(r.input_text, r.label) for r in load_dataset(path, Config()).records] == [("my card was declined", "card")]
+
+
+def test_a_row_that_repeats_the_header_is_a_record_error_not_a_record_labelled_label(tmp_path):
+    path = tmp_path / "joined.csv"
+    path.write_bytes(b"\xef\xbb\xbftext,label\nhello there,greet\n\xef\xbb\xbftext,label\nbye now,farewell\ntext , label\n"
+                     b"text,card\n")
+    rows = csv_rows(path)
+    message = ("row repeats the header, as where CSV files are joined with cat (each opening with its header); it is "
+               "not a record: remove it, or audit the files as they were")
+    assert errors_of(rows) == [(2, "(csv)", message), (4, "(csv)", message)]
+    assert [r.data for r in rows if r.error is None][-1] == {"text": "text", "label": "card"}
+    ds = load_dataset(path, Config())
+    assert (ds.total, ds.invalid, [r.label for r in ds.records]) == (5, 2, ["greet", "farewell", "card"])

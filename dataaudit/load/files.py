@@ -822,6 +822,11 @@ def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = 
             if len(values) > width:
                 yield Row(number, None, RecordError(source, number, "(csv)", f"row has {len(values)} fields but the header has {width}"))
                 continue
+            if len(values) == width and _repeats_header(values, header):
+                yield Row(number, None, RecordError(source, number, "(csv)", (
+                    "row repeats the header, as where CSV files are joined with cat (each opening with its header); "
+                    "it is not a record: remove it, or audit the files as they were")))
+                continue
             if _NOT_TEXT.search("".join(values)):
                 problem = _row_problem(header, values)
                 if problem:
@@ -849,6 +854,12 @@ class CsvRow(dict):
     def __init__(self, cells: Any):
         super().__init__(cells)
         self.empty = frozenset(name for name, value in self.items() if value == "")
+
+
+def _repeats_header(values: list[str], header: list[str]) -> bool:
+    """Whether a row holds the header's names (its first cell may carry the byte-order mark a joined file began with)."""
+    return (values[-1].strip() == header[-1] and values[0].lstrip("\ufeff").strip() == header[0]
+            and all(value.strip() == name for value, name in zip(values[1:], header[1:])))
 
 
 def _duplicate_column_hint(header: list[str]) -> str | None:
