@@ -332,3 +332,15 @@ def test_a_row_that_repeats_the_header_is_a_record_error_not_a_record_labelled_l
     assert [r.data for r in rows if r.error is None][-1] == {"text": "text", "label": "card"}
     ds = load_dataset(path, Config())
     assert (ds.total, ds.invalid, [r.label for r in ds.records]) == (5, 2, ["greet", "farewell", "card"])
+
+
+def test_a_zip_archive_is_named_as_one_with_what_to_do_not_as_a_file_that_is_not_utf8(tmp_path):
+    import zipfile
+
+    inner = tmp_path / "tickets.csv"
+    inner.write_text("text,label\n" + "".join(f"ticket {i},a\n" for i in range(50)))
+    with zipfile.ZipFile(tmp_path / "tickets.csv.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(inner, "tickets.csv")
+    assert errors_of(csv_rows(tmp_path / "tickets.csv.zip")) == [
+        (0, "(file)", "is a zip archive, which is not read (an .xlsx workbook is one too); unzip it and audit the file "
+                      "it holds (gzip, bz2, xz and zstd files are read as they are)")]

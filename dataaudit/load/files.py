@@ -39,6 +39,7 @@ _READ_CHUNK = 1 << 20
 _ARRAY_ELEMENT_LABEL = "element"
 
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first entry, or the end record of an empty zip
 _COMPRESSED_SUFFIXES = {".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd"}
 _MANTISSA = re.compile(r"[^eE]*")
 _NONZERO_DIGIT = re.compile("[1-9]")
@@ -377,6 +378,10 @@ def rows_of(path: Path, counters: Counter) -> Iterator[Row]:
         return _file_error(source, "(file)", f"cannot decompress {compression} file: {exc}")
     if not head.strip():
         return _file_error(source, "(file)", "file is empty: no records")
+    if not compression and head.startswith(_ZIP_MAGIC):
+        return _file_error(source, "(file)", "is a zip archive, which is not read (an .xlsx workbook is one too); unzip "
+                                             "it and audit the file it holds (gzip, bz2, xz and zstd files are read "
+                                             "as they are)")
     kind = _file_kind(_inner_suffix(path, compression), head)
     if kind in ("parquet", "arrow"):
         if compression:
