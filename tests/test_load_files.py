@@ -344,3 +344,22 @@ def test_a_zip_archive_is_named_as_one_with_what_to_do_not_as_a_file_that_is_not
     assert errors_of(csv_rows(tmp_path / "tickets.csv.zip")) == [
         (0, "(file)", "is a zip archive, which is not read (an .xlsx workbook is one too); unzip it and audit the file "
                       "it holds (gzip, bz2, xz and zstd files are read as they are)")]
+
+
+def test_a_compressed_parquet_file_is_read_as_the_file_it_compresses(tmp_path):
+    import bz2
+    import gzip
+
+    import pandas as pd
+
+    pd.DataFrame({"text": ["my card was declined", "where is my refund"], "label": ["card", None]}).to_parquet(
+        tmp_path / "t.parquet")
+    plain = (tmp_path / "t.parquet").read_bytes()
+    (tmp_path / "t.parquet.gz").write_bytes(gzip.compress(plain))
+    (tmp_path / "t.pq.bz2").write_bytes(bz2.compress(plain))
+    (tmp_path / "cut.parquet.gz").write_bytes(gzip.compress(plain)[:-20])
+    expected = [(1, {"text": "my card was declined", "label": "card"}), (2, {"text": "where is my refund"})]
+    for name in ("t.parquet", "t.parquet.gz", "t.pq.bz2"):
+        assert [(r.line, r.data) for r in rows_of(tmp_path / name, Counter())] == expected
+    [(line, field, message)] = errors_of(rows_of(tmp_path / "cut.parquet.gz", Counter()))
+    assert (line, field) == (0, "(file)") and message.startswith("cannot decompress gzip file: ")

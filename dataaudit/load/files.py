@@ -24,6 +24,7 @@ import math
 import os
 import re
 import stat
+import tempfile
 from collections import Counter
 from functools import partial
 from pathlib import Path
@@ -384,6 +385,8 @@ def rows_of(path: Path, counters: Counter) -> Iterator[Row]:
                                              "as they are)")
     kind = _file_kind(_inner_suffix(path, compression), head)
     if kind in ("parquet", "arrow"):
+        if compression and kind == "parquet":
+            return _compressed_parquet_rows(source, path, compression)
         if compression:
             return _file_error(source, "(file)", f"a {compression}-compressed {kind} file is not read; decompress it first")
         return _parquet_rows(source, path) if kind == "parquet" else _arrow_file_rows(source, [path])
@@ -913,7 +916,24 @@ def _batches_rows(source: str, batches: Iterator[Any]) -> Iterator[Row]:
             yield Row(number, data)
 
 
-def _parquet_rows(source: str, path: Path) -> Iterator[Row]:
+def _compressed_parquet_rows(source: str, path: Path, compression: str) -> Iterator[Row]:
+    """A compressed Parquet file's rows: Parquet is read from its footer back, so the stream is decompressed to a
+    temporary file first (on disk, not in memory: the file may be larger than memory), which is removed after."""
+    with tempfile.TemporaryFile(prefix="dataaudit-parquet-") as spool:
+        try:
+            with _open_binary(path, compression) as handle:
+                for chunk in iter(lambda: handle.read(_READ_CHUNK), b""):
+                    spool.write(chunk)
+        except InputError:
+            raise
+        except Exception as exc:  # OSError, EOFError, LZMAError, zstandard's own: a truncated or corrupt stream
+            yield Row(0, None, RecordError(source, 0, "(file)", f"cannot decompress {compression} file: {exc}"))
+            return
+        spool.seek(0)
+        yield from _parquet_rows(source, spool)
+
+
+def _parquet_rows(source: str, path: Path | IO[bytes]) -> Iterator[Row]:
     import pyarrow.parquet as pq
 
     try:
