@@ -258,3 +258,108 @@ def test_a_cr_only_file_over_the_line_limit_gets_the_cr_only_hint_not_line_too_l
     long_line = tmp_path / "long.jsonl"  # a long line without lone CRs is still skipped as too long
     long_line.write_bytes(json.dumps({"text": "y" * 3000, "label": "a"}).encode() + b"\r\n" + records[0].encode() + b"\n")
     assert errors_of(csv_rows(long_line)) == [(1, "(line)", "line is longer than 0 MB; it was skipped")]
+
+
+def test_an_integer_longer_than_python_reads_is_an_error_of_its_field_not_a_crash(tmp_path):
+    huge = "9" * 4301
+    lines = ['{"text": "a", "label": "x"}', '{"text": "b", "label": "y"}',
+             f'{{"text": "c", "label": "x", "meta": {{"n": {huge}}}}}', f'{{"text": "d", "label": -{"1" * 4300}}}']
+    jsonl = tmp_path / "big.jsonl"
+    jsonl.write_text("\n".join(lines) + "\n")
+    array = tmp_path / "big.json"
+    array.write_text("[" + ",\n".join(lines) + "]")
+    for path in (jsonl, array):
+        rows = list(rows_of(path, Counter()))
+        assert errors_of(rows) == [(3, "meta.n", "is a number of 4301 digits, more than the 4,300 that can be read; "
+                                                 "write it as a string")]
+        assert rows[3].data["label"] == -int("1" * 4300)
+        ds = load_dataset(path, Config())
+        assert (ds.total, ds.invalid, len(ds.records)) == (4, 1, 3)
+
+
+def test_the_array_walk_the_writers_use_places_an_element_holding_a_huge_integer():
+    import io
+
+    data = ('[{"a": 1}, {"b": ' + "7" * 5000 + '}, {"c": 3}]').encode()
+    elements = list(files.JsonArrayWalk(io.BytesIO(data).read))
+    assert [e.number for e in elements] == [1, 2, 3]
+    assert elements[1].value == {"b": "7" * 5000}
+
+
+
+def test_a_float_that_overflows_or_underflows_is_an_error_of_its_field_in_any_field(tmp_path):
+    path = tmp_path / "floats.jsonl"
+    path.write_text('{"text": "a", "label": 1e400}\n{"text": "b", "label": "x", "meta": -1e400}\n'
+                    '{"text": "c", "label": 1e-400}\n{"text": "d", "label": 0.0e-400}\n{"text": "e", "label": 1e-320}\n')
+    rows = list(rows_of(path, Counter()))
+    tail = "a 64-bit float, so it cannot be read as written; write it as a string, or a number in range"
+    assert errors_of(rows) == [(1, "label", f"1e400 overflows {tail}"), (2, "meta", f"-1e400 overflows {tail}"),
+                               (3, "label", f"1e-400 underflows to 0 in {tail}")]
+    assert rows[3].data["label"] == 0.0 and rows[4].data["label"] == 1e-320
+
+
+def test_an_array_broken_inside_an_element_says_how_much_of_the_file_was_not_read(tmp_path):
+    elements = [json.dumps({"text": f"ticket number {i}", "label": "ab"[i % 2]}) for i in range(100)]
+    elements[24] = '{"text": "x" "label": "y"}'
+    path = tmp_path / "broken.json"
+    text = "[" + ", ".join(elements) + "]"
+    path.write_text(text)
+    unread = len(text) - text.index('{"text": "x"')
+    rows = list(rows_of(path, Counter()))
+    assert errors_of(rows) == [
+        (25, "(json)", "invalid JSON in element 25: Expecting ',' delimiter; the elements after it were not read"),
+        (0, "(json)", f"the array broke off at element 25: the rest of the file ({unread:,} of {len(text):,} bytes, 76%) "
+                      "was not read, so the audit covers only the elements before it; fix element 25 and audit again")]
+    ds = load_dataset(path, Config())
+    assert (ds.total, ds.invalid, len(ds.records)) == (25, 1, 24)
+
+
+def test_header_names_padded_with_spaces_are_read_as_the_names_they_pad(tmp_path):
+    path = tmp_path / "padded.csv"
+    path.write_text(" text ,label \nmy card was declined,card\n")
+    assert [r.data for r in csv_rows(path)] == [{"text": "my card was declined", "label": "card"}]
+    assert [(r.input_text, r.label) for r in load_dataset(path, Config()).records] == [("my card was declined", "card")]
+
+
+def test_a_row_that_repeats_the_header_is_a_record_error_not_a_record_labelled_label(tmp_path):
+    path = tmp_path / "joined.csv"
+    path.write_bytes(b"\xef\xbb\xbftext,label\nhello there,greet\n\xef\xbb\xbftext,label\nbye now,farewell\ntext , label\n"
+                     b"text,card\n")
+    rows = csv_rows(path)
+    message = ("row repeats the header, as where CSV files are joined with cat (each opening with its header); it is "
+               "not a record: remove it, or audit the files as they were")
+    assert errors_of(rows) == [(2, "(csv)", message), (4, "(csv)", message)]
+    assert [r.data for r in rows if r.error is None][-1] == {"text": "text", "label": "card"}
+    ds = load_dataset(path, Config())
+    assert (ds.total, ds.invalid, [r.label for r in ds.records]) == (5, 2, ["greet", "farewell", "card"])
+
+
+def test_a_zip_archive_is_named_as_one_with_what_to_do_not_as_a_file_that_is_not_utf8(tmp_path):
+    import zipfile
+
+    inner = tmp_path / "tickets.csv"
+    inner.write_text("text,label\n" + "".join(f"ticket {i},a\n" for i in range(50)))
+    with zipfile.ZipFile(tmp_path / "tickets.csv.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(inner, "tickets.csv")
+    assert errors_of(csv_rows(tmp_path / "tickets.csv.zip")) == [
+        (0, "(file)", "is a zip archive, which is not read (an .xlsx workbook is one too); unzip it and audit the file "
+                      "it holds (gzip, bz2, xz and zstd files are read as they are)")]
+
+
+def test_a_compressed_parquet_file_is_read_as_the_file_it_compresses(tmp_path):
+    import bz2
+    import gzip
+
+    import pandas as pd
+
+    pd.DataFrame({"text": ["my card was declined", "where is my refund"], "label": ["card", None]}).to_parquet(
+        tmp_path / "t.parquet")
+    plain = (tmp_path / "t.parquet").read_bytes()
+    (tmp_path / "t.parquet.gz").write_bytes(gzip.compress(plain))
+    (tmp_path / "t.pq.bz2").write_bytes(bz2.compress(plain))
+    (tmp_path / "cut.parquet.gz").write_bytes(gzip.compress(plain)[:-20])
+    expected = [(1, {"text": "my card was declined", "label": "card"}), (2, {"text": "where is my refund"})]
+    for name in ("t.parquet", "t.parquet.gz", "t.pq.bz2"):
+        assert [(r.line, r.data) for r in rows_of(tmp_path / name, Counter())] == expected
+    [(line, field, message)] = errors_of(rows_of(tmp_path / "cut.parquet.gz", Counter()))
+    assert (line, field) == (0, "(file)") and message.startswith("cannot decompress gzip file: ")

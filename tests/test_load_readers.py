@@ -128,3 +128,34 @@ def test_the_shared_prefix_is_where_a_character_loop_finds_the_texts_part():
     assert [_common_length(a, b) for a, b in pairs] == [by_loop(a, b) for a, b in pairs]
     assert [_common_length(a, b) for a, b in pairs[:3]] == [0, 1, 2] and _common_length(text, text) == len(text)
     assert _shared_prefix(text, "Q: what is two plus two? A: five") == len("Q: what is two plus two? A: ")
+
+
+def test_a_csv_row_is_read_as_the_format_its_filled_cells_make_as_the_same_parquet_row_is(tmp_path):
+    import pandas as pd
+
+    texts = pd.DataFrame({"text": ["my card was declined", "where is my refund"], "label": ["card", "refund"]})
+    pairs = pd.DataFrame({"prompt": ["say hi", "say bye", "say what"], "completion": ["hi", "", "what"]})
+    union = pd.concat([texts, pairs])
+    union.to_csv(tmp_path / "union.csv", index=False)
+    union.to_parquet(tmp_path / "union.parquet")
+    read_as = {}
+    for name in ("union.csv", "union.parquet"):
+        ds = load_dataset(tmp_path / name, Config())
+        read_as[name] = ([(r.line, r.format, r.input_text, r.target, r.label) for r in ds.records],
+                         [(e.line, e.field) for e in ds.errors])
+    assert read_as["union.csv"] == read_as["union.parquet"] == (
+        [(1, "text", "my card was declined", None, "card"), (2, "text", "where is my refund", None, "refund"),
+         (3, "prompt_completion", "say hi", "hi", "hi"), (5, "prompt_completion", "say what", "what", "what")],
+        [(4, "completion")])
+    [error] = load_dataset(tmp_path / "union.csv", Config()).errors
+    assert error.message == "is empty"
+
+
+def test_a_missing_text_field_names_the_field_that_differs_from_it_only_in_case_or_spaces(tmp_path):
+    from dataaudit.config import FieldsConfig
+
+    ds = load_dataset(write_jsonl(tmp_path / "caps.jsonl", [{" Text  ": "my card was declined", "label": "card"}]),
+                      Config(fields=FieldsConfig(text="text")))
+    assert [(e.field, e.message) for e in ds.errors] == [
+        ("text", "missing (the record's fields: Text, label); field 'Text' (with 1 leading space and 2 trailing "
+                 "spaces) differs from 'text' only in case or surrounding spaces: name it exactly, or rename the column")]

@@ -45,3 +45,21 @@ def test_a_parquet_decimal_or_date32_label_column_is_read_as_labels(tmp_path):
     dates = load_dataset(str(tmp_path / "day.parquet"), Config(task_type="classification"))
     assert decimals.errors == [] and [r.label for r in decimals.records] == ["1.1", "2", "1.1"]
     assert dates.errors == [] and [r.label for r in dates.records] == ["2020-01-01", "2020-01-02", "2020-01-01"]
+
+
+def test_a_boolean_label_exported_to_csv_and_to_jsonl_is_one_label(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"text": "a", "label": true}\n{"text": "b", "label": false}\n')
+    (tmp_path / "b.csv").write_text("text,label\nc,True\nd,FALSE\ne, True \nf,tRue\n")
+    ds = load_dataset([tmp_path / "a.jsonl", tmp_path / "b.csv"], Config())
+    assert [r.label for r in ds.records] == ["true", "false", "true", "false", "true", "tRue"]
+    assert [r.written_label for r in ds.records] == [None, None, "True", "FALSE", " True ", None]
+
+
+@pytest.mark.parametrize("spelling", ["null", "NULL", "Null", " null "])
+def test_a_label_spelt_null_is_a_missing_value_as_nan_is(spelling):
+    with pytest.raises(Invalid, match=r"^is '(null|NULL|Null)', a missing value written as text \(as JSON and SQL clients write null\), not a label$"):
+        label_text(spelling, "label")
+
+
+def test_a_label_none_stays_a_class_as_the_luis_none_intent_is():
+    assert [label_text(spelling, "label") for spelling in ("None", "none", "nullable")] == ["None", "none", "nullable"]

@@ -4,8 +4,8 @@ Hugging Face `datasets` folders written by `save_to_disk`.
 Every reader streams: a file is read a line, an array element, a CSV row or a record batch at a time, so
 a file larger than memory is still read. A row is a parsed object or the error that stopped it (with its
 place); only an input that cannot be opened at all raises InputError. JSON is parsed strictly: duplicate
-keys in an object and the non-standard constants NaN / Infinity are errors naming the constant or key and its
-path in the record, and nesting too deep for the parser is an error of that record, not a crash.
+keys in an object, the non-standard constants NaN / Infinity, an integer too long for Python to convert and a float
+that overflows to infinity or underflows to 0 (`1e400`, `1e-400`) are errors naming the constant, key or number and its path in the record, and nesting too deep for the parser is an error of that record, not a crash.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ import io
 import itertools
 import json
 import lzma
+import math
 import os
 import re
 import stat
+import tempfile
 from collections import Counter
 from functools import partial
 from pathlib import Path
@@ -30,6 +32,7 @@ from typing import IO, Any, Callable, Iterator, NamedTuple
 
 from ..errors import InputError
 from .records import RecordError
+from ..excerpt import plain_excerpt
 from .values import quoted
 
 MAX_LINE_BYTES = 256 * 1024 * 1024  # a longer JSONL line is skipped with an error rather than held in memory
@@ -37,7 +40,10 @@ _READ_CHUNK = 1 << 20
 _ARRAY_ELEMENT_LABEL = "element"
 
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first entry, or the end record of an empty zip
 _COMPRESSED_SUFFIXES = {".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd"}
+_MANTISSA = re.compile(r"[^eE]*")
+_NONZERO_DIGIT = re.compile("[1-9]")
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
@@ -63,6 +69,21 @@ class _NonFinite:
         self.name = name
 
 
+# The most digits an integer may have: Python refuses to convert a longer one (sys.get_int_max_str_digits, 4,300 by
+# default) with a bare ValueError, and a fixed figure keeps the verdict the same wherever that limit was changed.
+MAX_INT_DIGITS = 4300
+
+
+class _Unreadable:
+    """What the decoder is given for a number it cannot hold as written (a 5,000-digit integer, `1e400`, `1e-400`): an
+    object of its own per occurrence, placed by the walk as a _NonFinite is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
 class _Strict:
     """A JSON decoder that notes duplicate keys and NaN/Infinity instead of accepting them silently, each named
     by its key path in the record (`messages[0].content`, `meta.k`), as every other record error is."""
@@ -70,7 +91,8 @@ class _Strict:
     def __init__(self) -> None:
         # (the object holding the problem: a _NonFinite, or the dict with a duplicate key; that key or ""; message)
         self.problems: list[tuple[object, str, str]] = []
-        self.decoder = json.JSONDecoder(object_pairs_hook=self._object, parse_constant=self._constant)
+        self.decoder = json.JSONDecoder(object_pairs_hook=self._object, parse_constant=self._constant,
+                                        parse_int=self._integer, parse_float=self._float)
 
     def _object(self, pairs: list[tuple[str, Any]]) -> dict:
         obj = dict(pairs)
@@ -87,6 +109,25 @@ class _Strict:
         constant = _NonFinite(name)
         self.problems.append((constant, "", f"{name} is not valid JSON (a number was written as {name}); write a value or null"))
         return constant
+
+    def _integer(self, digits: str) -> int | _Unreadable:
+        if len(digits.lstrip("-")) <= MAX_INT_DIGITS:
+            return int(digits)
+        number = _Unreadable(digits)
+        self.problems.append((number, "", f"is a number of {len(digits.lstrip('-'))} digits, more than the "
+                                          f"{MAX_INT_DIGITS:,} that can be read; write it as a string"))
+        return number
+
+    def _float(self, text: str) -> float | _Unreadable:
+        value = float(text)
+        if math.isfinite(value) and (value != 0.0 or not _NONZERO_DIGIT.search(_MANTISSA.match(text).group())):
+            return value
+        # Read as inf, 1e400 would be the Infinity the parser refuses; read as 0, a label 1e-400 would be a class "0".
+        number = _Unreadable(text)
+        what = "overflows" if value else "underflows to 0 in"
+        self.problems.append((number, "", f"{plain_excerpt(text, 40)} {what} a 64-bit float, so it cannot be read as "
+                                          "written; write it as a string, or a number in range"))
+        return number
 
     def parse(self, source: str, line: int, text: str) -> Row:
         self.problems = []
@@ -338,8 +379,14 @@ def rows_of(path: Path, counters: Counter) -> Iterator[Row]:
         return _file_error(source, "(file)", f"cannot decompress {compression} file: {exc}")
     if not head.strip():
         return _file_error(source, "(file)", "file is empty: no records")
+    if not compression and head.startswith(_ZIP_MAGIC):
+        return _file_error(source, "(file)", "is a zip archive, which is not read (an .xlsx workbook is one too); unzip "
+                                             "it and audit the file it holds (gzip, bz2, xz and zstd files are read "
+                                             "as they are)")
     kind = _file_kind(_inner_suffix(path, compression), head)
     if kind in ("parquet", "arrow"):
+        if compression and kind == "parquet":
+            return _compressed_parquet_rows(source, path, compression)
         if compression:
             return _file_error(source, "(file)", f"a {compression}-compressed {kind} file is not read; decompress it first")
         return _parquet_rows(source, path) if kind == "parquet" else _arrow_file_rows(source, [path])
@@ -483,6 +530,12 @@ class JsonArrayError(Exception):
     deep, extra data after `]`): the elements before it were read, none after it."""
 
 
+def _int_or_digits(digits: str) -> int | str:
+    """An integer, or its digits where Python will not convert that many (the loader's own decoder names it as a
+    record error): a walk that only places elements must not stop at one."""
+    return int(digits) if len(digits.lstrip("-")) <= MAX_INT_DIGITS else digits
+
+
 class JsonArrayWalk:
     """A JSON array's elements, streamed: decoded one at a time from a growing buffer. The one walker the
     loader, the writers (dedup and redact rewrite an array element by element, by the numbers the audit gave)
@@ -491,7 +544,7 @@ class JsonArrayWalk:
 
     def __init__(self, read: Callable[[int], bytes], decoder: json.JSONDecoder | None = None):
         self._read = read
-        self._decoder = decoder or json.JSONDecoder()
+        self._decoder = decoder or json.JSONDecoder(parse_int=_int_or_digits)
         self._utf8 = codecs.getincrementaldecoder("utf-8-sig")()
         self._buffer = ""
         self._position = 0
@@ -527,6 +580,10 @@ class JsonArrayWalk:
     def _close(self) -> None:
         self.closing = self._dropped + self._position
         self._position += 1
+
+    def unread_bytes(self) -> int:
+        """Bytes of the text from where the walk stopped to the end of what it has read so far."""
+        return len(self._buffer[self._position:].encode("utf-8", "surrogatepass"))
 
     def text_of(self, element: ArrayElement) -> str:
         """The text of the element just yielded, sliced on request: the walk reads on (and drops it) once resumed."""
@@ -584,7 +641,14 @@ class JsonArrayWalk:
 
 def _json_array_rows(source: str, handle: IO[bytes], counters: Counter) -> Iterator[Row]:
     strict = _Strict()
-    walk = JsonArrayWalk(handle.read, strict.decoder)
+    read_bytes = [0]
+
+    def read(size: int) -> bytes:
+        chunk = handle.read(size)
+        read_bytes[0] += len(chunk)
+        return chunk
+
+    walk = JsonArrayWalk(read, strict.decoder)
     try:
         for element in walk:
             yield strict._checked(source, element.number, element.value)
@@ -592,8 +656,23 @@ def _json_array_rows(source: str, handle: IO[bytes], counters: Counter) -> Itera
     except json.JSONDecodeError as exc:
         yield Row(walk.number, None, RecordError(source, walk.number, "(json)", f"invalid JSON in element {walk.number}: "
                                                  f"{json_message(exc)}; the elements after it were not read"))
-    except JsonArrayError as exc:
+        # The element's error alone counts as one malformed record among those read, as if they were the file.
+        yield Row(0, None, RecordError(source, 0, "(json)", _unread_rest(walk, handle, read_bytes[0], walk.number)))
+    except JsonArrayError as exc:  # already an error of the whole file, which says that the rest was not read
         yield Row(0, None, RecordError(source, 0, "(json)", str(exc)))
+
+
+def _unread_rest(walk: JsonArrayWalk, handle: IO[bytes], read_bytes: int, first_unread: int) -> str:
+    """What the break left unread, in bytes and as a share of the file: a record error names one element, and the
+    count of elements read would otherwise pass for the size of the dataset."""
+    unread = walk.unread_bytes()
+    for chunk in iter(lambda: handle.read(_READ_CHUNK), b""):
+        unread += len(chunk)
+        read_bytes += len(chunk)
+    share = unread / read_bytes if read_bytes else 0.0
+    return (f"the array broke off at element {first_unread}: the rest of the file ({unread:,} of {read_bytes:,} bytes, "
+            f"{share:.0%}) was not read, so the audit covers only the elements before it; "
+            f"fix element {first_unread} and audit again")
 
 
 def _maybe_cut(exc: json.JSONDecodeError, buffer: str) -> bool:
@@ -716,8 +795,9 @@ def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = 
                                                                "re-export the file without it; no row was read"))
             return
         delimiter = _delimiter(header_line, default)
-        header = next(csv.reader([header_line], delimiter=delimiter), [])
-        if not [h for h in header if h.strip()]:
+        # Excel and SQL clients pad names (`text ,label `): a space nobody sees must not make `text` missing.
+        header = [name.strip() for name in next(csv.reader([header_line], delimiter=delimiter), [])]
+        if not [h for h in header if h]:
             yield Row(0, None, RecordError(source, 0, "(csv)", "the first line is not a header of column names"))
             return
         first_lines = [line for line in (text.readline() for _ in range(_HINT_ROWS)) if line]
@@ -750,18 +830,44 @@ def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = 
             if len(values) > width:
                 yield Row(number, None, RecordError(source, number, "(csv)", f"row has {len(values)} fields but the header has {width}"))
                 continue
+            if len(values) == width and _repeats_header(values, header):
+                yield Row(number, None, RecordError(source, number, "(csv)", (
+                    "row repeats the header, as where CSV files are joined with cat (each opening with its header); "
+                    "it is not a record: remove it, or audit the files as they were")))
+                continue
             if _NOT_TEXT.search("".join(values)):
                 problem = _row_problem(header, values)
                 if problem:
                     yield Row(number, None, RecordError(source, number, *problem))
                     continue
-            yield Row(number, dict(zip(header, values)))
+            if "" in values:
+                yield Row(number, CsvRow(zip(header, values)))
+            else:
+                yield Row(number, dict(zip(header, values)))
         if number == 0:
             yield Row(0, None, RecordError(source, 0, "(file)", "file has a header but no records"))
     except csv.Error as exc:
         yield Row(0, None, RecordError(source, 0, "(csv)", f"cannot parse CSV: {exc}; rows after it were not read"))
     finally:
         text.detach()
+
+
+class CsvRow(dict):
+    """A CSV row with empty cells, which name them in `empty`: an empty cell is how CSV writes a null (pandas writes
+    NaN so, and reads it back as NaN), so the record's format is told by the cells it fills, as a Parquet row's is by
+    its non-null ones; the cells stay in the row as "" so that a field the format needs reads as empty."""
+
+    empty: frozenset[str] = frozenset()
+
+    def __init__(self, cells: Any):
+        super().__init__(cells)
+        self.empty = frozenset(name for name, value in self.items() if value == "")
+
+
+def _repeats_header(values: list[str], header: list[str]) -> bool:
+    """Whether a row holds the header's names (its first cell may carry the byte-order mark a joined file began with)."""
+    return (values[-1].strip() == header[-1] and values[0].lstrip("\ufeff").strip() == header[0]
+            and all(value.strip() == name for value, name in zip(values[1:], header[1:])))
 
 
 def _duplicate_column_hint(header: list[str]) -> str | None:
@@ -810,7 +916,24 @@ def _batches_rows(source: str, batches: Iterator[Any]) -> Iterator[Row]:
             yield Row(number, data)
 
 
-def _parquet_rows(source: str, path: Path) -> Iterator[Row]:
+def _compressed_parquet_rows(source: str, path: Path, compression: str) -> Iterator[Row]:
+    """A compressed Parquet file's rows: Parquet is read from its footer back, so the stream is decompressed to a
+    temporary file first (on disk, not in memory: the file may be larger than memory), which is removed after."""
+    with tempfile.TemporaryFile(prefix="dataaudit-parquet-") as spool:
+        try:
+            with _open_binary(path, compression) as handle:
+                for chunk in iter(lambda: handle.read(_READ_CHUNK), b""):
+                    spool.write(chunk)
+        except InputError:
+            raise
+        except Exception as exc:  # OSError, EOFError, LZMAError, zstandard's own: a truncated or corrupt stream
+            yield Row(0, None, RecordError(source, 0, "(file)", f"cannot decompress {compression} file: {exc}"))
+            return
+        spool.seek(0)
+        yield from _parquet_rows(source, spool)
+
+
+def _parquet_rows(source: str, path: Path | IO[bytes]) -> Iterator[Row]:
     import pyarrow.parquet as pq
 
     try:

@@ -797,13 +797,27 @@ def text_fields(obj: dict, f: FieldsConfig, text_field: str) -> tuple[str, str |
     return text_field, None
 
 
+def near_name(obj: Mapping, wanted: str) -> str:
+    """A clause naming the record's field that is `wanted` but for case or surrounding spaces (`Text`, `text `),
+    with its spaces counted, as a quoted excerpt does not show them; "" when none is."""
+    folded = wanted.strip().casefold()
+    near = next((key for key in map(str, obj) if key != wanted and key.strip().casefold() == folded), None)
+    if near is None:
+        return ""
+    spaces = [f"{n} {side} space{'s' if n > 1 else ''}" for n, side in
+              ((len(near) - len(near.lstrip()), "leading"), (len(near) - len(near.rstrip()), "trailing")) if n]
+    held = f" (with {' and '.join(spaces)})" if spaces else ""
+    return (f"; field {quoted(near)}{held} differs from {quoted(wanted)} only in case or surrounding spaces: name it "
+            "exactly, or rename the column")
+
+
 def read_text(obj: dict, f: FieldsConfig, role: str, text_field: str = "text") -> Parsed:
     first, second = text_fields(obj, f, text_field)
     if first not in obj:
         # Naming the fields the record has turns a misspelt --text-field (or a nested one) into a one-step fix.
         # The field names are data too: excerpts (a key can hold an e-mail, a token or 70,000 characters).
         shown = ", ".join(key_name(name) for name in sorted(map(str, obj))[:8]) + (", ..." if len(obj) > 8 else "")
-        raise Invalid(first, f"missing (the record's fields: {shown or 'none'})")
+        raise Invalid(first, f"missing (the record's fields: {shown or 'none'}){near_name(obj, first)}")
     parts = [scalar_text(obj[first], first)]
     if second is not None:
         if second not in obj:
@@ -1034,11 +1048,22 @@ def _looks_sharegpt(turns: Any, f: FieldsConfig) -> bool:
 
 
 def detect(obj: dict, f: FieldsConfig) -> str | None:
-    """The format of one record, from the fields it has; None when no reader knows it."""
+    """The format of one record, from the fields it has; None when no reader knows it. A CSV row's empty cells
+    (files.CsvRow) are its nulls: the format is told by the cells it fills where they make one (a text + label row
+    of a file that also has prompt and completion columns), by every column where they do not (a row left empty)."""
     if f.format:
         if f.format not in READERS:
             raise ConfigError(f"fields.format: {f.format!r} is not one of {', '.join(FORMAT_NAMES)}")
         return f.format
+    empty = getattr(obj, "empty", None)
+    if empty:
+        filled = _detected({key: value for key, value in obj.items() if key not in empty}, f)
+        if filled is not None:
+            return filled
+    return _detected(obj, f)
+
+
+def _detected(obj: dict, f: FieldsConfig) -> str | None:
     if f.chosen in obj or f.rejected in obj or _is_openai_preference(obj, f):
         return "preference"
     if f.messages and f.messages in obj:

@@ -3,10 +3,12 @@
 A text is a non-empty string (a number or boolean in its place is a wrongly typed field), never NaN/Infinity, never holding a
 lone surrogate (it could not be written to any report), and is cut to MAX_TEXT_CHARS so that one huge line
 cannot make embedding and comparison take minutes and gigabytes; the record says it was cut.
-A label spelt out as NaN / Infinity (an export's missing value) is invalid. Labels are normalised so that
+A label spelt out as NaN / Infinity / null (an export's missing value) is invalid; `None` is a class (LUIS has a
+`None` intent), not refused. Labels are normalised so that
 `1`, `1.0`, `"1"` and `" 1 "` are one label: surrounding whitespace is stripped, inner whitespace runs
 become one space, a decimal number is written in its shortest exact form (`1.0` -> `1`, `2.50` -> `2.5`,
-`1e3` -> `1000`), booleans become `true` / `false`. Case is kept. Only ASCII digits without a leading zero
+`1e3` -> `1000`), booleans become `true` / `false`, and so do the strings `True` / `TRUE` / `False` / `FALSE` (a CSV
+cell's spelling of a boolean: pandas and spreadsheets write them so). Case is otherwise kept. Only ASCII digits without a leading zero
 are read as a number: `"007"` is a code, not `7`, and `"٣"` stays itself.
 A label is first brought to Unicode's NFKC form, once, here, so that every check (balance, conflicts, label noise,
 agreement, coverage) counts one label where a reader sees one: `négatif` typed precomposed and with a combining
@@ -34,6 +36,9 @@ _SPACE = re.compile(r"\s+")
 # A decimal number in ASCII digits whose whole part has no leading zero: `007` is a code and `٣` (Arabic-Indic)
 # a script's digit, each a label of its own, not 7 and 3. (NFKC has already made full-width `１` ASCII.)
 _NUMBER = re.compile(r"[+-]?(([1-9][0-9]*|0)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+# How pandas (str(True)), Excel and SQL clients write a boolean into a CSV cell, which has no type: the same column
+# exported as JSON reads `true`, so these are that label, as "1.0" is the number 1.
+_BOOLEAN_SPELLINGS = {"True": "true", "TRUE": "true", "False": "false", "FALSE": "false"}
 _NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 _LONGEST_NON_FINITE = 9  # "+infinity"
 
@@ -129,6 +134,8 @@ def normalise_label(value: str) -> str:
     if not value.isascii():
         value = unicodedata.normalize("NFKC", value)
     text = _SPACE.sub(" ", value).strip()
+    if text in _BOOLEAN_SPELLINGS:
+        return _BOOLEAN_SPELLINGS[text]
     if _NUMBER.fullmatch(text):
         try:
             number = Decimal(text)
@@ -143,10 +150,15 @@ def normalise_label(value: str) -> str:
 
 
 def label_text(value: Any, field: str) -> str:
-    """A normalised label; a label spelt NaN / Infinity is an export's missing value, not a class."""
+    """A normalised label; a label spelt NaN / Infinity / null is an export's missing value, not a class. `None` is
+    not refused: it is str(None), but also a class some tools define (LUIS's `None` intent)."""
     label = normalise_label(scalar_value(value, field))
-    if len(label) <= _LONGEST_NON_FINITE and label.lower() in _NON_FINITE:  # after NFKC: full-width "ＮａＮ" too
-        raise Invalid(field, f"is {label!r}, a missing or non-finite number written as text, not a label")
+    if len(label) <= _LONGEST_NON_FINITE:  # after NFKC: full-width "ＮａＮ" too
+        if label.lower() in _NON_FINITE:
+            raise Invalid(field, f"is {label!r}, a missing or non-finite number written as text, not a label")
+        if label.lower() == "null":
+            raise Invalid(field, f"is {label!r}, a missing value written as text (as JSON and SQL clients write null), "
+                                 "not a label")
     return label
 
 
