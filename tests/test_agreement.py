@@ -955,3 +955,58 @@ def test_answers_naming_no_annotator_beside_named_ones_get_no_row_of_their_own(t
     assert all("unknown" not in pair for pair in agreement.cohen_kappa)
     assert agreement.annotators_named and agreement.items == 40
     assert any(n.startswith("answers that name no annotator count in alpha") for n in agreement.notes)
+
+
+def _label_studio_k2011(path, topic=False):
+    """The 2011 data asked three ways in one Label Studio project: a Likert scale as choices a..e (`intent`), a
+    rating (`quality`) and a number (`urgency`); topic: a nominal choice question beside them, no order to it."""
+    cells = k2011_cells()
+    tasks, answer = [], 0
+    for j in range(12):
+        annotations = []
+        for user, coder in enumerate("ABCD", start=11):
+            if cells[coder][j] == ".":
+                continue
+            value = int(cells[coder][j])
+            answer += 1
+            result = [{"from_name": "intent", "to_name": "text", "type": "choices", "value": {"choices": ["abcde"[value - 1]]}},
+                      {"from_name": "quality", "to_name": "text", "type": "rating", "value": {"rating": value}},
+                      {"from_name": "urgency", "to_name": "text", "type": "number", "value": {"number": value}}]
+            if topic:
+                result.append({"from_name": "topic", "to_name": "text", "type": "choices",
+                               "value": {"choices": ["billing" if (j + (coder == "C")) % 2 else "shipping"]}})
+            annotations.append({"id": answer, "completed_by": user, "created_at": f"2026-11-01T09:{answer:02d}:00Z",
+                                "ground_truth": False, "result": result, "was_cancelled": False})
+        tasks.append({"id": j + 1, "annotations": annotations, "predictions": [], "data": {"text": f"unit number {j + 1}"}})
+    path.write_text(json.dumps(tasks))
+    return path
+
+
+def _question_levels(result):
+    return {q.question: (q.level, round(q.krippendorff_alpha, 3)) for q in result.questions}
+
+
+def test_the_configured_level_and_order_apply_to_the_headline_question_and_the_others_keep_their_types(tmp_path):
+    from dataaudit.checks.agreement import measure
+    from dataaudit.config import config_from_dict, config_with_overrides
+
+    path = _label_studio_k2011(tmp_path / "ls.json", topic=True)
+    ordered = config_from_dict({"agreement": {"ordinal_order": list("abcde"), "bootstrap_resamples": 0}}, source="ord.toml")
+    config = config_with_overrides(ordered, {"agreement.level": "ordinal"}, names={"agreement.level": "--level"})
+    result = measure(_ctx(load_dataset(path, config), config))
+    # the order is the Likert question's; the rating keeps its numbers, the number is interval, the topic nominal
+    assert (result.question, result.level, round(result.krippendorff_alpha, 3)) == ("intent", "ordinal", K2011_ALPHA["ordinal"])
+    assert _question_levels(result) == {"intent": ("ordinal", 0.815), "quality": ("ordinal", 0.815),
+                                        "urgency": ("interval", 0.849), "topic": ("nominal", 0.023)}
+    assert result.notes == []
+
+    # a rating named as the headline takes the level named for it; the choice questions stay nominal
+    for level, expected in (("interval", 0.849), ("ratio", 0.797), ("nominal", 0.743)):
+        config = config_with_overrides(Config(), {"fields.question": "quality", "agreement.level": level,
+                                                  "agreement.bootstrap_resamples": 0}, names={"agreement.level": "--level"})
+        result = measure(_ctx(load_dataset(path, config), config))
+        assert (result.question, result.level, round(result.krippendorff_alpha, 3)) == ("quality", level, expected)
+        assert _question_levels(result)["intent"] == ("nominal", 0.743) and _question_levels(result)["topic"][0] == "nominal"
+    # unnamed, the default nominal leaves a rating its own level
+    config = config_with_overrides(Config(), {"fields.question": "quality", "agreement.bootstrap_resamples": 0})
+    assert measure(_ctx(load_dataset(path, config), config)).level == "ordinal"

@@ -237,9 +237,10 @@ class LevelMismatch(ValueError):
         return self if self.order_source is None else LevelMismatch(self.label, self.reason, source)
 
 
-def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple[list[str], np.ndarray | None]:
+def _value_order(labels: set[str], level: str, order: list[str]) -> tuple[list[str], np.ndarray | None]:
     """Value labels in code order, and their scale: numeric values for interval/ratio metrics, the distance
-    matrix for set values, None otherwise."""
+    matrix for set values, None otherwise. order: the configured ordinal order where it applies to this question
+    (the headline's text levels), else empty."""
     if level == "set":
         ordered = sorted(labels)
         return ordered, _jaccard_distances(ordered)
@@ -258,13 +259,13 @@ def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple
                                 "that can be negative use " + said("--level interval", "agreement.level = 'interval'"))
         return ordered, np.array([numeric[s] for s in ordered])
     if level == "ordinal":
-        if config.ordinal_order:
-            missing = sorted(labels - set(config.ordinal_order))
+        if order:
+            missing = sorted(labels - set(order))
             if missing:
                 raise LevelMismatch(missing[0], f"({len(missing)} label(s) missing from the order: "
                                     f"{', '.join(map(repr, missing[:5]))}); add them to ordinal_order or fix the labels",
                                     order_source="")
-            return [s for s in config.ordinal_order if s in labels], None
+            return [s for s in order if s in labels], None
         text = sorted(label for label in labels if not _is_number(label))
         if text:
             raise LevelMismatch(text[0], "ordinal text labels need their order: set [agreement] ordinal_order in "
@@ -381,14 +382,15 @@ def coded_items(records: list[Record], question: str | None, annotator_codes: di
 
 
 def _rating_table(dataset: Dataset, config: AgreementConfig, level: str, question: str | None,
-                  steps: DataSteps) -> tuple[_Table, np.ndarray | None, RatingVocabulary, list[TieItem]] | None:
+                  steps: DataSteps, order: list[str] | None = None) -> tuple[_Table, np.ndarray | None, RatingVocabulary, list[TieItem]] | None:
     """The annotators x items codes and items x values counts of the records rated on `question`, their
-    vocabulary and ties, from the two per-file passes; None when no record is rated."""
+    vocabulary and ties, from the two per-file passes; None when no record is rated. order: the ordinal order
+    this question takes (None: the configured one, as for a layout of one question)."""
     vocabulary = steps.map_merge(dataset, rating_vocabulary, _merge_vocabularies, question)
     if vocabulary is None or not vocabulary.items:
         return None
     annotators = sorted(vocabulary.annotators)
-    values, scale = _value_order(vocabulary.values, level, config)
+    values, scale = _value_order(vocabulary.values, level, config.ordinal_order if order is None else order)
     coded = steps.map_records(dataset, coded_items, question, {a: i for i, a in enumerate(annotators)},
                               {v: i for i, v in enumerate(values)})
     items = [record for record, item in zip(dataset.records, coded) if item is not None]
@@ -577,17 +579,43 @@ def _layout(export: AnnotationExport | None, formats: set[str]) -> str:
     return "nested"
 
 
-def _question_level(kind: str, config: AgreementConfig) -> str:
-    """A tool's question type sets the level; a configured level other than nominal orders single choices
-    (a Likert scale asked as choices)."""
+NUMERIC_TYPES = ("rating", "number")  # a tool's typed scales: their values are numbers, ordered as numbers
+LEVELLED_TYPES = ("choices", *NUMERIC_TYPES)  # the types whose level the configured one may set
+
+
+def _question_level(kind: str, config: AgreementConfig, headline: bool, level_named: bool = False) -> str:
+    """The level a question is judged at: its type's, except for the headline question, which takes the configured
+    level where its type has a single value on a scale (a Likert scale asked as choices, a rating judged as interval).
+    A rating or number keeps its type's level against the default nominal; against a nominal level that was named
+    (level_named: a flag or an override) it is compared as categories. The other questions keep their type's level:
+    a second, nominal choice question has no order to give."""
     level = JUDGED_LEVELS[kind]
-    return config.level if kind == "choices" and config.level != "nominal" else level
+    if not headline or kind not in LEVELLED_TYPES:
+        return level
+    if kind == "choices" or config.level != "nominal" or level_named:
+        return config.level
+    return level
+
+
+def _question_order(kind: str, level: str, config: AgreementConfig, headline: bool) -> list[str]:
+    """The configured ordinal order where it applies: to the headline question at ordinal level, unless a tool
+    typed it a rating or number, whose values keep their numeric order."""
+    return list(config.ordinal_order) if headline and level == "ordinal" and kind not in NUMERIC_TYPES else []
+
+
+def _level_note(kind: str, level: str, question: str, config: AgreementConfig, level_named: bool) -> str:
+    """What became of a configured level the headline question does not take: never silently ignored."""
+    if level == config.level or (config.level == "nominal" and not level_named):
+        return ""
+    return (f"agreement level {config.level} does not apply to question '{excerpt(question, 60)}' ({excerpt(kind, 30)}): "
+            f"judged at {level} level, as its type is")
 
 
 def _question_summary(question: str, kind: str, level: str | None, headline: bool, dataset: Dataset,
                       config: AgreementConfig, steps: DataSteps) -> QuestionAgreement:
     """level: None for a question that is not judged (free text, spans)."""
-    built = _rating_table(dataset, config, level, question, steps) if level is not None else None
+    built = (_rating_table(dataset, config, level, question, steps, _question_order(kind, level, config, headline))
+             if level is not None else None)
     if built is None:
         return QuestionAgreement(question, kind, level, headline, 0, 0, 0, 0, None, None)
     table, scale, vocabulary, _ = built
@@ -599,9 +627,11 @@ def _question_summary(question: str, kind: str, level: str | None, headline: boo
                              _round(alpha), _round(percent), vocabulary.gold_items)
 
 
-def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataSteps | None = None) -> AgreementResult | None:
+def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataSteps | None = None, *,
+                      level_named: bool = False) -> AgreementResult | None:
     """None when no record carries annotations (one label per item: nothing to compare). steps: the engine
-    whose tasks do the per-file passes where each file lies; None runs them here.
+    whose tasks do the per-file passes where each file lies; None runs them here. level_named: the level was
+    named (a flag or an override), so a nominal level is honoured on a rating or number headline question.
 
     Raises ValueError when labels do not fit the configured level of measurement.
     """
@@ -611,12 +641,17 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         return None
     steps = steps or SerialSteps()
     question = export.headline if export is not None and export.headline else "label"
-    level = _question_level(export.questions[question], config) if export is not None and export.headline else config.level
-    table, scale, vocabulary, ties = _rating_table(dataset, config, level, None, steps)
+    typed = export is not None and bool(export.headline)
+    kind = export.questions[question] if typed else "label"
+    level = _question_level(kind, config, True, level_named) if typed else config.level
+    order = _question_order(kind, level, config, True) if typed else list(config.ordinal_order)
+    table, scale, vocabulary, ties = _rating_table(dataset, config, level, None, steps, order)
     items = table.items
     per_item_ratings = table.counts.sum(axis=1)
     items_multi = int((per_item_ratings >= 2).sum())
     notes = list(export.notes) if export is not None else []
+    if typed and (level_note := _level_note(kind, level, question, config, level_named)):
+        notes.append(level_note)
     alpha = krippendorff_alpha(table.counts, level, scale)
     note = ""
     if len(table.annotators) < 2:
@@ -663,9 +698,9 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         questions = [QuestionAgreement(question, "label", level, True, len(items), items_multi, int(per_item_ratings.sum()),
                                        len(table.annotators), _round(alpha), _round(percent), vocabulary.gold_items)]
     else:
-        questions = [_question_summary(q, kind, None if kind not in JUDGED_LEVELS else _question_level(kind, config), q == question,
-                                       dataset, config, steps)
-                     for q, kind in export.questions.items()]
+        questions = [_question_summary(q, q_kind, None if q_kind not in JUDGED_LEVELS else
+                                       _question_level(q_kind, config, q == question, level_named), q == question, dataset, config, steps)
+                     for q, q_kind in export.questions.items()]
     disputed, disputed_total = _disputed(table, config.disputed_limit)
     return AgreementResult(
         layout=_layout(export, vocabulary.formats),
@@ -719,7 +754,8 @@ NEED_OVERLAP = ("have at least two annotators label an overlapping sample (10-20
 def measure(ctx: AuditContext) -> AgreementResult | None:
     """None when no item carries two annotations on any question: there is nothing to agree on."""
     try:
-        result = measure_agreement(ctx.train.dataset, ctx.config.agreement, ctx.steps)
+        result = measure_agreement(ctx.train.dataset, ctx.config.agreement, ctx.steps,
+                                   level_named="agreement.level" in ctx.config.set_by)
     except LevelMismatch as exc:  # a data file's label the level cannot take: named where it is, as a data error
         raise InputError(f"{_where_label(ctx.train.dataset, exc.label, ctx.config.fields)}, but "
                          f"{exc.order_set_in(ctx.config.source)}") from exc
