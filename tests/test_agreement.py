@@ -1010,3 +1010,28 @@ def test_the_configured_level_and_order_apply_to_the_headline_question_and_the_o
     # unnamed, the default nominal leaves a rating its own level
     config = config_with_overrides(Config(), {"fields.question": "quality", "agreement.bootstrap_resamples": 0})
     assert measure(_ctx(load_dataset(path, config), config)).level == "ordinal"
+
+
+@pytest.mark.parametrize("level", ["ordinal", "interval", "ratio"])
+def test_zero_padded_numbers_are_one_value_with_their_plain_spelling_in_every_figure_at_numeric_levels(tmp_path, level):
+    """Coder C writes 01..05: at a numeric level "03" is 3 to alpha, and so to every other figure of the result."""
+    cells = k2011_cells()
+    padded = tmp_path / "padded.csv"
+    lines = ["id,text,A,B,C,D"] + [f"u{j + 1},unit {j + 1}," + ",".join(
+        "" if cells[a][j] == "." else ("0" + cells[a][j] if a == "C" else cells[a][j]) for a in "ABCD") for j in range(12)]
+    padded.write_text("\n".join(lines) + "\n")
+    plain, _ = write_layout(tmp_path, "wide")
+    config = Config(fields=FieldsConfig(annotator_columns=["A", "B", "C", "D"], id="id"),
+                    agreement=AgreementConfig(level=level, bootstrap_resamples=0))
+    result = measure_agreement(load_dataset(padded, config), config.agreement)
+    reference = measure_agreement(load_dataset(plain, config), config.agreement)
+    assert round(result.krippendorff_alpha, 3) == K2011_ALPHA[level]
+    assert result.percent_agreement == reference.percent_agreement == 0.8182
+    assert [s.label for s in result.labels] == ["1", "2", "3", "4", "5"]
+    assert result.labels == reference.labels and result.confused_pairs == reference.confused_pairs
+    assert [(s.annotator, s.agreement_with_others) for s in result.annotators] == [
+        (s.annotator, s.agreement_with_others) for s in reference.annotators] == [("C", 0.7), ("A", 0.8889), ("B", 0.9), ("D", 0.9091)]
+    assert {label for d in result.disputed for label in d.labels.values()} <= {"1", "2", "3", "4", "5"}
+    # nominal: "03" is a code of its own, as the loader reads it
+    nominal = measure_agreement(load_dataset(padded, config), AgreementConfig(bootstrap_resamples=0))
+    assert "03" in [s.label for s in nominal.labels] and round(nominal.krippendorff_alpha, 4) == 0.3654

@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, combinations
 from operator import add
+from decimal import Decimal
 from typing import NamedTuple
 
 import numpy as np
@@ -184,6 +186,7 @@ class _Table:
     codes: np.ndarray  # annotators x items, float code or nan
     counts: np.ndarray  # items x values, ratings per value
     items: list[Record]
+    numbers: bool = False  # labels that are numbers read as numbers ("03" is "3"): _reads_numbers
 
 
 def _chosen_set(value: str) -> frozenset[str]:
@@ -274,12 +277,35 @@ def _value_order(labels: set[str], level: str, order: list[str]) -> tuple[list[s
     return sorted(labels), None
 
 
+# A number as a label may be written: digits with leading zeros too ("03"), unlike the loader's own spelling rule,
+# which keeps "007" a code; at a numeric level the value is what is compared. float() would also take "nan", "inf"
+# and "1_000", which are no rating.
+_NUMBER_LABEL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _is_number(label: str) -> bool:
-    try:
-        float(label)
-    except ValueError:
-        return False
-    return True
+    return _NUMBER_LABEL.fullmatch(label) is not None
+
+
+def number_label(label: str) -> str:
+    """A label that is a number, spelt as the loader spells numbers ("03" and "3.0" are "3"); any other as it is."""
+    if not _is_number(label):
+        return label
+    number = Decimal(label)
+    if abs(number.adjusted()) > 30:  # as the loader keeps `1e5000`: not expanded to 5,000 digits
+        return label
+    return str(int(number)) if number == number.to_integral_value() else format(number.normalize(), "f")
+
+
+def _reads_numbers(level: str, order: list[str]) -> bool:
+    """Whether labels that are numbers are compared as numbers: at interval and ratio level, and at ordinal level
+    where no configured order names the labels. Then "03" and "3" are one value everywhere in the result (alpha,
+    percent agreement, the label and annotator figures), as the metric reads them."""
+    return level in ("interval", "ratio") or (level == "ordinal" and not order)
+
+
+def _as_read(label: str, numbers: bool) -> str:
+    return number_label(label) if numbers else label
 
 
 def _where_label(dataset: Dataset, label: str, fields) -> str:
@@ -294,12 +320,17 @@ def _where_label(dataset: Dataset, label: str, fields) -> str:
     return f"label {label!r}"
 
 
-def _item_ratings(record: Record, question: str | None) -> tuple[tuple[Annotation, ...], str | None]:
-    """The ratings and gold a record holds on `question` of an export (None: its headline annotations and gold)."""
+def _item_ratings(record: Record, question: str | None, numbers: bool = False) -> tuple[tuple[Annotation, ...], str | None]:
+    """The ratings and gold a record holds on `question` of an export (None: its headline annotations and gold);
+    numbers: labels that are numbers as numbers (_reads_numbers)."""
     if question is None:
-        return record.annotations, record.gold
-    ratings = tuple(a for a in record.question_annotations if a.question == question and not a.is_gold)
-    gold = next((a.label for a in record.question_annotations if a.question == question and a.is_gold), None)
+        ratings, gold = record.annotations, record.gold
+    else:
+        ratings = tuple(a for a in record.question_annotations if a.question == question and not a.is_gold)
+        gold = next((a.label for a in record.question_annotations if a.question == question and a.is_gold), None)
+    if numbers:
+        ratings = tuple(a if number_label(a.label) == a.label else replace(a, label=number_label(a.label)) for a in ratings)
+        gold = None if gold is None else number_label(gold)
     return ratings, gold
 
 
@@ -316,11 +347,11 @@ class RatingVocabulary:
     per_annotator: dict[str, tuple[int, int, list[float]]]  # annotator -> (gold hits, gold items rated, seconds spent)
 
 
-def rating_vocabulary(records: list[Record], question: str | None) -> RatingVocabulary:
+def rating_vocabulary(records: list[Record], question: str | None, numbers: bool = False) -> RatingVocabulary:
     """The first map step, run where a file's records lie."""
     vocabulary = RatingVocabulary(set(), set(), 0, 0, set(), {})
     for record in records:
-        ratings, gold = _item_ratings(record, question)
+        ratings, gold = _item_ratings(record, question, numbers)
         if not ratings:
             continue
         vocabulary.items += 1
@@ -366,12 +397,12 @@ def _tie(record: Record, ratings: tuple[Annotation, ...]) -> TieItem | None:
 
 
 def coded_items(records: list[Record], question: str | None, annotator_codes: dict[str, int],
-                value_codes: dict[str, int]) -> list[CodedItem | None]:
+                value_codes: dict[str, int], numbers: bool = False) -> list[CodedItem | None]:
     """The second map step, one value per record (None: no rating on the question), run where its file lies."""
     row_starts = {name: code * len(value_codes) for name, code in annotator_codes.items()}
     coded: list[CodedItem | None] = []
     for record in records:
-        ratings, gold = _item_ratings(record, question)
+        ratings, gold = _item_ratings(record, question, numbers)
         if not ratings:
             coded.append(None)
             continue
@@ -386,13 +417,15 @@ def _rating_table(dataset: Dataset, config: AgreementConfig, level: str, questio
     """The annotators x items codes and items x values counts of the records rated on `question`, their
     vocabulary and ties, from the two per-file passes; None when no record is rated. order: the ordinal order
     this question takes (None: the configured one, as for a layout of one question)."""
-    vocabulary = steps.map_merge(dataset, rating_vocabulary, _merge_vocabularies, question)
+    order = config.ordinal_order if order is None else order
+    numbers = _reads_numbers(level, order)
+    vocabulary = steps.map_merge(dataset, rating_vocabulary, _merge_vocabularies, question, numbers)
     if vocabulary is None or not vocabulary.items:
         return None
     annotators = sorted(vocabulary.annotators)
-    values, scale = _value_order(vocabulary.values, level, config.ordinal_order if order is None else order)
+    values, scale = _value_order(vocabulary.values, level, order)
     coded = steps.map_records(dataset, coded_items, question, {a: i for i, a in enumerate(annotators)},
-                              {v: i for i, v in enumerate(values)})
+                              {v: i for i, v in enumerate(values)}, numbers)
     items = [record for record, item in zip(dataset.records, coded) if item is not None]
     rated = [item for item in coded if item is not None]
     per_item = np.fromiter((len(item.cells) for item in rated), dtype=np.int64, count=len(rated))
@@ -403,7 +436,7 @@ def _rating_table(dataset: Dataset, config: AgreementConfig, level: str, questio
     rows, cols = np.nonzero(~np.isnan(codes))
     np.add.at(counts, (cols, codes[rows, cols].astype(int)), 1)
     ties = sorted((item.tie for item in rated if item.tie is not None), key=lambda t: (id_order(t.item_id), t.file, t.lines))
-    return _Table(annotators, values, codes, counts, items), scale, vocabulary, ties
+    return _Table(annotators, values, codes, counts, items, numbers), scale, vocabulary, ties
 
 
 def value_weighted_kappa(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> float:
@@ -564,7 +597,8 @@ def _disputed(table: _Table, limit: int) -> tuple[list[DisputedItem], int]:
     for j in order[:limit]:
         record = table.items[j]
         result.append(DisputedItem(record.record_id, record.source, list(record.all_lines), excerpt(record.query_text),
-                                   {a.annotator: label_key(a.label) for a in record.annotations}, round(float(per_item[j]), 4)))
+                                   {a.annotator: label_key(_as_read(a.label, table.numbers)) for a in record.annotations},
+                                   round(float(per_item[j]), 4)))
     return result, len(candidates)
 
 
