@@ -810,9 +810,31 @@ def test_an_alpha_exactly_at_a_threshold_takes_the_grade_it_opens():
     from dataaudit.checks.agreement import alpha_grade
 
     thresholds = AgreementConfig(reliable_alpha=0.8, tentative_alpha=0.667)
-    assert [alpha_grade(a, thresholds) for a in (0.8, 0.7999, 0.667, 0.6669)] == \
-        ["reliable", "tentative", "tentative", "unreliable"]
+    # Krippendorff's .667 is 2/3: 2/3 itself, computed one ulp either side of it, opens the tentative grade
+    assert [alpha_grade(a, thresholds) for a in (0.8, 0.7999, 0.667, 0.6669, 2 / 3, 0.6666666666666665, 0.6666)] == \
+        ["reliable", "tentative", "tentative", "tentative", "tentative", "tentative", "unreliable"]
     assert alpha_grade(None, thresholds) is None
+    # any other bound is the number written
+    assert [alpha_grade(a, AgreementConfig(tentative_alpha=0.6669)) for a in (0.6669, 0.66689)] == ["tentative", "unreliable"]
+
+
+def test_an_alpha_of_exactly_two_thirds_is_tentative_and_reads_so(tmp_path):
+    """Two coders on 18 units, 6 yes/yes, 9 no/no, 3 apart: nominal alpha 1 - 35 * 3 / (15 * 21) = 2/3."""
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.checks.base import Status
+
+    items = ([[("r1", "yes"), ("r2", "yes")]] * 6 + [[("r1", "no"), ("r2", "no")]] * 9 + [[("r1", "yes"), ("r2", "no")]] * 3)
+    config = Config(agreement=AgreementConfig(bootstrap_resamples=0))
+    ctx = _ctx(_nested(tmp_path, items), config)
+    result = CHECK.measure(ctx)
+    assert result.krippendorff_alpha_unrounded == pytest.approx(2 / 3, abs=1e-12)
+    [finding] = CHECK.judge(result, ctx)
+    assert finding.status == Status.WARN
+    assert finding.summary == "Krippendorff's alpha 0.6667 is only tentative (< 0.800)"
+    # just under 2/3 fails, with the places that keep it under
+    import dataclasses
+    [below] = CHECK.judge(dataclasses.replace(result, krippendorff_alpha_unrounded=0.66666), ctx)
+    assert below.status == Status.FAIL and below.summary == "Krippendorff's alpha 0.66666 is below 0.667"
 
 
 def test_the_median_others_are_compared_with_is_the_lower_weighted_median():

@@ -45,7 +45,7 @@ import numpy as np
 
 from ..config import AgreementConfig
 from ..decide.conditions import JUDGED_ONLY_BY
-from ..digits import bound_text, value_text
+from ..digits import bound_text, snapped, value_text
 from ..engine.base import DataSteps, SerialSteps
 from ..errors import ConfigError, InputError, said
 from ..excerpt import plain_excerpt as excerpt
@@ -860,14 +860,28 @@ def undefined_text(result: AgreementResult) -> str:
             "to give an alpha")
 
 
+KRIPPENDORFF_TENTATIVE = 2 / 3  # Krippendorff's ".667" is 2/3 written to three places
+
+
+def tentative_bound(agreement: AgreementConfig) -> float:
+    """The tentative bound alpha is compared with: a configured 0.667 (the default) is Krippendorff's .667, which
+    is 2/3, so an alpha of exactly 2/3 (two coders, 3 of 18 units apart) is tentative, not "below 0.667"."""
+    if agreement.tentative_alpha == round(KRIPPENDORFF_TENTATIVE, 3):
+        return KRIPPENDORFF_TENTATIVE
+    return agreement.tentative_alpha
+
+
 def alpha_grade(alpha: float | None, agreement: AgreementConfig) -> str | None:
     """Krippendorff's reading of an alpha by the configured thresholds: what the consistency condition judges
     and what the per-file breakdown marks each file with."""
     if alpha is None:
         return None
+    tentative = tentative_bound(agreement)
+    # alpha sums floats: 2/3 computed may miss 2/3 by one ulp either way
+    alpha = snapped(alpha, agreement.reliable_alpha, tentative)
     if alpha >= agreement.reliable_alpha:
         return "reliable"
-    return "tentative" if alpha >= agreement.tentative_alpha else "unreliable"
+    return "tentative" if alpha >= tentative else "unreliable"
 
 
 def _label_noise_switched_off(ctx: AuditContext) -> str:
@@ -991,8 +1005,11 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
         action = _review_action(flagged, {s.annotator: s for s in result.per_annotator})
     ci = f" (95% CI {ci_text(result.alpha_ci)}{undefined_text(result)})" if result.alpha_ci else ""
     grade = alpha_grade(alpha, config.agreement)
-    # Written against both bounds, as every section writes it: 0.66704 read 0.667 here and 0.66704 there.
-    shown = value_text(alpha, reliable, tentative)
+    # Written against both bounds, as every section writes it: 0.66704 read 0.667 here and 0.66704 there. Against
+    # 2/3 too where that is the bound compared with: 0.66666 read 0.6667 "below 0.667" beside a tentative 0.66669.
+    compared = tentative_bound(config.agreement)
+    near_compared = snapped(alpha, compared) == compared
+    shown = value_text(alpha, reliable, tentative, *([] if near_compared or compared == tentative else [compared]))
     if grade == "reliable":
         bound = bound_text(reliable)
         return [Finding("consistency", Status.PASS, f"{about}Krippendorff's alpha {shown}{ci} >= {bound}{blame}", evidence,
