@@ -113,6 +113,30 @@ def test_all_identical_ratings_give_undefined_alpha_not_a_crash(tmp_path):
     assert result.percent_agreement == 1.0
 
 
+def test_every_rating_the_same_value_asks_about_the_value_not_for_the_overlap_already_there(tmp_path):
+    from dataaudit.checks.agreement import CHECK, NEED_OVERLAP
+    from dataaudit.checks.base import Status
+
+    rows = [(i, a, "support") for i in range(1, 131) for a in ("a1", "a2")]
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"), agreement=AgreementConfig(bootstrap_resamples=0))
+    ctx = _ctx(load_dataset(_long_csv(tmp_path, rows), config), config)
+    result = CHECK.measure(ctx)
+    assert (result.krippendorff_alpha, result.only_value, result.items_multi) == (None, "support", 130)
+    [finding] = CHECK.judge(result, ctx)
+    assert finding.status == Status.UNKNOWN and NEED_OVERLAP not in finding.action
+    assert finding.action == ("Every rating of the 130 items rated twice or more is 'support': check that the right label "
+                              "field was read (fields.label) and that the export kept every answer; a classifier needs two "
+                              "or more classes, so label examples of the others too.")
+    # another value on an item rated once pairs with nothing: the note says so
+    lonely = CHECK.measure(_ctx(load_dataset(_long_csv(tmp_path, rows + [(131, "a1", "spam")], "lonely.csv"), config), config))
+    assert lonely.only_value == "support" and lonely.note.endswith("other values are only on items rated once")
+    # one annotator: the overlap is what is missing
+    solo = measure_agreement(load_dataset(_long_csv(tmp_path, [(i, "a1", "xy"[i % 2]) for i in range(1, 9)], "solo.csv"), config),
+                             config.agreement)
+    [finding] = CHECK.judge(solo, ctx)
+    assert solo.only_value is None and finding.action == f"To judge consistency, {NEED_OVERLAP}."
+
+
 def test_single_annotator_and_single_ratings(tmp_path):
     result = measure_agreement(_nested(tmp_path, [[("a", "x")], [("a", "y")]]), AgreementConfig())
     assert result.krippendorff_alpha is None and result.note == "only one annotator labelled the data"

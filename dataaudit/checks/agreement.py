@@ -174,6 +174,9 @@ class AgreementResult:
     # bootstrap resamples with no alpha (no variation left in them), left out of alpha_ci
     bootstrap_undefined: int = 0
     disputed_total: int = 0  # items whose labels disagree, of which `disputed` lists the first
+    # The one value every rating of the items rated twice or more holds, where that left alpha undefined: a single
+    # class, or the wrong question or field read, not missing overlap
+    only_value: str | None = None
     # The annotators the Cohen's kappa matrix holds and the per-annotator plot shows: the MAX_ANNOTATORS_IN_MATRIX
     # most active, and every flagged one beside them (all of them in a small crowd); in the annotators' input order.
     plotted_annotators: list[str] = field(default_factory=list)
@@ -688,12 +691,19 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         notes.append(level_note)
     alpha = krippendorff_alpha(table.counts, level, scale)
     note = ""
+    only_value = None
     if len(table.annotators) < 2:
         note = "only one annotator labelled the data"
     elif items_multi == 0:
         note = "every item has a single annotation"
     elif alpha is None:
         note = "every rating is the same value, so there is no variation to agree on (alpha is undefined; percent agreement is 1.0)"
+        pairable = table.counts[per_item_ratings >= 2].sum(axis=0)
+        only_value = label_key(table.values[int(np.argmax(pairable))])
+        if np.count_nonzero(table.counts.sum(axis=0)) > 1:
+            # other values only on items rated once: nothing pairs with them
+            note = ("every rating of the items rated twice or more is the same value, so there is no variation to agree "
+                    "on (alpha is undefined; percent agreement is 1.0); other values are only on items rated once")
     ci, undefined = (alpha_bootstrap(table.counts, level, scale, config.bootstrap_resamples, config.seed)
                      if alpha is not None else (None, 0))
     per_item = pairwise_agreement_per_item(table.counts)
@@ -765,6 +775,7 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         tie_items=ties[:50],
         note=note,
         notes=notes,
+        only_value=only_value,
         question=question,
         questions=questions,
         per_annotator=per_annotator,
@@ -992,7 +1003,17 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
                 summary += f"; {HELD_FOR_AGREEMENT}"
             elif single_labels:
                 summary += f"; {single_labels}"
-        return [Finding("consistency", Status.UNKNOWN, summary, evidence, f"To judge consistency, {NEED_OVERLAP}.")]
+        action = f"To judge consistency, {NEED_OVERLAP}."
+        if result.only_value is not None:
+            # More overlap of the same kind never gives an alpha: the one value is what to look into.
+            read = (("question", said("--question", "fields.question")) if result.export is not None else
+                    ("columns", said("--annotator-columns", "fields.annotator_columns")) if result.layout == "wide" else
+                    ("label field", said("--label-field", "fields.label")))
+            action = (f"Every rating of the {result.items_multi:,} items rated twice or more is "
+                      f"'{excerpt(result.only_value, 60)}': check that the right {read[0]} was read ({read[1]}) and that "
+                      "the export kept every answer; a classifier needs two or more classes, so label examples of the "
+                      "others too.")
+        return [Finding("consistency", Status.UNKNOWN, summary, evidence, action)]
     flagged = [a for a in result.annotators if a.flagged]
     blame = ""
     action = "Tighten the labelling guidelines on the most confused label pairs and adjudicate the disputed items."
