@@ -1081,3 +1081,30 @@ def test_zero_padded_numbers_are_one_value_with_their_plain_spelling_in_every_fi
     # nominal: "03" is a code of its own, as the loader reads it
     nominal = measure_agreement(load_dataset(padded, config), AgreementConfig(bootstrap_resamples=0))
     assert "03" in [s.label for s in nominal.labels] and round(nominal.krippendorff_alpha, 4) == 0.3654
+
+
+def test_labels_that_differ_only_in_case_are_named_with_alpha_as_if_folded_and_the_action_asks_for_one_spelling(tmp_path):
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.checks.base import Status
+
+    # three annotators, each spelling the classes their own way; read folded, 8 of 10 items agree fully
+    truth = ["pos", "neg", "pos", "neu", "neg", "pos", "neu", "neg", "pos", "neg"]
+    other = ["pos", "neg", "pos", "neu", "neg", "pos", "neu", "neg", "neg", "pos"]
+    spell = {"a": str.lower, "b": str.capitalize, "c": str.upper}
+    rows = [(i, a, spell[a](truth[i] if a != "c" else other[i])) for i in range(10) for a in "abc"]
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"), agreement=AgreementConfig(bootstrap_resamples=0))
+    ctx = _ctx(load_dataset(_long_csv(tmp_path, rows), config), config)
+    result = CHECK.measure(ctx)
+    plain = measure_agreement(load_dataset(_long_csv(tmp_path, [(i, a, label.lower()) for i, a, label in rows], "plain.csv"),
+                                           config), config.agreement)
+    assert result.case_variants == [["NEG", "Neg", "neg"], ["NEU", "Neu", "neu"], ["POS", "Pos", "pos"]]
+    assert result.alpha_case_folded == plain.krippendorff_alpha == 0.7986 and result.krippendorff_alpha < 0
+    said = ("labels 'NEG', 'Neg', 'neg'; 'NEU', 'Neu', 'neu'; 'POS', 'Pos', 'pos' differ only in case: 3 label(s) if case "
+            "is ignored, alpha 0.799 so")
+    assert result.notes == [said]
+    [finding] = CHECK.judge(result, ctx)
+    assert finding.status == Status.FAIL and finding.summary.endswith(f"is below 0.667; {said}")
+    assert finding.action == ("Write each label one way (some differ only in case) in the export or the labelling tool's "
+                              "label set, then audit again.")
+    # one spelling: nothing said
+    assert plain.case_variants == [] and plain.notes == []

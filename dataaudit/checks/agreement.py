@@ -177,6 +177,11 @@ class AgreementResult:
     # The one value every rating of the items rated twice or more holds, where that left alpha undefined: a single
     # class, or the wrong question or field read, not missing overlap
     only_value: str | None = None
+    # Labels of the question equal but for case ("POSITIVE", "Positive", "positive"), each group sorted: an export's
+    # spelling, not annotators disagreeing; and alpha with each group read as one label (None where not computed:
+    # an ordinal order ranks the spellings apart)
+    case_variants: list[list[str]] = field(default_factory=list)
+    alpha_case_folded: float | None = None
     # The annotators the Cohen's kappa matrix holds and the per-annotator plot shows: the MAX_ANNOTATORS_IN_MATRIX
     # most active, and every flagged one beside them (all of them in a small crowd); in the annotators' input order.
     plotted_annotators: list[str] = field(default_factory=list)
@@ -579,6 +584,35 @@ def _label_stats(table: _Table) -> tuple[list[LabelStats], list[ConfusedPair]]:
     return labels, confused[:10]
 
 
+def _case_variants(table: _Table, level: str) -> tuple[list[list[str]], float | None]:
+    """The groups of values equal ignoring case, and alpha with each group one value (nominal and set levels; the
+    loader already dropped surrounding spaces and made runs of spaces one)."""
+    if table.numbers:
+        return [], None
+    groups: dict[str, list[int]] = {}
+    for code, value in enumerate(table.values):
+        groups.setdefault(value.casefold(), []).append(code)
+    variants = [codes for codes in groups.values() if len(codes) > 1]
+    if not variants:
+        return [], None
+    named = sorted(sorted(label_key(table.values[c]) for c in codes) for codes in variants)
+    if level not in ("nominal", "set"):
+        return named, None
+    folded = sorted(groups)
+    counts = np.stack([table.counts[:, groups[key]].sum(axis=1) for key in folded], axis=1)
+    return named, krippendorff_alpha(counts, level, _jaccard_distances(folded) if level == "set" else None)
+
+
+def case_variants_text(variants: list[list[str]], labels: int, alpha_folded: float | None) -> str:
+    """The case variants as the note and the condition say them: "labels 'POSITIVE', 'Positive', 'positive' differ
+    only in case: 3 label(s) if case is ignored, alpha 0.528 so"."""
+    shown = "; ".join(", ".join(f"'{excerpt(label, 40)}'" for label in group) for group in variants[:3])
+    more = f" and {len(variants) - 3} more group(s)" if len(variants) > 3 else ""
+    folded = labels - sum(len(group) - 1 for group in variants)
+    alpha = f", alpha {alpha_folded:.3f} so" if alpha_folded is not None else ""
+    return f"labels {shown}{more} differ only in case: {folded} label(s) if case is ignored{alpha}"
+
+
 def id_order(record_id: str | None) -> tuple[int, int, str]:
     """A sort key for item ids that does not hang on row order: numeric ids by value (9 before 10), then the others
     as text, then records without one."""
@@ -737,6 +771,9 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
     scored = [(s.agreement, s.items_compared) for s in per_annotator if s.agreement is not None and s.items_compared]
     weighted = sum(a * n for a, n in scored) / sum(n for _, n in scored) if scored else None
     labels, confused = _label_stats(table)
+    case_variants, alpha_case_folded = _case_variants(table, level)
+    if case_variants:
+        notes.append(case_variants_text(case_variants, len(labels), alpha_case_folded))
     nominal = level == "nominal"
     if export is None:
         questions = [QuestionAgreement(question, "label", level, True, len(items), items_multi, int(per_item_ratings.sum()),
@@ -776,6 +813,8 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         note=note,
         notes=notes,
         only_value=only_value,
+        case_variants=case_variants,
+        alpha_case_folded=_round(alpha_case_folded),
         question=question,
         questions=questions,
         per_annotator=per_annotator,
@@ -1024,6 +1063,12 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
         if len(flagged) > 1:
             blame += f" ({len(flagged) - 1} more annotator(s) flagged)"
         action = _review_action(flagged, {s.annotator: s for s in result.per_annotator})
+    case = ""
+    if result.case_variants:
+        # An export's spelling, not a disagreement: the first thing to fix, before guidelines or annotators.
+        case = "; " + case_variants_text(result.case_variants, len(result.labels), result.alpha_case_folded)
+        action = ("Write each label one way (some differ only in case) in the export or the labelling tool's label "
+                  "set, then audit again" + (f"; then: {action[0].lower()}{action[1:]}" if flagged else "."))
     ci = f" (95% CI {ci_text(result.alpha_ci)}{undefined_text(result)})" if result.alpha_ci else ""
     grade = alpha_grade(alpha, config.agreement)
     # Written against both bounds, as every section writes it: 0.66704 read 0.667 here and 0.66704 there. Against
@@ -1033,14 +1078,14 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     shown = value_text(alpha, reliable, tentative, *([] if near_compared or compared == tentative else [compared]))
     if grade == "reliable":
         bound = bound_text(reliable)
-        return [Finding("consistency", Status.PASS, f"{about}Krippendorff's alpha {shown}{ci} >= {bound}{blame}", evidence,
-                        action if flagged else "")]
+        return [Finding("consistency", Status.PASS, f"{about}Krippendorff's alpha {shown}{ci} >= {bound}{blame}{case}", evidence,
+                        action if flagged or case else "")]
     if grade == "tentative":
         bound = bound_text(reliable)
-        return [Finding("consistency", Status.WARN, f"{about}Krippendorff's alpha {shown}{ci} is only tentative (< {bound}){blame}",
+        return [Finding("consistency", Status.WARN, f"{about}Krippendorff's alpha {shown}{ci} is only tentative (< {bound}){blame}{case}",
                         evidence, action)]
     bound = bound_text(tentative)
-    return [Finding("consistency", Status.FAIL, f"{about}Krippendorff's alpha {shown}{ci} is below {bound}{blame}",
+    return [Finding("consistency", Status.FAIL, f"{about}Krippendorff's alpha {shown}{ci} is below {bound}{blame}{case}",
                     evidence, action)]
 
 
