@@ -37,6 +37,11 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
              f"Fleiss' kappa {_fmt(a.fleiss_kappa)}; Gwet's AC1 {_fmt(a.gwet_ac1)}",
              f"{a.items} items, {a.items_multi} with two or more labels ({a.share_multi:.0%}), {annotators}, layout {a.layout}; "
              f"training label: {source}" + (f", {a.ties} ties (resolved to the first label alphabetically)" if a.ties else "")]
+    # Every judged question of an export, one line each: the headline's alpha decides consistency, but a lead
+    # reads here that the rating question is reliable while the choice question is only tentative.
+    judged = [q for q in a.questions if q.level is not None]
+    if len(judged) > 1:
+        lines.extend(question_line(q, a, report) for q in judged)
     if a.note:
         lines.append(a.note)
     # What the reading set aside or joined (unlabelled items, rejects, missing annotator ids, one task in two
@@ -77,6 +82,17 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     return SectionContent(lines, [Table("Annotators", headers, annotators, collapsed=False),
                                   Table(f"Most disputed items ({a.disputed_total})", ["item" if named else "file", "lines", "text", "labels"], disputed,
                                         total=a.disputed_total, full_list="raise agreement.disputed_limit to list more")])
+
+
+def question_line(q, a, report: Report) -> str:
+    """"question 'quality' (rating, ordinal): 11 of 12 items with two or more answers; Krippendorff's alpha 0.815";
+    the headline's alpha written as the condition writes it."""
+    if q.headline:
+        alpha = alpha_text(a, report)
+    else:
+        alpha = _fmt(q.krippendorff_alpha)
+    return (f"question '{text(q.question, 60)}' ({text(q.type, 30)}, {q.level}{', headline' if q.headline else ''}): "
+            f"{q.items_multi} of {q.items} items with two or more answers; Krippendorff's alpha {alpha}")
 
 
 def annotator_names(a) -> dict[str, str]:
