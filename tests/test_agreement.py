@@ -1108,3 +1108,41 @@ def test_labels_that_differ_only_in_case_are_named_with_alpha_as_if_folded_and_t
                               "label set, then audit again.")
     # one spelling: nothing said
     assert plain.case_variants == [] and plain.notes == []
+
+
+def test_at_a_scaled_level_a_careless_rater_is_flagged_by_what_they_do_to_alpha(tmp_path):
+    """Scores of 0-100: exact matches with the others' modal score are rare for everyone, careful or not, so
+    agreement with the majority flagged nobody although alpha rose far without the careless rater."""
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.checks.base import Status
+
+    rng = np.random.default_rng(7)
+    truth = rng.uniform(0, 100, 80)
+    scores = {name: np.clip(np.round(truth + rng.normal(0, sd, 80)), 0, 100).astype(int)
+              for name, sd in (("r1", 8), ("r2", 8), ("r3", 8), ("careless", 40))}
+    path = tmp_path / "scores.csv"
+    path.write_text("id,text,r1,r2,r3,careless\n" + "".join(
+        f"{i},essay {i}," + ",".join(str(scores[n][i]) for n in ("r1", "r2", "r3", "careless")) + "\n" for i in range(80)))
+    fields = FieldsConfig(annotator_columns=["r1", "r2", "r3", "careless"], id="id")
+    for level in ("interval", "ordinal", "ratio"):
+        config = Config(fields=fields, agreement=AgreementConfig(level=level, bootstrap_resamples=0))
+        ctx = _ctx(load_dataset(path, config), config)
+        result = CHECK.measure(ctx)
+        by_name = {s.annotator: s for s in result.annotators}
+        assert [(s.annotator, s.flagged_by) for s in result.annotators if s.flagged] == [("careless", ("alpha",))], level
+        assert by_name["careless"].alpha_without - result.krippendorff_alpha > 0.15
+        assert max(by_name[r].agreement_with_others for r in ("r1", "r2", "r3")) < 0.5  # exact matches: no help
+    # the interval run's words
+    config = Config(fields=fields, agreement=AgreementConfig(level="interval", bootstrap_resamples=0))
+    ctx = _ctx(load_dataset(path, config), config)
+    result = CHECK.measure(ctx)
+    [finding] = CHECK.judge(result, ctx)
+    careless = next(s for s in result.annotators if s.annotator == "careless")
+    figure = f"alpha without them {careless.alpha_without:.3f}, with them {result.krippendorff_alpha_unrounded:.3f}"
+    assert finding.summary.endswith(f"; annotator careless pulls alpha down: {figure}")
+    assert finding.action == f"Review annotator careless's labels ({figure}) and re-label or drop them; then adjudicate the disputed items."
+    assert finding.status in (Status.WARN, Status.FAIL)
+    # nominal: as before, by agreement with the others' majority alone
+    config = Config(fields=fields, agreement=AgreementConfig(bootstrap_resamples=0))
+    nominal = CHECK.measure(_ctx(load_dataset(path, config), config))
+    assert not any(s.flagged for s in nominal.annotators)

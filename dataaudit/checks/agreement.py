@@ -70,8 +70,9 @@ class AnnotatorStats:
     constant_label: bool
     flagged: bool
     items_compared: int = 0  # of `items`, those someone else labelled too: what agreement_with_others is over
-    # What set them far below: "others" (agreement with the others' majority), "gold" (agreement with gold), or
-    # both; the texts name the figure that did, not a figure that may be high or missing.
+    # What set them far below: "others" (agreement with the others' majority; nominal and set levels), "alpha" (at
+    # ordinal, interval and ratio level: alpha without them far above alpha with them, against the others' change),
+    # "gold" (agreement with gold); the texts name the figure that did, not a figure that may be high or missing.
     flagged_by: tuple[str, ...] = ()
     gold_agreement: float | None = None  # share of their gold items where they match gold
     gold_items: int = 0
@@ -511,8 +512,13 @@ def _far_below(scores: dict[str, tuple[float | None, int]], margin: float) -> se
     return flagged
 
 
+SCALED_LEVELS = ("ordinal", "interval", "ratio")  # where a near rating is a near agreement, not a miss
+
+
 def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin: float, alpha_for: set[int],
-                     per_annotator_extras: dict[str, tuple[int, int, list[float]]]) -> tuple[list[AnnotatorStats], list[AnnotatorSummary]]:
+                     per_annotator_extras: dict[str, tuple[int, int, list[float]]],
+                     alpha: float | None = None) -> tuple[list[AnnotatorStats], list[AnnotatorSummary]]:
+    """alpha: the overall alpha, which each annotator's alpha without them is set against at a scaled level."""
     rows = []
     for a, name in enumerate(table.annotators):
         if name.startswith(ANONYMOUS):  # no one's figures (measure_agreement's note)
@@ -542,12 +548,21 @@ def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin
         rows.append((name, items, compared, agreement, alpha_without, len(set(own.tolist())) == 1 and items > 1, gold,
                      gold_items, median_seconds, disagreements))
     # compared unrounded, each on the items it is measured over: the shared items, the gold items
-    below_others = _far_below({r[0]: (r[3], r[2]) for r in rows}, margin)
+    if level in SCALED_LEVELS:
+        # On a scale, exact matches with the others' modal value say little (one of 200 scores of 0-100 match, the
+        # careless rater's as the careful ones'): an annotator is judged by what they do to alpha, at its metric,
+        # the change alpha takes with them in (a careless rater's is far below the others', which are small or up).
+        below_others = set()
+        below_alpha = _far_below({r[0]: (None if alpha is None or r[4] is None else alpha - r[4], r[2]) for r in rows}, margin)
+    else:
+        below_others = _far_below({r[0]: (r[3], r[2]) for r in rows}, margin)
+        below_alpha = set()
     below_gold = _far_below({r[0]: (r[6], r[7]) for r in rows}, margin)
     # An export without annotator ids reads "(unknown #n)", the n-th answer to each item: not a person, so
     # nobody's labels to review.
-    flagged = {name for name in below_others | below_gold if not name.startswith(ANONYMOUS)}
-    flagged_by = {name: tuple(by for by, names in (("others", below_others), ("gold", below_gold)) if name in names)
+    flagged = {name for name in below_others | below_alpha | below_gold if not name.startswith(ANONYMOUS)}
+    flagged_by = {name: tuple(by for by, names in (("others", below_others), ("alpha", below_alpha), ("gold", below_gold))
+                              if name in names)
                   for name in flagged}
     # The flagged first, the one whose labels cost the most first (most labels against the others or gold, then
     # the highest alpha without them), so that a few careless labels do not hide hundreds; then the others by agreement.
@@ -753,7 +768,8 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         notes.append("answers that name no annotator count in alpha and in the named annotators' agreement with the "
                      "others, but get no per-annotator figures of their own")
     if named:
-        annotators, per_annotator = _annotator_stats(table, level, scale, config.careless_margin, set(shown), vocabulary.per_annotator)
+        annotators, per_annotator = _annotator_stats(table, level, scale, config.careless_margin, set(shown), vocabulary.per_annotator,
+                                                     alpha)
     else:
         # "(unknown #2)" is every item's second answer, not a person: alpha and the item figures hold, figures
         # per annotator (agreement with the others, kappa between two of them) would describe no one.
@@ -850,11 +866,13 @@ def measure(ctx: AuditContext) -> AgreementResult | None:
     return result
 
 
-def _review_action(flagged: list[AnnotatorStats], by_name: dict[str, AnnotatorSummary]) -> str:
+def _review_action(flagged: list[AnnotatorStats], by_name: dict[str, AnnotatorSummary], alpha: float | None = None) -> str:
     def share(s: AnnotatorStats) -> str:
         summary = by_name.get(s.annotator)
         parts = []
-        if s.agreement_with_others is not None:
+        if flagged_by_alpha(s):
+            parts.append(alpha_figure(s, alpha))
+        elif s.agreement_with_others is not None:
             parts.append(f"agreement with the others {s.agreement_with_others:.0%}")
         if summary is not None and summary.gold_agreement is not None:
             parts.append(f"with gold {summary.gold_agreement:.0%}")
@@ -879,14 +897,26 @@ def flagged_by_gold(s: AnnotatorStats) -> bool:
     return s.gold_agreement is not None and "gold" in s.flagged_by
 
 
+def flagged_by_alpha(s: AnnotatorStats) -> bool:
+    return s.alpha_without is not None and "alpha" in s.flagged_by
+
+
+def alpha_figure(s: AnnotatorStats, alpha: float | None) -> str:
+    """"alpha without them 0.972, with them 0.717": what flags an annotator at a scaled level."""
+    return f"alpha without them {s.alpha_without:.3f}" + (f", with them {alpha:.3f}" if alpha is not None else "")
+
+
 def gold_figure(s: AnnotatorStats) -> str:
     return f"agrees with gold on {s.gold_agreement:.0%} of {s.gold_items} gold items"
 
 
-def flag_figures(s: AnnotatorStats, *, as_disagreement: bool = False) -> list[str]:
+def flag_figures(s: AnnotatorStats, *, as_disagreement: bool = False, alpha: float | None = None) -> list[str]:
     """The figure(s) that flagged an annotator: a gold-flagged one may share no item, or agree with the others.
-    as_disagreement: the share with the others written as disagreement (the verdict's wording)."""
+    as_disagreement: the share with the others written as disagreement (the verdict's wording). alpha: the
+    overall alpha, beside alpha without them where that flagged them."""
     figures = []
+    if flagged_by_alpha(s):
+        figures.append(alpha_figure(s, alpha))
     if flagged_by_others(s):
         share = 1 - s.agreement_with_others if as_disagreement else s.agreement_with_others
         verb = "disagrees with the others" if as_disagreement else "agrees with their majority"
@@ -1058,11 +1088,13 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
     action = "Tighten the labelling guidelines on the most confused label pairs and adjudicate the disputed items."
     if flagged:
         worst = flagged[0]
-        blame = f"; annotator {worst.annotator} " + (" and ".join(flag_figures(worst, as_disagreement=True))
-                                                     or "is far below the others")
+        figures = flag_figures(worst, as_disagreement=True, alpha=alpha)
+        if flagged_by_alpha(worst):
+            figures[0] = "pulls alpha down: " + figures[0]
+        blame = f"; annotator {worst.annotator} " + (" and ".join(figures) or "is far below the others")
         if len(flagged) > 1:
             blame += f" ({len(flagged) - 1} more annotator(s) flagged)"
-        action = _review_action(flagged, {s.annotator: s for s in result.per_annotator})
+        action = _review_action(flagged, {s.annotator: s for s in result.per_annotator}, alpha)
     case = ""
     if result.case_variants:
         # An export's spelling, not a disagreement: the first thing to fix, before guidelines or annotators.

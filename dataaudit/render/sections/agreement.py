@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Collection
 
-from ...checks.agreement import ci_text, flag_figures, flagged_by_gold, gold_figure, undefined_text
+from ...checks.agreement import ci_text, flag_figures, flagged_by_alpha, flagged_by_gold, gold_figure, undefined_text
 from ...report import Report
 from ..figures import report_figure
 from ...excerpt import distinct_texts
@@ -52,12 +52,13 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
         if annotator.flagged:
             # The figures that flagged them, then their agreement with gold wherever it was measured, as the
             # consistency action gives it: a lead weighs an annotator the others flag by how they did on gold.
-            figures = flag_figures(annotator)
+            figures = flag_figures(annotator, alpha=a.krippendorff_alpha_unrounded)
             if annotator.gold_agreement is not None and not flagged_by_gold(annotator):
                 figures.append(gold_figure(annotator))
             lines.append(f"annotator {names[annotator.annotator]} is far below the others"
                          + (": " + "; ".join(figures) if figures else "") + f" ({annotator.items} labelled)"
-                         + (f"; alpha without them {annotator.alpha_without:.3f}" if annotator.alpha_without is not None else ""))
+                         + (f"; alpha without them {annotator.alpha_without:.3f}"
+                            if annotator.alpha_without is not None and not flagged_by_alpha(annotator) else ""))
     # Told apart over every label, as the size section names them: told apart over only the labels listed here,
     # one label read differently from the size section, and two sharing their head could read as one.
     labels = label_names(report, [s.label for s in a.labels] + [label for p in a.confused_pairs[:3] for label in p.labels]
