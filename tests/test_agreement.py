@@ -703,6 +703,12 @@ def test_negative_ratio_data_is_an_input_error_naming_the_file_line_and_field(tm
                                  "scale starts at a true zero); for values that can be negative use agreement.level = 'interval'")
     config.agreement = AgreementConfig(level="interval")
     assert measure(_ctx(load_dataset(path, config), config)).krippendorff_alpha is not None
+    # written zero-padded, the value read is -1: the rating named is the one in the file, as written
+    padded = _long_csv(tmp_path, rows[:-1] + [(6, "B", "-01")], "padded.csv")
+    config.agreement = AgreementConfig(level="ratio")
+    with pytest.raises(InputError) as raised:
+        measure(_ctx(load_dataset(padded, config), config))
+    assert str(raised.value).startswith(f"{padded}: line 20: field 'label' holds '-01', but ratio data cannot be negative")
 
 
 def test_ratio_data_with_zeros_keeps_zero_against_zero_at_distance_zero(tmp_path):

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from itertools import chain, combinations
 from operator import add
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
@@ -318,15 +318,21 @@ def _as_read(label: str, numbers: bool) -> str:
 
 
 def _where_label(dataset: Dataset, label: str, fields) -> str:
-    """'FILE: line N: field F holds LABEL' for the first rating of `label`, as a data error names its place."""
-    for record in dataset.records:
-        for rating in chain(record.annotations, record.question_annotations):
-            if rating.label != label:
-                continue
-            field = (rating.question or (rating.annotator if rating.annotator in fields.annotator_columns else
-                                         fields.label if record.format == "annotation_long" else "annotations"))
-            return f"{rating.source or record.source}: line {rating.line}: field {field!r} holds {label!r}"
+    """'FILE: line N: field F holds LABEL' for the first rating of `label`, as a data error names its place (a
+    number read as a number, "-01" as -1, is named as the file writes it)."""
+    # as written first: where labels are not read as numbers, "03" is not the "3" an order lacks
+    for record, rating in chain(_ratings_holding(dataset, lambda held: held == label),
+                                _ratings_holding(dataset, lambda held: number_label(held) == label)):
+        field = (rating.question or (rating.annotator if rating.annotator in fields.annotator_columns else
+                                     fields.label if record.format == "annotation_long" else "annotations"))
+        return f"{rating.source or record.source}: line {rating.line}: field {field!r} holds {rating.label!r}"
     return f"label {label!r}"
+
+
+def _ratings_holding(dataset: Dataset, holds) -> Iterator[tuple[Record, Annotation]]:
+    """Every (record, rating) whose label `holds`, in file order."""
+    return ((record, rating) for record in dataset.records
+            for rating in chain(record.annotations, record.question_annotations) if holds(rating.label))
 
 
 def _item_ratings(record: Record, question: str | None, numbers: bool = False) -> tuple[tuple[Annotation, ...], str | None]:
