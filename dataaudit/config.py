@@ -148,7 +148,7 @@ class AgreementConfig:
     level: str = "nominal"
     ordinal_order: list[str] = field(default_factory=list)  # order of text levels for ordinal data
     reliable_alpha: float = 0.800  # Krippendorff: >= 0.800 reliable
-    tentative_alpha: float = 0.667  # 0.667-0.800 tentative conclusions only
+    tentative_alpha: float = 0.667  # 0.667-0.800 tentative conclusions only; 0.667 is read as Krippendorff's 2/3 (agreement.tentative_bound)
     bootstrap_resamples: int = 1000
     seed: int = 0
     careless_margin: float = 0.15  # an annotator this far below the median agreement with the others is flagged

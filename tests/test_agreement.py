@@ -113,6 +113,30 @@ def test_all_identical_ratings_give_undefined_alpha_not_a_crash(tmp_path):
     assert result.percent_agreement == 1.0
 
 
+def test_every_rating_the_same_value_asks_about_the_value_not_for_the_overlap_already_there(tmp_path):
+    from dataaudit.checks.agreement import CHECK, NEED_OVERLAP
+    from dataaudit.checks.base import Status
+
+    rows = [(i, a, "support") for i in range(1, 131) for a in ("a1", "a2")]
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"), agreement=AgreementConfig(bootstrap_resamples=0))
+    ctx = _ctx(load_dataset(_long_csv(tmp_path, rows), config), config)
+    result = CHECK.measure(ctx)
+    assert (result.krippendorff_alpha, result.only_value, result.items_multi) == (None, "support", 130)
+    [finding] = CHECK.judge(result, ctx)
+    assert finding.status == Status.UNKNOWN and NEED_OVERLAP not in finding.action
+    assert finding.action == ("Every rating of the 130 items rated twice or more is 'support': check that the right label "
+                              "field was read (fields.label) and that the export kept every answer; a classifier needs two "
+                              "or more classes, so label examples of the others too.")
+    # another value on an item rated once pairs with nothing: the note says so
+    lonely = CHECK.measure(_ctx(load_dataset(_long_csv(tmp_path, rows + [(131, "a1", "spam")], "lonely.csv"), config), config))
+    assert lonely.only_value == "support" and lonely.note.endswith("other values are only on items rated once")
+    # one annotator: the overlap is what is missing
+    solo = measure_agreement(load_dataset(_long_csv(tmp_path, [(i, "a1", "xy"[i % 2]) for i in range(1, 9)], "solo.csv"), config),
+                             config.agreement)
+    [finding] = CHECK.judge(solo, ctx)
+    assert solo.only_value is None and finding.action == f"To judge consistency, {NEED_OVERLAP}."
+
+
 def test_single_annotator_and_single_ratings(tmp_path):
     result = measure_agreement(_nested(tmp_path, [[("a", "x")], [("a", "y")]]), AgreementConfig())
     assert result.krippendorff_alpha is None and result.note == "only one annotator labelled the data"
@@ -679,6 +703,12 @@ def test_negative_ratio_data_is_an_input_error_naming_the_file_line_and_field(tm
                                  "scale starts at a true zero); for values that can be negative use agreement.level = 'interval'")
     config.agreement = AgreementConfig(level="interval")
     assert measure(_ctx(load_dataset(path, config), config)).krippendorff_alpha is not None
+    # written zero-padded, the value read is -1: the rating named is the one in the file, as written
+    padded = _long_csv(tmp_path, rows[:-1] + [(6, "B", "-01")], "padded.csv")
+    config.agreement = AgreementConfig(level="ratio")
+    with pytest.raises(InputError) as raised:
+        measure(_ctx(load_dataset(padded, config), config))
+    assert str(raised.value).startswith(f"{padded}: line 20: field 'label' holds '-01', but ratio data cannot be negative")
 
 
 def test_ratio_data_with_zeros_keeps_zero_against_zero_at_distance_zero(tmp_path):
@@ -810,9 +840,31 @@ def test_an_alpha_exactly_at_a_threshold_takes_the_grade_it_opens():
     from dataaudit.checks.agreement import alpha_grade
 
     thresholds = AgreementConfig(reliable_alpha=0.8, tentative_alpha=0.667)
-    assert [alpha_grade(a, thresholds) for a in (0.8, 0.7999, 0.667, 0.6669)] == \
-        ["reliable", "tentative", "tentative", "unreliable"]
+    # Krippendorff's .667 is 2/3: 2/3 itself, computed one ulp either side of it, opens the tentative grade
+    assert [alpha_grade(a, thresholds) for a in (0.8, 0.7999, 0.667, 0.6669, 2 / 3, 0.6666666666666665, 0.6666)] == \
+        ["reliable", "tentative", "tentative", "tentative", "tentative", "tentative", "unreliable"]
     assert alpha_grade(None, thresholds) is None
+    # any other bound is the number written
+    assert [alpha_grade(a, AgreementConfig(tentative_alpha=0.6669)) for a in (0.6669, 0.66689)] == ["tentative", "unreliable"]
+
+
+def test_an_alpha_of_exactly_two_thirds_is_tentative_and_reads_so(tmp_path):
+    """Two coders on 18 units, 6 yes/yes, 9 no/no, 3 apart: nominal alpha 1 - 35 * 3 / (15 * 21) = 2/3."""
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.checks.base import Status
+
+    items = ([[("r1", "yes"), ("r2", "yes")]] * 6 + [[("r1", "no"), ("r2", "no")]] * 9 + [[("r1", "yes"), ("r2", "no")]] * 3)
+    config = Config(agreement=AgreementConfig(bootstrap_resamples=0))
+    ctx = _ctx(_nested(tmp_path, items), config)
+    result = CHECK.measure(ctx)
+    assert result.krippendorff_alpha_unrounded == pytest.approx(2 / 3, abs=1e-12)
+    [finding] = CHECK.judge(result, ctx)
+    assert finding.status == Status.WARN
+    assert finding.summary == "Krippendorff's alpha 0.6667 is only tentative (< 0.800)"
+    # just under 2/3 fails, with the places that keep it under
+    import dataclasses
+    [below] = CHECK.judge(dataclasses.replace(result, krippendorff_alpha_unrounded=0.66666), ctx)
+    assert below.status == Status.FAIL and below.summary == "Krippendorff's alpha 0.66666 is below 0.667"
 
 
 def test_the_median_others_are_compared_with_is_the_lower_weighted_median():
@@ -955,3 +1007,148 @@ def test_answers_naming_no_annotator_beside_named_ones_get_no_row_of_their_own(t
     assert all("unknown" not in pair for pair in agreement.cohen_kappa)
     assert agreement.annotators_named and agreement.items == 40
     assert any(n.startswith("answers that name no annotator count in alpha") for n in agreement.notes)
+
+
+def _label_studio_k2011(path, topic=False):
+    """The 2011 data asked three ways in one Label Studio project: a Likert scale as choices a..e (`intent`), a
+    rating (`quality`) and a number (`urgency`); topic: a nominal choice question beside them, no order to it."""
+    cells = k2011_cells()
+    tasks, answer = [], 0
+    for j in range(12):
+        annotations = []
+        for user, coder in enumerate("ABCD", start=11):
+            if cells[coder][j] == ".":
+                continue
+            value = int(cells[coder][j])
+            answer += 1
+            result = [{"from_name": "intent", "to_name": "text", "type": "choices", "value": {"choices": ["abcde"[value - 1]]}},
+                      {"from_name": "quality", "to_name": "text", "type": "rating", "value": {"rating": value}},
+                      {"from_name": "urgency", "to_name": "text", "type": "number", "value": {"number": value}}]
+            if topic:
+                result.append({"from_name": "topic", "to_name": "text", "type": "choices",
+                               "value": {"choices": ["billing" if (j + (coder == "C")) % 2 else "shipping"]}})
+            annotations.append({"id": answer, "completed_by": user, "created_at": f"2026-11-01T09:{answer:02d}:00Z",
+                                "ground_truth": False, "result": result, "was_cancelled": False})
+        tasks.append({"id": j + 1, "annotations": annotations, "predictions": [], "data": {"text": f"unit number {j + 1}"}})
+    path.write_text(json.dumps(tasks))
+    return path
+
+
+def _question_levels(result):
+    return {q.question: (q.level, round(q.krippendorff_alpha, 3)) for q in result.questions}
+
+
+def test_the_configured_level_and_order_apply_to_the_headline_question_and_the_others_keep_their_types(tmp_path):
+    from dataaudit.checks.agreement import measure
+    from dataaudit.config import config_from_dict, config_with_overrides
+
+    path = _label_studio_k2011(tmp_path / "ls.json", topic=True)
+    ordered = config_from_dict({"agreement": {"ordinal_order": list("abcde"), "bootstrap_resamples": 0}}, source="ord.toml")
+    config = config_with_overrides(ordered, {"agreement.level": "ordinal"}, names={"agreement.level": "--level"})
+    result = measure(_ctx(load_dataset(path, config), config))
+    # the order is the Likert question's; the rating keeps its numbers, the number is interval, the topic nominal
+    assert (result.question, result.level, round(result.krippendorff_alpha, 3)) == ("intent", "ordinal", K2011_ALPHA["ordinal"])
+    assert _question_levels(result) == {"intent": ("ordinal", 0.815), "quality": ("ordinal", 0.815),
+                                        "urgency": ("interval", 0.849), "topic": ("nominal", 0.023)}
+    assert result.notes == []
+
+    # a rating named as the headline takes the level named for it; the choice questions stay nominal
+    for level, expected in (("interval", 0.849), ("ratio", 0.797), ("nominal", 0.743)):
+        config = config_with_overrides(Config(), {"fields.question": "quality", "agreement.level": level,
+                                                  "agreement.bootstrap_resamples": 0}, names={"agreement.level": "--level"})
+        result = measure(_ctx(load_dataset(path, config), config))
+        assert (result.question, result.level, round(result.krippendorff_alpha, 3)) == ("quality", level, expected)
+        assert _question_levels(result)["intent"] == ("nominal", 0.743) and _question_levels(result)["topic"][0] == "nominal"
+    # unnamed, the default nominal leaves a rating its own level
+    config = config_with_overrides(Config(), {"fields.question": "quality", "agreement.bootstrap_resamples": 0})
+    assert measure(_ctx(load_dataset(path, config), config)).level == "ordinal"
+
+
+@pytest.mark.parametrize("level", ["ordinal", "interval", "ratio"])
+def test_zero_padded_numbers_are_one_value_with_their_plain_spelling_in_every_figure_at_numeric_levels(tmp_path, level):
+    """Coder C writes 01..05: at a numeric level "03" is 3 to alpha, and so to every other figure of the result."""
+    cells = k2011_cells()
+    padded = tmp_path / "padded.csv"
+    lines = ["id,text,A,B,C,D"] + [f"u{j + 1},unit {j + 1}," + ",".join(
+        "" if cells[a][j] == "." else ("0" + cells[a][j] if a == "C" else cells[a][j]) for a in "ABCD") for j in range(12)]
+    padded.write_text("\n".join(lines) + "\n")
+    plain, _ = write_layout(tmp_path, "wide")
+    config = Config(fields=FieldsConfig(annotator_columns=["A", "B", "C", "D"], id="id"),
+                    agreement=AgreementConfig(level=level, bootstrap_resamples=0))
+    result = measure_agreement(load_dataset(padded, config), config.agreement)
+    reference = measure_agreement(load_dataset(plain, config), config.agreement)
+    assert round(result.krippendorff_alpha, 3) == K2011_ALPHA[level]
+    assert result.percent_agreement == reference.percent_agreement == 0.8182
+    assert [s.label for s in result.labels] == ["1", "2", "3", "4", "5"]
+    assert result.labels == reference.labels and result.confused_pairs == reference.confused_pairs
+    assert [(s.annotator, s.agreement_with_others) for s in result.annotators] == [
+        (s.annotator, s.agreement_with_others) for s in reference.annotators] == [("C", 0.7), ("A", 0.8889), ("B", 0.9), ("D", 0.9091)]
+    assert {label for d in result.disputed for label in d.labels.values()} <= {"1", "2", "3", "4", "5"}
+    # nominal: "03" is a code of its own, as the loader reads it
+    nominal = measure_agreement(load_dataset(padded, config), AgreementConfig(bootstrap_resamples=0))
+    assert "03" in [s.label for s in nominal.labels] and round(nominal.krippendorff_alpha, 4) == 0.3654
+
+
+def test_labels_that_differ_only_in_case_are_named_with_alpha_as_if_folded_and_the_action_asks_for_one_spelling(tmp_path):
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.checks.base import Status
+
+    # three annotators, each spelling the classes their own way; read folded, 8 of 10 items agree fully
+    truth = ["pos", "neg", "pos", "neu", "neg", "pos", "neu", "neg", "pos", "neg"]
+    other = ["pos", "neg", "pos", "neu", "neg", "pos", "neu", "neg", "neg", "pos"]
+    spell = {"a": str.lower, "b": str.capitalize, "c": str.upper}
+    rows = [(i, a, spell[a](truth[i] if a != "c" else other[i])) for i in range(10) for a in "abc"]
+    config = Config(fields=FieldsConfig(annotator="annotator", id="item_id"), agreement=AgreementConfig(bootstrap_resamples=0))
+    ctx = _ctx(load_dataset(_long_csv(tmp_path, rows), config), config)
+    result = CHECK.measure(ctx)
+    plain = measure_agreement(load_dataset(_long_csv(tmp_path, [(i, a, label.lower()) for i, a, label in rows], "plain.csv"),
+                                           config), config.agreement)
+    assert result.case_variants == [["NEG", "Neg", "neg"], ["NEU", "Neu", "neu"], ["POS", "Pos", "pos"]]
+    assert result.alpha_case_folded == plain.krippendorff_alpha == 0.7986 and result.krippendorff_alpha < 0
+    said = ("labels 'NEG', 'Neg', 'neg'; 'NEU', 'Neu', 'neu'; 'POS', 'Pos', 'pos' differ only in case: 3 label(s) if case "
+            "is ignored, alpha 0.799 so")
+    assert result.notes == [said]
+    [finding] = CHECK.judge(result, ctx)
+    assert finding.status == Status.FAIL and finding.summary.endswith(f"is below 0.667; {said}")
+    assert finding.action == ("Write each label one way (some differ only in case) in the export or the labelling tool's "
+                              "label set, then audit again.")
+    # one spelling: nothing said
+    assert plain.case_variants == [] and plain.notes == []
+
+
+def test_at_a_scaled_level_a_careless_rater_is_flagged_by_what_they_do_to_alpha(tmp_path):
+    """Scores of 0-100: exact matches with the others' modal score are rare for everyone, careful or not, so
+    agreement with the majority flagged nobody although alpha rose far without the careless rater."""
+    from dataaudit.checks.agreement import CHECK
+    from dataaudit.checks.base import Status
+
+    rng = np.random.default_rng(7)
+    truth = rng.uniform(0, 100, 80)
+    scores = {name: np.clip(np.round(truth + rng.normal(0, sd, 80)), 0, 100).astype(int)
+              for name, sd in (("r1", 8), ("r2", 8), ("r3", 8), ("careless", 40))}
+    path = tmp_path / "scores.csv"
+    path.write_text("id,text,r1,r2,r3,careless\n" + "".join(
+        f"{i},essay {i}," + ",".join(str(scores[n][i]) for n in ("r1", "r2", "r3", "careless")) + "\n" for i in range(80)))
+    fields = FieldsConfig(annotator_columns=["r1", "r2", "r3", "careless"], id="id")
+    for level in ("interval", "ordinal", "ratio"):
+        config = Config(fields=fields, agreement=AgreementConfig(level=level, bootstrap_resamples=0))
+        ctx = _ctx(load_dataset(path, config), config)
+        result = CHECK.measure(ctx)
+        by_name = {s.annotator: s for s in result.annotators}
+        assert [(s.annotator, s.flagged_by) for s in result.annotators if s.flagged] == [("careless", ("alpha",))], level
+        assert by_name["careless"].alpha_without - result.krippendorff_alpha > 0.15
+        assert max(by_name[r].agreement_with_others for r in ("r1", "r2", "r3")) < 0.5  # exact matches: no help
+    # the interval run's words
+    config = Config(fields=fields, agreement=AgreementConfig(level="interval", bootstrap_resamples=0))
+    ctx = _ctx(load_dataset(path, config), config)
+    result = CHECK.measure(ctx)
+    [finding] = CHECK.judge(result, ctx)
+    careless = next(s for s in result.annotators if s.annotator == "careless")
+    figure = f"alpha without them {careless.alpha_without:.3f}, with them {result.krippendorff_alpha_unrounded:.3f}"
+    assert finding.summary.endswith(f"; annotator careless pulls alpha down: {figure}")
+    assert finding.action == f"Review annotator careless's labels ({figure}) and re-label or drop them; then adjudicate the disputed items."
+    assert finding.status in (Status.WARN, Status.FAIL)
+    # nominal: as before, by agreement with the others' majority alone
+    config = Config(fields=fields, agreement=AgreementConfig(bootstrap_resamples=0))
+    nominal = CHECK.measure(_ctx(load_dataset(path, config), config))
+    assert not any(s.flagged for s in nominal.annotators)

@@ -452,3 +452,26 @@ def test_exact_groups_are_counted_by_what_their_members_share_the_label_not_whol
         [{"prompt": f"question {i}", "completion": f"answer {i}"} for i in range(30)]
     report = audit(write_jsonl(tmp_path / "g.jsonl", generation), Config(task_type="generation"), embed=False)
     assert "1 exact groups (1 with the same target)" in DUPLICATES.build(report).lines[0]
+
+
+def test_the_agreement_section_gives_every_judged_questions_alpha_one_line_each(tmp_path):
+    """A Label Studio export asking the 2011 data three ways: the alphas of the rating and the number questions
+    were only in report.json."""
+    from dataclasses import replace
+
+    from dataaudit.render.sections.agreement import SECTION as AGREEMENT
+    from tests.test_agreement import _label_studio_k2011
+
+    config = config_from_dict({"agreement": {"bootstrap_resamples": 0}})
+    report = audit(_label_studio_k2011(tmp_path / "ls.json"), config, embed=False)
+    lines = AGREEMENT.build(report).lines
+    assert [line for line in lines if line.startswith("question '")] == [
+        "question 'intent' (choices, nominal, headline): 11 of 12 items with two or more answers; Krippendorff's alpha 0.743",
+        "question 'quality' (rating, ordinal): 11 of 12 items with two or more answers; Krippendorff's alpha 0.815",
+        "question 'urgency' (number, interval): 11 of 12 items with two or more answers; Krippendorff's alpha 0.849"]
+    # what the result holds, nothing else: one judged question gets no such line
+    a = report.checks["agreement"]
+    from dataaudit.report import CheckResults
+
+    one = replace(report, checks=CheckResults({**report.checks, "agreement": replace(a, questions=a.questions[:1])}, report.checks.runs))
+    assert not any(line.startswith("question '") for line in AGREEMENT.build(one).lines)

@@ -32,18 +32,20 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, combinations
 from operator import add
-from typing import NamedTuple
+from decimal import Decimal
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
 from ..config import AgreementConfig
 from ..decide.conditions import JUDGED_ONLY_BY
-from ..digits import bound_text, value_text
+from ..digits import bound_text, snapped, value_text
 from ..engine.base import DataSteps, SerialSteps
 from ..errors import ConfigError, InputError, said
 from ..excerpt import plain_excerpt as excerpt
@@ -68,8 +70,9 @@ class AnnotatorStats:
     constant_label: bool
     flagged: bool
     items_compared: int = 0  # of `items`, those someone else labelled too: what agreement_with_others is over
-    # What set them far below: "others" (agreement with the others' majority), "gold" (agreement with gold), or
-    # both; the texts name the figure that did, not a figure that may be high or missing.
+    # What set them far below: "others" (agreement with the others' majority; nominal and set levels), "alpha" (at
+    # ordinal, interval and ratio level: alpha without them far above alpha with them, against the others' change),
+    # "gold" (agreement with gold); the texts name the figure that did, not a figure that may be high or missing.
     flagged_by: tuple[str, ...] = ()
     gold_agreement: float | None = None  # share of their gold items where they match gold
     gold_items: int = 0
@@ -172,6 +175,14 @@ class AgreementResult:
     # bootstrap resamples with no alpha (no variation left in them), left out of alpha_ci
     bootstrap_undefined: int = 0
     disputed_total: int = 0  # items whose labels disagree, of which `disputed` lists the first
+    # The one value every rating of the items rated twice or more holds, where that left alpha undefined: a single
+    # class, or the wrong question or field read, not missing overlap
+    only_value: str | None = None
+    # Labels of the question equal but for case ("POSITIVE", "Positive", "positive"), each group sorted: an export's
+    # spelling, not annotators disagreeing; and alpha with each group read as one label (None where not computed:
+    # an ordinal order ranks the spellings apart)
+    case_variants: list[list[str]] = field(default_factory=list)
+    alpha_case_folded: float | None = None
     # The annotators the Cohen's kappa matrix holds and the per-annotator plot shows: the MAX_ANNOTATORS_IN_MATRIX
     # most active, and every flagged one beside them (all of them in a small crowd); in the annotators' input order.
     plotted_annotators: list[str] = field(default_factory=list)
@@ -184,6 +195,7 @@ class _Table:
     codes: np.ndarray  # annotators x items, float code or nan
     counts: np.ndarray  # items x values, ratings per value
     items: list[Record]
+    numbers: bool = False  # labels that are numbers read as numbers ("03" is "3"): _reads_numbers
 
 
 def _chosen_set(value: str) -> frozenset[str]:
@@ -237,9 +249,10 @@ class LevelMismatch(ValueError):
         return self if self.order_source is None else LevelMismatch(self.label, self.reason, source)
 
 
-def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple[list[str], np.ndarray | None]:
+def _value_order(labels: set[str], level: str, order: list[str]) -> tuple[list[str], np.ndarray | None]:
     """Value labels in code order, and their scale: numeric values for interval/ratio metrics, the distance
-    matrix for set values, None otherwise."""
+    matrix for set values, None otherwise. order: the configured ordinal order where it applies to this question
+    (the headline's text levels), else empty."""
     if level == "set":
         ordered = sorted(labels)
         return ordered, _jaccard_distances(ordered)
@@ -258,13 +271,13 @@ def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple
                                 "that can be negative use " + said("--level interval", "agreement.level = 'interval'"))
         return ordered, np.array([numeric[s] for s in ordered])
     if level == "ordinal":
-        if config.ordinal_order:
-            missing = sorted(labels - set(config.ordinal_order))
+        if order:
+            missing = sorted(labels - set(order))
             if missing:
                 raise LevelMismatch(missing[0], f"({len(missing)} label(s) missing from the order: "
                                     f"{', '.join(map(repr, missing[:5]))}); add them to ordinal_order or fix the labels",
                                     order_source="")
-            return [s for s in config.ordinal_order if s in labels], None
+            return [s for s in order if s in labels], None
         text = sorted(label for label in labels if not _is_number(label))
         if text:
             raise LevelMismatch(text[0], "ordinal text labels need their order: set [agreement] ordinal_order in "
@@ -273,32 +286,66 @@ def _value_order(labels: set[str], level: str, config: AgreementConfig) -> tuple
     return sorted(labels), None
 
 
+# A number as a label may be written: digits with leading zeros too ("03"), unlike the loader's own spelling rule,
+# which keeps "007" a code; at a numeric level the value is what is compared. float() would also take "nan", "inf"
+# and "1_000", which are no rating.
+_NUMBER_LABEL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _is_number(label: str) -> bool:
-    try:
-        float(label)
-    except ValueError:
-        return False
-    return True
+    return _NUMBER_LABEL.fullmatch(label) is not None
+
+
+def number_label(label: str) -> str:
+    """A label that is a number, spelt as the loader spells numbers ("03" and "3.0" are "3"); any other as it is."""
+    if not _is_number(label):
+        return label
+    number = Decimal(label)
+    if abs(number.adjusted()) > 30:  # as the loader keeps `1e5000`: not expanded to 5,000 digits
+        return label
+    return str(int(number)) if number == number.to_integral_value() else format(number.normalize(), "f")
+
+
+def _reads_numbers(level: str, order: list[str]) -> bool:
+    """Whether labels that are numbers are compared as numbers: at interval and ratio level, and at ordinal level
+    where no configured order names the labels. Then "03" and "3" are one value everywhere in the result (alpha,
+    percent agreement, the label and annotator figures), as the metric reads them."""
+    return level in ("interval", "ratio") or (level == "ordinal" and not order)
+
+
+def _as_read(label: str, numbers: bool) -> str:
+    return number_label(label) if numbers else label
 
 
 def _where_label(dataset: Dataset, label: str, fields) -> str:
-    """'FILE: line N: field F holds LABEL' for the first rating of `label`, as a data error names its place."""
-    for record in dataset.records:
-        for rating in chain(record.annotations, record.question_annotations):
-            if rating.label != label:
-                continue
-            field = (rating.question or (rating.annotator if rating.annotator in fields.annotator_columns else
-                                         fields.label if record.format == "annotation_long" else "annotations"))
-            return f"{rating.source or record.source}: line {rating.line}: field {field!r} holds {label!r}"
+    """'FILE: line N: field F holds LABEL' for the first rating of `label`, as a data error names its place (a
+    number read as a number, "-01" as -1, is named as the file writes it)."""
+    # as written first: where labels are not read as numbers, "03" is not the "3" an order lacks
+    for record, rating in chain(_ratings_holding(dataset, lambda held: held == label),
+                                _ratings_holding(dataset, lambda held: number_label(held) == label)):
+        field = (rating.question or (rating.annotator if rating.annotator in fields.annotator_columns else
+                                     fields.label if record.format == "annotation_long" else "annotations"))
+        return f"{rating.source or record.source}: line {rating.line}: field {field!r} holds {rating.label!r}"
     return f"label {label!r}"
 
 
-def _item_ratings(record: Record, question: str | None) -> tuple[tuple[Annotation, ...], str | None]:
-    """The ratings and gold a record holds on `question` of an export (None: its headline annotations and gold)."""
+def _ratings_holding(dataset: Dataset, holds) -> Iterator[tuple[Record, Annotation]]:
+    """Every (record, rating) whose label `holds`, in file order."""
+    return ((record, rating) for record in dataset.records
+            for rating in chain(record.annotations, record.question_annotations) if holds(rating.label))
+
+
+def _item_ratings(record: Record, question: str | None, numbers: bool = False) -> tuple[tuple[Annotation, ...], str | None]:
+    """The ratings and gold a record holds on `question` of an export (None: its headline annotations and gold);
+    numbers: labels that are numbers as numbers (_reads_numbers)."""
     if question is None:
-        return record.annotations, record.gold
-    ratings = tuple(a for a in record.question_annotations if a.question == question and not a.is_gold)
-    gold = next((a.label for a in record.question_annotations if a.question == question and a.is_gold), None)
+        ratings, gold = record.annotations, record.gold
+    else:
+        ratings = tuple(a for a in record.question_annotations if a.question == question and not a.is_gold)
+        gold = next((a.label for a in record.question_annotations if a.question == question and a.is_gold), None)
+    if numbers:
+        ratings = tuple(a if number_label(a.label) == a.label else replace(a, label=number_label(a.label)) for a in ratings)
+        gold = None if gold is None else number_label(gold)
     return ratings, gold
 
 
@@ -315,11 +362,11 @@ class RatingVocabulary:
     per_annotator: dict[str, tuple[int, int, list[float]]]  # annotator -> (gold hits, gold items rated, seconds spent)
 
 
-def rating_vocabulary(records: list[Record], question: str | None) -> RatingVocabulary:
+def rating_vocabulary(records: list[Record], question: str | None, numbers: bool = False) -> RatingVocabulary:
     """The first map step, run where a file's records lie."""
     vocabulary = RatingVocabulary(set(), set(), 0, 0, set(), {})
     for record in records:
-        ratings, gold = _item_ratings(record, question)
+        ratings, gold = _item_ratings(record, question, numbers)
         if not ratings:
             continue
         vocabulary.items += 1
@@ -365,12 +412,12 @@ def _tie(record: Record, ratings: tuple[Annotation, ...]) -> TieItem | None:
 
 
 def coded_items(records: list[Record], question: str | None, annotator_codes: dict[str, int],
-                value_codes: dict[str, int]) -> list[CodedItem | None]:
+                value_codes: dict[str, int], numbers: bool = False) -> list[CodedItem | None]:
     """The second map step, one value per record (None: no rating on the question), run where its file lies."""
     row_starts = {name: code * len(value_codes) for name, code in annotator_codes.items()}
     coded: list[CodedItem | None] = []
     for record in records:
-        ratings, gold = _item_ratings(record, question)
+        ratings, gold = _item_ratings(record, question, numbers)
         if not ratings:
             coded.append(None)
             continue
@@ -381,16 +428,19 @@ def coded_items(records: list[Record], question: str | None, annotator_codes: di
 
 
 def _rating_table(dataset: Dataset, config: AgreementConfig, level: str, question: str | None,
-                  steps: DataSteps) -> tuple[_Table, np.ndarray | None, RatingVocabulary, list[TieItem]] | None:
+                  steps: DataSteps, order: list[str] | None = None) -> tuple[_Table, np.ndarray | None, RatingVocabulary, list[TieItem]] | None:
     """The annotators x items codes and items x values counts of the records rated on `question`, their
-    vocabulary and ties, from the two per-file passes; None when no record is rated."""
-    vocabulary = steps.map_merge(dataset, rating_vocabulary, _merge_vocabularies, question)
+    vocabulary and ties, from the two per-file passes; None when no record is rated. order: the ordinal order
+    this question takes (None: the configured one, as for a layout of one question)."""
+    order = config.ordinal_order if order is None else order
+    numbers = _reads_numbers(level, order)
+    vocabulary = steps.map_merge(dataset, rating_vocabulary, _merge_vocabularies, question, numbers)
     if vocabulary is None or not vocabulary.items:
         return None
     annotators = sorted(vocabulary.annotators)
-    values, scale = _value_order(vocabulary.values, level, config)
+    values, scale = _value_order(vocabulary.values, level, order)
     coded = steps.map_records(dataset, coded_items, question, {a: i for i, a in enumerate(annotators)},
-                              {v: i for i, v in enumerate(values)})
+                              {v: i for i, v in enumerate(values)}, numbers)
     items = [record for record, item in zip(dataset.records, coded) if item is not None]
     rated = [item for item in coded if item is not None]
     per_item = np.fromiter((len(item.cells) for item in rated), dtype=np.int64, count=len(rated))
@@ -401,7 +451,7 @@ def _rating_table(dataset: Dataset, config: AgreementConfig, level: str, questio
     rows, cols = np.nonzero(~np.isnan(codes))
     np.add.at(counts, (cols, codes[rows, cols].astype(int)), 1)
     ties = sorted((item.tie for item in rated if item.tie is not None), key=lambda t: (id_order(t.item_id), t.file, t.lines))
-    return _Table(annotators, values, codes, counts, items), scale, vocabulary, ties
+    return _Table(annotators, values, codes, counts, items, numbers), scale, vocabulary, ties
 
 
 def value_weighted_kappa(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> float:
@@ -468,8 +518,13 @@ def _far_below(scores: dict[str, tuple[float | None, int]], margin: float) -> se
     return flagged
 
 
+SCALED_LEVELS = ("ordinal", "interval", "ratio")  # where a near rating is a near agreement, not a miss
+
+
 def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin: float, alpha_for: set[int],
-                     per_annotator_extras: dict[str, tuple[int, int, list[float]]]) -> tuple[list[AnnotatorStats], list[AnnotatorSummary]]:
+                     per_annotator_extras: dict[str, tuple[int, int, list[float]]],
+                     alpha: float | None = None) -> tuple[list[AnnotatorStats], list[AnnotatorSummary]]:
+    """alpha: the overall alpha, which each annotator's alpha without them is set against at a scaled level."""
     rows = []
     for a, name in enumerate(table.annotators):
         if name.startswith(ANONYMOUS):  # no one's figures (measure_agreement's note)
@@ -499,12 +554,21 @@ def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin
         rows.append((name, items, compared, agreement, alpha_without, len(set(own.tolist())) == 1 and items > 1, gold,
                      gold_items, median_seconds, disagreements))
     # compared unrounded, each on the items it is measured over: the shared items, the gold items
-    below_others = _far_below({r[0]: (r[3], r[2]) for r in rows}, margin)
+    if level in SCALED_LEVELS:
+        # On a scale, exact matches with the others' modal value say little (one of 200 scores of 0-100 match, the
+        # careless rater's as the careful ones'): an annotator is judged by what they do to alpha, at its metric,
+        # the change alpha takes with them in (a careless rater's is far below the others', which are small or up).
+        below_others = set()
+        below_alpha = _far_below({r[0]: (None if alpha is None or r[4] is None else alpha - r[4], r[2]) for r in rows}, margin)
+    else:
+        below_others = _far_below({r[0]: (r[3], r[2]) for r in rows}, margin)
+        below_alpha = set()
     below_gold = _far_below({r[0]: (r[6], r[7]) for r in rows}, margin)
     # An export without annotator ids reads "(unknown #n)", the n-th answer to each item: not a person, so
     # nobody's labels to review.
-    flagged = {name for name in below_others | below_gold if not name.startswith(ANONYMOUS)}
-    flagged_by = {name: tuple(by for by, names in (("others", below_others), ("gold", below_gold)) if name in names)
+    flagged = {name for name in below_others | below_alpha | below_gold if not name.startswith(ANONYMOUS)}
+    flagged_by = {name: tuple(by for by, names in (("others", below_others), ("alpha", below_alpha), ("gold", below_gold))
+                              if name in names)
                   for name in flagged}
     # The flagged first, the one whose labels cost the most first (most labels against the others or gold, then
     # the highest alpha without them), so that a few careless labels do not hide hundreds; then the others by agreement.
@@ -541,6 +605,35 @@ def _label_stats(table: _Table) -> tuple[list[LabelStats], list[ConfusedPair]]:
     return labels, confused[:10]
 
 
+def _case_variants(table: _Table, level: str) -> tuple[list[list[str]], float | None]:
+    """The groups of values equal ignoring case, and alpha with each group one value (nominal and set levels; the
+    loader already dropped surrounding spaces and made runs of spaces one)."""
+    if table.numbers:
+        return [], None
+    groups: dict[str, list[int]] = {}
+    for code, value in enumerate(table.values):
+        groups.setdefault(value.casefold(), []).append(code)
+    variants = [codes for codes in groups.values() if len(codes) > 1]
+    if not variants:
+        return [], None
+    named = sorted(sorted(label_key(table.values[c]) for c in codes) for codes in variants)
+    if level not in ("nominal", "set"):
+        return named, None
+    folded = sorted(groups)
+    counts = np.stack([table.counts[:, groups[key]].sum(axis=1) for key in folded], axis=1)
+    return named, krippendorff_alpha(counts, level, _jaccard_distances(folded) if level == "set" else None)
+
+
+def case_variants_text(variants: list[list[str]], labels: int, alpha_folded: float | None) -> str:
+    """The case variants as the note and the condition say them: "labels 'POSITIVE', 'Positive', 'positive' differ
+    only in case: 3 label(s) if case is ignored, alpha 0.528 so"."""
+    shown = "; ".join(", ".join(f"'{excerpt(label, 40)}'" for label in group) for group in variants[:3])
+    more = f" and {len(variants) - 3} more group(s)" if len(variants) > 3 else ""
+    folded = labels - sum(len(group) - 1 for group in variants)
+    alpha = f", alpha {alpha_folded:.3f} so" if alpha_folded is not None else ""
+    return f"labels {shown}{more} differ only in case: {folded} label(s) if case is ignored{alpha}"
+
+
 def id_order(record_id: str | None) -> tuple[int, int, str]:
     """A sort key for item ids that does not hang on row order: numeric ids by value (9 before 10), then the others
     as text, then records without one."""
@@ -562,7 +655,8 @@ def _disputed(table: _Table, limit: int) -> tuple[list[DisputedItem], int]:
     for j in order[:limit]:
         record = table.items[j]
         result.append(DisputedItem(record.record_id, record.source, list(record.all_lines), excerpt(record.query_text),
-                                   {a.annotator: label_key(a.label) for a in record.annotations}, round(float(per_item[j]), 4)))
+                                   {a.annotator: label_key(_as_read(a.label, table.numbers)) for a in record.annotations},
+                                   round(float(per_item[j]), 4)))
     return result, len(candidates)
 
 
@@ -577,17 +671,43 @@ def _layout(export: AnnotationExport | None, formats: set[str]) -> str:
     return "nested"
 
 
-def _question_level(kind: str, config: AgreementConfig) -> str:
-    """A tool's question type sets the level; a configured level other than nominal orders single choices
-    (a Likert scale asked as choices)."""
+NUMERIC_TYPES = ("rating", "number")  # a tool's typed scales: their values are numbers, ordered as numbers
+LEVELLED_TYPES = ("choices", *NUMERIC_TYPES)  # the types whose level the configured one may set
+
+
+def _question_level(kind: str, config: AgreementConfig, headline: bool, level_named: bool = False) -> str:
+    """The level a question is judged at: its type's, except for the headline question, which takes the configured
+    level where its type has a single value on a scale (a Likert scale asked as choices, a rating judged as interval).
+    A rating or number keeps its type's level against the default nominal; against a nominal level that was named
+    (level_named: a flag or an override) it is compared as categories. The other questions keep their type's level:
+    a second, nominal choice question has no order to give."""
     level = JUDGED_LEVELS[kind]
-    return config.level if kind == "choices" and config.level != "nominal" else level
+    if not headline or kind not in LEVELLED_TYPES:
+        return level
+    if kind == "choices" or config.level != "nominal" or level_named:
+        return config.level
+    return level
+
+
+def _question_order(kind: str, level: str, config: AgreementConfig, headline: bool) -> list[str]:
+    """The configured ordinal order where it applies: to the headline question at ordinal level, unless a tool
+    typed it a rating or number, whose values keep their numeric order."""
+    return list(config.ordinal_order) if headline and level == "ordinal" and kind not in NUMERIC_TYPES else []
+
+
+def _level_note(kind: str, level: str, question: str, config: AgreementConfig, level_named: bool) -> str:
+    """What became of a configured level the headline question does not take: never silently ignored."""
+    if level == config.level or (config.level == "nominal" and not level_named):
+        return ""
+    return (f"agreement level {config.level} does not apply to question '{excerpt(question, 60)}' ({excerpt(kind, 30)}): "
+            f"judged at {level} level, as its type is")
 
 
 def _question_summary(question: str, kind: str, level: str | None, headline: bool, dataset: Dataset,
                       config: AgreementConfig, steps: DataSteps) -> QuestionAgreement:
     """level: None for a question that is not judged (free text, spans)."""
-    built = _rating_table(dataset, config, level, question, steps) if level is not None else None
+    built = (_rating_table(dataset, config, level, question, steps, _question_order(kind, level, config, headline))
+             if level is not None else None)
     if built is None:
         return QuestionAgreement(question, kind, level, headline, 0, 0, 0, 0, None, None)
     table, scale, vocabulary, _ = built
@@ -599,9 +719,11 @@ def _question_summary(question: str, kind: str, level: str | None, headline: boo
                              _round(alpha), _round(percent), vocabulary.gold_items)
 
 
-def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataSteps | None = None) -> AgreementResult | None:
+def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataSteps | None = None, *,
+                      level_named: bool = False) -> AgreementResult | None:
     """None when no record carries annotations (one label per item: nothing to compare). steps: the engine
-    whose tasks do the per-file passes where each file lies; None runs them here.
+    whose tasks do the per-file passes where each file lies; None runs them here. level_named: the level was
+    named (a flag or an override), so a nominal level is honoured on a rating or number headline question.
 
     Raises ValueError when labels do not fit the configured level of measurement.
     """
@@ -611,20 +733,32 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         return None
     steps = steps or SerialSteps()
     question = export.headline if export is not None and export.headline else "label"
-    level = _question_level(export.questions[question], config) if export is not None and export.headline else config.level
-    table, scale, vocabulary, ties = _rating_table(dataset, config, level, None, steps)
+    typed = export is not None and bool(export.headline)
+    kind = export.questions[question] if typed else "label"
+    level = _question_level(kind, config, True, level_named) if typed else config.level
+    order = _question_order(kind, level, config, True) if typed else list(config.ordinal_order)
+    table, scale, vocabulary, ties = _rating_table(dataset, config, level, None, steps, order)
     items = table.items
     per_item_ratings = table.counts.sum(axis=1)
     items_multi = int((per_item_ratings >= 2).sum())
     notes = list(export.notes) if export is not None else []
+    if typed and (level_note := _level_note(kind, level, question, config, level_named)):
+        notes.append(level_note)
     alpha = krippendorff_alpha(table.counts, level, scale)
     note = ""
+    only_value = None
     if len(table.annotators) < 2:
         note = "only one annotator labelled the data"
     elif items_multi == 0:
         note = "every item has a single annotation"
     elif alpha is None:
         note = "every rating is the same value, so there is no variation to agree on (alpha is undefined; percent agreement is 1.0)"
+        pairable = table.counts[per_item_ratings >= 2].sum(axis=0)
+        only_value = label_key(table.values[int(np.argmax(pairable))])
+        if np.count_nonzero(table.counts.sum(axis=0)) > 1:
+            # other values only on items rated once: nothing pairs with them
+            note = ("every rating of the items rated twice or more is the same value, so there is no variation to agree "
+                    "on (alpha is undefined; percent agreement is 1.0); other values are only on items rated once")
     ci, undefined = (alpha_bootstrap(table.counts, level, scale, config.bootstrap_resamples, config.seed)
                      if alpha is not None else (None, 0))
     per_item = pairwise_agreement_per_item(table.counts)
@@ -640,7 +774,8 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         notes.append("answers that name no annotator count in alpha and in the named annotators' agreement with the "
                      "others, but get no per-annotator figures of their own")
     if named:
-        annotators, per_annotator = _annotator_stats(table, level, scale, config.careless_margin, set(shown), vocabulary.per_annotator)
+        annotators, per_annotator = _annotator_stats(table, level, scale, config.careless_margin, set(shown), vocabulary.per_annotator,
+                                                     alpha)
     else:
         # "(unknown #2)" is every item's second answer, not a person: alpha and the item figures hold, figures
         # per annotator (agreement with the others, kappa between two of them) would describe no one.
@@ -658,14 +793,17 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
     scored = [(s.agreement, s.items_compared) for s in per_annotator if s.agreement is not None and s.items_compared]
     weighted = sum(a * n for a, n in scored) / sum(n for _, n in scored) if scored else None
     labels, confused = _label_stats(table)
+    case_variants, alpha_case_folded = _case_variants(table, level)
+    if case_variants:
+        notes.append(case_variants_text(case_variants, len(labels), alpha_case_folded))
     nominal = level == "nominal"
     if export is None:
         questions = [QuestionAgreement(question, "label", level, True, len(items), items_multi, int(per_item_ratings.sum()),
                                        len(table.annotators), _round(alpha), _round(percent), vocabulary.gold_items)]
     else:
-        questions = [_question_summary(q, kind, None if kind not in JUDGED_LEVELS else _question_level(kind, config), q == question,
-                                       dataset, config, steps)
-                     for q, kind in export.questions.items()]
+        questions = [_question_summary(q, q_kind, None if q_kind not in JUDGED_LEVELS else
+                                       _question_level(q_kind, config, q == question, level_named), q == question, dataset, config, steps)
+                     for q, q_kind in export.questions.items()]
     disputed, disputed_total = _disputed(table, config.disputed_limit)
     return AgreementResult(
         layout=_layout(export, vocabulary.formats),
@@ -696,6 +834,9 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
         tie_items=ties[:50],
         note=note,
         notes=notes,
+        only_value=only_value,
+        case_variants=case_variants,
+        alpha_case_folded=_round(alpha_case_folded),
         question=question,
         questions=questions,
         per_annotator=per_annotator,
@@ -719,7 +860,8 @@ NEED_OVERLAP = ("have at least two annotators label an overlapping sample (10-20
 def measure(ctx: AuditContext) -> AgreementResult | None:
     """None when no item carries two annotations on any question: there is nothing to agree on."""
     try:
-        result = measure_agreement(ctx.train.dataset, ctx.config.agreement, ctx.steps)
+        result = measure_agreement(ctx.train.dataset, ctx.config.agreement, ctx.steps,
+                                   level_named="agreement.level" in ctx.config.set_by)
     except LevelMismatch as exc:  # a data file's label the level cannot take: named where it is, as a data error
         raise InputError(f"{_where_label(ctx.train.dataset, exc.label, ctx.config.fields)}, but "
                          f"{exc.order_set_in(ctx.config.source)}") from exc
@@ -730,11 +872,13 @@ def measure(ctx: AuditContext) -> AgreementResult | None:
     return result
 
 
-def _review_action(flagged: list[AnnotatorStats], by_name: dict[str, AnnotatorSummary]) -> str:
+def _review_action(flagged: list[AnnotatorStats], by_name: dict[str, AnnotatorSummary], alpha: float | None = None) -> str:
     def share(s: AnnotatorStats) -> str:
         summary = by_name.get(s.annotator)
         parts = []
-        if s.agreement_with_others is not None:
+        if flagged_by_alpha(s):
+            parts.append(alpha_figure(s, alpha))
+        elif s.agreement_with_others is not None:
             parts.append(f"agreement with the others {s.agreement_with_others:.0%}")
         if summary is not None and summary.gold_agreement is not None:
             parts.append(f"with gold {summary.gold_agreement:.0%}")
@@ -759,14 +903,26 @@ def flagged_by_gold(s: AnnotatorStats) -> bool:
     return s.gold_agreement is not None and "gold" in s.flagged_by
 
 
+def flagged_by_alpha(s: AnnotatorStats) -> bool:
+    return s.alpha_without is not None and "alpha" in s.flagged_by
+
+
+def alpha_figure(s: AnnotatorStats, alpha: float | None) -> str:
+    """"alpha without them 0.972, with them 0.717": what flags an annotator at a scaled level."""
+    return f"alpha without them {s.alpha_without:.3f}" + (f", with them {alpha:.3f}" if alpha is not None else "")
+
+
 def gold_figure(s: AnnotatorStats) -> str:
     return f"agrees with gold on {s.gold_agreement:.0%} of {s.gold_items} gold items"
 
 
-def flag_figures(s: AnnotatorStats, *, as_disagreement: bool = False) -> list[str]:
+def flag_figures(s: AnnotatorStats, *, as_disagreement: bool = False, alpha: float | None = None) -> list[str]:
     """The figure(s) that flagged an annotator: a gold-flagged one may share no item, or agree with the others.
-    as_disagreement: the share with the others written as disagreement (the verdict's wording)."""
+    as_disagreement: the share with the others written as disagreement (the verdict's wording). alpha: the
+    overall alpha, beside alpha without them where that flagged them."""
     figures = []
+    if flagged_by_alpha(s):
+        figures.append(alpha_figure(s, alpha))
     if flagged_by_others(s):
         share = 1 - s.agreement_with_others if as_disagreement else s.agreement_with_others
         verb = "disagrees with the others" if as_disagreement else "agrees with their majority"
@@ -790,14 +946,28 @@ def undefined_text(result: AgreementResult) -> str:
             "to give an alpha")
 
 
+KRIPPENDORFF_TENTATIVE = 2 / 3  # Krippendorff's ".667" is 2/3 written to three places
+
+
+def tentative_bound(agreement: AgreementConfig) -> float:
+    """The tentative bound alpha is compared with: a configured 0.667 (the default) is Krippendorff's .667, which
+    is 2/3, so an alpha of exactly 2/3 (two coders, 3 of 18 units apart) is tentative, not "below 0.667"."""
+    if agreement.tentative_alpha == round(KRIPPENDORFF_TENTATIVE, 3):
+        return KRIPPENDORFF_TENTATIVE
+    return agreement.tentative_alpha
+
+
 def alpha_grade(alpha: float | None, agreement: AgreementConfig) -> str | None:
     """Krippendorff's reading of an alpha by the configured thresholds: what the consistency condition judges
     and what the per-file breakdown marks each file with."""
     if alpha is None:
         return None
+    tentative = tentative_bound(agreement)
+    # alpha sums floats: 2/3 computed may miss 2/3 by one ulp either way
+    alpha = snapped(alpha, agreement.reliable_alpha, tentative)
     if alpha >= agreement.reliable_alpha:
         return "reliable"
-    return "tentative" if alpha >= agreement.tentative_alpha else "unreliable"
+    return "tentative" if alpha >= tentative else "unreliable"
 
 
 def _label_noise_switched_off(ctx: AuditContext) -> str:
@@ -908,31 +1078,52 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
                 summary += f"; {HELD_FOR_AGREEMENT}"
             elif single_labels:
                 summary += f"; {single_labels}"
-        return [Finding("consistency", Status.UNKNOWN, summary, evidence, f"To judge consistency, {NEED_OVERLAP}.")]
+        action = f"To judge consistency, {NEED_OVERLAP}."
+        if result.only_value is not None:
+            # More overlap of the same kind never gives an alpha: the one value is what to look into.
+            read = (("question", said("--question", "fields.question")) if result.export is not None else
+                    ("columns", said("--annotator-columns", "fields.annotator_columns")) if result.layout == "wide" else
+                    ("label field", said("--label-field", "fields.label")))
+            action = (f"Every rating of the {result.items_multi:,} items rated twice or more is "
+                      f"'{excerpt(result.only_value, 60)}': check that the right {read[0]} was read ({read[1]}) and that "
+                      "the export kept every answer; a classifier needs two or more classes, so label examples of the "
+                      "others too.")
+        return [Finding("consistency", Status.UNKNOWN, summary, evidence, action)]
     flagged = [a for a in result.annotators if a.flagged]
     blame = ""
     action = "Tighten the labelling guidelines on the most confused label pairs and adjudicate the disputed items."
     if flagged:
         worst = flagged[0]
-        blame = f"; annotator {worst.annotator} " + (" and ".join(flag_figures(worst, as_disagreement=True))
-                                                     or "is far below the others")
+        figures = flag_figures(worst, as_disagreement=True, alpha=alpha)
+        if flagged_by_alpha(worst):
+            figures[0] = "pulls alpha down: " + figures[0]
+        blame = f"; annotator {worst.annotator} " + (" and ".join(figures) or "is far below the others")
         if len(flagged) > 1:
             blame += f" ({len(flagged) - 1} more annotator(s) flagged)"
-        action = _review_action(flagged, {s.annotator: s for s in result.per_annotator})
+        action = _review_action(flagged, {s.annotator: s for s in result.per_annotator}, alpha)
+    case = ""
+    if result.case_variants:
+        # An export's spelling, not a disagreement: the first thing to fix, before guidelines or annotators.
+        case = "; " + case_variants_text(result.case_variants, len(result.labels), result.alpha_case_folded)
+        action = ("Write each label one way (some differ only in case) in the export or the labelling tool's label "
+                  "set, then audit again" + (f"; then: {action[0].lower()}{action[1:]}" if flagged else "."))
     ci = f" (95% CI {ci_text(result.alpha_ci)}{undefined_text(result)})" if result.alpha_ci else ""
     grade = alpha_grade(alpha, config.agreement)
-    # Written against both bounds, as every section writes it: 0.66704 read 0.667 here and 0.66704 there.
-    shown = value_text(alpha, reliable, tentative)
+    # Written against both bounds, as every section writes it: 0.66704 read 0.667 here and 0.66704 there. Against
+    # 2/3 too where that is the bound compared with: 0.66666 read 0.6667 "below 0.667" beside a tentative 0.66669.
+    compared = tentative_bound(config.agreement)
+    near_compared = snapped(alpha, compared) == compared
+    shown = value_text(alpha, reliable, tentative, *([] if near_compared or compared == tentative else [compared]))
     if grade == "reliable":
         bound = bound_text(reliable)
-        return [Finding("consistency", Status.PASS, f"{about}Krippendorff's alpha {shown}{ci} >= {bound}{blame}", evidence,
-                        action if flagged else "")]
+        return [Finding("consistency", Status.PASS, f"{about}Krippendorff's alpha {shown}{ci} >= {bound}{blame}{case}", evidence,
+                        action if flagged or case else "")]
     if grade == "tentative":
         bound = bound_text(reliable)
-        return [Finding("consistency", Status.WARN, f"{about}Krippendorff's alpha {shown}{ci} is only tentative (< {bound}){blame}",
+        return [Finding("consistency", Status.WARN, f"{about}Krippendorff's alpha {shown}{ci} is only tentative (< {bound}){blame}{case}",
                         evidence, action)]
     bound = bound_text(tentative)
-    return [Finding("consistency", Status.FAIL, f"{about}Krippendorff's alpha {shown}{ci} is below {bound}{blame}",
+    return [Finding("consistency", Status.FAIL, f"{about}Krippendorff's alpha {shown}{ci} is below {bound}{blame}{case}",
                     evidence, action)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Collection
 
-from ...checks.agreement import ci_text, flag_figures, flagged_by_gold, gold_figure, undefined_text
+from ...checks.agreement import ci_text, flag_figures, flagged_by_alpha, flagged_by_gold, gold_figure, undefined_text
 from ...report import Report
 from ..figures import report_figure
 from ...excerpt import distinct_texts
@@ -37,6 +37,11 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
              f"Fleiss' kappa {_fmt(a.fleiss_kappa)}; Gwet's AC1 {_fmt(a.gwet_ac1)}",
              f"{a.items} items, {a.items_multi} with two or more labels ({a.share_multi:.0%}), {annotators}, layout {a.layout}; "
              f"training label: {source}" + (f", {a.ties} ties (resolved to the first label alphabetically)" if a.ties else "")]
+    # Every judged question of an export, one line each: the headline's alpha decides consistency, but a lead
+    # reads here that the rating question is reliable while the choice question is only tentative.
+    judged = [q for q in a.questions if q.level is not None]
+    if len(judged) > 1:
+        lines.extend(question_line(q, a, report) for q in judged)
     if a.note:
         lines.append(a.note)
     # What the reading set aside or joined (unlabelled items, rejects, missing annotator ids, one task in two
@@ -47,12 +52,13 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
         if annotator.flagged:
             # The figures that flagged them, then their agreement with gold wherever it was measured, as the
             # consistency action gives it: a lead weighs an annotator the others flag by how they did on gold.
-            figures = flag_figures(annotator)
+            figures = flag_figures(annotator, alpha=a.krippendorff_alpha_unrounded)
             if annotator.gold_agreement is not None and not flagged_by_gold(annotator):
                 figures.append(gold_figure(annotator))
             lines.append(f"annotator {names[annotator.annotator]} is far below the others"
                          + (": " + "; ".join(figures) if figures else "") + f" ({annotator.items} labelled)"
-                         + (f"; alpha without them {annotator.alpha_without:.3f}" if annotator.alpha_without is not None else ""))
+                         + (f"; alpha without them {annotator.alpha_without:.3f}"
+                            if annotator.alpha_without is not None and not flagged_by_alpha(annotator) else ""))
     # Told apart over every label, as the size section names them: told apart over only the labels listed here,
     # one label read differently from the size section, and two sharing their head could read as one.
     labels = label_names(report, [s.label for s in a.labels] + [label for p in a.confused_pairs[:3] for label in p.labels]
@@ -77,6 +83,17 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     return SectionContent(lines, [Table("Annotators", headers, annotators, collapsed=False),
                                   Table(f"Most disputed items ({a.disputed_total})", ["item" if named else "file", "lines", "text", "labels"], disputed,
                                         total=a.disputed_total, full_list="raise agreement.disputed_limit to list more")])
+
+
+def question_line(q, a, report: Report) -> str:
+    """"question 'quality' (rating, ordinal): 11 of 12 items with two or more answers; Krippendorff's alpha 0.815";
+    the headline's alpha written as the condition writes it."""
+    if q.headline:
+        alpha = alpha_text(a, report)
+    else:
+        alpha = _fmt(q.krippendorff_alpha)
+    return (f"question '{text(q.question, 60)}' ({text(q.type, 30)}, {q.level}{', headline' if q.headline else ''}): "
+            f"{q.items_multi} of {q.items} items with two or more answers; Krippendorff's alpha {alpha}")
 
 
 def annotator_names(a) -> dict[str, str]:
