@@ -365,6 +365,18 @@ def test_a_value_a_duplicate_key_hides_from_json_loads_is_redacted_too(tmp_path)
         (1, "(line)", "email"), (2, "(line)", "email")]
 
 
+
+def test_an_integer_longer_than_python_reads_is_redacted_as_raw_text_not_a_traceback(tmp_path):
+    """int() refuses a literal over 4,300 digits with a ValueError that is no JSONDecodeError: redact crashed."""
+    source = tmp_path / "big.jsonl"
+    huge = "9" * 4301
+    source.write_text('{"text": "ok", "label": "a"}\n'
+                      f'{{"text": "mail jo@example.com", "label": "b", "meta": {huge}}}\n', encoding="utf-8")
+    summary = redact(source, tmp_path / "clean.jsonl", Config())
+    assert (tmp_path / "clean.jsonl").read_text(encoding="utf-8") == (
+        '{"text": "ok", "label": "a"}\n' f'{{"text": "mail <EMAIL>", "label": "b", "meta": {huge}}}\n')
+    assert [(e["line"], e["field"]) for e in map(json.loads, summary.sidecar.read_text().splitlines())] == [(2, "(line)")]
+
 SPANNED_LINE = (' \t{ "k\\"ey\\u00e9" : [ 0 , -0 , 12 , -1.5 , 0.10 , 1e0 , 2E+3 , -7.25e-2 , 12345678901234567890 ,'
                 ' [ [ ] , { } , [ "in\\\\ner" , { "deep" : [ null ] } ] ] ] ,"s":"a\\nb\\t\\/\\ud83d\\ude00\\"q",\r\n'
                 '  "t" :true,"f": false , "n" :null, "nan": NaN, "inf": [Infinity, -Infinity], "dup": 1, "dup": {"x": "last"} } \r\n')

@@ -101,8 +101,8 @@ class _Redactor:
             obj = json.loads(line, object_pairs_hook=_without_duplicate_keys)
             copy, notes = self._redacted(obj)
             patched = line if copy is obj else _patched_line(line, obj, copy)
-        except (json.JSONDecodeError, _DuplicateKey, RecursionError):
-            # Malformed JSON, a key written twice (json.loads would keep only the last value: the first, never
+        except (ValueError, RecursionError):  # json.JSONDecodeError and _DuplicateKey are ValueErrors
+            # Malformed JSON, an integer longer than Python reads (int's 4,300-digit limit), a key written twice (json.loads would keep only the last value: the first, never
             # walked, would be copied as it was), or nested so deep that what reads it back (json.dumps, comparing) runs out of
             # recursion where the parser did not: redact the raw text all the same.
             new, findings = redact_text(line, self.options)
