@@ -242,8 +242,25 @@ def test_answers_that_look_like_a_missing_value_marker_are_kept_as_labels_and_na
     wide.write_text("id,text,A,B,C\n1,foo,x,NA,x\n2,bar,NA,null,y\n3,baz,x,y,x\n", encoding="utf-8")
     with pytest.warns(InputWarning) as caught:
         ds = load_dataset(wide, Config(fields=FieldsConfig(annotator_columns=["A", "B", "C"])))
-    assert [[a.label for a in r.annotations] for r in ds.records] == [["x", "NA", "x"], ["NA", "null", "y"], ["x", "y", "x"]]
+    # "null" is a missing value as the plain loader reads it (values.label_text): one rating fewer, not a label
+    assert [[a.label for a in r.annotations] for r in ds.records] == [["x", "NA", "x"], ["NA", "y"], ["x", "y", "x"]]
     assert [str(w.message) for w in caught] == [
-        f"{wide}: annotators' answers 'NA' (2), 'null' (1) are read as labels, though they look like a missing-value marker; "
+        f"{wide}: annotators' answers 'NA' (2) are read as labels, though they look like a missing-value marker; "
         "if they mean no answer, leave those cells empty (or the nested label null): a missing answer is one rating fewer "
         "for its item, not a class"]
+
+
+def test_a_named_label_field_the_records_lack_lists_the_fields_they_have_instead_of_asking_for_the_flag_given(tmp_path):
+    """--label-field intent on a text,label export said "use --label-field to name it": the flag already given."""
+    from dataaudit.config import config_from_dict
+
+    path = tmp_path / "b.csv"
+    path.write_text("text,Intent \nwhere is my card,card_arrival\nrefund please,refund\n", encoding="utf-8")
+    named = load_dataset(path, config_from_dict({"fields": {"label": "intent"}, "task_type": "classification"}))
+    assert {(e.field, e.message) for e in named.errors} == {(
+        "intent", "missing (a text record needs a label; the record's fields: Intent, text; field 'Intent' differs from "
+                  "'intent' only in case or surrounding spaces: name it exactly, or rename the column)")}
+    path.write_text("text,intent\nwhere is my card,card_arrival\n", encoding="utf-8")
+    default = load_dataset(path, config_from_dict({"task_type": "classification"}))
+    assert [e.message for e in default.errors] == [
+        "missing (a text record needs a label; use --label-field to name it, or --task-type generation for plain text)"]

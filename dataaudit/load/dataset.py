@@ -17,7 +17,7 @@ from typing import Any
 from ..config import Config, FieldsConfig
 from ..errors import InputError, InputWarning
 from .files import PERMISSION_DENIED, Row, folder_name, read_rows
-from .readers import READERS, Parsed, detect, read_text, text_fields
+from .readers import READERS, Parsed, detect, fields_shown, near_name, read_text, text_fields
 from .annotation_tools import detect_export, read_export
 from .annotation_tools.common import normalise_annotator
 from .records import Annotation, Dataset, InputFile, Record, RecordError
@@ -39,7 +39,7 @@ OTHER_FIELDS_ADVICE = {
 
 
 # NaN as exports spell it in a cell: an empty answer; "inf" stays an error (a number out of range, not a gap).
-_NAN_SPELLINGS = frozenset({"nan", "+nan", "-nan"})
+_NAN_SPELLINGS = frozenset({"nan", "+nan", "-nan", "null"})  # null too: values.label_text refuses it as a missing value
 
 
 class RecordParser:
@@ -125,8 +125,10 @@ class RecordParser:
                 raise Invalid("annotations", "no annotator gave a label (each entry's label is null, empty or NaN)")
             if f.label in obj:  # present but null or "": the export wrote no label, the field name is right
                 raise Invalid(f.label, f"is {'null' if obj[f.label] is None else 'empty'} (a text record needs a label)")
-            raise Invalid(f.label, "missing (a text record needs a label; use --label-field to name it, or --task-type generation "
-                                   "for plain text)")
+            # A label field the user named and the record lacks is a misspelt name: the fields it has tell the fix.
+            hint = ("use --label-field to name it, or --task-type generation for plain text" if f.label == FieldsConfig.label
+                    else f"the record's fields: {fields_shown(obj)}{near_name(obj, f.label)}")
+            raise Invalid(f.label, f"missing (a text record needs a label; {hint})")
         if label is None and (annotations or gold is not None):
             label = gold if gold is not None else majority_label(annotations, self.level, self.ordinal_order)
         if label is None and parsed.target is not None and parsed.target_is_class and self.target_is_label:
@@ -309,7 +311,7 @@ def _split_note(split: list[tuple[str, str, int, str, int]]) -> str:
 
 # How exports write "no value" (R's write.csv writes NA, pandas' to_csv None as "", SQL dumps NULL): read as a label,
 # each made a class of its own that every real answer disagrees with; named, not dropped, as "None" can be a class.
-_MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "null", "none", "nil"})
+_MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "none", "nil"})  # "null" is no answer at all (_NAN_SPELLINGS)
 
 
 def _marker_notes(records: list[Record]) -> list[str]:

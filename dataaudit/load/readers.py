@@ -811,13 +811,17 @@ def near_name(obj: Mapping, wanted: str) -> str:
             "exactly, or rename the column")
 
 
+def fields_shown(obj: Mapping) -> str:
+    """The record's field names for an error that says a field is missing: naming them turns a misspelt flag (or
+    a nested field) into a one-step fix. The names are data too: excerpts (a key can hold an e-mail, a token or
+    70,000 characters)."""
+    return (", ".join(key_name(name) for name in sorted(map(str, obj))[:8]) + (", ..." if len(obj) > 8 else "")) or "none"
+
+
 def read_text(obj: dict, f: FieldsConfig, role: str, text_field: str = "text") -> Parsed:
     first, second = text_fields(obj, f, text_field)
     if first not in obj:
-        # Naming the fields the record has turns a misspelt --text-field (or a nested one) into a one-step fix.
-        # The field names are data too: excerpts (a key can hold an e-mail, a token or 70,000 characters).
-        shown = ", ".join(key_name(name) for name in sorted(map(str, obj))[:8]) + (", ..." if len(obj) > 8 else "")
-        raise Invalid(first, f"missing (the record's fields: {shown or 'none'}){near_name(obj, first)}")
+        raise Invalid(first, f"missing (the record's fields: {fields_shown(obj)}){near_name(obj, first)}")
     parts = [scalar_text(obj[first], first)]
     if second is not None:
         if second not in obj:
