@@ -344,3 +344,28 @@ def test_the_size_check_imports_nothing_from_the_render_layer_and_names_labels_a
     assert size_check.distinct_texts is excerpt_rules.distinct_texts and not hasattr(sections_base, "distinct_texts")
     assert "LABEL_WIDTH" not in vars(size_check) or size_check.LABEL_WIDTH is excerpt_rules.LABEL_WIDTH
     assert size_section.LABEL_WIDTH == excerpt_rules.LABEL_WIDTH == 40
+
+
+@pytest.mark.parametrize("row", [
+    chat(" ".join(["word"] * 30_000), "a b", system=None),  # a chat line: the loader keeps its source, not an uncut copy
+    {"prompt": " ".join(["word"] * 30_000), "completion": "a b"},  # the loader keeps the uncut texts (Record.uncut)
+])
+def test_an_input_the_loader_cut_to_100000_characters_is_counted_whole(tmp_path, row):
+    from dataaudit.render.sections.size import _build
+
+    rows = [chat("one two three", "a b", system=None), row]
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="generation"))
+    assert ds.records[1].truncated and len(ds.records[1].input_text) == 100_000
+    result = measure_size(ds, WORDS, SizeConfig(context_limit=4096))
+    # 30,000 words, not the 20,000 of its first 100,000 characters
+    assert (result.input_tokens.max, result.input_tokens.total) == (30_000, 30_003)
+    assert result.over_context_examples[0].tokens == 30_002
+    assert (result.cut_examples, result.cut_counted) == (1, 0)
+
+    class _Report:
+        checks = {"size": result}
+        usable = None
+        usable_after_deduplication = False
+
+    lines = _build(_Report()).lines
+    assert "1 example was longer than the 100,000 characters the loader keeps for comparison; counted whole" in lines

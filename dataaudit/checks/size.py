@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import Config, SizeConfig
+from ..config import Config, FieldsConfig, SizeConfig
 from ..digits import against
 from ..excerpt import LABEL_WIDTH, distinct_texts
-from ..load.readers import without_tools_turn
+from ..load.readers import READERS, without_tools_turn
 from ..load.records import Dataset, Record
 from ..tokens import TokenCounter, load_token_counter
 from .base import AuditContext, Check, Finding, Status
@@ -59,6 +59,11 @@ class SizeResult:
     # distinct texts with words the WordPiece counter cannot read (Thai, emoji, a word over its 100-character
     # limit), each counted as the larger of its WordPiece and o200k_base counts (tokens._recount)
     recounted: int = 0
+    # Examples the loader cut to MAX_TEXT_CHARS: counted whole where their whole text could be read again
+    # (Record.uncut, or a chat line's kept source), else on the cut text: cut_counted says how many such
+    # counts are floors.
+    cut_examples: int = 0
+    cut_counted: int = 0
     length_judged_by: str = ""  # the target model whose training limit judges length (checks.tokens); "" = context_limit here
     input_token_counts: list[int] = field(default_factory=list, repr=False, metadata={"json": False})  # for plots
     target_token_counts: list[int] = field(default_factory=list, repr=False, metadata={"json": False})
@@ -72,23 +77,45 @@ def _stats(counts: list[int]) -> TokenStats | None:
                       int(values.max()), int(values.sum()), round(float(values.mean()), 2))
 
 
+def whole_texts(record: Record) -> tuple[str, str | None, bool]:
+    """(input, target, whether they are whole): the texts a trainer reads. The loader cuts a text at
+    MAX_TEXT_CHARS for embedding and comparison and keeps the uncut one (`Record.uncut`), except for a record
+    whose parsed source it keeps (a chat line, an OpenAI DPO line): that one is read again from its source."""
+    if not record.truncated:
+        return record.input_text, record.target, True
+    if record.uncut is not None:
+        return record.uncut[0], record.uncut[1], True
+    reader = READERS.get(record.format)
+    if isinstance(record.raw, dict) and reader is not None:
+        try:
+            parsed = reader(record.raw, FieldsConfig(), "train")
+        except Exception:  # a source read under other field names than the defaults: counted cut, and said
+            return record.input_text, record.target, False
+        return parsed.input_text, parsed.target, True
+    return record.input_text, record.target, False
+
+
 def counted_input(record: Record) -> tuple[str, str]:
     """(the input as its words are counted, the tools it offers as JSON, "" for none). The `[tools 1a2b3c4d5e6f]`
     turn that opens an input offering tools is the loader's key, a hash no model reads: the definitions are what a
     trainer renders into the prompt (a chat template writes them as JSON) and what OpenAI bills, so they are
     counted in its place (Record.tools, in every shape: a TRL or ShareGPT row keeps no source line, and its tools
-    went uncounted). An input that offers none is counted whole, one that starts as a digest does too."""
+    went uncounted). An input that offers none is counted whole, one that starts as a digest does too. The
+    input is the uncut one (`whole_texts`): a 376,263-character turn counted on its first 100,000 characters
+    read as 18,594 tokens of its 70,000."""
+    text = whole_texts(record)[0]
     if record.tools is None:
-        return record.input_text, ""
-    return without_tools_turn(record.input_text), record.tools
+        return text, ""
+    return without_tools_turn(text), record.tools
 
 
 def counted_texts(records: list[Record], inputs: list[tuple[str, str]] | None = None) -> list[str]:
     """Every distinct text token_lengths counts: inputs (as counted; inputs: their counted_input where known),
     tool sets and targets."""
     inputs = inputs if inputs is not None else [counted_input(r) for r in records]
+    targets = [whole_texts(r)[1] for r in records]
     return list(dict.fromkeys([text for text, _ in inputs] + [tools for _, tools in inputs if tools]
-                              + [r.target for r in records if r.target is not None]))
+                              + [t for t in targets if t is not None]))
 
 
 def token_lengths(records: list[Record], tokens: TokenCounter) -> list[tuple[int, int | None]]:
@@ -96,10 +123,11 @@ def token_lengths(records: list[Record], tokens: TokenCounter) -> list[tuple[int
     its input's. Each distinct string is tokenised once: a classification set's targets are a few labels repeated
     on every record, a tool set is the same on many."""
     inputs = [counted_input(r) for r in records]
+    targets = [whole_texts(r)[1] for r in records]
     distinct = counted_texts(records, inputs)
     count_of = dict(zip(distinct, tokens.count(distinct)))
-    return [(count_of[text] + (count_of[tools] if tools else 0), None if r.target is None else count_of[r.target])
-            for (text, tools), r in zip(inputs, records)]
+    return [(count_of[text] + (count_of[tools] if tools else 0), None if target is None else count_of[target])
+            for (text, tools), target in zip(inputs, targets)]
 
 
 @functools.lru_cache(maxsize=2)
@@ -133,6 +161,8 @@ def measure_size(dataset: Dataset, tokens: TokenCounter, config: SizeConfig,
         over_context=None if length_judged_by else len(over),
         over_context_examples=over[:MAX_LINES_LISTED],
         length_judged_by=length_judged_by,
+        cut_examples=sum(r.truncated for r in records),
+        cut_counted=sum(not whole_texts(r)[2] for r in records if r.truncated),
         input_token_counts=input_counts,
         target_token_counts=target_counts,
     )

@@ -6,6 +6,7 @@ from typing import Collection, Iterable
 
 from ...digits import value_text
 from ...excerpt import LABEL_WIDTH, distinct_texts
+from ...load.values import MAX_TEXT_CHARS
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, add_json, json_written
 
@@ -68,6 +69,12 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
         if stats:
             lines.append(f"{name} tokens: min {token_figure(stats.min)}, median {token_figure(stats.median)}, p95 {token_figure(stats.p95)}, "
                          f"max {token_figure(stats.max)}, total {token_figure(stats.total)}")
+    cut = getattr(s, "cut_examples", 0)
+    if cut:
+        floors = getattr(s, "cut_counted", 0)
+        lines.append(f"{cut:,} example{' was' if cut == 1 else 's were'} longer than the {MAX_TEXT_CHARS:,} characters the loader keeps for "
+                     + ("comparison; counted whole" if not floors else
+                        f"comparison; {floors:,} of them counted on the cut text, so these figures are floors"))
     if s.over_context:
         lines.append(f"{s.over_context} example{' exceeds' if s.over_context == 1 else 's exceed'} the {s.context_limit}-token context limit (first: line "
                      + ", ".join(str(o.line) for o in s.over_context_examples[:5]) + ")")
