@@ -369,3 +369,22 @@ def test_an_input_the_loader_cut_to_100000_characters_is_counted_whole(tmp_path,
 
     lines = _build(_Report()).lines
     assert "1 example was longer than the 100,000 characters the loader keeps for comparison; counted whole" in lines
+
+
+def test_an_imbalance_ratio_above_a_bound_its_rounding_reaches_warns_and_reads_above_it(tmp_path):
+    """100 / 30 = 3.33333... was stored as 3.3333 and compared so: equal to a bound of 3.3333, it passed."""
+    from dataaudit.api import audit
+    from dataaudit.checks.size import scale_finding as scale_condition
+    from dataaudit.render.sections.size import SECTION as SIZE
+
+    rows = [{"text": f"text number {i}", "label": "a" if i < 100 else ("b" if i < 130 else "c")} for i in range(160)]
+    config = Config(task_type="format")
+    config.balance.warn_imbalance_ratio = 3.3333
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), config)
+    balance = measure_balance(ds, config.balance)
+    assert balance.imbalance_ratio == 3.3333 and balance.imbalance_ratio_unrounded == 100 / 30
+    condition = scale_condition(measure_size(ds, WORDS, config.size), balance, None, config)
+    assert condition.status == "warn" and condition.evidence["imbalance_ratio_unrounded"] == 100 / 30
+    assert "the largest label has 3.33333x the examples of the smallest (warn above 3.3333)" in condition.summary
+    report = audit(tmp_path / "a.jsonl", config, embed=False)
+    assert any("imbalance ratio 3.33333," in line for line in SIZE.build(report).lines)

@@ -201,6 +201,12 @@ def _a_task(task: str) -> str:
     return f"{'an' if task[:1] in 'aeiou' else 'a'} {task} task"
 
 
+def unrounded_ratio(balance) -> float:
+    """The imbalance ratio as computed, which a bound judges; the rounded one where a stored result lacks it."""
+    unrounded = getattr(balance, "imbalance_ratio_unrounded", None)
+    return balance.imbalance_ratio if unrounded is None else unrounded
+
+
 def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_type_reason: str = "") -> Finding:
     usable = usable_examples(size, duplicates)
     required = config.min_examples()
@@ -240,11 +246,13 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
         more = f" and {len(balance.rare_labels) - 5} more" if len(balance.rare_labels) > 5 else ""
         problems.append(f"{len(balance.rare_labels)} label(s) under {balance.min_label_count} examples: {listed}{more}")
         remedies.append("add examples for the rare labels (or merge them)")
-    if balance is not None and balance.imbalance_ratio > config.balance.warn_imbalance_ratio:
+    imbalance = None if balance is None else unrounded_ratio(balance)
+    if imbalance is not None and imbalance > config.balance.warn_imbalance_ratio:
         evidence["imbalance_ratio"] = balance.imbalance_ratio
+        evidence["imbalance_ratio_unrounded"] = imbalance
         # One rounding for the ratio in every view: the size section writes it with value_text too ("32.333",
         # where this read "32.3333x").
-        ratio, bound = against(balance.imbalance_ratio, config.balance.warn_imbalance_ratio)
+        ratio, bound = against(imbalance, config.balance.warn_imbalance_ratio)
         problems.append(f"the largest label has {ratio}x the examples of the smallest (warn above {bound})")
         remedies.append("add examples for the smaller labels (or cap the largest)")
     if size.over_context and size.over_context / size.examples > config.size.max_over_context_share:

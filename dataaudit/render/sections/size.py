@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Collection, Iterable
 
+from ...checks.size import unrounded_ratio
 from ...digits import value_text
 from ...excerpt import LABEL_WIDTH, distinct_texts
 from ...load.values import MAX_TEXT_CHARS
@@ -83,7 +84,7 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     if b is not None:
         entropy = "n/a" if b.normalized_entropy is None else f"{b.normalized_entropy:.2f}"
         bound = ((getattr(report, "config", None) or {}).get("balance") or {}).get("warn_imbalance_ratio")
-        lines.append(f"{b.labels} labels, imbalance ratio {_ratio_figure(b.imbalance_ratio, bound)}, normalised entropy {entropy}"
+        lines.append(f"{b.labels} labels, imbalance ratio {_ratio_figure(unrounded_ratio(b), bound)}, normalised entropy {entropy}"
                      + (_rare_labels(report, b, formats) if b.rare_labels else ""))
         names = label_names(report, limit=LABEL_TABLE_WIDTH)
         tables.append(Table(f"Label counts ({b.labels})", ["label", "count", "share"],
