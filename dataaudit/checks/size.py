@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Config, FieldsConfig, SizeConfig
-from ..digits import against
+from ..digits import bound_text, value_text
 from ..excerpt import LABEL_WIDTH, distinct_texts
 from ..load.readers import READERS, without_tools_turn
 from ..load.records import Dataset, Record
@@ -192,8 +192,33 @@ def usable_examples(size: SizeResult, duplicates) -> int:
     return duplicates.usable if duplicates is not None else size.usable
 
 
+def counted(count: int, noun: str) -> str:
+    """`1 example`, `1,230 examples`: a count in the report's one number format, with its noun's number."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def ratio_text(value: float, bound: float | None = None) -> str:
+    """A ratio as every view writes it: `41` and `32.333`, not `41.000`, or as many places as keep it on its side
+    of the bound it is judged by (digits.value_text: 3.33333 against 3.3333); thousands separated."""
+    return _plainer(value_text(value, bound) if bound is not None else value_text(value))
+
+
+def bound_ratio_text(bound: float) -> str:
+    """A configured ratio bound, exactly as set and as plainly: `20`, `3.3333` (digits.bound_text)."""
+    return _plainer(bound_text(bound))
+
+
+def _plainer(text: str) -> str:
+    """A fixed-point figure without trailing zeros after its point and with thousands separated; other text as is."""
+    whole, point, places = text.partition(".")
+    if not whole.lstrip("-").isdigit() or (point and not places.isdigit()):
+        return text  # repr(): an exponent, inf or nan
+    places = places.rstrip("0")
+    return f"{int(whole):,}" + (f".{places}" if places else "")
+
+
 def _usable(count: int) -> str:
-    return f"{count} usable example{'' if count == 1 else 's'}"
+    return counted(count, "usable example")
 
 
 def _a_task(task: str) -> str:
@@ -227,24 +252,24 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
                 if task_type_reason and task != "classification" else "")
     if size.usable == 0:
         # Records without an input (an agreement export of item ids and labels): more examples would not help.
-        return Finding("scale", Status.FAIL, f"none of the {size.examples} examples has an input text, so none is usable "
-                       f"for {_a_task(task)} (needs {required})", evidence,
+        return Finding("scale", Status.FAIL, f"none of the {counted(size.examples, 'example')} has an input text, so none is usable "
+                       f"for {_a_task(task)} (needs {required:,})", evidence,
                        "Include the input text in the export, or name its field (--text-field, or [fields] text in the config).")
     # Every problem is said, each with its own remedy: a set too small to train on still has its rare labels,
     # and a remedy for a problem the data does not have ("shorten over-long examples" with none) is noise.
     problems: list[str] = []
     remedies: list[str] = []
     if usable < required:
-        problems.append(f"{_usable(usable)} for {_a_task(task)} that needs {required}{inferred}")
-        remedies.append(f"collect at least {required - usable} more distinct examples (the {task} threshold is {required})")
+        problems.append(f"{_usable(usable)} for {_a_task(task)} that needs {required:,}{inferred}")
+        remedies.append(f"collect at least {required - usable:,} more distinct examples (the {task} threshold is {required:,})")
     if balance is not None and balance.rare_labels:
         evidence["rare_labels"] = {label: balance.counts[label] for label in balance.rare_labels}
         # Named as every report section names a label (told apart over all of them, at the same width), so two
         # long labels that share their first 40 characters do not read as one ('..._refund_p…' twice).
         names = distinct_texts(list(balance.counts), LABEL_WIDTH)
-        listed = ", ".join(f"'{names[label]}' ({balance.counts[label]})" for label in balance.rare_labels[:5])
-        more = f" and {len(balance.rare_labels) - 5} more" if len(balance.rare_labels) > 5 else ""
-        problems.append(f"{len(balance.rare_labels)} label(s) under {balance.min_label_count} examples: {listed}{more}")
+        listed = ", ".join(f"'{names[label]}' ({balance.counts[label]:,})" for label in balance.rare_labels[:5])
+        more = f" and {len(balance.rare_labels) - 5:,} more" if len(balance.rare_labels) > 5 else ""
+        problems.append(f"{counted(len(balance.rare_labels), 'label')} under {counted(balance.min_label_count, 'example')}: {listed}{more}")
         remedies.append("add examples for the rare labels (or merge them)")
     imbalance = None if balance is None else unrounded_ratio(balance)
     if imbalance is not None and imbalance > config.balance.warn_imbalance_ratio:
@@ -252,19 +277,22 @@ def scale_finding(size: SizeResult, balance, duplicates, config: Config, task_ty
         evidence["imbalance_ratio_unrounded"] = imbalance
         # One rounding for the ratio in every view: the size section writes it with value_text too ("32.333",
         # where this read "32.3333x").
-        ratio, bound = against(imbalance, config.balance.warn_imbalance_ratio)
-        problems.append(f"the largest label has {ratio}x the examples of the smallest (warn above {bound})")
+        bound = config.balance.warn_imbalance_ratio
+        problems.append(f"the largest label has {ratio_text(imbalance, bound)}x the examples of the smallest "
+                        f"(warn above {bound_ratio_text(bound)}x)")
         remedies.append("add examples for the smaller labels (or cap the largest)")
     if size.over_context and size.over_context / size.examples > config.size.max_over_context_share:
-        problems.append(f"{size.over_context} examples exceed the {size.context_limit}-token context limit")
-        remedies.append(f"shorten or drop the {size.over_context} over-long examples")
+        verb = "exceeds" if size.over_context == 1 else "exceed"
+        problems.append(f"{counted(size.over_context, 'example')} {verb} the {size.context_limit:,}-token context limit")
+        remedies.append("shorten or drop the over-long example" if size.over_context == 1
+                        else f"shorten or drop the {size.over_context:,} over-long examples")
     action = "; ".join(dict.fromkeys(remedies))
     action = action[:1].upper() + action[1:] + "." if action else ""
     if usable < required:
         return Finding("scale", Status.FAIL, "; ".join(problems), evidence, action)
     if problems:
-        return Finding("scale", Status.WARN, f"{_usable(usable)} (needs {required}){inferred}, but " + "; ".join(problems), evidence, action)
-    return Finding("scale", Status.PASS, f"{_usable(usable)} for {_a_task(task)} (needs {required}){inferred}", evidence)
+        return Finding("scale", Status.WARN, f"{_usable(usable)} (needs {required:,}){inferred}, but " + "; ".join(problems), evidence, action)
+    return Finding("scale", Status.PASS, f"{_usable(usable)} for {_a_task(task)} (needs {required:,}){inferred}", evidence)
 
 
 def _judge(result: SizeResult, ctx: AuditContext) -> list[Finding]:
