@@ -413,3 +413,20 @@ def test_every_section_is_built_with_the_formats_the_run_writes(tmp_path):
             assert content == section.content(report, formats)
             built += content is not None
     assert built >= 9  # format, size, duplicates and the decision at least, under each of the three
+
+
+def test_the_per_file_labels_column_tells_apart_labels_that_share_their_first_16_characters():
+    """Banking77's balance_not_updated_after_bank_transfer and ..._cheque_or_cash_deposit both read 'balance_not_upd…'."""
+    from types import SimpleNamespace
+
+    from dataaudit.checks.batches import BatchSummary
+    from dataaudit.render.sections.per_file import SECTION as PER_FILE
+
+    transfer, deposit = "balance_not_updated_after_bank_transfer", "balance_not_updated_after_cheque_or_cash_deposit"
+    files = [BatchSummary("a.csv", 100, 100, 0, 100, None, {transfer: 0.5, "card_payment_wrong_exchange_rate": 0.3, deposit: 0.2},
+                          0.0, 0),
+             BatchSummary("b.csv", 100, 100, 0, 100, None, {deposit: 0.6, "short": 0.4}, 0.0, 0)]
+    report = SimpleNamespace(per_file=files, config={"agreement": {"reliable_alpha": 0.8, "tentative_alpha": 0.667}},
+                             checks={}, rows_grouped=None)
+    labels = [row[4] for row in PER_FILE.build(report).tables[0].rows]
+    assert labels == ["balance_…ransfer 50%, card_payment_wr… 30%, balance_…deposit 20%", "balance_…deposit 60%, short 40%"]
