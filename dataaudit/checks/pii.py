@@ -198,7 +198,8 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
         training = index.role == "train"
         rows = [(record.source, record.line, found_here, False) for record, found_here in zip(index.records, scanned)]
         if index.dataset.annotation_export is None:  # an export's error places are items, not rows of the file
-            rows += _malformed_rows(index.dataset.errors, options)
+            read = {(record.source, line) for record in index.records for line in record.all_lines}
+            rows += _malformed_rows([e for e in index.dataset.errors if (e.source, e.line) not in read], options)
         file_order = {f.path: n for n, f in enumerate(index.dataset.files)}
         rows.sort(key=lambda row: (file_order.get(row[0], len(file_order)), row[0], row[1]))  # stable: a line's records stay in order
         for source, line, found_here, malformed in rows:
@@ -251,7 +252,8 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
 
 
 def _malformed_rows(errors: list, options: ScanOptions) -> list[tuple[str, int, tuple[tuple[str, PiiFinding], ...], bool]]:
-    """(file, line, its (field, finding) pairs, True) for each row kept as a format error that holds a finding."""
+    """(file, line, its (field, finding) pairs, True) for each row kept as a format error that holds a finding (a
+    row some record was still read from, as a long layout's second answer to an item, is that record's)."""
     lines_by_file: dict[str, set[int]] = {}
     for error in errors:
         if error.line > 0:
