@@ -425,7 +425,10 @@ def test_the_pii_section_of_the_json_report_holds_only_masked_values(report_with
 
     _, report = report_with_planted_values
     section = json.dumps(to_jsonable(report.checks["pii"]), ensure_ascii=False)
-    assert report.checks["pii"].by_kind == {"email": 10, "credit_card": 10, "secret": 10}
+    # the broken last line's address is counted too (as redact replaces it), apart from the records
+    assert report.checks["pii"].by_kind == {"email": 11, "credit_card": 10, "secret": 10}
+    assert report.checks["pii"].malformed_rows_with_findings == 1
+    assert "jane.doe@example.com" not in section
     assert not [v for v in PLANTED_IN_REPORT if v in section]
     assert "<EMAIL ….com #86e0>" in section and "<CREDIT_CARD …1111>" in section and "<SECRET …5N3M>" in section
 
@@ -923,3 +926,33 @@ def test_a_phone_numbers_tag_ends_in_its_own_digits_not_its_extensions(text):
     """'<PHONE …t 12>' showed the extension's letters, a tag that reads as no number."""
     (found,) = [f for f in scan_text(text) if f.kind == "phone"]
     assert found.masked == masked_form("phone", "+1 415 555 0958") == "<PHONE …958>"
+
+
+def test_rows_kept_as_format_errors_are_scanned_as_redact_scans_them_and_a_key_in_one_fails_hygiene(tmp_path):
+    from dataaudit.fix.redact import redact
+
+    path = tmp_path / "invalid_secret.jsonl"
+    path.write_text(
+        '{"text": "where is my card", "label": "card"}\n'
+        '{"text": "my card never arrived", "label": "card"}\n'
+        '{"text": "what is the exchange rate", "label": "fx"}\n'
+        '{"messages": [{"role": "customer", "content": "my key is AKIAIOSFODNN7EXAMPLE and mail me at pat.lee@example.com"}, '
+        '{"role": "assistant", "content": "card"}]}\n'
+        '{"text": "AKIAIOSFODNN7EXAMPLE pat.lee@example.com", "label": "fx", }\n')
+    summary = redact(path, tmp_path / "clean.jsonl", Config())
+    replaced = [json.loads(line) for line in summary.sidecar.read_text().splitlines()]
+    result = measure_pii(_ctx(Config(), path))
+    assert sorted((f.line, f.field, f.kind, f.masked) for f in result.findings) == sorted(
+        (r["line"], r["field"], r["kind"], r["masked"]) for r in replaced)
+    assert [(f.line, f.field, f.kind) for f in result.findings] == [
+        (4, "messages[0].content", "secret"), (4, "messages[0].content", "email"), (5, "(line)", "secret"), (5, "(line)", "email")]
+    assert result.by_kind == {"email": 2, "secret": 2} and result.findings_total == summary.replaced == 4
+    # rows, not records: the shares stay shares of the 3 records read
+    assert (result.records, result.records_with_findings, result.malformed_rows_with_findings,
+            result.malformed_secret_rows, result.malformed_personal_rows) == (3, 0, 2, 2, 2)
+    secret, personal = judge_pii(result, _ctx(Config(), path))
+    assert secret.status is Status.FAIL
+    assert secret.summary == "2 malformed rows hold credentials (2 secret(s): keys, tokens or private keys)"
+    assert secret.action.endswith(f"{path} lines 4, 5.")
+    assert personal.status is Status.WARN
+    assert personal.summary == "personal data in 2 malformed rows, which the audit could not read as records"

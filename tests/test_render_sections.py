@@ -87,7 +87,7 @@ def test_the_imbalance_ratio_keeps_the_places_that_put_it_on_its_side_of_the_bou
     assert "imbalance ratio 20.0004," in line
     report.config = {"balance": {"warn_imbalance_ratio": 44.0}}
     balance.imbalance_ratio = 44.0
-    assert "imbalance ratio 44.000," in SIZE.build(report).lines[1]
+    assert "imbalance ratio 44," in SIZE.build(report).lines[1]
 
 
 def _crowd_report(tmp_path):
@@ -475,3 +475,20 @@ def test_the_agreement_section_gives_every_judged_questions_alpha_one_line_each(
 
     one = replace(report, checks=CheckResults({**report.checks, "agreement": replace(a, questions=a.questions[:1])}, report.checks.runs))
     assert not any(line.startswith("question '") for line in AGREEMENT.build(one).lines)
+
+
+def test_the_per_file_labels_column_tells_apart_labels_that_share_their_first_16_characters():
+    """Banking77's balance_not_updated_after_bank_transfer and ..._cheque_or_cash_deposit both read 'balance_not_upd…'."""
+    from types import SimpleNamespace
+
+    from dataaudit.checks.batches import BatchSummary
+    from dataaudit.render.sections.per_file import SECTION as PER_FILE
+
+    transfer, deposit = "balance_not_updated_after_bank_transfer", "balance_not_updated_after_cheque_or_cash_deposit"
+    files = [BatchSummary("a.csv", 100, 100, 0, 100, None, {transfer: 0.5, "card_payment_wrong_exchange_rate": 0.3, deposit: 0.2},
+                          0.0, 0),
+             BatchSummary("b.csv", 100, 100, 0, 100, None, {deposit: 0.6, "short": 0.4}, 0.0, 0)]
+    report = SimpleNamespace(per_file=files, config={"agreement": {"reliable_alpha": 0.8, "tentative_alpha": 0.667}},
+                             checks={}, rows_grouped=None)
+    labels = [row[4] for row in PER_FILE.build(report).tables[0].rows]
+    assert labels == ["balance_…ransfer 50%, card_payment_wr… 30%, balance_…deposit 20%", "balance_…deposit 60%, short 40%"]

@@ -94,7 +94,7 @@ def test_scale_warns_on_imbalance_over_the_configured_ratio(tmp_path):
     size = measure_size(ds, WORDS, config.size)
     condition = scale_condition(size, balance, None, config)
     assert condition.status == "warn" and condition.evidence["imbalance_ratio"] == 24.0
-    assert "the largest label has 24.000x the examples of the smallest (warn above 20.000)" in condition.summary
+    assert "the largest label has 24x the examples of the smallest (warn above 20x)" in condition.summary
     config.balance.warn_imbalance_ratio = 24.0
     assert scale_condition(size, balance, None, config).status == "pass"
 
@@ -197,7 +197,7 @@ def test_a_scale_failing_on_size_still_names_its_rare_labels_and_says_both_remed
     config = Config(task_type="format")  # needs 100
     finding = _scale(tmp_path, rows, config)
     assert finding.status == "fail"
-    assert finding.summary == "35 usable examples for a format task that needs 100; 1 label(s) under 10 examples: 'warranty_claim' (5)"
+    assert finding.summary == "35 usable examples for a format task that needs 100; 1 label under 10 examples: 'warranty_claim' (5)"
     assert finding.evidence["rare_labels"] == {"warranty_claim": 5}
     assert finding.action == ("Collect at least 65 more distinct examples (the format threshold is 100); "
                               "add examples for the rare labels (or merge them).")
@@ -344,3 +344,78 @@ def test_the_size_check_imports_nothing_from_the_render_layer_and_names_labels_a
     assert size_check.distinct_texts is excerpt_rules.distinct_texts and not hasattr(sections_base, "distinct_texts")
     assert "LABEL_WIDTH" not in vars(size_check) or size_check.LABEL_WIDTH is excerpt_rules.LABEL_WIDTH
     assert size_section.LABEL_WIDTH == excerpt_rules.LABEL_WIDTH == 40
+
+
+@pytest.mark.parametrize("row", [
+    chat(" ".join(["word"] * 30_000), "a b", system=None),  # a chat line: the loader keeps its source, not an uncut copy
+    {"prompt": " ".join(["word"] * 30_000), "completion": "a b"},  # the loader keeps the uncut texts (Record.uncut)
+])
+def test_an_input_the_loader_cut_to_100000_characters_is_counted_whole(tmp_path, row):
+    from dataaudit.render.sections.size import _build
+
+    rows = [chat("one two three", "a b", system=None), row]
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="generation"))
+    assert ds.records[1].truncated and len(ds.records[1].input_text) == 100_000
+    result = measure_size(ds, WORDS, SizeConfig(context_limit=4096))
+    # 30,000 words, not the 20,000 of its first 100,000 characters
+    assert (result.input_tokens.max, result.input_tokens.total) == (30_000, 30_003)
+    assert result.over_context_examples[0].tokens == 30_002
+    assert (result.cut_examples, result.cut_counted) == (1, 0)
+
+    class _Report:
+        checks = {"size": result}
+        usable = None
+        usable_after_deduplication = False
+
+    lines = _build(_Report()).lines
+    assert "1 example was longer than the 100,000 characters the loader keeps for comparison; counted whole" in lines
+
+
+def test_an_imbalance_ratio_above_a_bound_its_rounding_reaches_warns_and_reads_above_it(tmp_path):
+    """100 / 30 = 3.33333... was stored as 3.3333 and compared so: equal to a bound of 3.3333, it passed."""
+    from dataaudit.api import audit
+    from dataaudit.checks.size import scale_finding as scale_condition
+    from dataaudit.render.sections.size import SECTION as SIZE
+
+    rows = [{"text": f"text number {i}", "label": "a" if i < 100 else ("b" if i < 130 else "c")} for i in range(160)]
+    config = Config(task_type="format")
+    config.balance.warn_imbalance_ratio = 3.3333
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), config)
+    balance = measure_balance(ds, config.balance)
+    assert balance.imbalance_ratio == 3.3333 and balance.imbalance_ratio_unrounded == 100 / 30
+    condition = scale_condition(measure_size(ds, WORDS, config.size), balance, None, config)
+    assert condition.status == "warn" and condition.evidence["imbalance_ratio_unrounded"] == 100 / 30
+    assert "the largest label has 3.33333x the examples of the smallest (warn above 3.3333x)" in condition.summary
+    report = audit(tmp_path / "a.jsonl", config, embed=False)
+    assert any("imbalance ratio 3.33333," in line for line in SIZE.build(report).lines)
+
+
+def test_counts_in_the_scale_summary_and_the_size_section_take_their_number_and_the_reports_number_format(tmp_path):
+    """"1 examples exceed the 4096-token context limit", "needs 1000", "1 labels", "41.000x (warn above 20.000)"."""
+    from dataaudit.render.sections.size import _build
+
+    config = Config(task_type="generation")  # needs 1,000
+    rows = [{"prompt": " ".join(["w"] * 5000) if i == 2 else f"question {i}", "completion": "a"} for i in range(99)]
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), config)
+    from dataaudit.checks.size import scale_finding
+
+    finding = scale_finding(measure_size(ds, WORDS, config.size), None, None, config)
+    assert finding.summary == ("99 usable examples for a generation task that needs 1,000; "
+                               "1 example exceeds the 4,096-token context limit")
+    assert finding.action == ("Collect at least 901 more distinct examples (the generation threshold is 1,000); "
+                              "shorten or drop the over-long example.")
+    one_label = [{"text": f"ticket {i}", "label": "x"} for i in range(101)]
+    ds = load_dataset(write_jsonl(tmp_path / "b.jsonl", one_label), Config(task_type="format"))
+
+    one_label_checks = {"size": measure_size(ds, WORDS, config.size), "balance": measure_balance(ds, BalanceConfig())}
+
+    class _Report:
+        checks = one_label_checks
+        usable = None
+        usable_after_deduplication = False
+        config = {"balance": {"warn_imbalance_ratio": 20.0}}
+
+    assert _build(_Report()).lines[-1] == "1 label, imbalance ratio 1, normalised entropy n/a"
+    rows = [{"text": f"ticket {i}", "label": "a" if i < 410 else "b"} for i in range(420)]
+    finding = _scale(tmp_path, rows, Config(task_type="format"))
+    assert finding.summary.endswith("the largest label has 41x the examples of the smallest (warn above 20x)")

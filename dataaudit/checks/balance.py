@@ -25,6 +25,9 @@ class BalanceResult:
     min_label_count: int  # the configured bound (balance.min_label_count), not a count of this data
     rare_labels: list[str]  # labels with fewer than min_label_count examples
     smallest_label_count: int | None = None  # examples of the least frequent label
+    # The ratio as computed, which the bound judges: rounded to 4 places, 100/30 = 3.33333 read 3.3333 and passed
+    # a bound of 3.3333 it is above (None in a result written before this field).
+    imbalance_ratio_unrounded: float | None = None
 
 
 # The longest label a result keys by as it is. A longer one is a reply or a document taken for a label: one of
@@ -71,6 +74,7 @@ def measure_balance(dataset: Dataset, config: BalanceConfig, steps: DataSteps | 
         min_label_count=config.min_label_count,
         rare_labels=[k for k, v in ordered.items() if v < config.min_label_count],
         smallest_label_count=min(values),
+        imbalance_ratio_unrounded=max(values) / min(values),
     )
 
 

@@ -19,6 +19,7 @@ import phonenumbers
 from ..errors import ConfigError
 from ..excerpt import mask
 from ..load.records import Record
+from ..scan.malformed import malformed_row_findings
 from ..scan.pii import KINDS, PiiFinding, ScanOptions, kind_count, scan_text
 from ..scan.walk import findings_in
 from .base import AuditContext, Check, Finding, Status
@@ -121,6 +122,12 @@ class PiiResult:
     # Per file, the lines with a credential / with personal data: what the actions name and count, uncapped by max_listed.
     secret_places: list[PiiPlaces] = field(default_factory=list)
     personal_places: list[PiiPlaces] = field(default_factory=list)
+    # Rows kept as format errors are no records, but their text is in the file that is shared, and `redact`
+    # replaces what they hold: their findings are in by_kind, findings and the places, and counted here
+    # apart from the records (so the shares stay shares of records).
+    malformed_rows_with_findings: int = 0
+    malformed_secret_rows: int = 0
+    malformed_personal_rows: int = 0
 
 
 def record_texts(record: Record, text_field: str, label_field: str) -> Iterator[tuple[str, str]]:
@@ -182,34 +189,46 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
     secret_lines: _Tally = {}
     personal_lines: _Tally = {}
     records = with_findings = personal = secret = total = training_records = training_personal = 0
+    malformed_found = malformed_secret = malformed_personal = 0
     for index in (ctx.train, ctx.eval, ctx.production):
         if index is None:
             continue
         text_field = (fields.production_text if index.role == "production" and fields.production_text else fields.text) or "text"
         scanned = ctx.steps.map_records(index.dataset, scan_records, text_field, fields.label, options)
         training = index.role == "train"
-        for record, found_here in zip(index.records, scanned):
-            records += 1
-            training_records += training
+        rows = [(record.source, record.line, found_here, False) for record, found_here in zip(index.records, scanned)]
+        if index.dataset.annotation_export is None:  # an export's error places are items, not rows of the file
+            read = {(record.source, line) for record in index.records for line in record.all_lines}
+            rows += _malformed_rows([e for e in index.dataset.errors if (e.source, e.line) not in read], options)
+        file_order = {f.path: n for n, f in enumerate(index.dataset.files)}
+        rows.sort(key=lambda row: (file_order.get(row[0], len(file_order)), row[0], row[1]))  # stable: a line's records stay in order
+        for source, line, found_here, malformed in rows:
+            records += not malformed
+            training_records += training and not malformed
             kinds_here: set[str] = set()
             for field_name, finding in found_here:
                 total += 1
                 by_kind[finding.kind] += 1
-                training_by_kind[finding.kind] += training
+                training_by_kind[finding.kind] += training and not malformed
                 kinds_here.add(finding.kind)
                 if len(listed) < config.max_listed:
-                    listed.append(PiiLocation(record.source, record.line, field_name, finding.kind, finding.detail, finding.masked,
+                    listed.append(PiiLocation(source, line, field_name, finding.kind, finding.detail, finding.masked,
                                               index.role))
             if kinds_here:
-                with_findings += 1
-                by_role[index.role] += 1
-                personal += bool(kinds_here - {"secret"})
-                training_personal += training and bool(kinds_here - {"secret"})
-                secret += "secret" in kinds_here
+                if malformed:
+                    malformed_found += 1
+                    malformed_personal += bool(kinds_here - {"secret"})
+                    malformed_secret += "secret" in kinds_here
+                else:
+                    with_findings += 1
+                    by_role[index.role] += 1
+                    personal += bool(kinds_here - {"secret"})
+                    training_personal += training and bool(kinds_here - {"secret"})
+                    secret += "secret" in kinds_here
                 if "secret" in kinds_here:
-                    _count_line(secret_lines, index.role, record.source, record.line)
+                    _count_line(secret_lines, index.role, source, line)
                 if kinds_here - {"secret"}:
-                    _count_line(personal_lines, index.role, record.source, record.line)
+                    _count_line(personal_lines, index.role, source, line)
     return PiiResult(
         records=records,
         records_with_findings=with_findings,
@@ -226,7 +245,24 @@ def measure_pii(ctx: AuditContext) -> PiiResult:
         training_by_kind={kind: training_by_kind[kind] for kind in KINDS if training_by_kind[kind]},
         secret_places=_places(secret_lines),
         personal_places=_places(personal_lines),
+        malformed_rows_with_findings=malformed_found,
+        malformed_secret_rows=malformed_secret,
+        malformed_personal_rows=malformed_personal,
     )
+
+
+def _malformed_rows(errors: list, options: ScanOptions) -> list[tuple[str, int, tuple[tuple[str, PiiFinding], ...], bool]]:
+    """(file, line, its (field, finding) pairs, True) for each row kept as a format error that holds a finding (a
+    row some record was still read from, as a long layout's second answer to an item, is that record's)."""
+    lines_by_file: dict[str, set[int]] = {}
+    for error in errors:
+        if error.line > 0:
+            lines_by_file.setdefault(error.source, set()).add(error.line)
+    rows: dict[tuple[str, int], list[tuple[str, PiiFinding]]] = {}
+    for source, lines in lines_by_file.items():
+        for line, field_name, finding in malformed_row_findings(source, lines, options):
+            rows.setdefault((source, line), []).append((field_name, finding))
+    return [(source, line, tuple(found), True) for (source, line), found in rows.items()]
 
 
 def _lines_named(places: list[PiiPlaces]) -> str:
@@ -253,6 +289,10 @@ def _places_by_role(places: list[PiiPlaces]) -> str:
     return "; ".join(part for part in parts if part)
 
 
+def _rows(count: int) -> str:
+    return f"{count} malformed row{'s' if count != 1 else ''}"
+
+
 def _redact_command(result: PiiResult) -> str:
     files = list(dict.fromkeys(place.file for place in result.secret_places + result.personal_places))
     # The path shell-quoted: pasted into a shell, "data/a|b `c`.jsonl" would otherwise pipe and run the backticks.
@@ -268,11 +308,15 @@ def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
         return []
     config: PiiConfig = ctx.config.section("pii")
     evidence: dict[str, Any] = {"records_with_findings": result.records_with_findings, "share": result.share, "by_kind": result.by_kind}
+    if result.malformed_rows_with_findings:
+        evidence["malformed_rows_with_findings"] = result.malformed_rows_with_findings
     findings = []
-    if result.secret_records:
+    if result.secret_records or result.malformed_secret_rows:
+        held = [f"{result.secret_records} record(s) hold credentials"] if result.secret_records else []
+        held += [f"{_rows(result.malformed_secret_rows)} hold{'s' if result.malformed_secret_rows == 1 else ''} credentials"] if result.malformed_secret_rows else []
         findings.append(Finding(
             "hygiene", Status.FAIL,
-            f"{result.secret_records} record(s) hold credentials ({result.by_kind.get('secret', 0)} secret(s): keys, tokens or private keys)",
+            f"{' and '.join(held)} ({result.by_kind.get('secret', 0)} secret(s): keys, tokens or private keys)",
             evidence,
             f"Revoke the credentials, then remove or redact them ({_redact_command(result)}): {_places_by_role(result.secret_places)}."))
     personal_share = result.training_personal_records / result.training_records if result.training_records else 0.0
@@ -287,6 +331,14 @@ def judge_pii(result: PiiResult | None, ctx: AuditContext) -> list[Finding]:
             f"({personal_share:.1%}): {kinds}{also}",
             {**evidence, "personal_share": personal_share, "max_share": config.max_share},
             f"Redact before training ({_redact_command(result)} replaces each value with a placeholder): "
+            f"{_places_by_role(result.personal_places)}."))
+    if result.malformed_personal_rows:
+        # Not judged as a share (they are no records), but the file that is shared holds them all the same.
+        findings.append(Finding(
+            "hygiene", Status.WARN,
+            f"personal data in {_rows(result.malformed_personal_rows)}, which the audit could not read as records",
+            evidence,
+            f"Redact the file ({_redact_command(result)} rewrites malformed rows too) before fixing the rows: "
             f"{_places_by_role(result.personal_places)}."))
     if not findings and result.personal_records:  # under the bound, or only in eval / production: passes, still said
         inside = (f"personal data in {result.training_personal_records} of {result.training_records} training records "

@@ -12,10 +12,20 @@ from rich.table import Table
 from rich.text import Text
 
 from .figures import regression_line, shown_change, shown_value
+from .json_report import _safe
 from .markdown import cell
 from .terminal import plain
 
 NO_CHANGE = "no compared figure changed"
+
+
+def comparison_json(result: dict[str, Any]) -> dict[str, Any]:
+    """The comparison as compare.json writes it: every string masked and control-free as report.json writes its
+    dataset text (`json_report`), numbers as computed. The dataset names, the note that quotes them and the label
+    figures come from the two report.json files, and one from a fork's CI run is untrusted: a forged name held
+    OSC 52 and CSI sequences and an AWS key, which compare.md masked and compare.json copied verbatim
+    (`jq -r .note compare.json` wrote them to the log)."""
+    return _safe(result)
 
 
 def _side(result: dict[str, Any], which: str) -> str:

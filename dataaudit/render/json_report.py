@@ -20,9 +20,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from typing import Any, Collection
 
-from ..excerpt import sanitise
+from ..excerpt import distinct_texts, sanitise
 from ..report import Report, to_jsonable
 from ..scan.pii import masked_as_configured
 
@@ -70,11 +71,26 @@ def _safe(value: Any, seen: dict[str, str] | None = None, paths: Collection[str]
             return done
         return sanitise(value, keep_newlines=True)  # "carol\nsmith" as the data has it: JSON escapes the newline
     if isinstance(value, dict):
-        return {_safe(k, seen): (_as_given(v, paths, seen) if k in PATH_KEYS and paths else _safe(v, seen, paths))
+        keys = _told_apart({k: _safe(k, seen) for k in value})
+        return {keys[k]: (_as_given(v, paths, seen) if k in PATH_KEYS and paths else _safe(v, seen, paths))
                 for k, v in value.items()}
     if isinstance(value, list):
         return [_safe(v, seen, paths) for v in value]
     return value
+
+
+def _told_apart(safe_keys: dict[Any, Any]) -> dict[Any, Any]:
+    """Each key -> its safe form, where no two keys read alike. Two labels (or annotators) that mask alike
+    (`AKIAIOSFODNN7EXAMPLE` and `AKIAABCDEFGHIJKLMPLE` both read `<SECRET …MPLE>`) would otherwise be one JSON key,
+    and the later one's count would silently replace the other's; they are numbered as report.md numbers them
+    (`excerpt.distinct_texts`: `<SECRET …MPLE> #1`, `#4`)."""
+    readers = Counter(safe_keys.values())
+    if len(readers) == len(safe_keys):
+        return safe_keys
+    texts = [k for k in safe_keys if isinstance(k, str)]
+    room = max(max(len(k), len(str(safe_keys[k]))) for k in texts) + 16  # no cut: only a tag is added
+    told = distinct_texts(texts, room)
+    return {k: told[k] if isinstance(k, str) and readers[safe] > 1 else safe for k, safe in safe_keys.items()}
 
 
 def known_paths(report: Report) -> frozenset[str]:

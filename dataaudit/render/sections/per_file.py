@@ -188,10 +188,20 @@ def _duplicates(summary: BatchSummary) -> str:
     return f"{summary.duplicate_share:.1%}{earlier}"
 
 
-def _label_shares(shares: dict[str, float]) -> str:
+LABEL_CHARS = 16  # a label in the compact labels column
+
+
+def label_names(files: list) -> dict[str, str]:
+    """Every file's labels as the labels column names them, within LABEL_CHARS and told apart over all the files
+    (`distinct_texts`): cut at the start, balance_not_updated_after_bank_transfer and
+    balance_not_updated_after_cheque_or_cash_deposit both read 'balance_not_upd…'."""
+    return distinct_texts([label for f in files for label in f.label_shares], LABEL_CHARS)
+
+
+def _label_shares(shares: dict[str, float], names: dict[str, str]) -> str:
     """The largest shares first, compactly: 'entail 69%, no 31%'."""
     ranked = sorted(shares.items(), key=lambda item: -item[1])
-    shown = ", ".join(f"{text(label, 16)} {share:.0%}" for label, share in ranked[:LABELS_SHOWN])
+    shown = ", ".join(f"{names[label]} {share:.0%}" for label, share in ranked[:LABELS_SHOWN])
     return shown + (f", +{len(ranked) - LABELS_SHOWN} more" if len(ranked) > LABELS_SHOWN else "")
 
 
@@ -210,7 +220,9 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     if repeated:
         lines.append(f"{repeated} record(s) repeat an input first seen in an earlier file")
     grouped = rows_grouped(report)
-    rows = [[name, _examples(f, grouped), _alpha(report, f), _duplicates(f), _label_shares(f.label_shares)] for name, f in zip(names, files)]
+    labels = label_names(files)
+    rows = [[name, _examples(f, grouped), _alpha(report, f), _duplicates(f), _label_shares(f.label_shares, labels)]
+            for name, f in zip(names, files)]
     headers = ["file", "examples", "alpha", "duplicates", "labels"]
     return SectionContent(lines, [Table(f"Files ({len(files)})", headers, rows, collapsed=False, terminal=True)])
 

@@ -16,6 +16,10 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     kinds = ", ".join(kind_count(n, k) for k, n in p.by_kind.items()) or "none"
     lines = [f"{p.records_with_findings} of {p.records} {unit(report)} hold personal data or credentials ({p.share:.1%}): {kinds}; "
              f"{p.secret_records} with a secret"]
+    if p.malformed_rows_with_findings:
+        lines.append(f"{p.malformed_rows_with_findings} malformed row{'s' if p.malformed_rows_with_findings != 1 else ''} "
+                     f"(kept as format errors) hold{'s' if p.malformed_rows_with_findings == 1 else ''} personal data or "
+                     f"credentials, {p.malformed_secret_rows} with a secret; counted in the kinds above")
     # `masked` only, never the value; a file read in another role than training says which
     rows = [[f.file if f.role == "train" else f"{f.file} ({f.role})", f.line, text(f.field, 40), f.kind, text(f.masked, 60)]
             for f in p.findings]

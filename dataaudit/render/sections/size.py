@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Collection, Iterable
 
-from ...digits import value_text
+from ...checks.size import counted, ratio_text, unrounded_ratio
 from ...excerpt import LABEL_WIDTH, distinct_texts
+from ...load.values import MAX_TEXT_CHARS
 from ...report import Report
 from .base import Figure, Section, SectionContent, Table, add_json, json_written
 
@@ -34,8 +35,9 @@ def token_figure(value: float) -> str:
 
 
 def _ratio_figure(ratio: float, bound: float | None) -> str:
-    """A ratio to three places, or as many more as keep it on its side of the bound it is judged by."""
-    return value_text(ratio, bound) if bound is not None else value_text(ratio)
+    """A ratio as the scale condition writes it (checks.size.ratio_text): 41, 32.333, or as many places as keep it
+    on its side of the bound it is judged by."""
+    return ratio_text(ratio, bound)
 
 
 def _rare_labels(report: Report, balance, formats: Collection[str] | None) -> str:
@@ -47,8 +49,8 @@ def _rare_labels(report: Report, balance, formats: Collection[str] | None) -> st
     where = ("report.json lists every label count under checks.balance" if json_written(formats)
              else f"{add_json()} for every label count")
     names = label_names(report)
-    return (f"; under {balance.min_label_count} examples: " + ", ".join(f"{names[k]} ({balance.counts[k]})" for k in named)
-            + (f" and {rest} more ({where})" if rest else ""))
+    return (f"; under {counted(balance.min_label_count, 'example')}: " + ", ".join(f"{names[k]} ({balance.counts[k]:,})" for k in named)
+            + (f" and {rest:,} more ({where})" if rest else ""))
 
 
 def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
@@ -57,26 +59,32 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
         return None
     usable = ""
     if report.usable is not None:
-        usable = f", {report.usable} usable " + ("after de-duplication" if report.usable_after_deduplication
+        usable = f", {report.usable:,} usable " + ("after de-duplication" if report.usable_after_deduplication
                                                  else "(not de-duplicated: the duplicates check did not run)")
     # checks.size.usable, by what it holds, where it is not every example: else the usable count after
     # de-duplication read as duplicates alone dropped what lacked an input text.
-    with_input = f" ({s.usable} with an input text)" if s.usable != s.examples else ""
-    lines = [f"{s.examples} examples{with_input}{usable}; tokens counted with {s.tokenizer}"
-             + (f" (o200k_base's count, where larger, for {s.recounted} texts it cannot read)" if getattr(s, "recounted", 0) else "")]
+    with_input = f" ({s.usable:,} with an input text)" if s.usable != s.examples else ""
+    lines = [f"{counted(s.examples, 'example')}{with_input}{usable}; tokens counted with {s.tokenizer}"
+             + (f" (o200k_base's count, where larger, for {counted(s.recounted, 'text')} it cannot read)" if getattr(s, "recounted", 0) else "")]
     for name, stats in (("input", s.input_tokens), ("target", s.target_tokens)):
         if stats:
             lines.append(f"{name} tokens: min {token_figure(stats.min)}, median {token_figure(stats.median)}, p95 {token_figure(stats.p95)}, "
                          f"max {token_figure(stats.max)}, total {token_figure(stats.total)}")
+    cut = getattr(s, "cut_examples", 0)
+    if cut:
+        floors = getattr(s, "cut_counted", 0)
+        lines.append(f"{cut:,} example{' was' if cut == 1 else 's were'} longer than the {MAX_TEXT_CHARS:,} characters the loader keeps for "
+                     + ("comparison; counted whole" if not floors else
+                        f"comparison; {floors:,} of them counted on the cut text, so these figures are floors"))
     if s.over_context:
-        lines.append(f"{s.over_context} example{' exceeds' if s.over_context == 1 else 's exceed'} the {s.context_limit}-token context limit (first: line "
+        lines.append(f"{counted(s.over_context, 'example')} {'exceeds' if s.over_context == 1 else 'exceed'} the {s.context_limit:,}-token context limit (first: line "
                      + ", ".join(str(o.line) for o in s.over_context_examples[:5]) + ")")
     tables = []
     b = report.checks.get("balance")
     if b is not None:
         entropy = "n/a" if b.normalized_entropy is None else f"{b.normalized_entropy:.2f}"
         bound = ((getattr(report, "config", None) or {}).get("balance") or {}).get("warn_imbalance_ratio")
-        lines.append(f"{b.labels} labels, imbalance ratio {_ratio_figure(b.imbalance_ratio, bound)}, normalised entropy {entropy}"
+        lines.append(f"{counted(b.labels, 'label')}, imbalance ratio {_ratio_figure(unrounded_ratio(b), bound)}, normalised entropy {entropy}"
                      + (_rare_labels(report, b, formats) if b.rare_labels else ""))
         names = label_names(report, limit=LABEL_TABLE_WIDTH)
         tables.append(Table(f"Label counts ({b.labels})", ["label", "count", "share"],
