@@ -744,12 +744,12 @@ def write_comparison(comparison: Mapping[str, Any], folder: PathArg) -> list[Pat
     `dataaudit.history.compare.compare_reports(read_report(before), read_report(after))` returns it; the JSON's
     control and bidi characters escaped as in report.json. Returns the paths written."""
     from .io import write_atomic_set
-    from .render.compare import render_comparison_markdown
+    from .render.compare import comparison_json, render_comparison_markdown
     from .render.json_report import dumps
 
     _report_folder(folder)
     as_json, as_md = COMPARISON_FILES
-    return write_atomic_set([(Path(folder) / as_json, dumps(comparison, indent=2) + "\n"),
+    return write_atomic_set([(Path(folder) / as_json, dumps(comparison_json(comparison), indent=2) + "\n"),
                              (Path(folder) / as_md, render_comparison_markdown(comparison))])
 
 

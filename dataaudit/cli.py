@@ -226,6 +226,9 @@ def _run_audit(args: argparse.Namespace) -> int:
         names = " and ".join(FILE_NAMES[f] for f in unwritable)
         raise InputError(f"--format {','.join(unwritable)} writes {names}, and there is no --out folder to write into; "
                          "add --out FOLDER (only json can be printed, to stdout)")
+    if args.out and formats == {"terminal"}:  # write_reports has no file to write: it raised, a traceback
+        raise InputError("--out FOLDER is where the report files go, and --format terminal asks for none; add json, md "
+                         "or html to --format (--format terminal,json,md,html for all), or drop --out")
     _refuse_outputs_over_inputs(args)  # before the audit, and before --out is made
     refuse_unfit_output_file("--suspects", args.suspects)
     refuse_unfit_output_file("--timings", args.timings)

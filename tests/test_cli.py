@@ -355,6 +355,11 @@ def test_format_order_does_not_matter_and_a_file_format_without_out_is_refused(t
     assert main(["audit", data, "--no-embeddings", "--task-type", "format", "--format", "md"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--format md writes report.md" in err[0] and "add --out FOLDER" in err[0]
+    # The converse: --out with the terminal alone asked for no file, and write_reports raised (an internal error).
+    out = tmp_path / "terminal-only"
+    assert main(["audit", data, "--no-embeddings", "--task-type", "format", "--format", "terminal", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--format terminal asks for none" in err[0] and not out.exists()
 
 
 def test_ctrl_c_exits_130_and_a_failed_audit_removes_the_out_folder_it_made(tmp_path, capsys, monkeypatch):

@@ -33,3 +33,16 @@ def test_compare_json_masks_a_forged_dataset_name_and_its_control_characters_as_
     assert "<EMAIL" in safe["datasets"]["after"] and "<SECRET …MPLE>" in safe["datasets"]["after"]
     assert safe["datasets"]["after"] in safe["note"]
     assert safe["datasets"]["before"] == "a" and safe["changes"] == result["changes"]
+
+
+def test_the_compare_json_file_written_holds_the_masked_name_not_the_forged_one(tmp_path):
+    from dataaudit.api import audit, write_comparison
+
+    rows = [{"text": f"ticket number {i} about my card", "label": "card" if i % 2 else "fx"} for i in range(20)]
+    before = json.loads(render_json(audit(write_jsonl(tmp_path / "a.jsonl", rows), Config(), embed=False)))
+    after = dict(before, dataset=HOSTILE, generated_at="later")
+    written = (tmp_path / "out")
+    write_comparison(compare_reports(before, after), written)
+    text = (written / "compare.json").read_text(encoding="utf-8")
+    assert "carol@example.com" not in text and "AKIAIOSFODNN7EXAMPLE" not in text and "\x1b" not in text
+    assert "<EMAIL" in json.loads(text)["datasets"]["after"]

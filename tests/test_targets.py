@@ -104,7 +104,7 @@ def test_an_inferred_generation_task_takes_no_reply_for_a_label(tmp_path):
     report = audit(path, Config(), embed=False).to_dict()
     scale = next(c for c in report["verdict"]["conditions"] if c["id"] == "scale")
     assert scale["evidence"]["task_type"] == "generation" and scale["evidence"]["task_type_inferred"] is True
-    assert scale["summary"].startswith("40 usable examples for a generation task that needs 1000 (inferred: the first 40")
+    assert scale["summary"].startswith("40 usable examples for a generation task that needs 1,000 (inferred: the first 40")
     assert report["config"]["task_type"] == "generation"
     assert report["checks"]["balance"] is None  # 40 replies are not 40 classes
     named = audit(path, Config(task_type="classification"), embed=False).to_dict()
@@ -126,7 +126,7 @@ def test_cli_on_the_cookbook_drone_commands(tmp_path, capsys):
     report = json.loads((tmp_path / "report.json").read_text())
     scale = next(c for c in report["verdict"]["conditions"] if c["id"] == "scale")
     # Tool calls, median 104 characters: a generation task, not 43 classes of JSON
-    assert scale["summary"] == ("103 usable examples for a generation task that needs 1000 (inferred: the first 103 training "
+    assert scale["summary"] == ("103 usable examples for a generation task that needs 1,000 (inferred: the first 103 training "
                                 "records' targets are free text (median 104 characters, labels are at most 80); name the task "
                                 "with task_type or --task-type)")
     assert report["checks"]["balance"] is None
