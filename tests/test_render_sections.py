@@ -492,3 +492,18 @@ def test_the_per_file_labels_column_tells_apart_labels_that_share_their_first_16
                              checks={}, rows_grouped=None)
     labels = [row[4] for row in PER_FILE.build(report).tables[0].rows]
     assert labels == ["balance_…ransfer 50%, card_payment_wr… 30%, balance_…deposit 20%", "balance_…deposit 60%, short 40%"]
+
+
+def test_the_agreement_section_says_how_ties_were_broken_at_the_headlines_level(tmp_path):
+    """A tie of scores goes to the lower median answer (load.dataset.majority_label); the section said "the first
+    label alphabetically" at every level."""
+    from dataaudit.render.sections.agreement import SECTION as AGREEMENT
+
+    path = tmp_path / "scores.csv"
+    path.write_text("id,text,r1,r2\n" + "".join(f"{i},essay number {i},{50 + i},{60 + i}\n" for i in range(30)), encoding="utf-8")
+    for level, rule in (("interval", "the lower median answer"), ("nominal", "the first label alphabetically")):
+        config = config_from_dict({"fields": {"annotator_columns": ["r1", "r2"]}, "task_type": "format",
+                                   "agreement": {"level": level, "bootstrap_resamples": 0}})
+        report = audit(path, config, embed=False)
+        assert report.checks["agreement"].ties == 30
+        assert f"30 ties (resolved to {rule})" in AGREEMENT.build(report).lines[1]

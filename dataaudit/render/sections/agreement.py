@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Collection
 
 from ...checks.agreement import ci_text, flag_figures, flagged_by_alpha, flagged_by_gold, gold_figure, undefined_text
+from ...load.dataset import ORDERED_LEVELS
 from ...report import Report
 from ..figures import report_figure
 from ...excerpt import distinct_texts
@@ -24,6 +25,11 @@ def alpha_text(a, report: Report) -> str:
     return "n/a" if alpha is None else report_figure(report, "krippendorff_alpha", alpha)
 
 
+def _tie_rule(level: str) -> str:
+    """How load.dataset.majority_label broke the headline's ties: on an ordered scale the lower median answer."""
+    return "the lower median answer" if level in ORDERED_LEVELS else "the first label alphabetically"
+
+
 def _build(report: Report, formats: Collection[str] | None = None) -> SectionContent | None:
     a = report.checks.get("agreement")
     if a is None:
@@ -36,7 +42,7 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     lines = [f"Krippendorff's alpha ({a.level}) {alpha_text(a, report)}{ci}; percent agreement {_fmt(a.percent_agreement)}; "
              f"Fleiss' kappa {_fmt(a.fleiss_kappa)}; Gwet's AC1 {_fmt(a.gwet_ac1)}",
              f"{a.items} items, {a.items_multi} with two or more labels ({a.share_multi:.0%}), {annotators}, layout {a.layout}; "
-             f"training label: {source}" + (f", {a.ties} ties (resolved to the first label alphabetically)" if a.ties else "")]
+             f"training label: {source}" + (f", {a.ties} ties (resolved to {_tie_rule(a.level)})" if a.ties else "")]
     # Every judged question of an export, one line each: the headline's alpha decides consistency, but a lead
     # reads here that the rating question is reliable while the choice question is only tentative.
     judged = [q for q in a.questions if q.level is not None]
