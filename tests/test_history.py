@@ -885,10 +885,12 @@ def test_a_corrupt_history_is_refused_in_one_line_and_left_as_it_was(tmp_path, c
     assert main(["history", str(history)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "internal error" not in err
-    assert f"{history}: is not a usable SQLite database" in err
+    # its header marks it as a history: damaged, not "name a dataaudit history file"
+    assert f"{history}: is a damaged SQLite database (" in err and "restore it from a copy" in err
     data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"ticket {i} about billing", "label": "billing" if i % 2 else "returns"}
                                               for i in range(40)])
     assert main(["audit", str(data), "--no-embeddings", "--no-cache", "--history", str(history), "--out", str(tmp_path / "o")]) == 2
+    assert f"{history}: is a damaged SQLite database (" in capsys.readouterr().err
     assert history.read_bytes() == before  # the marker and the table were written and committed before the damage showed
     assert not (tmp_path / "o").exists()
 

@@ -104,12 +104,41 @@ def _locked(path: str | Path, exc: sqlite3.DatabaseError) -> InputError | None:
     return None
 
 
+def _damaged(path: str | Path, why: Any, *, reading: bool = False) -> InputError:
+    """A history that was one and is corrupt now: "name a dataaudit history file" would tell the user they named the
+    wrong file, where the right one is damaged and a copy of it (a CI cache, an artifact) holds the baseline."""
+    new_path = "" if reading else " or name a new path, which starts a history with no baseline"
+    return InputError(f"{path}: is a damaged SQLite database ({why}); restore it from a copy (a CI cache or artifact){new_path}")
+
+
+def _marked_history(path: str | Path) -> bool:
+    """Whether the file's header is a SQLite header holding the dataaudit application_id (bytes 68-71): a file cut
+    short (a partial cache restore) or overwritten past its first page keeps it, so it reads as a damaged history,
+    not as some other file."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(72)
+    except OSError:
+        return False
+    return len(header) == 72 and header.startswith(b"SQLite format 3\x00") and int.from_bytes(header[68:72], "big") == APPLICATION_ID
+
+
+def _corrupt(path: str | Path, exc: sqlite3.DatabaseError, *, reading: bool = False) -> InputError | None:
+    """SQLite's "malformed" on a file marked as a dataaudit history, as damage; None for anything else."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_CORRUPT") and _marked_history(path):
+        return _damaged(path, exc, reading=reading)
+    return None
+
+
 def _history_error(path: str | Path, exc: sqlite3.DatabaseError, *, reports_written: bool = False, reading: bool = False) -> InputError:
-    """A failed write in the disk's or the permissions' words, a lock as a lock, else the file is no usable database.
+    """A failed write in the disk's or the permissions' words, a lock as a lock, a marked history that is corrupt as
+    damaged, else the file is no usable database.
     reading: a listing, which writes nothing, so only the disk's want of room for the -shm file is the disk's."""
     if reading:
-        return _locked(path, exc) or _unreadable_for_the_disk(path, exc) or _refuse(path, f"is not a usable SQLite database ({exc})", reading=True)
-    return (_locked(path, exc) or _write_failure(Path(path), exc, reports_written=reports_written)
+        return (_locked(path, exc) or _unreadable_for_the_disk(path, exc) or _corrupt(path, exc, reading=True)
+                or _refuse(path, f"is not a usable SQLite database ({exc})", reading=True))
+    return (_locked(path, exc) or _write_failure(Path(path), exc, reports_written=reports_written) or _corrupt(path, exc)
             or _refuse(path, f"is not a usable SQLite database ({exc})", reading=reading))
 
 
@@ -198,14 +227,20 @@ def _validate_readonly(path: Path) -> None:
     if connection is None:
         return
     try:
-        problems = [r[0] for r in connection.execute("PRAGMA quick_check(5)")]
-    except sqlite3.DatabaseError as exc:
-        raise _history_error(path, exc) from exc
+        _refuse_damage(path, connection, reading=False)
     finally:
         connection.close()
+
+
+def _refuse_damage(path: Path, connection: sqlite3.Connection, *, reading: bool) -> None:
+    """Every page read (quick_check), so a listing and an audit call one damaged history damaged alike: a listing
+    whose query happened to miss the corrupt pages would show a history the next audit refuses."""
+    try:
+        problems = [r[0] for r in connection.execute("PRAGMA quick_check(5)")]
+    except sqlite3.DatabaseError as exc:
+        raise _history_error(path, exc, reading=reading) from exc
     if problems != ["ok"]:
-        raise InputError(f"{path}: is a damaged SQLite database ({problems[0]}); restore it from a copy (a CI cache or "
-                         "artifact) or name a new path, which starts a history with no baseline")
+        raise _damaged(path, problems[0], reading=reading)
 
 
 def _remove_unmade(path: Path) -> None:
@@ -539,6 +574,7 @@ def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> 
     if connection is None:
         return []
     try:
+        _refuse_damage(path, connection, reading=True)
         columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")]
         extra = [c if c in columns else f"NULL AS {c}" for c in ("baseline_id", "failed_gate", "notes")]
         query = (f"SELECT id, dataset, generated_at, verdict, config_hash, figures, regressions, {', '.join(extra)} "
