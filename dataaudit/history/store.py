@@ -331,14 +331,57 @@ def _input_paths(inputs: list[dict[str, Any]]) -> set[str]:
     return {entry["path"] for entry in inputs if isinstance(entry, dict) and "path" in entry and entry.get("role", "train") == "train"}
 
 
+def moved_files(before_inputs: list[dict[str, Any]], now_inputs: list[dict[str, Any]]) -> dict[str, str]:
+    """baseline path -> this run's path, for each training file gone from its path whose name and bytes (sha256)
+    stand at exactly one new path now: a project moved or checked out elsewhere is the same files, compared as such
+    (as "another project" it would also be judged file by file as if every batch were new)."""
+    def train(inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [e for e in inputs if isinstance(e, dict) and isinstance(e.get("path"), str) and e.get("role", "train") == "train"]
+
+    before, now = train(before_inputs), train(now_inputs)
+    before_paths, now_paths = {e["path"] for e in before}, {e["path"] for e in now}
+    arrived: dict[tuple[str, str], list[str]] = {}
+    for entry in now:
+        if entry["path"] not in before_paths and entry.get("sha256"):
+            arrived.setdefault((Path(entry["path"]).name, entry["sha256"]), []).append(entry["path"])
+    moved = {}
+    for entry in before:
+        if entry["path"] in now_paths or not entry.get("sha256"):
+            continue
+        candidates = arrived.get((Path(entry["path"]).name, entry["sha256"]), [])
+        if len(candidates) == 1:
+            moved[entry["path"]] = candidates[0]
+    # two baseline files with one name and bytes cannot both have moved to the one new path
+    taken = [target for target in moved.values()]
+    return {old: new for old, new in moved.items() if taken.count(new) == 1}
+
+
+def moved_figures(figures: dict[str, Any], moved: dict[str, str]) -> dict[str, Any]:
+    """A baseline's key figures with its training files at the paths they moved to, so a moved batch is not new."""
+    if not moved:
+        return figures
+    return {**figures, "train_files": [moved.get(p, p) for p in figures.get("train_files") or []]}
+
+
+def _moved_note(moved: dict[str, str]) -> str:
+    first = sorted(moved.items())[0]
+    more = f" and {len(moved) - 1} more" if len(moved) > 1 else ""
+    return (f"input files moved since the baseline ({sanitise(first[0])} is now {sanitise(first[1])}{more}, the same names "
+            "and bytes): compared as the same files")
+
+
 def comparison_notes(dataset: str, config_note: str, before_model: str | None, now_model: str | None,
-                     before_paths: set[str], now_paths: set[str], *, named: bool = False) -> list[str]:
+                     before_paths: set[str], now_paths: set[str], *, named: bool = False,
+                     moved: dict[str, str] | None = None) -> list[str]:
     """What makes two runs of one dataset name unlike, each said in a line: regressions across a config change,
     another embedding model or other files are listed all the same (a gate that a changed config or file list
     could silence would be no gate), with the reason they may not be the data's doing. config_note: the
     config_change_note, "" for none. named: the name was given (--dataset-name), so files with nothing in common
-    are that user's choice, not two projects colliding."""
+    are that user's choice, not two projects colliding. moved: moved_files(), baseline files found at new paths."""
     notes = []
+    if moved:
+        notes.append(_moved_note(moved))
+        before_paths = {moved.get(p, p) for p in before_paths}
     folders = {str(Path(p).parent) for p in before_paths} & {str(Path(p).parent) for p in now_paths}
     if before_paths and now_paths and not before_paths & now_paths and not folders and not named:
         # Not one file nor folder in common: another project under the same name, not this one's next batch
@@ -498,15 +541,16 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
         regressions: list[dict[str, Any]] = []
         notes: list[str] = []
         if compared:
+            moved = moved_files(json.loads(baseline[4]), entries)
             with masking_phone_regions(report_phone_regions(data)):
-                before_figures = masked_labels(json.loads(baseline[1]))
+                before_figures = moved_figures(masked_labels(json.loads(baseline[1])), moved)
             regressions = find_regressions(before_figures, figures, bounds)
             before_settings = before_figures.get("config_settings")
             config_note = config_change_note(before_settings if isinstance(before_settings, dict) else None, settings,
                                              baseline[3], data["config"])
             notes = comparison_notes(dataset, config_note, before_figures.get("embedding_model"), model,
                                      _input_paths(json.loads(baseline[4])), _input_paths(entries),
-                                     named=bool((data.get("config") or {}).get("dataset_name")))
+                                     named=bool((data.get("config") or {}).get("dataset_name")), moved=moved)
             regressions = _with_notes(regressions, notes)
             notes += batch_notes(before_figures, figures)  # qualifies no regression: says what was left out
         stored_figures = {**figures, "embedding_model": model, "config_settings": settings}
