@@ -1074,3 +1074,20 @@ def test_a_broken_report_json_is_named_with_its_line_and_column_in_plain_words(t
     with pytest.raises(InputError) as raised:
         read_report(path)
     assert str(raised.value) == f"{path}: not a report.json ({said})"
+
+
+def test_a_night_that_leaks_eval_records_fails_its_gate_and_is_no_baseline(tmp_path):
+    from dataaudit.history.store import record_run
+
+    def night(when: str, leaks: int) -> dict:
+        run = _gate_run(when, 1176, paths=("live/b1.csv",))
+        run["checks"]["duplicates"].update({"leak_count": leaks + 22, "semantic_leak_count": 22})
+        return run
+
+    history = tmp_path / "history.db"
+    base = record_run(history, night("2026-12-01T00:00:00+00:00", 2), fail_on_regression=True)
+    leaked = record_run(history, night("2026-12-02T00:00:00+00:00", 82), fail_on_regression=True)
+    assert [(r["what"], r["before"], r["now"]) for r in leaked.regressions] == [("leaked_copies", 2, 82)]
+    following = record_run(history, night("2026-12-03T00:00:00+00:00", 82), fail_on_regression=True)
+    assert following.baseline_id == base.run_id and [r["what"] for r in following.regressions] == ["leaked_copies"]
+    assert [r["failed_gate"] for r in load_runs(history)] == [False, True, True]

@@ -438,3 +438,48 @@ def test_a_condition_regression_pairs_two_status_values_when_this_run_holds_the_
     assert [(r["before"], r["now"], type(r["now"])) for r in found] == [("pass", "fail", str)]
     assert (now["verdict"], type(now["verdict"])) == ("not_ready", str)
 
+
+
+def _hygiene(examples=1176, copies=2, reworded=22, conflicts=0, duplicate_records=24) -> dict:
+    report = _report(usable=examples - duplicate_records)
+    report["checks"]["size"] = {"examples": examples}
+    report["checks"]["duplicates"].update({"leak_count": copies + reworded, "semantic_leak_count": reworded,
+                                           "conflict_count": conflicts, "duplicate_records": duplicate_records,
+                                           "records": examples, "duplicate_share": round(duplicate_records / examples, 6)})
+    return report
+
+
+def test_leaks_conflicts_and_duplicates_grown_against_the_baseline_are_regressions():
+    # The QA probe's nights: the hygiene condition was fail -> fail, so 80 eval rows copied into a batch (leak_count
+    # 24 -> 101) or 100 copied items (duplicate share 2.0% -> 10.2%) passed the gate and became the next baseline.
+    before = key_figures(_hygiene(examples=884, reworded=16, duplicate_records=16))
+    clean = key_figures(_hygiene(examples=1176, reworded=22, duplicate_records=24))  # a clean 300-item batch
+    assert find_regressions(before, clean, HistoryConfig()) == []
+    leak = key_figures(_hygiene(copies=82, reworded=19))
+    assert [(r["what"], r["before"], r["now"], r["detail"]) for r in find_regressions(before, leak, HistoryConfig())] == [
+        ("leaked_copies", 2, 82, "80 more eval records are exact or lexical copies of training records (bound 0)")]
+    one_more = key_figures(_hygiene(copies=3))
+    assert [r["what"] for r in find_regressions(before, one_more, HistoryConfig())] == ["leaked_copies"]
+    assert find_regressions(before, one_more, HistoryConfig(max_new_leaks=1)) == []
+    dups = key_figures(_hygiene(examples=1200, duplicate_records=122))
+    (found,) = find_regressions(before, dups, HistoryConfig())
+    assert (found["what"], found["before"], found["now"]) == ("duplicate_share", 16 / 884, 122 / 1200)
+    assert found["detail"] == "rose by 8.36 points (bound 2.00 points)"
+    conflicts = key_figures(_hygiene(conflicts=3))
+    assert [(r["what"], r["before"], r["now"], r["detail"]) for r in find_regressions(before, conflicts, HistoryConfig())] == [
+        ("conflicts", 0, 3, "3 more inputs carry conflicting labels (bound 0)")]
+    # fewer of each is no regression
+    assert find_regressions(leak, clean, HistoryConfig()) == [] and find_regressions(dups, clean, HistoryConfig()) == []
+
+
+def test_reworded_leaks_are_a_regression_only_where_the_training_growth_does_not_explain_them():
+    before = key_figures(_hygiene(examples=884, reworded=16))
+    grown = key_figures(_hygiene(examples=1176, reworded=25))  # 1.33x the records, 16 -> 25: chance
+    assert find_regressions(before, grown, HistoryConfig()) == []
+    paraphrased = key_figures(_hygiene(examples=1176, reworded=60))  # a batch of paraphrased eval items
+    (found,) = find_regressions(before, paraphrased, HistoryConfig())
+    assert (found["what"], found["before"], found["now"]) == ("leaked_reworded", 16, 60)
+    assert found["detail"].startswith("44 more eval records are reworded copies of training records, more than the "
+                                      "training data's growth explains (p = ")
+    first = key_figures(_hygiene(examples=884, reworded=0))
+    assert find_regressions(first, key_figures(_hygiene(examples=884, reworded=1)), HistoryConfig()) == []

@@ -108,6 +108,12 @@ def _share(part: Any, whole: Any) -> float | None:
     return None if part is None or not whole else part / whole
 
 
+def _difference(whole: Any, part: Any) -> int | float | None:
+    """whole - part where whole is a count (a part the report lacks is 0: reports without the semantic pass)."""
+    whole = _number(whole)
+    return None if whole is None else whole - (_number(part) or 0)
+
+
 def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:
     checks = _object(report.get("checks"))
     # The checks whose figures a run is compared on, not a list of every check: any other check is compared by
@@ -128,6 +134,10 @@ def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:
         # existed have the lists alone).
         "conflicts": duplicates.get("conflict_count", len(duplicates.get("conflicts") or [])),
         "leaked": duplicates.get("leak_count", len(duplicates.get("leakage") or [])),
+        # Of those, the eval records copied (exact or lexical copies) and those only reworded (semantic): a
+        # reworded match turns up by chance as training grows from the same distribution, a copy does not.
+        "leaked_copies": _difference(duplicates.get("leak_count"), duplicates.get("semantic_leak_count")),
+        "leaked_reworded": _number(duplicates.get("semantic_leak_count")) if _number(duplicates.get("leak_count")) is not None else None,
         # Shown (compare, the history) as the report shows it; the drop is compared with its bound on the
         # unrounded one where the report has it, since 0.80004 is not 0.8.
         "krippendorff_alpha": _number(agreement.get("krippendorff_alpha")),
@@ -237,6 +247,7 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     if c0 is not None and c1 is not None and _past(c0 - c1, bounds.max_covered_share_drop):
         found.append(_regression("covered_share", c0, c1, f"fell by {_points(c0 - c1, sign=False)} "
                                                           f"(bound {_points(bounds.max_covered_share_drop, sign=False)})"))
+    found += _hygiene_growth(before, now, bounds)
     u0, u1 = before.get("usable"), now.get("usable")
     # A --since-last run counts its batch alone: a smaller night is no loss of data (batch_notes says so).
     if not now.get("since") and u0 is not None and u1 is not None and u0 - u1 > bounds.max_usable_drop:
@@ -270,6 +281,47 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
                                                                    f"({LOST_FIGURE_HINTS[figure]})"))
     found += judged.values()
     return found
+
+
+def _hygiene_growth(before: dict[str, Any], now: dict[str, Any], bounds: HistoryConfig) -> list[dict[str, Any]]:
+    """Leaks, conflicts and the duplicate share grown against the baseline. The hygiene condition judges them
+    against fixed bars, so a dataset already failing on two eval copies (fail -> fail) let a batch leaking 80 more,
+    or copying 100 items, through the gate and on to be the next baseline."""
+    found = []
+    l0, l1 = before.get("leaked_copies"), now.get("leaked_copies")
+    if l0 is not None and l1 is not None and l1 - l0 > bounds.max_new_leaks:
+        found.append(_regression("leaked_copies", l0, l1, f"{l1 - l0} more eval records are exact or lexical copies of "
+                                                          f"training records (bound {bounds.max_new_leaks})"))
+    r0, r1 = before.get("leaked_reworded"), now.get("leaked_reworded")
+    if r0 is not None and r1 is not None and r1 > r0 and (p_value := _reworded_chance(r0, r1, before, now)) < BATCH_SHIFT_P_VALUE:
+        found.append(_regression("leaked_reworded", r0, r1, f"{r1 - r0} more eval records are reworded copies of training "
+                                                            f"records, more than the training data's growth explains "
+                                                            f"(p = {_p_text(p_value)})"))
+    c0, c1 = _number(before.get("conflicts")), _number(now.get("conflicts"))
+    if c0 is not None and c1 is not None and c1 - c0 > bounds.max_new_conflicts:
+        found.append(_regression("conflicts", c0, c1, f"{c1 - c0} more inputs carry conflicting labels "
+                                                      f"(bound {bounds.max_new_conflicts})"))
+    d0, d1 = as_computed(before, "duplicate_share"), as_computed(now, "duplicate_share")
+    if d0 is not None and d1 is not None and _past(d1 - d0, bounds.max_duplicate_share_rise):
+        found.append(_regression("duplicate_share", d0, d1, f"rose by {_points(d1 - d0, sign=False)} "
+                                                            f"(bound {_points(bounds.max_duplicate_share_rise, sign=False)})"))
+    return found
+
+
+def _reworded_chance(before_count: float, now_count: float, before: dict[str, Any], now: dict[str, Any]) -> float:
+    """The chance (Poisson) of at least now_count reworded leaks where they grow in proportion to the records
+    audited: each added training record is one more chance to paraphrase an eval record. The baseline's count
+    is taken one higher, so a first reworded leak after none is not called unlikely."""
+    from scipy.stats import poisson  # only where the count grew
+
+    size0, size1 = _number(before.get("examples")) or _number(before.get("records")), _number(now.get("examples")) or _number(now.get("records"))
+    growth = size1 / size0 if size0 and size1 else 1.0
+    return float(poisson.sf(now_count - 1, (before_count + 1) * max(growth, 1.0)))
+
+
+def _p_text(p_value: float) -> str:
+    """A p-value as text: one that underflowed to 0 is said as below the smallest a float holds, not as 0."""
+    return f"{p_value:.1g}" if p_value > 0 else "< 1e-300"
 
 
 def _new_file_label_shifts(shares0: dict[str, float], earlier: set[str], now: dict[str, Any],
@@ -327,7 +379,7 @@ REPORT_FIELDS: dict[str, str] = {
     **{f"checks.{name}": OBJECT for name in ("format", "size", "duplicates", "agreement", "coverage", "balance", "embeddings")},
     "checks.format.records": NUMBER, "checks.format.since": TEXT, "checks.format.invalid": NUMBER, "checks.size.examples": NUMBER,
     "checks.duplicates.usable": NUMBER, "checks.duplicates.duplicate_share": NUMBER, "checks.duplicates.conflict_count": NUMBER,
-    "checks.duplicates.leak_count": NUMBER, "checks.duplicates.conflicts": LIST, "checks.duplicates.leakage": LIST,
+    "checks.duplicates.leak_count": NUMBER, "checks.duplicates.semantic_leak_count": NUMBER, "checks.duplicates.conflicts": LIST, "checks.duplicates.leakage": LIST,
     "checks.agreement.krippendorff_alpha": NUMBER, "checks.agreement.krippendorff_alpha_unrounded": NUMBER,
     "checks.agreement.export": OBJECT, "checks.agreement.export.since": TEXT, "checks.coverage.covered_share": NUMBER,
     "checks.coverage.covered_share_unrounded": NUMBER, "checks.duplicates.duplicate_records": NUMBER, "checks.duplicates.records": NUMBER,
