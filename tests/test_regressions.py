@@ -483,3 +483,39 @@ def test_reworded_leaks_are_a_regression_only_where_the_training_growth_does_not
                                       "training data's growth explains (p = ")
     first = key_figures(_hygiene(examples=884, reworded=0))
     assert find_regressions(first, key_figures(_hygiene(examples=884, reworded=1)), HistoryConfig()) == []
+
+
+def _inputs(report: dict, train: list[str], production: str | None = "p") -> dict:
+    report["inputs"] = ([{"role": "train", "path": f"live/{h}.csv", "sha256": h} for h in train]
+                        + ([{"role": "production", "path": "prod.jsonl", "sha256": production}] if production else []))
+    return report
+
+
+def test_a_covered_share_that_fell_while_training_only_grew_is_the_estimates_noise_not_a_regression():
+    # The QA probe's night 2: b1 then b1 + b2 (same source, same production file) read 89.2% -> 83.0% covered and
+    # failed the gate, though more training data cannot leave production less covered.
+    night1 = key_figures(_inputs(_report(covered=0.892, conditions={"coverage": "pass"}), ["b1"]))
+    night2 = key_figures(_inputs(_report(covered=0.8297, conditions={"coverage": "warn"}), ["b1", "b2"]))
+    assert find_regressions(night1, night2, HistoryConfig()) == []
+    assert batch_notes(night1, night2, HistoryConfig()) == [
+        "the covered share fell by 6.23 points and the coverage condition went pass -> warn, not a regression: the training "
+        "files only grew over the same production sample, which cannot lower the true covered share, so the fall is the "
+        "estimate's own error"]
+    # A baseline file changed or gone, or another production sample: the fall is compared with its bound
+    for other in (key_figures(_inputs(_report(covered=0.8297, conditions={"coverage": "warn"}), ["b1-edited", "b2"])),
+                  key_figures(_inputs(_report(covered=0.8297, conditions={"coverage": "warn"}), ["b2"])),
+                  key_figures(_inputs(_report(covered=0.8297, conditions={"coverage": "warn"}), ["b1", "b2"], production="q"))):
+        assert [r["what"] for r in find_regressions(night1, other, HistoryConfig())] == ["covered_share", "condition:coverage"]
+        assert batch_notes(night1, other, HistoryConfig()) == []
+    # a baseline read before hashes were kept: compared as before
+    unhashed = {k: v for k, v in night1.items() if k != "input_hashes"}
+    assert [r["what"] for r in find_regressions(unhashed, night2, HistoryConfig())] == ["covered_share", "condition:coverage"]
+
+
+def test_the_default_covered_share_bound_is_two_estimates_error_not_tighter():
+    # Each estimate is within 0.03 of the truth on the coverage battery: two of them differ by up to 0.06 with
+    # nothing changed, so a 2-point bound fired on the estimator's noise.
+    assert HistoryConfig().max_covered_share_drop == 0.06
+    before, now = key_figures(_report(covered=0.95)), key_figures(_report(covered=0.90))
+    assert find_regressions(before, now, HistoryConfig()) == []
+    assert [r["what"] for r in find_regressions(before, key_figures(_report(covered=0.88)), HistoryConfig())] == ["covered_share"]

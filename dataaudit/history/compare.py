@@ -65,7 +65,7 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
                                   embedding_model(before), embedding_model(after), _train_paths(before), _train_paths(after),
                                   named=bool((after.get("config") or {}).get("dataset_name")),
                                   moved={sanitise(a): sanitise(b) for a, b in moved.items()})
-    notes += batch_notes(f0, f1)
+    notes += batch_notes(moved_figures(f0, moved), f1, bounds)
     if unread:
         notes.append(f"the first report's config could not be read ({unread}): the default bounds are applied")
     if before.get("schema_version") != after.get("schema_version"):

@@ -552,7 +552,7 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
                                      _input_paths(json.loads(baseline[4])), _input_paths(entries),
                                      named=bool((data.get("config") or {}).get("dataset_name")), moved=moved)
             regressions = _with_notes(regressions, notes)
-            notes += batch_notes(before_figures, figures)  # qualifies no regression: says what was left out
+            notes += batch_notes(before_figures, figures, bounds)  # qualifies no regression: says what was left out
         stored_figures = {**figures, "embedding_model": model, "config_settings": settings}
         inserted = connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions, "
                                       "complete, baseline_id, failed_gate, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
