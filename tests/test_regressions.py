@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataaudit.config import HistoryConfig
+from dataaudit.history import regressions
 from dataaudit.history.regressions import batch_notes, find_regressions, key_figures
 from dataaudit.render.figures import regression_line, shown_value
 
@@ -497,7 +498,7 @@ def test_a_covered_share_that_fell_while_training_only_grew_is_the_estimates_noi
     night1 = key_figures(_inputs(_report(covered=0.892, conditions={"coverage": "pass"}), ["b1"]))
     night2 = key_figures(_inputs(_report(covered=0.8297, conditions={"coverage": "warn"}), ["b1", "b2"]))
     assert find_regressions(night1, night2, HistoryConfig()) == []
-    assert batch_notes(night1, night2, HistoryConfig()) == [
+    assert regressions.comparison_remarks(night1, night2, HistoryConfig()) == [
         "the covered share fell by 6.23 points and the coverage condition went pass -> warn, not a regression: the training "
         "files only grew over the same production sample, which cannot lower the true covered share, so the fall is the "
         "estimate's own error"]
@@ -506,7 +507,7 @@ def test_a_covered_share_that_fell_while_training_only_grew_is_the_estimates_noi
                   key_figures(_inputs(_report(covered=0.8297, conditions={"coverage": "warn"}), ["b2"])),
                   key_figures(_inputs(_report(covered=0.8297, conditions={"coverage": "warn"}), ["b1", "b2"], production="q"))):
         assert [r["what"] for r in find_regressions(night1, other, HistoryConfig())] == ["covered_share", "condition:coverage"]
-        assert batch_notes(night1, other, HistoryConfig()) == []
+        assert regressions.comparison_remarks(night1, other, HistoryConfig()) == []
     # a baseline read before hashes were kept: compared as before
     unhashed = {k: v for k, v in night1.items() if k != "input_hashes"}
     assert [r["what"] for r in find_regressions(unhashed, night2, HistoryConfig())] == ["covered_share", "condition:coverage"]
@@ -519,3 +520,31 @@ def test_the_default_covered_share_bound_is_two_estimates_error_not_tighter():
     before, now = key_figures(_report(covered=0.95)), key_figures(_report(covered=0.90))
     assert find_regressions(before, now, HistoryConfig()) == []
     assert [r["what"] for r in find_regressions(before, key_figures(_report(covered=0.88)), HistoryConfig())] == ["covered_share"]
+
+
+def test_a_label_new_since_the_baseline_is_noted_and_one_gone_from_the_training_data_is_a_regression():
+    # The QA probe's renamed batch: card_arrival -> card_delivery and card_linking -> link_card in a new batch, each a
+    # label of 1-3%, moved no share past its 5-point bound and was said nowhere.
+    shares = {"card_arrival": 0.02, "card_linking": 0.01, "other": 0.97}
+    before = key_figures(_report(shares=shares))
+    before["labelled"] = 1000
+    renamed = key_figures(_report(shares={"card_arrival": 0.0155, "card_delivery": 0.0115, "card_linking": 0.0075,
+                                          "link_card": 0.0075, "other": 0.958}))
+    renamed["labelled"] = 1200
+    assert find_regressions(before, renamed, HistoryConfig()) == []
+    assert regressions.comparison_remarks(before, renamed, HistoryConfig()) == [
+        "labels new since the baseline: card_delivery (14 items), link_card (9 items) (a new class, or a rename of one of "
+        "the baseline's?)"]
+    # renamed everywhere: the baseline's label is gone from the training data, a class the next model cannot predict
+    gone = key_figures(_report(shares={"card_delivery": 0.02, "card_linking": 0.01, "other": 0.97}))
+    gone["labelled"] = 1000
+    assert [(r["what"], r["before"], r["now"], r["detail"]) for r in find_regressions(before, gone, HistoryConfig())] == [
+        ("label_share:card_arrival", 0.02, 0.0, "gone from the training data (20 items in the last run; renamed or dropped?)")]
+    assert regressions.comparison_remarks(before, gone, HistoryConfig())[0].startswith("label new since the baseline: card_delivery (20 items)")
+    # a --since-last batch lacks a rare label by chance: not judged gone
+    batch = {**gone, "since": "2026-12-01T00:00:00+00:00"}
+    assert not [r for r in find_regressions(before, batch, HistoryConfig()) if r["what"] == "label_share:card_arrival"]
+    # a large label gone is one regression, the share's
+    big = key_figures(_report(shares={"a": 0.9, "b": 0.1}))
+    assert [r["what"] for r in find_regressions(big, key_figures(_report(shares={"a": 1.0})), HistoryConfig())] == [
+        "label_share:a", "label_share:b"]

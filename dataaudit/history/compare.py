@@ -10,7 +10,7 @@ from ..config import HistoryConfig, config_from_dict
 from ..errors import DataAuditError, InputError
 from ..excerpt import sanitise
 from ..load.files import json_message
-from .regressions import batch_notes, find_regressions, key_figures, report_problem
+from .regressions import comparison_remarks, find_regressions, key_figures, report_problem
 from .store import comparison_notes, config_change_note, embedding_model, measured_settings, moved_files, moved_figures
 
 SCALARS = ("verdict", "records", "invalid", "usable", "duplicate_share", "conflicts", "leaked", "krippendorff_alpha", "covered_share")
@@ -65,7 +65,7 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
                                   embedding_model(before), embedding_model(after), _train_paths(before), _train_paths(after),
                                   named=bool((after.get("config") or {}).get("dataset_name")),
                                   moved={sanitise(a): sanitise(b) for a, b in moved.items()})
-    notes += batch_notes(moved_figures(f0, moved), f1, bounds)
+    notes += comparison_remarks(moved_figures(f0, moved), f1, bounds)
     if unread:
         notes.append(f"the first report's config could not be read ({unread}): the default bounds are applied")
     if before.get("schema_version") != after.get("schema_version"):

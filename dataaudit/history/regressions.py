@@ -244,6 +244,16 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
                                                                          f"{p_value:.1g}; bound {bound})"))
         else:
             found.append(_regression(f"label_share:{label}", s0, s1, f"moved by {_points(s1 - s0)} (bound {bound})"))
+    if shares0 and shares1 and not now.get("since"):
+        # A label gone from the whole training data is a class the next model cannot predict, however small it was
+        # (a rename in a new batch, a filter that dropped it): below the share bound it moved unseen. A --since-last
+        # batch lacks rare labels by chance, so only a full run is judged on this.
+        shifted = {r["what"] for r in found}
+        for label in sorted(set(shares0) - {k for k, v in shares1.items() if v}):
+            if shares0[label] and f"label_share:{label}" not in shifted:
+                found.append(_regression(f"label_share:{label}", shares0[label], 0.0,
+                                         f"gone from the training data ({_items(shares0[label], before)} in the last run; "
+                                         "renamed or dropped?)"))
     if shares0:
         found += _new_file_label_shifts(shares0, set(before.get("train_files") or []), now, bounds)
     # As alpha: compared and shown from the unrounded share where the run kept it (0.89996 is not 0.9).
@@ -398,18 +408,51 @@ def coverage_notes(before: dict[str, Any], now: dict[str, Any], bounds: HistoryC
             "lower the true covered share, so the fall is the estimate's own error"]
 
 
+def _items(share: float, figures: dict[str, Any]) -> str:
+    """A label's share as the count of labelled items it stands for ("14 items"), or as a share where the run kept no
+    count."""
+    labelled = _number(figures.get("labelled"))
+    if not labelled:
+        return f"{share:.1%} of the labels"
+    count = round(share * labelled)
+    return f"{count} item{'' if count == 1 else 's'}"
+
+
+LABELS_NAMED = 5  # new labels named in the note; the rest are counted
+
+
+def label_notes(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """Labels this run's training data holds and the baseline's did not, in one line: a rename in a new batch
+    (card_arrival -> card_delivery) splits a class, and a label of 1-3% moves no share past its bound, so it is said
+    here. Not a regression: a new label is often meant (the next batch's new intent)."""
+    shares0, shares1 = before.get("label_shares") or {}, now.get("label_shares") or {}
+    if not shares0 or not shares1:
+        return []
+    new = sorted(label for label, share in shares1.items() if share and not shares0.get(label))
+    if not new:
+        return []
+    named = ", ".join(f"{sanitise(label)} ({_items(shares1[label], now)})" for label in new[:LABELS_NAMED])
+    more = f" and {len(new) - LABELS_NAMED} more" if len(new) > LABELS_NAMED else ""
+    return [f"label{'s' if len(new) > 1 else ''} new since the baseline: {named}{more} (a new class, or a rename of one "
+            "of the baseline's?)"]
+
+
+def comparison_remarks(before: dict[str, Any], now: dict[str, Any], bounds: HistoryConfig) -> list[str]:
+    """The notes on a comparison that qualify no regression, in a line each: new labels, a covered share left out as
+    the estimate's noise, a --since-last batch's size."""
+    return label_notes(before, now) + coverage_notes(before, now, bounds) + batch_notes(before, now)
+
+
 BATCH_SIZES = ("usable", "examples")
 
 
-def batch_notes(before: dict[str, Any], now: dict[str, Any], bounds: HistoryConfig | None = None) -> list[str]:
-    """What a comparison left out on purpose, in a line each: a --since-last run's batch size is not compared, nor
-    a covered share that fell while training only grew (coverage_notes)."""
-    notes = coverage_notes(before, now, bounds or HistoryConfig())
+def batch_notes(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What a comparison left out on purpose, in a line each: a --since-last run's batch size is not compared."""
     if not now.get("since"):
-        return notes
+        return []
     sizes = [f"{figure} {before[figure]} then, {now[figure]} now" for figure in BATCH_SIZES
              if before.get(figure) is not None and now.get(figure) is not None]
-    return notes + [f"batch size and the scale condition not compared ({'; '.join(sizes) or ', '.join(BATCH_SIZES)}): a --since-last "
+    return [f"batch size and the scale condition not compared ({'; '.join(sizes) or ', '.join(BATCH_SIZES)}): a --since-last "
             f"run audits only the annotations made since {sanitise(now['since'])}, so a night with fewer of them is not a "
             "loss of data"]
 

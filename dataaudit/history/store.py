@@ -19,7 +19,7 @@ from ..errors import DataAuditError, InputError
 from ..excerpt import sanitise
 from ..io import NOT_REGULAR, WriteError, refuse_special_file
 from ..scan.pii import masking_phone_regions
-from .regressions import batch_notes, find_regressions, held_records, key_figures, masked_labels, report_phone_regions
+from .regressions import comparison_remarks, find_regressions, held_records, key_figures, masked_labels, report_phone_regions
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -552,7 +552,7 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
                                      _input_paths(json.loads(baseline[4])), _input_paths(entries),
                                      named=bool((data.get("config") or {}).get("dataset_name")), moved=moved)
             regressions = _with_notes(regressions, notes)
-            notes += batch_notes(before_figures, figures, bounds)  # qualifies no regression: says what was left out
+            notes += comparison_remarks(before_figures, figures, bounds)  # qualifies no regression: says what was left out
         stored_figures = {**figures, "embedding_model": model, "config_settings": settings}
         inserted = connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions, "
                                       "complete, baseline_id, failed_gate, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
