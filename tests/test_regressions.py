@@ -458,9 +458,10 @@ def test_leaks_conflicts_and_duplicates_grown_against_the_baseline_are_regressio
     assert find_regressions(before, clean, HistoryConfig()) == []
     leak = key_figures(_hygiene(copies=82, reworded=19))
     assert [(r["what"], r["before"], r["now"], r["detail"]) for r in find_regressions(before, leak, HistoryConfig())] == [
-        ("leaked_copies", 2, 82, "80 more eval records are exact or lexical copies of training records (bound 0)")]
+        ("leaked_copies", 2, 82, "80 more eval records copied into the training data (exact or lexical copies; bound 0)")]
     one_more = key_figures(_hygiene(copies=3))
-    assert [r["what"] for r in find_regressions(before, one_more, HistoryConfig())] == ["leaked_copies"]
+    assert [r["detail"] for r in find_regressions(before, one_more, HistoryConfig())] == [
+        "1 more eval record copied into the training data (exact or lexical copies; bound 0)"]
     assert find_regressions(before, one_more, HistoryConfig(max_new_leaks=1)) == []
     dups = key_figures(_hygiene(examples=1200, duplicate_records=122))
     (found,) = find_regressions(before, dups, HistoryConfig())
@@ -468,7 +469,7 @@ def test_leaks_conflicts_and_duplicates_grown_against_the_baseline_are_regressio
     assert found["detail"] == "rose by 8.36 points (bound 2.00 points)"
     conflicts = key_figures(_hygiene(conflicts=3))
     assert [(r["what"], r["before"], r["now"], r["detail"]) for r in find_regressions(before, conflicts, HistoryConfig())] == [
-        ("conflicts", 0, 3, "3 more inputs carry conflicting labels (bound 0)")]
+        ("conflicts", 0, 3, "3 more inputs with conflicting labels (bound 0)")]
     # fewer of each is no regression
     assert find_regressions(leak, clean, HistoryConfig()) == [] and find_regressions(dups, clean, HistoryConfig()) == []
 
@@ -480,8 +481,8 @@ def test_reworded_leaks_are_a_regression_only_where_the_training_growth_does_not
     paraphrased = key_figures(_hygiene(examples=1176, reworded=60))  # a batch of paraphrased eval items
     (found,) = find_regressions(before, paraphrased, HistoryConfig())
     assert (found["what"], found["before"], found["now"]) == ("leaked_reworded", 16, 60)
-    assert found["detail"].startswith("44 more eval records are reworded copies of training records, more than the "
-                                      "training data's growth explains (p = ")
+    assert found["detail"].startswith("44 more eval records reworded in the training data, more than its growth "
+                                      "explains (p = ")
     first = key_figures(_hygiene(examples=884, reworded=0))
     assert find_regressions(first, key_figures(_hygiene(examples=884, reworded=1)), HistoryConfig()) == []
 

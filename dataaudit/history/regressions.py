@@ -307,22 +307,27 @@ def _hygiene_growth(before: dict[str, Any], now: dict[str, Any], bounds: History
     found = []
     l0, l1 = before.get("leaked_copies"), now.get("leaked_copies")
     if l0 is not None and l1 is not None and l1 - l0 > bounds.max_new_leaks:
-        found.append(_regression("leaked_copies", l0, l1, f"{l1 - l0} more eval records are exact or lexical copies of "
-                                                          f"training records (bound {bounds.max_new_leaks})"))
+        found.append(_regression("leaked_copies", l0, l1, f"{_more(l1 - l0, 'eval record')} copied into the training data "
+                                                          f"(exact or lexical copies; bound {bounds.max_new_leaks})"))
     r0, r1 = before.get("leaked_reworded"), now.get("leaked_reworded")
     if r0 is not None and r1 is not None and r1 > r0 and (p_value := _reworded_chance(r0, r1, before, now)) < BATCH_SHIFT_P_VALUE:
-        found.append(_regression("leaked_reworded", r0, r1, f"{r1 - r0} more eval records are reworded copies of training "
-                                                            f"records, more than the training data's growth explains "
+        found.append(_regression("leaked_reworded", r0, r1, f"{_more(r1 - r0, 'eval record')} reworded in the training data, "
+                                                            f"more than its growth explains "
                                                             f"(p = {_p_text(p_value)})"))
     c0, c1 = _number(before.get("conflicts")), _number(now.get("conflicts"))
     if c0 is not None and c1 is not None and c1 - c0 > bounds.max_new_conflicts:
-        found.append(_regression("conflicts", c0, c1, f"{c1 - c0} more inputs carry conflicting labels "
+        found.append(_regression("conflicts", c0, c1, f"{_more(c1 - c0, 'input')} with conflicting labels "
                                                       f"(bound {bounds.max_new_conflicts})"))
     d0, d1 = as_computed(before, "duplicate_share"), as_computed(now, "duplicate_share")
     if d0 is not None and d1 is not None and _past(d1 - d0, bounds.max_duplicate_share_rise):
         found.append(_regression("duplicate_share", d0, d1, f"rose by {_points(d1 - d0, sign=False)} "
                                                             f"(bound {_points(bounds.max_duplicate_share_rise, sign=False)})"))
     return found
+
+
+def _more(count: float, noun: str) -> str:
+    """'1 more eval record' / '80 more eval records'."""
+    return f"{count:g} more {noun}{'' if count == 1 else 's'}"
 
 
 def _reworded_chance(before_count: float, now_count: float, before: dict[str, Any], now: dict[str, Any]) -> float:
