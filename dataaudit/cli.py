@@ -75,7 +75,13 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     # Checked where the config is (config.py: cpu, cuda, cuda:N, mps, xpu, ...), so the flag takes what the key takes.
     parser.add_argument("--device", help="embedding device: cpu, cuda, cuda:N, mps, xpu, ... (default: cuda when available, else cpu)")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the embedding and result caches")
-    parser.add_argument("--cache-dir", help="cache folder for embeddings and reused results (default: the user's cache directory)")
+    # The default is the user cache's dataaudit/embeddings, results beside it in dataaudit/results; a named folder holds
+    # both: pointing it at ~/.cache/dataaudit reads none of the default cache's embeddings (embeddings.default_cache_dir).
+    parser.add_argument("--cache-dir", help="cache folder holding embeddings.sqlite3, traced/ (the traced model) and results/ "
+                                            "(reused results) (default: the user's cache folder dataaudit/embeddings, "
+                                            "~/.cache/dataaudit/embeddings on Linux, with its results in "
+                                            "~/.cache/dataaudit/results; to reuse the default embeddings, name that "
+                                            "embeddings folder, not ~/.cache/dataaudit)")
     parser.add_argument("--no-embeddings", action="store_true", help="skip embeddings: no semantic near duplicates, coverage not judged")
     parser.add_argument("--target-model", help="count tokens as this model's trainer does (e.g. gpt-4o-mini): limits, epochs, cost")
     parser.add_argument("--tokenizer", help="Hugging Face tokenizer folder or tokenizer.json of an open target model")

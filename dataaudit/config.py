@@ -239,8 +239,19 @@ class HistoryConfig:
     # A run regresses against the previous run of the same dataset when ...
     max_alpha_drop: float = 0.05  # ... Krippendorff's alpha fell by more than this
     max_label_share_shift: float = 0.05  # ... a label's share moved by more than this (absolute)
-    max_covered_share_drop: float = 0.02  # ... production coverage fell by more than this
+    # ... production coverage fell by more than this: two estimates each within 0.03 of the truth (the coverage
+    # battery) can differ by 0.06 with nothing changed. Not compared where training only grew over the same
+    # production sample, which cannot lower the true share (history.regressions.only_grown)
+    max_covered_share_drop: float = 0.06
     max_usable_drop: int = 0  # ... usable examples fell by more than this
+    # ... eval records copied (exact or lexical) into training grew by more than this: a copy is no chance match
+    max_new_leaks: int = 0
+    # (eval records only reworded in training are a regression where the training data's growth does not explain
+    # their rise: p < 0.001 under a count growing in proportion to the records audited)
+    max_new_conflicts: int = 0  # ... inputs with conflicting labels grew by more than this: each is a labelling error
+    # ... the duplicate share rose by more than this (the hygiene condition's warn bar, 2 points: clean batches
+    # drawn from one source raised it by up to 0.9 points on the QA probe, 100 copied items by 8)
+    max_duplicate_share_rise: float = 0.02
     # ... or any condition got worse (pass < warn < unknown < fail)
 
 

@@ -852,3 +852,32 @@ def test_compare_json_writes_a_bidi_override_in_a_dataset_name_as_an_escape(tmp_
     written = (compared / "compare.json").read_text(encoding="utf-8")
     assert "\u202e" not in written and '"before": "shout\\u202egnp.exe"' in written
     assert json.loads(written)["datasets"] == {"before": "shout\u202egnp.exe", "after": "other\u202eexe"}
+
+
+def test_the_cache_dir_help_states_the_layout_the_caches_use(tmp_path, monkeypatch):
+    """--cache-dir ~/.cache/dataaudit re-embedded everything: the default keeps embeddings in dataaudit/embeddings, a
+    named folder directly in it, and the help said only "default: the user's cache directory"."""
+    import sys
+    from types import SimpleNamespace
+
+    from dataaudit.cli import build_parser
+    from dataaudit.embeddings import default_cache_dir, make_cache
+
+    if sys.platform != "linux":
+        pytest.skip("the help names the Linux default (XDG_CACHE_HOME)")
+    from dataaudit.result_cache import results_folder
+
+    audit_parser = build_parser()._subparsers._group_actions[0].choices["audit"]
+    help_text = next(a.help for a in audit_parser._actions if "--cache-dir" in a.option_strings)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    default = default_cache_dir()
+    # what the help says, as the code lays it out
+    assert default == tmp_path / "xdg" / "dataaudit" / "embeddings"
+    assert "~/.cache/dataaudit/embeddings on Linux" in help_text and "~/.cache/dataaudit/results" in help_text
+    assert results_folder(SimpleNamespace(cache=True, cache_dir="")) == default.parent / "results"
+    named = tmp_path / "named"
+    assert "holding embeddings.sqlite3, traced/ (the traced model) and results/" in help_text
+    assert make_cache(named).path == named / "embeddings.sqlite3"
+    assert results_folder(SimpleNamespace(cache=True, cache_dir=str(named))) == named / "results"
+    assert "name that embeddings folder, not ~/.cache/dataaudit" in help_text

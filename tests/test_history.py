@@ -696,9 +696,9 @@ def test_a_history_written_with_raw_label_names_is_still_the_baseline_of_a_maske
 
 
 def _gate_run(when: str, usable: int, *, config: dict | None = None, conditions: dict | None = None,
-              paths: tuple[str, ...] = ("t.jsonl",), dataset: str = "tickets") -> dict:
+              paths: tuple[str, ...] = ("t.jsonl",), dataset: str = "tickets", sha256: str = "x") -> dict:
     return {"dataset": dataset, "generated_at": when, "config": config or {},
-            "inputs": [{"role": "train", "path": p, "sha256": "x"} for p in paths],
+            "inputs": [{"role": "train", "path": p, "sha256": sha256} for p in paths],
             "checks": {"format": {"records": 300}, "size": {"examples": 300}, "duplicates": {"usable": usable}},
             "verdict": {"status": "ready", "conditions": [{"id": k, "status": v} for k, v in ({"scale": "pass"} if conditions is None else conditions).items()]}}
 
@@ -775,7 +775,8 @@ def test_regressions_across_a_config_change_or_another_project_say_so_and_are_ke
     # Two projects both named after their folder "batches" (a/batches, b/batches) in one history.
     shared = tmp_path / "shared.db"
     record_run(shared, _gate_run("2026-12-01T00:00:00+00:00", 300, paths=("a/batches/b1.jsonl",), dataset="batches"))
-    other = record_run(shared, _gate_run("2026-12-02T00:00:00+00:00", 150, paths=("b/batches/b1.jsonl",), dataset="batches"))
+    other = record_run(shared, _gate_run("2026-12-02T00:00:00+00:00", 150, paths=("b/batches/b1.jsonl",), dataset="batches",
+                                         sha256="other bytes"))
     assert [r["what"] for r in other.regressions] == ["usable"]
     assert other.notes == ["no input file or folder in common with the baseline run, which read a/batches/b1.jsonl: another "
                            "project named 'batches' in this history? Give each project its own --dataset-name (dataset_name "
@@ -785,6 +786,40 @@ def test_regressions_across_a_config_change_or_another_project_say_so_and_are_ke
                                          config={"dataset_name": "batches"}), fail_on_regression=False)
     assert named.notes[0].startswith("compared with a run of other input files (1 added, 1 gone since the baseline, which read ")
     assert len(named.notes) == 1  # dataset_name, the one setting changed, moves no figure
+
+
+def _moved_run(when: str, folder: str, hashes: tuple[str, str] = ("h1", "h2")) -> dict:
+    files = [f"{folder}/b1.csv", f"{folder}/b2.csv"]
+    run = _gate_run(when, 600, paths=tuple(files), dataset="live")
+    run["inputs"] = [{"role": "train", "path": p, "sha256": h} for p, h in zip(files, hashes)]
+    run["checks"]["balance"] = {"shares": {"a": 0.5, "b": 0.5}, "labelled": 600}
+    # each batch far from the whole mix: judged as a new file, each would be a label_share regression
+    run["per_file"] = [{"file": files[0], "labelled": 300, "label_shares": {"a": 0.1, "b": 0.9}},
+                       {"file": files[1], "labelled": 300, "label_shares": {"a": 0.9, "b": 0.1}}]
+    return run
+
+
+def test_a_moved_project_is_recognised_by_its_file_hashes_not_taken_for_another_project(tmp_path):
+    # mv A/live M/live: the same names and bytes were "another project named 'live'", and every batch was judged
+    # as new since the last run.
+    from dataaudit.history.compare import compare_reports
+    from dataaudit.history.store import record_run
+
+    history = tmp_path / "history.db"
+    base = _moved_run("2026-12-01T00:00:00+00:00", "A/live")
+    record_run(history, base, fail_on_regression=True)
+    moved = _moved_run("2026-12-02T00:00:00+00:00", "M/live")
+    run = record_run(history, moved, fail_on_regression=True)
+    assert run.regressions == []
+    assert run.notes == ["input files moved since the baseline (A/live/b1.csv is now M/live/b1.csv and 1 more, the same "
+                         "names and bytes): compared as the same files"]
+    compared = compare_reports(base, moved)
+    assert compared["regressions"] == [] and compared["note"] == run.notes[0]
+    # other bytes under the same names are other files: another project, its batches judged as new
+    other = record_run(history, _moved_run("2026-12-03T00:00:00+00:00", "B/live", hashes=("h3", "h4")), fail_on_regression=True)
+    assert other.notes[0].startswith("no input file or folder in common with the baseline run")
+    assert sorted(r["what"] for r in other.regressions) == ["label_share:a:B/live/b1.csv", "label_share:a:B/live/b2.csv",
+                                                           "label_share:b:B/live/b1.csv", "label_share:b:B/live/b2.csv"]
 
 
 def test_a_config_change_note_names_the_settings_that_changed_and_ignores_those_that_move_no_figure(tmp_path):
@@ -856,7 +891,7 @@ def test_compare_says_when_two_reports_of_one_name_differ_in_config_model_or_fil
     same = compare_reports(base, base)
     assert same["note"] == ""
     other = _gate_run("2026-12-02T00:00:00+00:00", 300, paths=("b/batches/b1.jsonl",), dataset="batches",
-                      config={"embeddings": {"model": "other-model"}})
+                      config={"embeddings": {"model": "other-model"}}, sha256="other bytes")
     other["checks"]["embeddings"] = {"model": "other-model"}
     base["checks"]["embeddings"] = {"model": "all-MiniLM-L6-v2"}
     note = compare_reports(base, other)["note"]
@@ -885,10 +920,12 @@ def test_a_corrupt_history_is_refused_in_one_line_and_left_as_it_was(tmp_path, c
     assert main(["history", str(history)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "internal error" not in err
-    assert f"{history}: is not a usable SQLite database" in err
+    # its header marks it as a history: damaged, not "name a dataaudit history file"
+    assert f"{history}: is a damaged SQLite database (" in err and "restore it from a copy" in err
     data = write_jsonl(tmp_path / "t.jsonl", [{"text": f"ticket {i} about billing", "label": "billing" if i % 2 else "returns"}
                                               for i in range(40)])
     assert main(["audit", str(data), "--no-embeddings", "--no-cache", "--history", str(history), "--out", str(tmp_path / "o")]) == 2
+    assert f"{history}: is a damaged SQLite database (" in capsys.readouterr().err
     assert history.read_bytes() == before  # the marker and the table were written and committed before the damage showed
     assert not (tmp_path / "o").exists()
 
@@ -1037,3 +1074,20 @@ def test_a_broken_report_json_is_named_with_its_line_and_column_in_plain_words(t
     with pytest.raises(InputError) as raised:
         read_report(path)
     assert str(raised.value) == f"{path}: not a report.json ({said})"
+
+
+def test_a_night_that_leaks_eval_records_fails_its_gate_and_is_no_baseline(tmp_path):
+    from dataaudit.history.store import record_run
+
+    def night(when: str, leaks: int) -> dict:
+        run = _gate_run(when, 1176, paths=("live/b1.csv",))
+        run["checks"]["duplicates"].update({"leak_count": leaks + 22, "semantic_leak_count": 22})
+        return run
+
+    history = tmp_path / "history.db"
+    base = record_run(history, night("2026-12-01T00:00:00+00:00", 2), fail_on_regression=True)
+    leaked = record_run(history, night("2026-12-02T00:00:00+00:00", 82), fail_on_regression=True)
+    assert [(r["what"], r["before"], r["now"]) for r in leaked.regressions] == [("leaked_copies", 2, 82)]
+    following = record_run(history, night("2026-12-03T00:00:00+00:00", 82), fail_on_regression=True)
+    assert following.baseline_id == base.run_id and [r["what"] for r in following.regressions] == ["leaked_copies"]
+    assert [r["failed_gate"] for r in load_runs(history)] == [False, True, True]

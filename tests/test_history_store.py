@@ -168,3 +168,33 @@ def test_a_writable_history_in_a_folder_it_cannot_write_names_the_folder(tmp_pat
     monkeypatch.setattr(os, "access", lambda p, mode: real_access(p, mode) and str(p) != str(history))
     unwritable_file = store._history_error(history, _sqlite_error("attempt to write a readonly database", "SQLITE_READONLY"))
     assert str(unwritable_file).endswith("(permission denied), so no report was written; use a history file you can write to")
+
+
+def test_a_truncated_history_is_called_damaged_by_the_listing_and_the_audit_and_left_as_it_was(tmp_path):
+    # A partial CI-cache restore cuts the file short: its header and application_id survive, and SQLite says
+    # "database disk image is malformed" when opening it. That was "name a dataaudit history file instead", as if the
+    # user had named the wrong file.
+    history = tmp_path / "h.db"
+    for day in range(1, 30):
+        store.record_run(history, _run("d", f"2026-12-{day:02d}T00:00:00+00:00", 0.85), fail_on_regression=False)
+    whole = history.read_bytes()
+    assert len(whole) > 8192
+    history.write_bytes(whole[: len(whole) // 2])
+    cut = history.read_bytes()
+    with pytest.raises(InputError) as listed:
+        store.load_runs(history)
+    assert str(listed.value).startswith(f"{history}: is a damaged SQLite database (")
+    assert str(listed.value).endswith("; restore it from a copy (a CI cache or artifact)")
+    with pytest.raises(InputError) as recorded:
+        store.record_run(history, _run("d", "2026-12-30T00:00:00+00:00", 0.85))
+    assert str(recorded.value).startswith(f"{history}: is a damaged SQLite database (")
+    assert str(recorded.value).endswith("; restore it from a copy (a CI cache or artifact) or name a new path, which starts "
+                                        "a history with no baseline")
+    assert history.read_bytes() == cut
+
+
+def test_a_malformed_file_without_the_history_marker_is_still_no_history():
+    # The damage reading is for a file marked as a history: another program's corrupt database is not ours to restore.
+    refused = store._history_error("/nonexistent/x.db", _sqlite_error("database disk image is malformed", "SQLITE_CORRUPT"))
+    assert str(refused) == ("/nonexistent/x.db: is not a usable SQLite database (database disk image is malformed); name a "
+                            "dataaudit history file or a new path instead")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataaudit.config import HistoryConfig
+from dataaudit.history import regressions
 from dataaudit.history.regressions import batch_notes, find_regressions, key_figures
 from dataaudit.render.figures import regression_line, shown_value
 
@@ -438,3 +439,113 @@ def test_a_condition_regression_pairs_two_status_values_when_this_run_holds_the_
     assert [(r["before"], r["now"], type(r["now"])) for r in found] == [("pass", "fail", str)]
     assert (now["verdict"], type(now["verdict"])) == ("not_ready", str)
 
+
+
+def _hygiene(examples=1176, copies=2, reworded=22, conflicts=0, duplicate_records=24) -> dict:
+    report = _report(usable=examples - duplicate_records)
+    report["checks"]["size"] = {"examples": examples}
+    report["checks"]["duplicates"].update({"leak_count": copies + reworded, "semantic_leak_count": reworded,
+                                           "conflict_count": conflicts, "duplicate_records": duplicate_records,
+                                           "records": examples, "duplicate_share": round(duplicate_records / examples, 6)})
+    return report
+
+
+def test_leaks_conflicts_and_duplicates_grown_against_the_baseline_are_regressions():
+    # The QA probe's nights: the hygiene condition was fail -> fail, so 80 eval rows copied into a batch (leak_count
+    # 24 -> 101) or 100 copied items (duplicate share 2.0% -> 10.2%) passed the gate and became the next baseline.
+    before = key_figures(_hygiene(examples=884, reworded=16, duplicate_records=16))
+    clean = key_figures(_hygiene(examples=1176, reworded=22, duplicate_records=24))  # a clean 300-item batch
+    assert find_regressions(before, clean, HistoryConfig()) == []
+    leak = key_figures(_hygiene(copies=82, reworded=19))
+    assert [(r["what"], r["before"], r["now"], r["detail"]) for r in find_regressions(before, leak, HistoryConfig())] == [
+        ("leaked_copies", 2, 82, "80 more eval records copied into the training data (exact or lexical copies; bound 0)")]
+    one_more = key_figures(_hygiene(copies=3))
+    assert [r["detail"] for r in find_regressions(before, one_more, HistoryConfig())] == [
+        "1 more eval record copied into the training data (exact or lexical copies; bound 0)"]
+    assert find_regressions(before, one_more, HistoryConfig(max_new_leaks=1)) == []
+    dups = key_figures(_hygiene(examples=1200, duplicate_records=122))
+    (found,) = find_regressions(before, dups, HistoryConfig())
+    assert (found["what"], found["before"], found["now"]) == ("duplicate_share", 16 / 884, 122 / 1200)
+    assert found["detail"] == "rose by 8.36 points (bound 2.00 points)"
+    conflicts = key_figures(_hygiene(conflicts=3))
+    assert [(r["what"], r["before"], r["now"], r["detail"]) for r in find_regressions(before, conflicts, HistoryConfig())] == [
+        ("conflicts", 0, 3, "3 more inputs with conflicting labels (bound 0)")]
+    # fewer of each is no regression
+    assert find_regressions(leak, clean, HistoryConfig()) == [] and find_regressions(dups, clean, HistoryConfig()) == []
+
+
+def test_reworded_leaks_are_a_regression_only_where_the_training_growth_does_not_explain_them():
+    before = key_figures(_hygiene(examples=884, reworded=16))
+    grown = key_figures(_hygiene(examples=1176, reworded=25))  # 1.33x the records, 16 -> 25: chance
+    assert find_regressions(before, grown, HistoryConfig()) == []
+    paraphrased = key_figures(_hygiene(examples=1176, reworded=60))  # a batch of paraphrased eval items
+    (found,) = find_regressions(before, paraphrased, HistoryConfig())
+    assert (found["what"], found["before"], found["now"]) == ("leaked_reworded", 16, 60)
+    assert found["detail"].startswith("44 more eval records reworded in the training data, more than its growth "
+                                      "explains (p = ")
+    first = key_figures(_hygiene(examples=884, reworded=0))
+    assert find_regressions(first, key_figures(_hygiene(examples=884, reworded=1)), HistoryConfig()) == []
+
+
+def _inputs(report: dict, train: list[str], production: str | None = "p") -> dict:
+    report["inputs"] = ([{"role": "train", "path": f"live/{h}.csv", "sha256": h} for h in train]
+                        + ([{"role": "production", "path": "prod.jsonl", "sha256": production}] if production else []))
+    return report
+
+
+def test_a_covered_share_that_fell_while_training_only_grew_is_the_estimates_noise_not_a_regression():
+    # The QA probe's night 2: b1 then b1 + b2 (same source, same production file) read 89.2% -> 83.0% covered and
+    # failed the gate, though more training data cannot leave production less covered.
+    night1 = key_figures(_inputs(_report(covered=0.892, conditions={"coverage": "pass"}), ["b1"]))
+    night2 = key_figures(_inputs(_report(covered=0.8297, conditions={"coverage": "warn"}), ["b1", "b2"]))
+    assert find_regressions(night1, night2, HistoryConfig()) == []
+    assert regressions.comparison_remarks(night1, night2, HistoryConfig()) == [
+        "the covered share fell by 6.23 points and the coverage condition went pass -> warn, not a regression: the training "
+        "files only grew over the same production sample, which cannot lower the true covered share, so the fall is the "
+        "estimate's own error"]
+    # A baseline file changed or gone, or another production sample: the fall is compared with its bound
+    for other in (key_figures(_inputs(_report(covered=0.8297, conditions={"coverage": "warn"}), ["b1-edited", "b2"])),
+                  key_figures(_inputs(_report(covered=0.8297, conditions={"coverage": "warn"}), ["b2"])),
+                  key_figures(_inputs(_report(covered=0.8297, conditions={"coverage": "warn"}), ["b1", "b2"], production="q"))):
+        assert [r["what"] for r in find_regressions(night1, other, HistoryConfig())] == ["covered_share", "condition:coverage"]
+        assert regressions.comparison_remarks(night1, other, HistoryConfig()) == []
+    # a baseline read before hashes were kept: compared as before
+    unhashed = {k: v for k, v in night1.items() if k != "input_hashes"}
+    assert [r["what"] for r in find_regressions(unhashed, night2, HistoryConfig())] == ["covered_share", "condition:coverage"]
+
+
+def test_the_default_covered_share_bound_is_two_estimates_error_not_tighter():
+    # Each estimate is within 0.03 of the truth on the coverage battery: two of them differ by up to 0.06 with
+    # nothing changed, so a 2-point bound fired on the estimator's noise.
+    assert HistoryConfig().max_covered_share_drop == 0.06
+    before, now = key_figures(_report(covered=0.95)), key_figures(_report(covered=0.90))
+    assert find_regressions(before, now, HistoryConfig()) == []
+    assert [r["what"] for r in find_regressions(before, key_figures(_report(covered=0.88)), HistoryConfig())] == ["covered_share"]
+
+
+def test_a_label_new_since_the_baseline_is_noted_and_one_gone_from_the_training_data_is_a_regression():
+    # The QA probe's renamed batch: card_arrival -> card_delivery and card_linking -> link_card in a new batch, each a
+    # label of 1-3%, moved no share past its 5-point bound and was said nowhere.
+    shares = {"card_arrival": 0.02, "card_linking": 0.01, "other": 0.97}
+    before = key_figures(_report(shares=shares))
+    before["labelled"] = 1000
+    renamed = key_figures(_report(shares={"card_arrival": 0.0155, "card_delivery": 0.0115, "card_linking": 0.0075,
+                                          "link_card": 0.0075, "other": 0.958}))
+    renamed["labelled"] = 1200
+    assert find_regressions(before, renamed, HistoryConfig()) == []
+    assert regressions.comparison_remarks(before, renamed, HistoryConfig()) == [
+        "labels new since the baseline: card_delivery (14 items), link_card (9 items) (a new class, or a rename of one of "
+        "the baseline's?)"]
+    # renamed everywhere: the baseline's label is gone from the training data, a class the next model cannot predict
+    gone = key_figures(_report(shares={"card_delivery": 0.02, "card_linking": 0.01, "other": 0.97}))
+    gone["labelled"] = 1000
+    assert [(r["what"], r["before"], r["now"], r["detail"]) for r in find_regressions(before, gone, HistoryConfig())] == [
+        ("label_share:card_arrival", 0.02, 0.0, "gone from the training data (20 items in the last run; renamed or dropped?)")]
+    assert regressions.comparison_remarks(before, gone, HistoryConfig())[0].startswith("label new since the baseline: card_delivery (20 items)")
+    # a --since-last batch lacks a rare label by chance: not judged gone
+    batch = {**gone, "since": "2026-12-01T00:00:00+00:00"}
+    assert not [r for r in find_regressions(before, batch, HistoryConfig()) if r["what"] == "label_share:card_arrival"]
+    # a large label gone is one regression, the share's
+    big = key_figures(_report(shares={"a": 0.9, "b": 0.1}))
+    assert [r["what"] for r in find_regressions(big, key_figures(_report(shares={"a": 1.0})), HistoryConfig())] == [
+        "label_share:a", "label_share:b"]

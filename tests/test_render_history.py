@@ -66,9 +66,9 @@ def test_compare_shows_a_figure_near_its_bound_as_the_reports_computed_it():
                 "checks": {"agreement": {"krippendorff_alpha": round(alpha, 4), "krippendorff_alpha_unrounded": alpha},
                            "coverage": {"covered_share": round(covered, 4), "covered_share_unrounded": covered}}}
 
-    result = compare_reports(report(0.81, 0.95), report(0.79996, 0.89996))
+    result = compare_reports(report(0.81, 0.99), report(0.79996, 0.89996))  # down past the 6-point coverage bound
     alpha = next(c for c in result["changes"] if c["figure"] == "krippendorff_alpha")
     assert (alpha["before"], alpha["after"], alpha["after_unrounded"]) == (0.81, 0.8, 0.79996)
     markdown = render_comparison_markdown(result)
-    assert "| krippendorff\\_alpha | 0.810 | 0.79996 |" in markdown and "| covered\\_share | 95.0% | 89.996% |" in markdown
-    assert "- covered\\_share: 95.0% → 89.996%" in markdown  # the regression line too
+    assert "| krippendorff\\_alpha | 0.810 | 0.79996 |" in markdown and "| covered\\_share | 99.0% | 89.996% |" in markdown
+    assert "- covered\\_share: 99.0% → 89.996%" in markdown  # the regression line too

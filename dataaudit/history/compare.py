@@ -10,8 +10,8 @@ from ..config import HistoryConfig, config_from_dict
 from ..errors import DataAuditError, InputError
 from ..excerpt import sanitise
 from ..load.files import json_message
-from .regressions import batch_notes, find_regressions, key_figures, report_problem
-from .store import comparison_notes, config_change_note, embedding_model, measured_settings
+from .regressions import comparison_remarks, find_regressions, key_figures, report_problem
+from .store import comparison_notes, config_change_note, embedding_model, measured_settings, moved_files, moved_figures
 
 SCALARS = ("verdict", "records", "invalid", "usable", "duplicate_share", "conflicts", "leaked", "krippendorff_alpha", "covered_share")
 
@@ -50,6 +50,7 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
                 for cid in conditions if f0["conditions"].get(cid) != f1["conditions"].get(cid)]
     # The baseline's bounds: the report under review (a pull request's) cannot loosen the gate it is judged by.
     bounds, unread = _history_bounds(before)
+    moved = moved_files(_inputs(before), _inputs(after))
     datasets = {"before": before.get("dataset"), "after": after.get("dataset")}
     notes = []
     # Two datasets' figures differ for reasons that are not regressions: said, never hidden, still listed.
@@ -62,8 +63,9 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
         # The same name over unlike runs (another config, model or file list): said as the history says it.
         notes += comparison_notes(sanitise(str(datasets["before"])), _config_note(before, after),
                                   embedding_model(before), embedding_model(after), _train_paths(before), _train_paths(after),
-                                  named=bool((after.get("config") or {}).get("dataset_name")))
-    notes += batch_notes(f0, f1)
+                                  named=bool((after.get("config") or {}).get("dataset_name")),
+                                  moved={sanitise(a): sanitise(b) for a, b in moved.items()})
+    notes += comparison_remarks(moved_figures(f0, moved), f1, bounds)
     if unread:
         notes.append(f"the first report's config could not be read ({unread}): the default bounds are applied")
     if before.get("schema_version") != after.get("schema_version"):
@@ -71,7 +73,12 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
                      "figure one of them lacks shows as blank, not as a change to judge")
     note = "; ".join(notes)
     return {"before": before.get("generated_at"), "after": after.get("generated_at"), "datasets": datasets, "note": note,
-            "changes": changes, "regressions": find_regressions(f0, f1, bounds)}
+            "changes": changes, "regressions": find_regressions(moved_figures(f0, moved), f1, bounds)}
+
+
+def _inputs(report: dict[str, Any]) -> list[dict[str, Any]]:
+    inputs = report.get("inputs")
+    return [i for i in inputs if isinstance(i, dict)] if isinstance(inputs, list) else []
 
 
 def _crossed(f0: dict[str, Any], f1: dict[str, Any], name: str) -> bool:

@@ -19,7 +19,7 @@ from ..errors import DataAuditError, InputError
 from ..excerpt import sanitise
 from ..io import NOT_REGULAR, WriteError, refuse_special_file
 from ..scan.pii import masking_phone_regions
-from .regressions import batch_notes, find_regressions, held_records, key_figures, masked_labels, report_phone_regions
+from .regressions import comparison_remarks, find_regressions, held_records, key_figures, masked_labels, report_phone_regions
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -104,12 +104,41 @@ def _locked(path: str | Path, exc: sqlite3.DatabaseError) -> InputError | None:
     return None
 
 
+def _damaged(path: str | Path, why: Any, *, reading: bool = False) -> InputError:
+    """A history that was one and is corrupt now: "name a dataaudit history file" would tell the user they named the
+    wrong file, where the right one is damaged and a copy of it (a CI cache, an artifact) holds the baseline."""
+    new_path = "" if reading else " or name a new path, which starts a history with no baseline"
+    return InputError(f"{path}: is a damaged SQLite database ({why}); restore it from a copy (a CI cache or artifact){new_path}")
+
+
+def _marked_history(path: str | Path) -> bool:
+    """Whether the file's header is a SQLite header holding the dataaudit application_id (bytes 68-71): a file cut
+    short (a partial cache restore) or overwritten past its first page keeps it, so it reads as a damaged history,
+    not as some other file."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(72)
+    except OSError:
+        return False
+    return len(header) == 72 and header.startswith(b"SQLite format 3\x00") and int.from_bytes(header[68:72], "big") == APPLICATION_ID
+
+
+def _corrupt(path: str | Path, exc: sqlite3.DatabaseError, *, reading: bool = False) -> InputError | None:
+    """SQLite's "malformed" on a file marked as a dataaudit history, as damage; None for anything else."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_CORRUPT") and _marked_history(path):
+        return _damaged(path, exc, reading=reading)
+    return None
+
+
 def _history_error(path: str | Path, exc: sqlite3.DatabaseError, *, reports_written: bool = False, reading: bool = False) -> InputError:
-    """A failed write in the disk's or the permissions' words, a lock as a lock, else the file is no usable database.
+    """A failed write in the disk's or the permissions' words, a lock as a lock, a marked history that is corrupt as
+    damaged, else the file is no usable database.
     reading: a listing, which writes nothing, so only the disk's want of room for the -shm file is the disk's."""
     if reading:
-        return _locked(path, exc) or _unreadable_for_the_disk(path, exc) or _refuse(path, f"is not a usable SQLite database ({exc})", reading=True)
-    return (_locked(path, exc) or _write_failure(Path(path), exc, reports_written=reports_written)
+        return (_locked(path, exc) or _unreadable_for_the_disk(path, exc) or _corrupt(path, exc, reading=True)
+                or _refuse(path, f"is not a usable SQLite database ({exc})", reading=True))
+    return (_locked(path, exc) or _write_failure(Path(path), exc, reports_written=reports_written) or _corrupt(path, exc)
             or _refuse(path, f"is not a usable SQLite database ({exc})", reading=reading))
 
 
@@ -198,14 +227,20 @@ def _validate_readonly(path: Path) -> None:
     if connection is None:
         return
     try:
-        problems = [r[0] for r in connection.execute("PRAGMA quick_check(5)")]
-    except sqlite3.DatabaseError as exc:
-        raise _history_error(path, exc) from exc
+        _refuse_damage(path, connection, reading=False)
     finally:
         connection.close()
+
+
+def _refuse_damage(path: Path, connection: sqlite3.Connection, *, reading: bool) -> None:
+    """Every page read (quick_check), so a listing and an audit call one damaged history damaged alike: a listing
+    whose query happened to miss the corrupt pages would show a history the next audit refuses."""
+    try:
+        problems = [r[0] for r in connection.execute("PRAGMA quick_check(5)")]
+    except sqlite3.DatabaseError as exc:
+        raise _history_error(path, exc, reading=reading) from exc
     if problems != ["ok"]:
-        raise InputError(f"{path}: is a damaged SQLite database ({problems[0]}); restore it from a copy (a CI cache or "
-                         "artifact) or name a new path, which starts a history with no baseline")
+        raise _damaged(path, problems[0], reading=reading)
 
 
 def _remove_unmade(path: Path) -> None:
@@ -296,14 +331,57 @@ def _input_paths(inputs: list[dict[str, Any]]) -> set[str]:
     return {entry["path"] for entry in inputs if isinstance(entry, dict) and "path" in entry and entry.get("role", "train") == "train"}
 
 
+def moved_files(before_inputs: list[dict[str, Any]], now_inputs: list[dict[str, Any]]) -> dict[str, str]:
+    """baseline path -> this run's path, for each training file gone from its path whose name and bytes (sha256)
+    stand at exactly one new path now: a project moved or checked out elsewhere is the same files, compared as such
+    (as "another project" it would also be judged file by file as if every batch were new)."""
+    def train(inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [e for e in inputs if isinstance(e, dict) and isinstance(e.get("path"), str) and e.get("role", "train") == "train"]
+
+    before, now = train(before_inputs), train(now_inputs)
+    before_paths, now_paths = {e["path"] for e in before}, {e["path"] for e in now}
+    arrived: dict[tuple[str, str], list[str]] = {}
+    for entry in now:
+        if entry["path"] not in before_paths and entry.get("sha256"):
+            arrived.setdefault((Path(entry["path"]).name, entry["sha256"]), []).append(entry["path"])
+    moved = {}
+    for entry in before:
+        if entry["path"] in now_paths or not entry.get("sha256"):
+            continue
+        candidates = arrived.get((Path(entry["path"]).name, entry["sha256"]), [])
+        if len(candidates) == 1:
+            moved[entry["path"]] = candidates[0]
+    # two baseline files with one name and bytes cannot both have moved to the one new path
+    taken = [target for target in moved.values()]
+    return {old: new for old, new in moved.items() if taken.count(new) == 1}
+
+
+def moved_figures(figures: dict[str, Any], moved: dict[str, str]) -> dict[str, Any]:
+    """A baseline's key figures with its training files at the paths they moved to, so a moved batch is not new."""
+    if not moved:
+        return figures
+    return {**figures, "train_files": [moved.get(p, p) for p in figures.get("train_files") or []]}
+
+
+def _moved_note(moved: dict[str, str]) -> str:
+    first = sorted(moved.items())[0]
+    more = f" and {len(moved) - 1} more" if len(moved) > 1 else ""
+    return (f"input files moved since the baseline ({sanitise(first[0])} is now {sanitise(first[1])}{more}, the same names "
+            "and bytes): compared as the same files")
+
+
 def comparison_notes(dataset: str, config_note: str, before_model: str | None, now_model: str | None,
-                     before_paths: set[str], now_paths: set[str], *, named: bool = False) -> list[str]:
+                     before_paths: set[str], now_paths: set[str], *, named: bool = False,
+                     moved: dict[str, str] | None = None) -> list[str]:
     """What makes two runs of one dataset name unlike, each said in a line: regressions across a config change,
     another embedding model or other files are listed all the same (a gate that a changed config or file list
     could silence would be no gate), with the reason they may not be the data's doing. config_note: the
     config_change_note, "" for none. named: the name was given (--dataset-name), so files with nothing in common
-    are that user's choice, not two projects colliding."""
+    are that user's choice, not two projects colliding. moved: moved_files(), baseline files found at new paths."""
     notes = []
+    if moved:
+        notes.append(_moved_note(moved))
+        before_paths = {moved.get(p, p) for p in before_paths}
     folders = {str(Path(p).parent) for p in before_paths} & {str(Path(p).parent) for p in now_paths}
     if before_paths and now_paths and not before_paths & now_paths and not folders and not named:
         # Not one file nor folder in common: another project under the same name, not this one's next batch
@@ -463,17 +541,18 @@ def record_run(path: str | Path, data: dict[str, Any], config: Config | None = N
         regressions: list[dict[str, Any]] = []
         notes: list[str] = []
         if compared:
+            moved = moved_files(json.loads(baseline[4]), entries)
             with masking_phone_regions(report_phone_regions(data)):
-                before_figures = masked_labels(json.loads(baseline[1]))
+                before_figures = moved_figures(masked_labels(json.loads(baseline[1])), moved)
             regressions = find_regressions(before_figures, figures, bounds)
             before_settings = before_figures.get("config_settings")
             config_note = config_change_note(before_settings if isinstance(before_settings, dict) else None, settings,
                                              baseline[3], data["config"])
             notes = comparison_notes(dataset, config_note, before_figures.get("embedding_model"), model,
                                      _input_paths(json.loads(baseline[4])), _input_paths(entries),
-                                     named=bool((data.get("config") or {}).get("dataset_name")))
+                                     named=bool((data.get("config") or {}).get("dataset_name")), moved=moved)
             regressions = _with_notes(regressions, notes)
-            notes += batch_notes(before_figures, figures)  # qualifies no regression: says what was left out
+            notes += comparison_remarks(before_figures, figures, bounds)  # qualifies no regression: says what was left out
         stored_figures = {**figures, "embedding_model": model, "config_settings": settings}
         inserted = connection.execute("INSERT INTO runs (dataset, generated_at, inputs, config_hash, verdict, figures, regressions, "
                                       "complete, baseline_id, failed_gate, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -539,6 +618,7 @@ def load_runs(path: str | Path, dataset: str | None = None, limit: int = 20) -> 
     if connection is None:
         return []
     try:
+        _refuse_damage(path, connection, reading=True)
         columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")]
         extra = [c if c in columns else f"NULL AS {c}" for c in ("baseline_id", "failed_gate", "notes")]
         query = (f"SELECT id, dataset, generated_at, verdict, config_hash, figures, regressions, {', '.join(extra)} "
