@@ -75,7 +75,7 @@ def normalize_text(text: str, config: DuplicatesConfig) -> str:
         text = unicodedata.normalize("NFKC", text)
     if config.normalize_casefold:
         text = _DOTTED_I.sub("i", text.casefold()).translate(_ARABIC_OPTIONAL)
-    if config.normalize_lookalikes:
+    if config.normalize_casefold and config.normalize_lookalikes:
         text = latin_lookalikes_folded(text)
     if config.normalize_whitespace:
         text = _SPACE.sub(" ", text.translate(_FORMAT)).strip()
@@ -84,12 +84,13 @@ def normalize_text(text: str, config: DuplicatesConfig) -> str:
 
 # Latin text disguised with Cyrillic or Greek letters drawn alike ("I аm wаiting оn my саrd" with Cyrillic а, о, с)
 # reads to a person as the text it copies, yet no key, word rule or embedding matched it: 30 such eval copies of
-# training texts leaked unseen. A letter is folded to the Latin one Unicode's confusables table (through the
-# confusable_homoglyphs library) draws alike, only where it disguises Latin: in a word that mixes it with Latin
-# letters, or in a text whose every Cyrillic and Greek letter has a Latin look-alike beside Latin words (so a
-# Russian or Greek text, which holds letters no Latin one mimics, keeps its words: "купить iPhone с доставкой").
+# training texts leaked unseen. Only a word that mixes Latin letters with Cyrillic or Greek ones is folded, each of
+# those to the Latin letter Unicode's confusables table (through the confusable_homoglyphs library) draws alike: a
+# word of one script is that script's word, however its letters look ("сахар 5 kg", "Για iPhone", the ρ of
+# "if ρ = 0.03" and the γ of "is γ > y" stay as written), and a disguise must mix scripts inside its words.
+# Only on the case-folded key: the table maps lower-case letters, and a key that keeps case keeps its letters too.
 _CYRILLIC_GREEK = re.compile("[\u0370-\u03ff\u0400-\u052f]")
-_LATIN_LETTER = re.compile("[a-zA-Z]")
+_LATIN_LETTER = re.compile("[a-z]")
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
@@ -109,16 +110,15 @@ def _lookalike_table() -> dict[int, str]:
 
 
 def latin_lookalikes_folded(text: str) -> str:
-    """`text` with the Cyrillic and Greek letters that disguise Latin written as the Latin letters they mimic."""
+    """Case-folded `text` with the Cyrillic and Greek letters of its mixed-script words written as the Latin
+    letters they mimic."""
     if not _CYRILLIC_GREEK.search(text) or not _LATIN_LETTER.search(text):
         return text
-    table = _lookalike_table()
-    disguise_only = all(ord(c) in table for c in _CYRILLIC_GREEK.findall(text))
 
     def folded(match: re.Match) -> str:
         word = match.group()
-        if _CYRILLIC_GREEK.search(word) and (disguise_only or _LATIN_LETTER.search(word)):
-            return word.translate(table)
+        if _CYRILLIC_GREEK.search(word) and _LATIN_LETTER.search(word):
+            return word.translate(_lookalike_table())
         return word
 
     return _LETTERS.sub(folded, text)

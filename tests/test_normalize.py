@@ -131,12 +131,14 @@ def test_a_greek_never_and_its_copy_in_capitals_differ_in_a_negation():
 def test_cyrillic_and_greek_letters_that_disguise_latin_text_read_as_the_latin_ones_in_the_key():
     """30 eval copies of training texts with a o e c p written in Cyrillic leaked unseen: no key, word rule or vector matched."""
     config = DuplicatesConfig()
-    disguised = "I \u0430m still w\u0430iting \u043en my \u0441\u0430rd?"  # Cyrillic а, о, с
+    disguised = "I \u0430m still w\u0430iting \u043en my \u0441\u0430rd?"  # Cyrillic а, о, с inside Latin words
     assert normalize_text(disguised, config) == normalize_text("I am still waiting on my card?", config)
     assert normalize_text("b\u0456lling", config) == "billing"  # a mixed word: Cyrillic і beside Latin letters
-    assert normalize_text("ok \u0430", config) == "ok a"  # every Cyrillic letter of the text mimics a Latin one
-    # Russian and Greek texts hold letters no Latin one mimics: their words stay, a Latin brand name beside them too.
-    assert normalize_text("купить iPhone с доставкой", config) == "купить iphone с доставкой"
-    assert normalize_text("Το iPhone μου", config) == "το iphone μου"
-    assert normalize_text("Οδηγός χρήσης", config) == "Οδηγός χρήσης".casefold()
+    assert normalize_text("\u0406nvoice", config) == "invoice"  # a capital folds as its lower case does
+    # A word of one script is that script's word, however its letters look, beside Latin words or not.
+    for text in ("купить iPhone с доставкой", "Το iPhone μου", "Οδηγός χρήσης", "сахар 5 kg", "горе ok", "Για iPhone",
+                 "what if ρ = 0.03?", "is γ > y?", "α-helix", "ус", "үс"):
+        assert normalize_text(text, config) == text.casefold(), text
+    assert normalize_text("is γ > y?", config) != normalize_text("is y > γ?", config)
     assert normalize_text(disguised, DuplicatesConfig(normalize_lookalikes=False)) == disguised.lower()
+    assert normalize_text(disguised, DuplicatesConfig(normalize_casefold=False)) == disguised  # the table maps lower case
