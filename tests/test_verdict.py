@@ -38,6 +38,11 @@ def test_the_sentence_says_a_reason_two_conditions_give_once_and_the_table_keeps
     assert [c.summary for c in verdict.conditions] == [consistency.summary, coverage.summary]
     alone = Condition("coverage", "unknown", off)  # a condition with nothing left to add says nothing more
     assert build_verdict([consistency, alone]).sentence == f"Not enough evidence: {consistency.summary}."
+    # a clause that only appears inside an earlier one is its own: "2 eval records" after "12 eval records"
+    twelve = Condition("hygiene", "fail", "12 eval records are copies of training records")
+    two = Condition("scale", "fail", "2 eval records are copies of training records; 40 usable examples")
+    assert build_verdict([twelve, two]).sentence == ("Not ready: 12 eval records are copies of training records; "
+                                                     "2 eval records are copies of training records; 40 usable examples.")
 
 def test_unknown_alone_is_insufficient_evidence_and_warnings_stay_ready():
     assert build_verdict([Condition("coverage", "unknown", "no sample")]).exit_code == 3

@@ -168,13 +168,12 @@ def _sentence(status: VerdictStatus, conditions: list[Condition]) -> str:
     def join(wanted: Status) -> str:
         # Two conditions may give one reason (consistency's label noise and coverage both "did not run: embeddings
         # were switched off"): the sentence says each clause once, where it first comes; the table keeps both.
-        said: list[str] = []
+        said: list[str] = []  # the clauses so far: a clause repeats one that equals it or ends ": " + it
         for condition in conditions:
             if condition.status == wanted:
                 clauses = [clause for clause in condition.summary.rstrip(".").split("; ")
-                           if not any(clause in earlier for earlier in said)]
-                if clauses:
-                    said.append("; ".join(clauses))
+                           if not any(earlier == clause or earlier.endswith(f": {clause}") for earlier in said)]
+                said += clauses
         return "; ".join(said)
 
     if status == NOT_READY:
