@@ -117,6 +117,10 @@ def test_history_and_compare_commands(tmp_path, cache_dir, capsys, monkeypatch):
     assert main(["history", str(history)]) == 0
     table = capsys.readouterr().out
     assert "tickets" in table and "krippendorff_alpha" in table
+    # a dataset name the history does not hold: an empty table alone read as "no runs yet"
+    assert main(["history", str(history), "--dataset-name", "nope"]) == 0
+    said = capsys.readouterr().err.strip().splitlines()
+    assert said == [f"dataaudit: note: {history} holds no finished run of dataset nope; the datasets it holds: tickets"]
     assert main(["compare", str(tmp_path / "r1" / "report.json"), str(tmp_path / "r3" / "report.json"), "--out", str(tmp_path / "cmp")]) == 0
     result = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     assert {c["figure"] for c in result["changes"]} >= {"krippendorff_alpha", "label_share:billing"}

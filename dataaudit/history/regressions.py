@@ -236,12 +236,12 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
         if batch:
             if (p_value := _chance(s0, s1, batch)) < BATCH_SHIFT_P_VALUE:
                 found.append(_regression(f"label_share:{label}", s0, s1, f"this batch's share moved by {_points(s1 - s0)} "
-                                                                         f"({batch} labelled items, p = {p_value:.1g}; bound {bound})"))
+                                                                         f"({batch} labelled items, p = {_p_text(p_value)}; bound {bound})"))
         elif baseline_batch:
             if (p_value := _chance(s1, s0, baseline_batch)) < BATCH_SHIFT_P_VALUE:
                 found.append(_regression(f"label_share:{label}", s0, s1, f"moved by {_points(s1 - s0)} from the last run's "
                                                                          f"batch ({baseline_batch} labelled items, p = "
-                                                                         f"{p_value:.1g}; bound {bound})"))
+                                                                         f"{_p_text(p_value)}; bound {bound})"))
         else:
             found.append(_regression(f"label_share:{label}", s0, s1, f"moved by {_points(s1 - s0)} (bound {bound})"))
     if shares0 and shares1 and not now.get("since"):
@@ -363,7 +363,7 @@ def _new_file_label_shifts(shares0: dict[str, float], earlier: set[str], now: di
             if p_value < BATCH_SHIFT_P_VALUE:
                 found.append(_regression(f"label_share:{label}:{file}", s0, s1,
                                          f"this new file's share is {_points(s1 - s0)} off the last run's "
-                                         f"({labelled} labelled items, p = {p_value:.1g}; bound "
+                                         f"({labelled} labelled items, p = {_p_text(p_value)}; bound "
                                          f"{_points(bounds.max_label_share_shift, sign=False)})"))
     return found
 
