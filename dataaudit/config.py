@@ -481,6 +481,7 @@ _RANGES: dict[str, _Range] = {
     "coverage.reference_sample": _Range(1, _COUNT),
     "coverage.min_production_inputs": _Range(1, _COUNT),
     "coverage.min_training_inputs": _Range(1, _COUNT),
+    "coverage.min_training_inputs_per_label": _Range(0, _COUNT, "distinct labelled training inputs per label; 0 = off"),
     "coverage.min_gap_share": _SHARE,
     "coverage.min_unnamed_gap_share": _SHARE,
     "coverage.min_covered_share": _SHARE,

@@ -75,6 +75,7 @@ BAD_VALUES = {
     "coverage.reference_sample": 0,
     "coverage.min_production_inputs": 0,
     "coverage.min_training_inputs": 0,
+    "coverage.min_training_inputs_per_label": -1,
     "coverage.min_gap_share": 1.5,
     "coverage.min_unnamed_gap_share": 1.5,
     "coverage.min_covered_share": 1.1,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import unicodedata
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -177,6 +178,12 @@ class RecordParser:
         return result
 
 
+def _same_text(text: str) -> str:
+    """A long-layout row's text as compared with its item's first: each annotator's file from another spreadsheet
+    writes one text with a trailing space, decomposed accents or CR LF, and that is still one item."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
 def no_answer(value: Any) -> bool:
     """Whether an annotator's cell or entry holds no answer: absent, null, blank, or NaN (as a float or spelt
     out, how pandas and spreadsheets write an empty cell). One annotator's missing answer is one rating fewer for
@@ -255,10 +262,10 @@ def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: 
             continue
         key: str | tuple[str, str] = item_id
         first = items.get(item_id)
-        if first is not None and text and first["text"] and text != first["text"]:
+        if first is not None and text and first["text"] and _same_text(text) != _same_text(first["text"]):
             # another text under the same id (a misjoined per-annotator export, two batches' own ids): another
             # item, as the tool exports read an id shared by different input texts
-            key = (item_id, text)
+            key = (item_id, _same_text(text))
             if key not in items:
                 split.append((item_id, first["source"], first["lines"][0], source, line))
         item = items.setdefault(key, {"source": source, "lines": [], "annotations": {}, "text": "", "gold": None,
