@@ -50,6 +50,7 @@ from ..engine.base import DataSteps, SerialSteps
 from ..errors import ConfigError, InputError, said
 from ..excerpt import plain_excerpt as excerpt
 from ..load.annotation_tools import JUDGED_LEVELS, LATEST_ONLY_NOTE
+from ..load.annotation_tools.common import question_level, question_order
 from ..load.records import Annotation, AnnotationExport, Dataset, Record
 from .agreement_stats import alpha_bootstrap, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
 from .balance import label_key  # a label in a list or key of the result: cut past its limit, as balance keys it
@@ -671,30 +672,6 @@ def _layout(export: AnnotationExport | None, formats: set[str]) -> str:
     return "nested"
 
 
-NUMERIC_TYPES = ("rating", "number")  # a tool's typed scales: their values are numbers, ordered as numbers
-LEVELLED_TYPES = ("choices", *NUMERIC_TYPES)  # the types whose level the configured one may set
-
-
-def _question_level(kind: str, config: AgreementConfig, headline: bool, level_named: bool = False) -> str:
-    """The level a question is judged at: its type's, except for the headline question, which takes the configured
-    level where its type has a single value on a scale (a Likert scale asked as choices, a rating judged as interval).
-    A rating or number keeps its type's level against the default nominal; against a nominal level that was named
-    (level_named: a flag or an override) it is compared as categories. The other questions keep their type's level:
-    a second, nominal choice question has no order to give."""
-    level = JUDGED_LEVELS[kind]
-    if not headline or kind not in LEVELLED_TYPES:
-        return level
-    if kind == "choices" or config.level != "nominal" or level_named:
-        return config.level
-    return level
-
-
-def _question_order(kind: str, level: str, config: AgreementConfig, headline: bool) -> list[str]:
-    """The configured ordinal order where it applies: to the headline question at ordinal level, unless a tool
-    typed it a rating or number, whose values keep their numeric order."""
-    return list(config.ordinal_order) if headline and level == "ordinal" and kind not in NUMERIC_TYPES else []
-
-
 def _level_note(kind: str, level: str, question: str, config: AgreementConfig, level_named: bool) -> str:
     """What became of a configured level the headline question does not take: never silently ignored."""
     if level == config.level or (config.level == "nominal" and not level_named):
@@ -706,7 +683,7 @@ def _level_note(kind: str, level: str, question: str, config: AgreementConfig, l
 def _question_summary(question: str, kind: str, level: str | None, headline: bool, dataset: Dataset,
                       config: AgreementConfig, steps: DataSteps) -> QuestionAgreement:
     """level: None for a question that is not judged (free text, spans)."""
-    built = (_rating_table(dataset, config, level, question, steps, _question_order(kind, level, config, headline))
+    built = (_rating_table(dataset, config, level, question, steps, question_order(kind, level, config.ordinal_order, headline))
              if level is not None else None)
     if built is None:
         return QuestionAgreement(question, kind, level, headline, 0, 0, 0, 0, None, None)
@@ -735,8 +712,8 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
     question = export.headline if export is not None and export.headline else "label"
     typed = export is not None and bool(export.headline)
     kind = export.questions[question] if typed else "label"
-    level = _question_level(kind, config, True, level_named) if typed else config.level
-    order = _question_order(kind, level, config, True) if typed else list(config.ordinal_order)
+    level = question_level(kind, config.level, True, level_named) if typed else config.level
+    order = question_order(kind, level, config.ordinal_order, True) if typed else list(config.ordinal_order)
     table, scale, vocabulary, ties = _rating_table(dataset, config, level, None, steps, order)
     items = table.items
     per_item_ratings = table.counts.sum(axis=1)
@@ -802,7 +779,7 @@ def measure_agreement(dataset: Dataset, config: AgreementConfig, steps: DataStep
                                        len(table.annotators), _round(alpha), _round(percent), vocabulary.gold_items)]
     else:
         questions = [_question_summary(q, q_kind, None if q_kind not in JUDGED_LEVELS else
-                                       _question_level(q_kind, config, q == question, level_named), q == question, dataset, config, steps)
+                                       question_level(q_kind, config.level, q == question, level_named), q == question, dataset, config, steps)
                      for q, q_kind in export.questions.items()]
     disputed, disputed_total = _disputed(table, config.disputed_limit)
     return AgreementResult(

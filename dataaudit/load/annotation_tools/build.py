@@ -13,7 +13,7 @@ from ...errors import ConfigError
 from ..files import folder_name
 from ..records import AnnotationExport, Annotation, Dataset, InputFile, Record, RecordError
 from ..values import key_name, normalise_label
-from .common import (CLASSIFICATION_TYPES, FLAT_EXPORT_NOTE, JUDGED_LEVELS, LATEST_ONLY_NOTE, Answer, Counts, Item, anonymous_annotator,
+from .common import (question_level, question_order, CLASSIFICATION_TYPES, FLAT_EXPORT_NOTE, JUDGED_LEVELS, LATEST_ONLY_NOTE, Answer, Counts, Item, anonymous_annotator,
                      is_anonymous, parse_time)
 
 
@@ -116,13 +116,13 @@ def _anonymous_place(answer: Answer, label: str, latest: dict[tuple[str, str, bo
 
 
 def _tie_scale(kinds: dict[str, str], headline: str | None, config: Config) -> tuple[str, list[str]]:
-    """The headline's level of measurement and order, as the agreement check reads them (its _question_level):
-    the tool's type sets it, a configured level orders single choices (a Likert scale asked as choices); a
-    rating or number question is ordered by its numbers. majority_label breaks a tie on them."""
+    """The headline's level of measurement and order, as the agreement check reads them (common.question_level);
+    majority_label breaks a tie on them."""
     kind = kinds.get(headline or "", "")
-    if kind == "choices" and config.agreement.level != "nominal":
-        return config.agreement.level, list(config.agreement.ordinal_order)
-    return JUDGED_LEVELS.get(kind, "nominal"), []
+    if kind not in JUDGED_LEVELS:
+        return "nominal", []
+    level = question_level(kind, config.agreement.level, True, "agreement.level" in config.set_by)
+    return level, question_order(kind, level, config.agreement.ordinal_order, True)
 
 
 def _record(source: str, tool: str, item: Item, kinds: dict[str, str], headline: str | None, counts: Counts,

@@ -35,6 +35,29 @@ JUDGED_LEVELS = {
     "number": "interval",
 }
 CLASSIFICATION_TYPES = ("choices", "choices-multiple", "taxonomy", "taxonomy-multiple", "answer")  # [::2]: single-valued
+NUMERIC_TYPES = ("rating", "number")  # a tool's typed scales: their values are numbers, ordered as numbers
+LEVELLED_TYPES = ("choices", *NUMERIC_TYPES)  # the types whose level the configured one may set
+
+
+def question_level(kind: str, configured: str, headline: bool, level_named: bool = False) -> str:
+    """The level a question is judged at (the agreement check) and its ties broken on (the training label): its
+    type's, except for the headline question, which takes the configured level where its type has a single value on
+    a scale (a Likert scale asked as choices, a rating judged as interval). A rating or number keeps its type's
+    level against the default nominal; against a nominal level that was named (level_named: a flag or an
+    override) it is compared as categories. The other questions keep their type's level: a second, nominal choice
+    question has no order to give."""
+    level = JUDGED_LEVELS[kind]
+    if not headline or kind not in LEVELLED_TYPES:
+        return level
+    if kind == "choices" or configured != "nominal" or level_named:
+        return configured
+    return level
+
+
+def question_order(kind: str, level: str, ordinal_order, headline: bool) -> list[str]:
+    """The configured ordinal order where it applies: to the headline question at ordinal level, unless a tool
+    typed it a rating or number, whose values keep their numeric order."""
+    return list(ordinal_order) if headline and level == "ordinal" and kind not in NUMERIC_TYPES else []
 SPAN_TYPES = ("labels", "hypertextlabels", "paragraphlabels", "timeserieslabels", "rectanglelabels", "polygonlabels",
               "keypointlabels", "brushlabels", "ellipselabels", "videorectangle", "rectangle", "polygon", "keypoint",
               "brush", "ellipse", "relation", "span")
