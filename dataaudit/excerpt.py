@@ -193,7 +193,8 @@ def sanitised_parts(text: str, *, keep_newlines: bool = False) -> list[Part]:
 
     view = reading_view(text)
     if view is None:
-        return _parts(text, _spans(text), str if text.isprintable() and not _INVISIBLE.search(text) else outside)
+        plain = text.isprintable() and not _INVISIBLE.search(text) and (text.isascii() or not _CYRILLIC_GREEK.search(text))
+        return _parts(text, _spans(text), str if plain else outside)
     shown, origin = view
     spans = [(origin[start], origin[end - 1] + 1, replacement) for start, end, replacement in _spans(shown)]
     spans += disjoint_from(spans, _spans(hidden_blanked(text)), _bounds)
@@ -356,8 +357,37 @@ def _idle_invisible(text: str, i: int) -> bool:
 def visible_controls(text: str, *, keep_newlines: bool = False) -> str:
     """Control and format characters (ANSI escapes, bidi overrides, NUL, lone surrogates, zero-width spaces), and
     variation selectors and blank fillers that do no job, as visible escapes; the few that scripts and emoji need
-    are shown as themselves where they do that job (above). Tabs are spaces, and so are line ends (LF, CR LF, CR)
-    unless kept (for excerpt(), which shows where each was)."""
+    are shown as themselves where they do that job (above); Cyrillic and Greek letters disguised as Latin inside a
+    Latin word too (`disguised_letters_shown`). Tabs are spaces, and so are line ends (LF, CR LF, CR) unless kept
+    (for excerpt(), which shows where each was)."""
+    return disguised_letters_shown(_controls_shown(text, keep_newlines))
+
+
+# A label "bіlling" with a Cyrillic і is another class than "billing" (the key keeps it apart: a word of one
+# script never folds, normalize.latin_lookalikes_folded) yet was drawn identically in every report, two "billing"
+# rows. Inside a word that mixes Latin letters with Cyrillic or Greek ones, those that Unicode's confusables draw
+# as a Latin letter are shown as escapes (b\u0456lling), as a zero-width character is; words of one script stay.
+_MIXED_WORD = re.compile(r"[^\W\d_]*[a-zA-Z][^\W\d_]*")
+_CYRILLIC_GREEK = re.compile("[\u0370-\u03ff\u0400-\u052f]")
+
+
+def disguised_letters_shown(text: str) -> str:
+    if text.isascii() or not _CYRILLIC_GREEK.search(text):
+        return text
+    from .normalize import lookalike_table
+
+    table = lookalike_table()
+
+    def shown(match: re.Match) -> str:
+        word = match.group()
+        if not _CYRILLIC_GREEK.search(word):
+            return word
+        return "".join(_escaped(ch) if ord(ch) in table or ord(ch.lower()) in table else ch for ch in word)
+
+    return _MIXED_WORD.sub(shown, text)
+
+
+def _controls_shown(text: str, keep_newlines: bool) -> str:
     if "\r" in text:  # a Windows or old Mac line end is a line break, not a control to show as "\x0d"
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     plain = text.replace("\n", " ").replace("\t", " ")

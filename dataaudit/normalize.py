@@ -95,7 +95,7 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 
 
 @lru_cache(maxsize=1)
-def _lookalike_table() -> dict[int, str]:
+def lookalike_table() -> dict[int, str]:
     """Cyrillic and Greek code point -> the lower-case ASCII letter Unicode's confusables draw it as."""
     from confusable_homoglyphs import confusables
 
@@ -118,7 +118,7 @@ def latin_lookalikes_folded(text: str) -> str:
     def folded(match: re.Match) -> str:
         word = match.group()
         if _CYRILLIC_GREEK.search(word) and _LATIN_LETTER.search(word):
-            return word.translate(_lookalike_table())
+            return word.translate(lookalike_table())
         return word
 
     return _LETTERS.sub(folded, text)

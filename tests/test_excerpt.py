@@ -440,3 +440,13 @@ def test_one_line_shows_a_line_break_in_a_name_as_every_excerpt_does():
     shown, placeholders = one_line_parts("mail a.b@example.org\nnow")
     assert shown.endswith(" ⏎ now") and [shown[a:b] for a, b in placeholders] == [shown.split(" ⏎ ")[0][5:]]
     assert sanitise("carol\nsmith", keep_newlines=True) == "carol\nsmith"  # report.json's data, as given
+
+
+def test_cyrillic_and_greek_letters_disguised_inside_a_latin_word_are_shown_as_escapes():
+    """A label 'bіlling' (Cyrillic і) is another class than 'billing' but was drawn identically: two 'billing' rows."""
+    from dataaudit.excerpt import plain_excerpt
+
+    assert plain_excerpt("b\u0456lling", 80) == "b\\u0456lling"
+    assert plain_excerpt("I \u0430m w\u0430iting", 80) == "I \\u0430m w\\u0430iting"
+    for text in ("billing", "Для iPhone", "café", "what if ρ = 0.03", "Το iPhone μου"):  # one script a word: as written
+        assert plain_excerpt(text, 80) == text
