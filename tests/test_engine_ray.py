@@ -54,6 +54,11 @@ def cluster():
     cluster.shutdown()
 
 
+# The shards hold 12 rows a label, under coverage's per-label minimum (28): judged with the minimum off, so the
+# engines' coverage searches and per-line files are compared.
+SHARDS_CONFIG = config_from_dict({"coverage": {"min_training_inputs_per_label": 0}})
+
+
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
     return clinc_shards(tmp_path_factory.mktemp("ray-shards"))
@@ -129,7 +134,7 @@ def small_search_blocks(monkeypatch):
 def stand_in_run(cluster, shards, tmp_path_factory):
     """The shards audited locally and on the two-node cluster, with the stand-in embedder; on Ray every
     neighbour search of 40 queries or more ran in blocks, as Ray tasks. (local, Ray, the Ray engine)"""
-    config = Config()
+    config = SHARDS_CONFIG
     local = audit(shards.train, config, production=shards.production, embedder=CharGramEmbedder(), engine=LocalEngine())
     engine = StepRecordingRayEngine(address=cluster.address)
     try:
@@ -236,7 +241,7 @@ def test_a_ray_batch_audit_with_the_last_runs_results_matches_a_cold_local_audit
     engine_data.write_jsonl(batch / "train_3.jsonl", added)
 
     def cached(folder: Path) -> Config:
-        return config_from_dict({"embeddings": {"cache_dir": str(folder)}})
+        return config_from_dict({"embeddings": {"cache_dir": str(folder)}, "coverage": {"min_training_inputs_per_label": 0}})
 
     reused = noted_reuse(monkeypatch)
     engine = StepRecordingRayEngine(address=cluster.address)
@@ -325,7 +330,7 @@ def test_a_worker_that_dies_is_retried_and_the_report_is_complete(cluster, shard
     local, _ = stand_in_pair
     engine = RayEngine(address=cluster.address)
     try:
-        remote = audit(shards.train, Config(), production=shards.production, engine=engine,
+        remote = audit(shards.train, SHARDS_CONFIG, production=shards.production, engine=engine,
                        embedder=CharGramEmbedder(fail="die_once", marker=str(tmp_path / "died")))
     finally:
         engine.close()
@@ -343,7 +348,7 @@ def test_an_embedding_step_that_cannot_finish_stops_the_audit_naming_what_the_mo
     try:
         capfd.readouterr()
         with pytest.raises(EngineError) as raised:
-            audit(shards.train, Config(), production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="raise"))
+            audit(shards.train, SHARDS_CONFIG, production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="raise"))
         logged = "".join(path.read_text(encoding="utf-8", errors="replace")
                          for path in Path(get_log_directory()).glob("*.log"))
     finally:
@@ -363,7 +368,7 @@ def test_a_model_the_workers_cannot_load_is_the_local_engines_error_whole_not_th
     engine = RayEngine(address=cluster.address)
     try:
         with pytest.raises(ModelNotFoundError) as raised:
-            audit(shards.train, Config(), production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="user_error"))
+            audit(shards.train, SHARDS_CONFIG, production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="user_error"))
     finally:
         engine.close()
     assert type(raised.value) is ModelNotFoundError and str(raised.value) == engine_data.PLANTED_USER_ERROR
@@ -375,7 +380,7 @@ def test_a_failure_whose_text_reads_like_a_config_error_stays_the_clusters_with_
     engine = RayEngine(address=cluster.address)
     try:
         with pytest.raises(EngineError) as raised:
-            audit(shards.train, Config(), production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="forged"))
+            audit(shards.train, SHARDS_CONFIG, production=shards.production, engine=engine, embedder=CharGramEmbedder(fail="forged"))
     finally:
         engine.close()
     assert type(raised.value) is EngineError
@@ -423,7 +428,7 @@ def test_workers_fill_a_shared_parquet_cache_and_a_second_run_embeds_nothing(clu
     def run():
         engine = RayEngine(address=cluster.address)
         try:
-            return audit(shards.train, Config(), production=shards.production, engine=engine,
+            return audit(shards.train, SHARDS_CONFIG, production=shards.production, engine=engine,
                          embedder=CharGramEmbedder(cache_dir=cache, writers=str(writers))).to_dict()
         finally:
             engine.close()
@@ -669,7 +674,7 @@ def test_a_node_lost_mid_embedding_is_survived_and_the_report_is_complete(cluste
 
     def run():
         try:
-            outcome["report"] = audit(shards.train, Config(), production=shards.production, engine=engine,
+            outcome["report"] = audit(shards.train, SHARDS_CONFIG, production=shards.production, engine=engine,
                                       embedder=CharGramEmbedder(fail="stall_on_doomed_node", marker=str(tmp_path)))
         except BaseException as exc:  # noqa: BLE001  handed to the test thread
             outcome["error"] = exc
