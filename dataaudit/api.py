@@ -621,7 +621,7 @@ def _audit(engine, paths, config, production, eval_path, prompt_log, embed, embe
                             "export split in two?), so a file's figures would count parts of items; agreement is measured "
                             "over all files together")
         else:
-            per_file = measure_batches(ctx.train, config.agreement, ctx.steps)
+            per_file = measure_batches(ctx.train, config.agreement, ctx.steps, level_named="agreement.level" in config.set_by)
 
     # Decided once, by the scale finding: a renderer choosing between checks.size and checks.duplicates could
     # print another figure than the verdict judged.

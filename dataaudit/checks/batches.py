@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from ..config import AgreementConfig
 from ..engine.base import DataSteps, SerialSteps
 from ..index import TextIndex
-from ..load.records import Dataset, Record
+from ..load.records import AnnotationExport, Dataset, Record
 from .agreement import alpha_grade, measure_agreement
 from .balance import label_key
 
@@ -54,8 +54,12 @@ def items_span_files(dataset: Dataset) -> bool:
     return any(a.source for record in dataset.records for a in record.annotations)
 
 
-def file_batch(records: list[Record], agreement: AgreementConfig) -> tuple[str | None, int, Counter, float | None]:
-    """The map step, run where a file's records lie: its file, items, labels and its own alpha."""
+def file_batch(records: list[Record], agreement: AgreementConfig, export: AnnotationExport | None = None,
+               level_named: bool = False) -> tuple[str | None, int, Counter, float | None]:
+    """The map step, run where a file's records lie: its file, items, labels and its own alpha, at the level and
+    order the whole dataset's alpha takes (the export's question types, a level named on the command line): a
+    rating headline split over two files was read at the configured level per file (nominal figures beside an
+    ordinal headline, or a configured order refused for the rating's numbers: an internal error)."""
     labels = Counter()
     # Keyed as balance keys them: a label past its limit would otherwise be copied whole into report.json and the
     # history, and be another key than the run's shares, which a new file's shares are compared with.
@@ -63,7 +67,8 @@ def file_batch(records: list[Record], agreement: AgreementConfig) -> tuple[str |
         labels[label_key(label)] += count
     alpha = None
     if any(r.annotations for r in records):
-        result = measure_agreement(Dataset(records[0].source, [], records, [], len(records), 0), agreement)
+        result = measure_agreement(Dataset(records[0].source, [], records, [], len(records), 0, annotation_export=export),
+                                   agreement, level_named=level_named)
         alpha = result.krippendorff_alpha_unrounded if result else None  # graded unrounded, shown rounded
     return (records[0].source if records else None), len(records), labels, alpha
 
@@ -78,7 +83,8 @@ def lowest_alpha_files(summaries: list[BatchSummary]) -> set[str]:
     return {file for file, alpha in alphas.items() if alpha == lowest}
 
 
-def measure_batches(index: TextIndex, agreement: AgreementConfig, steps: DataSteps | None = None) -> list[BatchSummary]:
+def measure_batches(index: TextIndex, agreement: AgreementConfig, steps: DataSteps | None = None, *,
+                    level_named: bool = False) -> list[BatchSummary]:
     dataset = index.dataset
     repeats: Counter = Counter()
     cross: Counter = Counter()
@@ -92,7 +98,8 @@ def measure_batches(index: TextIndex, agreement: AgreementConfig, steps: DataSte
     # Rows, not errors: a tool export's row can carry several errors.
     invalid_by_file = Counter(source for source, _ in {(e.source, e.line) for e in dataset.errors if e.line > 0})
     per_file = {source: (items, labels, alpha) for source, items, labels, alpha
-                in (steps or SerialSteps()).map_partitions(dataset, file_batch, replace(agreement, bootstrap_resamples=0))
+                in (steps or SerialSteps()).map_partitions(dataset, file_batch, replace(agreement, bootstrap_resamples=0),
+                                                           dataset.annotation_export, level_named)
                 if source is not None}
     result = []
     for input_file in dataset.files:
