@@ -192,6 +192,18 @@ def test_a_long_layout_without_the_default_id_field_names_the_id_flag_and_the_fi
     assert [e.field for e in load_dataset(long, named).errors] == ["nope", "nope"]
 
 
+
+def test_a_zero_padded_score_is_its_number_in_the_training_label_as_in_the_agreement_check(tmp_path):
+    """Review: ratings 3, 03, 7, 7, 1 read "1 ties (resolved to the lower median answer)" in the agreement section
+    (03 is 3 there) while the training label counted "03" apart and took 7."""
+    wide = tmp_path / "scores.csv"
+    wide.write_text("id,text,r1,r2,r3,r4,r5\n1,essay one,3,03,7,7,1\n2,essay two,5,05,05,2,1\n", encoding="utf-8")
+    config = Config(fields=FieldsConfig(annotator_columns=["r1", "r2", "r3", "r4", "r5"]))
+    config.agreement.level = "interval"
+    assert [r.label for r in load_dataset(wide, config).records] == ["3", "5"]  # 1 3 | 3 7 7: the lower median, 3
+    config.agreement.level = "nominal"  # a code: "03" is its own label, the tie goes to the first sorted
+    assert [r.label for r in load_dataset(wide, config).records] == ["7", "05"]
+
 def test_a_tied_item_of_ordered_scores_takes_the_lower_median_answer_not_the_string_smallest(tmp_path):
     # QA (probe41): 62, 64, 59 and a careless 100 gave the training label "100" ("10" sorts before "5" and "6")
     wide = tmp_path / "scores.csv"

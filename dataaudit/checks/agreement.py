@@ -32,13 +32,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import statistics
 import warnings
 from dataclasses import dataclass, field, replace
 from itertools import chain, combinations
 from operator import add
-from decimal import Decimal
 from typing import Iterator, NamedTuple
 
 import numpy as np
@@ -51,6 +49,7 @@ from ..errors import ConfigError, InputError, said
 from ..excerpt import plain_excerpt as excerpt
 from ..load.annotation_tools import JUDGED_LEVELS, LATEST_ONLY_NOTE
 from ..load.annotation_tools.common import question_level, question_order
+from ..load.values import is_number_label, number_label
 from ..load.records import Annotation, AnnotationExport, Dataset, Record
 from .agreement_stats import alpha_bootstrap, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
 from .balance import label_key  # a label in a list or key of the result: cut past its limit, as balance keys it
@@ -258,7 +257,7 @@ def _value_order(labels: set[str], level: str, order: list[str]) -> tuple[list[s
         ordered = sorted(labels)
         return ordered, _jaccard_distances(ordered)
     if level in ("interval", "ratio"):
-        text = sorted(label for label in labels if not _is_number(label))
+        text = sorted(label for label in labels if not is_number_label(label))
         if text:
             # a data error, named at its record: one stray word in a numeric column is fixed in the file, not the config
             raise LevelMismatch(text[0], f"{level} data must be numbers; fix that label, or for labels that are not numbers "
@@ -279,7 +278,7 @@ def _value_order(labels: set[str], level: str, order: list[str]) -> tuple[list[s
                                     f"{', '.join(map(repr, missing[:5]))}); add them to ordinal_order or fix the labels",
                                     order_source="")
             return [s for s in order if s in labels], None
-        text = sorted(label for label in labels if not _is_number(label))
+        text = sorted(label for label in labels if not is_number_label(label))
         if text:
             raise LevelMismatch(text[0], "ordinal text labels need their order: set [agreement] ordinal_order in "
                                 "dataaudit.toml or pass --config")
@@ -287,24 +286,6 @@ def _value_order(labels: set[str], level: str, order: list[str]) -> tuple[list[s
     return sorted(labels), None
 
 
-# A number as a label may be written: digits with leading zeros too ("03"), unlike the loader's own spelling rule,
-# which keeps "007" a code; at a numeric level the value is what is compared. float() would also take "nan", "inf"
-# and "1_000", which are no rating.
-_NUMBER_LABEL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-
-
-def _is_number(label: str) -> bool:
-    return _NUMBER_LABEL.fullmatch(label) is not None
-
-
-def number_label(label: str) -> str:
-    """A label that is a number, spelt as the loader spells numbers ("03" and "3.0" are "3"); any other as it is."""
-    if not _is_number(label):
-        return label
-    number = Decimal(label)
-    if abs(number.adjusted()) > 30:  # as the loader keeps `1e5000`: not expanded to 5,000 digits
-        return label
-    return str(int(number)) if number == number.to_integral_value() else format(number.normalize(), "f")
 
 
 def _reads_numbers(level: str, order: list[str]) -> bool:

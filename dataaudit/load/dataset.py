@@ -12,6 +12,7 @@ import math
 import unicodedata
 import warnings
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from .readers import READERS, Parsed, detect, fields_shown, near_name, read_text
 from .annotation_tools import detect_export, read_export
 from .annotation_tools.common import normalise_annotator
 from .records import Annotation, Dataset, InputFile, Record, RecordError
-from .values import (Invalid, cap, dotted_fields, is_blank, is_missing, json_type, key_name, label_text, normalise_label, quoted, scalar_text,
+from .values import (Invalid, is_number_label, number_label, cap, dotted_fields, is_blank, is_missing, json_type, key_name, label_text, normalise_label, quoted, scalar_text,
                      scalar_value, with_paths)
 
 __all__ = ["InputError", "RecordParser", "load_dataset", "majority_label", "read_rows"]
@@ -211,13 +212,16 @@ def majority_label(annotations: list[Annotation] | tuple[Annotation, ...], level
     is a value an annotator gave. Any other tie goes to the label sorted first, so the choice is deterministic."""
     if not annotations:
         return None
-    counts = Counter(a.label for a in annotations)
+    labels = [a.label for a in annotations]
+    if level in ORDERED_LEVELS and not (level == "ordinal" and ordinal_order):
+        labels = [number_label(label) for label in labels]  # as the agreement check reads them: "03" is 3
+    counts = Counter(labels)
     top = max(counts.values())
     tied = sorted(label for label, n in counts.items() if n == top)
     if len(tied) > 1 and level in ORDERED_LEVELS:
         rank = _value_rank(list(counts), level, ordinal_order)
         if rank is not None:
-            answers = sorted((a.label for a in annotations), key=lambda label: (rank[label], label))
+            answers = sorted(labels, key=lambda label: (rank[label], label))
             return answers[(len(answers) - 1) // 2]
     return tied[0]
 
@@ -229,11 +233,9 @@ def _value_rank(labels: list[str], level: str, ordinal_order: list[str] | tuple[
         place = {label: float(i) for i, label in enumerate(ordinal_order)}
         if all(label in place for label in labels):
             return place
-    try:
-        numbers = {label: float(label) for label in labels}
-    except ValueError:
+    if not all(map(is_number_label, labels)):  # float() would take "nan", "inf" and "1_000", which are no rating
         return None
-    return numbers if all(map(math.isfinite, numbers.values())) else None
+    return {label: float(Decimal(label)) for label in labels}
 
 
 def _group_long_rows(rows: list[tuple[str, int, dict]], config: Config, errors: list[RecordError]) -> tuple[list[Record], int]:

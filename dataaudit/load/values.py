@@ -214,3 +214,23 @@ def with_paths(obj: dict, paths: list[str]) -> tuple[dict, dict[str, str]]:
         else:
             why[path] = reason
     return ({**obj, **added} if added else obj), why
+
+
+# A number as a label may be written: digits with leading zeros too ("03"), unlike the loader's own spelling rule,
+# which keeps "007" a code; at a numeric level the value is what is compared. float() would also take "nan", "inf"
+# and "1_000", which are no rating.
+NUMBER_LABEL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def is_number_label(label: str) -> bool:
+    return NUMBER_LABEL.fullmatch(label) is not None
+
+
+def number_label(label: str) -> str:
+    """A label that is a number, spelt as the loader spells numbers ("03" and "3.0" are "3"); any other as it is."""
+    if not is_number_label(label):
+        return label
+    number = Decimal(label)
+    if abs(number.adjusted()) > 30:  # as the loader keeps `1e5000`: not expanded to 5,000 digits
+        return label
+    return str(int(number)) if number == number.to_integral_value() else format(number.normalize(), "f")
