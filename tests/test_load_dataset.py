@@ -291,3 +291,14 @@ def test_a_named_label_field_the_records_lack_lists_the_fields_they_have_instead
     default = load_dataset(path, config_from_dict({"task_type": "classification"}))
     assert [e.message for e in default.errors] == [
         "missing (a text record needs a label; use --label-field to name it, or --task-type generation for plain text)"]
+    # the default name given on the command line is named too (review), and a near miss is named either way
+    path.write_text("text,Label\nwhere is my card,card_arrival\n", encoding="utf-8")
+    from dataaudit.config import config_with_overrides
+
+    flagged = load_dataset(path, config_with_overrides(config_from_dict({"task_type": "classification"}), {"fields.label": "label"},
+                                                       names={"fields.label": "--label-field"}))
+    assert [e.message for e in flagged.errors] == [
+        "missing (a text record needs a label; the record's fields: Label, text; field 'Label' differs from 'label' only "
+        "in case or surrounding spaces: name it exactly, or rename the column)"]
+    assert load_dataset(path, config_from_dict({"task_type": "classification"})).errors[0].message.endswith(
+        "for plain text; field 'Label' differs from 'label' only in case or surrounding spaces: name it exactly, or rename the column)")

@@ -54,6 +54,9 @@ class RecordParser:
         self.target_is_label = config.task_type in ("", "classification")  # "": not inferred yet, the default
         # Plain text without a label is a language-modelling example only in a generation task.
         self.text_needs_label = config.task_type != "generation"
+        # a label field the user named (a flag, an override, a config value other than the default): a record that
+        # lacks it has the name misspelt, and the fields it has tell the fix
+        self.label_named = "fields.label" in config.set_by or config.fields.label != FieldsConfig.label
         # Field names with dots are paths into nested objects (`meta.intent`), unless a record has the dotted key itself.
         self.paths = dotted_fields([getattr(self.fields, f.name) for f in dataclasses.fields(self.fields)
                                     if isinstance(getattr(self.fields, f.name), str)] + list(self.fields.annotator_columns))
@@ -127,9 +130,8 @@ class RecordParser:
                 raise Invalid("annotations", "no annotator gave a label (each entry's label is null, empty or NaN)")
             if f.label in obj:  # present but null or "": the export wrote no label, the field name is right
                 raise Invalid(f.label, f"is {'null' if obj[f.label] is None else 'empty'} (a text record needs a label)")
-            # A label field the user named and the record lacks is a misspelt name: the fields it has tell the fix.
-            hint = ("use --label-field to name it, or --task-type generation for plain text" if f.label == FieldsConfig.label
-                    else f"the record's fields: {fields_shown(obj)}{near_name(obj, f.label)}")
+            hint = (f"the record's fields: {fields_shown(obj)}" if self.label_named
+                    else "use --label-field to name it, or --task-type generation for plain text") + near_name(obj, f.label)
             raise Invalid(f.label, f"missing (a text record needs a label; {hint})")
         if label is None and (annotations or gold is not None):
             label = gold if gold is not None else majority_label(annotations, self.level, self.ordinal_order)
