@@ -277,6 +277,21 @@ def test_an_integer_longer_than_python_reads_is_an_error_of_its_field_not_a_cras
         assert (ds.total, ds.invalid, len(ds.records)) == (4, 1, 3)
 
 
+
+def test_an_integer_under_the_loaders_limit_is_read_whatever_limit_the_process_set(tmp_path):
+    """Review: under PYTHONINTMAXSTRDIGITS=640 a 1,000-digit number was an internal error (int() refused it)."""
+    import sys
+
+    path = tmp_path / "n.jsonl"
+    path.write_text('{"text": "a", "label": "x", "meta": ' + "9" * 1000 + '}\n{"text": "b", "label": "y"}\n')
+    previous = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        ds = load_dataset(path, Config())
+    finally:
+        sys.set_int_max_str_digits(previous)
+    assert (ds.total, ds.invalid, len(ds.records)) == (2, 0, 2)
+
 def test_the_array_walk_the_writers_use_places_an_element_holding_a_huge_integer():
     import io
 

@@ -21,6 +21,7 @@ import itertools
 import json
 import lzma
 import math
+from decimal import Decimal
 import os
 import re
 import stat
@@ -112,7 +113,7 @@ class _Strict:
 
     def _integer(self, digits: str) -> int | _Unreadable:
         if len(digits.lstrip("-")) <= MAX_INT_DIGITS:
-            return int(digits)
+            return _int(digits)
         number = _Unreadable(digits)
         self.problems.append((number, "", f"is a number of {len(digits.lstrip('-'))} digits, more than the "
                                           f"{MAX_INT_DIGITS:,} that can be read; write it as a string"))
@@ -533,7 +534,13 @@ class JsonArrayError(Exception):
 def _int_or_digits(digits: str) -> int | str:
     """An integer, or its digits where Python will not convert that many (the loader's own decoder names it as a
     record error): a walk that only places elements must not stop at one."""
-    return int(digits) if len(digits.lstrip("-")) <= MAX_INT_DIGITS else digits
+    return _int(digits) if len(digits.lstrip("-")) <= MAX_INT_DIGITS else digits
+
+
+def _int(digits: str) -> int:
+    """int(digits) whatever limit the process set on converting digits (PYTHONINTMAXSTRDIGITS=640 made a 1,000-digit
+    number an internal error): Decimal reads any count, and MAX_INT_DIGITS alone bounds what the loader takes."""
+    return int(digits) if len(digits) <= 640 else int(Decimal(digits))
 
 
 class JsonArrayWalk:
