@@ -302,3 +302,13 @@ def test_a_named_label_field_the_records_lack_lists_the_fields_they_have_instead
         "in case or surrounding spaces: name it exactly, or rename the column)"]
     assert load_dataset(path, config_from_dict({"task_type": "classification"})).errors[0].message.endswith(
         "for plain text; field 'Label' differs from 'label' only in case or surrounding spaces: name it exactly, or rename the column)")
+
+
+def test_a_class_target_refused_as_a_missing_value_is_named_by_the_field_the_record_writes(tmp_path):
+    """Review: a completion "null" was refused under field 'target', a name the file does not have."""
+    from tests.conftest import chat
+
+    path = write_jsonl(tmp_path / "pc.jsonl", [{"prompt": "where is my card", "completion": " card"},
+                                               {"prompt": "refund please", "completion": "null"},
+                                               chat("hello", "NaN", system=None)])
+    assert [(e.line, e.field) for e in load_dataset(path, Config()).errors] == [(2, "completion"), (3, "the assistant reply")]

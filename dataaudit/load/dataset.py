@@ -136,7 +136,8 @@ class RecordParser:
         if label is None and (annotations or gold is not None):
             label = gold if gold is not None else majority_label(annotations, self.level, self.ordinal_order)
         if label is None and parsed.target is not None and parsed.target_is_class and self.target_is_label:
-            label = label_text(parsed.target, "target")
+            # named as the record writes its target: the file has no field "target"
+            label = label_text(parsed.target, {"prompt_completion": f.completion, "alpaca": f.output}.get(fmt, "the assistant reply"))
         input_text, cut_input = cap(parsed.input_text)
         target, cut_target = cap(parsed.target) if parsed.target is not None else (None, False)
         rejected, cut_rejected = cap(parsed.rejected) if parsed.rejected is not None else (None, False)
