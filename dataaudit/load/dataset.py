@@ -23,7 +23,7 @@ from .readers import READERS, Parsed, detect, fields_shown, near_name, read_text
 from .annotation_tools import detect_export, read_export
 from .annotation_tools.common import normalise_annotator
 from .records import Annotation, Dataset, InputFile, Record, RecordError
-from .values import (Invalid, is_number_label, number_label, cap, dotted_fields, is_blank, is_missing, json_type, key_name, label_text, normalise_label, quoted, scalar_text,
+from .values import (MISSING_SPELLINGS, Invalid, is_number_label, number_label, cap, dotted_fields, is_blank, is_missing, json_type, key_name, label_text, normalise_label, quoted, scalar_text,
                      scalar_value, with_paths)
 
 __all__ = ["InputError", "RecordParser", "load_dataset", "majority_label", "read_rows"]
@@ -41,7 +41,6 @@ OTHER_FIELDS_ADVICE = {
 
 
 # NaN as exports spell it in a cell: an empty answer; "inf" stays an error (a number out of range, not a gap).
-_NAN_SPELLINGS = frozenset({"nan", "+nan", "-nan", "null"})  # null too: values.label_text refuses it as a missing value
 
 
 class RecordParser:
@@ -196,7 +195,7 @@ def no_answer(value: Any) -> bool:
         return True
     if isinstance(value, float):
         return math.isnan(value)
-    return isinstance(value, str) and (is_blank(value) or normalise_label(value).lower() in _NAN_SPELLINGS)
+    return isinstance(value, str) and (is_blank(value) or normalise_label(value).lower() in MISSING_SPELLINGS)
 
 
 def _top_key(field: str) -> str:
@@ -323,7 +322,7 @@ def _split_note(split: list[tuple[str, str, int, str, int]]) -> str:
 
 # How exports write "no value" (R's write.csv writes NA, pandas' to_csv None as "", SQL dumps NULL): read as a label,
 # each made a class of its own that every real answer disagrees with; named, not dropped, as "None" can be a class.
-_MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "none", "nil"})  # "null" is no answer at all (_NAN_SPELLINGS)
+_MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "none", "nil"})  # "null" is no answer at all (values.MISSING_SPELLINGS)
 
 
 def _marker_notes(records: list[Record]) -> list[str]:

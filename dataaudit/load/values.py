@@ -41,6 +41,9 @@ _NUMBER = re.compile(r"[+-]?(([1-9][0-9]*|0)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]
 _BOOLEAN_SPELLINGS = {"True": "true", "TRUE": "true", "False": "false", "FALSE": "false"}
 _NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 _LONGEST_NON_FINITE = 9  # "+infinity"
+# How exports spell a missing value (pandas' NaN, JSON and SQL clients' null): a label so spelt is no label, and an
+# annotator's answer so spelt is no answer (load.dataset.no_answer).
+MISSING_SPELLINGS = frozenset({"nan", "+nan", "-nan", "null"})
 
 
 class Invalid(Exception):
