@@ -5,12 +5,14 @@ Works on report JSON (dicts), so the history file, `dataaudit compare` and users
 
 from __future__ import annotations
 
+import hashlib
+import json
 from enum import Enum
 from typing import Any
 
 from ..checks.balance import label_key
 from ..config import HistoryConfig
-from ..digits import snapped, value_text
+from ..digits import FLOAT_NOISE, snapped, value_text
 from ..excerpt import sanitise
 from ..scan.pii import masking_phone_regions
 
@@ -168,6 +170,9 @@ def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:
         # grew over an unchanged production sample, which cannot lower the true covered share (only_grown).
         "input_hashes": {role: sorted(_text(i.get("sha256")) for i in _objects(report.get("inputs")) if i.get("role") == role)
                          for role in ("train", "production")},
+        # What reads those inputs into coverage besides their bytes (the embedding model, the fields read, the
+        # coverage and key settings, dataaudit's version): only_grown holds only where it is the same.
+        "coverage_setup": _coverage_setup(report),
         "embeddings_computed": embeddings.get("computed"),
         "embeddings_from_cache": embeddings.get("from_cache"),
     }
@@ -376,6 +381,21 @@ def _chance(share_before: float, share_now: float, labelled: int) -> float:
     return binomtest(round(share_now * labelled), labelled, min(max(share_before, 0.0), 1.0)).pvalue
 
 
+def _coverage_setup(report: dict[str, Any]) -> str:
+    config = _object(report.get("config"))
+    setup = {"model": _object(_object(report.get("checks")).get("coverage")).get("model"),
+             "version": report.get("dataaudit_version"),
+             **{name: config.get(name) for name in ("fields", "coverage", "duplicates", "embeddings", "task_type")}}
+    setup["embeddings"] = {k: v for k, v in _object(setup["embeddings"]).items() if k not in ("cache", "cache_dir", "cache_format")}
+    return hashlib.sha256(json.dumps(setup, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+# A fall only_grown may put down to the estimate's error: two estimates each within 0.03 of the truth (25 of 26
+# battery cases; the worst read 0.041 off) differ by up to 0.06-0.08, and the QA probe's clean batches fell 6.2
+# points; a fall past 10 points is no estimator's noise, whatever grew (a review's 55-point fall was excused).
+MAX_EXCUSED_COVERED_FALL = 0.10
+
+
 def only_grown(before: dict[str, Any], now: dict[str, Any]) -> bool:
     """Whether this run read every training file of the baseline, byte for byte (by sha256, wherever it now lies),
     and more or no others, over the same production sample: every production input's nearest training record
@@ -384,6 +404,12 @@ def only_grown(before: dict[str, Any], now: dict[str, Any]) -> bool:
     hashes (histories written before they were kept) or read no production sample."""
     hashes0, hashes1 = before.get("input_hashes"), now.get("input_hashes")
     if not isinstance(hashes0, dict) or not isinstance(hashes1, dict) or now.get("since") or before.get("since"):
+        return False
+    # the same bytes read another way (other fields, another model, a new version) are other inputs to coverage
+    if not before.get("coverage_setup") or before.get("coverage_setup") != now.get("coverage_setup"):
+        return False
+    c0, c1 = as_computed(before, "covered_share"), as_computed(now, "covered_share")
+    if c0 is not None and c1 is not None and c0 - c1 > MAX_EXCUSED_COVERED_FALL + FLOAT_NOISE:
         return False
     train0, train1 = list(hashes0.get("train") or []), list(hashes1.get("train") or [])
     production0, production1 = hashes0.get("production") or [], hashes1.get("production") or []
