@@ -557,3 +557,10 @@ def test_a_label_new_since_the_baseline_is_noted_and_one_gone_from_the_training_
     big = key_figures(_report(shares={"a": 0.9, "b": 0.1}))
     assert [r["what"] for r in find_regressions(big, key_figures(_report(shares={"a": 1.0})), HistoryConfig())] == [
         "label_share:a", "label_share:b"]
+
+
+def test_a_p_value_reads_as_one_clause_and_one_that_underflowed_as_below_the_smallest_float():
+    """Verification: "p = < 1e-300" (the underflow's text after the callers' own "p = ")."""
+    from dataaudit.history.regressions import _p_text
+
+    assert _p_text(0.0) == "p < 1e-300" and _p_text(0.00021) == "p = 0.0002"

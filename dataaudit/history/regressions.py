@@ -241,11 +241,11 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
         if batch:
             if (p_value := _chance(s0, s1, batch)) < BATCH_SHIFT_P_VALUE:
                 found.append(_regression(f"label_share:{label}", s0, s1, f"this batch's share moved by {_points(s1 - s0)} "
-                                                                         f"({batch} labelled items, p = {_p_text(p_value)}; bound {bound})"))
+                                                                         f"({batch} labelled items, {_p_text(p_value)}; bound {bound})"))
         elif baseline_batch:
             if (p_value := _chance(s1, s0, baseline_batch)) < BATCH_SHIFT_P_VALUE:
                 found.append(_regression(f"label_share:{label}", s0, s1, f"moved by {_points(s1 - s0)} from the last run's "
-                                                                         f"batch ({baseline_batch} labelled items, p = "
+                                                                         f"batch ({baseline_batch} labelled items, "
                                                                          f"{_p_text(p_value)}; bound {bound})"))
         else:
             found.append(_regression(f"label_share:{label}", s0, s1, f"moved by {_points(s1 - s0)} (bound {bound})"))
@@ -318,7 +318,7 @@ def _hygiene_growth(before: dict[str, Any], now: dict[str, Any], bounds: History
     if r0 is not None and r1 is not None and r1 > r0 and (p_value := _reworded_chance(r0, r1, before, now)) < BATCH_SHIFT_P_VALUE:
         found.append(_regression("leaked_reworded", r0, r1, f"{_more(r1 - r0, 'eval record')} reworded in the training data, "
                                                             f"more than its growth explains "
-                                                            f"(p = {_p_text(p_value)})"))
+                                                            f"({_p_text(p_value)})"))
     c0, c1 = _number(before.get("conflicts")), _number(now.get("conflicts"))
     if c0 is not None and c1 is not None and c1 - c0 > bounds.max_new_conflicts:
         found.append(_regression("conflicts", c0, c1, f"{_more(c1 - c0, 'input')} with conflicting labels "
@@ -347,8 +347,8 @@ def _reworded_chance(before_count: float, now_count: float, before: dict[str, An
 
 
 def _p_text(p_value: float) -> str:
-    """A p-value as text: one that underflowed to 0 is said as below the smallest a float holds, not as 0."""
-    return f"{p_value:.1g}" if p_value > 0 else "< 1e-300"
+    """"p = 0.0002", or "p < 1e-300" for one that underflowed to 0 (below the smallest a float holds, not 0)."""
+    return f"p = {p_value:.1g}" if p_value > 0 else "p < 1e-300"
 
 
 def _new_file_label_shifts(shares0: dict[str, float], earlier: set[str], now: dict[str, Any],
@@ -368,7 +368,7 @@ def _new_file_label_shifts(shares0: dict[str, float], earlier: set[str], now: di
             if p_value < BATCH_SHIFT_P_VALUE:
                 found.append(_regression(f"label_share:{label}:{file}", s0, s1,
                                          f"this new file's share is {_points(s1 - s0)} off the last run's "
-                                         f"({labelled} labelled items, p = {_p_text(p_value)}; bound "
+                                         f"({labelled} labelled items, {_p_text(p_value)}; bound "
                                          f"{_points(bounds.max_label_share_shift, sign=False)})"))
     return found
 
