@@ -328,6 +328,9 @@ def _result_cache(config: Config, resolved: Config, dataset: Dataset, production
     # Not settings, yet results depend on them: a classification the user named judges replies as labels where an
     # inferred one may not (duplicates.label_field).
     extra.append(f"task_type_inferred={config.task_type_inferred}")
+    # ... and a level named on the command line: a rating headline takes --level nominal, not a default nominal
+    # (common.question_level), so the same config keyed alike gave a run with the flag the other's result
+    extra.append(f"agreement_level_named={'agreement.level' in config.set_by}")
     extra.extend(referenced_file_states(resolved))
     key = fingerprint(inputs=inputs, config=config.to_dict(), model=model, extra=extra)
     folder = results_folder(resolved.embeddings)

@@ -369,3 +369,22 @@ def test_a_config_copied_to_another_folder_reads_its_own_eval_set_on_a_cached_re
     data = _small(tmp_path)
     assert audit(data, config_path=here, embed=False).checks["maintenance"].missing == []
     assert audit(data, config_path=there, embed=False).checks["maintenance"].missing == ["eval_set"]
+
+
+def test_a_level_named_on_the_command_line_is_part_of_what_a_kept_result_is_keyed_by(tmp_path, monkeypatch):
+    """QA: a rating headline run without --level (ordinal) and then with --level nominal read the first run's kept
+    result: the named nominal level equals the default, so the two configs were keyed alike."""
+    import json
+
+    from dataaudit.cli import main
+    from tests.test_batches import _label_studio_ratings
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    export = _label_studio_ratings(tmp_path / "ls.json", range(12))
+    levels = []
+    for flags in ([], ["--level", "nominal"], []):
+        out = tmp_path / f"out{len(levels)}"
+        main(["audit", str(export), "--no-embeddings", "--format", "json", "--out", str(out), *flags])
+        agreement = json.loads((out / "report.json").read_text())["checks"]["agreement"]
+        levels.append((agreement["level"], agreement["krippendorff_alpha"]))
+    assert levels == [("ordinal", 0.8154), ("nominal", 0.7434), ("ordinal", 0.8154)]  # Krippendorff 2011's values
