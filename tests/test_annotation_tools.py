@@ -1211,3 +1211,23 @@ def test_a_tied_rating_takes_the_lower_median_answer_and_a_tied_choice_the_first
     likert = Config(fields=FieldsConfig(question="intent"))
     likert.agreement.level, likert.agreement.ordinal_order = "ordinal", ["c", "b", "a"]
     assert [r.label for r in load_dataset(path, likert).records] == ["b", "b"]  # a b c tied: the middle one on the scale
+
+
+def test_a_plain_file_beside_an_export_is_refused_whatever_their_order_naming_a_file_of_each_kind(tmp_path):
+    """QA: a plain file sorted first read a Prodigy export as plain records (accept / reject dropped, every line a
+    training example labelled ENTAILMENT); the other order was refused naming the first file only."""
+    from dataaudit.config import Config
+    from dataaudit.errors import InputError
+    from dataaudit.load.dataset import load_dataset
+
+    plain = tmp_path / "a_plain.jsonl"
+    plain.write_text('{"text": "hello", "label": "a"}\n', encoding="utf-8")
+    prodigy = tmp_path / "b_prodigy.jsonl"
+    prodigy.write_text("".join(json.dumps({"text": f"premise {i}", "label": "ENTAILMENT", "answer": "accept" if i % 2 else "reject",
+                                           "_input_hash": i, "_task_hash": i, "_annotator_id": "ann-1", "_session_id": "s"}) + "\n"
+                               for i in range(4)), encoding="utf-8")
+    for order in ([plain, prodigy], [prodigy, plain]):
+        with pytest.raises(InputError) as info:
+            load_dataset(order, Config())
+        message = str(info.value)
+        assert f"{plain} (not an annotation-tool export)" in message and f"{prodigy} (a Prodigy export)" in message

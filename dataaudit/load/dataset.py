@@ -397,7 +397,9 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
     path_list = [Path(p) for p in (paths if isinstance(paths, list) else [paths])]
     if not path_list:
         raise InputError("no input files given")
-    if detect_export(path_list[0]) is not None:  # an annotation tool's export: Label Studio, Prodigy, Argilla
+    # An annotation tool's export (Label Studio, Prodigy, Argilla) is read as one whatever the files' order: a plain
+    # file sorted first read a Prodigy export as plain records (accept / reject dropped, every line a training example).
+    if any(detect_export(path) is not None for path in path_list):
         return read_export(path_list, config, role=role, name=name)
     parser = RecordParser(config, role=role)
     files: list[InputFile] = []

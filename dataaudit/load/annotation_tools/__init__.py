@@ -138,16 +138,27 @@ def detect_export(path: str | Path) -> str | None:
     return None
 
 
+_KIND_NAMES = {"label_studio_json": "a Label Studio JSON export", "label_studio_min": "a Label Studio JSON-MIN export",
+               "label_studio_csv": "a Label Studio CSV export", "prodigy": "a Prodigy export", "argilla": "an Argilla export"}
+
+
 def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "train", name: str = "",
                 since: datetime | None = None) -> Dataset:
     """Read one or more exports of the same kind (audited as one dataset). since: keep only annotations
     created after it (the previous run of the same project), for auditing the new batch alone. role is taken
     for the loader's signature: an export reads the same whatever its role."""
     path_list = [Path(p) for p in paths]
-    kinds = {detect_export(p) for p in path_list}
+    kind_of = {p: detect_export(p) for p in path_list}
+    kinds = set(kind_of.values())
     if None in kinds or len(kinds) != 1:
-        raise InputError(f"{path_list[0]}: an annotation-tool export cannot be audited together with files of another kind; "
-                         "audit them separately")
+        # named by a file of each kind, whatever their order: "another kind" alone sent the user to the first file
+        first = {}
+        for path, found in kind_of.items():
+            first.setdefault(found, path)
+        named = "; ".join(f"{path} ({_KIND_NAMES.get(found, found) if found else 'not an annotation-tool export'})"
+                          for found, path in first.items())
+        raise InputError(f"{named}: an annotation-tool export cannot be audited together with files of another kind "
+                         "(or another export format); audit them separately")
     kind = kinds.pop()
     counts = Counts()
     parts = []
