@@ -371,6 +371,17 @@ def test_an_input_the_loader_cut_to_100000_characters_is_counted_whole(tmp_path,
     assert "1 example was longer than the 100,000 characters the loader keeps for comparison; counted whole" in lines
 
 
+
+def test_a_text_past_the_counted_limit_is_counted_on_its_first_part_as_a_floor(tmp_path, monkeypatch):
+    """Review: one 80 MB example counted whole took 160 s and 11 GB; past MAX_COUNTED_CHARS a count is a floor."""
+    from dataaudit.checks import size
+
+    monkeypatch.setattr(size, "MAX_COUNTED_CHARS", 150_000)
+    rows = [chat("one two three", "a b", system=None), {"text": "w " * 100_000, "label": "x"}]  # 200,000 characters
+    ds = load_dataset(write_jsonl(tmp_path / "a.jsonl", rows), Config(task_type="generation"))
+    result = measure_size(ds, WORDS, SizeConfig(context_limit=4096))
+    assert result.input_tokens.max == 75_000 and (result.cut_examples, result.cut_counted) == (1, 1)
+
 def test_an_imbalance_ratio_above_a_bound_its_rounding_reaches_warns_and_reads_above_it(tmp_path):
     """100 / 30 = 3.33333... was stored as 3.3333 and compared so: equal to a bound of 3.3333, it passed."""
     from dataaudit.api import audit
