@@ -239,7 +239,7 @@ def rewritten(source: str | Path, target: str | Path, edit: Callable[[int, Any],
     return (gzip.compress(payload, mtime=0) if fmt.gzip else payload), stats
 
 
-def _lines(handle: IO[bytes]) -> Iterator[bytes | None]:
+def jsonl_lines(handle: IO[bytes]) -> Iterator[bytes | None]:
     """The file split on newlines as bytes.split(b"\\n") splits it (the last is b"" when the file ends with a newline),
     read as the loader reads it (files._jsonl_rows): a line of MAX_LINE_BYTES or more is None, its rest read past
     piece by piece, never held whole."""
@@ -259,7 +259,7 @@ def _lines(handle: IO[bytes]) -> Iterator[bytes | None]:
 
 
 def _rewrite_jsonl(handle: IO[bytes], edit: Callable[[int, Any], Any], newline_at_end: bool, source: Path) -> tuple[bytes, RewriteStats]:
-    lines = list(_lines(handle))
+    lines = list(jsonl_lines(handle))
     bom = bool(lines) and lines[0] is not None and lines[0].startswith(b"\xef\xbb\xbf")
     if bom:
         lines[0] = lines[0][3:]

@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from ..fix.writers import file_format, read_plain
+from ..errors import InputError
+from ..fix.writers import file_format, jsonl_lines, open_plain, read_plain
 from ..load.files import JsonArrayError, JsonArrayWalk, is_uri
 from .pii import PiiFinding, ScanOptions, scan_text
 from .walk import findings_in
@@ -34,29 +35,33 @@ def malformed_row_findings(source: str, lines: set[int], options: ScanOptions
         with open(path, "rb") as handle:
             head = handle.read(_HEAD_BYTES)
         fmt = file_format(path, head)
-        data = read_plain(path, fmt)
-    except Exception:  # the loader has already reported a file it cannot read; nothing more to scan here
+        if fmt.kind == "jsonl":
+            with open_plain(path, fmt) as handle:
+                yield from _jsonl_findings(handle, lines, options)
+        elif fmt.kind == "json":
+            yield from _array_findings(read_plain(path, fmt), lines, options)
+    except (OSError, EOFError, InputError):  # the loader has already reported a file it cannot read
         return
-    if fmt.kind == "jsonl":
-        yield from _jsonl_findings(data, lines, options)
-    elif fmt.kind == "json":
-        yield from _array_findings(data, lines, options)
 
 
-def _jsonl_findings(data: bytes, lines: set[int], options: ScanOptions) -> Iterator[tuple[int, str, PiiFinding]]:
-    # Numbered as the redact rewrite numbers them: split on LF, the byte-order mark taken off line 1.
-    numbered = (data[3:] if data.startswith(b"\xef\xbb\xbf") else data).split(b"\n")
+def _jsonl_findings(handle, lines: set[int], options: ScanOptions) -> Iterator[tuple[int, str, PiiFinding]]:
+    # Numbered as the redact rewrite numbers them (writers.jsonl_lines: split on LF, the byte-order mark taken off line
+    # 1), streamed: a file is not held whole for one bad row, and a line the loader skips unread (MAX_LINE_BYTES)
+    # is not read here either.
     memo: dict = {}
-    for number in sorted(lines):
-        if number > len(numbered):
+    last = max(lines)
+    for number, line in enumerate(jsonl_lines(handle), 1):
+        if number > last:
+            return
+        if number not in lines or line is None:
             continue
         try:
-            text = numbered[number - 1].decode("utf-8").rstrip("\r")
+            text = (line[3:] if number == 1 and line.startswith(b"\xef\xbb\xbf") else line).decode("utf-8").rstrip("\r")
         except UnicodeDecodeError:
             continue  # redact refuses such a line whole; the format check already names it
         try:
             value = json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # malformed, or an integer past int's digit limit
             yield from ((number, "(line)", finding) for finding in scan_text(text, options))
             continue
         yield from ((number, walked.field, finding)
