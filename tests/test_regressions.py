@@ -474,6 +474,24 @@ def test_leaks_conflicts_and_duplicates_grown_against_the_baseline_are_regressio
     assert find_regressions(leak, clean, HistoryConfig()) == [] and find_regressions(dups, clean, HistoryConfig()) == []
 
 
+
+def test_a_since_last_batch_is_judged_on_its_own_copies_and_a_whole_run_after_a_batch_is_not_compared_with_it():
+    """Review: a batch (which counts itself alone) copying 20 eval rows passed after a whole run with 24 leaks, and
+    the first whole run after a clean batch failed on "24 more eval records copied"."""
+    def batch(report):
+        report["checks"]["format"]["since"] = "2026-12-01T00:00:00+00:00"
+        return report
+
+    whole = key_figures(_hygiene(copies=24, conflicts=2))
+    leaking_batch = key_figures(batch(_hygiene(examples=300, copies=20, reworded=0, duplicate_records=0)))
+    assert [(r["what"], r["before"], r["now"]) for r in find_regressions(whole, leaking_batch, HistoryConfig())] == [
+        ("leaked_copies", 0, 20)]
+    clean_batch = key_figures(batch(_hygiene(examples=300, copies=0, reworded=0, duplicate_records=0)))
+    assert find_regressions(whole, clean_batch, HistoryConfig()) == []
+    assert [r["what"] for r in find_regressions(clean_batch, whole, HistoryConfig())
+            if r["what"] in ("leaked_copies", "conflicts", "duplicate_share")] == []
+
+
 def test_reworded_leaks_are_a_regression_only_where_the_training_growth_does_not_explain_them():
     before = key_figures(_hygiene(examples=884, reworded=16))
     grown = key_figures(_hygiene(examples=1176, reworded=25))  # 1.33x the records, 16 -> 25: chance

@@ -310,6 +310,14 @@ def _hygiene_growth(before: dict[str, Any], now: dict[str, Any], bounds: History
     against fixed bars, so a dataset already failing on two eval copies (fail -> fail) let a batch leaking 80 more,
     or copying 100 items, through the gate and on to be the next baseline."""
     found = []
+    # A --since-last run counts its batch alone: every copy and conflict in it is new (its baseline counts 0), and
+    # its duplicate share is a batch's; a whole run after a batch has nothing of the same kind to compare with.
+    batch_now, batch_before = bool(now.get("since")), bool(before.get("since"))
+    if batch_before and not batch_now:
+        return found
+    if batch_now:
+        before = {**before, "leaked_copies": 0, "leaked_reworded": None, "conflicts": 0,
+                  **({} if batch_before else {"duplicate_share": None, "duplicate_share_unrounded": None})}
     l0, l1 = before.get("leaked_copies"), now.get("leaked_copies")
     if l0 is not None and l1 is not None and l1 - l0 > bounds.max_new_leaks:
         found.append(_regression("leaked_copies", l0, l1, f"{_more(l1 - l0, 'eval record')} copied into the training data "
