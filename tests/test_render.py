@@ -905,9 +905,8 @@ def test_an_inputs_hash_is_written_whole_in_both_inputs_tables_and_as_one_prefix
 
 
 def test_a_line_break_in_an_annotator_or_a_file_name_reads_one_way_in_every_report(tmp_path, capsys):
-    """"carol\\nsmith" read "carol smith" in the terminal's conditions and "carol ⏎ smith" in report.md; a file
-    "part\\ntwo.jsonl" read "part two.jsonl" in the terminal. Every report shows " ⏎ "; report.json keeps the data
-    as given, so scripts match the name."""
+    """A file "part\\ntwo.jsonl" read "part two.jsonl" in the terminal: every report shows " ⏎ ", report.json keeps
+    the path as given, so scripts match it. An annotator "carol\\nsmith" is spelt as labels are: "carol smith"."""
     import json
 
     from dataaudit.cli import main
@@ -921,14 +920,16 @@ def test_a_line_break_in_an_annotator_or_a_file_name_reads_one_way_in_every_repo
     main(["audit", *map(str, paths), "--no-embeddings", "--format", "terminal,json,md,html", "--out", str(out)])
     terminal = capsys.readouterr().out
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert [a["annotator"] for a in report["checks"]["agreement"]["annotators"] if a["flagged"]] == ["carol\nsmith"]
+    # An annotator's name is spelt as a label is (spaces, a line break among them, one space): "carol smith" in every
+    # report and in report.json alike.
+    assert [a["annotator"] for a in report["checks"]["agreement"]["annotators"] if a["flagged"]] == ["carol smith"]
     consistency = next(c for c in report["verdict"]["conditions"] if c["id"] == "consistency")
-    assert "annotator carol\nsmith " in consistency["summary"]
+    assert "annotator carol smith " in consistency["summary"]
     assert str(paths[1]) in {i["path"] for i in report["inputs"]}
     markdown = (out / "report.md").read_text(encoding="utf-8")
     page = (out / "report.html").read_text(encoding="utf-8")
     for shown in (terminal, markdown, page):
-        assert "carol smith" not in shown and "part two.jsonl" not in shown
-    assert "carol ⏎ smith" in " ".join(terminal.split())
-    assert "| part ⏎ two.jsonl |" in markdown and "annotator carol ⏎ smith disagrees" in markdown
-    assert "carol ⏎ smith" in page and "part ⏎ two.jsonl" in page
+        assert "carol ⏎ smith" not in shown and "part two.jsonl" not in shown
+    assert "carol smith" in " ".join(terminal.split())
+    assert "| part ⏎ two.jsonl |" in markdown and "annotator carol smith disagrees" in markdown
+    assert "carol smith" in page and "part ⏎ two.jsonl" in page
