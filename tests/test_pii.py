@@ -970,3 +970,19 @@ def test_a_malformed_line_the_loader_skips_unread_is_not_read_to_scan_it(tmp_pat
     monkeypatch.setattr(writers, "MAX_LINE_BYTES", 200)
     found = [(line, field, f.kind) for line, field, f in malformed_row_findings(str(path), {2, 3}, ScanOptions())]
     assert found == [(3, "(line)", "email")]  # line 2 is past the limit: never read, as the loader never read it
+
+
+def test_a_credential_a_duplicate_key_hides_in_a_malformed_row_is_counted_as_redact_finds_it(tmp_path):
+    """QA: json.loads keeps the last of two equal keys, so the first value of a row refused for its duplicate key
+    was never scanned: hygiene passed on an AWS key that redact replaced."""
+    from dataaudit.scan.malformed import malformed_row_findings
+    from dataaudit.scan.pii import ScanOptions
+
+    row = '{"text": "key AKIAIOSFODNN7EXAMPLE here", "text": "ok", "label": "a"}'
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_text('{"text": "fine", "label": "a"}\n' + row + "\n", encoding="utf-8")
+    array = tmp_path / "a.json"
+    array.write_text('[{"text": "fine", "label": "a"},\n' + row + "]", encoding="utf-8")
+    for path in (jsonl, array):
+        assert [(line, field, f.kind) for line, field, f in malformed_row_findings(str(path), {2}, ScanOptions())] == [
+            (2, "(line)", "secret")]

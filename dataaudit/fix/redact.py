@@ -98,7 +98,7 @@ class _Redactor:
             raise InputError(f"{self.source}, line {number}: {why}, so it cannot be scanned for personal data and "
                              "no copy was written; re-export the file as UTF-8")
         try:
-            obj = json.loads(line, object_pairs_hook=_without_duplicate_keys)
+            obj = json.loads(line, object_pairs_hook=without_duplicate_keys)
             copy, notes = self._redacted(obj)
             patched = line if copy is obj else _patched_line(line, obj, copy)
         except (ValueError, RecursionError):  # json.JSONDecodeError and _DuplicateKey are ValueErrors
@@ -117,7 +117,7 @@ class _DuplicateKey(ValueError):
     pass
 
 
-def _without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+def without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
     obj = dict(pairs)
     if len(obj) != len(pairs):
         raise _DuplicateKey("a key is written twice in one object")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError
+from ..fix.redact import without_duplicate_keys
 from ..fix.writers import file_format, jsonl_lines, open_plain, read_plain
 from ..load.files import JsonArrayError, JsonArrayWalk, is_uri
 from .pii import PiiFinding, ScanOptions, scan_text
@@ -60,8 +61,8 @@ def _jsonl_findings(handle, lines: set[int], options: ScanOptions) -> Iterator[t
         except UnicodeDecodeError:
             continue  # redact refuses such a line whole; the format check already names it
         try:
-            value = json.loads(text)
-        except (ValueError, RecursionError):  # malformed, or an integer past int's digit limit
+            value = json.loads(text, object_pairs_hook=without_duplicate_keys)
+        except (ValueError, RecursionError):  # malformed, an integer past int's digit limit, or a key written twice
             yield from ((number, "(line)", finding) for finding in scan_text(text, options))
             continue
         yield from ((number, walked.field, finding)
@@ -74,6 +75,12 @@ def _array_findings(data: bytes, lines: set[int], options: ScanOptions) -> Itera
     try:
         for element in walk:
             if element.number in lines:
+                text = data[element.start:element.end].decode("utf-8", "replace")
+                try:  # the walk keeps a key written twice once, as json.loads does: the first value, never walked, is read raw
+                    json.loads(text, object_pairs_hook=without_duplicate_keys)
+                except (ValueError, RecursionError):
+                    yield from ((element.number, "(line)", finding) for finding in scan_text(text, options))
+                    continue
                 yield from ((element.number, walked.field, finding)
                             for walked, findings in findings_in(element.value, options, memo) for finding in findings)
     except (json.JSONDecodeError, JsonArrayError):
