@@ -730,9 +730,12 @@ def test_a_training_set_too_thin_per_label_leaves_coverage_unknown_with_the_reas
     assert list(coverage_lines(result)) == []
     finding = CHECK.judge(result, ctx)[0]
     assert finding.status is Status.UNKNOWN
-    assert finding.summary == ("the sample is too small to estimate coverage (100 labelled training inputs over 25 labels, "
+    assert finding.summary == ("training holds too few distinct inputs per label to estimate coverage (100 labelled training inputs over 25 labels, "
                                f"4.0 per label < min_training_inputs_per_label {CoverageConfig().min_training_inputs_per_label:g})")
     assert finding.action.startswith(f"Coverage needs at least {CoverageConfig().min_training_inputs_per_label:g} training inputs per label")
+    # 27.999 a label read "28.00 < 28": the figure keeps the places that put it under its bound
+    from dataaudit.checks.coverage import _per_label_text
+    assert _per_label_text(27.999, CoverageConfig()) == "27.999" and _per_label_text(4.04, CoverageConfig()) == "4.0"
     # The same rows where the minimum is lowered to them: measured.
     lowered = context(config_from_dict({"coverage": {"min_training_inputs_per_label": 4}}))
     measured = CHECK.measure(lowered)
@@ -764,5 +767,5 @@ def test_a_random_300_row_banking77_batch_is_too_thin_per_label_to_judge_coverag
     row = run_case(case, embedder)
     assert row["true_covered"] == pytest.approx(0.975) and row["expected"] == "unknown" and row["got"] == "unknown"
     assert row["estimated"] is None and row["result"].scenarios == []
-    assert row["finding"].summary == ("the sample is too small to estimate coverage (300 labelled training inputs over 75 labels, "
+    assert row["finding"].summary == ("training holds too few distinct inputs per label to estimate coverage (300 labelled training inputs over 75 labels, "
                                       "4.0 per label < min_training_inputs_per_label 28)")

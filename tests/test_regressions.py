@@ -122,7 +122,8 @@ def test_a_figure_of_the_wrong_type_reads_as_missing_not_as_a_crash():
     figures = key_figures(edited)
     assert figures["usable"] is None and figures["label_shares"] == {"b": 0.5}
     assert find_regressions(key_figures(_report()), figures, HistoryConfig()) == [
-        {"what": "label_share:a", "before": 0.5, "now": 0.0, "detail": "moved by -50.00 points (bound 5.00 points)"},
+        {"what": "label_share:a", "before": 0.5, "now": 0.0,
+         "detail": "gone from the training data (50.0% of the labels in the last run; renamed or dropped?)"},
         {"what": "usable", "before": 600, "now": None,
          "detail": "was measured by the previous run and is not measured now (the duplicates check did not run?)"}]
 
@@ -582,3 +583,16 @@ def test_a_p_value_reads_as_one_clause_and_one_that_underflowed_as_below_the_sma
     from dataaudit.history.regressions import _p_text
 
     assert _p_text(0.0) == "p < 1e-300" and _p_text(0.00021) == "p = 0.0002"
+
+
+def test_a_large_label_gone_from_the_training_data_is_said_gone_and_coverage_gone_unknown_says_why():
+    """QA: a label of 17.5% that disappeared read "moved by -17.50 points"; coverage that went unknown for training
+    too thin per label blamed "--production or embeddings left out?"."""
+    before = key_figures(_report(shares={"a": 0.825, "b": 0.175}, conditions={"coverage": "pass"}))
+    thin = _report(shares={"a": 1.0}, conditions={"coverage": "unknown"})
+    thin["checks"]["coverage"] = {"covered_share": None, "not_measured": "300 labelled training inputs over 74 labels, 4.1 "
+                                                                         "per label < min_training_inputs_per_label 28"}
+    found = {r["what"]: r["detail"] for r in find_regressions(before, key_figures(thin), HistoryConfig())}
+    assert found["label_share:b"].startswith("gone from the training data")
+    assert found["condition:coverage"].endswith("is not measured now: 300 labelled training inputs over 74 labels, 4.1 per "
+                                                "label < min_training_inputs_per_label 28)")

@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
+from ..digits import value_text
 from ..config import listing_cap
 from ..excerpt import plain_excerpt as excerpt
 from ..neighbours import spherical_kmeans
@@ -408,8 +409,9 @@ def inputs_per_label(labels: list[str | None]) -> tuple[int, int, float | None]:
 
 def _per_label_text(per_label: float, config: CoverageConfig) -> str:
     """Inputs per label with one decimal, or two where one would show the minimum itself (11.96 as 12.0)."""
-    shown = f"{per_label:.1f}"
-    return f"{per_label:.2f}" if float(shown) >= config.min_training_inputs_per_label else shown
+    bound = config.min_training_inputs_per_label
+    shown = next((text for text in (f"{per_label:.1f}", f"{per_label:.2f}") if float(text) < bound), None)
+    return shown or value_text(per_label, bound)
 
 
 def _label_mix(names: list[str], mix: np.ndarray) -> dict[str, float]:
@@ -725,7 +727,10 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
         reason = ctx.not_run.get("coverage") or "no production sample was supplied, so coverage cannot be judged"
         return [Finding("coverage", Status.UNKNOWN, reason, {}, _missing_evidence_action(ctx))]
     if result.not_measured:
-        return [Finding("coverage", Status.UNKNOWN, f"the sample is too small to estimate coverage ({result.not_measured})",
+        # a production sample of 600 was "too small" where training was too thin per label: the reason said as it is
+        thin = "min_training_inputs_per_label" in result.not_measured and "<" not in result.not_measured.split("labelled")[0]
+        what = ("training holds too few distinct inputs per label" if thin else "the sample is too small")
+        return [Finding("coverage", Status.UNKNOWN, f"{what} to estimate coverage ({result.not_measured})",
                         {"production_inputs": result.production_inputs, "training_inputs": result.training_inputs,
                          "min_production_inputs": config.min_production_inputs, "min_training_inputs": config.min_training_inputs},
                         _small_sample_action(result, config))]

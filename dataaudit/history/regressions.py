@@ -148,6 +148,8 @@ def _raw_key_figures(report: dict[str, Any]) -> dict[str, Any]:
         # Shown (history, compare) from these where the report has them, as the report writes its figures:
         # 0.89996 kept as 0.9 read 90.0% beside the coverage section's 89.996%.
         "covered_share_unrounded": _number(coverage.get("covered_share_unrounded")),
+        # Why coverage measured nothing (a sample too small, training too thin per label): said where it went unknown
+        "coverage_not_measured": _text(coverage.get("not_measured")),
         "duplicate_share_unrounded": _share(duplicates.get("duplicate_records"), duplicates.get("records")),
         "label_shares": {k: v for k, v in _object(balance.get("shares")).items() if _number(v) is not None},
         "labelled": _number(balance.get("labelled")),
@@ -247,6 +249,8 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
                 found.append(_regression(f"label_share:{label}", s0, s1, f"moved by {_points(s1 - s0)} from the last run's "
                                                                          f"batch ({baseline_batch} labelled items, "
                                                                          f"{_p_text(p_value)}; bound {bound})"))
+        elif not s1 and s0 and not now.get("since"):  # gone, however large it was: said so (below), not "moved"
+            continue
         else:
             found.append(_regression(f"label_share:{label}", s0, s1, f"moved by {_points(s1 - s0)} (bound {bound})"))
     if shares0 and shares1 and not now.get("since"):
@@ -283,8 +287,9 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
             judged[cid] = _regression(f"condition:{cid}", conditions0[cid], "not judged",
                                       "was judged by the previous run and is not judged now (skipped in the config?)")
         elif conditions0[cid] in JUDGED and conditions1[cid] == "unknown":
+            why = (now.get("coverage_not_measured") if cid == "coverage" else "") or "an input left out?"
             judged[cid] = _regression(f"condition:{cid}", conditions0[cid], conditions1[cid],
-                                      "was judged by the previous run and is not judged now (not enough evidence: an input left out?)")
+                                      f"was judged by the previous run and is not judged now (not enough evidence: {why})")
         elif SEVERITY.get(conditions1[cid], 0) > SEVERITY.get(conditions0[cid], 0):
             if cid == "coverage" and grown and conditions0[cid] in JUDGED and conditions1[cid] in JUDGED:
                 continue  # the estimate's noise, as the covered share above (coverage_notes says so)
@@ -292,7 +297,8 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
     for figure in MEASURED_FIGURES:
         if before.get(figure) is None or now.get(figure) is not None:
             continue
-        lost = f"{figure} was measured by the previous run ({before[figure]}) and is not measured now: {LOST_FIGURE_HINTS[figure]}"
+        hint = (now.get("coverage_not_measured") if figure == "covered_share" else "") or LOST_FIGURE_HINTS[figure]
+        lost = f"{figure} was measured by the previous run ({before[figure]}) and is not measured now: {hint}"
         condition = judged.get(FIGURE_CONDITIONS.get(figure, ""))
         if condition is not None:
             # One input left out is one regression: the condition's, as the gate judged it, naming its figure.
@@ -300,7 +306,7 @@ def find_regressions(before: dict[str, Any], now: dict[str, Any], bounds: Histor
                                    if condition["now"] == "unknown" else f"{condition['detail']} ({lost})")
         else:
             found.append(_regression(figure, before[figure], None, "was measured by the previous run and is not measured now "
-                                                                   f"({LOST_FIGURE_HINTS[figure]})"))
+                                                                   f"({hint})"))
     found += judged.values()
     return found
 
