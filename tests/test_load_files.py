@@ -378,3 +378,16 @@ def test_a_compressed_parquet_file_is_read_as_the_file_it_compresses(tmp_path):
         assert [(r.line, r.data) for r in rows_of(tmp_path / name, Counter())] == expected
     [(line, field, message)] = errors_of(rows_of(tmp_path / "cut.parquet.gz", Counter()))
     assert (line, field) == (0, "(file)") and message.startswith("cannot decompress gzip file: ")
+
+
+def test_a_compressed_files_dataset_name_drops_its_compression_and_format_suffixes(tmp_path):
+    """b77.csv.gz was the dataset "b77.csv" beside b77.csv's "b77": compressing a nightly export started another history."""
+    import gzip
+
+    plain = tmp_path / "b77.csv"
+    plain.write_text("text,label\nwhere is my card,card\n", encoding="utf-8")
+    packed = tmp_path / "packed" / "b77.csv.gz"
+    packed.parent.mkdir()
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert load_dataset(plain, Config()).name == load_dataset(packed, Config()).name == "b77"
+    assert files.data_stem("x/b77.jsonl.bz2") == "b77" and files.data_stem("notes") == "notes"

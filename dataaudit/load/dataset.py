@@ -18,7 +18,7 @@ from typing import Any
 
 from ..config import Config, FieldsConfig
 from ..errors import InputError, InputWarning
-from .files import PERMISSION_DENIED, Row, folder_name, read_rows
+from .files import PERMISSION_DENIED, Row, data_stem, folder_name, read_rows
 from .readers import READERS, Parsed, detect, fields_shown, near_name, read_text, text_fields
 from .annotation_tools import detect_export, read_export
 from .annotation_tools.common import normalise_annotator
@@ -454,6 +454,6 @@ def load_dataset(paths: str | Path | list[str | Path], config: Config, *, role: 
         invalid += bad
     for note in _marker_notes(records):
         warnings.warn(note, InputWarning, stacklevel=2)
-    dataset_name = name or config.dataset_name or (path_list[0].stem if len(path_list) == 1 else folder_name(path_list[0]) or path_list[0].stem)
+    dataset_name = name or config.dataset_name or (data_stem(path_list[0]) if len(path_list) == 1 else folder_name(path_list[0]) or data_stem(path_list[0]))
     errors.sort(key=lambda e: (e.source, e.line))
     return Dataset(dataset_name, files, records, errors, total, invalid, blank)

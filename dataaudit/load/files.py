@@ -43,6 +43,15 @@ _ARRAY_ELEMENT_LABEL = "element"
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first entry, or the end record of an empty zip
 _COMPRESSED_SUFFIXES = {".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd"}
+
+
+def data_stem(path: str | Path) -> str:
+    """A data file's name without its compression and format suffixes: b77.csv.gz is b77, as b77.csv is (the
+    dataset's default name: compressing a nightly export must not start another history)."""
+    path = Path(path)
+    if path.suffix.lower() in _COMPRESSED_SUFFIXES:
+        path = path.with_suffix("")
+    return path.stem or path.name
 _MANTISSA = re.compile(r"[^eE]*")
 _NONZERO_DIGIT = re.compile("[1-9]")
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}

@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 from ..errors import InputError, InputWarning
 from .annotation_tools import detect_export
 from .dataset import load_dataset
-from .files import folder_name
+from .files import data_stem, folder_name
 from .files import DATA_SUFFIXES, is_uri, named_as_data, open_uri, uri_filesystem
 from .records import Dataset
 
@@ -491,7 +491,7 @@ def renamed(dataset: Dataset, old: str, new: str) -> Dataset:
 
 def dataset_name(paths: list[str], config, name: str = "") -> str:
     first = Path(paths[0])
-    return name or config.dataset_name or (first.stem if len(paths) == 1 else folder_name(paths[0]) or first.stem)
+    return name or config.dataset_name or (data_stem(first) if len(paths) == 1 else folder_name(paths[0]) or data_stem(first))
 
 
 def merge_datasets(parts: list[Dataset], name: str) -> Dataset:
