@@ -234,3 +234,10 @@ def test_a_legacy_completion_model_is_a_target_that_takes_prompt_completion_line
     assert len(warning) == 1 and warning[0].evidence["formats_not_accepted"] == {"chat": 3}
     assert warning[0].summary == ('3 of 4 records are chat, but davinci-002 is fine-tuned on prompt/completion lines only '
                                   '({"prompt": ..., "completion": ...} per line)')
+
+
+def test_a_cost_under_a_cent_is_shown_with_its_figures_not_as_zero():
+    """QA: a babbage-002 run of $0.0031 read "about $0.00" in every report."""
+    from dataaudit.render.sections.tokens import _dollars
+
+    assert [_dollars(v) for v in (0.0031, 0.0, 0.01, 1234.5)] == ["0.0031", "0.00", "0.01", "1,234.50"]

@@ -29,7 +29,7 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     first = result.over_limit[0] if result.over_limit else None
     over = (f"{result.over_limit_count:,} over it (first: {first.file}:{first.line}, {first.tokens:,} tokens)"
             if result.over_limit_count and first else "none over it")
-    cost = (f", about ${result.estimated_cost_usd:,.2f} {_priced(report, result.price_date)}"
+    cost = (f", about ${_dollars(result.estimated_cost_usd)} {_priced(report, result.price_date)}"
             if result.estimated_cost_usd is not None else " (no price known: set tokens.price_per_million)")
     lines = [f"Tokens as {result.target_model} counts them ({result.encoding}): {result.total:,} in all; per example min "
              f"{token_figure(s.min)}, median {token_figure(s.median)}, p95 {token_figure(s.p95)}, max {token_figure(s.max)}; {limit}, {over}",
@@ -41,3 +41,8 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
 
 
 SECTION = Section("tokens", "Tokens for the target model", 25, _build)
+
+
+def _dollars(amount: float) -> str:
+    """Cents, or two significant figures under one cent: a babbage-002 run of $0.0031 read "about $0.00"."""
+    return f"{amount:,.2f}" if amount >= 0.01 or amount == 0 else f"{amount:.2g}"
