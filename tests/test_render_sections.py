@@ -220,6 +220,7 @@ def test_the_balance_line_adds_no_more_when_every_rare_label_is_named():
 
 def test_a_cost_at_a_price_without_a_date_says_so_and_where_to_give_one(tmp_path):
     """'about $0.72 at the price of an undated price' with price_per_million set and no price_date."""
+    from dataaudit.render.sections.tokens import _dollars
     from dataaudit.render.sections.tokens import SECTION as TOKENS
 
     rows = [{"text": f"how do I reset password number {i}", "label": "ab"[i % 2]} for i in range(20)]
@@ -228,12 +229,12 @@ def test_a_cost_at_a_price_without_a_date_says_so_and_where_to_give_one(tmp_path
                                             "tokens": {"target_model": "gpt-4o-mini", "price_per_million": 3.5}}), embed=False)
     cost = undated.checks["tokens"].estimated_cost_usd
     line = TOKENS.build(undated).lines[1]
-    assert line.endswith(f", about ${cost:,.2f} at the price tokens.price_per_million sets, with no date given "
+    assert line.endswith(f", about ${_dollars(cost)} at the price tokens.price_per_million sets, with no date given "
                          "(set tokens.price_date to say when it was taken)")
     assert "undated price" not in line
     dated = audit(path, config_from_dict({"task_type": "classification", "tokens": {
         "target_model": "gpt-4o-mini", "price_per_million": 3.5, "price_date": "2026-01-05"}}), embed=False)
-    assert TOKENS.build(dated).lines[1].endswith(f", about ${cost:,.2f} at the price of 2026-01-05")
+    assert TOKENS.build(dated).lines[1].endswith(f", about ${_dollars(cost)} at the price of 2026-01-05")
 
 
 def _with_result(report, check: str, **changes):
