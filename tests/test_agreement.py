@@ -1105,8 +1105,8 @@ def test_labels_that_differ_only_in_case_are_named_with_alpha_as_if_folded_and_t
                                            config), config.agreement)
     assert result.case_variants == [["NEG", "Neg", "neg"], ["NEU", "Neu", "neu"], ["POS", "Pos", "pos"]]
     assert result.alpha_case_folded == plain.krippendorff_alpha == 0.7986 and result.krippendorff_alpha < 0
-    said = ("labels 'NEG', 'Neg', 'neg'; 'NEU', 'Neu', 'neu'; 'POS', 'Pos', 'pos' differ only in case: 3 label(s) if case "
-            "is ignored, alpha 0.799 so")
+    said = ("labels 'NEG', 'Neg', 'neg'; 'NEU', 'Neu', 'neu'; 'POS', 'Pos', 'pos' differ only in case: ignoring case gives "
+            "3 labels and alpha 0.799")  # "..., alpha 0.799 so" read as cut off before the next clause of the verdict
     assert result.notes == [said]
     [finding] = CHECK.judge(result, ctx)
     assert finding.status == Status.FAIL and finding.summary.endswith(f"is below 0.667; {said}")

@@ -608,12 +608,12 @@ def _case_variants(table: _Table, level: str) -> tuple[list[list[str]], float | 
 
 def case_variants_text(variants: list[list[str]], labels: int, alpha_folded: float | None) -> str:
     """The case variants as the note and the condition say them: "labels 'POSITIVE', 'Positive', 'positive' differ
-    only in case: 3 label(s) if case is ignored, alpha 0.528 so"."""
+    only in case: ignoring case gives 3 labels and alpha 0.528"."""
     shown = "; ".join(", ".join(f"'{excerpt(label, 40)}'" for label in group) for group in variants[:3])
     more = f" and {len(variants) - 3} more group(s)" if len(variants) > 3 else ""
     folded = labels - sum(len(group) - 1 for group in variants)
-    alpha = f", alpha {alpha_folded:.3f} so" if alpha_folded is not None else ""
-    return f"labels {shown}{more} differ only in case: {folded} label(s) if case is ignored{alpha}"
+    alpha = f" and alpha {alpha_folded:.3f}" if alpha_folded is not None else ""
+    return f"labels {shown}{more} differ only in case: ignoring case gives {folded} label{'' if folded == 1 else 's'}{alpha}"
 
 
 def id_order(record_id: str | None) -> tuple[int, int, str]:
