@@ -986,3 +986,16 @@ def test_a_credential_a_duplicate_key_hides_in_a_malformed_row_is_counted_as_red
     for path in (jsonl, array):
         assert [(line, field, f.kind) for line, field, f in malformed_row_findings(str(path), {2}, ScanOptions())] == [
             (2, "(line)", "secret")]
+
+
+def test_the_pii_section_says_its_kinds_count_the_malformed_rows_too(tmp_path):
+    """QA: "0 of 100 records hold personal data or credentials (0.0%): 1 email, 1 phone, 1 secret; 0 with a secret"."""
+    from dataaudit.api import audit
+    from dataaudit.render.sections.pii import SECTION as PII
+
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(json.dumps({"text": f"question {i}", "label": "ab"[i % 2]}) + "\n" for i in range(20))
+                    + '{"text": "mail ann@example.com", "label": }\n', encoding="utf-8")
+    lines = PII.build(audit(path, Config(), embed=False)).lines
+    assert lines[0] == "0 of 20 records hold personal data or credentials (0.0%): 1 email (in the records and the malformed rows below); 0 with a secret"
+    assert lines[1] == "1 malformed row (kept as format errors) holds personal data or credentials, 0 with a secret"

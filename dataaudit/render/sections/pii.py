@@ -14,12 +14,14 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     if p is None:
         return None
     kinds = ", ".join(kind_count(n, k) for k, n in p.by_kind.items()) or "none"
-    lines = [f"{p.records_with_findings} of {p.records} {unit(report)} hold personal data or credentials ({p.share:.1%}): {kinds}; "
-             f"{p.secret_records} with a secret"]
+    # by_kind counts the malformed rows' values too: "0 of 100 records hold ...: 1 email" read as a contradiction
+    within = " (in the records and the malformed rows below)" if p.malformed_rows_with_findings else ""
+    lines = [f"{p.records_with_findings} of {p.records} {unit(report)} hold personal data or credentials ({p.share:.1%}): "
+             f"{kinds}{within}; {p.secret_records} with a secret"]
     if p.malformed_rows_with_findings:
         lines.append(f"{p.malformed_rows_with_findings} malformed row{'s' if p.malformed_rows_with_findings != 1 else ''} "
                      f"(kept as format errors) hold{'s' if p.malformed_rows_with_findings == 1 else ''} personal data or "
-                     f"credentials, {p.malformed_secret_rows} with a secret; counted in the kinds above")
+                     f"credentials, {p.malformed_secret_rows} with a secret")
     # `masked` only, never the value; a file read in another role than training says which
     rows = [[f.file if f.role == "train" else f"{f.file} ({f.role})", f.line, text(f.field, 40), f.kind, text(f.masked, 60)]
             for f in p.findings]
