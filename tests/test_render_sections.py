@@ -419,8 +419,6 @@ def test_every_section_is_built_with_the_formats_the_run_writes(tmp_path):
 def test_the_leakage_table_names_each_leaks_similarity_measure(tmp_path):
     """A lexical copy's similarity is a character edit similarity (0.690 for a certain filler copy), a reworded
     one's a cosine (0.955): one bare "similarity" column ranked the certain copies below the reworded ones."""
-    import dataclasses
-
     from dataaudit.checks.duplicates import Leak
 
     rows = [{"text": f"unrelated query number {i} about topic {i % 7}", "label": "ab"[i % 2]} for i in range(40)]
