@@ -1231,3 +1231,32 @@ def test_a_plain_file_beside_an_export_is_refused_whatever_their_order_naming_a_
             load_dataset(order, Config())
         message = str(info.value)
         assert f"{plain} (not an annotation-tool export)" in message and f"{prodigy} (a Prodigy export)" in message
+
+
+def test_a_prodigy_hash_shared_by_two_texts_is_two_items_in_one_file_as_in_two(tmp_path):
+    """A hash of a shared premise keys two texts: within one file the second text was dropped and its answers
+    counted as the first text's annotators' redo."""
+    lines = [{"text": text, "label": "POS", "_input_hash": key, "answer": answer, "_annotator_id": annotator}
+             for text, key, answers in (("The bank is closed on Sunday.", 42, ("accept", "accept")),
+                                        ("My card never arrived.", 42, ("reject", "reject")),
+                                        ("Rates went up again.", 7, ("accept", "reject")))
+             for annotator, answer in zip(("ann-a", "ann-b"), answers)]
+    (tmp_path / "one.jsonl").write_text("\n".join(json.dumps(line) for line in lines))
+    (tmp_path / "f1.jsonl").write_text("\n".join(json.dumps(line) for line in lines[:2]))
+    (tmp_path / "f2.jsonl").write_text("\n".join(json.dumps(line) for line in lines[2:]))
+    one = read_export([tmp_path / "one.jsonl"], Config())
+    two = read_export([tmp_path / "f1.jsonl", tmp_path / "f2.jsonl"], Config())
+    shared = ("1 item id carries different input texts (the first: item '42', 2 texts): each text is read as an item "
+              "of its own, its answers kept apart")
+    for dataset in (one, two):
+        assert [(r.record_id, r.input_text, r.label) for r in dataset.records] == [
+            ("42", "The bank is closed on Sunday.", "accept"), ("42", "My card never arrived.", "reject"),
+            ("7", "Rates went up again.", "accept")]
+        assert [len(r.annotations) for r in dataset.records] == [2, 2, 2]
+        assert shared in dataset.annotation_export.notes
+        assert not any("replaced" in note for note in dataset.annotation_export.notes)
+    # a third file holding the second text again joins that text's item, not the first text's
+    (tmp_path / "f3.jsonl").write_text(json.dumps({**lines[2], "_annotator_id": "ann-c"}))
+    three = read_export([tmp_path / "one.jsonl", tmp_path / "f3.jsonl"], Config())
+    assert [(r.input_text, len(r.annotations)) for r in three.records] == [
+        ("The bank is closed on Sunday.", 2), ("My card never arrived.", 3), ("Rates went up again.", 2)]
