@@ -1260,3 +1260,31 @@ def test_a_prodigy_hash_shared_by_two_texts_is_two_items_in_one_file_as_in_two(t
     three = read_export([tmp_path / "one.jsonl", tmp_path / "f3.jsonl"], Config())
     assert [(r.input_text, len(r.annotations)) for r in three.records] == [
         ("The bank is closed on Sunday.", 2), ("My card never arrived.", 3), ("Rates went up again.", 2)]
+
+
+def test_a_csv_export_cut_off_mid_row_says_so_as_a_json_export_does(tmp_path):
+    """A download stopped inside the last row's text: its missing cells were read as empty and its answer counted."""
+    whole = (FIXTURES / "label_studio.csv").read_bytes()
+    last_text = whole.rindex(b'"the refund is still pending (ticket 30)"')
+    path = tmp_path / "cut.csv"
+    path.write_bytes(whole[:last_text + 8])  # cut inside the last row's `text` cell, quoted
+    complete = load_dataset(FIXTURES / "label_studio.csv", Config())
+    dataset = load_dataset(path, Config())
+    assert (dataset.total, dataset.invalid) == (complete.total, 1) == (127, 1)
+    assert [(e.line, e.field, e.message) for e in dataset.errors] == [
+        (127, "(csv)", "the file ends inside this row (12 of the header's 15 cells): the export was cut off mid-way (a "
+                       "download stopped early?), so this row was not read and any rows after it are missing; export it again")]
+    assert sum(len(r.annotations) for r in dataset.records) == sum(len(r.annotations) for r in complete.records) - 1
+    header = ["annotation_id", "annotator", "created_at", "id", "lead_time", "sentiment", "text", "updated_at"]
+    rows = [[str(n), f"a{k}", "2026-11-01T09:00:00Z", str(n // 2), "3.0", "pos" if n % 3 else "neg",
+             f"message {n // 2}", "2026-11-01T09:00:00Z"] for n, k in zip(range(12), (1, 2) * 6)]
+    rows[4] = rows[4][:6]  # a short row inside the file, and the last one cut in its text, unquoted
+    rows[-1] = rows[-1][:6] + ["messa"]
+    path.write_text(",".join(header) + "\n" + "\n".join(",".join(row) for row in rows))
+    dataset = load_dataset(path, Config(fields=FieldsConfig(text_fields=["text"])))
+    assert [(e.line, e.message.split(":")[0]) for e in dataset.errors] == [
+        (5, "row has 6 of the header's 8 cells (cut short?); not read"),
+        (12, "the file ends inside this row (7 of the header's 8 cells)")]
+    assert (dataset.total, dataset.invalid) == (12, 2)
+    assert [(r.record_id, len(r.annotations)) for r in dataset.records] == [("0", 2), ("1", 2), ("2", 1), ("3", 2),
+                                                                           ("4", 2), ("5", 1)]
