@@ -1288,3 +1288,28 @@ def test_a_csv_export_cut_off_mid_row_says_so_as_a_json_export_does(tmp_path):
     assert (dataset.total, dataset.invalid) == (12, 2)
     assert [(r.record_id, len(r.annotations)) for r in dataset.records] == [("0", 2), ("1", 2), ("2", 1), ("3", 2),
                                                                            ("4", 2), ("5", 1)]
+
+
+def test_items_answered_only_on_other_questions_than_the_headline_are_said_to_carry_no_label(tmp_path):
+    """Answered on another question only, an item has no training label: it passed as a labelled example unsaid."""
+    tasks = json.loads((FIXTURES / "label_studio.json").read_text())
+    for task in tasks[:4]:
+        for annotation in task["annotations"]:
+            annotation["result"] = [r for r in annotation["result"] if r["from_name"] != "intent"]
+    (tmp_path / "ls.json").write_text(json.dumps(tasks))
+    dataset = load_dataset(tmp_path / "ls.json", Config(fields=FieldsConfig(question="intent")))
+    assert [r.record_id for r in dataset.records if r.label is None] == ["1", "2", "3", "4"]
+    assert ("4 items have no answer to the headline question intent (answered on other questions: quality, tags, "
+            "topic, urgency): no training label (name the label's question with --question if it is another)"
+            in dataset.annotation_export.notes)
+    lines = [{"text": f"message {n}", "label": "POSITIVE" if n < 3 else "NEGATIVE", "_input_hash": n,
+              "answer": "accept" if n % 2 else "reject", "_annotator_id": annotator}
+             for n in range(5) for annotator in ("a", "b")]
+    (tmp_path / "teach.jsonl").write_text("\n".join(json.dumps(line) for line in lines))
+    teach = load_dataset(tmp_path / "teach.jsonl", Config())
+    assert [r.label for r in teach.records] == ["reject", "accept", "reject", None, None]
+    assert [n for n in teach.annotation_export.notes if "headline" in n] == [
+        "2 items have no answer to the headline question POSITIVE (answered on other questions: NEGATIVE): no "
+        "training label (name the label's question with --question if it is another)"]
+    # every item answered on the headline: nothing to say
+    assert not any("headline" in n for n in load_dataset(FIXTURES / "label_studio.json", Config()).annotation_export.notes)
