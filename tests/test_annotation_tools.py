@@ -1231,3 +1231,85 @@ def test_a_plain_file_beside_an_export_is_refused_whatever_their_order_naming_a_
             load_dataset(order, Config())
         message = str(info.value)
         assert f"{plain} (not an annotation-tool export)" in message and f"{prodigy} (a Prodigy export)" in message
+
+
+def test_a_prodigy_hash_shared_by_two_texts_is_two_items_in_one_file_as_in_two(tmp_path):
+    """A hash of a shared premise keys two texts: within one file the second text was dropped and its answers
+    counted as the first text's annotators' redo."""
+    lines = [{"text": text, "label": "POS", "_input_hash": key, "answer": answer, "_annotator_id": annotator}
+             for text, key, answers in (("The bank is closed on Sunday.", 42, ("accept", "accept")),
+                                        ("My card never arrived.", 42, ("reject", "reject")),
+                                        ("Rates went up again.", 7, ("accept", "reject")))
+             for annotator, answer in zip(("ann-a", "ann-b"), answers)]
+    (tmp_path / "one.jsonl").write_text("\n".join(json.dumps(line) for line in lines))
+    (tmp_path / "f1.jsonl").write_text("\n".join(json.dumps(line) for line in lines[:2]))
+    (tmp_path / "f2.jsonl").write_text("\n".join(json.dumps(line) for line in lines[2:]))
+    one = read_export([tmp_path / "one.jsonl"], Config())
+    two = read_export([tmp_path / "f1.jsonl", tmp_path / "f2.jsonl"], Config())
+    shared = ("1 item id carries different input texts (the first: item '42', 2 texts): each text is read as an item "
+              "of its own, its answers kept apart")
+    for dataset in (one, two):
+        assert [(r.record_id, r.input_text, r.label) for r in dataset.records] == [
+            ("42", "The bank is closed on Sunday.", "accept"), ("42", "My card never arrived.", "reject"),
+            ("7", "Rates went up again.", "accept")]
+        assert [len(r.annotations) for r in dataset.records] == [2, 2, 2]
+        assert shared in dataset.annotation_export.notes
+        assert not any("replaced" in note for note in dataset.annotation_export.notes)
+    # a third file holding the second text again joins that text's item, not the first text's
+    (tmp_path / "f3.jsonl").write_text(json.dumps({**lines[2], "_annotator_id": "ann-c"}))
+    three = read_export([tmp_path / "one.jsonl", tmp_path / "f3.jsonl"], Config())
+    assert [(r.input_text, len(r.annotations)) for r in three.records] == [
+        ("The bank is closed on Sunday.", 2), ("My card never arrived.", 3), ("Rates went up again.", 2)]
+
+
+def test_a_csv_export_cut_off_mid_row_says_so_as_a_json_export_does(tmp_path):
+    """A download stopped inside the last row's text: its missing cells were read as empty and its answer counted."""
+    whole = (FIXTURES / "label_studio.csv").read_bytes()
+    last_text = whole.rindex(b'"the refund is still pending (ticket 30)"')
+    path = tmp_path / "cut.csv"
+    path.write_bytes(whole[:last_text + 8])  # cut inside the last row's `text` cell, quoted
+    complete = load_dataset(FIXTURES / "label_studio.csv", Config())
+    dataset = load_dataset(path, Config())
+    assert (dataset.total, dataset.invalid) == (complete.total, 1) == (127, 1)
+    assert [(e.line, e.field, e.message) for e in dataset.errors] == [
+        (127, "(csv)", "the file ends inside this row (12 of the header's 15 cells): the export was cut off mid-way (a "
+                       "download stopped early?), so this row was not read and any rows after it are missing; export it again")]
+    assert sum(len(r.annotations) for r in dataset.records) == sum(len(r.annotations) for r in complete.records) - 1
+    header = ["annotation_id", "annotator", "created_at", "id", "lead_time", "sentiment", "text", "updated_at"]
+    rows = [[str(n), f"a{k}", "2026-11-01T09:00:00Z", str(n // 2), "3.0", "pos" if n % 3 else "neg",
+             f"message {n // 2}", "2026-11-01T09:00:00Z"] for n, k in zip(range(12), (1, 2) * 6)]
+    rows[4] = rows[4][:6]  # a short row inside the file, and the last one cut in its text, unquoted
+    rows[-1] = rows[-1][:6] + ["messa"]
+    path.write_text(",".join(header) + "\n" + "\n".join(",".join(row) for row in rows))
+    dataset = load_dataset(path, Config(fields=FieldsConfig(text_fields=["text"])))
+    assert [(e.line, e.message.split(":")[0]) for e in dataset.errors] == [
+        (5, "row has 6 of the header's 8 cells (cut short?); not read"),
+        (12, "the file ends inside this row (7 of the header's 8 cells)")]
+    assert (dataset.total, dataset.invalid) == (12, 2)
+    assert [(r.record_id, len(r.annotations)) for r in dataset.records] == [("0", 2), ("1", 2), ("2", 1), ("3", 2),
+                                                                           ("4", 2), ("5", 1)]
+
+
+def test_items_answered_only_on_other_questions_than_the_headline_are_said_to_carry_no_label(tmp_path):
+    """Answered on another question only, an item has no training label: it passed as a labelled example unsaid."""
+    tasks = json.loads((FIXTURES / "label_studio.json").read_text())
+    for task in tasks[:4]:
+        for annotation in task["annotations"]:
+            annotation["result"] = [r for r in annotation["result"] if r["from_name"] != "intent"]
+    (tmp_path / "ls.json").write_text(json.dumps(tasks))
+    dataset = load_dataset(tmp_path / "ls.json", Config(fields=FieldsConfig(question="intent")))
+    assert [r.record_id for r in dataset.records if r.label is None] == ["1", "2", "3", "4"]
+    assert ("4 items have no answer to the headline question intent (answered on other questions: quality, tags, "
+            "topic, urgency): no training label (name the label's question with --question if it is another)"
+            in dataset.annotation_export.notes)
+    lines = [{"text": f"message {n}", "label": "POSITIVE" if n < 3 else "NEGATIVE", "_input_hash": n,
+              "answer": "accept" if n % 2 else "reject", "_annotator_id": annotator}
+             for n in range(5) for annotator in ("a", "b")]
+    (tmp_path / "teach.jsonl").write_text("\n".join(json.dumps(line) for line in lines))
+    teach = load_dataset(tmp_path / "teach.jsonl", Config())
+    assert [r.label for r in teach.records] == ["reject", "accept", "reject", None, None]
+    assert [n for n in teach.annotation_export.notes if "headline" in n] == [
+        "2 items have no answer to the headline question POSITIVE (answered on other questions: NEGATIVE): no "
+        "training label (name the label's question with --question if it is another)"]
+    # every item answered on the headline: nothing to say
+    assert not any("headline" in n for n in load_dataset(FIXTURES / "label_studio.json", Config()).annotation_export.notes)

@@ -32,7 +32,7 @@ from ...config import Config
 from ...errors import InputError
 from ..files import JsonArrayError, JsonArrayWalk
 from ..records import Dataset, RecordError
-from ..values import key_name
+from ..values import key_name, quoted
 from .common import EXPORT_KINDS, JUDGED_LEVELS, LATEST_ONLY_NOTE, Counts, Item, anonymous_note, json_document, read_bytes
 from .build import add_counts, build_dataset
 from .argilla import read_argilla
@@ -197,14 +197,33 @@ def read_export(paths: Iterable[str | Path], config: Config, *, role: str = "tra
             notes += anonymous_note(source, file_counts.anonymous, "argilla")
             latest_only = False
             parts.append((source, digest, rows, items, errors))
+    word = "task" if kind.startswith("label_studio") else "item"
+    notes += _ids_with_several_texts(parts, word)
     if len(parts) > 1:
-        notes += _join_tasks(parts, "task" if kind.startswith("label_studio") else "item", counts)
+        notes += _join_tasks(parts, word, counts)
     notes += _question_sets(parts)
     tool, export_kind = {"label_studio_json": ("label_studio", "json"), "label_studio_min": ("label_studio", "json_min"),
                          "label_studio_csv": ("label_studio", "csv"), "prodigy": ("prodigy", "jsonl"),
                          "argilla": ("argilla", "records_json")}[kind]
     return build_dataset(parts, config, tool, export_kind, counts, name=name, since=since, latest_only=latest_only,
                          notes=notes)
+
+
+def _ids_with_several_texts(parts: list, word: str) -> list[str]:
+    """Ids that carry different input texts, in one file or across files, are read as one item per text (see
+    _join_tasks); said, as the long layout says it, so a misaligned export is not read as intended unnoticed."""
+    texts: dict[str, set[str]] = {}
+    for _, _, _, items, _ in parts:
+        for item in items:
+            if item.item_id is not None:
+                texts.setdefault(item.item_id, set()).add(item.text)
+    several = [item_id for item_id, found in texts.items() if len(found) > 1]
+    if not several:
+        return []
+    count = len(several)
+    return [f"{count} {word} id{'s' if count != 1 else ''} carr{'y' if count != 1 else 'ies'} different input texts "
+            f"(the first: {word} {quoted(several[0])}, {len(texts[several[0]])} texts): each text is read as "
+            f"{'an' if word == 'item' else 'a'} {word} of its own, its answers kept apart"]
 
 
 def _join_tasks(parts: list, word: str, counts: Counts) -> list[str]:
@@ -214,17 +233,17 @@ def _join_tasks(parts: list, word: str, counts: Counts) -> list[str]:
     annotator and question), so it is neither counted nor judged twice, as the long layout joins its rows.
     Likewise what the item's files both hold of its predictions, cancelled and gold annotations (a task's
     predictions are copied into every file of a split export) is taken off `counts` again: counted once."""
-    first: dict[str, tuple[str, Item]] = {}
+    # keyed by the input text too: an id shared with different input text (two projects' own ids, "0", "1", ...;
+    # a Prodigy hash of a shared premise) is not the same item, and one file may hold several such items
+    first: dict[tuple[str, str], tuple[str, Item]] = {}
     spread: dict[str, set[str]] = {}
     for index, (source, digest, rows, items, errors) in enumerate(parts):
         kept = []
         for item in items:
-            owner = first.get(item.item_id) if item.item_id is not None else None
-            # within one file ids do not repeat; an id shared with different input text (two projects' own
-            # ids, "0", "1", ...) is not the same item
-            if owner is None or owner[0] == source or owner[1].text != item.text:
+            owner = first.get((item.item_id, item.text)) if item.item_id is not None else None
+            if owner is None or owner[0] == source:
                 if item.item_id is not None and owner is None:
-                    first[item.item_id] = (source, item)
+                    first[(item.item_id, item.text)] = (source, item)
                 kept.append(item)
                 continue
             for answer in item.answers:  # each keeps its file: per-file figures would split this item

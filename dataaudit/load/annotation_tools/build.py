@@ -259,6 +259,27 @@ def _count_notes(counts: Counts, unlabelled: int, tool: str) -> list[str]:
     return notes
 
 
+def _no_headline_answer(records: list[Record], headline: str | None) -> list[str]:
+    """Items answered only on other questions than the headline one carry no label, which a plain file's record
+    without one could not pass unsaid (it is a format error there): said, with the questions they were answered on,
+    so that a question the lead meant as the label (a Prodigy binary export's other label) is not silently unused."""
+    if headline is None:
+        return []
+    other: set[str] = set()
+    count = 0
+    for record in records:
+        if record.label is None and not any(a.question == headline for a in record.question_annotations):
+            count += 1
+            other |= {a.question for a in record.question_annotations}
+    if not count:
+        return []
+    answered = f"answered on other questions: {', '.join(map(key_name, sorted(other)))}" if other else \
+        "answered only in free text or spans"
+    return [f"{count} item{'s' if count != 1 else ''} ha{'ve' if count != 1 else 's'} no answer to the headline question "
+            f"{key_name(headline)} ({answered}): no training label (name the label's question with --question if it "
+            "is another)"]
+
+
 def build_dataset(parts: list[tuple[str, str, int, list[Item], list[RecordError]]], config: Config, tool: str, kind: str, counts: Counts,
            *, name: str, since: datetime | None, latest_only: bool = False, notes: list[str] | tuple[str, ...] = ()) -> Dataset:
     newest = _newest_answer([item for *_, items, _ in parts for item in items])
@@ -276,7 +297,7 @@ def build_dataset(parts: list[tuple[str, str, int, list[Item], list[RecordError]
         invalid += len({e.line for e in file_errors if e.line > 0})
         total += rows
         files.append(InputFile(source, digest, rows))
-    notes = list(notes) + _count_notes(counts, unlabelled, tool)
+    notes = list(notes) + _count_notes(counts, unlabelled, tool) + _no_headline_answer(records, headline)
     if kind in ("json_min", "csv"):
         notes.append(FLAT_EXPORT_NOTE)
     if latest_only:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from datetime import datetime
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...config import Config
+from ..files import MAX_LINE_BYTES
 from ..values import Invalid, key_name, quoted
 from ..records import Dataset, RecordError
 from .common import (JUDGED_LEVELS, LS_META_COLUMNS, SPAN_TYPES, UNKNOWN_ANNOTATOR, Answer, Counts, Item, annotator_name, anonymous_annotator,
@@ -198,15 +200,11 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str,
             return [], errors, 0, counts, False, []
         numbered = list(enumerate(rows, start=1))
     else:
-        import pandas as pd  # here, not at import: every audit imports the loaders, few read a flat CSV export
-
         try:
-            frame = pd.read_csv(io.StringIO(raw.decode("utf-8-sig")), dtype=str, keep_default_na=False,
-                                sep="\t" if source.lower().endswith(".tsv") else ",")
-        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+            numbered = _csv_export_rows(source, raw, errors)
+        except (UnicodeDecodeError, csv.Error) as exc:
             errors.append(RecordError(source, 0, "(csv)", f"cannot parse the CSV export: {exc}"))
             return [], errors, 0, counts, False, []
-        numbered = [(i, {k: v for k, v in row.items() if v != ""}) for i, row in enumerate(frame.to_dict("records"), start=1)]
     input_columns, unsure = _flat_input_columns(numbered, kind, config)
     notes = []
     if unsure:
@@ -216,6 +214,8 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str,
     string_kinds = _string_column_kinds(numbered, input_columns)
     items: dict[str, Item] = {}
     for line, row in numbered:
+        if row is None:  # a CSV row cut short or too wide, reported where it was read
+            continue
         try:
             if not isinstance(row, dict):
                 raise Invalid("(row)", "expected an object")
@@ -252,6 +252,38 @@ def read_label_studio_flat(path: Path, raw: bytes, kind: str,
     latest_only = bool(items) and all(len({a.annotator for a in i.answers}) <= 1 for i in items.values())
     # a JSON-MIN element cut off is counted, as the plain reader counts it
     return list(items.values()), errors, met if kind == "json_min" else len(numbered), counts, latest_only, notes
+
+
+def _csv_export_rows(source: str, raw: bytes, errors: list[RecordError]) -> list[tuple[int, dict | None]]:
+    """A CSV (TSV) export's rows, numbered as data rows, with their non-empty cells. Label Studio writes every
+    column in every row, so a row with fewer cells than the header was cut short: the last one of an export cut
+    off mid-way (a download stopped early) ends the file with no line end. It is an error, not read, as the cut
+    element of a JSON export is: its last cell is cut (the text of another input, an answer half written) and the
+    cells after it are missing, which a reader filling them with empty values took for unanswered."""
+    text = raw.decode("utf-8-sig")
+    csv.field_size_limit(MAX_LINE_BYTES)  # as the plain CSV reader allows: a long input is one cell
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if source.lower().endswith(".tsv") else ",")
+    header = next(reader, [])
+    width = len(header)
+    rows: list[list[str]] = [cells for cells in reader if cells and (len(cells) > 1 or cells[0].strip())]
+    ends_mid_row = not text.endswith(("\n", "\r"))
+    numbered: list[tuple[int, dict | None]] = []
+    for number, cells in enumerate(rows, start=1):
+        if len(cells) > width:
+            errors.append(RecordError(source, number, "(csv)", f"row has {len(cells)} cells but the header has {width}; "
+                                                                "not read"))
+            numbered.append((number, None))
+        elif len(cells) < width:
+            cut = (f"the file ends inside this row ({len(cells)} of the header's {width} cells): the export was cut "
+                   "off mid-way (a download stopped early?), so this row was not read and any rows after it are "
+                   "missing; export it again"
+                   if number == len(rows) and ends_mid_row else
+                   f"row has {len(cells)} of the header's {width} cells (cut short?); not read")
+            errors.append(RecordError(source, number, "(csv)", cut))
+            numbered.append((number, None))
+        else:
+            numbered.append((number, {name: value for name, value in zip(header, cells) if value != ""}))
+    return numbered
 
 
 def _label_studio_key_order(keys: list[str]) -> bool:

@@ -35,7 +35,7 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
     source = str(path)
     errors: list[RecordError] = []
     counts = Counts()
-    items: dict[str, Item] = {}
+    items: dict[tuple[str, str], Item] = {}
     rows = 0
     for line, line_bytes in enumerate(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"), start=1):
         if not line_bytes.strip():
@@ -58,9 +58,12 @@ def read_prodigy(path: Path, raw: bytes, config: Config) -> tuple[list[Item], li
             key = str(obj["_input_hash"]) if obj.get("_input_hash") is not None else None
             if key is None:
                 raise Invalid("_input_hash", "missing (Prodigy's input hash identifies the item)")
-            item = items.get(key)
+            text = text_of(_prodigy_input(obj, config), config)
+            # keyed by the input text too: a hash shared by different texts (a custom hash, a premise hashed for
+            # a pair) is two items, as in the join of several files, never one item whose answers replace each other
+            item = items.get((key, text))
             if item is None:
-                item = items[key] = Item(line, key, text_of(_prodigy_input(obj, config), config))
+                item = items[(key, text)] = Item(line, key, text)
             item.lines.append(line)
             if answer == "ignore":
                 counts.cancelled += 1
