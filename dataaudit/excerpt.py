@@ -558,8 +558,10 @@ LABEL_WIDTH = 40
 # SHA-256 of the whole name, so one name reads the same in every table and figure of every report. Only a name with
 # nothing masked gets one: two names read alike after the cut because a masked value was their only difference,
 # and a digest of "refund request from +1 415 555 0958" is a digest of the million numbers its placeholder leaves
-# to guess, so it gave the number back. A masked name is tagged by its place among the names instead (#1, #2, in
-# the order they came, which is the input's, so the page is the same from run to run).
+# to guess, so it gave the number back. A masked name is tagged by its place among the names that read like it
+# instead (#1, #2), in the order of their raw values: numbered in the order they came, a label was #1 in the balance
+# table (ordered by count) and #2 in a file's shares (its own order), and two labels that traded places between
+# runs traded numbers too, so a comparison read no change.
 NAME_TAG_CHARS = 6
 
 
@@ -567,8 +569,9 @@ def distinct_texts(values: Iterable[object], limit: int) -> dict[object, str]:
     """Each value's text at `limit`, no two alike: a plot keyed by "customer_request_category_refund_and_bi…"
     drew two labels as one bar (and dropped the larger), a table listed two annotators under one name. Where the
     heads collide the middle is cut out instead (the end usually tells them apart); where that collides too,
-    each gets a tag: of its digest where nothing in it was masked, of its place otherwise (and whatever a digest
-    tag still leaves alike is numbered too)."""
+    each gets a tag: of its digest where nothing in it was masked, of its place among the values that read like it
+    otherwise, in the order of their raw values, whatever order they came in (and whatever a digest tag still
+    leaves alike is numbered too)."""
     shown = {value: excerpt(value, limit, markdown=False) for value in dict.fromkeys(values)}
     clashing = _clashing(shown)
     if clashing:
@@ -592,17 +595,27 @@ def _digest_tag(value: object) -> str:
 
 
 def _number(shown: dict[object, str], numbered: list[object], limit: int) -> None:
-    """Tags each of `numbered` (in the order the values came) with the lowest place number left that makes its text
-    one no other value has: a tag of distinct numbers cannot clash, unlike a digest cut short."""
+    """Tags each of `numbered` with the lowest place number left, among the values that read like it, that makes
+    its text one no other value has (a tag of distinct numbers cannot clash, unlike a digest cut short). Places go
+    in the order of the raw values, so a value's number depends on which values read like it, never on the order
+    they came in."""
     renamed = set(numbered)
     taken = {reads for value, reads in shown.items() if value not in renamed}
-    place = 0
+    alike: dict[str, list[object]] = {}
     for value in numbered:
-        place += 1
-        while _tagged(value, limit, str(place)) in taken:
+        alike.setdefault(shown[value], []).append(value)
+    for reads in sorted(alike):
+        place = 0
+        for value in sorted(alike[reads], key=_raw_order):
             place += 1
-        shown[value] = _tagged(value, limit, str(place))
-        taken.add(shown[value])
+            while _tagged(value, limit, str(place)) in taken:
+                place += 1
+            shown[value] = _tagged(value, limit, str(place))
+            taken.add(shown[value])
+
+
+def _raw_order(value: object) -> tuple[str, str, str]:
+    return str(value), type(value).__name__, repr(value)
 
 
 def _clashing(shown: dict[object, str]) -> list[object]:

@@ -32,6 +32,9 @@ def prepare_out_folder(out: str | None, file_names: Iterable[str] = ()) -> list[
     if folder.exists() and not folder.is_dir():
         what = "a file" if folder.is_file() else NOT_REGULAR  # a device is no file either: said as what it is
         raise InputError(f"{out}: --out must be a folder for the reports, and this is {what}; name a folder")
+    in_the_way = _file_above(folder)
+    if in_the_way is not None:
+        raise InputError(f"{out}: --out cannot be made: {in_the_way}; name a folder you can write to")
     for name in file_names:
         refuse_special_file(folder / name, f"--out ({name})")
     made = [p for p in [folder, *folder.parents] if not p.exists()]
@@ -61,6 +64,21 @@ def refuse_unfit_output_file(flag: str, path: str | None) -> None:
         raise InputError(f"{path}: {flag} names a file to write, and this is a folder; name a file in it")
     if path:
         refuse_special_file(path, flag)
+        in_the_way = _file_above(Path(path))
+        if in_the_way is not None:
+            raise InputError(f"{path}: {flag} cannot be written: {in_the_way}; name a place you can write to")
+
+
+def _file_above(path: Path) -> str | None:
+    """What is in the way where the nearest existing folder above `path` is no folder (`afile/s.csv`): said as
+    dedup and redact say it (`afile is a file, not a folder`). Left to mkdir or open, it read "File exists" or
+    "Not a directory", about a path that does not exist."""
+    for parent in path.parents:
+        if parent.exists():  # the nearest that does: the folders below it are made when the output is written
+            if parent.is_dir():
+                return None
+            return f"{parent} is {'a file' if parent.is_file() else NOT_REGULAR}, not a folder"
+    return None
 
 
 def refuse_outputs_over_inputs(out: str | None, output_files: dict[str, str | None], *, data_inputs: Iterable,

@@ -450,3 +450,15 @@ def test_cyrillic_and_greek_letters_disguised_inside_a_latin_word_are_shown_as_e
     assert plain_excerpt("I \u0430m w\u0430iting", 80) == "I \\u0430m w\\u0430iting"
     for text in ("billing", "Для iPhone", "café", "what if ρ = 0.03", "Το iPhone μου"):  # one script a word: as written
         assert plain_excerpt(text, 80) == text
+
+
+def test_names_numbered_apart_take_their_number_from_their_raw_value_not_the_order_they_came():
+    """Numbered in the order they came, a label was #1 in a table ordered by count and #2 in one ordered otherwise."""
+    from dataaudit.excerpt import distinct_texts
+
+    one, two = "refund from +1 415 555 0958", "refund from +1 416 555 0958"
+    secret_a, secret_b = "AKIAIOSFODNN7EXAMPLE", "AKIAABCDEFGHIJKLMPLE"
+    expected = {one: "refund from <PHONE …958> #1", two: "refund from <PHONE …958> #2",
+                secret_b: "<SECRET …MPLE> #1", secret_a: "<SECRET …MPLE> #2"}
+    assert distinct_texts([secret_a, two, secret_b, one], 40) == expected
+    assert distinct_texts([one, secret_b, two, secret_a], 40) == expected

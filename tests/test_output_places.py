@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dataaudit.errors import InputError
-from dataaudit.output_places import prepare_out_folder, refuse_outputs_over_inputs, remove_empty
+from dataaudit.output_places import prepare_out_folder, refuse_outputs_over_inputs, refuse_unfit_output_file, remove_empty
 
 
 def test_the_folders_made_are_returned_deepest_first_and_taken_away_only_while_empty(tmp_path):
@@ -23,6 +23,23 @@ def test_an_out_folder_under_a_file_is_refused_and_nothing_is_left(tmp_path):
         prepare_out_folder(str(tmp_path / "f" / "out"))
     with pytest.raises(InputError, match="this is a file"):
         prepare_out_folder(str(tmp_path / "f"))
+
+
+def test_an_output_below_a_file_names_the_file_in_the_way_as_dedup_and_redact_do(tmp_path):
+    """mkdir and open said "(Not a directory)" and "(File exists)", the latter of a --suspects file not there."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    with pytest.raises(InputError) as refused:
+        prepare_out_folder(str(blocker / "sub" / "deeper"))
+    assert str(refused.value) == (f"{blocker}/sub/deeper: --out cannot be made: {blocker} is a file, not a folder; "
+                                  "name a folder you can write to")
+    assert not (tmp_path / "afile").is_dir()
+    for flag in ("--suspects", "--timings"):
+        with pytest.raises(InputError) as refused:
+            refuse_unfit_output_file(flag, str(blocker / "s.csv"))
+        assert str(refused.value) == (f"{blocker}/s.csv: {flag} cannot be written: {blocker} is a file, not a folder; "
+                                      "name a place you can write to")
+    refuse_unfit_output_file("--suspects", str(tmp_path / "new" / "s.csv"))  # a folder still to be made is no file
 
 
 def test_outputs_over_inputs_and_report_folders_holding_data_are_refused(tmp_path):

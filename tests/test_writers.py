@@ -139,6 +139,29 @@ def test_a_jsonl_line_over_the_loaders_limit_is_never_handed_on_only_dropped_or_
                                   "cannot be copied; no copy was written; split or remove it")
 
 
+@pytest.mark.parametrize("xs", [500, 121])  # 121: the long line's \r ends one piece read past and its \n is the next
+def test_a_crlf_copy_whose_last_terminated_line_is_a_long_one_still_ends_in_crlf(tmp_path, monkeypatch, xs):
+    """The ending a last line without one is given was read from the line before it, and a long line (left out
+    unread) gave none: the copy of a CRLF file ended in a bare LF, where the same file with a short line there got CRLF."""
+    import dataaudit.fix.writers as writers
+
+    monkeypatch.setattr(writers, "MAX_LINE_BYTES", 64)
+    monkeypatch.setattr(writers, "_SKIP_CHUNK", 7)
+    long_line = b'{"text": "' + b"x" * xs + b'"}'
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"text": "a"}\n{"text": "b"}\r\n' + long_line + b'\r\n{"text": "c"}')
+    if xs == 121:
+        assert (len(long_line) + 1 - 64) % 7 == 0  # the \r is the last byte of a piece
+    stats = rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if row is writers.LONG_LINE else row,
+                    newline_at_end=True)
+    assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}\n{"text": "b"}\r\n{"text": "c"}\r\n'
+    assert (stats.rows, stats.kept) == (4, 3)
+    source.write_bytes(b'{"text": "a"}\r\n' + long_line + b'\n{"text": "c"}')  # the long line's own LF is followed
+    rewrite(source, tmp_path / "out.jsonl", lambda number, row: DROP if row is writers.LONG_LINE else row,
+            newline_at_end=True)
+    assert (tmp_path / "out.jsonl").read_bytes() == b'{"text": "a"}\r\n{"text": "c"}\n'
+
+
 def test_a_jsonl_file_ending_in_a_long_line_without_newline_keeps_the_others_as_they_were(tmp_path, monkeypatch):
     import dataaudit.fix.writers as writers
 

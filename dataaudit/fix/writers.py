@@ -243,12 +243,27 @@ def jsonl_lines(handle: IO[bytes]) -> Iterator[bytes | None]:
     """The file split on newlines as bytes.split(b"\\n") splits it (the last is b"" when the file ends with a newline),
     read as the loader reads it (files._jsonl_rows): a line of MAX_LINE_BYTES or more is None, its rest read past
     piece by piece, never held whole."""
+    for line in _split_lines(handle):
+        yield None if isinstance(line, _LongLine) else line
+
+
+@dataclass(frozen=True)
+class _LongLine:
+    """A line of MAX_LINE_BYTES or more, read past unread. Its ending is kept: it may be the last line that had
+    one, whose CRLF a copy gives the line after it where that line had none."""
+    crlf: bool
+
+
+def _split_lines(handle: IO[bytes]) -> Iterator[bytes | _LongLine]:
+    """jsonl_lines, with a long line as a _LongLine."""
     while True:
         line = handle.readline(MAX_LINE_BYTES)
         if len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n"):
+            tail = line[-2:]  # across pieces: the \r may end one and the \n start the next
             while line and not line.endswith(b"\n"):
                 line = handle.readline(_SKIP_CHUNK)
-            yield None
+                tail = (tail + line)[-2:]
+            yield _LongLine(crlf=tail == b"\r\n")
             if not line:
                 return  # the long line was the last, without a newline
             continue
@@ -259,8 +274,8 @@ def jsonl_lines(handle: IO[bytes]) -> Iterator[bytes | None]:
 
 
 def _rewrite_jsonl(handle: IO[bytes], edit: Callable[[int, Any], Any], newline_at_end: bool, source: Path) -> tuple[bytes, RewriteStats]:
-    lines = list(jsonl_lines(handle))
-    bom = bool(lines) and lines[0] is not None and lines[0].startswith(b"\xef\xbb\xbf")
+    lines = list(_split_lines(handle))
+    bom = bool(lines) and isinstance(lines[0], bytes) and lines[0].startswith(b"\xef\xbb\xbf")
     if bom:
         lines[0] = lines[0][3:]
     ends_with_newline = lines[-1] == b""
@@ -269,7 +284,7 @@ def _rewrite_jsonl(handle: IO[bytes], edit: Callable[[int, Any], Any], newline_a
     out: list[bytes] = []
     rows = kept = changed = 0
     for number, line in enumerate(lines, start=1):
-        if line is None:
+        if isinstance(line, _LongLine):
             rows += 1
             # The audit skipped it with an error at this line; a copy may leave it out (dedup drops the lines
             # the audit could not read), never pass it on unread (redact could not scan it).
@@ -297,9 +312,12 @@ def _rewrite_jsonl(handle: IO[bytes], edit: Callable[[int, Any], Any], newline_a
     # A last line that had no newline gets the file's own ending, CRLF where its lines carry one (a lone LF
     # after CRLF lines is a mixed file); a line that kept its \r needs only the \n. The ending is read from the
     # last line that had one, nearest the line it is added to: a first line may be a blank LF line before CRLF rows.
+    # That line may be one over the limit, left out unread: its ending was kept as it was read past.
     # Where the file ended with a newline, every kept line had its own (its \r, if any, kept in it): only "\n".
     terminated = lines[:-1]
-    crlf = not ends_with_newline and bool(terminated) and terminated[-1] is not None and terminated[-1].endswith(b"\r")
+    last_ended = terminated[-1] if terminated else None
+    crlf = not ends_with_newline and (last_ended.crlf if isinstance(last_ended, _LongLine)
+                                      else last_ended is not None and last_ended.endswith(b"\r"))
     ending = b"\r\n" if crlf and out and not out[-1].endswith(b"\r") else b"\n"
     payload = b"\n".join(out) + (ending if out and (ends_with_newline or newline_at_end) else b"")
     return (b"\xef\xbb\xbf" if bom else b"") + payload, RewriteStats(rows, kept, changed)

@@ -43,26 +43,28 @@ def _is_path(value: str, paths: Collection[str]) -> bool:
     return any(value.startswith(root.rstrip("/" + os.sep) + sep) for root in paths if root for sep in {"/", os.sep})
 
 
-def _as_given(value: Any, paths: Collection[str], seen: dict[str, str] | None) -> Any:
+def _as_given(value: Any, paths: Collection[str], seen: dict[str, str] | None, key_names: dict[str, Any]) -> Any:
     """A path value exactly as given (a string, or lists of them) when it names a known path; anything else
     as `_safe` writes it."""
     if isinstance(value, str):
         if not _is_path(value, paths):
-            return _safe(value, seen, paths)
+            return _safe(value, seen, paths, key_names)
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return _safe(value, seen, paths)
+            return _safe(value, seen, paths, key_names)
         return value
     if isinstance(value, list):
-        return [_as_given(v, paths, seen) for v in value]
-    return _safe(value, seen, paths)
+        return [_as_given(v, paths, seen, key_names) for v in value]
+    return _safe(value, seen, paths, key_names)
 
 
-def _safe(value: Any, seen: dict[str, str] | None = None, paths: Collection[str] = ()) -> Any:
+def _safe(value: Any, seen: dict[str, str] | None = None, paths: Collection[str] = (),
+          key_names: dict[str, Any] | None = None) -> Any:
     """`value` with every string masked and control-free, file paths (PATH_KEYS naming one of `paths`) as given.
     `seen` (string -> its safe form) lets a caller writing many lines mask each distinct string once:
-    duplicates.jsonl names the same file in every member."""
+    duplicates.jsonl names the same file in every member. `key_names` (each dict key -> the name it is written
+    under) is worked out once over every key in `value` when not given (`_told_apart`)."""
     if isinstance(value, str):
         if seen is not None:
             done = seen.get(value)
@@ -71,26 +73,46 @@ def _safe(value: Any, seen: dict[str, str] | None = None, paths: Collection[str]
             return done
         return sanitise(value, keep_newlines=True)  # "carol\nsmith" as the data has it: JSON escapes the newline
     if isinstance(value, dict):
-        keys = _told_apart({k: _safe(k, seen) for k in value})
-        return {keys[k]: (_as_given(v, paths, seen) if k in PATH_KEYS and paths else _safe(v, seen, paths))
+        if key_names is None:
+            key_names = _told_apart(value, seen)
+        return {key_names.get(k, k) if isinstance(k, str) else k:
+                (_as_given(v, paths, seen, key_names) if k in PATH_KEYS and paths else _safe(v, seen, paths, key_names))
                 for k, v in value.items()}
     if isinstance(value, list):
-        return [_safe(v, seen, paths) for v in value]
+        if key_names is None:
+            key_names = _told_apart(value, seen)
+        return [_safe(v, seen, paths, key_names) for v in value]
     return value
 
 
-def _told_apart(safe_keys: dict[Any, Any]) -> dict[Any, Any]:
-    """Each key -> its safe form, where no two keys read alike. Two labels (or annotators) that mask alike
-    (`AKIAIOSFODNN7EXAMPLE` and `AKIAABCDEFGHIJKLMPLE` both read `<SECRET …MPLE>`) would otherwise be one JSON key,
-    and the later one's count would silently replace the other's; they are numbered as report.md numbers them
-    (`excerpt.distinct_texts`: `<SECRET …MPLE> #1`, `#4`)."""
+def _dict_keys(value: Any, found: dict[str, None]) -> None:
+    """Every string key of every dict in `value`, in the order met."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found.update((k, None) for k in node if isinstance(k, str))
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+
+
+def _told_apart(value: Any, seen: dict[str, str] | None) -> dict[str, Any]:
+    """Each dict key in `value` -> its safe form, where no two keys read alike. Two labels (or annotators) that
+    mask alike (`AKIAIOSFODNN7EXAMPLE` and `AKIAABCDEFGHIJKLMPLE` both read `<SECRET …MPLE>`) would otherwise be
+    one JSON key, and the later one's count would silently replace the other's; they are numbered as report.md
+    numbers them (`excerpt.distinct_texts`: by the order of their raw values, `<SECRET …MPLE> #1`, `#2`). The
+    names are worked out once over every key of the report, not dict by dict: numbered per dict, a label was #1 in
+    checks.balance (ordered by count) and #2 in a file's label_shares, and unnumbered in a file holding only it."""
+    raw: dict[str, None] = {}
+    _dict_keys(value, raw)
+    safe_keys = {k: _safe(k, seen) for k in raw}
     readers = Counter(safe_keys.values())
     if len(readers) == len(safe_keys):
         return safe_keys
-    texts = [k for k in safe_keys if isinstance(k, str)]
-    room = max(max(len(k), len(str(safe_keys[k]))) for k in texts) + 16  # no cut: only a tag is added
-    told = distinct_texts(texts, room)
-    return {k: told[k] if isinstance(k, str) and readers[safe] > 1 else safe for k, safe in safe_keys.items()}
+    room = max(max(len(k), len(safe)) for k, safe in safe_keys.items()) + 16  # no cut: only a tag is added
+    told = distinct_texts(safe_keys, room)
+    return {k: told[k] if readers[safe] > 1 else safe for k, safe in safe_keys.items()}
 
 
 def known_paths(report: Report) -> frozenset[str]:
