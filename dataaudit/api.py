@@ -700,6 +700,10 @@ def _report_folder(folder: PathArg) -> None:
     if place.exists() and not place.is_dir():
         raise WriteError(f"{folder}: {named} must be a folder for the reports, and this is "
                          f"{'a file' if place.is_file() else 'not a folder'}; name a folder")
+    from .output_places import file_above
+
+    if (in_the_way := file_above(place)) is not None:  # mkdir would say "Not a directory" of a path that is no file
+        raise WriteError(f"{folder}: {named} cannot be made: {in_the_way}; name a folder you can write to")
     try:
         place.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

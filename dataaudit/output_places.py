@@ -32,7 +32,7 @@ def prepare_out_folder(out: str | None, file_names: Iterable[str] = ()) -> list[
     if folder.exists() and not folder.is_dir():
         what = "a file" if folder.is_file() else NOT_REGULAR  # a device is no file either: said as what it is
         raise InputError(f"{out}: --out must be a folder for the reports, and this is {what}; name a folder")
-    in_the_way = _file_above(folder)
+    in_the_way = file_above(folder)
     if in_the_way is not None:
         raise InputError(f"{out}: --out cannot be made: {in_the_way}; name a folder you can write to")
     for name in file_names:
@@ -64,12 +64,12 @@ def refuse_unfit_output_file(flag: str, path: str | None) -> None:
         raise InputError(f"{path}: {flag} names a file to write, and this is a folder; name a file in it")
     if path:
         refuse_special_file(path, flag)
-        in_the_way = _file_above(Path(path))
+        in_the_way = file_above(Path(path))
         if in_the_way is not None:
             raise InputError(f"{path}: {flag} cannot be written: {in_the_way}; name a place you can write to")
 
 
-def _file_above(path: Path) -> str | None:
+def file_above(path: Path) -> str | None:
     """What is in the way where the nearest existing folder above `path` is no folder (`afile/s.csv`): said as
     dedup and redact say it (`afile is a file, not a folder`). Left to mkdir or open, it read "File exists" or
     "Not a directory", about a path that does not exist."""

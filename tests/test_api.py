@@ -499,3 +499,17 @@ def test_the_fields_seen_are_named_as_a_dataset_s_keys_are_shown(tmp_path):
     with pytest.raises(InputError) as raised:
         audit(data, config, embed=False)
     assert "fields seen: text, label, <EMAIL" in str(raised.value) and "bob" not in str(raised.value)
+
+
+def test_a_report_folder_below_a_file_names_the_file_in_the_way(tmp_path):
+    """write_reports(report, "afile/sub") said "cannot be made (Not a directory)" of a path that is no file."""
+    from dataaudit.api import audit, write_reports
+    from dataaudit.config import Config
+    from dataaudit.errors import WriteError
+    from tests.conftest import SAMPLE
+
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    report = audit(SAMPLE / "support_tickets.jsonl", Config(), embed=False)
+    with pytest.raises(WriteError) as info:
+        write_reports(report, tmp_path / "afile" / "sub")
+    assert f"{tmp_path / 'afile'} is a file, not a folder" in str(info.value)
