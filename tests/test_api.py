@@ -505,7 +505,7 @@ def test_a_report_folder_below_a_file_names_the_file_in_the_way(tmp_path):
     """write_reports(report, "afile/sub") said "cannot be made (Not a directory)" of a path that is no file."""
     from dataaudit.api import audit, write_reports
     from dataaudit.config import Config
-    from dataaudit.errors import WriteError
+    from dataaudit.io import WriteError
     from tests.conftest import SAMPLE
 
     (tmp_path / "afile").write_text("x", encoding="utf-8")
