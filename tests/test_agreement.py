@@ -1137,6 +1137,7 @@ def test_at_a_scaled_level_a_careless_rater_is_flagged_by_what_they_do_to_alpha(
         by_name = {s.annotator: s for s in result.annotators}
         assert [(s.annotator, s.flagged_by) for s in result.annotators if s.flagged] == [("careless", ("alpha",))], level
         assert by_name["careless"].alpha_without - result.krippendorff_alpha > 0.15
+        assert by_name["careless"].own_alpha < min(by_name[r].own_alpha for r in ("r1", "r2", "r3")) - 0.15, level
         assert max(by_name[r].agreement_with_others for r in ("r1", "r2", "r3")) < 0.5  # exact matches: no help
     # the interval run's words
     config = Config(fields=fields, agreement=AgreementConfig(level="interval", bootstrap_resamples=0))
@@ -1144,7 +1145,8 @@ def test_at_a_scaled_level_a_careless_rater_is_flagged_by_what_they_do_to_alpha(
     result = CHECK.measure(ctx)
     [finding] = CHECK.judge(result, ctx)
     careless = next(s for s in result.annotators if s.annotator == "careless")
-    figure = f"alpha without them {careless.alpha_without:.3f}, with them {result.krippendorff_alpha_unrounded:.3f}"
+    figure = (f"alpha on their ratings {careless.own_alpha:.3f} (alpha without them {careless.alpha_without:.3f}, "
+              f"with them {result.krippendorff_alpha_unrounded:.3f})")
     assert finding.summary.endswith(f"; annotator careless pulls alpha down: {figure}")
     assert finding.action == f"Review annotator careless's labels ({figure}) and re-label or drop them; then adjudicate the disputed items."
     assert finding.status in (Status.WARN, Status.FAIL)
@@ -1152,3 +1154,38 @@ def test_at_a_scaled_level_a_careless_rater_is_flagged_by_what_they_do_to_alpha(
     config = Config(fields=fields, agreement=AgreementConfig(bootstrap_resamples=0))
     nominal = CHECK.measure(_ctx(load_dataset(path, config), config))
     assert not any(s.flagged for s in nominal.annotators)
+
+
+def _crowd(tmp_path, raters: int, seed: int = 1):
+    """300 items, 3 raters each drawn from `raters`: r00 answers 0-100 at random, the others truth +- N(0, 8)."""
+    import random
+
+    rng = random.Random(seed)
+    names = [f"r{i:02d}" for i in range(raters)]
+    rows = []
+    for i in range(300):
+        truth = rng.randint(10, 90)
+        annotations = [{"annotator": r, "label": str(rng.randint(0, 100) if r == "r00" else min(100, max(0, round(rng.gauss(truth, 8)))))}
+                       for r in rng.sample(names, 3)]
+        rows.append({"id": i, "text": f"item {i}", "annotations": annotations})
+    path = tmp_path / f"crowd{raters}.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_a_random_rater_in_a_crowd_of_15_is_flagged_by_their_own_alpha(tmp_path):
+    """Alpha without one rater changes less the smaller their share: among 15 raters the random one moved alpha
+    0.759 -> 0.891, under the 0.15 margin, and nobody was named. Their own alpha (1 - their disagreement with the
+    others over the expected) does not shrink with the crowd."""
+    config = Config(agreement=AgreementConfig(level="interval", bootstrap_resamples=0))
+    for raters in (3, 15, 25):
+        result = measure_agreement(load_dataset(_crowd(tmp_path, raters), config), config.agreement)
+        by_name = {s.annotator: s for s in result.annotators}
+        assert [(s.annotator, s.flagged_by) for s in result.annotators if s.flagged] == [("r00", ("alpha",))], raters
+        assert by_name["r00"].own_alpha < 0, raters
+        careful = [s.own_alpha for s in result.annotators if s.annotator != "r00"]
+        assert min(careful) > (0.3 if raters == 3 else 0.7), raters
+        # alpha is their own alphas averaged over the values they pair
+        weighted = sum(s.own_alpha * s.items_compared for s in result.annotators) / sum(s.items_compared for s in result.annotators)
+        assert weighted == pytest.approx(result.krippendorff_alpha_unrounded, abs=1e-3)
+    assert result.annotators[0].annotator == "r00"

@@ -74,12 +74,17 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     annotators = [[names[s.annotator], s.items, s.items_compared, _fmt(s.agreement_with_others), _fmt(s.alpha_without),
                    "careless?" if s.flagged else ("one label only" if s.constant_label else "")] for s in a.annotators]
     headers = ["annotator", "items", "shared with others", "agreement with others", "alpha without", "flag"]
+    if any(s.own_alpha is not None for s in a.annotators):
+        # at a scaled level what flags them: exact agreement with the majority says little on a scale
+        headers.insert(4, "alpha on their ratings")
+        for row, s in zip(annotators, a.annotators):
+            row.insert(4, _fmt(s.own_alpha))
     gold_of = {s.annotator: s for s in a.per_annotator if s.gold_items}
     if gold_of:  # with gold answers in the export: each annotator against them, and on how many items
-        headers.insert(5, "agreement with gold")
+        headers.insert(len(headers) - 1, "agreement with gold")  # before the flag
         for row, s in zip(annotators, a.annotators):
             g = gold_of.get(s.annotator)
-            row.insert(5, f"{_fmt(g.gold_agreement)} of {g.gold_items}" if g is not None else "-")
+            row.insert(len(row) - 1, f"{_fmt(g.gold_agreement)} of {g.gold_items}" if g is not None else "-")
     # Records without an id field left the item column empty on every row: there, each item is named by its file
     # (the lines beside it place it), and where only some have an id, the others by their file and first line.
     named = any(d.item_id for d in a.disputed)
