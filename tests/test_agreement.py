@@ -1189,3 +1189,32 @@ def test_a_random_rater_in_a_crowd_of_15_is_flagged_by_their_own_alpha(tmp_path)
         weighted = sum(s.own_alpha * s.items_compared for s in result.annotators) / sum(s.items_compared for s in result.annotators)
         assert weighted == pytest.approx(result.krippendorff_alpha_unrounded, abs=1e-3)
     assert result.annotators[0].annotator == "r00"
+
+
+def test_a_free_text_headline_question_is_not_said_to_lack_overlap(tmp_path):
+    """--question naming a textarea of an export where every task had three answers: the report said no item
+    carries more than one annotation and asked for the overlap the export already had."""
+    import json
+
+    from dataaudit.api import audit
+    from dataaudit.config import Config
+
+    def answer(i, a):
+        return {"id": 10 * i + a, "completed_by": a, "was_cancelled": False, "result": [
+            {"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["pos" if (i + a) % 3 else "neg"]}},
+            {"from_name": "notes", "to_name": "text", "type": "textarea", "value": {"text": [f"note {i} by {a}"]}}]}
+
+    tasks = [{"id": i, "data": {"text": f"some input text {i}"}, "annotations": [answer(i, a) for a in (1, 2, 3)]}
+             for i in range(20)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    config = Config()
+    config.fields.question = "notes"
+    report = audit(path, config, embed=False)
+    (consistency,) = [c for c in report.verdict.conditions if c.id == "consistency"]
+    assert consistency.status.value == "unknown"
+    assert consistency.summary == ("the question read, 'notes' (textarea), is free text or spans, which agreement does "
+                                   "not compare, so consistency cannot be judged")
+    assert consistency.action == ("To judge label consistency, read a choice, rating or number question of the export "
+                                  "(fields.question: 'sentiment').")
+    assert consistency.evidence["items_with_multiple_labels"] is None

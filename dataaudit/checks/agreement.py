@@ -1003,17 +1003,29 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
                        "free text or spans), so consistency cannot be judged")
             action = ("To judge label consistency, add a choice, rating or number question to the labelling task and have "
                       "two or more annotators answer an overlapping sample (10-20% of items, 200+ items).")
-        # nothing compared where no question is one agreement compares: no count of items, however many answers
-        evidence = {} if free_text_only else {"items_with_multiple_labels": 0}
+        headline_kind = export.questions.get(export.headline) if export is not None and export.headline else None
+        free_text_headline = not free_text_only and headline_kind is not None and headline_kind not in JUDGED_LEVELS
+        if free_text_headline:
+            # The headline question read is free text or spans: its answers are never compared, however many an item
+            # has, so more overlap is not what is missing; another question of the export is.
+            judged = [q for q in export.questions if q not in unjudged]
+            listed = ", ".join(f"'{excerpt(q, 60)}'" for q in judged[:5]) + (", ..." if len(judged) > 5 else "")
+            summary = (f"the question read, '{excerpt(export.headline, 60)}' ({excerpt(headline_kind, 30)}), is free text "
+                       "or spans, which agreement does not compare, so consistency cannot be judged")
+            action = (f"To judge label consistency, read a choice, rating or number question of the export "
+                      f"({said('--question', 'fields.question')}: {listed}).")
+        free_text = free_text_only or free_text_headline
+        # nothing compared where no question read is one agreement compares: no count of items, however many answers
+        evidence = {} if free_text else {"items_with_multiple_labels": 0}
         annotators = _training_annotators(ctx)
-        single_labels = "" if free_text_only else _single_labels_note(ctx, annotators)
-        held = _annotation_layout(ctx) and len(annotators) >= 2
+        single_labels = "" if free_text else _single_labels_note(ctx, annotators)
+        held = _annotation_layout(ctx) and len(annotators) >= 2 and not free_text
         if held:
             # Several annotators answered the training question and none overlapped: what is missing is their
             # agreement, which label noise's estimate from single labels cannot stand in for.
             evidence[JUDGED_ONLY_BY] = "agreement"
         # an export of free text or spans only is remedied by a question agreement compares, not by embeddings
-        noise_off = "" if held or free_text_only else _label_noise_switched_off(ctx)
+        noise_off = "" if held or free_text else _label_noise_switched_off(ctx)
         if noise_off:
             # Single labels are judged by label noise when it runs: a second annotator is one remedy, not the only one.
             summary += f"; label noise, which judges single labels, did not run: {noise_off}"
