@@ -1218,3 +1218,25 @@ def test_a_free_text_headline_question_is_not_said_to_lack_overlap(tmp_path):
     assert consistency.action == ("To judge label consistency, read a choice, rating or number question of the export "
                                   "(fields.question: 'sentiment').")
     assert consistency.evidence["items_with_multiple_labels"] is None
+
+
+def test_a_free_text_question_is_not_counted_as_unanswered(tmp_path):
+    """A textarea every task's three annotators filled in was listed with items 0, ratings 0, annotators 0: a lead
+    read that nobody wrote a note. Its answers are not kept on the records, so its counts are null, not 0."""
+    import json
+
+    tasks = [{"id": i, "data": {"text": f"some input text {i}"}, "annotations": [
+        {"id": 10 * i + a, "completed_by": a, "was_cancelled": False, "result": [
+            {"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["pos" if (i + a) % 3 else "neg"]}},
+            {"from_name": "notes", "to_name": "text", "type": "textarea", "value": {"text": [f"note {i} by {a}"]}}]}
+        for a in (1, 2, 3)]} for i in range(20)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    config = Config(agreement=AgreementConfig(bootstrap_resamples=0))
+    result = measure_agreement(load_dataset(path, config), config.agreement)
+    by_question = {q.question: q for q in result.questions}
+    notes = by_question["notes"]
+    assert (notes.type, notes.level, notes.items, notes.items_multi, notes.ratings, notes.annotators, notes.krippendorff_alpha) == (
+        "textarea", None, None, None, None, None, None)
+    sentiment = by_question["sentiment"]
+    assert (sentiment.items, sentiment.items_multi, sentiment.ratings, sentiment.annotators) == (20, 20, 60, 3)

@@ -132,10 +132,12 @@ class QuestionAgreement:
     type: str  # choices | choices-multiple | taxonomy | rating | number | answer | textarea | labels | ...
     level: str | None  # nominal | set | ordinal | interval; None when the type is not judged (free text, spans)
     headline: bool
-    items: int  # items with at least one answer
-    items_multi: int  # items with two or more answers
-    ratings: int
-    annotators: int
+    # None for a question that is not judged: the loader keeps no free-text or span answer on the records, so
+    # they are not counted here, and 0 would read as nobody having answered
+    items: int | None  # items with at least one answer
+    items_multi: int | None  # items with two or more answers
+    ratings: int | None
+    annotators: int | None
     krippendorff_alpha: float | None
     percent_agreement: float | None
     gold_items: int = 0
@@ -676,6 +678,8 @@ def _question_summary(question: str, kind: str, level: str | None, headline: boo
     """level: None for a question that is not judged (free text, spans)."""
     built = (_rating_table(dataset, config, level, question, steps, question_order(kind, level, config.ordinal_order, headline))
              if level is not None else None)
+    if level is None:
+        return QuestionAgreement(question, kind, level, headline, None, None, None, None, None, None)
     if built is None:
         return QuestionAgreement(question, kind, level, headline, 0, 0, 0, 0, None, None)
     table, scale, vocabulary, _ = built
