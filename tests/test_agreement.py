@@ -1240,3 +1240,21 @@ def test_a_free_text_question_is_not_counted_as_unanswered(tmp_path):
         "textarea", None, None, None, None, None, None)
     sentiment = by_question["sentiment"]
     assert (sentiment.items, sentiment.items_multi, sentiment.ratings, sentiment.annotators) == (20, 20, 60, 3)
+
+
+def test_fleiss_kappa_and_ac1_say_why_they_are_not_given_at_a_scaled_level(tmp_path):
+    """Three ratings on every item, and the section read "Fleiss' kappa n/a; Gwet's AC1 n/a", which the README
+    gave as the mark of unequal rating counts: both are exact-match statistics, given at nominal level only."""
+    from dataaudit.api import audit
+    from dataaudit.render.sections.agreement import SECTION as AGREEMENT
+
+    path = _crowd(tmp_path, 3)
+    scaled = audit(path, Config(agreement=AgreementConfig(level="interval", bootstrap_resamples=0)), embed=False)
+    a = scaled.checks["agreement"]
+    assert (a.fleiss_kappa, a.gwet_ac1, a.items_multi, a.items) == (None, None, 300, 300)
+    first = AGREEMENT.build(scaled).lines[0]
+    assert first.endswith("; Fleiss' kappa and Gwet's AC1 n/a (nominal statistics; the question is judged at interval level)")
+    nominal = audit(path, Config(agreement=AgreementConfig(bootstrap_resamples=0)), embed=False)
+    n = nominal.checks["agreement"]
+    assert n.fleiss_kappa is not None and n.gwet_ac1 is not None
+    assert AGREEMENT.build(nominal).lines[0].endswith(f"; Fleiss' kappa {n.fleiss_kappa:.3f}; Gwet's AC1 {n.gwet_ac1:.3f}")

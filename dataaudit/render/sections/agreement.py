@@ -39,8 +39,12 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     source = a.label_source
     if a.label_source == "gold" and 0 < a.gold_items < a.items:
         source = f"gold on {a.gold_items} of {a.items} items, the majority on the rest"
+    # Fleiss' kappa and Gwet's AC1 count exact matches: the check gives them at nominal level only, and a bare
+    # "n/a" beside ten ratings an item read as the unequal counts that also leave Fleiss' kappa undefined.
+    exact_only = "" if a.level == "nominal" else f" (nominal statistics; the question is judged at {a.level} level)"
     lines = [f"Krippendorff's alpha ({a.level}) {alpha_text(a, report)}{ci}; percent agreement {_fmt(a.percent_agreement)}; "
-             f"Fleiss' kappa {_fmt(a.fleiss_kappa)}; Gwet's AC1 {_fmt(a.gwet_ac1)}",
+             + (f"Fleiss' kappa {_fmt(a.fleiss_kappa)}; Gwet's AC1 {_fmt(a.gwet_ac1)}" if not exact_only else
+                f"Fleiss' kappa and Gwet's AC1 n/a{exact_only}"),
              f"{a.items} items, {a.items_multi} with two or more labels ({a.share_multi:.0%}), {annotators}, layout {a.layout}; "
              f"training label: {source}" + (f", {a.ties} ties (resolved to {_tie_rule(a.level)})" if a.ties else "")]
     # Every judged question of an export, one line each: the headline's alpha decides consistency, but a lead
