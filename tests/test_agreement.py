@@ -1258,3 +1258,27 @@ def test_fleiss_kappa_and_ac1_say_why_they_are_not_given_at_a_scaled_level(tmp_p
     n = nominal.checks["agreement"]
     assert n.fleiss_kappa is not None and n.gwet_ac1 is not None
     assert AGREEMENT.build(nominal).lines[0].endswith(f"; Fleiss' kappa {n.fleiss_kappa:.3f}; Gwet's AC1 {n.gwet_ac1:.3f}")
+
+
+def test_set_answers_equal_but_for_case_are_case_variants_when_case_changes_their_order(tmp_path):
+    """A set answer is a JSON array sorted case-sensitively: '["Zeta", "alpha"]' and '["alpha", "zeta"]' are one
+    answer spelt two ways, and folding the whole string kept them apart, so no case variant was named."""
+    import json
+
+    def task(i):
+        first = ["beta", "gamma"] if i % 3 == 0 else ["Zeta", "alpha"]
+        second = ["beta", "gamma"] if i % 3 == 0 else ["zeta", "alpha"]
+        return {"id": i + 1, "data": {"text": f"doc {i}"}, "annotations": [
+            {"id": 10 * i + u, "completed_by": u, "result": [{"from_name": "topics", "to_name": "text", "type": "choices",
+                                                             "value": {"choices": choices}}]}
+            for u, choices in ((1, first), (2, second))]}
+
+    path = tmp_path / "setcase.json"
+    path.write_text(json.dumps([task(i) for i in range(12)]), encoding="utf-8")
+    config = Config(agreement=AgreementConfig(bootstrap_resamples=0))
+    result = measure_agreement(load_dataset(path, config), config.agreement)
+    assert result.level == "set"
+    assert result.case_variants == [['["Zeta", "alpha"]', '["alpha", "zeta"]']]
+    assert result.krippendorff_alpha < 0.6 and result.alpha_case_folded == 1.0
+    assert result.notes[-1] == ("labels '[\"Zeta\", \"alpha\"]', '[\"alpha\", \"zeta\"]' differ only in case: ignoring case "
+                                "gives 2 labels and alpha 1.000")

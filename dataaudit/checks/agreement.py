@@ -606,7 +606,7 @@ def _case_variants(table: _Table, level: str) -> tuple[list[list[str]], float | 
         return [], None
     groups: dict[str, list[int]] = {}
     for code, value in enumerate(table.values):
-        groups.setdefault(value.casefold(), []).append(code)
+        groups.setdefault(_case_folded(value, level), []).append(code)
     variants = [codes for codes in groups.values() if len(codes) > 1]
     if not variants:
         return [], None
@@ -616,6 +616,16 @@ def _case_variants(table: _Table, level: str) -> tuple[list[list[str]], float | 
     folded = sorted(groups)
     counts = np.stack([table.counts[:, groups[key]].sum(axis=1) for key in folded], axis=1)
     return named, krippendorff_alpha(counts, level, _jaccard_distances(folded) if level == "set" else None)
+
+
+def _case_folded(value: str, level: str) -> str:
+    """The value ignoring case. A set answer is folded choice by choice and written as the loader writes it (a
+    sorted JSON array, one choice as its plain name): its array is sorted case-sensitively, so '["Zeta", "alpha"]'
+    and '["alpha", "zeta"]', one answer, fold to different strings as a whole."""
+    if level != "set":
+        return value.casefold()
+    chosen = sorted({choice.casefold() for choice in _chosen_set(value)})
+    return chosen[0] if len(chosen) == 1 else json.dumps(chosen, ensure_ascii=False)
 
 
 def case_variants_text(variants: list[list[str]], labels: int, alpha_folded: float | None) -> str:
