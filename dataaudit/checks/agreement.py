@@ -17,8 +17,9 @@ Annotation-tool exports ask several questions: each judged question gets its own
 the level its type implies (single choice nominal, several choices a set compared by Jaccard distance,
 rating ordinal, number interval); the headline figures are the headline question's (`fields.question`,
 else the first classification question). Per annotator (`per_annotator`): items rated, agreement with the
-others' majority, agreement with gold where there is gold, median seconds spent. An annotator is flagged
-when far below the items-weighted median of the others, so that a handful of items does not set the bar.
+others' majority, agreement with gold where there is gold, median seconds spent, and at a scaled level their
+own alpha (agreement_stats.annotator_alphas). An annotator is flagged when far below the items-weighted median
+of the others, so that a handful of items does not set the bar.
 
 The per-record work runs on the engine's steps (docs/distributed.md), per input file where it lies: one pass
 gathers each file's annotators, values, gold hits and times, a second codes every item's ratings against the
