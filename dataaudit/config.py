@@ -151,7 +151,9 @@ class AgreementConfig:
     tentative_alpha: float = 0.667  # 0.667-0.800 tentative conclusions only; 0.667 is read as Krippendorff's 2/3 (agreement.tentative_bound)
     bootstrap_resamples: int = 1000
     seed: int = 0
-    careless_margin: float = 0.15  # an annotator this far below the median agreement with the others is flagged
+    # an annotator this far below the others' items-weighted median is flagged: agreement with the others' majority
+    # (nominal, set), their own alpha (ordinal, interval, ratio), agreement with gold
+    careless_margin: float = 0.15
     disputed_limit: int = listing_cap(25)  # disputed items listed in the report
 
 
@@ -432,7 +434,7 @@ _RANGES: dict[str, _Range] = {
     "agreement.tentative_alpha": _Range(0, 1, "Krippendorff's alpha bar"),
     "agreement.bootstrap_resamples": _RESAMPLES,
     "agreement.seed": _SEED,
-    "agreement.careless_margin": _Range(0, 1, "a drop in pairwise agreement"),
+    "agreement.careless_margin": _Range(0, 1, "a drop in agreement (or own alpha) below the other annotators' median"),
     "agreement.disputed_limit": _Range(1, _COUNT),
     "embeddings.batch_size": _Range(1, 65536, "texts per forward pass"),
     "duplicates.near_cosine": _Range(0.5, 1, "a cosine similarity; below 0.5 texts are related, not copies"),

@@ -1137,6 +1137,7 @@ def test_at_a_scaled_level_a_careless_rater_is_flagged_by_what_they_do_to_alpha(
         by_name = {s.annotator: s for s in result.annotators}
         assert [(s.annotator, s.flagged_by) for s in result.annotators if s.flagged] == [("careless", ("alpha",))], level
         assert by_name["careless"].alpha_without - result.krippendorff_alpha > 0.15
+        assert by_name["careless"].own_alpha < min(by_name[r].own_alpha for r in ("r1", "r2", "r3")) - 0.15, level
         assert max(by_name[r].agreement_with_others for r in ("r1", "r2", "r3")) < 0.5  # exact matches: no help
     # the interval run's words
     config = Config(fields=fields, agreement=AgreementConfig(level="interval", bootstrap_resamples=0))
@@ -1144,7 +1145,8 @@ def test_at_a_scaled_level_a_careless_rater_is_flagged_by_what_they_do_to_alpha(
     result = CHECK.measure(ctx)
     [finding] = CHECK.judge(result, ctx)
     careless = next(s for s in result.annotators if s.annotator == "careless")
-    figure = f"alpha without them {careless.alpha_without:.3f}, with them {result.krippendorff_alpha_unrounded:.3f}"
+    figure = (f"alpha on their ratings {careless.own_alpha:.3f} (alpha without them {careless.alpha_without:.3f}, "
+              f"with them {result.krippendorff_alpha_unrounded:.3f})")
     assert finding.summary.endswith(f"; annotator careless pulls alpha down: {figure}")
     assert finding.action == f"Review annotator careless's labels ({figure}) and re-label or drop them; then adjudicate the disputed items."
     assert finding.status in (Status.WARN, Status.FAIL)
@@ -1152,3 +1154,131 @@ def test_at_a_scaled_level_a_careless_rater_is_flagged_by_what_they_do_to_alpha(
     config = Config(fields=fields, agreement=AgreementConfig(bootstrap_resamples=0))
     nominal = CHECK.measure(_ctx(load_dataset(path, config), config))
     assert not any(s.flagged for s in nominal.annotators)
+
+
+def _crowd(tmp_path, raters: int, seed: int = 1):
+    """300 items, 3 raters each drawn from `raters`: r00 answers 0-100 at random, the others truth +- N(0, 8)."""
+    import random
+
+    rng = random.Random(seed)
+    names = [f"r{i:02d}" for i in range(raters)]
+    rows = []
+    for i in range(300):
+        truth = rng.randint(10, 90)
+        annotations = [{"annotator": r, "label": str(rng.randint(0, 100) if r == "r00" else min(100, max(0, round(rng.gauss(truth, 8)))))}
+                       for r in rng.sample(names, 3)]
+        rows.append({"id": i, "text": f"item {i}", "annotations": annotations})
+    path = tmp_path / f"crowd{raters}.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_a_random_rater_in_a_crowd_of_15_is_flagged_by_their_own_alpha(tmp_path):
+    """Alpha without one rater changes less the smaller their share: among 15 raters the random one moved alpha
+    0.759 -> 0.891, under the 0.15 margin, and nobody was named. Their own alpha (1 - their disagreement with the
+    others over the expected) does not shrink with the crowd."""
+    config = Config(agreement=AgreementConfig(level="interval", bootstrap_resamples=0))
+    for raters in (3, 15, 25):
+        result = measure_agreement(load_dataset(_crowd(tmp_path, raters), config), config.agreement)
+        by_name = {s.annotator: s for s in result.annotators}
+        assert [(s.annotator, s.flagged_by) for s in result.annotators if s.flagged] == [("r00", ("alpha",))], raters
+        assert by_name["r00"].own_alpha < 0, raters
+        careful = [s.own_alpha for s in result.annotators if s.annotator != "r00"]
+        assert min(careful) > (0.3 if raters == 3 else 0.7), raters
+        # alpha is their own alphas averaged over the values they pair
+        weighted = sum(s.own_alpha * s.items_compared for s in result.annotators) / sum(s.items_compared for s in result.annotators)
+        assert weighted == pytest.approx(result.krippendorff_alpha_unrounded, abs=1e-3)
+    assert result.annotators[0].annotator == "r00"
+
+
+def test_a_free_text_headline_question_is_not_said_to_lack_overlap(tmp_path):
+    """--question naming a textarea of an export where every task had three answers: the report said no item
+    carries more than one annotation and asked for the overlap the export already had."""
+    import json
+
+    from dataaudit.api import audit
+    from dataaudit.config import Config
+
+    def answer(i, a):
+        return {"id": 10 * i + a, "completed_by": a, "was_cancelled": False, "result": [
+            {"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["pos" if (i + a) % 3 else "neg"]}},
+            {"from_name": "notes", "to_name": "text", "type": "textarea", "value": {"text": [f"note {i} by {a}"]}}]}
+
+    tasks = [{"id": i, "data": {"text": f"some input text {i}"}, "annotations": [answer(i, a) for a in (1, 2, 3)]}
+             for i in range(20)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    config = Config()
+    config.fields.question = "notes"
+    report = audit(path, config, embed=False)
+    (consistency,) = [c for c in report.verdict.conditions if c.id == "consistency"]
+    assert consistency.status.value == "unknown"
+    assert consistency.summary == ("the question read, 'notes' (textarea), is free text or spans, which agreement does "
+                                   "not compare, so consistency cannot be judged")
+    assert consistency.action == ("To judge label consistency, read a choice, rating or number question of the export "
+                                  "(fields.question: 'sentiment').")
+    assert consistency.evidence["items_with_multiple_labels"] is None
+
+
+def test_a_free_text_question_is_not_counted_as_unanswered(tmp_path):
+    """A textarea every task's three annotators filled in was listed with items 0, ratings 0, annotators 0: a lead
+    read that nobody wrote a note. Its answers are not kept on the records, so its counts are null, not 0."""
+    import json
+
+    tasks = [{"id": i, "data": {"text": f"some input text {i}"}, "annotations": [
+        {"id": 10 * i + a, "completed_by": a, "was_cancelled": False, "result": [
+            {"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["pos" if (i + a) % 3 else "neg"]}},
+            {"from_name": "notes", "to_name": "text", "type": "textarea", "value": {"text": [f"note {i} by {a}"]}}]}
+        for a in (1, 2, 3)]} for i in range(20)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    config = Config(agreement=AgreementConfig(bootstrap_resamples=0))
+    result = measure_agreement(load_dataset(path, config), config.agreement)
+    by_question = {q.question: q for q in result.questions}
+    notes = by_question["notes"]
+    assert (notes.type, notes.level, notes.items, notes.items_multi, notes.ratings, notes.annotators, notes.krippendorff_alpha) == (
+        "textarea", None, None, None, None, None, None)
+    sentiment = by_question["sentiment"]
+    assert (sentiment.items, sentiment.items_multi, sentiment.ratings, sentiment.annotators) == (20, 20, 60, 3)
+
+
+def test_fleiss_kappa_and_ac1_say_why_they_are_not_given_at_a_scaled_level(tmp_path):
+    """Three ratings on every item, and the section read "Fleiss' kappa n/a; Gwet's AC1 n/a", which the README
+    gave as the mark of unequal rating counts: both are exact-match statistics, given at nominal level only."""
+    from dataaudit.api import audit
+    from dataaudit.render.sections.agreement import SECTION as AGREEMENT
+
+    path = _crowd(tmp_path, 3)
+    scaled = audit(path, Config(agreement=AgreementConfig(level="interval", bootstrap_resamples=0)), embed=False)
+    a = scaled.checks["agreement"]
+    assert (a.fleiss_kappa, a.gwet_ac1, a.items_multi, a.items) == (None, None, 300, 300)
+    first = AGREEMENT.build(scaled).lines[0]
+    assert first.endswith("; Fleiss' kappa and Gwet's AC1 n/a (nominal statistics; the question is judged at interval level)")
+    nominal = audit(path, Config(agreement=AgreementConfig(bootstrap_resamples=0)), embed=False)
+    n = nominal.checks["agreement"]
+    assert n.fleiss_kappa is not None and n.gwet_ac1 is not None
+    assert AGREEMENT.build(nominal).lines[0].endswith(f"; Fleiss' kappa {n.fleiss_kappa:.3f}; Gwet's AC1 {n.gwet_ac1:.3f}")
+
+
+def test_set_answers_equal_but_for_case_are_case_variants_when_case_changes_their_order(tmp_path):
+    """A set answer is a JSON array sorted case-sensitively: '["Zeta", "alpha"]' and '["alpha", "zeta"]' are one
+    answer spelt two ways, and folding the whole string kept them apart, so no case variant was named."""
+    import json
+
+    def task(i):
+        first = ["beta", "gamma"] if i % 3 == 0 else ["Zeta", "alpha"]
+        second = ["beta", "gamma"] if i % 3 == 0 else ["zeta", "alpha"]
+        return {"id": i + 1, "data": {"text": f"doc {i}"}, "annotations": [
+            {"id": 10 * i + u, "completed_by": u, "result": [{"from_name": "topics", "to_name": "text", "type": "choices",
+                                                             "value": {"choices": choices}}]}
+            for u, choices in ((1, first), (2, second))]}
+
+    path = tmp_path / "setcase.json"
+    path.write_text(json.dumps([task(i) for i in range(12)]), encoding="utf-8")
+    config = Config(agreement=AgreementConfig(bootstrap_resamples=0))
+    result = measure_agreement(load_dataset(path, config), config.agreement)
+    assert result.level == "set"
+    assert result.case_variants == [['["Zeta", "alpha"]', '["alpha", "zeta"]']]
+    assert result.krippendorff_alpha < 0.6 and result.alpha_case_folded == 1.0
+    assert result.notes[-1] == ("labels '[\"Zeta\", \"alpha\"]', '[\"alpha\", \"zeta\"]' differ only in case: ignoring case "
+                                "gives 2 labels and alpha 1.000")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dataaudit.checks.agreement_stats import (alpha_bootstrap, fleiss_kappa, gwet_ac1, krippendorff_alpha,
+from dataaudit.checks.agreement_stats import (alpha_bootstrap, annotator_alphas, fleiss_kappa, gwet_ac1, krippendorff_alpha,
                                               pairwise_agreement_per_item)
 from tests.test_agreement import FLEISS, K2011, K2011_ALPHA
 
@@ -96,3 +96,34 @@ def test_the_bootstrap_interval_does_not_hang_on_the_order_of_the_items(level):
     assert alpha_bootstrap(shuffled, level, scale, 200, 0) == (ci, undefined)
     low, high = ci
     assert low < round(krippendorff_alpha(counts, level, scale), 4) < high
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_annotator_alphas_average_to_alpha_on_krippendorff_2011(level):
+    """Each observer's own alpha, weighted by the values they pair, is alpha: D_o is the mean of their D_o(a)."""
+    scale = VALUES if level in ("interval", "ratio") else None
+    codes = np.array([[np.nan if cell == "." else int(cell) - 1 for cell in row.split()] for row in K2011.values()])
+    counts = k2011_counts()
+    own = annotator_alphas(counts, codes, level, scale)
+    paired = []
+    for row in codes:
+        labelled = ~np.isnan(row)
+        paired.append(int((counts[labelled].sum(axis=1) >= 2).sum()))
+    assert sum(a * n for a, n in zip(own, paired)) / sum(paired) == pytest.approx(krippendorff_alpha(counts, level, scale))
+    assert len(set(np.round(own, 6))) > 1  # not alpha repeated
+
+
+def test_annotator_alpha_by_hand():
+    """Two items, three raters at interval level: C always 2 away. Values 0,0,2 and 1,1,3: D_e from the six
+    pairable values (mean 7/6, sum of squares 15): 2 * variance = 2 * (15 - 6 * (7/6)**2) / 5 = 3.4667."""
+    codes = np.array([[0, 1], [0, 1], [2, 3]], dtype=float)
+    counts = np.zeros((2, 4))
+    for row in codes:
+        counts[[0, 1], row.astype(int)] += 1
+    scale = np.array([0.0, 1.0, 2.0, 3.0])
+    expected = 2 * (15 - 6 * (7 / 6) ** 2) / 5
+    a, b, c = annotator_alphas(counts, codes, "interval", scale)
+    assert a == pytest.approx(1 - (0 + 4) / 2 / expected) and b == pytest.approx(a)
+    assert c == pytest.approx(1 - 4 / expected)
+    # one who shares no item has no figure
+    assert annotator_alphas(counts, np.array([[np.nan, np.nan]]), "interval", scale) == [None]

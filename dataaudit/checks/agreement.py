@@ -17,8 +17,9 @@ Annotation-tool exports ask several questions: each judged question gets its own
 the level its type implies (single choice nominal, several choices a set compared by Jaccard distance,
 rating ordinal, number interval); the headline figures are the headline question's (`fields.question`,
 else the first classification question). Per annotator (`per_annotator`): items rated, agreement with the
-others' majority, agreement with gold where there is gold, median seconds spent. An annotator is flagged
-when far below the items-weighted median of the others, so that a handful of items does not set the bar.
+others' majority, agreement with gold where there is gold, median seconds spent, and at a scaled level their
+own alpha (agreement_stats.annotator_alphas). An annotator is flagged when far below the items-weighted median
+of the others, so that a handful of items does not set the bar.
 
 The per-record work runs on the engine's steps (docs/distributed.md), per input file where it lies: one pass
 gathers each file's annotators, values, gold hits and times, a second codes every item's ratings against the
@@ -51,7 +52,7 @@ from ..load.annotation_tools import JUDGED_LEVELS, LATEST_ONLY_NOTE
 from ..load.annotation_tools.common import question_level, question_order
 from ..load.values import is_number_label, number_label
 from ..load.records import Annotation, AnnotationExport, Dataset, Record
-from .agreement_stats import alpha_bootstrap, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
+from .agreement_stats import alpha_bootstrap, annotator_alphas, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairwise_agreement_per_item
 from .balance import label_key  # a label in a list or key of the result: cut past its limit, as balance keys it
 from .base import AuditContext, Check, Finding, Need, Status
 
@@ -71,11 +72,14 @@ class AnnotatorStats:
     flagged: bool
     items_compared: int = 0  # of `items`, those someone else labelled too: what agreement_with_others is over
     # What set them far below: "others" (agreement with the others' majority; nominal and set levels), "alpha" (at
-    # ordinal, interval and ratio level: alpha without them far above alpha with them, against the others' change),
-    # "gold" (agreement with gold); the texts name the figure that did, not a figure that may be high or missing.
+    # ordinal, interval and ratio level: their own alpha far below the others'), "gold" (agreement with gold); the
+    # texts name the figure that did, not a figure that may be high or missing.
     flagged_by: tuple[str, ...] = ()
     gold_agreement: float | None = None  # share of their gold items where they match gold
     gold_items: int = 0
+    # 1 - their observed disagreement with the others on shared items / the expected disagreement, at the level's
+    # distance (agreement_stats.annotator_alphas): alpha on their ratings alone, whatever the crowd's size.
+    own_alpha: float | None = None
 
 
 @dataclass(frozen=True)
@@ -129,10 +133,12 @@ class QuestionAgreement:
     type: str  # choices | choices-multiple | taxonomy | rating | number | answer | textarea | labels | ...
     level: str | None  # nominal | set | ordinal | interval; None when the type is not judged (free text, spans)
     headline: bool
-    items: int  # items with at least one answer
-    items_multi: int  # items with two or more answers
-    ratings: int
-    annotators: int
+    # None for a question that is not judged: the loader keeps no free-text or span answer on the records, so
+    # they are not counted here, and 0 would read as nobody having answered
+    items: int | None  # items with at least one answer
+    items_multi: int | None  # items with two or more answers
+    ratings: int | None
+    annotators: int | None
     krippendorff_alpha: float | None
     percent_agreement: float | None
     gold_items: int = 0
@@ -507,6 +513,8 @@ def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin
                      per_annotator_extras: dict[str, tuple[int, int, list[float]]],
                      alpha: float | None = None) -> tuple[list[AnnotatorStats], list[AnnotatorSummary]]:
     """alpha: the overall alpha, which each annotator's alpha without them is set against at a scaled level."""
+    # a near rating is a near agreement on a scale: the nominal distance on nominal and set levels is exact match
+    own_alphas = annotator_alphas(table.counts, table.codes, level, scale) if level in SCALED_LEVELS else [None] * len(table.annotators)
     rows = []
     for a, name in enumerate(table.annotators):
         if name.startswith(ANONYMOUS):  # no one's figures (measure_agreement's note)
@@ -533,15 +541,19 @@ def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin
         median_seconds = round(float(statistics.median(seconds)), 2) if seconds else None
         # how many of their labels go against the others' majority or gold: what re-labelling them would touch
         disagreements = (compared * (1 - agreement) if agreement is not None else 0) + (gold_items - gold_hits)
+        if own_alphas[a] is not None:
+            # at a scaled level, their share of alpha's shortfall: disagreement over the expected, times their values
+            disagreements = compared * (1 - own_alphas[a]) + (gold_items - gold_hits)
         rows.append((name, items, compared, agreement, alpha_without, len(set(own.tolist())) == 1 and items > 1, gold,
-                     gold_items, median_seconds, disagreements))
+                     gold_items, median_seconds, disagreements, own_alphas[a]))
     # compared unrounded, each on the items it is measured over: the shared items, the gold items
     if level in SCALED_LEVELS:
         # On a scale, exact matches with the others' modal value say little (one of 200 scores of 0-100 match, the
-        # careless rater's as the careful ones'): an annotator is judged by what they do to alpha, at its metric,
-        # the change alpha takes with them in (a careless rater's is far below the others', which are small or up).
+        # careless rater's as the careful ones'): an annotator is judged by their own alpha, at its metric. Not by
+        # alpha without them: the change one rater makes shrinks with their share of the ratings, so a random rater
+        # among 15 moved alpha 0.759 -> 0.891 and stayed under the margin.
         below_others = set()
-        below_alpha = _far_below({r[0]: (None if alpha is None or r[4] is None else alpha - r[4], r[2]) for r in rows}, margin)
+        below_alpha = _far_below({r[0]: (None if alpha is None else r[10], r[2]) for r in rows}, margin)
     else:
         below_others = _far_below({r[0]: (r[3], r[2]) for r in rows}, margin)
         below_alpha = set()
@@ -552,8 +564,9 @@ def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin
     flagged_by = {name: tuple(by for by, names in (("others", below_others), ("alpha", below_alpha), ("gold", below_gold))
                               if name in names)
                   for name in flagged}
-    # The flagged first, the one whose labels cost the most first (most labels against the others or gold, then
-    # the highest alpha without them), so that a few careless labels do not hide hundreds; then the others by agreement.
+    # The flagged first, the one whose labels cost the most first (most labels against the others or gold, at a
+    # scaled level their disagreement over the expected summed over their shared items; then the highest alpha
+    # without them), so that a few careless labels do not hide hundreds; then the others by agreement.
     impact = {r[0]: (-r[9], -(r[4] if r[4] is not None else -2.0)) for r in rows}
 
     def order(name: str, agreement: float | None) -> tuple:
@@ -562,11 +575,11 @@ def _annotator_stats(table: _Table, level: str, scale: np.ndarray | None, margin
         return (1, agreement if agreement is not None else 2, 0.0, name)
 
     stats = [AnnotatorStats(name, items, _round(agreement), _round(alpha_without), constant, name in flagged, compared,
-                            flagged_by.get(name, ()), _round(gold), gold_items)
-             for name, items, compared, agreement, alpha_without, constant, gold, gold_items, *_ in rows]
+                            flagged_by.get(name, ()), _round(gold), gold_items, _round(own))
+             for name, items, compared, agreement, alpha_without, constant, gold, gold_items, _, _, own in rows]
     stats.sort(key=lambda s: order(s.annotator, s.agreement_with_others))
     summaries = [AnnotatorSummary(name, items, _round(agreement), _round(gold), median_seconds, name in flagged, gold_items, compared)
-                 for name, items, compared, agreement, _, _, gold, gold_items, median_seconds, _ in rows]
+                 for name, items, compared, agreement, _, _, gold, gold_items, median_seconds, _, _ in rows]
     summaries.sort(key=lambda s: order(s.annotator, s.agreement))
     return stats, summaries
 
@@ -594,7 +607,7 @@ def _case_variants(table: _Table, level: str) -> tuple[list[list[str]], float | 
         return [], None
     groups: dict[str, list[int]] = {}
     for code, value in enumerate(table.values):
-        groups.setdefault(value.casefold(), []).append(code)
+        groups.setdefault(_case_folded(value, level), []).append(code)
     variants = [codes for codes in groups.values() if len(codes) > 1]
     if not variants:
         return [], None
@@ -604,6 +617,16 @@ def _case_variants(table: _Table, level: str) -> tuple[list[list[str]], float | 
     folded = sorted(groups)
     counts = np.stack([table.counts[:, groups[key]].sum(axis=1) for key in folded], axis=1)
     return named, krippendorff_alpha(counts, level, _jaccard_distances(folded) if level == "set" else None)
+
+
+def _case_folded(value: str, level: str) -> str:
+    """The value ignoring case. A set answer is folded choice by choice and written as the loader writes it (a
+    sorted JSON array, one choice as its plain name): its array is sorted case-sensitively, so '["Zeta", "alpha"]'
+    and '["alpha", "zeta"]', one answer, fold to different strings as a whole."""
+    if level != "set":
+        return value.casefold()
+    chosen = sorted({choice.casefold() for choice in _chosen_set(value)})
+    return chosen[0] if len(chosen) == 1 else json.dumps(chosen, ensure_ascii=False)
 
 
 def case_variants_text(variants: list[list[str]], labels: int, alpha_folded: float | None) -> str:
@@ -666,6 +689,8 @@ def _question_summary(question: str, kind: str, level: str | None, headline: boo
     """level: None for a question that is not judged (free text, spans)."""
     built = (_rating_table(dataset, config, level, question, steps, question_order(kind, level, config.ordinal_order, headline))
              if level is not None else None)
+    if level is None:
+        return QuestionAgreement(question, kind, level, headline, None, None, None, None, None, None)
     if built is None:
         return QuestionAgreement(question, kind, level, headline, 0, 0, 0, 0, None, None)
     table, scale, vocabulary, _ = built
@@ -862,12 +887,18 @@ def flagged_by_gold(s: AnnotatorStats) -> bool:
 
 
 def flagged_by_alpha(s: AnnotatorStats) -> bool:
-    return s.alpha_without is not None and "alpha" in s.flagged_by
+    # results before own_alpha was kept were flagged by alpha without them
+    return (s.own_alpha is not None or s.alpha_without is not None) and "alpha" in s.flagged_by
 
 
 def alpha_figure(s: AnnotatorStats, alpha: float | None) -> str:
-    """"alpha without them 0.972, with them 0.717": what flags an annotator at a scaled level."""
-    return f"alpha without them {s.alpha_without:.3f}" + (f", with them {alpha:.3f}" if alpha is not None else "")
+    """"alpha on their ratings 0.052 (alpha without them 0.891, with them 0.759)": what flags an annotator at a
+    scaled level, and what it does to alpha where that was computed (the most active annotators only)."""
+    with_them = f", with them {alpha:.3f}" if alpha is not None else ""
+    if s.own_alpha is None:
+        return f"alpha without them {s.alpha_without:.3f}{with_them}"
+    without = f" (alpha without them {s.alpha_without:.3f}{with_them})" if s.alpha_without is not None else ""
+    return f"alpha on their ratings {s.own_alpha:.3f}{without}"
 
 
 def gold_figure(s: AnnotatorStats) -> str:
@@ -987,17 +1018,29 @@ def judge(result: AgreementResult | None, ctx: AuditContext) -> list[Finding]:
                        "free text or spans), so consistency cannot be judged")
             action = ("To judge label consistency, add a choice, rating or number question to the labelling task and have "
                       "two or more annotators answer an overlapping sample (10-20% of items, 200+ items).")
-        # nothing compared where no question is one agreement compares: no count of items, however many answers
-        evidence = {} if free_text_only else {"items_with_multiple_labels": 0}
+        headline_kind = export.questions.get(export.headline) if export is not None and export.headline else None
+        free_text_headline = not free_text_only and headline_kind is not None and headline_kind not in JUDGED_LEVELS
+        if free_text_headline:
+            # The headline question read is free text or spans: its answers are never compared, however many an item
+            # has, so more overlap is not what is missing; another question of the export is.
+            judged = [q for q in export.questions if q not in unjudged]
+            listed = ", ".join(f"'{excerpt(q, 60)}'" for q in judged[:5]) + (", ..." if len(judged) > 5 else "")
+            summary = (f"the question read, '{excerpt(export.headline, 60)}' ({excerpt(headline_kind, 30)}), is free text "
+                       "or spans, which agreement does not compare, so consistency cannot be judged")
+            action = (f"To judge label consistency, read a choice, rating or number question of the export "
+                      f"({said('--question', 'fields.question')}: {listed}).")
+        free_text = free_text_only or free_text_headline
+        # nothing compared where no question read is one agreement compares: no count of items, however many answers
+        evidence = {} if free_text else {"items_with_multiple_labels": 0}
         annotators = _training_annotators(ctx)
-        single_labels = "" if free_text_only else _single_labels_note(ctx, annotators)
-        held = _annotation_layout(ctx) and len(annotators) >= 2
+        single_labels = "" if free_text else _single_labels_note(ctx, annotators)
+        held = _annotation_layout(ctx) and len(annotators) >= 2 and not free_text
         if held:
             # Several annotators answered the training question and none overlapped: what is missing is their
             # agreement, which label noise's estimate from single labels cannot stand in for.
             evidence[JUDGED_ONLY_BY] = "agreement"
         # an export of free text or spans only is remedied by a question agreement compares, not by embeddings
-        noise_off = "" if held or free_text_only else _label_noise_switched_off(ctx)
+        noise_off = "" if held or free_text else _label_noise_switched_off(ctx)
         if noise_off:
             # Single labels are judged by label noise when it runs: a second annotator is one remedy, not the only one.
             summary += f"; label noise, which judges single labels, did not run: {noise_off}"

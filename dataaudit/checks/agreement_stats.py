@@ -163,3 +163,40 @@ def fleiss_kappa(counts: np.ndarray) -> float | None:
     with np.errstate(invalid="ignore", divide="ignore"):
         value = float(fleiss_kappa(rated, method="fleiss"))
     return None if math.isnan(value) else value
+
+
+def annotator_alphas(counts: np.ndarray, codes: np.ndarray, level: str, scale: np.ndarray | None) -> list[float | None]:
+    """Each annotator's own alpha: 1 - D_o(a) / D_e, their observed disagreement with the others on the items they
+    share over the expected disagreement of all pairable values, at the level's distance. D_o(a) is the mean, over
+    their pairable values, of the value's mean distance to the item's other values, as each value enters alpha's
+    D_o; so alpha itself is the value-weighted mean of these, and one rater's figure does not shrink as the crowd
+    grows, as alpha without them does. codes: annotators x items value codes (nan: no rating), rows of `counts`.
+    None for an annotator who shares no item, or where alpha is undefined (no expected disagreement)."""
+    _check_ratio(level, scale)
+    rated = counts.sum(axis=1)
+    pairable = counts[rated >= 2]
+    if pairable.size == 0:
+        return [None] * len(codes)
+    weighted = pairable / (pairable.sum(axis=1) - 1)[:, None]
+    coincidences = weighted.T @ pairable - np.diag(weighted.sum(axis=0))
+    marginals = coincidences.sum(axis=1)
+    total = marginals.sum()
+    numeric = scale if level in ("interval", "ratio") else None
+    values = numeric if numeric is not None else np.arange(counts.shape[1], dtype=float)
+    delta = _delta(level, values, marginals[None, :], scale if level == "set" else None)[0]
+    expected = float(marginals @ delta @ marginals) / (total - 1) / total if total > 1 else 0.0
+    if expected <= 0:
+        return [None] * len(codes)
+    figures: list[float | None] = []
+    for row in codes:
+        labelled = ~np.isnan(row)
+        own = row[labelled].astype(int)
+        others = counts[labelled].copy()
+        others[np.arange(len(own)), own] -= 1
+        shared = others.sum(axis=1) > 0
+        if not shared.any():
+            figures.append(None)
+            continue
+        distance = (others[shared] * delta[own[shared]]).sum(axis=1) / others[shared].sum(axis=1)
+        figures.append(float(1.0 - distance.mean() / expected))
+    return figures

@@ -39,8 +39,12 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     source = a.label_source
     if a.label_source == "gold" and 0 < a.gold_items < a.items:
         source = f"gold on {a.gold_items} of {a.items} items, the majority on the rest"
+    # Fleiss' kappa and Gwet's AC1 count exact matches: the check gives them at nominal level only, and a bare
+    # "n/a" beside ten ratings an item read as the unequal counts that also leave Fleiss' kappa undefined.
+    exact_only = "" if a.level == "nominal" else f" (nominal statistics; the question is judged at {a.level} level)"
     lines = [f"Krippendorff's alpha ({a.level}) {alpha_text(a, report)}{ci}; percent agreement {_fmt(a.percent_agreement)}; "
-             f"Fleiss' kappa {_fmt(a.fleiss_kappa)}; Gwet's AC1 {_fmt(a.gwet_ac1)}",
+             + (f"Fleiss' kappa {_fmt(a.fleiss_kappa)}; Gwet's AC1 {_fmt(a.gwet_ac1)}" if not exact_only else
+                f"Fleiss' kappa and Gwet's AC1 n/a{exact_only}"),
              f"{a.items} items, {a.items_multi} with two or more labels ({a.share_multi:.0%}), {annotators}, layout {a.layout}; "
              f"training label: {source}" + (f", {a.ties} ties (resolved to {_tie_rule(a.level)})" if a.ties else "")]
     # Every judged question of an export, one line each: the headline's alpha decides consistency, but a lead
@@ -74,12 +78,17 @@ def _build(report: Report, formats: Collection[str] | None = None) -> SectionCon
     annotators = [[names[s.annotator], s.items, s.items_compared, _fmt(s.agreement_with_others), _fmt(s.alpha_without),
                    "careless?" if s.flagged else ("one label only" if s.constant_label else "")] for s in a.annotators]
     headers = ["annotator", "items", "shared with others", "agreement with others", "alpha without", "flag"]
+    if any(s.own_alpha is not None for s in a.annotators):
+        # at a scaled level what flags them: exact agreement with the majority says little on a scale
+        headers.insert(4, "alpha on their ratings")
+        for row, s in zip(annotators, a.annotators):
+            row.insert(4, _fmt(s.own_alpha))
     gold_of = {s.annotator: s for s in a.per_annotator if s.gold_items}
     if gold_of:  # with gold answers in the export: each annotator against them, and on how many items
-        headers.insert(5, "agreement with gold")
+        headers.insert(len(headers) - 1, "agreement with gold")  # before the flag
         for row, s in zip(annotators, a.annotators):
             g = gold_of.get(s.annotator)
-            row.insert(5, f"{_fmt(g.gold_agreement)} of {g.gold_items}" if g is not None else "-")
+            row.insert(len(row) - 1, f"{_fmt(g.gold_agreement)} of {g.gold_items}" if g is not None else "-")
     # Records without an id field left the item column empty on every row: there, each item is named by its file
     # (the lines beside it place it), and where only some have an id, the others by their file and first line.
     named = any(d.item_id for d in a.disputed)
