@@ -10,7 +10,7 @@ VENV="${DATAAUDIT_LS_VENV:-/tmp/ls-venv}"
 PYTHON="${DATAAUDIT_LS_PYTHON:-python3}"
 
 if [ -x "$VENV/bin/label-studio" ] && \
-   [ "$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("label-studio"))' 2>/dev/null)" = "$LS_VERSION" ]; then
+   [ "$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("label-studio"), int(m.version("sentry-sdk").split(".")[0]) < 3)' 2>/dev/null)" = "$LS_VERSION True" ]; then
     echo "label-studio $LS_VERSION already installed in $VENV"
     exit 0
 fi
@@ -18,5 +18,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "label-studio==$LS_VERSION"
+# Label Studio 1.23.2 leaves sentry-sdk unbounded, and sentry-sdk 3 refuses the options it starts with
+# ("Unknown option 'send_default_pii'"): the server exits while starting.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "label-studio==$LS_VERSION" "sentry-sdk<3"
 echo "label-studio $LS_VERSION installed in $VENV"
