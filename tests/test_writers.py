@@ -98,9 +98,9 @@ def test_a_csv_cell_the_loader_reads_is_copied_whatever_limit_the_process_had(tm
 
 
 def test_a_csv_cell_over_the_loaders_limit_is_refused_naming_its_data_row_and_line(tmp_path, monkeypatch, default_csv_field_limit):
-    import dataaudit.fix.writers as writers
+    import dataaudit.load.files as files  # the limit every CSV reader sets (files.allow_long_csv_cells)
 
-    monkeypatch.setattr(writers, "MAX_LINE_BYTES", 1_000)  # 256 MB in use: too big to write in a test
+    monkeypatch.setattr(files, "MAX_LINE_BYTES", 1_000)  # 256 MB in use: too big to write in a test
     source = tmp_path / "big.csv"
     source.write_bytes(b'text,label\n"two\nlines",a\n\n"' + b"x" * 2_000 + b'",b\n')
     with pytest.raises(InputError) as refused:

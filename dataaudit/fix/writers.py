@@ -23,7 +23,7 @@ from typing import IO, Any, Callable, Iterator
 
 from ..errors import InputError
 from ..io import WriteError, refuse_special_file, write_atomic
-from ..load.files import (_MAGIC, MAX_LINE_BYTES, JsonArrayError, JsonArrayWalk, _delimiter, _file_kind, _inner_suffix,
+from ..load.files import (_MAGIC, MAX_LINE_BYTES, JsonArrayError, allow_long_csv_cells, JsonArrayWalk, _delimiter, _file_kind, _inner_suffix,
                           _open_error, is_uri, quote_left_open)
 
 DROP = object()  # returned by an edit: leave the row out
@@ -408,9 +408,7 @@ def _rewrite_csv(data: bytes, sep: str, edit: Callable[[int, Any], Any], source:
     body = text[1:] if bom else text
     sep = _delimiter(io.StringIO(body, newline="").readline(), sep)  # the loader reads `a;b` headers as `;`-separated
     tap = _LineTap(body)
-    # The loader's limit, which it sets process-wide only when it reads a CSV: a redact process never loads one,
-    # and csv's own 131,072 characters refused a cell the audit had read and asked to be redacted.
-    csv.field_size_limit(MAX_LINE_BYTES)
+    allow_long_csv_cells()  # a redact process never loads a CSV, so the loader's setting may not be made yet
     reader = csv.reader(tap, delimiter=sep)
     out: list[str] = []
     header: list[str] | None = None

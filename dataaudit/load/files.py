@@ -797,9 +797,17 @@ def _row_problem(header: list[str], values: list[str]) -> tuple[str, str] | None
     return None
 
 
+def allow_long_csv_cells() -> None:
+    """Let the csv module read a cell as long as a line may be (MAX_LINE_BYTES): its own 131,072-character limit
+    refused a long input the loader reads elsewhere. Process-wide, so every CSV reader (the loader, a Label Studio
+    CSV export, redact's and dedup's rewrite, which may run in a process that never loaded a CSV) sets it before
+    reading."""
+    csv.field_size_limit(MAX_LINE_BYTES)
+
+
 def _csv_rows(source: str, handle: IO[bytes], counters: Counter, default: str = ",") -> Iterator[Row]:
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    csv.field_size_limit(MAX_LINE_BYTES)
+    allow_long_csv_cells()
     try:
         header_line = text.readline()
         if _UNDECODED.search(header_line):

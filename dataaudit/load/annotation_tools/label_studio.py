@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...config import Config
-from ..files import MAX_LINE_BYTES
+from ..files import allow_long_csv_cells
 from ..values import Invalid, key_name, quoted
 from ..records import Dataset, RecordError
 from .common import (JUDGED_LEVELS, LS_META_COLUMNS, SPAN_TYPES, UNKNOWN_ANNOTATOR, Answer, Counts, Item, annotator_name, anonymous_annotator,
@@ -261,7 +261,7 @@ def _csv_export_rows(source: str, raw: bytes, errors: list[RecordError]) -> list
     element of a JSON export is: its last cell is cut (the text of another input, an answer half written) and the
     cells after it are missing, which a reader filling them with empty values took for unanswered."""
     text = raw.decode("utf-8-sig")
-    csv.field_size_limit(MAX_LINE_BYTES)  # as the plain CSV reader allows: a long input is one cell
+    allow_long_csv_cells()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if source.lower().endswith(".tsv") else ",")
     header = next(reader, [])
     width = len(header)
