@@ -26,7 +26,7 @@ from ..config import Config
 from ..errors import InputError
 from ..io import write_atomic_set
 from ..scan.pii import KINDS, PiiFinding, ScanOptions, redact_text, replace_findings, scan_text
-from ..scan.walk import distinct_names, findings_in, redacted
+from ..scan.walk import distinct_names, findings_in, redacted, without_duplicate_keys
 from ..load.files import MAX_LINE_BYTES
 from .writers import LONG_LINE, check_target, local_paths, rewritten, sidecar_path
 
@@ -101,7 +101,7 @@ class _Redactor:
             obj = json.loads(line, object_pairs_hook=without_duplicate_keys)
             copy, notes = self._redacted(obj)
             patched = line if copy is obj else _patched_line(line, obj, copy)
-        except (ValueError, RecursionError):  # json.JSONDecodeError and _DuplicateKey are ValueErrors
+        except (ValueError, RecursionError):  # json.JSONDecodeError and a key written twice are ValueErrors
             # Malformed JSON, an integer longer than Python reads (int's 4,300-digit limit), a key written twice (json.loads would keep only the last value: the first, never
             # walked, would be copied as it was), or nested so deep that what reads it back (json.dumps, comparing) runs out of
             # recursion where the parser did not: redact the raw text all the same.
@@ -111,17 +111,6 @@ class _Redactor:
         for field, findings in notes:
             self._note(number, field, findings)
         return patched
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise _DuplicateKey("a key is written twice in one object")
-    return obj
 
 
 def _rebuilt(value: Any, new_values: dict[tuple, str], new_keys: dict[tuple, str]) -> Any:

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError
-from ..fix.redact import without_duplicate_keys
 from ..fix.writers import file_format, jsonl_lines, open_plain, read_plain
 from ..load.files import JsonArrayError, JsonArrayWalk, is_uri
 from .pii import PiiFinding, ScanOptions, scan_text
-from .walk import findings_in
+from .walk import findings_in, without_duplicate_keys
 
 _HEAD_BYTES = 8192
 

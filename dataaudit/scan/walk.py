@@ -114,3 +114,13 @@ def findings_in(value: Any, options: ScanOptions, memo: dict, *, numbers: bool =
         key_names = (lambda mapping: distinct_names(mapping, renamed)) if keys else _as_written
     for walked in walk_texts(value, numbers=numbers, keys=keys, key_names=key_names):
         yield walked, found(walked.text, walked.key)
+
+
+def without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """json.loads' object_pairs_hook for a row scanned for personal data (redact, the pii check's malformed rows):
+    json.loads keeps the last of two equal keys, so the first value would never be walked; a ValueError sends the
+    row to be scanned as raw text instead."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("a key is written twice in one object")
+    return obj
