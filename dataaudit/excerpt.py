@@ -193,7 +193,7 @@ def sanitised_parts(text: str, *, keep_newlines: bool = False) -> list[Part]:
 
     view = reading_view(text)
     if view is None:
-        plain = text.isprintable() and not _INVISIBLE.search(text) and (text.isascii() or not _CYRILLIC_GREEK.search(text))
+        plain = text.isprintable() and not _INVISIBLE.search(text) and (text.isascii() or not CYRILLIC_GREEK.search(text))
         return _parts(text, _spans(text), str if plain else outside)
     shown, origin = view
     spans = [(origin[start], origin[end - 1] + 1, replacement) for start, end, replacement in _spans(shown)]
@@ -367,24 +367,16 @@ def visible_controls(text: str, *, keep_newlines: bool = False) -> str:
 # script never folds, normalize.latin_lookalikes_folded) yet was drawn identically in every report, two "billing"
 # rows. Inside a word that mixes Latin letters with Cyrillic or Greek ones, those that Unicode's confusables draw
 # as a Latin letter are shown as escapes (b\u0456lling), as a zero-width character is; words of one script stay.
-_MIXED_WORD = re.compile(r"[^\W\d_]*[a-zA-Z][^\W\d_]*")
-_CYRILLIC_GREEK = re.compile("[\u0370-\u03ff\u0400-\u052f]")
+CYRILLIC_GREEK = re.compile("[\u0370-\u03ff\u0400-\u052f]")
 
 
 def disguised_letters_shown(text: str) -> str:
-    if text.isascii() or not _CYRILLIC_GREEK.search(text):
+    if text.isascii() or not CYRILLIC_GREEK.search(text):
         return text
-    from .normalize import lookalike_table
+    from .normalize import disguised_words_changed
 
-    table = lookalike_table()
-
-    def shown(match: re.Match) -> str:
-        word = match.group()
-        if not _CYRILLIC_GREEK.search(word):
-            return word
-        return "".join(_escaped(ch) if ord(ch) in table or ord(ch.lower()) in table else ch for ch in word)
-
-    return _MIXED_WORD.sub(shown, text)
+    return disguised_words_changed(text, lambda word, table: "".join(
+        _escaped(ch) if ord(ch) in table or ord(ch.lower()) in table else ch for ch in word))
 
 
 def _controls_shown(text: str, keep_newlines: bool) -> str:

@@ -26,6 +26,7 @@ from rapidfuzz.distance import OSA, Levenshtein
 
 from .charclass import char_class
 from .config import DuplicatesConfig
+from .excerpt import CYRILLIC_GREEK
 
 _SPACE = re.compile(r"\s+")
 
@@ -89,8 +90,7 @@ def normalize_text(text: str, config: DuplicatesConfig) -> str:
 # word of one script is that script's word, however its letters look ("сахар 5 kg", "Για iPhone", the ρ of
 # "if ρ = 0.03" and the γ of "is γ > y" stay as written), and a disguise must mix scripts inside its words.
 # Only on the case-folded key: the table maps lower-case letters, and a key that keeps case keeps its letters too.
-_CYRILLIC_GREEK = re.compile("[\u0370-\u03ff\u0400-\u052f]")
-_LATIN_LETTER = re.compile("[a-z]")
+_LATIN_LETTER = re.compile("[a-zA-Z]")
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
@@ -109,19 +109,24 @@ def lookalike_table() -> dict[int, str]:
     return table
 
 
+def disguised_words_changed(text: str, change: Callable[[str, dict[int, str]], str]) -> str:
+    """`text` with change(word, lookalike_table()) in place of each word that mixes Latin letters with Cyrillic or
+    Greek ones: the one rule of what a disguise is, which the key folds (latin_lookalikes_folded) and every report
+    shows as escapes (excerpt.disguised_letters_shown)."""
+    if text.isascii() or not CYRILLIC_GREEK.search(text) or not _LATIN_LETTER.search(text):
+        return text
+
+    def changed(match: re.Match) -> str:
+        word = match.group()
+        return change(word, lookalike_table()) if CYRILLIC_GREEK.search(word) and _LATIN_LETTER.search(word) else word
+
+    return _LETTERS.sub(changed, text)
+
+
 def latin_lookalikes_folded(text: str) -> str:
     """Case-folded `text` with the Cyrillic and Greek letters of its mixed-script words written as the Latin
     letters they mimic."""
-    if not _CYRILLIC_GREEK.search(text) or not _LATIN_LETTER.search(text):
-        return text
-
-    def folded(match: re.Match) -> str:
-        word = match.group()
-        if _CYRILLIC_GREEK.search(word) and _LATIN_LETTER.search(word):
-            return word.translate(lookalike_table())
-        return word
-
-    return _LETTERS.sub(folded, text)
+    return disguised_words_changed(text, lambda word, table: word.translate(table))
 
 
 # Capitals lose what tells some lower-case letters apart: Turkish writes kırmızı as KIRMIZI, which casefolds to
