@@ -728,7 +728,9 @@ def judge(result: CoverageResult | None, ctx: AuditContext) -> list[Finding]:
         return [Finding("coverage", Status.UNKNOWN, reason, {}, _missing_evidence_action(ctx))]
     if result.not_measured:
         # a production sample of 600 was "too small" where training was too thin per label: the reason said as it is
-        thin = "min_training_inputs_per_label" in result.not_measured and "<" not in result.not_measured.split("labelled")[0]
+        thin = (result.production_inputs >= config.min_production_inputs and result.training_inputs >= config.min_training_inputs
+                and result.training_inputs_per_label is not None
+                and result.training_inputs_per_label < config.min_training_inputs_per_label)
         what = ("training holds too few distinct inputs per label" if thin else "the sample is too small")
         return [Finding("coverage", Status.UNKNOWN, f"{what} to estimate coverage ({result.not_measured})",
                         {"production_inputs": result.production_inputs, "training_inputs": result.training_inputs,
